@@ -1,0 +1,160 @@
+"""Official area codes and names (province, amphoe, tambon) from ``geothai``; village codes.
+
+Codes are strings: province ``80``, amphoe ``8001``, tambon ``800101`` and village ``80010101``
+(tambon code plus the two-digit village number, หมู่ที่). Official lists differ by year: geothai's
+data (version in :data:`DATA_VERSION`) lists 170 tambon for Nakhon Si Thammarat; older provincial
+tables list 165.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import geothai
+import pandas as pd
+
+from .errors import AreaError
+
+#: Version of the official area data in use.
+DATA_VERSION: str = geothai.DATA_VERSION
+
+#: Area level by code length.
+LEVELS = {2: "province", 4: "amphoe", 6: "tambon", 8: "village"}
+
+_CODE_RE = re.compile(r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2})?)?)?$")
+
+
+@dataclass(frozen=True)
+class Area:
+    """One administrative area.
+
+    Attributes
+    ----------
+    code : str
+        The area code (2, 4, 6 or 8 digits).
+    level : str
+        ``province``, ``amphoe``, ``tambon`` or ``village``.
+    name_th, name_en : str
+        Names in Thai and English; for a village, ``หมู่ที่ N`` / ``Village N`` unless the
+        village form gave a name.
+    parent : str or None
+        Code of the enclosing area.
+    """
+
+    code: str
+    level: str
+    name_th: str
+    name_en: str
+    parent: str | None
+
+    def label(self, lang: str = "th") -> str:
+        """Return the name with its level prefix in the chosen language."""
+        prefix = {
+            "th": {"province": "จังหวัด", "amphoe": "อำเภอ", "tambon": "ตำบล", "village": ""},
+            "en": {"province": "", "amphoe": "", "tambon": "", "village": ""},
+        }[lang][self.level]
+        if lang == "en":
+            suffix = {"province": " Province", "amphoe": " District", "tambon": " Subdistrict",
+                      "village": ""}[self.level]
+            return f"{self.name_en}{suffix}"
+        return f"{prefix}{self.name_th}"
+
+
+def level_of(code: str) -> str:
+    """Return the level of an area code, or raise :class:`AreaError` for a malformed code."""
+    code = str(code)
+    if not _CODE_RE.match(code):
+        raise AreaError(f"area code {code!r} is not 2, 4, 6 or 8 digits")
+    return LEVELS[len(code)]
+
+
+@lru_cache(maxsize=16)
+def area_table(province: str) -> pd.DataFrame:
+    """Return the province, its amphoe and tambon as a table.
+
+    Parameters
+    ----------
+    province : str
+        Two-digit province code, e.g. ``"80"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code, level, name_th, name_en, parent``; one row per area, sorted by code.
+    """
+    p = geothai.province(str(province))
+    if p is None:
+        raise AreaError(f"province code {province!r} is not an official province code")
+    rows = [{"code": p.code, "level": "province", "name_th": p.name_th, "name_en": p.name_en,
+             "parent": ""}]
+    for d in geothai.districts(p.code):
+        rows.append({"code": d.code, "level": "amphoe", "name_th": d.name_th,
+                     "name_en": d.name_en, "parent": p.code})
+        for s in geothai.subdistricts(d.code):
+            rows.append({"code": s.code, "level": "tambon", "name_th": s.name_th,
+                         "name_en": s.name_en, "parent": d.code})
+    return pd.DataFrame(rows)
+
+
+def amphoes(province: str) -> pd.DataFrame:
+    """Return the amphoe of a province (``code, name_th, name_en``)."""
+    t = area_table(province)
+    return t[t["level"] == "amphoe"].reset_index(drop=True)
+
+
+def tambons(province_or_amphoe: str) -> pd.DataFrame:
+    """Return the tambon of a province or amphoe (``code, name_th, name_en, parent``)."""
+    code = str(province_or_amphoe)
+    t = area_table(code[:2])
+    t = t[(t["level"] == "tambon") & t["code"].str.startswith(code)]
+    return t.reset_index(drop=True)
+
+
+def get_area(code: str) -> Area:
+    """Look up an area by code.
+
+    Villages are not in the official list; a village code is accepted when its tambon exists and
+    its number is 01-99.
+
+    Raises
+    ------
+    AreaError
+        When the code is malformed or not an official area.
+    """
+    code = str(code).strip()
+    level = level_of(code)
+    t = area_table(code[:2]) if geothai.province(code[:2]) else None
+    if t is None:
+        raise AreaError(f"area code {code!r}: province {code[:2]!r} is not an official province")
+    if level == "village":
+        tambon = get_area(code[:6])
+        number = int(code[6:])
+        if number < 1:
+            raise AreaError(f"village code {code!r}: village number must be 01-99")
+        return Area(code, "village", f"หมู่ที่ {number}", f"Village {number}", tambon.code)
+    hit = t[t["code"] == code]
+    if hit.empty:
+        parent = code[:-2]
+        raise AreaError(f"area code {code!r} is not an official {level} code"
+                        + (f" of {parent}" if parent else ""))
+    r = hit.iloc[0]
+    return Area(code, level, r["name_th"], r["name_en"], r["parent"] or None)
+
+
+def check_codes(codes: pd.Series) -> pd.Series:
+    """Return a boolean Series: True where a village code is malformed or names an unknown tambon.
+
+    Vectorised for ingest: one lookup per distinct tambon, not per row.
+    """
+    s = codes.astype(object).where(codes.notna(), "").astype(str)
+    ok_shape = s.str.fullmatch(r"[0-9]{8}").to_numpy(dtype=bool)
+    tambon = s.str.slice(0, 6)
+    known: set[str] = set()
+    for prov in pd.unique(tambon[ok_shape].str.slice(0, 2)):
+        if geothai.province(prov) is not None:
+            known.update(tambons(prov)["code"])
+    ok_tambon = tambon.isin(known).to_numpy(dtype=bool)
+    ok_number = (s.str.slice(6, 8) != "00").to_numpy(dtype=bool)
+    return pd.Series(~(ok_shape & ok_tambon & ok_number), index=codes.index)

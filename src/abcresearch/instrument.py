@@ -1,0 +1,237 @@
+"""The survey instrument: XLSForms in ``params/instrument/`` read into a codebook.
+
+The XLSForms are the single source of truth for question names, types, choice lists, Thai and
+English labels, required answers, constraints and skip logic. Two custom columns carry what the
+toolkit needs beyond XLSForm: ``capital`` (which of the seven capitals an item measures) and
+``personal`` (``name``, ``national_id``, ``phone`` or ``sensitive``). Forms are kept as Markdown
+XLSForms, which diff well and which pyxform reads directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import ParamsError
+from .paths import params_dir
+
+#: Form files by form id, relative to ``params/instrument``.
+FORM_FILES = {"household": "household.md", "village": "village.md"}
+
+#: pyxform's internal type names mapped back to XLSForm names.
+_TYPE_NAMES = {"select one": "select_one", "select all that apply": "select_multiple"}
+
+#: Repeat groups and the store table their rows go to.
+REPEAT_TABLES = {"member": "members"}
+
+#: Personal-data classes that never reach the analysis store in clear.
+IDENTIFYING = ("name", "national_id", "phone")
+
+_RANGE_RE = re.compile(r"^\s*\.\s*(>=|>)\s*(-?[0-9.]+)\s+and\s+\.\s*(<=|<)\s*(-?[0-9.]+)\s*$")
+_REGEX_RE = re.compile(r"^\s*regex\(\s*\.\s*,\s*'(.*)'\s*\)\s*$")
+_EQUALS_RE = re.compile(r"^\s*\.\s*=\s*'([^']*)'\s*$")
+_RELEVANT_RE = re.compile(r"^\s*\$\{(\w+)\}\s*=\s*'([^']*)'\s*$")
+
+
+@dataclass(frozen=True)
+class Form:
+    """One parsed XLSForm.
+
+    Attributes
+    ----------
+    form_id : str
+        The form id from the settings sheet (``abc_household``, ``abc_village``).
+    title : str
+        The form title.
+    version : str
+        The form version.
+    path : Path
+        The Markdown XLSForm it was read from.
+    codebook : pandas.DataFrame
+        One row per question (see :func:`codebook`).
+    choices : dict
+        ``list_name`` -> DataFrame with ``name``, ``label_th``, ``label_en``.
+    """
+
+    form_id: str
+    title: str
+    version: str
+    path: Path
+    codebook: pd.DataFrame = field(repr=False)
+    choices: dict[str, pd.DataFrame] = field(repr=False)
+
+
+def _labels(label: Any) -> tuple[str, str]:
+    if isinstance(label, dict):
+        th = next((v for k, v in label.items() if "(th)" in k), "")
+        en = next((v for k, v in label.items() if "(en)" in k), "")
+        return th, en
+    return (label or ""), (label or "")
+
+
+def _parse_constraint(expr: str) -> dict[str, Any]:
+    """Turn the whitelisted constraint shapes into min/max/regex/equals rules."""
+    out: dict[str, Any] = {"min": None, "max": None, "min_inclusive": True, "max_inclusive": True,
+                           "regex": None, "equals": None}
+    if not expr:
+        return out
+    if m := _RANGE_RE.match(expr):
+        out.update(min=float(m[2]), max=float(m[4]), min_inclusive=m[1] == ">=",
+                   max_inclusive=m[3] == "<=")
+    elif m := _REGEX_RE.match(expr):
+        out["regex"] = m[1]
+    elif m := _EQUALS_RE.match(expr):
+        out["equals"] = m[1]
+    else:
+        raise ParamsError(f"constraint {expr!r} is not one of the shapes abcresearch can check "
+                          "('. >= a and . <= b', regex(., '...'), . = 'value')")
+    return out
+
+
+def _parse_relevant(expr: str) -> tuple[str | None, str | None]:
+    if not expr:
+        return None, None
+    if m := _RELEVANT_RE.match(expr):
+        return m[1], m[2]
+    raise ParamsError(f"relevant {expr!r} is not of the shape ${{question}} = 'value'")
+
+
+def _walk(children: list[dict[str, Any]], path: tuple[str, ...], table: str,
+          rows: list[dict[str, Any]]) -> None:
+    for child in children:
+        ctype = _TYPE_NAMES.get(child["type"], child["type"])
+        if ctype == "group":
+            _walk(child.get("children", []), (*path, child["name"]), table, rows)
+            continue
+        if ctype == "repeat":
+            _walk(child.get("children", []), (*path, child["name"]),
+                  REPEAT_TABLES.get(child["name"], child["name"]), rows)
+            continue
+        if child["name"] in ("meta", "instanceID") or ctype in ("note",):
+            continue
+        bind = child.get("bind", {})
+        th, en = _labels(child.get("label"))
+        constraint = bind.get("constraint", "")
+        rel_q, rel_v = _parse_relevant(bind.get("relevant", ""))
+        row = {
+            "name": child["name"],
+            "table": table,
+            "group": "/".join(path),
+            "header": "/".join((*path, child["name"])),
+            "type": ctype,
+            "list_name": child.get("list_name"),
+            "required": bind.get("required", "") in ("yes", "true()", True),
+            "constraint": constraint,
+            "relevant": bind.get("relevant", ""),
+            "relevant_question": rel_q,
+            "relevant_value": rel_v,
+            "capital": child.get("capital") or None,
+            "personal": child.get("personal") or None,
+            "label_th": th,
+            "label_en": en,
+        }
+        row.update(_parse_constraint(constraint))
+        rows.append(row)
+
+
+def _read_form(path: Path, main_table: str) -> Form:
+    from pyxform import xls2json
+
+    if not path.exists():
+        raise ParamsError(f"instrument form {path} does not exist")
+    warnings: list[str] = []
+    try:
+        parsed = xls2json.parse_file_to_json(str(path), warnings=warnings)
+    except Exception as exc:  # pyxform raises its own PyXFormError and plain errors
+        raise ParamsError(f"{path.name}: pyxform rejected the form: {exc}") from exc
+    rows: list[dict[str, Any]] = []
+    _walk(parsed["children"], (), main_table, rows)
+    codebook = pd.DataFrame(rows)
+    dup = codebook["name"][codebook["name"].duplicated()]
+    if len(dup):
+        raise ParamsError(f"{path.name}: question names must be unique across the form: "
+                          f"{sorted(set(dup))}")
+    choices = {
+        name: pd.DataFrame(
+            [{"name": str(c["name"]), "label_th": _labels(c.get("label"))[0],
+              "label_en": _labels(c.get("label"))[1]} for c in items]
+        )
+        for name, items in parsed.get("choices", {}).items()
+    }
+    unknown = set(codebook["list_name"].dropna()) - set(choices)
+    if unknown:
+        raise ParamsError(f"{path.name}: choice lists {sorted(unknown)} are not defined")
+    return Form(form_id=parsed.get("id_string", path.stem), title=parsed.get("title", ""),
+                version=str(parsed.get("version", "")), path=path, codebook=codebook,
+                choices=choices)
+
+
+@lru_cache(maxsize=8)
+def _load_form_cached(form: str, directory: str) -> Form:
+    main_table = {"household": "households", "village": "villages"}[form]
+    return _read_form(Path(directory) / FORM_FILES[form], main_table)
+
+
+def load_form(form: str = "household", directory: Path | None = None) -> Form:
+    """Load one XLSForm of the instrument.
+
+    Parameters
+    ----------
+    form : {"household", "village"}
+        Which form.
+    directory : Path, optional
+        Folder holding the forms; ``params/instrument`` by default.
+
+    Returns
+    -------
+    Form
+        The parsed form with its codebook and choice lists.
+    """
+    if form not in FORM_FILES:
+        raise ParamsError(f"unknown form {form!r}; expected one of {sorted(FORM_FILES)}")
+    directory = directory or params_dir() / "instrument"
+    return _load_form_cached(form, str(Path(directory).resolve()))
+
+
+def codebook(table: str | None = None, directory: Path | None = None) -> pd.DataFrame:
+    """Return the codebook of the whole instrument, or of one table.
+
+    Parameters
+    ----------
+    table : {"households", "members", "villages"}, optional
+        Restrict to the questions stored in that table.
+    directory : Path, optional
+        Folder holding the forms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per question with ``name, table, group, header, type, list_name, required,
+        constraint, relevant, relevant_question, relevant_value, capital, personal, label_th,
+        label_en, min, max, min_inclusive, max_inclusive, regex, equals``.
+    """
+    frames = [load_form(f, directory).codebook for f in FORM_FILES]
+    cb = pd.concat(frames, ignore_index=True)
+    if table is not None:
+        cb = cb[cb["table"] == table].reset_index(drop=True)
+    return cb
+
+
+def choices(list_name: str, form: str = "household", directory: Path | None = None) -> pd.DataFrame:
+    """Return a choice list (``name``, ``label_th``, ``label_en``)."""
+    lists = load_form(form, directory).choices
+    if list_name not in lists:
+        raise ParamsError(f"choice list {list_name!r} is not in the {form} form")
+    return lists[list_name]
+
+
+def capital_items(directory: Path | None = None) -> dict[str, list[str]]:
+    """Return the household items of each capital, in form order."""
+    cb = codebook("households", directory)
+    cb = cb[cb["capital"].notna()]
+    return {cap: list(g["name"]) for cap, g in cb.groupby("capital", sort=False)}

@@ -1,0 +1,142 @@
+"""Fonts for Thai reports, taken from PyPI font packages only (never system fonts).
+
+The Thai font is Noto Sans Thai from ``fontpkg-noto-sans-thai`` (a variable font with weight and
+width axes, so bold works in Typst and matplotlib). Code is set in DejaVu Sans Mono, which ships
+inside the ``typst`` package itself, with Noto Sans Thai as fallback for Thai characters.
+
+Importing this module is cheap: matplotlib is imported only inside :func:`use_thai_font`.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from abcresearch.errors import ReportError
+
+THAI_FAMILY = "Noto Sans Thai"
+"""Family name of the Thai font, as Typst and matplotlib see it."""
+
+MONO_FAMILIES = ("DejaVu Sans Mono", THAI_FAMILY)
+"""Code font for Typst: DejaVu Sans Mono (embedded in typst) with Thai fallback."""
+
+SVG_HASHSALT = "abcresearch"
+"""Fixed ``svg.hashsalt`` so matplotlib SVG ids are the same on every run."""
+
+
+@functools.cache
+def font_files() -> tuple[Path, ...]:
+    """Return the font files of Noto Sans Thai shipped by ``fontpkg-noto-sans-thai``.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The ``.ttf``/``.otf`` files of the family (one variable font today).
+
+    Raises
+    ------
+    ReportError
+        If the font package is not installed or holds no font file.
+    """
+    try:
+        import fontpkg
+
+        files = tuple(Path(f.path) for f in fontpkg.family(THAI_FAMILY).files)
+    except ImportError:  # pragma: no cover - fontpkg is a dependency of the font package
+        try:
+            import fontpkg_noto_sans_thai as pkg
+        except ImportError as exc:
+            raise ReportError(
+                "The Thai font package is missing: pip install fontpkg-noto-sans-thai"
+            ) from exc
+        files = tuple(sorted((Path(pkg.ROOT) / "files").glob("*.[ot]tf")))
+    except Exception as exc:  # fontpkg.FamilyNotInstalled and friends
+        raise ReportError(
+            f"Font family {THAI_FAMILY!r} not found: pip install fontpkg-noto-sans-thai ({exc})"
+        ) from exc
+    files = tuple(p for p in files if p.is_file())
+    if not files:
+        raise ReportError(f"fontpkg-noto-sans-thai is installed but holds no {THAI_FAMILY} file")
+    return files
+
+
+def font_paths() -> list[str]:
+    """Return the folders that hold the Thai font files, for ``typst`` ``font_paths``.
+
+    Returns
+    -------
+    list of str
+        Distinct parent folders of :func:`font_files`, in a stable order.
+    """
+    return sorted({str(p.parent) for p in font_files()})
+
+
+def thai_rc() -> dict[str, Any]:
+    """Return matplotlib rcParams for Thai, sharp and deterministic figures.
+
+    Pass the result to seaborn as ``sns.set_theme(..., rc=thai_rc())``, because ``set_theme``
+    resets ``font.family``. The font must also be registered, see :func:`use_thai_font`.
+
+    Returns
+    -------
+    dict
+        ``font.family`` (Noto Sans Thai first, DejaVu Sans as fallback), SVG output with text as
+        paths, a fixed ``svg.hashsalt``, and no date in saved files.
+    """
+    return {
+        "font.family": "sans-serif",
+        "font.sans-serif": [THAI_FAMILY, "DejaVu Sans"],
+        "axes.unicode_minus": False,
+        "svg.fonttype": "path",
+        "svg.hashsalt": SVG_HASHSALT,
+        "figure.dpi": 100,
+        "savefig.format": "svg",
+        "savefig.bbox": "tight",
+    }
+
+
+@functools.cache
+def register_thai_font() -> str:
+    """Register the Thai font files with matplotlib's font manager (once per process).
+
+    Returns
+    -------
+    str
+        The family name to use in matplotlib (``"Noto Sans Thai"``).
+    """
+    from matplotlib import font_manager
+
+    for path in font_files():
+        font_manager.fontManager.addfont(str(path))
+    return THAI_FAMILY
+
+
+def use_thai_font() -> dict[str, Any]:
+    """Register the Thai font with matplotlib and make it the default, with deterministic SVG.
+
+    Call once at the top of a report notebook (after importing seaborn and calling
+    ``set_theme``, or pass :func:`thai_rc` to ``set_theme(rc=...)`` instead).
+
+    Returns
+    -------
+    dict
+        The rcParams that were applied (see :func:`thai_rc`).
+    """
+    import matplotlib
+
+    register_thai_font()
+    rc = thai_rc()
+    matplotlib.rcParams.update(rc)
+    return rc
+
+
+def svg_metadata() -> dict[str, Any]:
+    """Return ``metadata=`` for ``Figure.savefig(format="svg")`` with no date or tool version.
+
+    Returns
+    -------
+    dict
+        ``{"Date": None, "Creator": None}``.
+    """
+    return {"Date": None, "Creator": None}
