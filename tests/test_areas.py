@@ -1,0 +1,41 @@
+"""Official area codes for Nakhon Si Thammarat and village codes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from abcresearch import areas
+from abcresearch.errors import AreaError
+
+
+def test_nakhon_si_thammarat_frame() -> None:
+    assert areas.get_area("80").name_en == "Nakhon Si Thammarat"
+    assert len(areas.amphoes("80")) == 23
+    assert len(areas.tambons("80")) == 170
+    assert len(areas.tambons("8001")) == 16
+
+
+def test_levels_and_labels() -> None:
+    assert areas.level_of("8012") == "amphoe"
+    tambon = areas.get_area("800101")
+    assert tambon.level == "tambon" and tambon.parent == "8001"
+    assert tambon.label("th") == "ตำบลในเมือง"
+    village = areas.get_area("80010103")
+    assert village.parent == "800101" and village.name_th == "หมู่ที่ 3"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("8", "not 2, 4, 6 or 8 digits"), ("99", "not an official province"),
+     ("809901", "not an official tambon code of 8099"), ("80999901", "not an official tambon"),
+     ("80010100", "village number must be 01-99")],
+)
+def test_unknown_codes_are_named(code: str, message: str) -> None:
+    with pytest.raises(AreaError, match=message):
+        areas.get_area(code)
+
+
+def test_check_codes_vectorised() -> None:
+    codes = pd.Series(["80010101", "80999901", "8001010", "80010100", None, "80120305"])
+    assert areas.check_codes(codes).tolist() == [False, True, True, True, True, False]

@@ -1,0 +1,77 @@
+"""The instrument forms parse with pyxform and give a consistent codebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyxform.xls2xform import convert
+
+from abcresearch import instrument
+from abcresearch.errors import ParamsError
+from abcresearch.paths import params_dir
+
+CAPITALS = {"human", "physical", "financial", "social", "cultural", "wisdom", "natural"}
+
+
+@pytest.mark.parametrize("form", ["household", "village"])
+def test_pyxform_accepts_the_form_without_warnings(form: str) -> None:
+    result = convert(str(params_dir() / "instrument" / instrument.FORM_FILES[form]))
+    assert result.warnings == []
+    assert "<h:html" in result.xform
+
+
+def test_every_capital_has_six_to_ten_items() -> None:
+    items = instrument.capital_items()
+    assert set(items) == CAPITALS
+    for cap, names in items.items():
+        assert 5 <= len(names) <= 10, (cap, names)
+
+
+def test_codebook_tables_and_labels() -> None:
+    cb = instrument.codebook()
+    assert set(cb["table"]) == {"households", "members", "villages"}
+    questions = cb[~cb["type"].isin(["start", "end"])]
+    assert (questions["label_th"].str.len() > 0).all()
+    assert (questions["label_en"].str.len() > 0).all()
+    members = instrument.codebook("members")
+    assert {"m_age", "m_sex", "m_edu", "m_health"} <= set(members["name"])
+    assert members["header"].str.startswith("member/").all()
+
+
+def test_personal_columns_are_flagged() -> None:
+    cb = instrument.codebook()
+    flagged = dict(zip(cb["name"] + "@" + cb["table"], cb["personal"], strict=True))
+    assert flagged["head_name@households"] == "name"
+    assert flagged["head_pid@households"] == "national_id"
+    assert flagged["phone@households"] == "phone"
+    assert flagged["m_name@members"] == "name"
+    assert flagged["headman_phone@villages"] == "phone"
+
+
+def test_constraints_parse_into_rules() -> None:
+    cb = instrument.codebook("households").set_index("name")
+    assert cb.loc["hh_size", "min"] == 1 and cb.loc["hh_size", "max"] == 30
+    assert cb.loc["head_pid", "regex"] == "^[0-9]{13}$"
+    assert cb.loc["consent", "equals"] == "yes"
+    assert cb.loc["fin_debt", "relevant_question"] == "fin_has_debt"
+    assert not cb.loc["fin_debt", "min_inclusive"]
+
+
+def test_choice_lists_are_bilingual() -> None:
+    edu = instrument.choices("edu")
+    assert "bachelor" in set(edu["name"])
+    assert (edu["label_th"].str.len() > 0).all() and (edu["label_en"].str.len() > 0).all()
+    with pytest.raises(ParamsError, match="not in the household form"):
+        instrument.choices("no_such_list")
+
+
+def test_unsupported_constraint_is_named(tmp_path: Path) -> None:
+    src = (params_dir() / "instrument" / "village.md").read_text(encoding="utf-8")
+    bad = src.replace(". >= 0 and . <= 100 | | |", ". * 2 < 7 | | |", 1)
+    (tmp_path / "village.md").write_text(bad, encoding="utf-8")
+    (tmp_path / "household.md").write_text(
+        (params_dir() / "instrument" / "household.md").read_text(encoding="utf-8"),
+        encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"\. \* 2 < 7"):
+        instrument.load_form("village", tmp_path)
