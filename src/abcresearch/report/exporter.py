@@ -1,0 +1,238 @@
+"""nbconvert exporter that typesets an executed notebook as a Thai PDF with Typst.
+
+Registered under the ``nbconvert.exporters`` entry point ``abcresearch_pdf``, so both
+``jupyter nbconvert --to abcresearch_pdf report.ipynb`` and JupyterLab's
+*File > Save and Export Notebook As > Thai PDF (Typst)* use it.
+
+No TeX, no browser, no system font: Typst comes from the ``typst`` package, the Thai font from
+``fontpkg-noto-sans-thai``. This module imports neither pandas nor matplotlib.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nbconvert.exporters import Exporter
+from traitlets import default
+from traitlets.config import Config
+
+from abcresearch.errors import AbcResearchWarning, ReportError
+from abcresearch.report import fonts
+from abcresearch.report.typst_render import TypstDocument, render_notebook
+
+PDF_TIMESTAMP = 0
+"""Creation time given to Typst (UNIX seconds) unless ``SOURCE_DATE_EPOCH`` is set.
+
+The template also sets ``document(date: none)``, so the PDF carries no date at all and the same
+notebook gives the same bytes.
+"""
+
+_compile_lock = threading.Lock()
+
+
+@functools.cache
+def _typst_fonts() -> Any:
+    """Return the typst font book: the Thai font package plus typst's embedded fonts."""
+    import typst
+
+    return typst.Fonts(
+        include_system_fonts=False, include_embedded_fonts=True, font_paths=fonts.font_paths()
+    )
+
+
+def _timestamp() -> int:
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    return int(value) if value and value.strip().isdigit() else PDF_TIMESTAMP
+
+
+def compile_pdf(doc: TypstDocument) -> bytes:
+    """Compile a rendered document to PDF bytes.
+
+    Parameters
+    ----------
+    doc : TypstDocument
+        Output of :func:`abcresearch.report.typst_render.render_notebook`.
+
+    Returns
+    -------
+    bytes
+        The PDF.
+
+    Raises
+    ------
+    ReportError
+        If Typst fails; the message carries Typst's diagnostic and hints.
+    """
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
+        for name, data in sorted(doc.files.items()):
+            Path(build, name).write_bytes(data)
+        compiler = typst.Compiler(root=build, font_paths=_typst_fonts(), ignore_system_fonts=True)
+        try:
+            with _compile_lock:
+                pdf, typst_warnings = compiler.compile_with_warnings(
+                    doc.source.encode("utf-8"), format="pdf", timestamp=_timestamp()
+                )
+        except typst.TypstError as exc:
+            hints = "; ".join(getattr(exc, "hints", []) or [])
+            detail = getattr(exc, "diagnostic", "") or ""
+            raise ReportError(
+                f"Typst could not typeset the report: {getattr(exc, 'message', exc)}"
+                + (f" ({detail})" if detail else "")
+                + (f" Hints: {hints}" if hints else "")
+            ) from exc
+    for w in typst_warnings:
+        warnings.warn(
+            f"Typst: {getattr(w, 'message', w)}", AbcResearchWarning, stacklevel=2
+        )
+    if not isinstance(pdf, bytes):  # pragma: no cover - PDF is always one file
+        raise ReportError("Typst returned no PDF")
+    return pdf
+
+
+def _as_notebook(nb_or_path: Any) -> tuple[Any, str | None]:
+    if isinstance(nb_or_path, str | os.PathLike):
+        import nbformat
+
+        path = Path(nb_or_path)
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"Cannot read notebook {path}: {exc}") from exc
+        return nb, path.stem
+    if isinstance(nb_or_path, Mapping):
+        return nb_or_path, None
+    raise ReportError(f"Expected a notebook or a path, got {type(nb_or_path).__name__}")
+
+
+def notebook_to_typst(nb: Any, build_dir: str | os.PathLike[str] | None = None) -> str:
+    """Return the Typst source of a notebook's report.
+
+    Parameters
+    ----------
+    nb : NotebookNode, mapping, str or path
+        The notebook (or its file).
+    build_dir : path, optional
+        If given, the images the source refers to are written there, so that
+        ``typst compile --root build_dir`` can typeset the source saved in that folder.
+
+    Returns
+    -------
+    str
+        Complete Typst source.
+    """
+    notebook, name = _as_notebook(nb)
+    doc = render_notebook(notebook, fallback_title=name)
+    if build_dir is not None:
+        Path(build_dir).mkdir(parents=True, exist_ok=True)
+        for file_name, data in doc.files.items():
+            Path(build_dir, file_name).write_bytes(data)
+    return doc.source
+
+
+def notebook_to_pdf_bytes(nb: Any) -> bytes:
+    """Return the PDF of a notebook's report.
+
+    Parameters
+    ----------
+    nb : NotebookNode, mapping, str or path
+        The (executed) notebook or its file.
+
+    Returns
+    -------
+    bytes
+        The PDF.
+    """
+    notebook, name = _as_notebook(nb)
+    return compile_pdf(render_notebook(notebook, fallback_title=name))
+
+
+def notebook_to_pdf(nb_or_path: Any, out_path: str | os.PathLike[str]) -> Path:
+    """Write the PDF report of a notebook, atomically.
+
+    Parameters
+    ----------
+    nb_or_path : NotebookNode, mapping, str or path
+        The (executed) notebook or its file.
+    out_path : path
+        Destination PDF. Written to a temporary file in the same folder, then moved into place
+        with :func:`os.replace`, so readers never see a half-written file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+    """
+    pdf = notebook_to_pdf_bytes(nb_or_path)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+class ThaiPDFExporter(Exporter):
+    """Export an executed notebook as a Thai PDF report typeset by Typst.
+
+    Code cells are hidden; Markdown and outputs are typeset (tables as tables, figures as
+    vector graphics); the page header shows the area name and page numbers. See
+    :mod:`abcresearch.report.typst_render` for the mimetypes and metadata it understands.
+    """
+
+    export_from_notebook = "Thai PDF (Typst)"
+    output_mimetype = "application/pdf"
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".pdf"
+
+    @property
+    def default_config(self) -> Config:
+        """Enable the tag and regex removal preprocessors, as nbconvert's template exporters do."""
+        config = Config(
+            {
+                "TagRemovePreprocessor": {"enabled": True},
+                "RegexRemovePreprocessor": {"enabled": True},
+            }
+        )
+        config.merge(super().default_config)
+        return config
+
+    def from_notebook_node(
+        self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[bytes, dict[str, Any]]:  # type: ignore[override]
+        """Convert a notebook node to PDF bytes.
+
+        Parameters
+        ----------
+        nb : nbformat.NotebookNode
+            The notebook (normally executed by papermill).
+        resources : dict, optional
+            nbconvert resources; ``metadata.name`` gives the fallback header title.
+        **kw
+            Passed to :meth:`nbconvert.exporters.Exporter.from_notebook_node`.
+
+        Returns
+        -------
+        tuple of (bytes, dict)
+            The PDF and the resources.
+        """
+        nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
+        name = (resources.get("metadata") or {}).get("name") or None
+        pdf = compile_pdf(render_notebook(nb_copy, fallback_title=name))
+        resources["output_extension"] = ".pdf"
+        return pdf, resources

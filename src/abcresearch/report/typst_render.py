@@ -1,0 +1,675 @@
+"""Convert an executed notebook (nbformat) into Typst source for a Thai PDF report.
+
+What goes into the report
+-------------------------
+* Markdown cells, parsed with mistune into an AST and written as Typst markup (headings,
+  paragraphs, bold, italic, strike-through, inline code, code blocks, lists, block quotes, tables,
+  links, thematic breaks, images from cell attachments). Raw HTML tags are dropped.
+* Outputs of code cells, never their source. For each output the first available mimetype of
+  :data:`OUTPUT_PREFERENCE` is used.
+* Raw cells whose ``raw_mimetype``/``format`` is ``text/x-typst`` or :data:`TYPST_MIME` go in
+  verbatim; other raw cells are dropped.
+
+Cells tagged with one of :data:`SKIP_CELL_TAGS` (among them papermill's ``parameters`` and
+``injected-parameters``) are left out; cells tagged ``remove-output``/``hide-output`` lose their
+outputs. Standard error streams are dropped; errors are shown in a red box.
+
+Notebook metadata ``metadata.abcresearch`` may hold::
+
+    {"header": {"title": "ตำบลในเมือง · Nai Mueang", "subtitle": "รอบ 2568",
+                "synthetic": true},
+     "lang": "th"}
+
+The rendered document is a :class:`TypstDocument`: the source plus the image files it refers to
+(relative names, to be written into the compile root).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from abcresearch.errors import ReportError
+
+TYPST_MIME = "application/vnd.abcresearch.typst"
+"""Raw Typst markup made by abcresearch objects (see :func:`abcresearch.report.display.show_typst`)."""
+
+TABLE_MIME = "application/vnd.abcresearch.table+json"
+"""A table spec: ``{"caption", "columns", "rows", "align", "notes", "decimals"}``."""
+
+OUTPUT_PREFERENCE = (
+    TYPST_MIME,
+    TABLE_MIME,
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/markdown",
+    "text/plain",
+)
+"""Mimetypes that the renderer understands, best first."""
+
+SKIP_CELL_TAGS = frozenset(
+    {
+        "remove",
+        "hide",
+        "remove-cell",
+        "remove_cell",
+        "hide-cell",
+        "parameters",
+        "injected-parameters",
+    }
+)
+"""Cells with any of these tags are not rendered at all."""
+
+SKIP_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "hide-output"})
+"""Cells with any of these tags are rendered without their outputs."""
+
+LANGUAGES = ("th", "en")
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_MARKUP_SPECIAL = re.compile(r"([\\#$*_@<>`\[\]~/=\-+\"'])")
+_LEADING_ENUM = re.compile(r"^(\d+)\.")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_HTML_TAG = re.compile(r"<[^>]*>")
+_BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# Plain reprs that say nothing to a reader (and hold memory addresses, which change every run).
+_USELESS_PLAIN = (
+    re.compile(r"^<Figure size [\d.]+x[\d.]+ with \d+ Axes>$"),
+    re.compile(r"^<(Axes|Figure)\b.*>$", re.DOTALL),
+    re.compile(r"\bat 0x[0-9a-fA-F]+>"),
+    re.compile(r"^(Text|Annotation)\(.*\)$", re.DOTALL),
+)
+
+
+@dataclass
+class TypstDocument:
+    """Typst source of a report and the files it refers to.
+
+    Attributes
+    ----------
+    source : str
+        Complete Typst source (template included).
+    files : dict of str to bytes
+        Images referenced by the source, by relative file name.
+    title : str or None
+        Title used in the page header and PDF metadata.
+    lang : str
+        ``"th"`` or ``"en"``.
+    """
+
+    source: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    title: str | None = None
+    lang: str = "th"
+
+
+# --------------------------------------------------------------------------------------------
+# Typst literals
+
+
+def typst_string(value: str) -> str:
+    """Return ``value`` as a Typst string literal (double-quoted, escaped).
+
+    Parameters
+    ----------
+    value : str
+        Any text.
+
+    Returns
+    -------
+    str
+        A literal such as ``"ก \\"x\\""`` that Typst reads back as ``value``.
+    """
+    out = (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\r\n", "\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+        .replace("\t", "\\t")
+    )
+    out = _CONTROL.sub(lambda m: f"\\u{{{ord(m.group()):x}}}", out)
+    return f'"{out}"'
+
+
+def escape_markup(text: str) -> str:
+    """Escape text for Typst markup mode so that it is shown literally.
+
+    Parameters
+    ----------
+    text : str
+        Plain text (no markup).
+
+    Returns
+    -------
+    str
+        The text with every character that has a meaning in Typst markup backslash-escaped, and
+        a leading ``"12."`` protected from becoming a numbered list.
+    """
+    text = _CONTROL.sub("", text)
+    text = _MARKUP_SPECIAL.sub(r"\\\1", text)
+    return _LEADING_ENUM.sub(r"\1\\.", text)
+
+
+def typst_array(items: Iterable[str]) -> str:
+    """Return a Typst array literal of already-rendered Typst expressions."""
+    items = list(items)
+    if len(items) == 1:
+        return f"({items[0]},)"
+    return "(" + ", ".join(items) + ")"
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return typst_string(str(value))
+
+
+def _join_text(value: Any) -> str:
+    """Return notebook text that may be stored as a list of lines as one string."""
+    if isinstance(value, list):
+        return "".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+@functools.cache
+def _markdown_parser() -> Any:
+    import mistune
+
+    return mistune.create_markdown(renderer=None, plugins=["table", "strikethrough", "url"])
+
+
+class _MarkdownRenderer:
+    """Walk a mistune AST and write Typst markup."""
+
+    def __init__(self, files: dict[str, bytes], attachments: Mapping[str, Any], stem: str):
+        self.files = files
+        self.attachments = attachments
+        self.stem = stem
+        self.n_images = 0
+
+    # blocks -------------------------------------------------------------------------------
+    def blocks(self, tokens: list[dict[str, Any]], tight: bool = False) -> str:
+        parts = [self.block(t, tight) for t in tokens]
+        return ("\n" if tight else "\n\n").join(p for p in parts if p)
+
+    def block(self, tok: dict[str, Any], tight: bool = False) -> str:
+        kind = tok["type"]
+        children = tok.get("children", [])
+        if kind in ("paragraph", "block_text"):
+            return self.inlines(children).strip()
+        if kind == "heading":
+            level = min(int(tok.get("attrs", {}).get("level", 1)), 6)
+            body = self.inlines(children).replace("\n", " ").strip()
+            return "=" * level + " " + body
+        if kind == "list":
+            return self.list(tok)
+        if kind == "block_quote":
+            return "#quote(block: true)[\n" + self.blocks(children) + "\n]"
+        if kind == "block_code":
+            info = (tok.get("attrs", {}).get("info") or "").split()
+            lang = f"lang: {typst_string(info[0])}, " if info else ""
+            return f"#abc-pre(raw(block: true, {lang}{typst_string(tok.get('raw', '').rstrip())}))"
+        if kind == "thematic_break":
+            return "#line(length: 100%, stroke: 0.5pt + luma(160))"
+        if kind == "table":
+            return self.table(tok)
+        if kind == "block_html":
+            text = _HTML_TAG.sub("", _BR_TAG.sub("\n", tok.get("raw", ""))).strip()
+            return escape_markup(text).replace("\n", " #linebreak() ") if text else ""
+        if kind == "blank_line":
+            return ""
+        # Unknown block: render its text, if any.
+        if children:
+            return self.inlines(children)
+        return escape_markup(tok.get("raw", "")) if tok.get("raw") else ""
+
+    def list(self, tok: dict[str, Any]) -> str:
+        attrs = tok.get("attrs", {})
+        ordered = bool(attrs.get("ordered"))
+        number = int(attrs.get("start") or 1)
+        tight = bool(tok.get("tight", True))
+        lines = []
+        for item in tok.get("children", []):
+            marker = f"{number}." if ordered else "-"
+            number += 1
+            body = self.blocks(item.get("children", []), tight=tight)
+            pad = " " * (len(marker) + 1)
+            body = body.replace("\n", "\n" + pad)
+            # Blank lines must stay blank (no trailing spaces) but keep the item together.
+            body = re.sub(r"\n[ ]+\n", "\n\n", body)
+            lines.append(f"{marker} {body}")
+        return ("\n" if tight else "\n\n").join(lines)
+
+    def table(self, tok: dict[str, Any]) -> str:
+        head: list[str] = []
+        aligns: list[str] = []
+        rows: list[list[str]] = []
+        for part in tok.get("children", []):
+            if part["type"] == "table_head":
+                for cell in part.get("children", []):
+                    head.append("[" + self.inlines(cell.get("children", [])) + "]")
+                    aligns.append(cell.get("attrs", {}).get("align") or "left")
+            elif part["type"] == "table_body":
+                for row in part.get("children", []):
+                    rows.append(
+                        ["[" + self.inlines(c.get("children", [])) + "]" for c in row["children"]]
+                    )
+        n = len(head)
+        rows = [(r + ["[]"] * n)[:n] for r in rows]
+        return (
+            f"#abc-table(columns: {typst_array(head)}, "
+            f"aligns: {typst_array(aligns)}, "
+            f"rows: {typst_array(typst_array(r) for r in rows)})"
+        )
+
+    # inlines ------------------------------------------------------------------------------
+    def inlines(self, tokens: list[dict[str, Any]]) -> str:
+        return "".join(self.inline(t) for t in tokens)
+
+    def inline(self, tok: dict[str, Any]) -> str:
+        kind = tok["type"]
+        children = tok.get("children", [])
+        if kind == "text":
+            return escape_markup(tok.get("raw", ""))
+        if kind == "softbreak":
+            return " "
+        if kind == "linebreak":
+            return " #linebreak() "
+        if kind == "strong":
+            return "#strong[" + self.inlines(children) + "]"
+        if kind == "emphasis":
+            return "#emph[" + self.inlines(children) + "]"
+        if kind == "strikethrough":
+            return "#strike[" + self.inlines(children) + "]"
+        if kind == "codespan":
+            return "#raw(" + typst_string(tok.get("raw", "")) + ")"
+        if kind == "link":
+            url = tok.get("attrs", {}).get("url", "")
+            return f"#link({typst_string(url)})[" + self.inlines(children) + "]"
+        if kind == "image":
+            return self.image(tok)
+        if kind == "inline_html":
+            return " #linebreak() " if _BR_TAG.fullmatch(tok.get("raw", "").strip()) else ""
+        if children:
+            return self.inlines(children)
+        return escape_markup(tok.get("raw", ""))
+
+    def image(self, tok: dict[str, Any]) -> str:
+        url = tok.get("attrs", {}).get("url", "")
+        alt = self.inlines(tok.get("children", []))
+        if url.startswith("attachment:"):
+            bundle = self.attachments.get(url[len("attachment:") :], {})
+            for mime, ext in (("image/svg+xml", "svg"), ("image/png", "png"), ("image/jpeg", "jpg")):
+                if mime in bundle:
+                    self.n_images += 1
+                    name = f"{self.stem}-att{self.n_images}.{ext}"
+                    self.files[name] = _image_bytes(mime, bundle[mime])
+                    return f"#abc-image({typst_string(name)})"
+        # External images are not fetched (no network): show the alternative text.
+        return "#emph[" + alt + "]" if alt else ""
+
+
+def markdown_to_typst(
+    text: str,
+    files: dict[str, bytes] | None = None,
+    attachments: Mapping[str, Any] | None = None,
+    stem: str = "md",
+) -> str:
+    """Convert Markdown to Typst markup.
+
+    Parameters
+    ----------
+    text : str
+        Markdown (CommonMark with GFM tables, strike-through and bare URLs).
+    files : dict, optional
+        Receives images from ``attachments`` referenced as ``attachment:NAME``.
+    attachments : mapping, optional
+        A notebook cell's ``attachments`` (name to mime bundle).
+    stem : str
+        Prefix of image file names written to ``files``.
+
+    Returns
+    -------
+    str
+        Typst markup; needs the report template (``abc-table``, ``abc-image``, ``abc-pre``).
+    """
+    tokens = _markdown_parser()(text)
+    renderer = _MarkdownRenderer({} if files is None else files, attachments or {}, stem)
+    return renderer.blocks(tokens)
+
+
+def _plain_heading(text: str) -> str | None:
+    """Return the text of the first Markdown heading in ``text``, without markup."""
+    for tok in _markdown_parser()(text):
+        if tok["type"] == "heading":
+            return _plain(tok.get("children", [])).strip() or None
+    return None
+
+
+def _plain(tokens: list[dict[str, Any]]) -> str:
+    out = []
+    for tok in tokens:
+        if "raw" in tok and tok["type"] in ("text", "codespan"):
+            out.append(tok["raw"])
+        elif tok["type"] in ("softbreak", "linebreak"):
+            out.append(" ")
+        else:
+            out.append(_plain(tok.get("children", [])))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def _format_number(value: float | int, decimals: int) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    if value != value or value in (float("inf"), float("-inf")):
+        return "–"
+    return f"{value:,.{decimals}f}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def table_to_typst(spec: Mapping[str, Any]) -> str:
+    """Render a :data:`TABLE_MIME` table spec as a Typst table call.
+
+    Parameters
+    ----------
+    spec : mapping
+        ``columns`` (list of str), ``rows`` (list of lists of str, number or None), and optional
+        ``caption`` (str), ``notes`` (str), ``align`` (list of ``"left"``, ``"right"``,
+        ``"center"``; default right for columns holding only numbers) and ``decimals`` (int,
+        digits for float cells, default 2). None cells show as an en dash.
+
+    Returns
+    -------
+    str
+        A ``#abc-table(...)`` call; the header row repeats on every page the table spans.
+
+    Raises
+    ------
+    ReportError
+        If the spec is malformed (no columns, a row of the wrong length, a bad alignment).
+    """
+    columns = spec.get("columns")
+    rows = spec.get("rows", [])
+    if not isinstance(columns, list) or not columns:
+        raise ReportError("table spec needs a non-empty list 'columns'")
+    if not isinstance(rows, list):
+        raise ReportError("table spec 'rows' must be a list of lists")
+    n = len(columns)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != n:
+            raise ReportError(f"table spec row {i} has {len(row)} cells, expected {n} columns")
+    decimals = int(spec.get("decimals", 2))
+    align = spec.get("align")
+    if align is None:
+        align = [
+            "right"
+            if any(r[j] is not None for r in rows)
+            and all(_is_number(r[j]) for r in rows if r[j] is not None)
+            else "left"
+            for j in range(n)
+        ]
+    short = {"l": "left", "r": "right", "c": "center"}
+    align = [short.get(str(a), str(a)) for a in align]
+    if len(align) != n or any(a not in ("left", "right", "center") for a in align):
+        raise ReportError(f"table spec 'align' must give left/right/center for {n} columns")
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return typst_string("–")
+        if _is_number(value):
+            return typst_string(_format_number(value, decimals))
+        return typst_string(str(value))
+
+    args = [
+        f"columns: {typst_array(typst_string(str(c)) for c in columns)}",
+        f"aligns: {typst_array(align)}",
+        "rows: (\n  "
+        + ",\n  ".join(typst_array(cell(v) for v in row) for row in rows)
+        + (",\n)" if len(rows) == 1 else "\n)"),
+    ]
+    if spec.get("caption"):
+        args.append(f"caption: {typst_string(str(spec['caption']))}")
+    if spec.get("notes"):
+        args.append(f"notes: {typst_string(str(spec['notes']))}")
+    return "#abc-table(" + ", ".join(args) + ")"
+
+
+# --------------------------------------------------------------------------------------------
+# Outputs and cells
+
+
+def _image_bytes(mime: str, data: Any) -> bytes:
+    text = _join_text(data)
+    if mime == "image/svg+xml":
+        return text.encode("utf-8")
+    return base64.b64decode(text)
+
+
+def _useless_plain(text: str) -> bool:
+    stripped = text.strip()
+    return not stripped or any(p.search(stripped) for p in _USELESS_PLAIN)
+
+
+def _pre(text: str) -> str:
+    return f"#abc-pre(raw(block: true, {typst_string(text.rstrip())}))"
+
+
+def render_output(output: Mapping[str, Any], files: dict[str, bytes], stem: str) -> str:
+    """Render one output of a code cell as Typst (empty string if nothing to show).
+
+    Parameters
+    ----------
+    output : mapping
+        An nbformat output (``stream``, ``display_data``, ``execute_result`` or ``error``).
+    files : dict
+        Receives image files; names start with ``stem``.
+    stem : str
+        Unique, deterministic prefix for image file names of this output.
+
+    Returns
+    -------
+    str
+        Typst markup.
+    """
+    kind = output.get("output_type")
+    if kind == "stream":
+        if output.get("name") == "stderr":
+            return ""
+        text = _ANSI.sub("", _join_text(output.get("text")))
+        return _pre(text) if text.strip() else ""
+    if kind == "error":
+        title = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+        trace = _ANSI.sub("", "\n".join(_join_text(t) for t in output.get("traceback", [])))
+        return f"#abc-error({typst_string(title)}, {typst_string(trace.rstrip())})"
+    if kind not in ("display_data", "execute_result"):
+        return ""
+    data = output.get("data", {})
+    for mime in OUTPUT_PREFERENCE:
+        if mime not in data:
+            continue
+        value = data[mime]
+        if mime == TYPST_MIME:
+            return _join_text(value).strip()
+        if mime == TABLE_MIME:
+            spec = json.loads(value) if isinstance(value, str) else value
+            return table_to_typst(spec)
+        if mime.startswith("image/"):
+            ext = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}[mime]
+            name = f"{stem}.{ext}"
+            files[name] = _image_bytes(mime, value)
+            return f"#abc-image({typst_string(name)})"
+        if mime == "text/markdown":
+            return markdown_to_typst(_join_text(value), files, stem=stem)
+        if mime == "text/plain":
+            text = _ANSI.sub("", _join_text(value))
+            return "" if _useless_plain(text) else _pre(text)
+    return ""
+
+
+def _tags(cell: Mapping[str, Any]) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def _coalesce_streams(outputs: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    merged: list[Mapping[str, Any]] = []
+    for out in outputs:
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
+            prev = merged[-1]
+            merged[-1] = {
+                "output_type": "stream",
+                "name": prev.get("name"),
+                "text": _join_text(prev.get("text")) + _join_text(out.get("text")),
+            }
+        else:
+            merged.append(out)
+    return merged
+
+
+def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) -> str:
+    """Render one notebook cell (never the source of a code cell).
+
+    Parameters
+    ----------
+    cell : mapping
+        An nbformat cell.
+    index : int
+        Position of the cell in the notebook, used to name its image files.
+    files : dict
+        Receives image files.
+
+    Returns
+    -------
+    str
+        Typst markup, possibly empty.
+    """
+    tags = _tags(cell)
+    if tags & SKIP_CELL_TAGS:
+        return ""
+    kind = cell.get("cell_type")
+    stem = f"c{index:03d}"
+    if kind == "markdown":
+        return markdown_to_typst(
+            _join_text(cell.get("source")), files, cell.get("attachments") or {}, stem
+        )
+    if kind == "raw":
+        meta = cell.get("metadata", {})
+        fmt = meta.get("raw_mimetype") or meta.get("format") or ""
+        if fmt in ("text/x-typst", TYPST_MIME):
+            return _join_text(cell.get("source")).strip()
+        return ""
+    if kind != "code" or tags & SKIP_OUTPUT_TAGS:
+        return ""
+    parts = [
+        render_output(out, files, f"{stem}-o{j:02d}")
+        for j, out in enumerate(_coalesce_streams(list(cell.get("outputs", []))))
+    ]
+    return "\n\n".join(p for p in parts if p)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole notebook
+
+
+@functools.cache
+def template_source() -> str:
+    """Return the Typst report template (``templates/report.typ``)."""
+    return (
+        resources.files("abcresearch.report")
+        .joinpath("templates/report.typ")
+        .read_text(encoding="utf-8")
+    )
+
+
+def header_info(nb: Mapping[str, Any], fallback_title: str | None = None) -> dict[str, Any]:
+    """Return the page-header settings of a notebook.
+
+    Parameters
+    ----------
+    nb : mapping
+        The notebook.
+    fallback_title : str, optional
+        Used when neither metadata nor a Markdown heading gives a title (e.g. the file name).
+
+    Returns
+    -------
+    dict
+        ``title`` (str or None), ``subtitle`` (str or None), ``synthetic`` (bool) and ``lang``
+        (``"th"`` or ``"en"``). The title comes from ``metadata.abcresearch.header.title``, else
+        ``metadata.title``, else the first Markdown heading, else ``fallback_title``.
+
+    Raises
+    ------
+    ReportError
+        If ``metadata.abcresearch.lang`` is neither ``"th"`` nor ``"en"``.
+    """
+    meta = nb.get("metadata", {}) or {}
+    abc = meta.get("abcresearch", {}) or {}
+    header = abc.get("header", {}) or {}
+    lang = str(abc.get("lang") or header.get("lang") or "th")
+    if lang not in LANGUAGES:
+        raise ReportError(f"metadata.abcresearch.lang must be one of {LANGUAGES}, got {lang!r}")
+    title = header.get("title") or meta.get("title")
+    if not title:
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") == "markdown" and not (_tags(cell) & SKIP_CELL_TAGS):
+                title = _plain_heading(_join_text(cell.get("source")))
+                if title:
+                    break
+    return {
+        "title": str(title) if title else fallback_title,
+        "subtitle": str(header["subtitle"]) if header.get("subtitle") else None,
+        "synthetic": bool(header.get("synthetic", False)),
+        "lang": lang,
+    }
+
+
+def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) -> TypstDocument:
+    """Convert a notebook into a complete Typst document.
+
+    Parameters
+    ----------
+    nb : mapping
+        An nbformat v4 notebook (``nbformat.NotebookNode`` or plain dict).
+    fallback_title : str, optional
+        Header title when the notebook names none (see :func:`header_info`).
+
+    Returns
+    -------
+    TypstDocument
+        Source (template included) and image files. The same notebook gives the same source.
+    """
+    info = header_info(nb, fallback_title)
+    files: dict[str, bytes] = {}
+    body = [render_cell(cell, i, files) for i, cell in enumerate(nb.get("cells", []))]
+    show = (
+        "#show: report.with("
+        f"title: {_value(info['title'])}, subtitle: {_value(info['subtitle'])}, "
+        f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])})"
+    )
+    source = "\n\n".join([template_source().rstrip(), show, *(b for b in body if b)]) + "\n"
+    return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"])
