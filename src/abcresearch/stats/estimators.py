@@ -1,0 +1,447 @@
+"""Design-based estimators: means, totals, proportions, ratios, quantiles, logit CIs.
+
+Each estimator returns a tidy :class:`pandas.DataFrame` with the columns
+``estimate, se, ci_low, ci_high, df, n`` (some add ``deff``). Without ``by`` the index is the
+variable name (categories for :func:`proportion`); with ``by`` it is the group value(s), the
+index name(s) being the ``by`` column(s). The confidence level and the statistic are recorded
+in ``DataFrame.attrs`` (never in a column name).
+
+Conventions (all checked against R's survey package 4.x, see ``tests/reference``):
+
+* Domains (``by=``) keep the whole design, as ``svyby``/``subset.survey.design2`` do.
+* ``df`` is the design degrees of freedom of the observations used for the row:
+  #PSUs minus #strata among the rows in the domain with a non-missing value, i.e.
+  ``degf(subset(design, <domain> & !is.na(var)))`` in R.
+* Intervals are ``estimate -/+ qt(1 - (1-level)/2, df) * se`` (R's ``confint(x, df=df)``);
+  :func:`ciprop` gives ``svyciprop(method="logit")`` intervals and :func:`quantile` gives
+  ``svyquantile(..., qrule="math", interval.type="mean")`` (Woodruff) intervals.
+* ``na_rm=False`` with missing values in a domain gives NaN for that domain (R's ``NA``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from abcresearch.errors import DesignError
+
+if TYPE_CHECKING:
+    from abcresearch.stats.design import SurveyDesign
+
+__all__ = ["ciprop", "mean", "proportion", "quantile", "ratio", "total"]
+
+COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "n"]
+By = str | Sequence[str] | None
+
+
+def _tcrit(level: float, df: np.ndarray | float) -> np.ndarray:
+    if not 0 < level < 1:
+        raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), found {level!r}")
+    dfa = np.asarray(df, dtype=float)
+    out = np.full(dfa.shape, np.nan)
+    ok = dfa > 0
+    out[ok] = sps.t.ppf(1 - (1 - level) / 2, dfa[ok])
+    return out
+
+
+def _frame(
+    est: np.ndarray,
+    se: np.ndarray,
+    df: np.ndarray,
+    n: np.ndarray,
+    index: pd.Index,
+    level: float,
+    statistic: str,
+    variable: str,
+    ci: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    if ci is None:
+        tq = _tcrit(level, df)
+        ci = (est - tq * se, est + tq * se)
+    out = pd.DataFrame(
+        {
+            "estimate": np.asarray(est, dtype=float),
+            "se": np.asarray(se, dtype=float),
+            "ci_low": np.asarray(ci[0], dtype=float),
+            "ci_high": np.asarray(ci[1], dtype=float),
+            "df": np.asarray(df, dtype=np.int64),
+            "n": np.asarray(n, dtype=np.int64),
+        },
+        index=index,
+    )
+    out.attrs.update({"statistic": statistic, "variable": variable, "level": level})
+    return out
+
+
+def _index(design: SurveyDesign, by: By, labels: pd.Index | None, name: str) -> pd.Index:
+    if labels is None:
+        return pd.Index([name])
+    return labels
+
+
+class _Domains:
+    """Domain codes for an estimator call: rows used, NaN-poisoned domains, counts."""
+
+    def __init__(self, design: SurveyDesign, by: By, missing: np.ndarray, na_rm: bool):
+        codes, labels = design._groups(by)
+        self.labels = labels
+        self.n_dom = 1 if labels is None else len(labels)
+        in_dom = codes >= 0
+        self.nan_dom = np.bincount(codes[in_dom & missing], minlength=self.n_dom) > 0
+        if na_rm:
+            self.nan_dom[:] = False
+        self.codes = np.where(in_dom & ~missing, codes, -1)
+        self.used = self.codes >= 0
+        self.n = np.bincount(self.codes[self.used], minlength=self.n_dom)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(
+            self.codes[self.used], weights=values[self.used], minlength=self.n_dom
+        )
+
+
+def _ratio_parts(
+    design: SurveyDesign, y: np.ndarray, x: np.ndarray | None, dom: _Domains
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Point estimate, variance, df and denominator total of sum(w y)/sum(w x) per domain."""
+    w = design._w_full
+    c = dom.codes
+    yy = np.where(dom.used, y, 0.0)
+    xx = np.ones_like(yy) if x is None else np.where(dom.used, x, 0.0)
+    num = dom.sum(w * yy)
+    den = dom.sum(w * xx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = num / den
+        r = est[np.maximum(c, 0)]
+        wz = np.where(dom.used, w * (yy - r * xx) / den[np.maximum(c, 0)], 0.0)
+    var, degf = design._domain_var(wz, c, dom.n_dom)
+    return est, var, degf, den
+
+
+def _finish(est: np.ndarray, var: np.ndarray, dom: _Domains) -> tuple[np.ndarray, np.ndarray]:
+    est = np.where(dom.nan_dom, np.nan, est)
+    se = np.where(dom.nan_dom, np.nan, np.sqrt(np.maximum(var, 0.0)))
+    return est, se
+
+
+def _svyvar(
+    design: SurveyDesign, y: np.ndarray, dom: _Domains, mean_d: np.ndarray, wsum: np.ndarray
+) -> np.ndarray:
+    """R's ``svyvar`` per domain: weighted variance with the n/(n-1) factor."""
+    w = design._w_full
+    dev = np.where(dom.used, y - mean_d[np.maximum(dom.codes, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return dom.sum(w * dev * dev) / wsum * dom.n / (dom.n - 1)
+
+
+def mean(
+    design: SurveyDesign,
+    var: str,
+    by: By = None,
+    na_rm: bool = False,
+    level: float = 0.95,
+    deff: bool = False,
+) -> pd.DataFrame:
+    """Weighted mean of ``var`` (R's ``svymean``/``svyby(..., svymean)``).
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The survey design.
+    var : str
+        Numeric column.
+    by : str or list of str, optional
+        Domain column(s); domains keep the full design for variance.
+    na_rm : bool, default False
+        Drop missing values of ``var``; otherwise a domain with missing values gets NaN.
+    level : float, default 0.95
+        Confidence level of the t interval with design df.
+    deff : bool, default False
+        Add a ``deff`` column: design variance / SRS-without-replacement variance, as R's
+        ``svymean(..., deff=TRUE)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``estimate, se, ci_low, ci_high, df, n`` (and ``deff``).
+    """
+    y = design._values(var)
+    dom = _Domains(design, by, np.isnan(y), na_rm)
+    est, v, degf, wsum = _ratio_parts(design, y, None, dom)
+    est_f, se = _finish(est, v, dom)
+    out = _frame(est_f, se, degf, dom.n, _index(design, by, dom.labels, var), level, "mean", var)
+    if deff:
+        s2 = _svyvar(design, y, dom, est, wsum)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vsrs = s2 * (wsum - dom.n) / (wsum * dom.n)
+            vsrs = np.where(wsum < dom.n, np.nan, vsrs)
+            out["deff"] = np.where(dom.nan_dom, np.nan, v / vsrs)
+    return out
+
+
+def total(
+    design: SurveyDesign,
+    var: str,
+    by: By = None,
+    na_rm: bool = False,
+    level: float = 0.95,
+    deff: bool = False,
+) -> pd.DataFrame:
+    """Weighted total of ``var`` (R's ``svytotal``); arguments as :func:`mean`.
+
+    ``deff`` compares with SRS without replacement of the same size from a population of
+    ``sum(weights)`` units, as R's ``svytotal(..., deff=TRUE)``.
+    """
+    y = design._values(var)
+    dom = _Domains(design, by, np.isnan(y), na_rm)
+    w = design._w_full
+    wz = np.where(dom.used, w * np.where(dom.used, y, 0.0), 0.0)
+    est = dom.sum(wz)
+    v, degf = design._domain_var(wz, dom.codes, dom.n_dom)
+    est_f, se = _finish(est, v, dom)
+    out = _frame(est_f, se, degf, dom.n, _index(design, by, dom.labels, var), level, "total", var)
+    if deff:
+        wsum = dom.sum(w)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = est / wsum
+            s2 = _svyvar(design, y, dom, m, wsum)
+            vsrs = s2 * wsum**2 * (wsum - dom.n) / (wsum * dom.n)
+            out["deff"] = np.where(dom.nan_dom, np.nan, v / vsrs)
+    return out
+
+
+def ratio(
+    design: SurveyDesign,
+    num: str,
+    den: str,
+    by: By = None,
+    na_rm: bool = False,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Ratio of weighted totals ``sum(w num) / sum(w den)`` (R's ``svyratio``).
+
+    Rows where either variable is missing are dropped together when ``na_rm=True``. Without
+    ``by`` the index is ``"num/den"``.
+    """
+    y = design._values(num)
+    x = design._values(den)
+    dom = _Domains(design, by, np.isnan(y) | np.isnan(x), na_rm)
+    est, v, degf, _ = _ratio_parts(design, y, x, dom)
+    est_f, se = _finish(est, v, dom)
+    name = f"{num}/{den}"
+    return _frame(est_f, se, degf, dom.n, _index(design, by, dom.labels, name), level, "ratio",
+                  name)
+
+
+def proportion(
+    design: SurveyDesign,
+    var: str,
+    by: By = None,
+    na_rm: bool = False,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Share of each category of ``var`` (R's ``svymean(~factor(var))``).
+
+    Returns one row per category (index = category, index name = ``var``); with ``by`` the
+    index is (by values..., category). Categories are the sorted non-missing values of ``var``
+    in the domain. Intervals are Wald t intervals; see :func:`ciprop` for logit intervals.
+    ``n`` counts the non-missing observations of the domain.
+    """
+    if var not in design.data.columns:
+        raise DesignError(f"variable {var!r} not found in the design's data")
+    s = design.data[var]
+    missing = s.isna().to_numpy()
+    cat_codes, cats = pd.factorize(s, sort=True)
+    dom = _Domains(design, by, missing, na_rm)
+    n_cat = len(cats)
+    blocks = []
+    for j in range(n_cat):  # loop over categories only (few); domains are vectorised
+        yj = np.where(missing, np.nan, (cat_codes == j).astype(float))
+        est, v, degf, _ = _ratio_parts(design, yj, None, dom)
+        est_f, se = _finish(est, v, dom)
+        blocks.append((est_f, se, degf))
+    est = np.column_stack([b[0] for b in blocks]).ravel()
+    se = np.column_stack([b[1] for b in blocks]).ravel()
+    degf = np.column_stack([b[2] for b in blocks]).ravel()
+    n = np.repeat(dom.n, n_cat)
+    cat_index = pd.Index(cats, name=var)
+    if dom.labels is None:
+        index: pd.Index = cat_index
+    else:
+        frame = dom.labels.to_frame(index=False).loc[np.repeat(np.arange(dom.n_dom), n_cat)]
+        frame = frame.reset_index(drop=True)
+        frame[var] = np.tile(np.asarray(cats), dom.n_dom)
+        index = pd.MultiIndex.from_frame(frame)
+    return _frame(est, se, degf, n, index, level, "proportion", var)
+
+
+def ciprop(
+    design: SurveyDesign,
+    var: str,
+    by: By = None,
+    method: str = "logit",
+    na_rm: bool = False,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Proportion of a 0/1 variable with a logit interval (R's ``svyciprop``).
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The survey design.
+    var : str
+        Column of 0/1 (or boolean) values.
+    by : str or list of str, optional
+        Domain column(s).
+    method : {"logit", "mean"}, default "logit"
+        ``"logit"``: ``expit(logit(p) -/+ qt(df) * se / (p (1 - p)))`` as
+        ``svyciprop(method="logit")``; ``"mean"``: the Wald t interval.
+    na_rm : bool, default False
+        Drop missing values.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``estimate`` is the proportion and ``se`` its linearised SE (as ``SE(svyciprop)``);
+        ``ci_low``/``ci_high`` from the chosen method with design df.
+    """
+    if method not in ("logit", "mean"):
+        raise DesignError(f"method={method!r} is not supported; choose 'logit' or 'mean'")
+    y = design._values(var)
+    vals = np.unique(y[~np.isnan(y)])
+    if not np.all(np.isin(vals, [0.0, 1.0])):
+        raise DesignError(
+            f"ciprop needs a 0/1 variable; {var!r} has values {list(vals[:6])}; "
+            "use proportion() for categorical variables"
+        )
+    out = mean(design, var, by=by, na_rm=na_rm, level=level)
+    if method == "logit":
+        p = out["estimate"].to_numpy()
+        se = out["se"].to_numpy()
+        tq = _tcrit(level, out["df"].to_numpy())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lp = np.log(p / (1 - p))
+            sel = se / (p * (1 - p))
+            out["ci_low"] = 1 / (1 + np.exp(-(lp - tq * sel)))
+            out["ci_high"] = 1 / (1 + np.exp(-(lp + tq * sel)))
+    out.attrs.update({"statistic": "ciprop", "method": method})
+    return out
+
+
+def quantile(
+    design: SurveyDesign,
+    var: str,
+    q: float | Sequence[float] = 0.5,
+    by: By = None,
+    na_rm: bool = False,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted quantiles with Woodruff intervals (R's default ``svyquantile`` in survey 4.x).
+
+    The point estimate uses ``qrule="math"``: the smallest sorted value ``x_(k)`` whose
+    cumulative weight share reaches ``q`` (with R's tie rule: if the share at ``x_(k)`` equals
+    ``q`` exactly, that value, else the next one). The interval is
+    ``interval.type="mean"``: a t interval (design df) for the CDF at the estimate, mapped
+    back through the same rule; ``se = (ci_high - ci_low) / (2 qt)`` as R reports it.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The survey design.
+    var : str
+        Numeric column.
+    q : float or sequence of float, default 0.5
+        Probabilities in [0, 1]. With several, the index gains a last level ``q``.
+    by : str or list of str, optional
+        Domain column(s).
+    na_rm : bool, default False
+        Drop missing values (otherwise a domain with missing values gives NaN).
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``estimate, se, ci_low, ci_high, df, n``.
+    """
+    qs = [float(q)] if np.isscalar(q) else [float(v) for v in q]  # type: ignore[arg-type]
+    if any(not 0 <= p <= 1 for p in qs):
+        raise DesignError(f"quantile probabilities must be in [0, 1], found {qs}")
+    y = design._values(var)
+    dom = _Domains(design, by, np.isnan(y), na_rm)
+    nd = dom.n_dom
+    w = design._w_full
+    u = np.flatnonzero(dom.used)
+    order = np.lexsort((y[u], dom.codes[u]))
+    ys = y[u][order]
+    ws = w[u][order]
+    ds = dom.codes[u][order]
+    size = dom.n
+    start = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+    # R accumulates cumsum() and sum() in long double and rounds each partial sum to double;
+    # ties between a cumulative share and q (common with equal weights) are decided on those
+    # exact values, so we do the same. Only this accumulation loops over domains.
+    cumw = np.empty(len(ws))
+    wtot = np.full(nd, np.nan)
+    wl = ws.astype(np.longdouble)
+    for d_i in np.flatnonzero(size > 0):
+        sl = slice(start[d_i], start[d_i] + size[d_i])
+        cs = np.cumsum(wl[sl])
+        cumw[sl] = cs.astype(np.float64)
+        wtot[d_i] = float(cs[-1])
+
+    def qrule(p_d: np.ndarray) -> np.ndarray:
+        """R's qrule_math for one probability per domain (NaN p -> NaN)."""
+        ok = ~np.isnan(p_d) & (size > 0)
+        target = (np.where(ok, p_d, 0.0) * wtot)[ds]
+        cnt = np.bincount(ds, weights=(cumw <= target), minlength=nd).astype(np.int64)
+        pos = start + np.maximum(cnt, 1) - 1
+        nxt = np.where(np.maximum(cnt, 1) == size, pos, pos + 1)
+        pos_c = np.minimum(pos, max(len(ys) - 1, 0))
+        nxt_c = np.minimum(nxt, max(len(ys) - 1, 0))
+        if len(ys) == 0:
+            return np.full(nd, np.nan)
+        wlow = p_d - cumw[pos_c] / wtot
+        res = np.where(wlow == 0, ys[pos_c], ys[nxt_c])
+        return np.where(ok, res, np.nan)
+
+    rows = []
+    for p in qs:
+        qhat = qrule(np.full(nd, p))
+        ind = np.where(dom.used, (y <= qhat[np.maximum(dom.codes, 0)]).astype(float), 0.0)
+        pm, pv, degf, _ = _ratio_parts(design, ind, None, dom)
+        tq = _tcrit(level, degf)
+        pse = np.sqrt(np.maximum(pv, 0.0))
+        lo_p = pm - tq * pse
+        hi_p = pm + tq * pse
+        lo = qrule(np.where(np.isnan(lo_p) | (lo_p < 0), np.nan, lo_p))
+        hi = qrule(np.where(np.isnan(hi_p) | (hi_p > 1), np.nan, hi_p))
+        se = (hi - lo) / (2 * tq)
+        est, se = np.where(dom.nan_dom, np.nan, qhat), np.where(dom.nan_dom, np.nan, se)
+        lo, hi = np.where(dom.nan_dom, np.nan, lo), np.where(dom.nan_dom, np.nan, hi)
+        rows.append((est, se, lo, hi, degf))
+    base = _index(design, by, dom.labels, var)
+    if len(qs) == 1:
+        est, se, lo, hi, degf = rows[0]
+        index = base
+    else:
+        est, se, lo, hi, degf = (np.column_stack([r[i] for r in rows]).ravel() for i in range(5))
+        frame = base.to_frame(index=False)
+        if dom.labels is None:
+            frame = pd.DataFrame({"variable": [var]})
+        frame = frame.loc[np.repeat(np.arange(len(frame)), len(qs))].reset_index(drop=True)
+        frame["q"] = np.tile(qs, nd)
+        if dom.labels is None:
+            frame = frame[["q"]]
+        index = pd.MultiIndex.from_frame(frame) if frame.shape[1] > 1 else pd.Index(
+            frame["q"], name="q")
+    n = dom.n if len(qs) == 1 else np.repeat(dom.n, len(qs))
+    out = _frame(est, se, degf, n, index, level, "quantile", var, ci=(lo, hi))
+    out.attrs.update({"q": qs, "qrule": "math", "interval_type": "mean"})
+    return out
