@@ -8,7 +8,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
-from stats_reference import close, design, num, read
+from reference.stats_helpers import close, design, num, read
 
 from abcresearch.stats import SurveyDesign
 

@@ -1,4 +1,4 @@
-"""Shared loaders for the R reference data used by tests/test_stats_*.py (not a test module)."""
+"""Shared loaders for the R reference data used by tests/test_stats_*.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 from abcresearch.stats import SurveyDesign
 
-REF = Path(__file__).resolve().parent / "reference"
+REF = Path(__file__).resolve().parent
 RTOL = 1e-8  # relative agreement with R required by the issue
 
 
