@@ -72,6 +72,19 @@ SKIP_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "hide-output"})
 
 LANGUAGES = ("th", "en")
 
+LABEL_KEYS = {
+    "page": "page",
+    "page.of": "of",
+    "synthetic.banner": "synthetic",
+    "table": "table",
+    "figure": "figure",
+    "error": "error",
+}
+"""Keys of ``params/labels.yaml`` used for page furniture, and their names in the template.
+
+A key missing from the file keeps the template's built-in word.
+"""
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _MARKUP_SPECIAL = re.compile(r"([\\#$*_@<>`\[\]~/=\-+\"'])")
 _LEADING_ENUM = re.compile(r"^(\d+)\.")
@@ -648,6 +661,32 @@ def header_info(nb: Mapping[str, Any], fallback_title: str | None = None) -> dic
     }
 
 
+def page_labels(lang: str) -> dict[str, str]:
+    """Return the page-furniture words found in ``params/labels.yaml`` (see :data:`LABEL_KEYS`).
+
+    Parameters
+    ----------
+    lang : {"th", "en"}
+        Report language.
+
+    Returns
+    -------
+    dict
+        Template word name to text, for the keys the label file has; empty if it has none or
+        cannot be read (the template then uses its built-in words).
+    """
+    from abcresearch.errors import ParamsError
+    from abcresearch.labels import label
+
+    words: dict[str, str] = {}
+    for key, name in LABEL_KEYS.items():
+        try:
+            words[name] = label(key, lang)
+        except ParamsError:
+            continue
+    return words
+
+
 def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) -> TypstDocument:
     """Convert a notebook into a complete Typst document.
 
@@ -666,10 +705,13 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) ->
     info = header_info(nb, fallback_title)
     files: dict[str, bytes] = {}
     body = [render_cell(cell, i, files) for i, cell in enumerate(nb.get("cells", []))]
+    words = page_labels(info["lang"])
+    labels = "(" + ", ".join(f"{k}: {typst_string(v)}" for k, v in words.items()) + ")"
     show = (
         "#show: report.with("
         f"title: {_value(info['title'])}, subtitle: {_value(info['subtitle'])}, "
-        f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])})"
+        f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])}, "
+        f"labels: {labels if words else '(:)'})"
     )
     source = "\n\n".join([template_source().rstrip(), show, *(b for b in body if b)]) + "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"])

@@ -1,0 +1,440 @@
+"""Tests of the Thai PDF export (Typst) of executed notebooks."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pypdfium2 as pdfium
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+from pypdf import PdfReader
+
+from abcresearch.errors import ReportError
+from abcresearch.report import fonts
+from abcresearch.report.display import figure_svg, show_table, show_typst, table_spec
+from abcresearch.report.exporter import (
+    ThaiPDFExporter,
+    notebook_to_pdf,
+    notebook_to_pdf_bytes,
+    notebook_to_typst,
+)
+from abcresearch.report.typst_render import (
+    TABLE_MIME,
+    TYPST_MIME,
+    escape_markup,
+    header_info,
+    render_notebook,
+    table_to_typst,
+)
+
+THAI_WORDS = ["ทุนชุมชนน้ำใจ", "ผู้ใหญ่บ้าน", "ก๊วยเตี๋ยว"]
+CODE_SOURCE = "secret_code_source_must_not_appear = 42"
+PARAM_SOURCE = "param_cell_must_not_appear = 1"
+SPECIAL = "Specials: # $ * _ @ < > ` [ ] \\ ~ // -- = + 'q' \"dq\" 12. end"
+
+
+def _thai_svg() -> str:
+    from matplotlib.figure import Figure
+
+    fonts.register_thai_font()
+    fig = Figure(figsize=(5, 3))
+    ax = fig.subplots()
+    ax.bar(["หมู่ 1", "หมู่ 2", "หมู่ 3"], [3.2, 4.1, 2.5], color="#1f4e79")
+    ax.set_title("คะแนนทุนชุมชนน้ำใจ ผู้ใหญ่บ้าน", family=fonts.THAI_FAMILY)
+    for label in ax.get_xticklabels():
+        label.set_fontfamily(fonts.THAI_FAMILY)
+    return figure_svg(fig)
+
+
+def _table_frame(n: int = 30) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    return pd.DataFrame(
+        {
+            "หมู่บ้าน": [f"บ้านก๊วยเตี๋ยว {i:02d}" for i in range(1, n + 1)],
+            "ครัวเรือน": rng.integers(20, 3000, n),
+            "ค่าประมาณ": rng.uniform(0, 100, n),
+        }
+    )
+
+
+def build_notebook(lang: str = "th") -> nbformat.NotebookNode:
+    """A small executed report notebook with every kind of content the renderer handles."""
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {
+        "header": {"title": "ตำบลในเมือง · Nai Mueang", "subtitle": "รอบ 2568", "synthetic": True},
+        "lang": lang,
+    }
+    nb.cells = [
+        new_code_cell(PARAM_SOURCE, metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "area = '800101'",
+            metadata={"tags": ["injected-parameters"]},
+            outputs=[new_output("stream", name="stdout", text="injected_output_hidden\n")],
+        ),
+        new_markdown_cell(
+            "# รายงานทุนชุมชน\n\n"
+            + " ".join(THAI_WORDS)
+            + " **ตัวหนา** *เอียง* `inline_code` [ลิงก์](https://example.org)\n\n"
+            "- ข้อแรก\n- ข้อสอง\n  1. ย่อย\n\n> คำพูดอ้างอิง\n\n"
+            "| ก | ข |\n|---|--:|\n| หนึ่ง | 1 |\n\n" + SPECIAL
+        ),
+        new_markdown_cell("hidden_markdown_cell", metadata={"tags": ["remove"]}),
+        new_code_cell(
+            CODE_SOURCE,
+            execution_count=1,
+            outputs=[
+                new_output("stream", name="stdout", text="stdout_line_one\n"),
+                new_output("stream", name="stdout", text="stdout_line_two\n"),
+                new_output("stream", name="stderr", text="stderr_must_not_appear\n"),
+            ],
+        ),
+        new_code_cell(
+            "show_table(df)",
+            execution_count=2,
+            outputs=[
+                new_output(
+                    "display_data",
+                    data={
+                        TABLE_MIME: table_spec(
+                            _table_frame(), caption="ตารางทดสอบ", notes="หมายเหตุ: สังเคราะห์"
+                        ),
+                        "text/html": "<table></table>",
+                        "text/plain": "table_plain_fallback",
+                    },
+                )
+            ],
+        ),
+        new_code_cell(
+            "fig",
+            execution_count=3,
+            outputs=[
+                new_output("display_data", data={"image/svg+xml": _thai_svg()}),
+                new_output(
+                    "execute_result",
+                    data={"text/plain": "<Figure size 640x480 with 1 Axes>"},
+                    execution_count=3,
+                ),
+            ],
+        ),
+        new_code_cell(
+            "show_typst()",
+            execution_count=4,
+            outputs=[
+                new_output(
+                    "display_data",
+                    data={TYPST_MIME: "#strong[typst_markup_ok]", "text/markdown": "md_fallback"},
+                )
+            ],
+        ),
+        new_code_cell(
+            "1/0",
+            execution_count=5,
+            outputs=[
+                new_output(
+                    "error",
+                    ename="ZeroDivisionError",
+                    evalue="division by zero",
+                    traceback=["\x1b[31mZeroDivisionError\x1b[0m: division by zero"],
+                )
+            ],
+        ),
+        new_raw_cell("#emph[raw_typst_ok]", metadata={"raw_mimetype": "text/x-typst"}),
+    ]
+    nbformat.validate(nb)
+    return nb
+
+
+def pdf_texts(pdf: bytes) -> list[str]:
+    """Text of each page as pdfium extracts it (it honours /ActualText, like Chrome)."""
+    doc = pdfium.PdfDocument(pdf)
+    return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+
+@pytest.fixture(scope="module")
+def notebook() -> nbformat.NotebookNode:
+    return build_notebook()
+
+
+@pytest.fixture(scope="module")
+def pdf(notebook: nbformat.NotebookNode) -> bytes:
+    return ThaiPDFExporter().from_notebook_node(notebook)[0]
+
+
+def test_pdf_is_a_pdf_with_several_pages(pdf: bytes) -> None:
+    assert pdf.startswith(b"%PDF-")
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2
+
+
+def test_thai_words_survive(pdf: bytes) -> None:
+    text = "".join(pdf_texts(pdf))
+    for word in THAI_WORDS + ["ตารางทดสอบ", "บ้านก๊วยเตี๋ยว 30", "หมายเหตุ"]:
+        assert word in text
+
+
+@pytest.mark.xfail(
+    reason="Typst (krilla) maps Thai mark glyphs to whole clusters in /ToUnicode and relies on "
+    "/ActualText, which pypdf ignores (typst/typst#7610, #4225)",
+    strict=True,
+)
+def test_thai_words_in_pypdf_text(pdf: bytes) -> None:
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert all(word in text for word in THAI_WORDS)
+
+
+def test_hidden_things_are_absent(pdf: bytes) -> None:
+    texts = "".join(pdf_texts(pdf)) + "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages
+    )
+    for hidden in (
+        CODE_SOURCE,
+        "secret_code_source",
+        PARAM_SOURCE,
+        "param_cell",
+        "injected_output_hidden",
+        "hidden_markdown_cell",
+        "stderr_must_not_appear",
+        "table_plain_fallback",
+        "md_fallback",
+        "Figure size",
+    ):
+        assert hidden not in texts
+
+
+def test_outputs_are_typeset(pdf: bytes) -> None:
+    text = "".join(pdf_texts(pdf))
+    for shown in (
+        "stdout_line_one",
+        "stdout_line_two",
+        "typst_markup_ok",
+        "raw_typst_ok",
+        "ZeroDivisionError: division by zero",
+        "inline_code",
+    ):
+        assert shown in text
+    assert "\x1b" not in text
+
+
+def test_special_characters_are_shown_literally(pdf: bytes) -> None:
+    text = " ".join("".join(pdf_texts(pdf)).split())
+    assert " ".join(SPECIAL.split()) in text
+
+
+def test_table_is_a_table_with_repeated_header(pdf: bytes) -> None:
+    texts = pdf_texts(pdf)
+    # Every row is text (not a picture), and numbers carry thousands separators.
+    joined = "".join(texts)
+    df = _table_frame()
+    for name in df["หมู่บ้าน"]:
+        assert name in joined
+    big = int(df["ครัวเรือน"].max())
+    assert f"{big:,}" in joined
+    # The 30-row table spans a page break: its header row repeats on the next page.
+    pages_with_rows = [i for i, t in enumerate(texts) if "บ้านก๊วยเตี๋ยว" in t]
+    assert all("ค่าประมาณ" in texts[i] for i in pages_with_rows)
+
+
+def test_header_and_page_numbers(pdf: bytes) -> None:
+    texts = pdf_texts(pdf)
+    n = len(texts)
+    for i, text in enumerate(texts, start=1):
+        assert "ตำบลในเมือง · Nai Mueang" in text
+        assert f"หน้า {i} / {n}" in text
+        assert "ข้อมูลสังเคราะห์" in text
+
+
+def test_english_header() -> None:
+    pdf = notebook_to_pdf_bytes(build_notebook(lang="en"))
+    texts = pdf_texts(pdf)
+    assert f"Page 1 of {len(texts)}" in texts[0]
+    assert "SYNTHETIC DATA" in texts[0]
+
+
+def test_first_page_is_not_blank(pdf: bytes) -> None:
+    bitmap = pdfium.PdfDocument(pdf)[0].render(scale=1)
+    pixels = np.asarray(bitmap.to_numpy())
+    dark = (pixels[..., :3].min(axis=-1) < 128).mean()
+    assert 0.005 < dark < 0.5
+
+
+def test_figure_is_vector(pdf: bytes) -> None:
+    reader = PdfReader(io.BytesIO(pdf))
+    curves = 0
+    for page in reader.pages:
+        xobjects = page["/Resources"].get("/XObject", {})
+        # Typst draws the SVG chart into the page (vector paths), never as a bitmap.
+        assert all(x.get_object()["/Subtype"] != "/Image" for x in xobjects.values())
+        curves += page.get_contents().get_data().split().count(b"c")
+    # The Thai chart labels became paths (svg.fonttype="path"): many Bezier curves.
+    assert curves > 200
+
+
+def test_same_input_gives_same_pdf(notebook: nbformat.NotebookNode, pdf: bytes) -> None:
+    again = ThaiPDFExporter().from_notebook_node(notebook)[0]
+    assert again == pdf
+    assert render_notebook(notebook).source == render_notebook(build_notebook()).source
+
+
+def test_figure_svg_is_deterministic() -> None:
+    assert _thai_svg() == _thai_svg()
+    assert "<dc:date>" not in _thai_svg()
+
+
+def test_exporter_is_registered() -> None:
+    from nbconvert.exporters import get_export_names, get_exporter
+
+    assert get_exporter("abcresearch_pdf") is ThaiPDFExporter
+    assert "abcresearch_pdf" in get_export_names()
+    assert ThaiPDFExporter.output_mimetype == "application/pdf"
+    assert ThaiPDFExporter.export_from_notebook == "Thai PDF (Typst)"
+    assert ThaiPDFExporter().file_extension == ".pdf"
+
+
+def test_nbconvert_command_line(tmp_path: Path, notebook: nbformat.NotebookNode) -> None:
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(notebook, path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "abcresearch_pdf", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "executed.pdf"
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert "ผู้ใหญ่บ้าน" in "".join(pdf_texts(out.read_bytes()))
+
+
+def test_notebook_to_pdf_writes_atomically(tmp_path: Path, notebook: nbformat.NotebookNode) -> None:
+    nb_path = tmp_path / "area.ipynb"
+    nbformat.write(notebook, nb_path)
+    out = notebook_to_pdf(nb_path, tmp_path / "out" / "area.pdf")
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["area.pdf"]
+
+
+def test_notebook_to_typst_with_build_dir(tmp_path: Path, notebook: nbformat.NotebookNode) -> None:
+    source = notebook_to_typst(notebook, build_dir=tmp_path)
+    assert "#show: report.with(" in source
+    assert CODE_SOURCE not in source
+    images = list(tmp_path.glob("*.svg"))
+    assert len(images) == 1
+    assert images[0].name in source
+
+
+def test_title_falls_back_to_first_heading() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("intro"), new_markdown_cell("## ตำบล *ทดสอบ*")])
+    assert header_info(nb)["title"] == "ตำบล ทดสอบ"
+    assert header_info(new_notebook(), "file-name")["title"] == "file-name"
+    assert header_info(new_notebook())["lang"] == "th"
+    with pytest.raises(ReportError):
+        header_info(new_notebook(metadata={"abcresearch": {"lang": "fr"}}))
+
+
+def test_escape_markup_protects_everything() -> None:
+    assert escape_markup("#a") == "\\#a"
+    assert escape_markup("12. x") == "12\\. x"
+    assert escape_markup("ก๊วยเตี๋ยว") == "ก๊วยเตี๋ยว"
+
+
+def test_table_spec_validation() -> None:
+    with pytest.raises(ReportError):
+        table_to_typst({"columns": ["a", "b"], "rows": [[1]]})
+    with pytest.raises(ReportError):
+        table_to_typst({"columns": []})
+    with pytest.raises(ReportError):
+        table_to_typst({"columns": ["a"], "rows": [[1]], "align": ["middle"]})
+    out = table_to_typst({"columns": ["a", "b"], "rows": [["x", 1234.5], ["y", None]]})
+    assert '"1,234.50"' in out
+    assert "aligns: (left, right)" in out
+    assert '"–"' in out
+
+
+def test_table_spec_from_dataframe() -> None:
+    df = pd.DataFrame({"name": ["ก", None], "n": [1500, 2], "p": [0.123, float("nan")]})
+    spec = table_spec(df, caption="c", number_format={"p": "{:.1%}"})
+    assert spec["columns"] == ["name", "n", "p"]
+    assert spec["rows"] == [["ก", "1,500", "12.3%"], [None, "2", None]]
+    assert spec["align"] == ["left", "right", "right"]
+    json.dumps(spec)  # the bundle must be JSON
+    indexed = table_spec(df.set_index("name"))
+    assert indexed["columns"][0] == "name"
+
+
+def test_show_helpers_emit_bundles(monkeypatch: pytest.MonkeyPatch) -> None:
+    from abcresearch.report import display
+
+    shown: list[dict[str, Any]] = []
+    monkeypatch.setattr(display, "_display", shown.append)
+    show_table(_table_frame(3), "ตาราง", "หมายเหตุ")
+    show_typst("#strong[x]", "**x**")
+    assert set(shown[0]) == {TABLE_MIME, "text/html", "text/plain"}
+    assert len(shown[0][TABLE_MIME]["rows"]) == 3
+    assert "ตาราง" in shown[0]["text/html"] and "หมายเหตุ" in shown[0]["text/plain"]
+    assert shown[1][TYPST_MIME] == "#strong[x]"
+    assert shown[1]["text/markdown"] == "**x**"
+
+
+def test_figure_helper_displays_svg_and_closes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from abcresearch.report import display
+
+    shown: list[dict[str, Any]] = []
+    monkeypatch.setattr(display, "_display", shown.append)
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    display.figure(fig)
+    assert shown[0]["image/svg+xml"].lstrip().startswith("<?xml")
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_fonts_come_from_the_font_package() -> None:
+    files = fonts.font_files()
+    assert files and all(p.is_file() for p in files)
+    assert all("fontpkg_noto_sans_thai" in str(p) for p in files)
+    rc = fonts.thai_rc()
+    assert rc["font.sans-serif"][0] == "Noto Sans Thai"
+    assert rc["svg.fonttype"] == "path"
+    import matplotlib
+
+    with matplotlib.rc_context():
+        fonts.use_thai_font()
+        assert matplotlib.rcParams["svg.hashsalt"] == fonts.SVG_HASHSALT
+        from matplotlib import font_manager
+
+        found = font_manager.findfont(font_manager.FontProperties(family="Noto Sans Thai"))
+        assert "NotoSansThai" in found
+
+
+def test_exporter_import_is_light() -> None:
+    code = (
+        "import sys, abcresearch.report.exporter; "
+        "bad = [m for m in ('pandas', 'matplotlib') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_bad_typst_markup_raises_report_error() -> None:
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "x",
+                outputs=[new_output("display_data", data={TYPST_MIME: "#undefined-function()"})],
+            )
+        ]
+    )
+    with pytest.raises(ReportError, match="Typst"):
+        notebook_to_pdf_bytes(nb)
