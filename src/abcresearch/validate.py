@@ -1,0 +1,596 @@
+"""Validate survey exports against the instrument; every failure at once, as one table.
+
+Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md`` section 4.2):
+
+1. :func:`parse_types` turns text into typed columns (Thai digits, thousands separators,
+   ``บาท``, Buddhist-era dates). An unparsable cell becomes NA and a ``type:*`` failure.
+2. :func:`check_rules` applies the codebook rules to the typed frame: ``required`` (only when
+   relevant), ``range``, ``regex``, ``equals``, ``choice``/``choice_none``, ``not_relevant``,
+   ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
+   ``unique_id``, ``duplicate_village``, ``orphan_member``, ``parent_rejected``,
+   ``hh_size_roster`` and ``village_missing``.
+
+Rules, severities and their English and Thai messages live in ``params/validation_rules.yaml``.
+A rule of severity ``error`` rejects the row; ``warning`` keeps it. The checks are vectorised
+(most work on the distinct values of a column), so a province of a million rows validates in
+seconds; :func:`schema` gives the same contract as a pandera schema for the stored tables.
+
+The failure table has the columns :data:`ISSUE_COLUMNS`; values of personal columns are masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import areas
+from .errors import ParamsError
+from .instrument import choices as instrument_choices
+from .instrument import codebook as instrument_codebook
+from .paths import params_dir
+from .privacy import MASKED, normalise_pid, pid_is_valid
+
+#: Columns of the failure table.
+ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "rule", "severity", "message",
+                 "message_th", "submission_uuid", "amphoe_code", "tambon_code", "index"]
+
+#: Store table -> instrument form.
+FORMS = {"households": "household", "members": "household", "villages": "village"}
+
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_DMY_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+#: Buddhist-era years start here (2443 BE = 1900 CE); CE years 2100-2399 are rejected.
+BE_FROM = 2400
+BE_OFFSET = 543
+
+
+@lru_cache(maxsize=4)
+def _rules_cached(path: str) -> dict[str, dict[str, str]]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    rules = data.get("rules")
+    if not isinstance(rules, dict):
+        raise ParamsError(f"{path}: expected a 'rules' mapping")
+    problems = [r for r, v in rules.items()
+                if not isinstance(v, dict) or v.get("severity") not in ("error", "warning")
+                or "en" not in v or "th" not in v]
+    if problems:
+        raise ParamsError(f"{path}: rules {problems} need severity (error|warning), en and th")
+    return rules
+
+
+def rules() -> dict[str, dict[str, str]]:
+    """Return the validation rules: id -> ``{"severity", "en", "th"}``."""
+    return _rules_cached(str(params_dir() / "validation_rules.yaml"))
+
+
+# --------------------------------------------------------------------------------------------
+# issue collection
+
+
+@dataclass
+class _Issues:
+    """Accumulates failures of one table as small vectorised frames."""
+
+    table: str
+    frame: pd.DataFrame
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, mask: pd.Series | np.ndarray, column: str, rule: str,
+            values: pd.Series | None = None, params: dict[str, Any] | None = None,
+            detail: pd.Series | None = None) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        idx = self.frame.index[mask]
+        if values is None:
+            values = self.frame[column] if column in self.frame.columns else None
+        vals = (values[mask].astype(object) if values is not None
+                else pd.Series([None] * int(mask.sum()), index=idx, dtype=object))
+        part = pd.DataFrame({"index": idx, "column": column, "rule": rule,
+                             "value": vals.to_numpy(dtype=object)})
+        part["params"] = [params or {}] * len(part)
+        part["detail"] = (detail[mask].astype(str).to_numpy(dtype=object)
+                          if detail is not None else None)
+        self.parts.append(part)
+
+    def result(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=["index", "column", "rule", "value", "params", "detail"])
+        return pd.concat(self.parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# stage 1: typed parse
+
+
+def ascii_digits(s: pd.Series) -> pd.Series:
+    """Translate Thai digits (๐-๙) to ASCII; only the cells that contain one are touched."""
+    s = s.astype("str")
+    has = s.str.contains("[๐-๙]", regex=True).fillna(False).to_numpy(dtype=bool)
+    if has.any():
+        s = s.copy()
+        s[has] = s[has].str.translate(THAI_DIGITS)
+    return s
+
+
+def _clean_text(s: pd.Series) -> pd.Series:
+    s = ascii_digits(s).str.strip()
+    return s.where(s != "", None)
+
+
+def _by_uniques(s: pd.Series, parse) -> tuple[pd.Series, np.ndarray]:
+    """Apply ``parse`` (uniques Index -> (values array, bad bool array)) to distinct values only."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    vals, bad = parse(pd.Index(uniques))
+    vals = np.asarray(vals)
+    bad = np.append(np.asarray(bad, dtype=bool), False)
+    missing = np.array([None], dtype=object) if vals.dtype == object else np.array([np.nan])
+    vals = np.concatenate([vals, missing.astype(vals.dtype)]) if len(vals) else missing
+    return vals[codes], bad[codes]
+
+
+def _parse_numbers(uniques: pd.Index, integer: bool) -> tuple[np.ndarray, np.ndarray]:
+    s = pd.Series(uniques, dtype="str").str.translate(THAI_DIGITS).str.strip()
+    s = s.str.replace(r"\s*(บาท|baht)\.?$", "", regex=True).str.replace(r"\s+", "", regex=True)
+    thousands = s.str.match(_THOUSANDS_RE.pattern).fillna(False).to_numpy(dtype=bool)
+    s = s.where(~thousands, s.str.replace(",", "", regex=False))
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, copy=True)
+    bad = ~np.isfinite(num)
+    if integer:
+        with np.errstate(invalid="ignore"):
+            bad |= np.where(np.isfinite(num), np.mod(num, 1) != 0, False)
+    num[bad] = np.nan
+    return num, bad
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    """Parse one date written as ``YYYY-MM-DD`` or ``DD/MM/YYYY``, Christian or Buddhist era.
+
+    Years from 2400 are Buddhist era (543 is subtracted before the date is built, so 29/02/2567
+    is 2024-02-29); years 2100-2399 and before 1900 are rejected. Thai digits are accepted.
+
+    Returns
+    -------
+    datetime.date or None
+        None when the text is not a valid date.
+    """
+    t = str(text).translate(THAI_DIGITS).strip()
+    if m := _ISO_DATE_RE.match(t):
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    elif m := _DMY_DATE_RE.match(t):
+        d, mo, y = int(m[1]), int(m[2]), int(m[3])
+    else:
+        return None
+    if y >= BE_FROM:
+        y -= BE_OFFSET
+    elif y >= 2100 or y < 1900:
+        return None
+    try:
+        return dt.date(y, mo, d)
+    except ValueError:
+        return None
+
+
+def _parse_dates(uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    vals = np.array([parse_date_text(u) for u in uniques], dtype=object)
+    return vals, np.array([v is None for v in vals], dtype=bool)
+
+
+def parse_datetimes(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse ISO 8601 date-times to tz-aware UTC; text without an offset is taken as UTC.
+
+    Buddhist-era years (>= 2400) are converted first. Returns the parsed Series and a bool array
+    of cells that were present but unparsable.
+    """
+    text = _clean_text(s)
+    year = pd.to_numeric(text.str.slice(0, 4), errors="coerce")
+    be = (year >= BE_FROM).fillna(False).to_numpy(dtype=bool)
+    if be.any():
+        fixed = (year[be] - BE_OFFSET).astype("Int64").astype(str) + text[be].str.slice(4)
+        text = text.copy()
+        text[be] = fixed
+    out = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    bad = (text.notna() & out.isna()).to_numpy(dtype=bool).copy()
+    if not be.any():
+        # a CE year 2100-2399 parses, but is almost surely a typo
+        far = ((year >= 2100) & (year < BE_FROM)).fillna(False).to_numpy(dtype=bool)
+        bad |= far
+        if far.any():
+            out = out.where(~far)
+    return out, bad
+
+
+def _normalise_phone(s: pd.Series) -> pd.Series:
+    s = _clean_text(s).str.replace(r"[\s\-().]", "", regex=True)
+    return s.str.replace(r"^\+?66", "0", regex=True)
+
+
+def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.DataFrame:
+    """Stage 1: return a typed copy of ``frame``; unparsable cells become NA and issues.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Normalised text (leaf names), as built by :mod:`abcresearch.ingest`.
+    cb : pandas.DataFrame
+        Codebook rows of this table.
+    issues : _Issues
+        Collector for ``type:*`` failures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Integers as ``Int64``, decimals ``float64``, dates as ``datetime.date`` objects,
+        date-times UTC, everything else stripped ``str``.
+    """
+    out = {}
+    for q in cb.itertuples(index=False):
+        name = q.name
+        if name not in frame.columns:
+            continue
+        raw = frame[name]
+        if q.type in ("integer", "decimal"):
+            vals, bad = _by_uniques(raw, lambda u, i=q.type == "integer": _parse_numbers(u, i))
+            col = pd.Series(vals, index=frame.index, dtype=float)
+            out[name] = col.round().astype("Int64") if q.type == "integer" else col
+            issues.add(bad, name, f"type:{q.type}", values=raw)
+        elif q.type == "date":
+            vals, bad = _by_uniques(raw, _parse_dates)
+            out[name] = pd.Series(vals, index=frame.index, dtype=object)
+            issues.add(bad, name, "type:date", values=raw)
+        elif q.type in ("start", "end", "datetime"):
+            col, bad = parse_datetimes(raw)
+            out[name] = col
+            issues.add(bad, name, "type:datetime", values=raw)
+        elif q.personal == "national_id":
+            out[name] = normalise_pid(raw).str.strip().replace("", None)
+        elif q.personal == "phone":
+            out[name] = _normalise_phone(raw)
+        elif q.type == "select_multiple":
+            out[name] = _clean_text(raw).str.split().str.join(" ")
+        else:
+            out[name] = _clean_text(raw)
+    typed = frame.copy()
+    for name, col in out.items():
+        typed[name] = col
+    if "submitted_at" in typed.columns:
+        col, bad = parse_datetimes(frame["submitted_at"])
+        typed["submitted_at"] = col
+        issues.add(bad, "submitted_at", "type:datetime", values=frame["submitted_at"])
+    if "submission_uuid" in typed.columns:
+        typed["submission_uuid"] = _clean_text(frame["submission_uuid"]).str.replace(
+            r"^uuid:", "", regex=True)
+    return typed
+
+
+# --------------------------------------------------------------------------------------------
+# stage 2: rules from the codebook
+
+
+def _fmt(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return ""
+    return f"{x:g}" if not float(x).is_integer() else str(int(x))
+
+
+def _multi_check(s: pd.Series, allowed: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (token not in list, 'none' combined with others) for a select_multiple column."""
+
+    def parse(u: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        tokens = [str(v).split() for v in u]
+        bad = np.array([any(t not in allowed for t in ts) for ts in tokens], dtype=bool)
+        none = np.array(["none" in ts and len(ts) > 1 for ts in tokens], dtype=bool)
+        return none, bad
+
+    none, bad = _by_uniques(s, parse)
+    return bad, np.asarray(none, dtype=bool) & ~bad
+
+
+def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str) -> None:
+    """Stage 2: apply the codebook rules to a typed frame, adding failures to ``issues``.
+
+    A cell that already failed its type is not checked again (it is NA by then).
+    """
+    typefail = _type_failed(issues, typed.index)
+    for q in cb.itertuples(index=False):
+        name = q.name
+        if name not in typed.columns:
+            continue
+        col = typed[name]
+        present = col.notna().to_numpy(dtype=bool)
+        if q.relevant_question and q.relevant_question in typed.columns:
+            relevant = (typed[q.relevant_question] == q.relevant_value).fillna(False)
+            relevant = relevant.to_numpy(dtype=bool)
+            issues.add(present & ~relevant, name, "not_relevant", params={"relevant": q.relevant})
+        else:
+            relevant = np.ones(len(typed), dtype=bool)
+        if q.required:
+            missing = ~present & relevant & ~typefail.get(name, np.zeros(len(typed), bool))
+            issues.add(missing, name, "required")
+        if not present.any():
+            continue
+        if q.type in ("integer", "decimal") and (q.min is not None and not pd.isna(q.min)):
+            x = col.astype(float).to_numpy(dtype=float, na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                lo = x >= q.min if q.min_inclusive else x > q.min
+                hi = x <= q.max if q.max_inclusive else x < q.max
+            issues.add(present & ~(lo & hi), name, "range",
+                       params={"min": _fmt(q.min), "max": _fmt(q.max)})
+        if isinstance(q.regex, str) and q.regex:
+            ok = col.astype("str").str.fullmatch(q.regex.lstrip("^").rstrip("$"))
+            bad_re = present & ~ok.fillna(True).to_numpy(dtype=bool)
+            issues.add(bad_re, name, "regex", params={"regex": q.regex})
+            if q.personal == "national_id":
+                valid = pid_is_valid(col).to_numpy(dtype=bool)
+                issues.add(present & ~bad_re & ~valid, name, "national_id_checksum")
+            if name == "village_code":
+                unknown = areas.check_codes(col.where(~bad_re & present)).to_numpy(dtype=bool)
+                issues.add(present & ~bad_re & unknown, name, "unknown_area")
+        if isinstance(q.equals, str) and q.equals:
+            issues.add(present & (col != q.equals).fillna(False).to_numpy(dtype=bool), name,
+                       "equals", params={"equals": q.equals})
+        if q.type == "select_one":
+            allowed = set(instrument_choices(q.list_name, form)["name"])
+            bad = present & ~col.isin(allowed).to_numpy(dtype=bool)
+            issues.add(bad, name, "choice", params={"list_name": q.list_name})
+        elif q.type == "select_multiple":
+            allowed = set(instrument_choices(q.list_name, form)["name"])
+            bad, none = _multi_check(col, allowed)
+            issues.add(present & bad, name, "choice", params={"list_name": q.list_name})
+            issues.add(present & none, name, "choice_none")
+
+
+def _type_failed(issues: _Issues, index: pd.Index) -> dict[str, np.ndarray]:
+    res = issues.result()
+    res = res[res["rule"].str.startswith("type:")]
+    out: dict[str, np.ndarray] = {}
+    for column, g in res.groupby("column"):
+        out[str(column)] = index.isin(g["index"])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the whole export
+
+
+@dataclass
+class ValidationReport:
+    """Result of :func:`validate`.
+
+    Attributes
+    ----------
+    valid : dict
+        Table -> typed DataFrame of the rows without an error (warnings allowed).
+    issues : pandas.DataFrame
+        One row per failure, columns :data:`ISSUE_COLUMNS`; ``index`` is the row's label in the
+        frame given to :func:`validate`.
+    rejected : dict
+        Table -> Index of rejected row labels.
+    typed : dict
+        Table -> the full typed frame (valid and rejected rows).
+    """
+
+    valid: dict[str, pd.DataFrame]
+    issues: pd.DataFrame
+    rejected: dict[str, pd.Index]
+    typed: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def counts(self) -> pd.DataFrame:
+        """Return failures per table, rule and severity."""
+        if self.issues.empty:
+            return pd.DataFrame(columns=["table", "rule", "severity", "n"])
+        return (self.issues.groupby(["table", "rule", "severity"]).size()
+                .rename("n").reset_index().sort_values("n", ascending=False))
+
+
+def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
+    if "submission_uuid" in typed.columns and table in ("households", "villages"):
+        uuid = typed["submission_uuid"]
+        issues.add(uuid.isna().to_numpy(dtype=bool), "submission_uuid", "required")
+        dup = (uuid.duplicated(keep=False) & uuid.notna()).to_numpy(dtype=bool)
+        issues.add(dup, "submission_uuid", "unique_id")
+    if table == "villages" and "village_code" in typed.columns:
+        code = typed["village_code"]
+        dup = (code.duplicated(keep=False) & code.notna()).to_numpy(dtype=bool)
+        issues.add(dup, "village_code", "duplicate_village")
+
+
+def _rejected(part: pd.DataFrame) -> pd.Index:
+    sev = part["rule"].map(lambda r: rules()[r]["severity"])
+    return pd.Index(part.loc[sev == "error", "index"].unique())
+
+
+def validate(frames: dict[str, pd.DataFrame], known_villages: set[str] | frozenset[str] = frozenset(),
+             directory: Any = None) -> ValidationReport:
+    """Validate a whole export: households, members (roster) and villages.
+
+    Parameters
+    ----------
+    frames : dict
+        Table name -> normalised text frame (leaf names, ``submission_uuid``, ``source_file``,
+        ``source_row``), as built by :mod:`abcresearch.ingest`. Any table may be missing.
+    known_villages : set of str
+        Village codes that already have a valid village form in the store (so households of
+        these villages get a weight even without a village file in this export).
+    directory : path, optional
+        Folder holding the instrument forms (``params/instrument`` by default).
+
+    Returns
+    -------
+    ValidationReport
+    """
+    parts: dict[str, pd.DataFrame] = {}
+    typed_all: dict[str, pd.DataFrame] = {}
+    for table in ("villages", "households", "members"):
+        if table not in frames:
+            continue
+        frame = frames[table]
+        cb = instrument_codebook(table, directory)
+        iss = _Issues(table, frame)
+        typed = parse_types(frame, cb, iss)
+        check_rules(typed, cb, iss, FORMS[table])
+        _table_rules(table, typed, iss)
+        typed_all[table] = typed
+        parts[table] = iss.result()
+
+    rejected = {t: _rejected(p) for t, p in parts.items()}
+
+    # roster rows against their households
+    if "members" in typed_all:
+        mem = typed_all["members"]
+        iss = _Issues("members", mem)
+        hh = typed_all.get("households")
+        hh_uuid = hh["submission_uuid"] if hh is not None else pd.Series([], dtype="str")
+        muuid = mem["submission_uuid"]
+        orphan = (~muuid.isin(hh_uuid.dropna())).to_numpy(dtype=bool)
+        iss.add(orphan, "submission_uuid", "orphan_member")
+        if hh is not None and len(rejected["households"]):
+            bad_hh = hh.loc[rejected["households"]]
+            hp = parts["households"]
+            hp = hp[hp["index"].isin(rejected["households"])]
+            why = (hp.assign(uuid=hh.loc[hp["index"], "submission_uuid"].to_numpy())
+                   .drop_duplicates(["uuid", "rule"]).groupby("uuid")["rule"]
+                   .agg(lambda r: ", ".join(sorted(r))))
+            in_bad = (muuid.isin(bad_hh["submission_uuid"].dropna()) & ~pd.Series(
+                orphan, index=mem.index)).to_numpy(dtype=bool)
+            iss.add(in_bad, "submission_uuid", "parent_rejected", detail=muuid.map(why))
+        parts["members"] = pd.concat([parts["members"], iss.result()], ignore_index=True)
+        rejected["members"] = _rejected(parts["members"])
+
+    # household-level warnings that need the other tables
+    if "households" in typed_all:
+        hh = typed_all["households"]
+        iss = _Issues("households", hh)
+        ok = ~hh.index.isin(rejected["households"])
+        if "members" in typed_all and "hh_size" in hh.columns:
+            n = typed_all["members"]["submission_uuid"].value_counts()
+            roster = hh["submission_uuid"].map(n).fillna(0).astype("Int64")
+            size = hh["hh_size"]
+            mismatch = ok & (roster != size).fillna(False).to_numpy(dtype=bool)
+            detail = ("the roster has " + roster.astype(str) + " members but hh_size is "
+                      + size.astype(str))
+            iss.add(mismatch, "hh_size", "hh_size_roster", detail=detail)
+        villages_ok = set(known_villages)
+        if "villages" in typed_all:
+            v = typed_all["villages"]
+            villages_ok |= set(v.loc[~v.index.isin(rejected["villages"]), "village_code"].dropna())
+        if "village_code" in hh.columns:
+            missing = ok & hh["village_code"].notna().to_numpy(dtype=bool) & ~hh[
+                "village_code"].isin(villages_ok).to_numpy(dtype=bool)
+            iss.add(missing, "village_code", "village_missing")
+        parts["households"] = pd.concat([parts["households"], iss.result()], ignore_index=True)
+
+    issues = _finish(parts, typed_all, frames, directory)
+    valid = {t: typed_all[t].drop(index=rejected[t]) for t in typed_all}
+    return ValidationReport(valid=valid, issues=issues, rejected=rejected, typed=typed_all)
+
+
+def _display(values: pd.Series) -> pd.Series:
+    s = values.astype(object).map(
+        lambda v: "(empty)" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+        or v is pd.NaT else str(v))
+    return s.where(s.str.len() <= 40, s.str.slice(0, 37) + "...")
+
+
+def _finish(parts: dict[str, pd.DataFrame], typed: dict[str, pd.DataFrame],
+            frames: dict[str, pd.DataFrame], directory: Any) -> pd.DataFrame:
+    """Turn collected failures into the user-facing table with messages."""
+    out = []
+    rule_texts = rules()
+    for table, p in parts.items():
+        if p.empty:
+            continue
+        frame = frames[table]
+        t = typed[table]
+        cb = instrument_codebook(table, directory)
+        personal = set(cb.loc[cb["personal"].isin(["name", "national_id", "phone"]), "name"])
+        p = p.copy()
+        p["table"] = table
+        p["file"] = frame.loc[p["index"], "source_file"].to_numpy()
+        p["row"] = frame.loc[p["index"], "source_row"].to_numpy()
+        p["submission_uuid"] = (t.loc[p["index"], "submission_uuid"].to_numpy()
+                                if "submission_uuid" in t.columns else None)
+        if "village_code" in t.columns:
+            vc = t.loc[p["index"], "village_code"].astype("str")
+            ok = vc.str.fullmatch(r"[0-9]{8}").fillna(False).to_numpy(dtype=bool)
+            p["amphoe_code"] = np.where(ok, vc.str.slice(0, 4).to_numpy(dtype=object), None)
+            p["tambon_code"] = np.where(ok, vc.str.slice(0, 6).to_numpy(dtype=object), None)
+        else:
+            p["amphoe_code"] = None
+            p["tambon_code"] = None
+        value = _display(p["value"])
+        value[p["column"].isin(personal).to_numpy()] = MASKED
+        p["value"] = value.to_numpy(dtype=object)
+        p["severity"] = p["rule"].map(lambda r: rule_texts[r]["severity"])
+        for lang, col in (("en", "message"), ("th", "message_th")):
+            detail = [
+                rule_texts[r][lang].format_map({**prm, "detail": d if d is not None else ""})
+                for r, prm, d in zip(p["rule"], p["params"], p["detail"], strict=True)]
+            p[col] = (p["file"].astype(str) + " row " + p["row"].astype(str) + ", column "
+                      + p["column"].astype(str) + ": value " + p["value"].astype(str)
+                      + " breaks rule " + p["rule"] + " (" + pd.Series(detail, index=p.index)
+                      + ")")
+        out.append(p[ISSUE_COLUMNS])
+    if not out:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("row", "index") else "str")
+                             for c in ISSUE_COLUMNS})
+    issues = pd.concat(out, ignore_index=True)
+    issues["row"] = issues["row"].astype("int64")
+    issues = issues.sort_values(["table", "file", "row", "column", "rule"], kind="stable")
+    return issues.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# pandera contract of the stored tables
+
+
+def schema(table: str, directory: Any = None):
+    """Return a pandera ``DataFrameSchema`` of a stored (validated, pseudonymised) table.
+
+    The ingest checks are vectorised by hand for speed and for messages per file row; this
+    schema states the same contract declaratively, so notebooks and tests can check a table
+    loaded with :func:`abcresearch.data.load`.
+    """
+    import pandera.pandas as pa
+
+    cb = instrument_codebook(table, directory)
+    form = FORMS[table]
+    cols: dict[str, Any] = {}
+    for q in cb.itertuples(index=False):
+        if q.personal in ("name", "national_id", "phone"):
+            continue
+        checks = []
+        nullable = not q.required or bool(q.relevant_question)
+        if q.type in ("integer", "decimal"):
+            if q.min is not None and not pd.isna(q.min):
+                checks.append(pa.Check.in_range(q.min, q.max, include_min=q.min_inclusive,
+                                                include_max=q.max_inclusive))
+            dtype = "Int64" if q.type == "integer" else "float64"
+        elif q.type == "select_one":
+            checks.append(pa.Check.isin(list(instrument_choices(q.list_name, form)["name"])))
+            dtype = "str"
+        elif q.type in ("date", "start", "end", "datetime"):
+            dtype = None
+            nullable = True
+        else:
+            dtype = "str"
+            if isinstance(q.regex, str) and q.regex:
+                checks.append(pa.Check.str_matches(q.regex))
+            if isinstance(q.equals, str) and q.equals:
+                checks.append(pa.Check.eq(q.equals))
+        cols[q.name] = pa.Column(dtype, checks=checks, nullable=nullable, required=False)
+    unique = table != "members"
+    cols["submission_uuid"] = pa.Column("str", nullable=False, unique=unique)
+    cols["tambon_code"] = pa.Column("str", pa.Check.str_matches(r"^[0-9]{6}$"))
+    cols["round"] = pa.Column("int64")
+    return pa.DataFrameSchema(cols, strict=False, coerce=False, name=table)
