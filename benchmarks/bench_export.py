@@ -105,6 +105,7 @@ def build_notebook(n_tables: int = 5, n_charts: int = 5, table_rows: int = 24) -
         nb.cells.append(
             new_markdown_cell(
                 f"## {i + 1}. ทุนด้านที่ {i + 1}\n\n{PROSE.format(n=1500 + i)}\n\n"
+                f"{PROSE.format(n=1400 + i)}\n\n"
                 "- **ทุนมนุษย์**: การศึกษาและสุขภาพ\n- *ทุนทางสังคม*: กลุ่มและเครือข่าย\n"
             )
         )
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  of which Typst compile to PDF:            {compile_s * 1000:7.1f} ms")
     print(f"HTMLExporter (exclude_input), median of 5:  {html_s * 1000:7.1f} ms")
     print(f"jupyter nbconvert --to abcresearch_pdf, new process, median of 3: "
-          f"{cli_s * 1000:7.1f} ms")
+          f"{cli_s * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

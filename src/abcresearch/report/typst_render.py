@@ -230,7 +230,7 @@ class _MarkdownRenderer:
         if kind == "list":
             return self.list(tok)
         if kind == "block_quote":
-            return "#quote(block: true)[\n" + self.blocks(children) + "\n]"
+            return "#quote(block: true)[" + self.blocks(children) + "]"
         if kind == "block_code":
             info = (tok.get("attrs", {}).get("info") or "").split()
             lang = f"lang: {typst_string(info[0])}, " if info else ""
