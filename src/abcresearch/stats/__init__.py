@@ -7,14 +7,18 @@ methods on it). All estimators return tidy DataFrames with the columns
 
 from __future__ import annotations
 
+from abcresearch.stats.compare import chisq, glm, mean_diff
 from abcresearch.stats.design import LonelyPSU, SurveyDesign
 from abcresearch.stats.estimators import ciprop, mean, proportion, quantile, ratio, total
 
 __all__ = [
     "LonelyPSU",
     "SurveyDesign",
+    "chisq",
     "ciprop",
+    "glm",
     "mean",
+    "mean_diff",
     "proportion",
     "quantile",
     "ratio",

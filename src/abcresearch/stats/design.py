@@ -576,3 +576,22 @@ class SurveyDesign:
         from abcresearch.stats import estimators
 
         return estimators.quantile(self, var, q=q, by=by, na_rm=na_rm, level=level)
+
+    def mean_diff(self, var: str, by: str, groups: Sequence[Any], na_rm: bool = False,
+                  level: float = 0.95) -> pd.DataFrame:
+        """Difference of two domain means; see :func:`abcresearch.stats.compare.mean_diff`."""
+        from abcresearch.stats import compare
+
+        return compare.mean_diff(self, var, by, groups, na_rm=na_rm, level=level)
+
+    def chisq(self, row: str, col: str) -> pd.DataFrame:
+        """Rao-Scott F test of independence; see :func:`abcresearch.stats.compare.chisq`."""
+        from abcresearch.stats import compare
+
+        return compare.chisq(self, row, col)
+
+    def glm(self, formula: str, level: float = 0.95, return_fit: bool = False) -> Any:
+        """Linear regression like ``svyglm``; see :func:`abcresearch.stats.compare.glm`."""
+        from abcresearch.stats import compare
+
+        return compare.glm(self, formula, level=level, return_fit=return_fit)
