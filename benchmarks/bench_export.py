@@ -14,6 +14,7 @@ Usage: ``python benchmarks/bench_export.py [--save DIR]`` (``--save`` keeps the 
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from typing import Any
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from pypdf import PdfReader
 
 PROSE = (
     "ตำบลในเมืองมีครัวเรือนตัวอย่างทั้งหมด {n} ครัวเรือน กระจายอยู่ใน 12 หมู่บ้าน "
@@ -87,10 +89,18 @@ def build_notebook(n_tables: int = 5, n_charts: int = 5, table_rows: int = 24) -
     """Return a representative executed report notebook (outputs made without a kernel)."""
     nb = new_notebook()
     nb.metadata["abcresearch"] = {
-        "header": {"title": "ตำบลในเมือง · Nai Mueang", "subtitle": "รอบสำรวจ 2568", "synthetic": True},
+        "header": {
+            "title": "ตำบลในเมือง · Nai Mueang",
+            "subtitle": "รอบสำรวจ 2568",
+            "synthetic": True,
+        },
         "lang": "th",
     }
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = new_code_cell("area = '800101'", metadata={"tags": ["parameters"]})
     nb.cells += [
         params,
@@ -179,9 +189,6 @@ def main(argv: list[str] | None = None) -> None:
     compile_s, _ = median_time(lambda: compile_pdf(doc))
     html_s, _ = median_time(html_export)
 
-    from pypdf import PdfReader
-    import io
-
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.save or Path(tmp)
@@ -189,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         nb_path = folder / "bench_report.ipynb"
         nbformat.write(nb, nb_path)
         (folder / "bench_report_inprocess.pdf").write_bytes(pdf)
-        cli = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "abcresearch_pdf", str(nb_path)]
+        cli = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "abcresearch_pdf"]
+        cli.append(str(nb_path))
         cli_s, proc = median_time(
             lambda: subprocess.run(cli, capture_output=True, text=True), repeat=3
         )

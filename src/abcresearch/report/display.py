@@ -165,7 +165,9 @@ def show_typst(markup: str, fallback_markdown: str) -> None:
     fallback_markdown : str
         What JupyterLab and other front-ends show instead.
     """
-    _display({TYPST_MIME: markup, "text/markdown": fallback_markdown, "text/plain": fallback_markdown})
+    _display(
+        {TYPST_MIME: markup, "text/markdown": fallback_markdown, "text/plain": fallback_markdown}
+    )
 
 
 def figure_svg(fig: Any) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 from abcresearch.errors import ReportError
 
 TYPST_MIME = "application/vnd.abcresearch.typst"
-"""Raw Typst markup made by abcresearch objects (see :func:`abcresearch.report.display.show_typst`)."""
+"""Raw Typst markup made by abcresearch objects (see ``display.show_typst``)."""
 
 TABLE_MIME = "application/vnd.abcresearch.table+json"
 """A table spec: ``{"caption", "columns", "rows", "align", "notes", "decimals"}``."""
@@ -71,6 +71,8 @@ SKIP_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "hide-output"})
 """Cells with any of these tags are rendered without their outputs."""
 
 LANGUAGES = ("th", "en")
+
+_IMAGE_EXT = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
 
 LABEL_KEYS = {
     "page": "page",
@@ -325,7 +327,7 @@ class _MarkdownRenderer:
         alt = self.inlines(tok.get("children", []))
         if url.startswith("attachment:"):
             bundle = self.attachments.get(url[len("attachment:") :], {})
-            for mime, ext in (("image/svg+xml", "svg"), ("image/png", "png"), ("image/jpeg", "jpg")):
+            for mime, ext in _IMAGE_EXT.items():
                 if mime in bundle:
                     self.n_images += 1
                     name = f"{self.stem}-att{self.n_images}.{ext}"
@@ -527,8 +529,7 @@ def render_output(output: Mapping[str, Any], files: dict[str, bytes], stem: str)
             spec = json.loads(value) if isinstance(value, str) else value
             return table_to_typst(spec)
         if mime.startswith("image/"):
-            ext = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}[mime]
-            name = f"{stem}.{ext}"
+            name = f"{stem}.{_IMAGE_EXT[mime]}"
             files[name] = _image_bytes(mime, value)
             return f"#abc-image({typst_string(name)})"
         if mime == "text/markdown":
