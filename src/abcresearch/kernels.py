@@ -1,0 +1,569 @@
+"""Warm Jupyter kernels for batch reports: a papermill engine that reuses a pre-imported kernel.
+
+A stock papermill run starts a kernel, imports pandas/matplotlib/statsmodels and shuts the kernel
+down again for every report; for a tambon report that is about three quarters of the time (see
+``/work/shared/reporting-notes.md``). The engine registered here as ``abcresearch_warm`` keeps one
+kernel per worker thread alive, with the heavy libraries already imported, and *resets* it before
+each notebook.
+
+How a warm kernel is reset (and why that is safe)
+-------------------------------------------------
+Right after start-up the kernel imports :data:`WARM_IMPORTS` and takes a snapshot
+(:func:`_kernel_snapshot`) of the process state that a notebook can change. Before every notebook
+:func:`_kernel_reset` runs *silently* (no history, no execution count) and puts back:
+
+* the IPython namespace and history: ``InteractiveShell.reset(new_session=True)``; user variables,
+  ``In``/``Out``/``_`` are gone and the execution counter restarts at 1, as in a new kernel;
+* matplotlib: every figure closed, ``rcParams`` restored from the snapshot (undoing
+  ``seaborn.set_theme``, ``plt.style.use`` ...), the inline backend's figure formats and the
+  IPython display formatters restored;
+* random state: ``random`` and NumPy's legacy global generator reseeded from OS entropy, exactly
+  what a new process does;
+* the working directory, ``os.environ``, ``sys.path``, ``warnings`` filters, NumPy error and print
+  options, pandas options, root logger handlers/level;
+* every ``functools`` cache in ``abcresearch.*`` modules is cleared, so a cached object mutated by
+  one notebook cannot reach the next (library caches may hold mutable DataFrames).
+
+Modules stay imported: importing is idempotent, and module state of third-party libraries that a
+notebook could change beyond the list above is not reset. Two safety nets cover the rest: the
+kernel is replaced by a fresh one after :attr:`WarmKernel.max_reports` notebooks or when its
+resident memory passes :attr:`WarmKernel.max_rss`, and after any failure that is not an ordinary
+cell error (kernel death, timeout, failed reset). ``tests/test_runner.py`` checks that a warm run
+gives the same outputs as a cold (stock papermill) run, and that variables, figures, rcParams,
+cwd, environment and random state do not leak from one notebook into the next.
+
+The engine is registered in papermill's registry on import of this module and through the
+``papermill.engine`` entry point, so ``papermill -e abcresearch_warm in.ipynb out.ipynb`` works too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from papermill.engines import Engine, papermill_engines
+
+logger = logging.getLogger(__name__)
+
+ENGINE_NAME = "abcresearch_warm"
+"""Name of the warm engine in papermill's engine registry."""
+
+WARM_IMPORTS: tuple[str, ...] = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "seaborn",
+    "scipy.stats",
+    "statsmodels.api",
+    "IPython.display",
+    "abcresearch",
+    "abcresearch.areas",
+    "abcresearch.labels",
+    "abcresearch.data",
+    "abcresearch.stats",
+    "abcresearch.scoring",
+    "abcresearch.report.display",
+    "abcresearch.report.fonts",
+    "abcresearch.runner",
+)
+"""Modules imported once per warm kernel (missing ones are skipped)."""
+
+DEFAULT_MAX_REPORTS = 200
+"""Notebooks a warm kernel runs before it is replaced by a fresh one."""
+
+DEFAULT_MAX_RSS = 1_000_000_000
+"""Resident memory (bytes) above which a warm kernel is replaced after its notebook."""
+
+
+class KernelResetError(RuntimeError):
+    """A warm kernel could not be prepared (start-up, warm-up or reset failed)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Code that runs inside the kernel
+# --------------------------------------------------------------------------------------------
+
+_SNAPSHOT: dict[str, Any] = {}
+
+
+def _kernel_warm(modules: Iterable[str]) -> list[str]:
+    """Import ``modules`` in the kernel and take the reset snapshot (runs inside the kernel).
+
+    Returns
+    -------
+    list of str
+        The modules that could not be imported.
+    """
+    import importlib
+
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        # matplotlib resolves its backend lazily; resolve it now, so that the inline backend's
+        # IPython integration (figure formatters, post-execute hook) is part of the snapshot
+        plt = sys.modules["matplotlib.pyplot"]
+        plt.close(plt.figure())
+    _kernel_snapshot()
+    return missing
+
+
+def _kernel_snapshot() -> None:
+    """Record the process state that :func:`_kernel_reset` restores (runs inside the kernel)."""
+    import copy
+    import logging as _logging
+    import sys
+    import warnings
+
+    snap: dict[str, Any] = {
+        "environ": dict(os.environ),
+        "sys_path": list(sys.path),
+        "warnings": list(warnings.filters),
+        "root_level": _logging.getLogger().level,
+        "root_handlers": list(_logging.getLogger().handlers),
+    }
+    try:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    except ImportError:  # pragma: no cover - always there in a kernel
+        ip = None
+    if ip is not None:
+        snap["formatters"] = {
+            mime: (dict(f.type_printers), dict(f.deferred_printers))
+            for mime, f in ip.display_formatter.formatters.items()
+        }
+    if "numpy" in sys.modules:
+        import numpy as np
+
+        snap["np_err"] = np.geterr()
+        snap["np_print"] = np.get_printoptions()
+    if "matplotlib" in sys.modules:
+        import matplotlib as mpl
+
+        snap["rc"] = copy.deepcopy(dict(mpl.rcParams))
+        try:
+            from matplotlib_inline.backend_inline import InlineBackend
+
+            cfg = InlineBackend.instance()
+            snap["inline"] = {
+                "figure_formats": set(cfg.figure_formats),
+                "print_figure_kwargs": dict(cfg.print_figure_kwargs),
+                "close_figures": cfg.close_figures,
+            }
+        except ImportError:  # pragma: no cover
+            pass
+    _SNAPSHOT.clear()
+    _SNAPSHOT.update(snap)
+
+
+def _clear_library_caches() -> None:
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if not (name == "abcresearch" or name.startswith("abcresearch.")) or module is None:
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear) and getattr(value, "__module__", None) == name:
+                clear()
+
+
+def _kernel_reset(cwd: str) -> None:
+    """Put the kernel back into its post-warm-up state (runs inside the kernel).
+
+    Parameters
+    ----------
+    cwd : str
+        Working directory for the next notebook.
+    """
+    import gc
+    import logging as _logging
+    import random
+    import sys
+    import warnings
+
+    snap = _SNAPSHOT
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    ip.reset(new_session=True)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    if "rc" in snap:
+        import matplotlib as mpl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mpl.rcParams.clear()
+            dict.update(mpl.rcParams, snap["rc"])
+    if "inline" in snap:
+        from matplotlib_inline.backend_inline import InlineBackend
+
+        cfg = InlineBackend.instance()
+        cfg.figure_formats = set(snap["inline"]["figure_formats"])
+        cfg.print_figure_kwargs = dict(snap["inline"]["print_figure_kwargs"])
+        cfg.close_figures = snap["inline"]["close_figures"]
+    for mime, (types, deferred) in snap.get("formatters", {}).items():
+        f = ip.display_formatter.formatters.get(mime)
+        if f is not None:
+            f.type_printers.clear()
+            f.type_printers.update(types)
+            f.deferred_printers.clear()
+            f.deferred_printers.update(deferred)
+    os.chdir(cwd)
+    if "environ" in snap:
+        for key in set(os.environ) - set(snap["environ"]):
+            del os.environ[key]
+        for key, value in snap["environ"].items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+    if "sys_path" in snap:
+        sys.path[:] = snap["sys_path"]
+    if "warnings" in snap:
+        warnings.filters[:] = snap["warnings"]
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+    root = _logging.getLogger()
+    root.setLevel(snap.get("root_level", _logging.WARNING))
+    root.handlers[:] = snap.get("root_handlers", [])
+    _logging.disable(_logging.NOTSET)
+    random.seed()
+    if "numpy" in sys.modules:
+        import numpy as np
+
+        np.random.seed(None)
+        if "np_err" in snap:
+            np.seterr(**snap["np_err"])
+            np.set_printoptions(**snap["np_print"])
+    if "pandas" in sys.modules:
+        import pandas as pd
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pd.reset_option("all")
+    _clear_library_caches()
+    gc.collect()
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel management in the papermill process
+# --------------------------------------------------------------------------------------------
+
+
+class WarmKernel:
+    """One long-lived kernel with pre-imported libraries, reset before each notebook.
+
+    All calls must come from one thread at a time; :class:`KernelPool` hands out one kernel per
+    thread. The kernel runs on this object's own asyncio loop, so it works in any thread (a dask
+    worker's executor thread, a process-pool worker) whatever that thread's current loop is.
+
+    Parameters
+    ----------
+    kernel_name : str
+        Jupyter kernel spec name.
+    imports : iterable of str
+        Modules to pre-import (default :data:`WARM_IMPORTS`).
+    max_reports : int
+        Notebooks run before the kernel is replaced.
+    max_rss : int
+        Resident memory (bytes) above which the kernel is replaced after a notebook.
+    startup_timeout : float
+        Seconds to wait for the kernel to start.
+    """
+
+    def __init__(
+        self,
+        kernel_name: str = "python3",
+        imports: Iterable[str] = WARM_IMPORTS,
+        max_reports: int = DEFAULT_MAX_REPORTS,
+        max_rss: int = DEFAULT_MAX_RSS,
+        startup_timeout: float = 60,
+    ) -> None:
+        self.kernel_name = kernel_name
+        self.imports = tuple(imports)
+        self.max_reports = max_reports
+        self.max_rss = max_rss
+        self.startup_timeout = startup_timeout
+        self.loop = asyncio.new_event_loop()
+        self.km: Any = None
+        self.kc: Any = None
+        self.reports = 0
+        self.starts = 0
+
+    # -- life cycle ----------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        """Whether a kernel process is running."""
+        return self.km is not None and self.loop.run_until_complete(self.km.is_alive())
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the kernel, if running."""
+        provisioner = getattr(self.km, "provisioner", None)
+        return getattr(provisioner, "pid", None) if provisioner is not None else None
+
+    def start(self) -> None:
+        """Start (or restart) the kernel and warm it up."""
+        self.shutdown()
+        self.loop.run_until_complete(self._start())
+
+    async def _start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        await self.km.start_kernel()
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            await self.kc.wait_for_ready(timeout=self.startup_timeout)
+            await self._silent(
+                "import abcresearch.kernels as __abc_k\n"
+                f"__abc_k._kernel_warm({list(self.imports)!r})\n"
+                "del __abc_k\n"
+            )
+        except Exception:
+            await self._shutdown()
+            raise
+        self.reports = 0
+        self.starts += 1
+
+    def shutdown(self) -> None:
+        """Stop the kernel if it runs."""
+        if self.km is not None and not self.loop.is_closed():
+            self.loop.run_until_complete(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        km, kc = self.km, self.kc
+        self.km = self.kc = None
+        if kc is not None:
+            kc.stop_channels()
+        if km is not None:
+            try:
+                await km.shutdown_kernel(now=True)
+            except Exception:  # pragma: no cover - best effort on a dying kernel
+                logger.debug("warm kernel shutdown failed", exc_info=True)
+
+    def close(self) -> None:
+        """Stop the kernel and close the event loop."""
+        self.shutdown()
+        if not self.loop.is_closed():
+            self.loop.close()
+
+    # -- execution -----------------------------------------------------------------------------
+    async def _silent(self, code: str, timeout: float = 120) -> None:
+        """Run code silently; raise :class:`KernelResetError` if it fails."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        reply = None
+        idle = False
+        while reply is None or not idle:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise KernelResetError(f"warm kernel did not answer within {timeout} s")
+            if reply is None:
+                try:
+                    msg = await self.kc.get_shell_msg(timeout=min(left, 0.5))
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        reply = msg
+                except Exception:  # queue.Empty
+                    pass
+            if not idle:
+                try:
+                    msg = await self.kc.get_iopub_msg(timeout=min(left, 0.05 if reply else 0.5))
+                    if (msg["parent_header"].get("msg_id") == msg_id
+                            and msg["msg_type"] == "status"
+                            and msg["content"].get("execution_state") == "idle"):
+                        idle = True
+                except Exception:  # queue.Empty
+                    pass
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise KernelResetError(
+                f"warm kernel code failed: {content.get('ename')}: {content.get('evalue')}"
+            )
+
+    def _rss(self) -> int:
+        pid = self.pid
+        if pid is None:
+            return 0
+        try:
+            import psutil
+
+            return int(psutil.Process(pid).memory_info().rss)
+        except Exception:  # pragma: no cover - process gone or psutil missing
+            return 0
+
+    def execute(self, nb_man: Any, cwd: str | None = None, **client_kwargs: Any) -> Any:
+        """Reset the kernel and execute a papermill-managed notebook in it.
+
+        Parameters
+        ----------
+        nb_man : papermill.engines.NotebookExecutionManager
+            The notebook and papermill's execution bookkeeping.
+        cwd : str, optional
+            Working directory of the notebook (default: the current one).
+        **client_kwargs
+            Options for :class:`papermill.clientwrap.PapermillNotebookClient` (``timeout``,
+            ``log_output``, ``stdout_file`` ...).
+
+        Returns
+        -------
+        nbformat.NotebookNode
+            The executed notebook (also in ``nb_man.nb``).
+        """
+        if self.km is None or not self.alive:
+            self.start()
+        try:
+            self.loop.run_until_complete(self._silent(
+                "import abcresearch.kernels as __abc_k\n"
+                f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
+            ))
+        except Exception:
+            # one retry on a fresh kernel: a reset failure is the kernel's fault, not the area's
+            self.start()
+            self.loop.run_until_complete(self._silent(
+                "import abcresearch.kernels as __abc_k\n"
+                f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
+            ))
+        clean = False
+        try:
+            nb = self.loop.run_until_complete(self._execute(nb_man, **client_kwargs))
+            clean = True
+            return nb
+        finally:
+            self.reports += 1
+            if not clean or self.reports >= self.max_reports or self._rss() > self.max_rss:
+                self.shutdown()
+
+    async def _execute(self, nb_man: Any, **client_kwargs: Any) -> Any:
+        from nbclient.exceptions import CellExecutionError
+        from papermill.clientwrap import PapermillNotebookClient
+
+        client = PapermillNotebookClient(nb_man, km=self.km, kernel_name=self.kernel_name,
+                                         **client_kwargs)
+        client.kc = self.kc
+        client.reset_execution_trackers()
+        async with client.async_setup_kernel(cleanup_kc=False):
+            for index, cell in enumerate(client.nb.cells):
+                try:
+                    nb_man.cell_start(cell, index)
+                    await client.async_execute_cell(cell, index)
+                except CellExecutionError as ex:
+                    nb_man.cell_exception(client.nb.cells[index], cell_index=index, exception=ex)
+                    break
+                finally:
+                    nb_man.cell_complete(client.nb.cells[index], cell_index=index)
+            info = await client.async_wait_for_reply(self.kc.kernel_info())
+            if info is not None:
+                client.nb.metadata["language_info"] = info["content"]["language_info"]
+            client.set_widgets_metadata()
+        return client.nb
+
+
+class KernelPool:
+    """Warm kernels of this process, one per (thread, kernel name).
+
+    Kernels are stopped when the process exits, also in ``multiprocessing`` children and dask
+    workers (which skip :mod:`atexit`).
+    """
+
+    def __init__(self) -> None:
+        self._kernels: dict[tuple[int, str], WarmKernel] = {}
+        self._lock = threading.Lock()
+        self._finalizer_registered = False
+
+    def get(self, kernel_name: str = "python3") -> WarmKernel:
+        """Return this thread's warm kernel for ``kernel_name`` (created lazily, not started)."""
+        key = (threading.get_ident(), kernel_name)
+        with self._lock:
+            kernel = self._kernels.get(key)
+            if kernel is None:
+                kernel = self._kernels[key] = WarmKernel(kernel_name)
+                self._register_cleanup()
+        return kernel
+
+    def _register_cleanup(self) -> None:
+        if self._finalizer_registered:
+            return
+        import multiprocessing.util
+
+        atexit.register(self.close)
+        multiprocessing.util.Finalize(self, KernelPool.close, args=(self,), exitpriority=10)
+        self._finalizer_registered = True
+
+    def close(self) -> None:
+        """Stop every kernel of this process."""
+        with self._lock:
+            kernels = list(self._kernels.values())
+            self._kernels.clear()
+        for kernel in kernels:
+            try:
+                kernel.close()
+            except Exception:  # pragma: no cover - best effort at exit
+                logger.debug("closing warm kernel failed", exc_info=True)
+
+
+POOL = KernelPool()
+"""The warm kernels of this process."""
+
+
+def warm_up(kernel_name: str = "python3") -> WarmKernel:
+    """Start this thread's warm kernel now (e.g. in a worker initialiser) and return it."""
+    kernel = POOL.get(kernel_name)
+    if kernel.km is None:
+        kernel.start()
+    return kernel
+
+
+class WarmKernelEngine(Engine):
+    """papermill engine ``abcresearch_warm``: run notebooks in this thread's warm kernel.
+
+    Same interface and outputs as papermill's default ``nbclient`` engine; the kernel is reset
+    before each notebook instead of being started and stopped (see the module docstring).
+    """
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: float = 60,
+        execution_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Execute ``nb_man.nb`` in the warm kernel; see :meth:`WarmKernel.execute`."""
+        kwargs.pop("input_path", None)
+        kwargs.pop("output_path", None)
+        timeout = execution_timeout if execution_timeout else kwargs.pop("timeout", None)
+        kernel = POOL.get(kernel_name or "python3")
+        kernel.startup_timeout = start_timeout
+        return kernel.execute(
+            nb_man,
+            cwd=os.getcwd(),
+            timeout=timeout,
+            startup_timeout=start_timeout,
+            log=logging.getLogger("papermill"),
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+            **kwargs,
+        )
+
+
+papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
