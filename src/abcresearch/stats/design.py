@@ -105,10 +105,10 @@ class SurveyDesign:
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 1.0, 1.0]})
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [3.0, 1.0, 1.0, 3.0]})
     >>> d = SurveyDesign(df, weights="w")
     >>> float(d.mean("y")["estimate"].iloc[0])
-    2.0
+    2.5
     """
 
     def __init__(
@@ -595,3 +595,17 @@ class SurveyDesign:
         from abcresearch.stats import compare
 
         return compare.glm(self, formula, level=level, return_fit=return_fit)
+
+    def _with_columns(self, columns: dict[str, np.ndarray]) -> SurveyDesign:
+        """Same design over ``data`` plus derived columns (for internal estimators)."""
+        new = object.__new__(SurveyDesign)
+        new.__dict__.update(self.__dict__)
+        new._data = self._data.assign(**columns)
+        return new
+
+    def gini(self, var: str, by: Any = None, na_rm: bool = False,
+             level: float = 0.95) -> pd.DataFrame:
+        """Gini coefficient as convey::svygini; see :func:`abcresearch.stats.inequality.gini`."""
+        from abcresearch.stats import inequality
+
+        return inequality.gini(self, var, by=by, na_rm=na_rm, level=level)
