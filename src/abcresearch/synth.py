@@ -32,7 +32,6 @@ import io
 import os
 import re
 import tempfile
-import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
-from scipy.stats import poisson
 
 from . import areas, instrument
 from . import synth_names as names
@@ -282,11 +280,37 @@ def _count(lat: np.ndarray, u: np.ndarray, u2: np.ndarray, mean: np.ndarray | fl
            disp: float = 0.5, hi: int | None = None) -> np.ndarray:
     """Poisson-lognormal count with median-ish ``mean`` and log-slope ``b`` on the latent."""
     mu = mean * np.exp(b * lat - b * b / 2 + disp * _z(u2) - disp * disp / 2)
-    k = poisson.ppf(u.astype(np.float64), np.maximum(mu, 1e-6))
-    k = np.maximum(k, 0)
+    k = _poisson_ppf(u.astype(np.float64), np.maximum(mu, 1e-6))
     if hi is not None:
         k = np.minimum(k, hi)
     return k.astype(np.int64)
+
+
+def _poisson_ppf(u: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Inverse Poisson CDF: exact by summation for mu <= 40, normal approximation above."""
+    mu = np.broadcast_to(mu, u.shape).astype(np.float64)
+    k = np.zeros(u.shape, dtype=np.float64)
+    big = mu > 40
+    if big.any():
+        k[big] = np.maximum(np.round(mu[big] + np.sqrt(mu[big]) * ndtri(u[big])), 0)
+    idx = np.flatnonzero(~big)
+    p = np.exp(-mu[idx])
+    cdf = p.copy()
+    uu = u[idx]
+    m = mu[idx]
+    j = 0
+    while idx.size:
+        go = uu > cdf
+        if not go.any():
+            break
+        idx, p, cdf, uu, m = idx[go], p[go], cdf[go], uu[go], m[go]
+        j += 1
+        k[idx] = j
+        p = p * m / j
+        cdf = cdf + p
+        if j > 400:
+            break
+    return k
 
 
 def _pick(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -448,10 +472,11 @@ def _roster(frame: pd.DataFrame, d: _Draws, hh: dict[str, np.ndarray], lat_h: np
     p_young = np.array([0.85, 0.08, 0.0, 0.07])   # child, parent, grandchild, other
     p_mid = np.array([0.70, 0.03, 0.20, 0.07])
     p_old = np.array([0.45, 0.0, 0.45, 0.10])
-    probs = np.where((head_age < 45)[..., None], p_young,
-                     np.where((head_age < 60)[..., None], p_mid, p_old))
-    probs = np.broadcast_to(probs, (n, m, 4)).reshape(-1, 4)
-    other = _pick(ur.reshape(-1), probs).reshape(n, m)
+    grp = np.select([hh["head_age"] < 45, hh["head_age"] < 60], [0, 1], 2)
+    other = np.zeros((n, m), dtype=np.int64)
+    for g, pg in enumerate((p_young, p_mid, p_old)):
+        sel = grp == g
+        other[sel] = _pick(ur[sel], pg)
     rel = np.array([2, 3, 4, 5])[other]
     spouse = (j == 1) & (ur < 0.82) & (head_age >= 20)
     rel = np.where(spouse, 1, rel)
@@ -502,17 +527,19 @@ def _roster(frame: pd.DataFrame, d: _Draws, hh: dict[str, np.ndarray], lat_h: np
     scale = np.exp(-0.4 * lh)
     p_chr, p_dis, p_bed = p_chr * scale, p_dis * scale, p_bed * scale
     health = np.select([uh < p_bed, uh < p_bed + p_dis, uh < p_bed + p_dis + p_chr], [3, 2, 1], 0)
-    # names
-    muslim = np.broadcast_to(hh["muslim"][:, None], (n, m))
-    given = _given(mu[:, :, 6].reshape(-1), male.reshape(-1), muslim.reshape(-1)).reshape(n, m)
-    own = _surname(mu[:, :, 8].reshape(-1), muslim.reshape(-1)).reshape(n, m)
-    sur = np.broadcast_to(_surname(d.uid[:, 14], hh["muslim"])[:, None], (n, m))
+    # names (only for real members)
+    flat = valid.reshape(-1)
+    hrow = np.repeat(np.arange(n), m)[flat]
+    muslim = hh["muslim"][hrow]
+    given = _given(mu[:, :, 6].reshape(-1)[flat], male.reshape(-1)[flat], muslim)
+    own = _surname(mu[:, :, 8].reshape(-1)[flat], muslim)
+    sur = _surname(d.uid[:, 14], hh["muslim"])[hrow]
+    u7 = mu[:, :, 7]
     keep_s = np.select([rel == 1, rel == 3, rel == 4, rel == 5],
-                       [mu[:, :, 7] < 0.85, mu[:, :, 7] < 0.5, mu[:, :, 7] < 0.6,
-                        mu[:, :, 7] < 0.3], True)
+                       [u7 < 0.85, u7 < 0.5, u7 < 0.6, u7 < 0.3], True)
     keep_s[:, 0] = True
-    surname = np.where(keep_s, sur, own)
-    full = given + " " + surname
+    full = given + " " + np.where(keep_s.reshape(-1)[flat], sur, own)
+    is_head = rel.reshape(-1)[flat] == 0
     # national IDs: first digit 1 (born 1984+) or 3; replacement households 4-8 by round
     birth = (survey_round - 543) - age
     first = np.where(birth >= 1984, 1, 3)
@@ -528,17 +555,16 @@ def _roster(frame: pd.DataFrame, d: _Draws, hh: dict[str, np.ndarray], lat_h: np
     pid_missing[:, 0] = False
     # aggregates
     hh["head_pid"] = pid[:, 0]
-    hh["head_name"] = full[:, 0]
+    hh["head_name"] = full[is_head]
     hh["head_edu"] = edu[:, 0]
     hh["working_age"] = (valid & (age >= 15) & (age <= 59)).sum(axis=1)
     hh["chronic_ill"] = (valid & ((health == 1) | (health == 3))).sum(axis=1)
     hh["disabled"] = (valid & (health == 2)).sum(axis=1)
     hh["illiterate_wa"] = (valid & (age >= 15) & (age <= 59) & (edu == 0)).any(axis=1)
     hh["n_old"] = (valid & (age >= 60)).sum(axis=1)
-    flat = valid.reshape(-1)
     return {
-        "hh_row": np.repeat(np.arange(n), m)[flat],
-        "m_name": full.reshape(-1)[flat],
+        "hh_row": hrow,
+        "m_name": full,
         "m_pid": pid.reshape(-1)[flat],
         "m_pid_missing": pid_missing.reshape(-1)[flat],
         "m_relation": rel.reshape(-1)[flat].astype(np.int16),
@@ -685,17 +711,31 @@ def _household_items(frame: pd.DataFrame, d: _Draws, hh: dict[str, np.ndarray],
 # ----------------------------------------------------------------------------------------------
 # formatting
 # ----------------------------------------------------------------------------------------------
+_SMALL_INTS = np.array([str(i) for i in range(1000)], dtype=object)
+
+
 def _fmt_int(x: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
-    out = np.array([str(v) for v in np.nan_to_num(x).astype(np.int64).tolist()], dtype=object)
+    """Integers as strings; small ones share cached string objects (memory)."""
+    v = np.nan_to_num(np.asarray(x, dtype=np.float64)).astype(np.int64)
+    small = (v >= 0) & (v < 1000)
+    if small.all():
+        out = _SMALL_INTS[v]
+    else:
+        out = np.empty(len(v), dtype=object)
+        out[small] = _SMALL_INTS[v[small]]
+        out[~small] = list(map(str, v[~small].tolist()))
     if missing is not None:
         out[missing] = ""
     return out
 
 
 def _fmt_dec(x: np.ndarray) -> np.ndarray:
+    """Decimals as Kobo writes them: integers without a decimal point, else shortest form."""
     miss = np.isnan(x)
-    out = np.array([f"{v:g}" if abs(v) < 1e5 else str(int(v))
-                    for v in np.nan_to_num(x).tolist()], dtype=object)
+    v = np.nan_to_num(x)
+    whole = v == np.round(v)
+    out = _fmt_int(np.where(whole, v, 0))
+    out[~whole] = [f"{f:g}" for f in v[~whole].tolist()]
     out[miss] = ""
     return out
 
@@ -766,15 +806,38 @@ def _add_question(t: _Table, q: pd.Series, value: Any, form: str,
         t.add(q["header"], v)
 
 
+_CLOCK = np.array([f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60)
+                   for s in range(60)], dtype=object)
+
+
+def _dates(day: np.ndarray) -> np.ndarray:
+    """Days since 1970 to ``YYYY-MM-DD`` strings (one strftime per distinct day)."""
+    uniq, inv = np.unique(day, return_inverse=True)
+    tab = np.asarray(pd.to_datetime(uniq, unit="D").strftime("%Y-%m-%d"), dtype=object)
+    return tab[inv.reshape(-1)]
+
+
+def _timestamps(sec: np.ndarray, suffix: str = "") -> np.ndarray:
+    """Seconds since 1970 to ``YYYY-MM-DDTHH:MM:SS`` + suffix."""
+    sec = np.asarray(sec, dtype=np.int64)
+    day, sod = np.divmod(sec, 86400)
+    return _dates(day) + ("T" + _CLOCK[sod]) + suffix
+
+
 def _iso_local(sec: np.ndarray) -> np.ndarray:
     """Seconds since 1970 (local +07:00 wall time) to Kobo start/end strings."""
-    ts = pd.to_datetime(sec, unit="s").strftime("%Y-%m-%dT%H:%M:%S.000+07:00")
-    return np.asarray(ts, dtype=object)
+    return _timestamps(sec, ".000+07:00")
 
 
 def _uuid_str(bits: np.ndarray) -> np.ndarray:
-    return np.array([str(uuid.UUID(int=(int(a) << 64) | int(b), version=4))
-                     for a, b in bits.tolist()], dtype=object)
+    """Two uint64 per row to uuid4 strings (version and variant bits set)."""
+    a = (bits[:, 0] & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
+    b = (bits[:, 1] & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
+    out = []
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        h = f"{x:016x}{y:016x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return np.array(out, dtype=object)
 
 
 def _version_string(form_version: str, survey_round: int) -> str:
@@ -904,11 +967,11 @@ def _write_csv(path: Path, t: _Table, chunk: int = 20_000) -> None:
             fh.write('"' + '";"'.join(h.replace('"', '""') for h in headers) + '"\r\n')
             for lo in range(0, t.n, chunk):
                 part = [c[lo:lo + chunk].tolist() for c in cols]
-                text = "\r\n".join('"' + '";"'.join(row) + '"' for row in zip(*part, strict=True))
+                text = '"' + '"\r\n"'.join(map('";"'.join, zip(*part, strict=True))) + '"\r\n'
                 if text.count('"') != 2 * len(cols) * len(part[0]):  # a value holds a quote
-                    text = "\r\n".join('"' + '";"'.join(v.replace('"', '""') for v in row) + '"'
-                                         for row in zip(*part, strict=True))
-                fh.write(text + "\r\n")
+                    text = "".join('"' + '";"'.join(v.replace('"', '""') for v in row) + '"\r\n'
+                                   for row in zip(*part, strict=True))
+                fh.write(text)
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
@@ -1096,7 +1159,11 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     start = hday * 86400 + (8 * 3600 + np.floor(nxt() * 9 * 3600)).astype(np.int64)
     end = start + (25 * 60 + np.floor(nxt() * 35 * 60)).astype(np.int64)
     sub = end - 7 * 3600 + np.floor(nxt() * 10 * 86400).astype(np.int64)
-    idate = pd.to_datetime(hday, unit="D").strftime("%Y-%m-%d")
+    idate = _dates(hday)
+    # free the big draw matrices before building string columns (peak memory)
+    uuids_bits = d.uuids
+    del nxt, base, hc, lat, rnoise
+    d.ur = d.mu = d.uid = np.empty((0, 0), dtype=np.float32)
 
     # ---- household table ----------------------------------------------------------------
     vcode = frame["village_code"].to_numpy()[d.vidx]
@@ -1104,9 +1171,9 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
         "start": _iso_local(start), "end": _iso_local(end), "village_code": vcode,
         "interview_date": np.asarray(idate, dtype=object),
         "consent": np.zeros(n, dtype=np.int16),
-        "head_name": hh["head_name"], "head_pid": np.array([str(p) for p in hh["head_pid"].tolist()],
-                                                           dtype=object),
-        "phone": np.array([f"0{p:09d}" for p in hh["phone"].tolist()], dtype=object),
+        "head_name": hh["head_name"],
+        "head_pid": np.array(list(map(str, hh["head_pid"].tolist())), dtype=object),
+        "phone": np.array(["0" + p for p in map(str, hh["phone"].tolist())], dtype=object),
         "head_sex": np.where(hh["head_male"], 0, 1), "head_age": hh["head_age"],
         "hh_size": hh["hh_size"], "hum_edu_head": hh["head_edu"],
         "hum_working_age": hh["working_age"], "hum_chronic_ill": hh["chronic_ill"],
@@ -1119,8 +1186,8 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
         _add_question(ht, qs, values[q.name], "household", miss.get(q.name))
     index = np.arange(1, n + 1)
     hid = 10_000_000 * (survey_round - 2540) + index
-    huuid = _uuid_str(d.uuids)
-    sub_s = np.asarray(pd.to_datetime(sub, unit="s").strftime("%Y-%m-%dT%H:%M:%S"), dtype=object)
+    huuid = _uuid_str(uuids_bits)
+    sub_s = _timestamps(sub)
     enum_no = frame["tambon_code"].str.slice(2).to_numpy()[d.vidx]
     ht.add("_id", _fmt_int(hid), numeric=True)
     ht.add("_uuid", huuid)
@@ -1130,11 +1197,12 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     ht.add("_submitted_by", np.array([f"abc_enum{e}" for e in enum_no], dtype=object))
     ht.add("__version__", np.full(n, _version_string(hform.version, survey_round), dtype=object))
     ht.add("_index", _fmt_int(index), numeric=True)
+    del values, items, miss
 
     # ---- member table --------------------------------------------------------------------
     mcb = instrument.codebook("members")
     r = members["hh_row"]
-    pid_s = np.array([str(p) for p in members["m_pid"].tolist()], dtype=object)
+    pid_s = np.array(list(map(str, members["m_pid"].tolist())), dtype=object)
     mvals = {"m_name": members["m_name"], "m_pid": pid_s,
              "m_relation": members["m_relation"], "m_sex": members["m_sex"],
              "m_age": members["m_age"], "m_edu": members["m_edu"],
@@ -1150,6 +1218,7 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     mt.add("_submission__uuid", huuid[r].copy())
     mt.add("_submission__submission_time", sub_s[r].copy())
     mt.cols["_pid_all"] = pid_s  # for error injection only; never written
+    del mvals, members
 
     # ---- village table -------------------------------------------------------------------
     vcb = instrument.codebook("villages")
@@ -1185,8 +1254,7 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
         "start": _iso_local(v_start), "end": _iso_local(v_end),
         "village_code": frame["village_code"].to_numpy(dtype=object),
         "village_name": frame["village_name"].to_numpy(dtype=object),
-        "survey_date": np.asarray(pd.to_datetime(field_day, unit="D").strftime("%Y-%m-%d"),
-                                  dtype=object),
+        "survey_date": _dates(field_day),
         "headman_name": hm_name, "headman_phone": hm_phone,
         "vil_households": vh, "vil_population": pop, "vil_groups": ngroups,
         "vil_group_types": gtypes, "vil_savings_members": sav_members,
@@ -1202,8 +1270,7 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     vindex = np.arange(1, nv + 1)
     vt.add("_id", _fmt_int(10_000_000 * (survey_round - 2540) + 5_000_000 + vindex), numeric=True)
     vt.add("_uuid", _uuid_str(d.vuuid))
-    vt.add("_submission_time", np.asarray(pd.to_datetime(v_sub, unit="s")
-                                          .strftime("%Y-%m-%dT%H:%M:%S"), dtype=object))
+    vt.add("_submission_time", _timestamps(v_sub))
     vt.add("_index", _fmt_int(vindex), numeric=True)
 
     # ---- errors ---------------------------------------------------------------------------
