@@ -383,7 +383,8 @@ def normalise(sheet: Sheet) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
     for q in cb.itertuples(index=False):
         if q.name in frame.columns:
             continue
-        if q.required and not q.relevant_question and q.type not in ("start", "end"):
+        conditional = isinstance(q.relevant_question, str)
+        if q.required and not conditional and q.type not in ("start", "end"):
             raise InputError(f"{sheet.file}: the column of required question {q.name} "
                              f"({q.header}) is missing, so no row can be read")
         frame[q.name] = pd.Series(pd.NA, index=frame.index, dtype="str")

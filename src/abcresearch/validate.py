@@ -5,7 +5,7 @@ Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md
 1. :func:`parse_types` turns text into typed columns (Thai digits, thousands separators,
    ``บาท``, Buddhist-era dates). An unparsable cell becomes NA and a ``type:*`` failure.
 2. :func:`check_rules` applies the codebook rules to the typed frame: ``required`` (only when
-   relevant), ``range``, ``regex``, ``equals``, ``choice``/``choice_none``, ``not_relevant``,
+   relevant; ``item_missing`` for a blank capital item, a warning), ``range``, ``regex``, ``equals``, ``choice``/``choice_none``, ``not_relevant``,
    ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
    ``unique_id``, ``duplicate_village``, ``orphan_member``, ``parent_rejected``,
    ``hh_size_roster`` and ``village_missing``.
@@ -308,7 +308,7 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             continue
         col = typed[name]
         present = col.notna().to_numpy(dtype=bool)
-        if q.relevant_question and q.relevant_question in typed.columns:
+        if isinstance(q.relevant_question, str) and q.relevant_question in typed.columns:
             relevant = (typed[q.relevant_question] == q.relevant_value).fillna(False)
             relevant = relevant.to_numpy(dtype=bool)
             issues.add(present & ~relevant, name, "not_relevant", params={"relevant": q.relevant})
@@ -316,7 +316,9 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             relevant = np.ones(len(typed), dtype=bool)
         if q.required:
             missing = ~present & relevant & ~typefail.get(name, np.zeros(len(typed), bool))
-            issues.add(missing, name, "required")
+            # a capital item left blank is item non-response: kept, scored as missing
+            issues.add(missing, name, "item_missing" if isinstance(q.capital, str) and q.capital
+                       else "required")
         if not present.any():
             continue
         if q.type in ("integer", "decimal") and (q.min is not None and not pd.isna(q.min)):
@@ -570,7 +572,8 @@ def schema(table: str, directory: Any = None):
         if q.personal in ("name", "national_id", "phone"):
             continue
         checks = []
-        nullable = not q.required or bool(q.relevant_question)
+        nullable = (not q.required or isinstance(q.relevant_question, str)
+                    or isinstance(q.capital, str))
         if q.type in ("integer", "decimal"):
             if q.min is not None and not pd.isna(q.min):
                 checks.append(pa.Check.in_range(q.min, q.max, include_min=q.min_inclusive,

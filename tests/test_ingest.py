@@ -1,0 +1,315 @@
+"""Reading exports: encodings, delimiters, XLSX, unreadable files, CLI, atomic and idempotent store."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fixtures.kobo import build, make_export, write, write_csv
+
+from abcresearch import data, store
+from abcresearch.errors import InputError
+from abcresearch.ingest import ingest
+
+ROUND = 2567
+
+
+def _ingest(folder: Path, tmp_path: Path):
+    return ingest(folder, survey_round=ROUND, store=tmp_path / "store")
+
+
+def _assert_all_valid(res, exp) -> None:
+    c = res.counts.set_index("table")
+    assert c.loc["households", "valid"] == len(exp.households)
+    assert c.loc["members", "valid"] == len(exp.members)
+    assert c.loc["villages", "valid"] == len(exp.villages)
+    assert not (res.issues["severity"] == "error").any(), list(res.issues["message"][:5])
+
+
+def test_kobo_csv_round_trip_keeps_every_row(tmp_path):
+    exp = make_export(tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)
+    hh = data.load(ROUND, store=tmp_path / "store")
+    assert sorted(hh["submission_uuid"]) == sorted(exp.households["_uuid"])
+    mem = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert len(mem) == len(exp.members)
+    assert (mem.groupby("submission_uuid").size() == 2).all()
+    assert {s["encoding"] for s in res.sources} == {"utf-8"}
+    assert {s["delimiter"] for s in res.sources} == {";"}
+    assert "households: 12 read, 12 valid, 0 rejected" in res.summary()
+
+
+@pytest.mark.parametrize(("encoding", "delimiter", "quote_all"),
+                         [("cp874", ",", False), ("utf-8-sig", ",", False),
+                          ("utf-8", ",", True), ("utf-8", "\t", False)])
+def test_hand_made_csv_dialects(tmp_path, encoding, delimiter, quote_all):
+    exp = make_export(tmp_path / "export", encoding=encoding, delimiter=delimiter,
+                      quote_all=quote_all)
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)
+    assert {s["encoding"] for s in res.sources} == {encoding}
+    # Thai text survives the decoding
+    vil = data.load(ROUND, store=tmp_path / "store", table="villages")
+    assert vil["village_name"].str.startswith("บ้านทดสอบ").all()
+
+
+def test_xlsx_export(tmp_path):
+    exp = make_export(tmp_path / "export", fmt="xlsx")
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)
+    assert {s["file"] for s in res.sources} == {
+        "household.xlsx[abc_household]", "household.xlsx[member]", "village.xlsx[abc_village]"}
+
+
+def test_odk_central_csv(tmp_path):
+    exp = build()
+    hh = exp.households.rename(columns=lambda c: c.replace("/", "-"))
+    hh = hh.rename(columns={"_uuid": "KEY", "_submission_time": "SubmissionDate"})
+    hh["KEY"] = "uuid:" + hh["KEY"]
+    hh = hh.drop(columns=[c for c in hh.columns if c.startswith("_")])
+    mem = exp.members.rename(columns=lambda c: c.split("/")[-1])
+    mem["PARENT_KEY"] = "uuid:" + mem["_submission__uuid"]
+    mem = mem.drop(columns=[c for c in mem.columns if c.startswith("_")])
+    vil = exp.villages.rename(columns=lambda c: c.replace("/", "-"))
+    folder = tmp_path / "central"
+    folder.mkdir()
+    write_csv(hh, folder / "abc_household.csv", delimiter=",", quote_all=False)
+    write_csv(mem, folder / "abc_household-member.csv", delimiter=",", quote_all=False)
+    write_csv(vil, folder / "abc_village.csv", delimiter=",", quote_all=False)
+    res = _ingest(folder, tmp_path)
+    _assert_all_valid(res, exp)
+
+
+def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):
+    exp = build()
+    exp.households.loc[2, "hh/head_age"] = "5"
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
+                      encoding="utf-8-sig", keep_default_na=False)
+    assert len(rej) == 1
+    row = rej.iloc[0]
+    assert row["_rule"] == "range" and row["_column"] == "head_age"
+    assert row["_source_file"] == "household.csv" and row["_source_row"] == "4"
+    assert row["hh/head_age"] == "5"  # the offending cell, as read
+    assert row["financial/fin_debt_source"] == "baac"
+    assert row["hh/head_name"] == "<removed>" and row["hh/phone"] == "<removed>"
+    assert row["hh/head_pid"] != exp.households.loc[2, "hh/head_pid"]
+    assert len(row["hh/head_pid"]) == 32
+    mrej = pd.read_csv(res.round_dir / "rejects" / "members.csv", dtype=str)
+    assert set(mrej["_rule"]) == {"parent_rejected"} and len(mrej) == 2
+    summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
+    assert "| households | range | error | 1 |" in summary
+    issues = pd.read_csv(res.round_dir / "issues.csv", encoding="utf-8-sig")
+    assert list(issues.columns[:6]) == ["table", "file", "row", "column", "value", "rule"]
+
+
+@pytest.mark.parametrize(("name", "content", "words"), [
+    ("household.csv", b"", "is empty"),
+    ("household.csv", b"\x00\x01\x02binary", "binary file"),
+    ("household.csv", "hh/village_code;hh/hh_size\n".encode() + b"\x81\xfe\xff;1\n",
+     "neither UTF-8 nor Thai Windows"),
+    ("household.xlsx", b"this is not a workbook", "not an XLSX workbook"),
+    ("household.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50, "Excel 97-2003"),
+    ("household.csv", b"a;b;c\n1;2;3\n", "no column of the household, member or village form"),
+])
+def test_unreadable_file_is_one_sentence(tmp_path, name, content, words):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    with pytest.raises(InputError) as err:
+        _ingest(folder, tmp_path)
+    msg = str(err.value)
+    assert name in msg and words in msg
+    assert "\n" not in msg
+
+
+def test_ragged_row_names_file_and_row(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3] + ';"extra"'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"household\.csv row 4 has \d+ cells"):
+        _ingest(exp.folder, tmp_path)
+
+
+def test_missing_required_column(tmp_path):
+    exp = build()
+    exp.households = exp.households.drop(columns=["hh/hh_size"])
+    write(exp, tmp_path / "export")
+    with pytest.raises(InputError, match="required question hh_size"):
+        _ingest(tmp_path / "export", tmp_path)
+
+
+def test_ingest_twice_is_idempotent(tmp_path):
+    make_export(tmp_path / "export")
+    _ingest(tmp_path / "export", tmp_path)
+    m1 = data.manifest(ROUND, tmp_path / "store")
+    _ingest(tmp_path / "export", tmp_path)
+    m2 = data.manifest(ROUND, tmp_path / "store")
+    assert m1["fingerprints"] == m2["fingerprints"]
+    assert m2["rows"] == {"households": 12, "members": 24, "villages": 3}
+
+
+def test_upsert_replaces_same_uuid_and_keeps_others(tmp_path):
+    exp = build()
+    write(exp, tmp_path / "a")
+    _ingest(tmp_path / "a", tmp_path)
+    # a second export: one household corrected, one new
+    hh2 = exp.households.iloc[[0]].copy()
+    hh2["hh/head_age"] = "70"
+    new = exp.households.iloc[[1]].copy()
+    new["_uuid"] = "hhhhhhhh-new"
+    hh2 = pd.concat([hh2, new], ignore_index=True)
+    mem2 = exp.members[exp.members["_submission__uuid"] == exp.households.loc[0, "_uuid"]]
+    mem2 = mem2.iloc[[0]]
+    folder = tmp_path / "b"
+    folder.mkdir()
+    write_csv(hh2, folder / "household.csv")
+    write_csv(mem2, folder / "member.csv")
+    res = _ingest(folder, tmp_path)
+    hh = data.load(ROUND, store=tmp_path / "store")
+    assert len(hh) == 13
+    assert hh.loc[hh["submission_uuid"] == exp.households.loc[0, "_uuid"], "head_age"].item() == 70
+    mem = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert (mem["submission_uuid"] == exp.households.loc[0, "_uuid"]).sum() == 1
+    assert len(mem) == 24 - 2 + 1
+    # village forms from the first ingest still give weights
+    assert hh["weight"].notna().all()
+    assert res.counts.set_index("table").loc["households", "stored"] == 13
+
+
+def test_failed_write_leaves_previous_store_intact(tmp_path, monkeypatch):
+    make_export(tmp_path / "export")
+    _ingest(tmp_path / "export", tmp_path)
+    before = {p.relative_to(tmp_path): p.read_bytes()
+              for p in (tmp_path / "store").rglob("*") if p.is_file()}
+    import pyarrow.parquet as pq
+
+    calls = {"n": 0}
+    real = pq.write_table
+
+    def failing(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full (simulated)")
+        return real(*a, **k)
+
+    monkeypatch.setattr(pq, "write_table", failing)
+    exp2 = build()
+    exp2.households["hh/head_age"] = "80"
+    write(exp2, tmp_path / "export2")
+    with pytest.raises(OSError, match="simulated"):
+        _ingest(tmp_path / "export2", tmp_path)
+    after = {p.relative_to(tmp_path): p.read_bytes()
+             for p in (tmp_path / "store").rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in (tmp_path / "store").iterdir()] == [f"round={ROUND}"]
+
+
+def test_manifest(tmp_path):
+    make_export(tmp_path / "export")
+    (tmp_path / "export" / "SYNTHETIC.txt").write_text("synthetic\n")
+    _ingest(tmp_path / "export", tmp_path)
+    m = json.loads((tmp_path / "store" / f"round={ROUND}" / "manifest.json").read_text())
+    assert m["synthetic"] is True
+    assert m["instrument_version"]["household"] == "2026.1"
+    assert {s["file"] for s in m["sources"]} == {"household.csv", "member.csv", "village.csv"}
+    assert all(len(s["sha256"]) == 64 for s in m["sources"])
+    assert set(m["fingerprints"]["households"]) == {"800101", "800102", "800201"}
+    assert m["last_ingest"]["households"]["valid"] == 12
+
+
+def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ABCRESEARCH_KEY": "cli-test-key", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "abcresearch", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_cli_bad_folder_one_sentence_exit_2(tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "household.csv").write_bytes(b"\x00\x00binary")
+    proc = _cli("ingest", str(folder), "--round", "2567", "--store", str(tmp_path / "store"))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "household.csv" in lines[0]
+
+
+def test_cli_ingest_prints_summary(tmp_path):
+    make_export(tmp_path / "export")
+    proc = _cli("ingest", str(tmp_path / "export"), "--round", "2567", "--store",
+                str(tmp_path / "store"))
+    assert proc.returncode == 0, proc.stderr
+    assert "households: 12 read, 12 valid, 0 rejected" in proc.stdout
+
+
+def test_cli_missing_folder(tmp_path):
+    proc = _cli("ingest", str(tmp_path / "nope"), "--round", "2567", "--store",
+                str(tmp_path / "store"))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+_HAVE_SYNTH = importlib.util.find_spec("abcresearch.synth") is not None
+
+
+@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth has not landed yet")
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_synth_round_trip_keeps_every_household_and_member(tmp_path, fmt):
+    from abcresearch.synth import synthesize
+
+    out = tmp_path / "synth"
+    synthesize(province="80", survey_round=2549, seed=3, out=out, villages=4,
+               households_per_village=12, fmt=fmt, error_rate=0.0)
+    res = ingest(out, survey_round=2549, store=tmp_path / "store")
+    c = res.counts.set_index("table")
+    assert c.loc["households", "rejected"] == 0, list(res.issues["message"][:5])
+    assert c.loc["members", "rejected"] == 0, list(res.issues["message"][:5])
+    hh = data.load(2549, store=tmp_path / "store")
+    mem = data.load(2549, store=tmp_path / "store", table="members")
+    assert len(hh) == c.loc["households", "read"]
+    assert len(mem) == c.loc["members", "read"]
+    assert hh["weight"].notna().all()
+    store.read_manifest(tmp_path / "store", 2549)
+
+
+@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth has not landed yet")
+def test_synth_with_errors_loses_no_valid_row(tmp_path):
+    from abcresearch.synth import synthesize
+
+    out = tmp_path / "synth"
+    synthesize(province="80", survey_round=2549, seed=5, out=out, villages=4,
+               households_per_village=20, fmt="csv", error_rate=0.1)
+    res = ingest(out, survey_round=2549, store=tmp_path / "store")
+    for r in res.counts.itertuples(index=False):
+        assert r.valid + r.rejected == r.read
+        assert r.stored == r.valid
+
+
+@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth has not landed yet")
+def test_every_injected_synth_error_is_found_where_it_was_put(tmp_path):
+    from abcresearch.synth import synthesize
+
+    out = tmp_path / "synth"
+    synthesize(province="80", survey_round=2549, seed=7, out=out, villages=5,
+               households_per_village=30, fmt="csv", error_rate=0.1)
+    res = ingest(out, survey_round=2549, store=tmp_path / "store")
+    truth = pd.read_csv(out / "_truth" / "injected_errors.csv", dtype=str)
+    found = set(zip(res.issues["file"], res.issues["row"], res.issues["column"], strict=True))
+    rename = {"_parent_index": "submission_uuid", "_uuid": "submission_uuid"}
+    for t in truth.itertuples(index=False):
+        key = (f"{t.file}.csv", int(t.row) + 1, rename.get(t.column, t.column.split("/")[-1]))
+        if t.valid == "True":
+            assert key not in found, t
+        else:
+            assert key in found, t

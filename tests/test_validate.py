@@ -1,0 +1,234 @@
+"""Every class of bad cell is reported with file, row, column and rule; no valid row is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fixtures.kobo import build, valid_pid, write
+
+from abcresearch import validate
+from abcresearch.ingest import ingest
+from abcresearch.validate import parse_date_text
+
+
+def _run(tmp_path: Path, edit, **kw):
+    exp = build()
+    edit(exp)
+    write(exp, tmp_path / "export", **kw)
+    res = ingest(tmp_path / "export", survey_round=2567, store=tmp_path / "store")
+    return exp, res
+
+
+def _counts_add_up(res, exp) -> None:
+    c = res.counts.set_index("table")
+    assert c.loc["households", "read"] == len(exp.households)
+    assert c.loc["members", "read"] == len(exp.members)
+    for t in c.index:
+        assert c.loc[t, "valid"] + c.loc[t, "rejected"] == c.loc[t, "read"]
+
+
+def _one(res, rule: str) -> pd.Series:
+    hit = res.issues[res.issues["rule"] == rule]
+    assert len(hit) >= 1, res.issues[["rule", "message"]]
+    return hit.iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "rule", "column", "words"),
+    [
+        ("hh/hh_size", "three", "type:integer", "hh_size", "not a whole number"),
+        ("hh/hh_size", "2.5", "type:integer", "hh_size", "not a whole number"),
+        ("financial/fin_income_year", "12k", "type:decimal", "fin_income_year", "not a number"),
+        ("hh/interview_date", "31/02/2567", "type:date", "interview_date", "not a date"),
+        ("hh/interview_date", "2300-01-01", "type:date", "interview_date", "not a date"),
+        ("financial/fin_income_year", "-5", "range", "fin_income_year",
+         "must be between 0 and 10000000"),
+        ("hh/head_age", "111", "range", "head_age", "between 15 and 110"),
+        ("human/hum_edu_head", "phd", "choice", "hum_edu_head", "list edu"),
+        ("human/hum_skills", "farming juggling", "choice", "hum_skills", "list skill"),
+        ("human/hum_skills", "none farming", "choice_none", "hum_skills", "'none'"),
+        ("hh/head_sex", None, "required", "head_sex", "required"),
+        ("hh/village_code", "8001011", "regex", "village_code", "^[0-9]{8}$"),
+        ("hh/village_code", "80999901", "unknown_area", "village_code", "tambon"),
+        ("hh/consent", "no", "equals", "consent", "must be 'yes'"),
+    ],
+)
+def test_bad_cell_is_rejected_with_a_clear_message(tmp_path, header, value, rule, column, words):
+    def edit(exp):
+        exp.households.loc[4, header] = value
+
+    exp, res = _run(tmp_path, edit)
+    issue = _one(res, rule)
+    assert issue["file"] == "household.csv"
+    assert issue["row"] == 6  # data row 5 -> spreadsheet row 6 (header is row 1)
+    assert issue["column"] == column
+    msg = issue["message"]
+    assert msg.startswith(f"household.csv row 6, column {column}: value ")
+    assert f"breaks rule {rule} (" in msg and words in msg
+    assert issue["message_th"]
+    c = res.counts.set_index("table")
+    assert c.loc["households", "rejected"] == 1
+    assert c.loc["households", "valid"] == len(exp.households) - 1
+    # its roster rows go with it, under their own rule
+    assert c.loc["members", "rejected"] == 2
+    assert set(res.issues.loc[res.issues["table"] == "members", "rule"]) == {"parent_rejected"}
+    _counts_add_up(res, exp)
+
+
+def test_range_message_matches_the_documented_shape(tmp_path):
+    def edit(exp):
+        exp.households.loc[3, "financial/fin_income_year"] = "-5"
+
+    _, res = _run(tmp_path, edit)
+    assert _one(res, "range")["message"] == (
+        "household.csv row 5, column fin_income_year: value -5 breaks rule range "
+        "(must be between 0 and 10000000)")
+
+
+def test_all_failures_are_collected_at_once(tmp_path):
+    def edit(exp):
+        exp.households.loc[0, "hh/hh_size"] = "abc"
+        exp.households.loc[1, "hh/hh_size"] = "0"  # out of range, must not hide behind "abc"
+        exp.households.loc[2, "financial/fin_savings"] = "-1"
+        exp.households.loc[2, "human/hum_edu_head"] = "xx"
+
+    _, res = _run(tmp_path, edit)
+    got = set(zip(res.issues["row"], res.issues["column"], res.issues["rule"], strict=True))
+    assert {(2, "hh_size", "type:integer"), (3, "hh_size", "range"),
+            (4, "fin_savings", "range"), (4, "hum_edu_head", "choice")} <= got
+
+
+def test_duplicate_submission_ids_reject_every_copy(tmp_path):
+    def edit(exp):
+        exp.households.loc[5, "_uuid"] = exp.households.loc[2, "_uuid"]
+
+    exp, res = _run(tmp_path, edit)
+    dup = res.issues[res.issues["rule"] == "unique_id"]
+    assert sorted(dup["row"]) == [4, 7]
+    assert (dup["column"] == "submission_uuid").all()
+    _counts_add_up(res, exp)
+
+
+def test_orphan_roster_rows(tmp_path):
+    def edit(exp):
+        exp.members.loc[3, "_submission__uuid"] = "no-such-household"
+
+    exp, res = _run(tmp_path, edit)
+    issue = _one(res, "orphan_member")
+    assert issue["file"] == "member.csv" and issue["row"] == 5
+    assert "breaks rule orphan_member" in issue["message"]
+    c = res.counts.set_index("table")
+    assert c.loc["members", "rejected"] == 1
+    assert c.loc["households", "rejected"] == 0
+    # the household lost a roster row: a warning, not a rejection
+    assert "hh_size_roster" in set(res.issues["rule"])
+    _counts_add_up(res, exp)
+
+
+def test_bad_national_id_checksum_is_masked(tmp_path):
+    good = valid_pid(77)
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+
+    def edit(exp):
+        exp.households.loc[1, "hh/head_pid"] = bad
+
+    _, res = _run(tmp_path, edit)
+    issue = _one(res, "national_id_checksum")
+    assert issue["column"] == "head_pid" and issue["row"] == 3
+    assert bad not in issue["message"] and "<masked>" in issue["message"]
+    assert bad not in res.issues.to_csv()
+
+
+def test_not_relevant_answer_is_a_warning_and_the_row_is_kept(tmp_path):
+    def edit(exp):
+        exp.households.loc[0, "financial/fin_has_debt"] = "no"  # fin_debt still answered
+
+    exp, res = _run(tmp_path, edit)
+    warn = res.issues[res.issues["rule"] == "not_relevant"]
+    assert set(warn["column"]) == {"fin_debt", "fin_debt_source"}
+    assert (warn["severity"] == "warning").all()
+    assert res.counts.set_index("table").loc["households", "rejected"] == 0
+
+
+def test_required_only_when_relevant(tmp_path):
+    def edit(exp):
+        exp.households.loc[0, "financial/fin_has_debt"] = "no"
+        exp.households.loc[0, "financial/fin_debt"] = None
+        exp.households.loc[0, "financial/fin_debt_source"] = None
+        exp.households.loc[1, "financial/fin_debt"] = None  # has debt, amount missing
+
+    _, res = _run(tmp_path, edit)
+    req = res.issues[res.issues["rule"].isin(["required", "item_missing"])]
+    # fin_debt is a capital item: blank means item non-response, kept with a warning
+    assert list(zip(req["row"], req["column"], req["rule"], strict=True)) == [
+        (3, "fin_debt", "item_missing")]
+    assert res.counts.set_index("table").loc["households", "rejected"] == 0
+
+
+def test_missing_village_form_keeps_households_without_weight(tmp_path):
+    def edit(exp):
+        exp.villages = exp.villages.drop(index=0)
+
+    exp, res = _run(tmp_path, edit)
+    warn = res.issues[res.issues["rule"] == "village_missing"]
+    assert len(warn) == 4 and (warn["severity"] == "warning").all()
+    assert res.counts.set_index("table").loc["households", "rejected"] == 0
+
+
+def test_thai_digits_thousands_baht_and_buddhist_dates_are_read(tmp_path):
+    def edit(exp):
+        exp.households.loc[0, "financial/fin_income_year"] = "๑๒๐,๐๐๐ บาท"
+        exp.households.loc[0, "hh/hh_size"] = "๒"
+        exp.households.loc[0, "hh/interview_date"] = "29/02/2567"
+        exp.households.loc[1, "hh/interview_date"] = "2567-05-01"
+        exp.households.loc[0, "hh/head_pid"] = "-".join(
+            [valid_pid(3)[:1], valid_pid(3)[1:5], valid_pid(3)[5:10], valid_pid(3)[10:12],
+             valid_pid(3)[12]])
+
+    _, res = _run(tmp_path, edit)
+    assert res.issues.empty or not (res.issues["severity"] == "error").any(), res.issues["message"]
+    from abcresearch import data
+
+    hh = data.load(2567, store=tmp_path / "store").set_index("source_row")
+    assert hh.loc[2, "fin_income_year"] == 120000.0
+    assert hh.loc[2, "hh_size"] == 2
+    assert hh.loc[2, "interview_date"] == dt.date(2024, 2, 29)
+    assert hh.loc[3, "interview_date"] == dt.date(2024, 5, 1)
+
+
+def test_parse_date_text():
+    assert parse_date_text("29/02/2567") == dt.date(2024, 2, 29)
+    assert parse_date_text("๐๑/๐๕/๒๕๖๗") == dt.date(2024, 5, 1)
+    assert parse_date_text("2024-05-01T10:00:00+07:00") == dt.date(2024, 5, 1)
+    assert parse_date_text("29/02/2566") is None  # 2023 is not a leap year
+    assert parse_date_text("2250-01-01") is None
+    assert parse_date_text("1/5/67") is None
+
+
+def test_rules_file_is_complete():
+    rules = validate.rules()
+    for rid in ("type:integer", "type:decimal", "type:date", "required", "range", "regex",
+                "equals", "choice", "choice_none", "not_relevant", "unique_id", "orphan_member",
+                "parent_rejected", "unknown_area", "duplicate_village", "village_missing",
+                "national_id_checksum", "hh_size_roster"):
+        assert rules[rid]["severity"] in ("error", "warning")
+        assert rules[rid]["en"] and rules[rid]["th"]
+
+
+def test_pandera_schema_accepts_the_store(tmp_path):
+    _run(tmp_path, lambda exp: None)
+    from abcresearch import data
+
+    hh = data.load(2567, store=tmp_path / "store")
+    validate.schema("households").validate(hh, lazy=True)
+    members = data.load(2567, store=tmp_path / "store", table="members")
+    validate.schema("members").validate(members, lazy=True)
+    bad = hh.copy()
+    bad.loc[0, "hum_edu_head"] = "phd"
+    import pandera.errors
+
+    with pytest.raises(pandera.errors.SchemaErrors):
+        validate.schema("households").validate(bad, lazy=True)
