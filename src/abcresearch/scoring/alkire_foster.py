@@ -1,0 +1,417 @@
+"""Alkire-Foster multidimensional deprivation (Alkire & Foster 2011) with design-based inference.
+
+Notation follows Alkire, Foster, Seth, Santos, Roche and Ballón (2015), ch. 5: ``g0`` is the
+n x d deprivation matrix (1 = deprived), ``w`` the indicator weights (adding up to 1),
+``c = g0 @ w`` the deprivation score, a household is *identified as poor* iff ``c >= k``
+(weak inequality, as mpitbR), ``c(k)`` is the censored score (c when poor, else 0) and
+``g0(k)`` the censored matrix. With sampling weights:
+
+* H = share poor; M0 = mean of c(k) = H x A; censored headcount h_j(k) = share poor and
+  deprived in j; uncensored headcount h_j = share deprived in j. These are means of household
+  variables: linearised SEs, and logit intervals with the design df (``svyciprop`` / mpitbR).
+* A = sum w c(k) / sum w 1[poor]: a ratio (the mean of c over the poor domain), with
+  ratio-linearised SE, logit interval and the df of the poor domain (as mpitbR, which takes
+  ``svymean`` on ``subset(design, poor)``).
+* Contribution of j = w_j h_j(k) / M0 (shares add up to 1): ratio of totals, linearised SE
+  via the design; Wald t interval with the domain df (mpitbR reports no SE here), not
+  clipped to [0, 1].
+* With ``by=``: every measure per group (domain estimation, full design kept), plus population
+  shares and each group's contribution (n_g/n) M0_g / M0 to the overall M0.
+
+Floating point: c is compared with ``k - 1e-9`` so that, e.g., three indicators of weight 1/9
+reach k = 1/3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.errors import DesignError
+from abcresearch.scoring._linear import domain_ratios, frame, group_codes
+
+if TYPE_CHECKING:
+    from abcresearch.scoring.households import HouseholdScores
+    from abcresearch.stats import SurveyDesign
+
+__all__ = ["AlkireFosterResult", "alkire_foster", "capital_deprivation", "nested_weights"]
+
+_TOL = 1e-9
+
+
+def nested_weights(dimensions: Mapping[str, Sequence[str]],
+                   dimension_weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Nested weights: each dimension's weight split equally among its indicators.
+
+    Parameters
+    ----------
+    dimensions : Mapping
+        ``{dimension: [indicator, ...]}``.
+    dimension_weights : Mapping, optional
+        Weight per dimension (adding up to 1); equal when omitted.
+
+    Returns
+    -------
+    dict
+        ``{indicator: weight}`` adding up to 1.
+
+    Examples
+    --------
+    >>> nested_weights({"health": ["a"], "living": ["b", "c"]})
+    {'a': 0.5, 'b': 0.25, 'c': 0.25}
+    """
+    if not dimensions:
+        raise DesignError("nested_weights needs at least one dimension")
+    dw = dimension_weights or {d: 1 / len(dimensions) for d in dimensions}
+    if set(dw) != set(dimensions):
+        raise DesignError(f"dimension_weights {sorted(dw)} must name the dimensions "
+                          f"{sorted(dimensions)}")
+    if abs(sum(dw.values()) - 1) > 1e-6:
+        raise DesignError(f"dimension weights add up to {sum(dw.values()):g}, not 1")
+    out: dict[str, float] = {}
+    for d, inds in dimensions.items():
+        if not inds:
+            raise DesignError(f"dimension {d!r} has no indicators")
+        for i in inds:
+            out[i] = dw[d] / len(inds)
+    return out
+
+
+@dataclass(frozen=True)
+class AlkireFosterResult:
+    """Alkire-Foster measures with design-based SEs and intervals.
+
+    Attributes
+    ----------
+    H, A, M0 : pandas.DataFrame
+        ``estimate, se, ci_low, ci_high, df, n``; one row (``"all"``) or one per group.
+    censored_headcount, uncensored_headcount : pandas.DataFrame
+        Same columns; index = indicator, or (group, indicator) with ``by``.
+    contribution : pandas.DataFrame
+        Each indicator's share of M0 (0-1, adding up to 1 per group) with SE and Wald interval;
+        column ``absolute`` holds w_j h_j(k) (mpitbR's ``actb``).
+    population_share : pandas.DataFrame or None
+        With ``by``: each group's share of the (weighted) population (SE only for <= 20 groups).
+    subgroup_contribution : pandas.Series or None
+        With ``by``: (n_g/n) M0_g / M0 for each group (adds up to 1).
+    overall : AlkireFosterResult or None
+        With ``by``: the same measures for the whole domain.
+    k : float
+        Poverty cut-off (share).
+    weights : pandas.Series
+        Indicator weights.
+    level : float
+        Confidence level.
+    by : str, list or None
+        The grouping.
+    household : pandas.DataFrame
+        Per row of the design's data: ``score`` c, ``poor``, ``censored_score`` c(k)
+        (NaN outside the domain or with missing indicators).
+    """
+
+    H: pd.DataFrame
+    A: pd.DataFrame
+    M0: pd.DataFrame
+    censored_headcount: pd.DataFrame
+    uncensored_headcount: pd.DataFrame
+    contribution: pd.DataFrame
+    k: float
+    weights: pd.Series
+    level: float
+    by: Any = None
+    population_share: pd.DataFrame | None = None
+    subgroup_contribution: pd.Series | None = None
+    overall: AlkireFosterResult | None = field(default=None, repr=False)
+    household: pd.DataFrame | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return (f"AlkireFosterResult(k={self.k:g}, indicators={list(self.weights.index)}, "
+                f"groups={len(self.M0)}, level={self.level})")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return all measures in one long table: ``measure``, group keys, ``indicator``,
+        ``estimate, se, ci_low, ci_high, df, n``."""
+        parts = []
+        for name in ("H", "A", "M0"):
+            t = getattr(self, name).copy()
+            t.insert(0, "indicator", "")
+            t.insert(0, "measure", name)
+            parts.append(t)
+        for name, t0 in (("hd", self.uncensored_headcount), ("hdk", self.censored_headcount),
+                         ("pctb", self.contribution.drop(columns="absolute"))):
+            t = t0.reset_index(level="indicator")
+            t.insert(0, "measure", name)
+            parts.append(t)
+        out = pd.concat(parts)
+        out.attrs.update({"k": self.k, "level": self.level})
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """Return a compact table: H, A and M0 estimates with their SEs, one row per group."""
+        cols = {}
+        for name in ("H", "A", "M0"):
+            t = getattr(self, name)
+            cols[name] = t["estimate"]
+            cols[f"{name}_se"] = t["se"]
+        out = pd.DataFrame(cols)
+        if self.population_share is not None:
+            out["population_share"] = self.population_share["estimate"]
+            out["contribution_to_M0"] = self.subgroup_contribution
+        out.attrs.update({"k": self.k, "level": self.level})
+        return out
+
+
+def _indicator_matrix(design: SurveyDesign, indicators: Any) -> tuple[np.ndarray, list[str]]:
+    data = design.data
+    if isinstance(indicators, pd.DataFrame):
+        if len(indicators) != len(data):
+            raise DesignError(f"indicators has {len(indicators)} rows; the design's data has "
+                              f"{len(data)}")
+        if not indicators.index.equals(data.index):
+            indicators = indicators.reindex(data.index)
+        names = [str(c) for c in indicators.columns]
+        G = indicators.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        names = [indicators] if isinstance(indicators, str) else list(indicators)
+        bad = [c for c in names if c not in data.columns]
+        if bad:
+            raise DesignError(f"indicators {bad} are not columns of the design's data")
+        G = data[names].astype(float).to_numpy(dtype=float, na_value=np.nan)
+    if not names:
+        raise DesignError("alkire_foster needs at least one indicator")
+    vals = np.unique(G[~np.isnan(G)])
+    if not np.all(np.isin(vals, [0.0, 1.0])):
+        raise DesignError(f"indicators must be 0/1 deprivation indicators (1 = deprived); "
+                          f"found values {list(vals[:6])}")
+    return G, names
+
+
+def _weights(weights: Any, names: list[str]) -> np.ndarray:
+    d = len(names)
+    if weights is None:
+        return np.full(d, 1 / d)
+    if isinstance(weights, Mapping):
+        missing = [c for c in names if c not in weights]
+        extra = [c for c in weights if c not in names]
+        if missing or extra:
+            raise DesignError(f"weights must name exactly the indicators {names}; missing "
+                              f"{missing}, unknown {extra}")
+        w = np.array([float(weights[c]) for c in names])
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (d,):
+            raise DesignError(f"weights must have one value per indicator ({d}), found "
+                              f"{w.shape}")
+    if np.any(w < 0) or abs(w.sum() - 1) > 1e-6:
+        raise DesignError(f"weights must be >= 0 and add up to 1; found sum {w.sum():g}")
+    return w
+
+
+def alkire_foster(
+    design: SurveyDesign,
+    indicators: Sequence[str] | pd.DataFrame,
+    k: float,
+    weights: Mapping[str, float] | Sequence[float] | None = None,
+    by: Any = None,
+    level: float = 0.95,
+    na_rm: bool = False,
+) -> AlkireFosterResult:
+    """Alkire-Foster H, A, M0, indicator headcounts and contributions with design-based SEs.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        Survey design (:class:`abcresearch.stats.SurveyDesign`), possibly a domain
+        (``design.subset(mask)``).
+    indicators : list of str or pandas.DataFrame
+        0/1 deprivation indicators (1 = deprived): column names of ``design.data``, or a frame
+        with one row per row of ``design.data``.
+    k : float
+        Poverty cut-off as a share in (0, 1]; poor iff deprivation score >= k. (mpitbR takes k
+        in percent: k = 33 there is 0.33 here.)
+    weights : Mapping or sequence, optional
+        Indicator weights adding up to 1 (see :func:`nested_weights`); equal when None.
+    by : str, list of str or pandas.Series, optional
+        Subgroups (village, tambon, amphoe, sex of head, ...).
+    level : float, default 0.95
+        Confidence level.
+    na_rm : bool, default False
+        Drop households with a missing indicator (complete-case domain); otherwise missing
+        indicators inside the domain raise an error.
+
+    Returns
+    -------
+    AlkireFosterResult
+
+    Raises
+    ------
+    DesignError
+        For non-0/1 indicators, weights that do not add up to 1, k outside (0, 1], or missing
+        indicators without ``na_rm``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from abcresearch.stats import SurveyDesign
+    >>> g = pd.DataFrame({"a": [0, 1, 1, 0], "b": [0, 0, 1, 1]})
+    >>> r = alkire_foster(SurveyDesign(g), ["a", "b"], k=0.5)
+    >>> float(r.M0["estimate"].iloc[0])
+    0.5
+    """
+    if isinstance(k, bool) or not isinstance(k, int | float) or not 0 < k <= 1:
+        raise DesignError(f"k must be a share in (0, 1] (mpitbR's k = 33 percent is 0.33 here); "
+                          f"found {k!r}")
+    G, names = _indicator_matrix(design, indicators)
+    w = _weights(weights, names)
+    codes, labels = group_codes(design, by)
+    n_dom = len(labels)
+    missing = np.isnan(G).any(axis=1)
+    if (missing & (codes >= 0)).any():
+        if not na_rm:
+            raise DesignError(f"{int((missing & (codes >= 0)).sum())} households in the domain "
+                              "have a missing indicator; pass na_rm=True to use complete cases")
+        codes = np.where(missing, -1, codes)
+    Gz = np.nan_to_num(G, nan=0.0)
+    c = Gz @ w
+    poor = (c >= k - _TOL) & ~missing
+    pf = poor.astype(float)
+    ck = c * pf
+    Gk = Gz * pf[:, None]
+
+    d = len(names)
+    # means of household variables: poor, c(k), g0_j, g0_j(k)
+    means = domain_ratios(design, np.column_stack([pf, ck, Gz, Gk]), None, codes, n_dom)
+    # ratios: A = sum c(k) / sum poor; contribution_j = w_j sum g0_j(k) / sum c(k)
+    ratios = domain_ratios(design, np.column_stack([ck, Gk * w[None, :]]),
+                           np.column_stack([pf] + [ck] * d), codes, n_dom)
+    poor_codes = np.where(poor, codes, -1)
+    _, df_poor = design._domain_var(np.zeros(len(codes)), poor_codes, n_dom)
+    n_poor = np.bincount(poor_codes[poor_codes >= 0], minlength=n_dom)
+
+    def col(r: dict[str, np.ndarray], j: int, df: np.ndarray | None = None,
+            n: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        return {"estimate": r["estimate"][:, j], "se": r["se"][:, j],
+                "df": r["df"] if df is None else df, "n": r["n"] if n is None else n}
+
+    H = frame(col(means, 0), labels, level, "logit")
+    M0 = frame(col(means, 1), labels, level, "logit")
+    A = frame(col(ratios, 0, df_poor, n_poor), labels, level, "logit")
+    hd_parts, hdk_parts, ct_parts = [], [], []
+    for j, name in enumerate(names):
+        idx = _with_indicator(labels, name)
+        hd_parts.append(frame(col(means, 2 + j), idx, level, "logit"))
+        hdk_parts.append(frame(col(means, 2 + d + j), idx, level, "logit"))
+        ct = frame(col(ratios, 1 + j), idx, level, "wald")
+        ct["absolute"] = w[j] * means["estimate"][:, 2 + d + j]
+        ct_parts.append(ct)
+    hd = _stack(hd_parts, by is not None)
+    hdk = _stack(hdk_parts, by is not None)
+    contribution = _stack(ct_parts, by is not None)
+
+    pop_share = sub_contrib = overall = None
+    if by is not None:
+        pop_share = _population_share(design, codes, labels, level)
+        dom_mask = codes >= 0
+        overall = alkire_foster(design.subset(dom_mask) if not dom_mask.all() else design,
+                                pd.DataFrame(np.where(dom_mask[:, None], Gz, np.nan),
+                                             index=design.data.index, columns=names),
+                                k, dict(zip(names, w, strict=True)), None, level,
+                                na_rm=True)
+        m0_all = float(overall.M0["estimate"].iloc[0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sub_contrib = pd.Series(pop_share["estimate"].to_numpy()
+                                    * M0["estimate"].to_numpy() / m0_all,
+                                    index=labels, name="contribution_to_M0")
+
+    in_dom = codes >= 0
+    household = pd.DataFrame({"score": np.where(in_dom, c, np.nan),
+                              "poor": pd.array(np.where(in_dom, poor, False), dtype="boolean"),
+                              "censored_score": np.where(in_dom, ck, np.nan)},
+                             index=design.data.index)
+    household.loc[~in_dom, "poor"] = pd.NA
+    return AlkireFosterResult(
+        H=H, A=A, M0=M0, censored_headcount=hdk, uncensored_headcount=hd,
+        contribution=contribution, k=float(k), weights=pd.Series(w, index=names, name="weight"),
+        level=level, by=by, population_share=pop_share, subgroup_contribution=sub_contrib,
+        overall=overall, household=household,
+    )
+
+
+def _population_share(design: SurveyDesign, codes: np.ndarray, labels: pd.Index,
+                      level: float) -> pd.DataFrame:
+    """Share of each group in the domain's weighted population; SEs (ratio linearisation
+    through ``design.total_vcov``) only for up to 20 groups (dense computation), NaN beyond."""
+    n_dom = len(labels)
+    w = design._w_full
+    used = codes >= 0
+    tot = np.bincount(codes[used], weights=w[used], minlength=n_dom)
+    big = tot.sum()
+    est = tot / big
+    se = np.full(n_dom, np.nan)
+    if n_dom <= 20:
+        Z = np.zeros((len(codes), n_dom))
+        Z[np.flatnonzero(used), codes[used]] = 1.0
+        Z = np.where(used[:, None], (Z - est[None, :]) / big, 0.0)
+        se = np.sqrt(np.maximum(np.diag(design.total_vcov(Z)), 0.0))
+    df = np.full(n_dom, design.subset(used).degf)
+    n = np.bincount(codes[used], minlength=n_dom)
+    return frame({"estimate": est, "se": se, "df": df, "n": n}, labels, level, "logit")
+
+
+def _with_indicator(labels: pd.Index, name: str) -> pd.Index:
+    if isinstance(labels, pd.MultiIndex):
+        arrays = [labels.get_level_values(i) for i in range(labels.nlevels)]
+        names = list(labels.names)
+    else:
+        arrays, names = [labels], [labels.name]
+    return pd.MultiIndex.from_arrays([*arrays, np.full(len(labels), name)],
+                                     names=[*names, "indicator"])
+
+
+def _stack(parts: list[pd.DataFrame], grouped: bool) -> pd.DataFrame:
+    out = pd.concat(parts)
+    if not grouped:
+        out.index = out.index.get_level_values("indicator")
+        return out
+    # group-major order, indicators in the given order
+    order = np.argsort(np.tile(np.arange(len(parts[0])), len(parts)), kind="stable")
+    return out.iloc[order]
+
+
+def capital_deprivation(design: SurveyDesign, scores: HouseholdScores, by: Any = None,
+                        k: float | None = None, level: float = 0.95,
+                        na_rm: bool = True) -> AlkireFosterResult:
+    """Alkire-Foster measure over the capitals of a scoring scheme.
+
+    A household is deprived in a capital when its score is below the capital's
+    ``deprivation_cutoff``; capital weights and k come from the scheme's ``alkire_foster``
+    section unless ``k`` is given.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        Design built on the same household rows that were scored.
+    scores : HouseholdScores
+        Output of :func:`~abcresearch.scoring.score_households`.
+    by : str, list of str or pandas.Series, optional
+        Subgroups.
+    k : float, optional
+        Overrides the scheme's k.
+    level : float, default 0.95
+        Confidence level.
+    na_rm : bool, default True
+        Complete cases only (households with every capital scored).
+
+    Returns
+    -------
+    AlkireFosterResult
+    """
+    sch = scores.scheme
+    dep = scores.deprivation
+    w = {f"dep_{c}": v for c, v in sch.af_weights.items()}
+    return alkire_foster(design, dep, sch.af_k if k is None else k, w, by=by, level=level,
+                         na_rm=na_rm)
