@@ -982,7 +982,7 @@ def _write_csv(path: Path, t: _Table, chunk: int = 20_000) -> None:
 def _xlsx_value(v: str, numeric: bool) -> Any:
     if v == "":
         return None
-    if numeric:
+    if numeric and v.isascii():  # Thai digits stay text, as a Kobo user typed them
         try:
             f = float(v)
         except ValueError:
