@@ -21,9 +21,11 @@ Model
   and drifts latents by a village-specific trend (a small improvement on average).
 * **Determinism.** Same arguments, byte-identical files; no wall-clock time is used.
 
-Speed: the full province (1,551 villages, about 232,000 households and 780,000 members) takes
-about 25-35 s for CSV on 2 cores and stays under 2 GB; XLSX goes through openpyxl and takes
-several minutes for the full province (use it for subsets).
+Speed (measured on 2 cores): the full province (1,551 villages, 231,029 households, 774,662
+members for seed 1) takes about 20 s for CSV with a peak of about 1.5 GB resident memory
+(``benchmarks/bench_synth.py``). XLSX goes through openpyxl write-only mode at about 3 s per 1,000
+households: about 1 minute for Mueang amphoe (21,000 households), 10-12 minutes for the full
+province, so use it for subsets.
 """
 
 from __future__ import annotations
