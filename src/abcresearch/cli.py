@@ -81,6 +81,31 @@ def _run_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--round", dest="survey_round", type=int, required=True,
+                   help="survey round as a Buddhist-era year, e.g. 2568")
+    p.add_argument("--level", choices=["village", "tambon", "amphoe"], required=True)
+    p.add_argument("--within", help="only areas in this province or amphoe code")
+    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    p.add_argument("--scheduler", help="run on this Dask scheduler (tcp://HOST:PORT)")
+    p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
+    p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
+    p.add_argument("--lang", choices=["th", "en"], default="th")
+    p.add_argument("--force", action="store_true", help="rerun reports whose inputs are unchanged")
+
+
+@command("batch", _batch_args)
+def _run_batch(args: argparse.Namespace) -> int:
+    """Run the report of every area of a level (warm workers or a Dask cluster)."""
+    from .batch import run_batch
+
+    result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
+                       scheduler=args.scheduler, store=args.store, out=args.out, lang=args.lang,
+                       force=args.force, progress=True)
+    print(result.summary())
+    return result.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(

@@ -275,7 +275,8 @@ class WarmKernel:
     kernel_name : str
         Jupyter kernel spec name.
     imports : iterable of str
-        Modules to pre-import (default :data:`WARM_IMPORTS`).
+        Modules to pre-import (default :data:`WARM_IMPORTS`, or the comma-separated list in
+        the environment variable ``ABCRESEARCH_WARM_IMPORTS``).
     max_reports : int
         Notebooks run before the kernel is replaced.
     max_rss : int
@@ -293,6 +294,9 @@ class WarmKernel:
         startup_timeout: float = 60,
     ) -> None:
         self.kernel_name = kernel_name
+        env = os.environ.get("ABCRESEARCH_WARM_IMPORTS")
+        if env is not None and imports is WARM_IMPORTS:
+            imports = [m.strip() for m in env.split(",") if m.strip()]
         self.imports = tuple(imports)
         self.max_reports = max_reports
         self.max_rss = max_rss

@@ -283,6 +283,12 @@ def params_hash() -> str:
 
 def file_hash(path: str | os.PathLike[str]) -> str:
     """Return the SHA-256 of a file's bytes."""
+    st = Path(path).stat()
+    return _file_hash(str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=32)
+def _file_hash(path: str, mtime_ns: int, size: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -327,16 +333,22 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Any]:
     ReportError
         If the notebook is missing or has no cell tagged ``parameters``.
     """
-    import nbformat
-    import papermill
-
     path = Path(notebook)
     if not path.is_file():
         raise ReportError(f"report notebook {path} does not exist")
+    st = path.stat()
+    return dict(_inspect(str(path.resolve()), st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=16)
+def _inspect(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    import nbformat
+    import papermill
+
     nb = nbformat.read(path, as_version=4)
     if not any("parameters" in (c.get("metadata", {}).get("tags") or []) for c in nb.cells):
         raise ReportError(f"report notebook {path} has no cell tagged 'parameters'")
-    return dict(papermill.inspect_notebook(str(path)))
+    return dict(papermill.inspect_notebook(path))
 
 
 def build_parameters(notebook: str | os.PathLike[str], area_code: str, survey_round: int,

@@ -1,0 +1,518 @@
+"""Batch reports for every area of a level: local warm workers or a Dask cluster.
+
+``run_batch(2568, "tambon", within="80")`` plans one report per area *present in the store* for
+that round (a partial round reports only surveyed areas), skips reports whose inputs are unchanged
+(:func:`abcresearch.runner.report_inputs` against ``<code>.inputs.json``), runs the rest and writes
+``<out>/<round>/index.html``.
+
+* Local: a pool of ``workers`` processes (default 2), each with a warm kernel
+  (:mod:`abcresearch.kernels`), so a report costs its analysis and typesetting, not a kernel start
+  and imports.
+* Distributed: with ``scheduler="tcp://host:port"`` the same tasks go to an existing Dask cluster
+  (``dask.distributed.Client``); each worker process keeps its own warm kernel and reads the
+  shared store path. Outputs are the same files as a local run.
+
+Fault isolation: a failing area gives ``<code>.error.txt`` (error, failing cell, traceback) and its
+executed notebook with papermill's error banner; the other areas go on. Resumable: sidecars are
+written per area as soon as it finishes, so an interrupted batch redoes only what is missing. No
+PDF is ever half-written under its final name.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import AreaError, ReportError, StoreError
+from .runner import (
+    ReportOutcome,
+    ReportPaths,
+    build_parameters,
+    default_notebook,
+    execute_report,
+    fingerprints,
+    is_current,
+    read_json,
+    read_manifest,
+    report_inputs,
+)
+
+LEVELS = ("amphoe", "tambon", "village")
+"""Levels a batch can report on."""
+
+DEFAULT_WORKERS = 2
+WARM_ENGINE = "abcresearch_warm"
+
+
+@dataclass(frozen=True)
+class ReportTask:
+    """Everything a worker needs to run one report (picklable, paths as strings)."""
+
+    area_code: str
+    survey_round: int
+    level: str
+    notebook: str
+    parameters: dict[str, Any]
+    paths: ReportPaths
+    inputs: dict[str, Any]
+    header: dict[str, Any]
+    lang: str
+    engine: str | None = WARM_ENGINE
+    timeout: float | None = 1800
+
+
+def run_task(task: ReportTask) -> ReportOutcome:
+    """Run one planned report (in a worker); never raises for a failing area."""
+    try:
+        return execute_report(Path(task.notebook), task.parameters, task.paths, task.inputs,
+                              task.header, task.lang, engine=task.engine, timeout=task.timeout,
+                              level=task.level)
+    except BaseException as exc:  # noqa: BLE001 - a worker must always answer
+        return _failed(task, f"{type(exc).__name__}: {exc}")
+
+
+def _failed(task: ReportTask, message: str) -> ReportOutcome:
+    message = " ".join(str(message).split())
+    try:
+        task.paths.error.parent.mkdir(parents=True, exist_ok=True)
+        task.paths.error.write_text(f"Report {task.area_code} failed: {message}\n",
+                                    encoding="utf-8")
+    except OSError:
+        pass
+    return ReportOutcome(task.area_code, task.survey_round, task.level, "failed", task.paths,
+                         error=message)
+
+
+# --------------------------------------------------------------------------------------------
+# Planning
+# --------------------------------------------------------------------------------------------
+
+
+def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
+                   tambons: list[str]) -> list[str]:
+    listed = manifest.get("villages")
+    if isinstance(listed, Mapping):
+        listed = list(listed)
+    if isinstance(listed, list):
+        return sorted({str(v) for v in listed})
+    try:
+        from . import data as _data
+    except ImportError as exc:
+        raise StoreError("the store manifest lists no villages and abcresearch.data is "
+                         "not available to read them") from exc
+    frame = _data.load("households", int(survey_round), store=store,
+                       columns=["village_code"], tambons=tambons)
+    return sorted({str(v) for v in frame["village_code"].dropna().unique()})
+
+
+def available_areas(survey_round: int, level: str, within: str | None = None,
+                    store: str | os.PathLike[str] | None = None) -> list[str]:
+    """Return the codes of ``level`` areas with data in the store for a round.
+
+    Parameters
+    ----------
+    survey_round : int
+        Buddhist-era year.
+    level : {"amphoe", "tambon", "village"}
+    within : str, optional
+        Province, amphoe or tambon code that the areas must lie in.
+    store : path, optional
+        Analysis store (default ``data/store``).
+
+    Raises
+    ------
+    StoreError
+        If the round was not ingested.
+    AreaError
+        If ``level`` or ``within`` is invalid.
+    """
+    from .areas import get_area
+    from .paths import default_store
+
+    if level not in LEVELS:
+        raise AreaError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    prefix = ""
+    if within:
+        prefix = get_area(str(within).strip()).code
+    store_path = Path(store) if store is not None else default_store()
+    manifest = read_manifest(int(survey_round), store_path)
+    tambons = sorted(t for t in fingerprints(manifest) if t.startswith(prefix[:6]))
+    if level == "tambon":
+        codes = tambons
+    elif level == "amphoe":
+        codes = sorted({t[:4] for t in tambons})
+    else:
+        codes = _village_codes(manifest, survey_round, store_path, tambons)
+    return [c for c in codes if c.startswith(prefix)]
+
+
+@dataclass
+class BatchPlan:
+    """Reports to run and reports already current."""
+
+    survey_round: int
+    level: str
+    out: Path
+    tasks: list[ReportTask]
+    skipped: list[ReportOutcome]
+    codes: list[str]
+    province_tasks: list[ReportTask] = field(default_factory=list)
+    synthetic: bool = False
+
+
+def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, out: Path,
+          manifest: Mapping[str, Any], engine: str | None, timeout: float | None) -> ReportTask:
+    from .areas import get_area
+    from .runner import _header
+
+    area = get_area(code)
+    params = build_parameters(notebook, code, survey_round, store.resolve(), lang)
+    return ReportTask(
+        area_code=code, survey_round=int(survey_round), level=area.level,
+        notebook=str(notebook.resolve()), parameters=params,
+        paths=ReportPaths.for_area(code, survey_round, out.resolve()),
+        inputs=report_inputs(code, survey_round, lang, notebook, manifest),
+        header=_header(area, survey_round, lang, manifest), lang=lang, engine=engine,
+        timeout=timeout)
+
+
+def plan_batch(
+    survey_round: int,
+    level: str,
+    within: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    lang: str = "th",
+    notebook: str | os.PathLike[str] | None = None,
+    province_notebook: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    engine: str | None = WARM_ENGINE,
+    timeout: float | None = 1800,
+) -> BatchPlan:
+    """Plan a batch: one task per area whose report is missing or out of date.
+
+    The parameters of the notebook are checked once here (unknown or missing names are an
+    error), so a wrong notebook fails before any worker starts.
+    """
+    from .paths import default_store, reports_dir
+
+    store_path = Path(store) if store is not None else default_store()
+    out_path = Path(out) if out is not None else reports_dir()
+    manifest = read_manifest(int(survey_round), store_path)
+    codes = available_areas(survey_round, level, within, store_path)
+    nb = Path(notebook) if notebook is not None else default_notebook(level)
+    if not nb.is_file():
+        raise ReportError(f"report notebook {nb} does not exist")
+    tasks: list[ReportTask] = []
+    skipped: list[ReportOutcome] = []
+    for code in codes:
+        task = _task(code, survey_round, nb, store_path, lang, out_path, manifest, engine,
+                     timeout)
+        if not force and is_current(task.paths, task.inputs):
+            skipped.append(ReportOutcome(code, int(survey_round), task.level, "skipped",
+                                         task.paths, summary=read_json(task.paths.summary)))
+        else:
+            tasks.append(task)
+    province_tasks: list[ReportTask] = []
+    pnb = (Path(province_notebook) if province_notebook is not None
+           else default_notebook("province"))
+    if pnb.is_file() and codes:
+        provinces = sorted({c[:2] for c in codes})
+        for province in provinces:
+            task = _task(province, survey_round, pnb, store_path, lang, out_path, manifest,
+                         engine, timeout)
+            if force or not is_current(task.paths, task.inputs):
+                province_tasks.append(task)
+    return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
+                     bool(manifest.get("synthetic", False)))
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    """Outcomes of a batch, with the index page and a one-paragraph summary."""
+
+    survey_round: int
+    level: str
+    outcomes: list[ReportOutcome]
+    index: Path | None
+    seconds: float
+    province: list[ReportOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ReportOutcome]:
+        """Outcomes of areas that failed."""
+        return [o for o in self.outcomes + self.province if o.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 if every report is current, 1 if any failed."""
+        return 1 if self.failed else 0
+
+    def count(self, status: str) -> int:
+        """Number of area reports with ``status`` (ok, skipped, failed)."""
+        return sum(o.status == status for o in self.outcomes)
+
+    def table(self) -> Any:
+        """Return the run table: one row per area (area, level, status, seconds, error, pdf)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"area_code": o.area_code, "level": o.level, "status": o.status,
+              "seconds": o.seconds, "error": o.error, "pdf": str(o.paths.pdf)}
+             for o in self.outcomes + self.province],
+            columns=["area_code", "level", "status", "seconds", "error", "pdf"])
+
+    def summary(self) -> str:
+        """Return the final summary for the command line."""
+        ran = [o for o in self.outcomes if o.status == "ok"]
+        per = (sum(o.seconds for o in ran) / len(ran)) if ran else 0.0
+        lines = [
+            f"Round {self.survey_round}, {self.level}: {len(self.outcomes)} areas; "
+            f"{len(ran)} written, {self.count('skipped')} unchanged (skipped), "
+            f"{len(self.failed)} failed; {self.seconds:.1f} s"
+            + (f" ({per:.2f} s per report in a worker)" if ran else "") + "."
+        ]
+        if self.failed:
+            folder = sorted({str(o.paths.error.parent) for o in self.failed})
+            lines.append(f"Error logs (<code>.error.txt) in {', '.join(folder)}:")
+            lines += [f"  {o.area_code}: {o.error}  -> {o.paths.error}" for o in self.failed]
+        if self.index is not None:
+            lines.append(f"Index: {self.index}")
+        return "\n".join(lines)
+
+
+def _init_local_worker(warm: bool) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    try:  # import the worker's own libraries now, not during the first report
+        import papermill  # noqa: F401
+
+        from .report import exporter
+
+        exporter._typst_fonts()
+    except Exception:
+        pass
+    if warm:
+        try:
+            from .kernels import warm_up
+
+            warm_up()
+        except Exception:  # the first report will retry and report the problem
+            pass
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool, label: str) -> None:
+        self.failed = 0
+        self.progress = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
+            TextColumn("left"), TimeRemainingColumn(), console=Console(stderr=True),
+            transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task(label, total=total, failed=0)
+
+    def advance(self, outcome: ReportOutcome) -> None:
+        self.failed += outcome.status == "failed"
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, failed=self.failed)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _run_local(tasks: list[ReportTask], workers: int, done: Callable[[ReportOutcome], None]
+               ) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    warm = any(t.engine == WARM_ENGINE for t in tasks)
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
+                               initializer=_init_local_worker, initargs=(warm,))
+    futures: dict[Any, ReportTask] = {}
+    try:
+        queue = list(tasks)
+        # keep at most 2 tasks per worker in flight, so an interrupt leaves little running
+        while queue or futures:
+            while queue and len(futures) < 2 * max(1, workers):
+                task = queue.pop(0)
+                try:
+                    futures[pool.submit(run_task, task)] = task
+                except BrokenProcessPool as exc:  # a worker died: the rest cannot run
+                    for lost in [task, *queue]:
+                        done(_failed(lost, f"worker pool broken before this report ran: {exc}"))
+                    queue = []
+            finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                task = futures.pop(fut)
+                try:
+                    outcome = fut.result()
+                except BaseException as exc:  # worker died (e.g. out of memory)
+                    outcome = _failed(task, f"worker process failed: {type(exc).__name__}: "
+                                            f"{exc}")
+                done(outcome)
+    finally:
+        for fut in futures:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(tasks: list[ReportTask], scheduler: str,
+              done: Callable[[ReportOutcome], None]) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - optional dependency
+        raise ReportError("--scheduler needs dask.distributed: pip install 'abcresearch[dask]'"
+                          ) from exc
+    try:
+        client = Client(scheduler, timeout="20s", set_as_default=False)
+    except OSError as exc:
+        raise ReportError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    with client, client.as_current():
+        token = f"{os.getpid()}-{time.time_ns()}"
+        keys = [f"abcresearch-report-{t.survey_round}-{t.area_code}-{token}" for t in tasks]
+        futures = client.map(run_task, tasks, key=keys, pure=False, retries=0)
+        by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
+        try:
+            for fut in as_completed(futures):
+                try:
+                    outcome = fut.result()
+                except BaseException as exc:  # worker lost
+                    outcome = _failed(by_key[fut.key], f"Dask task failed: "
+                                                       f"{type(exc).__name__}: {exc}")
+                done(outcome)
+        finally:
+            client.cancel(futures)
+
+
+def run_batch(
+    survey_round: int,
+    level: str,
+    within: str | None = None,
+    workers: int = DEFAULT_WORKERS,
+    scheduler: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    lang: str = "th",
+    force: bool = False,
+    notebook: str | os.PathLike[str] | None = None,
+    province_notebook: str | os.PathLike[str] | None = None,
+    engine: str | None = WARM_ENGINE,
+    progress: bool = True,
+    on_result: Callable[[ReportOutcome], None] | None = None,
+    timeout: float | None = 1800,
+) -> BatchResult:
+    """Run the report of every area of a level; see the module docstring.
+
+    Parameters
+    ----------
+    survey_round : int
+        Buddhist-era year.
+    level : {"amphoe", "tambon", "village"}
+    within : str, optional
+        Province or amphoe (or tambon, for villages) code.
+    workers : int
+        Local worker processes (default 2); ignored with ``scheduler``.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:port``); runs the batch on that cluster.
+    store, out : path, optional
+        Analysis store and reports folder; with a cluster both must be paths that every worker
+        sees (shared file system).
+    lang : {"th", "en"}
+    force : bool
+        Rerun reports whose inputs are unchanged.
+    notebook, province_notebook : path, optional
+        Report and province-overview notebooks (defaults under ``notebooks/``; the overview is
+        run once per batch when its notebook exists).
+    engine : str, optional
+        papermill engine; default the warm engine, None for papermill's stock engine.
+    progress : bool
+        Show a progress bar on stderr.
+    on_result : callable, optional
+        Called with each outcome as it arrives (in the calling process). An exception raised
+        by it stops the batch (pending reports are cancelled, finished ones are kept).
+    timeout : float, optional
+        Seconds allowed per notebook cell.
+
+    Returns
+    -------
+    BatchResult
+    """
+    start = time.perf_counter()
+    plan = plan_batch(survey_round, level, within, store, out, lang, notebook,
+                      province_notebook, force, engine, timeout)
+    outcomes: dict[str, ReportOutcome] = {o.area_code: o for o in plan.skipped}
+    province: list[ReportOutcome] = []
+    tasks = plan.tasks + plan.province_tasks
+    bar = _Progress(len(plan.codes) + len(plan.province_tasks), progress,
+                    f"{level} reports {survey_round}")
+    for outcome in plan.skipped:
+        bar.advance(outcome)
+
+    def done(outcome: ReportOutcome) -> None:
+        if outcome.level == "province":
+            province.append(outcome)
+        else:
+            outcomes[outcome.area_code] = outcome
+        bar.advance(outcome)
+        if on_result is not None:
+            on_result(outcome)
+
+    try:
+        if tasks:
+            if scheduler:
+                _run_dask(tasks, scheduler, done)
+            else:
+                _run_local(tasks, workers, done)
+    finally:
+        bar.stop()
+    ordered = [outcomes[c] for c in plan.codes if c in outcomes]
+    from .report.index_html import write_index
+
+    index = write_index(plan.out / str(int(survey_round)), int(survey_round), ordered,
+                        lang=lang, synthetic=plan.synthetic)
+    return BatchResult(int(survey_round), level, ordered, index,
+                       time.perf_counter() - start, province)
+
+
+def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path) -> list[ReportOutcome]:
+    """Rebuild outcomes of areas from their files (for an index of earlier runs)."""
+    from .areas import level_of
+
+    result = []
+    for code in codes:
+        paths = ReportPaths.for_area(code, survey_round, out)
+        status = "ok" if paths.pdf.is_file() else ("failed" if paths.error.is_file() else "none")
+        result.append(ReportOutcome(code, int(survey_round), level_of(code), status, paths,
+                                    summary=read_json(paths.summary)))
+    return result
+
+
+__all__ = ["BatchPlan", "BatchResult", "ReportTask", "available_areas", "plan_batch",
+           "run_batch", "run_task"]

@@ -1,0 +1,226 @@
+"""Static index page of a round's reports: ``reports/<round>/index.html``.
+
+One self-contained HTML file (inline CSS and JavaScript, no server, no CDN) that opens from disk:
+every area with its grade and key figures (households, M0, share of households at level 1, read
+from ``<code>.summary.json``, see :mod:`abcresearch.runner`), links to its PDF (or to its error log
+when it failed), a link to the province overview PDF(s), columns sortable by clicking their
+header, and a Thai/English toggle.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+#: Texts of the page (th, en). ``params/labels.yaml`` wins where it has the key.
+_TEXT: dict[str, tuple[str, str]] = {
+    "index.title": ("รายงานรายพื้นที่", "Area reports"),
+    "round": ("รอบการสำรวจ", "Survey round"),
+    "index.area": ("พื้นที่", "Area"),
+    "index.code": ("รหัส", "Code"),
+    "grade": ("ระดับความเข้มแข็ง", "Grade"),
+    "households": ("ครัวเรือน", "households"),
+    "index.m0": ("ดัชนีความยากจนหลายมิติ (M0)", "Multidimensional poverty (M0)"),
+    "index.share_level1": ("สัดส่วนครัวเรือนระดับ 1", "Share of households at level 1"),
+    "index.report": ("รายงาน", "Report"),
+    "index.failed": ("ล้มเหลว", "failed"),
+    "index.error_log": ("บันทึกข้อผิดพลาด", "error log"),
+    "index.province": ("ภาพรวมจังหวัด", "Province overview"),
+    "index.sort_hint": ("คลิกหัวคอลัมน์เพื่อเรียงลำดับ", "Click a column header to sort"),
+    "synthetic.banner": ("ข้อมูลสังเคราะห์ ไม่ใช่ข้อมูลจริง", "SYNTHETIC DATA, not real households"),
+}
+
+
+def _text(key: str) -> tuple[str, str]:
+    try:
+        from abcresearch.labels import label
+
+        return label(key, "th"), label(key, "en")
+    except Exception:  # key not (yet) in params/labels.yaml
+        return _TEXT[key]
+
+
+def _both(key: str) -> str:
+    th, en = _text(key)
+    return (f'<span class="th">{html.escape(th)}</span>'
+            f'<span class="en">{html.escape(en)}</span>')
+
+
+def _num(value: Any, kind: str) -> tuple[str, str]:
+    """Return (display text, sort key) of a figure."""
+    if value is None or value == "":
+        return "–", ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return html.escape(str(value)), html.escape(str(value))
+    if kind == "int":
+        return f"{number:,.0f}", repr(number)
+    if kind == "share":
+        return f"{100 * number:.1f}%", repr(number)
+    return f"{number:.3f}", repr(number)
+
+
+def _area_names(code: str) -> tuple[str, str]:
+    try:
+        from abcresearch.areas import get_area
+
+        area = get_area(code)
+        return area.label("th"), area.label("en")
+    except Exception:
+        return code, code
+
+
+_CSS = """
+body{font-family:"Noto Sans Thai","Sarabun","Tahoma",sans-serif;margin:2em;color:#222}
+h1{font-size:1.5em;margin-bottom:.2em} .muted{color:#666;font-size:.9em}
+table{border-collapse:collapse;margin-top:1em;min-width:60%}
+th,td{border-bottom:1px solid #ddd;padding:.35em .7em;text-align:left}
+th{cursor:pointer;background:#f4f4f4;user-select:none;position:sticky;top:0}
+th.sorted-asc::after{content:" ▲"} th.sorted-desc::after{content:" ▼"}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.failed td{background:#fff0f0} .banner{background:#fde68a;padding:.4em .8em;display:inline-block}
+body.lang-th .en{display:none} body.lang-en .th{display:none}
+button{margin-left:1em}
+"""
+
+_JS = """
+function setLang(l){document.body.className='lang-'+l;try{localStorage.setItem('abcLang',l)}catch(e){}}
+(function(){var l='th';try{l=localStorage.getItem('abcLang')||'th'}catch(e){}setLang(l);})();
+document.querySelectorAll('th[data-type]').forEach(function(th,col){
+  th.addEventListener('click',function(){
+    var tbody=th.closest('table').tBodies[0],rows=Array.from(tbody.rows);
+    var asc=!th.classList.contains('sorted-asc');
+    th.closest('tr').querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc')});
+    th.classList.add(asc?'sorted-asc':'sorted-desc');
+    var num=th.dataset.type==='num';
+    rows.sort(function(a,b){
+      var x=a.cells[col].dataset.sort,y=b.cells[col].dataset.sort;
+      if(num){x=x===''?Infinity:parseFloat(x);y=y===''?Infinity:parseFloat(y);
+        return asc?(x-y):(y-x);}
+      return asc?x.localeCompare(y,'th'):y.localeCompare(x,'th');});
+    rows.forEach(function(r){tbody.appendChild(r)});
+  });
+});
+"""
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
+
+
+def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
+                 province_pdfs: Iterable[Path] = (), synthetic: bool = False) -> str:
+    """Return the HTML of the index page.
+
+    Parameters
+    ----------
+    round_dir : pathlib.Path
+        ``reports/<round>``; links are relative to it.
+    survey_round : int
+    outcomes : sequence of ReportOutcome
+        One per area, in display order.
+    province_pdfs : iterable of pathlib.Path
+        Province overview PDFs to link.
+    synthetic : bool
+        Show the synthetic-data banner.
+    """
+    rows = []
+    for o in outcomes:
+        summary = o.summary or {}
+        th_name, en_name = _area_names(o.area_code)
+        cells = [
+            (f'<span class="th">{html.escape(th_name)}</span>'
+             f'<span class="en">{html.escape(en_name)}</span>', html.escape(en_name), ""),
+            (html.escape(o.area_code), o.area_code, ""),
+        ]
+        grade = summary.get("grade")
+        cells.append((html.escape(str(grade)) if grade is not None else "–",
+                      html.escape(str(grade or "")), ""))
+        for key, kind in (("households", "int"), ("m0", "float"), ("share_level1", "share")):
+            shown, sort = _num(summary.get(key), kind)
+            cells.append((shown, sort, "num"))
+        if o.paths.pdf.is_file():
+            link = (f'<a href="{html.escape(_rel(o.paths.pdf, round_dir))}">PDF</a>')
+            cells.append((link, "0", ""))
+        elif o.paths.error.is_file():
+            link = (f'<a href="{html.escape(_rel(o.paths.error, round_dir))}">'
+                    f'{_both("index.failed")}: {_both("index.error_log")}</a>')
+            cells.append((link, "1", ""))
+        else:
+            cells.append(("–", "2", ""))
+        tds = "".join(f'<td class="{cls}" data-sort="{html.escape(sort, quote=True)}">{shown}</td>'
+                      for shown, sort, cls in cells)
+        css = ' class="failed"' if o.status == "failed" else ""
+        rows.append(f"<tr{css}>{tds}</tr>")
+    headers = [("index.area", "text"), ("index.code", "text"), ("grade", "text"),
+               ("households", "num"), ("index.m0", "num"), ("index.share_level1", "num"),
+               ("index.report", "text")]
+    head = "".join(f'<th data-type="{t}">{_both(k)}</th>' for k, t in headers)
+    province = "".join(
+        f'<li><a href="{html.escape(_rel(p, round_dir))}">{_both("index.province")} '
+        f'{html.escape(p.stem)}</a></li>' for p in province_pdfs)
+    failed = sum(o.status == "failed" for o in outcomes)
+    banner = f'<p class="banner">{_both("synthetic.banner")}</p>' if synthetic else ""
+    title_th, title_en = _text("index.title")
+    return f"""<!DOCTYPE html>
+<html lang="th"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title_th)} · {html.escape(title_en)} {survey_round}</title>
+<style>{_CSS}</style></head>
+<body class="lang-th">
+<h1>{_both("index.title")} · {_both("round")} {survey_round}
+<button type="button" onclick="setLang('th')">ไทย</button><button type="button"
+onclick="setLang('en')">English</button></h1>
+{banner}
+<p class="muted">{len(outcomes)} · {failed} {_both("index.failed")} ·
+{_both("index.sort_hint")}</p>
+<ul>{province}</ul>
+<table id="areas"><thead><tr>{head}</tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<script>{_JS}</script>
+</body></html>
+"""
+
+
+def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
+                lang: str = "th", synthetic: bool | None = None) -> Path:
+    """Write ``<round_dir>/index.html`` atomically and return its path.
+
+    Parameters
+    ----------
+    round_dir : pathlib.Path
+        ``reports/<round>``.
+    survey_round : int
+    outcomes : sequence of ReportOutcome
+        Areas to list (skipped ones included).
+    lang : {"th", "en"}
+        Initial language (the page remembers the reader's choice).
+    synthetic : bool, optional
+        Show the synthetic-data banner; default: any summary says ``synthetic``.
+    """
+    from abcresearch.runner import atomic_write_bytes
+
+    round_dir = Path(round_dir)
+    provinces = sorted((round_dir / "province").glob("[0-9][0-9].pdf"))
+    if synthetic is None:
+        synthetic = any((o.summary or {}).get("synthetic") for o in outcomes)
+    page = render_index(round_dir, survey_round, outcomes, provinces, bool(synthetic))
+    page = page.replace('<body class="lang-th">', f'<body class="lang-{lang}">')
+    path = round_dir / "index.html"
+    atomic_write_bytes(path, page.encode("utf-8"))
+    return path
+
+
+def index_rows(outcomes: Sequence[Any]) -> str:
+    """Return the index data as JSON (code, status, summary) — handy for tests and tools."""
+    return json.dumps([{"area_code": o.area_code, "status": o.status, "summary": o.summary}
+                       for o in outcomes], ensure_ascii=False)

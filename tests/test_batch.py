@@ -1,0 +1,212 @@
+"""Tests of batch reports (abcresearch.batch): fault isolation, skipping, resuming, index, Dask.
+
+Uses the fixture notebooks in ``tests/notebooks/`` and a fake store (see ``make_store``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from abcresearch.batch import available_areas, plan_batch, run_batch
+from abcresearch.cli import main
+
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+TINY = NOTEBOOKS / "tiny_area.ipynb"
+PROVINCE = NOTEBOOKS / "tiny_province.ipynb"
+ROUND = 2568
+TAMBONS = ["800101", "800102", "800103", "800106", "800201", "800202"]
+DASK = Path(sys.executable).parent / "dask"
+
+
+def make_store(root: Path, codes: list[str], fail: tuple[str, ...] = ()) -> Path:
+    """Write a fake store: manifest with per-tambon fingerprints and one data file per area."""
+    store = root / "store"
+    folder = store / f"round={ROUND}"
+    (folder / "areas").mkdir(parents=True, exist_ok=True)
+    tambons = sorted({c[:6] for c in codes if len(c) >= 6})
+    manifest = {"fingerprints": {t: f"fp-{t}" for t in tambons}, "synthetic": True,
+                "villages": sorted(c for c in codes if len(c) == 8)}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    for i, code in enumerate(codes):
+        data = {"households": 100 + i, "grade": "ABC"[i % 3], "values": [10 + i, 20, 30 - i],
+                "fail": code in fail}
+        (folder / "areas" / f"{code}.json").write_text(json.dumps(data))
+    return store
+
+
+def _batch(store: Path, out: Path, **kw):
+    kw.setdefault("workers", 2)
+    return run_batch(ROUND, "tambon", within="80", store=store, out=out, notebook=TINY,
+                     province_notebook=PROVINCE, progress=False, **kw)
+
+
+def _mtimes(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (out / "2568" / "tambon").glob("*.pdf")}
+
+
+def test_available_areas_follow_the_store(tmp_path: Path) -> None:
+    store = make_store(tmp_path, TAMBONS + ["80010101", "80010102"])
+    assert available_areas(ROUND, "tambon", "8001", store) == TAMBONS[:4]
+    assert available_areas(ROUND, "amphoe", None, store) == ["8001", "8002"]
+    assert available_areas(ROUND, "village", "800101", store) == ["80010101", "80010102"]
+
+
+def test_failure_isolated_rerun_skips_and_resume(tmp_path: Path) -> None:
+    store = make_store(tmp_path, TAMBONS, fail=("800103",))
+    out = tmp_path / "reports"
+    first = _batch(store, out)
+    assert first.exit_code == 1
+    assert [o.area_code for o in first.failed] == ["800103"]
+    assert first.count("ok") == 5
+    tambon = out / "2568" / "tambon"
+    assert (tambon / "800103.error.txt").read_text().count("deliberate failure") >= 1
+    assert (tambon / "800103.ipynb").is_file() and not (tambon / "800103.pdf").exists()
+    assert "800103" in first.summary() and "800103.error.txt" in first.summary()
+    assert (out / "2568" / "province" / "80.pdf").is_file()
+    # the index lists every area, its grade and key figures, the province PDF; sortable
+    page = (out / "2568" / "index.html").read_text()
+    for code in TAMBONS:
+        assert code in page
+    assert "tambon/800101.pdf" in page and "tambon/800103.error.txt" in page
+    assert "province/80.pdf" in page and "<script>" in page and "http" not in page.lower()
+    assert "ตำบล" in page and "Subdistrict" in page
+
+    # second run: everything current is skipped (only the failed area runs again)
+    before = _mtimes(out)
+    second = _batch(store, out)
+    assert second.count("skipped") == 5 and second.count("ok") == 0
+    assert _mtimes(out) == before
+
+    # an interrupted run: stop after two reports, then resume; only missing reports run
+    for name in ("800101", "800201", "800202"):
+        (tambon / f"{name}.pdf").unlink()
+
+    def stop_after_two(outcome, seen=[]):  # noqa: B006 - closure state for the test
+        seen.append(outcome.area_code)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _batch(store, out, on_result=stop_after_two)
+    assert not list(tambon.glob(".*tmp*"))
+    resumed = _batch(store, out)
+    ran = sorted(o.area_code for o in resumed.outcomes if o.status != "skipped")
+    assert set(ran) <= {"800101", "800201", "800202", "800103"}
+    assert "800103" in ran and len(ran) < 4 + 1
+    assert all((tambon / f"{c}.pdf").is_file() for c in TAMBONS if c != "800103")
+
+    # --force plans every area again, even current ones
+    plan = plan_batch(ROUND, "tambon", "80", store, out, notebook=TINY,
+                      province_notebook=PROVINCE, force=True)
+    assert len(plan.tasks) == len(TAMBONS) and not plan.skipped and plan.province_tasks
+    assert plan_batch(ROUND, "tambon", "80", store, out, notebook=TINY).skipped
+
+
+def test_cli_batch_exit_code_and_summary(tmp_path: Path, capsys, monkeypatch) -> None:
+    store = make_store(tmp_path, TAMBONS[:2], fail=("800102",))
+    monkeypatch.setattr("abcresearch.batch.default_notebook",
+                        lambda level: TINY if level != "province" else tmp_path / "none.ipynb")
+    code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--within", "8001",
+                 "--store", str(store), "--out", str(tmp_path / "r"), "--workers", "1"])
+    printed = capsys.readouterr()
+    assert code == 1
+    assert "1 failed" in printed.out and "800102.error.txt" in printed.out
+    code = main(["batch", "--round", "2500", "--level", "tambon", "--store", str(store)])
+    assert code == 2 and "2500" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _log(files: list, path: Path):
+    f = open(path, "w")  # noqa: SIM115 - closed in the fixture's finaliser
+    files.append(f)
+    return f
+
+
+@pytest.fixture(autouse=True)
+def _light_warm_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warm kernels pre-import only what the fixture notebook uses (faster start in tests)."""
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy,matplotlib.pyplot,abcresearch.runner")
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path):
+    """A real scheduler and two single-thread workers on 127.0.0.1, stopped afterwards."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False")
+    logs = tmp_path / "dask-logs"
+    logs.mkdir()
+    procs = []
+    files = []
+    try:
+        procs.append(subprocess.Popen(
+            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+             "--dashboard-address", ":0", "--no-show"],
+            stdout=_log(files, logs / "scheduler.log"), stderr=subprocess.STDOUT, env=env))
+        for i in range(2):
+            procs.append(subprocess.Popen(
+                [str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "1",
+                 "--host", "127.0.0.1", "--dashboard-address", ":0", "--name", f"w{i}",
+                 "--local-directory", str(tmp_path / f"w{i}")],
+                stdout=_log(files, logs / f"worker{i}.log"), stderr=subprocess.STDOUT,
+                env=env))
+        from distributed import Client
+
+        deadline = time.monotonic() + 45
+        with Client(address, timeout="30s", set_as_default=False) as client:
+            while len(client.scheduler_info()["workers"]) < 2:
+                assert time.monotonic() < deadline, "Dask workers did not start in 45 s"
+                time.sleep(0.2)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for f in files:
+            f.close()
+
+
+def test_dask_run_matches_local_run(tmp_path: Path, dask_cluster: str) -> None:
+    import nbformat
+
+    store = make_store(tmp_path, TAMBONS[:4], fail=("800103",))
+    local = run_batch(ROUND, "tambon", within="8001", store=store, out=tmp_path / "local",
+                      notebook=TINY, province_notebook=PROVINCE, progress=False, workers=2)
+    remote = run_batch(ROUND, "tambon", within="8001", store=store, out=tmp_path / "dask",
+                       notebook=TINY, province_notebook=PROVINCE, progress=False,
+                       scheduler=dask_cluster)
+    assert [(o.area_code, o.status) for o in local.outcomes] == \
+        [(o.area_code, o.status) for o in remote.outcomes]
+    assert remote.exit_code == 1 and remote.count("ok") == 3
+
+    def files(root: Path) -> list[str]:
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    assert files(tmp_path / "local") == files(tmp_path / "dask")
+    for o in local.outcomes:
+        twin = tmp_path / "dask" / o.paths.ipynb.relative_to(tmp_path / "local")
+        if o.status == "ok":
+            assert o.paths.pdf.read_bytes() == (twin.with_suffix(".pdf")).read_bytes()
+            assert o.paths.summary.read_text() == twin.with_suffix(".summary.json").read_text()
+        a = [c.get("outputs") for c in nbformat.read(o.paths.ipynb, 4).cells
+             if c.cell_type == "code"]
+        b = [c.get("outputs") for c in nbformat.read(twin, 4).cells if c.cell_type == "code"]
+        assert a == b
