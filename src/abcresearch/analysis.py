@@ -1,0 +1,268 @@
+"""One round's analysis, computed once and shared by every report of that round.
+
+``round_analysis(round)`` scores every household under a scheme, marks deprivations, and grades
+villages and tambons (rankings need the whole province). The result is cached in the store under
+``round=<R>/derived/<key>/`` where the key hashes the round's data fingerprints, the scheme and
+grade rules and the software version, so a report reads the cache in milliseconds and a change of
+data or rules rebuilds it. The cache holds no personal data (it is built from the store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import __version__
+from . import data as data_mod
+from .errors import ParamsError
+from .paths import params_dir
+from .scoring import HouseholdScores, deprivation_matrix, grades, load_scheme, score_households
+from .scoring.scheme import Scheme
+from .stats import SurveyDesign
+
+#: Household columns kept in the derived table besides scores.
+_KEEP = ["submission_uuid", "hh_key", "village_code", "tambon_code", "amphoe_code",
+         "province_code", "weight", "hh_size", "head_sex", "head_age", "fin_income_year",
+         "fin_debt", "fin_savings"]
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """The survey design declared in ``params/design.yaml``."""
+
+    strata: str | None
+    cluster: str | None
+    fpc: str | None
+    weights: str
+    lonely_psu: str
+    level: float
+    suppression_threshold: int
+
+    def build(self, frame: pd.DataFrame) -> SurveyDesign:
+        """Return the :class:`~abcresearch.stats.SurveyDesign` of a household frame."""
+        return SurveyDesign(frame, weights=self.weights, strata=self.strata,
+                            cluster=self.cluster, fpc=self.fpc, lonely_psu=self.lonely_psu)
+
+
+@lru_cache(maxsize=4)
+def _design_spec(path: str) -> DesignSpec:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        return DesignSpec(strata=raw.get("strata"), cluster=raw.get("cluster"),
+                          fpc=raw.get("fpc"), weights=raw.get("weights", "weight"),
+                          lonely_psu=raw.get("lonely_psu", "adjust"),
+                          level=float(raw.get("level", 0.95)),
+                          suppression_threshold=int(raw.get("suppression_threshold", 5)))
+    except (TypeError, ValueError) as exc:
+        raise ParamsError(f"{path}: {exc}") from exc
+
+
+def design_spec(path: Path | None = None) -> DesignSpec:
+    """Load ``params/design.yaml``."""
+    return _design_spec(str(path or params_dir() / "design.yaml"))
+
+
+@dataclass(frozen=True)
+class RoundAnalysis:
+    """Scored households, village and tambon grades of one round under one scheme.
+
+    Attributes
+    ----------
+    survey_round : int
+        Buddhist-era year.
+    scheme : Scheme
+        Scoring scheme used.
+    households : pandas.DataFrame
+        One row per household: area codes, weight, ``village_households`` (for the fpc),
+        ``income_pc``, capital scores (one column per capital), ``level_<capital>``,
+        ``overall_level``, ``track``, ``dep_<capital>``.
+    villages : pandas.DataFrame
+        The village form rows with grade indicators, ``grade``, reasons and ``priority``.
+    tambons : pandas.DataFrame
+        Tambon grade indicators, ``grade``, reasons and ``priority``.
+    means : pandas.DataFrame
+        Capital means by amphoe and for the province (long table).
+    manifest : dict
+        The round's ingest manifest.
+    key : str
+        Cache key.
+    """
+
+    survey_round: int
+    scheme: Scheme
+    households: pd.DataFrame = field(repr=False)
+    villages: pd.DataFrame = field(repr=False)
+    tambons: pd.DataFrame = field(repr=False)
+    means: pd.DataFrame = field(repr=False)
+    manifest: dict[str, Any] = field(repr=False)
+    key: str = ""
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the round's data are synthetic."""
+        return bool(self.manifest.get("synthetic", False))
+
+    def area_households(self, area_code: str) -> pd.DataFrame:
+        """Return the scored households of one area (any level)."""
+        code = str(area_code)
+        col = {2: "province_code", 4: "amphoe_code", 6: "tambon_code", 8: "village_code"}[len(code)]
+        return self.households[self.households[col] == code]
+
+
+def _file_hash(path: Path | None) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path and path.exists() else "-"
+
+
+def _cache_key(manifest: dict[str, Any], scheme: Scheme) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(manifest.get("fingerprints", {}), sort_keys=True).encode())
+    h.update(json.dumps(manifest.get("row_counts", manifest.get("counts", {})), sort_keys=True,
+                        default=str).encode())
+    for p in (scheme.path, params_dir() / "grades.yaml", params_dir() / "design.yaml"):
+        h.update(_file_hash(p).encode())
+    h.update(__version__.encode())
+    return f"{scheme.scheme_id}-{h.hexdigest()[:16]}"
+
+
+def score_round(households: pd.DataFrame, villages: pd.DataFrame,
+                scheme: Scheme) -> tuple[pd.DataFrame, HouseholdScores]:
+    """Return the derived household table (see :class:`RoundAnalysis`) and the raw scores."""
+    households = households.reset_index(drop=True)
+    hs = score_households(households, scheme)
+    keep = [c for c in _KEEP if c in households.columns]
+    out = households[keep].copy()
+    n_hh = villages.set_index("village_code")["vil_households"].astype("float64")
+    out["village_households"] = out["village_code"].map(n_hh).astype("float64")
+    size = pd.to_numeric(out["hh_size"], errors="coerce").astype("float64")
+    income = pd.to_numeric(out["fin_income_year"], errors="coerce").astype("float64")
+    out["income_pc"] = income / size.where(size > 0)
+    for cap in scheme.capital_ids:
+        out[cap] = hs.scores[cap].to_numpy()
+        out[f"level_{cap}"] = hs.levels[cap].astype("float64").to_numpy()
+    out["overall_level"] = hs.overall_level.astype("float64").to_numpy()
+    out["track"] = hs.track.astype("string").to_numpy()
+    dep = deprivation_matrix(hs.scores, scheme)
+    for col in dep.columns:
+        out[col] = dep[col].to_numpy()
+    out["level1"] = (out["overall_level"] == 1).astype("float64").where(
+        out["overall_level"].notna())
+    return out, hs
+
+
+def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFrame,
+                spec: DesignSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Grade villages and tambons and estimate capital means by amphoe and province.
+
+    Returns
+    -------
+    villages, tambons, means : pandas.DataFrame
+        Grade tables (index reset, area code as a column) and a long table of capital means
+        (``level, code, capital, estimate, se, ci_low, ci_high, n``).
+    """
+    design = spec.build(derived)
+    v = grades.grade_villages(design, hs, villages, level=spec.level).table
+    t = grades.grade_tambons(design, hs, villages, level=spec.level).table
+    parts = []
+    for cap in hs.scheme.capital_ids:
+        for level, by in (("amphoe", "amphoe_code"), ("province", "province_code")):
+            m = design.mean(cap, by=by, na_rm=True, level=spec.level)
+            m = m.reset_index().rename(columns={by: "code"})
+            m.insert(0, "capital", cap)
+            m.insert(0, "level", level)
+            parts.append(m)
+    means = pd.concat(parts, ignore_index=True)
+    return v.reset_index(), t.reset_index(), means
+
+
+def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> None:
+    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    try:
+        for name, df in frames.items():
+            df.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
+                                       encoding="utf-8")
+        if final.exists():  # another process finished first: keep theirs
+            shutil.rmtree(tmp)
+            return
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+_MEMO: dict[tuple[str, str], RoundAnalysis] = {}
+
+
+def round_analysis(survey_round: int, store: Path | str | None = None,
+                   scheme: str | Path | Scheme | None = None, rebuild: bool = False
+                   ) -> RoundAnalysis:
+    """Return the scored and graded round, from the cache when its inputs are unchanged.
+
+    Parameters
+    ----------
+    survey_round : int
+        Buddhist-era year of the round.
+    store : path, optional
+        The analysis store.
+    scheme : str, Path or Scheme, optional
+        Scoring scheme (default ``params/scoring.yaml``).
+    rebuild : bool, default False
+        Ignore the cache.
+
+    Returns
+    -------
+    RoundAnalysis
+    """
+    root = Path(store) if store is not None else None
+    manifest = data_mod.manifest(survey_round, root)
+    sch = load_scheme(scheme)
+    key = _cache_key(manifest, sch)
+    store_dir = Path(root) if root is not None else data_mod._store(None)
+    memo_key = (str(store_dir.resolve()), f"{survey_round}/{key}")
+    if not rebuild and memo_key in _MEMO:
+        return _MEMO[memo_key]
+    cache = store_dir / f"round={survey_round}" / "derived" / key
+    if rebuild or not (cache / "meta.json").exists():
+        hh = data_mod.load(survey_round, store=root, table="households")
+        vil = data_mod.load(survey_round, store=root, table="villages")
+        derived, hs = score_round(hh, vil, sch)
+        v, t, means = grade_round(derived, hs, vil, design_spec())
+        if rebuild and cache.exists():
+            shutil.rmtree(cache)
+        _write_atomic_dir(cache, {"households": derived, "villages": v, "tambons": t,
+                                  "means": means},
+                          {"key": key, "scheme": sch.scheme_id,
+                           "scheme_version": sch.scheme_version, "version": __version__})
+    result = RoundAnalysis(
+        survey_round=survey_round, scheme=sch,
+        households=pd.read_parquet(cache / "households.parquet"),
+        villages=pd.read_parquet(cache / "villages.parquet"),
+        tambons=pd.read_parquet(cache / "tambons.parquet"),
+        means=pd.read_parquet(cache / "means.parquet"),
+        manifest=manifest, key=key)
+    _MEMO[memo_key] = result
+    return result
+
+
+def area_design(frame: pd.DataFrame, spec: DesignSpec | None = None) -> SurveyDesign:
+    """Return the survey design of a set of scored households (``params/design.yaml``)."""
+    spec = spec or design_spec()
+    return spec.build(frame.reset_index(drop=True))
+
+
+def suppress_share(estimate: pd.Series, n: pd.Series | np.ndarray, threshold: int) -> pd.Series:
+    """Blank estimates resting on fewer than ``threshold`` households."""
+    n = np.asarray(n, dtype=float)
+    return estimate.where(~((n > 0) & (n < threshold)))

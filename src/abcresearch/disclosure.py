@@ -1,0 +1,100 @@
+"""Statistical disclosure control for published tables (threshold from ``params/design.yaml``).
+
+Rules (see ``shared/ecosystem.md`` section 5):
+
+1. primary suppression: a household count of 1 to ``threshold - 1`` is suppressed (zeros are shown);
+2. a share, mean or grade whose base is fewer than ``threshold`` households is suppressed;
+3. secondary suppression: in any row or column of a count table where exactly one cell is
+   suppressed, the next-smallest non-zero cell is suppressed too, so totals cannot give it back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Marker shown in place of a suppressed cell.
+SUPPRESSED = "<5"
+
+
+def primary_mask(counts: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
+    """Return True where a count is between 1 and ``threshold - 1``."""
+    c = counts.apply(pd.to_numeric, errors="coerce")
+    return (c > 0) & (c < threshold)
+
+
+def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+    """Extend a suppression mask so no row or column has exactly one suppressed cell.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        The published counts (numeric).
+    mask : pandas.DataFrame
+        Cells already suppressed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The extended mask; repeated until stable.
+    """
+    values = counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    m = mask.to_numpy(dtype=bool).copy()
+    for _ in range(values.size + 1):
+        changed = False
+        for axis in (1, 0):
+            view_m = m if axis == 1 else m.T
+            view_v = values if axis == 1 else values.T
+            for i in range(view_m.shape[0]):
+                if view_m[i].sum() == 1:
+                    cand = np.where(~view_m[i] & (view_v[i] > 0), view_v[i], np.inf)
+                    j = int(np.argmin(cand))
+                    if np.isfinite(cand[j]):
+                        view_m[i, j] = True
+                        changed = True
+        if not changed:
+            break
+    return pd.DataFrame(m, index=mask.index, columns=mask.columns)
+
+
+def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
+                    secondary: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the counts as display values with small cells replaced by ``"<5"``.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Household counts.
+    threshold : int, default 5
+        Smallest publishable count.
+    secondary : bool, default True
+        Apply secondary suppression within rows and columns.
+
+    Returns
+    -------
+    shown : pandas.DataFrame
+        Object frame: integers, or ``"<5"`` where suppressed.
+    mask : pandas.DataFrame
+        True where suppressed.
+
+    Examples
+    --------
+    >>> shown, mask = suppress_counts(pd.DataFrame({"a": [3, 40], "b": [50, 60]}))
+    >>> shown["a"].tolist(), shown["b"].tolist()
+    (['<5', 40], ['<5', 60])
+    """
+    mask = primary_mask(counts, threshold)
+    if secondary:
+        mask = secondary_mask(counts, mask)
+    shown = counts.astype(object).where(~mask, SUPPRESSED)
+    return shown, mask
+
+
+def suppress_by_base(values: pd.DataFrame | pd.Series, base: pd.Series | np.ndarray,
+                     threshold: int = 5) -> pd.DataFrame | pd.Series:
+    """Blank (NaN) every value whose base count is between 1 and ``threshold - 1``."""
+    b = np.asarray(base, dtype=float)
+    small = (b > 0) & (b < threshold)
+    if isinstance(values, pd.DataFrame):
+        return values.mask(np.repeat(small[:, None], values.shape[1], axis=1))
+    return values.mask(small)

@@ -1,0 +1,50 @@
+"""Small-cell suppression with secondary suppression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from abcresearch.disclosure import SUPPRESSED, suppress_by_base, suppress_counts
+
+
+def test_primary_and_secondary_in_a_row() -> None:
+    counts = pd.DataFrame({"l1": [3, 20], "l2": [40, 30], "l3": [50, 0]}, index=["v1", "v2"])
+    shown, mask = suppress_counts(counts)
+    # v1: 3 is primary; l2=40 is the next-smallest non-zero cell of that row -> secondary
+    assert shown.loc["v1", "l1"] == SUPPRESSED
+    assert shown.loc["v1", "l2"] == SUPPRESSED
+    assert shown.loc["v1", "l3"] == 50
+    # zeros are shown and never picked as the complementary cell
+    assert shown.loc["v2", "l3"] == 0
+
+
+def test_no_suppression_when_all_large_or_zero() -> None:
+    counts = pd.DataFrame({"a": [0, 10], "b": [5, 6]})
+    shown, mask = suppress_counts(counts)
+    assert not mask.to_numpy().any()
+    assert shown.equals(counts.astype(object))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=2, max_size=6))
+def test_no_row_or_column_has_a_lone_suppressed_cell(rows: list[list[int]]) -> None:
+    counts = pd.DataFrame(rows, columns=["a", "b", "c"])
+    _, mask = suppress_counts(counts)
+    m = mask.to_numpy()
+    values = counts.to_numpy()
+    assert not (m & (values == 0)).any()
+    assert ((values > 0) & (values < 5) <= m).all()
+    for line, vals in [(m[i], values[i]) for i in range(m.shape[0])] + [
+            (m[:, j], values[:, j]) for j in range(m.shape[1])]:
+        # a lone suppressed cell is allowed only when nothing else non-zero could hide it
+        if line.sum() == 1:
+            assert ((vals > 0) & ~line).sum() == 0
+
+
+def test_shares_with_small_base_are_blanked() -> None:
+    shares = pd.Series([0.5, 0.25, 0.1])
+    out = suppress_by_base(shares, np.array([4, 5, 0]))
+    assert np.isnan(out.iloc[0]) and out.iloc[1] == 0.25 and out.iloc[2] == 0.1
