@@ -198,7 +198,7 @@ def _capital_matrix(items: pd.DataFrame, sch: Scheme) -> tuple[np.ndarray, np.nd
         num = np.where(ok, S, 0.0) @ w
         with np.errstate(invalid="ignore", divide="ignore"):
             sc = 100.0 * num / wsum
-        scores[:, j] = np.where(k >= need, sc, np.nan)
+        scores[:, j] = np.where(k >= need, np.clip(sc, 0.0, 100.0), np.nan)
         present[:, j] = k
     return scores, present
 

@@ -329,7 +329,8 @@ def _check_bands(bands: Any, where: str, problems: list[str]) -> tuple[tuple[int
                             f"({l1} ends at {h1:g}, {l2} starts at {lo2:g})")
         elif lo2 > h1:
             problems.append(f"{where}: gap between levels {l1} and {l2} ({h1:g} to {lo2:g})")
-    return tuple(srt) if len(problems) == before else ()
+    del before
+    return tuple(srt)
 
 
 def _parse_rule(spec: Any, cap_id: str, pos: int, cb: pd.DataFrame,
