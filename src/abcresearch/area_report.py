@@ -13,8 +13,9 @@ own labels, in Thai or English. Tables go through disclosure control (:mod:`abcr
 no published cell describes fewer than 5 households, and no personal data is ever loaded (the
 store holds none).
 
-The section methods display their output (for papermill / JupyterLab) and also return the
-objects they displayed, so tests can check numbers without a kernel.
+The section methods display their output (for papermill / JupyterLab) and return None, so a
+notebook cell shows only the typeset output; the numbers behind each section are kept in
+``report.results[<section>]`` for tests and for researchers who want them.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class AreaReport:
     design_spec: DesignSpec = field(repr=False)
     store: Path | None = None
     outputs: list[Any] = field(default_factory=list, repr=False)
+    results: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -237,7 +239,7 @@ class AreaReport:
         return self.t("cover.grade", grade=self.t(f"grade.{row['grade']}"))
 
     # ------------------------------------------------------------------ sections
-    def cover(self) -> str:
+    def cover(self) -> None:
         """Display the cover block: names, round, counts, grade, synthetic banner, provenance."""
         be = self.survey_round
         a = self.area
@@ -246,12 +248,7 @@ class AreaReport:
             parent = self.t("cover.in", parent=self.area_name(get_area(a.parent)))
         n_vil = self.households["village_code"].nunique()
         n_hh = len(self.households)
-        fp = self.analysis.manifest.get("fingerprints", {})
-        fps = sorted(v for k, v in fp.items() if str(k).startswith(a.code[:6])
-                     or a.code.startswith(str(k)))
-        import hashlib
-
-        fingerprint = hashlib.sha256("".join(fps).encode()).hexdigest()[:12] if fps else "–"
+        fingerprint = self.fingerprint()
         scheme = f"{self.analysis.scheme.scheme_id} v{self.analysis.scheme.scheme_version}"
         lines = [
             f"# {a.name_th} · {a.name_en}",
@@ -276,7 +273,17 @@ class AreaReport:
                 show_typst(typ, md)
         except ImportError:  # pragma: no cover
             pass
-        return md
+        self.results["cover"] = md
+
+    def fingerprint(self) -> str:
+        """Short hash of the store partitions that hold this area's data."""
+        import hashlib
+        fp = self.analysis.manifest.get("fingerprints", {})
+        tambons = set(self.households["tambon_code"])
+        parts = sorted(f"{table}/{tambon}={digest}" for table, per in fp.items()
+                       if isinstance(per, dict)
+                       for tambon, digest in per.items() if tambon in tambons)
+        return hashlib.sha256("".join(parts).encode()).hexdigest()[:12] if parts else "–"
 
     def _cover_typst(self, lines: list[str]) -> str:
         a = self.area
@@ -300,7 +307,7 @@ class AreaReport:
             body.append("")
         return "\n".join(body)
 
-    def key_findings(self) -> list[str]:
+    def key_findings(self) -> None:
         """Display plain-language findings generated from the estimates."""
         self._heading("section.findings")
         out: list[str] = []
@@ -347,7 +354,7 @@ class AreaReport:
             names = ", ".join(self._child_name(c) for c in first["code"]) or self.t("find.none")
             out.append(self.t("find.priority", areas=names))
         self._text(f"*{self.t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in out))
-        return out
+        self.results["key_findings"] = out
 
     def profile_table(self) -> pd.DataFrame:
         """Capital means of the area with CIs, and the amphoe and province means."""
@@ -368,7 +375,7 @@ class AreaReport:
         out[cols] = suppress_by_base(out[cols], out["n"], self.threshold)
         return out
 
-    def capital_profile(self) -> pd.DataFrame:
+    def capital_profile(self) -> None:
         """Display the capital profile chart and table (area vs amphoe vs province)."""
         self._heading("section.profile")
         prof = self.profile_table()
@@ -382,7 +389,7 @@ class AreaReport:
         })
         self._table(shown, self.t("cap.profile.caption"), self.t("cap.profile.notes"),
                     decimals=1)
-        return prof
+        self.results["capital_profile"] = prof
 
     def _profile_chart(self, prof: pd.DataFrame) -> Any:
         import matplotlib.pyplot as plt
@@ -410,7 +417,7 @@ class AreaReport:
         fig.tight_layout()
         return fig
 
-    def levels_and_tracks(self) -> pd.DataFrame:
+    def levels_and_tracks(self) -> None:
         """Display households by overall level and track, by village (or tambon)."""
         self._heading("section.levels")
         self._text(self.t("intro.levels"))
@@ -452,7 +459,7 @@ class AreaReport:
         shown_tr, _ = suppress_counts(tr[[self.t("col.households")]], self.threshold)
         tr[self.t("col.households")] = shown_tr[self.t("col.households")]
         self._table(tr, self.t("tracks.caption"), self.t("suppressed.note"))
-        return counts
+        self.results["levels_and_tracks"] = counts
 
     def _levels_chart(self, counts: pd.DataFrame, names: list[str], mask: pd.DataFrame) -> Any:
         import matplotlib.pyplot as plt
@@ -473,8 +480,8 @@ class AreaReport:
             left += vals
         ax.set_yticks(y, names, fontsize=8)
         ax.set_xlim(0, 100)
-        ax.set_xlabel("%")
-        ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / n),
+        ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
+        ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0),
                   frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
@@ -491,7 +498,7 @@ class AreaReport:
         return alkire_foster(self.design, ind, k=sch.af_k, weights=weights, na_rm=True,
                              level=self.design_spec.level)
 
-    def deprivation(self) -> pd.DataFrame:
+    def deprivation(self) -> None:
         """Display H, A and M0 with CIs and each capital's contribution."""
         self._heading("section.deprivation")
         k = self.analysis.scheme.af_k
@@ -518,7 +525,7 @@ class AreaReport:
         })
         self._figure(self._contrib_chart(contrib))
         self._table(ct, self.t("af.contrib_caption"), decimals=1)
-        return table
+        self.results["deprivation"] = table
 
     def _contrib_chart(self, contrib: pd.Series) -> Any:
         import matplotlib.pyplot as plt
@@ -534,7 +541,7 @@ class AreaReport:
         fig.tight_layout()
         return fig
 
-    def villages(self) -> pd.DataFrame:
+    def villages(self) -> None:
         """Display the areas within (villages or tambons) with grade, reason and priority."""
         self._heading("section.villages")
         t = self.children
@@ -554,9 +561,9 @@ class AreaReport:
             self.t("col.reason"): t[f"reason_{self.lang}"].to_numpy(),
         })
         self._table(shown, self.t("villages.caption"), decimals=1)
-        return shown
+        self.results["villages"] = shown
 
-    def organisations(self) -> pd.DataFrame:
+    def organisations(self) -> None:
         """Display groups, funds, master plans and process steps from the village form."""
         self._heading("section.organisations")
         vil = data_mod.load(self.survey_round, area=self.area.code, store=self.store,
@@ -585,7 +592,7 @@ class AreaReport:
             agg.insert(0, self.t("col.tambon"), [self._child_name(c) for c in agg.index])
             shown = agg.reset_index(drop=True)
         self._table(shown, self.t("org.caption"), decimals=0)
-        return shown
+        self.results["organisations"] = shown
 
     @cached_property
     def poverty(self) -> dict[str, Any] | None:
@@ -606,7 +613,7 @@ class AreaReport:
                 "ci_high": r["ci_high"], "line": line.value, "verified": line.verified,
                 "warned": bool(caught)}
 
-    def income(self) -> pd.DataFrame:
+    def income(self) -> None:
         """Display the income distribution, Gini and the income poverty headcount."""
         self._heading("section.income")
         from .stats.inequality import gini, lorenz
@@ -638,7 +645,7 @@ class AreaReport:
             table.iloc[:, 1:] = SUPPRESSED
         self._figure(self._income_chart(lorenz(d, "income_pc", p=np.linspace(0, 1, 21))))
         self._table(table, self.t("income.caption"), " ".join(notes), decimals=2)
-        return table
+        self.results["income"] = table
 
     def _income_chart(self, lor: pd.DataFrame) -> Any:
         import matplotlib.pyplot as plt
@@ -667,7 +674,7 @@ class AreaReport:
         fig.tight_layout()
         return fig
 
-    def data_quality(self) -> pd.DataFrame:
+    def data_quality(self) -> None:
         """Display counts, completeness and rejected rows."""
         self._heading("section.quality")
         hh = self.households
@@ -692,16 +699,16 @@ class AreaReport:
             self.t("col.missing"): [100 * hh[c].isna().mean() for c in self.capitals],
         })
         self._table(miss, self.t("quality.missing_caption"), decimals=1)
-        return counts
+        self.results["data_quality"] = counts
 
-    def methods_note(self) -> str:
+    def methods_note(self) -> None:
         """Display the short methods note."""
         self._heading("section.methods")
         sch = self.analysis.scheme
         text = self.t("methods.text", be=self.survey_round,
                       scheme=f"{sch.scheme_id} v{sch.scheme_version}")
         self._text(text)
-        return text
+        self.results["methods_note"] = text
 
     def summary(self) -> dict[str, Any]:
         """Key figures for the batch index page."""

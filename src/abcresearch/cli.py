@@ -106,6 +106,31 @@ def _run_batch(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--area", required=True,
+                   help="village (8 digits), tambon (6), amphoe (4) or province (2) code")
+    p.add_argument("--round", dest="survey_round", type=int, required=True,
+                   help="survey round as a Buddhist-era year, e.g. 2549")
+    p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
+    p.add_argument("--lang", choices=["th", "en"], default="th", help="report language")
+    p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
+
+
+@command("report", _report_args)
+def _run_report(args: argparse.Namespace) -> int:
+    """Make one area's PDF report and its executed notebook."""
+    from .runner import run_report
+
+    outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
+                         out=args.out)
+    if outcome.status == "failed":
+        print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
+              f"(details: {outcome.paths.error})", file=sys.stderr)
+        return 1
+    print(f"{outcome.paths.pdf}\n{outcome.paths.ipynb}\n({outcome.seconds:.1f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
