@@ -289,7 +289,7 @@ def read_file(path: Path) -> list[Sheet]:
                          "CSV UTF-8")
     if path.suffix.lower() == ".xlsx":
         raise InputError(f"{path.name} has the .xlsx extension but is not an XLSX workbook")
-    if not data.strip():
+    if not data[:1 << 16].strip():
         raise InputError(f"{path.name} is empty")
     return [read_csv(path, data)]
 
@@ -479,40 +479,18 @@ def _area_columns(df: pd.DataFrame, codes: pd.Series) -> None:
     df["province_code"] = codes.str.slice(0, 2).to_numpy()
 
 
-def _dummies(df: pd.DataFrame, table: str) -> None:
-    """Add ``<question>__<choice>`` boolean columns for every select_multiple question."""
-    from .instrument import choices as _choices
-
-    form = "village" if table == "villages" else "household"
-    cb = codebook(table)
-    new = {}
-    for q in cb[cb["type"] == "select_multiple"].itertuples(index=False):
-        if q.name not in df.columns:
-            continue
-        codes, uniques = pd.factorize(df[q.name], use_na_sentinel=True)
-        sets = [set(str(u).split()) for u in uniques]
-        for c in _choices(q.list_name, form)["name"]:
-            hit = np.array([c in s for s in sets] + [False], dtype=bool)[codes]
-            col = pd.array(hit, dtype="boolean")
-            col[codes < 0] = pd.NA
-            new[f"{q.name}__{c}"] = col
-    if new:
-        for k, v in new.items():
-            df[k] = v
-
-
 def build_tables(report: ValidationReport, survey_round: int, key: bytes) -> dict[str, pd.DataFrame]:
     """Turn validated typed rows into store tables: pseudonymised, with area codes and round."""
     out: dict[str, pd.DataFrame] = {}
     drop_meta = ["_index", "_parent_index"]
     hh = report.valid.get("households")
     if hh is not None:
-        df = hh.copy()
+        df = hh.copy(deep=False)
         df["hh_key"] = pseudonymise(df["head_pid"], key) if "head_pid" in df else pd.NA
         _area_columns(df, df["village_code"])
         out["households"] = df
     if "members" in report.valid:
-        df = report.valid["members"].copy()
+        df = report.valid["members"].copy(deep=False)
         df["member_key"] = pseudonymise(df["m_pid"], key) if "m_pid" in df else pd.NA
         order = df.sort_values(["source_file", "source_row"], kind="stable")
         df["member_index"] = (order.groupby("submission_uuid", sort=False).cumcount() + 1
@@ -523,7 +501,7 @@ def build_tables(report: ValidationReport, survey_round: int, key: bytes) -> dic
         _area_columns(df, codes)
         out["members"] = df
     if "villages" in report.valid:
-        df = report.valid["villages"].copy()
+        df = report.valid["villages"].copy(deep=False)
         _area_columns(df, df["village_code"])
         out["villages"] = df
     for table, df in out.items():
@@ -531,7 +509,6 @@ def build_tables(report: ValidationReport, survey_round: int, key: bytes) -> dic
         personal = [n for n in cb.loc[cb["personal"].isin(["name", "national_id", "phone"]),
                                       "name"] if n in df.columns]
         df = df.drop(columns=personal + [c for c in drop_meta if c in df.columns])
-        _dummies(df, table)
         df["round"] = np.int64(survey_round)
         df["source_row"] = df["source_row"].astype("int64")
         out[table] = df.reset_index(drop=True)
@@ -543,7 +520,7 @@ def add_weights(households: pd.DataFrame, villages: pd.DataFrame | None) -> pd.D
 
     Households of a village without a village form get NA (rule ``village_missing``).
     """
-    households = households.copy()
+    households = households.copy(deep=False)
     n = households.groupby("village_code")["village_code"].transform("size")
     if villages is not None and len(villages):
         total = villages.drop_duplicates("village_code", keep="last").set_index(
@@ -623,7 +600,8 @@ def ingest(directory: Path | str, survey_round: int, store: Path | str | None = 
     sheets: list[Sheet] = []
     sources: list[dict] = []
     for path in find_files(directory):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
         for sh in read_file(path):
             sh.table = classify(sh)
             sheets.append(sh)

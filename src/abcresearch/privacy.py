@@ -112,12 +112,14 @@ def normalise_pid(values: pd.Series) -> pd.Series:
     Missing values stay missing; anything else is returned as cleaned text (it may still be
     invalid).
     """
+    from .validate import matches
+
     s = values.astype("str")
-    thai = s.str.contains("[๐-๙]", regex=True).fillna(False).to_numpy(dtype=bool)
+    thai = matches(s, "[๐-๙]")
     if thai.any():
         s = s.copy()
         s[thai] = s[thai].str.translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
-    sep = s.str.contains(r"[\s\-]", regex=True).fillna(False).to_numpy(dtype=bool)
+    sep = matches(s, r"[\s\-]")
     if sep.any():
         s = s.copy()
         s[sep] = s[sep].str.replace(r"[\s\-]", "", regex=True)
@@ -172,9 +174,10 @@ def pseudonymise(values: pd.Series, key: bytes | None = None, namespace: str = "
     key = load_key() if key is None else key
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     prefix = f"{namespace}:".encode()
+    digest = hmac.digest
     digests = np.array(
-        [hmac.digest(key, prefix + str(u).encode("utf-8"), "sha256").hex()[:PSEUDONYM_HEX]
-         for u in uniques] + [None], dtype=object)
+        [digest(key, prefix + u.encode("utf-8"), "sha256").hex()[:PSEUDONYM_HEX]
+         for u in np.asarray(uniques, dtype=object).astype(str).tolist()] + [None], dtype=object)
     out = digests[codes]  # code -1 picks the trailing None
     return pd.Series(out, index=values.index, dtype="str")
 

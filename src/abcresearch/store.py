@@ -116,11 +116,12 @@ def _write_partitions(df: pd.DataFrame, table: str, base: Path) -> dict[str, str
     if df.empty:
         return {}
     keys = [k for k in SORT_KEYS[table] if k in df.columns]
-    df = df.sort_values(["tambon_code", *keys], kind="stable").reset_index(drop=True)
-    tab = pa.Table.from_pandas(df, preserve_index=False)
-    tambon = df["tambon_code"].to_numpy(dtype=object)
+    sort_cols = ["tambon_code", *keys]
+    order = np.lexsort([pd.factorize(df[c], sort=True)[0] for c in reversed(sort_cols)])
+    tab = pa.Table.from_pandas(df, preserve_index=False).take(order)
+    tambon = np.asarray(tab.column("tambon_code").to_numpy(zero_copy_only=False), dtype=object)
     starts = np.flatnonzero(np.r_[True, tambon[1:] != tambon[:-1]])
-    ends = np.r_[starts[1:], len(df)]
+    ends = np.r_[starts[1:], len(tambon)]
     prints: dict[str, str] = {}
     for s, e in zip(starts, ends, strict=True):
         code = str(tambon[s])

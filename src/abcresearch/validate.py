@@ -113,10 +113,20 @@ class _Issues:
 # stage 1: typed parse
 
 
+def matches(s: pd.Series, pattern: str) -> np.ndarray:
+    """Return a bool array: where the text matches the regex ``pattern`` (RE2, vectorised)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.astype("str").array)
+    hit = pc.match_substring_regex(arr, pattern)
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def ascii_digits(s: pd.Series) -> pd.Series:
     """Translate Thai digits (๐-๙) to ASCII; only the cells that contain one are touched."""
     s = s.astype("str")
-    has = s.str.contains("[๐-๙]", regex=True).fillna(False).to_numpy(dtype=bool)
+    has = matches(s, "[๐-๙]")
     if has.any():
         s = s.copy()
         s[has] = s[has].str.translate(THAI_DIGITS)
@@ -124,8 +134,12 @@ def ascii_digits(s: pd.Series) -> pd.Series:
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
-    s = ascii_digits(s).str.strip()
-    return s.where(s != "", None)
+    """Thai digits to ASCII, surrounding white space removed, blank -> NA (copies only if needed)."""
+    s = ascii_digits(s)
+    if matches(s, r"^\s|\s$").any():
+        s = s.str.strip()
+        s = s.where(s != "", None)
+    return s
 
 
 def _by_uniques(s: pd.Series, parse) -> tuple[pd.Series, np.ndarray]:
@@ -257,7 +271,10 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
         elif q.personal == "phone":
             out[name] = _normalise_phone(raw)
         elif q.type == "select_multiple":
-            out[name] = _clean_text(raw).str.split().str.join(" ")
+            vals, _ = _by_uniques(_clean_text(raw), lambda u: (
+                np.array([" ".join(str(v).split()) for v in u], dtype=object),
+                np.zeros(len(u), dtype=bool)))
+            out[name] = pd.Series(vals, index=frame.index, dtype="str")
         else:
             out[name] = _clean_text(raw)
     typed = frame.copy()
@@ -493,7 +510,8 @@ def validate(frames: dict[str, pd.DataFrame], known_villages: set[str] | frozens
         parts["households"] = pd.concat([parts["households"], iss.result()], ignore_index=True)
 
     issues = _finish(parts, typed_all, frames, directory)
-    valid = {t: typed_all[t].drop(index=rejected[t]) for t in typed_all}
+    valid = {t: typed_all[t].drop(index=rejected[t]) if len(rejected[t]) else typed_all[t]
+             for t in typed_all}
     return ValidationReport(valid=valid, issues=issues, rejected=rejected, typed=typed_all)
 
 

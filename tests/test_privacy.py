@@ -1,0 +1,89 @@
+"""Keyed pseudonyms, the key's source, and the personal-data scanner; nothing personal is stored."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from fixtures.kobo import make_export, valid_pid
+from stdnum.th import pin
+
+from abcresearch import privacy
+from abcresearch.ingest import ingest
+
+
+def test_pseudonyms_are_keyed_stable_and_missing_stays_missing():
+    s = pd.Series(["1112034563562", None, "1112034563562"], dtype="str")
+    a = privacy.pseudonymise(s, b"k1")
+    assert a[0] == a[2] and pd.isna(a[1]) and len(a[0]) == 32
+    assert privacy.pseudonymise(s, b"k2")[0] != a[0]
+    assert "1112034563562" not in a[0]
+
+
+def test_key_from_env_hex_or_text(monkeypatch):
+    monkeypatch.setenv("ABCRESEARCH_KEY", "00" * 32)
+    assert privacy.load_key() == bytes(32)
+    monkeypatch.setenv("ABCRESEARCH_KEY", "a passphrase")
+    assert privacy.load_key() == b"a passphrase"
+
+
+def test_key_file_is_created_private(monkeypatch, tmp_path):
+    monkeypatch.delenv("ABCRESEARCH_KEY")
+    path = tmp_path / "cfg" / "pseudonym.key"
+    monkeypatch.setenv("ABCRESEARCH_KEY_FILE", str(path))
+    key = privacy.load_key()
+    assert len(key) == 32 and path.exists()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert privacy.load_key() == key
+
+
+def test_vectorised_checksum_agrees_with_stdnum():
+    vals = [valid_pid(i) for i in range(200)] + ["1112034563562", "1112034563563", "12345",
+                                                 "abcdefghijklm", None]
+    ours = privacy.pid_is_valid(pd.Series(vals, dtype="str"))
+    assert list(ours) == [bool(v) and pin.is_valid(v) for v in vals]
+
+
+def test_scanner_finds_ids_phones_and_names():
+    text = "id 1-1120-34563-56-2, tel 081-234-5678, สมชาย ใจดี; hash a0812345678b"
+    found = privacy.find_personal_data(text, names=["สมชาย ใจดี"])
+    assert sorted(f.split(" …")[0] for f in found) == ["name", "national ID", "phone number"]
+    with pytest.raises(AssertionError, match="personal data found"):
+        privacy.assert_no_personal_data(text)
+    privacy.assert_no_personal_data("1112034563563 is not valid; 0x0812345678 neither")
+    assert "1112034563562" not in str(found)
+
+
+def test_suppress_small_cells():
+    out = privacy.suppress_small_cells(pd.Series([0, 1, 4, 5, 20]))
+    assert out.isna().tolist() == [False, True, True, False, False]
+
+
+def test_store_holds_no_personal_data_and_not_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("ABCRESEARCH_KEY", "the-secret-key-text")
+    exp = make_export(tmp_path / "export")
+    res = ingest(tmp_path / "export", survey_round=2567, store=tmp_path / "store")
+    names = list(exp.households["hh/head_name"]) + list(exp.members["member/m_name"])
+    ids = set(exp.households["hh/head_pid"]) | set(exp.members["member/m_pid"])
+    phones = set(exp.households["hh/phone"])
+    files = [p for p in (tmp_path / "store").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in files)
+    for p in files:
+        raw = p.read_bytes()
+        assert b"the-secret-key-text" not in raw
+        if p.suffix == ".parquet":
+            df = pq.read_table(p).to_pandas()
+            privacy.assert_no_personal_data(df, names=names)
+            text = df.astype(str).to_csv()
+        else:
+            text = raw.decode("utf-8-sig")
+            privacy.assert_no_personal_data(text, names=names)
+        assert not any(i in text for i in ids)
+        assert not any(ph in text for ph in phones)
+    hh = pq.read_table(next(p for p in files if "households" in str(p))).to_pandas()
+    assert {"head_name", "head_pid", "phone"}.isdisjoint(hh.columns)
+    assert hh["hh_key"].str.fullmatch("[0-9a-f]{32}").all()
+    assert "ABCRESEARCH_KEY" not in res.summary()
