@@ -214,7 +214,7 @@ def independent_change(before: AlkireFosterResult, after: AlkireFosterResult,
     parts = []
     for name in ("H", "A", "M0"):
         a, b = getattr(before, name), getattr(after, name)
-        j = a.join(b, lsuffix="_1", rsuffix="_2", how="inner")
+        j = a.add_suffix("_1").join(b.add_suffix("_2"), how="inner")
         est = j["estimate_2"] - j["estimate_1"]
         se = np.sqrt(j["se_1"] ** 2 + j["se_2"] ** 2)
         df = np.minimum(j["df_1"], j["df_2"])
