@@ -104,9 +104,12 @@ def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
     except ImportError as exc:
         raise StoreError("the store manifest lists no villages and abcresearch.data is "
                          "not available to read them") from exc
-    frame = _data.load("households", int(survey_round), store=store,
-                       columns=["village_code"], tambons=tambons)
-    return sorted({str(v) for v in frame["village_code"].dropna().unique()})
+    codes: set[str] = set()
+    for tambon in tambons:
+        frame = _data.load(int(survey_round), area=tambon, store=store, table="households",
+                           columns=["village_code"])
+        codes.update(str(v) for v in frame["village_code"].dropna().unique())
+    return sorted(codes)
 
 
 def available_areas(survey_round: int, level: str, within: str | None = None,

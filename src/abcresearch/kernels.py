@@ -168,6 +168,12 @@ def _kernel_snapshot() -> None:
             pass
     _SNAPSHOT.clear()
     _SNAPSHOT.update(snap)
+    import gc
+
+    # the pre-imported libraries are permanent: keep them out of every later collection, so the
+    # resets' full collections only walk what notebooks allocated (0.2 s -> a few ms)
+    gc.collect()
+    gc.freeze()
 
 
 def _clear_library_caches() -> None:

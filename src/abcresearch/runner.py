@@ -243,11 +243,23 @@ def read_manifest(survey_round: int, store: str | os.PathLike[str]) -> dict[str,
 
 
 def fingerprints(manifest: Mapping[str, Any]) -> dict[str, str]:
-    """Return the per-tambon data fingerprints of a manifest (``{tambon_code: hash}``)."""
+    """Return the per-tambon data fingerprints of a manifest (``{tambon_code: hash}``).
+
+    Accepts ``fingerprints`` as ``{tambon: hash}`` or, as :mod:`abcresearch.store` writes it,
+    ``{table: {tambon: hash}}`` (then the tables' hashes of a tambon are hashed together).
+    """
     value = manifest.get("fingerprints") or manifest.get("tambon_fingerprints") or {}
-    if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
-    return {}
+    if not isinstance(value, Mapping):
+        return {}
+    if value and all(isinstance(v, Mapping) for v in value.values()):
+        # {table: {tambon: hash}} (abcresearch.store): one hash per tambon over its tables
+        per: dict[str, dict[str, str]] = {}
+        for table, prints in sorted(value.items()):
+            for tambon, digest in prints.items():
+                per.setdefault(str(tambon), {})[str(table)] = str(digest)
+        return {t: hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+                for t, d in per.items()}
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def area_fingerprint(area_code: str, manifest: Mapping[str, Any]) -> str:

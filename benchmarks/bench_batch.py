@@ -1,0 +1,158 @@
+"""Benchmark: stock papermill + nbconvert loop versus ``abcresearch batch`` (warm workers).
+
+Usage::
+
+    python benchmarks/bench_batch.py --store data/store --round 2568 --amphoe 8001 \
+        [--notebook notebooks/area_report.ipynb] [--stock-areas 3] [--workers 2]
+
+1. Stock loop, for the first ``--stock-areas`` tambons: ``papermill`` with a fresh kernel, then
+   ``jupyter nbconvert --to html`` (each its own process, as a user would script it).
+2. ``abcresearch batch --level tambon --within <amphoe> --force`` for all tambons of the amphoe,
+   in a subprocess, sampling the resident memory of each worker process plus its kernel.
+
+Prints the per-report time of both, their ratio, the peak memory per worker and the extrapolated
+time of 170 tambon and 1,551 village reports. Without ``--store`` it builds a fake store and uses
+the test notebook ``tests/notebooks/tiny_area.ipynb`` (plumbing only, not representative).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def _fake_store(root: Path, survey_round: int, amphoe: str) -> Path:
+    from abcresearch.areas import tambons
+
+    codes = tambons(amphoe)["code"].tolist()
+    folder = root / "store" / f"round={survey_round}"
+    (folder / "areas").mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps(
+        {"fingerprints": {c: f"fp-{c}" for c in codes}, "synthetic": True}))
+    for i, c in enumerate(codes):
+        (folder / "areas" / f"{c}.json").write_text(json.dumps(
+            {"households": 150, "grade": "ABC"[i % 3], "values": [10, 20 + i, 30]}))
+    return root / "store"
+
+
+def _stock(notebook: Path, codes: list[str], survey_round: int, store: Path, work: Path
+           ) -> list[float]:
+    times = []
+    for code in codes:
+        out = work / f"stock-{code}.ipynb"
+        start = time.perf_counter()
+        subprocess.run([str(BIN / "papermill"), str(notebook), str(out), "-p", "area_code", code,
+                        "-p", "survey_round", str(survey_round), "-p", "store", str(store),
+                        "--cwd", str(notebook.parent), "--no-progress-bar"],
+                       check=True, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                        str(out)], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+        print(f"  stock {code}: {times[-1]:.2f} s", flush=True)
+    return times
+
+
+def _peak_worker_rss(pid: int, stop: threading.Event, peaks: dict[int, int]) -> None:
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    while not stop.is_set():
+        try:
+            for child in parent.children():  # worker processes (and the resource tracker)
+                total = 0
+                for p in [child, *child.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+                peaks[child.pid] = max(peaks.get(child.pid, 0), total)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--store", type=Path, help="analysis store (default: a fake one)")
+    ap.add_argument("--round", dest="survey_round", type=int, default=2568)
+    ap.add_argument("--amphoe", default="8001")
+    ap.add_argument("--notebook", type=Path, help="report notebook")
+    ap.add_argument("--stock-areas", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    from abcresearch.batch import available_areas
+
+    work = Path(tempfile.mkdtemp(prefix="abc-bench-"))
+    try:
+        if args.store is None:
+            store = _fake_store(work, args.survey_round, args.amphoe)
+            notebook = args.notebook or ROOT / "tests" / "notebooks" / "tiny_area.ipynb"
+            print("no --store: fake store and the test notebook (plumbing check only)")
+        else:
+            store = args.store.resolve()
+            notebook = (args.notebook or ROOT / "notebooks" / "area_report.ipynb").resolve()
+        codes = available_areas(args.survey_round, "tambon", args.amphoe, store)
+        print(f"notebook {notebook}\nstore {store}\n{len(codes)} tambons in {args.amphoe}")
+
+        print("stock loop (papermill fresh kernel + nbconvert --to html):")
+        stock = _stock(notebook, codes[: args.stock_areas], args.survey_round, store, work)
+        stock_per = statistics.median(stock)
+
+        print(f"abcresearch batch ({args.workers} workers, warm kernels):")
+        out = work / "reports"
+        cmd = [str(BIN / "abcresearch"), "batch", "--round", str(args.survey_round), "--level",
+               "tambon", "--within", args.amphoe, "--store", str(store), "--out", str(out),
+               "--workers", str(args.workers), "--force"]
+        if args.notebook or args.store is None:
+            # the CLI uses notebooks/area_report.ipynb; point the batch at another notebook
+            cmd = [sys.executable, "-c",
+                   "import sys, abcresearch.batch as b, abcresearch.cli as c;"
+                   f"b.default_notebook = lambda level, _d=b.default_notebook: "
+                   f"__import__('pathlib').Path({str(notebook)!r}) if level != 'province' "
+                   "else _d(level);"
+                   "sys.exit(c.main(sys.argv[1:]))", *cmd[1:]]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stop, peaks = threading.Event(), {}
+        sampler = threading.Thread(target=_peak_worker_rss, args=(proc.pid, stop, peaks))
+        sampler.start()
+        stdout, _ = proc.communicate()
+        wall = time.perf_counter() - start
+        stop.set()
+        sampler.join()
+        print("  " + stdout.strip().replace("\n", "\n  "))
+        batch_per = wall / max(1, len(codes))
+        top = sorted(peaks.values(), reverse=True)[: args.workers]
+        print("\nresults")
+        print(f"  stock loop per report        {stock_per:6.2f} s  (median of {len(stock)})")
+        print(f"  batch per report (wall/n)    {batch_per:6.2f} s  ({len(codes)} reports in "
+              f"{wall:.1f} s, start-up included)")
+        print(f"  speed-up                     {stock_per / batch_per:6.1f} x  (target >= 5)")
+        print(f"  peak memory per worker       {max(top, default=0) / 1e9:6.2f} GB "
+              f"(worker + its kernel; target < 1.5)")
+        print(f"  170 tambon reports, est.     {170 * batch_per / 60:6.1f} min (target < 3)")
+        print(f"  1,551 village reports, est.  {1551 * batch_per / 60:6.1f} min (target < 20; "
+              "same per-report cost assumed)")
+        return proc.returncode
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
