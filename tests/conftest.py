@@ -19,3 +19,34 @@ def _global_random_state_untouched():
     yield
     after = np.random.get_state()[1]
     assert np.array_equal(before, after), "test changed numpy's global random state"
+
+
+@pytest.fixture(scope="session")
+def sample_export(tmp_path_factory: pytest.TempPathFactory):
+    """A small synthetic export: amphoe Khanom (8015), 30 households per village, round 2549."""
+    from abcresearch.synth import synthesize
+
+    out = tmp_path_factory.mktemp("export") / "2549"
+    synthesize(province="80", survey_round=2549, seed=7, out=out, amphoe=["8015"],
+               households_per_village=30)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_store(sample_export, tmp_path_factory: pytest.TempPathFactory):
+    """The sample export ingested into a fresh store (pseudonymised with the test key)."""
+    import os
+
+    from abcresearch.ingest import ingest
+
+    store = tmp_path_factory.mktemp("store")
+    old = os.environ.get("ABCRESEARCH_KEY")
+    os.environ["ABCRESEARCH_KEY"] = "test-key-not-secret"
+    try:
+        ingest(sample_export, survey_round=2549, store=store)
+    finally:
+        if old is None:
+            os.environ.pop("ABCRESEARCH_KEY", None)
+        else:
+            os.environ["ABCRESEARCH_KEY"] = old
+    return store

@@ -36,6 +36,7 @@ from .areas import Area, get_area
 from .disclosure import SUPPRESSED, suppress_by_base, suppress_counts
 from .errors import AbcResearchWarning, StoreError
 from .labels import label
+from .report.sections import SectionsMixin, in_ipython
 from .report.typst_render import escape_markup
 
 #: Child level of each area level (what the "villages" section lists).
@@ -43,17 +44,6 @@ _CHILD = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "village
           "village": "village_code"}
 _CODE_COL = {"province": "province_code", "amphoe": "amphoe_code", "tambon": "tambon_code",
              "village": "village_code"}
-
-
-def _display(obj: Any) -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython always comes with ipykernel
-        return
-    if get_ipython() is not None:
-        from IPython.display import display
-
-        display(obj)
 
 
 def _fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 1.0) -> str:
@@ -64,7 +54,7 @@ def _fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float =
 
 
 @dataclass
-class AreaReport:
+class AreaReport(SectionsMixin):
     """One area's report content for one round.
 
     Build it with :meth:`load`. Attributes are the inputs; the analysis is cached per round.
@@ -117,10 +107,6 @@ class AreaReport:
         return report
 
     # ------------------------------------------------------------------ helpers
-    def t(self, key: str, **fields: Any) -> str:
-        """Return a label in the report's language."""
-        return label(key, self.lang, **fields)
-
     @property
     def level(self) -> str:
         """Area level: province, amphoe, tambon or village."""
@@ -159,51 +145,6 @@ class AreaReport:
             return self.area_name(get_area(code))
         except Exception:  # an unknown code is shown as is
             return code
-
-    def _show(self, obj: Any) -> Any:
-        self.outputs.append(obj)
-        _display(obj)
-        return obj
-
-    def _heading(self, key: str) -> None:
-        from IPython.display import Markdown
-
-        self._show(Markdown(f"## {self.t(key)}"))
-
-    def _text(self, text: str) -> None:
-        from IPython.display import Markdown
-
-        self._show(Markdown(text))
-
-    def _table(self, df: pd.DataFrame, caption: str, notes: str | None = None,
-               **kw: Any) -> pd.DataFrame:
-        from .report.display import show_table, table_spec
-
-        self.outputs.append(table_spec(df, caption, notes, **kw))
-        try:
-            from IPython import get_ipython
-
-            if get_ipython() is not None:
-                show_table(df, caption=caption, notes=notes, **kw)
-        except ImportError:  # pragma: no cover
-            pass
-        return df
-
-    def _figure(self, fig: Any) -> None:
-        from .report.display import figure, figure_svg
-
-        self.outputs.append(figure_svg(fig))
-        try:
-            from IPython import get_ipython
-
-            if get_ipython() is not None:
-                figure(fig)
-                return
-        except ImportError:  # pragma: no cover
-            pass
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
 
     # ------------------------------------------------------------------ grade lookups
     @cached_property
@@ -262,17 +203,7 @@ class AreaReport:
         lines.append(self.t("cover.provenance", fingerprint=fingerprint, scheme=scheme,
                             version=__version__))
         md = "\n\n".join(lines)
-        typ = self._cover_typst(lines)
-        from .report.display import show_typst
-
-        self.outputs.append(md)
-        try:
-            from IPython import get_ipython
-
-            if get_ipython() is not None:
-                show_typst(typ, md)
-        except ImportError:  # pragma: no cover
-            pass
+        self._typst(self._cover_typst(lines), md)
         self.results["cover"] = md
 
     def fingerprint(self) -> str:
@@ -727,16 +658,11 @@ class AreaReport:
             "synthetic": self.analysis.synthetic,
         }
 
-    def write_summary(self) -> dict[str, Any]:
+    def write_summary(self) -> None:
         """Publish :meth:`summary` for the batch index (no visible output)."""
         s = self.summary()
-        try:
-            from IPython import get_ipython
+        if in_ipython():
+            from .runner import write_summary
 
-            if get_ipython() is not None:
-                from .runner import write_summary
-
-                write_summary(s)
-        except ImportError:  # pragma: no cover
-            pass
-        return s
+            write_summary(s)
+        self.results["summary"] = s

@@ -1,0 +1,131 @@
+"""Per-area report content: numbers, words, suppression and privacy (no kernel needed)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abcresearch.area_report import AreaReport
+from abcresearch.disclosure import SUPPRESSED
+from abcresearch.errors import AreaError, StoreError
+from abcresearch.privacy import find_personal_data
+
+SECTIONS = ["cover", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
+            "villages", "organisations", "income", "data_quality", "methods_note",
+            "write_summary"]
+
+
+def _personal(export) -> list[str]:
+    hh = pd.read_csv(export / "household.csv", sep=";", dtype=str)
+    mem = pd.read_csv(export / "member.csv", sep=";", dtype=str)
+    names = list(hh["hh/head_name"].dropna()) + list(mem["member/m_name"].dropna())
+    return names
+
+
+@pytest.fixture(scope="module")
+def tambon_report(sample_store):
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    for section in SECTIONS:
+        getattr(report, section)()
+    return report
+
+
+def _text(outputs: list) -> str:
+    parts = []
+    for o in outputs:
+        if isinstance(o, dict):
+            parts.append(json.dumps(o, ensure_ascii=False, default=str))
+        elif hasattr(o, "data"):
+            parts.append(str(o.data))
+        elif isinstance(o, str) and o.lstrip().startswith(("<?xml", "<svg")):
+            continue  # figures: glyph outlines as SVG paths, no text to scan
+        else:
+            parts.append(str(o))
+    return "\n".join(parts)
+
+
+def test_every_section_runs_and_keeps_its_numbers(tambon_report: AreaReport) -> None:
+    r = tambon_report.results
+    assert set(SECTIONS) - {"write_summary"} <= set(r) | {"write_summary"}
+    prof = r["capital_profile"]
+    assert list(prof.index) == list(tambon_report.capitals)
+    assert ((prof["ci_low"] <= prof["estimate"]) & (prof["estimate"] <= prof["ci_high"])).all()
+    assert r["summary"]["area_code"] == "801501"
+    assert r["summary"]["grade"] in {"A", "B", "C"}
+    assert 0 <= r["summary"]["m0"] <= 1
+
+
+def test_area_mean_matches_a_direct_weighted_mean(tambon_report: AreaReport) -> None:
+    hh = tambon_report.households
+    for cap in tambon_report.capitals:
+        ok = hh[cap].notna()
+        direct = np.average(hh.loc[ok, cap], weights=hh.loc[ok, "weight"])
+        assert tambon_report.results["capital_profile"].loc[cap, "estimate"] == \
+            pytest.approx(direct, rel=1e-12)
+
+
+def test_thai_words_and_grade_are_shown(tambon_report: AreaReport) -> None:
+    text = _text(tambon_report.outputs)
+    assert "ขนอม" in text and "Khanom" in text
+    assert "ทุนมนุษย์" in text and "ทุนภูมิปัญญา" in text
+    assert "ข้อมูลสังเคราะห์" in text
+    grade = tambon_report.results["summary"]["grade"]
+    assert f"{grade} " in text
+
+
+def test_no_personal_data_in_any_output(tambon_report: AreaReport, sample_export) -> None:
+    text = _text(tambon_report.outputs)
+    assert find_personal_data(text, names=_personal(sample_export)) == []
+
+
+def test_small_counts_never_published(tambon_report: AreaReport) -> None:
+    for out in tambon_report.outputs:
+        if isinstance(out, dict) and "rows" in out and "ครัวเรือน" in (out.get("caption") or ""):
+            for row in out["rows"]:
+                for cell in row[1:]:
+                    if isinstance(cell, str) and re.fullmatch(r"[1-4]", cell):
+                        pytest.fail(f"count {cell} published in {out['caption']}")
+
+
+def test_level_table_suppresses_and_marks(sample_store) -> None:
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    report.levels_and_tracks()
+    counts = report.results["levels_and_tracks"]
+    small = ((counts > 0) & (counts < 5)).to_numpy().any()
+    specs = [o for o in report.outputs if isinstance(o, dict) and "rows" in o]
+    shown = json.dumps(specs[0], ensure_ascii=False)
+    assert (SUPPRESSED in shown) == small
+
+
+def test_english_report(sample_store) -> None:
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="en")
+    report.cover()
+    report.key_findings()
+    text = _text(report.outputs)
+    assert "SYNTHETIC DATA" in text
+    assert "Khanom" in text
+    findings = "\n".join(report.results["key_findings"])
+    assert "strongest capital is" in findings
+    assert not re.search("[\u0e00-\u0e7f]", findings), findings
+
+
+def test_village_and_amphoe_reports(sample_store) -> None:
+    vil = AreaReport.load("80150101", 2549, store=sample_store)
+    vil.villages()
+    assert len(vil.results["villages"]) == 1
+    amp = AreaReport.load("8015", 2549, store=sample_store)
+    amp.villages()
+    assert set(amp.results["villages"].iloc[:, 1]) == {"ตำบลขนอม", "ตำบลควนทอง", "ตำบลท้องเนียน"}
+
+
+def test_bad_parameters_are_one_sentence(sample_store) -> None:
+    with pytest.raises(AreaError, match="809901"):
+        AreaReport.load("809901", 2549, store=sample_store)
+    with pytest.raises(StoreError, match="2551"):
+        AreaReport.load("801501", 2551, store=sample_store)
+    with pytest.raises(StoreError, match="no households"):
+        AreaReport.load("800101", 2549, store=sample_store)
