@@ -1,4 +1,4 @@
-"""Reading exports: encodings, delimiters, XLSX, unreadable files, CLI, atomic and idempotent store."""
+"""Reading exports: encodings, delimiters, XLSX, bad files, CLI, atomic and idempotent store."""
 
 from __future__ import annotations
 

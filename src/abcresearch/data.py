@@ -36,7 +36,8 @@ def rounds(store: Path | str | None = None) -> list[int]:
     root = _store(store)
     if not root.is_dir():
         raise StoreError(f"the store {root} does not exist; run 'abcresearch ingest' first")
-    return sorted(int(m[1]) for p in root.iterdir() if p.is_dir() and (m := _ROUND_RE.match(p.name)))
+    return sorted(int(m[1]) for p in root.iterdir()
+                  if p.is_dir() and (m := _ROUND_RE.match(p.name)))
 
 
 def manifest(survey_round: int, store: Path | str | None = None) -> dict[str, Any]:

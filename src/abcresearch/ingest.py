@@ -150,7 +150,8 @@ def _check_utf8(data: bytes, chunk: int = 1 << 24) -> None:
         try:
             dec.decode(data[i:i + chunk], final=i + chunk >= len(data))
         except UnicodeDecodeError as exc:
-            raise UnicodeDecodeError("utf-8", data, i + exc.start, i + exc.end, exc.reason) from None
+            raise UnicodeDecodeError("utf-8", data, i + exc.start, i + exc.end,
+                                     exc.reason) from None
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -479,7 +480,8 @@ def _area_columns(df: pd.DataFrame, codes: pd.Series) -> None:
     df["province_code"] = codes.str.slice(0, 2).to_numpy()
 
 
-def build_tables(report: ValidationReport, survey_round: int, key: bytes) -> dict[str, pd.DataFrame]:
+def build_tables(report: ValidationReport, survey_round: int,
+                 key: bytes) -> dict[str, pd.DataFrame]:
     """Turn validated typed rows into store tables: pseudonymised, with area codes and round."""
     out: dict[str, pd.DataFrame] = {}
     drop_meta = ["_index", "_parent_index"]
@@ -568,7 +570,8 @@ def _rejects(sheets: list[Sheet], report: ValidationReport, table: str,
     return out.sort_values(["_source_file", "_source_row"]).reset_index(drop=True)
 
 
-def ingest(directory: Path | str, survey_round: int, store: Path | str | None = None) -> IngestResult:
+def ingest(directory: Path | str, survey_round: int,
+           store: Path | str | None = None) -> IngestResult:
     """Read, validate, pseudonymise and store one survey export.
 
     Parameters
@@ -727,7 +730,8 @@ def summary_markdown(result: IngestResult, examples: int = 20) -> str:
     out = [f"# Validation summary, round {result.survey_round}", "",
            "Rows with an *error* are rejected and written to `rejects/<table>.csv` with the rule "
            "they broke; rows with only *warnings* are kept. Every issue is in `issues.csv`.", "",
-           "## Files", "", "| file | table | rows | encoding | delimiter |", "|---|---|---:|---|---|"]
+           "## Files", "", "| file | table | rows | encoding | delimiter |",
+           "|---|---|---:|---|---|"]
     for s in result.sources:
         out.append(f"| {s['file']} | {s['table']} | {s['rows']:,} | {s['encoding'] or ''} | "
                    f"{(s['delimiter'] or '').replace(chr(9), 'tab')} |")

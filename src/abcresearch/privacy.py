@@ -55,7 +55,9 @@ _PHONE_RE = re.compile(
 def default_key_file() -> Path:
     """Return the key file: ``$ABCRESEARCH_KEY_FILE`` or ``~/.config/abcresearch/pseudonym.key``."""
     env = os.environ.get(KEY_FILE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".config" / "abcresearch" / "pseudonym.key"
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".config" / "abcresearch" / "pseudonym.key"
 
 
 def _decode_key(raw: str | bytes) -> bytes:
@@ -245,7 +247,8 @@ def assert_no_personal_data(obj: object, names: Iterable[str] = ()) -> None:
         raise AssertionError(f"personal data found ({len(findings)} findings): {shown}")
 
 
-def suppress_small_cells(counts: pd.Series | pd.DataFrame, threshold: int = 5) -> pd.DataFrame | pd.Series:
+def suppress_small_cells(counts: pd.Series | pd.DataFrame,
+                         threshold: int = 5) -> pd.DataFrame | pd.Series:
     """Primary suppression only: counts of 1 to ``threshold - 1`` become NA (zeros are kept).
 
     Secondary suppression comes with the reporting issue.

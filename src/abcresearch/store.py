@@ -79,7 +79,8 @@ def read_round(store: Path | str, survey_round: int) -> dict[str, pd.DataFrame]:
     return out
 
 
-def merge(previous: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def merge(previous: dict[str, pd.DataFrame],
+          new: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Upsert ``new`` into ``previous``: rows with a submission id in ``new`` replace old ones.
 
     Members go with their household: a household in ``new`` replaces all its old roster rows.

@@ -5,7 +5,8 @@ Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md
 1. :func:`parse_types` turns text into typed columns (Thai digits, thousands separators,
    ``บาท``, Buddhist-era dates). An unparsable cell becomes NA and a ``type:*`` failure.
 2. :func:`check_rules` applies the codebook rules to the typed frame: ``required`` (only when
-   relevant; ``item_missing`` for a blank capital item, a warning), ``range``, ``regex``, ``equals``, ``choice``/``choice_none``, ``not_relevant``,
+   relevant; ``item_missing`` for a blank capital item, a warning), ``range``, ``regex``,
+   ``equals``, ``choice``/``choice_none``, ``not_relevant``,
    ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
    ``unique_id``, ``duplicate_village``, ``orphan_member``, ``parent_rejected``,
    ``hh_size_roster`` and ``village_missing``.
@@ -134,7 +135,7 @@ def ascii_digits(s: pd.Series) -> pd.Series:
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
-    """Thai digits to ASCII, surrounding white space removed, blank -> NA (copies only if needed)."""
+    """Thai digits to ASCII, surrounding blanks removed, blank -> NA (copies only if needed)."""
     s = ascii_digits(s)
     if matches(s, r"^\s|\s$").any():
         s = s.str.strip()
@@ -429,7 +430,8 @@ def _rejected(part: pd.DataFrame) -> pd.Index:
     return pd.Index(part.loc[sev == "error", "index"].unique())
 
 
-def validate(frames: dict[str, pd.DataFrame], known_villages: set[str] | frozenset[str] = frozenset(),
+def validate(frames: dict[str, pd.DataFrame],
+             known_villages: set[str] | frozenset[str] = frozenset(),
              directory: Any = None) -> ValidationReport:
     """Validate a whole export: households, members (roster) and villages.
 
