@@ -219,6 +219,7 @@ def alkire_foster(
     by: Any = None,
     level: float = 0.95,
     na_rm: bool = False,
+    overall: bool = True,
 ) -> AlkireFosterResult:
     """Alkire-Foster H, A, M0, indicator headcounts and contributions with design-based SEs.
 
@@ -242,6 +243,8 @@ def alkire_foster(
     na_rm : bool, default False
         Drop households with a missing indicator (complete-case domain); otherwise missing
         indicators inside the domain raise an error.
+    overall : bool, default True
+        With ``by``: also estimate every measure for the whole domain (``result.overall``).
 
     Returns
     -------
@@ -312,20 +315,20 @@ def alkire_foster(
     hdk = _stack(hdk_parts, by is not None)
     contribution = _stack(ct_parts, by is not None)
 
-    pop_share = sub_contrib = overall = None
+    pop_share = sub_contrib = whole = None
     if by is not None:
         pop_share = _population_share(design, codes, labels, level)
-        dom_mask = codes >= 0
-        overall = alkire_foster(design.subset(dom_mask) if not dom_mask.all() else design,
-                                pd.DataFrame(np.where(dom_mask[:, None], Gz, np.nan),
-                                             index=design.data.index, columns=names),
-                                k, dict(zip(names, w, strict=True)), None, level,
-                                na_rm=True)
-        m0_all = float(overall.M0["estimate"].iloc[0])
+        used = codes >= 0
+        wu = design._w_full[used]
+        m0_all = float(np.sum(wu * ck[used]) / np.sum(wu))
         with np.errstate(divide="ignore", invalid="ignore"):
             sub_contrib = pd.Series(pop_share["estimate"].to_numpy()
                                     * M0["estimate"].to_numpy() / m0_all,
                                     index=labels, name="contribution_to_M0")
+        if overall:
+            whole = alkire_foster(design, pd.DataFrame(np.where(used[:, None], Gz, np.nan),
+                                                       index=design.data.index, columns=names),
+                                  k, dict(zip(names, w, strict=True)), None, level, na_rm=True)
 
     in_dom = codes >= 0
     household = pd.DataFrame({"score": np.where(in_dom, c, np.nan),
@@ -337,7 +340,7 @@ def alkire_foster(
         H=H, A=A, M0=M0, censored_headcount=hdk, uncensored_headcount=hd,
         contribution=contribution, k=float(k), weights=pd.Series(w, index=names, name="weight"),
         level=level, by=by, population_share=pop_share, subgroup_contribution=sub_contrib,
-        overall=overall, household=household,
+        overall=whole, household=household,
     )
 
 
@@ -384,7 +387,7 @@ def _stack(parts: list[pd.DataFrame], grouped: bool) -> pd.DataFrame:
 
 def capital_deprivation(design: SurveyDesign, scores: HouseholdScores, by: Any = None,
                         k: float | None = None, level: float = 0.95,
-                        na_rm: bool = True) -> AlkireFosterResult:
+                        na_rm: bool = True, overall: bool = True) -> AlkireFosterResult:
     """Alkire-Foster measure over the capitals of a scoring scheme.
 
     A household is deprived in a capital when its score is below the capital's
@@ -405,6 +408,8 @@ def capital_deprivation(design: SurveyDesign, scores: HouseholdScores, by: Any =
         Confidence level.
     na_rm : bool, default True
         Complete cases only (households with every capital scored).
+    overall : bool, default True
+        With ``by``: also estimate the measures for the whole domain.
 
     Returns
     -------
@@ -414,4 +419,4 @@ def capital_deprivation(design: SurveyDesign, scores: HouseholdScores, by: Any =
     dep = scores.deprivation
     w = {f"dep_{c}": v for c, v in sch.af_weights.items()}
     return alkire_foster(design, dep, sch.af_k if k is None else k, w, by=by, level=level,
-                         na_rm=na_rm)
+                         na_rm=na_rm, overall=overall)

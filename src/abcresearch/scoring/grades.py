@@ -238,24 +238,28 @@ def area_indicators(design: SurveyDesign, scores: HouseholdScores, area: str,
     codes, labels = group_codes(design, area)
     n_dom = len(labels)
     ov = scores.overall_level.to_numpy(dtype=float, na_value=np.nan)
+    S = scores.scores[list(sch.capital_ids)].to_numpy(dtype=float)
+    # one pass: share of level-1 households and the capital means, each over the households
+    # with that value present (ratio sum w y 1[present] / sum w 1[present] = domain mean)
+    present = np.column_stack([~np.isnan(ov), ~np.isnan(S)]).astype(float)
+    Y = np.column_stack([(ov == 1).astype(float), np.nan_to_num(S)])
+    r = domain_ratios(design, Y, present, codes, n_dom)
     lv_codes = np.where(np.isnan(ov), -1, codes)
-    r1 = domain_ratios(design, (ov == 1).astype(float)[:, None], None, lv_codes, n_dom)
-    t1 = frame({k: (v[:, 0] if np.ndim(v) == 2 else v) for k, v in r1.items()}, labels, level,
-               "logit")
+    _, df1 = design._domain_var(np.zeros(len(codes)), lv_codes, n_dom)
+    n1 = np.bincount(lv_codes[lv_codes >= 0], minlength=n_dom)
+    t1 = frame({"estimate": r["estimate"][:, 0], "se": r["se"][:, 0], "df": df1, "n": n1},
+               labels, level, "logit")
     out = pd.DataFrame(index=labels)
     out["n_households"] = np.bincount(codes[codes >= 0], minlength=n_dom)
     out["share_level1"] = t1["estimate"]
     out["share_level1_se"] = t1["se"]
     out["share_level1_ci_low"] = t1["ci_low"]
     out["share_level1_ci_high"] = t1["ci_high"]
-    S = scores.scores[list(sch.capital_ids)].to_numpy(dtype=float)
     for j, cap in enumerate(sch.capital_ids):
-        cj = np.where(np.isnan(S[:, j]), -1, codes)
-        r = domain_ratios(design, np.nan_to_num(S[:, j])[:, None], None, cj, n_dom)
-        out[f"mean_{cap}"] = r["estimate"][:, 0]
-        out[f"mean_{cap}_se"] = r["se"][:, 0]
+        out[f"mean_{cap}"] = r["estimate"][:, 1 + j]
+        out[f"mean_{cap}_se"] = r["se"][:, 1 + j]
     out["mean_score"] = out[[f"mean_{c}" for c in sch.capital_ids]].mean(axis=1)
-    af = capital_deprivation(design, scores, by=area, level=level)
+    af = capital_deprivation(design, scores, by=area, level=level, overall=False)
     out["H"] = af.H["estimate"].reindex(labels).to_numpy()
     out["m0"] = af.M0["estimate"].reindex(labels).to_numpy()
     out["m0_se"] = af.M0["se"].reindex(labels).to_numpy()
