@@ -31,6 +31,9 @@ from .scoring import HouseholdScores, deprivation_matrix, grades, load_scheme, s
 from .scoring.scheme import Scheme
 from .stats import SurveyDesign
 
+#: Version of the cache layout; bump it whenever what the cache holds changes.
+CACHE_FORMAT = 2
+
 #: Household columns kept in the derived table besides scores.
 _KEEP = ["submission_uuid", "hh_key", "village_code", "tambon_code", "amphoe_code",
          "province_code", "weight", "hh_size", "head_sex", "head_age", "fin_income_year",
@@ -93,6 +96,9 @@ class RoundAnalysis:
         Tambon grade indicators, ``grade``, reasons and ``priority``.
     means : pandas.DataFrame
         Capital means by amphoe and for the province (long table).
+    typology : pandas.DataFrame
+        The tambon typology: one row per cluster with its size and mean capital profile, the
+        chosen number of clusters and the silhouette widths that chose it.
     manifest : dict
         The round's ingest manifest.
     key : str
@@ -105,6 +111,7 @@ class RoundAnalysis:
     villages: pd.DataFrame = field(repr=False)
     tambons: pd.DataFrame = field(repr=False)
     means: pd.DataFrame = field(repr=False)
+    typology: pd.DataFrame = field(repr=False)
     manifest: dict[str, Any] = field(repr=False)
     key: str = ""
 
@@ -131,7 +138,7 @@ def _cache_key(manifest: dict[str, Any], scheme: Scheme) -> str:
                         default=str).encode())
     for p in (scheme.path, params_dir() / "grades.yaml", params_dir() / "design.yaml"):
         h.update(_file_hash(p).encode())
-    h.update(__version__.encode())
+    h.update(f"{__version__}/{CACHE_FORMAT}".encode())
     return f"{scheme.scheme_id}-{h.hexdigest()[:16]}"
 
 
@@ -161,7 +168,8 @@ def score_round(households: pd.DataFrame, villages: pd.DataFrame,
 
 
 def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFrame,
-                spec: DesignSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                spec: DesignSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                                           pd.DataFrame]:
     """Grade villages and tambons and estimate capital means by amphoe and province.
 
     Returns
@@ -172,7 +180,8 @@ def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFra
     """
     design = spec.build(derived)
     v = grades.grade_villages(design, hs, villages, level=spec.level).table
-    t = grades.grade_tambons(design, hs, villages, level=spec.level).table
+    tg = grades.grade_tambons(design, hs, villages, level=spec.level)
+    t = tg.table
     parts = []
     for cap in hs.scheme.capital_ids:
         for level, by in (("amphoe", "amphoe_code"), ("province", "province_code")):
@@ -182,7 +191,18 @@ def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFra
             m.insert(0, "level", level)
             parts.append(m)
     means = pd.concat(parts, ignore_index=True)
-    return v.reset_index(), t.reset_index(), means
+    typology = pd.DataFrame()
+    if tg.typology is not None:
+        typology = tg.typology.summary()
+        typology.index.name = "cluster"
+        typology = typology.reset_index()
+        sil = tg.typology.silhouette
+        typology.attrs["silhouette"] = {int(k): float(v) for k, v in sil.items()}
+        typology["chosen_k"] = int(tg.typology.k)
+        typology["silhouette"] = float(sil.loc[tg.typology.k])
+        typology["silhouette_by_k"] = json.dumps({int(k): round(float(v), 4)
+                                                  for k, v in sil.items()})
+    return v.reset_index(), t.reset_index(), means, typology
 
 
 def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> None:
@@ -237,12 +257,15 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
     if rebuild or not (cache / "meta.json").exists():
         hh = data_mod.load(survey_round, store=root, table="households")
         vil = data_mod.load(survey_round, store=root, table="villages")
+        # households whose village form was rejected or missing carry no weight: they are kept
+        # in the store (and counted in the data-quality section) but cannot enter estimates
+        hh = hh[hh["weight"].notna()]
         derived, hs = score_round(hh, vil, sch)
-        v, t, means = grade_round(derived, hs, vil, design_spec())
+        v, t, means, typology = grade_round(derived, hs, vil, design_spec())
         if rebuild and cache.exists():
             shutil.rmtree(cache)
         _write_atomic_dir(cache, {"households": derived, "villages": v, "tambons": t,
-                                  "means": means},
+                                  "means": means, "typology": typology},
                           {"key": key, "scheme": sch.scheme_id,
                            "scheme_version": sch.scheme_version, "version": __version__})
     result = RoundAnalysis(
@@ -251,6 +274,7 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         villages=pd.read_parquet(cache / "villages.parquet"),
         tambons=pd.read_parquet(cache / "tambons.parquet"),
         means=pd.read_parquet(cache / "means.parquet"),
+        typology=pd.read_parquet(cache / "typology.parquet"),
         manifest=manifest, key=key)
     _MEMO[memo_key] = result
     return result

@@ -616,13 +616,17 @@ class AreaReport(SectionsMixin):
                                       table="members", columns=["submission_uuid"]))
         except StoreError:
             n_mem = 0
+        stored = len(data_mod.load(self.survey_round, area=self.area.code, store=self.store,
+                                   columns=["submission_uuid"]))
         rows = self.analysis.manifest.get("rows", {})
         rejected = sum(int(v.get("rejected", 0)) for v in rows.values()
                        if isinstance(v, dict))
         counts = pd.DataFrame({
             self.t("col.measure"): [self.t("m.households_form"), self.t("m.households_surveyed"),
-                                    self.t("m.members"), self.t("m.rejected")],
-            self.t("col.value"): [int(vil["vil_households"].sum()), len(hh), n_mem, rejected],
+                                    self.t("m.households_unweighted"), self.t("m.members"),
+                                    self.t("m.rejected")],
+            self.t("col.value"): [int(vil["vil_households"].sum()), len(hh), stored - len(hh),
+                                  n_mem, rejected],
         })
         self._table(counts, self.t("quality.caption"))
         miss = pd.DataFrame({

@@ -487,6 +487,15 @@ def run_batch(
         if on_result is not None:
             on_result(outcome)
 
+    if tasks and notebook is None:
+        # the default report notebooks share the round's analysis: build its cache once here
+        # rather than in every worker at the same time (a failure surfaces per area instead)
+        from .analysis import round_analysis
+
+        try:
+            round_analysis(int(survey_round), store)
+        except Exception:  # noqa: BLE001 - reported by each area's own run
+            pass
     try:
         if tasks:
             if scheduler:

@@ -15,32 +15,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-#: Texts of the page (th, en). ``params/labels.yaml`` wins where it has the key.
-_TEXT: dict[str, tuple[str, str]] = {
-    "index.title": ("รายงานรายพื้นที่", "Area reports"),
-    "round": ("รอบการสำรวจ", "Survey round"),
-    "index.area": ("พื้นที่", "Area"),
-    "index.code": ("รหัส", "Code"),
-    "grade": ("ระดับความเข้มแข็ง", "Grade"),
-    "households": ("ครัวเรือน", "households"),
-    "index.m0": ("ดัชนีความยากจนหลายมิติ (M0)", "Multidimensional poverty (M0)"),
-    "index.share_level1": ("สัดส่วนครัวเรือนระดับ 1", "Share of households at level 1"),
-    "index.report": ("รายงาน", "Report"),
-    "index.failed": ("ล้มเหลว", "failed"),
-    "index.error_log": ("บันทึกข้อผิดพลาด", "error log"),
-    "index.province": ("ภาพรวมจังหวัด", "Province overview"),
-    "index.sort_hint": ("คลิกหัวคอลัมน์เพื่อเรียงลำดับ", "Click a column header to sort"),
-    "synthetic.banner": ("ข้อมูลสังเคราะห์ ไม่ใช่ข้อมูลจริง", "SYNTHETIC DATA, not real households"),
-}
-
-
 def _text(key: str) -> tuple[str, str]:
-    try:
-        from abcresearch.labels import label
+    from abcresearch.labels import label
 
-        return label(key, "th"), label(key, "en")
-    except Exception:  # key not (yet) in params/labels.yaml
-        return _TEXT[key]
+    return label(key, "th"), label(key, "en")
 
 
 def _both(key: str) -> str:

@@ -1,0 +1,93 @@
+"""``make demo``: the main job on the bundled synthetic sample province, end to end.
+
+1. synthesise the sample province (Nakhon Si Thammarat, round 2549, seed 1) into ``data/raw/2549``
+   unless it is already there (raw data is never overwritten);
+2. ingest it into ``data/store`` (validation summary, rejects, pseudonymised Parquet);
+3. run the tambon reports of one amphoe (``--amphoe``, default 8001; ``--all`` for every tambon of
+   the province) with warm kernels on both cores, plus the province overview and the index page;
+4. render the methods appendix;
+5. print where to open everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .paths import project_root
+
+ROUND = 2549
+SEED = 1
+PROVINCE = "80"
+
+
+def methods_pdf(out: Path, lang: str = "th") -> Path:
+    """Execute ``notebooks/methods.ipynb`` and export it to ``out`` (atomically)."""
+    import papermill
+
+    from .report.exporter import notebook_to_pdf
+
+    nb_in = project_root() / "notebooks" / "methods.ipynb"
+    executed = out.with_suffix(".ipynb")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nb = papermill.execute_notebook(str(nb_in), None, parameters={"lang": lang},
+                                    progress_bar=False, log_output=False,
+                                    cwd=str(project_root()))
+    nb.metadata.setdefault("abcresearch", {})["header"] = {
+        "title": "ภาคผนวกวิธีการ · Methods appendix", "subtitle": "abcresearch",
+        "synthetic": False}
+    import nbformat
+
+    tmp = executed.with_name(f".{executed.name}.tmp")
+    nbformat.write(nb, str(tmp))
+    tmp.replace(executed)
+    return notebook_to_pdf(nb, out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m abcresearch.demo", description=__doc__)
+    parser.add_argument("--amphoe", default="8001", help="amphoe whose tambon reports to make")
+    parser.add_argument("--all", action="store_true", help="every tambon of the province")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    from .batch import run_batch
+    from .ingest import ingest
+    from .synth import synthesize
+
+    root = project_root()
+    raw = root / "data" / "raw" / str(ROUND)
+    store = root / "data" / "store"
+    reports = root / "reports"
+    t0 = time.perf_counter()
+    if not (raw / "SYNTHETIC.txt").exists():
+        print(f"[1/4] synthesising the sample province into {raw} ...", flush=True)
+        print(synthesize(province=PROVINCE, survey_round=ROUND, seed=SEED, out=raw).summary())
+    else:
+        print(f"[1/4] sample export already in {raw} (raw data is never overwritten)")
+    print(f"[2/4] ingesting into {store} ...", flush=True)
+    print(ingest(raw, survey_round=ROUND, store=store).summary())
+    within = PROVINCE if args.all else args.amphoe
+    print(f"[3/4] tambon reports within {within}, province overview and index ...", flush=True)
+    result = run_batch(ROUND, "tambon", within=within, workers=args.workers, store=store,
+                       out=reports)
+    print(result.summary())
+    print("[4/4] methods appendix ...", flush=True)
+    methods = methods_pdf(reports / str(ROUND) / "methods.pdf")
+    print(f"\nDone in {time.perf_counter() - t0:.0f} s. Open:")
+    print(f"  index page        {result.index}")
+    for o in result.province:
+        print(f"  province overview {o.paths.pdf}")
+    print(f"  methods appendix  {methods}")
+    first = next((o for o in result.outcomes if o.status in ("ok", "skipped")), None)
+    if first is not None:
+        print(f"  e.g. tambon       {first.paths.pdf}")
+    print(f"  validation        {store / f'round={ROUND}' / 'validation_summary.md'}")
+    return 1 if result.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
