@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_scoring.py                 # province (~232,650 households)
-    python benchmarks/bench_scoring.py --national      # also ~11 million households, 75,000 villages
+    python benchmarks/bench_scoring.py --national      # also ~11 M households, 75,000 villages
 
 What is measured (printed honestly):
 
@@ -132,7 +132,9 @@ def national(n_villages: int = 75_000, per_village: int = 147, chunk_villages: i
     t0 = time.perf_counter()
     hs = _concat_scores(parts)
     del parts
-    df = pd.DataFrame({"village_code": v_codes[v], "tambon_code": t_codes[v_tambon[v]],
+    # area codes as categoricals: 11 M Python strings would cost gigabytes
+    df = pd.DataFrame({"village_code": pd.Categorical.from_codes(v, categories=v_codes),
+                       "tambon_code": pd.Categorical.from_codes(v_tambon[v], categories=t_codes),
                        "weight": (pop / per_village)[v], "village_households": pop[v]})
     score_time += time.perf_counter() - t0
     vil = pd.DataFrame({"village_code": v_codes, "vil_households": pop,

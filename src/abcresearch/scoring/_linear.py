@@ -135,7 +135,8 @@ def _sum_by(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
 
 
 def domain_var_multi(design: SurveyDesign, wz: np.ndarray, codes: np.ndarray,
-                     n_dom: int) -> tuple[np.ndarray, np.ndarray]:
+                     n_dom: int, cache: dict[str, Any] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Variances of per-domain weighted totals for several columns at once.
 
     The same computation as ``SurveyDesign._domain_var`` (R's ``svyrecvar`` on ``subset``
@@ -152,6 +153,9 @@ def domain_var_multi(design: SurveyDesign, wz: np.ndarray, codes: np.ndarray,
         Domain code per row (-1 = not used).
     n_dom : int
         Number of domains.
+    cache : dict, optional
+        Reused grouping of rows into (PSU, domain) and (stratum, domain) cells, for repeated
+        calls with the same ``codes``.
 
     Returns
     -------
@@ -160,22 +164,30 @@ def domain_var_multi(design: SurveyDesign, wz: np.ndarray, codes: np.ndarray,
     """
     from abcresearch.stats import LonelyPSU
 
-    u = np.flatnonzero(codes >= 0)
-    d = codes[u].astype(np.int64)
-    key = design._psu[u] * n_dom + d
-    cell_inv, cell_key = pd.factorize(key, sort=False)
-    n_cells = cell_key.size
-    T = _sum_by(cell_inv, n_cells, wz[u] if u.size < wz.shape[0] else wz)
-    cell_psu = cell_key // n_dom
-    cell_d = cell_key % n_dom
-    cell_h = design._psu_stratum[cell_psu]
-    g_inv, g_key = pd.factorize(cell_h * n_dom + cell_d, sort=False)
-    n_g = g_key.size
-    g_h = g_key // n_dom
-    g_d = g_key % n_dom
-    G = _indicator(g_inv, n_g)
+    c = cache if cache is not None else {}
+    if not c:
+        u = np.flatnonzero(codes >= 0)
+        key = design._psu[u] * n_dom + codes[u].astype(np.int64)
+        cell_inv, cell_key = pd.factorize(key, sort=False)
+        n_cells = cell_key.size
+        c["u"], c["n_cells"] = u, n_cells
+        c["identity"] = n_cells == u.size and bool(np.array_equal(cell_inv,
+                                                                  np.arange(n_cells)))
+        c["C"] = None if c["identity"] else _indicator(cell_inv, n_cells)
+        cell_d = cell_key % n_dom
+        cell_h = design._psu_stratum[cell_key // n_dom]
+        g_inv, g_key = pd.factorize(cell_h * n_dom + cell_d, sort=False)
+        c["g_inv"], c["g_h"], c["g_d"] = g_inv, g_key // n_dom, g_key % n_dom
+        c["G"] = _indicator(g_inv, g_key.size)
+        c["g_cells"] = np.bincount(g_inv, minlength=g_key.size)
+        c["D"] = _indicator(c["g_d"], n_dom)
+        c["degf"] = (np.bincount(cell_d, minlength=n_dom)
+                     - np.bincount(c["g_d"], minlength=n_dom)).astype(np.int64)
+    u = c["u"]
+    wzu = wz[u] if u.size < wz.shape[0] else wz
+    T = wzu if c["identity"] else np.asarray(c["C"] @ wzu)
+    g_inv, g_h, g_d, G, g_cells = c["g_inv"], c["g_h"], c["g_d"], c["G"], c["g_cells"]
     g_tot = np.asarray(G @ T)
-    g_cells = np.bincount(g_inv, minlength=n_g)
     nh = design._n_h[g_h]
     g_mean = g_tot / nh[:, None]
     dev = T - g_mean[g_inv]
@@ -192,13 +204,13 @@ def domain_var_multi(design: SurveyDesign, wz: np.ndarray, codes: np.ndarray,
         n_ok = np.bincount(g_d[~g_lonely], minlength=n_dom)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(n_ok > 0, n_present / np.maximum(n_ok, 1), np.nan)
-    var = np.asarray(_indicator(g_d, n_dom) @ contrib) * factor[:, None]
-    degf = np.bincount(cell_d, minlength=n_dom) - np.bincount(g_d, minlength=n_dom)
-    return var, degf.astype(np.int64)
+    var = np.asarray(c["D"] @ contrib) * factor[:, None]
+    return var, c["degf"]
 
 
 def domain_ratios(design: SurveyDesign, Y: np.ndarray, X: np.ndarray | None,
-                  codes: np.ndarray, n_dom: int) -> dict[str, np.ndarray]:
+                  codes: np.ndarray, n_dom: int, block: int = 4,
+                  cache: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
     """Several ratios of weighted totals per domain in one pass.
 
     Parameters
@@ -213,6 +225,8 @@ def domain_ratios(design: SurveyDesign, Y: np.ndarray, X: np.ndarray | None,
         Domain code per row (-1 = not used).
     n_dom : int
         Number of domains.
+    block : int, default 4
+        Columns processed at a time (bounds the memory of n x block temporaries).
 
     Returns
     -------
@@ -220,6 +234,16 @@ def domain_ratios(design: SurveyDesign, Y: np.ndarray, X: np.ndarray | None,
         ``estimate`` and ``se`` of shape (n_dom, m); ``df`` and ``n`` (rows used) of shape
         (n_dom,) for the domains given by ``codes``; ``den`` (n_dom, m).
     """
+    m = Y.shape[1]
+    cache = {} if cache is None else cache
+    if m > block:  # bound the memory of the n x m temporaries (national-scale data)
+        parts = [domain_ratios(design, Y[:, i:i + block],
+                               None if X is None else X[:, i:i + block], codes, n_dom, block,
+                               cache)
+                 for i in range(0, m, block)]
+        return {"estimate": np.hstack([p["estimate"] for p in parts]),
+                "se": np.hstack([p["se"] for p in parts]), "df": parts[0]["df"],
+                "n": parts[0]["n"], "den": np.hstack([p["den"] for p in parts])}
     w = design._w_full
     used = codes >= 0
     all_used = bool(used.all())
@@ -239,7 +263,7 @@ def domain_ratios(design: SurveyDesign, Y: np.ndarray, X: np.ndarray | None,
     else:
         WZ = np.zeros(Y.shape)
         WZ[used] = zu
-    var, degf = domain_var_multi(design, WZ, codes, n_dom)
+    var, degf = domain_var_multi(design, WZ, codes, n_dom, cache)
     n = np.bincount(cu, minlength=n_dom)
     return {"estimate": est, "se": np.sqrt(np.maximum(var, 0.0)), "df": degf, "n": n,
             "den": den}

@@ -287,10 +287,12 @@ def alkire_foster(
 
     d = len(names)
     # means of household variables: poor, c(k), g0_j, g0_j(k)
-    means = domain_ratios(design, np.column_stack([pf, ck, Gz, Gk]), None, codes, n_dom)
+    cache: dict[str, Any] = {}
+    means = domain_ratios(design, np.column_stack([pf, ck, Gz, Gk]), None, codes, n_dom,
+                          cache=cache)
     # ratios: A = sum c(k) / sum poor; contribution_j = w_j sum g0_j(k) / sum c(k)
     ratios = domain_ratios(design, np.column_stack([ck, Gk * w[None, :]]),
-                           np.column_stack([pf] + [ck] * d), codes, n_dom)
+                           np.column_stack([pf] + [ck] * d), codes, n_dom, cache=cache)
     poor_codes = np.where(poor, codes, -1)
     _, df_poor = design._domain_var(np.zeros(len(codes)), poor_codes, n_dom)
     n_poor = np.bincount(poor_codes[poor_codes >= 0], minlength=n_dom)
@@ -360,7 +362,10 @@ def _population_share(design: SurveyDesign, codes: np.ndarray, labels: pd.Index,
         Z[np.flatnonzero(used), codes[used]] = 1.0
         Z = np.where(used[:, None], (Z - est[None, :]) / big, 0.0)
         se = np.sqrt(np.maximum(np.diag(design.total_vcov(Z)), 0.0))
-    df = np.full(n_dom, design.subset(used).degf)
+    from abcresearch.scoring._linear import domain_var_multi
+
+    _, df_all = domain_var_multi(design, np.zeros((len(codes), 1)), np.where(used, 0, -1), 1)
+    df = np.full(n_dom, df_all[0])
     n = np.bincount(codes[used], minlength=n_dom)
     return frame({"estimate": est, "se": se, "df": df, "n": n}, labels, level, "logit")
 

@@ -187,7 +187,7 @@ def _capital_matrix(items: pd.DataFrame, sch: Scheme) -> tuple[np.ndarray, np.nd
     """Return (scores 0-100 with NaN, items answered) arrays of shape (n, n_capitals)."""
     n = len(items)
     scores = np.full((n, len(sch.capitals)), np.nan)
-    present = np.zeros((n, len(sch.capitals)), dtype=np.int64)
+    present = np.zeros((n, len(sch.capitals)), dtype=np.int16)
     for j, cap in enumerate(sch.capitals):
         S = items[list(cap.item_names)].to_numpy(dtype=float)
         w = np.array([r.weight for r in cap.items])
@@ -381,7 +381,7 @@ class HouseholdScores:
     items_answered : pandas.DataFrame
         Number of answered items per capital.
     missing_reason : pandas.DataFrame
-        Per capital: None when scored, otherwise the reason in words (English).
+        Per capital (categorical): missing when scored, otherwise the reason in words (English).
     overall_level : pandas.Series
         Nullable Int8.
     track : pandas.Series
@@ -479,9 +479,11 @@ def score_households(data: pd.DataFrame, scheme: Scheme | str | None = None,
         need = _needed(m, sch.min_share_items)
         k = present[:, j]
         uniq = np.unique(k[k < need])
-        texts = np.full(len(k), None, dtype=object)
-        for u in uniq:
-            texts[k == u] = f"{u} of {m} items answered; at least {need} needed"
+        rcodes = np.full(len(k), -1, dtype=np.int8)
+        cats = [f"{u} of {m} items answered; at least {need} needed" for u in uniq]
+        for i, u in enumerate(uniq):
+            rcodes[k == u] = i
+        texts = pd.Categorical.from_codes(rcodes, categories=cats)
         reasons[cap.id] = texts
     filled = np.where(np.isnan(s), np.inf, s)
     focus_code = np.where(np.isnan(s).all(axis=1), -1, np.argmin(filled, axis=1))

@@ -298,7 +298,8 @@ def _number(v: Any, where: str, problems: list[str]) -> float | None:
     return float(v)
 
 
-def _check_bands(bands: Any, where: str, problems: list[str]) -> tuple[tuple[int, float, float], ...]:
+def _check_bands(bands: Any, where: str,
+                 problems: list[str]) -> tuple[tuple[int, float, float], ...]:
     if not isinstance(bands, list) or not bands:
         problems.append(f"{where}: expected a list of [level, from, to] bands, found {bands!r}")
         return ()
@@ -704,7 +705,8 @@ def parse_scheme(raw: Mapping[str, Any], path: Path | None = None,
         if cut is not None and not 0 < cut <= 100:
             problems.append(f"{w}.deprivation_cutoff must be in (0, 100], found {cut:g}")
         if isinstance(af_w, Mapping):
-            aw = float(af_w.get(cid, math.nan)) if isinstance(af_w.get(cid), int | float) else math.nan
+            v = af_w.get(cid)
+            aw = float(v) if isinstance(v, int | float) else math.nan
         else:
             aw = 1 / len(caps_raw)
         capitals.append(Capital(id=str(cid), label_th=label["th"], label_en=label["en"],
