@@ -251,13 +251,15 @@ class ProvinceReport(SectionsMixin):
         share_col = self.t("col.share_level1")
         table[share_col] = suppress_by_base(table[share_col], table[self.t("col.households")],
                                             self.design_spec.suppression_threshold)
+        self._table(table, self.t("amphoe.caption"), self.t("cap.profile.notes"), decimals=1)
         means = self.analysis.means
         prof = means[means["level"] == "amphoe"].pivot(index="code", columns="capital",
-                                                       values="estimate")
+                                                       values="estimate").reindex(n.index)
+        caps = pd.DataFrame({self.t("col.amphoe"): table[self.t("col.amphoe")].to_numpy()})
         for cap in self.analysis.scheme.capital_ids:
-            table[self.analysis.scheme.capital(cap).label(self.lang)] = \
-                prof.reindex(n.index)[cap].to_numpy()
-        self._table(table, self.t("amphoe.caption"), self.t("cap.profile.notes"), decimals=1)
+            caps[self.analysis.scheme.capital(cap).label(self.lang)] = prof[cap].to_numpy()
+        self._table(caps, self.t("amphoe.capitals_caption"), self.t("cap.profile.notes"),
+                    decimals=1)
         self.results["amphoe_table"] = table
 
     def tambon_ranking(self) -> None:

@@ -1,0 +1,85 @@
+"""The real report notebooks, run through papermill and exported to PDF (issue: Thai PDF reports).
+
+Text is extracted with pdfium (pypdfium2): Typst's PDF writer gives Thai text that pypdf cannot
+extract reliably (see tests/test_report_export.py), while pdfium reads the marked-content text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from abcresearch.privacy import find_personal_data
+from abcresearch.runner import run_report
+
+pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 comes with the dev extra")
+
+
+def _pdf_text(path) -> tuple[str, int]:
+    pdf = pdfium.PdfDocument(str(path))
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    return text, len(pdf)
+
+
+def _names(export) -> list[str]:
+    hh = pd.read_csv(export / "household.csv", sep=";", dtype=str)
+    mem = pd.read_csv(export / "member.csv", sep=";", dtype=str)
+    return list(hh["hh/head_name"].dropna()) + list(mem["member/m_name"].dropna())
+
+
+@pytest.fixture(scope="module")
+def thai_report(sample_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    outcome = run_report("801501", 2549, store=sample_store, lang="th", out=out)
+    assert outcome.status == "ok", outcome.error
+    return outcome
+
+
+def test_thai_pdf_has_area_capitals_and_grade(thai_report) -> None:
+    text, pages = _pdf_text(thai_report.paths.pdf)
+    assert 4 <= pages <= 12
+    assert "ขนอม" in text and "Khanom" in text
+    for capital in ("ทุนมนุษย์", "ทุนเงินตรา", "ทุนภูมิปัญญา"):
+        assert capital in text
+    grade = thai_report.summary["grade"]
+    assert re.search(rf"{grade}\s", text)
+    assert "หน้า" in text
+
+
+def test_no_personal_data_in_pdf_or_executed_notebook(thai_report, sample_export) -> None:
+    names = _names(sample_export)
+    text, _ = _pdf_text(thai_report.paths.pdf)
+    assert find_personal_data(text, names=names) == []
+    nb = nbformat.read(thai_report.paths.ipynb, as_version=4)
+    # figures are SVG glyph outlines (numbers only): scan everything but the image payloads
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            for mime in ("image/svg+xml", "image/png"):
+                out.get("data", {}).pop(mime, None)
+    assert find_personal_data(nbformat.writes(nb), names=names) == []
+
+
+def test_first_page_renders(thai_report) -> None:
+    pdf = pdfium.PdfDocument(str(thai_report.paths.pdf))
+    img = np.asarray(pdf[0].render(scale=0.5).to_pil().convert("L"))
+    assert img.std() > 10  # not a blank page
+    assert (img < 128).mean() > 0.01  # there is ink
+
+
+def test_english_report(sample_store, tmp_path) -> None:
+    outcome = run_report("801501", 2549, store=sample_store, lang="en", out=tmp_path)
+    assert outcome.status == "ok", outcome.error
+    text, _ = _pdf_text(outcome.paths.pdf)
+    assert "Khanom" in text and "Human capital" in text and "Page" in text
+    assert "SYNTHETIC DATA" in text
+
+
+def test_province_overview_and_index(sample_store, tmp_path) -> None:
+    outcome = run_report("80", 2549, store=sample_store, lang="th", out=tmp_path)
+    assert outcome.status == "ok", outcome.error
+    text, _ = _pdf_text(outcome.paths.pdf)
+    assert "นครศรีธรรมราช" in text and "ขนอม" in text
