@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.cluster.vq import kmeans2
+from scipy.cluster.vq import kmeans2, vq
 from scipy.spatial.distance import cdist
 
 from abcresearch.errors import InputError, ParamsError
@@ -409,7 +409,8 @@ def typology(indicators: pd.DataFrame, capitals: list[str] | tuple[str, ...],
         Rule grades per area, for the cross-tabulation.
     rules : GradeRules, path or None
         Grade rules (``typology`` section: ``k_range``, ``seed``, ``n_init``,
-        ``silhouette_sample``).
+        ``silhouette_sample``, ``fit_sample``: with more areas than this, k-means is fitted on
+        a random sample of that size and every area is assigned to its nearest centre).
 
     Returns
     -------
@@ -428,6 +429,12 @@ def typology(indicators: pd.DataFrame, capitals: list[str] | tuple[str, ...],
     n_sil = int(cfg.get("silhouette_sample", 3000))
     sil_idx = (np.sort(rng.choice(len(X), n_sil, replace=False)) if len(X) > n_sil
                else np.arange(len(X)))
+    # many areas (national scale): fit on a random sample, then assign every area to its
+    # nearest centre
+    n_fit = int(cfg.get("fit_sample", 20000))
+    fit_idx = (np.sort(rng.choice(len(X), n_fit, replace=False)) if len(X) > n_fit
+               else np.arange(len(X)))
+    Xf = X[fit_idx]
     best: dict[int, np.ndarray] = {}
     sil = {}
     for k in range(k_lo, k_hi + 1):
@@ -435,11 +442,12 @@ def typology(indicators: pd.DataFrame, capitals: list[str] | tuple[str, ...],
         for _ in range(int(cfg.get("n_init", 10))):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # empty-cluster notices
-                cent, lab = kmeans2(X, k, minit="++", seed=rng)
-            inertia = float(((X - cent[lab]) ** 2).sum())
+                cent, lab = kmeans2(Xf, k, minit="++", seed=rng)
+            inertia = float(((Xf - cent[lab]) ** 2).sum())
             if np.unique(lab).size == k and inertia < best_inertia:
-                best_inertia, best[k] = inertia, lab
-        if k in best:
+                best_inertia, best_cent = inertia, cent
+        if np.isfinite(best_inertia):
+            best[k] = vq(X, best_cent, check_finite=False)[0]
             sil[k] = _silhouette(X[sil_idx], best[k][sil_idx])
     if not sil:
         raise InputError("typology: too few areas with complete capital profiles to cluster")
