@@ -15,7 +15,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from .scoring.scheme import Scheme
 from .stats import SurveyDesign
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 #: Household columns kept in the derived table besides scores.
 _KEEP = ["submission_uuid", "hh_key", "village_code", "tambon_code", "amphoe_code",
@@ -76,7 +76,7 @@ def design_spec(path: Path | None = None) -> DesignSpec:
     return _design_spec(str(path or params_dir() / "design.yaml"))
 
 
-@dataclass(frozen=True)
+@dataclass
 class RoundAnalysis:
     """Scored households, village and tambon grades of one round under one scheme.
 
@@ -107,7 +107,7 @@ class RoundAnalysis:
 
     survey_round: int
     scheme: Scheme
-    households: pd.DataFrame = field(repr=False)
+    cache_dir: Path
     villages: pd.DataFrame = field(repr=False)
     tambons: pd.DataFrame = field(repr=False)
     means: pd.DataFrame = field(repr=False)
@@ -120,11 +120,25 @@ class RoundAnalysis:
         """Whether the round's data are synthetic."""
         return bool(self.manifest.get("synthetic", False))
 
+    @cached_property
+    def households(self) -> pd.DataFrame:
+        """Every scored household of the round (read on first use)."""
+        return self.area_households("")
+
     def area_households(self, area_code: str) -> pd.DataFrame:
-        """Return the scored households of one area (any level)."""
+        """Return the scored households of one area (any level; ``""`` for all).
+
+        Only the tambon partitions of the area are read (a few milliseconds per tambon).
+        """
         code = str(area_code)
-        col = {2: "province_code", 4: "amphoe_code", 6: "tambon_code", 8: "village_code"}[len(code)]
-        return self.households[self.households[col] == code]
+        files = sorted(f for f in (self.cache_dir / "households").glob("tambon=*.parquet")
+                       if f.stem.split("=")[1].startswith(code[:6]))
+        if not files:
+            return pd.read_parquet(self.cache_dir / "households_empty.parquet")
+        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        if len(code) == 8:
+            frame = frame[frame["village_code"] == code].reset_index(drop=True)
+        return frame
 
 
 def _file_hash(path: Path | None) -> str:
@@ -210,7 +224,13 @@ def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[s
     tmp.mkdir(parents=True)
     try:
         for name, df in frames.items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
+            if name == "households":  # one file per tambon: a report reads only its own
+                (tmp / name).mkdir()
+                for tambon, part in df.groupby("tambon_code", sort=True):
+                    part.to_parquet(tmp / name / f"tambon={tambon}.parquet", index=False)
+                df.iloc[:0].to_parquet(tmp / "households_empty.parquet", index=False)
+            else:
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                        encoding="utf-8")
         if final.exists():  # another process finished first: keep theirs
@@ -222,7 +242,25 @@ def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[s
         raise
 
 
-_MEMO: dict[tuple[str, str], RoundAnalysis] = {}
+@lru_cache(maxsize=8)
+def _scheme_cached(path: str, mtime_ns: int, size: int) -> Scheme:
+    return load_scheme(Path(path))
+
+
+#: The warm kernel clears library caches between notebooks; this one holds a frozen, validated
+#: scheme keyed by the file's path, mtime and size, so it is safe to keep.
+_scheme_cached.cache_safe = True  # type: ignore[attr-defined]
+
+
+def _load_scheme(scheme: str | Path | Scheme | None) -> Scheme:
+    """Load a scheme, re-using the parsed file while it is unchanged on disk."""
+    if isinstance(scheme, Scheme):
+        return scheme
+    from .scoring.scheme import _resolve
+
+    path = _resolve(scheme)
+    st = path.stat()
+    return _scheme_cached(str(path.resolve()), st.st_mtime_ns, st.st_size)
 
 
 def round_analysis(survey_round: int, store: Path | str | None = None,
@@ -247,12 +285,9 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
     """
     root = Path(store) if store is not None else None
     manifest = data_mod.manifest(survey_round, root)
-    sch = load_scheme(scheme)
+    sch = _load_scheme(scheme)
     key = _cache_key(manifest, sch)
     store_dir = Path(root) if root is not None else data_mod._store(None)
-    memo_key = (str(store_dir.resolve()), f"{survey_round}/{key}")
-    if not rebuild and memo_key in _MEMO:
-        return _MEMO[memo_key]
     cache = store_dir / f"round={survey_round}" / "derived" / key
     if rebuild or not (cache / "meta.json").exists():
         hh = data_mod.load(survey_round, store=root, table="households")
@@ -268,16 +303,13 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
                                   "means": means, "typology": typology},
                           {"key": key, "scheme": sch.scheme_id,
                            "scheme_version": sch.scheme_version, "version": __version__})
-    result = RoundAnalysis(
-        survey_round=survey_round, scheme=sch,
-        households=pd.read_parquet(cache / "households.parquet"),
+    return RoundAnalysis(
+        survey_round=survey_round, scheme=sch, cache_dir=cache,
         villages=pd.read_parquet(cache / "villages.parquet"),
         tambons=pd.read_parquet(cache / "tambons.parquet"),
         means=pd.read_parquet(cache / "means.parquet"),
         typology=pd.read_parquet(cache / "typology.parquet"),
         manifest=manifest, key=key)
-    _MEMO[memo_key] = result
-    return result
 
 
 def area_design(frame: pd.DataFrame, spec: DesignSpec | None = None) -> SurveyDesign:

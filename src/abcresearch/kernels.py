@@ -184,6 +184,8 @@ def _clear_library_caches() -> None:
             continue
         for value in list(vars(module).values()):
             clear = getattr(value, "cache_clear", None)
+            if getattr(value, "cache_safe", False):
+                continue  # immutable values keyed by file identity (see analysis._scheme_cached)
             if callable(clear) and getattr(value, "__module__", None) == name:
                 clear()
 
