@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abcresearch.disclosure import SUPPRESSED, suppress_by_base, suppress_counts
+from abcresearch.disclosure import SECONDARY, SUPPRESSED, suppress_by_base, suppress_counts
 
 
 def test_primary_and_secondary_in_a_row() -> None:
@@ -15,7 +15,7 @@ def test_primary_and_secondary_in_a_row() -> None:
     shown, mask = suppress_counts(counts)
     # v1: 3 is primary; l2=40 is the next-smallest non-zero cell of that row -> secondary
     assert shown.loc["v1", "l1"] == SUPPRESSED
-    assert shown.loc["v1", "l2"] == SUPPRESSED
+    assert shown.loc["v1", "l2"] == SECONDARY
     assert shown.loc["v1", "l3"] == 50
     # zeros are shown and never picked as the complementary cell
     assert shown.loc["v2", "l3"] == 0

@@ -345,7 +345,6 @@ class AreaReport(SectionsMixin):
         ax.set_xlabel("0–100")
         ax.legend(loc="lower right", fontsize=8, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
         return fig
 
     def levels_and_tracks(self) -> None:
@@ -415,7 +414,6 @@ class AreaReport(SectionsMixin):
         ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0),
                   frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
         return fig
 
     @cached_property
@@ -469,7 +467,6 @@ class AreaReport(SectionsMixin):
         ax.barh([self.capital_label(i) for i in c.index], 100 * c.to_numpy(), color="#6a1b9a")
         ax.set_xlabel("% M0")
         ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
         return fig
 
     def villages(self) -> None:
@@ -593,6 +590,9 @@ class AreaReport(SectionsMixin):
             if ok.any() else 10
         ax1.hist(x[ok], bins=bins, weights=w[ok], color="#00838f")
         ax1.set_xscale("log")
+        from matplotlib.ticker import NullLocator
+
+        ax1.xaxis.set_minor_locator(NullLocator())
         ax1.set_xlabel(self.t("m.income_pc_median").split("(")[-1].rstrip(")") + " / "
                        + ("คน/ปี" if self.lang == "th" else "person/year"))
         if self.poverty is not None:
@@ -602,7 +602,7 @@ class AreaReport(SectionsMixin):
         ax2.set_xlabel("Lorenz")
         for ax in (ax1, ax2):
             ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
+        fig.subplots_adjust(wspace=0.3)
         return fig
 
     def data_quality(self) -> None:

@@ -1,9 +1,9 @@
-"""Read validated survey data from the analysis store (what notebooks use).
+"""Read validated survey data from the analysis store (what notebooks use)::
 
->>> from abcresearch import data
->>> hh = data.load(2549, area="800101")                 # one tambon's households
->>> members = data.load(2549, area="8001", table="members")
->>> data.rounds()                                       # [2549, ...]
+    from abcresearch import data
+    hh = data.load(2549, area="800101")                 # one tambon's households
+    members = data.load(2549, area="8001", table="members")
+    data.rounds()                                       # [2549, ...]
 
 One tambon is read straight from its partition file (a few milliseconds); an amphoe or the
 province reads the files below it. See :mod:`abcresearch.store` for the layout.

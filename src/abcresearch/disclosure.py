@@ -13,8 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Marker shown in place of a suppressed cell.
+#: Marker shown in place of a small (primary-suppressed) cell.
 SUPPRESSED = "<5"
+#: Marker of a cell hidden only so that a small cell cannot be recovered from totals.
+SECONDARY = "×"
 
 
 def primary_mask(counts: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
@@ -73,20 +75,22 @@ def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
     Returns
     -------
     shown : pandas.DataFrame
-        Object frame: integers, or ``"<5"`` where suppressed.
+        Object frame: integers, ``"<5"`` where a count is small, ``"×"`` where a cell is hidden
+        only to protect a small one (secondary suppression).
     mask : pandas.DataFrame
-        True where suppressed.
+        True where suppressed (either way).
 
     Examples
     --------
-    >>> shown, mask = suppress_counts(pd.DataFrame({"a": [3, 40], "b": [50, 60]}))
-    >>> shown["a"].tolist(), shown["b"].tolist()
-    (['<5', 40], ['<5', 60])
+    >>> counts = pd.DataFrame({"a": [3, 20], "b": [40, 30], "c": [50, 60]})
+    >>> shown, mask = suppress_counts(counts)
+    >>> shown.to_numpy().tolist()
+    [['<5', '×', 50], ['×', '×', 60]]
     """
-    mask = primary_mask(counts, threshold)
-    if secondary:
-        mask = secondary_mask(counts, mask)
-    shown = counts.astype(object).where(~mask, SUPPRESSED)
+    primary = primary_mask(counts, threshold)
+    mask = secondary_mask(counts, primary) if secondary else primary
+    shown = counts.astype(object).where(~primary, SUPPRESSED).where(~(mask & ~primary),
+                                                                    SECONDARY)
     return shown, mask
 
 
