@@ -3,9 +3,9 @@
 1. synthesise the sample province (Nakhon Si Thammarat, round 2549, seed 1) into ``data/raw/2549``
    unless it is already there (raw data is never overwritten);
 2. ingest it into ``data/store`` (validation summary, rejects, pseudonymised Parquet);
-3. run the tambon reports of one amphoe (``--amphoe``, default 8001; ``--all`` for every tambon of
+3. render the methods appendix;
+4. run the tambon reports of one amphoe (``--amphoe``, default 8001; ``--all`` for every tambon of
    the province) with warm kernels on both cores, plus the province overview and the index page;
-4. render the methods appendix;
 5. print where to open everything.
 """
 
@@ -70,13 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[1/4] sample export already in {raw} (raw data is never overwritten)")
     print(f"[2/4] ingesting into {store} ...", flush=True)
     print(ingest(raw, survey_round=ROUND, store=store).summary())
+    print("[3/4] methods appendix ...", flush=True)
+    methods = methods_pdf(reports / str(ROUND) / "methods.pdf")
     within = PROVINCE if args.all else args.amphoe
-    print(f"[3/4] tambon reports within {within}, province overview and index ...", flush=True)
+    print(f"[4/4] tambon reports within {within}, province overview and index ...", flush=True)
     result = run_batch(ROUND, "tambon", within=within, workers=args.workers, store=store,
                        out=reports)
     print(result.summary())
-    print("[4/4] methods appendix ...", flush=True)
-    methods = methods_pdf(reports / str(ROUND) / "methods.pdf")
     print(f"\nDone in {time.perf_counter() - t0:.0f} s. Open:")
     print(f"  index page        {result.index}")
     for o in result.province:

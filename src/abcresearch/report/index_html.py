@@ -144,6 +144,8 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
     province = "".join(
         f'<li><a href="{html.escape(_rel(p, round_dir))}">{_both("index.province")} '
         f'{html.escape(p.stem)}</a></li>' for p in province_pdfs)
+    if (round_dir / "methods.pdf").is_file():
+        province += f'<li><a href="methods.pdf">{_both("index.methods")}</a></li>'
     failed = sum(o.status == "failed" for o in outcomes)
     banner = f'<p class="banner">{_both("synthetic.banner")}</p>' if synthetic else ""
     title_th, title_en = _text("index.title")
