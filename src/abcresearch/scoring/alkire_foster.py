@@ -183,8 +183,9 @@ def _indicator_matrix(design: SurveyDesign, indicators: Any) -> tuple[np.ndarray
         G = data[names].astype(float).to_numpy(dtype=float, na_value=np.nan)
     if not names:
         raise DesignError("alkire_foster needs at least one indicator")
-    vals = np.unique(G[~np.isnan(G)])
-    if not np.all(np.isin(vals, [0.0, 1.0])):
+    bad = ~((G == 0) | (G == 1) | np.isnan(G))
+    if bad.any():
+        vals = np.unique(G[bad])
         raise DesignError(f"indicators must be 0/1 deprivation indicators (1 = deprived); "
                           f"found values {list(vals[:6])}")
     return G, names
@@ -334,10 +335,9 @@ def alkire_foster(
 
     in_dom = codes >= 0
     household = pd.DataFrame({"score": np.where(in_dom, c, np.nan),
-                              "poor": pd.array(np.where(in_dom, poor, False), dtype="boolean"),
+                              "poor": pd.arrays.BooleanArray(poor & in_dom, ~in_dom),
                               "censored_score": np.where(in_dom, ck, np.nan)},
                              index=design.data.index)
-    household.loc[~in_dom, "poor"] = pd.NA
     return AlkireFosterResult(
         H=H, A=A, M0=M0, censored_headcount=hdk, uncensored_headcount=hd,
         contribution=contribution, k=float(k), weights=pd.Series(w, index=names, name="weight"),
