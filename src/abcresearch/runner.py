@@ -106,7 +106,7 @@ def write_summary(summary: Mapping[str, Any]) -> None:
 
     data = _jsonable(summary)
     data = {k: (None if isinstance(v, float) and v != v else v) for k, v in data.items()}
-    display({SUMMARY_MIME: data}, raw=True)
+    display({SUMMARY_MIME: data, "text/plain": ""}, raw=True)  # plain: nothing to show
 
 
 # --------------------------------------------------------------------------------------------
