@@ -46,7 +46,11 @@ def test_thai_pdf_has_area_capitals_and_grade(thai_report) -> None:
     for capital in ("ทุนมนุษย์", "ทุนเงินตรา", "ทุนภูมิปัญญา"):
         assert capital in text
     grade = thai_report.summary["grade"]
-    assert re.search(rf"{grade}\s", text)
+    from abcresearch.scoring.grades import load_grade_rules
+
+    label = load_grade_rules().grade_labels[grade]["th"]
+    # pdfium may add a space where Typst broke a line: compare without white space
+    assert re.sub(r"\s", "", label) in re.sub(r"\s", "", text)
     assert "หน้า" in text
 
 

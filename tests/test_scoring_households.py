@@ -87,20 +87,21 @@ def test_levels_overall_and_tracks_follow_rules():
     s = load_scheme()
     caps = list(s.capital_ids)  # human, physical, financial, social, cultural, wisdom, natural
     rows = {
-        "three_at_1": [2, 1, 2, 1, 1, 2, 2],
-        "financial_at_1": [2, 2, 1, 2, 3, 3, 3],
-        "four_at_3": [3, 3, 3, 3, 2, 2, 2],
-        "four_at_3_one_at_1": [3, 3, 3, 3, 1, 2, 2],
+        "four_at_1": [2, 1, 2, 1, 1, 1, 2],
+        "financial_and_human_at_1": [1, 2, 1, 2, 3, 3, 3],
+        "three_at_3": [3, 3, 3, 2, 2, 2, 2],
+        "three_at_3_one_at_1": [3, 3, 3, 1, 2, 2, 2],
         "middle": [2, 2, 2, 2, 2, 2, 2],
+        "three_at_1_financial_only": [2, 2, 1, 1, 1, 2, 2],
         "too_few": [2, 2, 2, 2, 0, 0, 0],
     }
     lev = pd.DataFrame(rows, index=caps).T.replace(0, np.nan).astype("Int8")
     ov = overall_levels(lev, s)
-    assert ov.tolist()[:5] == [1, 1, 3, 2, 2]
-    assert pd.isna(ov.iloc[5])
+    assert ov.tolist()[:6] == [1, 1, 3, 2, 2, 2]
+    assert pd.isna(ov.iloc[6])
     tr = development_tracks(ov, s)
     assert tr.tolist()[:5] == ["welfare", "welfare", "enterprise", "livelihood", "livelihood"]
-    assert pd.isna(tr.iloc[5])
+    assert pd.isna(tr.iloc[6])
     sc = pd.DataFrame({c: [0.0, 39.999, 40.0, 69.9, 70.0, 100.0] for c in caps})
     assert capital_levels(sc, s)["human"].tolist() == [1, 1, 2, 2, 3, 3]
 

@@ -177,7 +177,7 @@ class AreaReport(SectionsMixin):
             counts = self.children["grade"].value_counts()
             return self.t("cover.grade_counts", a=int(counts.get("A", 0)),
                           b=int(counts.get("B", 0)), c=int(counts.get("C", 0)))
-        return self.t("cover.grade", grade=self.t(f"grade.{row['grade']}"))
+        return self.t("cover.grade", grade=row[f"grade_label_{self.lang}"])
 
     # ------------------------------------------------------------------ sections
     def cover(self) -> None:
@@ -246,7 +246,7 @@ class AreaReport(SectionsMixin):
         if row is not None and not pd.isna(row.get("grade")):
             reason = row.get(f"reason_{self.lang}") or ""
             out.append(self.t("find.grade", area=self.area_name(),
-                              grade=self.t(f"grade.{row['grade']}"), reason=reason))
+                              grade=row[f"grade_label_{self.lang}"], reason=reason))
         prof = self.profile_table()
         ok = prof.dropna(subset=["estimate"])
         if not ok.empty:

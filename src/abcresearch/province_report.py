@@ -76,6 +76,12 @@ class ProvinceReport(SectionsMixin):
         return rep
 
     # ------------------------------------------------------------------ data
+    def grade_label(self, grade: str) -> str:
+        """Label of a grade from ``params/grades.yaml`` in the report's language."""
+        from .scoring.grades import load_grade_rules
+
+        return str(load_grade_rules().grade_labels[grade][self.lang])
+
     @property
     def tambon_table(self) -> pd.DataFrame:
         """Tambon grades joined with official names, in priority order."""
@@ -143,7 +149,7 @@ class ProvinceReport(SectionsMixin):
     def _legend(self, ax: Any) -> None:
         from matplotlib.patches import Patch
 
-        handles = [Patch(color=c, label=self.t(f"grade.{g}")) for g, c in GRADE_COLOURS.items()]
+        handles = [Patch(color=c, label=self.grade_label(g)) for g, c in GRADE_COLOURS.items()]
         handles.append(Patch(color=_NO_DATA, label=self.t("map.no_data")))
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4,
                   frameon=False, fontsize=8)
@@ -295,7 +301,7 @@ class ProvinceReport(SectionsMixin):
         self._text(self.t("typology.text", k=k, silhouette=float(typ["silhouette"].iloc[0]),
                           candidates=", ".join(f"k={kk}: {v:.2f}" for kk, v in sil.items())))
         cross = pd.crosstab(t["grade"], t["cluster"].astype("Int64"))
-        cross.index = [self.t(f"grade.{g}") for g in cross.index]
+        cross.index = [self.grade_label(g) for g in cross.index]
         cross.columns = [f"{self.t('typology.cluster')} {c}" for c in cross.columns]
         self._table(cross.reset_index(names=self.t("col.grade")), self.t("typology.crosstab"))
         caps = self.analysis.scheme.capital_ids
