@@ -96,8 +96,8 @@ class AreaReport(SectionsMixin):
             Round never ingested, or no households of the area in it.
         """
         label("grade", lang)  # validates lang
-        area = get_area(str(area_code))
         store_path = Path(store) if store else None
+        area = data_mod.named_area(str(area_code), int(survey_round), store_path)
         analysis = round_analysis(int(survey_round), store_path, scheme)
         report = cls(area=area, survey_round=int(survey_round), lang=lang, analysis=analysis,
                      design_spec=design_spec(), store=store_path)
@@ -140,11 +140,24 @@ class AreaReport(SectionsMixin):
         """Return an area's name with its level, in the report's language."""
         return (area or self.area).label(self.lang)
 
+    @cached_property
+    def village_forms(self) -> pd.DataFrame:
+        """The village-form rows of the area."""
+        return data_mod.load(self.survey_round, area=self.area.code, store=self.store,
+                             table="villages")
+
     def _child_name(self, code: str) -> str:
         try:
-            return self.area_name(get_area(code))
+            name = self.area_name(get_area(code))
         except Exception:  # an unknown code is shown as is
             return code
+        if len(code) == 8:
+            forms = self.village_forms.set_index("village_code")["village_name"]
+            if code in forms.index and isinstance(forms[code], str) and forms[code].strip():
+                # village names are Thai proper nouns with no official romanisation
+                vname = forms[code].strip()
+                name = f"{name} {vname}" if self.lang == "th" else f"{name} ({vname})"
+        return name
 
     # ------------------------------------------------------------------ grade lookups
     @cached_property
@@ -494,8 +507,7 @@ class AreaReport(SectionsMixin):
     def organisations(self) -> None:
         """Display groups, funds, master plans and process steps from the village form."""
         self._heading("section.organisations")
-        vil = data_mod.load(self.survey_round, area=self.area.code, store=self.store,
-                            table="villages")
+        vil = self.village_forms
         from .instrument import choices
 
         steps = choices("process_step", form="village").set_index("name")[f"label_{self.lang}"]
@@ -609,8 +621,7 @@ class AreaReport(SectionsMixin):
         """Display counts, completeness and rejected rows."""
         self._heading("section.quality")
         hh = self.households
-        vil = data_mod.load(self.survey_round, area=self.area.code, store=self.store,
-                            table="villages")
+        vil = self.village_forms
         try:
             n_mem = len(data_mod.load(self.survey_round, area=self.area.code, store=self.store,
                                       table="members", columns=["submission_uuid"]))

@@ -136,3 +136,29 @@ def load(survey_round: int, area: str | None = None, store: Path | str | None = 
         if columns is not None and "village_code" not in columns:
             df = df.drop(columns="village_code")
     return df
+
+
+def named_area(code: str, survey_round: int, store: Path | str | None = None) -> Any:
+    """Return the official area of ``code``; a village also gets its name from the village form.
+
+    Villages are not in the official lists, so :func:`abcresearch.areas.get_area` names them
+    "หมู่ที่ N"; when the round's village form gives a name, it becomes "หมู่ที่ N บ้าน…".
+    """
+    from dataclasses import replace
+
+    from .areas import get_area
+
+    area = get_area(code)
+    if area.level != "village":
+        return area
+    try:
+        vil = load(survey_round, area=area.code, store=store, table="villages",
+                   columns=["village_name"])
+    except StoreError:
+        return area
+    names = vil["village_name"].dropna().astype(str)
+    if names.empty or not names.iloc[0].strip():
+        return area
+    name = names.iloc[0].strip()
+    return replace(area, name_th=f"{area.name_th} {name}",
+                   name_en=f"{area.name_en} ({name})")

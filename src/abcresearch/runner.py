@@ -514,6 +514,10 @@ def run_report(
     if skip_unchanged and is_current(paths, inputs):
         return ReportOutcome(code, int(survey_round), area.level, "skipped", paths,
                              summary=read_json(paths.summary))
+    if area.level == "village":
+        from .data import named_area
+
+        area = named_area(code, int(survey_round), store_path)
     header = _header(area, survey_round, lang, manifest)
     return execute_report(nb_path, params, paths, inputs, header, lang, engine=engine,
                           timeout=timeout, level=area.level)
