@@ -132,3 +132,83 @@ def test_bad_parameters_are_one_sentence(sample_store) -> None:
         AreaReport.load("801501", 2551, store=sample_store)
     with pytest.raises(StoreError, match="no households"):
         AreaReport.load("800101", 2549, store=sample_store)
+
+
+def _specs(report: AreaReport) -> list[dict]:
+    return [o for o in report.outputs if isinstance(o, dict) and "rows" in o]
+
+
+def _num(cell) -> float | None:
+    try:
+        return float(str(cell).replace(",", ""))
+    except ValueError:
+        return None
+
+
+def test_hidden_level_counts_cannot_be_recovered(sample_store) -> None:
+    """A hidden cell is never the only hidden cell of its row or column (the row totals are
+    published as village sizes and the column totals as track counts), unless the rest of
+    that line is zero and its total is itself hidden."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    report.levels_and_tracks()
+    report.villages()
+    rows = _specs(report)[0]["rows"]
+    cells = np.array([[c in ("<5", "×") for c in row[1:-1]] for row in rows])
+    values = np.array([[_num(c) or 0 for c in row[1:-1]] for row in rows])
+    assert cells.any(), "the sample (30 households per village) has small cells to hide"
+    n_shown = dict(zip(report.results["villages"].iloc[:, 1],
+                       report.results["villages"].iloc[:, 2], strict=True))
+    for i, row in enumerate(rows):
+        if cells[i].sum() == 1:
+            others = values[i][~cells[i]]
+            assert (others == 0).all() and n_shown[row[0]] == report.marker, row
+    for j in range(cells.shape[1]):
+        assert cells[:, j].sum() != 1 or (values[~cells[:, j], j] == 0).all(), j
+
+
+def test_share_next_to_a_hidden_level1_cell_is_hidden(sample_store) -> None:
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    report.levels_and_tracks()
+    for row in _specs(report)[0]["rows"]:
+        if row[1] in ("<5", "×"):
+            assert row[-1] is None, row
+
+
+def test_amphoe_organisations_sum_their_villages(sample_store) -> None:
+    from abcresearch import data
+
+    report = AreaReport.load("8015", 2549, store=sample_store)
+    report.organisations()
+    shown = report.results["organisations"]
+    vil = data.load(2549, area="8015", store=sample_store, table="villages")
+    expected = vil.groupby(vil["village_code"].str.slice(0, 6))["vil_households"].sum()
+    assert shown.iloc[:, 1].astype(float).tolist() == expected.astype(float).tolist()
+    assert shown.iloc[:, 0].tolist() == ["ตำบลขนอม", "ตำบลควนทอง", "ตำบลท้องเนียน"]
+
+
+def test_rejected_rows_are_counted(tmp_path_factory, sample_export) -> None:
+    import shutil
+
+    from abcresearch.ingest import ingest
+
+    bad = tmp_path_factory.mktemp("bad") / "export"
+    shutil.copytree(sample_export, bad)
+    text = (bad / "household.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header = [h.strip('"') for h in text[0].rstrip("\r\n").split(";")]
+    col = header.index("hh/hh_size")
+    cells = text[1].rstrip("\r\n").split(";")
+    cells[col] = '"99"'  # out of range: the household is rejected
+    text[1] = ";".join(cells) + "\r\n"
+    (bad / "household.csv").write_text("".join(text), encoding="utf-8")
+    store = tmp_path_factory.mktemp("badstore")
+    ingest(bad, survey_round=2549, store=store)
+    village = cells[header.index("hh/village_code")].strip('"')
+    members = pd.read_csv(bad / "member.csv", sep=";", dtype=str)
+    # the household and its roster rows (rejected as parent_rejected)
+    expected = 1 + int((members["_parent_index"] == "1").sum())
+    report = AreaReport.load(village[:6], 2549, store=store)
+    report.data_quality()
+    values = dict(zip(report.results["data_quality"].iloc[:, 0],
+                      report.results["data_quality"].iloc[:, 1], strict=True))
+    assert values[report.t("m.rejected_area")] == 1  # the household
+    assert values[report.t("m.rejected")] == expected  # all rows of the province

@@ -193,7 +193,7 @@ def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFra
         (``level, code, capital, estimate, se, ci_low, ci_high, n``).
     """
     design = spec.build(derived)
-    v = grades.grade_villages(design, hs, villages, level=spec.level).table
+    v = grades.grade_villages(design, hs, villages, level=spec.level, typology=False).table
     tg = grades.grade_tambons(design, hs, villages, level=spec.level)
     t = tg.table
     parts = []
@@ -219,7 +219,8 @@ def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFra
     return v.reset_index(), t.reset_index(), means, typology
 
 
-def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> None:
+def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any],
+                      replace: bool = False) -> None:
     tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
@@ -233,8 +234,14 @@ def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[s
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                        encoding="utf-8")
-        if final.exists():  # another process finished first: keep theirs
+        if final.exists() and not replace:  # another process finished first: keep theirs
             shutil.rmtree(tmp)
+            return
+        if final.exists():  # rebuild: swap, so readers see the old or the new cache, whole
+            stale = final.parent / f".{final.name}.stale-{uuid.uuid4().hex[:8]}"
+            os.replace(final, stale)
+            os.replace(tmp, final)
+            shutil.rmtree(stale, ignore_errors=True)
             return
         os.replace(tmp, final)
     except BaseException:
@@ -297,12 +304,11 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         hh = hh[hh["weight"].notna()]
         derived, hs = score_round(hh, vil, sch)
         v, t, means, typology = grade_round(derived, hs, vil, design_spec())
-        if rebuild and cache.exists():
-            shutil.rmtree(cache)
         _write_atomic_dir(cache, {"households": derived, "villages": v, "tambons": t,
                                   "means": means, "typology": typology},
                           {"key": key, "scheme": sch.scheme_id,
-                           "scheme_version": sch.scheme_version, "version": __version__})
+                           "scheme_version": sch.scheme_version, "version": __version__},
+                          replace=rebuild)
     return RoundAnalysis(
         survey_round=survey_round, scheme=sch, cache_dir=cache,
         villages=pd.read_parquet(cache / "villages.parquet"),
@@ -316,9 +322,3 @@ def area_design(frame: pd.DataFrame, spec: DesignSpec | None = None) -> SurveyDe
     """Return the survey design of a set of scored households (``params/design.yaml``)."""
     spec = spec or design_spec()
     return spec.build(frame.reset_index(drop=True))
-
-
-def suppress_share(estimate: pd.Series, n: pd.Series | np.ndarray, threshold: int) -> pd.Series:
-    """Blank estimates resting on fewer than ``threshold`` households."""
-    n = np.asarray(n, dtype=float)
-    return estimate.where(~((n > 0) & (n < threshold)))

@@ -33,7 +33,7 @@ from . import __version__
 from . import data as data_mod
 from .analysis import DesignSpec, RoundAnalysis, area_design, design_spec, round_analysis
 from .areas import Area, get_area
-from .disclosure import SUPPRESSED, suppress_by_base, suppress_counts
+from .disclosure import SUPPRESSED, marker, share_mask, suppress_by_base, suppress_counts
 from .errors import AbcResearchWarning, StoreError
 from .labels import label
 from .report.sections import SectionsMixin, in_ipython
@@ -46,9 +46,10 @@ _CODE_COL = {"province": "province_code", "amphoe": "amphoe_code", "tambon": "ta
              "village": "village_code"}
 
 
-def _fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 1.0) -> str:
+def _fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 1.0,
+            hidden: str = SUPPRESSED) -> str:
     if any(pd.isna(v) for v in (est, low, high)):
-        return SUPPRESSED if pd.isna(est) else "–"
+        return hidden if pd.isna(est) else "–"
     return (f"{est * scale:,.{digits}f} ({low * scale:,.{digits}f}–"
             f"{high * scale:,.{digits}f})")
 
@@ -136,6 +137,11 @@ class AreaReport(SectionsMixin):
         """Smallest publishable household count."""
         return self.design_spec.suppression_threshold
 
+    @property
+    def marker(self) -> str:
+        """Text shown in place of a small cell (``<5`` under the default threshold)."""
+        return marker(self.threshold)
+
     def area_name(self, area: Area | None = None) -> str:
         """Return an area's name with its level, in the report's language."""
         return (area or self.area).label(self.lang)
@@ -186,6 +192,8 @@ class AreaReport(SectionsMixin):
 
     def _grade_text(self) -> str:
         row = self.grade_row
+        if not self.publishable:
+            return self.t("cover.grade", grade=self.marker)
         if row is None or pd.isna(row.get("grade")):
             counts = self.children["grade"].value_counts()
             return self.t("cover.grade_counts", a=int(counts.get("A", 0)),
@@ -256,7 +264,7 @@ class AreaReport(SectionsMixin):
         self._heading("section.findings")
         out: list[str] = []
         row = self.grade_row
-        if row is not None and not pd.isna(row.get("grade")):
+        if row is not None and not pd.isna(row.get("grade")) and self.publishable:
             reason = row.get(f"reason_{self.lang}") or ""
             out.append(self.t("find.grade", area=self.area_name(),
                               grade=row[f"grade_label_{self.lang}"], reason=reason))
@@ -280,7 +288,7 @@ class AreaReport(SectionsMixin):
                                   score=ok.loc[cap, "estimate"],
                                   province=ok.loc[cap, "province"]))
         l1 = self.design.ciprop("level1", na_rm=True, level=self.design_spec.level)
-        if len(self.households) >= self.threshold:
+        if self.level1_publishable:
             r = l1.iloc[0]
             out.append(self.t("find.level1", share=100 * r["estimate"], low=100 * r["ci_low"],
                               high=100 * r["ci_high"]))
@@ -355,7 +363,7 @@ class AreaReport(SectionsMixin):
                        linewidths=2.5, label=self.t("col.province"))
         ax.set_yticks(y, names)
         ax.set_xlim(0, 100)
-        ax.set_xlabel("0–100")
+        ax.set_xlabel(self.t("chart.score"))
         ax.legend(loc="lower right", fontsize=8, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         return fig
@@ -375,8 +383,8 @@ class AreaReport(SectionsMixin):
         names = [self._child_name(c) for c in counts.index]
         shown.insert(0, self.t(f"col.{'tambon' if child == 'tambon_code' else 'village'}"), names)
         total = counts.sum(axis=1)
-        share = suppress_by_base(counts.iloc[:, 0] / total.where(total > 0), total,
-                                 self.threshold)
+        share = (counts.iloc[:, 0] / total.where(total > 0)).mask(
+            share_mask(counts.iloc[:, 0], total, self.threshold) | mask.iloc[:, 0].to_numpy())
         shown[self.t("col.share_level1")] = (100 * share).round(1).to_numpy()
         self._figure(self._levels_chart(counts, names, mask))
         self._table(shown.reset_index(drop=True), self.t("levels.caption"),
@@ -387,9 +395,11 @@ class AreaReport(SectionsMixin):
             p = self.design.proportion(f"level_{cap}", na_rm=True, level=self.design_spec.level)
             est = p["estimate"]
             est.index = [int(float(i)) for i in est.index]
-            n = p["n"].iloc[0] if len(p) else 0
+            lv_cap = hh[f"level_{cap}"].dropna()
+            cnt = np.array([(lv_cap == k).sum() for k in (1, 2, 3)])
+            hide = share_mask(cnt, np.full(3, len(lv_cap)), self.threshold)
             rows.append([self.capital_label(cap)] + [
-                100 * est.get(k, 0.0) if n >= self.threshold else np.nan for k in (1, 2, 3)])
+                np.nan if hide[i] else 100 * est.get(k, 0.0) for i, k in enumerate((1, 2, 3))])
         cap_tab = pd.DataFrame(rows, columns=[self.t("col.capital"), self.t("col.level1"),
                                               self.t("col.level2"), self.t("col.level3")])
         self._table(cap_tab, self.t("levels.capital_caption"), decimals=1)
@@ -446,20 +456,36 @@ class AreaReport(SectionsMixin):
         k = self.analysis.scheme.af_k
         self._text(self.t("intro.deprivation", k=k))
         af = self.af_result
-        n = len(self.households)
+        hhd = af.household
+        poor = hhd["poor"].dropna() if hhd is not None else pd.Series(dtype=float)
+        n_poor, n_base = float(poor.sum()), float(len(poor))
+        # H is a share of households (numerator rule); A is a mean over the poor households only
+        ok_m = {"H": not share_mask(np.array([n_poor]), np.array([n_base]), self.threshold)[0],
+                "A": n_poor >= self.threshold, "M0": self.publishable}
         rows = []
         for m in ("H", "A", "M0"):
             r = getattr(af, m).iloc[0]
-            ok = n >= self.threshold
+            ok = ok_m[m] and self.publishable
             rows.append({self.t("col.measure"): self.t(f"m.{m}"),
                          self.t("col.estimate"): r["estimate"] if ok else np.nan,
                          self.t("col.se"): r["se"] if ok else np.nan,
                          self.t("col.ci"): _fmt_ci(r["estimate"], r["ci_low"], r["ci_high"],
-                                                   3) if ok else SUPPRESSED})
+                                                   3, hidden=self.marker) if ok else self.marker})
         table = pd.DataFrame(rows)
         self._table(table, self.t("af.caption", k=k), decimals=3)
         contrib = af.contribution["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
         cens = af.censored_headcount["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
+        # censored headcounts: households poor and deprived in the capital (numerator rule);
+        # contributions rest on the poor households
+        if hhd is not None:
+            poor_mask = hhd["poor"].to_numpy() == 1
+            for cap in contrib.index:
+                dep = self.households[f"dep_{cap}"].to_numpy()
+                cnt = float(np.nansum(dep[poor_mask] == 1))
+                if share_mask(np.array([cnt]), np.array([n_base]), self.threshold)[0]:
+                    cens[cap] = np.nan
+        if n_poor < self.threshold:
+            contrib[:] = np.nan
         ct = pd.DataFrame({
             self.t("col.capital"): [self.capital_label(c) for c in contrib.index],
             self.t("col.censored"): (100 * cens.reindex(contrib.index)).to_numpy(),
@@ -478,7 +504,7 @@ class AreaReport(SectionsMixin):
         fig, ax = plt.subplots(figsize=(7.2, 2.8))
         c = contrib.fillna(0).sort_values()
         ax.barh([self.capital_label(i) for i in c.index], 100 * c.to_numpy(), color="#6a1b9a")
-        ax.set_xlabel("% M0")
+        ax.set_xlabel(self.t("chart.share_m0"))
         ax.spines[["top", "right"]].set_visible(False)
         return fig
 
@@ -490,16 +516,22 @@ class AreaReport(SectionsMixin):
             t = t[t["code"] == self.area.code]
         child_col = "col.tambon" if self.level == "amphoe" else "col.village"
         n = t["n_households"].to_numpy()
-        share = suppress_by_base(t["share_level1"], n, self.threshold)
-        grade = t["grade"].where(~((n > 0) & (n < self.threshold)), SUPPRESSED)
+        small = (n > 0) & (n < self.threshold)
+        child = _CHILD[self.level]
+        hh = self.households
+        l1 = hh[hh["overall_level"].notna()].groupby(child)["level1"].agg(["sum", "count"])
+        l1 = l1.reindex(t["code"]).fillna(0)
+        share = t["share_level1"].mask(share_mask(l1["sum"], l1["count"], self.threshold))
+        # a row resting on fewer households than the threshold publishes nothing but its name
         shown = pd.DataFrame({
             self.t("col.priority"): t["priority_rank"].astype("Int64").to_numpy(),
             self.t(child_col): [self._child_name(c) for c in t["code"]],
-            self.t("col.households"): n,
-            self.t("col.share_level1"): (100 * share).to_numpy(),
-            "M0": t["m0"].to_numpy(),
-            self.t("col.grade"): grade.to_numpy(),
-            self.t("col.reason"): t[f"reason_{self.lang}"].to_numpy(),
+            self.t("col.households"): np.where(small, self.marker, n).astype(object),
+            self.t("col.share_level1"): (100 * share).mask(small).to_numpy(),
+            "M0": t["m0"].mask(small).to_numpy(),
+            self.t("col.grade"): t[f"grade_label_{self.lang}"].where(~small, self.marker)
+            .to_numpy(),
+            self.t("col.reason"): t[f"reason_{self.lang}"].where(~small, "").to_numpy(),
         })
         self._table(shown, self.t("villages.caption"), decimals=1)
         self.results["villages"] = shown
@@ -525,10 +557,12 @@ class AreaReport(SectionsMixin):
             self.t("col.forums"): vil["vil_forums_year"].astype("Int64"),
         }).sort_values(self.t("col.village")).reset_index(drop=True)
         if self.level == "amphoe":
-            num = [self.t("col.households"), self.t("col.groups"), self.t("col.welfare"),
-                   self.t("col.welfare_money"), self.t("col.village_fund")]
-            tam = vil["village_code"].str.slice(0, 6)
-            agg = shown[num].groupby(tam.to_numpy()).sum()
+            num = ["vil_households", "vil_groups", "vil_welfare_members", "vil_welfare_money",
+                   "vil_village_fund_money"]
+            agg = vil[num].astype(float).groupby(vil["village_code"].str.slice(0, 6).to_numpy(),
+                                                 sort=True).sum()
+            agg.columns = [self.t("col.households"), self.t("col.groups"), self.t("col.welfare"),
+                           self.t("col.welfare_money"), self.t("col.village_fund")]
             agg.insert(0, self.t("col.tambon"), [self._child_name(c) for c in agg.index])
             shown = agg.reset_index(drop=True)
         self._table(shown, self.t("org.caption"), decimals=0)
@@ -549,9 +583,11 @@ class AreaReport(SectionsMixin):
                 return None
             r = headcount(self.design, "fin_income_year", "hh_size", self.survey_round,
                           level=self.design_spec.level).iloc[0]
-        return {"estimate": r["estimate"], "se": r["se"], "ci_low": r["ci_low"],
-                "ci_high": r["ci_high"], "line": line.value, "verified": line.verified,
-                "warned": bool(caught)}
+        x = self.households["income_pc"].dropna()
+        hidden = share_mask(np.array([(x < line.value).sum()]), np.array([len(x)]),
+                            self.threshold)[0]
+        est = {k: np.nan if hidden else r[k] for k in ("estimate", "se", "ci_low", "ci_high")}
+        return {**est, "line": line.value, "verified": line.verified, "warned": bool(caught)}
 
     def income(self) -> None:
         """Display the income distribution, Gini and the income poverty headcount."""
@@ -582,7 +618,7 @@ class AreaReport(SectionsMixin):
         table = pd.DataFrame(rows, columns=[self.t("col.measure"), self.t("col.estimate"),
                                             self.t("col.se"), self.t("col.ci")])
         if len(self.households) < self.threshold:
-            table.iloc[:, 1:] = SUPPRESSED
+            table.iloc[:, 1:] = self.marker
         self._figure(self._income_chart(lorenz(d, "income_pc", p=np.linspace(0, 1, 21))))
         self._table(table, self.t("income.caption"), " ".join(notes), decimals=2)
         self.results["income"] = table
@@ -598,20 +634,25 @@ class AreaReport(SectionsMixin):
         w = hh["weight"].to_numpy(dtype=float)
         ok = np.isfinite(x) & (x > 0)
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.2, 2.9))
-        bins = np.logspace(np.log10(max(x[ok].min(), 1000)), np.log10(x[ok].max()), 30) \
-            if ok.any() else 10
-        ax1.hist(x[ok], bins=bins, weights=w[ok], color="#00838f")
-        ax1.set_xscale("log")
+        if ok.sum() >= self.threshold:
+            bins = np.logspace(np.log10(max(x[ok].min(), 1000)), np.log10(x[ok].max()), 30)
+            # bars describing fewer than `threshold` households are not drawn (disclosure)
+            n_bin, _ = np.histogram(x[ok], bins=bins)
+            w_bin, _ = np.histogram(x[ok], bins=bins, weights=w[ok])
+            w_bin[(n_bin > 0) & (n_bin < self.threshold)] = 0.0
+            ax1.bar(bins[:-1], w_bin, width=np.diff(bins), align="edge", color="#00838f")
+            ax1.set_xscale("log")
+            ax2.plot(lor["pop_share"], lor["income_share"], color="#00838f")
         from matplotlib.ticker import NullLocator
 
         ax1.xaxis.set_minor_locator(NullLocator())
-        ax1.set_xlabel(self.t("m.income_pc_median").split("(")[-1].rstrip(")") + " / "
-                       + ("คน/ปี" if self.lang == "th" else "person/year"))
+        ax1.set_xlabel(self.t("chart.income_pc"))
+        ax1.set_ylabel(self.t("col.households"))
         if self.poverty is not None:
             ax1.axvline(self.poverty["line"], color="#c62828", lw=1.5)
-        ax2.plot(lor["pop_share"], lor["income_share"], color="#00838f")
         ax2.plot([0, 1], [0, 1], color="#9e9e9e", lw=0.8, ls="--")
-        ax2.set_xlabel("Lorenz")
+        ax2.set_xlabel(self.t("chart.lorenz_x"))
+        ax2.set_ylabel(self.t("chart.lorenz_y"))
         for ax in (ax1, ax2):
             ax.spines[["top", "right"]].set_visible(False)
         fig.subplots_adjust(wspace=0.3)
@@ -629,15 +670,18 @@ class AreaReport(SectionsMixin):
             n_mem = 0
         stored = len(data_mod.load(self.survey_round, area=self.area.code, store=self.store,
                                    columns=["submission_uuid"]))
-        rows = self.analysis.manifest.get("rows", {})
-        rejected = sum(int(v.get("rejected", 0)) for v in rows.values()
-                       if isinstance(v, dict))
+        found = data_mod.issues(self.survey_round, self.store)
+        errors = found[found["severity"] == "error"]
+        mine = errors[(errors["table"] == "households")
+                      & errors["tambon_code"].fillna("").str.startswith(self.area.code[:6])]
+        rejected = int(mine[["table", "file", "row"]].drop_duplicates().shape[0])
+        rejected_all = int(errors[["table", "file", "row"]].drop_duplicates().shape[0])
         counts = pd.DataFrame({
             self.t("col.measure"): [self.t("m.households_form"), self.t("m.households_surveyed"),
                                     self.t("m.households_unweighted"), self.t("m.members"),
-                                    self.t("m.rejected")],
+                                    self.t("m.rejected_area"), self.t("m.rejected")],
             self.t("col.value"): [int(vil["vil_households"].sum()), len(hh), stored - len(hh),
-                                  n_mem, rejected],
+                                  n_mem, rejected, rejected_all],
         })
         self._table(counts, self.t("quality.caption"))
         miss = pd.DataFrame({
@@ -656,20 +700,34 @@ class AreaReport(SectionsMixin):
         self._text(text)
         self.results["methods_note"] = text
 
+    @property
+    def publishable(self) -> bool:
+        """Whether the area has enough households for any figure to be published."""
+        return len(self.households) >= self.threshold
+
+    @property
+    def level1_publishable(self) -> bool:
+        """Whether the area's share of level-1 households may be published (numerator rule)."""
+        l1 = self.households["level1"].dropna()
+        return not share_mask(np.array([l1.sum()]), np.array([len(l1)]), self.threshold)[0]
+
     def summary(self) -> dict[str, Any]:
-        """Key figures for the batch index page."""
+        """Key figures for the batch index page (suppressed figures are None)."""
         row = self.grade_row
         l1 = self.households["level1"]
         w = self.households["weight"]
         ok = l1.notna()
+        pub = self.publishable
         return {
             "area_code": self.area.code, "level": self.level,
             "name_th": self.area.name_th, "name_en": self.area.name_en,
-            "grade": None if row is None or pd.isna(row.get("grade")) else str(row["grade"]),
-            "households": int(len(self.households)),
+            "grade": None if row is None or pd.isna(row.get("grade")) or not pub
+            else str(row["grade"]),
+            "households": int(len(self.households)) if pub else None,
             "villages": int(self.households["village_code"].nunique()),
-            "m0": float(self.af_result.M0["estimate"].iloc[0]),
-            "share_level1": float((l1[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else None,
+            "m0": float(self.af_result.M0["estimate"].iloc[0]) if pub else None,
+            "share_level1": float((l1[ok] * w[ok]).sum() / w[ok].sum())
+            if ok.any() and self.level1_publishable else None,
             "synthetic": self.analysis.synthetic,
         }
 

@@ -162,3 +162,20 @@ def named_area(code: str, survey_round: int, store: Path | str | None = None) ->
     name = names.iloc[0].strip()
     return replace(area, name_th=f"{area.name_th} {name}",
                    name_en=f"{area.name_en} ({name})")
+
+
+def issues(survey_round: int, store: Path | str | None = None) -> pd.DataFrame:
+    """Return the validation issues of the round's last ingest (``issues.csv``).
+
+    Columns include ``table, file, row, column, rule, severity, message, amphoe_code,
+    tambon_code``; the ``value`` column is left out (it may hold raw answers). Empty when the
+    last ingest found nothing.
+    """
+    root = _store(store)
+    _check_round(survey_round, root)
+    path = root / f"round={int(survey_round)}" / "issues.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=["table", "file", "row", "column", "rule", "severity",
+                                     "message", "amphoe_code", "tambon_code"])
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    return frame.drop(columns=["value"], errors="ignore")

@@ -13,8 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Marker shown in place of a small (primary-suppressed) cell.
-SUPPRESSED = "<5"
+def marker(threshold: int = 5) -> str:
+    """Return the text shown in place of a small (primary-suppressed) cell, e.g. ``"<5"``."""
+    return f"<{threshold}"
+
+
+#: Marker of a small cell under the default threshold of 5.
+SUPPRESSED = marker(5)
 #: Marker of a cell hidden only so that a small cell cannot be recovered from totals.
 SECONDARY = "×"
 
@@ -89,9 +94,39 @@ def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
     """
     primary = primary_mask(counts, threshold)
     mask = secondary_mask(counts, primary) if secondary else primary
-    shown = counts.astype(object).where(~primary, SUPPRESSED).where(~(mask & ~primary),
-                                                                    SECONDARY)
+    shown = counts.astype(object).where(~primary, marker(threshold)).where(
+        ~(mask & ~primary), SECONDARY)
     return shown, mask
+
+
+def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
+               threshold: int = 5) -> np.ndarray:
+    """True where a share must not be published (rule 2 with its complement).
+
+    A share ``count / base`` gives its count back whenever the base is published (and within a
+    village, where weights are equal, a weighted share is the unweighted one). So a share is
+    suppressed when its base is 1 to ``threshold - 1``, or when the households it counts, or the
+    households it leaves out, number 1 to ``threshold - 1``.
+
+    Parameters
+    ----------
+    count, base : array-like
+        Unweighted household counts of the numerator and of the base.
+    threshold : int
+        Smallest publishable count.
+
+    Examples
+    --------
+    >>> share_mask(np.array([3, 70, 147, 0]), np.array([150, 150, 150, 150])).tolist()
+    [True, False, True, False]
+    """
+    c = np.asarray(count, dtype=float)
+    b = np.asarray(base, dtype=float)
+
+    def small(x: np.ndarray) -> np.ndarray:
+        return (x > 0) & (x < threshold)
+
+    return small(b) | small(c) | small(b - c)
 
 
 def suppress_by_base(values: pd.DataFrame | pd.Series, base: pd.Series | np.ndarray,

@@ -558,6 +558,14 @@ def _rejects(sheets: list[Sheet], report: ValidationReport, table: str,
                 raw[col] = pseudonymise(normalise_pid(vals), key).where(vals.notna(), None)
             else:
                 raw[col] = vals.where(vals.isna(), REMOVED)
+        # platform metadata can identify people too (enumerator logins, submitters, GPS,
+        # attachment names): keep only the row keys a field team needs to find the record
+        keep_meta = {"_id", "_uuid", "_index", "_parent_index", "_submission__uuid",
+                     "_submission__id", "KEY", "PARENT_KEY"}
+        meta = [c for c in raw.columns if (str(c).startswith("_") or str(c) in
+                                           ("SubmitterID", "SubmitterName", "DeviceID"))
+                and str(c) not in keep_meta]
+        raw = raw.drop(columns=meta)
         parts.append(raw)
     out = pd.concat(parts) if parts else pd.DataFrame(index=rej)
     g = iss.groupby("index")

@@ -44,7 +44,7 @@ MASKED = "<masked>"
 _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){16,}$")
 _WEIGHTS = np.arange(13, 1, -1, dtype=np.int64)
 # 13 digits, optionally in the printed 1-2345-67890-12-3 layout, not inside a longer token.
-_PID_RE = re.compile(r"(?<![0-9A-Za-z])(\d(?:[- ]?\d){12})(?![0-9A-Za-z])")
+_PID_RE = re.compile(r"(?<![0-9A-Za-z.])(\d(?:[- ]?\d){12})(?![0-9A-Za-z])")
 # Thai phone numbers: mobiles 0[6-9]x-xxx-xxxx (10 digits), land lines 0[2-7]x-xxx-xxx (9 digits),
 # optionally with +66 instead of the leading 0.
 _PHONE_RE = re.compile(

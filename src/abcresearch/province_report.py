@@ -17,7 +17,7 @@ import pandas as pd
 from . import __version__
 from .analysis import DesignSpec, RoundAnalysis, area_design, design_spec, round_analysis
 from .areas import Area, amphoes, get_area, tambons
-from .disclosure import suppress_by_base
+from .disclosure import marker, suppress_by_base
 from .errors import AreaError, InputError
 from .report.sections import SectionsMixin
 from .report.typst_render import escape_markup
@@ -274,15 +274,16 @@ class ProvinceReport(SectionsMixin):
         t = self.tambon_table
         thr = self.design_spec.suppression_threshold
         n = t["n_households"].to_numpy()
+        small = (n > 0) & (n < thr)
         shown = pd.DataFrame({
             self.t("col.priority"): t["priority_rank"].astype("Int64").to_numpy(),
             self.t("col.tambon"): t["tambon_name"].to_numpy(),
             self.t("col.amphoe"): t["amphoe_name"].to_numpy(),
-            self.t("col.households"): n,
+            self.t("col.households"): np.where(small, marker(thr), n).astype(object),
             self.t("col.share_level1"): (100 * suppress_by_base(t["share_level1"], n, thr))
             .to_numpy(),
-            "M0": t["m0"].to_numpy(),
-            self.t("col.grade"): t["grade"].to_numpy(),
+            "M0": t["m0"].mask(small).to_numpy(),
+            self.t("col.grade"): t["grade"].where(~small, marker(thr)).to_numpy(),
         })
         self._table(shown, self.t("ranking.caption"), decimals=2)
         self.results["tambon_ranking"] = shown

@@ -39,6 +39,7 @@ import re
 import tempfile
 import time
 import traceback
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -311,7 +312,8 @@ def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
     Returns
     -------
     dict
-        ``area_code, survey_round, lang, data`` (area data fingerprint), ``params`` (hash of
+        ``area_code, survey_round, lang, data`` (area data fingerprint), ``round_data`` (the
+        province's fingerprint: reports show round-wide figures too), ``params`` (hash of
         ``params/``), ``notebook`` (hash of the notebook file), ``software`` (abcresearch version).
     """
     return {
@@ -319,6 +321,9 @@ def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
         "survey_round": int(survey_round),
         "lang": lang,
         "data": area_fingerprint(area_code, manifest),
+        # every report also shows round-wide figures (amphoe and province means, province-wide
+        # ranks, typology), so a change anywhere in the round makes every report stale
+        "round_data": area_fingerprint(str(area_code)[:2], manifest),
         "params": params_hash(),
         "notebook": file_hash(notebook),
         "software": __version__,
@@ -550,7 +555,7 @@ def execute_report(
     survey_round = int(inputs["survey_round"])
     folder = paths.pdf.parent
     folder.mkdir(parents=True, exist_ok=True)
-    tmp_nb = folder / f".{code}.{os.getpid()}.{time.monotonic_ns()}.tmp.ipynb"
+    tmp_nb = folder / f".{code}.{uuid.uuid4().hex}.tmp.ipynb"
     start = time.perf_counter()
     status, error = "ok", None
     summary = None
@@ -575,6 +580,9 @@ def execute_report(
             )
         if tmp_nb.is_file():
             nb = nbformat.read(tmp_nb, as_version=4)
+            pm_meta = nb.metadata.get("papermill", {})
+            if pm_meta.get("output_path"):  # the temp name is an implementation detail
+                pm_meta["output_path"] = str(paths.ipynb)
             summary = _finish_metadata(nb, header, lang)
             nbformat.write(nb, tmp_nb)
             os.replace(tmp_nb, paths.ipynb)

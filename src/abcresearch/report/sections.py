@@ -30,7 +30,14 @@ class SectionsMixin:
     results: dict[str, Any]
 
     def t(self, key: str, **fields: Any) -> str:
-        """Return a label in the report's language (``params/labels.yaml``)."""
+        """Return a label in the report's language (``params/labels.yaml``).
+
+        Labels may also use ``{threshold}`` (smallest publishable count) and ``{level}`` (the
+        confidence level) from ``params/design.yaml``.
+        """
+        spec = getattr(self, "design_spec", None)
+        if spec is not None:
+            fields = {"threshold": spec.suppression_threshold, "level": spec.level, **fields}
         return label(key, self.lang, **fields)
 
     def _show(self, obj: Any) -> Any:
