@@ -78,9 +78,14 @@ def run_task(task: ReportTask) -> ReportOutcome:
 def _failed(task: ReportTask, message: str) -> ReportOutcome:
     message = " ".join(str(message).split())
     try:
+        from .runner import atomic_write_bytes
+
         task.paths.error.parent.mkdir(parents=True, exist_ok=True)
-        task.paths.error.write_text(f"Report {task.area_code} failed: {message}\n",
-                                    encoding="utf-8")
+        # a failed area must not keep an older report that looks current
+        for stale in (task.paths.pdf, task.paths.inputs, task.paths.summary):
+            stale.unlink(missing_ok=True)
+        atomic_write_bytes(task.paths.error,
+                           f"Report {task.area_code} failed: {message}\n".encode())
     except OSError:
         pass
     return ReportOutcome(task.area_code, task.survey_round, task.level, "failed", task.paths,
