@@ -188,12 +188,17 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
     v["_welfare"] = _num(v, "vil_welfare_members")
     v["_forums"] = _num(v, "vil_forums_year")
     v["_step"] = _num(v, "vil_process_step")
+    # a ratio pools numerator and denominator over the same villages (both answered)
+    both_g = v["_groups"].notna() & v["_hh"].notna()
+    both_w = v["_welfare"].notna() & v["_pop"].notna()
+    v["_groups_b"], v["_hh_b"] = v["_groups"].where(both_g), v["_hh"].where(both_g)
+    v["_welfare_b"], v["_pop_b"] = v["_welfare"].where(both_w), v["_pop"].where(both_w)
     g = v.groupby(area, sort=True)
-    hh = g["_hh"].sum(min_count=1)
     out = pd.DataFrame({
-        "groups_per_100hh": 100 * g["_groups"].sum(min_count=1) / hh,
-        "welfare_share": (g["_welfare"].sum(min_count=1)
-                          / g["_pop"].sum(min_count=1)).clip(upper=1),
+        "groups_per_100hh": 100 * g["_groups_b"].sum(min_count=1)
+        / g["_hh_b"].sum(min_count=1),
+        "welfare_share": (g["_welfare_b"].sum(min_count=1)
+                          / g["_pop_b"].sum(min_count=1)).clip(upper=1),
         "forums_year": g["_forums"].mean(),
         "process_step": g["_step"].mean(),
         "n_villages": g.size(),
