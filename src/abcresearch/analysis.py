@@ -32,7 +32,7 @@ from .scoring.scheme import Scheme
 from .stats import SurveyDesign
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 #: Household columns kept in the derived table besides scores.
 _KEEP = ["submission_uuid", "hh_key", "village_code", "tambon_code", "amphoe_code",
