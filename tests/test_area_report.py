@@ -212,3 +212,14 @@ def test_rejected_rows_are_counted(tmp_path_factory, sample_export) -> None:
                       report.results["data_quality"].iloc[:, 1], strict=True))
     assert values[report.t("m.rejected_area")] == 1  # the household
     assert values[report.t("m.rejected")] == expected  # all rows of the province
+
+
+def test_deprivation_with_unscored_households(sample_store) -> None:
+    """Households whose capitals could not all be scored (poor = NA) do not break the section."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    hh = report.households.copy()
+    hh.loc[hh.index[:7], "dep_wisdom"] = np.nan
+    report.__dict__["households"] = hh
+    report.deprivation()
+    assert report.af_result.household["poor"].isna().sum() == 7
+    assert not report.results["deprivation"].empty

@@ -457,7 +457,8 @@ class AreaReport(SectionsMixin):
         self._text(self.t("intro.deprivation", k=k))
         af = self.af_result
         hhd = af.household
-        poor = hhd["poor"].dropna() if hhd is not None else pd.Series(dtype=float)
+        poor = (hhd["poor"].dropna().astype(bool) if hhd is not None
+                else pd.Series(dtype=bool))
         n_poor, n_base = float(poor.sum()), float(len(poor))
         # H is a share of households (numerator rule); A is a mean over the poor households only
         ok_m = {"H": not share_mask(np.array([n_poor]), np.array([n_base]), self.threshold)[0],
@@ -478,7 +479,7 @@ class AreaReport(SectionsMixin):
         # censored headcounts: households poor and deprived in the capital (numerator rule);
         # contributions rest on the poor households
         if hhd is not None:
-            poor_mask = hhd["poor"].to_numpy() == 1
+            poor_mask = hhd["poor"].astype("boolean").fillna(False).to_numpy(dtype=bool)
             for cap in contrib.index:
                 dep = self.households[f"dep_{cap}"].to_numpy()
                 cnt = float(np.nansum(dep[poor_mask] == 1))
