@@ -524,17 +524,23 @@ class AreaReport(SectionsMixin):
         l1 = l1.reindex(t["code"]).fillna(0)
         share = t["share_level1"].mask(share_mask(l1["sum"], l1["count"], self.threshold))
         # a row resting on fewer households than the threshold publishes nothing but its name
+        names = [self._child_name(c) for c in t["code"]]
+        grade_label = t[f"grade_label_{self.lang}"].where(~small, self.marker)
         shown = pd.DataFrame({
             self.t("col.priority"): t["priority_rank"].astype("Int64").to_numpy(),
-            self.t(child_col): [self._child_name(c) for c in t["code"]],
+            self.t(child_col): names,
             self.t("col.households"): np.where(small, self.marker, n).astype(object),
             self.t("col.share_level1"): (100 * share).mask(small).to_numpy(),
             "M0": t["m0"].mask(small).to_numpy(),
-            self.t("col.grade"): t[f"grade_label_{self.lang}"].where(~small, self.marker)
-            .to_numpy(),
-            self.t("col.reason"): t[f"reason_{self.lang}"].where(~small, "").to_numpy(),
+            self.t("col.grade"): grade_label.to_numpy(),
         })
         self._table(shown, self.t("villages.caption"), decimals=1)
+        # the reason for each grade, in words, as a list a forum can read aloud
+        reasons = [f"- **{name}** ({g}): {r}" for name, g, r, hide in
+                   zip(names, grade_label, t[f"reason_{self.lang}"], small, strict=True)
+                   if not hide and isinstance(r, str) and r]
+        if reasons:
+            self._text(f"**{self.t('col.reason')}**\n\n" + "\n".join(reasons))
         self.results["villages"] = shown
 
     def organisations(self) -> None:
