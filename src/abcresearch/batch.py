@@ -78,7 +78,7 @@ def run_task(task: ReportTask) -> ReportOutcome:
 def _failed(task: ReportTask, message: str) -> ReportOutcome:
     message = " ".join(str(message).split())
     try:
-        from .runner import atomic_write_bytes
+        from .atomic import atomic_write_bytes
 
         task.paths.error.parent.mkdir(parents=True, exist_ok=True)
         # a failed area must not keep an older report that looks current

@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 import traceback
 import uuid
@@ -47,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .atomic import atomic_write_bytes, atomic_write_json
 from .errors import AbcResearchError, ReportError, StoreError
 
 SUMMARY_MIME = "application/vnd.abcresearch.summary+json"
@@ -185,25 +185,6 @@ class ReportOutcome:
             raise ReportError(f"report {self.area_code} failed: {self.error} "
                               f"(details in {self.paths.error})")
         return self
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: Path, value: Any) -> None:
-    """Write JSON (UTF-8, sorted keys) atomically."""
-    text = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def read_json(path: Path) -> Any:

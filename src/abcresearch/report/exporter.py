@@ -171,17 +171,10 @@ def notebook_to_pdf(nb_or_path: Any, out_path: str | os.PathLike[str]) -> Path:
     pathlib.Path
         ``out_path``.
     """
-    pdf = notebook_to_pdf_bytes(nb_or_path)
+    from abcresearch.atomic import atomic_write_bytes
+
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(out, notebook_to_pdf_bytes(nb_or_path))
     return out
 
 

@@ -187,7 +187,7 @@ def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
     synthetic : bool, optional
         Show the synthetic-data banner; default: any summary says ``synthetic``.
     """
-    from abcresearch.runner import atomic_write_bytes
+    from abcresearch.atomic import atomic_write_bytes
 
     round_dir = Path(round_dir)
     provinces = sorted((round_dir / "province").glob("[0-9][0-9].pdf"))
