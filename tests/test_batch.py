@@ -5,7 +5,6 @@ Uses the fixture notebooks in ``tests/notebooks/`` and a fake store (see ``make_
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -17,29 +16,13 @@ import pytest
 
 from abcresearch.batch import available_areas, plan_batch, run_batch
 from abcresearch.cli import main
+from fixtures.fake_store import ROUND, make_store
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 TINY = NOTEBOOKS / "tiny_area.ipynb"
 PROVINCE = NOTEBOOKS / "tiny_province.ipynb"
-ROUND = 2568
 TAMBONS = ["800101", "800102", "800103", "800106", "800201", "800202"]
 DASK = Path(sys.executable).parent / "dask"
-
-
-def make_store(root: Path, codes: list[str], fail: tuple[str, ...] = ()) -> Path:
-    """Write a fake store: manifest with per-tambon fingerprints and one data file per area."""
-    store = root / "store"
-    folder = store / f"round={ROUND}"
-    (folder / "areas").mkdir(parents=True, exist_ok=True)
-    tambons = sorted({c[:6] for c in codes if len(c) >= 6})
-    manifest = {"fingerprints": {t: f"fp-{t}" for t in tambons}, "synthetic": True,
-                "villages": sorted(c for c in codes if len(c) == 8)}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    for i, code in enumerate(codes):
-        data = {"households": 100 + i, "grade": "ABC"[i % 3], "values": [10 + i, 20, 30 - i],
-                "fail": code in fail}
-        (folder / "areas" / f"{code}.json").write_text(json.dumps(data))
-    return store
 
 
 def _batch(store: Path, out: Path, **kw):

@@ -15,26 +15,10 @@ import pytest
 from abcresearch import kernels
 from abcresearch.errors import AreaError, ReportError, StoreError
 from abcresearch.runner import ReportPaths, run_report
+from fixtures.fake_store import ROUND, make_store
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 TINY = NOTEBOOKS / "tiny_area.ipynb"
-ROUND = 2568
-
-
-def make_store(root: Path, codes: list[str], fail: tuple[str, ...] = ()) -> Path:
-    """Write a fake store: manifest with per-tambon fingerprints and one data file per area."""
-    store = root / "store"
-    folder = store / f"round={ROUND}"
-    (folder / "areas").mkdir(parents=True, exist_ok=True)
-    tambons = sorted({c[:6] for c in codes if len(c) >= 6})
-    manifest = {"fingerprints": {t: f"fp-{t}" for t in tambons}, "synthetic": True,
-                "villages": sorted(c for c in codes if len(c) == 8)}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    for i, code in enumerate(codes):
-        data = {"households": 100 + i, "grade": "ABC"[i % 3], "values": [10 + i, 20, 30 - i],
-                "fail": code in fail}
-        (folder / "areas" / f"{code}.json").write_text(json.dumps(data))
-    return store
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -36,8 +36,7 @@ from .areas import Area, get_area
 from .disclosure import SUPPRESSED, marker, share_mask, suppress_by_base, suppress_counts
 from .errors import AbcResearchWarning, StoreError
 from .labels import label
-from .report.sections import SectionsMixin, in_ipython
-from .report.typst_render import escape_markup
+from .report.sections import RoundReportMixin, in_ipython
 
 #: Child level of each area level (what the "villages" section lists).
 _CHILD = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "village_code",
@@ -55,7 +54,7 @@ def _fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float =
 
 
 @dataclass
-class AreaReport(SectionsMixin):
+class AreaReport(RoundReportMixin):
     """One area's report content for one round.
 
     Build it with :meth:`load`. Attributes are the inputs; the analysis is cached per round.
@@ -213,7 +212,6 @@ class AreaReport(SectionsMixin):
         fingerprint = self.fingerprint()
         scheme = f"{self.analysis.scheme.scheme_id} v{self.analysis.scheme.scheme_version}"
         lines = [
-            f"# {a.name_th} · {a.name_en}",
             f"**{self.t('level.' + a.level)}** {parent}",
             f"{self.t('round')} {self.t('round.years', be=be, ce=be - 543)}",
             self.t("cover.surveyed", villages=f"{n_vil:,}", households=f"{n_hh:,}"),
@@ -223,9 +221,7 @@ class AreaReport(SectionsMixin):
             lines.append(f"**{self.t('synthetic.banner')}**")
         lines.append(self.t("cover.provenance", fingerprint=fingerprint, scheme=scheme,
                             version=__version__))
-        md = "\n\n".join(lines)
-        self._typst(self._cover_typst(lines), md)
-        self.results["cover"] = md
+        self._cover_block(a.name_th, a.name_en, lines)
 
     def fingerprint(self) -> str:
         """Short hash of the store partitions that hold this area's data."""
@@ -236,28 +232,6 @@ class AreaReport(SectionsMixin):
                        if isinstance(per, dict)
                        for tambon, digest in per.items() if tambon in tambons)
         return hashlib.sha256("".join(parts).encode()).hexdigest()[:12] if parts else "–"
-
-    def _cover_typst(self, lines: list[str]) -> str:
-        a = self.area
-        esc = escape_markup
-        body = [
-            "#block(width: 100%, inset: (y: 1em))[",
-            f"  #text(size: 22pt, weight: \"bold\")[{esc(a.name_th)}] \\",
-            f"  #text(size: 14pt)[{esc(a.name_en)}]",
-            "]",
-        ]
-        for line in lines[1:]:
-            text = line.replace("**", "")
-            if line.startswith("**") and self.analysis.synthetic and \
-                    text == self.t("synthetic.banner"):
-                body.append(f"#block(fill: rgb(\"#c62828\"), inset: 8pt, radius: 3pt)"
-                            f"[#text(fill: white, weight: \"bold\")[{esc(text)}]]")
-            elif line.startswith("**"):
-                body.append(f"#text(size: 13pt, weight: \"bold\")[{esc(text)}]")
-            else:
-                body.append(f"#text(size: 11pt)[{esc(text)}]")
-            body.append("")
-        return "\n".join(body)
 
     def key_findings(self) -> None:
         """Display plain-language findings generated from the estimates."""
@@ -697,15 +671,6 @@ class AreaReport(SectionsMixin):
         })
         self._table(miss, self.t("quality.missing_caption"), decimals=1)
         self.results["data_quality"] = counts
-
-    def methods_note(self) -> None:
-        """Display the short methods note."""
-        self._heading("section.methods")
-        sch = self.analysis.scheme
-        text = self.t("methods.text", be=self.survey_round,
-                      scheme=f"{sch.scheme_id} v{sch.scheme_version}")
-        self._text(text)
-        self.results["methods_note"] = text
 
     @property
     def publishable(self) -> bool:

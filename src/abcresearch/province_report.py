@@ -19,8 +19,7 @@ from .analysis import DesignSpec, RoundAnalysis, area_design, design_spec, round
 from .areas import Area, amphoes, get_area, tambons
 from .disclosure import marker, suppress_by_base
 from .errors import AreaError, InputError
-from .report.sections import SectionsMixin
-from .report.typst_render import escape_markup
+from .report.sections import RoundReportMixin
 
 #: Colours of the grades (A strong ... C weakest), also used by the index page.
 GRADE_COLOURS = {"A": "#2e7d32", "B": "#f9a825", "C": "#c62828"}
@@ -28,7 +27,7 @@ _NO_DATA = "#e0e0e0"
 
 
 @dataclass
-class ProvinceReport(SectionsMixin):
+class ProvinceReport(RoundReportMixin):
     """The province overview of one round."""
 
     province: Area
@@ -104,7 +103,6 @@ class ProvinceReport(SectionsMixin):
         counts = t["grade"].value_counts()
         be = self.survey_round
         lines = [
-            f"# {p.name_th} · {p.name_en}",
             f"**{self.t('level.province')}**",
             f"{self.t('round')} {self.t('round.years', be=be, ce=be - 543)}",
             self.t("cover.surveyed", villages=f"{hh['village_code'].nunique():,}",
@@ -117,21 +115,7 @@ class ProvinceReport(SectionsMixin):
         lines.append(self.t("cover.provenance", fingerprint=self.analysis.key.split("-")[-1][:12],
                             scheme=f"{sch.scheme_id} v{sch.scheme_version}",
                             version=__version__))
-        md = "\n\n".join(lines)
-        esc = escape_markup
-        body = [f"#text(size: 22pt, weight: \"bold\")[{esc(p.name_th)}] \\",
-                f"#text(size: 14pt)[{esc(p.name_en)}]", ""]
-        for line in lines[1:]:
-            text = line.replace("**", "")
-            if self.analysis.synthetic and text == self.t("synthetic.banner"):
-                body.append(f"#block(fill: rgb(\"#c62828\"), inset: 8pt, radius: 3pt)"
-                            f"[#text(fill: white, weight: \"bold\")[{esc(text)}]]")
-            else:
-                weight = "bold" if line.startswith("**") else "regular"
-                body.append(f"#text(size: 12pt, weight: \"{weight}\")[{esc(text)}]")
-            body.append("")
-        self._typst("\n".join(body), md)
-        self.results["cover"] = md
+        self._cover_block(p.name_th, p.name_en, lines)
 
     def grade_map(self) -> None:
         """Display the A/B/C map: a boundary map when a GeoJSON is given, else a tile map."""
@@ -313,12 +297,3 @@ class ProvinceReport(SectionsMixin):
         self._table(centres.reset_index(names=self.t("typology.cluster")),
                     self.t("typology.centres"), decimals=1)
         self.results["rules_vs_typology"] = cross
-
-    def methods_note(self) -> None:
-        """Display the short methods note."""
-        self._heading("section.methods")
-        sch = self.analysis.scheme
-        text = self.t("methods.text", be=self.survey_round,
-                      scheme=f"{sch.scheme_id} v{sch.scheme_version}")
-        self._text(text)
-        self.results["methods_note"] = text

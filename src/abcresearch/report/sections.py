@@ -84,3 +84,46 @@ class SectionsMixin:
         self.outputs.append(markdown)
         if in_ipython():
             show_typst(markup, markdown)
+
+
+class RoundReportMixin(SectionsMixin):
+    """Sections shared by reports on one round's analysis (area and province reports).
+
+    The host sets ``analysis`` (a :class:`~abcresearch.analysis.RoundAnalysis`) and
+    ``survey_round`` besides what :class:`SectionsMixin` needs.
+    """
+
+    analysis: Any
+    survey_round: int
+
+    def _cover_block(self, name_th: str, name_en: str, lines: list[str]) -> None:
+        """Display a cover: the names large, then ``lines`` (Markdown; ``**bold**`` lines
+        bold), the synthetic-data banner in red when the round is synthetic."""
+        from .typst_render import escape_markup as esc
+
+        md = "\n\n".join([f"# {name_th} · {name_en}", *lines])
+        body = ["#block(width: 100%, inset: (y: 1em))[",
+                f"  #text(size: 22pt, weight: \"bold\")[{esc(name_th)}] \\",
+                f"  #text(size: 14pt)[{esc(name_en)}]", "]"]
+        banner = self.t("synthetic.banner")
+        for line in lines:
+            text = line.replace("**", "")
+            if self.analysis.synthetic and text == banner:
+                body.append("#block(fill: rgb(\"#c62828\"), inset: 8pt, radius: 3pt)"
+                            f"[#text(fill: white, weight: \"bold\")[{esc(text)}]]")
+            elif line.startswith("**"):
+                body.append(f"#text(size: 13pt, weight: \"bold\")[{esc(text)}]")
+            else:
+                body.append(f"#text(size: 11pt)[{esc(text)}]")
+            body.append("")
+        self._typst("\n".join(body), md)
+        self.results["cover"] = md
+
+    def methods_note(self) -> None:
+        """Display the short methods note."""
+        self._heading("section.methods")
+        sch = self.analysis.scheme
+        text = self.t("methods.text", be=self.survey_round,
+                      scheme=f"{sch.scheme_id} v{sch.scheme_version}")
+        self._text(text)
+        self.results["methods_note"] = text
