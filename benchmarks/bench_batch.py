@@ -33,7 +33,7 @@ BIN = Path(sys.executable).parent
 
 
 def _fake_store(root: Path, survey_round: int, amphoe: str) -> Path:
-    from abcresearch.areas import tambons
+    from abcresearch.survey.areas import tambons
 
     codes = tambons(amphoe)["code"].tolist()
     folder = root / "store" / f"round={survey_round}"
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
 
-    from abcresearch.batch import available_areas
+    from abcresearch.batch.run import available_areas
 
     work = Path(tempfile.mkdtemp(prefix="abc-bench-"))
     try:
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.notebook or args.store is None:
             # the CLI uses notebooks/area_report.ipynb; point the batch at another notebook
             cmd = [sys.executable, "-c",
-                   "import sys, abcresearch.batch as b, abcresearch.cli as c;"
+                   "import sys, abcresearch.batch.run as b, abcresearch.cli as c;"
                    f"b.default_notebook = lambda level, _d=b.default_notebook: "
                    f"__import__('pathlib').Path({str(notebook)!r}) if level != 'province' "
                    "else _d(level);"

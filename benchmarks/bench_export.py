@@ -46,8 +46,8 @@ def _svg_chart(i: int) -> str:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from abcresearch.report.display import figure_svg
-    from abcresearch.report.fonts import use_thai_font
+    from abcresearch.reports.render.display import figure_svg
+    from abcresearch.reports.render.fonts import use_thai_font
 
     use_thai_font()
     rng = np.random.default_rng(i)
@@ -66,7 +66,7 @@ def _table_spec(i: int, n_rows: int) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from abcresearch.report.display import table_spec
+    from abcresearch.reports.render.display import table_spec
 
     rng = np.random.default_rng(100 + i)
     df = pd.DataFrame(
@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     from nbconvert import HTMLExporter
 
-    from abcresearch.report.exporter import ThaiPDFExporter, compile_pdf
-    from abcresearch.report.typst_render import render_notebook
+    from abcresearch.reports.render.exporter import ThaiPDFExporter, compile_pdf
+    from abcresearch.reports.render.typst import render_notebook
 
     import_s = time.perf_counter() - t0
     nb = build_notebook()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 _CHILD = """
 import resource, sys, time
-from abcresearch.ingest import ingest
+from abcresearch.ingest.pipeline import ingest
 t = time.perf_counter()
 res = ingest(sys.argv[1], survey_round=int(sys.argv[2]), store=sys.argv[3])
 dt = time.perf_counter() - t
@@ -43,7 +43,7 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="abc_bench_ingest_"))
     export, store = work / "export", work / "store"
 
-    from abcresearch.synth import synthesize
+    from abcresearch.synth.generate import synthesize
 
     t = time.perf_counter()
     synthesize(province=args.province, survey_round=args.survey_round, seed=1, out=export)
@@ -55,7 +55,7 @@ def main() -> None:
         sys.exit(f"ingest failed:\n{proc.stderr}")
     t_ingest, peak_mb = map(float, proc.stdout.split())
 
-    from abcresearch import data
+    from abcresearch.store import read as data
 
     tambons = sorted(p.name.split("=")[1]
                      for p in (store / f"round={args.survey_round}" / "households").glob("*/*"))

@@ -42,9 +42,9 @@ def main() -> int:
     import papermill
     from nbconvert import HTMLExporter
 
-    from abcresearch import data
-    from abcresearch.report.exporter import notebook_to_pdf_bytes
-    from abcresearch.runner import run_report
+    from abcresearch.batch.runner import run_report
+    from abcresearch.reports.render.exporter import notebook_to_pdf_bytes
+    from abcresearch.store import read as data
 
     try:
         data.manifest(args.survey_round, args.store)
@@ -105,7 +105,7 @@ def main() -> int:
     print(f"  abcresearch warm (warm kernel + PDF)     {_median(warm):6.2f} s   target < 3 s"
           f"   (first, incl. warm-up: {first_warm:.2f} s)")
     print(f"  speed-up warm vs stock                   {stock / _median(warm):6.1f}x")
-    from abcresearch.kernels import POOL
+    from abcresearch.batch.kernels import POOL
 
     POOL.close()
     return 0

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from abcresearch.synth import synthesize
+from abcresearch.synth.generate import synthesize
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,9 +37,9 @@ def area_report() -> nbformat.NotebookNode:
               "Run for one village (8 digits), tambon (6) or amphoe (4) code. In JupyterLab, edit "
               "the parameters below and run all; in batch, papermill injects them. Export with "
               "*File > Save and Export Notebook As > Thai PDF (Typst)*. Every number comes from "
-              "`abcresearch.area_report`; change rules in `params/`, not here."),
+              "`abcresearch.reports.area`; change rules in `params/`, not here."),
         _params('area_code = "800101"\nsurvey_round = 2549\nstore = "data/store"\nlang = "th"'),
-        _code("from abcresearch.area_report import AreaReport\n\n"
+        _code("from abcresearch.reports.area import AreaReport\n\n"
               "report = AreaReport.load(area_code, survey_round, store=store, lang=lang)\n"
               "report.cover()"),
         _note("Key findings are sentences generated from the estimates below; the thresholds "
@@ -66,7 +66,7 @@ def province_overview() -> nbformat.NotebookNode:
               "tambon grouped by amphoe is drawn."),
         _params('province_code = "80"\nsurvey_round = 2549\nstore = "data/store"\nlang = "th"\n'
                 'boundary_file = ""'),
-        _code("from abcresearch.province_report import ProvinceReport\n\n"
+        _code("from abcresearch.reports.province import ProvinceReport\n\n"
               "overview = ProvinceReport.load(province_code, survey_round, store=store, lang=lang,\n"
               "                               boundary_file=boundary_file or None)\n"
               "overview.cover()"),
@@ -85,7 +85,7 @@ def methods() -> nbformat.NotebookNode:
               "XLSForms in `params/instrument/`), the scoring scheme from `params/`, and the "
               "statistical method. Usable on its own or as a report appendix."),
         _params('scheme = "scoring"\nlang = "th"'),
-        _code("from abcresearch.methods_report import MethodsReport\n\n"
+        _code("from abcresearch.reports.methods import MethodsReport\n\n"
               "methods = MethodsReport.load(scheme=scheme, lang=lang)\n"
               "methods.cover()"),
         _code("methods.instrument()"),

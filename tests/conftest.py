@@ -24,7 +24,7 @@ def _global_random_state_untouched():
 @pytest.fixture(scope="session")
 def sample_export(tmp_path_factory: pytest.TempPathFactory):
     """A small synthetic export: amphoe Khanom (8015), 30 households per village, round 2549."""
-    from abcresearch.synth import synthesize
+    from abcresearch.synth.generate import synthesize
 
     out = tmp_path_factory.mktemp("export") / "2549"
     synthesize(province="80", survey_round=2549, seed=7, out=out, amphoe=["8015"],
@@ -37,7 +37,7 @@ def sample_store(sample_export, tmp_path_factory: pytest.TempPathFactory):
     """The sample export ingested into a fresh store (pseudonymised with the test key)."""
     import os
 
-    from abcresearch.ingest import ingest
+    from abcresearch.ingest.pipeline import ingest
 
     store = tmp_path_factory.mktemp("store")
     old = os.environ.get("ABCRESEARCH_KEY")

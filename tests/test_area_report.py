@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abcresearch.area_report import AreaReport
-from abcresearch.disclosure import SUPPRESSED
 from abcresearch.errors import AreaError, StoreError
-from abcresearch.privacy import find_personal_data
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.disclosure import SUPPRESSED
+from abcresearch.survey.pseudonyms import find_personal_data
 
 SECTIONS = ["cover", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
             "villages", "organisations", "income", "data_quality", "methods_note",
@@ -175,7 +175,7 @@ def test_share_next_to_a_hidden_level1_cell_is_hidden(sample_store) -> None:
 
 
 def test_amphoe_organisations_sum_their_villages(sample_store) -> None:
-    from abcresearch import data
+    from abcresearch.store import read as data
 
     report = AreaReport.load("8015", 2549, store=sample_store)
     report.organisations()
@@ -189,7 +189,7 @@ def test_amphoe_organisations_sum_their_villages(sample_store) -> None:
 def test_rejected_rows_are_counted(tmp_path_factory, sample_export) -> None:
     import shutil
 
-    from abcresearch.ingest import ingest
+    from abcresearch.ingest.pipeline import ingest
 
     bad = tmp_path_factory.mktemp("bad") / "export"
     shutil.copytree(sample_export, bad)

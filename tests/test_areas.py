@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from abcresearch import areas
 from abcresearch.errors import AreaError
+from abcresearch.survey import areas
 
 
 def test_nakhon_si_thammarat_frame() -> None:

@@ -1,4 +1,4 @@
-"""Tests of batch reports (abcresearch.batch): fault isolation, skipping, resuming, index, Dask.
+"""Tests of batch reports (abcresearch.batch.run): fault isolation, skipping, resuming, index, Dask.
 
 Uses the fixture notebooks in ``tests/notebooks/`` and a fake store (see ``make_store``).
 """
@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from abcresearch.batch import available_areas, plan_batch, run_batch
-from abcresearch.cli import main
 from fixtures.fake_store import ROUND, make_store
+
+from abcresearch.batch.run import available_areas, plan_batch, run_batch
+from abcresearch.cli import main
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 TINY = NOTEBOOKS / "tiny_area.ipynb"
@@ -95,7 +95,7 @@ def test_failure_isolated_rerun_skips_and_resume(tmp_path: Path) -> None:
 
 def test_cli_batch_exit_code_and_summary(tmp_path: Path, capsys, monkeypatch) -> None:
     store = make_store(tmp_path, TAMBONS[:2], fail=("800102",))
-    monkeypatch.setattr("abcresearch.batch.default_notebook",
+    monkeypatch.setattr("abcresearch.batch.run.default_notebook",
                         lambda level: TINY if level != "province" else tmp_path / "none.ipynb")
     code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--within", "8001",
                  "--store", str(store), "--out", str(tmp_path / "r"), "--workers", "1"])
@@ -121,7 +121,7 @@ def _log(files: list, path: Path):
 @pytest.fixture(autouse=True)
 def _light_warm_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     """Warm kernels pre-import only what the fixture notebook uses (faster start in tests)."""
-    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy,matplotlib.pyplot,abcresearch.runner")
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy,matplotlib.pyplot,abcresearch.batch.runner")
 
 
 @pytest.fixture

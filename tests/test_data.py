@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from fixtures.kobo import make_export
 
-from abcresearch import data
 from abcresearch.errors import StoreError
-from abcresearch.ingest import ingest
+from abcresearch.ingest.pipeline import ingest
+from abcresearch.store import read as data
 
 
 @pytest.fixture(scope="module")

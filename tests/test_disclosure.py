@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abcresearch.disclosure import SECONDARY, SUPPRESSED, suppress_by_base, suppress_counts
+from abcresearch.reports.disclosure import SECONDARY, SUPPRESSED, suppress_by_base, suppress_counts
 
 
 def test_primary_and_secondary_in_a_row() -> None:

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from fixtures.kobo import build, make_export, write, write_csv
 
-from abcresearch import data, store
 from abcresearch.errors import InputError
-from abcresearch.ingest import ingest
+from abcresearch.ingest.pipeline import ingest
+from abcresearch.store import read as data
+from abcresearch.store import write as store
 
 ROUND = 2567
 
@@ -260,13 +261,13 @@ def test_cli_missing_folder(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-_HAVE_SYNTH = importlib.util.find_spec("abcresearch.synth") is not None
+_HAVE_SYNTH = importlib.util.find_spec("abcresearch.synth.generate") is not None
 
 
-@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth has not landed yet")
+@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_synth_round_trip_keeps_every_household_and_member(tmp_path, fmt):
-    from abcresearch.synth import synthesize
+    from abcresearch.synth.generate import synthesize
 
     out = tmp_path / "synth"
     synthesize(province="80", survey_round=2549, seed=3, out=out, villages=4,
@@ -283,9 +284,9 @@ def test_synth_round_trip_keeps_every_household_and_member(tmp_path, fmt):
     store.read_manifest(tmp_path / "store", 2549)
 
 
-@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth has not landed yet")
+@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
 def test_synth_with_errors_loses_no_valid_row(tmp_path):
-    from abcresearch.synth import synthesize
+    from abcresearch.synth.generate import synthesize
 
     out = tmp_path / "synth"
     synthesize(province="80", survey_round=2549, seed=5, out=out, villages=4,
@@ -296,9 +297,9 @@ def test_synth_with_errors_loses_no_valid_row(tmp_path):
         assert r.stored == r.valid
 
 
-@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth has not landed yet")
+@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
 def test_every_injected_synth_error_is_found_where_it_was_put(tmp_path):
-    from abcresearch.synth import synthesize
+    from abcresearch.synth.generate import synthesize
 
     out = tmp_path / "synth"
     synthesize(province="80", survey_round=2549, seed=7, out=out, villages=5,

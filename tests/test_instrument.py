@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pyxform.xls2xform import convert
 
-from abcresearch import instrument
 from abcresearch.errors import ParamsError
 from abcresearch.paths import params_dir
+from abcresearch.survey import instrument
 
 CAPITALS = {"human", "physical", "financial", "social", "cultural", "wisdom", "natural"}
 

@@ -11,8 +11,8 @@ import pytest
 from fixtures.kobo import make_export, valid_pid
 from stdnum.th import pin
 
-from abcresearch import privacy
-from abcresearch.ingest import ingest
+from abcresearch.ingest.pipeline import ingest
+from abcresearch.survey import pseudonyms as privacy
 
 
 def test_pseudonyms_are_keyed_stable_and_missing_stays_missing():

@@ -18,15 +18,15 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from pypdf import PdfReader
 
 from abcresearch.errors import ReportError
-from abcresearch.report import fonts
-from abcresearch.report.display import figure_svg, show_table, show_typst, table_spec
-from abcresearch.report.exporter import (
+from abcresearch.reports.render import fonts
+from abcresearch.reports.render.display import figure_svg, show_table, show_typst, table_spec
+from abcresearch.reports.render.exporter import (
     ThaiPDFExporter,
     notebook_to_pdf,
     notebook_to_pdf_bytes,
     notebook_to_typst,
 )
-from abcresearch.report.typst_render import (
+from abcresearch.reports.render.typst import (
     TABLE_MIME,
     TYPST_MIME,
     escape_markup,
@@ -369,7 +369,7 @@ def test_table_spec_from_dataframe() -> None:
 
 
 def test_show_helpers_emit_bundles(monkeypatch: pytest.MonkeyPatch) -> None:
-    from abcresearch.report import display
+    from abcresearch.reports.render import display
 
     shown: list[dict[str, Any]] = []
     monkeypatch.setattr(display, "_display", shown.append)
@@ -388,7 +388,7 @@ def test_figure_helper_displays_svg_and_closes(monkeypatch: pytest.MonkeyPatch) 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from abcresearch.report import display
+    from abcresearch.reports.render import display
 
     shown: list[dict[str, Any]] = []
     monkeypatch.setattr(display, "_display", shown.append)
@@ -419,7 +419,7 @@ def test_fonts_come_from_the_font_package() -> None:
 
 def test_exporter_import_is_light() -> None:
     code = (
-        "import sys, abcresearch.report.exporter; "
+        "import sys, abcresearch.reports.render.exporter; "
         "bad = [m for m in ('pandas', 'matplotlib') if m in sys.modules]; "
         "assert not bad, bad"
     )

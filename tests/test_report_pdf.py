@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abcresearch.privacy import find_personal_data
-from abcresearch.runner import run_report
+from abcresearch.batch.runner import run_report
+from abcresearch.survey.pseudonyms import find_personal_data
 
 pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 comes with the dev extra")
 

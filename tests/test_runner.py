@@ -1,4 +1,4 @@
-"""Tests of the single-report runner and the warm papermill engine (abcresearch.runner, .kernels).
+"""Tests of the single-report runner and the warm papermill engine (abcresearch.batch.runner, .kernels).
 
 The notebooks are small fixtures in ``tests/notebooks/``; the store is a fake one holding a
 ``manifest.json`` and one JSON file per area, enough for the runner's checks and fingerprints.
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from abcresearch import kernels
-from abcresearch.errors import AreaError, ReportError, StoreError
-from abcresearch.runner import ReportPaths, run_report
 from fixtures.fake_store import ROUND, make_store
+
+from abcresearch.batch import kernels
+from abcresearch.batch.runner import ReportPaths, run_report
+from abcresearch.errors import AreaError, ReportError, StoreError
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 TINY = NOTEBOOKS / "tiny_area.ipynb"

@@ -109,9 +109,9 @@ def test_grades_on_simulated_province_follow_latent_effects():
 
 
 def _synth_tambons(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from abcresearch import data
-    from abcresearch.ingest import ingest
-    from abcresearch.synth import synthesize
+    from abcresearch.ingest.pipeline import ingest
+    from abcresearch.store import read as data
+    from abcresearch.synth.generate import synthesize
 
     synthesize(province="80", survey_round=2549, seed=7, out=tmp_path / "export",
                amphoe=["8001", "8002"], households_per_village=40)

@@ -30,7 +30,7 @@ def test_default_scheme_has_seven_capitals_and_weights_add_up():
 
 
 def test_religion_is_never_scored_and_items_match_instrument():
-    from abcresearch.instrument import capital_items
+    from abcresearch.survey.instrument import capital_items
 
     s = load_scheme()
     names = {r.item for r in s.items}

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from stdnum.th import pin
 
-from abcresearch import instrument
 from abcresearch.errors import AreaError, InputError
-from abcresearch.synth import synthesize, village_frame
+from abcresearch.survey import instrument
+from abcresearch.synth.generate import synthesize, village_frame
 
 AMPHOE = "8015"  # Khanom: 3 tambon, a coastal amphoe
 

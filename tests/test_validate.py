@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from fixtures.kobo import build, valid_pid, write
 
-from abcresearch import validate
-from abcresearch.ingest import ingest
-from abcresearch.validate import parse_date_text
+from abcresearch.ingest.pipeline import ingest
+from abcresearch.survey import validate
+from abcresearch.survey.validate import parse_date_text
 
 
 def _run(tmp_path: Path, edit, **kw):
@@ -190,7 +190,7 @@ def test_thai_digits_thousands_baht_and_buddhist_dates_are_read(tmp_path):
 
     _, res = _run(tmp_path, edit)
     assert res.issues.empty or not (res.issues["severity"] == "error").any(), res.issues["message"]
-    from abcresearch import data
+    from abcresearch.store import read as data
 
     hh = data.load(2567, store=tmp_path / "store").set_index("source_row")
     assert hh.loc[2, "fin_income_year"] == 120000.0
@@ -220,7 +220,7 @@ def test_rules_file_is_complete():
 
 def test_pandera_schema_accepts_the_store(tmp_path):
     _run(tmp_path, lambda exp: None)
-    from abcresearch import data
+    from abcresearch.store import read as data
 
     hh = data.load(2567, store=tmp_path / "store")
     validate.schema("households").validate(hh, lazy=True)

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import AbcResearchError
+from abcresearch import __version__
+from abcresearch.errors import AbcResearchError
 
 #: subcommand name -> (function that adds its arguments, function that runs it)
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None],
@@ -52,7 +52,7 @@ def _synth_args(p: argparse.ArgumentParser) -> None:
 
 @command("synth", _synth_args)
 def _run_synth(args: argparse.Namespace) -> int:
-    from .synth import synthesize
+    from abcresearch.synth.generate import synthesize
 
     villages: int | list[str] | None = None
     if args.villages:
@@ -74,7 +74,7 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
 
 @command("ingest", _ingest_args)
 def _run_ingest(args: argparse.Namespace) -> int:
-    from .ingest import ingest
+    from abcresearch.ingest.pipeline import ingest
 
     result = ingest(args.directory, survey_round=args.survey_round, store=args.store)
     print(result.summary())
@@ -97,7 +97,7 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
 @command("batch", _batch_args)
 def _run_batch(args: argparse.Namespace) -> int:
     """Run the report of every area of a level (warm workers or a Dask cluster)."""
-    from .batch import run_batch
+    from abcresearch.batch.run import run_batch
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=args.out, lang=args.lang,
@@ -119,7 +119,7 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 @command("report", _report_args)
 def _run_report(args: argparse.Namespace) -> int:
     """Make one area's PDF report and its executed notebook."""
-    from .runner import run_report
+    from abcresearch.batch.runner import run_report
 
     outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
                          out=args.out)

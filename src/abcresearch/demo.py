@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .paths import project_root
+from abcresearch.paths import project_root
 
 ROUND = 2549
 SEED = 1
@@ -27,7 +27,7 @@ def methods_pdf(out: Path, lang: str = "th") -> Path:
     """Execute ``notebooks/methods.ipynb`` and export it to ``out`` (atomically)."""
     import papermill
 
-    from .report.exporter import notebook_to_pdf
+    from abcresearch.reports.render.exporter import notebook_to_pdf
 
     nb_in = project_root() / "notebooks" / "methods.ipynb"
     executed = out.with_suffix(".ipynb")
@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
 
-    from .batch import run_batch
-    from .ingest import ingest
-    from .synth import synthesize
+    from abcresearch.batch.run import run_batch
+    from abcresearch.ingest.pipeline import ingest
+    from abcresearch.synth.generate import synthesize
 
     root = project_root()
     raw = root / "data" / "raw" / str(ROUND)

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .errors import ParamsError
-from .paths import params_dir
+from abcresearch.errors import ParamsError
+from abcresearch.paths import params_dir
 
 LANGS = ("th", "en")
 

@@ -547,7 +547,7 @@ def grade_villages(design: SurveyDesign, scores: HouseholdScores,
     scores : HouseholdScores
         Household scores.
     villages : pandas.DataFrame, optional
-        Village-form rows (``abcresearch.data.load(round, table="villages")``).
+        Village-form rows (``abcresearch.store.read.load(round, table="villages")``).
     rules : GradeRules, path or None
         Grade rules (default ``params/grades.yaml``).
     typology : bool, default True

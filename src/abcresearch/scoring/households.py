@@ -123,7 +123,7 @@ def _score_rule(df: pd.DataFrame, rule: ItemRule) -> np.ndarray:
         rev = bool(o.get("reverse"))
         valid: set[str] | None = None
         if rule.list_name:
-            from abcresearch import instrument
+            from abcresearch.survey import instrument
 
             valid = set(instrument.choices(rule.list_name)["name"])
         bad = set()
@@ -448,7 +448,7 @@ def score_households(data: pd.DataFrame, scheme: Scheme | str | None = None,
     Parameters
     ----------
     data : pandas.DataFrame
-        Household rows (``abcresearch.data.load(..., table="households")``) with the item
+        Household rows (``abcresearch.store.read.load(..., table="households")``) with the item
         columns and ``hh_size``.
     scheme : Scheme, str or None
         Scoring scheme (default ``params/scoring.yaml``; ``"slf5"`` for the alternative).

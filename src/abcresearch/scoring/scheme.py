@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from abcresearch import instrument
 from abcresearch.errors import ParamsError
 from abcresearch.paths import params_dir
+from abcresearch.survey import instrument
 
 __all__ = [
     "RULE_KINDS",

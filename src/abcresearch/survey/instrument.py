@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ParamsError
-from .paths import params_dir
+from abcresearch.errors import ParamsError
+from abcresearch.paths import params_dir
 
 #: Form files by form id, relative to ``params/instrument``.
 FORM_FILES = {"household": "household.md", "village": "village.md"}

@@ -1,6 +1,6 @@
 """Province overview: every amphoe and tambon side by side, rankings and the A/B/C grade map.
 
-Used by ``notebooks/province_overview.ipynb``. Like :class:`~abcresearch.area_report.AreaReport`,
+Used by ``notebooks/province_overview.ipynb``. Like :class:`~abcresearch.reports.area.AreaReport`,
 each section displays its output and keeps its numbers in ``self.results``.
 """
 
@@ -14,12 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .analysis import DesignSpec, RoundAnalysis, area_design, design_spec, round_analysis
-from .areas import Area, amphoes, get_area, tambons
-from .disclosure import marker, suppress_by_base
-from .errors import AreaError, InputError
-from .report.sections import RoundReportMixin
+from abcresearch import __version__
+from abcresearch.analysis.round import (
+    DesignSpec,
+    RoundAnalysis,
+    area_design,
+    design_spec,
+    round_analysis,
+)
+from abcresearch.errors import AreaError, InputError
+from abcresearch.reports.disclosure import marker, suppress_by_base
+from abcresearch.reports.sections import RoundReportMixin
+from abcresearch.survey.areas import Area, amphoes, get_area, tambons
 
 #: Colours of the grades (A strong ... C weakest), also used by the index page.
 GRADE_COLOURS = {"A": "#2e7d32", "B": "#f9a825", "C": "#c62828"}
@@ -77,7 +83,7 @@ class ProvinceReport(RoundReportMixin):
     # ------------------------------------------------------------------ data
     def grade_label(self, grade: str) -> str:
         """Label of a grade from ``params/grades.yaml`` in the report's language."""
-        from .scoring.grades import load_grade_rules
+        from abcresearch.scoring.grades import load_grade_rules
 
         return str(load_grade_rules().grade_labels[grade][self.lang])
 
@@ -141,7 +147,7 @@ class ProvinceReport(RoundReportMixin):
     def _tile_map(self, grade: dict[str, str]) -> Any:
         import matplotlib.pyplot as plt
 
-        from .report.fonts import use_thai_font
+        from abcresearch.reports.render.fonts import use_thai_font
 
         use_thai_font()
         amph = amphoes(self.province.code)
@@ -171,7 +177,7 @@ class ProvinceReport(RoundReportMixin):
         import matplotlib.pyplot as plt
         from matplotlib.patches import Polygon
 
-        from .report.fonts import use_thai_font
+        from abcresearch.reports.render.fonts import use_thai_font
 
         use_thai_font()
         try:
@@ -214,7 +220,7 @@ class ProvinceReport(RoundReportMixin):
         hh = hh[hh["province_code"] == self.province.code].reset_index(drop=True)
         d = area_design(hh, self.design_spec)
         l1 = d.ciprop("level1", by="amphoe_code", na_rm=True, level=self.design_spec.level)
-        from .scoring.alkire_foster import alkire_foster
+        from abcresearch.scoring.alkire_foster import alkire_foster
 
         sch = self.analysis.scheme
         af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,

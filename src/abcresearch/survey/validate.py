@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import areas
-from .errors import ParamsError
-from .instrument import choices as instrument_choices
-from .instrument import codebook as instrument_codebook
-from .paths import params_dir
-from .privacy import MASKED, normalise_pid, pid_is_valid
+from abcresearch.errors import ParamsError
+from abcresearch.paths import params_dir
+from abcresearch.survey import areas
+from abcresearch.survey.instrument import choices as instrument_choices
+from abcresearch.survey.instrument import codebook as instrument_codebook
+from abcresearch.survey.pseudonyms import MASKED, normalise_pid, pid_is_valid
 
 #: Columns of the failure table.
 ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "rule", "severity", "message",
@@ -236,7 +236,7 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
     Parameters
     ----------
     frame : pandas.DataFrame
-        Normalised text (leaf names), as built by :mod:`abcresearch.ingest`.
+        Normalised text (leaf names), as built by :mod:`abcresearch.ingest.pipeline`.
     cb : pandas.DataFrame
         Codebook rows of this table.
     issues : _Issues
@@ -439,7 +439,7 @@ def validate(frames: dict[str, pd.DataFrame],
     ----------
     frames : dict
         Table name -> normalised text frame (leaf names, ``submission_uuid``, ``source_file``,
-        ``source_row``), as built by :mod:`abcresearch.ingest`. Any table may be missing.
+        ``source_row``), as built by :mod:`abcresearch.ingest.pipeline`. Any table may be missing.
     known_villages : set of str
         Village codes that already have a valid village form in the store (so households of
         these villages get a weight even without a village file in this export).
@@ -581,7 +581,7 @@ def schema(table: str, directory: Any = None):
 
     The ingest checks are vectorised by hand for speed and for messages per file row; this
     schema states the same contract declaratively, so notebooks and tests can check a table
-    loaded with :func:`abcresearch.data.load`.
+    loaded with :func:`abcresearch.store.read.load`.
     """
     import pandera.pandas as pa
 

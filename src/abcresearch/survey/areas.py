@@ -15,7 +15,7 @@ from functools import lru_cache
 import geothai
 import pandas as pd
 
-from .errors import AreaError
+from abcresearch.errors import AreaError
 
 #: Version of the official area data in use.
 DATA_VERSION: str = geothai.DATA_VERSION

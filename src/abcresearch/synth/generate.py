@@ -45,9 +45,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from . import areas, instrument
-from . import synth_names as names
-from .errors import AreaError, InputError
+from abcresearch.errors import AreaError, InputError
+from abcresearch.survey import areas, instrument
+from abcresearch.synth import names
 
 #: Version of the generator; written into SYNTHETIC.txt. Bump when outputs change.
 GENERATOR_VERSION = "1.0"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..labels import label
+from abcresearch.labels import label
 
 
 def in_ipython() -> bool:
@@ -59,7 +59,7 @@ class SectionsMixin:
         self._show(Markdown(text))
 
     def _table(self, df: Any, caption: str, notes: str | None = None, **kw: Any) -> Any:
-        from .display import show_table, table_spec
+        from abcresearch.reports.render.display import show_table, table_spec
 
         self.outputs.append(table_spec(df, caption, notes, **kw))
         if in_ipython():
@@ -67,7 +67,7 @@ class SectionsMixin:
         return df
 
     def _figure(self, fig: Any) -> None:
-        from .display import figure, figure_svg
+        from abcresearch.reports.render.display import figure, figure_svg
 
         if in_ipython():
             self.outputs.append("<figure>")
@@ -79,7 +79,7 @@ class SectionsMixin:
         plt.close(fig)
 
     def _typst(self, markup: str, markdown: str) -> None:
-        from .display import show_typst
+        from abcresearch.reports.render.display import show_typst
 
         self.outputs.append(markdown)
         if in_ipython():
@@ -89,7 +89,7 @@ class SectionsMixin:
 class RoundReportMixin(SectionsMixin):
     """Sections shared by reports on one round's analysis (area and province reports).
 
-    The host sets ``analysis`` (a :class:`~abcresearch.analysis.RoundAnalysis`) and
+    The host sets ``analysis`` (a :class:`~abcresearch.analysis.round.RoundAnalysis`) and
     ``survey_round`` besides what :class:`SectionsMixin` needs.
     """
 
@@ -99,7 +99,7 @@ class RoundReportMixin(SectionsMixin):
     def _cover_block(self, name_th: str, name_en: str, lines: list[str]) -> None:
         """Display a cover: the names large, then ``lines`` (Markdown; ``**bold**`` lines
         bold), the synthetic-data banner in red when the round is synthetic."""
-        from .typst_render import escape_markup as esc
+        from abcresearch.reports.render.typst import escape_markup as esc
 
         md = "\n\n".join([f"# {name_th} · {name_en}", *lines])
         body = ["#block(width: 100%, inset: (y: 1em))[",

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import StoreError
+from abcresearch.errors import StoreError
 
 #: Tables of a round.
 TABLES = ("households", "members", "villages")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from abcresearch.errors import InputError
 
 #: Environment variable holding the key itself.
 KEY_ENV = "ABCRESEARCH_KEY"
@@ -114,7 +114,7 @@ def normalise_pid(values: pd.Series) -> pd.Series:
     Missing values stay missing; anything else is returned as cleaned text (it may still be
     invalid).
     """
-    from .validate import matches
+    from abcresearch.survey.validate import matches
 
     s = values.astype("str")
     thai = matches(s, "[๐-๙]")

@@ -12,13 +12,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
-from .analysis import DesignSpec, design_spec
-from .instrument import codebook, load_form
-from .report.sections import SectionsMixin
-from .scoring import load_scheme
-from .scoring.grades import GradeRules, load_grade_rules
-from .scoring.scheme import Scheme
+from abcresearch import __version__
+from abcresearch.analysis.round import DesignSpec, design_spec
+from abcresearch.reports.sections import SectionsMixin
+from abcresearch.scoring import load_scheme
+from abcresearch.scoring.grades import GradeRules, load_grade_rules
+from abcresearch.scoring.scheme import Scheme
+from abcresearch.survey.instrument import codebook, load_form
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+
 def marker(threshold: int = 5) -> str:
     """Return the text shown in place of a small (primary-suppressed) cell, e.g. ``"<5"``."""
     return f"<{threshold}"

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from abcresearch.report.typst_render import TABLE_MIME, TYPST_MIME
+from abcresearch.reports.render.typst import TABLE_MIME, TYPST_MIME
 
 NumberFormat = str | Callable[[Any], str] | Mapping[str, "str | Callable[[Any], str]"] | None
 
@@ -47,7 +47,7 @@ def table_spec(
     decimals: int = 2,
     index: bool | None = None,
 ) -> dict[str, Any]:
-    """Return the :data:`~abcresearch.report.typst_render.TABLE_MIME` spec of a DataFrame.
+    """Return the :data:`~abcresearch.reports.render.typst.TABLE_MIME` spec of a DataFrame.
 
     Parameters
     ----------
@@ -185,7 +185,7 @@ def figure_svg(fig: Any) -> str:
     """
     import matplotlib
 
-    from abcresearch.report.fonts import SVG_HASHSALT, svg_metadata
+    from abcresearch.reports.render.fonts import SVG_HASHSALT, svg_metadata
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": SVG_HASHSALT}):

@@ -613,7 +613,7 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) ->
 def template_source() -> str:
     """Return the Typst report template (``templates/report.typ``)."""
     return (
-        resources.files("abcresearch.report")
+        resources.files("abcresearch.reports.render")
         .joinpath("templates/report.typ")
         .read_text(encoding="utf-8")
     )

@@ -1,7 +1,7 @@
 """Word lists for the synthetic generator: Thai given names, surnames and village-name parts.
 
 The names are common Thai (and southern Thai Muslim) names put together for synthetic data only;
-any resemblance to real people is by chance. Used by :mod:`abcresearch.synth`.
+any resemblance to real people is by chance. Used by :mod:`abcresearch.synth.generate`.
 """
 
 from __future__ import annotations

@@ -3,11 +3,11 @@
 Import-light on purpose: nothing here imports pandas, matplotlib or nbconvert; the submodules do,
 when used.
 
-* :mod:`abcresearch.report.exporter` -- ``ThaiPDFExporter`` (nbconvert ``--to abcresearch_pdf``),
+* :mod:`abcresearch.reports.render.exporter` -- ``ThaiPDFExporter`` (nbconvert ``--to abcresearch_pdf``),
   ``notebook_to_pdf``, ``notebook_to_typst``.
-* :mod:`abcresearch.report.typst_render` -- notebook to Typst source; mimetype constants.
-* :mod:`abcresearch.report.display` -- ``show_table``, ``show_typst``, ``figure`` for notebooks.
-* :mod:`abcresearch.report.fonts` -- the Thai font from PyPI for Typst and matplotlib.
+* :mod:`abcresearch.reports.render.typst` -- notebook to Typst source; mimetype constants.
+* :mod:`abcresearch.reports.render.display` -- ``show_table``, ``show_typst``, ``figure`` for notebooks.
+* :mod:`abcresearch.reports.render.fonts` -- the Thai font from PyPI for Typst and matplotlib.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ __all__ = ["TABLE_MIME", "TYPST_MIME", "notebook_to_pdf", "notebook_to_typst"]
 
 def notebook_to_pdf(nb_or_path: Any, out_path: Any) -> Any:
     """Write a notebook's Thai PDF report atomically; see :func:`.exporter.notebook_to_pdf`."""
-    from abcresearch.report.exporter import notebook_to_pdf as _impl
+    from abcresearch.reports.render.exporter import notebook_to_pdf as _impl
 
     return _impl(nb_or_path, out_path)
 
 
 def notebook_to_typst(nb: Any, build_dir: Any = None) -> str:
     """Return a notebook's report as Typst source; see :func:`.exporter.notebook_to_typst`."""
-    from abcresearch.report.exporter import notebook_to_typst as _impl
+    from abcresearch.reports.render.exporter import notebook_to_typst as _impl
 
     return _impl(nb, build_dir)

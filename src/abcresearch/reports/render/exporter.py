@@ -24,8 +24,8 @@ from traitlets import default
 from traitlets.config import Config
 
 from abcresearch.errors import AbcResearchWarning, ReportError
-from abcresearch.report import fonts
-from abcresearch.report.typst_render import TypstDocument, render_notebook
+from abcresearch.reports.render import fonts
+from abcresearch.reports.render.typst import TypstDocument, render_notebook
 
 PDF_TIMESTAMP = 0
 """Creation time given to Typst (UNIX seconds) unless ``SOURCE_DATE_EPOCH`` is set.
@@ -58,7 +58,7 @@ def compile_pdf(doc: TypstDocument) -> bytes:
     Parameters
     ----------
     doc : TypstDocument
-        Output of :func:`abcresearch.report.typst_render.render_notebook`.
+        Output of :func:`abcresearch.reports.render.typst.render_notebook`.
 
     Returns
     -------
@@ -183,7 +183,7 @@ class ThaiPDFExporter(Exporter):
 
     Code cells are hidden; Markdown and outputs are typeset (tables as tables, figures as
     vector graphics); the page header shows the area name and page numbers. See
-    :mod:`abcresearch.report.typst_render` for the mimetypes and metadata it understands.
+    :mod:`abcresearch.reports.render.typst` for the mimetypes and metadata it understands.
     """
 
     export_from_notebook = "Thai PDF (Typst)"

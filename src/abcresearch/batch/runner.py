@@ -45,9 +45,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .atomic import atomic_write_bytes, atomic_write_json
-from .errors import AbcResearchError, ReportError, StoreError
+from abcresearch import __version__
+from abcresearch.atomic import atomic_write_bytes, atomic_write_json
+from abcresearch.errors import AbcResearchError, ReportError, StoreError
 
 SUMMARY_MIME = "application/vnd.abcresearch.summary+json"
 """Mimetype of the key-figure bundle that :func:`write_summary` displays."""
@@ -129,8 +129,8 @@ class ReportPaths:
     def for_area(cls, area_code: str, survey_round: int, out: str | os.PathLike[str] | None = None
                  ) -> ReportPaths:
         """Return the paths of ``area_code``'s report under ``out`` (default ``reports/``)."""
-        from .areas import level_of
-        from .paths import reports_dir
+        from abcresearch.paths import reports_dir
+        from abcresearch.survey.areas import level_of
 
         base = Path(out) if out is not None else reports_dir()
         folder = base / str(int(survey_round)) / level_of(area_code)
@@ -201,7 +201,7 @@ def read_json(path: Path) -> Any:
 
 
 def read_manifest(survey_round: int, store: str | os.PathLike[str]) -> dict[str, Any]:
-    """Return the store manifest of a round (``abcresearch.data.manifest``).
+    """Return the store manifest of a round (``abcresearch.store.read.manifest``).
 
     Raises
     ------
@@ -209,7 +209,7 @@ def read_manifest(survey_round: int, store: str | os.PathLike[str]) -> dict[str,
         If the round was not ingested into ``store``.
     """
     try:
-        from . import data as _data
+        from abcresearch.store import read as _data
     except ImportError:  # store layer not there yet: read the manifest file directly
         _data = None
     if _data is not None and hasattr(_data, "manifest"):
@@ -227,14 +227,14 @@ def read_manifest(survey_round: int, store: str | os.PathLike[str]) -> dict[str,
 def fingerprints(manifest: Mapping[str, Any]) -> dict[str, str]:
     """Return the per-tambon data fingerprints of a manifest (``{tambon_code: hash}``).
 
-    Accepts ``fingerprints`` as ``{tambon: hash}`` or, as :mod:`abcresearch.store` writes it,
+    Accepts ``fingerprints`` as ``{tambon: hash}`` or, as :mod:`abcresearch.store.write` writes it,
     ``{table: {tambon: hash}}`` (then the tables' hashes of a tambon are hashed together).
     """
     value = manifest.get("fingerprints") or manifest.get("tambon_fingerprints") or {}
     if not isinstance(value, Mapping):
         return {}
     if value and all(isinstance(v, Mapping) for v in value.values()):
-        # {table: {tambon: hash}} (abcresearch.store): one hash per tambon over its tables
+        # {table: {tambon: hash}} (abcresearch.store.write): one hash per tambon over its tables
         per: dict[str, dict[str, str]] = {}
         for table, prints in sorted(value.items()):
             for tambon, digest in prints.items():
@@ -267,7 +267,7 @@ def _hash_tree(folder: str, stamp: float) -> str:
 
 def params_hash() -> str:
     """Return a hash of every file under ``params/`` (scoring schemes, labels, rules)."""
-    from .paths import params_dir
+    from abcresearch.paths import params_dir
 
     folder = params_dir()
     stamp = max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0) \
@@ -318,7 +318,7 @@ def is_current(paths: ReportPaths, inputs: Mapping[str, Any]) -> bool:
 
 def default_notebook(level: str) -> Path:
     """Return the report notebook used for an area level."""
-    from .paths import project_root
+    from abcresearch.paths import project_root
 
     return project_root() / "notebooks" / DEFAULT_NOTEBOOKS[level]
 
@@ -384,7 +384,7 @@ def _header(area: Any, survey_round: int, lang: str, manifest: Mapping[str, Any]
     first, second = (lang, "en" if lang == "th" else "th")
     title = f"{area.label(first)} · {area.label(second)}"
     try:
-        from .labels import label
+        from abcresearch.labels import label
 
         subtitle = f"{label('round', lang)} {int(survey_round)}"
     except Exception:  # labels are optional for the header
@@ -459,7 +459,7 @@ def run_report(
         ``notebooks/province_overview.ipynb`` for a province).
     engine : str, optional
         papermill engine name: None for papermill's default (a fresh kernel per report),
-        ``"abcresearch_warm"`` for a warm kernel (:mod:`abcresearch.kernels`).
+        ``"abcresearch_warm"`` for a warm kernel (:mod:`abcresearch.batch.kernels`).
     skip_unchanged : bool
         Return a ``skipped`` outcome without running if the PDF exists and its inputs sidecar
         matches (see :func:`report_inputs`).
@@ -483,8 +483,8 @@ def run_report(
     ReportError
         If the language, the notebook or its parameters are wrong.
     """
-    from .areas import get_area
-    from .paths import default_store
+    from abcresearch.paths import default_store
+    from abcresearch.survey.areas import get_area
 
     code = str(area_code).strip()
     area = get_area(code)  # AreaError
@@ -501,7 +501,7 @@ def run_report(
         return ReportOutcome(code, int(survey_round), area.level, "skipped", paths,
                              summary=read_json(paths.summary))
     if area.level == "village":
-        from .data import named_area
+        from abcresearch.store.read import named_area
 
         area = named_area(code, int(survey_round), store_path)
     header = _header(area, survey_round, lang, manifest)
@@ -531,7 +531,7 @@ def execute_report(
     from papermill.exceptions import PapermillExecutionError
 
     if engine is not None:
-        from . import kernels  # noqa: F401  (registers the warm engine)
+        from abcresearch.batch import kernels  # noqa: F401  (registers the warm engine)
     code = str(inputs["area_code"])
     survey_round = int(inputs["survey_round"])
     folder = paths.pdf.parent
@@ -570,7 +570,7 @@ def execute_report(
         elif status == "ok":
             raise ReportError("papermill wrote no executed notebook")
         if status == "ok":
-            from .report.exporter import notebook_to_pdf
+            from abcresearch.reports.render.exporter import notebook_to_pdf
 
             notebook_to_pdf(nb, paths.pdf)
             if summary is not None:

@@ -65,14 +65,14 @@ WARM_IMPORTS: tuple[str, ...] = (
     "statsmodels.api",
     "IPython.display",
     "abcresearch",
-    "abcresearch.areas",
+    "abcresearch.survey.areas",
     "abcresearch.labels",
-    "abcresearch.data",
+    "abcresearch.store.read",
     "abcresearch.stats",
     "abcresearch.scoring",
-    "abcresearch.report.display",
-    "abcresearch.report.fonts",
-    "abcresearch.runner",
+    "abcresearch.reports.render.display",
+    "abcresearch.reports.render.fonts",
+    "abcresearch.batch.runner",
 )
 """Modules imported once per warm kernel (missing ones are skipped)."""
 
@@ -342,7 +342,7 @@ class WarmKernel:
         try:
             await self.kc.wait_for_ready(timeout=self.startup_timeout)
             await self._silent(
-                "import abcresearch.kernels as __abc_k\n"
+                "import abcresearch.batch.kernels as __abc_k\n"
                 f"__abc_k._kernel_warm({list(self.imports)!r})\n"
                 "del __abc_k\n"
             )
@@ -440,14 +440,14 @@ class WarmKernel:
             self.start()
         try:
             self.loop.run_until_complete(self._silent(
-                "import abcresearch.kernels as __abc_k\n"
+                "import abcresearch.batch.kernels as __abc_k\n"
                 f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
             ))
         except Exception:
             # one retry on a fresh kernel: a reset failure is the kernel's fault, not the area's
             self.start()
             self.loop.run_until_complete(self._silent(
-                "import abcresearch.kernels as __abc_k\n"
+                "import abcresearch.batch.kernels as __abc_k\n"
                 f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
             ))
         clean = False

@@ -22,13 +22,19 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import __version__
-from . import data as data_mod
-from .errors import ParamsError
-from .paths import params_dir
-from .scoring import HouseholdScores, deprivation_matrix, grades, load_scheme, score_households
-from .scoring.scheme import Scheme
-from .stats import SurveyDesign
+from abcresearch import __version__
+from abcresearch.errors import ParamsError
+from abcresearch.paths import params_dir
+from abcresearch.scoring import (
+    HouseholdScores,
+    deprivation_matrix,
+    grades,
+    load_scheme,
+    score_households,
+)
+from abcresearch.scoring.scheme import Scheme
+from abcresearch.stats import SurveyDesign
+from abcresearch.store import read as data_mod
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
 CACHE_FORMAT = 4
@@ -262,7 +268,7 @@ def _load_scheme(scheme: str | Path | Scheme | None) -> Scheme:
     """Load a scheme, re-using the parsed file while it is unchanged on disk."""
     if isinstance(scheme, Scheme):
         return scheme
-    from .scoring.scheme import _resolve
+    from abcresearch.scoring.scheme import _resolve
 
     path = _resolve(scheme)
     st = path.stat()

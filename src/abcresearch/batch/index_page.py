@@ -2,7 +2,7 @@
 
 One self-contained HTML file (inline CSS and JavaScript, no server, no CDN) that opens from disk:
 every area with its grade and key figures (households, M0, share of households at level 1, read
-from ``<code>.summary.json``, see :mod:`abcresearch.runner`), links to its PDF (or to its error log
+from ``<code>.summary.json``, see :mod:`abcresearch.batch.runner`), links to its PDF (or to its error log
 when it failed), a link to the province overview PDF(s), columns sortable by clicking their
 header, and a Thai/English toggle.
 """
@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
 
 def _text(key: str) -> tuple[str, str]:
     from abcresearch.labels import label
@@ -44,7 +45,7 @@ def _num(value: Any, kind: str) -> tuple[str, str]:
 
 def _area_names(code: str) -> tuple[str, str]:
     try:
-        from abcresearch.areas import get_area
+        from abcresearch.survey.areas import get_area
 
         area = get_area(code)
         return area.label("th"), area.label("en")

@@ -2,11 +2,11 @@
 
 ``run_batch(2568, "tambon", within="80")`` plans one report per area *present in the store* for
 that round (a partial round reports only surveyed areas), skips reports whose inputs are unchanged
-(:func:`abcresearch.runner.report_inputs` against ``<code>.inputs.json``), runs the rest and writes
+(:func:`abcresearch.batch.runner.report_inputs` against ``<code>.inputs.json``), runs the rest and writes
 ``<out>/<round>/index.html``.
 
 * Local: a pool of ``workers`` processes (default 2), each with a warm kernel
-  (:mod:`abcresearch.kernels`), so a report costs its analysis and typesetting, not a kernel start
+  (:mod:`abcresearch.batch.kernels`), so a report costs its analysis and typesetting, not a kernel start
   and imports.
 * Distributed: with ``scheduler="tcp://host:port"`` the same tasks go to an existing Dask cluster
   (``dask.distributed.Client``); each worker process keeps its own warm kernel and reads the
@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AreaError, ReportError, StoreError
-from .runner import (
+from abcresearch.batch.runner import (
     ReportOutcome,
     ReportPaths,
     build_parameters,
@@ -40,6 +39,7 @@ from .runner import (
     read_manifest,
     report_inputs,
 )
+from abcresearch.errors import AreaError, ReportError, StoreError
 
 LEVELS = ("amphoe", "tambon", "village")
 """Levels a batch can report on."""
@@ -78,7 +78,7 @@ def run_task(task: ReportTask) -> ReportOutcome:
 def _failed(task: ReportTask, message: str) -> ReportOutcome:
     message = " ".join(str(message).split())
     try:
-        from .atomic import atomic_write_bytes
+        from abcresearch.atomic import atomic_write_bytes
 
         task.paths.error.parent.mkdir(parents=True, exist_ok=True)
         # a failed area must not keep an older report that looks current
@@ -105,9 +105,9 @@ def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
     if isinstance(listed, list):
         return sorted({str(v) for v in listed})
     try:
-        from . import data as _data
+        from abcresearch.store import read as _data
     except ImportError as exc:
-        raise StoreError("the store manifest lists no villages and abcresearch.data is "
+        raise StoreError("the store manifest lists no villages and abcresearch.store.read is "
                          "not available to read them") from exc
     codes: set[str] = set()
     for tambon in tambons:
@@ -138,8 +138,8 @@ def available_areas(survey_round: int, level: str, within: str | None = None,
     AreaError
         If ``level`` or ``within`` is invalid.
     """
-    from .areas import get_area
-    from .paths import default_store
+    from abcresearch.paths import default_store
+    from abcresearch.survey.areas import get_area
 
     if level not in LEVELS:
         raise AreaError(f"level {level!r} is not one of {', '.join(LEVELS)}")
@@ -174,8 +174,8 @@ class BatchPlan:
 
 def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, out: Path,
           manifest: Mapping[str, Any], engine: str | None, timeout: float | None) -> ReportTask:
-    from .areas import get_area
-    from .runner import _header
+    from abcresearch.batch.runner import _header
+    from abcresearch.survey.areas import get_area
 
     area = get_area(code)
     params = build_parameters(notebook, code, survey_round, store.resolve(), lang)
@@ -206,7 +206,7 @@ def plan_batch(
     The parameters of the notebook are checked once here (unknown or missing names are an
     error), so a wrong notebook fails before any worker starts.
     """
-    from .paths import default_store, reports_dir
+    from abcresearch.paths import default_store, reports_dir
 
     store_path = Path(store) if store is not None else default_store()
     out_path = Path(out) if out is not None else reports_dir()
@@ -305,14 +305,14 @@ def _init_local_worker(warm: bool) -> None:
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
 
-        from .report import exporter
+        from abcresearch.reports.render import exporter
 
         exporter._typst_fonts()
     except Exception:
         pass
     if warm:
         try:
-            from .kernels import warm_up
+            from abcresearch.batch.kernels import warm_up
 
             warm_up()
         except Exception:  # the first report will retry and report the problem
@@ -495,7 +495,7 @@ def run_batch(
     if tasks and notebook is None:
         # the default report notebooks share the round's analysis: build its cache once here
         # rather than in every worker at the same time (a failure surfaces per area instead)
-        from .analysis import round_analysis
+        from abcresearch.analysis.round import round_analysis
 
         try:
             round_analysis(int(survey_round), store)
@@ -510,7 +510,7 @@ def run_batch(
     finally:
         bar.stop()
     ordered = [outcomes[c] for c in plan.codes if c in outcomes]
-    from .report.index_html import write_index
+    from abcresearch.batch.index_page import write_index
 
     index = write_index(plan.out / str(int(survey_round)), int(survey_round), ordered,
                         lang=lang, synthetic=plan.synthetic)
@@ -520,7 +520,7 @@ def run_batch(
 
 def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path) -> list[ReportOutcome]:
     """Rebuild outcomes of areas from their files (for an index of earlier runs)."""
-    from .areas import level_of
+    from abcresearch.survey.areas import level_of
 
     result = []
     for code in codes:

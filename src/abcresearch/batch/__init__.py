@@ -1,0 +1,21 @@
+"""Running reports: one report (:mod:`~abcresearch.batch.runner`), warm kernels
+(:mod:`~abcresearch.batch.kernels`, papermill engine ``abcresearch_warm``), many reports locally
+or on dask (:mod:`~abcresearch.batch.run`) and the reviewers' index page
+(:mod:`~abcresearch.batch.index_page`). Stage 6 of the data path: it may import everything
+below it, and only ``cli`` and ``demo`` import it.
+"""
+
+from __future__ import annotations
+
+from abcresearch.batch.run import (
+    BatchPlan,
+    BatchResult,
+    ReportTask,
+    available_areas,
+    plan_batch,
+    run_batch,
+)
+from abcresearch.batch.runner import ReportOutcome, ReportPaths, run_report
+
+__all__ = ["BatchPlan", "BatchResult", "ReportOutcome", "ReportPaths", "ReportTask",
+           "available_areas", "plan_batch", "run_batch", "run_report"]
