@@ -58,7 +58,7 @@ def test_rules_from_params() -> None:
 def test_bad_rules_file(tmp_path) -> None:
     p = tmp_path / "status.yaml"
     p.write_text("min_sampled_villages: 0\n", encoding="utf-8")
-    with pytest.raises(ParamsError, match="min_sampled_villages"):
+    with pytest.raises(ParamsError, match="min_sampled_villages must be a whole number"):
         load_status_rules(p)
 
 

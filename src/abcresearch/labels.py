@@ -12,17 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from abcresearch.errors import ParamsError
+from abcresearch.params import read_yaml
 from abcresearch.paths import params_dir
 
 LANGS = ("th", "en")
 
 
 def _read(p: Path) -> dict[str, dict[str, str]]:
-    data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    table = data.get("labels", {}) or {}
+    table = read_yaml(p).get("labels", {}) or {}
     problems = [f"{k}: missing {lang}" for k, v in table.items() for lang in LANGS
                 if not isinstance(v, dict) or not v.get(lang)]
     if problems:

@@ -18,14 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from abcresearch.errors import ParamsError
-from abcresearch.paths import params_dir
+from abcresearch.params import Problems, load
 
 __all__ = [
     "SUMMARY_KEYS",
@@ -37,8 +33,13 @@ __all__ = [
     "estimate_basis",
     "grade_status",
     "load_status_rules",
+    "parse_status_rules",
     "summary_record",
 ]
+
+
+#: Area levels, smallest first.
+LEVELS = ("village", "tambon", "amphoe", "province")
 
 
 class EstimateBasis(StrEnum):
@@ -86,26 +87,42 @@ class StatusRules:
     verified: bool = False
 
 
-@lru_cache(maxsize=4)
-def _load(path: str) -> StatusRules:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ParamsError(f"{p} cannot be read ({exc.strerror})") from None
-    try:
-        rules = StatusRules(
-            min_sampled_villages=int(raw.get("min_sampled_villages", 2)),
-            graded_from_own_sample=tuple(raw.get("graded_from_own_sample", ["village"])),
-            graded_levels=tuple(raw.get("graded_levels", ["village", "tambon"])),
-            verified=bool(raw.get("verified", False)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ParamsError(f"{p.name}: {exc}") from None
-    if rules.min_sampled_villages < 1:
-        raise ParamsError(f"{p.name}: min_sampled_villages must be at least 1, found "
-                          f"{rules.min_sampled_villages}")
-    return rules
+def parse_status_rules(raw: Mapping[str, Any], path: Path) -> StatusRules:
+    """Parse and check ``params/status.yaml`` (see :func:`abcresearch.params.load`).
+
+    Parameters
+    ----------
+    raw : Mapping
+        The file's top-level mapping.
+    path : Path
+        The file (for messages).
+
+    Returns
+    -------
+    StatusRules
+
+    Raises
+    ------
+    ParamsError
+        Listing every problem of the file.
+    """
+    pr = Problems(path)
+    msv = raw.get("min_sampled_villages", 2)
+    if isinstance(msv, bool) or not isinstance(msv, int) or msv < 1:
+        pr.add("min_sampled_villages", f"must be a whole number of at least 1, found {msv!r}")
+    lists = {}
+    for key, default in (("graded_from_own_sample", ["village"]),
+                         ("graded_levels", ["village", "tambon"])):
+        value = raw.get(key, default)
+        if not isinstance(value, list) or any(v not in LEVELS for v in value):
+            pr.add(key, f"must be a list of levels among {', '.join(LEVELS)}, found {value!r}")
+            value = default
+        lists[key] = tuple(value)
+    pr.raise_if_any()
+    return StatusRules(min_sampled_villages=int(msv),
+                       graded_from_own_sample=lists["graded_from_own_sample"],
+                       graded_levels=lists["graded_levels"],
+                       verified=bool(raw.get("verified", False)))
 
 
 def load_status_rules(path: Path | str | None = None) -> StatusRules:
@@ -120,7 +137,7 @@ def load_status_rules(path: Path | str | None = None) -> StatusRules:
     -------
     StatusRules
     """
-    return _load(str(path or params_dir() / "status.yaml"))
+    return load(path or "status", parse_status_rules)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,183 @@
+"""The one loader of ``params/``: YAML read once, parsed into frozen dataclasses, validated once.
+
+Every rules file (scoring schemes, grades, design, status, poverty lines, validation rules,
+labels, ...) is read through :func:`load`, which
+
+* resolves a name (``"grades"`` -> ``params/grades.yaml``) or takes a path,
+* reads the YAML once per version of the file (cached by path, modification time and size, so
+  an edited file is re-read and an unchanged one never is),
+* hands the raw mapping to the owner's parser, which returns a frozen dataclass and raises one
+  :class:`~abcresearch.errors.ParamsError` listing *every* problem of the file
+  (use :class:`Problems` to collect them).
+
+The typed dataclasses live beside the code that uses them (``Scheme`` in
+:mod:`abcresearch.scoring`, ``GradeRules`` in :mod:`abcresearch.scoring.grades`, ``DesignSpec``
+in :mod:`abcresearch.analysis`, ...); this module only knows how to find, read and cache files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from abcresearch.errors import ParamsError
+from abcresearch.paths import params_dir
+
+__all__ = ["Problems", "load", "params_path", "read_yaml"]
+
+T = TypeVar("T")
+
+
+def params_path(name: str | os.PathLike[str]) -> Path:
+    """Return the file of a params name or path.
+
+    Parameters
+    ----------
+    name : str or path
+        A bare name (``"grades"``, ``"scoring_slf5"``) resolved in :func:`abcresearch.paths.
+        params_dir` with the ``.yaml`` suffix, or a path to a file.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ParamsError
+        If the file does not exist.
+    """
+    text = os.fspath(name)
+    p = Path(text)
+    if p.suffix.lower() not in (".yaml", ".yml") and os.sep not in text and "/" not in text:
+        p = params_dir() / f"{text}.yaml"
+    if not p.is_file():
+        raise ParamsError(f"params file {p} does not exist")
+    return p
+
+
+@lru_cache(maxsize=64)
+def _read(path: str, mtime_ns: int, size: int) -> Any:
+    p = Path(path)
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ParamsError(f"{p.name} cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ParamsError(f"{p.name} is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParamsError(f"{p.name} is not valid YAML{where}: {problem}") from None
+
+
+def _stamp(p: Path) -> tuple[str, int, int]:
+    st = p.stat()
+    return str(p.resolve()), st.st_mtime_ns, st.st_size
+
+
+def read_yaml(name: str | os.PathLike[str]) -> Mapping[str, Any]:
+    """Return a params file's top-level mapping (read once per version of the file).
+
+    Parameters
+    ----------
+    name : str or path
+        See :func:`params_path`.
+
+    Returns
+    -------
+    Mapping
+        The parsed YAML (an empty mapping for an empty file). Treat it as read-only: it is shared.
+
+    Raises
+    ------
+    ParamsError
+        Missing file, invalid YAML (with line and column), or a top level that is not a mapping.
+    """
+    p = params_path(name)
+    raw = _read(*_stamp(p))
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ParamsError(f"{p.name}: the top level must be a mapping of keys, found "
+                          f"{type(raw).__name__}")
+    return raw
+
+
+@lru_cache(maxsize=64)
+def _parsed(path: str, mtime_ns: int, size: int, parser: Callable[..., Any]) -> Any:
+    p = Path(path)
+    return parser(read_yaml(p), p)
+
+
+def load(name: str | os.PathLike[str], parser: Callable[[Mapping[str, Any], Path], T]) -> T:
+    """Read a params file and parse it into its typed, frozen form (once per file version).
+
+    Parameters
+    ----------
+    name : str or path
+        See :func:`params_path`.
+    parser : callable
+        ``parser(raw_mapping, path) -> T``; raises :class:`ParamsError` listing every problem.
+        It must be a module-level function (it is part of the cache key).
+
+    Returns
+    -------
+    T
+        The parser's result, shared by every caller until the file changes.
+
+    Examples
+    --------
+    >>> from abcresearch.analysis.status import parse_status_rules
+    >>> load("status", parse_status_rules).min_sampled_villages
+    2
+    """
+    p = params_path(name)
+    return _parsed(*_stamp(p), parser)
+
+
+#: The warm batch kernel clears library caches between notebooks; these are keyed by file
+#: identity (path, mtime, size) and hold frozen values, so they are safe to keep.
+_read.cache_safe = True  # type: ignore[attr-defined]
+_parsed.cache_safe = True  # type: ignore[attr-defined]
+
+
+class Problems:
+    """Collects every problem found in a params file, then raises them as one error.
+
+    Parameters
+    ----------
+    path : Path
+        The file being checked (its name starts the message).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> pr = Problems(Path("grades.yaml"))
+    >>> pr.add("grades[0].value", "must be a number")
+    >>> pr.raise_if_any()
+    Traceback (most recent call last):
+    ...
+    abcresearch.errors.ParamsError: grades.yaml: grades[0].value must be a number
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: list[str] = []
+
+    def add(self, where: str, problem: str) -> None:
+        """Record that the value at ``where`` (a dotted path) breaks a rule."""
+        self.items.append(f"{where} {problem}" if where else problem)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        """Raise one :class:`ParamsError` listing every recorded problem (if any)."""
+        if self.items:
+            raise ParamsError(f"{self.path.name}: " + "; ".join(self.items))
