@@ -254,25 +254,9 @@ def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[s
         raise
 
 
-@lru_cache(maxsize=8)
-def _scheme_cached(path: str, mtime_ns: int, size: int) -> Scheme:
-    return load_scheme(Path(path))
-
-
-#: The warm kernel clears library caches between notebooks; this one holds a frozen, validated
-#: scheme keyed by the file's path, mtime and size, so it is safe to keep.
-_scheme_cached.cache_safe = True  # type: ignore[attr-defined]
-
-
 def _load_scheme(scheme: str | Path | Scheme | None) -> Scheme:
-    """Load a scheme, re-using the parsed file while it is unchanged on disk."""
-    if isinstance(scheme, Scheme):
-        return scheme
-    from abcresearch.scoring.scheme import _resolve
-
-    path = _resolve(scheme)
-    st = path.stat()
-    return _scheme_cached(str(path.resolve()), st.st_mtime_ns, st.st_size)
+    """Load a scheme (parsed once per version of its file, see :func:`abcresearch.params.load`)."""
+    return load_scheme(scheme)
 
 
 def round_analysis(survey_round: int, store: Path | str | None = None,
