@@ -289,7 +289,7 @@ def _simulate_fh(rng, m=60, n_syn=12, sigma2_u=0.5, beta=(1.0, 2.0, -1.0)):
 def test_simulation_reml_recovers_parameters_and_intervals_cover():
     rng = np.random.default_rng(20240613)
     reps, sigma2_u, beta = 150, 0.5, np.array([1.0, 2.0, -1.0])
-    s2, betas, cover_eb, cover_syn, trunc = [], [], [], [], 0
+    s2, betas, cover_eb, cover_syn, trunc, sq_err, stated = [], [], [], [], 0, [], []
     for _ in range(reps):
         d, theta = _simulate_fh(rng, m=100, n_syn=15, sigma2_u=sigma2_u, beta=tuple(beta))
         r = fay_herriot(d, direct="y", vardir="D", covariates=["x1", "x2"], area="area")
@@ -300,12 +300,19 @@ def test_simulation_reml_recovers_parameters_and_intervals_cover():
         inside = (e["ci_low"] <= theta) & (theta <= e["ci_high"])
         cover_eb.append(inside[e["kind"] == "eblup"].mean())
         cover_syn.append(inside[e["kind"] == "synthetic"].mean())
+        sq_err.append((e["estimate"] - theta) ** 2)
+        stated.append(e["mse"])
     # unbiased within 4 Monte Carlo standard errors
     assert abs(np.mean(s2) - sigma2_u) < 4 * np.std(s2) / math.sqrt(reps)
     betas = np.array(betas)
     assert np.all(np.abs(betas.mean(axis=0) - beta) < 4 * betas.std(axis=0) / math.sqrt(reps))
-    assert 0.935 <= np.mean(cover_eb) <= 0.965
-    assert 0.92 <= np.mean(cover_syn) <= 0.97
+    # the MSE estimator is unbiased for the empirical MSE (second order), area by area
+    ratio = np.mean(stated, axis=0) / np.mean(sq_err, axis=0)
+    assert np.mean(stated) == pytest.approx(np.mean(sq_err), rel=0.05)
+    assert 0.9 <= np.median(ratio) <= 1.1
+    # normal intervals: near 95% (a little under: sigma2_u is estimated from 85 areas)
+    assert 0.925 <= np.mean(cover_eb) <= 0.965
+    assert 0.915 <= np.mean(cover_syn) <= 0.97
     assert trunc < reps * 0.02
 
 
@@ -465,27 +472,36 @@ def test_gvf_errors():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fixed", [False, True], ids=["all-adjusted", "direct-fixed"])
 @pytest.mark.parametrize(("method", "allocation"),
                          [("difference", "uniform"), ("difference", "mse"), ("ratio", "mse")])
-def test_benchmark_agrees_with_the_target(method, allocation):
+def test_benchmark_agrees_with_the_target(method, allocation, fixed):
     d, y, cov = DATA["sim"]
     d = d.assign(y=d["y"] + 5)  # positive, for ratio
     res = fay_herriot(d, direct=y, vardir="D", covariates=cov, area="area")
+    e0 = res.estimates
+    keep = list(e0.loc[e0["kind"].eq("eblup") & e0["vardir"].lt(0.8), "area"]) if fixed else []
     hh = pd.Series(np.arange(len(d)) + 50.0, index=d["area"])
-    b = res.benchmark(hh, 6.0, method=method, allocation=allocation)
-    w = hh / hh.sum()
-    assert float(w.to_numpy() @ b.estimates["estimate"].to_numpy()) == pytest.approx(6.0)
-    assert b.benchmark_info.before == pytest.approx(w.to_numpy() @ res.estimates["estimate"])
-    adj = b.estimates["adjustment"]
+    b = res.benchmark(hh, 6.0, method=method, allocation=allocation, fixed=keep)
+    e = b.estimates
+    w = (hh / hh.sum()).to_numpy()
+    kept = e["area"].isin(keep).to_numpy()
+    published = np.where(kept, e0["direct"], e0["estimate"])
+    assert float(w @ e["estimate"].to_numpy()) == pytest.approx(6.0)
+    assert b.benchmark_info.before == pytest.approx(w @ published)
+    assert (e.loc[kept, "kind"] == "direct").all() and (e.loc[kept, "adjustment"] == 0).all()
+    np.testing.assert_array_equal(e.loc[kept, "estimate"], e0.loc[kept, "direct"])
+    np.testing.assert_array_equal(e.loc[kept, "mse"], e0.loc[kept, "vardir"])
+    adj = e.loc[~kept, "adjustment"]
     if allocation == "uniform":
-        assert adj.nunique() == 1 or np.ptp(adj) < 1e-12
+        assert np.ptp(adj) < 1e-12
     if method == "difference" and allocation == "mse":
-        mse = res.estimates["mse"]
-        np.testing.assert_allclose(adj / (mse * w.to_numpy()),
-                                   (adj / (mse * w.to_numpy())).iloc[0])
+        scaled = adj / (e0.loc[~kept, "mse"] * w[~kept])
+        np.testing.assert_allclose(scaled, scaled.iloc[0])
     if method == "ratio":
-        np.testing.assert_allclose(b.estimates["estimate"] / res.estimates["estimate"],
-                                   6.0 / b.benchmark_info.before)
+        factor = e.loc[~kept, "estimate"] / e0.loc[~kept, "estimate"]
+        np.testing.assert_allclose(factor, factor.iloc[0])
+    assert b.n_direct == res.n_direct
     assert "Benchmarked" in b.summary().as_text()
     with pytest.raises(DesignError, match="already benchmarked"):
         b.benchmark(hh, 6.0)
@@ -503,6 +519,10 @@ def test_benchmark_errors():
         res.benchmark(hh.where(hh.index != "A05", 0.0), 2.0)
     with pytest.raises(DesignError, match="method must be one of"):
         res.benchmark(hh, 2.0, method="raking")
+    with pytest.raises(DesignError, match="A03 have no direct estimate to keep"):
+        res.benchmark(hh, 2.0, fixed=["A01", "A03"])
+    with pytest.raises(DesignError, match="not areas of the results"):
+        res.benchmark(hh, 2.0, fixed=["Z99"])
 
 
 def test_simulation_benchmark_mse_approximation():
@@ -519,7 +539,7 @@ def test_simulation_benchmark_mse_approximation():
     x1 = rng.uniform(0, 1, m)
     x2 = rng.normal(0, 1, m)
     D = rng.uniform(0.2, 1.5, m)
-    err = {k: [] for k in ("uniform", "mse", "ratio")}
+    err = {k: [] for k in ("uniform", "mse", "ratio", "fixed")}
     stated = {k: [] for k in err}
     err0 = []
     for _ in range(reps):
@@ -534,8 +554,10 @@ def test_simulation_benchmark_mse_approximation():
         wts = pd.Series(hh, index=d["area"])
         for k in err:
             meth, alloc = ("ratio", "mse") if k == "ratio" else ("difference", k)
+            # "fixed": areas with small sampling variances are published as direct estimates
+            fixed = list(d["area"][10:][D[10:] < 0.6]) if k == "fixed" else None
             b = r.benchmark(wts, target, target_variance=vp, method=meth,
-                            allocation=alloc).estimates
+                            allocation="mse" if k == "fixed" else alloc, fixed=fixed).estimates
             err[k].append(b["estimate"].to_numpy() - theta)
             stated[k].append(b["mse"].to_numpy())
     for k in err:

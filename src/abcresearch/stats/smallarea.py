@@ -745,7 +745,9 @@ class BenchmarkInfo:
     target, target_variance : float
         The direct higher-level estimate and its sampling variance.
     before : float
-        The household-weighted mean of the estimates before benchmarking.
+        The household-weighted mean of the published values before benchmarking.
+    fixed : tuple
+        Areas kept at their direct estimate.
     weights : pandas.Series
         The area weights (households, normalised to sum to 1), indexed by area.
     """
@@ -755,7 +757,8 @@ class BenchmarkInfo:
     target: float
     target_variance: float
     before: float
-    weights: pd.Series = field(repr=False)
+    fixed: tuple[Any, ...] = ()
+    weights: pd.Series = field(default_factory=pd.Series, repr=False)
 
 
 @dataclass(frozen=True)
@@ -766,7 +769,8 @@ class FayHerriotResults:
     ----------
     estimates : pandas.DataFrame
         One row per area in the order of the data: ``area``, ``kind`` (``eblup`` or
-        ``synthetic``), ``direct``, ``vardir`` (on the scale of the direct estimate),
+        ``synthetic``; ``direct`` for areas kept at their direct estimate by
+        :meth:`benchmark`), ``direct``, ``vardir`` (on the scale of the direct estimate),
         ``estimate``, ``mse``, ``rmse``, ``ci_low``, ``ci_high`` (at ``level``), ``gamma``
         (shrinkage factor sigma2_u / (sigma2_u + D_i), 0 for synthetic). After
         :meth:`benchmark` also ``estimate_unbenchmarked``, ``mse_unbenchmarked``,
@@ -832,7 +836,7 @@ class FayHerriotResults:
 
     def __repr__(self) -> str:
         n = len(self.estimates)
-        k = int((self.estimates["kind"] == "eblup").sum())
+        k = self.n_direct
         bm = f", benchmarked={self.benchmark_info.method}" if self.benchmark_info else ""
         return (f"FayHerriotResults(method={self.method}, areas={n}, direct={k}, "
                 f"synthetic={n - k}, sigma2_u={self.sigma2_u:.6g}, "
@@ -841,7 +845,7 @@ class FayHerriotResults:
     @property
     def n_direct(self) -> int:
         """Number of areas with a direct estimate (the model was fitted on these)."""
-        return int((self.estimates["kind"] == "eblup").sum())
+        return int((self.model_scale["kind"] == "eblup").sum())
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`estimates` (level, method and transform in ``attrs``)."""
@@ -860,7 +864,7 @@ class FayHerriotResults:
         ran = ms["random_effect"].to_numpy(dtype=float)
         w_r, p_r = _shapiro(res)
         w_u, p_u = _shapiro(ran)
-        g = self.estimates.loc[self.estimates["kind"] == "eblup", "gamma"]
+        g = ms.loc[ms["kind"] == "eblup", "gamma"]
         fin = res[np.isfinite(res)]
         return pd.Series({
             "sigma2_u": self.sigma2_u, "sigma2_u_se": self.sigma2_u_se,
@@ -903,24 +907,32 @@ class FayHerriotResults:
         target: float,
         *,
         target_variance: float = 0.0,
+        fixed: Sequence[Any] | None = None,
         method: str = "difference",
         allocation: str = "mse",
     ) -> FayHerriotResults:
         """Make the household-weighted estimates agree with a direct higher-level estimate.
 
-        With w_i the area's share of households and T = sum w_i est_i, each estimate becomes
-        est_i + a_i (target - T), so that sum w_i est_i = target exactly:
+        With w_i the area's share of households and T = sum w_i est_i, each adjustable
+        estimate becomes est_i + a_i (target - T) with sum w_i a_i = 1, so that
+        sum w_i est_i = target exactly:
 
-        * ``difference``: a_i = phi_i w_i / sum phi_j w_j^2 with phi_i = 1 / w_i
-          (``uniform``: the same shift for every area) or phi_i = MSE_i (``mse``: the areas
-          with the least precise estimates move most);
-        * ``ratio``: est_i * target / T, i.e. a_i = est_i / T (T must be positive).
+        * ``difference``: a_i proportional to phi_i w_i, phi_i = 1 / w_i (``uniform``: the same
+          shift for every area) or phi_i = MSE_i (``mse``: the least precise estimates move
+          most); this minimises sum (est_i - new_i)^2 / phi_i under the constraint;
+        * ``ratio``: every adjustable estimate is multiplied by the same factor (T_adj must be
+          positive), i.e. a_i = est_i / T_adj.
 
-        MSE (the approximation used; ``docs/smallarea.md``): with M the prediction-error
-        covariance (:meth:`prediction_error_cov`) and the target's sampling error taken as
-        independent of the area estimates' errors, the benchmarked MSE is
-        ``MSE_i + a_i^2 (w'Mw + target_variance) - 2 a_i (Mw)_i`` (first order; for ``ratio``
-        a_i is linearised at the estimates).
+        Areas in ``fixed`` keep their direct estimate (e.g. the tambons published with
+        estimate basis ``direct``): their value in T is the direct estimate, their MSE its
+        sampling variance, and they are not adjusted.
+
+        MSE (first-order; ``docs/smallarea.md``): with M the covariance of the errors of the
+        published values (:meth:`prediction_error_cov`, sampling variances on the diagonal of
+        fixed areas and no covariance between two fixed areas) and the target's sampling error
+        taken as independent of them, the benchmarked MSE is
+        ``MSE_i + a_i^2 (w'Mw + target_variance) - 2 a_i (Mw)_i``; for ``ratio`` a_i is
+        linearised at the estimates.
 
         Parameters
         ----------
@@ -931,6 +943,8 @@ class FayHerriotResults:
             the estimates.
         target_variance : float
             Its sampling variance (0: treated as exact).
+        fixed : sequence, optional
+            Areas (with a direct estimate) published with their direct estimate.
         method : {"difference", "ratio"}
         allocation : {"uniform", "mse"}
             For ``difference`` only.
@@ -938,7 +952,8 @@ class FayHerriotResults:
         Returns
         -------
         FayHerriotResults
-            A new object; ``estimates`` gains ``estimate_unbenchmarked``,
+            A new object; in ``estimates`` fixed areas get ``kind = "direct"`` with their
+            direct estimate and variance, and the table gains ``estimate_unbenchmarked``,
             ``mse_unbenchmarked`` and ``adjustment``; intervals are estimate +/- z rmse
             (clipped to [0, 1] for shares under the arcsine transform).
         """
@@ -957,7 +972,8 @@ class FayHerriotResults:
             problems.append(f"target_variance must be a number >= 0, found {target_variance!r}")
         if problems:
             raise DesignError("; ".join(problems))
-        areas = self.estimates["area"].to_numpy()
+        e = self.estimates
+        areas = e["area"].to_numpy()
         wser = pd.Series(weights, dtype=float) if not isinstance(weights, pd.Series) \
             else pd.to_numeric(weights, errors="coerce")
         known = set(wser.index)
@@ -976,38 +992,63 @@ class FayHerriotResults:
             raise DesignError(f"weights must be positive, found "
                               f"{wser.reindex(bad).iloc[0]!r} for area(s) {_areas_text(bad)}")
         w = w / w.sum()
-        est = self.estimates["estimate"].to_numpy(dtype=float)
-        mse = self.estimates["mse"].to_numpy(dtype=float)
+        fixed_set = set(fixed) if fixed is not None else set()
+        unknown = [a for a in fixed_set if a not in estimated]
+        if unknown:
+            raise DesignError(f"fixed area(s) {_areas_text(sorted(map(str, unknown)))} are not "
+                              f"areas of the results")
+        fx = np.isin(areas, list(fixed_set)) if fixed_set else np.zeros(len(areas), bool)
+        no_direct = fx & (e["kind"].to_numpy() != "eblup")
+        if no_direct.any():
+            raise DesignError(f"fixed area(s) {_areas_text(areas[no_direct])} have no direct "
+                              f"estimate to keep")
+        if fx.all():
+            raise DesignError("every area is fixed; benchmarking needs areas to adjust")
+        est = e["estimate"].to_numpy(dtype=float).copy()
+        mse = e["mse"].to_numpy(dtype=float).copy()
+        est[fx] = e["direct"].to_numpy(dtype=float)[fx]
+        mse[fx] = e["vardir"].to_numpy(dtype=float)[fx]
+        M = self._pe_cov()
+        M[np.ix_(fx, fx)] = 0.0
+        M[np.flatnonzero(fx), np.flatnonzero(fx)] = mse[fx]
+        adj = ~fx
         before = float(w @ est)
         delta = float(target) - before
+        a = np.zeros(len(w))
         if method == "ratio":
-            if before <= 0:
+            t_adj = float(w[adj] @ est[adj])
+            if t_adj <= 0:
                 raise DesignError(f"ratio benchmarking needs a positive weighted mean of the "
-                                  f"estimates, found {before:g}; use method='difference'")
-            a = est / before
+                                  f"adjusted estimates, found {t_adj:g}; use "
+                                  f"method='difference'")
+            a[adj] = est[adj] / t_adj
         elif allocation == "uniform":
-            a = np.ones_like(w)
+            a[adj] = 1.0 / w[adj].sum()
         else:
-            a = mse * w / float((mse * w**2).sum())
-        M = self._pe_cov()
+            a[adj] = mse[adj] * w[adj] / float((mse[adj] * w[adj] ** 2).sum())
         Mw = M @ w
         wMw = float(w @ Mw)
-        new_est = est + a * delta if method == "difference" else est * float(target) / before
+        new_est = est + a * delta
         new_mse = mse + a**2 * (wMw + float(target_variance)) - 2 * a * Mw
+        new_mse[fx] = mse[fx]
         new_mse = np.maximum(new_mse, 0.0)
         z = float(sps.norm.ppf(1 - (1 - self.level) / 2))
         half = z * np.sqrt(new_mse)
         lo, hi = new_est - half, new_est + half
         if self.transform == "arcsine":
             lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
-        out = self.estimates.assign(
-            estimate=new_est, mse=new_mse, rmse=np.sqrt(new_mse), ci_low=lo, ci_high=hi,
-            estimate_unbenchmarked=est, mse_unbenchmarked=mse, adjustment=new_est - est)
-        out.attrs.update(self.estimates.attrs)
+        out = e.assign(
+            kind=np.where(fx, "direct", e["kind"].to_numpy()), estimate=new_est, mse=new_mse,
+            rmse=np.sqrt(new_mse), ci_low=lo, ci_high=hi,
+            gamma=np.where(fx, 1.0, e["gamma"].to_numpy(dtype=float)),
+            estimate_unbenchmarked=e["estimate"].to_numpy(dtype=float),
+            mse_unbenchmarked=e["mse"].to_numpy(dtype=float), adjustment=new_est - est)
+        out.attrs.update(e.attrs)
         out.attrs["benchmark"] = method
         info = BenchmarkInfo(method=method, allocation=allocation if method == "difference"
                              else "ratio", target=float(target),
                              target_variance=float(target_variance), before=before,
+                             fixed=tuple(areas[fx]),
                              weights=pd.Series(w, index=areas, name="weight"))
         return dc_replace(self, estimates=out, benchmark_info=info)
 
@@ -1364,6 +1405,7 @@ def small_area_estimates(
     benchmark_weights: str | None = None,
     benchmark_target: float | None = None,
     benchmark_variance: float = 0.0,
+    benchmark_fixed: Sequence[Any] | None = None,
     settings: SmallAreaSettings | None = None,
 ) -> FayHerriotResults:
     """GVF, Fay-Herriot model and (optionally) benchmarking with the settings of ``params/``.
@@ -1386,6 +1428,9 @@ def small_area_estimates(
         are benchmarked to it (settings' method and allocation).
     benchmark_target, benchmark_variance : float
         The direct higher-level estimate and its sampling variance.
+    benchmark_fixed : sequence, optional
+        Areas published with their direct estimate (kept, not adjusted; see
+        :meth:`FayHerriotResults.benchmark`).
     settings : SmallAreaSettings, optional
         Default: :func:`load_smallarea_settings`.
 
@@ -1417,5 +1462,6 @@ def small_area_estimates(
                               f"households; found {benchmark_weights!r}")
         wts = pd.Series(data[benchmark_weights].to_numpy(), index=data[area].to_numpy())
         res = res.benchmark(wts, benchmark_target, target_variance=benchmark_variance,
-                            method=s.benchmark_method, allocation=s.benchmark_allocation)
+                            fixed=benchmark_fixed, method=s.benchmark_method,
+                            allocation=s.benchmark_allocation)
     return res
