@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +228,14 @@ def test_error_arcsine_needs_shares():
     d2 = d.assign(y=[0.0, 0.2, 0.3, 0.4, 0.5, np.nan], v=[0.01] * 6)
     msg = _error(d2, transform="arcsine")
     assert "800101" in msg and "vardir_scale='transformed'" in msg
+
+
+def test_error_no_convergence_and_bad_stopping_rule():
+    d, y, cov = DATA["milk"]
+    with pytest.raises(DesignError, match="did not converge in 2 iterations"):
+        fay_herriot(d, direct=y, vardir="D", covariates=cov, area="area", max_iter=2)
+    msg = _error(_small(), tol=0.0, max_iter=0)
+    assert "tol must be a positive number" in msg and "max_iter must be a positive" in msg
 
 
 def test_error_not_a_dataframe():
@@ -584,8 +593,12 @@ def test_settings_load_and_agree_with_the_status_model():
     assert s.gvf_min_villages == status["min_sampled_villages"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.method = "ML"  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        s.transform["share"] = "none"  # type: ignore[index]
+    assert s.transform_for("share") == "arcsine" and s.transform_for("mean") == "none"
+    assert pickle.loads(pickle.dumps(s)) == s  # settings and results travel to dask workers
+    d, y, cov = DATA["milk"]
+    res = fay_herriot(d, direct=y, vardir="D", covariates=cov, area="area")
+    back = pickle.loads(pickle.dumps(res))
+    pd.testing.assert_frame_equal(back.estimates, res.estimates)
 
 
 def test_settings_report_every_problem(tmp_path):

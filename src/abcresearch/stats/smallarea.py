@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -95,15 +94,15 @@ class SmallAreaSettings:
         Confidence level of the intervals.
     tol, max_iter : float, int
         Fisher-scoring stopping rule (relative change of sigma2_u) and iteration cap.
-    transform : mapping of str to str
-        Transform of the direct estimates per measure kind (``mean``, ``share``):
-        ``none`` or ``arcsine`` (shares only).
+    transform_mean, transform_share : str
+        Transform of the direct estimates of means (``none``) and of shares (``none`` or
+        ``arcsine``); see :meth:`transform_for`.
     back_transform : {"bias_corrected", "naive"}
         How arcsine-scale estimates are taken back to shares.
     gvf_min_villages : int
         Areas with at least this many sampled villages have trusted direct variances.
-    gvf_terms : mapping of str to tuple of str
-        GVF regressors per measure kind (see :func:`fit_gvf`).
+    gvf_terms_mean, gvf_terms_share : tuple of str
+        GVF regressors for means and for shares (see :func:`fit_gvf`, :meth:`gvf_terms_for`).
     gvf_replace : {"untrusted", "all"}
         Which areas get the GVF variance.
     gvf_smearing : bool
@@ -120,15 +119,25 @@ class SmallAreaSettings:
     level: float
     tol: float
     max_iter: int
-    transform: Mapping[str, str]
+    transform_mean: str
+    transform_share: str
     back_transform: str
     gvf_min_villages: int
-    gvf_terms: Mapping[str, tuple[str, ...]]
+    gvf_terms_mean: tuple[str, ...]
+    gvf_terms_share: tuple[str, ...]
     gvf_replace: str
     gvf_smearing: bool
     benchmark_method: str
     benchmark_allocation: str
     source: str = ""
+
+    def transform_for(self, kind: str) -> str:
+        """Transform for a kind of measure (``mean`` or ``share``)."""
+        return self.transform_share if kind == "share" else self.transform_mean
+
+    def gvf_terms_for(self, kind: str) -> tuple[str, ...]:
+        """GVF terms for a kind of measure (``mean`` or ``share``)."""
+        return self.gvf_terms_share if kind == "share" else self.gvf_terms_mean
 
 
 def _get(doc: Any, path: str, problems: list[str], where: str) -> Any:
@@ -229,9 +238,10 @@ def load_smallarea_settings(path: str | Path | None = None) -> SmallAreaSettings
         raise ParamsError("; ".join(problems))
     return SmallAreaSettings(
         covariate_year=int(year), covariates=tuple(cols), method=str(method), level=float(level),
-        tol=float(tol), max_iter=int(max_iter), transform=MappingProxyType(dict(transform)),
+        tol=float(tol), max_iter=int(max_iter), transform_mean=transform["mean"],
+        transform_share=transform["share"],
         back_transform=str(back), gvf_min_villages=int(min_v),
-        gvf_terms=MappingProxyType(dict(terms)),
+        gvf_terms_mean=terms["mean"], gvf_terms_share=terms["share"],
         gvf_replace=str(repl), gvf_smearing=bool(smear), benchmark_method=str(bm),
         benchmark_allocation=str(ba), source=str(p))
 
@@ -507,7 +517,7 @@ def fay_herriot(
         Confidence level of ``ci_low``/``ci_high``.
     tol, max_iter : float, int
         Stopping rule of the scoring: relative change of sigma2_u <= ``tol`` (sae's
-        ``PRECISION``, whose default 1e-4 stops visibly early), at most ``max_iter`` steps.
+        ``PRECISION``, whose default 1e-4 stops early), at most ``max_iter`` steps.
 
     Returns
     -------
@@ -551,6 +561,10 @@ def fay_herriot(
                         f"{back_transform!r}")
     if not (isinstance(level, float) and 0 < level < 1):
         problems.append(f"level must be between 0 and 1 (e.g. 0.95), found {level!r}")
+    if not (isinstance(tol, float) and tol > 0):
+        problems.append(f"tol must be a positive number such as 1e-10, found {tol!r}")
+    if not (isinstance(max_iter, int) and max_iter > 0):
+        problems.append(f"max_iter must be a positive integer, found {max_iter!r}")
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates)
@@ -1442,9 +1456,9 @@ def small_area_estimates(
     s = settings or load_smallarea_settings()
     if kind not in MEASURE_KINDS:
         raise DesignError(f"kind must be one of {list(MEASURE_KINDS)}, found {kind!r}")
-    transform = s.transform[kind]
+    transform = s.transform_for(kind)
     g = fit_gvf(data, area=area, direct=direct, vardir=vardir, households=households,
-                villages=villages, terms=s.gvf_terms[kind], min_villages=s.gvf_min_villages,
+                villages=villages, terms=s.gvf_terms_for(kind), min_villages=s.gvf_min_villages,
                 transform=transform, replace=s.gvf_replace, smearing=s.gvf_smearing)
     work = data.copy()
     col = "__vardir_used"
