@@ -19,8 +19,10 @@ from abcresearch.stats.estimators import ciprop, mean, proportion, quantile, rat
 from abcresearch.stats.inequality import gini, lorenz
 from abcresearch.stats.poverty import PovertyLine, headcount, load_poverty_lines, poverty_line
 from abcresearch.stats.scales import cronbach_alpha, factor_check, item_rest
+from abcresearch.stats.smallarea import FayHerriotResults, fay_herriot
 
 __all__ = [
+    "FayHerriotResults",
     "LonelyPSU",
     "PovertyLine",
     "SurveyDesign",
@@ -28,6 +30,7 @@ __all__ = [
     "ciprop",
     "cronbach_alpha",
     "factor_check",
+    "fay_herriot",
     "gini",
     "glm",
     "headcount",
