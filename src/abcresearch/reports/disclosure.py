@@ -130,6 +130,65 @@ def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
     return small(b) | small(c) | small(b - c)
 
 
+def is_small(count: pd.Series | np.ndarray | float, threshold: int = 5) -> np.ndarray:
+    """True where a household count is 1 to ``threshold - 1`` (rule 1; zeros are shown)."""
+    c = np.asarray(count, dtype=float)
+    return (c > 0) & (c < threshold)
+
+
+def suppress_shares(shares: pd.DataFrame | pd.Series, count: pd.DataFrame | pd.Series | np.ndarray,
+                    base: pd.DataFrame | pd.Series | np.ndarray,
+                    threshold: int = 5) -> pd.DataFrame | pd.Series:
+    """Blank (NaN) every share that :func:`share_mask` hides (rule 2 with its complement).
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame or Series
+        The shares (or percentages) to publish.
+    count, base : array-like
+        Unweighted households counted by each share and in its base, of the same shape (a base
+        may also be one value per row of a frame).
+    threshold : int
+        Smallest publishable count.
+
+    Examples
+    --------
+    >>> suppress_shares(pd.Series([0.02, 0.5]), np.array([3, 75]), np.array([150, 150])).tolist()
+    [nan, 0.5]
+    """
+    c = np.asarray(count, dtype=float)
+    b = np.asarray(base, dtype=float)
+    if isinstance(shares, pd.DataFrame) and b.ndim == 1:
+        b = np.repeat(b[:, None], shares.shape[1], axis=1)
+    return shares.mask(share_mask(c, b, threshold))
+
+
+def suppress_histogram(count: np.ndarray | None, weighted: np.ndarray | None, total: int,
+                       threshold: int = 5) -> np.ndarray | None:
+    """Return the bar heights of a histogram that may be drawn.
+
+    Parameters
+    ----------
+    count, weighted : numpy.ndarray or None
+        Households (unweighted) and weighted households per bin.
+    total : int
+        Households in the histogram.
+    threshold : int
+        Smallest publishable count.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``weighted`` with bins of 1 to ``threshold - 1`` households set to 0; None (draw nothing)
+        when ``total`` is below the threshold.
+    """
+    if count is None or weighted is None or total < threshold:
+        return None
+    out = np.asarray(weighted, dtype=float).copy()
+    out[is_small(count, threshold)] = 0.0
+    return out
+
+
 def suppress_by_base(values: pd.DataFrame | pd.Series, base: pd.Series | np.ndarray,
                      threshold: int = 5) -> pd.DataFrame | pd.Series:
     """Blank (NaN) every value whose base count is between 1 and ``threshold - 1``."""
