@@ -219,3 +219,24 @@ def test_deprivation_with_unscored_households(sample_store) -> None:
     assert report.af_result.household["poor"].isna().sum() == 7
     assert result.details["af"] is report.af_result
     assert not result.table.empty and result.estimates.notna().all().all()
+
+
+def test_findings_never_state_a_hidden_deprivation_measure(sample_store) -> None:
+    """The sentence on multidimensional poverty gives H and A: it is left out wherever the
+    deprivation table hides them (e.g. 27 poor households of 30: the 3 others are too few)."""
+    from abcresearch.reports.render import TABLE_MIME
+
+    checked = 0
+    for code in [f"801501{i:02d}" for i in range(1, 9)]:
+        report = AreaReport.load(code, 2549, store=sample_store)
+        table = report.deprivation().bundles()[2][TABLE_MIME]
+        hidden = {row[0] for row in table["rows"] if row[1] is None}
+        if not hidden & {report.t("m.H"), report.t("m.A")}:
+            continue
+        checked += 1
+        af = report.af_result
+        top = str(af.contribution["estimate"].idxmax()).removeprefix("dep_")
+        sentence = report.t("find.m0", h=100 * af.H["estimate"].iloc[0],
+                            a=100 * af.A["estimate"].iloc[0], capital=report.capital_label(top))
+        assert sentence not in report.key_findings().findings, code
+    assert checked, "the sample has a village whose H or A is hidden"

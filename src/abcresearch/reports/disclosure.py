@@ -189,6 +189,39 @@ def suppress_histogram(count: np.ndarray | None, weighted: np.ndarray | None, to
     return out
 
 
+def af_publishable(n_poor: float, n_base: float, n_households: float,
+                   threshold: int = 5) -> dict[str, bool]:
+    """Which Alkire-Foster measures of an area may be published.
+
+    H is a share of households (rule 2 with its complement: the poor and the non-poor must both
+    be 0 or at least ``threshold``); A is a mean over the poor households only (at least
+    ``threshold`` of them); M0 needs the area to have at least ``threshold`` households. H and A
+    also need the area to be publishable.
+
+    Parameters
+    ----------
+    n_poor, n_base : float
+        Households identified as poor; households whose deprivations are all known.
+    n_households : float
+        Households of the area.
+    threshold : int
+        Smallest publishable count.
+
+    Returns
+    -------
+    dict
+        ``{"H": bool, "A": bool, "M0": bool}``.
+
+    Examples
+    --------
+    >>> af_publishable(27, 30, 30)
+    {'H': False, 'A': True, 'M0': True}
+    """
+    area = bool(n_households >= threshold)
+    h = not bool(share_mask(np.array([n_poor]), np.array([n_base]), threshold)[0])
+    return {"H": h and area, "A": bool(n_poor >= threshold) and area, "M0": area}
+
+
 def suppress_by_base(values: pd.DataFrame | pd.Series, base: pd.Series | np.ndarray,
                      threshold: int = 5) -> pd.DataFrame | pd.Series:
     """Blank (NaN) every value whose base count is between 1 and ``threshold - 1``."""

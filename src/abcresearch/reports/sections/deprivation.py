@@ -8,7 +8,7 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import share_mask
+from abcresearch.reports.disclosure import af_publishable, share_mask
 from abcresearch.reports.formatting import fmt_ci
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -30,13 +30,11 @@ def deprivation(report: AreaContext) -> SectionResult:
     out.text(t("intro.deprivation", k=k))
     af = report.af_result
     n_poor, n_base, censored = estimates.poor_counts(af, report.households, report.capitals)
-    # disclosure
-    ok_m = {"H": not share_mask(np.array([n_poor]), np.array([n_base]), thr)[0],
-            "A": n_poor >= thr, "M0": report.publishable}
+    ok_m = af_publishable(n_poor, n_base, len(report.households), thr)
     rows = []
     for m in ("H", "A", "M0"):
         r = getattr(af, m).iloc[0]
-        ok = ok_m[m] and report.publishable
+        ok = ok_m[m]
         rows.append({t("col.measure"): t(f"m.{m}"),
                      t("col.estimate"): r["estimate"] if ok else np.nan,
                      t("col.se"): r["se"] if ok else np.nan,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from abcresearch.reports import estimates
 from abcresearch.reports.context import AreaContext
+from abcresearch.reports.disclosure import af_publishable
 from abcresearch.reports.results import FindingsResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
@@ -56,7 +58,9 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                        high=100 * r["ci_high"]))
     af = report.af_result
     contrib = af.contribution["estimate"]
-    if not contrib.empty and af.H["estimate"].iloc[0] > 0:
+    n_poor, n_base, _ = estimates.poor_counts(af, report.households, report.capitals)
+    af_ok = af_publishable(n_poor, n_base, len(report.households), report.threshold)
+    if not contrib.empty and af.H["estimate"].iloc[0] > 0 and af_ok["H"] and af_ok["A"]:
         top = str(contrib.idxmax()).removeprefix("dep_")
         found.append(t("find.m0", h=100 * af.H["estimate"].iloc[0],
                        a=100 * af.A["estimate"].iloc[0], capital=report.capital_label(top)))
