@@ -125,7 +125,8 @@ def capital_profile_chart(profile: pd.DataFrame, *, comparisons: Mapping[str, st
     ax.set_yticks(y, [str(i) for i in profile.index])
     ax.set_xlim(0, 100)
     ax.set_xlabel(xlabel)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    if area_label or comparisons:
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
     _plain_spines(ax)
     return ax
 
