@@ -10,11 +10,20 @@ from abcresearch.reports.context import AreaContext
 from abcresearch.reports.results import SummaryResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["summary", "write_summary"]
+__all__ = ["DIGITS", "summary", "write_summary"]
+
+
+#: Decimals of the published key figures: M0 as in the deprivation table, the share at level 1
+#: to a tenth of a percent as on the index page.
+DIGITS = {"m0": 3, "share_level1": 3}
 
 
 def summary(report: AreaContext) -> dict[str, Any]:
-    """Key figures of the area (suppressed figures are None)."""
+    """Key figures of the area as published: rounded as printed, suppressed figures None.
+
+    The unrounded numbers stay in the section results (``report.results``); only these leave
+    the kernel (executed notebook, summary JSON, index page).
+    """
     row = report.grade_row
     l1 = report.households["level1"]
     w = report.households["weight"]
@@ -27,8 +36,10 @@ def summary(report: AreaContext) -> dict[str, Any]:
         else str(row["grade"]),
         "households": int(len(report.households)) if pub else None,
         "villages": int(report.households["village_code"].nunique()),
-        "m0": float(report.af_result.M0["estimate"].iloc[0]) if pub else None,
-        "share_level1": float((l1[ok] * w[ok]).sum() / w[ok].sum())
+        "m0": round(float(report.af_result.M0["estimate"].iloc[0]), DIGITS["m0"])
+        if pub else None,
+        "share_level1": round(float((l1[ok] * w[ok]).sum() / w[ok].sum()),
+                              DIGITS["share_level1"])
         if ok.any() and report.level1_publishable else None,
         "synthetic": report.analysis.synthetic,
     }
