@@ -35,12 +35,41 @@ Adding a section (e.g. a welfare section)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from abcresearch.errors import ReportError
 from abcresearch.reports.formatting import Words
 from abcresearch.reports.results import Figure, Markdown, Part, SectionResult, Table, Typst
 
-__all__ = ["SectionBuilder"]
+__all__ = ["SectionBuilder", "check_limit", "check_subset"]
+
+
+def check_subset(option: str, given: str | Sequence[str] | None,
+                 allowed: Sequence[str]) -> tuple[str, ...]:
+    """Return the chosen items of an option (all of ``allowed`` when ``given`` is None).
+
+    Raises
+    ------
+    ReportError
+        One sentence naming the option, what it allows and what was given.
+    """
+    if given is None:
+        return tuple(allowed)
+    chosen = (given,) if isinstance(given, str) else tuple(given)
+    unknown = [c for c in chosen if c not in allowed]
+    if unknown or not chosen:
+        raise ReportError(f"{option}: expected some of {', '.join(allowed)}, "
+                          f"got {', '.join(map(str, unknown)) or 'none'}")
+    return chosen
+
+
+def check_limit(limit: int | None) -> int | None:
+    """Check a ``limit`` option: a positive whole number or None (no limit)."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                              or limit < 1):
+        raise ReportError(f"limit: expected a positive whole number or None, got {limit!r}")
+    return limit
 
 
 class SectionBuilder:

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 import pandas as pd
 
 from abcresearch import __version__
-from abcresearch.errors import ReportError
 from abcresearch.reports.context import MethodsContext
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.results import SectionResult
-from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections import SectionBuilder, check_subset
 from abcresearch.survey.instrument import codebook, load_form
 
 __all__ = ["cover", "instrument", "scoring_scheme", "statistics"]
@@ -60,11 +59,7 @@ def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
         caps = list(report.scheme.capital_ids) if set(report.scheme.capital_ids) <= set(
             items["capital"]) else known
     else:
-        caps = [capitals] if isinstance(capitals, str) else list(capitals)
-        unknown = [c for c in caps if c not in known]
-        if unknown or not caps:
-            raise ReportError(f"capitals: expected some of {', '.join(known)}, "
-                              f"got {', '.join(unknown) or 'none'}")
+        caps = list(check_subset("capitals", capitals, known))
     out = SectionBuilder("instrument", report.words, {"capitals": capitals})
     out.heading("methods.instrument")
     for cap in caps:

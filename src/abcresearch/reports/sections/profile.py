@@ -13,7 +13,7 @@ from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import suppress_by_base
 from abcresearch.reports.formatting import fmt_ci
 from abcresearch.reports.results import SectionResult
-from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections import SectionBuilder, check_subset
 from abcresearch.survey.areas import get_area
 
 __all__ = ["DEFAULT_COMPARE", "capital_profile", "check_capitals", "profile_estimates",
@@ -26,14 +26,7 @@ _CI = ["estimate", "se", "ci_low", "ci_high"]
 
 def check_capitals(report: AreaContext, capitals: Sequence[str] | None) -> tuple[str, ...]:
     """Return the capitals to show: ``capitals`` (checked against the scheme) or all of them."""
-    if capitals is None:
-        return tuple(report.capitals)
-    capitals = (capitals,) if isinstance(capitals, str) else tuple(capitals)
-    unknown = [c for c in capitals if c not in report.capitals]
-    if unknown or not capitals:
-        raise ReportError(f"capitals: expected some of {', '.join(report.capitals)}, "
-                          f"got {', '.join(unknown) or 'none'}")
-    return capitals
+    return check_subset("capitals", capitals, report.capitals)
 
 
 def _comparison(report: AreaContext, item: str, capitals: Sequence[str]) -> tuple[str, pd.Series,

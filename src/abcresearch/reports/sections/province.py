@@ -17,7 +17,7 @@ from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import is_small, marker, suppress_by_base
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.results import SectionResult
-from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
 from abcresearch.reports.sections.common import cover_block
 from abcresearch.survey.areas import amphoes, tambons
 
@@ -130,11 +130,7 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
 
     t = report.t
     sch = report.analysis.scheme
-    caps = tuple(sch.capital_ids) if capitals is None else tuple(capitals)
-    unknown = [c for c in caps if c not in sch.capital_ids]
-    if unknown or not caps:
-        raise ReportError(f"capitals: expected some of {', '.join(sch.capital_ids)}, "
-                          f"got {', '.join(unknown) or 'none'}")
+    caps = check_subset("capitals", capitals, sch.capital_ids)
     out = SectionBuilder("amphoe_table", report.words, {"capitals": caps})
     out.heading("section.amphoe_table")
     hh = report.households
@@ -187,8 +183,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     amphoe : str, optional
         Only the tambons of this 4-digit amphoe code.
     """
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ReportError(f"limit: expected a positive whole number or None, got {limit!r}")
+    check_limit(limit)
     t = report.t
     thr = report.threshold
     out = SectionBuilder("tambon_ranking", report.words, {"limit": limit, "amphoe": amphoe})

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abcresearch.errors import ReportError
 from abcresearch.reports import estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import is_small, suppress_shares
 from abcresearch.reports.results import SectionResult
-from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections import SectionBuilder, check_limit
 
 __all__ = ["villages"]
 
@@ -25,8 +24,7 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     limit : int, optional
         List only the first ``limit`` areas in priority order (default: all).
     """
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ReportError(f"limit: expected a positive whole number or None, got {limit!r}")
+    check_limit(limit)
     t = report.t
     thr = report.threshold
     out = SectionBuilder("villages", report.words, {"limit": limit})
