@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Self, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,8 @@ from abcresearch.store import read as data_mod
 from abcresearch.survey.areas import Area, amphoes, get_area, tambons
 
 __all__ = ["CHILD_COLUMN", "AreaContext", "MethodsContext", "ProvinceContext", "ReportBase"]
+
+R = TypeVar("R", bound=SectionResult)
 
 #: Column of the areas one level down (what the "villages" section lists), by area level.
 CHILD_COLUMN = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "village_code",
@@ -78,7 +80,7 @@ class ReportBase:
         """Text shown in place of a small cell (``<5`` under the default threshold)."""
         return marker(self.threshold)
 
-    def _keep(self, result: SectionResult) -> SectionResult:
+    def _keep(self, result: R) -> R:
         """Remember ``result`` as the latest of its section (``self.results``) and return it."""
         self.results[result.name] = result
         return result
@@ -99,7 +101,7 @@ class AreaContext(ReportBase):
     # ------------------------------------------------------------------ construction
     @classmethod
     def load(cls, area_code: str, survey_round: int, store: str | Path | None = None,
-             lang: str = "th", scheme: str | None = None) -> Any:
+             lang: str = "th", scheme: str | None = None) -> Self:
         """Check the parameters and load the round's analysis.
 
         Parameters
@@ -270,7 +272,7 @@ class ProvinceContext(ReportBase):
     @classmethod
     def load(cls, province_code: str, survey_round: int, store: str | Path | None = None,
              lang: str = "th", boundary_file: str | Path | None = None,
-             scheme: str | None = None) -> Any:
+             scheme: str | None = None) -> Self:
         """Check the parameters and load the round's analysis.
 
         Parameters
@@ -336,7 +338,7 @@ class MethodsContext(ReportBase):
     grades: GradeRules = field(kw_only=True)
 
     @classmethod
-    def load(cls, scheme: str | None = None, lang: str = "th") -> Any:
+    def load(cls, scheme: str | None = None, lang: str = "th") -> Self:
         """Load the scheme, grade rules and design (each validated)."""
         rep = cls(lang=lang, design_spec=design_spec(), scheme=load_scheme(scheme or None),
                   grades=load_grade_rules())

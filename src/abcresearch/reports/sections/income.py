@@ -36,14 +36,12 @@ def income(report: AreaContext, *, bins: int = 29, lorenz_points: int = 21) -> S
     m = estimates.income_measures(report.design, lvl)
     pov = report.poverty  # published: hidden when the households below the line are few
     hidden = report.marker
-    rows = [
-        (t("m.income_mean"), m.loc["mean", "estimate"], m.loc["mean", "se"],
-         fmt_ci(*m.loc["mean", ["estimate", "ci_low", "ci_high"]], 0, hidden=hidden)),
-        (t("m.income_pc_median"), m.loc["median", "estimate"], m.loc["median", "se"],
-         fmt_ci(*m.loc["median", ["estimate", "ci_low", "ci_high"]], 0, hidden=hidden)),
-        (t("m.gini"), m.loc["gini", "estimate"], m.loc["gini", "se"],
-         fmt_ci(*m.loc["gini", ["estimate", "ci_low", "ci_high"]], 3, hidden=hidden)),
-    ]
+    rows = [(t(key), m.loc[name, "estimate"], m.loc[name, "se"],
+             fmt_ci(m.loc[name, "estimate"], m.loc[name, "ci_low"], m.loc[name, "ci_high"],
+                    digits, hidden=hidden))
+            for name, key, digits in (("mean", "m.income_mean", 0),
+                                      ("median", "m.income_pc_median", 0),
+                                      ("gini", "m.gini", 3))]
     notes = [t("cap.profile.notes")]
     if pov is not None:
         rows.append((t("m.poverty") + f" ({pov['line']:,.0f})", 100 * pov["estimate"],

@@ -99,15 +99,16 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
     out.heading("section.grade_map")
     tt = report.tambon_table
     grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
-    legend = {"grade_labels": {g: report.grade_label(g) for g in charts.GRADE_COLOURS},
-              "no_data_label": report.t("map.no_data")}
+    labels = {g: report.grade_label(g) for g in charts.GRADE_COLOURS}
+    no_data = report.t("map.no_data")
     if path is not None:
         ax = charts.grade_boundary_map(boundary_polygons(path, report.province.code), grade,
-                                       **legend)
+                                       grade_labels=labels, no_data_label=no_data)
     else:
         amph = amphoes(report.province.code)
         rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{report.lang}"]})
-        ax = charts.grade_tile_map(grade, rows, tambons(report.province.code), **legend)
+        ax = charts.grade_tile_map(grade, rows, tambons(report.province.code),
+                                   grade_labels=labels, no_data_label=no_data)
     out.figure(ax.figure)
     out.text(report.t("map.note"))
     return out.result(details={"grades": grade})
