@@ -34,29 +34,34 @@ def tambon_report(sample_store):
     return report
 
 
-def _text(outputs: list) -> str:
-    parts = []
-    for o in outputs:
-        if isinstance(o, dict):
-            parts.append(json.dumps(o, ensure_ascii=False, default=str))
-        elif hasattr(o, "data"):
-            parts.append(str(o.data))
-        elif isinstance(o, str) and o.lstrip().startswith(("<?xml", "<svg")):
-            continue  # figures: glyph outlines as SVG paths, no text to scan
-        else:
-            parts.append(str(o))
-    return "\n".join(parts)
+def _bundles(report: AreaReport) -> list[dict]:
+    """Every bundle the sections called so far display, in order."""
+    return [b for res in report.results.values() for b in res.bundles()]
+
+
+def _text(bundles: list[dict]) -> str:
+    # figures are glyph outlines as SVG paths: no text to scan
+    return "\n".join(json.dumps({k: v for k, v in b.items() if k != "image/svg+xml"},
+                                ensure_ascii=False, default=str) for b in bundles)
+
+
+def _specs(bundles: list[dict]) -> list[dict]:
+    from abcresearch.reports.render import TABLE_MIME
+
+    return [b[TABLE_MIME] for b in bundles if TABLE_MIME in b]
 
 
 def test_every_section_runs_and_keeps_its_numbers(tambon_report: AreaReport) -> None:
     r = tambon_report.results
-    assert set(SECTIONS) - {"write_summary"} <= set(r) | {"write_summary"}
-    prof = r["capital_profile"]
+    assert set(SECTIONS) == set(r)
+    prof = r["capital_profile"].estimates
     assert list(prof.index) == list(tambon_report.capitals)
     assert ((prof["ci_low"] <= prof["estimate"]) & (prof["estimate"] <= prof["ci_high"])).all()
-    assert r["summary"]["area_code"] == "801501"
-    assert r["summary"]["grade"] in {"A", "B", "C"}
-    assert 0 <= r["summary"]["m0"] <= 1
+    summary = r["write_summary"].summary
+    assert summary == tambon_report.summary()
+    assert summary["area_code"] == "801501"
+    assert summary["grade"] in {"A", "B", "C"}
+    assert 0 <= summary["m0"] <= 1
 
 
 def test_area_mean_matches_a_direct_weighted_mean(tambon_report: AreaReport) -> None:
@@ -64,29 +69,29 @@ def test_area_mean_matches_a_direct_weighted_mean(tambon_report: AreaReport) -> 
     for cap in tambon_report.capitals:
         ok = hh[cap].notna()
         direct = np.average(hh.loc[ok, cap], weights=hh.loc[ok, "weight"])
-        assert tambon_report.results["capital_profile"].loc[cap, "estimate"] == \
+        assert tambon_report.results["capital_profile"].estimates.loc[cap, "estimate"] == \
             pytest.approx(direct, rel=1e-12)
 
 
 def test_thai_words_and_grade_are_shown(tambon_report: AreaReport) -> None:
-    text = _text(tambon_report.outputs)
+    text = _text(_bundles(tambon_report))
     assert "ขนอม" in text and "Khanom" in text
     assert "ทุนมนุษย์" in text and "ทุนภูมิปัญญา" in text
     assert "ข้อมูลสังเคราะห์" in text
-    grade = tambon_report.results["summary"]["grade"]
+    grade = tambon_report.results["write_summary"].summary["grade"]
     from abcresearch.scoring.grades import load_grade_rules
 
     assert load_grade_rules().grade_labels[grade]["th"] in text
 
 
 def test_no_personal_data_in_any_output(tambon_report: AreaReport, sample_export) -> None:
-    text = _text(tambon_report.outputs)
+    text = _text(_bundles(tambon_report))
     assert find_personal_data(text, names=_personal(sample_export)) == []
 
 
 def test_small_counts_never_published(tambon_report: AreaReport) -> None:
-    for out in tambon_report.outputs:
-        if isinstance(out, dict) and "rows" in out and "ครัวเรือน" in (out.get("caption") or ""):
+    for out in _specs(_bundles(tambon_report)):
+        if "ครัวเรือน" in (out.get("caption") or ""):
             for row in out["rows"]:
                 for cell in row[1:]:
                     if isinstance(cell, str) and re.fullmatch(r"[1-4]", cell):
@@ -95,22 +100,22 @@ def test_small_counts_never_published(tambon_report: AreaReport) -> None:
 
 def test_level_table_suppresses_and_marks(sample_store) -> None:
     report = AreaReport.load("801501", 2549, store=sample_store)
-    report.levels_and_tracks()
-    counts = report.results["levels_and_tracks"]
+    result = report.levels_and_tracks()
+    counts = result.estimates
     small = ((counts > 0) & (counts < 5)).to_numpy().any()
-    specs = [o for o in report.outputs if isinstance(o, dict) and "rows" in o]
-    shown = json.dumps(specs[0], ensure_ascii=False)
+    shown = json.dumps(_specs(result.bundles())[0], ensure_ascii=False)
     assert (SUPPRESSED in shown) == small
 
 
 def test_english_report(sample_store) -> None:
     report = AreaReport.load("801501", 2549, store=sample_store, lang="en")
     report.cover()
-    report.key_findings()
-    text = _text(report.outputs)
+    found = report.key_findings()
+    text = _text(_bundles(report))
     assert "SYNTHETIC DATA" in text
     assert "Khanom" in text
-    findings = "\n".join(report.results["key_findings"])
+    findings = "\n".join(found.findings)
+    assert all(s in found.text for s in found.findings)
     assert "strongest capital is" in findings
     # Thai script only inside brackets (village names are Thai proper nouns)
     assert not re.search("[\u0e00-\u0e7f]", re.sub(r"\([^)]*\)", "", findings)), findings
@@ -118,11 +123,9 @@ def test_english_report(sample_store) -> None:
 
 def test_village_and_amphoe_reports(sample_store) -> None:
     vil = AreaReport.load("80150101", 2549, store=sample_store)
-    vil.villages()
-    assert len(vil.results["villages"]) == 1
+    assert len(vil.villages().table) == 1
     amp = AreaReport.load("8015", 2549, store=sample_store)
-    amp.villages()
-    assert set(amp.results["villages"].iloc[:, 1]) == {"ตำบลขนอม", "ตำบลควนทอง", "ตำบลท้องเนียน"}
+    assert set(amp.villages().table.iloc[:, 1]) == {"ตำบลขนอม", "ตำบลควนทอง", "ตำบลท้องเนียน"}
 
 
 def test_bad_parameters_are_one_sentence(sample_store) -> None:
@@ -132,10 +135,6 @@ def test_bad_parameters_are_one_sentence(sample_store) -> None:
         AreaReport.load("801501", 2551, store=sample_store)
     with pytest.raises(StoreError, match="no households"):
         AreaReport.load("800101", 2549, store=sample_store)
-
-
-def _specs(report: AreaReport) -> list[dict]:
-    return [o for o in report.outputs if isinstance(o, dict) and "rows" in o]
 
 
 def _num(cell) -> float | None:
@@ -150,14 +149,13 @@ def test_hidden_level_counts_cannot_be_recovered(sample_store) -> None:
     published as village sizes and the column totals as track counts), unless the rest of
     that line is zero and its total is itself hidden."""
     report = AreaReport.load("801501", 2549, store=sample_store)
-    report.levels_and_tracks()
-    report.villages()
-    rows = _specs(report)[0]["rows"]
+    levels = report.levels_and_tracks()
+    listed = report.villages().table
+    rows = _specs(levels.bundles())[0]["rows"]
     cells = np.array([[c in ("<5", "×") for c in row[1:-1]] for row in rows])
     values = np.array([[_num(c) or 0 for c in row[1:-1]] for row in rows])
     assert cells.any(), "the sample (30 households per village) has small cells to hide"
-    n_shown = dict(zip(report.results["villages"].iloc[:, 1],
-                       report.results["villages"].iloc[:, 2], strict=True))
+    n_shown = dict(zip(listed.iloc[:, 1], listed.iloc[:, 2], strict=True))
     for i, row in enumerate(rows):
         if cells[i].sum() == 1:
             others = values[i][~cells[i]]
@@ -168,8 +166,7 @@ def test_hidden_level_counts_cannot_be_recovered(sample_store) -> None:
 
 def test_share_next_to_a_hidden_level1_cell_is_hidden(sample_store) -> None:
     report = AreaReport.load("801501", 2549, store=sample_store)
-    report.levels_and_tracks()
-    for row in _specs(report)[0]["rows"]:
+    for row in _specs(report.levels_and_tracks().bundles())[0]["rows"]:
         if row[1] in ("<5", "×"):
             assert row[-1] is None, row
 
@@ -178,8 +175,7 @@ def test_amphoe_organisations_sum_their_villages(sample_store) -> None:
     from abcresearch.store import read as data
 
     report = AreaReport.load("8015", 2549, store=sample_store)
-    report.organisations()
-    shown = report.results["organisations"]
+    shown = report.organisations().table
     vil = data.load(2549, area="8015", store=sample_store, table="villages")
     expected = vil.groupby(vil["village_code"].str.slice(0, 6))["vil_households"].sum()
     assert shown.iloc[:, 1].astype(float).tolist() == expected.astype(float).tolist()
@@ -207,9 +203,8 @@ def test_rejected_rows_are_counted(tmp_path_factory, sample_export) -> None:
     # the household and its roster rows (rejected as parent_rejected)
     expected = 1 + int((members["_parent_index"] == "1").sum())
     report = AreaReport.load(village[:6], 2549, store=store)
-    report.data_quality()
-    values = dict(zip(report.results["data_quality"].iloc[:, 0],
-                      report.results["data_quality"].iloc[:, 1], strict=True))
+    quality = report.data_quality().table
+    values = dict(zip(quality.iloc[:, 0], quality.iloc[:, 1], strict=True))
     assert values[report.t("m.rejected_area")] == 1  # the household
     assert values[report.t("m.rejected")] == expected  # all rows of the province
 
@@ -220,6 +215,28 @@ def test_deprivation_with_unscored_households(sample_store) -> None:
     hh = report.households.copy()
     hh.loc[hh.index[:7], "dep_wisdom"] = np.nan
     report.__dict__["households"] = hh
-    report.deprivation()
+    result = report.deprivation()
     assert report.af_result.household["poor"].isna().sum() == 7
-    assert not report.results["deprivation"].empty
+    assert result.details["af"] is report.af_result
+    assert not result.table.empty and result.estimates.notna().all().all()
+
+
+def test_findings_never_state_a_hidden_deprivation_measure(sample_store) -> None:
+    """The sentence on multidimensional poverty gives H and A: it is left out wherever the
+    deprivation table hides them (e.g. 27 poor households of 30: the 3 others are too few)."""
+    from abcresearch.reports.render import TABLE_MIME
+
+    checked = 0
+    for code in [f"801501{i:02d}" for i in range(1, 9)]:
+        report = AreaReport.load(code, 2549, store=sample_store)
+        table = report.deprivation().bundles()[2][TABLE_MIME]
+        hidden = {row[0] for row in table["rows"] if row[1] is None}
+        if not hidden & {report.t("m.H"), report.t("m.A")}:
+            continue
+        checked += 1
+        af = report.af_result
+        top = str(af.contribution["estimate"].idxmax()).removeprefix("dep_")
+        sentence = report.t("find.m0", h=100 * af.H["estimate"].iloc[0],
+                            a=100 * af.A["estimate"].iloc[0], capital=report.capital_label(top))
+        assert sentence not in report.key_findings().findings, code
+    assert checked, "the sample has a village whose H or A is hidden"

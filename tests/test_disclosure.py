@@ -7,7 +7,16 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abcresearch.reports.disclosure import SECONDARY, SUPPRESSED, suppress_by_base, suppress_counts
+from abcresearch.reports.disclosure import (
+    SECONDARY,
+    SUPPRESSED,
+    af_publishable,
+    is_small,
+    suppress_by_base,
+    suppress_counts,
+    suppress_histogram,
+    suppress_shares,
+)
 
 
 def test_primary_and_secondary_in_a_row() -> None:
@@ -48,3 +57,35 @@ def test_shares_with_small_base_are_blanked() -> None:
     shares = pd.Series([0.5, 0.25, 0.1])
     out = suppress_by_base(shares, np.array([4, 5, 0]))
     assert np.isnan(out.iloc[0]) and out.iloc[1] == 0.25 and out.iloc[2] == 0.1
+
+
+def test_is_small_keeps_zeros() -> None:
+    assert is_small(np.array([0, 1, 4, 5, 30])).tolist() == [False, True, True, False, False]
+    assert is_small(np.array([9]), threshold=10).tolist() == [True]
+
+
+def test_shares_hide_small_counts_and_small_complements() -> None:
+    shares = pd.DataFrame({1: [10.0, 2.0], 2: [80.0, 96.0], 3: [10.0, 2.0]}, index=["a", "b"])
+    counts = np.array([[3, 24, 3], [6, 288, 6]])
+    out = suppress_shares(shares, counts, np.array([30, 300]))  # one base per row
+    assert out.loc["a"].isna().tolist() == [True, False, True]
+    assert out.loc["b"].notna().all()
+    # 27 of 30: the 3 left out are too few
+    assert np.isnan(suppress_shares(pd.Series([0.9]), np.array([27]), np.array([30])).iloc[0])
+
+
+def test_histogram_bars_of_few_households_are_not_drawn() -> None:
+    n = np.array([0, 3, 12])
+    w = np.array([0.0, 30.0, 120.0])
+    assert suppress_histogram(n, w, total=15).tolist() == [0.0, 0.0, 120.0]
+    assert w.tolist() == [0.0, 30.0, 120.0]  # the input is not changed
+    assert suppress_histogram(n, w, total=4) is None
+    assert suppress_histogram(None, None, total=100) is None
+
+
+def test_alkire_foster_publication_rules() -> None:
+    assert af_publishable(27, 30, 30) == {"H": False, "A": True, "M0": True}
+    assert af_publishable(3, 30, 30) == {"H": False, "A": False, "M0": True}
+    assert af_publishable(0, 30, 30) == {"H": True, "A": False, "M0": True}
+    assert af_publishable(10, 30, 30) == {"H": True, "A": True, "M0": True}
+    assert af_publishable(2, 4, 4) == {"H": False, "A": False, "M0": False}

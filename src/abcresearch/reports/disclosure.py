@@ -130,6 +130,98 @@ def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
     return small(b) | small(c) | small(b - c)
 
 
+def is_small(count: pd.Series | np.ndarray | float, threshold: int = 5) -> np.ndarray:
+    """True where a household count is 1 to ``threshold - 1`` (rule 1; zeros are shown)."""
+    c = np.asarray(count, dtype=float)
+    return (c > 0) & (c < threshold)
+
+
+def suppress_shares(shares: pd.DataFrame | pd.Series, count: pd.DataFrame | pd.Series | np.ndarray,
+                    base: pd.DataFrame | pd.Series | np.ndarray,
+                    threshold: int = 5) -> pd.DataFrame | pd.Series:
+    """Blank (NaN) every share that :func:`share_mask` hides (rule 2 with its complement).
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame or Series
+        The shares (or percentages) to publish.
+    count, base : array-like
+        Unweighted households counted by each share and in its base, of the same shape (a base
+        may also be one value per row of a frame).
+    threshold : int
+        Smallest publishable count.
+
+    Examples
+    --------
+    >>> suppress_shares(pd.Series([0.02, 0.5]), np.array([3, 75]), np.array([150, 150])).tolist()
+    [nan, 0.5]
+    """
+    c = np.asarray(count, dtype=float)
+    b = np.asarray(base, dtype=float)
+    if isinstance(shares, pd.DataFrame) and b.ndim == 1:
+        b = np.repeat(b[:, None], shares.shape[1], axis=1)
+    return shares.mask(share_mask(c, b, threshold))
+
+
+def suppress_histogram(count: np.ndarray | None, weighted: np.ndarray | None, total: int,
+                       threshold: int = 5) -> np.ndarray | None:
+    """Return the bar heights of a histogram that may be drawn.
+
+    Parameters
+    ----------
+    count, weighted : numpy.ndarray or None
+        Households (unweighted) and weighted households per bin.
+    total : int
+        Households in the histogram.
+    threshold : int
+        Smallest publishable count.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``weighted`` with bins of 1 to ``threshold - 1`` households set to 0; None (draw nothing)
+        when ``total`` is below the threshold.
+    """
+    if count is None or weighted is None or total < threshold:
+        return None
+    out = np.asarray(weighted, dtype=float).copy()
+    out[is_small(count, threshold)] = 0.0
+    return out
+
+
+def af_publishable(n_poor: float, n_base: float, n_households: float,
+                   threshold: int = 5) -> dict[str, bool]:
+    """Which Alkire-Foster measures of an area may be published.
+
+    H is a share of households (rule 2 with its complement: the poor and the non-poor must both
+    be 0 or at least ``threshold``); A is a mean over the poor households only (at least
+    ``threshold`` of them); M0 needs the area to have at least ``threshold`` households. H and A
+    also need the area to be publishable.
+
+    Parameters
+    ----------
+    n_poor, n_base : float
+        Households identified as poor; households whose deprivations are all known.
+    n_households : float
+        Households of the area.
+    threshold : int
+        Smallest publishable count.
+
+    Returns
+    -------
+    dict
+        ``{"H": bool, "A": bool, "M0": bool}``.
+
+    Examples
+    --------
+    >>> af_publishable(27, 30, 30)
+    {'H': False, 'A': True, 'M0': True}
+    """
+    area = bool(n_households >= threshold)
+    h = not bool(share_mask(np.array([n_poor]), np.array([n_base]), threshold)[0])
+    return {"H": h and area, "A": bool(n_poor >= threshold) and area, "M0": area}
+
+
 def suppress_by_base(values: pd.DataFrame | pd.Series, base: pd.Series | np.ndarray,
                      threshold: int = 5) -> pd.DataFrame | pd.Series:
     """Blank (NaN) every value whose base count is between 1 and ``threshold - 1``."""

@@ -1,0 +1,353 @@
+"""What a report rests on: its parameters, data and design, loaded once and checked.
+
+:class:`AreaContext` holds one area's households, design, village forms and grade rows for one
+round, and the cached estimates several sections share (Alkire-Foster, income poverty). Report
+classes (:class:`~abcresearch.reports.area.AreaReport`, ...) subclass a context and add one thin
+method per section; section functions (:mod:`abcresearch.reports.sections`) take the context.
+:class:`ReportBase` is the part every report shares: the language, the words, and
+``results``, the latest result of each section called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.analysis.round import (
+    DesignSpec,
+    RoundAnalysis,
+    area_design,
+    design_spec,
+    round_analysis,
+)
+from abcresearch.errors import AreaError, InputError, StoreError
+from abcresearch.reports import estimates
+from abcresearch.reports.disclosure import marker, share_mask
+from abcresearch.reports.formatting import Words
+from abcresearch.reports.results import SectionResult
+from abcresearch.scoring import load_scheme
+from abcresearch.scoring.grades import GradeRules, load_grade_rules
+from abcresearch.scoring.scheme import Scheme
+from abcresearch.store import read as data_mod
+from abcresearch.survey.areas import Area, amphoes, get_area, tambons
+
+__all__ = ["CHILD_COLUMN", "AreaContext", "MethodsContext", "ProvinceContext", "ReportBase"]
+
+R = TypeVar("R", bound=SectionResult)
+
+#: Column of the areas one level down (what the "villages" section lists), by area level.
+CHILD_COLUMN = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "village_code",
+                "village": "village_code"}
+
+
+@dataclass
+class ReportBase:
+    """Language, words and the results of the sections called so far.
+
+    Subclasses are dataclasses that set ``lang`` and ``design_spec``.
+    """
+
+    lang: str
+    design_spec: DesignSpec = field(repr=False)
+    results: dict[str, SectionResult] = field(default_factory=dict, repr=False, init=False)
+
+    @cached_property
+    def words(self) -> Words:
+        """The report's words (labels in its language, with the design's threshold and level)."""
+        return Words(self.lang, self.design_spec.suppression_threshold, self.design_spec.level)
+
+    def t(self, key: str, **fields: Any) -> str:
+        """Return a label in the report's language (``params/labels.yaml``).
+
+        Labels may also use ``{threshold}`` (smallest publishable count) and ``{level}`` (the
+        confidence level) from ``params/design.yaml``.
+        """
+        return self.words(key, **fields)
+
+    @property
+    def threshold(self) -> int:
+        """Smallest publishable household count."""
+        return self.design_spec.suppression_threshold
+
+    @property
+    def marker(self) -> str:
+        """Text shown in place of a small cell (``<5`` under the default threshold)."""
+        return marker(self.threshold)
+
+    def _keep(self, result: R) -> R:
+        """Remember ``result`` as the latest of its section (``self.results``) and return it."""
+        self.results[result.name] = result
+        return result
+
+
+@dataclass
+class AreaContext(ReportBase):
+    """One area's data for one round: households, design, village forms, grades.
+
+    Build it with :meth:`load`. Attributes are the inputs; the analysis is cached per round.
+    """
+
+    area: Area = field(kw_only=True)
+    survey_round: int = field(kw_only=True)
+    analysis: RoundAnalysis = field(repr=False, kw_only=True)
+    store: Path | None = field(default=None, kw_only=True)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def load(cls, area_code: str, survey_round: int, store: str | Path | None = None,
+             lang: str = "th", scheme: str | None = None) -> Self:
+        """Check the parameters and load the round's analysis.
+
+        Parameters
+        ----------
+        area_code : str
+            Village (8 digits), tambon (6), amphoe (4) or province (2) code.
+        survey_round : int
+            Buddhist-era year of the round.
+        store : path, optional
+            The analysis store (default ``data/store``).
+        lang : {"th", "en"}
+            Report language.
+        scheme : str, optional
+            Scoring scheme (default ``params/scoring.yaml``).
+
+        Raises
+        ------
+        AreaError
+            Unknown area code.
+        StoreError
+            Round never ingested, or no households of the area in it.
+        """
+        Words(lang)  # validates lang
+        store_path = Path(store) if store else None
+        area = data_mod.named_area(str(area_code), int(survey_round), store_path)
+        analysis = round_analysis(int(survey_round), store_path, scheme)
+        report = cls(lang=lang, design_spec=design_spec(), area=area,
+                     survey_round=int(survey_round), analysis=analysis, store=store_path)
+        if report.households.empty:
+            raise StoreError(f"area {area.code} ({area.name_en}) has no households in round "
+                             f"{survey_round}")
+        return report
+
+    # ------------------------------------------------------------------ data
+    @property
+    def level(self) -> str:
+        """Area level: province, amphoe, tambon or village."""
+        return self.area.level
+
+    @cached_property
+    def households(self) -> pd.DataFrame:
+        """Scored households of the area."""
+        return self.analysis.area_households(self.area.code).reset_index(drop=True)
+
+    @cached_property
+    def design(self) -> Any:
+        """The survey design of the area's households (a :class:`~abcresearch.stats.SurveyDesign`).
+        """
+        return area_design(self.households, self.design_spec)
+
+    @property
+    def capitals(self) -> tuple[str, ...]:
+        """Capital ids of the scheme."""
+        return self.analysis.scheme.capital_ids
+
+    def capital_label(self, cap: str) -> str:
+        """Return a capital's label in the report's language."""
+        return self.analysis.scheme.capital(cap).label(self.lang)
+
+    def area_name(self, area: Area | None = None) -> str:
+        """Return an area's name with its level, in the report's language."""
+        return (area or self.area).label(self.lang)
+
+    @cached_property
+    def village_forms(self) -> pd.DataFrame:
+        """The village-form rows of the area."""
+        return data_mod.load(self.survey_round, area=self.area.code, store=self.store,
+                             table="villages")
+
+    def child_name(self, code: str) -> str:
+        """Name of an area within (with the village's own name from its form)."""
+        try:
+            name = self.area_name(get_area(code))
+        except Exception:  # an unknown code is shown as is
+            return code
+        if len(code) == 8:
+            forms = self.village_forms.set_index("village_code")["village_name"]
+            if code in forms.index and isinstance(forms[code], str) and forms[code].strip():
+                # village names are Thai proper nouns with no official romanisation
+                vname = forms[code].strip()
+                name = f"{name} {vname}" if self.lang == "th" else f"{name} ({vname})"
+        return name
+
+    @cached_property
+    def grade_row(self) -> pd.Series | None:
+        """This area's grade row (villages and tambons are graded; others are not)."""
+        if self.level == "village":
+            t = self.analysis.villages.set_index("village_code")
+        elif self.level == "tambon":
+            t = self.analysis.tambons.set_index("tambon_code")
+        else:
+            return None
+        return t.loc[self.area.code] if self.area.code in t.index else None
+
+    @cached_property
+    def children(self) -> pd.DataFrame:
+        """Grade rows of the areas within (villages of a tambon, tambons of an amphoe)."""
+        if self.level in ("tambon", "village"):
+            t = self.analysis.villages
+            t = t[t["village_code"].str.startswith(self.area.code)].copy()
+            t["code"] = t["village_code"]
+        else:
+            t = self.analysis.tambons
+            t = t[t["tambon_code"].str.startswith(self.area.code)].copy()
+            t["code"] = t["tambon_code"]
+        return t.sort_values("priority_rank").reset_index(drop=True)
+
+    def fingerprint(self) -> str:
+        """Short hash of the store partitions that hold this area's data."""
+        fp = self.analysis.manifest.get("fingerprints", {})
+        tambons = set(self.households["tambon_code"])
+        parts = sorted(f"{table}/{tambon}={digest}" for table, per in fp.items()
+                       if isinstance(per, dict)
+                       for tambon, digest in per.items() if tambon in tambons)
+        return hashlib.sha256("".join(parts).encode()).hexdigest()[:12] if parts else "–"
+
+    # ------------------------------------------------------------------ shared estimates
+    @cached_property
+    def af_result(self) -> Any:
+        """Alkire-Foster measures of the area over the capitals (unrounded)."""
+        return estimates.alkire_foster_measures(self.design, self.analysis.scheme, self.capitals,
+                                                self.design_spec.level)
+
+    @cached_property
+    def poverty_estimate(self) -> dict[str, Any] | None:
+        """Income poverty headcount, unrounded and unsuppressed (see
+        :func:`~abcresearch.reports.estimates.poverty_headcount`)."""
+        return estimates.poverty_headcount(self.design, self.households, self.survey_round,
+                                           self.design_spec.level)
+
+    @property
+    def poverty(self) -> dict[str, Any] | None:
+        """Income headcount below the BMN line of the round's year, as published.
+
+        ``estimate, se, ci_low, ci_high`` are NaN when the households below (or above) the line
+        are too few to publish; ``line``, ``verified`` and ``warned`` as in
+        :attr:`poverty_estimate`.
+        """
+        est = self.poverty_estimate
+        if est is None:
+            return None
+        hidden = share_mask(np.array([est["n_below"]]), np.array([est["n_base"]]),
+                            self.threshold)[0]
+        shown = {k: np.nan if hidden else est[k] for k in ("estimate", "se", "ci_low", "ci_high")}
+        return {**shown, "line": est["line"], "verified": est["verified"], "warned": est["warned"]}
+
+    @property
+    def publishable(self) -> bool:
+        """Whether the area has enough households for any figure to be published."""
+        return len(self.households) >= self.threshold
+
+    @property
+    def level1_publishable(self) -> bool:
+        """Whether the area's share of level-1 households may be published (numerator rule)."""
+        l1 = self.households["level1"].dropna()
+        return not share_mask(np.array([l1.sum()]), np.array([len(l1)]), self.threshold)[0]
+
+
+@dataclass
+class ProvinceContext(ReportBase):
+    """The whole province for one round: tambon grades with names, the round's households."""
+
+    province: Area = field(kw_only=True)
+    survey_round: int = field(kw_only=True)
+    analysis: RoundAnalysis = field(repr=False, kw_only=True)
+    boundary_file: Path | None = field(default=None, kw_only=True)
+
+    @classmethod
+    def load(cls, province_code: str, survey_round: int, store: str | Path | None = None,
+             lang: str = "th", boundary_file: str | Path | None = None,
+             scheme: str | None = None) -> Self:
+        """Check the parameters and load the round's analysis.
+
+        Parameters
+        ----------
+        province_code : str
+            Two-digit province code.
+        survey_round : int
+            Buddhist-era year.
+        store : path, optional
+            The analysis store.
+        lang : {"th", "en"}
+            Report language.
+        boundary_file : path, optional
+            GeoJSON of tambon boundaries (a property holding the 6-digit tambon code) for a
+            real map; without it the grade map is a tile map of tambon grouped by amphoe.
+        scheme : str, optional
+            Scoring scheme.
+        """
+        area = get_area(str(province_code))
+        if area.level != "province":
+            raise AreaError(f"{province_code!r} is not a province code (2 digits)")
+        boundary = Path(boundary_file) if boundary_file else None
+        if boundary is not None and not boundary.exists():
+            raise InputError(f"boundary file {boundary} does not exist")
+        rep = cls(lang=lang, design_spec=design_spec(), province=area,
+                  survey_round=int(survey_round),
+                  analysis=round_analysis(int(survey_round), Path(store) if store else None,
+                                          scheme),
+                  boundary_file=boundary)
+        Words(lang)  # validates lang
+        return rep
+
+    def grade_label(self, grade: str) -> str:
+        """Label of a grade from ``params/grades.yaml`` in the report's language."""
+        from abcresearch.scoring.grades import load_grade_rules
+
+        return str(load_grade_rules().grade_labels[grade][self.lang])
+
+    @property
+    def households(self) -> pd.DataFrame:
+        """Scored households of the province."""
+        hh = self.analysis.households
+        return hh[hh["province_code"] == self.province.code].reset_index(drop=True)
+
+    @property
+    def tambon_table(self) -> pd.DataFrame:
+        """Tambon grades joined with official names, in priority order."""
+        t = self.analysis.tambons.copy()
+        t = t[t["tambon_code"].str.startswith(self.province.code)]
+        names = tambons(self.province.code).set_index("code")
+        amph = amphoes(self.province.code).set_index("code")
+        t["amphoe_code"] = t["tambon_code"].str.slice(0, 4)
+        t["tambon_name"] = t["tambon_code"].map(names[f"name_{self.lang}"])
+        t["amphoe_name"] = t["amphoe_code"].map(amph[f"name_{self.lang}"])
+        return t.sort_values("priority_rank").reset_index(drop=True)
+
+
+@dataclass
+class MethodsContext(ReportBase):
+    """The rules in force: scoring scheme, grade rules and design."""
+
+    scheme: Scheme = field(kw_only=True)
+    grades: GradeRules = field(kw_only=True)
+
+    @classmethod
+    def load(cls, scheme: str | None = None, lang: str = "th") -> Self:
+        """Load the scheme, grade rules and design (each validated)."""
+        rep = cls(lang=lang, design_spec=design_spec(), scheme=load_scheme(scheme or None),
+                  grades=load_grade_rules())
+        Words(lang)  # validates lang
+        return rep
+
+    def capital_name(self, cap: str) -> str:
+        """A capital's label, or its id when the scheme does not know it."""
+        try:
+            return self.scheme.capital(cap).label(self.lang)
+        except Exception:
+            return cap

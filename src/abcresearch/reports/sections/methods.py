@@ -1,0 +1,117 @@
+"""Sections of the methods appendix: title, the instrument's codebook, the scoring scheme and the
+statistical method. Everything shown is read from ``params/``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from abcresearch import __version__
+from abcresearch.reports.context import MethodsContext
+from abcresearch.reports.formatting import scheme_version
+from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import SectionBuilder, check_subset
+from abcresearch.survey.instrument import codebook, load_form
+
+__all__ = ["cover", "instrument", "scoring_scheme", "statistics"]
+
+
+def cover(report: MethodsContext) -> SectionResult:
+    """The title block with the versions of the form, scheme, grade rules and software."""
+    sch = report.scheme
+    form = load_form("household")
+    text = (f"# {report.t('methods.title')}\n\n"
+            + report.t("methods.versions", form=form.form_id, form_version=form.version,
+                       scheme=sch.scheme_id, scheme_version=sch.scheme_version,
+                       grades=report.grades.scheme_id,
+                       grades_version=report.grades.scheme_version, version=__version__))
+    out = SectionBuilder("cover", report.words)
+    out.text(text)
+    return out.result()
+
+
+def _rule(r: pd.Series) -> str:
+    if pd.notna(r["min"]):
+        return f"{r['min']:g}–{r['max']:g}"
+    if r["list_name"]:
+        return r["list_name"]
+    return ""
+
+
+def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
+               ) -> SectionResult:
+    """The codebook of the household items, capital by capital, and the roster.
+
+    Parameters
+    ----------
+    report : MethodsContext
+        The rules in force.
+    capitals : sequence of str, optional
+        Only the items of these capitals (default: every capital of the instrument).
+    """
+    t = report.t
+    cb = codebook("households")
+    items = cb[cb["capital"].notna()]
+    lab = f"label_{report.lang}"
+    known = list(items["capital"].unique())
+    if capitals is None:
+        caps = list(report.scheme.capital_ids) if set(report.scheme.capital_ids) <= set(
+            items["capital"]) else known
+    else:
+        caps = list(check_subset("capitals", capitals, known))
+    out = SectionBuilder("instrument", report.words, {"capitals": capitals})
+    out.heading("methods.instrument")
+    for cap in caps:
+        sub = items[items["capital"] == cap]
+        if sub.empty:
+            continue
+        out.table(pd.DataFrame({
+            t("methods.item"): sub["name"].to_numpy(),
+            t("methods.question"): sub[lab].to_numpy(),
+            t("methods.type"): sub["type"].to_numpy(),
+            t("methods.values"): [_rule(r) for _, r in sub.iterrows()],
+        }), report.capital_name(cap))
+    roster = codebook("members")
+    roster = roster[roster["personal"].isna() | (roster["personal"] == "sensitive")]
+    out.table(pd.DataFrame({t("methods.item"): roster["name"].to_numpy(),
+                            t("methods.question"): roster[lab].to_numpy(),
+                            t("methods.type"): roster["type"].to_numpy()}),
+              t("methods.roster"))
+    out.text(t("methods.personal"))
+    return out.result(estimates=items)
+
+
+def scoring_scheme(report: MethodsContext) -> SectionResult:
+    """Item rules and weights, level bands, the overall level and tracks, Alkire-Foster."""
+    t = report.t
+    sch = report.scheme
+    out = SectionBuilder("scoring_scheme", report.words)
+    out.heading("methods.scoring")
+    rules = sch.rules_table(report.lang)
+    rules["capital"] = [report.capital_name(c) for c in rules["capital"]]
+    rules.columns = [t("col.capital"), t("methods.item"), t("methods.rule"),
+                     t("methods.weight"), t("methods.not_relevant"), t("methods.description")]
+    out.text(t("methods.scoring_text", share=sch.min_share_items))
+    out.table(rules, f"{sch.title[report.lang]} ({scheme_version(sch)})", decimals=3)
+    levels = pd.DataFrame({
+        t("methods.level"): list(sch.level_labels),
+        t("methods.meaning"): [sch.level_label(lv, report.lang) for lv in sch.level_labels]})
+    out.table(levels, t("methods.levels"))
+    caps = pd.DataFrame({
+        t("col.capital"): [c.label(report.lang) for c in sch.capitals],
+        t("methods.af_weight"): [c.af_weight for c in sch.capitals],
+        t("methods.cutoff"): [c.deprivation_cutoff for c in sch.capitals]})
+    out.table(caps, t("methods.af", k=sch.af_k), decimals=3)
+    out.text(t("methods.grades_text", rules=scheme_version(report.grades)))
+    return out.result(estimates=rules)
+
+
+def statistics(report: MethodsContext) -> SectionResult:
+    """The statistical method in words (design, intervals, suppression, lonely PSUs)."""
+    d = report.design_spec
+    out = SectionBuilder("statistics", report.words)
+    out.heading("methods.statistics")
+    out.text(report.t("methods.statistics_text", level=d.level,
+                      threshold=d.suppression_threshold, lonely=d.lonely_psu))
+    return out.result()

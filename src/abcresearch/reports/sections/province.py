@@ -1,0 +1,240 @@
+"""Sections of the province overview: cover, A/B/C grade map, amphoe table, tambon ranking, and
+the data-driven typology beside the rule-based grades."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from abcresearch import __version__
+from abcresearch.errors import InputError, ReportError
+from abcresearch.reports import charts
+from abcresearch.reports.context import ProvinceContext
+from abcresearch.reports.disclosure import is_small, marker, suppress_by_base
+from abcresearch.reports.formatting import scheme_version
+from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
+from abcresearch.reports.sections.common import cover_block
+from abcresearch.survey.areas import amphoes, tambons
+
+__all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_typology",
+           "tambon_ranking"]
+
+
+def cover(report: ProvinceContext) -> SectionResult:
+    """The cover: province, round, counts, grade counts, synthetic banner, provenance."""
+    t = report.t
+    p = report.province
+    hh = report.households
+    counts = report.tambon_table["grade"].value_counts()
+    grades = t("cover.grade_counts", a=int(counts.get("A", 0)), b=int(counts.get("B", 0)),
+               c=int(counts.get("C", 0)))
+    lines = [
+        f"**{t('level.province')}**",
+        report.words.round_years(report.survey_round),
+        t("cover.surveyed", villages=f"{hh['village_code'].nunique():,}",
+          households=f"{len(hh):,}"),
+        f"**{grades}**",
+    ]
+    if report.analysis.synthetic:
+        lines.append(f"**{t('synthetic.banner')}**")
+    lines.append(t("cover.provenance", fingerprint=report.analysis.key.split("-")[-1][:12],
+                   scheme=scheme_version(report.analysis.scheme), version=__version__))
+    return cover_block(report.words, p.name_th, p.name_en, lines, report.analysis.synthetic,
+                       details={"grade_counts": counts})
+
+
+def boundary_polygons(path: Path, province_code: str) -> list[tuple[str | None, np.ndarray]]:
+    """Read the outer rings of the tambon polygons of a GeoJSON file.
+
+    A feature's tambon is the first property whose value is a 6-digit code of the province.
+
+    Raises
+    ------
+    InputError
+        The file is not readable GeoJSON, or no feature has a tambon code of the province.
+    """
+    try:
+        gj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"boundary file {path}: not readable GeoJSON ({exc})") from exc
+    out: list[tuple[str | None, np.ndarray]] = []
+    found = 0
+    for feat in gj.get("features", []):
+        props = feat.get("properties") or {}
+        code = next((str(v) for v in props.values()
+                     if isinstance(v, (str, int)) and len(str(v)) == 6
+                     and str(v).startswith(province_code)), None)
+        geom = feat.get("geometry") or {}
+        polys = geom.get("coordinates", [])
+        if geom.get("type") == "Polygon":
+            polys = [polys]
+        elif geom.get("type") != "MultiPolygon":
+            continue
+        out.extend((code, np.asarray(poly[0])) for poly in polys)
+        found += code is not None
+    if not found:
+        raise InputError(f"boundary file {path}: no feature has a 6-digit tambon code of "
+                         f"province {province_code} in its properties")
+    return out
+
+
+def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = None
+              ) -> SectionResult:
+    """The A/B/C map: a boundary map when a GeoJSON is given, else a tile map.
+
+    Parameters
+    ----------
+    report : ProvinceContext
+        The province.
+    boundary_file : path, optional
+        GeoJSON of tambon boundaries (default: the one given to ``load``, if any).
+    """
+    path = Path(boundary_file) if boundary_file else report.boundary_file
+    out = SectionBuilder("grade_map", report.words, {"boundary_file": path})
+    out.heading("section.grade_map")
+    tt = report.tambon_table
+    grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
+    labels = {g: report.grade_label(g) for g in charts.GRADE_COLOURS}
+    no_data = report.t("map.no_data")
+    if path is not None:
+        ax = charts.grade_boundary_map(boundary_polygons(path, report.province.code), grade,
+                                       grade_labels=labels, no_data_label=no_data)
+    else:
+        amph = amphoes(report.province.code)
+        rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{report.lang}"]})
+        ax = charts.grade_tile_map(grade, rows, tambons(report.province.code),
+                                   grade_labels=labels, no_data_label=no_data)
+    out.figure(ax.figure)
+    out.text(report.t("map.note"))
+    return out.result(details={"grades": grade})
+
+
+def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = None
+                 ) -> SectionResult:
+    """Every amphoe: households, share at level 1, M0 and its tambon grades; then the amphoe
+    capital means.
+
+    Parameters
+    ----------
+    report : ProvinceContext
+        The province.
+    capitals : sequence of str, optional
+        Capitals of the capital-means table, in order (default: all).
+    """
+    from abcresearch.analysis.round import area_design
+    from abcresearch.scoring.alkire_foster import alkire_foster
+
+    t = report.t
+    sch = report.analysis.scheme
+    caps = check_subset("capitals", capitals, sch.capital_ids)
+    out = SectionBuilder("amphoe_table", report.words, {"capitals": caps})
+    out.heading("section.amphoe_table")
+    hh = report.households
+    lvl = report.design_spec.level
+    d = area_design(hh, report.design_spec)
+    l1 = d.ciprop("level1", by="amphoe_code", na_rm=True, level=lvl)
+    af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
+                       weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
+                       by="amphoe_code", na_rm=True, level=lvl)
+    tt = report.tambon_table
+    grades = pd.crosstab(tt["amphoe_code"], tt["grade"]).reindex(columns=["A", "B", "C"],
+                                                                fill_value=0)
+    amph = amphoes(report.province.code).set_index("code")
+    n = hh.groupby("amphoe_code").size()
+    rows = []
+    for code in n.index:
+        r = l1.loc[code] if code in l1.index else None
+        rows.append({
+            t("col.amphoe"): amph.loc[code, f"name_{report.lang}"],
+            t("col.households"): int(n[code]),
+            t("col.share_level1"): 100 * r["estimate"] if r is not None else np.nan,
+            "M0": af.M0["estimate"].get(code, np.nan),
+            **{g: int(grades.loc[code, g]) if code in grades.index else 0 for g in "ABC"},
+        })
+    table = pd.DataFrame(rows)
+    share_col = t("col.share_level1")
+    table[share_col] = suppress_by_base(table[share_col], table[t("col.households")],
+                                        report.threshold)
+    out.table(table, t("amphoe.caption"), t("cap.profile.notes"), decimals=1)
+    means = report.analysis.means
+    prof = means[means["level"] == "amphoe"].pivot(index="code", columns="capital",
+                                                   values="estimate").reindex(n.index)
+    capt = pd.DataFrame({t("col.amphoe"): table[t("col.amphoe")].to_numpy()})
+    for cap in caps:
+        capt[sch.capital(cap).label(report.lang)] = prof[cap].to_numpy()
+    out.table(capt, t("amphoe.capitals_caption"), t("cap.profile.notes"), decimals=1)
+    return out.result(estimates=prof, details={"level1": l1, "af": af, "households": n})
+
+
+def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
+                   amphoe: str | None = None) -> SectionResult:
+    """All tambons in priority order with their grade and reason.
+
+    Parameters
+    ----------
+    report : ProvinceContext
+        The province.
+    limit : int, optional
+        List only the first ``limit`` tambons (default: all).
+    amphoe : str, optional
+        Only the tambons of this 4-digit amphoe code.
+    """
+    check_limit(limit)
+    t = report.t
+    thr = report.threshold
+    out = SectionBuilder("tambon_ranking", report.words, {"limit": limit, "amphoe": amphoe})
+    out.heading("section.tambon_ranking")
+    tt = report.tambon_table
+    if amphoe is not None:
+        if amphoe not in set(tt["amphoe_code"]):
+            raise ReportError(f"amphoe: expected one of {', '.join(sorted(set(tt['amphoe_code'])))}"
+                              f", got {amphoe!r}")
+        tt = tt[tt["amphoe_code"] == amphoe].reset_index(drop=True)
+    if limit is not None:
+        tt = tt.head(limit)
+    n = tt["n_households"].to_numpy()
+    small = is_small(n, thr)
+    shown = pd.DataFrame({
+        t("col.priority"): tt["priority_rank"].astype("Int64").to_numpy(),
+        t("col.tambon"): tt["tambon_name"].to_numpy(),
+        t("col.amphoe"): tt["amphoe_name"].to_numpy(),
+        t("col.households"): np.where(small, marker(thr), n).astype(object),
+        t("col.share_level1"): (100 * suppress_by_base(tt["share_level1"], n, thr)).to_numpy(),
+        "M0": tt["m0"].mask(small).to_numpy(),
+        t("col.grade"): tt["grade"].where(~small, marker(thr)).to_numpy(),
+    })
+    out.table(shown, t("ranking.caption"), decimals=2)
+    return out.result(estimates=tt)
+
+
+def rules_vs_typology(report: ProvinceContext) -> SectionResult:
+    """The data-driven typology (k-means clusters) next to the rule-based grades."""
+    t = report.t
+    out = SectionBuilder("rules_vs_typology", report.words)
+    out.heading("section.typology")
+    typ = report.analysis.typology
+    tt = report.tambon_table
+    if typ.empty or "cluster" not in tt:
+        out.text(t("typology.none"))
+        return out.result()
+    k = int(typ["chosen_k"].iloc[0])
+    sil = json.loads(typ["silhouette_by_k"].iloc[0])
+    out.text(t("typology.text", k=k, silhouette=float(typ["silhouette"].iloc[0]),
+               candidates=", ".join(f"k={kk}: {v:.2f}" for kk, v in sil.items())))
+    cross = pd.crosstab(tt["grade"], tt["cluster"].astype("Int64"))
+    cross.index = [report.grade_label(g) for g in cross.index]
+    cross.columns = [f"{t('typology.cluster')} {c}" for c in cross.columns]
+    out.table(cross.reset_index(names=t("col.grade")), t("typology.crosstab"))
+    caps = report.analysis.scheme.capital_ids
+    centres = typ.set_index("cluster")[[f"mean_{c}" for c in caps]]
+    centres.columns = [report.analysis.scheme.capital(c).label(report.lang) for c in caps]
+    centres.insert(0, t("typology.n"), typ.set_index("cluster")["n_areas"])
+    centres.index = [f"{t('typology.cluster')} {c}" for c in centres.index]
+    out.table(centres.reset_index(names=t("typology.cluster")), t("typology.centres"),
+              decimals=1)
+    return out.result(estimates=typ, details={"crosstab": cross})

@@ -1,0 +1,52 @@
+"""The report's key figures for the batch index page and the summary JSON (published values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from abcresearch.reports.context import AreaContext
+from abcresearch.reports.results import SummaryResult
+from abcresearch.reports.sections import SectionBuilder
+
+__all__ = ["DIGITS", "summary", "write_summary"]
+
+
+#: Decimals of the published key figures: M0 as in the deprivation table, the share at level 1
+#: to a tenth of a percent as on the index page.
+DIGITS = {"m0": 3, "share_level1": 3}
+
+
+def summary(report: AreaContext) -> dict[str, Any]:
+    """Key figures of the area as published: rounded as printed, suppressed figures None.
+
+    The unrounded numbers stay in the section results (``report.results``); only these leave
+    the kernel (executed notebook, summary JSON, index page).
+    """
+    row = report.grade_row
+    l1 = report.households["level1"]
+    w = report.households["weight"]
+    ok = l1.notna()
+    pub = report.publishable
+    return {
+        "area_code": report.area.code, "level": report.level,
+        "name_th": report.area.name_th, "name_en": report.area.name_en,
+        "grade": None if row is None or pd.isna(row.get("grade")) or not pub
+        else str(row["grade"]),
+        "households": int(len(report.households)) if pub else None,
+        "villages": int(report.households["village_code"].nunique()),
+        "m0": round(float(report.af_result.M0["estimate"].iloc[0]), DIGITS["m0"])
+        if pub else None,
+        "share_level1": round(float((l1[ok] * w[ok]).sum() / w[ok].sum()),
+                              DIGITS["share_level1"])
+        if ok.any() and report.level1_publishable else None,
+        "synthetic": report.analysis.synthetic,
+    }
+
+
+def write_summary(report: AreaContext) -> SummaryResult:
+    """The key figures as a result that displays one summary bundle (nothing visible): the batch
+    runner copies it beside the PDF."""
+    return SectionBuilder("write_summary", report.words).result(SummaryResult,
+                                                                summary=summary(report))

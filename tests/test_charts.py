@@ -1,0 +1,130 @@
+"""Report charts: public functions that draw given numbers on a given Axes (or a new figure)."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from abcresearch.reports import charts
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _profile() -> pd.DataFrame:
+    return pd.DataFrame({"estimate": [60.0, np.nan, 40.0], "ci_low": [55.0, np.nan, 35.0],
+                         "ci_high": [65.0, np.nan, 45.0], "amphoe": [58.0, 50.0, 42.0],
+                         "province": [57.0, 49.0, 41.0], "8016": [10.0, 20.0, 30.0]},
+                        index=["ทุนมนุษย์", "ทุนเงินตรา", "ทุนภูมิปัญญา"])
+
+
+def test_fonts_are_set_in_one_place() -> None:
+    charts.apply_style()
+    assert plt.rcParams["font.sans-serif"][0] == "Noto Sans Thai"
+    assert plt.rcParams["svg.fonttype"] == "path"
+
+
+def test_capital_profile_draws_on_the_given_axes() -> None:
+    fig, ax = plt.subplots()
+    out = charts.capital_profile_chart(_profile(), comparisons={"amphoe": "อำเภอ",
+                                                                "8016": "หัวไทร"},
+                                       area_label="พื้นที่นี้", xlabel="คะแนน", ax=ax)
+    assert out is ax and len(fig.axes) == 1
+    widths = [p.get_width() for p in ax.patches]
+    assert widths[0] == 60.0 and np.isnan(widths[1]) and widths[2] == 40.0  # hidden: no bar
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(_profile().index)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(legend) == sorted(["พื้นที่นี้", "อำเภอ", "หัวไทร"])
+    # the amphoe keeps its diamond; another area takes a style of its own
+    from matplotlib.collections import PathCollection
+
+    markers = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(markers) == 2
+    assert markers[0].get_facecolor()[0][:3] == pytest.approx(
+        matplotlib.colors.to_rgb(charts.COMPARISON_STYLES["amphoe"]["color"]))
+    assert markers[1].get_facecolor()[0][:3] == pytest.approx(
+        matplotlib.colors.to_rgb(charts.EXTRA_COMPARISON_STYLES[0]["color"]))
+    assert ax.get_xlabel() == "คะแนน" and ax.get_xlim() == (0, 100)
+
+
+def test_capital_profile_makes_a_figure_without_ax() -> None:
+    before = len(plt.get_fignums())
+    ax = charts.capital_profile_chart(_profile())
+    assert len(plt.get_fignums()) == before + 1
+    assert tuple(ax.figure.get_size_inches()) == pytest.approx((charts.WIDTH, 3.6))
+
+
+def test_levels_chart_stacks_shares_and_draws_nothing_for_hidden_cells() -> None:
+    shares = pd.DataFrame({"ระดับ 1": [20.0, np.nan], "ระดับ 2": [50.0, 60.0],
+                           "ระดับ 3": [30.0, np.nan]}, index=["บ้านก", "บ้านข"])
+    fig, ax = plt.subplots()
+    assert charts.levels_chart(shares, ax=ax) is ax
+    bars = ax.patches
+    assert len(bars) == 6
+    # bars of a column are drawn one area after the other (top area first)
+    assert [b.get_width() for b in bars] == [20.0, 0.0, 50.0, 60.0, 30.0, 0.0]
+    assert [b.get_x() for b in bars[2:4]] == [20.0, 0.0]  # stacked on what is left of them
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(shares.columns)
+
+
+def test_contribution_chart_sorts_largest_to_the_top() -> None:
+    fig, ax = plt.subplots()
+    c = pd.Series({"ก": 10.0, "ข": 50.0, "ค": np.nan, "ง": 40.0})
+    assert charts.contribution_chart(c, xlabel="ร้อยละของ M0", ax=ax) is ax
+    assert [b.get_width() for b in ax.patches] == [0.0, 10.0, 40.0, 50.0]
+    assert ax.get_xlabel() == "ร้อยละของ M0"
+
+
+def test_income_panels_on_given_axes() -> None:
+    fig, (a1, a2) = plt.subplots(1, 2)
+    edges = np.array([1000.0, 10000.0, 100000.0])
+    out = charts.income_chart({"edges": edges, "weights": np.array([5.0, 0.0]), "line": 30000.0,
+                               "xlabel": "บาท", "ylabel": "ครัวเรือน"},
+                              {"pop_share": [0, 0.5, 1], "income_share": [0, 0.2, 1]},
+                              axes=(a1, a2))
+    assert out is fig
+    assert a1.get_xscale() == "log" and len(a1.patches) == 2
+    assert a1.lines[-1].get_xdata()[0] == 30000.0  # the poverty line
+    assert len(a2.lines) == 2  # curve and line of equality
+
+
+def test_income_histogram_without_bars_when_too_few_households() -> None:
+    fig, ax = plt.subplots()
+    assert charts.income_histogram(None, None, line=None, ax=ax) is ax
+    assert not ax.patches and ax.get_xscale() == "linear"
+    fig, ax = plt.subplots()
+    charts.lorenz_chart(None, None, ax=ax)
+    assert len(ax.lines) == 1
+
+
+def test_income_chart_without_axes_makes_two_panels() -> None:
+    fig = charts.income_chart({"edges": None, "weights": None}, {"pop_share": None,
+                                                                  "income_share": None})
+    assert len(fig.axes) == 2
+
+
+def test_grade_maps_colour_by_grade() -> None:
+    labels = {"grade_labels": {"A": "A", "B": "B", "C": "C"}, "no_data_label": "ไม่มีข้อมูล"}
+    rows = pd.DataFrame({"code": ["8015", "8016"], "name": ["ขนอม", "หัวไทร"]})
+    tiles = pd.DataFrame({"code": ["801501", "801502", "801601"],
+                          "parent": ["8015", "8015", "8016"]})
+    fig, ax = plt.subplots()
+    assert charts.grade_tile_map({"801501": "A", "801601": "C"}, rows, tiles, ax=ax,
+                                 **labels) is ax
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours == [charts.GRADE_COLOURS["A"], charts.NO_DATA_COLOUR,
+                       charts.GRADE_COLOURS["C"]]
+    fig, ax = plt.subplots()
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float)
+    assert charts.grade_boundary_map([("801501", square), (None, square + 1)], {"801501": "B"},
+                                     ax=ax, **labels) is ax
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours == [charts.GRADE_COLOURS["B"], charts.NO_DATA_COLOUR]

@@ -1,0 +1,340 @@
+"""Sections return result objects: they render themselves with published values only, carry the
+unrounded numbers for researchers, take keyword options, and give the notebook the same outputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abcresearch.errors import InputError, ReportError
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.render import TABLE_MIME, TYPST_MIME
+from abcresearch.reports.results import (
+    SUMMARY_MIME,
+    FindingsResult,
+    SectionResult,
+    SummaryResult,
+    Table,
+)
+
+SECTIONS = ["cover", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
+            "villages", "organisations", "income", "data_quality", "methods_note",
+            "write_summary"]
+
+
+@pytest.fixture(scope="module")
+def shown(sample_store) -> tuple[AreaReport, dict[str, SectionResult]]:
+    """A tambon report and the results of every section called with its defaults."""
+    rep = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    return rep, {name: getattr(rep, name)() for name in SECTIONS}
+
+
+@pytest.fixture
+def report(shown) -> AreaReport:
+    return shown[0]
+
+
+@pytest.fixture
+def defaults(shown) -> dict[str, SectionResult]:
+    return shown[1]
+
+
+def _dump(bundles: list[dict], svg: bool = False) -> str:
+    return "\n".join(json.dumps({k: v for k, v in b.items() if svg or k != "image/svg+xml"},
+                                ensure_ascii=False, default=str) for b in bundles)
+
+
+def _all_text(result: SectionResult, svg: bool = False) -> str:
+    """Everything a result can show: its bundles, its combined bundle and its repr.
+
+    Without ``svg``, figures are left out (glyph outlines and coordinates, no text).
+    """
+    combined = result._repr_mimebundle_()
+    if not svg and "text/html" in combined:
+        combined["text/html"] = re.sub(r"<svg.*?</svg>", "", combined["text/html"], flags=re.S)
+    return "\n".join([_dump(result.bundles(), svg), _dump([combined], svg), repr(result)])
+
+
+def _precise(x: float) -> bool:
+    """A number with at least 6 significant digits (one that cannot appear by chance)."""
+    return len(repr(abs(x)).replace(".", "").lstrip("0")) >= 6
+
+
+def _floats(obj) -> list[float]:
+    """The precise non-integer numbers of a frame, series, dict or scalar (recursively)."""
+    if isinstance(obj, pd.DataFrame | pd.Series | np.ndarray):
+        values = pd.to_numeric(pd.Series(np.asarray(obj, dtype=object).ravel()),
+                               errors="coerce").dropna()
+        return [float(v) for v in values if np.isfinite(v) and not float(v).is_integer()
+                and _precise(float(v))]
+    if isinstance(obj, dict):
+        return [f for v in obj.values() for f in _floats(v)]
+    if isinstance(obj, float | np.floating) and np.isfinite(obj) and not float(obj).is_integer():
+        return [float(obj)] if _precise(float(obj)) else []
+    return []
+
+
+def test_every_section_returns_a_result_and_displays_nothing_itself(defaults, capsys) -> None:
+    for name in SECTIONS:
+        result = defaults[name]
+        assert isinstance(result, SectionResult) and result.name == name
+    assert isinstance(defaults["key_findings"], FindingsResult)
+    assert isinstance(defaults["write_summary"], SummaryResult)
+    assert capsys.readouterr().out == ""  # no print, no display outside a kernel
+
+
+def test_results_keep_the_latest_call(report, defaults) -> None:
+    again = report.villages(limit=1)
+    assert report.results["villages"] is again and again is not defaults["villages"]
+    assert len(again.table) == 1
+
+
+def test_bundles_have_the_shapes_the_exporter_reads(report, defaults) -> None:
+    prof = defaults["capital_profile"].bundles()
+    assert set(prof[0]) == {"text/markdown", "text/plain"}
+    assert prof[0]["text/markdown"].startswith("## ")
+    assert set(prof[1]) == {"image/svg+xml"} and prof[1]["image/svg+xml"].lstrip().startswith(
+        "<?xml")
+    assert set(prof[2]) == {TABLE_MIME, "text/html", "text/plain"}
+    assert set(prof[2][TABLE_MIME]) == {"caption", "columns", "rows", "align", "notes"}
+    cover = defaults["cover"].bundles()
+    assert len(cover) == 1 and set(cover[0]) == {TYPST_MIME, "text/markdown", "text/plain"}
+    assert "#text(size: 22pt" in cover[0][TYPST_MIME]
+    summary = defaults["write_summary"].bundles()
+    assert summary == [{SUMMARY_MIME: json.loads(json.dumps(report.summary())),
+                        "text/plain": ""}]
+
+
+def test_summary_mimetype_is_the_one_the_batch_runner_reads() -> None:
+    from abcresearch.batch.runner import SUMMARY_MIME as RUNNER_MIME
+
+    assert SUMMARY_MIME == RUNNER_MIME
+
+
+def test_ipython_display_sends_each_part_once(report, defaults, monkeypatch) -> None:
+    import IPython.display
+
+    sent = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda *objs, **kw: sent.append((objs, kw)))
+    result = defaults["levels_and_tracks"]
+    result._ipython_display_()
+    assert [objs[0] for objs, _ in sent] == result.bundles()
+    assert all(kw == {"raw": True} and len(objs) == 1 for objs, kw in sent)
+
+
+def _numbers(results: dict[str, SectionResult]) -> list[float]:
+    """The precise unrounded numbers behind the results."""
+    return [x for r in results.values()
+            for x in _floats(r.estimates) + _floats(dict(r.details))]
+
+
+def test_unrounded_numbers_never_reach_a_bundle(report, defaults) -> None:
+    numbers = _numbers(defaults)
+    assert len(numbers) > 100
+    results = [defaults[name] for name in SECTIONS]
+    text = "\n".join(_all_text(r, svg=True) for r in results)
+    leaked = [x for x in numbers if repr(x) in text]
+    text = "\n".join(_all_text(r) for r in results)
+    leaked += [x for x in numbers if f"{x:.6f}" in text]
+    assert not leaked, leaked[:5]
+    # but the numbers are there for researchers, without a kernel
+    prof = defaults["capital_profile"]
+    est = prof.estimates.loc["human", "estimate"]
+    assert not float(est).is_integer() and repr(est) not in _all_text(prof, svg=True)
+    assert prof.table.iloc[0, 1].startswith(f"{est:,.1f} (")
+
+
+def test_a_suppressed_value_appears_nowhere(sample_store) -> None:
+    """Give H (hidden: 27 poor households of 30) and M0 (published) recognisable values: H is
+    nowhere in what the deprivation section or the findings show, M0 is printed rounded."""
+    rep = AreaReport.load("80150103", 2549, store=sample_store)
+    af = rep.af_result
+    h_true, m0_true = 0.7654321, 0.4321987
+    rep.__dict__["af_result"] = dataclasses.replace(
+        af, H=af.H.assign(estimate=h_true), M0=af.M0.assign(estimate=m0_true))
+    dep, found = rep.deprivation(), rep.key_findings()
+    shown = _all_text(dep) + _all_text(found)
+    for form in (repr(h_true), f"{h_true:.3f}", f"{100 * h_true:.1f}", f"{100 * h_true:.0f}"):
+        assert form not in shown, form
+    assert f"{m0_true:.3f}" in shown and repr(m0_true) not in shown
+    assert dep.estimates.loc["H", "estimate"] == h_true  # kept in the object
+    table = dep.table.set_index(dep.table.columns[0])
+    assert pd.isna(table.loc[rep.t("m.H")].iloc[0])
+    assert table.loc[rep.t("m.H")].iloc[2] == rep.marker
+
+
+def test_published_table_is_as_printed(report, defaults) -> None:
+    result = defaults["capital_profile"]
+    spec = result.bundles()[2][TABLE_MIME]
+    frame = result.table
+    assert list(frame.columns) == spec["columns"]
+    assert frame.shape == (len(spec["rows"]), len(spec["columns"]))
+    amphoe = report.t("col.amphoe")
+    j = spec["columns"].index(amphoe)
+    assert frame[amphoe].tolist() == [float(row[j]) for row in spec["rows"]]
+    assert frame[amphoe].tolist() == result.estimates["amphoe"].round(1).tolist()
+    assert result.to_frame(report.t("cap.profile.caption")).equals(frame)
+    with pytest.raises(KeyError, match="captions"):
+        result.to_frame("no such caption")
+    levels = defaults["levels_and_tracks"].table
+    assert levels.iloc[:, 1:4].isin(["<5", "×"]).to_numpy().any()  # markers as printed
+
+
+def test_table_to_frame_types() -> None:
+    t = Table(pd.DataFrame({"name": ["a", "b"], "n": [1200, 3], "share": [12.345, np.nan],
+                            "shown": ["<5", 7]}), "cap", decimals=1)
+    frame = t.to_frame()
+    assert frame["n"].tolist() == [1200, 3] and str(frame["n"].dtype) == "Int64"
+    assert frame["share"].iloc[0] == 12.3 and np.isnan(frame["share"].iloc[1])
+    assert frame["shown"].tolist() == ["<5", "7"]
+    assert "| name | n | share | shown |" in t.as_markdown()
+
+
+def test_combined_bundle_and_repr(report, defaults) -> None:
+    result = defaults["deprivation"]
+    bundle = result._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/markdown", "text/plain"}
+    assert "<svg" in bundle["text/html"] and report.t("af.contrib_caption") in bundle["text/html"]
+    assert report.t("af.caption", k=report.analysis.scheme.af_k) in bundle["text/markdown"]
+    assert result._repr_mimebundle_(include=["text/plain"]).keys() == {"text/plain"}
+    assert repr(result) == "<SectionResult deprivation: 2 tables, 1 figure>"
+    assert not re.search(r"\d\.\d", repr(result))
+
+
+# ------------------------------------------------------------------ options
+
+
+def test_capital_profile_options(report, defaults) -> None:
+    default = defaults["capital_profile"]
+    assert default.options == {"compare": ("amphoe", "province"),
+                               "capitals": tuple(report.capitals)}
+    only = report.capital_profile(compare=["province"], capitals=["wisdom", "human"])
+    assert list(only.table.columns) == [report.t("col.capital"), report.t("col.area"),
+                                        report.t("col.province")]
+    assert only.table.iloc[:, 0].tolist() == [report.capital_label("wisdom"),
+                                              report.capital_label("human")]
+    assert only.estimates.loc["human", "estimate"] == \
+        default.estimates.loc["human", "estimate"]
+    named = report.capital_profile(compare=["8015"])  # an amphoe by code: its name heads it
+    assert named.table.columns[-1] == "อำเภอขนอม"
+    assert named.estimates["8015"].tolist() == default.estimates["amphoe"].tolist()
+    with pytest.raises(ReportError, match=r"compare: expected .*8015.*got '9999'"):
+        report.capital_profile(compare=["9999"])
+    with pytest.raises(ReportError, match="capitals: expected some of human"):
+        report.capital_profile(capitals=["happiness"])
+
+
+def test_other_area_options(report, defaults) -> None:
+    listed = defaults["villages"].table
+    top2 = report.villages(limit=2).table
+    assert top2.equals(listed.head(2))
+    with pytest.raises(ReportError, match="limit"):
+        report.villages(limit=0)
+    found = report.key_findings(priority_areas=1)
+    priority = found.findings[-1]
+    assert priority.count(",") == 0 and priority == report.t(
+        "find.priority", areas=report.child_name(
+            report.children[report.children["grade"] == "C"]["code"].iloc[0]))
+    inc = report.income(bins=10)
+    assert len(inc.details["histogram"]["edges"]) == 11
+    assert inc.table.equals(defaults["income"].table)
+    q = report.data_quality(capitals=["human"])
+    assert len(q.to_frame(1)) == 1
+    lv = report.levels_and_tracks(capitals=["human", "natural"])
+    assert len(lv.to_frame(1)) == 2
+
+
+def test_default_options_reproduce_the_default_call(report, defaults) -> None:
+    explicit = report.capital_profile(compare=("amphoe", "province"), capitals=report.capitals)
+    assert explicit.bundles() == defaults["capital_profile"].bundles()
+
+
+# ------------------------------------------------------------------ province and methods
+
+
+@pytest.fixture(scope="module")
+def overview(sample_store):
+    from abcresearch.reports.province import ProvinceReport
+
+    return ProvinceReport.load("80", 2549, store=sample_store)
+
+
+def test_province_sections_return_results(overview, tmp_path) -> None:
+    for name in ("cover", "grade_map", "amphoe_table", "tambon_ranking", "rules_vs_typology",
+                 "methods_note"):
+        result = getattr(overview, name)()
+        assert isinstance(result, SectionResult) and overview.results[name] is result
+        assert result.bundles()
+    ranking = overview.results["tambon_ranking"].table
+    assert overview.tambon_ranking(limit=2).table.equals(ranking.head(2))
+    only = overview.tambon_ranking(amphoe="8015").table
+    assert set(only[overview.t("col.amphoe")]) == {"ขนอม"}
+    with pytest.raises(ReportError, match="amphoe: expected one of 8015"):
+        overview.tambon_ranking(amphoe="8001")
+    tiles = overview.results["grade_map"]
+    assert tiles.details["grades"] and tiles.figures
+    geo = tmp_path / "b.geojson"
+    square = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
+    geo.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"tambon": "801501"},
+         "geometry": {"type": "Polygon", "coordinates": square}}]}), encoding="utf-8")
+    drawn = overview.grade_map(boundary_file=geo)
+    assert drawn.options["boundary_file"] == geo and drawn.figures
+    geo.write_text("{}", encoding="utf-8")
+    with pytest.raises(InputError, match="no feature"):
+        overview.grade_map(boundary_file=geo)
+    caps = overview.amphoe_table(capitals=["human"]).to_frame(1)
+    assert list(caps.columns) == [overview.t("col.amphoe"), "ทุนมนุษย์"]
+
+
+def test_methods_sections_return_results() -> None:
+    from abcresearch.reports.methods import MethodsReport
+
+    methods = MethodsReport.load(lang="en")
+    for name in ("cover", "instrument", "scoring_scheme", "statistics"):
+        result = getattr(methods, name)()
+        assert isinstance(result, SectionResult) and result.bundles()
+    assert len(methods.results["instrument"].tables) == len(methods.scheme.capital_ids) + 1
+    one = methods.instrument(capitals=["human"])
+    assert [t.caption for t in one.tables] == ["Human capital", methods.t("methods.roster")]
+    with pytest.raises(ReportError, match="capitals"):
+        methods.instrument(capitals=["happiness"])
+
+
+# ------------------------------------------------------------------ in a real kernel
+
+
+def test_executed_notebook_holds_the_same_outputs_and_no_unrounded_number(
+        defaults, sample_store, tmp_path) -> None:
+    """The shipped notebook under papermill: each section cell shows its result once (one
+    display message per part, no execute_result), equal to the result's bundles here."""
+    import nbformat
+
+    from abcresearch.batch.runner import run_report
+
+    outcome = run_report("801501", 2549, store=sample_store, lang="th", out=tmp_path)
+    assert outcome.status == "ok", outcome.error
+    nb = nbformat.read(outcome.paths.ipynb, as_version=4)
+    seen = set()
+    for cell in nb.cells:
+        name = next((s for s in SECTIONS if f"report.{s}()" in cell.source), None)
+        if cell.cell_type != "code" or name is None:
+            continue
+        seen.add(name)
+        outputs = cell.outputs
+        assert all(o.output_type == "display_data" for o in outputs), name
+        expected = defaults[name].bundles()
+        assert len(outputs) == len(expected), name
+        for got, want in zip(outputs, expected, strict=True):
+            got = json.loads(json.dumps(got["data"]))
+            want = json.loads(json.dumps(want, default=str))
+            assert got == want, name  # figures too: the SVG is deterministic
+    assert seen == set(SECTIONS)
+    text = nbformat.writes(nb)
+    assert not [x for x in _numbers(defaults) if repr(x) in text]
