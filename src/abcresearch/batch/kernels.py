@@ -32,8 +32,10 @@ cell error (kernel death, timeout, failed reset). ``tests/test_runner.py`` check
 gives the same outputs as a cold (stock papermill) run, and that variables, figures, rcParams,
 cwd, environment and random state do not leak from one notebook into the next.
 
-The engine is registered in papermill's registry on import of this module and through the
-``papermill.engine`` entry point, so ``papermill -e abcresearch_warm in.ipynb out.ipynb`` works too.
+The engine is registered in papermill's registry on import of this module (the runner imports it
+when asked for ``engine="abcresearch_warm"``). It is deliberately not declared as a
+``papermill.engine`` entry point: papermill loads those while it is itself being imported, which
+would make importing this module (it subclasses papermill's ``Engine``) circular.
 """
 
 from __future__ import annotations
