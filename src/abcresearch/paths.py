@@ -84,19 +84,20 @@ def project_root() -> Path:
         f"{MARKER.as_posix()}); start from inside the project or set {ROOT_ENV} to its folder")
 
 
-def project_path(value: str | os.PathLike[str]) -> Path:
+def project_path(value: str | os.PathLike[str] | None) -> Path | None:
     """Resolve a path given in a parameter: relative paths are relative to the project.
 
     Parameters
     ----------
-    value : str or path
-        ``"data/store"``, ``"~/exports/store"`` or an absolute path.
+    value : str or path, optional
+        ``"data/store"``, ``"~/exports/store"`` or an absolute path; ``""`` or None for "not
+        given" (e.g. ``boundary_file = ""``).
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or None
         Absolute paths (after ``~`` expansion) unchanged; relative ones joined to
-        :func:`project_root`, not to the working directory.
+        :func:`project_root`, not to the working directory; None for an empty value.
 
     Examples
     --------
@@ -104,7 +105,11 @@ def project_path(value: str | os.PathLike[str]) -> Path:
     '/srv/store'
     >>> project_path("data/store") == project_root() / "data" / "store"
     True
+    >>> project_path("") is None
+    True
     """
+    if value is None or str(value).strip() == "":
+        return None
     path = Path(value).expanduser()
     return path if path.is_absolute() else project_root() / path
 
