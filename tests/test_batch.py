@@ -136,7 +136,8 @@ def _log(files: list, path: Path):
 @pytest.fixture(autouse=True)
 def _light_warm_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     """Warm kernels pre-import only what the fixture notebook uses (faster start in tests)."""
-    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy,matplotlib.pyplot,abcresearch.batch.runner")
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS",
+                       "numpy,matplotlib.pyplot,abcresearch.batch.runner")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Tests of the single-report runner and the warm papermill engine (abcresearch.batch.runner, .kernels).
+"""Tests of the single-report runner and the warm papermill engine (abcresearch.batch.runner,
+abcresearch.batch.kernels).
 
 The notebooks are small fixtures in ``tests/notebooks/``; the store is a fake one holding a
 ``manifest.json`` and one JSON file per area, enough for the runner's checks and fingerprints.
