@@ -250,7 +250,7 @@ def report_header(area: Any, survey_round: int, lang: str, synthetic: bool) -> d
     -------
     dict
         ``{"title", "subtitle", "synthetic", "lang"}``, e.g. ``{"title": "ตำบลขนอม · Khanom
-        Subdistrict", "subtitle": "รอบสำรวจ 2549", "synthetic": True, "lang": "th"}``.
+        Subdistrict", "subtitle": "รอบการสำรวจ 2549", "synthetic": True, "lang": "th"}``.
     """
     from abcresearch.labels import label
 
