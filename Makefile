@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help demo test bench lint clean venv
+.PHONY: help demo test bench lint clean venv lab
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,6 +19,10 @@ venv: $(STAMP) ## create .venv and install abcresearch with its test and dask ex
 
 demo: $(STAMP) ## run the main job on the bundled synthetic sample province
 	$(PY) -m abcresearch.demo
+
+lab: $(STAMP) ## start JupyterLab at the repository root (LAB_ARGS="--no-browser --port 8890" to pass options)
+	cd $(CURDIR) && $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q

@@ -93,6 +93,21 @@ def test_failure_isolated_rerun_skips_and_resume(tmp_path: Path) -> None:
     assert plan_batch(ROUND, "tambon", "80", store, out, notebook=TINY).skipped
 
 
+def test_a_non_default_scheme_plans_into_its_own_folder(tmp_path: Path) -> None:
+    store = make_store(tmp_path, TAMBONS[:2])
+    out = tmp_path / "reports"
+    plan = plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY, scheme="scoring_slf5")
+    assert plan.folder == out / "2568" / "scoring_slf5"
+    assert [t.paths.pdf for t in plan.tasks] == [
+        out / "2568" / "scoring_slf5" / "tambon" / f"{c}.pdf" for c in TAMBONS[:2]]
+    assert all(t.parameters["scheme"] == "scoring_slf5" for t in plan.tasks)
+    assert all(not Path(t.parameters["store"]).is_absolute() for t in plan.tasks)
+    default = plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY)
+    assert default.folder == out / "2568"
+    assert all("scheme" not in t.parameters for t in default.tasks)
+    assert default.tasks[0].inputs != plan.tasks[0].inputs
+
+
 def test_cli_batch_exit_code_and_summary(tmp_path: Path, capsys, monkeypatch) -> None:
     store = make_store(tmp_path, TAMBONS[:2], fail=("800102",))
     monkeypatch.setattr("abcresearch.batch.run.default_notebook",
@@ -121,7 +136,8 @@ def _log(files: list, path: Path):
 @pytest.fixture(autouse=True)
 def _light_warm_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     """Warm kernels pre-import only what the fixture notebook uses (faster start in tests)."""
-    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy,matplotlib.pyplot,abcresearch.batch.runner")
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS",
+                       "numpy,matplotlib.pyplot,abcresearch.batch.runner")
 
 
 @pytest.fixture

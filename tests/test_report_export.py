@@ -21,12 +21,14 @@ from abcresearch.errors import ReportError
 from abcresearch.reports.render import fonts
 from abcresearch.reports.render.display import figure_svg, show_table, show_typst, table_spec
 from abcresearch.reports.render.exporter import (
+    EXPORTER_NAME,
     ThaiPDFExporter,
     notebook_to_pdf,
     notebook_to_pdf_bytes,
     notebook_to_typst,
 )
 from abcresearch.reports.render.typst import (
+    HEADER_MIME,
     TABLE_MIME,
     TYPST_MIME,
     escape_markup,
@@ -290,8 +292,10 @@ def test_figure_svg_is_deterministic() -> None:
 def test_exporter_is_registered() -> None:
     from nbconvert.exporters import get_export_names, get_exporter
 
-    assert get_exporter("abcresearch_pdf") is ThaiPDFExporter
-    assert "abcresearch_pdf" in get_export_names()
+    assert EXPORTER_NAME == "thai_pdf"
+    assert get_exporter("thai_pdf") is ThaiPDFExporter
+    names = get_export_names()
+    assert "thai_pdf" in names and "abcresearch_pdf" not in names
     assert ThaiPDFExporter.output_mimetype == "application/pdf"
     assert ThaiPDFExporter.export_from_notebook == "Thai PDF (Typst)"
     assert ThaiPDFExporter().file_extension == ".pdf"
@@ -301,7 +305,7 @@ def test_nbconvert_command_line(tmp_path: Path, notebook: nbformat.NotebookNode)
     path = tmp_path / "executed.ipynb"
     nbformat.write(notebook, path)
     proc = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "abcresearch_pdf", str(path)],
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "thai_pdf", str(path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -438,3 +442,77 @@ def test_bad_typst_markup_raises_report_error() -> None:
     )
     with pytest.raises(ReportError, match="Typst"):
         notebook_to_pdf_bytes(nb)
+
+
+def _never_run() -> nbformat.NotebookNode:
+    nb = build_notebook()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def test_an_unexecuted_notebook_is_refused_not_typeset_empty(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="has not been run.*Run All Cells"):
+        notebook_to_pdf_bytes(_never_run())
+    with pytest.raises(ReportError, match="has not been run"):
+        ThaiPDFExporter().from_notebook_node(_never_run())
+    path = tmp_path / "fresh.ipynb"
+    nbformat.write(_never_run(), path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "thai_pdf", str(path)],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "has not been run" in proc.stderr
+    assert not (tmp_path / "fresh.pdf").exists()
+    # a notebook of Markdown only has nothing to run: it exports
+    assert notebook_to_pdf_bytes(new_notebook(cells=[new_markdown_cell("# x")])).startswith(b"%PDF")
+
+
+def test_header_shown_by_the_notebook_wins_over_metadata() -> None:
+    nb = build_notebook(lang="th")  # metadata: ตำบลในเมือง, Thai
+    shown = {"title": "Khanom Subdistrict · ตำบลขนอม", "subtitle": "Survey round 2549",
+             "synthetic": True, "lang": "en"}
+    nb.cells.insert(4, new_code_cell("page_header(report)", execution_count=1, outputs=[
+        new_output("display_data", data={HEADER_MIME: shown, "text/plain": ""})]))
+    info = header_info(nb)
+    assert (info["title"], info["subtitle"], info["lang"]) == (
+        shown["title"], "Survey round 2549", "en")
+    texts = pdf_texts(notebook_to_pdf_bytes(nb))
+    for i, text in enumerate(texts, start=1):
+        assert "Khanom Subdistrict · ตำบลขนอม" in text and "Survey round 2549" in text
+        assert f"Page {i} of {len(texts)}" in text and "SYNTHETIC DATA" in text
+    assert "ตำบลในเมือง" not in "".join(texts)
+
+
+def test_page_header_and_summary_bundles(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from abcresearch.reports.render import display
+    from abcresearch.survey.areas import get_area
+
+    shown: list[dict[str, Any]] = []
+    monkeypatch.setattr(display, "_display", shown.append)
+    report = SimpleNamespace(area=get_area("801501"), survey_round=2549, lang="en",
+                             analysis=SimpleNamespace(synthetic=True))
+    display.page_header(report)
+    assert shown[0][HEADER_MIME] == {"title": "Khanom Subdistrict · ตำบลขนอม",
+                                     "subtitle": "Survey round 2549", "synthetic": True,
+                                     "lang": "en"}
+    assert shown[0]["text/plain"] == ""
+    display.write_summary({"grade": "B", "m0": np.float64(0.25), "share": float("nan")})
+    assert shown[1][display.SUMMARY_MIME] == {"grade": "B", "m0": 0.25, "share": None}
+    with pytest.raises(ReportError, match="not JSON"):
+        display.write_summary({"x": object()})
+    with pytest.raises(ReportError, match="language"):
+        display.report_header(get_area("80"), 2549, "fr", False)
+
+
+def test_user_errors_in_one_sentence() -> None:
+    from abcresearch.errors import AreaError, StoreError
+    from abcresearch.reports.render.display import error_lines
+
+    lines = error_lines(StoreError("the store data/store does not exist;\n run ingest"), "en")
+    assert lines[0].endswith("StoreError\x1b[0m: the store data/store does not exist; run ingest")
+    assert len(lines) == 2 and "make demo" in lines[1]
+    assert "make demo" in error_lines(StoreError("x"), "th")[1]
+    assert len(error_lines(AreaError("unknown area 809999"))) == 1

@@ -1,4 +1,5 @@
-"""Tests of the single-report runner and the warm papermill engine (abcresearch.batch.runner, .kernels).
+"""Tests of the single-report runner and the warm papermill engine (abcresearch.batch.runner,
+abcresearch.batch.kernels).
 
 The notebooks are small fixtures in ``tests/notebooks/``; the store is a fake one holding a
 ``manifest.json`` and one JSON file per area, enough for the runner's checks and fingerprints.
@@ -129,3 +130,68 @@ def test_warm_engine_is_registered() -> None:
     from papermill.engines import papermill_engines
 
     assert papermill_engines.get_engine(kernels.ENGINE_NAME) is kernels.WarmKernelEngine
+
+
+def test_executed_notebook_has_no_absolute_paths_and_pdf_permissions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 9 item 11: the store is recorded relative to the project; modes like the PDF's."""
+    from abcresearch.paths import project_path, project_root
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "params").symlink_to(project_root() / "params", target_is_directory=True)
+    store = make_store(project / "data", ["800101"])
+    monkeypatch.setenv("ABCRESEARCH_ROOT", str(project))  # the kernel inherits it
+    outcome = run_report("800101", ROUND, store=store, out=tmp_path / "reports", notebook=TINY)
+    assert outcome.status == "ok", outcome.error
+    text = outcome.paths.ipynb.read_text(encoding="utf-8")
+    assert str(tmp_path) not in text
+    nb = nbformat.read(outcome.paths.ipynb, as_version=4)
+    assert nb.metadata.papermill.parameters["store"] == "data/store"
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'store = "data/store"' in injected.source
+    for key in ("input_path", "output_path"):
+        assert not Path(nb.metadata.papermill[key]).is_absolute()
+    modes = {p.name: p.stat().st_mode for p in (outcome.paths.pdf, outcome.paths.ipynb,
+                                                 outcome.paths.summary, outcome.paths.inputs)}
+    assert len(set(modes.values())) == 1, modes
+
+    # a store outside the project is spelled relative to it too, and reads back to itself
+    monkeypatch.delenv("ABCRESEARCH_ROOT")
+    elsewhere = make_store(tmp_path / "elsewhere", ["800101"])
+    outcome = run_report("800101", ROUND, store=elsewhere, out=tmp_path / "r2", notebook=TINY)
+    assert outcome.status == "ok", outcome.error
+    recorded = nbformat.read(outcome.paths.ipynb, as_version=4).metadata.papermill.parameters
+    assert not Path(recorded["store"]).is_absolute()
+    assert project_path(recorded["store"]).resolve() == elsewhere.resolve()
+
+
+def test_scheme_is_a_parameter_with_its_own_folder(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    default = run_report("800101", ROUND, store=store, out=out, notebook=TINY, scheme="scoring")
+    assert default.paths.pdf == out / "2568" / "tambon" / "800101.pdf"
+    assert "scheme" not in json.loads(default.paths.inputs.read_text())
+    slf5 = run_report("800101", ROUND, store=store, out=out, notebook=TINY, scheme="slf5")
+    assert slf5.status == "ok", slf5.error
+    assert slf5.paths.pdf == out / "2568" / "scoring_slf5" / "tambon" / "800101.pdf"
+    assert slf5.paths.pdf.is_file() and default.paths.pdf.is_file()
+    nb = nbformat.read(slf5.paths.ipynb, as_version=4)
+    assert nb.metadata.papermill.parameters["scheme"] == "scoring_slf5"
+    assert "scheme scoring_slf5:" in nb.cells[3].outputs[0]["text"]
+    assert "scheme" in json.loads(slf5.paths.inputs.read_text())
+
+
+def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys) -> None:
+    from abcresearch.cli import main
+    from abcresearch.errors import ParamsError
+
+    with pytest.raises(ParamsError, match="no_such_scheme"):
+        run_report("800101", ROUND, store=store, out=tmp_path, notebook=TINY,
+                   scheme="no_such_scheme")
+    with pytest.raises(ReportError, match="scheme"):  # a notebook without the parameter
+        run_report("800101", ROUND, store=store, out=tmp_path,
+                   notebook=NOTEBOOKS / "tiny_province.ipynb", scheme="slf5")
+    code = main(["report", "--area", "800101", "--round", str(ROUND), "--store", str(store),
+                 "--out", str(tmp_path), "--scheme", "no_such_scheme"])
+    assert code == 2 and "no_such_scheme" in capsys.readouterr().err
+    assert not (tmp_path / "2568").exists()

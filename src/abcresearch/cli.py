@@ -92,6 +92,9 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
     p.add_argument("--lang", choices=["th", "en"], default="th")
     p.add_argument("--force", action="store_true", help="rerun reports whose inputs are unchanged")
+    p.add_argument("--scheme", default=None,
+                   help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "
+                        "a non-default scheme writes to reports/<round>/<scheme>/")
 
 
 @command("batch", _batch_args)
@@ -101,7 +104,7 @@ def _run_batch(args: argparse.Namespace) -> int:
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=args.out, lang=args.lang,
-                       force=args.force, progress=True)
+                       force=args.force, progress=True, scheme=args.scheme)
     print(result.summary())
     return result.exit_code
 
@@ -114,6 +117,9 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
     p.add_argument("--lang", choices=["th", "en"], default="th", help="report language")
     p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
+    p.add_argument("--scheme", default=None,
+                   help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "
+                        "a non-default scheme writes to reports/<round>/<scheme>/")
 
 
 @command("report", _report_args)
@@ -122,7 +128,7 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.batch.runner import run_report
 
     outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
-                         out=args.out)
+                         out=args.out, scheme=args.scheme)
     if outcome.status == "failed":
         print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
               f"(details: {outcome.paths.error})", file=sys.stderr)

@@ -1,4 +1,20 @@
-"""Project paths, derived from the package location or from environment variables.
+"""Where the project is, and how relative paths in parameters are resolved.
+
+The *project* is the folder that holds ``params/`` (with ``params/labels.yaml`` in it): a clone of
+this repository, or a researcher's own project folder. It is found, in this order:
+
+1. ``ABCRESEARCH_ROOT``, the configured project (data) folder, when set;
+2. the working directory or the nearest folder above it that holds ``params/labels.yaml`` (a
+   notebook kernel runs in the notebook's folder, e.g. ``notebooks/``, so its project is found
+   one level up; a copied notebook anywhere inside the project finds it too);
+3. the source checkout this package was imported from, if it holds ``params/`` (an editable
+   install used from outside any project).
+
+Never the install location of a non-editable package (``site-packages`` has no ``params/``): then
+:func:`project_root` raises a :class:`~abcresearch.errors.ParamsError` saying how to point at the
+project. Relative paths in notebook parameters (``store``, ``boundary_file``, ...) resolve against
+the project with :func:`project_path`, never against the notebook's folder (command-line options
+keep the usual meaning: relative to the working directory).
 
 Nothing here logs or touches the disk at import time.
 """
@@ -8,18 +24,118 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from abcresearch.errors import ParamsError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+ROOT_ENV = "ABCRESEARCH_ROOT"
+"""Environment variable naming the project folder (overrides the search from the working
+directory)."""
+
+MARKER = Path("params") / "labels.yaml"
+"""A folder holding this file is an abcresearch project."""
+
+
+def is_project(folder: str | os.PathLike[str]) -> bool:
+    """Return whether ``folder`` is an abcresearch project (holds ``params/labels.yaml``)."""
+    return (Path(folder) / MARKER).is_file()
+
+
+def find_project(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return the project that holds ``start`` (default: the working directory), or None.
+
+    Parameters
+    ----------
+    start : path, optional
+        Folder to search from, upward.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The nearest folder at or above ``start`` holding ``params/labels.yaml``.
+    """
+    try:
+        here = Path(start if start is not None else os.getcwd()).resolve()
+    except OSError:  # the working directory was deleted
+        return None
+    return next((folder for folder in (here, *here.parents) if is_project(folder)), None)
 
 
 def project_root() -> Path:
-    """Return the project root (the folder that holds ``params/``).
+    """Return the project folder (see the module docstring for how it is found).
 
-    ``ABCRESEARCH_ROOT`` overrides; otherwise the source checkout that holds this package.
+    Raises
+    ------
+    ParamsError
+        If no project is found: not configured, none at or above the working directory, and the
+        package is not a source checkout.
     """
-    env = os.environ.get("ABCRESEARCH_ROOT")
+    env = os.environ.get(ROOT_ENV)
     if env:
-        return Path(env).resolve()
-    return PACKAGE_DIR.parent.parent
+        return Path(env).expanduser().resolve()
+    found = find_project()
+    if found is not None:
+        return found
+    checkout = PACKAGE_DIR.parent.parent
+    if is_project(checkout):
+        return checkout
+    raise ParamsError(
+        f"no abcresearch project found at or above {os.getcwd()} (a folder holding "
+        f"{MARKER.as_posix()}); start from inside the project or set {ROOT_ENV} to its folder")
+
+
+def project_path(value: str | os.PathLike[str] | None) -> Path | None:
+    """Resolve a path given in a parameter: relative paths are relative to the project.
+
+    Parameters
+    ----------
+    value : str or path, optional
+        ``"data/store"``, ``"~/exports/store"`` or an absolute path; ``""`` or None for "not
+        given" (e.g. ``boundary_file = ""``).
+
+    Returns
+    -------
+    pathlib.Path or None
+        Absolute paths (after ``~`` expansion) unchanged; relative ones joined to
+        :func:`project_root`, not to the working directory; None for an empty value.
+
+    Examples
+    --------
+    >>> project_path("/srv/store").as_posix()
+    '/srv/store'
+    >>> project_path("data/store") == project_root() / "data" / "store"
+    True
+    >>> project_path("") is None
+    True
+    """
+    if value is None or str(value).strip() == "":
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else project_root() / path
+
+
+def relative_to_project(path: str | os.PathLike[str]) -> str:
+    """Return ``path`` as a POSIX path relative to the project, for files that are published.
+
+    An executed notebook, a sidecar or a log must not record where a user's home folder or a
+    server's disks are: the project-relative spelling reads back through :func:`project_path`.
+    A path outside the project is spelled with ``..`` steps.
+
+    Parameters
+    ----------
+    path : str or path
+        A file or folder (relative paths are taken as relative to the project already).
+
+    Returns
+    -------
+    str
+        E.g. ``"data/store"``; ``"."`` for the project itself.
+    """
+    target = Path(path).expanduser()
+    if not target.is_absolute():
+        return target.as_posix()
+    root = project_root()
+    return Path(os.path.relpath(target.resolve(), root.resolve())).as_posix()
 
 
 def params_dir() -> Path:
@@ -29,11 +145,12 @@ def params_dir() -> Path:
 
 
 def default_store() -> Path:
-    """Return the default analysis store, ``data/store`` under the project root."""
+    """Return the default analysis store, ``data/store`` in the project (``ABCRESEARCH_STORE``
+    overrides)."""
     env = os.environ.get("ABCRESEARCH_STORE")
     return Path(env).resolve() if env else project_root() / "data" / "store"
 
 
 def reports_dir() -> Path:
-    """Return the default reports folder."""
+    """Return the default reports folder, ``reports/`` in the project."""
     return project_root() / "reports"

@@ -2,9 +2,9 @@
 
 One self-contained HTML file (inline CSS and JavaScript, no server, no CDN) that opens from disk:
 every area with its grade and key figures (households, M0, share of households at level 1, read
-from ``<code>.summary.json``, see :mod:`abcresearch.batch.runner`), links to its PDF (or to its error log
-when it failed), a link to the province overview PDF(s), columns sortable by clicking their
-header, and a Thai/English toggle.
+from ``<code>.summary.json``, see :mod:`abcresearch.batch.summary`), links to its PDF (or to its
+error log when it failed), a link to the province overview PDF(s), columns sortable by clicking
+their header, and a Thai/English toggle.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ button{margin-left:1em}
 """
 
 _JS = """
-function setLang(l){document.body.className='lang-'+l;try{localStorage.setItem('abcLang',l)}catch(e){}}
+function setLang(l){document.body.className='lang-'+l;
+try{localStorage.setItem('abcLang',l)}catch(e){}}
 (function(){var l='th';try{l=localStorage.getItem('abcLang')||'th'}catch(e){}setLang(l);})();
 document.querySelectorAll('th[data-type]').forEach(function(th,col){
   th.addEventListener('click',function(){

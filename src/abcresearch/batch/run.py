@@ -2,12 +2,13 @@
 
 ``run_batch(2568, "tambon", within="80")`` plans one report per area *present in the store* for
 that round (a partial round reports only surveyed areas), skips reports whose inputs are unchanged
-(:func:`abcresearch.batch.runner.report_inputs` against ``<code>.inputs.json``), runs the rest and writes
-``<out>/<round>/index.html``.
+(:func:`abcresearch.batch.fingerprints.report_inputs` against ``<code>.inputs.json``), runs the
+rest and writes ``<out>/<round>/index.html`` (``<out>/<round>/<scheme>/index.html`` and the
+reports beside it for a non-default ``scheme``).
 
 * Local: a pool of ``workers`` processes (default 2), each with a warm kernel
-  (:mod:`abcresearch.batch.kernels`), so a report costs its analysis and typesetting, not a kernel start
-  and imports.
+  (:mod:`abcresearch.batch.kernels`), so a report costs its analysis and typesetting, not a kernel
+  start and imports.
 * Distributed: with ``scheduler="tcp://host:port"`` the same tasks go to an existing Dask cluster
   (``dask.distributed.Client``); each worker process keeps its own warm kernel and reads the
   shared store path. Outputs are the same files as a local run.
@@ -27,18 +28,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abcresearch.batch.runner import (
+from abcresearch.batch.files import (
     ReportOutcome,
     ReportPaths,
+    read_json,
+    remove_stale,
+    round_folder,
+    write_error_log,
+)
+from abcresearch.batch.fingerprints import fingerprints, is_current, read_manifest, report_inputs
+from abcresearch.batch.parameters import (
+    SchemeChoice,
     build_parameters,
     default_notebook,
-    execute_report,
-    fingerprints,
-    is_current,
-    read_json,
-    read_manifest,
-    report_inputs,
+    resolve_scheme,
+    store_parameter,
 )
+from abcresearch.batch.runner import area_header, execute_report
 from abcresearch.errors import AreaError, ReportError, StoreError
 
 LEVELS = ("amphoe", "tambon", "village")
@@ -78,14 +84,9 @@ def run_task(task: ReportTask) -> ReportOutcome:
 def _failed(task: ReportTask, message: str) -> ReportOutcome:
     message = " ".join(str(message).split())
     try:
-        from abcresearch.atomic import atomic_write_bytes
-
         task.paths.error.parent.mkdir(parents=True, exist_ok=True)
-        # a failed area must not keep an older report that looks current
-        for stale in (task.paths.pdf, task.paths.inputs, task.paths.summary):
-            stale.unlink(missing_ok=True)
-        atomic_write_bytes(task.paths.error,
-                           f"Report {task.area_code} failed: {message}\n".encode())
+        remove_stale(task.paths)  # a failed area must not keep an older report that looks current
+        write_error_log(task.paths, f"Report {task.area_code} failed: {message}", "")
     except OSError:
         pass
     return ReportOutcome(task.area_code, task.survey_round, task.level, "failed", task.paths,
@@ -170,21 +171,28 @@ class BatchPlan:
     codes: list[str]
     province_tasks: list[ReportTask] = field(default_factory=list)
     synthetic: bool = False
+    scheme: SchemeChoice = field(default_factory=SchemeChoice)
+
+    @property
+    def folder(self) -> Path:
+        """Folder of the round's reports and index page (``<out>/<round>[/<scheme>]``)."""
+        return round_folder(self.survey_round, self.out, self.scheme.folder)
 
 
 def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, out: Path,
-          manifest: Mapping[str, Any], engine: str | None, timeout: float | None) -> ReportTask:
-    from abcresearch.batch.runner import _header
+          manifest: Mapping[str, Any], engine: str | None, timeout: float | None,
+          scheme: SchemeChoice) -> ReportTask:
     from abcresearch.survey.areas import get_area
 
     area = get_area(code)
-    params = build_parameters(notebook, code, survey_round, store.resolve(), lang)
+    params = build_parameters(notebook, code, survey_round, store_parameter(store), lang,
+                              scheme=scheme.parameter)
     return ReportTask(
         area_code=code, survey_round=int(survey_round), level=area.level,
         notebook=str(notebook.resolve()), parameters=params,
-        paths=ReportPaths.for_area(code, survey_round, out.resolve()),
-        inputs=report_inputs(code, survey_round, lang, notebook, manifest),
-        header=_header(area, survey_round, lang, manifest), lang=lang, engine=engine,
+        paths=ReportPaths.for_area(code, survey_round, out.resolve(), scheme.folder),
+        inputs=report_inputs(code, survey_round, lang, notebook, manifest, scheme.path),
+        header=area_header(area, survey_round, lang, manifest), lang=lang, engine=engine,
         timeout=timeout)
 
 
@@ -200,11 +208,12 @@ def plan_batch(
     force: bool = False,
     engine: str | None = WARM_ENGINE,
     timeout: float | None = 1800,
+    scheme: str | os.PathLike[str] | None = None,
 ) -> BatchPlan:
     """Plan a batch: one task per area whose report is missing or out of date.
 
-    The parameters of the notebook are checked once here (unknown or missing names are an
-    error), so a wrong notebook fails before any worker starts.
+    The parameters of the notebook and the scoring scheme are checked once here (unknown or
+    missing names are an error), so a wrong notebook fails before any worker starts.
     """
     from abcresearch.paths import default_store, reports_dir
 
@@ -212,6 +221,7 @@ def plan_batch(
     out_path = Path(out) if out is not None else reports_dir()
     manifest = read_manifest(int(survey_round), store_path)
     codes = available_areas(survey_round, level, within, store_path)
+    choice = resolve_scheme(scheme)
     nb = Path(notebook) if notebook is not None else default_notebook(level)
     if not nb.is_file():
         raise ReportError(f"report notebook {nb} does not exist")
@@ -219,7 +229,7 @@ def plan_batch(
     skipped: list[ReportOutcome] = []
     for code in codes:
         task = _task(code, survey_round, nb, store_path, lang, out_path, manifest, engine,
-                     timeout)
+                     timeout, choice)
         if not force and is_current(task.paths, task.inputs):
             skipped.append(ReportOutcome(code, int(survey_round), task.level, "skipped",
                                          task.paths, summary=read_json(task.paths.summary)))
@@ -232,11 +242,11 @@ def plan_batch(
         provinces = sorted({c[:2] for c in codes})
         for province in provinces:
             task = _task(province, survey_round, pnb, store_path, lang, out_path, manifest,
-                         engine, timeout)
+                         engine, timeout, choice)
             if force or not is_current(task.paths, task.inputs):
                 province_tasks.append(task)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
-                     bool(manifest.get("synthetic", False)))
+                     bool(manifest.get("synthetic", False)), choice)
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,9 +315,9 @@ def _init_local_worker(warm: bool) -> None:
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
 
-        from abcresearch.reports.render import exporter
+        from abcresearch.reports.render.exporter import typst_fonts
 
-        exporter._typst_fonts()
+        typst_fonts()
     except Exception:
         pass
     if warm:
@@ -435,6 +445,7 @@ def run_batch(
     progress: bool = True,
     on_result: Callable[[ReportOutcome], None] | None = None,
     timeout: float | None = 1800,
+    scheme: str | os.PathLike[str] | None = None,
 ) -> BatchResult:
     """Run the report of every area of a level; see the module docstring.
 
@@ -467,6 +478,9 @@ def run_batch(
         by it stops the batch (pending reports are cancelled, finished ones are kept).
     timeout : float, optional
         Seconds allowed per notebook cell.
+    scheme : str or path, optional
+        Scoring scheme (a name in ``params/`` or a file), passed as the notebooks' ``scheme``
+        parameter; a non-default scheme writes to ``<out>/<round>/<scheme>/``.
 
     Returns
     -------
@@ -474,7 +488,7 @@ def run_batch(
     """
     start = time.perf_counter()
     plan = plan_batch(survey_round, level, within, store, out, lang, notebook,
-                      province_notebook, force, engine, timeout)
+                      province_notebook, force, engine, timeout, scheme)
     outcomes: dict[str, ReportOutcome] = {o.area_code: o for o in plan.skipped}
     province: list[ReportOutcome] = []
     tasks = plan.tasks + plan.province_tasks
@@ -498,7 +512,7 @@ def run_batch(
         from abcresearch.analysis.round import round_analysis
 
         try:
-            round_analysis(int(survey_round), store)
+            round_analysis(int(survey_round), store, plan.scheme.parameter)
         except Exception:  # noqa: BLE001 - reported by each area's own run
             pass
     try:
@@ -512,19 +526,20 @@ def run_batch(
     ordered = [outcomes[c] for c in plan.codes if c in outcomes]
     from abcresearch.batch.index_page import write_index
 
-    index = write_index(plan.out / str(int(survey_round)), int(survey_round), ordered,
-                        lang=lang, synthetic=plan.synthetic)
+    index = write_index(plan.folder, int(survey_round), ordered, lang=lang,
+                        synthetic=plan.synthetic)
     return BatchResult(int(survey_round), level, ordered, index,
                        time.perf_counter() - start, province)
 
 
-def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path) -> list[ReportOutcome]:
+def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path,
+                       scheme_folder: str | None = None) -> list[ReportOutcome]:
     """Rebuild outcomes of areas from their files (for an index of earlier runs)."""
     from abcresearch.survey.areas import level_of
 
     result = []
     for code in codes:
-        paths = ReportPaths.for_area(code, survey_round, out)
+        paths = ReportPaths.for_area(code, survey_round, out, scheme_folder)
         status = "ok" if paths.pdf.is_file() else ("failed" if paths.error.is_file() else "none")
         result.append(ReportOutcome(code, int(survey_round), level_of(code), status, paths,
                                     summary=read_json(paths.summary)))

@@ -3,10 +3,11 @@
 Import-light on purpose: nothing here imports pandas, matplotlib or nbconvert; the submodules do,
 when used.
 
-* :mod:`abcresearch.reports.render.exporter` -- ``ThaiPDFExporter`` (nbconvert ``--to abcresearch_pdf``),
+* :mod:`abcresearch.reports.render.exporter` -- ``ThaiPDFExporter`` (nbconvert ``--to thai_pdf``),
   ``notebook_to_pdf``, ``notebook_to_typst``.
 * :mod:`abcresearch.reports.render.typst` -- notebook to Typst source; mimetype constants.
-* :mod:`abcresearch.reports.render.display` -- ``show_table``, ``show_typst``, ``figure`` for notebooks.
+* :mod:`abcresearch.reports.render.display` -- ``show_table``, ``show_typst``, ``figure``,
+  ``page_header``, ``write_summary`` and ``brief_errors`` for notebooks.
 * :mod:`abcresearch.reports.render.fonts` -- the Thai font from PyPI for Typst and matplotlib.
 """
 

@@ -3,6 +3,19 @@
 Each helper sends a mime bundle with a rich part for the PDF (table spec, Typst markup, SVG) and
 fallbacks (HTML, Markdown, plain text) so JupyterLab still shows something sensible.
 
+Besides content, a report notebook publishes two invisible bundles:
+
+* the page header (:func:`page_header`, mimetype
+  :data:`~abcresearch.reports.render.typst.HEADER_MIME`): area, round and the synthetic-data
+  label on every page, the same whether the notebook is exported from JupyterLab or run by the
+  command line (the runner builds its header with the same :func:`report_header`);
+* the key figures (:func:`write_summary`, mimetype :data:`SUMMARY_MIME`) that the runner copies
+  into ``<code>.summary.json``.
+
+:func:`brief_errors` makes abcresearch's user errors (no store yet, an unknown area code) show
+as one sentence in the notebook instead of a traceback, still as an error output, so papermill
+and the batch record the failure.
+
 This module imports pandas lazily and matplotlib only to save figures; it is meant to be imported
 in the kernel, never by the exporter.
 """
@@ -14,7 +27,11 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from abcresearch.reports.render.typst import TABLE_MIME, TYPST_MIME
+from abcresearch.errors import AbcResearchError, ReportError, StoreError
+from abcresearch.reports.render.typst import HEADER_MIME, LANGUAGES, TABLE_MIME, TYPST_MIME
+
+SUMMARY_MIME = "application/vnd.abcresearch.summary+json"
+"""Mimetype of the key-figure bundle that :func:`write_summary` displays (the PDF ignores it)."""
 
 NumberFormat = str | Callable[[Any], str] | Mapping[str, "str | Callable[[Any], str]"] | None
 
@@ -209,3 +226,162 @@ def figure(fig: Any, close: bool = True) -> None:
 
         plt.close(fig)
     _display({"image/svg+xml": svg})
+
+
+# --------------------------------------------------------------------------------------------
+# Page header and key figures
+
+
+def report_header(area: Any, survey_round: int, lang: str, synthetic: bool) -> dict[str, Any]:
+    """Return the page header of an area's report.
+
+    Parameters
+    ----------
+    area : abcresearch.survey.areas.Area
+        The area (its ``label(lang)`` gives the name with its level).
+    survey_round : int
+        Buddhist-era year of the round.
+    lang : {"th", "en"}
+        Report language: its name comes first.
+    synthetic : bool
+        Whether the round's data are synthetic (the label then shows on every page).
+
+    Returns
+    -------
+    dict
+        ``{"title", "subtitle", "synthetic", "lang"}``, e.g. ``{"title": "ตำบลขนอม · Khanom
+        Subdistrict", "subtitle": "รอบการสำรวจ 2549", "synthetic": True, "lang": "th"}``.
+    """
+    from abcresearch.labels import label
+
+    if lang not in LANGUAGES:
+        raise ReportError(f"language {lang!r} is not supported; use one of "
+                          f"{', '.join(LANGUAGES)}")
+    other = "en" if lang == "th" else "th"
+    return {"title": f"{area.label(lang)} · {area.label(other)}",
+            "subtitle": f"{label('round', lang)} {int(survey_round)}",
+            "synthetic": bool(synthetic), "lang": lang}
+
+
+def header_bundle(header: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the mime bundle that sets the PDF's page header (and shows nothing in JupyterLab).
+
+    A result object may merge it into its own ``_repr_mimebundle_`` (e.g. a report's cover).
+    """
+    return {HEADER_MIME: dict(header), "text/plain": ""}
+
+
+def page_header(report: Any) -> None:
+    """Display a report's page header: area, round and the synthetic label on every PDF page.
+
+    Parameters
+    ----------
+    report : AreaReport or ProvinceReport
+        Anything with ``area`` (or ``province``), ``survey_round``, ``lang`` and
+        ``analysis.synthetic``.
+    """
+    area = getattr(report, "area", None) or getattr(report, "province", None)
+    if area is None:
+        raise ReportError(f"{type(report).__name__} has no area to name in the page header")
+    header = report_header(area, report.survey_round, report.lang,
+                           bool(getattr(report.analysis, "synthetic", False)))
+    _display(header_bundle(header))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return _jsonable(item())
+    raise ReportError(f"summary value {value!r} of type {type(value).__name__} is not JSON data")
+
+
+def write_summary(summary: Mapping[str, Any]) -> None:
+    """Publish a report's key figures (call once from the report notebook).
+
+    Parameters
+    ----------
+    summary : mapping
+        JSON-like values; the index page shows ``grade``, ``households``, ``m0`` and
+        ``share_level1``. NumPy scalars are converted; NaN becomes null.
+
+    Raises
+    ------
+    ReportError
+        If a value is not JSON data.
+    """
+    _display({SUMMARY_MIME: _jsonable(summary), "text/plain": ""})  # plain: nothing to show
+
+
+# --------------------------------------------------------------------------------------------
+# User errors in one sentence
+
+
+def error_lines(error: BaseException, lang: str = "en") -> list[str]:
+    """Return what a notebook shows for an abcresearch user error: one sentence, maybe a hint.
+
+    Parameters
+    ----------
+    error : AbcResearchError
+        The error.
+    lang : {"th", "en"}
+        Language of the hint (the error sentence itself is the library's).
+
+    Returns
+    -------
+    list of str
+        ``["StoreError: <sentence>"]``, plus for a store error one sentence on how to make a
+        store (``params/labels/notebook.yaml``).
+    """
+    text = " ".join(str(error).split())
+    lines = [f"\x1b[1;31m{type(error).__name__}\x1b[0m: {text}"]
+    if isinstance(error, StoreError):
+        from abcresearch.labels import label
+
+        lines.append(label("notebook.store_hint", lang if lang in LANGUAGES else "en"))
+    return lines
+
+
+_BRIEF = {"lang": "en"}
+
+
+def _one_sentence(shell: Any, etype: type, value: BaseException, tb: Any,
+                  tb_offset: int | None = None) -> list[str]:
+    stb = error_lines(value, _BRIEF["lang"])
+    # IPython discards what a custom handler returns; IPython's own protocol for exceptions
+    # that render themselves (``_render_traceback_``) makes showtraceback publish the short
+    # text as the error output, with the exception's name and message
+    value._render_traceback_ = lambda: stb  # type: ignore[attr-defined]
+    shell.showtraceback((etype, value, tb))
+    return stb
+
+
+def brief_errors(lang: str = "en") -> None:
+    """Show abcresearch's user errors in this kernel as one sentence instead of a traceback.
+
+    The cell still fails with an error output (name, message and the short text as its
+    traceback), so Run All stops there, papermill raises and the batch records the failure.
+    Other exceptions (bugs) keep their full traceback. Does nothing outside IPython; calling it
+    again only updates the language.
+
+    Parameters
+    ----------
+    lang : {"th", "en"}
+        Language of hints such as how to make a store.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    _BRIEF["lang"] = lang
+    shell.set_custom_exc((AbcResearchError,), _one_sentence)

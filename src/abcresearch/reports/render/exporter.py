@@ -1,8 +1,15 @@
 """nbconvert exporter that typesets an executed notebook as a Thai PDF with Typst.
 
-Registered under the ``nbconvert.exporters`` entry point ``abcresearch_pdf``, so both
-``jupyter nbconvert --to abcresearch_pdf report.ipynb`` and JupyterLab's
-*File > Save and Export Notebook As > Thai PDF (Typst)* use it.
+Registered under the ``nbconvert.exporters`` entry point :data:`EXPORTER_NAME` (``thai_pdf``), so
+``jupyter nbconvert --to thai_pdf report.ipynb``, the Jupyter server's
+``GET /nbconvert/thai_pdf/<path>`` and JupyterLab's *File > Save and Export Notebook As >
+Thai_pdf* all use it. (JupyterLab labels an exporter with its entry-point name, first letter
+upper-cased, unless it is one of nbconvert's built-in formats; it ignores
+``export_from_notebook``. Hence the short, readable name.)
+
+A notebook that was never run has nothing to typeset: exporting it raises a
+:class:`~abcresearch.errors.ReportError` that says so (the server answers 500 with that sentence,
+``jupyter nbconvert`` exits non-zero) instead of writing an empty PDF.
 
 No TeX, no browser, no system font: Typst comes from the ``typst`` package, the Thai font from
 ``fontpkg-noto-sans-thai``. This module imports neither pandas nor matplotlib.
@@ -25,7 +32,10 @@ from traitlets.config import Config
 
 from abcresearch.errors import AbcResearchWarning, ReportError
 from abcresearch.reports.render import fonts
-from abcresearch.reports.render.typst import TypstDocument, render_notebook
+from abcresearch.reports.render.typst import TypstDocument, has_run, render_notebook
+
+EXPORTER_NAME = "thai_pdf"
+"""Name of the exporter (``nbconvert.exporters`` entry point, ``--to`` value, menu label)."""
 
 PDF_TIMESTAMP = 0
 """Creation time given to Typst (UNIX seconds) unless ``SOURCE_DATE_EPOCH`` is set.
@@ -38,8 +48,12 @@ _compile_lock = threading.Lock()
 
 
 @functools.cache
-def _typst_fonts() -> Any:
-    """Return the typst font book: the Thai font package plus typst's embedded fonts."""
+def typst_fonts() -> Any:
+    """Return the typst font book: the Thai font package plus typst's embedded fonts.
+
+    Built once per process (a batch worker calls it at start-up so that its first report does
+    not pay for it).
+    """
     import typst
 
     return typst.Fonts(
@@ -75,7 +89,7 @@ def compile_pdf(doc: TypstDocument) -> bytes:
     with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
         for name, data in sorted(doc.files.items()):
             Path(build, name).write_bytes(data)
-        compiler = typst.Compiler(root=build, font_paths=_typst_fonts(), ignore_system_fonts=True)
+        compiler = typst.Compiler(root=build, font_paths=typst_fonts(), ignore_system_fonts=True)
         try:
             with _compile_lock:
                 pdf, typst_warnings = compiler.compile_with_warnings(
@@ -111,6 +125,23 @@ def _as_notebook(nb_or_path: Any) -> tuple[Any, str | None]:
     if isinstance(nb_or_path, Mapping):
         return nb_or_path, None
     raise ReportError(f"Expected a notebook or a path, got {type(nb_or_path).__name__}")
+
+
+def check_executed(nb: Any, name: str | None = None) -> None:
+    """Raise :class:`ReportError` if the notebook was never run (nothing to typeset).
+
+    Parameters
+    ----------
+    nb : mapping
+        The notebook.
+    name : str, optional
+        Its file name, for the message.
+    """
+    if not has_run(nb):
+        which = f"notebook {name}" if name else "this notebook"
+        raise ReportError(
+            f"{which} has not been run, so it holds no report yet: run all cells "
+            "(Run > Run All Cells), save, and export again")
 
 
 def notebook_to_typst(nb: Any, build_dir: str | os.PathLike[str] | None = None) -> str:
@@ -150,8 +181,14 @@ def notebook_to_pdf_bytes(nb: Any) -> bytes:
     -------
     bytes
         The PDF.
+
+    Raises
+    ------
+    ReportError
+        If the notebook was never run, or Typst fails.
     """
     notebook, name = _as_notebook(nb)
+    check_executed(notebook, name)
     return compile_pdf(render_notebook(notebook, fallback_title=name))
 
 
@@ -223,9 +260,15 @@ class ThaiPDFExporter(Exporter):
         -------
         tuple of (bytes, dict)
             The PDF and the resources.
+
+        Raises
+        ------
+        ReportError
+            If the notebook was never run, or Typst fails.
         """
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         name = (resources.get("metadata") or {}).get("name") or None
+        check_executed(nb_copy, name)
         pdf = compile_pdf(render_notebook(nb_copy, fallback_title=name))
         resources["output_extension"] = ".pdf"
         return pdf, resources

@@ -14,11 +14,21 @@ Cells tagged with one of :data:`SKIP_CELL_TAGS` (among them papermill's ``parame
 ``injected-parameters``) are left out; cells tagged ``remove-output``/``hide-output`` lose their
 outputs. Standard error streams are dropped; errors are shown in a red box.
 
-Notebook metadata ``metadata.abcresearch`` may hold::
+Page header
+-----------
+Every page carries the report's title and subtitle (area and round) and, when the data are
+synthetic, the synthetic-data label. They come from, first match wins:
+
+1. the last output of mimetype :data:`HEADER_MIME` in the notebook (displayed by the report
+   itself in the kernel, see :func:`abcresearch.reports.render.display.page_header`), so a
+   notebook run in JupyterLab exports with the same header as one run by the command line;
+2. notebook metadata ``metadata.abcresearch`` (written by the runner)::
 
     {"header": {"title": "ตำบลในเมือง · Nai Mueang", "subtitle": "รอบ 2568",
                 "synthetic": true},
      "lang": "th"}
+
+3. ``metadata.title``, the first Markdown heading, or the file name (title only).
 
 The rendered document is a :class:`TypstDocument`: the source plus the image files it refers to
 (relative names, to be written into the compile root).
@@ -42,6 +52,13 @@ TYPST_MIME = "application/vnd.abcresearch.typst"
 
 TABLE_MIME = "application/vnd.abcresearch.table+json"
 """A table spec: ``{"caption", "columns", "rows", "align", "notes", "decimals"}``."""
+
+HEADER_MIME = "application/vnd.abcresearch.header+json"
+"""The page header of a report: ``{"title", "subtitle", "synthetic", "lang"}`` (shows nothing).
+
+An output may carry it beside other mimetypes (e.g. in a cover's bundle): it sets the header and
+does not change how that output is rendered.
+"""
 
 OUTPUT_PREFERENCE = (
     TYPST_MIME,
@@ -619,8 +636,47 @@ def template_source() -> str:
     )
 
 
+def header_from_outputs(nb: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the last :data:`HEADER_MIME` value among the notebook's outputs, or None.
+
+    Parameters
+    ----------
+    nb : mapping
+        The notebook.
+
+    Returns
+    -------
+    dict or None
+        ``{"title", "subtitle", "synthetic", "lang"}`` as displayed by the report.
+    """
+    found = None
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []) or []:
+            value = (output.get("data") or {}).get(HEADER_MIME)
+            if isinstance(value, str):
+                value = json.loads(value)
+            if isinstance(value, Mapping):
+                found = dict(value)
+    return found
+
+
+def has_run(nb: Mapping[str, Any]) -> bool:
+    """Return whether a notebook was executed: it has no code cell, or one with a count or output.
+
+    Parameters
+    ----------
+    nb : mapping
+        The notebook.
+    """
+    code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    return not code or any(c.get("execution_count") is not None or c.get("outputs")
+                           for c in code)
+
+
 def header_info(nb: Mapping[str, Any], fallback_title: str | None = None) -> dict[str, Any]:
-    """Return the page-header settings of a notebook.
+    """Return the page-header settings of a notebook (see the module docstring).
 
     Parameters
     ----------
@@ -633,20 +689,22 @@ def header_info(nb: Mapping[str, Any], fallback_title: str | None = None) -> dic
     -------
     dict
         ``title`` (str or None), ``subtitle`` (str or None), ``synthetic`` (bool) and ``lang``
-        (``"th"`` or ``"en"``). The title comes from ``metadata.abcresearch.header.title``, else
-        ``metadata.title``, else the first Markdown heading, else ``fallback_title``.
+        (``"th"`` or ``"en"``). The header displayed by the report (:data:`HEADER_MIME`) wins
+        over ``metadata.abcresearch``; the title falls back to ``metadata.title``, the first
+        Markdown heading, then ``fallback_title``.
 
     Raises
     ------
     ReportError
-        If ``metadata.abcresearch.lang`` is neither ``"th"`` nor ``"en"``.
+        If the language is neither ``"th"`` nor ``"en"``.
     """
     meta = nb.get("metadata", {}) or {}
     abc = meta.get("abcresearch", {}) or {}
-    header = abc.get("header", {}) or {}
-    lang = str(abc.get("lang") or header.get("lang") or "th")
+    shown = header_from_outputs(nb)
+    header = shown if shown is not None else (abc.get("header", {}) or {})
+    lang = str(header.get("lang") or abc.get("lang") or "th")
     if lang not in LANGUAGES:
-        raise ReportError(f"metadata.abcresearch.lang must be one of {LANGUAGES}, got {lang!r}")
+        raise ReportError(f"the report language must be one of {LANGUAGES}, got {lang!r}")
     title = header.get("title") or meta.get("title")
     if not title:
         for cell in nb.get("cells", []):

@@ -1,0 +1,156 @@
+"""The files of one report and the outcome of a run.
+
+Files of one report (``out`` defaults to ``reports/``; ``level`` from the code length; a scoring
+scheme other than the default adds its own folder, ``<out>/<round>/<scheme>/<level>/``)::
+
+    <out>/<round>/<level>/<code>.pdf           the report (never half-written: temp file +
+                                               os.replace)
+    <out>/<round>/<level>/<code>.ipynb         the executed notebook (kept on failure, with
+                                               papermill's red error banner)
+    <out>/<round>/<level>/<code>.summary.json  key figures for the index page
+    <out>/<round>/<level>/<code>.inputs.json   fingerprint of the report's inputs, written last;
+                                               a batch skips the area while it still matches
+    <out>/<round>/<level>/<code>.error.txt     only after a failure: error, failing cell, traceback
+
+Every one of them is written by :func:`abcresearch.atomic.atomic_write_bytes`, so they all get the
+same permissions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abcresearch.atomic import atomic_write_bytes
+from abcresearch.errors import ReportError
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where one report's files go (see the module docstring)."""
+
+    pdf: Path
+    ipynb: Path
+    summary: Path
+    inputs: Path
+    error: Path
+
+    @classmethod
+    def for_area(cls, area_code: str, survey_round: int,
+                 out: str | os.PathLike[str] | None = None, scheme_folder: str | None = None
+                 ) -> ReportPaths:
+        """Return the paths of ``area_code``'s report.
+
+        Parameters
+        ----------
+        area_code : str
+            Area code (its length gives the level folder).
+        survey_round : int
+            Buddhist-era year.
+        out : path, optional
+            Reports folder (default ``reports/`` in the project).
+        scheme_folder : str, optional
+            Folder of a non-default scoring scheme (see
+            :func:`abcresearch.batch.parameters.resolve_scheme`); None for the default scheme.
+        """
+        from abcresearch.survey.areas import level_of
+
+        folder = round_folder(survey_round, out, scheme_folder) / level_of(area_code)
+        stem = str(area_code)
+        return cls(
+            pdf=folder / f"{stem}.pdf",
+            ipynb=folder / f"{stem}.ipynb",
+            summary=folder / f"{stem}.summary.json",
+            inputs=folder / f"{stem}.inputs.json",
+            error=folder / f"{stem}.error.txt",
+        )
+
+
+def round_folder(survey_round: int, out: str | os.PathLike[str] | None = None,
+                 scheme_folder: str | None = None) -> Path:
+    """Return the folder of a round's reports (and index page): ``<out>/<round>[/<scheme>]``."""
+    from abcresearch.paths import reports_dir
+
+    base = Path(out) if out is not None else reports_dir()
+    folder = base / str(int(survey_round))
+    return folder / scheme_folder if scheme_folder else folder
+
+
+@dataclass
+class ReportOutcome:
+    """Result of one report run.
+
+    Attributes
+    ----------
+    area_code : str
+    survey_round : int
+    level : str
+        ``province``, ``amphoe``, ``tambon`` or ``village``.
+    status : str
+        ``ok``, ``failed`` or ``skipped`` (inputs unchanged since the last successful run).
+    paths : ReportPaths
+    seconds : float
+        Wall time of the run (0 when skipped).
+    error : str or None
+        One sentence; details in ``paths.error``.
+    summary : dict or None
+        Key figures published by the notebook.
+    """
+
+    area_code: str
+    survey_round: int
+    level: str
+    status: str
+    paths: ReportPaths
+    seconds: float = 0.0
+    error: str | None = None
+    summary: dict[str, Any] | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the report exists and is current (``ok`` or ``skipped``)."""
+        return self.status in ("ok", "skipped")
+
+    def raise_for_status(self) -> ReportOutcome:
+        """Raise :class:`ReportError` (one sentence) if the run failed; else return self."""
+        if self.status == "failed":
+            raise ReportError(f"report {self.area_code} failed: {self.error} "
+                              f"(details in {self.paths.error})")
+        return self
+
+
+def read_json(path: Path) -> Any:
+    """Return the JSON in ``path``, or None if it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_error_log(paths: ReportPaths, headline: str, detail: str) -> None:
+    """Write ``<code>.error.txt``: the headline, a blank line, the details without colour codes."""
+    atomic_write_bytes(paths.error, (headline + "\n\n" + _ANSI.sub("", detail)).encode("utf-8"))
+
+
+def write_notebook(nb: Any, path: Path) -> None:
+    """Write an executed notebook atomically (same helper, so same permissions, as the PDF)."""
+    import nbformat
+
+    text = nbformat.writes(nb)
+    atomic_write_bytes(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
+
+
+def remove_stale(paths: ReportPaths) -> None:
+    """Remove the PDF, summary and inputs sidecar, so a failed report never looks current."""
+    for stale in (paths.pdf, paths.inputs, paths.summary):
+        stale.unlink(missing_ok=True)
+
+
+__all__ = ["ReportOutcome", "ReportPaths", "read_json", "remove_stale", "round_folder",
+           "write_error_log", "write_notebook"]

@@ -1,0 +1,175 @@
+"""The parameters a report notebook gets, checked against its ``parameters`` cell.
+
+Names are the ones agreed in ``docs/ARCHITECTURE.md`` (``area_code``, ``survey_round``, ``store``,
+``lang``, ``scheme``, ...). Paths are passed *relative to the project* (``store="data/store"``),
+so an executed notebook records no absolute path; the notebook resolves them against the project
+with :func:`abcresearch.paths.project_path`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from abcresearch.errors import ReportError
+
+REPORT_PARAMETERS = ("area_code", "survey_round", "store", "lang")
+"""Parameters the runner gives every area notebook; each must be in its ``parameters`` cell
+(``scheme`` too when a non-default scheme is chosen)."""
+
+LANGS = ("th", "en")
+
+DEFAULT_NOTEBOOKS = {
+    "province": "province_overview.ipynb",
+    "amphoe": "area_report.ipynb",
+    "tambon": "area_report.ipynb",
+    "village": "area_report.ipynb",
+}
+"""Notebook (under ``notebooks/``) used for each area level."""
+
+
+def default_notebook(level: str) -> Path:
+    """Return the report notebook used for an area level (``notebooks/`` of the project)."""
+    from abcresearch.paths import project_root
+
+    return project_root() / "notebooks" / DEFAULT_NOTEBOOKS[level]
+
+
+def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the parameters declared in a notebook's ``parameters`` cell (papermill inspection).
+
+    Raises
+    ------
+    ReportError
+        If the notebook is missing or has no cell tagged ``parameters``.
+    """
+    path = Path(notebook)
+    if not path.is_file():
+        raise ReportError(f"report notebook {path} does not exist")
+    st = path.stat()
+    return dict(_inspect(str(path.resolve()), st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=16)
+def _inspect(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    import nbformat
+    import papermill
+
+    nb = nbformat.read(path, as_version=4)
+    if not any("parameters" in (c.get("metadata", {}).get("tags") or []) for c in nb.cells):
+        raise ReportError(f"report notebook {path} has no cell tagged 'parameters'")
+    return dict(papermill.inspect_notebook(path))
+
+
+@dataclass(frozen=True)
+class SchemeChoice:
+    """A scoring scheme chosen for a run.
+
+    Attributes
+    ----------
+    parameter : str or None
+        Value of the notebook's ``scheme`` parameter: a name in ``params/`` (``"scoring_slf5"``)
+        or the file's absolute path when it lies elsewhere; None for the default scheme (the
+        notebook's own default is used, nothing is passed).
+    folder : str or None
+        Output folder of a non-default scheme (the file's stem), None for the default.
+    path : Path or None
+        The scheme file of a non-default scheme (hashed into the report's inputs).
+    """
+
+    parameter: str | None = None
+    folder: str | None = None
+    path: Path | None = None
+
+
+def resolve_scheme(scheme: str | os.PathLike[str] | None) -> SchemeChoice:
+    """Check a ``--scheme`` choice and return how the run uses it.
+
+    Parameters
+    ----------
+    scheme : str or path, optional
+        A scheme name in ``params/`` (``"scoring_slf5"`` or ``"slf5"``), or a path to a scheme
+        file. None: the default scheme.
+
+    Returns
+    -------
+    SchemeChoice
+
+    Raises
+    ------
+    ParamsError
+        If the scheme does not exist or is invalid (checked before any kernel starts).
+    """
+    if scheme is None or str(scheme).strip() == "":
+        return SchemeChoice()
+    from abcresearch.paths import params_dir
+    from abcresearch.scoring.scheme import load_scheme
+
+    loaded = load_scheme(str(scheme).strip())
+    path = Path(loaded.path).resolve()
+    params = params_dir().resolve()
+    if path == (params / "scoring.yaml").resolve():
+        return SchemeChoice()
+    parameter = path.stem if path.parent == params else str(path)
+    return SchemeChoice(parameter=parameter, folder=path.stem, path=path)
+
+
+def store_parameter(store: str | os.PathLike[str]) -> str:
+    """Return the ``store`` parameter for a notebook: the store's path relative to the project."""
+    from abcresearch.paths import relative_to_project
+
+    return relative_to_project(Path(store).resolve())
+
+
+def build_parameters(notebook: str | os.PathLike[str], area_code: str, survey_round: int,
+                     store: str | os.PathLike[str], lang: str,
+                     extra: Mapping[str, Any] | None = None, scheme: str | None = None
+                     ) -> dict[str, Any]:
+    """Return the papermill parameters for a report, checked against the notebook.
+
+    A province overview may name its code parameter ``province_code`` or ``province`` instead of
+    ``area_code``.
+
+    Parameters
+    ----------
+    notebook : path
+        The report notebook.
+    area_code, survey_round, lang
+        The report.
+    store : path
+        The store, passed as given (use :func:`store_parameter` for a project-relative one).
+    extra : mapping, optional
+        More parameters; each must be declared.
+    scheme : str, optional
+        ``scheme`` parameter (:attr:`SchemeChoice.parameter`); not passed when None.
+
+    Raises
+    ------
+    ReportError
+        If a parameter the runner passes is not declared in the notebook (unknown name), or the
+        notebook lacks one the runner needs (missing name).
+    """
+    declared = notebook_parameters(notebook)
+    code_name = "area_code"
+    if "area_code" not in declared:
+        code_name = next((n for n in ("province_code", "province") if n in declared), "area_code")
+    params: dict[str, Any] = {code_name: str(area_code), "survey_round": int(survey_round),
+                              "store": str(store), "lang": lang}
+    if scheme is not None:
+        params["scheme"] = scheme
+    params.update(extra or {})
+    missing = [n for n in params if n not in declared]
+    if missing:
+        raise ReportError(
+            f"notebook {Path(notebook).name} does not declare the parameter(s) "
+            f"{', '.join(missing)} in its parameters cell (it declares: "
+            f"{', '.join(declared) or 'none'})")
+    return params
+
+
+__all__ = ["DEFAULT_NOTEBOOKS", "LANGS", "REPORT_PARAMETERS", "SchemeChoice", "build_parameters",
+           "default_notebook", "notebook_parameters", "resolve_scheme", "store_parameter"]
