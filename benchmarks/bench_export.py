@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         nb_path = folder / "bench_report.ipynb"
         nbformat.write(nb, nb_path)
         (folder / "bench_report_inprocess.pdf").write_bytes(pdf)
-        cli = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "abcresearch_pdf"]
+        cli = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "thai_pdf"]
         cli.append(str(nb_path))
         cli_s, proc = median_time(
             lambda: subprocess.run(cli, capture_output=True, text=True), repeat=3
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  of which notebook -> Typst source:        {render_s * 1000:7.1f} ms")
     print(f"  of which Typst compile to PDF:            {compile_s * 1000:7.1f} ms")
     print(f"HTMLExporter (exclude_input), median of 5:  {html_s * 1000:7.1f} ms")
-    print(f"jupyter nbconvert --to abcresearch_pdf, new process, median of 3: "
+    print(f"jupyter nbconvert --to thai_pdf, new process, median of 3: "
           f"{cli_s * 1000:.1f} ms")
 
 

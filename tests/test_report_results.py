@@ -14,6 +14,7 @@ import pytest
 from abcresearch.errors import InputError, ReportError
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.render import TABLE_MIME, TYPST_MIME
+from abcresearch.reports.render.typst import HEADER_MIME
 from abcresearch.reports.results import (
     SUMMARY_MIME,
     FindingsResult,
@@ -103,8 +104,12 @@ def test_bundles_have_the_shapes_the_exporter_reads(report, defaults) -> None:
     assert set(prof[2]) == {TABLE_MIME, "text/html", "text/plain"}
     assert set(prof[2][TABLE_MIME]) == {"caption", "columns", "rows", "align", "notes"}
     cover = defaults["cover"].bundles()
-    assert len(cover) == 1 and set(cover[0]) == {TYPST_MIME, "text/markdown", "text/plain"}
-    assert "#text(size: 22pt" in cover[0][TYPST_MIME]
+    # the cover first sets the PDF's running header (area, round, synthetic label), then shows
+    assert len(cover) == 2 and set(cover[0]) == {HEADER_MIME, "text/plain"}
+    assert cover[0][HEADER_MIME]["synthetic"] is True and cover[0]["text/plain"] == ""
+    assert report.area.name_th in cover[0][HEADER_MIME]["title"]
+    assert set(cover[1]) == {TYPST_MIME, "text/markdown", "text/plain"}
+    assert "#text(size: 22pt" in cover[1][TYPST_MIME]
     summary = defaults["write_summary"].bundles()
     assert summary == [{SUMMARY_MIME: json.loads(json.dumps(report.summary())),
                         "text/plain": ""}]

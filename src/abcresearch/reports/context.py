@@ -27,6 +27,7 @@ from abcresearch.analysis.round import (
     round_analysis,
 )
 from abcresearch.errors import AreaError, InputError, StoreError
+from abcresearch.paths import project_path
 from abcresearch.reports import estimates
 from abcresearch.reports.disclosure import marker, share_mask
 from abcresearch.reports.formatting import Words
@@ -125,7 +126,7 @@ class AreaContext(ReportBase):
             Round never ingested, or no households of the area in it.
         """
         Words(lang)  # validates lang
-        store_path = Path(store) if store else None
+        store_path = project_path(store)
         area = data_mod.named_area(str(area_code), int(survey_round), store_path)
         analysis = round_analysis(int(survey_round), store_path, scheme)
         report = cls(lang=lang, design_spec=design_spec(), area=area,
@@ -294,7 +295,7 @@ class ProvinceContext(ReportBase):
         area = get_area(str(province_code))
         if area.level != "province":
             raise AreaError(f"{province_code!r} is not a province code (2 digits)")
-        boundary = Path(boundary_file) if boundary_file else None
+        boundary = project_path(boundary_file)
         if boundary is not None and not boundary.exists():
             raise InputError(f"boundary file {boundary} does not exist")
         rep = cls(lang=lang, design_spec=design_spec(), province=area,

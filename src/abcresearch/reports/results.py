@@ -49,6 +49,7 @@ __all__ = [
     "Figure",
     "FindingsResult",
     "Markdown",
+    "PageHeader",
     "Part",
     "SectionResult",
     "SummaryResult",
@@ -241,6 +242,34 @@ class Table(Part):
     def as_html(self) -> str:
         """Return the HTML rendering (caption, table, notes)."""
         return self.bundle()["text/html"]
+
+
+@dataclass(frozen=True, eq=False)
+class PageHeader(Part):
+    """The PDF's running header (area, round, synthetic label); shows nothing in JupyterLab.
+
+    Parameters
+    ----------
+    header : mapping
+        ``{"title", "subtitle", "synthetic", "lang"}`` from
+        :func:`~abcresearch.reports.render.display.report_header`.
+    """
+
+    header: Mapping[str, Any]
+
+    def bundle(self) -> MimeBundle:
+        """``HEADER_MIME`` with an empty plain-text fallback."""
+        from abcresearch.reports.render.display import header_bundle
+
+        return header_bundle(self.header)
+
+    def as_markdown(self) -> str:
+        """Return nothing: the header is not part of the text."""
+        return ""
+
+    def as_html(self) -> str:
+        """Return nothing: the header is not part of the text."""
+        return ""
 
 
 @dataclass(frozen=True, eq=False)

@@ -40,7 +40,15 @@ from typing import Any
 
 from abcresearch.errors import ReportError
 from abcresearch.reports.formatting import Words
-from abcresearch.reports.results import Figure, Markdown, Part, SectionResult, Table, Typst
+from abcresearch.reports.results import (
+    Figure,
+    Markdown,
+    PageHeader,
+    Part,
+    SectionResult,
+    Table,
+    Typst,
+)
 
 __all__ = ["SectionBuilder", "check_limit", "check_subset"]
 
@@ -108,6 +116,10 @@ class SectionBuilder:
     def figure(self, fig: Any) -> None:
         """Add a matplotlib figure (rendered to SVG now and closed)."""
         self.parts.append(Figure.from_matplotlib(fig))
+
+    def page_header(self, header: dict[str, Any]) -> None:
+        """Add the PDF's running header (shows nothing in JupyterLab)."""
+        self.parts.append(PageHeader(dict(header)))
 
     def typst(self, markup: str, markdown: str) -> None:
         """Add raw Typst markup with its Markdown fallback."""

@@ -13,7 +13,8 @@ __all__ = ["cover_block", "methods_note"]
 
 
 def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synthetic: bool,
-                details: dict[str, Any] | None = None) -> SectionResult:
+                details: dict[str, Any] | None = None,
+                header: dict[str, Any] | None = None) -> SectionResult:
     """Return a cover: the names large, then ``lines``.
 
     Parameters
@@ -29,6 +30,10 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
         Whether the round's data are synthetic.
     details : dict, optional
         Numbers behind the cover (kept in the result, not shown).
+    header : dict, optional
+        The PDF's page header (:func:`~abcresearch.reports.render.display.report_header`):
+        the cover sets it, so a notebook exported from JupyterLab carries the area, round and
+        synthetic label on every page, as the command line's PDF does.
     """
     from abcresearch.reports.render.typst import escape_markup as esc
 
@@ -48,6 +53,8 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
             body.append(f"#text(size: 11pt)[{esc(text)}]")
         body.append("")
     out = SectionBuilder("cover", words)
+    if header is not None:
+        out.page_header(header)
     out.typst("\n".join(body), md)
     return out.result(details=details or {})
 

@@ -7,6 +7,7 @@ import pandas as pd
 from abcresearch import __version__
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.formatting import scheme_version
+from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.common import cover_block
 from abcresearch.survey.areas import get_area
@@ -44,4 +45,6 @@ def cover(report: AreaContext) -> SectionResult:
     lines.append(t("cover.provenance", fingerprint=report.fingerprint(),
                    scheme=scheme_version(report.analysis.scheme), version=__version__))
     return cover_block(report.words, a.name_th, a.name_en, lines, report.analysis.synthetic,
-                       details={"villages": n_vil, "households": n_hh})
+                       details={"villages": n_vil, "households": n_hh},
+                       header=report_header(a, report.survey_round, report.lang,
+                                            report.analysis.synthetic))

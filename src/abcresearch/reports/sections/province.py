@@ -16,6 +16,7 @@ from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import is_small, marker, suppress_by_base
 from abcresearch.reports.formatting import scheme_version
+from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
 from abcresearch.reports.sections.common import cover_block
@@ -45,7 +46,9 @@ def cover(report: ProvinceContext) -> SectionResult:
     lines.append(t("cover.provenance", fingerprint=report.analysis.key.split("-")[-1][:12],
                    scheme=scheme_version(report.analysis.scheme), version=__version__))
     return cover_block(report.words, p.name_th, p.name_en, lines, report.analysis.synthetic,
-                       details={"grade_counts": counts})
+                       details={"grade_counts": counts},
+                       header=report_header(p, report.survey_round, report.lang,
+                                            report.analysis.synthetic))
 
 
 def boundary_polygons(path: Path, province_code: str) -> list[tuple[str | None, np.ndarray]]:
