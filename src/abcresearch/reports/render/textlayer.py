@@ -1182,6 +1182,33 @@ def _stream_object(num: int, data: bytes, extra: bytes = b"") -> bytes:
     )
 
 
+_TEXT_STRING = re.compile(rb"<FEFF((?:[0-9A-Fa-f]{4})*)>")
+_HIDDEN = {0x200B: None, 0x200C: None, 0x2060: None}
+"""Characters Typst typesets as nothing (line-break hints); they never belong in PDF text."""
+
+
+def _clean_string(m: re.Match[bytes]) -> bytes:
+    text = bytes.fromhex(m.group(1).decode("ascii")).decode("utf-16-be", "surrogatepass")
+    clean = text.translate(_HIDDEN)
+    if clean == text:
+        return m.group()
+    return b"<FEFF" + clean.encode("utf-16-be", "surrogatepass").hex().upper().encode() + b">"
+
+
+def _clean_strings(blob: bytes) -> bytes:
+    """Remove U+200B, U+200C and U+2060 from the text strings of an object's dictionary.
+
+    Typst copies heading text, line-break hints included, into bookmarks (/Outlines titles)
+    and the tag tree (/T of structure elements); copied from there they would carry invisible
+    characters. Only hexadecimal UTF-16 strings (the form Typst writes) are looked at.
+    """
+    head = blob.find(b"stream")
+    head = len(blob) if head < 0 else head
+    if blob.find(b"<FEFF", 0, head) < 0:
+        return blob
+    return _TEXT_STRING.sub(_clean_string, blob[:head]) + blob[head:]
+
+
 class _Document:
     """The PDF being rewritten: its objects' places, and their replacements."""
 
@@ -1243,7 +1270,10 @@ class _Document:
         positions: dict[int, int] = {}
         for (num, off), end in zip(order, ends, strict=True):
             positions[num] = len(out)
-            out += self.replaced.get(num, self.data[off:end])
+            blob = self.replaced.get(num)
+            if blob is None:
+                blob = _clean_strings(self.data[off:end])
+            out += blob
         for num, blob in self.added.items():
             positions[num] = len(out)
             out += blob
