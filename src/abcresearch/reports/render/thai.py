@@ -50,6 +50,8 @@ __all__ = [
     "is_word",
     "mark_breaks",
     "segment",
+    "strip_marks",
+    "word_parts",
 ]
 
 WORD_JOINER = "\u2060"
@@ -72,13 +74,13 @@ _THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
 # A character cluster: leading vowels, a consonant (or any other Thai letter) with its marks,
 # following vowels with their marks, and a repetition or abbreviation sign. Breaking between
 # clusters never separates a mark from its letter nor a vowel from its consonant.
+_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"  # above and below the letter
 _CLUSTER = re.compile(
     "[\u0e40-\u0e44]*"  # leading vowels เ แ โ ใ ไ
-    "[\u0e01-\u0e2e\u0e4f\u0e50-\u0e5b]?"  # consonant, or another letter or digit
-    "[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]*"  # marks above and below
-    "(?:[\u0e30\u0e32\u0e33\u0e45][\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]*)*"  # ะ า ำ ๅ
-    "[\u0e46\u0e2f]*"  # ๆ ฯ
+    "[^\u0e30-\u0e3a\u0e40-\u0e4e]?"  # a consonant or another letter
+    f"[{_MARKS}\u0e30\u0e32\u0e33\u0e45\u0e46\u0e2f]*"  # marks, ะ า ำ ๅ, ๆ ฯ
 )
+_TAIL = re.compile(f"(?:[{_MARKS}]|[\u0e30\u0e32\u0e33\u0e45\u0e46\u0e2f])*")
 
 
 WORDS = "thai_words"
@@ -140,7 +142,7 @@ def clusters(text: str) -> list[int]:
     n = len(text)
     while pos < n:
         m = _CLUSTER.match(text, pos)
-        end = m.end() if m and m.end() > pos else pos + 1
+        end = m.end() if m and m.end() > pos else _TAIL.match(text, pos + 1).end()  # type: ignore[union-attr]
         ends.append(end)
         pos = end
     return ends
@@ -245,11 +247,21 @@ def break_opportunities(text: str) -> list[int]:
     return out
 
 
-def _parts(word: str) -> list[str]:
-    """The parts a long word may break at.
+def word_parts(word: str) -> list[str]:
+    """Return the parts a long word may break at when a column is narrower than the word.
 
     The shorter dictionary words inside it (the fewest), each of them longer than
-    :data:`LONG_WORD` split again into syllables.
+    :data:`LONG_WORD` split again into syllables (PyThaiNLP's syllable list, CC0).
+
+    Parameters
+    ----------
+    word : str
+        Thai letters.
+
+    Returns
+    -------
+    list of str
+        Parts whose concatenation is ``word``.
     """
     best: list[str] | None = None
     for cut in clusters(word)[:-1]:
@@ -276,7 +288,7 @@ def _join_clusters(word: str) -> str:
 def _mark_word(word: str) -> str:
     if len(word) <= LONG_WORD:
         return _join_clusters(word)
-    return PART_MARK.join(_join_clusters(part) for part in _parts(word))
+    return PART_MARK.join(_join_clusters(part) for part in word_parts(word))
 
 
 def mark_breaks(text: str) -> str:
