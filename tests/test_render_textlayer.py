@@ -182,3 +182,26 @@ def test_pdf_without_thai_fonts_is_unchanged() -> None:
     # The embedded Latin font has glyph names too: the layer is rewritten but reads the same.
     fixed = fix_text_layer(pdf)
     assert "Hello" in _pypdf_text(fixed) and "Hello" in _pdfium_text(fixed)
+
+
+def test_fonts_with_many_glyphs() -> None:
+    """Glyph codes such as 0x28, 0x29 and 0x5D are written raw in strings; all read right."""
+    ascii_line = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "\\#$*_@<>`[]~/=+\"'-")
+    thai_lines = [
+        "กขฃคฅฆงจฉชซฌญฎฏฐฑฒณดตถทธนบปผฝพฟภมยรฤลฦวศษสหฬอฮ",
+        "ะาำิีึืุูเแโใไๅๆ็่้๊๋์ ๐๑๒๓๔๕๖๗๘๙ ฯ",
+        *SENTENCES,
+    ]
+    source = (
+        '#set text(lang: "th", font: "Noto Sans Thai", size: 9pt)\n'
+        + "\n\n".join([ascii_line, *thai_lines])
+        + "\n"
+    )
+    from abcresearch.reports.render.typst import TypstDocument
+
+    pdf = compile_pdf(TypstDocument(source=source))
+    for text in (_pypdf_text(pdf), _pdfium_text(pdf)):
+        lines = {line.strip() for line in re.split("\r\n|\n", text)}
+        assert ascii_line in lines
+        for sentence in SENTENCES:
+            assert sentence in lines

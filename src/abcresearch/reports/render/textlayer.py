@@ -78,7 +78,9 @@ _WS = b" \t\r\n\f\x00"
 _BEFORE_TOKEN = frozenset(_WS + b")]>}")
 _AFTER_TOKEN = frozenset(_WS + b"[(</%")
 _NUMBER = rb"[-+]?(?:\d+\.?\d*|\.\d+)"
-_LITERAL = rb"\((?:[^\\()]+|\\.)*\)"
+# A literal string, with balanced parentheses one level deep (krilla writes glyph codes 0x28 and
+# 0x29 unescaped when they pair up). Possessive quantifiers: no backtracking on a mismatch.
+_LITERAL = rb"\((?:[^\\()]++|\\.|\((?:[^\\()]++|\\.)*+\))*+\)"
 _HEX = rb"<[0-9A-Fa-f\s]*>"
 
 
@@ -105,7 +107,7 @@ def _run_pattern(capture: bool) -> bytes:
         + group(_NUMBER)
         + rb"\s+Tm"
     )
-    show = rb"\s*" + group(rb"\[(?:[^\[\]()]+|" + _LITERAL + rb")*\]|" + _LITERAL) + rb"\s*T[Jj]"
+    show = rb"\s*" + group(rb"\[(?:[^\[\]()]++|" + _LITERAL + rb")*+\]|" + _LITERAL) + rb"\s*T[Jj]"
     if capture:
         return rb"(?:\s*(" + span + rb"))?" + state + show + rb"(?(1)\s*EMC)"
     return rb"\s*(?:" + span + state + show + rb"\s*EMC|" + state + show + rb")"
