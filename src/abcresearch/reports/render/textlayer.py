@@ -85,9 +85,9 @@ _HEX = rb"<[0-9A-Fa-f\s]*>"
 
 
 # krilla writes every text run as: [ActualText span] Tr, Tf, Tm, one TJ or Tj, [end of span].
-# _FAST_OBJECT checks that a whole text object is made of such runs, then _FAST_RUN.findall
-# reads them (groups: span, state, Tr, font, size, linear part of Tm, e, f, operand). Text
-# objects of any other form are read token by token (slower, same result).
+# _FAST_RUN reads one such run (groups: span, state, Tr, font, size, linear part of Tm, e, f,
+# operand); a text object made of such runs only is read run by run. Text objects of any other
+# form are read token by token (slower, same result).
 def _run_pattern(capture: bool) -> bytes:
     def group(body: bytes) -> bytes:
         return (b"(" if capture else b"(?:") + body + b")"
@@ -109,12 +109,12 @@ def _run_pattern(capture: bool) -> bytes:
     )
     show = rb"\s*" + group(rb"\[(?:[^\[\]()]++|" + _LITERAL + rb")*+\]|" + _LITERAL) + rb"\s*T[Jj]"
     if capture:
-        return rb"(?:\s*(" + span + rb"))?" + state + show + rb"(?(1)\s*EMC)"
+        return rb"(?:\s*(?P<span>" + span + rb"))?" + state + show + rb"(?(span)\s*EMC)"
     return rb"\s*(?:" + span + state + show + rb"\s*EMC|" + state + show + rb")"
 
 
 _FAST_RUN = re.compile(_run_pattern(True), re.DOTALL)
-_FAST_OBJECT = re.compile(rb"BT(?:" + _run_pattern(False) + rb")*\s*ET(?![^\s\[\(</%])", re.DOTALL)
+_END = re.compile(rb"\sET(?=[\s\[\(</%]|$)")
 _END = re.compile(rb"\s*ET(?![^\s\[\(</%])")
 _ARRAY_ITEM = re.compile(_LITERAL + rb"|" + _HEX + rb"|" + _NUMBER, re.DOTALL)
 _SIMPLE_STRING = re.compile(_LITERAL, re.DOTALL)
@@ -437,6 +437,7 @@ class _Run:
     spaces: bool  # holds glyphs, all of them white space
     units: float  # advance in thousandths of the font size, without character spacing
     body: bytes  # the operand as written, without the brackets of an array
+    plans: dict[Any, Any] = field(default_factory=dict)  # see _plan
 
 
 @dataclass(slots=True, eq=False)
@@ -562,13 +563,14 @@ def _parse_fast(
     found: list[tuple[bytes, _Show]] = []
     append = found.append
     linear = _LINEAR
+    get_run = runs.get
     match = _FAST_RUN.match
     while (m := match(data, pos)) is not None:
         _, state, tr, name, size, abcd, e, f, arg = m.groups()
         font = fonts.get(name)
         if font is None:
             return None
-        run = runs.get((font.key, arg)) or _run(arg, font, runs)
+        run = get_run((font.key, arg)) or _run(arg, font, runs)
         if run is None:
             return None
         matrix = linear.get(abcd)
@@ -844,16 +846,9 @@ class _Outlines:
         if not path:
             return
         s = show.size / font.upem
-        a, b, c, d, e, f = _matmul((s * show.scale, 0, 0, s, x, show.rise), show.matrix())
-        colour = b" ".join(show.colour)
-        self.calls.append(
-            b"q "
-            + (colour + b" " if colour else b"")
-            + f"{_num(a, 6)} {_num(b, 6)} {_num(c, 6)} {_num(d, 6)} {_num(e)} {_num(f)}".encode()
-            + b" cm "
-            + path
-            + b" f Q\n"
-        )
+        m = _matmul((s * show.scale, 0, 0, s, x, show.rise), show.matrix())
+        colour = b" ".join(show.colour) + b" " if show.colour else b""
+        self.calls.append(b"q %s%.5f %.5f %.5f %.5f %.3f %.3f cm %s f Q\n" % (colour, *m, path))
 
 
 class _Array:
@@ -969,6 +964,58 @@ def _serialize(elements: list[tuple[int, Any]], paths: _Outlines) -> bytes:
     return b"".join(paths.calls) + b"".join(out)
 
 
+_Plan = tuple[tuple[tuple[bool, Any], ...], tuple[tuple[int, float], ...]]
+
+
+def _plan(show: _Show) -> _Plan:
+    """Return how ``show``'s run is rewritten: array items, and the glyphs to outline.
+
+    Array items are ``(True, hex string)`` or ``(False, adjustment)``; outlines are
+    ``(glyph id, x in thousandths of the font size)``. The same run with the same changes
+    (the usual case: a cluster met again) is planned once.
+    """
+    run = show.run
+    key = (
+        frozenset(show.silent) if show.silent else None,
+        tuple(sorted(show.texts.items())) if show.texts else None,
+    )
+    plans = run.plans
+    plan = plans.get(key)
+    if plan is not None:
+        return plan
+    font = show.font
+    width = font.width
+    silent = show.silent or ()
+    items: list[tuple[bool, Any]] = []
+    outlines: list[tuple[int, float]] = []
+    x = 0.0
+    codes: list[int] = []
+    for k, item in enumerate(run.items):
+        if isinstance(item, float):
+            if codes:
+                items.append((True, _hex(codes)))
+                codes = []
+            items.append((False, item))
+            x -= item
+            continue
+        advance = width(item)
+        if k in silent:
+            # Not text any more: drawn as an outline, the next glyph kept in place.
+            if codes:
+                items.append((True, _hex(codes)))
+                codes = []
+            items.append((False, -advance))
+            outlines.append((item, x))
+            x += advance
+            continue
+        codes.append(font.code_for(item, show.text(k)))
+        x += advance
+    if codes:
+        items.append((True, _hex(codes)))
+    plan = plans[key] = (tuple(items), tuple(outlines))
+    return plan
+
+
 def _show_parts(show: _Show, array: _Array, paths: _Outlines) -> None:
     """Add the glyphs of ``show`` to ``array``; collect the outlines of its silent glyphs."""
     run = show.run
@@ -976,6 +1023,23 @@ def _show_parts(show: _Show, array: _Array, paths: _Outlines) -> None:
         if run.body:
             array.body(run.body)
         return
+    if show.char_space:  # glyph positions depend on the spacing: not planned
+        _show_parts_spaced(show, array, paths)
+        return
+    items, outlines = _plan(show)
+    for is_codes, value in items:
+        if is_codes:
+            array.body(value)
+        else:
+            array.number(value)
+    unit = show.size * show.scale / 1000
+    for gid, x in outlines:
+        paths.call(show, gid, x * unit)
+
+
+def _show_parts_spaced(show: _Show, array: _Array, paths: _Outlines) -> None:
+    """:func:`_show_parts` for a show drawn with character spacing."""
+    run = show.run
     font = show.font
     width = font.width
     silent = show.silent or ()
@@ -985,16 +1049,15 @@ def _show_parts(show: _Show, array: _Array, paths: _Outlines) -> None:
     for k, item in enumerate(run.items):
         if isinstance(item, float):
             if codes:
-                array.codes(codes)
+                array.body(_hex(codes))
                 codes = []
             array.number(item)
             x -= item * unit
             continue
         advance = (width(item) / 1000 * show.size + show.char_space) * show.scale
         if k in silent:
-            # Not text any more: drawn as an outline, the next glyph kept in place.
             if codes:
-                array.codes(codes)
+                array.body(_hex(codes))
                 codes = []
             if unit:
                 array.number(-advance / unit)
@@ -1004,7 +1067,7 @@ def _show_parts(show: _Show, array: _Array, paths: _Outlines) -> None:
         codes.append(font.code_for(item, show.text(k)))
         x += advance
     if codes:
-        array.codes(codes)
+        array.body(_hex(codes))
 
 
 def _hex(codes: list[int]) -> bytes:
