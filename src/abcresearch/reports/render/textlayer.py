@@ -114,7 +114,6 @@ def _run_pattern(capture: bool) -> bytes:
 
 
 _FAST_RUN = re.compile(_run_pattern(True), re.DOTALL)
-_END = re.compile(rb"\sET(?=[\s\[\(</%]|$)")
 _END = re.compile(rb"\s*ET(?![^\s\[\(</%])")
 _ARRAY_ITEM = re.compile(_LITERAL + rb"|" + _HEX + rb"|" + _NUMBER, re.DOTALL)
 _SIMPLE_STRING = re.compile(_LITERAL, re.DOTALL)
