@@ -587,8 +587,10 @@ def _parse_fast(
 def _serialize_fast(obj: _FastObject, paths: _Outlines) -> bytes:
     """Return a rewritten krilla text object (``BT ... ET``) after its silent outlines.
 
-    Each run keeps its own text-state operators; a run of spaces only is joined to the run
-    before it (pdfium drops a text object that draws nothing, and the space with it).
+    Runs that continue one another on the same baseline, in the same font and state, are
+    joined into one ``TJ`` (krilla starts a new one at every ActualText span): pdfium drops a
+    text object that draws nothing (a lone space) and guesses a page's writing direction from
+    its first text object; one run per line reads best in every tool.
     """
     paths.calls = []
     out = [b"BT"]
@@ -603,11 +605,11 @@ def _serialize_fast(obj: _FastObject, paths: _Outlines) -> bytes:
         out.append(array.take(False))
 
     for run_state, show in obj.runs:
-        if previous is not None and show.run.spaces and show.texts is None:
+        if previous is not None:
             gap = _gap(previous, show)
             if gap is not None:
                 array.number(gap)
-                array.body(show.run.body)
+                _show_parts(show, array, paths)
                 previous = show
                 continue
         if previous is not None:
