@@ -874,11 +874,6 @@ class _Array:
             self.parts.append(_num(value).encode())
             self.pending -= value
 
-    def codes(self, codes: list[int]) -> None:
-        self._write_number()
-        self.parts.append(_hex(codes))
-        self.glyphs = True
-
     def body(self, body: bytes) -> None:
         self._write_number()
         self.parts.append(body)

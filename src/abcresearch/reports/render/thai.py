@@ -36,7 +36,7 @@ import bisect
 import functools
 import gzip
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -45,6 +45,7 @@ __all__ = [
     "TYPST_RULES",
     "BrokenWord",
     "break_opportunities",
+    "broken_words_in_lines",
     "clusters",
     "find_broken_words",
     "is_word",
@@ -236,14 +237,11 @@ def break_opportunities(text: str) -> list[int]:
         Offsets in ``text`` that lie between two touching Thai words.
     """
     out: list[int] = []
-    pos = 0
     for m in _THAI_RUN.finditer(text):
         at = m.start()
         for word in _segment_run(m.group())[:-1]:
             at += len(word)
             out.append(at)
-        pos = m.end()
-    del pos
     return out
 
 
@@ -437,19 +435,3 @@ def find_broken_words(pdf: bytes) -> list[BrokenWord]:
 
 def _lines(text: str) -> list[str]:
     return [line for line in re.split("\r\n|\r|\n", text)]
-
-
-def words_of(texts: Iterable[str]) -> set[str]:
-    """Return the Thai dictionary words found in ``texts`` (for tests and reviews).
-
-    Parameters
-    ----------
-    texts : iterable of str
-        Texts to segment.
-
-    Returns
-    -------
-    set of str
-        The Thai words (known or not) the texts segment into.
-    """
-    return {piece for text in texts for piece in segment(text) if _THAI_RUN.fullmatch(piece)}
