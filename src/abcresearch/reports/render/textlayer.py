@@ -23,17 +23,21 @@ own characters and no ActualText is needed:
 * Thai (and Lao) sara am, which shaping splits into nikhahit + sara aa with the nikhahit moved
   before any tone mark, maps back to the one character ำ: the sara aa glyph carries "ำ" and the
   nikhahit becomes silent;
-* a mark that krilla drew in a text run of its own (a run that starts with a combining mark)
-  becomes silent and its characters are given to the glyph drawn before it ("ั" of "ตั้ง"
-  carries "ั้");
+* every combining mark gives its characters to the glyph drawn before it and becomes silent
+  ("ผ" of "ผู้" carries "ผู้"): a zero-width mark drawn where the next letter starts is read in
+  the wrong place by tools that order characters by position (poppler), and krilla draws marks
+  shifted up or down as text objects of their own;
 * a silent glyph is drawn as a filled outline (the same outline from the same embedded font, at
-  the same place, in the same colour) instead of as text, so it adds nothing to the text layer;
-* a glyph whose text differs from its name's text in one place (sara aa as "ำ", an upper vowel
-  carrying a separated tone mark) gets an extra character code that maps, through a
-  ``/CIDToGIDMap`` stream, to the same glyph; ``/ToUnicode`` is rewritten for every code and
-  ``/W`` extended to the new codes;
+  the same place, in the same colour) instead of as text, so it adds nothing to the text layer
+  (form XObjects would be smaller, but pypdf ends a line of text at every ``Do``);
+* a glyph whose text differs from its name's text in one place (sara aa as "ำ", a consonant
+  carrying its marks) gets an extra character code that maps, through a ``/CIDToGIDMap``
+  stream, to the same glyph; ``/ToUnicode`` is rewritten for every code and ``/W`` extended to
+  the new codes;
 * the ActualText spans are removed (those around glyphs of fonts this module could not handle
-  stay).
+  stay), and the runs of a line are joined into one ``TJ``;
+* U+200B, U+200C and U+2060 (the line-break hints of :mod:`abcresearch.reports.render.thai`,
+  which Typst draws as nothing) are removed from bookmark titles and structure-tag titles.
 
 The result copies out as the typeset text in pdfium-, pypdf- and poppler-based tools. Only fonts
 that are ``Type0``/``Identity-H`` with an embedded TrueType program (``CIDFontType2``) and glyph
