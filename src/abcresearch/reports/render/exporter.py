@@ -109,7 +109,10 @@ def compile_pdf(doc: TypstDocument) -> bytes:
         )
     if not isinstance(pdf, bytes):  # pragma: no cover - PDF is always one file
         raise ReportError("Typst returned no PDF")
-    return pdf
+    # Typst's text layer garbles Thai in pypdf/poppler and duplicates clusters in pdfium.
+    from abcresearch.reports.render.textlayer import fix_text_layer
+
+    return fix_text_layer(pdf)
 
 
 def _as_notebook(nb_or_path: Any) -> tuple[Any, str | None]:

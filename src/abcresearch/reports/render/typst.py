@@ -46,6 +46,7 @@ from importlib import resources
 from typing import Any
 
 from abcresearch.errors import ReportError
+from abcresearch.reports.render.thai import TYPST_RULES, mark_breaks
 
 TYPST_MIME = "application/vnd.abcresearch.typst"
 """Raw Typst markup made by abcresearch objects (see ``display.show_typst``)."""
@@ -315,7 +316,7 @@ class _MarkdownRenderer:
         kind = tok["type"]
         children = tok.get("children", [])
         if kind == "text":
-            return escape_markup(tok.get("raw", ""))
+            return escape_markup(mark_breaks(tok.get("raw", "")))
         if kind == "softbreak":
             return " "
         if kind == "linebreak":
@@ -470,19 +471,19 @@ def table_to_typst(spec: Mapping[str, Any]) -> str:
             return typst_string("–")
         if _is_number(value):
             return typst_string(_format_number(value, decimals))
-        return typst_string(str(value))
+        return typst_string(mark_breaks(str(value)))
 
     args = [
-        f"columns: {typst_array(typst_string(str(c)) for c in columns)}",
+        f"columns: {typst_array(typst_string(mark_breaks(str(c))) for c in columns)}",
         f"aligns: {typst_array(align)}",
         "rows: (\n  "
         + ",\n  ".join(typst_array(cell(v) for v in row) for row in rows)
         + (",\n)" if len(rows) == 1 else "\n)"),
     ]
     if spec.get("caption"):
-        args.append(f"caption: {typst_string(str(spec['caption']))}")
+        args.append(f"caption: {typst_string(mark_breaks(str(spec['caption'])))}")
     if spec.get("notes"):
-        args.append(f"notes: {typst_string(str(spec['notes']))}")
+        args.append(f"notes: {typst_string(mark_breaks(str(spec['notes'])))}")
     return "#abc-table(" + ", ".join(args) + ")"
 
 
@@ -768,9 +769,11 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) ->
     labels = "(" + ", ".join(f"{k}: {typst_string(v)}" for k, v in words.items()) + ")"
     show = (
         "#show: report.with("
-        f"title: {_value(info['title'])}, subtitle: {_value(info['subtitle'])}, "
+        f"title: {_value(info['title'])}, "
+        f"subtitle: {_value(info['subtitle'] and mark_breaks(info['subtitle']))}, "
         f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])}, "
         f"labels: {labels if words else '(:)'})"
     )
-    source = "\n\n".join([template_source().rstrip(), show, *(b for b in body if b)]) + "\n"
+    source = "\n\n".join([template_source().rstrip(), show, TYPST_RULES, *(b for b in body if b)])
+    source += "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"])

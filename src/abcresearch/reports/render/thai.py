@@ -1,0 +1,437 @@
+"""Thai line breaking for Typst: lines break between Thai words, never inside one.
+
+Thai is written without spaces between words, so a typesetter must guess where a line may
+break. Typst asks ICU's Thai segmenter, which breaks compounds at their parts ("ครัว|เรือน",
+"ความคลาด|เคลื่อน") and sometimes inside a syllable ("จำนวนตำบ|ล"). This module decides the
+break opportunities itself, with a dictionary, and writes them into the Typst source with two
+invisible characters that Typst understands:
+
+* U+2060 WORD JOINER between the character clusters of a word: no break there;
+* U+200B ZERO WIDTH SPACE between two Thai words that touch: a break may go there.
+
+Typst draws no glyph for either, so neither reaches the PDF's text layer (which
+:mod:`abcresearch.reports.render.textlayer` builds from the drawn glyphs only). They are put
+only into the Typst source: strings written to spreadsheets, summaries or notebooks never pass
+through here.
+
+A word longer than :data:`LONG_WORD` characters could be wider than a narrow table column. Its
+parts (the shorter dictionary words inside it, else its character clusters) are joined by
+U+200C ZERO WIDTH NON-JOINER instead of word joiners, and :data:`TYPST_RULES` (a show rule the
+report source starts with) puts each such word in a box in which those parts are break
+opportunities. The box keeps the word on one line wherever it fits and breaks it at a part
+boundary only where the word alone is wider than its column, instead of letting it overflow.
+
+The dictionary is PyThaiNLP's ``words_th.txt`` (CC0), shipped compressed in ``data/``; it is
+loaded once per process (about 60,000 words), when the first Thai text is typeset. The
+segmentation is maximal matching over character clusters: the fewest unknown characters, then
+the fewest words; unknown stretches are kept whole.
+
+:func:`find_broken_words` is the check: it reads the laid-out lines of a PDF (through pdfium)
+and reports every line that ends or starts inside a dictionary word.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import gzip
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+__all__ = [
+    "LONG_WORD",
+    "TYPST_RULES",
+    "BrokenWord",
+    "break_opportunities",
+    "broken_words_in_lines",
+    "clusters",
+    "find_broken_words",
+    "is_word",
+    "mark_breaks",
+    "segment",
+    "strip_marks",
+    "word_parts",
+]
+
+WORD_JOINER = "\u2060"
+ZERO_WIDTH_SPACE = "\u200b"
+PART_MARK = "\u200c"  # ZERO WIDTH NON-JOINER: a part boundary inside a long word
+INVISIBLE = frozenset(WORD_JOINER + ZERO_WIDTH_SPACE + PART_MARK)
+"""The characters this module writes; :func:`strip_marks` removes them again."""
+
+LONG_WORD = 7
+"""Words of more characters than this may break at their parts when a column is too narrow."""
+
+TYPST_RULES = (
+    '#show regex("[\\u{0E01}-\\u{0E5B}\\u{2060}]*\\u{200C}'
+    '[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{200C}]*"): '
+    'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))'
+)
+"""Typst show rule that boxes the long words marked by :func:`mark_breaks`."""
+
+_THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
+# A character cluster: leading vowels, a consonant (or any other Thai letter) with its marks,
+# following vowels with their marks, and a repetition or abbreviation sign. Breaking between
+# clusters never separates a mark from its letter nor a vowel from its consonant.
+_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"  # above and below the letter
+_CLUSTER = re.compile(
+    "[\u0e40-\u0e44]*"  # leading vowels เ แ โ ใ ไ
+    "[^\u0e30-\u0e3a\u0e40-\u0e4e]?"  # a consonant or another letter
+    f"[{_MARKS}\u0e30\u0e32\u0e33\u0e45\u0e46\u0e2f]*"  # marks, ะ า ำ ๅ, ๆ ฯ
+)
+_TAIL = re.compile(f"(?:[{_MARKS}]|[\u0e30\u0e32\u0e33\u0e45\u0e46\u0e2f])*")
+
+
+WORDS = "thai_words"
+SYLLABLES = "thai_syllables"
+
+
+@functools.cache
+def _word_list(lexicon: str = WORDS) -> list[str]:
+    """Return a word list of ``data/`` (``thai_words`` or ``thai_syllables``), sorted."""
+    raw = resources.files("abcresearch.reports.render").joinpath(f"data/{lexicon}.txt.gz")
+    lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
+    return [w for w in lines if w and not w.startswith("#")]
+
+
+@functools.cache
+def _bucket(start: str, lexicon: str = WORDS) -> tuple[frozenset[str], tuple[int, ...]]:
+    """Return the entries that begin with the two letters ``start``, and their lengths.
+
+    Built on first use from the sorted list, so loading costs only reading the list.
+    """
+    words = _word_list(lexicon)
+    lo = bisect.bisect_left(words, start)
+    hi = bisect.bisect_left(words, start + "\uffff", lo)
+    found = words[lo:hi]
+    return frozenset(found), tuple(sorted({len(w) for w in found}, reverse=True))
+
+
+def is_word(text: str) -> bool:
+    """Return whether ``text`` is a word of the dictionary.
+
+    Parameters
+    ----------
+    text : str
+        Thai letters.
+
+    Returns
+    -------
+    bool
+        True if the dictionary holds it.
+    """
+    return len(text) >= 2 and text in _bucket(text[:2])[0]
+
+
+def clusters(text: str) -> list[int]:
+    """Return the ends of the character clusters of a Thai run (ascending, last is its length).
+
+    Parameters
+    ----------
+    text : str
+        Thai letters only.
+
+    Returns
+    -------
+    list of int
+        Positions at which the run may be cut without splitting a cluster.
+    """
+    ends: list[int] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _CLUSTER.match(text, pos)
+        end = m.end() if m and m.end() > pos else _TAIL.match(text, pos + 1).end()  # type: ignore[union-attr]
+        ends.append(end)
+        pos = end
+    return ends
+
+
+@functools.lru_cache(maxsize=65536)
+def _segment_run(run: str, lexicon: str = WORDS) -> tuple[str, ...]:
+    """Segment a run of Thai letters into words (maximal matching over clusters)."""
+    ends = clusters(run)
+    n = len(run)
+    is_end = set(ends)
+    # best[i] = (unknown characters, words) of the best segmentation of run[:i]
+    best: dict[int, tuple[int, int]] = {0: (0, 0)}
+    back: dict[int, tuple[int, bool]] = {}
+    starts = [0, *ends[:-1]]
+    for k, i in enumerate(starts):
+        score = best.get(i)
+        if score is None:
+            continue
+        unknown, count = score
+        bucket, lengths = _bucket(run[i : i + 2], lexicon)
+        for length in lengths:
+            j = i + length
+            if j > n or j not in is_end or run[i:j] not in bucket:
+                continue
+            candidate = (unknown, count + 1)
+            if candidate < best.get(j, (n + 1, n + 1)):
+                best[j] = candidate
+                back[j] = (i, True)
+        j = ends[k]
+        candidate = (unknown + j - i, count + 1)
+        if candidate < best.get(j, (n + 1, n + 1)):
+            best[j] = candidate
+            back[j] = (i, False)
+    pieces: list[tuple[str, bool]] = []
+    j = n
+    while j > 0:
+        i, known = back[j]
+        pieces.append((run[i:j], known))
+        j = i
+    pieces.reverse()
+    # Unknown clusters next to each other make one unknown word.
+    merged: list[str] = []
+    previous_known = True
+    for piece, known in pieces:
+        if not known and not previous_known:
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+        previous_known = known
+    return tuple(merged)
+
+
+def segment(text: str) -> list[str]:
+    """Split text into Thai words and the non-Thai text between them.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    list of str
+        Pieces whose concatenation is ``text``: each Thai word on its own, other text (spaces,
+        digits, Latin, punctuation) as it comes.
+    """
+    out: list[str] = []
+    pos = 0
+    for m in _THAI_RUN.finditer(text):
+        if m.start() > pos:
+            out.append(text[pos : m.start()])
+        out.extend(_segment_run(m.group()))
+        pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    return out
+
+
+def break_opportunities(text: str) -> list[int]:
+    """Return the positions inside Thai runs where a line may break (between two words).
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    list of int
+        Offsets in ``text`` that lie between two touching Thai words.
+    """
+    out: list[int] = []
+    for m in _THAI_RUN.finditer(text):
+        at = m.start()
+        for word in _segment_run(m.group())[:-1]:
+            at += len(word)
+            out.append(at)
+    return out
+
+
+def word_parts(word: str) -> list[str]:
+    """Return the parts a long word may break at when a column is narrower than the word.
+
+    The shorter dictionary words inside it (the fewest), each of them longer than
+    :data:`LONG_WORD` split again into syllables (PyThaiNLP's syllable list, CC0).
+
+    Parameters
+    ----------
+    word : str
+        Thai letters.
+
+    Returns
+    -------
+    list of str
+        Parts whose concatenation is ``word``.
+    """
+    best: list[str] | None = None
+    for cut in clusters(word)[:-1]:
+        head, tail = word[:cut], word[cut:]
+        if is_word(head):
+            rest = (tail,) if is_word(tail) else _segment_run(tail)
+            if all(is_word(p) for p in rest) and (best is None or len(rest) + 1 < len(best)):
+                best = [head, *rest]
+    out: list[str] = []
+    for part in best or [word]:
+        out.extend(_segment_run(part, SYLLABLES) if len(part) > LONG_WORD else (part,))
+    return out
+
+
+def _join_clusters(word: str) -> str:
+    ends = clusters(word)
+    if len(ends) == 1:
+        return word
+    starts = [0, *ends[:-1]]
+    return WORD_JOINER.join(word[i:j] for i, j in zip(starts, ends, strict=True))
+
+
+@functools.lru_cache(maxsize=65536)
+def _mark_word(word: str) -> str:
+    if len(word) <= LONG_WORD:
+        return _join_clusters(word)
+    return PART_MARK.join(_join_clusters(part) for part in word_parts(word))
+
+
+def mark_breaks(text: str) -> str:
+    """Return ``text`` with its Thai line-break rules written in for Typst.
+
+    Word joiners go between the clusters of each Thai word, zero-width spaces between two Thai
+    words that touch, and part marks inside long words (see the module documentation and
+    :data:`TYPST_RULES`). Text without Thai letters comes back unchanged.
+
+    Parameters
+    ----------
+    text : str
+        Text to typeset (plain, not yet escaped for Typst).
+
+    Returns
+    -------
+    str
+        The text with the invisible break characters added.
+    """
+    if not _THAI_RUN.search(text):
+        return text
+    return _THAI_RUN.sub(
+        lambda m: ZERO_WIDTH_SPACE.join(_mark_word(w) for w in _segment_run(m.group())), text
+    )
+
+
+def strip_marks(text: str) -> str:
+    """Remove the characters :func:`mark_breaks` adds.
+
+    Parameters
+    ----------
+    text : str
+        Text that may hold them.
+
+    Returns
+    -------
+    str
+        ``text`` without U+2060, U+200B and U+200C.
+    """
+    return text.translate({ord(c): None for c in INVISIBLE})
+
+
+# --------------------------------------------------------------------------------------------
+# The check
+
+
+@dataclass(frozen=True)
+class BrokenWord:
+    """A line break inside a Thai word, as found in a PDF.
+
+    Attributes
+    ----------
+    page : int
+        Page number, from 1.
+    before : str
+        End of the line (the Thai letters before the break).
+    after : str
+        Start of the next line (the Thai letters after the break).
+    word : str
+        The dictionary word the break falls in.
+    """
+
+    page: int
+    before: str
+    after: str
+    word: str
+
+
+_LINE_END_THAI = re.compile("[\u0e01-\u0e4e]+$")
+_LINE_START_THAI = re.compile("^[\u0e01-\u0e4e]+")
+
+
+def broken_words_in_lines(lines: Sequence[str], page: int = 1) -> list[BrokenWord]:
+    """Find breaks inside Thai words between consecutive laid-out lines.
+
+    For each pair of consecutive lines, the Thai letters at the end of the first and at the
+    start of the second are joined and segmented; the break is inside a word when the joined
+    text has no word boundary at the break. A line that starts with a mark or a following vowel
+    is always a break inside a word. Lines are compared in the order given, so a paragraph or
+    table cell that ends exactly where the next begins with text forming one dictionary word
+    is reported too.
+
+    Parameters
+    ----------
+    lines : sequence of str
+        Lines in reading order.
+    page : int
+        Page number to put in the findings.
+
+    Returns
+    -------
+    list of BrokenWord
+        One finding per break inside a word.
+    """
+    found: list[BrokenWord] = []
+    for first, second in zip(lines, lines[1:], strict=False):
+        tail = _LINE_END_THAI.search(first.rstrip("\r\n"))
+        head = _LINE_START_THAI.search(second)
+        if not tail or not head:
+            continue
+        before, after = tail.group(), head.group()
+        joined = before + after
+        cut = len(before)
+        at = 0
+        word = ""
+        for piece in _segment_run(joined):
+            if at < cut < at + len(piece):
+                word = piece
+                break
+            at += len(piece)
+        if not word and clusters(joined) and cut not in clusters(joined):
+            word = joined
+        if word:
+            found.append(BrokenWord(page, before, after, word))
+    return found
+
+
+def find_broken_words(pdf: bytes) -> list[BrokenWord]:
+    """Find every line of a PDF that ends or starts inside a Thai dictionary word.
+
+    The lines are those pdfium lays out (``pypdfium2``, a test dependency, is imported here).
+
+    Parameters
+    ----------
+    pdf : bytes
+        The PDF.
+
+    Returns
+    -------
+    list of BrokenWord
+        Empty when no line breaks inside a word.
+    """
+    import pypdfium2 as pdfium
+
+    found: list[BrokenWord] = []
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        for number in range(len(doc)):
+            page = doc[number]
+            text = page.get_textpage().get_text_range()
+            found += broken_words_in_lines(_lines(text), number + 1)
+    finally:
+        doc.close()
+    return found
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in re.split("\r\n|\r|\n", text)]

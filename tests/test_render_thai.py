@@ -1,0 +1,171 @@
+"""Tests of Thai line breaking (abcresearch.reports.render.thai) in the Typst reports."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+import pypdfium2 as pdfium
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from abcresearch.reports.render import thai
+from abcresearch.reports.render.display import table_spec
+from abcresearch.reports.render.exporter import compile_pdf
+from abcresearch.reports.render.typst import TABLE_MIME, TypstDocument, render_notebook
+
+# Words Typst (ICU) broke in real reports: at the parts of compounds and inside a syllable.
+COMPOUNDS = ["ครัวเรือน", "ความคลาดเคลื่อน", "จำนวนตำบล", "ผู้ใหญ่บ้าน", "ประสิทธิภาพ"]
+PROSE = (
+    "ทุนชุมชนน้ำใจยังคงเข้มแข็ง โดยเฉพาะการช่วยเหลือกันในงานบุญและการลงแขก "
+    "จำนวนครัวเรือนในตำบลมีความคลาดเคลื่อนมาตรฐานต่ำ ผู้ใหญ่บ้านก๊วยเตี๋ยวน้ำใจ "
+    "ค่าประมาณทั้งหมดถ่วงน้ำหนักตามแผนการสุ่มตัวอย่าง"
+)
+CELLS = [
+    "จำนวนครัวเรือนในตำบล",
+    "ความคลาดเคลื่อนมาตรฐาน",
+    "ผู้ใหญ่บ้านและคณะกรรมการหมู่บ้าน",
+    "ประสิทธิภาพของชุมชน",
+    "ครัวเรือนที่สำรวจแล้ว",
+    "ความเป็นประชาคม",
+]
+THAI_TEXT = st.text(
+    alphabet=st.sampled_from(
+        [chr(c) for c in range(0x0E01, 0x0E5C) if unicodedata.name(chr(c), "")]
+    )
+)
+
+
+def test_segmentation_finds_the_dictionary_words() -> None:
+    assert thai.segment("จำนวนครัวเรือนในตำบลความคลาดเคลื่อนมาตรฐาน") == [
+        "จำนวน", "ครัวเรือน", "ใน", "ตำบล", "ความคลาดเคลื่อน", "มาตรฐาน"
+    ]  # fmt: skip
+    assert thai.segment("ผู้ใหญ่บ้าน 3 คน, ก๊วยเตี๋ยว") == [
+        "ผู้ใหญ่บ้าน", " 3 ", "คน", ", ", "ก๊วยเตี๋ยว"
+    ]  # fmt: skip
+    # Unknown stretches stay whole, next to known words.
+    assert thai.segment("เกิดขึ้นกขคงจ") == ["เกิดขึ้น", "กข", "คง", "จ"]
+    assert all(thai.is_word(w) for w in COMPOUNDS if w != "จำนวนตำบล")
+
+
+@settings(max_examples=200, deadline=None)
+@given(THAI_TEXT)
+def test_segments_and_marks_give_the_text_back(text: str) -> None:
+    assert "".join(thai.segment(text)) == text
+    marked = thai.mark_breaks(text)
+    assert thai.strip_marks(marked) == text
+    assert set(marked) - set(text) <= thai.INVISIBLE
+
+
+@settings(max_examples=200, deadline=None)
+@given(THAI_TEXT)
+def test_clusters_keep_marks_and_vowels_with_their_letter(text: str) -> None:
+    for run in re.findall("[\u0e01-\u0e4e]+", text):
+        for end in thai.clusters(run)[:-1]:
+            assert run[end] not in "\u0e30\u0e31\u0e32\u0e33\u0e45\u0e46" and not (
+                "\u0e34" <= run[end] <= "\u0e3a" or "\u0e47" <= run[end] <= "\u0e4e"
+            ), (run, end)
+            assert run[end - 1] not in "\u0e40\u0e41\u0e42\u0e43\u0e44", (run, end)
+
+
+def test_break_characters_sit_only_between_words() -> None:
+    marked = thai.mark_breaks("จำนวนครัวเรือนในตำบล")
+    assert marked.split(thai.ZERO_WIDTH_SPACE) == [
+        thai.mark_breaks(w) for w in ("จำนวน", "ครัวเรือน", "ใน", "ตำบล")
+    ]
+    assert thai.mark_breaks("no Thai here 123") == "no Thai here 123"
+
+
+def test_long_words_break_at_their_parts() -> None:
+    assert thai.word_parts("ความคลาดเคลื่อน") == ["ความ", "คลาด", "เคลื่อน"]
+    assert thai.word_parts("ครัวเรือน") == ["ครัว", "เรือน"]
+    marked = thai.mark_breaks("ความคลาดเคลื่อน")
+    assert thai.strip_marks(marked.replace(thai.PART_MARK, "|")) == "ความ|คลาด|เคลื่อน"
+
+
+def test_checker_finds_breaks_inside_words() -> None:
+    check = thai.broken_words_in_lines
+    assert check(["จำนวนครัว", "เรือนในตำบล"])[0].word == "ครัวเรือน"
+    assert check(["จำนวนตำบ", "ล"])  # inside a syllable
+    assert check(["เข้มแข็ง", "ั"])  # a line that starts with a mark
+    assert check(["จำนวนครัวเรือน", "ในตำบล"]) == []
+    assert check(["ทุนชุมชน 12", "ครัวเรือน"]) == []
+
+
+def test_table_strings_for_spreadsheets_stay_clean() -> None:
+    frame = pd.DataFrame({"ชื่อ": CELLS})
+    spec = table_spec(frame, caption="ตารางครัวเรือน")
+    assert not set(str(spec)) & thai.INVISIBLE
+
+
+def _table_pdf(cells: list[str], width_cm: float, marked: bool) -> bytes:
+    """One-column tables of Thai cells at a given width, typeset like the reports do."""
+    text = (lambda s: thai.mark_breaks(s)) if marked else (lambda s: s)
+    rows = ", ".join('"' + text(c) + '"' for c in cells)
+    source = (
+        '#set text(lang: "th", font: "Noto Sans Thai", size: 10pt)\n'
+        "#set page(width: 10cm, height: auto, margin: 1cm)\n"
+        + (thai.TYPST_RULES if marked else "")
+        + f"\n#table(columns: ({width_cm}cm,), inset: 3pt, {rows})\n"
+    )
+    return compile_pdf(TypstDocument(source=source))
+
+
+@pytest.mark.parametrize("width_cm", [3.0, 3.4])
+def test_narrow_columns_break_between_words_only(width_cm: float) -> None:
+    # Narrow columns in which every word fits: Typst alone breaks some ("คณะ|กรรมการ", "ตำบ|ล").
+    plain = thai.find_broken_words(_table_pdf(CELLS, width_cm, marked=False))
+    assert plain, "the test cannot fail: Typst broke no word on its own"
+    assert thai.find_broken_words(_table_pdf(CELLS, width_cm, marked=True)) == []
+
+
+def test_reports_break_prose_between_words_only() -> None:
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ"}, "lang": "th"}
+    frame = pd.DataFrame({"หมู่บ้าน": CELLS, "ครัวเรือน": range(len(CELLS))})
+    nb.cells = [
+        new_markdown_cell("## " + COMPOUNDS[1] + "มาตรฐานของการประมาณค่า\n\n" + PROSE * 4),
+        new_code_cell(
+            "t",
+            outputs=[
+                new_output(
+                    "display_data",
+                    data={TABLE_MIME: table_spec(frame, caption=PROSE, notes=PROSE)},
+                )
+            ],
+        ),
+    ]
+    pdf = compile_pdf(render_notebook(nb))
+    assert thai.find_broken_words(pdf) == []
+    doc = pdfium.PdfDocument(pdf)
+    text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    assert "ผู้ใหญ่บ้านก๊วยเตี๋ยวน้ำใจ" in text.replace("\r\n", "")
+    assert not set(text) & thai.INVISIBLE
+
+
+@pytest.mark.parametrize("width_cm", [1.2, 1.6])
+def test_words_wider_than_the_column_break_at_their_parts(width_cm: float) -> None:
+    words = ["ความคลาดเคลื่อน", "ประสิทธิภาพ", "ครัวเรือน"]
+    pdf = _table_pdf(words, width_cm, marked=True)
+    textpage = pdfium.PdfDocument(pdf)[0].get_textpage()
+    lines = [line for line in textpage.get_text_range().split("\r\n") if line]
+    breaks = 0
+    for word in words:
+        allowed = {len("".join(thai.word_parts(word)[:k])) for k in range(1, 10)}
+        taken = ""
+        while taken != word:
+            line = lines.pop(0)
+            if taken:
+                assert len(taken) in allowed, (word, taken, line)
+                breaks += 1
+            taken += line
+    assert breaks > 0 and not lines
+    # Nothing runs out of the column: every glyph lies inside the table's width.
+    left = 28.35  # page margin, pt
+    right = left + width_cm * 72 / 2.54
+    for i in range(textpage.count_chars()):
+        x0, _, x1, _ = textpage.get_charbox(i)
+        assert left - 0.5 <= x0 and x1 <= right + 0.5, (i, x0, x1, right)
