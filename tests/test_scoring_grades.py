@@ -19,7 +19,8 @@ from abcresearch.scoring import (
     organisation_strength,
     score_households,
 )
-from abcresearch.scoring.grades import _apply_rules, _silhouette
+from abcresearch.scoring.grade_rules import apply_rules
+from abcresearch.scoring.typology import mean_silhouette
 from abcresearch.scoring.simulate import simulate_households, simulate_villages
 from abcresearch.stats import SurveyDesign
 
@@ -35,7 +36,7 @@ def test_rules_grade_and_reason_hand_examples():
                mean_score=[40.0, 70.0, 60.0, 70.0, 70.0],
                org_strength=[20.0, 80.0, 80.0, 80.0, 80.0],
                process_step=[1.0, 5.0, 5.0, 5.0, 5.0])
-    out = _apply_rules(ind, gr)
+    out = apply_rules(ind, gr)
     assert out["grade"].tolist() == ["C", "A", "B", "C", "B"]
     assert out.loc["v0", "reason_th"] == "ครัวเรือนระดับ 1 ร้อยละ 62 (ถึงเกณฑ์ 40)"
     assert out.loc["v0", "reason_en"] == "62% of households at level 1 (threshold 40%)"
@@ -82,7 +83,7 @@ def test_silhouette_matches_definition():
     lab = np.array([0, 0, 1, 1])
     a = np.array([1, 1, 2, 2.0])
     b = np.array([11, 10, 9.5, 11.5])
-    assert _silhouette(X, lab) == pytest.approx(float(np.mean((b - a) / np.maximum(a, b))))
+    assert mean_silhouette(X, lab) == pytest.approx(float(np.mean((b - a) / np.maximum(a, b))))
 
 
 def test_grades_on_simulated_province_follow_latent_effects():
