@@ -108,6 +108,7 @@ class _Stage:
     """One sampling stage: units, their strata and each stratum's variance coefficient."""
 
     unit: np.ndarray          # (n,) unit code of every row, 0..U-1 (unique across strata)
+    unit_is_row: bool         # every row is its own unit, in row order (unit == arange(n))
     unit_stratum: np.ndarray  # (U,) stratum code of every unit, 0..H-1
     n_h: np.ndarray           # (H,) sampled units per stratum
     coef_h: np.ndarray        # (H,) (1-f) n/(n-1) times the ancestors' fractions n/N; 0 = census
@@ -288,7 +289,10 @@ class SurveyDesignBase:
             scale = np.where(fh < CENSUS_TOL, 0.0, scale)
             call = (np.zeros(nh.size, dtype=np.int64) if i == 0
                     else np.arange(nh.size, dtype=np.int64))
-            stages.append(_Stage(unit=units[i], unit_stratum=unit_strata[i], n_h=nh,
+            is_row = units[i].size == unit_strata[i].size and bool(
+                np.array_equal(units[i], np.arange(n)))
+            stages.append(_Stage(unit=units[i], unit_is_row=is_row,
+                                 unit_stratum=unit_strata[i], n_h=nh,
                                  coef_h=scale * mult, lonely_h=lonely, call_h=call))
             if i + 1 < used:
                 # multiplier of the next stage's strata (= this stage's units): the ancestors'
@@ -637,10 +641,13 @@ class _StagePart:
     def __init__(self, stage: _Stage, rows: np.ndarray, d: np.ndarray, n_dom: int,
                  rule: LonelyPSU, n_used: int):
         key = stage.unit[rows] * n_dom + d
-        cell_inv, cell_key = pd.factorize(key, sort=False)
+        if stage.unit_is_row:  # each used row is its own (unit, domain) cell
+            cell_inv, cell_key = np.arange(rows.size), key
+        else:
+            cell_inv, cell_key = pd.factorize(key, sort=False)
         n_cells = cell_key.size
-        self.identity = n_cells == n_used and bool(
-            np.array_equal(cell_inv, np.arange(n_cells)))
+        self.identity = n_cells == n_used and (stage.unit_is_row or bool(
+            np.array_equal(cell_inv, np.arange(n_cells))))
         self.C = None if self.identity else _indicator(cell_inv, n_cells)
         cell_d = cell_key % n_dom
         cell_h = stage.unit_stratum[cell_key // n_dom]
@@ -729,6 +736,7 @@ class DomainPartition:
         self.n_all = c.size
         d = c[self.rows]
         self.n = np.bincount(d, minlength=self.n_dom).astype(np.int64)
+        self._S: sparse.csr_matrix | None = None
         self._parts = [_StagePart(st, self.rows, d, max(self.n_dom, 1), design.lonely_psu,
                                   self.rows.size)
                        for st in design._stages] if self.rows.size else []
@@ -790,6 +798,21 @@ class DomainPartition:
         return out
 
     def sum(self, values: np.ndarray) -> np.ndarray:
-        """Per-domain sums of ``values`` (one per row of data) over the used rows."""
+        """Per-domain sums of ``values`` over the used rows.
+
+        Parameters
+        ----------
+        values : numpy.ndarray, shape (n,) or (n, m)
+            One row per row of the design's data, or per used row (in the order of
+            :attr:`rows`).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_dom,) or (n_dom, m)
+        """
         v = np.asarray(values, dtype=float)
-        return np.bincount(self.codes[self.rows], weights=v[self.rows], minlength=self.n_dom)
+        vu = self._used(v)
+        if self._S is None:
+            self._S = _indicator(self.codes[self.rows], self.n_dom)
+        out = np.asarray(self._S @ vu)
+        return out[:, 0] if v.ndim == 1 else out

@@ -185,23 +185,24 @@ def domain_ratios(design: SurveyDesignBase, Y: np.ndarray, X: np.ndarray | None,
     X2 = None if X is None else np.asarray(X, dtype=float).reshape(len(X), -1)
     m = Y2.shape[1]
     rows = partition.rows
+    every = rows.size == partition.n_all  # all rows used: slices instead of fancy indexing
     cu = partition.codes[rows]
     nd = partition.n_dom
-    wu = design.weights[rows]
+    wu = design.weights[rows][:, None]
     est = np.empty((nd, m))
     var = np.empty((nd, m))
     den = np.empty((nd, m))
-    wsum = np.bincount(cu, weights=wu, minlength=nd)
+    wsum = partition.sum(wu)
     for s in range(0, m, block):
         sl = slice(s, min(s + block, m))
-        Yu = Y2[rows, sl]
-        Xu = None if X2 is None else X2[rows, sl]
-        num = _sum_cols(cu, nd, Yu * wu[:, None])
-        dn = (np.repeat(wsum[:, None], Yu.shape[1], axis=1) if Xu is None
-              else _sum_cols(cu, nd, Xu * wu[:, None]))
+        Yu = Y2[:, sl] if every else Y2[rows, sl]
+        Xu = None if X2 is None else (X2[:, sl] if every else X2[rows, sl])
+        num = partition.sum(Yu * wu)
+        dn = (np.repeat(wsum, Yu.shape[1], axis=1) if Xu is None
+              else partition.sum(Xu * wu))
         with np.errstate(divide="ignore", invalid="ignore"):
             r = num / dn
-            zu = (Yu - r[cu] * (1.0 if Xu is None else Xu)) * (wu[:, None] / dn[cu])
+            zu = (Yu - r[cu] * (1.0 if Xu is None else Xu)) * (wu / dn[cu])
         est[:, sl], den[:, sl] = r, dn
         var[:, sl] = partition.var(zu)
     se = np.sqrt(np.maximum(var, 0.0))
@@ -210,9 +211,3 @@ def domain_ratios(design: SurveyDesignBase, Y: np.ndarray, X: np.ndarray | None,
     return {"estimate": est, "var": var, "se": se, "den": den, "df": partition.df,
             "n": partition.n}
 
-
-def _sum_cols(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
-    out = np.empty((n_groups, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)
-    return out

@@ -53,7 +53,8 @@ def logit_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray,
     """``svyciprop(method="logit")`` interval: expit(logit p -/+ t * se / (p (1 - p))).
 
     At p = 0 or p = 1 the interval is the point itself, [p, p] (R gives the same to within
-    1e-11; the formula alone would give NaN).
+    1e-11; the formula alone would give NaN). Without design degrees of freedom (df < 1) there
+    is no interval (NaN), as in R.
 
     Parameters
     ----------
@@ -76,7 +77,7 @@ def logit_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray,
         sl = se / (p * (1 - p))
         lo = 1 / (1 + np.exp(-(lp - tq * sl)))
         hi = 1 / (1 + np.exp(-(lp + tq * sl)))
-    edge = (p == 0) | (p == 1)
+    edge = ((p == 0) | (p == 1)) & ~np.isnan(tq)  # no interval at all without design df
     return np.where(edge, p, lo), np.where(edge, p, hi)
 
 
