@@ -108,7 +108,7 @@ def make(seed: int = 20250312) -> dict[str, pd.DataFrame]:
         picked["8105"][0] = census_village
         picked["8105"] = sorted(picked["8105"])
     parts = []
-    for amphoe, vils in picked.items():
+    for vils in picked.values():
         for vil in vils:
             row = vf.set_index("village_code").loc[vil]
             n2 = int(row["N2"]) if vil == census_village else int(rng.integers(8, 17))

@@ -17,6 +17,7 @@ matched households on a design over the panel rows.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from abcresearch.errors import DesignError, InputError
+from abcresearch.errors import AbcResearchWarning, DesignError, InputError
 from abcresearch.scoring.alkire_foster import (
     deprivation_scores,
     indicator_matrix,
@@ -300,6 +301,11 @@ def round_change(
         ``m0``, ``poverty_headcount``), ``round_from``, ``round_to``, ``estimate`` (later
         minus earlier), ``se``, ``ci_low``, ``ci_high``, ``df``, ``n``, ``estimate_from``,
         ``estimate_to``.
+
+    Warns
+    -----
+    AbcResearchWarning
+        When the poverty line of a round is marked ``verified: false``.
     """
     sch = load_scheme(scheme)
     d = design if design is not None else change_design(stacked, psu, weights=weights,
@@ -325,7 +331,11 @@ def round_change(
         rounds = data[round_col].to_numpy()
         line = np.full(len(data), np.nan)
         for r in pd.unique(rounds[d.domain & pd.notna(rounds)]):
-            line[rounds == r] = float(poverty_line(int(r), poverty_lines).value)  # type: ignore[arg-type]
+            ln = poverty_line(int(r), poverty_lines)
+            if not ln.verified:  # as stats.poverty.headcount says it
+                warnings.warn(f"poverty line {ln.value:,.0f} baht for {r} is not verified "
+                              f"({ln.source})", AbcResearchWarning, stacklevel=2)
+            line[rounds == r] = float(ln.value)  # type: ignore[arg-type]
         with np.errstate(invalid="ignore", divide="ignore"):
             pc = inc / np.where(mem > 0, mem, np.nan)
         cols["poverty_headcount"] = np.where(np.isnan(pc) | np.isnan(line), np.nan,
