@@ -141,3 +141,26 @@ def test_weakest_latent_tambons_of_synthetic_province_are_graded_c(tmp_path: Pat
     means = gt.groupby("grade")["effect"].mean().reindex(["C", "B", "A"]).dropna()
     assert means.is_monotonic_increasing, means
     assert gt["mean_score"].corr(gt["effect"]) > 0.5
+
+
+def test_grades_split_by_job_keeps_old_import_paths():
+    """Rules, indicators and typology live in their own modules; old names keep working."""
+    import abcresearch.scoring as sc
+    from abcresearch.scoring import grade_rules, indicators
+    from abcresearch.scoring import typology as typology_fn
+    from abcresearch.scoring.grades import (
+        GradeRules,
+        Typology,
+        area_indicators,
+        load_grade_rules,
+        organisation_strength,
+        typology,
+    )
+    from abcresearch.scoring.typology import Typology as T2
+    from abcresearch.scoring.typology import typology as t2
+
+    assert GradeRules is grade_rules.GradeRules and load_grade_rules is sc.load_grade_rules
+    assert area_indicators is indicators.area_indicators is sc.area_indicators
+    assert organisation_strength is indicators.organisation_strength
+    assert typology is t2 is typology_fn and Typology is T2
+    assert not hasattr(sc, "independent_change")  # replaced by round_change

@@ -64,10 +64,11 @@ def deprivation_scores(G: np.ndarray, w: np.ndarray, k: float) -> tuple[np.ndarr
     -------
     c, poor : numpy.ndarray
     """
-    missing = np.isnan(G).any(axis=1)
-    c = np.where(missing, np.nan, np.nan_to_num(G, nan=0.0) @ w)
-    poor = ~missing & (np.nan_to_num(c, nan=-np.inf) >= k - _TOL)
-    return c, poor
+    nan = np.isnan(G)
+    missing = nan.any(axis=1)
+    c = np.where(nan, 0.0, G) @ w
+    poor = ~missing & (c >= k - _TOL)
+    return np.where(missing, np.nan, c), poor
 
 
 def nested_weights(dimensions: Mapping[str, Sequence[str]],
@@ -330,7 +331,7 @@ def alkire_foster(
             raise DesignError(f"{int((missing & (codes >= 0)).sum())} households in the domain "
                               "have a missing indicator; pass na_rm=True to use complete cases")
         codes = np.where(missing, -1, codes)
-    Gz = np.nan_to_num(G, nan=0.0)
+    Gz = np.where(np.isnan(G), 0.0, G)
     c = Gz @ w
     poor = deprivation_scores(G, w, k)[1]
     pf = poor.astype(float)
@@ -358,17 +359,21 @@ def alkire_foster(
     H = table(means, 0, labels, "logit", "H")
     M0 = table(means, 1, labels, "logit", "M0")
     A = table(ratios, 0, labels, "logit", "A", df_poor, n_poor)
-    hd_parts, hdk_parts, ct_parts = [], [], []
-    for j, name in enumerate(names):
-        idx = _with_indicator(labels, name)
-        hd_parts.append(table(means, 2 + j, idx, "logit", "hd"))
-        hdk_parts.append(table(means, 2 + d + j, idx, "logit", "hdk"))
-        ct = table(ratios, 1 + j, idx, "wald", "contribution")
-        ct["absolute"] = w[j] * means["estimate"][:, 2 + d + j]
-        ct_parts.append(ct)
-    hd = _stack(hd_parts, by is not None)
-    hdk = _stack(hdk_parts, by is not None)
-    contribution = _stack(ct_parts, by is not None)
+    # indicator tables in one call each: rows group-major, indicators in the given order
+    idx = _indicator_index(labels, names, by is not None)
+
+    def block(r: dict[str, np.ndarray], first: int, interval: str, statistic: str,
+              extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        cols = slice(first, first + d)
+        return estimate_table(r["estimate"][:, cols].ravel(), r["se"][:, cols].ravel(),
+                              np.repeat(r["df"], d), np.repeat(r["n"], d), idx, level=level,
+                              statistic=statistic, interval=interval, extra=extra)
+
+    hd = block(means, 2, "logit", "hd")
+    hdk = block(means, 2 + d, "logit", "hdk")
+    contribution = block(ratios, 1, "wald", "contribution",
+                         {"absolute": (means["estimate"][:, 2 + d:2 + 2 * d]
+                                       * w[None, :]).ravel()})
 
     pop_share = sub_contrib = whole = None
     if by is not None:
@@ -420,24 +425,19 @@ def _population_share(design: SurveyDesignBase, codes: np.ndarray, labels: pd.In
                           interval="logit")
 
 
-def _with_indicator(labels: pd.Index, name: str) -> pd.Index:
-    if isinstance(labels, pd.MultiIndex):
-        arrays = [labels.get_level_values(i) for i in range(labels.nlevels)]
-        names = list(labels.names)
-    else:
-        arrays, names = [labels], [labels.name]
-    return pd.MultiIndex.from_arrays([*arrays, np.full(len(labels), name)],
-                                     names=[*names, "indicator"])
-
-
-def _stack(parts: list[pd.DataFrame], grouped: bool) -> pd.DataFrame:
-    out = pd.concat(parts)
+def _indicator_index(labels: pd.Index, names: list[str], grouped: bool) -> pd.Index:
+    """Index of an indicator table: ``indicator``, or (group..., indicator) group-major."""
     if not grouped:
-        out.index = out.index.get_level_values("indicator")
-        return out
-    # group-major order, indicators in the given order
-    order = np.argsort(np.tile(np.arange(len(parts[0])), len(parts)), kind="stable")
-    return out.iloc[order]
+        return pd.Index(names, name="indicator")
+    d = len(names)
+    if isinstance(labels, pd.MultiIndex):
+        arrays = [labels.get_level_values(i).repeat(d) for i in range(labels.nlevels)]
+        lnames = list(labels.names)
+    else:
+        arrays, lnames = [labels.repeat(d)], [labels.name]
+    return pd.MultiIndex.from_arrays([*arrays, np.tile(np.asarray(names, dtype=object),
+                                                       len(labels))],
+                                     names=[*lnames, "indicator"])
 
 
 def capital_deprivation(design: SurveyDesignBase, scores: HouseholdScores, by: Any = None,

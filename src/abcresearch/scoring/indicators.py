@@ -130,7 +130,7 @@ def area_indicators(design: SurveyDesignBase, scores: HouseholdScores, area: str
     # one pass: share of level-1 households and the capital means, each over the households
     # with that value present (ratio sum w y 1[present] / sum w 1[present] = domain mean)
     present = np.column_stack([~np.isnan(ov), ~np.isnan(S)]).astype(float)
-    Y = np.column_stack([(ov == 1).astype(float), np.nan_to_num(S)])
+    Y = np.column_stack([(ov == 1).astype(float), np.where(np.isnan(S), 0.0, S)])
     r = domain_ratios(design, Y, present, design.partition(codes, n_dom))
     lv_codes = np.where(np.isnan(ov), -1, codes)
     df1 = design.domain_df(lv_codes, n_dom)

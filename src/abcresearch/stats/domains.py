@@ -158,7 +158,8 @@ class Domains:
 
 
 def domain_ratios(design: SurveyDesignBase, Y: np.ndarray, X: np.ndarray | None,
-                  partition: DomainPartition, block: int = 4) -> dict[str, np.ndarray]:
+                  partition: DomainPartition, block: int | None = None
+                  ) -> dict[str, np.ndarray]:
     """Many ratios of weighted totals in many domains, with linearised variances.
 
     Parameters
@@ -171,8 +172,9 @@ def domain_ratios(design: SurveyDesignBase, Y: np.ndarray, X: np.ndarray | None,
         Denominators (None: x = 1, i.e. domain means).
     partition : DomainPartition
         The domains (``design.partition(codes, n_dom)``).
-    block : int, default 4
-        Columns processed at a time (bounds the memory of n x block temporaries).
+    block : int, optional
+        Columns processed at a time (bounds the memory of n x block temporaries); by default
+        as many as keep a temporary under about 4 million values (at least 4).
 
     Returns
     -------
@@ -185,6 +187,8 @@ def domain_ratios(design: SurveyDesignBase, Y: np.ndarray, X: np.ndarray | None,
     X2 = None if X is None else np.asarray(X, dtype=float).reshape(len(X), -1)
     m = Y2.shape[1]
     rows = partition.rows
+    if block is None:
+        block = max(4, 4_000_000 // max(rows.size, 1))
     every = rows.size == partition.n_all  # all rows used: slices instead of fancy indexing
     cu = partition.codes[rows]
     nd = partition.n_dom
