@@ -1,4 +1,4 @@
-"""Community grades: rules, reasons, priority, typology; latent weakness on the synthetic province."""
+"""Community grades: rules, reasons, priority, typology; latent weakness of a synthetic province."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from abcresearch.scoring import (
     score_households,
 )
 from abcresearch.scoring.grade_rules import apply_rules
-from abcresearch.scoring.typology import mean_silhouette
 from abcresearch.scoring.simulate import simulate_households, simulate_villages
+from abcresearch.scoring.typology import mean_silhouette
 from abcresearch.stats import SurveyDesign
 
 
