@@ -164,3 +164,17 @@ def test_grades_split_by_job_keeps_old_import_paths():
     assert organisation_strength is indicators.organisation_strength
     assert typology is t2 is typology_fn and Typology is T2
     assert not hasattr(sc, "independent_change")  # replaced by round_change
+
+
+def test_area_indicators_h_and_m0_are_capital_deprivations():
+    """The grade indicators H, m0 and m0_se are Alkire-Foster's H and M0 by area."""
+    from abcresearch.scoring import area_indicators, capital_deprivation
+
+    df, _ = simulate_households(12, 20, seed=4, n_tambons=3)
+    hs = score_households(df)
+    d = SurveyDesign(df, weights="weight", strata="village_code", fpc="village_households")
+    ind = area_indicators(d, hs, "tambon_code")
+    af = capital_deprivation(d, hs, by="tambon_code", overall=False)
+    assert np.allclose(ind["H"], af.H["estimate"], rtol=1e-14, atol=0)
+    assert np.allclose(ind["m0"], af.M0["estimate"], rtol=1e-14, atol=0)
+    assert np.allclose(ind["m0_se"], af.M0["se"], rtol=1e-14, atol=0)

@@ -332,10 +332,9 @@ def alkire_foster(
                               "have a missing indicator; pass na_rm=True to use complete cases")
         codes = np.where(missing, -1, codes)
     Gz = np.where(np.isnan(G), 0.0, G)
-    c = Gz @ w
-    poor = deprivation_scores(G, w, k)[1]
+    c, poor = deprivation_scores(G, w, k)  # c is NaN where an indicator is missing
     pf = poor.astype(float)
-    ck = c * pf
+    ck = np.where(missing, 0.0, c) * pf
     Gk = Gz * pf[:, None]
 
     d = len(names)

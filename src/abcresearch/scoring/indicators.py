@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.errors import InputError
-from abcresearch.scoring.alkire_foster import capital_deprivation
+from abcresearch.scoring.alkire_foster import deprivation_scores
 from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
 from abcresearch.stats.core import SurveyDesignBase
 from abcresearch.stats.domains import domain_ratios, group_codes
@@ -147,10 +147,20 @@ def area_indicators(design: SurveyDesignBase, scores: HouseholdScores, area: str
         out[f"mean_{cap}"] = r["estimate"][:, 1 + j]
         out[f"mean_{cap}_se"] = r["se"][:, 1 + j]
     out["mean_score"] = out[[f"mean_{c}" for c in sch.capital_ids]].mean(axis=1)
-    af = capital_deprivation(design, scores, by=area, level=level, overall=False)
-    out["H"] = af.H["estimate"].reindex(labels).to_numpy()
-    out["m0"] = af.M0["estimate"].reindex(labels).to_numpy()
-    out["m0_se"] = af.M0["se"].reindex(labels).to_numpy()
+    # Alkire-Foster H and M0 over the capitals: the means of 1[poor] and c(k) over the
+    # households with every capital scored, as capital_deprivation(by=area) computes them
+    # (the same operations, so the same numbers), without its indicator tables
+    sch_w = np.array(list(sch.af_weights.values()))
+    G = np.asarray(design.align(scores.deprivation[[f"dep_{c}" for c in sch.af_weights]]
+                                .astype("float64"), "scores.deprivation"), dtype=float)
+    c, poor = deprivation_scores(G, sch_w, sch.af_k)
+    af_codes = np.where(np.isnan(c), -1, codes)
+    pf = poor.astype(float)
+    af = domain_ratios(design, np.column_stack([pf, np.where(np.isnan(c), 0.0, c) * pf]), None,
+                       design.partition(af_codes, n_dom))
+    out["H"] = af["estimate"][:, 0]
+    out["m0"] = af["estimate"][:, 1]
+    out["m0_se"] = af["se"][:, 1]
     if villages is not None:
         org = organisation_strength(villages, area, rules)
         out = out.join(org, how="left")

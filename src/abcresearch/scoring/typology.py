@@ -54,7 +54,7 @@ class Typology:
         return out
 
 
-def mean_silhouette(X: np.ndarray, lab: np.ndarray) -> float:
+def mean_silhouette(X: np.ndarray, lab: np.ndarray, D: np.ndarray | None = None) -> float:
     """Mean silhouette width of a clustering (Rousseeuw 1987; 0 for singleton clusters).
 
     Parameters
@@ -63,13 +63,17 @@ def mean_silhouette(X: np.ndarray, lab: np.ndarray) -> float:
         Points.
     lab : numpy.ndarray, shape (n,)
         Cluster labels.
+    D : numpy.ndarray, shape (n, n), optional
+        Euclidean distances between the points (computed when not given; pass them to score
+        several clusterings of the same points).
 
     Returns
     -------
     float
         Mean of ``(b - a) / max(a, b)`` over the points (NaN with fewer than 2 clusters).
     """
-    D = cdist(X, X)
+    if D is None:
+        D = cdist(X, X)
     ks = np.unique(lab)
     if ks.size < 2:
         return float("nan")
@@ -127,6 +131,7 @@ def typology(indicators: pd.DataFrame, capitals: list[str] | tuple[str, ...],
     fit_idx = (np.sort(rng.choice(len(X), n_fit, replace=False)) if len(X) > n_fit
                else np.arange(len(X)))
     Xf = X[fit_idx]
+    D_sil: np.ndarray | None = None
     best: dict[int, np.ndarray] = {}
     sil = {}
     for k in range(k_lo, k_hi + 1):
@@ -140,7 +145,9 @@ def typology(indicators: pd.DataFrame, capitals: list[str] | tuple[str, ...],
                 best_inertia, best_cent = inertia, cent
         if np.isfinite(best_inertia):
             best[k] = vq(X, best_cent, check_finite=False)[0]
-            sil[k] = mean_silhouette(X[sil_idx], best[k][sil_idx])
+            if D_sil is None:  # the same points for every k: distances once
+                D_sil = cdist(X[sil_idx], X[sil_idx])
+            sil[k] = mean_silhouette(X[sil_idx], best[k][sil_idx], D_sil)
     if not sil:
         raise InputError("typology: too few areas with complete capital profiles to cluster")
     k_best = max(sil, key=lambda k: (sil[k], -k))

@@ -749,7 +749,7 @@ class DomainPartition:
 
     def _used(self, wz: np.ndarray) -> np.ndarray:
         W = np.asarray(wz, dtype=float)
-        W2 = W[:, None] if W.ndim == 1 else W
+        W2 = W[:, None] if W.ndim == 1 else np.ascontiguousarray(W)
         if W.shape[0] == self.rows.size:  # already the used rows, in order
             return W2
         if W.shape[0] != self.n_all:

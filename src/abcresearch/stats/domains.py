@@ -183,8 +183,11 @@ def domain_ratios(design: SurveyDesignBase, Y: np.ndarray, X: np.ndarray | None,
         or (n_dom,) for 1-D ``Y`` — and ``df``, ``n`` of shape (n_dom,) from the partition.
     """
     one = np.ndim(Y) == 1
-    Y2 = np.asarray(Y, dtype=float).reshape(len(Y), -1)
-    X2 = None if X is None else np.asarray(X, dtype=float).reshape(len(X), -1)
+    # C order throughout: frames give column-major arrays, and mixing orders (or handing
+    # scipy.sparse a column-major operand, which it copies) is slow
+    Y2 = np.ascontiguousarray(np.asarray(Y, dtype=float).reshape(len(Y), -1))
+    X2 = None if X is None else np.ascontiguousarray(
+        np.asarray(X, dtype=float).reshape(len(X), -1))
     m = Y2.shape[1]
     rows = partition.rows
     if block is None:
