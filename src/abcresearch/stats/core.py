@@ -684,11 +684,14 @@ class _StagePart:
         g_tot = np.asarray(self.G @ T)
         with np.errstate(divide="ignore", invalid="ignore"):
             centre = np.where(self.zero_centre[:, None], 0.0, g_tot / self.n[:, None])
-        return T - centre[self.g_inv], centre, g_tot
+        dev = centre[self.g_inv]
+        np.subtract(T, dev, out=dev)
+        return dev, centre, g_tot
 
     def var(self, wzu: np.ndarray) -> np.ndarray:
         dev, centre, _ = self.centred(wzu)
-        ss = np.asarray(self.G @ (dev * dev)) + self.pad[:, None] * centre**2
+        np.square(dev, out=dev)
+        ss = np.asarray(self.G @ dev) + self.pad[:, None] * centre**2
         return np.asarray(self.D @ (self.coef[:, None] * ss))
 
     def cov(self, wzu: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from abcresearch.errors import DesignError
 from abcresearch.stats.core import DomainPartition, SurveyDesignBase
@@ -200,16 +201,26 @@ def domain_ratios(design: SurveyDesignBase, Y: np.ndarray, X: np.ndarray | None,
     var = np.empty((nd, m))
     den = np.empty((nd, m))
     wsum = partition.sum(wu)
+    # weighted domain sums without an n x m temporary: a sparse (domain x row) matrix of w
+    Sw = sparse.csr_matrix((wu[:, 0], (cu, np.arange(rows.size))), shape=(nd, rows.size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_over_wsum = wu / wsum[cu]  # (n, 1): the mean's w / W_d, shared by every column
     for s in range(0, m, block):
         sl = slice(s, min(s + block, m))
         Yu = Y2[:, sl] if every else Y2[rows, sl]
         Xu = None if X2 is None else (X2[:, sl] if every else X2[rows, sl])
-        num = partition.sum(Yu * wu)
-        dn = (np.repeat(wsum, Yu.shape[1], axis=1) if Xu is None
-              else partition.sum(Xu * wu))
+        num = np.asarray(Sw @ Yu)
+        dn = np.repeat(wsum, Yu.shape[1], axis=1) if Xu is None else np.asarray(Sw @ Xu)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = num / dn
-            zu = (Yu - r[cu] * (1.0 if Xu is None else Xu)) * (wu / dn[cu])
+            if Xu is None:  # z = (y - R_d) w / W_d
+                zu = Yu - r[cu]
+                zu *= w_over_wsum
+            else:  # z = (y - R_d x) w / X_d
+                zu = r[cu]
+                zu *= Xu
+                np.subtract(Yu, zu, out=zu)
+                zu *= wu / dn[cu]
         est[:, sl], den[:, sl] = r, dn
         var[:, sl] = partition.var(zu)
     se = np.sqrt(np.maximum(var, 0.0))
