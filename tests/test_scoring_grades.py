@@ -1,4 +1,4 @@
-"""Community grades: rules, reasons, priority, typology; latent weakness on the synthetic province."""
+"""Community grades: rules, reasons, priority, typology; latent weakness of a synthetic province."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from abcresearch.scoring import (
     organisation_strength,
     score_households,
 )
-from abcresearch.scoring.grades import _apply_rules, _silhouette
+from abcresearch.scoring.grade_rules import apply_rules
 from abcresearch.scoring.simulate import simulate_households, simulate_villages
+from abcresearch.scoring.typology import mean_silhouette
 from abcresearch.stats import SurveyDesign
 
 
@@ -35,7 +36,7 @@ def test_rules_grade_and_reason_hand_examples():
                mean_score=[40.0, 70.0, 60.0, 70.0, 70.0],
                org_strength=[20.0, 80.0, 80.0, 80.0, 80.0],
                process_step=[1.0, 5.0, 5.0, 5.0, 5.0])
-    out = _apply_rules(ind, gr)
+    out = apply_rules(ind, gr)
     assert out["grade"].tolist() == ["C", "A", "B", "C", "B"]
     assert out.loc["v0", "reason_th"] == "ครัวเรือนระดับ 1 ร้อยละ 62 (ถึงเกณฑ์ 40)"
     assert out.loc["v0", "reason_en"] == "62% of households at level 1 (threshold 40%)"
@@ -82,7 +83,7 @@ def test_silhouette_matches_definition():
     lab = np.array([0, 0, 1, 1])
     a = np.array([1, 1, 2, 2.0])
     b = np.array([11, 10, 9.5, 11.5])
-    assert _silhouette(X, lab) == pytest.approx(float(np.mean((b - a) / np.maximum(a, b))))
+    assert mean_silhouette(X, lab) == pytest.approx(float(np.mean((b - a) / np.maximum(a, b))))
 
 
 def test_grades_on_simulated_province_follow_latent_effects():
@@ -140,3 +141,40 @@ def test_weakest_latent_tambons_of_synthetic_province_are_graded_c(tmp_path: Pat
     means = gt.groupby("grade")["effect"].mean().reindex(["C", "B", "A"]).dropna()
     assert means.is_monotonic_increasing, means
     assert gt["mean_score"].corr(gt["effect"]) > 0.5
+
+
+def test_grades_split_by_job_keeps_old_import_paths():
+    """Rules, indicators and typology live in their own modules; old names keep working."""
+    import abcresearch.scoring as sc
+    from abcresearch.scoring import grade_rules, indicators
+    from abcresearch.scoring import typology as typology_fn
+    from abcresearch.scoring.grades import (
+        GradeRules,
+        Typology,
+        area_indicators,
+        load_grade_rules,
+        organisation_strength,
+        typology,
+    )
+    from abcresearch.scoring.typology import Typology as T2
+    from abcresearch.scoring.typology import typology as t2
+
+    assert GradeRules is grade_rules.GradeRules and load_grade_rules is sc.load_grade_rules
+    assert area_indicators is indicators.area_indicators is sc.area_indicators
+    assert organisation_strength is indicators.organisation_strength
+    assert typology is t2 is typology_fn and Typology is T2
+    assert not hasattr(sc, "independent_change")  # replaced by round_change
+
+
+def test_area_indicators_h_and_m0_are_capital_deprivations():
+    """The grade indicators H, m0 and m0_se are Alkire-Foster's H and M0 by area."""
+    from abcresearch.scoring import area_indicators, capital_deprivation
+
+    df, _ = simulate_households(12, 20, seed=4, n_tambons=3)
+    hs = score_households(df)
+    d = SurveyDesign(df, weights="weight", strata="village_code", fpc="village_households")
+    ind = area_indicators(d, hs, "tambon_code")
+    af = capital_deprivation(d, hs, by="tambon_code", overall=False)
+    assert np.allclose(ind["H"], af.H["estimate"], rtol=1e-14, atol=0)
+    assert np.allclose(ind["m0"], af.M0["estimate"], rtol=1e-14, atol=0)
+    assert np.allclose(ind["m0_se"], af.M0["se"], rtol=1e-14, atol=0)

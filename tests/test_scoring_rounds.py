@@ -8,8 +8,6 @@ import pytest
 
 from abcresearch.errors import InputError
 from abcresearch.scoring import (
-    alkire_foster,
-    independent_change,
     level_transitions,
     match_households,
     panel_change,
@@ -58,15 +56,3 @@ def test_panel_change_in_m0_by_hand_and_se():
     assert m0["estimate"] == pytest.approx(-0.125)
     diff = np.array([-1, 0.5, 0, 0])
     assert m0["se"] == pytest.approx(np.std(diff, ddof=1) / 2)
-
-
-def test_independent_change_adds_variances():
-    rng = np.random.default_rng(3)
-    frames = [pd.DataFrame((rng.random((50, 3)) < p).astype(int), columns=list("xyz"))
-              for p in (0.5, 0.3)]
-    r1, r2 = (alkire_foster(SurveyDesign(f), list("xyz"), k=1 / 3) for f in frames)
-    ch = independent_change(r1, r2)
-    m0 = ch.xs("M0", level="measure").iloc[0]
-    assert m0["estimate"] == pytest.approx(r2.M0["estimate"].iloc[0] - r1.M0["estimate"].iloc[0])
-    assert m0["se"] == pytest.approx(np.hypot(r1.M0["se"].iloc[0], r2.M0["se"].iloc[0]))
-    assert m0["ci_low"] < m0["estimate"] < m0["ci_high"]

@@ -9,6 +9,7 @@ from reference.stats_helpers import close, design, frame, num, read
 
 from abcresearch.errors import DesignError
 from abcresearch.stats import LonelyPSU, SurveyDesign
+from abcresearch.stats.domains import group_codes
 
 VC = read("total_vcov.csv")
 DEG = read("degf.csv")
@@ -46,8 +47,8 @@ def test_domain_variance_equals_total_vcov() -> None:
     """The vectorised by-domain engine agrees with total_vcov on a subset design."""
     d = design("hh_lonely_adjust")
     y = d.data["members"].to_numpy(float)
-    codes, labels = d._groups("tambon")
-    var, _ = d._domain_var(d.weights * y, codes, len(labels))
+    codes, labels = group_codes(d, "tambon")
+    var, _ = d.domain_var(d.weights * y, codes, len(labels))
     for i, lab in enumerate(labels):
         sub = d.subset(d.data["tambon"] == lab)
         assert var[i] == pytest.approx(sub.total_vcov(y)[0, 0], rel=1e-12)

@@ -44,7 +44,7 @@ def test_household_headcount_equals_ciprop_of_indicator() -> None:
     data = d.data
     ind = np.where(data["income"].isna(), np.nan,
                    (data["income"] / data["members"] < 38000).astype(float))
-    want = d._with_columns({"poor": ind}).ciprop("poor", by="tambon", na_rm=True)
+    want = d.with_columns(poor=ind).ciprop("poor", by="tambon", na_rm=True)
     assert np.allclose(res[["estimate", "se", "ci_low", "ci_high"]].to_numpy(),
                        want[["estimate", "se", "ci_low", "ci_high"]].to_numpy(), rtol=1e-12)
     assert res.attrs["poverty_line"] == 38000 and res.attrs["line_verified"]

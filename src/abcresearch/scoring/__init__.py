@@ -1,8 +1,17 @@
-"""Capital scores and levels, development tracks, Alkire-Foster deprivation, community grades.
+"""Capital scores and levels, development tracks, Alkire-Foster deprivation, grades, rounds.
 
-Rules live in ``params/scoring*.yaml`` (scoring schemes) and ``params/grades.yaml`` (grade rules);
-every function here is a pure function of (data, scheme) or of a survey design
-(:class:`abcresearch.stats.SurveyDesign`).
+Owns everything computed from scored households under a scheme: pure functions of (data,
+scheme) or of a survey design. May import ``abcresearch.stats`` (the design and its variance
+core), ``errors``, ``paths`` and ``labels``; never store, ingest, analysis or reports. Rules live
+in ``params/scoring*.yaml`` (scoring schemes) and ``params/grades.yaml`` (grade rules).
+
+Modules: :mod:`~abcresearch.scoring.scheme` (scheme loading), :mod:`~abcresearch.scoring.households`
+(item and capital scores, levels, tracks), :mod:`~abcresearch.scoring.alkire_foster`,
+:mod:`~abcresearch.scoring.indicators` (area indicators with SEs),
+:mod:`~abcresearch.scoring.grade_rules` (grade rules: loading and application),
+:mod:`~abcresearch.scoring.typology` (k-means typology), :mod:`~abcresearch.scoring.grades`
+(grading villages and tambons end to end), :mod:`~abcresearch.scoring.rounds` (matching,
+transitions, change between rounds) and :mod:`~abcresearch.scoring.simulate` (test data).
 """
 
 from __future__ import annotations
@@ -11,19 +20,11 @@ from abcresearch.scoring.alkire_foster import (
     AlkireFosterResult,
     alkire_foster,
     capital_deprivation,
+    deprivation_scores,
     nested_weights,
 )
-from abcresearch.scoring.grades import (
-    GradeRules,
-    Grades,
-    Typology,
-    area_indicators,
-    grade_tambons,
-    grade_villages,
-    load_grade_rules,
-    organisation_strength,
-    typology,
-)
+from abcresearch.scoring.grade_rules import GradeRules, apply_rules, load_grade_rules, priority_rank
+from abcresearch.scoring.grades import Grades, grade_tambons, grade_villages
 from abcresearch.scoring.households import (
     HouseholdScores,
     capital_levels,
@@ -34,14 +35,17 @@ from abcresearch.scoring.households import (
     overall_levels,
     score_households,
 )
+from abcresearch.scoring.indicators import area_indicators, organisation_strength
 from abcresearch.scoring.rounds import (
     Transitions,
-    independent_change,
+    change_design,
     level_transitions,
     match_households,
     panel_change,
+    round_change,
 )
 from abcresearch.scoring.scheme import Capital, ItemRule, Scheme, available_schemes, load_scheme
+from abcresearch.scoring.typology import Typology, typology
 
 __all__ = [
     "AlkireFosterResult",
@@ -54,16 +58,18 @@ __all__ = [
     "Transitions",
     "Typology",
     "alkire_foster",
+    "apply_rules",
     "area_indicators",
     "available_schemes",
     "capital_deprivation",
     "capital_levels",
     "capital_scores",
+    "change_design",
     "deprivation_matrix",
+    "deprivation_scores",
     "development_tracks",
     "grade_tambons",
     "grade_villages",
-    "independent_change",
     "item_scores",
     "level_transitions",
     "load_grade_rules",
@@ -73,6 +79,8 @@ __all__ = [
     "organisation_strength",
     "overall_levels",
     "panel_change",
+    "priority_rank",
+    "round_change",
     "score_households",
     "typology",
 ]

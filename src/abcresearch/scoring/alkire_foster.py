@@ -32,15 +32,43 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.errors import DesignError
-from abcresearch.scoring._linear import domain_ratios, frame, group_codes
+from abcresearch.stats.core import SurveyDesignBase
+from abcresearch.stats.domains import domain_ratios, group_codes
+from abcresearch.stats.results import estimate_table
 
 if TYPE_CHECKING:
     from abcresearch.scoring.households import HouseholdScores
-    from abcresearch.stats import SurveyDesign
 
-__all__ = ["AlkireFosterResult", "alkire_foster", "capital_deprivation", "nested_weights"]
+__all__ = ["AlkireFosterResult", "alkire_foster", "capital_deprivation", "deprivation_scores",
+           "indicator_matrix", "indicator_weights", "nested_weights"]
 
 _TOL = 1e-9
+
+
+def deprivation_scores(G: np.ndarray, w: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
+    """Deprivation score ``c = G @ w`` and identification ``poor = c >= k`` (weak inequality).
+
+    ``c`` is compared with ``k - 1e-9`` so that, e.g., three indicators of weight 1/9 reach
+    k = 1/3. Rows with a missing indicator get ``c = NaN`` and ``poor = False``.
+
+    Parameters
+    ----------
+    G : numpy.ndarray, shape (n, d)
+        0/1 deprivation matrix (NaN = missing).
+    w : numpy.ndarray, shape (d,)
+        Indicator weights adding up to 1.
+    k : float
+        Poverty cut-off (share).
+
+    Returns
+    -------
+    c, poor : numpy.ndarray
+    """
+    nan = np.isnan(G)
+    missing = nan.any(axis=1)
+    c = np.where(nan, 0.0, G) @ w
+    poor = ~missing & (c >= k - _TOL)
+    return np.where(missing, np.nan, c), poor
 
 
 def nested_weights(dimensions: Mapping[str, Sequence[str]],
@@ -165,16 +193,31 @@ class AlkireFosterResult:
         return out
 
 
-def _indicator_matrix(design: SurveyDesign, indicators: Any) -> tuple[np.ndarray, list[str]]:
+def indicator_matrix(design: SurveyDesignBase, indicators: Any) -> tuple[np.ndarray, list[str]]:
+    """Return the 0/1 deprivation matrix (rows of ``design.data``) and indicator names.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The design.
+    indicators : list of str or pandas.DataFrame
+        Column names of ``design.data``, or a frame aligned on the data index (same labels in
+        any order; a mismatching index is an error).
+
+    Raises
+    ------
+    DesignError
+        For unknown columns, a mismatching index, or values other than 0, 1 and missing.
+    """
     data = design.data
     if isinstance(indicators, pd.DataFrame):
-        if len(indicators) != len(data):
-            raise DesignError(f"indicators has {len(indicators)} rows; the design's data has "
-                              f"{len(data)}")
-        if not indicators.index.equals(data.index):
-            indicators = indicators.reindex(data.index)
         names = [str(c) for c in indicators.columns]
-        G = indicators.to_numpy(dtype=float, na_value=np.nan)
+        try:
+            num = indicators.astype(float)
+        except (TypeError, ValueError):
+            raise DesignError("indicators must be 0/1 deprivation indicators (1 = deprived); "
+                              "found non-numeric values") from None
+        G = design.align(num, "indicators")
     else:
         names = [indicators] if isinstance(indicators, str) else list(indicators)
         bad = [c for c in names if c not in data.columns]
@@ -191,7 +234,14 @@ def _indicator_matrix(design: SurveyDesign, indicators: Any) -> tuple[np.ndarray
     return G, names
 
 
-def _weights(weights: Any, names: list[str]) -> np.ndarray:
+def indicator_weights(weights: Any, names: list[str]) -> np.ndarray:
+    """Indicator weights as an array in the order of ``names`` (equal when None).
+
+    Raises
+    ------
+    DesignError
+        When the weights do not name exactly the indicators, or do not add up to 1.
+    """
     d = len(names)
     if weights is None:
         return np.full(d, 1 / d)
@@ -213,7 +263,7 @@ def _weights(weights: Any, names: list[str]) -> np.ndarray:
 
 
 def alkire_foster(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     indicators: Sequence[str] | pd.DataFrame,
     k: float,
     weights: Mapping[str, float] | Sequence[float] | None = None,
@@ -231,14 +281,15 @@ def alkire_foster(
         (``design.subset(mask)``).
     indicators : list of str or pandas.DataFrame
         0/1 deprivation indicators (1 = deprived): column names of ``design.data``, or a frame
-        with one row per row of ``design.data``.
+        aligned on the index of ``design.data``.
     k : float
         Poverty cut-off as a share in (0, 1]; poor iff deprivation score >= k. (mpitbR takes k
         in percent: k = 33 there is 0.33 here.)
     weights : Mapping or sequence, optional
         Indicator weights adding up to 1 (see :func:`nested_weights`); equal when None.
     by : str, list of str or pandas.Series, optional
-        Subgroups (village, tambon, amphoe, sex of head, ...).
+        Subgroups (village, tambon, amphoe, sex of head, ...); a Series is aligned on the data
+        index.
     level : float, default 0.95
         Confidence level.
     na_rm : bool, default False
@@ -269,9 +320,10 @@ def alkire_foster(
     if isinstance(k, bool) or not isinstance(k, int | float) or not 0 < k <= 1:
         raise DesignError(f"k must be a share in (0, 1] (mpitbR's k = 33 percent is 0.33 here); "
                           f"found {k!r}")
-    G, names = _indicator_matrix(design, indicators)
-    w = _weights(weights, names)
-    codes, labels = group_codes(design, by)
+    G, names = indicator_matrix(design, indicators)
+    w = indicator_weights(weights, names)
+    codes, grp = group_codes(design, by)
+    labels = pd.Index(["all"]) if grp is None else grp
     n_dom = len(labels)
     missing = np.isnan(G).any(axis=1)
     if (missing & (codes >= 0)).any():
@@ -279,50 +331,54 @@ def alkire_foster(
             raise DesignError(f"{int((missing & (codes >= 0)).sum())} households in the domain "
                               "have a missing indicator; pass na_rm=True to use complete cases")
         codes = np.where(missing, -1, codes)
-    Gz = np.nan_to_num(G, nan=0.0)
-    c = Gz @ w
-    poor = (c >= k - _TOL) & ~missing
+    Gz = np.where(np.isnan(G), 0.0, G)
+    c, poor = deprivation_scores(G, w, k)  # c is NaN where an indicator is missing
     pf = poor.astype(float)
-    ck = c * pf
+    ck = np.where(missing, 0.0, c) * pf
     Gk = Gz * pf[:, None]
 
     d = len(names)
-    # means of household variables: poor, c(k), g0_j, g0_j(k)
-    cache: dict[str, Any] = {}
-    means = domain_ratios(design, np.column_stack([pf, ck, Gz, Gk]), None, codes, n_dom,
-                          cache=cache)
+    # means of household variables: poor, c(k), g0_j, g0_j(k); one partition for all
+    part = design.partition(codes, n_dom)
+    means = domain_ratios(design, np.column_stack([pf, ck, Gz, Gk]), None, part)
     # ratios: A = sum c(k) / sum poor; contribution_j = w_j sum g0_j(k) / sum c(k)
     ratios = domain_ratios(design, np.column_stack([ck, Gk * w[None, :]]),
-                           np.column_stack([pf] + [ck] * d), codes, n_dom, cache=cache)
+                           np.column_stack([pf] + [ck] * d), part)
     poor_codes = np.where(poor, codes, -1)
-    _, df_poor = design._domain_var(np.zeros(len(codes)), poor_codes, n_dom)
+    df_poor = design.domain_df(poor_codes, n_dom)
     n_poor = np.bincount(poor_codes[poor_codes >= 0], minlength=n_dom)
 
-    def col(r: dict[str, np.ndarray], j: int, df: np.ndarray | None = None,
-            n: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        return {"estimate": r["estimate"][:, j], "se": r["se"][:, j],
-                "df": r["df"] if df is None else df, "n": r["n"] if n is None else n}
+    def table(r: dict[str, np.ndarray], j: int, index: pd.Index, interval: str,
+              statistic: str, df: np.ndarray | None = None,
+              n: np.ndarray | None = None) -> pd.DataFrame:
+        return estimate_table(r["estimate"][:, j], r["se"][:, j],
+                              r["df"] if df is None else df, r["n"] if n is None else n,
+                              index, level=level, statistic=statistic, interval=interval)
 
-    H = frame(col(means, 0), labels, level, "logit")
-    M0 = frame(col(means, 1), labels, level, "logit")
-    A = frame(col(ratios, 0, df_poor, n_poor), labels, level, "logit")
-    hd_parts, hdk_parts, ct_parts = [], [], []
-    for j, name in enumerate(names):
-        idx = _with_indicator(labels, name)
-        hd_parts.append(frame(col(means, 2 + j), idx, level, "logit"))
-        hdk_parts.append(frame(col(means, 2 + d + j), idx, level, "logit"))
-        ct = frame(col(ratios, 1 + j), idx, level, "wald")
-        ct["absolute"] = w[j] * means["estimate"][:, 2 + d + j]
-        ct_parts.append(ct)
-    hd = _stack(hd_parts, by is not None)
-    hdk = _stack(hdk_parts, by is not None)
-    contribution = _stack(ct_parts, by is not None)
+    H = table(means, 0, labels, "logit", "H")
+    M0 = table(means, 1, labels, "logit", "M0")
+    A = table(ratios, 0, labels, "logit", "A", df_poor, n_poor)
+    # indicator tables in one call each: rows group-major, indicators in the given order
+    idx = _indicator_index(labels, names, by is not None)
+
+    def block(r: dict[str, np.ndarray], first: int, interval: str, statistic: str,
+              extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        cols = slice(first, first + d)
+        return estimate_table(r["estimate"][:, cols].ravel(), r["se"][:, cols].ravel(),
+                              np.repeat(r["df"], d), np.repeat(r["n"], d), idx, level=level,
+                              statistic=statistic, interval=interval, extra=extra)
+
+    hd = block(means, 2, "logit", "hd")
+    hdk = block(means, 2 + d, "logit", "hdk")
+    contribution = block(ratios, 1, "wald", "contribution",
+                         {"absolute": (means["estimate"][:, 2 + d:2 + 2 * d]
+                                       * w[None, :]).ravel()})
 
     pop_share = sub_contrib = whole = None
     if by is not None:
         pop_share = _population_share(design, codes, labels, level)
         used = codes >= 0
-        wu = design._w_full[used]
+        wu = design.weights[used]
         m0_all = float(np.sum(wu * ck[used]) / np.sum(wu))
         with np.errstate(divide="ignore", invalid="ignore"):
             sub_contrib = pd.Series(pop_share["estimate"].to_numpy()
@@ -346,12 +402,12 @@ def alkire_foster(
     )
 
 
-def _population_share(design: SurveyDesign, codes: np.ndarray, labels: pd.Index,
+def _population_share(design: SurveyDesignBase, codes: np.ndarray, labels: pd.Index,
                       level: float) -> pd.DataFrame:
     """Share of each group in the domain's weighted population; SEs (ratio linearisation
     through ``design.total_vcov``) only for up to 20 groups (dense computation), NaN beyond."""
     n_dom = len(labels)
-    w = design._w_full
+    w = design.weights
     used = codes >= 0
     tot = np.bincount(codes[used], weights=w[used], minlength=n_dom)
     big = tot.sum()
@@ -362,35 +418,28 @@ def _population_share(design: SurveyDesign, codes: np.ndarray, labels: pd.Index,
         Z[np.flatnonzero(used), codes[used]] = 1.0
         Z = np.where(used[:, None], (Z - est[None, :]) / big, 0.0)
         se = np.sqrt(np.maximum(np.diag(design.total_vcov(Z)), 0.0))
-    from abcresearch.scoring._linear import domain_var_multi
-
-    _, df_all = domain_var_multi(design, np.zeros((len(codes), 1)), np.where(used, 0, -1), 1)
-    df = np.full(n_dom, df_all[0])
+    df = np.full(n_dom, design.domain_df(np.where(used, 0, -1), 1)[0])
     n = np.bincount(codes[used], minlength=n_dom)
-    return frame({"estimate": est, "se": se, "df": df, "n": n}, labels, level, "logit")
+    return estimate_table(est, se, df, n, labels, level=level, statistic="population_share",
+                          interval="logit")
 
 
-def _with_indicator(labels: pd.Index, name: str) -> pd.Index:
-    if isinstance(labels, pd.MultiIndex):
-        arrays = [labels.get_level_values(i) for i in range(labels.nlevels)]
-        names = list(labels.names)
-    else:
-        arrays, names = [labels], [labels.name]
-    return pd.MultiIndex.from_arrays([*arrays, np.full(len(labels), name)],
-                                     names=[*names, "indicator"])
-
-
-def _stack(parts: list[pd.DataFrame], grouped: bool) -> pd.DataFrame:
-    out = pd.concat(parts)
+def _indicator_index(labels: pd.Index, names: list[str], grouped: bool) -> pd.Index:
+    """Index of an indicator table: ``indicator``, or (group..., indicator) group-major."""
     if not grouped:
-        out.index = out.index.get_level_values("indicator")
-        return out
-    # group-major order, indicators in the given order
-    order = np.argsort(np.tile(np.arange(len(parts[0])), len(parts)), kind="stable")
-    return out.iloc[order]
+        return pd.Index(names, name="indicator")
+    d = len(names)
+    if isinstance(labels, pd.MultiIndex):
+        arrays = [labels.get_level_values(i).repeat(d) for i in range(labels.nlevels)]
+        lnames = list(labels.names)
+    else:
+        arrays, lnames = [labels.repeat(d)], [labels.name]
+    return pd.MultiIndex.from_arrays([*arrays, np.tile(np.asarray(names, dtype=object),
+                                                       len(labels))],
+                                     names=[*lnames, "indicator"])
 
 
-def capital_deprivation(design: SurveyDesign, scores: HouseholdScores, by: Any = None,
+def capital_deprivation(design: SurveyDesignBase, scores: HouseholdScores, by: Any = None,
                         k: float | None = None, level: float = 0.95,
                         na_rm: bool = True, overall: bool = True) -> AlkireFosterResult:
     """Alkire-Foster measure over the capitals of a scoring scheme.

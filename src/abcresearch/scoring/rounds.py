@@ -1,34 +1,47 @@
-"""Two survey rounds: matched households, level transitions, and changes in M0 with SEs.
+"""Survey rounds: matched households, level transitions, and change between rounds with SEs.
 
 Households are matched on ``hh_key`` (the keyed pseudonym of the head's national ID, stable
-across rounds). Transition tables cross the overall level in round 1 with the level in round 2.
-Changes in the Alkire-Foster measures come in two flavours:
+across rounds). Transition tables cross the overall level in an earlier round with the level in
+a later one (:func:`match_households`, :func:`level_transitions`).
 
-* :func:`panel_change` on the matched households: one design over the panel rows (round-1
-  weights and strata by default), the change in M0 (and H) is the mean of the per-household
-  difference, so its SE accounts for the correlation between rounds;
-* :func:`independent_change` for two separately drawn samples: difference of the two estimates,
-  SE = sqrt(se1^2 + se2^2), Wald interval with min(df1, df2) degrees of freedom.
+Change (later minus earlier) of capital means, level shares, Alkire-Foster M0 and the
+income-poverty headcount comes from :func:`round_change`, on the **stacked** rounds, as a
+with-replacement (ultimate-cluster) design without fpc whose PSUs are carried across rounds
+(:func:`change_design`): villages within amphoe strata where villages are sampled, households
+(``hh_key``) within village strata where every village is surveyed. A village surveyed in both
+rounds, or a household matched across rounds, then carries its covariance into the SE; an
+fpc is left out because round-specific fpcs cannot share a stratum. The statistics are
+:func:`abcresearch.stats.change`. :func:`panel_change` gives the change of H and M0 for
+matched households on a design over the panel rows.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from abcresearch.errors import InputError
-from abcresearch.scoring._linear import domain_ratios, frame, group_codes, tcrit
-from abcresearch.scoring.alkire_foster import AlkireFosterResult, _weights
+from abcresearch.errors import AbcResearchWarning, DesignError, InputError
+from abcresearch.scoring.alkire_foster import (
+    deprivation_scores,
+    indicator_matrix,
+    indicator_weights,
+)
+from abcresearch.scoring.scheme import Scheme, load_scheme
+from abcresearch.stats.change import change
+from abcresearch.stats.core import SurveyDesignBase
+from abcresearch.stats.design import SurveyDesign
+from abcresearch.stats.domains import domain_ratios, group_codes
+from abcresearch.stats.poverty import poverty_line
+from abcresearch.stats.results import estimate_table
 
-if TYPE_CHECKING:
-    from abcresearch.stats import SurveyDesign
-
-__all__ = ["Transitions", "independent_change", "level_transitions", "match_households",
-           "panel_change"]
+__all__ = ["Transitions", "change_design", "level_transitions", "match_households",
+           "panel_change", "round_change"]
 
 
 def match_households(round1: pd.DataFrame, round2: pd.DataFrame, key: str = "hh_key",
@@ -139,7 +152,7 @@ def level_transitions(matched: pd.DataFrame, level1: str = "overall_level_r1",
     return Transitions(counts=counts, weighted=weighted, row_shares=rs)
 
 
-def panel_change(design: SurveyDesign, indicators1: Sequence[str] | pd.DataFrame,
+def panel_change(design: SurveyDesignBase, indicators1: Sequence[str] | pd.DataFrame,
                  indicators2: Sequence[str] | pd.DataFrame, k: float,
                  weights: Mapping[str, float] | Sequence[float] | None = None, by: Any = None,
                  level: float = 0.95) -> pd.DataFrame:
@@ -167,26 +180,25 @@ def panel_change(design: SurveyDesign, indicators1: Sequence[str] | pd.DataFrame
         Rows ``(group, measure)`` for measure in ``H``, ``M0``: ``round1``, ``round2``,
         ``estimate`` (the change), ``se``, ``ci_low``, ``ci_high`` (Wald t), ``df``, ``n``.
     """
-    from abcresearch.scoring.alkire_foster import _indicator_matrix
-
-    G1, n1 = _indicator_matrix(design, indicators1)
-    G2, _ = _indicator_matrix(design, indicators2)
+    G1, n1 = indicator_matrix(design, indicators1)
+    G2, _ = indicator_matrix(design, indicators2)
     if G1.shape != G2.shape:
         raise InputError(f"round 1 has {G1.shape[1]} indicators, round 2 has {G2.shape[1]}")
-    w = _weights(weights, n1)
-    codes, labels = group_codes(design, by)
+    w = indicator_weights(weights, n1)
+    codes, grp = group_codes(design, by)
+    labels = pd.Index(["all"]) if grp is None else grp
     miss = np.isnan(G1).any(axis=1) | np.isnan(G2).any(axis=1)
     codes = np.where(miss, -1, codes)
-    c1 = np.nan_to_num(G1) @ w
-    c2 = np.nan_to_num(G2) @ w
-    p1 = (c1 >= k - 1e-9).astype(float)
-    p2 = (c2 >= k - 1e-9).astype(float)
-    Y = np.column_stack([p1, p2, p2 - p1, c1 * p1, c2 * p2, c2 * p2 - c1 * p1])
-    r = domain_ratios(design, Y, None, codes, len(labels))
+    c1, poor1 = deprivation_scores(G1, w, k)
+    c2, poor2 = deprivation_scores(G2, w, k)
+    p1, p2 = poor1.astype(float), poor2.astype(float)
+    ck1, ck2 = np.nan_to_num(c1) * p1, np.nan_to_num(c2) * p2
+    Y = np.column_stack([p1, p2, p2 - p1, ck1, ck2, ck2 - ck1])
+    r = domain_ratios(design, Y, None, design.partition(codes, len(labels)))
     parts = []
     for name, j in (("H", 0), ("M0", 3)):
-        t = frame({"estimate": r["estimate"][:, j + 2], "se": r["se"][:, j + 2],
-                   "df": r["df"], "n": r["n"]}, labels, level, "wald")
+        t = estimate_table(r["estimate"][:, j + 2], r["se"][:, j + 2], r["df"], r["n"], labels,
+                           level=level, statistic="panel_change", variable=name)
         t.insert(0, "round2", r["estimate"][:, j + 1])
         t.insert(0, "round1", r["estimate"][:, j])
         t["measure"] = name
@@ -194,36 +206,146 @@ def panel_change(design: SurveyDesign, indicators1: Sequence[str] | pd.DataFrame
     return pd.concat(parts).sort_index(level=0, sort_remaining=False)
 
 
-def independent_change(before: AlkireFosterResult, after: AlkireFosterResult,
-                       level: float = 0.95) -> pd.DataFrame:
-    """Change in H, A and M0 between two independent samples (``after - before``).
+def change_design(stacked: pd.DataFrame, psu: Literal["village", "household"] = "village", *,
+                  weights: str = "weight", amphoe: str = "amphoe_code",
+                  village: str = "village_code", household: str = "hh_key",
+                  lonely_psu: str = "adjust") -> SurveyDesign:
+    """The with-replacement design over stacked rounds, with PSUs carried across rounds.
 
     Parameters
     ----------
-    before, after : AlkireFosterResult
-        Results of :func:`~abcresearch.scoring.alkire_foster` on each round (same ``by``).
+    stacked : pandas.DataFrame
+        Household rows of several rounds (one column naming the round).
+    psu : {"village", "household"}
+        ``"village"`` where villages are sampled: strata = amphoe, PSU = village (a village
+        surveyed in two rounds is one PSU). ``"household"`` where every village is surveyed:
+        strata = village, PSU = household ``hh_key`` (a household matched across rounds is
+        one PSU; a household without a key is its own PSU).
+    weights, amphoe, village, household : str
+        Column names.
+    lonely_psu : str, default "adjust"
+        Rule for a stratum with one PSU (an amphoe with one sampled village, a village with
+        one household).
+
+    Returns
+    -------
+    SurveyDesign
+        No fpc (ultimate-cluster variance): round-specific fpcs cannot share a stratum.
+    """
+    if psu == "village":
+        return SurveyDesign(stacked, weights=weights, strata=amphoe, cluster=village, nest=True,
+                            lonely_psu=lonely_psu)
+    if psu != "household":
+        raise DesignError(f"psu must be 'village' or 'household', found {psu!r}")
+    if household not in stacked.columns:
+        raise DesignError(f"stacked rounds have no {household!r} column to carry households "
+                          "across rounds")
+    key = stacked[household].astype("string")
+    own = pd.Series([f"(no {household}) row {i}" for i in range(len(stacked))],
+                    index=stacked.index, dtype="string")
+    data = stacked.assign(psu_household=key.where(key.notna(), own))
+    return SurveyDesign(data, weights=weights, strata=village, cluster="psu_household",
+                        nest=True, lonely_psu=lonely_psu)
+
+
+def round_change(
+    stacked: pd.DataFrame,
+    scheme: Scheme | str | Path | None = None,
+    *,
+    psu: Literal["village", "household"] = "village",
+    round_col: str = "round",
+    pairs: Sequence[tuple[Any, Any]] | None = None,
+    by: Any = None,
+    weights: str = "weight",
+    income: str = "fin_income_year",
+    members: str = "hh_size",
+    poverty_lines: str | Path | None = None,
+    lonely_psu: str = "adjust",
+    level: float = 0.95,
+    design: SurveyDesignBase | None = None,
+) -> pd.DataFrame:
+    """Change between rounds of capital means, level shares, M0 and income poverty, with SEs.
+
+    Parameters
+    ----------
+    stacked : pandas.DataFrame
+        The derived household tables of two or more rounds stacked, with a ``round_col``
+        column (Buddhist-era year), ``weight``, area codes, ``hh_key``, the capital score
+        columns (one per capital id), ``overall_level``, ``dep_<capital>``, and the income and
+        household-size columns. Measures whose columns are absent are left out.
+    scheme : Scheme, name or path, optional
+        Scoring scheme (capitals, levels, Alkire-Foster k and weights).
+    psu : {"village", "household"}
+        PSU carried across rounds (see :func:`change_design`).
+    round_col : str
+        Column naming the round.
+    pairs : sequence of (earlier, later), optional
+        Rounds to compare; default every consecutive pair.
+    by : str, list of str or pandas.Series, optional
+        Areas (e.g. ``"tambon_code"``): the change within each.
+    weights, income, members : str
+        Column names.
+    poverty_lines : path, optional
+        Alternative ``poverty_lines.yaml`` (the BMN line of each round's year).
+    lonely_psu : str
+        Lonely-PSU rule of the stacked design.
     level : float
         Confidence level.
+    design : SurveyDesign, optional
+        A stacked design to use instead of :func:`change_design` (a researcher's override).
 
     Returns
     -------
     pandas.DataFrame
-        Rows ``(group, measure)``: ``round1``, ``round2``, ``estimate`` (change), ``se``
-        (sqrt(se1^2 + se2^2)), ``ci_low``, ``ci_high`` (Wald t with min(df1, df2)), ``df``.
+        Tidy: the ``by`` column(s), ``measure`` (``mean_<capital>``, ``share_level<j>``,
+        ``m0``, ``poverty_headcount``), ``round_from``, ``round_to``, ``estimate`` (later
+        minus earlier), ``se``, ``ci_low``, ``ci_high``, ``df``, ``n``, ``estimate_from``,
+        ``estimate_to``.
+
+    Warns
+    -----
+    AbcResearchWarning
+        When the poverty line of a round is marked ``verified: false``.
     """
-    parts = []
-    for name in ("H", "A", "M0"):
-        a, b = getattr(before, name), getattr(after, name)
-        j = a.add_suffix("_1").join(b.add_suffix("_2"), how="inner")
-        est = j["estimate_2"] - j["estimate_1"]
-        se = np.sqrt(j["se_1"] ** 2 + j["se_2"] ** 2)
-        df = np.minimum(j["df_1"], j["df_2"])
-        tq = tcrit(level, df.to_numpy())
-        t = pd.DataFrame({"round1": j["estimate_1"], "round2": j["estimate_2"], "estimate": est,
-                          "se": se, "ci_low": est - tq * se, "ci_high": est + tq * se,
-                          "df": df.astype(np.int64)}, index=j.index)
-        t["measure"] = name
-        parts.append(t.set_index("measure", append=True))
-    out = pd.concat(parts).sort_index(level=0, sort_remaining=False)
-    out.attrs["level"] = level
+    sch = load_scheme(scheme)
+    d = design if design is not None else change_design(stacked, psu, weights=weights,
+                                                       lonely_psu=lonely_psu)
+    data = d.data
+    if round_col not in data.columns:
+        raise DesignError(f"stacked rounds have no {round_col!r} column")
+    cols: dict[str, np.ndarray] = {}
+    for cap in sch.capital_ids:
+        if cap in data.columns:
+            cols[f"mean_{cap}"] = d.values(cap)
+    if "overall_level" in data.columns:
+        ov = d.values("overall_level")
+        for lv in sch.levels:
+            cols[f"share_level{lv}"] = np.where(np.isnan(ov), np.nan, (ov == lv) * 1.0)
+    dep = [f"dep_{c}" for c in sch.af_weights]
+    if all(c in data.columns for c in dep):
+        G = np.column_stack([d.values(c) for c in dep])
+        c, poor = deprivation_scores(G, np.array(list(sch.af_weights.values())), sch.af_k)
+        cols["m0"] = np.where(np.isnan(c), np.nan, c * poor)
+    if income in data.columns and members in data.columns:
+        inc, mem = d.values(income), d.values(members)
+        rounds = data[round_col].to_numpy()
+        line = np.full(len(data), np.nan)
+        for r in pd.unique(rounds[d.domain & pd.notna(rounds)]):
+            ln = poverty_line(int(r), poverty_lines)
+            if not ln.verified:  # as stats.poverty.headcount says it
+                warnings.warn(f"poverty line {ln.value:,.0f} baht for {r} is not verified "
+                              f"({ln.source})", AbcResearchWarning, stacklevel=2)
+            line[rounds == r] = float(ln.value)  # type: ignore[arg-type]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pc = inc / np.where(mem > 0, mem, np.nan)
+        cols["poverty_headcount"] = np.where(np.isnan(pc) | np.isnan(line), np.nan,
+                                             (pc < line) * 1.0)
+    if not cols:
+        raise DesignError("stacked rounds hold none of the change measures' columns "
+                          "(capital scores, overall_level, dep_<capital>, income and members)")
+    aug = d.with_columns(**cols)
+    out = change(aug, {name: name for name in cols}, over=round_col, pairs=pairs, by=by,
+                 level=level)
+    out.attrs.update({"psu": psu if design is None else "given",
+                      "scheme": f"{sch.scheme_id} v{sch.scheme_version}"})
     return out

@@ -18,23 +18,21 @@ Design effects of means and totals are the ``deff=True`` option of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from abcresearch.errors import DesignError
-from abcresearch.stats.estimators import _frame, _tcrit
-
-if TYPE_CHECKING:
-    from abcresearch.stats.design import SurveyDesign
+from abcresearch.stats.core import SurveyDesignBase
+from abcresearch.stats.results import estimate_table, tcrit
 
 __all__ = ["chisq", "glm", "mean_diff"]
 
 
 def mean_diff(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     by: str,
     groups: Sequence[Any],
@@ -68,7 +66,7 @@ def mean_diff(
     if len(groups) != 2:
         raise DesignError(f"groups must be two values of {by!r} (a, b), found {groups!r}")
     a, b = groups
-    y = design._values(var)
+    y = design.values(var)
     if by not in design.data.columns:
         raise DesignError(f"by column {by!r} not found in the design's data")
     g = design.data[by].to_numpy()
@@ -84,30 +82,27 @@ def mean_diff(
             raise DesignError(f"{by}={val!r} has no observations in the design; found {found}")
         n_missing += int((in_g & missing).sum())
         used = in_g & ~missing
-        w = design._w_full
+        w = design.weights
         wsum = w[used].sum()
         m = (w[used] * y[used]).sum() / wsum
         cols.append(np.where(used, (np.where(used, y, 0.0) - m) / wsum, 0.0))
         ests.append(m)
     v = design.total_vcov(np.column_stack(cols))
     used_any = dom & np.isin(g, [a, b]) & ~missing
-    _, degf = design._domain_var(np.zeros(len(y)), np.where(used_any, 0, -1), 1)
+    degf = design.domain_df(np.where(used_any, 0, -1), 1)
     est = ests[0] - ests[1]
     se = float(np.sqrt(max(v[0, 0] + v[1, 1] - 2 * v[0, 1], 0.0)))
     if n_missing and not na_rm:
         est, se = np.nan, np.nan
-    out = _frame(
-        np.array([est]), np.array([se]), degf, np.array([used_any.sum()]),
-        pd.Index([f"{a} - {b}"], name=by), level, "mean_diff", var,
+    return estimate_table(
+        [est], [se], degf, [used_any.sum()], pd.Index([f"{a} - {b}"], name=by), level=level,
+        statistic="mean_diff", variable=var,
+        extra={"estimate_a": ests[0], "estimate_b": ests[1], "cov_ab": v[0, 1]},
+        attrs={"groups": (a, b)},
     )
-    out["estimate_a"] = ests[0]
-    out["estimate_b"] = ests[1]
-    out["cov_ab"] = v[0, 1]
-    out.attrs["groups"] = (a, b)
-    return out
 
 
-def chisq(design: SurveyDesign, row: str, col: str) -> pd.DataFrame:
+def chisq(design: SurveyDesignBase, row: str, col: str) -> pd.DataFrame:
     """Rao-Scott second-order test of independence for a two-way table (``svychisq``, "F").
 
     Rows with a missing value in either variable are dropped (R's ``na.rm=TRUE``).
@@ -143,7 +138,7 @@ def chisq(design: SurveyDesign, row: str, col: str) -> pd.DataFrame:
         )
     n_cells = nr * nc
     cell = np.where(ok, r_codes + nr * c_codes, -1)  # rows vary fastest, as R's interaction
-    w = design._w_full
+    w = design.weights
     wsum = w[ok].sum()
     props = np.bincount(cell[ok], weights=w[ok], minlength=n_cells) / wsum
     ind = np.zeros((len(w), n_cells))
@@ -151,7 +146,9 @@ def chisq(design: SurveyDesign, row: str, col: str) -> pd.DataFrame:
     z = np.where(ok[:, None], (ind - props[None, :]) / wsum, 0.0)
     sub = design.subset(ok)
     V = sub.total_vcov(z)
-    N = int(len(data))  # R scales the table to nrow(design); F does not depend on it
+    # R scales the table to nrow(design), the rows of the (physically subset) domain design;
+    # the F statistic does not depend on it, the unadjusted Pearson X^2 does
+    N = int(dom.sum())
     # Pearson X^2 on the weighted table scaled to N
     tab = (props * N).reshape(nc, nr).T
     expct = np.outer(tab.sum(axis=1), tab.sum(axis=0)) / tab.sum()
@@ -189,7 +186,7 @@ def chisq(design: SurveyDesign, row: str, col: str) -> pd.DataFrame:
 
 
 def glm(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     formula: str,
     level: float = 0.95,
     return_fit: bool = False,
@@ -221,7 +218,7 @@ def glm(
 
     dom = design.domain
     data = design.data.loc[dom]
-    wser = pd.Series(design._w_full[dom], index=data.index)
+    wser = pd.Series(design.weights[dom], index=data.index)
     try:
         fit = smf.wls(formula, data=data, weights=wser, missing="drop").fit()
     except Exception as exc:  # formula errors from the formula engine
@@ -232,7 +229,7 @@ def glm(
         raise DesignError("glm needs a data index with unique labels")
     x = np.asarray(fit.model.exog, dtype=float)
     e = np.asarray(fit.model.endog, dtype=float) - x @ np.asarray(fit.params)
-    w = design._w_full[pos]
+    w = design.weights[pos]
     a_inv = np.linalg.inv(x.T @ (x * w[:, None]))
     z = np.zeros((len(design.data), x.shape[1]))
     z[pos] = (x * e[:, None]) @ a_inv
@@ -243,7 +240,7 @@ def glm(
     se = np.sqrt(np.diag(v))
     df_res = sub.degf + 1 - x.shape[1]
     est = np.asarray(fit.params)
-    tq = _tcrit(level, np.full(len(est), df_res))
+    tq = tcrit(level, np.full(len(est), df_res))
     tval = est / se
     out = pd.DataFrame(
         {

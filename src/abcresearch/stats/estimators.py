@@ -21,125 +21,29 @@ Conventions (all checked against R's survey package 4.x, see ``tests/reference``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from abcresearch.errors import DesignError
-
-if TYPE_CHECKING:
-    from abcresearch.stats.design import SurveyDesign
+from abcresearch.stats.core import SurveyDesignBase
+from abcresearch.stats.domains import By, Domains, domain_ratios
+from abcresearch.stats.results import estimate_table, logit_interval, tcrit
 
 __all__ = ["ciprop", "mean", "proportion", "quantile", "ratio", "total"]
 
-COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "n"]
-By = str | Sequence[str] | None
 
-
-def _tcrit(level: float, df: np.ndarray | float) -> np.ndarray:
-    if not 0 < level < 1:
-        raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), found {level!r}")
-    dfa = np.asarray(df, dtype=float)
-    out = np.full(dfa.shape, np.nan)
-    ok = dfa > 0
-    out[ok] = sps.t.ppf(1 - (1 - level) / 2, dfa[ok])
-    return out
-
-
-def _frame(
-    est: np.ndarray,
-    se: np.ndarray,
-    df: np.ndarray,
-    n: np.ndarray,
-    index: pd.Index,
-    level: float,
-    statistic: str,
-    variable: str,
-    ci: tuple[np.ndarray, np.ndarray] | None = None,
-) -> pd.DataFrame:
-    if ci is None:
-        tq = _tcrit(level, df)
-        ci = (est - tq * se, est + tq * se)
-    out = pd.DataFrame(
-        {
-            "estimate": np.asarray(est, dtype=float),
-            "se": np.asarray(se, dtype=float),
-            "ci_low": np.asarray(ci[0], dtype=float),
-            "ci_high": np.asarray(ci[1], dtype=float),
-            "df": np.asarray(df, dtype=np.int64),
-            "n": np.asarray(n, dtype=np.int64),
-        },
-        index=index,
-    )
-    out.attrs.update({"statistic": statistic, "variable": variable, "level": level})
-    return out
-
-
-def _index(design: SurveyDesign, by: By, labels: pd.Index | None, name: str) -> pd.Index:
-    if labels is None:
-        return pd.Index([name])
-    return labels
-
-
-class _Domains:
-    """Domain codes for an estimator call: rows used, NaN-poisoned domains, counts."""
-
-    def __init__(self, design: SurveyDesign, by: By, missing: np.ndarray, na_rm: bool):
-        codes, labels = design._groups(by)
-        self.labels = labels
-        self.n_dom = 1 if labels is None else len(labels)
-        in_dom = codes >= 0
-        self.nan_dom = np.bincount(codes[in_dom & missing], minlength=self.n_dom) > 0
-        if na_rm:
-            self.nan_dom[:] = False
-        self.codes = np.where(in_dom & ~missing, codes, -1)
-        self.used = self.codes >= 0
-        self.n = np.bincount(self.codes[self.used], minlength=self.n_dom)
-
-    def sum(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(
-            self.codes[self.used], weights=values[self.used], minlength=self.n_dom
-        )
-
-
-def _ratio_parts(
-    design: SurveyDesign, y: np.ndarray, x: np.ndarray | None, dom: _Domains
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Point estimate, variance, df and denominator total of sum(w y)/sum(w x) per domain."""
-    w = design._w_full
-    c = dom.codes
-    yy = np.where(dom.used, y, 0.0)
-    xx = np.ones_like(yy) if x is None else np.where(dom.used, x, 0.0)
-    num = dom.sum(w * yy)
-    den = dom.sum(w * xx)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        est = num / den
-        r = est[np.maximum(c, 0)]
-        wz = np.where(dom.used, w * (yy - r * xx) / den[np.maximum(c, 0)], 0.0)
-    var, degf = design._domain_var(wz, c, dom.n_dom)
-    return est, var, degf, den
-
-
-def _finish(est: np.ndarray, var: np.ndarray, dom: _Domains) -> tuple[np.ndarray, np.ndarray]:
-    est = np.where(dom.nan_dom, np.nan, est)
-    se = np.where(dom.nan_dom, np.nan, np.sqrt(np.maximum(var, 0.0)))
-    return est, se
-
-
-def _svyvar(
-    design: SurveyDesign, y: np.ndarray, dom: _Domains, mean_d: np.ndarray, wsum: np.ndarray
-) -> np.ndarray:
+def _svyvar(design: SurveyDesignBase, y: np.ndarray, dom: Domains, mean_d: np.ndarray,
+            wsum: np.ndarray) -> np.ndarray:
     """R's ``svyvar`` per domain: weighted variance with the n/(n-1) factor."""
-    w = design._w_full
+    w = design.weights
     dev = np.where(dom.used, y - mean_d[np.maximum(dom.codes, 0)], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return dom.sum(w * dev * dev) / wsum * dom.n / (dom.n - 1)
 
 
 def mean(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     by: By = None,
     na_rm: bool = False,
@@ -169,22 +73,24 @@ def mean(
     pandas.DataFrame
         Columns ``estimate, se, ci_low, ci_high, df, n`` (and ``deff``).
     """
-    y = design._values(var)
-    dom = _Domains(design, by, np.isnan(y), na_rm)
-    est, v, degf, wsum = _ratio_parts(design, y, None, dom)
-    est_f, se = _finish(est, v, dom)
-    out = _frame(est_f, se, degf, dom.n, _index(design, by, dom.labels, var), level, "mean", var)
+    y = design.values(var)
+    dom = Domains(design, by, np.isnan(y), na_rm)
+    r = domain_ratios(design, y, None, dom.partition)
+    est, se = dom.finish(r["estimate"], r["var"])
+    extra = {}
     if deff:
-        s2 = _svyvar(design, y, dom, est, wsum)
+        wsum = r["den"]
+        s2 = _svyvar(design, y, dom, r["estimate"], wsum)
         with np.errstate(divide="ignore", invalid="ignore"):
             vsrs = s2 * (wsum - dom.n) / (wsum * dom.n)
             vsrs = np.where(wsum < dom.n, np.nan, vsrs)
-            out["deff"] = np.where(dom.nan_dom, np.nan, v / vsrs)
-    return out
+            extra["deff"] = np.where(dom.nan_dom, np.nan, r["var"] / vsrs)
+    return estimate_table(est, se, r["df"], dom.n, dom.index(var), level=level,
+                          statistic="mean", variable=var, extra=extra)
 
 
 def total(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     by: By = None,
     na_rm: bool = False,
@@ -196,26 +102,28 @@ def total(
     ``deff`` compares with SRS without replacement of the same size from a population of
     ``sum(weights)`` units, as R's ``svytotal(..., deff=TRUE)``.
     """
-    y = design._values(var)
-    dom = _Domains(design, by, np.isnan(y), na_rm)
-    w = design._w_full
+    y = design.values(var)
+    dom = Domains(design, by, np.isnan(y), na_rm)
+    w = design.weights
     wz = np.where(dom.used, w * np.where(dom.used, y, 0.0), 0.0)
     est = dom.sum(wz)
-    v, degf = design._domain_var(wz, dom.codes, dom.n_dom)
-    est_f, se = _finish(est, v, dom)
-    out = _frame(est_f, se, degf, dom.n, _index(design, by, dom.labels, var), level, "total", var)
+    part = dom.partition
+    v = part.var(wz)
+    est_f, se = dom.finish(est, v)
+    extra = {}
     if deff:
         wsum = dom.sum(w)
         with np.errstate(divide="ignore", invalid="ignore"):
             m = est / wsum
             s2 = _svyvar(design, y, dom, m, wsum)
             vsrs = s2 * wsum**2 * (wsum - dom.n) / (wsum * dom.n)
-            out["deff"] = np.where(dom.nan_dom, np.nan, v / vsrs)
-    return out
+            extra["deff"] = np.where(dom.nan_dom, np.nan, v / vsrs)
+    return estimate_table(est_f, se, part.df, dom.n, dom.index(var), level=level,
+                          statistic="total", variable=var, extra=extra)
 
 
 def ratio(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     num: str,
     den: str,
     by: By = None,
@@ -227,18 +135,18 @@ def ratio(
     Rows where either variable is missing are dropped together when ``na_rm=True``. Without
     ``by`` the index is ``"num/den"``.
     """
-    y = design._values(num)
-    x = design._values(den)
-    dom = _Domains(design, by, np.isnan(y) | np.isnan(x), na_rm)
-    est, v, degf, _ = _ratio_parts(design, y, x, dom)
-    est_f, se = _finish(est, v, dom)
+    y = design.values(num)
+    x = design.values(den)
+    dom = Domains(design, by, np.isnan(y) | np.isnan(x), na_rm)
+    r = domain_ratios(design, y, x, dom.partition)
+    est, se = dom.finish(r["estimate"], r["var"])
     name = f"{num}/{den}"
-    return _frame(est_f, se, degf, dom.n, _index(design, by, dom.labels, name), level, "ratio",
-                  name)
+    return estimate_table(est, se, r["df"], dom.n, dom.index(name), level=level,
+                          statistic="ratio", variable=name)
 
 
 def proportion(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     by: By = None,
     na_rm: bool = False,
@@ -256,17 +164,14 @@ def proportion(
     s = design.data[var]
     missing = s.isna().to_numpy()
     cat_codes, cats = pd.factorize(s, sort=True)
-    dom = _Domains(design, by, missing, na_rm)
+    dom = Domains(design, by, missing, na_rm)
     n_cat = len(cats)
-    blocks = []
-    for j in range(n_cat):  # loop over categories only (few); domains are vectorised
-        yj = np.where(missing, np.nan, (cat_codes == j).astype(float))
-        est, v, degf, _ = _ratio_parts(design, yj, None, dom)
-        est_f, se = _finish(est, v, dom)
-        blocks.append((est_f, se, degf))
-    est = np.column_stack([b[0] for b in blocks]).ravel()
-    se = np.column_stack([b[1] for b in blocks]).ravel()
-    degf = np.column_stack([b[2] for b in blocks]).ravel()
+    Y = (cat_codes[:, None] == np.arange(n_cat)[None, :]).astype(float)
+    r = domain_ratios(design, Y, None, dom.partition)  # all categories and domains at once
+    est_m, se_m = dom.finish(r["estimate"], r["var"])
+    est = est_m.ravel()
+    se = se_m.ravel()
+    degf = np.repeat(r["df"], n_cat)
     n = np.repeat(dom.n, n_cat)
     cat_index = pd.Index(cats, name=var)
     if dom.labels is None:
@@ -276,11 +181,12 @@ def proportion(
         frame = frame.reset_index(drop=True)
         frame[var] = np.tile(np.asarray(cats), dom.n_dom)
         index = pd.MultiIndex.from_frame(frame)
-    return _frame(est, se, degf, n, index, level, "proportion", var)
+    return estimate_table(est, se, degf, n, index, level=level, statistic="proportion",
+                          variable=var)
 
 
 def ciprop(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     by: By = None,
     method: str = "logit",
@@ -313,7 +219,7 @@ def ciprop(
     """
     if method not in ("logit", "mean"):
         raise DesignError(f"method={method!r} is not supported; choose 'logit' or 'mean'")
-    y = design._values(var)
+    y = design.values(var)
     vals = np.unique(y[~np.isnan(y)])
     if not np.all(np.isin(vals, [0.0, 1.0])):
         raise DesignError(
@@ -322,20 +228,16 @@ def ciprop(
         )
     out = mean(design, var, by=by, na_rm=na_rm, level=level)
     if method == "logit":
-        p = out["estimate"].to_numpy()
-        se = out["se"].to_numpy()
-        tq = _tcrit(level, out["df"].to_numpy())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lp = np.log(p / (1 - p))
-            sel = se / (p * (1 - p))
-            out["ci_low"] = 1 / (1 + np.exp(-(lp - tq * sel)))
-            out["ci_high"] = 1 / (1 + np.exp(-(lp + tq * sel)))
-    out.attrs.update({"statistic": "ciprop", "method": method})
+        lo, hi = logit_interval(out["estimate"].to_numpy(), out["se"].to_numpy(),
+                                out["df"].to_numpy(), level)
+        out["ci_low"], out["ci_high"] = lo, hi
+    out.attrs.update({"statistic": "ciprop", "method": method,
+                      "interval": "logit" if method == "logit" else "wald"})
     return out
 
 
 def quantile(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     q: float | Sequence[float] = 0.5,
     by: By = None,
@@ -373,10 +275,10 @@ def quantile(
     qs = [float(q)] if np.isscalar(q) else [float(v) for v in q]  # type: ignore[arg-type]
     if any(not 0 <= p <= 1 for p in qs):
         raise DesignError(f"quantile probabilities must be in [0, 1], found {qs}")
-    y = design._values(var)
-    dom = _Domains(design, by, np.isnan(y), na_rm)
+    y = design.values(var)
+    dom = Domains(design, by, np.isnan(y), na_rm)
     nd = dom.n_dom
-    w = design._w_full
+    w = design.weights
     u = np.flatnonzero(dom.used)
     order = np.lexsort((y[u], dom.codes[u]))
     ys = y[u][order]
@@ -415,9 +317,10 @@ def quantile(
     for p in qs:
         qhat = qrule(np.full(nd, p))
         ind = np.where(dom.used, (y <= qhat[np.maximum(dom.codes, 0)]).astype(float), 0.0)
-        pm, pv, degf, _ = _ratio_parts(design, ind, None, dom)
-        tq = _tcrit(level, degf)
-        pse = np.sqrt(np.maximum(pv, 0.0))
+        rr = domain_ratios(design, ind, None, dom.partition)
+        pm, degf = rr["estimate"], rr["df"]
+        tq = tcrit(level, degf)
+        pse = rr["se"]
         lo_p = pm - tq * pse
         hi_p = pm + tq * pse
         lo = qrule(np.where(np.isnan(lo_p) | (lo_p < 0), np.nan, lo_p))
@@ -426,7 +329,7 @@ def quantile(
         est, se = np.where(dom.nan_dom, np.nan, qhat), np.where(dom.nan_dom, np.nan, se)
         lo, hi = np.where(dom.nan_dom, np.nan, lo), np.where(dom.nan_dom, np.nan, hi)
         rows.append((est, se, lo, hi, degf))
-    base = _index(design, by, dom.labels, var)
+    base = dom.index(var)
     if len(qs) == 1:
         est, se, lo, hi, degf = rows[0]
         index = base
@@ -442,6 +345,6 @@ def quantile(
         index = pd.MultiIndex.from_frame(frame) if frame.shape[1] > 1 else pd.Index(
             frame["q"], name="q")
     n = dom.n if len(qs) == 1 else np.repeat(dom.n, len(qs))
-    out = _frame(est, se, degf, n, index, level, "quantile", var, ci=(lo, hi))
-    out.attrs.update({"q": qs, "qrule": "math", "interval_type": "mean"})
-    return out
+    return estimate_table(est, se, degf, n, index, level=level, statistic="quantile",
+                          variable=var, interval=(lo, hi),
+                          attrs={"q": qs, "qrule": "math", "interval_type": "mean"})

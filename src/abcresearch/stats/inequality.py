@@ -28,29 +28,26 @@ Note that convey's ``2 r_k - 1`` differs from the exact weighted pairwise defini
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from abcresearch.errors import DesignError
-from abcresearch.stats.estimators import By, _Domains, _finish, _frame, _index
-
-if TYPE_CHECKING:
-    from abcresearch.stats.design import SurveyDesign
+from abcresearch.stats.core import SurveyDesignBase
+from abcresearch.stats.domains import By, Domains
+from abcresearch.stats.results import estimate_table
 
 __all__ = ["gini", "lorenz"]
 
 
-def _sorted(design: SurveyDesign, y: np.ndarray, dom: _Domains) -> tuple[np.ndarray, ...]:
+def _sorted(design: SurveyDesignBase, y: np.ndarray, dom: Domains) -> tuple[np.ndarray, ...]:
     u = np.flatnonzero(dom.used)
     order = np.lexsort((y[u], dom.codes[u]))  # stable: ties keep data order, as R's order()
     idx = u[order]
-    return idx, y[idx], design._w_full[idx], dom.codes[idx]
+    return idx, y[idx], design.weights[idx], dom.codes[idx]
 
 
 def gini(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     by: By = None,
     na_rm: bool = False,
@@ -76,8 +73,8 @@ def gini(
     pandas.DataFrame
         Columns ``estimate, se, ci_low, ci_high, df, n``.
     """
-    y = design._values(var)
-    dom = _Domains(design, by, np.isnan(y), na_rm)
+    y = design.values(var)
+    dom = Domains(design, by, np.isnan(y), na_rm)
     nd = dom.n_dom
     idx, x, w, d = _sorted(design, y, dom)
     xw = x * w
@@ -97,14 +94,14 @@ def gini(
         )
     wz = np.zeros(len(y))
     wz[idx] = w * lin
-    v, degf = design._domain_var(wz, dom.codes, nd)
-    est_f, se = _finish(est, v, dom)
-    return _frame(est_f, se, degf, dom.n, _index(design, by, dom.labels, var), level, "gini",
-                  var)
+    part = dom.partition
+    est_f, se = dom.finish(est, part.var(wz))
+    return estimate_table(est_f, se, part.df, dom.n, dom.index(var), level=level,
+                          statistic="gini", variable=var)
 
 
 def lorenz(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     var: str,
     p: np.ndarray | list[float] | None = None,
     na_rm: bool = True,
@@ -129,8 +126,8 @@ def lorenz(
         Columns ``pop_share`` (cumulative weight share, ascending income) and ``income_share``
         (cumulative share of the weighted income total).
     """
-    y = design._values(var)
-    dom = _Domains(design, None, np.isnan(y), na_rm)
+    y = design.values(var)
+    dom = Domains(design, None, np.isnan(y), na_rm)
     if dom.nan_dom.any():
         raise DesignError(f"{var!r} has missing values; pass na_rm=True to drop them")
     _, x, w, _ = _sorted(design, y, dom)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,8 @@ import yaml
 
 from abcresearch.errors import AbcResearchWarning, DesignError, ParamsError
 from abcresearch.paths import params_dir
-
-if TYPE_CHECKING:
-    from abcresearch.stats.design import SurveyDesign
+from abcresearch.stats import estimators
+from abcresearch.stats.core import SurveyDesignBase
 
 __all__ = ["PovertyLine", "headcount", "load_poverty_lines", "poverty_line"]
 
@@ -136,7 +135,7 @@ def poverty_line(year: int, path: str | Path | None = None) -> PovertyLine:
 
 
 def headcount(
-    design: SurveyDesign,
+    design: SurveyDesignBase,
     income: str,
     members: str,
     year: int,
@@ -191,17 +190,15 @@ def headcount(
             AbcResearchWarning,
             stacklevel=2,
         )
-    inc = design._values(income)
-    mem = design._values(members)
+    inc = design.values(income)
+    mem = design.values(members)
     bad = design.domain & (mem <= 0)
     if bad.any():
         raise DesignError(f"{members!r} must be > 0; {int(bad.sum())} households have "
                           f"{members} <= 0")
     with np.errstate(invalid="ignore", divide="ignore"):
         poor = np.where(np.isnan(inc) | np.isnan(mem), np.nan, (inc / mem < ln.value) * 1.0)
-    from abcresearch.stats import estimators
-
-    aug = design._with_columns({"_poor": poor, "_poor_members": poor * mem, "_members": mem})
+    aug = design.with_columns(_poor=poor, _poor_members=poor * mem, _members=mem)
     if unit == "household":
         out = estimators.ciprop(aug, "_poor", by=by, na_rm=na_rm, level=level)
     else:

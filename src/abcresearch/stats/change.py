@@ -1,0 +1,198 @@
+"""Change between survey rounds on the stacked rounds, with the design's PSUs shared.
+
+For two rounds a (earlier) and b (later) of a stacked sample, the change of a ratio of weighted
+totals :math:`R_r = \\sum_{i \\in r} w_i y_i / \\sum_{i \\in r} w_i x_i` (a mean when x = 1) is
+:math:`R_b - R_a` (**later minus earlier**), and its linearised variable is
+
+.. math::
+
+    z_i = 1[i \\in b]\\,\\frac{y_i - R_b x_i}{X_b} - 1[i \\in a]\\,\\frac{y_i - R_a x_i}{X_a},
+
+whose total's variance is taken over the stacked design. When the two rounds share PSUs — a
+village surveyed in both rounds, a household matched by ``hh_key`` — the PSU total of z holds
+both rounds, so their covariance enters the SE (``svycontrast(svyby(~y, ~round, design,
+svymean, covmat = TRUE), c(-1, 1))`` in R gives the same numbers; see
+``tests/reference/make_rollout_reference.R``). Build the stacked design as a with-replacement
+(ultimate-cluster) design without fpc: round-specific fpcs cannot share a stratum.
+
+Every measure and every domain (``by=``) is computed in one vectorised pass per missing-value
+pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.errors import DesignError
+from abcresearch.stats.core import SurveyDesignBase
+from abcresearch.stats.domains import By, group_codes
+from abcresearch.stats.results import estimate_table
+
+__all__ = ["CHANGE_COLUMNS", "change"]
+
+#: Leading columns of a change table (after any ``by`` columns).
+CHANGE_COLUMNS = ("measure", "round_from", "round_to", "estimate", "se", "ci_low", "ci_high",
+                  "df", "n")
+
+Measure = str | tuple[str, str]
+
+
+def _measure_columns(design: SurveyDesignBase, measures: Mapping[str, Measure] | Sequence[str]
+                     ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    spec = ({m: m for m in measures} if not isinstance(measures, Mapping)
+            else dict(measures))
+    if not spec:
+        raise DesignError("change needs at least one measure")
+    out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    for name, m in spec.items():
+        if isinstance(m, str):
+            out[name] = (design.values(m), None)
+        elif isinstance(m, tuple) and len(m) == 2 and all(isinstance(c, str) for c in m):
+            out[name] = (design.values(m[0]), design.values(m[1]))
+        else:
+            raise DesignError(f"measure {name!r}: give a column (mean) or a (numerator, "
+                              f"denominator) pair of columns, found {m!r}")
+    return out
+
+
+def change(
+    design: SurveyDesignBase,
+    measures: Mapping[str, Measure] | Sequence[str],
+    over: str,
+    pairs: Sequence[tuple[Any, Any]] | None = None,
+    by: By = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Change (later minus earlier) of means and ratios between rounds, with design SEs.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        A design over the **stacked** rounds whose PSUs are carried across rounds (the same
+        village or household id in both rounds is the same PSU), e.g.
+        ``SurveyDesign(stacked, weights="weight", strata="amphoe_code",
+        cluster="village_code", nest=True)``.
+    measures : Mapping or list of str
+        ``{name: column}`` for a mean, ``{name: (numerator, denominator)}`` for a ratio of
+        totals; a list of columns means ``{column: column}``. Rows with a missing value in a
+        measure's columns are left out of that measure (complete cases).
+    over : str
+        Column naming the round of each row.
+    pairs : sequence of (earlier, later), optional
+        Rounds to compare; default every consecutive pair of the sorted rounds present.
+    by : str, list of str, pandas.Series, optional
+        Domains (e.g. ``"tambon_code"``): the change within each domain, over both rounds.
+    level : float, default 0.95
+        Confidence level (t interval with the df of the domain's rows in both rounds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (domain, measure, pair), index reset: the ``by`` column(s), then
+        ``measure, round_from, round_to, estimate, se, ci_low, ci_high, df, n`` and
+        ``estimate_from``, ``estimate_to`` (each round's value). ``df`` is #PSUs minus
+        #strata among the domain's rows of both rounds with the measure present; ``n`` counts
+        those rows. Level and statistic are in ``attrs``.
+
+    Raises
+    ------
+    DesignError
+        For an unknown ``over`` column, a round not in the data, or bad measures.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from abcresearch.stats import SurveyDesign
+    >>> df = pd.DataFrame({"round": [1, 1, 1, 2, 2, 2], "psu": [1, 2, 3, 1, 2, 3],
+    ...                    "y": [1.0, 2.0, 3.0, 2.0, 4.0, 3.0]})
+    >>> t = change(SurveyDesign(df, cluster="psu"), ["y"], over="round")
+    >>> float(t["estimate"].iloc[0])
+    1.0
+    """
+    if over not in design.data.columns:
+        raise DesignError(f"over column {over!r} not found in the design's data")
+    cols = _measure_columns(design, measures)
+    dom_mask = design.domain
+    rnd = design.data[over].to_numpy()
+    present_rounds = sorted(pd.unique(rnd[dom_mask & pd.notna(rnd)]))
+    if pairs is None:
+        pairs = list(zip(present_rounds[:-1], present_rounds[1:], strict=True))
+    pairs = [tuple(p) for p in pairs]
+    for p in pairs:
+        if len(p) != 2:
+            raise DesignError(f"pairs must be (earlier, later) rounds, found {p!r}")
+        for r in p:
+            if r not in present_rounds:
+                raise DesignError(f"{over}={r!r} has no rows in the design; rounds found: "
+                                  f"{present_rounds}")
+    codes, labels = group_codes(design, by)
+    n_dom = 1 if labels is None else len(labels)
+    lab_frame = None if labels is None else labels.to_frame(index=False)
+    by_cols = [] if lab_frame is None else list(lab_frame.columns)
+    w = design.weights
+    parts = []
+    for a, b in pairs:
+        in_a = dom_mask & (rnd == a)
+        in_b = dom_mask & (rnd == b)
+        pair_rows = (in_a | in_b) & (codes >= 0)
+        # one partition per missing-value pattern of the measures
+        patterns: dict[bytes, list[str]] = {}
+        ok_of: dict[str, np.ndarray] = {}
+        for name, (y, x) in cols.items():
+            ok = pair_rows & ~np.isnan(y) & (True if x is None else ~np.isnan(x))
+            ok_of[name] = ok
+            patterns.setdefault(np.packbits(ok).tobytes(), []).append(name)
+        for names in patterns.values():
+            ok = ok_of[names[0]]
+            c_ok = np.where(ok, codes, -1)
+            part = design.partition(c_ok, n_dom)
+            rows = part.rows
+            cu = c_ok[rows]
+            wu = w[rows]
+            ia = in_a[rows]
+            ib = in_b[rows]
+            Y = np.column_stack([cols[nm][0][rows] for nm in names])
+            X = np.column_stack([np.ones(rows.size) if cols[nm][1] is None
+                                 else cols[nm][1][rows] for nm in names])
+            ests, zs = [], np.zeros_like(Y)
+            for sign, inr in ((-1.0, ia), (1.0, ib)):
+                num = np.zeros((n_dom, Y.shape[1]))
+                den = np.zeros((n_dom, Y.shape[1]))
+                for j in range(Y.shape[1]):
+                    num[:, j] = np.bincount(cu[inr], weights=(wu * Y[:, j])[inr],
+                                            minlength=n_dom)
+                    den[:, j] = np.bincount(cu[inr], weights=(wu * X[:, j])[inr],
+                                            minlength=n_dom)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    r = num / den
+                    z = (Y - r[cu] * X) / den[cu]
+                zs += sign * np.where(inr[:, None], z, 0.0)
+                ests.append(r)
+            var = part.var(wu[:, None] * zs)
+            est = ests[1] - ests[0]
+            se = np.sqrt(np.maximum(var, 0.0))
+            for j, nm in enumerate(names):
+                keys = {"measure": nm, "round_from": a, "round_to": b}
+                idx = (pd.MultiIndex.from_frame(lab_frame.assign(**keys))
+                       if lab_frame is not None else
+                       pd.MultiIndex.from_tuples([(nm, a, b)], names=list(keys)))
+                parts.append(estimate_table(
+                    est[:, j], se[:, j], part.df, part.n, idx, level=level,
+                    statistic="change", variable=nm,
+                    extra={"estimate_from": ests[0][:, j], "estimate_to": ests[1][:, j]}))
+    if not parts:  # fewer than two rounds: nothing to compare
+        return pd.DataFrame(columns=[*by_cols, *CHANGE_COLUMNS, "estimate_from",
+                                     "estimate_to"])
+    out = pd.concat(parts).reset_index()
+    order = {nm: i for i, nm in enumerate(cols)}
+    out = out.sort_values(
+        [*by_cols, "round_from", "round_to", "measure"],
+        key=lambda s: s.map(order) if s.name == "measure" else s, kind="stable",
+    ).reset_index(drop=True)
+    out.attrs.update({"statistic": "change", "level": level, "over": over,
+                      "sign": "later minus earlier", "interval": "wald"})
+    return out
