@@ -10,7 +10,7 @@ import yaml
 from abcresearch.errors import ParamsError
 from abcresearch.paths import params_dir
 from abcresearch.scoring import available_schemes, load_scheme
-from abcresearch.scoring.scheme_check import parse_scheme
+from abcresearch.scoring.scheme_file import parse_scheme
 
 
 def _raw() -> dict:

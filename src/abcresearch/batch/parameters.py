@@ -107,7 +107,7 @@ def resolve_scheme(scheme: str | os.PathLike[str] | None) -> SchemeChoice:
     if scheme is None or str(scheme).strip() == "":
         return SchemeChoice()
     from abcresearch.paths import params_dir
-    from abcresearch.scoring.scheme import load_scheme
+    from abcresearch.scoring import load_scheme
 
     loaded = load_scheme(str(scheme).strip())
     path = Path(loaded.path).resolve()

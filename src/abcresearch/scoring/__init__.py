@@ -44,7 +44,8 @@ from abcresearch.scoring.rounds import (
     panel_change,
     round_change,
 )
-from abcresearch.scoring.scheme import Capital, ItemRule, Scheme, available_schemes, load_scheme
+from abcresearch.scoring.scheme import Capital, ItemRule, Scheme
+from abcresearch.scoring.scheme_file import available_schemes, load_scheme, resolve_scheme
 from abcresearch.scoring.typology import Typology, typology
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "panel_change",
     "priority_rank",
     "round_change",
+    "resolve_scheme",
     "score_households",
     "typology",
 ]

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.errors import InputError
-from abcresearch.scoring.scheme import ItemRule, Scheme, load_scheme
+from abcresearch.scoring.scheme import ItemRule, Scheme
+from abcresearch.scoring.scheme_file import load_scheme
 
 __all__ = [
     "HouseholdScores",

@@ -32,7 +32,8 @@ from abcresearch.scoring.alkire_foster import (
     indicator_matrix,
     indicator_weights,
 )
-from abcresearch.scoring.scheme import Scheme, load_scheme
+from abcresearch.scoring.scheme import Scheme
+from abcresearch.scoring.scheme_file import load_scheme
 from abcresearch.stats.change import change
 from abcresearch.stats.core import SurveyDesignBase
 from abcresearch.stats.design import SurveyDesign

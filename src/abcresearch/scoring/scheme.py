@@ -3,9 +3,8 @@
 A scheme says, for each capital, which household items it uses, how each answer becomes an item
 score in [0, 1] (the *rule*), the item weights, the capital's level bands and its deprivation
 cut-off for the Alkire-Foster measure; and how the overall level and the development track follow
-from the capital levels. :func:`load_scheme` reads a file once per version through
-:func:`abcresearch.params.load`; the checks against the instrument live in
-:mod:`abcresearch.scoring.scheme_check`.
+from the capital levels. Reading, checking and loading a scheme file is
+:mod:`abcresearch.scoring.scheme_file` (:func:`~abcresearch.scoring.scheme_file.load_scheme`).
 """
 
 from __future__ import annotations
@@ -18,17 +17,12 @@ from typing import Any
 import pandas as pd
 
 from abcresearch.errors import ParamsError
-from abcresearch.params import load
-from abcresearch.paths import params_dir
 
 __all__ = [
     "RULE_KINDS",
     "Capital",
     "ItemRule",
     "Scheme",
-    "available_schemes",
-    "load_scheme",
-    "resolve_scheme",
 ]
 
 #: Rule kinds and the item types they accept.
@@ -248,84 +242,3 @@ class Scheme:
               "if_not_relevant": r.if_not_relevant, "description": r.describe(lang)}
              for r in self.items]
         )
-
-
-# ---------------------------------------------------------------------------------- loading
-def available_schemes(directory: Path | None = None) -> list[str]:
-    """Return the scheme files (``scoring*.yaml``) in ``params/`` by stem."""
-    d = Path(directory) if directory else params_dir()
-    return sorted(p.stem for p in d.glob("scoring*.yaml"))
-
-
-def resolve_scheme(scheme: str | Path | None) -> Path:
-    """Return the file of a scheme given by name, path or None (the default scheme).
-
-    Parameters
-    ----------
-    scheme : str, Path or None
-        ``None`` for ``params/scoring.yaml``; a path; or a name such as ``"scoring_slf5"`` or
-        ``"slf5"`` looked up in ``params/``.
-
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    ParamsError
-        If no such scheme exists (the message lists the available ones).
-    """
-    if scheme is None:
-        return params_dir() / "scoring.yaml"
-    p = Path(scheme)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    cand = params_dir() / f"{scheme}.yaml"
-    if cand.exists():
-        return cand
-    cand = params_dir() / f"scoring_{scheme}.yaml"
-    if cand.exists():
-        return cand
-    raise ParamsError(f"scoring scheme {scheme!r} not found; available in {params_dir()}: "
-                      f"{available_schemes()}")
-
-
-def load_scheme(scheme: str | Path | Scheme | None = None,
-                instrument_dir: Path | None = None) -> Scheme:
-    """Load and validate a scoring scheme.
-
-    Parameters
-    ----------
-    scheme : str, Path, Scheme or None
-        ``None`` for ``params/scoring.yaml``; a path; or a name such as ``"scoring_slf5"`` or
-        ``"slf5"`` looked up in ``params/``. A :class:`Scheme` is returned as is.
-    instrument_dir : Path, optional
-        Folder of the XLSForms the items are checked against.
-
-    Returns
-    -------
-    Scheme
-
-    Raises
-    ------
-    ParamsError
-        When the file is missing or invalid; the message names every problem.
-
-    Examples
-    --------
-    >>> s = load_scheme()
-    >>> s.capital_ids[:3]
-    ('human', 'physical', 'financial')
-    """
-    from abcresearch.scoring.scheme_check import parse_scheme, parse_scheme_file
-
-    if isinstance(scheme, Scheme):
-        return scheme
-    path = resolve_scheme(scheme)
-    if not path.exists():
-        raise ParamsError(f"scoring scheme file {path} does not exist")
-    if instrument_dir is not None:  # checked against another instrument: not shared
-        from abcresearch.params import read_yaml
-
-        return parse_scheme(read_yaml(path), path, instrument_dir)
-    return load(path, parse_scheme_file)

@@ -1,10 +1,10 @@
 """Fast synthetic household item data for tests and benchmarks of the scoring module.
 
-This is *not* the project's synthetic-province generator (:mod:`abcresearch.synth.generate`, Kobo-style
+This is *not* the project's synthetic-province generator (:mod:`abcresearch.synth`, Kobo-style
 exports); it writes the analysis-ready household table directly with numpy, in the shape
-``abcresearch.store.read.load`` returns (leaf item names, select_multiple answers as space-separated
-choice names, nullable integers), so scoring can be tested and benchmarked at national scale in
-chunks. Each household has a latent capacity ``tambon effect + village effect + noise``; better
+``abcresearch.store.read.load`` returns (leaf item names, select_multiple answers as
+space-separated choice names, nullable integers), so scoring can be tested and benchmarked at
+national scale in chunks. Each household has a latent capacity ``tambon effect + village effect + noise``; better
 answers are more likely when it is high.
 """
 
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from abcresearch.scoring.scheme import Scheme, load_scheme
+from abcresearch.scoring.scheme import Scheme
+from abcresearch.scoring.scheme_file import load_scheme
 from abcresearch.survey import instrument
 
 __all__ = ["simulate_households", "simulate_villages"]

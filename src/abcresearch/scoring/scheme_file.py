@@ -1,4 +1,7 @@
-"""Validation of a scoring scheme file against the instrument (``params/scoring*.yaml``).
+"""Reading a scoring scheme file (``params/scoring*.yaml``): find it, check it, load it.
+
+:func:`load_scheme` reads a file once per version of it (through :func:`abcresearch.params.load`)
+and returns the frozen :class:`~abcresearch.scoring.scheme.Scheme`.
 
 :func:`parse_scheme` checks the whole file and raises one
 :class:`~abcresearch.errors.ParamsError` that names every problem found (unknown items, choices
@@ -18,10 +21,13 @@ from typing import Any
 import pandas as pd
 
 from abcresearch.errors import ParamsError
+from abcresearch.params import load, read_yaml
+from abcresearch.paths import params_dir
 from abcresearch.scoring.scheme import RULE_KINDS, RULE_OPTIONS, Capital, ItemRule, Scheme
 from abcresearch.survey import instrument
 
-__all__ = ["RULE_OPTION_CHECKS", "parse_scheme"]
+__all__ = ["RULE_OPTION_CHECKS", "available_schemes", "load_scheme", "parse_scheme",
+           "resolve_scheme"]
 
 _WEIGHT_TOL = 1e-6
 _LANGS = ("th", "en")
@@ -541,3 +547,80 @@ def parse_scheme_file(raw: Mapping[str, Any], path: Path) -> Scheme:
     Scheme
     """
     return parse_scheme(raw, path)
+
+
+# ---------------------------------------------------------------------------------- loading
+def available_schemes(directory: Path | None = None) -> list[str]:
+    """Return the scheme files (``scoring*.yaml``) in ``params/`` by stem."""
+    d = Path(directory) if directory else params_dir()
+    return sorted(p.stem for p in d.glob("scoring*.yaml"))
+
+
+def resolve_scheme(scheme: str | Path | None) -> Path:
+    """Return the file of a scheme given by name, path or None (the default scheme).
+
+    Parameters
+    ----------
+    scheme : str, Path or None
+        ``None`` for ``params/scoring.yaml``; a path; or a name such as ``"scoring_slf5"`` or
+        ``"slf5"`` looked up in ``params/``.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ParamsError
+        If no such scheme exists (the message lists the available ones).
+    """
+    if scheme is None:
+        return params_dir() / "scoring.yaml"
+    p = Path(scheme)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    cand = params_dir() / f"{scheme}.yaml"
+    if cand.exists():
+        return cand
+    cand = params_dir() / f"scoring_{scheme}.yaml"
+    if cand.exists():
+        return cand
+    raise ParamsError(f"scoring scheme {scheme!r} not found; available in {params_dir()}: "
+                      f"{available_schemes()}")
+
+
+def load_scheme(scheme: str | Path | Scheme | None = None,
+                instrument_dir: Path | None = None) -> Scheme:
+    """Load and validate a scoring scheme.
+
+    Parameters
+    ----------
+    scheme : str, Path, Scheme or None
+        ``None`` for ``params/scoring.yaml``; a path; or a name such as ``"scoring_slf5"`` or
+        ``"slf5"`` looked up in ``params/``. A :class:`Scheme` is returned as is.
+    instrument_dir : Path, optional
+        Folder of the XLSForms the items are checked against.
+
+    Returns
+    -------
+    Scheme
+
+    Raises
+    ------
+    ParamsError
+        When the file is missing or invalid; the message names every problem.
+
+    Examples
+    --------
+    >>> s = load_scheme()
+    >>> s.capital_ids[:3]
+    ('human', 'physical', 'financial')
+    """
+    if isinstance(scheme, Scheme):
+        return scheme
+    path = resolve_scheme(scheme)
+    if not path.exists():
+        raise ParamsError(f"scoring scheme file {path} does not exist")
+    if instrument_dir is not None:  # checked against another instrument: not shared
+        return parse_scheme(read_yaml(path), path, instrument_dir)
+    return load(path, parse_scheme_file)
