@@ -16,7 +16,7 @@ from abcresearch.store import read as data
 def store(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("data")
     mp = pytest.MonkeyPatch()
-    mp.setenv("ABCRESEARCH_KEY", "test-key-not-secret")
+    mp.setenv("ABCRESEARCH_KEY", "test-key-not-secret-0123456789abcdef")
     try:
         make_export(tmp / "export")
         ingest(tmp / "export", survey_round=2567, store=tmp / "store")

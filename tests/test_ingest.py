@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fixtures.kobo import build, make_export, write, write_csv
+from fixtures.kobo import build, make_export, valid_pid, write, write_csv
 
 from abcresearch.errors import InputError
 from abcresearch.ingest.pipeline import ingest
 from abcresearch.store import read as data
-from abcresearch.store import write as store
+from abcresearch.store import round_folder
 
 ROUND = 2567
 
@@ -132,14 +132,21 @@ def test_unreadable_file_is_one_sentence(tmp_path, name, content, words):
     assert "\n" not in msg
 
 
-def test_ragged_row_names_file_and_row(tmp_path):
+def test_ragged_row_is_rejected_not_the_file(tmp_path):
     exp = make_export(tmp_path / "export")
     path = exp.folder / "household.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[3] = lines[3] + ';"extra"'
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"household\.csv row 4 has \d+ cells"):
-        _ingest(exp.folder, tmp_path)
+    res = _ingest(exp.folder, tmp_path)
+    bad = res.issues[res.issues["rule"] == "malformed_row"]
+    assert list(bad["row"]) == [4]
+    assert "household.csv row 4" in bad["message"].item()
+    assert f"{len(exp.households.columns) + 1} cells but the header has" in bad["message"].item()
+    c = res.counts.set_index("table")
+    assert (c.loc["households", "read"], c.loc["households", "valid"],
+            c.loc["households", "rejected"]) == (12, 11, 1)
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 11
 
 
 def test_missing_required_column(tmp_path):
@@ -169,6 +176,7 @@ def test_upsert_replaces_same_uuid_and_keeps_others(tmp_path):
     hh2["hh/head_age"] = "70"
     new = exp.households.iloc[[1]].copy()
     new["_uuid"] = "hhhhhhhh-new"
+    new["hh/head_pid"] = valid_pid(777)  # another household (same answers, another head)
     hh2 = pd.concat([hh2, new], ignore_index=True)
     mem2 = exp.members[exp.members["_submission__uuid"] == exp.households.loc[0, "_uuid"]]
     mem2 = mem2.iloc[[0]]
@@ -213,14 +221,17 @@ def test_failed_write_leaves_previous_store_intact(tmp_path, monkeypatch):
     after = {p.relative_to(tmp_path): p.read_bytes()
              for p in (tmp_path / "store").rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in (tmp_path / "store").iterdir()] == [f"round={ROUND}"]
+    assert [p.name for p in (tmp_path / "store").iterdir() if not p.name.startswith(".")] == [
+        f"round={ROUND}"]
+    assert len([p for p in (tmp_path / "store" / f"round={ROUND}").iterdir()
+                if p.name.startswith("v-")]) == 1
 
 
 def test_manifest(tmp_path):
     make_export(tmp_path / "export")
     (tmp_path / "export" / "SYNTHETIC.txt").write_text("synthetic\n")
     _ingest(tmp_path / "export", tmp_path)
-    m = json.loads((tmp_path / "store" / f"round={ROUND}" / "manifest.json").read_text())
+    m = json.loads((round_folder(ROUND, tmp_path / "store") / "manifest.json").read_text())
     assert m["synthetic"] is True
     assert m["instrument_version"]["household"] == "2026.1"
     assert {s["file"] for s in m["sources"]} == {"household.csv", "member.csv", "village.csv"}
@@ -230,7 +241,8 @@ def test_manifest(tmp_path):
 
 
 def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ABCRESEARCH_KEY": "cli-test-key", **(env_extra or {})}
+    env = {**os.environ, "ABCRESEARCH_KEY": "cli-test-key-0123456789abcdef0123456789",
+           **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "abcresearch", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 
@@ -281,7 +293,7 @@ def test_synth_round_trip_keeps_every_household_and_member(tmp_path, fmt):
     assert len(hh) == c.loc["households", "read"]
     assert len(mem) == c.loc["members", "read"]
     assert hh["weight"].notna().all()
-    store.read_manifest(tmp_path / "store", 2549)
+    assert data.manifest(2549, tmp_path / "store")["rows"]["households"] == len(hh)
 
 
 @pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
@@ -314,3 +326,132 @@ def test_every_injected_synth_error_is_found_where_it_was_put(tmp_path):
             assert key not in found, t
         else:
             assert key in found, t
+
+
+# --------------------------------------------------------------------------------------------
+# damaged files: malformed rows, truncation, empty tables (issue 9, items 1-2)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_bytes().decode("utf-8").split("\r\n")
+
+
+def _put(path: Path, lines: list[str]) -> None:
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+
+
+def test_every_malformed_row_is_named_and_masked_the_rest_stored(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    lines[2] = lines[2] + ';"x"'                               # row 3: one cell too many
+    lines[5] = ";".join(lines[5].split(";")[:12])              # row 6: cut after 12 cells
+    i = lines[8].index('";"', 40)                              # row 9: a closing quote lost
+    lines[8] = lines[8][:i] + lines[8][i + 1:]
+    _put(path, lines)
+    res = _ingest(exp.folder, tmp_path)
+    bad = res.issues[res.issues["rule"] == "malformed_row"]
+    assert sorted(bad["row"]) == [3, 6, 9]
+    assert res.malformed == {"household.csv": [3, 6, 9]}
+    assert "Malformed rows of household.csv" in res.summary()
+    assert "rows 3, 6, 9" in res.summary()
+    c = res.counts.set_index("table")
+    assert (c.loc["households", "valid"], c.loc["households", "rejected"]) == (9, 3)
+    stored = data.load(ROUND, store=tmp_path / "store")
+    assert sorted(stored["submission_uuid"]) == sorted(
+        exp.households["_uuid"].drop(index=[1, 4, 7]))
+    rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
+                      encoding="utf-8-sig", keep_default_na=False)
+    mal = rej[rej["_rule"] == "malformed_row"].set_index("_source_row")
+    assert set(mal.index) == {"3", "6", "9"}
+    # row 6 lines up with the header: its cells are kept, personal ones removed or pseudonymised
+    assert mal.loc["6", "hh/village_code"] == exp.households.loc[4, "hh/village_code"]
+    assert mal.loc["6", "hh/head_name"] == "<removed>"
+    assert len(mal.loc["6", "hh/head_pid"]) == 32
+    # row 3 (one cell too many) cannot be aligned: only its row number and cell count
+    assert mal.loc["3", "hh/village_code"] == "" and mal.loc["3", "_cells"] == str(
+        len(exp.households.columns) + 1)
+    text = (res.round_dir / "rejects" / "households.csv").read_text(encoding="utf-8-sig")
+    text += (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
+    for i in (1, 4, 7):
+        for col in ("hh/head_name", "hh/head_pid", "hh/phone"):
+            assert exp.households.loc[i, col] not in text
+
+
+def test_stray_quote_that_swallows_the_file_loses_one_row(tmp_path):
+    # a hand-made comma file without quotes; one cell starts with a stray quote
+    exp = make_export(tmp_path / "export", delimiter=",", quote_all=False)
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    cells = lines[4].split(",")
+    cells[5] = '"' + cells[5]
+    lines[4] = ",".join(cells)
+    _put(path, lines)
+    res = _ingest(exp.folder, tmp_path)  # was: _csv.Error: field larger than field limit
+    assert list(res.issues.loc[res.issues["rule"] == "malformed_row", "row"]) == [5]
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 11
+
+
+def test_too_many_malformed_rows_refuse_the_file_saying_why(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    for i in range(1, 8):
+        lines[i] = lines[i] + ';"x"'
+    _put(path, lines)
+    with pytest.raises(InputError) as err:
+        _ingest(exp.folder, tmp_path)
+    msg = str(err.value)
+    assert "household.csv: 7 of its 12 rows do not have the header's" in msg
+    assert "params/ingest.yaml" in msg and "nothing was stored" in msg
+    assert "\n" not in msg
+    assert not (tmp_path / "store" / f"round={ROUND}").exists()
+
+
+def test_file_cut_in_the_middle_of_a_row_is_noticed(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    _put(path, lines[:12] + [lines[12][:150]])  # the last row cut, no line end
+    res = _ingest(exp.folder, tmp_path)
+    assert any("household.csv ends in the middle of row 13" in n for n in res.notes)
+    assert "WARNING: household.csv ends in the middle of row 13" in res.summary()
+    assert set(res.issues["rule"]) >= {"malformed_row", "file_truncated"}
+
+
+def test_household_file_cut_at_a_row_boundary_is_noticed(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    _put(path, _lines(path)[:9] + [""])  # 8 of 12 households, ends cleanly
+    res = _ingest(exp.folder, tmp_path)
+    note = next(n for n in res.notes if "household.csv looks cut short" in n)
+    assert "the last 8 roster rows (member.csv from row 18)" in note
+    assert "file_truncated" in set(res.issues["rule"])
+
+
+def test_member_file_cut_at_a_row_boundary_is_noticed(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "member.csv"
+    _put(path, _lines(path)[:19] + [""])  # 18 of 24 roster rows: 3 households without any
+    res = _ingest(exp.folder, tmp_path)
+    note = next(n for n in res.notes if "member.csv looks cut short" in n)
+    assert "the last 3 households (household.csv from row 11) have no roster row" in note
+
+
+def test_header_only_household_file_is_refused(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    _put(path, _lines(path)[:1] + [""])
+    with pytest.raises(InputError, match=r"household\.csv has a header but no rows, so all 24 "
+                                         r"roster rows would have no household"):
+        _ingest(exp.folder, tmp_path)
+    assert not (tmp_path / "store" / f"round={ROUND}").exists()
+
+
+def test_empty_roster_file_is_warned(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "member.csv"
+    _put(path, _lines(path)[:1] + [""])
+    res = _ingest(exp.folder, tmp_path)
+    assert any("member.csv has a header but no rows" in n for n in res.notes)
+    assert "empty_table" in set(res.issues["rule"])

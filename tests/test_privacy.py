@@ -11,6 +11,7 @@ import pytest
 from fixtures.kobo import make_export, valid_pid
 from stdnum.th import pin
 
+from abcresearch.errors import InputError
 from abcresearch.ingest.pipeline import ingest
 from abcresearch.survey import pseudonyms as privacy
 
@@ -26,18 +27,64 @@ def test_pseudonyms_are_keyed_stable_and_missing_stays_missing():
 def test_key_from_env_hex_or_text(monkeypatch):
     monkeypatch.setenv("ABCRESEARCH_KEY", "00" * 32)
     assert privacy.load_key() == bytes(32)
-    monkeypatch.setenv("ABCRESEARCH_KEY", "a passphrase")
-    assert privacy.load_key() == b"a passphrase"
+    monkeypatch.setenv("ABCRESEARCH_KEY", "a passphrase of at least thirty-two bytes")
+    assert privacy.load_key() == b"a passphrase of at least thirty-two bytes"
 
 
-def test_key_file_is_created_private(monkeypatch, tmp_path):
+@pytest.mark.parametrize("key", ["a passphrase", "00" * 31, "x" * 31])
+def test_short_keys_are_refused(monkeypatch, key):
+    monkeypatch.setenv("ABCRESEARCH_KEY", key)
+    with pytest.raises(InputError, match=r"bytes long but at least 32 are needed"):
+        privacy.load_key()
+
+
+def test_default_key_file_is_created_private(monkeypatch, tmp_path):
     monkeypatch.delenv("ABCRESEARCH_KEY")
-    path = tmp_path / "cfg" / "pseudonym.key"
-    monkeypatch.setenv("ABCRESEARCH_KEY_FILE", str(path))
-    key = privacy.load_key()
-    assert len(key) == 32 and path.exists()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / ".config" / "abcresearch" / "pseudonym.key"
+    info = privacy.resolve_key()
+    assert info.created and len(info.key) == 32 and path.exists()
+    assert "new pseudonymisation key was created" in info.notes[0]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert privacy.load_key() == key
+    assert privacy.load_key() == info.key
+
+
+def test_mistyped_key_file_path_is_an_error_not_a_new_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("ABCRESEARCH_KEY")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / "cfg" / "pseudonym.kye"
+    monkeypatch.setenv("ABCRESEARCH_KEY_FILE", str(path))
+    with pytest.raises(InputError, match="named by ABCRESEARCH_KEY_FILE .* does not exist"):
+        privacy.load_key()
+    assert not path.exists() and not (tmp_path / ".config").exists()
+
+
+@pytest.mark.parametrize("name", ["ABCRESEARCH_KEYFILE", "ABCRESEARCH_KEY_FIEL",
+                                  "ABCRESERCH_KEY", "abcresearch_key"])
+def test_mistyped_key_variable_is_an_error_not_a_new_key(monkeypatch, tmp_path, name):
+    monkeypatch.delenv("ABCRESEARCH_KEY")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv(name, str(tmp_path / "k"))
+    with pytest.raises(InputError, match=f"{name} is not one abcresearch reads"):
+        privacy.load_key()
+    assert not (tmp_path / ".config").exists()
+
+
+def test_key_file_readable_by_others_warns(monkeypatch, tmp_path):
+    monkeypatch.delenv("ABCRESEARCH_KEY")
+    path = tmp_path / "pseudonym.key"
+    path.write_text("ab" * 32 + "\n")
+    path.chmod(0o644)
+    monkeypatch.setenv("ABCRESEARCH_KEY_FILE", str(path))
+    with pytest.warns(privacy.KeyFileWarning, match="can be read by other users"):
+        privacy.load_key()
+    path.chmod(0o600)
+    assert privacy.resolve_key().notes == ()
+
+
+def test_key_fingerprint_tells_keys_apart_without_revealing_them():
+    a, b = privacy.key_fingerprint(b"k" * 32), privacy.key_fingerprint(b"j" * 32)
+    assert a != b and len(a) == 16 and a == privacy.key_fingerprint(b"k" * 32)
 
 
 def test_vectorised_checksum_agrees_with_stdnum():
@@ -63,7 +110,7 @@ def test_suppress_small_cells():
 
 
 def test_store_holds_no_personal_data_and_not_the_key(tmp_path, monkeypatch):
-    monkeypatch.setenv("ABCRESEARCH_KEY", "the-secret-key-text")
+    monkeypatch.setenv("ABCRESEARCH_KEY", "the-secret-key-text-0123456789abcdef")
     exp = make_export(tmp_path / "export")
     res = ingest(tmp_path / "export", survey_round=2567, store=tmp_path / "store")
     names = list(exp.households["hh/head_name"]) + list(exp.members["member/m_name"])

@@ -70,14 +70,23 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--round", dest="survey_round", type=int, required=True,
                    help="survey round as a Buddhist-era year, e.g. 2549")
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another ingest is writing the store, wait for it (default: stop)")
+    p.add_argument("--new-key", action="store_true",
+                   help="accept a pseudonym key that differs from the store's other rounds; "
+                        "the rounds are then marked as not linkable")
 
 
 @command("ingest", _ingest_args)
 def _run_ingest(args: argparse.Namespace) -> int:
+    """Validate, pseudonymise and store a survey export (one round)."""
     from abcresearch.ingest.pipeline import ingest
 
-    result = ingest(args.directory, survey_round=args.survey_round, store=args.store)
+    result = ingest(args.directory, survey_round=args.survey_round, store=args.store,
+                    wait=args.wait, new_key=args.new_key)
     print(result.summary())
+    for note in result.notes:
+        print(f"abcresearch ingest: warning: {note}", file=sys.stderr)
     return 0
 
 
