@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -134,3 +135,84 @@ def test_store_holds_no_personal_data_and_not_the_key(tmp_path, monkeypatch):
     assert {"head_name", "head_pid", "phone"}.isdisjoint(hh.columns)
     assert hh["hh_key"].str.fullmatch("[0-9a-f]{32}").all()
     assert "ABCRESEARCH_KEY" not in res.summary()
+
+
+# --------------------------------------------------------------------------------------------
+# the key guarded across rounds (issue 9, item 6)
+
+KEY_A = "key-a-0123456789abcdef0123456789abcdef"
+KEY_B = "key-b-0123456789abcdef0123456789abcdef"
+
+
+def _store_with_round(tmp_path, monkeypatch, key=KEY_A, survey_round=2566):
+    monkeypatch.setenv("ABCRESEARCH_KEY", key)
+    make_export(tmp_path / "export")
+    ingest(tmp_path / "export", survey_round=survey_round, store=tmp_path / "store")
+    return tmp_path / "store"
+
+
+def test_manifest_records_the_key_fingerprint_not_the_key(tmp_path, monkeypatch):
+    store = _store_with_round(tmp_path, monkeypatch)
+    from abcresearch.store import manifest
+
+    m = manifest(2566, store)
+    assert m["key_fingerprint"] == privacy.key_fingerprint(KEY_A.encode())
+    assert KEY_A not in json.dumps(m)
+
+
+def test_another_key_for_a_later_round_is_refused_unless_new_key(tmp_path, monkeypatch):
+    from abcresearch.store import linkable, manifest, rounds
+
+    store = _store_with_round(tmp_path, monkeypatch)
+    monkeypatch.setenv("ABCRESEARCH_KEY", KEY_B)
+    with pytest.raises(InputError) as err:
+        ingest(tmp_path / "export", survey_round=2567, store=store)
+    msg = str(err.value)
+    assert "is not the key of round 2566" in msg and "--new-key" in msg
+    assert privacy.key_fingerprint(KEY_B.encode()) in msg
+    assert 2567 not in rounds(store)
+    res = ingest(tmp_path / "export", survey_round=2567, store=store, new_key=True)
+    m = manifest(2567, store)
+    assert m["new_key"] is True and m["not_linkable_with"] == [2566]
+    assert not linkable(2566, 2567, store)
+    assert any("cannot be matched with rounds 2566" in n for n in res.notes)
+    assert "independent samples" in res.summary()
+
+
+def test_same_key_rounds_are_linkable(tmp_path, monkeypatch):
+    from abcresearch.store import linkable
+
+    store = _store_with_round(tmp_path, monkeypatch)
+    ingest(tmp_path / "export", survey_round=2567, store=store)
+    assert linkable(2566, 2567, store)
+
+
+def test_another_key_within_a_round_is_refused_even_with_new_key(tmp_path, monkeypatch):
+    store = _store_with_round(tmp_path, monkeypatch)
+    monkeypatch.setenv("ABCRESEARCH_KEY", KEY_B)
+    with pytest.raises(InputError, match="round 2566 of .* already holds households "
+                                         "pseudonymised with another key"):
+        ingest(tmp_path / "export", survey_round=2566, store=store, new_key=True)
+
+
+def test_no_key_with_an_existing_store_creates_no_key(tmp_path, monkeypatch):
+    store = _store_with_round(tmp_path, monkeypatch)
+    monkeypatch.delenv("ABCRESEARCH_KEY")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(InputError, match="no pseudonymisation key was found, but rounds 2566"):
+        ingest(tmp_path / "export", survey_round=2567, store=store)
+    assert not (tmp_path / "home" / ".config").exists()
+
+
+def test_cli_other_key_exits_2_with_one_sentence(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    store = _store_with_round(tmp_path, monkeypatch)
+    env = {**os.environ, "ABCRESEARCH_KEY": KEY_B}
+    proc = subprocess.run([sys.executable, "-m", "abcresearch", "ingest",
+                           str(tmp_path / "export"), "--round", "2567", "--store", str(store)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--new-key" in lines[0] and "Traceback" not in proc.stderr
