@@ -216,3 +216,87 @@ def test_cli_other_key_exits_2_with_one_sentence(tmp_path, monkeypatch):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--new-key" in lines[0] and "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# no personal data or formulas in the store's CSVs (issue 9, item 7)
+
+
+def test_personal_data_typed_into_other_columns_is_masked_in_csvs(tmp_path):
+    from fixtures.kobo import build, write
+
+    exp = build()
+    name = exp.members.loc[5, "member/m_name"]         # a roster name ...
+    exp.households.loc[1, "human/hum_skills"] = name   # ... typed into a choice question
+    exp.households.loc[2, "hh/head_age"] = "0812345678"            # a phone as an age
+    exp.households.loc[3, "financial/fin_income_year"] = valid_pid(4242)  # an ID as income
+    exp.households.loc[4, "physical/phy_house"] = f"โทร 089-123-4567 {name}"
+    write(exp, tmp_path / "export")
+    res = ingest(tmp_path / "export", survey_round=2567, store=tmp_path / "store")
+    assert res.counts.set_index("table").loc["households", "rejected"] == 4
+    texts = [p.read_text(encoding="utf-8-sig")
+             for p in res.round_dir.rglob("*") if p.suffix in (".csv", ".md")]
+    assert texts
+    for text in texts:
+        for leaked in (name, "0812345678", valid_pid(4242), "089-123-4567"):
+            assert leaked not in text
+        privacy.assert_no_personal_data(text)
+    issues = pd.read_csv(res.round_dir / "issues.csv", dtype=str, encoding="utf-8-sig")
+    issues = issues[issues["table"] == "households"]
+    assert (issues.loc[issues["row"].isin(["3", "4", "5"]), "value"] == "<masked>").all()
+    assert issues.loc[issues["row"] == "6", "value"].str.contains("<masked>").all()
+
+
+def test_formulas_neutralised_numbers_kept_in_store_csvs(tmp_path):
+    from fixtures.kobo import build, write
+
+    exp = build()
+    exp.households.loc[1, "human/hum_edu_head"] = '=HYPERLINK("http://x.example","y")'
+    exp.households.loc[2, "physical/phy_house"] = "@SUM(A1:A9)"
+    exp.households.loc[3, "financial/fin_income_year"] = "-5"
+    exp.households.loc[4, "physical/phy_road"] = "+cmd|' /C calc'!A0"
+    write(exp, tmp_path / "export")
+    res = ingest(tmp_path / "export", survey_round=2567, store=tmp_path / "store")
+    rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
+                      encoding="utf-8-sig", keep_default_na=False)
+    by_row = rej.set_index("_source_row")
+    assert by_row.loc["3", "human/hum_edu_head"].startswith("'=HYPERLINK")
+    assert by_row.loc["4", "physical/phy_house"] == "'@SUM(A1:A9)"
+    assert by_row.loc["5", "financial/fin_income_year"] == "-5"
+    assert by_row.loc["6", "physical/phy_road"].startswith("'+cmd")
+    for path in [res.round_dir / "issues.csv", *(res.round_dir / "rejects").glob("*.csv")]:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        cells = frame.to_numpy().ravel().tolist() + list(frame.columns)
+        risky = [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")
+                 or (c[:1] == "-" and not c.lstrip("-").replace(".", "", 1).isdigit())]
+        assert not risky, (path.name, risky[:3])
+    issues = pd.read_csv(res.round_dir / "issues.csv", dtype=str, encoding="utf-8-sig")
+    issues = issues[issues["table"] == "households"]
+    assert issues.loc[issues["row"] == "5", "value"].item() == "-5"
+
+
+def test_csv_safety_function_for_report_writers(tmp_path):
+    from abcresearch.atomic import atomic_write_csv, atomic_write_xlsx, neutralise_frame
+
+    df = pd.DataFrame({"a": ["=1+1", "-5", "x", None, "\tq"], "n": [-1, 2, 3, 4, -5.5]})
+    out = neutralise_frame(df)
+    assert out["a"].tolist()[:3] == ["'=1+1", "-5", "x"] and pd.isna(out["a"][3])
+    assert out["a"][4] == "'\tq"
+    assert out["n"].tolist() == [-1, 2, 3, 4, -5.5] and out["n"].dtype == "float64"
+    atomic_write_csv(tmp_path / "t.csv", df)
+    back = pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")
+    assert back["n"].tolist() == [-1, 2, 3, 4, -5.5]
+    atomic_write_xlsx(tmp_path / "t.xlsx", {"s": df})
+    x = pd.read_excel(tmp_path / "t.xlsx")
+    assert x["a"][0] == "'=1+1" and x["n"].tolist() == [-1, 2, 3, 4, -5.5]
+
+
+def test_masker_masks_ids_phones_and_names_anywhere():
+    m = privacy.PersonalMasker(["สมชาย ใจดี", "Ann Lee"], max_words=4)
+    assert m.mask("ติดต่อ สมชาย ใจดี ที่ 0812345678") == "ติดต่อ <masked> ที่ <masked>"
+    assert m.mask("id 3800000000019, ok") == "id <masked>, ok"
+    assert m.mask("Ann Lee") == "<masked>" and m.mask("Ann") == "Ann"
+    assert m.mask("800101") == "800101" and m.mask("150000") == "150000"
+    s = pd.Series(["a", None, "Ann Lee"], dtype="str")
+    out = m.mask_series(s)
+    assert out.tolist()[0] == "a" and pd.isna(out[1]) and out[2] == "<masked>"
