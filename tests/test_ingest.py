@@ -455,3 +455,109 @@ def test_empty_roster_file_is_warned(tmp_path):
     res = _ingest(exp.folder, tmp_path)
     assert any("member.csv has a header but no rows" in n for n in res.notes)
     assert "empty_table" in set(res.issues["rule"])
+
+
+# --------------------------------------------------------------------------------------------
+# a second export of the same round (issue 9, item 4)
+
+
+def _second_export(tmp_path: Path, exp):
+    """Household 0 corrected, household 1 sent again under a new id, household 2 bad."""
+    hh = exp.households.iloc[[0, 1, 2]].copy()
+    hh.loc[0, "hh/head_age"] = "70"
+    hh.loc[1, "_uuid"] = "hhhhhhhh-resent"
+    hh.loc[1, "start"] = "2024-05-09T09:00:00.000+07:00"   # a new submission: new times
+    hh.loc[1, "_submission_time"] = "2024-05-09T03:00:00"
+    hh.loc[2, "_uuid"] = "hhhhhhhh-bad"
+    hh.loc[2, "hh/head_age"] = "7"
+    mem = exp.members[exp.members["_submission__uuid"].isin(exp.households["_uuid"][:2])].copy()
+    mem.loc[mem["_submission__uuid"] == exp.households.loc[1, "_uuid"],
+            "_submission__uuid"] = "hhhhhhhh-resent"
+    folder = tmp_path / "second"
+    folder.mkdir()
+    write_csv(hh, folder / "household.csv")
+    write_csv(mem, folder / "member.csv")
+    return folder
+
+
+def test_second_export_merges_says_so_and_keeps_earlier_issues(tmp_path):
+    exp = build()
+    exp.households.loc[5, "hh/head_age"] = "5"  # an error in the first export
+    write(exp, tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    res = _ingest(_second_export(tmp_path, exp), tmp_path)
+    assert res.merge == {"earlier_exports": 1, "new": 0, "replaced": 1, "kept": 10,
+                         "resubmitted": 1}
+    line = res.merge_sentence()
+    assert "already held data from 1 earlier export: merged by submission id" in line
+    assert "1 sent again under a new id" in line and line in res.summary()
+    hh = data.load(ROUND, store=tmp_path / "store")
+    assert len(hh) == 11 and "hhhhhhhh-resent" not in set(hh["submission_uuid"])
+    mem = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert "hhhhhhhh-resent" not in set(mem["submission_uuid"]) and len(mem) == 22
+    issues = data.issues(ROUND, tmp_path / "store")
+    assert list(issues.drop_duplicates("batch_source")["batch_source"]) == ["first", "second"]
+    first = issues[issues["batch_source"] == "first"]
+    assert ("range" in set(first["rule"])) and (first["row"] == "7").any()
+    second = issues[issues["batch_source"] == "second"]
+    assert {"resubmitted_household", "range"} <= set(second["rule"])
+    rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
+                      encoding="utf-8-sig", keep_default_na=False)
+    assert sorted(rej["_batch_source"]) == ["first", "second", "second"]
+    assert set(rej["_rule"]) == {"range", "resubmitted_household"}
+    summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
+    assert "## Merged with the round already stored" in summary
+
+
+def test_the_same_export_twice_does_not_duplicate_its_issues(tmp_path):
+    exp = build()
+    exp.households.loc[5, "hh/head_age"] = "5"
+    write(exp, tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    _ingest(tmp_path / "first", tmp_path)
+    issues = data.issues(ROUND, tmp_path / "store")
+    assert (issues["rule"] == "range").sum() == 1
+    rej = pd.read_csv(round_folder(ROUND, tmp_path / "store") / "rejects" / "households.csv",
+                      dtype=str, encoding="utf-8-sig")
+    assert len(rej) == 1
+
+
+def test_earlier_issue_superseded_when_a_later_export_fixes_the_row(tmp_path):
+    exp = build()
+    exp.households.loc[5, "hh/head_age"] = "5"
+    write(exp, tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    fixed = exp.households.iloc[[5]].copy()
+    fixed["hh/head_age"] = "50"
+    (tmp_path / "fix").mkdir()
+    write_csv(fixed, tmp_path / "fix" / "household.csv")
+    write_csv(exp.members[exp.members["_submission__uuid"] == fixed["_uuid"].item()],
+              tmp_path / "fix" / "member.csv")
+    _ingest(tmp_path / "fix", tmp_path)
+    issues = data.issues(ROUND, tmp_path / "store")
+    assert issues.loc[issues["rule"] == "range", "superseded"].tolist() == ["True"]
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 12
+
+
+def test_resubmission_within_one_export_is_not_stored_twice(tmp_path):
+    exp = build()
+    again = exp.households.iloc[[3]].copy()
+    again["_uuid"] = "hhhhhhhh-again"
+    again["end"] = "2024-05-04T10:00:00.000+07:00"
+    exp.households = pd.concat([exp.households, again], ignore_index=True)
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    hit = res.issues[res.issues["rule"] == "resubmitted_household"]
+    assert list(hit["row"]) == [14] and exp.households.loc[3, "_uuid"] in hit["message"].item()
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 12
+
+
+def test_duplicated_hh_key_within_a_round_is_warned(tmp_path):
+    exp = build()
+    exp.households.loc[7, "hh/head_pid"] = exp.households.loc[2, "hh/head_pid"]
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    hit = res.issues[res.issues["rule"] == "duplicate_hh_key"]
+    assert sorted(hit["row"]) == [4, 9] and set(hit["severity"]) == {"warning"}
+    assert exp.households.loc[7, "_uuid"] in hit.loc[hit["row"] == 4, "message"].item()
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 12
