@@ -1,4 +1,4 @@
-"""User errors on the command line: one sentence, exit status 2, before any work (issue 9, item 10)."""
+"""User errors on the command line: one sentence, exit 2, before any work (issue 9, item 10)."""
 
 from __future__ import annotations
 

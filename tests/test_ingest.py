@@ -115,7 +115,7 @@ def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):
 @pytest.mark.parametrize(("name", "content", "words"), [
     ("household.csv", b"", "is empty"),
     ("household.csv", b"\x00\x01\x02binary", "binary file"),
-    ("household.csv", "hh/village_code;hh/hh_size\n".encode() + b"\x81\xfe\xff;1\n",
+    ("household.csv", b"hh/village_code;hh/hh_size\n" + b"\x81\xfe\xff;1\n",
      "neither UTF-8 nor Thai Windows"),
     ("household.xlsx", b"this is not a workbook", "not an XLSX workbook"),
     ("household.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50, "Excel 97-2003"),
@@ -354,7 +354,7 @@ def test_every_malformed_row_is_named_and_masked_the_rest_stored(tmp_path):
     assert sorted(bad["row"]) == [3, 6, 9]
     assert res.malformed == {"household.csv": [3, 6, 9]}
     assert "Malformed rows of household.csv" in res.summary()
-    assert "rows 3, 6, 9" in res.summary()
+    assert "3 rows: 3, 6, 9" in res.summary()
     c = res.counts.set_index("table")
     assert (c.loc["households", "valid"], c.loc["households", "rejected"]) == (9, 3)
     stored = data.load(ROUND, store=tmp_path / "store")
@@ -535,7 +535,7 @@ def test_earlier_issue_superseded_when_a_later_export_fixes_the_row(tmp_path):
               tmp_path / "fix" / "member.csv")
     _ingest(tmp_path / "fix", tmp_path)
     issues = data.issues(ROUND, tmp_path / "store")
-    assert issues.loc[issues["rule"] == "range", "superseded"].tolist() == ["True"]
+    assert issues.loc[issues["rule"] == "range", "superseded"].tolist() == [True]
     assert len(data.load(ROUND, store=tmp_path / "store")) == 12
 
 

@@ -20,13 +20,13 @@ from abcresearch.store import (
     StoreBusyError,
     cache_folder,
     ingest_lock,
+    layout,
     load,
     manifest,
     round_folder,
     rounds,
     store_lock,
 )
-from abcresearch.store import layout
 
 ROUND = 2567
 KEY = "layout-test-key-0123456789abcdef0123"

@@ -161,7 +161,7 @@ def find_resubmissions(new: pd.DataFrame, old: pd.DataFrame | None) -> pd.DataFr
     both = pd.concat([old.assign(_old=True), new.assign(_old=False)],
                      keys=["old", "new"], names=["_part", "_label"])
     both = both[both["hh_key"].notna()]
-    pair = both[["village_code", "hh_key"]].astype(str).agg("|".join, axis=1)
+    pair = both["village_code"].astype(str) + "|" + both["hh_key"].astype(str)
     cand = both[pair.duplicated(keep=False).to_numpy()]
     if cand.empty:
         return empty

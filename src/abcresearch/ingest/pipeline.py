@@ -187,8 +187,9 @@ class IngestResult:
                          f"rejected, {r.warnings:,} warnings; {r.stored:,} in the store")
         for file, rows in self.malformed.items():
             shown = ", ".join(map(str, rows[:20])) + (", ..." if len(rows) > 20 else "")
+            what = f"row {shown}" if len(rows) == 1 else f"{len(rows):,} rows: {shown}"
             lines.append(f"Malformed rows of {file} (cells not matching the header; rejected): "
-                         f"{len(rows):,}: rows {shown}")
+                         f"{what}")
         rc = self.rule_counts()
         if len(rc):
             top = ", ".join(f"{x.rule} {x.n:,} ({x.table}, {x.severity})"

@@ -258,4 +258,6 @@ def issues(survey_round: int, store: Path | str | None = None) -> pd.DataFrame:
             return pd.DataFrame(columns=ISSUE_READ_COLUMNS)
         frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
                             na_values=[""])
+    if "superseded" in frame.columns:
+        frame["superseded"] = frame["superseded"].str.lower().eq("true")
     return frame.drop(columns=["value"], errors="ignore")
