@@ -114,7 +114,8 @@ def test_frame_against_the_export(tmp_path):
     assert rules["frame_sampled_no_data"] == [6]          # its frame row
     notes = " | ".join(res.notes)
     assert "1 village sampled in the frame has no household in the export (80010103)" in notes
-    assert "(80020101) are not in the frame: their 4 households have no weight" in notes
+    assert ("(80020101) are not among the frame's valid rows: their 4 households have no "
+            "weight") in notes
     assert "(80010201) are marked not sampled in the frame" in notes
     hh = load(ROUND, store=tmp_path / "store").set_index("village_code")
     assert hh.loc["80020101", "weight"].isna().all() and hh.loc["80010201", "weight"].isna().all()

@@ -229,7 +229,8 @@ def frame_issues(households: pd.DataFrame | None, frame: pd.DataFrame | None,
     if households is not None and len(households):
         missing = surveyed - set(fr.index)
         not_sampled = (surveyed & set(fr.index)) - sampled
-        for codes, rule, words in ((missing, "frame_village_missing", "are not in the frame"),
+        for codes, rule, words in ((missing, "frame_village_missing",
+                                    "are not among the frame's valid rows"),
                                    (not_sampled, "frame_not_sampled",
                                     "are marked not sampled in the frame")):
             if not codes:
