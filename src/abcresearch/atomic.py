@@ -72,21 +72,28 @@ def neutralise_frame(frame: Any) -> Any:
     """Return a copy of a DataFrame with every risky text cell neutralised (see above).
 
     Column names are neutralised too. Numeric, boolean and date columns are left as they are;
-    only text (``str`` / ``object``) columns are scanned, and only the cells that need it change.
+    only text (``str`` / ``object``) columns are scanned (vectorised), and only the cells that
+    need it change.
     """
     import pandas as pd
 
     out = frame.copy()
     out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    pattern = "^[" + "".join(re.escape(c) for c in FORMULA_PREFIXES) + "]"
     for i in range(out.shape[1]):
         col = out.iloc[:, i]
-        if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
+        if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(
+                col.dtype):
+            risky = col.str.match(pattern).fillna(False).to_numpy(dtype=bool)
+        elif pd.api.types.is_object_dtype(col.dtype):
+            risky = col.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
+                            ).to_numpy(dtype=bool)
+        else:
             continue
-        text = col.astype(object)
-        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
         if risky.any():
-            fixed = text.where(~risky, text[risky].map(neutralise_cell))
-            out.isetitem(i, fixed.astype(col.dtype) if col.dtype != object else fixed)
+            text = col.astype(object)
+            text[risky] = [neutralise_cell(v) for v in text[risky]]
+            out.isetitem(i, text.astype(col.dtype) if col.dtype != object else text)
     return out
 
 

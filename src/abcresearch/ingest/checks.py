@@ -21,7 +21,7 @@ import pandas as pd
 from abcresearch.survey.instrument import codebook
 from abcresearch.survey.readers import Sheet
 from abcresearch.survey.settings import ingest_settings
-from abcresearch.survey.validate import empty_issues, issue_table
+from abcresearch.survey.validate import empty_issues, isin, issue_table
 
 
 def _issue(table: str, file: str, row: int, column: str, rule: str, detail: str,
@@ -69,7 +69,7 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
     hh, mem = frames.get("households"), frames.get("members")
     if hh is not None and mem is not None and len(mem):
         muuid = mem["submission_uuid"]
-        orphan = ~muuid.isin(hh["submission_uuid"].dropna()).to_numpy(dtype=bool)
+        orphan = ~isin(muuid, hh["submission_uuid"])
         n_orphan = int(orphan.sum())
         if n_orphan >= min_rows:
             first = int(np.argmax(orphan))
@@ -84,7 +84,7 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
                 rows.setdefault("households", []).append(
                     _issue("households", str(last["source_file"]), int(last["source_row"]),
                            "(file)", "file_truncated", text))
-        has_roster = hh["submission_uuid"].isin(muuid.dropna()).to_numpy(dtype=bool)
+        has_roster = isin(hh["submission_uuid"], muuid)
         if has_roster.any() and not has_roster[-1]:
             last_with = int(np.flatnonzero(has_roster)[-1])
             tail = len(has_roster) - last_with - 1
@@ -156,24 +156,33 @@ def find_resubmissions(new: pd.DataFrame, old: pd.DataFrame | None) -> pd.DataFr
     empty = pd.DataFrame({"kept": pd.Series(dtype="str")})
     if new is None or new.empty or "hh_key" not in new.columns:
         return empty
-    old = old if old is not None else new.iloc[:0]
-    old = old[~old["submission_uuid"].isin(new["submission_uuid"])]
-    both = pd.concat([old.assign(_old=True), new.assign(_old=False)],
-                     keys=["old", "new"], names=["_part", "_label"])
-    both = both[both["hh_key"].notna()]
+    keys = ["village_code", "hh_key", "submission_uuid", "source_file", "source_row"]
+    parts = [new[keys].assign(_old=False)]
+    if old is not None and len(old) and "hh_key" in old.columns:
+        old = old[~isin(old["submission_uuid"], new["submission_uuid"])]
+        parts.insert(0, old[keys].assign(_old=True))
+    both = pd.concat(parts, keys=["old", "new"][-len(parts):], names=["_part", "_label"])
+    both = both[both["hh_key"].notna().to_numpy()]
     pair = both["village_code"].astype(str) + "|" + both["hh_key"].astype(str)
     cand = both[pair.duplicated(keep=False).to_numpy()]
     if cand.empty:
         return empty
-    cols = answer_columns(cand)
-    cand = cand.assign(_sig=_signature(cand, cols).to_numpy())
+    # only now the answers of the few candidates are compared
+    rows = []
+    for part, frame in (("old", old), ("new", new)):
+        mine = cand.index.get_level_values("_part") == part
+        if mine.any():
+            labels = cand.index.get_level_values("_label")[mine]
+            rows.append(frame.loc[labels].set_axis(cand.index[mine]))
+    full = pd.concat(rows)
+    cols = answer_columns(full)
+    cand = cand.assign(_sig=_signature(full.loc[cand.index], cols).to_numpy())
     cand = cand.sort_values(["_old", "source_file", "source_row"], ascending=[False, True, True],
                             kind="stable")
     keeper = cand.groupby("_sig")["submission_uuid"].transform("first")
     repeat = cand[(cand["submission_uuid"] != keeper).to_numpy() & ~cand["_old"].to_numpy()]
-    out = pd.DataFrame({"kept": keeper.loc[repeat.index].to_numpy()},
-                       index=repeat.index.get_level_values("_label"))
-    return out
+    return pd.DataFrame({"kept": keeper.loc[repeat.index].to_numpy()},
+                        index=repeat.index.get_level_values("_label"))
 
 
 def duplicate_hh_keys(households: pd.DataFrame) -> pd.DataFrame:
@@ -196,7 +205,7 @@ def duplicate_hh_keys(households: pd.DataFrame) -> pd.DataFrame:
 
 
 def _first_rows(households: pd.DataFrame, codes: set[str]) -> pd.DataFrame:
-    hh = households[households["village_code"].isin(codes)]
+    hh = households[isin(households["village_code"], codes)]
     hh = hh.sort_values(["source_file", "source_row"], kind="stable")
     first = hh.groupby("village_code", sort=True).head(1).set_index("village_code")
     first["n"] = hh.groupby("village_code").size()

@@ -81,6 +81,7 @@ from abcresearch.survey.settings import ingest_settings
 from abcresearch.survey.validate import (
     ValidationReport,
     empty_issues,
+    isin,
     issue_table,
     rules,
     validate,
@@ -358,7 +359,7 @@ def _drop_repeats(report: ValidationReport, new: dict[str, pd.DataFrame],
     report.valid["households"] = report.valid["households"].drop(index=repeats.index)
     if "members" in new:
         mem = new["members"]
-        gone = mem.index[mem["submission_uuid"].isin(uuids).to_numpy()]
+        gone = mem.index[isin(mem["submission_uuid"], uuids)]
         if len(gone):
             mrows = mem.loc[gone]
             mfound = pd.DataFrame({
@@ -390,7 +391,7 @@ def _round_table(sheets: list[Sheet], table: str, survey_round: int, masker: Per
     report = validate_table(table, text, masker=masker)
     if table == "auxiliary" and frame is not None and len(frame):
         valid = report.valid[table]
-        outside = valid.index[~valid["village_code"].isin(frame["village_code"]).to_numpy()]
+        outside = valid.index[~isin(valid["village_code"], frame["village_code"])]
         if len(outside):
             rows = valid.loc[outside]
             found = pd.DataFrame({"index": outside, "file": rows["source_file"].to_numpy(),

@@ -45,6 +45,7 @@ import pandas as pd
 from abcresearch.atomic import neutralise_frame
 from abcresearch.errors import StoreError
 from abcresearch.store import layout
+from abcresearch.survey.validate import isin
 
 #: Tables of a round.
 TABLES = ("households", "members", "villages", "frame", "auxiliary")
@@ -139,17 +140,17 @@ def merge(previous: dict[str, pd.DataFrame],
         if table == "members":
             replaced = set(new.get("households", pd.DataFrame(columns=["submission_uuid"]))
                            ["submission_uuid"]) | set(df["submission_uuid"])
-            keep = ~old["submission_uuid"].isin(replaced)
+            keep = ~isin(old["submission_uuid"], replaced)
         else:
-            keep = ~old["submission_uuid"].isin(df["submission_uuid"])
+            keep = ~isin(old["submission_uuid"], df["submission_uuid"])
             if table == "villages":
-                keep &= ~old["village_code"].isin(df["village_code"])
+                keep &= ~isin(old["village_code"], df["village_code"])
         old = old[keep]
         out[table] = pd.concat([old, df], ignore_index=True) if len(old) else df
     if "households" in new and "members" in previous and "members" not in new:
         replaced = set(new["households"]["submission_uuid"])
         out["members"] = previous["members"][
-            ~previous["members"]["submission_uuid"].isin(replaced)].reset_index(drop=True)
+            ~isin(previous["members"]["submission_uuid"], replaced)].reset_index(drop=True)
     return out
 
 

@@ -239,6 +239,7 @@ def load_key(create: bool = True) -> bytes:
     return info.key
 
 
+_DIGIT_RE = re.compile(r"\d")
 # 13 digits in the national-ID layout, whatever the check digit (for masking, not for finding).
 _PID_ANY_RE = re.compile(r"(?<![0-9A-Za-z.])\d(?:[- ]?\d){12}(?![0-9A-Za-z])")
 
@@ -304,7 +305,7 @@ class PersonalMasker:
         if not isinstance(value, str) or not value:
             return value
         text = value
-        if any(ch.isdigit() for ch in text):
+        if _DIGIT_RE.search(text):
             text = _PHONE_RE.sub(MASKED, _PID_ANY_RE.sub(MASKED, text))
         if self.names:
             text = self._mask_names(text)

@@ -279,9 +279,18 @@ def check_malformed(file: str, n_rows: int, malformed: list[MalformedRow]) -> No
         "structure is unreadable (wrong delimiter or quoting?) and nothing was stored")
 
 
-def _has_newline_values(table) -> bool:
+def _has_newline_values(table, body: bytes) -> bool:
+    """Whether some value holds a line break (then the tolerant reader checks for stray quotes).
+
+    Counted on the bytes first: when the non-blank lines are exactly the header plus the rows
+    read, no value spans lines and nothing else needs checking.
+    """
     import pyarrow.compute as pc
 
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    blank = body.count(b"\n\n") + body.count(b"\n\r\n")
+    if lines - blank == table.num_rows + 1:
+        return False
     for col in table.columns:
         if col.null_count == len(col):
             continue
@@ -322,7 +331,7 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, pa.ArrowException):
         table = None
-    if table is not None and not _has_newline_values(table):
+    if table is not None and not _has_newline_values(table, body):
         frame = table.to_pandas()
         frame.columns = cols
         frame = frame.astype("str")

@@ -176,6 +176,27 @@ def matches(s: pd.Series, pattern: str) -> np.ndarray:
     return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def isin(values: pd.Series, allowed: Any) -> np.ndarray:
+    """Return a bool array: where ``values`` is one of ``allowed`` (missing values: False).
+
+    For text, pandas' ``Series.isin`` on Arrow-backed strings loops in Python over ``allowed``
+    (seconds for a province); this hands both to Arrow's ``is_in`` (milliseconds).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(allowed, (set, frozenset)):
+        allowed = list(allowed)
+    allowed = pd.Series(allowed, dtype="str") if not isinstance(allowed, pd.Series) else \
+        allowed.astype("str")
+    arr = pa.array(values.astype("str").array)
+    vals = pa.array(allowed.dropna().astype("str").array)
+    if not len(vals):
+        return np.zeros(len(values), dtype=bool)
+    hit = pc.is_in(arr, value_set=vals, skip_nulls=True)
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def ascii_digits(s: pd.Series) -> pd.Series:
     """Translate Thai digits (๐-๙) to ASCII; only the cells that contain one are touched."""
     s = s.astype("str")
@@ -413,7 +434,7 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
                        "equals", params={"equals": q.equals})
         if q.type == "select_one":
             allowed = set(instrument_choices(q.list_name, form)["name"])
-            bad = present & ~col.isin(allowed).to_numpy(dtype=bool)
+            bad = present & ~isin(col, allowed)
             issues.add(bad, name, "choice", params={"list_name": q.list_name})
         elif q.type == "select_multiple":
             allowed = set(instrument_choices(q.list_name, form)["name"])
@@ -478,7 +499,7 @@ def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
 
 
 def _rejected(part: pd.DataFrame) -> pd.Index:
-    sev = part["rule"].map(lambda r: rules()[r]["severity"])
+    sev = part["rule"].map({r: v["severity"] for r, v in rules().items()})
     return pd.Index(part.loc[sev == "error", "index"].unique())
 
 
@@ -527,7 +548,7 @@ def validate(frames: dict[str, pd.DataFrame],
         hh = typed_all.get("households")
         hh_uuid = hh["submission_uuid"] if hh is not None else pd.Series([], dtype="str")
         muuid = mem["submission_uuid"]
-        orphan = (~muuid.isin(hh_uuid.dropna())).to_numpy(dtype=bool)
+        orphan = ~isin(muuid, hh_uuid)
         iss.add(orphan, "submission_uuid", "orphan_member")
         if hh is not None and len(rejected["households"]):
             bad_hh = hh.loc[rejected["households"]]
@@ -536,8 +557,7 @@ def validate(frames: dict[str, pd.DataFrame],
             why = (hp.assign(uuid=hh.loc[hp["index"], "submission_uuid"].to_numpy())
                    .drop_duplicates(["uuid", "rule"]).groupby("uuid")["rule"]
                    .agg(lambda r: ", ".join(sorted(r))))
-            in_bad = (muuid.isin(bad_hh["submission_uuid"].dropna()) & ~pd.Series(
-                orphan, index=mem.index)).to_numpy(dtype=bool)
+            in_bad = isin(muuid, bad_hh["submission_uuid"]) & ~orphan
             iss.add(in_bad, "submission_uuid", "parent_rejected", detail=muuid.map(why))
         parts["members"] = pd.concat([parts["members"], iss.result()], ignore_index=True)
         rejected["members"] = _rejected(parts["members"])
@@ -560,8 +580,8 @@ def validate(frames: dict[str, pd.DataFrame],
             v = typed_all["villages"]
             villages_ok |= set(v.loc[~v.index.isin(rejected["villages"]), "village_code"].dropna())
         if "village_code" in hh.columns:
-            missing = ok & hh["village_code"].notna().to_numpy(dtype=bool) & ~hh[
-                "village_code"].isin(villages_ok).to_numpy(dtype=bool)
+            missing = ok & hh["village_code"].notna().to_numpy(dtype=bool) & ~isin(
+                hh["village_code"], villages_ok)
             iss.add(missing, "village_code", "village_missing")
         parts["households"] = pd.concat([parts["households"], iss.result()], ignore_index=True)
 
@@ -669,13 +689,13 @@ def issue_table(table: str, found: pd.DataFrame, personal: set[str] | frozenset[
     value = _display(raw)
     value[p["column"].isin(personal).to_numpy()] = MASKED
     p["value"] = value.to_numpy(dtype=object)
-    p["severity"] = p["rule"].map(lambda r: rule_texts[r]["severity"])
+    p["severity"] = p["rule"].map({r: v["severity"] for r, v in rule_texts.items()})
+    if masker is not None and p["detail"].notna().any():
+        p["detail"] = masker.mask_series(p["detail"].astype(object))
     for lang, col in (("en", "message"), ("th", "message_th")):
         detail = [
             rule_texts[r][lang].format_map({**(prm or {}), "detail": d if d is not None else ""})
             for r, prm, d in zip(p["rule"], p["params"], p["detail"], strict=True)]
-        if masker is not None:
-            detail = [masker.mask(d) for d in detail]
         p[col] = (p["file"].astype(str) + " row " + p["row"].astype(str) + ", column "
                   + p["column"].astype(str) + ": value " + p["value"].astype(str)
                   + " breaks rule " + p["rule"] + " (" + pd.Series(detail, index=p.index)
