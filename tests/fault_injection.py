@@ -1,12 +1,13 @@
 """Fault injection: kill ``abcresearch ingest`` at random points, check the store every time.
 
-The store starts with export A ingested. Each run starts an ingest of export B in a child
-process and kills it (SIGKILL) at a random moment: half of the runs anywhere in the ingest, half
-while the new version is being written (after its folder appears). After each kill the round
-must be the old one (A) or the new one (A merged with B), whole: the pointer resolves, the
-manifest's fingerprints are one of the two, every Parquet file of the live version has the bytes
-the manifest records, and ``load`` returns the manifest's row count. Never half, never missing.
-A last uninterrupted ingest must remove every leftover.
+The store starts with export A ingested (every head aged 16). Each run starts, in a child
+process, an ingest of the same households with every head aged 40 or 41 (the age the store does
+not hold), and kills it (SIGKILL) at a random moment: half of the runs anywhere in the ingest,
+half while the new version is being written (after its folder appears). After each kill the
+round must be the old one or the new one, whole: the pointer resolves, every Parquet file of the
+live version has the bytes its manifest records, ``load`` returns the manifest's row count, and
+every household has the same head age: the old round's or the new one's. Never half, never
+missing. A last uninterrupted ingest must remove every leftover.
 
 ``tests/test_fault_injection.py`` runs it a few times; for many runs::
 
@@ -49,14 +50,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
-def _prints(store: Path) -> dict:
-    from abcresearch.store import manifest
-
-    return manifest(ROUND, store)["fingerprints"]
-
-
-def check_store(store: Path) -> dict:
-    """Check the live version is whole; return its fingerprints (or raise AssertionError)."""
+def check_store(store: Path) -> int:
+    """Check the live version is whole and consistent; return its head age (or raise)."""
     from abcresearch.store import load, manifest, round_folder
 
     folder = round_folder(ROUND, store)
@@ -67,18 +62,23 @@ def check_store(store: Path) -> dict:
         for tambon, digest in prints.items():
             path = folder / table / f"amphoe={tambon[:4]}" / f"tambon={tambon}" / "part-0.parquet"
             assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"half file {path}"
-    assert len(load(ROUND, store=store)) == man["rows"]["households"]
-    return man["fingerprints"]
+    hh = load(ROUND, store=store, columns=["head_age"])
+    assert len(hh) == man["rows"]["households"], "rows differ from the manifest"
+    ages = set(hh["head_age"].astype(int))
+    assert len(ages) == 1, f"households of two rounds mixed: head ages {sorted(ages)}"
+    return ages.pop()
 
 
-def _exports(work: Path) -> tuple[Path, Path]:
-    a = make_export(work / "a").folder
-    b = build(n_villages=3, households_per_village=6)
-    b.households["_uuid"] = [f"bbbbbbbb-0000-4000-8000-{i:012d}" for i in range(len(b.households))]
-    b.households["hh/head_pid"] = b.households["hh/head_pid"].str.replace("380", "381", n=1)
-    b.members["_submission__uuid"] = b.households["_uuid"].repeat(2).to_numpy()
-    write(b, work / "b")
-    return a, work / "b"
+def _exports(work: Path) -> dict[int, Path]:
+    """The base export (heads aged 16) and the same households with heads aged 40 and 41."""
+    base = make_export(work / "a")
+    out = {16: base.folder}
+    for age in (40, 41):
+        exp = build()
+        exp.households["hh/head_age"] = str(age)
+        write(exp, work / f"age{age}")
+        out[age] = work / f"age{age}"
+    return out
 
 
 def _versions(store: Path) -> list[Path]:
@@ -93,17 +93,17 @@ def run(runs: int = 6, seed: int = 1, work: Path | None = None,
 
     rng = np.random.default_rng(seed)
     work = Path(work or tempfile.mkdtemp(prefix="abc_fault_"))
-    a, b = _exports(work)
+    exports = _exports(work)
     store = work / "store"
-    ingest(a, ROUND, store=store)
-    old = _prints(store)
-    seen: list[tuple[int, dict]] = []
+    ingest(exports[16], ROUND, store=store)
+    current = check_store(store)
     out = Outcome()
     env = {**os.environ, "ABCRESEARCH_KEY": KEY}
     for i in range(runs):
+        target = 41 if current == 40 else 40
         before = {p.name for p in _versions(store)}
-        proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(b), str(ROUND), str(store)],
-                                env=env, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(exports[target]), str(ROUND),
+                                 str(store)], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         start = time.monotonic()
         if i % 2 == 0:  # anywhere: from start-up to the end of a typical ingest
@@ -123,18 +123,20 @@ def run(runs: int = 6, seed: int = 1, work: Path | None = None,
         proc.wait()
         out.runs += 1
         try:
-            seen.append((i, check_store(store)))
+            age = check_store(store)
         except Exception as exc:  # noqa: BLE001 - reported, not hidden
             out.problems.append(f"run {i}: {type(exc).__name__}: {exc}")
-    ingest(b, ROUND, store=store)
-    new = check_store(store)
-    for i, prints in seen:
-        if prints == old:
+            continue
+        if age == current:
             out.old += 1
-        elif prints == new:
+        elif age == target:
             out.new += 1
         else:
-            out.problems.append(f"run {i}: the round is neither the old nor the new one")
+            out.problems.append(f"run {i}: head age {age} is neither {current} nor {target}")
+        current = age
+    ingest(exports[40], ROUND, store=store)
+    if check_store(store) != 40:
+        out.problems.append("the last ingest did not leave the new round")
     if len(_versions(store)) > 2:
         out.problems.append(f"leftover versions: {sorted(p.name for p in _versions(store))}")
     return out

@@ -9,4 +9,4 @@ def test_killed_ingests_leave_the_old_or_the_new_round_never_half(tmp_path):
     out = run(runs=4, seed=3, work=tmp_path)
     assert not out.problems, out.problems
     assert out.runs == 4 and out.old + out.new == 4
-    assert out.old >= 1  # some kills landed before the swap
+    assert out.finished < out.runs  # the kills did interrupt ingests

@@ -65,14 +65,6 @@ SORT_KEYS = {"households": ["village_code", "submission_uuid"],
              "auxiliary": ["village_code"]}
 
 
-def round_dir(store: Path | str, survey_round: int) -> Path:
-    """Return the live version folder of a round (``<store>/round=R/<version>``).
-
-    Kept for old callers; new code uses :func:`abcresearch.store.round_folder`.
-    """
-    return layout.round_folder(survey_round, store)
-
-
 def table_files(folder: Path, table: str) -> list[Path]:
     """Return every Parquet file of a table in a version folder, sorted."""
     base = Path(folder) / table
