@@ -211,3 +211,12 @@ def test_manifest_records_versions_and_batches(tmp_path, exports):
     m = json.loads((round_folder(ROUND, store) / "manifest.json").read_text())
     assert [b["batch_source"] for b in m["batches"]] == ["a", "b"]
     assert layout.live_version(store, ROUND).name == m["version"]
+
+
+def test_analysis_cache_lives_in_the_version_it_was_computed_from(sample_store):
+    from abcresearch.analysis.round import round_analysis
+
+    ra = round_analysis(2549, store=sample_store)
+    live = round_folder(2549, sample_store)
+    assert ra.cache_dir == cache_folder(2549, ra.key, sample_store) == live / "derived" / ra.key
+    assert (ra.cache_dir / "meta.json").is_file()
