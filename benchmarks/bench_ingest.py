@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--round", dest="survey_round", type=int, default=2549)
     ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
     args = ap.parse_args()
-    os.environ.setdefault("ABCRESEARCH_KEY", "benchmark-key-not-secret")
+    os.environ.setdefault("ABCRESEARCH_KEY", "benchmark-key-not-secret-0123456789abcdef")
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="abc_bench_ingest_"))
     export, store = work / "export", work / "store"
@@ -56,9 +56,10 @@ def main() -> None:
     t_ingest, peak_mb = map(float, proc.stdout.split())
 
     from abcresearch.store import read as data
+    from abcresearch.store import round_folder
 
-    tambons = sorted(p.name.split("=")[1]
-                     for p in (store / f"round={args.survey_round}" / "households").glob("*/*"))
+    tambons = sorted(p.name.split("=")[1] for p in
+                     (round_folder(args.survey_round, store) / "households").glob("*/*"))
     step = max(1, len(tambons) // 20)
     times, rows = [], []
     for code in tambons[::step][:20]:

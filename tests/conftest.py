@@ -9,7 +9,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read or create a real pseudonymisation key in the home folder."""
-    monkeypatch.setenv("ABCRESEARCH_KEY", "test-key-not-secret")
+    monkeypatch.setenv("ABCRESEARCH_KEY", "test-key-not-secret-0123456789abcdef")
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def sample_store(sample_export, tmp_path_factory: pytest.TempPathFactory):
 
     store = tmp_path_factory.mktemp("store")
     old = os.environ.get("ABCRESEARCH_KEY")
-    os.environ["ABCRESEARCH_KEY"] = "test-key-not-secret"
+    os.environ["ABCRESEARCH_KEY"] = "test-key-not-secret-0123456789abcdef"
     try:
         ingest(sample_export, survey_round=2549, store=store)
     finally:

@@ -16,7 +16,7 @@ from abcresearch.store import read as data
 def store(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("data")
     mp = pytest.MonkeyPatch()
-    mp.setenv("ABCRESEARCH_KEY", "test-key-not-secret")
+    mp.setenv("ABCRESEARCH_KEY", "test-key-not-secret-0123456789abcdef")
     try:
         make_export(tmp / "export")
         ingest(tmp / "export", survey_round=2567, store=tmp / "store")
@@ -70,3 +70,24 @@ def test_clear_errors(store, kwargs, words):
 def test_missing_store(tmp_path):
     with pytest.raises(StoreError, match="does not exist"):
         data.load(2567, store=tmp_path / "nope")
+
+
+def test_one_manifest_reader(store, tmp_path):
+    import json
+
+    import abcresearch.data
+    import abcresearch.store
+    from abcresearch.store import write
+
+    assert abcresearch.store.manifest is abcresearch.data.manifest is data.manifest
+    assert not hasattr(write, "read_manifest")  # the reader with flipped arguments is gone
+    m = abcresearch.store.manifest(2567, store=store)
+    assert m["round"] == 2567 and m["rows"]["households"] == 12
+    # a store written by hand or before versioning: round=R/manifest.json
+    old = tmp_path / "old" / "round=2568"
+    old.mkdir(parents=True)
+    (old / "manifest.json").write_text(json.dumps({"fingerprints": {"800101": "fp"}}))
+    assert abcresearch.store.manifest(2568, tmp_path / "old")["fingerprints"] == {"800101": "fp"}
+    assert abcresearch.store.tambons_with_data(2568, tmp_path / "old") == ["800101"]
+    with pytest.raises(StoreError, match="round 2569 was never ingested"):
+        abcresearch.store.manifest(2569, tmp_path / "old")

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fixtures.kobo import build, make_export, write, write_csv
+from fixtures.kobo import build, make_export, valid_pid, write, write_csv
 
 from abcresearch.errors import InputError
 from abcresearch.ingest.pipeline import ingest
 from abcresearch.store import read as data
-from abcresearch.store import write as store
+from abcresearch.store import round_folder
 
 ROUND = 2567
 
@@ -115,7 +115,7 @@ def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):
 @pytest.mark.parametrize(("name", "content", "words"), [
     ("household.csv", b"", "is empty"),
     ("household.csv", b"\x00\x01\x02binary", "binary file"),
-    ("household.csv", "hh/village_code;hh/hh_size\n".encode() + b"\x81\xfe\xff;1\n",
+    ("household.csv", b"hh/village_code;hh/hh_size\n" + b"\x81\xfe\xff;1\n",
      "neither UTF-8 nor Thai Windows"),
     ("household.xlsx", b"this is not a workbook", "not an XLSX workbook"),
     ("household.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50, "Excel 97-2003"),
@@ -132,14 +132,21 @@ def test_unreadable_file_is_one_sentence(tmp_path, name, content, words):
     assert "\n" not in msg
 
 
-def test_ragged_row_names_file_and_row(tmp_path):
+def test_ragged_row_is_rejected_not_the_file(tmp_path):
     exp = make_export(tmp_path / "export")
     path = exp.folder / "household.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[3] = lines[3] + ';"extra"'
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"household\.csv row 4 has \d+ cells"):
-        _ingest(exp.folder, tmp_path)
+    res = _ingest(exp.folder, tmp_path)
+    bad = res.issues[res.issues["rule"] == "malformed_row"]
+    assert list(bad["row"]) == [4]
+    assert "household.csv row 4" in bad["message"].item()
+    assert f"{len(exp.households.columns) + 1} cells but the header has" in bad["message"].item()
+    c = res.counts.set_index("table")
+    assert (c.loc["households", "read"], c.loc["households", "valid"],
+            c.loc["households", "rejected"]) == (12, 11, 1)
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 11
 
 
 def test_missing_required_column(tmp_path):
@@ -169,6 +176,7 @@ def test_upsert_replaces_same_uuid_and_keeps_others(tmp_path):
     hh2["hh/head_age"] = "70"
     new = exp.households.iloc[[1]].copy()
     new["_uuid"] = "hhhhhhhh-new"
+    new["hh/head_pid"] = valid_pid(777)  # another household (same answers, another head)
     hh2 = pd.concat([hh2, new], ignore_index=True)
     mem2 = exp.members[exp.members["_submission__uuid"] == exp.households.loc[0, "_uuid"]]
     mem2 = mem2.iloc[[0]]
@@ -213,14 +221,17 @@ def test_failed_write_leaves_previous_store_intact(tmp_path, monkeypatch):
     after = {p.relative_to(tmp_path): p.read_bytes()
              for p in (tmp_path / "store").rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in (tmp_path / "store").iterdir()] == [f"round={ROUND}"]
+    assert [p.name for p in (tmp_path / "store").iterdir() if not p.name.startswith(".")] == [
+        f"round={ROUND}"]
+    assert len([p for p in (tmp_path / "store" / f"round={ROUND}").iterdir()
+                if p.name.startswith("v-")]) == 1
 
 
 def test_manifest(tmp_path):
     make_export(tmp_path / "export")
     (tmp_path / "export" / "SYNTHETIC.txt").write_text("synthetic\n")
     _ingest(tmp_path / "export", tmp_path)
-    m = json.loads((tmp_path / "store" / f"round={ROUND}" / "manifest.json").read_text())
+    m = json.loads((round_folder(ROUND, tmp_path / "store") / "manifest.json").read_text())
     assert m["synthetic"] is True
     assert m["instrument_version"]["household"] == "2026.1"
     assert {s["file"] for s in m["sources"]} == {"household.csv", "member.csv", "village.csv"}
@@ -230,7 +241,8 @@ def test_manifest(tmp_path):
 
 
 def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ABCRESEARCH_KEY": "cli-test-key", **(env_extra or {})}
+    env = {**os.environ, "ABCRESEARCH_KEY": "cli-test-key-0123456789abcdef0123456789",
+           **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "abcresearch", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 
@@ -281,7 +293,7 @@ def test_synth_round_trip_keeps_every_household_and_member(tmp_path, fmt):
     assert len(hh) == c.loc["households", "read"]
     assert len(mem) == c.loc["members", "read"]
     assert hh["weight"].notna().all()
-    store.read_manifest(tmp_path / "store", 2549)
+    assert data.manifest(2549, tmp_path / "store")["rows"]["households"] == len(hh)
 
 
 @pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
@@ -314,3 +326,238 @@ def test_every_injected_synth_error_is_found_where_it_was_put(tmp_path):
             assert key not in found, t
         else:
             assert key in found, t
+
+
+# --------------------------------------------------------------------------------------------
+# damaged files: malformed rows, truncation, empty tables (issue 9, items 1-2)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_bytes().decode("utf-8").split("\r\n")
+
+
+def _put(path: Path, lines: list[str]) -> None:
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+
+
+def test_every_malformed_row_is_named_and_masked_the_rest_stored(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    lines[2] = lines[2] + ';"x"'                               # row 3: one cell too many
+    lines[5] = ";".join(lines[5].split(";")[:12])              # row 6: cut after 12 cells
+    i = lines[8].index('";"', 40)                              # row 9: a closing quote lost
+    lines[8] = lines[8][:i] + lines[8][i + 1:]
+    _put(path, lines)
+    res = _ingest(exp.folder, tmp_path)
+    bad = res.issues[res.issues["rule"] == "malformed_row"]
+    assert sorted(bad["row"]) == [3, 6, 9]
+    assert res.malformed == {"household.csv": [3, 6, 9]}
+    assert "Malformed rows of household.csv" in res.summary()
+    assert "3 rows: 3, 6, 9" in res.summary()
+    c = res.counts.set_index("table")
+    assert (c.loc["households", "valid"], c.loc["households", "rejected"]) == (9, 3)
+    stored = data.load(ROUND, store=tmp_path / "store")
+    assert sorted(stored["submission_uuid"]) == sorted(
+        exp.households["_uuid"].drop(index=[1, 4, 7]))
+    rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
+                      encoding="utf-8-sig", keep_default_na=False)
+    mal = rej[rej["_rule"] == "malformed_row"].set_index("_source_row")
+    assert set(mal.index) == {"3", "6", "9"}
+    # row 6 lines up with the header: its cells are kept, personal ones removed or pseudonymised
+    assert mal.loc["6", "hh/village_code"] == exp.households.loc[4, "hh/village_code"]
+    assert mal.loc["6", "hh/head_name"] == "<removed>"
+    assert len(mal.loc["6", "hh/head_pid"]) == 32
+    # row 3 (one cell too many) cannot be aligned: only its row number and cell count
+    assert mal.loc["3", "hh/village_code"] == "" and mal.loc["3", "_cells"] == str(
+        len(exp.households.columns) + 1)
+    text = (res.round_dir / "rejects" / "households.csv").read_text(encoding="utf-8-sig")
+    text += (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
+    for i in (1, 4, 7):
+        for col in ("hh/head_name", "hh/head_pid", "hh/phone"):
+            assert exp.households.loc[i, col] not in text
+
+
+def test_stray_quote_that_swallows_the_file_loses_one_row(tmp_path):
+    # a hand-made comma file without quotes; one cell starts with a stray quote
+    exp = make_export(tmp_path / "export", delimiter=",", quote_all=False)
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    cells = lines[4].split(",")
+    cells[5] = '"' + cells[5]
+    lines[4] = ",".join(cells)
+    _put(path, lines)
+    res = _ingest(exp.folder, tmp_path)  # was: _csv.Error: field larger than field limit
+    assert list(res.issues.loc[res.issues["rule"] == "malformed_row", "row"]) == [5]
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 11
+
+
+def test_too_many_malformed_rows_refuse_the_file_saying_why(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    for i in range(1, 8):
+        lines[i] = lines[i] + ';"x"'
+    _put(path, lines)
+    with pytest.raises(InputError) as err:
+        _ingest(exp.folder, tmp_path)
+    msg = str(err.value)
+    assert "household.csv: 7 of its 12 rows do not have the header's" in msg
+    assert "params/ingest.yaml" in msg and "nothing was stored" in msg
+    assert "\n" not in msg
+    assert not (tmp_path / "store" / f"round={ROUND}").exists()
+
+
+def test_file_cut_in_the_middle_of_a_row_is_noticed(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    _put(path, lines[:12] + [lines[12][:150]])  # the last row cut, no line end
+    res = _ingest(exp.folder, tmp_path)
+    assert any("household.csv ends in the middle of row 13" in n for n in res.notes)
+    assert "WARNING: household.csv ends in the middle of row 13" in res.summary()
+    assert set(res.issues["rule"]) >= {"malformed_row", "file_truncated"}
+
+
+def test_household_file_cut_at_a_row_boundary_is_noticed(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    _put(path, _lines(path)[:9] + [""])  # 8 of 12 households, ends cleanly
+    res = _ingest(exp.folder, tmp_path)
+    note = next(n for n in res.notes if "household.csv looks cut short" in n)
+    assert "the last 8 roster rows (member.csv from row 18)" in note
+    assert "file_truncated" in set(res.issues["rule"])
+
+
+def test_member_file_cut_at_a_row_boundary_is_noticed(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "member.csv"
+    _put(path, _lines(path)[:19] + [""])  # 18 of 24 roster rows: 3 households without any
+    res = _ingest(exp.folder, tmp_path)
+    note = next(n for n in res.notes if "member.csv looks cut short" in n)
+    assert "the last 3 households (household.csv from row 11) have no roster row" in note
+
+
+def test_header_only_household_file_is_refused(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    _put(path, _lines(path)[:1] + [""])
+    with pytest.raises(InputError, match=r"household\.csv has a header but no rows, so all 24 "
+                                         r"roster rows would have no household"):
+        _ingest(exp.folder, tmp_path)
+    assert not (tmp_path / "store" / f"round={ROUND}").exists()
+
+
+def test_empty_roster_file_is_warned(tmp_path):
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "member.csv"
+    _put(path, _lines(path)[:1] + [""])
+    res = _ingest(exp.folder, tmp_path)
+    assert any("member.csv has a header but no rows" in n for n in res.notes)
+    assert "empty_table" in set(res.issues["rule"])
+
+
+# --------------------------------------------------------------------------------------------
+# a second export of the same round (issue 9, item 4)
+
+
+def _second_export(tmp_path: Path, exp):
+    """Household 0 corrected, household 1 sent again under a new id, household 2 bad."""
+    hh = exp.households.iloc[[0, 1, 2]].copy()
+    hh.loc[0, "hh/head_age"] = "70"
+    hh.loc[1, "_uuid"] = "hhhhhhhh-resent"
+    hh.loc[1, "start"] = "2024-05-09T09:00:00.000+07:00"   # a new submission: new times
+    hh.loc[1, "_submission_time"] = "2024-05-09T03:00:00"
+    hh.loc[2, "_uuid"] = "hhhhhhhh-bad"
+    hh.loc[2, "hh/head_age"] = "7"
+    mem = exp.members[exp.members["_submission__uuid"].isin(exp.households["_uuid"][:2])].copy()
+    mem.loc[mem["_submission__uuid"] == exp.households.loc[1, "_uuid"],
+            "_submission__uuid"] = "hhhhhhhh-resent"
+    folder = tmp_path / "second"
+    folder.mkdir()
+    write_csv(hh, folder / "household.csv")
+    write_csv(mem, folder / "member.csv")
+    return folder
+
+
+def test_second_export_merges_says_so_and_keeps_earlier_issues(tmp_path):
+    exp = build()
+    exp.households.loc[5, "hh/head_age"] = "5"  # an error in the first export
+    write(exp, tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    res = _ingest(_second_export(tmp_path, exp), tmp_path)
+    assert res.merge == {"earlier_exports": 1, "new": 0, "replaced": 1, "kept": 10,
+                         "resubmitted": 1}
+    line = res.merge_sentence()
+    assert "already held data from 1 earlier export: merged by submission id" in line
+    assert "1 sent again under a new id" in line and line in res.summary()
+    hh = data.load(ROUND, store=tmp_path / "store")
+    assert len(hh) == 11 and "hhhhhhhh-resent" not in set(hh["submission_uuid"])
+    mem = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert "hhhhhhhh-resent" not in set(mem["submission_uuid"]) and len(mem) == 22
+    issues = data.issues(ROUND, tmp_path / "store")
+    assert list(issues.drop_duplicates("batch_source")["batch_source"]) == ["first", "second"]
+    first = issues[issues["batch_source"] == "first"]
+    assert ("range" in set(first["rule"])) and (first["row"] == "7").any()
+    second = issues[issues["batch_source"] == "second"]
+    assert {"resubmitted_household", "range"} <= set(second["rule"])
+    rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
+                      encoding="utf-8-sig", keep_default_na=False)
+    assert sorted(rej["_batch_source"]) == ["first", "second", "second"]
+    assert set(rej["_rule"]) == {"range", "resubmitted_household"}
+    summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
+    assert "## Merged with the round already stored" in summary
+
+
+def test_the_same_export_twice_does_not_duplicate_its_issues(tmp_path):
+    exp = build()
+    exp.households.loc[5, "hh/head_age"] = "5"
+    write(exp, tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    _ingest(tmp_path / "first", tmp_path)
+    issues = data.issues(ROUND, tmp_path / "store")
+    assert (issues["rule"] == "range").sum() == 1
+    rej = pd.read_csv(round_folder(ROUND, tmp_path / "store") / "rejects" / "households.csv",
+                      dtype=str, encoding="utf-8-sig")
+    assert len(rej) == 1
+
+
+def test_earlier_issue_superseded_when_a_later_export_fixes_the_row(tmp_path):
+    exp = build()
+    exp.households.loc[5, "hh/head_age"] = "5"
+    write(exp, tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    fixed = exp.households.iloc[[5]].copy()
+    fixed["hh/head_age"] = "50"
+    (tmp_path / "fix").mkdir()
+    write_csv(fixed, tmp_path / "fix" / "household.csv")
+    write_csv(exp.members[exp.members["_submission__uuid"] == fixed["_uuid"].item()],
+              tmp_path / "fix" / "member.csv")
+    _ingest(tmp_path / "fix", tmp_path)
+    issues = data.issues(ROUND, tmp_path / "store")
+    assert issues.loc[issues["rule"] == "range", "superseded"].tolist() == [True]
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 12
+
+
+def test_resubmission_within_one_export_is_not_stored_twice(tmp_path):
+    exp = build()
+    again = exp.households.iloc[[3]].copy()
+    again["_uuid"] = "hhhhhhhh-again"
+    again["end"] = "2024-05-04T10:00:00.000+07:00"
+    exp.households = pd.concat([exp.households, again], ignore_index=True)
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    hit = res.issues[res.issues["rule"] == "resubmitted_household"]
+    assert list(hit["row"]) == [14] and exp.households.loc[3, "_uuid"] in hit["message"].item()
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 12
+
+
+def test_duplicated_hh_key_within_a_round_is_warned(tmp_path):
+    exp = build()
+    exp.households.loc[7, "hh/head_pid"] = exp.households.loc[2, "hh/head_pid"]
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    hit = res.issues[res.issues["rule"] == "duplicate_hh_key"]
+    assert sorted(hit["row"]) == [4, 9] and set(hit["severity"]) == {"warning"}
+    assert exp.households.loc[7, "_uuid"] in hit.loc[hit["row"] == 4, "message"].item()
+    assert len(data.load(ROUND, store=tmp_path / "store")) == 12

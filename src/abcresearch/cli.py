@@ -1,8 +1,11 @@
 """Command line: ``abcresearch synth | ingest | report | batch``.
 
-Every user error (an :class:`~abcresearch.errors.AbcResearchError`) becomes one clear sentence on
-stderr and exit code 2; no traceback. Heavy modules are imported only by the subcommand that needs
-them, so ``abcresearch --help`` is instant.
+Every user error (an :class:`~abcresearch.errors.AbcResearchError`, a wrong option, an
+over-long argument, a path of the wrong kind, an area or a ``--within`` with no data in the
+round) becomes one clear sentence on stderr and exit code 2; no traceback. These checks run
+before any report work starts (the store is read through :mod:`abcresearch.store`). Values
+echoed in messages are cut to a readable length. Heavy modules are imported only by the
+subcommand that needs them, so ``abcresearch --help`` is instant.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from abcresearch import __version__
-from abcresearch.errors import AbcResearchError
+from abcresearch.errors import AbcResearchError, InputError, StoreError
+
+#: Longest command-line argument accepted (a path can be up to 4,096 bytes on Linux).
+MAX_ARGUMENT_CHARS = 4096
+#: Characters of a value echoed back in a message.
+ECHO_CHARS = 40
 
 #: subcommand name -> (function that adds its arguments, function that runs it)
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None],
@@ -28,6 +36,76 @@ def command(name: str, add_args: Callable[[argparse.ArgumentParser], None]):
         return run
 
     return deco
+
+
+def cut(text: object, n: int = ECHO_CHARS) -> str:
+    """Return ``text`` cut to ``n`` characters for echoing (``…`` and its length when cut)."""
+    text = str(text)
+    if len(text) <= n:
+        return text
+    return f"{text[:n]}… ({len(text):,} characters)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one sentence on stderr (values cut), exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        import re
+
+        long_quoted = r"'([^']{" + str(ECHO_CHARS + 1) + r",})'"
+        message = re.sub(long_quoted, lambda m: f"'{cut(m.group(1))}'", message)
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """``--store`` and ``--out`` must be folders (or not exist yet)."""
+    for opt in ("store", "out"):
+        path = getattr(args, opt, None)
+        if path is not None and Path(path).exists() and not Path(path).is_dir():
+            what = "analysis store" if opt == "store" else "output folder"
+            raise InputError(f"--{opt} {cut(path, 80)} is a file, but the {what} must be a "
+                             "folder")
+
+
+def _check_long_arguments(argv: Sequence[str], command: str) -> None:
+    for i, arg in enumerate(argv):
+        if len(arg) > MAX_ARGUMENT_CHARS:
+            prev = argv[i - 1] if i and argv[i - 1].startswith("--") else None
+            what = f"the value of {prev}" if prev else f"argument {i + 1}"
+            raise InputError(f"{what} is {len(arg):,} characters long (it starts "
+                             f"{cut(arg)!r}); at most {MAX_ARGUMENT_CHARS:,} are accepted")
+
+
+def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) -> None:
+    """An official area with no households in the round: one sentence before any work."""
+    from abcresearch.store import has_data, tambons_with_data
+    from abcresearch.survey.areas import get_area
+
+    area = get_area(str(area_code).strip())  # AreaError for a malformed or unknown code
+    if not has_data(survey_round, area.code, store):
+        tambons = tambons_with_data(survey_round, store)
+        amphoes = sorted({t[:4] for t in tambons})
+        have = (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}"
+                if amphoes else "none")
+        raise StoreError(f"{area.level} {area.code} ({area.name_th}) has no households in round "
+                         f"{survey_round} of the store (areas with data: {have})")
+
+
+def _check_within(within: str | None, survey_round: int, store: Path | None) -> None:
+    """``--within`` must name an official area with data in the round."""
+    if not within:
+        return
+    from abcresearch.store import tambons_with_data
+    from abcresearch.survey.areas import get_area
+
+    area = get_area(str(within).strip())
+    tambons = tambons_with_data(survey_round, store)
+    if not any(t.startswith(area.code[:6]) for t in tambons):
+        amphoes = sorted({t[:4] for t in tambons})
+        have = ", ".join(amphoes[:8]) + (", ..." if len(amphoes) > 8 else "")
+        raise StoreError(f"--within {area.code} ({area.name_th}) matches no area with data in "
+                         f"round {survey_round} of the store (amphoe with data: "
+                         f"{have or 'none'})")
 
 
 def _codes(text: str | None) -> list[str] | None:
@@ -70,14 +148,23 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--round", dest="survey_round", type=int, required=True,
                    help="survey round as a Buddhist-era year, e.g. 2549")
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another ingest is writing the store, wait for it (default: stop)")
+    p.add_argument("--new-key", action="store_true",
+                   help="accept a pseudonym key that differs from the store's other rounds; "
+                        "the rounds are then marked as not linkable")
 
 
 @command("ingest", _ingest_args)
 def _run_ingest(args: argparse.Namespace) -> int:
+    """Validate, pseudonymise and store a survey export (one round)."""
     from abcresearch.ingest.pipeline import ingest
 
-    result = ingest(args.directory, survey_round=args.survey_round, store=args.store)
+    result = ingest(args.directory, survey_round=args.survey_round, store=args.store,
+                    wait=args.wait, new_key=args.new_key)
     print(result.summary())
+    for note in result.notes:
+        print(f"abcresearch ingest: warning: {note}", file=sys.stderr)
     return 0
 
 
@@ -101,6 +188,8 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
 def _run_batch(args: argparse.Namespace) -> int:
     """Run the report of every area of a level (warm workers or a Dask cluster)."""
     from abcresearch.batch.run import run_batch
+
+    _check_within(args.within, args.survey_round, args.store)
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=args.out, lang=args.lang,
@@ -127,6 +216,8 @@ def _run_report(args: argparse.Namespace) -> int:
     """Make one area's PDF report and its executed notebook."""
     from abcresearch.batch.runner import run_report
 
+    _check_area_has_data(args.area, args.survey_round, args.store)
+
     outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
                          out=args.out, scheme=args.scheme)
     if outcome.status == "failed":
@@ -139,11 +230,11 @@ def _run_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="abcresearch",
         description="Area-based community capital research: synth, ingest, report, batch.")
     parser.add_argument("--version", action="version", version=f"abcresearch {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (add_args, run) in COMMANDS.items():
         p = sub.add_parser(name, help=(run.__doc__ or "").strip().split("\n")[0] or None)
         add_args(p)
@@ -153,9 +244,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_name = next((a for a in argv if a in COMMANDS), "")
+    prog = f"abcresearch {command_name}".strip()
     try:
+        _check_long_arguments(argv, command_name)
+    except InputError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    try:
+        _check_paths(args)
         return int(args._run(args) or 0)
     except AbcResearchError as exc:
         print(f"abcresearch {args.command}: {exc}", file=sys.stderr)

@@ -2,9 +2,11 @@
 
 ``round_analysis(round)`` scores every household under a scheme, marks deprivations, and grades
 villages and tambons (rankings need the whole province). The result is cached in the store under
-``round=<R>/derived/<key>/`` where the key hashes the round's data fingerprints, the scheme and
-grade rules and the software version, so a report reads the cache in milliseconds and a change of
-data or rules rebuilds it. The cache holds no personal data (it is built from the store).
+``abcresearch.store.cache_folder(round, key)`` (``derived/<key>/`` inside the round's live
+version, so a cache is never read against other data) where the key hashes the round's data
+fingerprints, the scheme and grade rules and the software version, so a report reads the cache
+in milliseconds and a change of data or rules rebuilds it. The cache holds no personal data (it
+is built from the store).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from abcresearch.scoring import (
 )
 from abcresearch.scoring.scheme import Scheme
 from abcresearch.stats import SurveyDesign
+from abcresearch.store import cache_folder
 from abcresearch.store import read as data_mod
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
@@ -283,8 +286,7 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
     manifest = data_mod.manifest(survey_round, root)
     sch = _load_scheme(scheme)
     key = _cache_key(manifest, sch)
-    store_dir = Path(root) if root is not None else data_mod._store(None)
-    cache = store_dir / f"round={survey_round}" / "derived" / key
+    cache = cache_folder(survey_round, key, root)
     if rebuild or not (cache / "meta.json").exists():
         hh = data_mod.load(survey_round, store=root, table="households")
         vil = data_mod.load(survey_round, store=root, table="villages")

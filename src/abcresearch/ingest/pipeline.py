@@ -2,23 +2,37 @@
 
 ``ingest(directory, survey_round=2549)`` is what ``abcresearch ingest DIR --round 2549`` runs:
 
+0. **lock** the store (one ingest at a time; a second one waits with ``wait=True`` or fails with
+   one sentence), remove what killed ingests left behind, and **check the pseudonym key**
+   against the key fingerprints of the store's rounds (a different key is refused unless
+   ``new_key=True``, which marks the rounds as not linkable).
 1. **find** the files in ``DIR`` (``*.csv``, ``*.xlsx``; ``SYNTHETIC.txt``, ``_truth/`` and
    hidden files are ignored) and tell each table by its columns: ``_parent_index`` /
    ``_submission__uuid`` / ``PARENT_KEY`` -> roster (members); a ``vil_households`` column ->
-   village form; otherwise the household form. Kobo CSV/XLSX and ODK Central CSV (group
+   village form; ``frame.csv`` -> the round's village frame; ``bmn.csv`` -> the auxiliary
+   village table; otherwise the household form. Kobo CSV/XLSX and ODK Central CSV (group
    separator ``-``, ``KEY``/``PARENT_KEY``) are understood.
 2. **read** every cell as text: encoding by BOM -> ``utf-8-sig``, else strict UTF-8, else
    ``cp874`` (Thai Windows Excel); delimiter ``;``, ``,`` or tab from the header line. Each row
-   keeps ``source_file`` and ``source_row`` (spreadsheet row, header = row 1).
+   keeps ``source_file`` and ``source_row`` (spreadsheet row, header = row 1). A row whose cells
+   do not line up with the header is rejected on its own (``malformed_row``); the file is
+   refused only when too many are (``params/ingest.yaml``). A household file without rows is
+   refused; other empty tables and files that look cut short are warned about.
 3. **normalise** headers to the XLSForm leaf names, drop Kobo's select_multiple dummy columns
    (they are rebuilt from the space-separated answer), and map meta columns to
    ``submission_uuid``, ``submitted_at`` and ``form_version``.
-4. **validate** with :func:`abcresearch.survey.validate.validate` (types, then rules).
+4. **validate** with :func:`abcresearch.survey.validate.validate` (types, then rules); the frame
+   and the auxiliary table with :func:`~abcresearch.survey.validate.validate_table`.
 5. **pseudonymise**: national IDs become ``hh_key`` / ``member_key``; names and phone numbers
-   are dropped. Rejected rows keep their original cells except these, which are pseudonymised
-   or replaced by ``<removed>`` (privacy takes precedence over "unchanged").
-6. **store** the valid rows with :func:`abcresearch.store.write.write_round` (atomic, upsert by
-   ``submission_uuid``), with the rejects, the issue table, a readable summary and a manifest.
+   are dropped. Rejected rows keep their original cells except personal data, which are
+   pseudonymised, removed or masked (privacy takes precedence over "unchanged").
+6. **merge** with what the store holds for the round (upsert by ``submission_uuid``, said in the
+   summary); a household sent again under a new submission id (same village, head pseudonym
+   and answers) is not stored twice; a head in several submissions is warned about; weights
+   (see :mod:`abcresearch.ingest.tables`) are computed on the merged round.
+7. **store** a new version of the round with :func:`abcresearch.store.write.write_round`
+   (swapped in atomically), with the rejects and issues of this and earlier exports, a
+   readable summary and a manifest.
 
 A file that cannot be read at all raises :class:`~abcresearch.errors.InputError` with one
 sentence naming the file (and where known the row and column).
@@ -30,18 +44,54 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from abcresearch import __version__
 from abcresearch.errors import InputError
+from abcresearch.ingest import checks
+from abcresearch.ingest.rejects import (
+    malformed_rows,
+    merge_issues,
+    merge_rejects,
+    rejected_rows,
+)
+from abcresearch.ingest.tables import add_weights, build_tables, round_table
 from abcresearch.paths import default_store
+from abcresearch.store import layout
+from abcresearch.store import read as store_read
 from abcresearch.store import write as store_mod
-from abcresearch.survey.instrument import codebook, load_form
-from abcresearch.survey.pseudonyms import REMOVED, load_key, normalise_pid, pseudonymise
-from abcresearch.survey.readers import Sheet, classify, find_files, normalise, read_file
-from abcresearch.survey.validate import ValidationReport, rules, validate
+from abcresearch.survey.instrument import load_form
+from abcresearch.survey.pseudonyms import (
+    KeyInfo,
+    NoKeyError,
+    PersonalMasker,
+    resolve_key,
+)
+from abcresearch.survey.readers import (
+    Sheet,
+    classify,
+    find_files,
+    normalise,
+    normalise_table,
+    read_file,
+)
+from abcresearch.survey.settings import ingest_settings
+from abcresearch.survey.validate import (
+    ValidationReport,
+    empty_issues,
+    isin,
+    issue_table,
+    rules,
+    validate,
+    validate_table,
+)
+
+#: Survey tables, in the order they are read.
+SURVEY_TABLES = ("households", "members", "villages")
+#: Round-wide tables (one file each).
+ROUND_TABLES = ("frame", "auxiliary")
 
 # --------------------------------------------------------------------------------------------
 # results
@@ -59,15 +109,27 @@ class IngestResult:
         The analysis store.
     counts : pandas.DataFrame
         Per table: ``read, valid, rejected, warnings`` of this ingest and ``stored`` (rows in
-        the store for the round after the upsert).
+        the store for the round after the merge).
     issues : pandas.DataFrame
-        The full failure table (see :data:`abcresearch.survey.validate.ISSUE_COLUMNS`).
+        This export's failure table (see :data:`abcresearch.survey.validate.ISSUE_COLUMNS`);
+        the store's ``issues.csv`` also keeps earlier exports' issues.
     area_counts : pandas.DataFrame
         Per table and amphoe: ``valid`` and ``rejected``.
     sources : list of dict
         Files read with their table, encoding, delimiter, rows and sha256.
     ignored_columns : dict
         File -> columns that are not in the instrument.
+    notes : list of str
+        Warnings for people: files cut short, empty tables, frame findings, the key.
+    merge : dict or None
+        When the round already held data: ``{"earlier_exports", "new", "replaced", "kept",
+        "resubmitted"}`` (households).
+    malformed : dict
+        File -> rows whose cells did not line up with the header (rejected).
+    version : Path or None
+        The round's new version folder.
+    cleaned : list of str
+        Leftovers of killed ingests removed before this one.
     """
 
     survey_round: int
@@ -77,11 +139,18 @@ class IngestResult:
     area_counts: pd.DataFrame
     sources: list[dict]
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    merge: dict[str, int] | None = None
+    malformed: dict[str, list[int]] = field(default_factory=dict)
+    version: Path | None = None
+    cleaned: list[str] = field(default_factory=list)
 
     @property
     def round_dir(self) -> Path:
-        """The round folder in the store."""
-        return store_mod.round_dir(self.store, self.survey_round)
+        """The round's folder in the store (the version this ingest wrote)."""
+        if self.version is not None:
+            return self.version
+        return layout.round_folder(self.survey_round, self.store)
 
     def rule_counts(self) -> pd.DataFrame:
         """Failures per table, rule and severity, most frequent first."""
@@ -91,15 +160,37 @@ class IngestResult:
                 .reset_index().sort_values(["n", "table", "rule"], ascending=[False, True, True])
                 .reset_index(drop=True))
 
+    def merge_sentence(self) -> str:
+        """One sentence on how this export was merged with the round already stored."""
+        m = self.merge
+        if not m:
+            return ""
+        text = (f"Round {self.survey_round} already held data from {m['earlier_exports']} "
+                f"earlier export{'s' if m['earlier_exports'] != 1 else ''}: merged by submission "
+                f"id, {m['new']:,} households new, {m['replaced']:,} replaced (same submission "
+                f"id), {m['kept']:,} kept from before")
+        if m.get("resubmitted"):
+            text += (f"; {m['resubmitted']:,} sent again under a new id (same village, head and "
+                     "answers) not stored twice")
+        return text + "; earlier issues and rejects kept (column batch_id)"
+
     def summary(self) -> str:
         """A few readable lines: counts per table, top rules, per-amphoe counts, where to look."""
         lines = [f"Ingested round {self.survey_round} into {self.store}"]
+        lines += [f"WARNING: {n}" for n in self.notes]
+        if self.merge:
+            lines.append(self.merge_sentence())
         for s in self.sources:
             enc = f", {s['encoding']}" if s.get("encoding") else ""
             lines.append(f"  {s['file']}: {s['table']}, {s['rows']:,} rows{enc}")
         for r in self.counts.itertuples(index=False):
             lines.append(f"{r.table}: {r.read:,} read, {r.valid:,} valid, {r.rejected:,} "
                          f"rejected, {r.warnings:,} warnings; {r.stored:,} in the store")
+        for file, rows in self.malformed.items():
+            shown = ", ".join(map(str, rows[:20])) + (", ..." if len(rows) > 20 else "")
+            what = f"row {shown}" if len(rows) == 1 else f"{len(rows):,} rows: {shown}"
+            lines.append(f"Malformed rows of {file} (cells not matching the header; rejected): "
+                         f"{what}")
         rc = self.rule_counts()
         if len(rc):
             top = ", ".join(f"{x.rule} {x.n:,} ({x.table}, {x.severity})"
@@ -114,149 +205,60 @@ class IngestResult:
             lines.append(f"Rejected rows and issues: {self.round_dir / 'rejects'}, "
                          f"{self.round_dir / 'issues.csv'}, "
                          f"{self.round_dir / 'validation_summary.md'}")
+        if self.cleaned:
+            lines.append(f"Removed leftovers of interrupted ingests: {', '.join(self.cleaned)}")
         return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
-# assembling the store tables
+# the key
 
 
-def _area_columns(df: pd.DataFrame, codes: pd.Series) -> None:
-    codes = codes.astype("str")
-    df["village_code"] = codes.to_numpy()
-    df["tambon_code"] = codes.str.slice(0, 6).to_numpy()
-    df["amphoe_code"] = codes.str.slice(0, 4).to_numpy()
-    df["province_code"] = codes.str.slice(0, 2).to_numpy()
+def _guard_key(store: Path, survey_round: int, new_key: bool) -> tuple[KeyInfo, dict[str, Any]]:
+    """Return the key and its manifest entries; refuse a key that differs from the store's."""
+    earlier: dict[int, str | None] = {}
+    if store.is_dir():
+        for r in store_read.rounds(store):
+            earlier[r] = store_read.manifest(r, store).get("key_fingerprint")
+    known = {r: f for r, f in earlier.items() if f}
+    try:
+        info = resolve_key(create=False)
+    except NoKeyError:
+        if known:
+            rounds_txt = ", ".join(map(str, sorted(known)))
+            raise InputError(
+                f"no pseudonymisation key was found, but rounds {rounds_txt} of {store} were "
+                f"pseudonymised with the key of fingerprint {sorted(set(known.values()))[0]}; set "
+                "ABCRESEARCH_KEY_FILE to that key's file (a new key would make households "
+                "impossible to match between rounds)") from None
+        info = resolve_key(create=True)
+    fp = info.fingerprint
+    same = known.get(survey_round)
+    if same and same != fp:
+        raise InputError(
+            f"round {survey_round} of {store} already holds households pseudonymised with "
+            f"another key (fingerprint {same}; yours, from {info.source}, is {fp}); ingest this "
+            "export with that key, or remove the round's folder to ingest it afresh")
+    other = {r: f for r, f in known.items() if r != survey_round and f != fp}
+    if other and not new_key:
+        rounds_txt = ", ".join(map(str, sorted(other)))
+        raise InputError(
+            f"the pseudonymisation key from {info.source} (fingerprint {fp}) is not the key of "
+            f"round{'s' if len(other) > 1 else ''} {rounds_txt} in {store} (fingerprint "
+            f"{sorted(set(other.values()))[0]}), so households could not be matched between "
+            "rounds; use the earlier key (ABCRESEARCH_KEY_FILE), or pass --new-key to ingest "
+            "anyway and mark the rounds as not linkable")
+    entries: dict[str, Any] = {"key_fingerprint": fp,
+                               "not_linkable_with": sorted(other) if new_key else [],
+                               "new_key": bool(new_key and other)}
+    return info, entries
 
 
-def build_tables(report: ValidationReport, survey_round: int,
-                 key: bytes) -> dict[str, pd.DataFrame]:
-    """Turn validated typed rows into store tables: pseudonymised, with area codes and round."""
-    out: dict[str, pd.DataFrame] = {}
-    drop_meta = ["_index", "_parent_index"]
-    hh = report.valid.get("households")
-    if hh is not None:
-        df = hh.copy(deep=False)
-        df["hh_key"] = pseudonymise(df["head_pid"], key) if "head_pid" in df else pd.NA
-        _area_columns(df, df["village_code"])
-        out["households"] = df
-    if "members" in report.valid:
-        df = report.valid["members"].copy(deep=False)
-        df["member_key"] = pseudonymise(df["m_pid"], key) if "m_pid" in df else pd.NA
-        order = df.sort_values(["source_file", "source_row"], kind="stable")
-        df["member_index"] = (order.groupby("submission_uuid", sort=False).cumcount() + 1
-                              ).reindex(df.index).astype("int64")
-        village = hh.set_index("submission_uuid")["village_code"] if hh is not None else None
-        codes = df["submission_uuid"].map(village) if village is not None else pd.Series(
-            pd.NA, index=df.index, dtype="str")
-        _area_columns(df, codes)
-        out["members"] = df
-    if "villages" in report.valid:
-        df = report.valid["villages"].copy(deep=False)
-        _area_columns(df, df["village_code"])
-        out["villages"] = df
-    for table, df in out.items():
-        cb = codebook(table)
-        personal = [n for n in cb.loc[cb["personal"].isin(["name", "national_id", "phone"]),
-                                      "name"] if n in df.columns]
-        df = df.drop(columns=personal + [c for c in drop_meta if c in df.columns])
-        df["round"] = np.int64(survey_round)
-        df["source_row"] = df["source_row"].astype("int64")
-        out[table] = df.reset_index(drop=True)
-    return out
+# --------------------------------------------------------------------------------------------
+# reading the export
 
 
-def add_weights(households: pd.DataFrame, villages: pd.DataFrame | None) -> pd.DataFrame:
-    """Set ``weight`` = households in the village / valid households of the village in the round.
-
-    Households of a village without a village form get NA (rule ``village_missing``).
-    """
-    households = households.copy(deep=False)
-    n = households.groupby("village_code")["village_code"].transform("size")
-    if villages is not None and len(villages):
-        total = villages.drop_duplicates("village_code", keep="last").set_index(
-            "village_code")["vil_households"]
-        households["weight"] = (households["village_code"].map(total).astype("Float64")
-                                / n).astype("float64")
-    else:
-        households["weight"] = np.nan
-    return households
-
-
-def _rejects(sheets: list[Sheet], report: ValidationReport, table: str,
-             offsets: dict[str, int], key: bytes) -> pd.DataFrame:
-    """Rejected rows as read, personal cells pseudonymised or removed, with their rules."""
-    rej = report.rejected.get(table, pd.Index([]))
-    iss = report.issues
-    iss = iss[(iss["table"] == table) & (iss["severity"] == "error")]
-    if not len(rej):
-        return pd.DataFrame()
-    parts = []
-    for sh in sheets:
-        if sh.table != table:
-            continue
-        off = offsets[sh.file]
-        mine = rej[(rej >= off) & (rej < off + len(sh.frame))]
-        if not len(mine):
-            continue
-        raw = sh.frame.iloc[np.asarray(mine) - off].copy()
-        raw.index = mine
-        for col, kind in sh.personal.items():
-            vals = raw[col]
-            if kind == "national_id":
-                raw[col] = pseudonymise(normalise_pid(vals), key).where(vals.notna(), None)
-            else:
-                raw[col] = vals.where(vals.isna(), REMOVED)
-        # platform metadata can identify people too (enumerator logins, submitters, GPS,
-        # attachment names): keep only the row keys a field team needs to find the record
-        keep_meta = {"_id", "_uuid", "_index", "_parent_index", "_submission__uuid",
-                     "_submission__id", "KEY", "PARENT_KEY"}
-        meta = [c for c in raw.columns if (str(c).startswith("_") or str(c) in
-                                           ("SubmitterID", "SubmitterName", "DeviceID"))
-                and str(c) not in keep_meta]
-        raw = raw.drop(columns=meta)
-        parts.append(raw)
-    out = pd.concat(parts) if parts else pd.DataFrame(index=rej)
-    g = iss.groupby("index")
-    out["_rule"] = g["rule"].agg(" | ".join).reindex(out.index)
-    out["_column"] = g["column"].agg(" | ".join).reindex(out.index)
-    out["_message"] = g["message"].agg(" | ".join).reindex(out.index)
-    src = report.typed[table].loc[out.index]
-    out["_source_file"] = src["source_file"].to_numpy()
-    out["_source_row"] = src["source_row"].to_numpy()
-    return out.sort_values(["_source_file", "_source_row"]).reset_index(drop=True)
-
-
-def ingest(directory: Path | str, survey_round: int,
-           store: Path | str | None = None) -> IngestResult:
-    """Read, validate, pseudonymise and store one survey export.
-
-    Parameters
-    ----------
-    directory : path
-        Folder holding the export (Kobo CSV/XLSX, ODK Central CSV, or hand-made CSV/XLSX).
-    survey_round : int
-        The round as a Buddhist-era year, e.g. ``2549``.
-    store : path, optional
-        The analysis store (``data/store`` by default).
-
-    Returns
-    -------
-    IngestResult
-        Counts, issues and where everything was written; ``.summary()`` for people.
-
-    Raises
-    ------
-    InputError
-        A file cannot be read at all, or the folder holds no household export.
-    """
-    if not (2400 <= int(survey_round) <= 2700):
-        raise InputError(f"round {survey_round} is not a Buddhist-era year (e.g. 2549)")
-    survey_round = int(survey_round)
-    directory = Path(directory)
-    store = Path(store) if store is not None else default_store()
-    key = load_key()
-
+def _read_export(directory: Path) -> tuple[list[Sheet], list[dict]]:
     sheets: list[Sheet] = []
     sources: list[dict] = []
     for path in find_files(directory):
@@ -265,60 +267,39 @@ def ingest(directory: Path | str, survey_round: int,
         for sh in read_file(path):
             sh.table = classify(sh)
             sheets.append(sh)
-            sources.append({"file": sh.file, "table": sh.table, "rows": len(sh.frame),
+            sources.append({"file": sh.file, "table": sh.table, "rows": sh.n_rows,
                             "encoding": sh.encoding, "delimiter": sh.delimiter,
                             "sha256": digest})
-    if not any(s.table == "households" for s in sheets):
+    hh = [s for s in sheets if s.table == "households"]
+    if not hh:
         raise InputError(f"the export folder {directory} holds no household form export")
+    n_hh = sum(s.n_rows for s in hh)
+    if n_hh == 0:
+        n_mem = sum(s.n_rows for s in sheets if s.table == "members")
+        files = ", ".join(s.file for s in hh)
+        if n_mem:
+            raise InputError(
+                f"{files} has a header but no rows, so all {n_mem:,} roster rows would have no "
+                "household: the export looks incomplete, and nothing was stored")
+        raise InputError(f"{files} has a header but no household rows; nothing was stored")
+    for table in ROUND_TABLES:
+        mine = [s for s in sheets if s.table == table]
+        if len({s.path for s in mine}) > 1:
+            raise InputError(f"the export folder {directory} holds {len(mine)} {table} tables "
+                             f"({', '.join(s.file for s in mine)}); keep one")
+        for extra in mine[1:]:  # other sheets of the same workbook: notes, lists
+            sheets.remove(extra)
+            sources[:] = [s for s in sources if s["file"] != extra.file]
+    return sheets, sources
 
-    frames: dict[str, pd.DataFrame] = {}
-    offsets: dict[str, int] = {}
-    ignored: dict[str, list[str]] = {}
-    for table in ("households", "members", "villages"):
-        parts = []
-        n = 0
-        for sh in sheets:
-            if sh.table != table:
-                continue
-            frame, ign, personal = normalise(sh)
-            sh.personal = personal
-            if ign:
-                ignored[sh.file] = ign
-            offsets[sh.file] = n
-            frame.index = pd.RangeIndex(n, n + len(frame))
-            n += len(frame)
-            parts.append(frame)
-        if parts:
-            frames[table] = pd.concat(parts) if len(parts) > 1 else parts[0]
-    _fill_keys(frames, sheets)
 
-    previous = store_mod.read_round(store, survey_round)
-    known_villages = set(previous["villages"]["village_code"]) if "villages" in previous else set()
-    report = validate(frames, known_villages=known_villages)
-    new = build_tables(report, survey_round, key)
-    merged = store_mod.merge(previous, new)
-    if "households" in merged:
-        merged["households"] = add_weights(merged["households"], merged.get("villages"))
-
-    rejects = {t: _rejects(sheets, report, t, offsets, key) for t in frames}
-    counts = _counts(frames, report, merged)
-    area_counts = _area_counts(report)
-    result = IngestResult(survey_round=survey_round, store=store, counts=counts,
-                          issues=report.issues, area_counts=area_counts, sources=sources,
-                          ignored_columns=ignored)
-    manifest = {
-        "round": survey_round,
-        "abcresearch_version": __version__,
-        "instrument_version": {f: load_form(f).version for f in ("household", "village")},
-        "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "synthetic": any(p.name.upper() == "SYNTHETIC.TXT" for p in directory.iterdir()),
-        "export_folder": str(directory.resolve()),
-        "sources": sources,
-        "last_ingest": counts.drop(columns=["stored"]).set_index("table").to_dict("index"),
-    }
-    store_mod.write_round(store, survey_round, merged, rejects=rejects, issues=report.issues,
-                          summary_md=summary_markdown(result), manifest=manifest)
-    return result
+def _names(sheets: list[Sheet]) -> list[str]:
+    out: list[str] = []
+    for sh in sheets:
+        for col, kind in sh.personal.items():
+            if kind == "name" and col in sh.frame.columns:
+                out += sh.frame[col].dropna().astype(str).unique().tolist()
+    return out
 
 
 def _fill_keys(frames: dict[str, pd.DataFrame], sheets: list[Sheet]) -> None:
@@ -346,18 +327,324 @@ def _fill_keys(frames: dict[str, pd.DataFrame], sheets: list[Sheet]) -> None:
                 m.loc[need, "submission_uuid"] = m.loc[need, "_parent_index"].map(by_index)
 
 
-def _counts(frames: dict[str, pd.DataFrame], report: ValidationReport,
+# --------------------------------------------------------------------------------------------
+# the ingest
+
+
+def _batch(directory: Path, sources: list[dict]) -> dict[str, str]:
+    digest = hashlib.sha256("".join(sorted(s["sha256"] + s["file"] for s in sources)).encode())
+    return {"batch_id": digest.hexdigest()[:12], "batch_source": directory.name,
+            "batch_time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def _drop_repeats(report: ValidationReport, new: dict[str, pd.DataFrame],
+                  repeats: pd.DataFrame, masker: PersonalMasker) -> None:
+    """Move re-submitted households (and their roster rows) from valid to rejected."""
+    if repeats.empty:
+        return
+    hh = new["households"]
+    rows = hh.loc[repeats.index]
+    found = pd.DataFrame({"index": repeats.index, "file": rows["source_file"].to_numpy(),
+                          "row": rows["source_row"].to_numpy(), "column": "submission_uuid",
+                          "rule": "resubmitted_household",
+                          "value": rows["submission_uuid"].to_numpy(),
+                          "detail": repeats["kept"].to_numpy(),
+                          "submission_uuid": rows["submission_uuid"].to_numpy(),
+                          "village_code": rows["village_code"].to_numpy()})
+    parts = [issue_table("households", found, masker=masker)]
+    uuids = set(rows["submission_uuid"])
+    report.rejected["households"] = report.rejected["households"].append(
+        pd.Index(repeats.index)).unique()
+    new["households"] = hh.drop(index=repeats.index)
+    report.valid["households"] = report.valid["households"].drop(index=repeats.index)
+    if "members" in new:
+        mem = new["members"]
+        gone = mem.index[isin(mem["submission_uuid"], uuids)]
+        if len(gone):
+            mrows = mem.loc[gone]
+            mfound = pd.DataFrame({
+                "index": gone, "file": mrows["source_file"].to_numpy(),
+                "row": mrows["source_row"].to_numpy(), "column": "submission_uuid",
+                "rule": "parent_rejected", "value": mrows["submission_uuid"].to_numpy(),
+                "detail": "resubmitted_household",
+                "submission_uuid": mrows["submission_uuid"].to_numpy(),
+                "village_code": mrows["village_code"].to_numpy()})
+            parts.append(issue_table("members", mfound, masker=masker))
+            report.rejected["members"] = report.rejected["members"].append(gone).unique()
+            new["members"] = mem.drop(index=gone)
+            report.valid["members"] = report.valid["members"].drop(index=gone)
+    report.issues = pd.concat([report.issues, *parts], ignore_index=True)
+
+
+def _round_table(sheets: list[Sheet], table: str, survey_round: int, masker: PersonalMasker,
+                 ignored: dict[str, list[str]], frame: pd.DataFrame | None
+                 ) -> tuple[ValidationReport | None, pd.DataFrame | None]:
+    """Read, validate and build a round-wide table (frame or auxiliary) of the export."""
+    mine = [s for s in sheets if s.table == table]
+    if not mine:
+        return None, None
+    sh = mine[0]
+    text, ign, extra = normalise_table(sh)
+    if ign:
+        ignored[sh.file] = ign
+    text.index = pd.RangeIndex(0, len(text))
+    report = validate_table(table, text, masker=masker)
+    if table == "auxiliary" and frame is not None and len(frame):
+        valid = report.valid[table]
+        outside = valid.index[~isin(valid["village_code"], frame["village_code"])]
+        if len(outside):
+            rows = valid.loc[outside]
+            found = pd.DataFrame({"index": outside, "file": rows["source_file"].to_numpy(),
+                                  "row": rows["source_row"].to_numpy(), "column": "village_code",
+                                  "rule": "auxiliary_not_in_frame",
+                                  "value": rows["village_code"].to_numpy(),
+                                  "village_code": rows["village_code"].to_numpy()})
+            report.issues = pd.concat([report.issues, issue_table(table, found)],
+                                      ignore_index=True)
+            report.rejected[table] = report.rejected[table].append(outside).unique()
+            report.valid[table] = valid.drop(index=outside)
+    stored = round_table(report.valid[table], survey_round, extra)
+    return report, stored
+
+
+def ingest(directory: Path | str, survey_round: int, store: Path | str | None = None,
+           wait: bool = False, new_key: bool = False) -> IngestResult:
+    """Read, validate, pseudonymise and store one survey export.
+
+    Parameters
+    ----------
+    directory : path
+        Folder holding the export (Kobo CSV/XLSX, ODK Central CSV, or hand-made CSV/XLSX), and
+        optionally the round's ``frame.csv`` and ``bmn.csv`` (``docs/INPUTS.md``).
+    survey_round : int
+        The round as a Buddhist-era year, e.g. ``2549``.
+    store : path, optional
+        The analysis store (``data/store`` by default).
+    wait : bool
+        When another ingest is writing the store, wait for it (otherwise fail at once).
+    new_key : bool
+        Accept a pseudonym key that differs from the store's other rounds; the round is then
+        recorded as not linkable with them.
+
+    Returns
+    -------
+    IngestResult
+        Counts, issues and where everything was written; ``.summary()`` for people.
+
+    Raises
+    ------
+    InputError
+        A file cannot be read at all, the folder holds no household rows, or the key is not
+        the store's.
+    StoreError
+        The store is a file, or another ingest is writing it (:class:`StoreBusyError`).
+    """
+    if not (2400 <= int(survey_round) <= 2700):
+        raise InputError(f"round {survey_round} is not a Buddhist-era year (e.g. 2549)")
+    survey_round = int(survey_round)
+    directory = Path(directory)
+    store = Path(store) if store is not None else default_store()
+    settings = ingest_settings()
+    with layout.ingest_lock(store, wait=wait, survey_round=survey_round):
+        cleaned = layout.clean_leftovers(store)
+        key_info, key_entries = _guard_key(store, survey_round, new_key)
+        key = key_info.key
+        sheets, sources = _read_export(directory)
+        return _ingest_locked(directory, survey_round, store, settings, key_info, key,
+                              key_entries, sheets, sources, cleaned)
+
+
+def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: Any,
+                   key_info: KeyInfo, key: bytes, key_entries: dict[str, Any],
+                   sheets: list[Sheet], sources: list[dict], cleaned: list[str]
+                   ) -> IngestResult:
+    notes = list(key_info.notes)
+    frames: dict[str, pd.DataFrame] = {}
+    offsets: dict[str, int] = {}
+    ignored: dict[str, list[str]] = {}
+    for table in SURVEY_TABLES:
+        parts = []
+        n = 0
+        for sh in sheets:
+            if sh.table != table:
+                continue
+            frame, ign, personal = normalise(sh)
+            sh.personal = personal
+            if ign:
+                ignored[sh.file] = ign
+            offsets[sh.file] = n
+            frame.index = pd.RangeIndex(n, n + len(frame))
+            n += len(frame)
+            parts.append(frame)
+        if parts:
+            frames[table] = pd.concat(parts) if len(parts) > 1 else parts[0]
+    _fill_keys(frames, sheets)
+    masker = PersonalMasker(_names(sheets), max_words=settings.max_name_words)
+
+    # file-level findings: malformed rows, empty tables, files cut short
+    extra_issues: list[pd.DataFrame] = []
+    malformed_rejects: dict[str, list[pd.DataFrame]] = {}
+    malformed: dict[str, list[int]] = {}
+    for sh in sheets:
+        if sh.malformed:
+            iss, rej = malformed_rows(sh, key, masker)
+            extra_issues.append(iss)
+            malformed_rejects.setdefault(sh.table, []).append(rej)
+            malformed[sh.file] = [m.row for m in sh.malformed]
+    empty = checks.empty_table_issues(sheets)
+    trunc = checks.truncation_issues(sheets, frames)
+    notes += empty.notes + trunc.notes
+    extra_issues += [empty.issues, trunc.issues]
+
+    previous = store_mod.read_round(store, survey_round)
+    prev_issues, prev_rejects = store_mod.read_history(store, survey_round)
+    known_villages = set(previous["villages"]["village_code"]) if "villages" in previous else set()
+    report = validate(frames, known_villages=known_villages, masker=masker)
+    new = build_tables(report, survey_round, key)
+    repeats = checks.find_resubmissions(new.get("households"), previous.get("households"))
+    _drop_repeats(report, new, repeats, masker)
+    new = {t: df.reset_index(drop=True) for t, df in new.items()}
+
+    # the round-wide tables: frame first (the auxiliary table is checked against it)
+    frame_report, frame_tab = _round_table(sheets, "frame", survey_round, masker, ignored,
+                                              None)
+    if frame_tab is not None:
+        new["frame"] = frame_tab
+    frame_now = frame_tab if frame_tab is not None else previous.get("frame")
+    aux_report, aux_tab = _round_table(sheets, "auxiliary", survey_round, masker, ignored,
+                                          frame_now)
+    if aux_tab is not None:
+        new["auxiliary"] = aux_tab
+    if aux_tab is not None and (frame_now is None or frame_now.empty):
+        notes.append("the round has no frame (frame.csv), so the auxiliary table's village "
+                     "codes were checked against the official area list only")
+
+    merged = store_mod.merge(previous, new)
+    if "households" in merged:
+        merged["households"] = add_weights(merged["households"], merged.get("villages"),
+                                           merged.get("frame"))
+    dup_issues = checks.duplicate_hh_keys(merged.get("households"))
+    fr_issues, fr_notes = checks.frame_issues(merged.get("households"), merged.get("frame"),
+                                              merged.get("auxiliary"))
+    notes += fr_notes
+
+    round_reports = {"frame": frame_report, "auxiliary": aux_report}
+    all_new_issues = [report.issues, *extra_issues, dup_issues, fr_issues]
+    all_new_issues += [r.issues for r in round_reports.values() if r is not None]
+    issues = pd.concat([i for i in all_new_issues if len(i)], ignore_index=True) \
+        if any(len(i) for i in all_new_issues) else empty_issues()
+    issues = issues.sort_values(["table", "file", "row", "column", "rule"], kind="stable"
+                                ).reset_index(drop=True)
+
+    rejects = {t: rejected_rows(sheets, report, t, offsets, key, masker) for t in frames}
+    for table, rep in round_reports.items():
+        if rep is not None:
+            sh = next(s for s in sheets if s.table == table)
+            rejects[table] = rejected_rows([sh], rep, table, {sh.file: 0}, key, masker)
+    for table, parts in malformed_rejects.items():
+        rejects[table] = pd.concat([rejects.get(table, pd.DataFrame()), *parts],
+                                   ignore_index=True)
+
+    counts = _counts(sheets, frames, report, round_reports, merged)
+    area_counts = _area_counts(report)
+    prev_batches = _previous_batches(store, survey_round)
+    merge_info = _merge_info(previous, new, repeats, len(prev_batches)) if previous else None
+    result = IngestResult(survey_round=survey_round, store=store, counts=counts,
+                          issues=issues, area_counts=area_counts, sources=sources,
+                          ignored_columns=ignored, notes=notes, merge=merge_info,
+                          malformed=malformed, cleaned=cleaned)
+    if key_entries["new_key"]:
+        notes.append(
+            f"round {survey_round} uses a new pseudonym key: its households cannot be matched "
+            f"with rounds {', '.join(map(str, key_entries['not_linkable_with']))}, so change "
+            "between them is estimated as between independent samples")
+
+    batch = _batch(directory, sources)
+    villages_with_form = set(merged["villages"]["village_code"]) if "villages" in merged \
+        else set()
+    valid_uuids = set(new["households"]["submission_uuid"]) if "households" in new else set()
+    history = merge_issues(prev_issues, issues, batch, valid_uuids, villages_with_form)
+    all_rejects = merge_rejects(prev_rejects, {t: r for t, r in rejects.items() if len(r)},
+                                batch)
+    manifest = {
+        "round": survey_round,
+        "abcresearch_version": __version__,
+        "instrument_version": {f: load_form(f).version for f in ("household", "village")},
+        "ingested_at": batch["batch_time"],
+        "synthetic": any(p.name.upper() == "SYNTHETIC.TXT" for p in directory.iterdir()),
+        "export_folder": str(directory.resolve()),
+        "sources": sources,
+        "last_ingest": counts.drop(columns=["stored"]).set_index("table").to_dict("index"),
+        "batches": [*(b for b in prev_batches if b.get("batch_id") != batch["batch_id"]),
+                    {**batch, "files": [s["file"] for s in sources]}],
+        "weights": ("frame: households / (valid households x village selection_prob)"
+                    if merged.get("frame") is not None and len(merged["frame"])
+                    else "village form: vil_households / valid households"),
+        "frame": _table_info(merged.get("frame")),
+        "auxiliary": _table_info(merged.get("auxiliary")),
+        **key_entries,
+    }
+    result.version = store_mod.write_round(
+        store, survey_round, merged, rejects=all_rejects, issues=history,
+        summary_md=summary_markdown(result), manifest=manifest,
+        keep_previous=settings.keep_previous_versions)
+    return result
+
+
+def _table_info(df: pd.DataFrame | None) -> dict[str, Any] | None:
+    if df is None or df.empty:
+        return None
+    info: dict[str, Any] = {"rows": len(df), "source": sorted(set(df["source_file"]))}
+    if "sampled" in df.columns:
+        info["sampled"] = int((df["sampled"] == 1).sum())
+        info["strata"] = int(df["stratum"].nunique())
+    if "bmn_year" in df.columns:
+        info["bmn_year"] = sorted(int(y) for y in df["bmn_year"].dropna().unique())
+    return info
+
+
+def _previous_batches(store: Path, survey_round: int) -> list[dict[str, Any]]:
+    folder = layout.live_version(store, survey_round) if store.is_dir() else None
+    if folder is None:
+        return []
+    man = store_read.manifest(survey_round, store)
+    batches = man.get("batches")
+    if isinstance(batches, list):
+        return batches
+    return [{"batch_id": "", "batch_source": Path(str(man.get("export_folder", ""))).name,
+             "batch_time": man.get("ingested_at", "")}]
+
+
+def _merge_info(previous: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
+                repeats: pd.DataFrame, earlier: int) -> dict[str, int] | None:
+    old = previous.get("households")
+    if old is None or old.empty:
+        return None
+    old_ids = set(old["submission_uuid"])
+    new_ids = set(new["households"]["submission_uuid"]) if "households" in new else set()
+    return {"earlier_exports": max(earlier, 1), "new": len(new_ids - old_ids),
+            "replaced": len(new_ids & old_ids), "kept": len(old_ids - new_ids),
+            "resubmitted": len(repeats)}
+
+
+def _counts(sheets: list[Sheet], frames: dict[str, pd.DataFrame], report: ValidationReport,
+            round_reports: dict[str, ValidationReport | None],
             merged: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    bad = {}
+    for sh in sheets:
+        bad[sh.table] = bad.get(sh.table, 0) + len(sh.malformed)
     rows = []
-    for t in ("households", "members", "villages"):
-        if t not in frames:
-            continue
-        iss = report.issues[report.issues["table"] == t]
+    reports = {t: report for t in SURVEY_TABLES if t in frames}
+    reports.update({t: r for t, r in round_reports.items() if r is not None})
+    for t, rep in reports.items():
+        iss = rep.issues[rep.issues["table"] == t]
         warn_rows = iss.loc[iss["severity"] == "warning", "index"].nunique()
-        rows.append({"table": t, "read": len(frames[t]), "valid": len(report.valid[t]),
-                     "rejected": len(report.rejected[t]), "warnings": int(warn_rows),
-                     "stored": len(merged.get(t, []))})
-    return pd.DataFrame(rows)
+        n = len(rep.typed[t])
+        rows.append({"table": t, "read": n + bad.get(t, 0), "valid": len(rep.valid[t]),
+                     "rejected": len(rep.rejected[t]) + bad.get(t, 0),
+                     "warnings": int(warn_rows), "stored": len(merged.get(t, []))})
+    return pd.DataFrame(rows, columns=["table", "read", "valid", "rejected", "warnings",
+                                       "stored"])
 
 
 def _area_counts(report: ValidationReport) -> pd.DataFrame:
@@ -386,9 +673,13 @@ def summary_markdown(result: IngestResult, examples: int = 20) -> str:
     texts = rules()
     out = [f"# Validation summary, round {result.survey_round}", "",
            "Rows with an *error* are rejected and written to `rejects/<table>.csv` with the rule "
-           "they broke; rows with only *warnings* are kept. Every issue is in `issues.csv`.", "",
-           "## Files", "", "| file | table | rows | encoding | delimiter |",
-           "|---|---|---:|---|---|"]
+           "they broke; rows with only *warnings* are kept. Every issue is in `issues.csv`.", ""]
+    if result.notes:
+        out += ["## Warnings", ""] + [f"- {n}" for n in result.notes] + [""]
+    if result.merge:
+        out += ["## Merged with the round already stored", "", result.merge_sentence() + ".", ""]
+    out += ["## Files", "", "| file | table | rows | encoding | delimiter |",
+            "|---|---|---:|---|---|"]
     for s in result.sources:
         out.append(f"| {s['file']} | {s['table']} | {s['rows']:,} | {s['encoding'] or ''} | "
                    f"{(s['delimiter'] or '').replace(chr(9), 'tab')} |")
@@ -397,6 +688,10 @@ def summary_markdown(result: IngestResult, examples: int = 20) -> str:
     for r in result.counts.itertuples(index=False):
         out.append(f"| {r.table} | {r.read:,} | {r.valid:,} | {r.rejected:,} | {r.warnings:,} | "
                    f"{r.stored:,} |")
+    if result.malformed:
+        out += ["", "## Malformed rows (cells not matching the header; rejected)", ""]
+        for file, rows in result.malformed.items():
+            out.append(f"- {file}: rows {', '.join(map(str, rows))}")
     rc = result.rule_counts()
     out += ["", "## Issues per rule", ""]
     if len(rc):

@@ -1,16 +1,22 @@
 """Read validated survey data from the analysis store (what notebooks use)::
 
-    from abcresearch.store import read as data
-    hh = data.load(2549, area="800101")                 # one tambon's households
-    members = data.load(2549, area="8001", table="members")
-    data.rounds()                                       # [2549, ...]
+    from abcresearch.store import load, manifest, rounds
+    hh = load(2549, area="800101")                      # one tambon's households
+    members = load(2549, area="8001", table="members")
+    frame = load(2549, table="frame")                   # the round's village sampling frame
+    bmn = load(2549, area="8001", table="auxiliary")    # the จปฐ.-style village table
+    manifest(2549)                                      # sources, counts, fingerprints
+    rounds()                                            # [2549, ...]
 
 One tambon is read straight from its partition file (a few milliseconds); an amphoe or the
-province reads the files below it. See :mod:`abcresearch.store.write` for the layout.
+province reads the files below it. Every read resolves the round's live version once and holds
+the store's shared lock while it reads (see :mod:`abcresearch.store.layout`), so it never mixes
+two versions and never sees a half-swapped round.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -20,38 +26,61 @@ from typing import Any
 import pandas as pd
 
 from abcresearch.errors import StoreError
-from abcresearch.paths import default_store
+from abcresearch.store import layout
 from abcresearch.store import write as store_mod
 
 _CODE_RE = re.compile(r"^[0-9]{2}(?:[0-9]{2}){0,3}$")
-_ROUND_RE = re.compile(r"^round=(\d+)$")
 
 
 def _store(store: Path | str | None) -> Path:
-    return Path(store) if store is not None else default_store()
+    return layout.store_path(store)
 
 
 def rounds(store: Path | str | None = None) -> list[int]:
     """Return the rounds present in the store, sorted."""
-    root = _store(store)
-    if not root.is_dir():
-        raise StoreError(f"the store {root} does not exist; run 'abcresearch ingest' first")
-    return sorted(int(m[1]) for p in root.iterdir()
-                  if p.is_dir() and (m := _ROUND_RE.match(p.name)))
+    return layout.rounds(store)
 
 
 def manifest(survey_round: int, store: Path | str | None = None) -> dict[str, Any]:
-    """Return the manifest of a round (sources, counts, fingerprints, versions)."""
-    _check_round(survey_round, _store(store))
-    return store_mod.read_manifest(_store(store), survey_round)
+    """Return the manifest of a round: the one manifest reader of abcresearch.
+
+    Parameters
+    ----------
+    survey_round : int
+        The round (Buddhist-era year).
+    store : path, optional
+        The store (``data/store`` by default).
+
+    Returns
+    -------
+    dict
+        ``round``, ``sources`` (files with sha256, encoding), ``rows`` per table,
+        ``fingerprints`` (``{table: {tambon: sha256}}``), ``key_fingerprint``, ``synthetic``,
+        ``frame`` (whether the round has a sampling frame), versions and the ingest history.
+
+    Raises
+    ------
+    StoreError
+        The store does not exist or the round was never ingested.
+    """
+    with layout.store_lock(store):
+        folder = layout.round_folder(survey_round, store)
+        return _manifest_in(folder, survey_round, store)
+
+
+def _manifest_in(folder: Path, survey_round: int, store: Path | str | None) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"round {survey_round} of {_store(store)} has no manifest") from None
+    except ValueError as exc:
+        raise StoreError(f"the manifest of round {survey_round} in {_store(store)} is not "
+                         f"valid JSON ({exc})") from None
 
 
 def _check_round(survey_round: int, root: Path) -> None:
-    if not store_mod.round_dir(root, survey_round).is_dir():
-        present = rounds(root)
-        have = ", ".join(map(str, present)) if present else "none"
-        raise StoreError(f"round {survey_round} was never ingested into {root} "
-                         f"(rounds present: {have})")
+    layout.round_folder(survey_round, root)
 
 
 @lru_cache(maxsize=4096)
@@ -61,8 +90,10 @@ def _read_file(path: str, mtime_ns: int, columns: tuple[str, ...] | None):
     return pq.read_table(path, columns=list(columns) if columns else None)
 
 
-def _files(root: Path, survey_round: int, table: str, area: str | None) -> list[Path]:
-    base = store_mod.round_dir(root, survey_round) / table
+def _files(folder: Path, table: str, area: str | None) -> list[Path]:
+    base = folder / table
+    if table in store_mod.SINGLE_FILE_TABLES:
+        return sorted(base.glob("*.parquet"))
     if area is None or len(area) == 2:
         files = sorted(base.glob("amphoe=*/tambon=*/*.parquet"))
         if area is not None:
@@ -87,8 +118,9 @@ def load(survey_round: int, area: str | None = None, store: Path | str | None = 
         A province (2 digits), amphoe (4), tambon (6) or village (8) code; all rows if omitted.
     store : path, optional
         The store (``data/store`` by default).
-    table : {"households", "members", "villages"}
-        Which table.
+    table : {"households", "members", "villages", "frame", "auxiliary"}
+        Which table: the three survey tables, the round's village sampling frame, or the
+        auxiliary (จปฐ.-style) village table (see ``docs/INPUTS.md``).
     columns : sequence of str, optional
         Only these columns.
 
@@ -96,7 +128,9 @@ def load(survey_round: int, area: str | None = None, store: Path | str | None = 
     -------
     pandas.DataFrame
         Typed columns (integers ``Int64``, decimals ``float64``, dates as ``datetime.date``,
-        answers as ``str``), area codes as strings, ``weight`` for households.
+        answers as ``str``), area codes as strings; households carry ``weight`` (and, when the
+        round has a frame, ``stratum``, ``village_prob``, ``village_households`` and
+        ``stratum_villages``; see ``docs/ARCHITECTURE.md``).
 
     Raises
     ------
@@ -108,34 +142,74 @@ def load(survey_round: int, area: str | None = None, store: Path | str | None = 
     if table not in store_mod.TABLES:
         raise StoreError(f"table {table!r} is not one of {', '.join(store_mod.TABLES)}")
     root = _store(store)
-    if not root.is_dir():
-        raise StoreError(f"the store {root} does not exist; run 'abcresearch ingest' first")
-    _check_round(survey_round, root)
     if area is not None:
         area = str(area).strip()
         if not _CODE_RE.match(area):
-            raise StoreError(f"area code {area!r} is not 2, 4, 6 or 8 digits")
+            shown = area if len(area) <= 40 else area[:37] + "..."
+            raise StoreError(f"area code {shown!r} is not 2, 4, 6 or 8 digits")
     cols = tuple(columns) if columns is not None else None
-    if cols is not None and area is not None and len(area) == 8 and "village_code" not in cols:
+    filter_codes = area is not None and (len(area) == 8 or table in store_mod.SINGLE_FILE_TABLES)
+    if cols is not None and filter_codes and "village_code" not in cols:
         cols = (*cols, "village_code")
-    files = _files(root, survey_round, table, area)
-    if not files:
-        where = f"area {area}" if area else "the store"
-        raise StoreError(f"{where} has no {table} in round {survey_round} of {root}")
-    try:
-        tables = [_read_file(str(f), f.stat().st_mtime_ns, cols) for f in files]
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise StoreError(f"cannot read {table} of round {survey_round} from {root}: {exc}"
-                         ) from None
+    with layout.store_lock(store):
+        folder = layout.round_folder(survey_round, root)
+        files = _files(folder, table, area)
+        if not files:
+            if table in store_mod.SINGLE_FILE_TABLES:
+                raise StoreError(f"round {survey_round} of {root} has no {table} table (it is "
+                                 f"read from {store_mod.SOURCE_NAMES[table]} in the export)")
+            where = f"area {area}" if area else "the store"
+            raise StoreError(f"{where} has no {table} in round {survey_round} of {root}")
+        try:
+            tables = [_read_file(str(f), f.stat().st_mtime_ns, cols) for f in files]
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise StoreError(f"cannot read {table} of round {survey_round} from {root}: {exc}"
+                             ) from None
     tab = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
     df = tab.to_pandas()
-    if area is not None and len(area) == 8:
-        df = df[df["village_code"] == area].reset_index(drop=True)
+    if filter_codes:
+        df = df[df["village_code"].str.startswith(area)].reset_index(drop=True)
         if df.empty:
-            raise StoreError(f"village {area} has no {table} in round {survey_round} of {root}")
+            raise StoreError(f"area {area} has no {table} in round {survey_round} of {root}")
         if columns is not None and "village_code" not in columns:
             df = df.drop(columns="village_code")
     return df
+
+
+def tambons_with_data(survey_round: int, store: Path | str | None = None) -> list[str]:
+    """Return the tambon codes that have households in a round (from its manifest), sorted."""
+    prints = manifest(survey_round, store).get("fingerprints", {})
+    if isinstance(prints, dict) and isinstance(prints.get("households"), dict):
+        return sorted(str(t) for t in prints["households"])
+    # a manifest of another shape ({tambon: hash}); fall back to its keys
+    return sorted(str(t) for t in prints if str(t).isdigit())
+
+
+def has_data(survey_round: int, area: str, store: Path | str | None = None) -> bool:
+    """Whether an area (2, 4, 6 or 8 digits) has households in a round of the store."""
+    code = str(area).strip()
+    tambons = [t for t in tambons_with_data(survey_round, store) if t.startswith(code[:6])]
+    if not tambons:
+        return False
+    if len(code) < 8:
+        return True
+    try:
+        load(survey_round, area=code, store=store, columns=["village_code"])
+    except StoreError:
+        return False
+    return True
+
+
+def linkable(round_a: int, round_b: int, store: Path | str | None = None) -> bool:
+    """Whether households of two rounds can be matched by ``hh_key`` (same pseudonym key).
+
+    False when the rounds were pseudonymised with different keys (an ingest with
+    ``--new-key``) or when either manifest predates key fingerprints; change between such
+    rounds must be estimated as between independent samples.
+    """
+    fa = manifest(round_a, store).get("key_fingerprint")
+    fb = manifest(round_b, store).get("key_fingerprint")
+    return bool(fa) and fa == fb
 
 
 def named_area(code: str, survey_round: int, store: Path | str | None = None) -> Any:
@@ -164,18 +238,26 @@ def named_area(code: str, survey_round: int, store: Path | str | None = None) ->
                    name_en=f"{area.name_en} ({name})")
 
 
+#: Columns of ``issues.csv`` that :func:`issues` returns (``value`` is left out).
+ISSUE_READ_COLUMNS = ["table", "file", "row", "column", "rule", "severity", "message",
+                      "amphoe_code", "tambon_code"]
+
+
 def issues(survey_round: int, store: Path | str | None = None) -> pd.DataFrame:
-    """Return the validation issues of the round's last ingest (``issues.csv``).
+    """Return the validation issues of the round (``issues.csv``), every ingest of it.
 
     Columns include ``table, file, row, column, rule, severity, message, amphoe_code,
-    tambon_code``; the ``value`` column is left out (it may hold raw answers). Empty when the
-    last ingest found nothing.
+    tambon_code`` and, for rounds ingested from several exports, ``batch_id``,
+    ``batch_source`` and ``batch_time`` (which export each issue came from) and ``superseded``
+    (``True`` where a later export stored a valid row with the same submission id). The
+    ``value`` column is left out (raw answers). Empty when no ingest found anything.
     """
-    root = _store(store)
-    _check_round(survey_round, root)
-    path = root / f"round={int(survey_round)}" / "issues.csv"
-    if not path.is_file():
-        return pd.DataFrame(columns=["table", "file", "row", "column", "rule", "severity",
-                                     "message", "amphoe_code", "tambon_code"])
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    with layout.store_lock(store):
+        path = layout.round_folder(survey_round, store) / "issues.csv"
+        if not path.is_file():
+            return pd.DataFrame(columns=ISSUE_READ_COLUMNS)
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                            na_values=[""])
+    if "superseded" in frame.columns:
+        frame["superseded"] = frame["superseded"].str.lower().eq("true")
     return frame.drop(columns=["value"], errors="ignore")

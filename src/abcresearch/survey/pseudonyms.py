@@ -9,37 +9,50 @@ hours.
 The key comes from, in order:
 
 1. ``ABCRESEARCH_KEY`` (hex digits, read as bytes; any other text, read as UTF-8);
-2. the key file named by ``ABCRESEARCH_KEY_FILE``;
+2. the key file named by ``ABCRESEARCH_KEY_FILE`` (never created: a mistyped path is an error);
 3. ``~/.config/abcresearch/pseudonym.key``, created with mode 0600 from
    :func:`secrets.token_bytes` on first use.
 
-The key is never written into the store, a report or a log.
+Keys shorter than 32 bytes (``params/ingest.yaml``) are refused; a key file that other users may
+read gives a warning; an environment variable that looks like a misspelt ``ABCRESEARCH_KEY`` or
+``ABCRESEARCH_KEY_FILE`` is an error rather than a reason to create a new key silently. The key
+is never written into the store, a report or a log; each round's manifest records only its
+:func:`key_fingerprint`, so that a round pseudonymised with another key is noticed.
 """
 
 from __future__ import annotations
 
+import difflib
 import hmac
 import os
 import re
 import secrets
+import stat
+import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from abcresearch.errors import InputError
+from abcresearch.errors import AbcResearchWarning, InputError
+from abcresearch.survey.settings import ingest_settings
 
 #: Environment variable holding the key itself.
 KEY_ENV = "ABCRESEARCH_KEY"
 #: Environment variable naming the key file.
 KEY_FILE_ENV = "ABCRESEARCH_KEY_FILE"
+#: Other environment variables abcresearch reads (not mistaken for a misspelt key variable).
+OTHER_ENV = ("ABCRESEARCH_ROOT", "ABCRESEARCH_PARAMS", "ABCRESEARCH_STORE")
 #: Length of a pseudonym in hex characters (128 bits).
 PSEUDONYM_HEX = 32
 #: What replaces a removed personal value in reject files and issue tables.
 REMOVED = "<removed>"
 #: What replaces a personal value shown in an issue table.
 MASKED = "<masked>"
+#: How to make a good key, quoted in messages.
+MAKE_KEY = "python -c \"import secrets; print(secrets.token_hex(32))\" > FILE; chmod 600 FILE"
 
 _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){16,}$")
 _WEIGHTS = np.arange(13, 1, -1, dtype=np.int64)
@@ -50,6 +63,45 @@ _PID_RE = re.compile(r"(?<![0-9A-Za-z.])(\d(?:[- ]?\d){12})(?![0-9A-Za-z])")
 _PHONE_RE = re.compile(
     r"(?<![0-9A-Za-z])(?:0|\+66[- ]?)(?:[689]\d[- ]?\d{3}[- ]?\d{4}|[2-7][- ]?\d{3}[- ]?\d{4})"
     r"(?![0-9A-Za-z])")
+
+
+class KeyFileWarning(AbcResearchWarning):
+    """The pseudonymisation key file can be read by other users."""
+
+
+class NoKeyError(InputError):
+    """No pseudonymisation key is configured (and none was to be created)."""
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A pseudonymisation key and where it came from.
+
+    Attributes
+    ----------
+    key : bytes
+        The key (never print it).
+    source : str
+        Where it came from, for messages (``environment variable ABCRESEARCH_KEY``,
+        ``key file /home/u/.config/abcresearch/pseudonym.key``).
+    path : Path or None
+        The key file, if the key came from one.
+    created : bool
+        Whether the key file was created by this call.
+    notes : tuple of str
+        Warnings for people (a key file readable by others, a new key created).
+    """
+
+    key: bytes
+    source: str
+    path: Path | None = None
+    created: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """The key's fingerprint (see :func:`key_fingerprint`)."""
+        return key_fingerprint(self.key)
 
 
 def default_key_file() -> Path:
@@ -70,42 +122,220 @@ def _decode_key(raw: str | bytes) -> bytes:
     return text.encode("utf-8")
 
 
-def load_key(create: bool = True) -> bytes:
-    """Return the pseudonymisation key.
+def key_fingerprint(key: bytes) -> str:
+    """Return a short fingerprint of a key: it tells keys apart but does not reveal the key.
+
+    HMAC-SHA256 of a fixed text under the key, first ``pseudonym_key.fingerprint_hex`` hex
+    digits (``params/ingest.yaml``).
+    """
+    n = ingest_settings().key_fingerprint_hex
+    return hmac.digest(key, b"abcresearch key fingerprint v1", "sha256").hex()[:n]
+
+
+def _check_length(key: bytes, source: str) -> bytes:
+    need = ingest_settings().key_min_bytes
+    if not key:
+        raise InputError(f"the pseudonymisation key from {source} is empty")
+    if len(key) < need:
+        raise InputError(
+            f"the pseudonymisation key from {source} is {len(key)} bytes long but at least "
+            f"{need} are needed; make one with {MAKE_KEY}")
+    return key
+
+
+def _misspelt_variables() -> list[str]:
+    out = []
+    for name in os.environ:
+        if name in (KEY_ENV, KEY_FILE_ENV) or name in OTHER_ENV:
+            continue
+        up = name.upper()
+        close = max(difflib.SequenceMatcher(None, up, target).ratio()
+                    for target in (KEY_ENV, KEY_FILE_ENV))
+        if close >= 0.8 or (up.startswith("ABC") and "KEY" in up):
+            out.append(name)
+    return sorted(out)
+
+
+def _permission_note(path: Path) -> tuple[str, ...]:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return ()
+    if mode & 0o077:
+        return (f"the pseudonymisation key file {path} can be read by other users "
+                f"(mode {mode:04o}); run: chmod 600 {path}",)
+    return ()
+
+
+def resolve_key(create: bool = True) -> KeyInfo:
+    """Return the pseudonymisation key with where it came from (see the module docstring).
 
     Parameters
     ----------
     create : bool
         Create the default key file (mode 0600, 32 random bytes as hex) when no key exists.
+        A file named by ``ABCRESEARCH_KEY_FILE`` is never created.
 
     Returns
     -------
-    bytes
-        The key.
+    KeyInfo
 
     Raises
     ------
     InputError
-        When no key is configured and ``create`` is false, or the key is empty.
+        No key (and ``create`` is false), an empty or too short key, a key file named by
+        ``ABCRESEARCH_KEY_FILE`` that does not exist, or a misspelt key variable.
     """
     env = os.environ.get(KEY_ENV)
     if env is not None:
+        source = f"the environment variable {KEY_ENV}"
         if not env.strip():
-            raise InputError(f"the environment variable {KEY_ENV} is set but empty")
-        return _decode_key(env)
+            raise InputError(f"{source} is set but empty")
+        return KeyInfo(_check_length(_decode_key(env), source), source)
+    named = os.environ.get(KEY_FILE_ENV)
+    if named is not None:
+        path = Path(named).expanduser()
+        if not named.strip() or not path.is_file():
+            raise InputError(
+                f"the key file named by {KEY_FILE_ENV} ({named}) does not exist; check the "
+                f"path (a new key is never made there, so that a typo cannot start a new key), "
+                f"or make a key with {MAKE_KEY}")
+        source = f"the key file {path}"
+        return KeyInfo(_check_length(_decode_key(path.read_bytes()), source), source, path,
+                       notes=_permission_note(path))
+    wrong = _misspelt_variables()
+    if wrong:
+        raise InputError(
+            f"the environment variable {wrong[0]} is not one abcresearch reads; did you mean "
+            f"{KEY_ENV} (the key) or {KEY_FILE_ENV} (its file)? Not knowing which key you "
+            f"meant, no key was used or created")
     path = default_key_file()
     if path.exists():
-        key = _decode_key(path.read_bytes())
-        if not key:
-            raise InputError(f"the pseudonymisation key file {path} is empty")
-        return key
+        source = f"the key file {path}"
+        return KeyInfo(_check_length(_decode_key(path.read_bytes()), source), source, path,
+                       notes=_permission_note(path))
     if not create:
-        raise InputError(f"no pseudonymisation key: set {KEY_ENV} or create {path}")
+        raise NoKeyError(f"no pseudonymisation key: set {KEY_ENV} or {KEY_FILE_ENV}, or create "
+                         f"{path}")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_bytes(32).hex() + "\n")
-    return _decode_key(path.read_bytes())
+    note = (f"a new pseudonymisation key was created in {path}; keep a copy in a safe place: "
+            "later rounds can be linked to this one only with the same key")
+    return KeyInfo(_decode_key(path.read_bytes()), f"the key file {path}", path, created=True,
+                   notes=(note,))
+
+
+def load_key(create: bool = True) -> bytes:
+    """Return the pseudonymisation key (see :func:`resolve_key`).
+
+    A key file readable by other users gives a :class:`KeyFileWarning`.
+    """
+    info = resolve_key(create)
+    for note in info.notes:
+        if "other users" in note:
+            warnings.warn(note, KeyFileWarning, stacklevel=2)
+    return info.key
+
+
+_DIGIT_RE = re.compile(r"\d")
+# 13 digits in the national-ID layout, whatever the check digit (for masking, not for finding).
+_PID_ANY_RE = re.compile(r"(?<![0-9A-Za-z.])\d(?:[- ]?\d){12}(?![0-9A-Za-z])")
+
+
+class PersonalMasker:
+    """Mask what looks like personal data in free text: national IDs, phones and known names.
+
+    Thirteen-digit numbers in the national-ID layout (any check digit) and Thai phone numbers
+    become ``<masked>`` wherever they are. Names are the respondents' names from the export
+    (head of household, roster, village headman): a run of words equal to one of them becomes
+    ``<masked>`` too, so a name typed into the wrong column does not leak.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Names to mask (blank values are ignored; single-word names shorter than 4 characters
+        are ignored, as they would mask ordinary words).
+    max_words : int, optional
+        Longest name, in words (``masking.max_name_words`` of ``params/ingest.yaml``).
+
+    Examples
+    --------
+    >>> m = PersonalMasker(["สมชาย ใจดี"], max_words=4)
+    >>> m.mask("โทร 081-234-5678 คุณ สมชาย ใจดี บัตร 1-1120-34563-56-2")
+    'โทร <masked> คุณ <masked> บัตร <masked>'
+    >>> m.mask("-5"), m.mask(None)
+    ('-5', None)
+    """
+
+    def __init__(self, names: Iterable[str] = (), max_words: int | None = None) -> None:
+        self.max_words = max_words or ingest_settings().max_name_words
+        self.names: set[str] = set()
+        for n in names:
+            if not isinstance(n, str):
+                continue
+            words = n.split()
+            if not words or (len(words) == 1 and len(words[0]) < 4):
+                continue
+            self.names.add(" ".join(words[: self.max_words]))
+        self._first = {n.split()[0] for n in self.names}
+
+    def _mask_names(self, text: str) -> str:
+        words = text.split()
+        if not self._first.intersection(words):
+            return text
+        out: list[str] = []
+        i = 0
+        hit = False
+        while i < len(words):
+            for k in range(min(self.max_words, len(words) - i), 0, -1):
+                if " ".join(words[i:i + k]) in self.names:
+                    out.append(MASKED)
+                    i += k
+                    hit = True
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out) if hit else text
+
+    def mask(self, value: object) -> object:
+        """Return ``value`` with personal data masked (non-text values are returned as they are)."""
+        if not isinstance(value, str) or not value:
+            return value
+        text = value
+        if _DIGIT_RE.search(text):
+            text = _PHONE_RE.sub(MASKED, _PID_ANY_RE.sub(MASKED, text))
+        if self.names:
+            text = self._mask_names(text)
+        return text
+
+    def mask_series(self, values: pd.Series) -> pd.Series:
+        """Mask a Series of text (each distinct value once)."""
+        if not (pd.api.types.is_object_dtype(values.dtype)
+                or pd.api.types.is_string_dtype(values.dtype)):
+            return values
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if not len(uniques):
+            return values
+        masked = np.array([self.mask(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+        changed = masked != np.asarray(uniques, dtype=object)
+        if not changed.any():
+            return values
+        out = masked[np.where(codes >= 0, codes, 0)]
+        result = pd.Series(out, index=values.index, dtype=object).where(codes >= 0, None)
+        return result.astype(values.dtype) if values.dtype != object else result
+
+    def mask_frame(self, frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
+        """Return a copy of ``frame`` with every text cell masked (columns in ``skip`` kept)."""
+        out = frame.copy()
+        skip = set(skip)
+        for i, col in enumerate(out.columns):
+            if col in skip:
+                continue
+            out.isetitem(i, self.mask_series(out.iloc[:, i]))
+        return out
 
 
 def normalise_pid(values: pd.Series) -> pd.Series:

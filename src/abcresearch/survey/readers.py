@@ -5,14 +5,19 @@ Every cell is read as text: encoding by BOM -> ``utf-8-sig``, else strict UTF-8,
 ``source_file`` and ``source_row`` (spreadsheet row, header = row 1). :func:`classify` tells the
 household, member (roster) and village tables apart by their columns and :func:`normalise` maps
 headers to the XLSForm leaf names.
+
+A row whose cells do not line up with the header (too many or too few cells, or a stray quote
+that would swallow the lines after it) is set aside as a :class:`MalformedRow`; the rows around
+it are read. A file is refused as unreadable only when more than a set share of its rows are
+malformed (``malformed_rows`` in ``params/ingest.yaml``). A file that ends in the middle of a
+row is noted as cut short (:attr:`Sheet.truncated_at`).
 """
 
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import csv
-import io
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +26,7 @@ import pandas as pd
 
 from abcresearch.errors import InputError
 from abcresearch.survey.instrument import REPEAT_TABLES, codebook
+from abcresearch.survey.settings import ingest_settings
 
 #: Table -> meta column (as exported) -> normalised name, in order of preference.
 META = {
@@ -66,7 +72,16 @@ class Sheet:
     encoding, delimiter : str or None
         What was detected (CSV only).
     table : str
-        ``households``, ``members`` or ``villages`` (set by :func:`classify`).
+        ``households``, ``members``, ``villages``, ``frame`` or ``auxiliary`` (set by
+        :func:`classify`).
+    personal : dict
+        Original header -> personal class (set by :func:`normalise`).
+    malformed : list of MalformedRow
+        Rows set aside because their cells do not line up with the header.
+    header : list of str
+        The header as read.
+    truncated_at : int or None
+        The row at which the file ends in the middle of a row (it was cut short), if it does.
     """
 
     file: str
@@ -77,6 +92,42 @@ class Sheet:
     delimiter: str | None = None
     table: str = ""
     personal: dict[str, str] = field(default_factory=dict)
+    malformed: list[MalformedRow] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    truncated_at: int | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of data read, malformed ones included."""
+        return len(self.frame) + len(self.malformed)
+
+
+@dataclass(frozen=True)
+class MalformedRow:
+    """A row whose cells do not line up with the header.
+
+    Attributes
+    ----------
+    row : int
+        Spreadsheet row (header = row 1), counted as the well-formed rows are.
+    line : int
+        Line of the file where the row starts.
+    cells : tuple of str
+        The cells as split (they may be misaligned; never shown unmasked).
+    n_columns : int
+        Columns of the header.
+    """
+
+    row: int
+    line: int
+    cells: tuple[str, ...]
+    n_columns: int
+
+    @property
+    def describe(self) -> str:
+        """``6 cells but the header has 121 columns`` (for messages)."""
+        n = len(self.cells)
+        return f"{n} cell{'s' if n != 1 else ''} but the header has {self.n_columns} columns"
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,16 +189,122 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _locate_bad_row(path: Path, text: str, delimiter: str, n_columns: int) -> str:
-    for i, rec in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        if rec and len(rec) != n_columns:
-            return (f"{path.name} row {i} has {len(rec)} cells but the header has {n_columns} "
-                    "columns; the file cannot be read")
-    return f"{path.name} cannot be read as CSV"
+def _split_line(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line.rstrip("\r")], delimiter=delimiter), [])
+
+
+def _blank(cells: list[str]) -> bool:
+    return not cells or all(not c.strip() for c in cells)
+
+
+def parse_text_rows(text: str, delimiter: str, n_columns: int
+                    ) -> tuple[list[list[str]], list[int], list[MalformedRow]]:
+    """Split CSV text (header first) into rows, setting aside rows that do not fit the header.
+
+    The tolerant reader used when the fast reader fails: Python's ``csv`` module, record by
+    record. A record spanning several lines whose lines each make a whole row on their own is a
+    stray quote that swallowed them: its lines are read one by one, so only the damaged line is
+    lost. Blank lines are skipped.
+
+    Returns
+    -------
+    rows : list of list of str
+        Well-formed rows (``n_columns`` cells each).
+    row_numbers : list of int
+        Spreadsheet row of each (header = row 1).
+    malformed : list of MalformedRow
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max(old_limit, len(text) + 1))
+    try:
+        reader = csv.reader((ln + "\n" for ln in lines), delimiter=delimiter)
+        next(reader, None)  # the header
+        prev = reader.line_num
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        malformed: list[MalformedRow] = []
+        ordinal = 1
+
+        def take(cells: list[str], line: int) -> None:
+            nonlocal ordinal
+            if _blank(cells):
+                return
+            ordinal += 1
+            if len(cells) == n_columns:
+                rows.append(cells)
+                numbers.append(ordinal)
+            else:
+                malformed.append(MalformedRow(ordinal, line, tuple(cells), n_columns))
+
+        for rec in reader:
+            start, end = prev + 1, reader.line_num
+            prev = end
+            if end > start:
+                pieces = [(ln, _split_line(lines[ln - 1], delimiter))
+                          for ln in range(start, end + 1)]
+                if len(rec) != n_columns or any(len(c) == n_columns for _, c in pieces):
+                    for ln, cells in pieces:
+                        take(cells, ln)
+                    continue
+            take(rec, start)
+    finally:
+        csv.field_size_limit(old_limit)
+    return rows, numbers, malformed
+
+
+def check_malformed(file: str, n_rows: int, malformed: list[MalformedRow]) -> None:
+    """Refuse a file whose structure is unreadable (too many malformed rows).
+
+    Raises
+    ------
+    InputError
+        More than ``malformed_rows.max_share`` of the rows (and more than
+        ``malformed_rows.always_allowed``) do not line up with the header.
+    """
+    if not malformed:
+        return
+    rules = ingest_settings()
+    allowed = max(rules.malformed_always_allowed, int(rules.malformed_max_share * n_rows))
+    if len(malformed) <= allowed:
+        return
+    first = ", ".join(f"row {m.row} ({len(m.cells)} cells)"
+                      for m in malformed[: min(5, rules.malformed_list)])
+    raise InputError(
+        f"{file}: {len(malformed):,} of its {n_rows:,} rows do not have the header's "
+        f"{malformed[0].n_columns} cells ({first}, ...), more than the "
+        f"{rules.malformed_max_share:.0%} allowed (malformed_rows in params/ingest.yaml), so its "
+        "structure is unreadable (wrong delimiter or quoting?) and nothing was stored")
+
+
+def _has_newline_values(table, body: bytes) -> bool:
+    """Whether some value holds a line break (then the tolerant reader checks for stray quotes).
+
+    Counted on the bytes first: when the non-blank lines are exactly the header plus the rows
+    read, no value spans lines and nothing else needs checking.
+    """
+    import pyarrow.compute as pc
+
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    blank = body.count(b"\n\n") + body.count(b"\n\r\n")
+    if lines - blank == table.num_rows + 1:
+        return False
+    for col in table.columns:
+        if col.null_count == len(col):
+            continue
+        if pc.any(pc.match_substring(col, "\n")).as_py():
+            return True
+    return False
 
 
 def read_csv(path: Path, data: bytes | None = None) -> Sheet:
-    """Read one CSV export as text cells (encoding and delimiter sniffed)."""
+    """Read one CSV export as text cells (encoding and delimiter sniffed).
+
+    Rows that do not line up with the header are set aside (:attr:`Sheet.malformed`); the
+    file is refused only when too many are (:func:`check_malformed`).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -159,7 +316,9 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
         raise InputError(f"{path.name} is empty or its first line (the header) is blank")
     delimiter = _sniff_delimiter(first)
     header = next(csv.reader([first], delimiter=delimiter))
+    cols = _unique_headers(header, path.name)
     names = [f"c{i}" for i in range(len(header))]
+    table = None
     try:
         table = pacsv.read_csv(
             pa.BufferReader(body),
@@ -171,14 +330,29 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
                 column_types={n: pa.string() for n in names}, null_values=[""],
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, pa.ArrowException):
-        raise InputError(_locate_bad_row(path, body.decode("utf-8"), delimiter,
-                                         len(header))) from None
-    frame = table.to_pandas()
-    frame.columns = _unique_headers(header, path.name)
-    frame = frame.astype("str")
-    return Sheet(file=path.name, path=path, frame=frame,
-                 rows=np.arange(2, len(frame) + 2, dtype=np.int64),
-                 encoding=encoding, delimiter=delimiter)
+        table = None
+    if table is not None and not _has_newline_values(table, body):
+        frame = table.to_pandas()
+        frame.columns = cols
+        frame = frame.astype("str")
+        return Sheet(file=path.name, path=path, frame=frame,
+                     rows=np.arange(2, len(frame) + 2, dtype=np.int64),
+                     encoding=encoding, delimiter=delimiter, header=cols)
+    # the tolerant reader: malformed rows set aside, the others kept
+    text = body.decode("utf-8")
+    rows, numbers, malformed = parse_text_rows(text, delimiter, len(header))
+    check_malformed(path.name, len(rows) + len(malformed), malformed)
+    frame = pd.DataFrame(rows, columns=cols, dtype="str") if rows else \
+        pd.DataFrame({c: pd.Series(dtype="str") for c in cols})
+    frame = frame.where(frame != "", None).astype("str")
+    truncated = None
+    last = malformed[-1] if malformed else None
+    if (last is not None and (not numbers or last.row > numbers[-1])
+            and not text.endswith("\n") and len(last.cells) < len(header)):
+        truncated = last.row  # the file ends in the middle of its last row
+    return Sheet(file=path.name, path=path, frame=frame, rows=np.asarray(numbers, dtype=np.int64),
+                 encoding=encoding, delimiter=delimiter, malformed=malformed, header=cols,
+                 truncated_at=truncated)
 
 
 def _unique_headers(header: list[str], file: str) -> list[str]:
@@ -236,18 +410,28 @@ def read_xlsx(path: Path) -> list[Sheet]:
                 header = header[:-1]
             n = len(header)
             records, rows = [], []
+            bad: list[MalformedRow] = []
             for i, r in enumerate(it, start=2):
                 cells = [_cell_text(v) for v in r[:n]]
+                extra = [_cell_text(v) for v in r[n:]]
+                if any(c is not None for c in extra):  # cells beyond the header: shifted
+                    full = [c or "" for c in cells + extra]
+                    while full and not full[-1]:
+                        full.pop()
+                    bad.append(MalformedRow(i, i, tuple(full), n))
+                    continue
                 if all(c is None for c in cells):
                     continue
                 records.append(cells + [None] * (n - len(cells)))
                 rows.append(i)
             name = f"{path.name}[{ws.title}]"
+            check_malformed(name, len(records) + len(bad), bad)
             cols = _unique_headers(list(header), name)
             frame = pd.DataFrame(records, columns=cols, dtype="str") if records else \
                 pd.DataFrame({c: pd.Series(dtype="str") for c in cols})
             sheets.append(Sheet(file=name, path=path, frame=frame,
-                                rows=np.asarray(rows, dtype=np.int64)))
+                                rows=np.asarray(rows, dtype=np.int64), malformed=bad,
+                                header=cols))
     finally:
         wb.close()
     if not sheets:
@@ -282,8 +466,20 @@ def _leaf(header: str) -> str:
 
 
 def classify(sheet: Sheet) -> str:
-    """Return the table a sheet holds: ``members``, ``villages`` or ``households``."""
+    """Return the table a sheet holds.
+
+    ``frame`` and ``auxiliary`` (the round-wide tables of ``docs/INPUTS.md``) are told by their
+    file name (``frame.csv``, ``bmn.csv``) or their columns; then ``members`` (a roster's
+    parent-key columns), ``villages`` (``vil_households``) or ``households``.
+    """
+    from abcresearch.survey.validate import table_specs
+
     cols = set(sheet.frame.columns)
+    lower = {str(c).strip().lower() for c in cols}
+    stem = sheet.path.stem.lower()
+    for table, spec in table_specs().items():
+        if stem in spec.get("files", []) or set(spec.get("signature", ["?"])) <= lower:
+            return table
     if cols & ROSTER_SIGNATURE:
         return "members"
     leaves = {_leaf(c) for c in cols}
@@ -295,7 +491,60 @@ def classify(sheet: Sheet) -> str:
                      f"(first columns: {', '.join(list(sheet.frame.columns)[:3])})")
 
 
-def _header_lookup(table: str) -> dict[str, str | None]:
+def normalise_table(sheet: Sheet) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Return a round-wide table (frame, auxiliary) with its declared columns and source columns.
+
+    Headers are matched case-insensitively. A column that is not declared is kept when every
+    value in it is a number (a new covariate) and ignored otherwise.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Text cells; declared columns (missing optional ones added empty), kept extra columns,
+        ``source_file``, ``source_row``.
+    ignored : list of str
+        Columns left out.
+    extra : list of str
+        Undeclared numeric columns kept.
+
+    Raises
+    ------
+    InputError
+        A required column is missing (one sentence naming the file and the columns).
+    """
+    from abcresearch.survey.validate import ascii_digits, table_codebook
+
+    cb = table_codebook(sheet.table)
+    by_lower = {str(c).strip().lower(): c for c in sheet.frame.columns}
+    missing = [q.name for q in cb.itertuples(index=False)
+               if q.required and q.name not in by_lower]
+    if missing:
+        raise InputError(f"{sheet.file}: the column{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)} {'are' if len(missing) > 1 else 'is'} missing, "
+                         f"so no row can be read (see docs/INPUTS.md for the {sheet.table} "
+                         "columns)")
+    declared = set(cb["name"])
+    frame = pd.DataFrame(index=sheet.frame.index)
+    for q in cb.itertuples(index=False):
+        frame[q.name] = (sheet.frame[by_lower[q.name]] if q.name in by_lower
+                         else pd.Series(pd.NA, index=sheet.frame.index, dtype="str"))
+    ignored, extra = [], []
+    for low, col in by_lower.items():
+        if low in declared:
+            continue
+        text = ascii_digits(sheet.frame[col]).str.strip().replace("", None)
+        num = pd.to_numeric(text, errors="coerce")
+        if text.notna().any() and (num.notna() == text.notna()).all() and low.isidentifier():
+            frame[low] = sheet.frame[col]
+            extra.append(low)
+        else:
+            ignored.append(str(col))
+    frame["source_file"] = sheet.file
+    frame["source_row"] = sheet.rows
+    return frame, ignored, extra
+
+
+def header_lookup(table: str) -> dict[str, str | None]:
     """Header as exported -> leaf name (None: a select_multiple dummy column to drop)."""
     cb = codebook(table)
     look: dict[str, str | None] = {}
@@ -334,7 +583,7 @@ def normalise(sheet: Sheet) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
         Original header -> personal class (``name``, ``national_id``, ``phone``).
     """
     table = sheet.table
-    look = _header_lookup(table)
+    look = header_lookup(table)
     cb = codebook(table)
     personal_of = dict(zip(cb["name"], cb["personal"], strict=True))
     meta = META[table]

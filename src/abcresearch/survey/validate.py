@@ -74,6 +74,58 @@ def rules() -> dict[str, dict[str, str]]:
     return _rules_cached(str(params_dir() / "validation_rules.yaml"))
 
 
+@lru_cache(maxsize=4)
+def _tables_cached(path: str) -> dict[str, dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    tables = data.get("tables") or {}
+    problems = []
+    for name, spec in tables.items():
+        cols = spec.get("columns") if isinstance(spec, dict) else None
+        if not isinstance(cols, dict) or "village_code" not in cols:
+            problems.append(f"tables.{name} needs columns including village_code")
+            continue
+        for col, c in cols.items():
+            if not isinstance(c, dict) or c.get("type") not in ("text", "integer", "decimal"):
+                problems.append(f"tables.{name}.columns.{col} needs a type (text|integer|decimal)")
+    if problems:
+        raise ParamsError(f"{path}: " + "; ".join(problems))
+    return tables
+
+
+def table_specs() -> dict[str, dict[str, Any]]:
+    """Return the round-wide input tables of ``validation_rules.yaml`` (``frame``, ``auxiliary``).
+
+    Each is ``{"files": [stems], "signature": [columns], "columns": {name: rules}}``.
+    """
+    return _tables_cached(str(params_dir() / "validation_rules.yaml"))
+
+
+def table_codebook(table: str) -> pd.DataFrame:
+    """Return a codebook (the shape of the instrument's) for a round-wide input table.
+
+    Built from ``tables.<table>.columns`` of ``params/validation_rules.yaml``, so the same
+    typed parse and rules (``type:*``, ``required``, ``range``, ``regex``, ``unknown_area``)
+    apply to the frame and the auxiliary table as to the forms.
+    """
+    spec = table_specs().get(table)
+    if spec is None:
+        raise ParamsError(f"validation_rules.yaml declares no table {table!r}")
+    rows = []
+    for name, c in spec["columns"].items():
+        rows.append({
+            "name": name, "table": table, "group": "", "header": name, "type": c["type"],
+            "list_name": np.nan, "required": bool(c.get("required", False)), "constraint": "",
+            "relevant": "", "relevant_question": np.nan, "relevant_value": np.nan,
+            "capital": None, "personal": np.nan, "label_th": "", "label_en": "",
+            "min": float(c["min"]) if c.get("min") is not None else np.nan,
+            "max": float(c["max"]) if c.get("max") is not None else np.nan,
+            "min_inclusive": bool(c.get("min_inclusive", True)),
+            "max_inclusive": bool(c.get("max_inclusive", True)),
+            "regex": c.get("regex", np.nan), "equals": None})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------------------------
 # issue collection
 
@@ -121,6 +173,27 @@ def matches(s: pd.Series, pattern: str) -> np.ndarray:
 
     arr = pa.array(s.astype("str").array)
     hit = pc.match_substring_regex(arr, pattern)
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def isin(values: pd.Series, allowed: Any) -> np.ndarray:
+    """Return a bool array: where ``values`` is one of ``allowed`` (missing values: False).
+
+    For text, pandas' ``Series.isin`` on Arrow-backed strings loops in Python over ``allowed``
+    (seconds for a province); this hands both to Arrow's ``is_in`` (milliseconds).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(allowed, (set, frozenset)):
+        allowed = list(allowed)
+    allowed = pd.Series(allowed, dtype="str") if not isinstance(allowed, pd.Series) else \
+        allowed.astype("str")
+    arr = pa.array(values.astype("str").array)
+    vals = pa.array(allowed.dropna().astype("str").array)
+    if not len(vals):
+        return np.zeros(len(values), dtype=bool)
+    hit = pc.is_in(arr, value_set=vals, skip_nulls=True)
     return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -361,7 +434,7 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
                        "equals", params={"equals": q.equals})
         if q.type == "select_one":
             allowed = set(instrument_choices(q.list_name, form)["name"])
-            bad = present & ~col.isin(allowed).to_numpy(dtype=bool)
+            bad = present & ~isin(col, allowed)
             issues.add(bad, name, "choice", params={"list_name": q.list_name})
         elif q.type == "select_multiple":
             allowed = set(instrument_choices(q.list_name, form)["name"])
@@ -426,13 +499,13 @@ def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
 
 
 def _rejected(part: pd.DataFrame) -> pd.Index:
-    sev = part["rule"].map(lambda r: rules()[r]["severity"])
+    sev = part["rule"].map({r: v["severity"] for r, v in rules().items()})
     return pd.Index(part.loc[sev == "error", "index"].unique())
 
 
 def validate(frames: dict[str, pd.DataFrame],
              known_villages: set[str] | frozenset[str] = frozenset(),
-             directory: Any = None) -> ValidationReport:
+             directory: Any = None, masker: Any = None) -> ValidationReport:
     """Validate a whole export: households, members (roster) and villages.
 
     Parameters
@@ -445,6 +518,8 @@ def validate(frames: dict[str, pd.DataFrame],
         these villages get a weight even without a village file in this export).
     directory : path, optional
         Folder holding the instrument forms (``params/instrument`` by default).
+    masker : PersonalMasker, optional
+        Masks national IDs, phones and known names in the values the issue table shows.
 
     Returns
     -------
@@ -473,7 +548,7 @@ def validate(frames: dict[str, pd.DataFrame],
         hh = typed_all.get("households")
         hh_uuid = hh["submission_uuid"] if hh is not None else pd.Series([], dtype="str")
         muuid = mem["submission_uuid"]
-        orphan = (~muuid.isin(hh_uuid.dropna())).to_numpy(dtype=bool)
+        orphan = ~isin(muuid, hh_uuid)
         iss.add(orphan, "submission_uuid", "orphan_member")
         if hh is not None and len(rejected["households"]):
             bad_hh = hh.loc[rejected["households"]]
@@ -482,8 +557,7 @@ def validate(frames: dict[str, pd.DataFrame],
             why = (hp.assign(uuid=hh.loc[hp["index"], "submission_uuid"].to_numpy())
                    .drop_duplicates(["uuid", "rule"]).groupby("uuid")["rule"]
                    .agg(lambda r: ", ".join(sorted(r))))
-            in_bad = (muuid.isin(bad_hh["submission_uuid"].dropna()) & ~pd.Series(
-                orphan, index=mem.index)).to_numpy(dtype=bool)
+            in_bad = isin(muuid, bad_hh["submission_uuid"]) & ~orphan
             iss.add(in_bad, "submission_uuid", "parent_rejected", detail=muuid.map(why))
         parts["members"] = pd.concat([parts["members"], iss.result()], ignore_index=True)
         rejected["members"] = _rejected(parts["members"])
@@ -506,15 +580,56 @@ def validate(frames: dict[str, pd.DataFrame],
             v = typed_all["villages"]
             villages_ok |= set(v.loc[~v.index.isin(rejected["villages"]), "village_code"].dropna())
         if "village_code" in hh.columns:
-            missing = ok & hh["village_code"].notna().to_numpy(dtype=bool) & ~hh[
-                "village_code"].isin(villages_ok).to_numpy(dtype=bool)
+            missing = ok & hh["village_code"].notna().to_numpy(dtype=bool) & ~isin(
+                hh["village_code"], villages_ok)
             iss.add(missing, "village_code", "village_missing")
         parts["households"] = pd.concat([parts["households"], iss.result()], ignore_index=True)
 
-    issues = _finish(parts, typed_all, frames, directory)
+    issues = _finish(parts, typed_all, frames, directory, masker=masker)
     valid = {t: typed_all[t].drop(index=rejected[t]) if len(rejected[t]) else typed_all[t]
              for t in typed_all}
     return ValidationReport(valid=valid, issues=issues, rejected=rejected, typed=typed_all)
+
+
+def validate_table(table: str, frame: pd.DataFrame, masker: Any = None) -> ValidationReport:
+    """Validate a round-wide input table (``frame`` or ``auxiliary``) against its declared rules.
+
+    Parameters
+    ----------
+    table : {"frame", "auxiliary"}
+        Which table (columns and rules in ``tables:`` of ``params/validation_rules.yaml``).
+    frame : pandas.DataFrame
+        Text cells with the declared column names, ``source_file`` and ``source_row``.
+    masker : PersonalMasker, optional
+        Masks personal data in the values the issue table shows.
+
+    Returns
+    -------
+    ValidationReport
+        Besides the declared column rules: a duplicated ``village_code`` rejects every copy
+        (``frame_duplicate`` / ``auxiliary_duplicate``); a sampled frame village needs its
+        ``selection_prob`` (``frame_prob_required``). Cross-checks with the export and the
+        frame are made by the ingest.
+    """
+    cb = table_codebook(table)
+    iss = _Issues(table, frame)
+    typed = parse_types(frame, cb, iss)
+    check_rules(typed, cb, iss, "")
+    code = typed["village_code"]
+    dup = (code.duplicated(keep=False) & code.notna()).to_numpy(dtype=bool)
+    iss.add(dup, "village_code", f"{table}_duplicate")
+    if table == "frame" and "sampled" in typed.columns:
+        sampled = (typed["sampled"] == 1).fillna(False).to_numpy(dtype=bool)
+        prob = (typed["selection_prob"] if "selection_prob" in typed.columns
+                else pd.Series(np.nan, index=typed.index))
+        iss.add(sampled & prob.isna().to_numpy(dtype=bool), "selection_prob",
+                "frame_prob_required")
+    part = iss.result()
+    rejected = {table: _rejected(part)}
+    issues = _finish({table: part}, {table: typed}, {table: frame}, None, {table: cb}, masker)
+    valid = typed.drop(index=rejected[table]) if len(rejected[table]) else typed
+    return ValidationReport(valid={table: valid}, issues=issues, rejected=rejected,
+                            typed={table: typed})
 
 
 def _display(values: pd.Series) -> pd.Series:
@@ -524,50 +639,103 @@ def _display(values: pd.Series) -> pd.Series:
     return s.where(s.str.len() <= 40, s.str.slice(0, 37) + "...")
 
 
+def _personal_columns(cb: pd.DataFrame) -> set[str]:
+    return set(cb.loc[cb["personal"].isin(["name", "national_id", "phone"]), "name"])
+
+
+def issue_table(table: str, found: pd.DataFrame, personal: set[str] | frozenset[str] = frozenset(),
+                masker: Any = None) -> pd.DataFrame:
+    """Turn failures into rows of the user-facing issue table (:data:`ISSUE_COLUMNS`).
+
+    Parameters
+    ----------
+    table : str
+        The table the rows belong to.
+    found : pandas.DataFrame
+        One row per failure with ``index, file, row, column, rule, value`` and optionally
+        ``params`` (dict of message placeholders), ``detail``, ``submission_uuid`` and
+        ``village_code``. Every rule must be in ``params/validation_rules.yaml``.
+    personal : set of str
+        Columns whose values are never shown (``<masked>``).
+    masker : PersonalMasker, optional
+        Masks national IDs, phones and known names in the values shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The issue rows, with messages in English and Thai.
+    """
+    rule_texts = rules()
+    unknown = sorted(set(found["rule"]) - set(rule_texts))
+    if unknown:
+        raise ParamsError(f"validation_rules.yaml has no rule {unknown[0]}")
+    p = found.copy()
+    n = len(p)
+    p["table"] = table
+    for col in ("params", "detail", "submission_uuid"):
+        if col not in p.columns:
+            p[col] = [{}] * n if col == "params" else None
+    if "village_code" in p.columns:
+        vc = p["village_code"].astype("str")
+        ok = vc.str.fullmatch(r"[0-9]{8}").fillna(False).to_numpy(dtype=bool)
+        p["amphoe_code"] = np.where(ok, vc.str.slice(0, 4).to_numpy(dtype=object), None)
+        p["tambon_code"] = np.where(ok, vc.str.slice(0, 6).to_numpy(dtype=object), None)
+    else:
+        p["amphoe_code"] = None
+        p["tambon_code"] = None
+    raw = p["value"]
+    if masker is not None:
+        raw = masker.mask_series(raw.astype(object))
+    value = _display(raw)
+    value[p["column"].isin(personal).to_numpy()] = MASKED
+    p["value"] = value.to_numpy(dtype=object)
+    p["severity"] = p["rule"].map({r: v["severity"] for r, v in rule_texts.items()})
+    if masker is not None and p["detail"].notna().any():
+        p["detail"] = masker.mask_series(p["detail"].astype(object))
+    for lang, col in (("en", "message"), ("th", "message_th")):
+        detail = [
+            rule_texts[r][lang].format_map({**(prm or {}), "detail": d if d is not None else ""})
+            for r, prm, d in zip(p["rule"], p["params"], p["detail"], strict=True)]
+        p[col] = (p["file"].astype(str) + " row " + p["row"].astype(str) + ", column "
+                  + p["column"].astype(str) + ": value " + p["value"].astype(str)
+                  + " breaks rule " + p["rule"] + " (" + pd.Series(detail, index=p.index)
+                  + ")")
+    out = p[ISSUE_COLUMNS].copy()
+    out["row"] = out["row"].astype("int64")
+    return out
+
+
+def empty_issues() -> pd.DataFrame:
+    """Return an issue table with no rows (the columns of :data:`ISSUE_COLUMNS`)."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("row", "index") else "str")
+                         for c in ISSUE_COLUMNS})
+
+
 def _finish(parts: dict[str, pd.DataFrame], typed: dict[str, pd.DataFrame],
-            frames: dict[str, pd.DataFrame], directory: Any) -> pd.DataFrame:
+            frames: dict[str, pd.DataFrame], directory: Any,
+            codebooks: dict[str, pd.DataFrame] | None = None, masker: Any = None
+            ) -> pd.DataFrame:
     """Turn collected failures into the user-facing table with messages."""
     out = []
-    rule_texts = rules()
     for table, p in parts.items():
         if p.empty:
             continue
         frame = frames[table]
         t = typed[table]
-        cb = instrument_codebook(table, directory)
-        personal = set(cb.loc[cb["personal"].isin(["name", "national_id", "phone"]), "name"])
+        cb = (codebooks or {}).get(table)
+        if cb is None:
+            cb = instrument_codebook(table, directory)
         p = p.copy()
-        p["table"] = table
         p["file"] = frame.loc[p["index"], "source_file"].to_numpy()
         p["row"] = frame.loc[p["index"], "source_row"].to_numpy()
         p["submission_uuid"] = (t.loc[p["index"], "submission_uuid"].to_numpy()
                                 if "submission_uuid" in t.columns else None)
         if "village_code" in t.columns:
-            vc = t.loc[p["index"], "village_code"].astype("str")
-            ok = vc.str.fullmatch(r"[0-9]{8}").fillna(False).to_numpy(dtype=bool)
-            p["amphoe_code"] = np.where(ok, vc.str.slice(0, 4).to_numpy(dtype=object), None)
-            p["tambon_code"] = np.where(ok, vc.str.slice(0, 6).to_numpy(dtype=object), None)
-        else:
-            p["amphoe_code"] = None
-            p["tambon_code"] = None
-        value = _display(p["value"])
-        value[p["column"].isin(personal).to_numpy()] = MASKED
-        p["value"] = value.to_numpy(dtype=object)
-        p["severity"] = p["rule"].map(lambda r: rule_texts[r]["severity"])
-        for lang, col in (("en", "message"), ("th", "message_th")):
-            detail = [
-                rule_texts[r][lang].format_map({**prm, "detail": d if d is not None else ""})
-                for r, prm, d in zip(p["rule"], p["params"], p["detail"], strict=True)]
-            p[col] = (p["file"].astype(str) + " row " + p["row"].astype(str) + ", column "
-                      + p["column"].astype(str) + ": value " + p["value"].astype(str)
-                      + " breaks rule " + p["rule"] + " (" + pd.Series(detail, index=p.index)
-                      + ")")
-        out.append(p[ISSUE_COLUMNS])
+            p["village_code"] = t.loc[p["index"], "village_code"].to_numpy()
+        out.append(issue_table(table, p, _personal_columns(cb), masker))
     if not out:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("row", "index") else "str")
-                             for c in ISSUE_COLUMNS})
+        return empty_issues()
     issues = pd.concat(out, ignore_index=True)
-    issues["row"] = issues["row"].astype("int64")
     issues = issues.sort_values(["table", "file", "row", "column", "rule"], kind="stable")
     return issues.reset_index(drop=True)
 

@@ -1,0 +1,266 @@
+"""Checks of a whole export and of the merged round, beyond single cells and rows.
+
+* :func:`truncation_issues`: a file that ends in the middle of a row, a household file cut short
+  (the roster's last rows have no household), a roster file cut short (the last households have
+  no roster row);
+* :func:`find_resubmissions`: the same interview sent again under a new submission id;
+* :func:`duplicate_hh_keys`: one head of household in several submissions of a round;
+* :func:`frame_issues`: the frame against the export (sampled villages without data, surveyed
+  villages missing from the frame or not sampled) and the auxiliary table against the frame.
+
+Each returns rows for the issue table (:func:`abcresearch.survey.validate.issue_table`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.survey.instrument import codebook
+from abcresearch.survey.readers import Sheet
+from abcresearch.survey.settings import ingest_settings
+from abcresearch.survey.validate import empty_issues, isin, issue_table
+
+
+def _issue(table: str, file: str, row: int, column: str, rule: str, detail: str,
+           value: object = None, village: str | None = None,
+           uuid: str | None = None) -> dict[str, object]:
+    return {"index": -1, "file": file, "row": int(row), "column": column, "rule": rule,
+            "value": value, "detail": detail, "village_code": village, "submission_uuid": uuid}
+
+
+def issues_from(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Return issue-table rows (with messages) for a list of ``_issue`` dicts of one table."""
+    if not rows:
+        return empty_issues()
+    return issue_table(table, pd.DataFrame(rows))
+
+
+@dataclass
+class Truncation:
+    """What :func:`truncation_issues` found: issue rows and one sentence per finding."""
+
+    issues: pd.DataFrame
+    notes: list[str]
+
+
+def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> Truncation:
+    """Notice tables that look cut short.
+
+    Parameters
+    ----------
+    sheets : list of Sheet
+        Every sheet read (with ``table`` and ``truncated_at``).
+    frames : dict
+        Table -> normalised text frame, with ``submission_uuid`` filled in.
+    """
+    min_rows = ingest_settings().truncation_min_rows
+    rows: dict[str, list[dict[str, object]]] = {}
+    notes: list[str] = []
+    for sh in sheets:
+        if sh.truncated_at is not None:
+            text = (f"{sh.file} ends in the middle of row {sh.truncated_at}: the file looks cut "
+                    "short; check that the whole export was copied")
+            notes.append(text)
+            rows.setdefault(sh.table, []).append(
+                _issue(sh.table, sh.file, sh.truncated_at, "(file)", "file_truncated", text))
+    hh, mem = frames.get("households"), frames.get("members")
+    if hh is not None and mem is not None and len(mem):
+        muuid = mem["submission_uuid"]
+        orphan = ~isin(muuid, hh["submission_uuid"])
+        n_orphan = int(orphan.sum())
+        if n_orphan >= min_rows:
+            first = int(np.argmax(orphan))
+            if orphan[first:].all():  # every roster row from the first orphan to the end
+                hh_files = sorted(set(hh["source_file"]))
+                last = hh.iloc[-1]
+                text = (f"{', '.join(hh_files)} looks cut short: the last {n_orphan:,} roster "
+                        f"rows ({mem['source_file'].iloc[first]} from row "
+                        f"{int(mem['source_row'].iloc[first])}) refer to households that are "
+                        "not in it; check that the whole export was copied")
+                notes.append(text)
+                rows.setdefault("households", []).append(
+                    _issue("households", str(last["source_file"]), int(last["source_row"]),
+                           "(file)", "file_truncated", text))
+        has_roster = isin(hh["submission_uuid"], muuid)
+        if has_roster.any() and not has_roster[-1]:
+            last_with = int(np.flatnonzero(has_roster)[-1])
+            tail = len(has_roster) - last_with - 1
+            if tail >= min_rows:
+                first_hh = hh.iloc[last_with + 1]
+                mem_files = sorted(set(mem["source_file"]))
+                text = (f"{', '.join(mem_files)} looks cut short: the last {tail:,} households "
+                        f"({first_hh['source_file']} from row {int(first_hh['source_row'])}) "
+                        "have no roster row; check that the whole export was copied")
+                notes.append(text)
+                last = mem.iloc[-1]
+                rows.setdefault("members", []).append(
+                    _issue("members", str(last["source_file"]), int(last["source_row"]),
+                           "(file)", "file_truncated", text))
+    parts = [issues_from(t, r) for t, r in rows.items()]
+    out = pd.concat(parts, ignore_index=True) if parts else empty_issues()
+    return Truncation(out, notes)
+
+
+def empty_table_issues(sheets: list[Sheet]) -> Truncation:
+    """Note sheets with a header but no rows (the household case is refused by the ingest)."""
+    rows: dict[str, list[dict[str, object]]] = {}
+    notes = []
+    for sh in sheets:
+        if sh.n_rows == 0:
+            text = f"{sh.file} has a header but no rows: its {sh.table} table is empty"
+            notes.append(text)
+            rows.setdefault(sh.table, []).append(
+                _issue(sh.table, sh.file, 1, "(file)", "empty_table", text))
+    parts = [issues_from(t, r) for t, r in rows.items()]
+    return Truncation(pd.concat(parts, ignore_index=True) if parts else empty_issues(), notes)
+
+
+# --------------------------------------------------------------------------------------------
+# the merged round
+
+
+def answer_columns(households: pd.DataFrame) -> list[str]:
+    """Columns compared to tell a re-submitted household (``params/ingest.yaml``)."""
+    ignore = set(ingest_settings().resubmission_ignore)
+    questions = [n for n in codebook("households")["name"] if n in households.columns]
+    return [c for c in ["village_code", "hh_key", *questions]
+            if c in households.columns and c not in ignore]
+
+
+def _signature(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+    text = pd.DataFrame({c: df[c].astype(object).map(
+        lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+        else str(v)) for c in cols}, index=df.index)
+    return pd.util.hash_pandas_object(text, index=False)
+
+
+def find_resubmissions(new: pd.DataFrame, old: pd.DataFrame | None) -> pd.DataFrame:
+    """Find households of ``new`` that repeat another submission (same village, head, answers).
+
+    Parameters
+    ----------
+    new : pandas.DataFrame
+        Valid households of this export (pseudonymised, with ``hh_key``).
+    old : pandas.DataFrame, optional
+        Households already stored for the round.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per repeat, indexed like ``new``: ``kept`` (the submission id kept). The copy
+        kept is the one already stored, else the first in file order.
+    """
+    empty = pd.DataFrame({"kept": pd.Series(dtype="str")})
+    if new is None or new.empty or "hh_key" not in new.columns:
+        return empty
+    keys = ["village_code", "hh_key", "submission_uuid", "source_file", "source_row"]
+    parts = [new[keys].assign(_old=False)]
+    if old is not None and len(old) and "hh_key" in old.columns:
+        old = old[~isin(old["submission_uuid"], new["submission_uuid"])]
+        parts.insert(0, old[keys].assign(_old=True))
+    both = pd.concat(parts, keys=["old", "new"][-len(parts):], names=["_part", "_label"])
+    both = both[both["hh_key"].notna().to_numpy()]
+    pair = both["village_code"].astype(str) + "|" + both["hh_key"].astype(str)
+    cand = both[pair.duplicated(keep=False).to_numpy()]
+    if cand.empty:
+        return empty
+    # only now the answers of the few candidates are compared
+    rows = []
+    for part, frame in (("old", old), ("new", new)):
+        mine = cand.index.get_level_values("_part") == part
+        if mine.any():
+            labels = cand.index.get_level_values("_label")[mine]
+            rows.append(frame.loc[labels].set_axis(cand.index[mine]))
+    full = pd.concat(rows)
+    cols = answer_columns(full)
+    cand = cand.assign(_sig=_signature(full.loc[cand.index], cols).to_numpy())
+    cand = cand.sort_values(["_old", "source_file", "source_row"], ascending=[False, True, True],
+                            kind="stable")
+    keeper = cand.groupby("_sig")["submission_uuid"].transform("first")
+    repeat = cand[(cand["submission_uuid"] != keeper).to_numpy() & ~cand["_old"].to_numpy()]
+    return pd.DataFrame({"kept": keeper.loc[repeat.index].to_numpy()},
+                        index=repeat.index.get_level_values("_label"))
+
+
+def duplicate_hh_keys(households: pd.DataFrame) -> pd.DataFrame:
+    """Warn for every household whose ``hh_key`` is in another submission of the round."""
+    if households is None or households.empty or "hh_key" not in households.columns:
+        return empty_issues()
+    hh = households[households["hh_key"].notna()]
+    dup = hh[hh["hh_key"].duplicated(keep=False)]
+    if dup.empty:
+        return empty_issues()
+    others = dup.groupby("hh_key")["submission_uuid"].agg(list)
+    rows = []
+    for r in dup.itertuples(index=False):
+        other = [u for u in others[r.hh_key] if u != r.submission_uuid]
+        rows.append(_issue("households", str(r.source_file), int(r.source_row), "hh_key",
+                           "duplicate_hh_key", ", ".join(other[:3]) + (
+                               f" and {len(other) - 3} more" if len(other) > 3 else ""),
+                           value=r.hh_key, village=r.village_code, uuid=r.submission_uuid))
+    return issues_from("households", rows)
+
+
+def _first_rows(households: pd.DataFrame, codes: set[str]) -> pd.DataFrame:
+    hh = households[isin(households["village_code"], codes)]
+    hh = hh.sort_values(["source_file", "source_row"], kind="stable")
+    first = hh.groupby("village_code", sort=True).head(1).set_index("village_code")
+    first["n"] = hh.groupby("village_code").size()
+    return first
+
+
+def frame_issues(households: pd.DataFrame | None, frame: pd.DataFrame | None,
+                 auxiliary: pd.DataFrame | None) -> tuple[pd.DataFrame, list[str]]:
+    """Check the round's frame against its households, and the auxiliary table against the frame.
+
+    Returns the issue rows and one sentence per kind of finding (for the summary).
+    """
+    notes: list[str] = []
+    parts: list[pd.DataFrame] = []
+    if frame is None or frame.empty:
+        return empty_issues(), notes
+    fr = frame.drop_duplicates("village_code").set_index("village_code")
+    surveyed = (set(households["village_code"].dropna()) if households is not None
+                else set())
+    sampled = set(fr.index[(fr["sampled"] == 1).fillna(False).to_numpy(dtype=bool)])
+    no_data = sorted(sampled - surveyed)
+    if no_data:
+        rows = [_issue("frame", str(fr.at[c, "source_file"]), int(fr.at[c, "source_row"]),
+                       "sampled", "frame_sampled_no_data", "", value=1, village=c)
+                for c in no_data]
+        parts.append(issues_from("frame", rows))
+        notes.append(f"{len(no_data):,} village{'s' if len(no_data) > 1 else ''} sampled in the "
+                     f"frame {'have' if len(no_data) > 1 else 'has'} no household in the export "
+                     f"({', '.join(no_data[:5])}{', ...' if len(no_data) > 5 else ''})")
+    if households is not None and len(households):
+        missing = surveyed - set(fr.index)
+        not_sampled = (surveyed & set(fr.index)) - sampled
+        for codes, rule, words in ((missing, "frame_village_missing",
+                                    "are not among the frame's valid rows"),
+                                   (not_sampled, "frame_not_sampled",
+                                    "are marked not sampled in the frame")):
+            if not codes:
+                continue
+            first = _first_rows(households, codes)
+            rows = [_issue("households", str(r.source_file), int(r.source_row), "village_code",
+                           rule, f"{int(r.n):,}", value=code, village=code)
+                    for code, r in first.iterrows()]
+            parts.append(issues_from("households", rows))
+            n = int(first["n"].sum())
+            notes.append(f"{len(codes):,} surveyed village{'s' if len(codes) > 1 else ''} "
+                         f"({', '.join(sorted(codes)[:5])}{', ...' if len(codes) > 5 else ''}) "
+                         f"{words}: their {n:,} households have no weight")
+    if auxiliary is not None and len(auxiliary):
+        lacking = sorted(set(fr.index) - set(auxiliary["village_code"]))
+        if lacking:
+            rows = [_issue("auxiliary", str(fr.at[c, "source_file"]),
+                           int(fr.at[c, "source_row"]), "village_code", "auxiliary_missing", "",
+                           value=c, village=c) for c in lacking]
+            parts.append(issues_from("auxiliary", rows))
+            notes.append(f"{len(lacking):,} frame village{'s' if len(lacking) > 1 else ''} "
+                         f"{'have' if len(lacking) > 1 else 'has'} no row in the auxiliary table")
+    out = pd.concat(parts, ignore_index=True) if parts else empty_issues()
+    return out, notes

@@ -1,0 +1,108 @@
+"""User errors on the command line: one sentence, exit 2, before any work (issue 9, item 10)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from abcresearch import cli
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if a report or a batch would start."""
+
+    def boom(*a, **k):
+        raise AssertionError("report work started")
+
+    import abcresearch.batch.run as run_mod
+    import abcresearch.batch.runner as runner_mod
+
+    monkeypatch.setattr(runner_mod, "run_report", boom)
+    monkeypatch.setattr(run_mod, "run_batch", boom)
+
+
+def _run(capsys, *argv: str) -> tuple[int, list[str]]:
+    code = cli.main(list(argv))
+    err = capsys.readouterr().err.strip().splitlines()
+    return code, err
+
+
+def test_out_pointing_at_a_file(tmp_path, capsys, sample_store, no_work):
+    f = tmp_path / "reports.txt"
+    f.write_text("x")
+    for argv in (["report", "--area", "801501"], ["batch", "--level", "tambon"]):
+        code, err = _run(capsys, *argv, "--round", "2549", "--store", str(sample_store),
+                         "--out", str(f))
+        assert code == 2 and len(err) == 1
+        assert f"--out {f} is a file, but the output folder must be a folder" in err[0]
+
+
+def test_store_pointing_at_a_file(tmp_path, capsys, sample_export, no_work):
+    f = tmp_path / "store.parquet"
+    f.write_text("x")
+    for argv in (["report", "--area", "801501"], ["batch", "--level", "tambon"],
+                 ["ingest", str(sample_export)]):
+        code, err = _run(capsys, *argv, "--round", "2549", "--store", str(f))
+        assert code == 2 and len(err) == 1, err
+        assert "is a file, but the analysis store must be a folder" in err[0]
+
+
+def test_official_area_without_data_in_the_round(capsys, sample_store, no_work):
+    code, err = _run(capsys, "report", "--area", "800101", "--round", "2549", "--store",
+                     str(sample_store))
+    assert code == 2 and len(err) == 1
+    assert "tambon 800101" in err[0] and "has no households in round 2549" in err[0]
+    assert "8015" in err[0]  # where the data are
+    code, err = _run(capsys, "report", "--area", "80150199", "--round", "2549", "--store",
+                     str(sample_store))
+    assert code == 2 and "village 80150199" in err[0]
+
+
+def test_within_matching_nothing(capsys, sample_store, no_work):
+    code, err = _run(capsys, "batch", "--level", "tambon", "--within", "8001", "--round", "2549",
+                     "--store", str(sample_store))
+    assert code == 2 and len(err) == 1
+    assert "--within 8001" in err[0] and "matches no area with data in round 2549" in err[0]
+
+
+def test_unknown_area_and_round_never_ingested(capsys, sample_store, no_work):
+    code, err = _run(capsys, "report", "--area", "809999", "--round", "2549", "--store",
+                     str(sample_store))
+    assert code == 2 and "not an official tambon code" in err[0]
+    code, err = _run(capsys, "report", "--area", "801501", "--round", "2550", "--store",
+                     str(sample_store))
+    assert code == 2 and "round 2550 was never ingested" in err[0]
+
+
+@pytest.mark.parametrize("argv", [
+    ["report", "--area", "8" * 100_000, "--round", "2549"],
+    ["batch", "--level", "tambon", "--round", "2549", "--within", "x" * 100_000],
+    ["report", "--area", "801501", "--round", "9" * 100_000],
+])
+def test_very_long_argument_is_echoed_cut(capsys, argv, no_work):
+    code, err = _run(capsys, *argv)
+    assert code == 2 and len(err) == 1
+    assert "100,000 characters long" in err[0] and len(err[0]) < 300
+
+
+def test_argparse_errors_are_one_sentence_with_long_values_cut(capsys):
+    code, err = _run(capsys, "report", "--round", "2549")
+    assert code == 2 and len(err) == 1 and "--area" in err[0]
+    code, err = _run(capsys, "report", "--area", "801501", "--round", "2549", "--lang",
+                     "q" * 500)
+    assert code == 2 and len(err) == 1 and len(err[0]) < 400 and "500 characters" in err[0]
+    code, err = _run(capsys, "frobnicate")
+    assert code == 2 and len(err) == 1
+
+
+def test_cli_long_argument_in_a_real_process():
+    env = {**os.environ}
+    proc = subprocess.run([sys.executable, "-m", "abcresearch", "report", "--area",
+                           "8" * 100_000, "--round", "2549"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and len(proc.stderr) < 300

@@ -1,0 +1,222 @@
+"""Versioned rounds, the CURRENT pointer, locks and cleanup (issue 9, items 3 and 5)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fixtures.kobo import build, make_export, write
+
+from abcresearch.errors import StoreError
+from abcresearch.ingest.pipeline import ingest
+from abcresearch.store import (
+    StoreBusyError,
+    cache_folder,
+    ingest_lock,
+    layout,
+    load,
+    manifest,
+    round_folder,
+    rounds,
+    store_lock,
+)
+
+ROUND = 2567
+KEY = "layout-test-key-0123456789abcdef0123"
+
+
+def _versions(store: Path) -> list[str]:
+    return sorted(p.name for p in (store / f"round={ROUND}").iterdir()
+                  if p.name.startswith("v-"))
+
+
+@pytest.fixture
+def exports(tmp_path):
+    """Two exports of the round: A (12 households) and B (A with 3 households dropped)."""
+    a = make_export(tmp_path / "a")
+    b = build()
+    b.households = b.households.iloc[:9]
+    b.members = b.members[b.members["_submission__uuid"].isin(b.households["_uuid"])]
+    write(b, tmp_path / "b")
+    return a.folder, b.folder
+
+
+def test_round_is_a_version_behind_a_pointer(tmp_path, exports):
+    store = tmp_path / "store"
+    res = ingest(exports[0], ROUND, store=store)
+    live = round_folder(ROUND, store)
+    assert live == res.round_dir and live.parent == store / f"round={ROUND}"
+    assert (store / f"round={ROUND}" / "CURRENT").read_text().strip() == live.name
+    assert (live / "manifest.json").is_file() and (live / "households").is_dir()
+    assert manifest(ROUND, store)["version"] == live.name
+    assert cache_folder(ROUND, "k1", store) == live / "derived" / "k1"
+    assert rounds(store) == [ROUND]
+
+
+def test_previous_version_kept_older_ones_removed(tmp_path, exports):
+    store = tmp_path / "store"
+    seen = []
+    for folder in (exports[0], exports[1], exports[0]):
+        ingest(folder, ROUND, store=store)
+        seen.append(round_folder(ROUND, store).name)
+    assert _versions(store) == sorted(seen[1:])
+    assert (store / f"round={ROUND}" / "PREVIOUS").read_text().split() == [seen[1]]
+
+
+def test_leftovers_of_killed_ingests_are_removed_next_time(tmp_path, exports):
+    store = tmp_path / "store"
+    ingest(exports[0], ROUND, store=store)
+    root = store / f"round={ROUND}"
+    (root / "v-20000101T000000-dead00" / "households").mkdir(parents=True)  # never published
+    (root / ".CURRENT.abc.tmp").write_text("v-x")
+    (store / ".round=2567.tmp-1234abcd").mkdir()  # the old writer's temp folder
+    res = ingest(exports[1], ROUND, store=store)
+    assert "round=2567/v-20000101T000000-dead00" in res.cleaned
+    assert ".round=2567.tmp-1234abcd" in res.cleaned
+    assert not (root / "v-20000101T000000-dead00").exists()
+    assert not (root / ".CURRENT.abc.tmp").exists()
+    assert "Removed leftovers of interrupted ingests" in res.summary()
+
+
+def test_a_killed_first_ingest_leaves_no_round(tmp_path):
+    store = tmp_path / "store"
+    (store / f"round={ROUND}" / "v-20000101T000000-dead00" / "households").mkdir(parents=True)
+    assert rounds(store) == []
+    with pytest.raises(StoreError, match="was never ingested"):
+        load(ROUND, store=store)
+
+
+def test_round_written_before_versioning_is_read_and_converted(tmp_path, exports):
+    store = tmp_path / "store"
+    ingest(exports[0], ROUND, store=store)
+    root = store / f"round={ROUND}"
+    live = round_folder(ROUND, store)
+    for p in live.iterdir():  # the old layout: tables straight in round=R/
+        shutil.move(str(p), str(root / p.name))
+    for name in ("CURRENT", "PREVIOUS"):
+        (root / name).unlink()
+    live.rmdir()
+    assert round_folder(ROUND, store) == root
+    assert len(load(ROUND, store=store)) == 12
+    ingest(exports[1], ROUND, store=store)
+    assert (root / "CURRENT").is_file() and not (root / "manifest.json").exists()
+    assert not (root / "households").exists()
+    assert len(load(ROUND, store=store)) == 12  # B merged into A by submission id
+
+
+def test_second_ingest_of_the_same_store_is_refused_while_one_runs(tmp_path, exports):
+    store = tmp_path / "store"
+    with ingest_lock(store, survey_round=ROUND), pytest.raises(StoreBusyError) as err:
+        ingest(exports[0], ROUND, store=store)
+    msg = str(err.value)
+    assert f"another ingest is writing the store {store}" in msg
+    assert f"process {os.getpid()}" in msg and "round 2567" in msg and "--wait" in msg
+    ingest(exports[0], ROUND, store=store)  # the lock is free again
+
+
+def _cli(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "ABCRESEARCH_KEY": KEY}
+    return subprocess.Popen([sys.executable, "-m", "abcresearch", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_cli_second_ingest_exits_2_or_waits(tmp_path, exports, monkeypatch):
+    monkeypatch.setenv("ABCRESEARCH_KEY", KEY)
+    store = tmp_path / "store"
+    args = ("ingest", str(exports[0]), "--round", str(ROUND), "--store", str(store))
+    with ingest_lock(store, survey_round=ROUND):
+        busy = _cli(*args)
+        out, err = busy.communicate(timeout=120)
+        assert busy.returncode == 2, err
+        assert len(err.strip().splitlines()) == 1 and "another ingest is writing" in err
+        waiting = _cli(*args, "--wait")
+        time.sleep(3)
+        assert waiting.poll() is None  # still queued behind the lock
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "households: 12 read, 12 valid" in out
+
+
+def test_readers_never_see_a_missing_or_half_round_while_rounds_swap(tmp_path, exports,
+                                                                     monkeypatch):
+    monkeypatch.setenv("ABCRESEARCH_KEY", KEY)
+    store = tmp_path / "store"
+    ingest(exports[0], ROUND, store=store)
+    sizes = {}
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                m = manifest(ROUND, store)
+                n = len(load(ROUND, store=store, columns=["submission_uuid"]))
+                t = len(load(ROUND, area="800101", store=store, table="members"))
+                sizes[(m["rows"]["households"], n, t)] = True
+            except BaseException as exc:  # noqa: BLE001 - collected and re-raised below
+                errors.append(exc)
+                return
+            time.sleep(0.002)
+
+    th = threading.Thread(target=reader)
+    th.start()
+    try:
+        for i in range(3):
+            ingest(exports[(i + 1) % 2], ROUND, store=tmp_path / "store")
+    finally:
+        stop.set()
+        th.join()
+    assert not errors, errors[0]
+    assert sizes and all(h == n for h, n, _ in sizes)
+
+
+def test_store_lock_is_shared_by_readers_and_exclusive_for_the_swap(tmp_path, exports):
+    store = tmp_path / "store"
+    ingest(exports[0], ROUND, store=store)
+    with store_lock(store) as held, store_lock(store) as held2:
+        assert held and held2
+        with pytest.raises(StoreBusyError, match="being swapped"):
+            with store_lock(store, shared=False, wait=False):
+                pass
+    with store_lock(store, shared=False, wait=False) as held:
+        assert held
+
+
+def test_store_that_is_a_file_is_refused(tmp_path, exports):
+    store = tmp_path / "store.txt"
+    store.write_text("not a store")
+    with pytest.raises(StoreError, match="is a file, not a folder"):
+        ingest(exports[0], ROUND, store=store)
+
+
+def test_pointer_to_a_missing_version_is_a_clear_error(tmp_path, exports):
+    store = tmp_path / "store"
+    ingest(exports[0], ROUND, store=store)
+    (store / f"round={ROUND}" / "CURRENT").write_text("v-gone\n")
+    with pytest.raises(StoreError, match="names v-gone, which is missing"):
+        load(ROUND, store=store)
+
+
+def test_manifest_records_versions_and_batches(tmp_path, exports):
+    store = tmp_path / "store"
+    ingest(exports[0], ROUND, store=store)
+    ingest(exports[1], ROUND, store=store)
+    m = json.loads((round_folder(ROUND, store) / "manifest.json").read_text())
+    assert [b["batch_source"] for b in m["batches"]] == ["a", "b"]
+    assert layout.live_version(store, ROUND).name == m["version"]
+
+
+def test_analysis_cache_lives_in_the_version_it_was_computed_from(sample_store):
+    from abcresearch.analysis.round import round_analysis
+
+    ra = round_analysis(2549, store=sample_store)
+    live = round_folder(2549, sample_store)
+    assert ra.cache_dir == cache_folder(2549, ra.key, sample_store) == live / "derived" / ra.key
+    assert (ra.cache_dir / "meta.json").is_file()
