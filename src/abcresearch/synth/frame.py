@@ -15,13 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abcresearch.errors import AreaError, InputError
+from abcresearch.errors import AreaError
 from abcresearch.survey import areas
 from abcresearch.synth import names
 
 __all__ = ["BASIN", "COASTAL", "FRAME_SEED", "MOUNTAIN", "OCCUPATIONS", "OCC_PROFILES", "URBAN",
-           "VILLAGE_TOTALS", "amphoe_profile", "restrict_amphoe", "select_villages",
-           "village_frame"]
+           "VILLAGE_TOTALS", "amphoe_profile", "restrict_amphoe", "village_frame"]
 
 #: Seed of the village frame (never the user's seed: rounds must share villages).
 FRAME_SEED = 8_015_549
@@ -143,25 +142,3 @@ def restrict_amphoe(frame: pd.DataFrame, amphoe: Sequence[str] | str | None) -> 
         raise AreaError(f"amphoe {bad} not in province {frame['amphoe_code'].iloc[0][:2]}")
     return frame[frame["amphoe_code"].isin([str(c) for c in codes])]
 
-
-def select_villages(frame: pd.DataFrame, seed: int, amphoe: Sequence[str] | str | None,
-                    villages: int | Sequence[str] | None) -> pd.DataFrame:
-    """Return the villages to export: all, a random sample of ``villages``, or these codes."""
-    f = restrict_amphoe(frame, amphoe)
-    if villages is None:
-        return f.reset_index(drop=True)
-    if isinstance(villages, (int, np.integer)):
-        n = int(villages)
-        if n < 1:
-            raise InputError("villages: a sample size must be at least 1")
-        n = min(n, len(f))
-        rng = np.random.default_rng([seed, 7_777])
-        pick = np.sort(rng.choice(len(f), size=n, replace=False))
-        return f.iloc[pick].reset_index(drop=True)
-    codes = [str(c).strip() for c in villages]
-    known = set(f["village_code"])
-    bad = [c for c in codes if c not in known]
-    if bad:
-        raise AreaError(f"village codes not in the synthetic frame"
-                        f"{' of the chosen amphoe' if amphoe else ''}: {bad[:5]}")
-    return f[f["village_code"].isin(codes)].reset_index(drop=True)

@@ -27,16 +27,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from abcresearch.errors import AreaError, InputError
+from abcresearch.errors import InputError
 from abcresearch.survey import instrument
-from abcresearch.synth import errors, kobo, writers
-from abcresearch.synth.frame import select_villages, village_frame
+from abcresearch.synth import errors, kobo, sampling, writers
+from abcresearch.synth.frame import village_frame
 from abcresearch.synth.population import CAPITALS, Population, generate
 
 __all__ = ["GENERATOR_VERSION", "SynthResult", "synthesize", "village_frame"]
 
 #: Version of the generator; written into SYNTHETIC.txt. Bump when outputs change.
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 
 
 @dataclass
@@ -53,6 +53,8 @@ class SynthResult:
         Counts written (``n_errors``: injected data-entry errors, see ``_truth``).
     files : list of Path
         Every file written.
+    selection : str
+        How the villages were chosen (see :mod:`abcresearch.synth.sampling`).
     """
 
     out: Path
@@ -67,6 +69,7 @@ class SynthResult:
     n_members: int
     n_errors: int = 0
     files: list[Path] = field(default_factory=list)
+    selection: str = ""
 
     def summary(self) -> str:
         """Return a short multi-line description of the export."""
@@ -76,6 +79,8 @@ class SynthResult:
             f"  {self.n_amphoes} amphoe, {self.n_tambons} tambon, {self.n_villages} villages",
             f"  {self.n_households} households, {self.n_members} household members",
         ]
+        if self.selection:
+            lines.append(f"  village selection: {self.selection}")
         if self.n_errors:
             lines.append(f"  {self.n_errors} injected data-entry errors "
                          "(_truth/injected_errors.csv)")
@@ -115,7 +120,7 @@ def _effects_tables(pop: Population) -> dict[str, pd.DataFrame]:
 
 
 def _note(pop: Population, n_members: int, households_per_village: int, fmt: str,
-          error_rate: float) -> str:
+          error_rate: float, sel: sampling.Selection) -> str:
     frame = pop.frame
     hform = instrument.load_form("household")
     vform = instrument.load_form("village")
@@ -133,12 +138,15 @@ def _note(pop: Population, n_members: int, households_per_village: int, fmt: str
         f"amphoe: {frame['amphoe_code'].nunique()}, tambon: {frame['tambon_code'].nunique()}, "
         f"villages: {len(frame)}",
         f"households: {pop.n_households}, members: {n_members}",
+        f"village selection: {sel.describe()}",
         f"households per village (max): {households_per_village}",
         f"format: {fmt}",
         f"error rate: {error_rate}",
         f"instrument versions: household {hform.version}, village {vform.version}",
         "",
-        "_truth/ holds the latent effects (ground truth for tests); ingest ignores it.",
+        "frame.csv is the round's sampling frame (docs/INPUTS.md).",
+        "_truth/ holds the latent effects and the allocation of the village sample (ground truth",
+        "for tests); ingest ignores it.",
         "",
     ])
 
@@ -146,8 +154,13 @@ def _note(pop: Population, n_members: int, households_per_village: int, fmt: str
 def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
                out: Path | str = Path("synthetic"), amphoe: Sequence[str] | str | None = None,
                villages: int | Sequence[str] | None = None, households_per_village: int = 150,
-               fmt: str = "csv", error_rate: float = 0.0) -> SynthResult:
-    """Write a synthetic KoboToolbox export of the instrument for a province.
+               fmt: str = "csv", error_rate: float = 0.0, *, wave: int | None = None,
+               resurvey: int = 0, wave_sizes: Sequence[int] | None = None) -> SynthResult:
+    """Write a synthetic KoboToolbox export of the instrument for a province, with its frame.
+
+    Besides the three forms, the export folder gets ``frame.csv`` (every village of the province:
+    households, stratum, wave, sampled, selection probability, re-survey; ``docs/INPUTS.md``),
+    ``SYNTHETIC.txt`` and ``_truth/`` (ignored by ingest).
 
     Parameters
     ----------
@@ -157,16 +170,17 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
         Round as a Buddhist-era year (2549 = 2006 CE); interview dates fall in that year.
     seed : int
         Random seed; same arguments give byte-identical files. The village frame does not depend
-        on it; households, effects and answers do.
+        on it; households, effects, answers and the village selection do.
     out : Path
         Output folder (created).
     amphoe : str or list of str, optional
-        Restrict to these amphoe codes.
+        Restrict the survey to these amphoe codes (the frame still lists the province).
     villages : int or list of str, optional
-        ``None``: all villages (of the chosen amphoe); an int N: a seed-dependent random sample of
-        N villages; a list: these 8-digit village codes.
+        ``None``: every village (of the chosen amphoe), or the villages of ``wave``; an int N: a
+        one-off sample of N villages stratified by amphoe; a list: these 8-digit village codes.
     households_per_village : int
-        Households sampled per village (capped by the households in the village).
+        Households sampled per village (capped by the households in the village): the first
+        ``households_per_village`` of the village's households, which are in random order.
     fmt : {"csv", "xlsx"}
         Export format. CSV: ``household.csv``, ``member.csv``, ``village.csv`` (Kobo style: ``;``,
         all fields quoted, UTF-8, CRLF). XLSX: ``household.xlsx`` (sheets ``abc_household`` and
@@ -177,6 +191,15 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
         ``_truth/injected_errors.csv`` (``file, row, column, kind, original, value, valid``; ``row``
         is the 1-based data row = ``_index``; ``valid`` marks valid-but-unusual entries such as
         Thai digits).
+    wave : int, optional
+        Rollout wave of this round (1 = the first year): the wave's new villages, drawn by amphoe
+        as :mod:`abcresearch.synth.sampling` states (by default 400, 600, then the 551 that remain
+        of the province's 1,551). Use the same ``seed`` for every round of a rollout.
+    resurvey : int
+        With ``wave`` 2 or later: villages of earlier waves surveyed again (stratified by amphoe);
+        about 85 % of their households are the households of the earlier visit.
+    wave_sizes : sequence of int, optional
+        New villages per wave, instead of the programme's.
 
     Returns
     -------
@@ -188,15 +211,15 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     AreaError
         Unknown province, amphoe or village codes.
     InputError
-        Invalid numeric arguments or format.
+        Invalid numeric arguments, format or selection.
     """
     province = str(province)
     _check_arguments(fmt, households_per_village, error_rate, survey_round)
     survey_round = int(survey_round)
     out = Path(out)
-    frame = select_villages(village_frame(province), seed, amphoe, villages)
-    if frame.empty:
-        raise AreaError("no villages selected")
+    sel = sampling.select(village_frame(province), survey_round, seed, amphoe=amphoe,
+                          villages=villages, wave=wave, resurvey=resurvey, wave_sizes=wave_sizes)
+    frame = sel.sampled
 
     pop = generate(frame, seed, survey_round, households_per_village)
     ht = kobo.household_table(pop)
@@ -217,17 +240,22 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
                            [(instrument.load_form("household").form_id, ht), ("member", mt)])
         writers.write_xlsx(out / "village.xlsx", [(instrument.load_form("village").form_id, vt)])
         files += [out / "household.xlsx", out / "village.xlsx"]
+    n_members = mt.n
+    del tables, ht, mt, vt
+    writers.write_csv(out / "frame.csv", sel.frame_csv())
+    files.append(out / "frame.csv")
     truth = _effects_tables(pop)
+    truth["allocation.csv"] = sel.allocation
     if error_rate > 0:
         truth["injected_errors.csv"] = pd.DataFrame(injected, columns=errors.ERROR_COLUMNS)
     for name, df in truth.items():
         writers.write_csv(out / "_truth" / name, df)
         files.append(out / "_truth" / name)
-    n_members = mt.n
     writers.atomic_write_bytes(out / "SYNTHETIC.txt", _note(
-        pop, n_members, households_per_village, fmt, error_rate).encode("utf-8"))
+        pop, n_members, households_per_village, fmt, error_rate, sel).encode("utf-8"))
     files.append(out / "SYNTHETIC.txt")
     return SynthResult(out=out, province=province, survey_round=survey_round, seed=seed, fmt=fmt,
                        n_villages=len(frame), n_tambons=frame["tambon_code"].nunique(),
                        n_amphoes=frame["amphoe_code"].nunique(), n_households=pop.n_households,
-                       n_members=n_members, n_errors=len(injected), files=files)
+                       n_members=n_members, n_errors=len(injected), files=files,
+                       selection=sel.describe())

@@ -238,10 +238,12 @@ def roster(frame: pd.DataFrame, d: Draws, hh: dict[str, np.ndarray], lat_h: np.n
     keep_s[:, 0] = True
     full = given + " " + np.where(keep_s.reshape(-1)[flat], sur, own)
     is_head = rel.reshape(-1)[flat] == 0
-    # national IDs: first digit 1 (born 1984+) or 3; replacement households 4-8 by round
+    # national IDs: first digit 1 (born 1984+) or 3; households new in a round 4-8, one digit
+    # per round (in a five-round cycle), so that two rounds never give the same ID to different
+    # households in the same slot
     birth = (survey_round - 543) - age
     first = np.where(birth >= 1984, 1, 3)
-    rep_digit = 4 + ((survey_round - BASE_ROUND) // 2) % 5
+    rep_digit = 4 + (survey_round - BASE_ROUND) % 5
     first = np.where(d.replaced[:, None], rep_digit, first)
     amph2 = frame["amphoe_code"].str.slice(2, 4).astype(int).to_numpy()[d.vidx]
     prov = int(frame["amphoe_code"].iloc[0][:2])
