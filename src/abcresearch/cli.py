@@ -59,6 +59,9 @@ def _synth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", dest="fmt", choices=["csv", "xlsx"], default="csv")
     p.add_argument("--errors", type=float, default=0.0,
                    help="share of rows given realistic data-entry errors (default 0)")
+    p.add_argument("--truth", action="store_true",
+                   help="also generate every household and write the true value of every area "
+                        "to _truth/areas.csv (slower)")
 
 
 @command("synth", _synth_args)
@@ -81,7 +84,7 @@ def _run_synth(args: argparse.Namespace) -> int:
                         out=args.out, amphoe=_codes(args.amphoe), villages=villages,
                         households_per_village=args.households, fmt=args.fmt,
                         error_rate=args.errors, wave=args.wave, resurvey=args.resurvey,
-                        wave_sizes=sizes)
+                        wave_sizes=sizes, truth=args.truth)
     print(result.summary())
     return 0
 

@@ -32,6 +32,7 @@ from abcresearch.survey import instrument
 from abcresearch.synth import errors, kobo, sampling, writers
 from abcresearch.synth.frame import village_frame
 from abcresearch.synth.population import CAPITALS, Population, generate
+from abcresearch.synth.truth import area_truth
 
 __all__ = ["GENERATOR_VERSION", "SynthResult", "synthesize", "village_frame"]
 
@@ -155,7 +156,8 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
                out: Path | str = Path("synthetic"), amphoe: Sequence[str] | str | None = None,
                villages: int | Sequence[str] | None = None, households_per_village: int = 150,
                fmt: str = "csv", error_rate: float = 0.0, *, wave: int | None = None,
-               resurvey: int = 0, wave_sizes: Sequence[int] | None = None) -> SynthResult:
+               resurvey: int = 0, wave_sizes: Sequence[int] | None = None,
+               truth: bool = False) -> SynthResult:
     """Write a synthetic KoboToolbox export of the instrument for a province, with its frame.
 
     Besides the three forms, the export folder gets ``frame.csv`` (every village of the province:
@@ -200,6 +202,12 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
         about 85 % of their households are the households of the earlier visit.
     wave_sizes : sequence of int, optional
         New villages per wave, instead of the programme's.
+    truth : bool
+        Also generate every household of every village of the province (or of ``amphoe``), score
+        them and write the finite-population values of every village, tambon, amphoe and the
+        province to ``_truth/areas.csv`` (:func:`abcresearch.synth.truth.area_truth`). Off by
+        default: for the full province it takes about as long again as the export (a few tens
+        of seconds) with a few hundred MB.
 
     Returns
     -------
@@ -244,11 +252,14 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     del tables, ht, mt, vt
     writers.write_csv(out / "frame.csv", sel.frame_csv())
     files.append(out / "frame.csv")
-    truth = _effects_tables(pop)
-    truth["allocation.csv"] = sel.allocation
+    pop.release()  # the household answers are written; free them before the truth
+    tables_truth = _effects_tables(pop)
+    tables_truth["allocation.csv"] = sel.allocation
+    if truth:
+        tables_truth["areas.csv"] = area_truth(province, survey_round, seed, amphoe=amphoe)
     if error_rate > 0:
-        truth["injected_errors.csv"] = pd.DataFrame(injected, columns=errors.ERROR_COLUMNS)
-    for name, df in truth.items():
+        tables_truth["injected_errors.csv"] = pd.DataFrame(injected, columns=errors.ERROR_COLUMNS)
+    for name, df in tables_truth.items():
         writers.write_csv(out / "_truth" / name, df)
         files.append(out / "_truth" / name)
     writers.atomic_write_bytes(out / "SYNTHETIC.txt", _note(

@@ -17,8 +17,9 @@ import pandas as pd
 from abcresearch.survey import instrument
 from abcresearch.synth.population import Population
 
-__all__ = ["Table", "add_question", "choice_names", "dates", "fmt_dec", "fmt_int",
-           "household_table", "iso_local", "member_table", "timestamps", "uuid_strings",
+__all__ = ["Table", "add_question", "answer_values", "choice_names", "dates", "fmt_dec",
+           "fmt_int", "household_table", "household_values", "select_multiple_text",
+           "select_one_text", "iso_local", "member_table", "timestamps", "uuid_strings",
            "version_string", "village_table"]
 
 _SMALL_INTS = np.array([str(i) for i in range(1000)], dtype=object)
@@ -173,26 +174,32 @@ def version_string(form_version: str, survey_round: int) -> str:
     return "v" + "".join(alphabet[i] for i in rng.integers(0, len(alphabet), 22))
 
 
+def answer_values(pop: Population) -> dict[str, Any]:
+    """Coded answers of the household form (no names, IDs, phones or times), by question name."""
+    hh = pop.households
+    return {
+        "consent": np.zeros(pop.n_households, dtype=np.int16),
+        "head_sex": np.where(hh["head_male"], 0, 1), "head_age": hh["head_age"],
+        "hh_size": hh["hh_size"], "hum_edu_head": hh["head_edu"],
+        "hum_working_age": hh["working_age"], "hum_chronic_ill": hh["chronic_ill"],
+        "hum_disabled": hh["disabled"], **pop.items,
+    }
+
+
 def household_values(pop: Population) -> dict[str, Any]:
     """Answers of every household-form question (before formatting), by question name."""
     hh = pop.households
     d = pop.draws
     t = pop.times
-    values: dict[str, Any] = {
+    return {
         "start": iso_local(t["start"]), "end": iso_local(t["end"]),
         "village_code": pop.frame["village_code"].to_numpy()[d.vidx],
         "interview_date": np.asarray(dates(t["day"]), dtype=object),
-        "consent": np.zeros(len(d.vidx), dtype=np.int16),
         "head_name": hh["head_name"],
         "head_pid": np.array(list(map(str, hh["head_pid"].tolist())), dtype=object),
         "phone": np.array(["0" + p for p in map(str, hh["phone"].tolist())], dtype=object),
-        "head_sex": np.where(hh["head_male"], 0, 1), "head_age": hh["head_age"],
-        "hh_size": hh["hh_size"], "hum_edu_head": hh["head_edu"],
-        "hum_working_age": hh["working_age"], "hum_chronic_ill": hh["chronic_ill"],
-        "hum_disabled": hh["disabled"],
+        **answer_values(pop),
     }
-    values.update(pop.items)
-    return values
 
 
 def household_table(pop: Population) -> Table:

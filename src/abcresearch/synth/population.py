@@ -156,8 +156,12 @@ def pid_check(first12: np.ndarray) -> np.ndarray:
 
 
 def roster(frame: pd.DataFrame, d: Draws, hh: dict[str, np.ndarray], lat_h: np.ndarray,
-           survey_round: int) -> dict[str, np.ndarray]:
-    """Roster (flat, one row per member) and per-household aggregates written into ``hh``."""
+           survey_round: int, identities: bool = True) -> dict[str, np.ndarray]:
+    """Roster (flat, one row per member) and per-household aggregates written into ``hh``.
+
+    With ``identities=False`` only the household aggregates are made (no names, national IDs
+    or member rows; an empty roster is returned): what scoring needs, faster.
+    """
     n = len(d.vidx)
     mu = d.mu
     m = MAX_MEMBERS
@@ -225,6 +229,15 @@ def roster(frame: pd.DataFrame, d: Draws, hh: dict[str, np.ndarray], lat_h: np.n
     scale = np.exp(-0.4 * lh)
     p_chr, p_dis, p_bed = p_chr * scale, p_dis * scale, p_bed * scale
     health = np.select([uh < p_bed, uh < p_bed + p_dis, uh < p_bed + p_dis + p_chr], [3, 2, 1], 0)
+    # aggregates
+    hh["head_edu"] = edu[:, 0]
+    hh["working_age"] = (valid & (age >= 15) & (age <= 59)).sum(axis=1)
+    hh["chronic_ill"] = (valid & ((health == 1) | (health == 3))).sum(axis=1)
+    hh["disabled"] = (valid & (health == 2)).sum(axis=1)
+    hh["illiterate_wa"] = (valid & (age >= 15) & (age <= 59) & (edu == 0)).any(axis=1)
+    hh["n_old"] = (valid & (age >= 60)).sum(axis=1)
+    if not identities:
+        return {}
     # names (only for real members)
     flat = valid.reshape(-1)
     hrow = np.repeat(np.arange(n), m)[flat]
@@ -253,15 +266,8 @@ def roster(frame: pd.DataFrame, d: Draws, hh: dict[str, np.ndarray], lat_h: np.n
     pid = body * 10 + pid_check(body)
     pid_missing = ((age < 7) & (mu[:, :, 9] < 0.3)) | ((age >= 7) & (mu[:, :, 9] < 0.004))
     pid_missing[:, 0] = False
-    # aggregates
     hh["head_pid"] = pid[:, 0]
     hh["head_name"] = full[is_head]
-    hh["head_edu"] = edu[:, 0]
-    hh["working_age"] = (valid & (age >= 15) & (age <= 59)).sum(axis=1)
-    hh["chronic_ill"] = (valid & ((health == 1) | (health == 3))).sum(axis=1)
-    hh["disabled"] = (valid & (health == 2)).sum(axis=1)
-    hh["illiterate_wa"] = (valid & (age >= 15) & (age <= 59) & (edu == 0)).any(axis=1)
-    hh["n_old"] = (valid & (age >= 60)).sum(axis=1)
     return {
         "hh_row": hrow,
         "m_name": full,
@@ -537,9 +543,13 @@ class Population:
         """Households generated."""
         return len(self.draws.vidx)
 
+    def release(self) -> None:
+        """Drop the household and member answers (counts and village data stay)."""
+        self.households, self.members, self.items, self.missing = {}, {}, {}, {}
+
 
 def generate(frame: pd.DataFrame, seed: int, survey_round: int, hpv: int | None,
-             keep_latent: bool = False) -> Population:
+             keep_latent: bool = False, identities: bool = True) -> Population:
     """Generate the households (the first ``hpv`` of each village, or all) of ``frame``.
 
     Parameters
@@ -552,6 +562,8 @@ def generate(frame: pd.DataFrame, seed: int, survey_round: int, hpv: int | None,
         Households per village (capped by the village's households); None: every household.
     keep_latent : bool
         Keep the (n, 7) latent matrix in the result (otherwise an empty array).
+    identities : bool
+        Make names, national IDs and the member roster (False: answers only, for scoring).
 
     Returns
     -------
@@ -576,7 +588,7 @@ def generate(frame: pd.DataFrame, seed: int, survey_round: int, hpv: int | None,
     del base, hc, rnoise
 
     hh = household_identity(frame, d, survey_round)
-    members = roster(frame, d, hh, lat_base, survey_round)
+    members = roster(frame, d, hh, lat_base, survey_round, identities)
 
     # village latent and welfare fund (round stream)
     vr = d.vround
