@@ -22,7 +22,7 @@ from scipy.special import ndtri
 
 __all__ = ["BASE_ROUND", "EPS", "KEEP_PROB", "K_ID", "K_M", "K_R", "K_V", "K_VR", "MAX_MEMBERS",
            "Columns", "Draws", "binary", "count", "draw", "households_in_round", "multi",
-           "ordinal", "pick", "poisson_ppf", "probit", "uniforms"]
+           "ordinal", "pick", "poisson_ppf", "probit", "uniforms", "village_base"]
 
 #: Round whose ages the base households are drawn for.
 BASE_ROUND = 2549
@@ -184,6 +184,11 @@ class Draws:
         self.ur = self.mu = self.uid = np.empty((0, 0), dtype=np.float32)
 
 
+def village_base(seed: int, village: int) -> np.ndarray:
+    """The base (round-independent) uniforms of a village: effects, trend, blanks, plan year."""
+    return uniforms(np.random.default_rng([seed, int(village), 1]), (K_V,))
+
+
 def households_in_round(base: int, survey_round: int) -> int:
     """Households of a village in a round: its base count plus 1 % a year after the base round."""
     years = survey_round - BASE_ROUND
@@ -210,7 +215,7 @@ def draw(frame: pd.DataFrame, seed: int, survey_round: int, hpv: int | None) -> 
         v = int(code)
         ntot = households_in_round(nh, survey_round)
         n = ntot if hpv is None else min(hpv, ntot)
-        vbase.append(uniforms(np.random.default_rng([seed, v, 1]), (K_V,)))
+        vbase.append(village_base(seed, v))
         vround.append(uniforms(np.random.default_rng([seed, v, survey_round, 1]), (K_VR,)))
         vuuid.append(np.random.default_rng([seed, v, survey_round, 9]).integers(
             0, 2**64 - 1, size=2, dtype=np.uint64, endpoint=True))

@@ -30,6 +30,7 @@ import pandas as pd
 from abcresearch.errors import InputError
 from abcresearch.survey import instrument
 from abcresearch.synth import errors, kobo, sampling, writers
+from abcresearch.synth.auxiliary import bmn_table
 from abcresearch.synth.frame import village_frame
 from abcresearch.synth.population import CAPITALS, Population, generate
 from abcresearch.synth.truth import area_truth
@@ -145,7 +146,8 @@ def _note(pop: Population, n_members: int, households_per_village: int, fmt: str
         f"error rate: {error_rate}",
         f"instrument versions: household {hform.version}, village {vform.version}",
         "",
-        "frame.csv is the round's sampling frame (docs/INPUTS.md).",
+        "frame.csv is the round's sampling frame, bmn.csv the auxiliary village data (BMN-style",
+        "shares of the year before the round); both are described in docs/INPUTS.md.",
         "_truth/ holds the latent effects and the allocation of the village sample (ground truth",
         "for tests); ingest ignores it.",
         "",
@@ -161,8 +163,10 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     """Write a synthetic KoboToolbox export of the instrument for a province, with its frame.
 
     Besides the three forms, the export folder gets ``frame.csv`` (every village of the province:
-    households, stratum, wave, sampled, selection probability, re-survey; ``docs/INPUTS.md``),
-    ``SYNTHETIC.txt`` and ``_truth/`` (ignored by ingest).
+    households, stratum, wave, sampled, selection probability, re-survey), ``bmn.csv`` (จปฐ.-style
+    shares of every village of the province for the year before the round,
+    :mod:`abcresearch.synth.auxiliary`), both as in ``docs/INPUTS.md``, ``SYNTHETIC.txt`` and
+    ``_truth/`` (ignored by ingest).
 
     Parameters
     ----------
@@ -251,7 +255,8 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     n_members = mt.n
     del tables, ht, mt, vt
     writers.write_csv(out / "frame.csv", sel.frame_csv())
-    files.append(out / "frame.csv")
+    writers.write_csv(out / "bmn.csv", bmn_table(seed, survey_round, province))
+    files += [out / "frame.csv", out / "bmn.csv"]
     pop.release()  # the household answers are written; free them before the truth
     tables_truth = _effects_tables(pop)
     tables_truth["allocation.csv"] = sel.allocation

@@ -18,8 +18,8 @@ from abcresearch.survey import instrument
 from abcresearch.synth.population import Population
 
 __all__ = ["Table", "add_question", "answer_values", "choice_names", "dates", "fmt_dec",
-           "fmt_int", "household_table", "household_values", "select_multiple_text",
-           "select_one_text", "iso_local", "member_table", "timestamps", "uuid_strings",
+           "fmt_int", "household_table", "household_values", "iso_local", "member_table",
+           "select_multiple_text", "select_one_text", "timestamps", "uuid_strings",
            "version_string", "village_table"]
 
 _SMALL_INTS = np.array([str(i) for i in range(1000)], dtype=object)
