@@ -12,11 +12,12 @@ injected errors (:mod:`~abcresearch.synth.errors`) and the writers
 (:mod:`~abcresearch.synth.writers`). Same arguments, byte-identical files; no wall-clock time is
 used.
 
-Speed (measured on 2 cores): the full province (1,551 villages, 231,029 households, 774,662
-members for seed 1) takes about 20 s for CSV with a peak of about 1.5 GB resident memory
-(``benchmarks/bench_synth.py``). XLSX goes through openpyxl write-only mode at about 3 s per 1,000
-households: about 1 minute for Mueang amphoe (21,000 households), 10-12 minutes for the full
-province, so use it for subsets.
+Speed (``benchmarks/bench_synth.py``, 2 shared cores): the full province census (1,551 villages,
+231,029 households, 774,662 members for seed 1) takes about 20 s of CPU for CSV with a peak of
+about 1.4 GB resident memory; ``truth=True`` adds about 17 s of CPU (every one of the province's
+about 420,000 households generated and scored, amphoe by amphoe) and no memory beyond that peak.
+XLSX goes through openpyxl write-only mode at about 3 s per 1,000 households: about 1 minute for
+Mueang amphoe (21,000 households), 10-12 minutes for the full province, so use it for subsets.
 """
 
 from __future__ import annotations
