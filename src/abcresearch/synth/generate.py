@@ -149,8 +149,9 @@ def _note(pop: Population, n_members: int, households_per_village: int, fmt: str
         "",
         "frame.csv is the round's sampling frame, bmn.csv the auxiliary village data (BMN-style",
         "shares of the year before the round); both are described in docs/INPUTS.md.",
-        "_truth/ holds the latent effects and the allocation of the village sample (ground truth",
-        "for tests); ingest ignores it.",
+        "_truth/ holds the latent effects, the allocation of the village sample and (when asked)",
+        "the true values of every area over all its households: ground truth for tests and",
+        "benchmarks; ingest ignores it.",
         "",
     ])
 
@@ -211,8 +212,8 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
         Also generate every household of every village of the province (or of ``amphoe``), score
         them and write the finite-population values of every village, tambon, amphoe and the
         province to ``_truth/areas.csv`` (:func:`abcresearch.synth.truth.area_truth`). Off by
-        default: for the full province it takes about as long again as the export (a few tens
-        of seconds) with a few hundred MB.
+        default: for the full province it takes about as long again as the export, within the
+        export's peak memory.
 
     Returns
     -------
@@ -233,6 +234,9 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     sel = sampling.select(village_frame(province), survey_round, seed, amphoe=amphoe,
                           villages=villages, wave=wave, resurvey=resurvey, wave_sizes=wave_sizes)
     frame = sel.sampled
+    # everything that can fail or take long comes before the first file is written
+    bmn = bmn_table(seed, survey_round, province)
+    areas = area_truth(province, survey_round, seed, amphoe=amphoe) if truth else None
 
     pop = generate(frame, seed, survey_round, households_per_village)
     ht = kobo.household_table(pop)
@@ -256,13 +260,12 @@ def synthesize(province: str = "80", survey_round: int = 2549, seed: int = 1,
     n_members = mt.n
     del tables, ht, mt, vt
     writers.write_csv(out / "frame.csv", sel.frame_csv())
-    writers.write_csv(out / "bmn.csv", bmn_table(seed, survey_round, province))
+    writers.write_csv(out / "bmn.csv", bmn)
     files += [out / "frame.csv", out / "bmn.csv"]
-    pop.release()  # the household answers are written; free them before the truth
     tables_truth = _effects_tables(pop)
     tables_truth["allocation.csv"] = sel.allocation
-    if truth:
-        tables_truth["areas.csv"] = area_truth(province, survey_round, seed, amphoe=amphoe)
+    if areas is not None:
+        tables_truth["areas.csv"] = areas
     if error_rate > 0:
         tables_truth["injected_errors.csv"] = pd.DataFrame(injected, columns=errors.ERROR_COLUMNS)
     for name, df in tables_truth.items():

@@ -543,10 +543,6 @@ class Population:
         """Households generated."""
         return len(self.draws.vidx)
 
-    def release(self) -> None:
-        """Drop the household and member answers (counts and village data stay)."""
-        self.households, self.members, self.items, self.missing = {}, {}, {}, {}
-
 
 def generate(frame: pd.DataFrame, seed: int, survey_round: int, hpv: int | None,
              keep_latent: bool = False, identities: bool = True) -> Population:
