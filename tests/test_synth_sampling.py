@@ -240,10 +240,14 @@ def test_cli_rollout_round_and_its_errors(tmp_path: Path,
     from abcresearch.cli import main
 
     cmd = ["synth", "--round", "2550", "--seed", "2", "--amphoe", "8015", "--households", "5"]
-    assert main(cmd + ["--out", str(tmp_path / "ok"), "--wave", "2", "--resurvey", "2"]) == 0
+    assert main(cmd + ["--out", str(tmp_path / "ok"), "--wave", "2", "--resurvey", "2",
+                       "--truth"]) == 0
     assert "wave 2: 6 new + 2 re-surveyed of 16 villages" in capsys.readouterr().out
     fr = _read_frame(tmp_path / "ok" / "frame.csv")
     assert fr["sampled"].sum() == 8 and fr["resurvey"].sum() == 2
+    areas = pd.read_csv(tmp_path / "ok" / "_truth" / "areas.csv", dtype={"area_code": str})
+    assert areas.loc[areas["level"] == "amphoe", "area_code"].tolist() == ["8015"]
+    assert (areas.loc[areas["level"] == "village", "area_code"].str.slice(0, 4) == "8015").all()
     for extra, words in ((["--wave", "1", "--resurvey", "2"], "no earlier villages"),
                          (["--wave", "2", "--villages", "3"], "not both"),
                          (["--wave", "2", "--wave-sizes", "4,x"], "whole numbers")):
