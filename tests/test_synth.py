@@ -47,7 +47,8 @@ def test_frame_is_fixed_and_complete() -> None:
 
 
 def test_counts(amphoe_export: dict) -> None:
-    hh, m, v, res = amphoe_export["hh"], amphoe_export["m"], amphoe_export["v"], amphoe_export["res"]
+    hh, m, v = amphoe_export["hh"], amphoe_export["m"], amphoe_export["v"]
+    res = amphoe_export["res"]
     frame = village_frame("80")
     expected = frame[frame["amphoe_code"] == AMPHOE]
     assert len(v) == len(expected) == res.n_villages

@@ -116,29 +116,53 @@ def _synth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--province", default="80", help="two-digit province code (default 80)")
     p.add_argument("--round", dest="survey_round", type=int, required=True,
                    help="survey round as a Buddhist-era year, e.g. 2549")
-    p.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
+    p.add_argument("--seed", type=int, default=1,
+                   help="random seed (same seed, same files; keep it for every round of a rollout)")
     p.add_argument("--out", type=Path, required=True, help="folder to write the export into")
     p.add_argument("--amphoe", help="only these amphoe codes (comma-separated)")
     p.add_argument("--villages",
-                   help="a number N (a random sample of N villages) or comma-separated codes")
+                   help="a number N (a one-off sample of N villages, stratified by amphoe) or "
+                        "comma-separated village codes (default: every village, a census)")
+    p.add_argument("--wave", type=int, default=None,
+                   help="rollout wave of this round (1 = first year): the wave's new villages, "
+                        "drawn by amphoe (400, 600, then the 551 that remain)")
+    p.add_argument("--resurvey", type=int, default=0,
+                   help="with --wave 2 or later: villages of earlier waves surveyed again "
+                        "(about 85%% of their households are the same)")
+    p.add_argument("--wave-sizes", dest="wave_sizes",
+                   help="new villages per wave, comma-separated (default 400,600,600 of the "
+                        "province, scaled to --amphoe)")
     p.add_argument("--households", type=int, default=150,
                    help="households sampled per village (default 150)")
     p.add_argument("--format", dest="fmt", choices=["csv", "xlsx"], default="csv")
     p.add_argument("--errors", type=float, default=0.0,
                    help="share of rows given realistic data-entry errors (default 0)")
+    p.add_argument("--truth", action="store_true",
+                   help="also generate every household and write the true value of every area "
+                        "to _truth/areas.csv (slower)")
 
 
 @command("synth", _synth_args)
 def _run_synth(args: argparse.Namespace) -> int:
+    """Write a synthetic export of a province, with its village frame (frame.csv)."""
+    from abcresearch.errors import InputError
     from abcresearch.synth.generate import synthesize
 
     villages: int | list[str] | None = None
     if args.villages:
         villages = int(args.villages) if args.villages.isdigit() else _codes(args.villages)
+    sizes: list[int] | None = None
+    if args.wave_sizes:
+        parts = _codes(args.wave_sizes) or []
+        if not all(x.isdigit() for x in parts):
+            raise InputError(f"--wave-sizes must be whole numbers separated by commas, "
+                             f"found {args.wave_sizes!r}")
+        sizes = [int(x) for x in parts]
     result = synthesize(province=args.province, survey_round=args.survey_round, seed=args.seed,
                         out=args.out, amphoe=_codes(args.amphoe), villages=villages,
                         households_per_village=args.households, fmt=args.fmt,
-                        error_rate=args.errors)
+                        error_rate=args.errors, wave=args.wave, resurvey=args.resurvey,
+                        wave_sizes=sizes, truth=args.truth)
     print(result.summary())
     return 0
 
