@@ -300,8 +300,7 @@ class ProvinceContext(ReportBase):
             raise InputError(f"boundary file {boundary} does not exist")
         rep = cls(lang=lang, design_spec=design_spec(), province=area,
                   survey_round=int(survey_round),
-                  analysis=round_analysis(int(survey_round), Path(store) if store else None,
-                                          scheme),
+                  analysis=round_analysis(int(survey_round), project_path(store), scheme),
                   boundary_file=boundary)
         Words(lang)  # validates lang
         return rep
