@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from abcresearch.batch.run import run_batch
     from abcresearch.ingest.pipeline import ingest
+    from abcresearch.store import round_folder
     from abcresearch.synth.generate import synthesize
 
     root = project_root()
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     first = next((o for o in result.outcomes if o.status in ("ok", "skipped")), None)
     if first is not None:
         print(f"  e.g. tambon       {first.paths.pdf}")
-    print(f"  validation        {store / f'round={ROUND}' / 'validation_summary.md'}")
+    print(f"  validation        {round_folder(ROUND, store) / 'validation_summary.md'}")
     return 1 if result.failed else 0
 
 
