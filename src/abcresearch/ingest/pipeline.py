@@ -175,7 +175,7 @@ class IngestResult:
         return text + "; earlier issues and rejects kept (column batch_id)"
 
     def summary(self) -> str:
-        """A few readable lines: counts per table, top rules, per-amphoe counts, where to look."""
+        """Return readable lines: counts per table, top rules, per-amphoe counts, where to look."""
         lines = [f"Ingested round {self.survey_round} into {self.store}"]
         lines += [f"WARNING: {n}" for n in self.notes]
         if self.merge:

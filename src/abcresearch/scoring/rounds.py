@@ -211,7 +211,7 @@ def change_design(stacked: pd.DataFrame, psu: Literal["village", "household"] = 
                   weights: str = "weight", amphoe: str = "amphoe_code",
                   village: str = "village_code", household: str = "hh_key",
                   lonely_psu: str = "adjust") -> SurveyDesign:
-    """The with-replacement design over stacked rounds, with PSUs carried across rounds.
+    """Return the with-replacement design over stacked rounds, with PSUs carried across rounds.
 
     Parameters
     ----------

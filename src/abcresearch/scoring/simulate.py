@@ -4,8 +4,8 @@ This is *not* the project's synthetic-province generator (:mod:`abcresearch.synt
 exports); it writes the analysis-ready household table directly with numpy, in the shape
 ``abcresearch.store.read.load`` returns (leaf item names, select_multiple answers as
 space-separated choice names, nullable integers), so scoring can be tested and benchmarked at
-national scale in chunks. Each household has a latent capacity ``tambon effect + village effect + noise``; better
-answers are more likely when it is high.
+national scale in chunks. Each household has a latent capacity
+``tambon effect + village effect + noise``; better answers are more likely when it is high.
 """
 
 from __future__ import annotations
@@ -193,8 +193,10 @@ def items_from_latent(latent: np.ndarray, rng: np.random.Generator,
 
 
 def simulate_villages(households: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
-    """Simulate the village form for the villages in ``households`` (strength follows the
-    households' mean latent quality through their mean financial answers).
+    """Simulate the village form for the villages in ``households``.
+
+    A village's strength follows its households' mean latent quality through their mean
+    financial answers.
 
     Parameters
     ----------

@@ -639,7 +639,7 @@ class _StagePart:
     """
 
     def __init__(self, stage: _Stage, rows: np.ndarray, d: np.ndarray, n_dom: int,
-                 rule: LonelyPSU, n_used: int):
+                 rule: LonelyPSU, n_used: int) -> None:
         key = stage.unit[rows] * n_dom + d
         if stage.unit_is_row:  # each used row is its own (unit, domain) cell
             cell_inv, cell_key = np.arange(rows.size), key
@@ -679,7 +679,7 @@ class _StagePart:
         return wzu if self.identity else np.asarray(self.C @ wzu)
 
     def centred(self, wzu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Unit totals minus their stratum centre, the centres and the group totals."""
+        """Return unit totals minus their stratum centre, the centres and the group totals."""
         T = self.totals(wzu)
         g_tot = np.asarray(self.G @ T)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -729,7 +729,8 @@ class DomainPartition:
         #PSUs minus #strata among each domain's used rows (R's ``degf`` of the subset).
     """
 
-    def __init__(self, design: SurveyDesignBase, codes: np.ndarray, n_dom: int | None = None):
+    def __init__(self, design: SurveyDesignBase, codes: np.ndarray,
+                 n_dom: int | None = None) -> None:
         c = design._codes(codes)
         self.codes = c
         self.n_dom = int(c.max()) + 1 if n_dom is None else int(n_dom)

@@ -121,7 +121,7 @@ class Domains:
         Rows used per domain.
     """
 
-    def __init__(self, design: SurveyDesignBase, by: By, missing: np.ndarray, na_rm: bool):
+    def __init__(self, design: SurveyDesignBase, by: By, missing: np.ndarray, na_rm: bool) -> None:
         codes, labels = group_codes(design, by)
         self.design = design
         self.labels = labels

@@ -1,4 +1,6 @@
-"""Read validated survey data from the analysis store (what notebooks use)::
+"""Read validated survey data from the analysis store (what notebooks use).
+
+Examples of use::
 
     from abcresearch.store import load, manifest, rounds
     hh = load(2549, area="800101")                      # one tambon's households
@@ -21,13 +23,16 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from abcresearch.errors import StoreError
 from abcresearch.store import layout
 from abcresearch.store import write as store_mod
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _CODE_RE = re.compile(r"^[0-9]{2}(?:[0-9]{2}){0,3}$")
 
@@ -84,7 +89,7 @@ def _check_round(survey_round: int, root: Path) -> None:
 
 
 @lru_cache(maxsize=4096)
-def _read_file(path: str, mtime_ns: int, columns: tuple[str, ...] | None):
+def _read_file(path: str, mtime_ns: int, columns: tuple[str, ...] | None) -> pa.Table:
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=list(columns) if columns else None)

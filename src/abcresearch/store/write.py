@@ -37,7 +37,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,9 @@ from abcresearch.atomic import neutralise_frame
 from abcresearch.errors import StoreError
 from abcresearch.store import layout
 from abcresearch.survey.validate import isin
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Tables of a round.
 TABLES = ("households", "members", "villages", "frame", "auxiliary")
@@ -146,7 +149,7 @@ def merge(previous: dict[str, pd.DataFrame],
     return out
 
 
-def _sorted_table(df: pd.DataFrame, table: str, by_tambon: bool):
+def _sorted_table(df: pd.DataFrame, table: str, by_tambon: bool) -> pa.Table:
     import pyarrow as pa
 
     keys = [k for k in SORT_KEYS[table] if k in df.columns]

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,9 @@ from abcresearch.survey import areas
 from abcresearch.survey.instrument import choices as instrument_choices
 from abcresearch.survey.instrument import codebook as instrument_codebook
 from abcresearch.survey.pseudonyms import MASKED, normalise_pid, pid_is_valid
+
+if TYPE_CHECKING:
+    import pandera.pandas as pandera
 
 #: Columns of the failure table.
 ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "rule", "severity", "message",
@@ -216,7 +220,8 @@ def _clean_text(s: pd.Series) -> pd.Series:
     return s
 
 
-def _by_uniques(s: pd.Series, parse) -> tuple[pd.Series, np.ndarray]:
+def _by_uniques(s: pd.Series, parse: Callable[[pd.Index], tuple[np.ndarray, np.ndarray]]
+                ) -> tuple[pd.Series, np.ndarray]:
     """Apply ``parse`` (uniques Index -> (values array, bad bool array)) to distinct values only."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     vals, bad = parse(pd.Index(uniques))
@@ -744,7 +749,7 @@ def _finish(parts: dict[str, pd.DataFrame], typed: dict[str, pd.DataFrame],
 # pandera contract of the stored tables
 
 
-def schema(table: str, directory: Any = None):
+def schema(table: str, directory: Any = None) -> pandera.DataFrameSchema:
     """Return a pandera ``DataFrameSchema`` of a stored (validated, pseudonymised) table.
 
     The ingest checks are vectorised by hand for speed and for messages per file row; this

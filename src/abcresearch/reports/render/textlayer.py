@@ -1277,7 +1277,7 @@ def _clean_strings(blob: bytes) -> bytes:
 class _Document:
     """The PDF being rewritten: its objects' places, and their replacements."""
 
-    def __init__(self, pdf: bytes):
+    def __init__(self, pdf: bytes) -> None:
         from pypdf import PdfReader
 
         self.data = pdf

@@ -227,7 +227,7 @@ def _markdown_parser() -> Any:
 class _MarkdownRenderer:
     """Walk a mistune AST and write Typst markup."""
 
-    def __init__(self, files: dict[str, bytes], attachments: Mapping[str, Any], stem: str):
+    def __init__(self, files: dict[str, bytes], attachments: Mapping[str, Any], stem: str) -> None:
         self.files = files
         self.attachments = attachments
         self.stem = stem
