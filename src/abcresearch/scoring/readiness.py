@@ -171,7 +171,7 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
                     level: str = "village") -> pd.DataFrame:
     """What would lift an area to the next grade up: the conditions that fail, and by how much.
 
-    The next grade is the one after the area's own in reverse priority order (C -> B -> A by
+    The next grade is the one after the area's own in priority order (C -> B -> A by
     default). To reach it, every earlier rule of a lower grade that holds now must stop
     holding (each of its conditions that holds must fail), and the next grade's own rule must
     hold (every failing condition of an ``all`` rule; one of an ``any`` rule).
@@ -198,7 +198,7 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
     cols = ["target_grade", "rule", "requirement", "indicator", "op", "threshold", "value",
             "gap", "text_th", "text_en"]
     grade = row.get("grade")
-    up = list(reversed(gr.grade_order))  # weakest ... strongest
+    up = list(gr.grade_order)  # priority order: weakest (supported first) ... strongest
     if grade not in up or up.index(grade) == len(up) - 1:
         return pd.DataFrame(columns=cols)
     target = up[up.index(grade) + 1]
