@@ -298,8 +298,10 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
     n = len(ind)
     grade = np.full(n, None, dtype=object)
     reason = {"th": np.full(n, "", dtype=object), "en": np.full(n, "", dtype=object)}
-    failed: dict[str, list[list[str]]] = {"th": [[] for _ in range(n)],
-                                          "en": [[] for _ in range(n)]}
+    # per area, the failed conditions' texts by indicator: a later rule's text replaces an
+    # earlier one's for the same indicator, so a fall-through grade names each indicator once
+    failed: dict[str, list[dict[str, str]]] = {"th": [{} for _ in range(n)],
+                                               "en": [{} for _ in range(n)]}
     missing_used: list[set[str]] = [set() for _ in range(n)]
     for rule in rules:
         todo = np.array([g is None for g in grade])
@@ -309,7 +311,7 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
             for i in np.flatnonzero(todo):
                 grade[i] = rule["grade"]
                 for lang in LANGS:
-                    reason[lang][i] = "; ".join(failed[lang][i])
+                    reason[lang][i] = "; ".join(failed[lang][i].values())
             continue
         mode = "any" if "any" in rule else "all"
         held = []
@@ -337,7 +339,8 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
                             + texts[lang]
                 elif not hit[i] and (mode == "any" or not ok[i]):
                     for lang in LANGS:
-                        failed[lang][i].append(texts[lang])
+                        failed[lang][i].pop(name, None)
+                        failed[lang][i][name] = texts[lang]
             if hit[i]:
                 grade[i] = rule["grade"]
     return pd.DataFrame({"grade": grade, "reason_th": reason["th"], "reason_en": reason["en"],
