@@ -411,7 +411,7 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     threshold : float
         The high-need threshold (percent).
     xlabel, ylabel, threshold_label : str
-        Axis titles and the threshold line's text.
+        Axis titles and the threshold line's text (written after the high-need text).
     need_labels : (str, str)
         Texts written above and below the threshold line (high need, lower need).
     near_label : str
@@ -429,8 +429,10 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     for j, g in enumerate(order):
         col = pts[pts["grade"] == g].sort_values("estimate")
         m = len(col)
-        # spread: alternate sides of the column centre by rank, within +-0.3
-        off = (np.arange(m) % 7 - 3) * 0.09 if m > 1 else np.zeros(m)
+        # spread sideways by rank of need, centred, within +-0.3 (a repeating 7-step pattern
+        # when there are many points), so neighbours in need are apart
+        off = ((np.arange(m) - (m - 1) / 2) * 0.1 if m <= 7
+               else (np.arange(m) % 7 - 3) * 0.09)
         x = j + off
         err = np.vstack([col["estimate"] - col["ci_low"], col["ci_high"] - col["estimate"]])
         ax.errorbar(x, col["estimate"], yerr=np.nan_to_num(err), fmt="none", ecolor="#616161",
@@ -452,10 +454,8 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.6, len(order) - 0.4)
     ax.set_xticks(range(len(order)), [grade_labels.get(g, g) for g in order])
-    if threshold_label:
-        ax.text(len(order) - 0.45, threshold, threshold_label, ha="right", va="bottom",
-                fontsize=7)
     hi, lo = need_labels
+    hi = " · ".join(x for x in (hi, threshold_label) if x)
     if hi:
         ax.text(-0.55, min(threshold + 2, 98), hi, ha="left", va="bottom", fontsize=8)
     if lo:

@@ -230,7 +230,8 @@ def readiness(report: AreaContext) -> SectionResult:
     if lift:
         out.text(lift)
     org = org_ranking_table(report, rows, names, child)
-    out.table(org, t("readiness.org.caption"), t("readiness.org.notes"), decimals=1)
+    out.table(org, t("readiness.org.caption"), t("readiness.org.notes"), decimals=1,
+              number_format={t("col.forums"): ",.0f"} if child == "village" else None)
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
                                                "organisations": org})
 
