@@ -193,7 +193,7 @@ def test_need_readiness_chart_shapes_hollow_near_and_skips_hidden() -> None:
     white = [c for c in cols if np.allclose(c.get_facecolors()[:, :3], 1.0)]
     assert len(white) == 1 and white[0].get_offsets()[0][1] == 45.0
     texts = [x.get_text() for x in ax.texts]
-    assert "หมู่ที่ 4" in texts and "x" not in texts and "ความจำเป็นสูง · เกณฑ์ 40%" in texts
+    assert "หมู่ที่ 4" in texts and "x" not in texts and "ความจำเป็นสูง\nเกณฑ์ 40%" in texts
     assert [x.get_text() for x in ax.get_xticklabels()] == ["กลุ่ม C", "กลุ่ม B", "กลุ่ม A"]
     assert any(re.search("ใกล้เกณฑ์", x.get_text()) for x in ax.get_legend().get_texts())
     plt.close(ax.figure)

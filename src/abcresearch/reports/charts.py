@@ -411,9 +411,10 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     threshold : float
         The high-need threshold (percent).
     xlabel, ylabel, threshold_label : str
-        Axis titles and the threshold line's text (written after the high-need text).
+        Axis titles and the threshold line's text (written under the high-need text).
     need_labels : (str, str)
-        Texts written above and below the threshold line (high need, lower need).
+        Texts written right of the axes above and below the threshold line (high need, lower
+        need).
     near_label : str
         Legend text of hollow points (none when empty).
     ax : matplotlib.axes.Axes, optional
@@ -454,12 +455,16 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.6, len(order) - 0.4)
     ax.set_xticks(range(len(order)), [grade_labels.get(g, g) for g in order])
+    # the need classes beside the axes on the right, where no point can hide them
     hi, lo = need_labels
-    hi = " · ".join(x for x in (hi, threshold_label) if x)
+    hi = "\n".join(x for x in (hi, threshold_label) if x)
+    side = ax.get_yaxis_transform()
     if hi:
-        ax.text(-0.55, min(threshold + 2, 98), hi, ha="left", va="bottom", fontsize=8)
+        ax.text(1.01, min(threshold + 2, 98), hi, transform=side, ha="left", va="bottom",
+                fontsize=8)
     if lo:
-        ax.text(-0.55, max(threshold - 2, 2), lo, ha="left", va="top", fontsize=8)
+        ax.text(1.01, max(threshold - 2, 2), lo, transform=side, ha="left", va="top",
+                fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if near_label:
