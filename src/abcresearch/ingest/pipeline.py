@@ -630,7 +630,7 @@ def _merge_info(previous: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
 def _counts(sheets: list[Sheet], frames: dict[str, pd.DataFrame], report: ValidationReport,
             round_reports: dict[str, ValidationReport | None],
             merged: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    bad = {}
+    bad: dict[str, int] = {}
     for sh in sheets:
         bad[sh.table] = bad.get(sh.table, 0) + len(sh.malformed)
     rows = []

@@ -188,7 +188,7 @@ def items_from_latent(latent: np.ndarray, rng: np.random.Generator,
     out["fin_debt"] = np.where(has_debt, np.maximum(debt, 100.0), np.nan)
     src = np.where(rng.random(n) < expit(-latent - 1.5), "informal",
                    rng.choice(np.array(["bank", "baac", "village_fund", "coop"], dtype=object), n))
-    out["fin_debt_source"] = np.where(has_debt, src, None)
+    out["fin_debt_source"] = np.where(has_debt, src, np.array(None, dtype=object))
     return pd.DataFrame(out)
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,7 +79,7 @@ def table_files(folder: Path, table: str) -> list[Path]:
     return sorted(base.glob("amphoe=*/tambon=*/*.parquet"))
 
 
-def read_round(store: Path | str, survey_round: int) -> dict[str, pd.DataFrame]:
+def read_round(store: str | os.PathLike[str], survey_round: int) -> dict[str, pd.DataFrame]:
     """Return every table of a stored round (empty dict when the round does not exist)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -96,8 +97,8 @@ def read_round(store: Path | str, survey_round: int) -> dict[str, pd.DataFrame]:
     return out
 
 
-def read_history(store: Path | str, survey_round: int) -> tuple[pd.DataFrame | None,
-                                                                 dict[str, pd.DataFrame]]:
+def read_history(store: str | os.PathLike[str],
+                 survey_round: int) -> tuple[pd.DataFrame | None, dict[str, pd.DataFrame]]:
     """Return the issue table and the reject tables of the live version of a round, as text.
 
     ``(None, {})`` when the round does not exist. Used to keep earlier exports' issues and
@@ -195,7 +196,7 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def write_round(store: Path | str, survey_round: int, tables: dict[str, pd.DataFrame],
+def write_round(store: str | os.PathLike[str], survey_round: int, tables: dict[str, pd.DataFrame],
                 rejects: dict[str, pd.DataFrame] | None = None, issues: pd.DataFrame | None = None,
                 summary_md: str = "", manifest: dict[str, Any] | None = None,
                 keep_previous: int = 1) -> Path:

@@ -286,23 +286,26 @@ def select(frame: pd.DataFrame, survey_round: int, seed: int = 1,
     strata = pd.Index(sorted(universe["amphoe_code"].unique()), name="stratum")
     n_h = universe.groupby("amphoe_code").size().reindex(strata)
 
-    one_off = isinstance(villages, (int, np.integer))
-    if one_off:
+    one_off = isinstance(villages, int | np.integer)
+    listed: list[str] | None = None
+    if isinstance(villages, int | np.integer):
         if int(villages) < 1:
             raise InputError("villages: a sample size must be at least 1")
         wave, wave_sizes = 1, (min(int(villages), len(universe)),)
+    elif villages is not None:
+        listed = [str(c).strip() for c in villages]
     wave_no = pd.Series(pd.NA, index=f.index, dtype="Int64")
     sampled = np.zeros(len(f), dtype=bool)
     resurveyed = np.zeros(len(f), dtype=bool)
     alloc = pd.DataFrame({"villages": n_h, "surveyed_before": 0, "new": 0, "resurvey": 0})
 
     if wave is None:
-        if villages is None:
+        if listed is None:
             design = "census"
             sampled = f["in_universe"].to_numpy()
         else:
             design = "listed"
-            codes = [str(c).strip() for c in villages]
+            codes = listed
             bad = [c for c in codes if c not in set(universe["village_code"])]
             if bad:
                 raise AreaError(f"village codes not in the synthetic frame"
