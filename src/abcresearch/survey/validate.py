@@ -38,6 +38,7 @@ from abcresearch.survey import areas
 from abcresearch.survey.instrument import choices as instrument_choices
 from abcresearch.survey.instrument import codebook as instrument_codebook
 from abcresearch.survey.pseudonyms import MASKED, normalise_pid, pid_is_valid
+from abcresearch.survey.textops import isin, matches
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
@@ -202,37 +203,6 @@ class _Issues:
 
 # --------------------------------------------------------------------------------------------
 # stage 1: typed parse
-
-
-def matches(s: pd.Series, pattern: str) -> np.ndarray:
-    """Return a bool array: where the text matches the regex ``pattern`` (RE2, vectorised)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pa.array(s.astype("str").array)
-    hit = pc.match_substring_regex(arr, pattern)
-    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def isin(values: pd.Series, allowed: Any) -> np.ndarray:
-    """Return a bool array: where ``values`` is one of ``allowed`` (missing values: False).
-
-    For text, pandas' ``Series.isin`` on Arrow-backed strings loops in Python over ``allowed``
-    (seconds for a province); this hands both to Arrow's ``is_in`` (milliseconds).
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(allowed, (set, frozenset)):
-        allowed = list(allowed)
-    allowed = pd.Series(allowed, dtype="str") if not isinstance(allowed, pd.Series) else \
-        allowed.astype("str")
-    arr = pa.array(values.astype("str").array)
-    vals = pa.array(allowed.dropna().astype("str").array)
-    if not len(vals):
-        return np.zeros(len(values), dtype=bool)
-    hit = pc.is_in(arr, value_set=vals, skip_nulls=True)
-    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def ascii_digits(s: pd.Series) -> pd.Series:
