@@ -400,7 +400,7 @@ def priority_bands(ind: pd.DataFrame, grade: pd.Series, need: pd.Series,
 
 def priority_rank(ind: pd.DataFrame, grade: pd.Series, gr: GradeRules,
                   need: pd.Series | None = None) -> pd.Series:
-    """Listing order for support (1 = first): priority band, then ``priority.sort_by``.
+    """Return listing order for support (1 = first): priority band, then ``priority.sort_by``.
 
     Parameters
     ----------

@@ -155,6 +155,8 @@ def grade_tambons(design: SurveyDesignBase, scores: HouseholdScores,
                   villages: pd.DataFrame | None = None,
                   rules: GradeRules | str | Path | None = None, typology: bool = True,
                   level: float = 0.95) -> Grades:
-    """Grade every tambon A/B/C (households pooled over the tambon; see
-    :func:`grade_villages` for the parameters; the design's data needs ``tambon_code``)."""
+    """Grade every tambon A/B/C (households pooled over the tambon.
+
+    see :func:`grade_villages` for the parameters; the design's data needs ``tambon_code``).
+    """
     return _grade(design, scores, "tambon_code", villages, rules, typology, level)

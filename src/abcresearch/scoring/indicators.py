@@ -142,7 +142,7 @@ def area_indicators(design: SurveyDesignBase, scores: HouseholdScores, area: str
                     villages: pd.DataFrame | None = None,
                     rules: GradeRules | str | Path | None = None,
                     level: float = 0.95, af_k: float | None = None) -> pd.DataFrame:
-    """The indicators of readiness and need, one row per area, with intervals where sampled.
+    """Return the indicators of readiness and need, one row per area, with intervals where sampled.
 
     Parameters
     ----------

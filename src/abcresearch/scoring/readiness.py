@@ -65,7 +65,7 @@ def classify(ind: pd.DataFrame, rules: Sequence[Mapping[str, Any]]) -> np.ndarra
 
 
 def sampled_indicators(rules: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The sampled indicators the rules name (``SAMPLED_INDICATORS`` and ``mean_<capital>``)."""
+    """Return the sampled indicators the rules name (``SAMPLED_INDICATORS``, ``mean_<capital>``)."""
     names: list[str] = []
     for r in rules:
         for c in r.get("any", r.get("all", ())) or ():
@@ -121,8 +121,7 @@ def _near(ind: pd.DataFrame, rules: Sequence[Mapping[str, Any]]) -> tuple[np.nda
 
 def near_threshold(ind: pd.DataFrame, rules: GradeRules | str | Path | None = None
                    ) -> pd.DataFrame:
-    """Flag grades and need classes whose deciding sampled indicator's interval straddles a
-    threshold.
+    """Flag grades and need classes whose deciding indicator's interval straddles a threshold.
 
     An area is near a threshold when some values of the sampled indicators the rules name
     (``share_level1``, ``m0``, ``community_capital``, ``mean_<capital>``), each inside its
@@ -169,7 +168,7 @@ def _lift_text(name: str, direction: str, level: str, lang: str, **fields: float
 def lift_conditions(row: pd.Series | Mapping[str, Any],
                     rules: GradeRules | str | Path | None = None,
                     level: str = "village") -> pd.DataFrame:
-    """What would lift an area to the next grade up: the conditions that fail, and by how much.
+    """Return what would lift an area to the next grade: the conditions that fail, and by how much.
 
     The next grade is the one after the area's own in priority order (C -> B -> A by
     default). To reach it, every earlier rule of a lower grade that holds now must stop
