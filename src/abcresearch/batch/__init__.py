@@ -1,12 +1,12 @@
-"""Running reports.
+"""Running reports: stage 6 of the data path.
 
-one report (:mod:`~abcresearch.batch.runner`, with its files and outcome in
+Owns one report (:mod:`~abcresearch.batch.runner`, with its files and outcome in
 :mod:`~abcresearch.batch.files`, notebook parameters in :mod:`~abcresearch.batch.parameters`, input
 fingerprints in :mod:`~abcresearch.batch.fingerprints` and key figures in
 :mod:`~abcresearch.batch.summary`), warm kernels (:mod:`~abcresearch.batch.kernels`, papermill
 engine ``abcresearch_warm``), many reports locally or on dask (:mod:`~abcresearch.batch.run`) and
-the reviewers' index page (:mod:`~abcresearch.batch.index_page`). Stage 6 of the data path: it may
-import everything below it, and only ``cli`` and ``demo`` import it.
+the reviewers' index page (:mod:`~abcresearch.batch.index_page`). It may import everything
+below it, and only ``cli`` and ``demo`` import it.
 """
 
 from __future__ import annotations
