@@ -133,6 +133,11 @@ def rollout(report: ProvinceContext) -> SectionResult:
     out.table(table, t("rollout.rollout.caption"),
               t("rollout.rollout.notes", total=f"{int(total):,}" if pd.notna(total) else "–"),
               decimals=1)
+    row = report.areas[report.areas["area_code"] == code]
+    if not row.empty and 0 < int(row["strata_surveyed"].iloc[0]) < int(
+            row["strata_total"].iloc[0]):
+        out.text(t("rollout.warning.partial_strata", surveyed=int(row["strata_surveyed"].iloc[0]),
+                   total=int(row["strata_total"].iloc[0])))
     return out.result(estimates=pd.DataFrame([{k: v for k, v in x.items()} for x in rows]))
 
 
