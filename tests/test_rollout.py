@@ -106,6 +106,47 @@ def test_two_stage_design_matches_its_declaration(rollout) -> None:
     assert (ours["se"] > 0).all()
 
 
+def test_area_estimates_are_domains_of_the_round_design(rollout) -> None:
+    """A tambon's estimates are a domain of the two-stage design over its stratum (its SE sees
+    the stratum's other villages); a village's are conditional on its selection (the census
+    design within the village, fpc = its frame households)."""
+    from abcresearch.stats import SurveyDesign
+
+    store, _ = rollout
+    rep = AreaReport.load("801501", 2550, store=store)
+    ra = rep.analysis
+    full = ra.design.build(ra.households).mean("human", by="tambon_code", na_rm=True)
+    ours = rep.capital_profile().estimates.loc["human"]
+    assert ours["estimate"] == pytest.approx(full.loc["801501", "estimate"])
+    assert ours["se"] == pytest.approx(full.loc["801501", "se"])
+    assert rep.design.n == len(rep.households) < len(rep.design.data)
+    vil = AreaReport.load("80150101", 2550, store=store)
+    hh = vil.households
+    cond = SurveyDesign(hh, weights="weight", strata="village_code",
+                        fpc="village_households").mean("human", na_rm=True).iloc[0]
+    got = vil.capital_profile().estimates.loc["human"]
+    assert got["se"] == pytest.approx(cond["se"]) and np.isfinite(got["ci_low"])
+
+
+def test_stacked_design_is_the_change_design(rollout) -> None:
+    """The integer-coded stacked design gives round_change's own design's numbers."""
+    import warnings
+
+    from abcresearch.analysis.change import stacked_design, stacked_households
+    from abcresearch.errors import AbcResearchWarning
+    from abcresearch.scoring.rounds import round_change
+
+    store, _ = rollout
+    a, b = round_analysis(2549, store), round_analysis(2550, store)
+    st = stacked_households(a, b)
+    for psu, by in (("village", "tambon_code"), ("household", "village_code")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AbcResearchWarning)  # unverified poverty lines
+            ref = round_change(st, a.scheme, psu=psu, by=by)
+            ours = round_change(st, a.scheme, by=by, design=stacked_design(st, psu))
+        pd.testing.assert_frame_equal(ref, ours, check_exact=False, rtol=1e-10)
+
+
 def test_village_households_are_the_frames() -> None:
     """score_round keeps the frame's M (weights and fpc) over the village form's count."""
     from abcresearch.scoring import load_scheme
@@ -375,9 +416,11 @@ def test_change_psu_follows_the_frames(rollout, sample_store) -> None:
     ch = change_analysis(round_analysis(2551, store), round_analysis(2550, store))
     assert ch.psu == "village" and ch.linked
     t = ch.table
-    assert set(t["level"]) == {"village", "tambon", "amphoe", "province"}
-    # a village of one round only has no change
-    assert t[(t["area_code"] == "80150102") & t["estimate"].notna()].empty
+    assert set(t["level"]) == {"tambon", "amphoe", "province"}
+    # villages when asked: a village of one round only has no change
+    assert ch.area("80150102").empty
+    v = ch.area("80150101")
+    assert set(v["level"]) == {"village"} and v["estimate"].notna().any()
     # census rounds: households within villages (tested on two census rounds of one store)
     census = round_analysis(2549, sample_store)
     assert census.design.name == "census"

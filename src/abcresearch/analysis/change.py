@@ -1,4 +1,4 @@
-"""Change between two rounds of the store, for every area at once, cached with the later round.
+"""Change between two rounds of the store, for every area, cached with the later round.
 
 :func:`change_analysis` stacks the scored households of an earlier and a later round (each from
 its :func:`~abcresearch.analysis.round.round_analysis` cache) and estimates the change (later
@@ -13,14 +13,15 @@ headcount with :func:`abcresearch.scoring.rounds.round_change`, as a with-replac
   rounds carries its covariance);
 * **villages**: always households within the village (a village is reported from its own
   sample, conditional on its selection: with the village as PSU a village domain would get no
-  variance at all).
+  variance at all); computed when a village is asked for, from its own households only.
 
 When the rounds are not linkable (pseudonymised with different keys:
 :func:`abcresearch.store.linkable`) households cannot be matched: household PSUs are then
 taken as independent samples (keys are made round-specific) and no transitions are given;
 village PSUs are unaffected (villages are identified by their codes).
 
-The result is cached under ``abcresearch.store.cache_folder(later, key)``, whose key hashes both
+The tambon, amphoe and province rows are cached under
+``abcresearch.store.cache_folder(later, key)``, whose key hashes both
 rounds' analysis keys (their data and frames), whether they are linkable and the change rules
 (``params/change.yaml``), so re-ingesting either round, or changing a rule, rebuilds it.
 """
@@ -30,28 +31,30 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from abcresearch import __version__
 from abcresearch.analysis.round import RoundAnalysis, write_cache_dir
-from abcresearch.errors import AbcResearchWarning, ReportError, StoreError
+from abcresearch.errors import AbcResearchWarning, DesignError, ReportError, StoreError
 from abcresearch.params import Problems, load
 from abcresearch.paths import params_dir
 from abcresearch.scoring.rounds import Transitions, level_transitions, match_households
 from abcresearch.scoring.rounds import round_change as stacked_change
+from abcresearch.stats import SurveyDesign
 from abcresearch.store import cache_folder, has_data, linkable, rounds, store_lock
 
-__all__ = ["CHANGE_FORMAT", "LEVEL_COLUMNS", "ChangeAnalysis", "ChangeRules", "change_analysis",
-           "change_psu", "earlier_round", "load_change_rules", "parse_change_rules",
-           "stacked_households"]
+__all__ = ["CHANGE_FORMAT", "LEVEL_COLUMNS", "STACK_COLUMNS", "ChangeAnalysis", "ChangeRules",
+           "change_analysis", "change_psu", "earlier_round", "load_change_rules",
+           "parse_change_rules", "stacked_design", "stacked_households"]
 
 #: Version of the change cache layout.
-CHANGE_FORMAT = 1
+CHANGE_FORMAT = 2
 
 #: Area column of each level in the derived household table.
 LEVEL_COLUMNS = {"village": "village_code", "tambon": "tambon_code", "amphoe": "amphoe_code",
@@ -150,8 +153,14 @@ def earlier_round(survey_round: int, area_code: str, store: Path | str | None = 
     return None
 
 
+#: Household columns the change needs (besides the capital scores and deprivations).
+STACK_COLUMNS = ("hh_key", "village_code", "tambon_code", "amphoe_code", "province_code",
+                 "weight", "overall_level", "fin_income_year", "hh_size", "income_pc")
+
+
 def stacked_households(earlier: RoundAnalysis, later: RoundAnalysis, area_code: str = "",
-                       linked: bool = True) -> pd.DataFrame:
+                       linked: bool = True, columns: Sequence[str] | None = None
+                       ) -> pd.DataFrame:
     """The scored households of two rounds stacked, with a ``round`` column.
 
     Parameters
@@ -163,10 +172,12 @@ def stacked_households(earlier: RoundAnalysis, later: RoundAnalysis, area_code: 
     linked : bool
         Whether ``hh_key`` matches households across the rounds; when False the keys are made
         round-specific, so nothing is matched.
+    columns : sequence of str, optional
+        Only these columns (and ``round``).
     """
     parts = []
     for ra in (earlier, later):
-        hh = ra.area_households(area_code).assign(round=ra.survey_round)
+        hh = ra.area_households(area_code, columns).assign(round=ra.survey_round)
         if not linked and "hh_key" in hh.columns:
             hh["hh_key"] = (str(ra.survey_round) + ":" + hh["hh_key"].astype("string"))
         parts.append(hh)
@@ -183,10 +194,12 @@ class ChangeAnalysis:
     earlier, later : RoundAnalysis
         The two rounds.
     table : pandas.DataFrame
-        Long table: ``level, area_code, measure, round_from, round_to, estimate`` (later minus
-        earlier), ``se, ci_low, ci_high, df, n, estimate_from, estimate_to`` and
-        ``villages_from, villages_to`` (sampled villages of the area in each round). Unrounded
-        and unsuppressed: never publish it as it is.
+        Long table for every tambon, amphoe and the province: ``level, area_code, measure,
+        round_from, round_to, estimate`` (later minus earlier), ``se, ci_low, ci_high, df, n,
+        estimate_from, estimate_to`` and ``villages_from, villages_to`` (sampled villages of
+        the area in each round). Unrounded and unsuppressed: never publish it as it is.
+        Villages are computed when asked (:meth:`area`): their design is within the village,
+        so each needs only its own households.
     psu : {"village", "household"}
         The PSU carried across rounds above the village level.
     linked : bool
@@ -204,6 +217,7 @@ class ChangeAnalysis:
     linked: bool = True
     lines_verified: bool = True
     key: str = ""
+    _villages: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def round_from(self) -> int:
@@ -217,8 +231,32 @@ class ChangeAnalysis:
 
     def area(self, area_code: str) -> pd.DataFrame:
         """The change rows of one area (empty when it is not in both rounds)."""
+        code = str(area_code)
+        if len(code) == 8:
+            if code not in self._villages:
+                self._villages[code] = self._village(code)
+            return self._villages[code]
         t = self.table
-        return t[t["area_code"] == str(area_code)].reset_index(drop=True)
+        return t[t["area_code"] == code].reset_index(drop=True)
+
+    def _village(self, code: str) -> pd.DataFrame:
+        """A village's change: households within the village, matched ones one PSU."""
+        sch = self.later.scheme
+        cols = [*STACK_COLUMNS, *sch.capital_ids, *(f"dep_{c}" for c in sch.af_weights)]
+        hh = stacked_households(self.earlier, self.later, code, self.linked, cols)
+        rounds_in = set(hh["round"])
+        if rounds_in != {self.round_from, self.round_to}:
+            return self.table.iloc[:0].copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AbcResearchWarning)  # lines_verified says it
+            out = stacked_change(hh, sch, level=self.later.design.level,
+                                 design=stacked_design(hh, "household",
+                                                       self.later.design.lonely_psu))
+        out.insert(0, "area_code", code)
+        out.insert(0, "level", "village")
+        out["villages_from"] = 1
+        out["villages_to"] = 1
+        return out[list(self.table.columns)].reset_index(drop=True)
 
     def households(self, area_code: str) -> pd.DataFrame:
         """The area's scored households of both rounds, stacked (``round`` column)."""
@@ -265,16 +303,44 @@ def _key(earlier: RoundAnalysis, later: RoundAnalysis, psu: str, linked: bool) -
     return f"change-{earlier.survey_round}-{psu}-{h.hexdigest()[:16]}"
 
 
+def stacked_design(stacked: pd.DataFrame, psu: str, lonely_psu: str = "adjust"
+                   ) -> SurveyDesign:
+    """The with-replacement design over stacked rounds (as
+    :func:`abcresearch.scoring.rounds.change_design`), built on integer codes.
+
+    ``psu="village"``: strata = amphoe, PSU = village (nested); ``psu="household"``: strata =
+    village, PSU = ``hh_key`` (a household without a key is its own PSU). No fpc.
+    """
+    if psu == "village":
+        strata, _ = pd.factorize(stacked["amphoe_code"])
+        cluster, _ = pd.factorize(stacked["village_code"])
+    elif psu == "household":
+        strata, _ = pd.factorize(stacked["village_code"])
+        cluster, _ = pd.factorize(stacked["hh_key"])  # missing keys: -1
+        own = cluster < 0
+        cluster = np.where(own, cluster.max(initial=-1) + 1 + np.cumsum(own), cluster)
+    else:
+        raise DesignError(f"psu must be 'village' or 'household', found {psu!r}")
+    data = stacked.assign(change_stratum=strata, change_psu=cluster)
+    return SurveyDesign(data, weights="weight", strata="change_stratum", cluster="change_psu",
+                        nest=True, lonely_psu=lonely_psu)
+
+
 def _compute(earlier: RoundAnalysis, later: RoundAnalysis, psu: str, linked: bool
              ) -> tuple[pd.DataFrame, bool]:
-    stacked = stacked_households(earlier, later, "", linked)
+    sch = later.scheme
+    cols = [*STACK_COLUMNS, *sch.capital_ids, *(f"dep_{c}" for c in sch.af_weights)]
+    stacked = stacked_households(earlier, later, "", linked, cols)
     level = later.design.level
+    lonely = later.design.lonely_psu
+    design = stacked_design(stacked, psu, lonely)
     parts = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AbcResearchWarning)
         for lvl, col in LEVEL_COLUMNS.items():
-            p = "household" if lvl == "village" else psu
-            out = stacked_change(stacked, later.scheme, psu=p, by=col, level=level)
+            if lvl == "village":  # computed when asked (ChangeAnalysis.area)
+                continue
+            out = stacked_change(stacked, sch, by=col, level=level, design=design)
             out = out.rename(columns={col: "area_code"})
             out.insert(0, "level", lvl)
             parts.append(out)

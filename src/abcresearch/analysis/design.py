@@ -134,9 +134,26 @@ class DesignSpec:
             raise DesignError(f"the {self.name} design needs the household columns "
                               f"{', '.join(missing)}, which this round does not have (a round "
                               "ingested without a frame.csv supports only the census design)")
-        as_list = (lambda v: list(v) if isinstance(v, tuple) else v)  # noqa: E731
-        return SurveyDesign(frame, weights=self.weights, strata=self.strata,
-                            cluster=as_list(self.cluster), fpc=as_list(self.fpc),
+        # text ids (village codes, submission uuids) as integer codes: the same partition of
+        # the rows, without sorting strings
+        codes: dict[str, Any] = {}
+
+        def coded(col: str | None) -> str | None:
+            if col is None or pd.api.types.is_numeric_dtype(frame[col]):
+                return col
+            name = f"design_id_{col}"
+            values, _ = pd.factorize(frame[col])
+            if (values < 0).any():  # missing ids stay missing (the design names them)
+                return col
+            codes[name] = values
+            return name
+
+        strata = coded(self.strata)
+        cluster = ([coded(c) for c in self.cluster] if isinstance(self.cluster, tuple)
+                   else coded(self.cluster))
+        data = frame.assign(**codes) if codes else frame
+        return SurveyDesign(data, weights=self.weights, strata=strata, cluster=cluster,
+                            fpc=list(self.fpc) if isinstance(self.fpc, tuple) else self.fpc,
                             nest=self.nest, lonely_psu=self.lonely_psu)
 
 

@@ -253,8 +253,48 @@ class AreaContext(ReportBase):
     @cached_property
     def design(self) -> Any:
         """The survey design of the area's households (a :class:`~abcresearch.stats.SurveyDesign`).
+
+        Under the census design (villages are strata) it is built on the area's households.
+        Under the two-stage design the area is a domain of the design over every household of
+        its strata (``subset``, as R's ``subset(design, ...)``), so that its standard errors
+        see the stratum's other sampled villages and its fpc. The design's data are then the
+        area's households (:attr:`households`, first and in order) followed by the other
+        households of its strata. A village is reported from its own sample, conditional on
+        its selection (as it is graded): its households within the village, the census
+        design's stratum, with the village's households as fpc. So is an area resting on
+        fewer sampled villages than ``params/status.yaml`` asks (``not_graded``): with one
+        village the domain would have no degrees of freedom and no between-village variance;
+        conditional on its villages its standard errors are the within-village ones, which
+        its warning says are too small.
         """
-        return area_design(self.households, self.design_spec)
+        spec = self.design_spec
+        hh = self.households
+        if spec.name == "census" or not spec.strata or spec.strata not in hh:
+            return area_design(hh, spec)
+        thin = self.status.coverage.villages_surveyed < load_status_rules().min_sampled_villages
+        if self.level == "village" or thin:
+            return area_design(hh, spec.named("census", spec.choice))
+        rest = self.stratum_households
+        rest = rest[~rest["village_code"].astype(str).str.startswith(self.area.code)]
+        full = pd.concat([hh, rest], ignore_index=True)
+        inside = np.arange(len(full)) < len(hh)
+        return area_design(full, spec).subset(inside)
+
+    @cached_property
+    def stratum_households(self) -> pd.DataFrame:
+        """Scored households of every village-selection stratum the area has households in."""
+        col = self.design_spec.strata
+        hh = self.households
+        if not col or col not in hh:
+            return hh
+        strata = set(hh[col].dropna().astype(str))
+        amph = sorted(set(hh["amphoe_code"].astype(str)))
+        if strata <= set(amph):  # strata are amphoe (the frame's default): read only those
+            full = pd.concat([self.analysis.area_households(a) for a in amph],
+                             ignore_index=True)
+        else:
+            full = self.analysis.households
+        return full[full[col].astype(str).isin(strata)].reset_index(drop=True)
 
     @property
     def capitals(self) -> tuple[str, ...]:
@@ -325,9 +365,14 @@ class AreaContext(ReportBase):
     # ------------------------------------------------------------------ shared estimates
     @cached_property
     def af_result(self) -> Any:
-        """Alkire-Foster measures of the area over the capitals (unrounded)."""
-        return estimates.alkire_foster_measures(self.design, self.analysis.scheme, self.capitals,
-                                                self.design_spec.level)
+        """Alkire-Foster measures of the area over the capitals (unrounded); its per-household
+        table has the rows of :attr:`households`."""
+        af = estimates.alkire_foster_measures(self.design, self.analysis.scheme, self.capitals,
+                                              self.design_spec.level)
+        if af.household is not None and len(af.household) != len(self.households):
+            # a domain of the two-stage design: the area's households come first
+            af = replace(af, household=af.household.iloc[:len(self.households)])
+        return af
 
     @cached_property
     def poverty_estimate(self) -> dict[str, Any] | None:
