@@ -30,6 +30,7 @@ from abcresearch.errors import DesignError, ReportError
 from abcresearch.labels import label
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.province import ProvinceReport
+from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.store import load
 
 ROUNDS = {2549: (1, 0), 2550: (2, 2), 2551: (3, 3)}  # round: (wave, villages re-surveyed)
@@ -246,7 +247,9 @@ def test_areas_table_coverage_and_status(rollout) -> None:
         sampled = f[f["sampled"] == 1]
         assert a.loc[tambon, "villages_surveyed"] == len(sampled)
         assert a.loc[tambon, "households_surveyed"] == 20 * len(sampled)
-    assert a.loc["801501", "grade_status"] == "final"
+    # graded from its two villages: final, or near_threshold where the grade table says so
+    near = bool(ra.tambons.set_index("tambon_code").loc["801501", "near_threshold"])
+    assert a.loc["801501", "grade_status"] == ("near_threshold" if near else "final")
     for one in ("801502", "801503"):  # one sampled village each in wave 1
         assert a.loc[one, "villages_surveyed"] == 1
         assert a.loc[one, "grade_status"] == "not_graded" and pd.isna(a.loc[one, "grade"])
@@ -266,19 +269,44 @@ def test_areas_table_coverage_and_status(rollout) -> None:
     assert t.loc["801502", "grade_label_th"] == label("rollout.grade_withheld", "th")
     assert "1" in t.loc["801502", "reason_th"] and t.loc["801501", "priority_rank"] == 1
     assert t.loc["801501", "grade"] == raw.loc["801501", "grade"]
+    # the support band is need x grade: it would give the grade away, so it goes with it
+    assert pd.notna(raw.loc["801502", "priority_band"])
+    assert pd.isna(t.loc["801502", "priority_band"]) and pd.isna(t.loc["801502", "priority_cell"])
+    assert not t.loc["801502", "near_threshold"]
+    assert t.loc["801501", "priority_band"] == raw.loc["801501", "priority_band"]
+
+
+def test_withheld_grades_in_the_grade_tables(rollout) -> None:
+    """The amphoe's tambon table and the province's ranking say "not graded" for a tambon on
+    one sampled village, with no support band."""
+    store, _ = rollout
+    withheld = label("rollout.grade_withheld", "th")
+    vil = AreaReport.load("8015", 2549, store=store).villages()
+    rank = ProvinceReport.load("80", 2549, store=store).tambon_ranking()
+    for res, name in ((vil, "ตำบลควนทอง"), (rank, "ควนทอง")):
+        shown = res.tables[0].data.set_index(label("col.tambon", "th"))
+        assert shown.loc[name, label("readiness.col.grade", "th")] == withheld
+        assert shown.loc[name, label("readiness.col.band", "th")] == ""
+    assert f"**ตำบลควนทอง**: {withheld}" in vil.text
 
 
 def test_model_estimates_have_a_place(rollout) -> None:
     store, _ = rollout
     ra = round_analysis(2549, store, model_areas={"801502", "800101"},
-                        model_grades={"801502": "B"})
+                        model_grades={"801502": "A"})
     a = ra.areas.set_index("area_code")
     assert a.loc["801502", "estimate_basis"] == "model"
-    assert a.loc["801502", "grade_status"] == "provisional" and a.loc["801502", "grade"] == "B"
+    assert a.loc["801502", "grade_status"] == "provisional" and a.loc["801502", "grade"] == "A"
     assert a.loc["800101", "estimate_basis"] == "model"  # not surveyed, but modelled
     assert a.loc["801503", "grade_status"] == "not_graded"
     t = ra.tambons.set_index("tambon_code")
-    assert t.loc["801502", "grade"] == "B" and t.loc["801502", "grade_label_th"].startswith("B")
+    gr = load_grade_rules()
+    assert ra.direct_grades("tambon").set_index("tambon_code").loc["801502", "grade"] != "A"
+    assert t.loc["801502", "grade"] == "A"
+    assert t.loc["801502", "grade_label_th"] == gr.grade_labels["A"]["th"]
+    band = {cell: i + 1 for i, cell in enumerate(gr.bands)}[(t.loc["801502", "need"], "A")]
+    assert t.loc["801502", "priority_band"] == band  # the band follows the published grade
+    assert t.loc["801502", "priority_cell"] == f"{t.loc['801502', 'need']}_A"
     st = store_area_status(2549, "800101", store, model_areas={"800101"})
     assert st.basis.value == "model"
 

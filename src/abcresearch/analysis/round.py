@@ -352,7 +352,9 @@ def apply_status(table: pd.DataFrame, areas: pd.DataFrame, code_col: str) -> pd.
         ``villages_total``; where the published grade differs from the direct one (withheld:
         ``not_graded``; a model grade: ``provisional``) the grade and its labels are replaced
         (a withheld grade's label says "not graded" and its reason why), and a withheld area
-        has no priority rank (the others keep their order, ranked again from 1).
+        has no priority rank (the others keep their order, ranked again from 1), no support
+        band or cell (``priority_band``, ``priority_cell``: need x grade) and no
+        near-threshold grade flag.
     """
     out = table.copy()
     st = areas.set_index("area_code")
@@ -377,17 +379,45 @@ def apply_status(table: pd.DataFrame, areas: pd.DataFrame, code_col: str) -> pd.
                 out.loc[withheld, f"reason_{lang}"] = [
                     label("rollout.grade_withheld_reason", lang, villages=int(k),
                           min_villages=rules.min_sampled_villages) for k in n]
+        # the support band is the need x grade cell: withheld with the grade, as is the
+        # grade's near-threshold flag (the need class and its flag stay: need is an estimate,
+        # published with the area's warning)
+        for col in ("priority_band", "priority_cell"):
+            if col in out.columns:
+                out[col] = out[col].astype(object if col == "priority_cell" else "Int64")
+                out.loc[withheld, col] = pd.NA
+        for col in ("near_threshold_indicator",):
+            if col in out.columns:
+                out[col] = out[col].astype(object)
+                out.loc[withheld, col] = None
+        if "near_threshold" in out.columns:
+            out.loc[withheld, "near_threshold"] = False
         if "priority_rank" in out.columns:
             rank = pd.to_numeric(out["priority_rank"], errors="coerce")
             rank[withheld] = float("nan")
             out["priority_rank"] = rank.rank(method="min").astype("Int64")
     if replaced.any():
-        gl = load_grade_rules().grade_labels
-        out.loc[replaced, "grade"] = published[replaced].to_numpy()
+        gr = load_grade_rules()
+        gl = gr.grade_labels
+        new = published[replaced]
+        out.loc[replaced, "grade"] = new.to_numpy()
         for lang in ("th", "en"):
             if f"grade_label_{lang}" in out.columns:
-                out.loc[replaced, f"grade_label_{lang}"] = [
-                    str(gl[g][lang]) for g in published[replaced]]
+                out.loc[replaced, f"grade_label_{lang}"] = [str(gl[g][lang]) for g in new]
+        # the support band and cell follow the published grade; a model grade is provisional,
+        # never near-threshold (that flag reads a direct interval)
+        if "need" in out.columns and "priority_band" in out.columns:
+            band_of = {cell: i + 1 for i, cell in enumerate(gr.bands)}
+            needs = out.loc[replaced, "need"]
+            out["priority_band"] = out["priority_band"].astype("Int64")
+            out.loc[replaced, "priority_band"] = pd.array(
+                [band_of.get((n, g), pd.NA) for n, g in zip(needs, new, strict=True)],
+                dtype="Int64")
+            if "priority_cell" in out.columns:
+                out.loc[replaced, "priority_cell"] = [
+                    f"{n}_{g}" for n, g in zip(needs, new, strict=True)]
+        if "near_threshold" in out.columns:
+            out.loc[replaced, "near_threshold"] = False
     return out
 
 
