@@ -102,8 +102,11 @@ def load_change_rules(path: Path | str | None = None) -> ChangeRules:
 
 
 def change_psu(earlier: RoundAnalysis, later: RoundAnalysis) -> str:
-    """The PSU carried across two rounds above the village: ``household`` when both rounds use
-    the census design (every village surveyed), else ``village``."""
+    """Return the PSU carried across two rounds above the village.
+
+    ``household`` when both rounds use the census design (every village surveyed), else
+    ``village``.
+    """
     both_census = earlier.design.name == "census" and later.design.name == "census"
     return "household" if both_census else "village"
 
@@ -161,7 +164,7 @@ STACK_COLUMNS = ("hh_key", "village_code", "tambon_code", "amphoe_code", "provin
 def stacked_households(earlier: RoundAnalysis, later: RoundAnalysis, area_code: str = "",
                        linked: bool = True, columns: Sequence[str] | None = None
                        ) -> pd.DataFrame:
-    """The scored households of two rounds stacked, with a ``round`` column.
+    """Return the scored households of two rounds stacked, with a ``round`` column.
 
     Parameters
     ----------
@@ -230,7 +233,7 @@ class ChangeAnalysis:
         return self.later.survey_round
 
     def area(self, area_code: str) -> pd.DataFrame:
-        """The change rows of one area (empty when it is not in both rounds)."""
+        """Return the change rows of one area (empty when it is not in both rounds)."""
         code = str(area_code)
         if len(code) == 8:
             if code not in self._villages:
@@ -240,7 +243,7 @@ class ChangeAnalysis:
         return t[t["area_code"] == code].reset_index(drop=True)
 
     def _village(self, code: str) -> pd.DataFrame:
-        """A village's change: households within the village, matched ones one PSU."""
+        """Compute a village's change: households within the village, matched ones one PSU."""
         sch = self.later.scheme
         cols = [*STACK_COLUMNS, *sch.capital_ids, *(f"dep_{c}" for c in sch.af_weights)]
         hh = stacked_households(self.earlier, self.later, code, self.linked, cols)
@@ -259,7 +262,7 @@ class ChangeAnalysis:
         return out[list(self.table.columns)].reset_index(drop=True)
 
     def households(self, area_code: str) -> pd.DataFrame:
-        """The area's scored households of both rounds, stacked (``round`` column)."""
+        """Return the area's scored households of both rounds, stacked (``round`` column)."""
         return stacked_households(self.earlier, self.later, area_code, self.linked)
 
     def transitions(self, area_code: str) -> tuple[Transitions | None, dict[str, int]]:
@@ -305,8 +308,9 @@ def _key(earlier: RoundAnalysis, later: RoundAnalysis, psu: str, linked: bool) -
 
 def stacked_design(stacked: pd.DataFrame, psu: str, lonely_psu: str = "adjust"
                    ) -> SurveyDesign:
-    """The with-replacement design over stacked rounds (as
-    :func:`abcresearch.scoring.rounds.change_design`), built on integer codes.
+    """Return the with-replacement design over stacked rounds, built on integer codes.
+
+    The same design as :func:`abcresearch.scoring.rounds.change_design`.
 
     ``psu="village"``: strata = amphoe, PSU = village (nested); ``psu="household"``: strata =
     village, PSU = ``hh_key`` (a household without a key is its own PSU). No fpc.

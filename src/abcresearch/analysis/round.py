@@ -140,8 +140,11 @@ class RoundAnalysis:
         return area_status(self.areas, str(area_code))
 
     def direct_grades(self, level: str) -> pd.DataFrame:
-        """The village or tambon grade table as graded from direct estimates, before the status
-        model withholds any grade (for researchers and checks: never publish it)."""
+        """Return the village or tambon grade table as graded from direct estimates.
+
+        Before the status model withholds any grade (for researchers and checks: never publish
+        it).
+        """
         if level not in ("village", "tambon"):
             raise ValueError(f"level must be 'village' or 'tambon', got {level!r}")
         return pd.read_parquet(self.cache_dir / f"{level}s.parquet")
@@ -275,8 +278,9 @@ def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFra
 
 def write_cache_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any],
                     replace: bool = False) -> None:
-    """Write a cache folder atomically: tables as Parquet (``households`` one file per tambon)
-    and ``meta.json``, in a temporary folder swapped in whole.
+    """Write a cache folder atomically, in a temporary folder swapped in whole.
+
+    Tables as Parquet (``households`` one file per tambon) and ``meta.json``.
 
     A folder another process finished first is kept unless ``replace``; the caller holds
     :func:`abcresearch.store.store_lock` (shared) while it reads the data and writes.
@@ -502,7 +506,7 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
 def _statuses(coverage: pd.DataFrame, villages: pd.DataFrame, tambons: pd.DataFrame,
               model_areas: Collection[str] | None,
               model_grades: Mapping[str, str] | None) -> pd.DataFrame:
-    """The areas table: coverage plus basis, grade status and published grade."""
+    """Return the areas table: coverage plus basis, grade status and published grade."""
     direct = {**_status_map(villages, "village_code", "grade"),
               **_status_map(tambons, "tambon_code", "grade")}
     # near-threshold grades come from the grade tables when they carry the column
@@ -516,7 +520,7 @@ def _statuses(coverage: pd.DataFrame, villages: pd.DataFrame, tambons: pd.DataFr
 
 def store_area_status(survey_round: int, area_code: str, store: Path | str | None = None,
                       model_areas: Collection[str] | None = None) -> AreaStatus:
-    """An area's coverage, estimate basis and grade status, straight from the store.
+    """Return an area's coverage, estimate basis and grade status, straight from the store.
 
     For checks before any work (``abcresearch report --area``): reads only the round's frame,
     the households' village codes and weights (and the village forms of a round without a

@@ -93,7 +93,7 @@ def publishable_measures(hh: pd.DataFrame, measures: pd.Series, rounds: tuple[in
 
 def published_change(report: AreaContext, compare_round: int | None = None
                      ) -> tuple[ChangeAnalysis | None, pd.DataFrame]:
-    """The area's change rows as published (disclosure and the noise rule applied).
+    """Return the area's change rows as published (disclosure and the noise rule applied).
 
     Parameters
     ----------
@@ -139,8 +139,11 @@ def published_change(report: AreaContext, compare_round: int | None = None
 
 
 def change_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    """The summary JSON's ``change`` entries: published values rounded as printed (shares as
-    fractions of the printed percentage's precision), None where suppressed."""
+    """Return the summary JSON's ``change`` entries.
+
+    Published values rounded as printed (shares as fractions of the printed percentage's
+    precision), None where suppressed.
+    """
     out = []
     for _, r in rows.iterrows():
         d = _json_digits(r["measure"])

@@ -24,8 +24,10 @@ __all__ = ["coverage_text", "cover", "grade_text"]
 
 
 def coverage_text(report: AreaContext) -> str:
-    """The coverage line: "สำรวจ n จาก N หมู่บ้าน · n จาก N ครัวเรือน" (words in
-    ``params/labels/rollout.yaml``)."""
+    """Return the coverage line: "สำรวจ n จาก N หมู่บ้าน · n จาก N ครัวเรือน".
+
+    Words in ``params/labels/rollout.yaml``.
+    """
     c = report.status.coverage
     return report.t("rollout.cover.coverage", villages=f"{c.villages_surveyed:,}",
                     villages_total=f"{c.villages_total:,}",
@@ -34,8 +36,11 @@ def coverage_text(report: AreaContext) -> str:
 
 
 def grade_text(report: AreaContext) -> str:
-    """The cover's grade line: the area's published grade (with its status), the reason it is
-    withheld, or the grade counts of the areas within."""
+    """Return the cover's grade line.
+
+    The area's published grade (with its status), the reason it is withheld, or the grade
+    counts of the areas within.
+    """
     row = report.grade_row
     if not report.publishable:
         return report.t("cover.grade", grade=report.marker)
@@ -59,7 +64,7 @@ def grade_text(report: AreaContext) -> str:
 
 
 def cover(report: AreaContext) -> SectionResult:
-    """The cover block (Typst), with the synthetic-data banner when the data are synthetic."""
+    """Return the cover block (Typst), with the synthetic-data banner for synthetic data."""
     t = report.t
     a = report.area
     parent = t("cover.in", parent=report.area_name(get_area(a.parent))) if a.parent else ""

@@ -1,5 +1,7 @@
-"""Rolling village samples in the reports: the design note, the cumulative rollout of the
-province, and which tambons improved or declined beyond the noise since an earlier round.
+"""Rolling village samples in the reports.
+
+The design note, the cumulative rollout of the province, and which tambons improved or declined
+beyond the noise since an earlier round.
 
 * :func:`methods_note` -- the short methods note of a round, saying which design applies
   (census of villages or two-stage, chosen from the round's frame unless a researcher named
@@ -38,8 +40,11 @@ __all__ = ["change_overview", "design_text", "methods_note", "rollout"]
 
 def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None
                 ) -> str:
-    """The design paragraph: which design applies and which household count feeds weights,
-    fpc and coverage (and, for an area, what its weights add up to)."""
+    """Return the design paragraph.
+
+    Which design applies and which household count feeds weights, fpc and coverage (and, for
+    an area, what its weights add up to).
+    """
     source = words("rollout.design.source_frame" if analysis.has_frame
                    else "rollout.design.source_form")
     d = analysis.design
@@ -58,7 +63,7 @@ def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | Non
 
 def methods_note(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None
                  ) -> SectionResult:
-    """The short methods note with the design paragraph.
+    """Return the short methods note with the design paragraph.
 
     Under the census design the shared note (:func:`~abcresearch.reports.sections.common.
     methods_note`) describes the design already: the paragraph only adds where the household
@@ -99,8 +104,11 @@ def _round_rollout(r: int, store: Any) -> dict[str, Any]:
 
 
 def rollout(report: ProvinceContext) -> SectionResult:
-    """The cumulative rollout: per round up to this one, villages surveyed (new and
-    re-surveyed, the wave), villages covered so far and households surveyed."""
+    """Return the cumulative rollout.
+
+    Per round up to this one: villages surveyed (new and re-surveyed, the wave), villages
+    covered so far and households surveyed.
+    """
     t = report.t
     out = SectionBuilder("rollout", report.words)
     out.text(f"## {t('rollout.rollout.heading')}")
@@ -166,7 +174,7 @@ def _tambon_verdicts(report: ProvinceContext, ch: Any) -> pd.DataFrame:
 
 def change_overview(report: ProvinceContext, *, compare_round: int | None = None
                     ) -> SectionResult:
-    """The tambons that improved or declined beyond the noise since an earlier round.
+    """Return the tambons that improved or declined beyond the noise since an earlier round.
 
     A tambon improved (declined) when a headline measure of ``params/change.yaml`` changed
     beyond the noise (interval excluding 0) in its better (worse) direction and none went the

@@ -67,8 +67,10 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
 
 
 def write_summary(report: AreaContext) -> SummaryResult:
-    """The key figures as a result that displays one summary bundle (nothing visible): the batch
-    runner copies it beside the PDF."""
+    """Return the key figures as a result that displays one summary bundle (nothing visible).
+
+    The batch runner copies it beside the PDF.
+    """
     return SectionBuilder("write_summary", report.words).result(SummaryResult,
                                                                 summary=summary(report))
 
