@@ -238,8 +238,26 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 @command("report", _report_args)
 def _run_report(args: argparse.Namespace) -> int:
     """Make one area's PDF report and its executed notebook."""
+    from abcresearch.analysis.round import store_area_status
+    from abcresearch.analysis.status import EstimateBasis
     from abcresearch.batch.runner import run_report
+    from abcresearch.store import tambons_with_data
+    from abcresearch.survey.areas import get_area
 
+    area = get_area(str(args.area).strip())  # AreaError for a malformed or unknown code
+    status = store_area_status(args.survey_round, area.code, args.store)
+    if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
+        amphoes = sorted({t[:4] for t in tambons_with_data(args.survey_round, args.store)})
+        have = (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}"
+                if amphoes else "none")
+        total = status.coverage.villages_total
+        of = ("it is not in the round" if not total else "the village was not surveyed"
+              if area.level == "village" else
+              f"none of its {total:,} villages in the round's frame was surveyed")
+        raise StoreError(f"{area.level} {area.code} ({area.name_th}) is not surveyed in round "
+                         f"{args.survey_round}: {of}, so it has no households in round "
+                         f"{args.survey_round} of the store and no model estimate (areas with "
+                         f"data: {have})")
     _check_area_has_data(args.area, args.survey_round, args.store)
 
     outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,

@@ -1,12 +1,22 @@
 """One round's analysis, computed once and shared by every report of that round.
 
-``round_analysis(round)`` scores every household under a scheme, marks deprivations, and grades
-villages and tambons (rankings need the whole province). The result is cached in the store under
+``round_analysis(round)`` scores every household under a scheme, marks deprivations, grades
+villages and tambons (rankings need the whole province) under the round's design
+(:mod:`abcresearch.analysis.design`: the census of villages or the two-stage design, chosen from
+the round's frame unless a researcher names one) and computes every area's coverage and status
+(:mod:`abcresearch.analysis.status`). The result is cached in the store under
 ``abcresearch.store.cache_folder(round, key)`` (``derived/<key>/`` inside the round's live
 version, so a cache is never read against other data) where the key hashes the round's data
-fingerprints, the scheme and grade rules and the software version, so a report reads the cache
-in milliseconds and a change of data or rules rebuilds it. The cache holds no personal data (it
-is built from the store).
+fingerprints (the frame's digest among them), the design in force, the scheme and grade rules
+and the software version, so a report reads the cache in milliseconds and a change of data or
+rules rebuilds it. The cache writer holds the store's shared lock while it resolves the
+version, reads the data and writes the cache, so no ingest swaps the round in between. The
+cache holds no personal data (it is built from the store).
+
+The status model is applied to the grade tables a report reads (:attr:`RoundAnalysis.villages`,
+:attr:`RoundAnalysis.tambons`): a tambon that is ``not_graded`` (fewer sampled villages than
+``params/status.yaml`` asks) has its grade, grade label and priority withheld there, and its
+reason says why, so every section that publishes grades withholds it without knowing the rule.
 """
 
 from __future__ import annotations
@@ -16,16 +26,26 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from abcresearch import __version__
-from abcresearch.errors import ParamsError
+from abcresearch.analysis.design import DesignSpec, area_design, choose_design, design_spec
+from abcresearch.analysis.status import (
+    COVERAGE_COLUMNS,
+    AreaStatus,
+    area_status,
+    area_statuses,
+    coverage_table,
+    load_status_rules,
+)
+from abcresearch.errors import StoreError
+from abcresearch.labels import label
 from abcresearch.paths import params_dir
 from abcresearch.scoring import (
     HouseholdScores,
@@ -34,54 +54,25 @@ from abcresearch.scoring import (
     load_scheme,
     score_households,
 )
+from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.scoring.scheme import Scheme
-from abcresearch.stats import SurveyDesign
-from abcresearch.store import cache_folder
+from abcresearch.store import cache_folder, store_lock
 from abcresearch.store import read as data_mod
 
-#: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 4
+__all__ = ["CACHE_FORMAT", "DesignSpec", "RoundAnalysis", "apply_status", "area_design",
+           "design_spec", "grade_round", "round_analysis", "round_frame", "score_round",
+           "store_area_status", "write_cache_dir"]
 
-#: Household columns kept in the derived table besides scores.
+#: Version of the cache layout; bump it whenever what the cache holds changes.
+CACHE_FORMAT = 5
+
+#: Household columns kept in the derived table besides scores (with a frame also the columns of
+#: the two-stage design: ``stratum``, ``village_prob``, ``village_households`` (the frame's M),
+#: ``stratum_villages``).
 _KEEP = ["submission_uuid", "hh_key", "village_code", "tambon_code", "amphoe_code",
          "province_code", "weight", "hh_size", "head_sex", "head_age", "fin_income_year",
-         "fin_debt", "fin_savings"]
-
-
-@dataclass(frozen=True)
-class DesignSpec:
-    """The survey design declared in ``params/design.yaml``."""
-
-    strata: str | None
-    cluster: str | None
-    fpc: str | None
-    weights: str
-    lonely_psu: str
-    level: float
-    suppression_threshold: int
-
-    def build(self, frame: pd.DataFrame) -> SurveyDesign:
-        """Return the :class:`~abcresearch.stats.SurveyDesign` of a household frame."""
-        return SurveyDesign(frame, weights=self.weights, strata=self.strata,
-                            cluster=self.cluster, fpc=self.fpc, lonely_psu=self.lonely_psu)
-
-
-@lru_cache(maxsize=4)
-def _design_spec(path: str) -> DesignSpec:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    try:
-        return DesignSpec(strata=raw.get("strata"), cluster=raw.get("cluster"),
-                          fpc=raw.get("fpc"), weights=raw.get("weights", "weight"),
-                          lonely_psu=raw.get("lonely_psu", "adjust"),
-                          level=float(raw.get("level", 0.95)),
-                          suppression_threshold=int(raw.get("suppression_threshold", 5)))
-    except (TypeError, ValueError) as exc:
-        raise ParamsError(f"{path}: {exc}") from exc
-
-
-def design_spec(path: Path | None = None) -> DesignSpec:
-    """Load ``params/design.yaml``."""
-    return _design_spec(str(path or params_dir() / "design.yaml"))
+         "fin_debt", "fin_savings", "stratum", "village_prob", "village_households",
+         "stratum_villages"]
 
 
 @dataclass
@@ -95,13 +86,19 @@ class RoundAnalysis:
     scheme : Scheme
         Scoring scheme used.
     households : pandas.DataFrame
-        One row per household: area codes, weight, ``village_households`` (for the fpc),
+        One row per household: area codes, weight, ``village_households`` (the fpc of the
+        households within the village: the frame's count when the round has a frame, else the
+        village form's), with a frame ``stratum``, ``village_prob``, ``stratum_villages``,
         ``income_pc``, capital scores (one column per capital), ``level_<capital>``,
         ``overall_level``, ``track``, ``dep_<capital>``.
     villages : pandas.DataFrame
-        The village form rows with grade indicators, ``grade``, reasons and ``priority``.
+        The village form rows with grade indicators, ``grade``, reasons and ``priority``, and
+        the status columns (``estimate_basis``, ``grade_status``, ``villages_surveyed``,
+        ``villages_total``).
     tambons : pandas.DataFrame
-        Tambon grade indicators, ``grade``, reasons and ``priority``.
+        Tambon grade indicators, ``grade``, reasons, ``priority`` and the status columns; the
+        grade, its labels and the priority are withheld (missing, the label and reason saying
+        why) where the status model gives no grade.
     means : pandas.DataFrame
         Capital means by amphoe and for the province (long table).
     typology : pandas.DataFrame
@@ -111,6 +108,17 @@ class RoundAnalysis:
         The round's ingest manifest.
     key : str
         Cache key.
+    design : DesignSpec
+        The design in force (``design.name``: ``census`` or ``two_stage``; ``design.choice``:
+        what was asked for).
+    areas : pandas.DataFrame
+        Every village, tambon, amphoe and province of the round: coverage, estimate basis,
+        grade status and published grade (:data:`abcresearch.analysis.status.AREA_COLUMNS`).
+    has_frame : bool
+        Whether the round was ingested with a village frame (then its household counts feed
+        weights, fpc and coverage).
+    store : Path or None
+        The store the round was read from.
     """
 
     survey_round: int
@@ -122,6 +130,24 @@ class RoundAnalysis:
     typology: pd.DataFrame = field(repr=False)
     manifest: dict[str, Any] = field(repr=False)
     key: str = ""
+    design: DesignSpec = field(default_factory=design_spec, repr=False)
+    areas: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    has_frame: bool = False
+    store: Path | None = field(default=None, repr=False)
+
+    def status(self, area_code: str) -> AreaStatus:
+        """Return an area's coverage, estimate basis, grade status and published grade."""
+        return area_status(self.areas, str(area_code))
+
+    def direct_grades(self, level: str) -> pd.DataFrame:
+        """Return the village or tambon grade table as graded from direct estimates.
+
+        Before the status model withholds any grade (for researchers and checks: never publish
+        it).
+        """
+        if level not in ("village", "tambon"):
+            raise ValueError(f"level must be 'village' or 'tambon', got {level!r}")
+        return pd.read_parquet(self.cache_dir / f"{level}s.parquet")
 
     @property
     def synthetic(self) -> bool:
@@ -133,17 +159,32 @@ class RoundAnalysis:
         """Every scored household of the round (read on first use)."""
         return self.area_households("")
 
-    def area_households(self, area_code: str) -> pd.DataFrame:
+    def area_households(self, area_code: str, columns: Sequence[str] | None = None
+                        ) -> pd.DataFrame:
         """Return the scored households of one area (any level; ``""`` for all).
 
-        Only the tambon partitions of the area are read (a few milliseconds per tambon).
+        Only the tambon partitions of the area are read (a few milliseconds per tambon), in one
+        Arrow dataset scan converted once.
+
+        Parameters
+        ----------
+        area_code : str
+            Area code, or ``""`` for the whole round.
+        columns : sequence of str, optional
+            Only these columns (``village_code`` is read in any case).
         """
+        import pyarrow.dataset as ds
+
         code = str(area_code)
+        cols = None if columns is None else list(dict.fromkeys([*columns, "village_code"]))
         files = sorted(f for f in (self.cache_dir / "households").glob("tambon=*.parquet")
                        if f.stem.split("=")[1].startswith(code[:6]))
         if not files:
-            return pd.read_parquet(self.cache_dir / "households_empty.parquet")
-        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+            empty = pd.read_parquet(self.cache_dir / "households_empty.parquet")
+            return empty if cols is None else empty[[c for c in cols if c in empty]]
+        # one dataset scan (files in order, threads), converted to pandas once
+        frame = ds.dataset([str(f) for f in files], format="parquet").to_table(
+            columns=cols).to_pandas()
         if len(code) == 8:
             frame = frame[frame["village_code"] == code].reset_index(drop=True)
         return frame
@@ -153,15 +194,18 @@ def _file_hash(path: Path | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path and path.exists() else "-"
 
 
-def _cache_key(manifest: dict[str, Any], scheme: Scheme) -> str:
+def _cache_key(manifest: dict[str, Any], scheme: Scheme, design: DesignSpec) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(manifest.get("fingerprints", {}), sort_keys=True).encode())
-    h.update(json.dumps(manifest.get("row_counts", manifest.get("counts", {})), sort_keys=True,
-                        default=str).encode())
-    for p in (scheme.path, params_dir() / "grades.yaml", params_dir() / "design.yaml"):
+    # the round-wide tables by their digests: the frame feeds weights, fpc, coverage and the
+    # choice of design
+    h.update(json.dumps(manifest.get("table_sha256", {}), sort_keys=True).encode())
+    h.update(json.dumps(manifest.get("rows", {}), sort_keys=True, default=str).encode())
+    for p in (scheme.path, params_dir() / "grades.yaml", params_dir() / "design.yaml",
+              params_dir() / "status.yaml"):
         h.update(_file_hash(p).encode())
-    h.update(f"{__version__}/{CACHE_FORMAT}".encode())
-    return f"{scheme.scheme_id}-{h.hexdigest()[:16]}"
+    h.update(f"{design.name}/{__version__}/{CACHE_FORMAT}".encode())
+    return f"{scheme.scheme_id}-{design.name}-{h.hexdigest()[:16]}"
 
 
 def score_round(households: pd.DataFrame, villages: pd.DataFrame,
@@ -172,7 +216,12 @@ def score_round(households: pd.DataFrame, villages: pd.DataFrame,
     keep = [c for c in _KEEP if c in households.columns]
     out = households[keep].copy()
     n_hh = villages.set_index("village_code")["vil_households"].astype("float64")
-    out["village_households"] = out["village_code"].map(n_hh).astype("float64")
+    form_count = out["village_code"].map(n_hh).astype("float64")
+    if "village_households" in out.columns:  # the frame's M: it made the weights, it is the fpc
+        out["village_households"] = pd.to_numeric(out["village_households"], errors="coerce"
+                                                  ).astype("float64").fillna(form_count)
+    else:
+        out["village_households"] = form_count
     size = pd.to_numeric(out["hh_size"], errors="coerce").astype("float64")
     income = pd.to_numeric(out["fin_income_year"], errors="coerce").astype("float64")
     out["income_pc"] = income / size.where(size > 0)
@@ -227,8 +276,15 @@ def grade_round(derived: pd.DataFrame, hs: HouseholdScores, villages: pd.DataFra
     return v.reset_index(), t.reset_index(), means, typology
 
 
-def _write_atomic_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any],
-                      replace: bool = False) -> None:
+def write_cache_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any],
+                    replace: bool = False) -> None:
+    """Write a cache folder atomically, in a temporary folder swapped in whole.
+
+    Tables as Parquet (``households`` one file per tambon) and ``meta.json``.
+
+    A folder another process finished first is kept unless ``replace``; the caller holds
+    :func:`abcresearch.store.store_lock` (shared) while it reads the data and writes.
+    """
     tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
@@ -262,9 +318,117 @@ def _load_scheme(scheme: str | Path | Scheme | None) -> Scheme:
     return load_scheme(scheme)
 
 
+def round_frame(survey_round: int, store: Path | str | None = None,
+                manifest: dict[str, Any] | None = None) -> pd.DataFrame | None:
+    """Return the round's village frame, or None for a round ingested without one."""
+    m = manifest if manifest is not None else data_mod.manifest(survey_round, store)
+    if not m.get("frame") and not (m.get("table_sha256") or {}).get("frame"):
+        return None
+    try:
+        return data_mod.load(survey_round, store=store, table="frame")
+    except StoreError:
+        return None
+
+
+def _status_map(table: pd.DataFrame, code_col: str, column: str) -> dict[str, Any]:
+    if column not in table.columns:
+        return {}
+    return dict(zip(table[code_col].astype(str), table[column], strict=True))
+
+
+def apply_status(table: pd.DataFrame, areas: pd.DataFrame, code_col: str) -> pd.DataFrame:
+    """Join the areas' status to a grade table and withhold the grades the model does not give.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A village or tambon grade table (``grade``, ``grade_label_th/en``, ``reason_th/en``,
+        ``priority_rank``).
+    areas : pandas.DataFrame
+        The round's areas table (:func:`abcresearch.analysis.status.area_statuses`).
+    code_col : str
+        ``"village_code"`` or ``"tambon_code"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``estimate_basis``, ``grade_status``, ``villages_surveyed`` and
+        ``villages_total``; where the published grade differs from the direct one (withheld:
+        ``not_graded``; a model grade: ``provisional``) the grade and its labels are replaced
+        (a withheld grade's label says "not graded" and its reason why), and a withheld area
+        has no priority rank (the others keep their order, ranked again from 1), no support
+        band or cell (``priority_band``, ``priority_cell``: need x grade) and no
+        near-threshold grade flag.
+    """
+    out = table.copy()
+    st = areas.set_index("area_code")
+    codes = out[code_col].astype(str)
+    for col in ("estimate_basis", "grade_status", "villages_surveyed", "villages_total"):
+        out[col] = codes.map(st[col]).to_numpy()
+    if "grade" not in out.columns:
+        return out
+    published = codes.map(st["grade"])
+    direct = out["grade"]
+    withheld = (direct.notna() & published.isna()).to_numpy()
+    replaced = (published.notna() & (published != direct)).to_numpy()
+    rules = load_status_rules()
+    if withheld.any():
+        out["grade"] = out["grade"].astype(object)
+        out.loc[withheld, "grade"] = None
+        n = out.loc[withheld, "villages_surveyed"].fillna(0).astype(int)
+        for lang in ("th", "en"):
+            if f"grade_label_{lang}" in out.columns:
+                out.loc[withheld, f"grade_label_{lang}"] = label("rollout.grade_withheld", lang)
+            if f"reason_{lang}" in out.columns:
+                out.loc[withheld, f"reason_{lang}"] = [
+                    label("rollout.grade_withheld_reason", lang, villages=int(k),
+                          min_villages=rules.min_sampled_villages) for k in n]
+        # the support band is the need x grade cell: withheld with the grade, as is the
+        # grade's near-threshold flag (the need class and its flag stay: need is an estimate,
+        # published with the area's warning)
+        for col in ("priority_band", "priority_cell"):
+            if col in out.columns:
+                out[col] = out[col].astype(object if col == "priority_cell" else "Int64")
+                out.loc[withheld, col] = pd.NA
+        for col in ("near_threshold_indicator",):
+            if col in out.columns:
+                out[col] = out[col].astype(object)
+                out.loc[withheld, col] = None
+        if "near_threshold" in out.columns:
+            out.loc[withheld, "near_threshold"] = False
+        if "priority_rank" in out.columns:
+            rank = pd.to_numeric(out["priority_rank"], errors="coerce")
+            rank[withheld] = float("nan")
+            out["priority_rank"] = rank.rank(method="min").astype("Int64")
+    if replaced.any():
+        gr = load_grade_rules()
+        gl = gr.grade_labels
+        new = published[replaced]
+        out.loc[replaced, "grade"] = new.to_numpy()
+        for lang in ("th", "en"):
+            if f"grade_label_{lang}" in out.columns:
+                out.loc[replaced, f"grade_label_{lang}"] = [str(gl[g][lang]) for g in new]
+        # the support band and cell follow the published grade; a model grade is provisional,
+        # never near-threshold (that flag reads a direct interval)
+        if "need" in out.columns and "priority_band" in out.columns:
+            band_of = {cell: i + 1 for i, cell in enumerate(gr.bands)}
+            needs = out.loc[replaced, "need"]
+            out["priority_band"] = out["priority_band"].astype("Int64")
+            out.loc[replaced, "priority_band"] = pd.array(
+                [band_of.get((n, g), pd.NA) for n, g in zip(needs, new, strict=True)],
+                dtype="Int64")
+            if "priority_cell" in out.columns:
+                out.loc[replaced, "priority_cell"] = [
+                    f"{n}_{g}" for n, g in zip(needs, new, strict=True)]
+        if "near_threshold" in out.columns:
+            out.loc[replaced, "near_threshold"] = False
+    return out
+
+
 def round_analysis(survey_round: int, store: Path | str | None = None,
-                   scheme: str | Path | Scheme | None = None, rebuild: bool = False
-                   ) -> RoundAnalysis:
+                   scheme: str | Path | Scheme | None = None, rebuild: bool = False, *,
+                   design: str | None = None, model_areas: Collection[str] | None = None,
+                   model_grades: Mapping[str, str] | None = None) -> RoundAnalysis:
     """Return the scored and graded round, from the cache when its inputs are unchanged.
 
     Parameters
@@ -277,39 +441,117 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         Scoring scheme (default ``params/scoring.yaml``).
     rebuild : bool, default False
         Ignore the cache.
+    design : {"auto", "census", "two_stage"}, optional
+        The survey design (default the ``design`` of ``params/design.yaml``, ``auto``: the
+        two-stage design when the round's frame samples villages, else the census of
+        villages). A researcher's override; the cache keeps one analysis per design.
+    model_areas : collection of str, optional
+        Areas with small-area (model) estimates: their basis becomes ``model``
+        (:func:`abcresearch.analysis.status.area_statuses`). Applied on top of the cache.
+    model_grades : mapping, optional
+        Model-based grades of those areas (published as ``provisional``).
 
     Returns
     -------
     RoundAnalysis
+
+    Raises
+    ------
+    DesignError
+        An unknown design, or ``two_stage`` for a round ingested without a frame.
     """
     root = Path(store) if store is not None else None
-    manifest = data_mod.manifest(survey_round, root)
     sch = _load_scheme(scheme)
-    key = _cache_key(manifest, sch)
-    cache = cache_folder(survey_round, key, root)
-    if rebuild or not (cache / "meta.json").exists():
-        hh = data_mod.load(survey_round, store=root, table="households")
-        vil = data_mod.load(survey_round, store=root, table="villages")
-        # households whose village form was rejected or missing carry no weight: they are kept
-        # in the store (and counted in the data-quality section) but cannot enter estimates
-        hh = hh[hh["weight"].notna()]
-        derived, hs = score_round(hh, vil, sch)
-        v, t, means, typology = grade_round(derived, hs, vil, design_spec())
-        _write_atomic_dir(cache, {"households": derived, "villages": v, "tambons": t,
-                                  "means": means, "typology": typology},
-                          {"key": key, "scheme": sch.scheme_id,
-                           "scheme_version": sch.scheme_version, "version": __version__},
-                          replace=rebuild)
+    # hold the shared lock from resolving the version to writing its cache: no swap in between
+    with store_lock(root, shared=True):
+        manifest = data_mod.manifest(survey_round, root)
+        frame = round_frame(survey_round, root, manifest)
+        spec = choose_design(frame, design)
+        key = _cache_key(manifest, sch, spec)
+        cache = cache_folder(survey_round, key, root)
+        if rebuild or not (cache / "meta.json").exists():
+            hh = data_mod.load(survey_round, store=root, table="households")
+            vil = data_mod.load(survey_round, store=root, table="villages")
+            # households whose village form was rejected or missing (or, with a frame, whose
+            # village the frame does not sample) carry no weight: they are kept in the store
+            # (and counted in the data-quality section) but cannot enter estimates
+            hh = hh[hh["weight"].notna()]
+            derived, hs = score_round(hh, vil, sch)
+            v, t, means, typology = grade_round(derived, hs, vil, spec)
+            coverage = coverage_table(derived, frame, vil)
+            areas = _statuses(coverage, v, t, None, None)
+            write_cache_dir(cache, {"households": derived, "villages": v, "tambons": t,
+                                      "means": means, "typology": typology, "areas": areas},
+                              {"key": key, "scheme": sch.scheme_id,
+                               "scheme_version": sch.scheme_version, "version": __version__,
+                               "design": spec.name, "design_choice": spec.choice,
+                               "frame": frame is not None},
+                              replace=rebuild)
+        v = pd.read_parquet(cache / "villages.parquet")
+        t = pd.read_parquet(cache / "tambons.parquet")
+        areas = pd.read_parquet(cache / "areas.parquet")
+        means = pd.read_parquet(cache / "means.parquet")
+        typology = pd.read_parquet(cache / "typology.parquet")
+    if model_areas is not None or model_grades is not None:
+        coverage = areas[list(COVERAGE_COLUMNS)]
+        areas = _statuses(coverage, v, t, model_areas, model_grades)
     return RoundAnalysis(
         survey_round=survey_round, scheme=sch, cache_dir=cache,
-        villages=pd.read_parquet(cache / "villages.parquet"),
-        tambons=pd.read_parquet(cache / "tambons.parquet"),
-        means=pd.read_parquet(cache / "means.parquet"),
-        typology=pd.read_parquet(cache / "typology.parquet"),
-        manifest=manifest, key=key)
+        villages=apply_status(v, areas, "village_code"),
+        tambons=apply_status(t, areas, "tambon_code"),
+        means=means, typology=typology, manifest=manifest, key=key, design=spec,
+        areas=areas, has_frame=frame is not None, store=root)
 
 
-def area_design(frame: pd.DataFrame, spec: DesignSpec | None = None) -> SurveyDesign:
-    """Return the survey design of a set of scored households (``params/design.yaml``)."""
-    spec = spec or design_spec()
-    return spec.build(frame.reset_index(drop=True))
+def _statuses(coverage: pd.DataFrame, villages: pd.DataFrame, tambons: pd.DataFrame,
+              model_areas: Collection[str] | None,
+              model_grades: Mapping[str, str] | None) -> pd.DataFrame:
+    """Return the areas table: coverage plus basis, grade status and published grade."""
+    direct = {**_status_map(villages, "village_code", "grade"),
+              **_status_map(tambons, "tambon_code", "grade")}
+    # near-threshold grades come from the grade tables when they carry the column
+    near = {k: bool(v) for k, v in {**_status_map(villages, "village_code", "near_threshold"),
+                                    **_status_map(tambons, "tambon_code", "near_threshold")
+                                    }.items() if pd.notna(v)}
+    direct = {k: g for k, g in direct.items() if isinstance(g, str)}
+    return area_statuses(coverage, model_areas=model_areas, near_threshold=near, grades=direct,
+                         model_grades=model_grades)
+
+
+def store_area_status(survey_round: int, area_code: str, store: Path | str | None = None,
+                      model_areas: Collection[str] | None = None) -> AreaStatus:
+    """Return an area's coverage, estimate basis and grade status, straight from the store.
+
+    For checks before any work (``abcresearch report --area``): reads only the round's frame,
+    the households' village codes and weights (and the village forms of a round without a
+    frame), never scores. The grade is not known here (None).
+
+    Parameters
+    ----------
+    survey_round : int
+        The round.
+    area_code : str
+        Any area code.
+    store : path, optional
+        The store.
+    model_areas : collection of str, optional
+        Areas with small-area (model) estimates (their basis is ``model``, not ``none``).
+
+    Raises
+    ------
+    StoreError
+        The store or the round does not exist.
+    """
+    root = Path(store) if store is not None else None
+    with store_lock(root, shared=True):
+        manifest = data_mod.manifest(survey_round, root)
+        frame = round_frame(survey_round, root, manifest)
+        hh = data_mod.load(survey_round, store=root, columns=[
+            c for c in ("village_code", "weight", "village_prob")
+            if frame is not None or c != "village_prob"])
+        forms = None
+        if frame is None:
+            forms = data_mod.load(survey_round, store=root, table="villages",
+                                  columns=["village_code", "vil_households"])
+    areas = area_statuses(coverage_table(hh, frame, forms), model_areas=model_areas)
+    return area_status(areas, str(area_code))

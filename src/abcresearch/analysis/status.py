@@ -15,21 +15,29 @@ Every report, the summary JSON beside each PDF and the index page read them from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from abcresearch.params import Problems, load
 
 __all__ = [
+    "AREA_COLUMNS",
+    "COVERAGE_COLUMNS",
     "SUMMARY_KEYS",
     "AreaStatus",
     "Coverage",
     "EstimateBasis",
     "GradeStatus",
     "StatusRules",
+    "area_status",
+    "area_statuses",
+    "coverage_table",
     "estimate_basis",
     "grade_status",
     "load_status_rules",
@@ -326,3 +334,183 @@ def summary_record(status: AreaStatus, *, name_th: str, name_en: str, survey_rou
         out["change"] = rows
     out.update(extra)
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# every area of a round: coverage, basis and grade status
+
+#: Columns of the areas table (:func:`coverage_table` then :func:`area_statuses`).
+AREA_COLUMNS = ("area_code", "level", "villages_surveyed", "villages_total",
+                "households_surveyed", "households_total", "households_estimated",
+                "strata_surveyed", "strata_total",
+                "estimate_basis", "grade_status", "grade", "near_threshold")
+
+#: The coverage columns (:func:`coverage_table`), the first of :data:`AREA_COLUMNS`.
+COVERAGE_COLUMNS = AREA_COLUMNS[:9]
+
+_CODE_LENGTH = {"village": 8, "tambon": 6, "amphoe": 4, "province": 2}
+
+
+def coverage_table(households: pd.DataFrame, frame: pd.DataFrame | None = None,
+                   village_forms: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Coverage of every village, tambon, amphoe and province of a round.
+
+    Parameters
+    ----------
+    households : pandas.DataFrame
+        The households that enter estimates (with a weight): ``village_code``, ``weight`` and,
+        in a round with a frame, ``village_prob``.
+    frame : pandas.DataFrame, optional
+        The round's village frame (``village_code``, ``households``): it lists every village of
+        the province, so its villages and households are the totals. Without a frame the round
+        is a census of the villages in the export: the totals are the villages of the village
+        forms (and of the households) and the village forms' household counts.
+    village_forms : pandas.DataFrame, optional
+        The village-form rows (``village_code``, ``vil_households``), used without a frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area (villages, tambons, amphoe, provinces), index reset:
+        ``area_code, level, villages_surveyed`` (villages with at least one household in the
+        estimates), ``villages_total, households_surveyed, households_total`` and
+        ``households_estimated``: the weighted households (the design's estimate of the area's
+        households; for a village, conditional on its selection, ``sum(weight x village_prob)``,
+        which is its frame count when it was surveyed), ``strata_surveyed`` and
+        ``strata_total``: the village-selection strata the area's villages belong to (the
+        frame's ``stratum``, blank = the amphoe; without a frame the amphoe), and how many of
+        them have a surveyed village of the area: an area whose estimates leave out some of its
+        strata describes only part of itself. Unrounded.
+    """
+    hh = households[households["weight"].notna()] if "weight" in households else households
+    code = hh["village_code"].astype(str)
+    w = pd.to_numeric(hh["weight"], errors="coerce").astype("float64")
+    p = (pd.to_numeric(hh["village_prob"], errors="coerce").fillna(1.0).astype("float64")
+         if "village_prob" in hh.columns else pd.Series(1.0, index=hh.index))
+    per = pd.DataFrame({"m": 1, "w": w.to_numpy(), "wp": (w * p).to_numpy()},
+                       index=pd.Index(code.to_numpy(), name="village_code")
+                       ).groupby(level=0).sum()
+    if frame is not None and not frame.empty:
+        f = frame.drop_duplicates("village_code", keep="last")
+        total = pd.Series(pd.to_numeric(f["households"], errors="coerce").to_numpy(
+            dtype="float64"), index=f["village_code"].astype(str).to_numpy())
+        # households in a village the frame does not list carry no weight and are not here
+        extra = per.index.difference(total.index)
+        total = pd.concat([total, per.loc[extra, "m"].astype("float64")])
+    else:
+        forms = pd.Series(dtype="float64")
+        if village_forms is not None and not village_forms.empty:
+            vf = village_forms.drop_duplicates("village_code", keep="last")
+            forms = pd.Series(pd.to_numeric(vf["vil_households"], errors="coerce").to_numpy(
+                dtype="float64"), index=vf["village_code"].astype(str).to_numpy())
+        codes = forms.index.union(per.index)
+        total = forms.reindex(codes)
+        total = total.fillna(per["m"].reindex(codes).astype("float64"))
+    vil = pd.DataFrame(index=pd.Index(total.index.astype(str), name="area_code"))
+    stratum = pd.Series(vil.index.str.slice(0, 4), index=vil.index)
+    if frame is not None and not frame.empty and "stratum" in frame.columns:
+        given = pd.Series(f["stratum"].astype("string").to_numpy(),
+                          index=f["village_code"].astype(str).to_numpy())
+        given = given.reindex(vil.index)
+        stratum = given.where(given.notna() & (given.str.strip() != ""), stratum).astype(str)
+    vil["villages_surveyed"] = (per["m"].reindex(vil.index).fillna(0) > 0).astype("int64")
+    vil["villages_total"] = 1
+    vil["households_surveyed"] = per["m"].reindex(vil.index).fillna(0).astype("int64")
+    vil["households_total"] = total.fillna(0).round().astype("int64").to_numpy()
+    vil["households_estimated"] = per["w"].reindex(vil.index).fillna(0.0)
+    wp = per["wp"].reindex(vil.index).fillna(0.0)
+    parts = [vil.assign(level="village", households_estimated=wp, strata_surveyed=vil[
+        "villages_surveyed"], strata_total=1)]
+    for level in ("tambon", "amphoe", "province"):
+        key = vil.index.str.slice(0, _CODE_LENGTH[level])
+        agg = vil.groupby(key).sum()
+        agg.index.name = "area_code"
+        st = pd.DataFrame({"area": key, "stratum": stratum.to_numpy(),
+                           "surveyed": vil["villages_surveyed"].to_numpy()})
+        st = st.groupby(["area", "stratum"])["surveyed"].max().groupby(level=0)
+        agg["strata_surveyed"] = st.sum().reindex(agg.index).astype("int64")
+        agg["strata_total"] = st.size().reindex(agg.index).astype("int64")
+        parts.append(agg.assign(level=level))
+    out = pd.concat(parts).reset_index()
+    return out[list(COVERAGE_COLUMNS)]
+
+
+def area_statuses(coverage: pd.DataFrame, *, model_areas: Collection[str] | None = None,
+                  near_threshold: Mapping[str, bool] | None = None,
+                  grades: Mapping[str, Any] | None = None,
+                  model_grades: Mapping[str, Any] | None = None,
+                  rules: StatusRules | None = None) -> pd.DataFrame:
+    """Add every area's estimate basis, grade status and published grade to its coverage.
+
+    Parameters
+    ----------
+    coverage : pandas.DataFrame
+        From :func:`coverage_table`.
+    model_areas : collection of str, optional
+        Codes of the areas that have a small-area (model) estimate (``code in model_areas``);
+        the small-area integration passes them. None: no model estimates.
+    near_threshold : mapping, optional
+        Area code -> whether an interval of a sampled indicator deciding its grade straddles
+        its threshold (the grade tables' ``near_threshold`` column).
+    grades : mapping, optional
+        Area code -> direct grade (A/B/C) from the grade tables (published where the basis is
+        ``direct`` and the status has a grade).
+    model_grades : mapping, optional
+        Area code -> grade from model-based estimates (published, as ``provisional``, where
+        the basis is ``model``); the small-area integration passes them.
+    rules : StatusRules, optional
+        Default ``params/status.yaml``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``coverage`` with ``estimate_basis``, ``grade_status`` (strings of
+        :class:`EstimateBasis` and :class:`GradeStatus`), ``grade`` (published: None where the
+        level is not graded, the grade is withheld or the area is not surveyed; a model-based
+        grade is not known here and stays None) and ``near_threshold``.
+    """
+    r = rules or load_status_rules()
+    models = model_areas if model_areas is not None else ()
+    near = near_threshold or {}
+    direct, model = grades or {}, model_grades or {}
+    basis, status, grade, close = [], [], [], []
+    for code, level, n in zip(coverage["area_code"], coverage["level"],
+                              coverage["villages_surveyed"], strict=True):
+        b = estimate_basis(level, int(n), code in models, r)
+        nt = bool(near.get(code, False))
+        s = grade_status(level, b, int(n), nt, r)
+        g = (model if b is EstimateBasis.MODEL else direct).get(code)
+        published = (s.has_grade and level in r.graded_levels and isinstance(g, str)
+                     and g != "")
+        basis.append(b.value)
+        status.append(s.value)
+        grade.append(g if published else None)
+        close.append(nt and s is GradeStatus.NEAR_THRESHOLD)
+    out = coverage.copy()
+    out["estimate_basis"] = basis
+    out["grade_status"] = status
+    out["grade"] = pd.array(grade, dtype=object)
+    out["near_threshold"] = np.array(close, dtype=bool)
+    return out
+
+
+def area_status(areas: pd.DataFrame, area_code: str) -> AreaStatus:
+    """Return one area's :class:`AreaStatus` from the areas table of :func:`area_statuses`.
+
+    An area the table does not list (outside the round's frame) is ``not_surveyed`` with
+    empty coverage.
+    """
+    code = str(area_code)
+    rows = areas[areas["area_code"] == code]
+    level = next((k for k, v in _CODE_LENGTH.items() if v == len(code)), "village")
+    if rows.empty:
+        return AreaStatus(code, level, EstimateBasis.NONE, GradeStatus.NOT_SURVEYED,
+                          Coverage(0, 0, 0, 0))
+    r = rows.iloc[0]
+    g = r.get("grade")
+    return AreaStatus(
+        area_code=code, level=str(r["level"]), basis=EstimateBasis(r["estimate_basis"]),
+        grade_status=GradeStatus(r["grade_status"]),
+        coverage=Coverage(int(r["villages_surveyed"]), int(r["villages_total"]),
+                          int(r["households_surveyed"]), int(r["households_total"])),
+        grade=g if isinstance(g, str) else None)

@@ -31,7 +31,7 @@ from typing import Any
 
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.results import FindingsResult, SectionResult, SummaryResult
-from abcresearch.reports.sections import common
+from abcresearch.reports.sections import change as change_section
 from abcresearch.reports.sections import cover as cover_section
 from abcresearch.reports.sections import deprivation as deprivation_section
 from abcresearch.reports.sections import findings as findings_section
@@ -40,6 +40,7 @@ from abcresearch.reports.sections import levels as levels_section
 from abcresearch.reports.sections import organisations as organisations_section
 from abcresearch.reports.sections import profile as profile_section
 from abcresearch.reports.sections import quality as quality_section
+from abcresearch.reports.sections import rollout as rollout_section
 from abcresearch.reports.sections import summary as summary_section
 from abcresearch.reports.sections import villages as villages_section
 
@@ -146,10 +147,24 @@ class AreaReport(AreaContext):
         """
         return self._keep(quality_section.data_quality(self, capitals=capitals))
 
+    def change(self, *, compare_round: int | None = None) -> SectionResult:
+        """Change since an earlier round: capital means, level shares, M0 and income poverty
+        with SEs and intervals, level transitions of matched households, sentences only where
+        a change is beyond the noise (nothing shown when no earlier round holds the area).
+
+        Parameters
+        ----------
+        compare_round : int, optional
+            The earlier round (default: the latest earlier round in which the area has
+            households).
+        """
+        return self._keep(change_section.change(self, compare_round=compare_round))
+
     def methods_note(self) -> SectionResult:
-        """The short methods note."""
-        return self._keep(common.methods_note(self.words, self.survey_round,
-                                              self.analysis.scheme))
+        """The short methods note, with the design in force and where household counts come
+        from."""
+        return self._keep(rollout_section.methods_note(self.words, self.analysis,
+                                                       self.area_row))
 
     def summary(self) -> dict[str, Any]:
         """Key figures for the batch index page (suppressed figures are None)."""

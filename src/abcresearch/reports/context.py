@@ -11,7 +11,8 @@ method per section; section functions (:mod:`abcresearch.reports.sections`) take
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -19,6 +20,7 @@ from typing import Any, Self, TypeVar
 import numpy as np
 import pandas as pd
 
+from abcresearch.analysis.change import ChangeAnalysis, change_analysis, earlier_round
 from abcresearch.analysis.round import (
     DesignSpec,
     RoundAnalysis,
@@ -26,12 +28,13 @@ from abcresearch.analysis.round import (
     design_spec,
     round_analysis,
 )
+from abcresearch.analysis.status import AreaStatus, GradeStatus, load_status_rules
 from abcresearch.errors import AreaError, InputError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports import estimates
 from abcresearch.reports.disclosure import marker, share_mask
 from abcresearch.reports.formatting import Words
-from abcresearch.reports.results import SectionResult
+from abcresearch.reports.results import SectionResult, Table
 from abcresearch.scoring import load_scheme
 from abcresearch.scoring.grades import GradeRules, load_grade_rules
 from abcresearch.scoring.scheme import Scheme
@@ -102,7 +105,9 @@ class AreaContext(ReportBase):
     # ------------------------------------------------------------------ construction
     @classmethod
     def load(cls, area_code: str, survey_round: int, store: str | Path | None = None,
-             lang: str = "th", scheme: str | None = None) -> Self:
+             lang: str = "th", scheme: str | None = None, *, design: str | None = None,
+             model_areas: Collection[str] | None = None,
+             model_grades: Mapping[str, str] | None = None) -> Self:
         """Check the parameters and load the round's analysis.
 
         Parameters
@@ -117,6 +122,12 @@ class AreaContext(ReportBase):
             Report language.
         scheme : str, optional
             Scoring scheme (default ``params/scoring.yaml``).
+        design : {"auto", "census", "two_stage"}, optional
+            The survey design (default ``params/design.yaml``: ``auto``, the two-stage design
+            when the round's frame samples villages, else the census of villages).
+        model_areas, model_grades : optional
+            Areas with small-area estimates and their model grades (see
+            :func:`~abcresearch.analysis.round.round_analysis`).
 
         Raises
         ------
@@ -124,12 +135,15 @@ class AreaContext(ReportBase):
             Unknown area code.
         StoreError
             Round never ingested, or no households of the area in it.
+        DesignError
+            An unknown design, or ``two_stage`` for a round without a frame.
         """
         Words(lang)  # validates lang
         store_path = project_path(store)
         area = data_mod.named_area(str(area_code), int(survey_round), store_path)
-        analysis = round_analysis(int(survey_round), store_path, scheme)
-        report = cls(lang=lang, design_spec=design_spec(), area=area,
+        analysis = round_analysis(int(survey_round), store_path, scheme, design=design,
+                                  model_areas=model_areas, model_grades=model_grades)
+        report = cls(lang=lang, design_spec=analysis.design, area=area,
                      survey_round=int(survey_round), analysis=analysis, store=store_path)
         if report.households.empty:
             raise StoreError(f"area {area.code} ({area.name_en}) has no households in round "
@@ -142,6 +156,95 @@ class AreaContext(ReportBase):
         """Area level: province, amphoe, tambon or village."""
         return self.area.level
 
+    # ------------------------------------------------------------------ status model
+    @cached_property
+    def status(self) -> AreaStatus:
+        """The area's coverage, estimate basis, grade status and published grade."""
+        return self.analysis.status(self.area.code)
+
+    @property
+    def areas(self) -> pd.DataFrame:
+        """The areas table rows of this area and the areas within (coverage and status)."""
+        a = self.analysis.areas
+        return a[a["area_code"].str.startswith(self.area.code)].reset_index(drop=True)
+
+    @cached_property
+    def area_row(self) -> pd.Series:
+        """This area's row of the areas table (coverage, strata, basis, status)."""
+        a = self.analysis.areas
+        rows = a[a["area_code"] == self.area.code]
+        return rows.iloc[0] if not rows.empty else pd.Series(dtype=object)
+
+    @property
+    def estimate_warnings(self) -> list[str]:
+        """Warnings every table of the area carries (empty for a well-covered area).
+
+        A tambon or amphoe resting on fewer sampled villages than ``params/status.yaml`` asks
+        (``not_graded``): its standard errors leave out the variation between villages; an
+        area some of whose village-selection strata have no surveyed village: its estimates
+        describe only the strata surveyed.
+        """
+        out = []
+        st = self.status
+        if st.grade_status is GradeStatus.NOT_GRADED:
+            out.append(self.t("rollout.warning.few_villages", area=self.area_name(),
+                              villages=st.coverage.villages_surveyed,
+                              total=st.coverage.villages_total,
+                              min_villages=load_status_rules().min_sampled_villages))
+        row = self.area_row
+        if not row.empty and 0 < int(row.get("strata_surveyed", 0)) < int(
+                row.get("strata_total", 0)):
+            out.append(self.t("rollout.warning.partial_strata",
+                              surveyed=int(row["strata_surveyed"]),
+                              total=int(row["strata_total"])))
+        return out
+
+    def _keep(self, result: R) -> R:
+        """Remember ``result`` (``self.results``) with the area's warnings beside its tables.
+
+        Every published table of an area whose estimates are flagged by the status model
+        (:attr:`estimate_warnings`) carries the warning in its notes, whichever section made it.
+        """
+        warn = self.estimate_warnings
+        if warn and result.tables:
+            extra = " ".join(warn)
+            parts = tuple(replace(p, notes=f"{p.notes} {extra}" if p.notes else extra)
+                          if isinstance(p, Table) else p for p in result.parts)
+            result = replace(result, parts=parts)
+        return super()._keep(result)
+
+    # ------------------------------------------------------------------ change
+    def compare_round(self, compare_round: int | None = None) -> int | None:
+        """The earlier round of the change section: ``compare_round`` checked, or the latest
+        earlier round of the store in which the area has households (None: there is none)."""
+        return earlier_round(self.survey_round, self.area.code, self.store, compare_round)
+
+    def change_analysis(self, compare_round: int | None = None) -> ChangeAnalysis | None:
+        """Change between an earlier round and this one for every area (cached in the store).
+
+        Parameters
+        ----------
+        compare_round : int, optional
+            The earlier round (default :meth:`compare_round`).
+
+        Returns
+        -------
+        ChangeAnalysis or None
+            None when no earlier round holds the area.
+        """
+        r = self.compare_round(compare_round)
+        if r is None:
+            return None
+        if r not in self._change_cache:
+            earlier = round_analysis(r, self.store, self.analysis.scheme,
+                                     design=self.analysis.design.choice)
+            self._change_cache[r] = change_analysis(self.analysis, earlier)
+        return self._change_cache[r]
+
+    @cached_property
+    def _change_cache(self) -> dict[int, ChangeAnalysis]:
+        return {}
+
     @cached_property
     def households(self) -> pd.DataFrame:
         """Scored households of the area."""
@@ -150,8 +253,48 @@ class AreaContext(ReportBase):
     @cached_property
     def design(self) -> Any:
         """The survey design of the area's households (a :class:`~abcresearch.stats.SurveyDesign`).
+
+        Under the census design (villages are strata) it is built on the area's households.
+        Under the two-stage design the area is a domain of the design over every household of
+        its strata (``subset``, as R's ``subset(design, ...)``), so that its standard errors
+        see the stratum's other sampled villages and its fpc. The design's data are then the
+        area's households (:attr:`households`, first and in order) followed by the other
+        households of its strata. A village is reported from its own sample, conditional on
+        its selection (as it is graded): its households within the village, the census
+        design's stratum, with the village's households as fpc. So is an area resting on
+        fewer sampled villages than ``params/status.yaml`` asks (``not_graded``): with one
+        village the domain would have no degrees of freedom and no between-village variance;
+        conditional on its villages its standard errors are the within-village ones, which
+        its warning says are too small.
         """
-        return area_design(self.households, self.design_spec)
+        spec = self.design_spec
+        hh = self.households
+        if spec.name == "census" or not spec.strata or spec.strata not in hh:
+            return area_design(hh, spec)
+        thin = self.status.coverage.villages_surveyed < load_status_rules().min_sampled_villages
+        if self.level == "village" or thin:
+            return area_design(hh, spec.named("census", spec.choice))
+        rest = self.stratum_households
+        rest = rest[~rest["village_code"].astype(str).str.startswith(self.area.code)]
+        full = pd.concat([hh, rest], ignore_index=True)
+        inside = np.arange(len(full)) < len(hh)
+        return area_design(full, spec).subset(inside)
+
+    @cached_property
+    def stratum_households(self) -> pd.DataFrame:
+        """Scored households of every village-selection stratum the area has households in."""
+        col = self.design_spec.strata
+        hh = self.households
+        if not col or col not in hh:
+            return hh
+        strata = set(hh[col].dropna().astype(str))
+        amph = sorted(set(hh["amphoe_code"].astype(str)))
+        if strata <= set(amph):  # strata are amphoe (the frame's default): read only those
+            full = pd.concat([self.analysis.area_households(a) for a in amph],
+                             ignore_index=True)
+        else:
+            full = self.analysis.households
+        return full[full[col].astype(str).isin(strata)].reset_index(drop=True)
 
     @property
     def capitals(self) -> tuple[str, ...]:
@@ -222,9 +365,14 @@ class AreaContext(ReportBase):
     # ------------------------------------------------------------------ shared estimates
     @cached_property
     def af_result(self) -> Any:
-        """Alkire-Foster measures of the area over the capitals (unrounded)."""
-        return estimates.alkire_foster_measures(self.design, self.analysis.scheme, self.capitals,
-                                                self.design_spec.level)
+        """Alkire-Foster measures of the area over the capitals (unrounded); its per-household
+        table has the rows of :attr:`households`."""
+        af = estimates.alkire_foster_measures(self.design, self.analysis.scheme, self.capitals,
+                                              self.design_spec.level)
+        if af.household is not None and len(af.household) != len(self.households):
+            # a domain of the two-stage design: the area's households come first
+            af = replace(af, household=af.household.iloc[:len(self.households)])
+        return af
 
     @cached_property
     def poverty_estimate(self) -> dict[str, Any] | None:
@@ -270,10 +418,14 @@ class ProvinceContext(ReportBase):
     analysis: RoundAnalysis = field(repr=False, kw_only=True)
     boundary_file: Path | None = field(default=None, kw_only=True)
 
+    store: Path | None = field(default=None, kw_only=True)
+
     @classmethod
     def load(cls, province_code: str, survey_round: int, store: str | Path | None = None,
              lang: str = "th", boundary_file: str | Path | None = None,
-             scheme: str | None = None) -> Self:
+             scheme: str | None = None, *, design: str | None = None,
+             model_areas: Collection[str] | None = None,
+             model_grades: Mapping[str, str] | None = None) -> Self:
         """Check the parameters and load the round's analysis.
 
         Parameters
@@ -291,6 +443,10 @@ class ProvinceContext(ReportBase):
             real map; without it the grade map is a tile map of tambon grouped by amphoe.
         scheme : str, optional
             Scoring scheme.
+        design : {"auto", "census", "two_stage"}, optional
+            The survey design (default ``params/design.yaml``).
+        model_areas, model_grades : optional
+            Areas with small-area estimates and their model grades.
         """
         area = get_area(str(province_code))
         if area.level != "province":
@@ -298,12 +454,35 @@ class ProvinceContext(ReportBase):
         boundary = project_path(boundary_file)
         if boundary is not None and not boundary.exists():
             raise InputError(f"boundary file {boundary} does not exist")
-        rep = cls(lang=lang, design_spec=design_spec(), province=area,
-                  survey_round=int(survey_round),
-                  analysis=round_analysis(int(survey_round), project_path(store), scheme),
-                  boundary_file=boundary)
+        store_path = project_path(store)
+        analysis = round_analysis(int(survey_round), store_path, scheme, design=design,
+                                  model_areas=model_areas, model_grades=model_grades)
+        rep = cls(lang=lang, design_spec=analysis.design, province=area,
+                  survey_round=int(survey_round), analysis=analysis, boundary_file=boundary,
+                  store=store_path)
         Words(lang)  # validates lang
         return rep
+
+    @cached_property
+    def status(self) -> AreaStatus:
+        """The province's coverage, estimate basis and grade status."""
+        return self.analysis.status(self.province.code)
+
+    @property
+    def areas(self) -> pd.DataFrame:
+        """The areas table of the province (every village, tambon, amphoe: coverage, status)."""
+        a = self.analysis.areas
+        return a[a["area_code"].str.startswith(self.province.code)].reset_index(drop=True)
+
+    def change_analysis(self, compare_round: int | None = None) -> ChangeAnalysis | None:
+        """Change between an earlier round (default the latest earlier one with data in the
+        province) and this one, for every area; None when there is none."""
+        r = earlier_round(self.survey_round, self.province.code, self.store, compare_round)
+        if r is None:
+            return None
+        earlier = round_analysis(r, self.store, self.analysis.scheme,
+                                 design=self.analysis.design.choice)
+        return change_analysis(self.analysis, earlier)
 
     def grade_label(self, grade: str) -> str:
         """Label of a grade from ``params/grades.yaml`` in the report's language."""

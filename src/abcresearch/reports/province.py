@@ -15,8 +15,8 @@ from pathlib import Path
 from abcresearch.reports.charts import GRADE_COLOURS
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.results import SectionResult
-from abcresearch.reports.sections import common
 from abcresearch.reports.sections import province as sections
+from abcresearch.reports.sections import rollout as rollout_section
 
 __all__ = ["GRADE_COLOURS", "ProvinceReport"]
 
@@ -65,6 +65,22 @@ class ProvinceReport(ProvinceContext):
         """The data-driven typology next to the readiness groups and need classes."""
         return self._keep(sections.rules_vs_typology(self))
 
+    def rollout(self) -> SectionResult:
+        """The cumulative rollout: villages surveyed per round (new, re-surveyed), villages
+        covered so far and households surveyed."""
+        return self._keep(rollout_section.rollout(self))
+
+    def change_overview(self, *, compare_round: int | None = None) -> SectionResult:
+        """The tambons that improved or declined beyond the noise since an earlier round
+        (nothing shown when there is none).
+
+        Parameters
+        ----------
+        compare_round : int, optional
+            The earlier round (default: the latest earlier round with data in the province).
+        """
+        return self._keep(rollout_section.change_overview(self, compare_round=compare_round))
+
     def readiness(self, *, limit: int | None = 20) -> SectionResult:
         """Need x readiness of the province's tambons (chart, counts per cell) and the
         organisation-strength ranking of tambons.
@@ -79,6 +95,5 @@ class ProvinceReport(ProvinceContext):
         return self._keep(readiness_section.province_readiness(self, limit=limit))
 
     def methods_note(self) -> SectionResult:
-        """The short methods note."""
-        return self._keep(common.methods_note(self.words, self.survey_round,
-                                              self.analysis.scheme))
+        """The short methods note, with the design in force."""
+        return self._keep(rollout_section.methods_note(self.words, self.analysis))

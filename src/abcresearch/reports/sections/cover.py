@@ -1,10 +1,18 @@
-"""The area report's cover: names, round, households surveyed, grade, provenance."""
+"""The area report's cover: names, round, what the numbers rest on, grade, provenance.
+
+The coverage line says how many of the area's villages and households (totals from the round's
+village frame, or from the village forms for a round without one) were surveyed; the grade line
+follows the status model (:mod:`abcresearch.analysis.status`): a withheld grade says why, and an
+area whose estimates are flagged (few sampled villages, strata without a surveyed village)
+carries its warning on the cover as beside every table.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from abcresearch import __version__
+from abcresearch.analysis.status import GradeStatus, load_status_rules
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.render.display import report_header
@@ -12,23 +20,51 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.common import cover_block
 from abcresearch.survey.areas import get_area
 
-__all__ = ["cover", "grade_text"]
+__all__ = ["coverage_text", "cover", "grade_text"]
+
+
+def coverage_text(report: AreaContext) -> str:
+    """Return the coverage line: "สำรวจ n จาก N หมู่บ้าน · n จาก N ครัวเรือน".
+
+    Words in ``params/labels/rollout.yaml``.
+    """
+    c = report.status.coverage
+    return report.t("rollout.cover.coverage", villages=f"{c.villages_surveyed:,}",
+                    villages_total=f"{c.villages_total:,}",
+                    households=f"{c.households_surveyed:,}",
+                    households_total=f"{c.households_total:,}")
 
 
 def grade_text(report: AreaContext) -> str:
-    """The cover's grade line: the area's grade, or the grade counts of the areas within."""
+    """Return the cover's grade line.
+
+    The area's published grade (with its status), the reason it is withheld, or the grade
+    counts of the areas within.
+    """
     row = report.grade_row
     if not report.publishable:
         return report.t("cover.grade", grade=report.marker)
+    st = report.status
+    if st.grade_status is GradeStatus.NOT_GRADED:
+        why = report.t("grade_status.not_graded",
+                       min_villages=load_status_rules().min_sampled_villages)
+        return report.t("cover.grade", grade=why)
     if row is None or pd.isna(row.get("grade")):
-        counts = report.children["grade"].value_counts()
-        return report.t("cover.grade_counts", a=int(counts.get("A", 0)),
-                        b=int(counts.get("B", 0)), c=int(counts.get("C", 0)))
-    return report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
+        grades = report.children["grade"]
+        counts = grades.value_counts()
+        a, b, c = (int(counts.get(g, 0)) for g in "ABC")
+        withheld = int(grades.isna().sum())
+        if withheld:
+            return report.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c, n=withheld)
+        return report.t("cover.grade_counts", a=a, b=b, c=c)
+    text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
+    if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):
+        text += f" ({report.t('grade_status.' + st.grade_status.value)})"
+    return text
 
 
 def cover(report: AreaContext) -> SectionResult:
-    """The cover block (Typst), with the synthetic-data banner when the data are synthetic."""
+    """Return the cover block (Typst), with the synthetic-data banner for synthetic data."""
     t = report.t
     a = report.area
     parent = t("cover.in", parent=report.area_name(get_area(a.parent))) if a.parent else ""
@@ -37,14 +73,19 @@ def cover(report: AreaContext) -> SectionResult:
     lines = [
         f"**{t('level.' + a.level)}** {parent}",
         report.words.round_years(report.survey_round),
-        t("cover.surveyed", villages=f"{n_vil:,}", households=f"{n_hh:,}"),
+        coverage_text(report),
         f"**{grade_text(report)}**",
     ]
+    lines += [f"**{w}**" for w in report.estimate_warnings]
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
     lines.append(t("cover.provenance", fingerprint=report.fingerprint(),
                    scheme=scheme_version(report.analysis.scheme), version=__version__))
     return cover_block(report.words, a.name_th, a.name_en, lines, report.analysis.synthetic,
-                       details={"villages": n_vil, "households": n_hh},
+                       details={"villages": n_vil, "households": n_hh,
+                                "coverage": report.status.coverage.as_dict(),
+                                "grade_status": report.status.grade_status.value,
+                                "estimate_basis": report.status.basis.value,
+                                "design": report.analysis.design.name},
                        header=report_header(a, report.survey_round, report.lang,
                                             report.analysis.synthetic))

@@ -218,7 +218,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     hidden = published_rows(tt.assign(code=tt["tambon_code"]), report.households,
                             "tambon_code", thr)[1]
     shown = pd.DataFrame({
-        t("readiness.col.band"): [marker(thr) if h else int(b)
+        t("readiness.col.band"): [marker(thr) if h else ("" if pd.isna(b) else int(b))
                                   for b, h in zip(tt["priority_band"], hidden, strict=True)],
         t("col.tambon"): tt["tambon_name"].to_numpy(),
         t("col.amphoe"): tt["amphoe_name"].to_numpy(),

@@ -30,9 +30,13 @@ __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_labels", 
 
 
 def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
-    """``กลุ่ม A`` (with ``(ใกล้เกณฑ์)`` when near a threshold); "" when not graded."""
+    """``กลุ่ม A`` (with ``(ใกล้เกณฑ์)`` when near a threshold).
+
+    "ยังไม่จัดกลุ่ม" when the grade is withheld (``not_graded``:
+    :func:`abcresearch.analysis.round.apply_status`).
+    """
     if not isinstance(grade, str) or not grade:
-        return ""
+        return t("rollout.grade_withheld")
     text = t("readiness.grade_short", grade=grade)
     return t("readiness.near", value=text) if bool(near) else text
 

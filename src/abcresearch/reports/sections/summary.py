@@ -1,52 +1,76 @@
-"""The report's key figures for the batch index page and the summary JSON (published values)."""
+"""The report's key figures for the batch index page and the summary JSON (published values).
+
+The record carries the keys of the status model (``shared/report-status.md``, built by
+:func:`abcresearch.analysis.status.summary_record`): ``estimate_basis``, ``grade`` (null when
+not graded, withheld or suppressed), ``grade_status``, ``coverage``, ``households_estimated``
+and, where an earlier round holds the area, ``change``; and the index page's keys
+(``households``, ``villages``, ``m0``, ``share_level1``), ``design`` and ``compare_round``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-import pandas as pd
-
+from abcresearch.analysis.status import summary_record
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.results import SummaryResult
 from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections.change import change_records, published_change
 
 __all__ = ["DIGITS", "summary", "write_summary"]
 
 
 #: Decimals of the published key figures: M0 as in the deprivation table, the share at level 1
-#: to a tenth of a percent as on the index page.
-DIGITS = {"m0": 3, "share_level1": 3}
+#: to a tenth of a percent as on the index page; weighted households to whole households.
+DIGITS = {"m0": 3, "share_level1": 3, "households_estimated": 0}
 
 
-def summary(report: AreaContext) -> dict[str, Any]:
+def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, Any]:
     """Key figures of the area as published: rounded as printed, suppressed figures None.
 
     The unrounded numbers stay in the section results (``report.results``); only these leave
     the kernel (executed notebook, summary JSON, index page).
+
+    Parameters
+    ----------
+    report : AreaContext
+        The area.
+    compare_round : int, optional
+        The earlier round of ``change`` (default: that of the change section when it was
+        called, else the latest earlier round in which the area has households).
     """
-    row = report.grade_row
     l1 = report.households["level1"]
     w = report.households["weight"]
     ok = l1.notna()
     pub = report.publishable
-    return {
-        "area_code": report.area.code, "level": report.level,
-        "name_th": report.area.name_th, "name_en": report.area.name_en,
-        "grade": None if row is None or pd.isna(row.get("grade")) or not pub
-        else str(row["grade"]),
-        "households": int(len(report.households)) if pub else None,
-        "villages": int(report.households["village_code"].nunique()),
-        "m0": round(float(report.af_result.M0["estimate"].iloc[0]), DIGITS["m0"])
-        if pub else None,
-        "share_level1": round(float((l1[ok] * w[ok]).sum() / w[ok].sum()),
-                              DIGITS["share_level1"])
+    status = report.status
+    if not pub:
+        status = replace(status, grade=None)
+    est = float(report.area_row.get("households_estimated", w.sum())) if pub else None
+    if compare_round is None and "change" in report.results:
+        compare_round = report.results["change"].options.get("compare_round")
+    ch, rows = published_change(report, compare_round)
+    return summary_record(
+        status, name_th=report.area.name_th, name_en=report.area.name_en,
+        survey_round=report.survey_round, synthetic=report.analysis.synthetic,
+        households_estimated=None if est is None else int(round(est)),
+        change=change_records(rows) or None,
+        households=int(len(report.households)) if pub else None,
+        villages=int(report.households["village_code"].nunique()),
+        m0=round(float(report.af_result.M0["estimate"].iloc[0]), DIGITS["m0"]) if pub else None,
+        share_level1=round(float((l1[ok] * w[ok]).sum() / w[ok].sum()), DIGITS["share_level1"])
         if ok.any() and report.level1_publishable else None,
-        "synthetic": report.analysis.synthetic,
-    }
+        design=report.analysis.design.name,
+        compare_round=None if ch is None or rows.empty else int(ch.round_from),
+    )
 
 
 def write_summary(report: AreaContext) -> SummaryResult:
-    """The key figures as a result that displays one summary bundle (nothing visible): the batch
-    runner copies it beside the PDF."""
+    """Return the key figures as a result that displays one summary bundle (nothing visible).
+
+    The batch runner copies it beside the PDF.
+    """
     return SectionBuilder("write_summary", report.words).result(SummaryResult,
                                                                 summary=summary(report))
+

@@ -1,0 +1,296 @@
+"""Change since an earlier round: capital means, level shares, M0 and income poverty, with SEs.
+
+The numbers come from :mod:`abcresearch.analysis.change` (change = later minus earlier, on the
+stacked rounds with the design's PSUs carried across rounds, cached in the store). This module
+decides what may be published:
+
+* **disclosure**: a change is published only where both rounds' values may be published (a
+  mean or M0 on at least ``threshold`` households in each round, a share whose count and
+  complement are 0 or at least ``threshold`` in each round: the earlier value is published in
+  the earlier report, so a change would give the later one back);
+* **noise**: where villages are the PSU, a tambon or amphoe resting on fewer sampled villages
+  than ``params/status.yaml`` asks in either round has no between-village variance in its
+  standard error; its change is printed without SE or interval ("not estimable");
+* **sentences**: a plain sentence is written only for a change whose interval excludes 0;
+* **transitions**: overall levels of the households matched across the rounds (re-surveyed
+  villages, linkable rounds only), counts suppressed and complemented as every count table.
+
+An area with no earlier round in the store has no change section (the result is empty, so the
+printed report is unchanged); an earlier round named by the researcher in which the area has no
+households gets one line saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.analysis.change import ChangeAnalysis, load_change_rules
+from abcresearch.analysis.status import load_status_rules
+from abcresearch.reports.context import AreaContext
+from abcresearch.reports.disclosure import share_mask, suppress_counts
+from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import SectionBuilder
+from abcresearch.stats.poverty import poverty_line
+
+__all__ = ["DIGITS", "change", "change_records", "publishable_measures", "published_change"]
+
+#: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
+DIGITS = {"mean": 1, "share": 1, "m0": 3}
+
+
+def _kind(measure: str) -> str:
+    if measure.startswith("mean_"):
+        return "mean"
+    if measure == "m0":
+        return "m0"
+    return "share"  # share_level<j>, poverty_headcount
+
+
+def _scale(measure: str) -> float:
+    return 100.0 if _kind(measure) == "share" else 1.0
+
+
+def _json_digits(measure: str) -> int:
+    """Decimals of a published value in its own unit (a share printed as 12.3% is 0.123)."""
+    k = _kind(measure)
+    return DIGITS[k] + (2 if k == "share" else 0)
+
+
+def publishable_measures(hh: pd.DataFrame, measures: pd.Series, rounds: tuple[int, int],
+                 threshold: int) -> pd.Series:
+    """Whether each measure's value may be published in both rounds (disclosure rules)."""
+    ok = pd.Series(True, index=measures.index)
+    for r in rounds:
+        sub = hh[hh["round"] == r]
+        lev = sub["overall_level"] if "overall_level" in sub else pd.Series(dtype=float)
+        try:
+            line = poverty_line(int(r)).value
+        except Exception:  # no line for the year: the measure is absent anyway
+            line = None
+        inc = sub["income_pc"].dropna() if "income_pc" in sub else pd.Series(dtype=float)
+        for i, m in measures.items():
+            if m.startswith("mean_"):
+                base = int(sub[m[5:]].notna().sum()) if m[5:] in sub else 0
+                good = base >= threshold
+            elif m == "m0":
+                good = len(sub) >= threshold
+            elif m.startswith("share_level"):
+                j = int(m[len("share_level"):])
+                good = not share_mask(np.array([(lev == j).sum()]),
+                                      np.array([lev.notna().sum()]), threshold)[0]
+                good = good and lev.notna().sum() >= threshold
+            elif m == "poverty_headcount" and line is not None:
+                good = not share_mask(np.array([(inc < line).sum()]), np.array([len(inc)]),
+                                      threshold)[0] and len(inc) >= threshold
+            else:
+                good = False
+            ok[i] = ok[i] and bool(good)
+    return ok
+
+
+def published_change(report: AreaContext, compare_round: int | None = None
+                     ) -> tuple[ChangeAnalysis | None, pd.DataFrame]:
+    """Return the area's change rows as published (disclosure and the noise rule applied).
+
+    Parameters
+    ----------
+    report : AreaContext
+        The area.
+    compare_round : int, optional
+        The earlier round (default: the latest earlier round in which the area has households).
+
+    Returns
+    -------
+    analysis : ChangeAnalysis or None
+        None when no earlier round holds the area.
+    rows : pandas.DataFrame
+        ``measure, round_from, round_to, estimate_from, estimate_to, estimate, se, ci_low,
+        ci_high`` (unrounded; NaN where suppressed or not estimable), ``published`` (the
+        disclosure rule), ``estimable`` (the SE and interval may be printed) and
+        ``beyond_noise`` (the interval excludes 0).
+    """
+    ch = report.change_analysis(compare_round)
+    cols = ["measure", "round_from", "round_to", "estimate_from", "estimate_to", "estimate",
+            "se", "ci_low", "ci_high", "published", "estimable", "beyond_noise"]
+    if ch is None:
+        return None, pd.DataFrame(columns=cols)
+    rows = ch.area(report.area.code)
+    if rows.empty or rows["estimate"].isna().all():
+        return ch, pd.DataFrame(columns=cols)
+    rows = rows[rows["estimate"].notna()].reset_index(drop=True)
+    hh = ch.households(report.area.code)
+    pub = publishable_measures(hh, rows["measure"], (ch.round_from, ch.round_to), report.threshold)
+    msv = load_status_rules().min_sampled_villages
+    thin = (report.level != "village" and ch.psu == "village"
+            and (rows["villages_from"].min() < msv or rows["villages_to"].min() < msv))
+    out = rows[["measure", "round_from", "round_to", "estimate_from", "estimate_to",
+                "estimate", "se", "ci_low", "ci_high"]].copy()
+    out["published"] = pub.to_numpy()
+    out["estimable"] = out["published"] & (not thin) & out["se"].notna()
+    for c in ("estimate_from", "estimate_to", "estimate"):
+        out.loc[~out["published"], c] = np.nan
+    for c in ("se", "ci_low", "ci_high"):
+        out.loc[~out["estimable"], c] = np.nan
+    out["beyond_noise"] = out["estimable"] & ((out["ci_low"] > 0) | (out["ci_high"] < 0))
+    return ch, out[cols]
+
+
+def change_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the summary JSON's ``change`` entries.
+
+    Published values rounded as printed (shares as fractions of the printed percentage's
+    precision), None where suppressed.
+    """
+    out = []
+    for _, r in rows.iterrows():
+        d = _json_digits(r["measure"])
+
+        def val(x: Any, d: int = d) -> float | None:
+            return None if pd.isna(x) else round(float(x), d)
+
+        out.append({"measure": r["measure"], "round_from": int(r["round_from"]),
+                    "round_to": int(r["round_to"]), "estimate": val(r["estimate"]),
+                    "se": val(r["se"]), "ci_low": val(r["ci_low"]),
+                    "ci_high": val(r["ci_high"])})
+    return out
+
+
+def _measure_label(report: AreaContext, measure: str) -> str:
+    if measure.startswith("mean_"):
+        return report.t("rollout.change.mean", capital=report.capital_label(measure[5:]))
+    if measure.startswith("share_level"):
+        j = int(measure[len("share_level"):])
+        return report.t("rollout.change.share_level", level=j,
+                        label=report.analysis.scheme.level_label(j, report.lang))
+    return report.t(f"rollout.change.{measure}")
+
+
+def _table(report: AreaContext, rows: pd.DataFrame, ch: ChangeAnalysis) -> pd.DataFrame:
+    t = report.t
+    scale = rows["measure"].map(_scale).to_numpy()
+    ci = t("col.ci")
+    return pd.DataFrame({
+        t("col.measure"): [_measure_label(report, m) for m in rows["measure"]],
+        t("rollout.change.col_round", be=ch.round_from): rows["estimate_from"] * scale,
+        t("rollout.change.col_round", be=ch.round_to): rows["estimate_to"] * scale,
+        t("rollout.change.col_change"): rows["estimate"] * scale,
+        t("col.se"): rows["se"] * scale,
+        f"{ci} ({t('rollout.change.low')})": rows["ci_low"] * scale,
+        f"{ci} ({t('rollout.change.high')})": rows["ci_high"] * scale,
+    })
+
+
+def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
+    rules = load_change_rules()
+    m = r["measure"]
+    k = _kind(m)
+    s = _scale(m)
+    d = DIGITS[k]
+    way = rules.direction(m) * (1 if r["estimate"] > 0 else -1)
+    verdict = {1: report.t("rollout.change.better"), -1: report.t("rollout.change.worse"),
+               0: ""}[way]
+    return report.t(
+        "rollout.change.sentence", measure=_measure_label(report, m),
+        direction=report.t("rollout.change.up" if r["estimate"] > 0 else "rollout.change.down"),
+        amount=f"{abs(r['estimate']) * s:,.{d}f}",
+        unit=report.t(f"rollout.change.unit_{k}") if k != "m0" else "",
+        verdict=verdict, be_from=ch.round_from, be_to=ch.round_to,
+        low=f"{r['ci_low'] * s:,.{d}f}", high=f"{r['ci_high'] * s:,.{d}f}").replace("  ", " ")
+
+
+def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
+                 ) -> dict[str, Any]:
+    t = report.t
+    tr, counts = ch.transitions(report.area.code)
+    if not ch.linked:
+        out.text(t("rollout.change.not_linkable", be_from=ch.round_from, be_to=ch.round_to))
+        return {"counts": counts}
+    if tr is None or counts["matched"] < report.threshold:
+        return {"counts": counts}
+    levels = list(tr.counts.index)
+    table = tr.counts.astype("int64")
+    shown, mask = suppress_counts(table, report.threshold)
+    lab = {j: report.analysis.scheme.level_label(j, report.lang) for j in levels}
+    shown.index = [lab[j] for j in levels]
+    shown.columns = [lab[j] for j in levels]
+    shown = shown.reset_index(names=t("rollout.change.level_from", be=ch.round_from))
+    out.text(f"### {t('rollout.change.transitions_heading')}")
+    out.table(shown, t("rollout.change.transitions_caption", be_from=ch.round_from,
+                       be_to=ch.round_to),
+              t("rollout.change.transitions_notes", matched=f"{counts['matched']:,}",
+                be_to=ch.round_to), decimals=0)
+    c = table.to_numpy()
+    up = int(np.triu(c, 1).sum())
+    down = int(np.tril(c, -1).sum())
+    base = int(c.sum())
+    hidden = share_mask(np.array([up, down]), np.array([base, base]), report.threshold)
+    # the shares moving up and down add cells of the table: say them only when no cell they
+    # add up was hidden, so they cannot give a hidden cell back
+    off_diagonal = ~np.eye(len(levels), dtype=bool)
+    if not hidden.any() and base and not mask.to_numpy()[off_diagonal].any():
+        out.text(t("rollout.change.moved", up=f"{100 * up / base:.0f}",
+                   down=f"{100 * down / base:.0f}", matched=f"{base:,}"))
+    return {"counts": counts, "transitions": tr, "suppressed": mask}
+
+
+def change(report: AreaContext, *, compare_round: int | None = None) -> SectionResult:
+    """Change since an earlier round (see the module docstring).
+
+    Parameters
+    ----------
+    report : AreaContext
+        The area.
+    compare_round : int, optional
+        The earlier round; None: the latest earlier round of the store in which the area has
+        households (no section when there is none).
+
+    Returns
+    -------
+    SectionResult
+        Empty (nothing shown) when no earlier round holds the area. ``estimates``: the
+        published rows, unrounded; ``details``: ``change`` (the area's unrounded,
+        unsuppressed rows), ``records`` (the summary JSON entries), ``psu``, ``linked``.
+    """
+    t = report.t
+    out = SectionBuilder("change", report.words, {"compare_round": compare_round})
+    ch, rows = published_change(report, compare_round)
+    if ch is None:
+        return out.result(details={"records": []})
+    out.text(f"## {t('rollout.change.heading', be=ch.round_from)}")
+    if rows.empty:
+        out.text(t("rollout.change.not_in_round", area=report.area_name(), be=ch.round_from))
+        return out.result(details={"records": [], "psu": ch.psu, "linked": ch.linked})
+    main = rows[rows["measure"] != "m0"].reset_index(drop=True)
+    m0 = rows[rows["measure"] == "m0"].reset_index(drop=True)
+    notes = t("rollout.change.notes", be_from=ch.round_from, be_to=ch.round_to)
+    if not main.empty:
+        out.table(_table(report, main, ch), t("rollout.change.caption", be_from=ch.round_from,
+                                              be_to=ch.round_to), notes,
+                  decimals=DIGITS["mean"])
+    if not m0.empty:
+        out.table(_table(report, m0, ch), t("rollout.change.caption_m0",
+                                            be_from=ch.round_from, be_to=ch.round_to),
+                  notes, decimals=DIGITS["m0"])
+    beyond = rows[rows["beyond_noise"]]
+    if not beyond.empty:
+        out.text("\n".join(f"- {_sentence(report, r, ch)}" for _, r in beyond.iterrows()))
+    elif rows["estimable"].any():
+        out.text(t("rollout.change.none_beyond_noise"))
+    if (rows["published"] & ~rows["estimable"]).any():
+        out.text(t("rollout.change.not_estimable",
+                   min_villages=load_status_rules().min_sampled_villages))
+    details = _transitions(report, ch, out)
+    psu_note = "rollout.change.psu_household" if (ch.psu == "household"
+                                                  or report.level == "village") \
+        else "rollout.change.psu_village"
+    note = [t(psu_note), t("rollout.change.method")]
+    if not ch.lines_verified:
+        note.append(t("rollout.change.lines_unverified"))
+    out.text(" ".join(note))
+    records = change_records(rows)
+    return out.result(estimates=rows, details={
+        "change": ch.area(report.area.code), "records": records, "psu": ch.psu,
+        "linked": ch.linked, **details})

@@ -1,0 +1,518 @@
+"""Rolling village samples and repeated rounds (issue 12, items 3-5 and "How we will know").
+
+A three-wave rollout of amphoe Khanom (8015), scaled down: wave 1 (4 of its 16 villages), wave 2
+(6 new + 2 re-surveyed), wave 3 (the 6 left + 3 re-surveyed), 20 households per village, each
+round synthesised with its finite-population truth (``_truth/areas.csv``) and ingested into one
+store. The census round of ``sample_store`` (every Khanom village) checks that census reports
+read as before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abcresearch.analysis import round as round_mod
+from abcresearch.analysis.change import change_analysis, earlier_round
+from abcresearch.analysis.design import choose_design, design_spec
+from abcresearch.analysis.round import round_analysis, score_round, store_area_status
+from abcresearch.analysis.status import (
+    SUMMARY_KEYS,
+    coverage_table,
+    load_status_rules,
+)
+from abcresearch.errors import DesignError, ReportError
+from abcresearch.labels import label
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.province import ProvinceReport
+from abcresearch.scoring.grade_rules import load_grade_rules
+from abcresearch.store import load
+
+ROUNDS = {2549: (1, 0), 2550: (2, 2), 2551: (3, 3)}  # round: (wave, villages re-surveyed)
+KEY = "test-key-not-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def rollout(tmp_path_factory):
+    """Three rounds of a Khanom rollout ingested into one store: (store, export folders)."""
+    from abcresearch.ingest.pipeline import ingest
+    from abcresearch.synth.generate import synthesize
+
+    base = tmp_path_factory.mktemp("rollout")
+    store = base / "store"
+    exports = {}
+    old = os.environ.get("ABCRESEARCH_KEY")
+    os.environ["ABCRESEARCH_KEY"] = KEY
+    try:
+        for r, (wave, again) in ROUNDS.items():
+            exports[r] = base / str(r)
+            synthesize(province="80", survey_round=r, seed=7, out=exports[r], amphoe="8015",
+                       households_per_village=20, wave=wave, resurvey=again, truth=True)
+            ingest(exports[r], survey_round=r, store=store)
+    finally:
+        if old is None:
+            os.environ.pop("ABCRESEARCH_KEY", None)
+        else:
+            os.environ["ABCRESEARCH_KEY"] = old
+    return store, exports
+
+
+def _truth(exports, r: int) -> pd.DataFrame:
+    return pd.read_csv(exports[r] / "_truth" / "areas.csv",
+                       dtype={"area_code": str}).set_index("area_code")
+
+
+# ------------------------------------------------------------------ item 3: the design
+def test_design_follows_the_frame(rollout, sample_store) -> None:
+    store, _ = rollout
+    for r in ROUNDS:
+        ra = round_analysis(r, store)
+        assert ra.design.name == "two_stage" and ra.design.choice == "auto" and ra.has_frame
+        assert ra.design.strata == "stratum" and ra.design.nest
+        assert ra.design.cluster == ("village_code", "submission_uuid")
+        assert ra.design.fpc == ("stratum_villages", "village_households")
+    census = round_analysis(2549, sample_store)
+    assert census.design.name == "census" and census.design.strata == "village_code"
+    # the researcher's override, and a cache per design
+    forced = round_analysis(2549, store, design="census")
+    assert forced.design.name == "census" and forced.design.choice == "census"
+    assert forced.key != round_analysis(2549, store).key
+    with pytest.raises(DesignError, match="design must be one of"):
+        round_analysis(2549, store, design="three_stage")
+    with pytest.raises(DesignError, match="needs the round's village frame"):
+        choose_design(None, "two_stage")
+    every = pd.DataFrame({"sampled": [1, 1, 0], "selection_prob": [1.0, 1.0, np.nan]})
+    assert choose_design(every).name == "census"
+    assert choose_design(every, "two_stage").name == "two_stage"
+
+
+def test_two_stage_design_matches_its_declaration(rollout) -> None:
+    """The design the reports use is the declared two-stage design on the stored columns."""
+    from abcresearch.stats import SurveyDesign
+
+    store, _ = rollout
+    ra = round_analysis(2550, store)
+    hh = ra.households
+    ours = ra.design.build(hh).mean("human", by="tambon_code", na_rm=True)
+    direct = SurveyDesign(hh, weights="weight", strata="stratum",
+                          cluster=["village_code", "submission_uuid"],
+                          fpc=["stratum_villages", "village_households"], nest=True,
+                          lonely_psu="adjust").mean("human", by="tambon_code", na_rm=True)
+    pd.testing.assert_frame_equal(ours, direct)
+    assert (ours["se"] > 0).all()
+
+
+def test_area_estimates_are_domains_of_the_round_design(rollout) -> None:
+    """A tambon's estimates are a domain of the two-stage design over its stratum (its SE sees
+    the stratum's other villages); a village's are conditional on its selection (the census
+    design within the village, fpc = its frame households)."""
+    from abcresearch.stats import SurveyDesign
+
+    store, _ = rollout
+    rep = AreaReport.load("801501", 2550, store=store)
+    ra = rep.analysis
+    full = ra.design.build(ra.households).mean("human", by="tambon_code", na_rm=True)
+    ours = rep.capital_profile().estimates.loc["human"]
+    assert ours["estimate"] == pytest.approx(full.loc["801501", "estimate"])
+    assert ours["se"] == pytest.approx(full.loc["801501", "se"])
+    assert rep.design.n == len(rep.households) < len(rep.design.data)
+    vil = AreaReport.load("80150101", 2550, store=store)
+    hh = vil.households
+    cond = SurveyDesign(hh, weights="weight", strata="village_code",
+                        fpc="village_households").mean("human", na_rm=True).iloc[0]
+    got = vil.capital_profile().estimates.loc["human"]
+    assert got["se"] == pytest.approx(cond["se"]) and np.isfinite(got["ci_low"])
+
+
+def test_stacked_design_is_the_change_design(rollout) -> None:
+    """The integer-coded stacked design gives round_change's own design's numbers."""
+    import warnings
+
+    from abcresearch.analysis.change import stacked_design, stacked_households
+    from abcresearch.errors import AbcResearchWarning
+    from abcresearch.scoring.rounds import round_change
+
+    store, _ = rollout
+    a, b = round_analysis(2549, store), round_analysis(2550, store)
+    st = stacked_households(a, b)
+    for psu, by in (("village", "tambon_code"), ("household", "village_code")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AbcResearchWarning)  # unverified poverty lines
+            ref = round_change(st, a.scheme, psu=psu, by=by)
+            ours = round_change(st, a.scheme, by=by, design=stacked_design(st, psu))
+        pd.testing.assert_frame_equal(ref, ours, check_exact=False, rtol=1e-10)
+
+
+def test_village_households_are_the_frames() -> None:
+    """score_round keeps the frame's M (weights and fpc) over the village form's count."""
+    from abcresearch.scoring import load_scheme
+
+    sch = load_scheme()
+    hh = pd.DataFrame({"submission_uuid": ["a", "b"], "village_code": ["80150101"] * 2,
+                       "tambon_code": ["801501"] * 2, "amphoe_code": ["8015"] * 2,
+                       "province_code": ["80"] * 2, "weight": [150.0, 150.0],
+                       "hh_size": [3, 4], "fin_income_year": [50000.0, 80000.0],
+                       "village_households": [300, 300]})
+    forms = pd.DataFrame({"village_code": ["80150101"], "vil_households": [250]})
+    derived, _ = score_round(hh, forms, sch)
+    assert derived["village_households"].tolist() == [300.0, 300.0]
+    derived, _ = score_round(hh.drop(columns="village_households"), forms, sch)
+    assert derived["village_households"].tolist() == [250.0, 250.0]
+
+
+def test_stored_village_households_match_the_frame(rollout) -> None:
+    store, _ = rollout
+    ra = round_analysis(2551, store)
+    frame = load(2551, store=store, table="frame").set_index("village_code")["households"]
+    hh = ra.households
+    assert np.array_equal(hh["village_households"].to_numpy(),
+                          hh["village_code"].map(frame).astype(float).to_numpy())
+
+
+def test_cache_writer_holds_the_shared_store_lock(rollout, monkeypatch) -> None:
+    store, _ = rollout
+    held = []
+    real_lock, real_score = round_mod.store_lock, round_mod.score_round
+
+    class Recording:
+        def __init__(self, *a, **k):
+            self.inner = real_lock(*a, **k)
+            self.shared = k.get("shared", True)
+
+        def __enter__(self):
+            held.append(self.shared)
+            return self.inner.__enter__()
+
+        def __exit__(self, *exc):
+            held.pop()
+            return self.inner.__exit__(*exc)
+
+    seen = {}
+
+    def score(*a, **k):
+        seen["held"] = list(held)
+        return real_score(*a, **k)
+
+    monkeypatch.setattr(round_mod, "store_lock", Recording)
+    monkeypatch.setattr(round_mod, "score_round", score)
+    ra = round_analysis(2549, store, rebuild=True)
+    assert seen["held"] == [True] and held == []
+    assert (ra.cache_dir / "areas.parquet").is_file()
+
+
+def test_weighted_totals_within_3_se_of_the_truth(rollout) -> None:
+    """Households and level-1 households of the amphoe and of every tambon resting on enough
+    sampled villages, in every round: within 3 SE of the finite-population truth."""
+    store, exports = rollout
+    msv = load_status_rules().min_sampled_villages
+    checked = 0
+    for r in ROUNDS:
+        ra = round_analysis(r, store)
+        truth = _truth(exports, r)
+        d = ra.design.build(ra.households.assign(one=1.0))
+        enough = ra.areas.set_index("area_code")["villages_surveyed"] >= msv
+        for by in ("amphoe_code", "tambon_code"):
+            for var, col in (("one", "households"), ("level1", "households_level1")):
+                est = d.total(var, by=by, na_rm=True)
+                for code, row in est.iterrows():
+                    if not enough[code]:
+                        continue
+                    gap = abs(row["estimate"] - truth.loc[code, col])
+                    assert gap <= 3 * row["se"], (r, code, col, row["estimate"], row["se"],
+                                                  truth.loc[code, col])
+                    checked += 1
+        # the weights of a surveyed village add up to its frame households over its probability
+        frame = load(r, store=store, table="frame").set_index("village_code")
+        w = ra.households.groupby("village_code")["weight"].sum()
+        expect = frame.loc[w.index, "households"] / frame.loc[w.index, "selection_prob"]
+        np.testing.assert_allclose(w.to_numpy(), expect.to_numpy())
+    assert checked >= 12
+
+
+# ------------------------------------------------------------------ item 4: status and coverage
+def test_areas_table_coverage_and_status(rollout) -> None:
+    store, exports = rollout
+    ra = round_analysis(2549, store)
+    frame = load(2549, store=store, table="frame")
+    a = ra.areas.set_index("area_code")
+    for tambon in ("801501", "801502", "801503"):
+        f = frame[frame["village_code"].str.startswith(tambon)]
+        assert a.loc[tambon, "villages_total"] == len(f)
+        assert a.loc[tambon, "households_total"] == f["households"].sum()
+        sampled = f[f["sampled"] == 1]
+        assert a.loc[tambon, "villages_surveyed"] == len(sampled)
+        assert a.loc[tambon, "households_surveyed"] == 20 * len(sampled)
+    # graded from its two villages: final, or near_threshold where the grade table says so
+    near = bool(ra.tambons.set_index("tambon_code").loc["801501", "near_threshold"])
+    assert a.loc["801501", "grade_status"] == ("near_threshold" if near else "final")
+    for one in ("801502", "801503"):  # one sampled village each in wave 1
+        assert a.loc[one, "villages_surveyed"] == 1
+        assert a.loc[one, "grade_status"] == "not_graded" and pd.isna(a.loc[one, "grade"])
+    assert a.loc["8001", "estimate_basis"] == "none"  # an amphoe outside the rollout
+    assert a.loc["8001", "grade_status"] == "not_surveyed"
+    assert a.loc["80", "villages_total"] == len(frame) == 1551
+    assert a.loc["80", "strata_surveyed"] == 1 < a.loc["80", "strata_total"]
+    # a village's weighted households, conditional on its selection, are its frame count
+    v = frame.set_index("village_code")
+    for code in ra.households["village_code"].unique():
+        assert a.loc[code, "households_estimated"] == pytest.approx(v.loc[code, "households"])
+    # the grade is withheld where it is published: grade tables, with the reason why
+    t = ra.tambons.set_index("tambon_code")
+    raw = ra.direct_grades("tambon").set_index("tambon_code")
+    assert raw.loc["801502", "grade"] in ("A", "B", "C")
+    assert pd.isna(t.loc["801502", "grade"]) and pd.isna(t.loc["801502", "priority_rank"])
+    assert t.loc["801502", "grade_label_th"] == label("rollout.grade_withheld", "th")
+    assert "1" in t.loc["801502", "reason_th"] and t.loc["801501", "priority_rank"] == 1
+    assert t.loc["801501", "grade"] == raw.loc["801501", "grade"]
+    # the support band is need x grade: it would give the grade away, so it goes with it
+    assert pd.notna(raw.loc["801502", "priority_band"])
+    assert pd.isna(t.loc["801502", "priority_band"]) and pd.isna(t.loc["801502", "priority_cell"])
+    assert not t.loc["801502", "near_threshold"]
+    assert t.loc["801501", "priority_band"] == raw.loc["801501", "priority_band"]
+
+
+def test_withheld_grades_in_the_grade_tables(rollout) -> None:
+    """The amphoe's tambon table and the province's ranking say "not graded" for a tambon on
+    one sampled village, with no support band."""
+    store, _ = rollout
+    withheld = label("rollout.grade_withheld", "th")
+    vil = AreaReport.load("8015", 2549, store=store).villages()
+    rank = ProvinceReport.load("80", 2549, store=store).tambon_ranking()
+    for res, name in ((vil, "ตำบลควนทอง"), (rank, "ควนทอง")):
+        shown = res.tables[0].data.set_index(label("col.tambon", "th"))
+        assert shown.loc[name, label("readiness.col.grade", "th")] == withheld
+        assert shown.loc[name, label("readiness.col.band", "th")] == ""
+    assert f"**ตำบลควนทอง**: {withheld}" in vil.text
+
+
+def test_model_estimates_have_a_place(rollout) -> None:
+    store, _ = rollout
+    ra = round_analysis(2549, store, model_areas={"801502", "800101"},
+                        model_grades={"801502": "A"})
+    a = ra.areas.set_index("area_code")
+    assert a.loc["801502", "estimate_basis"] == "model"
+    assert a.loc["801502", "grade_status"] == "provisional" and a.loc["801502", "grade"] == "A"
+    assert a.loc["800101", "estimate_basis"] == "model"  # not surveyed, but modelled
+    assert a.loc["801503", "grade_status"] == "not_graded"
+    t = ra.tambons.set_index("tambon_code")
+    gr = load_grade_rules()
+    assert ra.direct_grades("tambon").set_index("tambon_code").loc["801502", "grade"] != "A"
+    assert t.loc["801502", "grade"] == "A"
+    assert t.loc["801502", "grade_label_th"] == gr.grade_labels["A"]["th"]
+    band = {cell: i + 1 for i, cell in enumerate(gr.bands)}[(t.loc["801502", "need"], "A")]
+    assert t.loc["801502", "priority_band"] == band  # the band follows the published grade
+    assert t.loc["801502", "priority_cell"] == f"{t.loc['801502', 'need']}_A"
+    st = store_area_status(2549, "800101", store, model_areas={"800101"})
+    assert st.basis.value == "model"
+
+
+def test_coverage_without_a_frame_is_the_village_forms() -> None:
+    hh = pd.DataFrame({"village_code": ["80150101"] * 3 + ["80150201"] * 2,
+                       "weight": [10.0] * 3 + [5.0] * 2})
+    forms = pd.DataFrame({"village_code": ["80150101", "80150201", "80150301"],
+                          "vil_households": [30, 10, 40]})
+    cov = coverage_table(hh, None, forms).set_index("area_code")
+    assert cov.loc["8015", "villages_total"] == 3 and cov.loc["8015", "villages_surveyed"] == 2
+    assert cov.loc["8015", "households_total"] == 80
+    assert cov.loc["8015", "households_estimated"] == 40.0
+    assert cov.loc["80150301", "households_surveyed"] == 0
+
+
+@pytest.fixture(scope="module")
+def one_village_tambon(rollout):
+    """Tambon 801502 in the first wave: one sampled village of four."""
+    store, _ = rollout
+    report = AreaReport.load("801502", 2549, store=store)
+    for section in ("cover", "key_findings", "capital_profile", "levels_and_tracks",
+                    "deprivation", "villages", "income", "change", "methods_note"):
+        getattr(report, section)()
+    return report
+
+
+def test_one_village_tambon_is_not_graded(one_village_tambon) -> None:
+    rep = one_village_tambon
+    st = rep.status
+    assert st.grade_status.value == "not_graded" and st.grade is None
+    raw = rep.analysis.direct_grades("tambon").set_index("tambon_code").loc["801502"]
+    cover = rep.results["cover"].text
+    assert "สำรวจ 1 จาก 4 หมู่บ้าน · 20 จาก 984 ครัวเรือน" in cover
+    assert label("grade_status.not_graded", "th", min_villages=2) in cover
+    assert f"ระดับความเข้มแข็ง: {raw['grade_label_th']}" not in cover
+    warning = label("rollout.warning.few_villages", "th", area=rep.area_name(), villages=1,
+                    total=4, min_villages=2)
+    assert warning in cover
+    found = [t for r in rep.results.values() for t in r.tables]
+    assert found and all(warning in (t.notes or "") for t in found)
+    s = rep.summary()
+    assert set(SUMMARY_KEYS) <= set(s)
+    assert s["grade"] is None and s["grade_status"] == "not_graded"
+    assert s["coverage"] == {"villages_surveyed": 1, "villages_total": 4,
+                             "households_surveyed": 20, "households_total": 984}
+    assert s["estimate_basis"] == "direct" and "change" not in s  # no earlier round
+    assert isinstance(s["households_estimated"], int)
+    assert rep.results["change"].parts == ()  # no earlier round: no section
+
+
+def test_census_round_reads_as_before(sample_store) -> None:
+    """A census round: census design, nothing withheld, the cover's coverage line."""
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    assert rep.analysis.design.name == "census"
+    assert rep.status.grade_status.value == "final"
+    raw = rep.analysis.direct_grades("tambon")
+    pd.testing.assert_series_equal(rep.analysis.tambons["grade"], raw["grade"],
+                                   check_dtype=False)
+    assert rep.estimate_warnings == []
+    cover = rep.cover().text
+    n = len(rep.households)
+    assert f"สำรวจ 8 จาก 8 หมู่บ้าน · {n:,} จาก" in cover
+    assert f"ระดับความเข้มแข็ง: {rep.grade_row['grade_label_th']}" in cover
+    note = rep.methods_note().text
+    assert label("methods.text", "th", be=2549, scheme="abc7 v2026.1", threshold=5) in note
+    assert "frame.csv" in note
+    assert rep.change().parts == () and "change" not in rep.summary()
+
+
+# ------------------------------------------------------------------ item 5: change
+def test_change_of_a_resurveyed_village(rollout) -> None:
+    """Village 80150101 is surveyed in every wave: its change has the sign of later minus
+    earlier and the truth's change lies within 3 SE of it."""
+    store, exports = rollout
+    rep = AreaReport.load("80150101", 2550, store=store)
+    res = rep.change()
+    rows = res.estimates.set_index("measure")
+    assert rep.compare_round() == 2549 and res.details["psu"] == "village"
+    shown = rows[rows["published"]]
+    assert len(shown) >= 6
+    np.testing.assert_allclose(shown["estimate"], shown["estimate_to"] - shown["estimate_from"],
+                               atol=1e-12)
+    # the later value is the area's own estimate in the later round
+    own = rep.capital_profile().estimates
+    human = own.loc["human", "estimate"] if "human" in own.index else None
+    if human is not None:
+        assert shown.loc["mean_human", "estimate_to"] == pytest.approx(human)
+    t1, t2 = _truth(exports, 2549).loc["80150101"], _truth(exports, 2550).loc["80150101"]
+    truth = {"share_level1": t2["share_level1"] - t1["share_level1"],
+             "poverty_headcount": t2["income_poor_share"] - t1["income_poor_share"],
+             **{f"mean_{c}": t2[f"mean_{c}"] - t1[f"mean_{c}"] for c in rep.capitals}}
+    checked = 0
+    for m, true in truth.items():
+        if m in shown.index and shown.loc[m, "estimable"]:
+            r = shown.loc[m]
+            assert abs(r["estimate"] - true) <= 3 * r["se"], (m, r["estimate"], r["se"], true)
+            checked += 1
+    assert checked >= 6
+    # matched households: 85% of a re-surveyed village's households are the earlier ones
+    tr = res.details["counts"]
+    assert tr["matched"] >= 14 and "transitions" in res.details
+    # published and in the summary JSON as printed
+    s = rep.summary()
+    assert {c["measure"] for c in s["change"]} == set(rows.index)
+    entry = next(c for c in s["change"] if c["measure"] == "mean_human")
+    assert entry["round_from"] == 2549 and entry["round_to"] == 2550
+    assert entry["estimate"] == round(rows.loc["mean_human", "estimate"], 1)
+    assert s["compare_round"] == 2549
+    json.dumps(s)
+
+
+def test_change_of_tambons_and_the_noise_rule(rollout) -> None:
+    store, _ = rollout
+    rep = AreaReport.load("801502", 2551, store=store)  # 2 villages in 2551, 1 in 2550
+    res = rep.change()
+    assert rep.compare_round() == 2550
+    rows = res.estimates
+    assert rows["published"].any() and not rows["estimable"].any()
+    assert rows["se"].isna().all() and not rows["beyond_noise"].any()
+    assert label("rollout.change.not_estimable", "th", min_villages=2) in res.text
+    # tambon 801501 rests on enough villages in both rounds: SEs from the stacked design
+    rep = AreaReport.load("801501", 2551, store=store)
+    rows = rep.change(compare_round=2549).estimates
+    ok = rows[rows["published"]]
+    assert ok["estimable"].all() and (ok["se"] > 0).all()
+    assert (ok["round_from"] == 2549).all()
+    beyond = ok[(ok["ci_low"] > 0) | (ok["ci_high"] < 0)]
+    sentences = [ln for ln in rep.results["change"].text.splitlines() if ln.startswith("- ")]
+    assert len(sentences) == len(beyond)
+
+
+def test_change_psu_follows_the_frames(rollout, sample_store) -> None:
+    store, _ = rollout
+    ch = change_analysis(round_analysis(2551, store), round_analysis(2550, store))
+    assert ch.psu == "village" and ch.linked
+    t = ch.table
+    assert set(t["level"]) == {"tambon", "amphoe", "province"}
+    # villages when asked: a village of one round only has no change
+    assert ch.area("80150102").empty
+    v = ch.area("80150101")
+    assert set(v["level"]) == {"village"} and v["estimate"].notna().any()
+    # census rounds: households within villages (tested on two census rounds of one store)
+    census = round_analysis(2549, sample_store)
+    assert census.design.name == "census"
+    from abcresearch.analysis.change import change_psu
+
+    assert change_psu(census, census) == "household"
+
+
+def test_compare_round_is_checked(rollout) -> None:
+    store, _ = rollout
+    rep = AreaReport.load("80150103", 2551, store=store)  # first surveyed in 2550
+    assert rep.compare_round() == 2550
+    with pytest.raises(ReportError, match="not earlier than"):
+        rep.change(compare_round=2551)
+    with pytest.raises(ReportError, match="not in the store"):
+        rep.change(compare_round=2540)
+    res = rep.change(compare_round=2549)  # named by the researcher: one line
+    assert label("rollout.change.not_in_round", "th", area=rep.area_name(), be=2549) in res.text
+    assert not res.tables
+    assert earlier_round(2549, "8015", store) is None
+
+
+def test_province_rollout_and_change_overview(rollout) -> None:
+    store, _ = rollout
+    p = ProvinceReport.load("80", 2551, store=store)
+    table = p.rollout().table
+    assert table.iloc[:, 2].tolist() == [4, 8, 9]  # villages surveyed per round
+    assert table.iloc[:, 3].tolist() == [4, 6, 6] and table.iloc[:, 4].tolist() == [0, 2, 3]
+    assert table.iloc[:, 5].tolist() == [4, 10, 16]  # cumulative villages covered
+    over = p.change_overview()
+    assert set(over.details["verdicts"]) == {"801501", "801502", "801503"}
+    assert set(over.details["verdicts"].values()) <= {"improved", "declined", "mixed", "none"}
+    assert p.methods_note().details["design"] == "two_stage"
+    assert p.change_overview(compare_round=2549).options["compare_round"] == 2549
+
+
+def test_report_cli_says_not_surveyed(rollout, capsys) -> None:
+    from abcresearch import cli
+
+    store, _ = rollout
+    code = cli.main(["report", "--area", "80150102", "--round", "2549", "--store", str(store)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "village 80150102" in err[0] and "is not surveyed in round 2549" in err[0]
+
+
+# ------------------------------------------------------------------ the PDF and summary JSON
+def test_pdf_of_a_one_village_tambon(rollout, tmp_path) -> None:
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 comes with the dev extra")
+    from abcresearch.batch.runner import run_report
+
+    store, _ = rollout
+    outcome = run_report("801502", 2549, store=store, lang="th", out=tmp_path)
+    assert outcome.status == "ok", outcome.error
+    pdf = pdfium.PdfDocument(str(outcome.paths.pdf))
+    text = re.sub(r"\s", "", "".join(pdf[i].get_textpage().get_text_range()
+                                     for i in range(len(pdf))))
+    ra = round_analysis(2549, store)
+    raw = ra.direct_grades("tambon").set_index("tambon_code").loc["801502"]
+    assert re.sub(r"\s", "", f"ระดับความเข้มแข็ง: {raw['grade_label_th']}") not in text
+    assert re.sub(r"\s", "", "สำรวจ 1 จาก 4 หมู่บ้าน") in text
+    assert re.sub(r"\s", "", label("grade_status.not_graded", "th", min_villages=2)) in text
+    assert "คำเตือน" in text
+    summary = json.loads(outcome.paths.summary.read_text(encoding="utf-8"))
+    assert summary["grade"] is None and summary["grade_status"] == "not_graded"
+    assert summary["coverage"]["villages_total"] == 4
+    assert design_spec().choice == "auto"
