@@ -38,9 +38,10 @@ from abcresearch.scoring.scheme import Scheme
 from abcresearch.stats import SurveyDesign
 from abcresearch.store import cache_folder
 from abcresearch.store import read as data_mod
+from abcresearch.survey.instrument import capital_items
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 #: Household columns kept in the derived table besides scores.
 _KEEP = ["submission_uuid", "hh_key", "village_code", "tambon_code", "amphoe_code",
@@ -97,7 +98,8 @@ class RoundAnalysis:
     households : pandas.DataFrame
         One row per household: area codes, weight, ``village_households`` (for the fpc),
         ``income_pc``, capital scores (one column per capital), ``level_<capital>``,
-        ``overall_level``, ``track``, ``dep_<capital>``.
+        ``overall_level``, ``track``, ``dep_<capital>``, ``level1``, and the raw answers of
+        the instrument's capital items (``hum_health_check``, ``fin_fund_member``, ...).
     villages : pandas.DataFrame
         The village form rows with grade indicators, ``grade``, reasons and ``priority``.
     tambons : pandas.DataFrame
@@ -186,6 +188,10 @@ def score_round(households: pd.DataFrame, villages: pd.DataFrame,
         out[col] = dep[col].to_numpy()
     out["level1"] = (out["overall_level"] == 1).astype("float64").where(
         out["overall_level"].notna())
+    # the raw answers of the instrument's capital items, for item-level rules in the reports
+    items = [i for group in capital_items().values() for i in group
+             if i in households.columns and i not in out.columns]
+    out = pd.concat([out, households[items]], axis=1)
     return out, hs
 
 
