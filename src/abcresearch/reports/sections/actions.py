@@ -136,7 +136,7 @@ class ActionRules:
     items: tuple[ItemRule, ...]
     agencies: Mapping[str, Mapping[str, str]]
     items_per_capital: int
-    min_gap: float
+    min_share: float
     strengths: int
     gaps: int
     verified: bool
@@ -273,17 +273,18 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"])))
     if not items and not pr:
         pr.add("items", "must list at least one item")
-    min_gap = raw.get("min_gap", 0.0)
-    if isinstance(min_gap, bool) or not isinstance(min_gap, int | float) or not 0 <= min_gap < 1:
-        pr.add("min_gap", f"must be a share from 0 to below 1, found {min_gap!r}")
-        min_gap = 0.0
+    min_share = raw.get("min_share", 0.0)
+    if isinstance(min_share, bool) or not isinstance(min_share, int | float) \
+            or not 0 <= min_share < 1:
+        pr.add("min_share", f"must be a share from 0 to below 1, found {min_share!r}")
+        min_share = 0.0
     per_cap = _whole(pr, raw, "items_per_capital", 2, 1)
     n_str = _whole(pr, raw, "strengths", 3, 0)
     n_gap = _whole(pr, raw, "gaps", 3, 0)
     pr.raise_if_any()
     return ActionRules(scheme_id=str(raw["scheme_id"]), scheme_version=str(raw["scheme_version"]),
                        items=tuple(items), agencies=agencies, items_per_capital=per_cap,
-                       min_gap=float(min_gap), strengths=n_str, gaps=n_gap,
+                       min_share=float(min_share), strengths=n_str, gaps=n_gap,
                        verified=bool(raw.get("verified", False)),
                        source=str(raw.get("source", "")), path=path)
 
@@ -467,10 +468,11 @@ def area_item_shares(report: AreaContext, rules: ActionRules | None = None) -> p
 def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str, ...],
                    per_capital: int | None = None) -> list[str]:
     """The items of the "what to do" page: per capital (in scheme order), up to ``per_capital``
-    publishable items whose share exceeds the province's by more than ``min_gap``, largest gap
-    first."""
+    publishable items failed by at least ``min_share`` of the area's households, furthest above
+    the province first (when none is above, those whose advantage is smallest)."""
     n = per_capital or rules.items_per_capital
-    ok = shares[~shares["hidden"] & (shares["gap"] > rules.min_gap)]
+    ok = shares[~shares["hidden"] & (shares["estimate"] >= rules.min_share)
+                & shares["gap"].notna()]
     out: list[str] = []
     for cap in capitals:
         part = ok[ok["capital"] == cap].sort_values("gap", ascending=False, kind="mergesort")
@@ -555,7 +557,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("actions.col.area"): fmt_ci(s["estimate"], s["ci_low"], s["ci_high"], digits=0,
                                           scale=100, hidden=report.marker),
             t("col.province"): _pct(s["province"]),
-            t("actions.col.clear"): t("actions.clear") if s["clear"] else "",
+            t("actions.col.gap"): f"{_pct(s['gap']):+.0f}" + ("*" if s["clear"] else ""),
         })
         acts.append({
             t("actions.col.item"): what,

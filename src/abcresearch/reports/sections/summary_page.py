@@ -348,10 +348,15 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
 
     strengths = [item_line(i, "summary.strength") for i in good]
     gaps = [item_line(i, "summary.gap") for i in bad]
-    first = [t("summary.action", action=ar.item(i).actions[p].text(lang),
+    # the first actions: the "what to do" page's items furthest above the province
+    chosen = actions_mod.selected_items(shares, ar, report.capitals) if shares is not None \
+        else []
+    lead = sorted(chosen, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
+    first = [t("summary.action", what=ar.item(i).text[lang],
+               action=ar.item(i).actions[p].text(lang),
                agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
                path=t(f"summary.path.{p}"))
-             for i in bad for p in actions_mod.PATHS][:2 * len(bad)]
+             for i in lead for p in actions_mod.PATHS]
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
@@ -412,5 +417,6 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     return out.result(estimates=shares, details={
         "grade": None if row is None or not pub else row.get("grade"), "next_grade": target,
         "steps": tuple(steps), "strengths": tuple(good), "gaps": tuple(bad),
+        "first_actions": tuple(lead),
         "coverage": cov, "programmes": tuple(p.id for p in progs),
         "forums": tuple(found), "status": status})
