@@ -597,7 +597,7 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
     import matplotlib as mpl
 
     n, m = values.shape
-    ax, made = _axes(ax, (WIDTH, 0.22 * n + 1.6))
+    ax, made = _axes(ax, (WIDTH, 0.16 * n + 1.3))
     data = values.to_numpy(dtype=float)
     tone = data if shade is None else shade.to_numpy(dtype=float)
     cmap = mpl.colormaps["Greys_r"].with_extremes(bad="white")
@@ -618,11 +618,11 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
             mark = "" if marks is None else str(marks.iat[i, j] or "")
             t = tone[i, j]
             shade_hex = mpl.colors.to_hex(cmap(norm(t))) if np.isfinite(t) else "#ffffff"
-            ax.text(j, i, f"{v:.0f}{mark}", ha="center", va="center", fontsize=6.5,
+            ax.text(j, i, f"{v:.0f}{mark}", ha="center", va="center", fontsize=6,
                     color=_text_colour(shade_hex), fontfamily="DejaVu Sans")
-    ax.set_xticks(range(m), [str(c) for c in values.columns], fontsize=6.5, rotation=30,
+    ax.set_xticks(range(m), [str(c) for c in values.columns], fontsize=6, rotation=20,
                   ha="right")
-    ax.set_yticks(range(n), [str(i) for i in values.index], fontsize=6.5)
+    ax.set_yticks(range(n), [str(i) for i in values.index], fontsize=6)
     ax.tick_params(length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)

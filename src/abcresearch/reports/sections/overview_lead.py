@@ -21,7 +21,7 @@ import pandas as pd
 
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import share_mask, suppress_by_base
+from abcresearch.reports.disclosure import is_small, share_mask
 from abcresearch.reports.formatting import fmt_ci
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -170,6 +170,8 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                                                     digits=0, scale=100)))
     # programme lists
     progs = load_programmes(programmes)
+    by_tambon = hh.groupby("tambon_code")["level1"]
+    l1_count, l1_base = by_tambon.sum().to_dict(), by_tambon.count().to_dict()
     grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
     flag_rows = []
     for p in progs.programmes:
@@ -184,17 +186,16 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         row_of = tt.set_index("tambon_code")
         for c in listed:
             r = row_of.loc[c] if c in row_of.index else None
-            small = r is None or 0 < r["n_households"] < thr
+            small = r is None or bool(is_small(r["n_households"], thr))
+            hidden = small or bool(share_mask(np.array([l1_count.get(c, 0)]),
+                                              np.array([l1_base.get(c, 0)]), thr)[0])
             flag_rows.append({
                 t("lead.col.programme"): p.label(lang),
                 t("col.tambon"): names.get(c, c),
                 t("col.amphoe"): amph.get(c[:4], c[:4]),
                 t("col.grade"): (report.marker if r is not None and small else
                                  (r["grade"] if r is not None else t("lead.not_surveyed"))),
-                t("col.share_level1"): (np.nan if r is None or small else
-                                        100 * float(suppress_by_base(
-                                            pd.Series([r["share_level1"]]),
-                                            np.array([r["n_households"]]), thr).iloc[0])),
+                t("col.share_level1"): np.nan if hidden else 100 * float(r["share_level1"]),
             })
     out.text("\n".join(f"- {s}" for s in found))
     # the heat map

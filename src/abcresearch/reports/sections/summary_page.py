@@ -397,9 +397,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         "#block(width: 100%, stroke: 1.6pt + black, inset: 9pt, breakable: false)[",
         f"  #text(size: 14pt, weight: \"bold\")[{_esc(grade_line)}]"
         + (f" #h(6pt) #box(stroke: 0.6pt + black, inset: 2pt)[{_esc(status_text)}]"
-           if status_text else ""),
-        "",
-        f"  {_esc(t('summary.reason', reason=reason))}" if reason else "",
+           if status_text else "")
+        + (f"\n\n  {_esc(t('summary.reason', reason=reason))}" if reason else ""),
         "]",
         _box(lift_title, steps, t("summary.lift_none") if target else ""),
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
