@@ -133,7 +133,8 @@ def test_choropleth_from_a_synthetic_geojson(overview, programmes, tmp_path) -> 
     assert res.details["kind"] == "choropleth"
     ax = res.figures[0].figure.axes[0]
     grades = res.details["grades"]
-    faces = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    fills, outlines = ax.patches[:len(polys)], ax.patches[len(polys):]
+    faces = [matplotlib.colors.to_hex(p.get_facecolor()) for p in fills]
     expected = [charts.GRADE_COLOURS.get(grades.get(c or "", ""), charts.NO_DATA_COLOUR)
                 for c, _ in polys]
     assert faces == expected
@@ -145,9 +146,11 @@ def test_choropleth_from_a_synthetic_geojson(overview, programmes, tmp_path) -> 
     texts = _texts(ax)
     for c in codes:
         assert any(t.startswith(res.details["names"][c]) for t in texts)
-    # the flagged tambon is outlined in black and starred
-    edges = [matplotlib.colors.to_hex(p.get_edgecolor()) for p in ax.patches]
-    assert edges[0] == "#000000" and edges[2] != "#000000"
+    # the flagged tambon (both of its polygons) is outlined in black and starred once
+    assert len(outlines) == 2 and all(matplotlib.colors.to_hex(p.get_edgecolor()) == "#000000"
+                                      and p.get_facecolor()[3] == 0 for p in outlines)
+    assert np.array_equal(outlines[0].get_path().vertices, fills[0].get_path().vertices)
+    assert all(matplotlib.colors.to_hex(p.get_edgecolor()) == "#ffffff" for p in fills)
     assert len([ln for ln in ax.lines if ln.get_marker() == charts.FLAG_MARK]) == 1
     # drawn to scale: one degree of longitude is cos(latitude) of one of latitude
     assert ax.get_aspect() == pytest.approx(1 / np.cos(np.radians(9.2)), rel=0.01)

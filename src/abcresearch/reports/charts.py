@@ -455,9 +455,11 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
             colour = GRADE_COLOURS.get(g, NO_DATA_COLOUR)
             x = label_w + j
             ax.add_patch(plt.Rectangle((x, y + 0.06), 0.94, 0.82, facecolor=colour,
-                                       hatch=GRADE_HATCHES.get(g, ""),
-                                       edgecolor="black" if code in flagged else "white",
-                                       lw=1.4 if code in flagged else 0.3))
+                                       hatch=GRADE_HATCHES.get(g, ""), edgecolor="white",
+                                       lw=0.3))
+            if code in flagged:  # the outline apart: a black edge would blacken the hatching
+                ax.add_patch(plt.Rectangle((x, y + 0.06), 0.94, 0.82, facecolor="none",
+                                           edgecolor="black", lw=1.4))
             text = str(names.get(code, code))
             if g:
                 text = f"{text}  {g}"
@@ -510,7 +512,8 @@ def grade_choropleth(polygons: Iterable[tuple[str | None, Sequence[np.ndarray]]]
     grade_labels, no_data_label :
         Legend texts (see :func:`grade_legend`).
     flagged : iterable of str
-        Codes in a programme list (outlined in black, :data:`FLAG_MARK` before the label).
+        Codes in a programme list (outlined in black and starred with :data:`FLAG_MARK`; the
+        outlines are patches of their own, after the filled areas).
     flag_label : str
         Legend text of the flag.
     ax : matplotlib.axes.Axes, optional
@@ -527,6 +530,7 @@ def grade_choropleth(polygons: Iterable[tuple[str | None, Sequence[np.ndarray]]]
     flagged = set(flagged)
     ax, made = _axes(ax, (WIDTH, WIDTH))
     largest: dict[str, tuple[float, np.ndarray]] = {}
+    outlines = []
     lat = []
     for code, rings in polygons:
         rings = [np.asarray(r, dtype=float)[:, :2] for r in rings]
@@ -536,15 +540,17 @@ def grade_choropleth(polygons: Iterable[tuple[str | None, Sequence[np.ndarray]]]
         g = grades.get(code or "", "")
         colour = GRADE_COLOURS.get(g, NO_DATA_COLOUR)
         ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour,
-                               hatch=GRADE_HATCHES.get(g, ""),
-                               edgecolor="black" if code in flagged else "white",
-                               lw=1.0 if code in flagged else 0.4))
+                               hatch=GRADE_HATCHES.get(g, ""), edgecolor="white", lw=0.4))
+        if code in flagged:
+            outlines.append(MplPath(verts, codes))
         outer = rings[0]
         lat.append(outer[:, 1].mean())
         x, y = outer[:, 0], outer[:, 1]
         area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
         if code and (code not in largest or area > largest[code][0]):
             largest[code] = (area, outer)
+    for path in outlines:  # drawn apart and on top: a black edge would blacken the hatching
+        ax.add_patch(PathPatch(path, facecolor="none", edgecolor="black", lw=1.0))
     for code, (_, outer) in largest.items():
         g = grades.get(code, "")
         text = f"{names.get(code, code)} {g}".strip() if names else g
@@ -597,7 +603,7 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
     import matplotlib as mpl
 
     n, m = values.shape
-    ax, made = _axes(ax, (WIDTH, 0.16 * n + 1.3))
+    ax, made = _axes(ax, (WIDTH, 0.13 * n + 1.1))
     data = values.to_numpy(dtype=float)
     tone = data if shade is None else shade.to_numpy(dtype=float)
     cmap = mpl.colormaps["Greys_r"].with_extremes(bad="white")
