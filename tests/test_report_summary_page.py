@@ -49,56 +49,60 @@ def test_one_black_and_white_page(pages) -> None:
     assert not re.search(r"rgb\(|luma\(|fill:|red|green|blue", markup)
 
 
-def test_grade_reason_and_lift(pages) -> None:
+def _lift(row, level):
+    from abcresearch.scoring.readiness import lift_conditions
+
+    return lift_conditions(row, None, level=level)
+
+
+def test_readiness_group_reason_need_and_lift(pages) -> None:
     for rep in pages.values():
         res = rep.results["summary_page"]
         row = rep.grade_row
+        text = res.parts[0].markdown
         assert res.details["grade"] == row["grade"]
-        assert row["reason_th"] in res.text
-        target, steps = S.lift_from_rules(row, rep.words)
-        assert res.details["next_grade"] == target
-        assert list(res.details["steps"]) == steps
-        if target is None:
-            assert row["grade"] == "A"
+        # the readiness group in main's words (กลุ่ม A/B/C), never the household word ระดับ
+        assert f"ความพร้อมของชุมชน: กลุ่ม {row['grade']} (" in text
+        assert "ระดับความเข้มแข็ง" not in text
+        assert row["reason_th"] in text
+        assert ("(ใกล้เกณฑ์)" in text.split("\n\n")[1]) == bool(row["near_threshold"])
+        # need beside the group, with its support band
+        # (hidden with the level-1 share when that share would disclose a small count)
+        if rep.level1_publishable:
+            assert res.details["need"] == row["need"]
+            assert f"แถบสนับสนุนที่ {int(row['priority_band'])} จาก 6" in text
+            assert row["need_reason_th"] in text
         else:
-            assert steps and all(s in res.text for s in steps)
+            assert res.details["need"] is None and "ความจำเป็นของครัวเรือน" not in text
+        lift = _lift(row, rep.level)
+        assert list(res.details["steps"]) == list(lift["text_th"])
+        if lift.empty:
+            assert row["grade"] == "A" and res.details["next_grade"] is None
+            assert "อยู่ในกลุ่ม A แล้ว" in text
+        else:
+            assert res.details["next_grade"] == lift["target_grade"].iloc[0]
+            assert f"สิ่งที่จะช่วยให้ก้าวสู่กลุ่ม {res.details['next_grade']}" in text
+            assert all(s in text for s in lift["text_th"])
 
 
-def test_lift_from_rules_reverses_the_conditions_that_hold() -> None:
-    from abcresearch.reports.formatting import Words
-
-    w = Words("en")
-    target, steps = S.lift_from_rules({"grade": "C", "share_level1": 0.45, "m0": 0.30,
-                                       "mean_score": 40, "org_strength": 10,
-                                       "process_step": 1}, w)
-    assert target == "B" and len(steps) == 1 and "below 40%" in steps[0] and "45%" in steps[0]
-    target, steps = S.lift_from_rules({"grade": "B", "share_level1": 0.30, "m0": 0.30,
-                                       "mean_score": 55, "org_strength": 20,
-                                       "process_step": 4}, w)
-    assert target == "A" and len(steps) == 2
-    assert any("below 22%" in s for s in steps) and any("organisation strength" in s
-                                                        for s in steps)
-    assert S.lift_from_rules({"grade": "A"}, w) == (None, [])
-
-
-def test_the_scoring_packages_lift_is_used_when_it_exists(monkeypatch) -> None:
-    from types import SimpleNamespace
-
-    import pandas as pd
-
-    import abcresearch.scoring as scoring
-
-    def steps(row, lang="th"):
-        return "B", [f"raise readiness ({row['grade']}, {lang})"]
-
-    from abcresearch.reports.formatting import Words
-
-    fake = SimpleNamespace(grade_row=pd.Series({"grade": "C", "share_level1": 0.5}), lang="en",
-                           words=Words("en"))
-    monkeypatch.setattr(scoring, "next_grade_steps", steps, raising=False)
-    assert S.grade_lift(fake) == ("B", ["raise readiness (C, en)"])
-    monkeypatch.delattr(scoring, "next_grade_steps")
-    assert S.grade_lift(fake)[0] == "B"
+def test_near_threshold_mark_and_the_top_group(sample_store) -> None:
+    rep = AreaReport.load("80150101", 2549, store=sample_store)
+    row = rep.grade_row.copy()
+    row["grade"], row["near_threshold"], row["process_step"] = "C", True, 1
+    rep.__dict__["grade_row"] = row  # as if the village were a C close to a threshold
+    res = rep.summary_page(forums=None)
+    head = res.parts[0].markdown.split("\n\n")[1]
+    assert head.startswith("**ความพร้อมของชุมชน: กลุ่ม C (") and head.endswith("(ใกล้เกณฑ์)**")
+    assert res.details["near_threshold"] is True and res.details["next_grade"] == "B"
+    assert list(res.details["steps"]) == list(_lift(row, "village")["text_th"])
+    assert any("ขั้นที่ 1 ให้ถึงขั้นที่ 2" in s for s in res.details["steps"])
+    top = rep.grade_row.copy()
+    top["grade"], top["near_threshold"] = "A", False
+    rep.__dict__["grade_row"] = top
+    res = rep.summary_page(forums=None)
+    assert res.details["next_grade"] is None and not res.details["steps"]
+    assert "อยู่ในกลุ่ม A แล้ว" in res.text and "(ใกล้เกณฑ์)" not in res.parts[0].markdown.split(
+        "\n\n")[1]
 
 
 def test_strengths_and_gaps_are_relative_to_the_province(pages) -> None:

@@ -8,13 +8,12 @@ many villages and households the numbers rest on), the programme lists the area 
 date of the forum where the results go back (``params/forums.csv``, ``docs/INPUTS.md``; blank
 when unknown).
 
-Two inputs come from other parts of the project through small interfaces, with a fallback here
-until they exist:
+Two inputs come from other parts of the project:
 
-* **what would lift the grade**: :func:`grade_lift` calls
-  ``abcresearch.scoring.next_grade_steps(row, lang=...) -> (next_grade, [sentence, ...])`` when
-  the scoring package provides it; otherwise it derives the steps from the ordered rules of
-  ``params/grades.yaml`` (:func:`lift_from_rules`).
+* **readiness group, need and what would lift the group**: the grade row of
+  :mod:`abcresearch.scoring.grades` (readiness group กลุ่ม A/B/C with its near-threshold mark,
+  need class beside it, support band) and :func:`abcresearch.scoring.readiness.lift_conditions`
+  (:func:`grade_lift`), in the words of the readiness section.
 * **coverage and grade status**: :func:`area_coverage` uses the report's ``coverage`` (an
   :class:`~abcresearch.analysis.status.Coverage`) or ``status.coverage`` when the report context
   has one; otherwise it counts the round's village frame (or, without a frame, the village forms).
@@ -26,13 +25,11 @@ with a Markdown twin for JupyterLab; it starts and ends with a page break.
 from __future__ import annotations
 
 import datetime as dt
-import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from abcresearch.analysis.status import Coverage
@@ -45,15 +42,15 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.programmes import flag_text, flags
+from abcresearch.reports.sections.readiness import grade_text, need_text
+from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
-           "grade_lift", "lift_from_rules", "read_forums", "summary_page"]
+           "grade_lift", "read_forums", "summary_page"]
 
 #: The forum-date file the notebooks pass by default (relative to the project).
 DEFAULT_FORUMS = "params/forums.csv"
 FORUM_COLUMNS = ("area_code", "survey_round", "forum_date", "venue")
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-_NOT = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
 
 
 # ---------------------------------------------------------------------- forums
@@ -178,103 +175,35 @@ def area_coverage(report: AreaContext) -> Coverage:
                     households_surveyed=h_done, households_total=max(h_all, h_done))
 
 
-# ---------------------------------------------------------------------- next grade
-def _cond_text(words: Any, cond: Mapping[str, Any], value: float, negate: bool) -> str:
-    op = _NOT[cond["op"]] if negate else cond["op"]
-    name = cond["indicator"]
-    fields = {"op": words(f"lift.op.{_OP_KEYS[op]}"), "threshold": float(cond["value"]),
-              "value": value, "threshold_pct": 100 * float(cond["value"]),
-              "value_pct": 100 * value, "indicator": name}
-    try:
-        return words(f"lift.cond.{name}", **fields)
-    except Exception:  # an indicator the words do not know yet
-        return words("lift.cond.other", **fields)
+# ---------------------------------------------------------------------- next group
+def grade_lift(report: AreaContext) -> tuple[str | None, list[str], str]:
+    """What would lift the area to the next readiness group.
 
-
-_OP_KEYS = {">=": "ge", ">": "gt", "<=": "le", "<": "lt"}
-
-
-def lift_from_rules(row: Mapping[str, Any], words: Any, rules: Any = None
-                    ) -> tuple[str | None, list[str]]:
-    """What would lift an area to the next grade, derived from the ordered grade rules.
-
-    The next grade is the one after the area's in ``priority.grade_order`` (worst first). To get
-    it, every earlier rule of a worse grade that holds now must stop holding (each of its
-    holding conditions of an ``any`` rule reversed; one of the conditions of an ``all`` rule),
-    and the next grade's own rule must hold (each failing condition of an ``all`` rule; one of
-    the failing conditions of an ``any`` rule). A condition on a missing indicator is skipped.
+    The conditions come from :func:`abcresearch.scoring.readiness.lift_conditions` (the same
+    as the readiness section's), in the report's language.
 
     Returns
     -------
-    next_grade, steps : str or None, list of str
-        None and no steps at the best grade.
+    next_grade, steps, requirement : str or None, list of str, str
+        The next group up (None at the top group or when the area is not graded), the
+        conditions to meet in words, and ``"all"`` (every one) or ``"any"`` (one of them).
     """
-    from abcresearch.scoring.grades import load_grade_rules
-
-    gr = rules or load_grade_rules()
-    grade = row.get("grade")
-    order = list(gr.grade_order)
-    if grade not in order or order.index(grade) == len(order) - 1:
-        return None, []
-    target = order[order.index(grade) + 1]
-    worse = set(order[:order.index(target)])
-    steps: list[str] = []
-
-    def value(cond: Mapping[str, Any]) -> float:
-        v = row.get(cond["indicator"])
-        return float(v) if v is not None and not pd.isna(v) else np.nan
-
-    def holds(cond: Mapping[str, Any]) -> bool:
-        v = value(cond)
-        return not np.isnan(v) and bool(_OPS[cond["op"]](v, cond["value"]))
-
-    for rule in gr.rules:
-        mode = "any" if "any" in rule else "all" if "all" in rule else None
-        if rule["grade"] == target:
-            if mode is None:
-                break
-            missing = [c for c in rule[mode] if not holds(c) and not np.isnan(value(c))]
-            texts = [_cond_text(words, c, value(c), False) for c in missing]
-            if mode == "any" and len(texts) > 1:
-                steps.append(words("lift.one_of", items="; ".join(texts)))
-            else:
-                steps.extend(texts)
-            break
-        if rule["grade"] not in worse or mode is None:
-            continue
-        held = [c for c in rule[mode] if holds(c)]
-        if mode == "any":
-            steps.extend(_cond_text(words, c, value(c), True) for c in held)
-        elif len(held) == len(rule[mode]):
-            texts = [_cond_text(words, c, value(c), True) for c in held]
-            steps.append(texts[0] if len(texts) == 1 else
-                         words("lift.one_of", items="; ".join(texts)))
-    return target, steps
-
-
-def grade_lift(report: AreaContext) -> tuple[str | None, list[str]]:
-    """What would lift the area to the next grade: the scoring package's
-    ``next_grade_steps(row, lang=...)`` when it exists, else :func:`lift_from_rules`."""
-    import abcresearch.scoring as scoring
+    from abcresearch.scoring.readiness import lift_conditions
 
     row = report.grade_row
-    if row is None or pd.isna(row.get("grade")):
-        return None, []
-    provided = getattr(scoring, "next_grade_steps", None)
-    if provided is not None:
-        target, steps = provided(row, lang=report.lang)
-        return target, list(steps)
-    return lift_from_rules(row, report.words)
+    if row is None or not isinstance(row.get("grade"), str):
+        return None, [], ""
+    level = report.level if report.level in ("village", "tambon") else "village"
+    lift = lift_conditions(row, None, level=level)
+    if lift.empty:  # the top group (or no condition stands in the way: nothing to list)
+        order = list(load_grade_rules().grade_order)
+        up = order.index(row["grade"]) + 1 if row["grade"] in order else len(order)
+        return (order[up] if up < len(order) else None), [], ""
+    return (str(lift["target_grade"].iloc[0]), [str(x) for x in lift[f"text_{report.lang}"]],
+            str(lift["requirement"].iloc[0]))
 
 
 # ---------------------------------------------------------------------- the page
-def _grade_label(grade: str, lang: str) -> str:
-    from abcresearch.scoring.grades import load_grade_rules
-
-    labels = load_grade_rules().grade_labels
-    return str(labels[grade][lang]) if grade in labels else str(grade)
-
-
 def _esc(text: str) -> str:
     from abcresearch.reports.render.typst import escape_markup
 
@@ -311,17 +240,30 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     ar = actions_mod.load_action_rules(actions)
     pub = report.publishable
     row = report.grade_row
-    # grade, reason, status
+    # readiness group, reasons, need, status
+    rules = load_grade_rules()
+    graded = pub and row is not None and isinstance(row.get("grade"), str)
+    reasons: list[str] = []
+    need_line = ""
     if not pub:
-        grade_line, reason = t("cover.grade", grade=report.marker), ""
-    elif row is None or pd.isna(row.get("grade")):
+        grade_line = t("summary.grade", grade=report.marker)
+    elif not graded:
         counts = report.children["grade"].value_counts()
-        grade_line = t("cover.grade_counts", a=int(counts.get("A", 0)),
+        grade_line = t("summary.grade_counts", a=int(counts.get("A", 0)),
                        b=int(counts.get("B", 0)), c=int(counts.get("C", 0)))
-        reason = ""
     else:
-        grade_line = t("cover.grade", grade=row[f"grade_label_{lang}"])
-        reason = str(row.get(f"reason_{lang}") or "")
+        label = str(rules.grade_labels[row["grade"]][lang])
+        if bool(row.get("near_threshold")):
+            label = t("readiness.near", value=label)
+        grade_line = t("summary.grade", grade=label)
+        reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
+        if report.level1_publishable and isinstance(row.get("need"), str):
+            need_line = t("summary.need",
+                          need=need_text(t, rules, lang, row["need"],
+                                         row.get("need_near_threshold")),
+                          band=int(row["priority_band"]), bands=len(rules.bands))
+            reasons.append(t("summary.need_reason",
+                             reason=str(row.get(f"need_reason_{lang}") or "")))
     status = getattr(getattr(report, "status", None), "grade_status", None)
     status_text = ""
     if status:
@@ -329,7 +271,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
 
         status_text = t(f"grade_status.{getattr(status, 'value', status)}",
                         min_villages=load_status_rules().min_sampled_villages)
-    target, steps = grade_lift(report) if pub else (None, [])
+    target, steps, requirement = grade_lift(report) if graded else (None, [], "")
     # level-1 share
     l1_text = ""
     if report.level1_publishable:
@@ -374,15 +316,21 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         forum_text = ""
     # the page
     title = t("summary.title", area=report.area_name())
-    lift_title = (t("summary.lift", grade=_grade_label(target, lang)) if target
-                  else t("summary.lift_top"))
+    if target:
+        lift_title = t("summary.lift", grade=grade_text(t, target),
+                       how=t("summary.lift_how", how=t(f"readiness.lift.{requirement}"))
+                       if len(steps) > 1 else "")
+    elif graded:
+        lift_title = t("summary.lift_top", grade=grade_text(t, row["grade"]))
+    else:
+        lift_title = ""
     facts = [x for x in (l1_text, cov_text, prog_text) if x]
     forum_line = t("summary.forum", date=forum_text or "………………………………")
     md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]
-    if reason:
-        md.append(t("summary.reason", reason=reason))
-    md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
-                                  ([t("summary.lift_none")] if target else [])]]
+    md += reasons[:1] + ([f"**{need_line}**"] if need_line else []) + reasons[1:]
+    if lift_title:
+        md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
+                                      ([t("summary.lift_none")] if target else [])]]
     md += [f"- {x}" for x in facts]
     md += [f"**{t('summary.strengths', n=ar.strengths)}**", *[f"- {s}" for s in strengths or
                                               [t("summary.none")]]]
@@ -398,9 +346,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         f"  #text(size: 14pt, weight: \"bold\")[{_esc(grade_line)}]"
         + (f" #h(6pt) #box(stroke: 0.6pt + black, inset: 2pt)[{_esc(status_text)}]"
            if status_text else "")
-        + (f"\n\n  {_esc(t('summary.reason', reason=reason))}" if reason else ""),
+        + "".join(f"\n\n  {_esc(x)}" for x in reasons[:1])
+        + (f"\n\n  #text(weight: \"bold\")[{_esc(need_line)}]" if need_line else "")
+        + "".join(f"\n\n  {_esc(x)}" for x in reasons[1:]),
         "]",
-        _box(lift_title, steps, t("summary.lift_none") if target else ""),
+        _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
         "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
         f"  [{_box(t('summary.strengths', n=ar.strengths), strengths, t('summary.none'))}],",
@@ -414,7 +364,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     ]
     out.typst("\n".join(x for x in typ if x != ""), "\n\n".join(md))
     return out.result(estimates=shares, details={
-        "grade": None if row is None or not pub else row.get("grade"), "next_grade": target,
+        "grade": row.get("grade") if graded else None, "next_grade": target,
+        "near_threshold": bool(row.get("near_threshold")) if graded else None,
+        "need": row.get("need") if need_line else None,
         "steps": tuple(steps), "strengths": tuple(good), "gaps": tuple(bad),
         "first_actions": tuple(lead),
         "coverage": cov, "programmes": tuple(p.id for p in progs),
