@@ -60,8 +60,8 @@ PAGES = [
      "Province overview: the first page (findings after the cover)"),
     ("province-heat-map.png", "province", "คะแนนทุนเฉลี่ยรายอำเภอ", False,
      "Province overview: the capital heat map by amphoe"),
-    ("province-map.png", "province", "แผนที่ระดับความเข้มแข็งรายตำบล", False,
-     "Province overview: the grade map (tile map with names; outlined tambons are in the "
+    ("province-map.png", "province", "แผนที่กลุ่มความพร้อมรายตำบล", False,
+     "Province overview: the readiness-group map (tile map with names; outlined tambons are in the "
      "example programme list)"),
 ]
 

@@ -49,10 +49,13 @@ def test_findings_come_first_with_the_heat_map(overview, programmes) -> None:
     assert all(f in res.text for f in found)
     hh = overview.households
     assert f"{len(hh):,}" in found[0]
-    counts = overview.tambon_table["grade"].value_counts()
+    tt = overview.tambon_table
+    shown = tt[tt["n_households"] >= overview.threshold]
+    counts = shown["grade"].value_counts()
     assert found[1] == overview.t("lead.grades", a=int(counts.get("A", 0)),
                                   b=int(counts.get("B", 0)), c=int(counts.get("C", 0)),
-                                  n=len(overview.tambon_table))
+                                  n=len(shown), near=int(shown["near_threshold"].sum()))
+    assert found[1].startswith("ความพร้อมของ") and "กลุ่ม C (ควรเสริมความเข้มแข็งก่อน)" in found[1]
     # the heat map: one row per amphoe, one column per capital, the published means
     values, marks = res.estimates, res.details["marks"]
     means = overview.analysis.means
@@ -65,23 +68,32 @@ def test_findings_come_first_with_the_heat_map(overview, programmes) -> None:
     # programme tambons: the surveyed one with its grade, the other as not surveyed
     table = res.to_frame(0)
     assert set(table[overview.t("col.tambon")]) == {"ขนอม", "ในเมือง"}
-    row = table.set_index(overview.t("col.tambon")).loc["ในเมือง"]
-    assert row[overview.t("col.grade")] == overview.t("lead.not_surveyed")
+    rows = table.set_index(overview.t("col.tambon"))
+    assert rows.loc["ในเมือง", overview.t("readiness.col.grade")] == overview.t("lead.not_surveyed")
+    k = tt.set_index("tambon_code").loc["801501"]
+    assert rows.loc["ขนอม", overview.t("readiness.col.grade")].startswith(f"กลุ่ม {k['grade']}")
     assert any("ตำบลนำร่องสวัสดิการ" in f for f in found)
 
 
-def test_need_readiness_hook(overview, monkeypatch) -> None:
-    assert overview.lead().details["need_readiness"] is False
-    drawn = []
+def test_need_beside_readiness_counted_by_hand(overview) -> None:
+    from abcresearch.reports.disclosure import share_mask
 
-    def chart(table):
-        drawn.append(len(table))
-        return charts.capital_heatmap(table[["m0"]].astype(float).head(2))
-
-    monkeypatch.setattr(charts, "need_readiness_chart", chart, raising=False)
     res = overview.lead()
-    assert res.details["need_readiness"] is True and drawn == [len(overview.tambon_table)]
-    assert len(res.figures) == 2
+    rc = res.details["readiness"]
+    tt = overview.tambon_table
+    hh = overview.households
+    l1 = hh.groupby("tambon_code")["level1"].agg(["sum", "count"]).reindex(tt["tambon_code"])
+    small = tt["n_households"].to_numpy() < overview.threshold
+    hidden = share_mask(l1["sum"].fillna(0).to_numpy(), l1["count"].fillna(0).to_numpy(),
+                        overview.threshold) | small
+    need = tt[~hidden]
+    high = need[need["need"] == "high"]["grade"].value_counts()
+    assert rc["n_need"] == len(need) and rc["high"] == high.to_dict()
+    sentence = overview.t("lead.need", high=int(high.sum()), n=len(need),
+                          a=int(high.get("A", 0)), b=int(high.get("B", 0)),
+                          c=int(high.get("C", 0)))
+    assert sentence in res.details["findings"]
+    assert "ความจำเป็นสูง" in sentence and "กลุ่ม C" in sentence
 
 
 def test_tile_map_shows_names_not_codes_and_flags(overview, programmes) -> None:

@@ -6,9 +6,12 @@ share of households at level 1 (and the amphoes highest and lowest), the weakest
 amphoe furthest below the province on it, the most common item-level problems
 (``params/actions.yaml``), the welfare funds' reach, and the tambons in programme lists.
 
-The need × readiness chart of tambons belongs to the grading work: :func:`need_readiness_figure`
-draws it with ``abcresearch.reports.charts.need_readiness_chart`` when that function exists, and
-draws nothing until then (the hook).
+Readiness and need are read from the grade table (:mod:`abcresearch.scoring.grades`): the
+findings count the tambons in each readiness group (กลุ่ม A/B/C, with how many are near a
+threshold) and, among the tambons whose need class may be published, the high-need ones by
+group. The need × readiness chart itself is the readiness section's
+(:func:`abcresearch.reports.sections.readiness.province_readiness`, ``overview.readiness()``),
+placed right after the lead in the notebook.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.programmes import load_programmes
+from abcresearch.reports.sections.readiness import grade_text, need_text, published_rows
 from abcresearch.reports.sections.welfare import member_flag, report_store
+from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["capital_heatmap_table", "lead", "need_readiness_figure"]
+__all__ = ["capital_heatmap_table", "lead", "readiness_counts"]
 
 
 def capital_heatmap_table(report: ProvinceContext) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -59,21 +64,34 @@ def capital_heatmap_table(report: ProvinceContext) -> tuple[pd.DataFrame, pd.Dat
     return shown, marks
 
 
-def need_readiness_figure(report: ProvinceContext) -> Any:
-    """The need × readiness chart of the province's tambons, or None.
-
-    Hook: calls ``charts.need_readiness_chart(report.tambon_table)`` when the grading work
-    provides it (its signature decides the call; adapt this one line when it lands), and returns
-    None until then, so the lead section shows no chart rather than a stand-in.
-    """
-    chart = getattr(charts, "need_readiness_chart", None)
-    if chart is None:
-        return None
-    return chart(report.tambon_table)
-
-
 def _share(design: Any, var: str, level: float, by: str | None = None) -> pd.DataFrame:
     return design.ciprop(var, by=by, na_rm=True, level=level)
+
+
+def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
+    """Tambons by readiness group, and the high-need tambons by group, as published.
+
+    Tambons resting on fewer households than the threshold are left out of both counts; the
+    need counts also leave out tambons whose level-1 share is hidden (their need class would
+    disclose it), as the readiness section does.
+
+    Returns
+    -------
+    dict
+        ``groups`` (grade -> tambons), ``near`` (tambons whose group is near a threshold),
+        ``high`` (grade -> high-need tambons), ``n`` (tambons counted), ``n_need`` (tambons
+        whose need class is published).
+    """
+    tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
+    small, hidden = published_rows(tt, report.households, "tambon_code", report.threshold)
+    shown = tt[~small]
+    rules = load_grade_rules()
+    high_class = str(rules.need_order[0])  # need classes from the highest
+    need = tt[~hidden]
+    return {"groups": shown["grade"].value_counts().to_dict(),
+            "near": int(shown["near_threshold"].astype(bool).sum()),
+            "high": need.loc[need["need"] == high_class, "grade"].value_counts().to_dict(),
+            "n": len(shown), "n_need": len(need)}
 
 
 def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
@@ -116,10 +134,14 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     found.append(t("lead.coverage", villages=f"{n_vil:,}", households=f"{n_hh:,}",
                    tambons=n_tam, tambons_all=len(tam),
                    of=t("lead.of_villages", total=f"{v_all:,}") if v_all else ""))
-    # grades
-    counts = tt["grade"].value_counts()
-    found.append(t("lead.grades", a=int(counts.get("A", 0)), b=int(counts.get("B", 0)),
-                   c=int(counts.get("C", 0)), n=len(tt)))
+    # readiness groups, and need beside them
+    rc = readiness_counts(report)
+    g, h = rc["groups"], rc["high"]
+    found.append(t("lead.grades", a=int(g.get("A", 0)), b=int(g.get("B", 0)),
+                   c=int(g.get("C", 0)), n=rc["n"], near=rc["near"]))
+    if rc["n_need"]:
+        found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
+                       a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0))))
     # level 1, by amphoe
     hh["welfare_member"] = member_flag(hh).to_numpy()
     design = area_design(hh, report.design_spec)
@@ -170,6 +192,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                                                     digits=0, scale=100)))
     # programme lists
     progs = load_programmes(programmes)
+    rules = load_grade_rules()
     by_tambon = hh.groupby("tambon_code")["level1"]
     l1_count, l1_base = by_tambon.sum().to_dict(), by_tambon.count().to_dict()
     grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
@@ -178,7 +201,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         listed = sorted(p.tambons)
         surveyed = [c for c in listed if c in grade]
         if listed:
-            gc = pd.Series([grade[c] for c in surveyed]).value_counts()
+            gc = pd.Series([grade[c] for c in surveyed], dtype=object).value_counts()
             found.append(t("lead.programme", programme=p.label(lang), listed=len(listed),
                            surveyed=len(surveyed), c=int(gc.get("C", 0)))
                          + ("" if p.verified else t("programmes.unverified")))
@@ -193,8 +216,13 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                 t("lead.col.programme"): p.label(lang),
                 t("col.tambon"): names.get(c, c),
                 t("col.amphoe"): amph.get(c[:4], c[:4]),
-                t("col.grade"): (report.marker if r is not None and small else
-                                 (r["grade"] if r is not None else t("lead.not_surveyed"))),
+                t("readiness.col.grade"): (
+                    report.marker if r is not None and small else
+                    grade_text(t, r["grade"], r["near_threshold"]) if r is not None
+                    else t("lead.not_surveyed")),
+                t("readiness.col.need"): ("" if hidden else
+                                          need_text(t, rules, lang, r["need"],
+                                                    r["need_near_threshold"])),
                 t("col.share_level1"): np.nan if hidden else 100 * float(r["share_level1"]),
             })
     out.text("\n".join(f"- {s}" for s in found))
@@ -212,10 +240,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     if flag_rows:
         out.table(pd.DataFrame(flag_rows), t("lead.caption.programmes"),
                   t("lead.notes.programmes"), decimals=0)
-    fig = need_readiness_figure(report)
-    if fig is not None:
-        out.figure(getattr(fig, "figure", fig))
     return out.result(estimates=values, details={
         "findings": tuple(found), "marks": marks, "level1": l1, "items": top,
         "flagged": tuple(r[t("col.tambon")] for r in flag_rows),
-        "need_readiness": fig is not None})
+        "readiness": rc})
