@@ -35,11 +35,13 @@ ROUND = 2549
 #: Cells added after a shipped cell (matched by the start of its source), per notebook.
 AREA_CELLS = [
     ("report = AreaReport.load", 'report.summary_page(forums=forums, programmes=PROGRAMMES)'),
-    ("report.villages()", "report.what_to_do()"),
+    ("report.villages()", "report.readiness()"),  # main's section, if not shipped yet
+    ("report.readiness()", "report.what_to_do()"),
     ("report.organisations()", "report.welfare_fund(programmes=PROGRAMMES)"),
 ]
 PROVINCE_CELLS = [
     ("overview = ProvinceReport.load", "overview.lead(programmes=PROGRAMMES)"),
+    ("overview.lead(", "overview.readiness()"),  # main's need x readiness, right after
     ("overview.amphoe_table()", "overview.welfare_fund(programmes=PROGRAMMES)"),
 ]
 #: Shipped cells whose call gains the example programme list (same section, one option more).
@@ -121,7 +123,10 @@ def notebook_copy(src: Path, dest: Path, cells: list[tuple[str, str]], programme
     for cell in nb.cells:
         if cell.cell_type == "code" and "".join(cell.source).strip() in REPLACED:
             cell.source = REPLACED["".join(cell.source).strip()]
-    for anchor, source in reversed(cells):
+    for anchor, source in cells:  # in order: an anchor may be a cell added just before
+        if any(c.cell_type == "code" and "".join(c.source).strip() == source
+               for c in nb.cells):
+            continue  # the shipped notebook has it already
         at = next(i for i, c in enumerate(nb.cells)
                   if c.cell_type == "code" and "".join(c.source).startswith(anchor))
         nb.cells.insert(at + 1, nbformat.v4.new_code_cell(source))

@@ -70,10 +70,10 @@ def test_readiness_group_reason_need_and_lift(pages) -> None:
         # (hidden with the level-1 share when that share would disclose a small count)
         if rep.level1_publishable:
             assert res.details["need"] == row["need"]
-            assert f"แถบสนับสนุนที่ {int(row['priority_band'])} จาก 6" in text
+            assert f"แถบที่ {int(row['priority_band'])} จาก 6" in text
             assert row["need_reason_th"] in text
         else:
-            assert res.details["need"] is None and "ความจำเป็นของครัวเรือน" not in text
+            assert res.details["need"] is None and "ลำดับการสนับสนุน" not in text
         lift = _lift(row, rep.level)
         assert list(res.details["steps"]) == list(lift["text_th"])
         if lift.empty:

@@ -293,7 +293,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # the first actions: the "what to do" page's items furthest above the province
     chosen = actions_mod.selected_items(shares, ar, report.capitals) if shares is not None \
         else []
-    lead = sorted(chosen, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
+    above = [i for i in chosen if shares.loc[i, "gap"] > 0 and not shares.loc[i, "hidden"]]
+    lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
     first = [t("summary.action", what=ar.item(i).text[lang],
                action=ar.item(i).actions[p].text(lang),
                agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
@@ -302,7 +303,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
-    cov_text = t("summary.coverage", v=cov.villages_surveyed, v_all=cov.villages_total,
+    cov_text = t("summary.coverage_village" if report.level == "village" else "summary.coverage",
+                 v=cov.villages_surveyed, v_all=cov.villages_total,
                  h=f"{hh_done:,}" if not is_small(hh_done, report.threshold) else report.marker,
                  h_all=f"{cov.households_total:,}")
     progs = flags(report.area.code, programmes)
@@ -332,9 +334,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
                                       ([t("summary.lift_none")] if target else [])]]
     md += [f"- {x}" for x in facts]
-    md += [f"**{t('summary.strengths', n=ar.strengths)}**", *[f"- {s}" for s in strengths or
+    md += [f"**{t('summary.strengths', n=len(strengths) or ar.strengths)}**", *[f"- {s}" for s in strengths or
                                               [t("summary.none")]]]
-    md += [f"**{t('summary.gaps', n=ar.gaps)}**", *[f"- {s}" for s in gaps or [t("summary.none")]]]
+    md += [f"**{t('summary.gaps', n=len(gaps) or ar.gaps)}**", *[f"- {s}" for s in gaps or [t("summary.none")]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or
                                                   [t("summary.none")]]]
     md += [forum_line, f"*{t('summary.note')}*"]
@@ -353,8 +355,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
         "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
-        f"  [{_box(t('summary.strengths', n=ar.strengths), strengths, t('summary.none'))}],",
-        f"  [{_box(t('summary.gaps', n=ar.gaps), gaps, t('summary.none'))}],",
+        f"  [{_box(t('summary.strengths', n=len(strengths) or ar.strengths), strengths, t('summary.none'))}],",
+        f"  [{_box(t('summary.gaps', n=len(gaps) or ar.gaps), gaps, t('summary.none'))}],",
         ")",
         _box(t("summary.first_actions"), first, t("summary.none")),
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
