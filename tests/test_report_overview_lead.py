@@ -54,7 +54,9 @@ def test_findings_come_first_with_the_heat_map(overview, programmes) -> None:
     counts = shown["grade"].value_counts()
     assert found[1] == overview.t("lead.grades", a=int(counts.get("A", 0)),
                                   b=int(counts.get("B", 0)), c=int(counts.get("C", 0)),
-                                  n=len(shown), near=int(shown["near_threshold"].sum()))
+                                  n=len(shown), near=overview.t(
+                                      "lead.grades_near", n=int(shown["near_threshold"].sum()))
+                                  if shown["near_threshold"].any() else "")
     assert found[1].startswith("ความพร้อมของ") and "กลุ่ม C (ควรเสริมความเข้มแข็งก่อน)" in found[1]
     # the heat map: one row per amphoe, one column per capital, the published means
     values, marks = res.estimates, res.details["marks"]
@@ -112,6 +114,17 @@ def test_tile_map_shows_names_not_codes_and_flags(overview, programmes) -> None:
     assert len(outlined) == 2
     stars = [line for line in ax.lines if line.get_marker() == charts.FLAG_MARK]
     assert len(stars) == 2
+    # long names shrink to stay inside their tile; short ones keep the tile font size
+    import unicodedata
+
+    def width(text):
+        return sum(not unicodedata.category(c).startswith("M") for c in text)
+
+    tiles = [t for t in ax.texts if t.get_ha() == "center"]
+    long = [t for t in tiles if width(t.get_text()) > 14]
+    assert long and any("ปากพนังฝั่งตะวันออก" in t.get_text() for t in long)
+    assert all(t.get_fontsize() * width(t.get_text()) <= 5 * 14 + 1e-6 for t in long)
+    assert all(t.get_fontsize() == 5 for t in tiles if width(t.get_text()) <= 14)
 
 
 def _square(x: float, y: float, d: float = 0.05) -> list[list[float]]:

@@ -17,6 +17,7 @@ every function here calls first. Colours are module constants.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -468,7 +469,10 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
             if code in flagged:
                 ax.plot([x + 0.09], [y + 0.72], marker=FLAG_MARK, color="black", ms=5,
                         mec="white", mew=0.4, ls="none")
-            ax.text(x + 0.47, y + 0.47, text, ha="center", va="center", fontsize=5,
+            # long names shrink to stay inside their tile (Thai marks take no width)
+            visible = sum(not unicodedata.category(ch).startswith("M") for ch in text)
+            ax.text(x + 0.47, y + 0.47, text, ha="center", va="center",
+                    fontsize=5 * min(1.0, 14 / max(visible, 1)),
                     color=_text_colour(colour) if g else "#616161",
                     bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.6} if g else None)
     ax.set_xlim(0, label_w + per_line)

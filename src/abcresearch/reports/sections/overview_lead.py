@@ -138,7 +138,8 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     rc = readiness_counts(report)
     g, h = rc["groups"], rc["high"]
     found.append(t("lead.grades", a=int(g.get("A", 0)), b=int(g.get("B", 0)),
-                   c=int(g.get("C", 0)), n=rc["n"], near=rc["near"]))
+                   c=int(g.get("C", 0)), n=rc["n"],
+                   near=t("lead.grades_near", n=rc["near"]) if rc["near"] else ""))
     if rc["n_need"]:
         found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0))))
