@@ -63,7 +63,9 @@ class AreaReport(AreaContext):
     def summary_page(self, *, forums: str | None = summary_page_section.DEFAULT_FORUMS,
                      programmes: str | None = None,
                      actions: str | None = None) -> SectionResult:
-        """The one-page summary at the front: grade and reason, what would lift it, strengths
+        """Show the one-page summary at the front.
+
+        Readiness group and reason with need beside it, what would lift the group, strengths
         and gaps against the province, first actions, coverage, programme lists, forum date.
 
         Parameters
@@ -173,8 +175,10 @@ class AreaReport(AreaContext):
 
     def what_to_do(self, *, items_per_capital: int | None = None,
                    rules: str | None = None) -> SectionResult:
-        """Per capital, the items where the area is furthest below the province, with an
-        action per development path and its lead agency (``params/actions.yaml``).
+        """Show the "what to do" page.
+
+        Per capital, the items where the area is furthest below the province, with an action
+        per development path and its lead agency (``params/actions.yaml``).
 
         Parameters
         ----------
@@ -188,8 +192,10 @@ class AreaReport(AreaContext):
 
     def welfare_fund(self, *, rules: str | None = None,
                      programmes: str | None = None) -> SectionResult:
-        """The community welfare fund: members and money, level-1 households reached, the
-        programme's figures and a five-year projection (``params/welfare.yaml``).
+        """Show the community welfare fund section.
+
+        Members and money, level-1 households reached, the programme's figures and a five-year
+        projection (``params/welfare.yaml``).
 
         Parameters
         ----------

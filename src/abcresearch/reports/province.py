@@ -32,8 +32,10 @@ class ProvinceReport(ProvinceContext):
 
     def lead(self, *, programmes: str | None = None, actions: str | None = None,
              top_items: int = 3) -> SectionResult:
-        """Findings on the first page, the capital heat map by amphoe, the tambons in programme
-        lists and the need × readiness view of tambons.
+        """Show the lead: findings on the first page, then the capital heat map by amphoe.
+
+        Also the tambons in programme lists; the findings count high-need tambons by readiness
+        group (the chart is :meth:`readiness`, placed right after).
 
         Parameters
         ----------
@@ -47,8 +49,10 @@ class ProvinceReport(ProvinceContext):
 
     def grade_map(self, *, boundary_file: str | Path | None = None,
                   programmes: str | None = None) -> SectionResult:
-        """The A/B/C map: a choropleth when a GeoJSON is given, else a tile map with names;
-        tambons in a programme list outlined.
+        """Show the readiness-group (A/B/C) map.
+
+        A choropleth when a GeoJSON is given, else a tile map with names; tambons in a
+        programme list outlined.
 
         Parameters
         ----------
@@ -89,8 +93,10 @@ class ProvinceReport(ProvinceContext):
 
     def welfare_fund(self, *, rules: str | None = None,
                      programmes: str | None = None) -> SectionResult:
-        """The province's community welfare funds: members and money by amphoe, level-1
-        households reached, the programme's figures and a five-year projection.
+        """Show the province's community welfare funds.
+
+        Members and money by amphoe, level-1 households reached, the programme's figures and a
+        five-year projection.
 
         Parameters
         ----------

@@ -1,5 +1,7 @@
-"""What to do: the items where an area is furthest below the province, with an action per
-development path and the agency that leads it.
+"""What to do: items where an area is furthest below the province, actions and lead agencies.
+
+The items where an area is furthest below the province, with an action per development path
+and the agency that leads it.
 
 Each item is a question of the household form with a rule (``params/actions.yaml``) saying which
 answers count as *failing* it (no savings, an informal main lender, no health check, water short
@@ -78,7 +80,7 @@ class Action:
     en: str
 
     def text(self, lang: str) -> str:
-        """The action in ``lang``."""
+        """Return the action in ``lang``."""
         return self.th if lang == "th" else self.en
 
 
@@ -144,14 +146,14 @@ class ActionRules:
     path: Path | None = field(default=None, compare=False)
 
     def item(self, name: str) -> ItemRule:
-        """The rule of one item."""
+        """Return the rule of one item."""
         for r in self.items:
             if r.item == name:
                 return r
         raise KeyError(name)
 
     def agency(self, key: str, lang: str, short: bool = False) -> str:
-        """An agency's name (``short``: its abbreviation) in ``lang``."""
+        """Return an agency's name (``short``: its abbreviation) in ``lang``."""
         a = self.agencies[key]
         return str(a.get(f"short_{lang}") or a[lang]) if short else str(a[lang])
 
@@ -392,7 +394,7 @@ def _answer_columns(rules: ActionRules) -> list[str]:
 
 
 def province_item_shares(report: Any, rules: ActionRules) -> pd.DataFrame:
-    """The province's share of households failing each item (see :func:`item_shares_over`).
+    """Return the province's share of households failing each item (see :func:`item_shares_over`).
 
     An area report reads only the answer columns of the province's households from the store
     (the same valid, weighted households the round's analysis cache is built from); the
@@ -467,9 +469,12 @@ def area_item_shares(report: AreaContext, rules: ActionRules | None = None) -> p
 
 def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str, ...],
                    per_capital: int | None = None) -> list[str]:
-    """The items of the "what to do" page: per capital (in scheme order), up to ``per_capital``
-    publishable items failed by at least ``min_share`` of the area's households, furthest above
-    the province first (when none is above, those whose advantage is smallest)."""
+    """Choose the items of the "what to do" page.
+
+    Per capital (in scheme order), up to ``per_capital`` publishable items failed by at least
+    ``min_share`` of the area's households, furthest above the province first (when none is
+    above, those whose advantage is smallest).
+    """
     n = per_capital or rules.items_per_capital
     ok = shares[~shares["hidden"] & (shares["estimate"] >= rules.min_share)
                 & shares["gap"].notna()]
@@ -482,7 +487,7 @@ def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str
 
 def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
                        ) -> tuple[list[str], list[str]]:
-    """The items where the area does best and worst relative to the province.
+    """Find the items where the area does best and worst relative to the province.
 
     Returns
     -------
@@ -498,7 +503,7 @@ def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
 
 # ---------------------------------------------------------------------- words
 def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
-    """The rule in words, with the instrument's choice labels (e.g. ``ตอบ "ไม่ใช่"``)."""
+    """Write the rule in words, with the instrument's choice labels (e.g. ``ตอบ "ไม่ใช่"``)."""
     from abcresearch.survey.instrument import choices
 
     if rule.kind in ("at_most", "below"):
@@ -520,9 +525,11 @@ def _pct(x: float) -> float:
 
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                rules: str | Path | ActionRules | None = None) -> SectionResult:
-    """The "what to do" page: per capital, the items where the area is furthest below the
-    province, each with its share of failing households (and interval), the province's share, an
-    action per development path with its lead agency, and the instrument question it rests on.
+    """Build the "what to do" page.
+
+    Per capital, the items where the area is furthest below the province, each with its share
+    of failing households (and interval), the province's share, an action per development path
+    with its lead agency, and the instrument question it rests on.
 
     Parameters
     ----------

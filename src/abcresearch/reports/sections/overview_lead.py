@@ -1,5 +1,7 @@
-"""The province overview's lead: findings on the first page, a capital heat map by amphoe, the
-tambons in programme lists, and the need × readiness view of tambons.
+"""The province overview's lead: findings first, capital heat map, programme tambons.
+
+Findings on the first page, a capital heat map by amphoe, the tambons in programme lists, and
+the high-need tambons by readiness group.
 
 The findings are sentences computed from published estimates: coverage, tambon grades, the
 share of households at level 1 (and the amphoes highest and lowest), the weakest capital and the
@@ -39,8 +41,10 @@ __all__ = ["capital_heatmap_table", "lead", "readiness_counts"]
 
 
 def capital_heatmap_table(report: ProvinceContext) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Amphoe capital means as published (small bases blanked), and marks ``▲``/``▼`` where the
-    amphoe's interval lies above/below the province's mean.
+    """Return amphoe capital means as published, with marks against the province.
+
+    Small bases are blanked; ``▲``/``▼`` mark where the amphoe's interval lies above/below the
+    province's mean.
 
     Returns
     -------
@@ -96,8 +100,10 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
 
 def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
          actions: str | Path | None = None, top_items: int = 3) -> SectionResult:
-    """Findings on the first page, the capital heat map by amphoe, programme tambons and the
-    need × readiness view.
+    """Build the lead: findings, the capital heat map by amphoe and the programme tambons.
+
+    The findings include the readiness groups and the high-need tambons by group; the need ×
+    readiness chart is the readiness section's, placed right after.
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""Programme lists (``params/programmes.yaml``): tambons in the welfare-fund pilot and other
-programmes, flagged in the province overview and on their reports.
+"""Programme lists (``params/programmes.yaml``): the welfare-fund pilot and other programmes.
+
+Tambons in these lists are flagged in the province overview and on their reports.
 
 A programme has an id, a name in Thai and English, its source, the number of tambons the source
 names, whether the list was checked against it, and its tambon codes. :func:`flags` gives the
@@ -32,7 +33,7 @@ class Programme:
     tambons: frozenset[str]
 
     def label(self, lang: str) -> str:
-        """The programme's name in ``lang``."""
+        """Return the programme's name in ``lang``."""
         return str(self.name[lang])
 
 
@@ -45,8 +46,10 @@ class Programmes:
     path: Path | None = field(default=None, compare=False)
 
     def of(self, area_code: str) -> tuple[Programme, ...]:
-        """Programmes listing the tambon of ``area_code`` (a village: its tambon; amphoe and
-        province codes are in none)."""
+        """Return the programmes listing the tambon of ``area_code``.
+
+        A village is listed through its tambon; amphoe and province codes are in none.
+        """
         code = str(area_code)
         if len(code) < 6:
             return ()
@@ -135,13 +138,13 @@ def load_programmes(path: str | Path | None = None) -> Programmes:
 
 def flags(area_code: str, programmes: Programmes | str | Path | None = None
           ) -> tuple[Programme, ...]:
-    """The programmes whose lists hold the area's tambon."""
+    """Return the programmes whose lists hold the area's tambon."""
     progs = programmes if isinstance(programmes, Programmes) else load_programmes(programmes)
     return progs.of(area_code)
 
 
 def flag_text(found: tuple[Programme, ...], words: Any, lang: str) -> str:
-    """The sentence a report prints for an area's programme flags ("" when in none)."""
+    """Return the sentence a report prints for an area's programme flags ("" when in none)."""
     if not found:
         return ""
     names = "; ".join(p.label(lang) + ("" if p.verified else words("programmes.unverified"))

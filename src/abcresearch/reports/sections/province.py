@@ -56,8 +56,11 @@ CODE_PROPERTIES = ("tambon_code", "tambon", "TAM_CODE", "TB_IDN", "ADM3_PCODE", 
 
 
 def _tambon_code(props: dict, province_code: str) -> str | None:
-    """The 6-digit tambon code of a feature: a known property first, then any property whose
-    value is (``TH`` +) a 6-digit code of the province."""
+    """Return the 6-digit tambon code of a feature, or None.
+
+    A known property first, then any property whose value is (``TH`` +) a 6-digit code of the
+    province.
+    """
     keys = [k for k in CODE_PROPERTIES if k in props] + [k for k in props
                                                         if k not in CODE_PROPERTIES]
     for k in keys:
@@ -120,8 +123,10 @@ def boundary_polygons(path: Path, province_code: str
 
 def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = None,
               programmes: str | Path | None = None) -> SectionResult:
-    """The A/B/C map: a choropleth of tambon boundaries when a GeoJSON is given, else a tile
-    map grouped by amphoe; tambon names and grade letters on the map, grades hatched for black
+    """Build the readiness-group (A/B/C) map.
+
+    A choropleth of tambon boundaries when a GeoJSON is given, else a tile map grouped by
+    amphoe; tambon names and grade letters on the map, grades hatched for black
     and white printing, tambons in a programme list (``params/programmes.yaml``) outlined.
 
     Parameters

@@ -65,9 +65,11 @@ class Forum:
 
 
 def read_forums(path: str | Path) -> list[Forum]:
-    """Read a forum-date file (``docs/INPUTS.md``: ``area_code, survey_round, forum_date,
-    venue``; CSV in UTF-8, UTF-8 with BOM or CP874; dates as ``YYYY-MM-DD`` or ``DD/MM/YYYY``,
-    Christian or Buddhist era, Thai digits allowed; a blank date means not yet known).
+    """Read a forum-date file.
+
+    Columns as in ``docs/INPUTS.md``: ``area_code, survey_round, forum_date, venue``; CSV in
+    UTF-8, UTF-8 with BOM or CP874; dates as ``YYYY-MM-DD`` or ``DD/MM/YYYY``, Christian or
+    Buddhist era, Thai digits allowed; a blank date means not yet known.
 
     Raises
     ------
@@ -122,8 +124,11 @@ def read_forums(path: str | Path) -> list[Forum]:
 
 
 def forum_dates(path: str | Path | None, area_code: str, survey_round: int) -> list[Forum]:
-    """The forums of an area in a round, earliest first; a village without a row of its own
-    takes its tambon's. None, an empty path or a missing file give no forum."""
+    """Return the forums of an area in a round, earliest first.
+
+    A village without a row of its own takes its tambon's. None, an empty path or a missing
+    file give no forum.
+    """
     p = project_path(path) if path else None
     if p is None or not p.exists():
         return []
@@ -177,7 +182,7 @@ def area_coverage(report: AreaContext) -> Coverage:
 
 # ---------------------------------------------------------------------- next group
 def grade_lift(report: AreaContext) -> tuple[str | None, list[str], str]:
-    """What would lift the area to the next readiness group.
+    """Say what would lift the area to the next readiness group.
 
     The conditions come from :func:`abcresearch.scoring.readiness.lift_conditions` (the same
     as the readiness section's), in the report's language.
@@ -221,8 +226,11 @@ def _box(title: str, lines: Sequence[str], empty: str) -> str:
 def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FORUMS,
                  programmes: str | Path | None = None,
                  actions: str | Path | None = None) -> SectionResult:
-    """The one-page summary: grade and reason, what would lift it, strengths and gaps relative
-    to the province with the first actions, coverage, programme lists and the forum date.
+    """Build the one-page summary.
+
+    Readiness group and reason, need beside it, what would lift the group, strengths and gaps
+    relative to the province with the first actions, coverage, programme lists and the forum
+    date.
 
     Parameters
     ----------
@@ -334,9 +342,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
                                       ([t("summary.lift_none")] if target else [])]]
     md += [f"- {x}" for x in facts]
-    md += [f"**{t('summary.strengths', n=len(strengths) or ar.strengths)}**", *[f"- {s}" for s in strengths or
-                                              [t("summary.none")]]]
-    md += [f"**{t('summary.gaps', n=len(gaps) or ar.gaps)}**", *[f"- {s}" for s in gaps or [t("summary.none")]]]
+    strengths_title = t("summary.strengths", n=len(strengths) or ar.strengths)
+    gaps_title = t("summary.gaps", n=len(gaps) or ar.gaps)
+    md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [t("summary.none")]]]
+    md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [t("summary.none")]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or
                                                   [t("summary.none")]]]
     md += [forum_line, f"*{t('summary.note')}*"]
@@ -355,8 +364,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
         "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
-        f"  [{_box(t('summary.strengths', n=len(strengths) or ar.strengths), strengths, t('summary.none'))}],",
-        f"  [{_box(t('summary.gaps', n=len(gaps) or ar.gaps), gaps, t('summary.none'))}],",
+        f"  [{_box(strengths_title, strengths, t('summary.none'))}],",
+        f"  [{_box(gaps_title, gaps, t('summary.none'))}],",
         ")",
         _box(t("summary.first_actions"), first, t("summary.none")),
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"

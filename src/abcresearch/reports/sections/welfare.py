@@ -197,8 +197,11 @@ def has_tao(tambon_code: str, rules: WelfareRules) -> bool:
 
 
 def member_flag(households: pd.DataFrame) -> pd.Series:
-    """1.0 where the household belongs to a community welfare fund (``fin_fund_member`` has
-    ``welfare_fund``), 0.0 where it does not, NaN where unanswered."""
+    """Flag the households that belong to a community welfare fund.
+
+    1.0 where ``fin_fund_member`` has ``welfare_fund``, 0.0 where it does not, NaN where
+    unanswered.
+    """
     col = households["fin_fund_member"]
     hit = col.astype(object).where(col.notna(), "").map(
         lambda s: "welfare_fund" in str(s).split())
@@ -207,7 +210,7 @@ def member_flag(households: pd.DataFrame) -> pd.Series:
 
 # ---------------------------------------------------------------------- the model
 def payout_per_member(shares: Sequence[float], rules: WelfareRules) -> tuple[list[float], float]:
-    """Expected payouts a year per person of each age group, and per member.
+    """Return the expected payouts a year per person of each age group, and per member.
 
     ``group payout = births x birth benefit + illness x illness benefit + deaths x death
     benefit``; ``per member = sum(share x group payout)``, rounded to the satang (0.01 baht).
@@ -289,7 +292,7 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
 
 # ---------------------------------------------------------------------- data
 def report_store(report: Any) -> Path | None:
-    """The store the report's analysis was read from."""
+    """Return the store the report's analysis was read from."""
     from abcresearch.store import cache_folder
 
     if hasattr(report, "area"):
@@ -390,8 +393,10 @@ def _unit_name(report: Any, code: str) -> str:
 
 def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                  programmes: str | Path | None = None) -> SectionResult:
-    """The community welfare fund: funds and members today, who they reach, the programme's
-    figures, and a five-year projection.
+    """Build the community welfare fund section.
+
+    Funds and members today, who they reach, the programme's figures, and a five-year
+    projection.
 
     Parameters
     ----------
