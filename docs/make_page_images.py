@@ -60,7 +60,7 @@ PAGES = [
      "Tambon report: the welfare fund's projection"),
     ("province-first-page.png", "province", "ข้อค้นพบหลักของจังหวัด", False,
      "Province overview: the first page (findings after the cover)"),
-    ("province-heat-map.png", "province", "คะแนนทุนเฉลี่ยรายอำเภอ", False,
+    ("province-heat-map.png", "province", "ตัวเลขคือคะแนนเฉลี่ย (0-100) ของอำเภอ", False,
      "Province overview: the capital heat map by amphoe"),
     ("province-map.png", "province", "แผนที่กลุ่มความพร้อมรายตำบล", False,
      "Province overview: the readiness-group map (tile map with names; outlined tambons are in the "
