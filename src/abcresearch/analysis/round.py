@@ -58,13 +58,14 @@ from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.scoring.scheme import Scheme
 from abcresearch.store import cache_folder, store_lock
 from abcresearch.store import read as data_mod
+from abcresearch.survey.instrument import capital_items
 
 __all__ = ["CACHE_FORMAT", "DesignSpec", "RoundAnalysis", "apply_status", "area_design",
            "design_spec", "grade_round", "round_analysis", "round_frame", "score_round",
            "store_area_status", "write_cache_dir"]
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 
 #: Household columns kept in the derived table besides scores (with a frame also the columns of
 #: the two-stage design: ``stratum``, ``village_prob``, ``village_households`` (the frame's M),
@@ -90,7 +91,8 @@ class RoundAnalysis:
         households within the village: the frame's count when the round has a frame, else the
         village form's), with a frame ``stratum``, ``village_prob``, ``stratum_villages``,
         ``income_pc``, capital scores (one column per capital), ``level_<capital>``,
-        ``overall_level``, ``track``, ``dep_<capital>``.
+        ``overall_level``, ``track``, ``dep_<capital>``, ``level1``, and the raw answers of
+        the instrument's capital items (``hum_health_check``, ``fin_fund_member``, ...).
     villages : pandas.DataFrame
         The village form rows with grade indicators, ``grade``, reasons and ``priority``, and
         the status columns (``estimate_basis``, ``grade_status``, ``villages_surveyed``,
@@ -235,6 +237,10 @@ def score_round(households: pd.DataFrame, villages: pd.DataFrame,
         out[col] = dep[col].to_numpy()
     out["level1"] = (out["overall_level"] == 1).astype("float64").where(
         out["overall_level"].notna())
+    # the raw answers of the instrument's capital items, for item-level rules in the reports
+    items = [i for group in capital_items().values() for i in group
+             if i in households.columns and i not in out.columns]
+    out = pd.concat([out, households[items]], axis=1)
     return out, hs
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.results import FindingsResult, SectionResult, SummaryResult
+from abcresearch.reports.sections import actions as actions_section
 from abcresearch.reports.sections import change as change_section
 from abcresearch.reports.sections import cover as cover_section
 from abcresearch.reports.sections import deprivation as deprivation_section
@@ -42,7 +43,9 @@ from abcresearch.reports.sections import profile as profile_section
 from abcresearch.reports.sections import quality as quality_section
 from abcresearch.reports.sections import rollout as rollout_section
 from abcresearch.reports.sections import summary as summary_section
+from abcresearch.reports.sections import summary_page as summary_page_section
 from abcresearch.reports.sections import villages as villages_section
+from abcresearch.reports.sections import welfare as welfare_section
 
 __all__ = ["AreaReport"]
 
@@ -57,6 +60,25 @@ class AreaReport(AreaContext):
     def cover(self) -> SectionResult:
         """The cover block: names, round, counts, grade, synthetic banner, provenance."""
         return self._keep(cover_section.cover(self))
+
+    def summary_page(self, *, forums: str | None = summary_page_section.DEFAULT_FORUMS,
+                     programmes: str | None = None,
+                     actions: str | None = None) -> SectionResult:
+        """Show the one-page summary at the front.
+
+        Readiness group and reason with need beside it, what would lift the group, strengths
+        and gaps against the province, first actions, coverage, programme lists, forum date.
+
+        Parameters
+        ----------
+        forums : str, optional
+            Forum-date file (the notebook's ``forums`` parameter; a missing file: no date).
+        programmes, actions : str, optional
+            Other ``programmes.yaml`` / ``actions.yaml`` files.
+        """
+        return self._keep(summary_page_section.summary_page(self, forums=forums,
+                                                            programmes=programmes,
+                                                            actions=actions))
 
     def key_findings(self, *, priority_areas: int = 3) -> FindingsResult:
         """Plain-language findings generated from the estimates (``.findings``: the sentences).
@@ -165,6 +187,38 @@ class AreaReport(AreaContext):
         from."""
         return self._keep(rollout_section.methods_note(self.words, self.analysis,
                                                        self.area_row))
+
+    def what_to_do(self, *, items_per_capital: int | None = None,
+                   rules: str | None = None) -> SectionResult:
+        """Show the "what to do" page.
+
+        Per capital, the items where the area is furthest below the province, with an action
+        per development path and its lead agency (``params/actions.yaml``).
+
+        Parameters
+        ----------
+        items_per_capital : int, optional
+            Items per capital (default: ``items_per_capital`` of the rules).
+        rules : str, optional
+            Another rules file.
+        """
+        return self._keep(actions_section.what_to_do(self, items_per_capital=items_per_capital,
+                                                     rules=rules))
+
+    def welfare_fund(self, *, rules: str | None = None,
+                     programmes: str | None = None) -> SectionResult:
+        """Show the community welfare fund section.
+
+        Members and money, level-1 households reached, the programme's figures and a five-year
+        projection (``params/welfare.yaml``).
+
+        Parameters
+        ----------
+        rules, programmes : str, optional
+            Other ``welfare.yaml`` / ``programmes.yaml`` files.
+        """
+        return self._keep(welfare_section.welfare_fund(self, rules=rules,
+                                                       programmes=programmes))
 
     def summary(self) -> dict[str, Any]:
         """Key figures for the batch index page (suppressed figures are None)."""

@@ -17,6 +17,7 @@ every function here calls first. Colours are module constants.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,15 +26,20 @@ import pandas as pd
 
 __all__ = [
     "COMPARISON_STYLES",
+    "FLAG_MARK",
     "GRADE_COLOURS",
+    "GRADE_HATCHES",
     "GRADE_MARKERS",
     "NO_DATA_COLOUR",
     "apply_style",
+    "capital_heatmap",
     "capital_profile_chart",
     "contribution_chart",
     "grade_boundary_map",
+    "grade_choropleth",
     "grade_legend",
     "grade_tile_map",
+    "grade_tiles",
     "income_chart",
     "income_histogram",
     "levels_chart",
@@ -376,6 +382,266 @@ def grade_boundary_map(polygons: Iterable[tuple[str | None, np.ndarray]],
     ax.set_aspect("equal")
     ax.axis("off")
     grade_legend(ax, grade_labels, no_data_label)
+    if made:
+        ax.figure.tight_layout()
+    return ax
+
+
+# ---------------------------------------------------------------------- maps and heat maps
+#: Hatching of the grades on maps, so that a black-and-white print still tells them apart.
+GRADE_HATCHES = {"A": "", "B": "////", "C": "xxxx"}
+#: Marker (matplotlib marker, drawn as a path) beside areas in a programme list on maps.
+FLAG_MARK = "*"
+
+
+def _text_colour(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (relative luminance)."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white"
+
+
+def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFrame, *,
+                names: Mapping[str, str], grade_labels: Mapping[str, str],
+                no_data_label: str, flagged: Iterable[str] = (), flag_label: str = "",
+                per_line: int = 7, ax: Any = None) -> Any:
+    """Draw a tile map with names: one block per amphoe, one named tile per tambon.
+
+    Each tile carries the tambon's name and its grade letter (so the map reads in black and
+    white), is filled with the grade's colour and hatching, and is outlined in black when the
+    tambon is in a programme list (:data:`FLAG_MARK` before its name). Tambons without a grade
+    are grey with their name in grey.
+
+    Parameters
+    ----------
+    grades : mapping
+        Tambon code -> grade.
+    rows : pandas.DataFrame
+        The amphoes, top to bottom: ``code`` and ``name`` (written at the left).
+    tiles : pandas.DataFrame
+        The tambons: ``code`` and ``parent`` (amphoe code), in tile order.
+    names : mapping
+        Tambon code -> name written on its tile.
+    grade_labels, no_data_label :
+        Legend texts (see :func:`grade_legend`).
+    flagged : iterable of str
+        Tambon codes in a programme list.
+    flag_label : str
+        Legend text of the flag (no legend entry when empty).
+    per_line : int
+        Tiles per line; an amphoe with more tambons takes several lines.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure sized for the lines).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    flagged = set(flagged)
+    lines = []  # (amphoe name or "", [codes])
+    for code_a, name_a in zip(rows["code"], rows["name"], strict=True):
+        codes = tiles[tiles["parent"] == code_a]["code"].tolist()
+        for k in range(0, max(len(codes), 1), per_line):
+            lines.append((name_a if k == 0 else "", codes[k:k + per_line]))
+    ax, made = _axes(ax, (WIDTH, 0.21 * len(lines) + 0.8))
+    label_w = 1.4
+    n = len(lines)
+    for i, (name_a, codes) in enumerate(lines):
+        y = n - 1 - i
+        if name_a:
+            ax.text(label_w - 0.1, y + 0.45, name_a, ha="right", va="center", fontsize=6.5)
+        for j, code in enumerate(codes):
+            g = grades.get(code, "")
+            colour = GRADE_COLOURS.get(g, NO_DATA_COLOUR)
+            x = label_w + j
+            ax.add_patch(plt.Rectangle((x, y + 0.06), 0.94, 0.82, facecolor=colour,
+                                       hatch=GRADE_HATCHES.get(g, ""), edgecolor="white",
+                                       lw=0.3))
+            if code in flagged:  # the outline apart: a black edge would blacken the hatching
+                ax.add_patch(plt.Rectangle((x, y + 0.06), 0.94, 0.82, facecolor="none",
+                                           edgecolor="black", lw=1.4))
+            text = str(names.get(code, code))
+            if g:
+                text = f"{text}  {g}"
+            if code in flagged:
+                ax.plot([x + 0.09], [y + 0.72], marker=FLAG_MARK, color="black", ms=5,
+                        mec="white", mew=0.4, ls="none")
+            # long names shrink to stay inside their tile (Thai marks take no width)
+            visible = sum(not unicodedata.category(ch).startswith("M") for ch in text)
+            ax.text(x + 0.47, y + 0.47, text, ha="center", va="center",
+                    fontsize=5 * min(1.0, 14 / max(visible, 1)),
+                    color=_text_colour(colour) if g else "#616161",
+                    bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.6} if g else None)
+    ax.set_xlim(0, label_w + per_line)
+    ax.set_ylim(0, n)
+    ax.axis("off")
+    grade_legend(ax, grade_labels, no_data_label)
+    _flag_legend(ax, flagged, flag_label)
+    if made:
+        ax.figure.tight_layout()
+    return ax
+
+
+def _flag_legend(ax: Any, flagged: set[str], flag_label: str) -> None:
+    """Add the programme-list flag to the grade legend above ``ax`` (when any is flagged)."""
+    from matplotlib.lines import Line2D
+
+    if not (flag_label and flagged):
+        return
+    handles = list(ax.get_legend().legend_handles)
+    handles.append(Line2D([], [], marker=FLAG_MARK, color="black", ls="none", ms=7,
+                          label=flag_label))
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5,
+              frameon=False, fontsize=7)
+
+
+def grade_choropleth(polygons: Iterable[tuple[str | None, Sequence[np.ndarray]]],
+                     grades: Mapping[str, str], *, names: Mapping[str, str] | None = None,
+                     grade_labels: Mapping[str, str], no_data_label: str,
+                     flagged: Iterable[str] = (), flag_label: str = "",
+                     ax: Any = None) -> Any:
+    """Draw area boundaries (with holes) filled by grade, hatched, and labelled.
+
+    Parameters
+    ----------
+    polygons : iterable of (code, rings)
+        Area code (None: unknown, grey) and the rings of one polygon: the outer ring first,
+        then its holes, each an array of ``(x, y)`` (longitude, latitude) points.
+    grades : mapping
+        Area code -> grade.
+    names : mapping, optional
+        Area code -> name written at the centre of the area's largest polygon, with the grade
+        letter (default: the grade letter only).
+    grade_labels, no_data_label :
+        Legend texts (see :func:`grade_legend`).
+    flagged : iterable of str
+        Codes in a programme list (outlined in black and starred with :data:`FLAG_MARK`; the
+        outlines are patches of their own, after the filled areas).
+    flag_label : str
+        Legend text of the flag.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new square figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Longitude and latitude drawn to scale at the map's mean latitude.
+    """
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    flagged = set(flagged)
+    ax, made = _axes(ax, (WIDTH, WIDTH))
+    largest: dict[str, tuple[float, np.ndarray]] = {}
+    outlines = []
+    lat = []
+    for code, rings in polygons:
+        rings = [np.asarray(r, dtype=float)[:, :2] for r in rings]
+        verts = np.concatenate(rings)
+        codes = np.concatenate([[MplPath.MOVETO] + [MplPath.LINETO] * (len(r) - 2)
+                                + [MplPath.CLOSEPOLY] for r in rings])
+        g = grades.get(code or "", "")
+        colour = GRADE_COLOURS.get(g, NO_DATA_COLOUR)
+        ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour,
+                               hatch=GRADE_HATCHES.get(g, ""), edgecolor="white", lw=0.4))
+        if code in flagged:
+            outlines.append(MplPath(verts, codes))
+        outer = rings[0]
+        lat.append(outer[:, 1].mean())
+        x, y = outer[:, 0], outer[:, 1]
+        area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+        if code and (code not in largest or area > largest[code][0]):
+            largest[code] = (area, outer)
+    for path in outlines:  # drawn apart and on top: a black edge would blacken the hatching
+        ax.add_patch(PathPatch(path, facecolor="none", edgecolor="black", lw=1.0))
+    for code, (_, outer) in largest.items():
+        g = grades.get(code, "")
+        text = f"{names.get(code, code)} {g}".strip() if names else g
+        cx, cy = outer[:, 0].mean(), outer[:, 1].mean()
+        if text:
+            ax.text(cx, cy, text, ha="center", va="center", fontsize=4.5, color="black",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.4})
+        if code in flagged:
+            ax.plot([cx], [cy], marker=FLAG_MARK, color="black", ms=6, mec="white", mew=0.4,
+                    ls="none", zorder=5)
+    ax.autoscale_view()
+    ax.set_aspect(1 / np.cos(np.radians(np.mean(lat))) if lat else "equal")
+    ax.axis("off")
+    grade_legend(ax, grade_labels, no_data_label)
+    _flag_legend(ax, flagged, flag_label)
+    if made:
+        ax.figure.tight_layout()
+    return ax
+
+
+def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
+                    marks: pd.DataFrame | None = None, colorbar_label: str = "",
+                    ax: Any = None) -> Any:
+    """Draw a heat map (rows: areas, columns: capitals) with the value printed in each cell.
+
+    Cells are shaded in greys by ``shade`` (default: the values), darker for lower, and the
+    number is printed in each cell, so a black-and-white print reads the same; NaN cells
+    (hidden) are white and empty.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        The printed numbers (e.g. mean scores 0-100); index = row labels (areas), columns =
+        column labels (capitals).
+    shade : pandas.DataFrame, optional
+        Same shape: what the shading shows (e.g. the difference from the province's mean,
+        centred on 0; lower is darker).
+    marks : pandas.DataFrame, optional
+        Same shape: text added after each value (e.g. ``"▲"`` / ``"▼"`` where the area's
+        interval lies above / below the province); drawn in DejaVu Sans, which has them.
+    colorbar_label : str
+        Colour-bar title.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure sized for the rows).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib as mpl
+
+    n, m = values.shape
+    ax, made = _axes(ax, (WIDTH, 0.13 * n + 1.1))
+    data = values.to_numpy(dtype=float)
+    tone = data if shade is None else shade.to_numpy(dtype=float)
+    cmap = mpl.colormaps["Greys_r"].with_extremes(bad="white")
+    finite = tone[np.isfinite(tone)]
+    if shade is None:
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    else:  # symmetric around 0: mid-grey is "as the province"
+        r = float(np.abs(finite).max()) if finite.size else 1.0
+        lo, hi = -r, r
+    hi = hi if hi > lo else lo + 1.0
+    norm = mpl.colors.Normalize(vmin=lo - 0.25 * (hi - lo), vmax=hi)
+    img = ax.imshow(np.ma.masked_invalid(tone), aspect="auto", cmap=cmap, norm=norm)
+    for i in range(n):
+        for j in range(m):
+            v = data[i, j]
+            if not np.isfinite(v):
+                continue
+            mark = "" if marks is None else str(marks.iat[i, j] or "")
+            t = tone[i, j]
+            shade_hex = mpl.colors.to_hex(cmap(norm(t))) if np.isfinite(t) else "#ffffff"
+            ax.text(j, i, f"{v:.0f}{mark}", ha="center", va="center", fontsize=6,
+                    color=_text_colour(shade_hex), fontfamily="DejaVu Sans")
+    ax.set_xticks(range(m), [str(c) for c in values.columns], fontsize=6, rotation=20,
+                  ha="right")
+    ax.set_yticks(range(n), [str(i) for i in values.index], fontsize=6)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    bar = ax.figure.colorbar(img, ax=ax, fraction=0.03, pad=0.02)
+    bar.ax.tick_params(labelsize=6)
+    if colorbar_label:
+        bar.set_label(colorbar_label, fontsize=7)
     if made:
         ax.figure.tight_layout()
     return ax

@@ -15,8 +15,10 @@ from pathlib import Path
 from abcresearch.reports.charts import GRADE_COLOURS
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import overview_lead as lead_section
 from abcresearch.reports.sections import province as sections
 from abcresearch.reports.sections import rollout as rollout_section
+from abcresearch.reports.sections import welfare as welfare_section
 
 __all__ = ["GRADE_COLOURS", "ProvinceReport"]
 
@@ -28,15 +30,39 @@ class ProvinceReport(ProvinceContext):
         """The cover: province, round, counts, grade counts, synthetic banner."""
         return self._keep(sections.cover(self))
 
-    def grade_map(self, *, boundary_file: str | Path | None = None) -> SectionResult:
-        """The A/B/C map: a boundary map when a GeoJSON is given, else a tile map.
+    def lead(self, *, programmes: str | None = None, actions: str | None = None,
+             top_items: int = 3) -> SectionResult:
+        """Show the lead: findings on the first page, then the capital heat map by amphoe.
+
+        Also the tambons in programme lists; the findings count high-need tambons by readiness
+        group (the chart is :meth:`readiness`, placed right after).
+
+        Parameters
+        ----------
+        programmes, actions : str, optional
+            Other ``programmes.yaml`` / ``actions.yaml`` files.
+        top_items : int
+            How many of the most common item-level problems to name.
+        """
+        return self._keep(lead_section.lead(self, programmes=programmes, actions=actions,
+                                            top_items=top_items))
+
+    def grade_map(self, *, boundary_file: str | Path | None = None,
+                  programmes: str | None = None) -> SectionResult:
+        """Show the readiness-group (A/B/C) map.
+
+        A choropleth when a GeoJSON is given, else a tile map with names; tambons in a
+        programme list outlined.
 
         Parameters
         ----------
         boundary_file : path, optional
             GeoJSON of tambon boundaries (default: the one given to :meth:`load`).
+        programmes : str, optional
+            Another ``programmes.yaml``.
         """
-        return self._keep(sections.grade_map(self, boundary_file=boundary_file))
+        return self._keep(sections.grade_map(self, boundary_file=boundary_file,
+                                             programmes=programmes))
 
     def amphoe_table(self, *, capitals: Sequence[str] | None = None) -> SectionResult:
         """Every amphoe: households, share at level 1, M0 and its tambon grades.
@@ -80,6 +106,20 @@ class ProvinceReport(ProvinceContext):
             The earlier round (default: the latest earlier round with data in the province).
         """
         return self._keep(rollout_section.change_overview(self, compare_round=compare_round))
+    def welfare_fund(self, *, rules: str | None = None,
+                     programmes: str | None = None) -> SectionResult:
+        """Show the province's community welfare funds.
+
+        Members and money by amphoe, level-1 households reached, the programme's figures and a
+        five-year projection.
+
+        Parameters
+        ----------
+        rules, programmes : str, optional
+            Other ``welfare.yaml`` / ``programmes.yaml`` files.
+        """
+        return self._keep(welfare_section.welfare_fund(self, rules=rules,
+                                                       programmes=programmes))
 
     def readiness(self, *, limit: int | None = 20) -> SectionResult:
         """Need x readiness of the province's tambons (chart, counts per cell) and the

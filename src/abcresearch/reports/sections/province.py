@@ -51,10 +51,42 @@ def cover(report: ProvinceContext) -> SectionResult:
                                             report.analysis.synthetic))
 
 
-def boundary_polygons(path: Path, province_code: str) -> list[tuple[str | None, np.ndarray]]:
-    """Read the outer rings of the tambon polygons of a GeoJSON file.
+#: Property names read first for a feature's tambon code (then any property holding one).
+CODE_PROPERTIES = ("tambon_code", "tambon", "TAM_CODE", "TB_IDN", "ADM3_PCODE", "code")
 
-    A feature's tambon is the first property whose value is a 6-digit code of the province.
+
+def _tambon_code(props: dict, province_code: str) -> str | None:
+    """Return the 6-digit tambon code of a feature, or None.
+
+    A known property first, then any property whose value is (``TH`` +) a 6-digit code of the
+    province.
+    """
+    keys = [k for k in CODE_PROPERTIES if k in props] + [k for k in props
+                                                        if k not in CODE_PROPERTIES]
+    for k in keys:
+        v = props[k]
+        if not isinstance(v, (str, int)) or isinstance(v, bool):
+            continue
+        text = str(v).strip().upper().removeprefix("TH")
+        if len(text) == 6 and text.isdigit() and text.startswith(province_code):
+            return text
+    return None
+
+
+def boundary_polygons(path: Path, province_code: str
+                      ) -> list[tuple[str | None, list[np.ndarray]]]:
+    """Read the tambon polygons of a GeoJSON file, holes included.
+
+    A feature's tambon is read from a property (``tambon_code``, ``TAM_CODE``, ``ADM3_PCODE``
+    such as ``TH800101``, ...; else the first property holding a 6-digit code of the province).
+    ``Polygon`` and ``MultiPolygon`` geometries are read (others are skipped); coordinates are
+    taken as longitude and latitude.
+
+    Returns
+    -------
+    list of (code, rings)
+        One entry per polygon: its tambon code (None when the feature has none) and its rings,
+        the outer ring first, then its holes.
 
     Raises
     ------
@@ -65,20 +97,23 @@ def boundary_polygons(path: Path, province_code: str) -> list[tuple[str | None, 
         gj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"boundary file {path}: not readable GeoJSON ({exc})") from exc
-    out: list[tuple[str | None, np.ndarray]] = []
+    out: list[tuple[str | None, list[np.ndarray]]] = []
     found = 0
-    for feat in gj.get("features", []):
-        props = feat.get("properties") or {}
-        code = next((str(v) for v in props.values()
-                     if isinstance(v, (str, int)) and len(str(v)) == 6
-                     and str(v).startswith(province_code)), None)
+    features = gj.get("features", []) if isinstance(gj, dict) else []
+    for feat in features:
+        if not isinstance(feat, dict):
+            continue
+        code = _tambon_code(feat.get("properties") or {}, province_code)
         geom = feat.get("geometry") or {}
         polys = geom.get("coordinates", [])
         if geom.get("type") == "Polygon":
             polys = [polys]
         elif geom.get("type") != "MultiPolygon":
             continue
-        out.extend((code, np.asarray(poly[0])) for poly in polys)
+        for poly in polys:
+            rings = [np.asarray(r, dtype=float) for r in poly if len(r) >= 3]
+            if rings:
+                out.append((code, rings))
         found += code is not None
     if not found:
         raise InputError(f"boundary file {path}: no feature has a 6-digit tambon code of "
@@ -86,9 +121,13 @@ def boundary_polygons(path: Path, province_code: str) -> list[tuple[str | None, 
     return out
 
 
-def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = None
-              ) -> SectionResult:
-    """The A/B/C map: a boundary map when a GeoJSON is given, else a tile map.
+def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = None,
+              programmes: str | Path | None = None) -> SectionResult:
+    """Build the readiness-group (A/B/C) map.
+
+    A choropleth of tambon boundaries when a GeoJSON is given, else a tile map grouped by
+    amphoe; tambon names and grade letters on the map, grades hatched for black
+    and white printing, tambons in a programme list (``params/programmes.yaml``) outlined.
 
     Parameters
     ----------
@@ -96,25 +135,37 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
         The province.
     boundary_file : path, optional
         GeoJSON of tambon boundaries (default: the one given to ``load``, if any).
+    programmes : path, optional
+        Another ``programmes.yaml``.
     """
+    from abcresearch.reports.sections.programmes import load_programmes
+
     path = Path(boundary_file) if boundary_file else report.boundary_file
-    out = SectionBuilder("grade_map", report.words, {"boundary_file": path})
-    out.heading("section.grade_map")
+    out = SectionBuilder("grade_map", report.words, {"boundary_file": path,
+                                                     "programmes": programmes})
+    out.heading("map.heading")  # the readiness groups (กลุ่ม A/B/C)
     tt = report.tambon_table
     grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
     labels = {g: report.grade_label(g) for g in charts.GRADE_COLOURS}
     no_data = report.t("map.no_data")
+    tam = tambons(report.province.code)
+    names = dict(zip(tam["code"], tam[f"name_{report.lang}"], strict=True))
+    flagged = set(load_programmes(programmes).flagged())
+    style = {"grade_labels": labels, "no_data_label": no_data, "flagged": flagged,
+             "flag_label": report.t("map.flagged")}
     if path is not None:
-        ax = charts.grade_boundary_map(boundary_polygons(path, report.province.code), grade,
-                                       grade_labels=labels, no_data_label=no_data)
+        polygons = boundary_polygons(path, report.province.code)
+        ax = charts.grade_choropleth(polygons, grade, names=names, **style)
+        kind = "choropleth"
     else:
         amph = amphoes(report.province.code)
         rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{report.lang}"]})
-        ax = charts.grade_tile_map(grade, rows, tambons(report.province.code),
-                                   grade_labels=labels, no_data_label=no_data)
+        ax = charts.grade_tiles(grade, rows, tam, names=names, **style)
+        kind = "tiles"
     out.figure(ax.figure)
-    out.text(report.t("map.note"))
-    return out.result(details={"grades": grade})
+    out.text(report.t(f"map.note.{kind}"))
+    return out.result(details={"grades": grade, "kind": kind, "flagged": flagged,
+                               "names": names})
 
 
 def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = None

@@ -1,0 +1,253 @@
+"""The province overview's lead: findings first, capital heat map, programme tambons.
+
+Findings on the first page, a capital heat map by amphoe, the tambons in programme lists, and
+the high-need tambons by readiness group.
+
+The findings are sentences computed from published estimates: coverage, tambon grades, the
+share of households at level 1 (and the amphoes highest and lowest), the weakest capital and the
+amphoe furthest below the province on it, the most common item-level problems
+(``params/actions.yaml``), the welfare funds' reach, and the tambons in programme lists.
+
+Readiness and need are read from the grade table (:mod:`abcresearch.scoring.grades`): the
+findings count the tambons in each readiness group (กลุ่ม A/B/C, with how many are near a
+threshold) and, among the tambons whose need class may be published, the high-need ones by
+group. The need × readiness chart itself is the readiness section's
+(:func:`abcresearch.reports.sections.readiness.province_readiness`, ``overview.readiness()``),
+placed right after the lead in the notebook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.reports import charts
+from abcresearch.reports.context import ProvinceContext
+from abcresearch.reports.disclosure import is_small, share_mask
+from abcresearch.reports.formatting import fmt_ci
+from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections import actions as actions_mod
+from abcresearch.reports.sections.programmes import load_programmes
+from abcresearch.reports.sections.readiness import grade_text, need_text, published_rows
+from abcresearch.reports.sections.welfare import member_flag, report_store
+from abcresearch.scoring.grade_rules import load_grade_rules
+from abcresearch.survey.areas import amphoes, tambons
+
+__all__ = ["capital_heatmap_table", "lead", "readiness_counts"]
+
+
+def capital_heatmap_table(report: ProvinceContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return amphoe capital means as published, with marks against the province.
+
+    Small bases are blanked; ``▲``/``▼`` mark where the amphoe's interval lies above/below the
+    province's mean.
+
+    Returns
+    -------
+    values, marks : pandas.DataFrame
+        Index amphoe code, columns capital ids.
+    """
+    means = report.analysis.means
+    caps = report.analysis.scheme.capital_ids
+    am = means[means["level"] == "amphoe"]
+    prov = means[means["level"] == "province"].set_index("capital")["estimate"]
+    est = am.pivot(index="code", columns="capital", values="estimate").reindex(columns=caps)
+    n = am.pivot(index="code", columns="capital", values="n").reindex(columns=caps)
+    low = am.pivot(index="code", columns="capital", values="ci_low").reindex(columns=caps)
+    high = am.pivot(index="code", columns="capital", values="ci_high").reindex(columns=caps)
+    shown = est.mask(n.apply(lambda c: (c > 0) & (c < report.threshold)))
+    marks = pd.DataFrame("", index=est.index, columns=caps)
+    for cap in caps:
+        marks.loc[low[cap] > prov.get(cap, np.nan), cap] = "▲"
+        marks.loc[high[cap] < prov.get(cap, np.nan), cap] = "▼"
+    marks = marks.where(shown.notna(), "")
+    return shown, marks
+
+
+def _share(design: Any, var: str, level: float, by: str | None = None) -> pd.DataFrame:
+    return design.ciprop(var, by=by, na_rm=True, level=level)
+
+
+def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
+    """Tambons by readiness group, and the high-need tambons by group, as published.
+
+    Tambons resting on fewer households than the threshold are left out of both counts; the
+    need counts also leave out tambons whose level-1 share is hidden (their need class would
+    disclose it), as the readiness section does.
+
+    Returns
+    -------
+    dict
+        ``groups`` (grade -> tambons), ``near`` (tambons whose group is near a threshold),
+        ``high`` (grade -> high-need tambons), ``n`` (tambons counted), ``n_need`` (tambons
+        whose need class is published).
+    """
+    tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
+    small, hidden = published_rows(tt, report.households, "tambon_code", report.threshold)
+    shown = tt[~small]
+    rules = load_grade_rules()
+    high_class = str(rules.need_order[0])  # need classes from the highest
+    need = tt[~hidden]
+    return {"groups": shown["grade"].value_counts().to_dict(),
+            "near": int(shown["near_threshold"].astype(bool).sum()),
+            "high": need.loc[need["need"] == high_class, "grade"].value_counts().to_dict(),
+            "n": len(shown), "n_need": len(need)}
+
+
+def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
+         actions: str | Path | None = None, top_items: int = 3) -> SectionResult:
+    """Build the lead: findings, the capital heat map by amphoe and the programme tambons.
+
+    The findings include the readiness groups and the high-need tambons by group; the need ×
+    readiness chart is the readiness section's, placed right after.
+
+    Parameters
+    ----------
+    report : ProvinceContext
+        The province.
+    programmes, actions : path, optional
+        Other ``programmes.yaml`` / ``actions.yaml``.
+    top_items : int
+        How many of the most common item-level problems to name.
+    """
+    from abcresearch.analysis.round import area_design
+    from abcresearch.store import read as store_read
+
+    t, lang, thr = report.t, report.lang, report.threshold
+    lvl = report.design_spec.level
+    out = SectionBuilder("lead", report.words, {"programmes": programmes, "actions": actions,
+                                                "top_items": top_items})
+    out.heading("section.lead")
+    hh = report.households.copy()
+    tt = report.tambon_table
+    amph = amphoes(report.province.code).set_index("code")[f"name_{lang}"]
+    tam = tambons(report.province.code)
+    found: list[str] = []
+    # coverage
+    n_vil, n_hh = int(hh["village_code"].nunique()), len(hh)
+    n_tam = int(hh["tambon_code"].nunique())
+    try:
+        frame = store_read.load(report.survey_round, area=report.province.code,
+                                store=report_store(report),
+                                table="frame")
+        v_all = int(len(frame))
+    except Exception:  # no frame: the villages of the province's official list are unknown
+        v_all = None
+    found.append(t("lead.coverage", villages=f"{n_vil:,}", households=f"{n_hh:,}",
+                   tambons=n_tam, tambons_all=len(tam),
+                   of=t("lead.of_villages", total=f"{v_all:,}") if v_all else ""))
+    # readiness groups, and need beside them
+    rc = readiness_counts(report)
+    g, h = rc["groups"], rc["high"]
+    found.append(t("lead.grades", a=int(g.get("A", 0)), b=int(g.get("B", 0)),
+                   c=int(g.get("C", 0)), n=rc["n"],
+                   near=t("lead.grades_near", n=rc["near"]) if rc["near"] else ""))
+    if rc["n_need"]:
+        found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
+                       a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0))))
+    # level 1, by amphoe
+    hh["welfare_member"] = member_flag(hh).to_numpy()
+    design = area_design(hh, report.design_spec)
+    l1 = _share(design, "level1", lvl).iloc[0]
+    n1 = int(hh["level1"].sum())
+    if not share_mask(np.array([n1]), np.array([hh["level1"].notna().sum()]), thr)[0]:
+        found.append(t("lead.level1", share=fmt_ci(l1["estimate"], l1["ci_low"], l1["ci_high"],
+                                                   digits=0, scale=100)))
+    by_a = _share(design, "level1", lvl, by="amphoe_code")
+    cnt = hh.groupby("amphoe_code")["level1"].agg(["sum", "count"])
+    ok = ~share_mask(cnt["sum"].to_numpy(), cnt["count"].to_numpy(), thr)
+    pub = by_a.loc[cnt.index[ok].intersection(by_a.index)]
+    if len(pub) >= 2:
+        hi, lo = pub["estimate"].idxmax(), pub["estimate"].idxmin()
+        found.append(t("lead.level1_amphoe", high=amph.get(hi, hi),
+                       high_share=100 * pub.loc[hi, "estimate"], low=amph.get(lo, lo),
+                       low_share=100 * pub.loc[lo, "estimate"]))
+    # the weakest capital and the amphoe furthest below on it
+    values, marks = capital_heatmap_table(report)
+    sch = report.analysis.scheme
+    prov = report.analysis.means
+    prov = prov[prov["level"] == "province"].set_index("capital")["estimate"]
+    if prov.notna().any():
+        weak = str(prov.idxmin())
+        below = values[weak][marks[weak] == "▼"]
+        where = (t("lead.weak_amphoe", amphoe=amph.get(below.idxmin(), below.idxmin()),
+                   score=below.min()) if len(below) else "")
+        found.append(t("lead.weak_capital", capital=sch.capital(weak).label(lang),
+                       score=prov[weak], where=where))
+    # the most common problems (item level)
+    ar = actions_mod.load_action_rules(actions)
+    items = actions_mod.province_item_shares(report, ar)
+    items = items[~share_mask(items["n_fail"].to_numpy(), items["n_base"].to_numpy(), thr)]
+    top = items.sort_values("share", ascending=False, kind="mergesort").head(top_items)
+    if len(top):
+        found.append(t("lead.items", items="; ".join(
+            t("lead.item", what=ar.item(i).text[lang], share=100 * r["share"])
+            for i, r in top.iterrows())))
+    # welfare funds' reach
+    l1hh = hh[hh["level1"] == 1]
+    ok1 = l1hh["welfare_member"].notna()
+    m1, b1 = int(l1hh.loc[ok1, "welfare_member"].sum()), int(ok1.sum())
+    if b1 and not share_mask(np.array([m1]), np.array([b1]), thr)[0]:
+        dom = hh.assign(_l1=hh["level1"].map({1.0: "1", 0.0: "0"}).fillna("x"))
+        r = _share(area_design(dom, report.design_spec), "welfare_member", lvl,
+                   by="_l1").loc["1"]
+        found.append(t("lead.welfare", share=fmt_ci(r["estimate"], r["ci_low"], r["ci_high"],
+                                                    digits=0, scale=100)))
+    # programme lists
+    progs = load_programmes(programmes)
+    rules = load_grade_rules()
+    by_tambon = hh.groupby("tambon_code")["level1"]
+    l1_count, l1_base = by_tambon.sum().to_dict(), by_tambon.count().to_dict()
+    grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
+    flag_rows = []
+    for p in progs.programmes:
+        listed = sorted(p.tambons)
+        surveyed = [c for c in listed if c in grade]
+        if listed:
+            gc = pd.Series([grade[c] for c in surveyed], dtype=object).value_counts()
+            found.append(t("lead.programme", programme=p.label(lang), listed=len(listed),
+                           surveyed=len(surveyed), c=int(gc.get("C", 0)))
+                         + ("" if p.verified else t("programmes.unverified")))
+        names = tam.set_index("code")[f"name_{lang}"]
+        row_of = tt.set_index("tambon_code")
+        for c in listed:
+            r = row_of.loc[c] if c in row_of.index else None
+            small = r is None or bool(is_small(r["n_households"], thr))
+            hidden = small or bool(share_mask(np.array([l1_count.get(c, 0)]),
+                                              np.array([l1_base.get(c, 0)]), thr)[0])
+            flag_rows.append({
+                t("lead.col.programme"): p.label(lang),
+                t("col.tambon"): names.get(c, c),
+                t("col.amphoe"): amph.get(c[:4], c[:4]),
+                t("readiness.col.grade"): (
+                    report.marker if r is not None and small else
+                    grade_text(t, r["grade"], r["near_threshold"]) if r is not None
+                    else t("lead.not_surveyed")),
+                t("readiness.col.need"): ("" if hidden else
+                                          need_text(t, rules, lang, r["need"],
+                                                    r["need_near_threshold"])),
+                t("col.share_level1"): np.nan if hidden else 100 * float(r["share_level1"]),
+            })
+    out.text("\n".join(f"- {s}" for s in found))
+    # the heat map
+    shown = values.copy()
+    shown.index = [amph.get(c, c) for c in shown.index]
+    shown.columns = [sch.capital(c).label(lang) for c in shown.columns]
+    diff = (values - prov.reindex(values.columns).to_numpy()).set_axis(
+        shown.index).set_axis(shown.columns, axis=1)
+    ax = charts.capital_heatmap(shown, shade=diff, marks=marks.set_axis(shown.index).set_axis(
+        shown.columns, axis=1), colorbar_label=t("lead.heatmap_scale"))
+    ax.set_title(t("lead.heatmap"), fontsize=9, loc="left")
+    out.figure(ax.figure)
+    out.text(t("lead.heatmap_note"))
+    if flag_rows:
+        out.table(pd.DataFrame(flag_rows), t("lead.caption.programmes"),
+                  t("lead.notes.programmes"), decimals=0)
+    return out.result(estimates=values, details={
+        "findings": tuple(found), "marks": marks, "level1": l1, "items": top,
+        "flagged": tuple(r[t("col.tambon")] for r in flag_rows),
+        "readiness": rc})

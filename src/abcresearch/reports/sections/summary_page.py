@@ -1,0 +1,385 @@
+"""The one-page summary at the front of a village or tambon report, printable in black and white.
+
+What a village committee or a TAO needs on one sheet: the grade and its reason, what would lift
+the area to the next grade, the share of households at level 1, three strengths and three gaps
+(items where the area does best and worst *relative to the province*, from
+:mod:`~abcresearch.reports.sections.actions`), the first actions for those gaps, coverage (how
+many villages and households the numbers rest on), the programme lists the area is in, and the
+date of the forum where the results go back (``params/forums.csv``, ``docs/INPUTS.md``; blank
+when unknown).
+
+Two inputs come from other parts of the project:
+
+* **readiness group, need and what would lift the group**: the grade row of
+  :mod:`abcresearch.scoring.grades` (readiness group กลุ่ม A/B/C with its near-threshold mark,
+  need class beside it, support band) and :func:`abcresearch.scoring.readiness.lift_conditions`
+  (:func:`grade_lift`), in the words of the readiness section.
+* **coverage and grade status**: :func:`area_coverage` uses the report's ``coverage`` (an
+  :class:`~abcresearch.analysis.status.Coverage`) or ``status.coverage`` when the report context
+  has one; otherwise it counts the round's village frame (or, without a frame, the village forms).
+
+The page is Typst markup in black on white (boxes drawn with rules, no colour carries meaning)
+with a Markdown twin for JupyterLab; it starts and ends with a page break.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from abcresearch.analysis.status import Coverage
+from abcresearch.errors import InputError, StoreError
+from abcresearch.paths import project_path
+from abcresearch.reports.context import AreaContext
+from abcresearch.reports.disclosure import is_small
+from abcresearch.reports.formatting import fmt_ci
+from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections import actions as actions_mod
+from abcresearch.reports.sections.programmes import flag_text, flags
+from abcresearch.reports.sections.readiness import grade_text, need_text
+from abcresearch.scoring.grade_rules import load_grade_rules
+
+__all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
+           "grade_lift", "read_forums", "summary_page"]
+
+#: The forum-date file the notebooks pass by default (relative to the project).
+DEFAULT_FORUMS = "params/forums.csv"
+FORUM_COLUMNS = ("area_code", "survey_round", "forum_date", "venue")
+
+
+# ---------------------------------------------------------------------- forums
+@dataclass(frozen=True)
+class Forum:
+    """A forum where an area's results go back (one row of the forum file)."""
+
+    area_code: str
+    survey_round: int
+    date: dt.date | None
+    venue: str
+
+
+def read_forums(path: str | Path) -> list[Forum]:
+    """Read a forum-date file.
+
+    Columns as in ``docs/INPUTS.md``: ``area_code, survey_round, forum_date, venue``; CSV in
+    UTF-8, UTF-8 with BOM or CP874; dates as ``YYYY-MM-DD`` or ``DD/MM/YYYY``, Christian or
+    Buddhist era, Thai digits allowed; a blank date means not yet known.
+
+    Raises
+    ------
+    InputError
+        One sentence naming the file, row, column, value and rule of the first bad cell (and how
+        many more there are), or the missing column.
+    """
+    from abcresearch.survey.areas import get_area
+    from abcresearch.survey.readers import read_csv
+    from abcresearch.survey.validate import parse_date_text
+
+    p = Path(path)
+    sheet = read_csv(p)
+    frame = sheet.frame.rename(columns=lambda c: str(c).strip().lower())
+    missing = [c for c in FORUM_COLUMNS[:3] if c not in frame.columns]
+    if missing:
+        raise InputError(f"{p.name}: missing column {', '.join(missing)} (expected "
+                         f"{', '.join(FORUM_COLUMNS)})")
+    problems: list[str] = [f"{p.name} row {m.row}: the cells do not line up with the header "
+                           f"(rule malformed_row)" for m in sheet.malformed]
+    out: list[Forum] = []
+    for row, rec in zip(sheet.rows, frame.to_dict("records"), strict=True):
+        def bad(col: str, value: Any, rule: str, row: Any = row) -> None:
+            problems.append(f"{p.name} row {row}, column {col}: value {value!r} breaks rule "
+                            f"{rule}")
+
+        code = str(rec.get("area_code") or "").strip()
+        try:
+            get_area(code)
+        except Exception:
+            bad("area_code", code, "area_code (an official 2, 4, 6 or 8-digit area code)")
+            continue
+        rnd = str(rec.get("survey_round") or "").strip()
+        if not rnd.isdigit() or not 2400 <= int(rnd) <= 2700:
+            bad("survey_round", rnd, "survey_round (a Buddhist-era year 2400-2700)")
+            continue
+        text = rec.get("forum_date")
+        date = None
+        if text is not None and not pd.isna(text) and str(text).strip():
+            date = parse_date_text(str(text))
+            if date is None:
+                bad("forum_date", text, "forum_date (a date as YYYY-MM-DD or DD/MM/YYYY, "
+                                        "Christian or Buddhist era; blank if unknown)")
+                continue
+        venue = rec.get("venue")
+        out.append(Forum(code, int(rnd), date,
+                         "" if venue is None or pd.isna(venue) else str(venue).strip()))
+    if problems:
+        more = f" ({len(problems) - 1} more problem(s) in the file)" if len(problems) > 1 else ""
+        raise InputError(problems[0] + more)
+    return out
+
+
+def forum_dates(path: str | Path | None, area_code: str, survey_round: int) -> list[Forum]:
+    """Return the forums of an area in a round, earliest first.
+
+    A village without a row of its own takes its tambon's. None, an empty path or a missing
+    file give no forum.
+    """
+    p = project_path(path) if path else None
+    if p is None or not p.exists():
+        return []
+    forums = [f for f in read_forums(p) if f.survey_round == int(survey_round)]
+    for code in (area_code, area_code[:6]) if len(area_code) == 8 else (area_code,):
+        own = [f for f in forums if f.area_code == code]
+        if own:
+            return sorted(own, key=lambda f: (f.date is None, f.date or dt.date.max))
+    return []
+
+
+def format_date(date: dt.date, words: Any, lang: str) -> str:
+    """``12 มีนาคม 2550`` (Buddhist era) in Thai, ``12 March 2007`` in English."""
+    months = words("date.months").split(",")
+    year = date.year + 543 if lang == "th" else date.year
+    return f"{date.day} {months[date.month - 1].strip()} {year}"
+
+
+# ---------------------------------------------------------------------- coverage
+def area_coverage(report: AreaContext) -> Coverage:
+    """Villages and households the area's numbers rest on, out of the area's totals.
+
+    Uses the report's own ``coverage`` or ``status.coverage`` when the context provides one
+    (the status model, ``shared/report-status.md``); otherwise counts: surveyed = the area's
+    analysed households and their villages; totals from the round's village frame, or without a
+    frame from the village forms (then every village of the area was surveyed).
+    """
+    for cand in (getattr(report, "coverage", None),
+                 getattr(getattr(report, "status", None), "coverage", None)):
+        if isinstance(cand, Coverage):
+            return cand
+    from abcresearch.store import read as store_read
+
+    hh = report.households
+    v_done, h_done = int(hh["village_code"].nunique()), int(len(hh))
+    try:
+        frame = store_read.load(report.survey_round, area=report.area.code, store=report.store,
+                                table="frame")
+    except StoreError:
+        frame = None
+    if frame is not None and len(frame):
+        v_all = int(len(frame))
+        h_all = int(pd.to_numeric(frame["households"], errors="coerce").sum())
+    else:
+        forms = report.village_forms
+        v_all = max(int(forms["village_code"].nunique()), v_done)
+        h_all = int(pd.to_numeric(forms["vil_households"], errors="coerce").sum())
+    return Coverage(villages_surveyed=v_done, villages_total=v_all,
+                    households_surveyed=h_done, households_total=max(h_all, h_done))
+
+
+# ---------------------------------------------------------------------- next group
+def grade_lift(report: AreaContext) -> tuple[str | None, list[str], str]:
+    """Say what would lift the area to the next readiness group.
+
+    The conditions come from :func:`abcresearch.scoring.readiness.lift_conditions` (the same
+    as the readiness section's), in the report's language.
+
+    Returns
+    -------
+    next_grade, steps, requirement : str or None, list of str, str
+        The next group up (None at the top group or when the area is not graded), the
+        conditions to meet in words, and ``"all"`` (every one) or ``"any"`` (one of them).
+    """
+    from abcresearch.scoring.readiness import lift_conditions
+
+    row = report.grade_row
+    if row is None or not isinstance(row.get("grade"), str):
+        return None, [], ""
+    level = report.level if report.level in ("village", "tambon") else "village"
+    lift = lift_conditions(row, None, level=level)
+    if lift.empty:  # the top group (or no condition stands in the way: nothing to list)
+        order = list(load_grade_rules().grade_order)
+        up = order.index(row["grade"]) + 1 if row["grade"] in order else len(order)
+        return (order[up] if up < len(order) else None), [], ""
+    return (str(lift["target_grade"].iloc[0]), [str(x) for x in lift[f"text_{report.lang}"]],
+            str(lift["requirement"].iloc[0]))
+
+
+# ---------------------------------------------------------------------- the page
+def _esc(text: str) -> str:
+    from abcresearch.reports.render.typst import escape_markup
+
+    return escape_markup(text)
+
+
+def _box(title: str, lines: Sequence[str], empty: str) -> str:
+    body = "\n".join(f"  - {_esc(x)}" for x in lines) if lines else \
+        (f"  {_esc(empty)}" if empty else "")
+    return ("#block(width: 100%, stroke: 0.8pt + black, inset: 7pt, radius: 0pt, "
+            "breakable: false)[\n"
+            f"  #text(weight: \"bold\")[{_esc(title)}]\n\n{body}\n]")
+
+
+def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FORUMS,
+                 programmes: str | Path | None = None,
+                 actions: str | Path | None = None) -> SectionResult:
+    """Build the one-page summary.
+
+    Readiness group and reason, need beside it, what would lift the group, strengths and gaps
+    relative to the province with the first actions, coverage, programme lists and the forum
+    date.
+
+    Parameters
+    ----------
+    report : AreaContext
+        A village or tambon (amphoe reports work too; the grade is then the tambons' counts).
+    forums : path, optional
+        Forum-date file (default ``params/forums.csv``; a missing file: no date).
+    programmes, actions : path, optional
+        Other ``programmes.yaml`` / ``actions.yaml``.
+    """
+    t, lang = report.t, report.lang
+    out = SectionBuilder("summary_page", report.words, {"forums": forums,
+                                                        "programmes": programmes,
+                                                        "actions": actions})
+    ar = actions_mod.load_action_rules(actions)
+    pub = report.publishable
+    row = report.grade_row
+    # readiness group, reasons, need, status
+    rules = load_grade_rules()
+    graded = pub and row is not None and isinstance(row.get("grade"), str)
+    reasons: list[str] = []
+    need_line = ""
+    if not pub:
+        grade_line = t("summary.grade", grade=report.marker)
+    elif not graded:
+        counts = report.children["grade"].value_counts()
+        grade_line = t("summary.grade_counts", a=int(counts.get("A", 0)),
+                       b=int(counts.get("B", 0)), c=int(counts.get("C", 0)))
+    else:
+        label = str(rules.grade_labels[row["grade"]][lang])
+        if bool(row.get("near_threshold")):
+            label = t("readiness.near", value=label)
+        grade_line = t("summary.grade", grade=label)
+        reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
+        if report.level1_publishable and isinstance(row.get("need"), str):
+            need_line = t("summary.need",
+                          need=need_text(t, rules, lang, row["need"],
+                                         row.get("need_near_threshold")),
+                          band=int(row["priority_band"]), bands=len(rules.bands))
+            reasons.append(t("summary.need_reason",
+                             reason=str(row.get(f"need_reason_{lang}") or "")))
+    status = getattr(getattr(report, "status", None), "grade_status", None)
+    status_text = ""
+    # a final grade needs no remark; a near-threshold one is already marked on the grade line
+    if status and getattr(status, "value", status) not in ("final", "near_threshold"):
+        from abcresearch.analysis.status import load_status_rules
+
+        status_text = t(f"grade_status.{getattr(status, 'value', status)}",
+                        min_villages=load_status_rules().min_sampled_villages)
+    target, steps, requirement = grade_lift(report) if graded else (None, [], "")
+    # level-1 share
+    l1_text = ""
+    if report.level1_publishable:
+        e = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level).iloc[0]
+        l1_text = t("summary.level1", share=fmt_ci(e["estimate"], e["ci_low"], e["ci_high"],
+                                                   digits=0, scale=100))
+    # strengths and gaps relative to the province
+    shares = actions_mod.area_item_shares(report, ar) if pub else None
+    good, bad = actions_mod.strengths_and_gaps(shares, ar) if shares is not None else ([], [])
+
+    def item_line(item: str, key: str) -> str:
+        r, s = ar.item(item), shares.loc[item]
+        return t(key, what=r.text[lang], area=100 * s["estimate"],
+                 province=100 * s["province"],
+                 clear=t("summary.clear") if s["clear"] else "")
+
+    strengths = [item_line(i, "summary.strength") for i in good]
+    gaps = [item_line(i, "summary.gap") for i in bad]
+    # the first actions: the "what to do" page's items furthest above the province
+    chosen = actions_mod.selected_items(shares, ar, report.capitals) if shares is not None \
+        else []
+    above = [i for i in chosen if shares.loc[i, "gap"] > 0 and not shares.loc[i, "hidden"]]
+    lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
+    first = [t("summary.action", what=ar.item(i).text[lang],
+               action=ar.item(i).actions[p].text(lang),
+               agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
+               path=t(f"summary.path.{p}"))
+             for i in lead for p in actions_mod.PATHS]
+    # coverage, programmes, forum
+    cov = area_coverage(report)
+    hh_done = cov.households_surveyed
+    cov_text = t("summary.coverage_village" if report.level == "village" else "summary.coverage",
+                 v=cov.villages_surveyed, v_all=cov.villages_total,
+                 h=f"{hh_done:,}" if not is_small(hh_done, report.threshold) else report.marker,
+                 h_all=f"{cov.households_total:,}")
+    progs = flags(report.area.code, programmes)
+    prog_text = flag_text(progs, report.words, lang)
+    found = forum_dates(forums, report.area.code, report.survey_round)
+    dated = [f for f in found if f.date is not None]
+    if dated:
+        forum_text = "; ".join(format_date(f.date, report.words, lang)
+                               + (f" ({f.venue})" if f.venue else "") for f in dated)
+    else:
+        forum_text = ""
+    # the page
+    title = t("summary.title", area=report.area_name())
+    if target:
+        lift_title = t("summary.lift", grade=grade_text(t, target),
+                       how=t("summary.lift_how", how=t(f"readiness.lift.{requirement}"))
+                       if len(steps) > 1 else "")
+    elif graded:
+        lift_title = t("summary.lift_top", grade=grade_text(t, row["grade"]))
+    else:
+        lift_title = ""
+    facts = [x for x in (l1_text, cov_text, prog_text) if x]
+    forum_line = t("summary.forum", date=forum_text or "………………………………")
+    md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]
+    md += reasons[:1] + ([f"**{need_line}**"] if need_line else []) + reasons[1:]
+    if lift_title:
+        md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
+                                      ([t("summary.lift_none")] if target else [])]]
+    md += [f"- {x}" for x in facts]
+    strengths_title = t("summary.strengths", n=len(strengths) or ar.strengths)
+    gaps_title = t("summary.gaps", n=len(gaps) or ar.gaps)
+    md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [t("summary.none")]]]
+    md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [t("summary.none")]]]
+    md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or
+                                                  [t("summary.none")]]]
+    md += [forum_line, f"*{t('summary.note')}*"]
+    typ = [
+        "#pagebreak(weak: true)",
+        f"#text(size: 16pt, weight: \"bold\")[{_esc(title)}]",
+        "",
+        "#block(width: 100%, stroke: 1.6pt + black, inset: 9pt, breakable: false)[",
+        f"  #text(size: 14pt, weight: \"bold\")[{_esc(grade_line)}]"
+        + (f" #h(6pt) #box(stroke: 0.6pt + black, inset: 2pt)[{_esc(status_text)}]"
+           if status_text else "")
+        + "".join(f"\n\n  {_esc(x)}" for x in reasons[:1])
+        + (f"\n\n  #text(weight: \"bold\")[{_esc(need_line)}]" if need_line else "")
+        + "".join(f"\n\n  {_esc(x)}" for x in reasons[1:]),
+        "]",
+        _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
+        "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
+        "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
+        f"  [{_box(strengths_title, strengths, t('summary.none'))}],",
+        f"  [{_box(gaps_title, gaps, t('summary.none'))}],",
+        ")",
+        _box(t("summary.first_actions"), first, t("summary.none")),
+        "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
+        f"[#text(weight: \"bold\")[{_esc(forum_line)}]]",
+        f"#text(size: 8pt)[{_esc(t('summary.note'))}]",
+        "#pagebreak(weak: true)",
+    ]
+    out.typst("\n".join(x for x in typ if x != ""), "\n\n".join(md))
+    return out.result(estimates=shares, details={
+        "grade": row.get("grade") if graded else None, "next_grade": target,
+        "near_threshold": bool(row.get("near_threshold")) if graded else None,
+        "need": row.get("need") if need_line else None,
+        "steps": tuple(steps), "strengths": tuple(good), "gaps": tuple(bad),
+        "first_actions": tuple(lead),
+        "coverage": cov, "programmes": tuple(p.id for p in progs),
+        "forums": tuple(found), "status": status})

@@ -1,0 +1,201 @@
+"""The "what to do" page: item rules from params/actions.yaml, design-based item shares against
+the province, actions per development path, and traceability to the instrument."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from abcresearch.errors import ParamsError
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.sections import actions as A
+from abcresearch.survey.areas import tambons
+from abcresearch.survey.instrument import codebook
+
+
+@pytest.fixture(scope="module")
+def store_8001(tmp_path_factory: pytest.TempPathFactory):
+    """Amphoe Mueang (8001): 3 villages of each of its 16 tambons, 15 households each."""
+    from abcresearch.ingest.pipeline import ingest
+    from abcresearch.synth.frame import village_frame
+    from abcresearch.synth.generate import synthesize
+
+    villages = village_frame("80")
+    codes = (villages[villages["village_code"].str.startswith("8001")]
+             .groupby(villages["village_code"].str.slice(0, 6))["village_code"]
+             .apply(lambda s: sorted(s)[:3]).sum())
+    out = tmp_path_factory.mktemp("export8001") / "2549"
+    synthesize(province="80", survey_round=2549, seed=11, out=out, villages=codes,
+               households_per_village=15)
+    store = tmp_path_factory.mktemp("store8001")
+    old = os.environ.get("ABCRESEARCH_KEY")
+    os.environ["ABCRESEARCH_KEY"] = "test-key-not-secret-0123456789abcdef"
+    try:
+        ingest(out, survey_round=2549, store=store)
+    finally:
+        if old is None:
+            os.environ.pop("ABCRESEARCH_KEY", None)
+        else:
+            os.environ["ABCRESEARCH_KEY"] = old
+    return store
+
+
+@pytest.fixture(scope="module")
+def mueang(store_8001) -> dict[str, AreaReport]:
+    """The 16 tambon reports of amphoe 8001, each with its "what to do" page."""
+    codes = tambons("80").query("parent == '8001'")["code"].tolist()
+    assert len(codes) == 16
+    reports = {c: AreaReport.load(c, 2549, store=store_8001) for c in codes}
+    for rep in reports.values():
+        rep.what_to_do()
+    return reports
+
+
+def test_the_16_tambons_of_amphoe_8001_get_different_action_lists(mueang) -> None:
+    lists = {c: r.results["what_to_do"].details["selected"] for c, r in mueang.items()}
+    assert all(lists.values())
+    assert len(set(lists.values())) == 16
+    actions = {c: tuple(r.results["what_to_do"].to_frame(1).iloc[:, 1]) for c, r in
+               mueang.items()}
+    assert len(set(actions.values())) == 16
+
+
+def test_every_listed_item_is_traceable_to_the_instrument(mueang) -> None:
+    cb = codebook("households").set_index("name")
+    rep = mueang["800101"]
+    res = rep.results["what_to_do"]
+    trace = res.to_frame(2)
+    assert list(trace[rep.t("actions.col.question_id")]) == list(res.details["selected"])
+    for name, wording in zip(trace[rep.t("actions.col.question_id")],
+                             trace[rep.t("actions.col.question")], strict=True):
+        assert wording == cb.loc[name, "label_th"]
+        assert not pd.isna(cb.loc[name, "capital"])
+    # the rule in words names the instrument's choice labels
+    rules = dict(zip(trace[rep.t("actions.col.question_id")],
+                     trace[rep.t("actions.col.rule")], strict=True))
+    if "nat_water" in rules:
+        assert "ขาดแคลนบางฤดู" in rules["nat_water"]
+
+
+def test_each_capital_lists_its_items_furthest_above_the_province(mueang) -> None:
+    rep = mueang["800106"]
+    res = rep.results["what_to_do"]
+    shares, rules = res.estimates, res.details["rules"]
+    chosen = list(res.details["selected"])
+    assert len(chosen) <= rules.items_per_capital * len(rep.capitals)
+    for cap in rep.capitals:
+        mine = [i for i in chosen if shares.loc[i, "capital"] == cap]
+        cand = shares[(shares["capital"] == cap) & ~shares["hidden"]
+                      & (shares["estimate"] >= rules.min_share)]
+        best = cand.sort_values("gap", ascending=False).index[:rules.items_per_capital]
+        assert mine == list(best)
+    table = res.to_frame(0)
+    gaps = table[rep.t("actions.col.gap")].str.rstrip("*").astype(int)
+    expected = [round(100 * shares.loc[i, "estimate"]) - round(100 * shares.loc[i, "province"])
+                for i in chosen]
+    assert np.all(np.abs(gaps.to_numpy() - np.array(expected)) <= 1)
+    # an action for each development path, naming its agency
+    acts = res.to_frame(1)
+    for item, l1, l2 in zip(chosen, acts.iloc[:, 1], acts.iloc[:, 2], strict=True):
+        r = rules.item(item)
+        assert l1.startswith(r.actions["level1"].th)
+        assert rules.agency(r.actions["level1"].agency, "th", True) in l1
+        assert l2.startswith(r.actions["level2"].th)
+
+
+def test_item_shares_are_design_based_and_the_province_is_a_weighted_share(mueang,
+                                                                           store_8001) -> None:
+    from abcresearch.store import read
+
+    rep = mueang["800107"]
+    shares = rep.results["what_to_do"].estimates
+    hh = rep.households
+    saved = (pd.to_numeric(hh["fin_savings"]) <= 0).astype(float).where(
+        hh["fin_savings"].notna())
+    ok = saved.notna()
+    direct = (saved[ok] * hh.loc[ok, "weight"]).sum() / hh.loc[ok, "weight"].sum()
+    assert shares.loc["fin_savings", "estimate"] == pytest.approx(direct, rel=1e-12)
+    assert shares.loc["fin_savings", "ci_low"] < direct < shares.loc["fin_savings", "ci_high"]
+    allhh = read.load(2549, store=store_8001)
+    allhh = allhh[allhh["weight"].notna()]
+    water = allhh["nat_water"].isin(["seasonal", "shortage"]).astype(float).where(
+        allhh["nat_water"].notna())
+    ok = water.notna()
+    prov = (water[ok] * allhh.loc[ok, "weight"]).sum() / allhh.loc[ok, "weight"].sum()
+    assert shares.loc["nat_water", "province"] == pytest.approx(prov, rel=1e-12)
+    # informal debt: households without debt were not asked, and pass
+    nodebt = hh["fin_has_debt"] == "no"
+    flags = A.failing_flags(hh, res_rules(rep))
+    assert (flags.loc[nodebt, "fin_debt_source"] == 0).all()
+
+
+def res_rules(rep: AreaReport) -> A.ActionRules:
+    return rep.results["what_to_do"].details["rules"]
+
+
+def test_no_hidden_share_is_published(mueang) -> None:
+    for rep in mueang.values():
+        res = rep.results["what_to_do"]
+        shares = res.estimates
+        for item in res.details["selected"]:
+            assert not shares.loc[item, "hidden"]
+        dump = json.dumps([{k: v for k, v in b.items() if k != "image/svg+xml"}
+                           for b in res.bundles()], ensure_ascii=False, default=str)
+        for item in shares.index[shares["hidden"]]:
+            assert rep.results["what_to_do"].details["rules"].item(item).text["th"] not in dump
+
+
+def test_failing_flags_follow_each_kind_of_rule() -> None:
+    rules = A.load_action_rules()
+    hh = pd.DataFrame({
+        "hum_health_check": ["no", "yes", None, "no"],
+        "fin_savings": [0.0, 10.0, np.nan, 5.0],
+        "hum_training": pd.array([0, 2, 1, None], dtype="Int64"),
+        "hum_skills": ["none", "farming trade", "crafts", None],
+        "nat_disasters": ["none", "flood", "drought storm", "none"],
+        "fin_has_debt": ["no", "yes", "yes", None],
+        "fin_debt_source": [None, "informal", "baac", None],
+        "nat_water": ["all_year", "seasonal", "shortage", "all_year"],
+    })
+    f = A.failing_flags(hh, rules)
+    assert f["hum_health_check"].tolist()[:2] == [1.0, 0.0] and np.isnan(f["hum_health_check"][2])
+    assert f["fin_savings"].tolist()[:2] == [1.0, 0.0] and f["fin_savings"][3] == 0.0
+    assert f["hum_training"].tolist()[:3] == [1.0, 0.0, 0.0] and np.isnan(f["hum_training"][3])
+    assert f["hum_skills"].tolist()[:3] == [1.0, 0.0, 0.0] and np.isnan(f["hum_skills"][3])
+    assert f["nat_disasters"].tolist() == [0.0, 1.0, 1.0, 0.0]
+    assert f["fin_debt_source"][0] == 0.0 and f["fin_debt_source"][1] == 1.0
+    assert f["fin_debt_source"][2] == 0.0 and np.isnan(f["fin_debt_source"][3])
+    assert f["nat_water"].tolist() == [0.0, 1.0, 1.0, 0.0]
+    # an item the rules name but the households lack is unknown, not "passed"
+    assert np.isnan(f["phy_house"]).all()
+
+
+def test_the_analysis_cache_keeps_the_raw_answers_of_capital_items(mueang) -> None:
+    from abcresearch.survey.instrument import capital_items
+
+    hh = mueang["800101"].households
+    items = [i for group in capital_items().values() for i in group]
+    assert set(items) <= set(hh.columns)
+    assert "cul_religion" not in hh.columns and "head_name" not in hh.columns
+
+
+def test_bad_action_rules_are_named_together(tmp_path) -> None:
+    raw = yaml.safe_load(A.load_action_rules().path.read_text(encoding="utf-8"))
+    raw["items"][0]["item"] = "hum_happiness"
+    raw["items"][1]["fails"] = {"equals": "maybe"}
+    raw["items"][2]["fails"] = {"equals": "no"}          # hum_training is an integer
+    raw["items"][3]["level1"]["agency"] = "ministry_of_magic"
+    raw["min_share"] = 2
+    bad = tmp_path / "actions.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        A.load_action_rules(bad)
+    msg = str(err.value)
+    for part in ("hum_happiness", "maybe", "needs a select_one", "ministry_of_magic",
+                 "min_share"):
+        assert part in msg

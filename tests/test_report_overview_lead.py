@@ -1,0 +1,199 @@
+"""The province overview that leads: findings first, the capital heat map by amphoe, programme
+flags, the named tile map, and a real choropleth from a (synthetic) GeoJSON."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+from abcresearch.errors import InputError, ParamsError
+from abcresearch.reports import charts
+from abcresearch.reports.province import ProvinceReport
+from abcresearch.reports.sections import province as P
+from abcresearch.reports.sections.programmes import load_programmes
+from abcresearch.survey.areas import tambons
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def overview(sample_store) -> ProvinceReport:
+    return ProvinceReport.load("80", 2549, store=sample_store)
+
+
+@pytest.fixture(scope="module")
+def programmes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("progs") / "programmes.yaml"
+    path.write_text(
+        "programmes:\n"
+        "  - id: welfare_pilot\n"
+        "    name: {th: \"ตำบลนำร่องสวัสดิการ\", en: \"Welfare pilot\"}\n"
+        "    source: a synthetic example for the test\n"
+        "    expected_size: 55\n"
+        "    tambons: [\"801501\", \"800101\"]\n", encoding="utf-8")
+    return str(path)
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_findings_come_first_with_the_heat_map(overview, programmes) -> None:
+    res = overview.lead(programmes=programmes)
+    found = res.details["findings"]
+    assert len(found) >= 5
+    assert res.parts[0].as_markdown() == f"## {overview.t('section.lead')}"
+    assert all(f in res.text for f in found)
+    hh = overview.households
+    assert f"{len(hh):,}" in found[0]
+    tt = overview.tambon_table
+    shown = tt[tt["n_households"] >= overview.threshold]
+    counts = shown["grade"].value_counts()
+    assert found[1] == overview.t("lead.grades", a=int(counts.get("A", 0)),
+                                  b=int(counts.get("B", 0)), c=int(counts.get("C", 0)),
+                                  n=len(shown), near=overview.t(
+                                      "lead.grades_near", n=int(shown["near_threshold"].sum()))
+                                  if shown["near_threshold"].any() else "")
+    assert found[1].startswith("ความพร้อมของ") and "กลุ่ม C (ควรเสริมความเข้มแข็งก่อน)" in found[1]
+    # the heat map: one row per amphoe, one column per capital, the published means
+    values, marks = res.estimates, res.details["marks"]
+    means = overview.analysis.means
+    am = means[(means["level"] == "amphoe") & (means["capital"] == "human")]
+    assert values.loc["8015", "human"] == pytest.approx(float(am["estimate"].iloc[0]))
+    fig = res.figures[0].figure
+    cells = [t for t in _texts(fig.axes[0]) if t.strip()]
+    assert len(cells) == values.notna().sum().sum()
+    assert set(marks.to_numpy().ravel()) <= {"", "▲", "▼"}
+    # programme tambons: the surveyed one with its grade, the other as not surveyed
+    table = res.to_frame(0)
+    assert set(table[overview.t("col.tambon")]) == {"ขนอม", "ในเมือง"}
+    rows = table.set_index(overview.t("col.tambon"))
+    assert rows.loc["ในเมือง", overview.t("readiness.col.grade")] == overview.t("lead.not_surveyed")
+    k = tt.set_index("tambon_code").loc["801501"]
+    assert rows.loc["ขนอม", overview.t("readiness.col.grade")].startswith(f"กลุ่ม {k['grade']}")
+    assert any("ตำบลนำร่องสวัสดิการ" in f for f in found)
+
+
+def test_need_beside_readiness_counted_by_hand(overview) -> None:
+    from abcresearch.reports.disclosure import share_mask
+
+    res = overview.lead()
+    rc = res.details["readiness"]
+    tt = overview.tambon_table
+    hh = overview.households
+    l1 = hh.groupby("tambon_code")["level1"].agg(["sum", "count"]).reindex(tt["tambon_code"])
+    small = tt["n_households"].to_numpy() < overview.threshold
+    hidden = share_mask(l1["sum"].fillna(0).to_numpy(), l1["count"].fillna(0).to_numpy(),
+                        overview.threshold) | small
+    need = tt[~hidden]
+    high = need[need["need"] == "high"]["grade"].value_counts()
+    assert rc["n_need"] == len(need) and rc["high"] == high.to_dict()
+    sentence = overview.t("lead.need", high=int(high.sum()), n=len(need),
+                          a=int(high.get("A", 0)), b=int(high.get("B", 0)),
+                          c=int(high.get("C", 0)))
+    assert sentence in res.details["findings"]
+    assert "ความจำเป็นสูง" in sentence and "กลุ่ม C" in sentence
+
+
+def test_tile_map_shows_names_not_codes_and_flags(overview, programmes) -> None:
+    res = overview.grade_map(programmes=programmes)
+    assert res.details["kind"] == "tiles" and res.details["flagged"] == {"801501", "800101"}
+    ax = res.figures[0].figure.axes[0]
+    texts = " ".join(_texts(ax))
+    for code, name in res.details["names"].items():
+        if code.startswith("8015"):
+            assert name in texts
+        assert code[-2:] + " " not in texts.replace(name, "")
+    assert not any(t.strip().isdigit() for t in _texts(ax))
+    grade = res.details["grades"]["801501"]
+    assert f"ขนอม  {grade}" in _texts(ax)
+    outlined = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_edgecolor()) == "#000000"]
+    assert len(outlined) == 2
+    stars = [line for line in ax.lines if line.get_marker() == charts.FLAG_MARK]
+    assert len(stars) == 2
+    # long names shrink to stay inside their tile; short ones keep the tile font size
+    import unicodedata
+
+    def width(text):
+        return sum(not unicodedata.category(c).startswith("M") for c in text)
+
+    tiles = [t for t in ax.texts if t.get_ha() == "center"]
+    long = [t for t in tiles if width(t.get_text()) > 14]
+    assert long and any("ปากพนังฝั่งตะวันออก" in t.get_text() for t in long)
+    assert all(t.get_fontsize() * width(t.get_text()) <= 5 * 14 + 1e-6 for t in long)
+    assert all(t.get_fontsize() == 5 for t in tiles if width(t.get_text()) <= 14)
+
+
+def _square(x: float, y: float, d: float = 0.05) -> list[list[float]]:
+    return [[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]
+
+
+def test_choropleth_from_a_synthetic_geojson(overview, programmes, tmp_path) -> None:
+    codes = tambons("80").query("parent == '8015'")["code"].tolist()
+    feats = []
+    for i, code in enumerate(codes):
+        x, y = 99.8 + 0.06 * i, 9.2
+        if i == 0:  # a MultiPolygon whose first part has a hole, the code as "TH" + code
+            geom = {"type": "MultiPolygon", "coordinates": [
+                [_square(x, y), _square(x + 0.01, y + 0.01, 0.02)], [_square(x, y - 0.2, 0.01)]]}
+            props = {"ADM3_PCODE": f"TH{code}", "name": "x"}
+        else:
+            geom = {"type": "Polygon", "coordinates": [_square(x, y)]}
+            props = {"tambon_code": code}
+        feats.append({"type": "Feature", "properties": props, "geometry": geom})
+    feats.append({"type": "Feature", "properties": {"name": "sea"},
+                  "geometry": {"type": "Polygon", "coordinates": [_square(99.0, 9.0)]}})
+    feats.append({"type": "Feature", "properties": {"tambon_code": "801501"},
+                  "geometry": {"type": "Point", "coordinates": [99.9, 9.2]}})
+    geo = tmp_path / "tambons.geojson"
+    geo.write_text(json.dumps({"type": "FeatureCollection", "features": feats}),
+                   encoding="utf-8")
+    polys = P.boundary_polygons(geo, "80")
+    assert [c for c, _ in polys] == [codes[0], codes[0], *codes[1:], None]
+    assert len(polys[0][1]) == 2  # outer ring and its hole
+    res = overview.grade_map(boundary_file=geo, programmes=programmes)
+    assert res.details["kind"] == "choropleth"
+    ax = res.figures[0].figure.axes[0]
+    grades = res.details["grades"]
+    fills, outlines = ax.patches[:len(polys)], ax.patches[len(polys):]
+    faces = [matplotlib.colors.to_hex(p.get_facecolor()) for p in fills]
+    expected = [charts.GRADE_COLOURS.get(grades.get(c or "", ""), charts.NO_DATA_COLOUR)
+                for c, _ in polys]
+    assert faces == expected
+    holed = ax.patches[0].get_path()
+    assert (holed.codes == holed.MOVETO).sum() == 2
+    hatches = [p.get_hatch() or "" for p in ax.patches]
+    assert hatches[1:len(codes) + 1] == [charts.GRADE_HATCHES.get(grades.get(c, ""), "")
+                                         for c in codes]
+    texts = _texts(ax)
+    for c in codes:
+        assert any(t.startswith(res.details["names"][c]) for t in texts)
+    # the flagged tambon (both of its polygons) is outlined in black and starred once
+    assert len(outlines) == 2 and all(matplotlib.colors.to_hex(p.get_edgecolor()) == "#000000"
+                                      and p.get_facecolor()[3] == 0 for p in outlines)
+    assert np.array_equal(outlines[0].get_path().vertices, fills[0].get_path().vertices)
+    assert all(matplotlib.colors.to_hex(p.get_edgecolor()) == "#ffffff" for p in fills)
+    assert len([ln for ln in ax.lines if ln.get_marker() == charts.FLAG_MARK]) == 1
+    # drawn to scale: one degree of longitude is cos(latitude) of one of latitude
+    assert ax.get_aspect() == pytest.approx(1 / np.cos(np.radians(9.2)), rel=0.01)
+    geo.write_text(json.dumps({"type": "FeatureCollection", "features": feats[-2:]}),
+                   encoding="utf-8")
+    with pytest.raises(InputError, match="no feature has a 6-digit tambon code"):
+        overview.grade_map(boundary_file=geo)
+
+
+def test_bad_programme_lists_are_named_together(tmp_path) -> None:
+    bad = tmp_path / "programmes.yaml"
+    bad.write_text("programmes:\n"
+                   "  - id: a\n    name: {th: ก}\n    source: s\n    expected_size: 1\n"
+                   "    tambons: [\"801501\", \"801502\", \"123456\"]\n"
+                   "  - id: a\n    name: {th: ข, en: b}\n    source: ''\n", encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        load_programmes(bad)
+    msg = str(err.value)
+    for part in ("name.en", "'123456'", "more than expected_size 1", "id is used twice",
+                 "source"):
+        assert part in msg

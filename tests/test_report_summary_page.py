@@ -1,0 +1,168 @@
+"""The one-page summary: grade, what would lift it, strengths and gaps against the province,
+coverage, programme flags and the forum date; one black-and-white page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from abcresearch.analysis.status import Coverage
+from abcresearch.errors import InputError
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.sections import summary_page as S
+from abcresearch.reports.sections.programmes import load_programmes
+
+
+@pytest.fixture(scope="module")
+def pages(sample_store, tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("summary")
+    forums = folder / "forums.csv"
+    forums.write_text("area_code,survey_round,forum_date,venue\n"
+                      "801501,2549,๑๒/๐๓/๒๕๕๐,ศาลาประชาคม\n"
+                      "801501,2548,2006-01-01,\n"
+                      "80150102,2549,,\n", encoding="utf-8")
+    progs = folder / "programmes.yaml"
+    progs.write_text(
+        "programmes:\n"
+        "  - id: welfare_pilot\n"
+        "    name: {th: \"ตำบลนำร่องสวัสดิการ\", en: \"Welfare pilot\"}\n"
+        "    source: a synthetic example for the test\n"
+        "    expected_size: 55\n"
+        "    tambons: [\"801501\"]\n", encoding="utf-8")
+    out = {}
+    for code in ("801501", "80150101", "80150102"):
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        rep.summary_page(forums=str(forums), programmes=str(progs))
+        out[code] = rep
+    return out
+
+
+def test_one_black_and_white_page(pages) -> None:
+    res = pages["801501"].results["summary_page"]
+    assert len(res.parts) == 1
+    markup = res.parts[0].markup
+    assert markup.startswith("#pagebreak(weak: true)") and markup.endswith(
+        "#pagebreak(weak: true)")
+    assert markup.count("#pagebreak") == 2
+    # no colour: every stroke and text is black on white
+    assert not re.search(r"rgb\(|luma\(|fill:|red|green|blue", markup)
+
+
+def _lift(row, level):
+    from abcresearch.scoring.readiness import lift_conditions
+
+    return lift_conditions(row, None, level=level)
+
+
+def test_readiness_group_reason_need_and_lift(pages) -> None:
+    for rep in pages.values():
+        res = rep.results["summary_page"]
+        row = rep.grade_row
+        text = res.parts[0].markdown
+        assert res.details["grade"] == row["grade"]
+        # the readiness group in main's words (กลุ่ม A/B/C), never the household word ระดับ
+        assert f"ความพร้อมของชุมชน: กลุ่ม {row['grade']} (" in text
+        assert "ระดับความเข้มแข็ง" not in text
+        assert row["reason_th"] in text
+        assert ("(ใกล้เกณฑ์)" in text.split("\n\n")[1]) == bool(row["near_threshold"])
+        # need beside the group, with its support band
+        # (hidden with the level-1 share when that share would disclose a small count)
+        if rep.level1_publishable:
+            assert res.details["need"] == row["need"]
+            assert f"แถบที่ {int(row['priority_band'])} จาก 6" in text
+            assert row["need_reason_th"] in text
+        else:
+            assert res.details["need"] is None and "ลำดับการสนับสนุน" not in text
+        lift = _lift(row, rep.level)
+        assert list(res.details["steps"]) == list(lift["text_th"])
+        if lift.empty:
+            assert row["grade"] == "A" and res.details["next_grade"] is None
+            assert "อยู่ในกลุ่ม A แล้ว" in text
+        else:
+            assert res.details["next_grade"] == lift["target_grade"].iloc[0]
+            assert f"สิ่งที่จะช่วยให้ก้าวสู่กลุ่ม {res.details['next_grade']}" in text
+            assert all(s in text for s in lift["text_th"])
+
+
+def test_near_threshold_mark_and_the_top_group(sample_store) -> None:
+    rep = AreaReport.load("80150101", 2549, store=sample_store)
+    row = rep.grade_row.copy()
+    row["grade"], row["near_threshold"], row["process_step"] = "C", True, 1
+    rep.__dict__["grade_row"] = row  # as if the village were a C close to a threshold
+    res = rep.summary_page(forums=None)
+    head = res.parts[0].markdown.split("\n\n")[1]
+    assert head.startswith("**ความพร้อมของชุมชน: กลุ่ม C (") and head.endswith("(ใกล้เกณฑ์)**")
+    assert res.details["near_threshold"] is True and res.details["next_grade"] == "B"
+    assert list(res.details["steps"]) == list(_lift(row, "village")["text_th"])
+    assert any("ขั้นที่ 1 ให้ถึงขั้นที่ 2" in s for s in res.details["steps"])
+    top = rep.grade_row.copy()
+    top["grade"], top["near_threshold"] = "A", False
+    rep.__dict__["grade_row"] = top
+    res = rep.summary_page(forums=None)
+    assert res.details["next_grade"] is None and not res.details["steps"]
+    assert "อยู่ในกลุ่ม A แล้ว" in res.text and "(ใกล้เกณฑ์)" not in res.parts[0].markdown.split(
+        "\n\n")[1]
+
+
+def test_strengths_and_gaps_are_relative_to_the_province(pages) -> None:
+    res = pages["801501"].results["summary_page"]
+    shares = res.estimates
+    good, bad = res.details["strengths"], res.details["gaps"]
+    assert good or bad
+    assert all(shares.loc[i, "gap"] < 0 for i in good)
+    assert all(shares.loc[i, "gap"] > 0 for i in bad)
+    assert list(shares.loc[list(good), "gap"]) == sorted(shares.loc[list(good), "gap"])
+    ok = shares[~shares["hidden"]]
+    if len(bad) == 3:
+        assert shares.loc[bad[-1], "gap"] >= ok["gap"].nlargest(3).iloc[-1]
+    assert not any(shares.loc[i, "hidden"] for i in (*good, *bad))
+
+
+def test_coverage_forum_date_and_programme_flags(pages) -> None:
+    tam = pages["801501"].results["summary_page"]
+    cov = tam.details["coverage"]
+    hh = pages["801501"].households
+    assert cov.households_surveyed == len(hh)
+    assert cov.villages_surveyed == hh["village_code"].nunique() <= cov.villages_total
+    assert "12 มีนาคม 2550 (ศาลาประชาคม)" in tam.text      # Thai digits, Buddhist era
+    assert tam.details["programmes"] == ("welfare_pilot",)
+    assert "ตำบลนำร่องสวัสดิการ" in tam.text
+    # a village without a row of its own takes its tambon's forum; a blank date shows nothing
+    assert "12 มีนาคม 2550" in pages["80150101"].results["summary_page"].text
+    blank = pages["80150102"].results["summary_page"]
+    assert [f.date for f in blank.details["forums"]] == [None]
+    assert blank.parts[0].markdown.count("เวทีคืนข้อมูลให้ชุมชน: ……") == 1
+    assert pages["80150101"].results["summary_page"].details["programmes"] == ("welfare_pilot",)
+
+
+def test_coverage_from_the_status_model_when_the_context_has_it(sample_store) -> None:
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    given = Coverage(villages_surveyed=2, villages_total=9, households_surveyed=60,
+                     households_total=900)
+    rep.coverage = given  # what the status model will attach to the report context
+    assert S.area_coverage(rep) is given
+    assert "2 จาก 9 หมู่บ้าน" in rep.summary_page(forums=None).text
+
+
+def test_bad_forum_rows_name_file_row_column_and_rule(tmp_path) -> None:
+    f = tmp_path / "forums.csv"
+    f.write_text("area_code,survey_round,forum_date,venue\n"
+                 "801501,2549,2007-03-12,\n"
+                 "801501,2549,31/02/2550,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"forums.csv row 3, column forum_date: value "
+                                         r"'31/02/2550' breaks rule forum_date"):
+        S.read_forums(f)
+    f.write_text("area_code,date\n801501,2007-03-12\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing column survey_round, forum_date"):
+        S.read_forums(f)
+    assert S.forum_dates(tmp_path / "none.csv", "801501", 2549) == []
+
+
+def test_the_shipped_lists_are_empty_until_checked() -> None:
+    progs = load_programmes()
+    assert {p.id for p in progs.programmes} == {"welfare_pilot", "codi_pilot"}
+    assert all(not p.verified and not p.tambons for p in progs.programmes)
+    from abcresearch.paths import project_path
+
+    assert S.read_forums(project_path(S.DEFAULT_FORUMS)) == []

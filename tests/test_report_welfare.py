@@ -1,0 +1,178 @@
+"""The community welfare-fund section: village-form figures, level-1 households reached (design-
+based), the programme's figures, and a five-year projection recomputed by hand from the published
+tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from abcresearch.errors import ParamsError
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.sections import welfare as W
+
+
+@pytest.fixture(scope="module")
+def tambon(sample_store) -> AreaReport:
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    rep.welfare_fund()
+    return rep
+
+
+def _num(text: str) -> float:
+    return float(str(text).replace(",", "").rstrip("%"))
+
+
+def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None:
+    t = tambon.t
+    res = tambon.results["welfare_fund"]
+    funds = res.to_frame(t("welfare.caption.funds"))
+    total = funds.iloc[-1]
+    assumptions = res.to_frame(t("welfare.caption.assumptions"))
+    value = dict(zip(assumptions.iloc[:, 0], assumptions.iloc[:, 1], strict=True))
+    ages = res.to_frame(t("welfare.caption.ages"))
+    proj = res.to_frame(t("welfare.caption.projection"))
+    n0 = _num(value[t("welfare.a.members_now")])
+    pop = _num(value[t("welfare.a.population")])
+    f0 = _num(value[t("welfare.a.fund_now")])
+    # the assumption table repeats the funds table's totals
+    assert n0 == total[t("welfare.col.members")] and pop == total[t("welfare.col.population")]
+    assert f0 == round(total[t("welfare.col.money")])
+
+    def row(key: str, **blank: str) -> float:
+        start = t(key, **blank).split("(")[0]
+        return _num(next(v for k, v in value.items() if k.startswith(start)))
+
+    c = row("welfare.a.contribution", per_day=1, days=365)
+    g = _num(value[t("welfare.a.growth")]) / 100
+    tao = row("welfare.a.tao", amount="", k="", n="")
+    msdhs = row("welfare.a.msdhs", n="")
+    benefit = {"birth": _num(value[t("welfare.a.benefit_birth")]),
+               "illness": _num(value[t("welfare.a.benefit_illness")]),
+               "death": _num(value[t("welfare.a.benefit_death")])}
+    # payout per person of each age group, and per member, from the age table
+    groups = ages.iloc[:-1]
+    per_group = (groups[t("welfare.col.births")] / 1000 * benefit["birth"]
+                 + groups[t("welfare.col.illness")] / 1000 * benefit["illness"]
+                 + groups[t("welfare.col.deaths")] / 1000 * benefit["death"])
+    assert np.allclose(per_group, groups[t("welfare.col.group_payout")], atol=0.005)
+    b = ages.iloc[-1][t("welfare.col.group_payout")]
+    by_hand = float((groups[t("welfare.col.persons_pct")] / 100
+                     * groups[t("welfare.col.group_payout")]).sum())
+    assert by_hand == pytest.approx(b, abs=0.011)
+    # the projection, year by year
+    n, fund = n0, f0
+    for _, row in proj.iterrows():
+        n = min(math.floor(n * (1 + g) + 0.5), pop)
+        contributions = n * c
+        payouts = math.floor(n * b + 0.5)
+        fund = fund + contributions + tao - payouts
+        assert row[t("welfare.col.members")] == n
+        assert row[t("welfare.col.contributions")] == pytest.approx(contributions, abs=0.5)
+        assert row[t("welfare.col.tao")] == tao
+        assert row[t("welfare.col.payouts")] == payouts
+        assert row[t("welfare.col.fund")] == pytest.approx(fund, abs=0.5)
+        assert row[t("welfare.col.fund_msdhs")] == pytest.approx(fund + msdhs, abs=0.5)
+        # the NHSO money is the health fund's: shown beside, never added
+        assert row[t("welfare.col.nhso")] == pytest.approx(37.5 * pop, abs=0.5)
+    assert list(proj[t("welfare.col.year")]) == [str(2549 + k) for k in range(1, 6)]
+
+
+def test_level1_households_reached_is_a_design_based_share(tambon) -> None:
+    res = tambon.results["welfare_fund"]
+    hh = tambon.households
+    answered = hh["fin_fund_member"].notna()
+    member = hh["fin_fund_member"].fillna("").str.split().map(lambda s: "welfare_fund" in s)
+    l1 = (hh["overall_level"] == 1) & answered
+    w = hh["weight"]
+    direct = (w[l1 & member]).sum() / w[l1].sum()
+    reach = res.details["reach"]["1"]
+    assert reach["estimate"] == pytest.approx(direct, rel=1e-12)
+    assert reach["ci_low"] < direct < reach["ci_high"]
+    shown = res.to_frame(tambon.t("welfare.caption.reach"))
+    cell = shown.loc[shown.iloc[:, 0] == tambon.t("col.level1")].iloc[0, 2]
+    assert cell.startswith(f"{100 * direct:.1f}")
+
+
+def test_members_and_funds_from_the_village_forms(tambon) -> None:
+    t = tambon.t
+    funds = tambon.results["welfare_fund"].to_frame(t("welfare.caption.funds"))
+    forms = tambon.village_forms
+    assert len(funds) == len(forms) + 1
+    body, total = funds.iloc[:-1], funds.iloc[-1]
+    assert total[t("welfare.col.members")] == forms["vil_welfare_members"].sum()
+    assert body[t("welfare.col.members")].sum() == total[t("welfare.col.members")]
+    share = 100 * forms["vil_welfare_members"].sum() / forms["vil_population"].sum()
+    assert total[t("welfare.col.members_pct")] == pytest.approx(share, abs=0.05)
+
+
+def test_a_tambon_in_a_municipality_gets_no_tao_cofunding(sample_store, tmp_path) -> None:
+    rules = W.load_welfare_rules()
+    raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
+    raw["local_government"]["municipality"] = ["801501"]
+    path = tmp_path / "welfare.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    res = rep.welfare_fund(rules=str(path))
+    assert res.details["tao_tambons"] == 0
+    assert (res.details["projection"]["tao"] == 0).all()
+    assert W.has_tao("801502", W.load_welfare_rules(path))
+
+
+def test_projection_formula(tambon) -> None:
+    rules = W.load_welfare_rules()
+    p = W.projection(members=100, population=115, fund=1000.4, payout=10.5, tao_tambons=1,
+                     tambons=2, rules=rules, first_year=2550)
+    assert p["members"].tolist()[:3] == [110, 115, 115]          # capped at the population
+    assert p.loc[0, "contributions"] == 110 * 365
+    assert p.loc[0, "payouts"] == 1155                            # 110 x 10.5
+    assert p.loc[0, "fund"] == 1000 + 110 * 365 + 100000 - 1155
+    assert (p["fund_msdhs"] - p["fund"] == 2 * 50000).all()
+    shares = [0.2, 0.5, 0.15, 0.1, 0.05]
+    per_group, b = W.payout_per_member(shares, rules)
+    assert per_group[0] == pytest.approx(0.06 * 300 + 0.0006 * 3000)
+    assert b == round(sum(s * g for s, g in zip(shares, per_group, strict=True)), 2)
+
+
+def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> None:
+    from abcresearch.reports.province import ProvinceReport
+
+    village = AreaReport.load("80150101", 2549, store=sample_store)
+    res = village.welfare_fund()
+    assert "projection" not in res.details
+    assert village.t("welfare.village_no_projection") in res.text
+    overview = ProvinceReport.load("80", 2549, store=sample_store)
+    prov = overview.welfare_fund()
+    t = overview.t
+    funds = prov.to_frame(t("welfare.caption.funds"))
+    assert funds.iloc[-1][t("welfare.col.members")] == funds.iloc[:-1][
+        t("welfare.col.members")].sum()
+    assert prov.details["tambons"] == overview.households["tambon_code"].nunique()
+    assert (prov.details["projection"]["tao"]
+            == 100000 * prov.details["tao_tambons"]).all()
+
+
+def test_bad_welfare_params_are_named_together(tmp_path) -> None:
+    raw = yaml.safe_load(W.load_welfare_rules().path.read_text(encoding="utf-8"))
+    raw["projection"]["age_groups"][1]["from"] = 20
+    raw["projection"]["age_groups"][2]["deaths"] = 8
+    raw["programme"]["nhso_per_person"] = "a lot"
+    raw["local_government"]["municipality"] = ["999999"]
+    bad = tmp_path / "welfare.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        W.load_welfare_rules(bad)
+    msg = str(err.value)
+    for part in ("age_groups[1].from", "age_groups[2].deaths", "nhso_per_person", "999999"):
+        assert part in msg
+
+
+def test_member_flag_reads_the_welfare_fund_option() -> None:
+    hh = pd.DataFrame({"fin_fund_member": ["village_fund welfare_fund", "welfare_fundx",
+                                           "none", None]})
+    flag = W.member_flag(hh)
+    assert flag.tolist()[:3] == [1.0, 0.0, 0.0] and np.isnan(flag.iloc[3])
