@@ -141,7 +141,7 @@ class AreaReport(AreaContext):
     def methods_note(self) -> SectionResult:
         """The short methods note."""
         return self._keep(common.methods_note(self.words, self.survey_round,
-                                              self.analysis.scheme))
+                                              self.analysis.scheme, self.fingerprint()))
 
     def summary(self) -> dict[str, Any]:
         """Key figures for the batch index page (suppressed figures are None)."""

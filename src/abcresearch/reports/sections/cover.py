@@ -1,12 +1,10 @@
-"""The area report's cover: names, round, households surveyed, grade, provenance."""
+"""The area report's cover: names, round, households surveyed, grade."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from abcresearch import __version__
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.common import cover_block
@@ -42,8 +40,7 @@ def cover(report: AreaContext) -> SectionResult:
     ]
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
-    lines.append(t("cover.provenance", fingerprint=report.fingerprint(),
-                   scheme=scheme_version(report.analysis.scheme), version=__version__))
+    # provenance (fingerprint, scheme, version) is in the methods note, not on the cover
     return cover_block(report.words, a.name_th, a.name_en, lines, report.analysis.synthetic,
                        details={"villages": n_vil, "households": n_hh},
                        header=report_header(a, report.survey_round, report.lang,

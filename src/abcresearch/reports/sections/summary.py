@@ -24,23 +24,20 @@ def summary(report: AreaContext) -> dict[str, Any]:
     The unrounded numbers stay in the section results (``report.results``); only these leave
     the kernel (executed notebook, summary JSON, index page).
     """
+    from abcresearch.reports.sections.common import key_figures
+
     row = report.grade_row
-    l1 = report.households["level1"]
-    w = report.households["weight"]
-    ok = l1.notna()
     pub = report.publishable
+    figures, _ = key_figures(report)  # the one disclosure step: as the report prints them
     return {
         "area_code": report.area.code, "level": report.level,
         "name_th": report.area.name_th, "name_en": report.area.name_en,
         "grade": None if row is None or pd.isna(row.get("grade")) or not pub
         else str(row["grade"]),
-        "households": int(len(report.households)) if pub else None,
+        "households": figures["households"],
         "villages": int(report.households["village_code"].nunique()),
-        "m0": round(float(report.af_result.M0["estimate"].iloc[0]), DIGITS["m0"])
-        if pub else None,
-        "share_level1": round(float((l1[ok] * w[ok]).sum() / w[ok].sum()),
-                              DIGITS["share_level1"])
-        if ok.any() and report.level1_publishable else None,
+        "m0": figures["m0"],
+        "share_level1": figures["share_level1"],
         "synthetic": report.analysis.synthetic,
     }
 
@@ -48,5 +45,7 @@ def summary(report: AreaContext) -> dict[str, Any]:
 def write_summary(report: AreaContext) -> SummaryResult:
     """The key figures as a result that displays one summary bundle (nothing visible): the batch
     runner copies it beside the PDF."""
-    return SectionBuilder("write_summary", report.words).result(SummaryResult,
-                                                                summary=summary(report))
+    from abcresearch.reports.sections.common import key_figures
+
+    return SectionBuilder("write_summary", report.words).result(
+        SummaryResult, summary=summary(report), published=key_figures(report)[1])

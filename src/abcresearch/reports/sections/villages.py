@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from abcresearch.reports import estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
-from abcresearch.reports.disclosure import is_small, suppress_shares
+from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
+from abcresearch.reports.sections.levels import level1_share
 
 __all__ = ["villages"]
 
@@ -26,7 +26,6 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     """
     check_limit(limit)
     t = report.t
-    thr = report.threshold
     out = SectionBuilder("villages", report.words, {"limit": limit})
     out.heading("section.villages")
     rows = report.children
@@ -35,29 +34,41 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     if limit is not None:
         rows = rows.head(limit)
     child_col = "col.tambon" if report.level == "amphoe" else "col.village"
-    n = rows["n_households"].to_numpy()
     l1 = estimates.child_level1_counts(report.households, CHILD_COLUMN[report.level],
                                        rows["code"])
-    # disclosure: a row resting on fewer households than the threshold publishes nothing but
-    # its name; a level-1 share is hidden when its count or complement is small
-    small = is_small(n, thr)
-    share = suppress_shares(rows["share_level1"], l1["sum"].to_numpy(), l1["count"].to_numpy(),
-                            thr)
+    # disclosure: every number through the round's one disclosure step (a row resting on
+    # fewer households than the threshold publishes nothing but its name; a share or M0 hidden
+    # in the area's own report is hidden here too); a reason is shown only when the numbers it
+    # cites are
+    pub = Publisher(report, "villages")
     names = [report.child_name(c) for c in rows["code"]]
-    grade_label = rows[f"grade_label_{report.lang}"].where(~small, report.marker)
-    shown = pd.DataFrame({
-        t("col.priority"): rows["priority_rank"].astype("Int64").to_numpy(),
-        t(child_col): names,
-        t("col.households"): np.where(small, report.marker, n).astype(object),
-        t("col.share_level1"): (100 * share).mask(small).to_numpy(),
-        "M0": rows["m0"].mask(small).to_numpy(),
-        t("col.grade"): grade_label.to_numpy(),
-    })
-    out.table(shown, t("villages.caption"), decimals=1)
+    shown_rows, reasons = [], []
+    for (_, r), name in zip(rows.iterrows(), names, strict=True):
+        code = str(r["code"])
+        ok = pub.pattern.publishable(code)
+        share = level1_share(pub, code, float(r["share_level1"]))
+        m0 = pub.mean("m0", code, float(r["m0"]), kind="index")
+        grade = r[f"grade_label_{report.lang}"] if ok else pub.marker
+        rank = r["priority_rank"]
+        shown_rows.append({
+            t("col.priority"): "–" if pd.isna(rank) else pub.public("rank", float(rank)).text,
+            t(child_col): name,
+            t("col.households"): pub.n(code).text,
+            t("col.share_level1"): share.text,
+            "M0": m0.text,
+            t("col.grade"): grade,
+        })
+        reason = r[f"reason_{report.lang}"]
+        if ok and not share.hidden and not m0.hidden and isinstance(reason, str) and reason:
+            reasons.append(f"- **{name}** ({grade}): {reason}")
+            for key in ("org_strength", "process_step"):
+                if key in r and pd.notna(r[key]):
+                    pub.public(key, float(r[key]), "score")
+            if "mean_score" in r and pd.notna(r["mean_score"]):
+                pub.derived("other", "mean_score", code, float(r["mean_score"]), False, "score")
+    out.table(pd.DataFrame(shown_rows), t("villages.caption"), t("suppressed.note"))
     # the reason for each grade, in words, as a list a forum can read aloud
-    reasons = [f"- **{name}** ({g}): {r}" for name, g, r, hide in
-               zip(names, grade_label, rows[f"reason_{report.lang}"], small, strict=True)
-               if not hide and isinstance(r, str) and r]
     if reasons:
         out.text(f"**{t('col.reason')}**\n\n" + "\n".join(reasons))
-    return out.result(estimates=rows.reset_index(drop=True), details={"level1_counts": l1})
+    return out.result(estimates=rows.reset_index(drop=True), details={"level1_counts": l1},
+                      published=tuple(pub.entries))
