@@ -275,6 +275,9 @@ def execute_report(
             from abcresearch.reports.render.exporter import notebook_to_pdf
 
             notebook_to_pdf(nb, paths.pdf)
+            from abcresearch.reports.spreadsheet import write_tables
+
+            write_tables(nb, paths.pdf.with_suffix(".xlsx"), lang)  # the tables as printed
             if summary is not None:
                 atomic_write_json(paths.summary, summary)
             else:
