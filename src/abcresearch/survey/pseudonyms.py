@@ -38,6 +38,7 @@ import pandas as pd
 
 from abcresearch.errors import AbcResearchWarning, InputError
 from abcresearch.survey.settings import ingest_settings
+from abcresearch.survey.textops import matches
 
 #: Environment variable holding the key itself.
 KEY_ENV = "ABCRESEARCH_KEY"
@@ -344,8 +345,6 @@ def normalise_pid(values: pd.Series) -> pd.Series:
     Missing values stay missing; anything else is returned as cleaned text (it may still be
     invalid).
     """
-    from abcresearch.survey.validate import matches
-
     s = values.astype("str")
     thai = matches(s, "[๐-๙]")
     if thai.any():

@@ -1,21 +1,37 @@
-"""The areas within (villages of a tambon, tambons of an amphoe) with grade, reason and priority."""
+"""The areas within (villages of a tambon, tambons of an amphoe).
+
+Support band, readiness group, need and organisation strength, then the reasons for each as a
+list.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from abcresearch.reports import estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.levels import level1_share
+from abcresearch.reports.sections.readiness import (
+    grade_legend_text,
+    grade_text,
+    need_text,
+    published_rows,
+)
+from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["villages"]
 
 
 def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
-    """Table of the areas within in priority order, then the reason for each grade in words.
+    """Table of the areas within in support-band order, then the reasons in words.
+
+    Each row shows the support band (need x readiness; areas within a band are not ranked),
+    the sampled households, the share at level 1 and M0 (need), the need class, the readiness
+    group (กลุ่ม A/B/C; "ใกล้เกณฑ์" when an interval of a sampled indicator that decides it
+    straddles a threshold) and the organisation strength from the village form.
 
     Parameters
     ----------
@@ -26,6 +42,8 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     """
     check_limit(limit)
     t = report.t
+    lang = report.lang
+    rules = load_grade_rules()
     out = SectionBuilder("villages", report.words, {"limit": limit})
     out.heading("section.villages")
     rows = report.children
@@ -33,42 +51,58 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         rows = rows[rows["code"] == report.area.code]
     if limit is not None:
         rows = rows.head(limit)
+    rows = rows.reset_index(drop=True)
     child_col = "col.tambon" if report.level == "amphoe" else "col.village"
-    l1 = estimates.child_level1_counts(report.households, CHILD_COLUMN[report.level],
-                                       rows["code"])
-    # disclosure: every number through the round's one disclosure step (a row resting on
-    # fewer households than the threshold publishes nothing but its name; a share or M0 hidden
-    # in the area's own report is hidden here too); a reason is shown only when the numbers it
-    # cites are
+    # disclosure: every household figure through the round's one disclosure step (a row resting
+    # on fewer households than the threshold publishes nothing but its name and its village-form
+    # figures; a share or M0 hidden in the area's own report, or one that would give back a
+    # hidden cell by differencing, is hidden here too, and so is the need class read from it)
     pub = Publisher(report, "villages")
+    small, hidden = published_rows(rows, report.households, CHILD_COLUMN[report.level],
+                                   report.threshold)
+    codes = [str(c) for c in rows["code"]]
+    n_shown = [pub.n(c) for c in codes]
+    share_shown = [level1_share(pub, c, float(v)) for c, v in zip(codes, rows["share_level1"],
+                                                                   strict=True)]
+    m0_shown = [pub.mean("m0", c, float(v), kind="index") for c, v in zip(codes, rows["m0"],
+                                                                           strict=True)]
+    small = small | np.array([not pub.pattern.publishable(c) for c in codes], dtype=bool)
+    hidden = hidden | small | np.array([s.hidden for s in share_shown], dtype=bool)
     names = [report.child_name(c) for c in rows["code"]]
-    shown_rows, reasons = [], []
-    for (_, r), name in zip(rows.iterrows(), names, strict=True):
-        code = str(r["code"])
-        ok = pub.pattern.publishable(code)
-        share = level1_share(pub, code, float(r["share_level1"]))
-        m0 = pub.mean("m0", code, float(r["m0"]), kind="index")
-        grade = r[f"grade_label_{report.lang}"] if ok else pub.marker
-        rank = r["priority_rank"]
-        shown_rows.append({
-            t("col.priority"): "–" if pd.isna(rank) else pub.public("rank", float(rank)).text,
-            t(child_col): name,
-            t("col.households"): pub.n(code).text,
-            t("col.share_level1"): share.text,
-            "M0": m0.text,
-            t("col.grade"): grade,
-        })
-        reason = r[f"reason_{report.lang}"]
-        if ok and not share.hidden and not m0.hidden and isinstance(reason, str) and reason:
-            reasons.append(f"- **{name}** ({grade}): {reason}")
-            for key in ("org_strength", "process_step"):
-                if key in r and pd.notna(r[key]):
-                    pub.public(key, float(r[key]), "score")
-            if "mean_score" in r and pd.notna(r["mean_score"]):
-                pub.derived("other", "mean_score", code, float(r["mean_score"]), False, "score")
-    out.table(pd.DataFrame(shown_rows), t("villages.caption"), t("suppressed.note"))
-    # the reason for each grade, in words, as a list a forum can read aloud
-    if reasons:
-        out.text(f"**{t('col.reason')}**\n\n" + "\n".join(reasons))
-    return out.result(estimates=rows.reset_index(drop=True), details={"level1_counts": l1},
+    grades = [report.marker if s else grade_text(t, g, near)
+              for g, near, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
+    needs = [report.marker if h else need_text(t, rules, lang, nd, near)
+             for nd, near, h in zip(rows["need"], rows["need_near_threshold"], hidden,
+                                    strict=True)]
+    bands = [report.marker if h else ("" if pd.isna(b) else int(b))
+             for b, h in zip(rows["priority_band"], hidden, strict=True)]
+    shown = pd.DataFrame({
+        t("readiness.col.band"): pd.Series(bands, dtype=object).to_numpy(),
+        t(child_col): names,
+        t("col.households"): [s.text for s in n_shown],
+        t("col.share_level1"): [report.marker if h else s.text
+                                for s, h in zip(share_shown, hidden, strict=True)],
+        "M0": [s.text for s in m0_shown],
+        t("readiness.col.need"): needs,
+        t("readiness.col.grade"): grades,
+        t("readiness.col.org_strength"): rows["org_strength"].to_numpy(),
+    })
+    out.table(shown, t("readiness.villages.caption"),
+              t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang)))
+    # the reasons, as a list a forum can read aloud: readiness conditions, then need
+    items = []
+    for i, name in enumerate(names):
+        if small[i]:
+            continue
+        head = f"- **{name}**: {grades[i]}"
+        if not hidden[i]:
+            head += f" · {needs[i]}"
+        sub = [r for r in str(rows.loc[i, f"reason_{lang}"] or "").split("; ") if r]
+        if not hidden[i]:
+            sub += [t("readiness.reason.need", reason=r)
+                    for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]
+        items.append("\n".join([head] + [f"  - {s}" for s in sub]))
+    if items:
+        out.text(f"**{t('readiness.reasons')}**\n\n" + "\n".join(items))
+    return out.result(estimates=rows, details={"small": small, "share_hidden": hidden},
                       published=tuple(pub.entries))
