@@ -438,8 +438,8 @@ def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
 def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd.DataFrame,
                   count_measures: Sequence[Any], mean_measures: Sequence[Any], threshold: int,
                   extra_counts: Mapping[str, Mapping[str, int]] | None = None,
-                  secondary: bool = True, ratio_measures: Sequence[Any] = ()
-                  ) -> SuppressionPattern:
+                  secondary: bool = True, ratio_measures: Sequence[Any] = (),
+                  fine_below: int = 0) -> SuppressionPattern:
     """Build the suppression pattern of a round.
 
     Rules (``shared/ecosystem.md`` section 5, applied over the whole area hierarchy):
@@ -485,6 +485,14 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         Shares published for every area whose cells are not
         (:class:`~abcresearch.reports.estimates.RatioMeasure`); their cells are
         ``(id, area, "share")``.
+    fine_below : int
+        An area with fewer households than this publishes shares finer than ``threshold``
+        households (a printed step of its percentages is less than ``threshold`` of its
+        households). Its cells
+        would give back, by subtracting the areas within it, hidden cells of those areas even
+        when a second cell of them is hidden (the households' weights differ, so one whole
+        solution is left); so a cell of such an area is hidden whenever a cell it adds up is
+        (rule 2, the total hidden instead of a second part). 0 switches the rule off.
 
     Returns
     -------
@@ -645,7 +653,12 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             unprotected = (len(real) == 1 and (tiny == 0 or status[real[0]] == "primary")) \
                 or (not real and tiny > 0)
             new: Cell | None = None
-            if r.kind == "sum":
+            parent_rel = bool(r.parts) and r.parts[0][1] != r.total[1]
+            if r.kind == "sum" and parent_rel and hidden_parts and not total_hidden \
+                    and r.total[0] != "n" and n.get(r.total[1], 0) < fine_below \
+                    and value(r.total) > 0:
+                new = r.total
+            elif r.kind == "sum":
                 need = unprotected
                 if not need and not total_hidden:
                     s = sum(value(p) for p in hidden_parts)
@@ -757,8 +770,11 @@ def round_pattern(analysis: Any, threshold: int, store: Any = None,
     vals = estimates.household_values(hh, scheme)
     extra = extra_counts(analysis.survey_round, store, hh) if store is not None else None
     rms = estimates.ratio_measures(scheme.capital_ids, line)
+    # one printed step of a share (digits.percent) is fewer than `threshold` households below
+    # this: subtracting the areas within would leave too few whole solutions
+    fine = int(threshold) * 10 ** (rules.digits["percent"] + 2)
     pattern = build_pattern(hh, cats, vals, cms, mms, threshold, extra, secondary=secondary,
-                            ratio_measures=rms)
+                            ratio_measures=rms, fine_below=fine)
     if len(_PATTERNS) >= 4:
         _PATTERNS.pop(next(iter(_PATTERNS)))
     _PATTERNS[key] = pattern

@@ -373,10 +373,16 @@ class _Attack:
         result.constraints += len(model.rows)
         # what a published exact zero of an area says about every area within it (none of its
         # households is in the category) is not a disclosure about the smaller area
+        # (a share printed as 0 whose households in the category are truly none is such a zero:
+        # the rules publish zeros)
         zeros = {(mm, v, k) for e in entries
                  if e.kind in ("weighted", "count") and e.value == 0 and e.bounds == (0.0, 0.0)
                  and len(e.cells) == 1 and e.cells[0][0] in ids
                  for mm, k in e.cells for v in in_area(e.area)}
+        zeros |= {(mm, v, k) for e in entries
+                  if e.kind == "share" and e.value == 0 and usable(e.cells)
+                  and float(cell_row(e.area, e.cells, False) @ model.truth) == 0.0
+                  for mm, k in e.cells for v in in_area(e.area)}
         baseline = _Model(names, np.zeros(len(names)),
                           np.array([0.0 if nm in zeros else u for nm, u in zip(names, upper,
                                                                                strict=True)]),

@@ -88,7 +88,8 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         t("readiness.col.org_strength"): rows["org_strength"].to_numpy(),
     })
     out.table(shown, t("readiness.villages.caption"),
-              t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang)))
+              t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang)),
+              decimals=1)
     # the reasons, as a list a forum can read aloud: readiness conditions, then need
     items = []
     for i, name in enumerate(names):
