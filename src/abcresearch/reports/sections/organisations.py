@@ -2,7 +2,8 @@
 
 Village forms describe villages, not households, so no suppression applies; the figures are
 still written through the disclosure step (:meth:`~abcresearch.reports.disclosure.Publisher.
-public`) so that everything the report prints is in its ledger."""
+public`) so that everything the report prints is in its ledger.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ _KEYS = ["col.households", "col.groups", "col.welfare", "col.welfare_money", "co
 
 
 def step_label(report: AreaContext, step: object) -> str:
-    """The programme's name of a strong-community step (``params/labels.yaml`` ``step.N``)."""
+    """Return the programme's name of a strong-community step (labels ``step.N``)."""
     try:
         return report.t(f"step.{int(float(str(step)))}")
     except (ValueError, TypeError):
@@ -31,8 +32,11 @@ def step_label(report: AreaContext, step: object) -> str:
 
 
 def organisations(report: AreaContext) -> SectionResult:
-    """Table of the village-form figures, one row per village in village order (per tambon,
-    summed, in an amphoe report)."""
+    """Return the table of the village-form figures.
+
+    One row per village in village order (per tambon, summed, in an amphoe report); the
+    strong-community step as its number, the programme's step names in the notes.
+    """
     t = report.t
     pub = Publisher(report, "organisations")
     out = SectionBuilder("organisations", report.words)
@@ -58,7 +62,16 @@ def organisations(report: AreaContext) -> SectionResult:
         shown[t("col.master_plan")] = [
             "–" if pd.isna(v) else pub.public("master_plan_year", float(v)).text.replace(",", "")
             for v in vil["vil_master_plan_year"].astype("Float64")]
-        shown[t("col.step")] = [step_label(report, s) for s in vil["vil_process_step"]]
+        # the step as its number (a narrow column would break the step's name mid-word); the
+        # programme's names of the steps in the notes
+        steps = pd.to_numeric(vil["vil_process_step"], errors="coerce")
+        shown[t("col.step")] = ["–" if pd.isna(v) else pub.public("process_step", float(v)).text
+                                for v in steps]
         shown[t("col.forums")] = [num("vil_forums_year", v) for v in vil["vil_forums_year"]]
+        used = sorted({int(v) for v in steps.dropna()})
+        notes = f"{t('col.step')}: " + " · ".join(
+            f"{k} = {step_label(report, k)}" for k in range(0, max([6, *used]) + 1))
+        out.table(shown, t("org.caption"), notes)
+        return out.result(estimates=vil, published=tuple(pub.entries))
     out.table(shown, t("org.caption"))
     return out.result(estimates=vil, published=tuple(pub.entries))
