@@ -120,6 +120,8 @@ def score_bands(report: MethodsContext) -> SectionResult:
 
 
 def _condition(t: Any, cond: Mapping[str, Any], label: Any) -> str:
+    if "count_at_level" in cond and cond.get("at_most") == 0:
+        return t("appendix.rule.count_none", level=cond["count_at_level"])
     if "count_at_level" in cond:
         key = "appendix.rule.count_at_least" if "at_least" in cond else \
             "appendix.rule.count_at_most"
