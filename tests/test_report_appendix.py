@@ -70,3 +70,18 @@ def test_defaults_status_lists_every_unreviewed_file(results) -> None:
     files = set(table.iloc[:, 0])
     assert {"scoring.yaml", "grades.yaml", "publication.yaml", "programme_capitals.yaml"} <= files
     assert (table.iloc[:, 2] == "ยังไม่ทบทวน").sum() >= 4
+
+
+def test_sensitivity_table_counts_what_changes(sample_store) -> None:
+    from abcresearch.reports.methods import MethodsReport
+
+    report = MethodsReport.load()
+    res = report.sensitivity(2549, store=sample_store)
+    raw, shown = res.estimates, res.to_frame(0)
+    assert len(shown) == len(raw) and set(raw["level"]) == {"village", "tambon"}
+    # every threshold moved down and up, then k = 25/33/40% for villages and tambons
+    k_rows = raw[raw["parameter"] == "af_k"]
+    assert sorted(k_rows["new_value"].unique()) == [0.25, 0.33, 0.40]
+    assert (shown.iloc[:, 3].to_numpy() == raw["grades_changed"].to_numpy()).all()
+    assert raw["grades_changed"].le(raw["n_areas"]).all()
+    assert "k = 25%" in shown.iloc[:, 1].tolist()

@@ -72,3 +72,12 @@ class MethodsReport(MethodsContext):
     def defaults_status(self) -> SectionResult:
         """Return the review status of every rules file."""
         return self._keep(appendix.defaults_status(self))
+
+    def sensitivity(self, survey_round: int, store: str | None = None,
+                    shift: float = 0.10) -> SectionResult:
+        """Return how many areas of a round change group as the thresholds move.
+
+        Each threshold moves by ``shift`` of its value; k is set to 25/33/40%.
+        """
+        table = appendix.round_sensitivity(survey_round, store, shift)
+        return self._keep(appendix.sensitivity(self, table, survey_round, shift))

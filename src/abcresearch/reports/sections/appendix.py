@@ -27,7 +27,7 @@ from abcresearch.reports.sections import SectionBuilder
 
 __all__ = ["ProgrammeCapitals", "capital_mapping", "defaults_status", "design_and_weights",
            "grade_rules", "load_programme_capitals", "org_strength", "overall_level",
-           "score_bands"]
+           "round_sensitivity", "score_bands", "sensitivity"]
 
 _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 
@@ -239,3 +239,66 @@ def defaults_status(report: MethodsContext) -> SectionResult:
     out.text(t("appendix.defaults_text"))
     out.table(pd.DataFrame(rows), t("appendix.defaults"))
     return out.result()
+
+
+def round_sensitivity(survey_round: int, store: str | Path | None = None,
+                      shift: float = 0.10) -> pd.DataFrame:
+    """Compute the sensitivity of a round's grades from the store.
+
+    Every threshold moved by ``shift`` of its value, and k = 25/33/40%
+    (:func:`abcresearch.scoring.sensitivity.grade_sensitivity`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`abcresearch.scoring.sensitivity.COLUMNS`.
+    """
+    from abcresearch.analysis.round import design_spec, score_round
+    from abcresearch.scoring.scheme_file import load_scheme
+    from abcresearch.scoring.sensitivity import grade_sensitivity
+    from abcresearch.store import read as data
+
+    hh = data.load(survey_round, store=store, table="households")
+    vil = data.load(survey_round, store=store, table="villages")
+    hh = hh[hh["weight"].notna()]
+    derived, hs = score_round(hh, vil, load_scheme())
+    spec = design_spec()
+    return grade_sensitivity(spec.build(derived), hs, vil, shift=shift, level=spec.level)
+
+
+def sensitivity(report: MethodsContext, table: pd.DataFrame, survey_round: int,
+                shift: float = 0.10) -> SectionResult:
+    """Return the sensitivity table: how many areas change group, need class or band.
+
+    Parameters
+    ----------
+    report : MethodsContext
+        The appendix.
+    table : pandas.DataFrame
+        :func:`round_sensitivity` (or :func:`~abcresearch.scoring.sensitivity.
+        grade_sensitivity`) of the round.
+    survey_round : int
+        Buddhist-era year of the round.
+    shift : float
+        The relative move of the thresholds in ``table``.
+    """
+    t = report.t
+    out = SectionBuilder("sensitivity", report.words)
+    out.heading("appendix.sensitivity")
+    out.text(t("appendix.sensitivity_text", shift=100 * shift, be=survey_round))
+    rows = []
+    for _, r in table.iterrows():
+        if r["parameter"] == "af_k":
+            moved = f"k = {100 * float(r['new_value']):.0f}%"
+        else:
+            moved = (f"{_indicator(t, report, str(r['indicator']))} "
+                     f"{_OPS.get(str(r['op']), str(r['op']))} {float(r['value']):g} → "
+                     f"{float(r['new_value']):g}")
+        rows.append({t("appendix.col.area_level"): t(f"appendix.level.{r['level']}"),
+                     t("appendix.col.moved"): moved,
+                     t("appendix.col.areas"): int(r["n_areas"]),
+                     t("appendix.col.grades_changed"): int(r["grades_changed"]),
+                     t("appendix.col.need_changed"): int(r["need_changed"]),
+                     t("appendix.col.bands_changed"): int(r["bands_changed"])})
+    out.table(pd.DataFrame(rows), t("appendix.sensitivity"))
+    return out.result(estimates=table)
