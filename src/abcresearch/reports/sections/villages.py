@@ -85,7 +85,9 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         "M0": [s.text for s in m0_shown],
         t("readiness.col.need"): needs,
         t("readiness.col.grade"): grades,
-        t("readiness.col.org_strength"): rows["org_strength"].to_numpy(),
+        # village-form figures: public, written through the step so the ledger has them
+        t("readiness.col.org_strength"): [np.nan if pd.isna(v) else pub.public(
+            "org_strength", float(v), "score").value for v in rows["org_strength"]],
     })
     out.table(shown, t("readiness.villages.caption"),
               t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang)),
@@ -99,6 +101,11 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         if not hidden[i]:
             head += f" · {needs[i]}"
         sub = [r for r in str(rows.loc[i, f"reason_{lang}"] or "").split("; ") if r]
+        # the reasons cite the households' community-capital score (a mean over the area's
+        # households, n >= threshold here) and village-form figures: into the ledger as printed
+        if "community_capital" in rows and pd.notna(rows.loc[i, "community_capital"]):
+            pub.derived("other", "community_capital", codes[i],
+                        float(rows.loc[i, "community_capital"]), False, "whole")
         if not hidden[i]:
             sub += [t("readiness.reason.need", reason=r)
                     for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]
