@@ -106,6 +106,10 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         if "community_capital" in rows and pd.notna(rows.loc[i, "community_capital"]):
             pub.derived("other", "community_capital", codes[i],
                         float(rows.loc[i, "community_capital"]), False, "whole")
+        for ind, kind in (("process_step", "score"), ("forums_year", "score"),
+                          ("n_group_types", "score"), ("master_plan", "index")):
+            if ind in rows and pd.notna(rows.loc[i, ind]):
+                pub.public(ind, float(rows.loc[i, ind]), kind, codes[i])
         if not hidden[i]:
             sub += [t("readiness.reason.need", reason=r)
                     for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]
