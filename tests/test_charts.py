@@ -62,17 +62,29 @@ def test_capital_profile_makes_a_figure_without_ax() -> None:
     assert tuple(ax.figure.get_size_inches()) == pytest.approx((charts.WIDTH, 3.6))
 
 
-def test_levels_chart_stacks_shares_and_draws_nothing_for_hidden_cells() -> None:
+def test_levels_chart_bars_reach_100_with_hidden_parts_hatched() -> None:
     shares = pd.DataFrame({"ระดับ 1": [20.0, np.nan], "ระดับ 2": [50.0, 60.0],
                            "ระดับ 3": [30.0, np.nan]}, index=["บ้านก", "บ้านข"])
     fig, ax = plt.subplots()
-    assert charts.levels_chart(shares, ax=ax) is ax
+    assert charts.levels_chart(shares, ax=ax, hidden_label="ไม่แสดง") is ax
     bars = ax.patches
-    assert len(bars) == 6
-    # bars of a column are drawn one area after the other (top area first)
-    assert [b.get_width() for b in bars] == [20.0, 0.0, 50.0, 60.0, 30.0, 0.0]
+    # three level columns, one area after the other (top area first), then the hidden part
+    assert len(bars) == 8
+    assert [b.get_width() for b in bars[:6]] == [20.0, 0.0, 50.0, 60.0, 30.0, 0.0]
     assert [b.get_x() for b in bars[2:4]] == [20.0, 0.0]  # stacked on what is left of them
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(shares.columns)
+    hidden = bars[6:]
+    assert [b.get_width() for b in hidden] == [0.0, 40.0]  # the rest of 100% of บ้านข
+    assert [b.get_x() + b.get_width() for b in hidden] == [100.0, 100.0]
+    assert all(b.get_hatch() for b in hidden)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [*shares.columns, "ไม่แสดง"]
+
+
+def test_levels_chart_scales_rounded_shares_to_100_when_nothing_is_hidden() -> None:
+    shares = pd.DataFrame({"1": [33.0], "2": [33.0], "3": [33.0]}, index=["ก"])
+    fig, ax = plt.subplots()
+    charts.levels_chart(shares, ax=ax)
+    assert len(ax.patches) == 3
+    assert sum(b.get_width() for b in ax.patches) == pytest.approx(100.0)
 
 
 def test_contribution_chart_sorts_largest_to_the_top() -> None:

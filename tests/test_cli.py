@@ -38,7 +38,9 @@ def test_out_pointing_at_a_file(tmp_path, capsys, sample_store, no_work):
         code, err = _run(capsys, *argv, "--round", "2549", "--store", str(sample_store),
                          "--out", str(f))
         assert code == 2 and len(err) == 1
-        assert f"--out {f} is a file, but the output folder must be a folder" in err[0]
+        # the sentence names the option and the file (long paths are shortened in the middle)
+        assert "--out " in err[0] and f.name[:8] in err[0]
+        assert "is a file, but the output folder must be a folder" in err[0]
 
 
 def test_store_pointing_at_a_file(tmp_path, capsys, sample_export, no_work):

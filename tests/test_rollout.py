@@ -342,7 +342,7 @@ def test_one_village_tambon_is_not_graded(one_village_tambon) -> None:
     cover = rep.results["cover"].text
     assert "สำรวจ 1 จาก 4 หมู่บ้าน · 20 จาก 984 ครัวเรือน" in cover
     assert label("grade_status.not_graded", "th", min_villages=2) in cover
-    assert f"ระดับความเข้มแข็ง: {raw['grade_label_th']}" not in cover
+    assert f"ความพร้อมของชุมชน: {raw['grade_label_th']}" not in cover
     warning = label("rollout.warning.few_villages", "th", area=rep.area_name(), villages=1,
                     total=4, min_villages=2)
     assert warning in cover
@@ -370,7 +370,7 @@ def test_census_round_reads_as_before(sample_store) -> None:
     cover = rep.cover().text
     n = len(rep.households)
     assert f"สำรวจ 8 จาก 8 หมู่บ้าน · {n:,} จาก" in cover
-    assert f"ระดับความเข้มแข็ง: {rep.grade_row['grade_label_th']}" in cover
+    assert f"ความพร้อมของชุมชน: {rep.grade_row['grade_label_th']}" in cover
     note = rep.methods_note().text
     assert label("methods.text", "th", be=2549, scheme="abc7 v2026.1", threshold=5) in note
     assert "frame.csv" in note
@@ -508,7 +508,7 @@ def test_pdf_of_a_one_village_tambon(rollout, tmp_path) -> None:
                                      for i in range(len(pdf))))
     ra = round_analysis(2549, store)
     raw = ra.direct_grades("tambon").set_index("tambon_code").loc["801502"]
-    assert re.sub(r"\s", "", f"ระดับความเข้มแข็ง: {raw['grade_label_th']}") not in text
+    assert re.sub(r"\s", "", f"ความพร้อมของชุมชน: {raw['grade_label_th']}") not in text
     assert re.sub(r"\s", "", "สำรวจ 1 จาก 4 หมู่บ้าน") in text
     assert re.sub(r"\s", "", label("grade_status.not_graded", "th", min_villages=2)) in text
     assert "คำเตือน" in text

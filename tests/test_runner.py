@@ -67,8 +67,10 @@ def test_report_files_and_metadata(store: Path, tmp_path: Path) -> None:
     assert json.loads(paths.inputs.read_text())["data"] == "fp-800101"
     assert not paths.error.exists()
     # no temporary files left behind
+    # (and the published tables as <code>.xlsx when the report has tables)
+    xlsx = [paths.pdf.with_suffix(".xlsx")] if paths.pdf.with_suffix(".xlsx").exists() else []
     assert sorted(p.name for p in paths.pdf.parent.iterdir()) == sorted(
-        p.name for p in (paths.pdf, paths.ipynb, paths.summary, paths.inputs))
+        p.name for p in (paths.pdf, paths.ipynb, paths.summary, paths.inputs, *xlsx))
 
 
 def test_failure_keeps_notebook_with_banner_and_error_log(store: Path, tmp_path: Path) -> None:
@@ -83,6 +85,7 @@ def test_failure_keeps_notebook_with_banner_and_error_log(store: Path, tmp_path:
     nb = nbformat.read(outcome.paths.ipynb, as_version=4)
     assert "papermill-error-cell-tag" in nb.cells[0].metadata.get("tags", [])
     assert not outcome.paths.pdf.exists() and not outcome.paths.inputs.exists()
+    assert not outcome.paths.pdf.with_suffix(".xlsx").exists()
     with pytest.raises(ReportError, match="800103 failed"):
         outcome.raise_for_status()
 

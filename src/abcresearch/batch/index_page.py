@@ -36,11 +36,14 @@ def _num(value: Any, kind: str) -> tuple[str, str]:
         number = float(value)
     except (TypeError, ValueError):
         return html.escape(str(value)), html.escape(str(value))
+    from abcresearch.reports.disclosure import publication_rules
+
+    digits = publication_rules().digits  # the summary holds values as printed: no more digits
     if kind == "int":
         return f"{number:,.0f}", repr(number)
     if kind == "share":
-        return f"{100 * number:.1f}%", repr(number)
-    return f"{number:.3f}", repr(number)
+        return f"{100 * number:.{digits['percent']}f}%", repr(number)
+    return f"{number:.{digits['index']}f}", repr(number)
 
 
 def _area_names(code: str) -> tuple[str, str]:

@@ -275,6 +275,11 @@ def execute_report(
             from abcresearch.reports.render.exporter import notebook_to_pdf
 
             notebook_to_pdf(nb, paths.pdf)
+            from abcresearch.reports.spreadsheet import write_tables
+
+            # the published tables as printed, beside the PDF (none: no stale workbook left)
+            if write_tables(nb, paths.pdf.with_suffix(".xlsx"), lang) is None:
+                paths.pdf.with_suffix(".xlsx").unlink(missing_ok=True)
             if summary is not None:
                 atomic_write_json(paths.summary, summary)
             else:
@@ -291,6 +296,7 @@ def execute_report(
         tmp_nb.unlink(missing_ok=True)
     if status == "failed":
         remove_stale(paths)
+        paths.pdf.with_suffix(".xlsx").unlink(missing_ok=True)
     return ReportOutcome(code, survey_round, level, status, paths,
                          seconds=time.perf_counter() - start, error=error, summary=summary)
 

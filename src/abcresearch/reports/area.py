@@ -186,7 +186,9 @@ class AreaReport(AreaContext):
         """The short methods note, with the design in force and where household counts come
         from."""
         return self._keep(rollout_section.methods_note(self.words, self.analysis,
-                                                       self.area_row))
+                                                       self.area_row,
+                                                       provenance=self.fingerprint(),
+                                                       report=self))
 
     def what_to_do(self, *, items_per_capital: int | None = None,
                    rules: str | None = None) -> SectionResult:

@@ -40,6 +40,7 @@ __all__ = [
     "grade_legend",
     "grade_tile_map",
     "grade_tiles",
+    "income_band_chart",
     "income_chart",
     "income_histogram",
     "levels_chart",
@@ -53,6 +54,10 @@ GRADE_COLOURS = {"A": "#2e7d32", "B": "#f9a825", "C": "#c62828"}
 NO_DATA_COLOUR = "#e0e0e0"
 #: Colours of the overall levels 1, 2, 3 and "not scored", in the order of the columns drawn.
 LEVEL_COLOURS = ("#c62828", "#f9a825", "#2e7d32", "#9e9e9e")
+#: Hatching of the overall levels (same order), so that the chart reads in black and white.
+LEVEL_HATCHES = ("", "...", "///", "")
+#: Hatching of a segment hidden by disclosure control.
+HIDDEN_HATCH = "xxx"
 #: Bar colour of the area's own estimates in the capital profile.
 AREA_COLOUR = "#2e7d32"
 #: Marker styles of the comparison areas in the capital profile, by comparison id; other ids
@@ -139,57 +144,82 @@ def capital_profile_chart(profile: pd.DataFrame, *, comparisons: Mapping[str, st
     return ax
 
 
-def levels_chart(shares: pd.DataFrame, ax: Any = None) -> Any:
+def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "") -> Any:
     """Draw stacked bars of the share of households at each level, one bar per area.
+
+    Each bar reaches 100%: the segments shown, then one hatched segment for what disclosure
+    control hides (the rest of the 100%). Levels differ by fill and hatching, so the chart
+    reads in black and white too.
 
     Parameters
     ----------
     shares : pandas.DataFrame
-        Percentages; index = area names (top to bottom), columns = level names (legend, in
-        the order of :data:`LEVEL_COLOURS`). NaN (hidden) is drawn as nothing.
+        Published percentages (rounded as printed); index = area names (top to bottom),
+        columns = level names (legend, in the order of :data:`LEVEL_COLOURS`). NaN = hidden.
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new figure sized for the number of areas).
+    hidden_label : str
+        Legend text of the hatched segment (drawn only when something is hidden).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     n = len(shares)
-    ax, _ = _axes(ax, (WIDTH, max(2.0, 0.32 * n + 1.0)))
+    ax, _ = _axes(ax, (WIDTH, max(2.0, 0.32 * n + 1.2)))
+    values = shares.to_numpy(dtype=float)
+    hidden = np.isnan(values)
+    shown = np.where(hidden, 0.0, values)
+    total = shown.sum(axis=1)
+    rest = np.where(hidden.any(axis=1), np.clip(100.0 - total, 0.0, 100.0), 0.0)
+    # rounding can make the segments shown add up to 99-101: scale them to 100 when nothing
+    # is hidden (the drawn widths then say no more than the printed shares)
+    scale = np.where(hidden.any(axis=1) | (total <= 0), 1.0, 100.0 / np.where(total > 0, total,
+                                                                           1.0))
     left = np.zeros(n)
     y = np.arange(n)[::-1]
     for j, col in enumerate(shares.columns):
-        vals = shares[col].fillna(0).to_numpy()
+        vals = shown[:, j] * scale
         ax.barh(y, vals, left=left, color=LEVEL_COLOURS[j % len(LEVEL_COLOURS)], label=col,
-                height=0.7)
+                height=0.7, hatch=LEVEL_HATCHES[j % len(LEVEL_HATCHES)], edgecolor="white",
+                linewidth=0.5)
         left += vals
+    if rest.any():
+        ax.barh(y, rest, left=left, color="white", hatch=HIDDEN_HATCH, edgecolor="#616161",
+                linewidth=0.6, height=0.7, label=hidden_label or None)
     ax.set_yticks(y, [str(i) for i in shares.index], fontsize=8)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
-    ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.legend(ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     _plain_spines(ax)
     return ax
 
 
-def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = None) -> Any:
+def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = None,
+                       hidden_label: str = "") -> Any:
     """Draw each capital's contribution to M0 as horizontal bars, largest at the top.
 
     Parameters
     ----------
     contributions : pandas.Series
-        Percent of M0 by capital name (NaN is drawn as 0).
+        Published percent of M0 by capital name; NaN (hidden) draws no bar and, with
+        ``hidden_label``, writes it beside the name.
     xlabel : str
         Axis title.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
+    hidden_label : str
+        Text beside the name of a hidden capital.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax, _ = _axes(ax, (WIDTH, 2.8))
-    c = contributions.fillna(0).sort_values()
-    ax.barh([str(i) for i in c.index], c.to_numpy(), color=CONTRIBUTION_COLOUR)
+    c = contributions.sort_values(na_position="first")
+    names = [f"{i} ({hidden_label})" if hidden_label and pd.isna(v) else str(i)
+             for i, v in c.items()]
+    ax.barh(names, c.fillna(0).to_numpy(), color=CONTRIBUTION_COLOUR)
     ax.set_xlabel(xlabel)
     _plain_spines(ax)
     return ax
@@ -223,10 +253,60 @@ def income_histogram(edges: np.ndarray | None, weights: np.ndarray | None, *,
         ax.bar(edges[:-1], weights, width=np.diff(edges), align="edge", color=INCOME_COLOUR)
         ax.set_xscale("log")
     ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if line is not None:
         ax.axvline(line, color=POVERTY_LINE_COLOUR, lw=1.5)
+    _plain_spines(ax)
+    return ax
+
+
+def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float | None = None,
+                      xlabel: str = "", ylabel: str = "", hidden_label: str = "",
+                      ax: Any = None) -> Any:
+    """Draw the share of households in each income band (fixed bands, baht on the axis).
+
+    Parameters
+    ----------
+    shares : pandas.Series
+        Published percentages by band label (NaN: hidden, written as ``hidden_label``).
+    edges : sequence of float
+        Lower edges of the bands (the last band is open); places the poverty line.
+    line : float, optional
+        Poverty line, drawn as a dashed red line at its place between the band edges.
+    xlabel, ylabel, hidden_label : str
+        Axis titles; text in the place of a hidden band.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax, _ = _axes(ax, (WIDTH / 2, 2.9))
+    x = np.arange(len(shares))
+    vals = shares.to_numpy(dtype=float)
+    ax.bar(x, np.nan_to_num(vals), color=INCOME_COLOUR, width=0.85, edgecolor="black",
+           linewidth=0.4)
+    top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
+    for xi, v in zip(x, vals, strict=True):
+        if not np.isfinite(v) and hidden_label:
+            ax.text(xi, top * 0.05, hidden_label, rotation=90, ha="center", va="bottom",
+                    fontsize=6, color="#616161")
+    if line is not None:
+        e = np.asarray(edges, dtype=float)
+        i = int(np.clip(np.searchsorted(e, line, side="right") - 1, 0, len(e) - 1))
+        if i + 1 < len(e) and e[i] > 0:
+            frac = (np.log(line) - np.log(e[i])) / (np.log(e[i + 1]) - np.log(e[i]))
+        elif i + 1 < len(e):
+            frac = line / e[i + 1]
+        else:
+            frac = 0.0
+        ax.axvline(i - 0.5 + frac, color=POVERTY_LINE_COLOUR, lw=1.5, ls="--")
+    ax.set_xticks(x, [str(i) for i in shares.index], rotation=45, ha="right", fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     _plain_spines(ax)
     return ax
 
@@ -238,7 +318,7 @@ def lorenz_chart(pop_share: Sequence[float] | None, income_share: Sequence[float
     Parameters
     ----------
     pop_share, income_share : array-like or None
-        Points of the curve (None: only the line of equality).
+        Points of the curve, in percent (None: only the line of equality).
     xlabel, ylabel : str
         Axis titles.
     ax : matplotlib.axes.Axes, optional
@@ -250,8 +330,10 @@ def lorenz_chart(pop_share: Sequence[float] | None, income_share: Sequence[float
     """
     ax, _ = _axes(ax, (WIDTH / 2, 2.9))
     if pop_share is not None and income_share is not None:
-        ax.plot(pop_share, income_share, color=INCOME_COLOUR)
-    ax.plot([0, 1], [0, 1], color="#9e9e9e", lw=0.8, ls="--")
+        ax.plot(pop_share, income_share, color=INCOME_COLOUR, marker="o", markersize=3)
+    ax.plot([0, 100], [0, 100], color="#616161", lw=0.8, ls="--")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _plain_spines(ax)
@@ -260,12 +342,15 @@ def lorenz_chart(pop_share: Sequence[float] | None, income_share: Sequence[float
 
 def income_chart(histogram: Mapping[str, Any], lorenz: Mapping[str, Any],
                  axes: Sequence[Any] | None = None) -> Any:
-    """Draw the income histogram and the Lorenz curve side by side.
+    """Draw the income bands (or histogram) and the Lorenz curve side by side.
 
     Parameters
     ----------
-    histogram, lorenz : mapping
-        Keyword arguments of :func:`income_histogram` and :func:`lorenz_chart` (without ``ax``).
+    histogram : mapping
+        Keyword arguments of :func:`income_band_chart` (with ``shares``) or of
+        :func:`income_histogram` (without ``ax``).
+    lorenz : mapping
+        Keyword arguments of :func:`lorenz_chart` (without ``ax``).
     axes : pair of matplotlib.axes.Axes, optional
         Where to draw (default: a new figure with two panels).
 
@@ -277,10 +362,13 @@ def income_chart(histogram: Mapping[str, Any], lorenz: Mapping[str, Any],
     if axes is None:
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.9))
-        fig.subplots_adjust(wspace=0.3)
+        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 3.1))
+        fig.subplots_adjust(wspace=0.35, bottom=0.3)
     ax1, ax2 = axes
-    income_histogram(ax=ax1, **histogram)
+    if "shares" in histogram:
+        income_band_chart(ax=ax1, **histogram)
+    else:
+        income_histogram(ax=ax1, **histogram)
     lorenz_chart(ax=ax2, **lorenz)
     return ax1.figure
 

@@ -10,6 +10,12 @@ Rules (see ``shared/ecosystem.md`` section 5):
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -230,3 +236,896 @@ def suppress_by_base(values: pd.DataFrame | pd.Series, base: pd.Series | np.ndar
     if isinstance(values, pd.DataFrame):
         return values.mask(np.repeat(small[:, None], values.shape[1], axis=1))
     return values.mask(small)
+
+
+# ============================================================================================
+# The one disclosure step for everything published
+# ============================================================================================
+#
+# A report never decides on its own what may be published. Every area's numbers come from
+# one suppression pattern of the whole round (:class:`SuppressionPattern`), built once from the
+# round's households over every village, tambon, amphoe and the province, so that a cell
+# hidden in one report is hidden in every report that could give it back (the village's own
+# report, its tambon's table of villages, its amphoe's table of tambons, the province
+# overview). Sections write each number through a :class:`Publisher`, which rounds it
+# (``params/publication.yaml``), hides it when the pattern says so, and records what was
+# published in a ledger of :class:`Published` entries kept by the section's result; the
+# disclosure test (:mod:`abcresearch.reports.disclosure_audit`) attacks that ledger.
+
+#: Marker of a cell hidden only so that a hidden cell cannot be recovered (alias).
+COMPLEMENT = SECONDARY
+
+
+@dataclass(frozen=True)
+class PublicationRules:
+    """How published numbers are written and protected (``params/publication.yaml``)."""
+
+    digits: Mapping[str, int]
+    weighted_count_base: int
+    income_bins: tuple[float, ...]
+    lorenz_points: int
+    protection_relative: float
+    protection_absolute: float
+    verified: bool
+    source: str
+
+
+_DIGIT_KINDS = ("percent", "score", "index", "gini", "money")
+
+
+def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRules:
+    """Parse ``params/publication.yaml`` (every problem reported at once)."""
+    from abcresearch.params import Problems
+
+    pr = Problems(path)
+    digits = raw.get("digits") or {}
+    if not isinstance(digits, Mapping):
+        pr.add("digits", "must be a mapping of kind -> decimals")
+        digits = {}
+    for kind in _DIGIT_KINDS:
+        v = digits.get(kind)
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 6:
+            pr.add(f"digits.{kind}", "must be a whole number 0-6")
+    base = raw.get("weighted_count_base")
+    if not isinstance(base, int) or isinstance(base, bool) or base < 1:
+        pr.add("weighted_count_base", "must be a whole number >= 1")
+    bins = raw.get("income_bins")
+    if (not isinstance(bins, list) or len(bins) < 2
+            or not all(isinstance(b, int | float) for b in bins)
+            or any(b >= c for b, c in zip(bins, bins[1:], strict=False)) or bins[0] != 0):
+        pr.add("income_bins", "must be increasing numbers starting at 0")
+        bins = [0, 1]
+    points = raw.get("lorenz_points")
+    if not isinstance(points, int) or isinstance(points, bool) or points < 2:
+        pr.add("lorenz_points", "must be a whole number >= 2")
+    prot = raw.get("protection") or {}
+    for key in ("relative", "absolute"):
+        v = prot.get(key) if isinstance(prot, Mapping) else None
+        if not isinstance(v, int | float) or not 0 <= v < 1:
+            pr.add(f"protection.{key}", "must be a number in [0, 1)")
+    if not isinstance(raw.get("verified"), bool):
+        pr.add("verified", "must be true or false")
+    pr.raise_if_any()
+    return PublicationRules(digits={k: int(digits[k]) for k in _DIGIT_KINDS},
+                            weighted_count_base=int(base), income_bins=tuple(map(float, bins)),
+                            lorenz_points=int(points),
+                            protection_relative=float(prot["relative"]),
+                            protection_absolute=float(prot["absolute"]),
+                            verified=bool(raw["verified"]), source=str(raw.get("source", "")))
+
+
+def publication_rules(path: str | Path | None = None) -> PublicationRules:
+    """Load ``params/publication.yaml`` (or ``path``)."""
+    from abcresearch.params import load
+
+    return load(path or "publication", parse_publication_rules)
+
+
+# --------------------------------------------------------------------------------------------
+# Cells, relations and the suppression pattern
+
+Cell = tuple[str, str, str]
+"""``(measure, area code, category)``; means use the category ``"mean"``; the area's sample
+size is ``("n", area, "all")``."""
+
+MEAN = "mean"
+
+
+@dataclass
+class _Relation:
+    total: Cell
+    parts: tuple[Cell, ...]
+    kind: str  # "sum" (counts) or "mean" (a parent's mean from its children's)
+
+
+def parent_code(code: str) -> str | None:
+    """The code of the area containing ``code`` (None for a province)."""
+    return code[:-2] if len(code) > 2 else None
+
+
+@dataclass
+class SuppressionPattern:
+    """Which cells of a round may be published, for every area of the round at once.
+
+    Built by :func:`build_pattern`. A cell is hidden as ``"primary"`` (it counts 1 to
+    ``threshold - 1`` households, or its area or base has fewer than ``threshold``) or as
+    ``"secondary"`` (hidden so that no sum over a row, a category split, or the areas within an
+    area can give a hidden cell back; see :func:`build_pattern`).
+
+    Attributes
+    ----------
+    threshold : int
+        Smallest publishable count.
+    counts : dict
+        Unweighted households of each count cell.
+    sizes : dict
+        ``(observed households, weight)`` of each mean cell.
+    n : dict
+        Households (sample size) of each area.
+    status : dict
+        Hidden cells: ``"primary"`` or ``"secondary"``.
+    """
+
+    threshold: int
+    counts: dict[Cell, int]
+    sizes: dict[Cell, tuple[int, float]]
+    n: dict[str, int]
+    status: dict[Cell, str]
+    measures: dict[str, Any] = field(default_factory=dict)
+    ratios: dict[tuple[Any, Any], str] = field(default_factory=dict)
+
+    def hidden(self, measure: str, area: str, category: str = MEAN) -> bool:
+        """Whether a cell is hidden (a cell of an area not in the round is hidden too)."""
+        cell = (measure, area, category)
+        if cell in self.status:
+            return True
+        if area not in self.n:
+            return True
+        return False
+
+    def marker(self, measure: str, area: str, category: str = MEAN) -> str | None:
+        """The marker printed for a hidden cell (``"<5"`` or ``"×"``), None when shown."""
+        if not self.hidden(measure, area, category):
+            return None
+        return SECONDARY if self.status.get((measure, area, category)) == "secondary" \
+            else marker(self.threshold)
+
+    def publishable(self, area: str) -> bool:
+        """Whether the area has at least ``threshold`` households (else it publishes nothing
+        about its households)."""
+        return self.n.get(area, 0) >= self.threshold
+
+    def count(self, measure: str, area: str, category: str) -> int:
+        """Unweighted households of a count cell (0 when none)."""
+        return int(self.counts.get((measure, area, category), 0))
+
+    def share_hidden(self, area: str, numerator: Sequence[tuple[str, str]],
+                     base: Sequence[tuple[str, str]]) -> bool:
+        """Whether a share of ``numerator`` cells over ``base`` cells of an area is hidden.
+
+        It is hidden when its area is not publishable, a numerator cell is hidden, the
+        households it counts or leaves out of its base number 1 to ``threshold - 1``, or
+        exactly one cell of its base is hidden (the share would give that cell back from the
+        others).
+        """
+        if not self.publishable(area):
+            return True
+        ratio = self.ratios.get((tuple(numerator), tuple(base)))
+        if ratio is not None:
+            return (ratio, area, "share") in self.status
+        if any(self.hidden(m, area, c) for m, c in numerator):
+            return True
+        num = sum(self.count(m, area, c) for m, c in numerator)
+        den = sum(self.count(m, area, c) for m, c in base)
+        thr = self.threshold
+        if 0 < num < thr or 0 < den - num < thr or 0 < den < thr:
+            return True
+        return sum(self.hidden(m, area, c) for m, c in base) == 1
+
+
+def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
+                      status: Mapping[Cell, str], skip: set[Cell]) -> Cell | None:
+    best, best_v = None, np.inf
+    for p in parts:
+        if p in status or p in skip:
+            continue
+        v = value(p)
+        if 0 < v < best_v:
+            best, best_v = p, v
+    return best
+
+
+def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd.DataFrame,
+                  count_measures: Sequence[Any], mean_measures: Sequence[Any], threshold: int,
+                  extra_counts: Mapping[str, Mapping[str, int]] | None = None,
+                  secondary: bool = True, ratio_measures: Sequence[Any] = (),
+                  fine_below: int = 0) -> SuppressionPattern:
+    """Build the suppression pattern of a round.
+
+    Rules (``shared/ecosystem.md`` section 5, applied over the whole area hierarchy):
+
+    1. **primary**: a published count cell of 1 to ``threshold - 1`` households; every cell
+       (zeros included) of an area with fewer than ``threshold`` households; a mean whose
+       observed households are fewer than ``threshold``; a share (ratio measure) whose
+       households counted, left out or in its base number 1 to ``threshold - 1``;
+    2. **secondary**, repeated until nothing changes, over every *relation*:
+
+       * count cells: an area's published categories adding up to its households (or to the
+         category they split), and an area's cell adding up its children's cells (village ->
+         tambon -> amphoe -> province). A relation with exactly one hidden member gets a second
+         one, its smallest non-zero visible part (the total only when no part can be hidden);
+         a relation whose total is shown and whose hidden parts add up to 1 to ``threshold -
+         1`` households gets another hidden part (the complement rule);
+       * means and shares: an area's value is a weighted combination of its children's. When
+         exactly one member is hidden, the visible child whose households weigh most towards
+         protecting it is hidden too (its weight times its room to the ends of the measure's
+         range).
+
+    The area's sample size (``n``) is design information and never hidden by a relation.
+
+    Parameters
+    ----------
+    households : pandas.DataFrame
+        The round's scored households, with the area code columns and ``weight``.
+    categories, values : pandas.DataFrame
+        :func:`~abcresearch.reports.estimates.household_categories` and
+        :func:`~abcresearch.reports.estimates.household_values` of them.
+    count_measures, mean_measures : sequence
+        The measures (:class:`~abcresearch.reports.estimates.CountMeasure`,
+        :class:`~abcresearch.reports.estimates.MeanMeasure`).
+    threshold : int
+        Smallest publishable count.
+    extra_counts : mapping, optional
+        ``{measure: {area code: count}}``: counts of areas that are not a partition of the
+        households (rows rejected at ingest, ...); related only through the area hierarchy
+        (category ``"all"``).
+    secondary : bool
+        Apply secondary suppression (False only to show what it prevents).
+    ratio_measures : sequence, optional
+        Shares published for every area whose cells are not
+        (:class:`~abcresearch.reports.estimates.RatioMeasure`); their cells are
+        ``(id, area, "share")``.
+    fine_below : int
+        An area with fewer households than this publishes shares finer than ``threshold``
+        households (a printed step of its percentages is less than ``threshold`` of its
+        households). Its cells
+        would give back, by subtracting the areas within it, hidden cells of those areas even
+        when a second cell of them is hidden (the households' weights differ, so one whole
+        solution is left); so a cell of such an area is hidden whenever a cell it adds up is
+        (rule 2, the total hidden instead of a second part). 0 switches the rule off.
+
+    Returns
+    -------
+    SuppressionPattern
+    """
+    thr = int(threshold)
+    cols = [c for c in ("village_code", "tambon_code", "amphoe_code", "province_code")
+            if c in households]
+    n: dict[str, int] = {}
+    children: dict[str, list[str]] = {}
+    level_codes = []
+    for col in cols:
+        idx, uniq = pd.factorize(households[col].astype(str), sort=True)
+        codes = [str(u) for u in uniq]
+        level_codes.append((idx, codes))
+        sizes_ = np.bincount(idx, minlength=len(codes))
+        for code, size in zip(codes, sizes_, strict=True):
+            n[code] = int(size)
+    for code in sorted(n):
+        p = parent_code(code)
+        if p is not None and p in n:
+            children.setdefault(p, []).append(code)
+    w = households["weight"].to_numpy(dtype=float)
+    counts: dict[Cell, int] = {}
+    wsum: dict[Cell, float] = {}
+    for m in count_measures:
+        k_of = {k: j for j, k in enumerate(m.categories)}
+        cat = categories[m.id].map(k_of).to_numpy()
+        ok = ~pd.isna(cat)
+        cat_i = np.where(ok, cat, 0).astype(int)
+        K = len(m.categories)
+        for idx, codes in level_codes:
+            slot = idx[ok] * K + cat_i[ok]
+            tab = np.bincount(slot, minlength=len(codes) * K).reshape(-1, K)
+            wtab = np.bincount(slot, weights=w[ok], minlength=len(codes) * K).reshape(-1, K)
+            for a, code in enumerate(codes):
+                for j, k in enumerate(m.categories):
+                    counts[(m.id, code, k)] = int(tab[a, j])
+                    wsum[(m.id, code, k)] = float(wtab[a, j])
+    sizes: dict[Cell, tuple[int, float]] = {}
+    means: dict[Cell, float] = {}
+    ranges: dict[str, tuple[float, float]] = {}
+    for mm in mean_measures:
+        ranges[mm.id] = (mm.low, mm.high)
+        v = values[mm.id].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        for idx, codes in level_codes:
+            nobs = np.bincount(idx, weights=ok.astype(float), minlength=len(codes))
+            ws = np.bincount(idx, weights=np.where(ok, w, 0.0), minlength=len(codes))
+            wv = np.bincount(idx, weights=np.where(ok, w * np.where(ok, v, 0.0), 0.0),
+                             minlength=len(codes))
+            for a, code in enumerate(codes):
+                sizes[(mm.id, code, MEAN)] = (int(nobs[a]), float(ws[a]))
+                means[(mm.id, code, MEAN)] = float(wv[a] / ws[a]) if ws[a] > 0 else np.nan
+    ratio_cells: dict[Cell, tuple[int, int]] = {}
+    for rm in ratio_measures:
+        ranges[rm.id] = (0.0, 1.0)
+        for code in n:
+            num = sum(counts.get((m, code, c), 0) for m, c in rm.numerator)
+            den = sum(counts.get((m, code, c), 0) for m, c in rm.base)
+            wnum = sum(wsum.get((m, code, c), 0.0) for m, c in rm.numerator)
+            wden = sum(wsum.get((m, code, c), 0.0) for m, c in rm.base)
+            cell = (rm.id, code, "share")
+            ratio_cells[cell] = (num, den)
+            sizes[cell] = (den, wden)
+            means[cell] = wnum / wden if wden > 0 else np.nan
+    extra_cells: dict[Cell, int] = {}
+    for name, per_area in (extra_counts or {}).items():
+        for code, value in per_area.items():
+            extra_cells[(name, str(code), "all")] = int(value)
+    counts.update(extra_cells)
+
+    relations: list[_Relation] = []
+    for code in n:
+        for m in count_measures:
+            if not m.cells:
+                continue
+            if m.refines is not None:
+                total = (m.refines[0], code, m.refines[1])
+            elif set(m.cells) == set(m.categories):
+                total = ("n", code, "all")
+            else:
+                total = ("n", code, m.id)  # households with a published category: never hidden
+            relations.append(_Relation(total, tuple((m.id, code, k) for k in m.cells), "sum"))
+    for parent, kids in children.items():
+        for m in count_measures:
+            for k in m.cells:
+                relations.append(_Relation((m.id, parent, k),
+                                           tuple((m.id, c, k) for c in kids), "sum"))
+        for mid in [mm.id for mm in mean_measures] + [rm.id for rm in ratio_measures]:
+            cat = "share" if mid in {rm.id for rm in ratio_measures} else MEAN
+            relations.append(_Relation((mid, parent, cat), tuple((mid, c, cat) for c in kids),
+                                       "mean"))
+    extra_areas: dict[str, set[str]] = {}
+    for name, code, _ in extra_cells:
+        extra_areas.setdefault(name, set()).add(code)
+    for name, areas in extra_areas.items():
+        for parent in sorted(areas):
+            kids = sorted(a for a in areas if parent_code(a) == parent)
+            if kids:
+                relations.append(_Relation((name, parent, "all"),
+                                           tuple((name, c, "all") for c in kids), "sum"))
+
+    status: dict[Cell, str] = {}
+    for cell, value in counts.items():
+        if 0 < value < thr:
+            status[cell] = "primary"
+    for cell, (obs, _w) in sizes.items():
+        if cell in ratio_cells:
+            num, den = ratio_cells[cell]
+            if 0 < num < thr or 0 < den - num < thr or den < thr:
+                status[cell] = "primary"
+        elif obs < thr:
+            status[cell] = "primary"
+    small_areas = {code for code, size in n.items() if size < thr}
+    if small_areas:
+        for cell in list(counts) + list(sizes):
+            if cell[1] in small_areas and cell[0] not in extra_areas:
+                status[cell] = "primary"
+
+    def value(cell: Cell) -> float:
+        if cell[0] == "n":
+            return float(n.get(cell[1], 0))
+        return float(counts.get(cell, 0))
+
+    def mass(cell: Cell) -> float:
+        _obs, wt = sizes.get(cell, (0, 0.0))
+        lo, hi = ranges[cell[0]]
+        mu = means.get(cell, np.nan)
+        if not np.isfinite(mu):
+            return 0.0
+        room = min(mu - lo, hi - mu) if np.isfinite(hi) else mu - lo
+        return wt * max(room, 0.0)
+
+    by_cell: dict[Cell, list[int]] = {}
+    for i, r in enumerate(relations):
+        for c in (r.total, *r.parts):
+            by_cell.setdefault(c, []).append(i)
+    if secondary:
+        todo = sorted({i for c in status for i in by_cell.get(c, ())})
+        queue = deque(todo)
+        queued = set(todo)
+        while queue:
+            i = queue.popleft()
+            queued.discard(i)
+            r = relations[i]
+            hidden_parts = [p for p in r.parts if p in status]
+            total_hidden = r.total[0] != "n" and r.total in status
+            members_hidden = len(hidden_parts) + int(total_hidden)
+            if members_hidden == 0:
+                continue
+            # a hidden cell of an area below the threshold (all of whose cells are hidden)
+            # protects nothing else: its households are too few to blur another cell
+            real = [p for p in hidden_parts if p[1] not in small_areas]
+            if total_hidden and r.total[1] not in small_areas:
+                real.append(r.total)
+            tiny = members_hidden - len(real)
+            unprotected = (len(real) == 1 and (tiny == 0 or status[real[0]] == "primary")) \
+                or (not real and tiny > 0)
+            new: Cell | None = None
+            parent_rel = bool(r.parts) and r.parts[0][1] != r.total[1]
+            if r.kind == "sum" and parent_rel and hidden_parts and not total_hidden \
+                    and r.total[0] != "n" and n.get(r.total[1], 0) < fine_below \
+                    and value(r.total) > 0:
+                new = r.total
+            elif r.kind == "sum":
+                need = unprotected
+                if not need and not total_hidden:
+                    s = sum(value(p) for p in hidden_parts)
+                    need = 0 < s < thr
+                if need:
+                    new = _smallest_visible(r.parts, value, status, set())
+                    if new is None and not total_hidden and r.total[0] != "n" \
+                            and value(r.total) > 0:
+                        new = r.total
+            elif unprotected:
+                visible = [p for p in r.parts if p not in status and mass(p) > 0]
+                if visible:
+                    new = max(visible, key=mass)
+            if new is not None:
+                status[new] = "secondary"
+                for j in by_cell.get(new, ()):
+                    if j not in queued:
+                        queue.append(j)
+                        queued.add(j)
+                if i not in queued:
+                    queue.append(i)
+                    queued.add(i)
+    pattern = SuppressionPattern(thr, counts, sizes, n, status)
+    pattern.measures = {m.id: m for m in (*count_measures, *mean_measures)}
+    pattern.ratios = {(rm.numerator, rm.base): rm.id for rm in ratio_measures}
+    return pattern
+
+
+_PATTERNS: dict[tuple[Any, ...], SuppressionPattern] = {}
+_CATEGORIES: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
+def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
+                 ) -> dict[str, dict[str, int]]:
+    """Counts of the data-quality table that are not a partition of the scored households.
+
+    Returns
+    -------
+    dict
+        ``{"unweighted": {area: households stored but not scored}, "rejected": {area: household
+        rows rejected at ingest}}`` for every area (rejected rows are known by tambon and up).
+    """
+    from abcresearch.errors import StoreError
+    from abcresearch.store import read as data_mod
+
+    out: dict[str, dict[str, int]] = {}
+    try:
+        stored = data_mod.load(survey_round, store=store, columns=["village_code"])
+    except StoreError:
+        stored = pd.DataFrame({"village_code": pd.Series(dtype=str)})
+    scored = households["village_code"].value_counts()
+    per_village = stored["village_code"].value_counts().sub(scored, fill_value=0).clip(lower=0)
+    unweighted: dict[str, int] = {}
+    for code, v in per_village.items():
+        code = str(code)
+        for size in (8, 6, 4, 2):
+            unweighted[code[:size]] = unweighted.get(code[:size], 0) + int(v)
+    for code in households["village_code"].unique():  # villages with none
+        for size in (8, 6, 4, 2):
+            unweighted.setdefault(str(code)[:size], 0)
+    out["unweighted"] = unweighted
+    try:
+        found = data_mod.issues(survey_round, store)
+    except StoreError:
+        found = pd.DataFrame(columns=["severity", "table", "file", "row", "tambon_code"])
+    errors = found[(found["severity"] == "error") & (found["table"] == "households")]
+    errors = errors.drop_duplicates(subset=["table", "file", "row"])
+    tambon = errors["tambon_code"].fillna("").astype(str)
+    rejected: dict[str, int] = {}
+    for code in households["tambon_code"].unique():
+        for size in (6, 4, 2):
+            rejected.setdefault(str(code)[:size], 0)
+    for code in tambon:
+        if len(code) == 6 and code.isdigit():
+            for size in (6, 4, 2):
+                rejected[code[:size]] = rejected.get(code[:size], 0) + 1
+    out["rejected"] = rejected
+    return out
+
+
+def round_pattern(analysis: Any, threshold: int, store: Any = None,
+                  secondary: bool = True) -> SuppressionPattern:
+    """The suppression pattern of a round's analysis (built once per process and round).
+
+    Parameters
+    ----------
+    analysis : RoundAnalysis
+        The round (its households over the whole province).
+    threshold : int
+        Smallest publishable count.
+    store : path, optional
+        The store, for the data-quality counts (rows rejected at ingest, households without a
+        village form).
+    secondary : bool
+        Secondary suppression (False only to show what it prevents).
+    """
+    from abcresearch.reports import estimates
+
+    key = (getattr(analysis, "key", id(analysis)), str(store), int(threshold), bool(secondary))
+    if key in _PATTERNS:
+        return _PATTERNS[key]
+    rules = publication_rules()
+    hh = analysis.households
+    scheme = analysis.scheme
+    line = estimates.poverty_line_value(analysis.survey_round)
+    cms = estimates.count_measures(scheme.capital_ids, line, rules.income_bins)
+    cats = estimates.household_categories(hh, scheme, cms, line, rules.income_bins)
+    mms = estimates.mean_measures(scheme.capital_ids)
+    vals = estimates.household_values(hh, scheme)
+    extra = extra_counts(analysis.survey_round, store, hh) if store is not None else None
+    rms = estimates.ratio_measures(scheme.capital_ids, line)
+    # one printed step of a share (digits.percent) is fewer than `threshold` households below
+    # this: subtracting the areas within would leave too few whole solutions
+    fine = int(threshold) * 10 ** (rules.digits["percent"] + 2)
+    pattern = build_pattern(hh, cats, vals, cms, mms, threshold, extra, secondary=secondary,
+                            ratio_measures=rms, fine_below=fine)
+    if len(_PATTERNS) >= 4:
+        _PATTERNS.pop(next(iter(_PATTERNS)))
+    _PATTERNS[key] = pattern
+    return pattern
+
+
+def pattern_for(report: Any) -> SuppressionPattern:
+    """The suppression pattern of a report's round (see :func:`round_pattern`)."""
+    return round_pattern(report.analysis, report.threshold, getattr(report, "store", None),
+                         secondary=SECONDARY_SUPPRESSION)
+
+
+#: Secondary suppression on (switched off only by the disclosure test's leaky variant).
+SECONDARY_SUPPRESSION = True
+
+
+# --------------------------------------------------------------------------------------------
+# The ledger of what was published
+
+
+@dataclass(frozen=True)
+class Published:
+    """One number a report published (or hid), with what it describes.
+
+    Parameters
+    ----------
+    section : str
+        Section that published it.
+    kind : str
+        ``"n"`` (sample size of the area), ``"count"`` (unweighted households), ``"weighted"``
+        (population estimate of households), ``"share"`` (design-weighted share of ``cells``
+        over ``base``, 0-1), ``"mean"`` (design-weighted mean of a mean measure),
+        ``"intensity"`` (Alkire-Foster A), ``"contribution"`` (a capital's share of M0),
+        ``"public"`` (not about households: village forms, rules) or ``"other"`` (a
+        statistic the disclosure test does not attack: median, Gini, standard errors).
+    area : str
+        Area code whose households it describes.
+    cells, base : tuple of (measure, category)
+        What it counts (numerator) and, for shares, the base.
+    text : str
+        As printed (the marker when hidden).
+    value : float, optional
+        The printed number in the natural unit (a share as 0-1); None when hidden.
+    bounds : (float, float), optional
+        Where the unrounded value lies given the printed one.
+    ci : ((float, float), (float, float)), optional
+        Bounds of the printed interval's low and high ends.
+    ci_text : (str, str), optional
+        The interval's ends as printed.
+    name : str
+        What it is, for ``"public"`` and ``"other"`` entries.
+    """
+
+    section: str
+    kind: str
+    area: str
+    cells: tuple[tuple[str, str], ...] = ()
+    base: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    value: float | None = None
+    bounds: tuple[float, float] | None = None
+    ci: tuple[tuple[float, float], tuple[float, float]] | None = None
+    ci_text: tuple[str, str] | None = None
+    name: str = ""
+
+    @property
+    def hidden(self) -> bool:
+        """Whether the number was hidden (its marker printed instead)."""
+        return self.value is None and self.kind not in ("public",)
+
+    def texts(self) -> tuple[str, ...]:
+        """Every piece of text it printed (the number and its interval's ends)."""
+        return (self.text, *(self.ci_text or ()))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A published number: its text, and its interval's text when it has one."""
+
+    text: str
+    value: float | None = None
+    low: str | None = None
+    high: str | None = None
+
+    @property
+    def hidden(self) -> bool:
+        """Whether a marker is printed instead of the number."""
+        return self.value is None
+
+    @property
+    def with_ci(self) -> str:
+        """``"51.2 (48.0–54.4)"``, the number alone without an interval, or the marker."""
+        if self.hidden or self.low is None or self.high is None:
+            return self.text
+        return f"{self.text} ({self.low}–{self.high})"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _fmt_number(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _bounds(printed: float, digits: int, scale: float = 1.0) -> tuple[float, float]:
+    half = 0.5 * 10.0 ** (-digits) / scale
+    eps = 1e-9 * max(1.0, abs(printed))
+    return printed - half - eps, printed + half + eps
+
+
+class Publisher:
+    """Writes a section's numbers through the one disclosure step and keeps its ledger.
+
+    Every number a section shows (in a table, a chart, a sentence or the summary) is made
+    here: rounded by ``params/publication.yaml``, replaced by its marker when the round's
+    :class:`SuppressionPattern` hides it, and recorded as a :class:`Published` entry. The
+    section passes :attr:`entries` to its result (``builder.result(published=pub.entries)``).
+
+    Parameters
+    ----------
+    report : AreaContext or ProvinceContext
+        The report (its round, threshold and store).
+    section : str
+        Section id.
+    """
+
+    def __init__(self, report: Any, section: str):
+        self.report = report
+        self.section = section
+        self.rules = publication_rules()
+        self.threshold = int(report.threshold)
+        self.pattern = pattern_for(report)
+        self.entries: list[Published] = []
+
+    @property
+    def categories(self) -> pd.DataFrame:
+        """Each household's category in each count measure (the report's households; computed
+        once per households frame)."""
+        from abcresearch.reports import estimates
+
+        hh = self.report.households
+        key = id(hh)
+        hit = _CATEGORIES.get(key)
+        if hit is not None and hit[0] is hh:
+            return hit[1]
+        analysis = self.report.analysis
+        line = estimates.poverty_line_value(analysis.survey_round)
+        cms = estimates.count_measures(analysis.scheme.capital_ids, line,
+                                       self.rules.income_bins)
+        cats = estimates.household_categories(hh, analysis.scheme, cms, line,
+                                              self.rules.income_bins)
+        if len(_CATEGORIES) >= 8:
+            _CATEGORIES.pop(next(iter(_CATEGORIES)))
+        _CATEGORIES[key] = (hh, cats)
+        return cats
+
+    # ------------------------------------------------------------------ formatting
+    def digits(self, kind: str) -> int:
+        """Decimals of a kind of number (``percent``, ``score``, ``index``, ``gini``,
+        ``money``; ``whole``: none)."""
+        return 0 if kind == "whole" else self.rules.digits[kind]
+
+    def fmt(self, kind: str, value: float) -> str:
+        """Write a number of a kind (``percent`` takes a 0-1 share)."""
+        scale = 100.0 if kind == "percent" else 1.0
+        return _fmt_number(value * scale, self.digits(kind))
+
+    def _printed(self, kind: str, value: float) -> tuple[str, float, tuple[float, float]]:
+        scale = 100.0 if kind == "percent" else 1.0
+        d = self.digits(kind)
+        text = _fmt_number(value * scale, d)
+        printed = float(text.replace(",", "")) / scale
+        return text, printed, _bounds(printed, d, scale)
+
+    @property
+    def marker(self) -> str:
+        """Marker of a small cell (``<5``)."""
+        return marker(self.threshold)
+
+    def _add(self, entry: Published) -> None:
+        self.entries.append(entry)
+
+    def _marker_of(self, cells: Sequence[tuple[str, str]], area: str,
+                   base: Sequence[tuple[str, str]] | None = None) -> str:
+        ratio = self.pattern.ratios.get((tuple(cells), tuple(base))) if base else None
+        if ratio is not None:
+            cells = ((ratio, "share"),)
+        kinds = [self.pattern.status.get((m, area, c)) for m, c in cells]
+        if not self.pattern.publishable(area) or "primary" in kinds:
+            return self.marker
+        return SECONDARY
+
+    # ------------------------------------------------------------------ counts
+    def n(self, area: str, value: int | None = None) -> Shown:
+        """The area's sample size (households surveyed and scored); the marker below the
+        threshold."""
+        size = int(self.pattern.n.get(area, 0) if value is None else value)
+        if size < self.threshold and size > 0:
+            self._add(Published(self.section, "n", area, text=self.marker, name="n"))
+            return Shown(self.marker)
+        text = f"{size:,}"
+        self._add(Published(self.section, "n", area, text=text, value=float(size),
+                            bounds=(size, size), name="n"))
+        return Shown(text, float(size))
+
+    def weighted(self, measure: str, area: str, categories: Sequence[str], value: float
+                 ) -> Shown:
+        """A population estimate of households in ``categories`` of ``measure``.
+
+        Rounded to a multiple of ``weighted_count_base`` households (a non-zero estimate never
+        prints 0); hidden when one of its cells is, unless ``categories`` are the whole
+        partition (the area's estimated households).
+        """
+        cells = tuple((measure, c) for c in categories)
+        whole = set(categories) == set(self.pattern.measures[measure].categories) \
+            if measure in self.pattern.measures else False
+        hide = not self.pattern.publishable(area) or (
+            not whole and any(self.pattern.hidden(measure, area, c) for c in categories))
+        if hide:
+            text = self._marker_of(cells, area)
+            self._add(Published(self.section, "weighted", area, cells, text=text))
+            return Shown(text)
+        base = self.rules.weighted_count_base
+        if value <= 0:
+            rounded, bounds = 0, (0.0, 0.0)
+        else:
+            rounded = int(base * np.floor(value / base + 0.5))
+            bounds = (rounded - base / 2, rounded + base / 2)
+            if rounded == 0:
+                rounded, bounds = base, (0.0, 1.5 * base)
+        text = f"{rounded:,}"
+        self._add(Published(self.section, "weighted", area, cells, text=text,
+                            value=float(rounded), bounds=bounds))
+        return Shown(text, float(rounded))
+
+    def count(self, measure: str, area: str, category: str = "all",
+              value: int | None = None) -> Shown:
+        """An unweighted count of households of one cell (data-quality counts)."""
+        v = int(self.pattern.count(measure, area, category) if value is None else value)
+        if self.pattern.hidden(measure, area, category) and (v != 0 or not
+                                                              self.pattern.publishable(area)):
+            text = self._marker_of(((measure, category),), area)
+            self._add(Published(self.section, "count", area, ((measure, category),), text=text))
+            return Shown(text)
+        text = f"{v:,}"
+        self._add(Published(self.section, "count", area, ((measure, category),), text=text,
+                            value=float(v), bounds=(v, v)))
+        return Shown(text, float(v))
+
+    # ------------------------------------------------------------------ shares and means
+    def share(self, area: str, numerator: Sequence[tuple[str, str]],
+              base: Sequence[tuple[str, str]], value: float, low: float | None = None,
+              high: float | None = None) -> Shown:
+        """A design-weighted share (0-1) of households, written as a percentage.
+
+        Parameters
+        ----------
+        area : str
+            The area.
+        numerator, base : sequence of (measure, category)
+            Cells counted and cells of the base.
+        value : float
+            The unrounded share.
+        low, high : float, optional
+            Its interval.
+        """
+        num, den = tuple(numerator), tuple(base)
+        if self.pattern.share_hidden(area, num, den) or not np.isfinite(value):
+            text = self._marker_of(num, area, den)
+            self._add(Published(self.section, "share", area, num, den, text=text))
+            return Shown(text)
+        text, printed, bounds = self._printed("percent", value)
+        ci = ci_text = None
+        lo_t = hi_t = None
+        if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
+            lo_t, lo_v, lo_b = self._printed("percent", low)
+            hi_t, hi_v, hi_b = self._printed("percent", high)
+            ci, ci_text = (lo_b, hi_b), (lo_t, hi_t)
+        self._add(Published(self.section, "share", area, num, den, text=text, value=printed,
+                            bounds=bounds, ci=ci, ci_text=ci_text))
+        return Shown(text, printed, lo_t, hi_t)
+
+    def mean(self, measure: str, area: str, value: float, low: float | None = None,
+             high: float | None = None, kind: str = "score") -> Shown:
+        """A design-weighted mean of a mean measure (``kind`` gives its decimals)."""
+        if self.pattern.hidden(measure, area) or not np.isfinite(value):
+            text = self._marker_of(((measure, MEAN),), area)
+            self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text))
+            return Shown(text)
+        text, printed, bounds = self._printed(kind, value)
+        ci = ci_text = None
+        lo_t = hi_t = None
+        if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
+            lo_t, _, lo_b = self._printed(kind, low)
+            hi_t, _, hi_b = self._printed(kind, high)
+            ci, ci_text = (lo_b, hi_b), (lo_t, hi_t)
+        self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text,
+                            value=printed, bounds=bounds, ci=ci, ci_text=ci_text))
+        return Shown(text, printed, lo_t, hi_t)
+
+    def derived(self, kind: str, name: str, area: str, value: float, hidden: bool,
+                fmt: str, cells: Sequence[tuple[str, str]] = (), low: float | None = None,
+                high: float | None = None, marker: str | None = None) -> Shown:
+        """A statistic derived from several cells (``"intensity"``, ``"contribution"``) or one
+        the disclosure test does not attack (``"other"``: median, Gini, standard errors).
+
+        Parameters
+        ----------
+        kind : str
+            Ledger kind.
+        name : str
+            What it is.
+        area : str
+            The area.
+        value : float
+            Unrounded value.
+        hidden : bool
+            Whether the section's rule hides it (an unpublishable area always does).
+        fmt : str
+            Kind of number for its decimals (``percent``, ``score``, ``index``, ``gini``,
+            ``money``).
+        cells : sequence of (measure, category)
+            What it rests on (for ``"contribution"``: the capital's censored cell).
+        low, high : float, optional
+            Its interval.
+        marker : str, optional
+            Marker when hidden (default ``<5``; ``×`` when hidden only to protect another
+            figure).
+        """
+        if hidden or not self.pattern.publishable(area) or not np.isfinite(value):
+            text = self.marker if marker is None or not self.pattern.publishable(area) \
+                else marker
+            self._add(Published(self.section, kind, area, tuple(cells), text=text, name=name))
+            return Shown(text)
+        text, printed, bounds = self._printed(fmt, value)
+        ci = ci_text = None
+        lo_t = hi_t = None
+        if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
+            lo_t, _, lo_b = self._printed(fmt, low)
+            hi_t, _, hi_b = self._printed(fmt, high)
+            ci, ci_text = (lo_b, hi_b), (lo_t, hi_t)
+        self._add(Published(self.section, kind, area, tuple(cells), text=text, value=printed,
+                            bounds=bounds, ci=ci, ci_text=ci_text, name=name))
+        return Shown(text, printed, lo_t, hi_t)
+
+    def public(self, name: str, value: float, kind: str = "count", area: str = "") -> Shown:
+        """A number not about households (village forms, rules, years): shown as is."""
+        if kind == "count":
+            text = f"{int(round(value)):,}"
+            printed = float(int(round(value)))
+        else:
+            text, printed, _ = self._printed(kind, value)
+        self._add(Published(self.section, "public", area, text=text, value=printed, name=name))
+        return Shown(text, printed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,22 @@ import pandas as pd
 from abcresearch.errors import AbcResearchWarning
 
 __all__ = [
+    "AREA_COLUMNS",
     "LEVELS",
+    "NA",
+    "CountMeasure",
+    "MeanMeasure",
+    "RatioMeasure",
+    "count_measures",
+    "household_categories",
+    "household_values",
+    "income_bin_ids",
+    "level_key",
+    "mean_measures",
+    "poor_households",
+    "poverty_line_value",
+    "ratio_measures",
+    "weighted_counts",
     "alkire_foster_measures",
     "capital_level_shares",
     "capital_means",
@@ -303,3 +319,253 @@ def quality_counts(survey_round: int, area_code: str, store: Any, households: pd
         "rejected_area": int(mine[["table", "file", "row"]].drop_duplicates().shape[0]),
         "rejected": int(errors[["table", "file", "row"]].drop_duplicates().shape[0]),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Measures of the disclosure step: what each published number counts or averages
+# --------------------------------------------------------------------------------------------
+
+#: Category of households a measure cannot place (level not scored, income missing, ...).
+NA = "na"
+#: Area code columns of a household, smallest area first.
+AREA_COLUMNS = ("village_code", "tambon_code", "amphoe_code", "province_code")
+
+
+@dataclass(frozen=True)
+class CountMeasure:
+    """A partition of households into categories, counted in every area.
+
+    Parameters
+    ----------
+    id : str
+        Stable id (``"overall_level"``, ``"level:human"``, ``"poor"``, ``"cens:human"``,
+        ``"poverty"``, ``"income_bin"``).
+    categories : tuple of str
+        The categories; their counts add up to the area's households, or, when ``refines`` is
+        set, to the count of that category of another measure.
+    refines : (str, str), optional
+        ``(measure, category)`` whose households this measure splits (e.g. the deprivation of
+        the poor households in one capital splits ``("poor", "poor")``).
+    published : tuple of str, optional
+        The categories reports publish as cells (a weighted count, or a share of one base that
+        all of them share); None: every category; ``()``: none (only shares of the measure
+        are published, see :class:`RatioMeasure`).
+    """
+
+    id: str
+    categories: tuple[str, ...]
+    refines: tuple[str, str] | None = None
+    published: tuple[str, ...] | None = None
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The categories published as cells."""
+        return self.categories if self.published is None else self.published
+
+
+@dataclass(frozen=True)
+class RatioMeasure:
+    """A share reports publish for every area, whose cells are not published themselves.
+
+    Parameters
+    ----------
+    id : str
+        Stable id (``"H"``, ``"CH:human"``, ``"poverty"``).
+    numerator, base : tuple of (measure, category)
+        Cells counted, and the cells of the base.
+    """
+
+    id: str
+    numerator: tuple[tuple[str, str], ...]
+    base: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class MeanMeasure:
+    """A household value averaged (design-weighted) in every area.
+
+    Parameters
+    ----------
+    id : str
+        Stable id (``"score:human"``, ``"m0"``, ``"income"``).
+    low, high : float
+        Range of one household's value (``inf`` when unbounded).
+    """
+
+    id: str
+    low: float
+    high: float
+
+
+def level_key(value: Any) -> str:
+    """Category of a level value: ``"1"``, ``"2"``, ``"3"`` or :data:`NA`."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return NA
+    return str(int(value))
+
+
+def _level_categories(series: pd.Series) -> pd.Series:
+    s = pd.to_numeric(series, errors="coerce")
+    out = s.astype("Int64").astype(str).where(s.notna(), NA)
+    return out.astype(object)
+
+
+def poverty_line_value(survey_round: int) -> float | None:
+    """The round's BMN income line (baht per person per year), or None when it has none."""
+    from abcresearch.errors import ParamsError
+    from abcresearch.stats.poverty import poverty_line
+
+    try:
+        return poverty_line(int(survey_round)).value
+    except ParamsError:
+        return None
+
+
+def poor_households(households: pd.DataFrame, scheme: Any,
+                    capitals: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Alkire-Foster identification of each household, as :func:`alkire_foster_measures`.
+
+    Returns
+    -------
+    c, poor : numpy.ndarray
+        Deprivation score (NaN when an indicator is missing) and whether the household is poor
+        (False when missing).
+    """
+    from abcresearch.scoring.alkire_foster import deprivation_scores, indicator_weights
+
+    names = [f"dep_{c}" for c in capitals]
+    w = indicator_weights({f"dep_{c}": scheme.af_weights[c] for c in capitals}, names)
+    G = households[names].to_numpy(dtype=float)
+    return deprivation_scores(G, w, scheme.af_k)
+
+
+def count_measures(capitals: Sequence[str], line: float | None,
+                   bins: Sequence[float]) -> tuple[CountMeasure, ...]:
+    """The partitions a report publishes counts or shares of.
+
+    Parameters
+    ----------
+    capitals : sequence of str
+        Capital ids of the scheme.
+    line : float or None
+        The round's income line (no poverty measure without one).
+    bins : sequence of float
+        Edges of the income-per-person bins (``params/publication.yaml``).
+    """
+    levels = ("1", "2", "3", NA)
+    out = [CountMeasure("overall_level", levels)]
+    out += [CountMeasure(f"level:{c}", levels) for c in capitals]
+    out.append(CountMeasure("poor", ("poor", "nonpoor", NA), published=()))
+    out += [CountMeasure(f"cens:{c}", ("dep", "nodep"), refines=("poor", "poor"), published=())
+            for c in capitals]
+    if line is not None:
+        out.append(CountMeasure("poverty", ("below", "above", NA), published=()))
+    ids = income_bin_ids(bins)
+    out.append(CountMeasure("income_bin", (*ids, NA), published=ids))
+    return tuple(out)
+
+
+def ratio_measures(capitals: Sequence[str], line: float | None) -> tuple[RatioMeasure, ...]:
+    """The shares reports publish whose cells are not published: Alkire-Foster H, each
+    capital's censored headcount, and the income-poverty headcount."""
+    identified = (("poor", "poor"), ("poor", "nonpoor"))
+    out = [RatioMeasure("H", (("poor", "poor"),), identified)]
+    out += [RatioMeasure(f"CH:{c}", ((f"cens:{c}", "dep"),),
+                         ((f"cens:{c}", "dep"), (f"cens:{c}", "nodep"), ("poor", "nonpoor")))
+            for c in capitals]
+    if line is not None:
+        out.append(RatioMeasure("poverty", (("poverty", "below"),),
+                                (("poverty", "below"), ("poverty", "above"))))
+    return tuple(out)
+
+
+def income_bin_ids(bins: Sequence[float]) -> tuple[str, ...]:
+    """Category ids of the income bins: ``"b0"`` ... (the last bin is open above)."""
+    return tuple(f"b{i}" for i in range(len(bins)))
+
+
+def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequence[CountMeasure],
+                         line: float | None, bins: Sequence[float]) -> pd.DataFrame:
+    """Each household's category in each count measure (one text column per measure).
+
+    Parameters
+    ----------
+    households : pandas.DataFrame
+        Scored households (``overall_level``, ``level_<capital>``, ``dep_<capital>``,
+        ``income_pc``).
+    scheme : Scheme
+        The scoring scheme (Alkire-Foster k and weights).
+    measures : sequence of CountMeasure
+        From :func:`count_measures`.
+    line : float or None
+        Income line.
+    bins : sequence of float
+        Income bin edges.
+    """
+    capitals = scheme.capital_ids
+    out: dict[str, Any] = {"overall_level": _level_categories(households["overall_level"])}
+    for c in capitals:
+        out[f"level:{c}"] = _level_categories(households[f"level_{c}"])
+    c_score, poor = poor_households(households, scheme, capitals)
+    missing = np.isnan(c_score)
+    out["poor"] = np.where(missing, NA, np.where(poor, "poor", "nonpoor"))
+    for c in capitals:
+        dep = households[f"dep_{c}"].to_numpy(dtype=float) == 1
+        out[f"cens:{c}"] = np.where(missing, NA, np.where(poor, np.where(dep, "dep", "nodep"),
+                                                          "nonpoor"))
+    inc = households["income_pc"].to_numpy(dtype=float)
+    ok = np.isfinite(inc)
+    if line is not None:
+        out["poverty"] = np.where(~ok, NA, np.where(inc < line, "below", "above"))
+    ids = np.array(income_bin_ids(bins), dtype=object)
+    pos = np.clip(np.searchsorted(np.asarray(bins, dtype=float), np.where(ok, inc, 0.0),
+                                  side="right") - 1, 0, len(bins) - 1)
+    out["income_bin"] = np.where(ok, ids[pos], NA)
+    frame = pd.DataFrame({k: np.asarray(v, dtype=object) for k, v in out.items()},
+                         index=households.index)
+    return frame[[m.id for m in measures]]
+
+
+def mean_measures(capitals: Sequence[str]) -> tuple[MeanMeasure, ...]:
+    """The household values a report publishes design-weighted means of."""
+    return (*(MeanMeasure(f"score:{c}", 0.0, 100.0) for c in capitals),
+            MeanMeasure("m0", 0.0, 1.0), MeanMeasure("income", 0.0, float("inf")))
+
+
+def household_values(households: pd.DataFrame, scheme: Any) -> pd.DataFrame:
+    """Each household's value of each mean measure (NaN where it does not count).
+
+    ``m0`` is the censored deprivation score (the score of a poor household, 0 otherwise; NaN
+    when an indicator is missing), whose design-weighted mean is M0.
+    """
+    capitals = scheme.capital_ids
+    out = {f"score:{c}": households[c].to_numpy(dtype=float) for c in capitals}
+    c_score, poor = poor_households(households, scheme, capitals)
+    out["m0"] = np.where(np.isnan(c_score), np.nan, np.where(poor, c_score, 0.0))
+    out["income"] = households["fin_income_year"].to_numpy(dtype=float)
+    return pd.DataFrame(out, index=households.index)
+
+
+def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Weighted (population) and unweighted household counts of each category.
+
+    Parameters
+    ----------
+    households : pandas.DataFrame
+        With ``weight`` and, when ``by`` is given, that area column.
+    categories : pandas.Series
+        Category of each household (same index).
+    by : str, optional
+        Area column: one row per area (default: one row, ``"all"``).
+
+    Returns
+    -------
+    weighted, counts : pandas.DataFrame
+        Rows = areas, columns = categories (unrounded weighted sums; household counts).
+    """
+    key = households[by] if by else pd.Series("all", index=households.index)
+    w = households["weight"].astype(float)
+    weighted = w.groupby([key, categories]).sum().unstack(fill_value=0.0)
+    counts = w.groupby([key, categories]).size().unstack(fill_value=0)
+    return weighted, counts

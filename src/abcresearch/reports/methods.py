@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from abcresearch.reports.context import MethodsContext
 from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import appendix
 from abcresearch.reports.sections import methods as sections
 
 __all__ = ["MethodsReport"]
@@ -42,3 +43,41 @@ class MethodsReport(MethodsContext):
     def statistics(self) -> SectionResult:
         """The statistical method in words."""
         return self._keep(sections.statistics(self))
+
+    # the stand-alone parts (abcresearch.reports.sections.appendix)
+    def design_and_weights(self) -> SectionResult:
+        """Return the design, the weights and the disclosure rule in words."""
+        return self._keep(appendix.design_and_weights(self))
+
+    def score_bands(self) -> SectionResult:
+        """Return the score band of each level and what it means."""
+        return self._keep(appendix.score_bands(self))
+
+    def overall_level(self) -> SectionResult:
+        """Return the overall-level rule."""
+        return self._keep(appendix.overall_level(self))
+
+    def grade_rules(self) -> SectionResult:
+        """Return the A/B/C rules with the reason for each."""
+        return self._keep(appendix.grade_rules(self))
+
+    def org_strength(self) -> SectionResult:
+        """Return the organisation-strength formula."""
+        return self._keep(appendix.org_strength(self))
+
+    def capital_mapping(self) -> SectionResult:
+        """Return the programme's four capitals against the seven analysed."""
+        return self._keep(appendix.capital_mapping(self))
+
+    def defaults_status(self) -> SectionResult:
+        """Return the review status of every rules file."""
+        return self._keep(appendix.defaults_status(self))
+
+    def sensitivity(self, survey_round: int, store: str | None = None,
+                    shift: float = 0.10) -> SectionResult:
+        """Return how many areas of a round change group as the thresholds move.
+
+        Each threshold moves by ``shift`` of its value; k is set to 25/33/40%.
+        """
+        table = appendix.round_sensitivity(survey_round, store, shift)
+        return self._keep(appendix.sensitivity(self, table, survey_round, shift))

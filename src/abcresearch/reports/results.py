@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,6 +58,9 @@ __all__ = [
     "Typst",
     "table_bundle",
 ]
+
+_NUMBER = re.compile(r"^-?\d{1,3}(?:,\d{3})*(?:\.\d+)?$|^-?\d+(?:\.\d+)?$")
+_MARKERS = frozenset({"×"}) | {f"<{k}" for k in range(2, 100)}
 
 SUMMARY_MIME = "application/vnd.abcresearch.summary+json"
 """Mimetype of a report's key figures; the batch runner copies them beside the PDF (the PDF
@@ -189,11 +193,23 @@ class Table(Part):
 
     @cached_property
     def spec(self) -> dict[str, Any]:
-        """The :data:`~abcresearch.reports.render.TABLE_MIME` spec (cells as printed)."""
+        """The :data:`~abcresearch.reports.render.TABLE_MIME` spec (cells as printed).
+
+        Columns whose cells are all numbers as printed (``"1,250"``, ``"18"``), markers of
+        hidden cells (``"<5"``, ``"×"``) or empty are right-aligned, like numeric columns.
+        """
         from abcresearch.reports.render.display import table_spec
 
-        return table_spec(self.data, self.caption, self.notes,
+        spec = table_spec(self.data, self.caption, self.notes,
                           number_format=self.number_format, decimals=self.decimals)
+        align = list(spec["align"])
+        for j in range(len(align)):
+            cells = [row[j] for row in spec["rows"] if row[j] is not None]
+            if cells and all(_NUMBER.match(c) or c in _MARKERS or c == "–" for c in cells) \
+                    and any(_NUMBER.match(c) for c in cells):
+                align[j] = "right"
+        spec["align"] = align
+        return spec
 
     def bundle(self) -> MimeBundle:
         """The table spec with ``text/html`` and ``text/plain`` renderings."""
@@ -202,20 +218,31 @@ class Table(Part):
     def to_frame(self) -> pd.DataFrame:
         """Return the table as printed: numbers parsed back from their printed text.
 
-        Numeric columns hold the printed (rounded) numbers, missing where the PDF shows a dash;
-        other columns hold the printed text (suppressed cells show their marker).
+        Right-aligned (numeric) columns hold the printed (rounded) numbers -- whole numbers as
+        ``Int64`` when every number of the column is whole -- and the marker of a hidden cell
+        (``"<5"``, ``"×"``) as text; missing (a dash in the PDF) is NA. Other columns hold the
+        printed text.
         """
         spec = self.spec
         out = {}
         for j, (name, align) in enumerate(zip(spec["columns"], spec["align"], strict=True)):
             cells = [row[j] for row in spec["rows"]]
             if align == "right":
-                values = [None if c is None else float(c.replace(",", "")) for c in cells]
-                whole = all(v is None or float(v).is_integer() for v in values) and not any(
-                    "." in c for c in cells if c is not None)
-                col = pd.array([None if v is None else int(v) for v in values], dtype="Int64") \
-                    if whole else pd.array([math.nan if v is None else v for v in values],
-                                           dtype=float)
+                values: list[Any] = [None if c is None or c == "–" else
+                                     (float(c.replace(",", "")) if _NUMBER.match(c) else c)
+                                     for c in cells]
+                numbers = [v for v in values if isinstance(v, float)]
+                whole = all(v.is_integer() for v in numbers) and not any(
+                    "." in c for c in cells if c is not None and _NUMBER.match(c))
+                markers = any(isinstance(v, str) for v in values)
+                if markers:
+                    col: Any = pd.array([int(v) if whole and isinstance(v, float) else v
+                                         for v in values], dtype=object)
+                elif whole:
+                    col = pd.array([None if v is None else int(v) for v in values],
+                                   dtype="Int64")
+                else:
+                    col = pd.array([math.nan if v is None else v for v in values], dtype=float)
                 out[name] = col
             else:
                 out[name] = pd.array(cells, dtype=object)
@@ -277,14 +304,30 @@ class Figure(Part):
     """A figure as deterministic SVG (text drawn as paths, so the PDF needs no font).
 
     Build it with :meth:`from_matplotlib`; the figure drawn is kept as ``figure`` (closed, so the
-    inline backend does not show it a second time).
+    inline backend does not show it a second time). With a ``caption`` the PDF numbers it as a
+    figure ("ภาพที่ N: caption", the word from ``params/labels.yaml`` key ``figure``).
+
+    Parameters
+    ----------
+    svg : str
+        The SVG.
+    figure : matplotlib.figure.Figure, optional
+        The figure drawn.
+    caption : str, optional
+        Caption below the figure.
+    data : pandas.DataFrame, optional
+        The published values the figure draws (as printed; hidden values are markers), so that
+        what a chart shows can be checked like a table.
     """
 
     svg: str = field(repr=False)
     figure: Any = field(default=None, repr=False)
+    caption: str | None = None
+    data: pd.DataFrame | None = field(default=None, repr=False)
 
     @classmethod
-    def from_matplotlib(cls, fig: Any, close: bool = True) -> Figure:
+    def from_matplotlib(cls, fig: Any, close: bool = True, caption: str | None = None,
+                        data: pd.DataFrame | None = None) -> Figure:
         """Render a matplotlib figure to SVG, closing it in pyplot unless ``close`` is False."""
         from abcresearch.reports.render.display import figure_svg
 
@@ -293,19 +336,35 @@ class Figure(Part):
             import matplotlib.pyplot as plt
 
             plt.close(fig)
-        return cls(svg=svg, figure=fig)
+        return cls(svg=svg, figure=fig, caption=caption, data=data)
+
+    def typst(self) -> str:
+        """Typst markup of a captioned figure, the SVG embedded (shrunk to the text width)."""
+        from abcresearch.reports.render.thai import mark_breaks
+        from abcresearch.reports.render.typst import escape_markup, typst_string
+
+        caption = escape_markup(mark_breaks(self.caption or ""))
+        return ("#{\n  let svg = bytes(" + typst_string(self.svg) + ")\n"
+                "  figure(kind: image, caption: [" + caption + "], layout(size => {\n"
+                "    let img = image(svg, format: \"svg\")\n"
+                "    if measure(img).width > size.width "
+                "{ image(svg, format: \"svg\", width: 100%) } else { img }\n"
+                "  }))\n}")
 
     def bundle(self) -> MimeBundle:
-        """``image/svg+xml`` only (as :func:`~abcresearch.reports.render.display.figure`)."""
-        return {"image/svg+xml": self.svg}
+        """``image/svg+xml`` (with the Typst figure and the caption as text when captioned)."""
+        if not self.caption:
+            return {"image/svg+xml": self.svg}
+        return {TYPST_MIME: self.typst(), "image/svg+xml": self.svg, "text/plain": self.caption}
 
     def as_markdown(self) -> str:
-        """Figures have no Markdown form."""
-        return ""
+        """Figures have no Markdown form (the caption, in italics, when captioned)."""
+        return f"*{self.caption}*" if self.caption else ""
 
     def as_html(self) -> str:
-        """Return the SVG inline."""
-        return f"<div>{self.svg}</div>"
+        """Return the SVG inline (with its caption)."""
+        cap = f"<p><em>{html.escape(self.caption)}</em></p>" if self.caption else ""
+        return f"<div>{self.svg}{cap}</div>"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -325,6 +384,9 @@ class SectionResult:
         raw household counts); never rendered.
     options : mapping
         The keyword options the section was called with (after defaults).
+    published : tuple of Published
+        The ledger of every number the section published or hid
+        (:class:`~abcresearch.reports.disclosure.Published`), for the disclosure test.
     """
 
     name: str
@@ -332,6 +394,7 @@ class SectionResult:
     estimates: pd.DataFrame | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    published: tuple[Any, ...] = ()
 
     # ------------------------------------------------------------------ published content
     @property

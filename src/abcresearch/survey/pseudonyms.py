@@ -58,7 +58,11 @@ MAKE_KEY = "python -c \"import secrets; print(secrets.token_hex(32))\" > FILE; c
 _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){16,}$")
 _WEIGHTS = np.arange(13, 1, -1, dtype=np.int64)
 # 13 digits, optionally in the printed 1-2345-67890-12-3 layout, not inside a longer token.
-_PID_RE = re.compile(r"(?<![0-9A-Za-z.])(\d(?:[- ]?\d){12})(?![0-9A-Za-z])")
+# National IDs as written: 13 digits together, or in the card's groups 1-4-5-2-1 separated by
+# dashes or spaces. (Any single separator between any digits would also match a table row of
+# small numbers, e.g. "70 70 0 0 140 30 50", which is 13 digits with spaces.)
+_PID_RE = re.compile(r"(?<![0-9A-Za-z.,])(\d{13}|\d([- ])\d{4}\2\d{5}\2\d{2}\2\d)"
+                     r"(?![0-9A-Za-z])")
 # Thai phone numbers: mobiles 0[6-9]x-xxx-xxxx (10 digits), land lines 0[2-7]x-xxx-xxx (9 digits),
 # optionally with +66 instead of the leading 0.
 _PHONE_RE = re.compile(
@@ -455,8 +459,9 @@ def find_personal_data(obj: object, names: Iterable[str] = ()) -> list[str]:
     name_set = {n.strip() for n in names if n and n.strip()}
     for text in _texts(obj):
         for m in _PID_RE.finditer(text):
-            if pin.is_valid(m.group(1)):
-                findings.append(f"national ID …{m.group(1)[-2:]}")
+            digits = re.sub(r"[- ]", "", m.group(1))
+            if pin.is_valid(digits):
+                findings.append(f"national ID …{digits[-2:]}")
         for m in _PHONE_RE.finditer(text):
             findings.append(f"phone number …{m.group(0)[-2:]}")
         for name in name_set:

@@ -9,12 +9,13 @@ from abcresearch.reports.formatting import Words, scheme_version
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["cover_block", "methods_note"]
+__all__ = ["cover_block", "key_figures", "methods_note"]
 
 
 def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synthetic: bool,
                 details: dict[str, Any] | None = None,
-                header: dict[str, Any] | None = None) -> SectionResult:
+                header: dict[str, Any] | None = None,
+                published: tuple[Any, ...] = ()) -> SectionResult:
     """Return a cover: the names large, then ``lines``.
 
     Parameters
@@ -34,6 +35,8 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
         The PDF's page header (:func:`~abcresearch.reports.render.display.report_header`):
         the cover sets it, so a notebook exported from JupyterLab carries the area, round and
         synthetic label on every page, as the command line's PDF does.
+    published : tuple of Published, optional
+        The disclosure ledger of the numbers on the cover.
     """
     from abcresearch.reports.render.typst import escape_markup as esc
 
@@ -56,12 +59,59 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
     if header is not None:
         out.page_header(header)
     out.typst("\n".join(body), md)
-    return out.result(details=details or {})
+    return out.result(details=details or {}, published=published)
 
 
-def methods_note(words: Words, survey_round: int, scheme: Any) -> SectionResult:
-    """Return the short methods note: round, scoring scheme, estimation and suppression."""
+def methods_note(words: Words, survey_round: int, scheme: Any,
+                 provenance: str | None = None) -> SectionResult:
+    """Return the short methods note: round, scoring scheme, estimation and suppression, and
+    the provenance of the data (fingerprint, scheme, software version), which the cover no
+    longer carries.
+
+    Parameters
+    ----------
+    words : Words
+        The report's words.
+    survey_round : int
+        Buddhist-era year.
+    scheme : Scheme
+        Scoring scheme.
+    provenance : str, optional
+        Data fingerprint of the report's store partitions.
+    """
+    from abcresearch import __version__
+
     out = SectionBuilder("methods_note", words)
     out.heading("section.methods")
     out.text(words("methods.text", be=survey_round, scheme=scheme_version(scheme)))
+    if provenance is not None:
+        note = words("cover.provenance_note", fingerprint=provenance,
+                     scheme=scheme_version(scheme), version=__version__)
+        out.text(f"*{note}*")
     return out.result()
+
+
+def key_figures(report: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """An area's key figures exactly as its report prints them (the summary JSON and the index
+    page take these, never their own rounding).
+
+    Returns
+    -------
+    figures : dict
+        ``households`` (sample size), ``m0`` and ``share_level1`` (a share 0-1) as printed;
+        None where the report hides them.
+    published : tuple of Published
+        Their ledger entries.
+    """
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.levels import level1_share
+
+    pub = Publisher(report, "write_summary")
+    code = report.area.code
+    l1 = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level).iloc[0]
+    m0 = report.af_result.M0["estimate"].iloc[0]
+    figures = {"households": pub.n(code).value,
+               "m0": pub.mean("m0", code, m0, kind="index").value,
+               "share_level1": level1_share(pub, code, l1["estimate"]).value}
+    figures["households"] = None if figures["households"] is None else int(figures["households"])
+    return figures, tuple(pub.entries)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from abcresearch import __version__
 from abcresearch.analysis.status import GradeStatus, load_status_rules
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.formatting import scheme_version
+from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.common import cover_block
@@ -23,16 +22,24 @@ from abcresearch.survey.areas import get_area
 __all__ = ["coverage_text", "cover", "grade_text"]
 
 
-def coverage_text(report: AreaContext) -> str:
+def coverage_text(report: AreaContext, pub: Publisher | None = None) -> str:
     """Return the coverage line: "สำรวจ n จาก N หมู่บ้าน · n จาก N ครัวเรือน".
 
-    Words in ``params/labels/rollout.yaml``.
+    The households surveyed are the area's sample size (through the disclosure step: a marker
+    below the threshold); the totals come from the round's village frame or village forms, a
+    register rather than the survey, and are published as they are. Words in
+    ``params/labels/rollout.yaml``.
     """
+    pub = pub or Publisher(report, "cover")
     c = report.status.coverage
-    return report.t("rollout.cover.coverage", villages=f"{c.villages_surveyed:,}",
-                    villages_total=f"{c.villages_total:,}",
-                    households=f"{c.households_surveyed:,}",
-                    households_total=f"{c.households_total:,}")
+    code = report.area.code
+    return report.t("rollout.cover.coverage",
+                    villages=pub.public("villages_surveyed", c.villages_surveyed, area=code).text,
+                    villages_total=pub.public("villages_total", c.villages_total,
+                                              area=code).text,
+                    households=pub.n(code, c.households_surveyed).text,
+                    households_total=pub.public("households_total", c.households_total,
+                                                area=code).text)
 
 
 def grade_text(report: AreaContext) -> str:
@@ -70,17 +77,17 @@ def cover(report: AreaContext) -> SectionResult:
     parent = t("cover.in", parent=report.area_name(get_area(a.parent))) if a.parent else ""
     n_vil = report.households["village_code"].nunique()
     n_hh = len(report.households)
+    pub = Publisher(report, "cover")
     lines = [
         f"**{t('level.' + a.level)}** {parent}",
         report.words.round_years(report.survey_round),
-        coverage_text(report),
+        coverage_text(report, pub),
         f"**{grade_text(report)}**",
     ]
     lines += [f"**{w}**" for w in report.estimate_warnings]
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
-    lines.append(t("cover.provenance", fingerprint=report.fingerprint(),
-                   scheme=scheme_version(report.analysis.scheme), version=__version__))
+    # provenance (fingerprint, scheme, version) is in the methods note, not on the cover
     return cover_block(report.words, a.name_th, a.name_en, lines, report.analysis.synthetic,
                        details={"villages": n_vil, "households": n_hh,
                                 "coverage": report.status.coverage.as_dict(),
@@ -88,4 +95,5 @@ def cover(report: AreaContext) -> SectionResult:
                                 "estimate_basis": report.status.basis.value,
                                 "design": report.analysis.design.name},
                        header=report_header(a, report.survey_round, report.lang,
-                                            report.analysis.synthetic))
+                                            report.analysis.synthetic),
+                       published=tuple(pub.entries))

@@ -1,66 +1,107 @@
 """Multidimensional deprivation: Alkire-Foster H, A and M0 with intervals, and each capital's
-censored headcount and contribution to M0."""
+censored headcount and contribution to M0, every number through the disclosure step."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import af_publishable, share_mask
-from abcresearch.reports.formatting import fmt_ci
-from abcresearch.reports.results import SectionResult
+from abcresearch.reports.disclosure import Publisher
+from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["deprivation"]
+__all__ = ["af_published", "deprivation"]
+
+POOR = (("poor", "poor"),)
+IDENTIFIED = (("poor", "poor"), ("poor", "nonpoor"))
+
+
+def af_published(report: AreaContext, pub: Publisher) -> dict[str, Any]:
+    """Publish the area's Alkire-Foster measures (the one way every section writes them).
+
+    H is a share of the households whose deprivations are all known; A (the poor households'
+    mean deprivation) is hidden whenever H is, or the poor households are too few (M0 / A would
+    give H back); M0 is a mean over the households. A capital's censored headcount is a share
+    like H; its contribution to M0 is hidden whenever its censored headcount is (contribution x
+    M0 / weight gives it back).
+
+    Returns
+    -------
+    dict
+        ``H``, ``A``, ``M0`` (:class:`~abcresearch.reports.disclosure.Shown`), ``censored`` and
+        ``contribution`` (capital -> Shown) and ``top`` (the capital with the largest published
+        contribution, None when the largest is hidden or nothing is poor).
+    """
+    af = report.af_result
+    code = report.area.code
+    thr = pub.threshold
+    h, a, m0 = (getattr(af, m).iloc[0] for m in ("H", "A", "M0"))
+    shown_h = pub.share(code, POOR, IDENTIFIED, h["estimate"], h["ci_low"], h["ci_high"])
+    n_poor = pub.pattern.count("poor", code, "poor")
+    shown_a = pub.derived("intensity", "A", code, a["estimate"],
+                          shown_h.hidden or n_poor < thr, "percent", POOR, a["ci_low"],
+                          a["ci_high"], marker=pub.marker if n_poor < thr else shown_h.text)
+    shown_m0 = pub.mean("m0", code, m0["estimate"], m0["ci_low"], m0["ci_high"], kind="index")
+    contrib = af.contribution["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
+    cens = af.censored_headcount["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
+    censored, contribution = {}, {}
+    for cap in report.capitals:
+        m = f"cens:{cap}"
+        base = ((m, "dep"), (m, "nodep"), ("poor", "nonpoor"))
+        censored[cap] = pub.share(code, ((m, "dep"),), base, float(cens.get(cap, np.nan)))
+        hide_by = pub.marker if n_poor < thr else (
+            censored[cap].text if censored[cap].hidden else shown_m0.text)
+        contribution[cap] = pub.derived(
+            "contribution", cap, code, float(contrib.get(cap, np.nan)),
+            censored[cap].hidden or shown_m0.hidden or n_poor < thr, "percent", ((m, "dep"),),
+            marker=hide_by)
+    top = None
+    if n_poor > 0 and len(contrib.dropna()):
+        best = str(contrib.idxmax())
+        if best in contribution and not contribution[best].hidden:
+            top = best
+    return {"H": shown_h, "A": shown_a, "M0": shown_m0, "censored": censored,
+            "contribution": contribution, "top": top}
 
 
 def deprivation(report: AreaContext) -> SectionResult:
-    """Table of H, A and M0, chart and table of contributions by capital.
-
-    H is a share of households (numerator rule); A is a mean over the poor households only (its
-    base must reach the threshold); M0 needs the area to be publishable.
-    """
+    """Table of H, A and M0, chart and table of each capital's censored headcount and
+    contribution."""
     t = report.t
-    thr = report.threshold
     k = report.analysis.scheme.af_k
+    pub = Publisher(report, "deprivation")
+    k_text = pub.public("af_k", 100 * k, "whole").text + "%"
     out = SectionBuilder("deprivation", report.words)
     out.heading("section.deprivation")
-    out.text(t("intro.deprivation", k=k))
+    out.text(t("intro.deprivation", k=k_text))
     af = report.af_result
-    n_poor, n_base, censored = estimates.poor_counts(af, report.households, report.capitals)
-    ok_m = af_publishable(n_poor, n_base, len(report.households), thr)
-    rows = []
-    for m in ("H", "A", "M0"):
-        r = getattr(af, m).iloc[0]
-        ok = ok_m[m]
-        rows.append({t("col.measure"): t(f"m.{m}"),
-                     t("col.estimate"): r["estimate"] if ok else np.nan,
-                     t("col.se"): r["se"] if ok else np.nan,
-                     t("col.ci"): fmt_ci(r["estimate"], r["ci_low"], r["ci_high"], 3,
-                                         hidden=report.marker) if ok else report.marker})
-    out.table(pd.DataFrame(rows), t("af.caption", k=k), decimals=3)
-    contrib = af.contribution["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
-    cens = af.censored_headcount["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
-    # censored headcounts: households poor and deprived in the capital (numerator rule);
-    # contributions rest on the poor households
-    hidden = share_mask(censored.reindex(contrib.index).to_numpy(), np.full(len(contrib), n_base),
-                        thr)
-    cens = cens.reindex(contrib.index).mask(hidden)
-    if n_poor < thr:
-        contrib[:] = np.nan
-    labels = [report.capital_label(c) for c in contrib.index]
-    ax = charts.contribution_chart((100 * contrib).set_axis(labels),
-                                   xlabel=t("chart.share_m0"))
-    out.figure(ax.figure)
+    shown = af_published(report, pub)
+    rows = [{t("col.measure"): t(f"m.{m}"), t("col.estimate"): shown[m].text,
+             t("col.ci"): f"{shown[m].low}–{shown[m].high}"
+             if not shown[m].hidden and shown[m].low is not None else shown[m].text}
+            for m in ("H", "A", "M0")]
+    out.table(pd.DataFrame(rows), t("af.caption", k=k_text),
+              f"{t('af.notes')} · {t('suppressed.note')}")
+    labels = [report.capital_label(c) for c in report.capitals]
+    contrib = pd.Series([shown["contribution"][c].value for c in report.capitals],
+                        index=labels, dtype=float)
+    ax = charts.contribution_chart(100 * contrib, xlabel=t("chart.share_m0"),
+                                   hidden_label=t("chart.hidden"))
+    out.parts.append(Figure.from_matplotlib(ax.figure, caption=t("af.chart_caption"),
+                                            data=contrib.to_frame("contribution")))
     ct = pd.DataFrame({
         t("col.capital"): labels,
-        t("col.censored"): (100 * cens).to_numpy(),
-        t("col.contribution"): (100 * contrib).to_numpy(),
+        t("col.censored"): [shown["censored"][c].text for c in report.capitals],
+        t("col.contribution"): [shown["contribution"][c].text for c in report.capitals],
     })
-    out.table(ct, t("af.contrib_caption"), decimals=1)
+    out.table(ct, t("af.contrib_caption"), t("suppressed.note"))
     measures = pd.DataFrame({m: getattr(af, m).iloc[0][["estimate", "se", "ci_low", "ci_high"]]
                              for m in ("H", "A", "M0")}).T.astype(float)
-    return out.result(estimates=measures, details={"af": af, "n_poor": n_poor, "n_base": n_base,
+    n_poor, n_base, censored = estimates.poor_counts(af, report.households, report.capitals)
+    return out.result(estimates=measures, published=tuple(pub.entries),
+                      details={"af": af, "n_poor": n_poor, "n_base": n_base,
                                "censored_counts": censored})

@@ -1,22 +1,51 @@
-"""Key findings: plain-language sentences generated from the published estimates."""
+"""Key findings: plain-language sentences built only from numbers published through the
+disclosure step (a sentence whose number is hidden is left out)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from abcresearch.reports import estimates
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import af_publishable
+from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import FindingsResult
 from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections.deprivation import af_published
+from abcresearch.reports.sections.income import poverty_published
+from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
 
-__all__ = ["key_findings"]
+__all__ = ["key_findings", "relative_capitals"]
+
+
+def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
+    """The capitals furthest above and below the province average (published values).
+
+    A capital is judged against the province, not by its raw score: a capital that scores
+    low everywhere (e.g. local wisdom) is not "weakest" in every area for that reason alone.
+
+    Parameters
+    ----------
+    prof : pandas.DataFrame
+        :func:`~abcresearch.reports.sections.profile.published_profile` with a ``province``
+        column.
+
+    Returns
+    -------
+    (str, str) or None
+        ``(strongest, weakest)`` capital ids; None when fewer than two capitals can be compared.
+    """
+    ok = prof.dropna(subset=["estimate", "province"])
+    if len(ok) < 2:
+        return None
+    diff = ok["estimate"] - ok["province"]
+    return str(diff.idxmax()), str(diff.idxmin())
 
 
 def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsResult:
-    """Sentences on the grade, the strongest and weakest capitals, the comparison with the
-    province, level-1 households, multidimensional and income poverty, and priority areas.
+    """Sentences on the grade, the capitals against the province, level-1 households,
+    multidimensional and income poverty, and priority areas.
 
     Parameters
     ----------
@@ -26,51 +55,92 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         How many C-graded areas within (tambon and amphoe reports) to name, in priority order.
     """
     t = report.t
+    pub = Publisher(report, "key_findings")
     out = SectionBuilder("key_findings", report.words, {"priority_areas": priority_areas})
     out.heading("section.findings")
     found: list[str] = []
+    code = report.area.code
+    prof = published_profile(report, profile_estimates(report, ("amphoe", "province")), pub)
+    l1 = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level)
+    if not pub.pattern.publishable(code):
+        found.append(t("find.too_few"))
+        out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
+        return out.result(FindingsResult, findings=tuple(found), estimates=prof,
+                          details={"level1": l1}, published=tuple(pub.entries))
     row = report.grade_row
-    if row is not None and not pd.isna(row.get("grade")) and report.publishable:
+    l1_row = l1.iloc[0]
+    l1_shown = level1_share(pub, code, l1_row["estimate"], l1_row["ci_low"], l1_row["ci_high"])
+    m0_hidden = pub.pattern.hidden("m0", code)
+    if row is not None and not pd.isna(row.get("grade")) and not l1_shown.hidden \
+            and not m0_hidden:
         reason = row.get(f"reason_{report.lang}") or ""
         found.append(t("find.grade", area=report.area_name(),
                        grade=row[f"grade_label_{report.lang}"], reason=reason))
-    prof = published_profile(report, profile_estimates(report, ("amphoe", "province")))
-    ok = prof.dropna(subset=["estimate"])
-    if not ok.empty:
-        best, worst = ok["estimate"].idxmax(), ok["estimate"].idxmin()
-        found.append(t("find.strongest", capital=report.capital_label(best),
-                       score=ok.loc[best, "estimate"], weak=report.capital_label(worst),
-                       weak_score=ok.loc[worst, "estimate"]))
+        _register_reason(pub, report, row)
+    if report.level != "province":
+        pair = relative_capitals(prof)
+        if pair is not None:
+            best, worst = pair
+            found.append(t("find.strongest", capital=report.capital_label(best),
+                           score=_text(prof, best), province=_text(prof, best, "province"),
+                           weak=report.capital_label(worst), weak_score=_text(prof, worst),
+                           weak_province=_text(prof, worst, "province")))
+        ok = prof.dropna(subset=["estimate", "province"])
         below = ok[ok["ci_high"] < ok["province"]]
-        if not below.empty and report.level != "province":
+        if not below.empty:
             cap = (below["province"] - below["estimate"]).idxmax()
             found.append(t("find.below_province", capital=report.capital_label(cap),
-                           score=ok.loc[cap, "estimate"], province=ok.loc[cap, "province"]))
+                           score=_text(prof, cap), province=_text(prof, cap, "province")))
         above = ok[ok["ci_low"] > ok["province"]]
-        if not above.empty and report.level != "province":
+        if not above.empty:
             cap = (above["estimate"] - above["province"]).idxmax()
             found.append(t("find.above_province", capital=report.capital_label(cap),
-                           score=ok.loc[cap, "estimate"], province=ok.loc[cap, "province"]))
-    l1 = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level)
-    if report.level1_publishable:
-        r = l1.iloc[0]
-        found.append(t("find.level1", share=100 * r["estimate"], low=100 * r["ci_low"],
-                       high=100 * r["ci_high"]))
-    af = report.af_result
-    contrib = af.contribution["estimate"]
-    n_poor, n_base, _ = estimates.poor_counts(af, report.households, report.capitals)
-    af_ok = af_publishable(n_poor, n_base, len(report.households), report.threshold)
-    if not contrib.empty and af.H["estimate"].iloc[0] > 0 and af_ok["H"] and af_ok["A"]:
-        top = str(contrib.idxmax()).removeprefix("dep_")
-        found.append(t("find.m0", h=100 * af.H["estimate"].iloc[0],
-                       a=100 * af.A["estimate"].iloc[0], capital=report.capital_label(top)))
-    pov = report.poverty
-    if pov is not None and not pd.isna(pov["estimate"]):
-        found.append(t("find.poverty", share=100 * pov["estimate"], line=pov["line"]))
+                           score=_text(prof, cap), province=_text(prof, cap, "province")))
+    if not l1_shown.hidden and l1_shown.low is not None:
+        cat = pub.categories["overall_level"]
+        w, _ = estimates.weighted_counts(report.households, cat)
+        count = pub.weighted("overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
+        if not count.hidden:
+            found.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,
+                           high=l1_shown.high, count=count.text))
+    af = af_published(report, pub)
+    if af["H"].value is not None and af["H"].value > 0 and not af["A"].hidden \
+            and af["top"] is not None:
+        dims = len(report.capitals)
+        a_count = pub.derived("other", "A_count", code,
+                              report.af_result.A["estimate"].iloc[0] * dims, False, "whole")
+        found.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
+                       capital=report.capital_label(af["top"])))
+    pov = poverty_published(report, pub)
+    if pov is not None and not pov.hidden:
+        found.append(t("find.poverty", share=pov.text,
+                       line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
     if report.level in ("tambon", "amphoe"):
-        first = report.children[report.children["grade"] == "C"].head(priority_areas)
+        kids = report.children
+        kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
+        first = kids[kids["grade"] == "C"].head(priority_areas)
         names = ", ".join(report.child_name(c) for c in first["code"]) or t("find.none")
         found.append(t("find.priority", areas=names))
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
-                      details={"level1": l1})
+                      details={"level1": l1}, published=tuple(pub.entries))
+
+
+def _text(prof: pd.DataFrame, cap: str, column: str | None = None) -> str:
+    """A published number of the profile as printed."""
+    if column is None:
+        return str(prof.loc[cap, "text"]).split(" (")[0]
+    return str(prof.loc[cap, f"{column}_text"])
+
+
+def _register_reason(pub: Publisher, report: AreaContext, row: pd.Series) -> None:
+    """Record the indicator values a grade reason prints (village-form figures are public;
+    the mean capital score is the mean of the published capital means)."""
+    code = report.area.code
+    for name in ("org_strength", "process_step"):
+        v = row.get(name)
+        if v is not None and np.isfinite(v):
+            pub.public(name, float(v), "score")
+    v = row.get("mean_score")
+    if v is not None and np.isfinite(v):
+        pub.derived("other", "mean_score", code, float(v), False, "score")

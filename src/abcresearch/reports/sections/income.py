@@ -1,71 +1,129 @@
 """Income: mean household income, median income per person, the Gini coefficient and the income
-poverty headcount, with the income histogram and the Lorenz curve."""
+poverty headcount, with the share of households in fixed income bands and the Lorenz curve.
+Every number goes through the disclosure step."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import suppress_histogram
-from abcresearch.reports.formatting import fmt_ci
-from abcresearch.reports.results import SectionResult
+from abcresearch.reports.disclosure import Publisher, Shown
+from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["income"]
+__all__ = ["income", "income_bands", "poverty_published"]
+
+BELOW = (("poverty", "below"),)
+WITH_INCOME = (("poverty", "below"), ("poverty", "above"))
 
 
-def income(report: AreaContext, *, bins: int = 29, lorenz_points: int = 21) -> SectionResult:
-    """Histogram and Lorenz curve, then the table of income measures.
+def poverty_published(report: AreaContext, pub: Publisher) -> Shown | None:
+    """Publish the share of households below the round's BMN income line (None without a line).
+
+    The one way every section writes it: a share of the households with a known income.
+    """
+    est = report.poverty_estimate
+    if est is None:
+        return None
+    return pub.share(report.area.code, BELOW, WITH_INCOME, est["estimate"], est["ci_low"],
+                     est["ci_high"])
+
+
+def income_bands(bins: tuple[float, ...], lang: str) -> list[str]:
+    """Labels of the income bands, with thousands separators (``"10,000–20,000"``)."""
+    out = []
+    for i, lo in enumerate(bins):
+        if i + 1 < len(bins):
+            out.append(f"{lo:,.0f}–{bins[i + 1]:,.0f}")
+        else:
+            out.append(f"{lo:,.0f}+")
+    return out
+
+
+def income(report: AreaContext, *, bins: int | None = None,
+           lorenz_points: int | None = None) -> SectionResult:
+    """The income chart (share of households by income band; Lorenz curve) and the table of
+    income measures.
 
     Parameters
     ----------
     report : AreaContext
         The area.
-    bins : int
-        Bins of the income histogram (log scale); bins of fewer households than the threshold
-        are not drawn.
-    lorenz_points : int
-        Points of the Lorenz curve.
+    bins : int, optional
+        Kept for compatibility: the bands are the fixed ``income_bins`` of
+        ``params/publication.yaml`` (bands from the data would publish single incomes).
+    lorenz_points : int, optional
+        Most points of the Lorenz curve (default ``lorenz_points`` of
+        ``params/publication.yaml``); each segment covers at least the threshold of households.
     """
     t = report.t
-    thr = report.threshold
+    pub = Publisher(report, "income")
+    code = report.area.code
     out = SectionBuilder("income", report.words, {"bins": bins, "lorenz_points": lorenz_points})
     out.heading("section.income")
     lvl = report.design_spec.level
-    m = estimates.income_measures(report.design, lvl)
-    pov = report.poverty  # published: hidden when the households below the line are few
-    hidden = report.marker
-    rows = [(t(key), m.loc[name, "estimate"], m.loc[name, "se"],
-             fmt_ci(m.loc[name, "estimate"], m.loc[name, "ci_low"], m.loc[name, "ci_high"],
-                    digits, hidden=hidden))
-            for name, key, digits in (("mean", "m.income_mean", 0),
-                                      ("median", "m.income_pc_median", 0),
-                                      ("gini", "m.gini", 3))]
-    notes = [t("cap.profile.notes")]
+    hh = report.households
+    publishable = pub.pattern.publishable(code)
+    m = estimates.income_measures(report.design, lvl) if publishable else pd.DataFrame(
+        np.nan, index=["mean", "median", "gini"], columns=["estimate", "se", "ci_low", "ci_high"])
+    mean = pub.mean("income", code, m.loc["mean", "estimate"], m.loc["mean", "ci_low"],
+                    m.loc["mean", "ci_high"], kind="money")
+    median = pub.derived("other", "median_income_pc", code, m.loc["median", "estimate"],
+                         not publishable, "money", (), m.loc["median", "ci_low"],
+                         m.loc["median", "ci_high"])
+    gini = pub.derived("other", "gini", code, m.loc["gini", "estimate"], not publishable, "gini",
+                       (), m.loc["gini", "ci_low"], m.loc["gini", "ci_high"])
+    rows = [(t("m.income_mean"), mean), (t("m.income_pc_median"), median), (t("m.gini"), gini)]
+    notes = [t("income.notes")]
+    pov = poverty_published(report, pub)
+    line = None
     if pov is not None:
-        rows.append((t("m.poverty") + f" ({pov['line']:,.0f})", 100 * pov["estimate"],
-                     100 * pov["se"], fmt_ci(pov["estimate"], pov["ci_low"], pov["ci_high"], 1,
-                                             100, hidden=hidden)))
-        if not pov["verified"]:
+        line = report.poverty_estimate["line"]
+        line_text = pub.public("poverty_line", line).text
+        rows.append((f"{t('m.poverty')} ({line_text})", pov))
+        if not report.poverty_estimate["verified"]:
             notes.append(t("line.unverified"))
-    table = pd.DataFrame(rows, columns=[t("col.measure"), t("col.estimate"), t("col.se"),
-                                        t("col.ci")])
-    if len(report.households) < thr:
-        table = table.astype(object)
-        table.iloc[:, 1:] = report.marker
-    hist = estimates.income_histogram(report.households, bins)
-    lor = estimates.lorenz_points(report.design, lorenz_points)
-    heights = suppress_histogram(hist["n"], hist["weighted"], hist["n_positive"], thr)
-    drawn = heights is not None
+    table = pd.DataFrame({
+        t("col.measure"): [r[0] for r in rows],
+        t("col.estimate"): [r[1].text for r in rows],
+        t("col.ci"): [f"{r[1].low}–{r[1].high}" if not r[1].hidden and r[1].low is not None
+                      else r[1].text for r in rows]})
+    # income bands: fixed edges, shares of the households with a known income
+    edges = pub.rules.income_bins
+    ids = estimates.income_bin_ids(edges)
+    cat = pub.categories["income_bin"]
+    w, _n = estimates.weighted_counts(hh, cat)
+    w = w.reindex(columns=[*ids, estimates.NA], fill_value=0.0).iloc[0]
+    known = float(w[list(ids)].sum())
+    base = [("income_bin", b) for b in ids]
+    band_shares = pd.Series({b: pub.share(code, [("income_bin", b)], base,
+                                          w[b] / known if known > 0 else np.nan).value
+                             for b in ids}, dtype=float)
+    band_shares.index = income_bands(edges, report.lang)
+    # Lorenz curve: at most `lorenz_points` points, each segment over >= threshold households
+    n_income = int(hh["income_pc"].notna().sum())
+    points = min(lorenz_points or pub.rules.lorenz_points, n_income // pub.threshold + 1)
+    lor = estimates.lorenz_points(report.design, points) if publishable and points >= 3 \
+        else None
+    lorenz = None
+    if lor is not None:
+        shown = [pub.derived("other", f"lorenz_{i}", code, 100 * v, False, "whole")
+                 for i, v in enumerate(lor["income_share"])]
+        lorenz = pd.DataFrame({"pop_share": 100 * lor["pop_share"].to_numpy(),
+                               "income_share": [s.value for s in shown]})
     fig = charts.income_chart(
-        {"edges": hist["edges"] if drawn else None, "weights": heights,
-         "line": pov["line"] if pov is not None else None,
-         "xlabel": t("chart.income_pc"), "ylabel": t("col.households")},
-        {"pop_share": lor["pop_share"] if drawn else None,
-         "income_share": lor["income_share"] if drawn else None,
+        {"shares": 100 * band_shares, "edges": edges, "line": line,
+         "xlabel": t("chart.income_pc"), "ylabel": t("chart.share_households"),
+         "hidden_label": t("chart.hidden")},
+        {"pop_share": None if lorenz is None else lorenz["pop_share"],
+         "income_share": None if lorenz is None else lorenz["income_share"],
          "xlabel": t("chart.lorenz_x"), "ylabel": t("chart.lorenz_y")})
-    out.figure(fig)
-    out.table(table, t("income.caption"), " ".join(notes), decimals=2)
-    return out.result(estimates=m, details={"poverty": report.poverty_estimate,
-                                            "histogram": hist, "lorenz": lor})
+    out.parts.append(Figure.from_matplotlib(fig, caption=t("income.chart_caption"),
+                                            data=band_shares.to_frame("share")))
+    out.table(table, t("income.caption"), f"{' · '.join(notes)} · {t('suppressed.note')}")
+    details: dict[str, Any] = {"poverty": report.poverty_estimate, "bands": w, "lorenz": lor}
+    return out.result(estimates=m, details=details, published=tuple(pub.entries))

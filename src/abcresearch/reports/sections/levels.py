@@ -1,5 +1,7 @@
-"""Levels and tracks: households by overall level in each area within, the share of households
-at each level of each capital, and households on each development track."""
+"""Levels and tracks: estimated households by overall level in each area within (with the sample
+size beside them), the share of households at each level of each capital, and the estimated
+households on each development track. Every number goes through the disclosure step
+(:class:`~abcresearch.reports.disclosure.Publisher`)."""
 
 from __future__ import annotations
 
@@ -10,20 +12,49 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
-from abcresearch.reports.disclosure import share_mask, suppress_counts, suppress_shares
-from abcresearch.reports.results import SectionResult
+from abcresearch.reports.disclosure import Publisher
+from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.profile import check_capitals
 
-__all__ = ["levels_and_tracks"]
+__all__ = ["LEVEL_CATEGORIES", "level1_share", "levels_and_tracks"]
 
-_LEVEL_KEYS = {1: "col.level1", 2: "col.level2", 3: "col.level3", 0: "col.level_missing"}
+#: Categories of the overall level, in table order (NA: not scored).
+LEVEL_CATEGORIES = ("1", "2", "3", estimates.NA)
+_LEVEL_KEYS = {"1": "col.level1", "2": "col.level2", "3": "col.level3",
+               estimates.NA: "col.level_missing"}
+LEVEL1 = (("overall_level", "1"),)
+LEVEL_BASE = tuple(("overall_level", k) for k in ("1", "2", "3"))
+
+
+def level1_share(pub: Publisher, area: str, value: float, low: float | None = None,
+                 high: float | None = None):
+    """Publish the share of households at overall level 1 among those with a level.
+
+    The one way every section (levels table, villages table, key findings, summary) writes
+    this share, so that it is hidden and rounded alike everywhere.
+
+    Returns
+    -------
+    Shown
+    """
+    return pub.share(area, LEVEL1, LEVEL_BASE, value, low, high)
+
+
+def _rows(report: AreaContext) -> list[str]:
+    """Areas of the level table: the areas within (numeric order), then the area itself."""
+    hh = report.households
+    child = CHILD_COLUMN[report.level]
+    codes = sorted(hh[child].astype(str).unique())
+    if report.level == "village":
+        return codes
+    return [*codes, report.area.code]
 
 
 def levels_and_tracks(report: AreaContext, *,
                       capitals: Sequence[str] | None = None) -> SectionResult:
-    """Stacked bars and a table of households by overall level per village (or tambon), the
-    capital-level table and the track table, every count suppressed below the threshold.
+    """Chart and table of estimated households by overall level per village (or tambon), the
+    capital-level table and the track table.
 
     Parameters
     ----------
@@ -33,42 +64,89 @@ def levels_and_tracks(report: AreaContext, *,
         Capitals of the capital-level table, in order (default: all).
     """
     t = report.t
-    thr = report.threshold
     caps = check_capitals(report, capitals)
+    pub = Publisher(report, "levels_and_tracks")
     out = SectionBuilder("levels_and_tracks", report.words, {"capitals": caps})
     out.heading("section.levels")
     out.text(t("intro.levels"))
     hh = report.households
     child = CHILD_COLUMN[report.level]
-    counts = estimates.level_counts(hh, child)
-    counts.columns = [t(_LEVEL_KEYS[c]) for c in counts.columns]
-    # disclosure: small counts, their complements, and level-1 shares that would give them back
-    shown, mask = suppress_counts(counts, thr)
-    total = counts.sum(axis=1)
-    share = (counts.iloc[:, 0] / total.where(total > 0)).mask(
-        share_mask(counts.iloc[:, 0], total, thr) | mask.iloc[:, 0].to_numpy())
-    names = [report.child_name(c) for c in counts.index]
-    shown.insert(0, t(f"col.{'tambon' if child == 'tambon_code' else 'village'}"), names)
-    shown[t("col.share_level1")] = (100 * share).round(1).to_numpy()
-    drawn = counts.div(total.replace(0, np.nan), axis=0).mask(mask) * 100
-    out.figure(charts.levels_chart(drawn.set_axis(names)).figure)
-    out.table(shown.reset_index(drop=True), t("levels.caption"), t("suppressed.note"),
-              decimals=1)
-    # capital levels: share of households at each level, area-wide, design-based
-    shares, cap_counts, base = estimates.capital_level_shares(report.design, hh, caps,
-                                                              report.design_spec.level)
-    pub = suppress_shares(100 * shares, cap_counts.to_numpy(), base.to_numpy(), thr)
-    cap_tab = pd.DataFrame({t("col.capital"): [report.capital_label(c) for c in caps]})
-    for k in (1, 2, 3):
-        cap_tab[t(f"col.level{k}")] = pub[k].to_numpy()
-    out.table(cap_tab, t("levels.capital_caption"), decimals=1)
+    cat = pub.categories["overall_level"]
+    by_child, n_child = estimates.weighted_counts(hh, cat, child)
+    whole, n_whole = estimates.weighted_counts(hh, cat)
+    weighted = pd.concat([by_child, whole.set_axis([report.area.code])]) \
+        if report.level != "village" else by_child
+    counts = pd.concat([n_child, n_whole.set_axis([report.area.code])]) \
+        if report.level != "village" else n_child
+    weighted = weighted.reindex(columns=list(LEVEL_CATEGORIES), fill_value=0.0)
+    counts = counts.reindex(columns=list(LEVEL_CATEGORIES), fill_value=0)
+    codes = _rows(report)
+    weighted, counts = weighted.loc[codes], counts.loc[codes]
+    names = [t("row.total") if c == report.area.code and report.level != "village"
+             else report.child_name(c) for c in codes]
+    level_cols = [t(_LEVEL_KEYS[k]) for k in LEVEL_CATEGORIES]
+    rows, drawn = [], []
+    for code, name in zip(codes, names, strict=True):
+        w = weighted.loc[code]
+        total = float(w.sum())
+        cells = {col: pub.weighted("overall_level", code, [k], float(w[k])).text
+                 for col, k in zip(level_cols, LEVEL_CATEGORIES, strict=True)}
+        with_level = float(w[["1", "2", "3"]].sum())
+        share = level1_share(pub, code, w["1"] / with_level if with_level > 0 else np.nan)
+        rows.append({t(f"col.{'tambon' if child == 'tambon_code' else 'village'}"): name,
+                     **cells,
+                     t("col.estimated_total"): pub.weighted("overall_level", code,
+                                                            list(LEVEL_CATEGORIES), total).text,
+                     t("col.surveyed"): pub.n(code).text,
+                     t("col.share_level1"): share.text})
+        all_cells = [("overall_level", k) for k in LEVEL_CATEGORIES]
+        drawn.append({k: pub.share(code, [("overall_level", k)], all_cells,
+                                   w[k] / total if total > 0 else np.nan).value
+                      for k in LEVEL_CATEGORIES})
+    shares = pd.DataFrame(drawn, index=names).rename(columns=dict(zip(
+        LEVEL_CATEGORIES, level_cols, strict=True)))
+    ax = charts.levels_chart(100 * shares, hidden_label=t("chart.hidden"))
+    out.parts.append(Figure.from_matplotlib(ax.figure, caption=t("levels.chart_caption"),
+                                            data=shares))
+    notes = f"{t('levels.notes', base=pub.rules.weighted_count_base)} · {t('suppressed.note')}"
+    out.table(pd.DataFrame(rows), t("levels.caption"), notes)
+    # capital levels: share of all households at each level of each capital, area-wide
+    area = report.area.code
+    cap_rows = []
+    cap_shares = {}
+    for cap in caps:
+        m = f"level:{cap}"
+        ccat = pub.categories[m]
+        w, _n = estimates.weighted_counts(hh, ccat)
+        w = w.reindex(columns=list(LEVEL_CATEGORIES), fill_value=0.0).iloc[0]
+        total = float(w.sum())
+        base = [(m, k) for k in LEVEL_CATEGORIES]
+        row = {t("col.capital"): report.capital_label(cap)}
+        for k in LEVEL_CATEGORIES:
+            value = w[k] / total if total > 0 else np.nan
+            row[t(_LEVEL_KEYS[k])] = pub.share(area, [(m, k)], base, value).text
+        cap_shares[cap] = w / total if total > 0 else w * np.nan
+        cap_rows.append(row)
+    out.table(pd.DataFrame(cap_rows), t("levels.capital_caption"),
+              f"{t('levels.capital_notes')} · {t('suppressed.note')}")
+    # tracks: the households of the overall levels each track takes
     sch = report.analysis.scheme
-    tracks = estimates.track_counts(hh, [tr["id"] for tr in sch.tracks])
-    tr = pd.DataFrame({t("col.track"): [sch.track_label(i, report.lang) for i in tracks.index],
-                       t("col.households"): tracks.to_numpy()})
-    shown_tr, _ = suppress_counts(tr[[t("col.households")]], thr)
-    tr[t("col.households")] = shown_tr[t("col.households")]
-    out.table(tr, t("tracks.caption"), t("suppressed.note"))
-    return out.result(estimates=counts, details={"capital_shares": shares,
-                                                 "capital_counts": cap_counts,
-                                                 "tracks": tracks})
+    w_area = weighted.loc[area] if area in weighted.index else whole.iloc[0].reindex(
+        list(LEVEL_CATEGORIES), fill_value=0.0)
+    tr_rows = []
+    for tr in sch.tracks:
+        cats = [str(lv) for lv in tr["overall_levels"]]
+        value = float(w_area[cats].sum())
+        total = float(w_area.sum())
+        tr_rows.append({
+            t("col.track"): sch.track_label(tr["id"], report.lang),
+            t("col.households"): pub.weighted("overall_level", area, cats, value).text,
+            t("col.share"): pub.share(area, [("overall_level", c) for c in cats],
+                                      [("overall_level", k) for k in LEVEL_CATEGORIES],
+                                      value / total if total > 0 else np.nan).text})
+    out.table(pd.DataFrame(tr_rows), t("tracks.caption"),
+              f"{t('levels.notes', base=pub.rules.weighted_count_base)} · "
+              f"{t('suppressed.note')}")
+    return out.result(estimates=weighted, published=tuple(pub.entries),
+                      details={"counts": counts, "capital_shares": pd.DataFrame(cap_shares).T,
+                               "tracks": pd.DataFrame(tr_rows)})

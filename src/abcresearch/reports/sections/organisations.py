@@ -1,48 +1,77 @@
-"""Community organisations from the village form: groups, funds, master plans, process steps."""
+"""Community organisations from the village form: groups, funds, master plans, process steps.
+
+Village forms describe villages, not households, so no suppression applies; the figures are
+still written through the disclosure step (:meth:`~abcresearch.reports.disclosure.Publisher.
+public`) so that everything the report prints is in its ledger.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from abcresearch.reports.context import AreaContext
+from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["organisations"]
+__all__ = ["organisations", "step_label"]
 
 _SUMMED = ["vil_households", "vil_groups", "vil_welfare_members", "vil_welfare_money",
            "vil_village_fund_money"]
+_KEYS = ["col.households", "col.groups", "col.welfare", "col.welfare_money", "col.village_fund"]
+
+
+def step_label(report: AreaContext, step: object) -> str:
+    """Return the programme's name of a strong-community step (labels ``step.N``)."""
+    try:
+        return report.t(f"step.{int(float(str(step)))}")
+    except (ValueError, TypeError):
+        return "–"
+    except Exception:
+        return str(step)
 
 
 def organisations(report: AreaContext) -> SectionResult:
-    """Table of the village-form figures, one row per village (per tambon, summed, in an amphoe
-    report). Village forms describe villages, not households: no suppression applies."""
-    from abcresearch.survey.instrument import choices
+    """Return the table of the village-form figures.
 
+    One row per village in village order (per tambon, summed, in an amphoe report); the
+    strong-community step as its number, the programme's step names in the notes.
+    """
     t = report.t
+    pub = Publisher(report, "organisations")
     out = SectionBuilder("organisations", report.words)
     out.heading("section.organisations")
-    vil = report.village_forms
-    steps = choices("process_step", form="village").set_index("name")[f"label_{report.lang}"]
-    plan_year = vil["vil_master_plan_year"].astype("Float64")
-    shown = pd.DataFrame({
-        t("col.village"): [report.child_name(c) for c in vil["village_code"]],
-        t("col.households"): vil["vil_households"].astype("Int64"),
-        t("col.groups"): vil["vil_groups"].astype("Int64"),
-        t("col.welfare"): vil["vil_welfare_members"].astype("Int64"),
-        t("col.welfare_money"): vil["vil_welfare_money"].astype(float),
-        t("col.village_fund"): vil["vil_village_fund_money"].astype(float),
-        t("col.master_plan"): plan_year.astype("Int64").astype(object)
-        .where(plan_year.notna(), "–"),
-        t("col.step"): [steps.get(str(s), str(s)) for s in vil["vil_process_step"]],
-        t("col.forums"): vil["vil_forums_year"].astype("Int64"),
-    }).sort_values(t("col.village")).reset_index(drop=True)
+    vil = report.village_forms.sort_values("village_code").reset_index(drop=True)
+
+    def num(name: str, value: object) -> str:
+        if value is None or pd.isna(value):
+            return "–"
+        return pub.public(name, float(value)).text
+
     if report.level == "amphoe":
         agg = vil[_SUMMED].astype(float).groupby(vil["village_code"].str.slice(0, 6).to_numpy(),
                                                  sort=True).sum()
-        agg.columns = [t("col.households"), t("col.groups"), t("col.welfare"),
-                       t("col.welfare_money"), t("col.village_fund")]
-        agg.insert(0, t("col.tambon"), [report.child_name(c) for c in agg.index])
-        shown = agg.reset_index(drop=True)
-    out.table(shown, t("org.caption"), decimals=0)
-    return out.result(estimates=vil.reset_index(drop=True))
+        shown = pd.DataFrame({t("col.tambon"): [report.child_name(c) for c in agg.index]})
+        for col, key in zip(_SUMMED, _KEYS, strict=True):
+            shown[t(key)] = [num(col, v) for v in agg[col]]
+    else:
+        shown = pd.DataFrame({t("col.village"): [report.child_name(c)
+                                                  for c in vil["village_code"]]})
+        for col, key in zip(_SUMMED, _KEYS, strict=True):
+            shown[t(key)] = [num(col, v) for v in vil[col]]
+        shown[t("col.master_plan")] = [
+            "–" if pd.isna(v) else pub.public("master_plan_year", float(v)).text.replace(",", "")
+            for v in vil["vil_master_plan_year"].astype("Float64")]
+        # the step as its number (a narrow column would break the step's name mid-word); the
+        # programme's names of the steps in the notes
+        steps = pd.to_numeric(vil["vil_process_step"], errors="coerce")
+        shown[t("col.step")] = ["–" if pd.isna(v) else pub.public("process_step", float(v)).text
+                                for v in steps]
+        shown[t("col.forums")] = [num("vil_forums_year", v) for v in vil["vil_forums_year"]]
+        used = sorted({int(v) for v in steps.dropna()})
+        notes = f"{t('col.step')}: " + " · ".join(
+            f"{k} = {step_label(report, k)}" for k in range(0, max([6, *used]) + 1))
+        out.table(shown, t("org.caption"), notes)
+        return out.result(estimates=vil, published=tuple(pub.entries))
+    out.table(shown, t("org.caption"))
+    return out.result(estimates=vil, published=tuple(pub.entries))

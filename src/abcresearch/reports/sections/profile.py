@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from abcresearch.errors import ReportError
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import suppress_by_base
-from abcresearch.reports.formatting import fmt_ci
-from abcresearch.reports.results import SectionResult
+from abcresearch.reports.disclosure import Publisher
+from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_subset
 from abcresearch.survey.areas import get_area
 
@@ -67,11 +67,62 @@ def profile_estimates(report: AreaContext, compare: Sequence[str] = DEFAULT_COMP
     return out
 
 
-def published_profile(report: AreaContext, est: pd.DataFrame) -> pd.DataFrame:
-    """The profile as it may be published: the area's figures blanked where its base is small."""
-    out = est.copy()
-    out[_CI] = suppress_by_base(out[_CI], out["n"], report.threshold)
+def published_profile(report: AreaContext, est: pd.DataFrame,
+                      pub: Publisher | None = None) -> pd.DataFrame:
+    """The profile as published: each mean and interval rounded as printed, NaN where hidden.
+
+    Parameters
+    ----------
+    report : AreaContext
+        The area.
+    est : pandas.DataFrame
+        :func:`profile_estimates`.
+    pub : Publisher, optional
+        The section's publisher (its ledger records every number); a new one if None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index capital; ``estimate, ci_low, ci_high`` of the area and one column per comparison
+        area (the printed values; NaN where hidden), and ``text`` (the area's cell as printed).
+    """
+    pub = pub or Publisher(report, "capital_profile")
+    out = pd.DataFrame(index=est.index)
+    texts, values, lows, highs = [], [], [], []
+    for cap, r in est.iterrows():
+        shown = pub.mean(f"score:{cap}", report.area.code, r["estimate"], r["ci_low"],
+                         r["ci_high"])
+        texts.append(shown.with_ci)
+        values.append(np.nan if shown.hidden else shown.value)
+        lows.append(np.nan if shown.hidden or shown.low is None
+                    else float(shown.low.replace(",", "")))
+        highs.append(np.nan if shown.hidden or shown.high is None
+                     else float(shown.high.replace(",", "")))
+    out["estimate"], out["ci_low"], out["ci_high"], out["text"] = values, lows, highs, texts
+    for item in [c for c in est.columns if c not in (*_CI, "n")]:
+        code = _comparison_code(report, item)
+        col, col_text = [], []
+        for cap in est.index:
+            v = est.loc[cap, item]
+            if code is None or not np.isfinite(v):
+                col.append(np.nan)
+                col_text.append("–")
+                continue
+            shown = pub.mean(f"score:{cap}", code, v)
+            col.append(np.nan if shown.hidden else shown.value)
+            col_text.append(shown.text)
+        out[item] = col
+        out[f"{item}_text"] = col_text
     return out
+
+
+def _comparison_code(report: AreaContext, item: str) -> str | None:
+    """Area code of a comparison item (None when the area has no such comparison)."""
+    if item == "province":
+        return report.area.code[:2]
+    if item == "amphoe":
+        return None if report.level == "province" else report.area.code[:4]
+    return item
 
 
 def capital_profile(report: AreaContext, *, compare: Sequence[str] = DEFAULT_COMPARE,
@@ -91,24 +142,27 @@ def capital_profile(report: AreaContext, *, compare: Sequence[str] = DEFAULT_COM
     """
     compare = (compare,) if isinstance(compare, str) else tuple(compare)
     caps = check_capitals(report, capitals)
+    pub = Publisher(report, "capital_profile")
     out = SectionBuilder("capital_profile", report.words,
                          {"compare": compare, "capitals": caps})
     out.heading("section.profile")
     est = profile_estimates(report, compare, caps)
-    prof = published_profile(report, est)
+    prof = published_profile(report, est, pub)
     names = [report.capital_label(c) for c in prof.index]
     found = {item: _comparison(report, item, caps) for item in compare}
     drawn = {item: label for item, (label, values, itself) in found.items()
-             if not itself and values.notna().any()}
-    ax = charts.capital_profile_chart(prof.set_axis(names), comparisons=drawn,
+             if not itself and prof[item].notna().any()}
+    chart_data = prof[["estimate", "ci_low", "ci_high", *drawn]].set_axis(names)
+    ax = charts.capital_profile_chart(chart_data, comparisons=drawn,
                                       area_label=report.t("col.area"),
                                       xlabel=report.t("chart.score"))
-    out.figure(ax.figure)
+    out.parts.append(Figure.from_matplotlib(ax.figure, caption=report.t("profile.chart_caption"),
+                                            data=chart_data))
     shown = pd.DataFrame({
         report.t("col.capital"): names,
-        report.t("col.area"): [fmt_ci(r.estimate, r.ci_low, r.ci_high, hidden=report.marker)
-                               for r in prof.itertuples()],
-        **{found[item][0]: prof[item].to_numpy() for item in compare},
+        report.t("col.area"): prof["text"].to_numpy(),
+        **{found[item][0]: prof[f"{item}_text"].to_numpy() for item in compare},
     })
-    out.table(shown, report.t("cap.profile.caption"), report.t("cap.profile.notes"), decimals=1)
-    return out.result(estimates=est)
+    out.table(shown, report.t("cap.profile.caption"),
+              f"{report.t('cap.profile.notes')} · {report.t('suppressed.note')}")
+    return out.result(estimates=est, published=tuple(pub.entries))

@@ -1,23 +1,28 @@
-"""Data quality: households on the village forms and in the sample, roster rows, rejected rows,
-and missing capital scores."""
+"""Data quality: households on the village forms and in the sample, households left out of the
+estimates, household rows rejected at ingest, and missing capital scores -- every count through
+the disclosure step (a count of 1 to 4 households is not shown, nor one that would give it
+back)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from abcresearch.reports import estimates
 from abcresearch.reports.context import AreaContext
+from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections.levels import LEVEL_CATEGORIES
 from abcresearch.reports.sections.profile import check_capitals
 
 __all__ = ["data_quality"]
 
 
 def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) -> SectionResult:
-    """Table of counts and table of the share of missing scores per capital.
+    """Table of counts and table of the share of households whose capital score is missing.
 
     Parameters
     ----------
@@ -28,17 +33,35 @@ def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) 
     """
     t = report.t
     caps = check_capitals(report, capitals)
+    pub = Publisher(report, "data_quality")
+    code = report.area.code
     out = SectionBuilder("data_quality", report.words, {"capitals": caps})
     out.heading("section.quality")
-    q = estimates.quality_counts(report.survey_round, report.area.code, report.store,
-                                 report.households, report.village_forms)
-    keys = ["households_form", "households_surveyed", "households_unweighted", "members",
-            "rejected_area", "rejected"]
-    counts = pd.DataFrame({t("col.measure"): [t(f"m.{k}") for k in keys],
-                           t("col.value"): [q[k] for k in keys]})
-    out.table(counts, t("quality.caption"))
+    form = report.village_forms["vil_households"].astype(float).sum()
+    rejected_area = code if len(code) <= 6 else code[:6]
+    rows = [
+        (t("m.households_form"), pub.public("households_form", form).text),
+        (t("m.households_surveyed"), pub.n(code).text),
+        (t("m.households_unweighted"), pub.count("unweighted", code).text),
+        (t("m.rejected_tambon" if len(code) == 8 else "m.rejected_area"),
+         pub.count("rejected", rejected_area).text),
+    ]
+    counts = pd.DataFrame({t("col.measure"): [r[0] for r in rows],
+                           t("col.value"): [r[1] for r in rows]})
+    out.table(counts, t("quality.caption"), t("quality.notes"))
     miss = estimates.missing_shares(report.households, caps)
+    hh = report.households
+    shown = []
+    for cap in caps:
+        m = f"level:{cap}"
+        cat = pub.categories[m]
+        w, _ = estimates.weighted_counts(hh, cat)
+        w = w.reindex(columns=list(LEVEL_CATEGORIES), fill_value=0.0).iloc[0]
+        total = float(w.sum())
+        shown.append(pub.share(code, [(m, estimates.NA)], [(m, k) for k in LEVEL_CATEGORIES],
+                               w[estimates.NA] / total if total > 0 else np.nan).text)
     out.table(pd.DataFrame({t("col.capital"): [report.capital_label(c) for c in caps],
-                            t("col.missing"): (100 * miss).to_numpy()}),
-              t("quality.missing_caption"), decimals=1)
-    return out.result(estimates=miss.to_frame("missing"), details=q)
+                            t("col.missing"): shown}),
+              t("quality.missing_caption"), t("suppressed.note"))
+    return out.result(estimates=miss.to_frame("missing"), published=tuple(pub.entries),
+                      details={"households_form": form})

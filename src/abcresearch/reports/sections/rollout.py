@@ -26,7 +26,7 @@ from abcresearch.analysis.round import RoundAnalysis, round_frame
 from abcresearch.analysis.status import load_status_rules
 from abcresearch.errors import StoreError
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import is_small
+from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.formatting import Words, fmt_ci, scheme_version
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -38,12 +38,13 @@ from abcresearch.survey.areas import amphoes, tambons
 __all__ = ["change_overview", "design_text", "methods_note", "rollout"]
 
 
-def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None
-                ) -> str:
+def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None,
+                pub: Publisher | None = None, area_code: str = "") -> str:
     """Return the design paragraph.
 
     Which design applies and which household count feeds weights, fpc and coverage (and, for
-    an area, what its weights add up to).
+    an area, what its weights add up to: the estimate through ``pub``, the disclosure step of
+    the section, and the frame's count as a register figure).
     """
     source = words("rollout.design.source_frame" if analysis.has_frame
                    else "rollout.design.source_form")
@@ -55,31 +56,47 @@ def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | Non
         text += " " + words("rollout.design.chosen")
     if area_row is not None and not area_row.empty and int(area_row["households_surveyed"]) \
             >= (words.threshold or 5):
-        text += " " + words("rollout.design.weights_add_up",
-                            estimated=f"{float(area_row['households_estimated']):,.0f}",
-                            total=f"{int(area_row['households_total']):,}")
+        code = area_code
+        est, total = float(area_row["households_estimated"]), int(area_row["households_total"])
+        text += " " + words(
+            "rollout.design.weights_add_up",
+            estimated=pub.derived("other", "households_estimated", code, est, hidden=False,
+                                  fmt="whole").text if pub else f"{est:,.0f}",
+            total=pub.public("households_total", total, area=code).text if pub
+            else f"{total:,}")
     return text
 
 
-def methods_note(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None
-                 ) -> SectionResult:
+def methods_note(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None,
+                 provenance: str | None = None, report: Any = None) -> SectionResult:
     """Return the short methods note with the design paragraph.
 
     Under the census design the shared note (:func:`~abcresearch.reports.sections.common.
     methods_note`) describes the design already: the paragraph only adds where the household
     counts come from. Under the two-stage design the paragraph replaces its design sentence.
+    The provenance line (data fingerprint, scheme, software version) closes the note either way.
     """
     note = common_methods_note(words, analysis.survey_round, analysis.scheme)
     out = SectionBuilder("methods_note", words)
+    pub = Publisher(report, "methods_note") if report is not None else None
     if analysis.design.name == "census":
         out.parts.extend(note.parts)
-        out.text(design_text(words, analysis, area_row))
+        out.text(design_text(words, analysis, area_row, pub,
+                             area_code=report.area.code if report is not None else ""))
     else:
         out.heading("section.methods")
-        out.text(design_text(words, analysis, area_row))
+        out.text(design_text(words, analysis, area_row, pub,
+                             area_code=report.area.code if report is not None else ""))
+    if provenance is not None:
+        from abcresearch import __version__
+
+        out.text("*" + words("cover.provenance_note", fingerprint=provenance,
+                             scheme=scheme_version(analysis.scheme), version=__version__)
+                 + "*")
     return out.result(details={"design": analysis.design.name,
                                "design_choice": analysis.design.choice,
-                               "frame": analysis.has_frame})
+                               "frame": analysis.has_frame},
+                      published=tuple(pub.entries) if pub is not None else ())
 
 
 def _round_rollout(r: int, store: Any) -> dict[str, Any]:

@@ -40,9 +40,10 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
         The earlier round of ``change`` (default: that of the change section when it was
         called, else the latest earlier round in which the area has households).
     """
-    l1 = report.households["level1"]
+    from abcresearch.reports.sections.common import key_figures
+
+    figures, _ = key_figures(report)  # the one disclosure step: as the report prints them
     w = report.households["weight"]
-    ok = l1.notna()
     pub = report.publishable
     status = report.status
     if not pub:
@@ -56,11 +57,9 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
         survey_round=report.survey_round, synthetic=report.analysis.synthetic,
         households_estimated=None if est is None else int(round(est)),
         change=change_records(rows) or None,
-        households=int(len(report.households)) if pub else None,
+        households=figures["households"],
         villages=int(report.households["village_code"].nunique()),
-        m0=round(float(report.af_result.M0["estimate"].iloc[0]), DIGITS["m0"]) if pub else None,
-        share_level1=round(float((l1[ok] * w[ok]).sum() / w[ok].sum()), DIGITS["share_level1"])
-        if ok.any() and report.level1_publishable else None,
+        m0=figures["m0"], share_level1=figures["share_level1"],
         design=report.analysis.design.name,
         compare_round=None if ch is None or rows.empty else int(ch.round_from),
     )
@@ -71,6 +70,8 @@ def write_summary(report: AreaContext) -> SummaryResult:
 
     The batch runner copies it beside the PDF.
     """
-    return SectionBuilder("write_summary", report.words).result(SummaryResult,
-                                                                summary=summary(report))
+    from abcresearch.reports.sections.common import key_figures
+
+    return SectionBuilder("write_summary", report.words).result(
+        SummaryResult, summary=summary(report), published=key_figures(report)[1])
 

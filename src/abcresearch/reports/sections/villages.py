@@ -1,5 +1,8 @@
-"""The areas within (villages of a tambon, tambons of an amphoe): support band, readiness group,
-need and organisation strength, then the reasons for each as a list."""
+"""The areas within (villages of a tambon, tambons of an amphoe).
+
+Support band, readiness group, need and organisation strength, then the reasons for each as a
+list.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
+from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
+from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
@@ -48,12 +53,21 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         rows = rows.head(limit)
     rows = rows.reset_index(drop=True)
     child_col = "col.tambon" if report.level == "amphoe" else "col.village"
-    n = rows["n_households"].to_numpy()
-    # disclosure: a row resting on fewer households than the threshold publishes nothing but
-    # its name and its village-form figures; a level-1 share (and the need class read from it)
-    # is hidden when its count or complement is small
+    # disclosure: every household figure through the round's one disclosure step (a row resting
+    # on fewer households than the threshold publishes nothing but its name and its village-form
+    # figures; a share or M0 hidden in the area's own report, or one that would give back a
+    # hidden cell by differencing, is hidden here too, and so is the need class read from it)
+    pub = Publisher(report, "villages")
     small, hidden = published_rows(rows, report.households, CHILD_COLUMN[report.level],
                                    report.threshold)
+    codes = [str(c) for c in rows["code"]]
+    n_shown = [pub.n(c) for c in codes]
+    share_shown = [level1_share(pub, c, float(v)) for c, v in zip(codes, rows["share_level1"],
+                                                                   strict=True)]
+    m0_shown = [pub.mean("m0", c, float(v), kind="index") for c, v in zip(codes, rows["m0"],
+                                                                           strict=True)]
+    small = small | np.array([not pub.pattern.publishable(c) for c in codes], dtype=bool)
+    hidden = hidden | small | np.array([s.hidden for s in share_shown], dtype=bool)
     names = [report.child_name(c) for c in rows["code"]]
     grades = [report.marker if s else grade_text(t, g, near)
               for g, near, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
@@ -65,16 +79,19 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     shown = pd.DataFrame({
         t("readiness.col.band"): pd.Series(bands, dtype=object).to_numpy(),
         t(child_col): names,
-        t("col.households"): np.where(small, report.marker, n).astype(object),
-        t("col.share_level1"): (100 * rows["share_level1"]).mask(hidden).to_numpy(),
-        "M0": rows["m0"].mask(small).to_numpy(),
+        t("col.households"): [s.text for s in n_shown],
+        t("col.share_level1"): [report.marker if h else s.text
+                                for s, h in zip(share_shown, hidden, strict=True)],
+        "M0": [s.text for s in m0_shown],
         t("readiness.col.need"): needs,
         t("readiness.col.grade"): grades,
-        t("readiness.col.org_strength"): rows["org_strength"].to_numpy(),
+        # village-form figures: public, written through the step so the ledger has them
+        t("readiness.col.org_strength"): [np.nan if pd.isna(v) else pub.public(
+            "org_strength", float(v), "score").value for v in rows["org_strength"]],
     })
     out.table(shown, t("readiness.villages.caption"),
               t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang)),
-              decimals=1, number_format={"M0": ",.2f"})
+              decimals=1)
     # the reasons, as a list a forum can read aloud: readiness conditions, then need
     items = []
     for i, name in enumerate(names):
@@ -84,10 +101,20 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         if not hidden[i]:
             head += f" · {needs[i]}"
         sub = [r for r in str(rows.loc[i, f"reason_{lang}"] or "").split("; ") if r]
+        # the reasons cite the households' community-capital score (a mean over the area's
+        # households, n >= threshold here) and village-form figures: into the ledger as printed
+        if "community_capital" in rows and pd.notna(rows.loc[i, "community_capital"]):
+            pub.derived("other", "community_capital", codes[i],
+                        float(rows.loc[i, "community_capital"]), False, "whole")
+        for ind, kind in (("process_step", "score"), ("forums_year", "score"),
+                          ("n_group_types", "score"), ("master_plan", "index")):
+            if ind in rows and pd.notna(rows.loc[i, ind]):
+                pub.public(ind, float(rows.loc[i, ind]), kind, codes[i])
         if not hidden[i]:
             sub += [t("readiness.reason.need", reason=r)
                     for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]
         items.append("\n".join([head] + [f"  - {s}" for s in sub]))
     if items:
         out.text(f"**{t('readiness.reasons')}**\n\n" + "\n".join(items))
-    return out.result(estimates=rows, details={"small": small, "share_hidden": hidden})
+    return out.result(estimates=rows, details={"small": small, "share_hidden": hidden},
+                      published=tuple(pub.entries))

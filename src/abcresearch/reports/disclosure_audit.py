@@ -1,0 +1,502 @@
+"""Try to recover every hidden figure from everything published (the disclosure test).
+
+The attacker knows every village's sample size and weight, reads every number a set of reports
+published (their ledgers, :class:`~abcresearch.reports.disclosure.Published`: tables, charts,
+sentences, intervals, weighted counts, the summary figures) for villages, tambons, amphoes and
+the province, and works out what the hidden figures can be:
+
+* **counts**: the households of each village in each category of each measure are unknown
+  whole numbers; every published count, weighted count, share (with its interval), mean, and
+  the Alkire-Foster identities (H = M0 / A; a capital's censored headcount = its contribution x
+  M0 / its weight) bound them, within their rounding. Integer programming (``scipy.optimize.
+  milp``, HiGHS) then finds the smallest and largest value each hidden count can take. A hidden
+  count is **recovered** when only one whole number is left.
+* **means**: each village's sum of a household value is unknown (within the value's range);
+  published means bound sums of them. A hidden mean is **recovered** when its feasible range is
+  narrower than its true value +- max(relative x |value|, absolute x range) (``protection`` in
+  ``params/publication.yaml``).
+
+Before attacking, every published constraint is checked against the true households: a ledger
+entry that does not hold for the truth misdescribes what was printed, and is reported as
+inconsistent. Statistics the attacker cannot use linearly (medians, Gini coefficients, standard
+errors, Lorenz points) are not attacked; they are published only for areas with enough
+households.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.reports import estimates
+from abcresearch.reports.disclosure import MEAN, Published, publication_rules
+
+__all__ = ["AuditResult", "Recovery", "audit"]
+
+_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A hidden figure the attacker can work out.
+
+    Attributes
+    ----------
+    area : str
+        Area code.
+    cells : tuple of (measure, category)
+        What the hidden figure counts (or ``((mean measure, "mean"),)``).
+    truth : float
+        Its true value (a count of households, or a mean).
+    low, high : float
+        The attacker's range.
+    sections : tuple of str
+        Sections that hid it.
+    """
+
+    area: str
+    cells: tuple[tuple[str, str], ...]
+    truth: float
+    low: float
+    high: float
+    sections: tuple[str, ...]
+
+
+@dataclass
+class AuditResult:
+    """What the attack found.
+
+    Attributes
+    ----------
+    recovered : list of Recovery
+        Hidden figures worked out.
+    inconsistent : list of (Published, str)
+        Ledger entries that do not hold for the true households (a bug: the ledger must say
+        what was printed).
+    implied : list of Recovery
+        Hidden figures of an area below the threshold that follow from the sample sizes and a
+        published exact zero of an area containing it alone (e.g. the tambon has no household
+        without a level, so neither has the village): not disclosures.
+    targets : int
+        Hidden figures attacked.
+    constraints : int
+        Published numbers used.
+    """
+
+    recovered: list[Recovery] = field(default_factory=list)
+    inconsistent: list[tuple[Published, str]] = field(default_factory=list)
+    implied: list[Recovery] = field(default_factory=list)
+    targets: int = 0
+    constraints: int = 0
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing was recovered and every entry is consistent."""
+        return not self.recovered and not self.inconsistent
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return float(np.log(p / (1 - p)))
+
+
+def _expit(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))
+
+
+def _ci_centre(ci: tuple[tuple[float, float], tuple[float, float]], share: bool
+               ) -> tuple[float, float]:
+    """Bounds of an interval's centre (symmetric, and for a share also logit) from its ends."""
+    (lo_a, lo_b), (hi_a, hi_b) = ci
+    lows = [(lo_a + hi_a) / 2]
+    highs = [(lo_b + hi_b) / 2]
+    if share and lo_a > 0 and hi_b < 1:
+        lows.append(_expit((_logit(max(lo_a, 1e-9)) + _logit(max(hi_a, 1e-9))) / 2))
+        highs.append(_expit((_logit(min(lo_b, 1 - 1e-9)) + _logit(min(hi_b, 1 - 1e-9))) / 2))
+    return min(lows), max(highs)
+
+
+class _Model:
+    """Linear constraints over the count variables (or the mean sums) of one group."""
+
+    def __init__(self, names: list[tuple[Any, ...]], lower: np.ndarray, upper: np.ndarray,
+                 truth: np.ndarray, integer: bool):
+        self.names = names
+        self.index = {nm: i for i, nm in enumerate(names)}
+        self.lower, self.upper, self.truth = lower, upper, truth
+        self.integer = integer
+        self.rows: list[np.ndarray] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.sources: list[Published | None] = []
+
+    def vec(self, coefs: dict[tuple[Any, ...], float]) -> np.ndarray:
+        v = np.zeros(len(self.names))
+        for nm, c in coefs.items():
+            v[self.index[nm]] += c
+        return v
+
+    def add(self, row: np.ndarray, lo: float, hi: float, source: Published | None) -> str | None:
+        """Add ``lo <= row @ x <= hi``; return a message if the truth breaks it."""
+        val = float(row @ self.truth)
+        scale = max(1.0, float(np.abs(row).sum()))
+        if val < lo - _TOL * scale or val > hi + _TOL * scale:
+            return f"true value {val:.6g} outside [{lo:.6g}, {hi:.6g}]"
+        self.rows.append(row)
+        self.lo.append(lo)
+        self.hi.append(hi)
+        self.sources.append(source)
+        return None
+
+    def _solve(self, objective: np.ndarray, extra: tuple[np.ndarray, float, float] | None,
+               integer: bool) -> Any:
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        rows, lo, hi = list(self.rows), list(self.lo), list(self.hi)
+        if extra is not None:
+            rows.append(extra[0])
+            lo.append(extra[1])
+            hi.append(extra[2])
+        cons = [LinearConstraint(np.vstack(rows), np.array(lo), np.array(hi))] if rows else []
+        integrality = np.full(len(self.names), 1.0 if integer else 0.0)
+        return milp(objective, constraints=cons, integrality=integrality,
+                    bounds=Bounds(self.lower, self.upper), options={"time_limit": 30})
+
+    def extent(self, target: np.ndarray) -> tuple[float, float]:
+        """Smallest and largest value of ``target @ x`` subject to the constraints."""
+        out = []
+        for sign in (1.0, -1.0):
+            res = self._solve(sign * target, None, self.integer)
+            if res.x is None:  # infeasible or unbounded: no information
+                out.append(-np.inf if sign > 0 else np.inf)
+            else:
+                out.append(float(target @ res.x))
+        return out[0], out[1]
+
+    def pinned(self, target: np.ndarray, truth: float) -> tuple[bool, float, float]:
+        """Whether ``target @ x`` (whole numbers) can only take its true value.
+
+        Returns ``(pinned, low, high)``: ``low``/``high`` are a value below/above the truth
+        that the published numbers allow (the truth itself when none).
+        """
+        zero = np.zeros(len(self.names))
+        found = []
+        for lo, hi in ((-np.inf, truth - 1), (truth + 1, np.inf)):
+            relaxed = self._solve(zero, (target, lo, hi), integer=False)
+            if relaxed.x is None:
+                found.append(truth)
+                continue
+            res = self._solve(zero, (target, lo, hi), integer=True)
+            if res.x is None and res.status == 1:  # time limit: assume not pinned
+                found.append(hi if np.isfinite(hi) else lo)
+            elif res.x is None:
+                found.append(truth)
+            else:
+                found.append(float(target @ res.x))
+        low, high = found
+        return low == truth and high == truth, low, high
+
+
+def _groups(count_measures: Sequence[Any]) -> list[list[Any]]:
+    """Measures that constraints can tie together (refinements with what they refine)."""
+    groups: dict[str, list[Any]] = {}
+    for m in count_measures:
+        root = m.refines[0] if m.refines else m.id
+        groups.setdefault(root, []).append(m)
+    return list(groups.values())
+
+
+def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
+          survey_round: int, threshold: int,
+          extra_truth: dict[str, dict[str, int]] | None = None) -> AuditResult:
+    """Attack every hidden figure with everything published.
+
+    Parameters
+    ----------
+    published : iterable of Published
+        The ledgers of every report of the family (every section's ``result.published``).
+    households : pandas.DataFrame
+        The true scored households of the round (at least every village the reports cover).
+    scheme : Scheme
+        The scoring scheme.
+    survey_round : int
+        Buddhist-era year (income line).
+    threshold : int
+        Smallest publishable count: a hidden figure is sensitive when it counts 1 to
+        ``threshold - 1`` households or its area has fewer households (a figure hidden only to
+        protect another one is attacked through the one it protects).
+    extra_truth : dict, optional
+        True values of the data-quality counts (``{measure: {area: count}}``), as
+        :func:`~abcresearch.reports.disclosure.extra_counts` gives them.
+
+    Returns
+    -------
+    AuditResult
+    """
+    rules = publication_rules()
+    entries = list(published)
+    line = estimates.poverty_line_value(survey_round)
+    cms = estimates.count_measures(scheme.capital_ids, line, rules.income_bins)
+    mms = estimates.mean_measures(scheme.capital_ids)
+    cats = estimates.household_categories(households, scheme, cms, line, rules.income_bins)
+    vals = estimates.household_values(households, scheme)
+    villages = sorted(households["village_code"].astype(str).unique())
+    vcode = households["village_code"].astype(str)
+    weight = households.groupby(vcode)["weight"].mean().reindex(villages).to_numpy(dtype=float)
+    n_v = vcode.value_counts().reindex(villages).to_numpy(dtype=float)
+    w_of = dict(zip(villages, weight, strict=True))
+    result = AuditResult()
+    measure_of = {m.id: m for m in cms}
+    # M0 and A of each area, for the Alkire-Foster identities
+    m0 = {e.area: e for e in entries if e.kind == "mean" and e.cells == (("m0", MEAN),)
+          and e.bounds is not None}
+    cap_weight = {c: scheme.af_weights[c] for c in scheme.capital_ids}
+
+
+    attack = _Attack(entries, villages, vcode, n_v, w_of, int(threshold), result, m0,
+                     cap_weight, measure_of, (rules.protection_relative,
+                                              rules.protection_absolute))
+    for group in _groups(cms):
+        attack.counts(group, cats)
+    for mm in mms:
+        attack.mean(mm, vals)
+    for name, per_area in (extra_truth or {}).items():
+        attack.extra(name, per_area)
+    return result
+
+
+@dataclass
+class _Attack:
+    """Shared state of one audit (see :func:`audit`)."""
+
+    entries: list[Published]
+    villages: list[str]
+    vcode: pd.Series
+    n_v: np.ndarray
+    w_of: dict[str, float]
+    threshold: int
+    result: AuditResult
+    m0: dict[str, Published]
+    cap_weight: dict[str, float]
+    measure_of: dict[str, Any]
+    protection: tuple[float, float]
+
+    def in_area(self, area: str) -> list[str]:
+        return [v for v in self.villages if v.startswith(area)]
+
+    def area_n(self, area: str) -> float:
+        return float(sum(self.n_v[i] for i, v in enumerate(self.villages) if v.startswith(area)))
+
+    def counts(self, group: list[Any], cats: pd.DataFrame) -> None:
+        """Attack the hidden counts of one group of count measures."""
+        entries, villages, vcode, n_v, w_of = (self.entries, self.villages, self.vcode,
+                                               self.n_v, self.w_of)
+        result, threshold, in_area, area_n = (self.result, self.threshold, self.in_area,
+                                              self.area_n)
+        m0, cap_weight, measure_of = self.m0, self.cap_weight, self.measure_of
+        ids = {m.id for m in group}
+        names = [(m.id, v, k) for m in group for v in villages for k in m.categories]
+        tabs = {m.id: pd.crosstab(vcode, cats[m.id]) for m in group}
+        truth = np.array([float(tabs[m].at[v, k]) if k in tabs[m].columns else 0.0
+                          for m, v, k in names])
+        upper = np.array([n_v[villages.index(v)] for _m, v, _k in names])
+        model = _Model(names, np.zeros(len(names)), upper, truth, integer=True)
+        for m in group:
+            for i, v in enumerate(villages):
+                row = model.vec({(m.id, v, k): 1.0 for k in m.categories})
+                if m.refines is None:
+                    model.add(row, n_v[i], n_v[i], None)
+                else:
+                    row = row - model.vec({(m.refines[0], v, m.refines[1]): 1.0})
+                    model.add(row, 0.0, 0.0, None)
+
+        def cell_row(area: str, cells: Sequence[tuple[str, str]], weighted: bool) -> np.ndarray:
+            coefs: dict[tuple[Any, ...], float] = {}
+            for v in in_area(area):
+                for mm, k in cells:
+                    key = (mm, v, k)
+                    coefs[key] = coefs.get(key, 0.0) + (w_of[v] if weighted else 1.0)
+            return model.vec(coefs)
+
+        def usable(cells: Sequence[tuple[str, str]]) -> bool:
+            return bool(cells) and all(mm in ids for mm, _ in cells)
+
+        def add_share(e: Published, lo: float, hi: float, num: Sequence[tuple[str, str]],
+                      base: Sequence[tuple[str, str]]) -> None:
+            N, B = cell_row(e.area, num, True), cell_row(e.area, base, True)
+            for row, lo_, hi_ in ((N - lo * B, 0.0, np.inf), (N - hi * B, -np.inf, 0.0)):
+                msg = model.add(row, lo_, hi_, e)
+                if msg:
+                    result.inconsistent.append((e, msg))
+
+        targets: dict[tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]],
+                      list[str]] = {}
+        for e in entries:
+            if e.kind in ("count", "weighted") and usable(e.cells):
+                if e.bounds is None:
+                    targets.setdefault((e.area, e.cells, ()), []).append(e.section)
+                    continue
+                msg = model.add(cell_row(e.area, e.cells, e.kind == "weighted"), e.bounds[0],
+                                e.bounds[1], e)
+                if msg:
+                    result.inconsistent.append((e, msg))
+            elif e.kind == "share" and usable(e.cells) and usable(e.base):
+                if e.bounds is None:
+                    targets.setdefault((e.area, e.cells, ()), []).append(e.section)
+                    rest = tuple(c for c in e.base if c not in e.cells)
+                    if rest:  # the households the share leaves out
+                        targets.setdefault((e.area, rest, ()), []).append(e.section)
+                    continue
+                add_share(e, e.bounds[0], e.bounds[1], e.cells, e.base)
+                if e.ci is not None:
+                    lo, hi = _ci_centre(e.ci, share=True)
+                    add_share(e, min(lo, e.bounds[0]), max(hi, e.bounds[1]), e.cells, e.base)
+            elif e.kind == "intensity" and "poor" in ids and e.bounds is not None \
+                    and e.area in m0 and e.bounds[0] > 0:
+                lo = m0[e.area].bounds[0] / e.bounds[1]
+                hi = m0[e.area].bounds[1] / e.bounds[0]
+                add_share(e, lo, hi, (("poor", "poor"),), (("poor", "poor"), ("poor", "nonpoor")))
+            elif e.kind == "contribution" and "poor" in ids and e.bounds is not None \
+                    and e.area in m0:
+                cap = e.name
+                wc = cap_weight.get(cap)
+                if wc:
+                    lo = e.bounds[0] * m0[e.area].bounds[0] / wc
+                    hi = e.bounds[1] * m0[e.area].bounds[1] / wc
+                    add_share(e, max(lo, 0.0), min(hi, 1.0), ((f"cens:{cap}", "dep"),),
+                              ((f"cens:{cap}", "dep"), (f"cens:{cap}", "nodep"),
+                               ("poor", "nonpoor")))
+        result.constraints += len(model.rows)
+        # what a published exact zero of an area says about every area within it (none of its
+        # households is in the category) is not a disclosure about the smaller area
+        # (a share printed as 0 whose households in the category are truly none is such a zero:
+        # the rules publish zeros)
+        zeros = {(mm, v, k) for e in entries
+                 if e.kind in ("weighted", "count") and e.value == 0 and e.bounds == (0.0, 0.0)
+                 and len(e.cells) == 1 and e.cells[0][0] in ids
+                 for mm, k in e.cells for v in in_area(e.area)}
+        zeros |= {(mm, v, k) for e in entries
+                  if e.kind == "share" and e.value == 0 and usable(e.cells)
+                  and float(cell_row(e.area, e.cells, False) @ model.truth) == 0.0
+                  for mm, k in e.cells for v in in_area(e.area)}
+        baseline = _Model(names, np.zeros(len(names)),
+                          np.array([0.0 if nm in zeros else u for nm, u in zip(names, upper,
+                                                                               strict=True)]),
+                          truth, integer=True)
+        # the baseline attacker knows the sample sizes (row totals) and those zeros only
+        baseline.rows = [r for r, src in zip(model.rows, model.sources, strict=True)
+                         if src is None]
+        baseline.lo = [lo for lo, src in zip(model.lo, model.sources, strict=True) if src is None]
+        baseline.hi = [hi for hi, src in zip(model.hi, model.sources, strict=True) if src is None]
+        for (area, cells, _), sections in targets.items():
+            if not in_area(area) or not all(mm in measure_of for mm, _ in cells):
+                continue
+            target = cell_row(area, cells, False)
+            true = float(target @ model.truth)
+            if not (0 < true < threshold or area_n(area) < threshold):
+                continue  # hidden only to protect another figure: not itself sensitive
+            result.targets += 1
+            pinned, low, high = model.pinned(target, round(true))
+            if pinned and baseline.pinned(target, round(true))[0]:
+                result.implied.append(Recovery(area, cells, true, low, high,
+                                               tuple(sorted(set(sections)))))
+            elif pinned:
+                result.recovered.append(Recovery(area, cells, true, low, high,
+                                                 tuple(sorted(set(sections)))))
+
+
+    def mean(self, mm: Any, vals: pd.DataFrame) -> None:
+        """Attack the hidden means of one mean measure."""
+        entries, villages, vcode, w_of = self.entries, self.villages, self.vcode, self.w_of
+        result, threshold, in_area, area_n = (self.result, self.threshold, self.in_area,
+                                              self.area_n)
+        relative, absolute = self.protection
+        v_arr = vals[mm.id].to_numpy(dtype=float)
+        ok = np.isfinite(v_arr)
+        obs = pd.Series(ok.astype(float)).groupby(vcode.to_numpy()).sum().reindex(
+            villages, fill_value=0.0).to_numpy()
+        sums = pd.Series(np.where(ok, v_arr, 0.0)).groupby(vcode.to_numpy()).sum().reindex(
+            villages, fill_value=0.0).to_numpy()
+        names = [(mm.id, v) for v in villages]
+        hi_val = mm.high if np.isfinite(mm.high) else 1e12
+        model = _Model(names, mm.low * obs, hi_val * obs, sums, integer=False)
+
+        def mean_row(area: str) -> tuple[np.ndarray, float]:
+            coefs = {(mm.id, v): w_of[v] for v in in_area(area)}
+            denom = sum(w_of[v] * obs[villages.index(v)] for v in in_area(area))
+            return model.vec(coefs), denom
+
+        mean_targets: dict[str, list[str]] = {}
+        for e in entries:
+            if e.kind != "mean" or e.cells != ((mm.id, MEAN),):
+                continue
+            if e.bounds is None:
+                mean_targets.setdefault(e.area, []).append(e.section)
+                continue
+            row, denom = mean_row(e.area)
+            if denom <= 0:
+                continue
+            lo, hi = e.bounds
+            if e.ci is not None:
+                c_lo, c_hi = _ci_centre(e.ci, share=False)
+                lo, hi = max(lo, min(c_lo, lo)), min(hi, max(c_hi, hi))
+            msg = model.add(row, lo * denom, hi * denom, e)
+            if msg:
+                result.inconsistent.append((e, msg))
+        result.constraints += len(model.rows)
+        for area, sections in mean_targets.items():
+            if not in_area(area):
+                continue
+            row, denom = mean_row(area)
+            n_obs = sum(obs[villages.index(v)] for v in in_area(area))
+            if denom <= 0 or (n_obs >= threshold and area_n(area) >= threshold):
+                continue  # hidden only to protect another figure
+            result.targets += 1
+            true = float(row @ sums) / denom
+            low, high = (x / denom for x in model.extent(row))
+            span = (mm.high - mm.low) if np.isfinite(mm.high) else 0.0
+            d = max(relative * abs(true), absolute * span)
+            need_lo = max(true - d, mm.low)
+            need_hi = min(true + d, mm.high) if np.isfinite(mm.high) else true + d
+            if low > need_lo + _TOL or high < need_hi - _TOL:
+                result.recovered.append(Recovery(area, ((mm.id, MEAN),), true, low, high,
+                                                 tuple(sorted(set(sections)))))
+
+
+    def extra(self, name: str, per_area: dict[str, int]) -> None:
+        """Attack the hidden data-quality counts of one measure."""
+        entries, result, threshold = self.entries, self.result, self.threshold
+        leaves = sorted(a for a in per_area if not any(
+            b != a and b.startswith(a) for b in per_area))
+        names = [(name, a) for a in leaves]
+        truth = np.array([float(per_area[a]) for a in leaves])
+        model = _Model(names, np.zeros(len(names)), np.full(len(names), 1e9), truth,
+                       integer=True)
+        targets_x: dict[str, list[str]] = {}
+        for e in entries:
+            if e.kind != "count" or e.cells != ((name, "all"),):
+                continue
+            if e.bounds is None:
+                targets_x.setdefault(e.area, []).append(e.section)
+                continue
+            row = model.vec({(name, a): 1.0 for a in leaves if a.startswith(e.area)})
+            if not row.any():
+                continue
+            msg = model.add(row, e.bounds[0], e.bounds[1], e)
+            if msg:
+                result.inconsistent.append((e, msg))
+        result.constraints += len(model.rows)
+        for area, sections in targets_x.items():
+            row = model.vec({(name, a): 1.0 for a in leaves if a.startswith(area)})
+            if not row.any() or not 0 < float(row @ truth) < threshold:
+                continue
+            result.targets += 1
+            pinned, low, high = model.pinned(row, round(float(row @ truth)))
+            if pinned:
+                result.recovered.append(Recovery(area, ((name, "all"),),
+                                                 float(row @ truth), low, high,
+                                                 tuple(sorted(set(sections)))))

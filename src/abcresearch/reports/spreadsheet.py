@@ -1,0 +1,175 @@
+"""Every published table of a report as a spreadsheet beside its PDF (``<code>.xlsx``).
+
+For staff who plan in spreadsheets: one sheet per table, in report order, named like the PDF's
+tables ("ตารางที่ 3" / "Table 3"), with the caption above and the notes below. Cells hold the
+values as printed: a number as a number (rounded as in the PDF, with the same thousands
+separators and decimals as its number format), a hidden cell as its marker (``<5``, ``×``), a
+dash as an empty cell, and text as text. Text that a spreadsheet would read as a formula is
+neutralised (:func:`abcresearch.atomic.neutralise_cell`); the file is written atomically.
+
+The tables are read from the section results (``report.results``) or, without a kernel, from the
+output bundles of an executed notebook (the batch runner's case), so the workbook holds exactly
+what the reader sees, never the unrounded numbers behind it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["table_specs", "table_values", "write_tables"]
+
+_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def table_specs(source: Any) -> list[dict[str, Any]]:
+    """The published table specs of a report, in order.
+
+    Parameters
+    ----------
+    source : mapping, iterable of SectionResult, or notebook
+        ``report.results`` (a mapping of section results), an iterable of results, or an
+        executed notebook (``nbformat.NotebookNode`` or a mapping with ``cells``).
+
+    Returns
+    -------
+    list of dict
+        :data:`~abcresearch.reports.render.TABLE_MIME` specs.
+    """
+    from abcresearch.reports.render import TABLE_MIME
+
+    specs: list[dict[str, Any]] = []
+    if isinstance(source, Mapping) and "cells" in source:
+        for cell in source.get("cells", []):
+            for output in cell.get("outputs", []) or []:
+                data = output.get("data") or {}
+                if TABLE_MIME in data:
+                    value = data[TABLE_MIME]
+                    specs.append(json.loads(value) if isinstance(value, str) else dict(value))
+        return specs
+    results = source.values() if isinstance(source, Mapping) else source
+    for result in results:
+        for bundle in result.bundles():
+            if TABLE_MIME in bundle:
+                specs.append(dict(bundle[TABLE_MIME]))
+    return specs
+
+
+def table_values(spec: Mapping[str, Any]) -> tuple[list[str], list[list[Any]], list[str | None]]:
+    """A table's cells as a spreadsheet holds them.
+
+    Returns
+    -------
+    columns : list of str
+    rows : list of list
+        ``int``/``float`` for a number as printed, ``str`` for text and markers, None for an
+        empty or dashed cell.
+    formats : list of str or None
+        Excel number format per column (``"#,##0"``, ``"#,##0.0"``, ...), None for text.
+    """
+    from abcresearch.reports.render.thai import strip_marks
+
+    columns = [strip_marks(str(c)) for c in spec["columns"]]
+    rows: list[list[Any]] = []
+    decimals: list[int | None] = [None] * len(columns)
+    for raw in spec["rows"]:
+        row: list[Any] = []
+        for j, cell in enumerate(raw):
+            if cell is None or cell == "–":
+                row.append(None)
+                continue
+            text = strip_marks(str(cell))
+            m = _NUMBER.match(text)
+            if m is None:
+                row.append(text)
+                continue
+            digits = len(m.group(1) or "")
+            value = float(text.replace(",", ""))
+            row.append(int(value) if digits == 0 else value)
+            decimals[j] = max(decimals[j] or 0, digits)
+        rows.append(row)
+    formats = [None if d is None else ("#,##0" if d == 0 else "#,##0." + "0" * d)
+               for d in decimals]
+    return columns, rows, formats
+
+
+def _sheet_name(i: int, lang: str, used: set[str]) -> str:
+    base = f"{'ตารางที่' if lang == 'th' else 'Table'} {i}"
+    name = _SHEET_BAD.sub(" ", base)[:31]
+    while name in used:
+        name = (name[:28] + "_" + str(len(used)))[:31]
+    used.add(name)
+    return name
+
+
+def write_tables(source: Any, path: str | Path, lang: str = "th") -> Path | None:
+    """Write every published table of a report as one sheet of ``path`` (an ``.xlsx``).
+
+    Parameters
+    ----------
+    source : mapping, iterable of SectionResult, or notebook
+        See :func:`table_specs`.
+    path : path
+        The workbook (replaced atomically).
+    lang : {"th", "en"}
+        Language of the sheet names (the tables' own words are as printed).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file written; None (and nothing written) when the report has no table.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from abcresearch.atomic import atomic_write_bytes, neutralise_cell
+
+    specs = table_specs(source)
+    if not specs:
+        return None
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    for i, spec in enumerate(specs, start=1):
+        ws = wb.create_sheet(_sheet_name(i, lang, used))
+        columns, rows, formats = table_values(spec)
+        r = 1
+        caption = spec.get("caption")
+        if caption:
+            from abcresearch.reports.render.thai import strip_marks
+
+            ws.cell(row=1, column=1, value=neutralise_cell(strip_marks(str(caption))))
+            ws.cell(row=1, column=1).font = Font(bold=True)
+            r = 3
+        for j, name in enumerate(columns, start=1):
+            c = ws.cell(row=r, column=j, value=neutralise_cell(name))
+            c.font = Font(bold=True)
+        for row in rows:
+            r += 1
+            for j, value in enumerate(row, start=1):
+                if isinstance(value, str):
+                    value = neutralise_cell(value)
+                c = ws.cell(row=r, column=j, value=value)
+                if isinstance(value, int | float) and formats[j - 1]:
+                    c.number_format = formats[j - 1]
+        notes = spec.get("notes")
+        if notes:
+            from abcresearch.reports.render.thai import strip_marks
+
+            ws.cell(row=r + 2, column=1, value=neutralise_cell(strip_marks(str(notes))))
+        for j, name in enumerate(columns, start=1):
+            width = max([len(str(name))] + [len(str(row[j - 1])) for row in rows
+                                             if row[j - 1] is not None])
+            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = \
+                min(60, max(8, width + 2))
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = Path(path)
+    atomic_write_bytes(out, buf.getvalue())
+    return out
+

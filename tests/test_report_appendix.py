@@ -1,0 +1,87 @@
+"""The stand-alone Thai methods appendix: every rule it states comes from params/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from abcresearch.reports.context import MethodsContext
+from abcresearch.reports.sections import appendix
+
+SECTIONS = ("design_and_weights", "score_bands", "overall_level", "grade_rules",
+            "org_strength", "capital_mapping", "defaults_status")
+
+
+@pytest.fixture(scope="module")
+def methods() -> MethodsContext:
+    return MethodsContext.load()
+
+
+@pytest.fixture(scope="module")
+def results(methods) -> dict:
+    return {name: getattr(appendix, name)(methods) for name in SECTIONS}
+
+
+def test_every_part_is_thai_and_has_no_code_speak(results) -> None:
+    for name, res in results.items():
+        frames = [res.to_frame(i) for i in range(len(res.tables))]
+        text = res.text + "".join(str(c) for f in frames for c in [*f.columns,
+                                                                     *f.to_numpy().ravel()])
+        assert re.search("[\u0e00-\u0e7f]", text), name
+        # no English code-speak or unfilled templates in the Thai appendix
+        for bad in ("->", "none ->", "clipped", "reversed", "{", "}", "appendix."):
+            assert bad not in text, (name, bad)
+
+
+def test_score_bands_and_overall_rule_follow_the_scheme(methods, results) -> None:
+    table = results["score_bands"].to_frame(0)
+    bands = methods.scheme.capitals[0].bands
+    assert [float(x) for x in table.iloc[:, -3]] == [float(b[1]) for b in bands]
+    rules = methods.scheme.overall["rules"]
+    lines = [ln for ln in results["overall_level"].text.splitlines() if re.match(r"\d+\. ", ln)]
+    assert len(lines) == len(rules)
+    assert str(methods.scheme.overall["min_capitals_scored"]) in results["overall_level"].text
+
+
+def test_grade_rules_give_every_rule_and_its_reason(methods, results) -> None:
+    table = results["grade_rules"].to_frame(0)
+    assert len(table) == len(methods.grades.rules)
+    for (_, row), rule in zip(table.iterrows(), methods.grades.rules, strict=True):
+        assert row.iloc[2] == rule["why"]["th"]
+        for c in rule.get("all", rule.get("any", [])):
+            assert f"{float(c['value']):g}" in row.iloc[1]
+
+
+def test_org_strength_weights_add_up_to_one(results) -> None:
+    table = results["org_strength"].to_frame(0)
+    assert sum(float(w) for w in table.iloc[:, 1]) == pytest.approx(1.0)
+
+
+def test_mapping_covers_the_seven_capitals(methods, results) -> None:
+    pc = appendix.load_programme_capitals()
+    mapped = {c for p in pc.programme for c in p["capitals"]} | set(pc.added)
+    assert mapped == set(methods.scheme.capital_ids)
+    assert len(results["capital_mapping"].to_frame(0)) == 4
+
+
+def test_defaults_status_lists_every_unreviewed_file(results) -> None:
+    table = results["defaults_status"].to_frame(0)
+    files = set(table.iloc[:, 0])
+    assert {"scoring.yaml", "grades.yaml", "publication.yaml", "programme_capitals.yaml"} <= files
+    assert (table.iloc[:, 2] == "ยังไม่ทบทวน").sum() >= 4
+
+
+def test_sensitivity_table_counts_what_changes(sample_store) -> None:
+    from abcresearch.reports.methods import MethodsReport
+
+    report = MethodsReport.load()
+    res = report.sensitivity(2549, store=sample_store)
+    raw, shown = res.estimates, res.to_frame(0)
+    assert len(shown) == len(raw) and set(raw["level"]) == {"village", "tambon"}
+    # every threshold moved down and up, then k = 25/33/40% for villages and tambons
+    k_rows = raw[raw["parameter"] == "af_k"]
+    assert sorted(k_rows["new_value"].unique()) == [0.25, 0.33, 0.40]
+    assert (shown.iloc[:, 3].to_numpy() == raw["grades_changed"].to_numpy()).all()
+    assert raw["grades_changed"].le(raw["n_areas"]).all()
+    assert "k = 25%" in shown.iloc[:, 1].tolist()

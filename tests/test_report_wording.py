@@ -1,0 +1,69 @@
+"""The reviewer's wording over every generated sentence and table cell of a tambon report."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.render import TABLE_MIME
+
+SECTIONS = ("cover", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
+            "villages", "organisations", "income", "data_quality", "methods_note")
+BANNED = ("ทุนที่ทำให้ยากจนมากที่สุด", "ระดับ A", "ระดับ B", "ระดับ C", "ต้องเร่งรัดพัฒนา",
+          "::", "ความเป็นชุมชน", "จำนวนตำบล")
+
+
+@pytest.fixture(scope="module")
+def texts(sample_store) -> list[str]:
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    out = []
+    for name in SECTIONS:
+        res = getattr(report, name)()
+        out.append(res.text)
+        for b in res.bundles():
+            if TABLE_MIME in b:
+                spec = b[TABLE_MIME]
+                out += [spec.get("caption") or "", spec.get("notes") or "", *spec["columns"]]
+                out += [c for row in spec["rows"] for c in row if isinstance(c, str)]
+    return out
+
+
+def test_no_banned_wording(texts) -> None:
+    found = [(w, s[:80]) for s in texts for w in BANNED if w in s]
+    assert found == []
+
+
+def test_big_numbers_have_thousands_separators(texts) -> None:
+    # 5+ digit runs without a separator are codes or years only (years have 4 digits)
+    bare = [m.group() for s in texts for m in re.finditer(r"(?<![\d,.])\d{5,}(?![\d,])", s)]
+    assert bare == [], bare[:5]
+
+
+def test_money_in_whole_baht(texts) -> None:
+    assert not [s for s in texts if re.search(r"\d{1,3}(,\d{3})+\.\d", s)]
+
+
+def test_figures_are_numbered_and_villages_in_numeric_order(sample_store) -> None:
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    lv = report.levels_and_tracks()
+    figs = [p for p in lv.parts if getattr(p, "svg", None) is not None]
+    assert figs and all(f.caption for f in figs)
+    names = lv.to_frame(0).iloc[:-1, 0].tolist()  # the last row is the whole area
+    numbers = [int(re.search(r"หมู่ที่ (\d+)", n).group(1)) for n in names]
+    assert numbers == sorted(numbers)
+
+
+def test_level_counts_add_up_to_the_weighted_household_total(sample_store) -> None:
+    """Unrounded, unsuppressed level counts (missing level included) of a tambon add up to its
+    weighted households, which is the households of its surveyed villages' frame."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    weighted = report.levels_and_tracks().estimates
+    total = weighted.loc["801501"].sum()
+    assert total == pytest.approx(report.households["weight"].sum())
+    by_village = weighted.drop(index="801501").sum(axis=1)
+    per_frame = report.households.groupby("village_code")["weight"].sum()
+    assert by_village.to_numpy() == pytest.approx(per_frame.loc[by_village.index].to_numpy())
+    frame = report.village_forms["vil_households"].astype(float).sum()
+    assert total == pytest.approx(frame, rel=0.01)

@@ -1,0 +1,59 @@
+"""``<code>.xlsx`` beside the PDF: one sheet per published table, values as printed."""
+
+from __future__ import annotations
+
+import pytest
+
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.spreadsheet import table_specs, write_tables
+
+
+@pytest.fixture(scope="module")
+def tambon(sample_store) -> AreaReport:
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    report.levels_and_tracks()
+    report.villages()
+    report.income()
+    return report
+
+
+def test_one_sheet_per_table_with_the_printed_values(tambon, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from abcresearch.reports.disclosure import SECONDARY, SUPPRESSED
+
+    specs = table_specs(tambon.results)
+    path = write_tables(tambon.results, tmp_path / "801501.xlsx")
+    wb = load_workbook(path)
+    assert len(wb.sheetnames) == len(specs) and wb.sheetnames[0] == "ตารางที่ 1"
+    markers = numbers = 0
+    for ws, spec in zip(wb.worksheets, specs, strict=True):
+        assert ws.cell(1, 1).value == spec["caption"]
+        header = [c.value for c in ws[3]][: len(spec["columns"])]
+        assert header == spec["columns"]
+        for i, row in enumerate(spec["rows"]):
+            got = [c.value for c in ws[4 + i]][: len(row)]
+            for printed, value in zip(row, got, strict=True):
+                if printed is None or printed == "–":
+                    assert value is None
+                elif printed in (SUPPRESSED, SECONDARY):
+                    assert value == printed  # hidden cells keep their marker
+                    markers += 1
+                elif isinstance(value, int | float):
+                    # a number as a number, equal to what the PDF prints
+                    assert float(printed.replace(",", "")) == value
+                    numbers += 1
+                else:
+                    assert value == printed
+    assert markers and numbers
+    # the weighted household counts are numbers with a thousands-separator format
+    levels = wb.worksheets[0]
+    assert any(c.number_format == "#,##0" for row in levels.iter_rows(min_row=4) for c in row
+               if isinstance(c.value, int))
+
+
+def test_no_table_no_file(sample_store, tmp_path) -> None:
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    report.cover()
+    assert write_tables(report.results, tmp_path / "x.xlsx") is None
+    assert not (tmp_path / "x.xlsx").exists()
