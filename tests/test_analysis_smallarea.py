@@ -270,3 +270,15 @@ def test_gamma_gvf_is_unbiased_where_log_ols_is_not():
     with pytest.raises(DesignError, match="fit must be one of"):
         fit_gvf(d, **kw, fit="ols")
     assert math.isfinite(g.r2) and 0 < g.r2 < 1
+
+
+def test_a_census_of_villages_needs_no_model(sample_store):
+    """Khanom surveyed whole (every tambon 2+ villages): every tambon direct, no model fitted."""
+    res = round_small_area(ROUND, sample_store, cache=False)
+    assert res.fit.empty and res.coefficients.empty and not res.models
+    e = res.estimates
+    assert set(e["kind"]) == {"direct"} and set(e["basis"]) == {"direct"}
+    assert res.measures == ("share_level1", "mean_score", "m0")
+    assert len(e) == 3 * len(res.tambons) and not res.model_tambons()
+    np.testing.assert_allclose(e["estimate"], e["direct"])
+    assert ((e["ci_low"] <= e["estimate"]) & (e["estimate"] <= e["ci_high"])).all()

@@ -576,15 +576,16 @@ class SmallAreaResult:
         NaN without a sample; :func:`tambon_design`), ``vardir`` (the sampling variance the
         model used, on the estimate's scale), ``vardir_source`` (``direct``, ``gvf`` or
         ``none``), ``df`` (design degrees of freedom of the direct estimate: sampled villages
-        minus 1), ``villages_sampled``,
-        ``households_sampled``, ``households`` (frame), ``estimate_unbenchmarked``,
-        ``mse_unbenchmarked``. Unrounded; reports round and suppress.
+        minus 1), ``villages_sampled``, ``households_sampled``, ``households`` (frame),
+        ``estimate_unbenchmarked``, ``mse_unbenchmarked``. Unrounded; reports round and
+        suppress.
     fit : pandas.DataFrame
-        One row per measure: the model (method, transform, covariates, covariate year), its fit
-        (``sigma2_u``, ``sigma2_u_se``, ``r2``, ``adj_r2``, log-likelihood, AIC, BIC, shrinkage
+        One row per measure that needed a model (none when every tambon is direct): the model
+        (method, transform, covariates, covariate year), its fit (``sigma2_u``,
+        ``sigma2_u_se``, ``r2``, ``adj_r2``, log-likelihood, AIC, BIC, shrinkage
         ``gamma_min/median/max``, standardised residuals ``std_residual_sd``,
-        ``std_residual_over_2``, Shapiro-Wilk p-values), the GVF (``gvf_n_fit``, ``gvf_r2``,
-        ``gvf_slope``, ``gvf_replaced``) and the benchmark (``benchmark_target``,
+        ``std_residual_over_2``, Shapiro-Wilk p-values), the GVF (``gvf_fit``, ``gvf_n_fit``,
+        ``gvf_r2``, ``gvf_slope``, ``gvf_replaced``) and the benchmark (``benchmark_target``,
         ``benchmark_se``, ``benchmark_before``), and the counts of tambons by kind.
     coefficients : pandas.DataFrame
         ``measure, term, estimate, se, z, p_value`` (model scale).
@@ -623,7 +624,7 @@ class SmallAreaResult:
     @property
     def measures(self) -> tuple[str, ...]:
         """The measures estimated."""
-        return tuple(self.fit["measure"])
+        return tuple(self.meta.get("measures", self.estimates["measure"].unique()))
 
     def model_tambons(self) -> tuple[str, ...]:
         """Tambons whose estimates are model-based (basis ``model``), sorted."""
@@ -806,6 +807,20 @@ def small_area_from_tables(
         fixed_mask = data["villages_sampled"].to_numpy() >= rules.min_sampled_villages
         fixed = data.loc[fixed_mask, "area"].tolist()
         bench = s.benchmark and bool((~fixed_mask).any())
+        if fixed_mask.all():  # every tambon is direct (e.g. a census of villages): no model
+            skeleton = data[["area"]].assign(
+                kind="direct", estimate=data["direct"], mse=data["vardir"], ci_low=np.nan,
+                ci_high=np.nan, gamma=1.0)
+            e = _direct_rows(skeleton, data, fixed_mask, model.level, kind == "share")
+            e = e.assign(measure=name, vardir_design=data["vardir"].to_numpy(),
+                         vardir=data["vardir"].to_numpy(), vardir_source="direct",
+                         df=data["df"].astype(int).to_numpy(),
+                         villages_sampled=data["villages_sampled"].to_numpy(),
+                         households_sampled=data["households_sampled"].to_numpy(),
+                         households=data["households"].to_numpy(), basis="direct",
+                         direct=data["direct"].to_numpy())
+            tidy_parts.append(e[TIDY_COLUMNS])
+            continue
         try:
             res = small_area_estimates(
                 data, area="area", direct="direct", vardir="vardir",
@@ -850,8 +865,13 @@ def small_area_from_tables(
     return SmallAreaResult(
         survey_round=int(survey_round),
         estimates=pd.concat(tidy_parts, ignore_index=True),
-        fit=pd.DataFrame(fits), coefficients=pd.concat(coefs, ignore_index=True),
-        residuals=pd.concat(resids, ignore_index=True).reset_index(drop=True),
+        fit=pd.DataFrame(fits, columns=None if fits else ["measure"]),
+        coefficients=(pd.concat(coefs, ignore_index=True) if coefs
+                      else pd.DataFrame(columns=["measure", "term", "estimate", "se", "z",
+                                                 "p_value"])),
+        residuals=(pd.concat(resids, ignore_index=True) if resids
+                   else pd.DataFrame(columns=["measure", "area", "y", "vardir", "synthetic",
+                                              "random_effect", "std_residual"])),
         covariates=cov[cov["area"].isin(areas)].reset_index(drop=True), meta=meta,
         models=models)
 
