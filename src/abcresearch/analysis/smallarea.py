@@ -72,7 +72,7 @@ from abcresearch.stats.smallarea import (
     FayHerriotResults,
     SmallAreaSettings,
     area_covariates,
-    load_smallarea_settings,
+    parse_smallarea_settings,
     small_area_estimates,
 )
 from abcresearch.store import cache_folder
@@ -173,7 +173,7 @@ class RoundSmallAreaSettings:
         Benchmark to the universe's direct estimate.
     model : SmallAreaSettings
         The model, GVF, transform and benchmarking settings
-        (:func:`abcresearch.stats.smallarea.load_smallarea_settings`).
+        (:func:`abcresearch.stats.smallarea.parse_smallarea_settings`).
     source : str
         The file.
     """
@@ -192,14 +192,14 @@ class RoundSmallAreaSettings:
 def parse_round_settings(raw: Mapping[str, Any], path: Path) -> RoundSmallAreaSettings:
     """Parse ``params/smallarea.yaml`` for the round (see :func:`abcresearch.params.load`).
 
-    The model keys are checked by :func:`~abcresearch.stats.smallarea.load_smallarea_settings`,
+    The model keys are checked by :func:`~abcresearch.stats.smallarea.parse_smallarea_settings`,
     the ``round`` section here; every problem of the section is reported at once.
 
     Raises
     ------
     ParamsError
     """
-    model = load_smallarea_settings(path)
+    model = parse_smallarea_settings(raw, path)
     pr = Problems(path)
     sec = raw.get("round")
     if not isinstance(sec, Mapping):
@@ -290,7 +290,7 @@ def scored_households(households: pd.DataFrame, scheme: Scheme | str | None = No
 
 
 def round_design(households: pd.DataFrame, lonely_psu: str | None = None) -> SurveyDesign:
-    """The round's two-stage design, built from the stored household columns.
+    """Build the round's two-stage design from the stored household columns.
 
     Stage 1: villages (``village_code``) within ``stratum``, fpc ``stratum_villages`` (villages
     of the stratum in the frame); stage 2: households (``submission_uuid``) within village, fpc
@@ -327,7 +327,7 @@ def round_design(households: pd.DataFrame, lonely_psu: str | None = None) -> Sur
 
 def tambon_design(households: pd.DataFrame, frame: pd.DataFrame,
                   lonely_psu: str = "certainty") -> SurveyDesign:
-    """The design for tambon estimates, conditional on the villages that fell in each tambon.
+    """Build the tambon design, conditional on the villages that fell in each tambon.
 
     The round's villages are a stratified simple random sample within amphoe. Given how many of
     them fell in each tambon, those of a tambon are a simple random sample of its villages, so
@@ -504,7 +504,7 @@ def direct_estimates(design: SurveyDesign, measures: Mapping[str, tuple[np.ndarr
 
 
 def universe_tambons(frame: pd.DataFrame) -> pd.DataFrame:
-    """The tambons of the round's universe and their households in the frame.
+    """Return the tambons of the round's universe and their households in the frame.
 
     The universe is every village of the strata that have a sampled village (the province in a
     province rollout, the amphoe in an amphoe survey); villages outside it were never at risk
@@ -883,7 +883,7 @@ def _file_hash(path: Path) -> str:
 def small_area_key(survey_round: int, store: Path | str | None = None,
                    scheme: Scheme | str | None = None,
                    settings_path: str | Path | None = None) -> str:
-    """The cache key of a round's small-area estimates.
+    """Return the cache key of a round's small-area estimates.
 
     It hashes what the estimates depend on: the fingerprints and row counts of the round's
     households, frame and auxiliary tables (manifest), the scoring scheme, ``smallarea.yaml``,
