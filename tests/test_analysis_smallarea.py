@@ -282,3 +282,104 @@ def test_a_census_of_villages_needs_no_model(sample_store):
     assert len(e) == 3 * len(res.tambons) and not res.model_tambons()
     np.testing.assert_allclose(e["estimate"], e["direct"])
     assert ((e["ci_low"] <= e["estimate"]) & (e["estimate"] <= e["ci_high"])).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports (item 5): a tambon with estimate basis `model` and the province overview
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def eblup_report(rollout_store: Path, result: SmallAreaResult):
+    """The report of the first tambon resting on one sampled village."""
+    from abcresearch.reports.area import AreaReport
+
+    code = result.measure("share_level1").query("kind == 'eblup'")["area"].iloc[0]
+    return AreaReport.load(code, ROUND, store=rollout_store)
+
+
+def test_a_model_based_tambon_report_says_so_plainly_with_rmse_and_intervals(eblup_report,
+                                                                           result):
+    from abcresearch.reports.results import Table, Typst
+    from abcresearch.reports.sections.smallarea import cover_lines, small_area
+    from abcresearch.scoring.grade_rules import need_classes
+    from abcresearch.scoring.grades import load_grade_rules
+
+    rep = eblup_report
+    sec = small_area(rep, result=result)
+    assert sec.details["estimate_basis"] == "model"
+    assert sec.details["grade_status"] == "provisional" and sec.details["kind"] == "eblup"
+    box = next(p for p in sec.parts if isinstance(p, Typst))
+    assert "ผลเบื้องต้นจากแบบจำลอง" in box.markdown  # grade status `provisional`
+    assert "เป็นค่าประมาณจากแบบจำลอง ไม่ใช่ค่าที่วัดได้โดยตรง" in box.markdown
+    assert "1 หมู่บ้าน" in box.markdown
+    text = "\n".join(p.as_markdown() for p in sec.parts)
+    assert "จปฐ. ปี 2548" in text and "ครัวเรือนรายได้ต่ำกว่าเกณฑ์" in text
+    assert "ส่วนอื่นของรายงานนี้คำนวณจากหมู่บ้านตัวอย่าง 1 หมู่บ้านเท่านั้น" in text
+    # the table: each measure with its RMSE and interval, as the result holds them
+    tab = next(p for p in sec.parts if isinstance(p, Table)).data.set_index("ตัวชี้วัด")
+    rows = result.area(rep.area.code).set_index("measure")
+    s = rows.loc["share_level1"]
+    got = tab.loc["ครัวเรือนระดับ 1 (ร้อยละ)"]
+    assert got["ค่าประมาณ"] == f"{100 * s['estimate']:.1f}"
+    assert got["RMSE"] == f"{100 * s['rmse']:.1f}"
+    assert got["ช่วงความเชื่อมั่น 95%"] == f"{100 * s['ci_low']:.1f}–{100 * s['ci_high']:.1f}"
+    assert tab.loc["ดัชนีความยากจนหลายมิติ (M0)", "ค่าประมาณ"] == f"{rows.at['m0', 'estimate']:.3f}"
+    assert got["น้ำหนักของผลสำรวจ"] == f"{100 * s['gamma']:.0f}%"
+    # the need class the model estimates give, marked provisional
+    ind = pd.DataFrame({"share_level1": [s["estimate"]], "m0": [rows.at["m0", "estimate"]]})
+    assert sec.details["need"]["need"] == need_classes(ind, load_grade_rules(),
+                                                       level="tambon")["need"].iloc[0]
+    assert cover_lines(rep, result) == [
+        "**ฐานของค่าประมาณ: ประมาณด้วยแบบจำลองพื้นที่ขนาดเล็ก · สถานะการจัดกลุ่ม: "
+        "ผลเบื้องต้นจากแบบจำลอง**"]
+
+
+def test_a_model_estimate_resting_on_a_few_households_is_not_published(eblup_report, result):
+    from abcresearch.reports.results import Table
+    from abcresearch.reports.sections.smallarea import small_area
+
+    code = eblup_report.area.code
+    e = result.estimates.copy()
+    e.loc[e["area"] == code, "households_sampled"] = 3
+    few = SmallAreaResult(result.survey_round, e, result.fit, result.coefficients,
+                          result.residuals, result.covariates, result.meta)
+    sec = small_area(eblup_report, result=few)
+    tab = next(p for p in sec.parts if isinstance(p, Table)).data
+    assert sec.details["suppressed"] and not sec.details["need"]
+    assert (tab[["ค่าประมาณ", "RMSE", "ช่วงความเชื่อมั่น 95%"]] == "<5").all().all()
+
+
+def test_direct_tambons_and_villages_get_no_small_area_section(rollout_store, result):
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.sections.smallarea import cover_lines, small_area
+
+    e = result.measure("share_level1")
+    code = e.loc[e["kind"] == "direct", "area"].iloc[0]
+    rep = AreaReport.load(code, ROUND, store=rollout_store)
+    sec = small_area(rep, result=result)
+    assert not sec.parts and sec.details["estimate_basis"] == "direct"
+    assert sec.details["grade_status"] == "final" and cover_lines(rep, result) == []
+    village = rep.households["village_code"].iloc[0]
+    vrep = AreaReport.load(village, ROUND, store=rollout_store)
+    assert not small_area(vrep, result=result).parts
+
+
+def test_the_overview_lists_every_tambon_and_says_which_is_model_based(rollout_store, result):
+    from abcresearch.reports.context import ProvinceContext
+    from abcresearch.reports.results import Table
+    from abcresearch.reports.sections.smallarea import tambon_overview
+
+    prov = ProvinceContext.load("80", ROUND, store=rollout_store)
+    sec = tambon_overview(prov, result=result)
+    tab = next(p for p in sec.parts if isinstance(p, Table)).data
+    e = result.measure("share_level1").sort_values("estimate", ascending=False)
+    assert len(tab) == 18
+    short = {"direct": "โดยตรง", "eblup": "แบบจำลอง + สำรวจ", "synthetic": "แบบจำลองล้วน"}
+    assert tab["ฐานของค่าประมาณ"].tolist() == [short[k] for k in e["kind"]]
+    assert tab["ครัวเรือนระดับ 1 (ร้อยละ)"].tolist() == [f"{100 * v:.1f}" for v in e["estimate"]]
+    assert tab["หมู่บ้านตัวอย่าง"].tolist() == e["villages_sampled"].tolist()
+    intro = sec.parts[1].as_markdown()
+    assert "(10 ตำบล)" in intro
+    assert "6 ตำบลมีหมู่บ้านตัวอย่าง 1" in intro and "2 ตำบลยังไม่มีหมู่บ้านตัวอย่าง" in intro
+    assert len(tambon_overview(prov, result=result, limit=5).parts[-1].data) == 5

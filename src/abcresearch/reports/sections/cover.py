@@ -40,6 +40,9 @@ def cover(report: AreaContext) -> SectionResult:
         t("cover.surveyed", villages=f"{n_vil:,}", households=f"{n_hh:,}"),
         f"**{grade_text(report)}**",
     ]
+    from abcresearch.reports.sections.smallarea import cover_lines  # basis `model`: provisional
+
+    lines += cover_lines(report)
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
     lines.append(t("cover.provenance", fingerprint=report.fingerprint(),
