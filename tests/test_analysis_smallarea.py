@@ -383,3 +383,24 @@ def test_the_overview_lists_every_tambon_and_says_which_is_model_based(rollout_s
     assert "(10 ตำบล)" in intro
     assert "6 ตำบลมีหมู่บ้านตัวอย่าง 1" in intro and "2 ตำบลยังไม่มีหมู่บ้านตัวอย่าง" in intro
     assert len(tambon_overview(prov, result=result, limit=5).parts[-1].data) == 5
+
+
+def test_the_methods_appendix_gives_the_model_fit(eblup_report, result):
+    from abcresearch.reports.results import Table
+    from abcresearch.reports.sections.smallarea import model_fit
+
+    sec = model_fit(eblup_report, result=result)
+    tab = next(p for p in sec.parts if isinstance(p, Table)).data
+    f = result.fit.set_index("measure")
+    assert len(tab) == 3
+    assert (tab["ตำบล (โดยตรง / แบบจำลอง + สำรวจ / แบบจำลองล้วน)"] == "10 / 6 / 2").all()
+    assert tab["R²"].tolist() == [f"{f.at[m, 'r2']:.2f}" for m in result.measures]
+    b = f.loc["share_level1"]
+    assert tab["ค่าเฉลี่ยก่อน → หลังปรับ"].iloc[0] == (
+        f"{100 * b['benchmark_before']:.1f} → {100 * b['benchmark_target']:.1f}")
+    text = sec.parts[1].as_markdown()
+    assert "Fay-Herriot (REML)" in text and "gamma" in text and "ครัวเรือนไม่มีเงินออม" in text
+    empty = SmallAreaResult(result.survey_round, result.estimates, result.fit.iloc[0:0],
+                            result.coefficients, result.residuals, result.covariates,
+                            result.meta)
+    assert not model_fit(eblup_report, result=empty).parts

@@ -42,7 +42,8 @@ from abcresearch.scoring.grade_rules import need_classes
 from abcresearch.scoring.grades import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "small_area", "tambon_overview"]
+__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "model_fit", "small_area",
+           "tambon_overview"]
 
 #: How each measure is printed: (scale, decimals).
 MEASURE_FORMAT: dict[str, tuple[float, int]] = {"share_level1": (100.0, 1),
@@ -92,11 +93,21 @@ def _status(report: AreaContext, rows: pd.DataFrame | None) -> tuple[EstimateBas
     return basis, grade_status(report.level, basis, n_vil, rules=rules), n_vil
 
 
+def _direct_enough(report: AreaContext) -> bool:
+    """Whether the area's own sample decides its basis (not a tambon, or enough villages)."""
+    if report.level != "tambon":
+        return True
+    n_vil = int(report.households["village_code"].nunique())
+    return n_vil >= load_status_rules().min_sampled_villages
+
+
 def cover_lines(report: AreaContext, result: SmallAreaResult | None = None) -> list[str]:
     """Lines for the cover of a tambon whose estimates are model-based (else none).
 
     The grade status (``provisional``) in bold and one plain sentence; for :func:`cover`.
     """
+    if _direct_enough(report):
+        return []
     rows = area_estimates(report, result)
     if rows is None:
         return []
@@ -139,6 +150,9 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
         class and the model's fit for the level-1 share.
     """
     out = SectionBuilder("small_area", report.words)
+    if _direct_enough(report):  # basis `direct` whatever the model: nothing to compute
+        basis, status, _ = _status(report, None)
+        return out.result(details={"estimate_basis": basis.value, "grade_status": status.value})
     rows = area_estimates(report, result)
     if rows is None:
         return out.result(details={"estimate_basis": None})
@@ -283,3 +297,58 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
               t("smallarea.notes", year=res.meta.get("covariate_year", ""),
                 min_villages=res.meta.get("min_sampled_villages", 2)))
     return out.result(estimates=e, details={"counts": counts.to_dict()})
+
+
+def model_fit(report: Any, *, survey_round: int | None = None, store: str | Path | None = None,
+              result: SmallAreaResult | None = None) -> SectionResult:
+    """Describe the small-area model and its fit for the methods appendix.
+
+    The model and what it rests on in words, then per measure the tambons by kind, R², the
+    shrinkage factors, the standardised residuals, the GVF slope and the benchmark. Empty (no
+    parts) when no model was fitted (every tambon direct, or no small-area estimates).
+
+    Parameters
+    ----------
+    report : ReportBase
+        Any report (its words and language).
+    survey_round : int, optional
+        The round, when ``result`` is not given (default: the report's ``survey_round``).
+    store : path, optional
+        The analysis store, when ``result`` is not given.
+    result : SmallAreaResult, optional
+        The round's small-area estimates.
+    """
+    out = SectionBuilder("small_area_fit", report.words)
+    rnd = survey_round if survey_round is not None else getattr(report, "survey_round", None)
+    res = result
+    if res is None and rnd is not None:
+        res = _result(int(rnd), store if store is not None else getattr(report, "store", None),
+                      getattr(getattr(report, "analysis", None), "scheme", None))
+    if res is None or res.fit.empty:
+        return out.result()
+    t = report.t
+    f = res.fit.reset_index(drop=True)
+    covs = ", ".join(t(f"smallarea.cov.{c}") for c in res.meta.get("covariates", []))
+    out.heading("smallarea.fit_section")
+    out.text(t("smallarea.fit_text", min_villages=res.meta.get("min_sampled_villages", 2),
+               method=res.meta.get("method", "REML"), year=res.meta.get("covariate_year", ""),
+               covariates=covs, gvf=str(f["gvf_fit"].iloc[0]) if "gvf_fit" in f else "–"))
+    n_big = res.residuals.assign(big=res.residuals["std_residual"].abs() > 2).groupby(
+        "measure")["big"].sum()
+    shown = pd.DataFrame({
+        t("smallarea.col.measure"): [t(f"smallarea.measure.{m}") if m in MEASURE_FORMAT
+                                     else m for m in f["measure"]],
+        t("smallarea.col.tambons"): [f"{r.direct} / {r.eblup} / {r.synthetic}"
+                                     for r in f.itertuples()],
+        t("smallarea.col.r2"): [f"{v:.2f}" for v in f["r2"]],
+        t("smallarea.col.gamma"): [f"{r.gamma_median:.2f} ({r.gamma_min:.2f}–{r.gamma_max:.2f})"
+                                   for r in f.itertuples()],
+        t("smallarea.col.residual_sd"): [
+            f"{r.std_residual_sd:.2f} ({int(n_big.get(r.measure, 0))})" for r in f.itertuples()],
+        t("smallarea.col.gvf_slope"): [f"{v:.2f}" for v in f["gvf_slope"]],
+        t("smallarea.col.benchmark"): [
+            f"{_fmt(r.benchmark_before, r.measure)} → {_fmt(r.benchmark_target, r.measure)}"
+            for r in f.itertuples()],
+    })
+    out.table(shown, t("smallarea.fit_caption"), t("smallarea.fit_notes"))
+    return out.result(estimates=f, details={"meta": dict(res.meta)})
