@@ -136,6 +136,12 @@ class AreaReport(AreaContext):
         """
         return self._keep(villages_section.villages(self, limit=limit))
 
+    def small_area(self) -> SectionResult:
+        """Show a tambon's model-based estimates (basis ``model``) with RMSE; else nothing."""
+        from abcresearch.reports.sections import smallarea as smallarea_section
+
+        return self._keep(smallarea_section.small_area(self))
+
     def organisations(self) -> SectionResult:
         """Groups, funds, master plans and process steps from the village form."""
         return self._keep(organisations_section.organisations(self))

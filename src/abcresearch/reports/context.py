@@ -28,7 +28,13 @@ from abcresearch.analysis.round import (
     design_spec,
     round_analysis,
 )
-from abcresearch.analysis.status import AreaStatus, GradeStatus, load_status_rules
+from abcresearch.analysis.status import (
+    AreaStatus,
+    GradeStatus,
+    estimate_basis,
+    grade_status,
+    load_status_rules,
+)
 from abcresearch.errors import AreaError, InputError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports import estimates
@@ -159,8 +165,30 @@ class AreaContext(ReportBase):
     # ------------------------------------------------------------------ status model
     @cached_property
     def status(self) -> AreaStatus:
-        """The area's coverage, estimate basis, grade status and published grade."""
-        return self.analysis.status(self.area.code)
+        """The area's coverage, estimate basis, grade status and published grade.
+
+        A tambon resting on fewer sampled villages than ``params/status.yaml`` asks is
+        ``not_graded`` by its own sample; where the round's small-area model
+        (:func:`abcresearch.analysis.smallarea.round_small_area`) estimates it, its basis is
+        ``model`` and its grade status ``provisional`` instead (``shared/report-status.md``).
+        """
+        st = self.analysis.status(self.area.code)
+        if self.level != "tambon" or st.grade_status is not GradeStatus.NOT_GRADED:
+            return st
+        from abcresearch.analysis.smallarea import SmallAreaUnavailable, round_small_area
+
+        try:
+            rows = round_small_area(self.survey_round, self.store,
+                                    scheme=self.analysis.scheme).area(self.area.code)
+        except SmallAreaUnavailable:
+            return st
+        if rows.empty:
+            return st
+        rules = load_status_rules()
+        n_vil = st.coverage.villages_surveyed
+        basis = estimate_basis("tambon", n_vil, model_available=True, rules=rules)
+        return replace(st, basis=basis,
+                       grade_status=grade_status("tambon", basis, n_vil, rules=rules))
 
     @property
     def areas(self) -> pd.DataFrame:
@@ -186,7 +214,8 @@ class AreaContext(ReportBase):
         """
         out = []
         st = self.status
-        if st.grade_status is GradeStatus.NOT_GRADED:
+        if st.grade_status in (GradeStatus.NOT_GRADED, GradeStatus.PROVISIONAL) and \
+                st.coverage.villages_surveyed < load_status_rules().min_sampled_villages:
             out.append(self.t("rollout.warning.few_villages", area=self.area_name(),
                               villages=st.coverage.villages_surveyed,
                               total=st.coverage.villages_total,

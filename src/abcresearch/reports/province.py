@@ -87,6 +87,19 @@ class ProvinceReport(ProvinceContext):
         """
         return self._keep(sections.tambon_ranking(self, limit=limit, amphoe=amphoe))
 
+    def tambon_overview(self, *, store: str | Path | None = None,
+                        limit: int | None = None) -> SectionResult:
+        """List every tambon's level-1 share, direct or model-based (small-area), labelled."""
+        from abcresearch.reports.sections import smallarea as smallarea_section
+
+        return self._keep(smallarea_section.tambon_overview(self, store=store, limit=limit))
+
+    def small_area_fit(self, *, store: str | Path | None = None) -> SectionResult:
+        """Describe the small-area model and its fit (methods appendix); empty without one."""
+        from abcresearch.reports.sections import smallarea as smallarea_section
+
+        return self._keep(smallarea_section.model_fit(self, store=store))
+
     def rules_vs_typology(self) -> SectionResult:
         """The data-driven typology next to the readiness groups and need classes."""
         return self._keep(sections.rules_vs_typology(self))

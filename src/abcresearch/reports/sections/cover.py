@@ -52,7 +52,10 @@ def grade_text(report: AreaContext) -> str:
     if not report.publishable:
         return report.t("cover.grade", grade=report.marker)
     st = report.status
-    if st.grade_status is GradeStatus.NOT_GRADED:
+    if st.grade_status is GradeStatus.NOT_GRADED or (
+            st.grade_status is GradeStatus.PROVISIONAL
+            and (row is None or pd.isna(row.get("grade")))):
+        # a model-based tambon has a provisional need class (its own section), no A/B/C grade
         why = report.t("grade_status.not_graded",
                        min_villages=load_status_rules().min_sampled_villages)
         return report.t("cover.grade", grade=why)
@@ -85,6 +88,9 @@ def cover(report: AreaContext) -> SectionResult:
         f"**{grade_text(report)}**",
     ]
     lines += [f"**{w}**" for w in report.estimate_warnings]
+    from abcresearch.reports.sections.smallarea import cover_lines  # basis `model`: provisional
+
+    lines += cover_lines(report)
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
     # provenance (fingerprint, scheme, version) is in the methods note, not on the cover
