@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from abcresearch import __version__
-from abcresearch.errors import ParamsError
+from abcresearch.errors import ParamsError, StoreError
 from abcresearch.paths import params_dir
 from abcresearch.scoring import (
     HouseholdScores,
@@ -38,6 +38,7 @@ from abcresearch.scoring.scheme import Scheme
 from abcresearch.stats import SurveyDesign
 from abcresearch.store import cache_folder
 from abcresearch.store import read as data_mod
+from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
 CACHE_FORMAT = 4
@@ -111,6 +112,9 @@ class RoundAnalysis:
         The round's ingest manifest.
     key : str
         Cache key.
+    excluded : tuple of UnreadablePartition
+        Damaged store files whose tambons are left out of everything above (see
+        :mod:`abcresearch.store.partitions`); round-wide figures then rest on fewer households.
     """
 
     survey_round: int
@@ -122,6 +126,7 @@ class RoundAnalysis:
     typology: pd.DataFrame = field(repr=False)
     manifest: dict[str, Any] = field(repr=False)
     key: str = ""
+    excluded: tuple[UnreadablePartition, ...] = ()
 
     @property
     def synthetic(self) -> bool:
@@ -139,6 +144,8 @@ class RoundAnalysis:
         Only the tambon partitions of the area are read (a few milliseconds per tambon).
         """
         code = str(area_code)
+        if (problem := area_left_out(code, self.excluded)) is not None:
+            raise StoreError(problem)
         files = sorted(f for f in (self.cache_dir / "households").glob("tambon=*.parquet")
                        if f.stem.split("=")[1].startswith(code[:6]))
         if not files:
@@ -287,9 +294,16 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
     sch = _load_scheme(scheme)
     key = _cache_key(manifest, sch)
     cache = cache_folder(survey_round, key, root)
-    if rebuild or not (cache / "meta.json").exists():
-        hh = data_mod.load(survey_round, store=root, table="households")
-        vil = data_mod.load(survey_round, store=root, table="villages")
+    meta = json.loads((cache / "meta.json").read_text("utf-8")) if (
+        cache / "meta.json").exists() else None
+    excluded = tuple(UnreadablePartition.from_dict(p) for p in (meta or {}).get("excluded", []))
+    if excluded and not recheck(survey_round, excluded, root):
+        rebuild = True  # a file found damaged reads again: do not keep leaving it out
+    if rebuild or meta is None:
+        # a damaged tambon file fails that tambon's areas only: it is left out here and named
+        readable = load_readable(survey_round, root, ("households", "villages"))
+        hh, vil = readable.frames["households"], readable.frames["villages"]
+        excluded = readable.excluded
         # households whose village form was rejected or missing carry no weight: they are kept
         # in the store (and counted in the data-quality section) but cannot enter estimates
         hh = hh[hh["weight"].notna()]
@@ -298,7 +312,8 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         _write_atomic_dir(cache, {"households": derived, "villages": v, "tambons": t,
                                   "means": means, "typology": typology},
                           {"key": key, "scheme": sch.scheme_id,
-                           "scheme_version": sch.scheme_version, "version": __version__},
+                           "scheme_version": sch.scheme_version, "version": __version__,
+                           "excluded": [p.as_dict() for p in excluded]},
                           replace=rebuild)
     return RoundAnalysis(
         survey_round=survey_round, scheme=sch, cache_dir=cache,
@@ -306,7 +321,7 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         tambons=pd.read_parquet(cache / "tambons.parquet"),
         means=pd.read_parquet(cache / "means.parquet"),
         typology=pd.read_parquet(cache / "typology.parquet"),
-        manifest=manifest, key=key)
+        manifest=manifest, key=key, excluded=excluded)
 
 
 def area_design(frame: pd.DataFrame, spec: DesignSpec | None = None) -> SurveyDesign:

@@ -308,9 +308,12 @@ class BatchResult:
         return "\n".join(lines)
 
 
-def _init_local_worker(warm: bool) -> None:
+def _init_local_worker(warm: bool, parent_pid: int) -> None:
     import signal
 
+    from abcresearch.batch.lifeline import exit_with_parent
+
+    exit_with_parent(parent_pid)  # a killed batch takes its workers (and their kernels) along
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
@@ -372,7 +375,7 @@ def _run_local(tasks: list[ReportTask], workers: int, done: Callable[[ReportOutc
     warm = any(t.engine == WARM_ENGINE for t in tasks)
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
-                               initializer=_init_local_worker, initargs=(warm,))
+                               initializer=_init_local_worker, initargs=(warm, os.getpid()))
     futures: dict[Any, ReportTask] = {}
     try:
         queue = list(tasks)
