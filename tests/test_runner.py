@@ -195,3 +195,44 @@ def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys) ->
                  "--out", str(tmp_path), "--scheme", "no_such_scheme"])
     assert code == 2 and "no_such_scheme" in capsys.readouterr().err
     assert not (tmp_path / "2568").exists()
+
+
+def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 9 item 9: ``--force`` reruns a current report; if that run fails (here the
+    typesetting), the good PDF and its side files stay; a stale report is still removed."""
+    from abcresearch.reports.render import exporter
+
+    out = tmp_path / "reports"
+    good = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                      engine=kernels.ENGINE_NAME)
+    assert good.status == "ok", good.error
+    paths = good.paths
+    before = {p: p.read_bytes() for p in (paths.pdf, paths.ipynb, paths.summary, paths.inputs)}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("typesetting crashed")
+
+    monkeypatch.setattr(exporter, "notebook_to_pdf_bytes", broken)
+    monkeypatch.setattr(exporter, "notebook_to_pdf", broken)
+    forced = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                        engine=kernels.ENGINE_NAME)
+    assert forced.status == "failed" and "typesetting crashed" in forced.error
+    assert {p: p.read_bytes() for p in before} == before  # the good report is untouched
+    assert "typesetting crashed" in paths.error.read_text()
+    assert paths.failed_notebook.is_file()  # the failed run, beside the good one
+    assert not list(paths.pdf.parent.glob(".*tmp*"))
+
+    # a report whose inputs changed is stale: a failed run removes it, so it cannot look current
+    paths.inputs.write_text(paths.inputs.read_text().replace("fp-800101", "fp-older"))
+    stale = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                       engine=kernels.ENGINE_NAME)
+    assert stale.status == "failed"
+    assert not paths.pdf.exists() and not paths.inputs.exists() and not paths.summary.exists()
+    assert paths.ipynb.is_file() and not paths.failed_notebook.exists()
+
+    monkeypatch.undo()
+    again = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                       engine=kernels.ENGINE_NAME)
+    assert again.status == "ok", again.error
+    assert not paths.error.exists() and not paths.failed_notebook.exists()
