@@ -21,16 +21,22 @@ DAMAGED = "801502"
 @pytest.fixture(scope="module")
 def damaged_store(sample_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the sample store whose tambon 801502 households file is corrupt Parquet."""
-    from abcresearch.store import round_folder
-
     store = tmp_path_factory.mktemp("damaged") / "store"
     shutil.copytree(sample_store, store, ignore=shutil.ignore_patterns("derived", "*.lock"))
-    part = (round_folder(ROUND, store) / "households" / f"amphoe={DAMAGED[:4]}"
-            / f"tambon={DAMAGED}" / "part-0.parquet")
-    data = bytearray(part.read_bytes())
+    part = _damaged_file(store)
+    original = part.read_bytes()
+    (store.parent / "original.parquet").write_bytes(original)
+    data = bytearray(original)
     data[len(data) // 2: len(data) // 2 + 64] = b"\x00" * 64  # a damaged page, footer intact
     part.write_bytes(bytes(data))
     return store
+
+
+def _damaged_file(store: Path) -> Path:
+    from abcresearch.store import round_folder
+
+    return (round_folder(ROUND, store) / "households" / f"amphoe={DAMAGED[:4]}"
+            / f"tambon={DAMAGED}" / "part-0.parquet")
 
 
 def test_a_damaged_partition_fails_only_its_own_areas(damaged_store: Path) -> None:
@@ -64,6 +70,70 @@ def test_a_damaged_partition_fails_only_its_own_areas(damaged_store: Path) -> No
     assert again.cache_dir == analysis.cache_dir and again.excluded == left_out
     with pytest.raises(StoreError):  # the ordinary reader still refuses the damaged file
         load(ROUND, area=DAMAGED, store=damaged_store)
+
+
+
+def _pdf_text(path: Path) -> str:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return "".join(page.get_textpage().get_text_range() for page in pdf)
+    finally:
+        pdf.close()
+
+
+def test_a_batch_over_a_damaged_store_fails_small_and_says_so(damaged_store: Path,
+                                                              tmp_path: Path,
+                                                              monkeypatch) -> None:
+    import json
+
+    import nbformat
+
+    from abcresearch.analysis.round import round_analysis
+    from abcresearch.batch.incomplete import LEFT_OUT_KEY, WARNING_KEY, WARNING_TAG
+    from abcresearch.batch.run import plan_batch, run_batch
+    from abcresearch.store import round_folder
+
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "pandas,abcresearch.analysis.round")
+    notebook = Path(__file__).parent / "notebooks" / "tiny_analysis.ipynb"
+    out = tmp_path / "reports"
+    result = run_batch(ROUND, "tambon", within="8015", store=damaged_store, out=out,
+                       notebook=notebook, province_notebook=tmp_path / "none.ipynb",
+                       workers=1, progress=False)
+    assert [o.area_code for o in result.failed] == [DAMAGED]
+    failed = result.failed[0]
+    assert "households" in failed.error and f"tambon={DAMAGED}" in failed.error
+    assert failed.paths.error.is_file() and not failed.paths.ipynb.exists()  # no kernel
+    ok = [o for o in result.outcomes if o.status == "ok"]
+    assert len(ok) == 2
+    for o in ok:
+        nb = nbformat.read(o.paths.ipynb, as_version=4)
+        warning = [c for c in nb.cells if WARNING_TAG in c.metadata.get("tags", [])]
+        assert len(warning) == 1 and DAMAGED in warning[0].source
+        assert "ควนทอง" in warning[0].source  # the tambon's name, in the report's language
+        assert DAMAGED in _pdf_text(o.paths.pdf)
+        summary = json.loads(o.paths.summary.read_text())
+        assert summary[LEFT_OUT_KEY] == [DAMAGED] and DAMAGED in summary[WARNING_KEY]
+        assert summary["households"] > 0
+        assert json.loads(o.paths.inputs.read_text())["left_out"] == [DAMAGED]
+    page = result.index.read_text()
+    assert 'id="left-out"' in page and "Khuan Thong" in page and DAMAGED in page
+    assert f"tambon/{DAMAGED}.error.txt" in page
+
+    # the damaged file repaired by hand: the analysis reads it again, every report is redone
+    part = _damaged_file(damaged_store)
+    damaged = part.read_bytes()
+    part.write_bytes((damaged_store.parent / "original.parquet").read_bytes())
+    try:
+        assert round_analysis(ROUND, damaged_store).excluded == ()
+        plan = plan_batch(ROUND, "tambon", "8015", damaged_store, out, notebook=notebook,
+                          province_notebook=tmp_path / "none.ipynb")
+        assert not plan.refused and not plan.skipped and len(plan.tasks) == 3
+        assert all("left_out" not in t.inputs and not t.left_out for t in plan.tasks)
+    finally:  # the module's store stays damaged, without a cache
+        part.write_bytes(damaged)
+        shutil.rmtree(round_folder(ROUND, damaged_store) / "derived", ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -206,6 +206,9 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheme", default=None,
                    help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "
                         "a non-default scheme writes to reports/<round>/<scheme>/")
+    p.add_argument("--compare-round", dest="compare_round", type=int, default=None,
+                   help="earlier round for the change sections (default: for each area the "
+                        "latest earlier round with its data)")
 
 
 @command("batch", _batch_args)
@@ -217,7 +220,8 @@ def _run_batch(args: argparse.Namespace) -> int:
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=args.out, lang=args.lang,
-                       force=args.force, progress=True, scheme=args.scheme)
+                       force=args.force, progress=True, scheme=args.scheme,
+                       compare_round=args.compare_round)
     print(result.summary())
     return result.exit_code
 
