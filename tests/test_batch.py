@@ -265,3 +265,26 @@ def test_rounds_compare_with_the_earlier_round_and_link_each_other(tmp_path: Pat
     assert "<b>2566</b>" in older.read_text() and "<b>2568</b>" in newer.read_text()
     scheme = write_index(out / "2568" / "scoring_slf5", ROUND, [])
     assert "2566" not in scheme.read_text()  # no 2566 report under that scheme
+
+
+def test_a_lost_worker_on_a_forced_rerun_keeps_the_good_report(tmp_path: Path) -> None:
+    """Issue 9 item 9: a forced rerun whose worker dies must not delete the current report; a
+    stale one is removed (it must not look current)."""
+    from abcresearch.atomic import atomic_write_json
+    from abcresearch.batch.run import _failed
+
+    store = make_store(tmp_path, TAMBONS[:2])
+    plan = plan_batch(ROUND, "tambon", "8001", store, tmp_path / "r", notebook=TINY, force=True)
+    current, stale = plan.tasks
+    for task in plan.tasks:
+        task.paths.pdf.parent.mkdir(parents=True, exist_ok=True)
+        task.paths.pdf.write_bytes(b"%PDF-1.7 good")
+        atomic_write_json(task.paths.summary, {"grade": "A"})
+        atomic_write_json(task.paths.inputs, task.inputs)
+    atomic_write_json(stale.paths.inputs, {**stale.inputs, "data": "older"})
+    for task in plan.tasks:
+        outcome = _failed(task, "worker process failed: BrokenProcessPool")
+        assert outcome.status == "failed" and "BrokenProcessPool" in task.paths.error.read_text()
+    assert current.paths.pdf.read_bytes() == b"%PDF-1.7 good"
+    assert current.paths.summary.is_file() and current.paths.inputs.is_file()
+    assert not stale.paths.pdf.exists() and not stale.paths.inputs.exists()
