@@ -33,6 +33,10 @@ cell error (kernel death, timeout, failed reset). ``tests/test_runner.py`` check
 gives the same outputs as a cold (stock papermill) run, and that variables, figures, rcParams,
 cwd, environment and random state do not leak from one notebook into the next.
 
+On POSIX systems a warm kernel talks to its worker over local (IPC) sockets in a private
+temporary folder rather than TCP ports on localhost: no other process on the machine can connect
+to a kernel holding survey data, and ipykernel has no reason to warn about unencrypted TCP.
+
 The engine is registered in papermill's registry on import of this module (the runner imports it
 when asked for ``engine="abcresearch_warm"``). It is deliberately not declared as a
 ``papermill.engine`` entry point: papermill loads those while it is itself being imported, which
@@ -315,6 +319,7 @@ class WarmKernel:
         self.loop = asyncio.new_event_loop()
         self.km: Any = None
         self.kc: Any = None
+        self._ipc_dir: str | None = None
         self.reports = 0
         self.starts = 0
 
@@ -338,7 +343,15 @@ class WarmKernel:
     async def _start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
 
-        self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        options: dict[str, Any] = {}
+        if os.name == "posix":
+            # local sockets in a private folder, not TCP ports on localhost: nothing else on the
+            # machine can connect, and the kernel does not warn about unencrypted TCP
+            import tempfile
+
+            self._ipc_dir = tempfile.mkdtemp(prefix="abcresearch-kernel-")
+            options = {"transport": "ipc", "ip": os.path.join(self._ipc_dir, "k")}
+        self.km = AsyncKernelManager(kernel_name=self.kernel_name, **options)
         await self.km.start_kernel()
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -370,6 +383,11 @@ class WarmKernel:
                 await km.shutdown_kernel(now=True)
             except Exception:  # pragma: no cover - best effort on a dying kernel
                 logger.debug("warm kernel shutdown failed", exc_info=True)
+        if self._ipc_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            self._ipc_dir = None
 
     def close(self) -> None:
         """Stop the kernel and close the event loop."""
