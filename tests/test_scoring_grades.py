@@ -19,7 +19,7 @@ from abcresearch.scoring import (
     organisation_strength,
     score_households,
 )
-from abcresearch.scoring.grade_rules import apply_rules
+from abcresearch.scoring.grade_rules import apply_rules, need_classes, priority_bands
 from abcresearch.scoring.simulate import simulate_households, simulate_villages
 from abcresearch.scoring.typology import mean_silhouette
 from abcresearch.stats import SurveyDesign
@@ -29,45 +29,112 @@ def _ind(**cols: list[float]) -> pd.DataFrame:
     return pd.DataFrame(cols, index=[f"v{i}" for i in range(len(next(iter(cols.values()))))])
 
 
-def test_rules_grade_and_reason_hand_examples():
+#: v0 poor but strong, v1 rich but weak, v2 in between, v3 weak household community capitals,
+#: v4 process step unknown
+HAND = {"share_level1": [0.62, 0.05, 0.30, 0.10, 0.20],
+        "m0": [0.50, 0.03, 0.20, 0.08, 0.15],
+        "community_capital": [30.0, 60.0, 40.0, 22.0, 40.0],
+        "org_strength": [50.0, 15.0, 40.0, 50.0, 50.0],
+        "process_step": [5.0, 5.0, 3.0, 5.0, np.nan],
+        "master_plan": [1.0, 1.0, 0.0, 1.0, 1.0],
+        "forums_year": [6.0, 6.0, 4.0, 6.0, 6.0]}
+
+
+def test_readiness_rules_grade_and_reason_hand_examples():
     gr = load_grade_rules()
-    ind = _ind(share_level1=[0.62, 0.10, 0.30, 0.10, np.nan],
-               m0=[0.20, 0.05, 0.10, 0.45, 0.10],
-               mean_score=[40.0, 70.0, 60.0, 70.0, 70.0],
-               org_strength=[20.0, 80.0, 80.0, 80.0, 80.0],
-               process_step=[1.0, 5.0, 5.0, 5.0, 5.0])
-    out = apply_rules(ind, gr)
-    assert out["grade"].tolist() == ["C", "A", "B", "C", "B"]
-    assert out.loc["v0", "reason_th"] == "ครัวเรือนระดับ 1 ร้อยละ 62 (ถึงเกณฑ์ 40)"
-    assert out.loc["v0", "reason_en"] == "62% of households at level 1 (threshold 40%)"
-    assert "M0 = 0.45" in out.loc["v3", "reason_en"]
-    assert "only 10% of households at level 1" in out.loc["v1", "reason_en"]
-    # B: C conditions not met, and the failed A condition named
-    assert "30% of households at level 1 (not below 22%)" in out.loc["v2", "reason_en"]
-    assert "no data for share_level1" in out.loc["v4", "reason_en"]
-    assert out.loc["v4", "missing_indicators"] == "share_level1"
+    out = apply_rules(_ind(**HAND), gr)
+    assert out["grade"].tolist() == ["A", "C", "B", "C", "B"]
+    # a poor village with a plan, forums and strong organisations is ready (group A)
+    assert out.loc["v0", "reason_en"] == (
+        "has a community master plan; strong-community process at step 5 (threshold: step 4, "
+        "a master plan); 6 community forums a year (at least 4); organisation strength 50 "
+        "(threshold 35)")
+    assert out.loc["v1", "reason_th"] == "ความเข้มแข็งขององค์กรชุมชน 15 คะแนน ต่ำกว่า 20"
+    assert "social, cultural and local-wisdom capital 22 on average, below 25" in \
+        out.loc["v3", "reason_en"]
+    # B: the C conditions not met and the failed A conditions named
+    assert "has no community master plan yet" in out.loc["v2", "reason_en"]
+    assert "step 3, before step 4" in out.loc["v2", "reason_en"]
+    assert "no data for process_step" in out.loc["v4", "reason_en"]
+    assert out.loc["v4", "missing_indicators"] == "process_step"
+    tam = apply_rules(_ind(**HAND), gr, level="tambon")
+    assert "on average" in tam.loc["v0", "reason_en"]
+    assert "100% of villages have a master plan" in tam.loc["v0", "reason_en"]
+
+
+def test_need_is_beside_the_grade_never_inside_it():
+    """However the level-1 share and M0 move, the readiness grade stays; the need class moves."""
+    gr = load_grade_rules()
+    base = apply_rules(_ind(**HAND), gr)["grade"]
+    for share, m0 in ((0.0, 0.0), (0.95, 0.9), (0.39, 0.37), (0.41, 0.39)):
+        ind = _ind(**{**HAND, "share_level1": [share] * 5, "m0": [m0] * 5})
+        assert apply_rules(ind, gr)["grade"].equals(base)
+        need = need_classes(ind, gr)["need"]
+        assert set(need) == {"high" if share >= 0.40 or m0 >= 0.38 else "low"}
+    need = need_classes(_ind(**HAND), gr)
+    assert need["need"].tolist() == ["high", "low", "low", "low", "low"]
+    assert need.loc["v0", "need_label_th"] == "ความจำเป็นสูง"
+    assert need.loc["v0", "need_reason_en"].startswith("62% of households at level 1")
+
+
+def test_priority_bands_high_need_first_then_low_readiness_first():
+    gr = load_grade_rules()
+    assert gr.bands == (("high", "C"), ("high", "B"), ("high", "A"), ("low", "C"),
+                        ("low", "B"), ("low", "A"))
+    ind = _ind(**HAND)
+    grade = apply_rules(ind, gr)["grade"]
+    need = need_classes(ind, gr)["need"]
+    pb = priority_bands(ind, grade, need, gr)
+    assert pb["priority_band"].tolist() == [3, 4, 5, 4, 5]
+    assert pb["priority_cell"].tolist() == ["high_A", "low_C", "low_B", "low_C", "low_B"]
+    # listing order: band, then level-1 share (descending), then organisation strength
+    assert pb.sort_values("priority_rank").index.tolist() == ["v0", "v3", "v1", "v2", "v4"]
+    for key in ("th", "en"):
+        assert gr.priority_why[key] and gr.need_why[key]
+        assert all(r["why"][key] for r in gr.rules)
 
 
 def test_organisation_strength_hand_computed():
-    v = pd.DataFrame({"village_code": ["80010101", "80010102"], "vil_households": [100, 300],
-                      "vil_population": [300, 900], "vil_groups": [5, 3],
-                      "vil_welfare_members": [90, 900], "vil_forums_year": [6, 24],
-                      "vil_process_step": ["2", "6"]})
+    v = pd.DataFrame({"village_code": ["80010101", "80010102", "80010201"],
+                      "vil_households": [100, 300, 100],
+                      "vil_population": [300, 900, 300], "vil_groups": [5, 3, 5],
+                      "vil_group_types": ["savings women elderly", "welfare savings savings",
+                                          None],
+                      "vil_welfare_members": [90, 900, 90], "vil_forums_year": [6, 24, 6],
+                      "vil_process_step": ["2", "6", "3"],
+                      "vil_master_plan": ["yes", "no", "no"]})
     org = organisation_strength(v)
-    # village 1: 0.4*min(5/5,1) + 0.3*min(0.3/0.6,1) + 0.3*min(6/12,1) = 0.4+0.15+0.15
-    assert org.loc["80010101", "org_strength"] == pytest.approx(70.0)
-    # village 2: groups 1 per 100 hh -> 0.4*0.2; welfare 1.0 -> 0.3; forums 24 -> 0.3
-    assert org.loc["80010102", "org_strength"] == pytest.approx(100 * (0.08 + 0.3 + 0.3))
-    t = organisation_strength(v, "tambon_code")
+    # 0.3*min(5/5,1) + 0.2*3/5 + 0.25*min(0.3/0.6,1) + 0.25*6/12
+    assert org.loc["80010101", "org_strength"] == pytest.approx(100 * (0.3 + 0.12 + 0.125
+                                                                       + 0.125))
+    # 1 group per 100 hh -> 0.3*0.2; two kinds (a kind ticked twice counts once) -> 0.2*0.4;
+    # welfare 1.0 -> 0.25; forums 24 -> 0.25
+    assert org.loc["80010102", "org_strength"] == pytest.approx(100 * (0.06 + 0.08 + 0.25
+                                                                       + 0.25))
+    assert org.loc["80010102", "n_group_types"] == 2
+    # group types unanswered: the other weights rescaled to add up to 1
+    assert org.loc["80010201", "org_strength"] == pytest.approx(100 * (0.3 + 0.125 + 0.125)
+                                                                / 0.8)
+    assert org.loc["80010101", "master_plan"] == 1 and org.loc["80010102", "master_plan"] == 0
+    assert org.loc["80010101", "group_types"] == "savings women elderly"
+    t = organisation_strength(v.iloc[:2], "tambon_code")
     assert t.loc["800101", "groups_per_100hh"] == pytest.approx(2.0)
     assert t.loc["800101", "process_step"] == pytest.approx(4.0)
+    assert t.loc["800101", "master_plan"] == pytest.approx(0.5)
+    assert t.loc["800101", "n_group_types"] == pytest.approx(2.5)
+    assert t.loc["800101", "group_types"] == "savings women elderly welfare"  # form order
+    # 0.3*2/5 + 0.2*2.5/5 + 0.25*min(990/1200/0.6, 1) + 0.25*min(15/12, 1)
+    assert t.loc["800101", "org_strength"] == pytest.approx(100 * (0.12 + 0.1 + 0.25 + 0.25))
 
 
 def test_invalid_grade_rules_name_every_problem(tmp_path: Path):
     raw = yaml.safe_load((params_dir() / "grades.yaml").read_text(encoding="utf-8"))
     raw["grades"][0]["any"][0]["indicator"] = "happiness"
     raw["grades"][1]["all"][0]["op"] = "=~"
+    raw["grades"][1]["why"].pop("th")
     raw["org_strength"]["components"]["forums_year"]["weight"] = 0.5
+    raw["need"]["rules"][0]["any"][0]["reason"]["en"] = "a; b"
+    raw["priority"]["need_order"] = ["high"]
     p = tmp_path / "grades.yaml"
     p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError) as exc:
@@ -75,7 +142,37 @@ def test_invalid_grade_rules_name_every_problem(tmp_path: Path):
     msg = str(exc.value)
     assert "unknown indicator 'happiness'" in msg
     assert "op must be one of" in msg
-    assert "weights add up to 1.2" in msg
+    assert "grades[1].why is missing th text" in msg
+    assert "weights add up to 1.25" in msg
+    assert "must not contain ';'" in msg
+    assert "priority.need_order ['high'] must list the need classes" in msg
+
+
+def test_village_like_nanangoh_is_high_need_and_ready():
+    """The facts of หมู่ 4 บ้านนานางโอ (800101): master plan 2549, six forums a year, a welfare
+    fund of 214,170 baht, step 4, four groups of four kinds, 43% of households at level 1."""
+    gr = load_grade_rules()
+    v = pd.DataFrame({"village_code": ["80010104"], "vil_households": [244],
+                      "vil_population": [852], "vil_groups": [4],
+                      "vil_group_types": ["savings women elderly welfare"],
+                      "vil_welfare_members": [133], "vil_welfare_money": [214170],
+                      "vil_forums_year": [6], "vil_process_step": ["4"],
+                      "vil_master_plan": ["yes"], "vil_master_plan_year": [2549]})
+    ind = organisation_strength(v).assign(share_level1=0.43, m0=0.38, community_capital=33.5)
+    grade = apply_rules(ind, gr)["grade"]
+    need = need_classes(ind, gr)["need"]
+    cell = priority_bands(ind, grade, need, gr)["priority_cell"]
+    assert (grade.iloc[0], need.iloc[0], cell.iloc[0]) == ("A", "high", "high_A")
+    assert gr.grade_labels["A"]["th"] == "กลุ่ม A (พร้อมขับเคลื่อนและเป็นแหล่งเรียนรู้)"
+
+
+def test_grade_labels_are_groups_never_levels_nor_stigmatising():
+    gr = load_grade_rules()
+    for g, lab in gr.grade_labels.items():
+        assert lab["th"].startswith(f"กลุ่ม {g} ") and "ระดับ" not in lab["th"]
+        assert lab["en"].startswith(f"Group {g} ")
+        assert "เร่งรัด" not in lab["th"] and ":" not in lab["th"]
+    assert gr.verified is False
 
 
 def test_silhouette_matches_definition():
@@ -97,16 +194,27 @@ def test_grades_on_simulated_province_follow_latent_effects():
     assert len(t) == 96 and set(t["grade"]) <= {"A", "B", "C"}
     assert sorted(t["priority_rank"]) == list(range(1, 97))
     first = t.sort_values("priority_rank")
+    assert first["priority_band"].is_monotonic_increasing
+    # bands: high need before low need, within a need class C before B before A
     order = {"C": 0, "B": 1, "A": 2}
-    assert first["grade"].map(order).is_monotonic_increasing
+    key = (first["need"] == "low").astype(int) * 3 + first["grade"].map(order)
+    assert key.is_monotonic_increasing and (key + 1 == first["priority_band"]).all()
     assert t["reason_th"].str.len().gt(0).all()
-    assert {"share_level1_se", "mean_human", "m0", "org_strength", "cluster"} <= set(t.columns)
+    assert {"share_level1_se", "mean_human", "m0", "org_strength", "community_capital_ci_low",
+            "m0_ci_high", "near_threshold", "near_threshold_indicator", "need",
+            "need_near_threshold", "priority_band", "org_strength_rank", "cluster"} <= set(t)
+    assert t["near_threshold"].dtype == bool
+    # organisation ranking: 1 = strongest, ties share the best rank
+    top = t.sort_values("org_strength", ascending=False)
+    assert top["org_strength_rank"].iloc[0] == 1
+    assert top["org_strength_rank"].is_monotonic_increasing
     typ = gv.typology
     assert typ is not None and 2 <= typ.k <= 6
     assert typ.silhouette.idxmax() == typ.k
     assert typ.crosstab.to_numpy().sum() == 96
+    # need follows the latent weakness; readiness (from the village form) is a different thing
     weakest = truth.sort_values("effect")["tambon_code"].head(2)
-    assert (gt.table.loc[weakest, "grade"] == "C").all()
+    assert (gt.table.loc[weakest, "need"] == "high").all()
 
 
 def _synth_tambons(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -127,19 +235,18 @@ def _synth_tambons(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
 
 
 @pytest.mark.slow
-def test_weakest_latent_tambons_of_synthetic_province_are_graded_c(tmp_path: Path):
+def test_weakest_latent_tambons_of_synthetic_province_are_high_need(tmp_path: Path):
     hh, vil, truth = _synth_tambons(tmp_path)
     hs = score_households(hh)
     d = SurveyDesign(hh, weights="weight", strata="village_code")
     gt = grade_tambons(d, hs, vil).table.join(truth.set_index("tambon_code")["effect"])
-    # the weakest latent tambons of the two amphoe (34 tambon) are graded C; beyond the very
-    # weakest, village and household effects blur the tambon effect (the third weakest here has
-    # 35% of households at level 1, under the 40% threshold), so the rest is checked on average
+    # the weakest latent tambons of the two amphoe (34 tambon) are in high need (the need
+    # thresholds are those of the former poverty-based C rule); beyond the very weakest,
+    # village and household effects blur the tambon effect, so the rest is checked on average
     weakest = gt.sort_values("effect").head(2)
-    assert (weakest["grade"] == "C").all(), weakest[["grade", "effect", "share_level1"]]
-    # grades rise with the latent effect: mean effect C < B < A (where present)
-    means = gt.groupby("grade")["effect"].mean().reindex(["C", "B", "A"]).dropna()
-    assert means.is_monotonic_increasing, means
+    assert (weakest["need"] == "high").all(), weakest[["need", "effect", "share_level1"]]
+    means = gt.groupby("need")["effect"].mean()
+    assert means["high"] < means["low"], means
     assert gt["mean_score"].corr(gt["effect"]) > 0.5
 
 

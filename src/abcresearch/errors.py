@@ -52,7 +52,7 @@ class ParamsError(AbcResearchError):
 
 
 class DesignError(AbcResearchError):
-    """A survey design cannot be built or estimated (e.g. lonely PSUs under ``lonely_psu='fail'``)."""
+    """A survey design cannot be built or estimated (lonely PSUs under ``lonely_psu='fail'``)."""
 
 
 class StoreError(AbcResearchError):

@@ -8,24 +8,66 @@ tracks) come from the scheme's own params file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from abcresearch.errors import ParamsError
-from abcresearch.params import read_yaml
+from abcresearch.params import Problems, load
 from abcresearch.paths import params_dir
 
 LANGS = ("th", "en")
 
 
+@dataclass(frozen=True)
+class LabelFile:
+    """The texts of one label file, checked once when read.
+
+    Attributes
+    ----------
+    labels : dict
+        ``{key: {"th": ..., "en": ...}}``.
+    """
+
+    labels: dict[str, dict[str, str]]
+
+
+def parse_label_file(raw: Mapping[str, Any], path: Path) -> LabelFile:
+    """Check a label file (a parser for :func:`abcresearch.params.load`).
+
+    Parameters
+    ----------
+    raw : Mapping
+        The file's top-level mapping (texts under ``labels``).
+    path : Path
+        The file (its name starts the error message).
+
+    Returns
+    -------
+    LabelFile
+
+    Raises
+    ------
+    ParamsError
+        Listing every key without a text in each language.
+    """
+    pr = Problems(path)
+    table = raw.get("labels", {}) or {}
+    if not isinstance(table, Mapping):
+        pr.add("labels", "must map keys to their texts")
+        table = {}
+    for k, v in table.items():
+        for lang in LANGS:
+            if not isinstance(v, Mapping) or not v.get(lang):
+                pr.add("", f"{k}: missing {lang}")
+    pr.raise_if_any()
+    return LabelFile({str(k): dict(v) for k, v in table.items()})
+
+
 def _read(p: Path) -> dict[str, dict[str, str]]:
-    table = read_yaml(p).get("labels", {}) or {}
-    problems = [f"{k}: missing {lang}" for k, v in table.items() for lang in LANGS
-                if not isinstance(v, dict) or not v.get(lang)]
-    if problems:
-        raise ParamsError(f"{p.name}: " + "; ".join(problems))
-    return table
+    return load(p.absolute(), parse_label_file).labels
 
 
 @lru_cache(maxsize=4)

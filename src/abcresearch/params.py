@@ -142,7 +142,8 @@ def load(name: str | os.PathLike[str], parser: Callable[[Mapping[str, Any], Path
 
 
 #: The warm batch kernel clears library caches between notebooks; these are keyed by file
-#: identity (path, mtime, size) and hold frozen values, so they are safe to keep.
+#: identity (path, mtime, size) and hold frozen values, so they are safe to keep. (functools
+#: does not declare attributes on its cache wrappers, hence the ignores.)
 _read.cache_safe = True  # type: ignore[attr-defined]
 _parsed.cache_safe = True  # type: ignore[attr-defined]
 

@@ -145,8 +145,10 @@ def params_dir() -> Path:
 
 
 def default_store() -> Path:
-    """Return the default analysis store, ``data/store`` in the project (``ABCRESEARCH_STORE``
-    overrides)."""
+    """Return the default analysis store, ``data/store`` in the project.
+
+    ``ABCRESEARCH_STORE`` overrides it.
+    """
     env = os.environ.get("ABCRESEARCH_STORE")
     return Path(env).resolve() if env else project_root() / "data" / "store"
 

@@ -158,9 +158,11 @@ def find_resubmissions(new: pd.DataFrame, old: pd.DataFrame | None) -> pd.DataFr
         return empty
     keys = ["village_code", "hh_key", "submission_uuid", "source_file", "source_row"]
     parts = [new[keys].assign(_old=False)]
+    sources = [("new", new)]
     if old is not None and len(old) and "hh_key" in old.columns:
         old = old[~isin(old["submission_uuid"], new["submission_uuid"])]
         parts.insert(0, old[keys].assign(_old=True))
+        sources.insert(0, ("old", old))
     both = pd.concat(parts, keys=["old", "new"][-len(parts):], names=["_part", "_label"])
     both = both[both["hh_key"].notna().to_numpy()]
     pair = both["village_code"].astype(str) + "|" + both["hh_key"].astype(str)
@@ -169,7 +171,7 @@ def find_resubmissions(new: pd.DataFrame, old: pd.DataFrame | None) -> pd.DataFr
         return empty
     # only now the answers of the few candidates are compared
     rows = []
-    for part, frame in (("old", old), ("new", new)):
+    for part, frame in sources:
         mine = cand.index.get_level_values("_part") == part
         if mine.any():
             labels = cand.index.get_level_values("_label")[mine]

@@ -175,7 +175,7 @@ class IngestResult:
         return text + "; earlier issues and rejects kept (column batch_id)"
 
     def summary(self) -> str:
-        """A few readable lines: counts per table, top rules, per-amphoe counts, where to look."""
+        """Return readable lines: counts per table, top rules, per-amphoe counts, where to look."""
         lines = [f"Ingested round {self.survey_round} into {self.store}"]
         lines += [f"WARNING: {n}" for n in self.notes]
         if self.merge:
@@ -630,7 +630,7 @@ def _merge_info(previous: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
 def _counts(sheets: list[Sheet], frames: dict[str, pd.DataFrame], report: ValidationReport,
             round_reports: dict[str, ValidationReport | None],
             merged: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    bad = {}
+    bad: dict[str, int] = {}
     for sh in sheets:
         bad[sh.table] = bad.get(sh.table, 0) + len(sh.malformed)
     rows = []

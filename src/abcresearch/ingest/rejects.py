@@ -113,7 +113,7 @@ def _anchors(sheet: Sheet) -> list[tuple[int, str, str | None]]:
 
     look = header_lookup(sheet.table)
     cb = codebook(sheet.table).set_index("name")
-    out = []
+    out: list[tuple[int, str, str | None]] = []
     for i, h in enumerate(sheet.header):
         name = look.get(h)
         if h in ("_uuid", "_submission__uuid", "KEY", "PARENT_KEY"):

@@ -17,6 +17,8 @@ The household ``weight`` is the inverse of the household's inclusion probability
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -78,7 +80,7 @@ def build_tables(report: ValidationReport, survey_round: int,
     return out
 
 
-def round_table(valid: pd.DataFrame, survey_round: int, extra: list[str] = ()) -> pd.DataFrame:
+def round_table(valid: pd.DataFrame, survey_round: int, extra: Sequence[str] = ()) -> pd.DataFrame:
     """Return a round-wide table (frame, auxiliary) ready for the store.
 
     Area code columns and ``round`` are added; a blank frame ``stratum`` becomes the amphoe

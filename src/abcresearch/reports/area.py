@@ -103,7 +103,8 @@ class AreaReport(AreaContext):
         return self._keep(deprivation_section.deprivation(self))
 
     def villages(self, *, limit: int | None = None) -> SectionResult:
-        """The areas within (villages or tambons) with grade, reason and priority.
+        """The areas within (villages or tambons) with support band, need, readiness group,
+        organisation strength and the reasons.
 
         Parameters
         ----------
@@ -115,6 +116,13 @@ class AreaReport(AreaContext):
     def organisations(self) -> SectionResult:
         """Groups, funds, master plans and process steps from the village form."""
         return self._keep(organisations_section.organisations(self))
+
+    def readiness(self) -> SectionResult:
+        """Need x readiness of the areas within (chart, counts per cell), what would lift the
+        area to the next group, and the organisation-strength ranking with the kinds of groups."""
+        from abcresearch.reports.sections import readiness as readiness_section
+
+        return self._keep(readiness_section.readiness(self))
 
     def income(self, *, bins: int = 29, lorenz_points: int = 21) -> SectionResult:
         """Income distribution, Gini and the income poverty headcount.

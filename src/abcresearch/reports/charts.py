@@ -26,6 +26,7 @@ import pandas as pd
 __all__ = [
     "COMPARISON_STYLES",
     "GRADE_COLOURS",
+    "GRADE_MARKERS",
     "NO_DATA_COLOUR",
     "apply_style",
     "capital_profile_chart",
@@ -37,6 +38,7 @@ __all__ = [
     "income_histogram",
     "levels_chart",
     "lorenz_chart",
+    "need_readiness_chart",
 ]
 
 #: Colours of the grades (A strong ... C weakest), also used by the index page.
@@ -374,6 +376,104 @@ def grade_boundary_map(polygons: Iterable[tuple[str | None, np.ndarray]],
     ax.set_aspect("equal")
     ax.axis("off")
     grade_legend(ax, grade_labels, no_data_label)
+    if made:
+        ax.figure.tight_layout()
+    return ax
+
+
+#: Marker of each readiness grade in the need x readiness chart: a shape per grade, so that the
+#: chart reads in black and white (colour only repeats it).
+GRADE_MARKERS = {"A": "o", "B": "s", "C": "^"}
+
+
+def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
+                         grade_labels: Mapping[str, str], threshold: float,
+                         xlabel: str = "", ylabel: str = "", threshold_label: str = "",
+                         need_labels: tuple[str, str] = ("", ""), near_label: str = "",
+                         ax: Any = None) -> Any:
+    """Draw need (level-1 share with its interval) against readiness grade, one point per area.
+
+    Grades are columns from the least ready (left) to the readiest (right); the need
+    threshold is a dashed line, so the need x grade cells are the six boxes it cuts. Each
+    grade has its own marker (:data:`GRADE_MARKERS`), black-edged, so the chart reads in black
+    and white; an area whose grade or need class is near a threshold is drawn hollow. Points of
+    a column are spread sideways in a fixed order (no randomness).
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        One row per area: ``grade``, ``estimate``, ``ci_low``, ``ci_high`` (percent; NaN is
+        not drawn), ``near`` (bool) and optionally ``label`` (text written beside the point).
+    grade_order : sequence of str
+        Grades from left to right (least ready first).
+    grade_labels : mapping
+        Grade -> axis label.
+    threshold : float
+        The high-need threshold (percent).
+    xlabel, ylabel, threshold_label : str
+        Axis titles and the threshold line's text (written under the high-need text).
+    need_labels : (str, str)
+        Texts written right of the axes above and below the threshold line (high need, lower
+        need).
+    near_label : str
+        Legend text of hollow points (none when empty).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax, made = _axes(ax, (WIDTH, 4.2))
+    order = list(grade_order)
+    pts = points[points["grade"].isin(order) & points["estimate"].notna()]
+    for j, g in enumerate(order):
+        col = pts[pts["grade"] == g].sort_values("estimate")
+        m = len(col)
+        # spread sideways by rank of need, centred, within +-0.3 (a repeating 7-step pattern
+        # when there are many points), so neighbours in need are apart
+        off = ((np.arange(m) - (m - 1) / 2) * 0.1 if m <= 7
+               else (np.arange(m) % 7 - 3) * 0.09)
+        x = j + off
+        err = np.vstack([col["estimate"] - col["ci_low"], col["ci_high"] - col["estimate"]])
+        ax.errorbar(x, col["estimate"], yerr=np.nan_to_num(err), fmt="none", ecolor="#616161",
+                    elinewidth=0.8, capsize=2, zorder=2)
+        near = col["near"].astype(bool).to_numpy()
+        for hollow in (False, True):
+            sel = near == hollow
+            if sel.any():
+                ax.scatter(x[sel], col["estimate"].to_numpy()[sel],
+                           marker=GRADE_MARKERS.get(g, "o"), s=46, edgecolors="black",
+                           linewidths=0.9, zorder=3,
+                           facecolors="white" if hollow else GRADE_COLOURS.get(g, "#9e9e9e"))
+        if "label" in col:
+            for xi, yi, text in zip(x, col["estimate"], col["label"], strict=True):
+                if isinstance(text, str) and text:
+                    ax.annotate(text, (xi, yi), xytext=(5, 0), textcoords="offset points",
+                                fontsize=7, va="center")
+    ax.axhline(threshold, color="black", ls="--", lw=1, zorder=1)
+    ax.set_ylim(0, 100)
+    ax.set_xlim(-0.6, len(order) - 0.4)
+    ax.set_xticks(range(len(order)), [grade_labels.get(g, g) for g in order])
+    # the need classes beside the axes on the right, where no point can hide them
+    hi, lo = need_labels
+    hi = "\n".join(x for x in (hi, threshold_label) if x)
+    side = ax.get_yaxis_transform()
+    if hi:
+        ax.text(1.01, min(threshold + 2, 98), hi, transform=side, ha="left", va="bottom",
+                fontsize=8)
+    if lo:
+        ax.text(1.01, max(threshold - 2, 2), lo, transform=side, ha="left", va="top",
+                fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if near_label:
+        from matplotlib.lines import Line2D
+
+        ax.legend(handles=[Line2D([], [], marker="o", ls="none", markerfacecolor="white",
+                                  markeredgecolor="black", label=near_label)],
+                  loc="upper right", frameon=False, fontsize=8)
+    _plain_spines(ax)
     if made:
         ax.figure.tight_layout()
     return ax

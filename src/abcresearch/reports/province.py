@@ -50,7 +50,7 @@ class ProvinceReport(ProvinceContext):
 
     def tambon_ranking(self, *, limit: int | None = None,
                        amphoe: str | None = None) -> SectionResult:
-        """All tambons in priority order with their grade and reason.
+        """All tambons by support band with need, readiness group and organisation strength.
 
         Parameters
         ----------
@@ -62,8 +62,21 @@ class ProvinceReport(ProvinceContext):
         return self._keep(sections.tambon_ranking(self, limit=limit, amphoe=amphoe))
 
     def rules_vs_typology(self) -> SectionResult:
-        """The data-driven typology next to the rule-based grades."""
+        """The data-driven typology next to the readiness groups and need classes."""
         return self._keep(sections.rules_vs_typology(self))
+
+    def readiness(self, *, limit: int | None = 20) -> SectionResult:
+        """Need x readiness of the province's tambons (chart, counts per cell) and the
+        organisation-strength ranking of tambons.
+
+        Parameters
+        ----------
+        limit : int, optional
+            Only the ``limit`` strongest tambons in the ranking (default 20; None: all).
+        """
+        from abcresearch.reports.sections import readiness as readiness_section
+
+        return self._keep(readiness_section.province_readiness(self, limit=limit))
 
     def methods_note(self) -> SectionResult:
         """The short methods note."""

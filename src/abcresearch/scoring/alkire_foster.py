@@ -161,8 +161,10 @@ class AlkireFosterResult:
                 f"groups={len(self.M0)}, level={self.level})")
 
     def to_frame(self) -> pd.DataFrame:
-        """Return all measures in one long table: ``measure``, group keys, ``indicator``,
-        ``estimate, se, ci_low, ci_high, df, n``."""
+        """Return all measures in one long table.
+
+        ``measure``, group keys, ``indicator``, ``estimate, se, ci_low, ci_high, df, n``.
+        """
         parts = []
         for name in ("H", "A", "M0"):
             t = getattr(self, name).copy()
@@ -235,7 +237,7 @@ def indicator_matrix(design: SurveyDesignBase, indicators: Any) -> tuple[np.ndar
 
 
 def indicator_weights(weights: Any, names: list[str]) -> np.ndarray:
-    """Indicator weights as an array in the order of ``names`` (equal when None).
+    """Return indicator weights as an array in the order of ``names`` (equal when None).
 
     Raises
     ------
@@ -404,8 +406,11 @@ def alkire_foster(
 
 def _population_share(design: SurveyDesignBase, codes: np.ndarray, labels: pd.Index,
                       level: float) -> pd.DataFrame:
-    """Share of each group in the domain's weighted population; SEs (ratio linearisation
-    through ``design.total_vcov``) only for up to 20 groups (dense computation), NaN beyond."""
+    """Share of each group in the domain's weighted population.
+
+    SEs (ratio linearisation through ``design.total_vcov``) only for up to 20 groups (dense
+    computation), NaN beyond.
+    """
     n_dom = len(labels)
     w = design.weights
     used = codes >= 0

@@ -1,7 +1,8 @@
 """Grade rules: loading and validating ``params/grades.yaml`` and applying them to areas.
 
-The ordered rules give each area (village, tambon) a grade A/B/C and the reason in Thai and
-English; :func:`priority_rank` orders areas for support (C first). The rules are data in
+The ordered rules give each area (village, tambon) a readiness grade A/B/C with the reason in
+Thai and English; the need rules give it a need class (high/low) beside the grade; the priority
+rule orders areas for support by both (:func:`priority_bands`). The rules are data in
 ``params/grades.yaml``; nothing here holds a threshold. The indicators the rules read come from
 :mod:`abcresearch.scoring.indicators`; grading a design end to end is
 :mod:`abcresearch.scoring.grades`.
@@ -10,27 +11,61 @@ English; :func:`priority_rank` orders areas for support (C first). The rules are
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from abcresearch.errors import ParamsError
-from abcresearch.paths import params_dir
+from abcresearch import params
+from abcresearch.params import Problems
 
-__all__ = ["INDICATORS", "GradeRules", "apply_rules", "load_grade_rules", "priority_rank"]
+__all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "GradeRules",
+           "apply_rules", "condition_holds", "grade_rules_from_mapping", "load_grade_rules",
+           "need_classes", "priority_bands", "priority_rank"]
 
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-INDICATORS = ("share_level1", "mean_score", "m0", "org_strength", "process_step")
+#: Comparison operators a condition may use.
+OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+#: Indicators estimated from the household sample (they have a design-based interval).
+SAMPLED_INDICATORS = ("share_level1", "m0", "community_capital", "mean_score")
+#: Indicators from the village form (no sampling error).
+FORM_INDICATORS = ("org_strength", "process_step", "master_plan", "forums_year",
+                   "n_group_types", "groups_per_100hh", "welfare_share")
+#: Every indicator a rule may name (besides ``mean_<capital>``, also sampled).
+INDICATORS = SAMPLED_INDICATORS + FORM_INDICATORS
+_MEAN = re.compile(r"^mean_[a-z][a-z0-9_]*$")
+_ORG_COMPONENTS = ("groups_per_100hh", "group_types", "welfare_share", "forums_year")
+LANGS = ("th", "en")
 
 
 @dataclass(frozen=True)
 class GradeRules:
-    """Validated grade rules (``params/grades.yaml``)."""
+    """Validated grade rules (``params/grades.yaml``).
+
+    Attributes
+    ----------
+    rules : tuple of mapping
+        The ordered readiness-grade rules (``grade``, ``why``, ``any``/``all``/``otherwise``).
+    grade_labels : mapping
+        Grade -> ``{"th", "en"}`` label ("กลุ่ม A (...)").
+    need_rules : tuple of mapping
+        The ordered need rules (``grade`` holds the class, ``high``/``low``).
+    need_labels : mapping
+        Need class -> ``{"th", "en"}``.
+    need_why, priority_why : mapping
+        Why need and the priority order are what they are (``{"th", "en"}``).
+    need_order, grade_order : tuple of str
+        Priority: need classes first to last, then grades first to last within a class.
+    sort_by : tuple of mapping
+        Listing order within a priority band (``indicator``, ``descending``).
+    community_capitals : tuple of str
+        Capitals averaged into ``community_capital``.
+    org_components : mapping
+        Organisation-strength components: ``weight`` and ``full`` value.
+    """
 
     scheme_id: str
     scheme_version: str
@@ -41,91 +76,186 @@ class GradeRules:
     grade_order: tuple[str, ...]
     sort_by: tuple[Mapping[str, Any], ...]
     typology: Mapping[str, Any]
+    need_rules: tuple[Mapping[str, Any], ...] = ()
+    need_labels: Mapping[str, Mapping[str, str]] | None = None
+    need_why: Mapping[str, str] | None = None
+    need_order: tuple[str, ...] = ()
+    priority_why: Mapping[str, str] | None = None
+    community_capitals: tuple[str, ...] = ()
+    verified: bool = False
     path: Path | None = None
 
+    @property
+    def bands(self) -> tuple[tuple[str, str], ...]:
+        """The priority bands in order: ``(need_class, grade)``, band 1 first."""
+        return tuple((n, g) for n in self.need_order for g in self.grade_order)
 
-def load_grade_rules(path: str | Path | GradeRules | None = None) -> GradeRules:
-    """Load and validate ``params/grades.yaml``; every problem is named in one ParamsError."""
-    if isinstance(path, GradeRules):
-        return path
-    p = Path(path) if path else params_dir() / "grades.yaml"
-    if not p.exists():
-        raise ParamsError(f"grade rules file {p} does not exist")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: faster
-    raw = yaml.load(p.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
-    problems: list[str] = []
-    for key in ("scheme_id", "scheme_version"):
-        if not raw.get(key):
-            problems.append(f"{key}: missing")
-    rules = raw.get("grades")
+    def thresholds(self) -> list[dict[str, Any]]:
+        """Every condition of the grade and need rules as a row (for sensitivity, methods).
+
+        Returns
+        -------
+        list of dict
+            ``rule_set`` (``grade``/``need``), ``rule`` (grade or class), ``mode``, ``position``
+            (condition index), ``indicator``, ``op``, ``value``.
+        """
+        out = []
+        for rule_set, rules in (("grade", self.rules), ("need", self.need_rules)):
+            for r in rules:
+                mode = "any" if "any" in r else "all" if "all" in r else None
+                for j, c in enumerate(r.get(mode, ()) if mode else ()):
+                    out.append({"rule_set": rule_set, "rule": r["grade"], "mode": mode,
+                                "position": j, "indicator": c["indicator"], "op": c["op"],
+                                "value": float(c["value"])})
+        return out
+
+
+def _texts(pr: Problems, where: str, t: Any, required: bool = True) -> None:
+    if t is None and not required:
+        return
+    if not isinstance(t, Mapping):
+        pr.add(where, "needs Thai and English text (th:, en:)")
+        return
+    for lang in LANGS:
+        if not isinstance(t.get(lang), str) or not t.get(lang):
+            pr.add(where, f"is missing {lang} text")
+        elif ";" in t[lang] and ".reason" in where:
+            pr.add(where, f"{lang} text must not contain ';' (it joins reasons)")
+
+
+def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any],
+                 key: str) -> list[dict[str, Any]]:
+    """Check an ordered rule list; return it with the class under ``grade``."""
     if not isinstance(rules, list) or not rules:
-        problems.append("grades: expected an ordered list of grade rules")
-        rules = []
-    labels = raw.get("grade_labels") or {}
+        pr.add(where, "must be an ordered list of rules")
+        return []
+    out: list[dict[str, Any]] = []
     for i, r in enumerate(rules):
-        w = f"grades[{i}]"
-        if not isinstance(r, Mapping) or not r.get("grade"):
-            problems.append(f"{w}: needs a grade")
+        w = f"{where}[{i}]"
+        if not isinstance(r, Mapping) or not r.get(key):
+            pr.add(w, f"needs a {key}")
             continue
+        r = {**r, "grade": r[key]}
+        out.append(r)
         if r["grade"] not in labels:
-            problems.append(f"{w}: grade {r['grade']!r} has no grade_labels entry")
+            pr.add(w, f"{key} {r['grade']!r} has no label")
+        if key == "grade":
+            _texts(pr, f"{w}.why", r.get("why"))
         if r.get("otherwise"):
             if i != len(rules) - 1:
-                problems.append(f"{w}: 'otherwise' must be the last rule")
+                pr.add(w, "'otherwise' must be the last rule")
             continue
         modes = [m for m in ("any", "all") if m in r]
-        if len(modes) != 1:
-            problems.append(f"{w}: give exactly one of any: or all:")
+        if len(modes) != 1 or not isinstance(r[modes[0]], list) or not r[modes[0]]:
+            pr.add(w, "give exactly one of any: or all: with a list of conditions")
             continue
         for j, c in enumerate(r[modes[0]]):
             cw = f"{w}.{modes[0]}[{j}]"
-            if c.get("indicator") not in INDICATORS:
-                problems.append(f"{cw}: unknown indicator {c.get('indicator')!r}; expected one "
-                                f"of {list(INDICATORS)}")
-            if c.get("op") not in _OPS:
-                problems.append(f"{cw}: op must be one of {list(_OPS)}")
+            if not isinstance(c, Mapping):
+                pr.add(cw, "must be a mapping")
+                continue
+            name = c.get("indicator")
+            if name not in INDICATORS and not (isinstance(name, str) and _MEAN.match(name)):
+                pr.add(cw, f"unknown indicator {name!r}; expected one of {list(INDICATORS)} "
+                           "or mean_<capital>")
+            if c.get("op") not in OPS:
+                pr.add(cw, f"op must be one of {list(OPS)}")
             if isinstance(c.get("value"), bool) or not isinstance(c.get("value"), int | float):
-                problems.append(f"{cw}: value must be a number")
-            for key in ("reason", "reason_not"):
-                t = c.get(key) or {}
-                for lang in ("th", "en"):
-                    if not t.get(lang):
-                        problems.append(f"{cw}.{key}: missing {lang} text")
-    if rules and not (isinstance(rules[-1], Mapping) and rules[-1].get("otherwise")):
-        problems.append("grades: the last rule must be 'otherwise: true'")
+                pr.add(cw, "value must be a number")
+            for k in ("reason", "reason_not"):
+                _texts(pr, f"{cw}.{k}", c.get(k))
+            for k in ("reason_tambon", "reason_not_tambon"):
+                _texts(pr, f"{cw}.{k}", c.get(k), required=False)
+    if out and not (isinstance(rules[-1], Mapping) and rules[-1].get("otherwise")):
+        pr.add(where, "the last rule must be 'otherwise: true'")
+    return out
+
+
+def grade_rules_from_mapping(raw: Mapping[str, Any], path: Path) -> GradeRules:
+    """Parse and validate the grade rules (the parser of :func:`abcresearch.params.load`).
+
+    Raises
+    ------
+    ParamsError
+        One error naming every problem of the file.
+    """
+    pr = Problems(path)
+    for key in ("scheme_id", "scheme_version"):
+        if not raw.get(key):
+            pr.add(key, "is missing")
+    labels = raw.get("grade_labels") or {}
+    for g, t in labels.items():
+        _texts(pr, f"grade_labels.{g}", t)
+    rules = _check_rules(pr, "grades", raw.get("grades"), labels, "grade")
+    need = raw.get("need") or {}
+    need_labels = need.get("labels") or {}
+    for g, t in need_labels.items():
+        _texts(pr, f"need.labels.{g}", t)
+    _texts(pr, "need.why", need.get("why"))
+    need_rules = _check_rules(pr, "need.rules", need.get("rules"), need_labels, "class")
     comps = (raw.get("org_strength") or {}).get("components") or {}
-    known = {"groups_per_100hh", "welfare_share", "forums_year"}
-    if set(comps) - known:
-        problems.append(f"org_strength.components: unknown {sorted(set(comps) - known)}; "
-                        f"known: {sorted(known)}")
+    if set(comps) - set(_ORG_COMPONENTS):
+        pr.add("org_strength.components", f"has unknown {sorted(set(comps) - set(_ORG_COMPONENTS))}"
+                                          f"; known: {sorted(_ORG_COMPONENTS)}")
     tot = sum(float(c.get("weight", 0)) for c in comps.values())
     if comps and abs(tot - 1) > 1e-6:
-        problems.append(f"org_strength.components: weights add up to {tot:g}, not 1")
+        pr.add("org_strength.components", f"weights add up to {tot:g}, not 1")
     for name, c in comps.items():
-        if not isinstance(c.get("full"), int | float) or c["full"] <= 0:
-            problems.append(f"org_strength.components.{name}.full must be > 0")
-    pr = raw.get("priority") or {}
-    order = tuple(pr.get("grade_order") or ())
-    grades_named = {r.get("grade") for r in rules if isinstance(r, Mapping)}
-    if set(order) != grades_named:
-        problems.append(f"priority.grade_order {list(order)} must list the grades "
-                        f"{sorted(g for g in grades_named if g)}")
-    for s in pr.get("sort_by") or []:
-        if s.get("indicator") not in INDICATORS:
-            problems.append(f"priority.sort_by: unknown indicator {s.get('indicator')!r}")
+        if isinstance(c.get("full"), bool) or not isinstance(c.get("full"), int | float) \
+                or c["full"] <= 0:
+            pr.add(f"org_strength.components.{name}.full", "must be > 0")
+    caps = raw.get("community_capitals") or []
+    if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+        pr.add("community_capitals", "must be a list of capital ids")
+        caps = []
+    prio = raw.get("priority") or {}
+    _texts(pr, "priority.why", prio.get("why"))
+    order = tuple(prio.get("grade_order") or ())
+    grades_named = {r["grade"] for r in rules}
+    if set(order) != grades_named or len(order) != len(grades_named):
+        pr.add("priority.grade_order", f"{list(order)} must list the grades "
+                                       f"{sorted(grades_named)} once each")
+    n_order = tuple(prio.get("need_order") or ())
+    classes = {r["grade"] for r in need_rules}
+    if set(n_order) != classes or len(n_order) != len(classes):
+        pr.add("priority.need_order", f"{list(n_order)} must list the need classes "
+                                      f"{sorted(classes)} once each")
+    for s in prio.get("sort_by") or []:
+        name = s.get("indicator") if isinstance(s, Mapping) else None
+        if name not in INDICATORS and not (isinstance(name, str) and _MEAN.match(name)):
+            pr.add("priority.sort_by", f"unknown indicator {name!r}")
     typ = raw.get("typology") or {}
     kr = typ.get("k_range", [2, 6])
     if not (isinstance(kr, list) and len(kr) == 2 and 2 <= kr[0] <= kr[1]):
-        problems.append("typology.k_range must be [k_min, k_max] with 2 <= k_min <= k_max")
-    if problems:
-        raise ParamsError(f"{p.name}: {len(problems)} problem(s) in grade rules:\n  - "
-                          + "\n  - ".join(problems))
+        pr.add("typology.k_range", "must be [k_min, k_max] with 2 <= k_min <= k_max")
+    pr.raise_if_any()
     return GradeRules(
         scheme_id=str(raw["scheme_id"]), scheme_version=str(raw["scheme_version"]),
         rules=tuple(rules), grade_labels=labels, org_components=comps,
         missing_reason=raw.get("missing_reason") or {"th": "ไม่มีข้อมูล {indicator}",
                                                       "en": "no data for {indicator}"},
-        grade_order=order, sort_by=tuple(pr.get("sort_by") or ()), typology=typ, path=p)
+        grade_order=order, sort_by=tuple(prio.get("sort_by") or ()), typology=typ,
+        need_rules=tuple(need_rules), need_labels=need_labels, need_why=need.get("why"),
+        need_order=n_order, priority_why=prio.get("why"), community_capitals=tuple(caps),
+        verified=bool(raw.get("verified", False)), path=path)
+
+
+def load_grade_rules(path: str | Path | GradeRules | None = None) -> GradeRules:
+    """Load and validate ``params/grades.yaml`` (once per version of the file).
+
+    Parameters
+    ----------
+    path : path, GradeRules or None
+        A rules file (default ``params/grades.yaml``), or rules already loaded.
+
+    Raises
+    ------
+    ParamsError
+        Missing or invalid file; every problem is named in one error.
+    """
+    if isinstance(path, GradeRules):
+        return path
+    return params.load(path or "grades", grade_rules_from_mapping)
 
 
 def _fmt(template: str, value: float, threshold: float, indicator: str) -> str:
@@ -133,46 +263,62 @@ def _fmt(template: str, value: float, threshold: float, indicator: str) -> str:
                            threshold_pct=100 * threshold, indicator=indicator)
 
 
-def apply_rules(ind: pd.DataFrame, gr: GradeRules) -> pd.DataFrame:
-    """Apply the ordered grade rules to area indicators.
+def condition_holds(x: np.ndarray, op: str, value: float) -> np.ndarray:
+    """Where ``x op value`` holds (never where ``x`` is missing)."""
+    x = np.asarray(x, dtype=float)
+    filled = np.nan_to_num(x, nan=np.inf if op in ("<", "<=") else -np.inf)
+    return OPS[op](filled, value) & ~np.isnan(x)
+
+
+def apply_rules(ind: pd.DataFrame, gr: GradeRules,
+                rules: Sequence[Mapping[str, Any]] | None = None,
+                level: str = "village") -> pd.DataFrame:
+    """Apply ordered rules (by default the readiness grades) to area indicators.
 
     Parameters
     ----------
     ind : pandas.DataFrame
-        One row per area with the indicator columns the rules name (``INDICATORS``).
+        One row per area with the indicator columns the rules name.
     gr : GradeRules
         The rules (:func:`load_grade_rules`).
+    rules : sequence of mapping, optional
+        Another ordered rule list of ``gr`` (e.g. ``gr.need_rules``); default ``gr.rules``.
+    level : {"village", "tambon"}
+        Which reason texts to use (``reason_tambon`` where given for tambons).
 
     Returns
     -------
     pandas.DataFrame
-        Same index: ``grade``, ``reason_th``, ``reason_en`` (the conditions that decided it;
-        for the fall-through grade, the conditions that failed) and ``missing_indicators``.
+        Same index: ``grade``, ``reason_th``, ``reason_en`` (the conditions that decided it,
+        joined by "; "; for the fall-through grade, the conditions that failed) and
+        ``missing_indicators``.
     """
+    rules = gr.rules if rules is None else rules
+    sfx = "_tambon" if level == "tambon" else ""
     n = len(ind)
     grade = np.full(n, None, dtype=object)
     reason = {"th": np.full(n, "", dtype=object), "en": np.full(n, "", dtype=object)}
-    failed: dict[str, list[list[str]]] = {"th": [[] for _ in range(n)],
-                                          "en": [[] for _ in range(n)]}
+    # per area, the failed conditions' texts by indicator: a later rule's text replaces an
+    # earlier one's for the same indicator, so a fall-through grade names each indicator once
+    failed: dict[str, list[dict[str, str]]] = {"th": [{} for _ in range(n)],
+                                               "en": [{} for _ in range(n)]}
     missing_used: list[set[str]] = [set() for _ in range(n)]
-    for rule in gr.rules:
+    for rule in rules:
         todo = np.array([g is None for g in grade])
         if not todo.any():
             break
         if rule.get("otherwise"):
             for i in np.flatnonzero(todo):
                 grade[i] = rule["grade"]
-                for lang in ("th", "en"):
-                    reason[lang][i] = "; ".join(failed[lang][i])
+                for lang in LANGS:
+                    reason[lang][i] = "; ".join(failed[lang][i].values())
             continue
         mode = "any" if "any" in rule else "all"
         held = []
         for cond in rule[mode]:
             name = cond["indicator"]
             x = ind[name].to_numpy(dtype=float) if name in ind else np.full(n, np.nan)
-            ok = _OPS[cond["op"]](np.nan_to_num(x, nan=np.inf if cond["op"] in ("<", "<=")
-                                                else -np.inf), cond["value"]) & ~np.isnan(x)
-            held.append((cond, x, ok))
+            held.append((cond, x, condition_holds(x, cond["op"], float(cond["value"]))))
         hit = (np.logical_or.reduce([h[2] for h in held]) if mode == "any"
                else np.logical_and.reduce([h[2] for h in held]))
         for i in np.flatnonzero(todo):
@@ -181,18 +327,20 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules) -> pd.DataFrame:
                 if np.isnan(x[i]):
                     missing_used[i].add(name)
                     texts = {lang: gr.missing_reason[lang].format(indicator=name)
-                             for lang in ("th", "en")}
+                             for lang in LANGS}
                 else:
                     key = "reason" if ok[i] else "reason_not"
-                    texts = {lang: _fmt(cond[key][lang], float(x[i]), float(cond["value"]), name)
-                             for lang in ("th", "en")}
+                    tmpl = cond.get(key + sfx) or cond[key]
+                    texts = {lang: _fmt(tmpl[lang], float(x[i]), float(cond["value"]), name)
+                             for lang in LANGS}
                 if hit[i] and (ok[i] or mode == "all"):
-                    for lang in ("th", "en"):
+                    for lang in LANGS:
                         reason[lang][i] = (reason[lang][i] + "; " if reason[lang][i] else "") \
                             + texts[lang]
                 elif not hit[i] and (mode == "any" or not ok[i]):
-                    for lang in ("th", "en"):
-                        failed[lang][i].append(texts[lang])
+                    for lang in LANGS:
+                        failed[lang][i].pop(name, None)
+                        failed[lang][i][name] = texts[lang]
             if hit[i]:
                 grade[i] = rule["grade"]
     return pd.DataFrame({"grade": grade, "reason_th": reason["th"], "reason_en": reason["en"],
@@ -200,21 +348,76 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules) -> pd.DataFrame:
                         index=ind.index)
 
 
-def priority_rank(ind: pd.DataFrame, grade: pd.Series, gr: GradeRules) -> pd.Series:
-    """Rank areas for support: by grade (``priority.grade_order``), then ``priority.sort_by``.
+def need_classes(ind: pd.DataFrame, gr: GradeRules, level: str = "village") -> pd.DataFrame:
+    """Classify areas by need (``need`` rules of ``params/grades.yaml``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index: ``need`` (class id), ``need_label_th``, ``need_label_en``,
+        ``need_reason_th``, ``need_reason_en``.
+    """
+    res = apply_rules(ind, gr, gr.need_rules, level)
+    labels = gr.need_labels or {}
+    return pd.DataFrame({
+        "need": res["grade"],
+        "need_label_th": res["grade"].map(lambda c: labels[c]["th"]),
+        "need_label_en": res["grade"].map(lambda c: labels[c]["en"]),
+        "need_reason_th": res["reason_th"], "need_reason_en": res["reason_en"],
+    }, index=ind.index)
+
+
+def priority_bands(ind: pd.DataFrame, grade: pd.Series, need: pd.Series,
+                   gr: GradeRules) -> pd.DataFrame:
+    """Priority for support as a rule of need and readiness.
+
+    Band 1 is the first need class with the first grade of ``priority.grade_order`` (by
+    default high need and group C), and so on through every need x grade cell. Within a band,
+    areas are listed by ``priority.sort_by``; that listing order (``priority_rank``) is kept for
+    sorting only, since most neighbouring areas differ by less than their intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index: ``priority_band`` (1 = first), ``priority_cell`` (``"<need>_<grade>"``),
+        ``priority_rank`` (listing order, 1 = first).
+    """
+    band_of = {cell: i + 1 for i, cell in enumerate(gr.bands)}
+    band = pd.Series([band_of.get((n, g), np.nan) for n, g in zip(need, grade, strict=True)],
+                     index=ind.index, dtype="float64")
+    keys = pd.DataFrame({"_b": band}, index=ind.index)
+    cols, asc = ["_b"], [True]
+    for s in gr.sort_by:
+        keys[s["indicator"]] = ind[s["indicator"]] if s["indicator"] in ind else np.nan
+        cols.append(s["indicator"])
+        asc.append(not s.get("descending", False))
+    ranked = keys.sort_values(cols, ascending=asc, na_position="last", kind="mergesort")
+    rank = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index).reindex(ind.index)
+    return pd.DataFrame({"priority_band": band.astype("Int64"),
+                         "priority_cell": [f"{n}_{g}" for n, g in zip(need, grade, strict=True)],
+                         "priority_rank": rank.astype("int64")}, index=ind.index)
+
+
+def priority_rank(ind: pd.DataFrame, grade: pd.Series, gr: GradeRules,
+                  need: pd.Series | None = None) -> pd.Series:
+    """Listing order for support (1 = first): priority band, then ``priority.sort_by``.
+
+    Parameters
+    ----------
+    ind : pandas.DataFrame
+        Area indicators.
+    grade : pandas.Series
+        Readiness grades.
+    gr : GradeRules
+        Rules.
+    need : pandas.Series, optional
+        Need classes (computed from ``ind`` when not given).
 
     Returns
     -------
     pandas.Series
-        ``priority_rank`` (1 = first) on the index of ``ind``.
+        ``priority_rank`` on the index of ``ind``.
     """
-    order = {g: i for i, g in enumerate(gr.grade_order)}
-    keys = pd.DataFrame({"_g": grade.map(order)}, index=ind.index)
-    cols, asc = ["_g"], [True]
-    for s in gr.sort_by:
-        keys[s["indicator"]] = ind[s["indicator"]]
-        cols.append(s["indicator"])
-        asc.append(not s.get("descending", False))
-    ranked = keys.sort_values(cols, ascending=asc, na_position="last", kind="mergesort")
-    return pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index,
-                     name="priority_rank").reindex(ind.index)
+    if need is None:
+        need = need_classes(ind, gr)["need"]
+    return priority_bands(ind, grade, need, gr)["priority_rank"].rename("priority_rank")

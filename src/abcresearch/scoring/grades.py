@@ -1,10 +1,12 @@
-"""Community grades A/B/C for villages and tambons, with reasons, priority ranks and a typology.
+"""Community grades กลุ่ม A/B/C (readiness) with need beside them, for villages and tambons.
 
-Grading an area runs three jobs, each in its own module: the indicators that decide a grade
-(:mod:`~abcresearch.scoring.indicators`: share of level-1 households, mean capital scores,
-Alkire-Foster M0 with design-based SEs, organisation strength and master-plan step from the
-village form), the ordered rules of ``params/grades.yaml``
-(:mod:`~abcresearch.scoring.grade_rules`: grade, reason in Thai and English, priority rank) and
+Grading an area runs four jobs, each in its own module: the indicators
+(:mod:`~abcresearch.scoring.indicators`: readiness from the village form -- organisation
+strength with the kinds of groups, process step, master plan, forums -- and the households'
+social, cultural and local-wisdom capitals; need -- share of level-1 households, M0 -- with
+design-based intervals), the ordered rules of ``params/grades.yaml``
+(:mod:`~abcresearch.scoring.grade_rules`: grade and need class with reasons in Thai and
+English, priority bands), the near-threshold flags (:mod:`~abcresearch.scoring.readiness`) and
 the k-means typology beside them (:mod:`~abcresearch.scoring.typology`). This module puts them
 together; the names of those modules are re-exported here so older imports keep working.
 """
@@ -22,9 +24,12 @@ from abcresearch.scoring.grade_rules import (
     GradeRules,
     apply_rules,
     load_grade_rules,
+    need_classes,
+    priority_bands,
     priority_rank,
 )
 from abcresearch.scoring.indicators import area_indicators, organisation_strength
+from abcresearch.scoring.readiness import near_threshold
 from abcresearch.scoring.typology import Typology, typology
 from abcresearch.stats.core import SurveyDesignBase
 
@@ -54,8 +59,14 @@ class Grades:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per area: the indicators, ``grade``, ``grade_label_th/en``, ``reason_th``,
-        ``reason_en``, ``missing_indicators``, ``priority_rank``, ``cluster``.
+        One row per area: the indicators (:func:`area_indicators`); the readiness grade
+        ``grade``, ``grade_label_th/en``, ``reason_th/en`` ("; "-joined conditions),
+        ``missing_indicators``, ``near_threshold`` (bool) and ``near_threshold_indicator``;
+        need beside it: ``need`` (``high``/``low``), ``need_label_th/en``,
+        ``need_reason_th/en``, ``need_near_threshold``, ``need_near_threshold_indicator``;
+        priority: ``priority_band`` (1 = first; the need x grade cell), ``priority_cell``
+        (``"<need>_<grade>"``), ``priority_rank`` (listing order only, not for publication);
+        ``org_strength_rank`` (1 = strongest, ties share the best rank); ``cluster``.
     area : str
         The area column.
     rules : GradeRules
@@ -82,7 +93,7 @@ class Grades:
         return out.reindex([x for x in self.rules.grade_order if x in out.index])
 
     def priority(self) -> pd.DataFrame:
-        """Return the areas in priority order (rank 1 first)."""
+        """Return the areas in priority order (band 1 first, listing order within a band)."""
         return self.table.sort_values("priority_rank")
 
 
@@ -90,12 +101,17 @@ def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
            villages: pd.DataFrame | None, rules: GradeRules | str | Path | None,
            with_typology: bool, level: float) -> Grades:
     gr = load_grade_rules(rules)
+    kind = "tambon" if area == "tambon_code" else "village"
     ind = area_indicators(design, scores, area, villages, gr, level)
-    res = apply_rules(ind, gr)
+    res = apply_rules(ind, gr, level=kind)
     table = ind.join(res)
     table["grade_label_th"] = table["grade"].map(lambda g: gr.grade_labels[g]["th"])
     table["grade_label_en"] = table["grade"].map(lambda g: gr.grade_labels[g]["en"])
-    table["priority_rank"] = priority_rank(ind, table["grade"], gr)
+    table = table.join(near_threshold(ind, gr))
+    table = table.join(need_classes(ind, gr, kind))
+    table = table.join(priority_bands(ind, table["grade"], table["need"], gr))
+    table["org_strength_rank"] = table["org_strength"].rank(
+        ascending=False, method="min").astype("Int64")
     typ = None
     if with_typology and len(table) >= 4:
         typ = typology(ind, scores.scheme.capital_ids, table["grade"], gr)
@@ -111,7 +127,7 @@ def grade_villages(design: SurveyDesignBase, scores: HouseholdScores,
                    villages: pd.DataFrame | None = None,
                    rules: GradeRules | str | Path | None = None, typology: bool = True,
                    level: float = 0.95) -> Grades:
-    """Grade every village A/B/C with reasons, priority ranks and a typology.
+    """Grade every village A/B/C by readiness, with need, reasons, priority bands and a typology.
 
     Parameters
     ----------

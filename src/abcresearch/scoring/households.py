@@ -414,16 +414,22 @@ class HouseholdScores:
         return deprivation_matrix(self.scores, self.scheme)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return one wide table: ``score_<cap>``, ``level_<cap>``, ``dep_<cap>``,
-        ``overall_level``, ``track``, ``focus_capital``, ``n_capitals_scored``."""
+        """Return one wide table.
+
+        ``score_<cap>``, ``level_<cap>``, ``dep_<cap>``, ``overall_level``, ``track``,
+        ``focus_capital``, ``n_capitals_scored``.
+        """
         parts = [self.scores.add_prefix("score_"), self.levels.add_prefix("level_"),
                  self.deprivation, self.overall_level, self.track, self.focus_capital,
                  self.scores.notna().sum(axis=1).rename("n_capitals_scored")]
         return pd.concat(parts, axis=1)
 
     def summary(self, lang: str = "en") -> pd.DataFrame:
-        """Return unweighted sample distributions: per capital the mean score, share missing
-        and share at each level; plus the overall level (row ``overall``)."""
+        """Return unweighted sample distributions.
+
+        per capital the mean score, share missing and share at each level; plus the overall level
+        (row ``overall``).
+        """
         rows = []
         for cap in self.scheme.capitals:
             s = self.scores[cap.id]

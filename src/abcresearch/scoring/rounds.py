@@ -211,7 +211,7 @@ def change_design(stacked: pd.DataFrame, psu: Literal["village", "household"] = 
                   weights: str = "weight", amphoe: str = "amphoe_code",
                   village: str = "village_code", household: str = "hh_key",
                   lonely_psu: str = "adjust") -> SurveyDesign:
-    """The with-replacement design over stacked rounds, with PSUs carried across rounds.
+    """Return the with-replacement design over stacked rounds, with PSUs carried across rounds.
 
     Parameters
     ----------
@@ -336,7 +336,8 @@ def round_change(
             if not ln.verified:  # as stats.poverty.headcount says it
                 warnings.warn(f"poverty line {ln.value:,.0f} baht for {r} is not verified "
                               f"({ln.source})", AbcResearchWarning, stacklevel=2)
-            line[rounds == r] = float(ln.value)  # type: ignore[arg-type]
+            assert ln.value is not None, "poverty_line returns only lines whose value is set"
+            line[rounds == r] = float(ln.value)
         with np.errstate(invalid="ignore", divide="ignore"):
             pc = inc / np.where(mem > 0, mem, np.nan)
         cols["poverty_headcount"] = np.where(np.isnan(pc) | np.isnan(line), np.nan,

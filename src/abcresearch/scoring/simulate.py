@@ -4,8 +4,8 @@ This is *not* the project's synthetic-province generator (:mod:`abcresearch.synt
 exports); it writes the analysis-ready household table directly with numpy, in the shape
 ``abcresearch.store.read.load`` returns (leaf item names, select_multiple answers as
 space-separated choice names, nullable integers), so scoring can be tested and benchmarked at
-national scale in chunks. Each household has a latent capacity ``tambon effect + village effect + noise``; better
-answers are more likely when it is high.
+national scale in chunks. Each household has a latent capacity
+``tambon effect + village effect + noise``; better answers are more likely when it is high.
 """
 
 from __future__ import annotations
@@ -188,13 +188,15 @@ def items_from_latent(latent: np.ndarray, rng: np.random.Generator,
     out["fin_debt"] = np.where(has_debt, np.maximum(debt, 100.0), np.nan)
     src = np.where(rng.random(n) < expit(-latent - 1.5), "informal",
                    rng.choice(np.array(["bank", "baac", "village_fund", "coop"], dtype=object), n))
-    out["fin_debt_source"] = np.where(has_debt, src, None)
+    out["fin_debt_source"] = np.where(has_debt, src, np.array(None, dtype=object))
     return pd.DataFrame(out)
 
 
 def simulate_villages(households: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
-    """Simulate the village form for the villages in ``households`` (strength follows the
-    households' mean latent quality through their mean financial answers).
+    """Simulate the village form for the villages in ``households``.
+
+    A village's strength follows its households' mean latent quality through their mean
+    financial answers.
 
     Parameters
     ----------

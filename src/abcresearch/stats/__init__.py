@@ -2,11 +2,11 @@
 
 Owns the survey design and every design-based estimator; imports only the core modules
 (``abcresearch.errors``, ``paths``, ``params``, ``labels``) and numpy, pandas, scipy and
-statsmodels, never scoring, store or reports. Build one :class:`SurveyDesign` (single or two-stage) and pass it to every estimator,
-or call the estimator methods on it: ``abcresearch.stats.mean(design, "y")`` and
-``design.mean("y")`` are the same call. Estimators return tidy DataFrames with the columns
-``estimate, se, ci_low, ci_high, df, n`` (level, statistic and interval in
-``DataFrame.attrs``).
+statsmodels, never scoring, store or reports. Build one :class:`SurveyDesign` (single or
+two-stage) and pass it to every estimator, or call the estimator methods on it:
+``abcresearch.stats.mean(design, "y")`` and ``design.mean("y")`` are the same call. Estimators
+return tidy DataFrames with the columns ``estimate, se, ci_low, ci_high, df, n`` (level,
+statistic and interval in ``DataFrame.attrs``).
 
 Modules, bottom up: :mod:`~abcresearch.stats.core` (the design and its variance engine:
 ``total_vcov``, ``domain_var``, ``domain_df``, stages, lonely-PSU rule),
@@ -14,11 +14,10 @@ Modules, bottom up: :mod:`~abcresearch.stats.core` (the design and its variance 
 :mod:`~abcresearch.stats.domains` (``by=`` domains, ratios in every domain at once),
 :mod:`~abcresearch.stats.estimators` (mean, total, ratio, proportion, ciprop, quantile),
 :mod:`~abcresearch.stats.compare` (mean_diff, chisq, glm), :mod:`~abcresearch.stats.change`
-(change between rounds on stacked samples), :mod:`~abcresearch.stats.inequality` (gini,
-lorenz), :mod:`~abcresearch.stats.poverty` (BMN income headcount),
-:mod:`~abcresearch.stats.scales` (Cronbach's alpha, item-rest, factor check),
-:mod:`~abcresearch.stats.smallarea` (Fay-Herriot area-level model, generalised variance
-function, benchmarking), and
+(change between rounds on stacked samples), :mod:`~abcresearch.stats.inequality` (gini, lorenz),
+:mod:`~abcresearch.stats.poverty` (BMN income headcount), :mod:`~abcresearch.stats.scales`
+(Cronbach's alpha, item-rest, factor check), :mod:`~abcresearch.stats.smallarea` (Fay-Herriot
+area-level model, generalised variance function, benchmarking), and
 :mod:`~abcresearch.stats.design` (:class:`SurveyDesign`: the core plus estimator methods).
 """
 

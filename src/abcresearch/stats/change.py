@@ -156,8 +156,8 @@ def change(
             ia = in_a[rows]
             ib = in_b[rows]
             Y = np.column_stack([cols[nm][0][rows] for nm in names])
-            X = np.column_stack([np.ones(rows.size) if cols[nm][1] is None
-                                 else cols[nm][1][rows] for nm in names])
+            X = np.column_stack([np.ones(rows.size) if d is None else d[rows]
+                                 for d in (cols[nm][1] for nm in names)])
             ests, zs = [], np.zeros_like(Y)
             for sign, inr in ((-1.0, ia), (1.0, ib)):
                 num = np.zeros((n_dom, Y.shape[1]))

@@ -194,9 +194,10 @@ class SurveyDesignBase:
             n_units = int(u.max()) + 1
             u_stratum = np.full(n_units, -1, dtype=np.int64)
             u_stratum[u] = stratum_row
-            if not np.array_equal(u_stratum[u], stratum_row):  # only possible at stage 1
+            # only possible at stage 1 with cluster columns (otherwise every row is a unit)
+            if clusters is not None and not np.array_equal(u_stratum[u], stratum_row):
                 bad = np.unique(u[u_stratum[u] != stratum_row])
-                c_lab = data[clusters[0]].to_numpy()  # type: ignore[index]
+                c_lab = data[clusters[0]].to_numpy()
                 ex = pd.unique(c_lab[np.isin(u, bad)])[:5]
                 raise DesignError(
                     f"clusters are not nested in strata: cluster ids {list(ex)} occur in more "
@@ -315,7 +316,7 @@ class SurveyDesignBase:
         """Labels of strata ``idx`` at ``stage`` (0-based): stage-1 strata, or parent units."""
         if stage == 0:
             return list(s_labels[idx][:10])
-        col = clusters[stage - 1]  # type: ignore[index]
+        col = (clusters or [])[stage - 1]  # stages > 1 always have cluster columns
         rows = np.flatnonzero(np.isin(units[stage - 1], idx))
         return [f"{col}={v}" for v in pd.unique(self._data[col].to_numpy()[rows])[:10]]
 
@@ -639,7 +640,7 @@ class _StagePart:
     """
 
     def __init__(self, stage: _Stage, rows: np.ndarray, d: np.ndarray, n_dom: int,
-                 rule: LonelyPSU, n_used: int):
+                 rule: LonelyPSU, n_used: int) -> None:
         key = stage.unit[rows] * n_dom + d
         if stage.unit_is_row:  # each used row is its own (unit, domain) cell
             cell_inv, cell_key = np.arange(rows.size), key
@@ -679,7 +680,7 @@ class _StagePart:
         return wzu if self.identity else np.asarray(self.C @ wzu)
 
     def centred(self, wzu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Unit totals minus their stratum centre, the centres and the group totals."""
+        """Return unit totals minus their stratum centre, the centres and the group totals."""
         T = self.totals(wzu)
         g_tot = np.asarray(self.G @ T)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -729,7 +730,8 @@ class DomainPartition:
         #PSUs minus #strata among each domain's used rows (R's ``degf`` of the subset).
     """
 
-    def __init__(self, design: SurveyDesignBase, codes: np.ndarray, n_dom: int | None = None):
+    def __init__(self, design: SurveyDesignBase, codes: np.ndarray,
+                 n_dom: int | None = None) -> None:
         c = design._codes(codes)
         self.codes = c
         self.n_dom = int(c.max()) + 1 if n_dom is None else int(n_dom)

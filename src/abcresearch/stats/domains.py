@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from abcresearch.stats.core import DomainPartition, SurveyDesignBase
 __all__ = ["By", "Domains", "domain_ratios", "group_codes"]
 
 #: What ``by=`` accepts: column name(s), a Series aligned on the data index, or an array.
-By = str | Sequence[str] | pd.Series | np.ndarray | None
+By: TypeAlias = str | Sequence[str] | pd.Series | np.ndarray | None
 
 
 def _is_names(by: Any) -> bool:
@@ -121,7 +121,7 @@ class Domains:
         Rows used per domain.
     """
 
-    def __init__(self, design: SurveyDesignBase, by: By, missing: np.ndarray, na_rm: bool):
+    def __init__(self, design: SurveyDesignBase, by: By, missing: np.ndarray, na_rm: bool) -> None:
         codes, labels = group_codes(design, by)
         self.design = design
         self.labels = labels

@@ -272,7 +272,7 @@ def quantile(
     pandas.DataFrame
         Columns ``estimate, se, ci_low, ci_high, df, n``.
     """
-    qs = [float(q)] if np.isscalar(q) else [float(v) for v in q]  # type: ignore[arg-type]
+    qs = [float(q)] if isinstance(q, int | float | np.number) else [float(v) for v in q]
     if any(not 0 <= p <= 1 for p in qs):
         raise DesignError(f"quantile probabilities must be in [0, 1], found {qs}")
     y = design.values(var)

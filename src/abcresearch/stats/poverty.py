@@ -8,20 +8,28 @@ income divided by the number of household members.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from abcresearch.errors import AbcResearchWarning, DesignError, ParamsError
+from abcresearch.params import Problems, load
 from abcresearch.paths import params_dir
 from abcresearch.stats import estimators
 from abcresearch.stats.core import SurveyDesignBase
 
-__all__ = ["PovertyLine", "headcount", "load_poverty_lines", "poverty_line"]
+__all__ = [
+    "PovertyLine",
+    "PovertyLines",
+    "headcount",
+    "load_poverty_lines",
+    "parse_poverty_lines",
+    "poverty_line",
+]
 
 POVERTY_FILE = "poverty_lines.yaml"
 
@@ -49,8 +57,80 @@ class PovertyLine:
     verified: bool
 
 
+@dataclass(frozen=True)
+class PovertyLines:
+    """The lines of ``poverty_lines.yaml``, checked once when read.
+
+    Attributes
+    ----------
+    lines : tuple of PovertyLine
+        Sorted by year, ranges not overlapping.
+    path : Path
+        The file read.
+    """
+
+    lines: tuple[PovertyLine, ...]
+    path: Path
+
+
+def parse_poverty_lines(raw: Mapping[str, Any], path: Path) -> PovertyLines:
+    """Check a poverty-lines file (a parser for :func:`abcresearch.params.load`).
+
+    Parameters
+    ----------
+    raw : Mapping
+        The file's top-level mapping.
+    path : Path
+        The file (its name starts the error message).
+
+    Returns
+    -------
+    PovertyLines
+
+    Raises
+    ------
+    ParamsError
+        Listing every problem found (missing fields, bad years, overlaps).
+    """
+    entries = raw.get("lines")
+    if not isinstance(entries, list) or not entries:
+        raise ParamsError(f"{path.name}: expected a non-empty list under 'lines'")
+    pr = Problems(path)
+    lines: list[PovertyLine] = []
+    for i, e in enumerate(entries, start=1):
+        where = f"lines[{i}]"
+        if not isinstance(e, Mapping):
+            pr.add(where, "must be a mapping")
+            continue
+        missing = [k for k in ("year", "value", "source", "verified") if k not in e]
+        if missing:
+            pr.add(where, f"misses field(s) {', '.join(missing)}")
+            continue
+        yr = e["year"]
+        if not (isinstance(yr, list) and len(yr) == 2 and all(isinstance(v, int) for v in yr)
+                and 2400 < yr[0] <= yr[1]):
+            pr.add(f"{where}.year", f"must be [from, to] Buddhist-era ints, found {yr!r}")
+            continue
+        val = e["value"]
+        if val is not None and (not isinstance(val, int | float) or val <= 0):
+            pr.add(f"{where}.value", f"must be a positive number or null, found {val!r}")
+            continue
+        if not isinstance(e["verified"], bool):
+            pr.add(f"{where}.verified", f"must be true or false, found {e['verified']!r}")
+            continue
+        lines.append(PovertyLine(yr[0], yr[1], None if val is None else float(val),
+                                 str(e["source"]), e["verified"]))
+    lines.sort(key=lambda ln: ln.year_from)
+    for a, b in zip(lines, lines[1:], strict=False):
+        if b.year_from <= a.year_to:
+            pr.add("", f"year ranges {a.year_from}-{a.year_to} and {b.year_from}-{b.year_to} "
+                       "overlap")
+    pr.raise_if_any()
+    return PovertyLines(tuple(lines), path)
+
+
 def load_poverty_lines(path: str | Path | None = None) -> list[PovertyLine]:
-    """Read and check ``poverty_lines.yaml``.
+    """Read and check ``poverty_lines.yaml`` (once per version of the file).
 
     Parameters
     ----------
@@ -60,7 +140,7 @@ def load_poverty_lines(path: str | Path | None = None) -> list[PovertyLine]:
     Returns
     -------
     list of PovertyLine
-        Sorted by year.
+        Sorted by year (a new list: changing it changes no other caller's lines).
 
     Raises
     ------
@@ -68,46 +148,7 @@ def load_poverty_lines(path: str | Path | None = None) -> list[PovertyLine]:
         Listing every problem found (missing fields, bad years, overlaps).
     """
     p = Path(path) if path is not None else params_dir() / POVERTY_FILE
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParamsError(f"{p}: cannot read poverty lines ({exc})") from exc
-    problems: list[str] = []
-    lines: list[PovertyLine] = []
-    entries = doc.get("lines") if isinstance(doc, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise ParamsError(f"{p}: expected a non-empty list under 'lines'")
-    for i, e in enumerate(entries, start=1):
-        where = f"{p.name} lines[{i}]"
-        if not isinstance(e, dict):
-            problems.append(f"{where}: expected a mapping")
-            continue
-        missing = [k for k in ("year", "value", "source", "verified") if k not in e]
-        if missing:
-            problems.append(f"{where}: missing field(s) {', '.join(missing)}")
-            continue
-        yr = e["year"]
-        if not (isinstance(yr, list) and len(yr) == 2 and all(isinstance(v, int) for v in yr)
-                and 2400 < yr[0] <= yr[1]):
-            problems.append(f"{where}: year must be [from, to] Buddhist-era ints, found {yr!r}")
-            continue
-        val = e["value"]
-        if val is not None and (not isinstance(val, int | float) or val <= 0):
-            problems.append(f"{where}: value must be a positive number or null, found {val!r}")
-            continue
-        if not isinstance(e["verified"], bool):
-            problems.append(f"{where}: verified must be true or false, found {e['verified']!r}")
-            continue
-        lines.append(PovertyLine(yr[0], yr[1], None if val is None else float(val),
-                                 str(e["source"]), e["verified"]))
-    lines.sort(key=lambda ln: ln.year_from)
-    for a, b in zip(lines, lines[1:], strict=False):
-        if b.year_from <= a.year_to:
-            problems.append(f"{p.name}: year ranges {a.year_from}-{a.year_to} and "
-                            f"{b.year_from}-{b.year_to} overlap")
-    if problems:
-        raise ParamsError("; ".join(problems))
-    return lines
+    return list(load(p.absolute(), parse_poverty_lines).lines)
 
 
 def poverty_line(year: int, path: str | Path | None = None) -> PovertyLine:
@@ -190,6 +231,8 @@ def headcount(
             AbcResearchWarning,
             stacklevel=2,
         )
+    line = ln.value
+    assert line is not None, "poverty_line returns only lines whose value is set"
     inc = design.values(income)
     mem = design.values(members)
     bad = design.domain & (mem <= 0)
@@ -197,7 +240,7 @@ def headcount(
         raise DesignError(f"{members!r} must be > 0; {int(bad.sum())} households have "
                           f"{members} <= 0")
     with np.errstate(invalid="ignore", divide="ignore"):
-        poor = np.where(np.isnan(inc) | np.isnan(mem), np.nan, (inc / mem < ln.value) * 1.0)
+        poor = np.where(np.isnan(inc) | np.isnan(mem), np.nan, (inc / mem < line) * 1.0)
     aug = design.with_columns(_poor=poor, _poor_members=poor * mem, _members=mem)
     if unit == "household":
         out = estimators.ciprop(aug, "_poor", by=by, na_rm=na_rm, level=level)
@@ -205,7 +248,7 @@ def headcount(
         out = estimators.ratio(aug, "_poor_members", "_members", by=by, na_rm=na_rm,
                                level=level)
     if by is None:
-        out.index = pd.Index([f"below_{int(ln.value)}"])
+        out.index = pd.Index([f"below_{int(line)}"])
     out.attrs.update({"statistic": "headcount", "variable": income, "unit": unit, "year": year,
                       "poverty_line": ln.value, "line_verified": ln.verified,
                       "line_source": ln.source})

@@ -109,7 +109,7 @@ def factor_check(
     rotation: str | None = "varimax",
     method: str = "pa",
 ) -> pd.DataFrame:
-    """Exploratory factor analysis: do items load on the factor of their capital?
+    """Check by exploratory factor analysis that items load on the factor of their capital.
 
     Parameters
     ----------

@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats as sps
 
-from abcresearch.errors import DesignError, InputError, ParamsError
+from abcresearch.errors import DesignError, InputError
 from abcresearch.labels import label
+from abcresearch.params import Problems, load
 from abcresearch.paths import params_dir
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "fay_herriot",
     "fit_gvf",
     "load_smallarea_settings",
+    "parse_smallarea_settings",
     "small_area_estimates",
 ]
 
@@ -140,23 +141,25 @@ class SmallAreaSettings:
         return self.gvf_terms_share if kind == "share" else self.gvf_terms_mean
 
 
-def _get(doc: Any, path: str, problems: list[str], where: str) -> Any:
-    cur = doc
+def _get(doc: Mapping[str, Any], path: str, problems: Problems) -> Any:
+    cur: Any = doc
     for part in path.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            problems.append(f"{where}: missing {path}")
+        if not isinstance(cur, Mapping) or part not in cur:
+            problems.add("", f"missing {path}")
             return None
         cur = cur[part]
     return cur
 
 
-def load_smallarea_settings(path: str | Path | None = None) -> SmallAreaSettings:
-    """Read and check ``params/smallarea.yaml``.
+def parse_smallarea_settings(doc: Mapping[str, Any], path: Path) -> SmallAreaSettings:
+    """Check the small-area settings (a parser for :func:`abcresearch.params.load`).
 
     Parameters
     ----------
-    path : str or Path, optional
-        The YAML file; default ``params/smallarea.yaml``.
+    doc : Mapping
+        The file's top-level mapping.
+    path : Path
+        The file (its name starts the error message; kept in ``source``).
 
     Returns
     -------
@@ -167,20 +170,12 @@ def load_smallarea_settings(path: str | Path | None = None) -> SmallAreaSettings
     ParamsError
         Listing every problem found, one sentence each.
     """
-    p = Path(path) if path is not None else params_dir() / SETTINGS_FILE
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParamsError(f"{p}: cannot read the small-area settings ({exc})") from exc
-    where = p.name
-    problems: list[str] = []
-    if not isinstance(doc, dict):
-        raise ParamsError(f"{where}: expected a mapping at the top level")
+    problems = Problems(path)
 
     def pick(key: str, ok: Any, rule: str) -> Any:
-        val = _get(doc, key, problems, where)
+        val = _get(doc, key, problems)
         if val is not None and not ok(val):
-            problems.append(f"{where}: {key} must be {rule}, found {val!r}")
+            problems.add(key, f"must be {rule}, found {val!r}")
             return None
         return val
 
@@ -211,7 +206,7 @@ def load_smallarea_settings(path: str | Path | None = None) -> SmallAreaSettings
             if "log_pq" in tm and (kind == "mean" or transform.get(kind) == "arcsine"):
                 why = ("a mean is not a share" if kind == "mean" else
                        "on the arcsine scale the variance no longer depends on p")
-                problems.append(f"{where}: gvf.terms.{kind} may not use log_pq ({why})")
+                problems.add(f"gvf.terms.{kind}", f"may not use log_pq ({why})")
     back = pick("transform.back_transform", lambda v: v in BACK_TRANSFORMS,
                 f"one of {list(BACK_TRANSFORMS)}")
     min_v = pick("gvf.min_villages", lambda v: isinstance(v, int) and not isinstance(v, bool)
@@ -221,21 +216,23 @@ def load_smallarea_settings(path: str | Path | None = None) -> SmallAreaSettings
     bm = pick("benchmark.method", lambda v: v in BENCHMARK_METHODS,
               f"one of {list(BENCHMARK_METHODS)}")
     ba = pick("benchmark.allocation", lambda v: v in ALLOCATIONS, f"one of {list(ALLOCATIONS)}")
-    known = {"scheme_version": None, "verified": None, "source": None,
-             "covariates": {"year", "columns"},
-             "model": {"method", "level", "tol", "max_iter"},
-             "transform": {*MEASURE_KINDS, "back_transform"},
-             "gvf": {"min_villages", "replace", "smearing", "terms"},
-             "benchmark": {"method", "allocation"}}
+    known: dict[str, set[str] | None] = {
+        "scheme_version": None, "verified": None, "source": None,
+        "covariates": {"year", "columns"},
+        "model": {"method", "level", "tol", "max_iter"},
+        "transform": {*MEASURE_KINDS, "back_transform"},
+        "gvf": {"min_villages", "replace", "smearing", "terms"},
+        "benchmark": {"method", "allocation"}}
     for key, val in doc.items():
         if key not in known:
-            problems.append(f"{where}: unknown key {key!r}")
-        elif known[key] is not None and isinstance(val, dict):
-            extra = sorted(set(val) - set(known[key]))  # type: ignore[arg-type]
+            problems.add("", f"unknown key {key!r}")
+            continue
+        subkeys = known[key]
+        if subkeys is not None and isinstance(val, Mapping):
+            extra = sorted(set(val) - subkeys)
             if extra:
-                problems.append(f"{where}: unknown key(s) {extra} under {key}")
-    if problems:
-        raise ParamsError("; ".join(problems))
+                problems.add("", f"unknown key(s) {extra} under {key}")
+    problems.raise_if_any()
     return SmallAreaSettings(
         covariate_year=int(year), covariates=tuple(cols), method=str(method), level=float(level),
         tol=float(tol), max_iter=int(max_iter), transform_mean=transform["mean"],
@@ -243,7 +240,28 @@ def load_smallarea_settings(path: str | Path | None = None) -> SmallAreaSettings
         back_transform=str(back), gvf_min_villages=int(min_v),
         gvf_terms_mean=terms["mean"], gvf_terms_share=terms["share"],
         gvf_replace=str(repl), gvf_smearing=bool(smear), benchmark_method=str(bm),
-        benchmark_allocation=str(ba), source=str(p))
+        benchmark_allocation=str(ba), source=str(path))
+
+
+def load_smallarea_settings(path: str | Path | None = None) -> SmallAreaSettings:
+    """Read and check ``params/smallarea.yaml`` (once per version of the file).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file; default ``params/smallarea.yaml``.
+
+    Returns
+    -------
+    SmallAreaSettings
+
+    Raises
+    ------
+    ParamsError
+        Listing every problem found, one sentence each.
+    """
+    p = Path(path) if path is not None else params_dir() / SETTINGS_FILE
+    return load(p.absolute(), parse_smallarea_settings)
 
 
 # ---------------------------------------------------------------------------------------------

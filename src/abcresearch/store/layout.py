@@ -50,7 +50,7 @@ from abcresearch.paths import default_store
 try:  # POSIX
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no locking (documented)
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module is absent there
 
 #: Name of the pointer file to the live version of a round.
 CURRENT = "CURRENT"
@@ -73,12 +73,12 @@ class StoreBusyError(StoreError):
     """Another ingest is writing the store."""
 
 
-def store_path(store: Path | str | None = None) -> Path:
+def store_path(store: str | os.PathLike[str] | None = None) -> Path:
     """Return the store folder (``data/store`` by default, ``ABCRESEARCH_STORE`` overrides)."""
     return Path(store) if store is not None else default_store()
 
 
-def round_root(store: Path | str | None, survey_round: int) -> Path:
+def round_root(store: str | os.PathLike[str] | None, survey_round: int) -> Path:
     """Return ``<store>/round=<R>``, the folder that holds a round's versions."""
     return store_path(store) / f"round={int(survey_round)}"
 
@@ -91,7 +91,7 @@ def _read_pointer(path: Path) -> str | None:
     return name or None
 
 
-def live_version(store: Path | str | None, survey_round: int) -> Path | None:
+def live_version(store: str | os.PathLike[str] | None, survey_round: int) -> Path | None:
     """Return the live version folder of a round, or None when the round was never ingested.
 
     A round written before versioning (no ``CURRENT``, a ``manifest.json`` in ``round=R/``) is
@@ -110,7 +110,7 @@ def live_version(store: Path | str | None, survey_round: int) -> Path | None:
     return None
 
 
-def round_folder(survey_round: int, store: Path | str | None = None) -> Path:
+def round_folder(survey_round: int, store: str | os.PathLike[str] | None = None) -> Path:
     """Return the folder holding the live version of a round's tables, manifest and reports.
 
     Resolve it once and read everything from the folder returned, so that all files come from
@@ -144,7 +144,7 @@ def round_folder(survey_round: int, store: Path | str | None = None) -> Path:
     return folder
 
 
-def cache_folder(survey_round: int, key: str, store: Path | str | None = None,
+def cache_folder(survey_round: int, key: str, store: str | os.PathLike[str] | None = None,
                  version: Path | None = None) -> Path:
     """Return the folder of the analysis cache ``key`` of a round: ``<version>/derived/<key>``.
 
@@ -157,7 +157,7 @@ def cache_folder(survey_round: int, key: str, store: Path | str | None = None,
     return base / "derived" / key
 
 
-def rounds(store: Path | str | None = None) -> list[int]:
+def rounds(store: str | os.PathLike[str] | None = None) -> list[int]:
     """Return the rounds present in the store (those with a live version), sorted."""
     root = store_path(store)
     if not root.is_dir():
@@ -187,7 +187,7 @@ def _open_lock(path: Path, create: bool) -> int | None:
 
 
 @contextlib.contextmanager
-def store_lock(store: Path | str | None = None, shared: bool = True,
+def store_lock(store: str | os.PathLike[str] | None = None, shared: bool = True,
                wait: bool = True) -> Iterator[bool]:
     """Hold the store's readers-writer lock while reading a round (or swapping one).
 
@@ -243,7 +243,7 @@ def _holder(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def ingest_lock(store: Path | str | None = None, wait: bool = False,
+def ingest_lock(store: str | os.PathLike[str] | None = None, wait: bool = False,
                 survey_round: int | None = None) -> Iterator[None]:
     """Hold the store's ingest lock: one ingest at a time per store.
 
@@ -298,7 +298,7 @@ def _kept(root: Path) -> list[str]:
     return [n for n in text.split() if n.startswith(VERSION_PREFIX)]
 
 
-def new_version(store: Path | str | None, survey_round: int) -> Path:
+def new_version(store: str | os.PathLike[str] | None, survey_round: int) -> Path:
     """Create and return an empty, unpublished version folder of a round."""
     root = round_root(store, survey_round)
     root.mkdir(parents=True, exist_ok=True)
@@ -316,7 +316,8 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def publish(store: Path | str | None, survey_round: int, version: Path, keep: int = 1) -> None:
+def publish(store: str | os.PathLike[str] | None, survey_round: int, version: Path,
+            keep: int = 1) -> None:
     """Make ``version`` the live version of its round (atomic), then remove what is not kept.
 
     The pointer is replaced under the exclusive store lock, so no reader is in the middle of a
@@ -350,7 +351,8 @@ def _remove_unkept(root: Path, keep: set[str]) -> list[str]:
     return sorted(removed)
 
 
-def clean_leftovers(store: Path | str | None, survey_round: int | None = None) -> list[str]:
+def clean_leftovers(store: str | os.PathLike[str] | None,
+                    survey_round: int | None = None) -> list[str]:
     """Remove version folders of killed ingests (neither live nor kept) and stale temp files.
 
     Call it holding the ingest lock. Returns what was removed (``round=R/<name>``).

@@ -1,4 +1,6 @@
-"""Read validated survey data from the analysis store (what notebooks use)::
+"""Read validated survey data from the analysis store (what notebooks use).
+
+Examples of use::
 
     from abcresearch.store import load, manifest, rounds
     hh = load(2549, area="800101")                      # one tambon's households
@@ -17,11 +19,12 @@ two versions and never sees a half-swapped round.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -29,19 +32,22 @@ from abcresearch.errors import StoreError
 from abcresearch.store import layout
 from abcresearch.store import write as store_mod
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 _CODE_RE = re.compile(r"^[0-9]{2}(?:[0-9]{2}){0,3}$")
 
 
-def _store(store: Path | str | None) -> Path:
+def _store(store: str | os.PathLike[str] | None) -> Path:
     return layout.store_path(store)
 
 
-def rounds(store: Path | str | None = None) -> list[int]:
+def rounds(store: str | os.PathLike[str] | None = None) -> list[int]:
     """Return the rounds present in the store, sorted."""
     return layout.rounds(store)
 
 
-def manifest(survey_round: int, store: Path | str | None = None) -> dict[str, Any]:
+def manifest(survey_round: int, store: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Return the manifest of a round: the one manifest reader of abcresearch.
 
     Parameters
@@ -68,7 +74,8 @@ def manifest(survey_round: int, store: Path | str | None = None) -> dict[str, An
         return _manifest_in(folder, survey_round, store)
 
 
-def _manifest_in(folder: Path, survey_round: int, store: Path | str | None) -> dict[str, Any]:
+def _manifest_in(folder: Path, survey_round: int,
+                 store: str | os.PathLike[str] | None) -> dict[str, Any]:
     path = folder / "manifest.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -84,7 +91,7 @@ def _check_round(survey_round: int, root: Path) -> None:
 
 
 @lru_cache(maxsize=4096)
-def _read_file(path: str, mtime_ns: int, columns: tuple[str, ...] | None):
+def _read_file(path: str, mtime_ns: int, columns: tuple[str, ...] | None) -> pa.Table:
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=list(columns) if columns else None)
@@ -106,7 +113,7 @@ def _files(folder: Path, table: str, area: str | None) -> list[Path]:
     return files
 
 
-def load(survey_round: int, area: str | None = None, store: Path | str | None = None,
+def load(survey_round: int, area: str | None = None, store: str | os.PathLike[str] | None = None,
          table: str = "households", columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Return validated rows of one area (or all) for one round.
 
@@ -176,7 +183,7 @@ def load(survey_round: int, area: str | None = None, store: Path | str | None = 
     return df
 
 
-def tambons_with_data(survey_round: int, store: Path | str | None = None) -> list[str]:
+def tambons_with_data(survey_round: int, store: str | os.PathLike[str] | None = None) -> list[str]:
     """Return the tambon codes that have households in a round (from its manifest), sorted."""
     prints = manifest(survey_round, store).get("fingerprints", {})
     if isinstance(prints, dict) and isinstance(prints.get("households"), dict):
@@ -185,7 +192,7 @@ def tambons_with_data(survey_round: int, store: Path | str | None = None) -> lis
     return sorted(str(t) for t in prints if str(t).isdigit())
 
 
-def has_data(survey_round: int, area: str, store: Path | str | None = None) -> bool:
+def has_data(survey_round: int, area: str, store: str | os.PathLike[str] | None = None) -> bool:
     """Whether an area (2, 4, 6 or 8 digits) has households in a round of the store."""
     code = str(area).strip()
     tambons = [t for t in tambons_with_data(survey_round, store) if t.startswith(code[:6])]
@@ -200,7 +207,7 @@ def has_data(survey_round: int, area: str, store: Path | str | None = None) -> b
     return True
 
 
-def linkable(round_a: int, round_b: int, store: Path | str | None = None) -> bool:
+def linkable(round_a: int, round_b: int, store: str | os.PathLike[str] | None = None) -> bool:
     """Whether households of two rounds can be matched by ``hh_key`` (same pseudonym key).
 
     False when the rounds were pseudonymised with different keys (an ingest with
@@ -212,7 +219,7 @@ def linkable(round_a: int, round_b: int, store: Path | str | None = None) -> boo
     return bool(fa) and fa == fb
 
 
-def named_area(code: str, survey_round: int, store: Path | str | None = None) -> Any:
+def named_area(code: str, survey_round: int, store: str | os.PathLike[str] | None = None) -> Any:
     """Return the official area of ``code``; a village also gets its name from the village form.
 
     Villages are not in the official lists, so :func:`abcresearch.survey.areas.get_area` names them
@@ -243,7 +250,7 @@ ISSUE_READ_COLUMNS = ["table", "file", "row", "column", "rule", "severity", "mes
                       "amphoe_code", "tambon_code"]
 
 
-def issues(survey_round: int, store: Path | str | None = None) -> pd.DataFrame:
+def issues(survey_round: int, store: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Return the validation issues of the round (``issues.csv``), every ingest of it.
 
     Columns include ``table, file, row, column, rule, severity, message, amphoe_code,

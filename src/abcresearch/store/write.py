@@ -35,9 +35,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,9 @@ from abcresearch.atomic import neutralise_frame
 from abcresearch.errors import StoreError
 from abcresearch.store import layout
 from abcresearch.survey.validate import isin
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Tables of a round.
 TABLES = ("households", "members", "villages", "frame", "auxiliary")
@@ -75,7 +79,7 @@ def table_files(folder: Path, table: str) -> list[Path]:
     return sorted(base.glob("amphoe=*/tambon=*/*.parquet"))
 
 
-def read_round(store: Path | str, survey_round: int) -> dict[str, pd.DataFrame]:
+def read_round(store: str | os.PathLike[str], survey_round: int) -> dict[str, pd.DataFrame]:
     """Return every table of a stored round (empty dict when the round does not exist)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -93,8 +97,8 @@ def read_round(store: Path | str, survey_round: int) -> dict[str, pd.DataFrame]:
     return out
 
 
-def read_history(store: Path | str, survey_round: int) -> tuple[pd.DataFrame | None,
-                                                                 dict[str, pd.DataFrame]]:
+def read_history(store: str | os.PathLike[str],
+                 survey_round: int) -> tuple[pd.DataFrame | None, dict[str, pd.DataFrame]]:
     """Return the issue table and the reject tables of the live version of a round, as text.
 
     ``(None, {})`` when the round does not exist. Used to keep earlier exports' issues and
@@ -146,7 +150,7 @@ def merge(previous: dict[str, pd.DataFrame],
     return out
 
 
-def _sorted_table(df: pd.DataFrame, table: str, by_tambon: bool):
+def _sorted_table(df: pd.DataFrame, table: str, by_tambon: bool) -> pa.Table:
     import pyarrow as pa
 
     keys = [k for k in SORT_KEYS[table] if k in df.columns]
@@ -192,7 +196,7 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def write_round(store: Path | str, survey_round: int, tables: dict[str, pd.DataFrame],
+def write_round(store: str | os.PathLike[str], survey_round: int, tables: dict[str, pd.DataFrame],
                 rejects: dict[str, pd.DataFrame] | None = None, issues: pd.DataFrame | None = None,
                 summary_md: str = "", manifest: dict[str, Any] | None = None,
                 keep_previous: int = 1) -> Path:

@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ import pandas as pd
 from abcresearch.errors import InputError
 from abcresearch.survey.instrument import REPEAT_TABLES, codebook
 from abcresearch.survey.settings import ingest_settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Table -> meta column (as exported) -> normalised name, in order of preference.
 META = {
@@ -279,8 +283,8 @@ def check_malformed(file: str, n_rows: int, malformed: list[MalformedRow]) -> No
         "structure is unreadable (wrong delimiter or quoting?) and nothing was stored")
 
 
-def _has_newline_values(table, body: bytes) -> bool:
-    """Whether some value holds a line break (then the tolerant reader checks for stray quotes).
+def _has_newline_values(table: pa.Table, body: bytes) -> bool:
+    """Return whether some value holds a line break (the tolerant reader then looks for quotes).
 
     Counted on the bytes first: when the non-blank lines are exactly the header plus the rows
     read, no value spans lines and nothing else needs checking.

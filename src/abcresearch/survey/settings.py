@@ -8,15 +8,15 @@ the store keeps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from abcresearch.params import Problems, load
 
-from abcresearch.errors import ParamsError
-from abcresearch.paths import params_dir
+#: The params file of the ingest rules.
+SETTINGS_FILE = "ingest"
 
 
 @dataclass(frozen=True)
@@ -35,65 +35,82 @@ class IngestSettings:
     path: Path
 
 
-def _get(raw: dict[str, Any], section: str, key: str, kind: type, problems: list[str],
+def _get(raw: Mapping[str, Any], section: str, key: str, kind: type, problems: Problems,
          lo: float | None = None, hi: float | None = None) -> Any:
     sec = raw.get(section)
-    value = sec.get(key) if isinstance(sec, dict) else None
+    value = sec.get(key) if isinstance(sec, Mapping) else None
+    where = f"{section}.{key}"
     if value is None:
-        problems.append(f"{section}.{key} is missing")
+        problems.add(where, "is missing")
         return kind()
     try:
         value = kind(value)
     except (TypeError, ValueError):
-        problems.append(f"{section}.{key} must be a {kind.__name__}, found {value!r}")
+        problems.add(where, f"must be a {kind.__name__}, found {value!r}")
         return kind()
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        problems.append(f"{section}.{key} must be between {lo} and {hi}, found {value!r}")
+        bounds = (f"between {lo} and {hi}" if lo is not None and hi is not None
+                  else f"at least {lo}" if lo is not None else f"at most {hi}")
+        problems.add(where, f"must be {bounds}, found {value!r}")
     return value
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int, size: int) -> IngestSettings:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParamsError(f"{p.name} cannot be read: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{p.name}: the top level must be a mapping")
-    problems: list[str] = []
-    ignore = (raw.get("resubmission") or {}).get("ignore_columns", [])
+def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
+    """Check the ingest rules (a parser for :func:`abcresearch.params.load`).
+
+    Parameters
+    ----------
+    raw : Mapping
+        The file's top-level mapping.
+    path : Path
+        The file (kept in :attr:`IngestSettings.path`; its name starts the error message).
+
+    Returns
+    -------
+    IngestSettings
+
+    Raises
+    ------
+    ParamsError
+        A value is missing or out of range (all listed).
+    """
+    pr = Problems(path)
+    resubmission = raw.get("resubmission")
+    ignore = resubmission.get("ignore_columns", []) if isinstance(resubmission, Mapping) else []
     if not isinstance(ignore, list) or not all(isinstance(c, str) for c in ignore):
-        problems.append("resubmission.ignore_columns must be a list of column names")
+        pr.add("resubmission.ignore_columns", "must be a list of column names")
         ignore = []
     out = IngestSettings(
-        malformed_max_share=_get(raw, "malformed_rows", "max_share", float, problems, 0, 1),
-        malformed_always_allowed=_get(raw, "malformed_rows", "always_allowed", int, problems, 0),
-        malformed_list=_get(raw, "malformed_rows", "list_in_summary", int, problems, 1),
-        truncation_min_rows=_get(raw, "truncation", "min_rows", int, problems, 1),
+        malformed_max_share=_get(raw, "malformed_rows", "max_share", float, pr, 0, 1),
+        malformed_always_allowed=_get(raw, "malformed_rows", "always_allowed", int, pr, 0),
+        malformed_list=_get(raw, "malformed_rows", "list_in_summary", int, pr, 1),
+        truncation_min_rows=_get(raw, "truncation", "min_rows", int, pr, 1),
         resubmission_ignore=tuple(ignore),
-        key_min_bytes=_get(raw, "pseudonym_key", "min_bytes", int, problems, 16),
-        key_fingerprint_hex=_get(raw, "pseudonym_key", "fingerprint_hex", int, problems, 8, 64),
-        max_name_words=_get(raw, "masking", "max_name_words", int, problems, 1, 10),
-        keep_previous_versions=_get(raw, "store", "keep_previous_versions", int, problems, 0),
-        path=p,
+        key_min_bytes=_get(raw, "pseudonym_key", "min_bytes", int, pr, 16),
+        key_fingerprint_hex=_get(raw, "pseudonym_key", "fingerprint_hex", int, pr, 8, 64),
+        max_name_words=_get(raw, "masking", "max_name_words", int, pr, 1, 10),
+        keep_previous_versions=_get(raw, "store", "keep_previous_versions", int, pr, 0),
+        path=path,
     )
-    if problems:
-        raise ParamsError(f"{p.name}: " + "; ".join(problems))
+    pr.raise_if_any()
     return out
 
 
 def ingest_settings(path: Path | None = None) -> IngestSettings:
     """Return the rules of ``params/ingest.yaml`` (re-read only when the file changes).
 
+    Parameters
+    ----------
+    path : Path, optional
+        Another rules file (default ``params/ingest.yaml``).
+
+    Returns
+    -------
+    IngestSettings
+
     Raises
     ------
     ParamsError
         The file is missing, not YAML, or a value is missing or out of range (all listed).
     """
-    p = Path(path) if path is not None else params_dir() / "ingest.yaml"
-    try:
-        st = p.stat()
-    except OSError:
-        raise ParamsError(f"params file {p} does not exist") from None
-    return _load(str(p.resolve()), st.st_mtime_ns, st.st_size)
+    return load(SETTINGS_FILE if path is None else Path(path).absolute(), parse_ingest_settings)

@@ -23,20 +23,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from abcresearch.errors import ParamsError
-from abcresearch.paths import params_dir
+from abcresearch.params import Problems, load
 from abcresearch.survey import areas
 from abcresearch.survey.instrument import choices as instrument_choices
 from abcresearch.survey.instrument import codebook as instrument_codebook
 from abcresearch.survey.pseudonyms import MASKED, normalise_pid, pid_is_valid
+
+if TYPE_CHECKING:
+    import pandera.pandas as pandera
 
 #: Columns of the failure table.
 ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "rule", "severity", "message",
@@ -54,43 +58,77 @@ BE_FROM = 2400
 BE_OFFSET = 543
 
 
-@lru_cache(maxsize=4)
-def _rules_cached(path: str) -> dict[str, dict[str, str]]:
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    rules = data.get("rules")
-    if not isinstance(rules, dict):
-        raise ParamsError(f"{path}: expected a 'rules' mapping")
-    problems = [r for r, v in rules.items()
-                if not isinstance(v, dict) or v.get("severity") not in ("error", "warning")
-                or "en" not in v or "th" not in v]
-    if problems:
-        raise ParamsError(f"{path}: rules {problems} need severity (error|warning), en and th")
-    return rules
+#: The params file of the validation rules and the round-wide input tables.
+RULES_FILE = "validation_rules"
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """The contents of ``params/validation_rules.yaml``, checked once when read.
+
+    Attributes
+    ----------
+    rules : dict
+        Rule id -> ``{"severity": "error" | "warning", "en": ..., "th": ...}``.
+    tables : dict
+        Round-wide input table (``frame``, ``auxiliary``) -> ``{"files", "signature",
+        "columns"}``.
+    """
+
+    rules: dict[str, dict[str, str]]
+    tables: dict[str, dict[str, Any]]
+
+
+def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRules:
+    """Check the validation rules file (a parser for :func:`abcresearch.params.load`).
+
+    Parameters
+    ----------
+    raw : Mapping
+        The file's top-level mapping.
+    path : Path
+        The file (its name starts the error message).
+
+    Returns
+    -------
+    ValidationRules
+
+    Raises
+    ------
+    ParamsError
+        Listing every problem: a rule without a severity (``error`` or ``warning``) or a
+        message in both languages, a table without ``village_code`` or a typed column.
+    """
+    pr = Problems(path)
+    rules = raw.get("rules")
+    if not isinstance(rules, Mapping):
+        pr.add("", "expected a 'rules' mapping")
+        rules = {}
+    bad = [r for r, v in rules.items()
+           if not isinstance(v, Mapping) or v.get("severity") not in ("error", "warning")
+           or "en" not in v or "th" not in v]
+    if bad:
+        pr.add("rules", f"{bad} need severity (error|warning), en and th")
+    tables = raw.get("tables") or {}
+    if not isinstance(tables, Mapping):
+        pr.add("tables", "must map table names to their columns")
+        tables = {}
+    for name, spec in tables.items():
+        cols = spec.get("columns") if isinstance(spec, Mapping) else None
+        if not isinstance(cols, Mapping) or "village_code" not in cols:
+            pr.add(f"tables.{name}", "needs columns including village_code")
+            continue
+        for col, c in cols.items():
+            if not isinstance(c, Mapping) or c.get("type") not in ("text", "integer", "decimal"):
+                pr.add(f"tables.{name}.columns.{col}", "needs a type (text|integer|decimal)")
+    pr.raise_if_any()
+    return ValidationRules(rules={str(r): dict(v) for r, v in rules.items()},
+                           tables={str(t): dict(spec) for t, spec in tables.items()})
 
 
 def rules() -> dict[str, dict[str, str]]:
     """Return the validation rules: id -> ``{"severity", "en", "th"}``."""
-    return _rules_cached(str(params_dir() / "validation_rules.yaml"))
-
-
-@lru_cache(maxsize=4)
-def _tables_cached(path: str) -> dict[str, dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    tables = data.get("tables") or {}
-    problems = []
-    for name, spec in tables.items():
-        cols = spec.get("columns") if isinstance(spec, dict) else None
-        if not isinstance(cols, dict) or "village_code" not in cols:
-            problems.append(f"tables.{name} needs columns including village_code")
-            continue
-        for col, c in cols.items():
-            if not isinstance(c, dict) or c.get("type") not in ("text", "integer", "decimal"):
-                problems.append(f"tables.{name}.columns.{col} needs a type (text|integer|decimal)")
-    if problems:
-        raise ParamsError(f"{path}: " + "; ".join(problems))
-    return tables
+    return load(RULES_FILE, parse_validation_rules).rules
 
 
 def table_specs() -> dict[str, dict[str, Any]]:
@@ -98,7 +136,7 @@ def table_specs() -> dict[str, dict[str, Any]]:
 
     Each is ``{"files": [stems], "signature": [columns], "columns": {name: rules}}``.
     """
-    return _tables_cached(str(params_dir() / "validation_rules.yaml"))
+    return load(RULES_FILE, parse_validation_rules).tables
 
 
 def table_codebook(table: str) -> pd.DataFrame:
@@ -216,7 +254,8 @@ def _clean_text(s: pd.Series) -> pd.Series:
     return s
 
 
-def _by_uniques(s: pd.Series, parse) -> tuple[pd.Series, np.ndarray]:
+def _by_uniques(s: pd.Series, parse: Callable[[pd.Index], tuple[np.ndarray, np.ndarray]]
+                ) -> tuple[pd.Series, np.ndarray]:
     """Apply ``parse`` (uniques Index -> (values array, bad bool array)) to distinct values only."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     vals, bad = parse(pd.Index(uniques))
@@ -328,7 +367,7 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
             continue
         raw = frame[name]
         if q.type in ("integer", "decimal"):
-            vals, bad = _by_uniques(raw, lambda u, i=q.type == "integer": _parse_numbers(u, i))
+            vals, bad = _by_uniques(raw, partial(_parse_numbers, integer=q.type == "integer"))
             col = pd.Series(vals, index=frame.index, dtype=float)
             out[name] = col.round().astype("Int64") if q.type == "integer" else col
             issues.add(bad, name, f"type:{q.type}", values=raw)
@@ -744,7 +783,7 @@ def _finish(parts: dict[str, pd.DataFrame], typed: dict[str, pd.DataFrame],
 # pandera contract of the stored tables
 
 
-def schema(table: str, directory: Any = None):
+def schema(table: str, directory: Any = None) -> pandera.DataFrameSchema:
     """Return a pandera ``DataFrameSchema`` of a stored (validated, pseudonymised) table.
 
     The ingest checks are vectorised by hand for speed and for messages per file row; this

@@ -116,7 +116,7 @@ def _covariates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _intercept(mean: float, eta: np.ndarray, weights: np.ndarray) -> float:
-    """The intercept giving a household-weighted mean share of ``mean`` (bisection)."""
+    """Return the intercept giving a household-weighted mean share of ``mean`` (bisection)."""
     lo, hi = logit(mean) - 10.0, logit(mean) + 10.0
     w = weights / weights.sum()
     for _ in range(60):
@@ -129,7 +129,7 @@ def _intercept(mean: float, eta: np.ndarray, weights: np.ndarray) -> float:
 
 
 def bmn_table(seed: int, survey_round: int, province: str = "80") -> pd.DataFrame:
-    """The จปฐ.-style shares of every village of the province for the year before the round.
+    """Return the จปฐ.-style shares of every village of the province for the year before the round.
 
     Parameters
     ----------

@@ -185,7 +185,7 @@ class Draws:
 
 
 def village_base(seed: int, village: int) -> np.ndarray:
-    """The base (round-independent) uniforms of a village: effects, trend, blanks, plan year."""
+    """Return a village's round-independent uniforms: effects, trend, blanks, plan year."""
     return uniforms(np.random.default_rng([seed, int(village), 1]), (K_V,))
 
 

@@ -47,8 +47,10 @@ OCC_PROFILES = {
 
 
 def amphoe_profile(amphoe: str) -> str:
-    """Return the profile of an amphoe: ``urban``, ``coastal_basin``, ``coastal``, ``basin``
-    or ``inland``."""
+    """Return the profile of an amphoe.
+
+    ``urban``, ``coastal_basin``, ``coastal``, ``basin`` or ``inland``.
+    """
     if amphoe in URBAN:
         return "urban"
     if amphoe in COASTAL and amphoe in BASIN:

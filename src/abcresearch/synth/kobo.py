@@ -203,7 +203,7 @@ def household_values(pop: Population) -> dict[str, Any]:
 
 
 def household_table(pop: Population) -> Table:
-    """The household sheet: questions, then Kobo's meta columns."""
+    """Return the household sheet: questions, then Kobo's meta columns."""
     d = pop.draws
     n = pop.n_households
     survey_round = pop.survey_round
@@ -230,7 +230,7 @@ def household_table(pop: Population) -> Table:
 
 
 def member_table(pop: Population, ht: Table) -> Table:
-    """The roster sheet, linked to the household sheet ``ht``.
+    """Return the roster sheet, linked to the household sheet ``ht``.
 
     Also holds ``_pid_all`` (every member's ID, for error injection; never written).
     """
@@ -259,7 +259,7 @@ def member_table(pop: Population, ht: Table) -> Table:
 
 
 def village_table(pop: Population) -> Table:
-    """The village sheet: questions, then Kobo's meta columns."""
+    """Return the village sheet: questions, then Kobo's meta columns."""
     survey_round = pop.survey_round
     nv = len(pop.frame)
     vcb = instrument.codebook("villages")

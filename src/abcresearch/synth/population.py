@@ -83,7 +83,7 @@ def village_effects(vbase: np.ndarray) -> np.ndarray:
                            + [probit(vbase[:, 1 + k]) * SD["V_c"] for k in range(7)])
 
 
-def village_drift(vbase: np.ndarray, years: int) -> np.ndarray:
+def village_drift(vbase: np.ndarray, years: float) -> np.ndarray:
     """Per-village trend of the latents after ``years`` since the base round (latent sd)."""
     return (0.03 + 0.03 * probit(vbase[:, 8])) * years
 

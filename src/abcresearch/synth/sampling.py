@@ -105,7 +105,7 @@ def _allocate(total: int, sizes: np.ndarray) -> np.ndarray:
 
 
 def default_wave_sizes(universe: int) -> tuple[int, ...]:
-    """The programme's waves for a universe of ``universe`` villages (see the module rule)."""
+    """Return the programme's waves for ``universe`` villages (see the module's rule)."""
     cum = np.cumsum(PROGRAMME_WAVES) / PROGRAMME_VILLAGES
     targets = [min(universe, int(np.floor(universe * c + 0.5))) for c in cum]
     return tuple(int(b - a) for a, b in zip([0, *targets[:-1]], targets, strict=True))
@@ -142,7 +142,7 @@ class Selection:
         return self.frame[self.frame["sampled"] == 1].reset_index(drop=True)
 
     def frame_csv(self) -> pd.DataFrame:
-        """The table written as ``frame.csv`` (columns of :data:`FRAME_COLUMNS`)."""
+        """Return the table written as ``frame.csv`` (columns of :data:`FRAME_COLUMNS`)."""
         f = self.frame
         return pd.DataFrame({
             "village_code": f["village_code"], "village_name": f["village_name"],
@@ -166,7 +166,7 @@ class Selection:
 
 
 def _srs(codes: np.ndarray, n: int, key: list[int]) -> np.ndarray:
-    """Simple random sample without replacement of ``n`` of ``codes`` (sorted codes)."""
+    """Return simple random sample without replacement of ``n`` of ``codes`` (sorted codes)."""
     if n == 0:
         return codes[:0]
     rng = np.random.default_rng(key)
@@ -286,23 +286,26 @@ def select(frame: pd.DataFrame, survey_round: int, seed: int = 1,
     strata = pd.Index(sorted(universe["amphoe_code"].unique()), name="stratum")
     n_h = universe.groupby("amphoe_code").size().reindex(strata)
 
-    one_off = isinstance(villages, (int, np.integer))
-    if one_off:
+    one_off = isinstance(villages, int | np.integer)
+    listed: list[str] | None = None
+    if isinstance(villages, int | np.integer):
         if int(villages) < 1:
             raise InputError("villages: a sample size must be at least 1")
         wave, wave_sizes = 1, (min(int(villages), len(universe)),)
+    elif villages is not None:
+        listed = [str(c).strip() for c in villages]
     wave_no = pd.Series(pd.NA, index=f.index, dtype="Int64")
     sampled = np.zeros(len(f), dtype=bool)
     resurveyed = np.zeros(len(f), dtype=bool)
     alloc = pd.DataFrame({"villages": n_h, "surveyed_before": 0, "new": 0, "resurvey": 0})
 
     if wave is None:
-        if villages is None:
+        if listed is None:
             design = "census"
             sampled = f["in_universe"].to_numpy()
         else:
             design = "listed"
-            codes = [str(c).strip() for c in villages]
+            codes = listed
             bad = [c for c in codes if c not in set(universe["village_code"])]
             if bad:
                 raise AreaError(f"village codes not in the synthetic frame"

@@ -50,7 +50,7 @@ _SCORED_TYPES = ("select_one", "select_multiple", "integer", "decimal")
 
 
 def scoring_frame(pop: Population) -> pd.DataFrame:
-    """The households of ``pop`` as ingest stores them, for scoring.
+    """Return the households of ``pop`` as ingest stores them, for scoring.
 
     Returns
     -------

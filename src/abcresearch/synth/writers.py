@@ -111,5 +111,5 @@ def write_xlsx(path: Path, sheets: list[tuple[str, Table]]) -> None:
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:
-    """A plain CSV table (``,``, UTF-8, LF, no index), written atomically."""
+    """Write a plain CSV table (``,``, UTF-8, LF, no index) atomically."""
     atomic_write_bytes(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))

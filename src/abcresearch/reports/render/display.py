@@ -105,14 +105,10 @@ def table_spec(
         pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns
     ]
-    per_column = isinstance(number_format, Mapping)
-    formats = [
-        _formatter(
-            number_format.get(name) if per_column else number_format,  # type: ignore[union-attr]
-            decimals,
-        )
-        for name in columns
-    ]
+    if isinstance(number_format, Mapping):
+        formats = [_formatter(number_format.get(name), decimals) for name in columns]
+    else:
+        formats = [_formatter(number_format, decimals) for _ in columns]
     rows: list[list[str | None]] = []
     for values in frame.itertuples(index=False, name=None):
         row: list[str | None] = []

@@ -245,9 +245,11 @@ class ThaiPDFExporter(Exporter):
         config.merge(super().default_config)
         return config
 
-    def from_notebook_node(
+    # nbconvert annotates Exporter.from_notebook_node as returning a NotebookNode, yet its own
+    # binary exporters (PDFExporter) return bytes, as this one does
+    def from_notebook_node(  # type: ignore[override]
         self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
-    ) -> tuple[bytes, dict[str, Any]]:  # type: ignore[override]
+    ) -> tuple[bytes, dict[str, Any]]:
         """Convert a notebook node to PDF bytes.
 
         Parameters

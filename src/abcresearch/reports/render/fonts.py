@@ -127,7 +127,8 @@ def use_thai_font() -> dict[str, Any]:
 
     register_thai_font()
     rc = thai_rc()
-    matplotlib.rcParams.update(rc)
+    # RcParams types its keys as a Literal of matplotlib's names; building one checks ours
+    matplotlib.rcParams.update(matplotlib.RcParams(rc))
     return rc
 
 

@@ -214,7 +214,7 @@ def _pen_class() -> type:
     """Return a fontTools pen class that writes outlines as PDF path operators (font units)."""
     from fontTools.pens.basePen import BasePen
 
-    class Pen(BasePen):  # type: ignore[misc]
+    class Pen(BasePen):
         def __init__(self, glyph_set: Any) -> None:
             super().__init__(glyphSet=glyph_set)
             self.parts: list[str] = []
@@ -370,11 +370,13 @@ def _read_cmap(data: bytes) -> dict[int, str]:
 
 def _load_font(ref: Any) -> _Font | None:
     """Return the font behind ``ref`` if it is one this module can rewrite, else None."""
-    from pypdf.generic import IndirectObject
+    from pypdf.generic import DictionaryObject, IndirectObject, StreamObject
 
     if not isinstance(ref, IndirectObject):
         return None
     font = ref.get_object()
+    if not isinstance(font, DictionaryObject):
+        return None
     if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
         return None
     descendants = font.get("/DescendantFonts")
@@ -385,14 +387,18 @@ def _load_font(ref: Any) -> _Font | None:
         return None
     cid_ref = descendants[0]
     cidfont = cid_ref.get_object()
-    if cidfont.get("/Subtype") != "/CIDFontType2":
+    if not isinstance(cidfont, DictionaryObject) or cidfont.get("/Subtype") != "/CIDFontType2":
         return None
     if cidfont.get("/CIDToGIDMap", "/Identity") != "/Identity":
         return None
     descriptor = cidfont.get("/FontDescriptor")
-    if descriptor is None or "/FontFile2" not in descriptor.get_object():
+    descriptor = None if descriptor is None else descriptor.get_object()
+    if not isinstance(descriptor, DictionaryObject) or "/FontFile2" not in descriptor:
         return None
-    program = descriptor.get_object()["/FontFile2"].get_object().get_data()
+    font_file = descriptor["/FontFile2"]
+    if not isinstance(font_file, StreamObject):
+        return None
+    program = font_file.get_data()
     from fontTools.ttLib import TTFont, TTLibError
 
     try:
@@ -408,8 +414,9 @@ def _load_font(ref: Any) -> _Font | None:
     if not any(texts):
         return None
     # A glyph whose name says nothing keeps what the PDF's own /ToUnicode says of it.
-    if not all(texts[1:]) and "/ToUnicode" in font:
-        old = _read_cmap(font["/ToUnicode"].get_object().get_data())
+    to_unicode = font["/ToUnicode"] if not all(texts[1:]) and "/ToUnicode" in font else None
+    if isinstance(to_unicode, StreamObject):
+        old = _read_cmap(to_unicode.get_data())
         texts = [t or (old.get(gid, "") if gid else "") for gid, t in enumerate(texts)]
     return _Font(
         ref=ref,
@@ -717,7 +724,8 @@ def _elements(
     """Turn the operators of a text object into elements, following the text state."""
     font: _Font | None = None
     size = leading = char_space = rise = 0.0
-    matrix = line = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    matrix: tuple[float, ...] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    line = matrix
     scale = 1.0
     render = 0
     colour: list[bytes] = []
@@ -853,7 +861,9 @@ class _Outlines:
         s = show.size / font.upem
         m = _matmul((s * show.scale, 0, 0, s, x, show.rise), show.matrix())
         colour = b" ".join(show.colour) + b" " if show.colour else b""
-        self.calls.append(b"q %s%.5f %.5f %.5f %.5f %.3f %.3f cm %s f Q\n" % (colour, *m, path))
+        a, b, c, d, e, f = m
+        self.calls.append(b"q %s%.5f %.5f %.5f %.5f %.3f %.3f cm %s f Q\n"
+                          % (colour, a, b, c, d, e, f, path))
 
 
 class _Array:
@@ -1277,7 +1287,7 @@ def _clean_strings(blob: bytes) -> bytes:
 class _Document:
     """The PDF being rewritten: its objects' places, and their replacements."""
 
-    def __init__(self, pdf: bytes):
+    def __init__(self, pdf: bytes) -> None:
         from pypdf import PdfReader
 
         self.data = pdf
@@ -1300,7 +1310,10 @@ class _Document:
         if not offsets or set(self.reader.xref) - {0, 65535}:
             raise _Unsupported("objects with generation numbers")
         self.offsets = offsets
-        self.size = int(trailer["/Size"])
+        n_objects = trailer["/Size"] if "/Size" in trailer else None
+        if not isinstance(n_objects, int):
+            raise _Unsupported("no /Size in the trailer")
+        self.size: int = int(n_objects)
         self.replaced: dict[int, bytes] = {}
         self.added: dict[int, bytes] = {}
 

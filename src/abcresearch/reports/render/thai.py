@@ -143,7 +143,11 @@ def clusters(text: str) -> list[int]:
     n = len(text)
     while pos < n:
         m = _CLUSTER.match(text, pos)
-        end = m.end() if m and m.end() > pos else _TAIL.match(text, pos + 1).end()  # type: ignore[union-attr]
+        if m and m.end() > pos:
+            end = m.end()
+        else:  # _TAIL matches everywhere (possibly nothing)
+            tail = _TAIL.match(text, pos + 1)
+            end = tail.end() if tail else pos + 1
         ends.append(end)
         pos = end
     return ends

@@ -40,7 +40,7 @@ import base64
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -227,7 +227,7 @@ def _markdown_parser() -> Any:
 class _MarkdownRenderer:
     """Walk a mistune AST and write Typst markup."""
 
-    def __init__(self, files: dict[str, bytes], attachments: Mapping[str, Any], stem: str):
+    def __init__(self, files: dict[str, bytes], attachments: Mapping[str, Any], stem: str) -> None:
         self.files = files
         self.attachments = attachments
         self.stem = stem
@@ -309,7 +309,7 @@ class _MarkdownRenderer:
         )
 
     # inlines ------------------------------------------------------------------------------
-    def inlines(self, tokens: list[dict[str, Any]]) -> str:
+    def inlines(self, tokens: Sequence[dict[str, Any]]) -> str:
         return "".join(self.inline(t) for t in tokens)
 
     def inline(self, tok: dict[str, Any]) -> str:

@@ -176,7 +176,11 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
 
 def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                    amphoe: str | None = None) -> SectionResult:
-    """All tambons in priority order with their grade and reason.
+    """All tambons by support band (need x readiness), with need, readiness group and
+    organisation strength.
+
+    Areas within a band are listed by the level-1 share but not ranked: most of their
+    differences lie within the intervals.
 
     Parameters
     ----------
@@ -187,9 +191,18 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     amphoe : str, optional
         Only the tambons of this 4-digit amphoe code.
     """
+    from abcresearch.reports.sections.readiness import (
+        grade_legend_text,
+        grade_text,
+        need_text,
+        published_rows,
+    )
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
     check_limit(limit)
     t = report.t
     thr = report.threshold
+    rules = load_grade_rules()
     out = SectionBuilder("tambon_ranking", report.words, {"limit": limit, "amphoe": amphoe})
     out.heading("section.tambon_ranking")
     tt = report.tambon_table
@@ -202,22 +215,38 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         tt = tt.head(limit)
     n = tt["n_households"].to_numpy()
     small = is_small(n, thr)
+    hidden = published_rows(tt.assign(code=tt["tambon_code"]), report.households,
+                            "tambon_code", thr)[1]
     shown = pd.DataFrame({
-        t("col.priority"): tt["priority_rank"].astype("Int64").to_numpy(),
+        t("readiness.col.band"): [marker(thr) if h else int(b)
+                                  for b, h in zip(tt["priority_band"], hidden, strict=True)],
         t("col.tambon"): tt["tambon_name"].to_numpy(),
         t("col.amphoe"): tt["amphoe_name"].to_numpy(),
         t("col.households"): np.where(small, marker(thr), n).astype(object),
-        t("col.share_level1"): (100 * suppress_by_base(tt["share_level1"], n, thr)).to_numpy(),
+        t("col.share_level1"): (100 * tt["share_level1"]).mask(hidden).to_numpy(),
         "M0": tt["m0"].mask(small).to_numpy(),
-        t("col.grade"): tt["grade"].where(~small, marker(thr)).to_numpy(),
+        t("readiness.col.need"): [marker(thr) if h else need_text(t, rules, report.lang, nd, nr)
+                                  for nd, nr, h in zip(tt["need"], tt["need_near_threshold"],
+                                                       hidden, strict=True)],
+        t("readiness.col.grade"): [marker(thr) if s else grade_text(t, g, nr)
+                                   for g, nr, s in zip(tt["grade"], tt["near_threshold"], small,
+                                                       strict=True)],
+        t("readiness.col.org_strength"): tt["org_strength"].to_numpy(),
     })
-    out.table(shown, t("ranking.caption"), decimals=2)
+    out.table(shown, t("readiness.ranking.caption"),
+              t("readiness.villages.notes", legend=grade_legend_text(t, rules, report.lang)),
+              decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt)
 
 
 def rules_vs_typology(report: ProvinceContext) -> SectionResult:
-    """The data-driven typology (k-means clusters) next to the rule-based grades."""
+    """The data-driven typology (k-means clusters of capital profiles) next to the readiness
+    groups and the need classes."""
+    from abcresearch.reports.sections.readiness import grade_text
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
     t = report.t
+    rules = load_grade_rules()
     out = SectionBuilder("rules_vs_typology", report.words)
     out.heading("section.typology")
     typ = report.analysis.typology
@@ -227,17 +256,27 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
         return out.result()
     k = int(typ["chosen_k"].iloc[0])
     sil = json.loads(typ["silhouette_by_k"].iloc[0])
-    out.text(t("typology.text", k=k, silhouette=float(typ["silhouette"].iloc[0]),
+    out.text(t("readiness.typology.text", k=k, silhouette=float(typ["silhouette"].iloc[0]),
                candidates=", ".join(f"k={kk}: {v:.2f}" for kk, v in sil.items())))
-    cross = pd.crosstab(tt["grade"], tt["cluster"].astype("Int64"))
-    cross.index = [report.grade_label(g) for g in cross.index]
-    cross.columns = [f"{t('typology.cluster')} {c}" for c in cross.columns]
-    out.table(cross.reset_index(names=t("col.grade")), t("typology.crosstab"))
+    clusters = [t("readiness.typology.cluster", n=c)
+                for c in sorted(tt["cluster"].dropna().unique())]
+    cross = pd.crosstab(tt["grade"], tt["cluster"].astype("Int64")).reindex(
+        index=[g for g in reversed(rules.grade_order) if g in set(tt["grade"])])
+    cross.index = [grade_text(t, g) for g in cross.index]
+    cross.columns = clusters
+    out.table(cross.reset_index(names=t("readiness.col.grade")),
+              t("readiness.typology.crosstab"))
+    need = pd.crosstab(tt["need"], tt["cluster"].astype("Int64")).reindex(
+        index=[c for c in rules.need_order if c in set(tt["need"])])
+    need.index = [str((rules.need_labels or {})[c][report.lang]) for c in need.index]
+    need.columns = clusters
+    out.table(need.reset_index(names=t("readiness.col.need")),
+              t("readiness.typology.need_crosstab"))
     caps = report.analysis.scheme.capital_ids
     centres = typ.set_index("cluster")[[f"mean_{c}" for c in caps]]
     centres.columns = [report.analysis.scheme.capital(c).label(report.lang) for c in caps]
     centres.insert(0, t("typology.n"), typ.set_index("cluster")["n_areas"])
-    centres.index = [f"{t('typology.cluster')} {c}" for c in centres.index]
-    out.table(centres.reset_index(names=t("typology.cluster")), t("typology.centres"),
-              decimals=1)
-    return out.result(estimates=typ, details={"crosstab": cross})
+    centres.index = [t("readiness.typology.cluster", n=c) for c in centres.index]
+    out.table(centres.reset_index(names=t("readiness.typology.cluster_col")),
+              t("typology.centres"), decimals=1)
+    return out.result(estimates=typ, details={"crosstab": cross, "need_crosstab": need})

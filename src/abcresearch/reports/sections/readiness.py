@@ -1,0 +1,277 @@
+"""Community readiness beside need: the need x readiness chart, the cell counts, what would lift
+the area, and the organisation-strength ranking with the kinds of groups.
+
+The grades (กลุ่ม A/B/C) rank readiness; need (level-1 share, M0) is beside them; the priority
+order for support is a rule of both (``params/grades.yaml``, :mod:`abcresearch.scoring.
+grade_rules`). :func:`readiness` is the area report's section (villages of a tambon, tambons of
+an amphoe), :func:`province_readiness` the province overview's (its tambons). The helpers
+:func:`grade_text`, :func:`need_text`, :func:`band_text` and :func:`published_rows` are shared
+with the villages section and the province overview's tambon ranking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.reports import charts, estimates
+from abcresearch.reports.context import CHILD_COLUMN, AreaContext, ProvinceContext
+from abcresearch.reports.disclosure import is_small, share_mask
+from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections import SectionBuilder, check_limit
+from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
+from abcresearch.scoring.readiness import lift_conditions
+
+__all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_labels", "need_text",
+           "org_ranking_table", "province_readiness", "published_rows", "readiness"]
+
+
+def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
+    """``กลุ่ม A`` (with ``(ใกล้เกณฑ์)`` when near a threshold); "" when not graded."""
+    if not isinstance(grade, str) or not grade:
+        return ""
+    text = t("readiness.grade_short", grade=grade)
+    return t("readiness.near", value=text) if bool(near) else text
+
+
+def need_text(t: Callable[..., str], rules: GradeRules, lang: str, need: Any,
+              near: Any = False) -> str:
+    """The need class in words (with ``(ใกล้เกณฑ์)`` when near its threshold)."""
+    if not isinstance(need, str) or not need:
+        return ""
+    text = str((rules.need_labels or {})[need][lang])
+    return t("readiness.near", value=text) if bool(near) else text
+
+
+def band_text(t: Callable[..., str], rules: GradeRules, lang: str, band: Any, need: Any,
+              grade: Any) -> str:
+    """``แถบ 3: ความจำเป็นสูง กลุ่ม A``."""
+    if pd.isna(band):
+        return ""
+    return t("readiness.band", band=int(band), need=(rules.need_labels or {})[need][lang],
+             grade=grade)
+
+
+def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
+    """``A = พร้อมขับเคลื่อน...; B = ...; C = ...`` (the grade labels' words in brackets)."""
+    items = []
+    for g in reversed(rules.grade_order):  # A first
+        full = str(rules.grade_labels[g][lang])
+        words = full[full.find("(") + 1:full.rfind(")")] if "(" in full else full
+        items.append(t("readiness.legend_item", grade=g, label=words))
+    return "; ".join(items)
+
+
+def group_type_labels(names: Any, lang: str) -> str:
+    """The kinds of groups (space-separated choice names) in words, form order."""
+    from abcresearch.survey.instrument import choices
+
+    if not isinstance(names, str) or not names.strip():
+        return "–"
+    ch = choices("group_type", form="village").set_index("name")[f"label_{lang}"]
+    return ", ".join(str(ch.get(n, n)) for n in names.split())
+
+
+def published_rows(rows: pd.DataFrame, households: pd.DataFrame, by: str, threshold: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows may show household-based figures.
+
+    Returns
+    -------
+    small, share_hidden : numpy.ndarray of bool
+        ``small``: the row rests on fewer households than the threshold (nothing but its name
+        and its village-form figures is published); ``share_hidden``: its level-1 share (and
+        so its need class and interval) is hidden (rule 2 with its complement).
+    """
+    n = rows["n_households"].to_numpy()
+    small = is_small(n, threshold)
+    l1 = estimates.child_level1_counts(households, by, rows["code"])
+    hidden = share_mask(l1["sum"].to_numpy(), l1["count"].to_numpy(), threshold) | small
+    return small, hidden
+
+
+def _points(report: AreaContext | ProvinceContext, rows: pd.DataFrame, hidden: np.ndarray,
+            small: np.ndarray, labels: list[str] | None) -> pd.DataFrame:
+    pts = pd.DataFrame({
+        "grade": rows["grade"].where(~small).to_numpy(),
+        "estimate": (100 * rows["share_level1"]).mask(hidden).to_numpy(),
+        "ci_low": (100 * rows["share_level1_ci_low"]).mask(hidden).to_numpy(),
+        "ci_high": (100 * rows["share_level1_ci_high"]).mask(hidden).to_numpy(),
+        "near": (rows["near_threshold"].astype(bool)
+                 | rows["need_near_threshold"].astype(bool)).to_numpy(),
+    })
+    if labels is not None:
+        pts["label"] = labels
+    return pts
+
+
+def _chart(report: AreaContext | ProvinceContext, rules: GradeRules, pts: pd.DataFrame) -> Any:
+    t = report.t
+    share_rule = next((c for c in rules.need_rules[0].get("any", rules.need_rules[0].get(
+        "all", ())) if c["indicator"] == "share_level1"), None)
+    thr = 100 * float(share_rule["value"]) if share_rule else float("nan")
+    lang = report.lang
+    need = rules.need_labels or {}
+    return charts.need_readiness_chart(
+        pts, grade_order=list(rules.grade_order),
+        grade_labels={g: t("readiness.grade_short", grade=g) for g in rules.grade_order},
+        threshold=thr, xlabel=t("readiness.chart.x"), ylabel=t("readiness.chart.y"),
+        threshold_label=t("readiness.chart.threshold", value=thr),
+        need_labels=(str(need[rules.need_order[0]][lang]), str(need[rules.need_order[-1]][lang])),
+        near_label=t("readiness.chart.near") if pts["near"].any() else "")
+
+
+def _cells(report: AreaContext | ProvinceContext, rules: GradeRules, rows: pd.DataFrame,
+           small: np.ndarray, hidden: np.ndarray, areas: str) -> tuple[pd.DataFrame, int]:
+    """Counts by need x grade of the rows whose grade and need are published."""
+    t = report.t
+    shown = rows[~(small | hidden)]
+    ct = pd.crosstab(shown["need"], shown["grade"]).reindex(
+        index=list(rules.need_order), columns=list(rules.grade_order), fill_value=0)
+    band = {cell: i + 1 for i, cell in enumerate(rules.bands)}
+    table = pd.DataFrame({t("readiness.col.need"): [str((rules.need_labels or {})[n][report.lang])
+                                                     for n in ct.index]})
+    for g in ct.columns:
+        table[t("readiness.grade_short", grade=g)] = [f"{int(ct.loc[n, g])} ({band[(n, g)]})"
+                                                       for n in ct.index]
+    return table, int((small | hidden).sum())
+
+
+def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
+                      names: list[str], level: str) -> pd.DataFrame:
+    """Organisation strength ranking (village-form figures: no suppression applies).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Grade rows (``org_strength``, ``groups_per_100hh``, ``n_group_types``,
+        ``group_types``, ``welfare_share``, ``forums_year``, ``master_plan``).
+    names : list of str
+        The rows' names.
+    level : {"village", "tambon"}
+        What the rows are.
+    """
+    t = report.t
+    r = rows.assign(_name=names).sort_values("org_strength", ascending=False,
+                                             na_position="last", kind="mergesort")
+    rank = r["org_strength"].rank(ascending=False, method="min").astype("Int64")
+    name_col = t("col.village") if level == "village" else t("col.tambon")
+    out = pd.DataFrame({
+        t("readiness.col.org_rank"): rank.to_numpy(),
+        name_col: r["_name"].to_numpy(),
+        t("readiness.col.org_strength"): r["org_strength"].to_numpy(),
+        t("readiness.col.welfare_share"): (100 * r["welfare_share"]).to_numpy(),
+        t("col.forums"): r["forums_year"].to_numpy(),
+    })
+    if level == "village":
+        out.insert(3, t("readiness.col.group_types"),
+                   [group_type_labels(g, report.lang) for g in r["group_types"]])
+        out[t("readiness.col.has_plan")] = [t("readiness.yes") if p == 1 else t("readiness.no")
+                                            if p == 0 else "–" for p in r["master_plan"]]
+    else:  # every kind is present somewhere in most tambons: the mean per village says more
+        out.insert(3, t("readiness.col.n_group_types"), r["n_group_types"].to_numpy())
+        out[t("readiness.col.plan_share")] = (100 * r["master_plan"]).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _lift(report: AreaContext, rules: GradeRules) -> str | None:
+    row = report.grade_row
+    if row is None or not isinstance(row.get("grade"), str) or not report.publishable:
+        return None
+    t = report.t
+    area = report.area_name()
+    lift = lift_conditions(row, rules, level=report.level)
+    if lift.empty:
+        return t("readiness.lift.top", area=area, grade=grade_text(t, row["grade"]))
+    target = lift["target_grade"].iloc[0]
+    lines = [f"**{t('readiness.lift.heading', area=area, grade=grade_text(t, target))}** "
+             f"({t('readiness.lift.' + lift['requirement'].iloc[0])})", ""]
+    lines += [f"- {x}" for x in lift[f"text_{report.lang}"]]
+    return "\n".join(lines)
+
+
+def readiness(report: AreaContext) -> SectionResult:
+    """Need x readiness of the areas within (villages of a tambon, tambons of an amphoe): the
+    chart, the counts per cell, what would lift the area itself, the organisation ranking.
+
+    Parameters
+    ----------
+    report : AreaContext
+        The area.
+    """
+    t = report.t
+    rules = load_grade_rules()
+    out = SectionBuilder("readiness", report.words)
+    out.heading("section.readiness")
+    out.text(t("readiness.intro", priority=str((rules.priority_why or {})[report.lang])))
+    rows = report.children
+    if report.level == "village":
+        rows = rows[rows["code"] == report.area.code]
+    rows = rows.reset_index(drop=True)
+    child = "village" if report.level in ("tambon", "village") else "tambon"
+    small, hidden = published_rows(rows, report.households, CHILD_COLUMN[report.level],
+                                   report.threshold)
+    names = [report.child_name(c) for c in rows["code"]]
+    short = [n.split(" ")[0] + " " + n.split(" ")[1] if child == "village" and " " in n else ""
+             for n in names]
+    pts = _points(report, rows, hidden, small, short if child == "village" else None)
+    areas = t(f"readiness.areas.{child}")
+    if pts["estimate"].notna().any():
+        ax = _chart(report, rules, pts)
+        out.figure(ax.figure)
+        out.text(f"*{t('readiness.chart.caption', areas=areas)}*")
+    cells, n_hidden = _cells(report, rules, rows, small, hidden, areas)
+    out.table(cells, t("readiness.cells.caption", areas=areas),
+              t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
+    lift = _lift(report, rules)
+    if lift:
+        out.text(lift)
+    org = org_ranking_table(report, rows, names, child)
+    out.table(org, t("readiness.org.caption"), t("readiness.org.notes"), decimals=1,
+              number_format={t("col.forums"): ",.0f"} if child == "village" else None)
+    return out.result(estimates=rows, details={"points": pts, "cells": cells,
+                                               "organisations": org})
+
+
+def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> SectionResult:
+    """The province overview's need x readiness of its tambons: chart, counts per cell, and the
+    organisation-strength ranking of tambons.
+
+    Parameters
+    ----------
+    report : ProvinceContext
+        The province.
+    limit : int, optional
+        List only the ``limit`` strongest tambons in the organisation ranking (default 20;
+        None: all).
+    """
+    check_limit(limit)
+    t = report.t
+    rules = load_grade_rules()
+    out = SectionBuilder("readiness", report.words, {"limit": limit})
+    out.heading("section.readiness")
+    out.text(t("readiness.intro", priority=str((rules.priority_why or {})[report.lang])))
+    tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
+    small, hidden = published_rows(tt, report.households, "tambon_code", report.threshold)
+    pts = _points(report, tt, hidden, small, None)
+    areas = t("readiness.areas.tambon")
+    if pts["estimate"].notna().any():
+        out.figure(_chart(report, rules, pts).figure)
+        out.text(f"*{t('readiness.chart.caption', areas=areas)}*")
+    cells, n_hidden = _cells(report, rules, tt, small, hidden, areas)
+    out.table(cells, t("readiness.cells.caption", areas=areas),
+              t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
+    names = [f"{a} ({b})" for a, b in zip(tt["tambon_name"], tt["amphoe_name"], strict=True)]
+    org = org_ranking_table(report, tt, names, "tambon")
+    total = len(org)
+    if limit is not None:
+        org = org.head(limit)
+    notes = t("readiness.org.notes")
+    if len(org) < total:
+        notes = f"{notes} {t('readiness.org.limited', n=len(org), total=total)}"
+    out.table(org, t("readiness.org.caption"), notes, decimals=1)
+    return out.result(estimates=tt, details={"points": pts, "cells": cells,
+                                             "organisations": org})

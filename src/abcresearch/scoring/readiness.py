@@ -1,0 +1,269 @@
+"""Readiness beside need: near-threshold grades, what would lift an area, the need x grade table.
+
+* :func:`near_threshold` -- a grade (or need class) is near its threshold when the interval of
+  a *sampled* indicator that decides it straddles a threshold, i.e. some value inside the
+  interval would give another grade. Indicators from the village form have no sampling error
+  and never make a grade near its threshold.
+* :func:`lift_conditions` -- for one area, the conditions that stand between it and the next
+  grade up, and how far it is from each.
+* :func:`need_readiness_table` -- areas counted by need class x grade (the priority bands).
+
+The rules are those of ``params/grades.yaml`` (:mod:`abcresearch.scoring.grade_rules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abcresearch.labels import label, labels
+from abcresearch.scoring.grade_rules import (
+    SAMPLED_INDICATORS,
+    GradeRules,
+    condition_holds,
+    load_grade_rules,
+)
+
+__all__ = ["classify", "lift_conditions", "near_threshold", "need_readiness_table",
+           "sampled_indicators"]
+
+
+def classify(ind: pd.DataFrame, rules: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Return the class each area gets from ordered rules (no reasons: fast, for re-runs).
+
+    Parameters
+    ----------
+    ind : pandas.DataFrame
+        Area indicators.
+    rules : sequence of mapping
+        Ordered rules (``gr.rules`` or ``gr.need_rules``).
+
+    Returns
+    -------
+    numpy.ndarray of object
+        The grade (or need class) per row of ``ind``.
+    """
+    n = len(ind)
+    out = np.full(n, None, dtype=object)
+    todo = np.ones(n, dtype=bool)
+    for rule in rules:
+        if rule.get("otherwise"):
+            out[todo] = rule["grade"]
+            break
+        mode = "any" if "any" in rule else "all"
+        held = [condition_holds(ind[c["indicator"]].to_numpy(dtype=float)
+                                if c["indicator"] in ind else np.full(n, np.nan),
+                                c["op"], float(c["value"])) for c in rule[mode]]
+        hit = np.logical_or.reduce(held) if mode == "any" else np.logical_and.reduce(held)
+        out[todo & hit] = rule["grade"]
+        todo &= ~hit
+    return out
+
+
+def sampled_indicators(rules: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The sampled indicators the rules name (``SAMPLED_INDICATORS`` and ``mean_<capital>``)."""
+    names: list[str] = []
+    for r in rules:
+        for c in r.get("any", r.get("all", ())) or ():
+            name = c["indicator"]
+            if (name in SAMPLED_INDICATORS or name.startswith("mean_")) and name not in names:
+                names.append(name)
+    return names
+
+
+def _near(ind: pd.DataFrame, rules: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, list[str]]:
+    base = classify(ind, rules)
+    n = len(ind)
+    # per sampled indicator with an interval: the values to try (the interval's ends and both
+    # sides of every threshold of the indicator inside it; the class is a step function of each
+    # indicator, so it can change only there), and whether a threshold lies inside
+    axes: list[tuple[str, list[np.ndarray]]] = []
+    straddles: dict[str, np.ndarray] = {}
+    for name in sampled_indicators(rules):
+        lo_col, hi_col = f"{name}_ci_low", f"{name}_ci_high"
+        if name not in ind or lo_col not in ind or hi_col not in ind:
+            continue  # no interval: cannot be judged (e.g. mean_score)
+        est = ind[name].to_numpy(dtype=float)
+        lo = ind[lo_col].to_numpy(dtype=float)
+        hi = ind[hi_col].to_numpy(dtype=float)
+        ok = ~(np.isnan(est) | np.isnan(lo) | np.isnan(hi))
+        values = [np.where(ok, lo, est), np.where(ok, hi, est)]
+        inside_any = np.zeros(n, dtype=bool)
+        for r in rules:
+            for c in r.get("any", r.get("all", ())) or ():
+                if c["indicator"] != name:
+                    continue
+                t = float(c["value"])
+                inside = ok & (lo <= t) & (t <= hi)
+                inside_any |= inside
+                values += [np.where(inside, v, est)
+                           for v in (t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf))]
+        axes.append((name, values))
+        straddles[name] = inside_any
+    near = np.zeros(n, dtype=bool)
+    if axes:
+        # every sampled indicator anywhere inside its interval at once (their errors are
+        # correlated: the level-1 share and M0 move together)
+        grids = np.meshgrid(*[np.arange(len(v)) for _, v in axes], indexing="ij")
+        for combo in zip(*[g.ravel() for g in grids], strict=True):
+            moved = ind.copy(deep=False)
+            for (name, values), k in zip(axes, combo, strict=True):
+                moved[name] = values[k]
+            near |= classify(moved, rules) != base
+    names = [", ".join(name for name, _ in axes if straddles[name][i]) if near[i] else ""
+             for i in range(n)]
+    return near, names
+
+
+def near_threshold(ind: pd.DataFrame, rules: GradeRules | str | Path | None = None
+                   ) -> pd.DataFrame:
+    """Flag grades and need classes whose deciding sampled indicator's interval straddles a
+    threshold.
+
+    An area is near a threshold when some values of the sampled indicators the rules name
+    (``share_level1``, ``m0``, ``community_capital``, ``mean_<capital>``), each inside its
+    interval (``<name>_ci_low`` .. ``<name>_ci_high``), would change its grade; the
+    indicators named are those whose interval holds one of their thresholds. Indicators from
+    the village form (organisation strength, process step, master plan, forums) have no
+    sampling error and never flag an area; nor does a sampled indicator whose threshold a form
+    indicator makes irrelevant (e.g. group C by process step whatever the
+    community capital).
+
+    Parameters
+    ----------
+    ind : pandas.DataFrame
+        Area indicators with intervals (:func:`~abcresearch.scoring.indicators.area_indicators`).
+    rules : GradeRules, path or None
+        Grade rules.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index: ``near_threshold`` (bool), ``near_threshold_indicator`` (the indicators
+        that make it so, ", "-joined; "" if none), ``need_near_threshold``,
+        ``need_near_threshold_indicator`` (the same for the need class).
+    """
+    gr = load_grade_rules(rules)
+    g, gi = _near(ind, gr.rules)
+    nd, ni = _near(ind, gr.need_rules)
+    return pd.DataFrame({"near_threshold": g, "near_threshold_indicator": gi,
+                         "need_near_threshold": nd, "need_near_threshold_indicator": ni},
+                        index=ind.index)
+
+
+def _lift_text(name: str, direction: str, level: str, lang: str, **fields: float) -> str:
+    table = labels()
+    if np.isnan(fields["value"]):
+        return label("lift.missing", lang, indicator=name)
+    for key in (f"lift.{name}.{direction}.{level}", f"lift.{name}.{direction}",
+                f"lift.other.{direction}"):
+        if key in table:
+            return label(key, lang, indicator=name, **fields)
+    raise KeyError(name)  # pragma: no cover - lift.other.* ship with the package
+
+
+def lift_conditions(row: pd.Series | Mapping[str, Any],
+                    rules: GradeRules | str | Path | None = None,
+                    level: str = "village") -> pd.DataFrame:
+    """What would lift an area to the next grade up: the conditions that fail, and by how much.
+
+    The next grade is the one after the area's own in priority order (C -> B -> A by
+    default). To reach it, every earlier rule of a lower grade that holds now must stop
+    holding (each of its conditions that holds must fail), and the next grade's own rule must
+    hold (every failing condition of an ``all`` rule; one of an ``any`` rule).
+
+    Parameters
+    ----------
+    row : pandas.Series or mapping
+        One area's indicators and ``grade`` (a row of the grade table).
+    rules : GradeRules, path or None
+        Grade rules.
+    level : {"village", "tambon"}
+        Which wording to use.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per condition to meet: ``target_grade``, ``rule`` (the rule it comes from),
+        ``requirement`` (``all``: every row must be met; ``any``: one of the rows marked so),
+        ``indicator``, ``op`` (what must hold), ``threshold``, ``value`` (now; NaN if
+        missing), ``gap`` (how far, in the indicator's units, always >= 0; NaN if missing),
+        ``text_th``, ``text_en``. Empty for the top grade.
+    """
+    gr = load_grade_rules(rules)
+    cols = ["target_grade", "rule", "requirement", "indicator", "op", "threshold", "value",
+            "gap", "text_th", "text_en"]
+    grade = row.get("grade")
+    up = list(gr.grade_order)  # priority order: weakest (supported first) ... strongest
+    if grade not in up or up.index(grade) == len(up) - 1:
+        return pd.DataFrame(columns=cols)
+    target = up[up.index(grade) + 1]
+    rank = {g: i for i, g in enumerate(up)}
+    flip = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+    rows: list[dict[str, Any]] = []
+
+    def add(rule_grade: str, requirement: str, cond: Mapping[str, Any], op: str) -> None:
+        name = cond["indicator"]
+        t = float(cond["value"])
+        x = row.get(name, np.nan)
+        v = float(x) if x is not None and not pd.isna(x) else float("nan")
+        gap = abs(t - v) if not np.isnan(v) else float("nan")
+        direction = "up" if op in (">=", ">") else "down"
+        fields = {"value": v, "threshold": t, "gap": gap, "value_pct": 100 * v,
+                  "threshold_pct": 100 * t, "gap_pct": 100 * gap}
+        rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,
+                     "indicator": name, "op": op, "threshold": t, "value": v, "gap": gap,
+                     **{f"text_{lang}": _lift_text(name, direction, level, lang, **fields)
+                        for lang in ("th", "en")}})
+
+    for rule in gr.rules:
+        if rule["grade"] == target:
+            if rule.get("otherwise"):
+                break
+            mode = "any" if "any" in rule else "all"
+            for c in rule[mode]:
+                x = row.get(c["indicator"], np.nan)
+                v = np.array([np.nan if x is None or pd.isna(x) else float(x)])
+                if not condition_holds(v, c["op"], float(c["value"]))[0]:
+                    add(target, mode, c, c["op"])
+            break
+        if rank[rule["grade"]] >= rank[target] or rule.get("otherwise"):
+            continue  # a rule of a grade at least as good does not stand in the way
+        mode = "any" if "any" in rule else "all"
+        held = []
+        for c in rule[mode]:
+            x = row.get(c["indicator"], np.nan)
+            v = np.array([np.nan if x is None or pd.isna(x) else float(x)])
+            held.append(bool(condition_holds(v, c["op"], float(c["value"]))[0]))
+        if (mode == "any" and any(held)) or (mode == "all" and all(held)):
+            for c, h in zip(rule[mode], held, strict=True):
+                if h:  # any: every holding condition must fail; all: one failing is enough
+                    add(rule["grade"], "all" if mode == "any" else "any", c, flip[c["op"]])
+    return pd.DataFrame(rows, columns=cols)
+
+
+def need_readiness_table(table: pd.DataFrame, rules: GradeRules | str | Path | None = None
+                         ) -> pd.DataFrame:
+    """Count areas by need class (rows) and grade (columns), in priority order.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A grade table with ``need`` and ``grade``.
+    rules : GradeRules, path or None
+        Grade rules (the order of classes and grades).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index need class (``priority.need_order``), columns grades (``priority.grade_order``),
+        counts (0 where none).
+    """
+    gr = load_grade_rules(rules)
+    ct = pd.crosstab(table["need"], table["grade"])
+    return ct.reindex(index=list(gr.need_order), columns=list(gr.grade_order),
+                      fill_value=0).rename_axis(index="need", columns="grade")

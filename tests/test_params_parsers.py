@@ -1,0 +1,87 @@
+"""Params files read through the one loader: every problem at once, re-read when edited."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from abcresearch.errors import ParamsError
+from abcresearch.labels import parse_label_file
+from abcresearch.paths import params_dir
+from abcresearch.stats.poverty import load_poverty_lines
+from abcresearch.survey import validate
+from abcresearch.survey.settings import ingest_settings
+
+
+def _touch_later(f: Path) -> None:
+    """Give an edited file a later modification time (file systems with coarse clocks)."""
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+
+def _copy(name: str, tmp_path: Path) -> tuple[Path, dict]:
+    f = tmp_path / name
+    shutil.copy(params_dir() / name, f)
+    return f, yaml.safe_load(f.read_text(encoding="utf-8"))
+
+
+def test_ingest_settings_every_problem_and_edits(tmp_path: Path) -> None:
+    f, doc = _copy("ingest.yaml", tmp_path)
+    assert ingest_settings(f).truncation_min_rows == ingest_settings().truncation_min_rows
+    doc["truncation"]["min_rows"] = 0
+    del doc["masking"]["max_name_words"]
+    doc["resubmission"]["ignore_columns"] = "hh_id"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _touch_later(f)
+    with pytest.raises(ParamsError) as err:
+        ingest_settings(f)
+    msg = str(err.value)
+    assert msg.startswith("ingest.yaml: ")
+    for part in ("truncation.min_rows must be at least 1, found 0",
+                 "masking.max_name_words is missing",
+                 "resubmission.ignore_columns must be a list of column names"):
+        assert part in msg
+
+
+def test_validation_rules_are_reread_when_edited(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    f, doc = _copy("validation_rules.yaml", tmp_path)
+    monkeypatch.setenv("ABCRESEARCH_PARAMS", str(tmp_path))
+    assert validate.rules()["range"]["severity"] == "error"
+    doc["rules"]["range"]["severity"] = "warning"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _touch_later(f)
+    assert validate.rules()["range"]["severity"] == "warning"
+    assert set(validate.table_specs()) == {"frame", "auxiliary"}
+
+
+def test_validation_rules_every_problem(tmp_path: Path) -> None:
+    f, doc = _copy("validation_rules.yaml", tmp_path)
+    doc["rules"]["range"] = {"severity": "fatal", "en": "x", "th": "x"}
+    del doc["tables"]["frame"]["columns"]["village_code"]
+    doc["tables"]["auxiliary"]["columns"]["no_land"]["type"] = "share"
+    with pytest.raises(ParamsError) as err:
+        validate.parse_validation_rules(doc, f)
+    msg = str(err.value)
+    assert msg.startswith("validation_rules.yaml: ")
+    for part in ("rules ['range'] need severity (error|warning), en and th",
+                 "tables.frame needs columns including village_code",
+                 "tables.auxiliary.columns.no_land needs a type (text|integer|decimal)"):
+        assert part in msg
+
+
+def test_poverty_lines_are_a_new_list_each_call() -> None:
+    lines = load_poverty_lines()
+    lines.clear()
+    assert load_poverty_lines()
+
+
+def test_label_file_lists_every_missing_text() -> None:
+    raw = {"labels": {"a": {"th": "ก"}, "b": {"en": "B"}, "c": {"th": "ค", "en": "C"}}}
+    with pytest.raises(ParamsError) as err:
+        parse_label_file(raw, Path("topic.yaml"))
+    assert str(err.value) == "topic.yaml: a: missing en; b: missing th"

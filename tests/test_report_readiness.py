@@ -1,0 +1,199 @@
+"""Readiness in the reports: the villages table with bands, need and groups; the need x
+readiness section and chart; the province overview's ranking and typology on the new grades."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from abcresearch.reports import charts
+from abcresearch.reports.area import AreaReport
+from abcresearch.reports.results import SectionResult
+from abcresearch.reports.sections.readiness import published_rows
+from abcresearch.scoring import load_grade_rules
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def tambon(sample_store) -> AreaReport:
+    return AreaReport.load("801501", 2549, store=sample_store, lang="th")
+
+
+@pytest.fixture(scope="module")
+def overview(sample_store):
+    from abcresearch.reports.province import ProvinceReport
+
+    return ProvinceReport.load("80", 2549, store=sample_store)
+
+
+def _text(result: SectionResult) -> str:
+    return "\n".join(json.dumps({k: v for k, v in b.items() if k != "image/svg+xml"},
+                                ensure_ascii=False) for b in result.bundles())
+
+
+def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
+    res = tambon.villages()
+    t = tambon.t
+    table = res.to_frame(0)
+    assert list(table.columns) == [t("readiness.col.band"), t("col.village"),
+                                   t("col.households"), t("col.share_level1"), "M0",
+                                   t("readiness.col.need"), t("readiness.col.grade"),
+                                   t("readiness.col.org_strength")]
+    rows = res.estimates
+    hidden = res.details["share_hidden"]
+    assert hidden.any() and not hidden.all(), "the sample has hidden and published shares"
+    # a hidden level-1 share hides the need class and the band read from it
+    band_col = table[t("readiness.col.band")]
+    assert (band_col[hidden] == tambon.marker).all()
+    assert (table[t("readiness.col.need")][hidden] == tambon.marker).all()
+    assert table[t("col.share_level1")][hidden].isna().all()
+    # bands, not exact ranks: one band per need x grade cell, in band order
+    bands = band_col[~hidden].astype(int)
+    assert bands.is_monotonic_increasing and set(bands) <= set(range(1, 7))
+    assert (bands.to_numpy() == rows["priority_band"][~hidden].astype(int).to_numpy()).all()
+    # group names: "กลุ่ม X", household levels never called groups and groups never levels
+    groups = table[t("readiness.col.grade")]
+    assert groups.str.match(r"^กลุ่ม [ABC]( \(ใกล้เกณฑ์\))?$").all()
+    for g, near, shown in zip(rows["grade"], rows["near_threshold"], groups, strict=True):
+        assert shown.startswith(f"กลุ่ม {g}") and ("ใกล้เกณฑ์" in shown) == bool(near)
+    needs = table[t("readiness.col.need")][~hidden]
+    for nd, near, shown in zip(rows["need"][~hidden], rows["need_near_threshold"][~hidden],
+                               needs, strict=True):
+        assert shown.startswith(load_grade_rules().need_labels[nd]["th"])
+        assert ("ใกล้เกณฑ์" in shown) == bool(near)
+    assert np.allclose(table[t("readiness.col.org_strength")],
+                       rows["org_strength"].round(1))
+    text = _text(res)
+    assert "ต้องเร่งรัดพัฒนา" not in text and "ระดับ A" not in text and "ระดับ C" not in text
+    # the reasons as a nested list: one item per village, its conditions as sub-items
+    reasons = res.parts[-1].text
+    assert reasons.count("\n- **") + reasons.startswith("- **") >= 1
+    first = rows.iloc[0]
+    for r in first["reason_th"].split("; "):
+        assert f"  - {r}" in reasons
+    shown_need = rows[~hidden].iloc[0]
+    assert f"  - ความจำเป็น: {shown_need['need_reason_th'].split('; ')[0]}" in reasons
+    for i in np.flatnonzero(hidden):  # no need reason where the share is hidden
+        block = reasons.split(f"**{table.iloc[i, 1]}**")[1].split("\n- **")[0]
+        assert "ความจำเป็น" not in block
+
+
+def test_published_rows_hide_small_rows_and_small_level1_counts() -> None:
+    rows = pd.DataFrame({"code": ["a", "b", "c", "d"], "n_households": [3, 30, 30, 30]})
+    hh = pd.DataFrame({"v": ["a"] * 3 + ["b"] * 30 + ["c"] * 30 + ["d"] * 30,
+                       "overall_level": 1.0,
+                       "level1": [1.0] * 3 + [1.0] * 2 + [0.0] * 28 + [1.0] * 15 + [0.0] * 15
+                       + [1.0] * 30})
+    small, hidden = published_rows(rows, hh, "v", 5)
+    assert small.tolist() == [True, False, False, False]
+    assert hidden.tolist() == [True, True, False, False]  # b: 2 of 30 at level 1
+
+
+def test_readiness_section_chart_cells_lift_and_organisations(tambon) -> None:
+    res = tambon.readiness()
+    assert tambon.results["readiness"] is res
+    assert res.figures
+    t = tambon.t
+    rows = res.estimates
+    pts = res.details["points"]
+    assert len(pts) == len(rows) and pts["label"].str.startswith("หมู่ที่").all()
+    cells = res.to_frame(0)
+    assert list(cells.columns) == [t("readiness.col.need"), "กลุ่ม C", "กลุ่ม B", "กลุ่ม A"]
+    counts = cells.iloc[:, 1:].apply(lambda c: c.str.extract(r"^(\d+)")[0].astype(int))
+    hidden = published_rows(rows, tambon.households, "village_code", tambon.threshold)[1]
+    assert counts.to_numpy().sum() == len(rows) - hidden.sum()  # only published rows count
+    if hidden.any():
+        assert f"ไม่นับหมู่บ้านที่มีครัวเรือนตัวอย่างน้อยเกินกว่าจะเผยแพร่ {hidden.sum()} แห่ง" \
+            in _text(res)
+    assert pts["estimate"][hidden].isna().all()
+    band_of = cells.iloc[:, 1:].apply(lambda c: c.str.extract(r"\((\d)\)")[0].astype(int))
+    assert band_of.to_numpy().tolist() == [[1, 2, 3], [4, 5, 6]]
+    text = _text(res)
+    grade = tambon.grade_row["grade"]
+    if grade == "A":
+        assert "อยู่ในกลุ่ม A แล้ว" in text
+    else:
+        assert "สิ่งที่จะช่วยให้ตำบลขนอมก้าวสู่กลุ่ม" in text
+    org = res.to_frame(1)
+    strength = org[t("readiness.col.org_strength")]
+    assert strength.is_monotonic_decreasing
+    assert org[t("readiness.col.org_rank")].tolist() == \
+        strength.rank(ascending=False, method="min").astype(int).tolist()
+    assert org[t("readiness.col.group_types")].str.len().gt(0).all()
+    assert "กลุ่มออมทรัพย์" in text
+
+
+def test_amphoe_and_village_reports_have_readiness(sample_store) -> None:
+    amp = AreaReport.load("8015", 2549, store=sample_store)
+    res = amp.readiness()
+    assert len(res.details["points"]) == 3 and "label" not in res.details["points"]
+    org = res.to_frame(1)
+    assert amp.t("readiness.col.n_group_types") in org.columns
+    vil = AreaReport.load("80150101", 2549, store=sample_store)
+    assert len(vil.readiness().details["points"]) == 1
+
+
+def test_province_ranking_typology_and_readiness_follow_readiness_grades(overview) -> None:
+    t = overview.t
+    ranking = overview.tambon_ranking()
+    table = ranking.to_frame(0)
+    assert t("readiness.col.band") in table.columns and t("col.priority") not in table.columns
+    assert table[t("readiness.col.band")].astype(int).is_monotonic_increasing
+    assert table[t("readiness.col.grade")].str.match(r"^กลุ่ม [ABC]").all()
+    # the sample's 3 tambons are too few for a typology: give them clusters by hand
+    caps = overview.analysis.scheme.capital_ids
+    fake = pd.DataFrame({"cluster": [1, 2], "n_areas": [2, 1], "chosen_k": 2,
+                         "silhouette": 0.5, "silhouette_by_k": json.dumps({2: 0.5}),
+                         **{f"mean_{c}": [40.0, 60.0] for c in caps}})
+    tambons = overview.analysis.tambons.assign(cluster=pd.array([1, 2, 1], dtype="Int64"))
+    analysis = dataclasses.replace(overview.analysis, tambons=tambons, typology=fake)
+    typ = dataclasses.replace(overview, analysis=analysis).rules_vs_typology()
+    tt = tambons
+    cross, need = typ.details["crosstab"], typ.details["need_crosstab"]
+    assert cross.to_numpy().sum() == need.to_numpy().sum() == 3
+    assert list(cross.index) == [f"กลุ่ม {g}" for g in "ABC" if g in set(tt["grade"])]
+    for g, c in zip(tt["grade"], tt["cluster"], strict=True):
+        assert cross.loc[f"กลุ่ม {g}", f"รูปแบบทุนที่ {c}"] >= 1
+    assert "กลุ่มความพร้อม A/B/C มาจากแบบสำรวจหมู่บ้านเป็นหลัก" in _text(typ)
+    rd = overview.readiness(limit=2)
+    assert overview.results["readiness"] is rd and rd.figures
+    assert len(rd.details["organisations"]) == 2
+    assert "แสดง 2 อันดับแรกจาก 3" in _text(rd)
+
+
+def test_need_readiness_chart_shapes_hollow_near_and_skips_hidden() -> None:
+    import matplotlib.pyplot as plt
+
+    pts = pd.DataFrame({"grade": ["C", "B", "A", "A", "B"],
+                        "estimate": [60.0, 30.0, 45.0, 10.0, np.nan],
+                        "ci_low": [50.0, 25.0, 38.0, 5.0, np.nan],
+                        "ci_high": [70.0, 35.0, 52.0, 15.0, np.nan],
+                        "near": [False, False, True, False, False],
+                        "label": ["หมู่ที่ 1", "หมู่ที่ 2", "หมู่ที่ 4", "หมู่ที่ 5", "x"]})
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                     grade_labels={"A": "กลุ่ม A", "B": "กลุ่ม B", "C": "กลุ่ม C"},
+                                     threshold=40, threshold_label="เกณฑ์ 40%",
+                                     need_labels=("ความจำเป็นสูง", "ความจำเป็นไม่สูง"),
+                                     near_label="ใกล้เกณฑ์")
+    from matplotlib.collections import PathCollection
+
+    cols = [c for c in ax.collections if isinstance(c, PathCollection)]
+    offsets = [c.get_offsets() for c in cols]
+    drawn = sorted(float(y) for off in offsets for _, y in off)
+    assert drawn == [10.0, 30.0, 45.0, 60.0]  # the hidden (NaN) point is not drawn
+    # black-and-white safe: a marker shape per grade, hollow (white) where near a threshold
+    assert set(charts.GRADE_MARKERS.values()) == {"o", "s", "^"}
+    white = [c for c in cols if np.allclose(c.get_facecolors()[:, :3], 1.0)]
+    assert len(white) == 1 and white[0].get_offsets()[0][1] == 45.0
+    texts = [x.get_text() for x in ax.texts]
+    assert "หมู่ที่ 4" in texts and "x" not in texts and "ความจำเป็นสูง\nเกณฑ์ 40%" in texts
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["กลุ่ม C", "กลุ่ม B", "กลุ่ม A"]
+    assert any(re.search("ใกล้เกณฑ์", x.get_text()) for x in ax.get_legend().get_texts())
+    plt.close(ax.figure)

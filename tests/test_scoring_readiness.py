@@ -1,0 +1,199 @@
+"""Readiness beside need: near-threshold flags, lift conditions, sensitivity, the village of
+800101 on the synthetic province."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abcresearch.scoring import (
+    capital_deprivation,
+    grade_sensitivity,
+    lift_conditions,
+    load_grade_rules,
+    near_threshold,
+    need_readiness_table,
+    score_households,
+    threshold_sensitivity,
+)
+from abcresearch.scoring.readiness import classify
+from abcresearch.scoring.sensitivity import COLUMNS
+from abcresearch.scoring.simulate import simulate_households, simulate_villages
+from abcresearch.stats import SurveyDesign
+
+READY = {"master_plan": 1.0, "process_step": 5.0, "forums_year": 6.0, "org_strength": 50.0}
+
+
+def _with_ci(rows: list[dict[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, index=[f"a{i}" for i in range(len(rows))])
+
+
+def test_near_threshold_only_from_sampled_indicators():
+    gr = load_grade_rules()
+    low_need = {"share_level1": 0.1, "share_level1_ci_low": 0.05, "share_level1_ci_high": 0.15,
+                "m0": 0.1, "m0_ci_low": 0.05, "m0_ci_high": 0.15}
+    cc = {"community_capital": 26.0, "community_capital_ci_low": 24.0,
+          "community_capital_ci_high": 28.0}
+    ind = _with_ci([
+        {**READY, **low_need, **cc},                               # A; C if cc < 25: near
+        {**READY, **low_need, **cc, "community_capital": 30.0,
+         "community_capital_ci_low": 28.0, "community_capital_ci_high": 32.0},   # clear of 25
+        {**READY, **low_need, **cc, "process_step": 1.0},          # C by the form anyway
+        {**READY, **low_need, **cc, "community_capital": 40.0, "community_capital_ci_low": 38.0,
+         "community_capital_ci_high": 42.0, "org_strength": 35.0},  # at a form threshold
+        {**READY, **low_need, **cc, "community_capital": 40.0, "community_capital_ci_low": 38.0,
+         "community_capital_ci_high": 42.0, "share_level1": 0.42, "share_level1_ci_low": 0.37,
+         "share_level1_ci_high": 0.47},                           # need near, grade not
+        {**READY, **cc, "community_capital": 40.0, "community_capital_ci_low": 38.0,
+         "community_capital_ci_high": 42.0, "share_level1": 0.42, "share_level1_ci_low": 0.41,
+         "share_level1_ci_high": 0.43, "m0": 0.39, "m0_ci_low": 0.37, "m0_ci_high": 0.41},
+        {**READY, **cc, "community_capital": 40.0, "community_capital_ci_low": 38.0,
+         "community_capital_ci_high": 42.0, "share_level1": 0.39, "share_level1_ci_low": 0.37,
+         "share_level1_ci_high": 0.41, "m0": 0.37, "m0_ci_low": 0.36, "m0_ci_high": 0.39},
+        {**READY, **low_need, "community_capital": 26.0},          # no interval: not judged
+    ])
+    assert classify(ind, gr.rules).tolist() == ["A", "A", "C", "A", "A", "A", "A", "A"]
+    nt = near_threshold(ind, gr)
+    assert nt["near_threshold"].tolist() == [True, False, False, False, False, False, False,
+                                             False]
+    assert nt.loc["a0", "near_threshold_indicator"] == "community_capital"
+    assert nt["near_threshold_indicator"].iloc[1:].eq("").all()
+    # need: a5 stays high anywhere in the intervals (the share never drops below 0.40), a6 is
+    # low but high at the top of either interval
+    assert nt["need_near_threshold"].tolist() == [False, False, False, False, True, False,
+                                                  True, False]
+    assert nt.loc["a4", "need_near_threshold_indicator"] == "share_level1"
+    assert nt.loc["a6", "need_near_threshold_indicator"] == "share_level1, m0"
+
+
+def test_lift_conditions_name_what_fails_and_by_how_much():
+    gr = load_grade_rules()
+    b = pd.Series({**READY, "grade": "B", "master_plan": 0.0, "process_step": 3.0,
+                   "community_capital": 40.0})
+    lift = lift_conditions(b, gr)
+    assert lift["target_grade"].eq("A").all() and lift["requirement"].eq("all").all()
+    assert lift["indicator"].tolist() == ["master_plan", "process_step"]
+    assert lift["gap"].tolist() == [0.5, 1.0]
+    assert lift["text_th"].tolist() == ["จัดทำแผนแม่บทชุมชน",
+                                        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งจากขั้นที่ 3 ให้ถึงขั้นที่ 4"]
+    # C by two conditions: both must stop holding to reach B
+    c = pd.Series({**READY, "grade": "C", "org_strength": 15.0, "community_capital": 22.0,
+                   "process_step": 3.0})
+    lift = lift_conditions(c, gr)
+    assert lift["target_grade"].eq("B").all() and lift["rule"].eq("C").all()
+    assert lift[["indicator", "op", "threshold", "value", "gap"]].values.tolist() == [
+        ["org_strength", ">=", 20.0, 15.0, 5.0], ["community_capital", ">=", 25.0, 22.0, 3.0]]
+    assert lift["text_en"].iloc[0] == "raise organisation strength from 15.0 to at least 20"
+    assert lift_conditions(pd.Series({**READY, "grade": "A"}), gr).empty
+    tam = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": 0.3,
+                                     "community_capital": 40.0}), gr, level="tambon")
+    assert tam["text_th"].iloc[0] == ("ให้หมู่บ้านมีแผนแม่บทชุมชนอย่างน้อยร้อยละ 50 "
+                                      "(ขณะนี้ร้อยละ 30)")
+    missing = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": np.nan,
+                                         "community_capital": 40.0}), gr)
+    assert np.isnan(missing["gap"].iloc[0]) and "master_plan" in missing["text_en"].iloc[0]
+
+
+def test_sensitivity_counts_by_hand():
+    """Three villages; each count below is worked out in the comments."""
+    ind = pd.DataFrame({
+        # x1: A (every A condition just met), high need by the share only
+        # x2: B (C conditions just missed), low need;  x3: C by step and organisation
+        "process_step": [4.0, 2.0, 1.0], "master_plan": [1.0, 0.0, 0.0],
+        "forums_year": [4.0, 2.0, 1.0], "org_strength": [36.0, 21.0, 10.0],
+        "community_capital": [30.0, 26.0, 40.0], "share_level1": [0.41, 0.2, 0.1],
+        "m0": [0.30, 0.2, 0.1]}, index=["x1", "x2", "x3"])
+    tab = threshold_sensitivity({"village": ind, "tambon": ind.iloc[:1]})
+    assert list(tab.columns) == COLUMNS
+    v = tab[tab["level"] == "village"].set_index(["parameter", "change"])
+    expect = {
+        # C: step < 2 -> < 2.2 catches x2 (step 2); < 1.8 still catches x3 only
+        ("grade.C.any[0]", "+10%"): (1, 0, 1), ("grade.C.any[0]", "-10%"): (0, 0, 0),
+        # C: organisation < 20 -> < 22 catches x2 (21)
+        ("grade.C.any[1]", "+10%"): (1, 0, 1), ("grade.C.any[1]", "-10%"): (0, 0, 0),
+        # C: community capital < 25 -> < 27.5 catches x2 (26)
+        ("grade.C.any[2]", "+10%"): (1, 0, 1), ("grade.C.any[2]", "-10%"): (0, 0, 0),
+        # A: plan >= 0.55 or 0.45: x1 has a plan either way
+        ("grade.A.all[0]", "+10%"): (0, 0, 0), ("grade.A.all[0]", "-10%"): (0, 0, 0),
+        # A: step >= 4.4, forums >= 4.4, organisation >= 38.5 each drop x1 to B (band 3 -> 2)
+        ("grade.A.all[1]", "+10%"): (1, 0, 1), ("grade.A.all[2]", "+10%"): (1, 0, 1),
+        ("grade.A.all[3]", "+10%"): (1, 0, 1), ("grade.A.all[3]", "-10%"): (0, 0, 0),
+        # need: share >= 0.44 makes x1 low need (band 3 -> 6); >= 0.36 changes nobody
+        ("need.high.any[0]", "+10%"): (0, 1, 1), ("need.high.any[0]", "-10%"): (0, 0, 0),
+        # need: M0 >= 0.418 or 0.342: nobody is near (x1 has 0.30)
+        ("need.high.any[1]", "+10%"): (0, 0, 0), ("need.high.any[1]", "-10%"): (0, 0, 0),
+    }
+    for key, counts in expect.items():
+        row = v.loc[key]
+        assert (row["grades_changed"], row["need_changed"], row["bands_changed"]) == counts, key
+    assert v.loc[("grade.A.all[3]", "+10%"), "new_value"] == pytest.approx(38.5)
+    assert v.loc[("grade.A.all[3]", "+10%"), "n_areas"] == 3
+    assert len(tab[tab["level"] == "tambon"]) == len(v)
+
+
+def test_grade_sensitivity_to_k_recounts_need_from_alkire_foster():
+    df, _ = simulate_households(24, 30, seed=5, n_tambons=4)
+    vil = simulate_villages(df, seed=5)
+    hs = score_households(df)
+    d = SurveyDesign(df, weights="weight", strata="village_code", fpc="village_households")
+    gr = load_grade_rules()
+    tab = grade_sensitivity(d, hs, vil, gr, ks=(0.25, 0.40))
+    k = tab[tab["parameter"] == "af_k"].set_index(["level", "change"])
+    assert list(k.index) == [("village", "k=25%"), ("tambon", "k=25%"), ("village", "k=40%"),
+                             ("tambon", "k=40%")]
+    assert (k["grades_changed"] == 0).all()  # M0 never enters the readiness grade
+    # need recounted by hand from Alkire-Foster's M0 by village at the scheme's k and at 25%
+    share = df.assign(l1=(hs.overall_level == 1).astype(float).where(hs.overall_level.notna()))
+    d2 = SurveyDesign(share, weights="weight", strata="village_code", fpc="village_households")
+    l1 = d2.mean("l1", by="village_code", na_rm=True)["estimate"]
+
+    def high(kk: float) -> pd.Series:
+        m0 = capital_deprivation(d, hs, k=kk, by="village_code", overall=False).M0["estimate"]
+        return (l1 >= 0.40) | (m0.reindex(l1.index) >= 0.38)
+
+    changed = int((high(0.25) != high(hs.scheme.af_k)).sum())
+    assert k.loc[("village", "k=25%"), "need_changed"] == changed
+    assert changed > 0  # the example is chosen so that k matters
+
+
+@pytest.fixture(scope="module")
+def tambon_800101(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The four villages of tambon 800101 as ``abcresearch synth --round 2549`` makes them
+    (defaults: seed 1, 150 households; a village's data do not depend on the others chosen)."""
+    from abcresearch.ingest.pipeline import ingest
+    from abcresearch.synth.generate import synthesize
+
+    root = tmp_path_factory.mktemp("t800101")
+    synthesize(province="80", survey_round=2549, out=root / "export",
+               villages=[f"800101{i:02d}" for i in range(1, 5)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ingest's data-quality warnings are not under test
+        ingest(root / "export", survey_round=2549, store=root / "store")
+    return root / "store"
+
+
+def test_nanangoh_of_800101_is_high_need_and_ready_on_the_synthetic_province(tambon_800101):
+    from abcresearch.analysis.round import round_analysis
+    from abcresearch.store import read as data
+
+    vil = data.load(2549, store=tambon_800101, table="villages").set_index("village_code")
+    form = vil.loc["80010104"]
+    # the facts the issue names (if synth changes them, the constructed village in
+    # test_scoring_grades.py still holds the rule)
+    assert form["village_name"] == "บ้านนานางโอ"
+    assert (int(form["vil_master_plan_year"]), int(form["vil_forums_year"]),
+            float(form["vil_welfare_money"]), str(form["vil_process_step"])) == \
+        (2549, 6, 214170.0, "4")
+    ra = round_analysis(2549, tambon_800101)
+    row = ra.villages.set_index("village_code").loc["80010104"]
+    assert (row["need"], row["grade"], row["priority_cell"]) == ("high", "A", "high_A")
+    assert row["grade_label_th"] == "กลุ่ม A (พร้อมขับเคลื่อนและเป็นแหล่งเรียนรู้)"
+    assert row["share_level1"] > 0.40
+    # its need class is near the threshold (the level-1 share's interval holds 40%)
+    assert bool(row["need_near_threshold"]) and not bool(row["near_threshold"])
+    cells = need_readiness_table(ra.villages)
+    assert cells.loc["high", "A"] >= 1 and cells.to_numpy().sum() == 4
