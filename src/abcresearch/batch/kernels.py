@@ -10,8 +10,9 @@ each notebook.
 How a warm kernel is reset (and why that is safe)
 -------------------------------------------------
 Right after start-up the kernel imports :data:`WARM_IMPORTS` and takes a snapshot
-(:func:`_kernel_snapshot`) of the process state that a notebook can change. Before every notebook
-:func:`_kernel_reset` runs *silently* (no history, no execution count) and puts back:
+(:func:`abcresearch.batch.kernel_state.snapshot`) of the process state that a notebook can
+change. Before every notebook :func:`abcresearch.batch.kernel_state.reset` runs *silently* (no
+history, no execution count) and puts back:
 
 * the IPython namespace and history: ``InteractiveShell.reset(new_session=True)``; user variables,
   ``In``/``Out``/``_`` are gone and the execution counter restarts at 1, as in a new kernel;
@@ -92,185 +93,6 @@ DEFAULT_MAX_RSS = 1_000_000_000
 
 class KernelResetError(RuntimeError):
     """A warm kernel could not be prepared (start-up, warm-up or reset failed)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Code that runs inside the kernel
-# --------------------------------------------------------------------------------------------
-
-_SNAPSHOT: dict[str, Any] = {}
-
-
-def _kernel_warm(modules: Iterable[str]) -> list[str]:
-    """Import ``modules`` in the kernel and take the reset snapshot (runs inside the kernel).
-
-    Returns
-    -------
-    list of str
-        The modules that could not be imported.
-    """
-    import importlib
-
-    missing = []
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missing.append(name)
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        # matplotlib resolves its backend lazily; resolve it now, so that the inline backend's
-        # IPython integration (figure formatters, post-execute hook) is part of the snapshot
-        plt = sys.modules["matplotlib.pyplot"]
-        plt.close(plt.figure())
-    _kernel_snapshot()
-    return missing
-
-
-def _kernel_snapshot() -> None:
-    """Record the process state that :func:`_kernel_reset` restores (runs inside the kernel)."""
-    import copy
-    import logging as _logging
-    import sys
-    import warnings
-
-    snap: dict[str, Any] = {
-        "environ": dict(os.environ),
-        "sys_path": list(sys.path),
-        "warnings": list(warnings.filters),
-        "root_level": _logging.getLogger().level,
-        "root_handlers": list(_logging.getLogger().handlers),
-    }
-    try:
-        from IPython import get_ipython
-
-        ip = get_ipython()
-    except ImportError:  # pragma: no cover - always there in a kernel
-        ip = None
-    if ip is not None:
-        snap["formatters"] = {
-            mime: (dict(f.type_printers), dict(f.deferred_printers))
-            for mime, f in ip.display_formatter.formatters.items()
-        }
-    if "numpy" in sys.modules:
-        import numpy as np
-
-        snap["np_err"] = np.geterr()
-        snap["np_print"] = np.get_printoptions()
-    if "matplotlib" in sys.modules:
-        import matplotlib as mpl
-
-        snap["rc"] = copy.deepcopy(dict(mpl.rcParams))
-        try:
-            from matplotlib_inline.backend_inline import InlineBackend
-
-            cfg = InlineBackend.instance()
-            snap["inline"] = {
-                "figure_formats": set(cfg.figure_formats),
-                "print_figure_kwargs": dict(cfg.print_figure_kwargs),
-                "close_figures": cfg.close_figures,
-            }
-        except ImportError:  # pragma: no cover
-            pass
-    _SNAPSHOT.clear()
-    _SNAPSHOT.update(snap)
-    import gc
-
-    # the pre-imported libraries are permanent: keep them out of every later collection, so the
-    # resets' full collections only walk what notebooks allocated (0.2 s -> a few ms)
-    gc.collect()
-    gc.freeze()
-
-
-def _clear_library_caches() -> None:
-    import sys
-
-    for name, module in list(sys.modules.items()):
-        if not (name == "abcresearch" or name.startswith("abcresearch.")) or module is None:
-            continue
-        for value in list(vars(module).values()):
-            clear = getattr(value, "cache_clear", None)
-            if getattr(value, "cache_safe", False):
-                continue  # immutable values keyed by file identity (see analysis._scheme_cached)
-            if callable(clear) and getattr(value, "__module__", None) == name:
-                clear()
-
-
-def _kernel_reset(cwd: str) -> None:
-    """Put the kernel back into its post-warm-up state (runs inside the kernel).
-
-    Parameters
-    ----------
-    cwd : str
-        Working directory for the next notebook.
-    """
-    import gc
-    import logging as _logging
-    import random
-    import sys
-    import warnings
-
-    snap = _SNAPSHOT
-    from IPython import get_ipython
-
-    ip = get_ipython()
-    ip.reset(new_session=True)
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-    if "rc" in snap:
-        import matplotlib as mpl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mpl.rcParams.clear()
-            dict.update(mpl.rcParams, snap["rc"])
-    if "inline" in snap:
-        from matplotlib_inline.backend_inline import InlineBackend
-
-        cfg = InlineBackend.instance()
-        cfg.figure_formats = set(snap["inline"]["figure_formats"])
-        cfg.print_figure_kwargs = dict(snap["inline"]["print_figure_kwargs"])
-        cfg.close_figures = snap["inline"]["close_figures"]
-    for mime, (types, deferred) in snap.get("formatters", {}).items():
-        f = ip.display_formatter.formatters.get(mime)
-        if f is not None:
-            f.type_printers.clear()
-            f.type_printers.update(types)
-            f.deferred_printers.clear()
-            f.deferred_printers.update(deferred)
-    os.chdir(cwd)
-    if "environ" in snap:
-        for key in set(os.environ) - set(snap["environ"]):
-            del os.environ[key]
-        for key, value in snap["environ"].items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
-    if "sys_path" in snap:
-        sys.path[:] = snap["sys_path"]
-    if "warnings" in snap:
-        warnings.filters[:] = snap["warnings"]
-        warnings._filters_mutated()  # type: ignore[attr-defined]
-    root = _logging.getLogger()
-    root.setLevel(snap.get("root_level", _logging.WARNING))
-    root.handlers[:] = snap.get("root_handlers", [])
-    _logging.disable(_logging.NOTSET)
-    random.seed()
-    if "numpy" in sys.modules:
-        import numpy as np
-
-        np.random.seed(None)
-        if "np_err" in snap:
-            np.seterr(**snap["np_err"])
-            np.set_printoptions(**snap["np_print"])
-    if "pandas" in sys.modules:
-        import pandas as pd
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pd.reset_option("all")
-    _clear_library_caches()
-    gc.collect()
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,8 +180,8 @@ class WarmKernel:
         try:
             await self.kc.wait_for_ready(timeout=self.startup_timeout)
             await self._silent(
-                "import abcresearch.batch.kernels as __abc_k\n"
-                f"__abc_k._kernel_warm({list(self.imports)!r})\n"
+                "import abcresearch.batch.kernel_state as __abc_k\n"
+                f"__abc_k.warm({list(self.imports)!r})\n"
                 "del __abc_k\n"
             )
         except Exception:
@@ -461,15 +283,15 @@ class WarmKernel:
             self.start()
         try:
             self.loop.run_until_complete(self._silent(
-                "import abcresearch.batch.kernels as __abc_k\n"
-                f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
+                "import abcresearch.batch.kernel_state as __abc_k\n"
+                f"__abc_k.reset({(cwd or os.getcwd())!r})\n"
             ))
         except Exception:
             # one retry on a fresh kernel: a reset failure is the kernel's fault, not the area's
             self.start()
             self.loop.run_until_complete(self._silent(
-                "import abcresearch.batch.kernels as __abc_k\n"
-                f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
+                "import abcresearch.batch.kernel_state as __abc_k\n"
+                f"__abc_k.reset({(cwd or os.getcwd())!r})\n"
             ))
         clean = False
         try:

@@ -61,7 +61,7 @@ def _tambons(survey_round: int, store: str, stamp: str) -> frozenset[str]:
 
 
 def _stamp(survey_round: int, store: str) -> str:
-    """The live version of a round (a new ingest gives a new one)."""
+    """Return the live version of a round (a new ingest gives a new one)."""
     from abcresearch.store import round_folder
 
     return str(round_folder(survey_round, store))

@@ -306,7 +306,7 @@ class BatchResult:
         return 1 if self.failed else 0
 
     def count(self, status: str) -> int:
-        """Number of area reports with ``status`` (ok, skipped, failed)."""
+        """Return the number of area reports with ``status`` (ok, skipped, failed)."""
         return sum(o.status == status for o in self.outcomes)
 
     def table(self) -> Any:
