@@ -131,6 +131,7 @@ def _instrument(phases: Phases) -> None:
     import papermill.execute
     import papermill.iorw
     from nbclient.client import NotebookClient
+    from papermill.clientwrap import PapermillNotebookClient
 
     from abcresearch.batch import kernels, runner
     from abcresearch.reports.render import exporter
@@ -140,10 +141,12 @@ def _instrument(phases: Phases) -> None:
     phases.wrap(papermill.execute, "parameterize_notebook", "parameter injection")
     for module in (papermill.execute, papermill.engines):
         phases.wrap(module, "write_ipynb", "write temporary notebook (papermill)")
-    phases.wrap(NotebookClient, "async_start_new_kernel", "kernel start (stock engine)")
-    phases.wrap(NotebookClient, "async_start_new_kernel_client", "kernel client start (stock)")
-    phases.wrap(NotebookClient, "_async_cleanup_kernel", "kernel shutdown (stock engine)")
-    phases.wrap(kernels.WarmKernel, "start", "kernel start + warm imports (warm engine)")
+    phases.wrap(NotebookClient, "start_new_kernel", "kernel start (stock engine)")
+    phases.wrap(NotebookClient, "start_new_kernel_client", "kernel client start (stock)")
+    phases.wrap(NotebookClient, "_cleanup_kernel", "kernel shutdown (stock engine)")
+    phases.wrap(PapermillNotebookClient, "papermill_execute_cells",
+                "> notebook cells (stock engine)")
+    phases.wrap(kernels.WarmKernel, "_start", "kernel start + warm imports (warm engine)")
     phases.wrap(kernels.WarmKernel, "_silent", "kernel reset (warm engine)")
     phases.wrap(kernels.WarmKernel, "_execute", "> notebook cells (warm engine)")
     phases.wrap(nbformat, "read", "read executed notebook")

@@ -72,6 +72,20 @@ def test_a_damaged_partition_fails_only_its_own_areas(damaged_store: Path) -> No
         load(ROUND, area=DAMAGED, store=damaged_store)
 
 
+def test_a_single_report_finds_the_same_damaged_files_without_the_analysis(
+        damaged_store: Path, sample_store: Path) -> None:
+    """``abcresearch report`` checks the files' hashes instead of building the analysis."""
+    from abcresearch.batch.incomplete import refusal, round_left_out
+    from abcresearch.store.partitions import find_damaged, load_readable
+
+    quick = find_damaged(ROUND, damaged_store)
+    assert quick == load_readable(ROUND, damaged_store).excluded
+    assert [(p.table, p.tambon_code) for p in quick] == [("households", DAMAGED)]
+    assert round_left_out(ROUND, damaged_store, analyse=False) == quick
+    assert refusal(DAMAGED + "01", quick) is not None and refusal("801501", quick) is None
+    assert find_damaged(ROUND, sample_store) == ()
+
+
 
 def _pdf_text(path: Path) -> str:
     import pypdfium2

@@ -28,7 +28,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {}
 
 
-def command(name: str, add_args: Callable[[argparse.ArgumentParser], None]):
+Run = Callable[[argparse.Namespace], int]
+
+
+def command(name: str, add_args: Callable[[argparse.ArgumentParser], None]
+            ) -> Callable[[Run], Run]:
     """Register a subcommand (decorator on its run function)."""
 
     def deco(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -77,7 +81,7 @@ def _check_long_arguments(argv: Sequence[str], command: str) -> None:
 
 
 def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) -> None:
-    """An official area with no households in the round: one sentence before any work."""
+    """Refuse an official area with no households in the round: one sentence, before any work."""
     from abcresearch.store import has_data, tambons_with_data
     from abcresearch.survey.areas import get_area
 
@@ -242,18 +246,27 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 @command("report", _report_args)
 def _run_report(args: argparse.Namespace) -> int:
     """Make one area's PDF report and its executed notebook."""
+    from abcresearch.batch import kernels
     from abcresearch.batch.runner import run_report
 
     _check_area_has_data(args.area, args.survey_round, args.store)
 
-    outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
-                         out=args.out, scheme=args.scheme)
-    if outcome.status == "failed":
-        print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
-              f"(details: {outcome.paths.error})", file=sys.stderr)
-        return 1
-    print(f"{outcome.paths.pdf}\n{outcome.paths.ipynb}\n({outcome.seconds:.1f} s)")
-    return 0
+    # a fresh kernel for this report, started now: it imports what the notebook needs while
+    # this process builds the report's inputs (the two overlap on two cores); it is stopped
+    # after the result is printed
+    kernels.start_soon()
+    try:
+        outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
+                             out=args.out, scheme=args.scheme, engine=kernels.ENGINE_NAME)
+        if outcome.status == "failed":
+            print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
+                  f"(details: {outcome.paths.error})", file=sys.stderr)
+            return 1
+        print(f"{outcome.paths.pdf}\n{outcome.paths.ipynb}\n({outcome.seconds:.1f} s)",
+              flush=True)
+        return 0
+    finally:
+        kernels.POOL.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,8 +30,12 @@ WARNING_TAG = "abcresearch-round-warning"
 
 
 def round_left_out(survey_round: int, store: str | os.PathLike[str] | None,
-                   scheme: str | None = None) -> tuple[Any, ...]:
+                   scheme: str | None = None, *, analyse: bool = True) -> tuple[Any, ...]:
     """Build (or read) the round's analysis once and return the damaged files it left out.
+
+    With ``analyse=False`` (one report: its kernel builds or reads the analysis anyway) the
+    files are found by :func:`abcresearch.store.partitions.find_damaged` instead, without
+    importing the analysis: the same files, at a fraction of the cost.
 
     Parameters
     ----------
@@ -54,6 +58,10 @@ def round_left_out(survey_round: int, store: str | os.PathLike[str] | None,
         prints = manifest(int(survey_round), store).get("fingerprints")
         if not isinstance(prints, dict) or not isinstance(prints.get("households"), dict):
             return ()  # not a store abcresearch ingested (a test fixture): nothing to analyse
+        if not analyse:
+            from abcresearch.store.partitions import find_damaged
+
+            return find_damaged(int(survey_round), store)
         from abcresearch.analysis.round import round_analysis
 
         return tuple(round_analysis(int(survey_round), store, scheme).excluded)

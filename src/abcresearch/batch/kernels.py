@@ -84,6 +84,17 @@ WARM_IMPORTS: tuple[str, ...] = (
 )
 """Modules imported once per warm kernel (missing ones are skipped)."""
 
+REPORT_IMPORTS: tuple[str, ...] = (
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "matplotlib.pyplot",
+    "abcresearch.reports.area",
+    "abcresearch.reports.render.display",
+)
+"""Modules a kernel for one command-line report imports while the command checks its inputs
+(what the report notebook needs; no seaborn or statsmodels, which it does not use)."""
+
 DEFAULT_MAX_REPORTS = 200
 """Notebooks a warm kernel runs before it is replaced by a fresh one."""
 
@@ -142,6 +153,7 @@ class WarmKernel:
         self.km: Any = None
         self.kc: Any = None
         self._ipc_dir: str | None = None
+        self._starting: threading.Thread | None = None
         self.reports = 0
         self.starts = 0
 
@@ -161,6 +173,30 @@ class WarmKernel:
         """Start (or restart) the kernel and warm it up."""
         self.shutdown()
         self.loop.run_until_complete(self._start())
+
+    def start_in_background(self) -> None:
+        """Start the kernel in a helper thread and return at once.
+
+        The next :meth:`execute` (or :meth:`shutdown`) waits for the start to finish; a start
+        that failed is retried there, so its error reaches the report like any other.
+        """
+        if self.km is not None or self._starting is not None:
+            return
+
+        def start() -> None:
+            try:
+                self.loop.run_until_complete(self._start())
+            except Exception:  # noqa: BLE001 - execute() starts again and reports the error
+                logger.debug("background kernel start failed", exc_info=True)
+
+        self._starting = threading.Thread(target=start, name="abcresearch-kernel-start",
+                                          daemon=True)
+        self._starting.start()
+
+    def _wait_for_start(self) -> None:
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            starting.join()
 
     async def _start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
@@ -192,6 +228,7 @@ class WarmKernel:
 
     def shutdown(self) -> None:
         """Stop the kernel if it runs."""
+        self._wait_for_start()
         if self.km is not None and not self.loop.is_closed():
             self.loop.run_until_complete(self._shutdown())
 
@@ -279,6 +316,7 @@ class WarmKernel:
         nbformat.NotebookNode
             The executed notebook (also in ``nb_man.nb``).
         """
+        self._wait_for_start()
         if self.km is None or not self.alive:
             self.start()
         try:
@@ -373,6 +411,21 @@ class KernelPool:
 
 POOL = KernelPool()
 """The warm kernels of this process."""
+
+
+def start_soon(kernel_name: str = "python3", imports: Iterable[str] = REPORT_IMPORTS
+               ) -> WarmKernel:
+    """Start this thread's warm kernel in the background and return it at once.
+
+    For a single report (``abcresearch report``): the kernel starts and imports ``imports``
+    while the command checks the area and builds the report's inputs; the report then runs
+    with ``engine=ENGINE_NAME`` in that kernel. A kernel already started is left as it is.
+    """
+    kernel = POOL.get(kernel_name)
+    if kernel.km is None:
+        kernel.imports = tuple(imports)
+        kernel.start_in_background()
+    return kernel
 
 
 def warm_up(kernel_name: str = "python3") -> WarmKernel:

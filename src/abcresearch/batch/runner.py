@@ -220,7 +220,7 @@ def run_report(
     params = build_parameters(nb_path, code, survey_round, store_parameter(store_path), lang,
                               extra, scheme=choice.parameter)
     paths = ReportPaths.for_area(code, survey_round, out, choice.folder)
-    excluded = round_left_out(survey_round, store_path, choice.parameter)
+    excluded = round_left_out(survey_round, store_path, choice.parameter, analyse=False)
     inputs = report_inputs(code, survey_round, lang, nb_path, manifest, choice.path,
                            compare=compare_inputs(code, earlier, store_path),
                            left_out=tambons_of(excluded))

@@ -33,8 +33,8 @@ from abcresearch.store import layout
 from abcresearch.store import read as read_mod
 from abcresearch.store import write as write_mod
 
-__all__ = ["ReadableRound", "UnreadablePartition", "area_left_out", "load_readable",
-           "recheck"]
+__all__ = ["ReadableRound", "UnreadablePartition", "area_left_out", "find_damaged",
+           "load_readable", "recheck"]
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,58 @@ def load_readable(survey_round: int, store: Path | str | None = None,
         frames[table] = tab.to_pandas()
     return ReadableRound(frames, tuple(sorted(excluded, key=lambda p: (p.tambon_code,
                                                                        p.table, p.path))))
+
+
+def find_damaged(survey_round: int, store: Path | str | None = None,
+                 tables: Sequence[str] = ("households", "villages"),
+                 ) -> tuple[UnreadablePartition, ...]:
+    """Return the damaged tambon files of a round without building any table from them.
+
+    The same files, with the same reasons, that :func:`load_readable` leaves out, found by
+    comparing each file's sha256 with the manifest (a file whose bytes are the ones ingest wrote
+    and validated is readable); a file the manifest has no hash for is opened as Parquet. For a
+    single report, which needs to know only whether its area rests on a damaged file, this
+    costs a read of the files' bytes instead of the round's analysis.
+
+    Parameters
+    ----------
+    survey_round : int
+        The round.
+    store : path, optional
+        The store.
+    tables : sequence of str
+        Partitioned tables to check (those the round's analysis reads by default).
+    """
+    excluded: list[UnreadablePartition] = []
+    with layout.store_lock(store):
+        folder = layout.round_folder(survey_round, store)
+        manifest = read_mod.manifest(survey_round, store)
+        for table in tables:
+            expected = _expected_hashes(manifest, table)
+            files = sorted((folder / table).glob("amphoe=*/tambon=*/*.parquet"))
+            for tambon in sorted(set(expected) - {_tambon_of(f) for f in files}):
+                rel = f"{table}/amphoe={tambon[:4]}/tambon={tambon}/part-0.parquet"
+                excluded.append(UnreadablePartition(table, tambon, rel, "missing"))
+            for f in files:
+                tambon = _tambon_of(f)
+                reason = _check_one(f, expected.get(tambon))
+                if reason is not None:
+                    excluded.append(UnreadablePartition(
+                        table, tambon, f.relative_to(folder).as_posix(), reason))
+    return tuple(sorted(excluded, key=lambda p: (p.tambon_code, p.table, p.path)))
+
+
+def _check_one(path: Path, expected: str | None) -> str | None:
+    """Return why a partition file cannot be used, or None (no table built when hashed)."""
+    if expected is None:
+        return _read_one(path, None, [])[1]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read from disk ({exc.strerror or exc})"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return "its bytes changed since ingest (sha256 differs from the manifest)"
+    return None
 
 
 def recheck(survey_round: int, excluded: Iterable[UnreadablePartition],
