@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_report.py [--store data/store] [--round 2549] [--area 800101] [--repeat 3]
+    python benchmarks/bench_report.py [--store data/store] [--round 2549] [--area 800101] \
+        [--repeat 3]
 
 Needs an ingested store (``make demo`` makes one). Prints, for the same notebook and data:
 
