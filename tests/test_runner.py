@@ -181,9 +181,13 @@ def test_scheme_is_a_parameter_with_its_own_folder(store: Path, tmp_path: Path) 
     assert "scheme" in json.loads(slf5.paths.inputs.read_text())
 
 
-def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys) -> None:
+def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from abcresearch.cli import main
     from abcresearch.errors import ParamsError
+
+    started: list[str] = []
+    monkeypatch.setattr(kernels, "start_soon", lambda *a, **k: started.append("kernel"))
 
     with pytest.raises(ParamsError, match="no_such_scheme"):
         run_report("800101", ROUND, store=store, out=tmp_path, notebook=TINY,
@@ -195,6 +199,7 @@ def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys) ->
                  "--out", str(tmp_path), "--scheme", "no_such_scheme"])
     assert code == 2 and "no_such_scheme" in capsys.readouterr().err
     assert not (tmp_path / "2568").exists()
+    assert started == []  # the command's kernel starts only once its arguments are checked
 
 
 def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Path,
@@ -236,3 +241,26 @@ def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Pat
                        engine=kernels.ENGINE_NAME)
     assert again.status == "ok", again.error
     assert not paths.error.exists() and not paths.failed_notebook.exists()
+
+
+def test_report_command_runs_in_a_kernel_started_early_and_stops_it(
+        sample_store: Path, tmp_path: Path, capsys) -> None:
+    """``abcresearch report`` starts its kernel while it checks the inputs (issue 16 item 3),
+    writes the same files as ``run_report``, and leaves no kernel running."""
+    import psutil
+
+    from abcresearch.cli import main
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    code = main(["report", "--area", "801501", "--round", "2549", "--store", str(sample_store),
+                 "--out", str(tmp_path)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    paths = ReportPaths.for_area("801501", 2549, tmp_path)
+    assert paths.pdf.read_bytes().startswith(b"%PDF") and paths.inputs.is_file()
+    nb = nbformat.read(paths.ipynb, as_version=4)
+    assert [c.execution_count for c in nb.cells if c.cell_type == "code"][:2] == [1, 2]
+    assert str(paths.pdf) in printed.out
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before
+            and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == []

@@ -247,9 +247,11 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 def _run_report(args: argparse.Namespace) -> int:
     """Make one area's PDF report and its executed notebook."""
     from abcresearch.batch import kernels
+    from abcresearch.batch.parameters import resolve_scheme
     from abcresearch.batch.runner import run_report
 
     _check_area_has_data(args.area, args.survey_round, args.store)
+    resolve_scheme(args.scheme)  # ParamsError before any kernel starts
 
     # a fresh kernel for this report, started now: it imports what the notebook needs while
     # this process builds the report's inputs (the two overlap on two cores); it is stopped
