@@ -32,6 +32,7 @@ import functools
 import inspect
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -250,10 +251,9 @@ def _child_cold(args: argparse.Namespace) -> int:
     def command_start(phases: Phases) -> None:
         # as abcresearch.cli._run_report: batch package (and with it the light nbformat
         # import), checks, then the kernel starts in the background while run_report works
-        t = time.perf_counter()
         from abcresearch.batch import kernels
         from abcresearch.batch.parameters import resolve_scheme
-        phases.add("import abcresearch.batch + papermill + nbformat", time.perf_counter() - t)
+
         t = time.perf_counter()
         cli._check_area_has_data(args.area, args.survey_round, Path(args.store))
         resolve_scheme(None)
@@ -339,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             _scheduling(args, work)
     finally:
         notebook.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
     print(f"\nload average after: {_load()}")
     return 0
 
