@@ -209,3 +209,82 @@ def test_dask_run_matches_local_run(tmp_path: Path, dask_cluster: str) -> None:
              if c.cell_type == "code"]
         b = [c.get("outputs") for c in nbformat.read(twin, 4).cells if c.cell_type == "code"]
         assert a == b
+
+
+def test_rounds_compare_with_the_earlier_round_and_link_each_other(tmp_path: Path,
+                                                                   capsys) -> None:
+    """Issue 12 item 6: each report gets the earlier round it compares with; the earlier round
+    is part of its inputs; each round's index page links the others."""
+    from abcresearch.atomic import atomic_write_json
+    from abcresearch.batch.index_page import write_index
+    from abcresearch.errors import ReportError
+
+    store = make_store(tmp_path, ["800101", "800102"], survey_round=2566)
+    make_store(tmp_path, ["800101", "800201"], survey_round=2564)
+    make_store(tmp_path, TAMBONS[:3])  # 2568: tambon 800103 is new this round
+    out = tmp_path / "reports"
+    plan = plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY)
+    by = {t.area_code: t for t in plan.tasks}
+    assert by["800101"].parameters["compare_round"] == 2566
+    assert by["800101"].inputs["compare"] == {
+        "round": 2566, "data": "fp-800101",
+        "round_data": by["800102"].inputs["compare"]["round_data"]}
+    # not surveyed in any earlier round: the latest earlier round, where it has no data
+    assert by["800103"].parameters["compare_round"] == 2566
+    assert by["800103"].inputs["compare"]["data"] == ""
+    assert plan_batch(2566, "tambon", "8001", store, out, notebook=TINY
+                      ).tasks[0].parameters["compare_round"] == 2564
+    first = plan_batch(2564, "tambon", "8001", store, out, notebook=TINY).tasks[0]
+    assert first.parameters["compare_round"] is None and "compare" not in first.inputs
+    chosen = plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY, compare_round=2564)
+    assert {t.parameters["compare_round"] for t in chosen.tasks} == {2564}
+    assert chosen.tasks[1].inputs["compare"]["data"] == ""  # 800102 was not surveyed in 2564
+    with pytest.raises(ReportError, match="2567"):
+        plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY, compare_round=2567)
+    code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--store", str(store),
+                 "--compare-round", "2568"])
+    assert code == 2 and "earlier rounds present: 2564, 2566" in capsys.readouterr().err
+
+    # a report made is current until the earlier round it compares with changes
+    task = by["800101"]
+    task.paths.pdf.parent.mkdir(parents=True)
+    task.paths.pdf.write_bytes(b"%PDF-1.7 stand-in")
+    atomic_write_json(task.paths.inputs, task.inputs)
+    again = plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY)
+    assert [o.area_code for o in again.skipped] == ["800101"]
+    make_store(tmp_path, ["800101", "800102"], survey_round=2566, version="fp2")  # re-ingested
+    after = plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY)
+    assert not after.skipped and "800101" in {t.area_code for t in after.tasks}
+
+    # index pages: each links the other rounds present (and learns of rounds written later)
+    older = write_index(out / "2566", 2566, [])
+    assert "index.rounds" not in older.read_text() and 'href="../2568' not in older.read_text()
+    newer = write_index(out / "2568", ROUND, [])
+    assert 'href="../2566/index.html"' in newer.read_text()
+    assert 'href="../2568/index.html"' in older.read_text()
+    assert "<b>2566</b>" in older.read_text() and "<b>2568</b>" in newer.read_text()
+    scheme = write_index(out / "2568" / "scoring_slf5", ROUND, [])
+    assert "2566" not in scheme.read_text()  # no 2566 report under that scheme
+
+
+def test_a_lost_worker_on_a_forced_rerun_keeps_the_good_report(tmp_path: Path) -> None:
+    """Issue 9 item 9: a forced rerun whose worker dies must not delete the current report; a
+    stale one is removed (it must not look current)."""
+    from abcresearch.atomic import atomic_write_json
+    from abcresearch.batch.run import _failed
+
+    store = make_store(tmp_path, TAMBONS[:2])
+    plan = plan_batch(ROUND, "tambon", "8001", store, tmp_path / "r", notebook=TINY, force=True)
+    current, stale = plan.tasks
+    for task in plan.tasks:
+        task.paths.pdf.parent.mkdir(parents=True, exist_ok=True)
+        task.paths.pdf.write_bytes(b"%PDF-1.7 good")
+        atomic_write_json(task.paths.summary, {"grade": "A"})
+        atomic_write_json(task.paths.inputs, task.inputs)
+    atomic_write_json(stale.paths.inputs, {**stale.inputs, "data": "older"})
+    for task in plan.tasks:
+        outcome = _failed(task, "worker process failed: BrokenProcessPool")
+        assert outcome.status == "failed" and "BrokenProcessPool" in task.paths.error.read_text()
+    assert current.paths.pdf.read_bytes() == b"%PDF-1.7 good"
+    assert current.paths.summary.is_file() and current.paths.inputs.is_file()
+    assert not stale.paths.pdf.exists() and not stale.paths.inputs.exists()

@@ -184,9 +184,13 @@ def test_scheme_is_a_parameter_with_its_own_folder(store: Path, tmp_path: Path) 
     assert "scheme" in json.loads(slf5.paths.inputs.read_text())
 
 
-def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys) -> None:
+def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from abcresearch.cli import main
     from abcresearch.errors import ParamsError
+
+    started: list[str] = []
+    monkeypatch.setattr(kernels, "start_soon", lambda *a, **k: started.append("kernel"))
 
     with pytest.raises(ParamsError, match="no_such_scheme"):
         run_report("800101", ROUND, store=store, out=tmp_path, notebook=TINY,
@@ -198,3 +202,68 @@ def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys) ->
                  "--out", str(tmp_path), "--scheme", "no_such_scheme"])
     assert code == 2 and "no_such_scheme" in capsys.readouterr().err
     assert not (tmp_path / "2568").exists()
+    assert started == []  # the command's kernel starts only once its arguments are checked
+
+
+def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 9 item 9: ``--force`` reruns a current report; if that run fails (here the
+    typesetting), the good PDF and its side files stay; a stale report is still removed."""
+    from abcresearch.reports.render import exporter
+
+    out = tmp_path / "reports"
+    good = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                      engine=kernels.ENGINE_NAME)
+    assert good.status == "ok", good.error
+    paths = good.paths
+    before = {p: p.read_bytes() for p in (paths.pdf, paths.ipynb, paths.summary, paths.inputs)}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("typesetting crashed")
+
+    monkeypatch.setattr(exporter, "notebook_to_pdf_bytes", broken)
+    monkeypatch.setattr(exporter, "notebook_to_pdf", broken)
+    forced = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                        engine=kernels.ENGINE_NAME)
+    assert forced.status == "failed" and "typesetting crashed" in forced.error
+    assert {p: p.read_bytes() for p in before} == before  # the good report is untouched
+    assert "typesetting crashed" in paths.error.read_text()
+    assert paths.failed_notebook.is_file()  # the failed run, beside the good one
+    assert not list(paths.pdf.parent.glob(".*tmp*"))
+
+    # a report whose inputs changed is stale: a failed run removes it, so it cannot look current
+    paths.inputs.write_text(paths.inputs.read_text().replace("fp-800101", "fp-older"))
+    stale = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                       engine=kernels.ENGINE_NAME)
+    assert stale.status == "failed"
+    assert not paths.pdf.exists() and not paths.inputs.exists() and not paths.summary.exists()
+    assert paths.ipynb.is_file() and not paths.failed_notebook.exists()
+
+    monkeypatch.undo()
+    again = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
+                       engine=kernels.ENGINE_NAME)
+    assert again.status == "ok", again.error
+    assert not paths.error.exists() and not paths.failed_notebook.exists()
+
+
+def test_report_command_runs_in_a_kernel_started_early_and_stops_it(
+        sample_store: Path, tmp_path: Path, capsys) -> None:
+    """``abcresearch report`` starts its kernel while it checks the inputs (issue 16 item 3),
+    writes the same files as ``run_report``, and leaves no kernel running."""
+    import psutil
+
+    from abcresearch.cli import main
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    code = main(["report", "--area", "801501", "--round", "2549", "--store", str(sample_store),
+                 "--out", str(tmp_path)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    paths = ReportPaths.for_area("801501", 2549, tmp_path)
+    assert paths.pdf.read_bytes().startswith(b"%PDF") and paths.inputs.is_file()
+    nb = nbformat.read(paths.ipynb, as_version=4)
+    assert [c.execution_count for c in nb.cells if c.cell_type == "code"][:2] == [1, 2]
+    assert str(paths.pdf) in printed.out
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before
+            and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == []

@@ -28,7 +28,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {}
 
 
-def command(name: str, add_args: Callable[[argparse.ArgumentParser], None]):
+Run = Callable[[argparse.Namespace], int]
+
+
+def command(name: str, add_args: Callable[[argparse.ArgumentParser], None]
+            ) -> Callable[[Run], Run]:
     """Register a subcommand (decorator on its run function)."""
 
     def deco(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -77,7 +81,7 @@ def _check_long_arguments(argv: Sequence[str], command: str) -> None:
 
 
 def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) -> None:
-    """An official area with no households in the round: one sentence before any work."""
+    """Refuse an official area with no households in the round: one sentence, before any work."""
     from abcresearch.store import has_data, tambons_with_data
     from abcresearch.survey.areas import get_area
 
@@ -206,6 +210,9 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheme", default=None,
                    help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "
                         "a non-default scheme writes to reports/<round>/<scheme>/")
+    p.add_argument("--compare-round", dest="compare_round", type=int, default=None,
+                   help="earlier round for the change sections (default: for each area the "
+                        "latest earlier round with its data)")
 
 
 @command("batch", _batch_args)
@@ -217,7 +224,8 @@ def _run_batch(args: argparse.Namespace) -> int:
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=args.out, lang=args.lang,
-                       force=args.force, progress=True, scheme=args.scheme)
+                       force=args.force, progress=True, scheme=args.scheme,
+                       compare_round=args.compare_round)
     print(result.summary())
     return result.exit_code
 
@@ -240,11 +248,14 @@ def _run_report(args: argparse.Namespace) -> int:
     """Make one area's PDF report and its executed notebook."""
     from abcresearch.analysis.round import store_area_status
     from abcresearch.analysis.status import EstimateBasis
+    from abcresearch.batch import kernels
+    from abcresearch.batch.parameters import resolve_scheme
     from abcresearch.batch.runner import run_report
     from abcresearch.store import tambons_with_data
     from abcresearch.survey.areas import get_area
 
     area = get_area(str(args.area).strip())  # AreaError for a malformed or unknown code
+    resolve_scheme(args.scheme)  # ParamsError before any kernel starts or data is read
     status = store_area_status(args.survey_round, area.code, args.store)
     if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
         amphoes = sorted({t[:4] for t in tambons_with_data(args.survey_round, args.store)})
@@ -260,14 +271,22 @@ def _run_report(args: argparse.Namespace) -> int:
                          f"data: {have})")
     _check_area_has_data(args.area, args.survey_round, args.store)
 
-    outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
-                         out=args.out, scheme=args.scheme)
-    if outcome.status == "failed":
-        print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
-              f"(details: {outcome.paths.error})", file=sys.stderr)
-        return 1
-    print(f"{outcome.paths.pdf}\n{outcome.paths.ipynb}\n({outcome.seconds:.1f} s)")
-    return 0
+    # a fresh kernel for this report, started now: it imports what the notebook needs while
+    # this process builds the report's inputs (the two overlap on two cores); it is stopped
+    # after the result is printed
+    kernels.start_soon()
+    try:
+        outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
+                             out=args.out, scheme=args.scheme, engine=kernels.ENGINE_NAME)
+        if outcome.status == "failed":
+            print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
+                  f"(details: {outcome.paths.error})", file=sys.stderr)
+            return 1
+        print(f"{outcome.paths.pdf}\n{outcome.paths.ipynb}\n({outcome.seconds:.1f} s)",
+              flush=True)
+        return 0
+    finally:
+        kernels.POOL.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

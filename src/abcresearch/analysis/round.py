@@ -58,6 +58,7 @@ from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.scoring.scheme import Scheme
 from abcresearch.store import cache_folder, store_lock
 from abcresearch.store import read as data_mod
+from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
 from abcresearch.survey.instrument import capital_items
 
 __all__ = ["CACHE_FORMAT", "DesignSpec", "RoundAnalysis", "apply_status", "area_design",
@@ -121,6 +122,9 @@ class RoundAnalysis:
         weights, fpc and coverage).
     store : Path or None
         The store the round was read from.
+    excluded : tuple of UnreadablePartition
+        Damaged store files whose tambons are left out of everything above (see
+        :mod:`abcresearch.store.partitions`); round-wide figures then rest on fewer households.
     """
 
     survey_round: int
@@ -150,6 +154,7 @@ class RoundAnalysis:
         if level not in ("village", "tambon"):
             raise ValueError(f"level must be 'village' or 'tambon', got {level!r}")
         return pd.read_parquet(self.cache_dir / f"{level}s.parquet")
+    excluded: tuple[UnreadablePartition, ...] = ()
 
     @property
     def synthetic(self) -> bool:
@@ -178,6 +183,8 @@ class RoundAnalysis:
         import pyarrow.dataset as ds
 
         code = str(area_code)
+        if (problem := area_left_out(code, self.excluded)) is not None:
+            raise StoreError(problem)
         cols = None if columns is None else list(dict.fromkeys([*columns, "village_code"]))
         files = sorted(f for f in (self.cache_dir / "households").glob("tambon=*.parquet")
                        if f.stem.split("=")[1].startswith(code[:6]))
@@ -475,9 +482,17 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         spec = choose_design(frame, design)
         key = _cache_key(manifest, sch, spec)
         cache = cache_folder(survey_round, key, root)
-        if rebuild or not (cache / "meta.json").exists():
-            hh = data_mod.load(survey_round, store=root, table="households")
-            vil = data_mod.load(survey_round, store=root, table="villages")
+        meta = json.loads((cache / "meta.json").read_text("utf-8")) if (
+            cache / "meta.json").exists() else None
+        excluded = tuple(UnreadablePartition.from_dict(p)
+                         for p in (meta or {}).get("excluded", []))
+        if excluded and not recheck(survey_round, excluded, root):
+            rebuild = True  # a file found damaged reads again: do not keep leaving it out
+        if rebuild or meta is None:
+            # a damaged tambon file fails that tambon's areas only: left out here and named
+            readable = load_readable(survey_round, root, ("households", "villages"))
+            hh, vil = readable.frames["households"], readable.frames["villages"]
+            excluded = readable.excluded
             # households whose village form was rejected or missing (or, with a frame, whose
             # village the frame does not sample) carry no weight: they are kept in the store
             # (and counted in the data-quality section) but cannot enter estimates
@@ -491,7 +506,8 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
                               {"key": key, "scheme": sch.scheme_id,
                                "scheme_version": sch.scheme_version, "version": __version__,
                                "design": spec.name, "design_choice": spec.choice,
-                               "frame": frame is not None},
+                               "frame": frame is not None,
+                               "excluded": [p.as_dict() for p in excluded]},
                               replace=rebuild)
         v = pd.read_parquet(cache / "villages.parquet")
         t = pd.read_parquet(cache / "tambons.parquet")
@@ -506,7 +522,7 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         villages=apply_status(v, areas, "village_code"),
         tambons=apply_status(t, areas, "tambon_code"),
         means=means, typology=typology, manifest=manifest, key=key, design=spec,
-        areas=areas, has_frame=frame is not None, store=root)
+        areas=areas, has_frame=frame is not None, store=root, excluded=excluded)
 
 
 def _statuses(coverage: pd.DataFrame, villages: pd.DataFrame, tambons: pd.DataFrame,

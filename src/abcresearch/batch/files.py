@@ -11,6 +11,9 @@ scheme other than the default adds its own folder, ``<out>/<round>/<scheme>/<lev
     <out>/<round>/<level>/<code>.inputs.json   fingerprint of the report's inputs, written last;
                                                a batch skips the area while it still matches
     <out>/<round>/<level>/<code>.error.txt     only after a failure: error, failing cell, traceback
+    <out>/<round>/<level>/<code>.failed.ipynb  only after a failed rerun of a current report
+                                               (``--force``): the failed run, beside the good
+                                               report, which is kept (see ``execute_report``)
 
 Every one of them is written by :func:`abcresearch.atomic.atomic_write_bytes`, so they all get the
 same permissions.
@@ -40,6 +43,7 @@ class ReportPaths:
     summary: Path
     inputs: Path
     error: Path
+    failed_notebook: Path
 
     @classmethod
     def for_area(cls, area_code: str, survey_round: int,
@@ -69,6 +73,7 @@ class ReportPaths:
             summary=folder / f"{stem}.summary.json",
             inputs=folder / f"{stem}.inputs.json",
             error=folder / f"{stem}.error.txt",
+            failed_notebook=folder / f"{stem}.failed.ipynb",
         )
 
 

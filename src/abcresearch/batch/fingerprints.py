@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,9 @@ def _file_hash(path: str, mtime_ns: int, size: int) -> str:
 
 
 def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
-                  manifest: Mapping[str, Any], scheme: Path | None = None) -> dict[str, Any]:
+                  manifest: Mapping[str, Any], scheme: Path | None = None, *,
+                  compare: Mapping[str, Any] | None = None,
+                  left_out: Sequence[str] = ()) -> dict[str, Any]:
     """Return what a report depends on; an unchanged dict means an unchanged report.
 
     Parameters
@@ -109,6 +111,12 @@ def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
         The round's store manifest.
     scheme : Path, optional
         File of a non-default scoring scheme (None for the default one, covered by ``params``).
+    compare : mapping, optional
+        The earlier round the report compares with
+        (:func:`abcresearch.batch.rounds.compare_inputs`); recorded as ``compare``.
+    left_out : sequence of str
+        Tambons left out of the round's figures (damaged store files); recorded as
+        ``left_out`` when there are any, so a repaired store makes the report again.
 
     Returns
     -------
@@ -116,7 +124,8 @@ def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
         ``area_code, survey_round, lang, data`` (area data fingerprint), ``round_data`` (the
         province's fingerprint: reports show round-wide figures too), ``params`` (hash of
         ``params/``), ``notebook`` (hash of the notebook file), ``software`` (abcresearch version)
-        and, for a non-default scheme, ``scheme`` (hash of its file).
+        and, for a non-default scheme, ``scheme`` (hash of its file); ``compare`` and
+        ``left_out`` as above, when given.
     """
     inputs = {
         "area_code": str(area_code),
@@ -132,6 +141,10 @@ def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
     }
     if scheme is not None:
         inputs["scheme"] = file_hash(scheme)
+    if compare is not None:
+        inputs["compare"] = dict(compare)
+    if left_out:
+        inputs["left_out"] = sorted(str(t) for t in left_out)
     return inputs
 
 

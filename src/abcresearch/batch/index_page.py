@@ -5,12 +5,19 @@ every area with its grade and key figures (households, M0, share of households a
 from ``<code>.summary.json``, see :mod:`abcresearch.batch.summary`), links to its PDF (or to its
 error log when it failed), a link to the province overview PDF(s), columns sortable by clicking
 their header, and a Thai/English toggle.
+
+Rounds: the page links the index pages of the other rounds under the same reports folder (same
+scoring scheme), and writing it adds this round to theirs (between the ``<!--abc-rounds-->``
+markers). When the round's figures leave out damaged tambons (:mod:`abcresearch.batch.incomplete`)
+a warning names them above the table.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,6 +72,8 @@ th{cursor:pointer;background:#f4f4f4;user-select:none;position:sticky;top:0}
 th.sorted-asc::after{content:" ▲"} th.sorted-desc::after{content:" ▼"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fff0f0} .banner{background:#fde68a;padding:.4em .8em;display:inline-block}
+.warning{background:#fee2e2;border-left:4px solid #b91c1c;padding:.5em .8em;max-width:60em}
+nav.rounds a,nav.rounds b{margin-right:.8em}
 body.lang-th .en{display:none} body.lang-en .th{display:none}
 button{margin-left:1em}
 """
@@ -98,8 +107,78 @@ def _rel(path: Path, base: Path) -> str:
         return path.resolve().as_uri()
 
 
+ROUNDS_START = "<!--abc-rounds-->"
+ROUNDS_END = "<!--/abc-rounds-->"
+_ROUNDS_RE = re.compile(re.escape(ROUNDS_START) + ".*?" + re.escape(ROUNDS_END), re.DOTALL)
+
+
+def _layout(round_dir: Path) -> tuple[Path, str, int | None]:
+    """Return (reports folder, scheme sub-folder or "", round) of a round's index folder."""
+    round_dir = Path(round_dir)
+    if round_dir.name.isdigit():
+        return round_dir.parent, "", int(round_dir.name)
+    if round_dir.parent.name.isdigit():
+        return round_dir.parent.parent, round_dir.name, int(round_dir.parent.name)
+    return round_dir.parent, "", None
+
+
+def round_pages(round_dir: Path) -> dict[int, Path]:
+    """Return the index page of every round under the same reports folder (and scheme).
+
+    Parameters
+    ----------
+    round_dir : pathlib.Path
+        ``<out>/<round>`` or ``<out>/<round>/<scheme>``.
+
+    Returns
+    -------
+    dict of int to pathlib.Path
+        Round to its ``index.html`` (this round's included, written or not).
+    """
+    base, sub, this = _layout(round_dir)
+    pages: dict[int, Path] = {}
+    if base.is_dir():
+        for folder in base.iterdir():
+            page = folder / sub / "index.html" if sub else folder / "index.html"
+            if folder.name.isdigit() and page.is_file():
+                pages[int(folder.name)] = page
+    if this is not None:
+        pages[this] = Path(round_dir) / "index.html"
+    return dict(sorted(pages.items()))
+
+
+def rounds_nav(round_dir: Path, pages: dict[int, Path]) -> str:
+    """Return the links to the other rounds' index pages, between the round markers."""
+    _, _, this = _layout(round_dir)
+    if len(pages) < 2:
+        return ROUNDS_START + ROUNDS_END
+    items = []
+    for r, page in pages.items():
+        if r == this:
+            items.append(f"<b>{r}</b>")
+        else:
+            href = Path(os.path.relpath(page, Path(round_dir))).as_posix()
+            items.append(f'<a href="{html.escape(href, quote=True)}">{r}</a>')
+    return (f'{ROUNDS_START}<nav class="rounds">{_both("index.rounds")}: {" ".join(items)}'
+            f"</nav>{ROUNDS_END}")
+
+
+def _left_out_warning(left_out: Sequence[str]) -> str:
+    if not left_out:
+        return ""
+    from abcresearch.batch.incomplete import area_list
+    from abcresearch.labels import label
+
+    texts = {lang: label("index.left_out", lang, areas=area_list(left_out, lang))
+             for lang in ("th", "en")}
+    parts = "".join(f'<span class="{lang}">{html.escape(text)}</span>'
+                    for lang, text in texts.items())
+    return f'<p class="warning" id="left-out">⚠ {parts}</p>'
+
+
 def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
-                 province_pdfs: Iterable[Path] = (), synthetic: bool = False) -> str:
+                 province_pdfs: Iterable[Path] = (), synthetic: bool = False,
+                 left_out: Sequence[str] = (), rounds: str = "") -> str:
     """Return the HTML of the index page.
 
     Parameters
@@ -113,6 +192,10 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         Province overview PDFs to link.
     synthetic : bool
         Show the synthetic-data banner.
+    left_out : sequence of str
+        Tambons left out of the round's figures: a warning names them.
+    rounds : str
+        Links to the other rounds (:func:`rounds_nav`).
     """
     rows = []
     for o in outcomes:
@@ -131,6 +214,9 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
             cells.append((shown, sort, "num"))
         if o.paths.pdf.is_file():
             link = (f'<a href="{html.escape(_rel(o.paths.pdf, round_dir))}">PDF</a>')
+            if o.status == "failed" and o.paths.error.is_file():  # a failed rerun kept it
+                link += (f' · <a href="{html.escape(_rel(o.paths.error, round_dir))}">'
+                         f'{_both("index.failed")}: {_both("index.error_log")}</a>')
             cells.append((link, "0", ""))
         elif o.paths.error.is_file():
             link = (f'<a href="{html.escape(_rel(o.paths.error, round_dir))}">'
@@ -163,7 +249,9 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
 <h1>{_both("index.title")} · {_both("round")} {survey_round}
 <button type="button" onclick="setLang('th')">ไทย</button><button type="button"
 onclick="setLang('en')">English</button></h1>
+{rounds}
 {banner}
+{_left_out_warning(left_out)}
 <p class="muted">{len(outcomes)} · {failed} {_both("index.failed")} ·
 {_both("index.sort_hint")}</p>
 <ul>{province}</ul>
@@ -177,7 +265,8 @@ onclick="setLang('en')">English</button></h1>
 
 
 def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
-                lang: str = "th", synthetic: bool | None = None) -> Path:
+                lang: str = "th", synthetic: bool | None = None,
+                left_out: Sequence[str] | None = None) -> Path:
     """Write ``<round_dir>/index.html`` atomically and return its path.
 
     Parameters
@@ -191,6 +280,8 @@ def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         Initial language (the page remembers the reader's choice).
     synthetic : bool, optional
         Show the synthetic-data banner; default: any summary says ``synthetic``.
+    left_out : sequence of str, optional
+        Tambons left out of the round's figures; default: those the summaries name.
     """
     from abcresearch.atomic import atomic_write_bytes
 
@@ -198,11 +289,37 @@ def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
     provinces = sorted((round_dir / "province").glob("[0-9][0-9].pdf"))
     if synthetic is None:
         synthetic = any((o.summary or {}).get("synthetic") for o in outcomes)
-    page = render_index(round_dir, survey_round, outcomes, provinces, bool(synthetic))
+    if left_out is None:
+        from abcresearch.batch.incomplete import LEFT_OUT_KEY
+
+        left_out = sorted({str(t) for o in outcomes
+                           for t in (o.summary or {}).get(LEFT_OUT_KEY) or []})
+    pages = round_pages(round_dir)
+    page = render_index(round_dir, survey_round, outcomes, provinces, bool(synthetic),
+                        left_out, rounds_nav(round_dir, pages))
     page = page.replace('<body class="lang-th">', f'<body class="lang-{lang}">')
     path = round_dir / "index.html"
     atomic_write_bytes(path, page.encode("utf-8"))
+    for other in pages.values():  # the other rounds' pages link this one from now on
+        if other != path:
+            _relink(other, pages)
     return path
+
+
+def _relink(page: Path, pages: dict[int, Path]) -> None:
+    """Rewrite the round links of another round's index page (pages without markers: kept)."""
+    from abcresearch.atomic import atomic_write_bytes
+
+    try:
+        text = page.read_text(encoding="utf-8")
+    except OSError:
+        return
+    if ROUNDS_START not in text:
+        return
+    nav = rounds_nav(page.parent, pages)
+    new = _ROUNDS_RE.sub(lambda m: nav, text, count=1)
+    if new != text:
+        atomic_write_bytes(page, new.encode("utf-8"))
 
 
 def index_rows(outcomes: Sequence[Any]) -> str:

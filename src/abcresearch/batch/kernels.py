@@ -10,8 +10,9 @@ each notebook.
 How a warm kernel is reset (and why that is safe)
 -------------------------------------------------
 Right after start-up the kernel imports :data:`WARM_IMPORTS` and takes a snapshot
-(:func:`_kernel_snapshot`) of the process state that a notebook can change. Before every notebook
-:func:`_kernel_reset` runs *silently* (no history, no execution count) and puts back:
+(:func:`abcresearch.batch.kernel_state.snapshot`) of the process state that a notebook can
+change. Before every notebook :func:`abcresearch.batch.kernel_state.reset` runs *silently* (no
+history, no execution count) and puts back:
 
 * the IPython namespace and history: ``InteractiveShell.reset(new_session=True)``; user variables,
   ``In``/``Out``/``_`` are gone and the execution counter restarts at 1, as in a new kernel;
@@ -32,6 +33,10 @@ resident memory passes :attr:`WarmKernel.max_rss`, and after any failure that is
 cell error (kernel death, timeout, failed reset). ``tests/test_runner.py`` checks that a warm run
 gives the same outputs as a cold (stock papermill) run, and that variables, figures, rcParams,
 cwd, environment and random state do not leak from one notebook into the next.
+
+On POSIX systems a warm kernel talks to its worker over local (IPC) sockets in a private
+temporary folder rather than TCP ports on localhost: no other process on the machine can connect
+to a kernel holding survey data, and ipykernel has no reason to warn about unencrypted TCP.
 
 The engine is registered in papermill's registry on import of this module (the runner imports it
 when asked for ``engine="abcresearch_warm"``). It is deliberately not declared as a
@@ -79,6 +84,17 @@ WARM_IMPORTS: tuple[str, ...] = (
 )
 """Modules imported once per warm kernel (missing ones are skipped)."""
 
+REPORT_IMPORTS: tuple[str, ...] = (
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "matplotlib.pyplot",
+    "abcresearch.reports.area",
+    "abcresearch.reports.render.display",
+)
+"""Modules a kernel for one command-line report imports while the command checks its inputs
+(what the report notebook needs; no seaborn or statsmodels, which it does not use)."""
+
 DEFAULT_MAX_REPORTS = 200
 """Notebooks a warm kernel runs before it is replaced by a fresh one."""
 
@@ -88,185 +104,6 @@ DEFAULT_MAX_RSS = 1_000_000_000
 
 class KernelResetError(RuntimeError):
     """A warm kernel could not be prepared (start-up, warm-up or reset failed)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Code that runs inside the kernel
-# --------------------------------------------------------------------------------------------
-
-_SNAPSHOT: dict[str, Any] = {}
-
-
-def _kernel_warm(modules: Iterable[str]) -> list[str]:
-    """Import ``modules`` in the kernel and take the reset snapshot (runs inside the kernel).
-
-    Returns
-    -------
-    list of str
-        The modules that could not be imported.
-    """
-    import importlib
-
-    missing = []
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missing.append(name)
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        # matplotlib resolves its backend lazily; resolve it now, so that the inline backend's
-        # IPython integration (figure formatters, post-execute hook) is part of the snapshot
-        plt = sys.modules["matplotlib.pyplot"]
-        plt.close(plt.figure())
-    _kernel_snapshot()
-    return missing
-
-
-def _kernel_snapshot() -> None:
-    """Record the process state that :func:`_kernel_reset` restores (runs inside the kernel)."""
-    import copy
-    import logging as _logging
-    import sys
-    import warnings
-
-    snap: dict[str, Any] = {
-        "environ": dict(os.environ),
-        "sys_path": list(sys.path),
-        "warnings": list(warnings.filters),
-        "root_level": _logging.getLogger().level,
-        "root_handlers": list(_logging.getLogger().handlers),
-    }
-    try:
-        from IPython import get_ipython
-
-        ip = get_ipython()
-    except ImportError:  # pragma: no cover - always there in a kernel
-        ip = None
-    if ip is not None:
-        snap["formatters"] = {
-            mime: (dict(f.type_printers), dict(f.deferred_printers))
-            for mime, f in ip.display_formatter.formatters.items()
-        }
-    if "numpy" in sys.modules:
-        import numpy as np
-
-        snap["np_err"] = np.geterr()
-        snap["np_print"] = np.get_printoptions()
-    if "matplotlib" in sys.modules:
-        import matplotlib as mpl
-
-        snap["rc"] = copy.deepcopy(dict(mpl.rcParams))
-        try:
-            from matplotlib_inline.backend_inline import InlineBackend
-
-            cfg = InlineBackend.instance()
-            snap["inline"] = {
-                "figure_formats": set(cfg.figure_formats),
-                "print_figure_kwargs": dict(cfg.print_figure_kwargs),
-                "close_figures": cfg.close_figures,
-            }
-        except ImportError:  # pragma: no cover
-            pass
-    _SNAPSHOT.clear()
-    _SNAPSHOT.update(snap)
-    import gc
-
-    # the pre-imported libraries are permanent: keep them out of every later collection, so the
-    # resets' full collections only walk what notebooks allocated (0.2 s -> a few ms)
-    gc.collect()
-    gc.freeze()
-
-
-def _clear_library_caches() -> None:
-    import sys
-
-    for name, module in list(sys.modules.items()):
-        if not (name == "abcresearch" or name.startswith("abcresearch.")) or module is None:
-            continue
-        for value in list(vars(module).values()):
-            clear = getattr(value, "cache_clear", None)
-            if getattr(value, "cache_safe", False):
-                continue  # immutable values keyed by file identity (see analysis._scheme_cached)
-            if callable(clear) and getattr(value, "__module__", None) == name:
-                clear()
-
-
-def _kernel_reset(cwd: str) -> None:
-    """Put the kernel back into its post-warm-up state (runs inside the kernel).
-
-    Parameters
-    ----------
-    cwd : str
-        Working directory for the next notebook.
-    """
-    import gc
-    import logging as _logging
-    import random
-    import sys
-    import warnings
-
-    snap = _SNAPSHOT
-    from IPython import get_ipython
-
-    ip = get_ipython()
-    ip.reset(new_session=True)
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-    if "rc" in snap:
-        import matplotlib as mpl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mpl.rcParams.clear()
-            dict.update(mpl.rcParams, snap["rc"])
-    if "inline" in snap:
-        from matplotlib_inline.backend_inline import InlineBackend
-
-        cfg = InlineBackend.instance()
-        cfg.figure_formats = set(snap["inline"]["figure_formats"])
-        cfg.print_figure_kwargs = dict(snap["inline"]["print_figure_kwargs"])
-        cfg.close_figures = snap["inline"]["close_figures"]
-    for mime, (types, deferred) in snap.get("formatters", {}).items():
-        f = ip.display_formatter.formatters.get(mime)
-        if f is not None:
-            f.type_printers.clear()
-            f.type_printers.update(types)
-            f.deferred_printers.clear()
-            f.deferred_printers.update(deferred)
-    os.chdir(cwd)
-    if "environ" in snap:
-        for key in set(os.environ) - set(snap["environ"]):
-            del os.environ[key]
-        for key, value in snap["environ"].items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
-    if "sys_path" in snap:
-        sys.path[:] = snap["sys_path"]
-    if "warnings" in snap:
-        warnings.filters[:] = snap["warnings"]
-        warnings._filters_mutated()  # type: ignore[attr-defined]
-    root = _logging.getLogger()
-    root.setLevel(snap.get("root_level", _logging.WARNING))
-    root.handlers[:] = snap.get("root_handlers", [])
-    _logging.disable(_logging.NOTSET)
-    random.seed()
-    if "numpy" in sys.modules:
-        import numpy as np
-
-        np.random.seed(None)
-        if "np_err" in snap:
-            np.seterr(**snap["np_err"])
-            np.set_printoptions(**snap["np_print"])
-    if "pandas" in sys.modules:
-        import pandas as pd
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pd.reset_option("all")
-    _clear_library_caches()
-    gc.collect()
 
 
 # --------------------------------------------------------------------------------------------
@@ -315,6 +152,8 @@ class WarmKernel:
         self.loop = asyncio.new_event_loop()
         self.km: Any = None
         self.kc: Any = None
+        self._ipc_dir: str | None = None
+        self._starting: threading.Thread | None = None
         self.reports = 0
         self.starts = 0
 
@@ -335,18 +174,50 @@ class WarmKernel:
         self.shutdown()
         self.loop.run_until_complete(self._start())
 
+    def start_in_background(self) -> None:
+        """Start the kernel in a helper thread and return at once.
+
+        The next :meth:`execute` (or :meth:`shutdown`) waits for the start to finish; a start
+        that failed is retried there, so its error reaches the report like any other.
+        """
+        if self.km is not None or self._starting is not None:
+            return
+
+        def start() -> None:
+            try:
+                self.loop.run_until_complete(self._start())
+            except Exception:  # noqa: BLE001 - execute() starts again and reports the error
+                logger.debug("background kernel start failed", exc_info=True)
+
+        self._starting = threading.Thread(target=start, name="abcresearch-kernel-start",
+                                          daemon=True)
+        self._starting.start()
+
+    def _wait_for_start(self) -> None:
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            starting.join()
+
     async def _start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
 
-        self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        options: dict[str, Any] = {}
+        if os.name == "posix":
+            # local sockets in a private folder, not TCP ports on localhost: nothing else on the
+            # machine can connect, and the kernel does not warn about unencrypted TCP
+            import tempfile
+
+            self._ipc_dir = tempfile.mkdtemp(prefix="abcresearch-kernel-")
+            options = {"transport": "ipc", "ip": os.path.join(self._ipc_dir, "k")}
+        self.km = AsyncKernelManager(kernel_name=self.kernel_name, **options)
         await self.km.start_kernel()
         self.kc = self.km.client()
         self.kc.start_channels()
         try:
             await self.kc.wait_for_ready(timeout=self.startup_timeout)
             await self._silent(
-                "import abcresearch.batch.kernels as __abc_k\n"
-                f"__abc_k._kernel_warm({list(self.imports)!r})\n"
+                "import abcresearch.batch.kernel_state as __abc_k\n"
+                f"__abc_k.warm({list(self.imports)!r})\n"
                 "del __abc_k\n"
             )
         except Exception:
@@ -357,6 +228,7 @@ class WarmKernel:
 
     def shutdown(self) -> None:
         """Stop the kernel if it runs."""
+        self._wait_for_start()
         if self.km is not None and not self.loop.is_closed():
             self.loop.run_until_complete(self._shutdown())
 
@@ -370,6 +242,11 @@ class WarmKernel:
                 await km.shutdown_kernel(now=True)
             except Exception:  # pragma: no cover - best effort on a dying kernel
                 logger.debug("warm kernel shutdown failed", exc_info=True)
+        if self._ipc_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            self._ipc_dir = None
 
     def close(self) -> None:
         """Stop the kernel and close the event loop."""
@@ -439,19 +316,20 @@ class WarmKernel:
         nbformat.NotebookNode
             The executed notebook (also in ``nb_man.nb``).
         """
+        self._wait_for_start()
         if self.km is None or not self.alive:
             self.start()
         try:
             self.loop.run_until_complete(self._silent(
-                "import abcresearch.batch.kernels as __abc_k\n"
-                f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
+                "import abcresearch.batch.kernel_state as __abc_k\n"
+                f"__abc_k.reset({(cwd or os.getcwd())!r})\n"
             ))
         except Exception:
             # one retry on a fresh kernel: a reset failure is the kernel's fault, not the area's
             self.start()
             self.loop.run_until_complete(self._silent(
-                "import abcresearch.batch.kernels as __abc_k\n"
-                f"__abc_k._kernel_reset({(cwd or os.getcwd())!r})\n"
+                "import abcresearch.batch.kernel_state as __abc_k\n"
+                f"__abc_k.reset({(cwd or os.getcwd())!r})\n"
             ))
         clean = False
         try:
@@ -533,6 +411,21 @@ class KernelPool:
 
 POOL = KernelPool()
 """The warm kernels of this process."""
+
+
+def start_soon(kernel_name: str = "python3", imports: Iterable[str] = REPORT_IMPORTS
+               ) -> WarmKernel:
+    """Start this thread's warm kernel in the background and return it at once.
+
+    For a single report (``abcresearch report``): the kernel starts and imports ``imports``
+    while the command checks the area and builds the report's inputs; the report then runs
+    with ``engine=ENGINE_NAME`` in that kernel. A kernel already started is left as it is.
+    """
+    kernel = POOL.get(kernel_name)
+    if kernel.km is None:
+        kernel.imports = tuple(imports)
+        kernel.start_in_background()
+    return kernel
 
 
 def warm_up(kernel_name: str = "python3") -> WarmKernel:

@@ -28,23 +28,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abcresearch.batch.files import (
-    ReportOutcome,
-    ReportPaths,
-    read_json,
-    remove_stale,
-    round_folder,
-    write_error_log,
-)
+from abcresearch.batch.files import ReportOutcome, ReportPaths, read_json, round_folder
 from abcresearch.batch.fingerprints import fingerprints, is_current, read_manifest, report_inputs
+from abcresearch.batch.incomplete import refusal, round_left_out, tambons_of
 from abcresearch.batch.parameters import (
     SchemeChoice,
     build_parameters,
     default_notebook,
+    notebook_parameters,
     resolve_scheme,
     store_parameter,
 )
-from abcresearch.batch.runner import area_header, execute_report
+from abcresearch.batch.rounds import (
+    PARAMETER,
+    check_compare_round,
+    compare_inputs,
+    compare_round_for,
+)
+from abcresearch.batch.runner import area_header, execute_report, fail_without_running
 from abcresearch.errors import AreaError, ReportError, StoreError
 
 LEVELS = ("amphoe", "tambon", "village")
@@ -69,6 +70,7 @@ class ReportTask:
     lang: str
     engine: str | None = WARM_ENGINE
     timeout: float | None = 1800
+    left_out: tuple[str, ...] = ()
 
 
 def run_task(task: ReportTask) -> ReportOutcome:
@@ -76,21 +78,19 @@ def run_task(task: ReportTask) -> ReportOutcome:
     try:
         return execute_report(Path(task.notebook), task.parameters, task.paths, task.inputs,
                               task.header, task.lang, engine=task.engine, timeout=task.timeout,
-                              level=task.level)
+                              level=task.level, left_out=task.left_out)
     except BaseException as exc:  # noqa: BLE001 - a worker must always answer
         return _failed(task, f"{type(exc).__name__}: {exc}")
 
 
 def _failed(task: ReportTask, message: str) -> ReportOutcome:
-    message = " ".join(str(message).split())
     try:
-        task.paths.error.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(task.paths)  # a failed area must not keep an older report that looks current
-        write_error_log(task.paths, f"Report {task.area_code} failed: {message}", "")
+        # a stale report goes (it must not look current); a current one (--force) stays
+        return fail_without_running(task.area_code, task.survey_round, task.level, task.paths,
+                                    task.inputs, message)
     except OSError:
-        pass
-    return ReportOutcome(task.area_code, task.survey_round, task.level, "failed", task.paths,
-                         error=message)
+        return ReportOutcome(task.area_code, task.survey_round, task.level, "failed",
+                             task.paths, error=" ".join(str(message).split()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,9 +112,14 @@ def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
                          "not available to read them") from exc
     codes: set[str] = set()
     for tambon in tambons:
-        frame = _data.load(int(survey_round), area=tambon, store=store, table="households",
-                           columns=["village_code"])
-        codes.update(str(v) for v in frame["village_code"].dropna().unique())
+        for table in ("households", "villages"):  # a damaged file: its village forms name them
+            try:
+                frame = _data.load(int(survey_round), area=tambon, store=store, table=table,
+                                   columns=["village_code"])
+            except StoreError:
+                continue
+            codes.update(str(v) for v in frame["village_code"].dropna().unique())
+            break
     return sorted(codes)
 
 
@@ -172,6 +177,11 @@ class BatchPlan:
     province_tasks: list[ReportTask] = field(default_factory=list)
     synthetic: bool = False
     scheme: SchemeChoice = field(default_factory=SchemeChoice)
+    refused: list[tuple[ReportTask, str]] = field(default_factory=list)
+    """Areas that cannot be reported (a damaged store file), with the reason: they fail
+    without a kernel."""
+    left_out: tuple[str, ...] = ()
+    """Tambons left out of the round's figures (damaged store files); every report says so."""
 
     @property
     def folder(self) -> Path:
@@ -181,19 +191,27 @@ class BatchPlan:
 
 def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, out: Path,
           manifest: Mapping[str, Any], engine: str | None, timeout: float | None,
-          scheme: SchemeChoice) -> ReportTask:
+          scheme: SchemeChoice, compare_round: int | None = None,
+          left_out: tuple[str, ...] = ()) -> ReportTask:
     from abcresearch.survey.areas import get_area
 
     area = get_area(code)
+    extra: dict[str, Any] = {}
+    earlier = None
+    if PARAMETER in notebook_parameters(notebook):
+        earlier = extra[PARAMETER] = compare_round_for(code, survey_round, store, compare_round)
+    elif compare_round is not None:
+        extra[PARAMETER] = compare_round  # build_parameters says the notebook lacks it
     params = build_parameters(notebook, code, survey_round, store_parameter(store), lang,
-                              scheme=scheme.parameter)
+                              extra, scheme=scheme.parameter)
     return ReportTask(
         area_code=code, survey_round=int(survey_round), level=area.level,
         notebook=str(notebook.resolve()), parameters=params,
         paths=ReportPaths.for_area(code, survey_round, out.resolve(), scheme.folder),
-        inputs=report_inputs(code, survey_round, lang, notebook, manifest, scheme.path),
+        inputs=report_inputs(code, survey_round, lang, notebook, manifest, scheme.path,
+                             compare=compare_inputs(code, earlier, store), left_out=left_out),
         header=area_header(area, survey_round, lang, manifest), lang=lang, engine=engine,
-        timeout=timeout)
+        timeout=timeout, left_out=left_out)
 
 
 def plan_batch(
@@ -209,11 +227,17 @@ def plan_batch(
     engine: str | None = WARM_ENGINE,
     timeout: float | None = 1800,
     scheme: str | os.PathLike[str] | None = None,
+    compare_round: int | None = None,
 ) -> BatchPlan:
     """Plan a batch: one task per area whose report is missing or out of date.
 
     The parameters of the notebook and the scoring scheme are checked once here (unknown or
-    missing names are an error), so a wrong notebook fails before any worker starts.
+    missing names are an error), so a wrong notebook fails before any worker starts. The
+    round's analysis is built here, once, from the store
+    (:func:`abcresearch.batch.incomplete.round_left_out`): areas resting on a damaged store
+    file are ``refused``, the others are told which tambons the round's figures leave out.
+    A notebook declaring ``compare_round`` gets the earlier round of each area
+    (:func:`abcresearch.batch.rounds.compare_round_for`; ``compare_round`` picks one).
     """
     from abcresearch.paths import default_store, reports_dir
 
@@ -222,15 +246,21 @@ def plan_batch(
     manifest = read_manifest(int(survey_round), store_path)
     codes = available_areas(survey_round, level, within, store_path)
     choice = resolve_scheme(scheme)
+    check_compare_round(compare_round, survey_round, store_path)
     nb = Path(notebook) if notebook is not None else default_notebook(level)
     if not nb.is_file():
         raise ReportError(f"report notebook {nb} does not exist")
+    excluded = round_left_out(int(survey_round), store_path, choice.parameter) if codes else ()
+    left_out = tambons_of(excluded)
     tasks: list[ReportTask] = []
     skipped: list[ReportOutcome] = []
+    refused: list[tuple[ReportTask, str]] = []
     for code in codes:
         task = _task(code, survey_round, nb, store_path, lang, out_path, manifest, engine,
-                     timeout, choice)
-        if not force and is_current(task.paths, task.inputs):
+                     timeout, choice, compare_round, left_out)
+        if (problem := refusal(code, excluded)) is not None:
+            refused.append((task, problem))
+        elif not force and is_current(task.paths, task.inputs):
             skipped.append(ReportOutcome(code, int(survey_round), task.level, "skipped",
                                          task.paths, summary=read_json(task.paths.summary)))
         else:
@@ -242,11 +272,11 @@ def plan_batch(
         provinces = sorted({c[:2] for c in codes})
         for province in provinces:
             task = _task(province, survey_round, pnb, store_path, lang, out_path, manifest,
-                         engine, timeout, choice)
+                         engine, timeout, choice, compare_round, left_out)
             if force or not is_current(task.paths, task.inputs):
                 province_tasks.append(task)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
-                     bool(manifest.get("synthetic", False)), choice)
+                     bool(manifest.get("synthetic", False)), choice, refused, left_out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,7 +306,7 @@ class BatchResult:
         return 1 if self.failed else 0
 
     def count(self, status: str) -> int:
-        """Number of area reports with ``status`` (ok, skipped, failed)."""
+        """Return the number of area reports with ``status`` (ok, skipped, failed)."""
         return sum(o.status == status for o in self.outcomes)
 
     def table(self) -> Any:
@@ -308,9 +338,12 @@ class BatchResult:
         return "\n".join(lines)
 
 
-def _init_local_worker(warm: bool) -> None:
+def _init_local_worker(warm: bool, parent_pid: int) -> None:
     import signal
 
+    from abcresearch.batch.lifeline import exit_with_parent
+
+    exit_with_parent(parent_pid)  # a killed batch takes its workers (and their kernels) along
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
@@ -372,7 +405,7 @@ def _run_local(tasks: list[ReportTask], workers: int, done: Callable[[ReportOutc
     warm = any(t.engine == WARM_ENGINE for t in tasks)
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
-                               initializer=_init_local_worker, initargs=(warm,))
+                               initializer=_init_local_worker, initargs=(warm, os.getpid()))
     futures: dict[Any, ReportTask] = {}
     try:
         queue = list(tasks)
@@ -446,6 +479,7 @@ def run_batch(
     on_result: Callable[[ReportOutcome], None] | None = None,
     timeout: float | None = 1800,
     scheme: str | os.PathLike[str] | None = None,
+    compare_round: int | None = None,
 ) -> BatchResult:
     """Run the report of every area of a level; see the module docstring.
 
@@ -481,6 +515,9 @@ def run_batch(
     scheme : str or path, optional
         Scoring scheme (a name in ``params/`` or a file), passed as the notebooks' ``scheme``
         parameter; a non-default scheme writes to ``<out>/<round>/<scheme>/``.
+    compare_round : int, optional
+        Earlier round for the change sections of every report (default: per area, the latest
+        earlier round with its data; see :mod:`abcresearch.batch.rounds`).
 
     Returns
     -------
@@ -488,7 +525,7 @@ def run_batch(
     """
     start = time.perf_counter()
     plan = plan_batch(survey_round, level, within, store, out, lang, notebook,
-                      province_notebook, force, engine, timeout, scheme)
+                      province_notebook, force, engine, timeout, scheme, compare_round)
     outcomes: dict[str, ReportOutcome] = {o.area_code: o for o in plan.skipped}
     province: list[ReportOutcome] = []
     tasks = plan.tasks + plan.province_tasks
@@ -506,16 +543,10 @@ def run_batch(
         if on_result is not None:
             on_result(outcome)
 
-    if tasks and notebook is None:
-        # the default report notebooks share the round's analysis: build its cache once here
-        # rather than in every worker at the same time (a failure surfaces per area instead)
-        from abcresearch.analysis.round import round_analysis
-
-        try:
-            round_analysis(int(survey_round), store, plan.scheme.parameter)
-        except Exception:  # noqa: BLE001 - reported by each area's own run
-            pass
     try:
+        # the round's analysis was built once by plan_batch; an area on a damaged file fails
+        for task, problem in plan.refused:
+            done(_failed(task, problem))
         if tasks:
             if scheduler:
                 _run_dask(tasks, scheduler, done)
@@ -527,7 +558,7 @@ def run_batch(
     from abcresearch.batch.index_page import write_index
 
     index = write_index(plan.folder, int(survey_round), ordered, lang=lang,
-                        synthetic=plan.synthetic)
+                        synthetic=plan.synthetic, left_out=plan.left_out)
     return BatchResult(int(survey_round), level, ordered, index,
                        time.perf_counter() - start, province)
 

@@ -27,11 +27,11 @@ import os
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from abcresearch.atomic import atomic_write_json
+from abcresearch.atomic import atomic_write_bytes, atomic_write_json
 from abcresearch.batch.files import (
     ReportOutcome,
     ReportPaths,
@@ -49,6 +49,7 @@ from abcresearch.batch.fingerprints import (
     read_manifest,
     report_inputs,
 )
+from abcresearch.batch.incomplete import refusal, round_left_out, tambons_of
 from abcresearch.batch.parameters import (
     DEFAULT_NOTEBOOKS,
     LANGS,
@@ -58,6 +59,12 @@ from abcresearch.batch.parameters import (
     notebook_parameters,
     resolve_scheme,
     store_parameter,
+)
+from abcresearch.batch.rounds import (
+    PARAMETER,
+    check_compare_round,
+    compare_inputs,
+    compare_round_for,
 )
 from abcresearch.batch.summary import (
     SUMMARY_KEYS,
@@ -137,6 +144,7 @@ def run_report(
     skip_unchanged: bool = False,
     timeout: float | None = 1800,
     extra_parameters: Mapping[str, Any] | None = None,
+    compare_round: int | None = None,
 ) -> ReportOutcome:
     """Execute the report notebook of one area and write its PDF and executed notebook.
 
@@ -169,6 +177,9 @@ def run_report(
         Seconds allowed per cell.
     extra_parameters : mapping, optional
         More notebook parameters; each must be declared in the notebook.
+    compare_round : int, optional
+        Earlier round for the change section (a notebook declaring ``compare_round`` gets it;
+        default: see :func:`abcresearch.batch.rounds.compare_round_for`).
 
     Returns
     -------
@@ -198,20 +209,58 @@ def run_report(
     manifest = read_manifest(int(survey_round), store_path)  # StoreError
     choice = resolve_scheme(scheme)  # ParamsError
     nb_path = Path(notebook) if notebook is not None else default_notebook(area.level)
+    check_compare_round(compare_round, survey_round, store_path)  # ReportError
+    extra = dict(extra_parameters or {})
+    earlier = None
+    if PARAMETER in notebook_parameters(nb_path) and PARAMETER not in extra:
+        earlier = compare_round_for(code, survey_round, store_path, compare_round)
+        extra[PARAMETER] = earlier
+    elif compare_round is not None:
+        extra[PARAMETER] = compare_round  # build_parameters says the notebook lacks it
     params = build_parameters(nb_path, code, survey_round, store_parameter(store_path), lang,
-                              extra_parameters, scheme=choice.parameter)
+                              extra, scheme=choice.parameter)
     paths = ReportPaths.for_area(code, survey_round, out, choice.folder)
-    inputs = report_inputs(code, survey_round, lang, nb_path, manifest, choice.path)
+    excluded = round_left_out(survey_round, store_path, choice.parameter, analyse=False)
+    inputs = report_inputs(code, survey_round, lang, nb_path, manifest, choice.path,
+                           compare=compare_inputs(code, earlier, store_path),
+                           left_out=tambons_of(excluded))
     if skip_unchanged and is_current(paths, inputs):
         return ReportOutcome(code, int(survey_round), area.level, "skipped", paths,
                              summary=read_json(paths.summary))
+    if (problem := refusal(code, excluded)) is not None:
+        return fail_without_running(code, int(survey_round), area.level, paths, inputs, problem)
     if area.level == "village":
         from abcresearch.store.read import named_area
 
         area = named_area(code, int(survey_round), store_path)
     header = area_header(area, survey_round, lang, manifest)
     return execute_report(nb_path, params, paths, inputs, header, lang, engine=engine,
-                          timeout=timeout, level=area.level)
+                          timeout=timeout, level=area.level, left_out=tambons_of(excluded))
+
+
+def settle_failure(paths: ReportPaths, inputs: Mapping[str, Any]) -> bool:
+    """Tidy a report's files after a failed run; return whether a good report was kept.
+
+    A report whose inputs sidecar matches ``inputs`` is current: a rerun of it (``--force``)
+    that fails must not cost the reader the good report, so its PDF, notebook, summary and
+    sidecar stay. Otherwise the PDF, summary and sidecar of an older run are removed, so that
+    no stale report looks current.
+    """
+    if is_current(paths, inputs):
+        return True
+    remove_stale(paths)
+    paths.failed_notebook.unlink(missing_ok=True)
+    return False
+
+
+def fail_without_running(code: str, survey_round: int, level: str, paths: ReportPaths,
+                         inputs: Mapping[str, Any], message: str) -> ReportOutcome:
+    """Record a report that cannot run (e.g. its store file is damaged) as failed, at once."""
+    message = " ".join(str(message).split())
+    paths.error.parent.mkdir(parents=True, exist_ok=True)
+    settle_failure(paths, inputs)
+    write_error_log(paths, f"Report {code} (round {survey_round}) failed: {message}", "")
+    return ReportOutcome(code, survey_round, level, "failed", paths, error=message)
 
 
 def execute_report(
@@ -224,12 +273,22 @@ def execute_report(
     engine: str | None = None,
     timeout: float | None = 1800,
     level: str = "",
+    left_out: Sequence[str] = (),
 ) -> ReportOutcome:
     """Run a checked report (the second half of :func:`run_report`; used by batch workers).
 
     Never raises for a failing notebook or typesetting error: the outcome says ``failed`` and
-    ``paths.error`` holds the details. Files are replaced atomically; on failure the PDF, summary
-    and inputs sidecar of an older run are removed, so no stale report looks current.
+    ``paths.error`` holds the details. The PDF is typeset in memory first; only then are the
+    notebook, PDF, summary and (last) inputs sidecar replaced, each atomically. After a failure
+    a current report (a forced rerun) is kept whole and the failed run's notebook goes to
+    ``paths.failed_notebook``; otherwise the PDF, summary and sidecar of an older run are
+    removed (no stale report looks current) and the failed notebook is ``paths.ipynb``.
+
+    Parameters
+    ----------
+    left_out : sequence of str
+        Tambons left out of the round's figures (damaged store files): the report gets the
+        warning of :mod:`abcresearch.batch.incomplete`.
     """
     import nbformat
     import papermill
@@ -242,9 +301,12 @@ def execute_report(
     folder = paths.pdf.parent
     folder.mkdir(parents=True, exist_ok=True)
     tmp_nb = folder / f".{code}.{uuid.uuid4().hex}.tmp.ipynb"
+    # where a failed run's notebook goes: beside a current report, or in place of a stale one
+    failed_nb = paths.failed_notebook if is_current(paths, inputs) else paths.ipynb
     start = time.perf_counter()
     status, error = "ok", None
     summary = None
+    nb = None
     try:
         try:
             papermill.execute_notebook(
@@ -259,7 +321,7 @@ def execute_report(
             write_error_log(
                 paths,
                 f"Report {code} (round {survey_round}) failed: {error}\n"
-                f"Notebook: {notebook}\nExecuted notebook with the error banner: {paths.ipynb}\n"
+                f"Notebook: {notebook}\nExecuted notebook with the error banner: {failed_nb}\n"
                 f"Failing cell: In [{exc.exec_count}] (cell index {exc.cell_index})",
                 "---- failing cell source ----\n" + source + "\n\n---- traceback ----\n"
                 + "\n".join(exc.traceback or []) + "\n",
@@ -268,13 +330,19 @@ def execute_report(
             nb = nbformat.read(tmp_nb, as_version=4)
             _project_relative_papermill_paths(nb, notebook, paths.ipynb)
             summary = finish_metadata(nb, header, lang)
-            write_notebook(nb, paths.ipynb)
+            if left_out and status == "ok":
+                from abcresearch.batch.incomplete import add_warning
+
+                summary = {**(summary or {}), **add_warning(nb, left_out, lang)}
+                nb.metadata["abcresearch"]["summary"] = summary
         elif status == "ok":
             raise ReportError("papermill wrote no executed notebook")
         if status == "ok":
-            from abcresearch.reports.render.exporter import notebook_to_pdf
+            from abcresearch.reports.render import exporter
 
-            notebook_to_pdf(nb, paths.pdf)
+            pdf = exporter.notebook_to_pdf_bytes(nb)  # nothing of the current report touched yet
+            write_notebook(nb, paths.ipynb)
+            atomic_write_bytes(paths.pdf, pdf)
             from abcresearch.reports.spreadsheet import write_tables
 
             # the published tables as printed, beside the PDF (none: no stale workbook left)
@@ -285,18 +353,27 @@ def execute_report(
             else:
                 paths.summary.unlink(missing_ok=True)
             paths.error.unlink(missing_ok=True)
+            paths.failed_notebook.unlink(missing_ok=True)
             atomic_write_json(paths.inputs, dict(inputs))
     except Exception as exc:  # anything else (kernel death, timeout, Typst) fails this area only
         status = "failed"
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         error = f"{type(exc).__name__}: {message}"
         write_error_log(paths, f"Report {code} (round {survey_round}) failed: {error}\n"
-                               f"Notebook: {notebook}", traceback.format_exc())
+                               f"Notebook: {notebook}"
+                               + (f"\nExecuted notebook: {failed_nb}" if nb is not None else ""),
+                        traceback.format_exc())
     finally:
         tmp_nb.unlink(missing_ok=True)
     if status == "failed":
-        remove_stale(paths)
-        paths.pdf.with_suffix(".xlsx").unlink(missing_ok=True)
+        if nb is not None:
+            try:
+                write_notebook(nb, failed_nb)
+            except OSError:
+                pass
+        settle_failure(paths, inputs)
+        if not paths.pdf.exists():  # no good report kept: no workbook without its PDF
+            paths.pdf.with_suffix(".xlsx").unlink(missing_ok=True)
     return ReportOutcome(code, survey_round, level, status, paths,
                          seconds=time.perf_counter() - start, error=error, summary=summary)
 
@@ -313,6 +390,7 @@ __all__ = [
     "build_parameters",
     "default_notebook",
     "execute_report",
+    "fail_without_running",
     "file_hash",
     "fingerprints",
     "finish_metadata",
@@ -323,5 +401,6 @@ __all__ = [
     "read_manifest",
     "report_inputs",
     "run_report",
+    "settle_failure",
     "write_summary",
 ]

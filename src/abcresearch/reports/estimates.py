@@ -236,7 +236,7 @@ def income_measures(design: Any, level: float) -> pd.DataFrame:
 
 
 def lorenz_points(design: Any, points: int = 21) -> pd.DataFrame:
-    """The Lorenz curve of income per person at ``points`` evenly spaced population shares."""
+    """Return the Lorenz curve of income per person at ``points`` evenly spaced shares."""
     from abcresearch.stats.inequality import lorenz
 
     return lorenz(design, "income_pc", p=np.linspace(0, 1, points))
@@ -287,7 +287,7 @@ def missing_shares(households: pd.DataFrame, capitals: Sequence[str]) -> pd.Seri
 
 def quality_counts(survey_round: int, area_code: str, store: Any, households: pd.DataFrame,
                    village_forms: pd.DataFrame) -> dict[str, int]:
-    """Counts of the data-quality table.
+    """Return the counts of the data-quality table.
 
     Returns
     -------
@@ -307,7 +307,8 @@ def quality_counts(survey_round: int, area_code: str, store: Any, households: pd
         n_mem = 0
     stored = len(data_mod.load(survey_round, area=area_code, store=store,
                                columns=["submission_uuid"]))
-    found = data_mod.issues(survey_round, store)
+    found = data_mod.issues(survey_round, store,
+                            columns=["table", "file", "row", "severity", "tambon_code"])
     errors = found[found["severity"] == "error"]
     mine = errors[(errors["table"] == "households")
                   & errors["tambon_code"].fillna("").str.startswith(area_code[:6])]

@@ -1,0 +1,368 @@
+"""Benchmark: where the time of one report goes, warm (as a batch worker runs it) and cold.
+
+Usage::
+
+    python benchmarks/bench_profile.py [--store data/store] [--round 2549] [--area 800101]
+        [--repeat 3] [--batch-areas 4]
+
+Needs an ingested store (``make demo`` makes one). Prints one table per route:
+
+* **cold**: a fresh Python process runs what ``abcresearch report`` runs (checks, a new kernel
+  started in the background while the report's inputs are built, the report in it, the kernel
+  stopped) with timers around each phase;
+* **warm**: the ``abcresearch_warm`` engine in this process after one warm-up report (the
+  median of ``--repeat`` reports), which is what a batch worker does per area;
+* **scheduling**: ``run_batch`` over ``--batch-areas`` tambons with one local worker; the wall
+  time not spent inside reports (worker start, round analysis, queueing, index page) per report.
+
+Phases outside the kernel are timed by wrapping the functions the runner calls (papermill's
+parameter injection and notebook I/O, the kernel start/reset/shutdown, the Typst export, the
+writers of the notebook, PDF and sidecars). Inside the kernel, the report notebook's cells are
+the sections (papermill records each cell's duration); a copy of the notebook gets one extra
+cell, after the parameters, that times the data read (``AreaReport.load``), each chart function
+of :mod:`abcresearch.reports.charts` and each SVG rendering, and writes the figures to a file.
+The rows of a table overlap where one phase contains another (marked ``>``); ``other`` is the
+wall time no row accounts for. The machine load (``uptime``) is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import inspect
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+KERNEL_CELL = r'''
+import builtins as _b, functools as _f, json as _j, sys as _s, time as _t
+_b.__abc_profile__ = _P = []
+def _timed(label, fn):
+    if getattr(fn, "__abc_timed__", False):
+        return fn
+    @_f.wraps(fn)
+    def inner(*a, **k):
+        t = _t.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            _b.__abc_profile__.append((label, _t.perf_counter() - t))
+    inner.__abc_timed__ = True
+    return inner
+import abcresearch.reports.charts as _charts
+import abcresearch.reports.render.display as _display
+import abcresearch.reports.context as _context
+for _n, _v in list(vars(_charts).items()):
+    if (callable(_v) and getattr(_v, "__module__", "") == _charts.__name__
+            and not _n.startswith("_") and not isinstance(_v, type)):
+        setattr(_charts, _n, _timed("chart " + _n, _v))
+_display.figure_svg = _timed("chart SVG rendering", _display.figure_svg)
+_load = _context.AreaContext.__dict__["load"]
+if not getattr(_load.__func__, "__abc_timed__", False):
+    _context.AreaContext.load = classmethod(
+        _timed("data read + round analysis (AreaReport.load)", _load.__func__))
+def _dump(path=__PATH__):
+    with open(path, "w") as fh:
+        _j.dump(_b.__abc_profile__, fh)
+'''
+
+DUMP_CELL = "_dump()\n"
+
+
+class Phases:
+    """Accumulate the time spent in wrapped functions, by label."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def add(self, label: str, seconds: float) -> None:
+        self.seconds[label] += seconds
+        self.calls[label] += 1
+
+    def wrap(self, owner: Any, name: str, label: str) -> None:
+        """Replace ``owner.name`` by a timed wrapper (async functions stay async)."""
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        func = original.__func__ if isinstance(original, (classmethod, staticmethod)) else original
+        phases = self
+        if inspect.iscoroutinefunction(func):
+            @functools.wraps(func)
+            async def timed(*a: Any, **k: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return await func(*a, **k)
+                finally:
+                    phases.add(label, time.perf_counter() - t)
+        else:
+            @functools.wraps(func)
+            def timed(*a: Any, **k: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return func(*a, **k)
+                finally:
+                    phases.add(label, time.perf_counter() - t)
+        new: Any = timed
+        if isinstance(original, classmethod):
+            new = classmethod(timed)
+        elif isinstance(original, staticmethod):
+            new = staticmethod(timed)
+        setattr(owner, name, new)
+        self._undo.append((owner, name, original))
+
+    def undo(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        self._undo.clear()
+
+
+def _instrument(phases: Phases) -> None:
+    """Wrap the runner-side phases of one report."""
+    import nbformat
+    import papermill.engines
+    import papermill.execute
+    import papermill.iorw
+    from nbclient.client import NotebookClient
+    from papermill.clientwrap import PapermillNotebookClient
+
+    from abcresearch.batch import kernels, runner
+    from abcresearch.reports.render import exporter
+
+    phases.wrap(runner, "execute_report", "> report run (execute_report)")
+    phases.wrap(papermill.execute, "load_notebook_node", "read notebook (papermill)")
+    phases.wrap(papermill.execute, "parameterize_notebook", "parameter injection")
+    for module in (papermill.execute, papermill.engines):
+        phases.wrap(module, "write_ipynb", "write temporary notebook (papermill)")
+    phases.wrap(NotebookClient, "start_new_kernel", "kernel start (stock engine)")
+    phases.wrap(NotebookClient, "start_new_kernel_client", "kernel client start (stock)")
+    phases.wrap(NotebookClient, "_cleanup_kernel", "kernel shutdown (stock engine)")
+    phases.wrap(PapermillNotebookClient, "papermill_execute_cells",
+                "> notebook cells (stock engine)")
+    phases.wrap(kernels.WarmKernel, "_start", "kernel start + warm imports (warm engine)")
+    phases.wrap(kernels.WarmKernel, "_silent", "kernel reset (+ warm imports at start)")
+    phases.wrap(kernels.WarmKernel, "_execute", "> notebook cells (warm engine)")
+    phases.wrap(nbformat, "read", "read executed notebook")
+    phases.wrap(runner, "finish_metadata", "notebook metadata + key figures")
+    phases.wrap(exporter, "notebook_to_pdf_bytes", "Typst PDF (notebook -> Typst -> PDF)")
+    phases.wrap(runner, "write_notebook", "write executed notebook")
+    phases.wrap(runner, "atomic_write_bytes", "write PDF")
+    phases.wrap(runner, "atomic_write_json", "write summary + inputs sidecars")
+
+
+def _profiled_notebook(source: Path, work: Path, dump: Path) -> Path:
+    """Copy the report notebook with the timing cells added (beside it: same relative paths)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell
+
+    nb = nbformat.read(source, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    head = new_code_cell(KERNEL_CELL.replace("__PATH__", repr(str(dump))))
+    tail = new_code_cell(DUMP_CELL)
+    for cell in (head, tail):
+        cell.metadata["tags"] = ["remove-cell"]
+    nb.cells.insert(at + 1, head)
+    nb.cells.append(tail)
+    target = source.parent / f".bench-profile-{os.getpid()}-{source.name}"
+    nbformat.write(nb, target)
+    return target
+
+
+def _cells(ipynb: Path) -> list[tuple[str, float]]:
+    """Each executed cell's first line and duration (papermill metadata)."""
+    import nbformat
+
+    nb = nbformat.read(ipynb, as_version=4)
+    rows = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        duration = cell.metadata.get("papermill", {}).get("duration")
+        tags = cell.metadata.get("tags", [])
+        if duration is None or "remove-cell" in tags or "injected-parameters" in tags:
+            continue
+        first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+        rows.append((f"cell: {first[:48]}", float(duration)))
+    return rows
+
+
+def _one(args: argparse.Namespace, engine: str | None, notebook: Path, dump: Path,
+         out: Path, before: Any = None) -> dict[str, float]:
+    """Run one report with timers; ``before(phases)`` runs first (e.g. the command's checks)."""
+    from abcresearch.batch.runner import run_report
+
+    phases = Phases()
+    _instrument(phases)
+    try:
+        t = time.perf_counter()
+        if before is not None:
+            before(phases)
+        t_run = time.perf_counter()
+        outcome = run_report(args.area, args.survey_round, store=args.store, out=out,
+                             notebook=notebook, engine=engine)
+        total = time.perf_counter() - t
+        run = time.perf_counter() - t_run
+    finally:
+        phases.undo()
+    if outcome.status != "ok":
+        raise SystemExit(f"report failed: {outcome.error}")
+    row = {"TOTAL run_report": total}
+    row.update(phases.seconds)
+    row["run_report before the run (checks, inputs, damaged files)"] = (
+        run - phases.seconds["> report run (execute_report)"])
+    for label, seconds in _cells(outcome.paths.ipynb):
+        row[f"  {label}"] = row.get(f"  {label}", 0.0) + seconds
+    if dump.is_file():
+        for label, seconds in json.loads(dump.read_text()):
+            key = f"  in kernel: {label}"
+            row[key] = row.get(key, 0.0) + seconds
+        dump.unlink()
+    return row
+
+
+def _print_table(title: str, rows: list[dict[str, float]]) -> None:
+    labels: list[str] = []
+    for row in rows:
+        labels += [k for k in row if k not in labels]
+    med = {k: statistics.median([r.get(k, 0.0) for r in rows]) for k in labels}
+    total = med.pop("TOTAL run_report")
+    print(f"\n{title} (median of {len(rows)}; seconds, share of the total)")
+    print(f"  {'TOTAL':66s} {total:7.3f}  100%")
+    for label in sorted(med, key=lambda k: (k.startswith("  "), -med[k]) if not
+                        k.startswith("  ") else (True, 0)):
+        print(f"  {label[:66]:66s} {med[label]:7.3f}  {100 * med[label] / total:3.0f}%")
+
+
+def _child_cold(args: argparse.Namespace) -> int:
+    """Run in a fresh process what ``abcresearch report`` runs, with timers on each phase."""
+    t = time.perf_counter()
+    import abcresearch.cli as cli
+    cli_import = time.perf_counter() - t
+
+    def command_start(phases: Phases) -> None:
+        # as abcresearch.cli._run_report: batch package (and with it the light nbformat
+        # import), checks, then the kernel starts in the background while run_report works
+        from abcresearch.batch import kernels
+        from abcresearch.batch.parameters import resolve_scheme
+
+        t = time.perf_counter()
+        cli._check_area_has_data(args.area, args.survey_round, Path(args.store))
+        resolve_scheme(None)
+        phases.add("command checks (area has data, scheme)", time.perf_counter() - t)
+        phases.wrap(kernels.WarmKernel, "_wait_for_start",
+                    "waiting for the kernel started in the background")
+        kernels.start_soon()
+
+    from abcresearch.batch import kernels
+
+    row = _one(args, kernels.ENGINE_NAME, Path(args.notebook), Path(args.dump), Path(args.out),
+               before=command_start)
+    t = time.perf_counter()
+    kernels.POOL.close()
+    row["kernel shutdown (after the result is printed)"] = time.perf_counter() - t
+    row["import abcresearch.cli (command line start)"] = cli_import
+    print(json.dumps(row))
+    return 0
+
+
+def _load() -> str:
+    """The machine's 1, 5 and 15 minute load averages (as ``uptime`` prints them)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", default=str(ROOT / "data" / "store"))
+    ap.add_argument("--round", dest="survey_round", type=int, default=2549)
+    ap.add_argument("--area", default="800101")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--batch-areas", type=int, default=4)
+    ap.add_argument("--child-cold", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--notebook", help=argparse.SUPPRESS)
+    ap.add_argument("--dump", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child_cold:
+        return _child_cold(args)
+
+    from abcresearch.store import read as data
+
+    try:
+        data.manifest(args.survey_round, args.store)
+    except Exception as exc:  # noqa: BLE001
+        print(f"no store at {args.store} for round {args.survey_round} ({exc}); run make demo")
+        return 2
+    print(f"load average before: {_load()}  (2 shared cores; figures are noisy, compare ratios)")
+    work = Path(tempfile.mkdtemp(prefix="abc-bench-profile-"))
+    dump = work / "kernel-times.json"
+    notebook = _profiled_notebook(ROOT / "notebooks" / "area_report.ipynb", work, dump)
+    try:
+        cold = []
+        for i in range(args.repeat):
+            t = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child-cold", "--store", args.store, "--round",
+                 str(args.survey_round), "--area", args.area, "--notebook", str(notebook),
+                 "--dump", str(dump), "--out", str(work / f"cold{i}")],
+                capture_output=True, text=True, check=False)
+            wall = time.perf_counter() - t
+            if proc.returncode != 0:
+                print(proc.stderr[-2000:])
+                return 1
+            row = json.loads(proc.stdout.strip().splitlines()[-1])
+            row["process wall (python start to exit, kernel shutdown included)"] = wall
+            cold.append(row)
+        _print_table(f"cold single report {args.area} (fresh process, as `abcresearch report`)",
+                     cold)
+
+        from abcresearch.batch import kernels
+
+        _one(args, kernels.ENGINE_NAME, notebook, dump, work / "warm")  # warm-up
+        warm = [_one(args, kernels.ENGINE_NAME, notebook, dump, work / "warm")
+                for _ in range(args.repeat)]
+        _print_table(f"warm report {args.area} (abcresearch_warm engine, as a batch worker)", warm)
+        kernels.POOL.close()
+
+        if args.batch_areas:
+            _scheduling(args, work)
+    finally:
+        notebook.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nload average after: {_load()}")
+    return 0
+
+
+def _scheduling(args: argparse.Namespace, work: Path) -> None:
+    """Batch wall time outside the reports, per report, on the smallest amphoe (1 worker)."""
+    from abcresearch.batch.run import available_areas, run_batch
+
+    amphoes = available_areas(args.survey_round, "amphoe", args.area[:2], args.store)
+    sizes = {a: len(available_areas(args.survey_round, "tambon", a, args.store)) for a in amphoes}
+    within = min((a for a in sizes if sizes[a] >= 2), key=lambda a: (sizes[a], a))
+    t = time.perf_counter()
+    result = run_batch(args.survey_round, "tambon", within=within, workers=1, store=args.store,
+                       out=work / "batch", force=True, progress=False)
+    wall = time.perf_counter() - t
+    inside = sum(o.seconds or 0.0 for o in result.outcomes + result.province)
+    count = max(1, len(result.outcomes))
+    print(f"\nscheduling: run_batch, 1 worker, {count} tambon reports of amphoe {within}")
+    print(f"  wall {wall:.2f} s; inside the reports {inside:.2f} s (the first includes the "
+          "warm kernel's start)")
+    print(f"  outside the reports (worker start, round analysis, queue, index page): "
+          f"{wall - inside:.2f} s = {(wall - inside) / count:.3f} s per report")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

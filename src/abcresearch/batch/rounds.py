@@ -1,0 +1,117 @@
+"""Rounds in a batch: the earlier round each report compares with (issue 12, item 6).
+
+A report notebook that declares the agreed parameter ``compare_round`` makes its change section
+against that earlier round (``docs/ARCHITECTURE.md``). The runner and the batch choose it per
+area, so the choice is explicit in the executed notebook and part of the report's inputs:
+
+* the round given (``--compare-round``), which must be an earlier round present in the store;
+* otherwise the latest earlier round in which the area has households (rolling samples: a tambon
+  surveyed in the first and third rounds compares the third with the first);
+* otherwise the latest earlier round in the store (the report then says the area was not
+  surveyed there), or None when the store holds no earlier round.
+
+:func:`compare_inputs` is what the report's inputs record about that round: its number and the
+data fingerprints of the area and of the whole earlier round, so a re-ingested earlier round
+makes the reports again.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from abcresearch.errors import ReportError
+
+PARAMETER = "compare_round"
+"""The notebook parameter (agreed in ``docs/ARCHITECTURE.md``)."""
+
+
+def earlier_rounds(survey_round: int, store: str | os.PathLike[str]) -> list[int]:
+    """Return the rounds of the store before ``survey_round``, oldest first."""
+    from abcresearch.store import rounds
+
+    return [r for r in rounds(Path(store)) if r < int(survey_round)]
+
+
+def check_compare_round(compare_round: int | None, survey_round: int,
+                        store: str | os.PathLike[str]) -> None:
+    """Check a ``--compare-round`` choice (None passes).
+
+    Raises
+    ------
+    ReportError
+        If it is not an earlier round present in the store (one sentence naming those present).
+    """
+    if compare_round is None:
+        return
+    earlier = earlier_rounds(survey_round, store)
+    if int(compare_round) not in earlier:
+        have = ", ".join(map(str, earlier)) or "none"
+        raise ReportError(f"--compare-round {compare_round} is not a round before "
+                          f"{survey_round} in the store (earlier rounds present: {have})")
+
+
+@lru_cache(maxsize=32)
+def _tambons(survey_round: int, store: str, stamp: str) -> frozenset[str]:
+    from abcresearch.store import tambons_with_data
+
+    return frozenset(tambons_with_data(survey_round, store))
+
+
+def _stamp(survey_round: int, store: str) -> str:
+    """Return the live version of a round (a new ingest gives a new one)."""
+    from abcresearch.store import round_folder
+
+    return str(round_folder(survey_round, store))
+
+
+def has_households(area_code: str, survey_round: int, store: str | os.PathLike[str]) -> bool:
+    """Whether an area has households in a round of the store (villages: read from the store)."""
+    code = str(area_code)
+    root = str(Path(store))
+    tambons = _tambons(int(survey_round), root, _stamp(int(survey_round), root))
+    if not any(t.startswith(code[:6]) for t in tambons):
+        return False
+    if len(code) < 8:
+        return True
+    from abcresearch.store import has_data
+
+    return has_data(int(survey_round), code, store)
+
+
+def compare_round_for(area_code: str, survey_round: int, store: str | os.PathLike[str],
+                      chosen: int | None = None) -> int | None:
+    """Return the earlier round an area's report compares with (see the module docstring)."""
+    if chosen is not None:
+        return int(chosen)
+    earlier = earlier_rounds(survey_round, store)
+    for r in reversed(earlier):
+        if has_households(area_code, r, store):
+            return r
+    return earlier[-1] if earlier else None
+
+
+def compare_inputs(area_code: str, compare_round: int | None,
+                   store: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Return what a report's inputs record about its earlier round (None: no earlier round).
+
+    Returns
+    -------
+    dict or None
+        ``round``, ``data`` (the area's data fingerprint in that round, ``""`` when it has no
+        data there) and ``round_data`` (the province's: any change in that round).
+    """
+    if compare_round is None:
+        return None
+    from abcresearch.batch.fingerprints import area_fingerprint, read_manifest
+
+    manifest = read_manifest(int(compare_round), Path(store))
+    code = str(area_code)
+    return {"round": int(compare_round), "data": area_fingerprint(code, manifest),
+            "round_data": area_fingerprint(code[:2], manifest)}
+
+
+__all__ = ["PARAMETER", "check_compare_round", "compare_inputs", "compare_round_for",
+           "earlier_rounds", "has_households"]
