@@ -23,8 +23,12 @@ SEED = 1
 PROVINCE = "80"
 
 
-def methods_pdf(out: Path, lang: str = "th") -> Path:
-    """Execute ``notebooks/methods.ipynb`` and export it to ``out`` (atomically)."""
+def methods_pdf(out: Path, lang: str = "th", survey_round: int = ROUND,
+                store: Path | None = None) -> Path:
+    """Execute ``notebooks/methods.ipynb`` and export it to ``out`` (atomically).
+
+    The round and store feed the appendix's sensitivity table.
+    """
     import papermill
 
     from abcresearch.reports.render.exporter import notebook_to_pdf
@@ -32,7 +36,9 @@ def methods_pdf(out: Path, lang: str = "th") -> Path:
     nb_in = project_root() / "notebooks" / "methods.ipynb"
     executed = out.with_suffix(".ipynb")
     out.parent.mkdir(parents=True, exist_ok=True)
-    nb = papermill.execute_notebook(str(nb_in), None, parameters={"lang": lang},
+    parameters = {"lang": lang, "survey_round": survey_round,
+                  "store": str(store or project_root() / "data" / "store")}
+    nb = papermill.execute_notebook(str(nb_in), None, parameters=parameters,
                                     progress_bar=False, log_output=False,
                                     cwd=str(project_root()))
     nb.metadata.setdefault("abcresearch", {})["header"] = {
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[2/4] ingesting into {store} ...", flush=True)
     print(ingest(raw, survey_round=ROUND, store=store).summary())
     print("[3/4] methods appendix ...", flush=True)
-    methods = methods_pdf(reports / str(ROUND) / "methods.pdf")
+    methods = methods_pdf(reports / str(ROUND) / "methods.pdf", store=store)
     within = PROVINCE if args.all else args.amphoe
     print(f"[4/4] tambon reports within {within}, province overview and index ...", flush=True)
     result = run_batch(ROUND, "tambon", within=within, workers=args.workers, store=store,

@@ -79,5 +79,10 @@ class MethodsReport(MethodsContext):
 
         Each threshold moves by ``shift`` of its value; k is set to 25/33/40%.
         """
-        table = appendix.round_sensitivity(survey_round, store, shift)
+        from abcresearch.errors import StoreError
+
+        try:
+            table = appendix.round_sensitivity(survey_round, store, shift, scheme=self.scheme)
+        except StoreError as exc:  # no store yet (JupyterLab before `make demo`): say so
+            return self._keep(appendix.sensitivity_unavailable(self, survey_round, str(exc)))
         return self._keep(appendix.sensitivity(self, table, survey_round, shift))

@@ -242,28 +242,52 @@ def defaults_status(report: MethodsContext) -> SectionResult:
 
 
 def round_sensitivity(survey_round: int, store: str | Path | None = None,
-                      shift: float = 0.10) -> pd.DataFrame:
+                      shift: float = 0.10, scheme: Any = None) -> pd.DataFrame:
     """Compute the sensitivity of a round's grades from the store.
 
     Every threshold moved by ``shift`` of its value, and k = 25/33/40%
-    (:func:`abcresearch.scoring.sensitivity.grade_sensitivity`).
+    (:func:`abcresearch.scoring.sensitivity.grade_sensitivity`), under the round's design
+    (chosen from its frame as for the reports) and the given scoring scheme (default the
+    default scheme). A relative ``store`` resolves against the project.
 
     Returns
     -------
     pandas.DataFrame
         :data:`abcresearch.scoring.sensitivity.COLUMNS`.
     """
-    from abcresearch.analysis.round import design_spec, score_round
+    from abcresearch.analysis.design import choose_design
+    from abcresearch.analysis.round import round_frame, score_round
+    from abcresearch.paths import project_path
     from abcresearch.scoring.scheme_file import load_scheme
     from abcresearch.scoring.sensitivity import grade_sensitivity
     from abcresearch.store import read as data
 
-    hh = data.load(survey_round, store=store, table="households")
-    vil = data.load(survey_round, store=store, table="villages")
+    root = project_path(store)
+    hh = data.load(survey_round, store=root, table="households")
+    vil = data.load(survey_round, store=root, table="villages")
     hh = hh[hh["weight"].notna()]
-    derived, hs = score_round(hh, vil, load_scheme())
-    spec = design_spec()
+    derived, hs = score_round(hh, vil, scheme if scheme is not None else load_scheme())
+    spec = choose_design(round_frame(survey_round, root))
     return grade_sensitivity(spec.build(derived), hs, vil, shift=shift, level=spec.level)
+
+
+def sensitivity_unavailable(report: MethodsContext, survey_round: int, reason: str
+                            ) -> SectionResult:
+    """Return the sensitivity heading with one sentence on why the table is missing.
+
+    Parameters
+    ----------
+    report : MethodsContext
+        The appendix.
+    survey_round : int
+        Buddhist-era year of the round asked for.
+    reason : str
+        The store's one-sentence error.
+    """
+    out = SectionBuilder("sensitivity", report.words)
+    out.heading("appendix.sensitivity")
+    out.text(report.t("appendix.sensitivity_unavailable", be=survey_round, reason=reason))
+    return out.result()
 
 
 def sensitivity(report: MethodsContext, table: pd.DataFrame, survey_round: int,
