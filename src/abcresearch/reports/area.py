@@ -58,7 +58,7 @@ class AreaReport(AreaContext):
     """
 
     def cover(self) -> SectionResult:
-        """The cover block: names, round, counts, grade, synthetic banner, provenance."""
+        """Return the cover block: names, round, counts, grade, synthetic banner, provenance."""
         return self._keep(cover_section.cover(self))
 
     def summary_page(self, *, forums: str | None = summary_page_section.DEFAULT_FORUMS,
@@ -106,8 +106,10 @@ class AreaReport(AreaContext):
 
     def profile_table(self, compare: Sequence[str] = profile_section.DEFAULT_COMPARE
                       ) -> Any:
-        """Capital means of the area with CIs (blanked where the base is small), and the
-        comparison areas' means (a DataFrame indexed by capital)."""
+        """Return the capital means of the area and of the comparison areas.
+
+        A DataFrame indexed by capital, with CIs (blanked where the base is small).
+        """
         return profile_section.published_profile(
             self, profile_section.profile_estimates(self, compare))
 
@@ -126,8 +128,9 @@ class AreaReport(AreaContext):
         return self._keep(deprivation_section.deprivation(self))
 
     def villages(self, *, limit: int | None = None) -> SectionResult:
-        """The areas within (villages or tambons) with support band, need, readiness group,
-        organisation strength and the reasons.
+        """Return the areas within (villages or tambons) by support band.
+
+        With need, readiness group, organisation strength and the reasons.
 
         Parameters
         ----------
@@ -143,12 +146,15 @@ class AreaReport(AreaContext):
         return self._keep(smallarea_section.small_area(self))
 
     def organisations(self) -> SectionResult:
-        """Groups, funds, master plans and process steps from the village form."""
+        """Return groups, funds, master plans and process steps from the village form."""
         return self._keep(organisations_section.organisations(self))
 
     def readiness(self) -> SectionResult:
-        """Need x readiness of the areas within (chart, counts per cell), what would lift the
-        area to the next group, and the organisation-strength ranking with the kinds of groups."""
+        """Return need x readiness of the areas within, and what would lift the area.
+
+        The chart with counts per cell, what would lift the area to the next group, and the
+        organisation-strength ranking with the kinds of groups.
+        """
         from abcresearch.reports.sections import readiness as readiness_section
 
         return self._keep(readiness_section.readiness(self))
@@ -166,7 +172,7 @@ class AreaReport(AreaContext):
         return self._keep(income_section.income(self, bins=bins, lorenz_points=lorenz_points))
 
     def data_quality(self, *, capitals: Sequence[str] | None = None) -> SectionResult:
-        """Counts, completeness and rejected rows.
+        """Return counts, completeness and rejected rows.
 
         Parameters
         ----------
@@ -176,9 +182,11 @@ class AreaReport(AreaContext):
         return self._keep(quality_section.data_quality(self, capitals=capitals))
 
     def change(self, *, compare_round: int | None = None) -> SectionResult:
-        """Change since an earlier round: capital means, level shares, M0 and income poverty
-        with SEs and intervals, level transitions of matched households, sentences only where
-        a change is beyond the noise (nothing shown when no earlier round holds the area).
+        """Change since an earlier round.
+
+        capital means, level shares, M0 and income poverty with SEs and intervals, level transitions
+        of matched households, sentences only where a change is beyond the noise (nothing shown when
+        no earlier round holds the area).
 
         Parameters
         ----------
@@ -189,8 +197,7 @@ class AreaReport(AreaContext):
         return self._keep(change_section.change(self, compare_round=compare_round))
 
     def methods_note(self) -> SectionResult:
-        """The short methods note, with the design in force and where household counts come
-        from."""
+        """Return the short methods note: the design in force, where household counts come from."""
         return self._keep(rollout_section.methods_note(self.words, self.analysis,
                                                        self.area_row,
                                                        provenance=self.fingerprint(),

@@ -198,7 +198,7 @@ class AreaContext(ReportBase):
 
     @cached_property
     def area_row(self) -> pd.Series:
-        """This area's row of the areas table (coverage, strata, basis, status)."""
+        """Return the area's row of the areas table (coverage, strata, basis, status)."""
         a = self.analysis.areas
         rows = a[a["area_code"] == self.area.code]
         return rows.iloc[0] if not rows.empty else pd.Series(dtype=object)
@@ -244,8 +244,11 @@ class AreaContext(ReportBase):
 
     # ------------------------------------------------------------------ change
     def compare_round(self, compare_round: int | None = None) -> int | None:
-        """The earlier round of the change section: ``compare_round`` checked, or the latest
-        earlier round of the store in which the area has households (None: there is none)."""
+        """Return the earlier round of the change section.
+
+        ``compare_round`` checked, or the latest earlier round of the store in which the area has
+        households (None: there is none).
+        """
         return earlier_round(self.survey_round, self.area.code, self.store, compare_round)
 
     def change_analysis(self, compare_round: int | None = None) -> ChangeAnalysis | None:
@@ -360,7 +363,7 @@ class AreaContext(ReportBase):
 
     @cached_property
     def grade_row(self) -> pd.Series | None:
-        """This area's grade row (villages and tambons are graded; others are not)."""
+        """Return the area's grade row (villages and tambons are graded; others are not)."""
         if self.level == "village":
             t = self.analysis.villages.set_index("village_code")
         elif self.level == "tambon":
@@ -394,8 +397,10 @@ class AreaContext(ReportBase):
     # ------------------------------------------------------------------ shared estimates
     @cached_property
     def af_result(self) -> Any:
-        """Alkire-Foster measures of the area over the capitals (unrounded); its per-household
-        table has the rows of :attr:`households`."""
+        """Alkire-Foster measures of the area over the capitals (unrounded).
+
+        its per-household table has the rows of :attr:`households`.
+        """
         af = estimates.alkire_foster_measures(self.design, self.analysis.scheme, self.capitals,
                                               self.design_spec.level)
         if af.household is not None and len(af.household) != len(self.households):
@@ -405,8 +410,10 @@ class AreaContext(ReportBase):
 
     @cached_property
     def poverty_estimate(self) -> dict[str, Any] | None:
-        """Income poverty headcount, unrounded and unsuppressed (see
-        :func:`~abcresearch.reports.estimates.poverty_headcount`)."""
+        """Return the income poverty headcount, unrounded and unsuppressed.
+
+        See :func:`~abcresearch.reports.estimates.poverty_headcount`.
+        """
         return estimates.poverty_headcount(self.design, self.households, self.survey_round,
                                            self.design_spec.level)
 
@@ -504,8 +511,11 @@ class ProvinceContext(ReportBase):
         return a[a["area_code"].str.startswith(self.province.code)].reset_index(drop=True)
 
     def change_analysis(self, compare_round: int | None = None) -> ChangeAnalysis | None:
-        """Change between an earlier round (default the latest earlier one with data in the
-        province) and this one, for every area; None when there is none."""
+        """Return the change between an earlier round and this one, for every area.
+
+        The earlier round defaults to the latest earlier one with data in the province; None
+        when there is none.
+        """
         r = earlier_round(self.survey_round, self.province.code, self.store, compare_round)
         if r is None:
             return None
@@ -554,7 +564,7 @@ class MethodsContext(ReportBase):
         return rep
 
     def capital_name(self, cap: str) -> str:
-        """A capital's label, or its id when the scheme does not know it."""
+        """Return a capital's label, or its id when the scheme does not know it."""
         try:
             return self.scheme.capital(cap).label(self.lang)
         except Exception:

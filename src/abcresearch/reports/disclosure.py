@@ -108,7 +108,7 @@ def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
 
 def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
                threshold: int = 5) -> np.ndarray:
-    """True where a share must not be published (rule 2 with its complement).
+    """Return true where a share must not be published (rule 2 with its complement).
 
     A share ``count / base`` gives its count back whenever the base is published (and within a
     village, where weights are equal, a weighted share is the unweighted one). So a share is
@@ -137,7 +137,7 @@ def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
 
 
 def is_small(count: pd.Series | np.ndarray | float, threshold: int = 5) -> np.ndarray:
-    """True where a household count is 1 to ``threshold - 1`` (rule 1; zeros are shown)."""
+    """Return true where a household count is 1 to ``threshold - 1`` (rule 1; zeros are shown)."""
     c = np.asarray(count, dtype=float)
     return (c > 0) & (c < threshold)
 
@@ -339,7 +339,7 @@ class _Relation:
 
 
 def parent_code(code: str) -> str | None:
-    """The code of the area containing ``code`` (None for a province)."""
+    """Return the code of the area containing ``code`` (None for a province)."""
     return code[:-2] if len(code) > 2 else None
 
 
@@ -384,15 +384,17 @@ class SuppressionPattern:
         return False
 
     def marker(self, measure: str, area: str, category: str = MEAN) -> str | None:
-        """The marker printed for a hidden cell (``"<5"`` or ``"×"``), None when shown."""
+        """Return the marker printed for a hidden cell (``"<5"`` or ``"×"``), None when shown."""
         if not self.hidden(measure, area, category):
             return None
         return SECONDARY if self.status.get((measure, area, category)) == "secondary" \
             else marker(self.threshold)
 
     def publishable(self, area: str) -> bool:
-        """Whether the area has at least ``threshold`` households (else it publishes nothing
-        about its households)."""
+        """Return whether the area has at least ``threshold`` households.
+
+        Else it publishes nothing about its households.
+        """
         return self.n.get(area, 0) >= self.threshold
 
     def count(self, measure: str, area: str, category: str) -> int:
@@ -693,7 +695,7 @@ _CATEGORIES: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
 def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
                  ) -> dict[str, dict[str, int]]:
-    """Counts of the data-quality table that are not a partition of the scored households.
+    """Return counts of the data-quality table that are not a partition of the scored households.
 
     Returns
     -------
@@ -741,7 +743,7 @@ def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
 
 def round_pattern(analysis: Any, threshold: int, store: Any = None,
                   secondary: bool = True) -> SuppressionPattern:
-    """The suppression pattern of a round's analysis (built once per process and round).
+    """Return the suppression pattern of a round's analysis (built once per process and round).
 
     Parameters
     ----------
@@ -782,7 +784,7 @@ def round_pattern(analysis: Any, threshold: int, store: Any = None,
 
 
 def pattern_for(report: Any) -> SuppressionPattern:
-    """The suppression pattern of a report's round (see :func:`round_pattern`)."""
+    """Return the suppression pattern of a report's round (see :func:`round_pattern`)."""
     return round_pattern(report.analysis, report.threshold, getattr(report, "store", None),
                          secondary=SECONDARY_SUPPRESSION)
 
@@ -901,7 +903,7 @@ class Publisher:
         Section id.
     """
 
-    def __init__(self, report: Any, section: str):
+    def __init__(self, report: Any, section: str) -> None:
         self.report = report
         self.section = section
         self.rules = publication_rules()
@@ -911,8 +913,10 @@ class Publisher:
 
     @property
     def categories(self) -> pd.DataFrame:
-        """Each household's category in each count measure (the report's households; computed
-        once per households frame)."""
+        """Each household's category in each count measure (the report's households.
+
+        computed once per households frame).
+        """
         from abcresearch.reports import estimates
 
         hh = self.report.households
@@ -933,8 +937,10 @@ class Publisher:
 
     # ------------------------------------------------------------------ formatting
     def digits(self, kind: str) -> int:
-        """Decimals of a kind of number (``percent``, ``score``, ``index``, ``gini``,
-        ``money``; ``whole``: none)."""
+        """Decimals of a kind of number (``percent``, ``score``, ``index``, ``gini``, ``money``.
+
+        ``whole``: none).
+        """
         return 0 if kind == "whole" else self.rules.digits[kind]
 
     def fmt(self, kind: str, value: float) -> str:
@@ -969,8 +975,10 @@ class Publisher:
 
     # ------------------------------------------------------------------ counts
     def n(self, area: str, value: int | None = None) -> Shown:
-        """The area's sample size (households surveyed and scored); the marker below the
-        threshold."""
+        """Return the area's sample size (households surveyed and scored).
+
+        the marker below the threshold.
+        """
         size = int(self.pattern.n.get(area, 0) if value is None else value)
         if size < self.threshold and size > 0:
             self._add(Published(self.section, "n", area, text=self.marker, name="n"))
@@ -982,7 +990,7 @@ class Publisher:
 
     def weighted(self, measure: str, area: str, categories: Sequence[str], value: float
                  ) -> Shown:
-        """A population estimate of households in ``categories`` of ``measure``.
+        """Return a population estimate of households in ``categories`` of ``measure``.
 
         Rounded to a multiple of ``weighted_count_base`` households (a non-zero estimate never
         prints 0); hidden when one of its cells is, unless ``categories`` are the whole
@@ -1012,7 +1020,7 @@ class Publisher:
 
     def count(self, measure: str, area: str, category: str = "all",
               value: int | None = None) -> Shown:
-        """An unweighted count of households of one cell (data-quality counts)."""
+        """Return an unweighted count of households of one cell (data-quality counts)."""
         v = int(self.pattern.count(measure, area, category) if value is None else value)
         if self.pattern.hidden(measure, area, category) and (v != 0 or not
                                                               self.pattern.publishable(area)):
@@ -1028,7 +1036,7 @@ class Publisher:
     def share(self, area: str, numerator: Sequence[tuple[str, str]],
               base: Sequence[tuple[str, str]], value: float, low: float | None = None,
               high: float | None = None) -> Shown:
-        """A design-weighted share (0-1) of households, written as a percentage.
+        """Return a design-weighted share (0-1) of households, written as a percentage.
 
         Parameters
         ----------
@@ -1059,7 +1067,7 @@ class Publisher:
 
     def mean(self, measure: str, area: str, value: float, low: float | None = None,
              high: float | None = None, kind: str = "score") -> Shown:
-        """A design-weighted mean of a mean measure (``kind`` gives its decimals)."""
+        """Return a design-weighted mean of a mean measure (``kind`` gives its decimals)."""
         if self.pattern.hidden(measure, area) or not np.isfinite(value):
             text = self._marker_of(((measure, MEAN),), area)
             self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text))
@@ -1078,8 +1086,10 @@ class Publisher:
     def derived(self, kind: str, name: str, area: str, value: float, hidden: bool,
                 fmt: str, cells: Sequence[tuple[str, str]] = (), low: float | None = None,
                 high: float | None = None, marker: str | None = None) -> Shown:
-        """A statistic derived from several cells (``"intensity"``, ``"contribution"``) or one
-        the disclosure test does not attack (``"other"``: median, Gini, standard errors).
+        """Return a statistic derived from several cells, or one the attack leaves alone.
+
+        Derived: ``"intensity"``, ``"contribution"``; not attacked by the disclosure test:
+        ``"other"`` (median, Gini, standard errors).
 
         Parameters
         ----------
@@ -1121,7 +1131,7 @@ class Publisher:
         return Shown(text, printed, lo_t, hi_t)
 
     def public(self, name: str, value: float, kind: str = "count", area: str = "") -> Shown:
-        """A number not about households (village forms, rules, years): shown as is."""
+        """Return a number not about households (village forms, rules, years): shown as is."""
         if kind == "count":
             text = f"{int(round(value)):,}"
             printed = float(int(round(value)))

@@ -124,7 +124,7 @@ class _Model:
     """Linear constraints over the count variables (or the mean sums) of one group."""
 
     def __init__(self, names: list[tuple[Any, ...]], lower: np.ndarray, upper: np.ndarray,
-                 truth: np.ndarray, integer: bool):
+                 truth: np.ndarray, integer: bool) -> None:
         self.names = names
         self.index = {nm: i for i, nm in enumerate(names)}
         self.lower, self.upper, self.truth = lower, upper, truth

@@ -412,7 +412,7 @@ def _level_categories(series: pd.Series) -> pd.Series:
 
 
 def poverty_line_value(survey_round: int) -> float | None:
-    """The round's BMN income line (baht per person per year), or None when it has none."""
+    """Return the round's BMN income line (baht per person per year), or None when it has none."""
     from abcresearch.errors import ParamsError
     from abcresearch.stats.poverty import poverty_line
 
@@ -442,7 +442,7 @@ def poor_households(households: pd.DataFrame, scheme: Any,
 
 def count_measures(capitals: Sequence[str], line: float | None,
                    bins: Sequence[float]) -> tuple[CountMeasure, ...]:
-    """The partitions a report publishes counts or shares of.
+    """Return the partitions a report publishes counts or shares of.
 
     Parameters
     ----------
@@ -467,8 +467,10 @@ def count_measures(capitals: Sequence[str], line: float | None,
 
 
 def ratio_measures(capitals: Sequence[str], line: float | None) -> tuple[RatioMeasure, ...]:
-    """The shares reports publish whose cells are not published: Alkire-Foster H, each
-    capital's censored headcount, and the income-poverty headcount."""
+    """Return the shares reports publish whose cells are not published.
+
+    Alkire-Foster H, each capital's censored headcount, and the income-poverty headcount.
+    """
     identified = (("poor", "poor"), ("poor", "nonpoor"))
     out = [RatioMeasure("H", (("poor", "poor"),), identified)]
     out += [RatioMeasure(f"CH:{c}", ((f"cens:{c}", "dep"),),
@@ -528,7 +530,7 @@ def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequen
 
 
 def mean_measures(capitals: Sequence[str]) -> tuple[MeanMeasure, ...]:
-    """The household values a report publishes design-weighted means of."""
+    """Return the household values a report publishes design-weighted means of."""
     return (*(MeanMeasure(f"score:{c}", 0.0, 100.0) for c in capitals),
             MeanMeasure("m0", 0.0, 1.0), MeanMeasure("income", 0.0, float("inf")))
 

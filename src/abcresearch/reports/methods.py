@@ -23,11 +23,11 @@ class MethodsReport(MethodsContext):
     """The methods appendix under one scoring scheme (build it with :meth:`load`)."""
 
     def cover(self) -> SectionResult:
-        """The title block."""
+        """Return the title block."""
         return self._keep(sections.cover(self))
 
     def instrument(self, *, capitals: Sequence[str] | None = None) -> SectionResult:
-        """The codebook of the household items, capital by capital, and the roster.
+        """Return the codebook of the household items, capital by capital, and the roster.
 
         Parameters
         ----------
@@ -41,7 +41,7 @@ class MethodsReport(MethodsContext):
         return self._keep(sections.scoring_scheme(self))
 
     def statistics(self) -> SectionResult:
-        """The statistical method in words."""
+        """Return the statistical method in words."""
         return self._keep(sections.statistics(self))
 
     # the stand-alone parts (abcresearch.reports.sections.appendix)

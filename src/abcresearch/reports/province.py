@@ -27,7 +27,7 @@ class ProvinceReport(ProvinceContext):
     """The province overview of one round (build it with :meth:`load`)."""
 
     def cover(self) -> SectionResult:
-        """The cover: province, round, counts, grade counts, synthetic banner."""
+        """Return the cover: province, round, counts, grade counts, synthetic banner."""
         return self._keep(sections.cover(self))
 
     def lead(self, *, programmes: str | None = None, actions: str | None = None,
@@ -101,17 +101,21 @@ class ProvinceReport(ProvinceContext):
         return self._keep(smallarea_section.model_fit(self, store=store))
 
     def rules_vs_typology(self) -> SectionResult:
-        """The data-driven typology next to the readiness groups and need classes."""
+        """Return the data-driven typology next to the readiness groups and need classes."""
         return self._keep(sections.rules_vs_typology(self))
 
     def rollout(self) -> SectionResult:
-        """The cumulative rollout: villages surveyed per round (new, re-surveyed), villages
-        covered so far and households surveyed."""
+        """Return the cumulative rollout.
+
+        villages surveyed per round (new, re-surveyed), villages covered so far and households
+        surveyed.
+        """
         return self._keep(rollout_section.rollout(self))
 
     def change_overview(self, *, compare_round: int | None = None) -> SectionResult:
-        """The tambons that improved or declined beyond the noise since an earlier round
-        (nothing shown when there is none).
+        """Return the tambons that changed beyond the noise since an earlier round.
+
+        Improved or declined; nothing is shown when there is no earlier round.
 
         Parameters
         ----------
@@ -135,8 +139,9 @@ class ProvinceReport(ProvinceContext):
                                                        programmes=programmes))
 
     def readiness(self, *, limit: int | None = 20) -> SectionResult:
-        """Need x readiness of the province's tambons (chart, counts per cell) and the
-        organisation-strength ranking of tambons.
+        """Return need x readiness of the province's tambons and their organisation ranking.
+
+        The chart with counts per cell, and the organisation-strength ranking of tambons.
 
         Parameters
         ----------
@@ -148,5 +153,5 @@ class ProvinceReport(ProvinceContext):
         return self._keep(readiness_section.province_readiness(self, limit=limit))
 
     def methods_note(self) -> SectionResult:
-        """The short methods note, with the design in force."""
+        """Return the short methods note, with the design in force."""
         return self._keep(rollout_section.methods_note(self.words, self.analysis))

@@ -212,7 +212,7 @@ class Table(Part):
         return spec
 
     def bundle(self) -> MimeBundle:
-        """The table spec with ``text/html`` and ``text/plain`` renderings."""
+        """Return the table spec with ``text/html`` and ``text/plain`` renderings."""
         return table_bundle(self.spec)
 
     def to_frame(self) -> pd.DataFrame:
@@ -479,7 +479,7 @@ class SummaryResult(SectionResult):
     summary: Mapping[str, Any] = field(default_factory=dict)
 
     def bundles(self) -> list[MimeBundle]:
-        """The one summary bundle (JSON values; NaN as null)."""
+        """Return the one summary bundle (JSON values; NaN as null)."""
         return [{SUMMARY_MIME: _jsonable(dict(self.summary)), "text/plain": ""}]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> MimeBundle:

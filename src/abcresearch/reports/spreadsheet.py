@@ -28,7 +28,7 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 def table_specs(source: Any) -> list[dict[str, Any]]:
-    """The published table specs of a report, in order.
+    """Return the published table specs of a report, in order.
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ def table_specs(source: Any) -> list[dict[str, Any]]:
 
 
 def table_values(spec: Mapping[str, Any]) -> tuple[list[str], list[list[Any]], list[str | None]]:
-    """A table's cells as a spreadsheet holds them.
+    """Return a table's cells as a spreadsheet holds them.
 
     Returns
     -------

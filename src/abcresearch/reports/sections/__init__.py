@@ -93,7 +93,7 @@ class SectionBuilder:
         Keyword options the section was called with.
     """
 
-    def __init__(self, name: str, words: Words, options: dict[str, Any] | None = None):
+    def __init__(self, name: str, words: Words, options: dict[str, Any] | None = None) -> None:
         self.name = name
         self.words = words
         self.options = dict(options or {})

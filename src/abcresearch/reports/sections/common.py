@@ -1,5 +1,7 @@
-"""Sections shared by reports on one round (area report and province overview): the cover
-block and the short methods note."""
+"""Sections shared by reports on one round (area report and province overview).
+
+the cover block and the short methods note.
+"""
 
 from __future__ import annotations
 
@@ -64,9 +66,10 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
 
 def methods_note(words: Words, survey_round: int, scheme: Any,
                  provenance: str | None = None) -> SectionResult:
-    """Return the short methods note: round, scoring scheme, estimation and suppression, and
-    the provenance of the data (fingerprint, scheme, software version), which the cover no
-    longer carries.
+    """Return the short methods note.
+
+    round, scoring scheme, estimation and suppression, and the provenance of the data (fingerprint,
+    scheme, software version), which the cover no longer carries.
 
     Parameters
     ----------
@@ -92,8 +95,9 @@ def methods_note(words: Words, survey_round: int, scheme: Any,
 
 
 def key_figures(report: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    """An area's key figures exactly as its report prints them (the summary JSON and the index
-    page take these, never their own rounding).
+    """Return an area's key figures exactly as its report prints them.
+
+    The summary JSON and the index page take these, never their own rounding.
 
     Returns
     -------

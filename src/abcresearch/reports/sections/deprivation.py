@@ -1,5 +1,8 @@
-"""Multidimensional deprivation: Alkire-Foster H, A and M0 with intervals, and each capital's
-censored headcount and contribution to M0, every number through the disclosure step."""
+"""Multidimensional deprivation.
+
+Alkire-Foster H, A and M0 with intervals, and each capital's censored headcount and contribution to
+M0, every number through the disclosure step.
+"""
 
 from __future__ import annotations
 
@@ -69,8 +72,10 @@ def af_published(report: AreaContext, pub: Publisher) -> dict[str, Any]:
 
 
 def deprivation(report: AreaContext) -> SectionResult:
-    """Table of H, A and M0, chart and table of each capital's censored headcount and
-    contribution."""
+    """Return H, A and M0, and each capital's censored headcount and contribution.
+
+    A table of H, A and M0, then a chart and a table of the capitals.
+    """
     t = report.t
     k = report.analysis.scheme.af_k
     pub = Publisher(report, "deprivation")

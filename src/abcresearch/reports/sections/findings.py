@@ -1,5 +1,8 @@
-"""Key findings: plain-language sentences built only from numbers published through the
-disclosure step (a sentence whose number is hidden is left out)."""
+"""Key findings.
+
+plain-language sentences built only from numbers published through the disclosure step (a sentence
+whose number is hidden is left out).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ __all__ = ["key_findings", "relative_capitals"]
 
 
 def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
-    """The capitals furthest above and below the province average (published values).
+    """Return the capitals furthest above and below the province average (published values).
 
     A capital is judged against the province, not by its raw score: a capital that scores
     low everywhere (e.g. local wisdom) is not "weakest" in every area for that reason alone.
@@ -44,8 +47,10 @@ def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
 
 
 def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsResult:
-    """Sentences on the grade, the capitals against the province, level-1 households,
-    multidimensional and income poverty, and priority areas.
+    """Return the key findings as sentences.
+
+    On the grade, the capitals against the province, level-1 households, multidimensional
+    and income poverty, and priority areas.
 
     Parameters
     ----------
@@ -127,15 +132,17 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
 
 
 def _text(prof: pd.DataFrame, cap: str, column: str | None = None) -> str:
-    """A published number of the profile as printed."""
+    """Return a published number of the profile as printed."""
     if column is None:
         return str(prof.loc[cap, "text"]).split(" (")[0]
     return str(prof.loc[cap, f"{column}_text"])
 
 
 def _register_reason(pub: Publisher, report: AreaContext, row: pd.Series) -> None:
-    """Record the indicator values a grade reason prints (village-form figures are public;
-    the mean capital score is the mean of the published capital means)."""
+    """Record the indicator values a grade reason prints (village-form figures are public.
+
+    the mean capital score is the mean of the published capital means).
+    """
     code = report.area.code
     for name in ("org_strength", "process_step"):
         v = row.get(name)

@@ -1,6 +1,9 @@
-"""Income: mean household income, median income per person, the Gini coefficient and the income
-poverty headcount, with the share of households in fixed income bands and the Lorenz curve.
-Every number goes through the disclosure step."""
+"""Income.
+
+mean household income, median income per person, the Gini coefficient and the income poverty
+headcount, with the share of households in fixed income bands and the Lorenz curve. Every number
+goes through the disclosure step.
+"""
 
 from __future__ import annotations
 
@@ -46,8 +49,9 @@ def income_bands(bins: tuple[float, ...], lang: str) -> list[str]:
 
 def income(report: AreaContext, *, bins: int | None = None,
            lorenz_points: int | None = None) -> SectionResult:
-    """The income chart (share of households by income band; Lorenz curve) and the table of
-    income measures.
+    """Return the income chart and the table of income measures.
+
+    The chart shows the share of households by income band and the Lorenz curve.
 
     Parameters
     ----------

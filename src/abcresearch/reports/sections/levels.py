@@ -1,7 +1,10 @@
-"""Levels and tracks: estimated households by overall level in each area within (with the sample
-size beside them), the share of households at each level of each capital, and the estimated
-households on each development track. Every number goes through the disclosure step
-(:class:`~abcresearch.reports.disclosure.Publisher`)."""
+"""Levels and tracks.
+
+estimated households by overall level in each area within (with the sample size beside them), the
+share of households at each level of each capital, and the estimated households on each development
+track. Every number goes through the disclosure step
+(:class:`~abcresearch.reports.disclosure.Publisher`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
-from abcresearch.reports.disclosure import Publisher
+from abcresearch.reports.disclosure import Publisher, Shown
 from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.profile import check_capitals
@@ -28,7 +31,7 @@ LEVEL_BASE = tuple(("overall_level", k) for k in ("1", "2", "3"))
 
 
 def level1_share(pub: Publisher, area: str, value: float, low: float | None = None,
-                 high: float | None = None):
+                 high: float | None = None) -> Shown:
     """Publish the share of households at overall level 1 among those with a level.
 
     The one way every section (levels table, villages table, key findings, summary) writes
@@ -53,8 +56,10 @@ def _rows(report: AreaContext) -> list[str]:
 
 def levels_and_tracks(report: AreaContext, *,
                       capitals: Sequence[str] | None = None) -> SectionResult:
-    """Chart and table of estimated households by overall level per village (or tambon), the
-    capital-level table and the track table.
+    """Return the estimated households by overall level, capital level and track.
+
+    A chart and a table by overall level per village (or tambon), the capital-level table and
+    the track table.
 
     Parameters
     ----------

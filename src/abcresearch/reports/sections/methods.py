@@ -1,5 +1,8 @@
-"""Sections of the methods appendix: title, the instrument's codebook, the scoring scheme and the
-statistical method. Everything shown is read from ``params/``."""
+"""Sections of the methods appendix.
+
+title, the instrument's codebook, the scoring scheme and the statistical method. Everything shown is
+read from ``params/``.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ __all__ = ["cover", "instrument", "scoring_scheme", "statistics"]
 
 
 def cover(report: MethodsContext) -> SectionResult:
-    """The title block with the versions of the form, scheme, grade rules and software."""
+    """Return the title block with the versions of the form, scheme, grade rules and software."""
     sch = report.scheme
     form = load_form("household")
     text = (f"# {report.t('methods.title')}\n\n"
@@ -41,7 +44,7 @@ def _rule(r: pd.Series) -> str:
 
 def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
                ) -> SectionResult:
-    """The codebook of the household items, capital by capital, and the roster.
+    """Return the codebook of the household items, capital by capital, and the roster.
 
     Parameters
     ----------
@@ -108,7 +111,7 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
 
 
 def statistics(report: MethodsContext) -> SectionResult:
-    """The statistical method in words (design, intervals, suppression, lonely PSUs)."""
+    """Return the statistical method in words (design, intervals, suppression, lonely PSUs)."""
     d = report.design_spec
     out = SectionBuilder("statistics", report.words)
     out.heading("methods.statistics")

@@ -1,5 +1,8 @@
-"""Capital profile: the area's mean score of each capital with its interval, beside the means
-of comparison areas (its amphoe and the province by default)."""
+"""Capital profile.
+
+the area's mean score of each capital with its interval, beside the means of comparison areas (its
+amphoe and the province by default).
+"""
 
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ def _comparison(report: AreaContext, item: str, capitals: Sequence[str]) -> tupl
 
 def profile_estimates(report: AreaContext, compare: Sequence[str] = DEFAULT_COMPARE,
                       capitals: Sequence[str] | None = None) -> pd.DataFrame:
-    """The area's capital means (unrounded, unsuppressed) and the comparison areas' means.
+    """Return the area's capital means (unrounded, unsuppressed) and the comparison areas' means.
 
     Returns
     -------
@@ -69,7 +72,7 @@ def profile_estimates(report: AreaContext, compare: Sequence[str] = DEFAULT_COMP
 
 def published_profile(report: AreaContext, est: pd.DataFrame,
                       pub: Publisher | None = None) -> pd.DataFrame:
-    """The profile as published: each mean and interval rounded as printed, NaN where hidden.
+    """Return the profile as published: each mean and interval rounded as printed, NaN where hidden.
 
     Parameters
     ----------

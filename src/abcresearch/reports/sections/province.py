@@ -1,5 +1,8 @@
-"""Sections of the province overview: cover, A/B/C grade map, amphoe table, tambon ranking, and
-the data-driven typology beside the rule-based grades."""
+"""Sections of the province overview.
+
+cover, A/B/C grade map, amphoe table, tambon ranking, and the data-driven typology beside the rule-
+based grades.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ __all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_
 
 
 def cover(report: ProvinceContext) -> SectionResult:
-    """The cover: province, round, counts, grade counts, synthetic banner, provenance."""
+    """Return the cover: province, round, counts, grade counts, synthetic banner, provenance."""
     t = report.t
     p = report.province
     hh = report.households
@@ -170,8 +173,9 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
 
 def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = None
                  ) -> SectionResult:
-    """Every amphoe: households, share at level 1, M0 and its tambon grades; then the amphoe
-    capital means.
+    """Every amphoe: households, share at level 1, M0 and its tambon grades.
+
+    then the amphoe capital means.
 
     Parameters
     ----------
@@ -227,8 +231,9 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
 
 def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                    amphoe: str | None = None) -> SectionResult:
-    """All tambons by support band (need x readiness), with need, readiness group and
-    organisation strength.
+    """Return all tambons by support band (need x readiness).
+
+    With need, readiness group and organisation strength.
 
     Areas within a band are listed by the level-1 share but not ranked: most of their
     differences lie within the intervals.
@@ -291,8 +296,10 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
 
 
 def rules_vs_typology(report: ProvinceContext) -> SectionResult:
-    """The data-driven typology (k-means clusters of capital profiles) next to the readiness
-    groups and the need classes."""
+    """Return the data-driven typology next to the readiness groups and the need classes.
+
+    The typology: k-means clusters of capital profiles.
+    """
     from abcresearch.reports.sections.readiness import grade_text
     from abcresearch.scoring.grade_rules import load_grade_rules
 

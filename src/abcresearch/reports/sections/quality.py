@@ -1,7 +1,9 @@
-"""Data quality: households on the village forms and in the sample, households left out of the
-estimates, household rows rejected at ingest, and missing capital scores -- every count through
-the disclosure step (a count of 1 to 4 households is not shown, nor one that would give it
-back)."""
+"""Data quality.
+
+households on the village forms and in the sample, households left out of the estimates, household
+rows rejected at ingest, and missing capital scores -- every count through the disclosure step (a
+count of 1 to 4 households is not shown, nor one that would give it back).
+"""
 
 from __future__ import annotations
 

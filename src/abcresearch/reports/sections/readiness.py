@@ -1,5 +1,7 @@
-"""Community readiness beside need: the need x readiness chart, the cell counts, what would lift
-the area, and the organisation-strength ranking with the kinds of groups.
+"""Community readiness beside need.
+
+the need x readiness chart, the cell counts, what would lift the area, and the organisation-strength
+ranking with the kinds of groups.
 
 The grades (กลุ่ม A/B/C) rank readiness; need (level-1 share, M0) is beside them; the priority
 order for support is a rule of both (``params/grades.yaml``, :mod:`abcresearch.scoring.
@@ -43,7 +45,7 @@ def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
 
 def need_text(t: Callable[..., str], rules: GradeRules, lang: str, need: Any,
               near: Any = False) -> str:
-    """The need class in words (with ``(ใกล้เกณฑ์)`` when near its threshold)."""
+    """Return the need class in words (with ``(ใกล้เกณฑ์)`` when near its threshold)."""
     if not isinstance(need, str) or not need:
         return ""
     text = str((rules.need_labels or {})[need][lang])
@@ -60,7 +62,7 @@ def band_text(t: Callable[..., str], rules: GradeRules, lang: str, band: Any, ne
 
 
 def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
-    """``A = พร้อมขับเคลื่อน...; B = ...; C = ...`` (the grade labels' words in brackets)."""
+    """Return ``A = พร้อมขับเคลื่อน...; B = ...; C = ...`` (the grade labels' words in brackets)."""
     items = []
     for g in reversed(rules.grade_order):  # A first
         full = str(rules.grade_labels[g][lang])
@@ -70,7 +72,7 @@ def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> st
 
 
 def group_type_labels(names: Any, lang: str) -> str:
-    """The kinds of groups (space-separated choice names) in words, form order."""
+    """Return the kinds of groups (space-separated choice names) in words, form order."""
     from abcresearch.survey.instrument import choices
 
     if not isinstance(names, str) or not names.strip():
@@ -130,7 +132,7 @@ def _chart(report: AreaContext | ProvinceContext, rules: GradeRules, pts: pd.Dat
 
 def _cells(report: AreaContext | ProvinceContext, rules: GradeRules, rows: pd.DataFrame,
            small: np.ndarray, hidden: np.ndarray, areas: str) -> tuple[pd.DataFrame, int]:
-    """Counts by need x grade of the rows whose grade and need are published."""
+    """Return counts by need x grade of the rows whose grade and need are published."""
     t = report.t
     shown = rows[~(small | hidden)]
     ct = pd.crosstab(shown["need"], shown["grade"]).reindex(
@@ -198,8 +200,9 @@ def _lift(report: AreaContext, rules: GradeRules) -> str | None:
 
 
 def readiness(report: AreaContext) -> SectionResult:
-    """Need x readiness of the areas within (villages of a tambon, tambons of an amphoe): the
-    chart, the counts per cell, what would lift the area itself, the organisation ranking.
+    """Need x readiness of the areas within (villages of a tambon, tambons of an amphoe).
+
+    the chart, the counts per cell, what would lift the area itself, the organisation ranking.
 
     Parameters
     ----------
@@ -241,8 +244,9 @@ def readiness(report: AreaContext) -> SectionResult:
 
 
 def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> SectionResult:
-    """The province overview's need x readiness of its tambons: chart, counts per cell, and the
-    organisation-strength ranking of tambons.
+    """Return the province overview's need x readiness of its tambons.
+
+    chart, counts per cell, and the organisation-strength ranking of tambons.
 
     Parameters
     ----------
