@@ -27,6 +27,10 @@ lab: $(STAMP) ## start JupyterLab at the repository root (LAB_ARGS="--no-browser
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
+lint: $(STAMP) ## ruff (style, imports, numpy docstrings, annotations) and mypy on the library
+	$(VENV)/bin/ruff check src tests benchmarks docs
+	$(VENV)/bin/mypy src
+
 bench: $(STAMP) ## run every benchmark script and print its figures
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 

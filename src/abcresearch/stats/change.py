@@ -12,7 +12,7 @@ whose total's variance is taken over the stacked design. When the two rounds sha
 village surveyed in both rounds, a household matched by ``hh_key`` — the PSU total of z holds
 both rounds, so their covariance enters the SE (``svycontrast(svyby(~y, ~round, design,
 svymean, covmat = TRUE), c(-1, 1))`` in R gives the same numbers; see
-``tests/reference/make_rollout_reference.R``). Build the stacked design as a with-replacement
+``tests/reference/make_change_reference.R``). Build the stacked design as a with-replacement
 (ultimate-cluster) design without fpc: round-specific fpcs cannot share a stratum.
 
 Every measure and every domain (``by=``) is computed in one vectorised pass per missing-value

@@ -30,7 +30,8 @@ Adding a section (e.g. a welfare section)
 
 4. Test it in ``tests/test_report_results.py`` style: numbers from ``result.estimates``, published
    cells from ``result.table``, and no suppressed value in ``result.bundles()``.
-5. Add one cell ``report.welfare()`` to the notebook (``notebooks/make_notebooks.py``).
+5. Add one cell ``report.welfare()`` to ``notebooks/area_report.ipynb`` (save it in JupyterLab)
+   and the call to ``SHIPPED`` in ``tests/fixtures/notebook_checks.py``.
 """
 
 from __future__ import annotations
