@@ -138,8 +138,8 @@ class DesignSpec:
         # the rows, without sorting strings
         codes: dict[str, Any] = {}
 
-        def coded(col: str | None) -> str | None:
-            if col is None or pd.api.types.is_numeric_dtype(frame[col]):
+        def coded(col: str) -> str:
+            if pd.api.types.is_numeric_dtype(frame[col]):
                 return col
             name = f"design_id_{col}"
             values, _ = pd.factorize(frame[col])
@@ -148,9 +148,12 @@ class DesignSpec:
             codes[name] = values
             return name
 
-        strata = coded(self.strata)
-        cluster = ([coded(c) for c in self.cluster] if isinstance(self.cluster, tuple)
-                   else coded(self.cluster))
+        strata = None if self.strata is None else coded(self.strata)
+        cluster: str | list[str] | None
+        if isinstance(self.cluster, tuple):
+            cluster = [coded(c) for c in self.cluster]
+        else:
+            cluster = None if self.cluster is None else coded(self.cluster)
         data = frame.assign(**codes) if codes else frame
         return SurveyDesign(data, weights=self.weights, strata=strata, cluster=cluster,
                             fpc=list(self.fpc) if isinstance(self.fpc, tuple) else self.fpc,

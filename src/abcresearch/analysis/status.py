@@ -15,7 +15,7 @@ Every report, the summary JSON beside each PDF and the index page read them from
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -275,7 +275,7 @@ CHANGE_KEYS = ("measure", "round_from", "round_to", "estimate", "se", "ci_low", 
 
 def summary_record(status: AreaStatus, *, name_th: str, name_en: str, survey_round: int,
                    synthetic: bool, households_estimated: float | None,
-                   change: list[Mapping[str, Any]] | None = None,
+                   change: Sequence[Mapping[str, Any]] | None = None,
                    **extra: Any) -> dict[str, Any]:
     """Return the summary JSON record of an area, with the keys of the status model.
 

@@ -15,8 +15,8 @@ builds that analysis once, before any worker starts (:func:`round_left_out`), th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 LEFT_OUT_KEY = "left_out_tambons"
@@ -29,7 +29,7 @@ WARNING_TAG = "abcresearch-round-warning"
 """Tag of the warning cell added to an executed notebook."""
 
 
-def round_left_out(survey_round: int, store: str | os.PathLike[str] | None,
+def round_left_out(survey_round: int, store: Path | str | None,
                    scheme: str | None = None, *, analyse: bool = True) -> tuple[Any, ...]:
     """Build (or read) the round's analysis once and return the damaged files it left out.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 SNAPSHOT: dict[str, Any] = {}
 
@@ -165,7 +165,7 @@ def reset(cwd: str) -> None:
     if "sys_path" in snap:
         sys.path[:] = snap["sys_path"]
     if "warnings" in snap:
-        warnings.filters[:] = snap["warnings"]
+        cast(list[Any], warnings.filters)[:] = snap["warnings"]  # a list (typeshed: Sequence)
         warnings._filters_mutated()  # type: ignore[attr-defined]
     root = _logging.getLogger()
     root.setLevel(snap.get("root_level", _logging.WARNING))

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from abcresearch.errors import ReportError
 
@@ -110,7 +110,7 @@ def resolve_scheme(scheme: str | os.PathLike[str] | None) -> SchemeChoice:
     from abcresearch.scoring import load_scheme
 
     loaded = load_scheme(str(scheme).strip())
-    path = Path(loaded.path).resolve()
+    path = Path(cast(Path, loaded.path)).resolve()  # a scheme loaded from a file has its path
     params = params_dir().resolve()
     if path == (params / "scoring.yaml").resolve():
         return SchemeChoice()

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -305,10 +305,11 @@ def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRu
             pr.add(f"protection.{key}", "must be a number in [0, 1)")
     if not isinstance(raw.get("verified"), bool):
         pr.add("verified", "must be true or false")
-    pr.raise_if_any()
+    pr.raise_if_any()  # base and points are whole numbers from here on
     return PublicationRules(digits={k: int(digits[k]) for k in _DIGIT_KINDS},
-                            weighted_count_base=int(base), income_bins=tuple(map(float, bins)),
-                            lorenz_points=int(points),
+                            weighted_count_base=int(cast(int, base)),
+                            income_bins=tuple(map(float, bins)),
+                            lorenz_points=int(cast(int, points)),
                             protection_relative=float(prot["relative"]),
                             protection_absolute=float(prot["absolute"]),
                             verified=bool(raw["verified"]), source=str(raw.get("source", "")))
@@ -563,8 +564,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             means[cell] = wnum / wden if wden > 0 else np.nan
     extra_cells: dict[Cell, int] = {}
     for name, per_area in (extra_counts or {}).items():
-        for code, value in per_area.items():
-            extra_cells[(name, str(code), "all")] = int(value)
+        for code, count in per_area.items():
+            extra_cells[(name, str(code), "all")] = int(count)
     counts.update(extra_cells)
 
     relations: list[_Relation] = []
@@ -599,8 +600,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                                            tuple((name, c, "all") for c in kids), "sum"))
 
     status: dict[Cell, str] = {}
-    for cell, value in counts.items():
-        if 0 < value < thr:
+    for cell, count in counts.items():
+        if 0 < count < thr:
             status[cell] = "primary"
     for cell, (obs, _w) in sizes.items():
         if cell in ratio_cells:

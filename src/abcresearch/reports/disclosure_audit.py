@@ -252,7 +252,7 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     result = AuditResult()
     measure_of = {m.id: m for m in cms}
     # M0 and A of each area, for the Alkire-Foster identities
-    m0 = {e.area: e for e in entries if e.kind == "mean" and e.cells == (("m0", MEAN),)
+    m0 = {e.area: e.bounds for e in entries if e.kind == "mean" and e.cells == (("m0", MEAN),)
           and e.bounds is not None}
     cap_weight = {c: scheme.af_weights[c] for c in scheme.capital_ids}
 
@@ -280,7 +280,7 @@ class _Attack:
     w_of: dict[str, float]
     threshold: int
     result: AuditResult
-    m0: dict[str, Published]
+    m0: dict[str, tuple[float, float]]
     cap_weight: dict[str, float]
     measure_of: dict[str, Any]
     protection: tuple[float, float]
@@ -357,16 +357,16 @@ class _Attack:
                     add_share(e, min(lo, e.bounds[0]), max(hi, e.bounds[1]), e.cells, e.base)
             elif e.kind == "intensity" and "poor" in ids and e.bounds is not None \
                     and e.area in m0 and e.bounds[0] > 0:
-                lo = m0[e.area].bounds[0] / e.bounds[1]
-                hi = m0[e.area].bounds[1] / e.bounds[0]
+                lo = m0[e.area][0] / e.bounds[1]
+                hi = m0[e.area][1] / e.bounds[0]
                 add_share(e, lo, hi, (("poor", "poor"),), (("poor", "poor"), ("poor", "nonpoor")))
             elif e.kind == "contribution" and "poor" in ids and e.bounds is not None \
                     and e.area in m0:
                 cap = e.name
                 wc = cap_weight.get(cap)
                 if wc:
-                    lo = e.bounds[0] * m0[e.area].bounds[0] / wc
-                    hi = e.bounds[1] * m0[e.area].bounds[1] / wc
+                    lo = e.bounds[0] * m0[e.area][0] / wc
+                    hi = e.bounds[1] * m0[e.area][1] / wc
                     add_share(e, max(lo, 0.0), min(hi, 1.0), ((f"cens:{cap}", "dep"),),
                               ((f"cens:{cap}", "dep"), (f"cens:{cap}", "nodep"),
                                ("poor", "nonpoor")))

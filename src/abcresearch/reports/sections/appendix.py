@@ -139,7 +139,7 @@ def overall_level(report: MethodsContext) -> SectionResult:
     out = SectionBuilder("overall_level", report.words)
     out.heading("appendix.overall")
     rules = sch.overall.get("rules", [])
-    lines = []
+    lines: list[str] = []
     for rule in rules:
         if rule.get("otherwise"):
             cond = t("appendix.rule.otherwise")

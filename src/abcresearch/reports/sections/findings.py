@@ -117,7 +117,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         found.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
                        capital=report.capital_label(af["top"])))
     pov = poverty_published(report, pub)
-    if pov is not None and not pov.hidden:
+    if pov is not None and not pov.hidden and report.poverty_estimate is not None:
         found.append(t("find.poverty", share=pov.text,
                        line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
     if report.level in ("tambon", "amphoe"):

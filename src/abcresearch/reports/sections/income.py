@@ -85,7 +85,7 @@ def income(report: AreaContext, *, bins: int | None = None,
     notes = [t("income.notes")]
     pov = poverty_published(report, pub)
     line = None
-    if pov is not None:
+    if pov is not None and report.poverty_estimate is not None:
         line = report.poverty_estimate["line"]
         line_text = pub.public("poverty_line", line).text
         rows.append((f"{t('m.poverty')} ({line_text})", pov))

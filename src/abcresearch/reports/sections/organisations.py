@@ -7,6 +7,8 @@ public`) so that everything the report prints is in its ledger.
 
 from __future__ import annotations
 
+from typing import SupportsFloat
+
 import pandas as pd
 
 from abcresearch.reports.context import AreaContext
@@ -43,7 +45,7 @@ def organisations(report: AreaContext) -> SectionResult:
     out.heading("section.organisations")
     vil = report.village_forms.sort_values("village_code").reset_index(drop=True)
 
-    def num(name: str, value: object) -> str:
+    def num(name: str, value: SupportsFloat | None) -> str:
         if value is None or pd.isna(value):
             return "–"
         return pub.public(name, float(value)).text

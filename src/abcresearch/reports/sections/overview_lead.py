@@ -227,10 +227,11 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                     report.marker if r is not None and small else
                     grade_text(t, r["grade"], r["near_threshold"]) if r is not None
                     else t("lead.not_surveyed")),
-                t("readiness.col.need"): ("" if hidden else
+                t("readiness.col.need"): ("" if hidden or r is None else
                                           need_text(t, rules, lang, r["need"],
                                                     r["need_near_threshold"])),
-                t("col.share_level1"): np.nan if hidden else 100 * float(r["share_level1"]),
+                t("col.share_level1"): (np.nan if hidden or r is None
+                                        else 100 * float(r["share_level1"])),
             })
     out.text("\n".join(f"- {s}" for s in found))
     # the heat map

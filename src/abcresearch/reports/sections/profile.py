@@ -104,7 +104,8 @@ def published_profile(report: AreaContext, est: pd.DataFrame,
     out["estimate"], out["ci_low"], out["ci_high"], out["text"] = values, lows, highs, texts
     for item in [c for c in est.columns if c not in (*_CI, "n")]:
         code = _comparison_code(report, item)
-        col, col_text = [], []
+        col: list[float | None] = []
+        col_text: list[str] = []
         for cap in est.index:
             v = est.loc[cap, item]
             if code is None or not np.isfinite(v):

@@ -7,8 +7,9 @@ based grades.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,15 @@ def boundary_polygons(path: Path, province_code: str
     return out
 
 
+class _MapStyle(TypedDict):
+    """Keyword arguments of both grade maps (choropleth and tiles)."""
+
+    grade_labels: Mapping[str, str]
+    no_data_label: str
+    flagged: Iterable[str]
+    flag_label: str
+
+
 def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = None,
               programmes: str | Path | None = None) -> SectionResult:
     """Build the readiness-group (A/B/C) map.
@@ -154,8 +164,8 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
     tam = tambons(report.province.code)
     names = dict(zip(tam["code"], tam[f"name_{report.lang}"], strict=True))
     flagged = set(load_programmes(programmes).flagged())
-    style = {"grade_labels": labels, "no_data_label": no_data, "flagged": flagged,
-             "flag_label": report.t("map.flagged")}
+    style: _MapStyle = {"grade_labels": labels, "no_data_label": no_data, "flagged": flagged,
+                        "flag_label": report.t("map.flagged")}
     if path is not None:
         polygons = boundary_polygons(path, report.province.code)
         ax = charts.grade_choropleth(polygons, grade, names=names, **style)

@@ -255,7 +255,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     need_line = ""
     if not pub:
         grade_line = t("summary.grade", grade=report.marker)
-    elif not graded:
+    elif row is None or not graded:
         counts = report.children["grade"].value_counts()
         grade_line = t("summary.grade_counts", a=int(counts.get("A", 0)),
                        b=int(counts.get("B", 0)), c=int(counts.get("C", 0)))
@@ -289,21 +289,26 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                                                    digits=0, scale=100))
     # strengths and gaps relative to the province
     shares = actions_mod.area_item_shares(report, ar) if pub else None
-    good, bad = actions_mod.strengths_and_gaps(shares, ar) if shares is not None else ([], [])
+    good: list[str] = []
+    bad: list[str] = []
+    strengths: list[str] = []
+    gaps: list[str] = []
+    lead: list[str] = []
+    if shares is not None:
+        good, bad = actions_mod.strengths_and_gaps(shares, ar)
 
-    def item_line(item: str, key: str) -> str:
-        r, s = ar.item(item), shares.loc[item]
-        return t(key, what=r.text[lang], area=100 * s["estimate"],
-                 province=100 * s["province"],
-                 clear=t("summary.clear") if s["clear"] else "")
+        def item_line(item: str, key: str) -> str:
+            r, s = ar.item(item), shares.loc[item]
+            return t(key, what=r.text[lang], area=100 * s["estimate"],
+                     province=100 * s["province"],
+                     clear=t("summary.clear") if s["clear"] else "")
 
-    strengths = [item_line(i, "summary.strength") for i in good]
-    gaps = [item_line(i, "summary.gap") for i in bad]
-    # the first actions: the "what to do" page's items furthest above the province
-    chosen = actions_mod.selected_items(shares, ar, report.capitals) if shares is not None \
-        else []
-    above = [i for i in chosen if shares.loc[i, "gap"] > 0 and not shares.loc[i, "hidden"]]
-    lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
+        strengths = [item_line(i, "summary.strength") for i in good]
+        gaps = [item_line(i, "summary.gap") for i in bad]
+        # the first actions: the "what to do" page's items furthest above the province
+        chosen = actions_mod.selected_items(shares, ar, report.capitals)
+        above = [i for i in chosen if shares.loc[i, "gap"] > 0 and not shares.loc[i, "hidden"]]
+        lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
     first = [t("summary.action", what=ar.item(i).text[lang],
                action=ar.item(i).actions[p].text(lang),
                agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
@@ -319,10 +324,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     progs = flags(report.area.code, programmes)
     prog_text = flag_text(progs, report.words, lang)
     found = forum_dates(forums, report.area.code, report.survey_round)
-    dated = [f for f in found if f.date is not None]
+    dated = [(f.date, f.venue) for f in found if f.date is not None]
     if dated:
-        forum_text = "; ".join(format_date(f.date, report.words, lang)
-                               + (f" ({f.venue})" if f.venue else "") for f in dated)
+        forum_text = "; ".join(format_date(day, report.words, lang)
+                               + (f" ({venue})" if venue else "") for day, venue in dated)
     else:
         forum_text = ""
     # the page
@@ -331,7 +336,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         lift_title = t("summary.lift", grade=grade_text(t, target),
                        how=t("summary.lift_how", how=t(f"readiness.lift.{requirement}"))
                        if len(steps) > 1 else "")
-    elif graded:
+    elif graded and row is not None:
         lift_title = t("summary.lift_top", grade=grade_text(t, row["grade"]))
     else:
         lift_title = ""
@@ -376,9 +381,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     ]
     out.typst("\n".join(x for x in typ if x != ""), "\n\n".join(md))
     return out.result(estimates=shares, details={
-        "grade": row.get("grade") if graded else None, "next_grade": target,
-        "near_threshold": bool(row.get("near_threshold")) if graded else None,
-        "need": row.get("need") if need_line else None,
+        "grade": row.get("grade") if graded and row is not None else None, "next_grade": target,
+        "near_threshold": bool(row.get("near_threshold")) if graded and row is not None else None,
+        "need": row.get("need") if need_line and row is not None else None,
         "steps": tuple(steps), "strengths": tuple(good), "gaps": tuple(bad),
         "first_actions": tuple(lead),
         "coverage": cov, "programmes": tuple(p.id for p in progs),
