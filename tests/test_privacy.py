@@ -300,3 +300,21 @@ def test_masker_masks_ids_phones_and_names_anywhere():
     s = pd.Series(["a", None, "Ann Lee"], dtype="str")
     out = m.mask_series(s)
     assert out.tolist()[0] == "a" and pd.isna(out[1]) and out[2] == "<masked>"
+
+
+def test_atomic_writes_take_the_umask_not_the_temporary_files_mode(tmp_path) -> None:
+    """Reports and spreadsheets are shared like the folder's other files (0o666 less the umask);
+    the temporary file's private 0o600 must not stick to them."""
+    import os
+
+    from abcresearch.atomic import atomic_write_bytes
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "a.pdf", b"x")
+        plain = tmp_path / "b.pdf"
+        plain.write_bytes(b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.pdf").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "a.pdf").stat().st_mode == plain.stat().st_mode

@@ -52,8 +52,10 @@ MEASURE_FORMAT: dict[str, tuple[float, int]] = {"share_level1": (100.0, 1),
 
 def _result(survey_round: int, store: str | Path | None, scheme: Any
             ) -> SmallAreaResult | None:
-    try:
-        return round_small_area(survey_round, store, scheme=scheme)
+    from abcresearch.paths import project_path
+
+    try:  # a relative store is relative to the project, not to the notebook's folder
+        return round_small_area(survey_round, project_path(store), scheme=scheme)
     except SmallAreaUnavailable:
         return None
 
@@ -250,7 +252,7 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     report : ProvinceContext
         The province.
     store : path, optional
-        The analysis store (default ``data/store``), when ``result`` is not given.
+        The analysis store (default: the report's), when ``result`` is not given.
     result : SmallAreaResult, optional
         The round's small-area estimates.
     limit : int, optional
@@ -258,8 +260,9 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     """
     check_limit(limit)
     out = SectionBuilder("tambon_overview", report.words, {"limit": limit})
-    res = result if result is not None else _result(report.survey_round, store,
-                                                     report.analysis.scheme)
+    res = result if result is not None else _result(
+        report.survey_round, store if store is not None else report.store,
+        report.analysis.scheme)
     if res is None or "share_level1" not in res.measures:
         return out.result()
     t = report.t
