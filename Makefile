@@ -24,8 +24,8 @@ lab: $(STAMP) ## start JupyterLab at the repository root (LAB_ARGS="--no-browser
 	cd $(CURDIR) && $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-test: $(STAMP) ## run the test suite
-	$(PY) -m pytest -q
+test: $(STAMP) ## run the test suite on every core (pytest-xdist; one worker per test module)
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP) ## ruff (style, imports, numpy docstrings, annotations) and mypy on the library
 	$(VENV)/bin/ruff check src tests benchmarks docs
