@@ -768,7 +768,7 @@ def round_pattern(analysis: Any, threshold: int, store: Any = None,
     rms = estimates.ratio_measures(scheme.capital_ids, line)
     # the pattern of the round's cached analysis is cached beside it (a worker's kernel is reset
     # or replaced between reports; building it takes ~10 s and ~0.8 GB on the sample province)
-    file = _pattern_file(analysis, (key[1:], store is None, rules, line, cms, mms, rms))
+    file = _pattern_file(analysis, (key[2:], store is None, rules, line, cms, mms, rms))
     if file is not None and (pattern := _read_pattern_file(file)) is not None:
         _PATTERNS[key] = pattern
         return pattern
@@ -830,6 +830,7 @@ def _write_pattern_file(file: Path, pattern: SuppressionPattern) -> None:
         try:
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(pattern, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.chmod(tmp, 0o644)  # as the cache's other files (mkstemp makes it 0600)
             os.replace(tmp, file)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
