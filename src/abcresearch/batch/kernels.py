@@ -87,13 +87,12 @@ WARM_IMPORTS: tuple[str, ...] = (
 REPORT_IMPORTS: tuple[str, ...] = (
     "numpy",
     "pandas",
-    "scipy.stats",
     "matplotlib.pyplot",
     "abcresearch.reports.area",
     "abcresearch.reports.render.display",
 )
 """Modules a kernel for one command-line report imports while the command checks its inputs
-(what the report notebook needs; no seaborn or statsmodels, which it does not use)."""
+(what the report notebook needs; no seaborn, statsmodels or scipy.stats, which it does not use)."""
 
 DEFAULT_MAX_REPORTS = 200
 """Notebooks a warm kernel runs before it is replaced by a fresh one."""

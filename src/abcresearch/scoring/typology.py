@@ -14,8 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.vq import kmeans2, vq
-from scipy.spatial.distance import cdist
 
 from abcresearch.errors import InputError
 from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
@@ -73,6 +71,8 @@ def mean_silhouette(X: np.ndarray, lab: np.ndarray, D: np.ndarray | None = None)
         Mean of ``(b - a) / max(a, b)`` over the points (NaN with fewer than 2 clusters).
     """
     if D is None:
+        from scipy.spatial.distance import cdist  # lazy: scipy.spatial costs 0.2 s to import
+
         D = cdist(X, X)
     ks = np.unique(lab)
     if ks.size < 2:
@@ -112,6 +112,9 @@ def typology(indicators: pd.DataFrame, capitals: list[str] | tuple[str, ...],
     -------
     Typology
     """
+    from scipy.cluster.vq import kmeans2, vq  # lazy: see mean_silhouette
+    from scipy.spatial.distance import cdist
+
     gr = load_grade_rules(rules)
     cfg = gr.typology
     cols = [f"mean_{c}" for c in capitals]

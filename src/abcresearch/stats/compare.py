@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special
 
 from abcresearch.errors import DesignError
 from abcresearch.stats.core import SurveyDesignBase
@@ -175,7 +175,7 @@ def chisq(design: SurveyDesignBase, row: str, col: str) -> pd.DataFrame:
     d0 = tr**2 / float(np.trace(delta @ delta))
     nu = design.degf
     stat = pearson / tr
-    p = float(sps.f.sf(stat, d0, d0 * nu))
+    p = float(special.fdtrc(d0, d0 * nu, max(stat, 0.0)))  # F upper tail (1 below 0)
     out = pd.DataFrame(
         {"statistic": [stat], "ndf": [d0], "ddf": [d0 * nu], "p_value": [p],
          "pearson": [pearson], "df": [nu]},
@@ -251,7 +251,7 @@ def glm(
             "df": df_res,
             "n": int(used.sum()),
             "t": tval,
-            "p_value": 2 * sps.t.sf(np.abs(tval), df_res) if df_res > 0 else np.nan,
+            "p_value": 2 * special.stdtr(df_res, -np.abs(tval)) if df_res > 0 else np.nan,
         },
         index=pd.Index(fit.model.exog_names, name="term"),
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special
 
 from abcresearch.errors import DesignError
 
@@ -44,7 +44,7 @@ def tcrit(level: float, df: np.ndarray | float) -> np.ndarray:
     dfa = np.asarray(df, dtype=float)
     out = np.full(dfa.shape, np.nan)
     ok = dfa > 0
-    out[ok] = sps.t.ppf(1 - (1 - level) / 2, dfa[ok])
+    out[ok] = special.stdtrit(dfa[ok], 1 - (1 - level) / 2)  # t quantile
     return out
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special
 
 from abcresearch.errors import DesignError
 
@@ -71,8 +71,8 @@ def cronbach_alpha(items: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     a = _alpha(x)
     g = 1 - level
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    lo = 1 - (1 - a) * sps.f.ppf(1 - g / 2, df1, df2)
-    hi = 1 - (1 - a) * sps.f.ppf(g / 2, df1, df2)
+    lo = 1 - (1 - a) * special.fdtri(df1, df2, 1 - g / 2)  # F quantiles
+    hi = 1 - (1 - a) * special.fdtri(df1, df2, g / 2)
     out = pd.DataFrame(
         {"estimate": [a], "ci_low": [lo], "ci_high": [hi], "n": [n], "k": [k]},
         index=pd.Index(["alpha"]),

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special
 
 from abcresearch.errors import DesignError, InputError
 from abcresearch.labels import label
@@ -478,7 +478,9 @@ def _shapiro(x: np.ndarray) -> tuple[float, float]:
     x = x[np.isfinite(x)]
     if len(x) < 3 or np.ptp(x) <= 1e-12 * max(1.0, float(np.abs(x).max())):
         return float("nan"), float("nan")
-    r = sps.shapiro(x)
+    from scipy import stats
+
+    r = stats.shapiro(x)
     return float(r.statistic), float(r.pvalue)
 
 
@@ -737,7 +739,7 @@ def fay_herriot(
             r2 = 1.0 - A / A0
     adj_r2 = _adj_r2_ls(y, X, D)
 
-    z = float(sps.norm.ppf(1 - (1 - level) / 2))
+    z = float(special.ndtri(1 - (1 - level) / 2))
     if transform == "arcsine":
         est, mse, lo, hi = _back_arcsine(est_t, mse_t, back_transform, z)
         vard = np.where(has, v_all, np.nan)
@@ -758,7 +760,7 @@ def fay_herriot(
         "random_effect": ran, "estimate": est_t, "g1": g1, "g2": g2, "g3": g3, "mse": mse_t,
         "gamma": gam, "std_residual": stdres})
     coef = pd.DataFrame({"estimate": beta, "se": se, "z": zval,
-                         "p_value": 2 * sps.norm.sf(np.abs(zval))}, index=pd.Index(terms,
+                         "p_value": 2 * special.ndtr(-np.abs(zval))}, index=pd.Index(terms,
                                                                                    name="term"))
     return FayHerriotResults(
         estimates=estimates, model_scale=model_scale, beta=coef,
@@ -1074,7 +1076,7 @@ class FayHerriotResults:
         new_mse = mse + a**2 * (wMw + float(target_variance)) - 2 * a * Mw
         new_mse[fx] = mse[fx]
         new_mse = np.maximum(new_mse, 0.0)
-        z = float(sps.norm.ppf(1 - (1 - self.level) / 2))
+        z = float(special.ndtri(1 - (1 - self.level) / 2))
         half = z * np.sqrt(new_mse)
         lo, hi = new_est - half, new_est + half
         if self.transform == "arcsine":

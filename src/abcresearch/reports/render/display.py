@@ -196,14 +196,36 @@ def figure_svg(fig: Any) -> str:
     str
         SVG text: no date, fixed ids (``svg.hashsalt``), glyphs as paths so the PDF needs no font.
     """
+    import re
+
     import matplotlib
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import RendererSVG
 
     from abcresearch.reports.render.fonts import SVG_HASHSALT, svg_metadata
 
+    # as fig.savefig(buf, format="svg", bbox_inches="tight") (FigureCanvasSVG.print_svg), but
+    # drawn once: savefig's tight box costs a second, undisplayed draw; here the box is measured
+    # after the one draw with the same renderer (its text sizes cached) and the SVG's viewport
+    # is set to it, padded as savefig pads it
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": SVG_HASHSALT}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata=svg_metadata())
-    return buf.getvalue()
+        dpi = fig.dpi
+        fig.dpi = 72
+        try:
+            width, height = fig.get_size_inches()
+            renderer = MixedModeRenderer(
+                fig, width, height, dpi,
+                RendererSVG(width * 72, height * 72, buf, image_dpi=dpi, metadata=svg_metadata()))
+            fig.draw(renderer)
+            renderer.finalize()
+            box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+        finally:
+            fig.dpi = dpi
+    x, y, w, h = 72 * box.x0, 72 * (height - box.y1), 72 * box.width, 72 * box.height
+    return re.sub(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"',
+                  f'width="{w:f}pt" height="{h:f}pt" viewBox="{x:f} {y:f} {w:f} {h:f}"',
+                  buf.getvalue(), count=1)
 
 
 def figure(fig: Any, close: bool = True) -> None:

@@ -1,0 +1,73 @@
+"""The round's suppression pattern is cached beside the round analysis (issue 16: speed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from abcresearch.analysis.round import round_analysis
+from abcresearch.reports import disclosure
+
+ROUND = 2549
+
+
+@pytest.fixture(scope="module")
+def analysis(sample_store):
+    return round_analysis(ROUND, sample_store)
+
+
+def _files(analysis) -> list:
+    return sorted(analysis.cache_dir.glob("suppression-*.pickle"))
+
+
+def test_pattern_is_read_back_from_the_cache_unchanged(analysis, sample_store, monkeypatch
+                                                       ) -> None:
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    for f in _files(analysis):
+        f.unlink()
+    built = disclosure.round_pattern(analysis, 5, sample_store)
+    assert len(_files(analysis)) == 1
+    assert built.status, "the sample store should hide some cells"
+
+    def no_build(*a, **k):
+        raise AssertionError("the pattern was built again instead of read from the cache")
+
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    monkeypatch.setattr(disclosure, "build_pattern", no_build)
+    read = disclosure.round_pattern(analysis, 5, sample_store)
+    assert read is not built
+    assert read == built
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    # the same store named another way (a worker's relative path) reads the same file
+    assert disclosure.round_pattern(analysis, 5, str(sample_store) + "/.") == built
+    assert all(f.stat().st_mode & 0o044 for f in _files(analysis))  # readable by workers
+
+
+def test_other_inputs_build_their_own_pattern(analysis, sample_store, monkeypatch) -> None:
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    five = disclosure.round_pattern(analysis, 5, sample_store)
+    calls = []
+    original = disclosure.build_pattern
+
+    def counted(*a, **k):
+        calls.append(1)
+        return original(*a, **k)
+
+    monkeypatch.setattr(disclosure, "build_pattern", counted)
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    ten = disclosure.round_pattern(analysis, 10, sample_store)
+    no_secondary = disclosure.round_pattern(analysis, 5, sample_store, secondary=False)
+    assert len(calls) == 2
+    assert ten.threshold == 10 and ten != five
+    assert no_secondary.status != five.status
+
+
+def test_a_damaged_cache_file_is_built_again(analysis, sample_store, monkeypatch) -> None:
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    built = disclosure.round_pattern(analysis, 5, sample_store)
+    for f in _files(analysis):
+        f.write_bytes(b"not a pickle")
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    again = disclosure.round_pattern(analysis, 5, sample_store)
+    assert again == built
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    assert disclosure.round_pattern(analysis, 5, sample_store) == built  # rewritten whole
