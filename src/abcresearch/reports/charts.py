@@ -81,8 +81,11 @@ WIDTH = 7.2
 
 
 def apply_style() -> None:
-    """Register the Thai font with matplotlib and make it the default (the one place fonts are
-    set for report charts; see :func:`abcresearch.reports.render.fonts.use_thai_font`)."""
+    """Register the Thai font with matplotlib and make it the default.
+
+    The one place fonts are set for report charts; see
+    :func:`abcresearch.reports.render.fonts.use_thai_font`.
+    """
     from abcresearch.reports.render.fonts import use_thai_font
 
     use_thai_font()
