@@ -359,6 +359,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         "#pagebreak(weak: true)",
         f"#text(size: 16pt, weight: \"bold\")[{_esc(title)}]",
         "",
+        # the page must stay one page: the body is set a little smaller than the report's text
+        "#[",
+        "#set text(size: 9.5pt)",
+        "#set par(leading: 0.55em)",
         "#block(width: 100%, stroke: 1.6pt + black, inset: 9pt, breakable: false)[",
         f"  #text(size: 14pt, weight: \"bold\")[{_esc(grade_line)}]"
         + (f" #h(6pt) #box(stroke: 0.6pt + black, inset: 2pt)[{_esc(status_text)}]"
@@ -377,6 +381,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
         f"[#text(weight: \"bold\")[{_esc(forum_line)}]]",
         f"#text(size: 8pt)[{_esc(t('summary.note'))}]",
+        "]",
         "#pagebreak(weak: true)",
     ]
     out.typst("\n".join(x for x in typ if x != ""), "\n\n".join(md))
