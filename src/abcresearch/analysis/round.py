@@ -180,7 +180,8 @@ class RoundAnalysis:
         columns : sequence of str, optional
             Only these columns (``village_code`` is read in any case).
         """
-        import pyarrow.dataset as ds
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         code = str(area_code)
         if (problem := area_left_out(code, self.excluded)) is not None:
@@ -191,9 +192,10 @@ class RoundAnalysis:
         if not files:
             empty = pd.read_parquet(self.cache_dir / "households_empty.parquet")
             return empty if cols is None else empty[[c for c in cols if c in empty]]
-        # one dataset scan (files in order, threads), converted to pandas once
-        frame = ds.dataset([str(f) for f in files], format="parquet").to_table(
-            columns=cols).to_pandas()
+        # the files in order, read one by one (a dataset scan costs more per small file),
+        # concatenated and converted to pandas once
+        frame = pa.concat_tables([pq.ParquetFile(f).read(columns=cols, use_threads=False)
+                                  for f in files]).to_pandas()
         if len(code) == 8:
             frame = frame[frame["village_code"] == code].reset_index(drop=True)
         return frame

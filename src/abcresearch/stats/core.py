@@ -188,7 +188,10 @@ class SurveyDesignBase:
                 if i == 0 and not nest:
                     codes, _ = pd.factorize(c, sort=True)
                 else:  # nested in the stratum (stage 1, nest=True) or in the parent unit
-                    key = pd.MultiIndex.from_arrays([stratum_row, c.to_numpy()])
+                    # (stratum, unit) pairs in sorted order, on integer codes (the same order
+                    # as factorising the pairs themselves, without building tuples)
+                    c_codes, c_uniq = pd.factorize(c, sort=True)
+                    key = stratum_row.astype(np.int64) * max(len(c_uniq), 1) + c_codes
                     codes, _ = pd.factorize(key, sort=True)
                 u = codes.astype(np.int64)
             n_units = int(u.max()) + 1
