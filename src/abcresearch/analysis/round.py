@@ -155,6 +155,8 @@ class RoundAnalysis:
             raise ValueError(f"level must be 'village' or 'tambon', got {level!r}")
         return pd.read_parquet(self.cache_dir / f"{level}s.parquet")
     excluded: tuple[UnreadablePartition, ...] = ()
+    _round_reads: dict[tuple[str, ...], pd.DataFrame] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def synthetic(self) -> bool:
@@ -170,8 +172,9 @@ class RoundAnalysis:
                         ) -> pd.DataFrame:
         """Return the scored households of one area (any level; ``""`` for all).
 
-        Only the tambon partitions of the area are read (a few milliseconds per tambon), in one
-        Arrow dataset scan converted once.
+        Only the tambon partitions of the area are read (a few milliseconds per tambon), file
+        by file, converted to pandas once; the whole round (``""`` with ``columns``) is read
+        once per set of columns and kept.
 
         Parameters
         ----------
@@ -180,13 +183,21 @@ class RoundAnalysis:
         columns : sequence of str, optional
             Only these columns (``village_code`` is read in any case).
         """
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         code = str(area_code)
         if (problem := area_left_out(code, self.excluded)) is not None:
             raise StoreError(problem)
         cols = None if columns is None else list(dict.fromkeys([*columns, "village_code"]))
+        if code == "" and cols is not None:  # the whole round: read once per set of columns
+            memo = self._round_reads.get(tuple(cols))
+            if memo is None:
+                memo = self._round_reads[tuple(cols)] = self._read_households(code, cols)
+            return memo.copy(deep=False)
+        return self._read_households(code, cols)
+
+    def _read_households(self, code: str, cols: list[str] | None) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         files = sorted(f for f in (self.cache_dir / "households").glob("tambon=*.parquet")
                        if f.stem.split("=")[1].startswith(code[:6]))
         if not files:
