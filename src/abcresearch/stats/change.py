@@ -192,18 +192,23 @@ def change(
                 continue
             # every measure of the pattern in one table, measure by measure (as many tables
             # would be concatenated), the domain labels repeated
-            lab = lab_frame.iloc[np.tile(np.arange(n_dom), m)].reset_index(drop=True)
+            # (the columns the index of such tables becomes, without building the index)
+            k = n_dom * m
+            lab = {c: lab_frame[c].to_numpy()[np.tile(np.arange(n_dom), m)] for c in by_cols}
             lab["measure"] = np.repeat(np.array(names, dtype=object), n_dom)
-            lab["round_from"] = a
-            lab["round_to"] = b
-            parts.append(estimate_table(
+            lab["round_from"] = np.full(k, a)
+            lab["round_to"] = np.full(k, b)
+            t = estimate_table(
                 est.T.ravel(), se.T.ravel(), np.tile(part.df, m), np.tile(part.n, m),
-                pd.MultiIndex.from_frame(lab), level=level, statistic="change",
-                extra={"estimate_from": ests[0].T.ravel(), "estimate_to": ests[1].T.ravel()}))
+                pd.RangeIndex(k), level=level, statistic="change",
+                extra={"estimate_from": ests[0].T.ravel(), "estimate_to": ests[1].T.ravel()})
+            parts.append(pd.concat([pd.DataFrame(lab, index=t.index).astype(
+                {c: lab_frame[c].dtype for c in by_cols}), t], axis=1))
     if not parts:  # fewer than two rounds: nothing to compare
         return pd.DataFrame(columns=[*by_cols, *CHANGE_COLUMNS, "estimate_from",
                                      "estimate_to"])
-    out = pd.concat(parts).reset_index()
+    out = (pd.concat(parts, ignore_index=True) if lab_frame is not None
+           else pd.concat(parts).reset_index())
     # one measure: its name in attrs (as concatenating per-measure tables keeps it)
     out.attrs = ({"statistic": "change", "variable": next(iter(cols)), "level": level,
                   "interval": "wald"} if len(cols) == 1 else {})
