@@ -154,7 +154,6 @@ def change(
             cu = c_ok[rows]
             wu = w[rows]
             m = len(names)
-            ratio = [cols[nm][1] is not None for nm in names]
             ests = []
             zs = np.zeros((rows.size, m))
             for sign, inr in ((-1.0, in_a[rows]), (1.0, in_b[rows])):
