@@ -61,12 +61,16 @@ from abcresearch.store import read as data_mod
 from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
 from abcresearch.survey.instrument import capital_items
 
-__all__ = ["CACHE_FORMAT", "DesignSpec", "RoundAnalysis", "apply_status", "area_design",
-           "design_spec", "grade_round", "round_analysis", "round_frame", "score_round",
-           "store_area_status", "write_cache_dir"]
+__all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_status",
+           "area_design", "design_spec", "grade_round", "round_analysis", "round_frame",
+           "score_round", "store_area_status", "write_cache_dir"]
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
+
+#: The round's households in one file (rows in the order of the tambon files, without the raw
+#: item answers), for round-wide reads (the change between rounds).
+ROUND_FILE = "households_round.parquet"
 
 #: Household columns kept in the derived table besides scores (with a frame also the columns of
 #: the two-stage design: ``stratum``, ``village_prob``, ``village_households`` (the frame's M),
@@ -190,9 +194,20 @@ class RoundAnalysis:
         if code == "" and cols is not None:  # the whole round: read once per set of columns
             memo = self._round_reads.get(tuple(cols))
             if memo is None:
-                memo = self._round_reads[tuple(cols)] = self._read_households(code, cols)
+                memo = self._round_reads[tuple(cols)] = self._read_round(cols)
             return memo.copy(deep=False)
         return self._read_households(code, cols)
+
+    def _read_round(self, cols: list[str]) -> pd.DataFrame:
+        """Read the whole round's columns, from the one-file copy when it holds them all."""
+        import pyarrow.parquet as pq
+
+        path = self.cache_dir / ROUND_FILE
+        if path.is_file():
+            pf = pq.ParquetFile(path)
+            if set(cols) <= set(pf.schema_arrow.names):
+                return pf.read(columns=cols).to_pandas()
+        return self._read_households("", cols)
 
     def _read_households(self, code: str, cols: list[str] | None) -> pd.DataFrame:
         import pyarrow as pa
@@ -317,9 +332,15 @@ def write_cache_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str
         for name, df in frames.items():
             if name == "households":  # one file per tambon: a report reads only its own
                 (tmp / name).mkdir()
+                parts = []
                 for tambon, part in df.groupby("tambon_code", sort=True):
                     part.to_parquet(tmp / name / f"tambon={tambon}.parquet", index=False)
+                    parts.append(part)
                 df.iloc[:0].to_parquet(tmp / "households_empty.parquet", index=False)
+                items = {i for group in capital_items().values() for i in group}
+                keep = [c for c in df.columns if c not in items]
+                whole = pd.concat(parts, ignore_index=True) if parts else df.iloc[:0]
+                whole[keep].to_parquet(tmp / ROUND_FILE, index=False)
             else:
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
