@@ -314,7 +314,7 @@ class SurveyDesignBase:
         self._stages = tuple(stages)
         self._n_stages = n_stages
         self._domain = np.ones(n, dtype=bool)
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ messages
     def _stratum_names(self, stage: int, idx: np.ndarray, s_labels: pd.Index,
