@@ -44,9 +44,15 @@ from abcresearch.analysis.round import RoundAnalysis, write_cache_dir
 from abcresearch.errors import AbcResearchWarning, DesignError, ReportError, StoreError
 from abcresearch.params import Problems, load
 from abcresearch.paths import params_dir
-from abcresearch.scoring.rounds import Transitions, level_transitions, match_households
+from abcresearch.scoring.rounds import (
+    Transitions,
+    change_attrs,
+    change_measures,
+    level_transitions,
+    match_households,
+)
 from abcresearch.scoring.rounds import round_change as stacked_change
-from abcresearch.stats import SurveyDesign
+from abcresearch.stats import SurveyDesign, change
 from abcresearch.store import cache_folder, has_data, linkable, rounds, store_lock
 
 __all__ = ["CHANGE_FORMAT", "LEVEL_COLUMNS", "STACK_COLUMNS", "ChangeAnalysis", "ChangeRules",
@@ -341,10 +347,15 @@ def _compute(earlier: RoundAnalysis, later: RoundAnalysis, psu: str, linked: boo
     parts = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AbcResearchWarning)
+        # the measures once, for every level (stacked_change per level gives the same)
+        aug, names = change_measures(stacked, sch, design=design)
+        attrs = change_attrs(sch, design=design)
         for lvl, col in LEVEL_COLUMNS.items():
             if lvl == "village":  # computed when asked (ChangeAnalysis.area)
                 continue
-            out = stacked_change(stacked, sch, by=col, level=level, design=design)
+            out = change(aug, {name: name for name in names}, over="round", by=col,
+                         level=level)
+            out.attrs.update(attrs)
             out = out.rename(columns={col: "area_code"})
             out.insert(0, "level", lvl)
             parts.append(out)

@@ -61,12 +61,16 @@ from abcresearch.store import read as data_mod
 from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
 from abcresearch.survey.instrument import capital_items
 
-__all__ = ["CACHE_FORMAT", "DesignSpec", "RoundAnalysis", "apply_status", "area_design",
-           "design_spec", "grade_round", "round_analysis", "round_frame", "score_round",
-           "store_area_status", "write_cache_dir"]
+__all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_status",
+           "area_design", "design_spec", "grade_round", "round_analysis", "round_frame",
+           "score_round", "store_area_status", "write_cache_dir"]
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
+
+#: The round's households in one file (rows in the order of the tambon files, without the raw
+#: item answers), for round-wide reads (the change between rounds).
+ROUND_FILE = "households_round.parquet"
 
 #: Household columns kept in the derived table besides scores (with a frame also the columns of
 #: the two-stage design: ``stratum``, ``village_prob``, ``village_households`` (the frame's M),
@@ -155,6 +159,8 @@ class RoundAnalysis:
             raise ValueError(f"level must be 'village' or 'tambon', got {level!r}")
         return pd.read_parquet(self.cache_dir / f"{level}s.parquet")
     excluded: tuple[UnreadablePartition, ...] = ()
+    _round_reads: dict[tuple[str, ...], pd.DataFrame] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def synthetic(self) -> bool:
@@ -170,8 +176,9 @@ class RoundAnalysis:
                         ) -> pd.DataFrame:
         """Return the scored households of one area (any level; ``""`` for all).
 
-        Only the tambon partitions of the area are read (a few milliseconds per tambon), in one
-        Arrow dataset scan converted once.
+        Only the tambon partitions of the area are read (a few milliseconds per tambon), file
+        by file, converted to pandas once; the whole round (``""`` with ``columns``) is read
+        once per set of columns and kept.
 
         Parameters
         ----------
@@ -180,20 +187,41 @@ class RoundAnalysis:
         columns : sequence of str, optional
             Only these columns (``village_code`` is read in any case).
         """
-        import pyarrow.dataset as ds
-
         code = str(area_code)
         if (problem := area_left_out(code, self.excluded)) is not None:
             raise StoreError(problem)
         cols = None if columns is None else list(dict.fromkeys([*columns, "village_code"]))
+        if code == "" and cols is not None:  # the whole round: read once per set of columns
+            memo = self._round_reads.get(tuple(cols))
+            if memo is None:
+                memo = self._round_reads[tuple(cols)] = self._read_round(cols)
+            return memo.copy(deep=False)
+        return self._read_households(code, cols)
+
+    def _read_round(self, cols: list[str]) -> pd.DataFrame:
+        """Read the whole round's columns, from the one-file copy when it holds them all."""
+        import pyarrow.parquet as pq
+
+        path = self.cache_dir / ROUND_FILE
+        if path.is_file():
+            pf = pq.ParquetFile(path)
+            if set(cols) <= set(pf.schema_arrow.names):
+                return pf.read(columns=cols).to_pandas()
+        return self._read_households("", cols)
+
+    def _read_households(self, code: str, cols: list[str] | None) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         files = sorted(f for f in (self.cache_dir / "households").glob("tambon=*.parquet")
                        if f.stem.split("=")[1].startswith(code[:6]))
         if not files:
             empty = pd.read_parquet(self.cache_dir / "households_empty.parquet")
             return empty if cols is None else empty[[c for c in cols if c in empty]]
-        # one dataset scan (files in order, threads), converted to pandas once
-        frame = ds.dataset([str(f) for f in files], format="parquet").to_table(
-            columns=cols).to_pandas()
+        # the files in order, read one by one (a dataset scan costs more per small file),
+        # concatenated and converted to pandas once
+        frame = pa.concat_tables([pq.ParquetFile(f).read(columns=cols, use_threads=False)
+                                  for f in files]).to_pandas()
         if len(code) == 8:
             frame = frame[frame["village_code"] == code].reset_index(drop=True)
         return frame
@@ -304,9 +332,15 @@ def write_cache_dir(final: Path, frames: dict[str, pd.DataFrame], meta: dict[str
         for name, df in frames.items():
             if name == "households":  # one file per tambon: a report reads only its own
                 (tmp / name).mkdir()
+                parts = []
                 for tambon, part in df.groupby("tambon_code", sort=True):
                     part.to_parquet(tmp / name / f"tambon={tambon}.parquet", index=False)
+                    parts.append(part)
                 df.iloc[:0].to_parquet(tmp / "households_empty.parquet", index=False)
+                items = {i for group in capital_items().values() for i in group}
+                keep = [c for c in df.columns if c not in items]
+                whole = pd.concat(parts, ignore_index=True) if parts else df.iloc[:0]
+                whole[keep].to_parquet(tmp / ROUND_FILE, index=False)
             else:
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),

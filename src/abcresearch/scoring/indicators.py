@@ -118,8 +118,8 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
         "forums_year": g["_forums"].mean(),
         "process_step": g["_step"].mean(),
         "master_plan": g["_plan"].mean(),
-        "group_types": [" ".join(k for k in kinds if row[f"_k_{k}"])
-                        for _, row in present.iterrows()],
+        "group_types": [" ".join(k for k, p in zip(kinds, row, strict=True) if p)
+                        for row in present.to_numpy(dtype=bool)],
         "n_villages": g.size(),
     })
     source = {"groups_per_100hh": "groups_per_100hh", "group_types": "n_group_types",

@@ -41,8 +41,8 @@ from abcresearch.stats.domains import domain_ratios, group_codes
 from abcresearch.stats.poverty import poverty_line
 from abcresearch.stats.results import estimate_table
 
-__all__ = ["Transitions", "change_design", "level_transitions", "match_households",
-           "panel_change", "round_change"]
+__all__ = ["Transitions", "change_attrs", "change_design", "change_measures",
+           "level_transitions", "match_households", "panel_change", "round_change"]
 
 
 def match_households(round1: pd.DataFrame, round2: pd.DataFrame, key: str = "hh_key",
@@ -308,6 +308,50 @@ def round_change(
     AbcResearchWarning
         When the poverty line of a round is marked ``verified: false``.
     """
+    aug, names = change_measures(stacked, scheme, psu=psu, round_col=round_col,
+                                 weights=weights, income=income, members=members,
+                                 poverty_lines=poverty_lines, lonely_psu=lonely_psu,
+                                 design=design)
+    out = change(aug, {name: name for name in names}, over=round_col, pairs=pairs, by=by,
+                 level=level)
+    out.attrs.update(change_attrs(scheme, psu, design))
+    return out
+
+
+def change_attrs(scheme: Scheme | str | Path | None,
+                 psu: Literal["village", "household"] = "village",
+                 design: SurveyDesignBase | None = None) -> dict[str, str]:
+    """Return the ``attrs`` :func:`round_change` adds to its table (``psu``, ``scheme``)."""
+    sch = load_scheme(scheme)
+    return {"psu": psu if design is None else "given",
+            "scheme": f"{sch.scheme_id} v{sch.scheme_version}"}
+
+
+def change_measures(
+    stacked: pd.DataFrame,
+    scheme: Scheme | str | Path | None = None,
+    *,
+    psu: Literal["village", "household"] = "village",
+    round_col: str = "round",
+    weights: str = "weight",
+    income: str = "fin_income_year",
+    members: str = "hh_size",
+    poverty_lines: str | Path | None = None,
+    lonely_psu: str = "adjust",
+    design: SurveyDesignBase | None = None,
+) -> tuple[SurveyDesignBase, list[str]]:
+    """Return the stacked design with the measures of :func:`round_change`, and their names.
+
+    Computed once, the design serves every ``by`` of
+    :func:`abcresearch.stats.change` (``change(design, names, over=round_col, by=...)`` gives
+    :func:`round_change`'s table, whose ``attrs`` add :func:`change_attrs`). Parameters as
+    :func:`round_change`.
+
+    Warns
+    -----
+    AbcResearchWarning
+        When the poverty line of a round is marked ``verified: false``.
+    """
     sch = load_scheme(scheme)
     d = design if design is not None else change_design(stacked, psu, weights=weights,
                                                        lonely_psu=lonely_psu)
@@ -335,7 +379,7 @@ def round_change(
             ln = poverty_line(int(r), poverty_lines)
             if not ln.verified:  # as stats.poverty.headcount says it
                 warnings.warn(f"poverty line {ln.value:,.0f} baht for {r} is not verified "
-                              f"({ln.source})", AbcResearchWarning, stacklevel=2)
+                              f"({ln.source})", AbcResearchWarning, stacklevel=3)
             assert ln.value is not None, "poverty_line returns only lines whose value is set"
             line[rounds == r] = float(ln.value)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -345,9 +389,4 @@ def round_change(
     if not cols:
         raise DesignError("stacked rounds hold none of the change measures' columns "
                           "(capital scores, overall_level, dep_<capital>, income and members)")
-    aug = d.with_columns(**cols)
-    out = change(aug, {name: name for name in cols}, over=round_col, pairs=pairs, by=by,
-                 level=level)
-    out.attrs.update({"psu": psu if design is None else "given",
-                      "scheme": f"{sch.scheme_id} v{sch.scheme_version}"})
-    return out
+    return d.with_columns(**cols), list(cols)

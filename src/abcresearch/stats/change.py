@@ -153,41 +153,64 @@ def change(
             rows = part.rows
             cu = c_ok[rows]
             wu = w[rows]
-            ia = in_a[rows]
-            ib = in_b[rows]
-            Y = np.column_stack([cols[nm][0][rows] for nm in names])
-            X = np.column_stack([np.ones(rows.size) if d is None else d[rows]
-                                 for d in (cols[nm][1] for nm in names)])
-            ests, zs = [], np.zeros_like(Y)
-            for sign, inr in ((-1.0, ia), (1.0, ib)):
-                num = np.zeros((n_dom, Y.shape[1]))
-                den = np.zeros((n_dom, Y.shape[1]))
-                for j in range(Y.shape[1]):
-                    num[:, j] = np.bincount(cu[inr], weights=(wu * Y[:, j])[inr],
-                                            minlength=n_dom)
-                    den[:, j] = np.bincount(cu[inr], weights=(wu * X[:, j])[inr],
-                                            minlength=n_dom)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    r = num / den
-                    z = (Y - r[cu] * X) / den[cu]
-                zs += sign * np.where(inr[:, None], z, 0.0)
+            m = len(names)
+            ests = []
+            zs = np.zeros((rows.size, m))
+            for sign, inr in ((-1.0, in_a[rows]), (1.0, in_b[rows])):
+                # only the round's rows: sums and z in the same order and values as over all
+                # rows with the others masked out
+                at = rows[inr]
+                cr = cu[inr]
+                wr = wu[inr]
+                r = np.empty((n_dom, m))
+                den = np.empty((n_dom, m))
+                w_den = np.bincount(cr, weights=wr, minlength=n_dom)  # x = 1 (means)
+                for j, nm in enumerate(names):
+                    y, x = cols[nm]
+                    yr = y[at]
+                    num = np.bincount(cr, weights=wr * yr, minlength=n_dom)
+                    xr = None if x is None else x[at]
+                    den[:, j] = w_den if xr is None else np.bincount(cr, weights=wr * xr,
+                                                                     minlength=n_dom)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        r[:, j] = num / den[:, j]
+                        z = (yr - (r[cr, j] if xr is None else r[cr, j] * xr)) / den[cr, j]
+                    zs[inr, j] = sign * z
                 ests.append(r)
             var = part.var(wu[:, None] * zs)
             est = ests[1] - ests[0]
             se = np.sqrt(np.maximum(var, 0.0))
-            for j, nm in enumerate(names):
-                keys = {"measure": nm, "round_from": a, "round_to": b}
-                idx = (pd.MultiIndex.from_frame(lab_frame.assign(**keys))
-                       if lab_frame is not None else
-                       pd.MultiIndex.from_tuples([(nm, a, b)], names=list(keys)))
-                parts.append(estimate_table(
-                    est[:, j], se[:, j], part.df, part.n, idx, level=level,
-                    statistic="change", variable=nm,
-                    extra={"estimate_from": ests[0][:, j], "estimate_to": ests[1][:, j]}))
+            if lab_frame is None:
+                for j, nm in enumerate(names):
+                    keys = {"measure": nm, "round_from": a, "round_to": b}
+                    idx = pd.MultiIndex.from_tuples([(nm, a, b)], names=list(keys))
+                    parts.append(estimate_table(
+                        est[:, j], se[:, j], part.df, part.n, idx, level=level,
+                        statistic="change", variable=nm,
+                        extra={"estimate_from": ests[0][:, j], "estimate_to": ests[1][:, j]}))
+                continue
+            # every measure of the pattern in one table, measure by measure (as many tables
+            # would be concatenated), the domain labels repeated
+            # (the columns the index of such tables becomes, without building the index)
+            k = n_dom * m
+            lab = {c: lab_frame[c].to_numpy()[np.tile(np.arange(n_dom), m)] for c in by_cols}
+            lab["measure"] = np.repeat(np.array(names, dtype=object), n_dom)
+            lab["round_from"] = np.full(k, a)
+            lab["round_to"] = np.full(k, b)
+            t = estimate_table(
+                est.T.ravel(), se.T.ravel(), np.tile(part.df, m), np.tile(part.n, m),
+                pd.RangeIndex(k), level=level, statistic="change",
+                extra={"estimate_from": ests[0].T.ravel(), "estimate_to": ests[1].T.ravel()})
+            parts.append(pd.concat([pd.DataFrame(lab, index=t.index).astype(
+                {c: lab_frame[c].dtype for c in by_cols}), t], axis=1))
     if not parts:  # fewer than two rounds: nothing to compare
         return pd.DataFrame(columns=[*by_cols, *CHANGE_COLUMNS, "estimate_from",
                                      "estimate_to"])
-    out = pd.concat(parts).reset_index()
+    out = (pd.concat(parts, ignore_index=True) if lab_frame is not None
+           else pd.concat(parts).reset_index())
+    # one measure: its name in attrs (as concatenating per-measure tables keeps it)
+    out.attrs = ({"statistic": "change", "variable": next(iter(cols)), "level": level,
+                  "interval": "wald"} if len(cols) == 1 else {})
     order = {nm: i for i, nm in enumerate(cols)}
     out = out.sort_values(
         [*by_cols, "round_from", "round_to", "measure"],

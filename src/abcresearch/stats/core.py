@@ -54,6 +54,9 @@ __all__ = ["CENSUS_TOL", "DomainPartition", "LonelyPSU", "SurveyDesignBase"]
 #: R's threshold below which a stratum's fpc factor counts as a census (zero variance).
 CENSUS_TOL = 1e-7
 
+#: Domain partitions a design keeps for reuse (the most recent ones).
+_PARTITIONS_KEPT = 16
+
 
 class LonelyPSU(StrEnum):
     """How a stratum with a single sampled unit enters the variance (R's ``survey.lonely.psu``).
@@ -188,7 +191,10 @@ class SurveyDesignBase:
                 if i == 0 and not nest:
                     codes, _ = pd.factorize(c, sort=True)
                 else:  # nested in the stratum (stage 1, nest=True) or in the parent unit
-                    key = pd.MultiIndex.from_arrays([stratum_row, c.to_numpy()])
+                    # (stratum, unit) pairs in sorted order, on integer codes (the same order
+                    # as factorising the pairs themselves, without building tuples)
+                    c_codes, c_uniq = pd.factorize(c, sort=True)
+                    key = stratum_row.astype(np.int64) * max(len(c_uniq), 1) + c_codes
                     codes, _ = pd.factorize(key, sort=True)
                 u = codes.astype(np.int64)
             n_units = int(u.max()) + 1
@@ -308,7 +314,7 @@ class SurveyDesignBase:
         self._stages = tuple(stages)
         self._n_stages = n_stages
         self._domain = np.ones(n, dtype=bool)
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ messages
     def _stratum_names(self, stage: int, idx: np.ndarray, s_labels: pd.Index,
@@ -534,7 +540,26 @@ class SurveyDesignBase:
         n_dom : int, optional
             Number of domains (default ``codes.max() + 1``).
         """
-        return DomainPartition(self, codes, n_dom)
+        c = self._codes(codes)
+        # one partition per design (and domain) and codes, reused across measures and calls
+        key = ("partition", None if n_dom is None else int(n_dom), c.tobytes())
+        part = self._cache.get(key)
+        if part is None:
+            held = [k for k in self._cache if isinstance(k, tuple) and k[0] == "partition"]
+            for k in held[:max(len(held) - _PARTITIONS_KEPT + 1, 0)]:  # oldest first
+                del self._cache[k]
+            part = self._cache[key] = DomainPartition(self, c, n_dom)
+        return part
+
+    def cached(self, key: Any, make: Any) -> Any:
+        """Return ``make()`` computed once for this design (and domain) under ``key``.
+
+        For values that depend only on the design's data and domain (e.g. the domain codes of
+        a ``by`` column); a derived design (:meth:`subset`, :meth:`with_columns`) starts empty.
+        """
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     def domain_var(self, wz: np.ndarray, codes: np.ndarray,
                    n_dom: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -751,6 +776,8 @@ class DomainPartition:
                        - np.bincount(p0.g_d, minlength=self.n_dom)).astype(np.int64)
         else:
             self.df = np.zeros(self.n_dom, dtype=np.int64)
+        for arr in (self.codes, self.rows, self.n, self.df):  # shared: reused by the design
+            arr.setflags(write=False)
 
     def _used(self, wz: np.ndarray) -> np.ndarray:
         W = np.asarray(wz, dtype=float)

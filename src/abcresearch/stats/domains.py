@@ -66,7 +66,10 @@ def group_codes(design: SurveyDesignBase, by: By) -> tuple[np.ndarray, pd.Index 
         for c in cols:
             if c not in design.data.columns:
                 raise DesignError(f"by column {c!r} not found in the design's data")
-        frame = design.data[cols]
+        # factorised once per design and columns (text codes are slow to factorise)
+        codes, index = design.cached(("group_codes", tuple(cols)),
+                                     lambda: _codes_of(design, design.data[cols], cols))
+        return codes.copy(), index
     else:
         name = by.name if isinstance(by, pd.Series) else None
         vals = design.align(by, "by")
@@ -74,6 +77,13 @@ def group_codes(design: SurveyDesignBase, by: By) -> tuple[np.ndarray, pd.Index 
             raise DesignError(f"by must be one value per row of data, found shape {vals.shape}")
         cols = [name]
         frame = pd.DataFrame({0: vals})
+    return _codes_of(design, frame, cols)
+
+
+def _codes_of(design: SurveyDesignBase, frame: pd.DataFrame, cols: list[Any]
+              ) -> tuple[np.ndarray, pd.Index]:
+    """Domain codes (-1 outside the domain or missing) and labels of the columns of ``frame``."""
+    dom = design.domain
     if frame.shape[1] == 1:
         codes, labels = pd.factorize(frame.iloc[:, 0], sort=True)
         index: pd.Index = pd.Index(labels, name=cols[0])
