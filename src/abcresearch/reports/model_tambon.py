@@ -205,7 +205,7 @@ class ModelTambonReport(ReportBase):
         return self._keep(out.result(details={"meta": dict(meta)}))
 
     def summary(self) -> dict[str, Any]:
-        """The summary JSON record: basis ``model``, grade null, status ``provisional``.
+        """Return the summary JSON record: basis ``model``, grade null, status ``provisional``.
 
         The model estimates as printed (scale and decimals of the small-area section) under
         ``model_estimates``; no households were surveyed, so ``households_estimated`` is null.
