@@ -158,7 +158,8 @@ class ModelTambonReport(ReportBase):
         lines = [f"**{t('level.' + a.level)}** "
                  + (t("cover.in", parent=parent.label(self.lang)) if parent else ""),
                  self.words.round_years(self.survey_round),
-                 f"**{t('grade_status.not_surveyed')}:** {coverage_text(self, pub)}",
+                 f"**{t('model_tambon.cover.not_surveyed')}** "
+                 + coverage_text(self, pub),  # type: ignore[arg-type]
                  *smallarea_section.cover_lines(self, self.result),  # type: ignore[arg-type]
                  t("model_tambon.cover.plain")]
         if self.analysis.synthetic:
