@@ -256,7 +256,11 @@ def _run_report(args: argparse.Namespace) -> int:
 
     area = get_area(str(args.area).strip())  # AreaError for a malformed or unknown code
     resolve_scheme(args.scheme)  # ParamsError before any kernel starts or data is read
-    status = store_area_status(args.survey_round, area.code, args.store)
+    from abcresearch.reports.model_tambon import model_only
+
+    model = model_only(area.code, args.survey_round, args.store, args.scheme)
+    status = store_area_status(args.survey_round, area.code, args.store,
+                               model_areas=[area.code] if model else None)
     if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
         amphoes = sorted({t[:4] for t in tambons_with_data(args.survey_round, args.store)})
         have = (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}"
@@ -269,7 +273,8 @@ def _run_report(args: argparse.Namespace) -> int:
                          f"{args.survey_round}: {of}, so it has no households in round "
                          f"{args.survey_round} of the store and no model estimate (areas with "
                          f"data: {have})")
-    _check_area_has_data(args.area, args.survey_round, args.store)
+    if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
+        _check_area_has_data(args.area, args.survey_round, args.store)
 
     # a fresh kernel for this report, started now: it imports what the notebook needs while
     # this process builds the report's inputs (the two overlap on two cores); it is stopped

@@ -162,8 +162,9 @@ def run_report(
     out : path, optional
         Reports folder (default ``reports/``).
     notebook : path, optional
-        Report notebook (default ``notebooks/area_report.ipynb``, or
-        ``notebooks/province_overview.ipynb`` for a province).
+        Report notebook (default ``notebooks/area_report.ipynb``,
+        ``notebooks/province_overview.ipynb`` for a province, or
+        ``notebooks/model_tambon.ipynb`` for a tambon with no households but a model estimate).
     engine : str, optional
         papermill engine name: None for papermill's default (a fresh kernel per report),
         ``"abcresearch_warm"`` for a warm kernel (:mod:`abcresearch.batch.kernels`).
@@ -209,6 +210,11 @@ def run_report(
     manifest = read_manifest(int(survey_round), store_path)  # StoreError
     choice = resolve_scheme(scheme)  # ParamsError
     nb_path = Path(notebook) if notebook is not None else default_notebook(area.level)
+    if notebook is None and area.level == "tambon":
+        from abcresearch.reports import model_tambon  # no households, a model estimate
+
+        if model_tambon.model_only(code, survey_round, store_path, choice.parameter):
+            nb_path = nb_path.with_name(model_tambon.NOTEBOOK)
     check_compare_round(compare_round, survey_round, store_path)  # ReportError
     extra = dict(extra_parameters or {})
     earlier = None

@@ -1,0 +1,117 @@
+"""The report of a tambon no sampled village reached (issue 13, item 5).
+
+The store is the scaled-down rollout of ``test_analysis_smallarea.py`` (wave 1 of amphoe Pak
+Phanang, 8012, 20 households per village, seed 3): tambons 801205 and 801209 have no sampled
+village and a synthetic (model-only) estimate; 801201 has sampled villages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from test_analysis_smallarea import ROUND, rollout_store  # noqa: F401  (module fixture)
+
+from abcresearch.analysis.smallarea import round_small_area
+from abcresearch.analysis.status import SUMMARY_KEYS
+from abcresearch.labels import label
+from abcresearch.survey import pseudonyms as privacy
+
+MODEL_TAMBON = "801205"
+
+
+@pytest.fixture(scope="module")
+def model_report(rollout_store, tmp_path_factory):  # noqa: F811
+    """The model-based report of 801205 made by the runner, as a batch run makes it."""
+    from abcresearch.batch.runner import run_report
+
+    out = tmp_path_factory.mktemp("model_reports")
+    return run_report(MODEL_TAMBON, ROUND, store=rollout_store, lang="th", out=out)
+
+
+def _text(path) -> str:
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 comes with the dev extra")
+    pdf = pdfium.PdfDocument(str(path))
+    return re.sub(r"\s", "", "".join(pdf[i].get_textpage().get_text_range()
+                                     for i in range(len(pdf))))
+
+
+def test_runner_uses_the_model_notebook_for_a_tambon_without_households(
+        rollout_store, model_report) -> None:  # noqa: F811
+    from abcresearch.reports.model_tambon import NOTEBOOK, model_only
+
+    assert model_report.status == "ok", model_report.error
+    nb = json.loads(model_report.paths.ipynb.read_text(encoding="utf-8"))
+    assert nb["metadata"]["papermill"]["input_path"].endswith(f"notebooks/{NOTEBOOK}")
+    assert model_only(MODEL_TAMBON, ROUND, rollout_store)
+    assert not model_only("801201", ROUND, rollout_store)  # sampled: the area report
+    assert not model_only("801501", ROUND, rollout_store)  # outside the model's universe
+
+
+def test_pdf_says_model_based_with_rmse(rollout_store, model_report) -> None:  # noqa: F811
+    text = _text(model_report.paths.pdf)
+    squash = lambda s: re.sub(r"\s", "", s)  # noqa: E731
+    assert squash(label("basis.model", "th")) in text
+    assert squash(label("grade_status.provisional", "th")) in text
+    assert squash("สำรวจ 0 จาก 5 หมู่บ้าน") in text
+    assert "RMSE" in text
+    rows = round_small_area(ROUND, rollout_store).area(MODEL_TAMBON).set_index("measure")
+    assert (rows["kind"] == "synthetic").all()
+    est, rmse = rows.at["share_level1", "estimate"], rows.at["share_level1", "rmse"]
+    assert f"{100 * est:.1f}" in text and f"{100 * rmse:.1f}" in text
+    assert squash(label("synthetic.banner", "th")) in text
+
+
+def test_summary_json_keys(model_report) -> None:
+    s = json.loads(model_report.paths.summary.read_text(encoding="utf-8"))
+    assert set(SUMMARY_KEYS) <= set(s)
+    assert s["area_code"] == MODEL_TAMBON and s["level"] == "tambon"
+    assert s["estimate_basis"] == "model" and s["grade"] is None
+    assert s["grade_status"] == "provisional"
+    assert s["coverage"]["villages_surveyed"] == 0 and s["coverage"]["villages_total"] == 5
+    assert s["households_estimated"] is None and s["synthetic"] is True
+    m = {e["measure"]: e for e in s["model_estimates"]}
+    assert m["share_level1"]["kind"] == "synthetic"
+    assert m["share_level1"]["ci_low"] < m["share_level1"]["estimate"] < \
+        m["share_level1"]["ci_high"]
+
+
+def test_no_personal_data_in_what_the_report_writes(rollout_store, model_report) -> None:  # noqa: F811,E501
+    export = rollout_store.parent / "export"
+    hh = pd.read_csv(export / "household.csv", dtype=str, sep=";")
+    members = pd.read_csv(export / "member.csv", dtype=str, sep=";")
+    names = ["hh/head_name", "member/m_name"]
+    values = [v for df in (hh, members) for c in names if c in df for v in df[c].dropna()]
+    pid_cols = ["hh/head_pid", "hh/phone", "member/m_pid"]
+    ids = {v for df in (hh, members) for c in pid_cols if c in df for v in df[c].dropna()}
+    assert values and ids  # the export has names, IDs and phones to look for
+    p = model_report.paths
+    for text in (_text(p.pdf), p.ipynb.read_text(encoding="utf-8"),
+                 p.summary.read_text(encoding="utf-8")):
+        privacy.assert_no_personal_data(text, names=values)
+        assert not any(i in text for i in ids)
+
+
+def test_cli_reports_a_model_tambon_and_refuses_one_with_neither(
+        rollout_store, monkeypatch, tmp_path, capsys) -> None:  # noqa: F811
+    from abcresearch import cli
+    from abcresearch.batch import runner
+
+    seen = {}
+
+    def fake_run_report(area, survey_round, **kw):  # the runner is tested above
+        seen["area"] = area
+        return runner.ReportOutcome(area, survey_round, "tambon", "ok",
+                                    runner.ReportPaths.for_area(area, survey_round, tmp_path))
+
+    monkeypatch.setattr(runner, "run_report", fake_run_report)
+    code = cli.main(["report", "--area", MODEL_TAMBON, "--round", str(ROUND), "--store",
+                     str(rollout_store), "--out", str(tmp_path)])
+    assert code == 0 and seen["area"] == MODEL_TAMBON
+    capsys.readouterr()
+    code = cli.main(["report", "--area", "801501", "--round", str(ROUND), "--store",
+                     str(rollout_store)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "no model estimate" in err[0]
