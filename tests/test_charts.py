@@ -140,3 +140,20 @@ def test_grade_maps_colour_by_grade() -> None:
                                      ax=ax, **labels) is ax
     colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
     assert colours == [charts.GRADE_COLOURS["B"], charts.NO_DATA_COLOUR]
+
+
+def test_need_readiness_chart_takes_a_village_surveyed_in_full() -> None:
+    """A village whose every household was surveyed has the collapsed interval [p, p]; scaled
+    to percent, ``p - low`` can come out as -1e-15, which matplotlib refuses as an error bar
+    (it failed a tambon report of the demo)."""
+    low = 5.4264
+    pts = pd.DataFrame({"grade": ["B", "B"], "estimate": [low - 1e-15, 21.3],
+                        "ci_low": [low, 16.7], "ci_high": [low, 26.8],
+                        "near": [False, False]})
+    assert pts.loc[0, "estimate"] < pts.loc[0, "ci_low"]
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                     grade_labels={"A": "A", "B": "B", "C": "C"},
+                                     threshold=40.0, xlabel="x", ylabel="y",
+                                     threshold_label="t", need_labels=("hi", "lo"),
+                                     near_label="")
+    assert len(ax.collections) >= 2  # the error bars and the points were drawn

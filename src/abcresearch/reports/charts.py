@@ -793,7 +793,9 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                else (np.arange(m) % 7 - 3) * 0.09)
         x = j + off
         err = np.vstack([col["estimate"] - col["ci_low"], col["ci_high"] - col["estimate"]])
-        ax.errorbar(x, col["estimate"], yerr=np.nan_to_num(err), fmt="none", ecolor="#616161",
+        # a village surveyed in full has a collapsed interval [p, p]: rounding can leave -1e-15
+        err = np.clip(np.nan_to_num(err), 0.0, None)
+        ax.errorbar(x, col["estimate"], yerr=err, fmt="none", ecolor="#616161",
                     elinewidth=0.8, capsize=2, zorder=2)
         near = col["near"].astype(bool).to_numpy()
         for hollow in (False, True):
