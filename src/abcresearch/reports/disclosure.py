@@ -1014,6 +1014,16 @@ class Publisher:
         printed = float(text.replace(",", "")) / scale
         return text, printed, _bounds(printed, d, scale)
 
+    def _interval(self, kind: str, low: float | None, high: float | None
+                  ) -> tuple[tuple[tuple[float, float], tuple[float, float]] | None,
+                             tuple[str, str] | None, str | None, str | None]:
+        """Print an interval as the report does: (bounds, texts, low text, high text)."""
+        if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+            return None, None, None, None
+        lo_t, _, lo_b = self._printed(kind, low)
+        hi_t, _, hi_b = self._printed(kind, high)
+        return (lo_b, hi_b), (lo_t, hi_t), lo_t, hi_t
+
     @property
     def marker(self) -> str:
         """Marker of a small cell (``<5``)."""
@@ -1114,12 +1124,7 @@ class Publisher:
             self._add(Published(self.section, "share", area, num, den, text=text))
             return Shown(text)
         text, printed, bounds = self._printed("percent", value)
-        ci = ci_text = None
-        lo_t = hi_t = None
-        if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
-            lo_t, lo_v, lo_b = self._printed("percent", low)
-            hi_t, hi_v, hi_b = self._printed("percent", high)
-            ci, ci_text = (lo_b, hi_b), (lo_t, hi_t)
+        ci, ci_text, lo_t, hi_t = self._interval("percent", low, high)
         self._add(Published(self.section, "share", area, num, den, text=text, value=printed,
                             bounds=bounds, ci=ci, ci_text=ci_text))
         return Shown(text, printed, lo_t, hi_t)
@@ -1132,12 +1137,7 @@ class Publisher:
             self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text))
             return Shown(text)
         text, printed, bounds = self._printed(kind, value)
-        ci = ci_text = None
-        lo_t = hi_t = None
-        if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
-            lo_t, _, lo_b = self._printed(kind, low)
-            hi_t, _, hi_b = self._printed(kind, high)
-            ci, ci_text = (lo_b, hi_b), (lo_t, hi_t)
+        ci, ci_text, lo_t, hi_t = self._interval(kind, low, high)
         self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text,
                             value=printed, bounds=bounds, ci=ci, ci_text=ci_text))
         return Shown(text, printed, lo_t, hi_t)
@@ -1179,12 +1179,7 @@ class Publisher:
             self._add(Published(self.section, kind, area, tuple(cells), text=text, name=name))
             return Shown(text)
         text, printed, bounds = self._printed(fmt, value)
-        ci = ci_text = None
-        lo_t = hi_t = None
-        if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
-            lo_t, _, lo_b = self._printed(fmt, low)
-            hi_t, _, hi_b = self._printed(fmt, high)
-            ci, ci_text = (lo_b, hi_b), (lo_t, hi_t)
+        ci, ci_text, lo_t, hi_t = self._interval(fmt, low, high)
         self._add(Published(self.section, kind, area, tuple(cells), text=text, value=printed,
                             bounds=bounds, ci=ci, ci_text=ci_text, name=name))
         return Shown(text, printed, lo_t, hi_t)
