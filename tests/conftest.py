@@ -9,7 +9,9 @@ import pytest
 @pytest.fixture(autouse=True)
 def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read or create a real pseudonymisation key in the home folder."""
-    monkeypatch.setenv("ABCRESEARCH_KEY", "test-key-not-secret-0123456789abcdef")
+    from fixtures.test_key import TEST_KEY
+
+    monkeypatch.setenv("ABCRESEARCH_KEY", TEST_KEY)
 
 
 @pytest.fixture(autouse=True)
@@ -35,18 +37,8 @@ def sample_export(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def sample_store(sample_export, tmp_path_factory: pytest.TempPathFactory):
     """The sample export ingested into a fresh store (pseudonymised with the test key)."""
-    import os
-
-    from abcresearch.ingest.pipeline import ingest
+    from fixtures.test_key import ingest_with_test_key
 
     store = tmp_path_factory.mktemp("store")
-    old = os.environ.get("ABCRESEARCH_KEY")
-    os.environ["ABCRESEARCH_KEY"] = "test-key-not-secret-0123456789abcdef"
-    try:
-        ingest(sample_export, survey_round=2549, store=store)
-    finally:
-        if old is None:
-            os.environ.pop("ABCRESEARCH_KEY", None)
-        else:
-            os.environ["ABCRESEARCH_KEY"] = old
+    ingest_with_test_key(sample_export, 2549, store)
     return store

@@ -56,9 +56,9 @@ def _cut_village(export, village: str, keep: int) -> None:
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory):
     """Six villages of two tambons, 30 households each, one village cut to 3 households."""
-    import os
 
-    from abcresearch.ingest.pipeline import ingest
+    from fixtures.test_key import ingest_with_test_key
+
     from abcresearch.synth.generate import synthesize
 
     export = tmp_path_factory.mktemp("small_export") / "2549"
@@ -67,8 +67,7 @@ def small_store(tmp_path_factory):
     shutil.rmtree(export / "_truth", ignore_errors=True)
     _cut_village(export, TINY, 3)
     store = tmp_path_factory.mktemp("small_store")
-    os.environ["ABCRESEARCH_KEY"] = "test-key-not-secret-0123456789abcdef"
-    ingest(export, survey_round=ROUND, store=store)
+    ingest_with_test_key(export, ROUND, store)
     return store
 
 

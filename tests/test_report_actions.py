@@ -4,7 +4,6 @@ the province, actions per development path, and traceability to the instrument."
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,8 @@ from abcresearch.survey.instrument import codebook
 @pytest.fixture(scope="module")
 def store_8001(tmp_path_factory: pytest.TempPathFactory):
     """Amphoe Mueang (8001): 3 villages of each of its 16 tambons, 15 households each."""
-    from abcresearch.ingest.pipeline import ingest
+    from fixtures.test_key import ingest_with_test_key
+
     from abcresearch.synth.frame import village_frame
     from abcresearch.synth.generate import synthesize
 
@@ -33,15 +33,7 @@ def store_8001(tmp_path_factory: pytest.TempPathFactory):
     synthesize(province="80", survey_round=2549, seed=11, out=out, villages=codes,
                households_per_village=15)
     store = tmp_path_factory.mktemp("store8001")
-    old = os.environ.get("ABCRESEARCH_KEY")
-    os.environ["ABCRESEARCH_KEY"] = "test-key-not-secret-0123456789abcdef"
-    try:
-        ingest(out, survey_round=2549, store=store)
-    finally:
-        if old is None:
-            os.environ.pop("ABCRESEARCH_KEY", None)
-        else:
-            os.environ["ABCRESEARCH_KEY"] = old
+    ingest_with_test_key(out, 2549, store)
     return store
 
 
