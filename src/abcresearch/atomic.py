@@ -28,6 +28,18 @@ _NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 def _umask() -> int:
+    """Return the process's umask without changing it where the system can tell it (Linux).
+
+    ``os.umask`` can only read the mask by setting it, which for a moment changes it for every
+    thread of the process (Dask workers write from threads); it is the fallback elsewhere.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
