@@ -80,19 +80,25 @@ def _check_long_arguments(argv: Sequence[str], command: str) -> None:
                              f"{cut(arg)!r}); at most {MAX_ARGUMENT_CHARS:,} are accepted")
 
 
+def _areas_with_data(survey_round: int, store: Path | str | None) -> str:
+    """Name the amphoe with data in the round, for error sentences ("amphoe 8001, 8015")."""
+    from abcresearch.store import tambons_with_data
+
+    amphoes = sorted({t[:4] for t in tambons_with_data(survey_round, store)})
+    return (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}"
+            if amphoes else "none")
+
+
 def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) -> None:
     """Refuse an official area with no households in the round: one sentence, before any work."""
-    from abcresearch.store import has_data, tambons_with_data
+    from abcresearch.store import has_data
     from abcresearch.survey.areas import get_area
 
     area = get_area(str(area_code).strip())  # AreaError for a malformed or unknown code
     if not has_data(survey_round, area.code, store):
-        tambons = tambons_with_data(survey_round, store)
-        amphoes = sorted({t[:4] for t in tambons})
-        have = (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}"
-                if amphoes else "none")
         raise StoreError(f"{area.level} {area.code} ({area.name_th}) has no households in round "
-                         f"{survey_round} of the store (areas with data: {have})")
+                         f"{survey_round} of the store (areas with data: "
+                         f"{_areas_with_data(survey_round, store)})")
 
 
 def _check_within(within: str | None, survey_round: int, store: Path | None) -> None:
@@ -251,7 +257,6 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.batch import kernels
     from abcresearch.batch.parameters import resolve_scheme
     from abcresearch.batch.runner import run_report
-    from abcresearch.store import tambons_with_data
     from abcresearch.survey.areas import get_area
 
     area = get_area(str(args.area).strip())  # AreaError for a malformed or unknown code
@@ -262,9 +267,7 @@ def _run_report(args: argparse.Namespace) -> int:
     status = store_area_status(args.survey_round, area.code, args.store,
                                model_areas=[area.code] if model else None)
     if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
-        amphoes = sorted({t[:4] for t in tambons_with_data(args.survey_round, args.store)})
-        have = (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}"
-                if amphoes else "none")
+        have = _areas_with_data(args.survey_round, args.store)
         total = status.coverage.villages_total
         of = ("it is not in the round" if not total else "the village was not surveyed"
               if area.level == "village" else
