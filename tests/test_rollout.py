@@ -20,7 +20,7 @@ import pytest
 from abcresearch.analysis import round as round_mod
 from abcresearch.analysis.change import change_analysis, earlier_round
 from abcresearch.analysis.design import choose_design, design_spec
-from abcresearch.analysis.round import round_analysis, score_round, store_area_status
+from abcresearch.analysis.round import round_analysis, round_frame, score_round, store_area_status
 from abcresearch.analysis.status import (
     SUMMARY_KEYS,
     coverage_table,
@@ -309,6 +309,26 @@ def test_model_estimates_have_a_place(rollout) -> None:
     assert t.loc["801502", "priority_cell"] == f"{t.loc['801502', 'need']}_A"
     st = store_area_status(2549, "800101", store, model_areas={"800101"})
     assert st.basis.value == "model"
+
+
+def test_store_area_status_reads_the_area_alone_and_agrees_with_the_whole_round(rollout) -> None:
+    """The command-line check reads one area's partitions; its answer is the whole round's."""
+    from abcresearch.analysis.status import area_status, area_statuses
+    from abcresearch.store import read as store_read
+
+    store, _ = rollout
+    frame = round_frame(2549, store)
+    hh = store_read.load(2549, store=store, columns=["village_code", "weight", "village_prob"])
+    whole = area_statuses(coverage_table(hh, frame))
+    surveyed = set(hh["village_code"])
+    unsurveyed = sorted(set(frame["village_code"]) - surveyed)
+    empty_tambon = next(c[:6] for c in unsurveyed
+                        if not any(s.startswith(c[:6]) for s in surveyed))
+    codes = ["80", "8015", "801502", sorted(surveyed)[0], unsurveyed[0], empty_tambon]
+    for code in codes:
+        assert store_area_status(2549, code, store) == area_status(whole, code), code
+    assert store_area_status(2549, empty_tambon, store).basis.value == "none"
+    assert store_area_status(2549, unsurveyed[0], store).coverage.villages_surveyed == 0
 
 
 def test_coverage_without_a_frame_is_the_village_forms() -> None:

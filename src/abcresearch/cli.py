@@ -263,27 +263,26 @@ def _run_report(args: argparse.Namespace) -> int:
     resolve_scheme(args.scheme)  # ParamsError before any kernel starts or data is read
     from abcresearch.reports.model_tambon import model_only
 
-    model = model_only(area.code, args.survey_round, args.store, args.scheme)
-    status = store_area_status(args.survey_round, area.code, args.store,
-                               model_areas=[area.code] if model else None)
-    if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
-        have = _areas_with_data(args.survey_round, args.store)
-        total = status.coverage.villages_total
-        of = ("it is not in the round" if not total else "the village was not surveyed"
-              if area.level == "village" else
-              f"none of its {total:,} villages in the round's frame was surveyed")
-        raise StoreError(f"{area.level} {area.code} ({area.name_th}) is not surveyed in round "
-                         f"{args.survey_round}: {of}, so it has no households in round "
-                         f"{args.survey_round} of the store and no model estimate (areas with "
-                         f"data: {have})")
-    if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
-        _check_area_has_data(args.area, args.survey_round, args.store)
-
     # a fresh kernel for this report, started now: it imports what the notebook needs while
-    # this process builds the report's inputs (the two overlap on two cores); it is stopped
-    # after the result is printed
+    # this process checks the area and builds the report's inputs (the two overlap on two
+    # cores); it is stopped when the command ends, also when a check below refuses the area
     kernels.start_soon()
     try:
+        model = model_only(area.code, args.survey_round, args.store, args.scheme)
+        status = store_area_status(args.survey_round, area.code, args.store,
+                                   model_areas=[area.code] if model else None)
+        if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
+            have = _areas_with_data(args.survey_round, args.store)
+            total = status.coverage.villages_total
+            of = ("it is not in the round" if not total else "the village was not surveyed"
+                  if area.level == "village" else
+                  f"none of its {total:,} villages in the round's frame was surveyed")
+            raise StoreError(f"{area.level} {area.code} ({area.name_th}) is not surveyed in "
+                             f"round {args.survey_round}: {of}, so it has no households in round "
+                             f"{args.survey_round} of the store and no model estimate (areas "
+                             f"with data: {have})")
+        if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
+            _check_area_has_data(args.area, args.survey_round, args.store)
         outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
                              out=args.out, scheme=args.scheme, engine=kernels.ENGINE_NAME)
         if outcome.status == "failed":

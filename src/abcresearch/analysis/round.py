@@ -56,7 +56,7 @@ from abcresearch.scoring import (
 )
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.scoring.scheme import Scheme
-from abcresearch.store import cache_folder, store_lock
+from abcresearch.store import cache_folder, round_folder, store_lock
 from abcresearch.store import read as data_mod
 from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
 from abcresearch.survey.instrument import capital_items
@@ -599,15 +599,34 @@ def store_area_status(survey_round: int, area_code: str, store: Path | str | Non
         The store or the round does not exist.
     """
     root = Path(store) if store is not None else None
+    code = str(area_code).strip()
+    # an area's coverage rests on its own villages only, so only its partitions are read (one
+    # tambon's files, not the province's 170; an area with no rows reads as an empty table)
+    within = code if code.isdigit() and len(code) in (2, 4, 6, 8) else None
     with store_lock(root, shared=True):
         manifest = data_mod.manifest(survey_round, root)
         frame = round_frame(survey_round, root, manifest)
-        hh = data_mod.load(survey_round, store=root, columns=[
+        hh = _area_rows(survey_round, root, within, "households", [
             c for c in ("village_code", "weight", "village_prob")
             if frame is not None or c != "village_prob"])
         forms = None
         if frame is None:
-            forms = data_mod.load(survey_round, store=root, table="villages",
-                                  columns=["village_code", "vil_households"])
+            forms = _area_rows(survey_round, root, within, "villages",
+                               ["village_code", "vil_households"])
     areas = area_statuses(coverage_table(hh, frame, forms), model_areas=model_areas)
-    return area_status(areas, str(area_code))
+    return area_status(areas, code)
+
+
+def _area_rows(survey_round: int, store: Path | None, area: str | None, table: str,
+               columns: list[str]) -> pd.DataFrame:
+    """Return an area's rows of one table (all rows without an area); empty if it has none."""
+    if area is None:
+        return data_mod.load(survey_round, store=store, table=table, columns=columns)
+    folder = round_folder(survey_round, store)  # StoreError for a missing round
+    if not (folder / table).exists():
+        return data_mod.load(survey_round, store=store, table=table, columns=columns)
+    try:
+        return data_mod.load(survey_round, area=area, store=store, table=table, columns=columns)
+    except StoreError:  # no partition of the area: it has no rows in the round
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c != "village_code" else "str")
+                             for c in columns})
