@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+# parsed forms (and any later cache) go to a folder of the test runs, never the user's cache;
+# set before any test runs, so kernels and commands the tests start inherit it
+os.environ.setdefault("ABCRESEARCH_CACHE",
+                      str(Path(tempfile.gettempdir()) / f"abcresearch-test-cache-{os.getuid()}"))
 
 
 @pytest.fixture(autouse=True)

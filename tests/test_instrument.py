@@ -75,3 +75,34 @@ def test_unsupported_constraint_is_named(tmp_path: Path) -> None:
         encoding="utf-8")
     with pytest.raises(ParamsError, match=r"\. \* 2 < 7"):
         instrument.load_form("village", tmp_path)
+
+
+def test_parsed_forms_are_cached_by_content_and_a_damaged_entry_is_parsed_again(
+        tmp_path, monkeypatch) -> None:
+    """A form is parsed by pyxform once per content; an edit or a damaged entry parses anew."""
+    import shutil
+
+    import pandas as pd
+
+    monkeypatch.setenv(instrument.CACHE_ENV, str(tmp_path / "cache"))
+    cache = tmp_path / "cache" / "forms"
+
+    def copy(name: str) -> Path:  # a new folder each time: load_form's memory cache misses
+        shutil.copytree(params_dir() / "instrument", tmp_path / name)
+        return tmp_path / name
+
+    first = instrument.load_form("household", copy("a"))
+    entries = sorted(cache.glob("*.json"))
+    assert len(entries) == 1
+    again = instrument.load_form("household", copy("b"))  # the same bytes: from the entry
+    pd.testing.assert_frame_equal(again.codebook, first.codebook)
+    assert again.choices.keys() == first.choices.keys() and again.version == first.version
+    entries[0].write_text("{not json", encoding="utf-8")  # damaged: parsed again, rewritten
+    pd.testing.assert_frame_equal(instrument.load_form("household", copy("c")).codebook,
+                                  first.codebook)
+    assert entries[0].read_text(encoding="utf-8").startswith('{"')
+    edited = copy("d")
+    (edited / "household.md").write_text(
+        (edited / "household.md").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    instrument.load_form("household", edited)  # other bytes: a second entry
+    assert len(list(cache.glob("*.json"))) == 2

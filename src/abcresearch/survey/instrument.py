@@ -9,7 +9,11 @@ XLSForms, which diff well and which pyxform reads directly.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +23,12 @@ import pandas as pd
 
 from abcresearch.errors import ParamsError
 from abcresearch.paths import params_dir
+
+#: Environment variable naming the cache folder (parsed forms go to ``<it>/forms``).
+CACHE_ENV = "ABCRESEARCH_CACHE"
+
+#: Changes when what is cached per form changes (old entries are then ignored).
+FORM_CACHE_FORMAT = "pyxform-json-1"
 
 #: Form files by form id, relative to ``params/instrument``.
 FORM_FILES = {"household": "household.md", "village": "village.md"}
@@ -139,16 +149,56 @@ def _walk(children: list[dict[str, Any]], path: tuple[str, ...], table: str,
         rows.append(row)
 
 
-def _read_form(path: Path, main_table: str) -> Form:
+def form_cache_dir() -> Path:
+    """Return the folder of parsed-form files (:data:`CACHE_ENV`, else the user's cache).
+
+    pyxform takes about a second to import and parse the two forms, which every new process
+    (a command, a kernel, a test worker) would pay; its output for a form file is kept as JSON
+    under a name made of the file's name and bytes and pyxform's version, so an edited form or
+    another pyxform is parsed again.
+    """
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]) / "forms"
+    user_cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(user_cache) / "abcresearch" / "forms"
+
+
+def _parse_with_pyxform(path: Path) -> dict[str, Any]:
+    """Return pyxform's JSON for a form file, from the parsed-form cache when it has it."""
+    from importlib.metadata import version
+
+    data = path.read_bytes()
+    key = hashlib.sha256(b"\0".join([path.name.encode(), version("pyxform").encode(),
+                                       FORM_CACHE_FORMAT.encode(), data])).hexdigest()
+    cached = form_cache_dir() / f"{key}.json"
+    try:
+        parsed = json.loads(cached.read_text(encoding="utf-8"))
+        if isinstance(parsed, dict):
+            return parsed
+    except (OSError, ValueError):
+        pass  # not cached yet, unreadable or damaged: parse again
     from pyxform import xls2json
 
-    if not path.exists():
-        raise ParamsError(f"instrument form {path} does not exist")
     warnings: list[str] = []
     try:
         parsed = xls2json.parse_file_to_json(str(path), warnings=warnings)
     except Exception as exc:  # pyxform raises its own PyXFormError and plain errors
         raise ParamsError(f"{path.name}: pyxform rejected the form: {exc}") from exc
+    try:  # whole or not at all: written beside, then renamed (concurrent writers agree)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".form-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(parsed, fh, ensure_ascii=False)
+        os.replace(tmp, cached)
+    except OSError:  # a read-only home: no cache, parse every time
+        pass
+    return parsed
+
+
+def _read_form(path: Path, main_table: str) -> Form:
+    if not path.exists():
+        raise ParamsError(f"instrument form {path} does not exist")
+    parsed = _parse_with_pyxform(path)
     rows: list[dict[str, Any]] = []
     _walk(parsed["children"], (), main_table, rows)
     codebook = pd.DataFrame(rows)
