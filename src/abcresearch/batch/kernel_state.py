@@ -187,3 +187,8 @@ def reset(cwd: str) -> None:
             pd.reset_option("all")
     clear_library_caches()
     gc.collect()
+    if "pyarrow" in sys.modules:
+        # Arrow's allocator (mimalloc) keeps freed buffers for reuse: hand them back to the
+        # system, so a kernel's resident memory between reports is what it still holds and
+        # one large report (the province overview) does not raise every later report's peak
+        sys.modules["pyarrow"].default_memory_pool().release_unused()

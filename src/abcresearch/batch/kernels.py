@@ -1,6 +1,6 @@
 """Warm Jupyter kernels for batch reports: a papermill engine that reuses a pre-imported kernel.
 
-A stock papermill run starts a kernel, imports pandas/matplotlib/statsmodels and shuts the kernel
+A stock papermill run starts a kernel, imports pandas/matplotlib/scipy and shuts the kernel
 down again for every report; for a tambon report that is about three quarters of the time
 (measured on a 2-core machine: kernel start 0.9 s and imports 1.2 s of 3.8 s; see
 ``benchmarks/bench_report.py``). The engine registered here as ``abcresearch_warm`` keeps one
@@ -68,9 +68,7 @@ WARM_IMPORTS: tuple[str, ...] = (
     "pyarrow",
     "matplotlib",
     "matplotlib.pyplot",
-    "seaborn",
     "scipy.stats",
-    "statsmodels.api",
     "IPython.display",
     "abcresearch",
     "abcresearch.survey.areas",
@@ -78,11 +76,17 @@ WARM_IMPORTS: tuple[str, ...] = (
     "abcresearch.store.read",
     "abcresearch.stats",
     "abcresearch.scoring",
+    "abcresearch.reports.area",
+    "abcresearch.reports.province",
     "abcresearch.reports.render.display",
     "abcresearch.reports.render.fonts",
     "abcresearch.batch.runner",
 )
-"""Modules imported once per warm kernel (missing ones are skipped)."""
+"""Modules imported once per warm kernel (missing ones are skipped): what the shipped report
+notebooks use. seaborn and statsmodels.api are left out (about 3 s of start-up and 90 MB per
+kernel, and no shipped report uses them): a notebook that imports them pays that once per
+kernel, since modules stay imported across resets; ``ABCRESEARCH_WARM_IMPORTS`` (comma-separated
+names) replaces the list for a batch of notebooks that need others."""
 
 REPORT_IMPORTS: tuple[str, ...] = (
     "numpy",
