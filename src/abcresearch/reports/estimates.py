@@ -73,11 +73,13 @@ def capital_means(design: Any, capitals: Sequence[str], level: float) -> pd.Data
     pandas.DataFrame
         Index ``capital``; columns ``estimate, se, ci_low, ci_high, n`` (n: households scored).
     """
-    rows = []
-    for cap in capitals:
-        m = design.mean(cap, na_rm=True, level=level).iloc[0]
-        rows.append({"capital": cap, **{k: m[k] for k in _CI}, "n": m["n"]})
-    return pd.DataFrame(rows, columns=["capital", *_CI, "n"]).set_index("capital")
+    caps = list(capitals)
+    if not caps:
+        return pd.DataFrame(columns=["capital", *_CI, "n"]).set_index("capital")
+    m = design.mean_each(caps, na_rm=True, level=level)  # one pass over the capitals
+    out = pd.DataFrame({k: m[k].to_numpy(dtype=float) for k in (*_CI, "n")},
+                       index=pd.Index(caps, name="capital"))
+    return out
 
 
 def round_means(means: pd.DataFrame, capitals: Sequence[str], level: str,
@@ -100,14 +102,13 @@ def round_means(means: pd.DataFrame, capitals: Sequence[str], level: str,
     pandas.Series
         Mean by capital; NaN where the round has none.
     """
-    out = {}
-    for cap in capitals:
-        sel = (means["level"] == level) & (means["capital"] == cap)
-        if code is not None:
-            sel &= means["code"] == code
-        hit = means.loc[sel, "estimate"]
-        out[cap] = hit.iloc[0] if len(hit) else np.nan
-    return pd.Series(out, dtype=float)
+    sel = means["level"] == level
+    if code is not None:
+        sel &= means["code"] == code
+    hit = means.loc[sel, ["capital", "estimate"]].drop_duplicates("capital")  # the first row
+    found = pd.Series(hit["estimate"].to_numpy(dtype=float), index=hit["capital"].to_numpy())
+    return pd.Series([found.get(cap, np.nan) for cap in capitals], index=list(capitals),
+                     dtype=float)
 
 
 def level_counts(households: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -427,6 +427,9 @@ def province_item_shares(report: Any, rules: ActionRules) -> pd.DataFrame:
 def area_item_shares(report: AreaContext, rules: ActionRules | None = None) -> pd.DataFrame:
     """Design-based share of the area's households failing each item, beside the province's.
 
+    Made once per report and rules (the summary page and the "what to do" page show the same
+    table; a copy each time).
+
     Returns
     -------
     pandas.DataFrame
@@ -436,29 +439,40 @@ def area_item_shares(report: AreaContext, rules: ActionRules | None = None) -> p
         area's share may not be published) and ``clear`` (the interval excludes the province's
         share).
     """
+    ar = rules or load_action_rules()
+    cached = getattr(report, "cached", None)
+    if cached is None:
+        return _area_item_shares(report, ar)
+    # keyed by the rules object, which the entry holds (so its id stays its own)
+    _, table = cached(("item_shares", id(ar)), lambda: (ar, _area_item_shares(report, ar)))
+    return table.copy()
+
+
+def _area_item_shares(report: AreaContext, rules: ActionRules) -> pd.DataFrame:
     from abcresearch.analysis.round import area_design
 
-    rules = rules or load_action_rules()
     hh = report.households
     flags = failing_flags(hh, rules)
-    frame = hh.copy()
     cols = {r.item: f"fail__{r.item}" for r in rules.items}
-    for item, col in cols.items():
-        frame[col] = flags[item].to_numpy()
-    design = area_design(frame, report.design_spec)
+    design = area_design(pd.concat([hh, flags.rename(columns=cols)], axis=1),
+                         report.design_spec)
     prov = province_item_shares(report, rules)
+    n_base = flags.notna().sum()
+    n_fail = flags.sum(skipna=True)
+    asked = [r.item for r in rules.items if n_base[r.item]]
+    # every item's share in one pass of the design (each item over its own answers)
+    est = design.ciprop_each([cols[i] for i in asked], na_rm=True,
+                             level=report.design_spec.level) if asked else None
     rows = []
     for r in rules.items:
-        f = flags[r.item]
-        n_base = int(f.notna().sum())
-        n_fail = int(f.sum(skipna=True))
-        if n_base:
-            est = design.ciprop(cols[r.item], na_rm=True, level=report.design_spec.level).iloc[0]
-            vals = {k: float(est[k]) for k in _CI}
+        if n_base[r.item]:
+            e = cast(pd.DataFrame, est).loc[cols[r.item]]
+            vals = {k: float(e[k]) for k in _CI}
         else:
             vals = dict.fromkeys(_CI, np.nan)
-        rows.append({"item": r.item, "capital": r.capital, **vals, "n_fail": n_fail,
-                     "n_base": n_base, "province": float(prov.loc[r.item, "share"])})
+        rows.append({"item": r.item, "capital": r.capital, **vals,
+                     "n_fail": int(n_fail[r.item]), "n_base": int(n_base[r.item]),
+                     "province": float(prov.loc[r.item, "share"])})
     out = pd.DataFrame(rows).set_index("item")
     out["gap"] = out["estimate"] - out["province"]
     out["hidden"] = share_mask(out["n_fail"].to_numpy(), out["n_base"].to_numpy(),

@@ -66,7 +66,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     found: list[str] = []
     code = report.area.code
     prof = published_profile(report, profile_estimates(report, ("amphoe", "province")), pub)
-    l1 = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level)
+    l1 = report.level1_estimate
     if not pub.pattern.publishable(code):
         found.append(t("find.too_few"))
         out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))

@@ -64,7 +64,7 @@ def profile_estimates(report: AreaContext, compare: Sequence[str] = DEFAULT_COMP
         of ``compare`` (named as the item: ``amphoe``, ``province`` or an amphoe code).
     """
     caps = check_capitals(report, capitals)
-    out = estimates.capital_means(report.design, caps, report.design_spec.level)
+    out = report.capital_means(caps)
     for item in compare:
         out[item] = _comparison(report, item, caps)[1].to_numpy()
     return out
