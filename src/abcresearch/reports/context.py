@@ -38,7 +38,7 @@ from abcresearch.analysis.status import (
 from abcresearch.errors import AreaError, InputError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports import estimates
-from abcresearch.reports.disclosure import marker, share_mask
+from abcresearch.reports.disclosure import marker, report_categories, share_mask
 from abcresearch.reports.formatting import Words
 from abcresearch.reports.results import SectionResult, Table
 from abcresearch.scoring import load_scheme
@@ -441,6 +441,25 @@ class AreaContext(ReportBase):
         every = self.cached(("capital_means",), lambda: estimates.capital_means(
             self.design, self.capitals, self.design_spec.level))
         return every.loc[list(self.capitals if capitals is None else capitals)].copy()
+
+    def weighted_counts(self, measure: str, by: str | None = None
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Weighted and unweighted households in each category of a count measure.
+
+        :func:`~abcresearch.reports.estimates.weighted_counts` of the area's households by
+        their categories (:func:`~abcresearch.reports.disclosure.report_categories`), made
+        once per report and measure (copies each time).
+
+        Parameters
+        ----------
+        measure : str
+            Count measure id (``"overall_level"``, ``"level:<capital>"``, ``"income_bin"``).
+        by : str, optional
+            Area column: one row per area (default one row, ``"all"``).
+        """
+        w, n = self.cached(("weighted_counts", measure, by), lambda: estimates.weighted_counts(
+            self.households, report_categories(self)[measure], by))
+        return w.copy(), n.copy()
 
     @cached_property
     def af_result(self) -> Any:

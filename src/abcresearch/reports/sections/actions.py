@@ -493,8 +493,9 @@ def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str
     ok = shares[~shares["hidden"] & (shares["estimate"] >= rules.min_share)
                 & shares["gap"].notna()]
     out: list[str] = []
+    caps = ok["capital"].to_numpy(dtype=object)
     for cap in capitals:
-        part = ok[ok["capital"] == cap].sort_values("gap", ascending=False, kind="mergesort")
+        part = ok[caps == cap].sort_values("gap", ascending=False, kind="mergesort")
         out.extend(part.index[:n])
     return out
 
