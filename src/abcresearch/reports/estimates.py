@@ -568,15 +568,23 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     weighted, counts : pandas.DataFrame
         Rows = areas, columns = categories (unrounded weighted sums; household counts).
     """
-    key = households[by] if by else pd.Series("all", index=households.index)
     if not categories.index.equals(households.index):
         categories = categories.reindex(households.index)
     w = households["weight"].astype(float)
-    # as w.groupby([key, categories]).sum() / .size(), unstacked with zeros: the (area,
-    # category) pairs as one integer key, so that pandas sums each cell's weights in row order
-    # (its compensated sum: the same numbers to the last bit) without factorising text pairs
-    valid = (key.notna() & categories.notna()).to_numpy()
-    k_codes, k_values = pd.factorize(key[valid], sort=True)
+    # as w.groupby([key, categories]).sum() / .size(), unstacked with zeros, where key is the
+    # area column or "all": the (area, category) pairs as one integer key, so that pandas sums
+    # each cell's weights in row order (its compensated sum: the same numbers to the last bit)
+    # without factorising text pairs
+    valid = categories.notna().to_numpy()
+    if by:
+        key = households[by]
+        valid = valid & key.notna().to_numpy()
+        k_codes, k_values = pd.factorize(key[valid], sort=True)
+        k_name = key.name
+    else:
+        k_codes = np.zeros(int(valid.sum()), dtype=np.int64)
+        k_values = pd.Index(["all"] if valid.any() else [], dtype="str")
+        k_name = None
     c_codes, c_values = pd.factorize(categories[valid], sort=True)
     n_k, n_c = len(k_values), len(c_values)
     cell = k_codes.astype(np.int64) * n_c + c_codes
@@ -584,6 +592,6 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     total = np.zeros(n_k * n_c)
     total[sums.index.to_numpy()] = sums.to_numpy()
     size = np.bincount(cell, minlength=n_k * n_c).astype(np.int64)
-    rows, cols = pd.Index(k_values, name=key.name), pd.Index(c_values, name=categories.name)
+    rows, cols = pd.Index(k_values, name=k_name), pd.Index(c_values, name=categories.name)
     return (pd.DataFrame(total.reshape(n_k, n_c), index=rows, columns=cols),
             pd.DataFrame(size.reshape(n_k, n_c), index=rows.copy(), columns=cols.copy()))
