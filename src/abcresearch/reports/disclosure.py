@@ -989,7 +989,9 @@ class Publisher:
     def __init__(self, report: Any, section: str) -> None:
         self.report = report
         self.section = section
-        self.rules = publication_rules()
+        cached = getattr(report, "cached", None)  # read once per report
+        self.rules = cached(("publication_rules",), publication_rules) if cached else \
+            publication_rules()
         self.threshold = int(report.threshold)
         self.pattern = pattern_for(report)
         self.entries: list[Published] = []

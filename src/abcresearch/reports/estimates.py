@@ -408,8 +408,16 @@ def level_key(value: Any) -> str:
 
 def _level_categories(series: pd.Series) -> pd.Series:
     s = pd.to_numeric(series, errors="coerce")
-    out = s.astype("Int64").astype(str).where(s.notna(), NA)
-    return out.astype(object)
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    ok = ~np.isnan(v)
+    if not np.array_equal(v[ok], np.trunc(v[ok])):  # not whole: as the Int64 cast says
+        out = s.astype("Int64").astype(str).where(s.notna(), NA)
+        return out.astype(object)
+    # as s.astype("Int64").astype(str), NA where missing: the text of each distinct level
+    values, inverse = np.unique(v[ok].astype(np.int64), return_inverse=True)
+    text = np.full(len(v), NA, dtype=object)
+    text[ok] = np.array([str(int(x)) for x in values], dtype=object)[inverse]
+    return pd.Series(text, index=series.index, name=series.name, dtype=object)
 
 
 def poverty_line_value(survey_round: int) -> float | None:

@@ -517,15 +517,24 @@ def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
 
 
 # ---------------------------------------------------------------------- words
-def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
-    """Write the rule in words, with the instrument's choice labels (e.g. ``ตอบ "ไม่ใช่"``)."""
+def rule_text(rule: ItemRule, words: Any, lang: str,
+              choice_labels: dict[str, pd.Series] | None = None) -> str:
+    """Write the rule in words, with the instrument's choice labels (e.g. ``ตอบ "ไม่ใช่"``).
+
+    ``choice_labels`` keeps the labels of each choice list read (by list name) for the next
+    rules of the same page.
+    """
     from abcresearch.survey.instrument import choices
 
     if rule.kind in ("at_most", "below"):
         n = rule.number
         num = f"{n:g}" if n is not None else ""
         return words(f"actions.rule.{rule.kind}", value=num)
-    labels = choices(str(rule.list_name), "household").set_index("name")[f"label_{lang}"]
+    memo = {} if choice_labels is None else choice_labels
+    name = str(rule.list_name)
+    if name not in memo:
+        memo[name] = choices(name, "household").set_index("name")[f"label_{lang}"]
+    labels = memo[name]
     names = [f"“{labels.get(v, v)}”" for v in rule.values]
     joined = words("actions.rule.or").join(names)
     text = words(f"actions.rule.{rule.kind}", choices=joined)
@@ -570,6 +579,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         out.text(t("actions.none"))
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     rows, acts, trace = [], [], []
+    lists: dict[str, pd.Series] = {}
     for item in chosen:
         r, s = ar.item(item), shares.loc[item]
         what = r.text[lang]
@@ -592,7 +602,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("actions.col.item"): what,
             t("actions.col.question_id"): r.item,
             t("actions.col.question"): r.question[lang],
-            t("actions.col.rule"): rule_text(r, report.words, lang),
+            t("actions.col.rule"): rule_text(r, report.words, lang, lists),
         })
     out.table(pd.DataFrame(rows), t("actions.caption.items"), t("actions.notes.items"),
               decimals=0)
