@@ -219,3 +219,19 @@ def test_item_shares_in_one_pass_equal_one_ciprop_per_item(mueang) -> None:
             assert shares.loc[item, "estimate"] == one["estimate"]
             for c in ("se", "ci_low", "ci_high"):
                 assert shares.loc[item, c] == pytest.approx(one[c], rel=1e-12, abs=1e-15)
+
+
+def test_rule_text_uses_the_choice_labels_read_with_the_rules() -> None:
+    """The choice labels kept in each rule write the same text as reading the form again."""
+    from dataclasses import replace
+
+    from abcresearch.reports.formatting import Words
+
+    rules = A.load_action_rules()
+    choice_rules = [r for r in rules.items if r.values]
+    assert choice_rules and all(set(r.value_labels) == set(r.values) for r in choice_rules)
+    for lang in ("th", "en"):
+        words = Words(lang)
+        for r in choice_rules:
+            assert A.rule_text(r, words, lang) == A.rule_text(replace(r, value_labels={}),
+                                                              words, lang)

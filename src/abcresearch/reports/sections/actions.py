@@ -112,6 +112,9 @@ class ItemRule:
         The question's XLSForm type and choice list.
     relevant_question, relevant_value : str or None
         The form's skip logic (asked only when ``relevant_question`` = ``relevant_value``).
+    value_labels : mapping
+        ``{choice: {"th", "en"}}``: the instrument's labels of the choices in ``values``, read
+        with the rules (so writing a rule needs no second reading of the form).
     """
 
     item: str
@@ -127,6 +130,7 @@ class ItemRule:
     list_name: str | None = None
     relevant_question: str | None = None
     relevant_value: str | None = None
+    value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,7 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
                                  f"{name} is {q['type']}")
             continue
         values: tuple[str, ...] = ()
+        value_labels: dict[str, dict[str, str]] = {}
         number = None
         if kind in ("at_most", "below"):
             if isinstance(arg, bool) or not isinstance(arg, int | float):
@@ -244,13 +249,17 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             number = float(arg)
         else:
             values = (str(arg),) if kind == "equals" else tuple(str(v) for v in (arg or ()))
-            known = set(choices(str(q["list_name"]), "household")["name"].astype(str))
+            listed = choices(str(q["list_name"]), "household")
+            known = set(listed["name"].astype(str))
             bad = [v for v in values if v not in known]
             if not values or bad:
                 pr.add(f"{w}.fails.{kind}", f"must name choices of list {q['list_name']} "
                                             f"({', '.join(sorted(known))}); found "
                                             f"{', '.join(bad) or 'none'}")
                 continue
+            names = listed["name"].astype(str)
+            value_labels = {v: {lang: dict(zip(names, listed[f"label_{lang}"], strict=True))[v]
+                                for lang in ("th", "en")} for v in values}
         ask = entry.get("if_not_asked")
         if ask not in (None, "pass", "fail"):
             pr.add(f"{w}.if_not_asked", f"must be pass or fail, found {ask!r}")
@@ -272,7 +281,8 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             item_type=str(q["type"]),
             list_name=None if pd.isna(q["list_name"]) else str(q["list_name"]),
             relevant_question=None if pd.isna(rq) else str(rq),
-            relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"])))
+            relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"]),
+            value_labels=value_labels))
     if not items and not pr:
         pr.add("items", "must list at least one item")
     min_share = raw.get("min_share", 0.0)
@@ -517,24 +527,18 @@ def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
 
 
 # ---------------------------------------------------------------------- words
-def rule_text(rule: ItemRule, words: Any, lang: str,
-              choice_labels: dict[str, pd.Series] | None = None) -> str:
-    """Write the rule in words, with the instrument's choice labels (e.g. ``ตอบ "ไม่ใช่"``).
-
-    ``choice_labels`` keeps the labels of each choice list read (by list name) for the next
-    rules of the same page.
-    """
+def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
+    """Write the rule in words, with the instrument's choice labels (e.g. ``ตอบ "ไม่ใช่"``)."""
     from abcresearch.survey.instrument import choices
 
     if rule.kind in ("at_most", "below"):
         n = rule.number
         num = f"{n:g}" if n is not None else ""
         return words(f"actions.rule.{rule.kind}", value=num)
-    memo = {} if choice_labels is None else choice_labels
-    name = str(rule.list_name)
-    if name not in memo:
-        memo[name] = choices(name, "household").set_index("name")[f"label_{lang}"]
-    labels = memo[name]
+    if all(v in rule.value_labels for v in rule.values):  # read with the rules
+        labels: Any = {v: rule.value_labels[v][lang] for v in rule.values}
+    else:
+        labels = choices(str(rule.list_name), "household").set_index("name")[f"label_{lang}"]
     names = [f"“{labels.get(v, v)}”" for v in rule.values]
     joined = words("actions.rule.or").join(names)
     text = words(f"actions.rule.{rule.kind}", choices=joined)
@@ -579,7 +583,6 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         out.text(t("actions.none"))
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     rows, acts, trace = [], [], []
-    lists: dict[str, pd.Series] = {}
     for item in chosen:
         r, s = ar.item(item), shares.loc[item]
         what = r.text[lang]
@@ -602,7 +605,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("actions.col.item"): what,
             t("actions.col.question_id"): r.item,
             t("actions.col.question"): r.question[lang],
-            t("actions.col.rule"): rule_text(r, report.words, lang, lists),
+            t("actions.col.rule"): rule_text(r, report.words, lang),
         })
     out.table(pd.DataFrame(rows), t("actions.caption.items"), t("actions.notes.items"),
               decimals=0)
