@@ -504,9 +504,12 @@ def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str
                 & shares["gap"].notna()]
     out: list[str] = []
     caps = ok["capital"].to_numpy(dtype=object)
+    gap = ok["gap"].to_numpy(dtype=float)
     for cap in capitals:
-        part = ok[caps == cap].sort_values("gap", ascending=False, kind="mergesort")
-        out.extend(part.index[:n])
+        # as sort_values("gap", ascending=False, kind="mergesort"): ties in table order
+        pos = np.flatnonzero(caps == cap)
+        order = pos[np.argsort(-gap[pos], kind="mergesort")]
+        out.extend(ok.index[order[:n]])
     return out
 
 
