@@ -191,3 +191,47 @@ def test_bad_action_rules_are_named_together(tmp_path) -> None:
     for part in ("hum_happiness", "maybe", "needs a select_one", "ministry_of_magic",
                  "min_share"):
         assert part in msg
+
+
+def test_item_shares_in_one_pass_equal_one_ciprop_per_item(mueang) -> None:
+    """The item shares (one pass of the design over every item) are R-checked ciprop's numbers.
+
+    Each item's estimate as ``ciprop`` on the item alone (exactly), its SE and interval to
+    rounding; the table is made once per report and handed out as copies.
+    """
+    from abcresearch.analysis.round import area_design
+
+    rules = A.load_action_rules()
+    for code in sorted(mueang)[:3]:
+        rep = mueang[code]
+        shares = A.area_item_shares(rep, rules)
+        again = A.area_item_shares(rep, rules)
+        assert shares is not again
+        pd.testing.assert_frame_equal(shares, again)
+        flags = A.failing_flags(rep.households, rules)
+        design = area_design(rep.households.assign(
+            **{f"f_{i}": flags[i].to_numpy() for i in flags}), rep.design_spec)
+        for item in flags:
+            if not flags[item].notna().any():
+                assert np.isnan(shares.loc[item, "estimate"])
+                continue
+            one = design.ciprop(f"f_{item}", na_rm=True, level=rep.design_spec.level).iloc[0]
+            assert shares.loc[item, "estimate"] == one["estimate"]
+            for c in ("se", "ci_low", "ci_high"):
+                assert shares.loc[item, c] == pytest.approx(one[c], rel=1e-12, abs=1e-15)
+
+
+def test_rule_text_uses_the_choice_labels_read_with_the_rules() -> None:
+    """The choice labels kept in each rule write the same text as reading the form again."""
+    from dataclasses import replace
+
+    from abcresearch.reports.formatting import Words
+
+    rules = A.load_action_rules()
+    choice_rules = [r for r in rules.items if r.values]
+    assert choice_rules and all(set(r.value_labels) == set(r.values) for r in choice_rules)
+    for lang in ("th", "en"):
+        words = Words(lang)
+        for r in choice_rules:
+            assert A.rule_text(r, words, lang) == A.rule_text(replace(r, value_labels={}),
+                                                              words, lang)

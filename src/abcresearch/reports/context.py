@@ -11,11 +11,11 @@ method per section; section functions (:mod:`abcresearch.reports.sections`) take
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ from abcresearch.analysis.status import (
 from abcresearch.errors import AreaError, InputError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports import estimates
-from abcresearch.reports.disclosure import marker, share_mask
+from abcresearch.reports.disclosure import marker, report_categories, share_mask
 from abcresearch.reports.formatting import Words
 from abcresearch.reports.results import SectionResult, Table
 from abcresearch.scoring import load_scheme
@@ -50,6 +50,7 @@ from abcresearch.survey.areas import Area, amphoes, get_area, tambons
 __all__ = ["CHILD_COLUMN", "AreaContext", "MethodsContext", "ProvinceContext", "ReportBase"]
 
 R = TypeVar("R", bound=SectionResult)
+T = TypeVar("T")
 
 #: Column of the areas one level down (what the "villages" section lists), by area level.
 CHILD_COLUMN = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "village_code",
@@ -349,12 +350,16 @@ class AreaContext(ReportBase):
 
     def child_name(self, code: str) -> str:
         """Name of an area within (with the village's own name from its form)."""
+        return self.cached(("child_name", code), lambda: self._child_name(code))
+
+    def _child_name(self, code: str) -> str:
         try:
             name = self.area_name(get_area(code))
         except Exception:  # an unknown code is shown as is
             return code
         if len(code) == 8:
-            forms = self.village_forms.set_index("village_code")["village_name"]
+            forms = self.cached(("village_names",), lambda: self.village_forms.set_index(
+                "village_code")["village_name"])
             if code in forms.index and isinstance(forms[code], str) and forms[code].strip():
                 # village names are Thai proper nouns with no official romanisation
                 vname = forms[code].strip()
@@ -395,6 +400,67 @@ class AreaContext(ReportBase):
         return hashlib.sha256("".join(parts).encode()).hexdigest()[:12] if parts else "–"
 
     # ------------------------------------------------------------------ shared estimates
+    def cached(self, key: Any, make: Callable[[], T]) -> T:
+        """Return ``make()``, computed once per report under ``key``.
+
+        Estimates several sections show (the level-1 share, the capital means, the item
+        shares) are made once per report and kept on the report object, never at module
+        level: a warm batch kernel clears the module caches between reports, and each report
+        is a new object.
+        """
+        memo = self._memo
+        if key not in memo:
+            memo[key] = make()
+        return cast(T, memo[key])
+
+    @cached_property
+    def _memo(self) -> dict[Any, Any]:
+        return {}
+
+    @property
+    def level1_estimate(self) -> pd.DataFrame:
+        """Share of households at overall level 1 with its logit interval (unrounded).
+
+        :func:`~abcresearch.stats.ciprop` of ``level1`` over the households with a level; one
+        row. Made once per report (a copy each time).
+        """
+        return self.cached(("level1",), lambda: self.design.ciprop(
+            "level1", na_rm=True, level=self.design_spec.level)).copy()
+
+    def capital_means(self, capitals: Sequence[str] | None = None) -> pd.DataFrame:
+        """Return the area's design-based mean score of each capital (unrounded).
+
+        See :func:`~abcresearch.reports.estimates.capital_means`; made once per report for all
+        capitals (a copy of the rows asked for each time).
+
+        Parameters
+        ----------
+        capitals : sequence of str, optional
+            Capital ids (default all, in the scheme's order).
+        """
+        every = self.cached(("capital_means",), lambda: estimates.capital_means(
+            self.design, self.capitals, self.design_spec.level))
+        return every.loc[list(self.capitals if capitals is None else capitals)].copy()
+
+    def weighted_counts(self, measure: str, by: str | None = None
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Weighted and unweighted households in each category of a count measure.
+
+        :func:`~abcresearch.reports.estimates.weighted_counts` of the area's households by
+        their categories (:func:`~abcresearch.reports.disclosure.report_categories`), made
+        once per report and measure (copies each time).
+
+        Parameters
+        ----------
+        measure : str
+            Count measure id (``"overall_level"``, ``"level:<capital>"``, ``"income_bin"``).
+        by : str, optional
+            Area column: one row per area (default one row, ``"all"``).
+        """
+        w, n = self.cached(("weighted_counts", measure, by), lambda: estimates.weighted_counts(
+            self.households, report_categories(self)[measure], by))
+        return w.copy(), n.copy()
+
     @cached_property
     def af_result(self) -> Any:
         """Alkire-Foster measures of the area over the capitals (unrounded).

@@ -946,6 +946,30 @@ def _bounds(printed: float, digits: int, scale: float = 1.0) -> tuple[float, flo
     return printed - half - eps, printed + half + eps
 
 
+def report_categories(report: Any) -> pd.DataFrame:
+    """Each household's category in each count measure, for a report's households.
+
+    Computed once per households frame (:func:`~abcresearch.reports.estimates.
+    household_categories` with the round's income line and the publication rules' bins).
+    """
+    from abcresearch.reports import estimates
+
+    hh = report.households
+    key = id(hh)
+    hit = _CATEGORIES.get(key)
+    if hit is not None and hit[0] is hh:
+        return hit[1]
+    analysis = report.analysis
+    rules = publication_rules()
+    line = estimates.poverty_line_value(analysis.survey_round)
+    cms = estimates.count_measures(analysis.scheme.capital_ids, line, rules.income_bins)
+    cats = estimates.household_categories(hh, analysis.scheme, cms, line, rules.income_bins)
+    if len(_CATEGORIES) >= 8:
+        _CATEGORIES.pop(next(iter(_CATEGORIES)))
+    _CATEGORIES[key] = (hh, cats)
+    return cats
+
+
 class Publisher:
     """Writes a section's numbers through the one disclosure step and keeps its ledger.
 
@@ -965,34 +989,17 @@ class Publisher:
     def __init__(self, report: Any, section: str) -> None:
         self.report = report
         self.section = section
-        self.rules = publication_rules()
+        cached = getattr(report, "cached", None)  # read once per report
+        self.rules = cached(("publication_rules",), publication_rules) if cached else \
+            publication_rules()
         self.threshold = int(report.threshold)
         self.pattern = pattern_for(report)
         self.entries: list[Published] = []
 
     @property
     def categories(self) -> pd.DataFrame:
-        """Each household's category in each count measure (the report's households.
-
-        computed once per households frame).
-        """
-        from abcresearch.reports import estimates
-
-        hh = self.report.households
-        key = id(hh)
-        hit = _CATEGORIES.get(key)
-        if hit is not None and hit[0] is hh:
-            return hit[1]
-        analysis = self.report.analysis
-        line = estimates.poverty_line_value(analysis.survey_round)
-        cms = estimates.count_measures(analysis.scheme.capital_ids, line,
-                                       self.rules.income_bins)
-        cats = estimates.household_categories(hh, analysis.scheme, cms, line,
-                                              self.rules.income_bins)
-        if len(_CATEGORIES) >= 8:
-            _CATEGORIES.pop(next(iter(_CATEGORIES)))
-        _CATEGORIES[key] = (hh, cats)
-        return cats
+        """Each household's category in each count measure (see :func:`report_categories`)."""
+        return report_categories(self.report)
 
     # ------------------------------------------------------------------ formatting
     def digits(self, kind: str) -> int:

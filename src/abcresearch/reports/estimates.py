@@ -73,11 +73,13 @@ def capital_means(design: Any, capitals: Sequence[str], level: float) -> pd.Data
     pandas.DataFrame
         Index ``capital``; columns ``estimate, se, ci_low, ci_high, n`` (n: households scored).
     """
-    rows = []
-    for cap in capitals:
-        m = design.mean(cap, na_rm=True, level=level).iloc[0]
-        rows.append({"capital": cap, **{k: m[k] for k in _CI}, "n": m["n"]})
-    return pd.DataFrame(rows, columns=["capital", *_CI, "n"]).set_index("capital")
+    caps = list(capitals)
+    if not caps:
+        return pd.DataFrame(columns=["capital", *_CI, "n"]).set_index("capital")
+    m = design.mean_each(caps, na_rm=True, level=level)  # one pass over the capitals
+    out = pd.DataFrame({k: m[k].to_numpy(dtype=float) for k in (*_CI, "n")},
+                       index=pd.Index(caps, name="capital"))
+    return out
 
 
 def round_means(means: pd.DataFrame, capitals: Sequence[str], level: str,
@@ -100,14 +102,13 @@ def round_means(means: pd.DataFrame, capitals: Sequence[str], level: str,
     pandas.Series
         Mean by capital; NaN where the round has none.
     """
-    out = {}
-    for cap in capitals:
-        sel = (means["level"] == level) & (means["capital"] == cap)
-        if code is not None:
-            sel &= means["code"] == code
-        hit = means.loc[sel, "estimate"]
-        out[cap] = hit.iloc[0] if len(hit) else np.nan
-    return pd.Series(out, dtype=float)
+    sel = means["level"] == level
+    if code is not None:
+        sel &= means["code"] == code
+    hit = means.loc[sel, ["capital", "estimate"]].drop_duplicates("capital")  # the first row
+    found = pd.Series(hit["estimate"].to_numpy(dtype=float), index=hit["capital"].to_numpy())
+    return pd.Series([found.get(cap, np.nan) for cap in capitals], index=list(capitals),
+                     dtype=float)
 
 
 def level_counts(households: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -407,8 +408,16 @@ def level_key(value: Any) -> str:
 
 def _level_categories(series: pd.Series) -> pd.Series:
     s = pd.to_numeric(series, errors="coerce")
-    out = s.astype("Int64").astype(str).where(s.notna(), NA)
-    return out.astype(object)
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    ok = ~np.isnan(v)
+    if not np.array_equal(v[ok], np.trunc(v[ok])):  # not whole: as the Int64 cast says
+        out = s.astype("Int64").astype(str).where(s.notna(), NA)
+        return out.astype(object)
+    # as s.astype("Int64").astype(str), NA where missing: the text of each distinct level
+    values, inverse = np.unique(v[ok].astype(np.int64), return_inverse=True)
+    text = np.full(len(v), NA, dtype=object)
+    text[ok] = np.array([str(int(x)) for x in values], dtype=object)[inverse]
+    return pd.Series(text, index=series.index, name=series.name, dtype=object)
 
 
 def poverty_line_value(survey_round: int) -> float | None:
@@ -567,8 +576,30 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     weighted, counts : pandas.DataFrame
         Rows = areas, columns = categories (unrounded weighted sums; household counts).
     """
-    key = households[by] if by else pd.Series("all", index=households.index)
+    if not categories.index.equals(households.index):
+        categories = categories.reindex(households.index)
     w = households["weight"].astype(float)
-    weighted = w.groupby([key, categories]).sum().unstack(fill_value=0.0)
-    counts = w.groupby([key, categories]).size().unstack(fill_value=0)
-    return weighted, counts
+    # as w.groupby([key, categories]).sum() / .size(), unstacked with zeros, where key is the
+    # area column or "all": the (area, category) pairs as one integer key, so that pandas sums
+    # each cell's weights in row order (its compensated sum: the same numbers to the last bit)
+    # without factorising text pairs
+    valid = categories.notna().to_numpy()
+    if by:
+        key = households[by]
+        valid = valid & key.notna().to_numpy()
+        k_codes, k_values = pd.factorize(key[valid], sort=True)
+        k_name = key.name
+    else:
+        k_codes = np.zeros(int(valid.sum()), dtype=np.int64)
+        k_values = pd.Index(["all"] if valid.any() else [], dtype="str")
+        k_name = None
+    c_codes, c_values = pd.factorize(categories[valid], sort=True)
+    n_k, n_c = len(k_values), len(c_values)
+    cell = k_codes.astype(np.int64) * n_c + c_codes
+    sums = w[valid].groupby(cell).sum()
+    total = np.zeros(n_k * n_c)
+    total[sums.index.to_numpy()] = sums.to_numpy()
+    size = np.bincount(cell, minlength=n_k * n_c).astype(np.int64)
+    rows, cols = pd.Index(k_values, name=k_name), pd.Index(c_values, name=categories.name)
+    return (pd.DataFrame(total.reshape(n_k, n_c), index=rows, columns=cols),
+            pd.DataFrame(size.reshape(n_k, n_c), index=rows.copy(), columns=cols.copy()))

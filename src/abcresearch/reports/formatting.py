@@ -8,11 +8,12 @@ level, and writes numbers the way the reports print them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
-from abcresearch.labels import label
+from abcresearch.labels import label, labels
 from abcresearch.reports.disclosure import SUPPRESSED, marker
 
 __all__ = ["Words", "fmt_ci", "scheme_version"]
@@ -74,7 +75,16 @@ class Words:
         """Return a label (``params/labels.yaml``) with ``fields`` filled in."""
         if self.threshold is not None:
             fields = {"threshold": self.threshold, "level": self.level, **fields}
-        return label(key, self.lang, **fields)
+        table = self._table
+        if key not in table:  # label() says what is wrong, in one sentence
+            return label(key, self.lang, **fields)
+        text = table[key][self.lang]
+        return text.format(**fields) if fields else text
+
+    @cached_property
+    def _table(self) -> dict[str, dict[str, str]]:
+        """The label table, read once per :class:`Words` (a report holds one)."""
+        return labels()
 
     @property
     def marker(self) -> str:

@@ -56,6 +56,7 @@ __all__ = [
     "SummaryResult",
     "Table",
     "Typst",
+    "plain_table_text",
     "table_bundle",
 ]
 
@@ -139,6 +140,45 @@ class Typst(Part):
         return Markdown(self.markdown).as_html()
 
 
+#: Characters after which pandas writes a text cell differently from the text itself.
+_PLAIN_UNSAFE = re.compile(r"[\t\r\n\x0b\x0c]|^\s|\s$|\s\s")
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def plain_table_text(columns: Sequence[Any], rows: Sequence[Sequence[Any]]
+                     ) -> tuple[str, str] | None:
+    """Return ``(html, text)`` of a table of text cells as pandas writes them, or None.
+
+    The same strings as ``DataFrame(rows, columns=columns).to_html(index=False,
+    escape=True, border=0)`` and ``.to_string(index=False)`` under pandas' default display
+    options, written directly (pandas' general formatter costs milliseconds per table). None
+    when pandas would write something else than the cells themselves (no rows, a cell or
+    column name that is not text or holds tabs, line breaks, leading, trailing or doubled
+    spaces) or a display option is not its default; the caller then asks pandas.
+    """
+    if not rows or pd.get_option("display.unicode.east_asian_width") \
+            or pd.get_option("display.colheader_justify") != "right" \
+            or not pd.get_option("display.html.use_mathjax"):
+        return None
+    for text in (*columns, *(c for row in rows for c in row)):
+        if not isinstance(text, str) or _PLAIN_UNSAFE.search(text):
+            return None
+    if any(len(row) != len(columns) for row in rows):
+        return None
+    widths = [max(len(h), *(len(row[j]) for row in rows)) for j, h in enumerate(columns)]
+    lines = [" ".join(h.rjust(w) for h, w in zip(columns, widths, strict=True))]
+    lines += [" ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    out = ['<table class="dataframe">', "  <thead>", '    <tr style="text-align: right;">']
+    out += [f"      <th>{h.translate(_HTML_ESCAPES)}</th>" for h in columns]
+    out += ["    </tr>", "  </thead>", "  <tbody>"]
+    for row in rows:
+        out.append("    <tr>")
+        out += [f"      <td>{c.translate(_HTML_ESCAPES)}</td>" for c in row]
+        out.append("    </tr>")
+    out += ["  </tbody>", "</table>"]
+    return "\n".join(out), "\n".join(lines)
+
+
 def table_bundle(spec: Mapping[str, Any]) -> MimeBundle:
     """Return the display bundle of a table spec: the spec, HTML and plain text.
 
@@ -154,10 +194,14 @@ def table_bundle(spec: Mapping[str, Any]) -> MimeBundle:
         ``{TABLE_MIME: spec, "text/html": ..., "text/plain": ...}``, the bundle that
         :func:`~abcresearch.reports.render.display.show_table` displays.
     """
-    shown = pd.DataFrame([["–" if v is None else v for v in row] for row in spec["rows"]],
-                         columns=spec["columns"])
-    body = shown.to_html(index=False, escape=True, border=0)
-    plain = shown.to_string(index=False)
+    cells = [["–" if v is None else v for v in row] for row in spec["rows"]]
+    fast = plain_table_text(spec["columns"], cells)
+    if fast is not None:
+        body, plain = fast
+    else:
+        shown = pd.DataFrame(cells, columns=spec["columns"])
+        body = shown.to_html(index=False, escape=True, border=0)
+        plain = shown.to_string(index=False)
     caption, notes = spec.get("caption"), spec.get("notes")
     if caption:
         body = f"<p><strong>{html.escape(caption)}</strong></p>{body}"

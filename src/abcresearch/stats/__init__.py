@@ -12,7 +12,8 @@ Modules, bottom up: :mod:`~abcresearch.stats.core` (the design and its variance 
 ``total_vcov``, ``domain_var``, ``domain_df``, stages, lonely-PSU rule),
 :mod:`~abcresearch.stats.results` (the result table, t quantiles, logit interval),
 :mod:`~abcresearch.stats.domains` (``by=`` domains, ratios in every domain at once),
-:mod:`~abcresearch.stats.estimators` (mean, total, ratio, proportion, ciprop, quantile),
+:mod:`~abcresearch.stats.estimators` (mean, total, ratio, proportion, ciprop, quantile, and
+``mean_each``/``ciprop_each`` for many variables in one pass),
 :mod:`~abcresearch.stats.compare` (mean_diff, chisq, glm), :mod:`~abcresearch.stats.change`
 (change between rounds on stacked samples), :mod:`~abcresearch.stats.inequality` (gini, lorenz),
 :mod:`~abcresearch.stats.poverty` (BMN income headcount), :mod:`~abcresearch.stats.scales`
@@ -28,7 +29,16 @@ from abcresearch.stats.compare import chisq, glm, mean_diff
 from abcresearch.stats.core import DomainPartition, LonelyPSU
 from abcresearch.stats.design import SurveyDesign
 from abcresearch.stats.domains import Domains, domain_ratios, group_codes
-from abcresearch.stats.estimators import ciprop, mean, proportion, quantile, ratio, total
+from abcresearch.stats.estimators import (
+    ciprop,
+    ciprop_each,
+    mean,
+    mean_each,
+    proportion,
+    quantile,
+    ratio,
+    total,
+)
 from abcresearch.stats.inequality import gini, lorenz
 from abcresearch.stats.poverty import PovertyLine, headcount, load_poverty_lines, poverty_line
 from abcresearch.stats.results import estimate_table, logit_interval, tcrit
@@ -45,6 +55,7 @@ __all__ = [
     "change",
     "chisq",
     "ciprop",
+    "ciprop_each",
     "cronbach_alpha",
     "domain_ratios",
     "estimate_table",
@@ -59,6 +70,7 @@ __all__ = [
     "logit_interval",
     "lorenz",
     "mean",
+    "mean_each",
     "mean_diff",
     "poverty_line",
     "proportion",

@@ -809,6 +809,35 @@ class DomainPartition:
             out += p.var(wzu)
         return out[:, 0] if W.ndim == 1 else out
 
+    def df_each(self, used: np.ndarray) -> np.ndarray:
+        """Design df of each domain restricted, column by column, to the rows ``used`` marks.
+
+        What :attr:`df` would be for the partition of the rows of a column that ``used`` keeps
+        (e.g. the rows where one of several variables is not missing): #PSUs minus #strata
+        among them (R's ``degf`` of the subset), for many columns at once.
+
+        Parameters
+        ----------
+        used : numpy.ndarray of bool, shape (len(rows), m)
+            Per used row of this partition (in the order of :attr:`rows`) and column, whether
+            the row counts.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n_dom, m)
+        """
+        u = np.asarray(used, dtype=float)
+        if u.ndim != 2 or u.shape[0] != self.rows.size:
+            raise DesignError(f"used must have shape ({self.rows.size}, m), found {u.shape}")
+        if not self._parts:
+            return np.zeros((self.n_dom, u.shape[1]), dtype=np.int64)
+        p0 = self._parts[0]
+        cells = (p0.totals(u) > 0).astype(float)  # (unit, domain) cells with a row kept
+        groups = (np.asarray(p0.G @ cells) > 0).astype(float)  # (stratum, domain) groups
+        n_cells = np.asarray(_indicator(p0.cell_d, self.n_dom) @ cells)
+        n_groups = np.asarray(p0.D @ groups)
+        return np.rint(n_cells - n_groups).astype(np.int64)
+
     def cov(self, wz: np.ndarray) -> np.ndarray:
         """Covariance matrix of the column totals of ``wz`` (one domain only).
 

@@ -106,6 +106,17 @@ class SurveyDesign(SurveyDesignBase):
         """Proportion of a 0/1 variable with logit CI; see :func:`estimators.ciprop`."""
         return estimators.ciprop(self, var, by=by, method=method, na_rm=na_rm, level=level)
 
+    def mean_each(self, variables: Sequence[str], by: Any = None, na_rm: bool = False,
+                  level: float = 0.95) -> pd.DataFrame:
+        """Mean of each of several variables in one pass; see :func:`estimators.mean_each`."""
+        return estimators.mean_each(self, variables, by=by, na_rm=na_rm, level=level)
+
+    def ciprop_each(self, variables: Sequence[str], by: Any = None, method: str = "logit",
+                    na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+        """Proportion of each of several 0/1 variables; see :func:`estimators.ciprop_each`."""
+        return estimators.ciprop_each(self, variables, by=by, method=method, na_rm=na_rm,
+                                      level=level)
+
     def quantile(self, var: str, q: float | Sequence[float] = 0.5, by: Any = None,
                  na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
         """Weighted quantiles with Woodruff CI; see :func:`estimators.quantile`."""

@@ -1,5 +1,8 @@
 """Design-based estimators: means, totals, proportions, ratios, quantiles, logit CIs.
 
+:func:`mean_each` and :func:`ciprop_each` estimate many variables of one design in one pass
+(each with its own missing values), as R's ``svyby`` estimates many domains in one call.
+
 Each estimator returns a tidy :class:`pandas.DataFrame` with the columns
 ``estimate, se, ci_low, ci_high, df, n`` (some add ``deff``). Without ``by`` the index is the
 variable name (categories for :func:`proportion`); with ``by`` it is the group value(s), the
@@ -26,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.errors import DesignError
-from abcresearch.stats.core import SurveyDesignBase
-from abcresearch.stats.domains import By, Domains, domain_ratios
+from abcresearch.stats.core import LonelyPSU, SurveyDesignBase
+from abcresearch.stats.domains import By, Domains, domain_ratios, group_codes
 from abcresearch.stats.results import estimate_table, logit_interval, tcrit
 
-__all__ = ["ciprop", "mean", "proportion", "quantile", "ratio", "total"]
+__all__ = ["ciprop", "ciprop_each", "mean", "mean_each", "proportion", "quantile", "ratio",
+           "total"]
 
 
 def _svyvar(design: SurveyDesignBase, y: np.ndarray, dom: Domains, mean_d: np.ndarray,
@@ -234,6 +238,150 @@ def ciprop(
     out.attrs.update({"statistic": "ciprop", "method": method,
                       "interval": "logit" if method == "logit" else "wald"})
     return out
+
+
+def _each(design: SurveyDesignBase, variables: Sequence[str], by: By, na_rm: bool, level: float,
+          statistic: str, interval: str) -> pd.DataFrame:
+    """:func:`mean` of each variable (its own missing rows), all in one pass of the design.
+
+    One partition of the domains serves every variable: a variable's missing rows enter as
+    zeros with a zero denominator, which leaves its domain totals, and so its estimate, exactly
+    as :func:`mean` computes them; its variance adds the same terms in another order (the
+    centred square of an empty unit inside the sum rather than after it), and its df and n are
+    counted on its own rows. The ``average`` lonely-PSU rule counts the strata present in each
+    domain, which a variable's missing rows change, so under it each variable is estimated on
+    its own (:func:`mean`).
+    """
+    names = [variables] if isinstance(variables, str) else list(variables)
+    if not names or len(set(names)) != len(names):
+        raise DesignError(f"variables must be distinct column names, found {names!r}")
+    Y = np.column_stack([design.values(v) for v in names])
+    if statistic == "ciprop":
+        for j, v in enumerate(names):
+            vals = np.unique(Y[~np.isnan(Y[:, j]), j])
+            if not np.all(np.isin(vals, [0.0, 1.0])):
+                raise DesignError(
+                    f"ciprop needs a 0/1 variable; {v!r} has values {list(vals[:6])}; "
+                    "use proportion() for categorical variables"
+                )
+    if design.lonely_psu is LonelyPSU.AVERAGE:
+        parts = [mean(design, v, by=by, na_rm=na_rm, level=level) for v in names]
+        est, se, degf, n = (np.concatenate([p[c].to_numpy() for p in parts])
+                            for c in ("estimate", "se", "df", "n"))
+        labels = None if by is None else parts[0].index
+        n_dom = 1 if labels is None else len(labels)
+        est_m, se_m = est.reshape(len(names), n_dom), se.reshape(len(names), n_dom)
+        df_m, n_m = degf.reshape(len(names), n_dom), n.reshape(len(names), n_dom)
+    else:
+        codes, labels = group_codes(design, by)
+        n_dom = 1 if labels is None else len(labels)
+        part = design.partition(codes, n_dom)
+        missing = np.isnan(Y)
+        kept = ~missing[part.rows]
+        X = (~missing).astype(float)
+        r = domain_ratios(design, np.where(missing, 0.0, Y), X, part)
+        den = r["den"]
+        # a domain where a variable is all missing: no row, as mean() has it (NaN, SE 0)
+        var = np.where(den == 0, 0.0, r["var"])
+        n_m = np.rint(part.sum(kept.astype(float))).astype(np.int64).reshape(n_dom, -1)
+        df_m = part.df_each(kept)
+        nan_dom = np.zeros((n_dom, len(names)), dtype=bool)
+        if not na_rm:
+            nan_dom = part.sum((~kept).astype(float)).reshape(n_dom, -1) > 0
+        est_m = np.where(nan_dom, np.nan, r["estimate"]).T
+        se_m = np.where(nan_dom, np.nan, np.sqrt(np.maximum(var, 0.0))).T
+        df_m, n_m = df_m.T, n_m.T
+    var_index = pd.Index(names, name="variable")
+    if labels is None:
+        index: pd.Index = var_index
+    else:
+        frame = labels.to_frame(index=False)
+        frame = frame.loc[np.tile(np.arange(n_dom), len(names))].reset_index(drop=True)
+        frame.insert(0, "variable", np.repeat(np.asarray(names, dtype=object), n_dom))
+        index = pd.MultiIndex.from_frame(frame)
+    out = estimate_table(est_m.ravel(), se_m.ravel(), df_m.ravel(), n_m.ravel(), index,
+                         level=level, statistic=statistic, interval=interval,
+                         attrs={"variables": names})
+    if statistic == "ciprop":
+        out.attrs["method"] = "logit" if interval == "logit" else "mean"
+    return out
+
+
+def mean_each(
+    design: SurveyDesignBase,
+    variables: Sequence[str],
+    by: By = None,
+    na_rm: bool = False,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted mean of each of several variables, each with its own missing values.
+
+    The same numbers as calling :func:`mean` once per variable (R: ``svymean(~y, design,
+    na.rm=)`` or ``svyby(~y, ~g, design, svymean, na.rm=)`` per variable; not
+    ``svymean(~y1 + y2, na.rm=TRUE)``, which drops a row missing in any of them), computed in
+    one pass: one design, one partition of its domains, every variable a column.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The survey design.
+    variables : sequence of str
+        Numeric columns (distinct).
+    by : str or list of str, optional
+        Domain column(s), as :func:`mean`.
+    na_rm : bool, default False
+        Drop each variable's missing values; otherwise a domain where a variable has missing
+        values gets NaN for that variable.
+    level : float, default 0.95
+        Confidence level of the t interval with design df.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``estimate, se, ci_low, ci_high, df, n``; index ``variable`` (with ``by``: the
+        levels ``variable`` and the ``by`` column(s)), in the order given. Estimates equal
+        :func:`mean`'s exactly; standard errors to rounding (about 1e-15 relative).
+    """
+    return _each(design, variables, by, na_rm, level, "mean", "wald")
+
+
+def ciprop_each(
+    design: SurveyDesignBase,
+    variables: Sequence[str],
+    by: By = None,
+    method: str = "logit",
+    na_rm: bool = False,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Proportion of each of several 0/1 variables with its interval, in one pass.
+
+    The same numbers as :func:`ciprop` called once per variable (R: ``svyciprop`` per
+    variable), computed as :func:`mean_each`.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The survey design.
+    variables : sequence of str
+        Columns of 0/1 (or boolean) values (distinct).
+    by : str or list of str, optional
+        Domain column(s).
+    method : {"logit", "mean"}, default "logit"
+        Interval, as :func:`ciprop`.
+    na_rm : bool, default False
+        Drop each variable's missing values.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`mean_each`; ``ci_low``/``ci_high`` from the chosen method.
+    """
+    if method not in ("logit", "mean"):
+        raise DesignError(f"method={method!r} is not supported; choose 'logit' or 'mean'")
+    return _each(design, variables, by, na_rm, level, "ciprop",
+                 "logit" if method == "logit" else "wald")
 
 
 def quantile(

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -112,6 +112,9 @@ class ItemRule:
         The question's XLSForm type and choice list.
     relevant_question, relevant_value : str or None
         The form's skip logic (asked only when ``relevant_question`` = ``relevant_value``).
+    value_labels : mapping
+        ``{choice: {"th", "en"}}``: the instrument's labels of the choices in ``values``, read
+        with the rules (so writing a rule needs no second reading of the form).
     """
 
     item: str
@@ -127,6 +130,7 @@ class ItemRule:
     list_name: str | None = None
     relevant_question: str | None = None
     relevant_value: str | None = None
+    value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,7 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
                                  f"{name} is {q['type']}")
             continue
         values: tuple[str, ...] = ()
+        value_labels: dict[str, dict[str, str]] = {}
         number = None
         if kind in ("at_most", "below"):
             if isinstance(arg, bool) or not isinstance(arg, int | float):
@@ -244,13 +249,17 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             number = float(arg)
         else:
             values = (str(arg),) if kind == "equals" else tuple(str(v) for v in (arg or ()))
-            known = set(choices(str(q["list_name"]), "household")["name"].astype(str))
+            listed = choices(str(q["list_name"]), "household")
+            known = set(listed["name"].astype(str))
             bad = [v for v in values if v not in known]
             if not values or bad:
                 pr.add(f"{w}.fails.{kind}", f"must name choices of list {q['list_name']} "
                                             f"({', '.join(sorted(known))}); found "
                                             f"{', '.join(bad) or 'none'}")
                 continue
+            names = listed["name"].astype(str)
+            value_labels = {v: {lang: dict(zip(names, listed[f"label_{lang}"], strict=True))[v]
+                                for lang in ("th", "en")} for v in values}
         ask = entry.get("if_not_asked")
         if ask not in (None, "pass", "fail"):
             pr.add(f"{w}.if_not_asked", f"must be pass or fail, found {ask!r}")
@@ -272,7 +281,8 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             item_type=str(q["type"]),
             list_name=None if pd.isna(q["list_name"]) else str(q["list_name"]),
             relevant_question=None if pd.isna(rq) else str(rq),
-            relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"])))
+            relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"]),
+            value_labels=value_labels))
     if not items and not pr:
         pr.add("items", "must list at least one item")
     min_share = raw.get("min_share", 0.0)
@@ -427,6 +437,9 @@ def province_item_shares(report: Any, rules: ActionRules) -> pd.DataFrame:
 def area_item_shares(report: AreaContext, rules: ActionRules | None = None) -> pd.DataFrame:
     """Design-based share of the area's households failing each item, beside the province's.
 
+    Made once per report and rules (the summary page and the "what to do" page show the same
+    table; a copy each time).
+
     Returns
     -------
     pandas.DataFrame
@@ -436,29 +449,40 @@ def area_item_shares(report: AreaContext, rules: ActionRules | None = None) -> p
         area's share may not be published) and ``clear`` (the interval excludes the province's
         share).
     """
+    ar = rules or load_action_rules()
+    cached = getattr(report, "cached", None)
+    if cached is None:
+        return _area_item_shares(report, ar)
+    # keyed by the rules object, which the entry holds (so its id stays its own)
+    _, table = cached(("item_shares", id(ar)), lambda: (ar, _area_item_shares(report, ar)))
+    return table.copy()
+
+
+def _area_item_shares(report: AreaContext, rules: ActionRules) -> pd.DataFrame:
     from abcresearch.analysis.round import area_design
 
-    rules = rules or load_action_rules()
     hh = report.households
     flags = failing_flags(hh, rules)
-    frame = hh.copy()
     cols = {r.item: f"fail__{r.item}" for r in rules.items}
-    for item, col in cols.items():
-        frame[col] = flags[item].to_numpy()
-    design = area_design(frame, report.design_spec)
+    design = area_design(pd.concat([hh, flags.rename(columns=cols)], axis=1),
+                         report.design_spec)
     prov = province_item_shares(report, rules)
+    n_base = flags.notna().sum()
+    n_fail = flags.sum(skipna=True)
+    asked = [r.item for r in rules.items if n_base[r.item]]
+    # every item's share in one pass of the design (each item over its own answers)
+    est = design.ciprop_each([cols[i] for i in asked], na_rm=True,
+                             level=report.design_spec.level) if asked else None
     rows = []
     for r in rules.items:
-        f = flags[r.item]
-        n_base = int(f.notna().sum())
-        n_fail = int(f.sum(skipna=True))
-        if n_base:
-            est = design.ciprop(cols[r.item], na_rm=True, level=report.design_spec.level).iloc[0]
-            vals = {k: float(est[k]) for k in _CI}
+        if n_base[r.item]:
+            e = cast(pd.DataFrame, est).loc[cols[r.item]]
+            vals = {k: float(e[k]) for k in _CI}
         else:
             vals = dict.fromkeys(_CI, np.nan)
-        rows.append({"item": r.item, "capital": r.capital, **vals, "n_fail": n_fail,
-                     "n_base": n_base, "province": float(prov.loc[r.item, "share"])})
+        rows.append({"item": r.item, "capital": r.capital, **vals,
+                     "n_fail": int(n_fail[r.item]), "n_base": int(n_base[r.item]),
+                     "province": float(prov.loc[r.item, "share"])})
     out = pd.DataFrame(rows).set_index("item")
     out["gap"] = out["estimate"] - out["province"]
     out["hidden"] = share_mask(out["n_fail"].to_numpy(), out["n_base"].to_numpy(),
@@ -479,9 +503,13 @@ def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str
     ok = shares[~shares["hidden"] & (shares["estimate"] >= rules.min_share)
                 & shares["gap"].notna()]
     out: list[str] = []
+    caps = ok["capital"].to_numpy(dtype=object)
+    gap = ok["gap"].to_numpy(dtype=float)
     for cap in capitals:
-        part = ok[ok["capital"] == cap].sort_values("gap", ascending=False, kind="mergesort")
-        out.extend(part.index[:n])
+        # as sort_values("gap", ascending=False, kind="mergesort"): ties in table order
+        pos = np.flatnonzero(caps == cap)
+        order = pos[np.argsort(-gap[pos], kind="mergesort")]
+        out.extend(ok.index[order[:n]])
     return out
 
 
@@ -510,7 +538,10 @@ def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
         n = rule.number
         num = f"{n:g}" if n is not None else ""
         return words(f"actions.rule.{rule.kind}", value=num)
-    labels = choices(str(rule.list_name), "household").set_index("name")[f"label_{lang}"]
+    if all(v in rule.value_labels for v in rule.values):  # read with the rules
+        labels: Any = {v: rule.value_labels[v][lang] for v in rule.values}
+    else:
+        labels = choices(str(rule.list_name), "household").set_index("name")[f"label_{lang}"]
     names = [f"“{labels.get(v, v)}”" for v in rule.values]
     joined = words("actions.rule.or").join(names)
     text = words(f"actions.rule.{rule.kind}", choices=joined)

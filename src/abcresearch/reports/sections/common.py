@@ -112,7 +112,7 @@ def key_figures(report: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
 
     pub = Publisher(report, "write_summary")
     code = report.area.code
-    l1 = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level).iloc[0]
+    l1 = report.level1_estimate.iloc[0]
     m0 = report.af_result.M0["estimate"].iloc[0]
     figures = {"households": pub.n(code).value,
                "m0": pub.mean("m0", code, m0, kind="index").value,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abcresearch.reports import estimates
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import FindingsResult
@@ -66,7 +65,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     found: list[str] = []
     code = report.area.code
     prof = published_profile(report, profile_estimates(report, ("amphoe", "province")), pub)
-    l1 = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level)
+    l1 = report.level1_estimate
     if not pub.pattern.publishable(code):
         found.append(t("find.too_few"))
         out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
@@ -102,8 +101,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             found.append(t("find.above_province", capital=report.capital_label(cap),
                            score=_text(prof, cap), province=_text(prof, cap, "province")))
     if not l1_shown.hidden and l1_shown.low is not None:
-        cat = pub.categories["overall_level"]
-        w, _ = estimates.weighted_counts(report.households, cat)
+        w, _ = report.weighted_counts("overall_level")
         count = pub.weighted("overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
         if not count.hidden:
             found.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,

@@ -99,8 +99,7 @@ def income(report: AreaContext, *, bins: int | None = None,
     # income bands: fixed edges, shares of the households with a known income
     edges = pub.rules.income_bins
     ids = estimates.income_bin_ids(edges)
-    cat = pub.categories["income_bin"]
-    w, _n = estimates.weighted_counts(hh, cat)
+    w, _n = report.weighted_counts("income_bin")
     w = w.reindex(columns=[*ids, estimates.NA], fill_value=0.0).iloc[0]
     known = float(w[list(ids)].sum())
     base = [("income_bin", b) for b in ids]

@@ -74,11 +74,9 @@ def levels_and_tracks(report: AreaContext, *,
     out = SectionBuilder("levels_and_tracks", report.words, {"capitals": caps})
     out.heading("section.levels")
     out.text(t("intro.levels"))
-    hh = report.households
     child = CHILD_COLUMN[report.level]
-    cat = pub.categories["overall_level"]
-    by_child, n_child = estimates.weighted_counts(hh, cat, child)
-    whole, n_whole = estimates.weighted_counts(hh, cat)
+    by_child, n_child = report.weighted_counts("overall_level", child)
+    whole, n_whole = report.weighted_counts("overall_level")
     weighted = pd.concat([by_child, whole.set_axis([report.area.code])]) \
         if report.level != "village" else by_child
     counts = pd.concat([n_child, n_whole.set_axis([report.area.code])]) \
@@ -121,8 +119,7 @@ def levels_and_tracks(report: AreaContext, *,
     cap_shares = {}
     for cap in caps:
         m = f"level:{cap}"
-        ccat = pub.categories[m]
-        w, _n = estimates.weighted_counts(hh, ccat)
+        w, _n = report.weighted_counts(m)
         w = w.reindex(columns=list(LEVEL_CATEGORIES), fill_value=0.0).iloc[0]
         total = float(w.sum())
         base = [(m, k) for k in LEVEL_CATEGORIES]

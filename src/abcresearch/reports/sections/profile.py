@@ -36,21 +36,27 @@ def _comparison(report: AreaContext, item: str, capitals: Sequence[str]) -> tupl
                                                                                  bool]:
     """Return (column label, means by capital, whether it is the area itself)."""
     means = report.analysis.means
+
+    def round_means(level: str, code: str | None = None) -> pd.Series:
+        # the round's means of one area, read once per report (the profile and the findings)
+        key = ("round_means", level, code, tuple(capitals))
+        return report.cached(key, lambda: estimates.round_means(means, capitals, level,
+                                                                code)).copy()
+
     if item == "province":
-        return (report.t("col.province"), estimates.round_means(means, capitals, "province"),
+        return (report.t("col.province"), round_means("province"),
                 report.level == "province")
     if item == "amphoe":
         if report.level == "province":  # a province has no amphoe of its own
             return report.t("col.amphoe"), pd.Series(float("nan"), index=list(capitals)), True
-        return (report.t("col.amphoe"),
-                estimates.round_means(means, capitals, "amphoe", report.area.code[:4]),
+        return (report.t("col.amphoe"), round_means("amphoe", report.area.code[:4]),
                 report.level == "amphoe")
     known = set(means.loc[means["level"] == "amphoe", "code"].astype(str))
     if item not in known:
         raise ReportError(f"compare: expected 'amphoe', 'province' or an amphoe code of the "
                           f"round ({', '.join(sorted(known))}), got {item!r}")
-    return (report.area_name(get_area(item)),
-            estimates.round_means(means, capitals, "amphoe", item), item == report.area.code)
+    return (report.area_name(get_area(item)), round_means("amphoe", item),
+            item == report.area.code)
 
 
 def profile_estimates(report: AreaContext, compare: Sequence[str] = DEFAULT_COMPARE,
@@ -64,7 +70,7 @@ def profile_estimates(report: AreaContext, compare: Sequence[str] = DEFAULT_COMP
         of ``compare`` (named as the item: ``amphoe``, ``province`` or an amphoe code).
     """
     caps = check_capitals(report, capitals)
-    out = estimates.capital_means(report.design, caps, report.design_spec.level)
+    out = report.capital_means(caps)
     for item in compare:
         out[item] = _comparison(report, item, caps)[1].to_numpy()
     return out

@@ -52,12 +52,10 @@ def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) 
                            t("col.value"): [r[1] for r in rows]})
     out.table(counts, t("quality.caption"), t("quality.notes"))
     miss = estimates.missing_shares(report.households, caps)
-    hh = report.households
     shown = []
     for cap in caps:
         m = f"level:{cap}"
-        cat = pub.categories[m]
-        w, _ = estimates.weighted_counts(hh, cat)
+        w, _ = report.weighted_counts(m)
         w = w.reindex(columns=list(LEVEL_CATEGORIES), fill_value=0.0).iloc[0]
         total = float(w.sum())
         shown.append(pub.share(code, [(m, estimates.NA)], [(m, k) for k in LEVEL_CATEGORIES],

@@ -27,7 +27,8 @@ from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
 
-__all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_labels", "need_text",
+__all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
+           "group_type_labels", "need_text",
            "org_ranking_table", "province_readiness", "published_rows", "readiness"]
 
 
@@ -71,14 +72,23 @@ def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> st
     return "; ".join(items)
 
 
-def group_type_labels(names: Any, lang: str) -> str:
-    """Return the kinds of groups (space-separated choice names) in words, form order."""
-    from abcresearch.survey.instrument import choices
+def group_type_labels(names: Any, lang: str, labels: Any = None) -> str:
+    """Return the kinds of groups (space-separated choice names) in words, form order.
 
+    ``labels`` (choice name -> label in ``lang``, from :func:`group_type_choices`) saves
+    reading the village form's choices again for each row.
+    """
     if not isinstance(names, str) or not names.strip():
         return "–"
-    ch = choices("group_type", form="village").set_index("name")[f"label_{lang}"]
+    ch = group_type_choices(lang) if labels is None else labels
     return ", ".join(str(ch.get(n, n)) for n in names.split())
+
+
+def group_type_choices(lang: str) -> pd.Series:
+    """Return the labels of the village form's kinds of groups, by choice name, in ``lang``."""
+    from abcresearch.survey.instrument import choices
+
+    return choices("group_type", form="village").set_index("name")[f"label_{lang}"]
 
 
 def published_rows(rows: pd.DataFrame, households: pd.DataFrame, by: str, threshold: int
@@ -173,8 +183,9 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
         t("col.forums"): r["forums_year"].to_numpy(),
     })
     if level == "village":
+        kinds = group_type_choices(report.lang)
         out.insert(3, t("readiness.col.group_types"),
-                   [group_type_labels(g, report.lang) for g in r["group_types"]])
+                   [group_type_labels(g, report.lang, kinds) for g in r["group_types"]])
         out[t("readiness.col.has_plan")] = [t("readiness.yes") if p == 1 else t("readiness.no")
                                             if p == 0 else "–" for p in r["master_plan"]]
     else:  # every kind is present somewhere in most tambons: the mean per village says more

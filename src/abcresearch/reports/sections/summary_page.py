@@ -284,7 +284,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # level-1 share
     l1_text = ""
     if report.level1_publishable:
-        e = report.design.ciprop("level1", na_rm=True, level=report.design_spec.level).iloc[0]
+        e = report.level1_estimate.iloc[0]
         l1_text = t("summary.level1", share=fmt_ci(e["estimate"], e["ci_low"], e["ci_high"],
                                                    digits=0, scale=100))
     # strengths and gaps relative to the province
