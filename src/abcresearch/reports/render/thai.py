@@ -89,11 +89,11 @@ SYLLABLES = "thai_syllables"
 
 
 @functools.cache
-def _word_list(lexicon: str = WORDS) -> list[str]:
+def _word_list(lexicon: str = WORDS) -> tuple[str, ...]:
     """Return a word list of ``data/`` (``thai_words`` or ``thai_syllables``), sorted."""
     raw = resources.files("abcresearch.reports.render").joinpath(f"data/{lexicon}.txt.gz")
     lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
-    return [w for w in lines if w and not w.startswith("#")]
+    return tuple(w for w in lines if w and not w.startswith("#"))
 
 
 @functools.cache
@@ -107,6 +107,12 @@ def _bucket(start: str, lexicon: str = WORDS) -> tuple[frozenset[str], tuple[int
     hi = bisect.bisect_left(words, start + "\uffff", lo)
     found = words[lo:hi]
     return frozenset(found), tuple(sorted({len(w) for w in found}, reverse=True))
+
+
+# immutable values of packaged data and pure functions of their arguments: a warm batch kernel
+# keeps them across reports (see abcresearch.batch.kernel_state.clear_library_caches)
+_word_list.cache_safe = True  # type: ignore[attr-defined]
+_bucket.cache_safe = True  # type: ignore[attr-defined]
 
 
 def is_word(text: str) -> bool:
@@ -291,6 +297,10 @@ def _mark_word(word: str) -> str:
     if len(word) <= LONG_WORD:
         return _join_clusters(word)
     return PART_MARK.join(_join_clusters(part) for part in word_parts(word))
+
+
+_segment_run.cache_safe = True  # type: ignore[attr-defined]  # str in, tuple of str out
+_mark_word.cache_safe = True  # type: ignore[attr-defined]  # str in, str out
 
 
 def mark_breaks(text: str) -> str:
