@@ -46,6 +46,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTLAYER = "src/abcresearch/reports/render/textlayer.py"
+# This checkout's code, even where the environment's editable install points at another one
+# (a git worktree sharing a virtual environment).
+sys.path.insert(0, str(ROOT / "src"))
 
 
 def _load() -> str:
