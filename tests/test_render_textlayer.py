@@ -205,3 +205,110 @@ def test_fonts_with_many_glyphs() -> None:
         assert ascii_line in lines
         for sentence in SENTENCES:
             assert sentence in lines
+
+
+def test_memo_of_repeated_text_objects_changes_nothing(monkeypatch) -> None:
+    """Text objects met again (same bytes, same fonts) are read and written once per PDF.
+
+    The PDF holds repeated cells and words with marks in several contexts (after a mark, at the
+    start of a line, bold and regular, sara am with and without a tone mark); the rewrite with
+    the memo must give exactly the bytes of the rewrite without it.
+    """
+    from abcresearch.reports.render import textlayer
+    from abcresearch.reports.render.typst import TypstDocument
+
+    # "ที" and "ที่", "ปี" and "ปี่": krilla draws a raised tone mark as a text object of its
+    # own, so the same object ("ที") carries different text depending on what follows it.
+    words = ["น้ำ", "ผู้ใหญ่บ้าน", "ซ้ำ", "×", "<5", "ที่", "ที", "ก๊วยเตี๋ยว", "ค่ำ", "ปี", "ปี่"]
+    cells = ", ".join(f'"{w}"' for w in words * 6)
+    source = (
+        '#set text(lang: "th", font: "Noto Sans Thai", size: 9pt)\n'
+        + f"#table(columns: 4, {cells})\n\n"
+        + " ".join(f"{w} *{w}* {w}{w}" for w in words * 3 if w not in ("×", "<5"))
+        + "\n"
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(textlayer, "fix_text_layer", lambda pdf: pdf)
+        raw = compile_pdf(TypstDocument(source=source))
+    parsed: list[int] = []
+    real = textlayer._parse_known
+
+    def counting(data, bt, fonts, memo, fonts_key):  # type: ignore[no-untyped-def]
+        before = len(memo.parsed)
+        found = real(data, bt, fonts, memo, fonts_key)
+        parsed.append(len(memo.parsed) == before and found is not None)
+        return found
+
+    monkeypatch.setattr(textlayer, "_parse_known", counting)
+    with_memo = fix_text_layer(raw)
+    assert sum(parsed) > len(parsed) / 3  # the memo is used: a third of the objects are repeats
+    monkeypatch.setattr(
+        textlayer, "_parse_known", lambda data, bt, fonts, memo, key: textlayer._parse_fast(
+            data, bt, fonts, memo.runs)
+    )
+    assert fix_text_layer(raw) == with_memo
+    text = _pypdf_text(with_memo)
+    for word in ("น้ำ", "ผู้ใหญ่บ้าน", "ก๊วยเตี๋ยว", "ค่ำ", "ที่ *", "ปี่"):
+        assert word.rstrip(" *") in text
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_state_is_restored(typst_pdf: bytes, enabled: bool) -> None:
+    """The rewrite pauses the cyclic garbage collector and leaves it as it found it."""
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        fix_text_layer(typst_pdf)
+        assert gc.isenabled() is enabled
+        with pytest.warns(AbcResearchWarning):
+            fix_text_layer(b"%PDF-1.7\ntrailer\n<<>>\n%%EOF\n")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_memo_keys_hold_what_the_context_changed(typst_pdf: bytes, monkeypatch) -> None:
+    """The same text object gets the marks drawn after it only where they follow it.
+
+    krilla draws some marks as text objects of their own; such a mark gives its characters to
+    the glyph drawn before it, in another object. Here "ที" is drawn twice with the same bytes,
+    once followed by a lone mai ek: the first reads "ที่", the second "ที", as without the memo.
+    """
+    from abcresearch.reports.render import textlayer
+
+    page = PdfReader(io.BytesIO(typst_pdf)).pages[0]
+    fonts_map = textlayer._font_map(page["/Resources"], {})
+    name, font = next(
+        (n, f) for n, f in fonts_map.items() if f and {"ท", "ี", "่"} <= set(f.texts)
+    )
+    codes = [font.texts.index(t) for t in ("ท", "ี", "่")]
+
+    def show(*gids: int) -> bytes:
+        hexes = "".join(f"{g:04X}" for g in gids)
+        return b"BT 0 Tr/" + name + b" 9 Tf 1 0 0 -1 0 0 Tm[<" + hexes.encode() + b">]TJ\nET"
+
+    data = b"\n".join([
+        b"q 1 0 0 -1 10 10 cm", show(codes[0], codes[1]), b"Q",
+        b"q 1 0 0 -1 19 8 cm", show(codes[2]), b"Q",
+        b"q 1 0 0 -1 10 40 cm", show(codes[0], codes[1]), b"Q",
+    ])
+    # A memo shared by pages whose font names stand for other fonts keeps them apart.
+    other = next(f for f in fonts_map.values() if f is not None and f is not font)
+    memo = textlayer._Memo()
+    with_memo = textlayer._rewrite_content(data, fonts_map, memo)
+    swapped = {**fonts_map, name: other}
+    assert textlayer._rewrite_content(data, swapped, memo) == textlayer._rewrite_content(
+        data, swapped
+    )
+    monkeypatch.setattr(
+        textlayer, "_parse_known", lambda data, bt, fonts, memo, key: textlayer._parse_fast(
+            data, bt, fonts, memo.runs)
+    )
+    without = textlayer._rewrite_content(data, fonts_map)
+    assert with_memo == without
+    first, _, second = with_memo.partition(b"Q\nq 1 0 0 -1 19 8 cm")
+    assert first.count(b"BT") == 1 and second.count(b"BT") == 1
+    texts = {text for (_, text) in font.extra}
+    assert "ที่" in texts or "ี่" in texts  # the first "ที" carries the mark

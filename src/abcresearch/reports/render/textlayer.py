@@ -39,6 +39,11 @@ own characters and no ActualText is needed:
 * U+200B, U+200C and U+2060 (the line-break hints of :mod:`abcresearch.reports.render.thai`,
   which Typst draws as nothing) are removed from bookmark titles and structure-tag titles.
 
+Text objects are drawn relative to the graphics state set before them, so the same bytes
+recur in a PDF (table cells, labels, repeated words); each is read once, and written once for
+each way :func:`_assign_texts` changed it (what marks drawn after it gave it, whether its own
+marks were silenced), always within one PDF and the same fonts.
+
 The result copies out as the typeset text in pdfium-, pypdf- and poppler-based tools. Only fonts
 that are ``Type0``/``Identity-H`` with an embedded TrueType program (``CIDFontType2``) and glyph
 names are changed; everything else in the file is copied byte for byte. The PDF is written
@@ -51,6 +56,7 @@ streams. Anything else is returned unchanged with a warning.
 from __future__ import annotations
 
 import functools
+import gc
 import io
 import re
 import struct
@@ -91,33 +97,29 @@ _HEX = rb"<[0-9A-Fa-f\s]*>"
 # krilla writes every text run as: [ActualText span] Tr, Tf, Tm, one TJ or Tj, [end of span].
 # _FAST_RUN reads one such run (groups: span, state, Tr, font, size, linear part of Tm, e, f,
 # operand); a text object made of such runs only is read run by run. Text objects of any other
-# form are read token by token (slower, same result).
-def _run_pattern(capture: bool) -> bytes:
-    def group(body: bytes) -> bytes:
-        return (b"(" if capture else b"(?:") + body + b")"
+# form are read token by token (slower, same result). Every quantifier is possessive: what
+# follows each one cannot start with what it consumes, so giving back never helps a match, and
+# not trying saves a third of the time.
+_NUMBER_POSSESSIVE = rb"[-+]?+(?:\d++\.?+\d*+|\.\d++)"
 
-    span = rb"/Span\s*<<\s*/ActualText\s*(?:" + _HEX + rb"|" + _LITERAL + rb")\s*>>\s*BDC"
-    state = group(
-        rb"\s*"
-        + group(rb"\d+")
-        + rb"\s+Tr\s*/"
-        + group(rb"[^\s/\[\]()<>{}%]+")
-        + rb"\s+"
-        + group(_NUMBER)
-        + rb"\s+Tf\s*"
-        + group(rb"(?:" + _NUMBER + rb"\s+){4}")
-        + group(_NUMBER)
-        + rb"\s+"
-        + group(_NUMBER)
-        + rb"\s+Tm"
+
+def _run_pattern() -> bytes:
+    ws, opt, num = rb"\s++", rb"\s*+", _NUMBER_POSSESSIVE
+    span = (
+        rb"/Span" + opt + rb"<<" + opt + rb"/ActualText" + opt
+        + rb"(?:" + _HEX + rb"|" + _LITERAL + rb")" + opt + rb">>" + opt + rb"BDC"
     )
-    show = rb"\s*" + group(rb"\[(?:[^\[\]()]++|" + _LITERAL + rb")*+\]|" + _LITERAL) + rb"\s*T[Jj]"
-    if capture:
-        return rb"(?:\s*(?P<span>" + span + rb"))?" + state + show + rb"(?(span)\s*EMC)"
-    return rb"\s*(?:" + span + state + show + rb"\s*EMC|" + state + show + rb")"
+    state = (
+        rb"(" + opt + rb"(\d++)" + ws + rb"Tr" + opt + rb"/([^\s/\[\]()<>{}%]++)" + ws
+        + rb"(" + num + rb")" + ws + rb"Tf" + opt + rb"((?:" + num + ws + rb"){4})"
+        + rb"(" + num + rb")" + ws + rb"(" + num + rb")" + ws + rb"Tm)"
+    )
+    show = opt + rb"(\[(?:[^\[\]()]++|" + _LITERAL + rb")*+\]|" + _LITERAL + rb")" + opt + rb"T[Jj]"
+    end_span = rb"(?(span)" + opt + rb"EMC)"
+    return rb"(?:" + opt + rb"(?P<span>" + span + rb"))?" + state + show + end_span
 
 
-_FAST_RUN = re.compile(_run_pattern(True), re.DOTALL)
+_FAST_RUN = re.compile(_run_pattern(), re.DOTALL)
 _END = re.compile(rb"\s*ET(?![^\s\[\(</%])")
 _ARRAY_ITEM = re.compile(_LITERAL + rb"|" + _HEX + rb"|" + _NUMBER, re.DOTALL)
 _SIMPLE_STRING = re.compile(_LITERAL, re.DOTALL)
@@ -459,12 +461,12 @@ class _Show:
     abcd: tuple[float, ...]  # the text matrix: linear part ...
     e: float  # ... and translation
     f: float
-    char_space: float
-    scale: float
-    rise: float
-    render: int
-    colour: tuple[bytes, ...]
     run: _Run
+    render: int
+    char_space: float = 0.0
+    scale: float = 1.0
+    rise: float = 0.0
+    colour: tuple[bytes, ...] = ()
     texts: dict[int, str] | None = None  # item position -> text, where not the glyph's own
     silent: set[int] | None = None  # item positions drawn as outlines
 
@@ -559,10 +561,11 @@ def _matmul(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
 class _FastObject:
     """A text object in krilla's form: its runs as (text-state operators, show)."""
 
-    __slots__ = ("runs",)
+    __slots__ = ("runs", "key")
 
-    def __init__(self, runs: list[tuple[bytes, _Show]]) -> None:
+    def __init__(self, runs: list[tuple[bytes, _Show]], key: Any = None) -> None:
         self.runs = runs
+        self.key = key  # (fonts, bytes of the object) when the same bytes may come again
 
 
 def _parse_fast(
@@ -586,8 +589,7 @@ def _parse_fast(
         matrix = linear.get(abcd)
         if matrix is None:
             matrix = linear[abcd] = tuple(map(float, abcd.split()))
-        show = _Show(font, float(size), matrix, float(e), float(f), 0.0, 1.0, 0.0, int(tr), (), run)
-        append((state, show))
+        append((state, _Show(font, float(size), matrix, float(e), float(f), run, int(tr))))
         pos = m.end()
     end = _END.match(data, pos)
     if end is None:
@@ -617,13 +619,16 @@ def _serialize_fast(obj: _FastObject, paths: _Outlines) -> bytes:
 
     for run_state, show in obj.runs:
         if previous is not None:
-            gap = _gap(previous, show)
+            gap = _gap_fast(previous, show)
             if gap is not None:
-                array.number(gap)
-                _show_parts(show, array, paths)
+                array.pending += gap
+                if show.texts is None and show.silent is None:
+                    if show.run.body:
+                        array.body(show.run.body)
+                else:
+                    _show_parts(show, array, paths)
                 previous = show
                 continue
-        if previous is not None:
             close()
         state = run_state
         _show_parts(show, array, paths)
@@ -793,12 +798,12 @@ def _elements(
                     matrix[:4],
                     matrix[4],
                     matrix[5],
+                    run,
+                    render,
                     char_space,
                     scale,
                     rise,
-                    render,
                     tuple(colour),
-                    run,
                 )
                 kind, payload = SHOW, show
                 matrix = _matmul((1, 0, 0, 1, show.advance(), 0), matrix)
@@ -841,6 +846,30 @@ def _gap(prev: _Show, show: _Show) -> float | None:
     return (prev.advance() - dx) * 1000 / (show.size * show.scale)
 
 
+def _gap_fast(prev: _Show, show: _Show) -> float | None:
+    """:func:`_gap` for two shows of krilla's form (no spacing, scaling, rise or colour)."""
+    size = show.size
+    abcd = show.abcd
+    if (
+        show.font is not prev.font
+        or size != prev.size
+        or abcd != prev.abcd
+        or show.render != prev.render
+        or not size
+    ):
+        return None
+    a, b = abcd[0], abcd[1]
+    if abs(a) > 1e-9:
+        dx = (show.e - prev.e) / a
+    elif abs(b) > 1e-9:
+        dx = (show.f - prev.f) / b
+    else:
+        return None
+    if abs(prev.e + dx * a - show.e) > 1e-3 or abs(prev.f + dx * b - show.f) > 1e-3:
+        return None  # not on the same baseline
+    return (prev.run.units / 1000 * prev.size - dx) * 1000 / size
+
+
 class _Outlines:
     """The outlines that draw the silent glyphs of a text object (filled paths)."""
 
@@ -881,9 +910,10 @@ class _Array:
 
     def _write_number(self) -> None:
         # Rounded to 1/100 unit (well below a thousandth of a point); the rest is carried on.
-        if not self.pending:
+        pending = self.pending
+        if -0.004 < pending < 0.004:  # rounds to zero: nothing to write
             return
-        value = round(self.pending, 2)
+        value = round(pending, 2)
         if value:
             self.parts.append(_num(value).encode())
             self.pending -= value
@@ -1149,10 +1179,80 @@ def _after_tone_marks(shows: list[_Show], s: int, k: int, aa: str) -> tuple[int,
 # Content streams
 
 
-def _rewrite_content(data: bytes, fonts: dict[bytes, _Font | None], runs: _Runs) -> bytes | None:
+_Template = list[tuple[bytes, _Font, float, tuple[float, ...], float, float, int, _Run]]
+
+
+class _Memo:
+    """What one PDF's text objects taught: parsed objects and rewritten ones, by their bytes.
+
+    A text object is drawn relative to the graphics state set before it, so the same bytes
+    recur (table cells, repeated labels, page furniture). Keys hold the page's fonts as well.
+    """
+
+    __slots__ = ("runs", "parsed", "written")
+
+    def __init__(self) -> None:
+        self.runs: _Runs = {}
+        self.parsed: dict[Any, _Template] = {}
+        self.written: dict[Any, bytes] = {}
+
+
+def _fonts_key(fonts: dict[bytes, _Font | None]) -> tuple[tuple[bytes, int], ...]:
+    return tuple(sorted((name, -1 if f is None else f.key) for name, f in fonts.items()))
+
+
+def _parse_known(
+    data: bytes, bt: int, fonts: dict[bytes, _Font | None], memo: _Memo, fonts_key: Any
+) -> tuple[_FastObject, int] | None:
+    """:func:`_parse_fast` through the memo of objects met before in the same fonts."""
+    # krilla ends a text object with "\nET"; a candidate end found inside a string is never
+    # a key (the object parsed from those bytes did not end there).
+    cand = data.find(b"\nET", bt)
+    key = None
+    if cand > 0:
+        end = cand + 3
+        if end == len(data) or data[end] in _AFTER_TOKEN:
+            key = (fonts_key, data[bt:end])
+            template = memo.parsed.get(key)
+            if template is not None:
+                return _FastObject(
+                    [
+                        (state, _Show(font, size, abcd, e, f, run, tr))
+                        for state, font, size, abcd, e, f, tr, run in template
+                    ],
+                    key,
+                ), end
+    fast = _parse_fast(data, bt, fonts, memo.runs)
+    if fast is not None and key is not None and fast[1] == cand + 3:
+        obj = fast[0]
+        obj.key = key
+        memo.parsed[key] = [
+            (state, s.font, s.size, s.abcd, s.e, s.f, s.render, s.run) for state, s in obj.runs
+        ]
+    return fast
+
+
+def _changes(obj: _FastObject) -> tuple[Any, ...]:
+    """Return what :func:`_assign_texts` changed in the shows of ``obj`` (a memo key)."""
+    changes: list[Any] = []
+    for i, (_, s) in enumerate(obj.runs):
+        if s.silent is not None or s.texts is not None:
+            changes.append(i)
+            changes.append(None if s.silent is None else frozenset(s.silent))
+            changes.append(None if s.texts is None else frozenset(s.texts.items()))
+    return tuple(changes)
+
+
+def _rewrite_content(
+    data: bytes, fonts: dict[bytes, _Font | None], memo: _Memo | None = None
+) -> bytes | None:
     """Return the content stream with its text objects rewritten, or None if none changed."""
     if not any(fonts.values()):
         return None
+    if memo is None:
+        memo = _Memo()
+    runs = memo.runs
+    fonts_key = _fonts_key(fonts)
     pieces: list[Any] = []
     shows: list[_Show] = []
     pos = last = 0
@@ -1179,7 +1279,7 @@ def _rewrite_content(data: bytes, fonts: dict[bytes, _Font | None], runs: _Runs)
         ):
             pos = bt + 2
             continue
-        fast = _parse_fast(data, bt, fonts, runs)
+        fast = _parse_known(data, bt, fonts, memo, fonts_key)
         if fast is not None:
             obj, end = fast
             object_shows = [show for _, show in obj.runs]
@@ -1204,7 +1304,14 @@ def _rewrite_content(data: bytes, fonts: dict[bytes, _Font | None], runs: _Runs)
         if isinstance(piece, bytes):
             out.append(piece)
         elif isinstance(piece, _FastObject):
-            out.append(_serialize_fast(piece, paths))
+            if piece.key is None:
+                out.append(_serialize_fast(piece, paths))
+                continue
+            key = (piece.key, _changes(piece))
+            written = memo.written.get(key)
+            if written is None:
+                written = memo.written[key] = _serialize_fast(piece, paths)
+            out.append(written)
         else:
             out.append(_serialize(piece, paths))
     return b"".join(out)
@@ -1421,7 +1528,7 @@ def _forms(resources: Any, seen: set[int]) -> Iterator[Any]:
 def _rewrite(pdf: bytes) -> bytes:
     doc = _Document(pdf)
     cache: dict[int, _Font | None] = {}
-    runs: _Runs = {}
+    memo = _Memo()
     changed = False
     seen_forms: set[int] = set()
     for page in doc.reader.pages:
@@ -1430,7 +1537,7 @@ def _rewrite(pdf: bytes) -> bytes:
         refs = _content_refs(page)
         if refs and any(fonts.values()):
             data = b"\n".join(r.get_object().get_data() for r in refs)
-            new = _rewrite_content(data, fonts, runs)
+            new = _rewrite_content(data, fonts, memo)
             if new is not None:
                 changed = True
                 doc.replace_stream(refs[0], new)
@@ -1439,7 +1546,7 @@ def _rewrite(pdf: bytes) -> bytes:
         for form_ref in _forms(resources, seen_forms):
             form = form_ref.get_object()
             form_fonts = _font_map(form.get("/Resources"), cache)
-            new = _rewrite_content(form.get_data(), form_fonts, runs)
+            new = _rewrite_content(form.get_data(), form_fonts, memo)
             if new is not None:
                 changed = True
                 doc.replace_stream(form_ref, new)
@@ -1501,6 +1608,10 @@ def fix_text_layer(pdf: bytes) -> bytes:
     """
     from pypdf.errors import PyPdfError
 
+    # The rewrite makes some hundred thousand short-lived tuples and no reference cycles worth
+    # collecting on the way; the cyclic collector would walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _rewrite(pdf)
     except (_Unsupported, PyPdfError) as exc:
@@ -1508,3 +1619,6 @@ def fix_text_layer(pdf: bytes) -> bytes:
             f"PDF text layer left as Typst wrote it: {exc}", AbcResearchWarning, stacklevel=2
         )
         return pdf
+    finally:
+        if collecting:
+            gc.enable()

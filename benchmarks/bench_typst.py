@@ -1,0 +1,254 @@
+"""Benchmark: the "Typst PDF" phase of a report (notebook -> Typst source -> PDF -> text layer).
+
+Usage::
+
+    python benchmarks/bench_typst.py [--notebooks "reports/2549/tambon/*.ipynb"] [--limit 6] \
+        [--repeat 3] [--baseline main] [--fonts DIR] [--profile] [--no-cold]
+
+For each executed notebook (default: the first ``--limit`` tambon notebooks under ``reports/``),
+in one run, the routes before and now interleaved so that the load of a shared machine falls on
+both alike:
+
+* ``render``: notebook -> Typst source (:func:`abcresearch.reports.render.typst.render_notebook`);
+* ``compile``: Typst -> PDF with the exporter's font book (:func:`.exporter.typst_fonts`), and,
+  with ``--fonts DIR``, with the Noto Sans Thai files in ``DIR`` instead (for instance static
+  instances made with fontTools' instancer), to compare;
+* ``text layer``: :func:`.textlayer.fix_text_layer` as on git ref ``--baseline`` (read with
+  ``git show``; skipped if git or the ref is missing) and as now, on the same Typst PDF; the two
+  must give the same bytes.
+
+Figures are CPU seconds of this process (``time.process_time``: what the phase costs, less
+sensitive than wall time to other work on the machine), the minimum over ``--repeat`` runs, and
+the wall seconds of the same runs; the load average is printed before and after. On a shared
+machine single figures move by 10-20 %; compare means. ``--profile`` adds a cProfile of the
+text-layer pass now. Unless ``--no-cold``, a fresh Python process then times the first report's
+phase as ``abcresearch report`` pays it (imports, notebook render with the Thai dictionary,
+font book, first compile, first text-layer pass).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import glob
+import importlib.util
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXTLAYER = "src/abcresearch/reports/render/textlayer.py"
+# This checkout's code, even where the environment's editable install points at another one
+# (a git worktree sharing a virtual environment).
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, float, float]:
+    """Return (result, min CPU seconds, min wall seconds) over ``repeat`` calls."""
+    cpu = wall = float("inf")
+    result = None
+    for _ in range(repeat):
+        c0, w0 = time.process_time(), time.perf_counter()
+        result = fn()
+        cpu = min(cpu, time.process_time() - c0)
+        wall = min(wall, time.perf_counter() - w0)
+    return result, cpu, wall
+
+
+def _baseline_textlayer(ref: str) -> ModuleType | None:
+    """Import textlayer.py as it is on git ref ``ref``, or return None."""
+    try:
+        source = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{ref}:{TEXTLAYER}"],
+            check=True, capture_output=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"(no baseline text layer from git ref {ref!r}: {exc})")
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="abc-bench-typst-"))
+    path = folder / "textlayer_baseline.py"
+    path.write_bytes(source)
+    spec = importlib.util.spec_from_file_location("textlayer_baseline", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _compile(doc: Any, book: Any) -> bytes:
+    import typst
+
+    from abcresearch.reports.render.exporter import PDF_TIMESTAMP
+
+    with tempfile.TemporaryDirectory(prefix="abc-bench-typst-") as build:
+        for name, data in doc.files.items():
+            Path(build, name).write_bytes(data)
+        compiler = typst.Compiler(root=build, font_paths=book, ignore_system_fonts=True)
+        pdf = compiler.compile(doc.source.encode("utf-8"), format="pdf", timestamp=PDF_TIMESTAMP)
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+_COLD = r"""
+import time, sys
+c0, w0 = time.process_time(), time.perf_counter()
+def lap(label, _t=[c0, w0]):
+    c, w = time.process_time(), time.perf_counter()
+    print(f"  {label:34s} cpu {c - _t[0]:6.3f} s   wall {w - _t[1]:6.3f} s")
+    _t[0], _t[1] = c, w
+from abcresearch.reports.render import exporter
+lap("import the exporter (nbconvert, ...)")
+from abcresearch.reports.render.typst import render_notebook
+import nbformat
+doc = render_notebook(nbformat.read(sys.argv[1], as_version=4))
+lap("read and render the notebook")
+book = exporter.typst_fonts()
+lap("font book")
+import typst, tempfile
+from pathlib import Path
+with tempfile.TemporaryDirectory() as build:
+    for n, d in doc.files.items():
+        Path(build, n).write_bytes(d)
+    pdf = typst.Compiler(root=build, font_paths=book, ignore_system_fonts=True).compile(
+        doc.source.encode(), format="pdf", timestamp=0)
+lap("first compile")
+from abcresearch.reports.render import textlayer
+import pypdf, fontTools.ttLib
+lap("import pypdf, fontTools")
+textlayer.fix_text_layer(pdf)
+lap("first text-layer pass")
+textlayer.fix_text_layer(pdf)
+lap("second text-layer pass (warm)")
+"""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--notebooks", default=str(ROOT / "reports" / "*" / "tambon" / "*.ipynb"),
+                    help="glob of executed report notebooks")
+    ap.add_argument("--limit", type=int, default=6)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline", default="main", help="git ref of the text layer before")
+    ap.add_argument("--fonts", help="folder of Noto Sans Thai files to compile with as well")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--no-cold", action="store_true")
+    args = ap.parse_args()
+
+    paths = sorted(glob.glob(args.notebooks))[: args.limit]
+    if not paths:
+        print(f"no notebooks match {args.notebooks}; run a batch first (make demo)")
+        return 2
+
+    import nbformat
+    import typst
+
+    from abcresearch.reports.render import exporter, fonts, textlayer
+    from abcresearch.reports.render.typst import render_notebook
+
+    print(f"Typst PDF phase, {len(paths)} notebooks, min of {args.repeat} runs each")
+    print(f"python {sys.version.split()[0]}, typst {getattr(typst, '__version__', '?')}; {_load()}")
+    before = _baseline_textlayer(args.baseline)
+    now = exporter.typst_fonts()
+    other = None
+    if args.fonts:
+        other = typst.Fonts(
+            include_system_fonts=False, include_embedded_fonts=True, font_paths=[args.fonts]
+        )
+    print(f"fonts now: {fonts.font_paths()}" + (f"; compared with {args.fonts}" if other else ""))
+    for route in (now, other) if other else (now,):  # warm each path once before timing
+        _compile(render_notebook(nbformat.read(paths[0], as_version=4)), route)
+    header = (f"{'notebook':>10} {'pages':>5} {'render':>7} | {'compile':>15} | "
+              f"{'text layer':>15} | {'phase':>15}")
+    print(header)
+    print(f"{'':>10} {'':>5} {'':>7} | {'now':>7} {'--fonts':>7} | {'before':>7} {'now':>7} | "
+          f"{'before':>7} {'now':>7}   (CPU seconds)")
+    sums = dict.fromkeys(("render", "c0", "c1", "t0", "t1"), 0.0)
+    walls = dict.fromkeys(("render", "c0", "c1", "t0", "t1"), 0.0)
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        doc, r_cpu, r_wall = _timed(lambda nb=nb: render_notebook(nb), args.repeat)
+        c0 = c1 = t0 = t1 = float("inf")
+        w = dict.fromkeys(("c0", "c1", "t0", "t1"), float("inf"))
+        pdf_now = b""
+        for _ in range(args.repeat):
+            pdf_now, c, wl = _timed(lambda doc=doc: _compile(doc, now), 1)
+            c0, w["c0"] = min(c0, c), min(w["c0"], wl)
+            if other is not None:
+                _, c, wl = _timed(lambda doc=doc: _compile(doc, other), 1)
+                c1, w["c1"] = min(c1, c), min(w["c1"], wl)
+            if before is not None:
+                fixed_before, c, wl = _timed(
+                    lambda p=pdf_now: before.fix_text_layer(p), 1)  # type: ignore[union-attr]
+                t0, w["t0"] = min(t0, c), min(w["t0"], wl)
+            fixed_now, c, wl = _timed(lambda p=pdf_now: textlayer.fix_text_layer(p), 1)
+            t1, w["t1"] = min(t1, c), min(w["t1"], wl)
+            if before is not None and fixed_before != fixed_now:
+                print(f"  {Path(path).name}: the text layer now differs from {args.baseline}!")
+        from pypdf import PdfReader
+
+        pages = len(PdfReader(io.BytesIO(pdf_now)).pages)
+        t0_shown = f"{t0:7.3f}" if before is not None else f"{'-':>7}"
+        c1_shown = f"{c1:7.3f}" if other is not None else f"{'-':>7}"
+        t_before = t0 if before is not None else t1
+        print(f"{Path(path).stem:>10} {pages:>5} {r_cpu:7.3f} | {c0:7.3f} {c1_shown} | "
+              f"{t0_shown} {t1:7.3f} | {c0 + t_before:7.3f} {c0 + t1:7.3f}")
+        for key, value in (("render", r_cpu), ("c0", c0), ("c1", c1), ("t0", t0), ("t1", t1)):
+            sums[key] += value if value != float("inf") else 0.0
+        walls["render"] += r_wall
+        for key in ("c0", "c1", "t0", "t1"):
+            walls[key] += w[key] if w[key] != float("inf") else 0.0
+    n = len(paths)
+    nan = float("nan")
+
+    def row(label: str, v: dict[str, float]) -> str:
+        t0 = v["t0"] / n if before is not None else nan
+        c1 = v["c1"] / n if other is not None else nan
+        return (f"{label:>10} {'':>5} {v['render'] / n:7.3f} | {v['c0'] / n:7.3f} {c1:7.3f} | "
+                f"{t0:7.3f} {v['t1'] / n:7.3f} | {v['c0'] / n + t0:7.3f} "
+                f"{(v['c0'] + v['t1']) / n:7.3f}")
+
+    print(row("mean", sums))
+    print(row("mean wall", walls))
+    if before is not None:
+        phase = (sums["c0"] + sums["t1"]) / (sums["c0"] + sums["t0"])
+        print(f"phase now / before (CPU): {phase:.2f}; text layer {sums['t1'] / sums['t0']:.2f}")
+    if other is not None:
+        print(f"compile with --fonts / now (CPU): {sums['c1'] / sums['c0']:.2f}")
+    print(_load())
+
+    if args.profile:
+        nb = nbformat.read(paths[0], as_version=4)
+        pdf = _compile(render_notebook(nb), now)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        textlayer.fix_text_layer(pdf)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+        print(f"\ncProfile of fix_text_layer on {Path(paths[0]).name} (tottime):")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:4000])
+
+    if not args.no_cold:
+        print(f"\nfirst report in a fresh process ({Path(paths[0]).name}):")
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep
+                   + os.environ.get("PYTHONPATH", ""))
+        subprocess.run([sys.executable, "-c", _COLD, paths[0]], check=False, env=env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
