@@ -169,3 +169,17 @@ def test_words_wider_than_the_column_break_at_their_parts(width_cm: float) -> No
     for i in range(textpage.count_chars()):
         x0, _, x1, _ = textpage.get_charbox(i)
         assert left - 0.5 <= x0 and x1 <= right + 0.5, (i, x0, x1, right)
+
+
+def test_registering_the_thai_font_twice_lists_it_once() -> None:
+    """A warm kernel registers the font for every report: the font list must not grow."""
+    from matplotlib import font_manager
+
+    from abcresearch.reports.render.fonts import font_files, register_thai_font
+
+    register_thai_font()
+    before = len(font_manager.fontManager.ttflist)
+    register_thai_font()
+    assert len(font_manager.fontManager.ttflist) == before
+    names = [e.fname for e in font_manager.fontManager.ttflist]
+    assert all(names.count(str(p)) == 1 for p in font_files())

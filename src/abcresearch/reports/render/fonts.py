@@ -108,8 +108,13 @@ def register_thai_font() -> str:
     """
     from matplotlib import font_manager
 
+    manager = font_manager.fontManager
+    known = {entry.fname for entry in manager.ttflist}
     for path in font_files():
-        font_manager.fontManager.addfont(str(path))
+        # adding a file again would list it twice and empty matplotlib's font lookup cache,
+        # which every report of a warm kernel would otherwise do
+        if str(path) not in known:
+            manager.addfont(str(path))
     return THAI_FAMILY
 
 
