@@ -45,7 +45,8 @@ KEY_ENV = "ABCRESEARCH_KEY"
 #: Environment variable naming the key file.
 KEY_FILE_ENV = "ABCRESEARCH_KEY_FILE"
 #: Other environment variables abcresearch reads (not mistaken for a misspelt key variable).
-OTHER_ENV = ("ABCRESEARCH_ROOT", "ABCRESEARCH_PARAMS", "ABCRESEARCH_STORE")
+OTHER_ENV = ("ABCRESEARCH_ROOT", "ABCRESEARCH_PARAMS", "ABCRESEARCH_STORE", "ABCRESEARCH_CACHE",
+             "ABCRESEARCH_WARM_IMPORTS")
 #: Length of a pseudonym in hex characters (128 bits).
 PSEUDONYM_HEX = 32
 #: What replaces a removed personal value in reject files and issue tables.
