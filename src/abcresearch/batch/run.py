@@ -528,7 +528,9 @@ def run_batch(
                       province_notebook, force, engine, timeout, scheme, compare_round)
     outcomes: dict[str, ReportOutcome] = {o.area_code: o for o in plan.skipped}
     province: list[ReportOutcome] = []
-    tasks = plan.tasks + plan.province_tasks
+    # the province overview first: it is the longest report, and started last it would run
+    # alone at the end while the other workers sit idle (longest task first)
+    tasks = plan.province_tasks + plan.tasks
     bar = _Progress(len(plan.codes) + len(plan.province_tasks), progress,
                     f"{level} reports {survey_round}")
     for outcome in plan.skipped:
