@@ -819,6 +819,23 @@ def _elements(
     return elements
 
 
+def _baseline_shift(prev: _Show, show: _Show) -> float | None:
+    """Return how far (in text space) ``show`` starts along ``prev``'s baseline, or None.
+
+    None when the text matrix is degenerate or ``show`` is not on the same baseline.
+    """
+    a, b = show.abcd[0], show.abcd[1]
+    if abs(a) > 1e-9:
+        dx = (show.e - prev.e) / a
+    elif abs(b) > 1e-9:
+        dx = (show.f - prev.f) / b
+    else:
+        return None
+    if abs(prev.e + dx * a - show.e) > 1e-3 or abs(prev.f + dx * b - show.f) > 1e-3:
+        return None  # not on the same baseline
+    return dx
+
+
 def _gap(prev: _Show, show: _Show) -> float | None:
     """Return the TJ adjustment that joins ``show`` to ``prev``, or None if they cannot join."""
     if (
@@ -834,15 +851,9 @@ def _gap(prev: _Show, show: _Show) -> float | None:
         or not show.scale
     ):
         return None
-    a, b = show.abcd[0], show.abcd[1]
-    if abs(a) > 1e-9:
-        dx = (show.e - prev.e) / a
-    elif abs(b) > 1e-9:
-        dx = (show.f - prev.f) / b
-    else:
+    dx = _baseline_shift(prev, show)
+    if dx is None:
         return None
-    if abs(prev.e + dx * a - show.e) > 1e-3 or abs(prev.f + dx * b - show.f) > 1e-3:
-        return None  # not on the same baseline
     return (prev.advance() - dx) * 1000 / (show.size * show.scale)
 
 
@@ -858,15 +869,9 @@ def _gap_fast(prev: _Show, show: _Show) -> float | None:
         or not size
     ):
         return None
-    a, b = abcd[0], abcd[1]
-    if abs(a) > 1e-9:
-        dx = (show.e - prev.e) / a
-    elif abs(b) > 1e-9:
-        dx = (show.f - prev.f) / b
-    else:
+    dx = _baseline_shift(prev, show)
+    if dx is None:
         return None
-    if abs(prev.e + dx * a - show.e) > 1e-3 or abs(prev.f + dx * b - show.f) > 1e-3:
-        return None  # not on the same baseline
     return (prev.run.units / 1000 * prev.size - dx) * 1000 / size
 
 
