@@ -3,6 +3,7 @@ the province, actions per development path, and traceability to the instrument."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -235,3 +236,35 @@ def test_rule_text_uses_the_choice_labels_read_with_the_rules() -> None:
         for r in choice_rules:
             assert A.rule_text(r, words, lang) == A.rule_text(replace(r, value_labels={}),
                                                               words, lang)
+
+
+def test_province_item_shares_are_kept_on_disk_for_the_next_process(mueang, monkeypatch,
+                                                                     store_8001) -> None:
+    from abcresearch.store import read
+
+    rep = mueang["800101"]
+    rules = A.load_action_rules()
+    first = A.province_item_shares(rep, rules)
+    files = list(rep.analysis.cache_dir.glob("item-shares-*.parquet"))
+    assert len(files) == 1
+    # a new process: nothing in memory, and the store is not read again
+    monkeypatch.setattr(A, "_PROVINCE_CACHE", {})
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("the store was read although the shares were kept")
+
+    monkeypatch.setattr(read, "load", no_read)
+    again = A.province_item_shares(rep, rules)
+    pd.testing.assert_frame_equal(again, first)
+    # a damaged file is made again from the store, and replaced
+    monkeypatch.undo()
+    monkeypatch.setattr(A, "_PROVINCE_CACHE", {})
+    files[0].write_bytes(b"not parquet")
+    remade = A.province_item_shares(rep, rules)
+    pd.testing.assert_frame_equal(remade, first)
+    assert pd.read_parquet(files[0]).equals(first)
+    # other rules are kept apart
+    monkeypatch.setattr(A, "_PROVINCE_CACHE", {})
+    fewer = dataclasses.replace(rules, items=rules.items[:3])
+    A.province_item_shares(rep, fewer)
+    assert len(list(rep.analysis.cache_dir.glob("item-shares-*.parquet"))) == 2
