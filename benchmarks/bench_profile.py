@@ -250,17 +250,21 @@ def _child_cold(args: argparse.Namespace) -> int:
 
     def command_start(phases: Phases) -> None:
         # as abcresearch.cli._run_report: batch package (and with it the light nbformat
-        # import), checks, then the kernel starts in the background while run_report works
+        # import), the scheme; the kernel starts in the background and a helper thread warms
+        # the PDF step; then the area checks while the kernel starts
+        import threading
+
         from abcresearch.batch import kernels
         from abcresearch.batch.parameters import resolve_scheme
 
-        t = time.perf_counter()
-        cli._check_area_has_data(args.area, args.survey_round, Path(args.store))
         resolve_scheme(None)
-        phases.add("command checks (area has data, scheme)", time.perf_counter() - t)
         phases.wrap(kernels.WarmKernel, "_wait_for_start",
                     "waiting for the kernel started in the background")
         kernels.start_soon()
+        threading.Thread(target=cli._warm_pdf, daemon=True).start()
+        t = time.perf_counter()
+        cli._check_area_has_data(args.area, args.survey_round, Path(args.store))
+        phases.add("command checks (area has data)", time.perf_counter() - t)
 
     from abcresearch.batch import kernels
 

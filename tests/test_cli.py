@@ -108,3 +108,24 @@ def test_cli_long_argument_in_a_real_process():
                           env=env, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and len(proc.stderr) < 300
+
+
+def test_report_leaves_quickly_with_all_its_output_and_its_exit_code():
+    # `abcresearch report` skips Python's teardown (os._exit): what it printed to a pipe
+    # (block-buffered) must still arrive whole, with main's exit code; other commands exit as
+    # usual. main is replaced so that no report is made.
+    code = ("import sys, abcresearch.cli as c\n"
+            "def fake(argv):\n"
+            "    print('x' * 100)\n"
+            "    print('warning', file=sys.stderr)\n"
+            "    return 3\n"
+            "c.main = fake\n"
+            "sys.argv = ['abcresearch', *sys.argv[1:]]\n"
+            "c.entry()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual
+    for command in ("report", "synth"):
+        proc = subprocess.run([sys.executable, "-c", code, command, "--area", "800101"],
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 3, (command, proc.stderr)
+        assert proc.stdout == "x" * 100 + "\n"
+        assert proc.stderr == "warning\n"

@@ -514,3 +514,17 @@ def test_user_errors_in_one_sentence() -> None:
     assert len(lines) == 2 and "make demo" in lines[1]
     assert "make demo" in error_lines(StoreError("x"), "th")[1]
     assert len(error_lines(AreaError("unknown area 809999"))) == 1
+
+
+def test_warm_up_loads_what_the_first_pdf_needs_without_warnings() -> None:
+    import warnings
+
+    from abcresearch.reports.render import exporter, thai
+
+    exporter.typst_fonts.cache_clear()
+    thai._word_list.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exporter.warm_up()
+    assert exporter.typst_fonts.cache_info().currsize == 1
+    assert thai._word_list.cache_info().currsize >= 1

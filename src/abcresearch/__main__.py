@@ -1,7 +1,5 @@
 """``python -m abcresearch`` runs the command line."""
 
-import sys
+from abcresearch.cli import entry
 
-from abcresearch.cli import main
-
-sys.exit(main())
+entry()

@@ -348,9 +348,9 @@ def _init_local_worker(warm: bool, parent_pid: int) -> None:
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
 
-        from abcresearch.reports.render.exporter import typst_fonts
+        from abcresearch.reports.render.exporter import warm_up as warm_pdf
 
-        typst_fonts()
+        warm_pdf()
     except Exception:
         pass
     if warm:
