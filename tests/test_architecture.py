@@ -35,7 +35,7 @@ STAGES: dict[str, int] = {
     "store": 2, "scoring": 2,
     "ingest": 3, "analysis": 3, "synth": 3,
     "reports": 4,
-    "batch": 5,
+    "batch": 5, "server": 5,
     "cli": 6, "demo": 6, "data": 6, "area_report": 6, "__main__": 7,
 }
 

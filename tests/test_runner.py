@@ -129,6 +129,32 @@ def test_warm_equals_cold_and_nothing_leaks(store: Path, tmp_path: Path) -> None
     assert cold.paths.pdf.read_bytes() == warm.paths.pdf.read_bytes()
 
 
+def test_warm_reports_leave_no_exit_hooks_and_keep_the_processs_signal_handlers(
+        store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a batch worker or a report server runs hundreds of notebooks in one process: none may
+    # leave an exit hook behind (nbclient's would hold the client and its notebook) or replace
+    # the process's SIGTERM handler (the report server stops on it)
+    import atexit
+    import signal
+
+    hooks: list[object] = []
+    monkeypatch.setattr(atexit, "register", lambda fn, *a, **k: hooks.append(fn) or fn)
+
+    def handler(signum, frame):  # pragma: no cover - never called
+        pass
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        for code in ("800101", "800102"):
+            outcome = run_report(code, ROUND, store=store, out=tmp_path, notebook=TINY,
+                                 engine=kernels.ENGINE_NAME)
+            assert outcome.status == "ok", outcome.error
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not [h for h in hooks if "nbclient" in repr(h) or "NotebookClient" in repr(h)]
+
+
 def test_warm_engine_is_registered() -> None:
     from papermill.engines import papermill_engines
 

@@ -311,7 +311,44 @@ def _run_report(args: argparse.Namespace) -> int:
               flush=True)
         return 0
     finally:
-        kernels.POOL.close()
+        kernels.POOL.release()  # stopped, unless a report server keeps it for the next report
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--idle-minutes", dest="idle_minutes", type=float, default=30.0,
+                   help="stop after this many minutes without a report (default 30)")
+
+
+def _serve_one(argv: Sequence[str], cwd: str) -> tuple[int, str, str]:
+    """Run one command for the report server, its output captured."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@command("serve", _serve_args)
+def _run_serve(args: argparse.Namespace) -> int:
+    """Keep a warm kernel for abcresearch report (run it in a terminal; Ctrl-C stops it)."""
+    from abcresearch import server
+
+    if not args.idle_minutes > 0:
+        raise InputError(f"--idle-minutes must be above 0, got {args.idle_minutes:g}")
+    return server.serve(_serve_one, idle_minutes=args.idle_minutes, warm=_warm_server)
+
+
+def _warm_server() -> None:
+    """Start the server's kernel (kept between reports) and pay the first report's costs."""
+    from abcresearch.batch import kernels
+    from abcresearch.batch.runner import run_report  # noqa: F401 - the command's imports, now
+    from abcresearch.reports.render.exporter import warm_up
+
+    kernels.POOL.keep_warm = True
+    kernels.start_soon()
+    warm_up()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,6 +391,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+SERVED_COMMANDS = frozenset({"report"})
+"""Commands the console script hands to a running report server (``abcresearch serve``)."""
+
 QUICK_EXIT_COMMANDS = frozenset({"report"})
 """Commands after which the console script leaves without Python's interpreter teardown."""
 
@@ -368,8 +408,22 @@ def entry() -> NoReturn:
     pool, for one) exit normally.
     """
     argv = sys.argv[1:]
-    code = main(argv)
-    if next((a for a in argv if a in COMMANDS), "") in QUICK_EXIT_COMMANDS:
+    command_name = next((a for a in argv if a in COMMANDS), "")
+    reply = None
+    if command_name in SERVED_COMMANDS and not {"-h", "--help"} & set(argv):
+        from abcresearch import server
+
+        reply = server.request(argv)
+    if reply is not None:  # made by the report server of this setup
+        sys.stdout.write(reply.stdout)
+        sys.stderr.write(reply.stderr)
+        code = reply.code
+        if code == 0:
+            print(f"abcresearch {command_name}: made by the report server (pid {reply.pid})",
+                  file=sys.stderr)
+    else:
+        code = main(argv)
+    if command_name in QUICK_EXIT_COMMANDS:
         import logging
 
         logging.shutdown()

@@ -352,20 +352,24 @@ class WarmKernel:
                                          **client_kwargs)
         client.kc = self.kc
         client.reset_execution_trackers()
-        async with client.async_setup_kernel(cleanup_kc=False):
-            for index, cell in enumerate(client.nb.cells):
-                try:
-                    nb_man.cell_start(cell, index)
-                    await client.async_execute_cell(cell, index)
-                except CellExecutionError as ex:
-                    nb_man.cell_exception(client.nb.cells[index], cell_index=index, exception=ex)
-                    break
-                finally:
-                    nb_man.cell_complete(client.nb.cells[index], cell_index=index)
-            info = await client.async_wait_for_reply(self.kc.kernel_info())
-            if info is not None:
-                client.nb.metadata["language_info"] = info["content"]["language_info"]
-            client.set_widgets_metadata()
+        # Not inside client.async_setup_kernel(): the kernel and its client are this object's,
+        # and that context registers, for every notebook, an atexit hook holding the client
+        # (and so the executed notebook) and SIGINT/SIGTERM handlers on the event loop. In a
+        # worker or a report server that runs hundreds of notebooks, the hooks pile up and the
+        # process's own SIGTERM handling is replaced.
+        for index, cell in enumerate(client.nb.cells):
+            try:
+                nb_man.cell_start(cell, index)
+                await client.async_execute_cell(cell, index)
+            except CellExecutionError as ex:
+                nb_man.cell_exception(client.nb.cells[index], cell_index=index, exception=ex)
+                break
+            finally:
+                nb_man.cell_complete(client.nb.cells[index], cell_index=index)
+        info = await client.async_wait_for_reply(self.kc.kernel_info())
+        if info is not None:
+            client.nb.metadata["language_info"] = info["content"]["language_info"]
+        client.set_widgets_metadata()
         return client.nb
 
 
@@ -380,6 +384,8 @@ class KernelPool:
         self._kernels: dict[tuple[int, str], WarmKernel] = {}
         self._lock = threading.Lock()
         self._finalizer_registered = False
+        self.keep_warm = False
+        """Keep the kernels between commands (a report server, see :mod:`.server`)."""
 
     def get(self, kernel_name: str = "python3") -> WarmKernel:
         """Return this thread's warm kernel for ``kernel_name`` (created lazily, not started)."""
@@ -399,6 +405,11 @@ class KernelPool:
         atexit.register(self.close)
         multiprocessing.util.Finalize(self, KernelPool.close, args=(self,), exitpriority=10)
         self._finalizer_registered = True
+
+    def release(self) -> None:
+        """Stop every kernel after a command, unless :attr:`keep_warm` (a report server)."""
+        if not self.keep_warm:
+            self.close()
 
     def close(self) -> None:
         """Stop every kernel of this process."""

@@ -195,13 +195,14 @@ def notebook_to_pdf_bytes(nb: Any) -> bytes:
     return compile_pdf(render_notebook(notebook, fallback_title=name))
 
 
+@functools.cache
 def warm_up() -> None:
     """Pay the one-off costs of a process's first PDF now, on a one-line Thai notebook.
 
     Imports Typst and the text-layer code, builds the font book, loads the Thai word list and
     runs Typst's first compile (its fonts and line-break data). ``abcresearch report`` calls it
     in a helper thread while the kernel runs the report's cells (about 1 s of the first report's
-    PDF phase otherwise); a batch worker calls it at start-up.
+    PDF phase otherwise); a batch worker calls it at start-up. Once per process.
     """
     import nbformat
 
