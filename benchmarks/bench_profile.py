@@ -21,7 +21,9 @@ writers of the notebook, PDF and sidecars). Inside the kernel, the report notebo
 the sections (papermill records each cell's duration); a copy of the notebook gets one extra
 cell, after the parameters, that times the data read (``AreaReport.load``), each chart function
 of :mod:`abcresearch.reports.charts` and each SVG rendering, and writes the figures to a file.
-The rows of a table overlap where one phase contains another (marked ``>``); ``other`` is the
+The rows of a table overlap where one phase contains another (marked ``>``) and where a
+phase ran in a helper thread beside the main one (marked ``[helper thread, overlapped]``: the
+kernel's start and the command line's PDF warm-up); ``other`` is the
 wall time no row accounts for. The machine load (``uptime``) is printed with the figures.
 """
 
@@ -37,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -96,6 +99,14 @@ class Phases:
         original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         func = original.__func__ if isinstance(original, (classmethod, staticmethod)) else original
         phases = self
+
+        def where() -> str:
+            # a call in a helper thread (the kernel's start, the PDF warm-up of the command
+            # line) overlaps the main thread's work: its own row, not added to the main one's
+            if threading.current_thread() is threading.main_thread():
+                return label
+            return f"{label} [helper thread, overlapped]"
+
         if inspect.iscoroutinefunction(func):
             @functools.wraps(func)
             async def timed(*a: Any, **k: Any) -> Any:
@@ -103,7 +114,7 @@ class Phases:
                 try:
                     return await func(*a, **k)
                 finally:
-                    phases.add(label, time.perf_counter() - t)
+                    phases.add(where(), time.perf_counter() - t)
         else:
             @functools.wraps(func)
             def timed(*a: Any, **k: Any) -> Any:
@@ -111,7 +122,7 @@ class Phases:
                 try:
                     return func(*a, **k)
                 finally:
-                    phases.add(label, time.perf_counter() - t)
+                    phases.add(where(), time.perf_counter() - t)
         new: Any = timed
         if isinstance(original, classmethod):
             new = classmethod(timed)

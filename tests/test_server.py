@@ -57,6 +57,9 @@ def test_identity_follows_the_code_the_params_and_the_environment(
     assert other_env != first
     monkeypatch.setenv(server.NO_SERVER_ENV, "1")  # not part of the setup
     assert server.identity() == other_env
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567891")  # the PDF's date is
+    assert server.identity() != other_env
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
     params = tmp_path / "params"
     params.mkdir()
     (params / "labels.yaml").write_text("a: 1\n")
@@ -107,6 +110,11 @@ def test_reports_made_by_the_server_are_the_commands_own(sample_store: Path,
                         str(sample_store))
         assert served.returncode == local.returncode == 2
         assert served.stderr == local.stderr and len(served.stderr.splitlines()) == 1
+        # the server makes reports, nothing else (another command of this user's is refused)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ABCRESEARCH_CACHE", str(tmp_path / "cache"))
+            other = server.request(["synth", "--province", "80"])
+        assert other is not None and other.code == 2 and "only report" in other.stderr
     finally:
         proc.send_signal(signal.SIGTERM)  # stops as on Ctrl-C
         _finish(proc)

@@ -324,6 +324,10 @@ def _serve_one(argv: Sequence[str], cwd: str) -> tuple[int, str, str]:
     import contextlib
     import io
 
+    command_name = next((a for a in argv if a in COMMANDS), "")
+    if command_name not in SERVED_COMMANDS:
+        return 2, "", (f"abcresearch serve: only {', '.join(sorted(SERVED_COMMANDS))} is made "
+                       f"by the report server, not {cut(command_name or argv)!s}\n")
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
@@ -413,7 +417,12 @@ def entry() -> NoReturn:
     if command_name in SERVED_COMMANDS and not {"-h", "--help"} & set(argv):
         from abcresearch import server
 
-        reply = server.request(argv)
+        try:
+            reply = server.request(argv)
+        except KeyboardInterrupt:
+            print(f"abcresearch {command_name}: interrupted (the report server finishes the "
+                  "report it had started)", file=sys.stderr)
+            sys.exit(130)
     if reply is not None:  # made by the report server of this setup
         sys.stdout.write(reply.stdout)
         sys.stderr.write(reply.stderr)

@@ -46,6 +46,9 @@ NO_SERVER_ENV = "ABCRESEARCH_NO_SERVER"
 CACHE_ENV = "ABCRESEARCH_CACHE"
 """Cache folder (the same variable the parsed-form cache uses)."""
 
+OTHER_ENV = ("SOURCE_DATE_EPOCH", "TZ")
+"""Other environment variables a report depends on (the PDF's date, local time)."""
+
 DEFAULT_IDLE_MINUTES = 30.0
 """Minutes without a request after which a server stops."""
 
@@ -78,7 +81,8 @@ def identity() -> str:
 
     A hash of: the Python executable; name, size and modification time of every file of the
     abcresearch package and of the project's ``params/`` folder; the project folder; every
-    ``ABCRESEARCH_*`` environment variable (other than :data:`NO_SERVER_ENV`). Computed from
+    ``ABCRESEARCH_*`` environment variable (other than :data:`NO_SERVER_ENV`) and those of
+    :data:`OTHER_ENV`. Computed from
     file metadata only (a few milliseconds).
 
     Returns
@@ -101,7 +105,7 @@ def identity() -> str:
         for row in _file_stats(params):
             h.update(b"params\0" + row.encode())
     for key in sorted(os.environ):
-        if key.startswith("ABCRESEARCH_") and key != NO_SERVER_ENV:
+        if (key.startswith("ABCRESEARCH_") and key != NO_SERVER_ENV) or key in OTHER_ENV:
             h.update(f"env\0{key}\0{os.environ[key]}".encode())
     return h.hexdigest()
 
