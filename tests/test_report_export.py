@@ -521,6 +521,7 @@ def test_warm_up_loads_what_the_first_pdf_needs_without_warnings() -> None:
 
     from abcresearch.reports.render import exporter, thai
 
+    exporter.warm_up.cache_clear()  # an earlier report command in this process warmed it
     exporter.typst_fonts.cache_clear()
     thai._word_list.cache_clear()
     with warnings.catch_warnings():

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from abcresearch import server
+from abcresearch.errors import InputError
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -24,8 +27,13 @@ def _start(env: dict[str, str], idle_minutes: str = "5") -> subprocess.Popen[str
     proc = subprocess.Popen([sys.executable, "-m", "abcresearch", "serve", "--idle-minutes",
                              idle_minutes], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    assert "ready" in line, (line, proc.stderr.read() if proc.stderr else "")
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 180)  # a hung start fails, not hangs
+    line = proc.stdout.readline() if ready else ""
+    if "ready" not in line:
+        proc.kill()
+        _, err = proc.communicate(timeout=60)
+        pytest.fail(f"abcresearch serve did not start: {line!r} {err[-2000:]}")
     return proc
 
 
@@ -42,9 +50,11 @@ def _finish(proc: subprocess.Popen[str]) -> int:
     return proc.returncode
 
 
-def _report(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _report(env: dict[str, str], *args: str, cwd: Path | None = None
+            ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "abcresearch", "report", "--round", "2549",
-                           *args], env=env, capture_output=True, text=True, timeout=600)
+                           *args], env=env, capture_output=True, text=True, timeout=600,
+                          cwd=cwd)
 
 
 def test_identity_follows_the_code_the_params_and_the_environment(
@@ -65,11 +75,18 @@ def test_identity_follows_the_code_the_params_and_the_environment(
     (params / "labels.yaml").write_text("a: 1\n")
     monkeypatch.setenv("ABCRESEARCH_PARAMS", str(params))
     with_params = server.identity()
-    (params / "labels.yaml").write_text("a: 22\n")  # an edited parameter file
+    (params / ".labels.yaml.swp").write_text("editor")  # an editor's file does not count
+    assert server.identity() == with_params
+    (params / "labels.yaml").write_text("a: 22\n")  # an edited parameter file does
     assert server.identity() != with_params
+    mask = os.umask(0o077)  # files would be written with other permissions
+    try:
+        assert server.identity() != with_params
+    finally:
+        os.umask(mask)
     assert server.socket_path(with_params).name == f"{with_params[:24]}.sock"
     monkeypatch.setenv("ABCRESEARCH_CACHE", "/tmp/x")
-    assert server.socket_path(with_params).parent == Path("/tmp/x/serve")
+    assert server.socket_path(with_params).parent == Path(f"/tmp/x/serve-{os.getuid()}")
     monkeypatch.setenv("ABCRESEARCH_CACHE", "/tmp/" + "long-" * 30)  # too long for a socket
     assert len(str(server.socket_path(with_params))) <= server.MAX_SOCKET_PATH
 
@@ -82,9 +99,18 @@ def test_without_a_server_or_with_a_dead_one_the_command_runs_itself(
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
         dead.bind(str(path))  # the socket file of a killed server: nobody listens
-    assert path.exists()
     try:
+        assert path.exists()
         assert server.request(["report"]) is None
+        # a folder others may enter is not trusted, by the command or by a new server
+        path.parent.chmod(0o755)
+        assert server.request(["report"]) is None
+        link = tmp_path / "link"
+        link.symlink_to(path.parent)
+        monkeypatch.setattr(server, "socket_path", lambda ident: link / "x.sock")
+        path.parent.chmod(0o700)
+        with pytest.raises(InputError, match="not a folder of this user"):
+            server.serve(lambda argv, cwd: (0, "", ""), idle_minutes=0.01)
     finally:
         path.unlink()
 
@@ -92,18 +118,27 @@ def test_without_a_server_or_with_a_dead_one_the_command_runs_itself(
 def test_reports_made_by_the_server_are_the_commands_own(sample_store: Path,
                                                           tmp_path: Path) -> None:
     env = _env(tmp_path)
-    out = tmp_path / "reports"
+    work = tmp_path / "work"
+    work.mkdir()
     proc = _start(env)
     try:
         second = subprocess.run([sys.executable, "-m", "abcresearch", "serve"], env=env,
                                 capture_output=True, text=True, timeout=120)
         assert second.returncode == 2 and "already runs" in second.stderr  # one per setup
-        for area in ("801501", "801502"):
-            made = _report(env, "--area", area, "--store", str(sample_store), "--out", str(out))
-            assert made.returncode == 0, made.stderr
-            assert f"made by the report server (pid {proc.pid})" in made.stderr
-            pdf = out / "2549" / "tambon" / f"{area}.pdf"
-            assert made.stdout.startswith(f"{pdf}\n") and pdf.read_bytes().startswith(b"%PDF")
+        # relative paths are the command's: resolved in its working directory
+        made = _report(env, "--area", "801501", "--store", str(sample_store), "--out",
+                       "served", cwd=work)
+        assert made.returncode == 0, made.stderr
+        assert f"made by the report server (pid {proc.pid})" in made.stderr
+        pdf = work / "served" / "2549" / "tambon" / "801501.pdf"
+        # the same PDF and the same lines as the command makes in its own process
+        alone = _report({**env, server.NO_SERVER_ENV: "1"}, "--area", "801501", "--store",
+                        str(sample_store), "--out", "alone", cwd=work)
+        assert alone.returncode == 0 and "report server" not in alone.stderr
+        assert (made.stdout.splitlines()[:2]
+                == [line.replace("alone", "served") for line in alone.stdout.splitlines()[:2]])
+        assert pdf.read_bytes() == (work / "alone" / "2549" / "tambon" / "801501.pdf"
+                                    ).read_bytes()
         # a user error reads as it does without the server: one sentence, exit status 2
         served = _report(env, "--area", "809999", "--store", str(sample_store))
         local = _report({**env, server.NO_SERVER_ENV: "1"}, "--area", "809999", "--store",
@@ -115,15 +150,25 @@ def test_reports_made_by_the_server_are_the_commands_own(sample_store: Path,
             mp.setenv("ABCRESEARCH_CACHE", str(tmp_path / "cache"))
             other = server.request(["synth", "--province", "80"])
         assert other is not None and other.code == 2 and "only report" in other.stderr
+        # `kill` during a report: the report ends as interrupted and the server stops
+        client = subprocess.Popen([sys.executable, "-m", "abcresearch", "report", "--round",
+                                   "2549", "--area", "801502", "--store", str(sample_store),
+                                   "--out", str(tmp_path / "killed")], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)  # the client is connected and the warm report takes several seconds
+        proc.send_signal(signal.SIGTERM)
+        out, err = client.communicate(timeout=300)
+        assert client.returncode == 130 and "interrupted" in err, (out, err)
+        assert _finish(proc) == 0
     finally:
-        proc.send_signal(signal.SIGTERM)  # stops as on Ctrl-C
-        _finish(proc)
-    assert proc.returncode == 0
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            _finish(proc)
     assert not _socket(tmp_path).exists()
 
 
 def test_the_server_stops_by_itself_when_idle(tmp_path: Path) -> None:
-    proc = _start(_env(tmp_path), idle_minutes="0.02")
+    proc = _start(_env(tmp_path), idle_minutes="0.05")
     assert _socket(tmp_path).exists()
     assert _finish(proc) == 0
     assert not _socket(tmp_path).exists()

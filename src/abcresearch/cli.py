@@ -1,4 +1,4 @@
-"""Command line: ``abcresearch synth | ingest | report | batch``.
+"""Command line: ``abcresearch synth | ingest | report | batch | serve``.
 
 Every user error (an :class:`~abcresearch.errors.AbcResearchError`, a wrong option, an
 over-long argument, a path of the wrong kind, an area or a ``--within`` with no data in the

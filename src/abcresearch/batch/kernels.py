@@ -385,7 +385,7 @@ class KernelPool:
         self._lock = threading.Lock()
         self._finalizer_registered = False
         self.keep_warm = False
-        """Keep the kernels between commands (a report server, see :mod:`.server`)."""
+        """Keep the kernels between commands (a report server, see :mod:`abcresearch.server`)."""
 
     def get(self, kernel_name: str = "python3") -> WarmKernel:
         """Return this thread's warm kernel for ``kernel_name`` (created lazily, not started)."""

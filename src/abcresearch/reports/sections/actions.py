@@ -439,6 +439,10 @@ def province_item_shares(report: Any, rules: ActionRules) -> pd.DataFrame:
     return table
 
 
+_SOURCE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+"""This module's source as imported (a file edited later does not name what this code made)."""
+
+
 def _province_shares_file(analysis: Any, key: tuple[str, str, str]) -> Path | None:
     """Where a province's item shares are kept between processes (None: nowhere).
 
@@ -451,7 +455,7 @@ def _province_shares_file(analysis: Any, key: tuple[str, str, str]) -> Path | No
     if folder is None or not Path(folder).is_dir():
         return None
     h = hashlib.sha256(repr(key[1:]).encode())
-    h.update(Path(__file__).read_bytes())
+    h.update(_SOURCE_HASH.encode())
     return Path(folder) / f"item-shares-{h.hexdigest()[:16]}.parquet"
 
 
