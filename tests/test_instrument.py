@@ -8,7 +8,7 @@ import pytest
 from pyxform.xls2xform import convert
 
 from abcresearch.errors import ParamsError
-from abcresearch.paths import params_dir
+from abcresearch.paths import CACHE_ENV, params_dir
 from abcresearch.survey import instrument
 
 CAPITALS = {"human", "physical", "financial", "social", "cultural", "wisdom", "natural"}
@@ -84,7 +84,7 @@ def test_parsed_forms_are_cached_by_content_and_a_damaged_entry_is_parsed_again(
 
     import pandas as pd
 
-    monkeypatch.setenv(instrument.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     cache = tmp_path / "cache" / "forms"
 
     def copy(name: str) -> Path:  # a new folder each time: load_form's memory cache misses

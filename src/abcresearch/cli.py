@@ -44,6 +44,11 @@ def command(name: str, add_args: Callable[[argparse.ArgumentParser], None]
     return deco
 
 
+def command_of(argv: Sequence[str]) -> str:
+    """Return the subcommand named in ``argv`` (``""`` if none)."""
+    return next((a for a in argv if a in COMMANDS), "")
+
+
 def cut(text: object, n: int = ECHO_CHARS) -> str:
     """Return ``text`` cut to ``n`` characters for echoing (``…`` and its length when cut)."""
     text = str(text)
@@ -324,7 +329,7 @@ def _serve_one(argv: Sequence[str], cwd: str) -> tuple[int, str, str]:
     import contextlib
     import io
 
-    command_name = next((a for a in argv if a in COMMANDS), "")
+    command_name = command_of(argv)
     if command_name not in SERVED_COMMANDS:
         return 2, "", (f"abcresearch serve: only {', '.join(sorted(SERVED_COMMANDS))} is made "
                        f"by the report server, not {cut(command_name or argv)!s}\n")
@@ -372,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    command_name = next((a for a in argv if a in COMMANDS), "")
+    command_name = command_of(argv)
     prog = f"abcresearch {command_name}".strip()
     try:
         _check_long_arguments(argv, command_name)
@@ -412,7 +417,7 @@ def entry() -> NoReturn:
     pool, for one) exit normally.
     """
     argv = sys.argv[1:]
-    command_name = next((a for a in argv if a in COMMANDS), "")
+    command_name = command_of(argv)
     reply = None
     if command_name in SERVED_COMMANDS and not {"-h", "--help"} & set(argv):
         from abcresearch import server

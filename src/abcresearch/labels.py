@@ -116,9 +116,23 @@ def label(key: str, lang: str = "th", **fields: Any) -> str:
     ParamsError
         If the key or language is unknown.
     """
+    return label_in(labels(), key, lang, **fields)
+
+
+def label_in(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "th",
+             **fields: Any) -> str:
+    """Return :func:`label`'s text from a label table already read (:func:`labels`).
+
+    For code that writes many labels (a report's :class:`~abcresearch.reports.formatting.Words`)
+    and so reads the table once instead of finding the project's ``params/`` each time.
+
+    Raises
+    ------
+    ParamsError
+        If the key or language is unknown.
+    """
     if lang not in LANGS:
         raise ParamsError(f"language {lang!r} is not supported; use one of {LANGS}")
-    table = labels()
     if key not in table:
         raise ParamsError(f"no label {key!r} in params/labels.yaml")
     text = table[key][lang]

@@ -156,3 +156,23 @@ def default_store() -> Path:
 def reports_dir() -> Path:
     """Return the default reports folder, ``reports/`` in the project."""
     return project_root() / "reports"
+
+
+CACHE_ENV = "ABCRESEARCH_CACHE"
+"""Environment variable naming abcresearch's cache folder."""
+
+
+def cache_dir() -> Path:
+    """Return abcresearch's cache folder (parsed forms, report-server sockets).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$ABCRESEARCH_CACHE`` when set, else ``$XDG_CACHE_HOME/abcresearch``
+        (``~/.cache/abcresearch``). Not created here.
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    user_cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(user_cache) / "abcresearch"

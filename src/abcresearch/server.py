@@ -45,9 +45,6 @@ from pathlib import Path
 NO_SERVER_ENV = "ABCRESEARCH_NO_SERVER"
 """Set to ``1`` to make ``abcresearch report`` run in its own process even if a server runs."""
 
-CACHE_ENV = "ABCRESEARCH_CACHE"
-"""Cache folder (the same variable the parsed-form cache uses)."""
-
 OTHER_ENV = ("SOURCE_DATE_EPOCH", "TZ", "HOME", "JUPYTER_PATH", "JUPYTER_DATA_DIR",
              "PYTHONWARNINGS", "PYTHONPATH")
 """Other environment variables a report depends on (the PDF's date, local time, which kernel
@@ -133,15 +130,12 @@ def socket_dir() -> Path:
     Returns
     -------
     pathlib.Path
-        ``<cache>/serve-<uid>``, the cache being ``$ABCRESEARCH_CACHE`` or
-        ``$XDG_CACHE_HOME/abcresearch`` (``~/.cache/abcresearch``): one folder per user, so a
+        ``serve-<uid>`` in :func:`abcresearch.paths.cache_dir`: one folder per user, so a
         cache folder shared by a group still gives each user a private one.
     """
-    base = os.environ.get(CACHE_ENV)
-    if not base:
-        user_cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        base = str(Path(user_cache) / "abcresearch")
-    return Path(base) / f"serve-{os.getuid()}"
+    from abcresearch.paths import cache_dir
+
+    return cache_dir() / f"serve-{os.getuid()}"
 
 
 MAX_SOCKET_PATH = 100

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from abcresearch.labels import label, labels
+from abcresearch.labels import label, label_in, labels
 from abcresearch.reports.disclosure import SUPPRESSED, marker
 
 __all__ = ["Words", "fmt_ci", "scheme_version"]
@@ -75,11 +75,7 @@ class Words:
         """Return a label (``params/labels.yaml``) with ``fields`` filled in."""
         if self.threshold is not None:
             fields = {"threshold": self.threshold, "level": self.level, **fields}
-        table = self._table
-        if key not in table:  # label() says what is wrong, in one sentence
-            return label(key, self.lang, **fields)
-        text = table[key][self.lang]
-        return text.format(**fields) if fields else text
+        return label_in(self._table, key, self.lang, **fields)
 
     @cached_property
     def _table(self) -> dict[str, dict[str, str]]:

@@ -22,10 +22,7 @@ from typing import Any
 import pandas as pd
 
 from abcresearch.errors import ParamsError
-from abcresearch.paths import params_dir
-
-#: Environment variable naming the cache folder (parsed forms go to ``<it>/forms``).
-CACHE_ENV = "ABCRESEARCH_CACHE"
+from abcresearch.paths import cache_dir, params_dir
 
 #: Changes when what is cached per form changes (old entries are then ignored).
 FORM_CACHE_FORMAT = "pyxform-json-1"
@@ -150,17 +147,14 @@ def _walk(children: list[dict[str, Any]], path: tuple[str, ...], table: str,
 
 
 def form_cache_dir() -> Path:
-    """Return the folder of parsed-form files (:data:`CACHE_ENV`, else the user's cache).
+    """Return the folder of parsed-form files (``forms`` in :func:`abcresearch.paths.cache_dir`).
 
     pyxform takes about a second to import and parse the two forms, which every new process
     (a command, a kernel, a test worker) would pay; its output for a form file is kept as JSON
     under a name made of the file's name and bytes and pyxform's version, so an edited form or
     another pyxform is parsed again.
     """
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]) / "forms"
-    user_cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(user_cache) / "abcresearch" / "forms"
+    return cache_dir() / "forms"
 
 
 def _parse_with_pyxform(path: Path) -> dict[str, Any]:

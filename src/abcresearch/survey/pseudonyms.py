@@ -46,7 +46,7 @@ KEY_ENV = "ABCRESEARCH_KEY"
 KEY_FILE_ENV = "ABCRESEARCH_KEY_FILE"
 #: Other environment variables abcresearch reads (not mistaken for a misspelt key variable).
 OTHER_ENV = ("ABCRESEARCH_ROOT", "ABCRESEARCH_PARAMS", "ABCRESEARCH_STORE", "ABCRESEARCH_CACHE",
-             "ABCRESEARCH_WARM_IMPORTS")
+             "ABCRESEARCH_WARM_IMPORTS", "ABCRESEARCH_NO_SERVER")
 #: Length of a pseudonym in hex characters (128 bits).
 PSEUDONYM_HEX = 32
 #: What replaces a removed personal value in reject files and issue tables.
