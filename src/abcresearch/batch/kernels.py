@@ -452,11 +452,23 @@ def start_soon(kernel_name: str = "python3", imports: Iterable[str] = REPORT_IMP
     return kernel
 
 
-def warm_up(kernel_name: str = "python3") -> WarmKernel:
-    """Start this thread's warm kernel now (e.g. in a worker initialiser) and return it."""
+def warm_up(kernel_name: str = "python3", background: bool = False) -> WarmKernel:
+    """Start this thread's warm kernel (e.g. in a worker initialiser) and return it.
+
+    Parameters
+    ----------
+    kernel_name : str
+        Jupyter kernel spec name.
+    background : bool
+        Return at once and let the kernel start in a helper thread (the first notebook waits
+        for it); a batch worker meanwhile warms up its own PDF step.
+    """
     kernel = POOL.get(kernel_name)
     if kernel.km is None:
-        kernel.start()
+        if background:
+            kernel.start_in_background()
+        else:
+            kernel.start()
     return kernel
 
 

@@ -345,21 +345,23 @@ def _init_local_worker(warm: bool, parent_pid: int) -> None:
 
     exit_with_parent(parent_pid)  # a killed batch takes its workers (and their kernels) along
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if warm:
+        # the kernel starts (its own process, its imports) while this process warms up its
+        # PDF step; the first report waits for it, and retries and reports a failed start
+        try:
+            from abcresearch.batch.kernels import warm_up
+
+            warm_up(background=True)
+        except Exception:  # noqa: BLE001 - the first report starts the kernel again
+            pass
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
 
         from abcresearch.reports.render.exporter import warm_up as warm_pdf
 
         warm_pdf()
-    except Exception:
+    except Exception:  # noqa: BLE001 - the first report imports them and reports a problem
         pass
-    if warm:
-        try:
-            from abcresearch.batch.kernels import warm_up
-
-            warm_up()
-        except Exception:  # the first report will retry and report the problem
-            pass
 
 
 class _Progress:
