@@ -183,6 +183,34 @@ def test_memory_a_notebook_leaves_in_its_namespace_does_not_replace_the_kernel(
     assert kernel.alive and kernel.pid != pid
 
 
+def test_a_kernel_stopped_while_it_starts_is_cancelled_and_leaves_no_process() -> None:
+    # a batch with nothing to do stops its workers while their kernels are still starting:
+    # the start is cancelled (not waited for) and nothing it launched keeps running
+    import time
+
+    import psutil
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    kernel = kernels.WarmKernel()
+    try:
+        kernel.start_in_background()
+        deadline = time.monotonic() + 30
+        while kernel.pid is None and time.monotonic() < deadline:  # launched, not yet warm
+            time.sleep(0.01)
+        launched = kernel.pid
+        kernel.shutdown()
+        assert launched is not None and kernel.starts == 0 and kernel.km is None
+        assert not psutil.pid_exists(launched) or psutil.Process(launched).status() == "zombie"
+        left = {p.pid for p in me.children(recursive=True)} - before
+        assert not [p for p in left if psutil.pid_exists(p)
+                    and psutil.Process(p).status() != "zombie"]
+        kernel.start_in_background()  # and the kernel can be started again
+        kernel.shutdown()
+    finally:
+        kernel.close()
+
+
 def test_warm_engine_is_registered() -> None:
     from papermill.engines import papermill_engines
 

@@ -159,6 +159,7 @@ class WarmKernel:
         self.kc: Any = None
         self._ipc_dir: str | None = None
         self._starting: threading.Thread | None = None
+        self._start_task: asyncio.Task[None] | None = None
         self.reports = 0
         self.starts = 0
 
@@ -187,21 +188,28 @@ class WarmKernel:
         """
         if self.km is not None or self._starting is not None:
             return
+        task = self._start_task = self.loop.create_task(self._start())
 
         def start() -> None:
             try:
-                self.loop.run_until_complete(self._start())
-            except Exception:  # noqa: BLE001 - execute() starts again and reports the error
-                logger.debug("background kernel start failed", exc_info=True)
+                self.loop.run_until_complete(task)
+            except BaseException:  # noqa: BLE001 - execute() starts again and reports the error
+                logger.debug("background kernel start failed or was cancelled", exc_info=True)
 
         self._starting = threading.Thread(target=start, name="abcresearch-kernel-start",
                                           daemon=True)
         self._starting.start()
 
-    def _wait_for_start(self) -> None:
+    def _wait_for_start(self, cancel: bool = False) -> None:
         starting, self._starting = self._starting, None
-        if starting is not None:
-            starting.join()
+        task, self._start_task = self._start_task, None
+        if starting is None:
+            return
+        if cancel and task is not None:
+            # a kernel being started for nothing (the batch had no work, the process is
+            # stopping): stop waiting for it; the shutdown then stops whatever was launched
+            self.loop.call_soon_threadsafe(task.cancel)
+        starting.join()
 
     async def _start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
@@ -232,8 +240,8 @@ class WarmKernel:
         self.starts += 1
 
     def shutdown(self) -> None:
-        """Stop the kernel if it runs."""
-        self._wait_for_start()
+        """Stop the kernel if it runs (a start in the background is cancelled)."""
+        self._wait_for_start(cancel=True)
         if self.km is not None and not self.loop.is_closed():
             self.loop.run_until_complete(self._shutdown())
 
