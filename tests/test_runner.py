@@ -158,8 +158,8 @@ def test_warm_reports_leave_no_exit_hooks_and_keep_the_processs_signal_handlers(
 def test_memory_a_notebook_leaves_in_its_namespace_does_not_replace_the_kernel(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the province overview leaves about 1 GB in its namespace, half of which the reset frees:
-    # the kernel is measured again after a reset and kept; memory the reset cannot free (here
-    # parked in builtins) still gets the kernel replaced
+    # the kernel is measured after the reset and kept; memory the reset cannot free (here
+    # parked in builtins) still gets the kernel replaced before the next notebook
     import papermill
 
     kernel = kernels.warm_up()
@@ -178,7 +178,6 @@ def test_memory_a_notebook_leaves_in_its_namespace_does_not_replace_the_kernel(
     run("import numpy as np\nbig = np.ones(40_000_000)  # 320 MB, freed by the reset")
     assert kernel.pid == pid and kernel.alive
     run("import builtins, numpy as np\nbuiltins.abc_test_parked = np.ones(40_000_000)")
-    assert not kernel.alive  # replaced before the next notebook
     run("import builtins\nassert not hasattr(builtins, 'abc_test_parked')")
     assert kernel.alive and kernel.pid != pid
 
@@ -303,6 +302,7 @@ def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Pat
     def broken(*args, **kwargs):
         raise RuntimeError("typesetting crashed")
 
+    monkeypatch.setattr(exporter, "compile_pdf", broken)
     monkeypatch.setattr(exporter, "notebook_to_pdf_bytes", broken)
     monkeypatch.setattr(exporter, "notebook_to_pdf", broken)
     forced = run_report("800101", ROUND, store=store, out=out, notebook=TINY,

@@ -143,12 +143,17 @@ def write_error_log(paths: ReportPaths, headline: str, detail: str) -> None:
     atomic_write_bytes(paths.error, (headline + "\n\n" + _ANSI.sub("", detail)).encode("utf-8"))
 
 
-def write_notebook(nb: Any, path: Path) -> None:
-    """Write an executed notebook atomically (same helper, so same permissions, as the PDF)."""
+def notebook_bytes(nb: Any) -> bytes:
+    """Return a notebook as the UTF-8 JSON that :func:`write_notebook` writes."""
     import nbformat
 
     text = nbformat.writes(nb)
-    atomic_write_bytes(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def write_notebook(nb: Any, path: Path) -> None:
+    """Write an executed notebook atomically (same helper, so same permissions, as the PDF)."""
+    atomic_write_bytes(path, notebook_bytes(nb))
 
 
 def remove_stale(paths: ReportPaths) -> None:
@@ -157,5 +162,5 @@ def remove_stale(paths: ReportPaths) -> None:
         stale.unlink(missing_ok=True)
 
 
-__all__ = ["ReportOutcome", "ReportPaths", "read_json", "remove_stale", "round_folder",
-           "write_error_log", "write_notebook"]
+__all__ = ["ReportOutcome", "ReportPaths", "notebook_bytes", "read_json", "remove_stale",
+           "round_folder", "write_error_log", "write_notebook"]

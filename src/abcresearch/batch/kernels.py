@@ -11,8 +11,10 @@ How a warm kernel is reset (and why that is safe)
 -------------------------------------------------
 Right after start-up the kernel imports :data:`WARM_IMPORTS` and takes a snapshot
 (:func:`abcresearch.batch.kernel_state.snapshot`) of the process state that a notebook can
-change. Before every notebook :func:`abcresearch.batch.kernel_state.reset` runs *silently* (no
-history, no execution count) and puts back:
+change. Between notebooks :func:`abcresearch.batch.kernel_state.reset` runs *silently* (no
+history, no execution count) and puts back what follows. It is sent as soon as a notebook ends,
+so it runs in the kernel while the worker typesets that notebook's PDF; the next notebook waits
+for its answer (a failed reset means a fresh kernel) and starts only after it:
 
 * the IPython namespace and history: ``InteractiveShell.reset(new_session=True)``; user variables,
   ``In``/``Out``/``_`` are gone and the execution counter restarts at 1, as in a new kernel;
@@ -160,6 +162,7 @@ class WarmKernel:
         self._ipc_dir: str | None = None
         self._starting: threading.Thread | None = None
         self._start_task: asyncio.Task[None] | None = None
+        self._pending_reset: tuple[str, str] | None = None
         self.reports = 0
         self.starts = 0
 
@@ -248,6 +251,7 @@ class WarmKernel:
     async def _shutdown(self) -> None:
         km, kc = self.km, self.kc
         self.km = self.kc = None
+        self._pending_reset = None
         if kc is not None:
             kc.stop_channels()
         if km is not None:
@@ -271,6 +275,10 @@ class WarmKernel:
     async def _silent(self, code: str, timeout: float = 120) -> None:
         """Run code silently; raise :class:`KernelResetError` if it fails."""
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        await self._wait(msg_id, timeout)
+
+    async def _wait(self, msg_id: str, timeout: float = 120) -> None:
+        """Wait for the reply to silent code sent earlier; raise if it failed."""
         deadline = time.monotonic() + timeout
         reply = None
         idle = False
@@ -332,12 +340,18 @@ class WarmKernel:
         self._wait_for_start()
         if self.km is None or not self.alive:
             self.start()
+        cwd = cwd or os.getcwd()
         try:
-            self._reset(cwd)
+            self._finish_reset(cwd)
         except Exception:
             # one retry on a fresh kernel: a reset failure is the kernel's fault, not the area's
             self.start()
-            self._reset(cwd)
+            self._finish_reset(cwd)
+        if self._rss() > self.max_rss:
+            # what a notebook left in its namespace is freed by the reset (the province
+            # overview leaves about 1 GB, half of it after the reset): measured only now
+            self.start()
+            self._finish_reset(cwd)
         clean = False
         try:
             nb = self.loop.run_until_complete(self._execute(nb_man, **client_kwargs))
@@ -345,22 +359,30 @@ class WarmKernel:
             return nb
         finally:
             self.reports += 1
-            if clean and self.reports < self.max_reports and self._rss() > self.max_rss:
-                # what the notebook left in its namespace counts until the next reset (the
-                # province overview leaves about 1 GB, of which the reset frees half): reset now
-                # and measure again, rather than pay a new kernel for memory about to be freed
-                try:
-                    self._reset(cwd)
-                except Exception:  # noqa: BLE001 - the kernel is replaced below
-                    clean = False
-            if not clean or self.reports >= self.max_reports or self._rss() > self.max_rss:
+            if not clean or self.reports >= self.max_reports:
                 self.shutdown()
+            else:
+                # the next notebook's reset runs now, in the kernel, while this process
+                # typesets the PDF; the next execute() waits for it and checks its answer
+                self._pending_reset = (self.kc.execute(
+                    self._reset_code(cwd), silent=True, store_history=False,
+                    allow_stdin=False), cwd)
 
-    def _reset(self, cwd: str | None) -> None:
-        self.loop.run_until_complete(self._silent(
-            "import abcresearch.batch.kernel_state as __abc_k\n"
-            f"__abc_k.reset({(cwd or os.getcwd())!r})\n"
-        ))
+    @staticmethod
+    def _reset_code(cwd: str) -> str:
+        return ("import abcresearch.batch.kernel_state as __abc_k\n"
+                f"__abc_k.reset({cwd!r})\n")
+
+    def _finish_reset(self, cwd: str) -> None:
+        """Wait for the reset sent after the last notebook (or reset now) and enter ``cwd``."""
+        pending, self._pending_reset = self._pending_reset, None
+        if pending is None:
+            self.loop.run_until_complete(self._silent(self._reset_code(cwd)))
+            return
+        msg_id, reset_cwd = pending
+        self.loop.run_until_complete(self._wait(msg_id))
+        if reset_cwd != cwd:  # no name is left in the notebook's namespace
+            self.loop.run_until_complete(self._silent(f"__import__('os').chdir({cwd!r})\n"))
 
     async def _execute(self, nb_man: Any, **client_kwargs: Any) -> Any:
         from nbclient.exceptions import CellExecutionError

@@ -598,12 +598,9 @@ def run_batch(
 
         index = write_index(plan.folder, int(survey_round), ordered, lang=lang,
                             synthetic=plan.synthetic, left_out=plan.left_out)
-    except BaseException:
-        if local is not None:  # the error reaches the user at once; the workers stop meanwhile
-            local.start_closing()
-        raise
-    if local is not None:
-        local.close()
+    finally:
+        if local is not None:  # reports in flight end (and clean up) before this returns
+            local.close()
     return BatchResult(int(survey_round), level, ordered, index,
                        time.perf_counter() - start, province)
 

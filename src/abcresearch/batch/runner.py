@@ -35,6 +35,7 @@ from abcresearch.atomic import atomic_write_bytes, atomic_write_json
 from abcresearch.batch.files import (
     ReportOutcome,
     ReportPaths,
+    notebook_bytes,
     read_json,
     remove_stale,
     write_error_log,
@@ -344,16 +345,28 @@ def execute_report(
         elif status == "ok":
             raise ReportError("papermill wrote no executed notebook")
         if status == "ok":
+            from concurrent.futures import ThreadPoolExecutor
+
             from abcresearch.reports.render import exporter
+            from abcresearch.reports.spreadsheet import tables_workbook
 
-            pdf = exporter.notebook_to_pdf_bytes(nb)  # nothing of the current report touched yet
-            write_notebook(nb, paths.ipynb)
+            doc = exporter.typst_document(nb)
+            report = nb
+            with ThreadPoolExecutor(1, thread_name_prefix="abcresearch-report-files") as side:
+                # Typst releases the GIL while it typesets: the notebook's JSON and the
+                # workbook of the published tables are made meanwhile, in memory
+                files = side.submit(lambda: (notebook_bytes(report), tables_workbook(report,
+                                                                                      lang)))
+                pdf = exporter.compile_pdf(doc)
+                notebook_data, workbook = files.result()
+            # nothing of the current report was touched before the PDF was made
+            atomic_write_bytes(paths.ipynb, notebook_data)
             atomic_write_bytes(paths.pdf, pdf)
-            from abcresearch.reports.spreadsheet import write_tables
-
             # the published tables as printed, beside the PDF (none: no stale workbook left)
-            if write_tables(nb, paths.pdf.with_suffix(".xlsx"), lang) is None:
+            if workbook is None:
                 paths.pdf.with_suffix(".xlsx").unlink(missing_ok=True)
+            else:
+                atomic_write_bytes(paths.pdf.with_suffix(".xlsx"), workbook)
             if summary is not None:
                 atomic_write_json(paths.summary, summary)
             else:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["table_specs", "table_values", "write_tables"]
+__all__ = ["table_specs", "table_values", "tables_workbook", "write_tables"]
 
 _NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -124,10 +124,22 @@ def write_tables(source: Any, path: str | Path, lang: str = "th") -> Path | None
     pathlib.Path or None
         The file written; None (and nothing written) when the report has no table.
     """
+    from abcresearch.atomic import atomic_write_bytes
+
+    data = tables_workbook(source, lang)
+    if data is None:
+        return None
+    out = Path(path)
+    atomic_write_bytes(out, data)
+    return out
+
+
+def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
+    """Return the ``.xlsx`` bytes that :func:`write_tables` writes (None: no table)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from abcresearch.atomic import atomic_write_bytes, neutralise_cell
+    from abcresearch.atomic import neutralise_cell
 
     specs = table_specs(source)
     if not specs:
@@ -169,7 +181,5 @@ def write_tables(source: Any, path: str | Path, lang: str = "th") -> Path | None
                 min(60, max(8, width + 2))
     buf = io.BytesIO()
     wb.save(buf)
-    out = Path(path)
-    atomic_write_bytes(out, buf.getvalue())
-    return out
+    return buf.getvalue()
 

@@ -172,6 +172,29 @@ def notebook_to_typst(nb: Any, build_dir: str | os.PathLike[str] | None = None) 
     return doc.source
 
 
+def typst_document(nb: Any) -> TypstDocument:
+    """Return the Typst document of a notebook's report (what :func:`compile_pdf` typesets).
+
+    Parameters
+    ----------
+    nb : NotebookNode, mapping, str or path
+        The (executed) notebook or its file.
+
+    Returns
+    -------
+    TypstDocument
+        Its source and files; the notebook itself is not needed after this.
+
+    Raises
+    ------
+    ReportError
+        If the notebook was never run.
+    """
+    notebook, name = _as_notebook(nb)
+    check_executed(notebook, name)
+    return render_notebook(notebook, fallback_title=name)
+
+
 def notebook_to_pdf_bytes(nb: Any) -> bytes:
     """Return the PDF of a notebook's report.
 
@@ -190,9 +213,7 @@ def notebook_to_pdf_bytes(nb: Any) -> bytes:
     ReportError
         If the notebook was never run, or Typst fails.
     """
-    notebook, name = _as_notebook(nb)
-    check_executed(notebook, name)
-    return compile_pdf(render_notebook(notebook, fallback_title=name))
+    return compile_pdf(typst_document(nb))
 
 
 @functools.cache
