@@ -358,6 +358,31 @@ def _warm_server() -> None:
     kernels.POOL.keep_warm = True
     kernels.start_soon()
     warm_up()
+    _rehearse()
+
+
+def _rehearse() -> None:
+    """Make one report of the default store into a temporary folder, then remove it.
+
+    The kernel's first use of each library (fonts, the first chart, the first parquet read)
+    then falls before the server listens, not on the first report a user waits for (about 2 s).
+    Without a store, or if it fails, nothing is said: the first real report reports problems.
+    """
+    import tempfile
+
+    try:
+        from abcresearch.batch.run import available_areas
+        from abcresearch.store.read import rounds
+
+        store_rounds = rounds()
+        areas = available_areas(store_rounds[-1], "tambon") if store_rounds else []
+        if not areas:
+            return
+        with tempfile.TemporaryDirectory(prefix="abcresearch-serve-warm-") as out:
+            _serve_one(["report", "--area", areas[0], "--round", str(store_rounds[-1]),
+                        "--out", out], os.getcwd())
+    except Exception:  # noqa: BLE001 - a warm-up only
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
