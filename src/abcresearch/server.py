@@ -5,7 +5,7 @@ its own imports, Typst's fonts and the first use of each library: about three qu
 wall time on two cores. A researcher making one report after another can leave
 ``abcresearch serve`` running in a terminal: each ``abcresearch report`` started from the same
 project, with the same abcresearch and environment, then hands its arguments to the server,
-which makes the report in its warm kernel (reset before each report, as a batch worker does)
+which makes the report in its warm kernel (reset between reports, as a batch worker does)
 and sends back the command's output and exit status. Nothing else changes: the same files, the
 same checks, the same one-sentence errors.
 

@@ -1,7 +1,7 @@
 """Code that runs inside a warm kernel: warm-up imports, the state snapshot and the reset.
 
 :mod:`abcresearch.batch.kernels` (in the papermill process) sends short code to the kernel that
-imports this module and calls :func:`warm` once and :func:`reset` before every notebook; what
+imports this module and calls :func:`warm` once and :func:`reset` between notebooks; what
 they restore, and why that is safe, is in that module's docstring. This module imports only the
 standard library at import time, so a kernel does not load papermill, nbformat or jupyter_client
 for the sake of its own reset.

@@ -119,7 +119,7 @@ class KernelResetError(RuntimeError):
 
 
 class WarmKernel:
-    """One long-lived kernel with pre-imported libraries, reset before each notebook.
+    """One long-lived kernel with pre-imported libraries, reset between notebooks.
 
     All calls must come from one thread at a time; :class:`KernelPool` hands out one kernel per
     thread. The kernel runs on this object's own asyncio loop, so it works in any thread (a dask
@@ -506,7 +506,7 @@ class WarmKernelEngine(Engine):
     """papermill engine ``abcresearch_warm``: run notebooks in this thread's warm kernel.
 
     Same interface and outputs as papermill's default ``nbclient`` engine; the kernel is reset
-    before each notebook instead of being started and stopped (see the module docstring).
+    between notebooks instead of being started and stopped (see the module docstring).
     """
 
     @classmethod
