@@ -147,6 +147,7 @@ def _instrument(phases: Phases) -> None:
     from papermill.clientwrap import PapermillNotebookClient
 
     from abcresearch.batch import kernels, runner
+    from abcresearch.reports import spreadsheet
     from abcresearch.reports.render import exporter
 
     phases.wrap(runner, "execute_report", "> report run (execute_report)")
@@ -160,13 +161,20 @@ def _instrument(phases: Phases) -> None:
     phases.wrap(PapermillNotebookClient, "papermill_execute_cells",
                 "> notebook cells (stock engine)")
     phases.wrap(kernels.WarmKernel, "_start", "kernel start + warm imports (warm engine)")
-    phases.wrap(kernels.WarmKernel, "_silent", "kernel reset (+ warm imports at start)")
+    phases.wrap(kernels.WarmKernel, "_silent", "kernel reset now (+ warm imports at start)")
+    # a warm kernel's reset is sent when the previous notebook ends and runs while that
+    # report's PDF is made; this row is what the next report still waits for
+    phases.wrap(kernels.WarmKernel, "_finish_reset",
+                "> kernel reset: wait for the one sent after the last notebook")
     phases.wrap(kernels.WarmKernel, "_execute", "> notebook cells (warm engine)")
     phases.wrap(nbformat, "read", "read executed notebook")
     phases.wrap(runner, "finish_metadata", "notebook metadata + key figures")
     phases.wrap(exporter, "notebook_to_pdf_bytes", "Typst PDF (notebook -> Typst -> PDF)")
-    phases.wrap(runner, "write_notebook", "write executed notebook")
-    phases.wrap(runner, "atomic_write_bytes", "write PDF")
+    phases.wrap(exporter, "typst_document", "Typst source (notebook -> Typst)")
+    phases.wrap(exporter, "compile_pdf", "Typst PDF (Typst -> PDF, text layer)")
+    phases.wrap(runner, "notebook_bytes", "executed notebook as JSON (while Typst runs)")
+    phases.wrap(spreadsheet, "tables_workbook", "tables workbook (while Typst runs)")
+    phases.wrap(runner, "atomic_write_bytes", "write notebook, PDF, workbook")
     phases.wrap(runner, "atomic_write_json", "write summary + inputs sidecars")
 
 
