@@ -169,7 +169,6 @@ def _instrument(phases: Phases) -> None:
     phases.wrap(kernels.WarmKernel, "_execute", "> notebook cells (warm engine)")
     phases.wrap(nbformat, "read", "read executed notebook")
     phases.wrap(runner, "finish_metadata", "notebook metadata + key figures")
-    phases.wrap(exporter, "notebook_to_pdf_bytes", "Typst PDF (notebook -> Typst -> PDF)")
     phases.wrap(exporter, "typst_document", "Typst source (notebook -> Typst)")
     phases.wrap(exporter, "compile_pdf", "Typst PDF (Typst -> PDF, text layer)")
     phases.wrap(runner, "notebook_bytes", "executed notebook as JSON (while Typst runs)")

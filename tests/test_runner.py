@@ -178,6 +178,7 @@ def test_memory_a_notebook_leaves_in_its_namespace_does_not_replace_the_kernel(
     run("import numpy as np\nbig = np.ones(40_000_000)  # 320 MB, freed by the reset")
     assert kernel.pid == pid and kernel.alive
     run("import builtins, numpy as np\nbuiltins.abc_test_parked = np.ones(40_000_000)")
+    assert kernel.pid == pid  # measured after the reset that freed the first notebook's array
     run("import builtins\nassert not hasattr(builtins, 'abc_test_parked')")
     assert kernel.alive and kernel.pid != pid
 
@@ -206,8 +207,50 @@ def test_a_kernel_stopped_while_it_starts_is_cancelled_and_leaves_no_process() -
                     and psutil.Process(p).status() != "zombie"]
         kernel.start_in_background()  # and the kernel can be started again
         kernel.shutdown()
+        left = {p.pid for p in me.children(recursive=True)} - before
+        assert not [p for p in left if psutil.pid_exists(p)
+                    and psutil.Process(p).status() != "zombie"]
     finally:
         kernel.close()
+
+
+def test_warm_notebooks_in_a_plain_thread_and_each_in_its_own_folder(tmp_path: Path) -> None:
+    # a Dask worker runs reports in executor threads without an event loop of their own: the
+    # warm engine works there too (the reset sent after each notebook goes out on the kernel's
+    # own loop), and a notebook run from another folder than the one before runs in its own
+    # folder, although the reset after the first one entered the first folder
+    import threading
+
+    import papermill
+
+    folders = [tmp_path / "a", tmp_path / "b"]
+    seen: list[str] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for folder in folders:
+                folder.mkdir()
+                nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+                    "import os\nprint(os.getcwd())")])
+                nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                             "language": "python"}
+                path = folder / "where.ipynb"
+                nbformat.write(nb, path)
+                out = papermill.execute_notebook(str(path), None, cwd=str(folder),
+                                                 engine_name=kernels.ENGINE_NAME,
+                                                 progress_bar=False)
+                seen.append(out.cells[0].outputs[0]["text"].strip())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            kernels.POOL.close()  # this thread's kernel
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert not errors, errors
+    assert seen == [str(f) for f in folders]
 
 
 def test_warm_engine_is_registered() -> None:
@@ -303,8 +346,6 @@ def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Pat
         raise RuntimeError("typesetting crashed")
 
     monkeypatch.setattr(exporter, "compile_pdf", broken)
-    monkeypatch.setattr(exporter, "notebook_to_pdf_bytes", broken)
-    monkeypatch.setattr(exporter, "notebook_to_pdf", broken)
     forced = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
                         engine=kernels.ENGINE_NAME)
     assert forced.status == "failed" and "typesetting crashed" in forced.error

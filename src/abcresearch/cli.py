@@ -379,10 +379,12 @@ def _rehearse() -> None:
         if not areas:
             return
         with tempfile.TemporaryDirectory(prefix="abcresearch-serve-warm-") as out:
-            _serve_one(["report", "--area", areas[0], "--round", str(store_rounds[-1]),
-                        "--out", out], os.getcwd())
+            code, _, _ = _serve_one(["report", "--area", areas[0], "--round",
+                                     str(store_rounds[-1]), "--out", out], os.getcwd())
     except Exception:  # noqa: BLE001 - a warm-up only
-        pass
+        return
+    if code == 130:  # Ctrl-C during the warm-up: the report command caught it; stop the server
+        raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,8 +4,8 @@ A stock papermill run starts a kernel, imports pandas/matplotlib/scipy and shuts
 down again for every report; for a tambon report that is about three quarters of the time
 (measured on a 2-core machine: kernel start 0.9 s and imports 1.2 s of 3.8 s; see
 ``benchmarks/bench_report.py``). The engine registered here as ``abcresearch_warm`` keeps one
-kernel per worker thread alive, with the heavy libraries already imported, and *resets* it before
-each notebook.
+kernel per worker thread alive, with the heavy libraries already imported, and *resets* it between
+notebooks.
 
 How a warm kernel is reset (and why that is safe)
 -------------------------------------------------
@@ -31,8 +31,8 @@ for its answer (a failed reset means a fresh kernel) and starts only after it:
 Modules stay imported: importing is idempotent, and module state of third-party libraries that a
 notebook could change beyond the list above is not reset. Two safety nets cover the rest: the
 kernel is replaced by a fresh one after :attr:`WarmKernel.max_reports` notebooks or when its
-resident memory passes :attr:`WarmKernel.max_rss` (measured after a notebook and, if above,
-again after a reset, which frees what the notebook left in its namespace), and after any
+resident memory passes :attr:`WarmKernel.max_rss` (measured after the reset that follows a
+notebook, which frees what the notebook left in its namespace, before the next one), and after any
 failure that is not an ordinary cell error (kernel death, timeout, failed reset).
 ``tests/test_runner.py`` checks that a warm run gives the same outputs as a cold (stock
 papermill) run, and that variables, figures, rcParams, cwd, environment and random state do not
@@ -135,7 +135,8 @@ class WarmKernel:
     max_reports : int
         Notebooks run before the kernel is replaced.
     max_rss : int
-        Resident memory (bytes) above which the kernel is replaced after a notebook.
+        Resident memory (bytes) above which the kernel is replaced (measured after the reset
+        that follows a notebook, before the next one).
     startup_timeout : float
         Seconds to wait for the kernel to start.
     """
@@ -186,8 +187,8 @@ class WarmKernel:
     def start_in_background(self) -> None:
         """Start the kernel in a helper thread and return at once.
 
-        The next :meth:`execute` (or :meth:`shutdown`) waits for the start to finish; a start
-        that failed is retried there, so its error reaches the report like any other.
+        The next :meth:`execute` waits for the start to finish; a start that failed is retried
+        there, so its error reaches the report like any other. :meth:`shutdown` cancels it.
         """
         if self.km is not None or self._starting is not None:
             return
@@ -236,7 +237,7 @@ class WarmKernel:
                 f"__abc_k.warm({list(self.imports)!r})\n"
                 "del __abc_k\n"
             )
-        except Exception:
+        except BaseException:  # also cancelled (shutdown() while it starts)
             await self._shutdown()
             raise
         self.reports = 0
@@ -272,10 +273,17 @@ class WarmKernel:
             self.loop.close()
 
     # -- execution -----------------------------------------------------------------------------
+    async def _send(self, code: str) -> str:
+        """Send code to run silently; return its message id.
+
+        Called on this kernel's own loop: the client's sockets belong to it, whatever loop the
+        calling thread has (a Dask executor thread has none).
+        """
+        return str(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False))
+
     async def _silent(self, code: str, timeout: float = 120) -> None:
         """Run code silently; raise :class:`KernelResetError` if it fails."""
-        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        await self._wait(msg_id, timeout)
+        await self._wait(await self._send(code), timeout)
 
     async def _wait(self, msg_id: str, timeout: float = 120) -> None:
         """Wait for the reply to silent code sent earlier; raise if it failed."""
@@ -364,9 +372,12 @@ class WarmKernel:
             else:
                 # the next notebook's reset runs now, in the kernel, while this process
                 # typesets the PDF; the next execute() waits for it and checks its answer
-                self._pending_reset = (self.kc.execute(
-                    self._reset_code(cwd), silent=True, store_history=False,
-                    allow_stdin=False), cwd)
+                try:
+                    msg_id = self.loop.run_until_complete(self._send(self._reset_code(cwd)))
+                    self._pending_reset = (msg_id, cwd)
+                except Exception:  # noqa: BLE001 - the notebook ran; a new kernel next time
+                    logger.debug("could not send the reset to the warm kernel", exc_info=True)
+                    self.shutdown()
 
     @staticmethod
     def _reset_code(cwd: str) -> str:
