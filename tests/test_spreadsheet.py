@@ -57,3 +57,27 @@ def test_no_table_no_file(sample_store, tmp_path) -> None:
     report.cover()
     assert write_tables(report.results, tmp_path / "x.xlsx") is None
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_same_report_gives_the_same_workbook_bytes(tambon, monkeypatch) -> None:
+    # no write time inside the workbook (as in the PDF): a rebuilt report is byte-identical,
+    # and SOURCE_DATE_EPOCH sets the time it carries
+    import io
+    import time
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from abcresearch.reports.spreadsheet import tables_workbook
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = tables_workbook(tambon.results)
+    time.sleep(2.1)  # zip times have a 2-second resolution
+    assert tables_workbook(tambon.results) == first
+    assert {i.date_time for i in zipfile.ZipFile(io.BytesIO(first)).infolist()} == {
+        (1980, 1, 1, 0, 0, 0)}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")  # 2025-01-01 00:00 UTC
+    stamped = tables_workbook(tambon.results)
+    assert {i.date_time for i in zipfile.ZipFile(io.BytesIO(stamped)).infolist()} == {
+        (2025, 1, 1, 0, 0, 0)}
+    assert load_workbook(io.BytesIO(stamped)).properties.created.year == 2025

@@ -27,6 +27,16 @@ FORMULA_ESCAPE = "'"
 _NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
+def build_timestamp() -> int:
+    """Return the time stamped into files the tool builds: ``SOURCE_DATE_EPOCH``, else 0.
+
+    The same report then gives the same bytes on every run (reproducible builds); a file's
+    modification time on disk still says when it was written.
+    """
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    return int(value) if value and value.strip().isdigit() else 0
+
+
 def _umask() -> int:
     """Return the process's umask without changing it where the system can tell it (Linux).
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ __all__ = ["table_specs", "table_values", "tables_workbook", "write_tables"]
 
 _NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_ZIP_EPOCH = 315532800
+"""1980-01-01 00:00 UTC, the earliest time a zip entry can carry."""
 
 
 def table_specs(source: Any) -> list[dict[str, Any]]:
@@ -138,8 +142,9 @@ def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
     """Return the ``.xlsx`` bytes that :func:`write_tables` writes (None: no table)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
 
-    from abcresearch.atomic import neutralise_cell
+    from abcresearch.atomic import build_timestamp, neutralise_cell
 
     specs = table_specs(source)
     if not specs:
@@ -179,7 +184,19 @@ def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
                                              if row[j - 1] is not None])
             ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = \
                 min(60, max(8, width + 2))
+    # no write time inside the workbook (its properties, its zip entries), as in the PDF: the
+    # same report gives the same bytes (SOURCE_DATE_EPOCH, else the earliest time zip can hold)
+    stamp = datetime.fromtimestamp(max(build_timestamp(), _ZIP_EPOCH), tz=UTC)
+    wb.properties.created = wb.properties.modified = stamp.replace(tzinfo=None)
     buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()  # as Workbook.save, which stamps "modified" with now
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = info.compress_type
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
 

@@ -62,8 +62,9 @@ def typst_fonts() -> Any:
 
 
 def _timestamp() -> int:
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    return int(value) if value and value.strip().isdigit() else PDF_TIMESTAMP
+    from abcresearch.atomic import build_timestamp
+
+    return build_timestamp() if os.environ.get("SOURCE_DATE_EPOCH") else PDF_TIMESTAMP
 
 
 def compile_pdf(doc: TypstDocument) -> bytes:
