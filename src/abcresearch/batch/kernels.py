@@ -210,8 +210,8 @@ class WarmKernel:
         if starting is None:
             return
         if cancel and task is not None:
-            # a kernel being started for nothing (the batch had no work, the process is
-            # stopping): stop waiting for it; the shutdown then stops whatever was launched
+            # a kernel being started for nothing (the command failed its checks, the process
+            # is stopping): stop waiting for it; the shutdown then stops whatever was launched
             self.loop.call_soon_threadsafe(task.cancel)
         starting.join()
 

@@ -351,14 +351,13 @@ def execute_report(
             from abcresearch.reports.spreadsheet import tables_workbook
 
             doc = exporter.typst_document(nb)
-            report = nb
             with ThreadPoolExecutor(1, thread_name_prefix="abcresearch-report-files") as side:
                 # Typst releases the GIL while it typesets: the notebook's JSON and the
                 # workbook of the published tables are made meanwhile, in memory
-                files = side.submit(lambda: (notebook_bytes(report), tables_workbook(report,
-                                                                                      lang)))
+                notebook_json = side.submit(notebook_bytes, nb)
+                tables = side.submit(tables_workbook, nb, lang)
                 pdf = exporter.compile_pdf(doc)
-                notebook_data, workbook = files.result()
+                notebook_data, workbook = notebook_json.result(), tables.result()
             # nothing of the current report was touched before the PDF was made
             atomic_write_bytes(paths.ipynb, notebook_data)
             atomic_write_bytes(paths.pdf, pdf)

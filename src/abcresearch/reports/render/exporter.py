@@ -64,7 +64,7 @@ def typst_fonts() -> Any:
 def _timestamp() -> int:
     from abcresearch.atomic import build_timestamp
 
-    return build_timestamp() if os.environ.get("SOURCE_DATE_EPOCH") else PDF_TIMESTAMP
+    return build_timestamp() or PDF_TIMESTAMP
 
 
 def compile_pdf(doc: TypstDocument) -> bytes:
