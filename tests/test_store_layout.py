@@ -220,3 +220,39 @@ def test_analysis_cache_lives_in_the_version_it_was_computed_from(sample_store):
     live = round_folder(2549, sample_store)
     assert ra.cache_dir == cache_folder(2549, ra.key, sample_store) == live / "derived" / ra.key
     assert (ra.cache_dir / "meta.json").is_file()
+
+
+def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_store):
+    """``households`` reads the one-file copy (every column, the tambon files' order and
+    types); a copy without some columns (a cache of an earlier format) falls back to the
+    tambon files, with the same result."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from abcresearch.analysis.round import ROUND_FILE, RoundAnalysis, round_analysis
+
+    ra = round_analysis(2549, store=sample_store)
+    from_tambons = ra.area_households("")
+    names = pq.read_schema(ra.cache_dir / ROUND_FILE).names
+    assert names == list(from_tambons.columns)
+    pd.testing.assert_frame_equal(ra.households, from_tambons, check_exact=True)
+
+    reads: list[object] = []
+    real = RoundAnalysis._read_households
+
+    def counted(self, code, cols):
+        reads.append(cols)
+        return real(self, code, cols)
+
+    backup = ra.cache_dir / "round-backup.parquet"
+    shutil.copy(ra.cache_dir / ROUND_FILE, backup)
+    try:  # an older copy without the item answers
+        pq.write_table(pq.read_table(backup, columns=names[:5]), ra.cache_dir / ROUND_FILE)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(RoundAnalysis, "_read_households", counted)
+            fresh = round_analysis(2549, store=sample_store)
+            fresh.__dict__.pop("households", None)
+            pd.testing.assert_frame_equal(fresh.households, from_tambons, check_exact=True)
+        assert reads == [None]
+    finally:
+        shutil.move(backup, ra.cache_dir / ROUND_FILE)

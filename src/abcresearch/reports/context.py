@@ -597,9 +597,20 @@ class ProvinceContext(ReportBase):
 
     @property
     def households(self) -> pd.DataFrame:
-        """Scored households of the province."""
+        """Scored households of the province.
+
+        Selected once per report (the overview's sections ask for them eight times); each call
+        returns a shallow copy, which pandas' copy-on-write keeps separate from the others.
+        """
+        return self._province_households.copy(deep=False)
+
+    @cached_property
+    def _province_households(self) -> pd.DataFrame:
         hh = self.analysis.households
-        return hh[hh["province_code"] == self.province.code].reset_index(drop=True)
+        mine = hh["province_code"] == self.province.code
+        if bool(mine.all()):  # a store of one province: no copy of every column
+            return hh.reset_index(drop=True)
+        return hh[mine].reset_index(drop=True)
 
     @property
     def tambon_table(self) -> pd.DataFrame:

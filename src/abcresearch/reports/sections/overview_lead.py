@@ -122,7 +122,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     out = SectionBuilder("lead", report.words, {"programmes": programmes, "actions": actions,
                                                 "top_items": top_items})
     out.heading("section.lead")
-    hh = report.households.copy()
+    hh = report.households.copy(deep=False)
     tt = report.tambon_table
     amph = amphoes(report.province.code).set_index("code")[f"name_{lang}"]
     tam = tambons(report.province.code)
@@ -188,9 +188,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
             t("lead.item", what=ar.item(i).text[lang], share=100 * r["share"])
             for i, r in top.iterrows())))
     # welfare funds' reach
-    l1hh = hh[hh["level1"] == 1]
-    ok1 = l1hh["welfare_member"].notna()
-    m1, b1 = int(l1hh.loc[ok1, "welfare_member"].sum()), int(ok1.sum())
+    member1 = hh.loc[hh["level1"] == 1, "welfare_member"]
+    ok1 = member1.notna()
+    m1, b1 = int(member1[ok1].sum()), int(ok1.sum())
     if b1 and not share_mask(np.array([m1]), np.array([b1]), thr)[0]:
         dom = hh.assign(_l1=hh["level1"].map({1.0: "1", 0.0: "0"}).fillna("x"))
         r = _share(area_design(dom, report.design_spec), "welfare_member", lvl,

@@ -102,7 +102,7 @@ def methods_note(words: Words, analysis: RoundAnalysis, area_row: pd.Series | No
 def _round_rollout(r: int, store: Any) -> dict[str, Any]:
     hh = load(r, store=store, columns=["village_code", "weight"])
     hh = hh[hh["weight"].notna()]
-    villages = set(hh["village_code"].astype(str))
+    villages = set(hh["village_code"].astype(str).unique())
     frame = round_frame(r, store)
     new = resurveyed = np.nan
     waves: list[int] = []

@@ -203,9 +203,9 @@ def member_flag(households: pd.DataFrame) -> pd.Series:
     unanswered.
     """
     col = households["fin_fund_member"]
-    hit = col.astype(object).where(col.notna(), "").map(
-        lambda s: "welfare_fund" in str(s).split())
-    return hit.astype(float).where(col.notna())
+    # a few distinct answers among many households: test each answer once
+    answers = {v: "welfare_fund" in str(v).split() for v in col.dropna().unique()}
+    return col.map(answers).astype(float).where(col.notna())
 
 
 # ---------------------------------------------------------------------- the model
@@ -454,7 +454,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # 2. who the funds reach (design-based)
     from abcresearch.analysis.round import area_design
 
-    hh = report.households.copy()
+    hh = report.households.copy(deep=False)
     hh["welfare_member"] = member_flag(hh).to_numpy()
     hh["level_group"] = hh["overall_level"].map({1.0: "1", 2.0: "2", 3.0: "3"}).fillna("0")
     design = area_design(hh, report.design_spec)
@@ -464,9 +464,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     reach_rows, reach_est = [], {}
     for key, label in (("1", t("col.level1")), ("2", t("col.level2")), ("3", t("col.level3")),
                        ("all", t("welfare.all_households"))):
-        sub = hh if key == "all" else hh[hh["level_group"] == key]
-        ok = sub["welfare_member"].notna()
-        n_base, n_mem = int(ok.sum()), int(sub.loc[ok, "welfare_member"].sum())
+        member = (hh["welfare_member"] if key == "all"
+                  else hh.loc[hh["level_group"] == key, "welfare_member"])
+        ok = member.notna()
+        n_base, n_mem = int(ok.sum()), int(member[ok].sum())
         est = overall if key == "all" else (by_level.loc[key] if key in by_level.index
                                             else None)
         vals = {k: float(est[k]) for k in _CI} if est is not None else dict.fromkeys(_CI, np.nan)
