@@ -6,11 +6,15 @@ Usage::
         [--notebook notebooks/area_report.ipynb] [--stock-areas 3] [--workers 2]
 
 1. Stock loop, for the first ``--stock-areas`` tambons: ``papermill`` with a fresh kernel, then
-   ``jupyter nbconvert --to html`` (each its own process, as a user would script it).
+   ``jupyter nbconvert --to html`` (each its own process, as a user would script it); with a
+   real store, the province overview once the same way (the batch writes it too).
 2. ``abcresearch batch --level tambon --within <amphoe> --force`` for all tambons of the amphoe,
    in a subprocess, sampling the resident memory of each worker process plus its kernel.
 
-Prints the per-report time of both, their ratio, the peak memory per worker and the extrapolated
+Prints the per-report time of both and their ratio (the batch's wall time, overview included,
+over its tambon reports, against the stock loop's tambon report), the like-for-like ratio (the
+stock loop's time for the same tambon reports plus its overview against the batch's wall time),
+the peak memory per worker and the extrapolated
 time of 170 tambon and 1,551 village reports, with the machine's load average before and after
 (on a shared machine the ratio, measured in the same run, is the figure to read). Targets (issue
 16): at least 15x on the whole province (``--amphoe 80``), 8x on one district; under 1.5 GB per
@@ -49,13 +53,13 @@ def _fake_store(root: Path, survey_round: int, amphoe: str) -> Path:
     return root / "store"
 
 
-def _stock(notebook: Path, codes: list[str], survey_round: int, store: Path, work: Path
-           ) -> list[float]:
+def _stock(notebook: Path, codes: list[str], survey_round: int, store: Path, work: Path,
+           parameter: str = "area_code") -> list[float]:
     times = []
     for code in codes:
         out = work / f"stock-{code}.ipynb"
         start = time.perf_counter()
-        subprocess.run([str(BIN / "papermill"), str(notebook), str(out), "-p", "area_code", code,
+        subprocess.run([str(BIN / "papermill"), str(notebook), str(out), "-p", parameter, code,
                         "-p", "survey_round", str(survey_round), "-p", "store", str(store),
                         "--cwd", str(notebook.parent), "--no-progress-bar"],
                        check=True, capture_output=True)
@@ -125,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         print("stock loop (papermill fresh kernel + nbconvert --to html):")
         stock = _stock(notebook, codes[: args.stock_areas], args.survey_round, store, work)
         stock_per = statistics.median(stock)
+        # the batch also writes the province overview: time it the stock way once, so that
+        # the like-for-like ratio compares the same reports
+        overview_nb = ROOT / "notebooks" / "province_overview.ipynb"
+        stock_overview = None
+        if args.store is not None and overview_nb.is_file() and codes:
+            print("stock loop, the province overview:")
+            stock_overview = _stock(overview_nb, [codes[0][:2]], args.survey_round, store,
+                                    work, parameter="province_code")[0]
 
         print(f"abcresearch batch ({args.workers} workers, warm kernels):")
         out = work / "reports"
@@ -158,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         target = 15 if len(args.amphoe) == 2 else 8
         print(f"  speed-up                     {stock_per / batch_per:6.1f} x  "
               f"(target >= {target})")
+        if stock_overview is not None:
+            same = len(codes) * stock_per + stock_overview
+            print(f"  like for like                {same / wall:6.1f} x  (the stock loop for the "
+                  f"same {len(codes)} reports and the overview, {len(codes)} x {stock_per:.2f} + "
+                  f"{stock_overview:.2f} = {same:.1f} s, against the batch's {wall:.1f} s)")
         print(f"  peak memory per worker       {max(top, default=0) / 1e9:6.2f} GB "
               f"(worker + its kernel; target < 1.5)")
         print(f"  170 tambon reports, est.     {170 * batch_per / 60:6.1f} min (target < 1.5)")
