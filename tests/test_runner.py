@@ -390,3 +390,61 @@ def test_report_command_runs_in_a_kernel_started_early_and_stops_it(
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before
             and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert left == []
+
+
+
+def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path) -> None:
+    # a kernel killed (for memory, say) while it runs the reset sent after a notebook: the
+    # wait for its answer ends within a second, not at the 120 s timeout, and the next
+    # notebook runs on a fresh kernel
+    import threading
+    import time
+
+    import papermill
+
+    kernel = kernels.WarmKernel(imports=())
+    try:
+        kernel.start()
+        msg_id = kernel.loop.run_until_complete(
+            kernel._send("import os, time\ntime.sleep(0.5)\nos._exit(9)"))
+        start = time.monotonic()
+        with pytest.raises(kernels.KernelResetError, match="died"):
+            kernel.loop.run_until_complete(kernel._wait(msg_id, timeout=60))
+        assert time.monotonic() - start < 10
+    finally:
+        kernel.close()
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "answer.ipynb"
+    nbformat.write(nb, path)
+    seen: list[tuple[str, int | None, float]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:  # a thread of its own: its own pooled kernel
+        try:
+            for dies in (False, True):
+                pooled = kernels.POOL.get("python3")
+                if dies:  # the reset sent after the first notebook kills the kernel
+                    pooled._pending_reset = (pooled.loop.run_until_complete(pooled._send(
+                        "import os, time\ntime.sleep(0.5)\nos._exit(9)")), str(tmp_path))
+                begin = time.monotonic()
+                out = papermill.execute_notebook(str(path), None, cwd=str(tmp_path),
+                                                 engine_name=kernels.ENGINE_NAME,
+                                                 progress_bar=False)
+                seen.append((out.cells[0].outputs[0]["text"].strip(), pooled.pid,
+                             time.monotonic() - begin))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            kernels.POOL.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert not errors, errors
+    (first, pid1, _), (second, pid2, took) = seen
+    assert first == second == "42"
+    assert pid1 != pid2  # a fresh kernel
+    assert took < 60  # a new kernel's start, not the 120 s wait

@@ -286,7 +286,11 @@ class WarmKernel:
         await self._wait(await self._send(code), timeout)
 
     async def _wait(self, msg_id: str, timeout: float = 120) -> None:
-        """Wait for the reply to silent code sent earlier; raise if it failed."""
+        """Wait for the reply to silent code sent earlier; raise if it failed.
+
+        A kernel that dies meanwhile (killed for memory during a reset, crashed while it
+        imports) is noticed within about half a second, not at the timeout.
+        """
         deadline = time.monotonic() + timeout
         reply = None
         idle = False
@@ -300,7 +304,8 @@ class WarmKernel:
                     if msg["parent_header"].get("msg_id") == msg_id:
                         reply = msg
                 except Exception:  # queue.Empty
-                    pass
+                    if self.km is not None and not await self.km.is_alive():
+                        raise KernelResetError("warm kernel died before it answered") from None
             if not idle:
                 try:
                     msg = await self.kc.get_iopub_msg(timeout=min(left, 0.05 if reply else 0.5))
