@@ -393,7 +393,8 @@ def test_report_command_runs_in_a_kernel_started_early_and_stops_it(
 
 
 
-def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path) -> None:
+def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path,
+                                                               monkeypatch) -> None:
     # a kernel killed (for memory, say) while it runs the reset sent after a notebook: the
     # wait for its answer ends within a second, not at the 120 s timeout, and the next
     # notebook runs on a fresh kernel
@@ -419,6 +420,7 @@ def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path) -
                                  "language": "python"}
     path = tmp_path / "answer.ipynb"
     nbformat.write(nb, path)
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "")  # kernels that start fast
     seen: list[tuple[str, int | None, float]] = []
     errors: list[BaseException] = []
 
