@@ -423,14 +423,25 @@ def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path,
     monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "")  # kernels that start fast
     seen: list[tuple[str, int | None, float]] = []
     errors: list[BaseException] = []
+    reset_errors: list[BaseException] = []
+    finish_reset = kernels.WarmKernel._finish_reset
+
+    def recorded(self, cwd):  # the next notebook finds the death while it waits for the reset
+        try:
+            return finish_reset(self, cwd)
+        except Exception as exc:
+            reset_errors.append(exc)
+            raise
+
+    monkeypatch.setattr(kernels.WarmKernel, "_finish_reset", recorded)
 
     def work() -> None:  # a thread of its own: its own pooled kernel
         try:
             for dies in (False, True):
                 pooled = kernels.POOL.get("python3")
-                if dies:  # the reset sent after the first notebook kills the kernel
+                if dies:  # the reset sent after the first notebook dies while it runs
                     pooled._pending_reset = (pooled.loop.run_until_complete(pooled._send(
-                        "import os, time\ntime.sleep(0.5)\nos._exit(9)")), str(tmp_path))
+                        "import os, time\ntime.sleep(3)\nos._exit(9)")), str(tmp_path))
                 begin = time.monotonic()
                 out = papermill.execute_notebook(str(path), None, cwd=str(tmp_path),
                                                  engine_name=kernels.ENGINE_NAME,
@@ -449,4 +460,6 @@ def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path,
     (first, pid1, _), (second, pid2, took) = seen
     assert first == second == "42"
     assert pid1 != pid2  # a fresh kernel
+    assert [type(e) for e in reset_errors] == [kernels.KernelResetError]
+    assert "died" in str(reset_errors[0])
     assert took < 60  # a new kernel's start, not the 120 s wait

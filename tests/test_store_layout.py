@@ -224,8 +224,8 @@ def test_analysis_cache_lives_in_the_version_it_was_computed_from(sample_store):
 
 def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_store):
     """``households`` reads the one-file copy (every column, the tambon files' order and
-    types); a copy without some columns (a cache of an earlier format) falls back to the
-    tambon files, with the same result."""
+    types); a copy without some columns (edited or damaged) falls back to the tambon files,
+    with the same result."""
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -246,7 +246,7 @@ def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_sto
 
     backup = ra.cache_dir / "round-backup.parquet"
     shutil.copy(ra.cache_dir / ROUND_FILE, backup)
-    try:  # an older copy without the item answers
+    try:  # a copy without the item answers
         pq.write_table(pq.read_table(backup, columns=names[:5]), ra.cache_dir / ROUND_FILE)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(RoundAnalysis, "_read_households", counted)

@@ -202,8 +202,8 @@ class RoundAnalysis:
     def _read_round(self, cols: list[str] | None) -> pd.DataFrame:
         """Read the whole round's columns (``None``: all).
 
-        From the one-file copy when it holds them all (a cache of an earlier format may not),
-        else from the tambon files.
+        From the one-file copy when it holds them all, else (a copy missing or incomplete, e.g.
+        removed by hand) from the tambon files, with the same result.
         """
         import pyarrow.parquet as pq
 

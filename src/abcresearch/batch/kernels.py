@@ -289,7 +289,8 @@ class WarmKernel:
         """Wait for the reply to silent code sent earlier; raise if it failed.
 
         A kernel that dies meanwhile (killed for memory during a reset, crashed while it
-        imports) is noticed within about half a second, not at the timeout.
+        imports), before or after its reply, is noticed within about a second, not at the
+        timeout.
         """
         deadline = time.monotonic() + timeout
         reply = None
@@ -304,8 +305,7 @@ class WarmKernel:
                     if msg["parent_header"].get("msg_id") == msg_id:
                         reply = msg
                 except Exception:  # queue.Empty
-                    if self.km is not None and not await self.km.is_alive():
-                        raise KernelResetError("warm kernel died before it answered") from None
+                    await self._raise_if_dead()
             if not idle:
                 try:
                     msg = await self.kc.get_iopub_msg(timeout=min(left, 0.05 if reply else 0.5))
@@ -314,12 +314,16 @@ class WarmKernel:
                             and msg["content"].get("execution_state") == "idle"):
                         idle = True
                 except Exception:  # queue.Empty
-                    pass
+                    await self._raise_if_dead()
         content = reply["content"]
         if content.get("status") != "ok":
             raise KernelResetError(
                 f"warm kernel code failed: {content.get('ename')}: {content.get('evalue')}"
             )
+
+    async def _raise_if_dead(self) -> None:
+        if self.km is not None and not await self.km.is_alive():
+            raise KernelResetError("warm kernel died before it finished")
 
     def _rss(self) -> int:
         pid = self.pid

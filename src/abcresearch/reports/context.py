@@ -607,7 +607,7 @@ class ProvinceContext(ReportBase):
     @cached_property
     def _province_households(self) -> pd.DataFrame:
         hh = self.analysis.households
-        mine = hh["province_code"] == self.province.code
+        mine = (hh["province_code"] == self.province.code).fillna(False)
         if bool(mine.all()):  # a store of one province: no copy of every column
             return hh.reset_index(drop=True)
         return hh[mine].reset_index(drop=True)
