@@ -232,7 +232,7 @@ def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_sto
     from abcresearch.analysis.round import ROUND_FILE, RoundAnalysis, round_analysis
 
     ra = round_analysis(2549, store=sample_store)
-    from_tambons = ra.area_households("")
+    from_tambons = ra._read_households("", None)  # the tambon files, one by one
     names = pq.read_schema(ra.cache_dir / ROUND_FILE).names
     assert names == list(from_tambons.columns)
     pd.testing.assert_frame_equal(ra.households, from_tambons, check_exact=True)

@@ -178,8 +178,8 @@ class RoundAnalysis:
         """Return the scored households of one area (any level; ``""`` for all).
 
         Only the tambon partitions of the area are read (a few milliseconds per tambon), file
-        by file, converted to pandas once; the whole round (``""`` with ``columns``) is read
-        once per set of columns and kept.
+        by file, converted to pandas once; the whole round (``""``) is read from its one-file
+        copy once per set of columns (all of them: :attr:`households`) and kept.
 
         Parameters
         ----------
@@ -192,6 +192,8 @@ class RoundAnalysis:
         if (problem := area_left_out(code, self.excluded)) is not None:
             raise StoreError(problem)
         cols = None if columns is None else list(dict.fromkeys([*columns, "village_code"]))
+        if code == "" and cols is None:  # the whole round, every column: read once, kept
+            return self.households.copy(deep=False)
         if code == "" and cols is not None:  # the whole round: read once per set of columns
             memo = self._round_reads.get(tuple(cols))
             if memo is None:
