@@ -244,7 +244,7 @@ def test_warm_notebooks_in_a_plain_thread_and_each_in_its_own_folder(tmp_path: P
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
-            kernels.POOL.close()  # this thread's kernel
+            kernels.POOL.close()  # the pool's kernels, this thread's among them
 
     thread = threading.Thread(target=work)
     thread.start()
@@ -390,7 +390,6 @@ def test_report_command_runs_in_a_kernel_started_early_and_stops_it(
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before
             and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert left == []
-
 
 
 def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path,
