@@ -4,8 +4,10 @@ unrounded numbers for researchers, take keyword options, and give the notebook t
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import re
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -45,8 +47,13 @@ def defaults(shown) -> dict[str, SectionResult]:
     return shown[1]
 
 
+_DATA_URI = re.compile(r'src="data:image/svg\+xml[^"]*"')
+"""A figure's SVG as an HTML image (glyph outlines and coordinates, no text)."""
+
+
 def _dump(bundles: list[dict], svg: bool = False) -> str:
-    return "\n".join(json.dumps({k: v for k, v in b.items() if svg or k != "image/svg+xml"},
+    return "\n".join(json.dumps({k: v if svg or k != "text/html" else _DATA_URI.sub("", v)
+                                 for k, v in b.items() if svg or k != "image/svg+xml"},
                                 ensure_ascii=False, default=str) for b in bundles)
 
 
@@ -57,7 +64,7 @@ def _all_text(result: SectionResult, svg: bool = False) -> str:
     """
     combined = result._repr_mimebundle_()
     if not svg and "text/html" in combined:
-        combined["text/html"] = re.sub(r"<svg.*?</svg>", "", combined["text/html"], flags=re.S)
+        combined["text/html"] = _DATA_URI.sub("", combined["text/html"])
     return "\n".join([_dump(result.bundles(), svg), _dump([combined], svg), repr(result)])
 
 
@@ -100,8 +107,15 @@ def test_bundles_have_the_shapes_the_exporter_reads(report, defaults) -> None:
     assert set(prof[0]) == {"text/markdown", "text/plain"}
     assert prof[0]["text/markdown"].startswith("## ")
     # a captioned figure: the SVG, the Typst figure that numbers it ("ภาพที่ N") and its caption
-    assert set(prof[1]) == {"image/svg+xml", TYPST_MIME, "text/plain"}
+    # ... and the SVG as an HTML image, which JupyterLab shows in an untrusted notebook
+    assert set(prof[1]) == {"image/svg+xml", TYPST_MIME, "text/html", "text/plain"}
     assert prof[1]["image/svg+xml"].lstrip().startswith("<?xml")
+    uri = re.fullmatch(r'<figure><img src="data:image/svg\+xml;charset=utf-8,([^"]*)" '
+                       r'alt="([^"]*)"/><figcaption>([^<]*)</figcaption></figure>',
+                       prof[1]["text/html"])
+    assert uri is not None and "\n" not in uri[1] and "#" not in uri[1]
+    assert unquote(uri[1]) == prof[1]["image/svg+xml"]
+    assert html.unescape(uri[2]) == html.unescape(uri[3]) == prof[1]["text/plain"]
     assert "figure(kind: image" in prof[1][TYPST_MIME] and prof[1]["text/plain"]
     assert set(prof[2]) == {TABLE_MIME, "text/html", "text/plain"}
     assert set(prof[2][TABLE_MIME]) == {"caption", "columns", "rows", "align", "notes"}
@@ -208,7 +222,8 @@ def test_combined_bundle_and_repr(report, defaults) -> None:
     result = defaults["deprivation"]
     bundle = result._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/markdown", "text/plain"}
-    assert "<svg" in bundle["text/html"] and report.t("af.contrib_caption") in bundle["text/html"]
+    assert '<img src="data:image/svg+xml;' in bundle["text/html"]
+    assert report.t("af.contrib_caption") in bundle["text/html"]
     k = f"{100 * report.analysis.scheme.af_k:.0f}%"
     assert report.t("af.caption", k=k) in bundle["text/markdown"]
     assert result._repr_mimebundle_(include=["text/plain"]).keys() == {"text/plain"}

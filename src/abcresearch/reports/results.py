@@ -396,19 +396,29 @@ class Figure(Part):
                 "  }))\n}")
 
     def bundle(self) -> MimeBundle:
-        """``image/svg+xml`` (with the Typst figure and the caption as text when captioned)."""
+        """``image/svg+xml`` and ``text/html``; captioned, also the Typst figure and the caption.
+
+        The HTML is the SVG as an image with its caption (:meth:`as_html`): JupyterLab shows it
+        in an untrusted notebook, where it hides SVG. The PDF uses the Typst figure or the SVG.
+        """
         if not self.caption:
-            return {"image/svg+xml": self.svg}
-        return {TYPST_MIME: self.typst(), "image/svg+xml": self.svg, "text/plain": self.caption}
+            return {"image/svg+xml": self.svg, "text/html": self.as_html()}
+        return {TYPST_MIME: self.typst(), "image/svg+xml": self.svg,
+                "text/html": self.as_html(), "text/plain": self.caption}
 
     def as_markdown(self) -> str:
         """Figures have no Markdown form (the caption, in italics, when captioned)."""
         return f"*{self.caption}*" if self.caption else ""
 
     def as_html(self) -> str:
-        """Return the SVG inline (with its caption)."""
-        cap = f"<p><em>{html.escape(self.caption)}</em></p>" if self.caption else ""
-        return f"<div>{self.svg}{cap}</div>"
+        """Return the SVG as an image from a ``data:`` URI, with its caption.
+
+        Inline SVG would not show in an untrusted notebook (see
+        :func:`~abcresearch.reports.render.display.svg_img`).
+        """
+        from abcresearch.reports.render.display import svg_img
+
+        return svg_img(self.svg, self.caption)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
