@@ -228,20 +228,14 @@ def figure_svg(fig: Any) -> str:
                   buf.getvalue(), count=1)
 
 
-_URI_SAFE = " /=:;,.-_'()!*~+?@$[]{}|^`<>"
-"""Characters left as they are in an SVG's ``data:`` URI; the rest (``%``, ``#``, ``"``, ``&``,
-newlines, backslashes, non-ASCII) are percent-encoded, so the URI fits a double-quoted attribute
-and the URL parser drops nothing (it removes raw tabs and newlines)."""
-
-
 def svg_img(svg: str, caption: str | None = None) -> str:
     """Return HTML that shows ``svg`` as an image, from a ``data:`` URI, with its caption.
 
     JupyterLab does not render SVG, nor SVG inside HTML, in a notebook it does not trust, and
     every notebook that papermill runs is untrusted (it signs nothing), so the charts of an
     executed report would not show there. It does render an ``<img>`` whose source is a
-    ``data:`` URI. Percent-encoding (``charset=utf-8``) makes the URI about 1.1 times the SVG's
-    size, where base64 would make it 1.33 times.
+    ``data:`` URI. The URI is base64 (1.33 times the SVG's size): percent-encoding would be
+    about 1.15 times but takes 30 ms of Python per report, base64 under 1 ms.
 
     Parameters
     ----------
@@ -253,16 +247,16 @@ def svg_img(svg: str, caption: str | None = None) -> str:
     Returns
     -------
     str
-        ``<figure><img src="data:image/svg+xml;charset=utf-8,..." alt="..."/>`` and, with a
-        caption, ``<figcaption>``, then ``</figure>``.
+        ``<figure><img src="data:image/svg+xml;base64,..." alt="..."/>`` and, with a caption,
+        ``<figcaption>``, then ``</figure>``.
     """
+    import base64
     import html
-    from urllib.parse import quote
 
     alt = html.escape(caption or "")
     cap = f"<figcaption>{alt}</figcaption>" if caption else ""
-    return (f'<figure><img src="data:image/svg+xml;charset=utf-8,{quote(svg, safe=_URI_SAFE)}" '
-            f'alt="{alt}"/>{cap}</figure>')
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{alt}"/>{cap}</figure>'
 
 
 def figure(fig: Any, close: bool = True) -> None:
