@@ -55,3 +55,24 @@ def test_one_draw_gives_the_tight_size(legend_above: bool, monkeypatch) -> None:
     assert svg.rstrip().endswith("</svg>")
     assert figure_svg(fig) == svg  # deterministic
     plt.close(fig)
+
+
+def test_svg_img_shows_the_svg_in_html_and_escapes_the_caption() -> None:
+    """The HTML image JupyterLab shows in an untrusted notebook (where it hides SVG)."""
+    import base64
+    import html
+
+    from abcresearch.reports.render.display import svg_img
+
+    svg = figure_svg(_figure(False))
+    plt.close("all")
+    plain = svg_img(svg)
+    src = re.fullmatch(r'<figure><img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]*)" '
+                       r'alt=""/></figure>', plain)
+    assert src is not None and base64.b64decode(src[1]).decode("utf-8") == svg
+    caption = 'ร้อยละ "ครัวเรือน" <5 & อื่น ๆ'
+    shown = svg_img(svg, caption)
+    assert shown.startswith(plain[:-len('alt=""/></figure>')])
+    assert shown.endswith(f'alt="{html.escape(caption)}"/>'
+                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    assert "<5" not in shown and '"ครัวเรือน"' not in shown
