@@ -49,11 +49,13 @@ def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
     rows = res.estimates
     hidden = res.details["share_hidden"]
     assert hidden.any() and not hidden.all(), "the sample has hidden and published shares"
-    # a hidden level-1 share hides the need class and the band read from it
+    # a hidden level-1 share hides the need class and the band read from it, with its marker
+    # ("<5" for too few households, "×" where it only protects a small cell of the village)
     band_col = table[t("readiness.col.band")]
-    assert (band_col[hidden] == tambon.marker).all()
-    assert (table[t("readiness.col.need")][hidden] == tambon.marker).all()
-    assert (table[t("col.share_level1")][hidden] == tambon.marker).all()
+    share_col = table[t("col.share_level1")]
+    assert share_col[hidden].isin([tambon.marker, "×"]).all()
+    assert (band_col[hidden] == share_col[hidden]).all()
+    assert (table[t("readiness.col.need")][hidden] == share_col[hidden]).all()
     # bands, not exact ranks: one band per need x grade cell, in band order
     bands = band_col[~hidden].astype(int)
     assert bands.is_monotonic_increasing and set(bands) <= set(range(1, 7))
@@ -85,6 +87,42 @@ def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
         assert "ความจำเป็น" not in block
 
 
+def _levels_table_hides_share(report: AreaReport, codes) -> np.ndarray:
+    """Whether the levels table prints a marker for each area's level-1 share."""
+    t = report.t
+    table = report.levels_and_tracks().to_frame(0)
+    share = dict(zip(table[t("col.village")], table[t("col.share_level1")], strict=True))
+    return np.array([share[report.child_name(c)] in (report.marker, "×") for c in codes])
+
+
+def test_a_level1_share_hidden_in_the_levels_table_is_hidden_everywhere(tambon) -> None:
+    """One disclosure step: a village's level-1 share that the levels table hides (for instance
+    to protect its small level-3 cell) is not drawn in the readiness chart, not counted in the
+    need x group cells and not printed in the villages table either."""
+    t = tambon.t
+    readiness = tambon.readiness()
+    codes = readiness.estimates["code"]
+    hidden = _levels_table_hides_share(tambon, codes)
+    levels = tambon.levels_and_tracks().to_frame(0)
+    by_name = dict(zip(levels[t("col.village")], levels[t("col.share_level1")], strict=True))
+    assert "×" in {by_name[tambon.child_name(c)] for c in codes}, \
+        "the sample has a share hidden only to protect another cell"
+    pts = readiness.details["points"]
+    assert (pts["estimate"].isna().to_numpy() == hidden).all()
+    assert pts.loc[~hidden, "estimate"].round(6).eq(pts.loc[~hidden, "estimate"].round()).all(), \
+        "points are drawn at the printed (rounded) share"
+    villages = tambon.villages()
+    shown = dict(zip(villages.to_frame(0)[t("col.village")],
+                     villages.to_frame(0)[t("col.share_level1")], strict=True))
+    for code, h in zip(codes, hidden, strict=True):
+        name = tambon.child_name(code)
+        assert (shown[name] == by_name[name]) if h else shown[name] not in ("×", tambon.marker)
+    # the chart publishes what the ledger holds, so the disclosure test attacks it too
+    entries = [e for e in readiness.published if e.kind == "share"]
+    assert {e.area for e in entries} == set(map(str, codes))
+    assert all(e.hidden == h for e, h in zip(entries, hidden, strict=True))
+
+
 def test_published_rows_hide_small_rows_and_small_level1_counts() -> None:
     rows = pd.DataFrame({"code": ["a", "b", "c", "d"], "n_households": [3, 30, 30, 30]})
     hh = pd.DataFrame({"v": ["a"] * 3 + ["b"] * 30 + ["c"] * 30 + ["d"] * 30,
@@ -107,7 +145,7 @@ def test_readiness_section_chart_cells_lift_and_organisations(tambon) -> None:
     cells = res.to_frame(0)
     assert list(cells.columns) == [t("readiness.col.need"), "กลุ่ม C", "กลุ่ม B", "กลุ่ม A"]
     counts = cells.iloc[:, 1:].apply(lambda c: c.str.extract(r"^(\d+)")[0].astype(int))
-    hidden = published_rows(rows, tambon.households, "village_code", tambon.threshold)[1]
+    hidden = _levels_table_hides_share(tambon, rows["code"])
     assert counts.to_numpy().sum() == len(rows) - hidden.sum()  # only published rows count
     if hidden.any():
         assert f"ไม่นับหมู่บ้านที่มีครัวเรือนตัวอย่างน้อยเกินกว่าจะเผยแพร่ {hidden.sum()} แห่ง" \
@@ -145,7 +183,13 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     ranking = overview.tambon_ranking()
     table = ranking.to_frame(0)
     assert t("readiness.col.band") in table.columns and t("col.priority") not in table.columns
-    assert table[t("readiness.col.band")].astype(int).is_monotonic_increasing
+    # a tambon whose own report hides its level-1 share (the sample's three do) shows the
+    # share's marker as its band and need too
+    band, share = table[t("readiness.col.band")], table[t("col.share_level1")]
+    hidden = share.isin([overview.marker, "×"])
+    assert (band[hidden] == share[hidden]).all()
+    assert (table[t("readiness.col.need")][hidden] == share[hidden]).all()
+    assert band[~hidden].astype(int).is_monotonic_increasing
     assert table[t("readiness.col.grade")].str.match(r"^กลุ่ม [ABC]").all()
     # the sample's 3 tambons are too few for a typology: give them clusters by hand
     caps = overview.analysis.scheme.capital_ids
@@ -163,7 +207,15 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
         assert cross.loc[f"กลุ่ม {g}", f"รูปแบบทุนที่ {c}"] >= 1
     assert "กลุ่มความพร้อม A/B/C มาจากแบบสำรวจหมู่บ้านเป็นหลัก" in _text(typ)
     rd = overview.readiness(limit=2)
-    assert overview.results["readiness"] is rd and rd.figures
+    assert overview.results["readiness"] is rd
+    # a tambon's point is drawn only where its own report publishes its level-1 share (the
+    # sample's three hide it, to protect small cells): no chart without a point
+    pts = rd.details["points"]
+    for code, estimate in zip(overview.tambon_table["tambon_code"], pts["estimate"],
+                              strict=True):
+        own = AreaReport.load(code, 2549, store=overview.store).write_summary().summary
+        assert (own["share_level1"] is None) == bool(np.isnan(estimate))
+    assert bool(rd.figures) == bool(pts["estimate"].notna().any())
     assert len(rd.details["organisations"]) == 2
     assert "แสดง 2 อันดับแรกจาก 3" in _text(rd)
 

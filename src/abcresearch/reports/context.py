@@ -504,12 +504,6 @@ class AreaContext(ReportBase):
         """Whether the area has enough households for any figure to be published."""
         return len(self.households) >= self.threshold
 
-    @property
-    def level1_publishable(self) -> bool:
-        """Whether the area's share of level-1 households may be published (numerator rule)."""
-        l1 = self.households["level1"].dropna()
-        return not share_mask(np.array([l1.sum()]), np.array([len(l1)]), self.threshold)[0]
-
 
 @dataclass
 class ProvinceContext(ReportBase):

@@ -26,13 +26,13 @@ import pandas as pd
 
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import is_small, share_mask
+from abcresearch.reports.disclosure import Publisher, is_small, share_mask
 from abcresearch.reports.formatting import fmt_ci
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.programmes import load_programmes
-from abcresearch.reports.sections.readiness import grade_text, need_text, published_rows
+from abcresearch.reports.sections.readiness import grade_text, need_text, published_level1
 from abcresearch.reports.sections.welfare import member_flag, report_store
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
@@ -87,7 +87,8 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
         whose need class is published).
     """
     tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
-    small, hidden = published_rows(tt, report.households, "tambon_code", report.threshold)
+    small, hidden = published_level1(Publisher(report, "overview_lead"), tt, report.households,
+                                     "tambon_code", with_ci=False)[:2]
     shown = tt[~small]
     rules = load_grade_rules()
     high_class = str(rules.need_order[0])  # need classes from the highest

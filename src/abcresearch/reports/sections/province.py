@@ -257,11 +257,13 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     amphoe : str, optional
         Only the tambons of this 4-digit amphoe code.
     """
+    from abcresearch.reports.disclosure import Publisher
     from abcresearch.reports.sections.readiness import (
         grade_legend_text,
         grade_text,
+        hidden_marker,
         need_text,
-        published_rows,
+        published_level1,
     )
     from abcresearch.scoring.grade_rules import load_grade_rules
 
@@ -281,19 +283,24 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         tt = tt.head(limit)
     n = tt["n_households"].to_numpy()
     small = is_small(n, thr)
-    hidden = published_rows(tt.assign(code=tt["tambon_code"]), report.households,
-                            "tambon_code", thr)[1]
+    # each tambon's level-1 share as its own report prints it (rounded alike, hidden alike)
+    pub = Publisher(report, "tambon_ranking")
+    _, hidden, shares = published_level1(pub, tt.assign(code=tt["tambon_code"]),
+                                         report.households, "tambon_code", with_ci=False)
+    marks = [hidden_marker(report, bool(sm), sh) for sm, sh in zip(small, shares, strict=True)]
     shown = pd.DataFrame({
-        t("readiness.col.band"): [marker(thr) if h else ("" if pd.isna(b) else int(b))
-                                  for b, h in zip(tt["priority_band"], hidden, strict=True)],
+        t("readiness.col.band"): [mk if h else ("" if pd.isna(b) else int(b))
+                                  for b, h, mk in zip(tt["priority_band"], hidden, marks,
+                                                      strict=True)],
         t("col.tambon"): tt["tambon_name"].to_numpy(),
         t("col.amphoe"): tt["amphoe_name"].to_numpy(),
         t("col.households"): np.where(small, marker(thr), n).astype(object),
-        t("col.share_level1"): (100 * tt["share_level1"]).mask(hidden).to_numpy(),
+        t("col.share_level1"): [mk if h else sh.text
+                                for sh, h, mk in zip(shares, hidden, marks, strict=True)],
         "M0": tt["m0"].mask(small).to_numpy(),
-        t("readiness.col.need"): [marker(thr) if h else need_text(t, rules, report.lang, nd, nr)
-                                  for nd, nr, h in zip(tt["need"], tt["need_near_threshold"],
-                                                       hidden, strict=True)],
+        t("readiness.col.need"): [mk if h else need_text(t, rules, report.lang, nd, nr)
+                                  for nd, nr, h, mk in zip(tt["need"], tt["need_near_threshold"],
+                                                           hidden, marks, strict=True)],
         t("readiness.col.grade"): [marker(thr) if s else grade_text(t, g, nr)
                                    for g, nr, s in zip(tt["grade"], tt["near_threshold"], small,
                                                        strict=True)],
@@ -302,7 +309,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     out.table(shown, t("readiness.ranking.caption"),
               t("readiness.villages.notes", legend=grade_legend_text(t, rules, report.lang)),
               decimals=1, number_format={"M0": ",.2f"})
-    return out.result(estimates=tt)
+    return out.result(estimates=tt, published=tuple(pub.entries))
 
 
 def rules_vs_typology(report: ProvinceContext) -> SectionResult:

@@ -7,8 +7,10 @@ The grades (กลุ่ม A/B/C) rank readiness; need (level-1 share, M0) is b
 order for support is a rule of both (``params/grades.yaml``, :mod:`abcresearch.scoring.
 grade_rules`). :func:`readiness` is the area report's section (villages of a tambon, tambons of
 an amphoe), :func:`province_readiness` the province overview's (its tambons). The helpers
-:func:`grade_text`, :func:`need_text`, :func:`band_text` and :func:`published_rows` are shared
-with the villages section and the province overview's tambon ranking.
+:func:`grade_text`, :func:`need_text`, :func:`band_text`, :func:`published_level1` and
+:func:`hidden_marker` are shared with the villages section and the province overview's tambon
+ranking and lead: every level-1 share of an area within goes through the round's one disclosure
+step, so it is hidden (with the same marker) wherever the area's own report hides it.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext, ProvinceContext
-from abcresearch.reports.disclosure import is_small, share_mask
+from abcresearch.reports.disclosure import Publisher, Shown, is_small, share_mask
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
+from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
-           "group_type_labels", "need_text",
-           "org_ranking_table", "province_readiness", "published_rows", "readiness"]
+           "group_type_labels", "hidden_marker", "need_text", "org_ranking_table",
+           "province_readiness", "published_level1", "published_rows", "readiness"]
 
 
 def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
@@ -109,13 +112,72 @@ def published_rows(rows: pd.DataFrame, households: pd.DataFrame, by: str, thresh
     return small, hidden
 
 
+def published_level1(pub: Publisher, rows: pd.DataFrame, households: pd.DataFrame, by: str,
+                     with_ci: bool = True) -> tuple[np.ndarray, np.ndarray, list[Shown]]:
+    """Which rows may show household-based figures, and their level-1 shares as published.
+
+    The shares go through the round's one disclosure step (:func:`~abcresearch.reports.sections.
+    levels.level1_share`), so a share hidden anywhere (for instance in the levels table, where
+    it protects a small level-3 cell of the same area) is hidden here too, with the same marker.
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher (the shares go into its ledger).
+    rows : pandas.DataFrame
+        Grade rows (``code``, ``n_households``, ``share_level1`` and its interval).
+    households : pandas.DataFrame
+        The households of the rows.
+    by : str
+        The rows' area column in ``households``.
+    with_ci : bool
+        Whether the shares' intervals are published too (the chart draws them).
+
+    Returns
+    -------
+    small, hidden : numpy.ndarray of bool
+        As :func:`published_rows`; ``small`` also where the round's pattern publishes nothing
+        of the area, ``hidden`` also where the level-1 share is hidden.
+    shares : list of Shown
+        Each row's level-1 share as printed (the marker where hidden).
+    """
+    small, hidden = published_rows(rows, households, by, pub.threshold)
+    codes = [str(c) for c in rows["code"]]
+    if with_ci:
+        shares = [level1_share(pub, c, float(v), float(lo), float(hi)) for c, v, lo, hi in zip(
+            codes, rows["share_level1"], rows["share_level1_ci_low"],
+            rows["share_level1_ci_high"], strict=True)]
+    else:
+        shares = [level1_share(pub, c, float(v)) for c, v in zip(codes, rows["share_level1"],
+                                                                  strict=True)]
+    small = small | np.array([not pub.pattern.publishable(c) for c in codes], dtype=bool)
+    hidden = hidden | small | np.array([s.hidden for s in shares], dtype=bool)
+    return small, hidden, shares
+
+
+def hidden_marker(report: AreaContext | ProvinceContext, small: bool, share: Shown) -> str:
+    """Return the marker printed for a row's hidden need figures: its level-1 share's own.
+
+    ``"×"`` where the share is hidden only so that a small cell cannot be recovered, the small-
+    cell marker (``"<5"``) where the row or the share rests on too few households.
+    """
+    return share.text if share.hidden and not small else report.marker
+
+
 def _points(report: AreaContext | ProvinceContext, rows: pd.DataFrame, hidden: np.ndarray,
-            small: np.ndarray, labels: list[str] | None) -> pd.DataFrame:
+            small: np.ndarray, labels: list[str] | None, shares: list[Shown]) -> pd.DataFrame:
+    """Return the chart's points: shares as printed (rounded as in the tables), hidden NaN."""
+
+    def printed(text: str | None) -> float:
+        return float(text.replace(",", "")) if text else np.nan
+
     pts = pd.DataFrame({
         "grade": rows["grade"].where(~small).to_numpy(),
-        "estimate": (100 * rows["share_level1"]).mask(hidden).to_numpy(),
-        "ci_low": (100 * rows["share_level1_ci_low"]).mask(hidden).to_numpy(),
-        "ci_high": (100 * rows["share_level1_ci_high"]).mask(hidden).to_numpy(),
+        "estimate": [np.nan if h or s.value is None else 100 * s.value
+                     for s, h in zip(shares, hidden, strict=True)],
+        "ci_low": [np.nan if h else printed(s.low) for s, h in zip(shares, hidden, strict=True)],
+        "ci_high": [np.nan if h else printed(s.high)
+                    for s, h in zip(shares, hidden, strict=True)],
         "near": (rows["near_threshold"].astype(bool)
                  | rows["need_near_threshold"].astype(bool)).to_numpy(),
     })
@@ -230,12 +292,13 @@ def readiness(report: AreaContext) -> SectionResult:
         rows = rows[rows["code"] == report.area.code]
     rows = rows.reset_index(drop=True)
     child = "village" if report.level in ("tambon", "village") else "tambon"
-    small, hidden = published_rows(rows, report.households, CHILD_COLUMN[report.level],
-                                   report.threshold)
+    pub = Publisher(report, "readiness")
+    small, hidden, shares = published_level1(pub, rows, report.households,
+                                             CHILD_COLUMN[report.level])
     names = [report.child_name(c) for c in rows["code"]]
     short = [n.split(" ")[0] + " " + n.split(" ")[1] if child == "village" and " " in n else ""
              for n in names]
-    pts = _points(report, rows, hidden, small, short if child == "village" else None)
+    pts = _points(report, rows, hidden, small, short if child == "village" else None, shares)
     areas = t(f"readiness.areas.{child}")
     if pts["estimate"].notna().any():
         ax = _chart(report, rules, pts)
@@ -251,7 +314,8 @@ def readiness(report: AreaContext) -> SectionResult:
     out.table(org, t("readiness.org.caption"), t("readiness.org.notes"), decimals=1,
               number_format={t("col.forums"): ",.0f"} if child == "village" else None)
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
-                                               "organisations": org})
+                                               "organisations": org},
+                      published=tuple(pub.entries))
 
 
 def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> SectionResult:
@@ -274,8 +338,9 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     out.heading("section.readiness")
     out.text(t("readiness.intro", priority=str((rules.priority_why or {})[report.lang])))
     tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
-    small, hidden = published_rows(tt, report.households, "tambon_code", report.threshold)
-    pts = _points(report, tt, hidden, small, None)
+    pub = Publisher(report, "readiness")
+    small, hidden, shares = published_level1(pub, tt, report.households, "tambon_code")
+    pts = _points(report, tt, hidden, small, None, shares)
     areas = t("readiness.areas.tambon")
     if pts["estimate"].notna().any():
         out.figure(_chart(report, rules, pts).figure)
@@ -293,4 +358,5 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
         notes = f"{notes} {t('readiness.org.limited', n=len(org), total=total)}"
     out.table(org, t("readiness.org.caption"), notes, decimals=1)
     return out.result(estimates=tt, details={"points": pts, "cells": cells,
-                                             "organisations": org})
+                                             "organisations": org},
+                      published=tuple(pub.entries))

@@ -36,11 +36,11 @@ from abcresearch.analysis.status import Coverage
 from abcresearch.errors import InputError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import is_small
-from abcresearch.reports.formatting import fmt_ci
+from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
+from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import flag_text, flags
 from abcresearch.reports.sections.readiness import grade_text, need_text
 from abcresearch.scoring.grade_rules import load_grade_rules
@@ -247,6 +247,15 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                                                         "actions": actions})
     ar = actions_mod.load_action_rules(actions)
     pub = report.publishable
+    # the area's level-1 share through the round's one disclosure step, so that it is hidden
+    # here wherever the levels table hides it (e.g. to protect a small level-3 cell)
+    ledger = Publisher(report, "summary_page")
+    l1_shown = None
+    if pub:
+        e = report.level1_estimate.iloc[0]
+        l1_shown = level1_share(ledger, report.area.code, float(e["estimate"]),
+                                float(e["ci_low"]), float(e["ci_high"]))
+    l1_published = l1_shown is not None and not l1_shown.hidden
     row = report.grade_row
     # readiness group, reasons, need, status
     rules = load_grade_rules()
@@ -265,7 +274,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
             label = t("readiness.near", value=label)
         grade_line = t("summary.grade", grade=label)
         reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
-        if report.level1_publishable and isinstance(row.get("need"), str):
+        if l1_published and isinstance(row.get("need"), str):
             need_line = t("summary.need",
                           need=need_text(t, rules, lang, row["need"],
                                          row.get("need_near_threshold")),
@@ -283,10 +292,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     target, steps, requirement = grade_lift(report) if graded else (None, [], "")
     # level-1 share
     l1_text = ""
-    if report.level1_publishable:
-        e = report.level1_estimate.iloc[0]
-        l1_text = t("summary.level1", share=fmt_ci(e["estimate"], e["ci_low"], e["ci_high"],
-                                                   digits=0, scale=100))
+    if l1_shown is not None and l1_published:
+        l1_text = t("summary.level1", share=l1_shown.with_ci)
     # strengths and gaps relative to the province
     shares = actions_mod.area_item_shares(report, ar) if pub else None
     good: list[str] = []
@@ -392,4 +399,4 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         "steps": tuple(steps), "strengths": tuple(good), "gaps": tuple(bad),
         "first_actions": tuple(lead),
         "coverage": cov, "programmes": tuple(p.id for p in progs),
-        "forums": tuple(found), "status": status})
+        "forums": tuple(found), "status": status}, published=tuple(ledger.entries))

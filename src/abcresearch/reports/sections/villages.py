@@ -13,12 +13,12 @@ from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
-from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
+    hidden_marker,
     need_text,
-    published_rows,
+    published_level1,
 )
 from abcresearch.scoring.grade_rules import load_grade_rules
 
@@ -58,30 +58,30 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     # figures; a share or M0 hidden in the area's own report, or one that would give back a
     # hidden cell by differencing, is hidden here too, and so is the need class read from it)
     pub = Publisher(report, "villages")
-    small, hidden = published_rows(rows, report.households, CHILD_COLUMN[report.level],
-                                   report.threshold)
     codes = [str(c) for c in rows["code"]]
     n_shown = [pub.n(c) for c in codes]
-    share_shown = [level1_share(pub, c, float(v)) for c, v in zip(codes, rows["share_level1"],
-                                                                   strict=True)]
+    small, hidden, share_shown = published_level1(pub, rows, report.households,
+                                                  CHILD_COLUMN[report.level], with_ci=False)
     m0_shown = [pub.mean("m0", c, float(v), kind="index") for c, v in zip(codes, rows["m0"],
                                                                            strict=True)]
-    small = small | np.array([not pub.pattern.publishable(c) for c in codes], dtype=bool)
-    hidden = hidden | small | np.array([s.hidden for s in share_shown], dtype=bool)
+    # a hidden need figure shows its share's marker: "×" where the share only protects a small
+    # cell of the area (a reader must not take "<5" for a share under 5 per cent)
+    marks = [hidden_marker(report, bool(s), sh) for s, sh in zip(small, share_shown,
+                                                                 strict=True)]
     names = [report.child_name(c) for c in rows["code"]]
     grades = [report.marker if s else grade_text(t, g, near)
               for g, near, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
-    needs = [report.marker if h else need_text(t, rules, lang, nd, near)
-             for nd, near, h in zip(rows["need"], rows["need_near_threshold"], hidden,
-                                    strict=True)]
-    bands = [report.marker if h else ("" if pd.isna(b) else int(b))
-             for b, h in zip(rows["priority_band"], hidden, strict=True)]
+    needs = [mk if h else need_text(t, rules, lang, nd, near)
+             for nd, near, h, mk in zip(rows["need"], rows["need_near_threshold"], hidden, marks,
+                                        strict=True)]
+    bands = [mk if h else ("" if pd.isna(b) else int(b))
+             for b, h, mk in zip(rows["priority_band"], hidden, marks, strict=True)]
     shown = pd.DataFrame({
         t("readiness.col.band"): pd.Series(bands, dtype=object).to_numpy(),
         t(child_col): names,
         t("col.households"): [s.text for s in n_shown],
-        t("col.share_level1"): [report.marker if h else s.text
-                                for s, h in zip(share_shown, hidden, strict=True)],
+        t("col.share_level1"): [mk if h else s.text
+                                for s, h, mk in zip(share_shown, hidden, marks, strict=True)],
         "M0": [s.text for s in m0_shown],
         t("readiness.col.need"): needs,
         t("readiness.col.grade"): grades,
