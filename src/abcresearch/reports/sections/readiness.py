@@ -178,8 +178,10 @@ def _points(report: AreaContext | ProvinceContext, rows: pd.DataFrame, hidden: n
         "ci_low": [np.nan if h else printed(s.low) for s, h in zip(shares, hidden, strict=True)],
         "ci_high": [np.nan if h else printed(s.high)
                     for s, h in zip(shares, hidden, strict=True)],
-        "near": (rows["near_threshold"].astype(bool)
-                 | rows["need_near_threshold"].astype(bool)).to_numpy(),
+        # a hidden point is not drawn, and whether its need is near the threshold would say
+        # something of its hidden share: no hollow-point legend for it
+        "near": ((rows["near_threshold"].astype(bool)
+                  | rows["need_near_threshold"].astype(bool)).to_numpy() & ~hidden),
     })
     if labels is not None:
         pts["label"] = labels
