@@ -266,7 +266,8 @@ def test_other_area_options(report, defaults) -> None:
     first_c = report.children[report.children["grade"] == "C"]["code"]
     assert priority.count(",") == 0 and priority == report.t(
         "find.priority", areas=report.child_name(first_c.iloc[0]) if len(first_c)
-        else report.t("find.none"))
+        else report.t("find.none"), areas_word=report.t("readiness.areas.village"))
+    assert priority.startswith("หมู่บ้านในกลุ่ม C")  # which areas, not "no area needs support"
     inc = report.income(bins=10)  # the bands are fixed in params/publication.yaml
     from abcresearch.reports.disclosure import publication_rules
 

@@ -85,7 +85,13 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         pair = relative_capitals(prof)
         if pair is not None:
             best, worst = pair
-            found.append(t("find.strongest", capital=report.capital_label(best),
+            # "strongest" only for a capital above the province: when every capital is below
+            # (or above) it, the sentence says so instead of calling one of them outstanding
+            ok = prof.dropna(subset=["estimate", "province"])
+            diff = ok["estimate"] - ok["province"]
+            key = ("find.strongest_all_below" if (diff < 0).all() else
+                   "find.strongest_all_above" if (diff > 0).all() else "find.strongest")
+            found.append(t(key, capital=report.capital_label(best),
                            score=_text(prof, best), province=_text(prof, best, "province"),
                            weak=report.capital_label(worst), weak_score=_text(prof, worst),
                            weak_province=_text(prof, worst, "province")))
@@ -123,7 +129,9 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
         first = kids[kids["grade"] == "C"].head(priority_areas)
         names = ", ".join(report.child_name(c) for c in first["code"]) or t("find.none")
-        found.append(t("find.priority", areas=names))
+        found.append(t("find.priority", areas=names, areas_word=t(
+            f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}"
+        ).capitalize()))
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
                       details={"level1": l1}, published=tuple(pub.entries))

@@ -306,8 +306,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
 
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]
-            return t(key, what=r.text[lang], area=100 * s["estimate"],
-                     province=100 * s["province"],
+            area, province = 100 * s["estimate"], 100 * s["province"]
+            if f"{area:.0f}" == f"{province:.0f}":  # not "9% fewer than the province's 9%"
+                key += "_slight"
+            return t(key, what=r.text[lang], area=area, province=province,
                      clear=t("summary.clear") if s["clear"] else "")
 
         strengths = [item_line(i, "summary.strength") for i in good]
