@@ -145,3 +145,12 @@ def test_methods_notebook_runs(tmp_path: Path) -> None:
     assert pdf.exists() and pdf.stat().st_size > 10_000
     executed = json.loads(pdf.with_suffix(".ipynb").read_text(encoding="utf-8"))
     assert executed["metadata"]["abcresearch"]["header"]["title"]
+    # labelled synthetic exactly when the round its sensitivity table reads is synthetic
+    from abcresearch.errors import StoreError
+    from abcresearch.store.read import manifest
+
+    try:
+        synthetic = bool(manifest(2549).get("synthetic", False))
+    except StoreError:
+        synthetic = False
+    assert executed["metadata"]["abcresearch"]["header"]["synthetic"] is synthetic

@@ -41,9 +41,18 @@ def methods_pdf(out: Path, lang: str = "th", survey_round: int = ROUND,
     nb = papermill.execute_notebook(str(nb_in), None, parameters=parameters,
                                     progress_bar=False, log_output=False,
                                     cwd=str(project_root()))
+    from abcresearch.errors import StoreError
+    from abcresearch.store.read import manifest
+
+    # its sensitivity table is computed from the round: synthetic data is labelled on every
+    # page, as in the round's reports (no store: no table, no label)
+    try:
+        synthetic = bool(manifest(survey_round, parameters["store"]).get("synthetic", False))
+    except StoreError:
+        synthetic = False
     nb.metadata.setdefault("abcresearch", {})["header"] = {
         "title": "ภาคผนวกวิธีการ · Methods appendix", "subtitle": "abcresearch",
-        "synthetic": False}
+        "synthetic": synthetic}
     import nbformat
 
     tmp = executed.with_name(f".{executed.name}.tmp")
