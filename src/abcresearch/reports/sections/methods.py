@@ -34,9 +34,14 @@ def cover(report: MethodsContext) -> SectionResult:
     return out.result()
 
 
+def _number(x: float) -> str:
+    """Return a rule's bound as a reader writes it: 10,000,000 (not 1e+07), 0.5, 2."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
+
+
 def _rule(r: pd.Series) -> str:
     if pd.notna(r["min"]):
-        return f"{r['min']:g}–{r['max']:g}"
+        return f"{_number(r['min'])}–{_number(r['max'])}"
     if r["list_name"]:
         return r["list_name"]
     return ""
@@ -105,7 +110,7 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
         t("col.capital"): [c.label(report.lang) for c in sch.capitals],
         t("methods.af_weight"): [c.af_weight for c in sch.capitals],
         t("methods.cutoff"): [c.deprivation_cutoff for c in sch.capitals]})
-    out.table(caps, t("methods.af", k=sch.af_k), decimals=3)
+    out.table(caps, t("methods.af", k=f"{100 * sch.af_k:.0f}%"), decimals=3)
     out.text(t("methods.grades_text", rules=scheme_version(report.grades)))
     return out.result(estimates=rules)
 
