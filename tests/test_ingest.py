@@ -117,6 +117,9 @@ def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):
     ("household.csv", b"\x00\x01\x02binary", "binary file"),
     ("household.csv", b"hh/village_code;hh/hh_size\n" + b"\x81\xfe\xff;1\n",
      "neither UTF-8 nor Thai Windows"),
+    # one row saved in CP874 inside a UTF-8 file: the line is named, not a byte of a good line
+    ("household.csv", "hh/village_code;hh/head_name\n80010101;สมชาย\n80010102;ทดสอบ\n".encode()
+     + "80010103;ทดสอบ\n".encode("cp874"), "UTF-8 text up to line 4, which is not"),
     ("household.xlsx", b"this is not a workbook", "not an XLSX workbook"),
     ("household.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50, "Excel 97-2003"),
     ("household.csv", b"a;b;c\n1;2;3\n", "no column of the household, member or village form"),

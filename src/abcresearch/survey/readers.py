@@ -168,13 +168,26 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes]:
     try:
         _check_utf8(data)
         return "utf-8", data
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad_utf8 = exc.start
     try:
         return "cp874", data.decode("cp874").encode("utf-8")
     except UnicodeDecodeError as exc:
+        utf8_lines = data.count(b"\n", 0, bad_utf8)
+        if utf8_lines >= 1 and _has_utf8_thai(data[:bad_utf8]):
+            # UTF-8 text up to a line that is not: an edited row saved in another encoding
+            column = bad_utf8 - data.rfind(b"\n", 0, bad_utf8)
+            raise InputError(
+                f"{path.name} is UTF-8 text up to line {utf8_lines + 1}, which is not (byte "
+                f"{column} of that line): the file mixes encodings; save that row again as "
+                "UTF-8 (or the file as CSV UTF-8)") from None
         raise InputError(f"{path.name} is neither UTF-8 nor Thai Windows (CP874/TIS-620) text "
                          f"(byte {exc.start}); save it again as CSV UTF-8") from None
+
+
+def _has_utf8_thai(data: bytes) -> bool:
+    """Whether ``data`` holds Thai letters encoded as UTF-8 (``E0 B8``/``E0 B9`` lead bytes)."""
+    return b"\xe0\xb8" in data or b"\xe0\xb9" in data
 
 
 def _check_utf8(data: bytes, chunk: int = 1 << 24) -> None:
