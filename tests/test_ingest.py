@@ -146,6 +146,10 @@ def test_ragged_row_is_rejected_not_the_file(tmp_path):
     assert list(bad["row"]) == [4]
     assert "household.csv row 4" in bad["message"].item()
     assert f"{len(exp.households.columns) + 1} cells but the header has" in bad["message"].item()
+    # the Thai message is Thai throughout (it was half English)
+    n = len(exp.households.columns)
+    assert f"แถวนี้มี {n + 1} ช่อง แต่หัวตารางมี {n} คอลัมน์" in bad["message_th"].item()
+    assert "cells" not in bad["message_th"].item()
     c = res.counts.set_index("table")
     assert (c.loc["households", "read"], c.loc["households", "valid"],
             c.loc["households", "rejected"]) == (12, 11, 1)
@@ -420,6 +424,9 @@ def test_file_cut_in_the_middle_of_a_row_is_noticed(tmp_path):
     assert any("household.csv ends in the middle of row 13" in n for n in res.notes)
     assert "WARNING: household.csv ends in the middle of row 13" in res.summary()
     assert set(res.issues["rule"]) >= {"malformed_row", "file_truncated"}
+    cut = res.issues[res.issues["rule"] == "file_truncated"]
+    assert "household.csv จบกลางแถวที่ 13: ไฟล์อาจถูกตัดขาด" in cut["message_th"].iloc[0]
+    assert "ends in the middle" not in cut["message_th"].iloc[0]
 
 
 def test_household_file_cut_at_a_row_boundary_is_noticed(tmp_path):
@@ -430,6 +437,8 @@ def test_household_file_cut_at_a_row_boundary_is_noticed(tmp_path):
     note = next(n for n in res.notes if "household.csv looks cut short" in n)
     assert "the last 8 roster rows (member.csv from row 18)" in note
     assert "file_truncated" in set(res.issues["rule"])
+    th = res.issues.loc[res.issues["rule"] == "file_truncated", "message_th"].iloc[0]
+    assert "สมาชิก 8 แถวสุดท้าย (member.csv ตั้งแต่แถวที่ 18)" in th
 
 
 def test_member_file_cut_at_a_row_boundary_is_noticed(tmp_path):

@@ -26,9 +26,10 @@ from abcresearch.survey.validate import empty_issues, isin, issue_table
 
 def _issue(table: str, file: str, row: int, column: str, rule: str, detail: str,
            value: object = None, village: str | None = None,
-           uuid: str | None = None) -> dict[str, object]:
+           uuid: str | None = None, detail_th: str | None = None) -> dict[str, object]:
     return {"index": -1, "file": file, "row": int(row), "column": column, "rule": rule,
-            "value": value, "detail": detail, "village_code": village, "submission_uuid": uuid}
+            "value": value, "detail": detail, "village_code": village, "submission_uuid": uuid,
+            "params": {"detail_th": detail_th if detail_th is not None else detail}}
 
 
 def issues_from(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -63,9 +64,12 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
         if sh.truncated_at is not None:
             text = (f"{sh.file} ends in the middle of row {sh.truncated_at}: the file looks cut "
                     "short; check that the whole export was copied")
+            text_th = (f"{sh.file} จบกลางแถวที่ {sh.truncated_at}: ไฟล์อาจถูกตัดขาด "
+                       "ตรวจว่าคัดลอกไฟล์ส่งออกมาครบทั้งไฟล์")
             notes.append(text)
             rows.setdefault(sh.table, []).append(
-                _issue(sh.table, sh.file, sh.truncated_at, "(file)", "file_truncated", text))
+                _issue(sh.table, sh.file, sh.truncated_at, "(file)", "file_truncated", text,
+                       detail_th=text_th))
     hh, mem = frames.get("households"), frames.get("members")
     if hh is not None and mem is not None and len(mem):
         muuid = mem["submission_uuid"]
@@ -80,10 +84,14 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
                         f"rows ({mem['source_file'].iloc[first]} from row "
                         f"{int(mem['source_row'].iloc[first])}) refer to households that are "
                         "not in it; check that the whole export was copied")
+                text_th = (f"{', '.join(hh_files)} อาจถูกตัดขาด: สมาชิก {n_orphan:,} แถวสุดท้าย "
+                           f"({mem['source_file'].iloc[first]} ตั้งแต่แถวที่ "
+                           f"{int(mem['source_row'].iloc[first])}) อ้างถึงครัวเรือนที่ไม่มีในไฟล์ "
+                           "ตรวจว่าคัดลอกไฟล์ส่งออกมาครบทั้งไฟล์")
                 notes.append(text)
                 rows.setdefault("households", []).append(
                     _issue("households", str(last["source_file"]), int(last["source_row"]),
-                           "(file)", "file_truncated", text))
+                           "(file)", "file_truncated", text, detail_th=text_th))
         has_roster = isin(hh["submission_uuid"], muuid)
         if has_roster.any() and not has_roster[-1]:
             last_with = int(np.flatnonzero(has_roster)[-1])
@@ -94,11 +102,15 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
                 text = (f"{', '.join(mem_files)} looks cut short: the last {tail:,} households "
                         f"({first_hh['source_file']} from row {int(first_hh['source_row'])}) "
                         "have no roster row; check that the whole export was copied")
+                text_th = (f"{', '.join(mem_files)} อาจถูกตัดขาด: ครัวเรือน {tail:,} ครัวเรือน"
+                           f"สุดท้าย ({first_hh['source_file']} ตั้งแต่แถวที่ "
+                           f"{int(first_hh['source_row'])}) ไม่มีแถวสมาชิกเลย "
+                           "ตรวจว่าคัดลอกไฟล์ส่งออกมาครบทั้งไฟล์")
                 notes.append(text)
                 last = mem.iloc[-1]
                 rows.setdefault("members", []).append(
                     _issue("members", str(last["source_file"]), int(last["source_row"]),
-                           "(file)", "file_truncated", text))
+                           "(file)", "file_truncated", text, detail_th=text_th))
     parts = [issues_from(t, r) for t, r in rows.items()]
     out = pd.concat(parts, ignore_index=True) if parts else empty_issues()
     return Truncation(out, notes)

@@ -149,10 +149,13 @@ def malformed_rows(sheet: Sheet, key: bytes, masker: PersonalMasker
         return pd.DataFrame(), pd.DataFrame()
     found, rej = [], []
     for m in sheet.malformed:
+        other_line = m.line != m.row  # a record that spans lines: name the file's line too
         found.append({"index": -1, "file": sheet.file, "row": m.row, "column": "(row)",
-                      "rule": "malformed_row", "value": f"{len(m.cells)} cells",
-                      "detail": m.describe + (f" (line {m.line} of the file)"
-                                              if m.line != m.row else "")})
+                      "rule": "malformed_row", "value": str(len(m.cells)),
+                      "params": {"cells": len(m.cells), "columns": m.n_columns,
+                                 "line_en": f" (line {m.line} of the file)" if other_line else "",
+                                 "line_th": f" (บรรทัดที่ {m.line} ของไฟล์)" if other_line
+                                 else ""}})
         if aligned(sheet, m):
             cells = dict(zip(sheet.header, m.cells, strict=False))
             rej.append({"_aligned": True, **cells})

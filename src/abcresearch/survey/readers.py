@@ -127,12 +127,6 @@ class MalformedRow:
     cells: tuple[str, ...]
     n_columns: int
 
-    @property
-    def describe(self) -> str:
-        """``6 cells but the header has 121 columns`` (for messages)."""
-        n = len(self.cells)
-        return f"{n} cell{'s' if n != 1 else ''} but the header has {self.n_columns} columns"
-
 
 # --------------------------------------------------------------------------------------------
 # reading

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.errors import ParamsError
+from abcresearch.labels import label_in, labels
 from abcresearch.params import Problems, load
 from abcresearch.survey import areas
 from abcresearch.survey.instrument import choices as instrument_choices
@@ -701,14 +702,16 @@ def issue_table(table: str, found: pd.DataFrame, personal: set[str] | frozenset[
     p["severity"] = p["rule"].map({r: v["severity"] for r, v in rule_texts.items()})
     if masker is not None and p["detail"].notna().any():
         p["detail"] = masker.mask_series(p["detail"].astype(object))
+    words = labels()
     for lang, col in (("en", "message"), ("th", "message_th")):
-        detail = [
-            rule_texts[r][lang].format_map({**(prm or {}), "detail": d if d is not None else ""})
-            for r, prm, d in zip(p["rule"], p["params"], p["detail"], strict=True)]
-        p[col] = (p["file"].astype(str) + " row " + p["row"].astype(str) + ", column "
-                  + p["column"].astype(str) + ": value " + p["value"].astype(str)
-                  + " breaks rule " + p["rule"] + " (" + pd.Series(detail, index=p.index)
-                  + ")")
+        frame = label_in(words, "issue.frame", lang, file="{0}", row="{1}", column="{2}",
+                         value="{3}", rule="{4}", detail="{5}")
+        p[col] = [
+            frame.format(f, r, c, v, rule, rule_texts[rule][lang].format_map(
+                {**(prm or {}), "detail": d if d is not None else ""}))
+            for f, r, c, v, rule, prm, d in zip(
+                p["file"].astype(str), p["row"].astype(str), p["column"].astype(str),
+                p["value"].astype(str), p["rule"], p["params"], p["detail"], strict=True)]
     out = p[ISSUE_COLUMNS].copy()
     out["row"] = out["row"].astype("int64")
     return out
