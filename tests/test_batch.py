@@ -61,6 +61,11 @@ def test_failure_isolated_rerun_skips_and_resume(tmp_path: Path) -> None:
     assert "tambon/800101.pdf" in page and "tambon/800103.error.txt" in page
     assert "province/80.pdf" in page and "<script>" in page and "http" not in page.lower()
     assert "ตำบล" in page and "Subdistrict" in page
+    # the count says what it counts; the households column is the sample (the cover's total is
+    # the estimate)
+    n = len(first.outcomes)
+    assert f"รายงาน {n} ฉบับ" in page and f"{n} reports" in page
+    assert "ครัวเรือนที่สำรวจ" in page and "Households surveyed" in page
 
     # second run: everything current is skipped (only the failed area runs again)
     before = _mtimes(out)

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 
-def _text(key: str) -> tuple[str, str]:
+def _text(key: str, **fields: Any) -> tuple[str, str]:
     from abcresearch.labels import label
 
-    return label(key, "th"), label(key, "en")
+    return label(key, "th", **fields), label(key, "en", **fields)
 
 
-def _both(key: str) -> str:
-    th, en = _text(key)
+def _both(key: str, **fields: Any) -> str:
+    th, en = _text(key, **fields)
     return (f'<span class="th">{html.escape(th)}</span>'
             f'<span class="en">{html.escape(en)}</span>')
 
@@ -229,7 +229,8 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         css = ' class="failed"' if o.status == "failed" else ""
         rows.append(f"<tr{css}>{tds}</tr>")
     headers = [("index.area", "text"), ("index.code", "text"), ("grade", "text"),
-               ("households", "num"), ("index.m0", "num"), ("index.share_level1", "num"),
+               ("index.households_surveyed", "num"), ("index.m0", "num"),
+               ("index.share_level1", "num"),
                ("index.report", "text")]
     head = "".join(f'<th data-type="{t}">{_both(k)}</th>' for k, t in headers)
     province = "".join(
@@ -252,7 +253,8 @@ onclick="setLang('en')">English</button></h1>
 {rounds}
 {banner}
 {_left_out_warning(left_out)}
-<p class="muted">{len(outcomes)} · {failed} {_both("index.failed")} ·
+<p class="muted">{_both("index.reports", n=len(outcomes))} · {failed}
+{_both("index.failed")} ·
 {_both("index.sort_hint")}</p>
 <ul>{province}</ul>
 <table id="areas"><thead><tr>{head}</tr></thead>
