@@ -38,9 +38,18 @@ def methods_pdf(out: Path, lang: str = "th", survey_round: int = ROUND,
     out.parent.mkdir(parents=True, exist_ok=True)
     parameters = {"lang": lang, "survey_round": survey_round,
                   "store": str(store or project_root() / "data" / "store")}
-    nb = papermill.execute_notebook(str(nb_in), None, parameters=parameters,
-                                    progress_bar=False, log_output=False,
-                                    cwd=str(project_root()))
+    from abcresearch.batch import kernels
+
+    # in a kernel of the tool's own (local sockets in a private folder, as every report's):
+    # papermill's own kernel listens on TCP ports and warns about it in the demo's output
+    kernels.start_soon()
+    try:
+        nb = papermill.execute_notebook(str(nb_in), None, parameters=parameters,
+                                        progress_bar=False, log_output=False,
+                                        cwd=str(project_root()),
+                                        engine_name=kernels.ENGINE_NAME)
+    finally:
+        kernels.POOL.release()
     from abcresearch.errors import StoreError
     from abcresearch.store.read import manifest
 
