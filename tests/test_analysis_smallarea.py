@@ -377,7 +377,21 @@ def test_the_overview_lists_every_tambon_and_says_which_is_model_based(rollout_s
     assert len(tab) == 18
     short = {"direct": "โดยตรง", "eblup": "แบบจำลอง + สำรวจ", "synthetic": "แบบจำลองล้วน"}
     assert tab["ฐานของค่าประมาณ"].tolist() == [short[k] for k in e["kind"]]
-    assert tab["ครัวเรือนระดับ 1 (ร้อยละ)"].tolist() == [f"{100 * v:.1f}" for v in e["estimate"]]
+    # a tambon's own share is printed where its own report prints it, else its marker
+    from abcresearch.reports.area import AreaReport
+
+    shown = tab["ครัวเรือนระดับ 1 (ร้อยละ)"].tolist()
+    for (code, kind, v), text in zip(e[["area", "kind", "estimate"]].itertuples(index=False),
+                                     shown, strict=True):
+        if kind == "direct":
+            own = AreaReport.load(code, ROUND, store=rollout_store).write_summary().summary
+            if own["share_level1"] is not None:
+                assert text == f"{100 * v:.1f}", code
+            else:
+                assert text in ("×", "<5"), code
+        else:
+            assert text in (f"{100 * v:.1f}", "×", "<5"), code
+    assert {"×", "<5"} & set(shown), "the round has a direct tambon whose report hides its share"
     assert tab["หมู่บ้านตัวอย่าง"].tolist() == e["villages_sampled"].tolist()
     intro = sec.parts[1].as_markdown()
     assert "(10 ตำบล)" in intro

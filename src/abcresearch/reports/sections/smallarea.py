@@ -35,7 +35,7 @@ from abcresearch.analysis.status import (
     load_status_rules,
 )
 from abcresearch.reports.context import AreaContext, ProvinceContext
-from abcresearch.reports.disclosure import is_small
+from abcresearch.reports.disclosure import SECONDARY, is_small
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.scoring.grade_rules import need_classes
@@ -270,27 +270,40 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     e = e[e["area"].str.startswith(report.province.code)]
     e = e.sort_values("estimate", ascending=False, kind="mergesort").reset_index(drop=True)
     counts = e["kind"].value_counts()
-    hidden = ((e["kind"] != "synthetic") & is_small(e["households_sampled"], report.threshold))
+    # a tambon's own households (direct, or EBLUP from one sampled village) publish its share
+    # only where its own report does: the round's one disclosure step decides, and its marker
+    # is printed (× where the share only protects another cell of the tambon)
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.levels import level1_share
+
+    pub = Publisher(report, "tambon_overview")
+    own = (e["kind"] != "synthetic").to_numpy()
+    marks = [level1_share(pub, str(a), float(v)).text if o else ""
+             for a, v, o in zip(e["area"], e["estimate"], own, strict=True)]
+    small = is_small(e["households_sampled"], report.threshold)
+    hidden = pd.Series(own & (small | np.array([m in (report.marker, SECONDARY) for m in marks],
+                                               dtype=bool)), index=e.index)
+    mark = pd.Series([report.marker if s else m for s, m in zip(small, marks, strict=True)],
+                     index=e.index)
     if limit is not None:
-        e, hidden = e.head(limit), hidden.head(limit)
+        e, hidden, mark = e.head(limit), hidden.head(limit), mark.head(limit)
     names = tambons(report.province.code).set_index("code")[f"name_{report.lang}"]
     amph = amphoes(report.province.code).set_index("code")[f"name_{report.lang}"]
     level_pct = f"{100 * float(res.meta.get('level', 0.95)):g}"
-    mk = report.marker
     kind_col = t("smallarea.col.kind")
     shown = pd.DataFrame({
         t("col.tambon"): e["area"].map(names).fillna(e["area"]).to_numpy(),
         t("col.amphoe"): e["area"].str[:4].map(amph).to_numpy(),
         t("smallarea.col.villages"): e["villages_sampled"].astype(int).to_numpy(),
         kind_col: [t(f"smallarea.short.{k}") for k in e["kind"]],
-        t("smallarea.measure.share_level1"): [mk if h else _fmt(v, "share_level1")
-                                              for v, h in zip(e["estimate"], hidden,
-                                                              strict=True)],
-        t("smallarea.col.rmse"): [mk if h else _fmt(v, "share_level1")
-                                  for v, h in zip(e["rmse"], hidden, strict=True)],
+        t("smallarea.measure.share_level1"): [m if h else _fmt(v, "share_level1")
+                                              for v, h, m in zip(e["estimate"], hidden, mark,
+                                                                 strict=True)],
+        t("smallarea.col.rmse"): [m if h else _fmt(v, "share_level1")
+                                  for v, h, m in zip(e["rmse"], hidden, mark, strict=True)],
         t("smallarea.col.interval", level_pct=level_pct): [
-            mk if h else f"{_fmt(lo, 'share_level1')}–{_fmt(hi, 'share_level1')}"
-            for lo, hi, h in zip(e["ci_low"], e["ci_high"], hidden, strict=True)],
+            m if h else f"{_fmt(lo, 'share_level1')}–{_fmt(hi, 'share_level1')}"
+            for lo, hi, h, m in zip(e["ci_low"], e["ci_high"], hidden, mark, strict=True)],
     })
     out.heading("smallarea.overview")
     out.text(t("smallarea.overview_text", min_villages=res.meta.get("min_sampled_villages", 2),
