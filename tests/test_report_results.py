@@ -367,3 +367,15 @@ def test_executed_notebook_holds_the_same_outputs_and_no_unrounded_number(
     assert seen == set(SECTIONS)
     text = nbformat.writes(nb)
     assert not [x for x in _numbers(defaults) if repr(x) in text]
+
+
+def test_an_interval_narrower_than_the_digits_shown_is_left_out() -> None:
+    """Not "ร้อยละ 30 (30–30)": at the digits printed such an interval says nothing."""
+    from abcresearch.reports.disclosure import Shown
+    from abcresearch.reports.formatting import fmt_ci
+
+    assert fmt_ci(0.301, 0.2995, 0.3024, digits=0, scale=100) == "30"
+    assert fmt_ci(0.48, 0.45, 0.51, digits=0, scale=100) == "48 (45–51)"
+    assert fmt_ci(0.301, 0.2995, 0.3024, digits=1, scale=100) == "30.1 (29.9–30.2)"
+    assert Shown("30", 0.30, "30", "30").with_ci == "30"
+    assert Shown("48", 0.48, "45", "51").with_ci == "48 (45–51)"

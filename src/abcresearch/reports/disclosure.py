@@ -927,8 +927,13 @@ class Shown:
 
     @property
     def with_ci(self) -> str:
-        """``"51.2 (48.0–54.4)"``, the number alone without an interval, or the marker."""
-        if self.hidden or self.low is None or self.high is None:
+        """``"51.2 (48.0–54.4)"``, the number alone, or the marker.
+
+        The number alone when it has no interval, or one narrower than the digits shown
+        (not ``"30 (30–30)"``).
+        """
+        if self.hidden or self.low is None or self.high is None \
+                or self.low == self.high == self.text:
             return self.text
         return f"{self.text} ({self.low}–{self.high})"
 

@@ -37,12 +37,13 @@ def fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 
     Returns
     -------
     str
-        The formatted text, ``hidden`` if the estimate is missing, ``"–"`` if a bound is.
+        The formatted text, ``hidden`` if the estimate is missing, ``"–"`` if a bound is; the
+        estimate alone when the interval is narrower than the digits shown (not "30 (30–30)").
     """
     if any(pd.isna(v) for v in (est, low, high)):
         return hidden if pd.isna(est) else "–"
-    return (f"{est * scale:,.{digits}f} ({low * scale:,.{digits}f}–"
-            f"{high * scale:,.{digits}f})")
+    text, lo, hi = (f"{v * scale:,.{digits}f}" for v in (est, low, high))
+    return text if lo == hi == text else f"{text} ({lo}–{hi})"
 
 
 def scheme_version(scheme: Any) -> str:

@@ -31,6 +31,7 @@ from abcresearch.reports.formatting import fmt_ci
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
+from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import load_programmes
 from abcresearch.reports.sections.readiness import grade_text, need_text, published_level1
 from abcresearch.reports.sections.welfare import member_flag, report_store
@@ -150,18 +151,20 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     if rc["n_need"]:
         found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0))))
-    # level 1, by amphoe
+    # level 1, by amphoe: each share only where the area's own report publishes it (the
+    # round's one disclosure step), as that report rounds it
+    share_pub = Publisher(report, "overview_lead")
     hh["welfare_member"] = member_flag(hh).to_numpy()
     design = area_design(hh, report.design_spec)
     l1 = _share(design, "level1", lvl).iloc[0]
-    n1 = int(hh["level1"].sum())
-    if not share_mask(np.array([n1]), np.array([hh["level1"].notna().sum()]), thr)[0]:
-        found.append(t("lead.level1", share=fmt_ci(l1["estimate"], l1["ci_low"], l1["ci_high"],
-                                                   digits=0, scale=100)))
+    l1_shown = level1_share(share_pub, report.province.code, float(l1["estimate"]),
+                            float(l1["ci_low"]), float(l1["ci_high"]))
+    if not l1_shown.hidden:
+        found.append(t("lead.level1", share=l1_shown.with_ci))
     by_a = _share(design, "level1", lvl, by="amphoe_code")
-    cnt = hh.groupby("amphoe_code")["level1"].agg(["sum", "count"])
-    ok = ~share_mask(cnt["sum"].to_numpy(), cnt["count"].to_numpy(), thr)
-    pub = by_a.loc[cnt.index[ok].intersection(by_a.index)]
+    ok = [not level1_share(share_pub, str(a), float(v)).hidden
+          for a, v in zip(by_a.index, by_a["estimate"], strict=True)]
+    pub = by_a.loc[ok]
     if len(pub) >= 2:
         hi, lo = pub["estimate"].idxmax(), pub["estimate"].idxmin()
         found.append(t("lead.level1_amphoe", high=amph.get(hi, hi),
@@ -201,8 +204,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     # programme lists
     progs = load_programmes(programmes)
     rules = load_grade_rules()
-    by_tambon = hh.groupby("tambon_code")["level1"]
-    l1_count, l1_base = by_tambon.sum().to_dict(), by_tambon.count().to_dict()
+    # a programme tambon's level-1 share and need only where its own report publishes them
     grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
     flag_rows = []
     for p in progs.programmes:
@@ -218,8 +220,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         for c in listed:
             r = row_of.loc[c] if c in row_of.index else None
             small = r is None or bool(is_small(r["n_households"], thr))
-            hidden = small or bool(share_mask(np.array([l1_count.get(c, 0)]),
-                                              np.array([l1_base.get(c, 0)]), thr)[0])
+            hidden = small or level1_share(share_pub, c, float(r["share_level1"])).hidden
             flag_rows.append({
                 t("lead.col.programme"): p.label(lang),
                 t("col.tambon"): names.get(c, c),
