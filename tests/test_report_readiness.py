@@ -47,15 +47,22 @@ def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
                                    t("readiness.col.need"), t("readiness.col.grade"),
                                    t("readiness.col.org_strength")]
     rows = res.estimates
-    hidden = res.details["share_hidden"]
-    assert hidden.any() and not hidden.all(), "the sample has hidden and published shares"
+    share_hidden = res.details["share_hidden"]
+    assert share_hidden.any() and not share_hidden.all(), \
+        "the sample has hidden and published shares"
     # a hidden level-1 share hides the need class and the band read from it, with its marker
     # ("<5" for too few households, "×" where it only protects a small cell of the village)
     band_col = table[t("readiness.col.band")]
     share_col = table[t("col.share_level1")]
-    assert share_col[hidden].isin([tambon.marker, "×"]).all()
-    assert (band_col[hidden] == share_col[hidden]).all()
-    assert (table[t("readiness.col.need")][hidden] == share_col[hidden]).all()
+    assert share_col[share_hidden].isin([tambon.marker, "×"]).all()
+    assert (band_col[share_hidden] == share_col[share_hidden]).all()
+    assert (table[t("readiness.col.need")][share_hidden] == share_col[share_hidden]).all()
+    # the need class also prints M0 (in its reason): hidden with M0's marker where M0 is
+    hidden = res.details["need_hidden"]
+    assert (hidden >= share_hidden).all()
+    m0_col = table["M0"]
+    assert (hidden == (share_hidden | m0_col.isin([tambon.marker, "×"]).to_numpy())).all()
+    assert band_col[hidden].isin([tambon.marker, "×"]).all()
     # bands, not exact ranks: one band per need x grade cell, in band order
     bands = band_col[~hidden].astype(int)
     assert bands.is_monotonic_increasing and set(bands) <= set(range(1, 7))
@@ -148,7 +155,7 @@ def test_readiness_section_chart_cells_lift_and_organisations(tambon) -> None:
     hidden = _levels_table_hides_share(tambon, rows["code"])
     assert counts.to_numpy().sum() == len(rows) - hidden.sum()  # only published rows count
     if hidden.any():
-        assert f"ไม่นับหมู่บ้านที่มีครัวเรือนตัวอย่างน้อยเกินกว่าจะเผยแพร่ {hidden.sum()} แห่ง" \
+        assert f"ไม่นับหมู่บ้านที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1 {hidden.sum()} แห่ง" \
             in _text(res)
     assert pts["estimate"][hidden].isna().all()
     band_of = cells.iloc[:, 1:].apply(lambda c: c.str.extract(r"\((\d)\)")[0].astype(int))

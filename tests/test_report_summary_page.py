@@ -69,7 +69,8 @@ def test_readiness_group_reason_need_and_lift(pages) -> None:
         # need beside the group, with its support band
         # (hidden with the level-1 share wherever the round's disclosure step hides it: the
         # summary JSON's share is the same published figure)
-        if rep.write_summary().summary["share_level1"] is not None:
+        own = rep.write_summary().summary
+        if own["share_level1"] is not None and own["m0"] is not None:
             assert res.details["need"] == row["need"]
             assert f"แถบที่ {int(row['priority_band'])} จาก 6" in text
             assert row["need_reason_th"] in text

@@ -56,7 +56,8 @@ def methods_pdf(out: Path, lang: str = "th", survey_round: int = ROUND,
     # its sensitivity table is computed from the round: synthetic data is labelled on every
     # page, as in the round's reports (no store: no table, no label)
     try:
-        synthetic = bool(manifest(survey_round, parameters["store"]).get("synthetic", False))
+        synthetic = bool(manifest(survey_round, str(parameters["store"])).get("synthetic",
+                                                                              False))
     except StoreError:
         synthetic = False
     nb.metadata.setdefault("abcresearch", {})["header"] = {

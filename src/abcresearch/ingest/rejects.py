@@ -153,6 +153,8 @@ def malformed_rows(sheet: Sheet, key: bytes, masker: PersonalMasker
         found.append({"index": -1, "file": sheet.file, "row": m.row, "column": "(row)",
                       "rule": "malformed_row", "value": str(len(m.cells)),
                       "params": {"cells": len(m.cells), "columns": m.n_columns,
+                                 "cells_en": f"{len(m.cells)} cell"
+                                 + ("" if len(m.cells) == 1 else "s"),
                                  "line_en": f" (line {m.line} of the file)" if other_line else "",
                                  "line_th": f" (บรรทัดที่ {m.line} ของไฟล์)" if other_line
                                  else ""}})

@@ -219,8 +219,12 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         row_of = tt.set_index("tambon_code")
         for c in listed:
             r = row_of.loc[c] if c in row_of.index else None
+            shown_l1 = None if r is None else level1_share(share_pub, c,
+                                                           float(r["share_level1"]))
             small = r is None or bool(is_small(r["n_households"], thr))
-            hidden = small or level1_share(share_pub, c, float(r["share_level1"])).hidden
+            hidden = small or shown_l1 is None or shown_l1.hidden
+            # a hidden figure prints its marker (× where it only protects another cell)
+            mark = report.marker if small or shown_l1 is None else shown_l1.text
             flag_rows.append({
                 t("lead.col.programme"): p.label(lang),
                 t("col.tambon"): names.get(c, c),
@@ -229,11 +233,11 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                     report.marker if r is not None and small else
                     grade_text(t, r["grade"], r["near_threshold"]) if r is not None
                     else t("lead.not_surveyed")),
-                t("readiness.col.need"): ("" if hidden or r is None else
+                t("readiness.col.need"): ("" if r is None else mark if hidden else
                                           need_text(t, rules, lang, r["need"],
                                                     r["need_near_threshold"])),
-                t("col.share_level1"): (np.nan if hidden or r is None
-                                        else 100 * float(r["share_level1"])),
+                t("col.share_level1"): ("" if shown_l1 is None else mark if hidden
+                                        else shown_l1.text),
             })
     out.text("\n".join(f"- {s}" for s in found))
     # the heat map

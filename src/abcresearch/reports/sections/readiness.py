@@ -31,7 +31,7 @@ from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
-           "group_type_labels", "hidden_marker", "need_text", "org_ranking_table",
+           "group_type_labels", "hidden_marker", "need_hidden", "need_text", "org_ranking_table",
            "province_readiness", "published_level1", "published_rows", "readiness"]
 
 
@@ -153,6 +153,17 @@ def published_level1(pub: Publisher, rows: pd.DataFrame, households: pd.DataFram
     small = small | np.array([not pub.pattern.publishable(c) for c in codes], dtype=bool)
     hidden = hidden | small | np.array([s.hidden for s in shares], dtype=bool)
     return small, hidden, shares
+
+
+def need_hidden(pub: Publisher, codes: list[str] | pd.Series, hidden: np.ndarray
+                ) -> np.ndarray:
+    """Where an area's need class (and its band and reason) is hidden.
+
+    The need class is read from the level-1 share and M0, and its reason prints both: hidden
+    wherever either is (``hidden``: the shares :func:`published_level1` hides).
+    """
+    m0 = np.array([pub.pattern.hidden("m0", str(c)) for c in codes], dtype=bool)
+    return np.asarray(hidden, dtype=bool) | m0
 
 
 def hidden_marker(report: AreaContext | ProvinceContext, small: bool, share: Shown) -> str:
@@ -306,7 +317,8 @@ def readiness(report: AreaContext) -> SectionResult:
         ax = _chart(report, rules, pts)
         out.figure(ax.figure)
         out.text(f"*{t('readiness.chart.caption', areas=areas)}*")
-    cells, n_hidden = _cells(report, rules, rows, small, hidden, areas)
+    cells, n_hidden = _cells(report, rules, rows, small,
+                             need_hidden(pub, rows["code"], hidden), areas)
     out.table(cells, t("readiness.cells.caption", areas=areas),
               t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
     lift = _lift(report, rules)
@@ -347,7 +359,8 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     if pts["estimate"].notna().any():
         out.figure(_chart(report, rules, pts).figure)
         out.text(f"*{t('readiness.chart.caption', areas=areas)}*")
-    cells, n_hidden = _cells(report, rules, tt, small, hidden, areas)
+    cells, n_hidden = _cells(report, rules, tt, small, need_hidden(pub, tt["code"], hidden),
+                             areas)
     out.table(cells, t("readiness.cells.caption", areas=areas),
               t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
     names = [f"{a} ({b})" for a, b in zip(tt["tambon_name"], tt["amphoe_name"], strict=True)]

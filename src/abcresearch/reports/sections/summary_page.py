@@ -274,7 +274,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
             label = t("readiness.near", value=label)
         grade_line = t("summary.grade", grade=label)
         reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
-        if l1_published and isinstance(row.get("need"), str):
+        # the need class and its reason print the level-1 share and M0: only where both are
+        if l1_published and not ledger.pattern.hidden("m0", report.area.code) \
+                and isinstance(row.get("need"), str):
             need_line = t("summary.need",
                           need=need_text(t, rules, lang, row["need"],
                                          row.get("need_near_threshold")),

@@ -17,6 +17,7 @@ from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
     hidden_marker,
+    need_hidden,
     need_text,
     published_level1,
 )
@@ -68,6 +69,11 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     # cell of the area (a reader must not take "<5" for a share under 5 per cent)
     marks = [hidden_marker(report, bool(s), sh) for s, sh in zip(small, share_shown,
                                                                  strict=True)]
+    # the need class, band and reason also print M0: hidden where it is, with its marker
+    share_hidden = hidden
+    hidden = need_hidden(pub, codes, share_hidden)
+    marks = [mk if sh else (report.marker if sm else pub.pattern.marker("m0", c) or mk)
+             for mk, sh, sm, c in zip(marks, share_hidden, small, codes, strict=True)]
     names = [report.child_name(c) for c in rows["code"]]
     grades = [report.marker if s else grade_text(t, g, near)
               for g, near, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
@@ -80,8 +86,8 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         t("readiness.col.band"): pd.Series(bands, dtype=object).to_numpy(),
         t(child_col): names,
         t("col.households"): [s.text for s in n_shown],
-        t("col.share_level1"): [mk if h else s.text
-                                for s, h, mk in zip(share_shown, hidden, marks, strict=True)],
+        t("col.share_level1"): [report.marker if sm else s.text
+                                for s, sm in zip(share_shown, small, strict=True)],
         "M0": [s.text for s in m0_shown],
         t("readiness.col.need"): needs,
         t("readiness.col.grade"): grades,
@@ -116,5 +122,6 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         items.append("\n".join([head] + [f"  - {s}" for s in sub]))
     if items:
         out.text(f"**{t('readiness.reasons')}**\n\n" + "\n".join(items))
-    return out.result(estimates=rows, details={"small": small, "share_hidden": hidden},
+    return out.result(estimates=rows, details={"small": small, "share_hidden": share_hidden,
+                                               "need_hidden": hidden},
                       published=tuple(pub.entries))
