@@ -208,7 +208,14 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     typ = dataclasses.replace(overview, analysis=analysis).rules_vs_typology()
     tt = tambons
     cross, need = typ.details["crosstab"], typ.details["need_crosstab"]
-    assert cross.to_numpy().sum() == need.to_numpy().sum() == 3
+    assert cross.to_numpy().sum() == 3
+    # need classes only where the tambon's own report publishes its share and M0 (the sample's
+    # three hide their shares): none counted, and the note says how many are not
+    own = [AreaReport.load(c, 2549, store=overview.store).write_summary().summary
+           for c in tt["tambon_code"]]
+    published = sum(o["share_level1"] is not None and o["m0"] is not None for o in own)
+    assert need.to_numpy().sum() == published == 0
+    assert "ไม่นับตำบลที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1 3 แห่ง" in _text(typ)
     assert list(cross.index) == [f"กลุ่ม {g}" for g in "ABC" if g in set(tt["grade"])]
     for g, c in zip(tt["grade"], tt["cluster"], strict=True):
         assert cross.loc[f"กลุ่ม {g}", f"รูปแบบทุนที่ {c}"] >= 1

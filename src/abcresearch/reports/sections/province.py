@@ -317,7 +317,8 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
 
     The typology: k-means clusters of capital profiles.
     """
-    from abcresearch.reports.sections.readiness import grade_text
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.readiness import grade_text, need_hidden, published_level1
     from abcresearch.scoring.grade_rules import load_grade_rules
 
     t = report.t
@@ -335,18 +336,34 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
                candidates=", ".join(f"k={kk}: {v:.2f}" for kk, v in sil.items())))
     clusters = [t("readiness.typology.cluster", n=c)
                 for c in sorted(tt["cluster"].dropna().unique())]
-    cross = pd.crosstab(tt["grade"], tt["cluster"].astype("Int64")).reindex(
-        index=[g for g in reversed(rules.grade_order) if g in set(tt["grade"])])
+    # the counts take only what the tambon ranking publishes (a grade where the tambon is
+    # publishable, a need class where its share and M0 are), so that no total gives a hidden
+    # grade or need class back
+    pub = Publisher(report, "rules_vs_typology")
+    codes = tt["tambon_code"].astype(str)
+    small, hidden, _ = published_level1(pub, tt.assign(code=codes), report.households,
+                                        "tambon_code", with_ci=False)
+    graded, needed = tt[~small], tt[~need_hidden(pub, codes, hidden)]
+    cross = pd.crosstab(graded["grade"], graded["cluster"].astype("Int64")).reindex(
+        index=[g for g in reversed(rules.grade_order) if g in set(graded["grade"])],
+        columns=sorted(tt["cluster"].dropna().unique()), fill_value=0)
     cross.index = [grade_text(t, g) for g in cross.index]
     cross.columns = clusters
     out.table(cross.reset_index(names=t("readiness.col.grade")),
               t("readiness.typology.crosstab"))
-    need = pd.crosstab(tt["need"], tt["cluster"].astype("Int64")).reindex(
-        index=[c for c in rules.need_order if c in set(tt["need"])])
+    need = pd.crosstab(needed["need"], needed["cluster"].astype("Int64")).reindex(
+        index=[c for c in rules.need_order if c in set(needed["need"])],
+        columns=sorted(tt["cluster"].dropna().unique()), fill_value=0)
     need.index = [str((rules.need_labels or {})[c][report.lang]) for c in need.index]
     need.columns = clusters
-    out.table(need.reset_index(names=t("readiness.col.need")),
-              t("readiness.typology.need_crosstab"))
+    left_out = len(tt) - len(needed)
+    if len(need):
+        out.table(need.reset_index(names=t("readiness.col.need")),
+                  t("readiness.typology.need_crosstab"),
+                  t("readiness.cells.hidden", areas=t("readiness.areas.tambon"), n=left_out)
+                  if left_out else None)
+    elif left_out:
+        out.text(t("readiness.cells.hidden", areas=t("readiness.areas.tambon"), n=left_out))
     caps = report.analysis.scheme.capital_ids
     centres = typ.set_index("cluster")[[f"mean_{c}" for c in caps]]
     centres.columns = [report.analysis.scheme.capital(c).label(report.lang) for c in caps]
