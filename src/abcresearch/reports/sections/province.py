@@ -18,7 +18,7 @@ from abcresearch import __version__
 from abcresearch.errors import InputError, ReportError
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import is_small, marker, suppress_by_base
+from abcresearch.reports.disclosure import is_small, marker
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
@@ -209,7 +209,14 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
                        weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
                        by="amphoe_code", na_rm=True, level=lvl)
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.levels import level1_share
+
+    # each amphoe's share and M0 as its own report prints them (the round's one disclosure
+    # step: hidden alike, rounded alike); grades of the tambons the ranking publishes
+    pub = Publisher(report, "amphoe_table")
     tt = report.tambon_table
+    tt = tt[[pub.pattern.publishable(str(c)) for c in tt["tambon_code"]]]
     grades = pd.crosstab(tt["amphoe_code"], tt["grade"]).reindex(columns=["A", "B", "C"],
                                                                 fill_value=0)
     amph = amphoes(report.province.code).set_index("code")
@@ -219,15 +226,15 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
         r = l1.loc[code] if code in l1.index else None
         rows.append({
             t("col.amphoe"): amph.loc[code, f"name_{report.lang}"],
-            t("col.households"): int(n[code]),
-            t("col.share_level1"): 100 * r["estimate"] if r is not None else np.nan,
-            "M0": af.M0["estimate"].get(code, np.nan),
+            t("col.households"): (lambda s: s.text if s.value is None else int(s.value))(
+                pub.n(str(code))),
+            t("col.share_level1"): level1_share(pub, str(code), float(r["estimate"]) if r
+                                                is not None else np.nan).text,
+            "M0": pub.mean("m0", str(code), float(af.M0["estimate"].get(code, np.nan)),
+                           kind="index").text,
             **{g: int(grades.loc[code, g]) if code in grades.index else 0 for g in "ABC"},
         })
     table = pd.DataFrame(rows)
-    share_col = t("col.share_level1")
-    table[share_col] = suppress_by_base(table[share_col], table[t("col.households")],
-                                        report.threshold)
     out.table(table, t("amphoe.caption"), t("cap.profile.notes"), decimals=1)
     means = report.analysis.means
     prof = means[means["level"] == "amphoe"].pivot(index="code", columns="capital",
@@ -236,7 +243,8 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     for cap in caps:
         capt[sch.capital(cap).label(report.lang)] = prof[cap].to_numpy()
     out.table(capt, t("amphoe.capitals_caption"), t("cap.profile.notes"), decimals=1)
-    return out.result(estimates=prof, details={"level1": l1, "af": af, "households": n})
+    return out.result(estimates=prof, details={"level1": l1, "af": af, "households": n},
+                      published=tuple(pub.entries))
 
 
 def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
