@@ -296,13 +296,15 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
         t("col.amphoe"): e["area"].str[:4].map(amph).to_numpy(),
         t("smallarea.col.villages"): e["villages_sampled"].astype(int).to_numpy(),
         kind_col: [t(f"smallarea.short.{k}") for k in e["kind"]],
-        t("smallarea.measure.share_level1"): [m if h else _fmt(v, "share_level1")
+        # shares and intervals to whole percents, as the tambon reports print them (the
+        # disclosure step's rounding); the RMSE, which gives no count back, to one decimal
+        t("smallarea.measure.share_level1"): [m if h else f"{100 * v:.0f}"
                                               for v, h, m in zip(e["estimate"], hidden, mark,
                                                                  strict=True)],
         t("smallarea.col.rmse"): [m if h else _fmt(v, "share_level1")
                                   for v, h, m in zip(e["rmse"], hidden, mark, strict=True)],
         t("smallarea.col.interval", level_pct=level_pct): [
-            m if h else f"{_fmt(lo, 'share_level1')}–{_fmt(hi, 'share_level1')}"
+            m if h else f"{100 * lo:.0f}–{100 * hi:.0f}"
             for lo, hi, h, m in zip(e["ci_low"], e["ci_high"], hidden, mark, strict=True)],
     })
     out.heading("smallarea.overview")
