@@ -18,7 +18,7 @@ from abcresearch import __version__
 from abcresearch.errors import InputError, ReportError
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import is_small, marker
+from abcresearch.reports.disclosure import marker
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
@@ -269,7 +269,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     from abcresearch.reports.sections.readiness import (
         grade_legend_text,
         grade_text,
-        hidden_marker,
+        need_hidden,
         need_text,
         published_level1,
     )
@@ -290,12 +290,18 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     if limit is not None:
         tt = tt.head(limit)
     n = tt["n_households"].to_numpy()
-    small = is_small(n, thr)
-    # each tambon's level-1 share as its own report prints it (rounded alike, hidden alike)
+    # each tambon's level-1 share and M0 as its own report prints them (rounded alike, hidden
+    # alike); its need class, band and reason only where both are published
     pub = Publisher(report, "tambon_ranking")
-    _, hidden, shares = published_level1(pub, tt.assign(code=tt["tambon_code"]),
-                                         report.households, "tambon_code", with_ci=False)
-    marks = [hidden_marker(report, bool(sm), sh) for sm, sh in zip(small, shares, strict=True)]
+    codes = tt["tambon_code"].astype(str)
+    small, share_hidden, shares = published_level1(pub, tt.assign(code=codes),
+                                                   report.households, "tambon_code",
+                                                   with_ci=False)
+    m0 = [pub.mean("m0", c, float(v), kind="index") for c, v in zip(codes, tt["m0"],
+                                                                     strict=True)]
+    hidden = need_hidden(pub, codes, share_hidden)
+    marks = [report.marker if sm else sh.text if shh else (m.text if m.hidden else sh.text)
+             for sm, sh, shh, m in zip(small, shares, share_hidden, m0, strict=True)]
     shown = pd.DataFrame({
         t("readiness.col.band"): [mk if h else ("" if pd.isna(b) else int(b))
                                   for b, h, mk in zip(tt["priority_band"], hidden, marks,
@@ -303,9 +309,9 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         t("col.tambon"): tt["tambon_name"].to_numpy(),
         t("col.amphoe"): tt["amphoe_name"].to_numpy(),
         t("col.households"): np.where(small, marker(thr), n).astype(object),
-        t("col.share_level1"): [mk if h else sh.text
-                                for sh, h, mk in zip(shares, hidden, marks, strict=True)],
-        "M0": tt["m0"].mask(small).to_numpy(),
+        t("col.share_level1"): [marker(thr) if sm else sh.text
+                                for sh, sm in zip(shares, small, strict=True)],
+        "M0": [marker(thr) if sm else m.text for m, sm in zip(m0, small, strict=True)],
         t("readiness.col.need"): [mk if h else need_text(t, rules, report.lang, nd, nr)
                                   for nd, nr, h, mk in zip(tt["need"], tt["need_near_threshold"],
                                                            hidden, marks, strict=True)],
