@@ -291,11 +291,39 @@ def test_a_census_of_villages_needs_no_model(sample_store):
 
 @pytest.fixture(scope="module")
 def eblup_report(rollout_store: Path, result: SmallAreaResult):
-    """The report of the first tambon resting on one sampled village."""
+    """The report of the first tambon resting on one sampled village whose own report
+    publishes its level-1 share (the model section then shows its EBLUP)."""
     from abcresearch.reports.area import AreaReport
 
-    code = result.measure("share_level1").query("kind == 'eblup'")["area"].iloc[0]
-    return AreaReport.load(code, ROUND, store=rollout_store)
+    for code in result.measure("share_level1").query("kind == 'eblup'")["area"]:
+        rep = AreaReport.load(code, ROUND, store=rollout_store)
+        if rep.write_summary().summary["share_level1"] is not None:
+            return rep
+    raise AssertionError("no one-village tambon publishes its level-1 share")
+
+
+def test_an_eblup_is_hidden_where_the_tambons_direct_figure_is(rollout_store, result):
+    """The EBLUP mixes in the direct estimate (its weight is printed): where the tambon's own
+    report hides its level-1 share or M0, the model section hides that EBLUP too."""
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.results import Table
+    from abcresearch.reports.sections.smallarea import small_area
+
+    codes = result.measure("share_level1").query("kind == 'eblup'")["area"]
+    seen = set()
+    for code in codes:
+        rep = AreaReport.load(code, ROUND, store=rollout_store)
+        own = rep.write_summary().summary
+        sec = small_area(rep, result=result)
+        tab = next(p for p in sec.parts if isinstance(p, Table)).data.set_index("ตัวชี้วัด")
+        for measure, row in (("share_level1", "ครัวเรือนระดับ 1 (ร้อยละ)"),
+                             ("m0", "ดัชนีความยากจนหลายมิติ (M0)")):
+            hidden = own[measure] is None
+            seen.add(hidden)
+            cells = tab.loc[row, ["ค่าประมาณ", "RMSE", "ช่วงความเชื่อมั่น 95%"]]
+            assert cells.isin(["×", "<5"]).all() == hidden, (code, measure)
+        assert (sec.details["need"] == {}) == (own["share_level1"] is None or own["m0"] is None)
+    assert seen == {True, False}, "the round has hidden and published one-village figures"
 
 
 def test_a_model_based_tambon_report_says_so_plainly_with_rmse_and_intervals(eblup_report,

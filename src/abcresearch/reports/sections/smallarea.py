@@ -187,16 +187,28 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
               f"{_bold_typst(plain)}]", f"**{status_line}**\n\n{plain}")
     by_m = rows.set_index("measure")
     measures = [m for m in res.measures if m in by_m.index]
+    # an EBLUP mixes in the tambon's direct estimate (its weight is printed): where the round's
+    # one disclosure step hides that direct figure, the EBLUP is hidden too, with its marker
+    marks = {m: report.words.marker if hidden else None for m in measures}
+    if kind == "eblup" and not hidden:
+        from abcresearch.reports.disclosure import Publisher
+        from abcresearch.reports.sections.levels import level1_share
+
+        pub = Publisher(report, "small_area")
+        code = report.area.code
+        if "share_level1" in marks:
+            direct = level1_share(pub, code, float(report.level1_estimate.iloc[0]["estimate"]))
+            marks["share_level1"] = direct.text if direct.hidden else None
+        if "m0" in marks:
+            marks["m0"] = pub.pattern.marker("m0", code)
     shown = pd.DataFrame({
         t("smallarea.col.measure"): [t(f"smallarea.measure.{m}") if m in MEASURE_FORMAT
                                      else m for m in measures],
-        t("smallarea.col.estimate"): [report.words.marker if hidden else
-                                      _fmt(by_m.at[m, "estimate"], m) for m in measures],
-        t("smallarea.col.rmse"): [report.words.marker if hidden else
-                                  _fmt(by_m.at[m, "rmse"], m) for m in measures],
+        t("smallarea.col.estimate"): [marks[m] or _fmt(by_m.at[m, "estimate"], m)
+                                      for m in measures],
+        t("smallarea.col.rmse"): [marks[m] or _fmt(by_m.at[m, "rmse"], m) for m in measures],
         t("smallarea.col.interval", level_pct=level_pct): [
-            report.words.marker if hidden else
-            f"{_fmt(by_m.at[m, 'ci_low'], m)}–{_fmt(by_m.at[m, 'ci_high'], m)}"
+            marks[m] or f"{_fmt(by_m.at[m, 'ci_low'], m)}–{_fmt(by_m.at[m, 'ci_high'], m)}"
             for m in measures],
         t("smallarea.col.weight"): [f"{100 * float(by_m.at[m, 'gamma']):.0f}%"
                                     for m in measures],
@@ -205,7 +217,8 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
               t("smallarea.notes", year=res.meta.get("covariate_year", ""),
                 min_villages=res.meta.get("min_sampled_villages", 2)))
     need: dict[str, Any] = {}
-    if not hidden and {"share_level1", "m0"} <= set(by_m.index):
+    if not hidden and {"share_level1", "m0"} <= set(by_m.index) \
+            and not (marks["share_level1"] or marks["m0"]):
         ind = pd.DataFrame({"share_level1": [float(by_m.at["share_level1", "estimate"])],
                             "m0": [float(by_m.at["m0", "estimate"])]},
                            index=[report.area.code])
@@ -222,7 +235,8 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
         out.text(t("smallarea.other_sections.eblup", villages=n_vil))
     return out.result(estimates=rows, details={
         "estimate_basis": basis.value, "grade_status": status.value, "kind": kind,
-        "need": need, "suppressed": hidden,
+        "need": need, "suppressed": hidden, "hidden_measures": tuple(m for m in measures
+                                                                    if marks[m]),
         "fit": fit1.to_dict()})
 
 
