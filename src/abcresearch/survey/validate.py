@@ -704,11 +704,10 @@ def issue_table(table: str, found: pd.DataFrame, personal: set[str] | frozenset[
         p["detail"] = masker.mask_series(p["detail"].astype(object))
     words = labels()
     for lang, col in (("en", "message"), ("th", "message_th")):
-        frame = label_in(words, "issue.frame", lang, file="{0}", row="{1}", column="{2}",
-                         value="{3}", rule="{4}", detail="{5}")
         p[col] = [
-            frame.format(f, r, c, v, rule, rule_texts[rule][lang].format_map(
-                {**(prm or {}), "detail": d if d is not None else ""}))
+            label_in(words, "issue.frame", lang, file=f, row=r, column=c, value=v, rule=rule,
+                     detail=rule_texts[rule][lang].format_map(
+                         {**(prm or {}), "detail": d if d is not None else ""}))
             for f, r, c, v, rule, prm, d in zip(
                 p["file"].astype(str), p["row"].astype(str), p["column"].astype(str),
                 p["value"].astype(str), p["rule"], p["params"], p["detail"], strict=True)]

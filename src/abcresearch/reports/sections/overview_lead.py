@@ -33,7 +33,13 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import load_programmes
-from abcresearch.reports.sections.readiness import grade_text, need_text, published_level1
+from abcresearch.reports.sections.readiness import (
+    grade_text,
+    need_hidden,
+    need_markers,
+    need_text,
+    published_level1,
+)
 from abcresearch.reports.sections.welfare import member_flag, report_store
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
@@ -219,12 +225,15 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         row_of = tt.set_index("tambon_code")
         for c in listed:
             r = row_of.loc[c] if c in row_of.index else None
-            shown_l1 = None if r is None else level1_share(share_pub, c,
-                                                           float(r["share_level1"]))
-            small = r is None or bool(is_small(r["n_households"], thr))
-            hidden = small or shown_l1 is None or shown_l1.hidden
-            # a hidden figure prints its marker (× where it only protects another cell)
-            mark = report.marker if small or shown_l1 is None else shown_l1.text
+            if r is None:  # not surveyed: nothing to publish or hide
+                need, share = "", ""
+            else:  # as the tambon ranking prints them (its need also reads M0)
+                small = bool(is_small(r["n_households"], thr))
+                shown_l1 = level1_share(share_pub, c, float(r["share_level1"]))
+                mark = need_markers(report, share_pub, [c], [small], [shown_l1])[0]
+                share = report.marker if small else shown_l1.text
+                need = mark if need_hidden(share_pub, [c], [small or shown_l1.hidden])[0] \
+                    else need_text(t, rules, lang, r["need"], r["need_near_threshold"])
             flag_rows.append({
                 t("lead.col.programme"): p.label(lang),
                 t("col.tambon"): names.get(c, c),
@@ -233,11 +242,8 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                     report.marker if r is not None and small else
                     grade_text(t, r["grade"], r["near_threshold"]) if r is not None
                     else t("lead.not_surveyed")),
-                t("readiness.col.need"): ("" if r is None else mark if hidden else
-                                          need_text(t, rules, lang, r["need"],
-                                                    r["need_near_threshold"])),
-                t("col.share_level1"): ("" if shown_l1 is None else mark if hidden
-                                        else shown_l1.text),
+                t("readiness.col.need"): need,
+                t("col.share_level1"): share,
             })
     out.text("\n".join(f"- {s}" for s in found))
     # the heat map

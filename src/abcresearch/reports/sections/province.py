@@ -18,12 +18,13 @@ from abcresearch import __version__
 from abcresearch.errors import InputError, ReportError
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import marker
+from abcresearch.reports.disclosure import Publisher, marker
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
 from abcresearch.reports.sections.common import cover_block
+from abcresearch.reports.sections.levels import level1_share
 from abcresearch.survey.areas import amphoes, tambons
 
 __all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_typology",
@@ -209,9 +210,6 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
                        weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
                        by="amphoe_code", na_rm=True, level=lvl)
-    from abcresearch.reports.disclosure import Publisher
-    from abcresearch.reports.sections.levels import level1_share
-
     # each amphoe's share and M0 as its own report prints them (the round's one disclosure
     # step: hidden alike, rounded alike); grades of the tambons the ranking publishes
     pub = Publisher(report, "amphoe_table")
@@ -226,8 +224,7 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
         r = l1.loc[code] if code in l1.index else None
         rows.append({
             t("col.amphoe"): amph.loc[code, f"name_{report.lang}"],
-            t("col.households"): (lambda s: s.text if s.value is None else int(s.value))(
-                pub.n(str(code))),
+            t("col.households"): pub.n(str(code)).text,
             t("col.share_level1"): level1_share(pub, str(code), float(r["estimate"]) if r
                                                 is not None else np.nan).text,
             "M0": pub.mean("m0", str(code), float(af.M0["estimate"].get(code, np.nan)),
@@ -265,11 +262,11 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     amphoe : str, optional
         Only the tambons of this 4-digit amphoe code.
     """
-    from abcresearch.reports.disclosure import Publisher
     from abcresearch.reports.sections.readiness import (
         grade_legend_text,
         grade_text,
         need_hidden,
+        need_markers,
         need_text,
         published_level1,
     )
@@ -300,8 +297,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     m0 = [pub.mean("m0", c, float(v), kind="index") for c, v in zip(codes, tt["m0"],
                                                                      strict=True)]
     hidden = need_hidden(pub, codes, share_hidden)
-    marks = [report.marker if sm else sh.text if shh else (m.text if m.hidden else sh.text)
-             for sm, sh, shh, m in zip(small, shares, share_hidden, m0, strict=True)]
+    marks = need_markers(report, pub, codes, small, shares)
     shown = pd.DataFrame({
         t("readiness.col.band"): [mk if h else ("" if pd.isna(b) else int(b))
                                   for b, h, mk in zip(tt["priority_band"], hidden, marks,
@@ -331,7 +327,6 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
 
     The typology: k-means clusters of capital profiles.
     """
-    from abcresearch.reports.disclosure import Publisher
     from abcresearch.reports.sections.readiness import grade_text, need_hidden, published_level1
     from abcresearch.scoring.grade_rules import load_grade_rules
 

@@ -7,15 +7,16 @@ The grades (กลุ่ม A/B/C) rank readiness; need (level-1 share, M0) is b
 order for support is a rule of both (``params/grades.yaml``, :mod:`abcresearch.scoring.
 grade_rules`). :func:`readiness` is the area report's section (villages of a tambon, tambons of
 an amphoe), :func:`province_readiness` the province overview's (its tambons). The helpers
-:func:`grade_text`, :func:`need_text`, :func:`band_text`, :func:`published_level1` and
-:func:`hidden_marker` are shared with the villages section and the province overview's tambon
-ranking and lead: every level-1 share of an area within goes through the round's one disclosure
-step, so it is hidden (with the same marker) wherever the area's own report hides it.
+:func:`grade_text`, :func:`need_text`, :func:`band_text`, :func:`published_level1`,
+:func:`need_hidden` and :func:`need_markers` are shared with the villages section and the
+province overview's tambon ranking and lead: every level-1 share of an area within goes through
+the round's one disclosure step, so it is hidden (with the same marker) wherever the area's own
+report hides it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
-           "group_type_labels", "hidden_marker", "need_hidden", "need_text", "org_ranking_table",
+           "group_type_labels", "need_hidden", "need_markers", "need_text", "org_ranking_table",
            "province_readiness", "published_level1", "published_rows", "readiness"]
 
 
@@ -155,8 +156,8 @@ def published_level1(pub: Publisher, rows: pd.DataFrame, households: pd.DataFram
     return small, hidden, shares
 
 
-def need_hidden(pub: Publisher, codes: list[str] | pd.Series, hidden: np.ndarray
-                ) -> np.ndarray:
+def need_hidden(pub: Publisher, codes: Sequence[str] | pd.Series,
+                hidden: Sequence[bool] | np.ndarray) -> np.ndarray:
     """Where an area's need class (and its band and reason) is hidden.
 
     The need class is read from the level-1 share and M0, and its reason prints both: hidden
@@ -166,13 +167,18 @@ def need_hidden(pub: Publisher, codes: list[str] | pd.Series, hidden: np.ndarray
     return np.asarray(hidden, dtype=bool) | m0
 
 
-def hidden_marker(report: AreaContext | ProvinceContext, small: bool, share: Shown) -> str:
-    """Return the marker printed for a row's hidden need figures: its level-1 share's own.
+def need_markers(report: AreaContext | ProvinceContext, pub: Publisher,
+                 codes: Sequence[str] | pd.Series, small: Sequence[bool] | np.ndarray,
+                 shares: Sequence[Shown]) -> list[str]:
+    """Return the marker printed for each row's hidden need figures (class, band, reason).
 
-    ``"×"`` where the share is hidden only so that a small cell cannot be recovered, the small-
-    cell marker (``"<5"``) where the row or the share rests on too few households.
+    The small-cell marker (``"<5"``) where the row rests on too few households; else the
+    level-1 share's own marker where the share is hidden (``"×"`` where it only protects
+    another cell), else M0's where M0 is (see :func:`need_hidden`).
     """
-    return share.text if share.hidden and not small else report.marker
+    return [report.marker if sm else sh.text if sh.hidden
+            else pub.pattern.marker("m0", str(c)) or report.marker
+            for c, sm, sh in zip(codes, small, shares, strict=True)]
 
 
 def _points(report: AreaContext | ProvinceContext, rows: pd.DataFrame, hidden: np.ndarray,

@@ -35,9 +35,10 @@ from abcresearch.analysis.status import (
     load_status_rules,
 )
 from abcresearch.reports.context import AreaContext, ProvinceContext
-from abcresearch.reports.disclosure import SECONDARY, is_small
+from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
+from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import need_classes
 from abcresearch.scoring.grades import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
@@ -191,9 +192,6 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
     # one disclosure step hides that direct figure, the EBLUP is hidden too, with its marker
     marks = {m: report.words.marker if hidden else None for m in measures}
     if kind == "eblup" and not hidden:
-        from abcresearch.reports.disclosure import Publisher
-        from abcresearch.reports.sections.levels import level1_share
-
         pub = Publisher(report, "small_area")
         code = report.area.code
         if "share_level1" in marks:
@@ -284,23 +282,19 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     e = e[e["area"].str.startswith(report.province.code)]
     e = e.sort_values("estimate", ascending=False, kind="mergesort").reset_index(drop=True)
     counts = e["kind"].value_counts()
+    if limit is not None:
+        e = e.head(limit)
     # a tambon's own households (direct, or EBLUP from one sampled village) publish its share
     # only where its own report does: the round's one disclosure step decides, and its marker
     # is printed (× where the share only protects another cell of the tambon)
-    from abcresearch.reports.disclosure import Publisher
-    from abcresearch.reports.sections.levels import level1_share
-
     pub = Publisher(report, "tambon_overview")
-    own = (e["kind"] != "synthetic").to_numpy()
-    marks = [level1_share(pub, str(a), float(v)).text if o else ""
-             for a, v, o in zip(e["area"], e["estimate"], own, strict=True)]
     small = is_small(e["households_sampled"], report.threshold)
-    hidden = pd.Series(own & (small | np.array([m in (report.marker, SECONDARY) for m in marks],
-                                               dtype=bool)), index=e.index)
-    mark = pd.Series([report.marker if s else m for s, m in zip(small, marks, strict=True)],
-                     index=e.index)
-    if limit is not None:
-        e, hidden, mark = e.head(limit), hidden.head(limit), mark.head(limit)
+    direct = [level1_share(pub, str(a), float(v)) if k != "synthetic" else None
+              for a, v, k in zip(e["area"], e["estimate"], e["kind"], strict=True)]
+    hidden = [d is not None and (bool(sm) or d.hidden) for d, sm in zip(direct, small,
+                                                                        strict=True)]
+    mark = [report.marker if sm or d is None else d.text for d, sm in zip(direct, small,
+                                                                          strict=True)]
     names = tambons(report.province.code).set_index("code")[f"name_{report.lang}"]
     amph = amphoes(report.province.code).set_index("code")[f"name_{report.lang}"]
     level_pct = f"{100 * float(res.meta.get('level', 0.95)):g}"

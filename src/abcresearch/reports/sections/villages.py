@@ -16,8 +16,8 @@ from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
-    hidden_marker,
     need_hidden,
+    need_markers,
     need_text,
     published_level1,
 )
@@ -65,15 +65,11 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
                                                   CHILD_COLUMN[report.level], with_ci=False)
     m0_shown = [pub.mean("m0", c, float(v), kind="index") for c, v in zip(codes, rows["m0"],
                                                                            strict=True)]
-    # a hidden need figure shows its share's marker: "×" where the share only protects a small
-    # cell of the area (a reader must not take "<5" for a share under 5 per cent)
-    marks = [hidden_marker(report, bool(s), sh) for s, sh in zip(small, share_shown,
-                                                                 strict=True)]
-    # the need class, band and reason also print M0: hidden where it is, with its marker
+    # the need class, band and reason print the share and M0: hidden where either is, with
+    # its marker ("×" where it only protects another cell: not to be read as "under 5%")
     share_hidden = hidden
     hidden = need_hidden(pub, codes, share_hidden)
-    marks = [mk if sh else (report.marker if sm else pub.pattern.marker("m0", c) or mk)
-             for mk, sh, sm, c in zip(marks, share_hidden, small, codes, strict=True)]
+    marks = need_markers(report, pub, codes, small, share_shown)
     names = [report.child_name(c) for c in rows["code"]]
     grades = [report.marker if s else grade_text(t, g, near)
               for g, near, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
