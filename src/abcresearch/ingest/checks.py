@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from abcresearch.labels import label
 from abcresearch.survey.instrument import codebook
 from abcresearch.survey.readers import Sheet
 from abcresearch.survey.settings import ingest_settings
@@ -30,6 +31,11 @@ def _issue(table: str, file: str, row: int, column: str, rule: str, detail: str,
     return {"index": -1, "file": file, "row": int(row), "column": column, "rule": rule,
             "value": value, "detail": detail, "village_code": village, "submission_uuid": uuid,
             "params": {"detail_th": detail_th if detail_th is not None else detail}}
+
+
+def _both(key: str, **fields: object) -> tuple[str, str]:
+    """Return a message of ``params/labels.yaml`` in English (notes) and Thai (issues.csv)."""
+    return label(key, "en", **fields), label(key, "th", **fields)
 
 
 def issues_from(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -62,10 +68,7 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
     notes: list[str] = []
     for sh in sheets:
         if sh.truncated_at is not None:
-            text = (f"{sh.file} ends in the middle of row {sh.truncated_at}: the file looks cut "
-                    "short; check that the whole export was copied")
-            text_th = (f"{sh.file} จบกลางแถวที่ {sh.truncated_at}: ไฟล์อาจถูกตัดขาด "
-                       "ตรวจว่าคัดลอกไฟล์ส่งออกมาครบทั้งไฟล์")
+            text, text_th = _both("ingest.cut.mid_row", file=sh.file, row=sh.truncated_at)
             notes.append(text)
             rows.setdefault(sh.table, []).append(
                 _issue(sh.table, sh.file, sh.truncated_at, "(file)", "file_truncated", text,
@@ -80,14 +83,9 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
             if orphan[first:].all():  # every roster row from the first orphan to the end
                 hh_files = sorted(set(hh["source_file"]))
                 last = hh.iloc[-1]
-                text = (f"{', '.join(hh_files)} looks cut short: the last {n_orphan:,} roster "
-                        f"rows ({mem['source_file'].iloc[first]} from row "
-                        f"{int(mem['source_row'].iloc[first])}) refer to households that are "
-                        "not in it; check that the whole export was copied")
-                text_th = (f"{', '.join(hh_files)} อาจถูกตัดขาด: สมาชิก {n_orphan:,} แถวสุดท้าย "
-                           f"({mem['source_file'].iloc[first]} ตั้งแต่แถวที่ "
-                           f"{int(mem['source_row'].iloc[first])}) อ้างถึงครัวเรือนที่ไม่มีในไฟล์ "
-                           "ตรวจว่าคัดลอกไฟล์ส่งออกมาครบทั้งไฟล์")
+                text, text_th = _both("ingest.cut.roster_orphans", files=", ".join(hh_files),
+                                      n=f"{n_orphan:,}", file=mem["source_file"].iloc[first],
+                                      row=int(mem["source_row"].iloc[first]))
                 notes.append(text)
                 rows.setdefault("households", []).append(
                     _issue("households", str(last["source_file"]), int(last["source_row"]),
@@ -99,13 +97,9 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
             if tail >= min_rows:
                 first_hh = hh.iloc[last_with + 1]
                 mem_files = sorted(set(mem["source_file"]))
-                text = (f"{', '.join(mem_files)} looks cut short: the last {tail:,} households "
-                        f"({first_hh['source_file']} from row {int(first_hh['source_row'])}) "
-                        "have no roster row; check that the whole export was copied")
-                text_th = (f"{', '.join(mem_files)} อาจถูกตัดขาด: ครัวเรือน {tail:,} ครัวเรือน"
-                           f"สุดท้าย ({first_hh['source_file']} ตั้งแต่แถวที่ "
-                           f"{int(first_hh['source_row'])}) ไม่มีแถวสมาชิกเลย "
-                           "ตรวจว่าคัดลอกไฟล์ส่งออกมาครบทั้งไฟล์")
+                text, text_th = _both("ingest.cut.no_roster", files=", ".join(mem_files),
+                                      n=f"{tail:,}", file=first_hh["source_file"],
+                                      row=int(first_hh["source_row"]))
                 notes.append(text)
                 last = mem.iloc[-1]
                 rows.setdefault("members", []).append(

@@ -86,11 +86,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         if pair is not None:
             best, worst = pair
             # "strongest" only for a capital above the province: when every capital is below
-            # (or above) it, the sentence says so instead of calling one of them outstanding
-            ok = prof.dropna(subset=["estimate", "province"])
-            diff = ok["estimate"] - ok["province"]
-            key = ("find.strongest_all_below" if (diff < 0).all() else
-                   "find.strongest_all_above" if (diff > 0).all() else "find.strongest")
+            # (the furthest above still is) or above it, the sentence says so instead
+            gap = prof["estimate"] - prof["province"]
+            key = ("find.strongest_all_below" if gap[best] < 0 else
+                   "find.strongest_all_above" if gap[worst] > 0 else "find.strongest")
             found.append(t(key, capital=report.capital_label(best),
                            score=_text(prof, best), province=_text(prof, best, "province"),
                            weak=report.capital_label(worst), weak_score=_text(prof, worst),
