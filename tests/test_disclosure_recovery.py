@@ -20,8 +20,10 @@ import pytest
 
 from abcresearch.reports import disclosure, disclosure_audit
 from abcresearch.reports.area import AreaReport
+from abcresearch.reports.item_rules import failing_flags
 
-SECTIONS = ("cover", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
+SECTIONS = ("cover", "summary_page", "small_area", "what_to_do",
+            "change", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
             "villages", "organisations", "income", "data_quality", "methods_note",
             "write_summary")
 VILLAGES = ["80150101", "80150102", "80150103", "80150201", "80150202", "80150203"]
@@ -147,17 +149,84 @@ def test_a_planted_leak_is_found(reports) -> None:
     assert any(r.area == leak.area and r.cells == leak.cells for r in found.recovered)
 
 
+def _item_targets(reports: list[AreaReport]) -> list[disclosure.Published]:
+    """Every item share the pattern hides for a small count, as a hidden ledger entry.
+
+    A report prints an item's share only where the item is chosen (and never a hidden one), so
+    the ledger names few of them; these entries make the attacker go after every one.
+    """
+    from abcresearch.reports.estimates import item_share_cells
+
+    pattern = disclosure.pattern_for(reports[0])
+    ar = reports[0].results["what_to_do"].details["rules"]
+    areas = {r.area.code for r in reports}
+    out = []
+    for rule in ar.items:
+        num, base = item_share_cells(rule.item)
+        ratio = pattern.ratios[(num, base)]
+        for area in sorted(areas):
+            if pattern.status.get((ratio, area, "share")) == "primary":
+                out.append(disclosure.Published("target", "share", area, num, base,
+                                                text=pattern.marker(ratio, area, "share")
+                                                or ""))
+    return out
+
+
+def test_no_hidden_item_share_can_be_recovered(reports) -> None:
+    """The "what to do" items' shares (what to do page, summary page) are on the round's
+    pattern: none it hides for a small count can be recovered from everything published."""
+    targets = _item_targets(reports)
+    printed = [e for e in _ledger(reports)
+               if e.kind == "share" and e.cells[0][0].startswith("item:") and not e.hidden]
+    assert len(targets) > 20 and len(printed) > 50
+    found = _attack(reports, [*_ledger(reports), *targets])
+    assert found.inconsistent == []
+    assert found.recovered == [], found.recovered[:5]
+
+
+def test_a_planted_item_leak_is_found(reports) -> None:
+    """Print one village's item share that the pattern hides, with the households answering
+    beside it (as an item table bypassing the pattern would): the attack recovers the hidden
+    count."""
+    targets = _item_targets(reports)
+    hh = reports[0].analysis.households
+    flags = failing_flags(hh, reports[0].results["what_to_do"].details["rules"])
+    for e in targets:
+        if len(e.area) != 8 or e.area == TINY:
+            continue
+        item = e.cells[0][0].split(":", 1)[1]
+        f = flags.loc[hh["village_code"] == e.area, item].dropna()
+        w = hh.loc[f.index, "weight"]
+        share = float((f * w).sum() / w.sum())
+        text = f"{100 * share:.0f}"
+        printed = float(text) / 100
+        leak = [disclosure.Published("planted", "share", e.area, e.cells, e.base, text=text,
+                                     value=printed, bounds=(printed - 0.005, printed + 0.005)),
+                disclosure.Published("planted", "count", e.area, e.base, text=str(len(f)),
+                                     value=float(len(f)), bounds=(len(f), len(f)))]
+        break
+    else:
+        raise AssertionError("the store has no village with a small item count")
+    found = _attack(reports, [*_ledger(reports), *targets, *leak])
+    assert found.inconsistent == []
+    assert any(r.area == e.area and r.cells == e.cells for r in found.recovered), \
+        found.recovered[:5]
+
+
 def test_without_secondary_suppression_the_attack_finds_leaks(small_store, monkeypatch
                                                                ) -> None:
     """The leaky variant: primary suppression alone, as on main before this change."""
     monkeypatch.setattr(disclosure, "SECONDARY_SUPPRESSION", False)
     leaky = _reports(small_store)
-    found = _attack(leaky)
+    found = _attack(leaky, [*_ledger(leaky), *_item_targets(leaky)])
     assert found.inconsistent == []
     assert found.recovered, "primary suppression alone must leak"
     # some leaks need another report: differencing villages against their tambon or amphoe
     areas = {r.area for r in found.recovered}
     assert any(len(a) == 8 for a in areas)
+    # the items' shares too (the "what to do" page hid them by their own counts alone before
+    # they were on the round's pattern): the tiny village's, from its tambon and the others
+    assert any(r.cells[0][0].startswith("item:") for r in found.recovered)
 
 
 def test_tiny_village_report_hides_every_household_figure(reports) -> None:
@@ -255,5 +324,7 @@ def test_every_published_number_went_through_the_step(reports) -> None:
             for piece in pieces:
                 for token in _numbers(piece):
                     if not _explained(token, report, texts, values):
-                        unexplained.append((report.area.code, name, token, piece[:80]))
+                        at = piece.find(token)
+                        unexplained.append((report.area.code, name, token,
+                                            piece[max(0, at - 80):at + 40]))
     assert unexplained == [], unexplained[:10]

@@ -93,9 +93,38 @@ def test_level1_households_reached_is_a_design_based_share(tambon) -> None:
     reach = res.details["reach"]["1"]
     assert reach["estimate"] == pytest.approx(direct, rel=1e-12)
     assert reach["ci_low"] < direct < reach["ci_high"]
+    # each row's share as the round's disclosure pattern publishes it (membership by level is
+    # on the pattern): its marker where the pattern hides it, else the estimate in whole percents
+    from abcresearch.reports.disclosure import pattern_for
+    from abcresearch.reports.estimates import welfare_share_cells
+
+    pattern = pattern_for(tambon)
     shown = res.to_frame(tambon.t("welfare.caption.reach"))
-    cell = shown.loc[shown.iloc[:, 0] == tambon.t("col.level1")].iloc[0, 2]
-    assert cell.startswith(f"{100 * direct:.1f}")
+    rows = dict(zip(shown.iloc[:, 0], shown.iloc[:, 2], strict=True))
+    checked = {"hidden": 0, "shown": 0}
+    for key, label in (("1", "col.level1"), ("2", "col.level2"), ("3", "col.level3"),
+                       ("all", "welfare.all_households")):
+        cells = welfare_share_cells(None if key == "all" else key)
+        cell = rows[tambon.t(label)]
+        if pattern.share_hidden("801501", *cells):
+            ratio = pattern.ratios[cells]
+            assert cell == pattern.marker(ratio, "801501", "share"), (key, cell)
+            checked["hidden"] += 1
+        else:
+            est = res.details["reach"][key]["estimate"]
+            assert cell.split(" ")[0] == f"{100 * est:.0f}", (key, cell)
+            checked["shown"] += 1
+    assert checked["hidden"] and checked["shown"]
+    # level 1 here is hidden to protect another tambon's share: no sentence prints it; the
+    # amphoe's is published, in its sentence as in its table
+    assert pattern.share_hidden("801501", *welfare_share_cells("1"))
+    sentence = tambon.t("welfare.reach", share="")[:20]
+    assert sentence not in res.text
+    amphoe = AreaReport.load("8015", 2549, store=tambon.store)
+    a_res = amphoe.welfare_fund()
+    assert not pattern.share_hidden("8015", *welfare_share_cells("1"))
+    a_cell = a_res.to_frame(tambon.t("welfare.caption.reach")).iloc[0, 2]
+    assert tambon.t("welfare.reach", share=a_cell) in a_res.text
 
 
 def test_members_and_funds_from_the_village_forms(tambon) -> None:

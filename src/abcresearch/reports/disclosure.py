@@ -742,6 +742,61 @@ def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
     return out
 
 
+@dataclass(frozen=True)
+class RoundMeasures:
+    """The cells a round's reports publish, as the disclosure pattern and its audit see them.
+
+    Attributes
+    ----------
+    counts, means, ratios : tuple
+        Count, mean and ratio measures (:mod:`abcresearch.reports.estimates`): levels,
+        Alkire-Foster, income, the share of households failing each "what to do" item and the
+        share in a community welfare fund (of each overall level and of all).
+    line : float or None
+        The round's income line.
+    bins : tuple of float
+        Income bin edges (``params/publication.yaml``).
+    scheme : Scheme
+        The scoring scheme (Alkire-Foster k and weights).
+    item_rules : ActionRules
+        The item rules (``params/actions.yaml``) the item measures come from.
+    """
+
+    counts: tuple[Any, ...]
+    means: tuple[Any, ...]
+    ratios: tuple[Any, ...]
+    line: float | None
+    bins: tuple[float, ...]
+    scheme: Any = field(repr=False)
+    item_rules: Any = None
+
+    def categories(self, households: pd.DataFrame) -> pd.DataFrame:
+        """Each household's category in each count measure (items flagged by their rules)."""
+        from abcresearch.reports import estimates
+        from abcresearch.reports.item_rules import failing_flags
+
+        flags = failing_flags(households, self.item_rules) if self.item_rules else None
+        return estimates.household_categories(households, self.scheme, self.counts, self.line,
+                                              self.bins, flags)
+
+
+def round_measures(scheme: Any, survey_round: int) -> RoundMeasures:
+    """Return the measures of a round's disclosure pattern (see :class:`RoundMeasures`)."""
+    from abcresearch.reports import estimates
+    from abcresearch.reports.item_rules import load_action_rules
+
+    rules = publication_rules()
+    line = estimates.poverty_line_value(survey_round)
+    item_rules = load_action_rules()
+    items = tuple(r.item for r in item_rules.items)
+    caps = scheme.capital_ids
+    return RoundMeasures(estimates.count_measures(caps, line, rules.income_bins, items,
+                                                  welfare=True),
+                         estimates.mean_measures(caps),
+                         estimates.ratio_measures(caps, line, items, welfare=True), line,
+                         tuple(rules.income_bins), scheme, item_rules)
+
+
 def round_pattern(analysis: Any, threshold: int, store: Any = None,
                   secondary: bool = True) -> SuppressionPattern:
     """Return the suppression pattern of a round's analysis (built once per process and round).
@@ -765,18 +820,16 @@ def round_pattern(analysis: Any, threshold: int, store: Any = None,
         return _PATTERNS[key]
     rules = publication_rules()
     scheme = analysis.scheme
-    line = estimates.poverty_line_value(analysis.survey_round)
-    cms = estimates.count_measures(scheme.capital_ids, line, rules.income_bins)
-    mms = estimates.mean_measures(scheme.capital_ids)
-    rms = estimates.ratio_measures(scheme.capital_ids, line)
+    measures = round_measures(scheme, analysis.survey_round)
+    cms, mms, rms = measures.counts, measures.means, measures.ratios
     # the pattern of the round's cached analysis is cached beside it (a worker's kernel is reset
     # or replaced between reports; building it takes ~10 s and ~0.8 GB on the sample province)
-    file = _pattern_file(analysis, (key[2:], store is None, rules, line, cms, mms, rms))
+    file = _pattern_file(analysis, (key[2:], store is None, rules, measures))
     if file is not None and (pattern := _read_pattern_file(file)) is not None:
         _PATTERNS[key] = pattern
         return pattern
     hh = analysis.households
-    cats = estimates.household_categories(hh, scheme, cms, line, rules.income_bins)
+    cats = measures.categories(hh)
     vals = estimates.household_values(hh, scheme)
     extra = extra_counts(analysis.survey_round, store, hh) if store is not None else None
     # one printed step of a share (digits.percent) is fewer than `threshold` households below
@@ -797,17 +850,18 @@ def _pattern_file(analysis: Any, inputs: tuple[Any, ...]) -> Path | None:
 
     The file sits in the round analysis's cache folder (keyed by the round's data, scheme, rules
     and software version); its name hashes the pattern's own inputs and the source of this module
-    and of :mod:`abcresearch.reports.estimates`, so a change of either builds it again.
+    and of :mod:`abcresearch.reports.estimates` and :mod:`abcresearch.reports.item_rules`, so a
+    change of any builds it again.
     """
     import hashlib
 
-    from abcresearch.reports import estimates
+    from abcresearch.reports import estimates, item_rules
 
     folder = getattr(analysis, "cache_dir", None)
     if folder is None or not Path(folder).is_dir():
         return None
     h = hashlib.sha256(repr(inputs).encode())
-    for source in (__file__, estimates.__file__):
+    for source in (__file__, estimates.__file__, item_rules.__file__):
         h.update(Path(source).read_bytes())
     return Path(folder) / f"suppression-{h.hexdigest()[:16]}.pickle"
 

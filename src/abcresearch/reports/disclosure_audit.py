@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.reports import estimates
-from abcresearch.reports.disclosure import MEAN, Published, publication_rules
+from abcresearch.reports.disclosure import MEAN, Published, publication_rules, round_measures
 
 __all__ = ["AuditResult", "Recovery", "audit"]
 
@@ -239,10 +239,9 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     """
     rules = publication_rules()
     entries = list(published)
-    line = estimates.poverty_line_value(survey_round)
-    cms = estimates.count_measures(scheme.capital_ids, line, rules.income_bins)
-    mms = estimates.mean_measures(scheme.capital_ids)
-    cats = estimates.household_categories(households, scheme, cms, line, rules.income_bins)
+    measures = round_measures(scheme, survey_round)
+    cms, mms = measures.counts, measures.means
+    cats = measures.categories(households)
     vals = estimates.household_values(households, scheme)
     villages = sorted(households["village_code"].astype(str).unique())
     vcode = households["village_code"].astype(str)

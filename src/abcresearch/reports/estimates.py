@@ -20,7 +20,9 @@ from abcresearch.errors import AbcResearchWarning
 
 __all__ = [
     "AREA_COLUMNS",
+    "ITEM_CATEGORIES",
     "LEVELS",
+    "WELFARE_CATEGORIES",
     "NA",
     "CountMeasure",
     "MeanMeasure",
@@ -29,12 +31,17 @@ __all__ = [
     "household_categories",
     "household_values",
     "income_bin_ids",
+    "item_measure",
+    "item_share_cells",
     "level_key",
     "mean_measures",
+    "member_flag",
     "poor_households",
     "poverty_line_value",
     "ratio_measures",
     "weighted_counts",
+    "welfare_measure",
+    "welfare_share_cells",
     "alkire_foster_measures",
     "capital_level_shares",
     "capital_means",
@@ -450,7 +457,8 @@ def poor_households(households: pd.DataFrame, scheme: Any,
 
 
 def count_measures(capitals: Sequence[str], line: float | None,
-                   bins: Sequence[float]) -> tuple[CountMeasure, ...]:
+                   bins: Sequence[float], items: Sequence[str] = (),
+                   welfare: bool = False) -> tuple[CountMeasure, ...]:
     """Return the partitions a report publishes counts or shares of.
 
     Parameters
@@ -461,6 +469,14 @@ def count_measures(capitals: Sequence[str], line: float | None,
         The round's income line (no poverty measure without one).
     bins : sequence of float
         Edges of the income-per-person bins (``params/publication.yaml``).
+    items : sequence of str
+        Items of the "what to do" rules (``params/actions.yaml``): each one a partition
+        ``item:<name>`` into households failing it, passing it and not answering it, of which
+        only the share failing is published (:func:`ratio_measures`).
+    welfare : bool
+        Add the welfare-fund membership of each overall level's households (``welfare:<level>``,
+        splitting that level's count into members, non-members and not answered), of which
+        only the share of members is published.
     """
     levels = ("1", "2", "3", NA)
     out = [CountMeasure("overall_level", levels)]
@@ -472,13 +488,70 @@ def count_measures(capitals: Sequence[str], line: float | None,
         out.append(CountMeasure("poverty", ("below", "above", NA), published=()))
     ids = income_bin_ids(bins)
     out.append(CountMeasure("income_bin", (*ids, NA), published=ids))
+    out += [CountMeasure(item_measure(i), ITEM_CATEGORIES, published=()) for i in items]
+    if welfare:
+        out += [CountMeasure(welfare_measure(k), WELFARE_CATEGORIES,
+                             refines=("overall_level", k), published=()) for k in levels]
     return tuple(out)
 
 
-def ratio_measures(capitals: Sequence[str], line: float | None) -> tuple[RatioMeasure, ...]:
+#: Categories of a welfare-membership measure: members, non-members, not answered.
+WELFARE_CATEGORIES = ("member", "non", NA)
+
+
+def welfare_measure(level: str) -> str:
+    """Id of the welfare-membership count measure of one overall level's households."""
+    return f"welfare:{level}"
+
+
+def welfare_share_cells(level: str | None = None
+                        ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Numerator and base cells of the share of households in a community welfare fund.
+
+    Of one overall level's households (``"1"``, ``"2"``, ``"3"``), or of all households
+    (None), over those who answered.
+    """
+    levels = (level,) if level is not None else ("1", "2", "3", NA)
+    num = tuple((welfare_measure(k), "member") for k in levels)
+    return num, tuple(c for k in levels for c in ((welfare_measure(k), "member"),
+                                                  (welfare_measure(k), "non")))
+
+
+def member_flag(households: pd.DataFrame) -> pd.Series:
+    """Flag the households that belong to a community welfare fund.
+
+    1.0 where ``fin_fund_member`` has ``welfare_fund``, 0.0 where it does not, NaN where
+    unanswered.
+    """
+    col = households["fin_fund_member"]
+    # a few distinct answers among many households: test each answer once
+    answers = {v: "welfare_fund" in str(v).split() for v in col.dropna().unique()}
+    return col.map(answers).astype(float).where(col.notna())
+
+
+#: Categories of an item measure: failing it, passing it, not answered (or not asked).
+ITEM_CATEGORIES = ("fail", "pass", NA)
+
+
+def item_measure(item: str) -> str:
+    """Id of the count measure (and of the share) of one "what to do" item."""
+    return f"item:{item}"
+
+
+def item_share_cells(item: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Numerator and base cells of the share of households failing an item (of those answering)."""
+    m = item_measure(item)
+    return ((m, "fail"),), ((m, "fail"), (m, "pass"))
+
+
+def ratio_measures(capitals: Sequence[str], line: float | None,
+                   items: Sequence[str] = (), welfare: bool = False) -> tuple[RatioMeasure, ...]:
     """Return the shares reports publish whose cells are not published.
 
-    Alkire-Foster H, each capital's censored headcount, and the income-poverty headcount.
+    Alkire-Foster H, each capital's censored headcount, the income-poverty headcount, the
+    share of households failing each item of ``items`` and, with ``welfare``, the share of
+    households in a community welfare fund, of each overall level and of all (see
+    :func:`count_measures`).
     """
     identified = (("poor", "poor"), ("poor", "nonpoor"))
     out = [RatioMeasure("H", (("poor", "poor"),), identified)]
@@ -488,6 +561,11 @@ def ratio_measures(capitals: Sequence[str], line: float | None) -> tuple[RatioMe
     if line is not None:
         out.append(RatioMeasure("poverty", (("poverty", "below"),),
                                 (("poverty", "below"), ("poverty", "above"))))
+    out += [RatioMeasure(item_measure(i), *item_share_cells(i)) for i in items]
+    if welfare:
+        out += [RatioMeasure(welfare_measure(k), *welfare_share_cells(k))
+                for k in ("1", "2", "3")]
+        out.append(RatioMeasure("welfare", *welfare_share_cells()))
     return tuple(out)
 
 
@@ -497,7 +575,8 @@ def income_bin_ids(bins: Sequence[float]) -> tuple[str, ...]:
 
 
 def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequence[CountMeasure],
-                         line: float | None, bins: Sequence[float]) -> pd.DataFrame:
+                         line: float | None, bins: Sequence[float],
+                         item_flags: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each household's category in each count measure (one text column per measure).
 
     Parameters
@@ -513,6 +592,9 @@ def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequen
         Income line.
     bins : sequence of float
         Income bin edges.
+    item_flags : pandas.DataFrame, optional
+        Whether each household fails each item (1, 0, NaN when not answered), one column per
+        item (:func:`abcresearch.reports.item_rules.failing_flags`); needed for item measures.
     """
     capitals = scheme.capital_ids
     out: dict[str, Any] = {"overall_level": _level_categories(households["overall_level"])}
@@ -533,6 +615,16 @@ def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequen
     pos = np.clip(np.searchsorted(np.asarray(bins, dtype=float), np.where(ok, inc, 0.0),
                                   side="right") - 1, 0, len(bins) - 1)
     out["income_bin"] = np.where(ok, ids[pos], NA)
+    if any(m.id == welfare_measure("1") for m in measures):
+        member = member_flag(households).to_numpy(dtype=float)
+        membership = np.where(np.isnan(member), NA, np.where(member == 1, "member", "non"))
+        level = out["overall_level"].to_numpy(dtype=object)
+        for k in ("1", "2", "3", NA):
+            out[welfare_measure(k)] = np.where(level == k, membership, "other")
+    flags = item_flags if item_flags is not None else pd.DataFrame(index=households.index)
+    for item in flags.columns:
+        f = flags[item].to_numpy(dtype=float)
+        out[item_measure(item)] = np.where(np.isnan(f), NA, np.where(f == 1, "fail", "pass"))
     frame = pd.DataFrame({k: np.asarray(v, dtype=object) for k, v in out.items()},
                          index=households.index)
     return frame[[m.id for m in measures]]

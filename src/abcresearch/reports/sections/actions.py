@@ -26,28 +26,38 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from abcresearch.params import Problems, load
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import share_mask
-from abcresearch.reports.formatting import fmt_ci
+from abcresearch.reports.disclosure import Publisher, Shown, pattern_for, share_mask
+from abcresearch.reports.estimates import item_share_cells
+from abcresearch.reports.item_rules import (
+    PATHS,
+    RULE_KINDS,
+    Action,
+    ActionRules,
+    ItemRule,
+    failing_flags,
+    load_action_rules,
+    parse_action_rules,
+)
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
 __all__ = [
+    "PATHS",
     "RULE_KINDS",
     "Action",
     "ActionRules",
     "ItemRule",
     "area_item_shares",
     "failing_flags",
+    "item_gap",
+    "item_share",
     "item_shares_over",
     "load_action_rules",
     "parse_action_rules",
@@ -58,311 +68,7 @@ __all__ = [
     "what_to_do",
 ]
 
-#: Rule kinds of ``params/actions.yaml`` and the item types each applies to.
-RULE_KINDS = {
-    "equals": ("select_one",),
-    "in": ("select_one",),
-    "selected_any_of": ("select_multiple",),
-    "selected_none_of": ("select_multiple",),
-    "at_most": ("integer", "decimal"),
-    "below": ("integer", "decimal"),
-}
-PATHS = ("level1", "level2")
 _CI = ["estimate", "se", "ci_low", "ci_high"]
-
-
-@dataclass(frozen=True)
-class Action:
-    """One action for one development path: what to do and the lead agency (a key)."""
-
-    agency: str
-    th: str
-    en: str
-
-    def text(self, lang: str) -> str:
-        """Return the action in ``lang``."""
-        return self.th if lang == "th" else self.en
-
-
-@dataclass(frozen=True)
-class ItemRule:
-    """An item of the household form, the answers that fail it, and its actions.
-
-    Attributes
-    ----------
-    item : str
-        The question's name in the instrument (``params/instrument/household.md``).
-    capital : str
-        Its capital (from the instrument's ``capital`` column).
-    kind : str
-        One of :data:`RULE_KINDS`.
-    values : tuple of str
-        Choices named by the rule (choice rules).
-    number : float or None
-        The cut-off of a numeric rule.
-    if_not_asked : {"pass", "fail"} or None
-        Treatment of households the form's skip logic did not ask (None: left out).
-    text : mapping
-        ``{"th", "en"}``: what failing means, in words.
-    actions : mapping
-        ``{"level1": Action, "level2": Action}``.
-    question : mapping
-        ``{"th", "en"}``: the question's wording in the instrument.
-    item_type, list_name : str
-        The question's XLSForm type and choice list.
-    relevant_question, relevant_value : str or None
-        The form's skip logic (asked only when ``relevant_question`` = ``relevant_value``).
-    value_labels : mapping
-        ``{choice: {"th", "en"}}``: the instrument's labels of the choices in ``values``, read
-        with the rules (so writing a rule needs no second reading of the form).
-    """
-
-    item: str
-    capital: str
-    kind: str
-    values: tuple[str, ...]
-    number: float | None
-    if_not_asked: str | None
-    text: Mapping[str, str]
-    actions: Mapping[str, Action]
-    question: Mapping[str, str]
-    item_type: str
-    list_name: str | None = None
-    relevant_question: str | None = None
-    relevant_value: str | None = None
-    value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ActionRules:
-    """The validated ``params/actions.yaml``."""
-
-    scheme_id: str
-    scheme_version: str
-    items: tuple[ItemRule, ...]
-    agencies: Mapping[str, Mapping[str, str]]
-    items_per_capital: int
-    min_share: float
-    strengths: int
-    gaps: int
-    verified: bool
-    source: str = ""
-    path: Path | None = field(default=None, compare=False)
-
-    def item(self, name: str) -> ItemRule:
-        """Return the rule of one item."""
-        for r in self.items:
-            if r.item == name:
-                return r
-        raise KeyError(name)
-
-    def agency(self, key: str, lang: str, short: bool = False) -> str:
-        """Return an agency's name (``short``: its abbreviation) in ``lang``."""
-        a = self.agencies[key]
-        return str(a.get(f"short_{lang}") or a[lang]) if short else str(a[lang])
-
-
-def _texts(pr: Problems, where: str, value: Any, keys: tuple[str, ...] = ("th", "en")
-           ) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        pr.add(where, "must be a mapping with th and en texts")
-        return {k: "" for k in keys}
-    for k in keys:
-        if not isinstance(value.get(k), str) or not value.get(k, "").strip():
-            pr.add(f"{where}.{k}", "must be a non-empty text")
-    return {k: str(value.get(k, "")) for k in keys}
-
-
-def _whole(pr: Problems, raw: Mapping[str, Any], key: str, default: int, least: int) -> int:
-    v = raw.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, int) or v < least:
-        pr.add(key, f"must be a whole number of at least {least}, found {v!r}")
-        return default
-    return int(v)
-
-
-def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
-    """Parse and check ``params/actions.yaml`` (see :func:`abcresearch.params.load`).
-
-    Every item must be a question of the household form that measures a capital; a choice rule
-    may name only choices of the question's list, a numeric rule needs a numeric question; each
-    item needs Thai and English texts and an action for both development paths, each naming a
-    known agency.
-
-    Raises
-    ------
-    ParamsError
-        Listing every problem of the file.
-    """
-    from abcresearch.survey.instrument import choices, codebook
-
-    pr = Problems(path)
-    for key in ("scheme_id", "scheme_version"):
-        if not raw.get(key):
-            pr.add(key, "is missing")
-    agencies_raw = raw.get("agencies") or {}
-    agencies: dict[str, dict[str, str]] = {}
-    if not isinstance(agencies_raw, Mapping) or not agencies_raw:
-        pr.add("agencies", "must map agency keys to their th and en names")
-        agencies_raw = {}
-    for key, value in agencies_raw.items():
-        agencies[str(key)] = {**_texts(pr, f"agencies.{key}", value),
-                              **{k: str(v) for k, v in (value or {}).items()
-                                 if k in ("short_th", "short_en")}}
-    cb = codebook("households").set_index("name")
-    items: list[ItemRule] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(raw.get("items") or []):
-        w = f"items[{i}]"
-        if not isinstance(entry, Mapping):
-            pr.add(w, "must be a mapping")
-            continue
-        name = str(entry.get("item", ""))
-        w = f"items[{i}] ({name})"
-        if name not in cb.index or pd.isna(cb.loc[name, "capital"]):
-            pr.add(w, "is not a capital question of the household form "
-                      "(params/instrument/household.md)")
-            continue
-        if name in seen:
-            pr.add(w, "is listed twice")
-        seen.add(name)
-        q = cb.loc[name]
-        fails = entry.get("fails")
-        if not isinstance(fails, Mapping) or len(fails) != 1:
-            pr.add(f"{w}.fails", f"must give exactly one of {', '.join(RULE_KINDS)}")
-            continue
-        kind, arg = next(iter(fails.items()))
-        if kind not in RULE_KINDS:
-            pr.add(f"{w}.fails", f"unknown rule {kind!r}; expected one of {', '.join(RULE_KINDS)}")
-            continue
-        if q["type"] not in RULE_KINDS[kind]:
-            pr.add(f"{w}.fails", f"rule {kind} needs a {' or '.join(RULE_KINDS[kind])} question, "
-                                 f"{name} is {q['type']}")
-            continue
-        values: tuple[str, ...] = ()
-        value_labels: dict[str, dict[str, str]] = {}
-        number = None
-        if kind in ("at_most", "below"):
-            if isinstance(arg, bool) or not isinstance(arg, int | float):
-                pr.add(f"{w}.fails.{kind}", "must be a number")
-                continue
-            number = float(arg)
-        else:
-            values = (str(arg),) if kind == "equals" else tuple(str(v) for v in (arg or ()))
-            listed = choices(str(q["list_name"]), "household")
-            known = set(listed["name"].astype(str))
-            bad = [v for v in values if v not in known]
-            if not values or bad:
-                pr.add(f"{w}.fails.{kind}", f"must name choices of list {q['list_name']} "
-                                            f"({', '.join(sorted(known))}); found "
-                                            f"{', '.join(bad) or 'none'}")
-                continue
-            names = listed["name"].astype(str)
-            value_labels = {v: {lang: dict(zip(names, listed[f"label_{lang}"], strict=True))[v]
-                                for lang in ("th", "en")} for v in values}
-        ask = entry.get("if_not_asked")
-        if ask not in (None, "pass", "fail"):
-            pr.add(f"{w}.if_not_asked", f"must be pass or fail, found {ask!r}")
-            ask = None
-        acts = {}
-        for p in PATHS:
-            a = entry.get(p)
-            texts = _texts(pr, f"{w}.{p}", a)
-            agency = str((a or {}).get("agency", "")) if isinstance(a, Mapping) else ""
-            if agency not in agencies:
-                pr.add(f"{w}.{p}.agency", f"{agency!r} is not a key of agencies "
-                                          f"({', '.join(sorted(agencies))})")
-            acts[p] = Action(agency=agency, th=texts["th"], en=texts["en"])
-        rq = q["relevant_question"]
-        items.append(ItemRule(
-            item=name, capital=str(q["capital"]), kind=str(kind), values=values, number=number,
-            if_not_asked=ask, text=_texts(pr, f"{w}.text", entry.get("text")), actions=acts,
-            question={"th": str(q["label_th"]), "en": str(q["label_en"])},
-            item_type=str(q["type"]),
-            list_name=None if pd.isna(q["list_name"]) else str(q["list_name"]),
-            relevant_question=None if pd.isna(rq) else str(rq),
-            relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"]),
-            value_labels=value_labels))
-    if not items and not pr:
-        pr.add("items", "must list at least one item")
-    min_share = raw.get("min_share", 0.0)
-    if isinstance(min_share, bool) or not isinstance(min_share, int | float) \
-            or not 0 <= min_share < 1:
-        pr.add("min_share", f"must be a share from 0 to below 1, found {min_share!r}")
-        min_share = 0.0
-    per_cap = _whole(pr, raw, "items_per_capital", 2, 1)
-    n_str = _whole(pr, raw, "strengths", 3, 0)
-    n_gap = _whole(pr, raw, "gaps", 3, 0)
-    pr.raise_if_any()
-    return ActionRules(scheme_id=str(raw["scheme_id"]), scheme_version=str(raw["scheme_version"]),
-                       items=tuple(items), agencies=agencies, items_per_capital=per_cap,
-                       min_share=float(min_share), strengths=n_str, gaps=n_gap,
-                       verified=bool(raw.get("verified", False)),
-                       source=str(raw.get("source", "")), path=path)
-
-
-def load_action_rules(path: str | Path | None = None) -> ActionRules:
-    """Load ``params/actions.yaml`` (or another file), validated once per file version."""
-    return load(path or "actions", parse_action_rules)
-
-
-# ---------------------------------------------------------------------- household flags
-def _selected(series: pd.Series, values: tuple[str, ...]) -> np.ndarray:
-    """For a select_multiple column (space-separated choice names): any of ``values`` chosen."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    pattern = r"(?:^|\s)(?:" + "|".join(values) + r")(?:\s|$)"
-    arr = pa.array(series.astype(object).where(series.notna(), None).to_numpy(), type=pa.string())
-    hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _one_of(series: pd.Series, values: tuple[str, ...]) -> np.ndarray:
-    """For a select_one column: the answer is one of ``values``."""
-    return series.isin(values).fillna(False).to_numpy(bool)
-
-
-def failing_flags(households: pd.DataFrame, rules: ActionRules) -> pd.DataFrame:
-    """Whether each household fails each item: 1.0, 0.0, or NaN (not answered / not asked).
-
-    Parameters
-    ----------
-    households : pandas.DataFrame
-        Households with the raw item answers (the round's analysis households).
-    rules : ActionRules
-        The item rules.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column per item (its name), on the index of ``households``.
-    """
-    out = {}
-    for r in rules.items:
-        if r.item not in households:
-            out[r.item] = np.full(len(households), np.nan)
-            continue
-        col = households[r.item]
-        answered = col.notna().to_numpy(bool)
-        if r.kind in ("at_most", "below"):
-            x = pd.to_numeric(col, errors="coerce").to_numpy(float)
-            with np.errstate(invalid="ignore"):
-                fail = x <= r.number if r.kind == "at_most" else x < r.number
-        elif r.kind in ("equals", "in"):
-            fail = _one_of(col, r.values)
-        else:
-            chosen = _selected(col, r.values)
-            fail = chosen if r.kind == "selected_any_of" else ~chosen
-        flag = np.where(answered, fail.astype(float), np.nan)
-        if r.relevant_question and r.relevant_question in households:
-            gate = households[r.relevant_question]
-            not_asked = (gate.notna().to_numpy(bool)
-                         & ~_one_of(gate, (str(r.relevant_value),)))
-            if r.if_not_asked is not None:
-                flag = np.where(not_asked, 1.0 if r.if_not_asked == "fail" else 0.0, flag)
-        out[r.item] = flag
-    return pd.DataFrame(out, index=households.index)
 
 
 # ---------------------------------------------------------------------- estimates
@@ -531,10 +237,57 @@ def _area_item_shares(report: AreaContext, rules: ActionRules) -> pd.DataFrame:
                      "province": float(prov.loc[r.item, "share"])})
     out = pd.DataFrame(rows).set_index("item")
     out["gap"] = out["estimate"] - out["province"]
-    out["hidden"] = share_mask(out["n_fail"].to_numpy(), out["n_base"].to_numpy(),
-                               report.threshold) | (out["n_base"] == 0).to_numpy()
+    own_rule = share_mask(out["n_fail"].to_numpy(), out["n_base"].to_numpy(),
+                          report.threshold) | (out["n_base"] == 0).to_numpy()
+    # an item of the round's rules is hidden as the round's pattern says (secondary suppression
+    # across the villages, tambons and amphoes); an item of another rules file by its own counts
+    pattern = pattern_for(report)
+    code = report.area.code
+    out["hidden"] = [pattern.share_hidden(code, *cells)
+                     if (cells := item_share_cells(item)) in pattern.ratios else bool(own)
+                     for item, own in zip(out.index, own_rule, strict=True)]
     out["clear"] = (out["ci_low"] > out["province"]) | (out["ci_high"] < out["province"])
     return out
+
+
+def item_share(pub: Publisher, area: str, item: str, value: float, low: float | None = None,
+               high: float | None = None, hidden: bool = False) -> Shown:
+    """Publish the share of an area's households failing an item, through the disclosure step.
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher.
+    area : str
+        Area code (the province's for the province's share).
+    item : str
+        The item.
+    value, low, high : float
+        The share (0-1) and its interval.
+    hidden : bool
+        Whether the item's own count rule hides it; used only for an item outside the round's
+        disclosure pattern (one of another rules file), which is then published as a statistic
+        the disclosure test does not attack.
+    """
+    num, base = item_share_cells(item)
+    if (num, base) in pub.pattern.ratios:
+        return pub.share(area, num, base, value, low, high)
+    return pub.derived("other", f"item:{item}", area, value, hidden, "percent", low=low,
+                       high=high)
+
+
+def item_gap(pub: Publisher, area: str, item: str, share: Shown, province: Shown) -> str:
+    """Write the gap of an area's share to the province's, in points, from the printed shares.
+
+    ``+18`` where the area prints 30 and the province 12, ``-5`` where it prints 7 against 12
+    (the difference of the unrounded shares could say more about the area than its printed
+    share does); the marker of whichever share is hidden.
+    """
+    if share.value is None or province.value is None:
+        return share.text if share.value is None else province.text
+    diff = share.value - province.value
+    gap = pub.derived("other", f"gap:{item}", area, abs(diff), False, "percent")
+    return ("+" if diff > 0 else "-" if diff < 0 else "") + gap.text
 
 
 def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str, ...],
@@ -596,10 +349,6 @@ def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
     return text
 
 
-def _pct(x: float) -> float:
-    return 100 * x
-
-
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                rules: str | Path | ActionRules | None = None) -> SectionResult:
     """Build the "what to do" page.
@@ -631,17 +380,22 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     if not chosen:
         out.text(t("actions.none"))
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
+    pub = Publisher(report, "what_to_do")
+    code, province = report.area.code, report.area.code[:2]
     rows, acts, trace = [], [], []
     for item in chosen:
         r, s = ar.item(item), shares.loc[item]
         what = r.text[lang]
+        area_share = item_share(pub, code, item, s["estimate"], s["ci_low"], s["ci_high"],
+                                hidden=bool(s["hidden"]))
+        prov_share = item_share(pub, province, item, s["province"])
         rows.append({
             t("col.capital"): report.capital_label(r.capital),
             t("actions.col.item"): what,
-            t("actions.col.area"): fmt_ci(s["estimate"], s["ci_low"], s["ci_high"], digits=0,
-                                          scale=100, hidden=report.marker),
-            t("col.province"): _pct(s["province"]),
-            t("actions.col.gap"): f"{_pct(s['gap']):+.0f}" + ("*" if s["clear"] else ""),
+            t("actions.col.area"): area_share.with_ci,
+            t("col.province"): prov_share.text,
+            t("actions.col.gap"): item_gap(pub, code, item, area_share, prov_share)
+            + ("*" if s["clear"] else ""),
         })
         acts.append({
             t("actions.col.item"): what,
@@ -664,4 +418,5 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     out.table(pd.DataFrame(acts), t("actions.caption.actions"),
               f"{legend}.{unverified}")
     out.table(pd.DataFrame(trace), t("actions.caption.trace"), t("actions.notes.trace"))
-    return out.result(estimates=shares, details={"selected": tuple(chosen), "rules": ar})
+    return out.result(estimates=shares, details={"selected": tuple(chosen), "rules": ar},
+                      published=tuple(pub.entries))

@@ -27,7 +27,7 @@ import pandas as pd
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small, share_mask
-from abcresearch.reports.formatting import fmt_ci
+from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
@@ -40,7 +40,7 @@ from abcresearch.reports.sections.readiness import (
     need_text,
     published_level1,
 )
-from abcresearch.reports.sections.welfare import member_flag, report_store
+from abcresearch.reports.sections.welfare import report_store
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
@@ -190,23 +190,28 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                        score=prov[weak], where=where))
     # the most common problems (item level)
     ar = actions_mod.load_action_rules(actions)
+    # each share through the round's disclosure step, as the what-to-do pages print it
     items = actions_mod.province_item_shares(report, ar)
-    items = items[~share_mask(items["n_fail"].to_numpy(), items["n_base"].to_numpy(), thr)]
+    own = share_mask(items["n_fail"].to_numpy(), items["n_base"].to_numpy(), thr)
+    printed = {i: actions_mod.item_share(share_pub, report.province.code, str(i),
+                                         float(r["share"]), hidden=bool(h))
+               for (i, r), h in zip(items.iterrows(), own, strict=True)}
+    items = items[[not printed[i].hidden for i in items.index]]
     top = items.sort_values("share", ascending=False, kind="mergesort").head(top_items)
     if len(top):
         found.append(t("lead.items", items="; ".join(
-            t("lead.item", what=ar.item(i).text[lang], share=100 * r["share"])
-            for i, r in top.iterrows())))
-    # welfare funds' reach
+            t("lead.item", what=ar.item(i).text[lang], share=printed[i].text)
+            for i in top.index)))
+    # welfare funds' reach (the share of level-1 households on the round's pattern)
     member1 = hh.loc[hh["level1"] == 1, "welfare_member"]
-    ok1 = member1.notna()
-    m1, b1 = int(member1[ok1].sum()), int(ok1.sum())
-    if b1 and not share_mask(np.array([m1]), np.array([b1]), thr)[0]:
+    if member1.notna().any():
         dom = hh.assign(_l1=hh["level1"].map({1.0: "1", 0.0: "0"}).fillna("x"))
         r = _share(area_design(dom, report.design_spec), "welfare_member", lvl,
                    by="_l1").loc["1"]
-        found.append(t("lead.welfare", share=fmt_ci(r["estimate"], r["ci_low"], r["ci_high"],
-                                                    digits=0, scale=100)))
+        reach = share_pub.share(report.province.code, *welfare_share_cells("1"),
+                                float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
+        if not reach.hidden:
+            found.append(t("lead.welfare", share=reach.with_ci))
     # programme lists
     progs = load_programmes(programmes)
     rules = load_grade_rules()

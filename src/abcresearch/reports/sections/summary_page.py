@@ -43,6 +43,7 @@ from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import flag_text, flags
 from abcresearch.reports.sections.readiness import grade_text, need_text
+from abcresearch.reports.sections.villages import reason_figures
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
@@ -274,6 +275,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
             label = t("readiness.near", value=label)
         grade_line = t("summary.grade", grade=label)
         reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
+        reason_figures(ledger, row, report.area.code)  # as the villages section does
         # the need class and its reason print the level-1 share and M0: only where both are
         if l1_published and not ledger.pattern.hidden("m0", report.area.code) \
                 and isinstance(row.get("need"), str):
@@ -308,10 +310,14 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
 
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]
-            area, province = 100 * s["estimate"], 100 * s["province"]
-            if f"{area:.0f}" == f"{province:.0f}":  # not "9% fewer than the province's 9%"
+            # both shares as the "what to do" page prints them (the round's disclosure step)
+            area = actions_mod.item_share(ledger, report.area.code, item, s["estimate"],
+                                          hidden=bool(s["hidden"]))
+            province = actions_mod.item_share(ledger, report.area.code[:2], item,
+                                              s["province"])
+            if area.text == province.text:  # not "9% fewer than the province's 9%"
                 key += "_slight"
-            return t(key, what=r.text[lang], area=area, province=province,
+            return t(key, what=r.text[lang], area=area.text, province=province.text,
                      clear=t("summary.clear") if s["clear"] else "")
 
         strengths = [item_line(i, "summary.strength") for i in good]

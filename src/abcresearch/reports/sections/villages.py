@@ -6,6 +6,9 @@ list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -23,7 +26,34 @@ from abcresearch.reports.sections.readiness import (
 )
 from abcresearch.scoring.grade_rules import load_grade_rules
 
-__all__ = ["villages"]
+__all__ = ["reason_figures", "villages"]
+
+
+def reason_figures(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str) -> None:
+    """Put the figures a grade's reasons cite into the ledger, as the reasons print them.
+
+    The reasons (and the conditions that would lift the area) cite the households'
+    community-capital score (a mean over the area's households; an area is graded only with at
+    least ``threshold`` of them) and village-form figures (the master plan, the process step,
+    forums, group types), which are public.
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher.
+    row : mapping or pandas.Series
+        The area's grade row (:attr:`AreaContext.grade_row` or a row of its children).
+    code : str
+        The area's code.
+    """
+    value = row.get("community_capital")
+    if value is not None and pd.notna(value):
+        pub.derived("other", "community_capital", code, float(value), False, "whole")
+    for ind, kind in (("process_step", "score"), ("forums_year", "score"),
+                      ("n_group_types", "score"), ("master_plan", "index")):
+        value = row.get(ind)
+        if value is not None and pd.notna(value):
+            pub.public(ind, float(value), kind, code)
 
 
 def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
@@ -103,15 +133,7 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         if not hidden[i]:
             head += f" · {needs[i]}"
         sub = [r for r in str(rows.loc[i, f"reason_{lang}"] or "").split("; ") if r]
-        # the reasons cite the households' community-capital score (a mean over the area's
-        # households, n >= threshold here) and village-form figures: into the ledger as printed
-        if "community_capital" in rows and pd.notna(rows.loc[i, "community_capital"]):
-            pub.derived("other", "community_capital", codes[i],
-                        float(rows.loc[i, "community_capital"]), False, "whole")
-        for ind, kind in (("process_step", "score"), ("forums_year", "score"),
-                          ("n_group_types", "score"), ("master_plan", "index")):
-            if ind in rows and pd.notna(rows.loc[i, ind]):
-                pub.public(ind, float(rows.loc[i, ind]), kind, codes[i])
+        reason_figures(pub, rows.loc[i], codes[i])
         if not hidden[i]:
             sub += [t("readiness.reason.need", reason=r)
                     for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]

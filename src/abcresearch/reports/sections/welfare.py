@@ -36,8 +36,8 @@ import pandas as pd
 
 from abcresearch.errors import StoreError
 from abcresearch.params import Problems, load
-from abcresearch.reports.disclosure import share_mask
-from abcresearch.reports.formatting import fmt_ci
+from abcresearch.reports.disclosure import Publisher, share_mask
+from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.programmes import flag_text, load_programmes
@@ -194,18 +194,6 @@ def has_tao(tambon_code: str, rules: WelfareRules) -> bool:
     if str(tambon_code) in rules.municipality:
         return False
     return rules.default_local_government == "tao"
-
-
-def member_flag(households: pd.DataFrame) -> pd.Series:
-    """Flag the households that belong to a community welfare fund.
-
-    1.0 where ``fin_fund_member`` has ``welfare_fund``, 0.0 where it does not, NaN where
-    unanswered.
-    """
-    col = households["fin_fund_member"]
-    # a few distinct answers among many households: test each answer once
-    answers = {v: "welfare_fund" in str(v).split() for v in col.dropna().unique()}
-    return col.map(answers).astype(float).where(col.notna())
 
 
 # ---------------------------------------------------------------------- the model
@@ -461,7 +449,11 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     lvl = report.design_spec.level
     by_level = design.ciprop("welfare_member", by="level_group", na_rm=True, level=lvl)
     overall = design.ciprop("welfare_member", na_rm=True, level=lvl).iloc[0]
-    reach_rows, reach_est = [], {}
+    # the shares through the round's disclosure pattern (membership by overall level is on it),
+    # beside the households of each level as the levels table counts them
+    reach_pub = Publisher(report, "welfare_fund")
+    code = _code(report)
+    reach_rows, reach_est, reach_shown = [], {}, {}
     for key, label in (("1", t("col.level1")), ("2", t("col.level2")), ("3", t("col.level3")),
                        ("all", t("welfare.all_households"))):
         member = (hh["welfare_member"] if key == "all"
@@ -471,20 +463,22 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         est = overall if key == "all" else (by_level.loc[key] if key in by_level.index
                                             else None)
         vals = {k: float(est[k]) for k in _CI} if est is not None else dict.fromkeys(_CI, np.nan)
-        hidden = bool(share_mask(np.array([n_mem]), np.array([n_base]), thr)[0]) or n_base == 0
-        reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": hidden}
         if n_base == 0:
+            reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": True}
             continue
+        shown = reach_pub.share(code, *welfare_share_cells(None if key == "all" else key),
+                                vals["estimate"], vals["ci_low"], vals["ci_high"])
+        reach_shown[key] = shown
+        reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": shown.hidden}
+        households = reach_pub.n(code) if key == "all" else \
+            reach_pub.count("overall_level", code, key)
         reach_rows.append({
             t("welfare.col.group"): label,
-            t("col.households"): n_base if n_base >= thr else report.marker,
-            t("welfare.col.member_share"): fmt_ci(np.nan if hidden else vals["estimate"],
-                                                  vals["ci_low"], vals["ci_high"], digits=1,
-                                                  scale=100, hidden=report.marker)})
-    l1 = reach_est["1"]
-    if not l1["hidden"]:
-        out.text(t("welfare.reach", share=100 * l1["estimate"], low=100 * l1["ci_low"],
-                   high=100 * l1["ci_high"]))
+            t("col.households"): households.text,
+            t("welfare.col.member_share"): shown.with_ci})
+    l1 = reach_shown.get("1")
+    if l1 is not None and not l1.hidden:
+        out.text(t("welfare.reach", share=l1.with_ci))
     out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), t("welfare.notes.reach"))
 
     # 3. against the programme's figures
@@ -533,7 +527,8 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                                "rules": wr, "programmes": tuple(p.id for p in pilot)}
     if level == "village":
         out.text(t("welfare.village_no_projection"))
-        return out.result(estimates=by_level, details=details)
+        return out.result(estimates=by_level, details=details,
+                          published=tuple(reach_pub.entries))
 
     # 4. the projection
     ages = age_structure(report, wr)
@@ -605,7 +600,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     out.text(t("welfare.formula.text"))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
                     "projection": proj, "nhso_per_year": nhso})
-    return out.result(estimates=proj, details=details)
+    return out.result(estimates=proj, details=details, published=tuple(reach_pub.entries))
 
 
 @dataclass
