@@ -580,21 +580,25 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             else:
                 total = ("n", code, m.id)  # households with a published category: never hidden
             relations.append(_Relation(total, tuple((m.id, code, k) for k in m.cells), "sum"))
+    averaged = [(mm.id, MEAN) for mm in mean_measures] + [(rm.id, "share")
+                                                          for rm in ratio_measures]
     for parent, kids in children.items():
         for m in count_measures:
             for k in m.cells:
                 relations.append(_Relation((m.id, parent, k),
                                            tuple((m.id, c, k) for c in kids), "sum"))
-        for mid in [mm.id for mm in mean_measures] + [rm.id for rm in ratio_measures]:
-            cat = "share" if mid in {rm.id for rm in ratio_measures} else MEAN
+        for mid, cat in averaged:
             relations.append(_Relation((mid, parent, cat), tuple((mid, c, cat) for c in kids),
                                        "mean"))
     extra_areas: dict[str, set[str]] = {}
     for name, code, _ in extra_cells:
         extra_areas.setdefault(name, set()).add(code)
     for name, areas in extra_areas.items():
+        kids_of: dict[str, list[str]] = {}
+        for area in sorted(areas):
+            kids_of.setdefault(str(parent_code(area)), []).append(area)
         for parent in sorted(areas):
-            kids = sorted(a for a in areas if parent_code(a) == parent)
+            kids = kids_of.get(parent, [])
             if kids:
                 relations.append(_Relation((name, parent, "all"),
                                            tuple((name, c, "all") for c in kids), "sum"))

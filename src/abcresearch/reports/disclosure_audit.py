@@ -299,7 +299,10 @@ class _Attack:
         m0, cap_weight, measure_of = self.m0, self.cap_weight, self.measure_of
         ids = {m.id for m in group}
         names = [(m.id, v, k) for m in group for v in villages for k in m.categories]
-        tabs = {m.id: pd.crosstab(vcode, cats[m.id]) for m in group}
+        # every village, also one with no household in a measure's categories (a level's
+        # membership measure counts only that level's households)
+        tabs = {m.id: pd.crosstab(vcode, cats[m.id]).reindex(villages, fill_value=0)
+                for m in group}
         truth = np.array([float(tabs[m].at[v, k]) if k in tabs[m].columns else 0.0
                           for m, v, k in names])
         upper = np.array([n_v[villages.index(v)] for _m, v, _k in names])

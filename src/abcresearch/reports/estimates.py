@@ -615,18 +615,22 @@ def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequen
     pos = np.clip(np.searchsorted(np.asarray(bins, dtype=float), np.where(ok, inc, 0.0),
                                   side="right") - 1, 0, len(bins) - 1)
     out["income_bin"] = np.where(ok, ids[pos], NA)
+    # the item and membership measures as categoricals (one byte a household each, not a
+    # Python string: there are some thirty of them over every household of the round)
     if any(m.id == welfare_measure("1") for m in measures):
         member = member_flag(households).to_numpy(dtype=float)
-        membership = np.where(np.isnan(member), NA, np.where(member == 1, "member", "non"))
-        level = out["overall_level"].to_numpy(dtype=object)
+        membership = np.where(np.isnan(member), 2, np.where(member == 1, 0, 1)).astype(np.int8)
+        level = np.asarray(out["overall_level"], dtype=object)
         for k in ("1", "2", "3", NA):
-            out[welfare_measure(k)] = np.where(level == k, membership, "other")
+            codes = np.where(level == k, membership, -1).astype(np.int8)  # -1: another level
+            out[welfare_measure(k)] = pd.Categorical.from_codes(codes, WELFARE_CATEGORIES)
     flags = item_flags if item_flags is not None else pd.DataFrame(index=households.index)
     for item in flags.columns:
         f = flags[item].to_numpy(dtype=float)
-        out[item_measure(item)] = np.where(np.isnan(f), NA, np.where(f == 1, "fail", "pass"))
-    frame = pd.DataFrame({k: np.asarray(v, dtype=object) for k, v in out.items()},
-                         index=households.index)
+        codes = np.where(np.isnan(f), 2, np.where(f == 1, 0, 1)).astype(np.int8)
+        out[item_measure(item)] = pd.Categorical.from_codes(codes, ITEM_CATEGORIES)
+    frame = pd.DataFrame({k: v if isinstance(v, pd.Categorical) else np.asarray(v, dtype=object)
+                          for k, v in out.items()}, index=households.index)
     return frame[[m.id for m in measures]]
 
 
