@@ -112,6 +112,47 @@ def test_duplicate_submission_ids_reject_every_copy(tmp_path):
     _counts_add_up(res, exp)
 
 
+def test_an_exact_copy_keeps_its_first_row(tmp_path):
+    """A household row saved twice (an export merged twice) is stored once, with its roster;
+    the copy is rejected naming the row kept. Copies whose answers differ still all go."""
+    def edit(exp):
+        hh = exp.households
+        copy = hh.loc[[2]].copy()
+        exp.households = pd.concat([hh, copy], ignore_index=True)
+
+    exp, res = _run(tmp_path, edit)
+    copies = res.issues[res.issues["rule"] == "duplicate_copy"]
+    assert list(copies["row"]) == [len(exp.households) + 1]  # the last line, after the header
+    assert "row 4 is kept" in copies.iloc[0]["message"]
+    assert "แถวที่ 4" in copies.iloc[0]["message_th"]
+    assert not (res.issues["rule"] == "unique_id").any()
+    assert not (res.issues["rule"] == "parent_rejected").any()
+    from abcresearch.store import read as data
+
+    hh = data.load(2567, store=tmp_path / "store")
+    uuid = exp.households.loc[2, "_uuid"]
+    assert (hh["submission_uuid"] == uuid).sum() == 1
+    assert len(hh) == len(exp.households) - 1
+    members = data.load(2567, store=tmp_path / "store", table="members")
+    assert (members["submission_uuid"] == uuid).sum() == \
+        (exp.members["_submission__uuid"] == uuid).sum() > 0
+    _counts_add_up(res, exp)
+
+
+def test_copies_with_different_answers_are_all_rejected(tmp_path):
+    def edit(exp):
+        hh = exp.households
+        copy = hh.loc[[2]].copy()
+        copy["financial/fin_savings"] = "123456"
+        exp.households = pd.concat([hh, copy], ignore_index=True)
+
+    exp, res = _run(tmp_path, edit)
+    dup = res.issues[res.issues["rule"] == "unique_id"]
+    assert sorted(dup["row"]) == [4, len(exp.households) + 1]
+    assert not (res.issues["rule"] == "duplicate_copy").any()
+    _counts_add_up(res, exp)
+
+
 def test_orphan_roster_rows(tmp_path):
     def edit(exp):
         exp.members.loc[3, "_submission__uuid"] = "no-such-household"
@@ -211,7 +252,8 @@ def test_parse_date_text():
 def test_rules_file_is_complete():
     rules = validate.rules()
     for rid in ("type:integer", "type:decimal", "type:date", "required", "range", "regex",
-                "equals", "choice", "choice_none", "not_relevant", "unique_id", "orphan_member",
+                "equals", "choice", "choice_none", "not_relevant", "unique_id", "duplicate_copy",
+                "orphan_member",
                 "parent_rejected", "unknown_area", "duplicate_village", "village_missing",
                 "national_id_checksum", "hh_size_roster"):
         assert rules[rid]["severity"] in ("error", "warning")

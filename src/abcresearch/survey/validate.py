@@ -8,7 +8,7 @@ Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md
    relevant; ``item_missing`` for a blank capital item, a warning), ``range``, ``regex``,
    ``equals``, ``choice``/``choice_none``, ``not_relevant``,
    ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
-   ``unique_id``, ``duplicate_village``, ``orphan_member``, ``parent_rejected``,
+   ``unique_id`` (an exact copy of a row: ``duplicate_copy``, the first kept), ``duplicate_village``, ``orphan_member``, ``parent_rejected``,
    ``hh_size_roster`` and ``village_missing``.
 
 Rules, severities and their English and Thai messages live in ``params/validation_rules.yaml``.
@@ -496,16 +496,44 @@ class ValidationReport:
                 .rename("n").reset_index().sort_values("n", ascending=False))
 
 
+#: Columns that say where a row was read, not what it answers (an exact copy differs only there).
+POSITION_COLUMNS = ("source_file", "source_row")
+
+
+def _repeated(typed: pd.DataFrame, column: str, issues: _Issues, rule: str) -> None:
+    """Flag rows sharing a ``column`` value: exact copies keep their first row, others all go.
+
+    Rows with the same key whose every other cell is the same too are one row read twice (an
+    export saved or merged twice): the first is kept and each later copy is rejected by
+    ``duplicate_copy``, naming the row kept. Rows with the same key and different answers
+    cannot be told apart: every one of them is rejected by ``rule``.
+    """
+    key = typed[column]
+    dup = key.duplicated(keep=False) & key.notna()
+    if not dup.any():
+        return
+    content = [c for c in typed.columns if c not in POSITION_COLUMNS]
+    rows = typed.loc[dup, content]
+    versions = rows.drop_duplicates().groupby(column, sort=False).size()
+    exact = dup & isin(key, versions.index[versions == 1])
+    issues.add((dup & ~exact).to_numpy(dtype=bool), column, rule)
+    if exact.any():
+        kept_row = typed.loc[exact].groupby(column, sort=False)["source_row"].transform("first") \
+            if "source_row" in typed.columns else None
+        copy = exact & key.duplicated(keep="first")
+        detail = pd.Series("", index=typed.index, dtype=object)
+        if kept_row is not None:
+            detail.loc[kept_row.index] = kept_row.astype(str).to_numpy()
+        issues.add(copy.to_numpy(dtype=bool), column, "duplicate_copy", detail=detail)
+
+
 def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
     if "submission_uuid" in typed.columns and table in ("households", "villages"):
         uuid = typed["submission_uuid"]
         issues.add(uuid.isna().to_numpy(dtype=bool), "submission_uuid", "required")
-        dup = (uuid.duplicated(keep=False) & uuid.notna()).to_numpy(dtype=bool)
-        issues.add(dup, "submission_uuid", "unique_id")
+        _repeated(typed, "submission_uuid", issues, "unique_id")
     if table == "villages" and "village_code" in typed.columns:
-        code = typed["village_code"]
-        dup = (code.duplicated(keep=False) & code.notna()).to_numpy(dtype=bool)
-        issues.add(dup, "village_code", "duplicate_village")
+        _repeated(typed, "village_code", issues, "duplicate_village")
 
 
 def _rejected(part: pd.DataFrame) -> pd.Index:
@@ -562,6 +590,9 @@ def validate(frames: dict[str, pd.DataFrame],
         iss.add(orphan, "submission_uuid", "orphan_member")
         if hh is not None and len(rejected["households"]):
             bad_hh = hh.loc[rejected["households"]]
+            # a household kept once, whose later exact copy was rejected, keeps its roster
+            kept = hh.drop(index=rejected["households"])["submission_uuid"]
+            bad_hh = bad_hh[~isin(bad_hh["submission_uuid"], kept)]
             hp = parts["households"]
             hp = hp[hp["index"].isin(rejected["households"])]
             why = (hp.assign(uuid=hh.loc[hp["index"], "submission_uuid"].to_numpy())
