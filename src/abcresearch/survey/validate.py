@@ -8,8 +8,9 @@ Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md
    relevant; ``item_missing`` for a blank capital item, a warning), ``range``, ``regex``,
    ``equals``, ``choice``/``choice_none``, ``not_relevant``,
    ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
-   ``unique_id`` (an exact copy of a row: ``duplicate_copy``, the first kept), ``duplicate_village``, ``orphan_member``, ``parent_rejected``,
-   ``hh_size_roster`` and ``village_missing``.
+   ``unique_id`` (an exact copy of a row: ``duplicate_copy``, the first kept),
+   ``duplicate_village``, ``orphan_member``, ``parent_rejected``, ``hh_size_roster`` and
+   ``village_missing``.
 
 Rules, severities and their English and Thai messages live in ``params/validation_rules.yaml``.
 A rule of severity ``error`` rejects the row; ``warning`` keeps it. The checks are vectorised
