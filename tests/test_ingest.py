@@ -117,9 +117,9 @@ def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):
     ("household.csv", b"\x00\x01\x02binary", "binary file"),
     ("household.csv", b"hh/village_code;hh/hh_size\n" + b"\x81\xfe\xff;1\n",
      "neither UTF-8 nor Thai Windows"),
-    # one row saved in CP874 inside a UTF-8 file: the line is named, not a byte of a good line
+    # a line of a UTF-8 file that is neither UTF-8 nor CP874: that line is named
     ("household.csv", "hh/village_code;hh/head_name\n80010101;สมชาย\n80010102;ทดสอบ\n".encode()
-     + "80010103;ทดสอบ\n".encode("cp874"), "UTF-8 text up to line 4, which is not"),
+     + b"80010103;\x81\xfe\n", "UTF-8 text except line 4, which is neither"),
     ("household.xlsx", b"this is not a workbook", "not an XLSX workbook"),
     ("household.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50, "Excel 97-2003"),
     ("household.csv", b"a;b;c\n1;2;3\n", "no column of the household, member or village form"),
@@ -133,6 +133,27 @@ def test_unreadable_file_is_one_sentence(tmp_path, name, content, words):
     msg = str(err.value)
     assert name in msg and words in msg
     assert "\n" not in msg
+
+
+def test_a_row_saved_in_cp874_inside_a_utf8_file_is_kept_and_named(tmp_path):
+    """A row edited and saved again on a Thai Windows machine: read as CP874, kept, named."""
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = path.read_bytes().split(b"\n")
+    text = lines[3].decode("utf-8")
+    assert any("\u0e00" <= ch <= "\u0e7f" for ch in text)  # the row holds Thai
+    lines[3] = text.encode("cp874")
+    path.write_bytes(b"\n".join(lines))
+    res = _ingest(exp.folder, tmp_path)
+    warn = res.issues[res.issues["rule"] == "line_encoding"]
+    assert list(warn["row"]) == [4] and (warn["severity"] == "warning").all()
+    assert "household.csv line 4 is not UTF-8" in warn["message"].item()
+    assert "บรรทัดที่ 4" in warn["message_th"].item()
+    from abcresearch.store import read as data
+
+    hh = data.load(2567, store=tmp_path / "store")
+    assert len(hh) == len(exp.households)  # no row lost
+    assert exp.households.loc[2, "_uuid"] in set(hh["submission_uuid"])
 
 
 def test_ragged_row_is_rejected_not_the_file(tmp_path):

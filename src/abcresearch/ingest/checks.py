@@ -3,6 +3,7 @@
 * :func:`truncation_issues`: a file that ends in the middle of a row, a household file cut short
   (the roster's last rows have no household), a roster file cut short (the last households have
   no roster row);
+* :func:`encoding_issues`: lines of a UTF-8 file read as Thai Windows text (kept, named);
 * :func:`find_resubmissions`: the same interview sent again under a new submission id;
 * :func:`duplicate_hh_keys`: one head of household in several submissions of a round;
 * :func:`frame_issues`: the frame against the export (sampled villages without data, surveyed
@@ -51,6 +52,25 @@ class Truncation:
 
     issues: pd.DataFrame
     notes: list[str]
+
+
+def encoding_issues(sheets: list[Sheet]) -> Truncation:
+    """Name every line of a UTF-8 file that was read as Thai Windows text (CP874).
+
+    The rows are kept (a row edited and saved again on a Thai Windows machine); the warning
+    asks the user to check their Thai text.
+    """
+    rows: dict[str, list[dict[str, object]]] = {}
+    notes: list[str] = []
+    for sh in sheets:
+        for line in sh.recoded_lines:
+            text, text_th = _both("ingest.line_cp874", file=sh.file, line=line)
+            notes.append(text)
+            rows.setdefault(sh.table, []).append(
+                _issue(sh.table, sh.file, line, "(row)", "line_encoding", text,
+                       detail_th=text_th))
+    parts = [issues_from(t, r) for t, r in rows.items()]
+    return Truncation(pd.concat(parts, ignore_index=True) if parts else empty_issues(), notes)
 
 
 def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> Truncation:

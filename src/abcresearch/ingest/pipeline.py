@@ -493,8 +493,9 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
             malformed[sh.file] = [m.row for m in sh.malformed]
     empty = checks.empty_table_issues(sheets)
     trunc = checks.truncation_issues(sheets, frames)
-    notes += empty.notes + trunc.notes
-    extra_issues += [empty.issues, trunc.issues]
+    recoded = checks.encoding_issues(sheets)
+    notes += empty.notes + trunc.notes + recoded.notes
+    extra_issues += [empty.issues, trunc.issues, recoded.issues]
 
     previous = store_mod.read_round(store, survey_round)
     prev_issues, prev_rejects = store_mod.read_history(store, survey_round)

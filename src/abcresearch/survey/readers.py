@@ -1,7 +1,8 @@
 """Read survey exports (Kobo / ODK Central CSV and XLSX) into text sheets with normalised headers.
 
 Every cell is read as text: encoding by BOM -> ``utf-8-sig``, else strict UTF-8, else ``cp874``
-(Thai Windows Excel); delimiter ``;``, ``,`` or tab from the header line. Each row keeps
+(Thai Windows Excel; in a UTF-8 file, a line that is not UTF-8 is read as CP874 and named);
+delimiter ``;``, ``,`` or tab from the header line. Each row keeps
 ``source_file`` and ``source_row`` (spreadsheet row, header = row 1). :func:`classify` tells the
 household, member (roster) and village tables apart by their columns and :func:`normalise` maps
 headers to the XLSForm leaf names.
@@ -86,6 +87,8 @@ class Sheet:
         The header as read.
     truncated_at : int or None
         The row at which the file ends in the middle of a row (it was cut short), if it does.
+    recoded_lines : tuple of int
+        Lines of a UTF-8 file that were not UTF-8 and were read as Thai Windows text (CP874).
     """
 
     file: str
@@ -99,6 +102,7 @@ class Sheet:
     malformed: list[MalformedRow] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     truncated_at: int | None = None
+    recoded_lines: tuple[int, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -147,8 +151,13 @@ def find_files(directory: Path) -> list[Path]:
     return files
 
 
-def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes]:
-    """Return (encoding, UTF-8 bytes without BOM)."""
+def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...]]:
+    """Return (encoding, UTF-8 bytes without BOM, lines read as CP874 in a UTF-8 file).
+
+    A UTF-8 file (with Thai in UTF-8) in which a few lines are not UTF-8 is a row edited and
+    saved again on a Thai Windows machine: each such line is read as CP874 and named, so that
+    no row is lost and the user can check it. A line that is neither is refused, named.
+    """
     if b"\x00" in data[:8192]:
         raise InputError(f"{path.name} is a binary file, not a CSV or XLSX export")
     if data.startswith(_BOM):
@@ -158,25 +167,42 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes]:
         except UnicodeDecodeError as exc:
             raise InputError(f"{path.name} starts with a UTF-8 mark but byte {exc.start + 3} is "
                              "not UTF-8; save it again as CSV UTF-8") from None
-        return "utf-8-sig", body
+        return "utf-8-sig", body, ()
     try:
         _check_utf8(data)
-        return "utf-8", data
+        return "utf-8", data, ()
     except UnicodeDecodeError as exc:
         bad_utf8 = exc.start
+    if data.count(b"\n", 0, bad_utf8) >= 1 and _has_utf8_thai(data[:bad_utf8]):
+        # UTF-8 Thai up to a line that is not: an edited row saved in another encoding
+        return ("utf-8", *_mixed_lines(path, data))
     try:
-        return "cp874", data.decode("cp874").encode("utf-8")
+        return "cp874", data.decode("cp874").encode("utf-8"), ()
     except UnicodeDecodeError as exc:
-        utf8_lines = data.count(b"\n", 0, bad_utf8)
-        if utf8_lines >= 1 and _has_utf8_thai(data[:bad_utf8]):
-            # UTF-8 text up to a line that is not: an edited row saved in another encoding
-            column = bad_utf8 - data.rfind(b"\n", 0, bad_utf8)
-            raise InputError(
-                f"{path.name} is UTF-8 text up to line {utf8_lines + 1}, which is not (byte "
-                f"{column} of that line): the file mixes encodings; save that row again as "
-                "UTF-8 (or the file as CSV UTF-8)") from None
         raise InputError(f"{path.name} is neither UTF-8 nor Thai Windows (CP874/TIS-620) text "
                          f"(byte {exc.start}); save it again as CSV UTF-8") from None
+
+
+def _mixed_lines(path: Path, data: bytes) -> tuple[bytes, tuple[int, ...]]:
+    """Read a UTF-8 file line by line, each line that is not UTF-8 as CP874 (see above)."""
+    out, recoded = [], []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+            out.append(line)
+            continue
+        except UnicodeDecodeError as exc:
+            bad = exc.start
+        try:
+            text = line.decode("cp874")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path.name} is UTF-8 text except line {number}, which is neither UTF-8 nor "
+                f"Thai Windows (CP874) text (byte {bad + 1} of that line); save that row again "
+                "as UTF-8 (or the file as CSV UTF-8)") from None
+        out.append(text.encode("utf-8"))
+        recoded.append(number)
+    return b"\n".join(out), tuple(recoded)
 
 
 def _has_utf8_thai(data: bytes) -> bool:
@@ -320,7 +346,7 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
     import pyarrow.csv as pacsv
 
     data = path.read_bytes() if data is None else data
-    encoding, body = _sniff_encoding(path, data)
+    encoding, body, recoded = _sniff_encoding(path, data)
     end = body.find(b"\n")
     first = body[: end if end >= 0 else len(body)].decode("utf-8").rstrip("\r")
     if not first.strip():
@@ -348,7 +374,8 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
         frame = frame.astype("str")
         return Sheet(file=path.name, path=path, frame=frame,
                      rows=np.arange(2, len(frame) + 2, dtype=np.int64),
-                     encoding=encoding, delimiter=delimiter, header=cols)
+                     encoding=encoding, delimiter=delimiter, header=cols,
+                     recoded_lines=recoded)
     # the tolerant reader: malformed rows set aside, the others kept
     text = body.decode("utf-8")
     rows, numbers, malformed = parse_text_rows(text, delimiter, len(header))
@@ -363,7 +390,7 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
         truncated = last.row  # the file ends in the middle of its last row
     return Sheet(file=path.name, path=path, frame=frame, rows=np.asarray(numbers, dtype=np.int64),
                  encoding=encoding, delimiter=delimiter, malformed=malformed, header=cols,
-                 truncated_at=truncated)
+                 truncated_at=truncated, recoded_lines=recoded)
 
 
 def _unique_headers(header: list[str], file: str) -> list[str]:
