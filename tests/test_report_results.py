@@ -379,3 +379,28 @@ def test_an_interval_narrower_than_the_digits_shown_is_left_out() -> None:
     assert fmt_ci(0.301, 0.2995, 0.3024, digits=1, scale=100) == "30.1 (29.9–30.2)"
     assert Shown("30", 0.30, "30", "30").with_ci == "30"
     assert Shown("48", 0.48, "45", "51").with_ci == "48 (45–51)"
+
+
+def test_the_level1_finding_leaves_out_an_interval_narrower_than_its_digits(
+        sample_store, monkeypatch) -> None:
+    """The key finding on level 1 printed "30 (30–30)" where the interval rounds to the share."""
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.disclosure import Shown
+    from abcresearch.reports.sections import findings
+
+    def level1_line(text: str) -> str:
+        lines = [x for x in text.splitlines() if "อยู่ระดับ 1 ซึ่งควร" in x]
+        assert len(lines) == 1, text
+        return lines[0]
+
+    # the sample store hides the level-1 shares (small level-3 cells): a published share is
+    # stood in for, once with an interval wider than its digits and once narrower
+    monkeypatch.setattr(findings, "level1_share",
+                        lambda *a, **k: Shown("48", 0.48, "45", "51"))
+    report = AreaReport.load("80150103", 2549, store=sample_store)
+    assert "ช่วงความเชื่อมั่น 95% 45–51" in level1_line(report.key_findings().text)
+    monkeypatch.setattr(findings, "level1_share",
+                        lambda *a, **k: Shown("30", 0.30, "30", "30"))
+    narrow = level1_line(AreaReport.load("80150103", 2549, store=sample_store).key_findings().text)
+    assert "30–30" not in narrow and "ช่วงความเชื่อมั่น" not in narrow
+    assert "ร้อยละ 30 ของครัวเรือน" in narrow

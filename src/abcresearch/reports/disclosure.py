@@ -29,6 +29,8 @@ def marker(threshold: int = 5) -> str:
 SUPPRESSED = marker(5)
 #: Marker of a cell hidden only so that a small cell cannot be recovered from totals.
 SECONDARY = "×"
+#: Printed for a figure with nothing to rest on (no household in its base), not hidden.
+NO_DATA = "–"
 
 
 def primary_mask(counts: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
@@ -1189,8 +1191,10 @@ class Publisher:
             Its interval.
         """
         num, den = tuple(numerator), tuple(base)
-        if self.pattern.share_hidden(area, num, den) or not np.isfinite(value):
-            text = self._marker_of(num, area, den)
+        hidden = self.pattern.share_hidden(area, num, den)
+        if hidden or not np.isfinite(value):
+            # no household in its base: nothing to hide, nothing to show
+            text = self._marker_of(num, area, den) if hidden else NO_DATA
             self._add(Published(self.section, "share", area, num, den, text=text))
             return Shown(text)
         text, printed, bounds = self._printed("percent", value)
@@ -1202,8 +1206,9 @@ class Publisher:
     def mean(self, measure: str, area: str, value: float, low: float | None = None,
              high: float | None = None, kind: str = "score") -> Shown:
         """Return a design-weighted mean of a mean measure (``kind`` gives its decimals)."""
-        if self.pattern.hidden(measure, area) or not np.isfinite(value):
-            text = self._marker_of(((measure, MEAN),), area)
+        hidden = self.pattern.hidden(measure, area)
+        if hidden or not np.isfinite(value):
+            text = self._marker_of(((measure, MEAN),), area) if hidden else NO_DATA
             self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text))
             return Shown(text)
         text, printed, bounds = self._printed(kind, value)

@@ -108,7 +108,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     if not l1_shown.hidden and l1_shown.low is not None:
         w, _ = report.weighted_counts("overall_level")
         count = pub.weighted("overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
-        if not count.hidden:
+        if not count.hidden and l1_shown.with_ci == l1_shown.text:
+            # an interval narrower than the digits printed says nothing: not "30 (30–30)"
+            found.append(t("find.level1_point", share=l1_shown.text, count=count.text))
+        elif not count.hidden:
             found.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,
                            high=l1_shown.high, count=count.text))
     af = af_published(report, pub)
