@@ -485,24 +485,21 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             _public(pub, f"village_forms.{key}", n, ",d", area)
             return n
 
-        def ratio(key: str, num: float, den: float, scale: float, fmt: str) -> float:
-            shown = _public(pub, f"village_forms.{key}", scale * num / den if den > 0 else np.nan,
-                            fmt, area)
+        def figure(key: str, value: float, fmt: str) -> float:
+            shown = _public(pub, f"village_forms.{key}", value, fmt, area)
             return np.nan if shown.value is None else shown.value
 
+        pop, members, money = r["vil_population"], r["vil_welfare_members"], r["vil_welfare_money"]
         row: dict[str, Any] = {unit_col: name}
         if show_villages:
             row[t("welfare.col.villages")] = whole("villages")
         row |= {t("welfare.col.population"): whole("vil_population"),
                 t("welfare.col.members"): whole("vil_welfare_members"),
-                t("welfare.col.members_pct"): ratio(
-                    "members_per_100_people", r["vil_welfare_members"], r["vil_population"], 100,
-                    _ONE),
-                t("welfare.col.money"): ratio("vil_welfare_money", r["vil_welfare_money"], 1, 1,
-                                              _WHOLE),
-                t("welfare.col.per_member"): ratio(
-                    "money_per_member", r["vil_welfare_money"], r["vil_welfare_members"], 1,
-                    _WHOLE)}
+                t("welfare.col.members_pct"): figure(
+                    "members_per_100_people", 100 * members / pop if pop > 0 else np.nan, _ONE),
+                t("welfare.col.money"): figure("vil_welfare_money", float(money), _WHOLE),
+                t("welfare.col.per_member"): figure(
+                    "money_per_member", money / members if members > 0 else np.nan, _WHOLE)}
         return row
 
     rows = [fund_row(_unit_name(report, code), r, str(code)) for code, r in units.iterrows()]
