@@ -22,7 +22,7 @@ from abcresearch.reports import disclosure, disclosure_audit
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.item_rules import failing_flags
 
-SECTIONS = ("cover", "summary_page", "small_area", "what_to_do",
+SECTIONS = ("cover", "summary_page", "small_area", "readiness", "what_to_do", "welfare_fund",
             "change", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
             "villages", "organisations", "income", "data_quality", "methods_note",
             "write_summary")

@@ -16,6 +16,7 @@ report hides it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,11 +25,11 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext, ProvinceContext
-from abcresearch.reports.disclosure import Publisher, Shown, is_small, share_mask
+from abcresearch.reports.disclosure import Published, Publisher, Shown, is_small, share_mask
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.levels import level1_share
-from abcresearch.scoring.grade_rules import GradeRules, load_grade_rules
+from abcresearch.scoring.grade_rules import FORM_INDICATORS, GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
@@ -275,7 +276,51 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
-def _lift(report: AreaContext, rules: GradeRules) -> str | None:
+def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
+                        org: pd.DataFrame, level: str) -> pd.DataFrame:
+    """Write the organisation ranking's figures through the section's ledger, as printed.
+
+    They are village-form figures (and a rank by one of them): public, no suppression. Call it
+    on the rows that are printed (after any limit), and print the table with the digits of
+    ``score`` in ``params/publication.yaml`` (one decimal; ranks and a village's forums are
+    whole numbers).
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher.
+    org : pandas.DataFrame
+        The table of :func:`org_ranking_table`.
+    level : {"village", "tambon"}
+        What the rows are.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with each figure as printed.
+    """
+    t = report.t
+    kinds = {t("readiness.col.org_rank"): ("org_rank", "count"),
+             t("readiness.col.org_strength"): ("org_strength", "score"),
+             t("readiness.col.welfare_share"): ("welfare_share x 100", "score"),
+             t("col.forums"): ("forums_year", "count" if level == "village" else "score"),
+             t("readiness.col.n_group_types"): ("n_group_types", "score"),
+             t("readiness.col.plan_share"): ("master_plan x 100", "score")}
+    out = org.copy()
+    for col, (name, kind) in kinds.items():
+        if col not in out:
+            continue
+        values = [None if pd.isna(v) else pub.public(name, float(v), kind).value
+                  for v in out[col]]
+        out[col] = pd.array([None if v is None else int(v) for v in values], dtype="Int64") \
+            if kind == "count" else np.array([np.nan if v is None else v for v in values])
+    return out
+
+
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     row = report.grade_row
     if row is None or not isinstance(row.get("grade"), str) or not report.publishable:
         return None
@@ -288,6 +333,15 @@ def _lift(report: AreaContext, rules: GradeRules) -> str | None:
     lines = [f"**{t('readiness.lift.heading', area=area, grade=grade_text(t, target))}** "
              f"({t('readiness.lift.' + lift['requirement'].iloc[0])})", ""]
     lines += [f"- {x}" for x in lift[f"text_{report.lang}"]]
+    # a condition on a village-form indicator prints its value and the rule's threshold:
+    # public, into the ledger as printed. A condition on a household statistic (the
+    # community capital, a capital's mean) is not recorded here: no rule publishes it yet.
+    for indicator, text in zip(lift["indicator"], lift[f"text_{report.lang}"], strict=True):
+        if indicator in FORM_INDICATORS:
+            for m in _NUMBER.finditer(str(text)):
+                pub.entries.append(Published(
+                    pub.section, "public", report.area.code, text=m.group(),
+                    value=float(m.group().replace(",", "")), name=f"lift.{indicator}"))
     return "\n".join(lines)
 
 
@@ -327,12 +381,12 @@ def readiness(report: AreaContext) -> SectionResult:
                              need_hidden(pub, rows["code"], hidden), areas)
     out.table(cells, t("readiness.cells.caption", areas=areas),
               t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
-    lift = _lift(report, rules)
+    lift = _lift(report, rules, pub)
     if lift:
         out.text(lift)
-    org = org_ranking_table(report, rows, names, child)
-    out.table(org, t("readiness.org.caption"), t("readiness.org.notes"), decimals=1,
-              number_format={t("col.forums"): ",.0f"} if child == "village" else None)
+    org = _publish_org_ranking(pub, report, org_ranking_table(report, rows, names, child), child)
+    out.table(org, t("readiness.org.caption"), t("readiness.org.notes"),
+              decimals=pub.digits("score"))
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
                                                "organisations": org},
                       published=tuple(pub.entries))
@@ -374,10 +428,11 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     total = len(org)
     if limit is not None:
         org = org.head(limit)
+    org = _publish_org_ranking(pub, report, org, "tambon")
     notes = t("readiness.org.notes")
     if len(org) < total:
         notes = f"{notes} {t('readiness.org.limited', n=len(org), total=total)}"
-    out.table(org, t("readiness.org.caption"), notes, decimals=1)
+    out.table(org, t("readiness.org.caption"), notes, decimals=pub.digits("score"))
     return out.result(estimates=tt, details={"points": pts, "cells": cells,
                                              "organisations": org},
                       published=tuple(pub.entries))

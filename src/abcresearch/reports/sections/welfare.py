@@ -26,6 +26,7 @@ Administration's list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ import pandas as pd
 
 from abcresearch.errors import StoreError
 from abcresearch.params import Problems, load
-from abcresearch.reports.disclosure import Publisher, share_mask
+from abcresearch.reports.disclosure import Published, Publisher, Shown, share_mask
 from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -216,11 +217,64 @@ def payout_per_member(shares: Sequence[float], rules: WelfareRules) -> tuple[lis
     return per_group, round(float(sum(s * p for s, p in zip(shares, per_group, strict=True))), 2)
 
 
-def _money(value: Any) -> Any:
-    """Text of a figure: whole amounts with thousands separators, others to the satang."""
-    if isinstance(value, str) or value is None or pd.isna(value):
-        return value if isinstance(value, str) else None
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+#: Formats of the figures the section prints (table cells and their ledger entries alike).
+_WHOLE, _ONE, _SATANG, _PLAIN = ",.0f", ",.1f", ",.2f", "d"
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _money(value: float) -> str:
+    """Format of an amount: whole baht with thousands separators, others to the satang."""
+    return _WHOLE if float(value).is_integer() else _SATANG
+
+
+def _public(pub: Publisher, name: str, value: Any, fmt: str = _WHOLE, area: str = "",
+            kind: str = "public") -> Shown:
+    """Write a figure in the section's format and record it in the ledger as printed.
+
+    ``kind="public"``: figures not about the surveyed households -- village forms (whole-
+    village counts: no sampling, no suppression), ``params/`` figures, years, and what is
+    computed from those alone. ``kind="other"``: figures resting on the household rosters
+    that the disclosure attack leaves alone (the age structure, and the payouts the
+    projection computes from it as printed). :meth:`Publisher.public` writes with the digits
+    of ``params/publication.yaml`` (those of household statistics), not the formats printed
+    here (rates per 1,000 to one decimal, money to the satang, years without a separator),
+    so the entry is made here with the printed text.
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher.
+    name : str
+        Where the figure comes from (``village_forms.*``, a ``params/welfare.yaml`` key, ...).
+    value : int or float
+        The figure; missing (None or NaN) prints nothing and is not recorded.
+    fmt : str
+        Format spec, the same the table applies to the cell (``number_format``).
+    area : str
+        Area code the figure belongs to.
+    kind : {"public", "other"}
+        Ledger kind.
+
+    Returns
+    -------
+    Shown
+        The text printed and the printed value (``Shown("")`` when missing).
+    """
+    if value is None or pd.isna(value):
+        return Shown("")
+    text = format(value, fmt)
+    printed = float(text.replace(",", ""))
+    pub.entries.append(Published(pub.section, kind, area, text=text, value=printed, name=name))
+    return Shown(text, printed)
+
+
+def _label_numbers(pub: Publisher, key: str, text: str) -> str:
+    """Record the numbers written in a label's own text (rendered without fields), e.g. a date."""
+    for m in _NUMBER.finditer(text):
+        pub.entries.append(Published(pub.section, "public", "", text=m.group(),
+                                     value=float(m.group().replace(",", "")),
+                                     name=f"label {key}"))
+    return text
 
 
 def _half_up(x: float) -> int:
@@ -406,38 +460,44 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     forms = _forms(report)
     units, tot = _fund_table(report, forms)
 
-    # 1. the funds today (village forms: no sampling error, no suppression)
-    def pct(members: float, pop: float) -> float:
-        return 100 * members / pop if pop > 0 else np.nan
-
-    def per(money: float, members: float) -> float:
-        return money / members if members > 0 else np.nan
-
+    # 1. the funds today (village forms: no sampling error, no suppression); every figure goes
+    # into the ledger as printed (public: whole-village counts and what is computed from them)
+    pub = Publisher(report, "welfare_fund")
     unit_col = {"province": t("col.amphoe"), "amphoe": t("col.tambon")}.get(level,
                                                                            t("col.village"))
-    rows = [{unit_col: _unit_name(report, code), t("welfare.col.villages"): int(r["villages"]),
-             t("welfare.col.population"): int(r["vil_population"]),
-             t("welfare.col.members"): int(r["vil_welfare_members"]),
-             t("welfare.col.members_pct"): pct(r["vil_welfare_members"], r["vil_population"]),
-             t("welfare.col.money"): float(r["vil_welfare_money"]),
-             t("welfare.col.per_member"): per(r["vil_welfare_money"], r["vil_welfare_members"])}
-            for code, r in units.iterrows()]
+    show_villages = level not in ("village", "tambon")  # one row per village: says nothing
+
+    def fund_row(name: str, r: Mapping[str, float], area: str) -> dict[str, Any]:
+        def whole(key: str) -> int:
+            n = int(r[key])
+            _public(pub, f"village_forms.{key}", n, ",d", area)
+            return n
+
+        def figure(key: str, value: float, fmt: str) -> float:
+            shown = _public(pub, f"village_forms.{key}", value, fmt, area)
+            return np.nan if shown.value is None else shown.value
+
+        pop, members, money = r["vil_population"], r["vil_welfare_members"], r["vil_welfare_money"]
+        row: dict[str, Any] = {unit_col: name}
+        if show_villages:
+            row[t("welfare.col.villages")] = whole("villages")
+        row |= {t("welfare.col.population"): whole("vil_population"),
+                t("welfare.col.members"): whole("vil_welfare_members"),
+                t("welfare.col.members_pct"): figure(
+                    "members_per_100_people", 100 * members / pop if pop > 0 else np.nan, _ONE),
+                t("welfare.col.money"): figure("vil_welfare_money", float(money), _WHOLE),
+                t("welfare.col.per_member"): figure(
+                    "money_per_member", money / members if members > 0 else np.nan, _WHOLE)}
+        return row
+
+    rows = [fund_row(_unit_name(report, code), r, str(code)) for code, r in units.iterrows()]
     if len(units) > 1 or level != "village":
-        rows.append({unit_col: t("welfare.total"), t("welfare.col.villages"): int(tot["villages"]),
-                     t("welfare.col.population"): int(tot["vil_population"]),
-                     t("welfare.col.members"): int(tot["vil_welfare_members"]),
-                     t("welfare.col.members_pct"): pct(tot["vil_welfare_members"],
-                                                       tot["vil_population"]),
-                     t("welfare.col.money"): float(tot["vil_welfare_money"]),
-                     t("welfare.col.per_member"): per(tot["vil_welfare_money"],
-                                                      tot["vil_welfare_members"])})
+        rows.append(fund_row(t("welfare.total"), tot, _code(report)))
     funds = pd.DataFrame(rows)
-    if level in ("village", "tambon"):  # one row per village: the count says nothing
-        funds = funds.drop(columns=t("welfare.col.villages"))
     out.text(t("welfare.intro.funds"))
     out.table(funds, t("welfare.caption.funds"), t("welfare.notes.funds"),
-              number_format={t("welfare.col.members_pct"): ",.1f",
-                             t("welfare.col.per_member"): ",.0f", t("welfare.col.money"): ",.0f"})
+              number_format={t("welfare.col.members_pct"): _ONE,
+                             t("welfare.col.per_member"): _WHOLE, t("welfare.col.money"): _WHOLE})
 
     # 2. who the funds reach (design-based)
     from abcresearch.analysis.round import area_design
@@ -451,7 +511,6 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     overall = design.ciprop("welfare_member", na_rm=True, level=lvl).iloc[0]
     # the shares through the round's disclosure pattern (membership by overall level is on it),
     # beside the households of each level as the levels table counts them
-    reach_pub = Publisher(report, "welfare_fund")
     code = _code(report)
     reach_rows, reach_est, reach_shown = [], {}, {}
     for key, label in (("1", t("col.level1")), ("2", t("col.level2")), ("3", t("col.level3")),
@@ -466,12 +525,12 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         if n_base == 0:
             reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": True}
             continue
-        shown = reach_pub.share(code, *welfare_share_cells(None if key == "all" else key),
+        shown = pub.share(code, *welfare_share_cells(None if key == "all" else key),
                                 vals["estimate"], vals["ci_low"], vals["ci_high"])
         reach_shown[key] = shown
         reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": shown.hidden}
-        households = reach_pub.n(code) if key == "all" else \
-            reach_pub.count("overall_level", code, key)
+        households = pub.n(code) if key == "all" else \
+            pub.count("overall_level", code, key)
         reach_rows.append({
             t("welfare.col.group"): label,
             t("col.households"): households.text,
@@ -481,7 +540,8 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         out.text(t("welfare.reach", share=l1.with_ci))
     out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), t("welfare.notes.reach"))
 
-    # 3. against the programme's figures
+    # 3. against the programme's figures (params/welfare.yaml, params/programmes.yaml) and the
+    # village forms: public figures, into the ledger as printed
     pg = wr.programme
     n_tambons = int(tot["tambons"])
     tambon_codes = sorted(forms["village_code"].str.slice(0, 6).unique())
@@ -490,34 +550,61 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     per_tambon = (forms.assign(_t=forms["village_code"].str.slice(0, 6))
                   .groupby("_t")["vil_welfare_money"].sum().astype(float))
     progs = load_programmes(programmes)
+
+    def baht(name: str, value: Any, area: str = code) -> str | None:
+        if value is None or pd.isna(value):
+            return None
+        return _public(pub, name, value, _money(value), area).text
+
+    def plain(name: str, value: float, area: str = code) -> str:  # a count inside a sentence
+        return _public(pub, name, int(value), _PLAIN, area).text
+
+    def tambons() -> str:
+        return plain("village_forms.tambons", n_tambons)
+
     comp = [
-        (t("welfare.cmp.per_village"), pg["per_village_today"],
-         _half_up(money / villages) if villages else np.nan),
-        (t("welfare.cmp.per_tambon", villages=int(pg["villages_per_tambon"])),
-         pg["per_village_today"] * pg["villages_per_tambon"],
-         _half_up(money / n_tambons) if n_tambons else np.nan),
-        (t("welfare.cmp.proposed"), pg["per_tambon_proposed"],
-         t("welfare.cmp.reached", k=int((per_tambon >= pg["per_tambon_proposed"]).sum()),
-           n=n_tambons) if level != "village" else np.nan),
-        (t("welfare.cmp.tao"), pg["tao_cofunding"],
-         t("welfare.cmp.tao_tambons", k=tao_tambons, n=n_tambons)),
-        (t("welfare.cmp.msdhs"), pg["msdhs_per_tambon"], pg["msdhs_per_tambon"] * n_tambons),
-        (t("welfare.cmp.nhso"), pg["nhso_per_person"],
-         pg["nhso_per_person"] * tot["vil_population"]),
+        (t("welfare.cmp.per_village"), baht("programme.per_village_today",
+                                            pg["per_village_today"], ""),
+         baht("village_forms.money_per_village",
+              _half_up(money / villages) if villages else np.nan)),
+        (t("welfare.cmp.per_tambon", villages=plain("programme.villages_per_tambon",
+                                                    pg["villages_per_tambon"], "")),
+         baht("programme.per_village_today x programme.villages_per_tambon",
+              pg["per_village_today"] * pg["villages_per_tambon"], ""),
+         baht("village_forms.money_per_tambon",
+              _half_up(money / n_tambons) if n_tambons else np.nan)),
+        (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
+                                         pg["per_tambon_proposed"], ""),
+         t("welfare.cmp.reached", k=plain(
+             "village_forms.tambons_reaching_per_tambon_proposed",
+             int((per_tambon >= pg["per_tambon_proposed"]).sum())), n=tambons())
+         if level != "village" else None),
+        (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
+         t("welfare.cmp.tao_tambons", k=plain("local_government.tambons_with_tao", tao_tambons),
+           n=tambons())),
+        (t("welfare.cmp.msdhs"), baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
+         baht("programme.msdhs_per_tambon x village_forms.tambons",
+              pg["msdhs_per_tambon"] * n_tambons)),
+        (t("welfare.cmp.nhso"), baht("programme.nhso_per_person", pg["nhso_per_person"], ""),
+         baht("programme.nhso_per_person x village_forms.vil_population",
+              pg["nhso_per_person"] * tot["vil_population"])),
     ]
     pilot = [p for p in progs.programmes if any(c in p.tambons for c in tambon_codes)]
     for p in progs.programmes:
         k = sum(c in p.tambons for c in tambon_codes)
-        shown = t("welfare.cmp.in_list", k=k, n=n_tambons) if level != "tambon" and \
-            level != "village" else (t("welfare.yes") if k else t("welfare.no"))
-        comp.append((p.label(lang) + ("" if p.verified else t("programmes.unverified")),
-                     p.expected_size if p.expected_size is not None else np.nan, shown))
+        shown = t("welfare.cmp.in_list", k=plain(f"programmes.{p.id}.tambons_in_area", k),
+                  n=tambons()) if level != "tambon" and level != "village" \
+            else (t("welfare.yes") if k else t("welfare.no"))
+        comp.append((_label_numbers(pub, f"programmes.{p.id}.name", p.label(lang))
+                     + ("" if p.verified else t("programmes.unverified")),
+                     baht(f"programmes.{p.id}.expected_size", p.expected_size, ""), shown))
     cmp_table = pd.DataFrame({
         t("welfare.col.figure"): [c[0] for c in comp],
-        t("welfare.col.programme"): [_money(c[1]) for c in comp],
-        t("welfare.col.this_area"): [_money(c[2]) for c in comp],
+        t("welfare.col.programme"): [c[1] for c in comp],
+        t("welfare.col.this_area"): [c[2] for c in comp],
     })
-    out.table(cmp_table, t("welfare.caption.programme"), t("welfare.notes.programme"))
+    out.table(cmp_table, t("welfare.caption.programme"),
+              _label_numbers(pub, "welfare.notes.programme", t("welfare.notes.programme")))
     found = flag_text(tuple(pilot), report.words, lang)
     if found and level in ("village", "tambon"):
         out.text(found)
@@ -527,8 +614,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                                "rules": wr, "programmes": tuple(p.id for p in pilot)}
     if level == "village":
         out.text(t("welfare.village_no_projection"))
-        return out.result(estimates=by_level, details=details,
-                          published=tuple(reach_pub.entries))
+        return out.result(estimates=by_level, details=details, published=tuple(pub.entries))
 
     # 4. the projection
     ages = age_structure(report, wr)
@@ -541,66 +627,117 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         ages = age_structure(prov, wr)
     shares = [round(100 * s, 1) / 100 for s in ages["share"]]
     per_group, b = payout_per_member(shares, wr)
-    age_rows = [{t("welfare.col.age"): g.label(),
-                 t("welfare.col.persons_pct"): 100 * s,
-                 t("welfare.col.births"): 1000 * g.births,
-                 t("welfare.col.illness"): 1000 * g.illness,
-                 t("welfare.col.deaths"): 1000 * g.deaths,
-                 t("welfare.col.group_payout"): p}
-                for g, s, p in zip(wr.age_groups, shares, per_group, strict=True)]
+    # the age structure rests on the surveyed households' rosters (persons, weighted): into the
+    # ledger as "other" (the attack models households, not persons), under the area it
+    # describes; the rates, benefits and age bounds are params/welfare.yaml's
+    roster = _code(report) if basis == "area" else report.area.code[:2]
+
+    def rule(name: str, value: float, fmt: str = _WHOLE, area: str = "") -> Any:
+        shown = _public(pub, f"projection.{name}", value, fmt, area)
+        return np.nan if shown.value is None else shown.value
+
+    def from_roster(name: str, value: float, fmt: str, area: str = roster) -> float:
+        shown = _public(pub, name, value, fmt, area, kind="other")
+        return np.nan if shown.value is None else shown.value
+
+    def age_label(i: int, g: AgeGroup) -> str:
+        rule(f"age_groups[{i}].from", g.lo, _PLAIN)
+        if g.hi is not None:
+            rule(f"age_groups[{i}].to - 1 (the group's last age)", g.hi - 1, _PLAIN)
+        return g.label()
+
+    age_rows = [{t("welfare.col.age"): age_label(i, g),
+                 t("welfare.col.persons_pct"): from_roster(f"welfare.age_share[{g.label()}]",
+                                                           100 * s, _ONE),
+                 t("welfare.col.births"): rule(f"age_groups[{i}].births x 1000",
+                                               1000 * g.births, _ONE),
+                 t("welfare.col.illness"): rule(f"age_groups[{i}].illness x 1000",
+                                                1000 * g.illness, _ONE),
+                 t("welfare.col.deaths"): rule(f"age_groups[{i}].deaths x 1000",
+                                               1000 * g.deaths, _ONE),
+                 t("welfare.col.group_payout"): rule(
+                     f"age_groups[{i}] payout per person (rates x benefits)", p, _SATANG)}
+                for i, (g, s, p) in enumerate(zip(wr.age_groups, shares, per_group, strict=True))]
     age_rows.append({t("welfare.col.age"): t("welfare.payout_per_member"),
-                     t("welfare.col.persons_pct"): 100 * sum(shares),
+                     t("welfare.col.persons_pct"): from_roster("welfare.age_share[total]",
+                                                               100 * sum(shares), _ONE),
                      t("welfare.col.births"): np.nan, t("welfare.col.illness"): np.nan,
-                     t("welfare.col.deaths"): np.nan, t("welfare.col.group_payout"): b})
+                     t("welfare.col.deaths"): np.nan,
+                     t("welfare.col.group_payout"): from_roster(
+                         "welfare.payout_per_member b (printed age shares x payouts)", b,
+                         _SATANG)})
     proj = projection(int(tot["vil_welfare_members"]), int(tot["vil_population"]),
                       float(tot["vil_welfare_money"]), b, tao_tambons, n_tambons, wr,
                       report.survey_round + 1)
     nhso = pg["nhso_per_person"] * tot["vil_population"]
-    out.text(t("welfare.intro.projection", years=wr.years))
+    out.text(t("welfare.intro.projection",
+               years=_public(pub, "projection.years", wr.years, _PLAIN).text))
+    rule("contribution_per_day", wr.contribution_per_day, "g")  # the labels format these two
+    rule("days_per_year", wr.days_per_year, _PLAIN)
     assumptions = pd.DataFrame({
         t("welfare.col.assumption"): [
             t("welfare.a.members_now"), t("welfare.a.population"), t("welfare.a.fund_now"),
             t("welfare.a.contribution", per_day=wr.contribution_per_day,
               days=wr.days_per_year),
             t("welfare.a.growth"),
-            t("welfare.a.tao", amount=f"{wr.tao_cofunding_per_year:,.0f}", k=tao_tambons,
-              n=n_tambons),
-            t("welfare.a.msdhs", n=n_tambons), t("welfare.a.benefit_birth"),
+            t("welfare.a.tao", amount=_public(pub, "projection.tao_cofunding_per_year",
+                                              wr.tao_cofunding_per_year).text,
+              k=plain("local_government.tambons_with_tao", tao_tambons), n=tambons()),
+            t("welfare.a.msdhs", n=tambons()), t("welfare.a.benefit_birth"),
             t("welfare.a.benefit_illness"), t("welfare.a.benefit_death")],
         t("col.value"): [
-            f"{int(tot['vil_welfare_members']):,}", f"{int(tot['vil_population']):,}",
-            f"{_half_up(tot['vil_welfare_money']):,}",
-            f"{wr.contribution_per_year:,.2f}", f"{100 * wr.membership_growth:g}%",
-            f"{wr.tao_cofunding_per_year * tao_tambons:,.0f}",
-            f"{wr.msdhs_scenario * n_tambons:,.0f}", f"{wr.benefits['birth']:,.0f}",
-            f"{wr.benefits['illness']:,.0f}", f"{wr.benefits['death']:,.0f}"],
+            _public(pub, "village_forms.vil_welfare_members", int(tot["vil_welfare_members"]),
+                    ",d", code).text,
+            _public(pub, "village_forms.vil_population", int(tot["vil_population"]), ",d",
+                    code).text,
+            _public(pub, "village_forms.vil_welfare_money (to the baht)",
+                    _half_up(tot["vil_welfare_money"]), ",d", code).text,
+            _public(pub, "projection.contribution_per_day x days_per_year",
+                    wr.contribution_per_year, _SATANG).text,
+            _public(pub, "projection.membership_growth x 100", 100 * wr.membership_growth,
+                    "g").text + "%",
+            _public(pub, "projection.tao_cofunding_per_year x tambons with a TAO",
+                    wr.tao_cofunding_per_year * tao_tambons, _WHOLE, code).text,
+            _public(pub, "projection.msdhs_scenario x village_forms.tambons",
+                    wr.msdhs_scenario * n_tambons, _WHOLE, code).text,
+            *(_public(pub, f"projection.benefits.{k}", wr.benefits[k]).text
+              for k in ("birth", "illness", "death"))],
     })
     out.table(assumptions, t("welfare.caption.assumptions"),
               t("welfare.notes.assumptions") + ("" if wr.verified else " "
                                                  + t("welfare.unverified")))
     out.table(pd.DataFrame(age_rows), t("welfare.caption.ages"),
               t(f"welfare.notes.ages_{basis}"),
-              number_format={t("welfare.col.persons_pct"): ",.1f",
-                             t("welfare.col.births"): ",.1f", t("welfare.col.illness"): ",.1f",
-                             t("welfare.col.deaths"): ",.1f",
-                             t("welfare.col.group_payout"): ",.2f"})
-    shown = pd.DataFrame({
-        t("welfare.col.year"): proj["year"].astype(str),
-        t("welfare.col.members"): proj["members"],
-        t("welfare.col.contributions"): proj["contributions"],
-        t("welfare.col.tao"): proj["tao"],
-        t("welfare.col.payouts"): proj["payouts"],
-        t("welfare.col.fund"): proj["fund"],
-        t("welfare.col.fund_msdhs"): proj["fund_msdhs"],
-        t("welfare.col.nhso"): np.full(len(proj), nhso),
-    })
-    out.table(shown, t("welfare.caption.projection"),
-              t("welfare.notes.projection", nhso=f"{pg['nhso_per_person']:,.2f}"),
+              number_format={t("welfare.col.persons_pct"): _ONE,
+                             t("welfare.col.births"): _ONE, t("welfare.col.illness"): _ONE,
+                             t("welfare.col.deaths"): _ONE,
+                             t("welfare.col.group_payout"): _SATANG})
+    # the projection: members, savings, TAO money and the NHSO figure from the village forms
+    # and params alone (public); payouts and the fund also rest on b (from the roster)
+    year_rows = []
+    for _, y in proj.iterrows():
+        year_rows.append({
+            t("welfare.col.year"): _public(pub, "projection year (round + t)", int(y["year"]),
+                                           _PLAIN).text,
+            t("welfare.col.members"): int(rule("members N_t", int(y["members"]), ",d", code)),
+            t("welfare.col.contributions"): rule("savings C_t", y["contributions"], area=code),
+            t("welfare.col.tao"): rule("TAO co-funding G_t", y["tao"], area=code),
+            t("welfare.col.payouts"): from_roster("projection payouts B_t", y["payouts"],
+                                                  _WHOLE, code),
+            t("welfare.col.fund"): from_roster("projection fund F_t", y["fund"], _WHOLE, code),
+            t("welfare.col.fund_msdhs"): from_roster("projection fund with MSDHS F'_t",
+                                                     y["fund_msdhs"], _WHOLE, code),
+            t("welfare.col.nhso"): rule("nhso_per_person x village_forms.vil_population", nhso,
+                                     area=code),
+        })
+    out.table(pd.DataFrame(year_rows), t("welfare.caption.projection"),
+              t("welfare.notes.projection", nhso=_public(pub, "programme.nhso_per_person",
+                                                         pg["nhso_per_person"], _SATANG).text),
               decimals=0)
     out.text(t("welfare.formula.text"))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
                     "projection": proj, "nhso_per_year": nhso})
-    return out.result(estimates=proj, details=details, published=tuple(reach_pub.entries))
+    return out.result(estimates=proj, details=details, published=tuple(pub.entries))
 
 
 @dataclass
