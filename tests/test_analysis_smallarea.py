@@ -282,6 +282,19 @@ def test_a_census_of_villages_needs_no_model(sample_store):
     assert len(e) == 3 * len(res.tambons) and not res.model_tambons()
     np.testing.assert_allclose(e["estimate"], e["direct"])
     assert ((e["ci_low"] <= e["estimate"]) & (e["estimate"] <= e["ci_high"])).all()
+    # one direct figure, one interval: each tambon's level-1 share and interval as its own
+    # report gives them (the round's census design: villages are strata, households the
+    # units; not t on sampled villages - 1 degrees of freedom, which made a second interval)
+    from abcresearch.reports.area import AreaReport
+
+    share = res.measure("share_level1").set_index("area")
+    for code in res.tambons:
+        own = AreaReport.load(code, ROUND, store=sample_store).level1_estimate.iloc[0]
+        row = share.loc[code]
+        assert row["estimate"] == pytest.approx(float(own["estimate"]), rel=1e-9)
+        assert row["rmse"] == pytest.approx(float(own["se"]), rel=1e-6)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            (float(own["ci_low"]), float(own["ci_high"])), rel=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch import __version__
+from abcresearch.analysis.design import choose_design
 from abcresearch.analysis.round import design_spec
 from abcresearch.analysis.status import estimate_basis, load_status_rules
 from abcresearch.errors import AbcResearchError, DesignError, InputError
@@ -101,7 +102,7 @@ __all__ = [
 ]
 
 #: Version of the cached layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: direct intervals of a census round on the census design's df
 
 #: Measures and their kind (``share``: arcsine transform and share GVF terms; ``mean``); besides
 #: these, ``mean_<capital>`` for every capital of the scheme (kind ``mean``).
@@ -681,7 +682,9 @@ def _direct_rows(e: pd.DataFrame, data: pd.DataFrame, fixed: np.ndarray, level: 
     """Publish the direct estimate, variance and interval on the rows of basis ``direct``.
 
     The interval is the one a direct estimate gets everywhere (``abcresearch.stats``): t with
-    the design degrees of freedom (sampled villages minus 1), on the logit scale for shares.
+    the design degrees of freedom (sampled villages minus 1; in a census round, households
+    minus villages, as the round's census design gives the tambon's own report), on the logit
+    scale for shares.
     """
     est = np.where(fixed, data["direct"], e["estimate"])
     mse = np.where(fixed, data["vardir"], e["mse"])
@@ -794,6 +797,11 @@ def small_area_from_tables(
     meas = household_measures(dsg.data, s.measures, sch)
     whole_all = direct_estimates(dsg, meas, [])
     direct = direct_estimates(tdsg, meas, areas)
+    if choose_design(frame).name == "census":
+        # every village surveyed: the round's reports use the census design (villages are
+        # strata, households the units), whose variance this is (no village-stage term); its
+        # degrees of freedom too, so a direct tambon has one interval in every report
+        direct["df"] = (direct["households_sampled"] - direct["villages_sampled"]).clip(lower=1)
     tidy_parts, fits, coefs, resids, models = [], [], [], [], {}
     for name in s.measures:
         kind = measure_kind(name, sch)
