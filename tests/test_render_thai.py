@@ -183,3 +183,17 @@ def test_registering_the_thai_font_twice_lists_it_once() -> None:
     assert len(font_manager.fontManager.ttflist) == before
     names = [e.fname for e in font_manager.fontManager.ttflist]
     assert all(names.count(str(p)) == 1 for p in font_files())
+
+
+def test_a_place_name_stays_whole() -> None:
+    """An official place name made of two dictionary words ("บาง" + "โพธิ์") is one word: a
+    narrow column breaks "บ้าน|บางโพธิ์", not "บ้านบาง|โพธิ์" (a walk-through found that)."""
+    from abcresearch.reports.render import thai
+
+    assert "บางโพธิ์" in thai.place_names()
+    assert thai.segment("บ้านบางโพธิ์") == ["บ้าน", "บางโพธิ์"]
+    marked = thai.mark_breaks("บ้านบางโพธิ์")
+    assert marked.count(thai.ZERO_WIDTH_SPACE) == 1
+    assert thai.strip_marks(marked.split(thai.ZERO_WIDTH_SPACE)[1]) == "บางโพธิ์"
+    # ordinary text is segmented as before
+    assert thai.segment("ครัวเรือนที่มีรายได้") == ["ครัวเรือน", "ที่", "มี", "รายได้"]

@@ -50,6 +50,7 @@ __all__ = [
     "find_broken_words",
     "is_word",
     "mark_breaks",
+    "place_names",
     "segment",
     "strip_marks",
     "word_parts",
@@ -90,10 +91,36 @@ SYLLABLES = "thai_syllables"
 
 @functools.cache
 def _word_list(lexicon: str = WORDS) -> tuple[str, ...]:
-    """Return a word list of ``data/`` (``thai_words`` or ``thai_syllables``), sorted."""
+    """Return a word list of ``data/`` (``thai_words`` or ``thai_syllables``), sorted.
+
+    The word list also holds the official names of every province, amphoe and tambon
+    (:func:`place_names`), so that a place name stays whole where the words it is made of
+    would allow a break ("บางโพธิ์", not "บาง|โพธิ์"); a long one is then boxed like any long
+    word and breaks only where a column is narrower than the name.
+    """
     raw = resources.files("abcresearch.reports.render").joinpath(f"data/{lexicon}.txt.gz")
     lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
-    return tuple(w for w in lines if w and not w.startswith("#"))
+    words = tuple(w for w in lines if w and not w.startswith("#"))
+    if lexicon != WORDS:
+        return words
+    return tuple(sorted({*words, *place_names()}))
+
+
+@functools.cache
+def place_names() -> frozenset[str]:
+    """Return the official Thai names of every province, amphoe and tambon (``geothai``).
+
+    Only names that are one run of Thai letters (no space, digit or bracket) are kept.
+    """
+    import geothai
+
+    names: set[str] = set()
+    for province in geothai.provinces():
+        names.add(province.name_th)
+        for amphoe in geothai.districts(province.code):
+            names.add(amphoe.name_th)
+            names.update(t.name_th for t in geothai.subdistricts(amphoe.code))
+    return frozenset(n for n in names if _THAI_RUN.fullmatch(n))
 
 
 @functools.cache
@@ -112,6 +139,7 @@ def _bucket(start: str, lexicon: str = WORDS) -> tuple[frozenset[str], tuple[int
 # immutable values of packaged data and pure functions of their arguments: a warm batch kernel
 # keeps them across reports (see abcresearch.batch.kernel_state.clear_library_caches)
 _word_list.cache_safe = True  # type: ignore[attr-defined]
+place_names.cache_safe = True  # type: ignore[attr-defined]
 _bucket.cache_safe = True  # type: ignore[attr-defined]
 
 
