@@ -404,3 +404,32 @@ def test_the_level1_finding_leaves_out_an_interval_narrower_than_its_digits(
     narrow = level1_line(AreaReport.load("80150103", 2549, store=sample_store).key_findings().text)
     assert "30–30" not in narrow and "ช่วงความเชื่อมั่น" not in narrow
     assert "ร้อยละ 30 ของครัวเรือน" in narrow
+
+
+def test_every_capital_below_is_said_only_when_every_capital_is_shown(
+        sample_store, monkeypatch) -> None:
+    """'Every capital is below the province' was said over the published capitals only: with
+    one hidden it says 'every capital that can be shown'."""
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.sections import findings
+
+    real = findings.published_profile
+
+    def below(report, est, pub=None, hide=None):
+        prof = real(report, est, pub).copy()
+        prof["estimate"] = prof["province"] - np.arange(1, len(prof) + 1)
+        if hide is not None:
+            prof.loc[hide, ["estimate", "ci_low", "ci_high"]] = np.nan
+        return prof
+
+    def first_line(text: str) -> str:
+        return next(x for x in text.splitlines() if "ค่าเฉลี่ยจังหวัด" in x)
+
+    monkeypatch.setattr(findings, "published_profile", below)
+    report = AreaReport.load("80150103", 2549, store=sample_store)
+    assert "ทุกด้านต่ำกว่าค่าเฉลี่ยจังหวัด" in first_line(report.key_findings().text)
+    hidden = report.capitals[-1]
+    monkeypatch.setattr(findings, "published_profile",
+                        lambda r, e, p=None: below(r, e, p, hide=hidden))
+    line = first_line(AreaReport.load("80150103", 2549, store=sample_store).key_findings().text)
+    assert "ทุกด้านที่แสดงได้ต่ำกว่าค่าเฉลี่ยจังหวัด" in line

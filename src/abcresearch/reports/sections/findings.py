@@ -88,8 +88,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             # "strongest" only for a capital above the province: when every capital is below
             # (the furthest above still is) or above it, the sentence says so instead
             gap = prof["estimate"] - prof["province"]
-            key = ("find.strongest_all_below" if gap[best] < 0 else
-                   "find.strongest_all_above" if gap[worst] > 0 else "find.strongest")
+            # "every capital" only when every capital is published; else "every one shown"
+            every = "all" if gap.notna().all() else "shown"
+            key = (f"find.strongest_{every}_below" if gap[best] < 0 else
+                   f"find.strongest_{every}_above" if gap[worst] > 0 else "find.strongest")
             found.append(t(key, capital=report.capital_label(best),
                            score=_text(prof, best), province=_text(prof, best, "province"),
                            weak=report.capital_label(worst), weak_score=_text(prof, worst),
