@@ -143,6 +143,36 @@ def test_no_hidden_share_is_published(mueang) -> None:
             assert rep.results["what_to_do"].details["rules"].item(item).text["th"] not in dump
 
 
+def test_an_item_whose_rule_is_not_the_rounds_is_hidden(mueang) -> None:
+    """The round's disclosure pattern is built from params/actions.yaml: an item of another
+    rules file with the same name but another rule counts other households, so its shares are
+    hidden everywhere (primary suppression alone leaks); items with the same rule are kept."""
+    rep = next(iter(mueang.values()))
+    kept = set(rep.analysis.cache_dir.glob("item-shares-*.parquet"))
+    rules = A.load_action_rules()
+    shares = A.area_item_shares(rep, rules)
+    shown = [i for i in shares.index if not shares.loc[i, "hidden"]]
+    assert len(shown) >= 2
+    changed, same = shown[0], shown[1]
+    rule = rules.item(changed)
+    other = dataclasses.replace(
+        rule, number=(rule.number or 0) + 1) if rule.kind in ("at_most", "below") else \
+        dataclasses.replace(rule, values=rule.values[:-1] or ("none_of_these",))
+    assert other != rule
+    mine = dataclasses.replace(rules, items=tuple(other if r.item == changed else r
+                                                  for r in rules.items))
+    again = A.area_item_shares(rep, mine)
+    assert again.loc[changed, "hidden"] and not again.loc[same, "hidden"]
+    res = A.what_to_do(rep, rules=mine)
+    assert changed not in res.details["selected"]
+    pub = A.Publisher(rep, "test")
+    assert A.item_share(pub, rep.area.code, other, 0.4).hidden
+    assert not A.item_share(pub, rep.area.code, rules.item(same), 0.4).hidden
+    # the province's shares under the other rules were kept on disk: not for the tests after
+    for file in set(rep.analysis.cache_dir.glob("item-shares-*.parquet")) - kept:
+        file.unlink()
+
+
 def test_failing_flags_follow_each_kind_of_rule() -> None:
     rules = A.load_action_rules()
     hh = pd.DataFrame({

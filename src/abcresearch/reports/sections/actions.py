@@ -58,6 +58,7 @@ __all__ = [
     "failing_flags",
     "item_gap",
     "item_share",
+    "on_pattern",
     "item_shares_over",
     "load_action_rules",
     "parse_action_rules",
@@ -239,20 +240,38 @@ def _area_item_shares(report: AreaContext, rules: ActionRules) -> pd.DataFrame:
     out["gap"] = out["estimate"] - out["province"]
     own_rule = share_mask(out["n_fail"].to_numpy(), out["n_base"].to_numpy(),
                           report.threshold) | (out["n_base"] == 0).to_numpy()
-    # an item of the round's rules is hidden as the round's pattern says (secondary suppression
-    # across the villages, tambons and amphoes); an item of another rules file by its own counts
+    # an item is hidden as the round's pattern says (secondary suppression across the villages,
+    # tambons and amphoes); an item off the pattern (another rule) always
     pattern = pattern_for(report)
     code = report.area.code
-    out["hidden"] = [pattern.share_hidden(code, *cells)
-                     if (cells := item_share_cells(item)) in pattern.ratios else bool(own)
+    out["hidden"] = [bool(own) or not on_pattern(pattern, rules.item(item))
+                     or pattern.share_hidden(code, *item_share_cells(item))
                      for item, own in zip(out.index, own_rule, strict=True)]
     out["clear"] = (out["ci_low"] > out["province"]) | (out["ci_high"] < out["province"])
     return out
 
 
-def item_share(pub: Publisher, area: str, item: str, value: float, low: float | None = None,
-               high: float | None = None, hidden: bool = False) -> Shown:
+def on_pattern(pattern: Any, rule: ItemRule) -> bool:
+    """Whether an item's share is on the round's disclosure pattern.
+
+    The pattern is built from ``params/actions.yaml``: an item of another rules file is on it
+    only when its rule is the same there (same name is not enough: another rule counts other
+    households).
+    """
+    if item_share_cells(rule.item) not in pattern.ratios:
+        return False
+    default = load_action_rules()
+    return any(r == rule for r in default.items if r.item == rule.item)
+
+
+def item_share(pub: Publisher, area: str, rule: ItemRule, value: float,
+               low: float | None = None, high: float | None = None) -> Shown:
     """Publish the share of an area's households failing an item, through the disclosure step.
+
+    An item off the round's pattern (:func:`on_pattern`: a rule of another rules file) is
+    hidden: primary suppression alone would let a small count be worked out from the areas
+    around it. To publish its shares, put the rule into ``params/actions.yaml``; the pattern is
+    rebuilt from it.
 
     Parameters
     ----------
@@ -260,20 +279,14 @@ def item_share(pub: Publisher, area: str, item: str, value: float, low: float | 
         The section's publisher.
     area : str
         Area code (the province's for the province's share).
-    item : str
-        The item.
+    rule : ItemRule
+        The item's rule.
     value, low, high : float
         The share (0-1) and its interval.
-    hidden : bool
-        Whether the item's own count rule hides it; used only for an item outside the round's
-        disclosure pattern (one of another rules file), which is then published as a statistic
-        the disclosure test does not attack.
     """
-    num, base = item_share_cells(item)
-    if (num, base) in pub.pattern.ratios:
-        return pub.share(area, num, base, value, low, high)
-    return pub.derived("other", f"item:{item}", area, value, hidden, "percent", low=low,
-                       high=high)
+    if on_pattern(pub.pattern, rule):
+        return pub.share(area, *item_share_cells(rule.item), value, low, high)
+    return pub.derived("share", f"item:{rule.item}", area, value, True, "percent")
 
 
 def item_gap(pub: Publisher, area: str, item: str, share: Shown, province: Shown) -> str:
@@ -386,16 +399,16 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     for item in chosen:
         r, s = ar.item(item), shares.loc[item]
         what = r.text[lang]
-        area_share = item_share(pub, code, item, s["estimate"], s["ci_low"], s["ci_high"],
-                                hidden=bool(s["hidden"]))
-        prov_share = item_share(pub, province, item, s["province"])
+        area_share = item_share(pub, code, r, s["estimate"], s["ci_low"], s["ci_high"])
+        prov_share = item_share(pub, province, r, s["province"])
+        gap = item_gap(pub, code, item, area_share, prov_share)
         rows.append({
             t("col.capital"): report.capital_label(r.capital),
             t("actions.col.item"): what,
             t("actions.col.area"): area_share.with_ci,
             t("col.province"): prov_share.text,
-            t("actions.col.gap"): item_gap(pub, code, item, area_share, prov_share)
-            + ("*" if s["clear"] else ""),
+            # the star only beside a gap printed as a number
+            t("actions.col.gap"): gap + ("*" if s["clear"] and gap[-1:].isdigit() else ""),
         })
         acts.append({
             t("actions.col.item"): what,

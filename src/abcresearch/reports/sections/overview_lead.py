@@ -26,8 +26,8 @@ import pandas as pd
 
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import Publisher, is_small, share_mask
-from abcresearch.reports.estimates import member_flag, welfare_share_cells
+from abcresearch.reports.disclosure import Publisher, is_small
+from abcresearch.reports.estimates import item_share_cells, member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
@@ -192,16 +192,17 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     ar = actions_mod.load_action_rules(actions)
     # each share through the round's disclosure step, as the what-to-do pages print it
     items = actions_mod.province_item_shares(report, ar)
-    own = share_mask(items["n_fail"].to_numpy(), items["n_base"].to_numpy(), thr)
-    printed = {i: actions_mod.item_share(share_pub, report.province.code, str(i),
-                                         float(r["share"]), hidden=bool(h))
-               for (i, r), h in zip(items.iterrows(), own, strict=True)}
-    items = items[[not printed[i].hidden for i in items.index]]
-    top = items.sort_values("share", ascending=False, kind="mergesort").head(top_items)
+    code = report.province.code
+    pattern = share_pub.pattern
+    ok = [actions_mod.on_pattern(pattern, ar.item(str(i)))
+          and not pattern.share_hidden(code, *item_share_cells(str(i))) for i in items.index]
+    top = items[ok].sort_values("share", ascending=False, kind="mergesort").head(top_items)
+    printed = [actions_mod.item_share(share_pub, code, ar.item(str(i)), float(r["share"]))
+               for i, r in top.iterrows()]  # into the ledger: the printed ones only
     if len(top):
         found.append(t("lead.items", items="; ".join(
-            t("lead.item", what=ar.item(i).text[lang], share=printed[i].text)
-            for i in top.index)))
+            t("lead.item", what=ar.item(str(i)).text[lang], share=p.text)
+            for i, p in zip(top.index, printed, strict=True))))
     # welfare funds' reach (the share of level-1 households on the round's pattern)
     member1 = hh.loc[hh["level1"] == 1, "welfare_member"]
     if member1.notna().any():

@@ -311,10 +311,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]
             # both shares as the "what to do" page prints them (the round's disclosure step)
-            area = actions_mod.item_share(ledger, report.area.code, item, s["estimate"],
-                                          hidden=bool(s["hidden"]))
-            province = actions_mod.item_share(ledger, report.area.code[:2], item,
-                                              s["province"])
+            area = actions_mod.item_share(ledger, report.area.code, r, s["estimate"])
+            province = actions_mod.item_share(ledger, report.area.code[:2], r, s["province"])
             if area.text == province.text:  # not "9% fewer than the province's 9%"
                 key += "_slight"
             return t(key, what=r.text[lang], area=area.text, province=province.text,
