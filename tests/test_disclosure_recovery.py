@@ -328,3 +328,29 @@ def test_every_published_number_went_through_the_step(reports) -> None:
                         unexplained.append((report.area.code, name, token,
                                             piece[max(0, at - 80):at + 40]))
     assert unexplained == [], unexplained[:10]
+
+
+def test_a_reason_does_not_print_a_community_capital_the_pattern_hides(reports) -> None:
+    """The grade reasons and lift lines cite the households' community capital, the mean of
+    three capital means: where the pattern hides one of them (beside the tiny village) it is
+    masked, since with the other two printed it would give the hidden mean back."""
+    from abcresearch.reports.sections.readiness import hidden_indicators
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    rules = load_grade_rules()
+    checked = 0
+    for report in reports:
+        pub = disclosure.Publisher(report, "test")
+        for i, row in report.children.iterrows():
+            code = str(row["code"])
+            if "community_capital" not in hidden_indicators(pub, code, report.capitals, rules):
+                continue
+            value = row.get("community_capital")
+            if value is None or pd.isna(value):
+                continue
+            printed = f"เฉลี่ย {float(value):.0f} คะแนน"
+            for name in ("villages", "summary_page", "key_findings", "readiness"):
+                text = report.results[name].text
+                assert printed not in text, (report.area.code, name, code)
+            checked += 1
+    assert checked, "the store has an area whose community capital the pattern hides"

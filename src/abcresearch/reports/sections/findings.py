@@ -6,7 +6,6 @@ whose number is hidden is left out).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from abcresearch.reports.context import AreaContext
@@ -17,6 +16,9 @@ from abcresearch.reports.sections.deprivation import af_published
 from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
+from abcresearch.reports.sections.readiness import hidden_indicators, mask_figures
+from abcresearch.reports.sections.villages import reason_figures
+from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["key_findings", "relative_capitals"]
 
@@ -77,10 +79,17 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     m0_hidden = pub.pattern.hidden("m0", code)
     if row is not None and not pd.isna(row.get("grade")) and not l1_shown.hidden \
             and not m0_hidden:
-        reason = row.get(f"reason_{report.lang}") or ""
+        # the household figures a reason cites are masked where the pattern hides a capital
+        # mean they average; the others go into the ledger as the villages section records them
+        rules = load_grade_rules()
+        masked = hidden_indicators(pub, code, report.capitals, rules)
+        reason = mask_figures(str(row.get(f"reason_{report.lang}") or ""), row, masked, rules,
+                              report.marker)
         found.append(t("find.grade", area=report.area_name(),
                        grade=row[f"grade_label_{report.lang}"], reason=reason))
-        _register_reason(pub, report, row)
+        reason_figures(pub, row, code, masked)
+        if "mean_score" not in masked and pd.notna(row.get("mean_score")):
+            pub.derived("other", "mean_score", code, float(row["mean_score"]), False, "score")
     if report.level != "province":
         pair = relative_capitals(prof)
         if pair is not None:
@@ -148,16 +157,3 @@ def _text(prof: pd.DataFrame, cap: str, column: str | None = None) -> str:
     return str(prof.loc[cap, f"{column}_text"])
 
 
-def _register_reason(pub: Publisher, report: AreaContext, row: pd.Series) -> None:
-    """Record the indicator values a grade reason prints (village-form figures are public.
-
-    the mean capital score is the mean of the published capital means).
-    """
-    code = report.area.code
-    for name in ("org_strength", "process_step"):
-        v = row.get(name)
-        if v is not None and np.isfinite(v):
-            pub.public(name, float(v), "score")
-    v = row.get("mean_score")
-    if v is not None and np.isfinite(v):
-        pub.derived("other", "mean_score", code, float(v), False, "score")

@@ -17,7 +17,7 @@ report hides it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,8 +33,9 @@ from abcresearch.scoring.grade_rules import FORM_INDICATORS, GradeRules, load_gr
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
-           "group_type_labels", "need_hidden", "need_markers", "need_text", "org_ranking_table",
-           "province_readiness", "published_level1", "published_rows", "readiness"]
+           "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
+           "need_markers", "need_text", "org_ranking_table", "province_readiness",
+           "published_level1", "published_rows", "readiness"]
 
 
 def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
@@ -276,6 +277,87 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
+def hidden_indicators(pub: Publisher, code: str, capitals: Sequence[str],
+                      rules: GradeRules) -> frozenset[str]:
+    """Return the household indicators of grading that the round's pattern hides for an area.
+
+    A grade's reasons and the conditions that would lift the area cite household figures: the
+    community capital (the mean over the rules' community capitals), a capital's mean and the
+    mean score. Each is the mean of published capital means, so where the pattern hides one of
+    those capitals (e.g. to protect a small village beside it), printing it would give the
+    hidden mean back; it is then masked (:func:`mask_figures`).
+    """
+    hidden = {c for c in capitals if pub.pattern.hidden(f"score:{c}", code)}
+    if not pub.pattern.publishable(code):
+        hidden = set(capitals)
+    out = {f"mean_{c}" for c in hidden}
+    if hidden:
+        out.add("mean_score")
+    if hidden & set(rules.community_capitals):
+        out.add("community_capital")
+    return frozenset(out)
+
+
+def _value_prefixes(rules: GradeRules, indicators: frozenset[str]) -> dict[str, str]:
+    """Text before the value in each reason template of ``indicators``: prefix -> indicator."""
+    out: dict[str, str] = {}
+    for rule in (*rules.rules, *getattr(rules, "need_rules", ())):
+        for cond in (*rule.get("all", ()), *rule.get("any", ())):
+            if cond.get("indicator") not in indicators:
+                continue
+            for key in ("reason", "reason_not", "reason_tambon", "reason_not_tambon"):
+                for text in (cond.get(key) or {}).values():
+                    prefix = str(text).split("{")[0]
+                    if prefix.strip():
+                        out[prefix] = cond["indicator"]
+    return out
+
+
+def _mask_value(text: str, value: Any, marker: str) -> str:
+    """Replace the first printing of ``value`` (2, 1 or 0 decimals) in ``text`` by ``marker``."""
+    if value is None or pd.isna(value):
+        return text
+    for fmt in (".2f", ".1f", ".0f"):
+        shown = format(float(value), fmt)
+        if re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text):
+            return re.sub(rf"(?<![\d.]){re.escape(shown)}(?![\d])", marker, text, count=1)
+    return text
+
+
+def mask_figures(text: str, row: Mapping[str, Any] | pd.Series, hidden: frozenset[str],
+                 rules: GradeRules, marker: str, indicator: str | None = None) -> str:
+    """Write a grade reason or a lift condition with each hidden household figure masked.
+
+    Parameters
+    ----------
+    text : str
+        A reason ("; "-joined conditions) or, with ``indicator``, one lift condition.
+    row : mapping or pandas.Series
+        The area's grade row (the indicators' values).
+    hidden : frozenset of str
+        :func:`hidden_indicators`.
+    rules : GradeRules
+        The grade rules (their reason templates).
+    marker : str
+        Printed instead of the value.
+    indicator : str, optional
+        The indicator of a lift condition; None for a reason.
+    """
+    if not hidden:
+        return text
+    if indicator is not None:
+        return _mask_value(text, row.get(indicator), marker) if indicator in hidden else text
+    prefixes = _value_prefixes(rules, hidden)
+    parts = []
+    for part in str(text).split("; "):
+        for prefix, ind in prefixes.items():
+            if part.startswith(prefix):
+                part = prefix + _mask_value(part[len(prefix):], row.get(ind), marker)
+                break
+        parts.append(part)
+    return "; ".join(parts)
+
+
 def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
                         org: pd.DataFrame, level: str) -> pd.DataFrame:
     """Write the organisation ranking's figures through the section's ledger, as printed.
@@ -332,11 +414,18 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     target = lift["target_grade"].iloc[0]
     lines = [f"**{t('readiness.lift.heading', area=area, grade=grade_text(t, target))}** "
              f"({t('readiness.lift.' + lift['requirement'].iloc[0])})", ""]
-    lines += [f"- {x}" for x in lift[f"text_{report.lang}"]]
+    # a household figure (the community capital, a capital's mean) is masked where the
+    # round's pattern hides a capital mean it averages, and recorded where it is printed
+    masked = hidden_indicators(pub, report.area.code, report.capitals, rules)
+    texts = [mask_figures(str(x), row, masked, rules, report.marker, indicator=str(ind))
+             for x, ind in zip(lift[f"text_{report.lang}"], lift["indicator"], strict=True)]
+    lines += [f"- {x}" for x in texts]
     # a condition on a village-form indicator prints its value and the rule's threshold:
-    # public, into the ledger as printed. A condition on a household statistic (the
-    # community capital, a capital's mean) is not recorded here: no rule publishes it yet.
-    for indicator, text in zip(lift["indicator"], lift[f"text_{report.lang}"], strict=True):
+    # public, into the ledger as printed
+    for indicator, text, value in zip(lift["indicator"], texts, lift["value"], strict=True):
+        if indicator not in FORM_INDICATORS and indicator not in masked and pd.notna(value):
+            pub.derived("other", f"lift.{indicator}", report.area.code, float(value), False,
+                        "score")
         if indicator in FORM_INDICATORS:
             for m in _NUMBER.finditer(str(text)):
                 pub.entries.append(Published(

@@ -42,7 +42,12 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import flag_text, flags
-from abcresearch.reports.sections.readiness import grade_text, need_text
+from abcresearch.reports.sections.readiness import (
+    grade_text,
+    hidden_indicators,
+    mask_figures,
+    need_text,
+)
 from abcresearch.reports.sections.villages import reason_figures
 from abcresearch.scoring.grade_rules import load_grade_rules
 
@@ -182,11 +187,13 @@ def area_coverage(report: AreaContext) -> Coverage:
 
 
 # ---------------------------------------------------------------------- next group
-def grade_lift(report: AreaContext) -> tuple[str | None, list[str], str]:
+def grade_lift(report: AreaContext, pub: Publisher | None = None
+               ) -> tuple[str | None, list[str], str]:
     """Say what would lift the area to the next readiness group.
 
     The conditions come from :func:`abcresearch.scoring.readiness.lift_conditions` (the same
-    as the readiness section's), in the report's language.
+    as the readiness section's), in the report's language; a household figure the round's
+    pattern hides is masked (:func:`~abcresearch.reports.sections.villages.mask_figures`).
 
     Returns
     -------
@@ -205,8 +212,12 @@ def grade_lift(report: AreaContext) -> tuple[str | None, list[str], str]:
         order = list(load_grade_rules().grade_order)
         up = order.index(row["grade"]) + 1 if row["grade"] in order else len(order)
         return (order[up] if up < len(order) else None), [], ""
-    return (str(lift["target_grade"].iloc[0]), [str(x) for x in lift[f"text_{report.lang}"]],
-            str(lift["requirement"].iloc[0]))
+    rules = load_grade_rules()
+    masked = hidden_indicators(pub or Publisher(report, "summary_page"), report.area.code,
+                               report.capitals, rules)
+    steps = [mask_figures(str(x), row, masked, rules, report.marker, indicator=str(ind))
+             for x, ind in zip(lift[f"text_{report.lang}"], lift["indicator"], strict=True)]
+    return str(lift["target_grade"].iloc[0]), steps, str(lift["requirement"].iloc[0])
 
 
 # ---------------------------------------------------------------------- the page
@@ -274,8 +285,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         if bool(row.get("near_threshold")):
             label = t("readiness.near", value=label)
         grade_line = t("summary.grade", grade=label)
-        reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
-        reason_figures(ledger, row, report.area.code)  # as the villages section does
+        masked = hidden_indicators(ledger, report.area.code, report.capitals, rules)
+        reasons.append(t("summary.reason", reason=mask_figures(
+            str(row.get(f"reason_{lang}") or ""), row, masked, rules, report.marker)))
+        reason_figures(ledger, row, report.area.code, masked)  # as the villages section does
         # the need class and its reason print the level-1 share and M0: only where both are
         if l1_published and not ledger.pattern.hidden("m0", report.area.code) \
                 and isinstance(row.get("need"), str):
@@ -293,7 +306,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
 
         status_text = t(f"grade_status.{getattr(status, 'value', status)}",
                         min_villages=load_status_rules().min_sampled_villages)
-    target, steps, requirement = grade_lift(report) if graded else (None, [], "")
+    target, steps, requirement = grade_lift(report, ledger) if graded else (None, [], "")
     # level-1 share
     l1_text = ""
     if l1_shown is not None and l1_published:

@@ -19,6 +19,8 @@ from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
+    hidden_indicators,
+    mask_figures,
     need_hidden,
     need_markers,
     need_text,
@@ -29,7 +31,8 @@ from abcresearch.scoring.grade_rules import load_grade_rules
 __all__ = ["reason_figures", "villages"]
 
 
-def reason_figures(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str) -> None:
+def reason_figures(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str,
+                   hidden: frozenset[str] = frozenset()) -> None:
     """Put the figures a grade's reasons cite into the ledger, as the reasons print them.
 
     The reasons (and the conditions that would lift the area) cite the households'
@@ -45,9 +48,11 @@ def reason_figures(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str
         The area's grade row (:attr:`AreaContext.grade_row` or a row of its children).
     code : str
         The area's code.
+    hidden : frozenset of str
+        Indicators masked in the reasons (:func:`hidden_indicators`): not recorded.
     """
     value = row.get("community_capital")
-    if value is not None and pd.notna(value):
+    if value is not None and pd.notna(value) and "community_capital" not in hidden:
         pub.derived("other", "community_capital", code, float(value), False, "whole")
     for ind, kind in (("process_step", "score"), ("forums_year", "score"),
                       ("n_group_types", "score"), ("master_plan", "index")):
@@ -132,8 +137,11 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         head = f"- **{name}**: {grades[i]}"
         if not hidden[i]:
             head += f" · {needs[i]}"
-        sub = [r for r in str(rows.loc[i, f"reason_{lang}"] or "").split("; ") if r]
-        reason_figures(pub, rows.loc[i], codes[i])
+        masked = hidden_indicators(pub, codes[i], report.capitals, rules)
+        reason = mask_figures(str(rows.loc[i, f"reason_{lang}"] or ""), rows.loc[i], masked,
+                              rules, report.marker)
+        sub = [r for r in reason.split("; ") if r]
+        reason_figures(pub, rows.loc[i], codes[i], masked)
         if not hidden[i]:
             sub += [t("readiness.reason.need", reason=r)
                     for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]
