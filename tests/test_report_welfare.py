@@ -118,13 +118,17 @@ def test_level1_households_reached_is_a_design_based_share(tambon) -> None:
     # level 1 here is hidden to protect another tambon's share: no sentence prints it; the
     # amphoe's is published, in its sentence as in its table
     assert pattern.share_hidden("801501", *welfare_share_cells("1"))
-    sentence = tambon.t("welfare.reach", share="")[:20]
+    sentence = tambon.t("welfare.reach", share="", interval="")[:20]
     assert sentence not in res.text
     amphoe = AreaReport.load("8015", 2549, store=tambon.store)
     a_res = amphoe.welfare_fund()
     assert not pattern.share_hidden("8015", *welfare_share_cells("1"))
-    a_cell = a_res.to_frame(tambon.t("welfare.caption.reach")).iloc[0, 2]
-    assert tambon.t("welfare.reach", share=a_cell) in a_res.text
+    a_cell = a_res.to_frame(tambon.t("welfare.caption.reach")).iloc[0, 2]  # "23 (19-26)"
+    share, _, rest = a_cell.partition(" (")
+    low, high = rest.rstrip(")").split("–")
+    line = tambon.t("welfare.reach", share=share,
+                    interval=tambon.t("welfare.reach_interval", low=low, high=high))
+    assert line in a_res.text and "ช่วงความเชื่อมั่น" in line
 
 
 def test_members_and_funds_from_the_village_forms(tambon) -> None:

@@ -40,7 +40,7 @@ from abcresearch.reports.sections.readiness import (
     need_text,
     published_level1,
 )
-from abcresearch.reports.sections.welfare import report_store
+from abcresearch.reports.sections.welfare import reach_interval, report_store
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
@@ -212,7 +212,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         reach = share_pub.share(report.province.code, *welfare_share_cells("1"),
                                 float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
         if not reach.hidden:
-            found.append(t("lead.welfare", share=reach.with_ci))
+            found.append(t("lead.welfare", share=reach.text, interval=reach_interval(t, reach)))
     # programme lists
     progs = load_programmes(programmes)
     rules = load_grade_rules()

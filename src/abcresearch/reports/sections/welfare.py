@@ -53,6 +53,7 @@ __all__ = [
     "parse_welfare_rules",
     "payout_per_member",
     "projection",
+    "reach_interval",
     "report_store",
     "welfare_fund",
 ]
@@ -195,6 +196,16 @@ def has_tao(tambon_code: str, rules: WelfareRules) -> bool:
     if str(tambon_code) in rules.municipality:
         return False
     return rules.default_local_government == "tao"
+
+
+def reach_interval(t: Any, shown: Shown) -> str:
+    """`` (ช่วงความเชื่อมั่น 45–51)`` after a published share, or nothing.
+
+    Nothing where the interval is narrower than the digits printed (as :attr:`Shown.with_ci`).
+    """
+    if shown.with_ci == shown.text:
+        return ""
+    return t("welfare.reach_interval", low=shown.low, high=shown.high)
 
 
 # ---------------------------------------------------------------------- the model
@@ -537,7 +548,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             t("welfare.col.member_share"): shown.with_ci})
     l1 = reach_shown.get("1")
     if l1 is not None and not l1.hidden:
-        out.text(t("welfare.reach", share=l1.with_ci))
+        out.text(t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)))
     out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), t("welfare.notes.reach"))
 
     # 3. against the programme's figures (params/welfare.yaml, params/programmes.yaml) and the
