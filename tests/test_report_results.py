@@ -433,3 +433,18 @@ def test_every_capital_below_is_said_only_when_every_capital_is_shown(
                         lambda r, e, p=None: below(r, e, p, hide=hidden))
     line = first_line(AreaReport.load("80150103", 2549, store=sample_store).key_findings().text)
     assert "ทุกด้านที่แสดงได้ต่ำกว่าค่าเฉลี่ยจังหวัด" in line
+
+
+def test_a_figure_with_no_household_in_its_base_prints_a_dash(sample_store) -> None:
+    """Nothing to hide and nothing to show: '–', not the '<5' or '×' of a hidden figure; an
+    area too small to publish still prints its marker."""
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.disclosure import NO_DATA, Publisher
+    from abcresearch.reports.estimates import item_share_cells
+
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    pub = Publisher(report, "test")
+    share = pub.share("801501", *item_share_cells("fin_savings"), float("nan"))
+    mean = pub.mean("score:human", "801501", float("nan"))
+    assert share.text == mean.text == NO_DATA and share.hidden and mean.hidden
+    assert pub.share("80150199", *item_share_cells("fin_savings"), float("nan")).text != NO_DATA

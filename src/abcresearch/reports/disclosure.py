@@ -1191,9 +1191,10 @@ class Publisher:
             Its interval.
         """
         num, den = tuple(numerator), tuple(base)
-        hidden = self.pattern.share_hidden(area, num, den)
+        # no household in its base (a published area): nothing to hide, nothing to show
+        empty = not np.isfinite(value) and self.pattern.publishable(area)
+        hidden = not empty and self.pattern.share_hidden(area, num, den)
         if hidden or not np.isfinite(value):
-            # no household in its base: nothing to hide, nothing to show
             text = self._marker_of(num, area, den) if hidden else NO_DATA
             self._add(Published(self.section, "share", area, num, den, text=text))
             return Shown(text)
@@ -1206,7 +1207,8 @@ class Publisher:
     def mean(self, measure: str, area: str, value: float, low: float | None = None,
              high: float | None = None, kind: str = "score") -> Shown:
         """Return a design-weighted mean of a mean measure (``kind`` gives its decimals)."""
-        hidden = self.pattern.hidden(measure, area)
+        empty = not np.isfinite(value) and self.pattern.publishable(area)  # no observation
+        hidden = not empty and self.pattern.hidden(measure, area)
         if hidden or not np.isfinite(value):
             text = self._marker_of(((measure, MEAN),), area) if hidden else NO_DATA
             self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text))
