@@ -594,3 +594,17 @@ def test_duplicated_hh_key_within_a_round_is_warned(tmp_path):
     assert sorted(hit["row"]) == [4, 9] and set(hit["severity"]) == {"warning"}
     assert exp.households.loc[7, "_uuid"] in hit.loc[hit["row"] == 4, "message"].item()
     assert len(data.load(ROUND, store=tmp_path / "store")) == 12
+
+
+def test_a_whole_cp874_file_whose_thai_passes_for_utf8_in_places_is_read_as_cp874(tmp_path):
+    """"เนตรนภา" in CP874 starts with bytes that are valid UTF-8 (E0 B9 B5): a reader that
+    looked at the bytes before the first bad one took the file for UTF-8 with every Thai line
+    in another encoding (a warning on each). Only whole UTF-8 lines with Thai letters count."""
+    from abcresearch.survey.readers import read_csv
+
+    text = "hh/village_code;hh/head_name\n80010101;เนตรนภา\n80010102;สมชาย\n80010103;ทดสอบ\n"
+    path = tmp_path / "household.csv"
+    path.write_bytes(text.encode("cp874"))
+    sheet = read_csv(path)
+    assert sheet.encoding == "cp874" and sheet.recoded_lines == ()
+    assert list(sheet.frame["hh/head_name"]) == ["เนตรนภา", "สมชาย", "ทดสอบ"]

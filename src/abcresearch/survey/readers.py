@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -173,8 +174,9 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...
         return "utf-8", data, ()
     except UnicodeDecodeError as exc:
         bad_utf8 = exc.start
-    if data.count(b"\n", 0, bad_utf8) >= 1 and _has_utf8_thai(data[:bad_utf8]):
-        # UTF-8 Thai up to a line that is not: an edited row saved in another encoding
+    if _has_utf8_thai_text(data[:data.rfind(b"\n", 0, bad_utf8) + 1]):
+        # whole lines of UTF-8 Thai before a line that is not: an edited row saved in another
+        # encoding (CP874 bytes can pass for UTF-8 in places, so only whole lines count)
         return ("utf-8", *_mixed_lines(path, data))
     try:
         return "cp874", data.decode("cp874").encode("utf-8"), ()
@@ -203,6 +205,17 @@ def _mixed_lines(path: Path, data: bytes) -> tuple[bytes, tuple[int, ...]]:
         out.append(text.encode("utf-8"))
         recoded.append(number)
     return b"\n".join(out), tuple(recoded)
+
+
+def _has_utf8_thai_text(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8 text with Thai letters (U+0E01-U+0E5B) in it."""
+    if not _has_utf8_thai(data):
+        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return re.search("[\u0e01-\u0e5b]", text) is not None
 
 
 def _has_utf8_thai(data: bytes) -> bool:
