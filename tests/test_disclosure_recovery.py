@@ -341,7 +341,7 @@ def test_a_reason_does_not_print_a_community_capital_the_pattern_hides(reports) 
     checked = 0
     for report in reports:
         pub = disclosure.Publisher(report, "test")
-        for i, row in report.children.iterrows():
+        for _, row in report.children.iterrows():
             code = str(row["code"])
             if "community_capital" not in hidden_indicators(pub, code, report.capitals, rules):
                 continue
