@@ -123,8 +123,8 @@ def test_an_exact_copy_keeps_its_first_row(tmp_path):
     exp, res = _run(tmp_path, edit)
     copies = res.issues[res.issues["rule"] == "duplicate_copy"]
     assert list(copies["row"]) == [len(exp.households) + 1]  # the last line, after the header
-    assert "row 4 is kept" in copies.iloc[0]["message"]
-    assert "แถวที่ 4" in copies.iloc[0]["message_th"]
+    assert "row 4 (household.csv) is kept" in copies.iloc[0]["message"]
+    assert "แถวที่ 4 (household.csv)" in copies.iloc[0]["message_th"]
     assert not (res.issues["rule"] == "unique_id").any()
     assert not (res.issues["rule"] == "parent_rejected").any()
     from abcresearch.store import read as data

@@ -519,12 +519,14 @@ def _repeated(typed: pd.DataFrame, column: str, issues: _Issues, rule: str) -> N
     exact = dup & isin(key, versions.index[versions == 1])
     issues.add((dup & ~exact).to_numpy(dtype=bool), column, rule)
     if exact.any():
-        kept_row = typed.loc[exact].groupby(column, sort=False)["source_row"].transform("first") \
-            if "source_row" in typed.columns else None
         copy = exact & key.duplicated(keep="first")
         detail = pd.Series("", index=typed.index, dtype=object)
-        if kept_row is not None:
-            detail.loc[kept_row.index] = kept_row.astype(str).to_numpy()
+        if "source_row" in typed.columns:  # "4 (household.csv)": the row kept, and its file
+            where = typed["source_row"].astype(str)
+            if "source_file" in typed.columns:
+                where = where + " (" + typed["source_file"].astype(str) + ")"
+            kept = where[exact].groupby(key[exact], sort=False).transform("first")
+            detail.loc[kept.index] = kept.to_numpy()
         issues.add(copy.to_numpy(dtype=bool), column, "duplicate_copy", detail=detail)
 
 
