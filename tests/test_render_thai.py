@@ -195,5 +195,8 @@ def test_a_place_name_stays_whole() -> None:
     marked = thai.mark_breaks("บ้านบางโพธิ์")
     assert marked.count(thai.ZERO_WIDTH_SPACE) == 1
     assert thai.strip_marks(marked.split(thai.ZERO_WIDTH_SPACE)[1]) == "บางโพธิ์"
-    # ordinary text is segmented as before
+    # ordinary text is segmented as before: between two readings with as many words, the one
+    # with fewer place names ("บ้านใหม่" is a tambon)
     assert thai.segment("ครัวเรือนที่มีรายได้") == ["ครัวเรือน", "ที่", "มี", "รายได้"]
+    assert "บ้านใหม่" in thai.place_names()
+    assert thai.segment("หมู่บ้านใหม่") == ["หมู่บ้าน", "ใหม่"]

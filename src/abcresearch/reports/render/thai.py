@@ -98,12 +98,26 @@ def _word_list(lexicon: str = WORDS) -> tuple[str, ...]:
     would allow a break ("บางโพธิ์", not "บาง|โพธิ์"); a long one is then boxed like any long
     word and breaks only where a column is narrower than the name.
     """
-    raw = resources.files("abcresearch.reports.render").joinpath(f"data/{lexicon}.txt.gz")
-    lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
-    words = tuple(w for w in lines if w and not w.startswith("#"))
+    words = _packaged_words(lexicon)
     if lexicon != WORDS:
         return words
     return tuple(sorted({*words, *place_names()}))
+
+
+@functools.cache
+def _packaged_words(lexicon: str = WORDS) -> tuple[str, ...]:
+    """The word list as packaged in ``data/``, sorted."""
+    raw = resources.files("abcresearch.reports.render").joinpath(f"data/{lexicon}.txt.gz")
+    lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
+    return tuple(w for w in lines if w and not w.startswith("#"))
+
+
+@functools.cache
+def _names_only(lexicon: str = WORDS) -> frozenset[str]:
+    """Place names that are not words of the packaged list (a segmentation uses them last)."""
+    if lexicon != WORDS:
+        return frozenset()
+    return place_names() - frozenset(_packaged_words(lexicon))
 
 
 @functools.cache
@@ -139,6 +153,8 @@ def _bucket(start: str, lexicon: str = WORDS) -> tuple[frozenset[str], tuple[int
 # immutable values of packaged data and pure functions of their arguments: a warm batch kernel
 # keeps them across reports (see abcresearch.batch.kernel_state.clear_library_caches)
 _word_list.cache_safe = True  # type: ignore[attr-defined]
+_packaged_words.cache_safe = True  # type: ignore[attr-defined]
+_names_only.cache_safe = True  # type: ignore[attr-defined]
 place_names.cache_safe = True  # type: ignore[attr-defined]
 _bucket.cache_safe = True  # type: ignore[attr-defined]
 
@@ -193,27 +209,31 @@ def _segment_run(run: str, lexicon: str = WORDS) -> tuple[str, ...]:
     ends = clusters(run)
     n = len(run)
     is_end = set(ends)
-    # best[i] = (unknown characters, words) of the best segmentation of run[:i]
-    best: dict[int, tuple[int, int]] = {0: (0, 0)}
+    names = _names_only(lexicon)
+    # best[i] = (unknown characters, words, place names) of the best segmentation of run[:i]:
+    # between two with as many words, the one with fewer place names ("หมู่บ้าน|ใหม่", not
+    # "หมู่|บ้านใหม่" after the tambon name)
+    worst = (n + 1, n + 1, n + 1)
+    best: dict[int, tuple[int, int, int]] = {0: (0, 0, 0)}
     back: dict[int, tuple[int, bool]] = {}
     starts = [0, *ends[:-1]]
     for k, i in enumerate(starts):
         score = best.get(i)
         if score is None:
             continue
-        unknown, count = score
+        unknown, count, named = score
         bucket, lengths = _bucket(run[i : i + 2], lexicon)
         for length in lengths:
             j = i + length
             if j > n or j not in is_end or run[i:j] not in bucket:
                 continue
-            candidate = (unknown, count + 1)
-            if candidate < best.get(j, (n + 1, n + 1)):
+            candidate = (unknown, count + 1, named + (run[i:j] in names))
+            if candidate < best.get(j, worst):
                 best[j] = candidate
                 back[j] = (i, True)
         j = ends[k]
-        candidate = (unknown + j - i, count + 1)
-        if candidate < best.get(j, (n + 1, n + 1)):
+        candidate = (unknown + j - i, count + 1, named)
+        if candidate < best.get(j, worst):
             best[j] = candidate
             back[j] = (i, False)
     pieces: list[tuple[str, bool]] = []
