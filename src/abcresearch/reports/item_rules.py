@@ -120,7 +120,7 @@ class ActionRules:
     gaps: int
     verified: bool
     source: str = ""
-    path: Path | None = field(default=None, compare=False)
+    path: Path | None = field(default=None, compare=False, repr=False)
 
     def item(self, name: str) -> ItemRule:
         """Return the rule of one item."""

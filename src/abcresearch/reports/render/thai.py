@@ -106,7 +106,7 @@ def _word_list(lexicon: str = WORDS) -> tuple[str, ...]:
 
 @functools.cache
 def _packaged_words(lexicon: str = WORDS) -> tuple[str, ...]:
-    """The word list as packaged in ``data/``, sorted."""
+    """Return the word list as packaged in ``data/``, sorted."""
     raw = resources.files("abcresearch.reports.render").joinpath(f"data/{lexicon}.txt.gz")
     lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
     return tuple(w for w in lines if w and not w.startswith("#"))
