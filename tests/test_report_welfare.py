@@ -209,3 +209,22 @@ def test_member_flag_reads_the_welfare_fund_option() -> None:
                                            "none", None]})
     flag = W.member_flag(hh)
     assert flag.tolist()[:3] == [1.0, 0.0, 0.0] and np.isnan(flag.iloc[3])
+
+
+def test_the_welfare_shares_of_an_area_are_protected_together(tambon) -> None:
+    """The share of all households in a welfare fund is the weighted mean of the levels'
+    shares: within every area, never exactly one of them hidden (the others would give it
+    back), leaving out a level with no household."""
+    from abcresearch.reports.disclosure import pattern_for
+
+    pattern = pattern_for(tambon)
+    checked = 0
+    for area in pattern.n:
+        if not pattern.publishable(area):
+            continue
+        cells = [(m, area, "share") for m in ("welfare", "welfare:1", "welfare:2", "welfare:3")
+                 if pattern.sizes.get((m, area, "share"), (0, 0.0))[0] > 0]
+        hidden = [c for c in cells if c in pattern.status]
+        assert len(hidden) != 1, (area, hidden)
+        checked += bool(hidden)
+    assert checked, "the store has an area with a hidden welfare share"

@@ -592,6 +592,16 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         for mid, cat in averaged:
             relations.append(_Relation((mid, parent, cat), tuple((mid, c, cat) for c in kids),
                                        "mean"))
+    # a share that is a weighted mean of other shares of the same area (the share of all
+    # households in a welfare fund, of each level's): one hidden among them gets another
+    # (a part with no household in its base says nothing and is left out)
+    for rm in ratio_measures:
+        if rm.parts:
+            for code in n:
+                parts = tuple((p, code, "share") for p in rm.parts
+                              if sizes.get((p, code, "share"), (0, 0.0))[0] > 0)
+                if parts:
+                    relations.append(_Relation((rm.id, code, "share"), parts, "mean"))
     extra_areas: dict[str, set[str]] = {}
     for name, code, _ in extra_cells:
         extra_areas.setdefault(name, set()).add(code)
@@ -681,6 +691,10 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 visible = [p for p in r.parts if p not in status and mass(p) > 0]
                 if visible:
                     new = max(visible, key=mass)
+                elif not parent_rel and not total_hidden:
+                    # shares of one area whose visible parts are all 0 or 1 (they blur
+                    # nothing): the share they make up is hidden instead
+                    new = r.total
             if new is not None:
                 status[new] = "secondary"
                 for j in by_cell.get(new, ()):

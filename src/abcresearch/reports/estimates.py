@@ -382,11 +382,16 @@ class RatioMeasure:
         Stable id (``"H"``, ``"CH:human"``, ``"poverty"``).
     numerator, base : tuple of (measure, category)
         Cells counted, and the cells of the base.
+    parts : tuple of str
+        Ratio measures of the same area that this share is a weighted mean of (the share of
+        all households in a welfare fund, of the shares of each level's households): the
+        disclosure pattern relates them within every area.
     """
 
     id: str
     numerator: tuple[tuple[str, str], ...]
     base: tuple[tuple[str, str], ...]
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -565,7 +570,8 @@ def ratio_measures(capitals: Sequence[str], line: float | None,
     if welfare:
         out += [RatioMeasure(welfare_measure(k), *welfare_share_cells(k))
                 for k in ("1", "2", "3")]
-        out.append(RatioMeasure("welfare", *welfare_share_cells()))
+        out.append(RatioMeasure("welfare", *welfare_share_cells(),
+                                parts=tuple(welfare_measure(k) for k in ("1", "2", "3"))))
     return tuple(out)
 
 
@@ -577,7 +583,10 @@ def income_bin_ids(bins: Sequence[float]) -> tuple[str, ...]:
 def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequence[CountMeasure],
                          line: float | None, bins: Sequence[float],
                          item_flags: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Each household's category in each count measure (one text column per measure).
+    """Each household's category in each count measure (one column per measure).
+
+    Text (object) columns, except the item and welfare-membership measures: categoricals (there
+    are some thirty of them over every household of a round).
 
     Parameters
     ----------
