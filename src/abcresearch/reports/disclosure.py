@@ -1275,6 +1275,18 @@ class Publisher:
                             bounds=bounds, ci=ci, ci_text=ci_text, name=name))
         return Shown(text, printed, lo_t, hi_t)
 
+    def record(self, text: str, name: str, area: str = "", kind: str = "public") -> Shown:
+        """Record a number not about households exactly as a section printed it.
+
+        For figures written in a section's own format (money to the satang, rates per 1,000,
+        numbers inside a rule's sentence), where :meth:`public` would write the digits of
+        ``params/publication.yaml``. ``kind``: ``"public"`` (village forms, rules, years) or
+        ``"other"`` (a statistic the disclosure test does not attack).
+        """
+        value = float(text.replace(",", ""))
+        self._add(Published(self.section, kind, area, text=text, value=value, name=name))
+        return Shown(text, value)
+
     def public(self, name: str, value: float, kind: str = "count", area: str = "") -> Shown:
         """Return a number not about households (village forms, rules, years): shown as is."""
         if kind == "count":

@@ -25,7 +25,7 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext, ProvinceContext
-from abcresearch.reports.disclosure import Published, Publisher, Shown, is_small, share_mask
+from abcresearch.reports.disclosure import Publisher, Shown, is_small, share_mask
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.levels import level1_share
@@ -428,9 +428,7 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
                         "score")
         if indicator in FORM_INDICATORS:
             for m in _NUMBER.finditer(str(text)):
-                pub.entries.append(Published(
-                    pub.section, "public", report.area.code, text=m.group(),
-                    value=float(m.group().replace(",", "")), name=f"lift.{indicator}"))
+                pub.record(m.group(), f"lift.{indicator}", report.area.code)
     return "\n".join(lines)
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 from abcresearch.errors import StoreError
 from abcresearch.params import Problems, load
-from abcresearch.reports.disclosure import Published, Publisher, Shown, share_mask
+from abcresearch.reports.disclosure import Publisher, Shown, share_mask
 from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -273,18 +273,13 @@ def _public(pub: Publisher, name: str, value: Any, fmt: str = _WHOLE, area: str 
     """
     if value is None or pd.isna(value):
         return Shown("")
-    text = format(value, fmt)
-    printed = float(text.replace(",", ""))
-    pub.entries.append(Published(pub.section, kind, area, text=text, value=printed, name=name))
-    return Shown(text, printed)
+    return pub.record(format(value, fmt), name, area, kind)
 
 
 def _label_numbers(pub: Publisher, key: str, text: str) -> str:
     """Record the numbers written in a label's own text (rendered without fields), e.g. a date."""
     for m in _NUMBER.finditer(text):
-        pub.entries.append(Published(pub.section, "public", "", text=m.group(),
-                                     value=float(m.group().replace(",", "")),
-                                     name=f"label {key}"))
+        pub.record(m.group(), f"label {key}")
     return text
 
 
