@@ -139,6 +139,40 @@ def test_an_exact_copy_keeps_its_first_row(tmp_path):
     _counts_add_up(res, exp)
 
 
+def test_an_export_merged_twice_keeps_each_household_and_member_once(tmp_path):
+    """The household rows and their roster rows read twice: each kept once, the copies
+    rejected naming the row kept, no roster doubled (no hh_size_roster warning)."""
+    def edit(exp):
+        uuid = exp.households.loc[2, "_uuid"]
+        exp.households = pd.concat([exp.households, exp.households.loc[[2]]], ignore_index=True)
+        mine = exp.members[exp.members["_submission__uuid"] == uuid]
+        exp.members = pd.concat([exp.members, mine], ignore_index=True)
+
+    exp, res = _run(tmp_path, edit)
+    uuid = exp.households.loc[2, "_uuid"]
+    copies = res.issues[res.issues["rule"] == "duplicate_copy"]
+    n_members = int((exp.members["_submission__uuid"] == uuid).sum()) // 2
+    assert sorted(copies["table"].value_counts().items()) == [("households", 1),
+                                                              ("members", n_members)]
+    assert not res.issues["rule"].isin(["unique_id", "parent_rejected", "hh_size_roster"]).any()
+    from abcresearch.store import read as data
+
+    members = data.load(2567, store=tmp_path / "store", table="members")
+    assert (members["submission_uuid"] == uuid).sum() == n_members > 0
+    _counts_add_up(res, exp)
+
+
+def test_two_members_alike_in_every_answer_are_two_people(tmp_path):
+    def edit(exp):
+        twin = exp.members.loc[[1]].copy()
+        twin["_index"] = str(int(exp.members["_index"].astype(int).max()) + 1)
+        exp.members = pd.concat([exp.members, twin], ignore_index=True)
+
+    exp, res = _run(tmp_path, edit)
+    assert not (res.issues["rule"] == "duplicate_copy").any()
+    _counts_add_up(res, exp)
+
+
 def test_copies_with_different_answers_are_all_rejected(tmp_path):
     def edit(exp):
         hh = exp.households

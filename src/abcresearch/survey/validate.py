@@ -530,6 +530,29 @@ def _repeated(typed: pd.DataFrame, column: str, issues: _Issues, rule: str) -> N
         issues.add(copy.to_numpy(dtype=bool), column, "duplicate_copy", detail=detail)
 
 
+def _copied_rows(typed: pd.DataFrame, column: str, issues: _Issues) -> None:
+    """Flag the later exact copies of roster rows (same export row id and every answer).
+
+    A roster has no id of its own to repeat; Kobo's row number (``_index``) is one within an
+    export. Rows with the same ``_index`` and the same answers are one row read twice (the
+    export merged twice, with its households); two members alike in every answer but with
+    different row numbers are two people and are kept.
+    """
+    key = typed[column]
+    content = [c for c in typed.columns if c not in POSITION_COLUMNS]
+    copy = (typed.duplicated(subset=content, keep="first") & key.notna()).to_numpy(dtype=bool)
+    if not copy.any():
+        return
+    detail = pd.Series("", index=typed.index, dtype=object)
+    if "source_row" in typed.columns:
+        where = typed["source_row"].astype(str)
+        if "source_file" in typed.columns:
+            where = where + " (" + typed["source_file"].astype(str) + ")"
+        groups = typed.groupby(content, sort=False, dropna=False).ngroup()
+        detail = where.groupby(groups).transform("first").astype(object)
+    issues.add(copy, column, "duplicate_copy", detail=detail)
+
+
 def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
     if "submission_uuid" in typed.columns and table in ("households", "villages"):
         uuid = typed["submission_uuid"]
@@ -537,6 +560,8 @@ def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
         _repeated(typed, "submission_uuid", issues, "unique_id")
     if table == "villages" and "village_code" in typed.columns:
         _repeated(typed, "village_code", issues, "duplicate_village")
+    if table == "members" and "_index" in typed.columns:
+        _copied_rows(typed, "_index", issues)
 
 
 def _rejected(part: pd.DataFrame) -> pd.Index:
@@ -612,7 +637,12 @@ def validate(frames: dict[str, pd.DataFrame],
         iss = _Issues("households", hh)
         ok = ~hh.index.isin(rejected["households"])
         if "members" in typed_all and "hh_size" in hh.columns:
-            n = typed_all["members"]["submission_uuid"].value_counts()
+            mem = typed_all["members"]
+            found = parts.get("members")  # a roster row read twice counts once
+            if found is not None and len(found):
+                copied = pd.Index(found.loc[found["rule"] == "duplicate_copy", "index"].unique())
+                mem = mem.drop(index=copied.intersection(mem.index))
+            n = mem["submission_uuid"].value_counts()
             roster = hh["submission_uuid"].map(n).fillna(0).astype("Int64")
             size = hh["hh_size"]
             mismatch = ok & (roster != size).fillna(False).to_numpy(dtype=bool)
