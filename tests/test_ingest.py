@@ -448,6 +448,15 @@ def test_file_cut_in_the_middle_of_a_row_is_noticed(tmp_path):
     cut = res.issues[res.issues["rule"] == "file_truncated"]
     assert "household.csv จบกลางแถวที่ 13: ไฟล์อาจถูกตัดขาด" in cut["message_th"].iloc[0]
     assert "ends in the middle" not in cut["message_th"].iloc[0]
+    # the cut row could not be placed in an amphoe: the per-amphoe line says so
+    assert "(and 1 rejected row with no amphoe)" in res.summary()
+    # the command line prints each warning once (on stderr), not also in the summary
+    proc = _cli("ingest", str(exp.folder), "--round", str(ROUND), "--store",
+                str(tmp_path / "store_cli"))
+    assert proc.returncode == 0, proc.stderr
+    both = proc.stdout + proc.stderr
+    assert both.count("ends in the middle of row 13") == 1
+    assert "WARNING:" not in proc.stdout
 
 
 def test_household_file_cut_at_a_row_boundary_is_noticed(tmp_path):

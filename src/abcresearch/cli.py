@@ -203,7 +203,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
     result = ingest(args.directory, survey_round=args.survey_round, store=args.store,
                     wait=args.wait, new_key=args.new_key)
-    print(result.summary())
+    print(result.summary(notes=False))  # each warning once, on stderr
     for note in result.notes:
         print(f"abcresearch ingest: warning: {note}", file=sys.stderr)
     return 0

@@ -174,10 +174,16 @@ class IngestResult:
                      "answers) not stored twice")
         return text + "; earlier issues and rejects kept (column batch_id)"
 
-    def summary(self) -> str:
-        """Return readable lines: counts per table, top rules, per-amphoe counts, where to look."""
+    def summary(self, notes: bool = True) -> str:
+        """Return readable lines: counts per table, top rules, per-amphoe counts, where to look.
+
+        Parameters
+        ----------
+        notes : bool
+            Include the warnings (the command line prints them to stderr instead, once).
+        """
         lines = [f"Ingested round {self.survey_round} into {self.store}"]
-        lines += [f"WARNING: {n}" for n in self.notes]
+        lines += [f"WARNING: {n}" for n in self.notes] if notes else []
         if self.merge:
             lines.append(self.merge_sentence())
         for s in self.sources:
@@ -200,6 +206,12 @@ class IngestResult:
         if len(hh):
             per = ", ".join(f"{r.amphoe_code} {r.valid:,}/{r.rejected:,}"
                             for r in hh.itertuples(index=False))
+            # rows rejected before an amphoe could be read from them (a malformed row)
+            rejected = self.counts.set_index("table")["rejected"]
+            placed = int(hh["rejected"].sum())
+            other = int(rejected.get("households", placed)) - placed
+            if other > 0:
+                per += f" (and {other:,} rejected row{'s' if other != 1 else ''} with no amphoe)"
             lines.append(f"Households valid/rejected per amphoe: {per}")
         if len(self.issues):
             lines.append(f"Rejected rows and issues: {self.round_dir / 'rejects'}, "
