@@ -532,3 +532,18 @@ def test_warm_up_loads_what_the_first_pdf_needs_without_warnings() -> None:
         exporter.warm_up()
     assert exporter.typst_fonts.cache_info().currsize == 1
     assert thai._word_list.cache_info().currsize >= 1
+
+
+def test_a_long_area_name_keeps_the_page_header_on_one_line() -> None:
+    """An amphoe's header ("อำเภอเมืองนครศรีธรรมราช · Mueang Nakhon Si Thammarat District ·
+    รอบการสำรวจ 2549") wrapped, breaking "รอบ|การสำรวจ": it is set smaller, the round whole."""
+    nb = build_notebook(lang="th")
+    shown = {"title": "อำเภอเมืองนครศรีธรรมราช · Mueang Nakhon Si Thammarat District",
+             "subtitle": "รอบการสำรวจ 2549", "synthetic": True, "lang": "th"}
+    nb.cells.insert(4, new_code_cell("page_header(report)", execution_count=1, outputs=[
+        new_output("display_data", data={HEADER_MIME: shown, "text/plain": ""})]))
+    doc = pdfium.PdfDocument(notebook_to_pdf_bytes(nb))
+    page = doc[0].get_textpage()
+    lines = [x for x in page.get_text_range().splitlines() if x.strip()]
+    header = next(x for x in lines if "Mueang Nakhon Si Thammarat District" in x)
+    assert "รอบการสำรวจ 2549" in header, lines[:3]
