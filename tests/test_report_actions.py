@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from abcresearch.errors import ParamsError
+from abcresearch.reports import item_rules as R
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.sections import actions as A
 from abcresearch.survey.areas import tambons
@@ -123,11 +124,11 @@ def test_item_shares_are_design_based_and_the_province_is_a_weighted_share(muean
     assert shares.loc["nat_water", "province"] == pytest.approx(prov, rel=1e-12)
     # informal debt: households without debt were not asked, and pass
     nodebt = hh["fin_has_debt"] == "no"
-    flags = A.failing_flags(hh, res_rules(rep))
+    flags = R.failing_flags(hh, res_rules(rep))
     assert (flags.loc[nodebt, "fin_debt_source"] == 0).all()
 
 
-def res_rules(rep: AreaReport) -> A.ActionRules:
+def res_rules(rep: AreaReport) -> R.ActionRules:
     return rep.results["what_to_do"].details["rules"]
 
 
@@ -149,7 +150,7 @@ def test_an_item_whose_rule_is_not_the_rounds_is_hidden(mueang) -> None:
     hidden everywhere (primary suppression alone leaks); items with the same rule are kept."""
     rep = next(iter(mueang.values()))
     kept = set(rep.analysis.cache_dir.glob("item-shares-*.parquet"))
-    rules = A.load_action_rules()
+    rules = R.load_action_rules()
     shares = A.area_item_shares(rep, rules)
     shown = [i for i in shares.index if not shares.loc[i, "hidden"]]
     assert len(shown) >= 2
@@ -174,7 +175,7 @@ def test_an_item_whose_rule_is_not_the_rounds_is_hidden(mueang) -> None:
 
 
 def test_failing_flags_follow_each_kind_of_rule() -> None:
-    rules = A.load_action_rules()
+    rules = R.load_action_rules()
     hh = pd.DataFrame({
         "hum_health_check": ["no", "yes", None, "no"],
         "fin_savings": [0.0, 10.0, np.nan, 5.0],
@@ -185,7 +186,7 @@ def test_failing_flags_follow_each_kind_of_rule() -> None:
         "fin_debt_source": [None, "informal", "baac", None],
         "nat_water": ["all_year", "seasonal", "shortage", "all_year"],
     })
-    f = A.failing_flags(hh, rules)
+    f = R.failing_flags(hh, rules)
     assert f["hum_health_check"].tolist()[:2] == [1.0, 0.0] and np.isnan(f["hum_health_check"][2])
     assert f["fin_savings"].tolist()[:2] == [1.0, 0.0] and f["fin_savings"][3] == 0.0
     assert f["hum_training"].tolist()[:3] == [1.0, 0.0, 0.0] and np.isnan(f["hum_training"][3])
@@ -208,7 +209,7 @@ def test_the_analysis_cache_keeps_the_raw_answers_of_capital_items(mueang) -> No
 
 
 def test_bad_action_rules_are_named_together(tmp_path) -> None:
-    raw = yaml.safe_load(A.load_action_rules().path.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(R.load_action_rules().path.read_text(encoding="utf-8"))
     raw["items"][0]["item"] = "hum_happiness"
     raw["items"][1]["fails"] = {"equals": "maybe"}
     raw["items"][2]["fails"] = {"equals": "no"}          # hum_training is an integer
@@ -217,7 +218,7 @@ def test_bad_action_rules_are_named_together(tmp_path) -> None:
     bad = tmp_path / "actions.yaml"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError) as err:
-        A.load_action_rules(bad)
+        R.load_action_rules(bad)
     msg = str(err.value)
     for part in ("hum_happiness", "maybe", "needs a select_one", "ministry_of_magic",
                  "min_share"):
@@ -232,14 +233,14 @@ def test_item_shares_in_one_pass_equal_one_ciprop_per_item(mueang) -> None:
     """
     from abcresearch.analysis.round import area_design
 
-    rules = A.load_action_rules()
+    rules = R.load_action_rules()
     for code in sorted(mueang)[:3]:
         rep = mueang[code]
         shares = A.area_item_shares(rep, rules)
         again = A.area_item_shares(rep, rules)
         assert shares is not again
         pd.testing.assert_frame_equal(shares, again)
-        flags = A.failing_flags(rep.households, rules)
+        flags = R.failing_flags(rep.households, rules)
         design = area_design(rep.households.assign(
             **{f"f_{i}": flags[i].to_numpy() for i in flags}), rep.design_spec)
         for item in flags:
@@ -258,7 +259,7 @@ def test_rule_text_uses_the_choice_labels_read_with_the_rules() -> None:
 
     from abcresearch.reports.formatting import Words
 
-    rules = A.load_action_rules()
+    rules = R.load_action_rules()
     choice_rules = [r for r in rules.items if r.values]
     assert choice_rules and all(set(r.value_labels) == set(r.values) for r in choice_rules)
     for lang in ("th", "en"):
@@ -273,7 +274,7 @@ def test_province_item_shares_are_kept_on_disk_for_the_next_process(mueang, monk
     from abcresearch.store import read
 
     rep = mueang["800101"]
-    rules = A.load_action_rules()
+    rules = R.load_action_rules()
     first = A.province_item_shares(rep, rules)
     files = list(rep.analysis.cache_dir.glob("item-shares-*.parquet"))
     assert len(files) == 1

@@ -18,8 +18,9 @@ The same item table gives the one-page summary its three strengths and three gap
 province*, not by their raw level.
 
 The household items come from the round's analysis cache (``score_round`` keeps the raw answers
-of the instrument's capital items). Rules, actions and agencies are data; nothing here holds a
-cut-off.
+of the instrument's capital items). Rules, actions and agencies are data
+(:mod:`abcresearch.reports.item_rules` reads them and flags the households); nothing here holds
+a cut-off.
 """
 
 from __future__ import annotations
@@ -37,31 +38,20 @@ from abcresearch.reports.disclosure import Publisher, Shown, pattern_for, share_
 from abcresearch.reports.estimates import item_share_cells
 from abcresearch.reports.item_rules import (
     PATHS,
-    RULE_KINDS,
-    Action,
     ActionRules,
     ItemRule,
     failing_flags,
     load_action_rules,
-    parse_action_rules,
 )
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
 __all__ = [
-    "PATHS",
-    "RULE_KINDS",
-    "Action",
-    "ActionRules",
-    "ItemRule",
     "area_item_shares",
-    "failing_flags",
     "item_gap",
     "item_share",
-    "on_pattern",
     "item_shares_over",
-    "load_action_rules",
-    "parse_action_rules",
+    "on_pattern",
     "province_item_shares",
     "rule_text",
     "selected_items",

@@ -28,6 +28,7 @@ from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.estimates import item_share_cells, member_flag, welfare_share_cells
+from abcresearch.reports.item_rules import load_action_rules
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
@@ -189,7 +190,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         found.append(t("lead.weak_capital", capital=sch.capital(weak).label(lang),
                        score=prov[weak], where=where))
     # the most common problems (item level)
-    ar = actions_mod.load_action_rules(actions)
+    ar = load_action_rules(actions)
     # each share through the round's disclosure step, as the what-to-do pages print it
     items = actions_mod.province_item_shares(report, ar)
     code = report.province.code

@@ -37,6 +37,7 @@ from abcresearch.errors import InputError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher, is_small
+from abcresearch.reports.item_rules import PATHS, load_action_rules
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
@@ -257,7 +258,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     out = SectionBuilder("summary_page", report.words, {"forums": forums,
                                                         "programmes": programmes,
                                                         "actions": actions})
-    ar = actions_mod.load_action_rules(actions)
+    ar = load_action_rules(actions)
     pub = report.publishable
     # the area's level-1 share through the round's one disclosure step, so that it is hidden
     # here wherever the levels table hides it (e.g. to protect a small level-3 cell)
@@ -341,7 +342,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                action=ar.item(i).actions[p].text(lang),
                agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
                path=t(f"summary.path.{p}"))
-             for i in lead for p in actions_mod.PATHS]
+             for i in lead for p in PATHS]
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
