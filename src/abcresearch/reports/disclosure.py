@@ -10,6 +10,7 @@ Rules (see ``shared/ecosystem.md`` section 5):
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ SUPPRESSED = marker(5)
 SECONDARY = "×"
 #: Printed for a figure with nothing to rest on (no household in its base), not hidden.
 NO_DATA = "–"
+#: A number as a report prints it ("1,234", "12.5").
+_NUMBER_TEXT = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def primary_mask(counts: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
@@ -1286,6 +1289,15 @@ class Publisher:
         value = float(text.replace(",", ""))
         self._add(Published(self.section, kind, area, text=text, value=value, name=name))
         return Shown(text, value)
+
+    def record_numbers(self, text: str, name: str, area: str = "") -> str:
+        """Record every number written in a public text (a rule's sentence, a label) as printed.
+
+        Returns ``text`` unchanged.
+        """
+        for m in _NUMBER_TEXT.finditer(text):
+            self.record(m.group(), name, area)
+        return text
 
     def public(self, name: str, value: float, kind: str = "count", area: str = "") -> Shown:
         """Return a number not about households (village forms, rules, years): shown as is."""

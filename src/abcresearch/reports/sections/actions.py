@@ -392,13 +392,14 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         area_share = item_share(pub, code, r, s["estimate"], s["ci_low"], s["ci_high"])
         prov_share = item_share(pub, province, r, s["province"])
         gap = item_gap(pub, code, item, area_share, prov_share)
+        numeric = area_share.value is not None and prov_share.value is not None
         rows.append({
             t("col.capital"): report.capital_label(r.capital),
             t("actions.col.item"): what,
             t("actions.col.area"): area_share.with_ci,
             t("col.province"): prov_share.text,
             # the star only beside a gap printed as a number
-            t("actions.col.gap"): gap + ("*" if s["clear"] and gap[-1:].isdigit() else ""),
+            t("actions.col.gap"): gap + ("*" if s["clear"] and numeric else ""),
         })
         acts.append({
             t("actions.col.item"): what,

@@ -16,8 +16,7 @@ from abcresearch.reports.sections.deprivation import af_published
 from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
-from abcresearch.reports.sections.readiness import hidden_indicators, mask_figures
-from abcresearch.reports.sections.villages import reason_figures
+from abcresearch.reports.sections.readiness import published_reason
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["key_findings", "relative_capitals"]
@@ -79,17 +78,9 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     m0_hidden = pub.pattern.hidden("m0", code)
     if row is not None and not pd.isna(row.get("grade")) and not l1_shown.hidden \
             and not m0_hidden:
-        # the household figures a reason cites are masked where the pattern hides a capital
-        # mean they average; the others go into the ledger as the villages section records them
-        rules = load_grade_rules()
-        masked = hidden_indicators(pub, code, report.capitals, rules)
-        reason = mask_figures(str(row.get(f"reason_{report.lang}") or ""), row, masked, rules,
-                              report.marker)
+        reason = published_reason(pub, row, code, report, load_grade_rules())
         found.append(t("find.grade", area=report.area_name(),
                        grade=row[f"grade_label_{report.lang}"], reason=reason))
-        reason_figures(pub, row, code, masked)
-        if "mean_score" not in masked and pd.notna(row.get("mean_score")):
-            pub.derived("other", "mean_score", code, float(row["mean_score"]), False, "score")
     if report.level != "province":
         pair = relative_capitals(prof)
         if pair is not None:

@@ -35,7 +35,8 @@ from abcresearch.scoring.readiness import lift_conditions
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
-           "published_level1", "published_rows", "readiness"]
+           "published_level1", "published_reason", "published_rows", "readiness",
+           "reason_figures"]
 
 
 def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
@@ -318,9 +319,10 @@ def _mask_value(text: str, value: Any, marker: str) -> str:
     if value is None or pd.isna(value):
         return text
     for fmt in (".2f", ".1f", ".0f"):
-        shown = format(float(value), fmt)
-        if re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text):
-            return re.sub(rf"(?<![\d.]){re.escape(shown)}(?![\d])", marker, text, count=1)
+        masked, found = re.subn(rf"(?<![\d.]){re.escape(format(float(value), fmt))}(?![\d])",
+                                marker, text, count=1)
+        if found:
+            return masked
     return text
 
 
@@ -356,6 +358,63 @@ def mask_figures(text: str, row: Mapping[str, Any] | pd.Series, hidden: frozense
                 break
         parts.append(part)
     return "; ".join(parts)
+
+
+def reason_figures(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str,
+                   hidden: frozenset[str] = frozenset()) -> None:
+    """Put the figures a grade's reasons cite into the ledger, as the reasons print them.
+
+    The reasons (and the conditions that would lift the area) cite the households'
+    community-capital score and mean score (means over the area's households; an area is graded
+    only with at least ``threshold`` of them), unless masked, and village-form figures (the
+    master plan, the process step, forums, group types), which are public.
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher.
+    row : mapping or pandas.Series
+        The area's grade row (:attr:`AreaContext.grade_row` or a row of its children).
+    code : str
+        The area's code.
+    hidden : frozenset of str
+        Indicators masked in the reasons (:func:`hidden_indicators`): not recorded.
+    """
+    for ind, kind in (("community_capital", "whole"), ("mean_score", "score")):
+        value = row.get(ind)
+        if value is not None and pd.notna(value) and ind not in hidden:
+            pub.derived("other", ind, code, float(value), False, kind)
+    for ind, kind in (("process_step", "score"), ("forums_year", "score"),
+                      ("n_group_types", "score"), ("master_plan", "index")):
+        value = row.get(ind)
+        if value is not None and pd.notna(value):
+            pub.public(ind, float(value), kind, code)
+
+
+def published_reason(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str,
+                     report: AreaContext, rules: GradeRules) -> str:
+    """Return an area's grade reason as printed: hidden household figures masked.
+
+    The figures it cites go into the ledger (:func:`reason_figures`); a household figure whose
+    capital means the pattern hides is masked (:func:`hidden_indicators`, :func:`mask_figures`).
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher.
+    row : mapping or pandas.Series
+        The area's grade row.
+    code : str
+        The area's code.
+    report : AreaContext
+        The report (its capitals, marker and language).
+    rules : GradeRules
+        The grade rules.
+    """
+    masked = hidden_indicators(pub, code, report.capitals, rules)
+    reason_figures(pub, row, code, masked)
+    return mask_figures(str(row.get(f"reason_{report.lang}") or ""), row, masked, rules,
+                        report.marker)
 
 
 def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
@@ -399,9 +458,6 @@ def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
     return out
 
 
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
-
-
 def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     row = report.grade_row
     if row is None or not isinstance(row.get("grade"), str) or not report.publishable:
@@ -427,8 +483,7 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
             pub.derived("other", f"lift.{indicator}", report.area.code, float(value), False,
                         "score")
         if indicator in FORM_INDICATORS:
-            for m in _NUMBER.finditer(str(text)):
-                pub.record(m.group(), f"lift.{indicator}", report.area.code)
+            pub.record_numbers(str(text), f"lift.{indicator}", report.area.code)
     return "\n".join(lines)
 
 

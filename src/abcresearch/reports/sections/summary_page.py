@@ -48,8 +48,8 @@ from abcresearch.reports.sections.readiness import (
     hidden_indicators,
     mask_figures,
     need_text,
+    published_reason,
 )
-from abcresearch.reports.sections.villages import reason_figures
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
@@ -194,7 +194,7 @@ def grade_lift(report: AreaContext, pub: Publisher | None = None
 
     The conditions come from :func:`abcresearch.scoring.readiness.lift_conditions` (the same
     as the readiness section's), in the report's language; a household figure the round's
-    pattern hides is masked (:func:`~abcresearch.reports.sections.villages.mask_figures`).
+    pattern hides is masked (:func:`~abcresearch.reports.sections.readiness.mask_figures`).
 
     Returns
     -------
@@ -286,10 +286,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         if bool(row.get("near_threshold")):
             label = t("readiness.near", value=label)
         grade_line = t("summary.grade", grade=label)
-        masked = hidden_indicators(ledger, report.area.code, report.capitals, rules)
-        reasons.append(t("summary.reason", reason=mask_figures(
-            str(row.get(f"reason_{lang}") or ""), row, masked, rules, report.marker)))
-        reason_figures(ledger, row, report.area.code, masked)  # as the villages section does
+        reasons.append(t("summary.reason", reason=published_reason(
+            ledger, row, report.area.code, report, rules)))
         # the need class and its reason print the level-1 share and M0: only where both are
         if l1_published and not ledger.pattern.hidden("m0", report.area.code) \
                 and isinstance(row.get("need"), str):

@@ -6,9 +6,6 @@ list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -19,46 +16,15 @@ from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
-    hidden_indicators,
-    mask_figures,
     need_hidden,
     need_markers,
     need_text,
     published_level1,
+    published_reason,
 )
 from abcresearch.scoring.grade_rules import load_grade_rules
 
-__all__ = ["reason_figures", "villages"]
-
-
-def reason_figures(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str,
-                   hidden: frozenset[str] = frozenset()) -> None:
-    """Put the figures a grade's reasons cite into the ledger, as the reasons print them.
-
-    The reasons (and the conditions that would lift the area) cite the households'
-    community-capital score (a mean over the area's households; an area is graded only with at
-    least ``threshold`` of them) and village-form figures (the master plan, the process step,
-    forums, group types), which are public.
-
-    Parameters
-    ----------
-    pub : Publisher
-        The section's publisher.
-    row : mapping or pandas.Series
-        The area's grade row (:attr:`AreaContext.grade_row` or a row of its children).
-    code : str
-        The area's code.
-    hidden : frozenset of str
-        Indicators masked in the reasons (:func:`hidden_indicators`): not recorded.
-    """
-    value = row.get("community_capital")
-    if value is not None and pd.notna(value) and "community_capital" not in hidden:
-        pub.derived("other", "community_capital", code, float(value), False, "whole")
-    for ind, kind in (("process_step", "score"), ("forums_year", "score"),
-                      ("n_group_types", "score"), ("master_plan", "index")):
-        value = row.get(ind)
-        if value is not None and pd.notna(value):
-            pub.public(ind, float(value), kind, code)
+__all__ = ["villages"]
 
 
 def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
@@ -137,11 +103,8 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         head = f"- **{name}**: {grades[i]}"
         if not hidden[i]:
             head += f" · {needs[i]}"
-        masked = hidden_indicators(pub, codes[i], report.capitals, rules)
-        reason = mask_figures(str(rows.loc[i, f"reason_{lang}"] or ""), rows.loc[i], masked,
-                              rules, report.marker)
+        reason = published_reason(pub, rows.loc[i], codes[i], report, rules)
         sub = [r for r in reason.split("; ") if r]
-        reason_figures(pub, rows.loc[i], codes[i], masked)
         if not hidden[i]:
             sub += [t("readiness.reason.need", reason=r)
                     for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]

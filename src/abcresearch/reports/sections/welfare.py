@@ -26,7 +26,6 @@ Administration's list.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,7 +229,6 @@ def payout_per_member(shares: Sequence[float], rules: WelfareRules) -> tuple[lis
 
 #: Formats of the figures the section prints (table cells and their ledger entries alike).
 _WHOLE, _ONE, _SATANG, _PLAIN = ",.0f", ",.1f", ",.2f", "d"
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def _money(value: float) -> str:
@@ -274,13 +272,6 @@ def _public(pub: Publisher, name: str, value: Any, fmt: str = _WHOLE, area: str 
     if value is None or pd.isna(value):
         return Shown("")
     return pub.record(format(value, fmt), name, area, kind)
-
-
-def _label_numbers(pub: Publisher, key: str, text: str) -> str:
-    """Record the numbers written in a label's own text (rendered without fields), e.g. a date."""
-    for m in _NUMBER.finditer(text):
-        pub.record(m.group(), f"label {key}")
-    return text
 
 
 def _half_up(x: float) -> int:
@@ -601,7 +592,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         shown = t("welfare.cmp.in_list", k=plain(f"programmes.{p.id}.tambons_in_area", k),
                   n=tambons()) if level != "tambon" and level != "village" \
             else (t("welfare.yes") if k else t("welfare.no"))
-        comp.append((_label_numbers(pub, f"programmes.{p.id}.name", p.label(lang))
+        comp.append((pub.record_numbers(p.label(lang), f"label programmes.{p.id}.name")
                      + ("" if p.verified else t("programmes.unverified")),
                      baht(f"programmes.{p.id}.expected_size", p.expected_size, ""), shown))
     cmp_table = pd.DataFrame({
@@ -610,7 +601,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         t("welfare.col.this_area"): [c[2] for c in comp],
     })
     out.table(cmp_table, t("welfare.caption.programme"),
-              _label_numbers(pub, "welfare.notes.programme", t("welfare.notes.programme")))
+              pub.record_numbers(t("welfare.notes.programme"), "label welfare.notes.programme"))
     found = flag_text(tuple(pilot), report.words, lang)
     if found and level in ("village", "tambon"):
         out.text(found)
