@@ -519,15 +519,23 @@ def _repeated(typed: pd.DataFrame, column: str, issues: _Issues, rule: str) -> N
     exact = dup & isin(key, versions.index[versions == 1])
     issues.add((dup & ~exact).to_numpy(dtype=bool), column, rule)
     if exact.any():
-        copy = exact & key.duplicated(keep="first")
-        detail = pd.Series("", index=typed.index, dtype=object)
-        if "source_row" in typed.columns:  # "4 (household.csv)": the row kept, and its file
-            where = typed["source_row"].astype(str)
-            if "source_file" in typed.columns:
-                where = where + " (" + typed["source_file"].astype(str) + ")"
-            kept = where[exact].groupby(key[exact], sort=False).transform("first")
-            detail.loc[kept.index] = kept.to_numpy()
-        issues.add(copy.to_numpy(dtype=bool), column, "duplicate_copy", detail=detail)
+        _flag_copies(typed, exact.to_numpy(dtype=bool), key[exact], column, issues)
+
+
+def _flag_copies(typed: pd.DataFrame, copies: np.ndarray, group: pd.Series, column: str,
+                 issues: _Issues) -> None:
+    """Reject the later rows of each group of exact copies, naming the first (the one kept)."""
+    rows = typed.loc[copies]
+    later = copies.copy()
+    later[copies] = group.duplicated(keep="first").to_numpy(dtype=bool)
+    detail = pd.Series("", index=typed.index, dtype=object)
+    if "source_row" in rows.columns:  # "4 (household.csv)": the row kept, and its file
+        where = rows["source_row"].astype(str)
+        if "source_file" in rows.columns:
+            where = where + " (" + rows["source_file"].astype(str) + ")"
+        kept = where.groupby(group.to_numpy(), sort=False).transform("first")
+        detail.loc[kept.index] = kept.to_numpy()
+    issues.add(later, column, "duplicate_copy", detail=detail)
 
 
 def _copied_rows(typed: pd.DataFrame, column: str, issues: _Issues) -> None:
@@ -539,18 +547,18 @@ def _copied_rows(typed: pd.DataFrame, column: str, issues: _Issues) -> None:
     different row numbers are two people and are kept.
     """
     key = typed[column]
-    content = [c for c in typed.columns if c not in POSITION_COLUMNS]
-    copy = (typed.duplicated(subset=content, keep="first") & key.notna()).to_numpy(dtype=bool)
-    if not copy.any():
+    repeated = (key.duplicated(keep=False) & key.notna()).to_numpy(dtype=bool)
+    if not repeated.any():
         return
-    detail = pd.Series("", index=typed.index, dtype=object)
-    if "source_row" in typed.columns:
-        where = typed["source_row"].astype(str)
-        if "source_file" in typed.columns:
-            where = where + " (" + typed["source_file"].astype(str) + ")"
-        groups = typed.groupby(content, sort=False, dropna=False).ngroup()
-        detail = where.groupby(groups).transform("first").astype(object)
-    issues.add(copy, column, "duplicate_copy", detail=detail)
+    content = [c for c in typed.columns if c not in POSITION_COLUMNS]
+    rows = typed.loc[repeated, content]
+    same = rows.duplicated(keep=False).to_numpy(dtype=bool)
+    if not same.any():
+        return
+    copies = repeated.copy()
+    copies[repeated] = same
+    group = rows[same].groupby(content, sort=False, dropna=False).ngroup()
+    _flag_copies(typed, copies, group, column, issues)
 
 
 def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
