@@ -174,10 +174,11 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...
         return "utf-8", data, ()
     except UnicodeDecodeError as exc:
         bad_utf8 = exc.start
-    if _has_utf8_thai_text(data[:data.rfind(b"\n", 0, bad_utf8) + 1]):
+    good = data.rfind(b"\n", 0, bad_utf8) + 1  # whole lines before the first bad byte
+    if _THAI_LETTER.search(data[:good].decode("utf-8")):
         # whole lines of UTF-8 Thai before a line that is not: an edited row saved in another
         # encoding (CP874 bytes can pass for UTF-8 in places, so only whole lines count)
-        return ("utf-8", *_mixed_lines(path, data))
+        return ("utf-8", *_mixed_lines(path, data, good))
     try:
         return "cp874", data.decode("cp874").encode("utf-8"), ()
     except UnicodeDecodeError as exc:
@@ -185,10 +186,15 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...
                          f"(byte {exc.start}); save it again as CSV UTF-8") from None
 
 
-def _mixed_lines(path: Path, data: bytes) -> tuple[bytes, tuple[int, ...]]:
-    """Read a UTF-8 file line by line, each line that is not UTF-8 as CP874 (see above)."""
-    out, recoded = [], []
-    for number, line in enumerate(data.split(b"\n"), start=1):
+def _mixed_lines(path: Path, data: bytes, good: int) -> tuple[bytes, tuple[int, ...]]:
+    """Read each line of a UTF-8 file that is not UTF-8 as CP874 (see :func:`_sniff_encoding`).
+
+    The lines before byte ``good`` are known to be UTF-8 and are taken as they are.
+    """
+    first = data.count(b"\n", 0, good) + 1
+    out, recoded = [data[:good]], []
+    lines = data[good:].split(b"\n")
+    for number, line in enumerate(lines, start=first):
         try:
             line.decode("utf-8")
             out.append(line)
@@ -204,23 +210,11 @@ def _mixed_lines(path: Path, data: bytes) -> tuple[bytes, tuple[int, ...]]:
                 "as UTF-8 (or the file as CSV UTF-8)") from None
         out.append(text.encode("utf-8"))
         recoded.append(number)
-    return b"\n".join(out), tuple(recoded)
+    return out[0] + b"\n".join(out[1:]), tuple(recoded)
 
 
-def _has_utf8_thai_text(data: bytes) -> bool:
-    """Whether ``data`` is UTF-8 text with Thai letters (U+0E01-U+0E5B) in it."""
-    if not _has_utf8_thai(data):
-        return False
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return re.search("[\u0e01-\u0e5b]", text) is not None
-
-
-def _has_utf8_thai(data: bytes) -> bool:
-    """Whether ``data`` holds Thai letters encoded as UTF-8 (``E0 B8``/``E0 B9`` lead bytes)."""
-    return b"\xe0\xb8" in data or b"\xe0\xb9" in data
+#: A Thai letter (U+0E01-U+0E5B): CP874 bytes read as UTF-8 give none, or other code points.
+_THAI_LETTER = re.compile("[\u0e01-\u0e5b]")
 
 
 def _check_utf8(data: bytes, chunk: int = 1 << 24) -> None:
