@@ -229,7 +229,13 @@ class WarmKernel:
         self.km = AsyncKernelManager(kernel_name=self.kernel_name, **options)
         await self.km.start_kernel()
         self.kc = self.km.client()
-        self.kc.start_channels()
+        # No heartbeat channel: liveness is asked of the kernel manager (the process), as the
+        # client itself does when it has one. The heartbeat thread of jupyter_client 8 has a
+        # race: stopped before its first socket is made, it never sees the stop, pings in a
+        # tight loop, opens a socket for every missed beat and ends only when the process runs
+        # out of file descriptors ("Too many open files"), which is what a start cancelled at
+        # once (a report command that fails its checks) can hit on a loaded machine.
+        self.kc.start_channels(hb=False)
         try:
             await self.kc.wait_for_ready(timeout=self.startup_timeout)
             await self._silent(
