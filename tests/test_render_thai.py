@@ -95,6 +95,44 @@ def test_checker_finds_breaks_inside_words() -> None:
     assert check(["ทุนชุมชน 12", "ครัวเรือน"]) == []
 
 
+# village names as the village forms give them: proper nouns, in no word list
+VILLAGE_NAMES = ["บ้านเขาหมาก", "บ้านเกาะสะท้อน", "บ้านหัวเหนือ", "บ้านไสจิก"]
+
+
+def test_names_of_the_document_are_kept_whole() -> None:
+    text = "หมู่ที่ 4 บ้านเขาหมาก มีครัวเรือน"
+    # without the names, the name is three words with break opportunities between them
+    assert thai.mark_breaks(text).split(" ")[2].count(thai.ZERO_WIDTH_SPACE) == 2
+    with thai.keep_names_whole(VILLAGE_NAMES):
+        marked = thai.mark_breaks(text)
+    # with them, one long word: boxed (part marks inside), no break opportunity
+    name = marked.split(" ")[2]
+    assert thai.ZERO_WIDTH_SPACE not in name and thai.PART_MARK in name
+    assert thai.strip_marks(name) == "บ้านเขาหมาก"
+    assert marked == thai.mark_breaks(text, names=VILLAGE_NAMES)
+    # outside the block the names have no effect
+    assert thai.mark_breaks(text) != marked
+    # a name made of a place name and other words breaks, if at all, between those words
+    assert thai.word_parts("บ้านเกาะสะท้อน") == ["บ้าน", "เกาะ", "สะท้อน"]
+
+
+def test_checker_finds_breaks_inside_names() -> None:
+    lines = ["หมู่ที่ 4 บ้านเขา", "หมาก"]
+    assert thai.broken_words_in_lines(lines) == []  # three dictionary words
+    found = thai.broken_words_in_lines(lines, names=VILLAGE_NAMES)
+    assert [f.word for f in found] == ["บ้านเขาหมาก"]
+
+
+def test_names_stay_whole_in_a_column_where_they_fit() -> None:
+    # the width of a report's village column: "หมู่ที่ 4 บ้านเขาหมาก" does not fit, the name does
+    cells = [f"หมู่ที่ {i + 1} {name}" for i, name in enumerate(VILLAGE_NAMES)]
+    plain = thai.find_broken_words(_table_pdf(cells, 2.6, marked=True), names=VILLAGE_NAMES)
+    assert plain, "the test cannot fail: no name broke without the names"
+    with thai.keep_names_whole(VILLAGE_NAMES):
+        pdf = _table_pdf(cells, 2.6, marked=True)
+    assert thai.find_broken_words(pdf, names=VILLAGE_NAMES) == []
+
+
 def test_table_strings_for_spreadsheets_stay_clean() -> None:
     frame = pd.DataFrame({"ชื่อ": CELLS})
     spec = table_spec(frame, caption="ตารางครัวเรือน")

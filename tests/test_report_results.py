@@ -448,3 +448,29 @@ def test_a_figure_with_no_household_in_its_base_prints_a_dash(sample_store) -> N
     mean = pub.mean("score:human", "801501", float("nan"))
     assert share.text == mean.text == NO_DATA and share.hidden and mean.hidden
     assert pub.share("80150199", *item_share_cells("fin_savings"), float("nan")).text != NO_DATA
+
+
+def test_village_names_are_kept_whole_in_the_pdf_source(report, defaults) -> None:
+    """The cover's page header names the area's villages; the Typst source then has no break
+    opportunity inside any of them ("บ้านเขา|หมาก" broke in narrow village columns)."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from abcresearch.reports.render import thai
+    from abcresearch.reports.render.typst import header_info, render_notebook
+
+    names = report.village_names()
+    assert names and all(thai.segment(n) != [n] for n in names[:3])  # not words of the list
+    cells = []
+    for name in ("cover", "key_findings", "villages", "organisations"):
+        outputs = [new_output("display_data", data=json.loads(json.dumps(b, default=str)))
+                   for b in defaults[name].bundles()]
+        cells.append(new_code_cell(f"report.{name}()", outputs=outputs))
+    nb = new_notebook(cells=cells)
+    assert header_info(nb)["names"] == names
+    source = render_notebook(nb).source
+    plain = source.translate({ord(thai.WORD_JOINER): None, ord(thai.PART_MARK): None})
+    for name in names:
+        spaced = "\u200b?".join(re.escape(c) for c in name)
+        found = re.findall(spaced, plain)
+        assert found, name
+        assert all(thai.ZERO_WIDTH_SPACE not in f for f in found), (name, found)

@@ -348,6 +348,20 @@ class AreaContext(ReportBase):
         return data_mod.load(self.survey_round, area=self.area.code, store=self.store,
                              table="villages")
 
+    def village_names(self) -> list[str]:
+        """Return the own names of the area's villages, from their forms (each once, no blanks).
+
+        Returns
+        -------
+        list of str
+            E.g. ``["บ้านเขาหมาก", "บ้านไสจิก"]``: proper nouns the report prints beside the
+            villages' numbers, which its PDF keeps whole across line breaks.
+        """
+        names = self.village_forms.get("village_name")
+        if names is None:
+            return []
+        return sorted({n.strip() for n in names.dropna() if isinstance(n, str) and n.strip()})
+
     def child_name(self, code: str) -> str:
         """Name of an area within (with the village's own name from its form)."""
         return self.cached(("child_name", code), lambda: self._child_name(code))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from abcresearch.errors import AbcResearchError, ReportError, StoreError
@@ -284,7 +284,8 @@ def figure(fig: Any, close: bool = True) -> None:
 # Page header and key figures
 
 
-def report_header(area: Any, survey_round: int, lang: str, synthetic: bool) -> dict[str, Any]:
+def report_header(area: Any, survey_round: int, lang: str, synthetic: bool,
+                  names: Iterable[str] = ()) -> dict[str, Any]:
     """Return the page header of an area's report.
 
     Parameters
@@ -297,12 +298,16 @@ def report_header(area: Any, survey_round: int, lang: str, synthetic: bool) -> d
         Report language: its name comes first.
     synthetic : bool
         Whether the round's data are synthetic (the label then shows on every page).
+    names : iterable of str
+        Proper names the report prints (its villages' names), kept whole across the PDF's line
+        breaks; given, they are the header's ``names`` (sorted, each once).
 
     Returns
     -------
     dict
-        ``{"title", "subtitle", "synthetic", "lang"}``, e.g. ``{"title": "ตำบลขนอม · Khanom
-        Subdistrict", "subtitle": "รอบการสำรวจ 2549", "synthetic": True, "lang": "th"}``.
+        ``{"title", "subtitle", "synthetic", "lang"}`` and, with names, ``"names"``, e.g.
+        ``{"title": "ตำบลขนอม · Khanom Subdistrict", "subtitle": "รอบการสำรวจ 2549",
+        "synthetic": True, "lang": "th"}``.
     """
     from abcresearch.labels import label
 
@@ -310,9 +315,13 @@ def report_header(area: Any, survey_round: int, lang: str, synthetic: bool) -> d
         raise ReportError(f"language {lang!r} is not supported; use one of "
                           f"{', '.join(LANGUAGES)}")
     other = "en" if lang == "th" else "th"
-    return {"title": f"{area.label(lang)} · {area.label(other)}",
-            "subtitle": f"{label('round', lang)} {int(survey_round)}",
-            "synthetic": bool(synthetic), "lang": lang}
+    header: dict[str, Any] = {"title": f"{area.label(lang)} · {area.label(other)}",
+                              "subtitle": f"{label('round', lang)} {int(survey_round)}",
+                              "synthetic": bool(synthetic), "lang": lang}
+    kept = sorted({n.strip() for n in names if isinstance(n, str) and n.strip()})
+    if kept:
+        header["names"] = kept
+    return header
 
 
 def header_bundle(header: Mapping[str, Any]) -> dict[str, Any]:

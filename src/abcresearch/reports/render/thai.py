@@ -21,6 +21,11 @@ report source starts with) puts each such word in a box in which those parts are
 opportunities. The box keeps the word on one line wherever it fits and breaks it at a part
 boundary only where the word alone is wider than its column, instead of letting it overflow.
 
+A report's own proper names (its villages' names, which are data, not in any word list) are
+kept whole the same way: :func:`keep_names_whole` names them for the document being typeset, and
+:func:`mark_breaks` then treats each as one word ("บ้านเขาหมาก", not "บ้านเขา|หมาก"), boxed
+like a long word so that it breaks at its parts only where a column is narrower than the name.
+
 The dictionary is PyThaiNLP's ``words_th.txt`` (CC0), shipped compressed in ``data/``; it is
 loaded once per process (about 60,000 words), when the first Thai text is typeset. The
 segmentation is maximal matching over character clusters: the fewest unknown characters, then
@@ -33,10 +38,12 @@ and reports every line that ends or starts inside a dictionary word.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import contextvars
 import functools
 import gzip
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -49,6 +56,7 @@ __all__ = [
     "clusters",
     "find_broken_words",
     "is_word",
+    "keep_names_whole",
     "mark_breaks",
     "place_names",
     "segment",
@@ -203,13 +211,63 @@ def clusters(text: str) -> list[int]:
     return ends
 
 
+_NAMES: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "abcresearch_thai_names", default=frozenset())
+
+
+@contextlib.contextmanager
+def keep_names_whole(names: Iterable[str]) -> Iterator[frozenset[str]]:
+    """Keep these proper names whole in :func:`mark_breaks` while the block runs.
+
+    Each name that is one run of Thai letters is then one word wherever it occurs in a Thai
+    run (the fewest words win, so the whole name beats the words it is made of); a name longer
+    than :data:`LONG_WORD` characters is boxed and breaks at its parts only where a column is
+    narrower than it. Outside the block (or in another thread or task) the names have no effect.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Proper names, e.g. a report's village names; others (with spaces, digits) are ignored.
+
+    Yields
+    ------
+    frozenset of str
+        The names kept whole.
+    """
+    kept = frozenset(n.strip() for n in names if isinstance(n, str)
+                     and len(n.strip()) >= 2 and _THAI_RUN.fullmatch(n.strip()))
+    token = _NAMES.set(kept)
+    try:
+        yield kept
+    finally:
+        _NAMES.reset(token)
+
+
+@functools.lru_cache(maxsize=64)
+def _name_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    """Return a pattern that finds any of ``names`` (longest first)."""
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n))))
+
+
+def _names_in(run: str, names: frozenset[str]) -> frozenset[str]:
+    """Return the names of ``names`` that occur in ``run`` (overlapping ones too)."""
+    if not names or (len(names) > 8 and not _name_pattern(names).search(run)):
+        return frozenset()  # (one search in C before a look for each of many names)
+    return frozenset(n for n in names if n in run)
+
+
 @functools.lru_cache(maxsize=65536)
-def _segment_run(run: str, lexicon: str = WORDS) -> tuple[str, ...]:
-    """Segment a run of Thai letters into words (maximal matching over clusters)."""
+def _segment_run(run: str, lexicon: str = WORDS,
+                 proper: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Segment a run of Thai letters into words (maximal matching over clusters).
+
+    ``proper`` are extra words (a document's proper names, see :func:`keep_names_whole`) that
+    count like place names.
+    """
     ends = clusters(run)
     n = len(run)
     is_end = set(ends)
-    names = _names_only(lexicon)
+    names = _names_only(lexicon) | proper if proper else _names_only(lexicon)
     # best[i] = (unknown characters, words, place names) of the best segmentation of run[:i]:
     # between two with as many words, the one with fewer place names ("หมู่บ้าน|ใหม่", not
     # "หมู่|บ้านใหม่" after the tambon name)
@@ -223,6 +281,10 @@ def _segment_run(run: str, lexicon: str = WORDS) -> tuple[str, ...]:
             continue
         unknown, count, named = score
         bucket, lengths = _bucket(run[i : i + 2], lexicon)
+        if proper:
+            extra = {p for p in proper if run.startswith(p, i)}
+            bucket = bucket | extra
+            lengths = tuple(sorted({*lengths, *map(len, extra)}, reverse=True))
         for length in lengths:
             j = i + length
             if j > n or j not in is_end or run[i:j] not in bucket:
@@ -307,7 +369,9 @@ def word_parts(word: str) -> list[str]:
     """Return the parts a long word may break at when a column is narrower than the word.
 
     The shorter dictionary words inside it (the fewest), each of them longer than
-    :data:`LONG_WORD` split again into syllables (PyThaiNLP's syllable list, CC0).
+    :data:`LONG_WORD` split again the same way ("บ้าน|เกาะ|สะท้อน", the place name
+    "เกาะสะท้อน" at its words), and into syllables (PyThaiNLP's syllable list, CC0) only where
+    it holds no shorter words.
 
     Parameters
     ----------
@@ -326,9 +390,11 @@ def word_parts(word: str) -> list[str]:
             rest = (tail,) if is_word(tail) else _segment_run(tail)
             if all(is_word(p) for p in rest) and (best is None or len(rest) + 1 < len(best)):
                 best = [head, *rest]
+    if best is None:
+        return list(_segment_run(word, SYLLABLES)) if len(word) > LONG_WORD else [word]
     out: list[str] = []
-    for part in best or [word]:
-        out.extend(_segment_run(part, SYLLABLES) if len(part) > LONG_WORD else (part,))
+    for part in best:  # each part is shorter than the word: the recursion ends
+        out.extend(word_parts(part) if len(part) > LONG_WORD else (part,))
     return out
 
 
@@ -348,10 +414,11 @@ def _mark_word(word: str) -> str:
 
 
 _segment_run.cache_safe = True  # type: ignore[attr-defined]  # str in, tuple of str out
+_name_pattern.cache_safe = True  # type: ignore[attr-defined]  # names in, pattern out
 _mark_word.cache_safe = True  # type: ignore[attr-defined]  # str in, str out
 
 
-def mark_breaks(text: str) -> str:
+def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     """Return ``text`` with its Thai line-break rules written in for Typst.
 
     Word joiners go between the clusters of each Thai word, zero-width spaces between two Thai
@@ -362,6 +429,9 @@ def mark_breaks(text: str) -> str:
     ----------
     text : str
         Text to typeset (plain, not yet escaped for Typst).
+    names : iterable of str, optional
+        Proper names to keep whole (see :func:`keep_names_whole`); by default those of the
+        enclosing :func:`keep_names_whole` block, if any.
 
     Returns
     -------
@@ -370,9 +440,18 @@ def mark_breaks(text: str) -> str:
     """
     if not _THAI_RUN.search(text):
         return text
-    return _THAI_RUN.sub(
-        lambda m: ZERO_WIDTH_SPACE.join(_mark_word(w) for w in _segment_run(m.group())), text
-    )
+    if names is None:
+        kept = _NAMES.get()
+    else:
+        with keep_names_whole(names) as kept:
+            pass
+
+    def mark(m: re.Match[str]) -> str:
+        run = m.group()
+        words = _segment_run(run, WORDS, _names_in(run, kept))
+        return ZERO_WIDTH_SPACE.join(_mark_word(w) for w in words)
+
+    return _THAI_RUN.sub(mark, text)
 
 
 def strip_marks(text: str) -> str:
@@ -421,7 +500,8 @@ _LINE_END_THAI = re.compile("[\u0e01-\u0e4e]+$")
 _LINE_START_THAI = re.compile("^[\u0e01-\u0e4e]+")
 
 
-def broken_words_in_lines(lines: Sequence[str], page: int = 1) -> list[BrokenWord]:
+def broken_words_in_lines(lines: Sequence[str], page: int = 1,
+                          names: Iterable[str] = ()) -> list[BrokenWord]:
     """Find breaks inside Thai words between consecutive laid-out lines.
 
     For each pair of consecutive lines, the Thai letters at the end of the first and at the
@@ -437,12 +517,17 @@ def broken_words_in_lines(lines: Sequence[str], page: int = 1) -> list[BrokenWor
         Lines in reading order.
     page : int
         Page number to put in the findings.
+    names : iterable of str
+        Proper names that count as words (a report's village names, see
+        :func:`keep_names_whole`): a break inside one is reported too.
 
     Returns
     -------
     list of BrokenWord
         One finding per break inside a word.
     """
+    with keep_names_whole(names) as kept:
+        pass
     found: list[BrokenWord] = []
     for first, second in zip(lines, lines[1:], strict=False):
         tail = _LINE_END_THAI.search(first.rstrip("\r\n"))
@@ -454,7 +539,7 @@ def broken_words_in_lines(lines: Sequence[str], page: int = 1) -> list[BrokenWor
         cut = len(before)
         at = 0
         word = ""
-        for piece in _segment_run(joined):
+        for piece in _segment_run(joined, WORDS, _names_in(joined, kept)):
             if at < cut < at + len(piece):
                 word = piece
                 break
@@ -466,7 +551,7 @@ def broken_words_in_lines(lines: Sequence[str], page: int = 1) -> list[BrokenWor
     return found
 
 
-def find_broken_words(pdf: bytes) -> list[BrokenWord]:
+def find_broken_words(pdf: bytes, names: Iterable[str] = ()) -> list[BrokenWord]:
     """Find every line of a PDF that ends or starts inside a Thai dictionary word.
 
     The lines are those pdfium lays out (``pypdfium2``, a test dependency, is imported here).
@@ -475,6 +560,8 @@ def find_broken_words(pdf: bytes) -> list[BrokenWord]:
     ----------
     pdf : bytes
         The PDF.
+    names : iterable of str
+        Proper names that count as words (see :func:`broken_words_in_lines`).
 
     Returns
     -------
@@ -489,7 +576,7 @@ def find_broken_words(pdf: bytes) -> list[BrokenWord]:
         for number in range(len(doc)):
             page = doc[number]
             text = page.get_textpage().get_text_range()
-            found += broken_words_in_lines(_lines(text), number + 1)
+            found += broken_words_in_lines(_lines(text), number + 1, names)
     finally:
         doc.close()
     return found

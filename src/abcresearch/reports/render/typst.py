@@ -46,7 +46,7 @@ from importlib import resources
 from typing import Any
 
 from abcresearch.errors import ReportError
-from abcresearch.reports.render.thai import TYPST_RULES, mark_breaks
+from abcresearch.reports.render.thai import TYPST_RULES, keep_names_whole, mark_breaks
 
 TYPST_MIME = "application/vnd.abcresearch.typst"
 """Raw Typst markup made by abcresearch objects (see ``display.show_typst``)."""
@@ -56,6 +56,9 @@ TABLE_MIME = "application/vnd.abcresearch.table+json"
 
 HEADER_MIME = "application/vnd.abcresearch.header+json"
 """The page header of a report: ``{"title", "subtitle", "synthetic", "lang"}`` (shows nothing).
+
+It may also carry ``"names"``: the report's proper names (its villages' names), which the PDF
+then keeps whole across line breaks (see :func:`abcresearch.reports.render.thai.keep_names_whole`).
 
 An output may carry it beside other mimetypes (e.g. in a cover's bundle): it sets the header and
 does not change how that output is rendered.
@@ -689,8 +692,9 @@ def header_info(nb: Mapping[str, Any], fallback_title: str | None = None) -> dic
     Returns
     -------
     dict
-        ``title`` (str or None), ``subtitle`` (str or None), ``synthetic`` (bool) and ``lang``
-        (``"th"`` or ``"en"``). The header displayed by the report (:data:`HEADER_MIME`) wins
+        ``title`` (str or None), ``subtitle`` (str or None), ``synthetic`` (bool), ``lang``
+        (``"th"`` or ``"en"``) and ``names`` (list of str, the proper names to keep whole; empty
+        when the header names none). The header displayed by the report (:data:`HEADER_MIME`) wins
         over ``metadata.abcresearch``; the title falls back to ``metadata.title``, the first
         Markdown heading, then ``fallback_title``.
 
@@ -718,6 +722,7 @@ def header_info(nb: Mapping[str, Any], fallback_title: str | None = None) -> dic
         "subtitle": str(header["subtitle"]) if header.get("subtitle") else None,
         "synthetic": bool(header.get("synthetic", False)),
         "lang": lang,
+        "names": [str(n) for n in header.get("names") or [] if isinstance(n, str)],
     }
 
 
@@ -764,13 +769,15 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) ->
     """
     info = header_info(nb, fallback_title)
     files: dict[str, bytes] = {}
-    body = [render_cell(cell, i, files) for i, cell in enumerate(nb.get("cells", []))]
+    with keep_names_whole(info["names"]):  # the report's village names: no break inside one
+        body = [render_cell(cell, i, files) for i, cell in enumerate(nb.get("cells", []))]
+        subtitle = info["subtitle"] and mark_breaks(info["subtitle"])
     words = page_labels(info["lang"])
     labels = "(" + ", ".join(f"{k}: {typst_string(v)}" for k, v in words.items()) + ")"
     show = (
         "#show: report.with("
         f"title: {_value(info['title'])}, "
-        f"subtitle: {_value(info['subtitle'] and mark_breaks(info['subtitle']))}, "
+        f"subtitle: {_value(subtitle)}, "
         f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])}, "
         f"labels: {labels if words else '(:)'})"
     )

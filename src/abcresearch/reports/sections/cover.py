@@ -101,5 +101,6 @@ def cover(report: AreaContext) -> SectionResult:
                                 "estimate_basis": report.status.basis.value,
                                 "design": report.analysis.design.name},
                        header=report_header(a, report.survey_round, report.lang,
-                                            report.analysis.synthetic),
+                                            report.analysis.synthetic,
+                                            names=report.village_names()),
                        published=tuple(pub.entries))
