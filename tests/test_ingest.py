@@ -69,23 +69,44 @@ def test_xlsx_export(tmp_path):
         "household.xlsx[abc_household]", "household.xlsx[member]", "village.xlsx[abc_village]"}
 
 
-def test_odk_central_csv(tmp_path):
-    exp = build()
+def _odk_central_export(exp, folder: Path, copied_member: int | None = None) -> Path:
+    """Write ``exp`` as ODK Central's CSV export: KEY / PARENT_KEY, each repeat row its KEY."""
     hh = exp.households.rename(columns=lambda c: c.replace("/", "-"))
     hh = hh.rename(columns={"_uuid": "KEY", "_submission_time": "SubmissionDate"})
     hh["KEY"] = "uuid:" + hh["KEY"]
     hh = hh.drop(columns=[c for c in hh.columns if c.startswith("_")])
     mem = exp.members.rename(columns=lambda c: c.split("/")[-1])
     mem["PARENT_KEY"] = "uuid:" + mem["_submission__uuid"]
+    number = (mem.groupby("PARENT_KEY").cumcount() + 1).astype(str)
+    mem["KEY"] = mem["PARENT_KEY"] + "/member[" + number + "]"
     mem = mem.drop(columns=[c for c in mem.columns if c.startswith("_")])
+    if copied_member is not None:  # one roster row twice (an export merged with itself)
+        mem = pd.concat([mem, mem.iloc[[copied_member]]], ignore_index=True)
     vil = exp.villages.rename(columns=lambda c: c.replace("/", "-"))
-    folder = tmp_path / "central"
     folder.mkdir()
     write_csv(hh, folder / "abc_household.csv", delimiter=",", quote_all=False)
     write_csv(mem, folder / "abc_household-member.csv", delimiter=",", quote_all=False)
     write_csv(vil, folder / "abc_village.csv", delimiter=",", quote_all=False)
-    res = _ingest(folder, tmp_path)
+    return folder
+
+
+def test_odk_central_csv(tmp_path):
+    exp = build()
+    res = _ingest(_odk_central_export(exp, tmp_path / "central"), tmp_path)
     _assert_all_valid(res, exp)
+
+
+def test_odk_central_roster_row_read_twice_is_kept_once(tmp_path):
+    # ODK Central's repeat rows have no Kobo row number; their KEY is the row's own id
+    exp = build()
+    res = _ingest(_odk_central_export(exp, tmp_path / "central", copied_member=3), tmp_path)
+    c = res.counts.set_index("table")
+    assert c.loc["members", "read"] == len(exp.members) + 1
+    assert c.loc["members", "stored"] == len(exp.members)
+    copies = res.issues[res.issues["rule"] == "duplicate_copy"]
+    assert list(copies["table"]) == ["members"]
+    assert "abc_household-member.csv" in copies["message"].iloc[0]
+    assert not (res.issues["rule"] == "hh_size_roster").any()
 
 
 def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):

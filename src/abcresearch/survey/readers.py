@@ -42,8 +42,11 @@ META = {
                    "SubmissionDate": "submitted_at", "__version__": "form_version",
                    "FormVersion": "form_version", "_index": "_index"},
     "members": {"_submission__uuid": "submission_uuid", "PARENT_KEY": "submission_uuid",
-                "_index": "_index", "_parent_index": "_parent_index"},
+                "_index": "_index", "KEY": "_index", "_parent_index": "_parent_index"},
 }
+# A roster row's own id in its export: Kobo's row number (``_index``) or ODK Central's and
+# SurveyCTO's repeat key ("uuid:.../member[2]", ``KEY``). The same id with the same answers is
+# one row read twice (see abcresearch.survey.validate), which is kept once.
 META["villages"] = META["households"]
 
 #: ODK Central meta columns that are not stored (and not reported as unknown).
