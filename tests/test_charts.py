@@ -157,3 +157,35 @@ def test_need_readiness_chart_takes_a_village_surveyed_in_full() -> None:
                                      threshold_label="t", need_labels=("hi", "lo"),
                                      near_label="")
     assert len(ax.collections) >= 2  # the error bars and the points were drawn
+
+
+def test_need_readiness_labels_of_neighbours_do_not_overlap() -> None:
+    """Two villages of one group with the same need: their labels once lay one on the other
+    point ("หมู่ 4" over "หมู่ 1" in a demo tambon)."""
+    import matplotlib.pyplot as plt
+
+    pts = pd.DataFrame({"grade": ["B", "B", "C"], "estimate": [41.0, 41.2, 51.0],
+                        "ci_low": [37.0, 37.0, 47.0], "ci_high": [45.0, 45.0, 55.0],
+                        "near": [True, True, False],
+                        "label": ["หมู่ 4", "หมู่ 1", "หมู่ 2"]})
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                     grade_labels={"A": "A", "B": "B", "C": "C"},
+                                     threshold=40.0, xlabel="x", ylabel="y",
+                                     threshold_label="t", need_labels=("hi", "lo"),
+                                     near_label="")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text().startswith("หมู่")]
+    assert len(boxes) == 3
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    # nor does a label lie on another village's point
+    points = ax.transData.transform(np.column_stack([
+        np.concatenate([c.get_offsets()[:, 0] for c in ax.collections if len(c.get_offsets())
+                        and c.get_offsets().shape[1] == 2]),
+        np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if len(c.get_offsets())
+                        and c.get_offsets().shape[1] == 2])]))
+    for box in boxes:
+        inside = [box.contains(px, py) for px, py in points]
+        assert not any(inside), box
+    plt.close(fig)

@@ -806,10 +806,15 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                            linewidths=0.9, zorder=3,
                            facecolors="white" if hollow else GRADE_COLOURS.get(g, "#9e9e9e"))
         if "label" in col:
-            for xi, yi, text in zip(x, col["estimate"], col["label"], strict=True):
+            # a point left of its group's centre is labelled on its left, the others on their
+            # right: two neighbours of about the same need label away from each other instead
+            # of one label lying on the other point
+            for xi, oi, yi, text in zip(x, off, col["estimate"], col["label"], strict=True):
                 if isinstance(text, str) and text:
-                    ax.annotate(text, (xi, yi), xytext=(5, 0), textcoords="offset points",
-                                fontsize=7, va="center")
+                    left = oi < -1e-9
+                    ax.annotate(text, (xi, yi), xytext=(-5 if left else 5, 0),
+                                textcoords="offset points", fontsize=7, va="center",
+                                ha="right" if left else "left")
     ax.axhline(threshold, color="black", ls="--", lw=1, zorder=1)
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.6, len(order) - 0.4)
