@@ -89,3 +89,62 @@ def test_alkire_foster_publication_rules() -> None:
     assert af_publishable(0, 30, 30) == {"H": True, "A": False, "M0": True}
     assert af_publishable(10, 30, 30) == {"H": True, "A": True, "M0": True}
     assert af_publishable(2, 4, 4) == {"H": False, "A": False, "M0": False}
+
+
+def _level_pattern(headline: tuple[str, ...]):
+    from abcresearch.reports.disclosure import build_pattern
+    from abcresearch.reports.estimates import NA, CountMeasure
+
+    # village A: 20 households at level 1, 27 at level 2, 3 at level 3 (too few to publish);
+    # village B: 25 and 25
+    levels = ["1"] * 20 + ["2"] * 27 + ["3"] * 3 + ["1"] * 25 + ["2"] * 25
+    villages = ["80010101"] * 50 + ["80010102"] * 50
+    hh = pd.DataFrame({"village_code": villages, "tambon_code": "800101",
+                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
+    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=headline)
+    return build_pattern(hh, pd.DataFrame({"overall_level": levels}), pd.DataFrame(index=hh.index),
+                         [measure], [], threshold=5)
+
+
+def test_level_1_is_hidden_as_a_complement_only_when_nothing_else_can_be() -> None:
+    """Level 1 is the reports' headline (need basic support first): a village's small level-3
+    count is protected by hiding its level 2, not its level 1 (the smaller, which the plain
+    smallest-part rule picks), so the village keeps its need figure and its place in the
+    ranking by need."""
+    plain = _level_pattern(())
+    assert plain.hidden("overall_level", "80010101", "3")
+    assert plain.hidden("overall_level", "80010101", "1")
+    headline = _level_pattern(("1",))
+    assert headline.hidden("overall_level", "80010101", "3")
+    assert not headline.hidden("overall_level", "80010101", "1")
+    assert headline.hidden("overall_level", "80010101", "2")
+    # the tambon's small level-3 count (3 = village A's) is protected the same way
+    assert headline.hidden("overall_level", "800101", "3")
+    assert not headline.hidden("overall_level", "800101", "1")
+
+
+def test_complement_last_is_read_from_the_publication_rules() -> None:
+    from abcresearch.reports.disclosure import publication_rules, round_measures
+    from abcresearch.scoring import load_scheme
+
+    assert publication_rules().complement_last == {"level": ("1",)}
+    measures = round_measures(load_scheme(), 2549).counts
+    heads = {m.id: m.headline for m in measures if m.id == "overall_level"
+             or m.id.startswith("level:")}
+    assert heads and set(heads.values()) == {("1",)}
+
+
+def test_a_bad_complement_last_is_named(tmp_path) -> None:
+    import pytest
+    import yaml
+
+    from abcresearch.errors import ParamsError
+    from abcresearch.paths import params_dir
+    from abcresearch.reports.disclosure import publication_rules
+
+    raw = yaml.safe_load((params_dir() / "publication.yaml").read_text(encoding="utf-8"))
+    raw["complement_last"] = {"level": ["4"]}
+    bad = tmp_path / "publication.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError, match="complement_last"):
+        publication_rules(bad)

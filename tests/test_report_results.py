@@ -257,7 +257,8 @@ def test_capital_profile_options(report, defaults) -> None:
 def test_other_area_options(report, defaults) -> None:
     listed = defaults["villages"].table
     top2 = report.villages(limit=2).table
-    assert top2.equals(listed.head(2))
+    assert top2.astype(str).equals(listed.head(2).astype(str))  # the same cells (dtypes
+    # differ where only the full table has a marker among its numbers)
     with pytest.raises(ReportError, match="limit"):
         report.villages(limit=0)
     found = report.key_findings(priority_areas=1)
@@ -301,7 +302,8 @@ def test_province_sections_return_results(overview, tmp_path) -> None:
         assert isinstance(result, SectionResult) and overview.results[name] is result
         assert result.bundles()
     ranking = overview.results["tambon_ranking"].table
-    assert overview.tambon_ranking(limit=2).table.equals(ranking.head(2))
+    assert overview.tambon_ranking(limit=2).table.astype(str).equals(
+        ranking.head(2).astype(str))
     only = overview.tambon_ranking(amphoe="8015").table
     assert set(only[overview.t("col.amphoe")]) == {"ขนอม"}
     with pytest.raises(ReportError, match="amphoe: expected one of 8015"):

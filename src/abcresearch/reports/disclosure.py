@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -273,9 +273,12 @@ class PublicationRules:
     protection_absolute: float
     verified: bool
     source: str
+    complement_last: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _DIGIT_KINDS = ("percent", "score", "index", "gini", "money")
+#: What ``complement_last`` may name: the overall and each capital's level.
+_COMPLEMENT_LAST = {"level": ("1", "2", "3")}
 
 
 def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRules:
@@ -310,6 +313,14 @@ def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRu
             pr.add(f"protection.{key}", "must be a number in [0, 1)")
     if not isinstance(raw.get("verified"), bool):
         pr.add("verified", "must be true or false")
+    last = raw.get("complement_last") or {}
+    if not isinstance(last, Mapping) or any(
+            k not in _COMPLEMENT_LAST or not isinstance(v, list)
+            or not all(isinstance(c, str | int) and str(c) in _COMPLEMENT_LAST[k] for c in v)
+            for k, v in last.items()):
+        pr.add("complement_last", "must map " + " / ".join(
+            f"{k} to a list of {', '.join(v)}" for k, v in _COMPLEMENT_LAST.items()))
+        last = {}
     pr.raise_if_any()  # base and points are whole numbers from here on
     return PublicationRules(digits={k: int(digits[k]) for k in _DIGIT_KINDS},
                             weighted_count_base=int(cast(int, base)),
@@ -317,7 +328,9 @@ def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRu
                             lorenz_points=int(cast(int, points)),
                             protection_relative=float(prot["relative"]),
                             protection_absolute=float(prot["absolute"]),
-                            verified=bool(raw["verified"]), source=str(raw.get("source", "")))
+                            verified=bool(raw["verified"]), source=str(raw.get("source", "")),
+                            complement_last={k: tuple(str(c) for c in v)
+                                             for k, v in last.items()})
 
 
 def publication_rules(path: str | Path | None = None) -> PublicationRules:
@@ -432,14 +445,17 @@ class SuppressionPattern:
 
 
 def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
-                      status: Mapping[Cell, str], skip: set[Cell]) -> Cell | None:
-    best, best_v = None, np.inf
+                      status: Mapping[Cell, str], headline: Set[tuple[str, str]] = frozenset()
+                      ) -> Cell | None:
+    """Return the visible part with the smallest non-zero value, a headline part last."""
+    best, best_key = None, (True, np.inf)
     for p in parts:
-        if p in status or p in skip:
+        if p in status:
             continue
         v = value(p)
-        if 0 < v < best_v:
-            best, best_v = p, v
+        key = ((p[0], p[2]) in headline, v)
+        if 0 < v and key < best_key:
+            best, best_key = p, key
     return best
 
 
@@ -461,7 +477,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
        * count cells: an area's published categories adding up to its households (or to the
          category they split), and an area's cell adding up its children's cells (village ->
          tambon -> amphoe -> province). A relation with exactly one hidden member gets a second
-         one, its smallest non-zero visible part (the total only when no part can be hidden);
+         one, its smallest non-zero visible part (a headline category of the measure, such as
+         level 1, only when no other part can be; the total only when no part can be hidden);
          a relation whose total is shown and whose hidden parts add up to 1 to ``threshold -
          1`` households gets another hidden part (the complement rule);
        * means and shares: an area's value is a weighted combination of its children's. When
@@ -649,6 +666,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         room = min(mu - lo, hi - mu) if np.isfinite(hi) else mu - lo
         return wt * max(room, 0.0)
 
+    headline = {(m.id, k) for m in count_measures for k in m.headline}
     by_cell: dict[Cell, list[int]] = {}
     for i, r in enumerate(relations):
         for c in (r.total, *r.parts):
@@ -686,7 +704,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     s = sum(value(p) for p in hidden_parts)
                     need = 0 < s < thr
                 if need:
-                    new = _smallest_visible(r.parts, value, status, set())
+                    new = _smallest_visible(r.parts, value, status, headline)
                     if new is None and not total_hidden and r.total[0] != "n" \
                             and value(r.total) > 0:
                         new = r.total
@@ -814,7 +832,8 @@ def round_measures(scheme: Any, survey_round: int) -> RoundMeasures:
     items = tuple(r.item for r in item_rules.items)
     caps = scheme.capital_ids
     return RoundMeasures(estimates.count_measures(caps, line, rules.income_bins, items,
-                                                  welfare=True),
+                                                  welfare=True, headline_levels=rules
+                                                  .complement_last.get("level", ())),
                          estimates.mean_measures(caps),
                          estimates.ratio_measures(caps, line, items, welfare=True), line,
                          tuple(rules.income_bins), scheme, item_rules)

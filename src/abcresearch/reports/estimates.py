@@ -359,12 +359,18 @@ class CountMeasure:
         The categories reports publish as cells (a weighted count, or a share of one base that
         all of them share); None: every category; ``()``: none (only shares of the measure
         are published, see :class:`RatioMeasure`).
+    headline : tuple of str
+        Categories that are the reports' headline figures (level 1: households that need basic
+        support first): secondary suppression hides one of them to protect another cell of
+        the area only when no other part can be hidden instead (``complement_last`` of
+        ``params/publication.yaml``).
     """
 
     id: str
     categories: tuple[str, ...]
     refines: tuple[str, str] | None = None
     published: tuple[str, ...] | None = None
+    headline: tuple[str, ...] = ()
 
     @property
     def cells(self) -> tuple[str, ...]:
@@ -463,7 +469,8 @@ def poor_households(households: pd.DataFrame, scheme: Any,
 
 def count_measures(capitals: Sequence[str], line: float | None,
                    bins: Sequence[float], items: Sequence[str] = (),
-                   welfare: bool = False) -> tuple[CountMeasure, ...]:
+                   welfare: bool = False,
+                   headline_levels: Sequence[str] = ()) -> tuple[CountMeasure, ...]:
     """Return the partitions a report publishes counts or shares of.
 
     Parameters
@@ -482,10 +489,14 @@ def count_measures(capitals: Sequence[str], line: float | None,
         Add the welfare-fund membership of each overall level's households (``welfare:<level>``,
         splitting that level's count into members, non-members and not answered), of which
         only the share of members is published.
+    headline_levels : sequence of str
+        Levels hidden as a complement only when no other level can be (the ``level`` entry of
+        ``complement_last`` in ``params/publication.yaml``: level 1).
     """
     levels = ("1", "2", "3", NA)
-    out = [CountMeasure("overall_level", levels)]
-    out += [CountMeasure(f"level:{c}", levels) for c in capitals]
+    first = tuple(k for k in levels if k in set(headline_levels))
+    out = [CountMeasure("overall_level", levels, headline=first)]
+    out += [CountMeasure(f"level:{c}", levels, headline=first) for c in capitals]
     out.append(CountMeasure("poor", ("poor", "nonpoor", NA), published=()))
     out += [CountMeasure(f"cens:{c}", ("dep", "nodep"), refines=("poor", "poor"), published=())
             for c in capitals]
