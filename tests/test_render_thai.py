@@ -49,6 +49,9 @@ def test_segmentation_finds_the_dictionary_words() -> None:
     # Unknown stretches stay whole, next to known words.
     assert thai.segment("เกิดขึ้นกขคงจ") == ["เกิดขึ้น", "กข", "คง", "จ"]
     assert all(thai.is_word(w) for w in COMPOUNDS if w != "จำนวนตำบล")
+    # two segmentations of as many words: the one whose words are longer first
+    # ("ตัว|เลขที่|มาจาก" let a line break inside "ตัวเลข" in the methods note)
+    assert thai.segment("ตัวเลขที่มาจากครัวเรือน") == ["ตัวเลข", "ที่มา", "จาก", "ครัวเรือน"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -83,7 +86,8 @@ def test_long_words_break_at_their_parts() -> None:
     assert thai.word_parts("ความคลาดเคลื่อน") == ["ความ", "คลาด", "เคลื่อน"]
     assert thai.word_parts("ครัวเรือน") == ["ครัว", "เรือน"]
     marked = thai.mark_breaks("ความคลาดเคลื่อน")
-    assert thai.strip_marks(marked.replace(thai.PART_MARK, "|")) == "ความ|คลาด|เคลื่อน"
+    assert thai.strip_marks(marked.replace(thai.PART_MARK, "|").replace(
+        thai.SUB_PART_MARK, "/")) == "ความ|คลาด/เคลื่อน"  # the long part "คลาดเคลื่อน" nested
 
 
 def test_checker_finds_breaks_inside_words() -> None:
@@ -102,11 +106,12 @@ VILLAGE_NAMES = ["บ้านเขาหมาก", "บ้านเกาะ�
 def test_names_of_the_document_are_kept_whole() -> None:
     text = "หมู่ที่ 4 บ้านเขาหมาก มีครัวเรือน"
     # without the names, the name is three words with break opportunities between them
-    assert thai.mark_breaks(text).split(" ")[2].count(thai.ZERO_WIDTH_SPACE) == 2
+    plain = thai.mark_breaks(text).replace(thai.NO_BREAK_SPACE, " ")
+    assert plain.split(" ")[2].count(thai.ZERO_WIDTH_SPACE) == 2
     with thai.keep_names_whole(VILLAGE_NAMES):
         marked = thai.mark_breaks(text)
     # with them, one long word: boxed (part marks inside), no break opportunity
-    name = marked.split(" ")[2]
+    name = marked.replace(thai.NO_BREAK_SPACE, " ").split(" ")[2]
     assert thai.ZERO_WIDTH_SPACE not in name and thai.PART_MARK in name
     assert thai.strip_marks(name) == "บ้านเขาหมาก"
     assert marked == thai.mark_breaks(text, names=VILLAGE_NAMES)
@@ -238,3 +243,17 @@ def test_a_place_name_stays_whole() -> None:
     assert thai.segment("ครัวเรือนที่มีรายได้") == ["ครัวเรือน", "ที่", "มี", "รายได้"]
     assert "บ้านใหม่" in thai.place_names()
     assert thai.segment("หมู่บ้านใหม่") == ["หมู่บ้าน", "ใหม่"]
+
+
+@pytest.mark.parametrize(("width_cm", "lines"), [
+    # the word does not fit: it breaks between its parts, not after "กองทุนหมู่" which would
+    # fill the line better (it did: the header "กองทุนหมู่|บ้าน" of a report's table)
+    (2.1, ["กองทุน", "หมู่บ้าน", "(บาท)"]),
+    (1.6, ["กองทุน", "หมู่บ้าน", "(บาท)"]),
+    (1.2, ["กองทุน", "หมู่", "บ้าน", "(บาท)"]),  # "หมู่บ้าน" alone does not fit either
+])
+def test_a_long_part_breaks_only_where_it_alone_does_not_fit(width_cm: float,
+                                                            lines: list[str]) -> None:
+    pdf = _table_pdf(["กองทุนหมู่บ้าน (บาท)"], width_cm, marked=True)
+    text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    assert [line.strip() for line in text.split("\r\n") if line.strip()] == lines

@@ -36,7 +36,8 @@ own characters and no ActualText is needed:
   the new codes;
 * the ActualText spans are removed (those around glyphs of fonts this module could not handle
   stay), and the runs of a line are joined into one ``TJ``;
-* U+200B, U+200C and U+2060 (the line-break hints of :mod:`abcresearch.reports.render.thai`,
+* a no-break space (U+00A0, a line-break hint too) copies out as a plain space;
+* U+200B, U+200C, U+2060 and U+2063 (the line-break hints of :mod:`abcresearch.reports.render.thai`,
   which Typst draws as nothing) are removed from bookmark titles and structure-tag titles.
 
 Text objects are drawn relative to the graphics state set before them, so the same bytes
@@ -256,7 +257,8 @@ def _glyph_text(name: str) -> str:
 
     if not name or name.startswith(".") or name.startswith("glyph"):
         return ""
-    text = agl.toUnicode(name)
+    # a no-break space (which keeps "ระดับ" with its "1" on one line) copies out as a space
+    text = agl.toUnicode(name).replace("\u00a0", " ")
     if _LIGATURE_FORMS.search(text):
         text = _LIGATURE_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     return text
@@ -1370,7 +1372,7 @@ def _stream_object(num: int, data: bytes, extra: bytes = b"") -> bytes:
 
 
 _TEXT_STRING = re.compile(rb"<FEFF((?:[0-9A-Fa-f]{4})*)>")
-_HIDDEN = {0x200B: None, 0x200C: None, 0x2060: None}
+_HIDDEN = {0x200B: None, 0x200C: None, 0x2060: None, 0x2063: None}
 """Characters Typst typesets as nothing (line-break hints); they never belong in PDF text."""
 
 
@@ -1383,7 +1385,7 @@ def _clean_string(m: re.Match[bytes]) -> bytes:
 
 
 def _clean_strings(blob: bytes) -> bytes:
-    """Remove U+200B, U+200C and U+2060 from the text strings of an object's dictionary.
+    """Remove U+200B, U+200C, U+2060 and U+2063 from the text strings of an object's dictionary.
 
     Typst copies heading text, line-break hints included, into bookmarks (/Outlines titles)
     and the tag tree (/T of structure elements); copied from there they would carry invisible

@@ -20,6 +20,8 @@ U+200C ZERO WIDTH NON-JOINER instead of word joiners, and :data:`TYPST_RULES` (a
 report source starts with) puts each such word in a box in which those parts are break
 opportunities. The box keeps the word on one line wherever it fits and breaks it at a part
 boundary only where the word alone is wider than its column, instead of letting it overflow.
+A part that is itself long has its own parts joined by U+2063 INVISIBLE SEPARATOR and is boxed
+again inside the word, so it breaks only where it alone is wider than the column.
 
 A report's own proper names (its villages' names, which are data, not in any word list) are
 kept whole the same way: :func:`keep_names_whole` names them for the document being typeset, and
@@ -67,20 +69,29 @@ __all__ = [
 WORD_JOINER = "\u2060"
 ZERO_WIDTH_SPACE = "\u200b"
 PART_MARK = "\u200c"  # ZERO WIDTH NON-JOINER: a part boundary inside a long word
-INVISIBLE = frozenset(WORD_JOINER + ZERO_WIDTH_SPACE + PART_MARK)
+SUB_PART_MARK = "\u2063"  # INVISIBLE SEPARATOR: a boundary inside a long part of a long word
+INVISIBLE = frozenset(WORD_JOINER + ZERO_WIDTH_SPACE + PART_MARK + SUB_PART_MARK)
 """The characters this module writes; :func:`strip_marks` removes them again."""
 
 LONG_WORD = 7
 """Words of more characters than this may break at their parts when a column is too narrow."""
 
 TYPST_RULES = (
-    '#show regex("[\\u{0E01}-\\u{0E5B}\\u{2060}]*\\u{200C}'
-    '[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{200C}]*"): '
-    'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))'
+    '#show regex("[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{2063}]*\\u{200C}'
+    '[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{200C}\\u{2063}]*"): '
+    'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))\n'
+    '#show regex("[\\u{0E01}-\\u{0E5B}\\u{2060}]*\\u{2063}'
+    '[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{2063}]*"): '
+    'it => box(it.text.replace("\\u{2063}", "\\u{200B}"))'
 )
-"""Typst show rule that boxes the long words marked by :func:`mark_breaks`."""
+"""Typst show rules that box the long words marked by :func:`mark_breaks`, and in them the long
+parts: a part breaks at its own parts only where it alone is wider than the column."""
 
 _THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
+# a space between a Thai word and the number it introduces ("ระดับ 1", "หมู่ที่ 4", "ร้อยละ 41"):
+# a line does not break there
+_SPACE_BEFORE_NUMBER = re.compile("(?<=[\u0e01-\u0e4e]) (?=[0-9\u0e50-\u0e59])")
+NO_BREAK_SPACE = "\u00a0"
 # A character cluster: leading vowels, a consonant (or any other Thai letter) with its marks,
 # following vowels with their marks, and a repetition or abbreviation sign. Breaking between
 # clusters never separates a mark from its letter nor a vowel from its consonant.
@@ -268,18 +279,20 @@ def _segment_run(run: str, lexicon: str = WORDS,
     n = len(run)
     is_end = set(ends)
     names = _names_only(lexicon) | proper if proper else _names_only(lexicon)
-    # best[i] = (unknown characters, words, place names) of the best segmentation of run[:i]:
-    # between two with as many words, the one with fewer place names ("หมู่บ้าน|ใหม่", not
-    # "หมู่|บ้านใหม่" after the tambon name)
-    worst = (n + 1, n + 1, n + 1)
-    best: dict[int, tuple[int, int, int]] = {0: (0, 0, 0)}
+    # best[i] = (unknown characters, words, place names, word lengths) of the best
+    # segmentation of run[:i]: between two with as many words, the one with fewer place names
+    # ("หมู่บ้าน|ใหม่", not "หมู่|บ้านใหม่" after the tambon name), then the one whose words are
+    # longer first (its lengths, negated, compare smaller: "ตัวเลข|ที่มา|จาก", not
+    # "ตัว|เลขที่|มาจาก", the longest match of reading from the left)
+    worst: tuple[int, int, int, tuple[int, ...]] = (n + 1, n + 1, n + 1, ())
+    best: dict[int, tuple[int, int, int, tuple[int, ...]]] = {0: (0, 0, 0, ())}
     back: dict[int, tuple[int, bool]] = {}
     starts = [0, *ends[:-1]]
     for k, i in enumerate(starts):
         score = best.get(i)
         if score is None:
             continue
-        unknown, count, named = score
+        unknown, count, named, lengths_so_far = score
         bucket, lengths = _bucket(run[i : i + 2], lexicon)
         if proper:
             extra = {p for p in proper if run.startswith(p, i)}
@@ -289,12 +302,13 @@ def _segment_run(run: str, lexicon: str = WORDS,
             j = i + length
             if j > n or j not in is_end or run[i:j] not in bucket:
                 continue
-            candidate = (unknown, count + 1, named + (run[i:j] in names))
+            candidate = (unknown, count + 1, named + (run[i:j] in names),
+                         (*lengths_so_far, -length))
             if candidate < best.get(j, worst):
                 best[j] = candidate
                 back[j] = (i, True)
         j = ends[k]
-        candidate = (unknown + j - i, count + 1, named)
+        candidate = (unknown + j - i, count + 1, named, (*lengths_so_far, i - j))
         if candidate < best.get(j, worst):
             best[j] = candidate
             back[j] = (i, False)
@@ -369,9 +383,10 @@ def word_parts(word: str) -> list[str]:
     """Return the parts a long word may break at when a column is narrower than the word.
 
     The shorter dictionary words inside it (the fewest), each of them longer than
-    :data:`LONG_WORD` split again the same way ("บ้าน|เกาะ|สะท้อน", the place name
-    "เกาะสะท้อน" at its words), and into syllables (PyThaiNLP's syllable list, CC0) only where
-    it holds no shorter words.
+    :data:`LONG_WORD` split again the same way ("บ้าน|เกาะ|สะท้อน", the place name "เกาะสะท้อน"
+    at its words), and into syllables (PyThaiNLP's syllable list, CC0) only where it holds no
+    shorter words. :func:`mark_breaks` nests them: a part breaks at its own parts only where it
+    alone is wider than the column ("กองทุน|หมู่บ้าน" before "กองทุน|หมู่|บ้าน").
 
     Parameters
     ----------
@@ -383,6 +398,17 @@ def word_parts(word: str) -> list[str]:
     list of str
         Parts whose concatenation is ``word``.
     """
+    out: list[str] = []
+    for part in _top_parts(word):  # each part is shorter than the word: the recursion ends
+        if len(part) > LONG_WORD and len(part) < len(word):
+            out.extend(word_parts(part))
+        else:
+            out.append(part)
+    return out
+
+
+def _top_parts(word: str) -> list[str]:
+    """Return the fewest shorter dictionary words of ``word``, else its syllables if long."""
     best: list[str] | None = None
     for cut in clusters(word)[:-1]:
         head, tail = word[:cut], word[cut:]
@@ -392,10 +418,7 @@ def word_parts(word: str) -> list[str]:
                 best = [head, *rest]
     if best is None:
         return list(_segment_run(word, SYLLABLES)) if len(word) > LONG_WORD else [word]
-    out: list[str] = []
-    for part in best:  # each part is shorter than the word: the recursion ends
-        out.extend(word_parts(part) if len(part) > LONG_WORD else (part,))
-    return out
+    return best
 
 
 def _join_clusters(word: str) -> str:
@@ -410,7 +433,12 @@ def _join_clusters(word: str) -> str:
 def _mark_word(word: str) -> str:
     if len(word) <= LONG_WORD:
         return _join_clusters(word)
-    return PART_MARK.join(_join_clusters(part) for part in word_parts(word))
+    # the word's own parts, and inside a long part that part's parts: "กองทุน|หมู่⁣บ้าน" breaks
+    # before "หมู่บ้าน" where that fits the column, inside it only where it does not
+    return PART_MARK.join(
+        SUB_PART_MARK.join(_join_clusters(p) for p in word_parts(part))
+        if len(part) > LONG_WORD else _join_clusters(part)
+        for part in _top_parts(word))
 
 
 _segment_run.cache_safe = True  # type: ignore[attr-defined]  # str in, tuple of str out
@@ -423,7 +451,8 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
 
     Word joiners go between the clusters of each Thai word, zero-width spaces between two Thai
     words that touch, and part marks inside long words (see the module documentation and
-    :data:`TYPST_RULES`). Text without Thai letters comes back unchanged.
+    :data:`TYPST_RULES`); a space between a Thai word and the number after it ("ระดับ 1")
+    becomes a no-break space. Text without Thai letters comes back unchanged.
 
     Parameters
     ----------
@@ -440,6 +469,7 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     """
     if not _THAI_RUN.search(text):
         return text
+    text = _SPACE_BEFORE_NUMBER.sub(NO_BREAK_SPACE, text)
     if names is None:
         kept = _NAMES.get()
     else:
@@ -465,9 +495,9 @@ def strip_marks(text: str) -> str:
     Returns
     -------
     str
-        ``text`` without U+2060, U+200B and U+200C.
+        ``text`` without U+2060, U+200B and U+200C, and with its no-break spaces plain.
     """
-    return text.translate({ord(c): None for c in INVISIBLE})
+    return text.translate({ord(c): None for c in INVISIBLE} | {ord(NO_BREAK_SPACE): " "})
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ What goes into the report
 * Outputs of code cells, never their source. For each output the first available mimetype of
   :data:`OUTPUT_PREFERENCE` is used.
 * Raw cells whose ``raw_mimetype``/``format`` is ``text/x-typst`` or :data:`TYPST_MIME` go in
-  verbatim; other raw cells are dropped.
+  as written, like :data:`TYPST_MIME` outputs, with only the Thai line-break marks of
+  :func:`abcresearch.reports.render.thai.mark_breaks` added; other raw cells are dropped.
 
 Cells tagged with one of :data:`SKIP_CELL_TAGS` (among them papermill's ``parameters`` and
 ``injected-parameters``) are left out; cells tagged ``remove-output``/``hide-output`` lose their
@@ -544,8 +545,8 @@ def render_output(output: Mapping[str, Any], files: dict[str, bytes], stem: str)
         if mime not in data:
             continue
         value = data[mime]
-        if mime == TYPST_MIME:
-            return _join_text(value).strip()
+        if mime == TYPST_MIME:  # Thai in markup (text and strings) gets its break marks too
+            return mark_breaks(_join_text(value).strip())
         if mime == TABLE_MIME:
             spec = json.loads(value) if isinstance(value, str) else value
             return table_to_typst(spec)
@@ -615,7 +616,7 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) ->
         meta = cell.get("metadata", {})
         fmt = meta.get("raw_mimetype") or meta.get("format") or ""
         if fmt in ("text/x-typst", TYPST_MIME):
-            return _join_text(cell.get("source")).strip()
+            return mark_breaks(_join_text(cell.get("source")).strip())
         return ""
     if kind != "code" or tags & SKIP_OUTPUT_TAGS:
         return ""
