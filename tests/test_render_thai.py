@@ -257,3 +257,16 @@ def test_a_long_part_breaks_only_where_it_alone_does_not_fit(width_cm: float,
     pdf = _table_pdf(["กองทุนหมู่บ้าน (บาท)"], width_cm, marked=True)
     text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
     assert [line.strip() for line in text.split("\r\n") if line.strip()] == lines
+
+
+def test_typst_markup_from_the_kernel_gets_the_marks_too() -> None:
+    # the summary page's boxes are Typst markup made in the kernel: Typst's own segmenter broke
+    # "มาก|กว่า" there
+    from abcresearch.reports.render.typst import TYPST_MIME
+
+    markup = "#block[- ครัวเรือนที่ไม่เป็นสมาชิกกลุ่ม ร้อยละ 27 มากกว่าทั้งจังหวัด]"
+    nb = new_notebook(cells=[new_code_cell("x", outputs=[
+        new_output("display_data", data={TYPST_MIME: markup})])])
+    source = render_notebook(nb).source
+    assert markup not in source and thai.mark_breaks(markup) in source
+    assert thai.mark_breaks("มากกว่า") + thai.ZERO_WIDTH_SPACE in source  # no break inside it
