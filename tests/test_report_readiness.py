@@ -211,6 +211,9 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     assert (band[hidden] == share[hidden]).all()
     assert (table[t("readiness.col.need")][hidden] == share[hidden]).all()
     assert band[~hidden].astype(int).is_monotonic_increasing
+    # hidden bands after the shown ones (their place would tell them)
+    at = np.flatnonzero(hidden.to_numpy())
+    assert not len(at) or hidden.to_numpy()[at[0]:].all()
     assert table[t("readiness.col.grade")].str.match(r"^กลุ่ม [ABC]").all()
     # the sample's 3 tambons are too few for a typology: give them clusters by hand
     caps = overview.analysis.scheme.capital_ids
@@ -279,3 +282,23 @@ def test_need_readiness_chart_shapes_hollow_near_and_skips_hidden() -> None:
     assert [x.get_text() for x in ax.get_xticklabels()] == ["กลุ่ม C", "กลุ่ม B", "กลุ่ม A"]
     assert any(re.search("ใกล้เกณฑ์", x.get_text()) for x in ax.get_legend().get_texts())
     plt.close(ax.figure)
+
+
+def test_a_hidden_band_does_not_show_through_the_order_of_the_list(plain_complements) -> None:
+    """Listed in priority order, a hidden band stood among the shown ones ("5, ×, ×, 5") and so
+    was told by its place: rows whose band is hidden come after every shown one, by code."""
+    tambon = plain_complements
+    t = tambon.t
+    table = tambon.villages().to_frame(0)
+    band = table[t("readiness.col.band")].astype(str)
+    hidden = band.isin(["×", tambon.marker]).to_numpy()
+    assert hidden.any() and (~hidden).any(), "the sample has shown and hidden bands"
+    first_hidden = int(np.flatnonzero(hidden)[0])
+    assert hidden[first_hidden:].all()
+    assert band[~hidden].astype(int).is_monotonic_increasing
+    codes = [c for c in tambon.children["code"]
+             if tambon.child_name(c) in set(table.loc[hidden, t("col.village")])]
+    assert list(table.loc[hidden, t("col.village")]) == [tambon.child_name(c)
+                                                          for c in sorted(codes)]
+    # a shorter list is the head of the full one, so it holds no hidden row before a shown one
+    assert tambon.villages(limit=2).to_frame(0).astype(str).equals(table.head(2).astype(str))

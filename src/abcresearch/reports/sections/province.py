@@ -265,6 +265,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     from abcresearch.reports.sections.readiness import (
         grade_legend_text,
         grade_text,
+        in_published_order,
         need_hidden,
         need_markers,
         need_text,
@@ -284,6 +285,9 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
             raise ReportError(f"amphoe: expected one of {', '.join(sorted(set(tt['amphoe_code'])))}"
                               f", got {amphoe!r}")
         tt = tt[tt["amphoe_code"] == amphoe].reset_index(drop=True)
+    # tambons whose band is hidden come last: their place in the order would tell it
+    tt = in_published_order(report, tt.assign(code=tt["tambon_code"].astype(str)),
+                            report.households, "tambon_code").drop(columns="code")
     if limit is not None:
         tt = tt.head(limit)
     n = tt["n_households"].to_numpy()

@@ -33,6 +33,7 @@ from abcresearch.scoring.grade_rules import FORM_INDICATORS, GradeRules, load_gr
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
+           "in_published_order",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
            "published_level1", "published_reason", "published_rows", "readiness",
@@ -168,6 +169,38 @@ def need_hidden(pub: Publisher, codes: Sequence[str] | pd.Series,
     """
     m0 = np.array([pub.pattern.hidden("m0", str(c)) for c in codes], dtype=bool)
     return np.asarray(hidden, dtype=bool) | m0
+
+
+def in_published_order(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
+                       households: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Return rows in priority order, those whose band is hidden after the others.
+
+    A list in priority order (support band, then the level-1 share) would tell a hidden band,
+    and roughly the hidden share, by where its row stands among the shown ones ("5, ×, ×, 5"):
+    rows whose need is hidden come last, in code order.
+
+    Parameters
+    ----------
+    report : AreaContext or ProvinceContext
+        The report (its disclosure pattern).
+    rows : pandas.DataFrame
+        Grade rows in priority order, with ``code``.
+    households, by
+        As :func:`published_level1`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, reordered, with a fresh index.
+    """
+    probe = Publisher(report, "order")  # its ledger is not published: only what it hides counts
+    _small, share_hidden, _shares = published_level1(probe, rows, households, by,
+                                                    with_ci=False)
+    codes = rows["code"].astype(str).to_numpy()
+    hidden = need_hidden(probe, codes, share_hidden)
+    last = np.flatnonzero(hidden)
+    order = np.r_[np.flatnonzero(~hidden), last[np.argsort(codes[last], kind="stable")]]
+    return rows.iloc[order].reset_index(drop=True)
 
 
 def need_markers(report: AreaContext | ProvinceContext, pub: Publisher,

@@ -16,6 +16,7 @@ from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
+    in_published_order,
     need_hidden,
     need_markers,
     need_text,
@@ -51,9 +52,11 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     rows = report.children
     if report.level == "village":
         rows = rows[rows["code"] == report.area.code]
+    # rows whose band is hidden come last: their place in the order would tell it
+    rows = in_published_order(report, rows.reset_index(drop=True), report.households,
+                              CHILD_COLUMN[report.level])
     if limit is not None:
         rows = rows.head(limit)
-    rows = rows.reset_index(drop=True)
     child_col = "col.tambon" if report.level == "amphoe" else "col.village"
     # disclosure: every household figure through the round's one disclosure step (a row resting
     # on fewer households than the threshold publishes nothing but its name and its village-form
