@@ -148,3 +148,18 @@ def test_a_bad_complement_last_is_named(tmp_path) -> None:
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError, match="complement_last"):
         publication_rules(bad)
+
+
+def test_published_numbers_round_half_up() -> None:
+    """The methods say money is rounded half up; Python's formatting rounds a tie to even, so
+    117,562.50 baht of one table was 117,562 in the next (and 170,887.50 became 170,888)."""
+    from abcresearch.reports.formatting import fmt_ci
+    from abcresearch.reports.render.display import format_number, table_spec
+
+    assert format_number(117562.5) == "117,563" and format_number(170887.5) == "170,888"
+    assert format_number(12.5) == "13" and format_number(0.125 * 100) == "13"
+    assert format_number(-2.5) == "-3" and format_number(12.25, 1) == "12.3"
+    assert format_number(1234567.891, 2) == "1,234,567.89"
+    assert format_number(float("nan"), 1) == "nan"
+    assert fmt_ci(0.125, 0.105, 0.15, digits=0, scale=100) == "13 (11–15)"
+    assert table_spec(pd.DataFrame({"x": [117562.5]}), decimals=0)["rows"] == [["117,563"]]

@@ -20,6 +20,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from abcresearch.reports.render.display import format_number
+
 
 def marker(threshold: int = 5) -> str:
     """Return the text shown in place of a small (primary-suppressed) cell, e.g. ``"<5"``."""
@@ -1037,10 +1039,6 @@ class Shown:
         return self.text
 
 
-def _fmt_number(value: float, digits: int) -> str:
-    return f"{value:,.{digits}f}"
-
-
 def _bounds(printed: float, digits: int, scale: float = 1.0) -> tuple[float, float]:
     half = 0.5 * 10.0 ** (-digits) / scale
     eps = 1e-9 * max(1.0, abs(printed))
@@ -1113,12 +1111,12 @@ class Publisher:
     def fmt(self, kind: str, value: float) -> str:
         """Write a number of a kind (``percent`` takes a 0-1 share)."""
         scale = 100.0 if kind == "percent" else 1.0
-        return _fmt_number(value * scale, self.digits(kind))
+        return format_number(value * scale, self.digits(kind))
 
     def _printed(self, kind: str, value: float) -> tuple[str, float, tuple[float, float]]:
         scale = 100.0 if kind == "percent" else 1.0
         d = self.digits(kind)
-        text = _fmt_number(value * scale, d)
+        text = format_number(value * scale, d)
         printed = float(text.replace(",", "")) / scale
         return text, printed, _bounds(printed, d, scale)
 

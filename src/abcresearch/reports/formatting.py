@@ -15,6 +15,7 @@ import pandas as pd
 
 from abcresearch.labels import label, label_in, labels
 from abcresearch.reports.disclosure import SUPPRESSED, marker
+from abcresearch.reports.render.display import format_number
 
 __all__ = ["Words", "fmt_ci", "scheme_version"]
 
@@ -42,7 +43,7 @@ def fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 
     """
     if any(pd.isna(v) for v in (est, low, high)):
         return hidden if pd.isna(est) else "–"
-    text, lo, hi = (f"{v * scale:,.{digits}f}" for v in (est, low, high))
+    text, lo, hi = (format_number(v * scale, digits) for v in (est, low, high))
     return text if lo == hi == text else f"{text} ({lo}–{hi})"
 
 

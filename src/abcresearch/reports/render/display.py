@@ -42,6 +42,35 @@ def _display(bundle: dict[str, Any]) -> None:
     display(bundle, raw=True)
 
 
+def format_number(value: float, digits: int = 0) -> str:
+    """Write a number with thousands separators, rounded half up at ``digits`` decimals.
+
+    Half up (away from zero), as the reports' methods say and readers round by hand:
+    117,562.5 baht is written 117,563 and a share of 12.5% as 13, where Python's own
+    formatting rounds a tie to the even digit (117,562; 12). The number is read at its shortest
+    decimal form (``repr``), so 0.125 is a tie and 0.1 + 0.2 is 0.30000000000000004.
+
+    Parameters
+    ----------
+    value : float
+        The number (not a number or infinite: written as Python writes it).
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+        E.g. ``"117,563"``, ``"12.3"``.
+    """
+    from decimal import ROUND_HALF_UP, Decimal
+
+    x = float(value)
+    if not math.isfinite(x):
+        return f"{x:,.{digits}f}"
+    exact = Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{exact:,.{digits}f}"
+
+
 def _formatter(spec: str | Callable[[Any], str] | None, decimals: int) -> Callable[[Any], str]:
     if callable(spec):
         return spec
@@ -51,7 +80,7 @@ def _formatter(spec: str | Callable[[Any], str] | None, decimals: int) -> Callab
     def default(value: Any) -> str:
         if isinstance(value, int):
             return f"{value:,}"
-        return f"{value:,.{decimals}f}"
+        return format_number(value, decimals)
 
     return default
 
