@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -299,3 +300,14 @@ def test_province_item_shares_are_kept_on_disk_for_the_next_process(mueang, monk
     fewer = dataclasses.replace(rules, items=rules.items[:3])
     A.province_item_shares(rep, fewer)
     assert len(list(rep.analysis.cache_dir.glob("item-shares-*.parquet"))) == 2
+
+
+def test_the_agency_legend_explains_abbreviations_only(mueang) -> None:
+    # "เกษตรอำเภอ = เกษตรอำเภอ" said nothing
+    for rep in mueang.values():
+        for table in rep.results["what_to_do"].tables:
+            notes = table.notes or ""
+            for pair in re.split(r"[;.]\s*", notes):
+                if " = " in pair:
+                    short, full = pair.split(" = ", 1)
+                    assert short.strip() != full.strip(), pair

@@ -169,7 +169,7 @@ def test_readiness_section_chart_cells_lift_and_organisations(tambon) -> None:
     hidden = _levels_table_hides_share(tambon, rows["code"])
     assert counts.to_numpy().sum() == len(rows) - hidden.sum()  # only published rows count
     if hidden.any():
-        assert f"ไม่นับหมู่บ้านที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1 {hidden.sum()} แห่ง" \
+        assert f"ไม่นับหมู่บ้าน {hidden.sum()} แห่งที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1" \
             in _text(res)
     assert pts["estimate"][hidden].isna().all()
     band_of = cells.iloc[:, 1:].apply(lambda c: c.str.extract(r"\((\d)\)")[0].astype(int))
@@ -233,7 +233,7 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     published = sum(o["share_level1"] is not None and o["m0"] is not None for o in own)
     assert need.to_numpy().sum() == published
     left_out = len(own) - published
-    assert (f"ไม่นับตำบลที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1 {left_out} แห่ง" in _text(typ)) \
+    assert (f"ไม่นับตำบล {left_out} แห่งที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1" in _text(typ)) \
         == (left_out > 0)
     assert list(cross.index) == [f"กลุ่ม {g}" for g in "ABC" if g in set(tt["grade"])]
     for g, c in zip(tt["grade"], tt["cluster"], strict=True):
@@ -302,3 +302,24 @@ def test_a_hidden_band_does_not_show_through_the_order_of_the_list(plain_complem
                                                           for c in sorted(codes)]
     # a shorter list is the head of the full one, so it holds no hidden row before a shown one
     assert tambon.villages(limit=2).to_frame(0).astype(str).equals(table.head(2).astype(str))
+
+
+def test_scores_that_print_alike_share_a_rank(tambon) -> None:
+    """The caption says equal scores share a rank; 53.46 and 53.54 both print 53.5 and were
+    ranked 18th and 19th."""
+    from abcresearch.reports.sections.readiness import org_ranking_table
+
+    rows = pd.DataFrame({"org_strength": [53.54, 53.46, 60.0, np.nan],
+                         "groups_per_100hh": 1.0, "n_group_types": 2, "group_types": "",
+                         "welfare_share": 0.1, "forums_year": 2.0, "master_plan": 1.0})
+    table = org_ranking_table(tambon, rows, ["a", "b", "c", "d"], "tambon")
+    t = tambon.t
+    ranks = dict(zip(table.iloc[:, 1], table[t("readiness.col.org_rank")], strict=True))
+    assert ranks["c"] == 1 and ranks["a"] == ranks["b"] == 2 and pd.isna(ranks["d"])
+
+
+def test_the_chart_caption_says_how_many_areas_it_leaves_out(plain_complements) -> None:
+    readiness = plain_complements.readiness()
+    missing = int(readiness.details["points"]["estimate"].isna().sum())
+    assert missing > 0, "the sample has a hidden share"
+    assert f"ไม่แสดงหมู่บ้าน {missing} แห่งที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1" in _text(readiness)

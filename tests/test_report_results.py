@@ -378,7 +378,7 @@ def test_an_interval_narrower_than_the_digits_shown_is_left_out() -> None:
 
     assert fmt_ci(0.301, 0.2995, 0.3024, digits=0, scale=100) == "30"
     assert fmt_ci(0.48, 0.45, 0.51, digits=0, scale=100) == "48 (45–51)"
-    assert fmt_ci(0.301, 0.2995, 0.3024, digits=1, scale=100) == "30.1 (29.9–30.2)"
+    assert fmt_ci(0.301, 0.2994, 0.3024, digits=1, scale=100) == "30.1 (29.9–30.2)"
     assert Shown("30", 0.30, "30", "30").with_ci == "30"
     assert Shown("48", 0.48, "45", "51").with_ci == "48 (45–51)"
 

@@ -417,7 +417,9 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     out.table(pd.DataFrame(rows), t("actions.caption.items"), t("actions.notes.items"),
               decimals=0)
     used = sorted({ar.item(i).actions[p].agency for i in chosen for p in PATHS})
-    legend = "; ".join(f"{ar.agency(a, lang, True)} = {ar.agency(a, lang)}" for a in used)
+    # "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained
+    legend = "; ".join(f"{ar.agency(a, lang, True)} = {ar.agency(a, lang)}" for a in used
+                       if ar.agency(a, lang, True) != ar.agency(a, lang))
     unverified = "" if ar.verified else " " + t("actions.unverified")
     out.table(pd.DataFrame(acts), t("actions.caption.actions"),
               f"{legend}.{unverified}")

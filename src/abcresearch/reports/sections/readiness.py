@@ -25,7 +25,14 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext, ProvinceContext
-from abcresearch.reports.disclosure import Publisher, Shown, is_small, share_mask
+from abcresearch.reports.disclosure import (
+    Publisher,
+    Shown,
+    is_small,
+    publication_rules,
+    share_mask,
+)
+from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.levels import level1_share
@@ -257,6 +264,13 @@ def _chart(report: AreaContext | ProvinceContext, rules: GradeRules, pts: pd.Dat
         near_label=t("readiness.chart.near") if pts["near"].any() else "")
 
 
+def _chart_caption(t: Callable[..., str], pts: pd.DataFrame, areas: str) -> str:
+    """Return the chart's caption, saying how many areas it does not draw (share hidden)."""
+    caption = t("readiness.chart.caption", areas=areas)
+    missing = int(pts["estimate"].isna().sum())
+    return caption + (t("readiness.chart.not_drawn", areas=areas, n=missing) if missing else "")
+
+
 def _cells(report: AreaContext | ProvinceContext, rules: GradeRules, rows: pd.DataFrame,
            small: np.ndarray, hidden: np.ndarray, areas: str) -> tuple[pd.DataFrame, int]:
     """Return counts by need x grade of the rows whose grade and need are published."""
@@ -290,7 +304,12 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
     t = report.t
     r = rows.assign(_name=names).sort_values("org_strength", ascending=False,
                                              na_position="last", kind="mergesort")
-    rank = r["org_strength"].rank(ascending=False, method="min").astype("Int64")
+    # ranked by the scores as printed: two that print alike share a rank ("53.5" was 18th and
+    # 19th when 53.46 and 53.54 were ranked)
+    digits = publication_rules().digits["score"]
+    printed = r["org_strength"].map(
+        lambda v: float(format_number(v, digits).replace(",", "")) if pd.notna(v) else np.nan)
+    rank = printed.rank(ascending=False, method="min").astype("Int64")
     name_col = t("col.village") if level == "village" else t("col.tambon")
     out = pd.DataFrame({
         t("readiness.col.org_rank"): rank.to_numpy(),
@@ -551,7 +570,7 @@ def readiness(report: AreaContext) -> SectionResult:
     if pts["estimate"].notna().any():
         ax = _chart(report, rules, pts)
         out.figure(ax.figure)
-        out.text(f"*{t('readiness.chart.caption', areas=areas)}*")
+        out.text(f"*{_chart_caption(t, pts, areas)}*")
     cells, n_hidden = _cells(report, rules, rows, small,
                              need_hidden(pub, rows["code"], hidden), areas)
     out.table(cells, t("readiness.cells.caption", areas=areas),
@@ -593,7 +612,7 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     areas = t("readiness.areas.tambon")
     if pts["estimate"].notna().any():
         out.figure(_chart(report, rules, pts).figure)
-        out.text(f"*{t('readiness.chart.caption', areas=areas)}*")
+        out.text(f"*{_chart_caption(t, pts, areas)}*")
     cells, n_hidden = _cells(report, rules, tt, small, need_hidden(pub, tt["code"], hidden),
                              areas)
     out.table(cells, t("readiness.cells.caption", areas=areas),
