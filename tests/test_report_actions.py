@@ -311,3 +311,23 @@ def test_the_agency_legend_explains_abbreviations_only(mueang) -> None:
                 if " = " in pair:
                     short, full = pair.split(" = ", 1)
                     assert short.strip() != full.strip(), pair
+
+
+def test_clear_differences_lead_the_strengths_and_gaps() -> None:
+    shares = pd.DataFrame({"gap": [0.01, 0.008, 0.005, -0.02, -0.01],
+                           "clear": [False, True, True, False, True],
+                           "hidden": False}, index=["a", "b", "c", "d", "e"])
+    rules = dataclasses.replace(R.load_action_rules(), strengths=2, gaps=2)
+    good, bad = A.strengths_and_gaps(shares, rules)
+    assert bad == ["b", "c"]  # both clear, before the larger but unclear "a"
+    assert good == ["e", "d"]
+
+
+def test_the_star_needs_a_printed_interval_that_leaves_out_the_province() -> None:
+    """ "90 (88–92)" against the province's 92 had a star: the reader sees 92 inside."""
+    from abcresearch.reports.disclosure import Shown
+
+    area = Shown("90", 0.90, "88", "92")
+    assert A._printed_covers(area, Shown("92", 0.92))
+    assert not A._printed_covers(area, Shown("93", 0.93))
+    assert not A._printed_covers(Shown("90", 0.90), Shown("92", 0.92))  # no interval printed

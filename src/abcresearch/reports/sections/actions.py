@@ -323,11 +323,15 @@ def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
     -------
     strengths, gaps : list of str
         Up to ``rules.strengths`` publishable items with the area's failing share furthest
-        *below* the province's (largest first), and up to ``rules.gaps`` furthest *above* it.
+        *below* the province's (largest first), and up to ``rules.gaps`` furthest *above* it;
+        in each, the clear differences (the interval excludes the province's share) before
+        the others, so a gap of one point within the margin of error does not lead the list.
     """
     ok = shares[~shares["hidden"] & shares["gap"].notna()]
-    good = ok[ok["gap"] < 0].sort_values("gap", kind="mergesort")
-    bad = ok[ok["gap"] > 0].sort_values("gap", ascending=False, kind="mergesort")
+    ok = ok.assign(_unclear=~ok["clear"].astype(bool))
+    good = ok[ok["gap"] < 0].sort_values(["_unclear", "gap"], kind="mergesort")
+    bad = ok[ok["gap"] > 0].sort_values(["_unclear", "gap"], ascending=[True, False],
+                                        kind="mergesort")
     return list(good.index[:rules.strengths]), list(bad.index[:rules.gaps])
 
 
@@ -350,6 +354,18 @@ def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
     if rule.relevant_question and rule.if_not_asked:
         text += words(f"actions.rule.not_asked_{rule.if_not_asked}")
     return text
+
+
+
+def _printed_covers(share: Shown, value: Shown) -> bool:
+    """Whether a share's printed interval holds another printed share (ends included)."""
+    if share.low is None or share.high is None or value.hidden:
+        return False
+
+    def number(text: str) -> float:
+        return float(text.replace(",", ""))
+
+    return number(share.low) <= number(value.text) <= number(share.high)
 
 
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
@@ -393,13 +409,16 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         prov_share = item_share(pub, province, r, s["province"])
         gap = item_gap(pub, code, item, area_share, prov_share)
         numeric = area_share.value is not None and prov_share.value is not None
+        # the star (the interval excludes the province's share) as the reader can check it:
+        # not where the printed interval holds the printed province share ("90 (88–92)", 92)
+        clear = bool(s["clear"]) and numeric and not _printed_covers(area_share, prov_share)
         rows.append({
             t("col.capital"): report.capital_label(r.capital),
             t("actions.col.item"): what,
             t("actions.col.area"): area_share.with_ci,
             t("col.province"): prov_share.text,
             # the star only beside a gap printed as a number
-            t("actions.col.gap"): gap + ("*" if s["clear"] and numeric else ""),
+            t("actions.col.gap"): gap + ("*" if clear else ""),
         })
         acts.append({
             t("actions.col.item"): what,

@@ -335,7 +335,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         # the first actions: the "what to do" page's items furthest above the province
         chosen = actions_mod.selected_items(shares, ar, report.capitals)
         above = [i for i in chosen if shares.loc[i, "gap"] > 0 and not shares.loc[i, "hidden"]]
-        lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
+        # clear differences first: a one-point gap within the margin of error leads nothing
+        lead = sorted(above, key=lambda i: (not bool(shares.loc[i, "clear"]),
+                                            -shares.loc[i, "gap"]))[:ar.gaps]
     first = [t("summary.action", what=ar.item(i).text[lang],
                action=ar.item(i).actions[p].text(lang),
                agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
