@@ -476,3 +476,30 @@ def test_village_names_are_kept_whole_in_the_pdf_source(report, defaults) -> Non
         found = re.findall(spaced, plain)
         assert found, name
         assert all(thai.ZERO_WIDTH_SPACE not in f for f in found), (name, found)
+
+
+def test_a_capital_difference_inside_the_margin_of_error_is_said_to_be(sample_store) -> None:
+    """"The one lacking most is physical capital (58.1 against 58.4)" told a committee where to
+    start on a difference well inside the margin of error: the sentence now says so, for the
+    strongest and the weakest capital alike, and only for a difference whose interval holds
+    the province's mean."""
+    from abcresearch.labels import label
+    from abcresearch.reports.sections.findings import relative_capitals
+
+    note = label("find.within_margin", "th")
+    said = 0
+    for code in ("801501", "801502", "801503"):
+        rep = AreaReport.load(code, 2549, store=sample_store, lang="th")
+        res = rep.key_findings()
+        prof = res.estimates
+        pair = relative_capitals(prof)
+        if pair is None:
+            continue
+        sentence = next(f for f in res.findings if rep.capital_label(pair[1]) in f
+                        and ("ขาดแคลนมากที่สุด" in f or "ใกล้ค่าเฉลี่ยจังหวัดที่สุด" in f))
+        said += 1
+        for cap in pair:
+            lo, hi, pv = (prof.loc[cap, k] for k in ("ci_low", "ci_high", "province"))
+            part = sentence.split(rep.capital_label(cap), 1)[1].split(")", 1)[0]
+            assert (note in part) == bool(lo <= pv <= hi), (code, cap, part)
+    assert said

@@ -92,10 +92,18 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             every = "all" if gap.notna().all() else "shown"
             key = (f"find.strongest_{every}_below" if gap[best] < 0 else
                    f"find.strongest_{every}_above" if gap[worst] > 0 else "find.strongest")
+            # a difference whose interval holds the province's mean is said to be one: not
+            # "lacking most" for 58.1 against 58.4 without a word on the margin of error
+            def note(cap: str) -> str:
+                lo, hi, pv = (prof.loc[cap, k] for k in ("ci_low", "ci_high", "province"))
+                unclear = pd.notna(lo) and pd.notna(hi) and lo <= pv <= hi
+                return t("find.within_margin") if unclear else ""
+
             found.append(t(key, capital=report.capital_label(best),
                            score=_text(prof, best), province=_text(prof, best, "province"),
                            weak=report.capital_label(worst), weak_score=_text(prof, worst),
-                           weak_province=_text(prof, worst, "province")))
+                           weak_province=_text(prof, worst, "province"),
+                           note=note(best), weak_note=note(worst)))
         ok = prof.dropna(subset=["estimate", "province"])
         below = ok[ok["ci_high"] < ok["province"]]
         if not below.empty:
