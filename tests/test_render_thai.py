@@ -270,3 +270,25 @@ def test_typst_markup_from_the_kernel_gets_the_marks_too() -> None:
     source = render_notebook(nb).source
     assert markup not in source and thai.mark_breaks(markup) in source
     assert thai.mark_breaks("มากกว่า") + thai.ZERO_WIDTH_SPACE in source  # no break inside it
+
+
+def test_a_short_thai_table_keeps_its_caption() -> None:
+    """A short table is kept on one page with its caption; its length was counted in UTF-8
+    bytes (three per Thai letter and per line-break mark), so every Thai table counted as long
+    and its caption could stay behind at the bottom of a page."""
+    frame = pd.DataFrame({"ตัวชี้วัด": ["ความรุนแรงเฉลี่ยของครัวเรือนที่ยากจนหลายมิติ (ร้อยละ)"] * 3,
+                          "ค่า": ["59", "60", "61"]})
+    spec = table_spec(frame, caption="ความยากจนหลายมิติของครัวเรือน")
+    together = []
+    for lines in range(34, 52, 2):  # push the table across the bottom of the first page
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ"}, "lang": "th"}
+        nb.cells = [new_markdown_cell("\n\n".join(["ครัวเรือนในตำบล"] * lines)),
+                    new_code_cell("t", outputs=[new_output("display_data",
+                                                           data={TABLE_MIME: spec})])]
+        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        caption = next(i for i, p in enumerate(pages) if "ความยากจนหลายมิติของ" in p)
+        row = next(i for i, p in enumerate(pages) if "59" in p)
+        together.append(caption == row)
+    assert all(together)

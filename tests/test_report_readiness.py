@@ -43,7 +43,7 @@ def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
     t = tambon.t
     table = res.to_frame(0)
     assert list(table.columns) == [t("readiness.col.band"), t("col.village"),
-                                   t("col.households"), t("col.share_level1"), "M0",
+                                   t("col.sampled_households"), t("col.share_level1"), "M0",
                                    t("readiness.col.need"), t("readiness.col.grade"),
                                    t("readiness.col.org_strength")]
     rows = res.estimates

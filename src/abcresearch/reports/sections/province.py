@@ -224,7 +224,7 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
         r = l1.loc[code] if code in l1.index else None
         rows.append({
             t("col.amphoe"): amph.loc[code, f"name_{report.lang}"],
-            t("col.households"): pub.n(str(code)).text,
+            t("col.sampled_households"): pub.n(str(code)).text,
             t("col.share_level1"): level1_share(pub, str(code), float(r["estimate"]) if r
                                                 is not None else np.nan).text,
             "M0": pub.mean("m0", str(code), float(af.M0["estimate"].get(code, np.nan)),
@@ -308,7 +308,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                                                       strict=True)],
         t("col.tambon"): tt["tambon_name"].to_numpy(),
         t("col.amphoe"): tt["amphoe_name"].to_numpy(),
-        t("col.households"): np.where(small, marker(thr), n).astype(object),
+        t("col.sampled_households"): np.where(small, marker(thr), n).astype(object),
         t("col.share_level1"): [marker(thr) if sm else sh.text
                                 for sh, sm in zip(shares, small, strict=True)],
         "M0": [marker(thr) if sm else m.text for m, sm in zip(m0, small, strict=True)],

@@ -85,7 +85,7 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     shown = pd.DataFrame({
         t("readiness.col.band"): pd.Series(bands, dtype=object).to_numpy(),
         t(child_col): names,
-        t("col.households"): [s.text for s in n_shown],
+        t("col.sampled_households"): [s.text for s in n_shown],
         t("col.share_level1"): [report.marker if sm else s.text
                                 for s, sm in zip(share_shown, small, strict=True)],
         "M0": [s.text for s in m0_shown],
