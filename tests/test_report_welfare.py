@@ -228,3 +228,27 @@ def test_the_welfare_shares_of_an_area_are_protected_together(tambon) -> None:
         assert len(hidden) != 1, (area, hidden)
         checked += bool(hidden)
     assert checked, "the store has an area with a hidden welfare share"
+
+
+def test_a_tambon_report_says_yes_or_no_not_one_of_one(tambon, sample_store, tmp_path) -> None:
+    """"1 จาก 1 ตำบลถึงเกณฑ์" and "มี อบต. 1 จาก 1 ตำบล" in a tambon's own report; and the
+    programmes' sizes are tambons, not baht."""
+    t = tambon.t
+    table = tambon.results["welfare_fund"].to_frame(t("welfare.caption.programme"))
+    text = " ".join(map(str, table.to_numpy().ravel()))
+    assert "จาก 1 ตำบล" not in text
+    assert t("welfare.cmp.tao_one.yes") in text
+    assert any(t(f"welfare.cmp.reached_one.{k}") in text for k in ("yes", "no"))
+    sizes = [c for c in table[t("welfare.col.programme")] if isinstance(c, str)
+             and c.endswith("ตำบล")]
+    assert sizes, "the programmes' sizes say their unit"
+    # a tambon in a municipality: no TAO
+    rules = W.load_welfare_rules()
+    raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
+    raw["local_government"]["municipality"] = ["801501"]
+    path = tmp_path / "welfare.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    res = rep.welfare_fund(rules=str(path))
+    other = " ".join(map(str, res.to_frame(t("welfare.caption.programme")).to_numpy().ravel()))
+    assert t("welfare.cmp.tao_one.no") in other

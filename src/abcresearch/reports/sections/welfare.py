@@ -547,6 +547,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     per_tambon = (forms.assign(_t=forms["village_code"].str.slice(0, 6))
                   .groupby("_t")["vil_welfare_money"].sum().astype(float))
     progs = load_programmes(programmes)
+    reached = int((per_tambon >= pg["per_tambon_proposed"]).sum())
 
     def baht(name: str, value: Any, area: str = code) -> str | None:
         if value is None or pd.isna(value):
@@ -572,13 +573,14 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
               _half_up(money / n_tambons) if n_tambons else np.nan)),
         (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
                                          pg["per_tambon_proposed"], ""),
-         t("welfare.cmp.reached", k=plain(
-             "village_forms.tambons_reaching_per_tambon_proposed",
-             int((per_tambon >= pg["per_tambon_proposed"]).sum())), n=tambons())
+         (t("welfare.cmp.reached", k=plain(
+             "village_forms.tambons_reaching_per_tambon_proposed", reached), n=tambons())
+          if n_tambons > 1 else t("welfare.cmp.reached_one." + ("yes" if reached else "no")))
          if level != "village" else None),
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
          t("welfare.cmp.tao_tambons", k=plain("local_government.tambons_with_tao", tao_tambons),
-           n=tambons())),
+           n=tambons()) if n_tambons > 1  # one tambon: "มี อบต.", not "1 of 1 tambons"
+         else t("welfare.cmp.tao_one." + ("yes" if tao_tambons else "no"))),
         (t("welfare.cmp.msdhs"), baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
          baht("programme.msdhs_per_tambon x village_forms.tambons",
               pg["msdhs_per_tambon"] * n_tambons)),
@@ -594,7 +596,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             else (t("welfare.yes") if k else t("welfare.no"))
         comp.append((pub.record_numbers(p.label(lang), f"label programmes.{p.id}.name")
                      + ("" if p.verified else t("programmes.unverified")),
-                     baht(f"programmes.{p.id}.expected_size", p.expected_size, ""), shown))
+                     None if p.expected_size is None else t(
+                         "welfare.cmp.size_tambons",
+                         n=plain(f"programmes.{p.id}.expected_size", p.expected_size, "")),
+                     shown))
     cmp_table = pd.DataFrame({
         t("welfare.col.figure"): [c[0] for c in comp],
         t("welfare.col.programme"): [c[1] for c in comp],
