@@ -503,3 +503,22 @@ def test_a_capital_difference_inside_the_margin_of_error_is_said_to_be(sample_st
             part = sentence.split(rep.capital_label(cap), 1)[1].split(")", 1)[0]
             assert (note in part) == bool(lo <= pv <= hi), (code, cap, part)
     assert said
+
+
+def test_the_markers_legend_names_only_the_markers_a_table_prints(report, defaults) -> None:
+    """The "<5 / × / –" legend stood under tables that print none of them."""
+    import numpy as np
+
+    legend = report.t("suppressed.note").split(" · ")
+    kept = dropped = 0
+    for name in SECTIONS:
+        for table in defaults[name].tables:
+            cells = {str(v).strip() for v in np.asarray(table.to_frame(), dtype=object).ravel()}
+            for part in legend:
+                mark = part.split(" = ", 1)[0].strip()
+                if part in (table.notes or ""):
+                    assert mark in cells, (name, table.caption, mark)
+                    kept += 1
+                elif mark not in cells:
+                    dropped += 1
+    assert kept and dropped

@@ -39,6 +39,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from abcresearch.errors import ReportError
 from abcresearch.reports.formatting import Words
 from abcresearch.reports.results import (
@@ -109,10 +111,27 @@ class SectionBuilder:
         self.parts.append(Markdown(markdown))
 
     def table(self, frame: Any, caption: str, notes: str | None = None, **fmt: Any) -> Table:
-        """Add a published table (``fmt``: ``decimals``, ``number_format``)."""
-        table = Table(frame, caption, notes, **fmt)
+        """Add a published table (``fmt``: ``decimals``, ``number_format``).
+
+        The markers' legend (``suppressed.note``: "<5 = ...", "× = ...", "– = ...") in the
+        notes keeps only the markers the table prints.
+        """
+        table = Table(frame, caption, self._marker_legend(frame, notes), **fmt)
         self.parts.append(table)
         return table
+
+    def _marker_legend(self, frame: Any, notes: str | None) -> str | None:
+        """Return ``notes`` with only the parts of the markers' legend the table prints."""
+        legend = self.words("suppressed.note")
+        if not notes or legend not in notes:
+            return notes
+        cells = {str(v).strip() for v in np.asarray(frame, dtype=object).ravel()}
+        parts = legend.split(" · ")
+        kept = " · ".join(p for p in parts if p.split(" = ", 1)[0].strip() in cells)
+        if kept:
+            return notes.replace(legend, kept)
+        trimmed = notes.replace(" · " + legend, "").replace(legend, "").strip()
+        return trimmed or None
 
     def figure(self, fig: Any) -> None:
         """Add a matplotlib figure (rendered to SVG now and closed)."""
