@@ -547,3 +547,12 @@ def test_a_long_area_name_keeps_the_page_header_on_one_line() -> None:
     lines = [x for x in page.get_text_range().splitlines() if x.strip()]
     header = next(x for x in lines if "Mueang Nakhon Si Thammarat District" in x)
     assert "รอบการสำรวจ 2549" in header, lines[:3]
+
+
+def test_numbers_written_as_text_line_up_on_the_right() -> None:
+    """Shares with their interval, signed gaps with a star and years beside "–" were left-aligned
+    beside right-aligned numbers."""
+    frame = pd.DataFrame({"share": ["56 (54–59)", "×", "<5"], "gap": ["+9*", "-3", "+12*"],
+                          "name": ["หมู่ที่ 1", "x", "y"], "year": ["2547", "–", "–"],
+                          "markers": ["<5", "×", "–"], "n": [1, 2, 3]})
+    assert table_spec(frame)["align"] == ["right", "right", "left", "right", "left", "right"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -85,6 +86,21 @@ def _formatter(spec: str | Callable[[Any], str] | None, decimals: int) -> Callab
     return default
 
 
+#: A cell that is a number written as text: a marker ("<5", "×", "–"), or a number with an
+#: optional sign, percent sign, star and interval in brackets ("56 (54–59)", "+9*", "1,234.5").
+_NUMBER_TEXT = re.compile(
+    r"^(?:[<>]?[+\-−]?\d[\d,]*(?:\.\d+)?%?\*?"
+    r"(?:\s*\([+\-−]?\d[\d,.]*\s*[–-]\s*[+\-−]?\d[\d,.]*\))?\*?|×|–)$")
+
+
+def _numbers_as_text(column: Any) -> bool:
+    """Whether every written cell of a text column is a number or a marker, one a number."""
+    cells = [str(v).strip() for v in column if isinstance(v, str | int | float)
+             and not (isinstance(v, float) and math.isnan(v)) and str(v).strip()]
+    return bool(cells) and all(_NUMBER_TEXT.match(c) for c in cells) \
+        and any(any(ch.isdigit() for ch in c) and c[0] != "<" for c in cells)
+
+
 def table_spec(
     df: Any,
     caption: str | None = None,
@@ -134,6 +150,9 @@ def table_spec(
         pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns
     ]
+    # a column of numbers written as text ("56 (54–59)", "+9*", "×", "<5", "2547") lines up
+    # on the right like the numbers beside it
+    written = [not n and _numbers_as_text(frame.iloc[:, j]) for j, n in enumerate(numeric)]
     if isinstance(number_format, Mapping):
         formats = [_formatter(number_format.get(name), decimals) for name in columns]
     else:
@@ -156,7 +175,7 @@ def table_spec(
         "caption": caption,
         "columns": columns,
         "rows": rows,
-        "align": ["right" if n else "left" for n in numeric],
+        "align": ["right" if n or w else "left" for n, w in zip(numeric, written, strict=True)],
         "notes": notes,
     }
 
