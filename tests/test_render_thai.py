@@ -292,3 +292,15 @@ def test_a_short_thai_table_keeps_its_caption() -> None:
         row = next(i for i, p in enumerate(pages) if "59" in p)
         together.append(caption == row)
     assert all(together)
+
+
+def test_abbreviations_and_negations_stay_whole() -> None:
+    # "(พอ|ช.)" and "ความจำเป็นไม่|สูง" were broken in the reports' tables
+    def breaks(text: str) -> str:
+        marked = thai.mark_breaks(text)
+        return thai.strip_marks(marked.replace(thai.ZERO_WIDTH_SPACE, "|"))
+
+    assert breaks("(พอช.)") == "(พอช.)"
+    assert breaks("สปสช. ต่อคน") == "สปสช. ต่อ|คน"
+    assert breaks("ความจำเป็นไม่สูง") == "ความจำเป็น|ไม่สูง"
+    assert breaks("ไม่ผ่านเกณฑ์").startswith("ไม่ผ่าน")

@@ -50,7 +50,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 __all__ = [
+    "ABBREVIATION",
     "LONG_WORD",
+    "NO_BREAK_AFTER",
     "TYPST_RULES",
     "BrokenWord",
     "break_opportunities",
@@ -75,6 +77,13 @@ INVISIBLE = frozenset(WORD_JOINER + ZERO_WIDTH_SPACE + PART_MARK + SUB_PART_MARK
 
 LONG_WORD = 7
 """Words of more characters than this may break at their parts when a column is too narrow."""
+
+ABBREVIATION = 6
+"""A Thai run of at most this many characters followed by a full stop is an abbreviation
+("พอช.", "สปสช.", "อบต.") and is kept whole."""
+
+NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"})
+"""Words a line does not end with: a negation stays with the word it negates ("ไม่สูง")."""
 
 TYPST_RULES = (
     '#show regex("[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{2063}]*\\u{200C}'
@@ -478,8 +487,15 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
 
     def mark(m: re.Match[str]) -> str:
         run = m.group()
+        if m.end() < len(text) and text[m.end()] == "." and len(run) <= ABBREVIATION:
+            return _join_clusters(run)  # an abbreviation ("พอช.", "สปสช."): one unit
         words = _segment_run(run, WORDS, _names_in(run, kept))
-        return ZERO_WIDTH_SPACE.join(_mark_word(w) for w in words)
+        out = _mark_word(words[0])
+        for before, word in zip(words, words[1:], strict=False):
+            # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
+            out += (WORD_JOINER if before in NO_BREAK_AFTER else ZERO_WIDTH_SPACE)
+            out += _mark_word(word)
+        return out
 
     return _THAI_RUN.sub(mark, text)
 
