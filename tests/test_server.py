@@ -155,7 +155,12 @@ def test_reports_made_by_the_server_are_the_commands_own(sample_store: Path,
                                    "2549", "--area", "801502", "--store", str(sample_store),
                                    "--out", str(tmp_path / "killed")], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)  # the client is connected and the warm report takes several seconds
+        # stop the server once it runs the report: the report's folder is made just before
+        # its notebook runs (a fixed wait raced a warm report that now takes under 2 s)
+        folder = tmp_path / "killed" / "2549" / "tambon"
+        deadline = time.monotonic() + 120
+        while not folder.exists() and client.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         proc.send_signal(signal.SIGTERM)
         out, err = client.communicate(timeout=300)
         assert client.returncode == 130 and "interrupted" in err, (out, err)
