@@ -264,14 +264,17 @@ class Table(Part):
 
         Right-aligned (numeric) columns hold the printed (rounded) numbers -- whole numbers as
         ``Int64`` when every number of the column is whole -- and the marker of a hidden cell
-        (``"<5"``, ``"×"``) as text; missing (a dash in the PDF) is NA. Other columns hold the
-        printed text.
+        (``"<5"``, ``"×"``) as text; missing (a dash in the PDF) is NA. Other columns, and
+        right-aligned columns of numbers written with more than a number ("56 (54–59)",
+        "+9*"), hold the printed text.
         """
         spec = self.spec
         out = {}
         for j, (name, align) in enumerate(zip(spec["columns"], spec["align"], strict=True)):
             cells = [row[j] for row in spec["rows"]]
-            if align == "right":
+            written = [c for c in cells if c is not None and c != "–"]
+            plain = all(_NUMBER.match(c) or c in _MARKERS for c in written)
+            if align == "right" and plain:
                 values: list[Any] = [None if c is None or c == "–" else
                                      (float(c.replace(",", "")) if _NUMBER.match(c) else c)
                                      for c in cells]
