@@ -414,7 +414,21 @@ def test_the_overview_lists_every_tambon_and_says_which_is_model_based(rollout_s
     prov = ProvinceContext.load("80", ROUND, store=rollout_store)
     sec = tambon_overview(prov, result=result)
     tab = next(p for p in sec.parts if isinstance(p, Table)).data
+    from abcresearch.reports.render.display import format_number
+    from abcresearch.survey.areas import tambons
+
+    names = tambons("80").set_index("code")["name_th"]
     e = result.measure("share_level1").sort_values("estimate", ascending=False)
+    # in the table's order: the shown shares first (highest first), then the hidden ones in
+    # code order (a hidden share's place among the shown ones would bound it)
+    hidden_rows = tab["ครัวเรือนระดับ 1 (ร้อยละ)"].isin(["×", "<5"]).to_numpy()
+    assert hidden_rows.any() and (~hidden_rows).any()
+    assert hidden_rows[np.flatnonzero(hidden_rows)[0]:].all()
+    by_name = {names.get(a, a): i for i, a in enumerate(e["area"])}
+    e = e.iloc[[by_name[n] for n in tab["ตำบล"]]]
+    assert list(e["area"][hidden_rows]) == sorted(e["area"][hidden_rows])
+    assert list(e["estimate"][~hidden_rows]) == sorted(e["estimate"][~hidden_rows],
+                                                       reverse=True)
     assert len(tab) == 18
     short = {"direct": "โดยตรง", "eblup": "แบบจำลอง + สำรวจ", "synthetic": "แบบจำลองล้วน"}
     assert tab["ฐานของค่าประมาณ"].tolist() == [short[k] for k in e["kind"]]
@@ -427,11 +441,12 @@ def test_the_overview_lists_every_tambon_and_says_which_is_model_based(rollout_s
         if kind == "direct":
             own = AreaReport.load(code, ROUND, store=rollout_store).write_summary().summary
             if own["share_level1"] is not None:  # as the tambon's own report prints it
-                assert text == f"{100 * own['share_level1']:.0f}" == f"{100 * v:.0f}", code
+                assert text == format_number(own["share_level1"], 0, 100) \
+                    == format_number(v, 0, 100), code
             else:
                 assert text in ("×", "<5"), code
         else:
-            assert text in (f"{100 * v:.0f}", "×", "<5"), code
+            assert text in (format_number(v, 0, 100), "×", "<5"), code
     assert {"×", "<5"} & set(shown), "the round has a direct tambon whose report hides its share"
     assert tab["หมู่บ้านตัวอย่าง"].tolist() == e["villages_sampled"].tolist()
     intro = sec.parts[1].as_markdown()

@@ -161,5 +161,9 @@ def test_published_numbers_round_half_up() -> None:
     assert format_number(-2.5) == "-3" and format_number(12.25, 1) == "12.3"
     assert format_number(1234567.891, 2) == "1,234,567.89"
     assert format_number(float("nan"), 1) == "nan"
+    # a share scaled to percent in decimal: 29/200 is 14.5%, a tie (14.499999999999998 in binary)
+    assert format_number(29 / 200, 0, scale=100) == "15"
+    assert fmt_ci(29 / 200, 0.1, 0.2, digits=0, scale=100) == "15 (10–20)"
+    assert format_number(1e27, 2).startswith("1,000,000,000,000,000,000,000,000,000.00")
     assert fmt_ci(0.125, 0.105, 0.15, digits=0, scale=100) == "13 (11–15)"
     assert table_spec(pd.DataFrame({"x": [117562.5]}), decimals=0)["rows"] == [["117,563"]]

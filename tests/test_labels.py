@@ -23,3 +23,22 @@ def test_unknown_key_or_language() -> None:
         label("nope")
     with pytest.raises(ParamsError, match="language 'fr'"):
         label("grade", "fr")
+
+
+def test_numbers_in_labels_are_rounded_half_up() -> None:
+    """A label's number is written as the tables write it: half up, a share scaled in decimal."""
+    from abcresearch.labels import HalfUp, round_half_up
+
+    assert round_half_up(12.5) == "13" and f"{12.5:.0f}" == "12"  # Python: tie to even
+    assert round_half_up(0.145, 0, scale=100) == "15" and f"{0.145 * 100:.0f}" == "14"
+    assert round_half_up(-2.5) == "-3"  # away from zero
+    assert round_half_up(117562.5, grouping="") == "117563"
+    assert round_half_up(1234567.25, 1) == "1,234,567.3"
+    assert f"{HalfUp(0.125):.2f}|{HalfUp(0.145, 100):.0f}|{HalfUp(2.5):,.0f}" == "0.13|15|3"
+    assert f"{HalfUp(3.14159):.3g}" == "3.14"  # other specs are float's own
+    assert HalfUp(0.145, 100) == 0.145 * 100  # still the float it stands for
+    table = {"x": {"th": "ร้อยละ {v:.0f}", "en": "{v:.0f}% ({n})"}}
+    from abcresearch.labels import label_in
+
+    assert label_in(table, "x", "en", v=12.5, n=3) == "13% (3)"
+    assert label_in(table, "x", "th", v=HalfUp(0.125, 100)) == "ร้อยละ 13"

@@ -285,3 +285,18 @@ def test_area_indicators_h_and_m0_are_capital_deprivations():
     assert np.allclose(ind["H"], af.H["estimate"], rtol=1e-14, atol=0)
     assert np.allclose(ind["m0"], af.M0["estimate"], rtol=1e-14, atol=0)
     assert np.allclose(ind["m0_se"], af.M0["se"], rtol=1e-14, atol=0)
+
+
+def test_reason_numbers_are_rounded_half_up_as_printed_numbers():
+    """A reason's number rounds as the tables do: 22.5 is 23 and a 0.145 share is 15%.
+
+    Python's own formatting would write 22 (a tie to the even digit) and 14 (0.145 x 100 is
+    14.499999999999998 in binary); a reason saying 22 beside a table saying 23 reads as an error.
+    """
+    gr = load_grade_rules()
+    ind = _ind(**{**HAND, "community_capital": [22.5] * 5, "share_level1": [0.645] * 5})
+    out = apply_rules(ind, gr)
+    assert "capital 23 on average, below 25" in out.loc["v3", "reason_en"]
+    assert "ทุนทางสังคม วัฒนธรรม และภูมิปัญญาของครัวเรือนเฉลี่ย 23 คะแนน" in out.loc["v3", "reason_th"]
+    need = need_classes(ind, gr)
+    assert need.loc["v0", "need_reason_en"].startswith("65% of households at level 1")

@@ -8,8 +8,11 @@ tracks) come from the scheme's own params file.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,73 @@ from abcresearch.params import Problems, load
 from abcresearch.paths import params_dir
 
 LANGS = ("th", "en")
+
+_FIXED_SPEC = re.compile(r"([,_]?)\.(\d+)f")
+
+
+def round_half_up(value: float, digits: int = 0, scale: float = 1, grouping: str = ",") -> str:
+    """Write ``value x scale`` at ``digits`` decimals, rounded half up (away from zero).
+
+    The one rounding rule of every printed number: readers round by hand, half up, where Python's
+    own formatting rounds a tie to the even digit (12.5 is written 12) and rounds the binary
+    number (0.145 x 100 is 14.499999999999998). Here the number is read at its shortest decimal
+    form (``repr``) and scaled in decimal, so 0.145 x 100 is 14.5 and is written 15.
+
+    Parameters
+    ----------
+    value : float
+        The number (not a number or infinite: written as Python writes it).
+    digits : int
+        Decimals.
+    scale : float
+        Multiplier applied first, in decimal (100 writes a 0-1 share as a percentage).
+    grouping : str
+        Thousands separator as in a format spec: ``","``, ``"_"`` or ``""`` for none.
+
+    Returns
+    -------
+    str
+        E.g. ``"117,563"``, ``"12.3"``.
+    """
+    x = float(value)
+    if not math.isfinite(x):
+        return f"{x * scale:{grouping}.{digits}f}"
+    with localcontext() as ctx:
+        ctx.prec = 400  # enough for any float's integer digits and the decimals asked for
+        exact = (Decimal(repr(x)) * Decimal(repr(float(scale)))).quantize(
+            Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{exact:{grouping}.{digits}f}"
+
+
+class HalfUp(float):
+    """A number that a text template writes rounded half up.
+
+    ``"{value:.0f}".format(value=HalfUp(12.5))`` is ``"13"``; a fixed-point spec (``.Nf``,
+    ``,.Nf``) goes through :func:`round_half_up`, any other spec is float's own. ``scale``
+    keeps the unscaled number, so a share written as a percentage is scaled in decimal.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    scale : float
+        Multiplier: the float's value is ``value x scale``.
+    """
+
+    _base: float
+    _scale: float
+
+    def __new__(cls, value: float, scale: float = 1) -> HalfUp:  # noqa: D102
+        obj = super().__new__(cls, float(value) * scale)
+        obj._base = float(value)
+        obj._scale = float(scale)
+        return obj
+
+    def __format__(self, spec: str) -> str:
+        m = _FIXED_SPEC.fullmatch(spec)
+        if m is None:
+            return float.__format__(self, spec)
+        return round_half_up(self._base, int(m[2]), self._scale, m[1])
 
 
 @dataclass(frozen=True)
@@ -136,4 +206,8 @@ def label_in(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "th",
     if key not in table:
         raise ParamsError(f"no label {key!r} in params/labels.yaml")
     text = table[key][lang]
-    return text.format(**fields) if fields else text
+    if not fields:
+        return text
+    # a number is written half up, as every printed number (see :class:`HalfUp`)
+    return text.format(**{k: HalfUp(v) if isinstance(v, float) and not isinstance(v, HalfUp)
+                          else v for k, v in fields.items()})

@@ -699,6 +699,8 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
     """
     import matplotlib as mpl
 
+    from abcresearch.labels import round_half_up
+
     n, m = values.shape
     ax, made = _axes(ax, (WIDTH, 0.13 * n + 1.1))
     data = values.to_numpy(dtype=float)
@@ -721,7 +723,7 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
             mark = "" if marks is None else str(marks.iat[i, j] or "")
             t = tone[i, j]
             shade_hex = mpl.colors.to_hex(cmap(norm(t))) if np.isfinite(t) else "#ffffff"
-            ax.text(j, i, f"{v:.0f}{mark}", ha="center", va="center", fontsize=6,
+            ax.text(j, i, f"{round_half_up(v)}{mark}", ha="center", va="center", fontsize=6,
                     color=_text_colour(shade_hex), fontfamily="DejaVu Sans")
     ax.set_xticks(range(m), [str(c) for c in values.columns], fontsize=6, rotation=20,
                   ha="right")

@@ -1111,12 +1111,12 @@ class Publisher:
     def fmt(self, kind: str, value: float) -> str:
         """Write a number of a kind (``percent`` takes a 0-1 share)."""
         scale = 100.0 if kind == "percent" else 1.0
-        return format_number(value * scale, self.digits(kind))
+        return format_number(value, self.digits(kind), scale)
 
     def _printed(self, kind: str, value: float) -> tuple[str, float, tuple[float, float]]:
         scale = 100.0 if kind == "percent" else 1.0
         d = self.digits(kind)
-        text = format_number(value * scale, d)
+        text = format_number(value, d, scale)
         printed = float(text.replace(",", "")) / scale
         return text, printed, _bounds(printed, d, scale)
 
@@ -1319,8 +1319,8 @@ class Publisher:
     def public(self, name: str, value: float, kind: str = "count", area: str = "") -> Shown:
         """Return a number not about households (village forms, rules, years): shown as is."""
         if kind == "count":
-            text = f"{int(round(value)):,}"
-            printed = float(int(round(value)))
+            text = format_number(value, 0)
+            printed = float(text.replace(",", ""))
         else:
             text, printed, _ = self._printed(kind, value)
         self._add(Published(self.section, "public", area, text=text, value=printed, name=name))

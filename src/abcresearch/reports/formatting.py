@@ -43,7 +43,7 @@ def fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 
     """
     if any(pd.isna(v) for v in (est, low, high)):
         return hidden if pd.isna(est) else "–"
-    text, lo, hi = (format_number(v * scale, digits) for v in (est, low, high))
+    text, lo, hi = (format_number(v, digits, scale) for v in (est, low, high))
     return text if lo == hi == text else f"{text} ({lo}–{hi})"
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch import params
+from abcresearch.labels import HalfUp
 from abcresearch.params import Problems
 
 __all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "GradeRules",
@@ -259,8 +260,10 @@ def load_grade_rules(path: str | Path | GradeRules | None = None) -> GradeRules:
 
 
 def _fmt(template: str, value: float, threshold: float, indicator: str) -> str:
-    return template.format(value=value, threshold=threshold, value_pct=100 * value,
-                           threshold_pct=100 * threshold, indicator=indicator)
+    # numbers written half up, as every printed number (a share scaled to percent in decimal)
+    return template.format(value=HalfUp(value), threshold=HalfUp(threshold),
+                           value_pct=HalfUp(value, 100), threshold_pct=HalfUp(threshold, 100),
+                           indicator=indicator)
 
 
 def condition_holds(x: np.ndarray, op: str, value: float) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abcresearch.labels import label, labels
+from abcresearch.labels import HalfUp, label, labels
 from abcresearch.scoring.grade_rules import (
     SAMPLED_INDICATORS,
     GradeRules,
@@ -212,8 +212,9 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         v = float(x) if x is not None and not pd.isna(x) else float("nan")
         gap = abs(t - v) if not np.isnan(v) else float("nan")
         direction = "up" if op in (">=", ">") else "down"
-        fields = {"value": v, "threshold": t, "gap": gap, "value_pct": 100 * v,
-                  "threshold_pct": 100 * t, "gap_pct": 100 * gap}
+        fields = {"value": HalfUp(v), "threshold": HalfUp(t), "gap": HalfUp(gap),
+                  "value_pct": HalfUp(v, 100), "threshold_pct": HalfUp(t, 100),
+                  "gap_pct": HalfUp(gap, 100)}
         rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,
                      "indicator": name, "op": op, "threshold": t, "value": v, "gap": gap,
                      **{f"text_{lang}": _lift_text(name, direction, level, lang, **fields)

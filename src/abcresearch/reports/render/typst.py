@@ -8,8 +8,9 @@ What goes into the report
 * Outputs of code cells, never their source. For each output the first available mimetype of
   :data:`OUTPUT_PREFERENCE` is used.
 * Raw cells whose ``raw_mimetype``/``format`` is ``text/x-typst`` or :data:`TYPST_MIME` go in
-  as written, like :data:`TYPST_MIME` outputs, with only the Thai line-break marks of
-  :func:`abcresearch.reports.render.thai.mark_breaks` added; other raw cells are dropped.
+  verbatim (Thai in their code, such as a ``show`` rule's text, must stay as written); other
+  raw cells are dropped. :data:`TYPST_MIME` outputs, which abcresearch makes, get the Thai
+  line-break marks of :func:`abcresearch.reports.render.thai.mark_breaks`.
 
 Cells tagged with one of :data:`SKIP_CELL_TAGS` (among them papermill's ``parameters`` and
 ``injected-parameters``) are left out; cells tagged ``remove-output``/``hide-output`` lose their
@@ -47,6 +48,7 @@ from importlib import resources
 from typing import Any
 
 from abcresearch.errors import ReportError
+from abcresearch.labels import round_half_up
 from abcresearch.reports.render.thai import TYPST_RULES, keep_names_whole, mark_breaks
 
 TYPST_MIME = "application/vnd.abcresearch.typst"
@@ -417,7 +419,7 @@ def _format_number(value: float | int, decimals: int) -> str:
         return f"{value:,}"
     if value != value or value in (float("inf"), float("-inf")):
         return "–"
-    return f"{value:,.{decimals}f}"
+    return round_half_up(value, decimals)  # half up, as every published number
 
 
 def _is_number(value: Any) -> bool:
@@ -615,8 +617,8 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) ->
     if kind == "raw":
         meta = cell.get("metadata", {})
         fmt = meta.get("raw_mimetype") or meta.get("format") or ""
-        if fmt in ("text/x-typst", TYPST_MIME):
-            return mark_breaks(_join_text(cell.get("source")).strip())
+        if fmt in ("text/x-typst", TYPST_MIME):  # a researcher's own Typst: as written
+            return _join_text(cell.get("source")).strip()
         return ""
     if kind != "code" or tags & SKIP_OUTPUT_TAGS:
         return ""

@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from abcresearch.reports.context import MethodsContext
+from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
@@ -313,7 +314,7 @@ def sensitivity(report: MethodsContext, table: pd.DataFrame, survey_round: int,
     rows = []
     for _, r in table.iterrows():
         if r["parameter"] == "af_k":
-            moved = f"k = {100 * float(r['new_value']):.0f}%"
+            moved = f"k = {format_number(float(r['new_value']), 0, scale=100)}%"
         else:
             moved = (f"{_indicator(t, report, str(r['indicator']))} "
                      f"{_OPS.get(str(r['op']), str(r['op']))} {float(r['value']):g} → "

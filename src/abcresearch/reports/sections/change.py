@@ -31,6 +31,7 @@ from abcresearch.analysis.change import ChangeAnalysis, load_change_rules
 from abcresearch.analysis.status import load_status_rules
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import share_mask, suppress_counts
+from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.stats.poverty import poverty_line
@@ -195,10 +196,11 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
     return report.t(
         "rollout.change.sentence", measure=_measure_label(report, m),
         direction=report.t("rollout.change.up" if r["estimate"] > 0 else "rollout.change.down"),
-        amount=f"{abs(r['estimate']) * s:,.{d}f}",
+        amount=format_number(abs(r['estimate']), d, scale=s),
         unit=report.t(f"rollout.change.unit_{k}") if k != "m0" else "",
         verdict=verdict, be_from=ch.round_from, be_to=ch.round_to,
-        low=f"{r['ci_low'] * s:,.{d}f}", high=f"{r['ci_high'] * s:,.{d}f}").replace("  ", " ")
+        low=format_number(r['ci_low'], d, scale=s),
+        high=format_number(r['ci_high'], d, scale=s)).replace("  ", " ")
 
 
 def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
@@ -231,8 +233,8 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     # add up was hidden, so they cannot give a hidden cell back
     off_diagonal = ~np.eye(len(levels), dtype=bool)
     if not hidden.any() and base and not mask.to_numpy()[off_diagonal].any():
-        out.text(t("rollout.change.moved", up=f"{100 * up / base:.0f}",
-                   down=f"{100 * down / base:.0f}", matched=f"{base:,}"))
+        out.text(t("rollout.change.moved", up=format_number(up / base, 0, scale=100),
+                   down=format_number(down / base, 0, scale=100), matched=f"{base:,}"))
     return {"counts": counts, "transitions": tr, "suppressed": mask}
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from abcresearch import __version__
 from abcresearch.errors import InputError, ReportError
+from abcresearch.labels import HalfUp
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, marker
@@ -346,7 +347,7 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
     k = int(typ["chosen_k"].iloc[0])
     sil = json.loads(typ["silhouette_by_k"].iloc[0])
     out.text(t("readiness.typology.text", k=k, silhouette=float(typ["silhouette"].iloc[0]),
-               candidates=", ".join(f"k={kk}: {v:.2f}" for kk, v in sil.items())))
+               candidates=", ".join(f"k={kk}: {HalfUp(v):.2f}" for kk, v in sil.items())))
     clusters = [t("readiness.typology.cluster", n=c)
                 for c in sorted(tt["cluster"].dropna().unique())]
     # the counts take only what the tambon ranking publishes (a grade where the tambon is

@@ -28,6 +28,7 @@ from abcresearch.errors import StoreError
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.formatting import Words, fmt_ci, scheme_version
+from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import change as change_section
@@ -61,7 +62,7 @@ def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | Non
         text += " " + words(
             "rollout.design.weights_add_up",
             estimated=pub.derived("other", "households_estimated", code, est, hidden=False,
-                                  fmt="whole").text if pub else f"{est:,.0f}",
+                                  fmt="whole").text if pub else format_number(est),
             total=pub.public("households_total", total, area=code).text if pub
             else f"{total:,}")
     return text

@@ -36,6 +36,7 @@ from abcresearch.analysis.status import (
 )
 from abcresearch.reports.context import AreaContext, ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small
+from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.levels import level1_share
@@ -124,7 +125,7 @@ def cover_lines(report: AreaContext, result: SmallAreaResult | None = None) -> l
 
 def _fmt(value: float, measure: str) -> str:
     scale, dec = MEASURE_FORMAT.get(measure, (1.0, 2))
-    return "–" if pd.isna(value) else f"{value * scale:,.{dec}f}"
+    return "–" if pd.isna(value) else format_number(value, dec, scale=scale)
 
 
 def _bold_typst(markdown: str) -> str:
@@ -208,7 +209,7 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
         t("smallarea.col.interval", level_pct=level_pct): [
             marks[m] or f"{_fmt(by_m.at[m, 'ci_low'], m)}–{_fmt(by_m.at[m, 'ci_high'], m)}"
             for m in measures],
-        t("smallarea.col.weight"): [f"{100 * float(by_m.at[m, 'gamma']):.0f}%"
+        t("smallarea.col.weight"): [f"{format_number(float(by_m.at[m, 'gamma']), 0, scale=100)}%"
                                     for m in measures],
     })
     out.table(shown, t("smallarea.caption", level_pct=level_pct),
@@ -227,7 +228,7 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
     r2 = float(fit1.get("r2", np.nan))
     out.text(t("smallarea.rests_on", year=res.meta.get("covariate_year", ""), covariates=covs,
                fitted=int(fit1.get("areas_fitted", 0)),
-               r2="–" if np.isnan(r2) else f"{100 * r2:.0f}", universe=universe))
+               r2="–" if np.isnan(r2) else format_number(r2, 0, scale=100), universe=universe))
     out.text(t("smallarea.how_to_read", level_pct=level_pct))
     if kind == "eblup":
         out.text(t("smallarea.other_sections.eblup", villages=n_vil))
@@ -282,11 +283,22 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     e = e[e["area"].str.startswith(report.province.code)]
     e = e.sort_values("estimate", ascending=False, kind="mergesort").reset_index(drop=True)
     counts = e["kind"].value_counts()
-    if limit is not None:
-        e = e.head(limit)
     # a tambon's own households (direct, or EBLUP from one sampled village) publish its share
     # only where its own report does: the round's one disclosure step decides, and its marker
-    # is printed (× where the share only protects another cell of the tambon)
+    # is printed (× where the share only protects another cell of the tambon); a hidden share
+    # is listed after the shown ones (in code order), or its place would bound it
+    probe = Publisher(report, "tambon_overview")
+    gone = np.array([k != "synthetic" and (bool(sm) or level1_share(probe, str(a), float(v))
+                                          .hidden)
+                     for a, v, k, sm in zip(e["area"], e["estimate"], e["kind"],
+                                            is_small(e["households_sampled"], report.threshold),
+                                            strict=True)], dtype=bool)
+    last = np.flatnonzero(gone)
+    order = np.r_[np.flatnonzero(~gone),
+                  last[np.argsort(e["area"].astype(str).to_numpy()[last], kind="stable")]]
+    e = e.iloc[order].reset_index(drop=True)
+    if limit is not None:
+        e = e.head(limit)
     pub = Publisher(report, "tambon_overview")
     small = is_small(e["households_sampled"], report.threshold)
     direct = [level1_share(pub, str(a), float(v)) if k != "synthetic" else None
@@ -306,13 +318,13 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
         kind_col: [t(f"smallarea.short.{k}") for k in e["kind"]],
         # shares and intervals to whole percents, as the tambon reports print them (the
         # disclosure step's rounding); the RMSE, which gives no count back, to one decimal
-        t("smallarea.measure.share_level1"): [m if h else f"{100 * v:.0f}"
+        t("smallarea.measure.share_level1"): [m if h else format_number(v, 0, scale=100)
                                               for v, h, m in zip(e["estimate"], hidden, mark,
                                                                  strict=True)],
         t("smallarea.col.rmse"): [m if h else _fmt(v, "share_level1")
                                   for v, h, m in zip(e["rmse"], hidden, mark, strict=True)],
         t("smallarea.col.interval", level_pct=level_pct): [
-            m if h else f"{100 * lo:.0f}–{100 * hi:.0f}"
+            m if h else f"{format_number(lo, 0, scale=100)}–{format_number(hi, 0, scale=100)}"
             for lo, hi, h, m in zip(e["ci_low"], e["ci_high"], hidden, mark, strict=True)],
     })
     out.heading("smallarea.overview")
@@ -366,12 +378,14 @@ def model_fit(report: Any, *, survey_round: int | None = None, store: str | Path
                                      else m for m in f["measure"]],
         t("smallarea.col.tambons"): [f"{r.direct} / {r.eblup} / {r.synthetic}"
                                      for r in f.itertuples()],
-        t("smallarea.col.r2"): [f"{v:.2f}" for v in f["r2"]],
-        t("smallarea.col.gamma"): [f"{r.gamma_median:.2f} ({r.gamma_min:.2f}–{r.gamma_max:.2f})"
-                                   for r in f.itertuples()],
+        t("smallarea.col.r2"): [format_number(v, 2) for v in f["r2"]],
+        t("smallarea.col.gamma"): [
+            f"{format_number(r.gamma_median, 2)} ({format_number(r.gamma_min, 2)}–"
+            f"{format_number(r.gamma_max, 2)})" for r in f.itertuples()],
         t("smallarea.col.residual_sd"): [
-            f"{r.std_residual_sd:.2f} ({int(n_big.get(r.measure, 0))})" for r in f.itertuples()],
-        t("smallarea.col.gvf_slope"): [f"{v:.2f}" for v in f["gvf_slope"]],
+            f"{format_number(r.std_residual_sd, 2)} ({int(n_big.get(r.measure, 0))})"
+            for r in f.itertuples()],
+        t("smallarea.col.gvf_slope"): [format_number(v, 2) for v in f["gvf_slope"]],
         t("smallarea.col.benchmark"): [
             f"{_fmt(r.benchmark_before, r.measure)} → {_fmt(r.benchmark_target, r.measure)}"
             for r in f.itertuples()],
