@@ -401,13 +401,12 @@ def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path,
     import time
 
     import papermill
-    from jupyter_client.channels import HBChannel
 
     kernel = kernels.WarmKernel(imports=())
     try:
         kernel.start()
         # liveness comes from the process, not from a heartbeat thread (see WarmKernel._start)
-        assert [t for t in threading.enumerate() if isinstance(t, HBChannel)] == []
+        assert getattr(kernel.kc, "_hb_channel", None) is None
         msg_id = kernel.loop.run_until_complete(
             kernel._send("import os, time\ntime.sleep(0.5)\nos._exit(9)"))
         start = time.monotonic()

@@ -99,7 +99,8 @@ parts: a part breaks at its own parts only where it alone is wider than the colu
 _THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
 # a space between a Thai word and the number it introduces ("ระดับ 1", "หมู่ที่ 4", "ร้อยละ 41"):
 # a line does not break there
-_SPACE_BEFORE_NUMBER = re.compile("(?<=[\u0e01-\u0e4e]) (?=[0-9\u0e50-\u0e59])")
+_SPACE_BEFORE_NUMBER = re.compile(
+    "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=[0-9\u0e50-\u0e59])")  # "พ.ศ. 2549" too
 NO_BREAK_SPACE = "\u00a0"
 # A character cluster: leading vowels, a consonant (or any other Thai letter) with its marks,
 # following vowels with their marks, and a repetition or abbreviation sign. Breaking between
@@ -287,7 +288,9 @@ def _segment_run(run: str, lexicon: str = WORDS,
     ends = clusters(run)
     n = len(run)
     is_end = set(ends)
-    names = _names_only(lexicon) | proper if proper else _names_only(lexicon)
+    # place names of the word list lose ties (fewer of them wins); a document's own names do
+    # not: "ที่|บ้านสวนเงิน|ได้", not "ที่|บ้านสวน|เงินได้"
+    names = _names_only(lexicon) - proper if proper else _names_only(lexicon)
     # best[i] = (unknown characters, words, place names, word lengths) of the best
     # segmentation of run[:i]: between two with as many words, the one with fewer place names
     # ("หมู่บ้าน|ใหม่", not "หมู่|บ้านใหม่" after the tambon name), then the one whose words are

@@ -125,7 +125,9 @@ class SectionBuilder:
         legend = self.words("suppressed.note")
         if not notes or legend not in notes:
             return notes
-        cells = {str(v).strip() for v in np.asarray(frame, dtype=object).ravel()}
+        # a missing cell prints the dash
+        cells = {"–" if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+                 for v in np.asarray(frame, dtype=object).ravel()}
         parts = legend.split(" · ")
         kept = " · ".join(p for p in parts if p.split(" = ", 1)[0].strip() in cells)
         if kept:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from abcresearch.reports.context import AreaContext
+from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import FindingsResult
 from abcresearch.reports.sections import SectionBuilder
@@ -16,7 +16,7 @@ from abcresearch.reports.sections.deprivation import af_published
 from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
-from abcresearch.reports.sections.readiness import published_reason
+from abcresearch.reports.sections.readiness import in_published_order, published_reason
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["key_findings", "relative_capitals"]
@@ -137,7 +137,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         found.append(t("find.poverty", share=pov.text,
                        line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
     if report.level in ("tambon", "amphoe"):
-        kids = report.children
+        # in priority order with the areas whose band is hidden last: whether and where one of
+        # them is named would tell its band
+        kids = in_published_order(report, report.children.reset_index(drop=True),
+                                  report.households, CHILD_COLUMN[report.level])
         kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
         first = kids[kids["grade"] == "C"].head(priority_areas)
         names = ", ".join(report.child_name(c) for c in first["code"]) or t("find.none")

@@ -530,7 +530,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             pub.count("overall_level", code, key)
         reach_rows.append({
             t("welfare.col.group"): label,
-            t("col.households"): households.text,
+            t("col.sampled_households"): households.text,  # sample counts (pub.n, pub.count)
             t("welfare.col.member_share"): shown.with_ci})
     l1 = reach_shown.get("1")
     if l1 is not None and not l1.hidden:
