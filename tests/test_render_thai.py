@@ -138,6 +138,37 @@ def test_names_stay_whole_in_a_column_where_they_fit() -> None:
     assert thai.find_broken_words(pdf, names=VILLAGE_NAMES) == []
 
 
+def test_wide_tables_keep_village_names_whole() -> None:
+    """A report's 9-column village table: the village column holds each name on one line.
+
+    Typst's own auto columns shrink the widest columns to a fair share, which broke the
+    names ("บ้านเกาะ|สะท้อน") beside number columns wider than their numbers; the report
+    template gives every column at least its widest unbreakable piece.
+    """
+    names = [f"{n}{tail}" for n in VILLAGE_NAMES for tail in ("", "ใต้")]
+    frame = pd.DataFrame({
+        "หมู่บ้าน": [f"หมู่ที่ {i + 1} {n}" for i, n in enumerate(names)],
+        "ครัวเรือน": [190 + i for i in range(len(names))],
+        "กลุ่ม": [6] * len(names),
+        "สมาชิกสวัสดิการ": [111] * len(names),
+        "เงินสวัสดิการ (บาท)": [214170.0] * len(names),
+        "กองทุนหมู่บ้าน (บาท)": [1266300.0] * len(names),
+        "แผนแม่บท (พ.ศ.)": ["2549"] * len(names),
+        "ขั้นตอนกระบวนการชุมชนเข้มแข็ง": [2] * len(names),
+        "เวทีประชาคมต่อปี": [2] * len(names),
+    })
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ", "names": names}, "lang": "th"}
+    nb.cells = [new_code_cell("t", outputs=[new_output(
+        "display_data", data={TABLE_MIME: table_spec(frame, caption="กลุ่มองค์กร", decimals=0)})])]
+    pdf = compile_pdf(render_notebook(nb))
+    assert [(b.before, b.after) for b in thai.find_broken_words(pdf, names=names)] == []
+    text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    lines = [line.strip() for line in text.split("\r\n")]
+    for name in names:  # each name on one line of its own cell
+        assert any(name in line for line in lines), name
+
+
 def test_table_strings_for_spreadsheets_stay_clean() -> None:
     frame = pd.DataFrame({"ชื่อ": CELLS})
     spec = table_spec(frame, caption="ตารางครัวเรือน")
