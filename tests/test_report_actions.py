@@ -328,6 +328,6 @@ def test_the_star_needs_a_printed_interval_that_leaves_out_the_province() -> Non
     from abcresearch.reports.disclosure import Shown
 
     area = Shown("90", 0.90, "88", "92")
-    assert A._printed_covers(area, Shown("92", 0.92))
-    assert not A._printed_covers(area, Shown("93", 0.93))
-    assert not A._printed_covers(Shown("90", 0.90), Shown("92", 0.92))  # no interval printed
+    assert A.printed_covers(area, Shown("92", 0.92))
+    assert not A.printed_covers(area, Shown("93", 0.93))
+    assert not A.printed_covers(Shown("90", 0.90), Shown("92", 0.92))  # no interval printed

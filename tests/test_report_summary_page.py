@@ -174,3 +174,32 @@ def test_the_shipped_lists_are_empty_until_checked() -> None:
     from abcresearch.paths import project_path
 
     assert S.read_forums(project_path(S.DEFAULT_FORUMS)) == []
+
+
+def test_clearly_different_only_where_the_printed_interval_leaves_out_the_province(
+        sample_store, monkeypatch) -> None:
+    """The summary says "ต่างชัดเจน" as the "what to do" page stars an item: never where the
+    printed interval, rounded, holds the printed province share ("90 (88–92)" beside 92)."""
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections import actions as A
+
+    real = A.area_item_shares
+    # every item "clear" by its unrounded interval: only the printed check can take it away
+    monkeypatch.setattr(A, "area_item_shares",
+                        lambda report, rules: real(report, rules).assign(clear=True))
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    rep.summary_page()
+    res = rep.results["summary_page"]
+    shares, items = res.estimates, (*res.details["strengths"], *res.details["gaps"])
+    assert items
+    pub, rules = Publisher(rep, "what_to_do"), A.load_action_rules()
+    covered = 0
+    for item in items:
+        r, s = rules.item(item), shares.loc[item]
+        area = A.item_share(pub, "801501", r, s["estimate"], s["ci_low"], s["ci_high"])
+        province = A.item_share(pub, "80", r, s["province"])
+        line = next(x for x in res.text.splitlines() if r.text["th"] in x)
+        covers = A.printed_covers(area, province)
+        covered += covers
+        assert ("ต่างชัดเจน" in line) is not covers, (line, area.with_ci, province.text)
+    assert 0 < covered < len(items), "the test cannot fail: no line on one side"

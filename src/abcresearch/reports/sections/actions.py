@@ -52,6 +52,7 @@ __all__ = [
     "item_share",
     "item_shares_over",
     "on_pattern",
+    "printed_covers",
     "province_item_shares",
     "rule_text",
     "selected_items",
@@ -357,8 +358,13 @@ def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
 
 
 
-def _printed_covers(share: Shown, value: Shown) -> bool:
-    """Whether a share's printed interval holds another printed share (ends included)."""
+def printed_covers(share: Shown, value: Shown) -> bool:
+    """Whether a share's printed interval holds another printed share (ends included).
+
+    The star beside a difference ("clearly different": the interval excludes the province's
+    share) is given only where a reader can check it on the page: not where the printed
+    interval, rounded, holds the printed province share ("90 (88–92)" beside 92).
+    """
     if share.low is None or share.high is None or value.hidden:
         return False
 
@@ -411,7 +417,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         numeric = area_share.value is not None and prov_share.value is not None
         # the star (the interval excludes the province's share) as the reader can check it:
         # not where the printed interval holds the printed province share ("90 (88–92)", 92)
-        clear = bool(s["clear"]) and numeric and not _printed_covers(area_share, prov_share)
+        clear = bool(s["clear"]) and numeric and not printed_covers(area_share, prov_share)
         rows.append({
             t("col.capital"): report.capital_label(r.capital),
             t("actions.col.item"): what,

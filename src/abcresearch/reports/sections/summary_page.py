@@ -323,12 +323,16 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]
             # both shares as the "what to do" page prints them (the round's disclosure step)
-            area = actions_mod.item_share(ledger, report.area.code, r, s["estimate"])
+            area = actions_mod.item_share(ledger, report.area.code, r, s["estimate"],
+                                          s["ci_low"], s["ci_high"])
             province = actions_mod.item_share(ledger, report.area.code[:2], r, s["province"])
             if area.text == province.text:  # not "9% fewer than the province's 9%"
                 key += "_slight"
+            # "clearly different" as the "what to do" page stars it: not where the printed
+            # interval holds the printed province share
+            clear = bool(s["clear"]) and not actions_mod.printed_covers(area, province)
             return t(key, what=r.text[lang], area=area.text, province=province.text,
-                     clear=t("summary.clear") if s["clear"] else "")
+                     clear=t("summary.clear") if clear else "")
 
         strengths = [item_line(i, "summary.strength") for i in good]
         gaps = [item_line(i, "summary.gap") for i in bad]
