@@ -335,3 +335,25 @@ def test_abbreviations_and_negations_stay_whole() -> None:
     assert breaks("สปสช. ต่อคน") == "สปสช. ต่อ|คน"
     assert breaks("ความจำเป็นไม่สูง") == "ความจำเป็น|ไม่สูง"
     assert breaks("ไม่ผ่านเกณฑ์").startswith("ไม่ผ่าน")
+
+
+def test_a_long_tables_notes_never_stand_alone_on_a_page() -> None:
+    """Whatever its length, a long table's notes share their page with its last row.
+
+    Before, one row count put the notes alone (under the repeated heading) at the top of the
+    next page, the last row at the bottom of the page before.
+    """
+    moved = 0
+    for k in range(44, 60):
+        frame = pd.DataFrame({"ตำบล": [f"ตำบลที่ {i + 1}" for i in range(k)],
+                              "ครัวเรือน": range(k)})
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+        nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
+            TABLE_MIME: table_spec(frame, caption="ตาราง", notes="หมายเหตุท้ายตาราง")})])]
+        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        at = next(i for i, p in enumerate(pages) if "หมายเหตุท้ายตาราง" in p)
+        moved += at > 0
+        assert f"ตำบลที่ {k}" in pages[at], (k, pages[at][-200:])
+    assert moved, "the test cannot fail: the notes never reached a second page"
