@@ -300,3 +300,14 @@ def test_reason_numbers_are_rounded_half_up_as_printed_numbers():
     assert "ทุนทางสังคม วัฒนธรรม และภูมิปัญญาของครัวเรือนเฉลี่ย 23 คะแนน" in out.loc["v3", "reason_th"]
     need = need_classes(ind, gr)
     assert need.loc["v0", "need_reason_en"].startswith("65% of households at level 1")
+
+
+def test_a_zero_share_is_said_in_words() -> None:
+    """"Only 0% of villages have a master plan" reads as a slip: a zero has its own text."""
+    gr = load_grade_rules()
+    ind = _ind(**{**HAND, "master_plan": [0.0, 0.0, 0.25, 1.0, 0.0]})
+    out = apply_rules(ind, gr, level="tambon")
+    assert "no village has a master plan yet (at least 50%)" in out.loc["v0", "reason_en"]
+    assert "ยังไม่มีหมู่บ้านใดมีแผนแม่บทชุมชน" in out.loc["v0", "reason_th"]
+    assert "only 25% of villages have a master plan" in out.loc["v2", "reason_en"]
+    assert not out["reason_en"].str.contains("only 0%").any()

@@ -165,7 +165,8 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
                 pr.add(cw, "value must be a number")
             for k in ("reason", "reason_not"):
                 _texts(pr, f"{cw}.{k}", c.get(k))
-            for k in ("reason_tambon", "reason_not_tambon"):
+            for k in ("reason_tambon", "reason_not_tambon", "reason_none", "reason_not_none",
+                      "reason_tambon_none", "reason_not_tambon_none"):
                 _texts(pr, f"{cw}.{k}", c.get(k), required=False)
     if out and not (isinstance(rules[-1], Mapping) and rules[-1].get("otherwise")):
         pr.add(where, "the last rule must be 'otherwise: true'")
@@ -333,7 +334,10 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
                              for lang in LANGS}
                 else:
                     key = "reason" if ok[i] else "reason_not"
-                    tmpl = cond.get(key + sfx) or cond[key]
+                    # a "_none" text where the value is zero ("no village has a plan yet",
+                    # not "only 0% of villages have a plan")
+                    tmpl = (cond.get(key + sfx + "_none") if x[i] == 0 else None) \
+                        or cond.get(key + sfx) or cond[key]
                     texts = {lang: _fmt(tmpl[lang], float(x[i]), float(cond["value"]), name)
                              for lang in LANGS}
                 if hit[i] and (ok[i] or mode == "all"):

@@ -142,11 +142,13 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         kids = in_published_order(report, report.children.reset_index(drop=True),
                                   report.households, CHILD_COLUMN[report.level])
         kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
-        first = kids[kids["grade"] == "C"].head(priority_areas)
+        in_c = kids[kids["grade"] == "C"]
+        first = in_c.head(priority_areas)
+        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
         names = ", ".join(report.child_name(c) for c in first["code"]) or t("find.none")
-        found.append(t("find.priority", areas=names, areas_word=t(
-            f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}"
-        ).capitalize()))
+        if len(in_c) > len(first):  # the list is the first in priority order: say so
+            names += t("find.priority_more", more=len(in_c) - len(first), unit=unit)
+        found.append(t("find.priority", areas=names, areas_word=unit.capitalize()))
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
                       details={"level1": l1}, published=tuple(pub.entries))

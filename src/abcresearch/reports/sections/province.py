@@ -230,17 +230,18 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
                                                 is not None else np.nan).text,
             "M0": pub.mean("m0", str(code), float(af.M0["estimate"].get(code, np.nan)),
                            kind="index").text,
-            **{g: int(grades.loc[code, g]) if code in grades.index else 0 for g in "ABC"},
+            **{t("readiness.grade_short", grade=g): int(grades.loc[code, g])
+               if code in grades.index else 0 for g in "ABC"},
         })
     table = pd.DataFrame(rows)
-    out.table(table, t("amphoe.caption"), t("cap.profile.notes"), decimals=1)
+    out.table(table, t("amphoe.caption"), t("amphoe.notes"), decimals=1)
     means = report.analysis.means
     prof = means[means["level"] == "amphoe"].pivot(index="code", columns="capital",
                                                    values="estimate").reindex(n.index)
     capt = pd.DataFrame({t("col.amphoe"): table[t("col.amphoe")].to_numpy()})
     for cap in caps:
         capt[sch.capital(cap).label(report.lang)] = prof[cap].to_numpy()
-    out.table(capt, t("amphoe.capitals_caption"), t("cap.profile.notes"), decimals=1)
+    out.table(capt, t("amphoe.capitals_caption"), t("amphoe.capitals_notes"), decimals=1)
     return out.result(estimates=prof, details={"level1": l1, "af": af, "households": n},
                       published=tuple(pub.entries))
 

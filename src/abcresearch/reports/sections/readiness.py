@@ -358,7 +358,9 @@ def _value_prefixes(rules: GradeRules, indicators: frozenset[str]) -> dict[str, 
         for cond in (*rule.get("all", ()), *rule.get("any", ())):
             if cond.get("indicator") not in indicators:
                 continue
-            for key in ("reason", "reason_not", "reason_tambon", "reason_not_tambon"):
+            for key in ("reason", "reason_not", "reason_tambon", "reason_not_tambon",
+                        "reason_none", "reason_not_none", "reason_tambon_none",
+                        "reason_not_tambon_none"):
                 for text in (cond.get(key) or {}).values():
                     prefix = str(text).split("{")[0]
                     if prefix.strip():
