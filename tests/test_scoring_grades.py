@@ -52,10 +52,14 @@ def test_readiness_rules_grade_and_reason_hand_examples():
     assert out.loc["v1", "reason_th"] == "ความเข้มแข็งขององค์กรชุมชน 15 คะแนน ต่ำกว่า 20"
     assert "social, cultural and local-wisdom capital 22 on average, below 25" in \
         out.loc["v3", "reason_en"]
-    # B: the C conditions not met and the failed A conditions named
+    # B: what keeps it from A, not the C conditions it escaped (they read as reasons for B)
+    assert out.loc["v2", "reason_en"] == ("has no community master plan yet; strong-community "
+                                          "process at step 3, before step 4")
     assert "has no community master plan yet" in out.loc["v2", "reason_en"]
     assert "step 3, before step 4" in out.loc["v2", "reason_en"]
-    assert "no data for process_step" in out.loc["v4", "reason_en"]
+    # said with the indicator's name as the reader knows it, not its id
+    assert "no data for the step of the strong-community process" in out.loc["v4", "reason_en"]
+    assert "ไม่มีข้อมูลขั้นของกระบวนการชุมชนเข้มแข็ง" in out.loc["v4", "reason_th"]
     assert out.loc["v4", "missing_indicators"] == "process_step"
     tam = apply_rules(_ind(**HAND), gr, level="tambon")
     assert "on average" in tam.loc["v0", "reason_en"]

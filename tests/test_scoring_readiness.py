@@ -95,7 +95,8 @@ def test_lift_conditions_name_what_fails_and_by_how_much():
                                       "(ขณะนี้ร้อยละ 30)")
     missing = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": np.nan,
                                          "community_capital": 40.0}), gr)
-    assert np.isnan(missing["gap"].iloc[0]) and "master_plan" in missing["text_en"].iloc[0]
+    assert np.isnan(missing["gap"].iloc[0])
+    assert missing["text_en"].iloc[0] == "data on the community master plan are needed first"
 
 
 def test_sensitivity_counts_by_hand():

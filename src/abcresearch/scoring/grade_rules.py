@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch import params
-from abcresearch.labels import HalfUp
+from abcresearch.labels import HalfUp, labels
 from abcresearch.params import Problems
 
 __all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "GradeRules",
@@ -267,6 +267,16 @@ def _fmt(template: str, value: float, threshold: float, indicator: str) -> str:
                            indicator=indicator)
 
 
+def indicator_label(name: str, lang: str = "th") -> str:
+    """Return what a reader calls an indicator ("step of the strong-community process").
+
+    Else its id. The texts are ``indicator.<name>`` in ``params/labels/grades.yaml``.
+    """
+    table = labels()
+    key = f"indicator.{name}"
+    return table[key][lang] if key in table else name
+
+
 def condition_holds(x: np.ndarray, op: str, value: float) -> np.ndarray:
     """Where ``x op value`` holds (never where ``x`` is missing)."""
     x = np.asarray(x, dtype=float)
@@ -297,6 +307,10 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
         joined by "; "; for the fall-through grade, the conditions that failed) and
         ``missing_indicators``.
     """
+    # the readiness grades have an order (weakest first): a fall-through grade's reason names
+    # what keeps it from a better grade, not the conditions of a worse grade it escaped (those
+    # are strengths, and read as reasons for the grade beside them)
+    rank = {g: k for k, g in enumerate(gr.grade_order)} if rules is None else {}
     rules = gr.rules if rules is None else rules
     sfx = "_tambon" if level == "tambon" else ""
     n = len(ind)
@@ -304,18 +318,21 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
     reason = {"th": np.full(n, "", dtype=object), "en": np.full(n, "", dtype=object)}
     # per area, the failed conditions' texts by indicator: a later rule's text replaces an
     # earlier one's for the same indicator, so a fall-through grade names each indicator once
-    failed: dict[str, list[dict[str, str]]] = {"th": [{} for _ in range(n)],
-                                               "en": [{} for _ in range(n)]}
+    failed: dict[str, list[dict[str, tuple[str, str]]]] = {"th": [{} for _ in range(n)],
+                                                           "en": [{} for _ in range(n)]}
     missing_used: list[set[str]] = [set() for _ in range(n)]
     for rule in rules:
         todo = np.array([g is None for g in grade])
         if not todo.any():
             break
         if rule.get("otherwise"):
+            g = rule["grade"]
             for i in np.flatnonzero(todo):
-                grade[i] = rule["grade"]
+                grade[i] = g
                 for lang in LANGS:
-                    reason[lang][i] = "; ".join(failed[lang][i].values())
+                    kept = list(failed[lang][i].values())
+                    better = [x for r, x in kept if rank.get(r, -1) > rank.get(g, len(rank))]
+                    reason[lang][i] = "; ".join(better or [x for _, x in kept])
             continue
         mode = "any" if "any" in rule else "all"
         held = []
@@ -330,8 +347,8 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
                 name = cond["indicator"]
                 if np.isnan(x[i]):
                     missing_used[i].add(name)
-                    texts = {lang: gr.missing_reason[lang].format(indicator=name)
-                             for lang in LANGS}
+                    texts = {lang: gr.missing_reason[lang].format(
+                        indicator=indicator_label(name, lang)) for lang in LANGS}
                 else:
                     key = "reason" if ok[i] else "reason_not"
                     # a "_none" text where the value is zero ("no village has a plan yet",
@@ -347,7 +364,7 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
                 elif not hit[i] and (mode == "any" or not ok[i]):
                     for lang in LANGS:
                         failed[lang][i].pop(name, None)
-                        failed[lang][i][name] = texts[lang]
+                        failed[lang][i][name] = (rule["grade"], texts[lang])
             if hit[i]:
                 grade[i] = rule["grade"]
     return pd.DataFrame({"grade": grade, "reason_th": reason["th"], "reason_en": reason["en"],

@@ -25,6 +25,7 @@ from abcresearch.scoring.grade_rules import (
     SAMPLED_INDICATORS,
     GradeRules,
     condition_holds,
+    indicator_label,
     load_grade_rules,
 )
 
@@ -157,7 +158,7 @@ def near_threshold(ind: pd.DataFrame, rules: GradeRules | str | Path | None = No
 def _lift_text(name: str, direction: str, level: str, lang: str, **fields: float) -> str:
     table = labels()
     if np.isnan(fields["value"]):
-        return label("lift.missing", lang, indicator=name)
+        return label("lift.missing", lang, indicator=indicator_label(name, lang))
     for key in (f"lift.{name}.{direction}.{level}", f"lift.{name}.{direction}",
                 f"lift.other.{direction}"):
         if key in table:
