@@ -638,3 +638,28 @@ def test_a_whole_cp874_file_whose_thai_passes_for_utf8_in_places_is_read_as_cp87
     sheet = read_csv(path)
     assert sheet.encoding == "cp874" and sheet.recoded_lines == ()
     assert list(sheet.frame["hh/head_name"]) == ["เนตรนภา", "สมชาย", "ทดสอบ"]
+
+
+def test_personal_data_typed_into_free_text_is_masked_in_the_store_and_named(tmp_path):
+    """A national ID and phone typed into a village name reached the store and every report."""
+    from abcresearch.survey.pseudonyms import find_personal_data
+
+    exp = build()
+    pid = valid_pid(7)
+    exp.villages.loc[1, "village/village_name"] = f"บ้านหนองบัว ผู้ติดต่อ {pid} โทร 081-234-5678"
+    head = exp.households.loc[0, "hh/head_name"]
+    exp.villages.loc[0, "village/village_name"] = f"บ้านนา ({head})"
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)  # the rows are kept
+    vil = data.load(ROUND, store=tmp_path / "store", table="villages")
+    names = list(exp.households["hh/head_name"])
+    assert find_personal_data(vil, names=names) == []
+    row = vil.set_index("village_code").loc[exp.villages.loc[1, "village/village_code"]]
+    assert row["village_name"] == "บ้านหนองบัว ผู้ติดต่อ <masked> โทร <masked>"
+    found = res.issues[res.issues["rule"] == "personal_in_text"].sort_values("row")
+    assert list(found["row"]) == [2, 3] and set(found["column"]) == {"village_name"}
+    assert set(found["severity"]) == {"warning"}
+    assert "national ID and phone number" in found["message"].iloc[1]
+    issues_csv = (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
+    assert pid not in issues_csv and "081-234-5678" not in issues_csv and head not in issues_csv

@@ -6,6 +6,7 @@
 * :func:`encoding_issues`: lines of a UTF-8 file read as Thai Windows text (kept, named);
 * :func:`find_resubmissions`: the same interview sent again under a new submission id;
 * :func:`duplicate_hh_keys`: one head of household in several submissions of a round;
+* :func:`mask_free_text`: national IDs, phones and respondents' names typed into free text;
 * :func:`frame_issues`: the frame against the export (sampled villages without data, surveyed
   villages missing from the frame or not sampled) and the auxiliary table against the frame.
 
@@ -14,6 +15,7 @@ Each returns rows for the issue table (:func:`abcresearch.survey.validate.issue_
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +23,7 @@ import pandas as pd
 
 from abcresearch.labels import label
 from abcresearch.survey.instrument import codebook
+from abcresearch.survey.pseudonyms import PersonalMasker, find_personal_data
 from abcresearch.survey.readers import Sheet
 from abcresearch.survey.settings import ingest_settings
 from abcresearch.survey.validate import empty_issues, isin, issue_table
@@ -230,6 +233,64 @@ def duplicate_hh_keys(households: pd.DataFrame) -> pd.DataFrame:
                                f" and {len(other) - 3} more" if len(other) > 3 else ""),
                            value=r.hh_key, village=r.village_code, uuid=r.submission_uuid))
     return issues_from("households", rows)
+
+
+#: Stored text columns that are identifiers, not answers: never masked.
+_NOT_FREE_TEXT = re.compile(r"(_code|_key|_uuid|^source_file|^stratum|^round)$")
+
+
+def mask_free_text(tables: dict[str, pd.DataFrame], masker: PersonalMasker
+                   ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Mask personal data typed into the free-text answers of the tables to be stored.
+
+    The personal columns themselves (names, IDs, phones) are dropped or pseudonymised by
+    :func:`~abcresearch.ingest.tables.build_tables`; a national ID, phone number or
+    respondent's name typed into another text answer (a village name, an "other" answer)
+    would reach the store, the reports and their workbooks. It is masked in place, and each
+    cell is listed as a ``personal_in_text`` warning (the row is kept).
+
+    Returns
+    -------
+    (dict, DataFrame)
+        The tables (a table is copied only where a cell changed) and the issue rows.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    parts = []
+    for table, df in tables.items():
+        rows = []
+        for col in df.columns:
+            values = df[col]
+            if _NOT_FREE_TEXT.search(str(col)) or not (
+                    pd.api.types.is_object_dtype(values.dtype)
+                    or pd.api.types.is_string_dtype(values.dtype)):
+                continue
+            masked = masker.mask_series(values)
+            if masked is values:
+                continue
+            changed = (masked.astype("object") != values.astype("object")).fillna(False)
+            changed = changed.to_numpy(dtype=bool)
+            df = df.copy() if df is tables[table] else df
+            df[col] = masked
+            for i in np.flatnonzero(changed):
+                what = find_personal_data(str(values.iloc[i]), masker.names)
+                kinds = sorted({w.split(" …")[0] for w in what}) or ["personal data"]
+                en = " and ".join(kinds)
+                th = " และ".join(_KIND_TH.get(k, k) for k in kinds)
+                rows.append(_issue(table, str(df["source_file"].iloc[i]),
+                                   int(df["source_row"].iloc[i]), str(col), "personal_in_text",
+                                   en, value=masked.iloc[i],
+                                   village=df["village_code"].iloc[i]
+                                   if "village_code" in df else None,
+                                   uuid=df["submission_uuid"].iloc[i]
+                                   if "submission_uuid" in df else None, detail_th=th))
+        out[table] = df
+        if rows:
+            parts.append(issues_from(table, rows))
+    return out, (pd.concat(parts, ignore_index=True) if parts else empty_issues())
+
+
+_KIND_TH = {"national ID": "เลขประจำตัวประชาชน", "phone number": "หมายเลขโทรศัพท์",
+            "name": "ชื่อผู้ให้ข้อมูล", "personal data": "ข้อมูลส่วนบุคคล"}
 
 
 def _first_rows(households: pd.DataFrame, codes: set[str]) -> pd.DataFrame:

@@ -514,6 +514,7 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     known_villages = set(previous["villages"]["village_code"]) if "villages" in previous else set()
     report = validate(frames, known_villages=known_villages, masker=masker)
     new = build_tables(report, survey_round, key)
+    new, text_issues = checks.mask_free_text(new, masker)
     repeats = checks.find_resubmissions(new.get("households"), previous.get("households"))
     _drop_repeats(report, new, repeats, masker)
     new = {t: df.reset_index(drop=True) for t, df in new.items()}
@@ -522,12 +523,16 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     frame_report, frame_tab = _round_table(sheets, "frame", survey_round, masker, ignored,
                                               None)
     if frame_tab is not None:
-        new["frame"] = frame_tab
+        masked, frame_text = checks.mask_free_text({"frame": frame_tab}, masker)
+        new["frame"] = frame_tab = masked["frame"]
+        text_issues = pd.concat([text_issues, frame_text], ignore_index=True)
     frame_now = frame_tab if frame_tab is not None else previous.get("frame")
     aux_report, aux_tab = _round_table(sheets, "auxiliary", survey_round, masker, ignored,
                                           frame_now)
     if aux_tab is not None:
-        new["auxiliary"] = aux_tab
+        masked, aux_text = checks.mask_free_text({"auxiliary": aux_tab}, masker)
+        new["auxiliary"] = aux_tab = masked["auxiliary"]
+        text_issues = pd.concat([text_issues, aux_text], ignore_index=True)
     if aux_tab is not None and (frame_now is None or frame_now.empty):
         notes.append("the round has no frame (frame.csv), so the auxiliary table's village "
                      "codes were checked against the official area list only")
@@ -542,7 +547,7 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     notes += fr_notes
 
     round_reports = {"frame": frame_report, "auxiliary": aux_report}
-    all_new_issues = [report.issues, *extra_issues, dup_issues, fr_issues]
+    all_new_issues = [report.issues, *extra_issues, dup_issues, fr_issues, text_issues]
     all_new_issues += [r.issues for r in round_reports.values() if r is not None]
     issues = pd.concat([i for i in all_new_issues if len(i)], ignore_index=True) \
         if any(len(i) for i in all_new_issues) else empty_issues()

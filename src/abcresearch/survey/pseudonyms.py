@@ -250,6 +250,9 @@ _DIGIT_RE = re.compile(r"\d")
 _PID_ANY_RE = re.compile(r"(?<![0-9A-Za-z.])\d(?:[- ]?\d){12}(?![0-9A-Za-z])")
 
 
+_PUNCT = "()[]{}<>.,:;!?\"'“”‘’«»"
+
+
 class PersonalMasker:
     """Mask what looks like personal data in free text: national IDs, phones and known names.
 
@@ -289,15 +292,19 @@ class PersonalMasker:
 
     def _mask_names(self, text: str) -> str:
         words = text.split()
-        if not self._first.intersection(words):
+        # a name may touch punctuation: "(สมชาย ใจดี)", "สมชาย ใจดี,"
+        core = [w.strip(_PUNCT) for w in words]
+        if not self._first.intersection(core):
             return text
         out: list[str] = []
         i = 0
         hit = False
         while i < len(words):
             for k in range(min(self.max_words, len(words) - i), 0, -1):
-                if " ".join(words[i:i + k]) in self.names:
-                    out.append(MASKED)
+                if " ".join(core[i:i + k]) in self.names:
+                    first, last = words[i], words[i + k - 1]
+                    out.append(first[:len(first) - len(first.lstrip(_PUNCT))] + MASKED
+                               + last[len(last.rstrip(_PUNCT)):])
                     i += k
                     hit = True
                     break
