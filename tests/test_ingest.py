@@ -661,5 +661,9 @@ def test_personal_data_typed_into_free_text_is_masked_in_the_store_and_named(tmp
     assert list(found["row"]) == [2, 3] and set(found["column"]) == {"village_name"}
     assert set(found["severity"]) == {"warning"}
     assert "national ID and phone number" in found["message"].iloc[1]
+    summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
+    assert ("| villages | personal_in_text | warning | 2 | free text held …; it was masked "
+            "(<masked>) in the store: correct the export |") in summary
+    assert "personal_in_text 2 (villages, warning)" in res.summary()
     issues_csv = (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
     assert pid not in issues_csv and "081-234-5678" not in issues_csv and head not in issues_csv

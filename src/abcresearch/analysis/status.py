@@ -1,4 +1,4 @@
-"""One status model for every area's numbers and grade (``shared/report-status.md``).
+"""One status model for every area's numbers and grade (``docs/ARCHITECTURE.md``).
 
 What a report may say about an area rests on two facts decided here, once:
 
@@ -265,7 +265,7 @@ class AreaStatus:
         return self.grade is not None and self.grade_status.has_grade
 
 
-#: Keys every summary JSON carries (``shared/report-status.md``); others may be added.
+#: Keys every summary JSON carries (``docs/ARCHITECTURE.md``); others may be added.
 SUMMARY_KEYS = ("area_code", "level", "name_th", "name_en", "round", "synthetic",
                 "estimate_basis", "grade", "grade_status", "coverage", "households_estimated")
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,9 +200,16 @@ class IngestResult:
                          f"{what}")
         rc = self.rule_counts()
         if len(rc):
+            # every rule that rejected rows, then the most frequent warnings
+            errors = rc[rc["severity"] == "error"]
+            shown = pd.concat([errors, rc[rc["severity"] != "error"].head(
+                max(0, 6 - len(errors)))])
             top = ", ".join(f"{x.rule} {x.n:,} ({x.table}, {x.severity})"
-                            for x in rc.head(6).itertuples(index=False))
-            lines.append(f"Top rules: {top}")
+                            for x in shown.itertuples(index=False))
+            more = len(rc) - len(shown)
+            lines.append(f"Rules: {top}" + (f"; {more} more warning rule"
+                                             f"{'s' if more != 1 else ''} in the validation "
+                                             "summary" if more else ""))
         hh = self.area_counts[self.area_counts["table"] == "households"]
         if len(hh):
             per = ", ".join(f"{r.amphoe_code} {r.valid:,}/{r.rejected:,}"
@@ -716,8 +724,11 @@ def summary_markdown(result: IngestResult, examples: int = 20) -> str:
         out += ["| table | rule | severity | issues | meaning | ความหมาย |",
                 "|---|---|---|---:|---|---|"]
         for r in rc.itertuples(index=False):
-            en = texts[r.rule]["en"].split("{")[0].strip() or r.rule
-            th = texts[r.rule]["th"].split("{")[0].strip() or r.rule
+            # the rule's message with its per-row details left as "…"
+            en, th = (re.sub(r"\{[^}]*\}", "…", texts[r.rule][lang]).replace("|", "/")
+                      for lang in ("en", "th"))
+            if en.strip("… ") == "":  # a message that is all detail (a cut-short file)
+                en, th = "see each issue's message", "ดูข้อความของแต่ละรายการ"
             out.append(f"| {r.table} | {r.rule} | {r.severity} | {r.n:,} | {en} | {th} |")
     else:
         out.append("No issues.")

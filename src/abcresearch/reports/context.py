@@ -171,7 +171,7 @@ class AreaContext(ReportBase):
         A tambon resting on fewer sampled villages than ``params/status.yaml`` asks is
         ``not_graded`` by its own sample; where the round's small-area model
         (:func:`abcresearch.analysis.smallarea.round_small_area`) estimates it, its basis is
-        ``model`` and its grade status ``provisional`` instead (``shared/report-status.md``).
+        ``model`` and its grade status ``provisional`` instead (``docs/ARCHITECTURE.md``).
         """
         st = self.analysis.status(self.area.code)
         if self.level != "tambon" or st.grade_status is not GradeStatus.NOT_GRADED:

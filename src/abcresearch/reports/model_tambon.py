@@ -2,7 +2,7 @@
 
 A tambon with no sampled village in a round has estimate basis ``model`` when the round's
 small-area model estimates it (:func:`abcresearch.analysis.smallarea.round_small_area`), and
-grade status ``provisional`` (``shared/report-status.md``). It has no surveyed household, so
+grade status ``provisional`` (``docs/ARCHITECTURE.md``). It has no surveyed household, so
 the area report (:class:`~abcresearch.reports.area.AreaReport`) cannot be made; this report
 is what it gets instead (``notebooks/model_tambon.ipynb``): a cover saying it was not
 surveyed, the model-based estimates with their RMSE and intervals and what they rest on

@@ -1,6 +1,6 @@
 """The report's key figures for the batch index page and the summary JSON (published values).
 
-The record carries the keys of the status model (``shared/report-status.md``, built by
+The record carries the keys of the status model (``docs/ARCHITECTURE.md``, built by
 :func:`abcresearch.analysis.status.summary_record`): ``estimate_basis``, ``grade`` (null when
 not graded, withheld or suppressed), ``grade_status``, ``coverage``, ``households_estimated``
 and, where an earlier round holds the area, ``change``; and the index page's keys

@@ -159,7 +159,7 @@ def area_coverage(report: AreaContext) -> Coverage:
     """Villages and households the area's numbers rest on, out of the area's totals.
 
     Uses the report's own ``coverage`` or ``status.coverage`` when the context provides one
-    (the status model, ``shared/report-status.md``); otherwise counts: surveyed = the area's
+    (the status model, ``docs/ARCHITECTURE.md``); otherwise counts: surveyed = the area's
     analysed households and their villages; totals from the round's village frame, or without a
     frame from the village forms (then every village of the area was surveyed).
     """
