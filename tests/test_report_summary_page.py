@@ -125,6 +125,15 @@ def test_strengths_and_gaps_are_relative_to_the_province(pages) -> None:
     assert not (any(unclear(i) for i in bad) and any(not unclear(j) and j not in bad
                                                      for j in above))
     assert not any(shares.loc[i, "hidden"] for i in (*good, *bad))
+    # no strength or gap printed equal to the province ("55, the province's 55")
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections import actions as A
+
+    pub, rules = Publisher(pages["801501"], "probe"), A.load_action_rules()
+    for i in (*good, *bad):
+        r = rules.item(i)
+        assert A.item_share(pub, "801501", r, shares.loc[i, "estimate"]).text \
+            != A.item_share(pub, "80", r, shares.loc[i, "province"]).text, i
 
 
 def test_coverage_forum_date_and_programme_flags(pages) -> None:

@@ -318,7 +318,16 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     gaps: list[str] = []
     lead: list[str] = []
     if shares is not None:
-        good, bad = actions_mod.strengths_and_gaps(shares, ar)
+        # an item printed equal to the province ("55 against the province's 55") is neither a
+        # strength nor a gap, whatever its unrounded difference
+        probe = Publisher(report, "summary_page")
+        same = [i for i in shares.index
+                if not shares.loc[i, "hidden"] and pd.notna(shares.loc[i, "gap"])
+                and actions_mod.item_share(probe, report.area.code, ar.item(i),
+                                           shares.loc[i, "estimate"]).text
+                == actions_mod.item_share(probe, report.area.code[:2], ar.item(i),
+                                          shares.loc[i, "province"]).text]
+        good, bad = actions_mod.strengths_and_gaps(shares.drop(index=same), ar)
 
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]

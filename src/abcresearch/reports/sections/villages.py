@@ -48,7 +48,8 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     lang = report.lang
     rules = load_grade_rules()
     out = SectionBuilder("villages", report.words, {"limit": limit})
-    out.heading("section.villages")
+    # an amphoe's report lists its tambons: "villages of the area" over them misleads
+    out.heading("section.tambons" if report.level == "amphoe" else "section.villages")
     rows = report.children
     if report.level == "village":
         rows = rows[rows["code"] == report.area.code]
