@@ -390,7 +390,10 @@ def grade_legend(ax: Any, grade_labels: Mapping[str, str], no_data_label: str) -
     """
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=c, label=grade_labels[g]) for g, c in GRADE_COLOURS.items()]
+    # hatched as on the map (the hatching is drawn in the edge colour, white as on the tiles):
+    # on paper in black and white the hatching tells the groups apart, not the colour
+    handles = [Patch(facecolor=c, edgecolor="white", hatch=GRADE_HATCHES.get(g, ""),
+                     label=grade_labels[g]) for g, c in GRADE_COLOURS.items()]
     handles.append(Patch(color=NO_DATA_COLOUR, label=no_data_label))
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4,
               frameon=False, fontsize=8)

@@ -178,7 +178,12 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
         ax = charts.grade_tiles(grade, rows, tam, names=names, **style)
         kind = "tiles"
     out.figure(ax.figure)
-    out.text(report.t(f"map.note.{kind}"))
+    note = report.t(f"map.note.{kind}")
+    if any(grade.get(c) not in labels for c in tam["code"]):
+        note += report.t("map.note.grey")
+    if flagged & set(tam["code"]):
+        note += report.t("map.note.flagged")
+    out.text(note + ("." if report.lang == "en" else ""))
     return out.result(details={"grades": grade, "kind": kind, "flagged": flagged,
                                "names": names})
 
