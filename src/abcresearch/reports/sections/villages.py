@@ -114,7 +114,8 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
                     for r in str(rows.loc[i, f"need_reason_{lang}"] or "").split("; ") if r]
         items.append("\n".join([head] + [f"  - {s}" for s in sub]))
     if items:
-        out.text(f"**{t('readiness.reasons')}**\n\n" + "\n".join(items))
+        # a heading (kept with the list that follows it), not a bold line left at a page foot
+        out.text(f"### {t('readiness.reasons')}\n\n" + "\n".join(items))
     return out.result(estimates=rows, details={"small": small, "share_hidden": share_hidden,
                                                "need_hidden": hidden},
                       published=tuple(pub.entries))
