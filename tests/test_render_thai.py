@@ -357,3 +357,23 @@ def test_a_long_tables_notes_never_stand_alone_on_a_page() -> None:
         moved += at > 0
         assert f"ตำบลที่ {k}" in pages[at], (k, pages[at][-200:])
     assert moved, "the test cannot fail: the notes never reached a second page"
+
+
+def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
+    """Whatever comes before it, a long table's caption shares its page with the first row."""
+    frame = pd.DataFrame({"ตำบล": [f"ตำบลที่ {i + 1}" for i in range(40)],
+                          "ครัวเรือน": range(40)})
+    moved = 0
+    for k in range(32, 41):  # paragraphs before the table: the caption reaches the page foot
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+        nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
+                    new_code_cell("t", outputs=[new_output("display_data", data={
+                        TABLE_MIME: table_spec(frame, caption="ตารางทดสอบคำบรรยาย")})])]
+        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        at = next(i for i, p in enumerate(pages) if "ตารางทดสอบคำบรรยาย" in p)
+        moved += at > 0
+        lines = pages[at].replace("\r\n", "\n").split("\n")
+        assert "ตำบลที่ 1" in lines or "ตำบลที่ 1 0" in lines, (k, at)
+    assert moved, "the test cannot fail: the caption never reached a page foot"
