@@ -474,3 +474,17 @@ def test_the_methods_appendix_gives_the_model_fit(eblup_report, result):
                             result.coefficients, result.residuals, result.covariates,
                             result.meta)
     assert not model_fit(eblup_report, result=empty).parts
+
+
+def test_the_overview_has_no_table_when_every_tambon_is_direct(sample_store):
+    """A census round: every tambon direct, and a 170-row table would repeat the ranking."""
+    from abcresearch.reports.context import ProvinceContext
+    from abcresearch.reports.results import Table
+    from abcresearch.reports.sections.smallarea import tambon_overview
+
+    prov = ProvinceContext.load("80", 2549, store=sample_store)
+    sec = tambon_overview(prov)
+    assert sec.parts, "the sample store's round has small-area estimates"
+    assert set(sec.details["counts"]) == {"direct"}
+    assert not any(isinstance(p, Table) for p in sec.parts)
+    assert "ใช้ค่าประมาณโดยตรง" in sec.parts[-1].as_markdown()

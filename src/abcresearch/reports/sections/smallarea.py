@@ -283,6 +283,12 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     e = e[e["area"].str.startswith(report.province.code)]
     e = e.sort_values("estimate", ascending=False, kind="mergesort").reset_index(drop=True)
     counts = e["kind"].value_counts()
+    if not counts.get("eblup", 0) and not counts.get("synthetic", 0):
+        # every tambon estimated from its own sample: the table would repeat the ranking's
+        out.heading("smallarea.overview")
+        out.text(t("smallarea.overview_all_direct", direct=int(counts.get("direct", 0)),
+                   min_villages=res.meta.get("min_sampled_villages", 2)))
+        return out.result(estimates=e, details={"counts": counts.to_dict()})
     # a tambon's own households (direct, or EBLUP from one sampled village) publish its share
     # only where its own report does: the round's one disclosure step decides, and its marker
     # is printed (× where the share only protects another cell of the tambon); a hidden share
