@@ -44,31 +44,9 @@ def _display(bundle: dict[str, Any]) -> None:
     display(bundle, raw=True)
 
 
-def format_number(value: float, digits: int = 0, scale: float = 1) -> str:
-    """Write a number with thousands separators, rounded half up at ``digits`` decimals.
-
-    Half up (away from zero), as the reports' methods say and readers round by hand:
-    117,562.5 baht is written 117,563 and a share of 12.5% as 13, where Python's own
-    formatting rounds a tie to the even digit (117,562; 12). The number is read at its shortest
-    decimal form (``repr``), so 0.125 is a tie and 0.1 + 0.2 is 0.30000000000000004; a share
-    is scaled to percent in decimal too (0.145 x 100 is 14.5, a tie, where in binary it is
-    14.499999999999998).
-
-    Parameters
-    ----------
-    value : float
-        The number (not a number or infinite: written as Python writes it).
-    digits : int
-        Decimals.
-    scale : float
-        Multiplier applied first (100 writes a 0-1 share as a percentage).
-
-    Returns
-    -------
-    str
-        E.g. ``"117,563"``, ``"12.3"``.
-    """
-    return round_half_up(value, digits, scale)
+#: Write a number with thousands separators, rounded half up (the reports' one rounding rule:
+#: :func:`abcresearch.labels.round_half_up`, which label templates use too).
+format_number = round_half_up
 
 
 def _formatter(spec: str | Callable[[Any], str] | None, decimals: int) -> Callable[[Any], str]:

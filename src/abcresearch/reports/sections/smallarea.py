@@ -293,24 +293,19 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     # only where its own report does: the round's one disclosure step decides, and its marker
     # is printed (× where the share only protects another cell of the tambon); a hidden share
     # is listed after the shown ones (in code order), or its place would bound it
-    probe = Publisher(report, "tambon_overview")
-    gone = np.array([k != "synthetic" and (bool(sm) or level1_share(probe, str(a), float(v))
-                                          .hidden)
-                     for a, v, k, sm in zip(e["area"], e["estimate"], e["kind"],
-                                            is_small(e["households_sampled"], report.threshold),
-                                            strict=True)], dtype=bool)
-    last = np.flatnonzero(gone)
-    order = np.r_[np.flatnonzero(~gone),
-                  last[np.argsort(e["area"].astype(str).to_numpy()[last], kind="stable")]]
-    e = e.iloc[order].reset_index(drop=True)
-    if limit is not None:
-        e = e.head(limit)
     pub = Publisher(report, "tambon_overview")
-    small = is_small(e["households_sampled"], report.threshold)
+    small = np.asarray(is_small(e["households_sampled"], report.threshold), dtype=bool)
     direct = [level1_share(pub, str(a), float(v)) if k != "synthetic" else None
               for a, v, k in zip(e["area"], e["estimate"], e["kind"], strict=True)]
-    hidden = [d is not None and (bool(sm) or d.hidden) for d, sm in zip(direct, small,
-                                                                        strict=True)]
+    hidden = np.array([d is not None and (bool(sm) or d.hidden)
+                       for d, sm in zip(direct, small, strict=True)], dtype=bool)
+    last = np.flatnonzero(hidden)
+    order = np.r_[np.flatnonzero(~hidden),
+                  last[np.argsort(e["area"].astype(str).to_numpy()[last], kind="stable")]]
+    order = order[:limit] if limit is not None else order
+    e = e.iloc[order].reset_index(drop=True)
+    small, hidden = small[order], hidden[order]
+    direct = [direct[i] for i in order]
     mark = [report.marker if sm or d is None else d.text for d, sm in zip(direct, small,
                                                                           strict=True)]
     names = tambons(report.province.code).set_index("code")[f"name_{report.lang}"]
