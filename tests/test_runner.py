@@ -464,3 +464,29 @@ def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path,
     assert [type(e) for e in reset_errors] == [kernels.KernelResetError]
     assert "died" in str(reset_errors[0])
     assert took < 60  # a new kernel's start, not the 120 s wait
+
+
+def test_socket_folders_of_killed_processes_are_removed_and_live_ones_kept(
+        tmp_path: Path) -> None:
+    # a worker killed outright (kill -9) cannot remove its kernel's socket folder; the next
+    # kernel start removes it, and never the folder of a process still running
+    import os
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    dead_pid = int(child.stdout)
+    prefix = kernels.SOCKET_FOLDER_PREFIX
+    dead = tmp_path / f"{prefix}{dead_pid}-abc123"
+    live = tmp_path / f"{prefix}{os.getpid()}-def456"
+    old_style = tmp_path / f"{prefix}xyz789"  # no owner in the name: left alone
+    not_a_folder = tmp_path / f"{prefix}{dead_pid}-file"
+    for folder in (dead, live, old_style):
+        folder.mkdir()
+        (folder / "k-1").write_text("")
+    not_a_folder.write_text("")
+    removed = kernels.remove_stale_socket_folders(tmp_path)
+    assert removed == [str(dead)]
+    assert not dead.exists() and live.is_dir() and old_style.is_dir() and not_a_folder.exists()
+    assert kernels.remove_stale_socket_folders(tmp_path) == []

@@ -41,6 +41,9 @@ leak from one notebook into the next.
 On POSIX systems a warm kernel talks to its worker over local (IPC) sockets in a private
 temporary folder rather than TCP ports on localhost: no other process on the machine can connect
 to a kernel holding survey data, and ipykernel has no reason to warn about unencrypted TCP.
+The folder is removed when the kernel stops; its name carries the process id of its owner, so a
+folder left behind by a process that was killed (``kill -9``, a crashed worker) is removed by the
+next kernel start on the machine (:func:`remove_stale_socket_folders`).
 
 The engine is registered in papermill's registry on import of this module (the runner imports it
 when asked for ``engine="abcresearch_warm"``). It is deliberately not declared as a
@@ -224,7 +227,8 @@ class WarmKernel:
             # machine can connect, and the kernel does not warn about unencrypted TCP
             import tempfile
 
-            self._ipc_dir = tempfile.mkdtemp(prefix="abcresearch-kernel-")
+            remove_stale_socket_folders()
+            self._ipc_dir = tempfile.mkdtemp(prefix=f"{SOCKET_FOLDER_PREFIX}{os.getpid()}-")
             options = {"transport": "ipc", "ip": os.path.join(self._ipc_dir, "k")}
         self.km = AsyncKernelManager(kernel_name=self.kernel_name, **options)
         await self.km.start_kernel()
@@ -437,6 +441,57 @@ class WarmKernel:
             client.nb.metadata["language_info"] = info["content"]["language_info"]
         client.set_widgets_metadata()
         return client.nb
+
+
+SOCKET_FOLDER_PREFIX = "abcresearch-kernel-"
+"""Start of the name of a warm kernel's socket folder; the owner's process id and ``-`` follow."""
+
+
+def remove_stale_socket_folders(folder: str | os.PathLike[str] | None = None) -> list[str]:
+    """Remove the socket folders of warm kernels whose owner process is gone.
+
+    A process killed outright (``SIGKILL``, out of memory) cannot remove the private folder of
+    its kernel's sockets; its kernel exits when its parent does. Folders whose name carries the
+    id of a process still running (or of another user's process) are left alone, as are
+    folders named otherwise.
+
+    Parameters
+    ----------
+    folder : path-like, optional
+        Where the folders are (default: :func:`tempfile.gettempdir`).
+
+    Returns
+    -------
+    list of str
+        The folders removed.
+    """
+    import re
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    removed = []
+    pattern = re.compile(re.escape(SOCKET_FOLDER_PREFIX) + r"(\d+)-")
+    for path in Path(folder or tempfile.gettempdir()).glob(SOCKET_FOLDER_PREFIX + "*-*"):
+        match = pattern.match(path.name)
+        if match is None or not path.is_dir() or _process_alive(int(match.group(1))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(str(path))
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # not a process id this module wrote: leave the folder alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # another user's process, or a question the system does not answer
+    return True
 
 
 class KernelPool:
