@@ -252,3 +252,28 @@ def test_a_tambon_report_says_yes_or_no_not_one_of_one(tambon, sample_store, tmp
     res = rep.welfare_fund(rules=str(path))
     other = " ".join(map(str, res.to_frame(t("welfare.caption.programme")).to_numpy().ravel()))
     assert t("welfare.cmp.tao_one.no") in other
+
+
+def test_a_village_report_gives_no_tambon_figure_as_the_villages_own(sample_store) -> None:
+    """A village committee reads the programme table about its own village: money per tambon
+    and the leaders' per-tambon proposal are not compared with one village's fund, and the
+    TAO, MSDHS and pilot-list rows speak of the village's tambon, with no baht of the tambon's
+    shown as the village's."""
+    village = AreaReport.load("80150101", 2549, store=sample_store)
+    t = village.t
+    res = village.welfare_fund()
+    table = res.to_frame(t("welfare.caption.programme"))
+    rows = dict(zip(table[t("welfare.col.figure")], table[t("welfare.col.this_area")],
+                    strict=True))
+    assert t("welfare.cmp.proposed") not in rows
+    per_tambon = t("welfare.cmp.per_tambon", villages="0").split(" (")[0]
+    assert not any(str(k).startswith(per_tambon) for k in rows)
+    assert rows[t("welfare.cmp.per_village")] is not None
+    assert rows[t("welfare.cmp.tao")] in (t("welfare.cmp.tao_village.yes"),
+                                          t("welfare.cmp.tao_village.no"))
+    assert rows[t("welfare.cmp.msdhs")] == t("welfare.cmp.tambon_level")
+    listed = [v for k, v in rows.items() if k not in (
+        t("welfare.cmp.per_village"), t("welfare.cmp.tao"), t("welfare.cmp.msdhs"),
+        t("welfare.cmp.nhso"))]
+    assert listed and all(v in (t("welfare.village.yes"), t("welfare.village.no"))
+                          for v in listed)

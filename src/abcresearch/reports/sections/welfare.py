@@ -560,28 +560,38 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     def tambons() -> str:
         return plain("village_forms.tambons", n_tambons)
 
+    village = level == "village"
+    # a village's own money compares with the per-village figure only; the tambon-level figures
+    # (money per tambon, the leaders' proposal, the TAO's and MSDHS's co-funding, the pilot
+    # lists) are about the village's tambon, and say so, never as the village's own amounts
     comp = [
         (t("welfare.cmp.per_village"), baht("programme.per_village_today",
                                             pg["per_village_today"], ""),
          baht("village_forms.money_per_village",
               _half_up(money / villages) if villages else np.nan)),
-        (t("welfare.cmp.per_tambon", villages=plain("programme.villages_per_tambon",
-                                                    pg["villages_per_tambon"], "")),
-         baht("programme.per_village_today x programme.villages_per_tambon",
-              pg["per_village_today"] * pg["villages_per_tambon"], ""),
-         baht("village_forms.money_per_tambon",
-              _half_up(money / n_tambons) if n_tambons else np.nan)),
-        (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
-                                         pg["per_tambon_proposed"], ""),
-         (t("welfare.cmp.reached", k=plain(
-             "village_forms.tambons_reaching_per_tambon_proposed", reached), n=tambons())
-          if n_tambons > 1 else t("welfare.cmp.reached_one." + ("yes" if reached else "no")))
-         if level != "village" else None),
+    ]
+    if not village:
+        comp += [
+            (t("welfare.cmp.per_tambon", villages=plain("programme.villages_per_tambon",
+                                                        pg["villages_per_tambon"], "")),
+             baht("programme.per_village_today x programme.villages_per_tambon",
+                  pg["per_village_today"] * pg["villages_per_tambon"], ""),
+             baht("village_forms.money_per_tambon",
+                  _half_up(money / n_tambons) if n_tambons else np.nan)),
+            (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
+                                             pg["per_tambon_proposed"], ""),
+             t("welfare.cmp.reached", k=plain(
+                 "village_forms.tambons_reaching_per_tambon_proposed", reached), n=tambons())
+             if n_tambons > 1 else t("welfare.cmp.reached_one." + ("yes" if reached else "no"))),
+        ]
+    comp += [
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
          t("welfare.cmp.tao_tambons", k=plain("local_government.tambons_with_tao", tao_tambons),
            n=tambons()) if n_tambons > 1  # one tambon: "มี อบต.", not "1 of 1 tambons"
-         else t("welfare.cmp.tao_one." + ("yes" if tao_tambons else "no"))),
+         else t(("welfare.cmp.tao_village." if village else "welfare.cmp.tao_one.")
+                + ("yes" if tao_tambons else "no"))),
         (t("welfare.cmp.msdhs"), baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
+         t("welfare.cmp.tambon_level") if village else
          baht("programme.msdhs_per_tambon x village_forms.tambons",
               pg["msdhs_per_tambon"] * n_tambons)),
         (t("welfare.cmp.nhso"), baht("programme.nhso_per_person", pg["nhso_per_person"], ""),
@@ -591,9 +601,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     pilot = [p for p in progs.programmes if any(c in p.tambons for c in tambon_codes)]
     for p in progs.programmes:
         k = sum(c in p.tambons for c in tambon_codes)
-        shown = t("welfare.cmp.in_list", k=plain(f"programmes.{p.id}.tambons_in_area", k),
-                  n=tambons()) if level != "tambon" and level != "village" \
-            else (t("welfare.yes") if k else t("welfare.no"))
+        shown = (t("welfare.cmp.in_list", k=plain(f"programmes.{p.id}.tambons_in_area", k),
+                   n=tambons()) if level not in ("tambon", "village")
+                 else t("welfare.village." + ("yes" if k else "no")) if village
+                 else t("welfare.yes") if k else t("welfare.no"))
         comp.append((pub.record_numbers(p.label(lang), f"label programmes.{p.id}.name")
                      + ("" if p.verified else t("programmes.unverified")),
                      None if p.expected_size is None else t(
