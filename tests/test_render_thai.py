@@ -377,3 +377,31 @@ def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
         lines = pages[at].replace("\r\n", "\n").split("\n")
         assert "ตำบลที่ 1" in lines or "ตำบลที่ 1 0" in lines, (k, at)
     assert moved, "the test cannot fail: the caption never reached a page foot"
+
+
+def test_a_short_introduction_never_ends_a_page_its_table_starts_the_next() -> None:
+    """A one-line paragraph printed just before a table (in the same cell) shares a page with
+    the table's caption, wherever the page breaks; a long paragraph is left to flow."""
+    frame = pd.DataFrame({"ตำบล": [f"ตำบลที่ {i + 1}" for i in range(12)],
+                          "ครัวเรือน": range(12)})
+    intro = "ตารางต่อไปนี้แสดงจำนวนครัวเรือนของแต่ละตำบล"
+    moved = 0
+    for k in range(30, 41):  # paragraphs before: the introduction reaches the page foot
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+        nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
+                    new_code_cell("t", outputs=[
+                        new_output("display_data", data={"text/markdown": intro,
+                                                         "text/plain": intro}),
+                        new_output("display_data", data={
+                            TABLE_MIME: table_spec(frame, caption="ตารางทดสอบคำนำ")})])]
+        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        at_intro = next(i for i, p in enumerate(pages) if intro in p)
+        at_table = next(i for i, p in enumerate(pages) if "ตารางทดสอบคำนำ" in p)
+        assert at_intro == at_table, k
+        moved += at_intro > 0
+    assert moved, "the test cannot fail: the introduction never reached a page foot"
+    long_intro = " ".join([intro] * 12)
+    nb.cells[1].outputs[0]["data"] = {"text/markdown": long_intro, "text/plain": long_intro}
+    assert "sticky" not in render_notebook(nb).source.split("#show: report.with(")[-1]

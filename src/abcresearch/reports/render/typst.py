@@ -626,7 +626,25 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) ->
         render_output(out, files, f"{stem}-o{j:02d}")
         for j, out in enumerate(_coalesce_streams(list(cell.get("outputs", []))))
     ]
-    return "\n\n".join(p for p in parts if p)
+    parts = [p for p in parts if p]
+    # a short paragraph that introduces the table or chart after it stays on its page
+    parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts) and _introduces(p, parts[k + 1])
+             else p for k, p in enumerate(parts)]
+    return "\n\n".join(parts)
+
+
+_FLOATS = ("#abc-table(", "#abc-image(", "#{", "#figure(")
+_NOT_A_PARAGRAPH = ("=", "-", "+", "/", "#block", "#abc-", "#{", "#figure", "#table", "#grid")
+_INTRO_MAX = 400
+"""Longest introduction (visible characters) kept with the table or chart that follows it."""
+_INVISIBLE = re.compile("[\u200b\u200c\u2060\u2063]")
+
+
+def _introduces(part: str, following: str) -> bool:
+    """Whether ``part`` is a short single paragraph and ``following`` a table or chart."""
+    return (following.startswith(_FLOATS) and "\n\n" not in part
+            and not part.startswith(_NOT_A_PARAGRAPH)
+            and len(_INVISIBLE.sub("", part)) <= _INTRO_MAX)
 
 
 # --------------------------------------------------------------------------------------------
