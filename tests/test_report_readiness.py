@@ -238,7 +238,17 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     assert list(cross.index) == [f"กลุ่ม {g}" for g in "ABC" if g in set(tt["grade"])]
     for g, c in zip(tt["grade"], tt["cluster"], strict=True):
         assert cross.loc[f"กลุ่ม {g}", f"รูปแบบทุนที่ {c}"] >= 1
-    assert "กลุ่มความพร้อม A/B/C มาจากแบบสำรวจหมู่บ้านเป็นหลัก" in _text(typ)
+    # the committee reads plain words: the method's jargon goes to the profile table's notes,
+    # and a sentence says where the weakest group's tambons are
+    assert "กลุ่มความพร้อม A/B/C ซึ่งจัดจากแบบสำรวจหมู่บ้านเป็นหลัก" in typ.text
+    assert not any(w in typ.text for w in ("k-means", "silhouette", "k = ", "cluster"))
+    centres = typ.tables[-1]
+    assert "k-means" in centres.notes and "silhouette" in centres.notes
+    in_c = tt[tt["grade"] == "C"]
+    assert len(in_c), "the sample has a group C tambon"
+    assert (f"ตำบลกลุ่ม C {int((in_c['cluster'] == 1).sum())} จาก {len(in_c)} ตำบล"
+            in typ.text), typ.text
+    assert "อยู่ในรูปแบบทุนที่ 1 ซึ่งคะแนนทุนต่ำที่สุด" in typ.text
     rd = overview.readiness(limit=2)
     assert overview.results["readiness"] is rd
     # a tambon's point is drawn only where its own report publishes its level-1 share (the

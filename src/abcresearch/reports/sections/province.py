@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -352,8 +352,9 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
         return out.result()
     k = int(typ["chosen_k"].iloc[0])
     sil = json.loads(typ["silhouette_by_k"].iloc[0])
-    out.text(t("readiness.typology.text", k=k, silhouette=float(typ["silhouette"].iloc[0]),
-               candidates=", ".join(f"k={kk}: {HalfUp(v):.2f}" for kk, v in sil.items())))
+    out.text(t("readiness.typology.text", k=k))
+    method = t("readiness.typology.method", k=k, silhouette=float(typ["silhouette"].iloc[0]),
+               candidates=", ".join(f"k={kk}: {HalfUp(v):.2f}" for kk, v in sil.items()))
     clusters = [t("readiness.typology.cluster", n=c)
                 for c in sorted(tt["cluster"].dropna().unique())]
     # the counts take only what the tambon ranking publishes (a grade where the tambon is
@@ -364,6 +365,9 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
     small, hidden, _ = published_level1(pub, tt.assign(code=codes), report.households,
                                         "tambon_code", with_ci=False)
     graded, needed = tt[~small], tt[~need_hidden(pub, codes, hidden)]
+    finding = _typology_finding(t, report.lang, rules, graded, needed)
+    if finding:  # the tables' message first, in words
+        out.text(finding)
     cross = pd.crosstab(graded["grade"], graded["cluster"].astype("Int64")).reindex(
         index=[g for g in reversed(rules.grade_order) if g in set(graded["grade"])],
         columns=sorted(tt["cluster"].dropna().unique()), fill_value=0)
@@ -390,5 +394,32 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
     centres.insert(0, t("typology.n"), typ.set_index("cluster")["n_areas"])
     centres.index = [t("readiness.typology.cluster", n=c) for c in centres.index]
     out.table(centres.reset_index(names=t("readiness.typology.cluster_col")),
-              t("typology.centres"), decimals=1)
+              t("typology.centres"), method, decimals=1)
     return out.result(estimates=typ, details={"crosstab": cross, "need_crosstab": need})
+
+
+def _typology_finding(t: Any, lang: str, rules: Any, graded: pd.DataFrame,
+                      needed: pd.DataFrame) -> str | None:
+    """Say how many of the weakest-group and highest-need tambons are in profile 1.
+
+    Counted from the same published tambons, with a profile, as the two cross-tables (a
+    sentence that hides nothing they hide, and adds up with them).
+    """
+    from abcresearch.reports.sections.readiness import grade_text
+
+    parts = []
+    weakest, neediest = rules.grade_order[0], rules.need_order[0]
+    graded, needed = graded[graded["cluster"].notna()], needed[needed["cluster"].notna()]
+    in_grade = graded[graded["grade"] == weakest]
+    if len(in_grade):
+        parts.append(t("readiness.typology.finding.grade", grade=grade_text(t, weakest),
+                       k=int((in_grade["cluster"] == 1).sum()), n=len(in_grade)))
+    in_need = needed[needed["need"] == neediest]
+    if len(in_need):
+        parts.append(t("readiness.typology.finding.need",
+                       need=str((rules.need_labels or {})[neediest][lang]),
+                       k=int((in_need["cluster"] == 1).sum()), n=len(in_need)))
+    if not parts:
+        return None
+    return t("readiness.typology.finding",
+             parts=t("readiness.typology.finding.and").join(parts))
