@@ -189,3 +189,39 @@ def test_need_readiness_labels_of_neighbours_do_not_overlap() -> None:
         inside = [box.contains(px, py) for px, py in points]
         assert not any(inside), box
     plt.close(fig)
+
+
+def test_spread_labels_keeps_them_apart_near_their_points_and_inside_the_axis() -> None:
+    ys = [50.0, 50.5, 51.0, 20.0, 99.5, 99.0]
+    out = charts.spread_labels(ys, 4.0, 0.0, 100.0)
+    ordered = sorted(out)
+    assert all(b - a >= 4.0 - 1e-9 for a, b in zip(ordered, ordered[1:], strict=False))
+    assert all(0.0 <= y <= 100.0 for y in out)
+    assert out[3] == 20.0  # a label with room stays at its point
+    # a crowd is centred on its points, in their order
+    assert out[0] < out[1] < out[2]
+    assert abs(sum(out[:3]) / 3 - sum(ys[:3]) / 3) < 1e-9
+    assert out[4] > out[5] and max(out) <= 100.0  # pushed down from the top, order kept
+    assert charts.spread_labels([], 4.0, 0.0, 100.0) == []
+
+
+def test_need_readiness_labels_of_a_crowd_on_one_side_do_not_overlap() -> None:
+    """Seven villages of one group with needs within two points (a demo tambon): labels on
+    the same side of the group were drawn over each other."""
+    n = 7
+    pts = pd.DataFrame({"grade": ["B"] * n, "estimate": 40.0 + np.linspace(0, 2, n),
+                        "ci_low": [35.0] * n, "ci_high": [47.0] * n, "near": [False] * n,
+                        "label": [f"หมู่ {i + 1} บ้านหนองบัว" for i in range(n)]})
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                     grade_labels={"A": "A", "B": "B", "C": "C"},
+                                     threshold=40.0, xlabel="x", ylabel="y",
+                                     threshold_label="t", need_labels=("hi", "lo"),
+                                     near_label="")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    # the text's own box (an annotation's box also takes in its leader line)
+    boxes = [matplotlib.text.Text.get_window_extent(t, renderer) for t in ax.texts
+             if t.get_text().startswith("หมู่")]
+    assert len(boxes) == n
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])

@@ -46,6 +46,7 @@ __all__ = [
     "levels_chart",
     "lorenz_chart",
     "need_readiness_chart",
+    "spread_labels",
 ]
 
 #: Colours of the grades (A strong ... C weakest), also used by the index page.
@@ -748,6 +749,60 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
 GRADE_MARKERS = {"A": "o", "B": "s", "C": "^"}
 
 
+LABEL_LINE_PT = 11.5
+"""Vertical room a 7-point label needs, in points (Noto Sans Thai's line box is 10.6 points)."""
+
+
+def _axes_height_pt(ax: Any) -> float:
+    """Height of the axes in points (before the figure's final layout: close enough)."""
+    return float(ax.get_position().height * ax.figure.get_figheight() * 72)
+
+
+def spread_labels(ys: Sequence[float], height: float, low: float, high: float) -> list[float]:
+    """Place labels at heights as near their points as they can be without overlapping.
+
+    Labels wanting the same place are grouped and each group centred on the mean of what its
+    labels want, ``height`` apart, and kept within ``[low, high]``; groups that then touch are
+    merged, until none overlap (the one-dimensional part of what ggrepel does).
+
+    Parameters
+    ----------
+    ys : sequence of float
+        Where each label wants to be (its point's height).
+    height : float
+        Room one label needs, in the same units.
+    low, high : float
+        Limits of the axis.
+
+    Returns
+    -------
+    list of float
+        The labels' heights, in the order of ``ys``.
+    """
+    order = sorted(range(len(ys)), key=lambda i: (ys[i], i))
+    groups: list[list[int]] = []  # runs of labels (indices into ys), bottom to top
+    tops: list[float] = []
+
+    def place(group: list[int]) -> float:  # the group's lowest label
+        mean = sum(ys[i] for i in group) / len(group)
+        span = height * (len(group) - 1)
+        return min(max(mean - span / 2, low), max(high - span, low))
+
+    for i in order:
+        groups.append([i])
+        tops.append(place([i]))
+        while len(groups) > 1 and tops[-2] + height * len(groups[-2]) > tops[-1] + 1e-12:
+            last = groups.pop()
+            tops.pop()
+            groups[-1] = groups[-1] + last
+            tops[-1] = place(groups[-1])
+    out = [0.0] * len(ys)
+    for group, bottom in zip(groups, tops, strict=True):
+        for k, i in enumerate(group):
+            out[i] = bottom + k * height
+    return out
+
+
 def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                          grade_labels: Mapping[str, str], threshold: float,
                          xlabel: str = "", ylabel: str = "", threshold_label: str = "",
@@ -813,13 +868,25 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
         if "label" in col:
             # a point left of its group's centre is labelled on its left, the others on their
             # right: two neighbours of about the same need label away from each other instead
-            # of one label lying on the other point
-            for xi, oi, yi, text in zip(x, off, col["estimate"], col["label"], strict=True):
-                if isinstance(text, str) and text:
-                    left = oi < -1e-9
-                    ax.annotate(text, (xi, yi), xytext=(-5 if left else 5, 0),
-                                textcoords="offset points", fontsize=7, va="center",
-                                ha="right" if left else "left")
+            # of one label lying on the other point; labels on one side that would still
+            # overlap are spread apart vertically, each joined to its point by a thin line
+            labelled = [(xi, oi < -1e-9, yi, text) for xi, oi, yi, text
+                        in zip(x, off, col["estimate"], col["label"], strict=True)
+                        if isinstance(text, str) and text]
+            for left in (True, False):
+                side = [lab for lab in labelled if lab[1] == left]
+                if not side:
+                    continue
+                # a label's height in need points (7-point type; the axes span 0-100)
+                height = LABEL_LINE_PT / _axes_height_pt(ax) * 100
+                placed = spread_labels([lab[2] for lab in side], height, 0.0, 100.0)
+                for (xi, _, yi, text), y_text in zip(side, placed, strict=True):
+                    moved = abs(y_text - yi) > 1e-9
+                    ax.annotate(text, (xi, yi), xytext=(xi + (-0.045 if left else 0.045), y_text),
+                                textcoords="data", fontsize=7, va="center",
+                                ha="right" if left else "left",
+                                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#757575",
+                                            "shrinkA": 0, "shrinkB": 3} if moved else None)
     ax.axhline(threshold, color="black", ls="--", lw=1, zorder=1)
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.6, len(order) - 0.4)
