@@ -34,16 +34,27 @@ def store(tmp_path: Path) -> Path:
 
 
 def comparable(nb: nbformat.NotebookNode) -> list:
-    """Outputs of every code cell, without timing and execution metadata."""
+    """Outputs of every code cell, without timing and execution metadata.
+
+    Consecutive stream outputs of one stream are joined, as the PDF renderer joins them: a
+    kernel on a loaded machine can flush one ``print`` as two messages (its text, then the
+    newline), which is timing, not content (a clean-clone CI run failed on exactly that).
+    """
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        outs = []
+        joined: list[dict] = []
         for out in cell.outputs:
             out = dict(out)
             out.pop("metadata", None)
-            outs.append(json.dumps(out, sort_keys=True))
+            if (out.get("output_type") == "stream" and joined
+                    and joined[-1].get("output_type") == "stream"
+                    and joined[-1].get("name") == out.get("name")):
+                joined[-1] = {**joined[-1], "text": joined[-1]["text"] + out["text"]}
+            else:
+                joined.append(out)
+        outs = [json.dumps(out, sort_keys=True) for out in joined]
         cells.append((cell.source, cell.execution_count, outs))
     return cells
 
