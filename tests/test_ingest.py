@@ -667,3 +667,30 @@ def test_personal_data_typed_into_free_text_is_masked_in_the_store_and_named(tmp
     assert "personal_in_text 2 (villages, warning)" in res.summary()
     issues_csv = (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
     assert pid not in issues_csv and "081-234-5678" not in issues_csv and head not in issues_csv
+
+
+def test_personal_data_typed_the_thai_way_into_free_text_is_masked_in_the_store(tmp_path):
+    """Phones grouped 2-4-4 or bracketed, an ID after "ปชช.", and names written against their
+    title ("ติดต่อนาย...", "ผญบ....") reached the store of a review's damaged export in clear."""
+    exp = build()
+    pid = valid_pid(9)
+    dashed = f"{pid[0]}-{pid[1:5]}-{pid[5:10]}-{pid[10:12]}-{pid[12]}"
+    head = exp.households.loc[0, "hh/head_name"]
+    member = exp.members.loc[0, "member/m_name"]
+    assert len(exp.villages) == 3
+    names = {0: "บ้านหนองบัว โทร 08 1234 5678 หรือ (081) 234-5678",
+             1: f"บ้านบางโพธิ์ บัตร ปชช.{dashed}",
+             2: f"บ้านนา ติดต่อนาย{head} ผญบ.{member}"}
+    for i, name in names.items():
+        exp.villages.loc[i, "village/village_name"] = name
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)
+    vil = data.load(ROUND, store=tmp_path / "store", table="villages")
+    stored = "\n".join(vil["village_name"].astype(str))
+    for planted in ("1234 5678", "234-5678", dashed, pid, head, member):
+        assert planted not in stored, planted
+    found = res.issues[res.issues["rule"] == "personal_in_text"]
+    assert sorted(found["row"]) == [i + 2 for i in sorted(names)]
+    issues_csv = (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
+    assert not any(p in issues_csv for p in ("1234 5678", dashed, head, member))

@@ -318,3 +318,29 @@ def test_atomic_writes_take_the_umask_not_the_temporary_files_mode(tmp_path) -> 
         os.umask(old)
     assert (tmp_path / "a.pdf").stat().st_mode & 0o777 == 0o640
     assert (tmp_path / "a.pdf").stat().st_mode == plain.stat().st_mode
+
+
+def test_masker_masks_ids_phones_and_names_as_thai_writers_type_them():
+    """A field-data review found these forms in village names reaching the store and the
+    reports in clear: phones grouped 2-4-4 or with the area code in brackets or dots, an ID
+    right after "ปชช.", a name written against its title ("นาย", "ผญบ."), without its
+    space, or touching a bracket, and phones in Thai digits."""
+    m = privacy.PersonalMasker(["สมหญิง ขยันยิ่ง", "ทองใบ ปิ่นแก้ว", "บุญมีศรี"], max_words=4)
+    cases = {
+        "โทร 08 1234 5678 หรือ (081) 234-5678": "โทร <masked> หรือ <masked>",
+        "โทร 081.234.5678, +66 81 234 5678": "โทร <masked>, <masked>",
+        "สำนักงาน 02 123 4567": "สำนักงาน <masked>",
+        "บัตร ปชช.1-8001-00987-65-7": "บัตร ปชช.<masked>",
+        "บัตร ๓๑๐๐๑๐๐๑๒๓๔๕๑ โทร ๐๘๑-๒๓๔-๕๖๗๘": "บัตร <masked> โทร <masked>",
+        "บ้านนา ติดต่อนายสมหญิง ขยันยิ่ง": "บ้านนา ติดต่อนาย<masked>",
+        "ผญบ.ทองใบ ปิ่นแก้ว": "ผญบ.<masked>",
+        "สมหญิง ขยันยิ่ง(ผู้ใหญ่)": "<masked>(ผู้ใหญ่)",
+        "คุณสมหญิงขยันยิ่ง": "คุณ<masked>",
+        "บุญมีศรี เป็นประธาน": "<masked> เป็นประธาน",
+    }
+    for text, masked in cases.items():
+        assert m.mask(text) == masked, text
+    # ordinary text keeps its numbers and words: codes, money, dates, decimals, a longer word
+    for text in ("800101 หมู่ 3 ครัวเรือน 150", "รายได้ 120,000 บาท/ปี 10/04/2549",
+                 "ราคา 0.5 บาท ปี 2549", "สมหญิง ขยันยิ่งมาก", "บ้านสมหญิง", "0.1234567890123"):
+        assert m.mask(text) == text, text

@@ -879,7 +879,8 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                     continue
                 # a label's height in need points (7-point type; the axes span 0-100)
                 height = LABEL_LINE_PT / _axes_height_pt(ax) * 100
-                placed = spread_labels([lab[2] for lab in side], height, 0.0, 100.0)
+                placed = spread_labels([lab[2] for lab in side], height, height / 2,
+                                       100.0 - height / 2)  # whole labels inside the axes
                 for (xi, _, yi, text), y_text in zip(side, placed, strict=True):
                     moved = abs(y_text - yi) > 1e-9
                     ax.annotate(text, (xi, yi), xytext=(xi + (-0.045 if left else 0.045), y_text),

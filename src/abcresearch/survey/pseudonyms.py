@@ -246,11 +246,32 @@ def load_key(create: bool = True) -> bytes:
 
 
 _DIGIT_RE = re.compile(r"\d")
-# 13 digits in the national-ID layout, whatever the check digit (for masking, not for finding).
-_PID_ANY_RE = re.compile(r"(?<![0-9A-Za-z.])\d(?:[- ]?\d){12}(?![0-9A-Za-z])")
+# 13 digits in the national-ID layout, whatever the check digit (for masking, not for finding),
+# also right after a word's dot ("ปชช.1-2345-67890-12-3"), not after a number's ("0.123...").
+_PID_ANY_RE = re.compile(r"(?<![0-9A-Za-z])(?<!\d[.,])\d(?:[- .]?\d){12}(?![0-9A-Za-z])")
+# Thai phone numbers as people type them into free text (for masking): 9 or 10 digits from a
+# leading 0 (or +66), in any grouping of spaces, dashes or dots, the area code perhaps in
+# brackets: "08 1234 5678", "(081) 234-5678", "081.234.5678", "+66 81 234 5678".
+_PHONE_TEXT_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?:\+66[ .-]?(?:\(0\)[ .-]?)?|\(0|0)(?:\d\)?[ .-]?){7,8}\d(?![0-9A-Za-z])")
+
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+def _sub_digits(pattern: re.Pattern[str], text: str) -> str:
+    """Replace the matches of ``pattern`` by :data:`MASKED`, Thai digits read as digits."""
+    plain = text.translate(_THAI_DIGITS)  # one character for one: the spans are the same
+    spans = [m.span() for m in pattern.finditer(plain)]
+    for start, end in reversed(spans):
+        text = text[:start] + MASKED + text[end:]
+    return text
 
 
 _PUNCT = "()[]{}<>.,:;!?\"'“”‘’«»"
+# a word of free text: what lies between spaces and punctuation (a title written against a
+# name, "ผญบ.ทองใบ", is two words; "นายสมหญิง" is one, and the name is found at its end)
+_WORD_RE = re.compile(r"[^\s()\[\]{}<>.,:;!?\"'“”‘’«»]+")
 
 
 class PersonalMasker:
@@ -288,30 +309,53 @@ class PersonalMasker:
             if not words or (len(words) == 1 and len(words[0]) < 4):
                 continue
             self.names.add(" ".join(words[: self.max_words]))
-        self._first = {n.split()[0] for n in self.names}
+        # the first words of names of two or more words, and those names without their spaces
+        self._first = {n.split(" ", 1)[0] for n in self.names if " " in n}
+        self._joined = {n.replace(" ", "") for n in self.names if " " in n}
+        self._shortest = min(map(len, self._first | self._joined), default=0)
+
+    def _name_at(self, words: list[re.Match[str]], i: int, text: str) -> tuple[int, int] | None:
+        """Return the span of a known name that starts in word ``i`` (perhaps inside it)."""
+        w = words[i].group(0)
+        if w in self.names:
+            return words[i].start(), words[i].end()
+        if not self._shortest or len(w) < self._shortest:
+            return None
+        # the words after this one, as long as only spaces come between
+        after = []
+        for k in range(i + 1, min(len(words), i + self.max_words)):
+            if text[words[k - 1].end():words[k].start()].strip():
+                break
+            after.append(words[k].group(0))
+        for cut in range(len(w) - self._shortest + 1):  # the name may follow a title or word
+            tail = w[cut:]
+            if tail in self._joined:  # "สมหญิงขยันยิ่ง", "นายสมหญิงขยันยิ่ง"
+                return words[i].start() + cut, words[i].end()
+            if tail in self._first:
+                for k in range(len(after), 0, -1):
+                    if " ".join((tail, *after[:k])) in self.names:
+                        return words[i].start() + cut, words[i + k].end()
+        return None
 
     def _mask_names(self, text: str) -> str:
-        words = text.split()
-        # a name may touch punctuation: "(สมชาย ใจดี)", "สมชาย ใจดี,"
-        core = [w.strip(_PUNCT) for w in words]
-        if not self._first.intersection(core):
-            return text
-        out: list[str] = []
+        words = list(_WORD_RE.finditer(text))
+        spans: list[tuple[int, int]] = []
         i = 0
-        hit = False
         while i < len(words):
-            for k in range(min(self.max_words, len(words) - i), 0, -1):
-                if " ".join(core[i:i + k]) in self.names:
-                    first, last = words[i], words[i + k - 1]
-                    out.append(first[:len(first) - len(first.lstrip(_PUNCT))] + MASKED
-                               + last[len(last.rstrip(_PUNCT)):])
-                    i += k
-                    hit = True
-                    break
-            else:
-                out.append(words[i])
+            span = self._name_at(words, i, text)
+            if span is None:
                 i += 1
-        return " ".join(out) if hit else text
+                continue
+            spans.append(span)
+            while i < len(words) and words[i].start() < span[1]:
+                i += 1
+        if not spans:
+            return text
+        out, at = [], 0
+        for start, end in spans:
+            out += [text[at:start], MASKED]
+            at = end
+        return "".join(out) + text[at:]
 
     def mask(self, value: object) -> object:
         """Return ``value`` with personal data masked (non-text values are returned as they are)."""
@@ -319,7 +363,8 @@ class PersonalMasker:
             return value
         text = value
         if _DIGIT_RE.search(text):
-            text = _PHONE_RE.sub(MASKED, _PID_ANY_RE.sub(MASKED, text))
+            for pattern in (_PID_ANY_RE, _PHONE_RE, _PHONE_TEXT_RE):
+                text = _sub_digits(pattern, text)
         if self.names:
             text = self._mask_names(text)
         return text
