@@ -213,3 +213,27 @@ def test_frame_and_bmn_files_are_not_mistaken_for_survey_tables(tmp_path):
     res = _ingest(tmp_path)  # told by its columns
     assert {s["table"] for s in res.sources} == {"households", "members", "villages", "frame"}
     assert np.isclose(load(ROUND, store=tmp_path / "store")["weight"].max(), 45.0)
+
+
+def test_number_columns_holding_ids_or_phones_are_not_stored(tmp_path):
+    """A headman's national ID and phone added to frame.csv were kept as "covariates" (every
+    value a number) and reached the store in clear; other number columns are still kept."""
+    from fixtures.kobo import valid_pid
+
+    from abcresearch.survey.readers import PERSONAL_COLUMN_NOTE
+
+    frame = frame_table()
+    n = len(frame)
+    frame["headman_pid"] = [valid_pid(i) for i in range(n)]
+    frame["contact"] = ["812345678", "0898765432", "0612345678", "912345678", ""][:n]
+    frame["remoteness"] = [str(1.5 + i) for i in range(n)]  # an ordinary covariate: kept
+    frame["tel_office"] = ["75123456"] * n                  # named a phone: dropped
+    _export(tmp_path, frame)
+    res = _ingest(tmp_path)
+    stored = load(ROUND, store=tmp_path / "store", table="frame")
+    assert "remoteness" in stored.columns
+    for col in ("headman_pid", "contact", "tel_office"):
+        assert col not in stored.columns
+        assert f"{col} {PERSONAL_COLUMN_NOTE}" in res.ignored_columns["frame.csv"]
+    text = stored.astype(str).to_string()
+    assert not any(valid_pid(i) in text for i in range(n)) and "812345678" not in text

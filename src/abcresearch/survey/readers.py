@@ -539,6 +539,40 @@ def classify(sheet: Sheet) -> str:
                      f"(first columns: {', '.join(list(sheet.frame.columns)[:3])})")
 
 
+PERSONAL_COLUMN_NOTE = "(national IDs or phone numbers: not stored)"
+"""Said of an undeclared number column left out because it holds personal data."""
+
+_PERSONAL_HEADER = re.compile(
+    r"phone|tel|mobile|pid|citizen|national|id_?card|cid|โทร|บัตร|ประชาชน", re.IGNORECASE)
+
+
+def looks_personal(header: str, values: pd.Series) -> bool:
+    """Whether an undeclared number column holds national IDs or phone numbers.
+
+    Its header names them, one value is a national ID (13 digits, valid check digit), or most
+    values are mobile numbers (10 digits from 06, 08 or 09, or the 9 left when a spreadsheet
+    dropped the leading 0).
+
+    Parameters
+    ----------
+    header : str
+        The column's name.
+    values : pandas.Series
+        Its cells as text with ASCII digits (blank cells as missing).
+    """
+    from stdnum.th import pin
+
+    if _PERSONAL_HEADER.search(header):
+        return True
+    digits = values.dropna().astype(str).str.replace(r"\.0+$", "", regex=True)
+    if not len(digits):
+        return False
+    if digits.map(lambda v: len(v) == 13 and pin.is_valid(v)).any():
+        return True
+    mobile = digits.str.fullmatch(r"0?[689]\d{8}")
+    return bool(mobile.mean() >= 0.5)
+
+
 def normalise_table(sheet: Sheet) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Return a round-wide table (frame, auxiliary) with its declared columns and source columns.
 
@@ -583,6 +617,9 @@ def normalise_table(sheet: Sheet) -> tuple[pd.DataFrame, list[str], list[str]]:
         text = ascii_digits(sheet.frame[col]).str.strip().replace("", None)
         num = pd.to_numeric(text, errors="coerce")
         if text.notna().any() and (num.notna() == text.notna()).all() and low.isidentifier():
+            if looks_personal(low, text):  # a headman's ID or phone kept as a "covariate"
+                ignored.append(f"{col} {PERSONAL_COLUMN_NOTE}")
+                continue
             frame[low] = sheet.frame[col]
             extra.append(low)
         else:
