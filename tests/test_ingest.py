@@ -694,3 +694,27 @@ def test_personal_data_typed_the_thai_way_into_free_text_is_masked_in_the_store(
     assert sorted(found["row"]) == [i + 2 for i in sorted(names)]
     issues_csv = (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
     assert not any(p in issues_csv for p in ("1234 5678", dashed, head, member))
+
+
+def test_a_correction_of_the_main_sheet_alone_keeps_the_stored_roster(tmp_path):
+    """An office re-sends household.csv alone to correct one answer: the household was
+    replaced and its four roster rows were silently deleted (a field-data review)."""
+    exp = make_export(tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    before = data.load(ROUND, store=tmp_path / "store", table="members")
+    fix = tmp_path / "fix"
+    fix.mkdir()
+    row = exp.households.iloc[[0]].copy()
+    col = next(c for c in row.columns if c.endswith("fin_income_year"))
+    row[col] = "999000"
+    write_csv(row, fix / "household.csv")
+    res = _ingest(fix, tmp_path)
+    assert res.merge["replaced"] == 1
+    hh = data.load(ROUND, store=tmp_path / "store")
+    uuid = exp.households["_uuid"].iloc[0]
+    assert float(hh.set_index("submission_uuid").loc[uuid, "fin_income_year"]) == 999000
+    after = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert len(after) == len(before)
+    assert (after["submission_uuid"] == uuid).sum() == (before["submission_uuid"] == uuid).sum()
+    assert any("no roster (member) sheet" in n and "were kept" in n for n in res.notes)
+    assert "no roster (member) sheet" in res.summary()

@@ -546,6 +546,13 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
                      "codes were checked against the official area list only")
 
     merged = store_mod.merge(previous, new)
+    if "members" not in new and "households" in new and len(previous.get("members", ())):
+        kept = isin(previous["members"]["submission_uuid"], new["households"]["submission_uuid"])
+        if kept.any():
+            n_hh = previous["members"].loc[kept, "submission_uuid"].nunique()
+            notes.append(f"the export has no roster (member) sheet: the {int(kept.sum()):,} "
+                         f"stored roster rows of the {n_hh:,} household"
+                         f"{'s' if n_hh != 1 else ''} it replaces were kept")
     if "households" in merged:
         merged["households"] = add_weights(merged["households"], merged.get("villages"),
                                            merged.get("frame"))

@@ -123,9 +123,11 @@ def merge(previous: dict[str, pd.DataFrame],
           new: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Upsert ``new`` into ``previous``: rows with a submission id in ``new`` replace old ones.
 
-    Members go with their household: a household in ``new`` replaces all its old roster rows.
-    A village form in ``new`` also replaces an old form of the same village code. A frame or an
-    auxiliary table in ``new`` replaces the old one whole.
+    Members go with their household: a household in ``new`` replaces all its old roster rows
+    when ``new`` has a roster table (an export with its member sheet). An export without one (the
+    main sheet alone, sent again to correct an answer) keeps the stored roster rows. A village
+    form in ``new`` also replaces an old form of the same village code. A frame or an auxiliary
+    table in ``new`` replaces the old one whole.
     """
     out = dict(previous)
     for table, df in new.items():
@@ -143,10 +145,6 @@ def merge(previous: dict[str, pd.DataFrame],
                 keep &= ~isin(old["village_code"], df["village_code"])
         old = old[keep]
         out[table] = pd.concat([old, df], ignore_index=True) if len(old) else df
-    if "households" in new and "members" in previous and "members" not in new:
-        replaced = set(new["households"]["submission_uuid"])
-        out["members"] = previous["members"][
-            ~isin(previous["members"]["submission_uuid"], replaced)].reset_index(drop=True)
     return out
 
 
