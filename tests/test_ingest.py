@@ -718,3 +718,20 @@ def test_a_correction_of_the_main_sheet_alone_keeps_the_stored_roster(tmp_path):
     assert (after["submission_uuid"] == uuid).sum() == (before["submission_uuid"] == uuid).sum()
     assert any("no roster (member) sheet" in n and "were kept" in n for n in res.notes)
     assert "no roster (member) sheet" in res.summary()
+
+
+def test_a_blank_or_spreadsheet_damaged_phone_never_rejects_a_household(tmp_path):
+    """Phones are dropped at ingest, yet "-", "ไม่มี", "0", a number whose leading 0 a
+    spreadsheet dropped, or a note beside the number rejected the household and its roster."""
+    exp = build()
+    phone = next(c for c in exp.households.columns if c.endswith("/phone") or c == "phone")
+    values = ["897348141", "0897348141 (ลูก)", "-", "ไม่มี", "0", "089 734 8141"]
+    for i, v in enumerate(values):
+        exp.households.loc[i, phone] = v
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)
+    found = res.issues[res.issues["column"] == "phone"]
+    assert list(found["rule"]) == ["phone_format"] and list(found["row"]) == [3]
+    assert set(found["severity"]) == {"warning"}
+    assert "0897348141" not in (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")

@@ -309,9 +309,17 @@ def parse_datetimes(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return out, bad
 
 
+# what enumerators type for "no phone": read as blank, not as a wrong number
+_NO_PHONE = re.compile(r"^(?:-+|–|—|0|ไม่มี|ไม่ม|ไม่ทราบ|ไม่ระบุ|n/?a|none|no|nil)$", re.IGNORECASE)
+
+
 def _normalise_phone(s: pd.Series) -> pd.Series:
-    s = _clean_text(s).str.replace(r"[\s\-().]", "", regex=True)
-    return s.str.replace(r"^\+?66", "0", regex=True)
+    s = _clean_text(s)
+    s = s.where(~s.fillna("").str.strip().str.fullmatch(_NO_PHONE.pattern, case=False))
+    s = s.str.replace(r"[\s\-().]", "", regex=True)
+    s = s.str.replace(r"^\+?66", "0", regex=True)
+    # a spreadsheet that read the number as a number dropped its leading 0
+    return s.str.replace(r"^([689]\d{8}|[2-7]\d{7})$", r"0\1", regex=True)
 
 
 def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.DataFrame:
@@ -433,7 +441,9 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         if isinstance(q.regex, str) and q.regex:
             ok = col.astype("str").str.fullmatch(q.regex.lstrip("^").rstrip("$"))
             bad_re = present & ~ok.fillna(True).to_numpy(dtype=bool)
-            issues.add(bad_re, name, "regex", params={"regex": q.regex})
+            # a phone is never stored: a wrong one is said, and its row kept
+            issues.add(bad_re, name, "phone_format" if q.personal == "phone" else "regex",
+                       params={"regex": q.regex})
             if q.personal == "national_id":
                 valid = pid_is_valid(col).to_numpy(dtype=bool)
                 issues.add(present & ~bad_re & ~valid, name, "national_id_checksum")
