@@ -735,3 +735,19 @@ def test_a_blank_or_spreadsheet_damaged_phone_never_rejects_a_household(tmp_path
     assert list(found["rule"]) == ["phone_format"] and list(found["row"]) == [3]
     assert set(found["severity"]) == {"warning"}
     assert "0897348141" not in (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
+
+
+def test_an_export_without_one_valid_household_is_refused_and_nothing_stored(tmp_path):
+    """An Excel-re-saved export lost every row and was still "Ingested" into an empty round."""
+    exp = build()
+    age = next(c for c in exp.households.columns if c.endswith("head_age"))
+    exp.households[age] = "5"  # below the form's range: every household is rejected
+    write(exp, tmp_path / "export")
+    with pytest.raises(InputError) as err:
+        _ingest(tmp_path / "export", tmp_path)
+    message = str(err.value)
+    assert message.startswith(f"none of the {len(exp.households)} household rows")
+    assert "nothing was stored" in message and "range in column head_age" in message
+    assert "household.csv row 2, column head_age" in message
+    assert not (tmp_path / "store" / f"round={ROUND}").exists()
+    assert data.rounds(tmp_path / "store") == []

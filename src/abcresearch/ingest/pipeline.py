@@ -474,6 +474,29 @@ def ingest(directory: Path | str, survey_round: int, store: Path | str | None = 
                               key_entries, sheets, sources, cleaned)
 
 
+def _refuse_if_nothing_valid(report: ValidationReport, frames: dict[str, pd.DataFrame],
+                             extra_issues: list[pd.DataFrame]) -> None:
+    """Refuse an export none of whose household rows is valid (nothing is stored).
+
+    Storing it would swap in a round without households (or merge nothing) and say
+    "Ingested"; the reasons are named instead, most frequent first.
+    """
+    read = len(frames.get("households", ()))
+    if not read or len(report.valid.get("households", ())):
+        return
+    parts = [report.issues, *extra_issues]
+    issues = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else report.issues
+    errors = issues[(issues["table"] == "households") & (issues["severity"] == "error")]
+    top = errors.groupby(["column", "rule"]).size().sort_values(ascending=False).head(3)
+    reasons = "; ".join(f"{rule} in column {col} ({n:,} rows)" for (col, rule), n in top.items())
+    example = errors["message"].iloc[0] if len(errors) else ""
+    raise InputError(
+        f"none of the {read:,} household rows of the export is valid, so nothing was stored"
+        + (f" (most often: {reasons})" if reasons else "")
+        + (f"; for example: {example}" if example else ""))
+
+
 def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: Any,
                    key_info: KeyInfo, key: bytes, key_entries: dict[str, Any],
                    sheets: list[Sheet], sources: list[dict], cleaned: list[str]
@@ -521,6 +544,7 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     prev_issues, prev_rejects = store_mod.read_history(store, survey_round)
     known_villages = set(previous["villages"]["village_code"]) if "villages" in previous else set()
     report = validate(frames, known_villages=known_villages, masker=masker)
+    _refuse_if_nothing_valid(report, frames, extra_issues)
     new = build_tables(report, survey_round, key)
     new, text_issues = checks.mask_free_text(new, masker)
     repeats = checks.find_resubmissions(new.get("households"), previous.get("households"))
