@@ -751,3 +751,16 @@ def test_an_export_without_one_valid_household_is_refused_and_nothing_stored(tmp
     assert "household.csv row 2, column head_age" in message
     assert not (tmp_path / "store" / f"round={ROUND}").exists()
     assert data.rounds(tmp_path / "store") == []
+
+
+def test_a_household_file_without_its_submission_id_is_refused_when_the_roster_uses_it(
+        tmp_path):
+    """Without _uuid the households got made-up ids and all roster rows were rejected as
+    orphans, under a warning that the file looked cut short."""
+    exp = build()
+    exp.households = exp.households.drop(columns=["_uuid"])
+    write(exp, tmp_path / "export")
+    with pytest.raises(InputError, match=r"household\.csv has no _uuid column .* member\.csv "
+                       r"links its roster rows .*nothing was stored"):
+        _ingest(tmp_path / "export", tmp_path)
+    assert not (tmp_path / "store" / f"round={ROUND}").exists()

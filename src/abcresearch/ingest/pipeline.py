@@ -323,7 +323,24 @@ def _names(sheets: list[Sheet]) -> list[str]:
 
 
 def _fill_keys(frames: dict[str, pd.DataFrame], sheets: list[Sheet]) -> None:
-    """Give hand-made exports a submission id, and link roster rows by ``_parent_index``."""
+    """Give hand-made exports a submission id, and link roster rows by ``_parent_index``.
+
+    Raises
+    ------
+    InputError
+        The household file has no submission id while the roster links its rows by one (a
+        made-up id would leave every roster row without its household).
+    """
+    hh, m = frames.get("households"), frames.get("members")
+    if (hh is not None and "submission_uuid" not in hh.columns and m is not None
+            and "submission_uuid" in m.columns and m["submission_uuid"].notna().any()):
+        files = {t: ", ".join(sh.file for sh in sheets if sh.table == t)
+                 for t in ("households", "members")}
+        raise InputError(
+            f"{files['households']} has no _uuid column (each form's submission id), but "
+            f"{files['members']} links its roster rows to households by that id "
+            "(_submission__uuid): export the household sheet again with its _uuid column; "
+            "nothing was stored")
     for table in ("households", "villages"):
         f = frames.get(table)
         if f is None:
