@@ -129,3 +129,37 @@ def test_report_leaves_quickly_with_all_its_output_and_its_exit_code():
         assert proc.returncode == 3, (command, proc.stderr)
         assert proc.stdout == "x" * 100 + "\n"
         assert proc.stderr == "warning\n"
+
+
+def test_ingest_stopped_by_sigterm_says_so_and_leaves_no_partial_version(
+        tmp_path, capsys, monkeypatch):
+    """A SIGTERM mid-write exited silently (143) and left its unfinished version folder for
+    the next ingest to clean; now it unwinds as Ctrl-C does and says what the store holds."""
+    import signal
+
+    from fixtures.kobo import make_export
+
+    from abcresearch.store import write as store_write
+
+    make_export(tmp_path / "export")
+    store = tmp_path / "store"
+    monkeypatch.setenv("ABCRESEARCH_KEY", "sigterm-test-key-0123456789abcdef0123456789")
+    original = store_write._write_partitions
+    calls = []
+
+    def write_then_terminated(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the first table is written: the version folder is half made
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store_write, "_write_partitions", write_then_terminated)
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    code = cli.main(["ingest", str(tmp_path / "export"), "--round", "2567",
+                     "--store", str(store)])
+    err = capsys.readouterr().err
+    assert code == 143 and "terminated (SIGTERM)" in err, err
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back
+    assert len(calls) >= 2
+    leftovers = [p for p in store.rglob("v-*") if p.is_dir()]
+    assert leftovers == [], leftovers

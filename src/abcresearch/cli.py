@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from abcresearch import __version__
 from abcresearch.errors import AbcResearchError, InputError, StoreError
@@ -196,13 +196,33 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
                         "the rounds are then marked as not linkable")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during an ingest: unwound as Ctrl-C is (its partial version folder removed)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 @command("ingest", _ingest_args)
 def _run_ingest(args: argparse.Namespace) -> int:
     """Validate, pseudonymise and store a survey export (one round)."""
+    import signal
+    import threading
+
     from abcresearch.ingest.pipeline import ingest
 
-    result = ingest(args.directory, survey_round=args.survey_round, store=args.store,
-                    wait=args.wait, new_key=args.new_key)
+    # a SIGTERM (a scheduler's stop, `kill`) ends the ingest as Ctrl-C does, said in a sentence,
+    # instead of leaving silently with its unfinished version folder for the next ingest to find
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = (signal.signal(signal.SIGTERM, _raise_terminated)
+                if main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else None)
+    try:
+        result = ingest(args.directory, survey_round=args.survey_round, store=args.store,
+                        wait=args.wait, new_key=args.new_key)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     print(result.summary(notes=False))  # each warning once, on stderr
     for note in result.notes:
         print(f"abcresearch ingest: warning: {note}", file=sys.stderr)
@@ -426,9 +446,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AbcResearchError as exc:
         print(f"abcresearch {args.command}: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"abcresearch {args.command}: terminated (SIGTERM); the store holds its round as "
+              "it was or this ingest whole, never a part of it", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"abcresearch {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # whoever read the output stopped reading (`| head`): not a failure of the command
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 SERVED_COMMANDS = frozenset({"report"})
