@@ -764,3 +764,35 @@ def test_a_household_file_without_its_submission_id_is_refused_when_the_roster_u
                        r"links its roster rows .*nothing was stored"):
         _ingest(tmp_path / "export", tmp_path)
     assert not (tmp_path / "store" / f"round={ROUND}").exists()
+
+
+def test_forms_rejected_in_review_on_the_server_are_not_used(tmp_path):
+    """Kobo's "Not approved" (and ODK Central's "rejected") forms were stored and counted."""
+    exp = build()
+    exp.households["_validation_status"] = ""
+    exp.households.loc[0, "_validation_status"] = "validation_status_not_approved"
+    exp.households.loc[1, "_validation_status"] = "validation_status_on_hold"
+    exp.households.loc[2, "_validation_status"] = "validation_status_approved"
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    hh = data.load(ROUND, store=tmp_path / "store")
+    uuids = exp.households["_uuid"]
+    assert uuids[0] not in set(hh["submission_uuid"])
+    assert {uuids[1], uuids[2]} <= set(hh["submission_uuid"])
+    found = res.issues.set_index("rule")
+    assert found.loc["review_rejected", "severity"] == "error"
+    assert found.loc["review_on_hold", "severity"] == "warning"
+    mem = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert uuids[0] not in set(mem["submission_uuid"])  # its roster goes with it
+
+
+def test_odk_central_review_state_rejected_is_not_used(tmp_path):
+    exp = build()
+    folder = _odk_central_export(exp, tmp_path / "central")
+    hh = pd.read_csv(folder / "abc_household.csv", dtype=str, keep_default_na=False)
+    hh["ReviewState"] = ["rejected", "hasIssues"] + [""] * (len(hh) - 2)
+    write_csv(hh, folder / "abc_household.csv", delimiter=",", quote_all=False)
+    res = _ingest(folder, tmp_path)
+    stored = set(data.load(ROUND, store=tmp_path / "store")["submission_uuid"])
+    assert exp.households["_uuid"][0] not in stored and exp.households["_uuid"][1] in stored
+    assert set(res.issues["rule"]) >= {"review_rejected", "review_on_hold"}

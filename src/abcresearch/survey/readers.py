@@ -40,7 +40,8 @@ META = {
                    "meta/instanceID": "submission_uuid", "meta-instanceID": "submission_uuid",
                    "instanceID": "submission_uuid", "_submission_time": "submitted_at",
                    "SubmissionDate": "submitted_at", "__version__": "form_version",
-                   "FormVersion": "form_version", "_index": "_index"},
+                   "FormVersion": "form_version", "_index": "_index",
+                   "_validation_status": "review_status", "ReviewState": "review_status"},
     "members": {"_submission__uuid": "submission_uuid", "PARENT_KEY": "submission_uuid",
                 "_index": "_index", "KEY": "_index", "_parent_index": "_parent_index"},
 }
@@ -51,7 +52,7 @@ META["villages"] = META["households"]
 
 #: ODK Central meta columns that are not stored (and not reported as unknown).
 ODK_META = {"SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status",
-            "ReviewState", "DeviceID", "Edits", "meta-instanceName", "meta/instanceName"}
+            "DeviceID", "Edits", "meta-instanceName", "meta/instanceName"}
 #: Columns that mark a roster sheet.
 ROSTER_SIGNATURE = {"_parent_index", "_submission__uuid", "PARENT_KEY", "_parent_table_name"}
 #: A column whose leaf name marks the village form.

@@ -571,11 +571,27 @@ def _copied_rows(typed: pd.DataFrame, column: str, issues: _Issues) -> None:
     _flag_copies(typed, copies, group, column, issues)
 
 
+#: Review states of a form on its server (Kobo ``_validation_status``, ODK Central
+#: ``ReviewState``, lower case, spaces as ``_``) that reject it, and that keep it with a warning.
+REVIEW_REJECTED = frozenset({"not_approved", "rejected"})
+REVIEW_HELD = frozenset({"on_hold", "hasissues", "has_issues"})
+
+
 def _table_rules(table: str, typed: pd.DataFrame, issues: _Issues) -> None:
     if "submission_uuid" in typed.columns and table in ("households", "villages"):
         uuid = typed["submission_uuid"]
         issues.add(uuid.isna().to_numpy(dtype=bool), "submission_uuid", "required")
         _repeated(typed, "submission_uuid", issues, "unique_id")
+    if table in ("households", "villages") and "review_status" in typed.columns:
+        # a supervisor's review on the server (Kobo's validation status, ODK Central's review
+        # state): a form rejected there is not data; one put on hold is kept and said
+        status = (typed["review_status"].astype("str").str.strip().str.lower()
+                  .str.replace(r"^validation_status_", "", regex=True)
+                  .str.replace(r"[\s-]+", "_", regex=True))
+        issues.add(status.isin(REVIEW_REJECTED).to_numpy(dtype=bool), "review_status",
+                   "review_rejected")
+        issues.add(status.isin(REVIEW_HELD).to_numpy(dtype=bool), "review_status",
+                   "review_on_hold")
     if table == "villages" and "village_code" in typed.columns:
         _repeated(typed, "village_code", issues, "duplicate_village")
     if table == "members" and "_index" in typed.columns:
