@@ -796,3 +796,19 @@ def test_odk_central_review_state_rejected_is_not_used(tmp_path):
     stored = set(data.load(ROUND, store=tmp_path / "store")["submission_uuid"])
     assert exp.households["_uuid"][0] not in stored and exp.households["_uuid"][1] in stored
     assert set(res.issues["rule"]) >= {"review_rejected", "review_on_hold"}
+
+
+def test_interviews_far_from_the_rounds_year_are_named(tmp_path):
+    """An export of 2011 ingested as round 2567 (2024) merged in without a word."""
+    exp = build()
+    col = next(c for c in exp.households.columns if c.endswith("interview_date"))
+    exp.households.loc[[2, 3], col] = "2011-04-10"
+    exp.households.loc[4, col] = "2023-12-30"  # the year before the round's: fine
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)
+    found = res.issues[res.issues["rule"] == "date_outside_round"]
+    assert sorted(found["row"]) == [4, 5] and set(found["severity"]) == {"warning"}
+    assert "interviewed in 2011 (2554 BE)" in found["message"].iloc[0]
+    assert any("2 households were interviewed in 2554 BE, not around round 2567" in n
+               for n in res.notes)

@@ -235,6 +235,39 @@ def duplicate_hh_keys(households: pd.DataFrame) -> pd.DataFrame:
     return issues_from("households", rows)
 
 
+def dates_outside_round(households: pd.DataFrame | None, survey_round: int
+                        ) -> tuple[pd.DataFrame, list[str]]:
+    """Warn for households interviewed outside the round's year (give or take one).
+
+    An export of another year ingested under this round would otherwise merge in as new
+    households without a word (round 2549 is 2006 CE; 2005-2007 pass).
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        One ``date_outside_round`` warning per household, and a note for the summary.
+    """
+    if households is None or households.empty or "interview_date" not in households.columns:
+        return empty_issues(), []
+    year = pd.to_datetime(households["interview_date"], errors="coerce").dt.year
+    ce = survey_round - 543
+    off = households[year.notna() & ((year < ce - 1) | (year > ce + 1))]
+    if off.empty:
+        return empty_issues(), []
+    rows = [_issue("households", str(r.source_file), int(r.source_row), "interview_date",
+                   "date_outside_round",
+                   f"interviewed in {int(y)} ({int(y) + 543} BE), not around round "
+                   f"{survey_round} ({ce})",
+                   value=str(r.interview_date), village=r.village_code, uuid=r.submission_uuid,
+                   detail_th=f"สัมภาษณ์ปี พ.ศ. {int(y) + 543} ไม่ใช่ช่วงรอบ {survey_round}")
+            for r, y in zip(off.itertuples(index=False), year[off.index], strict=True)]
+    years = ", ".join(str(int(y) + 543) for y in sorted(year[off.index].unique())[:3])
+    note = (f"{len(off):,} household{'s were' if len(off) != 1 else ' was'} interviewed in "
+            f"{years} BE, not around round {survey_round}: check that the export belongs to "
+            "this round (see issues.csv, rule date_outside_round)")
+    return issues_from("households", rows), [note]
+
+
 #: Stored text columns that are identifiers, not answers: never masked.
 _NOT_FREE_TEXT = re.compile(r"(_code|_key|_uuid|^source_file|^stratum|^round)$")
 

@@ -598,12 +598,15 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
         merged["households"] = add_weights(merged["households"], merged.get("villages"),
                                            merged.get("frame"))
     dup_issues = checks.duplicate_hh_keys(merged.get("households"))
+    date_issues, date_notes = checks.dates_outside_round(new.get("households"), survey_round)
+    notes += date_notes
     fr_issues, fr_notes = checks.frame_issues(merged.get("households"), merged.get("frame"),
                                               merged.get("auxiliary"))
     notes += fr_notes
 
     round_reports = {"frame": frame_report, "auxiliary": aux_report}
-    all_new_issues = [report.issues, *extra_issues, dup_issues, fr_issues, text_issues]
+    all_new_issues = [report.issues, *extra_issues, dup_issues, date_issues, fr_issues,
+                      text_issues]
     all_new_issues += [r.issues for r in round_reports.values() if r is not None]
     issues = pd.concat([i for i in all_new_issues if len(i)], ignore_index=True) \
         if any(len(i) for i in all_new_issues) else empty_issues()
