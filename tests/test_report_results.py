@@ -526,3 +526,24 @@ def test_the_markers_legend_names_only_the_markers_a_table_prints(report, defaul
                 elif mark not in cells:
                     dropped += 1
     assert kept and dropped
+
+
+def test_a_small_cell_marker_under_a_percent_heading_is_said_not_to_be_a_percent() -> None:
+    """"<5" in a "%" column reads as "under 5 percent" (a reader review); the legend of such a
+    table says it counts households, and a table with "<5" only among counts says nothing."""
+    import pandas as pd
+
+    from abcresearch.reports.formatting import Words
+    from abcresearch.reports.sections import SectionBuilder
+
+    words = Words("th", threshold=5, level=0.95)
+    legend = words("suppressed.note")
+    clarifier = words("suppressed.note.percent")
+    assert "ไม่ใช่ร้อยละ" in clarifier and "<5" in clarifier
+    out = SectionBuilder("test", words)
+    in_percent = out.table(pd.DataFrame({"หมู่บ้าน": ["ก", "ข"], "ครัวเรือน": ["120", "80"],
+                                         "ร้อยละระดับ 1": ["<5", "35"]}), "t1", legend)
+    in_counts = out.table(pd.DataFrame({"หมู่บ้าน": ["ก", "ข"], "ครัวเรือน": ["<5", "80"],
+                                        "ร้อยละระดับ 1": ["×", "35"]}), "t2", legend)
+    assert clarifier in in_percent.notes
+    assert clarifier not in in_counts.notes and "<5 = " in in_counts.notes

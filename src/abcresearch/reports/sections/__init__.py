@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from abcresearch.errors import ReportError
 from abcresearch.reports.formatting import Words
@@ -81,6 +82,18 @@ def check_limit(limit: int | None) -> int | None:
                               or limit < 1):
         raise ReportError(f"limit: expected a positive whole number or None, got {limit!r}")
     return limit
+
+
+def _in_percent_column(frame: Any, marker: str) -> bool:
+    """Whether ``marker`` is printed in a column whose heading says it holds percentages."""
+    if not isinstance(frame, pd.DataFrame):
+        return False
+    for col in frame.columns:
+        head = str(col)
+        if ("%" in head or "ร้อยละ" in head or "percent" in head.lower()) and (
+                frame[col].astype(str).str.strip() == marker).any():
+            return True
+    return False
 
 
 class SectionBuilder:
@@ -130,6 +143,10 @@ class SectionBuilder:
                  for v in np.asarray(frame, dtype=object).ravel()}
         parts = legend.split(" · ")
         kept = " · ".join(p for p in parts if p.split(" = ", 1)[0].strip() in cells)
+        small = parts[0].split(" = ", 1)[0].strip()  # "<5"
+        if small in cells and _in_percent_column(frame, small):
+            # "<5" under a "%" heading reads as "under 5 percent"
+            kept += " · " + self.words("suppressed.note.percent")
         if kept:
             return notes.replace(legend, kept)
         trimmed = notes.replace(" · " + legend, "").replace(legend, "").strip()
