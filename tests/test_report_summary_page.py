@@ -114,16 +114,15 @@ def test_strengths_and_gaps_are_relative_to_the_province(pages) -> None:
     assert good or bad
     assert all(shares.loc[i, "gap"] < 0 for i in good)
     assert all(shares.loc[i, "gap"] > 0 for i in bad)
-    # clear differences first, then by size ("27 against 26" does not lead the gaps)
-    def unclear(i: str) -> bool:
-        return not bool(shares.loc[i, "clear"])
-
-    assert list(good) == sorted(good, key=lambda i: (unclear(i), shares.loc[i, "gap"]))
-    assert list(bad) == sorted(bad, key=lambda i: (unclear(i), -shares.loc[i, "gap"]))
+    # only clear differences, largest first ("27 against 26" is neither a gap nor a reason
+    # for a first action: a reader review found it driving two of six actions)
+    assert all(bool(shares.loc[i, "clear"]) for i in (*good, *bad))
+    assert list(good) == sorted(good, key=lambda i: shares.loc[i, "gap"])
+    assert list(bad) == sorted(bad, key=lambda i: -shares.loc[i, "gap"])
+    first = res.details["first_actions"]
+    assert all(bool(shares.loc[i, "clear"]) and shares.loc[i, "gap"] > 0 for i in first)
     ok = shares[~shares["hidden"]]
-    above = ok[ok["gap"] > 0].index
-    assert not (any(unclear(i) for i in bad) and any(not unclear(j) and j not in bad
-                                                     for j in above))
+    assert (~ok["clear"].astype(bool)).any(), "the test cannot fail: every item is clear"
     assert not any(shares.loc[i, "hidden"] for i in (*good, *bad))
     # no strength or gap printed equal to the province ("55, the province's 55")
     from abcresearch.reports.disclosure import Publisher
@@ -187,8 +186,9 @@ def test_the_shipped_lists_are_empty_until_checked() -> None:
 
 def test_clearly_different_only_where_the_printed_interval_leaves_out_the_province(
         sample_store, monkeypatch) -> None:
-    """The summary says "ต่างชัดเจน" as the "what to do" page stars an item: never where the
-    printed interval, rounded, holds the printed province share ("90 (88–92)" beside 92)."""
+    """The summary lists a strength or gap only where the "what to do" page stars it: never
+    where the printed interval, rounded, holds the printed province share ("90 (88–92)" beside
+    92)."""
     from abcresearch.reports.disclosure import Publisher
     from abcresearch.reports.sections import actions as A
 
@@ -202,13 +202,12 @@ def test_clearly_different_only_where_the_printed_interval_leaves_out_the_provin
     shares, items = res.estimates, (*res.details["strengths"], *res.details["gaps"])
     assert items
     pub, rules = Publisher(rep, "what_to_do"), A.load_action_rules()
-    covered = 0
-    for item in items:
+    covered = []
+    for item in shares.index[~shares["hidden"]]:
         r, s = rules.item(item), shares.loc[item]
         area = A.item_share(pub, "801501", r, s["estimate"], s["ci_low"], s["ci_high"])
         province = A.item_share(pub, "80", r, s["province"])
-        line = next(x for x in res.text.splitlines() if r.text["th"] in x)
-        covers = A.printed_covers(area, province)
-        covered += covers
-        assert ("ต่างชัดเจน" in line) is not covers, (line, area.with_ci, province.text)
-    assert 0 < covered < len(items), "the test cannot fail: no line on one side"
+        if A.printed_covers(area, province):
+            covered.append(item)
+    assert covered, "the test cannot fail: no printed interval holds the province's share"
+    assert not set(covered) & set(items), (covered, items)

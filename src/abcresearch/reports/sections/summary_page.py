@@ -327,7 +327,19 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                                            shares.loc[i, "estimate"]).text
                 == actions_mod.item_share(probe, report.area.code[:2], ar.item(i),
                                           shares.loc[i, "province"]).text]
-        good, bad = actions_mod.strengths_and_gaps(shares.drop(index=same), ar)
+        # a strength, a gap or a first action only where the difference is clear as printed
+        # (the printed interval leaves out the printed province share, as the "what to do"
+        # page stars it): a one-point difference within the margin of error is none of them
+        clear_items = [
+            i for i in shares.index.difference(same, sort=False)
+            if not shares.loc[i, "hidden"] and pd.notna(shares.loc[i, "gap"])
+            and bool(shares.loc[i, "clear"]) and not actions_mod.printed_covers(
+                actions_mod.item_share(probe, report.area.code, ar.item(i),
+                                       shares.loc[i, "estimate"], shares.loc[i, "ci_low"],
+                                       shares.loc[i, "ci_high"]),
+                actions_mod.item_share(probe, report.area.code[:2], ar.item(i),
+                                       shares.loc[i, "province"]))]
+        good, bad = actions_mod.strengths_and_gaps(shares.loc[clear_items], ar)
 
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]
@@ -337,20 +349,15 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
             province = actions_mod.item_share(ledger, report.area.code[:2], r, s["province"])
             if area.text == province.text:  # not "9% fewer than the province's 9%"
                 key += "_slight"
-            # "clearly different" as the "what to do" page stars it: not where the printed
-            # interval holds the printed province share
-            clear = bool(s["clear"]) and not actions_mod.printed_covers(area, province)
-            return t(key, what=r.text[lang], area=area.text, province=province.text,
-                     clear=t("summary.clear") if clear else "")
+            # every listed difference is clear, which the box's title says once
+            return t(key, what=r.text[lang], area=area.text, province=province.text, clear="")
 
         strengths = [item_line(i, "summary.strength") for i in good]
         gaps = [item_line(i, "summary.gap") for i in bad]
         # the first actions: the "what to do" page's items furthest above the province
         chosen = actions_mod.selected_items(shares, ar, report.capitals)
-        above = [i for i in chosen if shares.loc[i, "gap"] > 0 and not shares.loc[i, "hidden"]]
-        # clear differences first: a one-point gap within the margin of error leads nothing
-        lead = sorted(above, key=lambda i: (not bool(shares.loc[i, "clear"]),
-                                            -shares.loc[i, "gap"]))[:ar.gaps]
+        above = [i for i in chosen if shares.loc[i, "gap"] > 0 and i in clear_items]
+        lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
     first = [t("summary.action", what=ar.item(i).text[lang],
                action=ar.item(i).actions[p].text(lang),
                agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
@@ -392,10 +399,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [f"- {x}" for x in facts]
     strengths_title = t("summary.strengths", n=len(strengths) or ar.strengths)
     gaps_title = t("summary.gaps", n=len(gaps) or ar.gaps)
-    md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [t("summary.none")]]]
-    md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [t("summary.none")]]]
+    md += [f"**{strengths_title}**",
+           *[f"- {s}" for s in strengths or [t("summary.strengths_none")]]]
+    md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [t("summary.gaps_none")]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or
-                                                  [t("summary.none")]]]
+                                                  [t("summary.first_none")]]]
     md += [forum_line, f"*{t('summary.note')}*"]
     typ = [
         "#pagebreak(weak: true)",
@@ -416,10 +424,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
         "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
-        f"  [{_box(strengths_title, strengths, t('summary.none'))}],",
-        f"  [{_box(gaps_title, gaps, t('summary.none'))}],",
+        f"  [{_box(strengths_title, strengths, t('summary.strengths_none'))}],",
+        f"  [{_box(gaps_title, gaps, t('summary.gaps_none'))}],",
         ")",
-        _box(t("summary.first_actions"), first, t("summary.none")),
+        _box(t("summary.first_actions"), first, t("summary.first_none")),
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
         f"[#text(weight: \"bold\")[{_esc(forum_line)}]]",
         f"#text(size: 8pt)[{_esc(t('summary.note'))}]",
