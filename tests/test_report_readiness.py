@@ -333,3 +333,23 @@ def test_the_chart_caption_says_how_many_areas_it_leaves_out(plain_complements) 
     missing = int(readiness.details["points"]["estimate"].isna().sum())
     assert missing > 0, "the sample has a hidden share"
     assert f"ไม่แสดงหมู่บ้าน {missing} แห่งที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1" in _text(readiness)
+
+
+def test_a_village_report_ranks_its_organisations_among_its_tambons_villages(
+        sample_store) -> None:
+    """Ranked alone, every village was "อันดับ 1" in its own report while its tambon's report
+    put it 2nd or 11th (a reader review): the village report now says "k จาก n"."""
+    tambon = AreaReport.load("801501", 2549, store=sample_store)
+    t = tambon.t
+    table = tambon.readiness().details["organisations"]
+    codes = sorted(tambon.analysis.villages.query("village_code.str.startswith('801501')")
+                   ["village_code"])
+    assert len(codes) > 1
+    for code in codes:
+        village = AreaReport.load(code, 2549, store=sample_store)
+        own = village.readiness().details["organisations"]
+        assert len(own) == 1
+        name = own[t("col.village")].iloc[0]
+        in_tambon = table.loc[table[t("col.village")] == name, t("readiness.col.org_rank")]
+        assert own[t("readiness.col.org_rank")].iloc[0] == t(
+            "readiness.rank_of", k=int(in_tambon.iloc[0]), n=len(codes))

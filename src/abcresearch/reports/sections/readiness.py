@@ -512,6 +512,29 @@ def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
     return out
 
 
+def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> pd.DataFrame:
+    """Give a village report's own row its rank among its tambon's villages ("11 จาก 16").
+
+    Ranked alone, every village was "อันดับ 1" in its own report (and 11th in its tambon's).
+    Village-form scores are public; ranked by the score as printed, as the tambon report does.
+    """
+    sib = report.analysis.villages
+    sib = sib[sib["village_code"].str.startswith(report.area.code[:6])]
+    digits = publication_rules().digits["score"]
+    printed = sib["org_strength"].map(
+        lambda v: float(format_number(v, digits).replace(",", "")) if pd.notna(v) else np.nan)
+    rank = printed.rank(ascending=False, method="min")
+    own = rank[(sib["village_code"] == report.area.code).to_numpy()]
+    col = report.t("readiness.col.org_rank")
+    out = org.copy()
+    if own.empty or pd.isna(own.iloc[0]):
+        out[col] = "–"
+        return out
+    text = report.t("readiness.rank_of", k=int(own.iloc[0]), n=int(printed.notna().sum()))
+    out[col] = pub.record_numbers(text, "org_rank_in_tambon", report.area.code)
+    return out
+
+
 def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     row = report.grade_row
     if row is None or not isinstance(row.get("grade"), str) or not report.publishable:
@@ -581,6 +604,8 @@ def readiness(report: AreaContext) -> SectionResult:
     if lift:
         out.text(lift)
     org = _publish_org_ranking(pub, report, org_ranking_table(report, rows, names, child), child)
+    if report.level == "village":
+        org = _rank_in_tambon(report, org, pub)
     out.table(org, t("readiness.org.caption"), t("readiness.org.notes"),
               decimals=pub.digits("score"))
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
