@@ -501,3 +501,21 @@ def test_socket_folders_of_killed_processes_are_removed_and_live_ones_kept(
     assert removed == [str(dead)]
     assert not dead.exists() and live.is_dir() and old_style.is_dir() and not_a_folder.exists()
     assert kernels.remove_stale_socket_folders(tmp_path) == []
+
+
+def test_one_cells_printed_lines_are_one_output_whatever_the_flush_timing(
+        store: Path, tmp_path: Path) -> None:
+    """A busy kernel can send a print's text and its newline as two messages; the executed
+    notebook then differed by machine load (a clean-clone CI run failed on it). Consecutive
+    stream outputs are joined, as JupyterLab and nbconvert show them."""
+    nb = nbformat.read(TINY, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import sys\nprint('a', flush=True)\nsys.stdout.flush()\nprint('b', flush=True)"))
+    path = tmp_path / "tiny_flush.ipynb"
+    nbformat.write(nb, path)
+    outcome = run_report("800101", ROUND, store=store, out=tmp_path / "out", notebook=path,
+                         engine=kernels.ENGINE_NAME)
+    assert outcome.status == "ok", outcome.error
+    done = nbformat.read(outcome.paths.ipynb, as_version=4)
+    outputs = done.cells[-1].outputs
+    assert [(o.output_type, o.name, o.text) for o in outputs] == [("stream", "stdout", "a\nb\n")]

@@ -334,7 +334,12 @@ def execute_report(
                 + "\n".join(exc.traceback or []) + "\n",
             )
         if tmp_nb.is_file():
+            from nbconvert.preprocessors.coalescestreams import CoalesceStreamsPreprocessor
+
             nb = nbformat.read(tmp_nb, as_version=4)
+            # one print is one output: a kernel on a busy machine can flush a print's text and
+            # its newline as two messages, and the executed notebook would differ by load
+            nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
             _project_relative_papermill_paths(nb, notebook, paths.ipynb)
             summary = finish_metadata(nb, header, lang)
             if left_out and status == "ok":
