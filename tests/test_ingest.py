@@ -812,3 +812,38 @@ def test_interviews_far_from_the_rounds_year_are_named(tmp_path):
     assert "interviewed in 2011 (2554 BE)" in found["message"].iloc[0]
     assert any("2 households were interviewed in 2554 BE, not around round 2567" in n
                for n in res.notes)
+
+
+def test_a_file_cut_inside_a_thai_letter_is_read_as_cut_short_not_refused(tmp_path):
+    """A download cut one byte into a Thai letter (3 bytes in UTF-8) was refused as "neither
+    UTF-8 nor CP874"; cut elsewhere, the same file was read and its last row named."""
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "member.csv"
+    raw = path.read_bytes().rstrip(b"\n")
+    last_line = raw[raw.rfind(b"\n") + 1:]
+    thai = last_line.find("ท".encode())
+    assert thai > 0, "the last roster row has a Thai letter"
+    cut = raw.rfind(b"\n") + 1 + thai + 1  # one byte into the letter
+    path.write_bytes(raw[:cut])
+    res = _ingest(exp.folder, tmp_path)
+    assert any("member.csv ends in the middle of row" in n for n in res.notes), res.notes
+    mem = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert len(mem) == len(exp.members) - 1
+
+
+def test_a_cp874_file_without_a_final_line_end_keeps_its_last_letter(tmp_path):
+    """The cut-letter rule only trims UTF-8: a CP874 file ending in a Thai letter (a byte a
+    UTF-8 lead byte could be) is read whole."""
+    exp = build()
+    name = "village/village_name"
+    exp.villages = exp.villages[[c for c in exp.villages.columns if c != name] + [name]]
+    exp.villages.loc[exp.villages.index[-1], name] = "บ้านทดสอบใหม่"  # ends in a tone mark
+    write(exp, tmp_path / "export", encoding="cp874", delimiter=",", quote_all=False)
+    path = exp.folder / "village.csv"
+    raw = path.read_bytes().rstrip(b"\r\n")
+    assert raw[-1] >= 0xC0, "the file ends in a Thai letter"
+    path.write_bytes(raw)
+    res = _ingest(exp.folder, tmp_path)
+    _assert_all_valid(res, exp)
+    vil = data.load(ROUND, store=tmp_path / "store", table="villages")
+    assert sorted(vil["village_name"]) == sorted(exp.villages["village/village_name"])

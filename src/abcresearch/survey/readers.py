@@ -156,6 +156,32 @@ def find_files(directory: Path) -> list[Path]:
     return files
 
 
+def _without_cut_character(data: bytes) -> bytes:
+    """Drop the part of a UTF-8 character that a cut-short file ends in.
+
+    A download or copy cut off inside a Thai letter (three bytes in UTF-8) ends in one or two
+    bytes of it; the file is otherwise UTF-8. Without them it is read as UTF-8 and its last,
+    cut row is named as cut short like any other; with them it was refused as neither UTF-8
+    nor CP874. Only the very end counts, and only when everything before it is UTF-8.
+    """
+    if not data or data.endswith(b"\n"):
+        return data
+    for i in range(len(data) - 1, max(len(data) - 4, -1), -1):
+        byte = data[i]
+        if byte & 0xC0 == 0x80:  # a continuation byte: look further back for the lead
+            continue
+        needed = 2 if 0xC0 <= byte < 0xE0 else 3 if 0xE0 <= byte < 0xF0 else 4 \
+            if 0xF0 <= byte < 0xF8 else 1
+        if len(data) - i >= needed:
+            return data
+        try:  # a cut character, if everything before it is UTF-8 (else: CP874 bytes)
+            _check_utf8(data[:i])
+        except UnicodeDecodeError:
+            return data
+        return data[:i]
+    return data
+
+
 def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...]]:
     """Return (encoding, UTF-8 bytes without BOM, lines read as CP874 in a UTF-8 file).
 
@@ -165,6 +191,7 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...
     """
     if b"\x00" in data[:8192]:
         raise InputError(f"{path.name} is a binary file, not a CSV or XLSX export")
+    data = _without_cut_character(data)
     if data.startswith(_BOM):
         body = data[len(_BOM):]
         try:
