@@ -547,3 +547,18 @@ def test_a_small_cell_marker_under_a_percent_heading_is_said_not_to_be_a_percent
                                         "ร้อยละระดับ 1": ["×", "35"]}), "t2", legend)
     assert clarifier in in_percent.notes
     assert clarifier not in in_counts.notes and "<5 = " in in_counts.notes
+
+
+def test_key_findings_say_why_the_three_poverty_shares_differ(report) -> None:
+    """Level 1, multidimensional poverty and the BMN income line give 48, 68 and 32 percent
+    of one tambon's households: a reader review asked which is "the real number"."""
+    res = report.key_findings()
+    t = report.t
+    af = report.af_result
+    lines = res.findings
+    printed = [k for k in ("ระดับ 1", "ยากจนหลายมิติ", "เกณฑ์ จปฐ.")
+               if any(k in f and not f.startswith("ตัวเลขความยากจน") for f in lines)]
+    assert len(printed) >= 2, lines
+    expected_cut = t("find.measures.cut_count", k=int(np.ceil(af.k * len(af.weights) - 1e-9)),
+                     dims=len(af.weights))
+    assert t("find.measures", cut=expected_cut) in lines

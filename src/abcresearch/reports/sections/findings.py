@@ -6,6 +6,9 @@ whose number is hidden is left out).
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
@@ -44,6 +47,17 @@ def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
         return None
     diff = ok["estimate"] - ok["province"]
     return str(diff.idxmax()), str(diff.idxmin())
+
+
+def _af_cut_text(t: Any, af: Any) -> str:
+    """Say the multidimensional cut-off in words: "3 of 7 capitals" with equal weights."""
+    import math
+
+    weights = af.weights.to_numpy(dtype=float)
+    dims = len(weights)
+    if dims and np.allclose(weights, weights[0]):
+        return t("find.measures.cut_count", k=math.ceil(af.k * dims - 1e-9), dims=dims)
+    return t("find.measures.cut_share", k=af.k)
 
 
 def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsResult:
@@ -115,27 +129,38 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             cap = (above["estimate"] - above["province"]).idxmax()
             found.append(t("find.above_province", capital=report.capital_label(cap),
                            score=_text(prof, cap), province=_text(prof, cap, "province")))
+    level1_lines: list[str] = []
+    m0_lines: list[str] = []
+    pov_lines: list[str] = []
     if not l1_shown.hidden and l1_shown.low is not None:
         w, _ = report.weighted_counts("overall_level")
         count = pub.weighted("overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
         if not count.hidden and l1_shown.with_ci == l1_shown.text:
             # an interval narrower than the digits printed says nothing: not "30 (30–30)"
-            found.append(t("find.level1_point", share=l1_shown.text, count=count.text))
+            level1_lines.append(t("find.level1_point", share=l1_shown.text, count=count.text))
+            found.append(level1_lines[-1])
         elif not count.hidden:
-            found.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,
-                           high=l1_shown.high, count=count.text))
+            level1_lines.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,
+                                  high=l1_shown.high, count=count.text))
+            found.append(level1_lines[-1])
     af = af_published(report, pub)
     if af["H"].value is not None and af["H"].value > 0 and not af["A"].hidden \
             and af["top"] is not None:
         dims = len(report.capitals)
         a_count = pub.derived("other", "A_count", code,
                               report.af_result.A["estimate"].iloc[0] * dims, False, "whole")
-        found.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
-                       capital=report.capital_label(af["top"])))
+        m0_lines.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
+                          capital=report.capital_label(af["top"])))
+        found.append(m0_lines[-1])
     pov = poverty_published(report, pub)
     if pov is not None and not pov.hidden and report.poverty_estimate is not None:
-        found.append(t("find.poverty", share=pov.text,
-                       line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
+        pov_lines.append(t("find.poverty", share=pov.text,
+                           line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
+        found.append(pov_lines[-1])
+    said = sum(bool(lines) for lines in (level1_lines, m0_lines, pov_lines))
+    if said >= 2 and report.af_result is not None:
+        # three shares of "poor" households side by side: say why they differ
+        found.append(t("find.measures", cut=_af_cut_text(t, report.af_result)))
     if report.level in ("tambon", "amphoe"):
         # in priority order with the areas whose band is hidden last: whether and where one of
         # them is named would tell its band
