@@ -283,6 +283,17 @@ def test_parse_date_text():
     assert parse_date_text("1/5/67") is None
 
 
+def test_dates_as_thai_spreadsheets_show_them():
+    """"10 เม.ย. 2549", Excel's usual Thai display, rejected a household (a field review)."""
+    for text in ("10 เม.ย. 2549", "10 เมษายน 2549", "10 เม.ย 2549", "10เม.ย.2549",
+                 "๑๐ เม.ย. ๒๕๔๙", "10 เมษายน พ.ศ. 2549", "10 เม.ย. 2006"):
+        assert parse_date_text(text) == dt.date(2006, 4, 10), text
+    assert parse_date_text("1 ธ.ค. 2549") == dt.date(2006, 12, 1)
+    assert parse_date_text("31 ก.พ. 2549") is None  # no such day
+    assert parse_date_text("10 เม.ย. 49") is None  # a two-digit year: refused, as "10/04/49"
+    assert parse_date_text("10 นาฬิกา 2549") is None  # not a month
+
+
 def test_rules_file_is_complete():
     rules = validate.rules()
     for rid in ("type:integer", "type:decimal", "type:date", "required", "range", "regex",

@@ -252,8 +252,18 @@ def _parse_numbers(uniques: pd.Index, integer: bool) -> tuple[np.ndarray, np.nda
     return num, bad
 
 
+#: Thai month names, full and abbreviated (with or without their dots), to month numbers.
+THAI_MONTHS: dict[str, int] = {}
+for _number, (_full, _short) in enumerate(
+        [("มกราคม", "ม.ค"), ("กุมภาพันธ์", "ก.พ"), ("มีนาคม", "มี.ค"), ("เมษายน", "เม.ย"),
+         ("พฤษภาคม", "พ.ค"), ("มิถุนายน", "มิ.ย"), ("กรกฎาคม", "ก.ค"), ("สิงหาคม", "ส.ค"),
+         ("กันยายน", "ก.ย"), ("ตุลาคม", "ต.ค"), ("พฤศจิกายน", "พ.ย"), ("ธันวาคม", "ธ.ค")], 1):
+    THAI_MONTHS.update({_full: _number, _short: _number, _short.replace(".", ""): _number})
+_THAI_MONTH_DATE_RE = re.compile(r"^(\d{1,2})\s*([\u0e00-\u0e7f.]+?)\s*(?:พ\.ศ\.\s*)?(\d{2,4})$")
+
+
 def parse_date_text(text: str) -> dt.date | None:
-    """Parse one date written as ``YYYY-MM-DD`` or ``DD/MM/YYYY``, Christian or Buddhist era.
+    """Parse a date: ``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``10 เม.ย. 2549``, Christian or Buddhist era.
 
     Years from 2400 are Buddhist era (543 is subtracted before the date is built, so 29/02/2567
     is 2024-02-29); years 2100-2399 and before 1900 are rejected. Thai digits are accepted.
@@ -268,6 +278,11 @@ def parse_date_text(text: str) -> dt.date | None:
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
     elif m := _DMY_DATE_RE.match(t):
         d, mo, y = int(m[1]), int(m[2]), int(m[3])
+    elif (m := _THAI_MONTH_DATE_RE.match(t)) and m[2].rstrip(".") in THAI_MONTHS:
+        # "10 เม.ย. 2549", "10 เมษายน 2549": how Thai spreadsheets show a date
+        d, mo, y = int(m[1]), THAI_MONTHS[m[2].rstrip(".")], int(m[3])
+        if y < 100:  # a two-digit year is ambiguous: refused, as a bare "10/04/49" is
+            return None
     else:
         return None
     if y >= BE_FROM:
