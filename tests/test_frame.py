@@ -171,6 +171,8 @@ def test_auxiliary_table_stored_and_loaded_by_area(tmp_path):
     assert aux["income_below_line"].dtype == "float64" and aux["bmn_year"].dtype == "Int64"
     assert aux["piped_water"].tolist() == [0.9, 0.7, 0.8] and "remarks" not in aux.columns
     assert res.ignored_columns == {"bmn.csv": ["remarks"]}
+    # said on the console too (a renamed question shows up there)
+    assert "Columns of bmn.csv not in the instrument (not stored): remarks" in res.summary()
     assert manifest(ROUND, tmp_path / "store")["auxiliary"]["bmn_year"] == [2566]
 
 

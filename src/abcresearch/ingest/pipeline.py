@@ -193,6 +193,10 @@ class IngestResult:
         for r in self.counts.itertuples(index=False):
             lines.append(f"{r.table}: {r.read:,} read, {r.valid:,} valid, {r.rejected:,} "
                          f"rejected, {r.warnings:,} warnings; {r.stored:,} in the store")
+        for file, cols in self.ignored_columns.items():
+            # a renamed question shows up here, not only in the validation summary
+            shown = ", ".join(cols[:8]) + (f" and {len(cols) - 8} more" if len(cols) > 8 else "")
+            lines.append(f"Columns of {file} not in the instrument (not stored): {shown}")
         for file, rows in self.malformed.items():
             shown = ", ".join(map(str, rows[:20])) + (", ..." if len(rows) > 20 else "")
             what = f"row {shown}" if len(rows) == 1 else f"{len(rows):,} rows: {shown}"
