@@ -549,7 +549,8 @@ def test_second_export_merges_says_so_and_keeps_earlier_issues(tmp_path):
     write(exp, tmp_path / "first")
     _ingest(tmp_path / "first", tmp_path)
     res = _ingest(_second_export(tmp_path, exp), tmp_path)
-    assert res.merge == {"earlier_exports": 1, "new": 0, "replaced": 1, "kept": 10,
+    assert res.merge == {"earlier_exports": 1, "new": 0, "replaced": 1, "unchanged": 0,
+                         "kept": 10,
                          "resubmitted": 1}
     line = res.merge_sentence()
     assert "already held data from 1 earlier export: merged by submission id" in line
@@ -847,3 +848,22 @@ def test_a_cp874_file_without_a_final_line_end_keeps_its_last_letter(tmp_path):
     _assert_all_valid(res, exp)
     vil = data.load(ROUND, store=tmp_path / "store", table="villages")
     assert sorted(vil["village_name"]) == sorted(exp.villages["village/village_name"])
+
+
+def test_the_same_export_sent_again_is_unchanged_not_replaced(tmp_path):
+    """Re-ingesting an identical export said "5,680 replaced": a real correction could not be
+    told from a repeat."""
+    exp = make_export(tmp_path / "first")
+    _ingest(tmp_path / "first", tmp_path)
+    res = _ingest(tmp_path / "first", tmp_path)
+    n = len(exp.households)
+    assert res.merge["unchanged"] == n and res.merge["replaced"] == 0
+    assert f"0 replaced (same submission id, answers changed), {n} unchanged" in res.summary()
+    fix = tmp_path / "fix"
+    fix.mkdir()
+    row = exp.households.iloc[[0]].copy()
+    col = next(c for c in row.columns if c.endswith("fin_income_year"))
+    row[col] = "999000"
+    write_csv(row, fix / "household.csv")
+    res = _ingest(fix, tmp_path)
+    assert res.merge["replaced"] == 1 and res.merge["unchanged"] == 0

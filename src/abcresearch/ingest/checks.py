@@ -216,6 +216,26 @@ def find_resubmissions(new: pd.DataFrame, old: pd.DataFrame | None) -> pd.DataFr
                         index=repeat.index.get_level_values("_label"))
 
 
+def unchanged_submissions(new: pd.DataFrame | None, old: pd.DataFrame | None) -> set[str]:
+    """Return the submission ids of ``new`` already stored with the same answers.
+
+    An export sent again replaces these households with themselves: the summary says
+    "unchanged" for them, and "replaced" only where an answer changed.
+    """
+    if new is None or old is None or new.empty or old.empty:
+        return set()
+    same = old[isin(old["submission_uuid"], new["submission_uuid"])]
+    if same.empty:
+        return set()
+    cols = list(dict.fromkeys(c for c in answer_columns(new) if c in same.columns))
+    both = pd.concat([same[["submission_uuid", *cols]], new[["submission_uuid", *cols]]],
+                     keys=["old", "new"])  # one frame: the same text for the same value
+    sig = _signature(both, cols)
+    before = dict(zip(both.loc["old", "submission_uuid"], sig.loc["old"], strict=True))
+    return {u for u, v in zip(both.loc["new", "submission_uuid"], sig.loc["new"], strict=True)
+            if before.get(u) == v}
+
+
 def duplicate_hh_keys(households: pd.DataFrame) -> pd.DataFrame:
     """Warn for every household whose ``hh_key`` is in another submission of the round."""
     if households is None or households.empty or "hh_key" not in households.columns:

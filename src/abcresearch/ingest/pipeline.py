@@ -169,7 +169,8 @@ class IngestResult:
         text = (f"Round {self.survey_round} already held data from {m['earlier_exports']} "
                 f"earlier export{'s' if m['earlier_exports'] != 1 else ''}: merged by submission "
                 f"id, {m['new']:,} households new, {m['replaced']:,} replaced (same submission "
-                f"id), {m['kept']:,} kept from before")
+                f"id, answers changed), {m.get('unchanged', 0):,} unchanged (sent again), "
+                f"{m['kept']:,} kept from before")
         if m.get("resubmitted"):
             text += (f"; {m['resubmitted']:,} sent again under a new id (same village, head and "
                      "answers) not stored twice")
@@ -703,9 +704,10 @@ def _merge_info(previous: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
         return None
     old_ids = set(old["submission_uuid"])
     new_ids = set(new["households"]["submission_uuid"]) if "households" in new else set()
+    unchanged = checks.unchanged_submissions(new.get("households"), old)
     return {"earlier_exports": max(earlier, 1), "new": len(new_ids - old_ids),
-            "replaced": len(new_ids & old_ids), "kept": len(old_ids - new_ids),
-            "resubmitted": len(repeats)}
+            "replaced": len((new_ids & old_ids) - unchanged), "unchanged": len(unchanged),
+            "kept": len(old_ids - new_ids), "resubmitted": len(repeats)}
 
 
 def _counts(sheets: list[Sheet], frames: dict[str, pd.DataFrame], report: ValidationReport,
