@@ -867,3 +867,16 @@ def test_the_same_export_sent_again_is_unchanged_not_replaced(tmp_path):
     write_csv(row, fix / "household.csv")
     res = _ingest(fix, tmp_path)
     assert res.merge["replaced"] == 1 and res.merge["unchanged"] == 0
+
+
+def test_a_cp874_file_with_a_utf8_line_is_refused_naming_the_line(tmp_path):
+    """The refusal named a byte offset only ("byte 1340"): the line is what a user can find."""
+    exp = build()
+    write(exp, tmp_path / "export", encoding="cp874", delimiter=",", quote_all=False)
+    path = exp.folder / "village.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].decode("cp874").encode("utf-8")  # row 3 saved again as UTF-8
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(InputError, match=r"village\.csv is neither UTF-8 nor Thai Windows .*"
+                                         r"\(line 3, byte"):
+        _ingest(exp.folder, tmp_path)

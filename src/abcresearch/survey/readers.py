@@ -213,8 +213,10 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...
     try:
         return "cp874", data.decode("cp874").encode("utf-8"), ()
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{path.name} is neither UTF-8 nor Thai Windows (CP874/TIS-620) text "
-                         f"(byte {exc.start}); save it again as CSV UTF-8") from None
+                         f"(line {line:,}, byte {exc.start:,} of the file); save it again as "
+                         "CSV UTF-8") from None
 
 
 def _mixed_lines(path: Path, data: bytes, good: int) -> tuple[bytes, tuple[int, ...]]:
