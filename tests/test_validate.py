@@ -319,3 +319,17 @@ def test_pandera_schema_accepts_the_store(tmp_path):
 
     with pytest.raises(pandera.errors.SchemaErrors):
         validate.schema("households").validate(bad, lazy=True)
+
+
+def test_a_device_time_without_its_offset_is_bangkok_time():
+    """A start time a spreadsheet stripped of "+07:00" was stored as UTC, 7 hours off; the
+    server's submission time without an offset is UTC, as Kobo writes it."""
+    from abcresearch.survey.validate import parse_datetimes
+
+    s = pd.Series(["2006-04-10 10:26:42", "2006-04-10T10:26:42.000+07:00",
+                   "2549-04-10T10:26:42", None])
+    device, bad = parse_datetimes(s, naive_tz="Asia/Bangkok")
+    assert not bad.any()
+    assert list(device[:3].dt.strftime("%H:%M")) == ["03:26"] * 3 and pd.isna(device[3])
+    server, _ = parse_datetimes(s)
+    assert server[0].strftime("%H:%M") == "10:26"

@@ -300,11 +300,17 @@ def _parse_dates(uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     return vals, np.array([v is None for v in vals], dtype=bool)
 
 
-def parse_datetimes(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse ISO 8601 date-times to tz-aware UTC; text without an offset is taken as UTC.
+DEVICE_TIMEZONE = "Asia/Bangkok"
+"""Time zone of the survey devices: the time zone of Thailand (the whole country, no DST)."""
+
+
+def parse_datetimes(s: pd.Series, naive_tz: str = "UTC") -> tuple[pd.Series, np.ndarray]:
+    """Parse ISO 8601 date-times to tz-aware UTC; text without an offset is in ``naive_tz``.
 
     Buddhist-era years (>= 2400) are converted first. Returns the parsed Series and a bool array
-    of cells that were present but unparsable.
+    of cells that were present but unparsable. A server's submission time without an offset is
+    UTC (Kobo's ``_submission_time``); a device's start and end times are the device's local
+    time (``Asia/Bangkok``), and lose their ``+07:00`` when a spreadsheet saves the export.
     """
     text = _clean_text(s)
     year = pd.to_numeric(text.str.slice(0, 4), errors="coerce")
@@ -314,6 +320,14 @@ def parse_datetimes(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         text = text.copy()
         text[be] = fixed
     out = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    if naive_tz != "UTC":
+        naive = (text.notna() & ~text.fillna("").str.contains(
+            r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True)).to_numpy(dtype=bool)
+        if naive.any():
+            local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+            out = out.copy()
+            out[naive] = local.dt.tz_localize(naive_tz, ambiguous="NaT",
+                                              nonexistent="NaT").dt.tz_convert("UTC")
     bad = (text.notna() & out.isna()).to_numpy(dtype=bool).copy()
     if not be.any():
         # a CE year 2100-2399 parses, but is almost surely a typo
@@ -371,7 +385,8 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
             out[name] = pd.Series(vals, index=frame.index, dtype=object)
             issues.add(bad, name, "type:date", values=raw)
         elif q.type in ("start", "end", "datetime"):
-            col, bad = parse_datetimes(raw)
+            # answered on the device: a time without its offset is the device's local time
+            col, bad = parse_datetimes(raw, naive_tz=DEVICE_TIMEZONE)
             out[name] = col
             issues.add(bad, name, "type:datetime", values=raw)
         elif q.personal == "national_id":
