@@ -211,3 +211,22 @@ def test_clearly_different_only_where_the_printed_interval_leaves_out_the_provin
             covered.append(item)
     assert covered, "the test cannot fail: no printed interval holds the province's share"
     assert not set(covered) & set(items), (covered, items)
+
+
+def test_a_group_set_by_unreviewed_rules_is_called_a_draft(sample_store, tmp_path,
+                                                            monkeypatch) -> None:
+    """Every cover and summary printed the A/B/C group as settled while the methods list
+    params/grades.yaml as not yet reviewed (a reader review); a reviewed file drops the line."""
+    import dataclasses
+
+    from abcresearch.reports.sections import summary_page as S
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    text = rep.summary_page().text
+    draft = rep.t("summary.grade_draft")
+    assert not load_grade_rules().verified and draft in text
+    reviewed = dataclasses.replace(load_grade_rules(), verified=True)
+    monkeypatch.setattr(S, "load_grade_rules", lambda *a, **k: reviewed)
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    assert draft not in rep.summary_page().text

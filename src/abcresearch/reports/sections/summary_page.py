@@ -389,7 +389,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         lift_title = t("summary.lift_top", grade=grade_text(t, row["grade"]))
     else:
         lift_title = ""
-    facts = [x for x in (l1_text, cov_text, prog_text) if x]
+    # a group set by rules nobody has reviewed yet is a draft, and the page says so once
+    draft = t("summary.grade_draft") if graded and not rules.verified else ""
+    facts = [x for x in (l1_text, cov_text, prog_text, draft) if x]
     forum_line = t("summary.forum", date=forum_text or "………………………………")
     md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]
     md += reasons[:1] + ([f"**{need_line}**"] if need_line else []) + reasons[1:]
