@@ -230,3 +230,18 @@ def test_a_group_set_by_unreviewed_rules_is_called_a_draft(sample_store, tmp_pat
     monkeypatch.setattr(S, "load_grade_rules", lambda *a, **k: reviewed)
     rep = AreaReport.load("801501", 2549, store=sample_store)
     assert draft not in rep.summary_page().text
+
+
+def test_the_covers_group_says_its_rules_are_a_draft(sample_store, monkeypatch) -> None:
+    import dataclasses
+
+    from abcresearch.reports.sections import cover as C
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    mark = f"({rep.t('cover.grade_draft')})"
+    line = C.grade_text(rep)
+    assert line.startswith("ความพร้อมของชุมชน: กลุ่ม") and line.endswith(mark), line
+    reviewed = dataclasses.replace(load_grade_rules(), verified=True)
+    monkeypatch.setattr(C, "load_grade_rules", lambda *a, **k: reviewed)
+    assert mark not in C.grade_text(rep)

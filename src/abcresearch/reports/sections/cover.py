@@ -17,6 +17,7 @@ from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.common import cover_block
+from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import get_area
 
 __all__ = ["coverage_text", "cover", "grade_text"]
@@ -70,6 +71,8 @@ def grade_text(report: AreaContext) -> str:
     text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
     if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):
         text += f" ({report.t('grade_status.' + st.grade_status.value)})"
+    if not load_grade_rules().verified:  # as the summary page says at more length
+        text += f" ({report.t('cover.grade_draft')})"
     return text
 
 
