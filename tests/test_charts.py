@@ -142,6 +142,17 @@ def test_grade_maps_colour_by_grade() -> None:
     assert colours == [charts.GRADE_COLOURS["B"], charts.NO_DATA_COLOUR]
 
 
+def _drawn_need_chart(pts: pd.DataFrame):
+    """The need chart of ``pts`` with plain labels, drawn; and its renderer."""
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                     grade_labels={"A": "A", "B": "B", "C": "C"},
+                                     threshold=40.0, xlabel="x", ylabel="y",
+                                     threshold_label="t", need_labels=("hi", "lo"),
+                                     near_label="")
+    ax.figure.canvas.draw()
+    return ax, ax.figure.canvas.get_renderer()
+
+
 def test_need_readiness_chart_takes_a_village_surveyed_in_full() -> None:
     """A village whose every household was surveyed has the collapsed interval [p, p]; scaled
     to percent, ``p - low`` can come out as -1e-15, which matplotlib refuses as an error bar
@@ -168,14 +179,7 @@ def test_need_readiness_labels_of_neighbours_do_not_overlap() -> None:
                         "ci_low": [37.0, 37.0, 47.0], "ci_high": [45.0, 45.0, 55.0],
                         "near": [True, True, False],
                         "label": ["หมู่ 4", "หมู่ 1", "หมู่ 2"]})
-    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
-                                     grade_labels={"A": "A", "B": "B", "C": "C"},
-                                     threshold=40.0, xlabel="x", ylabel="y",
-                                     threshold_label="t", need_labels=("hi", "lo"),
-                                     near_label="")
-    fig = ax.figure
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    ax, renderer = _drawn_need_chart(pts)
     boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text().startswith("หมู่")]
     assert len(boxes) == 3
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
@@ -188,7 +192,7 @@ def test_need_readiness_labels_of_neighbours_do_not_overlap() -> None:
     for box in boxes:
         inside = [box.contains(px, py) for px, py in points]
         assert not any(inside), box
-    plt.close(fig)
+    plt.close(ax.figure)
 
 
 def test_spread_labels_keeps_them_apart_near_their_points_and_inside_the_axis() -> None:
@@ -212,14 +216,7 @@ def test_need_readiness_labels_of_a_crowd_on_one_side_do_not_overlap() -> None:
     pts = pd.DataFrame({"grade": ["B"] * n, "estimate": 40.0 + np.linspace(0, 2, n),
                         "ci_low": [35.0] * n, "ci_high": [47.0] * n, "near": [False] * n,
                         "label": [f"หมู่ {i + 1} บ้านหนองบัว" for i in range(n)]})
-    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
-                                     grade_labels={"A": "A", "B": "B", "C": "C"},
-                                     threshold=40.0, xlabel="x", ylabel="y",
-                                     threshold_label="t", need_labels=("hi", "lo"),
-                                     near_label="")
-    fig = ax.figure
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    ax, renderer = _drawn_need_chart(pts)
     # the text's own box (an annotation's box also takes in its leader line)
     boxes = [matplotlib.text.Text.get_window_extent(t, renderer) for t in ax.texts
              if t.get_text().startswith("หมู่")]

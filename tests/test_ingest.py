@@ -697,19 +697,23 @@ def test_personal_data_typed_the_thai_way_into_free_text_is_masked_in_the_store(
     assert not any(p in issues_csv for p in ("1234 5678", dashed, head, member))
 
 
+def _main_sheet_correction(exp, folder: Path) -> Path:
+    """An export of the main sheet alone: the first household, its yearly income changed."""
+    folder.mkdir()
+    row = exp.households.iloc[[0]].copy()
+    col = next(c for c in row.columns if c.endswith("fin_income_year"))
+    row[col] = "999000"
+    write_csv(row, folder / "household.csv")
+    return folder
+
+
 def test_a_correction_of_the_main_sheet_alone_keeps_the_stored_roster(tmp_path):
     """An office re-sends household.csv alone to correct one answer: the household was
     replaced and its four roster rows were silently deleted (a field-data review)."""
     exp = make_export(tmp_path / "first")
     _ingest(tmp_path / "first", tmp_path)
     before = data.load(ROUND, store=tmp_path / "store", table="members")
-    fix = tmp_path / "fix"
-    fix.mkdir()
-    row = exp.households.iloc[[0]].copy()
-    col = next(c for c in row.columns if c.endswith("fin_income_year"))
-    row[col] = "999000"
-    write_csv(row, fix / "household.csv")
-    res = _ingest(fix, tmp_path)
+    res = _ingest(_main_sheet_correction(exp, tmp_path / "fix"), tmp_path)
     assert res.merge["replaced"] == 1
     hh = data.load(ROUND, store=tmp_path / "store")
     uuid = exp.households["_uuid"].iloc[0]
@@ -859,13 +863,7 @@ def test_the_same_export_sent_again_is_unchanged_not_replaced(tmp_path):
     n = len(exp.households)
     assert res.merge["unchanged"] == n and res.merge["replaced"] == 0
     assert f"0 replaced (same submission id, answers changed), {n} unchanged" in res.summary()
-    fix = tmp_path / "fix"
-    fix.mkdir()
-    row = exp.households.iloc[[0]].copy()
-    col = next(c for c in row.columns if c.endswith("fin_income_year"))
-    row[col] = "999000"
-    write_csv(row, fix / "household.csv")
-    res = _ingest(fix, tmp_path)
+    res = _ingest(_main_sheet_correction(exp, tmp_path / "fix"), tmp_path)
     assert res.merge["replaced"] == 1 and res.merge["unchanged"] == 0
 
 

@@ -506,9 +506,8 @@ def _refuse_if_nothing_valid(report: ValidationReport, frames: dict[str, pd.Data
     read = len(frames.get("households", ()))
     if not read or len(report.valid.get("households", ())):
         return
-    parts = [report.issues, *extra_issues]
-    issues = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
-        len(p) for p in parts) else report.issues
+    parts = [p for p in (report.issues, *extra_issues) if len(p)]
+    issues = pd.concat(parts, ignore_index=True) if parts else report.issues
     errors = issues[(issues["table"] == "households") & (issues["severity"] == "error")]
     top = errors.groupby(["column", "rule"]).size().sort_values(ascending=False).head(3)
     reasons = "; ".join(f"{rule} in column {col} ({n:,} rows)" for (col, rule), n in top.items())

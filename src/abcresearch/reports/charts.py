@@ -844,6 +844,8 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     ax, made = _axes(ax, (WIDTH, 4.2))
     order = list(grade_order)
     pts = points[points["grade"].isin(order) & points["estimate"].notna()]
+    # a label's height in need points (7-point type; the axes span 0-100)
+    height = LABEL_LINE_PT / _axes_height_pt(ax) * 100
     for j, g in enumerate(order):
         col = pts[pts["grade"] == g].sort_values("estimate")
         m = len(col)
@@ -877,8 +879,6 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                 side = [lab for lab in labelled if lab[1] == left]
                 if not side:
                     continue
-                # a label's height in need points (7-point type; the axes span 0-100)
-                height = LABEL_LINE_PT / _axes_height_pt(ax) * 100
                 placed = spread_labels([lab[2] for lab in side], height, height / 2,
                                        100.0 - height / 2)  # whole labels inside the axes
                 for (xi, _, yi, text), y_text in zip(side, placed, strict=True):

@@ -38,7 +38,7 @@ import pandas as pd
 
 from abcresearch.errors import AbcResearchWarning, InputError
 from abcresearch.survey.settings import ingest_settings
-from abcresearch.survey.textops import matches
+from abcresearch.survey.textops import THAI_DIGITS, matches
 
 #: Environment variable holding the key itself.
 KEY_ENV = "ABCRESEARCH_KEY"
@@ -256,12 +256,9 @@ _PHONE_TEXT_RE = re.compile(
     r"(?<![0-9A-Za-z])(?:\+66[ .-]?(?:\(0\)[ .-]?)?|\(0|0)(?:\d\)?[ .-]?){7,8}\d(?![0-9A-Za-z])")
 
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-
-
 def _sub_digits(pattern: re.Pattern[str], text: str) -> str:
     """Replace the matches of ``pattern`` by :data:`MASKED`, Thai digits read as digits."""
-    plain = text.translate(_THAI_DIGITS)  # one character for one: the spans are the same
+    plain = text.translate(THAI_DIGITS)  # one character for one: the spans are the same
     spans = [m.span() for m in pattern.finditer(plain)]
     for start, end in reversed(spans):
         text = text[:start] + MASKED + text[end:]
@@ -271,7 +268,7 @@ def _sub_digits(pattern: re.Pattern[str], text: str) -> str:
 _PUNCT = "()[]{}<>.,:;!?\"'“”‘’«»"
 # a word of free text: what lies between spaces and punctuation (a title written against a
 # name, "ผญบ.ทองใบ", is two words; "นายสมหญิง" is one, and the name is found at its end)
-_WORD_RE = re.compile(r"[^\s()\[\]{}<>.,:;!?\"'“”‘’«»]+")
+_WORD_RE = re.compile(rf"[^\s{re.escape(_PUNCT)}]+")
 
 
 class PersonalMasker:

@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+"""``str.translate`` table: Thai digits to ASCII digits (one character for one)."""
+
 
 def matches(s: pd.Series, pattern: str) -> np.ndarray:
     """Return a bool array: where the text matches the regex ``pattern`` (RE2, vectorised)."""

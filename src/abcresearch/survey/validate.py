@@ -40,7 +40,7 @@ from abcresearch.survey import areas
 from abcresearch.survey.instrument import choices as instrument_choices
 from abcresearch.survey.instrument import codebook as instrument_codebook
 from abcresearch.survey.pseudonyms import MASKED, normalise_pid, pid_is_valid
-from abcresearch.survey.textops import isin, matches
+from abcresearch.survey.textops import THAI_DIGITS, isin, matches
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
@@ -52,7 +52,6 @@ ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "rule", "severity", 
 #: Store table -> instrument form.
 FORMS = {"households": "household", "members": "household", "villages": "village"}
 
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _DMY_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -339,12 +338,12 @@ def parse_datetimes(s: pd.Series, naive_tz: str = "UTC") -> tuple[pd.Series, np.
 
 
 # what enumerators type for "no phone": read as blank, not as a wrong number
-_NO_PHONE = re.compile(r"^(?:-+|–|—|0|ไม่มี|ไม่ม|ไม่ทราบ|ไม่ระบุ|n/?a|none|no|nil)$", re.IGNORECASE)
+_NO_PHONE = r"(?:-+|–|—|0|ไม่มี|ไม่ม|ไม่ทราบ|ไม่ระบุ|n/?a|none|no|nil)"
 
 
 def _normalise_phone(s: pd.Series) -> pd.Series:
     s = _clean_text(s)
-    s = s.where(~s.fillna("").str.strip().str.fullmatch(_NO_PHONE.pattern, case=False))
+    s = s.where(~s.fillna("").str.strip().str.fullmatch(_NO_PHONE, case=False))
     s = s.str.replace(r"[\s\-().]", "", regex=True)
     s = s.str.replace(r"^\+?66", "0", regex=True)
     # a spreadsheet that read the number as a number dropped its leading 0

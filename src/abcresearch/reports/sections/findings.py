@@ -129,36 +129,33 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             cap = (above["estimate"] - above["province"]).idxmax()
             found.append(t("find.above_province", capital=report.capital_label(cap),
                            score=_text(prof, cap), province=_text(prof, cap, "province")))
-    level1_lines: list[str] = []
-    m0_lines: list[str] = []
-    pov_lines: list[str] = []
+    measures = 0  # poverty shares printed (level 1, multidimensional, income line)
     if not l1_shown.hidden and l1_shown.low is not None:
         w, _ = report.weighted_counts("overall_level")
         count = pub.weighted("overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
         if not count.hidden and l1_shown.with_ci == l1_shown.text:
             # an interval narrower than the digits printed says nothing: not "30 (30–30)"
-            level1_lines.append(t("find.level1_point", share=l1_shown.text, count=count.text))
-            found.append(level1_lines[-1])
+            found.append(t("find.level1_point", share=l1_shown.text, count=count.text))
+            measures += 1
         elif not count.hidden:
-            level1_lines.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,
-                                  high=l1_shown.high, count=count.text))
-            found.append(level1_lines[-1])
+            found.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,
+                           high=l1_shown.high, count=count.text))
+            measures += 1
     af = af_published(report, pub)
     if af["H"].value is not None and af["H"].value > 0 and not af["A"].hidden \
             and af["top"] is not None:
         dims = len(report.capitals)
         a_count = pub.derived("other", "A_count", code,
                               report.af_result.A["estimate"].iloc[0] * dims, False, "whole")
-        m0_lines.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
-                          capital=report.capital_label(af["top"])))
-        found.append(m0_lines[-1])
+        found.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
+                       capital=report.capital_label(af["top"])))
+        measures += 1
     pov = poverty_published(report, pub)
     if pov is not None and not pov.hidden and report.poverty_estimate is not None:
-        pov_lines.append(t("find.poverty", share=pov.text,
-                           line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
-        found.append(pov_lines[-1])
-    said = sum(bool(lines) for lines in (level1_lines, m0_lines, pov_lines))
-    if said >= 2 and report.af_result is not None:
+        found.append(t("find.poverty", share=pov.text,
+                       line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
+        measures += 1
+    if measures >= 2 and report.af_result is not None:
         # three shares of "poor" households side by side: say why they differ
         found.append(t("find.measures", cut=_af_cut_text(t, report.af_result)))
     if report.level in ("tambon", "amphoe"):

@@ -43,7 +43,7 @@ __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
            "in_published_order",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
-           "published_level1", "published_reason", "published_rows", "readiness",
+           "printed_rank", "published_level1", "published_reason", "published_rows", "readiness",
            "reason_figures"]
 
 
@@ -287,6 +287,17 @@ def _cells(report: AreaContext | ProvinceContext, rules: GradeRules, rows: pd.Da
     return table, int((small | hidden).sum())
 
 
+def printed_rank(scores: pd.Series) -> pd.Series:
+    """Rank scores as printed, highest first: two that print alike share a rank.
+
+    ("53.5" was 18th and 19th when 53.46 and 53.54 were ranked.) Missing scores get no rank.
+    """
+    digits = publication_rules().digits["score"]
+    printed = scores.map(
+        lambda v: float(format_number(v, digits).replace(",", "")) if pd.notna(v) else np.nan)
+    return printed.rank(ascending=False, method="min")
+
+
 def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
                       names: list[str], level: str) -> pd.DataFrame:
     """Organisation strength ranking (village-form figures: no suppression applies).
@@ -304,12 +315,7 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
     t = report.t
     r = rows.assign(_name=names).sort_values("org_strength", ascending=False,
                                              na_position="last", kind="mergesort")
-    # ranked by the scores as printed: two that print alike share a rank ("53.5" was 18th and
-    # 19th when 53.46 and 53.54 were ranked)
-    digits = publication_rules().digits["score"]
-    printed = r["org_strength"].map(
-        lambda v: float(format_number(v, digits).replace(",", "")) if pd.notna(v) else np.nan)
-    rank = printed.rank(ascending=False, method="min").astype("Int64")
+    rank = printed_rank(r["org_strength"]).astype("Int64")
     name_col = t("col.village") if level == "village" else t("col.tambon")
     out = pd.DataFrame({
         t("readiness.col.org_rank"): rank.to_numpy(),
@@ -520,17 +526,14 @@ def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> p
     """
     sib = report.analysis.villages
     sib = sib[sib["village_code"].str.startswith(report.area.code[:6])]
-    digits = publication_rules().digits["score"]
-    printed = sib["org_strength"].map(
-        lambda v: float(format_number(v, digits).replace(",", "")) if pd.notna(v) else np.nan)
-    rank = printed.rank(ascending=False, method="min")
+    rank = printed_rank(sib["org_strength"])
     own = rank[(sib["village_code"] == report.area.code).to_numpy()]
     col = report.t("readiness.col.org_rank")
     out = org.copy()
     if own.empty or pd.isna(own.iloc[0]):
         out[col] = "–"
         return out
-    text = report.t("readiness.rank_of", k=int(own.iloc[0]), n=int(printed.notna().sum()))
+    text = report.t("readiness.rank_of", k=int(own.iloc[0]), n=int(rank.notna().sum()))
     out[col] = pub.record_numbers(text, "org_rank_in_tambon", report.area.code)
     return out
 

@@ -318,27 +318,21 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     gaps: list[str] = []
     lead: list[str] = []
     if shares is not None:
-        # an item printed equal to the province ("55 against the province's 55") is neither a
-        # strength nor a gap, whatever its unrounded difference
+        # a strength, a gap or a first action only where the difference is clear as printed,
+        # as the "what to do" page stars it: not where the area prints equal to the province
+        # ("55 against 55") nor where its printed interval holds the printed province share (a
+        # one-point difference within the margin of error is none of them)
         probe = Publisher(report, "summary_page")
-        same = [i for i in shares.index
-                if not shares.loc[i, "hidden"] and pd.notna(shares.loc[i, "gap"])
-                and actions_mod.item_share(probe, report.area.code, ar.item(i),
-                                           shares.loc[i, "estimate"]).text
-                == actions_mod.item_share(probe, report.area.code[:2], ar.item(i),
-                                          shares.loc[i, "province"]).text]
-        # a strength, a gap or a first action only where the difference is clear as printed
-        # (the printed interval leaves out the printed province share, as the "what to do"
-        # page stars it): a one-point difference within the margin of error is none of them
-        clear_items = [
-            i for i in shares.index.difference(same, sort=False)
-            if not shares.loc[i, "hidden"] and pd.notna(shares.loc[i, "gap"])
-            and bool(shares.loc[i, "clear"]) and not actions_mod.printed_covers(
-                actions_mod.item_share(probe, report.area.code, ar.item(i),
-                                       shares.loc[i, "estimate"], shares.loc[i, "ci_low"],
-                                       shares.loc[i, "ci_high"]),
-                actions_mod.item_share(probe, report.area.code[:2], ar.item(i),
-                                       shares.loc[i, "province"]))]
+        clear_items = []
+        for i, s in shares.iterrows():
+            if s["hidden"] or pd.isna(s["gap"]) or not bool(s["clear"]):
+                continue
+            r = ar.item(i)
+            area = actions_mod.item_share(probe, report.area.code, r, s["estimate"],
+                                          s["ci_low"], s["ci_high"])
+            province = actions_mod.item_share(probe, report.area.code[:2], r, s["province"])
+            if area.text != province.text and not actions_mod.printed_covers(area, province):
+                clear_items.append(i)
         good, bad = actions_mod.strengths_and_gaps(shares.loc[clear_items], ar)
 
         def item_line(item: str, key: str) -> str:
@@ -347,10 +341,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
             area = actions_mod.item_share(ledger, report.area.code, r, s["estimate"],
                                           s["ci_low"], s["ci_high"])
             province = actions_mod.item_share(ledger, report.area.code[:2], r, s["province"])
-            if area.text == province.text:  # not "9% fewer than the province's 9%"
-                key += "_slight"
             # every listed difference is clear, which the box's title says once
-            return t(key, what=r.text[lang], area=area.text, province=province.text, clear="")
+            return t(key, what=r.text[lang], area=area.text, province=province.text)
 
         strengths = [item_line(i, "summary.strength") for i in good]
         gaps = [item_line(i, "summary.gap") for i in bad]
