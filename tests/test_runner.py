@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from fixtures.fake_store import ROUND, make_store
 
-from abcresearch.batch import kernels
+from abcresearch.batch import inprocess, kernels
 from abcresearch.batch.runner import ReportPaths, run_report
 from abcresearch.errors import AreaError, ReportError, StoreError
 
@@ -119,16 +119,18 @@ def test_checks_before_running(store: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "2568").exists()
 
 
-def test_warm_equals_cold_and_nothing_leaks(store: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", [kernels.ENGINE_NAME, inprocess.ENGINE_NAME])
+def test_warm_equals_cold_and_nothing_leaks(store: Path, tmp_path: Path, engine: str) -> None:
     cold = run_report("800102", ROUND, store=store, out=tmp_path / "cold", notebook=TINY)
-    # the warm kernel first runs other areas, one of which fails mid-way; every run leaves
-    # variables, a figure, rcParams, an environment variable, a cwd and a seed behind
+    # the warm kernel (or this process) first runs other areas, one of which fails mid-way;
+    # every run leaves variables, a figure, rcParams, an environment variable, a cwd and a
+    # seed behind
     for code in ("800101", "800103", "800101"):
         run_report(code, ROUND, store=store, out=tmp_path / "other", notebook=TINY,
-                   engine=kernels.ENGINE_NAME)
+                   engine=engine)
     warm = run_report("800102", ROUND, store=store, out=tmp_path / "warm", notebook=TINY,
-                      engine=kernels.ENGINE_NAME)
-    assert cold.status == warm.status == "ok"
+                      engine=engine)
+    assert cold.status == warm.status == "ok", warm.error
     nb_cold = nbformat.read(cold.paths.ipynb, as_version=4)
     nb_warm = nbformat.read(warm.paths.ipynb, as_version=4)
     assert comparable(nb_cold) == comparable(nb_warm)

@@ -153,5 +153,11 @@ def is_current(paths: ReportPaths, inputs: Mapping[str, Any]) -> bool:
     return paths.pdf.is_file() and read_json(paths.inputs) == dict(inputs)
 
 
+# caches that batch.kernel_state.reset keeps between notebooks run in one process (see
+# abcresearch.batch.inprocess): what they hold is derived from files and not changed
+_hash_tree.cache_safe = True  # type: ignore[attr-defined]  # keyed by a stamp, str out
+_file_hash.cache_safe = True  # type: ignore[attr-defined]  # keyed by file identity, str out
+
+
 __all__ = ["area_fingerprint", "file_hash", "fingerprints", "is_current", "params_hash",
            "read_manifest", "report_inputs"]

@@ -43,8 +43,15 @@ def warm(modules: Iterable[str]) -> list[str]:
     return missing
 
 
-def snapshot() -> None:
-    """Record the process state that :func:`reset` restores (runs inside the kernel)."""
+def snapshot(freeze: bool = True) -> None:
+    """Record the process state that :func:`reset` restores (runs inside the kernel).
+
+    Parameters
+    ----------
+    freeze : bool
+        Move every object alive now to the garbage collector's permanent generation (after
+        the warm-up imports; not for the snapshot an in-process run takes before each notebook).
+    """
     import copy
     import logging as _logging
     import sys
@@ -90,6 +97,8 @@ def snapshot() -> None:
             pass
     SNAPSHOT.clear()
     SNAPSHOT.update(snap)
+    if not freeze:
+        return
     import gc
 
     # the pre-imported libraries are permanent: keep them out of every later collection, so the
@@ -113,13 +122,16 @@ def clear_library_caches() -> None:
                 clear()
 
 
-def reset(cwd: str) -> None:
+def reset(cwd: str, reseed: bool = True) -> None:
     """Put the kernel back into its post-warm-up state (runs inside the kernel).
 
     Parameters
     ----------
     cwd : str
         Working directory for the next notebook.
+    reseed : bool
+        Reseed ``random`` and NumPy's global generator from OS entropy, as a new process does
+        (an in-process run restores the process's own generators instead).
     """
     import gc
     import logging as _logging
@@ -171,11 +183,13 @@ def reset(cwd: str) -> None:
     root.setLevel(snap.get("root_level", _logging.WARNING))
     root.handlers[:] = snap.get("root_handlers", [])
     _logging.disable(_logging.NOTSET)
-    random.seed()
+    if reseed:
+        random.seed()
     if "numpy" in sys.modules:
         import numpy as np
 
-        np.random.seed(None)
+        if reseed:
+            np.random.seed(None)
         if "np_err" in snap:
             np.seterr(**snap["np_err"])
             np.set_printoptions(**snap["np_print"])

@@ -105,6 +105,18 @@ REPORT_IMPORTS: tuple[str, ...] = (
 """Modules a kernel for one command-line report imports while the command checks its inputs
 (what the report notebook needs; no seaborn, statsmodels or scipy.stats, which it does not use)."""
 
+def warm_imports(imports: Iterable[str] = WARM_IMPORTS) -> tuple[str, ...]:
+    """Return the modules to import once per warm process.
+
+    That is ``imports``, or for the default list the names in ``ABCRESEARCH_WARM_IMPORTS``
+    (comma-separated) when that variable is set.
+    """
+    env = os.environ.get("ABCRESEARCH_WARM_IMPORTS")
+    if env is not None and imports is WARM_IMPORTS:
+        return tuple(m.strip() for m in env.split(",") if m.strip())
+    return tuple(imports)
+
+
 DEFAULT_MAX_REPORTS = 200
 """Notebooks a warm kernel runs before it is replaced by a fresh one."""
 
@@ -153,10 +165,7 @@ class WarmKernel:
         startup_timeout: float = 60,
     ) -> None:
         self.kernel_name = kernel_name
-        env = os.environ.get("ABCRESEARCH_WARM_IMPORTS")
-        if env is not None and imports is WARM_IMPORTS:
-            imports = [m.strip() for m in env.split(",") if m.strip()]
-        self.imports = tuple(imports)
+        self.imports = warm_imports(imports)
         self.max_reports = max_reports
         self.max_rss = max_rss
         self.startup_timeout = startup_timeout

@@ -171,5 +171,10 @@ def build_parameters(notebook: str | os.PathLike[str], area_code: str, survey_ro
     return params
 
 
+# caches that batch.kernel_state.reset keeps between notebooks run in one process (see
+# abcresearch.batch.inprocess): what they hold is derived from files and not changed
+_inspect.cache_safe = True  # type: ignore[attr-defined]  # keyed by file identity
+
+
 __all__ = ["DEFAULT_NOTEBOOKS", "LANGS", "REPORT_PARAMETERS", "SchemeChoice", "build_parameters",
            "default_notebook", "notebook_parameters", "resolve_scheme", "store_parameter"]

@@ -113,5 +113,10 @@ def compare_inputs(area_code: str, compare_round: int | None,
             "round_data": area_fingerprint(code[:2], manifest)}
 
 
+# caches that batch.kernel_state.reset keeps between notebooks run in one process (see
+# abcresearch.batch.inprocess): what they hold is derived from files and not changed
+_tambons.cache_safe = True  # type: ignore[attr-defined]  # keyed by a stamp, frozenset out
+
+
 __all__ = ["PARAMETER", "check_compare_round", "compare_inputs", "compare_round_for",
            "earlier_rounds", "has_households"]

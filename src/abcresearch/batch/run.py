@@ -6,12 +6,15 @@ that round (a partial round reports only surveyed areas), skips reports whose in
 rest and writes ``<out>/<round>/index.html`` (``<out>/<round>/<scheme>/index.html`` and the
 reports beside it for a non-default ``scheme``).
 
-* Local: a pool of ``workers`` processes (default 2), each with a warm kernel
-  (:mod:`abcresearch.batch.kernels`), so a report costs its analysis and typesetting, not a kernel
-  start and imports.
+* Local: a pool of ``workers`` processes (default 2), each running the notebooks in its own
+  process (:mod:`abcresearch.batch.inprocess`), so a report costs its analysis and typesetting,
+  not a kernel start, imports and the kernel's messages. A notebook that kills its worker
+  (a crash, ``os._exit``, the out-of-memory killer) fails the reports that worker held; the
+  batch goes on with new workers.
 * Distributed: with ``scheduler="tcp://host:port"`` the same tasks go to an existing Dask cluster
-  (``dask.distributed.Client``); each worker process keeps its own warm kernel and reads the
-  shared store path. Outputs are the same files as a local run.
+  (``dask.distributed.Client``); a Dask worker runs tasks in threads, so each worker process
+  keeps its own warm kernel (:mod:`abcresearch.batch.kernels`) and reads the shared store path.
+  Outputs are the same files as a local run.
 
 Fault isolation: a failing area gives ``<code>.error.txt`` (error, failing cell, traceback) and its
 executed notebook with papermill's error banner; the other areas go on. Resumable: sidecars are
@@ -53,6 +56,10 @@ LEVELS = ("amphoe", "tambon", "village")
 
 DEFAULT_WORKERS = 2
 WARM_ENGINE = "abcresearch_warm"
+"""The warm kernel engine (:mod:`abcresearch.batch.kernels`)."""
+BATCH_ENGINE = "abcresearch_inprocess"
+"""The default engine of a batch: notebooks in the worker's own process where it can
+(:mod:`abcresearch.batch.inprocess`), in a warm kernel elsewhere (Dask's worker threads)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class ReportTask:
     inputs: dict[str, Any]
     header: dict[str, Any]
     lang: str
-    engine: str | None = WARM_ENGINE
+    engine: str | None = BATCH_ENGINE
     timeout: float | None = 1800
     left_out: tuple[str, ...] = ()
 
@@ -224,7 +231,7 @@ def plan_batch(
     notebook: str | os.PathLike[str] | None = None,
     province_notebook: str | os.PathLike[str] | None = None,
     force: bool = False,
-    engine: str | None = WARM_ENGINE,
+    engine: str | None = BATCH_ENGINE,
     timeout: float | None = 1800,
     scheme: str | os.PathLike[str] | None = None,
     compare_round: int | None = None,
@@ -338,14 +345,14 @@ class BatchResult:
         return "\n".join(lines)
 
 
-def _init_local_worker(warm: bool, parent_pid: int) -> None:
+def _init_local_worker(engine: str | None, parent_pid: int) -> None:
     import signal
 
     from abcresearch.batch.lifeline import exit_with_parent
 
     exit_with_parent(parent_pid)  # a killed batch takes its workers (and their kernels) along
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    if warm:
+    if engine == WARM_ENGINE:
         # the kernel starts (its own process, its imports) while this process warms up its
         # PDF step; the first report waits for it, and retries and reports a failed start
         try:
@@ -353,6 +360,13 @@ def _init_local_worker(warm: bool, parent_pid: int) -> None:
 
             warm_up(background=True)
         except Exception:  # noqa: BLE001 - the first report starts the kernel again
+            pass
+    elif engine == BATCH_ENGINE:
+        try:  # the notebooks' libraries, imported once, and the state each report starts from
+            from abcresearch.batch.inprocess import NOTEBOOKS
+
+            NOTEBOOKS.start()
+        except Exception:  # noqa: BLE001 - the first report starts it again and reports why
             pass
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
@@ -406,48 +420,73 @@ class _LocalWorkers:
     nothing to do take 7 s instead of 3. At the end they stop while the index page is written.
     """
 
-    def __init__(self, workers: int, warm: bool) -> None:
+    def __init__(self, workers: int, engine: str | None) -> None:
+        self.workers = max(1, workers)
+        self.engine = engine
+        self.pool = self._new_pool()
+        self._closing: Any = None
+
+    def _new_pool(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.workers = max(1, workers)
-        self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                        mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_init_local_worker,
-                                        initargs=(warm, os.getpid()))
-        self._closing: Any = None
+        from abcresearch.batch.inprocess import MAX_REPORTS_PER_WORKER
+
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_local_worker, initargs=(self.engine, os.getpid()),
+            # what a notebook parks beyond the reset's reach goes with its worker
+            max_tasks_per_child=MAX_REPORTS_PER_WORKER if self.engine == BATCH_ENGINE else None)
 
     def run(self, tasks: list[ReportTask], done: Callable[[ReportOutcome], None]) -> None:
         """Run ``tasks``, calling ``done`` with each outcome as it arrives."""
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        futures: dict[Any, ReportTask] = {}
+        futures: dict[Any, tuple[ReportTask, bool]] = {}
+        queue = list(tasks)
+        # reports that were in a worker pool when one of its workers died: each runs again,
+        # alone, so the one whose notebook stops its worker fails and the others do not
+        alone: list[ReportTask] = []
         try:
-            queue = list(tasks)
-            # keep at most 2 tasks per worker in flight, so an interrupt leaves little running
-            while queue or futures:
-                while queue and len(futures) < 2 * self.workers:
-                    task = queue.pop(0)
+            while queue or alone or futures:
+                # keep at most 2 tasks per worker in flight, so an interrupt leaves little
+                # running; one at a time while reports of a dead pool run again
+                source, limit = (alone, 1) if alone else (queue, 2 * self.workers)
+                while source and len(futures) < limit:
+                    task = source[0]
                     try:
-                        futures[self.pool.submit(run_task, task)] = task
-                    except BrokenProcessPool as exc:  # a worker died: the rest cannot run
-                        for lost in [task, *queue]:
-                            done(_failed(lost, f"worker pool broken before this report ran: "
-                                               f"{exc}"))
-                        queue = []
+                        futures[self.pool.submit(run_task, task)] = (task, source is alone)
+                    except BrokenProcessPool:  # found broken: new workers, then go on
+                        break
+                    source.pop(0)
+                if not futures:
+                    self._replace_pool()
+                    continue
                 finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in finished):
+                    finished = set(futures)  # every report of a broken pool ends with it
+                    wait(finished)
+                    self._replace_pool()
                 for fut in finished:
-                    task = futures.pop(fut)
-                    try:
-                        outcome = fut.result()
-                    except BaseException as exc:  # worker died (e.g. out of memory)
-                        outcome = _failed(task, f"worker process failed: "
-                                                f"{type(exc).__name__}: {exc}")
-                    done(outcome)
+                    task, ran_alone = futures.pop(fut)
+                    exc = fut.exception()
+                    if exc is None:
+                        done(fut.result())
+                    elif isinstance(exc, BrokenProcessPool) and not ran_alone:
+                        alone.append(task)
+                    else:  # this report's notebook stopped its worker (or the worker failed)
+                        done(_failed(task, "worker process failed while it ran this report "
+                                           "(a crash, os._exit or the out-of-memory killer): "
+                                           f"{type(exc).__name__}: {exc}"))
         finally:
             for fut in futures:
                 fut.cancel()
+
+    def _replace_pool(self) -> None:
+        """Start new workers after one died (a broken pool runs nothing more)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
 
     def start_closing(self) -> None:
         """Let the workers stop (their kernels too) while this process writes the index."""
@@ -505,7 +544,7 @@ def run_batch(
     force: bool = False,
     notebook: str | os.PathLike[str] | None = None,
     province_notebook: str | os.PathLike[str] | None = None,
-    engine: str | None = WARM_ENGINE,
+    engine: str | None = BATCH_ENGINE,
     progress: bool = True,
     on_result: Callable[[ReportOutcome], None] | None = None,
     timeout: float | None = 1800,
@@ -535,7 +574,9 @@ def run_batch(
         Report and province-overview notebooks (defaults under ``notebooks/``; the overview is
         run once per batch when its notebook exists).
     engine : str, optional
-        papermill engine; default the warm engine, None for papermill's stock engine.
+        papermill engine: default :data:`BATCH_ENGINE` (in the worker's process, or a warm
+        kernel on Dask), :data:`WARM_ENGINE` for a warm kernel everywhere, None for
+        papermill's stock engine (a fresh kernel per report).
     progress : bool
         Show a progress bar on stderr.
     on_result : callable, optional
@@ -586,8 +627,9 @@ def run_batch(
                 if scheduler:
                     _run_dask(tasks, scheduler, done)
                 else:
+                    engines = {t.engine for t in tasks}
                     local = _LocalWorkers(min(workers, len(tasks)),
-                                          any(t.engine == WARM_ENGINE for t in tasks))
+                                          next(iter(engines)) if len(engines) == 1 else None)
                     local.run(tasks, done)
         finally:
             bar.stop()

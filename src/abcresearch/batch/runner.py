@@ -301,8 +301,8 @@ def execute_report(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    if engine is not None:
-        from abcresearch.batch import kernels  # noqa: F401  (registers the warm engine)
+    if engine is not None:  # register this package's engines with papermill
+        from abcresearch.batch import inprocess, kernels  # noqa: F401
     code = str(inputs["area_code"])
     survey_round = int(inputs["survey_round"])
     folder = paths.pdf.parent

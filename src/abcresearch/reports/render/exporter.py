@@ -317,3 +317,8 @@ class ThaiPDFExporter(Exporter):
         pdf = compile_pdf(render_notebook(nb_copy, fallback_title=name))
         resources["output_extension"] = ".pdf"
         return pdf, resources
+
+# caches that batch.kernel_state.reset keeps between notebooks run in one process (see
+# abcresearch.batch.inprocess): what they hold is derived from files and not changed
+typst_fonts.cache_safe = True  # type: ignore[attr-defined]  # installed font files in, font book out
+warm_up.cache_safe = True  # type: ignore[attr-defined]  # nothing kept

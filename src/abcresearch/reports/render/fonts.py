@@ -147,3 +147,8 @@ def svg_metadata() -> dict[str, Any]:
         ``{"Date": None, "Creator": None}``.
     """
     return {"Date": None, "Creator": None}
+
+# caches that batch.kernel_state.reset keeps between notebooks run in one process (see
+# abcresearch.batch.inprocess): what they hold is derived from files and not changed
+font_files.cache_safe = True  # type: ignore[attr-defined]  # installed files
+register_thai_font.cache_safe = True  # type: ignore[attr-defined]  # a font name; matplotlib keeps the font anyway

@@ -1630,3 +1630,9 @@ def fix_text_layer(pdf: bytes) -> bytes:
     finally:
         if collecting:
             gc.enable()
+
+
+# caches that batch.kernel_state.reset keeps between notebooks run in one process (see
+# abcresearch.batch.inprocess): what they hold is derived from files and not changed
+_pen_class.cache_safe = True  # type: ignore[attr-defined]  # a class
+_glyph_text.cache_safe = True  # type: ignore[attr-defined]  # str in, str out

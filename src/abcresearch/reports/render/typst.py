@@ -805,3 +805,8 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) ->
     source = "\n\n".join([template_source().rstrip(), show, TYPST_RULES, *(b for b in body if b)])
     source += "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"])
+
+# caches that batch.kernel_state.reset keeps between notebooks run in one process (see
+# abcresearch.batch.inprocess): what they hold is derived from files and not changed
+_markdown_parser.cache_safe = True  # type: ignore[attr-defined]  # a parser, no state between parses
+template_source.cache_safe = True  # type: ignore[attr-defined]  # a packaged file

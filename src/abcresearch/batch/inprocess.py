@@ -1,0 +1,473 @@
+"""The papermill engine ``abcresearch_inprocess``: report notebooks in the worker's own process.
+
+Why
+---
+A warm kernel (:mod:`abcresearch.batch.kernels`) saves a report the kernel's start and imports,
+but every output still travels from the kernel to the worker as a Jupyter message: formatted,
+serialised, signed, sent, received, parsed and checked, once per output (a tambon report has
+about 60, three of them charts of 0.3-0.7 MB each). Measured on the 2-core machine
+(``benchmarks/bench_profile.py``, warm tambon report 800101): the kernel spent 1.77 s of CPU per
+report where the same sections take 1.3 s run in one process, and the worker another 0.4 s
+receiving them. A batch worker on a dedicated core is CPU-bound, so that is a fifth of its
+throughput.
+
+This engine runs the notebook's cells in the worker process with an IPython
+:class:`~IPython.core.interactiveshell.InteractiveShell` whose display publisher, display hook,
+traceback printer and ``sys.stdout``/``sys.stderr`` write nbformat outputs straight into the
+notebook. The outputs are the ones a kernel would give (each passes through
+``jupyter_client``'s JSON packer and back, as a kernel's message does), the matplotlib backend
+is the kernel's inline backend, and tracebacks are IPython's, as a kernel formats them.
+
+Between notebooks the process is reset with :func:`abcresearch.batch.kernel_state.reset`, the
+same reset a warm kernel gets (namespace, history and execution count, figures, rcParams,
+working directory, environment, ``sys.path``, warnings filters, NumPy, pandas and logging
+settings, random state, the library's ``functools`` caches that are not marked safe).
+
+When it runs in a kernel instead
+--------------------------------
+In-process execution needs to own the process: its main thread (a cell's time limit is a
+``SIGALRM`` timer) and the IPython shell singleton. Where either is taken, the notebook runs in
+the warm kernel engine instead, with the same outputs:
+
+* a Dask worker runs tasks in executor threads (one process, possibly several tasks at once);
+* a report run from inside a notebook or IPython session, whose shell is not this engine's.
+
+What a kernel has of its own and a process shares with the notebook: the warnings filters and
+logging handlers in force while it runs (a batch worker's are Python's defaults, as a kernel's
+are), and output written by C code straight to the process's file descriptors, which stays on the
+worker's console instead of becoming a stream output.
+
+The cost of running in the worker's process: a notebook that kills its process (``os._exit``,
+a crash in C code, the system's out-of-memory killer) takes the worker with it, where a kernel
+would have died alone. The local batch then fails the reports that worker held and goes on with
+a new worker (:class:`abcresearch.batch.run._LocalWorkers`). Memory a notebook parks where the
+reset does not reach (``builtins``, another module's globals) stays for the next notebook, as in
+a warm kernel; the local batch replaces a worker after
+:data:`MAX_REPORTS_PER_WORKER` reports.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime
+import io
+import logging
+import os
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+from papermill.engines import Engine, papermill_engines
+
+logger = logging.getLogger(__name__)
+
+ENGINE_NAME = "abcresearch_inprocess"
+"""Name of the in-process engine in papermill's engine registry."""
+
+MAX_REPORTS_PER_WORKER = 200
+"""Reports a local batch worker runs in its own process before it is replaced by a fresh one
+(the same safety net as :data:`abcresearch.batch.kernels.DEFAULT_MAX_REPORTS`)."""
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+LANGUAGE_INFO: dict[str, Any] = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+}
+"""The notebook's ``language_info`` as ipykernel reports it (the Python version is added)."""
+
+
+class CellTimeoutError(TimeoutError):
+    """A cell ran longer than the notebook's ``execution_timeout``."""
+
+
+def _round_trip(content: dict[str, Any]) -> dict[str, Any]:
+    """Return ``content`` as a kernel's message would deliver it (JSON out and back)."""
+    from jupyter_client.session import json_packer, json_unpacker
+
+    return json_unpacker(json_packer(content))
+
+
+class _Outputs:
+    """Where the outputs of the cell being run go."""
+
+    def __init__(self) -> None:
+        self.outputs: list[Any] | None = None
+        self.by_display_id: dict[str, list[Any]] = {}
+        self.clear_on_next = False
+
+    def add(self, output: dict[str, Any], display_id: str | None = None) -> None:
+        import nbformat
+
+        if self.outputs is None:  # outside a cell (the reset, the engine's own code)
+            return
+        if self.clear_on_next:
+            self.outputs.clear()
+            self.clear_on_next = False
+        node = nbformat.from_dict(output)
+        self.outputs.append(node)
+        if display_id:
+            self.by_display_id.setdefault(display_id, []).append(node)
+
+    def stream(self, name: str, text: str) -> None:
+        if self.outputs is None or not text:
+            return
+        if self.clear_on_next:
+            self.outputs.clear()
+            self.clear_on_next = False
+        last = self.outputs[-1] if self.outputs else None
+        if last is not None and last.get("output_type") == "stream" and last.get("name") == name:
+            last["text"] += text
+        else:
+            self.add({"output_type": "stream", "name": name, "text": text})
+
+
+class _StreamWriter(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` during a cell: text becomes a stream output."""
+
+    def __init__(self, sink: _Outputs, name: str) -> None:
+        super().__init__()
+        self.sink = sink
+        self.name_ = name
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self.sink.stream(self.name_, text)
+        return len(text)
+
+
+def _shell_class() -> Any:
+    """Build the shell classes on first use (IPython is imported only by this engine's runs)."""
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+
+    class NotebookDisplayPublisher(DisplayPublisher):
+        """``display()``: a ``display_data`` output (or an update of an earlier one)."""
+
+        sink: _Outputs
+
+        def publish(self, data: dict[str, Any], metadata: dict[str, Any] | None = None,
+                    source: Any = None, *, transient: dict[str, Any] | None = None,
+                    update: bool = False, **kwargs: Any) -> None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            content = _round_trip({"data": data, "metadata": metadata or {},
+                                   "transient": transient or {}})
+            display_id = (transient or {}).get("display_id")
+            if update:
+                for node in self.sink.by_display_id.get(display_id or "", []):
+                    node["data"] = content["data"]
+                    node["metadata"] = content["metadata"]
+                return
+            self.sink.add({"output_type": "display_data", "data": content["data"],
+                           "metadata": content["metadata"]}, display_id)
+
+        def clear_output(self, wait: bool = False) -> None:
+            if wait:
+                self.sink.clear_on_next = True
+            elif self.sink.outputs is not None:
+                self.sink.outputs.clear()
+
+    class NotebookDisplayHook(DisplayHook):
+        """A cell's last expression: an ``execute_result`` output."""
+
+        sink: _Outputs
+
+        def write_output_prompt(self) -> None:
+            pass
+
+        def write_format_data(self, format_dict: dict[str, Any],
+                              md_dict: dict[str, Any] | None = None) -> None:
+            content = _round_trip({"data": format_dict, "metadata": md_dict or {}})
+            self.sink.add({"output_type": "execute_result", "data": content["data"],
+                           "metadata": content["metadata"],
+                           "execution_count": self.prompt_count})
+
+        def finish_displayhook(self) -> None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+
+        def flush(self) -> None:
+            # DisplayHook.flush (the shell's reset runs it) without its full garbage
+            # collection: kernel_state.reset makes one right after
+            shell: Any = self.shell
+            for n in range(1, self.prompt_count + 1):
+                shell.user_ns_hidden.pop(f"_{n}", None)
+                shell.user_ns.pop(f"_{n}", None)
+            if shell.user_ns.get("_oh") is not None:
+                shell.user_ns["_oh"].clear()
+            self._, self.__, self.___ = "", "", ""
+            if "_" not in builtins.__dict__:
+                shell.user_ns.update({"_": "", "__": "", "___": ""})
+
+    class NotebookShell(InteractiveShell):
+        """An IPython shell whose outputs are nbformat outputs of the cell being run."""
+
+        displayhook_class = NotebookDisplayHook
+        display_pub_class = NotebookDisplayPublisher
+
+        def __init__(self, **kwargs: Any) -> None:
+            self.sink = _Outputs()
+            NotebookDisplayHook.sink = self.sink
+            NotebookDisplayPublisher.sink = self.sink
+            from ipykernel.compiler import XCachingCompiler
+
+            # as ipykernel's shell: its compiler (cells cached as files, so tracebacks show
+            # their source as a kernel's do), no autoindent
+            super().__init__(autoindent=False, compiler_class=XCachingCompiler, **kwargs)
+
+        def _showtraceback(self, etype: Any, evalue: Any, stb: list[str]) -> None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self.sink.add({"output_type": "error", "ename": str(etype.__name__),
+                           "evalue": str(evalue), "traceback": list(stb)})
+            self._last_traceback = stb
+
+        def enable_gui(self, gui: str | None = None) -> None:
+            if gui not in (None, "inline"):
+                raise NotImplementedError(f"no GUI event loop in a batch report ({gui})")
+
+    return NotebookShell
+
+
+class InProcessNotebooks:
+    """The process's notebook shell: started once, reset between notebooks."""
+
+    def __init__(self) -> None:
+        self.shell: Any = None
+        self.reports = 0
+
+    def usable(self) -> bool:
+        """Whether notebooks can run in this process now (see the module docstring)."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        from IPython.core.interactiveshell import InteractiveShell
+
+        if self.shell is None:
+            return not InteractiveShell.initialized()
+        return InteractiveShell.initialized() and InteractiveShell.instance() is self.shell
+
+    def start(self, imports: tuple[str, ...] | None = None) -> None:
+        """Create the shell, import the report libraries and take the reset snapshot."""
+        if self.shell is not None:
+            return
+        import matplotlib
+
+        from abcresearch.batch import kernel_state
+        from abcresearch.batch.kernels import warm_imports
+
+        # a kernel's matplotlib backend: figures left open show as PNG after their cell
+        os.environ["MPLBACKEND"] = INLINE_BACKEND
+        matplotlib.use(INLINE_BACKEND)
+        main = sys.modules["__main__"]
+        self.shell = _shell_class().instance()
+        # the shell puts its namespace in sys.modules as "__main__": that is the notebook's
+        # while it runs (see execute), the process's own otherwise (multiprocessing needs it)
+        sys.modules["__main__"] = main
+        from matplotlib_inline.backend_inline import configure_inline_support
+
+        configure_inline_support(self.shell, INLINE_BACKEND)
+        kernel_state.warm(imports if imports is not None else warm_imports())
+
+    def execute(self, nb_man: Any, timeout: float | None = None) -> Any:
+        """Run the cells of a papermill-managed notebook in this process.
+
+        Parameters
+        ----------
+        nb_man : papermill.engines.NotebookExecutionManager
+            The notebook and papermill's execution bookkeeping.
+        timeout : float, optional
+            Seconds a cell may run (``None``: no limit).
+
+        Returns
+        -------
+        nbformat.NotebookNode
+            The executed notebook (also in ``nb_man.nb``).
+        """
+        import platform
+
+        from nbclient.exceptions import CellExecutionError
+
+        from abcresearch.batch import kernel_state
+
+        self.start()
+        cwd = os.getcwd()
+        # the process's own state, put back after the notebook (the worker's, or that of a
+        # program that runs a report in its own process)
+        kernel_state.snapshot(freeze=False)
+        generators = _fresh_random_state()
+        shell, sink = self.shell, self.shell.sink
+        nb = nb_man.nb
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = shell.user_module
+        try:
+            for index, cell in enumerate(nb.cells):
+                nb_man.cell_start(cell, index)
+                try:
+                    if cell.cell_type != "code":
+                        continue
+                    error = self._run_cell(shell, sink, cell, timeout)
+                    if error is not None:
+                        exc = CellExecutionError.from_cell_and_msg(cell, error)
+                        nb_man.cell_exception(cell, cell_index=index, exception=exc)
+                        break
+                finally:
+                    nb_man.cell_complete(cell, cell_index=index)
+        finally:
+            sys.modules["__main__"] = main
+            self.reports += 1
+            sink.outputs = None
+            sink.by_display_id.clear()
+            # now: nothing the notebook changed reaches the process's own work (the PDF, the
+            # next report's checks)
+            kernel_state.reset(cwd, reseed=False)
+            _restore_random_state(generators)
+            if self.reports == 1:
+                # the worker's own long-lived objects (the PDF step's fonts and word lists,
+                # made by the first report) join the snapshot's frozen heap: each reset's full
+                # collection then walks only what the last notebook left (0.06 s -> 0.01 s)
+                import gc
+
+                gc.freeze()
+        nb.metadata["language_info"] = {**LANGUAGE_INFO, "version": platform.python_version()}
+        return nb
+
+    @staticmethod
+    def _run_cell(shell: Any, sink: _Outputs, cell: Any, timeout: float | None
+                  ) -> dict[str, Any] | None:
+        """Run one code cell; return its error content (``ename``, ...) or None."""
+        cell.outputs = []
+        sink.outputs = cell.outputs
+        sink.clear_on_next = False
+        stamp = _now()
+        execution: dict[str, str] = {"iopub.status.busy": stamp, "iopub.execute_input": stamp}
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _StreamWriter(sink, "stdout"), _StreamWriter(sink, "stderr")
+        show = warnings.showwarning
+        warnings.showwarning = _show_warning  # as printed in a kernel, whatever the host's hook
+        try:
+            with _time_limit(timeout):
+                result = shell.run_cell(cell.source, store_history=True)
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
+            warnings.showwarning = show
+            sink.outputs = None
+        execution["shell.execute_reply"] = execution["iopub.status.idle"] = _now()
+        cell.metadata["execution"] = execution
+        cell.execution_count = shell.execution_count - 1
+        if result.success:
+            return None
+        for output in reversed(cell.outputs):
+            if output.get("output_type") == "error":
+                return {"ename": output["ename"], "evalue": output["evalue"],
+                        "traceback": output["traceback"]}
+        exc = result.error_in_exec or result.error_before_exec
+        return {"ename": type(exc).__name__, "evalue": str(exc), "traceback": []}
+
+
+def _fresh_random_state() -> tuple[Any, Any]:
+    """Save ``random``'s and NumPy's global generators, then reseed them as a new process has."""
+    import random
+
+    import numpy as np
+
+    saved = (random.getstate(), np.random.get_state())
+    random.seed()
+    np.random.seed(None)
+    return saved
+
+
+def _restore_random_state(saved: tuple[Any, Any]) -> None:
+    import random
+
+    import numpy as np
+
+    random.setstate(saved[0])
+    np.random.set_state(saved[1])
+
+
+def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Print a warning to ``sys.stderr`` (a stream output), as Python's own hook does."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Any:
+    """Raise :class:`CellTimeoutError` in the cell after ``seconds`` (main thread only)."""
+    if not seconds:
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise CellTimeoutError(f"Cell execution timed out after {seconds:g} s")
+
+    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+NOTEBOOKS = InProcessNotebooks()
+"""This process's in-process notebook shell."""
+
+
+class InProcessEngine(Engine):
+    """papermill engine ``abcresearch_inprocess``: run notebooks in this process.
+
+    Same interface and outputs as papermill's default engine; where the process cannot run
+    notebooks itself (see the module docstring) the warm kernel engine runs them.
+    """
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: float = 60,
+        execution_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Execute ``nb_man.nb`` in this process, or in a warm kernel where it cannot."""
+        if (kernel_name or "python3") not in ("python3", "python") or not NOTEBOOKS.usable():
+            from abcresearch.batch.kernels import WarmKernelEngine
+
+            return WarmKernelEngine.execute_managed_notebook(
+                nb_man, kernel_name, log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file, start_timeout=start_timeout,
+                execution_timeout=execution_timeout, **kwargs)
+        timeout = execution_timeout if execution_timeout else kwargs.get("timeout")
+        return NOTEBOOKS.execute(nb_man, timeout=timeout)
+
+
+papermill_engines.register(ENGINE_NAME, InProcessEngine)

@@ -1,0 +1,178 @@
+"""The in-process engine: the outputs a kernel gives, time limits, the caller's state kept,
+a fallback to a warm kernel where the process cannot run notebooks, and a local batch that
+goes on when a notebook kills its worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import threading
+from pathlib import Path
+
+import matplotlib as mpl
+import nbformat
+import papermill
+import pytest
+from fixtures.fake_store import ROUND, make_store
+
+from abcresearch.batch import inprocess, kernels
+from abcresearch.batch.run import run_batch
+
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+TINY = NOTEBOOKS / "tiny_area.ipynb"
+PROVINCE = NOTEBOOKS / "tiny_province.ipynb"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_warm_kernels():
+    yield
+    kernels.POOL.close()
+
+
+def _notebook(tmp_path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "cells.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _outputs(nb: nbformat.NotebookNode) -> list:
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":  # papermill's error banner
+            continue
+        outs = []
+        for out in cell.outputs:
+            text = json.dumps(out, sort_keys=True)
+            # a warning names the file a kernel's compiler wrote the cell to (its pid in it)
+            outs.append(re.sub(r"ipykernel_\d+", "ipykernel_N", text))
+        cells.append((cell.execution_count, outs))
+    return cells
+
+
+CELLS = (
+    # (a kernel sends stdout and stderr as separately buffered streams: how they interleave
+    # within one cell is timing there, so each cell here writes to one of them)
+    "print('a')\nprint('b', end='')\nprint('c')",
+    "import sys\nprint('to stderr', file=sys.stderr)",
+    "from IPython.display import Markdown, clear_output, display\n"
+    "handle = display(Markdown('first'), display_id=True)\n"
+    "handle.update(Markdown('second'))\n"
+    "display({'a': 1}, raw=False)",
+    "print('gone')\nclear_output(wait=True)\nprint('kept')",
+    "import warnings\nwarnings.warn('careful')",
+    "{'answer': 42, 'pi': 3.5}",
+    "raise KeyError('missing')",
+    "print('never runs')",
+)
+
+
+@pytest.mark.filterwarnings("default")  # the warnings filters of a worker, not pytest's errors
+def test_outputs_are_those_a_fresh_kernel_gives(tmp_path: Path) -> None:
+    path = _notebook(tmp_path, *CELLS)
+    with pytest.raises(papermill.PapermillExecutionError):  # a fresh kernel: the reference
+        papermill.execute_notebook(str(path), str(tmp_path / "cold.ipynb"), progress_bar=False)
+    cold = nbformat.read(tmp_path / "cold.ipynb", as_version=4)
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        papermill.execute_notebook(str(path), str(tmp_path / "in.ipynb"), progress_bar=False,
+                                   engine_name=inprocess.ENGINE_NAME)
+    assert raised.value.ename == "KeyError"
+    mine = nbformat.read(tmp_path / "in.ipynb", as_version=4)
+    assert _outputs(mine) == _outputs(cold)
+    assert mine.metadata["language_info"] == cold.metadata["language_info"]
+    # and what was shown is what a reader of the notebook sees
+    code = [c for c in mine.cells if c.cell_type == "code"]
+    assert code[0].outputs[0]["text"] == "a\nbc\n"
+    assert code[2].outputs[0]["data"]["text/markdown"] == "second"
+    assert [o["text"] for o in code[3].outputs] == ["kept\n"]
+    assert "UserWarning: careful" in code[4].outputs[0]["text"]
+    assert code[7].outputs == [] and code[7].execution_count is None
+
+
+def test_a_cell_over_its_time_limit_fails_and_the_next_notebook_runs(tmp_path: Path) -> None:
+    path = _notebook(tmp_path, "import time\nfor _ in range(200):\n    time.sleep(0.05)")
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        papermill.execute_notebook(str(path), None, progress_bar=False, execution_timeout=0.5,
+                                   engine_name=inprocess.ENGINE_NAME)
+    assert raised.value.ename == "CellTimeoutError"
+    assert "timed out after 0.5 s" in raised.value.evalue
+    path = _notebook(tmp_path, "print('after')")
+    out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                     execution_timeout=5, engine_name=inprocess.ENGINE_NAME)
+    assert out.cells[0].outputs[0]["text"] == "after\n"
+
+
+def test_the_callers_state_is_kept(tmp_path: Path) -> None:
+    # the notebook changes what a careless notebook changes; the process running it (a batch
+    # worker, or a program that makes a report) finds its own state again afterwards
+    here = os.getcwd()
+    rc = mpl.rcParams["lines.linewidth"]
+    py_random = random.getstate()
+    os.environ.pop("ABCRESEARCH_TEST_LEAK", None)
+    path = _notebook(tmp_path, "import os, random, sys\nimport numpy as np\n"
+                               "import matplotlib.pyplot as plt\n"
+                               "os.environ['ABCRESEARCH_TEST_LEAK'] = '1'\nos.chdir('/')\n"
+                               "sys.path.append('/nowhere')\nplt.rcParams['lines.linewidth'] = 9\n"
+                               "random.seed(1)\nnp.random.seed(1)\nleft = 1")
+    papermill.execute_notebook(str(path), None, progress_bar=False,
+                               engine_name=inprocess.ENGINE_NAME)
+    assert os.getcwd() == here
+    assert "ABCRESEARCH_TEST_LEAK" not in os.environ
+    assert "/nowhere" not in __import__("sys").path
+    assert mpl.rcParams["lines.linewidth"] == rc
+    assert random.getstate() == py_random  # numpy's: the autouse fixture of conftest
+    # and the next notebook starts clean, with a fresh random state
+    path = _notebook(tmp_path, "import numpy as np\nprint('left' in globals(), "
+                               "np.random.get_state()[1][0] != 1791095845)")
+    out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                     engine_name=inprocess.ENGINE_NAME)
+    assert out.cells[0].outputs[0]["text"] == "False True\n"
+
+
+def test_in_a_thread_the_notebook_runs_in_a_warm_kernel(tmp_path: Path) -> None:
+    # a Dask worker runs tasks in threads: a SIGALRM time limit and the one IPython shell of
+    # the process are not available there, so the warm kernel runs the notebook
+    path = _notebook(tmp_path, "import os\nprint(os.getpid())")
+    seen: list[str] = []
+
+    def work() -> None:
+        try:
+            out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                             engine_name=inprocess.ENGINE_NAME)
+            seen.append(out.cells[0].outputs[0]["text"].strip())
+        finally:
+            kernels.POOL.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(120)
+    assert seen and seen[0] != str(os.getpid())
+    out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                     engine_name=inprocess.ENGINE_NAME)
+    assert out.cells[0].outputs[0]["text"].strip() == str(os.getpid())
+
+
+def test_a_notebook_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
+    # the notebook of area 800103 ends its process; with 2 workers and 2 reports in flight
+    # per worker, others share the dead worker's pool: they run again and succeed
+    nb = nbformat.read(TINY, as_version=4)
+    for cell in nb.cells:
+        if "deliberate failure" in cell.source:
+            cell.source = cell.source.replace(
+                'raise ValueError(f"deliberate failure for area {area_code}")',
+                "os._exit(3)")
+    killer = tmp_path / "killer.ipynb"
+    nbformat.write(nb, killer)
+    codes = ["800101", "800102", "800103", "800106", "800107", "800108"]
+    store = make_store(tmp_path, codes, fail=("800103",))
+    result = run_batch(ROUND, "tambon", within="8001", store=store, out=tmp_path / "out",
+                       notebook=killer, province_notebook=PROVINCE, progress=False,
+                       workers=2)
+    status = {o.area_code: o.status for o in result.outcomes}
+    assert status == {**dict.fromkeys(codes, "ok"), "800103": "failed"}
+    failed = next(o for o in result.outcomes if o.area_code == "800103")
+    assert "worker process failed while it ran this report" in failed.error
