@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             stock_overview = _stock(overview_nb, [codes[0][:2]], args.survey_round, store,
                                     work, parameter="province_code")[0]
 
-        print(f"abcresearch batch ({args.workers} workers, warm kernels):")
+        print(f"abcresearch batch ({args.workers} workers, notebooks in the worker processes):")
         out = work / "reports"
         cmd = [str(BIN / "abcresearch"), "batch", "--round", str(args.survey_round), "--level",
                "tambon", "--within", args.amphoe, "--store", str(store), "--out", str(out),
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"same {len(codes)} reports and the overview, {len(codes)} x {stock_per:.2f} + "
                   f"{stock_overview:.2f} = {same:.1f} s, against the batch's {wall:.1f} s)")
         print(f"  peak memory per worker       {max(top, default=0) / 1e9:6.2f} GB "
-              f"(worker + its kernel; target < 1.5)")
+              f"(worker process and any kernel of it; target < 1.5)")
         print(f"  170 tambon reports, est.     {170 * batch_per / 60:6.1f} min (target < 1.5)")
         print(f"  1,551 village reports, est.  {1551 * batch_per / 60:6.1f} min (target < 13; "
               "same per-report cost assumed)")

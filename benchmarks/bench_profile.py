@@ -11,7 +11,11 @@ Needs an ingested store (``make demo`` makes one). Prints one table per route:
   started in the background while the report's inputs are built, the report in it, the kernel
   stopped) with timers around each phase;
 * **warm**: the ``abcresearch_warm`` engine in this process after one warm-up report (the
-  median of ``--repeat`` reports), which is what a batch worker does per area;
+  median of ``--repeat`` reports), which is what a Dask worker and ``abcresearch serve`` do
+  per area;
+* **in-process**: the ``abcresearch_inprocess`` engine the same way, which is what a local
+  batch worker does per area; each row also gives the CPU seconds of the report (this process
+  and its warm kernel), the cost that bounds a busy worker's throughput;
 * **scheduling**: ``run_batch`` over ``--batch-areas`` tambons with one local worker; the wall
   time not spent inside reports (worker start, round analysis, queueing, index page) per report.
 
@@ -146,7 +150,7 @@ def _instrument(phases: Phases) -> None:
     from nbclient.client import NotebookClient
     from papermill.clientwrap import PapermillNotebookClient
 
-    from abcresearch.batch import kernels, runner
+    from abcresearch.batch import inprocess, kernel_state, kernels, runner
     from abcresearch.reports import spreadsheet
     from abcresearch.reports.render import exporter
 
@@ -167,6 +171,9 @@ def _instrument(phases: Phases) -> None:
     phases.wrap(kernels.WarmKernel, "_finish_reset",
                 "> kernel reset: wait for the one sent after the last notebook")
     phases.wrap(kernels.WarmKernel, "_execute", "> notebook cells (warm engine)")
+    phases.wrap(inprocess.InProcessNotebooks, "execute",
+                "> notebook cells + reset (in-process engine)")
+    phases.wrap(kernel_state, "reset", "> reset after the notebook (in-process engine)")
     phases.wrap(nbformat, "read", "read executed notebook")
     phases.wrap(runner, "finish_metadata", "notebook metadata + key figures")
     phases.wrap(exporter, "typst_document", "Typst source (notebook -> Typst)")
@@ -216,10 +223,24 @@ def _cells(ipynb: Path) -> list[tuple[str, float]]:
 def _one(args: argparse.Namespace, engine: str | None, notebook: Path, dump: Path,
          out: Path, before: Any = None) -> dict[str, float]:
     """Run one report with timers; ``before(phases)`` runs first (e.g. the command's checks)."""
+    import psutil
+
+    from abcresearch.batch import kernels
     from abcresearch.batch.runner import run_report
 
     phases = Phases()
     _instrument(phases)
+    me = psutil.Process()
+
+    def cpu() -> float:  # this process and, for the warm engine, this thread's kernel
+        pid = kernels.POOL.get().pid if engine == kernels.ENGINE_NAME else None
+        own = sum(me.cpu_times()[:2])
+        try:
+            return own + (sum(psutil.Process(pid).cpu_times()[:2]) if pid else 0.0)
+        except psutil.Error:
+            return own
+
+    cpu_before = cpu()
     try:
         t = time.perf_counter()
         if before is not None:
@@ -234,6 +255,8 @@ def _one(args: argparse.Namespace, engine: str | None, notebook: Path, dump: Pat
     if outcome.status != "ok":
         raise SystemExit(f"report failed: {outcome.error}")
     row = {"TOTAL run_report": total}
+    row["CPU seconds (this process + its warm kernel; a busy worker's cost)"] = (
+        cpu() - cpu_before)
     row.update(phases.seconds)
     row["run_report before the run (checks, inputs, damaged files)"] = (
         run - phases.seconds["> report run (execute_report)"])
@@ -354,8 +377,17 @@ def main(argv: list[str] | None = None) -> int:
         _one(args, kernels.ENGINE_NAME, notebook, dump, work / "warm")  # warm-up
         warm = [_one(args, kernels.ENGINE_NAME, notebook, dump, work / "warm")
                 for _ in range(args.repeat)]
-        _print_table(f"warm report {args.area} (abcresearch_warm engine, as a batch worker)", warm)
+        _print_table(f"warm report {args.area} (abcresearch_warm engine, as a Dask worker "
+                     "and `abcresearch serve`)", warm)
         kernels.POOL.close()
+
+        from abcresearch.batch import inprocess
+
+        _one(args, inprocess.ENGINE_NAME, notebook, dump, work / "inprocess")  # warm-up
+        inproc = [_one(args, inprocess.ENGINE_NAME, notebook, dump, work / "inprocess")
+                  for _ in range(args.repeat)]
+        _print_table(f"in-process report {args.area} (abcresearch_inprocess engine, as a local "
+                     "batch worker)", inproc)
 
         if args.batch_areas:
             _scheduling(args, work)

@@ -306,8 +306,9 @@ def _run_report(args: argparse.Namespace) -> int:
     # its own libraries, checks the area and builds the report's inputs, and a helper thread
     # pays the first PDF's one-off costs (the two processes overlap on two cores); the kernel
     # is stopped when the command ends, also when a check below refuses the area
-    kernels.start_soon()
-    threading.Thread(target=_warm_pdf, name="abcresearch-pdf-warm-up", daemon=True).start()
+    if not _SERVER_PROCESS:
+        kernels.start_soon()
+        threading.Thread(target=_warm_pdf, name="abcresearch-pdf-warm-up", daemon=True).start()
     from abcresearch.analysis.round import store_area_status
     from abcresearch.analysis.status import EstimateBasis
     from abcresearch.batch.runner import run_report
@@ -329,8 +330,10 @@ def _run_report(args: argparse.Namespace) -> int:
                              f"with data: {have})")
         if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
             _check_area_has_data(args.area, args.survey_round, args.store)
+        # a report server runs the notebook in its own warm process (abcresearch.batch.inprocess)
+        engine = "abcresearch_inprocess" if _SERVER_PROCESS else kernels.ENGINE_NAME
         outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
-                             out=args.out, scheme=args.scheme, engine=kernels.ENGINE_NAME)
+                             out=args.out, scheme=args.scheme, engine=engine)
         if outcome.status == "failed":
             print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
                   f"(details: {outcome.paths.error})", file=sys.stderr)
@@ -365,7 +368,7 @@ def _serve_one(argv: Sequence[str], cwd: str) -> tuple[int, str, str]:
 
 @command("serve", _serve_args)
 def _run_serve(args: argparse.Namespace) -> int:
-    """Keep a warm kernel for abcresearch report (run it in a terminal; Ctrl-C stops it)."""
+    """Keep a warm process for abcresearch report (run it in a terminal; Ctrl-C stops it)."""
     from abcresearch import server
 
     if not args.idle_minutes > 0:
@@ -373,14 +376,22 @@ def _run_serve(args: argparse.Namespace) -> int:
     return server.serve(_serve_one, idle_minutes=args.idle_minutes, warm=_warm_server)
 
 
+_SERVER_PROCESS = False
+"""Whether this process is a report server (``abcresearch serve``): its reports run their
+notebooks in this process, warm, instead of in a kernel started for the command."""
+
+
 def _warm_server() -> None:
-    """Start the server's kernel (kept between reports) and pay the first report's costs."""
+    """Import the report's libraries in the server's process and pay the first report's costs."""
+    global _SERVER_PROCESS
     from abcresearch.batch import kernels
+    from abcresearch.batch.inprocess import NOTEBOOKS
     from abcresearch.batch.runner import run_report  # noqa: F401 - the command's imports, now
     from abcresearch.reports.render.exporter import warm_up
 
-    kernels.POOL.keep_warm = True
-    kernels.start_soon()
+    _SERVER_PROCESS = True
+    kernels.POOL.keep_warm = True  # should a report run in a kernel after all, keep it warm
+    NOTEBOOKS.start()
     warm_up()
     _rehearse()
 

@@ -1,13 +1,15 @@
-"""A warm report server: ``abcresearch serve`` keeps a kernel warm for ``abcresearch report``.
+"""A warm report server: ``abcresearch serve`` keeps a warm process for ``abcresearch report``.
 
 A new ``abcresearch report`` process pays, before its report, for a kernel's start and imports,
 its own imports, Typst's fonts and the first use of each library: about three quarters of its
 wall time on two cores. A researcher making one report after another can leave
 ``abcresearch serve`` running in a terminal: each ``abcresearch report`` started from the same
 project, with the same abcresearch and environment, then hands its arguments to the server,
-which makes the report in its warm kernel (reset between reports, as a batch worker does)
-and sends back the command's output and exit status. Nothing else changes: the same files, the
-same checks, the same one-sentence errors.
+which runs the report's notebook in its own process, with the libraries already imported
+(reset between reports, as a local batch worker does: :mod:`abcresearch.batch.inprocess`), and
+sends back the command's output and exit status. Nothing else changes: the same files, the
+same checks, the same one-sentence errors. A notebook that ends its process (a crash,
+``os._exit``) stops the server; the next command then runs in its own process.
 
 When is the server used? Only when it is *the same setup* as the command (:func:`identity`): the
 same Python, the same abcresearch files (name, size and modification time of every file of the
