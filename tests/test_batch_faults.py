@@ -160,7 +160,7 @@ from pathlib import Path
 from abcresearch.batch.run import run_batch
 store, out, notebook = map(Path, sys.argv[1:4])
 run_batch(2568, "tambon", within="8001", store=store, out=out, notebook=notebook,
-          province_notebook=out / "none.ipynb", workers=1, progress=False)
+          province_notebook=out / "none.ipynb", workers=1, progress=False, engine=sys.argv[4])
 """
 
 
@@ -169,14 +169,18 @@ def _slow_notebook(folder: Path) -> Path:
     import nbformat
 
     nb = nbformat.read(Path(__file__).parent / "notebooks" / "tiny_area.ipynb", as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
+    running = folder / "running"
+    nb.cells.insert(2, nbformat.v4.new_code_cell(
+        f"import pathlib, time\npathlib.Path({str(running)!r}).touch()\ntime.sleep(120)"))
     path = folder / "notebooks" / "slow_area.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
     return path
 
 
-def test_killing_the_batch_parent_stops_its_workers_and_kernels(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["abcresearch_inprocess", "abcresearch_warm"])
+def test_killing_the_batch_parent_stops_its_workers_and_kernels(tmp_path: Path,
+                                                                 engine: str) -> None:
     import signal
     import subprocess
     import sys
@@ -190,20 +194,21 @@ def test_killing_the_batch_parent_stops_its_workers_and_kernels(tmp_path: Path) 
     env = {**__import__("os").environ,
            "ABCRESEARCH_WARM_IMPORTS": "numpy,matplotlib.pyplot,abcresearch.batch.runner"}
     parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(store), str(tmp_path / "out"),
-                               str(notebook)], env=env, stdout=subprocess.DEVNULL,
+                               str(notebook), engine], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     seen: dict[int, psutil.Process] = {}
     try:
         deadline = time.monotonic() + 120
-        kernels: list[psutil.Process] = []
-        while not kernels:  # the worker runs a report in its warm kernel
+        while not (tmp_path / "running").exists():  # a report is in its sleeping cell
             assert parent.poll() is None, "the batch ended before it could be killed"
-            assert time.monotonic() < deadline, "no kernels started within 120 s"
+            assert time.monotonic() < deadline, "no report started within 120 s"
             time.sleep(0.5)
             for p in psutil.Process(parent.pid).children(recursive=True):
                 seen.setdefault(p.pid, p)
-            kernels = [p for p in seen.values() if _is_kernel(p)]
-        time.sleep(1.0)  # the kernel is now in the sleeping cell (or still warming up)
+        for p in psutil.Process(parent.pid).children(recursive=True):
+            seen.setdefault(p.pid, p)
+        # the worker, and with the warm engine its kernel, which runs the notebook
+        assert any(_is_kernel(p) for p in seen.values()) == (engine == "abcresearch_warm")
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
         deadline = time.monotonic() + 20

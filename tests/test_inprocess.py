@@ -125,12 +125,18 @@ def test_the_callers_state_is_kept(tmp_path: Path) -> None:
     assert "/nowhere" not in __import__("sys").path
     assert mpl.rcParams["lines.linewidth"] == rc
     assert random.getstate() == py_random  # numpy's: the autouse fixture of conftest
-    # and the next notebook starts clean, with a fresh random state
-    path = _notebook(tmp_path, "import numpy as np\nprint('left' in globals(), "
-                               "np.random.get_state()[1][0] != 1791095845)")
-    out = papermill.execute_notebook(str(path), None, progress_bar=False,
-                                     engine_name=inprocess.ENGINE_NAME)
-    assert out.cells[0].outputs[0]["text"] == "False True\n"
+    # and the next notebook starts clean, with a fresh random state and a new kernel's
+    # rcParams, whatever the process's own are (a chart drawn before with the Thai font)
+    path = _notebook(tmp_path, "import numpy as np\nimport matplotlib as mpl\n"
+                               "print('left' in globals(), "
+                               "np.random.get_state()[1][0] != 1791095845, "
+                               "mpl.rcParams['font.size'], mpl.get_backend())")
+    with mpl.rc_context({"font.size": 31.0}):
+        out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                         engine_name=inprocess.ENGINE_NAME)
+        assert mpl.rcParams["font.size"] == 31.0
+    assert out.cells[0].outputs[0]["text"] == (
+        f"False True {mpl.rcParamsOrig['font.size']} module://matplotlib_inline.backend_inline\n")
 
 
 def test_in_a_thread_the_notebook_runs_in_a_warm_kernel(tmp_path: Path) -> None:

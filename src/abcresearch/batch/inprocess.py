@@ -316,6 +316,7 @@ class InProcessNotebooks:
         # program that runs a report in its own process)
         kernel_state.snapshot(freeze=False)
         generators = _fresh_random_state()
+        _fresh_rc_params()
         shell, sink = self.shell, self.shell.sink
         nb = nb_man.nb
         main = sys.modules["__main__"]
@@ -395,6 +396,24 @@ def _fresh_random_state() -> tuple[Any, Any]:
     random.seed()
     np.random.seed(None)
     return saved
+
+
+def _fresh_rc_params() -> None:
+    """Set matplotlib's rcParams to a new kernel's: as read at import, inline and interactive.
+
+    A chart test or a report made earlier in the same process may have changed them (the
+    report's Thai font, say); a notebook's figures must not depend on that.
+    """
+    import matplotlib as mpl
+
+    fresh: dict[str, Any] = {key: mpl.rcParamsOrig[key] for key in mpl.rcParamsOrig}
+    # as IPython's activate_matplotlib leaves them in a kernel: a figure left open is shown
+    fresh.update(backend=INLINE_BACKEND, interactive=True)
+    rc: Any = mpl.rcParams
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc.clear()
+        dict.update(rc, fresh)  # as kernel_state.reset: no validation, no backend switch
 
 
 def _restore_random_state(saved: tuple[Any, Any]) -> None:
