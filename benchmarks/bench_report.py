@@ -11,7 +11,10 @@ Needs an ingested store (``make demo`` makes one). Prints, for the same notebook
   (HTMLExporter, input hidden), the baseline most teams script;
 * abcresearch cold: ``papermill`` with a fresh kernel, then the Typst PDF export;
 * abcresearch warm: the ``abcresearch_warm`` engine (pre-imported kernel, reset between areas),
-  then the Typst PDF export; this is what ``abcresearch batch`` runs per area;
+  then the Typst PDF export; this is what a Dask worker runs per area;
+* abcresearch in-process: the ``abcresearch_inprocess`` engine (the notebook in this process,
+  reset between areas), then the Typst PDF export; this is what a local ``abcresearch batch``
+  worker and ``abcresearch serve`` run per area;
 * the PDF export alone (median), the target being under 0.3 s; the whole warm report under 3 s.
 """
 
@@ -96,6 +99,18 @@ def main() -> int:
         warm.append(time.perf_counter() - t)
         assert o.status == "ok", o.error
 
+    inproc = []
+    t = time.perf_counter()
+    run_report(args.area, args.survey_round, store=args.store, out=tmp / "inprocess",
+               engine="abcresearch_inprocess")
+    first_inproc = time.perf_counter() - t
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        o = run_report(args.area, args.survey_round, store=args.store, out=tmp / "inprocess",
+                       engine="abcresearch_inprocess")
+        inproc.append(time.perf_counter() - t)
+        assert o.status == "ok", o.error
+
     stock = _median(stock_exec) + _median(stock_html)
     print(f"one tambon report ({args.area}, round {args.survey_round}), median of {args.repeat}")
     print(f"  stock: papermill (fresh kernel)          {_median(stock_exec):6.2f} s")
@@ -105,7 +120,10 @@ def main() -> int:
     print(f"  abcresearch cold (fresh kernel + PDF)    {_median(cold):6.2f} s")
     print(f"  abcresearch warm (warm kernel + PDF)     {_median(warm):6.2f} s   target < 3 s"
           f"   (first, incl. warm-up: {first_warm:.2f} s)")
+    print(f"  abcresearch in-process (this process + PDF) {_median(inproc):6.2f} s   target < 3 s"
+          f"   (first, incl. warm-up: {first_inproc:.2f} s)")
     print(f"  speed-up warm vs stock                   {stock / _median(warm):6.1f}x")
+    print(f"  speed-up in-process vs stock             {stock / _median(inproc):6.1f}x")
     from abcresearch.batch.kernels import POOL
 
     POOL.close()
