@@ -333,3 +333,26 @@ def test_a_device_time_without_its_offset_is_bangkok_time():
     assert list(device[:3].dt.strftime("%H:%M")) == ["03:26"] * 3 and pd.isna(device[3])
     server, _ = parse_datetimes(s)
     assert server[0].strftime("%H:%M") == "10:26"
+
+
+def test_a_device_or_server_time_a_spreadsheet_rewrote_keeps_the_household(tmp_path):
+    """Opened and saved in a spreadsheet, an export's start time reads "4/10/2024 9:30": that
+    rejected the whole household and its roster, although no answer depends on it. It is now a
+    warning, the time is left blank and the household and its members are stored."""
+    def edit(exp):
+        exp.households.loc[4, "start"] = "5/1/2024 9:30"
+        exp.households.loc[6, "_submission_time"] = "45413.42"  # an Excel serial number
+
+    exp, res = _run(tmp_path, edit)
+    warn = res.issues[res.issues["rule"] == "metadata_datetime"]
+    assert sorted(warn["column"]) == ["start", "submitted_at"]
+    assert (warn["severity"] == "warning").all()
+    assert warn.iloc[0]["message_th"]
+    c = res.counts.set_index("table")
+    assert c.loc["households", "rejected"] == 0 and c.loc["members", "rejected"] == 0
+    from abcresearch.store import read as data
+
+    hh = data.load(2567, store=tmp_path / "store").set_index("submission_uuid")
+    assert pd.isna(hh.loc[exp.households.loc[4, "_uuid"], "start"])
+    assert pd.notna(hh.loc[exp.households.loc[5, "_uuid"], "start"])
+    _counts_add_up(res, exp)

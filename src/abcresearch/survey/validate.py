@@ -387,7 +387,10 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
             # answered on the device: a time without its offset is the device's local time
             col, bad = parse_datetimes(raw, naive_tz=DEVICE_TIMEZONE)
             out[name] = col
-            issues.add(bad, name, "type:datetime", values=raw)
+            # the device's own start and end times are not answers: one a spreadsheet rewrote
+            # is left blank, and the household kept
+            issues.add(bad, name, "type:datetime" if q.type == "datetime" else "metadata_datetime",
+                       values=raw)
         elif q.personal == "national_id":
             out[name] = normalise_pid(raw).str.strip().replace("", None)
         elif q.personal == "phone":
@@ -405,7 +408,7 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
     if "submitted_at" in typed.columns:
         col, bad = parse_datetimes(frame["submitted_at"])
         typed["submitted_at"] = col
-        issues.add(bad, "submitted_at", "type:datetime", values=frame["submitted_at"])
+        issues.add(bad, "submitted_at", "metadata_datetime", values=frame["submitted_at"])
     if "submission_uuid" in typed.columns:
         typed["submission_uuid"] = _clean_text(frame["submission_uuid"]).str.replace(
             r"^uuid:", "", regex=True)
