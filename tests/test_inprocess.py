@@ -66,6 +66,7 @@ CELLS = (
     "print('gone')\nclear_output(wait=True)\nprint('kept')",
     "import warnings\nwarnings.warn('careful')",
     "{'answer': 42, 'pi': 3.5}",
+    "",  # an empty cell is not run (no execution count)
     "raise KeyError('missing')",
     "print('never runs')",
 )
@@ -90,7 +91,8 @@ def test_outputs_are_those_a_fresh_kernel_gives(tmp_path: Path) -> None:
     assert code[2].outputs[0]["data"]["text/markdown"] == "second"
     assert [o["text"] for o in code[3].outputs] == ["kept\n"]
     assert "UserWarning: careful" in code[4].outputs[0]["text"]
-    assert code[7].outputs == [] and code[7].execution_count is None
+    assert code[6].execution_count is None and code[6].outputs == []
+    assert code[8].outputs == [] and code[8].execution_count is None
 
 
 def test_a_cell_over_its_time_limit_fails_and_the_next_notebook_runs(tmp_path: Path) -> None:
@@ -182,3 +184,56 @@ def test_a_notebook_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     assert status == {**dict.fromkeys(codes, "ok"), "800103": "failed"}
     failed = next(o for o in result.outcomes if o.area_code == "800103")
     assert "worker process failed while it ran this report" in failed.error
+
+
+def test_a_time_limit_ipython_catches_in_its_own_code_still_fails_the_cell(tmp_path: Path
+                                                                           ) -> None:
+    # the figure left open is drawn after the cell, by the inline backend's hook, where IPython
+    # catches the timeout and goes on: the cell still fails and the later cells do not run
+    path = _notebook(
+        tmp_path,
+        "import time, matplotlib.pyplot as plt\nfrom matplotlib.artist import Artist\n"
+        "class Slow(Artist):\n    def draw(self, renderer):\n        time.sleep(2)\n"
+        "fig, ax = plt.subplots()\nax.add_artist(Slow())",
+        "print('ran')")
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), progress_bar=False,
+                                   execution_timeout=0.5, engine_name=inprocess.ENGINE_NAME)
+    assert raised.value.ename == "CellTimeoutError"
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    code = [c for c in out.cells if c.cell_type == "code"]
+    assert code[1].outputs == []
+
+
+def test_a_timer_of_the_process_survives_a_cell_with_a_time_limit(tmp_path: Path) -> None:
+    import signal
+
+    path = _notebook(tmp_path, "print('quick')")
+    signal.setitimer(signal.ITIMER_REAL, 100)
+    try:
+        papermill.execute_notebook(str(path), None, progress_bar=False, execution_timeout=5,
+                                   engine_name=inprocess.ENGINE_NAME)
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 90 < left <= 100
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def test_ctrl_c_in_a_cell_stops_the_run_instead_of_failing_the_report(tmp_path: Path) -> None:
+    # a report server stops on SIGTERM by raising KeyboardInterrupt: IPython turned it into an
+    # error output, and the report was recorded as failed instead of interrupted
+    path = _notebook(tmp_path, "raise KeyboardInterrupt", "print('never')")
+    with pytest.raises(KeyboardInterrupt):
+        papermill.execute_notebook(str(path), None, progress_bar=False,
+                                   engine_name=inprocess.ENGINE_NAME)
+
+
+def test_a_notebook_that_switches_the_backend_does_not_take_the_next_ones_charts(
+        tmp_path: Path) -> None:
+    path = _notebook(tmp_path, "import matplotlib.pyplot as plt\nplt.switch_backend('agg')")
+    papermill.execute_notebook(str(path), None, progress_bar=False,
+                               engine_name=inprocess.ENGINE_NAME)
+    path = _notebook(tmp_path, "import matplotlib.pyplot as plt\nplt.plot([1, 2])")
+    out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                     engine_name=inprocess.ENGINE_NAME)
+    assert [o.output_type for o in out.cells[0].outputs][-1] == "display_data"

@@ -58,7 +58,6 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import Any
 
 from papermill.engines import Engine, papermill_engines
@@ -316,6 +315,10 @@ class InProcessNotebooks:
         # program that runs a report in its own process)
         kernel_state.snapshot(freeze=False)
         generators = _fresh_random_state()
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            # in case a notebook before switched it (the reset restores only the rcParams)
+            pyplot.switch_backend(INLINE_BACKEND)
         _fresh_rc_params()
         shell, sink = self.shell, self.shell.sink
         nb = nb_man.nb
@@ -325,8 +328,8 @@ class InProcessNotebooks:
             for index, cell in enumerate(nb.cells):
                 nb_man.cell_start(cell, index)
                 try:
-                    if cell.cell_type != "code":
-                        continue
+                    if cell.cell_type != "code" or not cell.source.strip():
+                        continue  # as nbclient: an empty code cell is not run
                     error = self._run_cell(shell, sink, cell, timeout)
                     if error is not None:
                         exc = CellExecutionError.from_cell_and_msg(cell, error)
@@ -359,8 +362,9 @@ class InProcessNotebooks:
         sys.stdout, sys.stderr = _StreamWriter(sink, "stdout"), _StreamWriter(sink, "stderr")
         show = warnings.showwarning
         warnings.showwarning = _show_warning  # as printed in a kernel, whatever the host's hook
+        limit = _TimeLimit(timeout)
         try:
-            with _time_limit(timeout):
+            with limit:
                 result = shell.run_cell(cell.source, store_history=True)
         finally:
             sys.stdout, sys.stderr = stdout, stderr
@@ -369,6 +373,20 @@ class InProcessNotebooks:
         execution["shell.execute_reply"] = execution["iopub.status.idle"] = _now()
         cell.metadata["execution"] = execution
         cell.execution_count = shell.execution_count - 1
+        if isinstance(result.error_in_exec, KeyboardInterrupt):
+            # Ctrl-C or the server's SIGTERM: the run stops, as it does with a kernel, and is
+            # not recorded as a failed report
+            raise KeyboardInterrupt
+        if limit.expired and not any(o.get("output_type") == "error" and
+                                     o.get("ename") == CellTimeoutError.__name__
+                                     for o in cell.outputs):
+            message = f"Cell execution timed out after {timeout:g} s"
+            cell.outputs.append(_new_output("error", ename=CellTimeoutError.__name__,
+                                                evalue=message, traceback=[message]))
+        if limit.expired:
+            return {"ename": CellTimeoutError.__name__,
+                    "evalue": f"Cell execution timed out after {timeout:g} s",
+                    "traceback": [f"Cell execution timed out after {timeout:g} s"]}
         if result.success:
             return None
         for output in reversed(cell.outputs):
@@ -424,27 +442,80 @@ def _show_warning(message: Any, category: type[Warning], filename: str, lineno: 
     sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
+def _new_output(output_type: str, **fields: Any) -> Any:
+    """Return an nbformat output node (``nbformat.v4.new_output``)."""
+    import nbformat
+
+    return nbformat.v4.new_output(output_type, **fields)
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-@contextmanager
-def _time_limit(seconds: float | None) -> Any:
-    """Raise :class:`CellTimeoutError` in the cell after ``seconds`` (main thread only)."""
-    if not seconds:
-        yield
-        return
+class _TimeLimit:
+    """A cell's time limit: ``CellTimeoutError`` in the cell after ``seconds`` (main thread).
 
-    def expired(signum: int, frame: Any) -> None:
-        raise CellTimeoutError(f"Cell execution timed out after {seconds:g} s")
+    The ``SIGALRM`` timer repeats every second after the limit, so a timeout that IPython
+    catches in its own code (a figure drawn after the cell) is raised again, and
+    :attr:`expired` fails the cell whatever ``run_cell`` says. Code stuck in C never returns
+    to Python to see it: where :data:`HARD_LIMIT_GRACE` is set (a batch worker), the process
+    ends itself that much later, and the batch fails that report alone. A timer the process
+    had running is put back when the cell ends.
+    """
 
-    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self.armed = False
+
+    def _fire(self, signum: int, frame: Any) -> None:
+        if self.armed:
+            self.expired = True
+            raise CellTimeoutError(f"Cell execution timed out after {self.seconds:g} s")
+
+    def __enter__(self) -> _TimeLimit:
+        if not self.seconds:
+            return self
+        import faulthandler
+        import time
+
+        self.hard = False
+        if HARD_LIMIT_GRACE is not None and sys.__stderr__ is not None:
+            try:  # the traceback goes to the worker's own stderr, not into the notebook
+                faulthandler.dump_traceback_later(self.seconds + HARD_LIMIT_GRACE, exit=True,
+                                                  file=sys.__stderr__)
+                self.hard = True
+            except (OSError, ValueError):  # no usable stderr: the SIGALRM limit only
+                pass
+        self.started = time.monotonic()
+        self.previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM,
+                                                                       self._fire)
+        self.host_timer = signal.getitimer(signal.ITIMER_REAL)
+        self.armed = True
+        signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self.seconds:
+            return
+        import faulthandler
+        import time
+
+        self.armed = False  # an alarm arriving now does nothing
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if self.hard:
+            faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, self.previous)
+        delay, interval = self.host_timer
+        if delay or interval:
+            left = delay - (time.monotonic() - self.started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
+
+
+HARD_LIMIT_GRACE: float | None = None
+"""Seconds after a cell's time limit at which the process ends itself (``None``: never). Set in
+local batch workers: code stuck in C never sees the ``SIGALRM`` time limit."""
 
 
 NOTEBOOKS = InProcessNotebooks()

@@ -363,9 +363,11 @@ def _init_local_worker(engine: str | None, parent_pid: int) -> None:
             pass
     elif engine == BATCH_ENGINE:
         try:  # the notebooks' libraries, imported once, and the state each report starts from
-            from abcresearch.batch.inprocess import NOTEBOOKS
+            from abcresearch.batch import inprocess
 
-            NOTEBOOKS.start()
+            # a cell stuck in C code past its time limit ends this worker a minute later
+            inprocess.HARD_LIMIT_GRACE = 60.0
+            inprocess.NOTEBOOKS.start()
         except Exception:  # noqa: BLE001 - the first report starts it again and reports why
             pass
     try:  # import the worker's own libraries now, not during the first report
@@ -477,7 +479,8 @@ class _LocalWorkers:
                         alone.append(task)
                     else:  # this report's notebook stopped its worker (or the worker failed)
                         done(_failed(task, "worker process failed while it ran this report "
-                                           "(a crash, os._exit or the out-of-memory killer): "
+                                           "(a crash, os._exit, the out-of-memory killer or a "
+                                           "cell stuck past its time limit): "
                                            f"{type(exc).__name__}: {exc}"))
         finally:
             for fut in futures:
