@@ -237,3 +237,33 @@ def test_a_notebook_that_switches_the_backend_does_not_take_the_next_ones_charts
     out = papermill.execute_notebook(str(path), None, progress_bar=False,
                                      engine_name=inprocess.ENGINE_NAME)
     assert [o.output_type for o in out.cells[0].outputs][-1] == "display_data"
+
+
+_STUCK = """
+import sys
+import nbformat, papermill
+from abcresearch.batch import inprocess
+inprocess.HARD_LIMIT_GRACE = 1.0
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("sum(range(10**11))")])
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+nbformat.write(nb, sys.argv[1])
+papermill.execute_notebook(sys.argv[1], None, progress_bar=False, execution_timeout=0.5,
+                           engine_name=inprocess.ENGINE_NAME)
+"""
+
+
+def test_a_cell_stuck_in_c_code_ends_a_batch_worker_past_its_time_limit(tmp_path: Path
+                                                                         ) -> None:
+    # sum(range(...)) runs in C and never sees the SIGALRM limit; in a batch worker the
+    # process ends itself the grace later, naming where it was, and the batch fails that
+    # report alone (test_a_notebook_that_kills_its_worker_fails_alone)
+    import subprocess
+    import sys
+    import time
+
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", _STUCK, str(tmp_path / "stuck.ipynb")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "Timeout" in proc.stderr and "Thread" in proc.stderr  # faulthandler's dump
+    assert time.monotonic() - started < 60
