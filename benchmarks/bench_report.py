@@ -87,29 +87,22 @@ def main() -> int:
         cold.append(time.perf_counter() - t)
         assert o.status == "ok", o.error
 
-    warm = []
-    t = time.perf_counter()
-    run_report(args.area, args.survey_round, store=args.store, out=tmp / "warm",
-               engine="abcresearch_warm")
-    first_warm = time.perf_counter() - t
-    for _ in range(args.repeat):
+    def timed(engine: str, out: Path) -> tuple[float, list[float]]:
+        """The first report (warm-up included), then ``--repeat`` timed reports."""
         t = time.perf_counter()
-        o = run_report(args.area, args.survey_round, store=args.store, out=tmp / "warm",
-                       engine="abcresearch_warm")
-        warm.append(time.perf_counter() - t)
-        assert o.status == "ok", o.error
+        run_report(args.area, args.survey_round, store=args.store, out=out, engine=engine)
+        first = time.perf_counter() - t
+        times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            o = run_report(args.area, args.survey_round, store=args.store, out=out,
+                           engine=engine)
+            times.append(time.perf_counter() - t)
+            assert o.status == "ok", o.error
+        return first, times
 
-    inproc = []
-    t = time.perf_counter()
-    run_report(args.area, args.survey_round, store=args.store, out=tmp / "inprocess",
-               engine="abcresearch_inprocess")
-    first_inproc = time.perf_counter() - t
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        o = run_report(args.area, args.survey_round, store=args.store, out=tmp / "inprocess",
-                       engine="abcresearch_inprocess")
-        inproc.append(time.perf_counter() - t)
-        assert o.status == "ok", o.error
+    first_warm, warm = timed("abcresearch_warm", tmp / "warm")
+    first_inproc, inproc = timed("abcresearch_inprocess", tmp / "inprocess")
 
     stock = _median(stock_exec) + _median(stock_html)
     print(f"one tambon report ({args.area}, round {args.survey_round}), median of {args.repeat}")
@@ -120,7 +113,7 @@ def main() -> int:
     print(f"  abcresearch cold (fresh kernel + PDF)    {_median(cold):6.2f} s")
     print(f"  abcresearch warm (warm kernel + PDF)     {_median(warm):6.2f} s   target < 3 s"
           f"   (first, incl. warm-up: {first_warm:.2f} s)")
-    print(f"  abcresearch in-process (this process + PDF) {_median(inproc):6.2f} s   target < 3 s"
+    print(f"  abcresearch in-process (here + PDF)      {_median(inproc):6.2f} s   target < 3 s"
           f"   (first, incl. warm-up: {first_inproc:.2f} s)")
     print(f"  speed-up warm vs stock                   {stock / _median(warm):6.1f}x")
     print(f"  speed-up in-process vs stock             {stock / _median(inproc):6.1f}x")

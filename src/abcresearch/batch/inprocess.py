@@ -51,7 +51,6 @@ from __future__ import annotations
 import builtins
 import datetime
 import io
-import logging
 import os
 import signal
 import sys
@@ -61,8 +60,6 @@ from collections.abc import Callable
 from typing import Any
 
 from papermill.engines import Engine, papermill_engines
-
-logger = logging.getLogger(__name__)
 
 ENGINE_NAME = "abcresearch_inprocess"
 """Name of the in-process engine in papermill's engine registry."""
@@ -108,20 +105,22 @@ class _Outputs:
 
         if self.outputs is None:  # outside a cell (the reset, the engine's own code)
             return
-        if self.clear_on_next:
-            self.outputs.clear()
-            self.clear_on_next = False
+        self._clear_if_asked()
         node = nbformat.from_dict(output)
         self.outputs.append(node)
         if display_id:
             self.by_display_id.setdefault(display_id, []).append(node)
 
+    def _clear_if_asked(self) -> None:
+        """Clear the outputs now if ``clear_output(wait=True)`` asked for it."""
+        if self.clear_on_next and self.outputs is not None:
+            self.outputs.clear()
+            self.clear_on_next = False
+
     def stream(self, name: str, text: str) -> None:
         if self.outputs is None or not text:
             return
-        if self.clear_on_next:
-            self.outputs.clear()
-            self.clear_on_next = False
+        self._clear_if_asked()
         last = self.outputs[-1] if self.outputs else None
         if last is not None and last.get("output_type") == "stream" and last.get("name") == name:
             last["text"] += text
@@ -353,6 +352,8 @@ class InProcessNotebooks:
     def _run_cell(shell: Any, sink: _Outputs, cell: Any, timeout: float | None
                   ) -> dict[str, Any] | None:
         """Run one code cell; return its error content (``ename``, ...) or None."""
+        import nbformat
+
         cell.outputs = []
         sink.outputs = cell.outputs
         sink.clear_on_next = False
@@ -377,16 +378,13 @@ class InProcessNotebooks:
             # Ctrl-C or the server's SIGTERM: the run stops, as it does with a kernel, and is
             # not recorded as a failed report
             raise KeyboardInterrupt
-        if limit.expired and not any(o.get("output_type") == "error" and
-                                     o.get("ename") == CellTimeoutError.__name__
-                                     for o in cell.outputs):
+        if limit.expired:  # also where IPython caught the timeout in its own code
             message = f"Cell execution timed out after {timeout:g} s"
-            cell.outputs.append(_new_output("error", ename=CellTimeoutError.__name__,
-                                                evalue=message, traceback=[message]))
-        if limit.expired:
-            return {"ename": CellTimeoutError.__name__,
-                    "evalue": f"Cell execution timed out after {timeout:g} s",
-                    "traceback": [f"Cell execution timed out after {timeout:g} s"]}
+            error = {"ename": CellTimeoutError.__name__, "evalue": message,
+                     "traceback": [message]}
+            if not any(o.get("ename") == error["ename"] for o in cell.outputs):
+                cell.outputs.append(nbformat.from_dict({"output_type": "error", **error}))
+            return error
         if result.success:
             return None
         for output in reversed(cell.outputs):
@@ -440,13 +438,6 @@ def _show_warning(message: Any, category: type[Warning], filename: str, lineno: 
                   file: Any = None, line: str | None = None) -> None:
     """Print a warning to ``sys.stderr`` (a stream output), as Python's own hook does."""
     sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
-def _new_output(output_type: str, **fields: Any) -> Any:
-    """Return an nbformat output node (``nbformat.v4.new_output``)."""
-    import nbformat
-
-    return nbformat.v4.new_output(output_type, **fields)
 
 
 def _now() -> str:
@@ -530,26 +521,13 @@ class InProcessEngine(Engine):
     """
 
     @classmethod
-    def execute_managed_notebook(
-        cls,
-        nb_man: Any,
-        kernel_name: str,
-        log_output: bool = False,
-        stdout_file: Any = None,
-        stderr_file: Any = None,
-        start_timeout: float = 60,
-        execution_timeout: float | None = None,
-        **kwargs: Any,
-    ) -> Any:
+    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
         """Execute ``nb_man.nb`` in this process, or in a warm kernel where it cannot."""
         if (kernel_name or "python3") not in ("python3", "python") or not NOTEBOOKS.usable():
             from abcresearch.batch.kernels import WarmKernelEngine
 
-            return WarmKernelEngine.execute_managed_notebook(
-                nb_man, kernel_name, log_output=log_output, stdout_file=stdout_file,
-                stderr_file=stderr_file, start_timeout=start_timeout,
-                execution_timeout=execution_timeout, **kwargs)
-        timeout = execution_timeout if execution_timeout else kwargs.get("timeout")
+            return WarmKernelEngine.execute_managed_notebook(nb_man, kernel_name, **kwargs)
+        timeout = kwargs.get("execution_timeout") or kwargs.get("timeout")
         return NOTEBOOKS.execute(nb_man, timeout=timeout)
 
 
