@@ -418,11 +418,9 @@ def _fresh_rc_params() -> None:
     fresh: dict[str, Any] = {key: mpl.rcParamsOrig[key] for key in mpl.rcParamsOrig}
     # as IPython's activate_matplotlib leaves them in a kernel: a figure left open is shown
     fresh.update(backend=INLINE_BACKEND, interactive=True)
-    rc: Any = mpl.rcParams
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rc.clear()
-        dict.update(rc, fresh)  # as kernel_state.reset: no validation, no backend switch
+    from abcresearch.batch.kernel_state import put_rc_params
+
+    put_rc_params(fresh)
 
 
 def _restore_random_state(saved: tuple[Any, Any]) -> None:

@@ -122,6 +122,25 @@ def clear_library_caches() -> None:
                 clear()
 
 
+def put_rc_params(values: dict[str, Any]) -> None:
+    """Replace matplotlib's rcParams by ``values`` as they are (no validation, no backend switch).
+
+    Parameters
+    ----------
+    values : dict
+        Every rcParam, as recorded by :func:`snapshot` or read from ``rcParamsOrig``.
+    """
+    import warnings
+
+    import matplotlib as mpl
+
+    rc: Any = mpl.rcParams
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc.clear()
+        dict.update(rc, values)
+
+
 def reset(cwd: str, reseed: bool = True) -> None:
     """Put the kernel back into its post-warm-up state (runs inside the kernel).
 
@@ -147,12 +166,7 @@ def reset(cwd: str, reseed: bool = True) -> None:
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
     if "rc" in snap:
-        import matplotlib as mpl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mpl.rcParams.clear()
-            dict.update(mpl.rcParams, snap["rc"])
+        put_rc_params(snap["rc"])
     if "inline" in snap:
         from matplotlib_inline.backend_inline import InlineBackend
 
