@@ -141,27 +141,63 @@ def test_the_callers_state_is_kept(tmp_path: Path) -> None:
         f"False True {mpl.rcParamsOrig['font.size']} module://matplotlib_inline.backend_inline\n")
 
 
+def _in_thread(fn, *args, **kwargs):
+    """Run ``fn`` in a new thread; return its result or raise its exception."""
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["result"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(180)
+    assert not thread.is_alive()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _pid_seen(path: Path, **kwargs) -> str:
+    out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                     engine_name=inprocess.ENGINE_NAME, **kwargs)
+    return out.cells[0].outputs[0]["text"].strip()
+
+
 def test_in_a_thread_the_notebook_runs_in_a_warm_kernel(tmp_path: Path) -> None:
     # a Dask worker runs tasks in threads: a SIGALRM time limit and the one IPython shell of
     # the process are not available there, so the warm kernel runs the notebook
     path = _notebook(tmp_path, "import os\nprint(os.getpid())")
-    seen: list[str] = []
+    try:
+        assert _in_thread(_pid_seen, path) != str(os.getpid())
+    finally:
+        kernels.POOL.close()
+    assert _pid_seen(path) == str(os.getpid())
 
-    def work() -> None:
-        try:
-            out = papermill.execute_notebook(str(path), None, progress_bar=False,
-                                             engine_name=inprocess.ENGINE_NAME)
-            seen.append(out.cells[0].outputs[0]["text"].strip())
-        finally:
-            kernels.POOL.close()
 
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(120)
-    assert seen and seen[0] != str(os.getpid())
-    out = papermill.execute_notebook(str(path), None, progress_bar=False,
-                                     engine_name=inprocess.ENGINE_NAME)
-    assert out.cells[0].outputs[0]["text"].strip() == str(os.getpid())
+def test_a_notebook_that_runs_a_report_itself_gets_a_warm_kernel_for_it(tmp_path: Path
+                                                                       ) -> None:
+    # one notebook at a time per process: the inner notebook would otherwise take the outer
+    # one's shell, its outputs and, at its end, its namespace
+    for folder in ("inner", "outer"):
+        (tmp_path / folder).mkdir()
+    inner = _notebook(tmp_path / "inner", "import os\nprint(os.getpid())")
+    outer = tmp_path / "outer"
+    path = _notebook(
+        outer, "import os\nmarker = 'kept'",
+        "import papermill\n"
+        f"out = papermill.execute_notebook({str(inner)!r}, None, progress_bar=False,\n"
+        f"                                 engine_name={inprocess.ENGINE_NAME!r})\n"
+        "print(out.cells[0].outputs[0]['text'].strip() != str(os.getpid()))",
+        "print(marker)")
+    try:
+        out = papermill.execute_notebook(str(path), None, progress_bar=False,
+                                         engine_name=inprocess.ENGINE_NAME)
+    finally:
+        kernels.POOL.close()
+    assert [c.outputs[0]["text"] for c in out.cells[1:]] == ["True\n", "kept\n"]
 
 
 def test_a_notebook_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:

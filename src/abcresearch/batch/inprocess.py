@@ -30,6 +30,8 @@ In-process execution needs to own the process: its main thread (a cell's time li
 the warm kernel engine instead, with the same outputs:
 
 * a Dask worker runs tasks in executor threads (one process, possibly several tasks at once);
+* while another notebook runs in the process (a notebook that runs a report itself): one
+  notebook at a time;
 * a report run from inside a notebook or IPython session, whose shell is not this engine's.
 
 What a kernel has of its own and a process shares with the notebook: the warnings filters and
@@ -83,6 +85,7 @@ LANGUAGE_INFO: dict[str, Any] = {
 
 class CellTimeoutError(TimeoutError):
     """A cell ran longer than the notebook's ``execution_timeout``."""
+
 
 
 def _round_trip(content: dict[str, Any]) -> dict[str, Any]:
@@ -254,6 +257,8 @@ class InProcessNotebooks:
     def __init__(self) -> None:
         self.shell: Any = None
         self.reports = 0
+        #: held while a notebook runs (and while the shell starts): one notebook at a time
+        self.lock = threading.Lock()
 
     def usable(self) -> bool:
         """Whether notebooks can run in this process now (see the module docstring)."""
@@ -364,9 +369,19 @@ class InProcessNotebooks:
         show = warnings.showwarning
         warnings.showwarning = _show_warning  # as printed in a kernel, whatever the host's hook
         limit = _TimeLimit(timeout)
+        result = None
         try:
-            with limit:
+            try:
+                limit.start()
                 result = shell.run_cell(cell.source, store_history=True)
+            finally:
+                limit.stop()
+        except CellTimeoutError:
+            if not limit.expired:
+                raise
+            # the limit struck after the cell, in IPython's or this engine's own code (in
+            # stop() too, which is then finished)
+            limit.stop()
         finally:
             sys.stdout, sys.stderr = stdout, stderr
             warnings.showwarning = show
@@ -374,18 +389,17 @@ class InProcessNotebooks:
         execution["shell.execute_reply"] = execution["iopub.status.idle"] = _now()
         cell.metadata["execution"] = execution
         cell.execution_count = shell.execution_count - 1
-        if isinstance(result.error_in_exec, KeyboardInterrupt):
+        if result is not None and isinstance(result.error_in_exec, KeyboardInterrupt):
             # Ctrl-C or the server's SIGTERM: the run stops, as it does with a kernel, and is
             # not recorded as a failed report
             raise KeyboardInterrupt
         if limit.expired:  # also where IPython caught the timeout in its own code
-            message = f"Cell execution timed out after {timeout:g} s"
-            error = {"ename": CellTimeoutError.__name__, "evalue": message,
-                     "traceback": [message]}
+            error = {"ename": CellTimeoutError.__name__, "evalue": limit.message,
+                     "traceback": [limit.message]}
             if not any(o.get("ename") == error["ename"] for o in cell.outputs):
                 cell.outputs.append(nbformat.from_dict({"output_type": "error", **error}))
             return error
-        if result.success:
+        if result is None or result.success:
             return None
         for output in reversed(cell.outputs):
             if output.get("output_type") == "error":
@@ -451,24 +465,31 @@ class _TimeLimit:
     to Python to see it: where :data:`HARD_LIMIT_GRACE` is set (a batch worker), the process
     ends itself that much later, and the batch fails that report alone. A timer the process
     had running is put back when the cell ends.
+
+    :meth:`stop` is called again after a timeout that struck inside it, before it disarmed the
+    timer (it then finishes); the next cannot come within the second that follows.
     """
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self.expired = False
         self.armed = False
+        self.running = False
+        self.message = f"Cell execution timed out after {seconds or 0:g} s"
 
     def _fire(self, signum: int, frame: Any) -> None:
         if self.armed:
             self.expired = True
-            raise CellTimeoutError(f"Cell execution timed out after {self.seconds:g} s")
+            raise CellTimeoutError(self.message)
 
-    def __enter__(self) -> _TimeLimit:
+    def start(self) -> None:
+        """Start the limit (nothing without ``seconds``)."""
         if not self.seconds:
-            return self
+            return
         import faulthandler
         import time
 
+        self.running = True
         self.hard = False
         if HARD_LIMIT_GRACE is not None and sys.__stderr__ is not None:
             try:  # the traceback goes to the worker's own stderr, not into the notebook
@@ -483,10 +504,10 @@ class _TimeLimit:
         self.host_timer = signal.getitimer(signal.ITIMER_REAL)
         self.armed = True
         signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        if not self.seconds:
+    def stop(self) -> None:
+        """Stop the limit and put back the timer and handler it replaced."""
+        if not self.running:
             return
         import faulthandler
         import time
@@ -500,6 +521,7 @@ class _TimeLimit:
         if delay or interval:
             left = delay - (time.monotonic() - self.started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
+        self.running = False
 
 
 HARD_LIMIT_GRACE: float | None = None
@@ -521,12 +543,16 @@ class InProcessEngine(Engine):
     @classmethod
     def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
         """Execute ``nb_man.nb`` in this process, or in a warm kernel where it cannot."""
-        if (kernel_name or "python3") not in ("python3", "python") or not NOTEBOOKS.usable():
-            from abcresearch.batch.kernels import WarmKernelEngine
+        if ((kernel_name or "python3") in ("python3", "python") and NOTEBOOKS.usable()
+                and NOTEBOOKS.lock.acquire(blocking=False)):
+            try:
+                timeout = kwargs.get("execution_timeout") or kwargs.get("timeout")
+                return NOTEBOOKS.execute(nb_man, timeout=timeout)
+            finally:
+                NOTEBOOKS.lock.release()
+        from abcresearch.batch.kernels import WarmKernelEngine
 
-            return WarmKernelEngine.execute_managed_notebook(nb_man, kernel_name, **kwargs)
-        timeout = kwargs.get("execution_timeout") or kwargs.get("timeout")
-        return NOTEBOOKS.execute(nb_man, timeout=timeout)
+        return WarmKernelEngine.execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
 
 papermill_engines.register(ENGINE_NAME, InProcessEngine)
