@@ -7,15 +7,15 @@ Usage::
 
 Needs an ingested store (``make demo`` makes one). Prints one table per route:
 
-* **cold**: a fresh Python process runs what ``abcresearch report`` runs (checks, a new kernel
-  started in the background while the report's inputs are built, the report in it, the kernel
-  stopped) with timers around each phase;
+* **cold**: a fresh Python process runs what ``abcresearch report`` runs (checks while a helper
+  thread warms the PDF step, the notebook shell started with the report notebook's imports,
+  the report in the process) with timers around each phase;
 * **warm**: the ``abcresearch_warm`` engine in this process after one warm-up report (the
-  median of ``--repeat`` reports), which is what a Dask worker and ``abcresearch serve`` do
-  per area;
+  median of ``--repeat`` reports), which is what a Dask worker does per area;
 * **in-process**: the ``abcresearch_inprocess`` engine the same way, which is what a local
-  batch worker does per area; each row also gives the CPU seconds of the report (this process
-  and its warm kernel), the cost that bounds a busy worker's throughput;
+  batch worker and ``abcresearch serve`` do per area; each row also gives the CPU seconds of
+  the report (this process and its warm kernel), the cost that bounds a busy worker's
+  throughput;
 * **scheduling**: ``run_batch`` over ``--batch-areas`` tambons with one local worker; the wall
   time not spent inside reports (worker start, round analysis, queueing, index page) per report.
 
@@ -27,8 +27,8 @@ cell, after the parameters, that times the data read (``AreaReport.load``), each
 of :mod:`abcresearch.reports.charts` and each SVG rendering, and writes the figures to a file.
 The rows of a table overlap where one phase contains another (marked ``>``) and where a
 phase ran in a helper thread beside the main one (marked ``[helper thread, overlapped]``: the
-kernel's start and the command line's PDF warm-up); ``other`` is the
-wall time no row accounts for. The machine load (``uptime``) is printed with the figures.
+command line's PDF warm-up, the tables workbook and the notebook's JSON); ``other`` is the wall
+time no row accounts for. The machine load (``uptime``) is printed with the figures.
 """
 
 from __future__ import annotations
@@ -291,29 +291,26 @@ def _child_cold(args: argparse.Namespace) -> int:
 
     def command_start(phases: Phases) -> None:
         # as abcresearch.cli._run_report: batch package (and with it the light nbformat
-        # import), the scheme; the kernel starts in the background and a helper thread warms
-        # the PDF step; then the area checks while the kernel starts
+        # import), the scheme; a helper thread warms the PDF step while the command checks the
+        # area; then the notebook shell starts with the report notebook's imports
         import threading
 
-        from abcresearch.batch import kernels
+        from abcresearch.batch import inprocess, kernels
         from abcresearch.batch.parameters import resolve_scheme
 
         resolve_scheme(None)
-        phases.wrap(kernels.WarmKernel, "_wait_for_start",
-                    "waiting for the kernel started in the background")
-        kernels.start_soon()
         threading.Thread(target=cli._warm_pdf, daemon=True).start()
         t = time.perf_counter()
         cli._check_area_has_data(args.area, args.survey_round, Path(args.store))
         phases.add("command checks (area has data)", time.perf_counter() - t)
+        t = time.perf_counter()
+        inprocess.NOTEBOOKS.start(imports=kernels.REPORT_IMPORTS)
+        phases.add("notebook shell start + the notebook's imports", time.perf_counter() - t)
 
-    from abcresearch.batch import kernels
+    from abcresearch.batch import inprocess
 
-    row = _one(args, kernels.ENGINE_NAME, Path(args.notebook), Path(args.dump), Path(args.out),
-               before=command_start)
-    t = time.perf_counter()
-    kernels.POOL.close()
-    row["kernel shutdown (after the result is printed)"] = time.perf_counter() - t
+    row = _one(args, inprocess.ENGINE_NAME, Path(args.notebook), Path(args.dump),
+               Path(args.out), before=command_start)
     row["import abcresearch.cli (command line start)"] = cli_import
     print(json.dumps(row))
     return 0

@@ -328,6 +328,7 @@ def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys,
 
     started: list[str] = []
     monkeypatch.setattr(kernels, "start_soon", lambda *a, **k: started.append("kernel"))
+    monkeypatch.setattr(inprocess.NOTEBOOKS, "start", lambda *a, **k: started.append("shell"))
 
     with pytest.raises(ParamsError, match="no_such_scheme"):
         run_report("800101", ROUND, store=store, out=tmp_path, notebook=TINY,
@@ -339,7 +340,8 @@ def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys,
                  "--out", str(tmp_path), "--scheme", "no_such_scheme"])
     assert code == 2 and "no_such_scheme" in capsys.readouterr().err
     assert not (tmp_path / "2568").exists()
-    assert started == []  # the command's kernel starts only once its arguments are checked
+    # the command's notebook shell (or a kernel) starts only once its arguments are checked
+    assert started == []
 
 
 def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Path,
@@ -382,14 +384,19 @@ def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Pat
     assert not paths.error.exists() and not paths.failed_notebook.exists()
 
 
-def test_report_command_runs_in_a_kernel_started_early_and_stops_it(
-        sample_store: Path, tmp_path: Path, capsys) -> None:
-    """``abcresearch report`` starts its kernel while it checks the inputs (issue 16 item 3),
-    writes the same files as ``run_report``, and leaves no kernel running."""
+def test_report_command_runs_the_notebook_in_its_own_process(
+        sample_store: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``abcresearch report`` runs the notebook in its own process, with no kernel (issue 16
+    item 3: cheaper than a kernel started beside its checks), writes the same files as
+    ``run_report`` and leaves no process running."""
     import psutil
 
     from abcresearch.cli import main
 
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("the report command started a kernel")
+
+    monkeypatch.setattr(kernels, "WarmKernel", no_kernel)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     code = main(["report", "--area", "801501", "--round", "2549", "--store", str(sample_store),
                  "--out", str(tmp_path)])

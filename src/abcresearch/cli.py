@@ -294,20 +294,18 @@ def _run_report(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
 
-    from abcresearch.batch import kernels
+    from abcresearch.batch import inprocess, kernels
     from abcresearch.batch.parameters import resolve_scheme
     from abcresearch.survey.areas import get_area
 
     area = get_area(str(args.area).strip())  # AreaError for a malformed or unknown code
     resolve_scheme(args.scheme)  # ParamsError before any kernel starts or data is read
 
-    # a fresh kernel for this report, started now (the kernel's start and imports are the
-    # command's longest wait): it imports what the notebook needs while this process imports
-    # its own libraries, checks the area and builds the report's inputs, and a helper thread
-    # pays the first PDF's one-off costs (the two processes overlap on two cores); the kernel
-    # is stopped when the command ends, also when a check below refuses the area
+    # the notebook runs in this process (abcresearch.batch.inprocess), as in a batch worker:
+    # cheaper than a kernel of its own, even counting the kernel's start overlapped with the
+    # checks below (benchmarks/bench_cli_report.py); meanwhile a helper thread pays the first
+    # PDF's one-off costs (Typst's fonts, the Thai word list)
     if not _SERVER_PROCESS:
-        kernels.start_soon()
         threading.Thread(target=_warm_pdf, name="abcresearch-pdf-warm-up", daemon=True).start()
     from abcresearch.analysis.round import store_area_status
     from abcresearch.analysis.status import EstimateBasis
@@ -330,15 +328,16 @@ def _run_report(args: argparse.Namespace) -> int:
                              f"with data: {have})")
         if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
             _check_area_has_data(args.area, args.survey_round, args.store)
-        # a report server runs the notebook in its own warm process (abcresearch.batch.inprocess)
-        engine = "abcresearch_inprocess" if _SERVER_PROCESS else kernels.ENGINE_NAME
+        if not _SERVER_PROCESS:  # only what the report notebook imports (a server: all)
+            inprocess.NOTEBOOKS.start(imports=kernels.REPORT_IMPORTS)
         outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
-                             out=args.out, scheme=args.scheme, engine=engine)
+                             out=args.out, scheme=args.scheme,
+                             engine=inprocess.ENGINE_NAME)
         if outcome.status == "failed":
             print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
                   f"(details: {outcome.paths.error})", file=sys.stderr)
             return 1
-        # the whole wait (the kernel's start included), not only the notebook and its PDF
+        # the whole wait (imports and checks included), not only the notebook and its PDF
         print(f"{outcome.paths.pdf}\n{outcome.paths.ipynb}\n"
               f"({time.perf_counter() - started:.1f} s)", flush=True)
         return 0
@@ -378,7 +377,8 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 _SERVER_PROCESS = False
 """Whether this process is a report server (``abcresearch serve``): its reports run their
-notebooks in this process, warm, instead of in a kernel started for the command."""
+notebooks in this process, already warm (every library imported, one report rehearsed), where
+a command of its own first imports what the report notebook needs."""
 
 
 def _warm_server() -> None:

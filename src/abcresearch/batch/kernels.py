@@ -102,8 +102,9 @@ REPORT_IMPORTS: tuple[str, ...] = (
     "abcresearch.reports.area",
     "abcresearch.reports.render.display",
 )
-"""Modules a kernel for one command-line report imports while the command checks its inputs
-(what the report notebook needs; no seaborn, statsmodels or scipy.stats, which it does not use)."""
+"""Modules imported for one command-line report before its notebook runs in the command's process
+(what the report notebook needs; no seaborn, statsmodels or scipy.stats, which it does not use:
+scipy.stats alone is about 1 s), and by a kernel started with :func:`start_soon`."""
 
 def warm_imports(imports: Iterable[str] = WARM_IMPORTS) -> tuple[str, ...]:
     """Return the modules to import once per warm process.
