@@ -256,3 +256,27 @@ def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_sto
         assert reads == [None]
     finally:
         shutil.move(backup, ra.cache_dir / ROUND_FILE)
+
+
+def test_load_reads_the_tambon_files_as_parquet_gives_them_and_refuses_a_missing_column(
+        sample_store):
+    """Each tambon file is read whole or by columns, in the order asked, with its types; a
+    column no file has is a StoreError naming it, not a column silently left out."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from abcresearch.errors import StoreError
+    from abcresearch.store import read
+
+    files = sorted((round_folder(2549, sample_store) / "households").glob(
+        "amphoe=*/tambon=*/*.parquet"))
+    expected = pa.concat_tables([pq.read_table(f) for f in files],
+                                promote_options="default").to_pandas()
+    read._read_file.cache_clear()
+    got = read.load(2549, store=sample_store)
+    assert list(got.columns) == list(expected.columns) and got.equals(expected)
+    some = read.load(2549, store=sample_store, columns=["weight", "village_code"])
+    assert list(some.columns) == ["weight", "village_code"]
+    assert some.equals(expected[["weight", "village_code"]])
+    with pytest.raises(StoreError, match="no_such_column"):
+        read.load(2549, store=sample_store, columns=["village_code", "no_such_column"])
