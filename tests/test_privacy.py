@@ -233,7 +233,8 @@ def test_personal_data_typed_into_other_columns_is_masked_in_csvs(tmp_path):
     exp.households.loc[4, "physical/phy_house"] = f"โทร 089-123-4567 {name}"
     write(exp, tmp_path / "export")
     res = ingest(tmp_path / "export", survey_round=2567, store=tmp_path / "store")
-    assert res.counts.set_index("table").loc["households", "rejected"] == 4
+    # the age rejects its household; the three capital items are kept as not answered
+    assert res.counts.set_index("table").loc["households", "rejected"] == 1
     texts = [p.read_text(encoding="utf-8-sig")
              for p in res.round_dir.rglob("*") if p.suffix in (".csv", ".md")]
     assert texts
@@ -241,6 +242,11 @@ def test_personal_data_typed_into_other_columns_is_masked_in_csvs(tmp_path):
         for leaked in (name, "0812345678", valid_pid(4242), "089-123-4567"):
             assert leaked not in text
         privacy.assert_no_personal_data(text)
+    from abcresearch.store.read import load
+
+    stored = [str(cell) for cell in load(2567, store=tmp_path / "store").to_numpy().ravel()]
+    for leaked in (name, valid_pid(4242), "089-123-4567"):
+        assert not any(leaked in cell for cell in stored)
     issues = pd.read_csv(res.round_dir / "issues.csv", dtype=str, encoding="utf-8-sig")
     issues = issues[issues["table"] == "households"]
     assert (issues.loc[issues["row"].isin(["3", "4", "5"]), "value"] == "<masked>").all()
@@ -251,19 +257,23 @@ def test_formulas_neutralised_numbers_kept_in_store_csvs(tmp_path):
     from fixtures.kobo import build, write
 
     exp = build()
-    exp.households.loc[1, "human/hum_edu_head"] = '=HYPERLINK("http://x.example","y")'
-    exp.households.loc[2, "physical/phy_house"] = "@SUM(A1:A9)"
-    exp.households.loc[3, "financial/fin_income_year"] = "-5"
-    exp.households.loc[4, "physical/phy_road"] = "+cmd|' /C calc'!A0"
+    # rejected rows (rejects/households.csv) ...
+    exp.households.loc[1, "hh/head_sex"] = '=HYPERLINK("http://x.example","y")'
+    exp.households.loc[2, "hh/consent"] = "@SUM(A1:A9)"
+    exp.households.loc[3, "hh/head_age"] = "-5"
+    exp.households.loc[4, "cultural/cul_religion"] = "+cmd|' /C calc'!A0"
+    # ... and capital items kept as not answered (only in issues.csv)
+    exp.households.loc[6, "physical/phy_road"] = "+cmd|' /C calc'!A0"
+    exp.households.loc[7, "financial/fin_income_year"] = "-5"
     write(exp, tmp_path / "export")
     res = ingest(tmp_path / "export", survey_round=2567, store=tmp_path / "store")
     rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
                       encoding="utf-8-sig", keep_default_na=False)
     by_row = rej.set_index("_source_row")
-    assert by_row.loc["3", "human/hum_edu_head"].startswith("'=HYPERLINK")
-    assert by_row.loc["4", "physical/phy_house"] == "'@SUM(A1:A9)"
-    assert by_row.loc["5", "financial/fin_income_year"] == "-5"
-    assert by_row.loc["6", "physical/phy_road"].startswith("'+cmd")
+    assert by_row.loc["3", "hh/head_sex"].startswith("'=HYPERLINK")
+    assert by_row.loc["4", "hh/consent"] == "'@SUM(A1:A9)"
+    assert by_row.loc["5", "hh/head_age"] == "-5"
+    assert by_row.loc["6", "cultural/cul_religion"].startswith("'+cmd")
     for path in [res.round_dir / "issues.csv", *(res.round_dir / "rejects").glob("*.csv")]:
         frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
         cells = frame.to_numpy().ravel().tolist() + list(frame.columns)
@@ -273,6 +283,8 @@ def test_formulas_neutralised_numbers_kept_in_store_csvs(tmp_path):
     issues = pd.read_csv(res.round_dir / "issues.csv", dtype=str, encoding="utf-8-sig")
     issues = issues[issues["table"] == "households"]
     assert issues.loc[issues["row"] == "5", "value"].item() == "-5"
+    assert issues.loc[issues["row"] == "9", "value"].item() == "-5"
+    assert issues.loc[issues["row"] == "8", "value"].item().startswith("'+cmd")
 
 
 def test_csv_safety_function_for_report_writers(tmp_path):

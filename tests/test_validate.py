@@ -41,15 +41,11 @@ def _one(res, rule: str) -> pd.Series:
     [
         ("hh/hh_size", "three", "type:integer", "hh_size", "not a whole number"),
         ("hh/hh_size", "2.5", "type:integer", "hh_size", "not a whole number"),
-        ("financial/fin_income_year", "12k", "type:decimal", "fin_income_year", "not a number"),
         ("hh/interview_date", "31/02/2567", "type:date", "interview_date", "not a date"),
         ("hh/interview_date", "2300-01-01", "type:date", "interview_date", "not a date"),
-        ("financial/fin_income_year", "-5", "range", "fin_income_year",
-         "must be between 0 and 10000000"),
         ("hh/head_age", "111", "range", "head_age", "between 15 and 110"),
-        ("human/hum_edu_head", "phd", "choice", "hum_edu_head", "list edu"),
-        ("human/hum_skills", "farming juggling", "choice", "hum_skills", "list skill"),
-        ("human/hum_skills", "none farming", "choice_none", "hum_skills", "'none'"),
+        ("hh/head_sex", "x", "choice", "head_sex", "list sex"),
+        ("cultural/cul_religion", "jedi", "choice", "cul_religion", "list religion"),
         ("hh/head_sex", None, "required", "head_sex", "required"),
         ("hh/village_code", "8001011", "regex", "village_code", "^[0-9]{8}$"),
         ("hh/village_code", "80999901", "unknown_area", "village_code", "tambon"),
@@ -78,14 +74,56 @@ def test_bad_cell_is_rejected_with_a_clear_message(tmp_path, header, value, rule
     _counts_add_up(res, exp)
 
 
+@pytest.mark.parametrize(
+    ("header", "value", "rule", "column", "words"),
+    [
+        ("financial/fin_income_year", "12k", "item_type", "fin_income_year", "not a number"),
+        ("human/hum_working_age", "2.5", "item_type", "hum_working_age",
+         "not a whole number"),
+        ("financial/fin_income_year", "-5", "item_range", "fin_income_year",
+         "must be between 0 and 10000000"),
+        ("human/hum_edu_head", "phd", "item_choice", "hum_edu_head", "list edu"),
+        ("human/hum_skills", "farming juggling", "item_choice", "hum_skills", "list skill"),
+        ("human/hum_skills", "none farming", "item_choice_none", "hum_skills", "'none'"),
+    ],
+)
+def test_a_bad_capital_item_is_kept_as_not_answered_with_its_household(
+        tmp_path, header, value, rule, column, words):
+    """One bad answer to a capital item no longer rejects the household (and its roster): the
+    item is stored as not answered, like a blank one, and the issue says so."""
+    from abcresearch.store.read import load
+
+    def edit(exp):
+        exp.households.loc[4, header] = value
+
+    exp, res = _run(tmp_path, edit)
+    issue = _one(res, rule)
+    assert (issue["row"], issue["column"], issue["severity"]) == (6, column, "warning")
+    msg = issue["message"]
+    assert f"breaks rule {rule} (" in msg and words in msg
+    assert "the household is kept and this item counted as not answered" in msg
+    assert "เก็บครัวเรือนไว้" in issue["message_th"]
+    c = res.counts.set_index("table")
+    assert c.loc["households", "rejected"] == 0 and c.loc["members", "rejected"] == 0
+    stored = load(2567, store=tmp_path / "store").set_index("submission_uuid")
+    uuid = exp.households.loc[4, "_uuid"]
+    assert pd.isna(stored.loc[uuid, column])
+    other = exp.households.loc[5, "_uuid"]
+    assert not pd.isna(stored.loc[other, column])
+    # only that item: the household's other answers are there
+    assert stored.loc[uuid].drop(column).notna().sum() == stored.loc[other].drop(
+        column).notna().sum()
+    _counts_add_up(res, exp)
+
+
 def test_range_message_matches_the_documented_shape(tmp_path):
     def edit(exp):
-        exp.households.loc[3, "financial/fin_income_year"] = "-5"
+        exp.households.loc[3, "hh/head_age"] = "-5"
 
     _, res = _run(tmp_path, edit)
     assert _one(res, "range")["message"] == (
-        "household.csv row 5, column fin_income_year: value -5 breaks rule range "
-        "(must be between 0 and 10000000)")
+        "household.csv row 5, column head_age: value -5 breaks rule range "
+        "(must be between 15 and 110)")
 
 
 def test_all_failures_are_collected_at_once(tmp_path):
@@ -98,7 +136,7 @@ def test_all_failures_are_collected_at_once(tmp_path):
     _, res = _run(tmp_path, edit)
     got = set(zip(res.issues["row"], res.issues["column"], res.issues["rule"], strict=True))
     assert {(2, "hh_size", "type:integer"), (3, "hh_size", "range"),
-            (4, "fin_savings", "range"), (4, "hum_edu_head", "choice")} <= got
+            (4, "fin_savings", "item_range"), (4, "hum_edu_head", "item_choice")} <= got
 
 
 def test_duplicate_submission_ids_reject_every_copy(tmp_path):
@@ -300,7 +338,8 @@ def test_rules_file_is_complete():
                 "equals", "choice", "choice_none", "not_relevant", "unique_id", "duplicate_copy",
                 "orphan_member",
                 "parent_rejected", "unknown_area", "duplicate_village", "village_missing",
-                "national_id_checksum", "hh_size_roster"):
+                "national_id_checksum", "hh_size_roster", "item_missing", "item_type",
+                "item_range", "item_choice", "item_choice_none"):
         assert rules[rid]["severity"] in ("error", "warning")
         assert rules[rid]["en"] and rules[rid]["th"]
 

@@ -6,7 +6,10 @@ Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md
    ``บาท``, Buddhist-era dates). An unparsable cell becomes NA and a ``type:*`` failure.
 2. :func:`check_rules` applies the codebook rules to the typed frame: ``required`` (only when
    relevant; ``item_missing`` for a blank capital item, a warning), ``range``, ``regex``,
-   ``equals``, ``choice``/``choice_none``, ``not_relevant``,
+   ``equals``, ``choice``/``choice_none``, ``not_relevant``, (a capital item's answer that
+   breaks its type, range or list is ``item_type``, ``item_range``, ``item_choice`` or
+   ``item_choice_none``, a warning: the answer becomes NA, scored as not answered, and the
+   household is kept),
    ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
    ``unique_id`` (an exact copy of a row: ``duplicate_copy``, the first kept),
    ``duplicate_village``, ``orphan_member``, ``parent_rejected``, ``hh_size_roster`` and
@@ -378,7 +381,12 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
             vals, bad = _by_uniques(raw, partial(_parse_numbers, integer=q.type == "integer"))
             col = pd.Series(vals, index=frame.index, dtype=float)
             out[name] = col.round().astype("Int64") if q.type == "integer" else col
-            issues.add(bad, name, f"type:{q.type}", values=raw)
+            if _is_item(q):  # the cell is NA now: the item counts as not answered
+                kind = rules()[f"type:{q.type}"]
+                issues.add(bad, name, "item_type", values=raw,
+                           params={"kind": kind["en"], "kind_th": kind["th"]})
+            else:
+                issues.add(bad, name, f"type:{q.type}", values=raw)
         elif q.type == "date":
             vals, bad = _by_uniques(raw, _parse_dates)
             out[name] = pd.Series(vals, index=frame.index, dtype=object)
@@ -438,10 +446,18 @@ def _multi_check(s: pd.Series, allowed: set[str]) -> tuple[np.ndarray, np.ndarra
     return bad, np.asarray(none, dtype=bool) & ~bad
 
 
+def _is_item(q: Any) -> bool:
+    """Whether a codebook row is a capital item (scored; a bad answer is not answered)."""
+    return isinstance(q.capital, str) and bool(q.capital)
+
+
 def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str) -> None:
     """Stage 2: apply the codebook rules to a typed frame, adding failures to ``issues``.
 
-    A cell that already failed its type is not checked again (it is NA by then).
+    A cell that already failed its type is not checked again (it is NA by then). A capital
+    item's answer that breaks its range or choice list is set to NA in ``typed`` (the item is
+    scored as not answered, as a blank one is) under the rule's ``item_`` variant, a warning:
+    the household and its other answers are kept.
     """
     typefail = _type_failed(issues, typed.index)
     for q in cb.itertuples(index=False):
@@ -449,6 +465,8 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         if name not in typed.columns:
             continue
         col = typed[name]
+        item = _is_item(q)
+        unusable = np.zeros(len(typed), dtype=bool)
         present = col.notna().to_numpy(dtype=bool)
         if isinstance(q.relevant_question, str) and q.relevant_question in typed.columns:
             relevant = (typed[q.relevant_question] == q.relevant_value).fillna(False)
@@ -459,8 +477,7 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         if q.required:
             missing = ~present & relevant & ~typefail.get(name, np.zeros(len(typed), bool))
             # a capital item left blank is item non-response: kept, scored as missing
-            issues.add(missing, name, "item_missing" if isinstance(q.capital, str) and q.capital
-                       else "required")
+            issues.add(missing, name, "item_missing" if item else "required")
         if not present.any():
             continue
         if q.type in ("integer", "decimal") and (q.min is not None and not pd.isna(q.min)):
@@ -468,8 +485,10 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             with np.errstate(invalid="ignore"):
                 lo = x >= q.min if q.min_inclusive else x > q.min
                 hi = x <= q.max if q.max_inclusive else x < q.max
-            issues.add(present & ~(lo & hi), name, "range",
+            out_of_range = present & ~(lo & hi)
+            issues.add(out_of_range, name, "item_range" if item else "range",
                        params={"min": _fmt(q.min), "max": _fmt(q.max)})
+            unusable |= out_of_range
         if isinstance(q.regex, str) and q.regex:
             ok = col.astype("str").str.fullmatch(q.regex.lstrip("^").rstrip("$"))
             bad_re = present & ~ok.fillna(True).to_numpy(dtype=bool)
@@ -488,17 +507,23 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         if q.type == "select_one":
             allowed = set(instrument_choices(q.list_name, form)["name"])
             bad = present & ~isin(col, allowed)
-            issues.add(bad, name, "choice", params={"list_name": q.list_name})
+            issues.add(bad, name, "item_choice" if item else "choice",
+                       params={"list_name": q.list_name})
+            unusable |= bad
         elif q.type == "select_multiple":
             allowed = set(instrument_choices(q.list_name, form)["name"])
             bad, none = _multi_check(col, allowed)
-            issues.add(present & bad, name, "choice", params={"list_name": q.list_name})
-            issues.add(present & none, name, "choice_none")
+            issues.add(present & bad, name, "item_choice" if item else "choice",
+                       params={"list_name": q.list_name})
+            issues.add(present & none, name, "item_choice_none" if item else "choice_none")
+            unusable |= present & (bad | none)
+        if item and unusable.any():
+            typed[name] = col.mask(unusable)
 
 
 def _type_failed(issues: _Issues, index: pd.Index) -> dict[str, np.ndarray]:
     res = issues.result()
-    res = res[res["rule"].str.startswith("type:")]
+    res = res[res["rule"].str.startswith("type:") | (res["rule"] == "item_type")]
     out: dict[str, np.ndarray] = {}
     for column, g in res.groupby("column"):
         out[str(column)] = index.isin(g["index"])
