@@ -222,3 +222,34 @@ def test_need_readiness_labels_of_a_crowd_on_one_side_do_not_overlap() -> None:
              if t.get_text().startswith("หมู่")]
     assert len(boxes) == n
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+@pytest.mark.parametrize(("lang", "smallest", "share_full"), [("th", 5.0, 0.9), ("en", 3.5, 0.6)])
+def test_tile_map_names_are_readable_and_stay_inside_their_tiles(
+        lang: str, smallest: float, share_full: float) -> None:
+    """The province's tile map: each tambon's name and grade at 6.3 pt (shrunk only when too
+    long for its tile), drawn inside its tile, on the hatched grade C too. Romanised names are
+    longer: the English edition shrinks more of them."""
+    from abcresearch.survey.areas import amphoes, tambons
+
+    amph, tam = amphoes("80"), tambons("80")
+    rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{lang}"]})
+    names = dict(zip(tam["code"], tam[f"name_{lang}"], strict=True))
+    grades = dict.fromkeys(tam["code"], "C")
+    ax = charts.grade_tiles(grades, rows, tam, names=names,
+                            grade_labels={"A": "A", "B": "B", "C": "C"}, no_data_label="-")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    tiles = [p for p in ax.patches if p.get_width() == pytest.approx(0.94)]
+    labels = [t for t in ax.texts if t.get_text().endswith(" C")]
+    assert len(tiles) == len(labels) == len(tam)
+    full = 0
+    for tile, label in zip(tiles, labels, strict=True):
+        box = tile.get_window_extent(renderer)
+        text = label.get_window_extent(renderer)
+        assert box.x0 <= text.x0 and text.x1 <= box.x1, label.get_text()
+        assert box.y0 <= text.y0 and text.y1 <= box.y1, label.get_text()
+        assert smallest <= label.get_fontsize() <= charts.TILE_FONT_SIZE, label.get_text()
+        full += label.get_fontsize() == charts.TILE_FONT_SIZE
+    assert full >= share_full * len(tam), full  # most names at full size

@@ -17,7 +17,6 @@ every function here calls first. Colours are module constants.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -79,6 +78,9 @@ INCOME_COLOUR = "#00838f"
 POVERTY_LINE_COLOUR = "#c62828"
 #: Width of report figures in inches (the text width of the PDF page).
 WIDTH = 7.2
+#: Type size (points) of a tambon's name and grade on the tile map; a name too long for its tile
+#: at that size is shrunk to fit it (5 pt before: too small on the committee's printed copy).
+TILE_FONT_SIZE = 6.3
 
 
 def apply_style() -> None:
@@ -544,6 +546,7 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
     ax, made = _axes(ax, (WIDTH, 0.21 * len(lines) + 0.8))
     label_w = 1.4
     n = len(lines)
+    labels = []
     for i, (name_a, codes) in enumerate(lines):
         y = n - 1 - i
         if name_a:
@@ -564,12 +567,10 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
             if code in flagged:
                 ax.plot([x + 0.09], [y + 0.72], marker=FLAG_MARK, color="black", ms=5,
                         mec="white", mew=0.4, ls="none")
-            # long names shrink to stay inside their tile (Thai marks take no width)
-            visible = sum(not unicodedata.category(ch).startswith("M") for ch in text)
-            ax.text(x + 0.47, y + 0.47, text, ha="center", va="center",
-                    fontsize=5 * min(1.0, 14 / max(visible, 1)),
-                    color=_text_colour(colour) if g else "#616161",
-                    bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.6} if g else None)
+            labels.append(ax.text(
+                x + 0.47, y + 0.47, text, ha="center", va="center", fontsize=TILE_FONT_SIZE,
+                color=_text_colour(colour) if g else "#616161",
+                bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.6} if g else None))
     ax.set_xlim(0, label_w + per_line)
     ax.set_ylim(0, n)
     ax.axis("off")
@@ -577,7 +578,50 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
     _flag_legend(ax, flagged, flag_label)
     if made:
         ax.figure.tight_layout()
+    _fit_in_tiles(ax, labels, 0.94, 0.82)
     return ax
+
+
+def _fit_in_tiles(ax: Any, labels: list[Any], tile_width: float, tile_height: float) -> None:
+    """Shrink the labels too long for their tiles (data units) to fit them.
+
+    Widths are the labels' laid-out widths at their font (Thai marks take none), with the
+    label's box padding and a tenth of the tile to spare. A label with spaces (a
+    romanised name) that would shrink below three quarters of its size is set on two lines,
+    split at the space nearest its middle, when that reads larger.
+    """
+    from matplotlib.textpath import text_to_path
+
+    if not labels:
+        return
+    (x0, y0), (x1, y1) = ax.transData.transform([(0, 0), (tile_width, tile_height)])
+    room = (x1 - x0) * 72 / ax.figure.dpi * 0.9  # points
+    tall = (y1 - y0) * 72 / ax.figure.dpi * 0.9
+
+    def width(text: str, label: Any) -> float:  # points at size 1, as the text is laid out
+        prop = label.get_fontproperties().copy()
+        prop.set_size(100)
+        return max(text_to_path.get_text_width_height_descent(line, prop, ismath=False)[0]
+                   for line in text.split("\n")) / 100
+
+    for label in labels:
+        pad = 2 * 0.6 if label.get_bbox_patch() is not None else 0.0
+        text = label.get_text()
+        size = min(TILE_FONT_SIZE, (room - pad) / width(text, label))
+        if size < 0.75 * TILE_FONT_SIZE and " " in text.strip():
+            words = text.split(" ")
+            middle = len(text) / 2
+            cut = min(range(1, len(words)),
+                      key=lambda k: abs(len(" ".join(words[:k])) - middle))
+            two = " ".join(words[:cut]).strip() + "\n" + " ".join(words[cut:]).strip()
+            size_two = min(TILE_FONT_SIZE, (room - pad) / width(two, label),
+                           (tall - pad) / (2 * 1.4))
+            if size_two > size:
+                label.set_text(two)
+                label.set_linespacing(1.0)
+                size = size_two
+        if size < TILE_FONT_SIZE:
+            label.set_fontsize(max(size, 1.0))
 
 
 def _flag_legend(ax: Any, flagged: set[str], flag_label: str) -> None:
