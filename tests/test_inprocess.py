@@ -303,3 +303,35 @@ def test_a_cell_stuck_in_c_code_ends_a_batch_worker_past_its_time_limit(tmp_path
     assert proc.returncode != 0
     assert "Timeout" in proc.stderr and "Thread" in proc.stderr  # faulthandler's dump
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("strike", [inprocess.CellTimeoutError, KeyboardInterrupt])
+def test_a_timeout_or_ctrl_c_inside_the_limits_stop_still_disarms_it(strike) -> None:
+    # struck in the few bytecodes of stop() before it disarmed: the alarm used to stay armed,
+    # repeating every second into whatever the worker did next
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    limit = inprocess._TimeLimit(5)
+    limit.start()
+    real_stop, struck = limit.stop, []
+
+    def stop_struck_once() -> None:
+        if not struck:
+            struck.append(strike)
+            raise strike()
+        real_stop()
+
+    limit.stop = stop_struck_once
+    try:
+        if strike is KeyboardInterrupt:  # Ctrl-C is not lost: raised once the limit is off
+            with pytest.raises(KeyboardInterrupt):
+                limit.stop_surely()
+        else:
+            limit.stop_surely()
+        assert struck and not limit.running
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) == before
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)

@@ -412,6 +412,30 @@ def test_report_command_runs_the_notebook_in_its_own_process(
     assert left == []
 
 
+def test_report_command_inside_an_ipython_session_runs_the_notebook_in_a_kernel(
+        sample_store: Path, tmp_path: Path) -> None:
+    """In someone's IPython session (a notebook calling the command's ``main``) the process's
+    one shell is taken: the report runs in a warm kernel, and the session's matplotlib backend
+    is left alone (the command used to fail with ``MultipleInstanceError``)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "session.py"
+    script.write_text(
+        "import sys, matplotlib\n"
+        "matplotlib.use('agg')\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance()\n"
+        "from abcresearch.cli import main\n"
+        f"code = main(['report', '--area', '801501', '--round', '2549', '--store', "
+        f"{str(sample_store)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+        "print('code', code, 'backend', matplotlib.get_backend())\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    assert "code 0 backend agg" in proc.stdout, proc.stderr[-2000:]
+    assert ReportPaths.for_area("801501", 2549, tmp_path / "out").pdf.is_file()
+
+
 def test_a_kernel_that_dies_while_it_resets_is_noticed_at_once(tmp_path: Path,
                                                                monkeypatch) -> None:
     # a kernel killed (for memory, say) while it runs the reset sent after a notebook: the

@@ -257,7 +257,7 @@ class InProcessNotebooks:
     def __init__(self) -> None:
         self.shell: Any = None
         self.reports = 0
-        #: held while a notebook runs (and while the shell starts): one notebook at a time
+        #: held while a notebook runs: one notebook at a time
         self.lock = threading.Lock()
 
     def usable(self) -> bool:
@@ -271,8 +271,8 @@ class InProcessNotebooks:
         return InteractiveShell.initialized() and InteractiveShell.instance() is self.shell
 
     def start(self, imports: tuple[str, ...] | None = None) -> None:
-        """Create the shell, import the report libraries and take the reset snapshot."""
-        if self.shell is not None:
+        """Create the shell and import the report libraries (nothing where it is not usable)."""
+        if self.shell is not None or not self.usable():
             return
         import matplotlib
 
@@ -371,18 +371,14 @@ class InProcessNotebooks:
         limit = _TimeLimit(timeout)
         result = None
         try:
-            try:
-                limit.start()
-                result = shell.run_cell(cell.source, store_history=True)
-            finally:
-                limit.stop()
+            limit.start()
+            result = shell.run_cell(cell.source, store_history=True)
         except CellTimeoutError:
             if not limit.expired:
                 raise
-            # the limit struck after the cell, in IPython's or this engine's own code (in
-            # stop() too, which is then finished)
-            limit.stop()
+            # the limit struck after the cell, in IPython's or this engine's own code
         finally:
+            limit.stop_surely()
             sys.stdout, sys.stderr = stdout, stderr
             warnings.showwarning = show
             sink.outputs = None
@@ -466,8 +462,8 @@ class _TimeLimit:
     ends itself that much later, and the batch fails that report alone. A timer the process
     had running is put back when the cell ends.
 
-    :meth:`stop` is called again after a timeout that struck inside it, before it disarmed the
-    timer (it then finishes); the next cannot come within the second that follows.
+    :meth:`stop_surely` calls :meth:`stop` until it has finished: a timeout or Ctrl-C that
+    strikes inside it, before it disarmed the timer, would otherwise leave the alarm repeating.
     """
 
     def __init__(self, seconds: float | None) -> None:
@@ -489,19 +485,19 @@ class _TimeLimit:
         import faulthandler
         import time
 
-        self.running = True
         self.hard = False
+        self.started = time.monotonic()
+        self.host_timer = signal.getitimer(signal.ITIMER_REAL)
+        self.previous: Callable[..., Any] | int | None = signal.getsignal(signal.SIGALRM)
+        self.running = True  # from here stop() can put everything back
         if HARD_LIMIT_GRACE is not None and sys.__stderr__ is not None:
             try:  # the traceback goes to the worker's own stderr, not into the notebook
+                self.hard = True  # (before it is armed: stop() must cancel it whatever comes)
                 faulthandler.dump_traceback_later(self.seconds + HARD_LIMIT_GRACE, exit=True,
                                                   file=sys.__stderr__)
-                self.hard = True
             except (OSError, ValueError):  # no usable stderr: the SIGALRM limit only
-                pass
-        self.started = time.monotonic()
-        self.previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM,
-                                                                       self._fire)
-        self.host_timer = signal.getitimer(signal.ITIMER_REAL)
+                self.hard = False
+        signal.signal(signal.SIGALRM, self._fire)
         self.armed = True
         signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)
 
@@ -522,6 +518,19 @@ class _TimeLimit:
             left = delay - (time.monotonic() - self.started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
         self.running = False
+
+    def stop_surely(self) -> None:
+        """:meth:`stop`, again until it has finished; a Ctrl-C meanwhile is raised after."""
+        interrupted: BaseException | None = None
+        while self.running:
+            try:
+                self.stop()
+            except CellTimeoutError:
+                pass
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+        if interrupted is not None:
+            raise interrupted
 
 
 HARD_LIMIT_GRACE: float | None = None
