@@ -102,7 +102,7 @@ def test_a_bad_capital_item_is_kept_as_not_answered_with_its_household(
     msg = issue["message"]
     assert f"breaks rule {rule} (" in msg and words in msg
     assert "the household is kept and this item counted as not answered" in msg
-    assert "เก็บครัวเรือนไว้" in issue["message_th"]
+    assert "จึงถือว่าข้อนี้ไม่ได้ตอบ แต่ยังเก็บครัวเรือนนี้ไว้" in issue["message_th"]
     c = res.counts.set_index("table")
     assert c.loc["households", "rejected"] == 0 and c.loc["members", "rejected"] == 0
     stored = load(2567, store=tmp_path / "store").set_index("submission_uuid")
@@ -148,6 +148,21 @@ def test_duplicate_submission_ids_reject_every_copy(tmp_path):
     assert sorted(dup["row"]) == [4, 7]
     assert (dup["column"] == "submission_uuid").all()
     _counts_add_up(res, exp)
+
+
+def test_copies_that_differ_in_a_bad_capital_answer_are_not_exact_copies(tmp_path):
+    """The bad answers become not answered only after the rows are compared: "doctorate" and
+    "phd" are two different answers under one id (both rejected), not one form saved twice."""
+    def edit(exp):
+        exp.households.loc[5] = exp.households.loc[2]
+        exp.households.loc[2, "human/hum_edu_head"] = "doctorate"
+        exp.households.loc[5, "human/hum_edu_head"] = "phd"
+
+    exp, res = _run(tmp_path, edit)
+    rules = set(res.issues.loc[res.issues["table"] == "households", "rule"])
+    assert "unique_id" in rules and "duplicate_copy" not in rules
+    dup = res.issues[res.issues["rule"] == "unique_id"]
+    assert sorted(dup["row"]) == [4, 7]
 
 
 def test_an_exact_copy_keeps_its_first_row(tmp_path):

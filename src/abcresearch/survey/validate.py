@@ -451,15 +451,24 @@ def _is_item(q: Any) -> bool:
     return isinstance(q.capital, str) and bool(q.capital)
 
 
-def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str) -> None:
+def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str
+                ) -> dict[str, np.ndarray]:
     """Stage 2: apply the codebook rules to a typed frame, adding failures to ``issues``.
 
     A cell that already failed its type is not checked again (it is NA by then). A capital
-    item's answer that breaks its range or choice list is set to NA in ``typed`` (the item is
-    scored as not answered, as a blank one is) under the rule's ``item_`` variant, a warning:
-    the household and its other answers are kept.
+    item's answer that breaks its range or choice list fails under the rule's ``item_``
+    variant, a warning: the household and its other answers are kept, and the answer is to be
+    stored as not answered, as a blank one is.
+
+    Returns
+    -------
+    dict
+        Column -> rows whose answer is to be set to NA (:func:`blank_unusable`): after the
+        table rules, which compare rows as given (two copies of a form that differ in a bad
+        answer are not the same answers).
     """
     typefail = _type_failed(issues, typed.index)
+    blanks: dict[str, np.ndarray] = {}
     for q in cb.itertuples(index=False):
         name = q.name
         if name not in typed.columns:
@@ -518,7 +527,14 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             issues.add(present & none, name, "item_choice_none" if item else "choice_none")
             unusable |= present & (bad | none)
         if item and unusable.any():
-            typed[name] = col.mask(unusable)
+            blanks[name] = unusable
+    return blanks
+
+
+def blank_unusable(typed: pd.DataFrame, blanks: Mapping[str, np.ndarray]) -> None:
+    """Set the capital items' unusable answers (from :func:`check_rules`) to NA in ``typed``."""
+    for name, rows in blanks.items():
+        typed[name] = typed[name].mask(rows)
 
 
 def _type_failed(issues: _Issues, index: pd.Index) -> dict[str, np.ndarray]:
@@ -691,8 +707,9 @@ def validate(frames: dict[str, pd.DataFrame],
         cb = instrument_codebook(table, directory)
         iss = _Issues(table, frame)
         typed = parse_types(frame, cb, iss)
-        check_rules(typed, cb, iss, FORMS[table])
+        blanks = check_rules(typed, cb, iss, FORMS[table])
         _table_rules(table, typed, iss)
+        blank_unusable(typed, blanks)
         typed_all[table] = typed
         parts[table] = iss.result()
 
