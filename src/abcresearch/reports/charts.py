@@ -529,7 +529,8 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
     per_line : int
         Tiles per line; an amphoe with more tambons takes several lines.
     ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new figure sized for the lines).
+        Where to draw (default: a new figure sized for the lines). Lay out a figure of your
+        own before the call: the names are fitted to the tiles' size as drawn then.
 
     Returns
     -------
@@ -567,10 +568,12 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
             if code in flagged:
                 ax.plot([x + 0.09], [y + 0.72], marker=FLAG_MARK, color="black", ms=5,
                         mec="white", mew=0.4, ls="none")
-            labels.append(ax.text(
+            label = ax.text(
                 x + 0.47, y + 0.47, text, ha="center", va="center", fontsize=TILE_FONT_SIZE,
                 color=_text_colour(colour) if g else "#616161",
-                bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.6} if g else None))
+                bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.6} if g else None)
+            label.set_in_layout(False)  # fitted to its tile after the layout
+            labels.append(label)
     ax.set_xlim(0, label_w + per_line)
     ax.set_ylim(0, n)
     ax.axis("off")
@@ -607,13 +610,17 @@ def _fit_in_tiles(ax: Any, labels: list[Any], tile_width: float, tile_height: fl
     for label in labels:
         pad = 2 * 0.6 if label.get_bbox_patch() is not None else 0.0
         text = label.get_text()
+        if not text.strip():
+            continue
         size = min(TILE_FONT_SIZE, (room - pad) / width(text, label))
-        if size < 0.75 * TILE_FONT_SIZE and " " in text.strip():
-            words = text.split(" ")
-            middle = len(text) / 2
+        # the name, and the grade after two spaces
+        name, gap, grade = text.rpartition("  ") if "  " in text else (text, "", "")
+        if size < 0.75 * TILE_FONT_SIZE and " " in name.strip():
+            words = name.split()
+            middle = len(name) / 2
             cut = min(range(1, len(words)),
                       key=lambda k: abs(len(" ".join(words[:k])) - middle))
-            two = " ".join(words[:cut]).strip() + "\n" + " ".join(words[cut:]).strip()
+            two = " ".join(words[:cut]) + "\n" + " ".join(words[cut:]) + gap + grade
             size_two = min(TILE_FONT_SIZE, (room - pad) / width(two, label),
                            (tall - pad) / (2 * 1.4))
             if size_two > size:
