@@ -223,8 +223,9 @@ def warm_up() -> None:
 
     Imports Typst and the text-layer code, builds the font book, loads the Thai word list and
     runs Typst's first compile (its fonts and line-break data). ``abcresearch report`` calls it
-    in a helper thread while the kernel runs the report's cells (about 1 s of the first report's
-    PDF phase otherwise); a batch worker calls it at start-up. Once per process.
+    in a helper thread while it checks the report's inputs and runs its cells (about 1 s of the
+    first report's PDF phase otherwise); a batch worker calls it at start-up. Once per
+    process.
     """
     import nbformat
 
