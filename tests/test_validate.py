@@ -150,6 +150,19 @@ def test_duplicate_submission_ids_reject_every_copy(tmp_path):
     _counts_add_up(res, exp)
 
 
+def test_a_follow_up_of_an_unusable_gate_answer_is_not_called_not_asked(tmp_path):
+    """fin_debt is asked when fin_has_debt = yes: with "yse" the gate is not answered, so
+    whether fin_debt applies is unknown; it is not flagged as answered although not asked."""
+    def edit(exp):
+        exp.households.loc[4, "financial/fin_has_debt"] = "yse"
+        exp.households.loc[5, "financial/fin_has_debt"] = "no"  # a real "not asked"
+
+    _, res = _run(tmp_path, edit)
+    hh = res.issues[res.issues["table"] == "households"]
+    assert set(hh.loc[hh["row"] == 6, "rule"]) == {"item_choice"}
+    assert "not_relevant" in set(hh.loc[hh["row"] == 7, "rule"])
+
+
 def test_copies_that_differ_in_a_bad_capital_answer_are_not_exact_copies(tmp_path):
     """The bad answers become not answered only after the rows are compared: "doctorate" and
     "phd" are two different answers under one id (both rejected), not one form saved twice."""

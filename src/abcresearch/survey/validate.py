@@ -480,7 +480,10 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         if isinstance(q.relevant_question, str) and q.relevant_question in typed.columns:
             relevant = (typed[q.relevant_question] == q.relevant_value).fillna(False)
             relevant = relevant.to_numpy(dtype=bool)
-            issues.add(present & ~relevant, name, "not_relevant", params={"relevant": q.relevant})
+            # where the gate's own answer was unusable, whether this one applies is unknown
+            unknown = blanks.get(q.relevant_question, np.zeros(len(typed), dtype=bool))
+            issues.add(present & ~relevant & ~unknown, name, "not_relevant",
+                       params={"relevant": q.relevant})
         else:
             relevant = np.ones(len(typed), dtype=bool)
         if q.required:
