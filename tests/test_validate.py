@@ -360,6 +360,40 @@ def test_dates_as_thai_spreadsheets_show_them():
     assert parse_date_text("10 นาฬิกา 2549") is None  # not a month
 
 
+@pytest.mark.parametrize(("value", "read"), [
+    ("10/04/67", "2024-04-10"),   # Buddhist era 2567, the round's year
+    ("10/04/24", "2024-04-10"),   # Christian era 2024
+    ("๑๐/๐๔/๖๗", "2024-04-10"),   # Thai digits
+    ("10 เม.ย. 67", "2024-04-10"),
+    ("31/12/66", "2023-12-31"),   # a year before the round
+])
+def test_a_two_digit_year_is_read_as_the_rounds_and_said(tmp_path, value, read):
+    """Thai spreadsheets often show "10/04/67": the household used to be rejected with its
+    roster (type:date); the year is now read as the one within a year of the round."""
+    from abcresearch.store.read import load
+
+    def edit(exp):
+        exp.households.loc[4, "hh/interview_date"] = value
+
+    exp, res = _run(tmp_path, edit)  # round 2567
+    issue = _one(res, "two_digit_year")
+    assert (issue["row"], issue["column"], issue["severity"]) == (6, "interview_date", "warning")
+    assert read in issue["message"] and read in issue["message_th"]
+    assert res.counts.set_index("table").loc["households", "rejected"] == 0
+    stored = load(2567, store=tmp_path / "store").set_index("submission_uuid")
+    assert str(stored.loc[exp.households.loc[4, "_uuid"], "interview_date"]) == read
+    assert len(res.issues[res.issues["rule"] == "two_digit_year"]) == 1
+
+
+def test_a_two_digit_year_far_from_the_round_is_refused(tmp_path):
+    def edit(exp):
+        exp.households.loc[4, "hh/interview_date"] = "10/04/30"
+
+    _, res = _run(tmp_path, edit)
+    assert _one(res, "type:date")["row"] == 6
+    assert res.counts.set_index("table").loc["households", "rejected"] == 1
+
+
 def test_rules_file_is_complete():
     rules = validate.rules()
     for rid in ("type:integer", "type:decimal", "type:date", "required", "range", "regex",
@@ -367,7 +401,7 @@ def test_rules_file_is_complete():
                 "orphan_member",
                 "parent_rejected", "unknown_area", "duplicate_village", "village_missing",
                 "national_id_checksum", "hh_size_roster", "item_missing", "item_type",
-                "item_range", "item_choice", "item_choice_none"):
+                "item_range", "item_choice", "item_choice_none", "two_digit_year"):
         assert rules[rid]["severity"] in ("error", "warning")
         assert rules[rid]["en"] and rules[rid]["th"]
 

@@ -564,7 +564,8 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     previous = store_mod.read_round(store, survey_round)
     prev_issues, prev_rejects = store_mod.read_history(store, survey_round)
     known_villages = set(previous["villages"]["village_code"]) if "villages" in previous else set()
-    report = validate(frames, known_villages=known_villages, masker=masker)
+    report = validate(frames, known_villages=known_villages, masker=masker,
+                      survey_round=survey_round)
     _refuse_if_nothing_valid(report, frames, extra_issues)
     new = build_tables(report, survey_round, key)
     new, text_issues = checks.mask_free_text(new, masker)

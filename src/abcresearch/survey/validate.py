@@ -57,7 +57,7 @@ FORMS = {"households": "household", "members": "household", "villages": "village
 
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?(?:Z|[+-]\d{2}:?\d{2})?$")
-_DMY_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_DMY_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
 #: Buddhist-era years start here (2443 BE = 1900 CE); CE years 2100-2399 are rejected.
 BE_FROM = 2400
 BE_OFFSET = 543
@@ -264,11 +264,23 @@ for _number, (_full, _short) in enumerate(
 _THAI_MONTH_DATE_RE = re.compile(r"^(\d{1,2})\s*([\u0e00-\u0e7f.]+?)\s*(?:พ\.ศ\.\s*)?(\d{2,4})$")
 
 
-def parse_date_text(text: str) -> dt.date | None:
+def parse_date_text(text: str, survey_round: int | None = None) -> dt.date | None:
     """Parse a date: ``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``10 เม.ย. 2549``, Christian or Buddhist era.
 
     Years from 2400 are Buddhist era (543 is subtracted before the date is built, so 29/02/2567
     is 2024-02-29); years 2100-2399 and before 1900 are rejected. Thai digits are accepted.
+
+    A two-digit year ("10/04/67", "10 เม.ย. 67", as Thai spreadsheets often show dates) is
+    ambiguous on its own and refused, unless ``survey_round`` is given: then it is read as the
+    one year of Buddhist era 25yy, Christian era 20yy or 19yy that lies within a year of the
+    round's (for round 2567: "67" is 2567 BE, "24" is 2024 CE; "30" is refused).
+
+    Parameters
+    ----------
+    text : str
+        The date as written.
+    survey_round : int, optional
+        The round (Buddhist-era year) the date belongs to, to read a two-digit year.
 
     Returns
     -------
@@ -283,11 +295,17 @@ def parse_date_text(text: str) -> dt.date | None:
     elif (m := _THAI_MONTH_DATE_RE.match(t)) and m[2].rstrip(".") in THAI_MONTHS:
         # "10 เม.ย. 2549", "10 เมษายน 2549": how Thai spreadsheets show a date
         d, mo, y = int(m[1]), THAI_MONTHS[m[2].rstrip(".")], int(m[3])
-        if y < 100:  # a two-digit year is ambiguous: refused, as a bare "10/04/49" is
-            return None
     else:
         return None
-    if y >= BE_FROM:
+    if y < 100:
+        if survey_round is None:
+            return None
+        ce = survey_round - BE_OFFSET
+        near = [c for c in (2500 + y - BE_OFFSET, 2000 + y, 1900 + y) if abs(c - ce) <= 1]
+        if len(near) != 1:
+            return None
+        y = near[0]
+    elif y >= BE_FROM:
         y -= BE_OFFSET
     elif y >= 2100 or y < 1900:
         return None
@@ -297,8 +315,20 @@ def parse_date_text(text: str) -> dt.date | None:
         return None
 
 
-def _parse_dates(uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    vals = np.array([parse_date_text(u) for u in uniques], dtype=object)
+def _two_digit_years(uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """For :func:`_by_uniques`: whether each date text is written with a two-digit year."""
+    def short(text: str) -> bool:
+        t = str(text).translate(THAI_DIGITS).strip()
+        m = _DMY_DATE_RE.match(t) or _THAI_MONTH_DATE_RE.match(t)
+        return bool(m) and len(m[3]) == 2  # type: ignore[index]
+
+    flags = np.array([short(u) for u in uniques], dtype=bool)
+    return flags, np.zeros(len(uniques), dtype=bool)
+
+
+def _parse_dates(uniques: pd.Index, survey_round: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    vals = np.array([parse_date_text(u, survey_round) for u in uniques], dtype=object)
     return vals, np.array([v is None for v in vals], dtype=bool)
 
 
@@ -353,7 +383,8 @@ def _normalise_phone(s: pd.Series) -> pd.Series:
     return s.str.replace(r"^([689]\d{8}|[2-7]\d{7})$", r"0\1", regex=True)
 
 
-def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.DataFrame:
+def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
+                survey_round: int | None = None) -> pd.DataFrame:
     """Stage 1: return a typed copy of ``frame``; unparsable cells become NA and issues.
 
     Parameters
@@ -364,6 +395,9 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
         Codebook rows of this table.
     issues : _Issues
         Collector for ``type:*`` failures.
+    survey_round : int, optional
+        The round, to read dates written with a two-digit year (:func:`parse_date_text`; each
+        such date is also a ``two_digit_year`` warning saying how it was read).
 
     Returns
     -------
@@ -388,9 +422,14 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues) -> pd.Da
             else:
                 issues.add(bad, name, f"type:{q.type}", values=raw)
         elif q.type == "date":
-            vals, bad = _by_uniques(raw, _parse_dates)
-            out[name] = pd.Series(vals, index=frame.index, dtype=object)
+            vals, bad = _by_uniques(raw, partial(_parse_dates, survey_round=survey_round))
+            col = pd.Series(vals, index=frame.index, dtype=object)
+            out[name] = col
             issues.add(bad, name, "type:date", values=raw)
+            short, _ = _by_uniques(raw, _two_digit_years)
+            short = ~bad & raw.notna().to_numpy(dtype=bool) & np.asarray(short, dtype=bool)
+            issues.add(short, name, "two_digit_year", values=raw,
+                       detail=col.map(lambda d: d.isoformat() if d is not None else ""))
         elif q.type in ("start", "end", "datetime"):
             # answered on the device: a time without its offset is the device's local time
             col, bad = parse_datetimes(raw, naive_tz=DEVICE_TIMEZONE)
@@ -681,7 +720,8 @@ def _rejected(part: pd.DataFrame) -> pd.Index:
 
 def validate(frames: dict[str, pd.DataFrame],
              known_villages: set[str] | frozenset[str] = frozenset(),
-             directory: Any = None, masker: Any = None) -> ValidationReport:
+             directory: Any = None, masker: Any = None,
+             survey_round: int | None = None) -> ValidationReport:
     """Validate a whole export: households, members (roster) and villages.
 
     Parameters
@@ -696,6 +736,8 @@ def validate(frames: dict[str, pd.DataFrame],
         Folder holding the instrument forms (``params/instrument`` by default).
     masker : PersonalMasker, optional
         Masks national IDs, phones and known names in the values the issue table shows.
+    survey_round : int, optional
+        The round being ingested: dates with a two-digit year are read as its years.
 
     Returns
     -------
@@ -709,7 +751,7 @@ def validate(frames: dict[str, pd.DataFrame],
         frame = frames[table]
         cb = instrument_codebook(table, directory)
         iss = _Issues(table, frame)
-        typed = parse_types(frame, cb, iss)
+        typed = parse_types(frame, cb, iss, survey_round)
         blanks = check_rules(typed, cb, iss, FORMS[table])
         _table_rules(table, typed, iss)
         blank_unusable(typed, blanks)
