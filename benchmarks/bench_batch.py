@@ -163,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         print("  " + stdout.strip().replace("\n", "\n  "))
         batch_per = wall / max(1, len(codes))
         top = sorted(peaks.values(), reverse=True)[: args.workers]
-        print("\nresults")
+        print("\nresults" + (" of the PLUMBING CHECK (a fake store and a test notebook: not "
+                              "report figures; give --store for those)"
+                              if args.store is None else ""))
         print(f"  stock loop per report        {stock_per:6.2f} s  (median of {len(stock)})")
         print(f"  batch per report (wall/n)    {batch_per:6.2f} s  ({len(codes)} reports in "
               f"{wall:.1f} s, start-up included)")
