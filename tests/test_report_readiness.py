@@ -138,6 +138,10 @@ def test_a_level1_share_hidden_in_the_levels_table_is_hidden_everywhere(
     for code, h in zip(codes, hidden, strict=True):
         name = tambon.child_name(code)
         assert (shown[name] == by_name[name]) if h else shown[name] not in ("×", tambon.marker)
+    # the band and need columns print the same markers: the table's notes explain them
+    notes = villages.tables[0].notes
+    assert "× = " in notes
+    assert ("<5 = " in notes) == (tambon.marker in set(villages.to_frame(0).astype(str).stack()))
     # the chart publishes what the ledger holds, so the disclosure test attacks it too
     entries = [e for e in readiness.published if e.kind == "share"]
     assert {e.area for e in entries} == set(map(str, codes))

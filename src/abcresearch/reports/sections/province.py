@@ -328,7 +328,8 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         t("readiness.col.org_strength"): tt["org_strength"].to_numpy(),
     })
     out.table(shown, t("readiness.ranking.caption"),
-              t("readiness.villages.notes", legend=grade_legend_text(t, rules, report.lang)),
+              t("readiness.villages.notes", legend=grade_legend_text(t, rules, report.lang))
+              + " · " + t("suppressed.note"),
               decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt, published=tuple(pub.entries))
 

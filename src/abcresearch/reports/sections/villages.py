@@ -96,9 +96,11 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         t("readiness.col.org_strength"): [np.nan if pd.isna(v) else pub.public(
             "org_strength", float(v), "score").value for v in rows["org_strength"]],
     })
+    # the markers' legend, as far as the table prints them ("<5" and "×" stand in the band and
+    # need columns too)
     out.table(shown, t("readiness.villages.caption"),
-              t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang)),
-              decimals=1)
+              t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang))
+              + " · " + t("suppressed.note"), decimals=1)
     # the reasons, as a list a forum can read aloud: readiness conditions, then need
     items = []
     for i, name in enumerate(names):
