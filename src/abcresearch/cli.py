@@ -328,9 +328,9 @@ def _run_report(args: argparse.Namespace) -> int:
                              f"with data: {have})")
         if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
             _check_area_has_data(args.area, args.survey_round, args.store)
-        if not _SERVER_PROCESS and inprocess.NOTEBOOKS.usable():
-            # only what the report notebook imports (a server: all); inside someone's IPython
-            # session or a thread the engine runs the notebook in a warm kernel instead
+        if not _SERVER_PROCESS:
+            # only what the report notebook imports (a server: all); nothing inside someone's
+            # IPython session or in a thread, where the engine runs the notebook in a warm kernel
             inprocess.NOTEBOOKS.start(imports=kernels.REPORT_IMPORTS)
         outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
                              out=args.out, scheme=args.scheme,
@@ -484,10 +484,10 @@ def entry() -> NoReturn:
     """Console script ``abcresearch`` (and ``python -m abcresearch``): run :func:`main`, exit.
 
     After ``abcresearch report`` the process has printed its result, written every file
-    atomically and stopped any kernel it used; what remains is Python's teardown of the libraries a
-    report loads (about 0.8 s on two cores, the prompt's last wait). So that command flushes
-    its output and logging and leaves with :func:`os._exit`. Other commands (a batch's worker
-    pool, for one) exit normally.
+    atomically and stopped any kernel it used; what remains is Python's teardown of the
+    libraries a report loads (about 0.8 s on two cores, the prompt's last wait). So that
+    command flushes its output and logging and leaves with :func:`os._exit`. Other commands (a
+    batch's worker pool, for one) exit normally.
     """
     argv = sys.argv[1:]
     command_name = command_of(argv)

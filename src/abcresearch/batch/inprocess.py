@@ -87,7 +87,6 @@ class CellTimeoutError(TimeoutError):
     """A cell ran longer than the notebook's ``execution_timeout``."""
 
 
-
 def _round_trip(content: dict[str, Any]) -> dict[str, Any]:
     """Return ``content`` as a kernel's message would deliver it (JSON out and back)."""
     from jupyter_client.session import json_packer, json_unpacker

@@ -589,9 +589,10 @@ def _fit_in_tiles(ax: Any, labels: list[Any], tile_width: float, tile_height: fl
     """Shrink the labels too long for their tiles (data units) to fit them.
 
     Widths are the labels' laid-out widths at their font (Thai marks take none), with the
-    label's box padding and a tenth of the tile to spare. A label with spaces (a
-    romanised name) that would shrink below three quarters of its size is set on two lines,
-    split at the space nearest its middle, when that reads larger.
+    label's box padding and a tenth of the tile to spare. A name with spaces (a romanised one)
+    that would shrink below three quarters of its size is set on two lines, split at the space
+    nearest its middle, the grade after it, when that reads larger. The labels are out of the
+    figure's layout (``set_in_layout(False)``) and fitted after it.
     """
     from matplotlib.textpath import text_to_path
 

@@ -315,17 +315,6 @@ def parse_date_text(text: str, survey_round: int | None = None) -> dt.date | Non
         return None
 
 
-def _two_digit_years(uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """For :func:`_by_uniques`: whether each date text is written with a two-digit year."""
-    def short(text: str) -> bool:
-        t = str(text).translate(THAI_DIGITS).strip()
-        m = _DMY_DATE_RE.match(t) or _THAI_MONTH_DATE_RE.match(t)
-        return bool(m) and len(m[3]) == 2  # type: ignore[index]
-
-    flags = np.array([short(u) for u in uniques], dtype=bool)
-    return flags, np.zeros(len(uniques), dtype=bool)
-
-
 def _parse_dates(uniques: pd.Index, survey_round: int | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
     vals = np.array([parse_date_text(u, survey_round) for u in uniques], dtype=object)
@@ -426,10 +415,13 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
             col = pd.Series(vals, index=frame.index, dtype=object)
             out[name] = col
             issues.add(bad, name, "type:date", values=raw)
-            short, _ = _by_uniques(raw, _two_digit_years)
-            short = ~bad & raw.notna().to_numpy(dtype=bool) & np.asarray(short, dtype=bool)
-            issues.add(short, name, "two_digit_year", values=raw,
-                       detail=col.map(lambda d: d.isoformat() if d is not None else ""))
+            if survey_round is not None:  # read only with the round: a two-digit year
+                _, alone = _by_uniques(raw, _parse_dates)
+                short = alone & ~bad
+                if short.any():
+                    issues.add(short, name, "two_digit_year", values=raw,
+                               detail=col.where(short, None).map(
+                                   lambda d: d.isoformat() if d is not None else ""))
         elif q.type in ("start", "end", "datetime"):
             # answered on the device: a time without its offset is the device's local time
             col, bad = parse_datetimes(raw, naive_tz=DEVICE_TIMEZONE)
@@ -520,7 +512,9 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             relevant = (typed[q.relevant_question] == q.relevant_value).fillna(False)
             relevant = relevant.to_numpy(dtype=bool)
             # where the gate's own answer was unusable, whether this one applies is unknown
-            unknown = blanks.get(q.relevant_question, np.zeros(len(typed), dtype=bool))
+            none = np.zeros(len(typed), dtype=bool)
+            unknown = (blanks.get(q.relevant_question, none)
+                       | typefail.get(q.relevant_question, none))
             issues.add(present & ~relevant & ~unknown, name, "not_relevant",
                        params={"relevant": q.relevant})
         else:
