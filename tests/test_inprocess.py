@@ -335,3 +335,29 @@ def test_a_timeout_or_ctrl_c_inside_the_limits_stop_still_disarms_it(strike) -> 
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, before)
+
+
+def test_what_the_first_notebook_leaves_alive_is_kept_out_of_later_collections(
+        tmp_path: Path) -> None:
+    # the caches every report fills once (the round's analysis, fonts, the Thai dictionary)
+    # are made permanent after the first notebook, so each later notebook's collections do
+    # not walk them again; what later notebooks keep is not frozen (once, not every time)
+    import subprocess
+    import sys
+
+    path = _notebook(tmp_path, "import sys, types\n"
+                               "cache = sys.modules.setdefault('abc_test_cache', "
+                               "types.ModuleType('abc_test_cache'))\n"
+                               "cache.__dict__.setdefault('kept', []).append([1, 2])")
+    script = (
+        "import gc, sys, papermill\n"
+        "from abcresearch.batch import inprocess\n"
+        "for _ in range(2):\n"
+        f"    papermill.execute_notebook({str(path)!r}, None, progress_bar=False,\n"
+        "                               engine_name=inprocess.ENGINE_NAME)\n"
+        "tracked = {id(o) for o in gc.get_objects()}\n"
+        "first, second = sys.modules['abc_test_cache'].kept\n"
+        "print(id(first) in tracked, id(second) in tracked)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False True"
