@@ -21,8 +21,8 @@ from abcresearch.store import round_folder
 ROUND = 2567
 
 
-def _ingest(folder: Path, tmp_path: Path):
-    return ingest(folder, survey_round=ROUND, store=tmp_path / "store")
+def _ingest(folder: Path, tmp_path: Path, **kwargs):
+    return ingest(folder, survey_round=ROUND, store=tmp_path / "store", **kwargs)
 
 
 def _assert_all_valid(res, exp) -> None:
@@ -462,29 +462,62 @@ def test_file_cut_in_the_middle_of_a_row_is_noticed(tmp_path):
     path = exp.folder / "household.csv"
     lines = _lines(path)
     _put(path, lines[:12] + [lines[12][:150]])  # the last row cut, no line end
-    res = _ingest(exp.folder, tmp_path)
+    res = _ingest(exp.folder, tmp_path, accept_cut_short=True)
     assert any("household.csv ends in the middle of row 13" in n for n in res.notes)
     assert "WARNING: household.csv ends in the middle of row 13" in res.summary()
     assert set(res.issues["rule"]) >= {"malformed_row", "file_truncated"}
     cut = res.issues[res.issues["rule"] == "file_truncated"]
     assert "household.csv จบกลางแถวที่ 13: ไฟล์อาจถูกตัดขาด" in cut["message_th"].iloc[0]
+    assert "ตรวจว่าคัดลอกไฟล์ส่งออกมาครบทั้งไฟล์" in cut["message_th"].iloc[0]
     assert "ends in the middle" not in cut["message_th"].iloc[0]
     # the cut row could not be placed in an amphoe: the per-amphoe line says so
     assert "(and 1 rejected row with no amphoe)" in res.summary()
     # the command line prints each warning once (on stderr), not also in the summary
     proc = _cli("ingest", str(exp.folder), "--round", str(ROUND), "--store",
-                str(tmp_path / "store_cli"))
+                str(tmp_path / "store_cli"), "--accept-cut-short")
     assert proc.returncode == 0, proc.stderr
     both = proc.stdout + proc.stderr
     assert both.count("ends in the middle of row 13") == 1
     assert "WARNING:" not in proc.stdout
 
 
+def test_an_export_cut_short_is_refused_and_the_round_stays_as_it_was(tmp_path):
+    """A household file cut at 60 % was stored with a warning: its missing households made
+    sampled villages read as "not in the sample" in every report built on it."""
+    exp = make_export(tmp_path / "export")
+    _ingest(exp.folder, tmp_path)  # the whole export first
+    store = tmp_path / "store"
+    before = data.load(ROUND, store=store)
+    current = (store / f"round={ROUND}" / "CURRENT").read_text()
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    _put(path, lines[:12] + [lines[12][:150]])
+    with pytest.raises(InputError) as err:
+        _ingest(exp.folder, tmp_path)
+    msg = str(err.value)
+    assert msg.startswith(f"the export looks cut short, so nothing was stored and round {ROUND}"
+                          " is as it was (household.csv ends in the middle of row 13: the file "
+                          "looks cut short")
+    assert "--accept-cut-short" in msg and "\n" not in msg
+    assert (store / f"round={ROUND}" / "CURRENT").read_text() == current
+    pd.testing.assert_frame_equal(data.load(ROUND, store=store), before)
+    # the command line: one sentence, exit 2, and a first ingest leaves no store folder behind
+    proc = _cli("ingest", str(exp.folder), "--round", str(ROUND), "--store",
+                str(tmp_path / "new_store"))
+    assert proc.returncode == 2
+    assert "the export looks cut short, so nothing was stored" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "new_store").exists()
+
+
 def test_household_file_cut_at_a_row_boundary_is_noticed(tmp_path):
     exp = make_export(tmp_path / "export")
     path = exp.folder / "household.csv"
     _put(path, _lines(path)[:9] + [""])  # 8 of 12 households, ends cleanly
-    res = _ingest(exp.folder, tmp_path)
+    with pytest.raises(InputError, match=r"household\.csv looks cut short: the last 8 roster "
+                                         r"rows \(member\.csv from row 18\)"):
+        _ingest(exp.folder, tmp_path)
+    res = _ingest(exp.folder, tmp_path, accept_cut_short=True)
     note = next(n for n in res.notes if "household.csv looks cut short" in n)
     assert "the last 8 roster rows (member.csv from row 18)" in note
     assert "file_truncated" in set(res.issues["rule"])
@@ -496,9 +529,25 @@ def test_member_file_cut_at_a_row_boundary_is_noticed(tmp_path):
     exp = make_export(tmp_path / "export")
     path = exp.folder / "member.csv"
     _put(path, _lines(path)[:19] + [""])  # 18 of 24 roster rows: 3 households without any
-    res = _ingest(exp.folder, tmp_path)
+    with pytest.raises(InputError, match=r"member\.csv looks cut short"):
+        _ingest(exp.folder, tmp_path)
+    res = _ingest(exp.folder, tmp_path, accept_cut_short=True)
     note = next(n for n in res.notes if "member.csv looks cut short" in n)
     assert "the last 3 households (household.csv from row 11) have no roster row" in note
+
+
+def test_a_refused_ingest_leaves_no_new_store_behind(tmp_path):
+    """Every refused ingest, even of a folder that does not exist, made the store folder and
+    left its lock file in it."""
+    with pytest.raises(InputError, match="does not exist"):
+        ingest(tmp_path / "nowhere", survey_round=ROUND, store=tmp_path / "store")
+    assert not (tmp_path / "store").exists()
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    _put(path, _lines(path)[:1] + [""])  # refused after the lock was taken
+    with pytest.raises(InputError):
+        _ingest(exp.folder, tmp_path)
+    assert not (tmp_path / "store").exists()
 
 
 def test_header_only_household_file_is_refused(tmp_path):
@@ -830,7 +879,7 @@ def test_a_file_cut_inside_a_thai_letter_is_read_as_cut_short_not_refused(tmp_pa
     assert thai > 0, "the last roster row has a Thai letter"
     cut = raw.rfind(b"\n") + 1 + thai + 1  # one byte into the letter
     path.write_bytes(raw[:cut])
-    res = _ingest(exp.folder, tmp_path)
+    res = _ingest(exp.folder, tmp_path, accept_cut_short=True)
     assert any("member.csv ends in the middle of row" in n for n in res.notes), res.notes
     mem = data.load(ROUND, store=tmp_path / "store", table="members")
     assert len(mem) == len(exp.members) - 1

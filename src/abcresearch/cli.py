@@ -194,6 +194,9 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--new-key", action="store_true",
                    help="accept a pseudonym key that differs from the store's other rounds; "
                         "the rounds are then marked as not linkable")
+    p.add_argument("--accept-cut-short", action="store_true",
+                   help="store the rows read from an export that looks cut short (default: "
+                        "refuse it, so that no sampled village looks unsurveyed)")
 
 
 class Terminated(KeyboardInterrupt):
@@ -219,7 +222,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
                 if main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else None)
     try:
         result = ingest(args.directory, survey_round=args.survey_round, store=args.store,
-                        wait=args.wait, new_key=args.new_key)
+                        wait=args.wait, new_key=args.new_key,
+                        accept_cut_short=args.accept_cut_short)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -16,7 +16,7 @@ Each returns rows for the issue table (:func:`abcresearch.survey.validate.issue_
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,8 @@ class Truncation:
 
     issues: pd.DataFrame
     notes: list[str]
+    #: the findings alone, without the advice the notes add (for a refusal's sentence)
+    signs: list[str] = field(default_factory=list)
 
 
 def encoding_issues(sheets: list[Sheet]) -> Truncation:
@@ -89,10 +91,17 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
     min_rows = ingest_settings().truncation_min_rows
     rows: dict[str, list[dict[str, object]]] = {}
     notes: list[str] = []
+    signs: list[str] = []
+    check_en, check_th = _both("ingest.cut.check")
+
+    def found(key: str, **fields: object) -> tuple[str, str]:
+        sign, sign_th = _both(key, **fields)
+        signs.append(sign)
+        notes.append(f"{sign}; {check_en}")
+        return notes[-1], f"{sign_th} {check_th}"
     for sh in sheets:
         if sh.truncated_at is not None:
-            text, text_th = _both("ingest.cut.mid_row", file=sh.file, row=sh.truncated_at)
-            notes.append(text)
+            text, text_th = found("ingest.cut.mid_row", file=sh.file, row=sh.truncated_at)
             rows.setdefault(sh.table, []).append(
                 _issue(sh.table, sh.file, sh.truncated_at, "(file)", "file_truncated", text,
                        detail_th=text_th))
@@ -106,10 +115,9 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
             if orphan[first:].all():  # every roster row from the first orphan to the end
                 hh_files = sorted(set(hh["source_file"]))
                 last = hh.iloc[-1]
-                text, text_th = _both("ingest.cut.roster_orphans", files=", ".join(hh_files),
+                text, text_th = found("ingest.cut.roster_orphans", files=", ".join(hh_files),
                                       n=f"{n_orphan:,}", file=mem["source_file"].iloc[first],
                                       row=int(mem["source_row"].iloc[first]))
-                notes.append(text)
                 rows.setdefault("households", []).append(
                     _issue("households", str(last["source_file"]), int(last["source_row"]),
                            "(file)", "file_truncated", text, detail_th=text_th))
@@ -120,17 +128,16 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
             if tail >= min_rows:
                 first_hh = hh.iloc[last_with + 1]
                 mem_files = sorted(set(mem["source_file"]))
-                text, text_th = _both("ingest.cut.no_roster", files=", ".join(mem_files),
+                text, text_th = found("ingest.cut.no_roster", files=", ".join(mem_files),
                                       n=f"{tail:,}", file=first_hh["source_file"],
                                       row=int(first_hh["source_row"]))
-                notes.append(text)
                 last = mem.iloc[-1]
                 rows.setdefault("members", []).append(
                     _issue("members", str(last["source_file"]), int(last["source_row"]),
                            "(file)", "file_truncated", text, detail_th=text_th))
     parts = [issues_from(t, r) for t, r in rows.items()]
     out = pd.concat(parts, ignore_index=True) if parts else empty_issues()
-    return Truncation(out, notes)
+    return Truncation(out, notes, signs)
 
 
 def empty_table_issues(sheets: list[Sheet]) -> Truncation:

@@ -450,7 +450,8 @@ def _round_table(sheets: list[Sheet], table: str, survey_round: int, masker: Per
 
 
 def ingest(directory: Path | str, survey_round: int, store: Path | str | None = None,
-           wait: bool = False, new_key: bool = False) -> IngestResult:
+           wait: bool = False, new_key: bool = False,
+           accept_cut_short: bool = False) -> IngestResult:
     """Read, validate, pseudonymise and store one survey export.
 
     Parameters
@@ -467,6 +468,12 @@ def ingest(directory: Path | str, survey_round: int, store: Path | str | None = 
     new_key : bool
         Accept a pseudonym key that differs from the store's other rounds; the round is then
         recorded as not linkable with them.
+    accept_cut_short : bool
+        Store the rows that were read from an export that looks cut short (a file ending in
+        the middle of a row, the last roster rows without their household, the last
+        households without any roster row), each sign named as a ``file_truncated`` warning.
+        By default such an export is refused and nothing is stored: its missing households
+        would make sampled villages look unsurveyed in every report.
 
     Returns
     -------
@@ -476,8 +483,8 @@ def ingest(directory: Path | str, survey_round: int, store: Path | str | None = 
     Raises
     ------
     InputError
-        A file cannot be read at all, the folder holds no household rows, or the key is not
-        the store's.
+        A file cannot be read at all, the folder holds no household rows, the export looks
+        cut short (unless ``accept_cut_short``), or the key is not the store's.
     StoreError
         The store is a file, or another ingest is writing it (:class:`StoreBusyError`).
     """
@@ -487,13 +494,14 @@ def ingest(directory: Path | str, survey_round: int, store: Path | str | None = 
     directory = Path(directory)
     store = Path(store) if store is not None else default_store()
     settings = ingest_settings()
+    find_files(directory)  # a wrong folder is said before the store is touched
     with layout.ingest_lock(store, wait=wait, survey_round=survey_round):
         cleaned = layout.clean_leftovers(store)
         key_info, key_entries = _guard_key(store, survey_round, new_key)
         key = key_info.key
         sheets, sources = _read_export(directory)
         return _ingest_locked(directory, survey_round, store, settings, key_info, key,
-                              key_entries, sheets, sources, cleaned)
+                              key_entries, sheets, sources, cleaned, accept_cut_short)
 
 
 def _refuse_if_nothing_valid(report: ValidationReport, frames: dict[str, pd.DataFrame],
@@ -520,8 +528,8 @@ def _refuse_if_nothing_valid(report: ValidationReport, frames: dict[str, pd.Data
 
 def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: Any,
                    key_info: KeyInfo, key: bytes, key_entries: dict[str, Any],
-                   sheets: list[Sheet], sources: list[dict], cleaned: list[str]
-                   ) -> IngestResult:
+                   sheets: list[Sheet], sources: list[dict], cleaned: list[str],
+                   accept_cut_short: bool = False) -> IngestResult:
     notes = list(key_info.notes)
     frames: dict[str, pd.DataFrame] = {}
     offsets: dict[str, int] = {}
@@ -557,6 +565,11 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
             malformed[sh.file] = [m.row for m in sh.malformed]
     empty = checks.empty_table_issues(sheets)
     trunc = checks.truncation_issues(sheets, frames)
+    if trunc.signs and not accept_cut_short:
+        raise InputError(
+            f"the export looks cut short, so nothing was stored and round {survey_round} is as "
+            f"it was ({'; '.join(trunc.signs)}): copy the whole export again, or run again "
+            "with --accept-cut-short to store the rows that were read")
     recoded = checks.encoding_issues(sheets)
     notes += empty.notes + trunc.notes + recoded.notes
     extra_issues += [empty.issues, trunc.issues, recoded.issues]

@@ -264,12 +264,14 @@ def ingest_lock(store: str | os.PathLike[str] | None = None, wait: bool = False,
     root = store_path(store)
     if root.exists() and not root.is_dir():
         raise StoreError(f"the store {root} is a file, not a folder")
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     if fcntl is None:  # pragma: no cover
         yield
         return
     path = root / INGEST_LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    done = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -283,9 +285,14 @@ def ingest_lock(store: str | os.PathLike[str] | None = None, wait: bool = False,
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         yield
+        done = True
     finally:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
+            if created and not done and [p.name for p in root.iterdir()] == [INGEST_LOCK]:
+                # a refused first ingest leaves no store behind (only its lock file was made)
+                path.unlink()
+                root.rmdir()
         os.close(fd)
 
 
