@@ -115,3 +115,26 @@ def test_cli_reports_a_model_tambon_and_refuses_one_with_neither(
                      str(rollout_store)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "no model estimate" in err[0]
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_a_tambon_whose_sampled_villages_sent_no_form_is_not_called_unsampled(
+        rollout_store, monkeypatch, lang) -> None:  # noqa: F811
+    """A household file cut short left 621 sampled villages without data, and their tambons'
+    reports said that none of their villages was in the sample."""
+    from abcresearch.reports.model_tambon import ModelTambonReport
+    from abcresearch.reports.sections import smallarea as section
+
+    report = ModelTambonReport.load(MODEL_TAMBON, ROUND, store=rollout_store, lang=lang)
+    assert section.frame_villages(report)[1] == 0  # truly not sampled: said so
+    not_sampled = label("model_tambon.why.not_sampled", lang, be=ROUND)
+    assert not_sampled in report.methods_note().text
+    assert "{" not in report.methods_note().text
+    monkeypatch.setattr(section, "frame_villages", lambda _report: (5, 2))
+    methods = report.methods_note().text
+    assert label("model_tambon.why.no_data", lang, be=ROUND, sampled=2) in methods
+    assert not_sampled not in methods
+    plain = report.small_area().text
+    no_data = label("smallarea.plain.synthetic_no_data", lang, sampled=2, villages_total=5,
+                    villages=0, households="0")
+    assert no_data.replace("**", "") in plain.replace("**", "")

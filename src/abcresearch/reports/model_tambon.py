@@ -196,7 +196,10 @@ class ModelTambonReport(ReportBase):
         out.heading("section.methods")
         meta = self.result.meta
         fit = self.result.fit
-        out.text(self.t("model_tambon.methods", be=self.survey_round,
+        _, sampled = smallarea_section.frame_villages(self)  # type: ignore[arg-type]
+        why = self.t("model_tambon.why.no_data" if sampled else "model_tambon.why.not_sampled",
+                     be=self.survey_round, sampled=sampled)
+        out.text(self.t("model_tambon.methods", why=why, be=self.survey_round,
                         year=meta.get("covariate_year", ""),
                         method=meta.get("method", "REML"),
                         fitted=int(fit["areas_fitted"].max()) if "areas_fitted" in fit

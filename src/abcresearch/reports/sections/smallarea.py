@@ -170,7 +170,7 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
     assert res is not None
     kind = str(rows["kind"].iloc[0])
     n_hh = int(rows["households_sampled"].iloc[0])
-    villages_total = _frame_villages(report)
+    villages_total, villages_sampled = frame_villages(report)
     hidden = kind == "eblup" and bool(is_small(n_hh, report.threshold))
     level_pct = f"{100 * float(res.meta.get('level', 0.95)):g}"
     fit = res.fit.set_index("measure")
@@ -182,8 +182,11 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
     out.heading("smallarea.section")
     status_line = t("smallarea.status_line", basis=t("basis.model"),
                     status=t(f"grade_status.{status.value}"))
-    plain = t(f"smallarea.plain.{kind}", villages=n_vil, households=f"{n_hh:,}",
-              villages_total=villages_total)
+    # a tambon whose sampled villages sent no form (yet) is not "a tambon nobody sampled"
+    plain_key = ("smallarea.plain.synthetic_no_data" if kind == "synthetic" and villages_sampled
+                 else f"smallarea.plain.{kind}")
+    plain = t(plain_key, villages=n_vil, households=f"{n_hh:,}",
+              villages_total=villages_total, sampled=villages_sampled)
     out.typst("#block(fill: rgb(\"#fff3cd\"), stroke: rgb(\"#b08800\"), inset: 8pt, "
               f"radius: 3pt, width: 100%)[*{_bold_typst(status_line)}* \\\n"
               f"{_bold_typst(plain)}]", f"**{status_line}**\n\n{plain}")
@@ -239,16 +242,32 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
         "fit": fit1.to_dict()})
 
 
-def _frame_villages(report: AreaContext) -> int:
-    """Villages of the tambon in the round's frame (0 when the round has no frame)."""
+def frame_villages(report: AreaContext) -> tuple[int, int]:
+    """Villages of the tambon in the round's frame, and how many of them it marks sampled.
+
+    Parameters
+    ----------
+    report : AreaContext
+        A tambon's report.
+
+    Returns
+    -------
+    tuple of int
+        ``(villages, sampled)``; ``(0, 0)`` when the round has no frame.
+    """
+    import pandas as pd
+
     from abcresearch.errors import StoreError
     from abcresearch.store import load
 
     try:
         frame = load(report.survey_round, store=report.store, table="frame")
     except StoreError:
-        return 0
-    return int((frame["village_code"].astype(str).str[:6] == report.area.code).sum())
+        return 0, 0
+    mine = frame[frame["village_code"].astype(str).str[:6] == report.area.code]
+    sampled = (pd.to_numeric(mine["sampled"], errors="coerce") == 1 if "sampled" in mine
+               else pd.Series(False, index=mine.index))
+    return len(mine), int(sampled.sum())
 
 
 def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
