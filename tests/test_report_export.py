@@ -359,6 +359,14 @@ def test_table_spec_validation() -> None:
     assert '"–"' in out
 
 
+def test_a_number_format_rounds_half_up_as_every_printed_number() -> None:
+    """A welfare projection printed 152,812.50 baht as 152,812 under a page that says numbers
+    are rounded half up (Python's format() rounds a tie to the even digit)."""
+    df = pd.DataFrame({"baht": [152812.5, 2.5], "rate": [0.25, 1.005], "n": [3, 4]})
+    spec = table_spec(df, number_format={"baht": ",.0f", "rate": "{:,.1f} ต่อพัน", "n": "d"})
+    assert spec["rows"] == [["152,813", "0.3 ต่อพัน", "3"], ["3", "1.0 ต่อพัน", "4"]]
+
+
 def test_table_spec_from_dataframe() -> None:
     df = pd.DataFrame({"name": ["ก", None], "n": [1500, 2], "p": [0.123, float("nan")]})
     spec = table_spec(df, caption="c", number_format={"p": "{:.1%}"})

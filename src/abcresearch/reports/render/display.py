@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from abcresearch.errors import AbcResearchError, ReportError, StoreError
-from abcresearch.labels import round_half_up
+from abcresearch.labels import HalfUp, round_half_up
 from abcresearch.reports.render.typst import HEADER_MIME, LANGUAGES, TABLE_MIME, TYPST_MIME
 
 SUMMARY_MIME = "application/vnd.abcresearch.summary+json"
@@ -52,8 +52,13 @@ format_number = round_half_up
 def _formatter(spec: str | Callable[[Any], str] | None, decimals: int) -> Callable[[Any], str]:
     if callable(spec):
         return spec
-    if isinstance(spec, str):
-        return spec.format if "{" in spec else (lambda v: format(v, spec))
+    if isinstance(spec, str):  # a float's fixed-point spec rounds half up (HalfUp)
+        def half_up(v: Any) -> Any:
+            return HalfUp(v) if isinstance(v, float) else v
+
+        if "{" in spec:
+            return lambda v: spec.format(half_up(v))
+        return lambda v: format(half_up(v), spec)
 
     def default(value: Any) -> str:
         if isinstance(value, int):
