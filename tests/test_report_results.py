@@ -562,3 +562,50 @@ def test_key_findings_say_why_the_three_poverty_shares_differ(report) -> None:
     expected_cut = t("find.measures.cut_count", k=int(np.ceil(af.k * len(af.weights) - 1e-9)),
                      dims=len(af.weights))
     assert t("find.measures", cut=expected_cut) in lines
+
+
+def test_every_capital_clearly_below_the_province_is_counted_not_only_the_furthest(
+        sample_store, monkeypatch) -> None:
+    """With all seven capitals' intervals below the province, the findings named only the
+    furthest one as 'clearly below', which read as 'the other six are not'."""
+    from abcresearch.labels import label
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.sections import findings
+
+    real = findings.published_profile
+    clear_below: list[int] = []
+
+    def profile(report, est, pub=None):
+        prof = real(report, est, pub).copy()
+        gap = np.arange(1, len(prof) + 1, dtype=float)  # the last capital furthest below
+        prof["estimate"] = prof["province"] - gap
+        wide = np.array([i not in clear_below for i in range(len(prof))])
+        prof["ci_low"] = prof["estimate"] - 0.5
+        prof["ci_high"] = np.where(wide, prof["province"] + 1, prof["estimate"] + 0.5)
+        return prof
+
+    monkeypatch.setattr(findings, "published_profile", profile)
+
+    def clearly(lang: str = "th") -> list[str]:
+        report = AreaReport.load("80150103", 2549, store=sample_store, lang=lang)
+        words = ("อย่างชัดเจน",) if lang == "th" else ("clearly",)
+        return [x for x in report.key_findings().findings if any(w in x for w in words)], report
+
+    n = len(AreaReport.load("80150103", 2549, store=sample_store).capitals)
+    clear_below[:] = range(n)
+    lines, report = clearly()
+    assert len(lines) == 1 and lines[0].startswith(f"ทุนทั้ง {n} ด้านของพื้นที่ต่ำกว่า")
+    assert report.capital_label(report.capitals[-1]) in lines[0]  # the furthest, with numbers
+    lines, report = clearly("en")
+    assert lines[0].startswith(f"All {n} capitals are clearly below the province average")
+    clear_below[:] = [n - 1, 0]
+    lines, report = clearly()
+    names = [report.capital_label(report.capitals[i]) for i in (n - 1, 0)]
+    assert lines == [label("find.below_province_some", "th", n=2,
+                           capitals=f"{names[0]} และ{names[1]}")]
+    lines, report = clearly("en")
+    names = [report.capital_label(report.capitals[i]) for i in (n - 1, 0)]
+    assert lines[0].endswith(f": {names[0]} and {names[1]}")
+    clear_below[:] = [0]
+    lines, report = clearly()
+    assert len(lines) == 1 and lines[0].startswith(report.capital_label(report.capitals[0]))

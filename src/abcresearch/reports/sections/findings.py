@@ -6,6 +6,7 @@ whose number is hidden is left out).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -119,16 +120,20 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                            weak_province=_text(prof, worst, "province"),
                            note=note(best), weak_note=note(worst)))
         ok = prof.dropna(subset=["estimate", "province"])
-        below = ok[ok["ci_high"] < ok["province"]]
-        if not below.empty:
-            cap = (below["province"] - below["estimate"]).idxmax()
-            found.append(t("find.below_province", capital=report.capital_label(cap),
-                           score=_text(prof, cap), province=_text(prof, cap, "province")))
-        above = ok[ok["ci_low"] > ok["province"]]
-        if not above.empty:
-            cap = (above["estimate"] - above["province"]).idxmax()
-            found.append(t("find.above_province", capital=report.capital_label(cap),
-                           score=_text(prof, cap), province=_text(prof, cap, "province")))
+        # every capital clearly below (above) the province is counted, not only the furthest:
+        # naming one of seven read as "the other six are not clearly below"
+        for side, clear in (("below", ok["ci_high"] < ok["province"]),
+                            ("above", ok["ci_low"] > ok["province"])):
+            gaps = (ok["estimate"] - ok["province"])[clear].abs().sort_values(ascending=False)
+            if gaps.empty:
+                continue
+            cap = gaps.index[0]
+            every_one = len(gaps) == len(prof) and len(gaps) > 1
+            key = (f"find.{side}_province" if len(gaps) == 1 else
+                   f"find.{side}_province_all" if every_one else f"find.{side}_province_some")
+            found.append(t(key, n=len(gaps), capital=report.capital_label(cap),
+                           score=_text(prof, cap), province=_text(prof, cap, "province"),
+                           capitals=_names_list(t, [report.capital_label(c) for c in gaps.index])))
     measures = 0  # poverty shares printed (level 1, multidimensional, income line)
     if not l1_shown.hidden and l1_shown.low is not None:
         w, _ = report.weighted_counts("overall_level")
@@ -183,3 +188,8 @@ def _text(prof: pd.DataFrame, cap: str, column: str | None = None) -> str:
     return str(prof.loc[cap, f"{column}_text"])
 
 
+def _names_list(t: Callable[..., str], names: list[str]) -> str:
+    """Join names as the report's language lists them ("ก ข และค", "a, b and c")."""
+    if len(names) < 2:
+        return "".join(names)
+    return t("list.last", items=t("list.separator").join(names[:-1]), last=names[-1])
