@@ -111,16 +111,16 @@ def test_odk_central_roster_row_read_twice_is_kept_once(tmp_path):
 
 def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):
     exp = build()
-    exp.households.loc[2, "hh/head_age"] = "5"
+    exp.households.loc[2, "hh/consent"] = "no"
     write(exp, tmp_path / "export")
     res = _ingest(tmp_path / "export", tmp_path)
     rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
                       encoding="utf-8-sig", keep_default_na=False)
     assert len(rej) == 1
     row = rej.iloc[0]
-    assert row["_rule"] == "range" and row["_column"] == "head_age"
+    assert row["_rule"] == "equals" and row["_column"] == "consent"
     assert row["_source_file"] == "household.csv" and row["_source_row"] == "4"
-    assert row["hh/head_age"] == "5"  # the offending cell, as read
+    assert row["hh/consent"] == "no"  # the offending cell, as read
     assert row["financial/fin_debt_source"] == "baac"
     assert row["hh/head_name"] == "<removed>" and row["hh/phone"] == "<removed>"
     assert row["hh/head_pid"] != exp.households.loc[2, "hh/head_pid"]
@@ -128,7 +128,7 @@ def test_rejects_file_keeps_the_row_but_not_personal_data(tmp_path):
     mrej = pd.read_csv(res.round_dir / "rejects" / "members.csv", dtype=str)
     assert set(mrej["_rule"]) == {"parent_rejected"} and len(mrej) == 2
     summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
-    assert "| households | range | error | 1 |" in summary
+    assert "| households | equals | error | 1 |" in summary
     issues = pd.read_csv(res.round_dir / "issues.csv", encoding="utf-8-sig")
     assert list(issues.columns[:6]) == ["table", "file", "row", "column", "value", "rule"]
 
@@ -581,7 +581,7 @@ def _second_export(tmp_path: Path, exp):
     hh.loc[1, "start"] = "2024-05-09T09:00:00.000+07:00"   # a new submission: new times
     hh.loc[1, "_submission_time"] = "2024-05-09T03:00:00"
     hh.loc[2, "_uuid"] = "hhhhhhhh-bad"
-    hh.loc[2, "hh/head_age"] = "7"
+    hh.loc[2, "hh/consent"] = "no"
     mem = exp.members[exp.members["_submission__uuid"].isin(exp.households["_uuid"][:2])].copy()
     mem.loc[mem["_submission__uuid"] == exp.households.loc[1, "_uuid"],
             "_submission__uuid"] = "hhhhhhhh-resent"
@@ -594,7 +594,7 @@ def _second_export(tmp_path: Path, exp):
 
 def test_second_export_merges_says_so_and_keeps_earlier_issues(tmp_path):
     exp = build()
-    exp.households.loc[5, "hh/head_age"] = "5"  # an error in the first export
+    exp.households.loc[5, "hh/consent"] = "no"  # an error in the first export
     write(exp, tmp_path / "first")
     _ingest(tmp_path / "first", tmp_path)
     res = _ingest(_second_export(tmp_path, exp), tmp_path)
@@ -611,25 +611,25 @@ def test_second_export_merges_says_so_and_keeps_earlier_issues(tmp_path):
     issues = data.issues(ROUND, tmp_path / "store")
     assert list(issues.drop_duplicates("batch_source")["batch_source"]) == ["first", "second"]
     first = issues[issues["batch_source"] == "first"]
-    assert ("range" in set(first["rule"])) and (first["row"] == "7").any()
+    assert ("equals" in set(first["rule"])) and (first["row"] == "7").any()
     second = issues[issues["batch_source"] == "second"]
-    assert {"resubmitted_household", "range"} <= set(second["rule"])
+    assert {"resubmitted_household", "equals"} <= set(second["rule"])
     rej = pd.read_csv(res.round_dir / "rejects" / "households.csv", dtype=str,
                       encoding="utf-8-sig", keep_default_na=False)
     assert sorted(rej["_batch_source"]) == ["first", "second", "second"]
-    assert set(rej["_rule"]) == {"range", "resubmitted_household"}
+    assert set(rej["_rule"]) == {"equals", "resubmitted_household"}
     summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
     assert "## Merged with the round already stored" in summary
 
 
 def test_the_same_export_twice_does_not_duplicate_its_issues(tmp_path):
     exp = build()
-    exp.households.loc[5, "hh/head_age"] = "5"
+    exp.households.loc[5, "hh/consent"] = "no"
     write(exp, tmp_path / "first")
     _ingest(tmp_path / "first", tmp_path)
     _ingest(tmp_path / "first", tmp_path)
     issues = data.issues(ROUND, tmp_path / "store")
-    assert (issues["rule"] == "range").sum() == 1
+    assert (issues["rule"] == "equals").sum() == 1
     rej = pd.read_csv(round_folder(ROUND, tmp_path / "store") / "rejects" / "households.csv",
                       dtype=str, encoding="utf-8-sig")
     assert len(rej) == 1
@@ -637,18 +637,18 @@ def test_the_same_export_twice_does_not_duplicate_its_issues(tmp_path):
 
 def test_earlier_issue_superseded_when_a_later_export_fixes_the_row(tmp_path):
     exp = build()
-    exp.households.loc[5, "hh/head_age"] = "5"
+    exp.households.loc[5, "hh/consent"] = "no"
     write(exp, tmp_path / "first")
     _ingest(tmp_path / "first", tmp_path)
     fixed = exp.households.iloc[[5]].copy()
-    fixed["hh/head_age"] = "50"
+    fixed["hh/consent"] = "yes"
     (tmp_path / "fix").mkdir()
     write_csv(fixed, tmp_path / "fix" / "household.csv")
     write_csv(exp.members[exp.members["_submission__uuid"] == fixed["_uuid"].item()],
               tmp_path / "fix" / "member.csv")
     _ingest(tmp_path / "fix", tmp_path)
     issues = data.issues(ROUND, tmp_path / "store")
-    assert issues.loc[issues["rule"] == "range", "superseded"].tolist() == [True]
+    assert issues.loc[issues["rule"] == "equals", "superseded"].tolist() == [True]
     assert len(data.load(ROUND, store=tmp_path / "store")) == 12
 
 
@@ -794,15 +794,15 @@ def test_a_blank_or_spreadsheet_damaged_phone_never_rejects_a_household(tmp_path
 def test_an_export_without_one_valid_household_is_refused_and_nothing_stored(tmp_path):
     """An Excel-re-saved export lost every row and was still "Ingested" into an empty round."""
     exp = build()
-    age = next(c for c in exp.households.columns if c.endswith("head_age"))
-    exp.households[age] = "5"  # below the form's range: every household is rejected
+    consent = next(c for c in exp.households.columns if c.endswith("consent"))
+    exp.households[consent] = "no"  # no consent: every household is rejected
     write(exp, tmp_path / "export")
     with pytest.raises(InputError) as err:
         _ingest(tmp_path / "export", tmp_path)
     message = str(err.value)
     assert message.startswith(f"none of the {len(exp.households)} household rows")
-    assert "nothing was stored" in message and "range in column head_age" in message
-    assert "household.csv row 2, column head_age" in message
+    assert "nothing was stored" in message and "equals in column consent" in message
+    assert "household.csv row 2, column consent" in message
     assert not (tmp_path / "store" / f"round={ROUND}").exists()
     assert data.rounds(tmp_path / "store") == []
 

@@ -28,6 +28,7 @@ class IngestSettings:
     malformed_list: int
     truncation_min_rows: int
     resubmission_ignore: tuple[str, ...]
+    answers_kept_when_unusable: tuple[str, ...]
     key_min_bytes: int
     key_fingerprint_hex: int
     max_name_words: int
@@ -80,12 +81,18 @@ def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
     if not isinstance(ignore, list) or not all(isinstance(c, str) for c in ignore):
         pr.add("resubmission.ignore_columns", "must be a list of column names")
         ignore = []
+    answers = raw.get("answers")
+    kept = answers.get("kept_when_unusable", []) if isinstance(answers, Mapping) else None
+    if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
+        pr.add("answers.kept_when_unusable", "must be a list of question names")
+        kept = []
     out = IngestSettings(
         malformed_max_share=_get(raw, "malformed_rows", "max_share", float, pr, 0, 1),
         malformed_always_allowed=_get(raw, "malformed_rows", "always_allowed", int, pr, 0),
         malformed_list=_get(raw, "malformed_rows", "list_in_summary", int, pr, 1),
         truncation_min_rows=_get(raw, "truncation", "min_rows", int, pr, 1),
         resubmission_ignore=tuple(ignore),
+        answers_kept_when_unusable=tuple(kept),
         key_min_bytes=_get(raw, "pseudonym_key", "min_bytes", int, pr, 16),
         key_fingerprint_hex=_get(raw, "pseudonym_key", "fingerprint_hex", int, pr, 8, 64),
         max_name_words=_get(raw, "masking", "max_name_words", int, pr, 1, 10),

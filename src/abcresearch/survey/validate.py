@@ -414,7 +414,12 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
             vals, bad = _by_uniques(raw, partial(_parse_dates, survey_round=survey_round))
             col = pd.Series(vals, index=frame.index, dtype=object)
             out[name] = col
-            issues.add(bad, name, "type:date", values=raw)
+            if _is_item(q):  # the date is blank now; the household is kept
+                kind = rules()["type:date"]
+                issues.add(bad, name, "item_type", values=raw,
+                           params={"kind": kind["en"], "kind_th": kind["th"]})
+            else:
+                issues.add(bad, name, "type:date", values=raw)
             if survey_round is not None:  # read only with the round: a two-digit year
                 _, alone = _by_uniques(raw, _parse_dates)
                 short = alone & ~bad
@@ -478,8 +483,15 @@ def _multi_check(s: pd.Series, allowed: set[str]) -> tuple[np.ndarray, np.ndarra
 
 
 def _is_item(q: Any) -> bool:
-    """Whether a codebook row is a capital item (scored; a bad answer is not answered)."""
-    return isinstance(q.capital, str) and bool(q.capital)
+    """Whether an unusable answer to a codebook row is left blank, the row kept (``item_*``).
+
+    The scored capital items, and the questions ``params/ingest.yaml`` lists under
+    ``answers.kept_when_unusable`` (a bad answer is then not answered).
+    """
+    from abcresearch.survey.settings import ingest_settings
+
+    return (isinstance(q.capital, str) and bool(q.capital)) \
+        or q.name in ingest_settings().answers_kept_when_unusable
 
 
 def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str
@@ -521,8 +533,10 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             relevant = np.ones(len(typed), dtype=bool)
         if q.required:
             missing = ~present & relevant & ~typefail.get(name, np.zeros(len(typed), bool))
-            # a capital item left blank is item non-response: kept, scored as missing
-            issues.add(missing, name, "item_missing" if item else "required")
+            # a capital item left blank is item non-response: kept, scored as missing (another
+            # required question left blank still rejects: the form's device requires it)
+            capital = isinstance(q.capital, str) and bool(q.capital)
+            issues.add(missing, name, "item_missing" if capital else "required")
         if not present.any():
             continue
         if q.type in ("integer", "decimal") and (q.min is not None and not pd.isna(q.min)):
