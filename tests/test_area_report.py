@@ -215,9 +215,9 @@ def test_rejected_rows_are_counted(tmp_path_factory, sample_export) -> None:
     shutil.copytree(sample_export, bad)
     text = (bad / "household.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     header = [h.strip('"') for h in text[0].rstrip("\r\n").split(";")]
-    col = header.index("hh/hh_size")
+    col = header.index("hh/consent")
     cells = text[1].rstrip("\r\n").split(";")
-    cells[col] = '"99"'  # out of range: the household is rejected
+    cells[col] = '"no"'  # no consent: the household is rejected
     text[1] = ";".join(cells) + "\r\n"
     (bad / "household.csv").write_text("".join(text), encoding="utf-8")
     store = tmp_path_factory.mktemp("badstore")

@@ -152,9 +152,12 @@ class SectionBuilder:
         trimmed = notes.replace(" · " + legend, "").replace(legend, "").strip()
         return trimmed or None
 
-    def figure(self, fig: Any) -> None:
-        """Add a matplotlib figure (rendered to SVG now and closed)."""
-        self.parts.append(Figure.from_matplotlib(fig))
+    def figure(self, fig: Any, caption: str | None = None) -> None:
+        """Add a matplotlib figure (rendered to SVG now and closed).
+
+        With a ``caption`` it is a numbered figure ("รูปที่ N: ..."), its caption kept with it.
+        """
+        self.parts.append(Figure.from_matplotlib(fig, caption=caption))
 
     def page_header(self, header: dict[str, Any]) -> None:
         """Add the PDF's running header (shows nothing in JupyterLab)."""

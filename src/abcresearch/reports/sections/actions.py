@@ -442,8 +442,13 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     out.table(pd.DataFrame(rows), t("actions.caption.items"), t("actions.notes.items"),
               decimals=0)
     used = sorted({ar.item(i).actions[p].agency for i in chosen for p in PATHS})
-    # "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained
-    legend = "; ".join(f"{ar.agency(a, lang, True)} = {ar.agency(a, lang)}" for a in used
+    # "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained, and a full
+    # name's own "(ส.ป.ก.)" is not repeated after "ส.ป.ก. ="
+    def explained(a: str) -> str:
+        short, full = ar.agency(a, lang, True), ar.agency(a, lang)
+        return f"{short} = {full.removesuffix(f' ({short})')}"
+
+    legend = "; ".join(explained(a) for a in used
                        if ar.agency(a, lang, True) != ar.agency(a, lang))
     unverified = "" if ar.verified else " " + t("actions.unverified")
     out.table(pd.DataFrame(acts), t("actions.caption.actions"),

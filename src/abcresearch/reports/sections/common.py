@@ -5,13 +5,14 @@ the cover block and the short methods note.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from abcresearch.reports.formatting import Words, scheme_version
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["cover_block", "key_figures", "methods_note"]
+__all__ = ["cover_block", "key_figures", "methods_note", "names_list"]
 
 
 def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synthetic: bool,
@@ -42,8 +43,11 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
     """
     from abcresearch.reports.render.typst import escape_markup as esc
 
-    md = "\n\n".join([f"# {name_th} · {name_en}", *lines])
+    # what the document is, above whose it is: a printed copy handed to a forum says it itself
+    title = words("cover.title")
+    md = "\n\n".join([f"**{title}**", f"# {name_th} · {name_en}", *lines])
     body = ["#block(width: 100%, inset: (y: 1em))[",
+            f"  #text(size: 12pt, weight: \"bold\", fill: abc-accent)[{esc(title)}] \\",
             f"  #text(size: 22pt, weight: \"bold\")[{esc(name_th)}] \\",
             f"  #text(size: 14pt)[{esc(name_en)}]", "]"]
     banner = words("synthetic.banner")
@@ -119,3 +123,23 @@ def key_figures(report: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
                "share_level1": level1_share(pub, code, l1["estimate"]).value}
     figures["households"] = None if figures["households"] is None else int(figures["households"])
     return figures, tuple(pub.entries)
+
+
+def names_list(t: Callable[..., str], names: Sequence[str]) -> str:
+    """Join names as the report's language lists them ("ก ข และค", "a, b and c").
+
+    Parameters
+    ----------
+    t : callable
+        The report's label function (``report.t``).
+    names : sequence of str
+        The names, in order.
+
+    Returns
+    -------
+    str
+        One name as it is; two or more with the labels ``list.separator`` and ``list.last``.
+    """
+    if len(names) < 2:
+        return "".join(names)
+    return t("list.last", items=t("list.separator").join(names[:-1]), last=names[-1])

@@ -65,9 +65,13 @@ def grade_text(report: AreaContext) -> str:
         counts = grades.value_counts()
         a, b, c = (int(counts.get(g, 0)) for g in "ABC")
         withheld = int(grades.isna().sum())
+        # the areas within, named (report.children: villages of a tambon, else tambons)
+        within = report.t("cover.within.villages" if report.level in ("tambon", "village")
+                          else "cover.within.tambons")
         if withheld:
-            return report.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c, n=withheld)
-        return report.t("cover.grade_counts", a=a, b=b, c=c)
+            return report.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c, n=withheld,
+                            within=within)
+        return report.t("cover.grade_counts", a=a, b=b, c=c, within=within)
     text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
     if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):
         text += f" ({report.t('grade_status.' + st.grade_status.value)})"

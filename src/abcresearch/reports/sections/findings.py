@@ -6,7 +6,6 @@ whose number is hidden is left out).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import FindingsResult
 from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.deprivation import af_published
 from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
@@ -133,7 +133,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                    f"find.{side}_province_all" if every_one else f"find.{side}_province_some")
             found.append(t(key, n=len(gaps), capital=report.capital_label(cap),
                            score=_text(prof, cap), province=_text(prof, cap, "province"),
-                           capitals=_names_list(t, [report.capital_label(c) for c in gaps.index])))
+                           capitals=names_list(t, [report.capital_label(c) for c in gaps.index])))
     measures = 0  # poverty shares printed (level 1, multidimensional, income line)
     if not l1_shown.hidden and l1_shown.low is not None:
         w, _ = report.weighted_counts("overall_level")
@@ -187,9 +187,3 @@ def _text(prof: pd.DataFrame, cap: str, column: str | None = None) -> str:
         return str(prof.loc[cap, "text"]).split(" (")[0]
     return str(prof.loc[cap, f"{column}_text"])
 
-
-def _names_list(t: Callable[..., str], names: list[str]) -> str:
-    """Join names as the report's language lists them ("ก ข และค", "a, b and c")."""
-    if len(names) < 2:
-        return "".join(names)
-    return t("list.last", items=t("list.separator").join(names[:-1]), last=names[-1])

@@ -146,8 +146,9 @@ def levels_and_tracks(report: AreaContext, *,
             t("col.share"): pub.share(area, [("overall_level", c) for c in cats],
                                       [("overall_level", k) for k in LEVEL_CATEGORIES],
                                       value / total if total > 0 else np.nan).text})
+    # (the levels table's note names its "surveyed" and "% at level 1" columns: not here)
     out.table(pd.DataFrame(tr_rows), t("tracks.caption"),
-              f"{t('levels.notes', base=pub.rules.weighted_count_base)} · "
+              f"{t('tracks.notes', base=pub.rules.weighted_count_base)} · "
               f"{t('suppressed.note')}")
     return out.result(estimates=weighted, published=tuple(pub.entries),
                       details={"counts": counts, "capital_shares": pd.DataFrame(cap_shares).T,

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abcresearch.labels import round_half_up
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small
@@ -32,6 +33,7 @@ from abcresearch.reports.item_rules import load_action_rules
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
+from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import load_programmes
 from abcresearch.reports.sections.readiness import (
@@ -174,8 +176,16 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     pub = by_a.loc[ok]
     if len(pub) >= 2:
         hi, lo = pub["estimate"].idxmax(), pub["estimate"].idxmin()
-        found.append(t("lead.level1_amphoe", high=amph.get(hi, hi),
-                       high_share=100 * pub.loc[hi, "estimate"], low=amph.get(lo, lo),
+        # every amphoe that prints the same share as the highest (lowest) is named with it:
+        # "lowest in Khanom (24 %)" beside Pak Phanang's 24 % in the table read as a ranking
+        printed = pub["estimate"].map(lambda v: round_half_up(v, 0, scale=100))
+
+        def tied(code: str) -> str:
+            names = [str(amph.get(c, c)) for c in printed.index if printed[c] == printed[code]]
+            return names_list(t, names)
+
+        found.append(t("lead.level1_amphoe", high=tied(hi),
+                       high_share=100 * pub.loc[hi, "estimate"], low=tied(lo),
                        low_share=100 * pub.loc[lo, "estimate"]))
     # the weakest capital and the amphoe furthest below on it
     values, marks = capital_heatmap_table(report)
@@ -262,8 +272,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     ax = charts.capital_heatmap(shown, shade=diff, marks=marks.set_axis(shown.index).set_axis(
         shown.columns, axis=1), colorbar_label=t("lead.heatmap_scale"))
     ax.set_title(t("lead.heatmap"), fontsize=9, loc="left")
-    out.figure(ax.figure)
-    out.text(t("lead.heatmap_note"))
+    out.figure(ax.figure, caption=t("lead.heatmap_note"))  # numbered, its note kept with it
     if flag_rows:
         out.table(pd.DataFrame(flag_rows), t("lead.caption.programmes"),
                   t("lead.notes.programmes"), decimals=0)

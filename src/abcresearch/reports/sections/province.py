@@ -39,7 +39,7 @@ def cover(report: ProvinceContext) -> SectionResult:
     hh = report.households
     counts = report.tambon_table["grade"].value_counts()
     grades = t("cover.grade_counts", a=int(counts.get("A", 0)), b=int(counts.get("B", 0)),
-               c=int(counts.get("C", 0)))
+               c=int(counts.get("C", 0)), within=t("cover.within.tambons"))
     lines = [
         f"**{t('level.province')}**",
         report.words.round_years(report.survey_round),
@@ -177,13 +177,12 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
         rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{report.lang}"]})
         ax = charts.grade_tiles(grade, rows, tam, names=names, **style)
         kind = "tiles"
-    out.figure(ax.figure)
     note = report.t(f"map.note.{kind}")
     if any(grade.get(c) not in labels for c in tam["code"]):
         note += report.t("map.note.grey")
     if flagged & set(tam["code"]):
         note += report.t("map.note.flagged")
-    out.text(note + ("." if report.lang == "en" else ""))
+    out.figure(ax.figure, caption=note + ("." if report.lang == "en" else ""))
     return out.result(details={"grades": grade, "kind": kind, "flagged": flagged,
                                "names": names})
 
@@ -315,7 +314,9 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                                                       strict=True)],
         t("col.tambon"): tt["tambon_name"].to_numpy(),
         t("col.amphoe"): tt["amphoe_name"].to_numpy(),
-        t("col.sampled_households"): np.where(small, marker(thr), n).astype(object),
+        # written here: a column mixing markers and numbers is text, and printed "2685"
+        t("col.sampled_households"): [marker(thr) if sm else f"{int(v):,}"
+                                      for v, sm in zip(n, small, strict=True)],
         t("col.share_level1"): [marker(thr) if sm else sh.text
                                 for sh, sm in zip(shares, small, strict=True)],
         "M0": [marker(thr) if sm else m.text for m, sm in zip(m0, small, strict=True)],

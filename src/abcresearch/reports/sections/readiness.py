@@ -597,8 +597,7 @@ def readiness(report: AreaContext) -> SectionResult:
     areas = t(f"readiness.areas.{child}")
     if pts["estimate"].notna().any():
         ax = _chart(report, rules, pts)
-        out.figure(ax.figure)
-        out.text(f"*{_chart_caption(t, pts, areas)}*")
+        out.figure(ax.figure, caption=_chart_caption(t, pts, areas))
     cells, n_hidden = _cells(report, rules, rows, small,
                              need_hidden(pub, rows["code"], hidden), areas)
     out.table(cells, t("readiness.cells.caption", areas=areas),
@@ -641,8 +640,7 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     pts = _points(report, tt, hidden, small, None, shares)
     areas = t("readiness.areas.tambon")
     if pts["estimate"].notna().any():
-        out.figure(_chart(report, rules, pts).figure)
-        out.text(f"*{_chart_caption(t, pts, areas)}*")
+        out.figure(_chart(report, rules, pts).figure, caption=_chart_caption(t, pts, areas))
     cells, n_hidden = _cells(report, rules, tt, small, need_hidden(pub, tt["code"], hidden),
                              areas)
     out.table(cells, t("readiness.cells.caption", areas=areas),
