@@ -4,9 +4,11 @@ flags, the named tile map, and a real choropleth from a (synthetic) GeoJSON."""
 from __future__ import annotations
 
 import json
+import re
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 from abcresearch.errors import InputError, ParamsError
@@ -196,3 +198,53 @@ def test_bad_programme_lists_are_named_together(tmp_path) -> None:
     for part in ("name.en", "'123456'", "more than expected_size 1", "id is used twice",
                  "source"):
         assert part in msg
+
+
+def test_the_reader_review_of_the_overview(overview, programmes, monkeypatch) -> None:
+    """A fresh reader's walk-through: the heat map's note fell to the next page as a loose
+    paragraph, Table 11 printed "2685" households, the cover said "พื้นที่ย่อย", and the
+    lowest amphoe was named alone beside another that printed the same share."""
+    from abcresearch.reports.sections import overview_lead
+
+    res = overview.lead(programmes=programmes)
+    fig = res.figures[0]
+    assert fig.caption == overview.t("lead.heatmap_note")  # numbered, with its note
+    from abcresearch.reports.render import TABLE_MIME
+
+    # (the sample store's tambons have fewer than 1,000 households sampled: ten times more)
+    table = type(overview).tambon_table
+    monkeypatch.setattr(type(overview), "tambon_table", property(
+        lambda self: table.fget(self).assign(n_households=lambda d: 10 * d["n_households"])))
+    spec = next(b[TABLE_MIME] for b in overview.tambon_ranking().bundles() if TABLE_MIME in b)
+    monkeypatch.undo()
+    at = spec["columns"].index(overview.t("col.sampled_households"))
+    counts = [row[at] for row in spec["rows"]]  # as printed
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", c) or c == overview.marker for c in counts)
+    assert any("," in c for c in counts)
+    cover = overview.cover().text
+    assert "พื้นที่ย่อย" not in cover and "ผลการจัดกลุ่มของตำบลในพื้นที่" in cover
+    assert overview.t("cover.title") in cover
+    # two amphoes printing the same lowest share are named together
+    real = overview_lead._share
+
+    def tie(design, measure, lvl, by=None):
+        out = real(design, measure, lvl, by=by)
+        if by == "amphoe_code":  # (one amphoe in the sample store): two more, one tied
+            low = out["estimate"].min()
+            extra = out.iloc[[0, 0]].set_axis(["8001", "8002"])
+            extra["estimate"] = [low + 0.001, low + 0.2]
+            out = pd.concat([out, extra])
+        return out
+
+    monkeypatch.setattr(overview_lead, "_share", tie)
+    # (the sample store's amphoe shares rest on too few households to print: shown here)
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(overview_lead, "level1_share", lambda *a, **k: SimpleNamespace(
+        hidden=False, with_ci="30 (25–35)", text="30", low="25", high="35"))
+    fresh = ProvinceReport.load("80", 2549, store=overview.store)  # (results are kept)
+    found = fresh.lead(programmes=programmes).details["findings"]
+    line = next((f for f in found if f.startswith("สัดส่วนครัวเรือนระดับ 1 สูงสุดที่")), None)
+    assert line is not None, found
+    assert re.search(r"สูงสุดที่อำเภอ[^ ]+ \(ร้อยละ \d+\) ต่ำสุดที่อำเภอ\S+ และ\S+ \(ร้อยละ \d+\)",
+                     line), line

@@ -69,3 +69,22 @@ def test_level_counts_add_up_to_the_weighted_household_total(sample_store) -> No
     assert by_village.to_numpy() == pytest.approx(per_frame.loc[by_village.index].to_numpy())
     frame = report.village_forms["vil_households"].astype(float).sum()
     assert total == pytest.approx(frame, rel=0.01)
+
+
+def test_notes_explain_only_what_their_table_has(sample_store) -> None:
+    """A reader's walk-through: the tracks table's note explained "สำรวจ" and "ร้อยละระดับ 1"
+    columns it does not have; the agency legend read "ส.ป.ก. = สำนักงาน...จังหวัด (ส.ป.ก.)";
+    the coverage line read "ข้อมูลจาก 4 จาก 4 หมู่บ้าน"."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    specs = {}
+    for name in ("levels_and_tracks", "what_to_do", "summary_page"):
+        for b in getattr(report, name)().bundles():
+            if TABLE_MIME in b:
+                specs[b[TABLE_MIME].get("caption") or ""] = b[TABLE_MIME]
+    tracks = specs[report.t("tracks.caption")]
+    assert "สำรวจ =" not in tracks["notes"] and "ร้อยละระดับ 1" not in tracks["notes"]
+    legend = specs[report.t("actions.caption.actions")]["notes"]
+    repeated = [m.group() for m in re.finditer(r"(\S+) = [^;]*\(\1\)", legend)]
+    assert "=" in legend and not repeated, repeated
+    assert " จาก " in report.summary_page().text
+    assert not re.search(r"ข้อมูลจาก \d+ จาก", report.summary_page().text)

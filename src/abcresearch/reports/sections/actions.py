@@ -446,7 +446,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     # name's own "(ส.ป.ก.)" is not repeated after "ส.ป.ก. ="
     def explained(a: str) -> str:
         short, full = ar.agency(a, lang, True), ar.agency(a, lang)
-        return f"{short} = {full.removesuffix(f' ({short})')}"
+        return f"{short} = {full.replace(f' ({short})', '')}"
 
     legend = "; ".join(explained(a) for a in used
                        if ar.agency(a, lang, True) != ar.agency(a, lang))
