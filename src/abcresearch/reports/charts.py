@@ -935,9 +935,13 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                                        100.0 - height / 2)  # whole labels inside the axes
                 for (xi, _, yi, text), y_text in zip(side, placed, strict=True):
                     moved = abs(y_text - yi) > 1e-9
+                    # on a white ground above the points and bars: a neighbour's error bar
+                    # crossed a name ("หมู่ที่ 1" under หมู่ที่ 2's bar)
                     ax.annotate(text, (xi, yi), xytext=(xi + (-0.045 if left else 0.045), y_text),
                                 textcoords="data", fontsize=7, va="center",
-                                ha="right" if left else "left",
+                                ha="right" if left else "left", zorder=4,
+                                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4,
+                                      "alpha": 0.85},
                                 arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#757575",
                                             "shrinkA": 0, "shrinkB": 3} if moved else None)
     ax.axhline(threshold, color="black", ls="--", lw=1, zorder=1)
