@@ -758,7 +758,7 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
     from abcresearch.labels import round_half_up
 
     n, m = values.shape
-    ax, made = _axes(ax, (WIDTH, 0.13 * n + 1.1))
+    ax, made = _axes(ax, (WIDTH, 0.105 * n + 0.95))
     data = values.to_numpy(dtype=float)
     tone = data if shade is None else shade.to_numpy(dtype=float)
     cmap = mpl.colormaps["Greys_r"].with_extremes(bad="white")
