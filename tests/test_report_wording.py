@@ -88,3 +88,18 @@ def test_notes_explain_only_what_their_table_has(sample_store) -> None:
     assert "=" in legend and not repeated, repeated
     assert " จาก " in report.summary_page().text
     assert not re.search(r"ข้อมูลจาก \d+ จาก", report.summary_page().text)
+
+
+def test_a_village_report_leaves_out_what_only_a_tambon_has(sample_store) -> None:
+    """A reader's walk-through of a village report: its cover said "สำรวจ 1 จาก 1 หมู่บ้าน", and
+    its readiness section counted the one village in a need x readiness table of 0s and a 1."""
+    village = AreaReport.load("80150101", 2549, store=sample_store)
+    cover = village.cover().text
+    assert "จาก 1 หมู่บ้าน" not in cover and "ครัวเรือนของหมู่บ้าน" in cover
+    captions = [b[TABLE_MIME].get("caption") for b in village.readiness().bundles()
+                if TABLE_MIME in b]
+    cells = village.t("readiness.cells.caption", areas=village.t("readiness.areas.village"))
+    assert cells not in captions
+    tambon = AreaReport.load("801501", 2549, store=sample_store)
+    assert cells in [b[TABLE_MIME].get("caption") for b in tambon.readiness().bundles()
+                     if TABLE_MIME in b]

@@ -34,6 +34,11 @@ def coverage_text(report: AreaContext, pub: Publisher | None = None) -> str:
     pub = pub or Publisher(report, "cover")
     c = report.status.coverage
     code = report.area.code
+    if report.level == "village":
+        return report.t("rollout.cover.coverage_village",
+                        households=pub.n(code, c.households_surveyed).text,
+                        households_total=pub.public("households_total", c.households_total,
+                                                    area=code).text)
     return report.t("rollout.cover.coverage",
                     villages=pub.public("villages_surveyed", c.villages_surveyed, area=code).text,
                     villages_total=pub.public("villages_total", c.villages_total,

@@ -600,8 +600,9 @@ def readiness(report: AreaContext) -> SectionResult:
         out.figure(ax.figure, caption=_chart_caption(t, pts, areas))
     cells, n_hidden = _cells(report, rules, rows, small,
                              need_hidden(pub, rows["code"], hidden), areas)
-    out.table(cells, t("readiness.cells.caption", areas=areas),
-              t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
+    if report.level != "village":  # one village counted in a table of 0s and a 1 says nothing
+        out.table(cells, t("readiness.cells.caption", areas=areas),
+                  t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
     lift = _lift(report, rules, pub)
     if lift:
         out.text(lift)
