@@ -564,3 +564,20 @@ def test_numbers_written_as_text_line_up_on_the_right() -> None:
                           "name": ["หมู่ที่ 1", "x", "y"], "year": ["2547", "–", "–"],
                           "markers": ["<5", "×", "–"], "n": [1, 2, 3]})
     assert table_spec(frame)["align"] == ["right", "right", "left", "right", "left", "right"]
+
+
+def test_a_table_row_is_never_split_across_pages() -> None:
+    """A reader found one cell's last words alone at the top of a page (the rest of its row on
+    the page before); a row now moves whole to the next page."""
+    words = " ".join(["several words that wrap over a few lines of the narrow column"] * 9)
+    df = pd.DataFrame({"what": [f"row{i}" for i in range(40)],
+                       "rule": [f"start{i}x {words} end{i}x" for i in range(40)]})
+    spec = table_spec(df, caption="A long table", notes="notes")
+    nb = new_notebook(cells=[new_code_cell("table", execution_count=1, outputs=[
+        new_output("display_data", data={TABLE_MIME: spec, "text/plain": "table"})])])
+    texts = [t.replace("\r", " ").replace("\n", " ") for t in pdf_texts(
+        notebook_to_pdf_bytes(nb))]
+    assert len(texts) > 1, "the table spans pages"
+    for i in range(40):
+        pages = {p for p, t in enumerate(texts) if f"start{i}x" in t or f"end{i}x" in t}
+        assert len(pages) == 1, (i, pages)
