@@ -339,9 +339,9 @@ def test_a_timeout_or_ctrl_c_inside_the_limits_stop_still_disarms_it(strike) -> 
 
 def test_what_the_first_notebook_leaves_alive_is_kept_out_of_later_collections(
         tmp_path: Path) -> None:
-    # the caches every report fills once (the round's analysis, fonts, the Thai dictionary)
-    # are made permanent after the first notebook, so each later notebook's collections do
-    # not walk them again; what later notebooks keep is not frozen (once, not every time)
+    # in a batch worker the caches every report fills once (the round's analysis, fonts, the
+    # Thai dictionary) are made permanent after the first notebook, so each later notebook's
+    # collections do not walk them again; what later notebooks keep is not frozen (once)
     import subprocess
     import sys
 
@@ -351,7 +351,8 @@ def test_what_the_first_notebook_leaves_alive_is_kept_out_of_later_collections(
                                "cache.__dict__.setdefault('kept', []).append([1, 2])")
     script = (
         "import gc, sys, papermill\n"
-        "from abcresearch.batch import inprocess\n"
+        "from abcresearch.batch import inprocess, kernel_state\n"
+        "kernel_state.FREEZE_AFTER_FIRST_RESET = True  # as a batch worker sets it\n"
         "for _ in range(2):\n"
         f"    papermill.execute_notebook({str(path)!r}, None, progress_bar=False,\n"
         "                               engine_name=inprocess.ENGINE_NAME)\n"

@@ -126,6 +126,9 @@ def test_a_tambon_whose_sampled_villages_sent_no_form_is_not_called_unsampled(
     from abcresearch.reports.sections import smallarea as section
 
     report = ModelTambonReport.load(MODEL_TAMBON, ROUND, store=rollout_store, lang=lang)
+    # its cover's title says what it is: model estimates, not a survey's results
+    assert label("model_tambon.cover.title", lang) in report.cover().text
+    assert label("cover.title", lang) not in report.cover().text
     assert section.frame_villages(report)[1] == 0  # truly not sampled: said so
     not_sampled = label("model_tambon.why.not_sampled", lang, be=ROUND)
     assert not_sampled in report.methods_note().text

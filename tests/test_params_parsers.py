@@ -35,6 +35,7 @@ def test_ingest_settings_every_problem_and_edits(tmp_path: Path) -> None:
     doc["truncation"]["min_rows"] = 0
     del doc["masking"]["max_name_words"]
     doc["resubmission"]["ignore_columns"] = "hh_id"
+    doc["answers"]["kept_when_unusable"] += ["consent", "village_code"]
     f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     _touch_later(f)
     with pytest.raises(ParamsError) as err:
@@ -43,8 +44,18 @@ def test_ingest_settings_every_problem_and_edits(tmp_path: Path) -> None:
     assert msg.startswith("ingest.yaml: ")
     for part in ("truncation.min_rows must be at least 1, found 0",
                  "masking.max_name_words is missing",
-                 "resubmission.ignore_columns must be a list of column names"):
+                 "resubmission.ignore_columns must be a list of column names",
+                 "answers.kept_when_unusable cannot list consent, village_code: a row without "
+                 "a usable village, consent or head of household is always rejected"):
         assert part in msg
+    # an older ingest.yaml without the section keeps every such answer rejecting the row
+    del doc["answers"]
+    doc["truncation"]["min_rows"] = 3
+    doc["masking"]["max_name_words"] = 4
+    doc["resubmission"]["ignore_columns"] = ["start"]
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _touch_later(f)
+    assert ingest_settings(f).answers_kept_when_unusable == ()
 
 
 def test_validation_rules_are_reread_when_edited(tmp_path: Path,

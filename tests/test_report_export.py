@@ -362,9 +362,12 @@ def test_table_spec_validation() -> None:
 def test_a_number_format_rounds_half_up_as_every_printed_number() -> None:
     """A welfare projection printed 152,812.50 baht as 152,812 under a page that says numbers
     are rounded half up (Python's format() rounds a tie to the even digit)."""
-    df = pd.DataFrame({"baht": [152812.5, 2.5], "rate": [0.25, 1.005], "n": [3, 4]})
-    spec = table_spec(df, number_format={"baht": ",.0f", "rate": "{:,.1f} ต่อพัน", "n": "d"})
-    assert spec["rows"] == [["152,813", "0.3 ต่อพัน", "3"], ["3", "1.0 ต่อพัน", "4"]]
+    df = pd.DataFrame({"baht": [152812.5, 2.5], "rate": [0.25, 1.005], "n": [3, 4],
+                       "share": [0.125, 0.145]})
+    spec = table_spec(df, number_format={"baht": ",.0f", "rate": "{:,.1f} ต่อพัน", "n": "d",
+                                         "share": "{:.0%}"})
+    assert spec["rows"] == [["152,813", "0.3 ต่อพัน", "3", "13%"],
+                            ["3", "1.0 ต่อพัน", "4", "15%"]]
 
 
 def test_table_spec_from_dataframe() -> None:

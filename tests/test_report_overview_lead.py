@@ -246,5 +246,31 @@ def test_the_reader_review_of_the_overview(overview, programmes, monkeypatch) ->
     found = fresh.lead(programmes=programmes).details["findings"]
     line = next((f for f in found if f.startswith("สัดส่วนครัวเรือนระดับ 1 สูงสุดที่")), None)
     assert line is not None, found
-    assert re.search(r"สูงสุดที่อำเภอ[^ ]+ \(ร้อยละ \d+\) ต่ำสุดที่อำเภอ\S+ และ\S+ \(ร้อยละ \d+\)",
-                     line), line
+    assert re.search(r"สูงสุดที่อำเภอ[^ ]+ \(ร้อยละ \d+\) ต่ำสุดที่อำเภอ\S+ และอำเภอ\S+ "
+                     r"\(ร้อยละ \d+\)", line), line
+
+
+def test_amphoes_all_printing_one_share_are_not_called_highest_and_lowest(
+        overview, programmes, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from abcresearch.reports.sections import overview_lead
+
+    real = overview_lead._share
+
+    def equal(design, measure, lvl, by=None):
+        out = real(design, measure, lvl, by=by)
+        if by == "amphoe_code":  # (one amphoe in the sample store): another, same share
+            extra = out.iloc[[0]].set_axis(["8001"])
+            extra["estimate"] = out["estimate"].iloc[0] + 0.001
+            out = pd.concat([out, extra])
+        return out
+
+    monkeypatch.setattr(overview_lead, "_share", equal)
+    monkeypatch.setattr(overview_lead, "level1_share", lambda *a, **k: SimpleNamespace(
+        hidden=False, with_ci="30 (25–35)", text="30", low="25", high="35"))
+    fresh = ProvinceReport.load("80", 2549, store=overview.store)
+    found = fresh.lead(programmes=programmes).details["findings"]
+    assert not any("สูงสุดที่" in f for f in found)
+    assert any(f.startswith("สัดส่วนครัวเรือนระดับ 1 ของทุกอำเภอที่แสดงได้เท่ากันที่ร้อยละ")
+               for f in found)

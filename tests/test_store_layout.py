@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -280,3 +281,38 @@ def test_load_reads_the_tambon_files_as_parquet_gives_them_and_refuses_a_missing
     assert some.equals(expected[["weight", "village_code"]])
     with pytest.raises(StoreError, match="no_such_column"):
         read.load(2549, store=sample_store, columns=["village_code", "no_such_column"])
+
+
+def test_a_queued_ingest_holds_the_lock_after_a_refused_first_ingest_removed_it(tmp_path):
+    """A refused first ingest removes the store folder and lock file it made; an ingest that was
+    waiting on that file (--wait) then held a lock on a removed file, and a third ingest got
+    the lock too: two writers on one store."""
+    store = tmp_path / "new_store"
+    first_holds, second_holds, release_second = (threading.Event() for _ in range(3))
+    seen: list[str] = []
+
+    def first() -> None:
+        with contextlib.suppress(RuntimeError), ingest_lock(store, survey_round=ROUND):
+            first_holds.set()
+            time.sleep(0.5)  # the second is waiting on the lock file now
+            raise RuntimeError("refused")
+
+    def second() -> None:
+        first_holds.wait()
+        with ingest_lock(store, wait=True, survey_round=ROUND):
+            second_holds.set()
+            release_second.wait(10)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for th in threads:
+        th.start()
+    assert second_holds.wait(10)
+    try:
+        with ingest_lock(store, survey_round=ROUND):
+            seen.append("third got the lock")
+    except StoreBusyError:
+        seen.append("busy")
+    release_second.set()
+    for th in threads:
+        th.join(10)
+    assert seen == ["busy"]

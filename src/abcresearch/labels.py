@@ -23,7 +23,7 @@ from abcresearch.paths import params_dir
 
 LANGS = ("th", "en")
 
-_FIXED_SPEC = re.compile(r"([,_]?)\.(\d+)f")
+_FIXED_SPEC = re.compile(r"([,_]?)\.(\d+)(f|%)")
 
 
 def round_half_up(value: float, digits: int = 0, scale: float = 1, grouping: str = ",") -> str:
@@ -64,7 +64,8 @@ class HalfUp(float):
     """A number that a text template writes rounded half up.
 
     ``"{value:.0f}".format(value=HalfUp(12.5))`` is ``"13"``; a fixed-point spec (``.Nf``,
-    ``,.Nf``) goes through :func:`round_half_up`, any other spec is float's own. ``scale``
+    ``,.Nf``) or percentage spec (``.N%``: ``"{:.0%}"`` of ``HalfUp(0.125)`` is ``"13%"``)
+    goes through :func:`round_half_up`, any other spec is float's own. ``scale``
     keeps the unscaled number, so a share written as a percentage is scaled in decimal.
 
     Parameters
@@ -88,6 +89,8 @@ class HalfUp(float):
         m = _FIXED_SPEC.fullmatch(spec)
         if m is None:
             return float.__format__(self, spec)
+        if m[3] == "%":  # a share written as a percentage: scaled by 100, in decimal
+            return round_half_up(self._base, int(m[2]), 100 * self._scale, m[1]) + "%"
         return round_half_up(self._base, int(m[2]), self._scale, m[1])
 
 

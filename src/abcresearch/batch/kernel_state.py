@@ -141,9 +141,12 @@ def put_rc_params(values: dict[str, Any]) -> None:
         dict.update(rc, values)
 
 
-FROZEN_AFTER_FIRST_RESET = False
-"""Whether a reset has moved the objects alive after it to the collector's permanent generation
-(the first reset does, once)."""
+FREEZE_AFTER_FIRST_RESET = False
+"""Set in a batch worker: its first reset moves what the first notebook left alive to the
+collector's permanent generation, once. Not in a long-lived process that may switch rounds
+(``abcresearch serve``): a frozen object that later becomes cyclic garbage is never freed."""
+
+_frozen = False
 
 
 def reset(cwd: str, reseed: bool = True) -> None:
@@ -157,7 +160,7 @@ def reset(cwd: str, reseed: bool = True) -> None:
         Reseed ``random`` and NumPy's global generator from OS entropy, as a new process does
         (an in-process run restores the process's own generators instead).
     """
-    global FROZEN_AFTER_FIRST_RESET
+    global _frozen
     import gc
     import logging as _logging
     import random
@@ -221,12 +224,12 @@ def reset(cwd: str, reseed: bool = True) -> None:
             pd.reset_option("all")
     clear_library_caches()
     gc.collect()
-    if not FROZEN_AFTER_FIRST_RESET:
+    if FREEZE_AFTER_FIRST_RESET and not _frozen:
         # what the first notebook left alive is what every notebook fills once and keeps (the
         # round's analysis, fonts, the Thai dictionary, parameters): permanent too, so the
-        # collections of every later notebook do not walk it again (about 0.1 s a report)
+        # collections of every later notebook do not walk it again (about 0.05 s a report)
         gc.freeze()
-        FROZEN_AFTER_FIRST_RESET = True
+        _frozen = True
     if "pyarrow" in sys.modules:
         # Arrow's allocator (mimalloc) keeps freed buffers for reuse: hand them back to the
         # system, so a kernel's resident memory between reports is what it still holds and

@@ -363,10 +363,11 @@ def _init_local_worker(engine: str | None, parent_pid: int) -> None:
             pass
     elif engine == BATCH_ENGINE:
         try:  # the notebooks' libraries, imported once, and the state each report starts from
-            from abcresearch.batch import inprocess
+            from abcresearch.batch import inprocess, kernel_state
 
             # a cell stuck in C code past its time limit ends this worker a minute later
             inprocess.HARD_LIMIT_GRACE = 60.0
+            kernel_state.FREEZE_AFTER_FIRST_RESET = True  # one round, many reports
             inprocess.NOTEBOOKS.start()
         except Exception:  # noqa: BLE001 - the first report starts it again and reports why
             pass

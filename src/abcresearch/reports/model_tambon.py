@@ -170,7 +170,7 @@ class ModelTambonReport(ReportBase):
             details={"coverage": st.coverage.as_dict(), "estimate_basis": st.basis.value,
                      "grade_status": st.grade_status.value},
             header=report_header(a, self.survey_round, self.lang, self.analysis.synthetic),
-            published=tuple(pub.entries)))
+            published=tuple(pub.entries), title_key="model_tambon.cover.title"))
 
     def small_area(self) -> SectionResult:
         """Show the model-based estimates with RMSE, intervals and what they rest on."""

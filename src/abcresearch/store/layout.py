@@ -270,15 +270,27 @@ def ingest_lock(store: str | os.PathLike[str] | None = None, wait: bool = False,
         yield
         return
     path = root / INGEST_LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    done = False
-    try:
+    while True:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            os.close(fd)
             raise StoreBusyError(
                 f"another ingest is writing the store {root}{_holder(path)}; wait for it to "
                 "finish, or run again with --wait to queue behind it") from None
+        # the lock file a refused first ingest removed (below) while this one waited on it
+        # locks nothing: take the lock again on the file now at its path
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    done = False
+    try:
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "round": int(survey_round) if survey_round is not None else None,
                 "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}

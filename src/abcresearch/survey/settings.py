@@ -19,6 +19,11 @@ from abcresearch.params import Problems, load
 SETTINGS_FILE = "ingest"
 
 
+#: Questions whose unusable answer always rejects the row: the village (weights, areas), consent,
+#: and the head of household (the pseudonym key of the household).
+ALWAYS_REJECTED = frozenset({"village_code", "consent", "head_name", "head_pid"})
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     """Rules of ``params/ingest.yaml`` (see the comments in that file)."""
@@ -82,10 +87,15 @@ def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
         pr.add("resubmission.ignore_columns", "must be a list of column names")
         ignore = []
     answers = raw.get("answers")
-    kept = answers.get("kept_when_unusable", []) if isinstance(answers, Mapping) else None
+    kept = answers.get("kept_when_unusable", []) if isinstance(answers, Mapping) else []
     if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
         pr.add("answers.kept_when_unusable", "must be a list of question names")
         kept = []
+    if refused := sorted(set(kept) & ALWAYS_REJECTED):
+        pr.add("answers.kept_when_unusable",
+               f"cannot list {', '.join(refused)}: a row without a usable village, consent or "
+               "head of household is always rejected")
+        kept = [c for c in kept if c not in ALWAYS_REJECTED]
     out = IngestSettings(
         malformed_max_share=_get(raw, "malformed_rows", "max_share", float, pr, 0, 1),
         malformed_always_allowed=_get(raw, "malformed_rows", "always_allowed", int, pr, 0),

@@ -155,7 +155,7 @@ class SectionBuilder:
     def figure(self, fig: Any, caption: str | None = None) -> None:
         """Add a matplotlib figure (rendered to SVG now and closed).
 
-        With a ``caption`` it is a numbered figure ("รูปที่ N: ..."), its caption kept with it.
+        With a ``caption`` it is a numbered figure ("ภาพที่ N: ..."), its caption kept with it.
         """
         self.parts.append(Figure.from_matplotlib(fig, caption=caption))
 

@@ -18,8 +18,9 @@ __all__ = ["cover_block", "key_figures", "methods_note", "names_list"]
 def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synthetic: bool,
                 details: dict[str, Any] | None = None,
                 header: dict[str, Any] | None = None,
-                published: tuple[Any, ...] = ()) -> SectionResult:
-    """Return a cover: the names large, then ``lines``.
+                published: tuple[Any, ...] = (), title_key: str = "cover.title"
+                ) -> SectionResult:
+    """Return a cover: what the report is, the names large, then ``lines``.
 
     Parameters
     ----------
@@ -40,11 +41,13 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
         synthetic label on every page, as the command line's PDF does.
     published : tuple of Published, optional
         The disclosure ledger of the numbers on the cover.
+    title_key : str
+        Label of the report's title above the names (a model-based report is not a survey's).
     """
     from abcresearch.reports.render.typst import escape_markup as esc
 
     # what the document is, above whose it is: a printed copy handed to a forum says it itself
-    title = words("cover.title")
+    title = words(title_key)
     md = "\n\n".join([f"**{title}**", f"# {name_th} · {name_en}", *lines])
     body = ["#block(width: 100%, inset: (y: 1em))[",
             f"  #text(size: 12pt, weight: \"bold\", fill: abc-accent)[{esc(title)}] \\",

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abcresearch.labels import round_half_up
+from abcresearch.labels import HalfUp, round_half_up
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small
@@ -181,12 +181,18 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         printed = pub["estimate"].map(lambda v: round_half_up(v, 0, scale=100))
 
         def tied(code: str) -> str:
-            names = [str(amph.get(c, c)) for c in printed.index if printed[c] == printed[code]]
+            names = [t("lead.amphoe_name", name=amph.get(c, c)) for c in printed.index
+                     if printed[c] == printed[code]]
             return names_list(t, names)
 
-        found.append(t("lead.level1_amphoe", high=tied(hi),
-                       high_share=100 * pub.loc[hi, "estimate"], low=tied(lo),
-                       low_share=100 * pub.loc[lo, "estimate"]))
+        def percent(code: str) -> HalfUp:  # written as the ties were told: half up, in decimal
+            return HalfUp(float(pub.loc[code, "estimate"]), 100)
+
+        if printed.nunique() == 1:  # every amphoe prints the same share
+            found.append(t("lead.level1_amphoe_equal", share=percent(hi)))
+        else:
+            found.append(t("lead.level1_amphoe", high=tied(hi), high_share=percent(hi),
+                           low=tied(lo), low_share=percent(lo)))
     # the weakest capital and the amphoe furthest below on it
     values, marks = capital_heatmap_table(report)
     sch = report.analysis.scheme

@@ -255,8 +255,6 @@ def frame_villages(report: AreaContext) -> tuple[int, int]:
     tuple of int
         ``(villages, sampled)``; ``(0, 0)`` when the round has no frame.
     """
-    import pandas as pd
-
     from abcresearch.errors import StoreError
     from abcresearch.store import load
 
