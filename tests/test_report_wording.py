@@ -9,10 +9,10 @@ import pytest
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.render import TABLE_MIME
 
-SECTIONS = ("cover", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
-            "villages", "organisations", "income", "data_quality", "methods_note")
+SECTIONS = ("cover", "summary_page", "key_findings", "capital_profile", "levels_and_tracks",
+            "deprivation", "villages", "organisations", "income", "data_quality", "methods_note")
 BANNED = ("ทุนที่ทำให้ยากจนมากที่สุด", "ระดับ A", "ระดับ B", "ระดับ C", "ต้องเร่งรัดพัฒนา",
-          "::", "ความเป็นชุมชน", "จำนวนตำบล")
+          "::", "ความเป็นชุมชน", "จำนวนตำบล", "พื้นที่ย่อย")  # (say which areas: ตำบล, หมู่บ้าน)
 
 
 @pytest.fixture(scope="module")

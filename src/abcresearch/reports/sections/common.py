@@ -12,7 +12,7 @@ from abcresearch.reports.formatting import Words, scheme_version
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["cover_block", "key_figures", "methods_note", "names_list"]
+__all__ = ["cover_block", "key_figures", "methods_note", "names_list", "within_words"]
 
 
 def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synthetic: bool,
@@ -146,3 +146,12 @@ def names_list(t: Callable[..., str], names: Sequence[str]) -> str:
     if len(names) < 2:
         return "".join(names)
     return t("list.last", items=t("list.separator").join(names[:-1]), last=names[-1])
+
+
+def within_words(report: Any) -> str:
+    """Name the areas within a report's area, as ``report.children`` holds them.
+
+    The villages of a tambon (or a village's own), else the tambons: "หมู่บ้าน", "ตำบล".
+    """
+    return str(report.t("cover.within.villages" if report.level in ("tambon", "village")
+                        else "cover.within.tambons"))

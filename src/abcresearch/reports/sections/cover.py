@@ -16,7 +16,7 @@ from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
-from abcresearch.reports.sections.common import cover_block
+from abcresearch.reports.sections.common import cover_block, within_words
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import get_area
 
@@ -70,9 +70,7 @@ def grade_text(report: AreaContext) -> str:
         counts = grades.value_counts()
         a, b, c = (int(counts.get(g, 0)) for g in "ABC")
         withheld = int(grades.isna().sum())
-        # the areas within, named (report.children: villages of a tambon, else tambons)
-        within = report.t("cover.within.villages" if report.level in ("tambon", "village")
-                          else "cover.within.tambons")
+        within = within_words(report)  # the areas within, named
         if withheld:
             return report.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c, n=withheld,
                             within=within)

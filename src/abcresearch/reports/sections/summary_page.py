@@ -41,6 +41,7 @@ from abcresearch.reports.item_rules import PATHS, load_action_rules
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
+from abcresearch.reports.sections.common import within_words
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import flag_text, flags
 from abcresearch.reports.sections.readiness import (
@@ -280,7 +281,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     elif row is None or not graded:
         counts = report.children["grade"].value_counts()
         grade_line = t("summary.grade_counts", a=int(counts.get("A", 0)),
-                       b=int(counts.get("B", 0)), c=int(counts.get("C", 0)))
+                       b=int(counts.get("B", 0)), c=int(counts.get("C", 0)),
+                       within=within_words(report))
     else:
         label = str(rules.grade_labels[row["grade"]][lang])
         if bool(row.get("near_threshold")):

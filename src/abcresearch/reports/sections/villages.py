@@ -13,6 +13,7 @@ from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
+from abcresearch.reports.sections.common import within_words
 from abcresearch.reports.sections.readiness import (
     grade_legend_text,
     grade_text,
@@ -98,7 +99,7 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     })
     # the markers' legend, as far as the table prints them ("<5" and "×" stand in the band and
     # need columns too)
-    out.table(shown, t("readiness.villages.caption"),
+    out.table(shown, t("readiness.villages.caption", within=within_words(report)),
               t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang))
               + " · " + t("suppressed.note"), decimals=1)
     # the reasons, as a list a forum can read aloud: readiness conditions, then need
