@@ -94,6 +94,21 @@ class HalfUp(float):
         return round_half_up(self._base, int(m[2]), self._scale, m[1])
 
 
+def format_half_up(value: Any, spec: str) -> str:
+    """``format(value, spec)``, a float's fixed-point or percentage spec rounded half up.
+
+    Python rounds a tie to the even digit (``format(152812.5, ",.0f")`` is ``"152,812"``); the
+    reports round half up (``"152,813"``), through :class:`HalfUp`. Other values (integers,
+    text) are formatted as they are.
+
+    Examples
+    --------
+    >>> format_half_up(152812.5, ",.0f"), format_half_up(3, "d")
+    ('152,813', '3')
+    """
+    return format(HalfUp(value) if isinstance(value, float) else value, spec)
+
+
 @dataclass(frozen=True)
 class LabelFile:
     """The texts of one label file, checked once when read.

@@ -6,10 +6,11 @@ Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md
    ``บาท``, Buddhist-era dates). An unparsable cell becomes NA and a ``type:*`` failure.
 2. :func:`check_rules` applies the codebook rules to the typed frame: ``required`` (only when
    relevant; ``item_missing`` for a blank capital item, a warning), ``range``, ``regex``,
-   ``equals``, ``choice``/``choice_none``, ``not_relevant``, (a capital item's answer that
+   ``equals``, ``choice``/``choice_none``, ``not_relevant``, (an answer to a capital item, or
+   to a question ``params/ingest.yaml`` lists under ``answers.kept_when_unusable``, that
    breaks its type, range or list is ``item_type``, ``item_range``, ``item_choice`` or
-   ``item_choice_none``, a warning: the answer becomes NA, scored as not answered, and the
-   household is kept),
+   ``item_choice_none``, a warning: the answer becomes NA, not answered, and the household is
+   kept),
    ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
    ``unique_id`` (an exact copy of a row: ``duplicate_copy``, the first kept),
    ``duplicate_village``, ``orphan_member``, ``parent_rejected``, ``hh_size_roster`` and
@@ -404,22 +405,12 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
             vals, bad = _by_uniques(raw, partial(_parse_numbers, integer=q.type == "integer"))
             col = pd.Series(vals, index=frame.index, dtype=float)
             out[name] = col.round().astype("Int64") if q.type == "integer" else col
-            if _is_item(q):  # the cell is NA now: the item counts as not answered
-                kind = rules()[f"type:{q.type}"]
-                issues.add(bad, name, "item_type", values=raw,
-                           params={"kind": kind["en"], "kind_th": kind["th"]})
-            else:
-                issues.add(bad, name, f"type:{q.type}", values=raw)
+            _type_failures(issues, bad, q, raw)
         elif q.type == "date":
             vals, bad = _by_uniques(raw, partial(_parse_dates, survey_round=survey_round))
             col = pd.Series(vals, index=frame.index, dtype=object)
             out[name] = col
-            if _is_item(q):  # the date is blank now; the household is kept
-                kind = rules()["type:date"]
-                issues.add(bad, name, "item_type", values=raw,
-                           params={"kind": kind["en"], "kind_th": kind["th"]})
-            else:
-                issues.add(bad, name, "type:date", values=raw)
+            _type_failures(issues, bad, q, raw)
             if survey_round is not None:  # read only with the round: a two-digit year
                 _, alone = _by_uniques(raw, _parse_dates)
                 short = alone & ~bad
@@ -482,6 +473,21 @@ def _multi_check(s: pd.Series, allowed: set[str]) -> tuple[np.ndarray, np.ndarra
     return bad, np.asarray(none, dtype=bool) & ~bad
 
 
+def _type_failures(issues: _Issues, bad: np.ndarray, q: Any, raw: pd.Series) -> None:
+    """Name the cells of ``q`` that are not of its type (NA by now).
+
+    ``type:<type>`` rejects the row; for an item (:func:`_is_item`) ``item_type`` keeps it,
+    the answer not answered.
+    """
+    rule = f"type:{q.type}"
+    if _is_item(q):
+        kind = rules()[rule]
+        issues.add(bad, q.name, "item_type", values=raw,
+                   params={"kind": kind["en"], "kind_th": kind["th"]})
+    else:
+        issues.add(bad, q.name, rule, values=raw)
+
+
 def _is_item(q: Any) -> bool:
     """Whether an unusable answer to a codebook row is left blank, the row kept (``item_*``).
 
@@ -498,10 +504,10 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
                 ) -> dict[str, np.ndarray]:
     """Stage 2: apply the codebook rules to a typed frame, adding failures to ``issues``.
 
-    A cell that already failed its type is not checked again (it is NA by then). A capital
-    item's answer that breaks its range or choice list fails under the rule's ``item_``
-    variant, a warning: the household and its other answers are kept, and the answer is to be
-    stored as not answered, as a blank one is.
+    A cell that already failed its type is not checked again (it is NA by then). An item's
+    answer (:func:`_is_item`) that breaks its range or choice list fails under the rule's
+    ``item_`` variant, a warning: the household and its other answers are kept, and the
+    answer is to be stored as not answered, as a blank one is.
 
     Returns
     -------
@@ -582,7 +588,7 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
 
 
 def blank_unusable(typed: pd.DataFrame, blanks: Mapping[str, np.ndarray]) -> None:
-    """Set the capital items' unusable answers (from :func:`check_rules`) to NA in ``typed``."""
+    """Set the items' unusable answers (from :func:`check_rules`) to NA in ``typed``."""
     for name, rows in blanks.items():
         typed[name] = typed[name].mask(rows)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from abcresearch.errors import AbcResearchError, ReportError, StoreError
-from abcresearch.labels import HalfUp, round_half_up
+from abcresearch.labels import HalfUp, format_half_up, round_half_up
 from abcresearch.reports.render.typst import HEADER_MIME, LANGUAGES, TABLE_MIME, TYPST_MIME
 
 SUMMARY_MIME = "application/vnd.abcresearch.summary+json"
@@ -53,12 +53,9 @@ def _formatter(spec: str | Callable[[Any], str] | None, decimals: int) -> Callab
     if callable(spec):
         return spec
     if isinstance(spec, str):  # a float's fixed-point spec rounds half up (HalfUp)
-        def half_up(v: Any) -> Any:
-            return HalfUp(v) if isinstance(v, float) else v
-
         if "{" in spec:
-            return lambda v: spec.format(half_up(v))
-        return lambda v: format(half_up(v), spec)
+            return lambda v: spec.format(HalfUp(v) if isinstance(v, float) else v)
+        return lambda v: format_half_up(v, spec)
 
     def default(value: Any) -> str:
         if isinstance(value, int):

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.errors import StoreError
-from abcresearch.labels import HalfUp
+from abcresearch.labels import format_half_up
 from abcresearch.params import Problems, load
 from abcresearch.reports.disclosure import Publisher, Shown, share_mask
 from abcresearch.reports.estimates import member_flag, welfare_share_cells
@@ -272,10 +272,7 @@ def _public(pub: Publisher, name: str, value: Any, fmt: str = _WHOLE, area: str 
     """
     if value is None or pd.isna(value):
         return Shown("")
-    # a float through HalfUp: the reports round half up (152,812.50 is 152,813), where format()
-    # rounds a tie to the even digit
-    return pub.record(format(HalfUp(value) if isinstance(value, float) else value, fmt), name,
-                      area, kind)
+    return pub.record(format_half_up(value, fmt), name, area, kind)  # 152,812.50 is 152,813
 
 
 def _half_up(x: float) -> int:
