@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_typst.py [--notebooks "reports/2549/tambon/*.ipynb"] [--limit 6] \
-        [--repeat 3] [--baseline main] [--fonts DIR] [--profile] [--no-cold]
+        [--repeat 3] [--baseline main] [--fonts DIR | --own-lang] [--profile] [--no-cold]
 
 For each executed notebook (default: the first ``--limit`` tambon notebooks under ``reports/``),
 in one run, the routes before and now interleaved so that the load of a shared machine falls on
@@ -12,7 +12,9 @@ both alike:
 * ``render``: notebook -> Typst source (:func:`abcresearch.reports.render.typst.render_notebook`);
 * ``compile``: Typst -> PDF with the exporter's font book (:func:`.exporter.typst_fonts`), and,
   with ``--fonts DIR``, with the Noto Sans Thai files in ``DIR`` instead (for instance static
-  instances made with fontTools' instancer), to compare;
+  instances made with fontTools' instancer), to compare, or with ``--own-lang``, the same
+  notebook typeset under the report's own language, where Typst runs its Thai segmenter
+  (:data:`abcresearch.reports.render.typst.BREAK_LANG` set to None), to compare;
 * ``text layer``: :func:`.textlayer.fix_text_layer` as on git ref ``--baseline`` (read with
   ``git show``; skipped if git or the ref is missing) and as now, on the same Typst PDF; the two
   must give the same bytes.
@@ -144,6 +146,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--baseline", default="main", help="git ref of the text layer before")
     ap.add_argument("--fonts", help="folder of Noto Sans Thai files to compile with as well")
+    ap.add_argument("--own-lang", action="store_true",
+                    help="compile as well under the report's own language (Typst's Thai "
+                         "segmenter runs; BREAK_LANG = None) instead of BREAK_LANG")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--no-cold", action="store_true")
     args = ap.parse_args()
@@ -157,7 +162,16 @@ def main() -> int:
     import typst
 
     from abcresearch.reports.render import exporter, fonts, textlayer
+    from abcresearch.reports.render import typst as typst_render
     from abcresearch.reports.render.typst import render_notebook
+
+    def render_own_lang(nb: Any) -> Any:
+        kept = typst_render.BREAK_LANG
+        typst_render.BREAK_LANG = None
+        try:
+            return render_notebook(nb)
+        finally:
+            typst_render.BREAK_LANG = kept
 
     print(f"Typst PDF phase, {len(paths)} notebooks, min of {args.repeat} runs each")
     print(f"python {sys.version.split()[0]}, typst {getattr(typst, '__version__', '?')}; {_load()}")
@@ -168,19 +182,26 @@ def main() -> int:
         other = typst.Fonts(
             include_system_fonts=False, include_embedded_fonts=True, font_paths=[args.fonts]
         )
-    print(f"fonts now: {fonts.font_paths()}" + (f"; compared with {args.fonts}" if other else ""))
+    if args.own_lang:
+        other = now
+    print(f"fonts now: {fonts.font_paths()}"
+          + (f"; compared with {args.fonts}" if args.fonts else "")
+          + f"; typeset under {typst_render.BREAK_LANG!r}"
+          + ("; compared with the report's own language (--own-lang)" if args.own_lang else ""))
     for route in (now, other) if other else (now,):  # warm each path once before timing
         _compile(render_notebook(nbformat.read(paths[0], as_version=4)), route)
     header = (f"{'notebook':>10} {'pages':>5} {'render':>7} | {'compile':>15} | "
               f"{'text layer':>15} | {'phase':>15}")
     print(header)
-    print(f"{'':>10} {'':>5} {'':>7} | {'now':>7} {'--fonts':>7} | {'before':>7} {'now':>7} | "
+    other_name = "own" if args.own_lang else "--fonts"
+    print(f"{'':>10} {'':>5} {'':>7} | {'now':>7} {other_name:>7} | {'before':>7} {'now':>7} | "
           f"{'before':>7} {'now':>7}   (CPU seconds)")
     sums = dict.fromkeys(("render", "c0", "c1", "t0", "t1"), 0.0)
     walls = dict.fromkeys(("render", "c0", "c1", "t0", "t1"), 0.0)
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         doc, r_cpu, r_wall = _timed(lambda nb=nb: render_notebook(nb), args.repeat)
+        other_doc = render_own_lang(nb) if args.own_lang else doc
         c0 = c1 = t0 = t1 = float("inf")
         w = dict.fromkeys(("c0", "c1", "t0", "t1"), float("inf"))
         pdf_now = b""
@@ -188,7 +209,7 @@ def main() -> int:
             pdf_now, c, wl = _timed(lambda doc=doc: _compile(doc, now), 1)
             c0, w["c0"] = min(c0, c), min(w["c0"], wl)
             if other is not None:
-                _, c, wl = _timed(lambda doc=doc: _compile(doc, other), 1)
+                _, c, wl = _timed(lambda doc=other_doc: _compile(doc, other), 1)
                 c1, w["c1"] = min(c1, c), min(w["c1"], wl)
             if before is not None:
                 fixed_before, c, wl = _timed(
@@ -227,7 +248,8 @@ def main() -> int:
         phase = (sums["c0"] + sums["t1"]) / (sums["c0"] + sums["t0"])
         print(f"phase now / before (CPU): {phase:.2f}; text layer {sums['t1'] / sums['t0']:.2f}")
     if other is not None:
-        print(f"compile with --fonts / now (CPU): {sums['c1'] / sums['c0']:.2f}")
+        option = "--own-lang" if args.own_lang else "--fonts"
+        print(f"compile now / with {option} (CPU): {sums['c0'] / sums['c1']:.2f}")
     print(_load())
 
     if args.profile:

@@ -405,3 +405,69 @@ def test_a_short_introduction_never_ends_a_page_its_table_starts_the_next() -> N
     long_intro = " ".join([intro] * 12)
     nb.cells[1].outputs[0]["data"] = {"text/markdown": long_intro, "text/plain": long_intro}
     assert "sticky" not in render_notebook(nb).source.split("#show: report.with(")[-1]
+
+
+def _thai_everywhere(lang: str = "th") -> object:
+    """A notebook with long Thai in every kind of content the renderer writes into the source."""
+    from nbformat.v4 import new_raw_cell
+
+    from abcresearch.reports.render.typst import TYPST_MIME
+
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ " + CELLS[0]}, "lang": lang}
+    long = (PROSE + " ") * 2
+    nb.cells = [
+        new_markdown_cell("## " + COMPOUNDS[1] + "มาตรฐาน\n\n" + long + " `" + CELLS[0] + "`\n\n"
+                          "```\n" + long + "\n```\n\n<div>" + long + "</div>"),
+        new_code_cell("print(x)", outputs=[new_output("stream", name="stdout", text=long)]),
+        new_code_cell("x", outputs=[new_output("display_data", data={TYPST_MIME: long})]),
+        new_code_cell("1/0", outputs=[new_output(
+            "error", ename="ValueError", evalue=long, traceback=[long])]),
+        new_raw_cell("#emph[" + long + "]", metadata={"raw_mimetype": "text/x-typst"}),
+    ]
+    return nb
+
+
+def test_every_thai_run_in_the_source_carries_its_break_marks() -> None:
+    """Typst typesets under "zh" (BREAK_LANG), where a Thai run without marks cannot break at
+    all: every output kind must get the marks, the page header too (not the PDF's title)."""
+    source = render_notebook(_thai_everywhere()).source
+    body = source[source.index("#show: report.with("):]
+    metadata_title = re.search(r'title: "([^"]*)", header-title:', body)
+    assert metadata_title is not None
+    body = body.replace(metadata_title.group(0), "")
+    unmarked = [run for run in re.findall("[\u0e01-\u0e5b]+", body)
+                if len(thai.clusters(run)) > 1]
+    assert unmarked == []
+    assert body.count(thai.mark_breaks(CELLS[0])) >= 2  # header title and the code span
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_typesetting_under_break_lang_draws_the_same_pages(
+    monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    """Skipping Typst's Thai segmenter ("zh") gives the pages typeset under the report's own
+    language, and the PDF says the report's language, not "zh"."""
+    import io
+
+    from pypdf import PdfReader
+
+    from abcresearch.reports.render import typst as typst_render
+
+    nb = _thai_everywhere(lang)
+    monkeypatch.setattr(typst_render, "BREAK_LANG", None)
+    own = PdfReader(io.BytesIO(compile_pdf(render_notebook(nb))))
+    monkeypatch.setattr(typst_render, "BREAK_LANG", "zh")
+    doc = render_notebook(nb)
+    assert doc.break_lang == "zh" and 'break-lang: "zh"' in doc.source
+    pdf = compile_pdf(doc)
+    fast = PdfReader(io.BytesIO(pdf))
+    assert len(fast.pages) == len(own.pages)
+    for page_own, page_fast in zip(own.pages, fast.pages, strict=True):
+        assert page_fast.get_contents().get_data() == page_own.get_contents().get_data()
+    root = fast.trailer["/Root"]
+    assert root["/Lang"] == lang
+    xmp = root["/Metadata"].get_object().get_data()
+    assert f"<rdf:li>{lang}</rdf:li>".encode() in xmp and b"<rdf:li>zh</rdf:li>" not in xmp
+    assert all(b"/Lang(zh)" not in p.get_contents().get_data() for p in fast.pages)
+    assert thai.find_broken_words(pdf) == []

@@ -113,7 +113,7 @@ def compile_pdf(doc: TypstDocument) -> bytes:
     # Typst's text layer garbles Thai in pypdf/poppler and duplicates clusters in pdfium.
     from abcresearch.reports.render.textlayer import fix_text_layer
 
-    return fix_text_layer(pdf)
+    return fix_text_layer(pdf, retag=(doc.break_lang, doc.lang) if doc.break_lang else None)
 
 
 def _as_notebook(nb_or_path: Any) -> tuple[Any, str | None]:

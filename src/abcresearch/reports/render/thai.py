@@ -12,7 +12,10 @@ invisible characters that Typst understands:
 Typst draws no glyph for either, so neither reaches the PDF's text layer (which
 :mod:`abcresearch.reports.render.textlayer` builds from the drawn glyphs only). They are put
 only into the Typst source: strings written to spreadsheets, summaries or notebooks never pass
-through here.
+through here. Because every break is decided here, Typst need not run its own segmenter: it
+typesets under :data:`abcresearch.reports.render.typst.BREAK_LANG`, where a Thai run without
+marks cannot break at all, so every Thai string the source holds must pass through
+:func:`mark_breaks` (the tests check each kind of notebook output).
 
 A word longer than :data:`LONG_WORD` characters could be wider than a narrow table column. Its
 parts (the shorter dictionary words inside it, else its character clusters) are joined by

@@ -57,6 +57,21 @@ TYPST_MIME = "application/vnd.abcresearch.typst"
 TABLE_MIME = "application/vnd.abcresearch.table+json"
 """A table spec: ``{"caption", "columns", "rows", "align", "notes", "decimals"}``."""
 
+BREAK_LANG: str | None = "zh"
+"""The language Typst typesets a report under, when it is not the report's own.
+
+Every break opportunity in a report's Thai is decided by abcresearch
+(:func:`~abcresearch.reports.render.thai.mark_breaks` writes them into the source), so Typst's
+own Thai segmenter, a neural model that costs a fifth to a third of a report's compile, has
+nothing to add. Typst uses it for any language but Chinese and Japanese, for which it uses a
+dictionary that has no Thai: under ``"zh"`` a Thai run is one unbreakable word except at the
+marks, and the lines come out as under ``"th"``. The words that depend on the language (the
+caption separator, the quotes) are set by the template, and the PDF's language tags are set
+back to the report's language after the compile
+(:func:`~abcresearch.reports.render.textlayer.fix_text_layer`). ``None`` typesets under the
+report's language (the tests compare the two).
+"""
+
 HEADER_MIME = "application/vnd.abcresearch.header+json"
 """The page header of a report: ``{"title", "subtitle", "synthetic", "lang"}`` (shows nothing).
 
@@ -140,12 +155,16 @@ class TypstDocument:
         Title used in the page header and PDF metadata.
     lang : str
         ``"th"`` or ``"en"``.
+    break_lang : str or None
+        The language Typst typesets under when it is not ``lang`` (see :data:`BREAK_LANG`);
+        the PDF's language tags are then set back to ``lang``.
     """
 
     source: str
     files: dict[str, bytes] = field(default_factory=dict)
     title: str | None = None
     lang: str = "th"
+    break_lang: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,20 +279,21 @@ class _MarkdownRenderer:
         if kind == "block_code":
             info = (tok.get("attrs", {}).get("info") or "").split()
             lang = f"lang: {typst_string(info[0])}, " if info else ""
-            return f"#abc-pre(raw(block: true, {lang}{typst_string(tok.get('raw', '').rstrip())}))"
+            code = mark_breaks(tok.get("raw", "").rstrip())
+            return f"#abc-pre(raw(block: true, {lang}{typst_string(code)}))"
         if kind == "thematic_break":
             return "#line(length: 100%, stroke: 0.5pt + luma(160))"
         if kind == "table":
             return self.table(tok)
         if kind == "block_html":
             text = _HTML_TAG.sub("", _BR_TAG.sub("\n", tok.get("raw", ""))).strip()
-            return escape_markup(text).replace("\n", " #linebreak() ") if text else ""
+            return escape_markup(mark_breaks(text)).replace("\n", " #linebreak() ") if text else ""
         if kind == "blank_line":
             return ""
         # Unknown block: render its text, if any.
         if children:
             return self.inlines(children)
-        return escape_markup(tok.get("raw", "")) if tok.get("raw") else ""
+        return escape_markup(mark_breaks(tok["raw"])) if tok.get("raw") else ""
 
     def list(self, tok: dict[str, Any]) -> str:
         attrs = tok.get("attrs", {})
@@ -334,7 +354,7 @@ class _MarkdownRenderer:
         if kind == "strikethrough":
             return "#strike[" + self.inlines(children) + "]"
         if kind == "codespan":
-            return "#raw(" + typst_string(tok.get("raw", "")) + ")"
+            return "#raw(" + typst_string(mark_breaks(tok.get("raw", ""))) + ")"
         if kind == "link":
             url = tok.get("attrs", {}).get("url", "")
             return f"#link({typst_string(url)})[" + self.inlines(children) + "]"
@@ -344,7 +364,7 @@ class _MarkdownRenderer:
             return " #linebreak() " if _BR_TAG.fullmatch(tok.get("raw", "").strip()) else ""
         if children:
             return self.inlines(children)
-        return escape_markup(tok.get("raw", ""))
+        return escape_markup(mark_breaks(tok.get("raw", "")))
 
     def image(self, tok: dict[str, Any]) -> str:
         url = tok.get("attrs", {}).get("url", "")
@@ -510,7 +530,7 @@ def _useless_plain(text: str) -> bool:
 
 
 def _pre(text: str) -> str:
-    return f"#abc-pre(raw(block: true, {typst_string(text.rstrip())}))"
+    return f"#abc-pre(raw(block: true, {typst_string(mark_breaks(text.rstrip()))}))"
 
 
 def render_output(output: Mapping[str, Any], files: dict[str, bytes], stem: str) -> str:
@@ -539,7 +559,8 @@ def render_output(output: Mapping[str, Any], files: dict[str, bytes], stem: str)
     if kind == "error":
         title = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
         trace = _ANSI.sub("", "\n".join(_join_text(t) for t in output.get("traceback", [])))
-        return f"#abc-error({typst_string(title)}, {typst_string(trace.rstrip())})"
+        return (f"#abc-error({typst_string(mark_breaks(title))}, "
+                f"{typst_string(mark_breaks(trace.rstrip()))})")
     if kind not in ("display_data", "execute_result"):
         return ""
     data = output.get("data", {})
@@ -617,8 +638,8 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) ->
     if kind == "raw":
         meta = cell.get("metadata", {})
         fmt = meta.get("raw_mimetype") or meta.get("format") or ""
-        if fmt in ("text/x-typst", TYPST_MIME):  # a researcher's own Typst: as written
-            return _join_text(cell.get("source")).strip()
+        if fmt in ("text/x-typst", TYPST_MIME):  # a researcher's own Typst, its Thai marked
+            return mark_breaks(_join_text(cell.get("source")).strip())
         return ""
     if kind != "code" or tags & SKIP_OUTPUT_TAGS:
         return ""
@@ -794,17 +815,20 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) ->
         body = [render_cell(cell, i, files) for i, cell in enumerate(nb.get("cells", []))]
         subtitle = info["subtitle"] and mark_breaks(info["subtitle"])
     words = page_labels(info["lang"])
-    labels = "(" + ", ".join(f"{k}: {typst_string(v)}" for k, v in words.items()) + ")"
+    labels = "(" + ", ".join(f"{k}: {typst_string(mark_breaks(v))}" for k, v in words.items())
     show = (
         "#show: report.with("
         f"title: {_value(info['title'])}, "
+        f"header-title: {_value(info['title'] and mark_breaks(info['title']))}, "
         f"subtitle: {_value(subtitle)}, "
         f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])}, "
-        f"labels: {labels if words else '(:)'})"
+        + (f"break-lang: {_value(BREAK_LANG)}, " if BREAK_LANG else "")
+        + f"labels: {labels + ')' if words else '(:)'})"
     )
     source = "\n\n".join([template_source().rstrip(), show, TYPST_RULES, *(b for b in body if b)])
     source += "\n"
-    return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"])
+    return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"],
+                         break_lang=BREAK_LANG)
 
 # caches that batch.kernel_state.reset keeps between notebooks run in one process (see
 # abcresearch.batch.inprocess): what they hold is derived from files and not changed
