@@ -166,12 +166,7 @@ def main() -> int:
     from abcresearch.reports.render.typst import render_notebook
 
     def render_own_lang(nb: Any) -> Any:
-        kept = typst_render.BREAK_LANG
-        typst_render.BREAK_LANG = None
-        try:
-            return render_notebook(nb)
-        finally:
-            typst_render.BREAK_LANG = kept
+        return render_notebook(nb, own_lang=True)
 
     print(f"Typst PDF phase, {len(paths)} notebooks, min of {args.repeat} runs each")
     print(f"python {sys.version.split()[0]}, typst {getattr(typst, '__version__', '?')}; {_load()}")

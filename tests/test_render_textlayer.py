@@ -82,7 +82,7 @@ def typst_pdf(doc: object) -> bytes:
     from abcresearch.reports.render import textlayer
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(textlayer, "fix_text_layer", lambda pdf, retag=None: pdf)
+        mp.setattr(textlayer, "fix_text_layer", lambda pdf: pdf)
         return compile_pdf(doc)
 
 
@@ -228,7 +228,7 @@ def test_memo_of_repeated_text_objects_changes_nothing(monkeypatch) -> None:
         + "\n"
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(textlayer, "fix_text_layer", lambda pdf, retag=None: pdf)
+        mp.setattr(textlayer, "fix_text_layer", lambda pdf: pdf)
         raw = compile_pdf(TypstDocument(source=source))
     parsed: list[int] = []
     real = textlayer._parse_known

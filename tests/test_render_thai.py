@@ -407,6 +407,12 @@ def test_a_short_introduction_never_ends_a_page_its_table_starts_the_next() -> N
     assert "sticky" not in render_notebook(nb).source.split("#show: report.with(")[-1]
 
 
+
+QUOTED = ["ข้อมูล“ทุน”(ก)ข้อมูล", "คำว่า“ทุน”คือ", "aaaa”—“bbbb", "x”—y", "don’t ‘q’x"]
+RAW_TYPST = ('#let ชื่อ = "ทุนชุมชน"\n#emph[#ชื่อ]\n\n#figure(rect(width: 1cm), caption: [ภาพ])'
+             ' <ป้าย>\n\nดู @ป้าย')
+
+
 def _thai_everywhere(lang: str = "th") -> object:
     """A notebook with long Thai in every kind of content the renderer writes into the source."""
     from nbformat.v4 import new_raw_cell
@@ -415,7 +421,7 @@ def _thai_everywhere(lang: str = "th") -> object:
 
     nb = new_notebook()
     nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ " + CELLS[0]}, "lang": lang}
-    long = (PROSE + " ") * 2
+    long = (PROSE + " ") * 2 + " ".join(QUOTED)
     nb.cells = [
         new_markdown_cell("## " + COMPOUNDS[1] + "มาตรฐาน\n\n" + long + " `" + CELLS[0] + "`\n\n"
                           "```\n" + long + "\n```\n\n<div>" + long + "</div>"),
@@ -423,19 +429,23 @@ def _thai_everywhere(lang: str = "th") -> object:
         new_code_cell("x", outputs=[new_output("display_data", data={TYPST_MIME: long})]),
         new_code_cell("1/0", outputs=[new_output(
             "error", ename="ValueError", evalue=long, traceback=[long])]),
-        new_raw_cell("#emph[" + long + "]", metadata={"raw_mimetype": "text/x-typst"}),
+        new_raw_cell(RAW_TYPST, metadata={"raw_mimetype": "text/x-typst"}),
     ]
     return nb
 
 
 def test_every_thai_run_in_the_source_carries_its_break_marks() -> None:
     """Typst typesets under "zh" (BREAK_LANG), where a Thai run without marks cannot break at
-    all: every output kind must get the marks, the page header too (not the PDF's title)."""
+    all: every output kind must get the marks, the page header too (not the PDF's title); a
+    researcher's raw Typst goes in as written, under the report's own language."""
     source = render_notebook(_thai_everywhere()).source
     body = source[source.index("#show: report.with("):]
     metadata_title = re.search(r'title: "([^"]*)", header-title:', body)
     assert metadata_title is not None
     body = body.replace(metadata_title.group(0), "")
+    raw = '#set text(lang: "th")\n' + RAW_TYPST + '\n#set text(lang: "zh")'
+    assert raw in body
+    body = body.replace(raw, "")
     unmarked = [run for run in re.findall("[\u0e01-\u0e5b]+", body)
                 if len(thai.clusters(run)) > 1]
     assert unmarked == []
@@ -469,5 +479,62 @@ def test_typesetting_under_break_lang_draws_the_same_pages(
     assert root["/Lang"] == lang
     xmp = root["/Metadata"].get_object().get_data()
     assert f"<rdf:li>{lang}</rdf:li>".encode() in xmp and b"<rdf:li>zh</rdf:li>" not in xmp
-    assert all(b"/Lang(zh)" not in p.get_contents().get_data() for p in fast.pages)
     assert thai.find_broken_words(pdf) == []
+    # the source handed out for `typst compile` is typeset under the report's own language
+    assert 'break-lang: "zh"' not in render_notebook(nb, own_lang=True).source
+
+
+def _lines_in_narrow_boxes(texts: list[str], lang: str) -> list[str]:
+    import typst
+
+    from abcresearch.reports.render.exporter import typst_fonts
+    from abcresearch.reports.render.typst import escape_markup
+
+    pages = [f"#page(width: {w}cm + 10pt, height: auto, margin: 5pt)[{escape_markup(t)}]"
+             for t in texts for w in (0.6, 0.9, 1.2, 1.5, 2.0, 2.5)]
+    source = f'#set text(lang: "{lang}", font: "Noto Sans Thai", size: 10pt)\n' + "\n".join(pages)
+    pdf = typst.Compiler(font_paths=typst_fonts(), ignore_system_fonts=True).compile(
+        source.encode(), format="pdf")
+    doc = pdfium.PdfDocument(pdf)
+    return [thai.strip_marks(doc[i].get_textpage().get_text_range()) for i in range(len(doc))]
+
+
+def test_lines_break_under_break_lang_as_under_thai_beside_quotes_and_marks() -> None:
+    """Curly quotes touching other characters: the Chinese rules broke before “ and after ”
+    ("ข้อมูล|“ทุน”|(ก)"); with the word joiners of mark_breaks they break as under Thai."""
+    texts = [thai.mark_breaks(t) for t in [*QUOTED, "ร้อยละ 25% (ก)/ข", "ทุน…ทุน·ทุน",
+                                           "1,234.5 บาท", "A/B/C", "2549–2551 ก—ข"]]
+    assert _lines_in_narrow_boxes(texts, "zh") == _lines_in_narrow_boxes(texts, "th")
+    # without them the Chinese rules break beside the quotes
+    bare = _lines_in_narrow_boxes(QUOTED[:1], "zh")
+    assert bare != _lines_in_narrow_boxes(QUOTED[:1], "th")
+
+
+def test_repetition_and_abbreviation_marks_stay_with_their_word() -> None:
+    """ๆ and ฯ belong to the word before them: Typst's Thai rules broke "กรุงเทพ|ฯ", the marks
+    under "zh" do not."""
+    lines = _lines_in_narrow_boxes([thai.mark_breaks("ต่างๆ นานา กรุงเทพฯ")], "zh")
+    assert all(not line.lstrip().startswith(("ๆ", "ฯ")) for page in lines
+               for line in page.split("\r\n")), lines
+
+
+def test_retagging_sets_the_report_language_in_typsts_own_pdf() -> None:
+    """Also when the text-layer pass leaves Typst's PDF as it is: catalog and XMP say "th"."""
+    import io
+
+    import typst
+    from pypdf import PdfReader
+
+    from abcresearch.reports.render.exporter import retag_language, typst_fonts
+
+    pdf = typst.Compiler(font_paths=typst_fonts(), ignore_system_fonts=True).compile(
+        '#set text(lang: "zh", font: "Noto Sans Thai")\nทุน'.encode(), format="pdf")
+    assert b"/Lang(zh)" in pdf and b"<rdf:li>zh</rdf:li>" in pdf
+    fixed = retag_language(pdf, "zh", "th")
+    assert len(fixed) == len(pdf)
+    assert b"/Lang(zh)" not in fixed and b"<rdf:li>zh</rdf:li>" not in fixed
+    reader = PdfReader(io.BytesIO(fixed), strict=True)
+    assert reader.trailer["/Root"]["/Lang"] == "th"
+    assert b"<rdf:li>th</rdf:li>" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    with pytest.raises(ValueError, match="different lengths"):
+        retag_language(pdf, "zh", "tha")

@@ -113,7 +113,38 @@ def compile_pdf(doc: TypstDocument) -> bytes:
     # Typst's text layer garbles Thai in pypdf/poppler and duplicates clusters in pdfium.
     from abcresearch.reports.render.textlayer import fix_text_layer
 
-    return fix_text_layer(pdf, retag=(doc.break_lang, doc.lang) if doc.break_lang else None)
+    pdf = fix_text_layer(pdf)
+    return retag_language(pdf, doc.break_lang, doc.lang) if doc.break_lang else pdf
+
+
+def retag_language(pdf: bytes, typeset: str, lang: str) -> bytes:
+    """Return a Typst PDF typeset under language ``typeset`` tagged with ``lang`` instead.
+
+    Typst writes the document's language in two places: the catalog's ``/Lang`` and the XMP
+    metadata's ``dc:language`` (both uncompressed); a marked-content span carries a language
+    only where it differs from the document's. Both codes have two letters, so the bytes are
+    replaced in place and the cross-reference offsets stay right.
+
+    Parameters
+    ----------
+    pdf : bytes
+        A PDF written by Typst (before or after the text-layer pass).
+    typeset : str
+        The language Typst typeset under (:data:`abcresearch.reports.render.typst.BREAK_LANG`).
+    lang : str
+        The language of the report's text.
+
+    Returns
+    -------
+    bytes
+        The PDF with its language tags set to ``lang``.
+    """
+    if len(typeset) != len(lang):
+        raise ValueError(f"language codes of different lengths: {typeset!r}, {lang!r}")
+    for template in ("/Lang({})", "<rdf:li>{}</rdf:li>"):
+        pdf = pdf.replace(template.format(typeset).encode("ascii"),
+                          template.format(lang).encode("ascii"))
+    return pdf
 
 
 def _as_notebook(nb_or_path: Any) -> tuple[Any, str | None]:
@@ -165,7 +196,8 @@ def notebook_to_typst(nb: Any, build_dir: str | os.PathLike[str] | None = None) 
         Complete Typst source.
     """
     notebook, name = _as_notebook(nb)
-    doc = render_notebook(notebook, fallback_title=name)
+    # under the report's own language: the PDF that `typst compile` makes of it is tagged right
+    doc = render_notebook(notebook, fallback_title=name, own_lang=True)
     if build_dir is not None:
         Path(build_dir).mkdir(parents=True, exist_ok=True)
         for file_name, data in doc.files.items():

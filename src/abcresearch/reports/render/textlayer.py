@@ -38,9 +38,7 @@ own characters and no ActualText is needed:
   stay), and the runs of a line are joined into one ``TJ``;
 * a no-break space (U+00A0, a line-break hint too) copies out as a plain space;
 * U+200B, U+200C, U+2060 and U+2063 (the line-break hints of :mod:`abcresearch.reports.render.thai`,
-  which Typst draws as nothing) are removed from bookmark titles and structure-tag titles;
-* with ``retag``, the language tags of a document typeset under another language than its
-  text's (to choose Typst's line breaking) are set back to the text's language.
+  which Typst draws as nothing) are removed from bookmark titles and structure-tag titles.
 
 Text objects are drawn relative to the graphics state set before them, so the same bytes
 recur in a PDF (table cells, labels, repeated words); each is read once, and written once for
@@ -1535,38 +1533,7 @@ def _forms(resources: Any, seen: set[int]) -> Iterator[Any]:
             yield from _forms(obj.get("/Resources"), seen)
 
 
-def _retag_content(data: bytes, new: bytes | None, retag: tuple[str, str] | None) -> bytes | None:
-    """Return ``new`` (or ``data`` if None) with its marked-content language tags set back."""
-    if retag is None:
-        return new
-    typeset, lang = (f"/Lang({code})".encode("ascii") for code in retag)
-    base = data if new is None else new
-    return base.replace(typeset, lang) if typeset in base else new
-
-
-def _retag_document(doc: _Document, retag: tuple[str, str]) -> bool:
-    """Set the catalog's ``/Lang`` and the XMP ``dc:language`` back; True if either changed."""
-    from pypdf.generic import NameObject, TextStringObject
-
-    typeset, lang = retag
-    root_ref = doc.reader.trailer.raw_get("/Root")
-    root = root_ref.get_object()
-    changed = False
-    if root.get("/Lang") == typeset:
-        root[NameObject("/Lang")] = TextStringObject(lang)
-        doc.replace_object(root_ref, root)
-        changed = True
-    if "/Metadata" in root:
-        meta_ref = root.raw_get("/Metadata")
-        xmp = meta_ref.get_object().get_data()
-        old, new = (f"<rdf:li>{code}</rdf:li>".encode("ascii") for code in retag)
-        if old in xmp:
-            doc.replace_stream(meta_ref, xmp.replace(old, new))
-            changed = True
-    return changed
-
-
-def _rewrite(pdf: bytes, retag: tuple[str, str] | None = None) -> bytes:
+def _rewrite(pdf: bytes) -> bytes:
     doc = _Document(pdf)
     cache: dict[int, _Font | None] = {}
     memo = _Memo()
@@ -1576,9 +1543,9 @@ def _rewrite(pdf: bytes, retag: tuple[str, str] | None = None) -> bytes:
         resources = page.get("/Resources")
         fonts = _font_map(resources, cache)
         refs = _content_refs(page)
-        if refs and (retag or any(fonts.values())):
+        if refs and any(fonts.values()):
             data = b"\n".join(r.get_object().get_data() for r in refs)
-            new = _retag_content(data, _rewrite_content(data, fonts, memo), retag)
+            new = _rewrite_content(data, fonts, memo)
             if new is not None:
                 changed = True
                 doc.replace_stream(refs[0], new)
@@ -1587,13 +1554,10 @@ def _rewrite(pdf: bytes, retag: tuple[str, str] | None = None) -> bytes:
         for form_ref in _forms(resources, seen_forms):
             form = form_ref.get_object()
             form_fonts = _font_map(form.get("/Resources"), cache)
-            data = form.get_data()
-            new = _retag_content(data, _rewrite_content(data, form_fonts, memo), retag)
+            new = _rewrite_content(form.get_data(), form_fonts, memo)
             if new is not None:
                 changed = True
                 doc.replace_stream(form_ref, new)
-    if retag is not None:
-        changed = _retag_document(doc, retag) or changed
     if not changed:
         return pdf
     from pypdf.generic import ArrayObject, FloatObject, IndirectObject, NameObject, NumberObject
@@ -1632,7 +1596,7 @@ def _rewrite(pdf: bytes, retag: tuple[str, str] | None = None) -> bytes:
     return doc.write()
 
 
-def fix_text_layer(pdf: bytes, retag: tuple[str, str] | None = None) -> bytes:
+def fix_text_layer(pdf: bytes) -> bytes:
     """Return a Typst PDF whose text extracts as the text that was typeset.
 
     See the module documentation for what is rewritten and why. The pages look the same; the
@@ -1642,11 +1606,6 @@ def fix_text_layer(pdf: bytes, retag: tuple[str, str] | None = None) -> bytes:
     ----------
     pdf : bytes
         A PDF written by Typst.
-    retag : (str, str), optional
-        ``(typeset, lang)``: the document was typeset under language ``typeset`` to choose
-        Typst's line breaking (see :data:`abcresearch.reports.render.typst.BREAK_LANG`); its
-        language tags (the catalog's ``/Lang``, the XMP ``dc:language``, the marked-content
-        spans' ``/Lang``) are set to ``lang``, the language of its text.
 
     Returns
     -------
@@ -1662,7 +1621,7 @@ def fix_text_layer(pdf: bytes, retag: tuple[str, str] | None = None) -> bytes:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _rewrite(pdf, retag)
+        return _rewrite(pdf)
     except (_Unsupported, PyPdfError) as exc:
         warnings.warn(
             f"PDF text layer left as Typst wrote it: {exc}", AbcResearchWarning, stacklevel=2

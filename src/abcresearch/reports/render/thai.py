@@ -54,6 +54,7 @@ from importlib import resources
 
 __all__ = [
     "ABBREVIATION",
+    "CURLY_QUOTES",
     "LONG_WORD",
     "NO_BREAK_AFTER",
     "TYPST_RULES",
@@ -100,6 +101,20 @@ TYPST_RULES = (
 parts: a part breaks at its own parts only where it alone is wider than the column."""
 
 _THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
+
+CURLY_QUOTES = "\u2018\u2019\u201c\u201d"
+"""‘ ’ “ ”: no line break beside one but at a space (the Unicode rule for quotation marks).
+
+Typst's segmenter for Chinese, under which reports are typeset
+(:data:`abcresearch.reports.render.typst.BREAK_LANG`), takes them for opening and closing
+brackets and breaks before “ and after ” ("ข้อมูล|“ทุน”|(ก)"); :func:`mark_breaks` puts a word
+joiner between a curly quote and any character it touches, so they break as under Thai.
+"""
+
+_QUOTE_TOUCHING = re.compile(
+    f"(?<=[^\\s{''.join(sorted(INVISIBLE))}])(?=[{CURLY_QUOTES}])"
+    f"|(?<=[{CURLY_QUOTES}])(?=[^\\s{''.join(sorted(INVISIBLE))}])"
+)
 # a space between a Thai word and the number it introduces ("ระดับ 1", "หมู่ที่ 4", "ร้อยละ 41"):
 # a line does not break there
 _SPACE_BEFORE_NUMBER = re.compile(
@@ -467,7 +482,8 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     Word joiners go between the clusters of each Thai word, zero-width spaces between two Thai
     words that touch, and part marks inside long words (see the module documentation and
     :data:`TYPST_RULES`); a space between a Thai word and the number after it ("ระดับ 1")
-    becomes a no-break space. Text without Thai letters comes back unchanged.
+    becomes a no-break space. A curly quote gets word joiners to the characters it touches
+    (see :data:`CURLY_QUOTES`); text without Thai letters is otherwise unchanged.
 
     Parameters
     ----------
@@ -482,6 +498,8 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     str
         The text with the invisible break characters added.
     """
+    if any(q in text for q in CURLY_QUOTES):
+        text = _QUOTE_TOUCHING.sub(WORD_JOINER, text)
     if not _THAI_RUN.search(text):
         return text
     text = _SPACE_BEFORE_NUMBER.sub(NO_BREAK_SPACE, text)

@@ -8,8 +8,9 @@ What goes into the report
 * Outputs of code cells, never their source. For each output the first available mimetype of
   :data:`OUTPUT_PREFERENCE` is used.
 * Raw cells whose ``raw_mimetype``/``format`` is ``text/x-typst`` or :data:`TYPST_MIME` go in
-  verbatim (Thai in their code, such as a ``show`` rule's text, must stay as written); other
-  raw cells are dropped. :data:`TYPST_MIME` outputs, which abcresearch makes, get the Thai
+  verbatim (Thai in their code, such as a ``show`` rule's text, must stay as written), typeset
+  under the report's own language (Typst breaks their Thai itself; see :data:`BREAK_LANG`);
+  other raw cells are dropped. :data:`TYPST_MIME` outputs, which abcresearch makes, get the Thai
   line-break marks of :func:`abcresearch.reports.render.thai.mark_breaks`.
 
 Cells tagged with one of :data:`SKIP_CELL_TAGS` (among them papermill's ``parameters`` and
@@ -65,10 +66,13 @@ Every break opportunity in a report's Thai is decided by abcresearch
 own Thai segmenter, a neural model that costs a fifth to a third of a report's compile, has
 nothing to add. Typst uses it for any language but Chinese and Japanese, for which it uses a
 dictionary that has no Thai: under ``"zh"`` a Thai run is one unbreakable word except at the
-marks, and the lines come out as under ``"th"``. The words that depend on the language (the
-caption separator, the quotes) are set by the template, and the PDF's language tags are set
-back to the report's language after the compile
-(:func:`~abcresearch.reports.render.textlayer.fix_text_layer`). ``None`` typesets under the
+marks, and the lines come out as under ``"th"`` (but that ๆ and ฯ stay with the word before
+them, where Typst's Thai rules broke before them). The words that depend on the language (the
+caption separator, the quotes) are set by the template; curly quotes, which the Chinese rules
+break around, get word joiners (:data:`~abcresearch.reports.render.thai.CURLY_QUOTES`); a
+researcher's raw Typst cells are typeset under the report's language. The PDF's language tags
+are set back to the report's language after the compile
+(:func:`~abcresearch.reports.render.exporter.retag_language`). ``None`` typesets under the
 report's language (the tests compare the two).
 """
 
@@ -609,7 +613,8 @@ def _coalesce_streams(outputs: list[Mapping[str, Any]]) -> list[Mapping[str, Any
     return merged
 
 
-def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) -> str:
+def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
+                lang: str = "th", break_lang: str | None = None) -> str:
     """Render one notebook cell (never the source of a code cell).
 
     Parameters
@@ -620,6 +625,9 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) ->
         Position of the cell in the notebook, used to name its image files.
     files : dict
         Receives image files.
+    lang, break_lang : str
+        The report's language and the one it is typeset under (:data:`BREAK_LANG`): a raw
+        Typst cell goes in verbatim under ``lang``, so Typst breaks its Thai itself.
 
     Returns
     -------
@@ -638,8 +646,12 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes]) ->
     if kind == "raw":
         meta = cell.get("metadata", {})
         fmt = meta.get("raw_mimetype") or meta.get("format") or ""
-        if fmt in ("text/x-typst", TYPST_MIME):  # a researcher's own Typst, its Thai marked
-            return mark_breaks(_join_text(cell.get("source")).strip())
+        if fmt in ("text/x-typst", TYPST_MIME):  # a researcher's own Typst: as written
+            source = _join_text(cell.get("source")).strip()
+            if break_lang and source:
+                source = (f"#set text(lang: {typst_string(lang)})\n{source}\n"
+                          f"#set text(lang: {typst_string(break_lang)})")
+            return source
         return ""
     if kind != "code" or tags & SKIP_OUTPUT_TAGS:
         return ""
@@ -794,7 +806,8 @@ def page_labels(lang: str) -> dict[str, str]:
     return words
 
 
-def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) -> TypstDocument:
+def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
+                    own_lang: bool = False) -> TypstDocument:
     """Convert a notebook into a complete Typst document.
 
     Parameters
@@ -803,6 +816,10 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) ->
         An nbformat v4 notebook (``nbformat.NotebookNode`` or plain dict).
     fallback_title : str, optional
         Header title when the notebook names none (see :func:`header_info`).
+    own_lang : bool
+        Typeset under the report's own language instead of :data:`BREAK_LANG` (the same lines,
+        Typst's Thai segmenter runs; for source that is compiled outside abcresearch, whose
+        PDF would otherwise keep the other language's tags).
 
     Returns
     -------
@@ -810,25 +827,28 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None) ->
         Source (template included) and image files. The same notebook gives the same source.
     """
     info = header_info(nb, fallback_title)
+    break_lang = None if own_lang or BREAK_LANG == info["lang"] else BREAK_LANG
     files: dict[str, bytes] = {}
     with keep_names_whole(info["names"]):  # the report's village names: no break inside one
-        body = [render_cell(cell, i, files) for i, cell in enumerate(nb.get("cells", []))]
+        body = [render_cell(cell, i, files, info["lang"], break_lang)
+                for i, cell in enumerate(nb.get("cells", []))]
         subtitle = info["subtitle"] and mark_breaks(info["subtitle"])
+        header_title = info["title"] and mark_breaks(info["title"])
     words = page_labels(info["lang"])
     labels = "(" + ", ".join(f"{k}: {typst_string(mark_breaks(v))}" for k, v in words.items())
     show = (
         "#show: report.with("
         f"title: {_value(info['title'])}, "
-        f"header-title: {_value(info['title'] and mark_breaks(info['title']))}, "
+        f"header-title: {_value(header_title)}, "
         f"subtitle: {_value(subtitle)}, "
         f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])}, "
-        + (f"break-lang: {_value(BREAK_LANG)}, " if BREAK_LANG else "")
+        + (f"break-lang: {_value(break_lang)}, " if break_lang else "")
         + f"labels: {labels + ')' if words else '(:)'})"
     )
     source = "\n\n".join([template_source().rstrip(), show, TYPST_RULES, *(b for b in body if b)])
     source += "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"],
-                         break_lang=BREAK_LANG)
+                         break_lang=break_lang)
 
 # caches that batch.kernel_state.reset keeps between notebooks run in one process (see
 # abcresearch.batch.inprocess): what they hold is derived from files and not changed
