@@ -241,6 +241,24 @@ def test_a_time_limit_ipython_catches_in_its_own_code_still_fails_the_cell(tmp_p
     assert code[1].outputs == []
 
 
+def test_a_time_limit_striking_in_a_finalizer_is_raised_out_of_it(tmp_path: Path) -> None:
+    # the repeating alarm struck inside an event loop's __del__ (collected after a timed-out
+    # cell): Python printed "Exception ignored" there and the loop was left unclosed
+    path = _notebook(
+        tmp_path,
+        "import time\nclass Slow:\n    def __del__(self):\n        time.sleep(1.2)\n"
+        "x = Slow()\ndel x\ntime.sleep(5)\nprint('after')",
+        "print('ran')")
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), progress_bar=False,
+                                   execution_timeout=0.5, engine_name=inprocess.ENGINE_NAME)
+    assert raised.value.ename == "CellTimeoutError"
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    code = [c for c in out.cells if c.cell_type == "code"]
+    assert [o for o in code[0].outputs if o.output_type == "stream"] == []  # no 'after'
+    assert code[1].outputs == []
+
+
 def test_a_timer_of_the_process_survives_a_cell_with_a_time_limit(tmp_path: Path) -> None:
     import signal
 

@@ -455,7 +455,8 @@ class _TimeLimit:
     """A cell's time limit: ``CellTimeoutError`` in the cell after ``seconds`` (main thread).
 
     The ``SIGALRM`` timer repeats every second after the limit, so a timeout that IPython
-    catches in its own code (a figure drawn after the cell) is raised again, and
+    catches in its own code (a figure drawn after the cell), or that strikes in a finalizer
+    (where it is not raised, see :func:`_in_finalizer`), is raised again, and
     :attr:`expired` fails the cell whatever ``run_cell`` says. Code stuck in C never returns
     to Python to see it: where :data:`HARD_LIMIT_GRACE` is set (a batch worker), the process
     ends itself that much later, and the batch fails that report alone. A timer the process
@@ -475,7 +476,8 @@ class _TimeLimit:
     def _fire(self, signum: int, frame: Any) -> None:
         if self.armed:
             self.expired = True
-            raise CellTimeoutError(self.message)
+            if not _in_finalizer(frame):  # there Python would only print it and go on
+                raise CellTimeoutError(self.message)
 
     def start(self) -> None:
         """Start the limit (nothing without ``seconds``)."""
@@ -530,6 +532,20 @@ class _TimeLimit:
                 interrupted = exc
         if interrupted is not None:
             raise interrupted
+
+
+def _in_finalizer(frame: Any) -> bool:
+    """Whether ``frame`` runs inside a ``__del__`` (an object collected wherever it happened).
+
+    An exception raised there cannot leave it: Python prints "Exception ignored in" and the
+    finalizer's clean-up is skipped (an event loop left unclosed). The repeating alarm raises
+    the time limit at its next strike instead, out of the finalizer.
+    """
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 HARD_LIMIT_GRACE: float | None = None
