@@ -174,6 +174,39 @@ def test_stored_village_households_match_the_frame(rollout) -> None:
                           hh["village_code"].map(frame).astype(float).to_numpy())
 
 
+def test_a_villages_households_are_its_own_in_a_round_that_samples_villages(rollout) -> None:
+    """A sampled village's weight also stands for the unsurveyed villages of its stratum: its
+    row of the levels table (in its tambon's report and its own) counted 2-3 times its
+    households. Each village counts its own (weight x village_prob: its frame count); the
+    tambon's row still estimates the whole tambon, and its note says so."""
+    store, _ = rollout
+    frame = load(2550, store=store, table="frame").set_index("village_code")["households"]
+    rep = AreaReport.load("801501", 2550, store=store)
+    assert (rep.households["village_prob"] < 1).any()  # villages are sampled in this round
+    by_village, _ = rep.weighted_counts("overall_level", "village_code")
+    own = by_village.sum(axis=1)
+    assert np.allclose(own.to_numpy(), frame.reindex(own.index).to_numpy(dtype=float))
+    whole, _ = rep.weighted_counts("overall_level")
+    assert float(whole.to_numpy().sum()) == pytest.approx(rep.households["weight"].sum())
+    cov = rep.status.coverage
+    assert cov.villages_surveyed < cov.villages_total  # the case of the note
+    notes = rep.levels_and_tracks().tables[0].notes
+    assert (cov.villages_surveyed < cov.villages_total) == (label("levels.notes_villages", "th")
+                                                            .split("{")[0] in notes)
+    code = own.index[0]
+    vil = AreaReport.load(code, 2550, store=store)
+    counts, _ = vil.weighted_counts("overall_level", "village_code")
+    assert float(counts.to_numpy().sum()) == pytest.approx(float(frame[code]))
+    assert float(vil.households["weight"].sum()) == pytest.approx(float(frame[code]))
+    # its item shares have intervals, as its design's (the round's design on one village had
+    # no between-village variance: no interval, no "clearly" on its summary page)
+    from abcresearch.reports.sections.actions import area_item_shares
+
+    shares = area_item_shares(vil)
+    asked = shares["n_base"] > 0
+    assert asked.any() and shares.loc[asked, "ci_low"].notna().all()
+
+
 def test_cache_writer_holds_the_shared_store_lock(rollout, monkeypatch) -> None:
     store, _ = rollout
     held = []

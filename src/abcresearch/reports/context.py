@@ -280,8 +280,17 @@ class AreaContext(ReportBase):
 
     @cached_property
     def households(self) -> pd.DataFrame:
-        """Scored households of the area."""
-        return self.analysis.area_households(self.area.code).reset_index(drop=True)
+        """Scored households of the area.
+
+        A village's households weigh within the village only
+        (:func:`~abcresearch.reports.estimates.within_village_weights`): its report describes
+        the village itself, conditional on its selection, as its design and grade do.
+        """
+        hh = self.analysis.area_households(self.area.code).reset_index(drop=True)
+        if self.level == "village" and "village_prob" in hh.columns:
+            # given its selection, the village was surveyed for sure
+            hh = hh.assign(weight=estimates.within_village_weights(hh), village_prob=1.0)
+        return hh
 
     @cached_property
     def design(self) -> Any:
@@ -304,14 +313,33 @@ class AreaContext(ReportBase):
         hh = self.households
         if spec.name == "census" or not spec.strata or spec.strata not in hh:
             return area_design(hh, spec)
-        thin = self.status.coverage.villages_surveyed < load_status_rules().min_sampled_villages
-        if self.level == "village" or thin:
+        if self.own_sample:
             return area_design(hh, spec.named("census", spec.choice))
         rest = self.stratum_households
         rest = rest[~rest["village_code"].astype(str).str.startswith(self.area.code)]
         full = pd.concat([hh, rest], ignore_index=True)
         inside = np.arange(len(full)) < len(hh)
         return area_design(full, spec).subset(inside)
+
+    @cached_property
+    def own_sample(self) -> bool:
+        """Whether the area is reported from its own sample, given its villages' selection.
+
+        So is a village, or an area on fewer sampled villages than ``params/status.yaml`` asks,
+        in a round that samples villages (see :attr:`design`). A design built on the area's
+        households with other columns (:attr:`own_design_spec`) must do the same.
+        """
+        spec = self.design_spec
+        if spec.name == "census" or not spec.strata or spec.strata not in self.households:
+            return False
+        thin = self.status.coverage.villages_surveyed < load_status_rules().min_sampled_villages
+        return self.level == "village" or thin
+
+    @property
+    def own_design_spec(self) -> DesignSpec:
+        """The design declaration for a design built on the area's own households alone."""
+        spec = self.design_spec
+        return spec.named("census", spec.choice) if self.own_sample else spec
 
     @cached_property
     def stratum_households(self) -> pd.DataFrame:

@@ -40,6 +40,7 @@ __all__ = [
     "poverty_line_value",
     "ratio_measures",
     "weighted_counts",
+    "within_village_weights",
     "welfare_measure",
     "welfare_share_cells",
     "alkire_foster_measures",
@@ -674,6 +675,32 @@ def household_values(households: pd.DataFrame, scheme: Any) -> pd.DataFrame:
     return pd.DataFrame(out, index=households.index)
 
 
+def within_village_weights(households: pd.DataFrame) -> pd.Series:
+    """Each household's weight within its own village: ``weight x village_prob``.
+
+    A household's ``weight`` is its full inverse inclusion probability, ``M / (m p)``: in a
+    round that samples villages (``p < 1``) it also stands for the unsurveyed villages of its
+    stratum. A village's own households are ``M``, conditional on its selection (as its
+    coverage and grade are): the weight without its village's selection, ``M / m``. Without
+    ``village_prob`` (a census round, or no frame) the weight itself.
+
+    Parameters
+    ----------
+    households : pandas.DataFrame
+        With ``weight`` and, in a round with a frame, ``village_prob``.
+
+    Returns
+    -------
+    pandas.Series
+        The weights, same index.
+    """
+    w = households["weight"].astype(float)
+    if "village_prob" not in households.columns:
+        return w
+    p = pd.to_numeric(households["village_prob"], errors="coerce").fillna(1.0)
+    return w * p.astype(float)
+
+
 def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Weighted (population) and unweighted household counts of each category.
@@ -685,7 +712,8 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     categories : pandas.Series
         Category of each household (same index).
     by : str, optional
-        Area column: one row per area (default: one row, ``"all"``).
+        Area column: one row per area (default: one row, ``"all"``). By ``"village_code"``
+        each village counts its own households (:func:`within_village_weights`).
 
     Returns
     -------
@@ -695,6 +723,8 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     if not categories.index.equals(households.index):
         categories = categories.reindex(households.index)
     w = households["weight"].astype(float)
+    if by == "village_code":  # each village's own households: conditional on its selection
+        w = within_village_weights(households)
     # as w.groupby([key, categories]).sum() / .size(), unstacked with zeros, where key is the
     # area column or "all": the (area, category) pairs as one integer key, so that pandas sums
     # each cell's weights in row order (its compensated sum: the same numbers to the last bit)

@@ -112,6 +112,18 @@ def levels_and_tracks(report: AreaContext, *,
     out.parts.append(Figure.from_matplotlib(ax.figure, caption=t("levels.chart_caption"),
                                             data=shares))
     notes = f"{t('levels.notes', base=pub.rules.weighted_count_base)} · {t('suppressed.note')}"
+    coverage = report.status.coverage
+    if child == "village_code" and coverage.villages_surveyed < coverage.villages_total:
+        # the villages' rows count their own households; the area's row stands for its
+        # unsurveyed villages too (a round that samples villages)
+        area = report.area.code
+        notes += " · " + t("levels.notes_villages",
+                           unsurveyed=pub.public("villages_unsurveyed", coverage.villages_total
+                                                 - coverage.villages_surveyed, area=area).text,
+                           total=pub.public("villages_total", coverage.villages_total,
+                                            area=area).text,
+                           frame=pub.public("households_total", coverage.households_total,
+                                            area=area).text)
     out.table(pd.DataFrame(rows), t("levels.caption"), notes)
     # capital levels: share of all households at each level of each capital, area-wide
     area = report.area.code
