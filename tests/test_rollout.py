@@ -492,6 +492,25 @@ def test_change_of_tambons_and_the_noise_rule(rollout) -> None:
     assert len(sentences) == len(beyond)
 
 
+def test_change_says_which_villages_each_round_rests_on(rollout, sample_store) -> None:
+    """A tambon's change compared rounds that surveyed different villages without saying so:
+    an อบต. could not tell real change from a change of villages."""
+    store, _ = rollout
+    rep = AreaReport.load("801502", 2551, store=store)  # 2 villages in 2551, 1 in 2550
+    text = rep.change().text
+    villages = {r: set(load(r, store=store, columns=["village_code"])["village_code"]
+                       .astype(str).pipe(lambda c: c[c.str.startswith("801502")]))
+                for r in (2550, 2551)}
+    assert len(villages[2551]) == 2 and villages[2550] != villages[2551]
+    expected = label("rollout.change.basis_differs", "th", be_from=2550, be_to=2551,
+                     n_from=len(villages[2550]), n_to=2,
+                     total=rep.status.coverage.villages_total,
+                     both=len(villages[2550] & villages[2551]))
+    assert expected in text
+    vil = AreaReport.load("80150101", 2550, store=store)  # a village: no such sentence
+    assert "สองรอบนี้สำรวจ" not in vil.change().text
+
+
 def test_change_psu_follows_the_frames(rollout, sample_store) -> None:
     store, _ = rollout
     ch = change_analysis(round_analysis(2551, store), round_analysis(2550, store))

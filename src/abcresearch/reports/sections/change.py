@@ -30,7 +30,7 @@ import pandas as pd
 from abcresearch.analysis.change import ChangeAnalysis, load_change_rules
 from abcresearch.analysis.status import load_status_rules
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import share_mask, suppress_counts
+from abcresearch.reports.disclosure import Publisher, share_mask, suppress_counts
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -170,17 +170,29 @@ def _measure_label(report: AreaContext, measure: str) -> str:
 
 
 def _table(report: AreaContext, rows: pd.DataFrame, ch: ChangeAnalysis) -> pd.DataFrame:
+    """Return the change table: each round's value, the change and its interval in one column.
+
+    (Seven columns of numbers, the change's standard error and bounds apart, left the
+    measure's name a few letters wide; the standard errors stay in the section's estimates.)
+    """
     t = report.t
     scale = rows["measure"].map(_scale).to_numpy()
-    ci = t("col.ci")
+
+    def change_text(r: pd.Series) -> str:
+        d, s = DIGITS[_kind(r["measure"])], _scale(r["measure"])
+        if pd.isna(r["estimate"]):
+            return "–"
+        change = format_number(r["estimate"], d, scale=s)
+        if pd.isna(r["ci_low"]) or pd.isna(r["ci_high"]):
+            return change
+        return t("rollout.change.range", change=change, low=format_number(r["ci_low"], d, scale=s),
+                 high=format_number(r["ci_high"], d, scale=s))
+
     return pd.DataFrame({
         t("col.measure"): [_measure_label(report, m) for m in rows["measure"]],
         t("rollout.change.col_round", be=ch.round_from): rows["estimate_from"] * scale,
         t("rollout.change.col_round", be=ch.round_to): rows["estimate_to"] * scale,
-        t("rollout.change.col_change"): rows["estimate"] * scale,
-        t("col.se"): rows["se"] * scale,
-        f"{ci} ({t('rollout.change.low')})": rows["ci_low"] * scale,
-        f"{ci} ({t('rollout.change.high')})": rows["ci_high"] * scale,
+        t("rollout.change.col_change_ci"): [change_text(r) for _, r in rows.iterrows()],
     })
 
 
@@ -238,6 +250,27 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     return {"counts": counts, "transitions": tr, "suppressed": mask}
 
 
+def _basis(report: AreaContext, ch: ChangeAnalysis) -> str:
+    """Say what each round's numbers of the area rest on: its surveyed villages, both rounds'."""
+    code = report.area.code
+    later = set(report.households["village_code"].astype(str))
+    earlier = set(ch.earlier.area_households(code, columns=["village_code"])["village_code"]
+                  .astype(str))
+    pub = Publisher(report, "change")
+
+    def shown(name: str, value: int) -> str:
+        return pub.public(name, value, area=code).text
+
+    total = shown("villages_total", report.status.coverage.villages_total)
+    if earlier == later:
+        return report.t("rollout.change.basis_same", n=shown("villages_surveyed", len(later)),
+                        total=total)
+    return report.t("rollout.change.basis_differs", be_from=ch.round_from, be_to=ch.round_to,
+                    n_from=shown("villages_surveyed_from", len(earlier)),
+                    n_to=shown("villages_surveyed", len(later)), total=total,
+                    both=shown("villages_surveyed_both", len(earlier & later)))
+
+
 def change(report: AreaContext, *, compare_round: int | None = None) -> SectionResult:
     """Change since an earlier round (see the module docstring).
 
@@ -262,6 +295,8 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
     if ch is None:
         return out.result(details={"records": []})
     out.text(f"## {t('rollout.change.heading', be=ch.round_from)}")
+    if report.level != "village" and not rows.empty:
+        out.text(_basis(report, ch))
     if rows.empty:
         out.text(t("rollout.change.not_in_round", area=report.area_name(), be=ch.round_from))
         return out.result(details={"records": [], "psu": ch.psu, "linked": ch.linked})
