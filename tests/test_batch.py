@@ -111,6 +111,11 @@ def test_a_non_default_scheme_plans_into_its_own_folder(tmp_path: Path) -> None:
     assert default.folder == out / "2568"
     assert all("scheme" not in t.parameters for t in default.tasks)
     assert default.tasks[0].inputs != plan.tasks[0].inputs
+    # English reports and their index page beside the Thai ones, not over them
+    english = plan_batch(ROUND, "tambon", "8001", store, out, notebook=TINY, lang="en")
+    assert english.folder == out / "2568" / "en"
+    assert [t.paths.pdf for t in english.tasks] == [
+        out / "2568" / "en" / "tambon" / f"{c}.pdf" for c in TAMBONS[:2]]
 
 
 def test_cli_batch_exit_code_and_summary(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -321,6 +321,22 @@ def test_scheme_is_a_parameter_with_its_own_folder(store: Path, tmp_path: Path) 
     assert "scheme" in json.loads(slf5.paths.inputs.read_text())
 
 
+def test_an_english_report_has_its_own_folder_and_leaves_the_thai_one(store: Path,
+                                                                      tmp_path: Path) -> None:
+    # an English report of an area overwrote its Thai PDF, workbook and summary, which the
+    # round's index page links to
+    out = tmp_path / "reports"
+    thai = run_report("800101", ROUND, store=store, out=out, notebook=TINY)
+    before = thai.paths.pdf.read_bytes()
+    english = run_report("800101", ROUND, store=store, out=out, notebook=TINY, lang="en")
+    assert english.status == "ok", english.error
+    assert english.paths.pdf == out / "2568" / "en" / "tambon" / "800101.pdf"
+    assert english.paths.pdf.is_file() and thai.paths.pdf.read_bytes() == before
+    slf5 = run_report("800101", ROUND, store=store, out=out, notebook=TINY, scheme="slf5",
+                      lang="en")
+    assert slf5.paths.pdf == out / "2568" / "scoring_slf5" / "en" / "tambon" / "800101.pdf"
+
+
 def test_scheme_errors_before_any_kernel(store: Path, tmp_path: Path, capsys,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from abcresearch.cli import main

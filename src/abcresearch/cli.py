@@ -242,7 +242,9 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="run on this Dask scheduler (tcp://HOST:PORT)")
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
     p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
-    p.add_argument("--lang", choices=["th", "en"], default="th")
+    p.add_argument("--lang", choices=["th", "en"], default="th",
+                   help="report language (English reports and their index go to "
+                        "reports/<round>/en/)")
     p.add_argument("--force", action="store_true", help="rerun reports whose inputs are unchanged")
     p.add_argument("--scheme", default=None,
                    help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "
@@ -273,7 +275,8 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--round", dest="survey_round", type=int, required=True,
                    help="survey round as a Buddhist-era year, e.g. 2549")
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
-    p.add_argument("--lang", choices=["th", "en"], default="th", help="report language")
+    p.add_argument("--lang", choices=["th", "en"], default="th",
+                   help="report language (an English report goes to reports/<round>/en/)")
     p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
     p.add_argument("--scheme", default=None,
                    help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "

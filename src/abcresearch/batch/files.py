@@ -60,8 +60,8 @@ class ReportPaths:
         out : path, optional
             Reports folder (default ``reports/`` in the project).
         scheme_folder : str, optional
-            Folder of a non-default scoring scheme (see
-            :func:`abcresearch.batch.parameters.resolve_scheme`); None for the default scheme.
+            The reports' sub-folder of the round (:func:`sub_folder`: a non-default scoring
+            scheme's, English reports'); None for Thai reports of the default scheme.
         """
         from abcresearch.survey.areas import level_of
 
@@ -77,9 +77,35 @@ class ReportPaths:
         )
 
 
+DEFAULT_LANG = "th"
+"""Language of the reports written straight into a round's folder; others get a sub-folder."""
+
+
+def sub_folder(scheme_folder: str | None, lang: str = DEFAULT_LANG) -> str | None:
+    """Return the reports' sub-folder of a round: a non-default scheme's, then the language's.
+
+    Thai reports (the default) go in the round's folder; English ones in ``en/`` beside them,
+    so that one language never overwrites the other's reports (and the index page that links
+    them).
+
+    Parameters
+    ----------
+    scheme_folder : str, optional
+        Folder of a non-default scoring scheme (None for the default scheme).
+    lang : {"th", "en"}
+        Report language.
+    """
+    parts = [p for p in (scheme_folder, None if lang == DEFAULT_LANG else lang) if p]
+    return "/".join(parts) or None
+
+
 def round_folder(survey_round: int, out: str | os.PathLike[str] | None = None,
                  scheme_folder: str | None = None) -> Path:
-    """Return the folder of a round's reports (and index page): ``<out>/<round>[/<scheme>]``."""
+    """Return the folder of a round's reports (and index page): ``<out>/<round>[/<sub>]``.
+
+    ``scheme_folder`` is the sub-folder (:func:`sub_folder`), e.g. ``<scheme>``, ``en`` or
+    ``<scheme>/en``.
+    """
     from abcresearch.paths import reports_dir
 
     base = Path(out) if out is not None else reports_dir()

@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abcresearch.batch.files import ReportOutcome, ReportPaths, read_json, round_folder
+from abcresearch.batch.files import (
+    ReportOutcome,
+    ReportPaths,
+    read_json,
+    round_folder,
+    sub_folder,
+)
 from abcresearch.batch.fingerprints import fingerprints, is_current, read_manifest, report_inputs
 from abcresearch.batch.incomplete import refusal, round_left_out, tambons_of
 from abcresearch.batch.parameters import (
@@ -189,11 +195,14 @@ class BatchPlan:
     without a kernel."""
     left_out: tuple[str, ...] = ()
     """Tambons left out of the round's figures (damaged store files); every report says so."""
+    lang: str = "th"
+    """Report language (English reports and their index page go to ``en/``)."""
 
     @property
     def folder(self) -> Path:
         """Folder of the round's reports and index page (``<out>/<round>[/<scheme>]``)."""
-        return round_folder(self.survey_round, self.out, self.scheme.folder)
+        return round_folder(self.survey_round, self.out, sub_folder(self.scheme.folder,
+                                                                     self.lang))
 
 
 def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, out: Path,
@@ -214,7 +223,8 @@ def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, 
     return ReportTask(
         area_code=code, survey_round=int(survey_round), level=area.level,
         notebook=str(notebook.resolve()), parameters=params,
-        paths=ReportPaths.for_area(code, survey_round, out.resolve(), scheme.folder),
+        paths=ReportPaths.for_area(code, survey_round, out.resolve(),
+                                   sub_folder(scheme.folder, lang)),
         inputs=report_inputs(code, survey_round, lang, notebook, manifest, scheme.path,
                              compare=compare_inputs(code, earlier, store), left_out=left_out),
         header=area_header(area, survey_round, lang, manifest), lang=lang, engine=engine,
@@ -283,7 +293,7 @@ def plan_batch(
             if force or not is_current(task.paths, task.inputs):
                 province_tasks.append(task)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
-                     bool(manifest.get("synthetic", False)), choice, refused, left_out)
+                     bool(manifest.get("synthetic", False)), choice, refused, left_out, lang)
 
 
 # --------------------------------------------------------------------------------------------

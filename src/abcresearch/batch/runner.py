@@ -38,6 +38,7 @@ from abcresearch.batch.files import (
     notebook_bytes,
     read_json,
     remove_stale,
+    sub_folder,
     write_error_log,
     write_notebook,
 )
@@ -226,7 +227,7 @@ def run_report(
         extra[PARAMETER] = compare_round  # build_parameters says the notebook lacks it
     params = build_parameters(nb_path, code, survey_round, store_parameter(store_path), lang,
                               extra, scheme=choice.parameter)
-    paths = ReportPaths.for_area(code, survey_round, out, choice.folder)
+    paths = ReportPaths.for_area(code, survey_round, out, sub_folder(choice.folder, lang))
     excluded = round_left_out(survey_round, store_path, choice.parameter, analyse=False)
     inputs = report_inputs(code, survey_round, lang, nb_path, manifest, choice.path,
                            compare=compare_inputs(code, earlier, store_path),
