@@ -47,7 +47,7 @@ def test_readiness_rules_grade_and_reason_hand_examples():
     # a poor village with a plan, forums and strong organisations is ready (group A)
     assert out.loc["v0", "reason_en"] == (
         "has a community master plan; strong-community process at step 5 (threshold: step 4, "
-        "a master plan); 6 community forums a year (at least 4); organisation strength 50 "
+        "a master plan); community forums held a year: 6 (at least 4); organisation strength 50 "
         "(threshold 35)")
     assert out.loc["v1", "reason_th"] == "ความเข้มแข็งขององค์กรชุมชน 15 คะแนน ต่ำกว่า 20"
     assert "social, cultural and local-wisdom capital 22 on average, below 25" in \

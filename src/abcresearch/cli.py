@@ -148,7 +148,8 @@ def _synth_args(p: argparse.ArgumentParser) -> None:
                         "(about 85%% of their households are the same)")
     p.add_argument("--wave-sizes", dest="wave_sizes",
                    help="new villages per wave, comma-separated (default 400,600,600 of the "
-                        "province, scaled to --amphoe)")
+                        "province, the last wave taking the villages left: 551 of its 1,551; "
+                        "scaled to --amphoe)")
     p.add_argument("--households", type=int, default=150,
                    help="households sampled per village (default 150)")
     p.add_argument("--format", dest="fmt", choices=["csv", "xlsx"], default="csv")
