@@ -32,6 +32,9 @@ def test_numbers_in_labels_are_rounded_half_up() -> None:
     assert round_half_up(12.5) == "13" and f"{12.5:.0f}" == "12"  # Python: tie to even
     assert round_half_up(0.145, 0, scale=100) == "15" and f"{0.145 * 100:.0f}" == "14"
     assert round_half_up(-2.5) == "-3"  # away from zero
+    # a change interval printed "-0.0" (a bound of -0.04)
+    assert (round_half_up(-0.04, 1), round_half_up(-0.4), round_half_up(-0.0, 2)) == (
+        "0.0", "0", "0.00")
     assert round_half_up(117562.5, grouping="") == "117563"
     assert round_half_up(1234567.25, 1) == "1,234,567.3"
     assert f"{HalfUp(0.125):.2f}|{HalfUp(0.145, 100):.0f}|{HalfUp(2.5):,.0f}" == "0.13|15|3"

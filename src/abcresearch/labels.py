@@ -57,6 +57,8 @@ def round_half_up(value: float, digits: int = 0, scale: float = 1, grouping: str
         ctx.prec = 400  # enough for any float's integer digits and the decimals asked for
         exact = (Decimal(repr(x)) * Decimal(repr(float(scale)))).quantize(
             Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    if exact.is_zero():  # a small negative number rounded to nothing is "0.0", not "-0.0"
+        exact = abs(exact)
     return f"{exact:{grouping}.{digits}f}"
 
 
