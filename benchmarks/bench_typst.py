@@ -165,9 +165,6 @@ def main() -> int:
     from abcresearch.reports.render import typst as typst_render
     from abcresearch.reports.render.typst import render_notebook
 
-    def render_own_lang(nb: Any) -> Any:
-        return render_notebook(nb, own_lang=True)
-
     print(f"Typst PDF phase, {len(paths)} notebooks, min of {args.repeat} runs each")
     print(f"python {sys.version.split()[0]}, typst {getattr(typst, '__version__', '?')}; {_load()}")
     before = _baseline_textlayer(args.baseline)
@@ -196,7 +193,7 @@ def main() -> int:
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         doc, r_cpu, r_wall = _timed(lambda nb=nb: render_notebook(nb), args.repeat)
-        other_doc = render_own_lang(nb) if args.own_lang else doc
+        other_doc = render_notebook(nb, own_lang=True) if args.own_lang else doc
         c0 = c1 = t0 = t1 = float("inf")
         w = dict.fromkeys(("c0", "c1", "t0", "t1"), float("inf"))
         pdf_now = b""

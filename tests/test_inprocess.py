@@ -10,6 +10,7 @@ import random
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import nbformat
@@ -222,39 +223,39 @@ def test_a_notebook_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     assert "worker process failed while it ran this report" in failed.error
 
 
+def _timed_out(tmp_path: Path, *sources: str) -> tuple[Any, list[Any]]:
+    """Run a notebook of ``sources`` with a 0.5 s time limit that fails it: (error, code cells)."""
+    path = _notebook(tmp_path, *sources)
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), progress_bar=False,
+                                   execution_timeout=0.5, engine_name=inprocess.ENGINE_NAME)
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    return raised.value, [c for c in out.cells if c.cell_type == "code"]
+
+
 def test_a_time_limit_ipython_catches_in_its_own_code_still_fails_the_cell(tmp_path: Path
                                                                            ) -> None:
     # the figure left open is drawn after the cell, by the inline backend's hook, where IPython
     # catches the timeout and goes on: the cell still fails and the later cells do not run
-    path = _notebook(
+    error, code = _timed_out(
         tmp_path,
         "import time, matplotlib.pyplot as plt\nfrom matplotlib.artist import Artist\n"
         "class Slow(Artist):\n    def draw(self, renderer):\n        time.sleep(2)\n"
         "fig, ax = plt.subplots()\nax.add_artist(Slow())",
         "print('ran')")
-    with pytest.raises(papermill.PapermillExecutionError) as raised:
-        papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), progress_bar=False,
-                                   execution_timeout=0.5, engine_name=inprocess.ENGINE_NAME)
-    assert raised.value.ename == "CellTimeoutError"
-    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    code = [c for c in out.cells if c.cell_type == "code"]
+    assert error.ename == "CellTimeoutError"
     assert code[1].outputs == []
 
 
 def test_a_time_limit_striking_in_a_finalizer_is_raised_out_of_it(tmp_path: Path) -> None:
     # the repeating alarm struck inside an event loop's __del__ (collected after a timed-out
     # cell): Python printed "Exception ignored" there and the loop was left unclosed
-    path = _notebook(
+    error, code = _timed_out(
         tmp_path,
         "import time\nclass Slow:\n    def __del__(self):\n        time.sleep(1.2)\n"
         "x = Slow()\ndel x\ntime.sleep(5)\nprint('after')",
         "print('ran')")
-    with pytest.raises(papermill.PapermillExecutionError) as raised:
-        papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), progress_bar=False,
-                                   execution_timeout=0.5, engine_name=inprocess.ENGINE_NAME)
-    assert raised.value.ename == "CellTimeoutError"
-    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    code = [c for c in out.cells if c.cell_type == "code"]
+    assert error.ename == "CellTimeoutError"
     assert [o for o in code[0].outputs if o.output_type == "stream"] == []  # no 'after'
     assert code[1].outputs == []
 

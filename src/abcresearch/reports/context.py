@@ -87,6 +87,11 @@ class ReportBase:
         return self.design_spec.suppression_threshold
 
     @property
+    def own_design_spec(self) -> DesignSpec:
+        """The design declaration for a design built on the report's own households alone."""
+        return self.design_spec
+
+    @property
     def marker(self) -> str:
         """Text shown in place of a small cell (``<5`` under the default threshold)."""
         return marker(self.threshold)
@@ -311,10 +316,8 @@ class AreaContext(ReportBase):
         """
         spec = self.design_spec
         hh = self.households
-        if spec.name == "census" or not spec.strata or spec.strata not in hh:
-            return area_design(hh, spec)
-        if self.own_sample:
-            return area_design(hh, spec.named("census", spec.choice))
+        if self.own_sample or spec.name == "census" or not spec.strata or spec.strata not in hh:
+            return area_design(hh, self.own_design_spec)
         rest = self.stratum_households
         rest = rest[~rest["village_code"].astype(str).str.startswith(self.area.code)]
         full = pd.concat([hh, rest], ignore_index=True)

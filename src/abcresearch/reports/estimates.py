@@ -722,9 +722,9 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     """
     if not categories.index.equals(households.index):
         categories = categories.reindex(households.index)
-    w = households["weight"].astype(float)
-    if by == "village_code":  # each village's own households: conditional on its selection
-        w = within_village_weights(households)
+    # by village, each village's own households: conditional on its selection
+    w = (within_village_weights(households) if by == "village_code"
+         else households["weight"].astype(float))
     # as w.groupby([key, categories]).sum() / .size(), unstacked with zeros, where key is the
     # area column or "all": the (area, category) pairs as one integer key, so that pandas sums
     # each cell's weights in row order (its compensated sum: the same numbers to the last bit)

@@ -835,7 +835,8 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
         subtitle = info["subtitle"] and mark_breaks(info["subtitle"])
         header_title = info["title"] and mark_breaks(info["title"])
     words = page_labels(info["lang"])
-    labels = "(" + ", ".join(f"{k}: {typst_string(mark_breaks(v))}" for k, v in words.items())
+    labels = ("(" + ", ".join(f"{k}: {typst_string(mark_breaks(v))}" for k, v in words.items())
+              + ")")
     show = (
         "#show: report.with("
         f"title: {_value(info['title'])}, "
@@ -843,7 +844,7 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
         f"subtitle: {_value(subtitle)}, "
         f"synthetic: {_value(info['synthetic'])}, lang: {_value(info['lang'])}, "
         + (f"break-lang: {_value(break_lang)}, " if break_lang else "")
-        + f"labels: {labels + ')' if words else '(:)'})"
+        + f"labels: {labels if words else '(:)'})"
     )
     source = "\n\n".join([template_source().rstrip(), show, TYPST_RULES, *(b for b in body if b)])
     source += "\n"

@@ -210,8 +210,8 @@ def _area_item_shares(report: AreaContext, rules: ActionRules) -> pd.DataFrame:
     cols = {r.item: f"fail__{r.item}" for r in rules.items}
     # a village is reported conditional on its selection, as its report's design (in a round
     # that samples villages the round's design on one village has no between-village variance)
-    spec = getattr(report, "own_design_spec", report.design_spec)
-    design = area_design(pd.concat([hh, flags.rename(columns=cols)], axis=1), spec)
+    design = area_design(pd.concat([hh, flags.rename(columns=cols)], axis=1),
+                         report.own_design_spec)
     prov = province_item_shares(report, rules)
     n_base = flags.notna().sum()
     n_fail = flags.sum(skipna=True)

@@ -503,7 +503,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     hh = report.households.copy(deep=False)
     hh["welfare_member"] = member_flag(hh).to_numpy()
     hh["level_group"] = hh["overall_level"].map({1.0: "1", 2.0: "2", 3.0: "3"}).fillna("0")
-    design = area_design(hh, getattr(report, "own_design_spec", report.design_spec))
+    design = area_design(hh, report.own_design_spec)
     lvl = report.design_spec.level
     by_level = design.ciprop("welfare_member", by="level_group", na_rm=True, level=lvl)
     overall = design.ciprop("welfare_member", na_rm=True, level=lvl).iloc[0]
