@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -141,3 +142,64 @@ def test_a_tambon_whose_sampled_villages_sent_no_form_is_not_called_unsampled(
     no_data = label("smallarea.plain.synthetic_no_data", lang, sampled=2, villages_total=5,
                     villages=0, households="0")
     assert no_data.replace("**", "") in plain.replace("**", "")
+
+
+# ------------------------------------------------------------- the batch plans them (index)
+def test_model_only_tambons_are_the_ones_model_only_names(rollout_store) -> None:  # noqa: F811
+    from abcresearch.reports.model_tambon import model_only, model_only_tambons
+    from abcresearch.store import load
+
+    found = model_only_tambons(ROUND, rollout_store)
+    frame = load(ROUND, store=rollout_store, table="frame")
+    expected = sorted(t for t in frame["tambon_code"].unique()
+                      if model_only(t, ROUND, rollout_store))
+    assert found == expected and MODEL_TAMBON in found and "801201" not in found
+    assert model_only_tambons(ROUND, rollout_store, within="8012") == found
+    assert model_only_tambons(ROUND, rollout_store, within="8015") == []
+
+
+def test_batch_plans_a_model_tambon_with_the_model_notebook(rollout_store, tmp_path) -> None:  # noqa: F811,E501
+    """The batch left out tambons with no sampled village, without a word on the index."""
+    from abcresearch.batch.run import available_areas, plan_batch
+    from abcresearch.reports.model_tambon import NOTEBOOK
+
+    plan = plan_batch(ROUND, "tambon", "8012", store=rollout_store, out=tmp_path)
+    assert MODEL_TAMBON not in available_areas(ROUND, "tambon", "8012", rollout_store)
+    assert MODEL_TAMBON in plan.codes and MODEL_TAMBON in plan.model_only
+    tasks = {t.area_code: t for t in plan.tasks}
+    assert tasks[MODEL_TAMBON].notebook.endswith(NOTEBOOK)
+    assert "compare_round" not in tasks[MODEL_TAMBON].parameters
+    assert tasks["801201"].notebook.endswith("area_report.ipynb")
+    # a notebook of one's own is for areas with households: model tambons are not planned
+    own = tmp_path / "mine.ipynb"
+    own.write_bytes((Path(tasks["801201"].notebook)).read_bytes())
+    mine = plan_batch(ROUND, "tambon", "8012", store=rollout_store, out=tmp_path, notebook=own)
+    assert MODEL_TAMBON not in mine.codes and mine.model_only == ()
+
+
+def test_index_shows_model_estimates_marked(rollout_store, model_report, tmp_path) -> None:  # noqa: F811,E501
+    from abcresearch.batch.index_page import render_index
+    from abcresearch.batch.runner import ReportOutcome, ReportPaths
+    from abcresearch.reports.area import AreaReport
+
+    model_summary = json.loads(model_report.paths.summary.read_text(encoding="utf-8"))
+    one_village = AreaReport.load("801215", ROUND, store=rollout_store).summary()
+    assert one_village["estimate_basis"] == "model"
+    printed = {e["measure"]: e for e in one_village["model_estimates"]}
+    rows = round_small_area(ROUND, rollout_store).area("801215").set_index("measure")
+    assert printed["m0"]["estimate"] == round(float(rows.at["m0", "estimate"]), 3)
+    direct = AreaReport.load("801201", ROUND, store=rollout_store).summary()
+    assert direct["estimate_basis"] == "direct" and "model_estimates" not in direct
+    outcomes = [ReportOutcome(code, ROUND, "tambon", "ok",
+                              ReportPaths.for_area(code, ROUND, tmp_path), summary=s)
+                for code, s in (("801201", direct), ("801215", one_village),
+                                (MODEL_TAMBON, model_summary))]
+    page = render_index(tmp_path / str(ROUND), ROUND, outcomes)
+    body = {m.group(1): m.group(0) for m in re.finditer(r"<tr>.*?(80\d{4}).*?</tr>", page)}
+    m0 = {e["measure"]: e["estimate"] for e in model_summary["model_estimates"]}["m0"]
+    assert f"{m0:.3f}*" in body[MODEL_TAMBON]
+    assert f"{printed['m0']['estimate']:.3f}*" in body["801215"]  # the model's, not its village's
+    assert "*" not in re.sub(r"<[^>]+>", "", body["801201"])
+    assert label("index.model_tag", "th") in body[MODEL_TAMBON]
+    assert label("index.model_note", "en", n=2) in page.replace("&#x27;", "'")
+    assert 'id="model-note"' not in render_index(tmp_path / str(ROUND), ROUND, outcomes[:1])

@@ -74,6 +74,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fff0f0} .banner{background:#fde68a;padding:.4em .8em;display:inline-block}
 .warning{background:#fee2e2;border-left:4px solid #b91c1c;padding:.5em .8em;max-width:60em}
 nav.rounds a,nav.rounds b{margin-right:.8em}
+span.model{color:#555;font-style:italic;font-size:.9em} #model-note{max-width:60em}
 body.lang-th .en{display:none} body.lang-en .th{display:none}
 button{margin-left:1em}
 """
@@ -163,6 +164,28 @@ def rounds_nav(round_dir: Path, pages: dict[int, Path]) -> str:
             f"</nav>{ROUNDS_END}")
 
 
+def _model_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """Return the model estimates of a model-based report's summary, on the index's scale.
+
+    The summary holds them as printed (``estimate`` times ``scale``, rounded), under
+    ``model_estimates``; the index shows shares as fractions, like the other rows.
+    """
+    figures: dict[str, Any] = {}
+    for row in summary.get("model_estimates") or []:
+        try:
+            figures[str(row["measure"])] = float(row["estimate"]) / float(row.get("scale", 1.0))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            continue
+    return figures
+
+
+def _model_note() -> str:
+    from abcresearch.analysis.status import load_status_rules
+
+    n = load_status_rules().min_sampled_villages
+    return f'<p class="muted" id="model-note">{_both("index.model_note", n=n)}</p>'
+
+
 def _left_out_warning(left_out: Sequence[str]) -> str:
     if not left_out:
         return ""
@@ -198,19 +221,26 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         Links to the other rounds (:func:`rounds_nav`).
     """
     rows = []
+    models = 0
     for o in outcomes:
         summary = o.summary or {}
+        model = summary.get("estimate_basis") == "model"
+        models += model
         th_name, en_name = _area_names(o.area_code)
+        tag = f' <span class="model">* {_both("index.model_tag")}</span>' if model else ""
         cells = [
             (f'<span class="th">{html.escape(th_name)}</span>'
-             f'<span class="en">{html.escape(en_name)}</span>', html.escape(en_name), ""),
+             f'<span class="en">{html.escape(en_name)}</span>{tag}', html.escape(en_name), ""),
             (html.escape(o.area_code), o.area_code, ""),
         ]
         grade = summary.get("grade")
         cells.append((html.escape(str(grade)) if grade is not None else "–",
                       html.escape(str(grade or "")), ""))
+        figures = {**summary, **_model_figures(summary)} if model else summary
         for key, kind in (("households", "int"), ("m0", "float"), ("share_level1", "share")):
-            shown, sort = _num(summary.get(key), kind)
+            shown, sort = _num(figures.get(key), kind)
+            if model and key != "households" and shown != "–":
+                shown = f'<span class="model">{shown}*</span>'
             cells.append((shown, sort, "num"))
         if o.paths.pdf.is_file():
             link = (f'<a href="{html.escape(_rel(o.paths.pdf, round_dir))}">PDF</a>')
@@ -261,6 +291,7 @@ onclick="setLang('en')">English</button></h1>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
+{_model_note() if models else ""}
 <script>{_JS}</script>
 </body></html>
 """

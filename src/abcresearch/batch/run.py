@@ -197,6 +197,9 @@ class BatchPlan:
     """Tambons left out of the round's figures (damaged store files); every report says so."""
     lang: str = "th"
     """Report language (English reports and their index page go to ``en/``)."""
+    model_only: tuple[str, ...] = ()
+    """Tambons of ``codes`` with no surveyed household but a model estimate: their reports
+    are made from ``notebooks/model_tambon.ipynb``."""
 
     @property
     def folder(self) -> Path:
@@ -255,6 +258,11 @@ def plan_batch(
     file are ``refused``, the others are told which tambons the round's figures leave out.
     A notebook declaring ``compare_round`` gets the earlier round of each area
     (:func:`abcresearch.batch.rounds.compare_round_for`; ``compare_round`` picks one).
+
+    In a round that samples villages, a tambon with no sampled village but a model estimate
+    (:func:`abcresearch.reports.model_tambon.model_only_tambons`) is planned with the
+    model-based notebook beside the default one, as ``abcresearch report --area`` does; with
+    a notebook of your own (``notebook``) only the areas with households are planned.
     """
     from abcresearch.paths import default_store, reports_dir
 
@@ -267,14 +275,27 @@ def plan_batch(
     nb = Path(notebook) if notebook is not None else default_notebook(level)
     if not nb.is_file():
         raise ReportError(f"report notebook {nb} does not exist")
+    model_codes: list[str] = []
+    if level == "tambon" and notebook is None and codes:
+        from abcresearch.reports import model_tambon
+        from abcresearch.survey.areas import get_area
+
+        prefix = get_area(str(within).strip()).code if within else ""
+        model_codes = model_tambon.model_only_tambons(int(survey_round), store_path,
+                                                      choice.parameter, prefix)
+        codes = sorted(set(codes) | set(model_codes))
     excluded = round_left_out(int(survey_round), store_path, choice.parameter) if codes else ()
     left_out = tambons_of(excluded)
     tasks: list[ReportTask] = []
     skipped: list[ReportOutcome] = []
     refused: list[tuple[ReportTask, str]] = []
     for code in codes:
-        task = _task(code, survey_round, nb, store_path, lang, out_path, manifest, engine,
-                     timeout, choice, compare_round, left_out)
+        if code in model_codes:  # no households: the model-based report (no change section)
+            task = _task(code, survey_round, nb.with_name(model_tambon.NOTEBOOK), store_path,
+                         lang, out_path, manifest, engine, timeout, choice, None, left_out)
+        else:
+            task = _task(code, survey_round, nb, store_path, lang, out_path, manifest, engine,
+                         timeout, choice, compare_round, left_out)
         if (problem := refusal(code, excluded)) is not None:
             refused.append((task, problem))
         elif not force and is_current(task.paths, task.inputs):
@@ -293,7 +314,8 @@ def plan_batch(
             if force or not is_current(task.paths, task.inputs):
                 province_tasks.append(task)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
-                     bool(manifest.get("synthetic", False)), choice, refused, left_out, lang)
+                     bool(manifest.get("synthetic", False)), choice, refused, left_out, lang,
+                     tuple(model_codes))
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from abcresearch.reports.sections.common import cover_block
 from abcresearch.reports.sections.cover import coverage_text
 from abcresearch.survey.areas import Area, get_area
 
-__all__ = ["NOTEBOOK", "ModelTambonReport", "model_only"]
+__all__ = ["NOTEBOOK", "ModelTambonReport", "model_only", "model_only_tambons"]
 
 #: The notebook (under ``notebooks/``) of a tambon with a model estimate and no households.
 NOTEBOOK = "model_tambon.ipynb"
@@ -80,6 +80,48 @@ def model_only(area_code: str, survey_round: int, store: str | Path | None = Non
         return False
     res = _round_result(int(survey_round), project_path(store), scheme)
     return res is not None and not res.area(code).empty
+
+
+def model_only_tambons(survey_round: int, store: str | Path | None = None, scheme: Any = None,
+                       within: str = "") -> list[str]:
+    """Tambons of a round's frame with no households in the round but a model estimate.
+
+    These are the tambons :func:`model_only` is true for, found at once: the frame's tambons
+    without households (none in a census round, and then the small-area model is not read),
+    kept when the round's small-area result estimates them.
+
+    Parameters
+    ----------
+    survey_round : int
+        The round.
+    store : path, optional
+        The analysis store.
+    scheme : str, optional
+        Scoring scheme (default ``params/scoring.yaml``).
+    within : str
+        Province or amphoe code the tambons must lie in (default: all).
+
+    Returns
+    -------
+    list of str
+        Sorted tambon codes; empty when the round has no frame or no small-area model.
+    """
+    from abcresearch.store import read as store_read
+
+    try:
+        frame = store_read.load(int(survey_round), store=store, table="frame",
+                                columns=["tambon_code"])
+    except StoreError:
+        return []
+    with_data = set(store_read.tambons_with_data(int(survey_round), store))
+    candidates = {str(t) for t in frame["tambon_code"].dropna().unique()
+                  if str(t).startswith(str(within))} - with_data
+    if not candidates:
+        return []
+    res = _round_result(int(survey_round), project_path(store), scheme)
+    if res is None:
+        return []
+    return sorted(candidates & set(res.tambons))
 
 
 @dataclass
@@ -217,13 +259,7 @@ class ModelTambonReport(ReportBase):
         st = self.status
         if st.basis is not EstimateBasis.MODEL:  # load() makes this impossible
             raise StoreError(f"tambon {self.area.code} has basis {st.basis.value}, not model")
-        printed = []
-        for r in self.rows.itertuples():
-            scale, dec = smallarea_section.MEASURE_FORMAT.get(str(r.measure), (1.0, 2))
-            printed.append({"measure": str(r.measure), "kind": str(r.kind),
-                            **{k: round(float(getattr(r, k)) * scale, dec)
-                               for k in ("estimate", "rmse", "ci_low", "ci_high")},
-                            "scale": scale})
+        printed = smallarea_section.printed_estimates(self.rows)
         return summary_record(
             st, name_th=self.area.name_th, name_en=self.area.name_en,
             survey_round=self.survey_round, synthetic=self.analysis.synthetic,

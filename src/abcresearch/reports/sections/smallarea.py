@@ -44,8 +44,8 @@ from abcresearch.scoring.grade_rules import need_classes
 from abcresearch.scoring.grades import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "model_fit", "small_area",
-           "tambon_overview"]
+__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "model_fit", "printed_estimates",
+           "small_area", "tambon_overview"]
 
 #: How each measure is printed: (scale, decimals).
 MEASURE_FORMAT: dict[str, tuple[float, int]] = {"share_level1": (100.0, 1),
@@ -121,6 +121,23 @@ def cover_lines(report: AreaContext, result: SmallAreaResult | None = None) -> l
     line = report.t("smallarea.status_line", basis=report.t("basis.model"),
                     status=report.t(f"grade_status.{status.value}"))
     return [f"**{line}**"]
+
+
+def printed_estimates(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return a tambon's small-area rows as its report prints them, for the summary JSON.
+
+    One record per measure: ``measure, kind``, and ``estimate, rmse, ci_low, ci_high`` on the
+    printed scale (``scale``: 100 for a share printed as a percentage) and rounded as printed
+    (:data:`MEASURE_FORMAT`).
+    """
+    printed = []
+    for r in rows.itertuples():
+        scale, dec = MEASURE_FORMAT.get(str(r.measure), (1.0, 2))
+        printed.append({"measure": str(r.measure), "kind": str(r.kind),
+                        **{k: round(float(getattr(r, k)) * scale, dec)
+                           for k in ("estimate", "rmse", "ci_low", "ci_high")},
+                        "scale": scale})
+    return printed
 
 
 def _fmt(value: float, measure: str) -> str:

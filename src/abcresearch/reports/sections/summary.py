@@ -5,6 +5,9 @@ The record carries the keys of the status model (``docs/ARCHITECTURE.md``, built
 not graded, withheld or suppressed), ``grade_status``, ``coverage``, ``households_estimated``
 and, where an earlier round holds the area, ``change``; and the index page's keys
 (``households``, ``villages``, ``m0``, ``share_level1``), ``design`` and ``compare_round``.
+A tambon whose basis is ``model`` (fewer sampled villages than the status rules ask) also
+carries the small-area estimates its report prints, under ``model_estimates``: the index
+page shows those, not the direct figures from its few villages.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from abcresearch.analysis.status import summary_record
+from abcresearch.analysis.status import EstimateBasis, summary_record
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.results import SummaryResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.change import change_records, published_change
+from abcresearch.reports.sections.smallarea import area_estimates, printed_estimates
 
 __all__ = ["DIGITS", "summary", "write_summary"]
 
@@ -52,6 +56,11 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
     if compare_round is None and "change" in report.results:
         compare_round = report.results["change"].options.get("compare_round")
     ch, rows = published_change(report, compare_round)
+    extra: dict[str, Any] = {}
+    if status.basis is EstimateBasis.MODEL:  # its tambon figures are the model's (as printed)
+        model_rows = area_estimates(report)
+        if model_rows is not None:
+            extra["model_estimates"] = printed_estimates(model_rows)
     return summary_record(
         status, name_th=report.area.name_th, name_en=report.area.name_en,
         survey_round=report.survey_round, synthetic=report.analysis.synthetic,
@@ -62,6 +71,7 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
         m0=figures["m0"], share_level1=figures["share_level1"],
         design=report.analysis.design.name,
         compare_round=None if ch is None or rows.empty else int(ch.round_from),
+        **extra,
     )
 
 
