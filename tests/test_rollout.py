@@ -29,6 +29,7 @@ from abcresearch.analysis.status import (
 from abcresearch.errors import DesignError, ReportError
 from abcresearch.labels import label
 from abcresearch.reports.area import AreaReport
+from abcresearch.reports.estimates import level_key
 from abcresearch.reports.province import ProvinceReport
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.store import load
@@ -191,8 +192,7 @@ def test_a_villages_households_are_its_own_in_a_round_that_samples_villages(roll
     cov = rep.status.coverage
     assert cov.villages_surveyed < cov.villages_total  # the case of the note
     notes = rep.levels_and_tracks().tables[0].notes
-    assert (cov.villages_surveyed < cov.villages_total) == (label("levels.notes_villages", "th")
-                                                            .split("{")[0] in notes)
+    assert label("levels.notes_villages_calibrated", "th").split("{")[0] in notes
     code = own.index[0]
     vil = AreaReport.load(code, 2550, store=store)
     counts, _ = vil.weighted_counts("overall_level", "village_code")
@@ -205,6 +205,48 @@ def test_a_villages_households_are_its_own_in_a_round_that_samples_villages(roll
     shares = area_item_shares(vil)
     asked = shares["n_base"] > 0
     assert asked.any() and shares.loc[asked, "ci_low"].notna().all()
+
+
+def test_an_areas_counts_add_up_to_its_frame_in_a_round_that_samples_villages(
+        rollout, sample_store) -> None:
+    """A tambon of 8 villages, 4 surveyed: its weights added up to the design's estimate of its
+    households (a tambon of 1,603 in the frame read 1,810 in its levels table). Its counts
+    are now the ratio estimator, the frame's households x the design's shares: they add up to
+    the frame, its shares, means and standard errors are those of the domain of the design,
+    and an amphoe's rows are its tambons' own counts."""
+    store, _ = rollout
+    frame = load(2550, store=store, table="frame")
+    known = frame.groupby("tambon_code")["households"].sum()
+    rep = AreaReport.load("801501", 2550, store=store)
+    assert rep.calibrated
+    design_total = float(rep.area_row["households_estimated"])
+    assert abs(design_total - known["801501"]) > 1  # the design's estimate is not the frame's
+    assert float(rep.households["weight"].sum()) == pytest.approx(known["801501"])
+    whole, _ = rep.weighted_counts("overall_level")
+    raw = rep.analysis.area_households("801501")
+    level1 = (raw["overall_level"].map(level_key) == "1").to_numpy()
+    share = float((raw["weight"] * level1).sum() / raw["weight"].sum())
+    assert float(whole.loc["all", "1"]) == pytest.approx(known["801501"] * share)
+    # the summary's and the methods note's households are the counts' total
+    assert rep.summary()["households_estimated"] == round(known["801501"])
+    note = rep.methods_note().text
+    assert f"{int(known['801501']):,}" in note
+    scaled = "ปรับน้ำหนักให้รวมเท่ากับบัญชีรายชื่อ"
+    assert scaled in label("rollout.design.calibrated", "th") and scaled in note
+    # an amphoe report: each tambon's row is its own count, the whole row the amphoe's frame
+    amp = AreaReport.load("8015", 2550, store=store)
+    rows, _ = amp.weighted_counts("overall_level", "tambon_code")
+    assert np.allclose(rows.sum(axis=1).to_numpy(),
+                       known.reindex(rows.index).to_numpy(dtype=float))
+    total, _ = amp.weighted_counts("overall_level")
+    assert float(total.to_numpy().sum()) == pytest.approx(
+        float(known[known.index.str.startswith("8015")].sum()))
+    assert label("levels.notes_calibrated", "th").split("{")[0] in \
+        amp.levels_and_tracks().tables[0].notes
+    # a census round is its frame already: nothing is scaled
+    census = AreaReport.load("801501", 2549, store=sample_store)
+    assert not census.calibrated
+    assert scaled not in census.methods_note().text
 
 
 def test_cache_writer_holds_the_shared_store_lock(rollout, monkeypatch) -> None:

@@ -66,7 +66,7 @@ __all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_s
            "score_round", "store_area_status", "write_cache_dir"]
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9  # 9: areas' households_in_surveyed_strata
 
 #: The round's households in one file (every column, rows in the order of the tambon files), for
 #: round-wide reads (the province overview, the change between rounds): one file read with

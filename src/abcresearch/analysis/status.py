@@ -342,11 +342,11 @@ def summary_record(status: AreaStatus, *, name_th: str, name_en: str, survey_rou
 #: Columns of the areas table (:func:`coverage_table` then :func:`area_statuses`).
 AREA_COLUMNS = ("area_code", "level", "villages_surveyed", "villages_total",
                 "households_surveyed", "households_total", "households_estimated",
-                "strata_surveyed", "strata_total",
+                "strata_surveyed", "strata_total", "households_in_surveyed_strata",
                 "estimate_basis", "grade_status", "grade", "near_threshold")
 
 #: The coverage columns (:func:`coverage_table`), the first of :data:`AREA_COLUMNS`.
-COVERAGE_COLUMNS = AREA_COLUMNS[:9]
+COVERAGE_COLUMNS = AREA_COLUMNS[:10]
 
 _CODE_LENGTH = {"village": 8, "tambon": 6, "amphoe": 4, "province": 2}
 
@@ -380,7 +380,10 @@ def coverage_table(households: pd.DataFrame, frame: pd.DataFrame | None = None,
         ``strata_total``: the village-selection strata the area's villages belong to (the
         frame's ``stratum``, blank = the amphoe; without a frame the amphoe), and how many of
         them have a surveyed village of the area: an area whose estimates leave out some of its
-        strata describes only part of itself. Unrounded.
+        strata describes only part of itself; ``households_in_surveyed_strata``: the
+        households of the area's villages in those strata (all of them when every stratum has
+        a surveyed village; 0 with none), the count its households' weights are calibrated to
+        (:attr:`abcresearch.reports.context.AreaContext.households`). Unrounded.
     """
     hh = households[households["weight"].notna()] if "weight" in households else households
     code = hh["village_code"].astype(str)
@@ -420,16 +423,22 @@ def coverage_table(households: pd.DataFrame, frame: pd.DataFrame | None = None,
     vil["households_estimated"] = per["w"].reindex(vil.index).fillna(0.0)
     wp = per["wp"].reindex(vil.index).fillna(0.0)
     parts = [vil.assign(level="village", households_estimated=wp, strata_surveyed=vil[
-        "villages_surveyed"], strata_total=1)]
+        "villages_surveyed"], strata_total=1, households_in_surveyed_strata=vil[
+        "households_total"].where(vil["villages_surveyed"] > 0, 0))]
     for level in ("tambon", "amphoe", "province"):
         key = vil.index.str.slice(0, _CODE_LENGTH[level])
         agg = vil.groupby(key).sum()
         agg.index.name = "area_code"
         st = pd.DataFrame({"area": key, "stratum": stratum.to_numpy(),
-                           "surveyed": vil["villages_surveyed"].to_numpy()})
-        st = st.groupby(["area", "stratum"])["surveyed"].max().groupby(level=0)
-        agg["strata_surveyed"] = st.sum().reindex(agg.index).astype("int64")
-        agg["strata_total"] = st.size().reindex(agg.index).astype("int64")
+                           "surveyed": vil["villages_surveyed"].to_numpy(),
+                           "households": vil["households_total"].to_numpy()})
+        cells = st.groupby(["area", "stratum"]).agg(surveyed=("surveyed", "max"),
+                                                    households=("households", "sum"))
+        by_area = cells.groupby(level=0)
+        agg["strata_surveyed"] = by_area["surveyed"].sum().reindex(agg.index).astype("int64")
+        agg["strata_total"] = by_area.size().reindex(agg.index).astype("int64")
+        covered = cells["households"].where(cells["surveyed"] > 0, 0).groupby(level=0).sum()
+        agg["households_in_surveyed_strata"] = covered.reindex(agg.index).astype("int64")
         parts.append(agg.assign(level=level))
     out = pd.concat(parts).reset_index()
     return out[list(COVERAGE_COLUMNS)]

@@ -295,7 +295,47 @@ class AreaContext(ReportBase):
         if self.level == "village" and "village_prob" in hh.columns:
             # given its selection, the village was surveyed for sure
             hh = hh.assign(weight=estimates.within_village_weights(hh), village_prob=1.0)
+        elif self.calibrated:  # the area's counts add up to its frame's households
+            w = hh["weight"].astype(float)
+            known = float(self.known_households([self.area.code]).iloc[0])
+            hh = hh.assign(weight=w * (known / float(w.sum())))
         return hh
+
+    @cached_property
+    def calibrated(self) -> bool:
+        """Whether the area's counts are calibrated to its frame's households.
+
+        In a round that samples villages, with a frame: a sampled household's weight also
+        stands for the unsurveyed villages of its stratum, and the weights of an area's
+        households add up to the design's estimate of its households, which differs from
+        the frame's count (by chance: which villages were drawn). Its counts are then the
+        frame's households of the area times the design's shares (the ratio estimator,
+        :func:`~abcresearch.reports.estimates.calibrated_weights`): its households weigh
+        ``w x N / sum(w)``, ``N`` the frame's households of its villages in the strata it
+        has a surveyed village in. Shares, means and their standard errors do not change.
+        A village report weighs within the village (its frame count already); a census round
+        is its frame.
+        """
+        if self.level == "village" or not self.analysis.has_frame:
+            return False
+        hh = self.analysis.area_households(self.area.code)
+        if "village_prob" not in hh.columns or hh.empty:
+            return False
+        p = pd.to_numeric(hh["village_prob"], errors="coerce")
+        return bool((p < 1).any()) and self.known_households([self.area.code]).gt(0).all()
+
+    def known_households(self, codes: Sequence[str]) -> pd.Series:
+        """Return the frame's households of areas in the strata they have a surveyed village in.
+
+        From the areas table (``households_in_surveyed_strata``), by area code; what
+        calibrated counts add up to (:attr:`calibrated`).
+        """
+        a = self.analysis.areas
+        col = "households_in_surveyed_strata"
+        if col not in a.columns:
+            return pd.Series(np.nan, index=pd.Index([str(c) for c in codes]), dtype="float64")
+        known = a.set_index("area_code")[col].astype("float64")
+        return known.reindex([str(c) for c in codes])
 
     @cached_property
     def design(self) -> Any:
@@ -502,8 +542,11 @@ class AreaContext(ReportBase):
         by : str, optional
             Area column: one row per area (default one row, ``"all"``).
         """
+        totals = None
+        if by and self.calibrated:  # each row's counts add up to its frame's households
+            totals = self.known_households(self.households[by].dropna().astype(str).unique())
         w, n = self.cached(("weighted_counts", measure, by), lambda: estimates.weighted_counts(
-            self.households, report_categories(self)[measure], by))
+            self.households, report_categories(self)[measure], by, totals))
         return w.copy(), n.copy()
 
     @cached_property

@@ -9,7 +9,7 @@ decided by :mod:`abcresearch.reports.disclosure`, how it is written by
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "CountMeasure",
     "MeanMeasure",
     "RatioMeasure",
+    "calibrated_weights",
     "count_measures",
     "household_categories",
     "household_values",
@@ -701,7 +702,45 @@ def within_village_weights(households: pd.DataFrame) -> pd.Series:
     return w * p.astype(float)
 
 
-def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | None = None
+def calibrated_weights(households: pd.DataFrame, by: str,
+                       totals: pd.Series | Mapping[str, float]) -> pd.Series:
+    """Weights scaled so that each area's households add up to its known household count.
+
+    The ratio estimator of a count: an area's households in a category are its known
+    households (``totals``, from the round's village frame) times the design's share of the
+    category, ``N_a x sum(w y) / sum(w)``. Every household of area ``a`` (``households[by]``)
+    is weighted ``w x N_a / sum_a(w)``; shares and means do not change (the factor is the
+    same for every household of the area), counts add up to ``N_a``. An area with no known
+    count, or whose weights add up to nothing, keeps its weights. For a village surveyed in a
+    round that samples villages the factor is its selection probability: its households are
+    its frame count (as :func:`within_village_weights`).
+
+    Parameters
+    ----------
+    households : pandas.DataFrame
+        With ``weight`` and the area column ``by``.
+    by : str
+        Area column.
+    totals : pandas.Series or mapping
+        Known households by area code.
+
+    Returns
+    -------
+    pandas.Series
+        The weights, same index.
+    """
+    w = households["weight"].astype(float)
+    key = households[by].astype("string")
+    known = pd.Series(totals, dtype="float64")
+    known.index = known.index.astype(str)
+    sums = w.groupby(key).sum()
+    factor = (known.reindex(sums.index) / sums).where(lambda f: np.isfinite(f) & (f > 0))
+    g = key.map(factor).astype("float64").fillna(1.0).to_numpy()
+    return w * g
+
+
+def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | None = None,
+                    totals: pd.Series | Mapping[str, float] | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Weighted (population) and unweighted household counts of each category.
 
@@ -714,6 +753,9 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     by : str, optional
         Area column: one row per area (default: one row, ``"all"``). By ``"village_code"``
         each village counts its own households (:func:`within_village_weights`).
+    totals : pandas.Series or mapping, optional
+        Known households of the areas of ``by``: each area's counts add up to its known
+        count (:func:`calibrated_weights`). Ignored without ``by``.
 
     Returns
     -------
@@ -722,9 +764,13 @@ def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | N
     """
     if not categories.index.equals(households.index):
         categories = categories.reindex(households.index)
+    if by and totals is not None:
+        w = calibrated_weights(households, by, totals)
     # by village, each village's own households: conditional on its selection
-    w = (within_village_weights(households) if by == "village_code"
-         else households["weight"].astype(float))
+    elif by == "village_code":
+        w = within_village_weights(households)
+    else:
+        w = households["weight"].astype(float)
     # as w.groupby([key, categories]).sum() / .size(), unstacked with zeros, where key is the
     # area column or "all": the (area, category) pairs as one integer key, so that pandas sums
     # each cell's weights in row order (its compensated sum: the same numbers to the last bit)

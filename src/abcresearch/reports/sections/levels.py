@@ -113,17 +113,26 @@ def levels_and_tracks(report: AreaContext, *,
                                             data=shares))
     notes = f"{t('levels.notes', base=pub.rules.weighted_count_base)} · {t('suppressed.note')}"
     coverage = report.status.coverage
+    area = report.area.code
     if child == "village_code" and coverage.villages_surveyed < coverage.villages_total:
         # the villages' rows count their own households; the area's row stands for its
-        # unsurveyed villages too (a round that samples villages)
-        area = report.area.code
-        notes += " · " + t("levels.notes_villages",
+        # unsurveyed villages too (a round that samples villages), scaled to the frame
+        frame = coverage.households_total
+        key = "levels.notes_villages"
+        if report.calibrated:
+            key = "levels.notes_villages_calibrated"
+            frame = int(report.known_households([area]).iloc[0])
+        notes += " · " + t(key,
                            unsurveyed=pub.public("villages_unsurveyed", coverage.villages_total
                                                  - coverage.villages_surveyed, area=area).text,
                            total=pub.public("villages_total", coverage.villages_total,
                                             area=area).text,
-                           frame=pub.public("households_total", coverage.households_total,
-                                            area=area).text)
+                           frame=pub.public("households_total", frame, area=area).text)
+    elif child != "village_code" and report.calibrated:
+        # every row is its area's frame count split by its shares; the whole area's row also
+        # holds the areas within it that no sampled village reached
+        notes += " · " + t("levels.notes_calibrated", frame=pub.public(
+            "households_total", int(report.known_households([area]).iloc[0]), area=area).text)
     out.table(pd.DataFrame(rows), t("levels.caption"), notes)
     # capital levels: share of all households at each level of each capital, area-wide
     area = report.area.code

@@ -40,12 +40,14 @@ __all__ = ["change_overview", "design_text", "methods_note", "rollout"]
 
 
 def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None,
-                pub: Publisher | None = None, area_code: str = "") -> str:
+                pub: Publisher | None = None, area_code: str = "",
+                calibrated_to: float | None = None) -> str:
     """Return the design paragraph.
 
     Which design applies and which household count feeds weights, fpc and coverage (and, for
     an area, what its weights add up to: the estimate through ``pub``, the disclosure step of
-    the section, and the frame's count as a register figure).
+    the section, and the frame's count as a register figure; with ``calibrated_to``, the
+    frame's households its counts are scaled to, :attr:`AreaContext.calibrated`).
     """
     source = words("rollout.design.source_frame" if analysis.has_frame
                    else "rollout.design.source_form")
@@ -59,8 +61,11 @@ def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | Non
             >= (words.threshold or 5):
         code = area_code
         est, total = float(area_row["households_estimated"]), int(area_row["households_total"])
+        key = "rollout.design.weights_add_up"
+        if calibrated_to is not None:  # its counts are scaled to the frame (AreaContext)
+            key, total = "rollout.design.calibrated", int(calibrated_to)
         text += " " + words(
-            "rollout.design.weights_add_up",
+            key,
             estimated=pub.derived("other", "households_estimated", code, est, hidden=False,
                                   fmt="whole").text if pub else format_number(est),
             total=pub.public("households_total", total, area=code).text if pub
@@ -80,14 +85,16 @@ def methods_note(words: Words, analysis: RoundAnalysis, area_row: pd.Series | No
     note = common_methods_note(words, analysis.survey_round, analysis.scheme)
     out = SectionBuilder("methods_note", words)
     pub = Publisher(report, "methods_note") if report is not None else None
+    calibrated_to = None
+    if report is not None and getattr(report, "calibrated", False):
+        calibrated_to = float(report.known_households([report.area.code]).iloc[0])
     if analysis.design.name == "census":
         out.parts.extend(note.parts)
-        out.text(design_text(words, analysis, area_row, pub,
-                             area_code=report.area.code if report is not None else ""))
     else:
         out.heading("section.methods")
-        out.text(design_text(words, analysis, area_row, pub,
-                             area_code=report.area.code if report is not None else ""))
+    out.text(design_text(words, analysis, area_row, pub,
+                         area_code=report.area.code if report is not None else "",
+                         calibrated_to=calibrated_to))
     if provenance is not None:
         from abcresearch import __version__
 

@@ -52,7 +52,8 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
     status = report.status
     if not pub:
         status = replace(status, grade=None)
-    est = float(report.area_row.get("households_estimated", w.sum())) if pub else None
+    est = ((float(w.sum()) if report.calibrated  # the counts it prints add up to this
+            else float(report.area_row.get("households_estimated", w.sum()))) if pub else None)
     if compare_round is None and "change" in report.results:
         compare_round = report.results["change"].options.get("compare_round")
     ch, rows = published_change(report, compare_round)
