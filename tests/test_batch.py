@@ -298,3 +298,43 @@ def test_a_lost_worker_on_a_forced_rerun_keeps_the_good_report(tmp_path: Path) -
     assert current.paths.pdf.read_bytes() == b"%PDF-1.7 good"
     assert current.paths.summary.is_file() and current.paths.inputs.is_file()
     assert not stale.paths.pdf.exists() and not stale.paths.inputs.exists()
+
+
+def test_a_broken_rules_file_stops_the_batch_before_any_report(tmp_path: Path, capsys,
+                                                               monkeypatch) -> None:
+    """A typo in params/scoring.yaml failed every report of a batch, one after another, and
+    each failure took its good (now stale) PDF, workbook and summary away."""
+    import shutil
+
+    from abcresearch.paths import project_root
+
+    store = make_store(tmp_path, TAMBONS[:2])
+    out = tmp_path / "r"
+    result = _batch(store, out, workers=1)
+    assert result.exit_code == 0
+    before = _mtimes(out)
+    assert len(before) == 2
+    params = tmp_path / "params"
+    shutil.copytree(project_root() / "params", params)
+    scheme = params / "scoring.yaml"
+    scheme.write_text(scheme.read_text(encoding="utf-8").replace("\nlevels:", "\nlevles:", 1),
+                      encoding="utf-8")
+    grades = params / "welfare.yaml"
+    grades.write_text("fund: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("ABCRESEARCH_PARAMS", str(params))
+    monkeypatch.setattr("abcresearch.batch.run.default_notebook", lambda level: TINY)
+    code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--within", "8001",
+                 "--store", str(store), "--out", str(out), "--workers", "1", "--force"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "scoring.yaml" in err and "welfare.yaml" in err  # every broken file at once
+    assert "No report was started or changed" in err
+    assert _mtimes(out) == before  # the good reports are where they were
+    assert sorted(p.name for p in (out / "2568" / "tambon").glob("*.summary.json")) == [
+        "800101.summary.json", "800102.summary.json"]
+    from abcresearch.batch.runner import run_report
+    from abcresearch.errors import ParamsError
+
+    with pytest.raises(ParamsError, match="scoring.yaml"):  # the CLI's report: exit 2
+        run_report("800101", ROUND, store=store, out=out, notebook=TINY, skip_unchanged=False)
+    assert _mtimes(out) == before

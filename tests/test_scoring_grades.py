@@ -152,6 +152,48 @@ def test_invalid_grade_rules_name_every_problem(tmp_path: Path):
     assert "priority.need_order ['high'] must list the need classes" in msg
 
 
+def test_misspelt_keys_and_thresholds_out_of_range_are_named(tmp_path: Path):
+    """Found by a researcher adapting the rules: a misspelt ``reason_not_tambon`` was ignored
+    (a tambon then read "no master plan yet" beside a table of villages with plans), and a
+    share written as a percentage (50 for 0.5) made a rule that can never hold, silently."""
+    raw = yaml.safe_load((params_dir() / "grades.yaml").read_text(encoding="utf-8"))
+    cond = next(c for r in raw["grades"] for m in ("any", "all") for c in r.get(m, [])
+                if "reason_not_tambon" in c)
+    cond["reason_not_tambom"] = cond.pop("reason_not_tambon")
+    share = next(c for r in raw["need"]["rules"] for m in ("any", "all") for c in r.get(m, [])
+                 if c["indicator"] == "share_level1")
+    share["value"] = 50
+    step = next(c for r in raw["grades"] for m in ("any", "all") for c in r.get(m, [])
+                if c["indicator"] == "process_step")
+    step["value"] = 9
+    raw["grades"][0]["wyh"] = raw["grades"][0]["why"]
+    raw["priorty"] = raw["priority"]
+    raw["typology"]["k_rnage"] = [2, 5]
+    p = tmp_path / "grades.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_grade_rules(p)
+    msg = str(exc.value)
+    assert "unknown key 'reason_not_tambom' (did you mean 'reason_not_tambon'?)" in msg
+    assert "value 50 is outside what share_level1 can be: it is a share from 0 to 1" in msg
+    assert "value 9 is outside what process_step can be" in msg
+    assert "grades[0]: unknown key 'wyh' (did you mean 'why'?)" in msg
+    assert "unknown key 'priorty' (did you mean 'priority'?)" in msg
+    assert "typology: unknown key 'k_rnage' (did you mean 'k_range'?)" in msg
+    assert msg.startswith("grades.yaml: ")
+
+
+def test_a_misspelt_scheme_key_is_named_not_only_its_consequences(tmp_path: Path):
+    from abcresearch.scoring import load_scheme
+
+    text = (params_dir() / "scoring.yaml").read_text(encoding="utf-8")
+    p = tmp_path / "mine.yaml"
+    p.write_text(text.replace("\nlevels:", "\nlevles:", 1), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_scheme(p)
+    assert "unknown key 'levles' (did you mean 'levels'?)" in str(exc.value)
+
+
 def test_village_like_nanangoh_is_high_need_and_ready():
     """The facts of หมู่ 4 บ้านนานางโอ (800101): master plan 2549, six forums a year, a welfare
     fund of 214,170 baht, step 4, four groups of four kinds, 43% of households at level 1."""

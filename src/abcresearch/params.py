@@ -18,7 +18,7 @@ in :mod:`abcresearch.analysis`, ...); this module only knows how to find, read a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ import yaml
 from abcresearch.errors import ParamsError
 from abcresearch.paths import params_dir
 
-__all__ = ["Problems", "load", "params_path", "read_yaml"]
+__all__ = ["Problems", "load", "params_path", "read_yaml", "unknown_keys"]
 
 T = TypeVar("T")
 
@@ -187,3 +187,29 @@ class Problems:
         """Raise one :class:`ParamsError` listing every recorded problem (if any)."""
         if self.items:
             raise ParamsError(f"{self.path.name}: " + "; ".join(self.items))
+
+
+def unknown_keys(mapping: Any, allowed: Collection[str], where: str = "") -> list[str]:
+    """Return one problem per key of ``mapping`` that is not in ``allowed``, with a guess.
+
+    A misspelt optional key (``reason_not_tambom``) would otherwise be ignored and its
+    default used without a word; a misspelt required one would be reported only as missing.
+
+    Examples
+    --------
+    >>> unknown_keys({"levles": 1, "title": 2}, ["levels", "title"])
+    ["unknown key 'levles' (did you mean 'levels'?)"]
+    """
+    import difflib
+
+    if not isinstance(mapping, Mapping):
+        return []
+    out = []
+    for key in mapping:
+        if str(key) in allowed:
+            continue
+        near = difflib.get_close_matches(str(key), [str(a) for a in allowed], n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]!r}?)" if near else \
+            f" (expected one of {', '.join(sorted(str(a) for a in allowed))})"
+        out.append(f"{where + ': ' if where else ''}unknown key {str(key)!r}{hint}")
+    return out

@@ -118,6 +118,62 @@ def resolve_scheme(scheme: str | os.PathLike[str] | None) -> SchemeChoice:
     return SchemeChoice(parameter=parameter, folder=path.stem, path=path)
 
 
+def _rule_loaders(scheme: str | None) -> list[tuple[str, Any]]:
+    from abcresearch.analysis.change import load_change_rules
+    from abcresearch.analysis.design import design_spec
+    from abcresearch.analysis.smallarea import load_round_settings
+    from abcresearch.analysis.status import load_status_rules
+    from abcresearch.labels import labels
+    from abcresearch.reports.disclosure import publication_rules
+    from abcresearch.reports.item_rules import load_action_rules
+    from abcresearch.reports.sections.appendix import load_programme_capitals
+    from abcresearch.reports.sections.programmes import load_programmes
+    from abcresearch.reports.sections.welfare import load_welfare_rules
+    from abcresearch.scoring import load_scheme
+    from abcresearch.scoring.grades import load_grade_rules
+    from abcresearch.stats.poverty import load_poverty_lines
+
+    return [("scoring scheme", lambda: load_scheme(scheme or None)),
+            ("grades", load_grade_rules), ("status", load_status_rules),
+            ("design", design_spec), ("publication", publication_rules),
+            ("welfare", load_welfare_rules), ("actions", load_action_rules),
+            ("programmes", load_programmes), ("programme_capitals", load_programme_capitals),
+            ("change", load_change_rules), ("smallarea", load_round_settings),
+            ("poverty_lines", load_poverty_lines), ("labels", labels)]
+
+
+def check_rules(scheme: str | None = None) -> None:
+    """Read every rules file a report reads (``params/``), before any report starts.
+
+    A report reads its rules inside its notebook: an edit that breaks one would fail every
+    report of a batch, one after another, and a failed report takes its stale files away.
+    Each file is parsed and validated once here (the parsed rules are cached, so the
+    reports do not read them again); the problems of every broken file are reported at once.
+
+    Parameters
+    ----------
+    scheme : str, optional
+        The scoring scheme's notebook parameter (a name in ``params/`` or a file; None: the
+        default one).
+
+    Raises
+    ------
+    ParamsError
+        Naming each broken file and its problems.
+    """
+    from abcresearch.errors import ParamsError
+
+    problems = []
+    for _name, loader in _rule_loaders(scheme):
+        try:
+            loader()
+        except ParamsError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ParamsError(" ".join(problems) + " No report was started or changed: correct "
+                          "the rules and run again.")
+
+
 def store_parameter(store: str | os.PathLike[str]) -> str:
     """Return the ``store`` parameter for a notebook: the store's path relative to the project."""
     from abcresearch.paths import relative_to_project
@@ -177,4 +233,5 @@ _inspect.cache_safe = True  # type: ignore[attr-defined]  # keyed by file identi
 
 
 __all__ = ["DEFAULT_NOTEBOOKS", "LANGS", "REPORT_PARAMETERS", "SchemeChoice", "build_parameters",
-           "default_notebook", "notebook_parameters", "resolve_scheme", "store_parameter"]
+           "check_rules", "default_notebook", "notebook_parameters", "resolve_scheme",
+           "store_parameter"]

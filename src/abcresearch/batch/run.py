@@ -43,6 +43,7 @@ from abcresearch.batch.incomplete import refusal, round_left_out, tambons_of
 from abcresearch.batch.parameters import (
     SchemeChoice,
     build_parameters,
+    check_rules,
     default_notebook,
     notebook_parameters,
     resolve_scheme,
@@ -271,6 +272,7 @@ def plan_batch(
     manifest = read_manifest(int(survey_round), store_path)
     codes = available_areas(survey_round, level, within, store_path)
     choice = resolve_scheme(scheme)
+    check_rules(choice.parameter)  # a broken rules file stops the batch before any report
     check_compare_round(compare_round, survey_round, store_path)
     nb = Path(notebook) if notebook is not None else default_notebook(level)
     if not nb.is_file():

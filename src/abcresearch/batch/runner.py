@@ -57,6 +57,7 @@ from abcresearch.batch.parameters import (
     LANGS,
     REPORT_PARAMETERS,
     build_parameters,
+    check_rules,
     default_notebook,
     notebook_parameters,
     resolve_scheme,
@@ -211,6 +212,7 @@ def run_report(
     store_path = Path(store) if store is not None else default_store()
     manifest = read_manifest(int(survey_round), store_path)  # StoreError
     choice = resolve_scheme(scheme)  # ParamsError
+    check_rules(choice.parameter)  # every rules file the notebook reads: ParamsError
     nb_path = Path(notebook) if notebook is not None else default_notebook(area.level)
     if notebook is None and area.level == "tambon":
         from abcresearch.reports import model_tambon  # no households, a model estimate

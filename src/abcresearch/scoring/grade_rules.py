@@ -10,6 +10,7 @@ rule orders areas for support by both (:func:`priority_bands`). The rules are da
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,7 @@ import pandas as pd
 
 from abcresearch import params
 from abcresearch.labels import HalfUp, labels
-from abcresearch.params import Problems
+from abcresearch.params import Problems, unknown_keys
 
 __all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "GradeRules",
            "apply_rules", "condition_holds", "grade_rules_from_mapping", "load_grade_rules",
@@ -124,6 +125,44 @@ def _texts(pr: Problems, where: str, t: Any, required: bool = True) -> None:
             pr.add(where, f"{lang} text must not contain ';' (it joins reasons)")
 
 
+#: Keys of ``params/grades.yaml`` (top level, a rule, a condition and the sections), so that
+#: a misspelt optional key is reported, not ignored: a misspelt ``reason_not_tambon`` left a
+#: tambon with the village's wording ("no master plan yet", where a quarter of its villages
+#: had one).
+GRADES_KEYS = ("scheme_id", "scheme_version", "source", "verified", "notes", "org_strength",
+               "community_capitals", "grades", "grade_labels", "missing_reason", "need",
+               "priority", "typology")
+RULE_KEYS = ("grade", "class", "why", "any", "all", "otherwise")
+CONDITION_KEYS = ("indicator", "op", "value", "reason", "reason_not", "reason_tambon",
+                  "reason_not_tambon", "reason_none", "reason_not_none", "reason_tambon_none",
+                  "reason_not_tambon_none")
+SECTION_KEYS = {"need": ("why", "rules", "labels"), "org_strength": ("components",),
+                "priority": ("why", "need_order", "grade_order", "sort_by"),
+                "typology": ("k_range", "seed", "n_init", "silhouette_sample", "fit_sample")}
+#: The range of each indicator's values: a threshold outside it can never hold (or always
+#: does), like a share written as a percentage (50 for 0.5).
+INDICATOR_RANGES: dict[str, tuple[float, float, str]] = {
+    **{k: (0.0, 1.0, "a share from 0 to 1 (0.4 = 40%)")
+       for k in ("share_level1", "m0", "master_plan", "welfare_share")},
+    **{k: (0.0, 100.0, "a score from 0 to 100")
+       for k in ("mean_score", "community_capital", "org_strength")},
+    "process_step": (0.0, 6.0, "a step of the programme, 1 to 6"),
+    **{k: (0.0, math.inf, "a count, 0 or more")
+       for k in ("forums_year", "n_group_types", "groups_per_100hh")},
+}
+
+
+def _check_value(pr: Problems, where: str, name: Any, value: Any) -> None:
+    """Report a threshold outside the values its indicator can take."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    rng = INDICATOR_RANGES.get(str(name))
+    if rng is None and isinstance(name, str) and _MEAN.match(name):
+        rng = (0.0, 100.0, "a score from 0 to 100")
+    if rng is not None and not rng[0] <= float(value) <= rng[1]:
+        pr.add(where, f"value {value!r} is outside what {name} can be: it is {rng[2]}")
+
+
 def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any],
                  key: str) -> list[dict[str, Any]]:
     """Check an ordered rule list; return it with the class under ``grade``."""
@@ -136,6 +175,8 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
         if not isinstance(r, Mapping) or not r.get(key):
             pr.add(w, f"needs a {key}")
             continue
+        for problem in unknown_keys(r, RULE_KEYS, w):
+            pr.add("", problem)
         r = {**r, "grade": r[key]}
         out.append(r)
         if r["grade"] not in labels:
@@ -163,6 +204,9 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
                 pr.add(cw, f"op must be one of {list(OPS)}")
             if isinstance(c.get("value"), bool) or not isinstance(c.get("value"), int | float):
                 pr.add(cw, "value must be a number")
+            _check_value(pr, cw, name, c.get("value"))
+            for problem in unknown_keys(c, CONDITION_KEYS, cw):
+                pr.add("", problem)
             for k in ("reason", "reason_not"):
                 _texts(pr, f"{cw}.{k}", c.get(k))
             for k in ("reason_tambon", "reason_not_tambon", "reason_none", "reason_not_none",
@@ -182,6 +226,11 @@ def grade_rules_from_mapping(raw: Mapping[str, Any], path: Path) -> GradeRules:
         One error naming every problem of the file.
     """
     pr = Problems(path)
+    for problem in unknown_keys(raw, GRADES_KEYS):
+        pr.add("", problem)
+    for section, keys in SECTION_KEYS.items():
+        for problem in unknown_keys(raw.get(section), keys, section):
+            pr.add("", problem)
     for key in ("scheme_id", "scheme_version"):
         if not raw.get(key):
             pr.add(key, "is missing")

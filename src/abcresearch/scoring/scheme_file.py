@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from abcresearch.errors import ParamsError
-from abcresearch.params import load, read_yaml
+from abcresearch.params import load, read_yaml, unknown_keys
 from abcresearch.paths import params_dir
 from abcresearch.scoring.scheme import RULE_KINDS, RULE_OPTIONS, Capital, ItemRule, Scheme
 from abcresearch.survey import instrument
@@ -31,6 +31,12 @@ __all__ = ["RULE_OPTION_CHECKS", "available_schemes", "load_scheme", "parse_sche
 
 _WEIGHT_TOL = 1e-6
 _LANGS = ("th", "en")
+#: Top-level keys of a scheme file (``source``, ``verified``, ``description`` and ``notes`` are
+#: for its readers); any other key is reported (a misspelt ``levels`` was reported only as
+#: missing bands, with eight follow-on problems).
+SCHEME_KEYS = ("scheme_id", "scheme_version", "title", "source", "verified", "description",
+               "notes", "missing", "levels", "overall_level", "tracks", "alkire_foster",
+               "capitals")
 
 
 def _label_pair(obj: Any, where: str, problems: list[str]) -> dict[str, str]:
@@ -419,6 +425,7 @@ def parse_scheme(raw: Mapping[str, Any], path: Path | None = None,
     name = path.name if path else "scheme"
     if not isinstance(raw, Mapping):
         raise ParamsError(f"{name}: expected a YAML mapping at the top level")
+    problems.extend(unknown_keys(raw, SCHEME_KEYS))
     for key in ("scheme_id", "scheme_version"):
         if not raw.get(key):
             problems.append(f"{key}: missing")
