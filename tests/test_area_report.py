@@ -127,6 +127,30 @@ def test_level_table_suppresses_and_marks(sample_store) -> None:
     assert (SUPPRESSED in shown) == small
 
 
+def test_published_counts_for_your_own_cells_are_the_reports(sample_store) -> None:
+    """A researcher's own crosstab of levels by village printed cells of 1 household that the
+    report's Table 2 hides; ``published_counts`` gives the cells as the report publishes them."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    table = report.levels_and_tracks().tables[0].data
+    mine = report.published_counts("overall_level")
+    level_cols = [c for c in table.columns if c not in table.columns[:1]][:4]
+    assert list(mine.index) == list(table.iloc[:, 0])
+    assert mine.to_numpy().tolist() == table[level_cols].to_numpy().tolist()
+    surveyed = report.published_counts("overall_level", weighted=False)
+    _, n = report.weighted_counts("overall_level", "village_code")
+    small = (n > 0) & (n < report.threshold)
+    assert small.to_numpy().any()  # the village table has small cells to hide
+    for code in n.index:
+        row = surveyed.loc[report.child_name(code)]
+        for cat in n.columns:
+            if small.loc[code, cat]:
+                assert row[str(cat)] in (SUPPRESSED, "×"), (code, cat, row[str(cat)])
+            elif row[str(cat)] not in (SUPPRESSED, "×"):
+                assert row[str(cat)] == f"{int(n.loc[code, cat]):,}"
+    with pytest.raises(KeyError, match="overall_level"):
+        report.published_counts("no_such_measure")
+
+
 def test_english_report(sample_store) -> None:
     report = AreaReport.load("801501", 2549, store=sample_store, lang="en")
     report.cover()

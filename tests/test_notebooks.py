@@ -124,6 +124,14 @@ def test_exploratory_example_reaches_the_pdf(sample_store: Path, tmp_path: Path)
     caption = source.index('caption: "Mean income per person per year')
     table = source[source.rindex("#abc-table(", 0, caption):caption]
     assert table.count('("Village ') == 8
+    # the report's own counts, through its disclosure step: the report's cells, not 1s and 2s
+    counts = source.index('caption: "Households by overall level, by village')
+    counted = source[source.rindex("#abc-table(", 0, counts):counts]
+    from abcresearch.reports.area import AreaReport
+
+    published = AreaReport.load("801501", 2549, store=sample_store, lang="en").published_counts()
+    assert all(f'"{cell}"' in counted for cell in published.to_numpy().ravel())
+    assert '"<5"' in counted or '"×"' in counted
     # the custom chart: an SVG from the chart cell (the last code cell)
     chart_cell = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     assert f"c{chart_cell:03d}-o00.svg" in doc.files

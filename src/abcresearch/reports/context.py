@@ -549,6 +549,69 @@ class AreaContext(ReportBase):
             self.households, report_categories(self)[measure], by, totals))
         return w.copy(), n.copy()
 
+    def published_counts(self, measure: str = "overall_level", *, weighted: bool = True,
+                         by_area: bool = True) -> pd.DataFrame:
+        """Households in each category of a count measure, as the report would publish them.
+
+        For a cell of your own: a table computed with pandas in the notebook does not go
+        through the report's disclosure step, and a count of 1 to 4 households it shows may
+        also give back a cell the report's tables hide. These counts do go through it (the
+        round's suppression pattern, as every table of the report): rounded as the report
+        rounds them, a hidden cell written as its marker.
+
+        Parameters
+        ----------
+        measure : str
+            A count measure of the report (``"overall_level"``, ``"level:<capital>"``,
+            ``"income_bin"``, ``"track"``, ...; ``KeyError`` lists them).
+        weighted : bool
+            Estimated households (the design's weights, as the report's tables) or, False,
+            households surveyed.
+        by_area : bool
+            One row per area within (villages of a tambon, tambons of an amphoe), then the
+            area itself; False: the area alone.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Text cells (the marker where hidden); rows named by area, columns by category.
+
+        Examples
+        --------
+        In a report notebook (``show_table`` typesets it in the PDF)::
+
+            from abcresearch.reports.render.display import show_table
+            show_table(report.published_counts("overall_level"), caption="...")
+        """
+        from abcresearch.reports.disclosure import Publisher
+
+        pub = Publisher(self, "custom")
+        known = pub.pattern.measures
+        if measure not in known or not hasattr(known[measure], "categories"):
+            raise KeyError(f"{measure!r} is not a count measure of the report; choose one of "
+                           f"{sorted(m for m, v in known.items() if hasattr(v, 'categories'))}")
+        cats = [str(c) for c in known[measure].categories]
+        child = CHILD_COLUMN[self.level]
+        rows: dict[str, dict[str, str]] = {}
+        if by_area and self.level != "village":
+            w, n = self.weighted_counts(measure, child)
+            for code in sorted(w.index.astype(str)):
+                rows[self.child_name(code)] = self._published_row(pub, measure, code, cats,
+                                                                  w.loc[code], weighted)
+        w, n = self.weighted_counts(measure)
+        name = self.t("row.total") if rows else self.area_name()
+        rows[name] = self._published_row(pub, measure, self.area.code, cats, w.iloc[0],
+                                         weighted)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=cats)
+
+    @staticmethod
+    def _published_row(pub: Any, measure: str, code: str, cats: Sequence[str], w: pd.Series,
+                       weighted: bool) -> dict[str, str]:
+        if weighted:
+            return {c: pub.weighted(measure, code, [c], float(w.get(c, 0.0))).text
+                    for c in cats}
+        return {c: pub.count(measure, code, c).text for c in cats}
+
     @cached_property
     def af_result(self) -> Any:
         """Alkire-Foster measures of the area over the capitals (unrounded).
