@@ -538,3 +538,21 @@ def test_retagging_sets_the_report_language_in_typsts_own_pdf() -> None:
     assert b"<rdf:li>th</rdf:li>" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
     with pytest.raises(ValueError, match="different lengths"):
         retag_language(pdf, "zh", "tha")
+
+
+def test_no_suspects_entry_for_poppler_to_complain_about() -> None:
+    """pdftotext printed "Syntax Error: Suspects object is wrong type (boolean)" for every
+    report: Typst writes the default ``/Suspects false``, which poppler takes for an error."""
+    import io
+
+    from pypdf import PdfReader
+
+    from abcresearch.reports.render.exporter import compile_pdf
+    from abcresearch.reports.render.typst import TypstDocument
+
+    pdf = compile_pdf(TypstDocument(source='#set text(font: "Noto Sans Thai")\nทุน',
+                                    files={}, lang="th"))
+    assert b"/Suspects" not in pdf
+    reader = PdfReader(io.BytesIO(pdf), strict=True)
+    assert bool(reader.trailer["/Root"]["/MarkInfo"]["/Marked"])
+    assert reader.pages[0].extract_text().strip() == "ทุน"

@@ -113,8 +113,25 @@ def compile_pdf(doc: TypstDocument) -> bytes:
     # Typst's text layer garbles Thai in pypdf/poppler and duplicates clusters in pdfium.
     from abcresearch.reports.render.textlayer import fix_text_layer
 
-    pdf = fix_text_layer(pdf)
+    pdf = quiet_mark_info(fix_text_layer(pdf))
     return retag_language(pdf, doc.break_lang, doc.lang) if doc.break_lang else pdf
+
+
+#: The catalog's ``/MarkInfo`` entry Typst writes with its default value: poppler (pdftotext,
+#: pdftoppm) takes a false ``/Suspects`` for a wrong type and prints "Syntax Error: Suspects
+#: object is wrong type (boolean)" for every PDF.
+_SUSPECTS_FALSE = b"/Suspects false"
+
+
+def quiet_mark_info(pdf: bytes) -> bytes:
+    """Return the PDF without the catalog's ``/Suspects false`` (the default value).
+
+    Blanked in place (same length), so the cross-reference offsets stay right; the marked
+    content and the structure tree are untouched.
+    """
+    if pdf.count(_SUSPECTS_FALSE) != 1:
+        return pdf
+    return pdf.replace(_SUSPECTS_FALSE, b" " * len(_SUSPECTS_FALSE))
 
 
 def retag_language(pdf: bytes, typeset: str, lang: str) -> bytes:
