@@ -338,3 +338,43 @@ def test_a_broken_rules_file_stops_the_batch_before_any_report(tmp_path: Path, c
     with pytest.raises(ParamsError, match="scoring.yaml"):  # the CLI's report: exit 2
         run_report("800101", ROUND, store=store, out=out, notebook=TINY, skip_unchanged=False)
     assert _mtimes(out) == before
+
+
+def test_the_methods_appendix_is_planned_with_the_round_and_made_again_when_rules_change(
+        sample_store: Path, tmp_path: Path, monkeypatch) -> None:
+    """After an edit of params/ the batch made every report again but left methods.pdf (the
+    rules tables every report points to) as it was: only ``make demo`` made it."""
+    import json
+    import shutil
+
+    from abcresearch.batch.run import METHODS
+    from abcresearch.paths import project_root
+
+    out = tmp_path / "reports"
+    plan = plan_batch(2549, "tambon", "8015", store=sample_store, out=out)
+    methods = [t for t in plan.province_tasks if t.level == METHODS]
+    assert len(methods) == 1
+    task = methods[0]
+    assert task.paths.pdf == plan.folder / "methods.pdf"
+    assert task.notebook.endswith("notebooks/methods.ipynb")
+    assert task.parameters["survey_round"] == 2549 and task.parameters["lang"] == "th"
+    # made: current, not planned again
+    task.paths.pdf.parent.mkdir(parents=True, exist_ok=True)
+    task.paths.pdf.write_bytes(b"%PDF-1.7")
+    task.paths.inputs.write_text(json.dumps(task.inputs), encoding="utf-8")
+    again = plan_batch(2549, "tambon", "8015", store=sample_store, out=out)
+    assert not [t for t in again.province_tasks if t.level == METHODS]
+    # the rules change: planned again, as the reports are
+    params = tmp_path / "params"
+    shutil.copytree(project_root() / "params", params)
+    grades = params / "grades.yaml"
+    grades.write_text(grades.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    monkeypatch.setenv("ABCRESEARCH_PARAMS", str(params))
+    edited = plan_batch(2549, "tambon", "8015", store=sample_store, out=out)
+    assert [t.level for t in edited.province_tasks].count(METHODS) == 1
+    # an English batch and another scheme have their own, in their own folder
+    en = plan_batch(2549, "tambon", "8015", store=sample_store, out=out, lang="en",
+                    scheme="scoring_slf5")
+    (m,) = [t for t in en.province_tasks if t.level == METHODS]
+    assert m.paths.pdf == en.folder / "methods.pdf" != task.paths.pdf
+    assert m.parameters["scheme"] == "scoring_slf5" and m.parameters["lang"] == "en"

@@ -3,10 +3,10 @@
 1. synthesise the sample province (Nakhon Si Thammarat, round 2549, seed 1) into ``data/raw/2549``
    unless it is already there (raw data is never overwritten);
 2. ingest it into ``data/store`` (validation summary, rejects, pseudonymised Parquet);
-3. render the methods appendix;
-4. run the tambon reports of one amphoe (``--amphoe``, default 8001; ``--all`` for every tambon of
-   the province) with warm kernels on both cores, plus the province overview and the index page;
-5. print where to open everything.
+3. run the tambon reports of one amphoe (``--amphoe``, default 8001; ``--all`` for every tambon of
+   the province) on both cores, plus the province overview, the methods appendix (the batch
+   makes it again when the rules change) and the index page;
+4. print where to open everything.
 """
 
 from __future__ import annotations
@@ -90,24 +90,26 @@ def main(argv: list[str] | None = None) -> int:
     reports = root / "reports"
     t0 = time.perf_counter()
     if not (raw / "SYNTHETIC.txt").exists():
-        print(f"[1/4] synthesising the sample province into {raw} ...", flush=True)
+        print(f"[1/3] synthesising the sample province into {raw} ...", flush=True)
         print(synthesize(province=PROVINCE, survey_round=ROUND, seed=SEED, out=raw).summary())
     else:
-        print(f"[1/4] sample export already in {raw} (raw data is never overwritten)")
-    print(f"[2/4] ingesting into {store} ...", flush=True)
+        print(f"[1/3] sample export already in {raw} (raw data is never overwritten)")
+    print(f"[2/3] ingesting into {store} ...", flush=True)
     print(ingest(raw, survey_round=ROUND, store=store).summary())
-    print("[3/4] methods appendix ...", flush=True)
-    methods = methods_pdf(reports / str(ROUND) / "methods.pdf", store=store)
     within = PROVINCE if args.all else args.amphoe
-    print(f"[4/4] tambon reports within {within}, province overview and index ...", flush=True)
+    print(f"[3/3] tambon reports within {within}, province overview, methods appendix and "
+          "index ...", flush=True)
     result = run_batch(ROUND, "tambon", within=within, workers=args.workers, store=store,
                        out=reports)
     print(result.summary())
     print(f"\nDone in {time.perf_counter() - t0:.0f} s. Open:")
     print(f"  index page        {result.index}")
     for o in result.province:
-        print(f"  province overview {o.paths.pdf}")
-    print(f"  methods appendix  {methods}")
+        what = "methods appendix " if o.level == "methods" else "province overview"
+        print(f"  {what} {o.paths.pdf}")
+    methods = reports / str(ROUND) / "methods.pdf"
+    if methods.is_file() and not any(o.level == "methods" for o in result.province):
+        print(f"  methods appendix  {methods}")  # current: not made again
     first = next((o for o in result.outcomes if o.status in ("ok", "skipped")), None)
     if first is not None:
         print(f"  e.g. tambon       {first.paths.pdf}")

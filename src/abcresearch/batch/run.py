@@ -235,6 +235,51 @@ def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, 
         timeout=timeout, left_out=left_out)
 
 
+#: Level of the round's methods appendix task (``notebooks/methods.ipynb``), run with the
+#: province overview: its rules tables are the ``params/`` the round's reports were made with.
+METHODS = "methods"
+
+
+def _methods_task(survey_round: int, store: Path, lang: str, out: Path,
+                  manifest: Mapping[str, Any], engine: str | None, timeout: float | None,
+                  scheme: SchemeChoice, province: str) -> ReportTask | None:
+    """Plan the methods appendix of a batch's folder (``methods.pdf``), or None without one.
+
+    Its inputs are those of a report (params, notebook, software, scheme, the round's data
+    for its sensitivity table), so an edit of the rules makes it again with the reports; it
+    went stale before (only ``make demo`` made it).
+    """
+    from abcresearch import __version__
+    from abcresearch.batch.fingerprints import area_fingerprint, file_hash, params_hash
+
+    nb = default_notebook("province").with_name("methods.ipynb")
+    if not nb.is_file():
+        return None
+    folder = round_folder(survey_round, out.resolve(), sub_folder(scheme.folder, lang))
+    paths = ReportPaths(pdf=folder / "methods.pdf", ipynb=folder / "methods.ipynb",
+                        summary=folder / "methods.summary.json",
+                        inputs=folder / "methods.inputs.json",
+                        error=folder / "methods.error.txt",
+                        failed_notebook=folder / "methods.failed.ipynb")
+    declared = notebook_parameters(nb)
+    params: dict[str, Any] = {"lang": lang, "survey_round": int(survey_round),
+                              "store": store_parameter(store)}
+    if scheme.parameter is not None:
+        params["scheme"] = scheme.parameter
+    params = {k: v for k, v in params.items() if k in declared}
+    inputs: dict[str, Any] = {"area_code": METHODS, "survey_round": int(survey_round),
+                              "lang": lang, "round_data": area_fingerprint(province, manifest),
+                              "params": params_hash(), "notebook": file_hash(nb),
+                              "software": __version__}
+    if scheme.path is not None:
+        inputs["scheme"] = file_hash(scheme.path)
+    header = {"title": "ภาคผนวกวิธีการ · Methods appendix", "subtitle": "abcresearch",
+              "synthetic": bool(manifest.get("synthetic", False))}
+    return ReportTask(area_code=METHODS, survey_round=int(survey_round), level=METHODS,
+                      notebook=str(nb.resolve()), parameters=params, paths=paths,
+                      inputs=inputs, header=header, lang=lang, engine=engine, timeout=timeout)
+
+
 def plan_batch(
     survey_round: int,
     level: str,
@@ -315,6 +360,11 @@ def plan_batch(
                          engine, timeout, choice, compare_round, left_out)
             if force or not is_current(task.paths, task.inputs):
                 province_tasks.append(task)
+    if province_notebook is None and codes:  # the round's methods appendix, when stale
+        methods = _methods_task(survey_round, store_path, lang, out_path, manifest, engine,
+                                timeout, choice, sorted({c[:2] for c in codes})[0])
+        if methods is not None and (force or not is_current(methods.paths, methods.inputs)):
+            province_tasks.append(methods)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
                      bool(manifest.get("synthetic", False)), choice, refused, left_out, lang,
                      tuple(model_codes))
@@ -649,7 +699,7 @@ def run_batch(
             bar.advance(outcome)
 
         def done(outcome: ReportOutcome) -> None:
-            if outcome.level == "province":
+            if outcome.level in ("province", METHODS):
                 province.append(outcome)
             else:
                 outcomes[outcome.area_code] = outcome
