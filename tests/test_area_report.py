@@ -151,6 +151,25 @@ def test_published_counts_for_your_own_cells_are_the_reports(sample_store) -> No
         report.published_counts("no_such_measure")
 
 
+def test_the_rules_a_report_was_made_under_are_named(sample_store, tmp_path) -> None:
+    from abcresearch.batch.index_page import render_index
+    from abcresearch.batch.runner import ReportOutcome, ReportPaths
+    from abcresearch.params import rules_fingerprint
+
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    summary = report.summary()
+    assert summary["rules_fingerprint"] == rules_fingerprint() and summary["scheme"]
+    assert f"ลายพิมพ์กฎ {rules_fingerprint()}" in report.methods_note().text
+    own = {**summary, "rules_fingerprint": "0123456789ab"}
+    outcomes = [ReportOutcome(c, 2549, "tambon", "ok", ReportPaths.for_area(c, 2549, tmp_path),
+                              summary=s) for c, s in (("801501", summary), ("801502", own))]
+    one = render_index(tmp_path, 2549, outcomes[:1])
+    assert 'id="rules"' in one and rules_fingerprint() in one and 'class="warning" id="rules"' \
+        not in one
+    both = render_index(tmp_path, 2549, outcomes)
+    assert 'class="warning" id="rules"' in both and "0123456789ab" in both
+
+
 def test_english_report(sample_store) -> None:
     report = AreaReport.load("801501", 2549, store=sample_store, lang="en")
     report.cover()

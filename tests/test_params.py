@@ -64,3 +64,32 @@ def test_parsed_once_per_file_version(tmp_path: Path) -> None:
     st = f.stat()
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert load(f, parse_threshold).value == 22.0  # an edited file is read again
+
+
+def test_rules_fingerprint_tells_edited_rules_and_other_schemes_apart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three reports of one tambon under the default scheme, an edited copy of it and a
+    scheme file of one's own said 48%, 62% and 31% at level 1 with the same provenance line."""
+    import shutil
+
+    from abcresearch.params import rules_fingerprint
+    from abcresearch.paths import params_dir
+
+    base = rules_fingerprint()
+    assert len(base) == 12 and rules_fingerprint() == base
+    own = tmp_path / "mine.yaml"
+    shutil.copy(params_dir() / "scoring.yaml", own)
+    first = rules_fingerprint(own)  # a scheme file of one's own counts too
+    assert first != base
+    own.write_text(own.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert rules_fingerprint(own) not in (base, first)
+    assert rules_fingerprint(params_dir() / "scoring.yaml") == base  # inside params/
+    copy = tmp_path / "params"
+    shutil.copytree(params_dir(), copy)
+    monkeypatch.setenv("ABCRESEARCH_PARAMS", str(copy))
+    assert rules_fingerprint() == base  # an identical copy
+    grades = copy / "grades.yaml"
+    grades.write_text(grades.read_text(encoding="utf-8").replace("value: 0.4", "value: 0.5", 1),
+                      encoding="utf-8")
+    os.utime(grades, (grades.stat().st_atime, grades.stat().st_mtime + 5))
+    assert rules_fingerprint() != base

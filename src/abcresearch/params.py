@@ -17,6 +17,7 @@ in :mod:`abcresearch.analysis`, ...); this module only knows how to find, read a
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
@@ -28,7 +29,8 @@ import yaml
 from abcresearch.errors import ParamsError
 from abcresearch.paths import params_dir
 
-__all__ = ["Problems", "load", "params_path", "read_yaml", "unknown_keys"]
+__all__ = ["Problems", "load", "params_hash", "params_path", "read_yaml", "rules_fingerprint",
+           "unknown_keys"]
 
 T = TypeVar("T")
 
@@ -213,3 +215,46 @@ def unknown_keys(mapping: Any, allowed: Collection[str], where: str = "") -> lis
             f" (expected one of {', '.join(sorted(str(a) for a in allowed))})"
         out.append(f"{where + ': ' if where else ''}unknown key {str(key)!r}{hint}")
     return out
+
+
+@lru_cache(maxsize=8)
+def _hash_tree(folder: str, stamp: float) -> str:
+    h = hashlib.sha256()
+    root = Path(folder)
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+_hash_tree.cache_safe = True  # type: ignore[attr-defined]  # keyed by a stamp, str out
+
+
+def params_hash() -> str:
+    """Return a hash of every file under ``params/`` (scoring schemes, labels, rules)."""
+    folder = params_dir()
+    stamp = max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0) \
+        if folder.is_dir() else 0.0
+    return _hash_tree(str(folder), stamp)
+
+
+def rules_fingerprint(scheme_path: str | os.PathLike[str] | None = None) -> str:
+    """Return a short fingerprint of the rules in force, for a report's provenance line.
+
+    Every file under ``params/`` and, for a scoring scheme read from a file elsewhere, that
+    file: two reports made under different rules never carry the same fingerprint, also when
+    a rules file was edited without a new version number.
+
+    Parameters
+    ----------
+    scheme_path : path, optional
+        The scoring scheme's file (``Scheme.path``).
+    """
+    h = hashlib.sha256(params_hash().encode())
+    if scheme_path is not None:
+        p = Path(scheme_path)
+        folder = params_dir().resolve()
+        if p.is_file() and folder not in p.resolve().parents:
+            h.update(p.read_bytes())
+    return h.hexdigest()[:12]

@@ -63,25 +63,11 @@ def area_fingerprint(area_code: str, manifest: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest() if parts else ""
 
 
-@lru_cache(maxsize=8)
-def _hash_tree(folder: str, stamp: float) -> str:
-    h = hashlib.sha256()
-    root = Path(folder)
-    if root.is_dir():
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def params_hash() -> str:
-    """Return a hash of every file under ``params/`` (scoring schemes, labels, rules)."""
-    from abcresearch.paths import params_dir
+    """Return a hash of every file under ``params/`` (:func:`abcresearch.params.params_hash`)."""
+    from abcresearch.params import params_hash as tree_hash
 
-    folder = params_dir()
-    stamp = max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0) \
-        if folder.is_dir() else 0.0
-    return _hash_tree(str(folder), stamp)
+    return tree_hash()
 
 
 def file_hash(path: str | os.PathLike[str]) -> str:
@@ -155,7 +141,6 @@ def is_current(paths: ReportPaths, inputs: Mapping[str, Any]) -> bool:
 
 # caches that batch.kernel_state.reset keeps between notebooks run in one process (see
 # abcresearch.batch.inprocess): what they hold is derived from files and not changed
-_hash_tree.cache_safe = True  # type: ignore[attr-defined]  # keyed by a stamp, str out
 _file_hash.cache_safe = True  # type: ignore[attr-defined]  # keyed by file identity, str out
 
 

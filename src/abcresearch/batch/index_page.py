@@ -179,6 +179,23 @@ def _model_figures(summary: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
+def _rules_line(outcomes: Sequence[Any]) -> str:
+    """Which rules the listed reports were made under (from their summaries), in one line.
+
+    Reports of another scoring scheme (``--scheme``) or of edited rules read different
+    numbers with the same look; the index of each says which. More than one (reports kept
+    from an earlier run of other rules) is a warning.
+    """
+    used = sorted({(str(s.get("scheme")), str(s.get("rules_fingerprint")))
+                   for o in outcomes if (s := o.summary or {}).get("scheme")})
+    if not used:
+        return ""
+    text = " · ".join(f"{html.escape(scheme)} ({_both('index.rules_fingerprint')} "
+                      f"{html.escape(fp)})" for scheme, fp in used)
+    css = "warning" if len(used) > 1 else "muted"
+    return f'<p class="{css}" id="rules">{_both("index.rules")}: {text}</p>'
+
+
 def _model_note() -> str:
     from abcresearch.analysis.status import load_status_rules
 
@@ -283,6 +300,7 @@ onclick="setLang('en')">English</button></h1>
 {rounds}
 {banner}
 {_left_out_warning(left_out)}
+{_rules_line(outcomes)}
 <p class="muted">{_both("index.reports", n=len(outcomes))} · {failed}
 {_both("index.failed")} ·
 {_both("index.sort_hint")}</p>

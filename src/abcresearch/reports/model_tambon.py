@@ -32,10 +32,11 @@ from abcresearch.analysis.smallarea import (
 )
 from abcresearch.analysis.status import AreaStatus, EstimateBasis, summary_record
 from abcresearch.errors import AreaError, StoreError
+from abcresearch.params import rules_fingerprint
 from abcresearch.paths import project_path
 from abcresearch.reports.context import ReportBase
 from abcresearch.reports.disclosure import Publisher
-from abcresearch.reports.formatting import Words
+from abcresearch.reports.formatting import Words, scheme_version
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult, SummaryResult
 from abcresearch.reports.sections import SectionBuilder
@@ -265,6 +266,8 @@ class ModelTambonReport(ReportBase):
             survey_round=self.survey_round, synthetic=self.analysis.synthetic,
             households_estimated=None, households=0, villages=0,
             model_estimates=printed, level_ci=float(self.result.meta.get("level", 0.95)),
+            scheme=scheme_version(self.analysis.scheme),
+            rules_fingerprint=rules_fingerprint(self.analysis.scheme.path),
             covariate_year=self.result.meta.get("covariate_year"))
 
     def write_summary(self) -> SummaryResult:

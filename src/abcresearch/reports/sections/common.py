@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from abcresearch.params import rules_fingerprint
 from abcresearch.reports.formatting import Words, scheme_version
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -96,7 +97,8 @@ def methods_note(words: Words, survey_round: int, scheme: Any,
     out.text(words("methods.text", be=survey_round, scheme=scheme_version(scheme)))
     if provenance is not None:
         note = words("cover.provenance_note", fingerprint=provenance,
-                     scheme=scheme_version(scheme), version=__version__)
+                     scheme=scheme_version(scheme), version=__version__,
+                     rules=rules_fingerprint(getattr(scheme, "path", None)))
         out.text(f"*{note}*")
     return out.result()
 

@@ -17,6 +17,7 @@ import pandas as pd
 from abcresearch import __version__
 from abcresearch.errors import InputError, ReportError
 from abcresearch.labels import HalfUp
+from abcresearch.params import rules_fingerprint
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, marker
@@ -50,7 +51,8 @@ def cover(report: ProvinceContext) -> SectionResult:
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
     lines.append(t("cover.provenance", fingerprint=report.analysis.key.split("-")[-1][:12],
-                   scheme=scheme_version(report.analysis.scheme), version=__version__))
+                   scheme=scheme_version(report.analysis.scheme), version=__version__,
+                   rules=rules_fingerprint(report.analysis.scheme.path)))
     return cover_block(report.words, p.name_th, p.name_en, lines, report.analysis.synthetic,
                        details={"grade_counts": counts},
                        header=report_header(p, report.survey_round, report.lang,

@@ -25,6 +25,7 @@ from abcresearch.analysis.change import load_change_rules
 from abcresearch.analysis.round import RoundAnalysis, round_frame
 from abcresearch.analysis.status import load_status_rules
 from abcresearch.errors import StoreError
+from abcresearch.params import rules_fingerprint
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.formatting import Words, fmt_ci, scheme_version
@@ -99,7 +100,8 @@ def methods_note(words: Words, analysis: RoundAnalysis, area_row: pd.Series | No
         from abcresearch import __version__
 
         out.text("*" + words("cover.provenance_note", fingerprint=provenance,
-                             scheme=scheme_version(analysis.scheme), version=__version__)
+                             scheme=scheme_version(analysis.scheme), version=__version__,
+                             rules=rules_fingerprint(analysis.scheme.path))
                  + "*")
     return out.result(details={"design": analysis.design.name,
                                "design_choice": analysis.design.choice,

@@ -7,7 +7,8 @@ and, where an earlier round holds the area, ``change``; and the index page's key
 (``households``, ``villages``, ``m0``, ``share_level1``), ``design`` and ``compare_round``.
 A tambon whose basis is ``model`` (fewer sampled villages than the status rules ask) also
 carries the small-area estimates its report prints, under ``model_estimates``: the index
-page shows those, not the direct figures from its few villages.
+page shows those, not the direct figures from its few villages. ``scheme`` and
+``rules_fingerprint`` say which rules the report was made under (as its provenance line).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import replace
 from typing import Any
 
 from abcresearch.analysis.status import EstimateBasis, summary_record
+from abcresearch.params import rules_fingerprint
 from abcresearch.reports.context import AreaContext
+from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.results import SummaryResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.change import change_records, published_change
@@ -72,6 +75,8 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
         m0=figures["m0"], share_level1=figures["share_level1"],
         design=report.analysis.design.name,
         compare_round=None if ch is None or rows.empty else int(ch.round_from),
+        scheme=scheme_version(report.analysis.scheme),
+        rules_fingerprint=rules_fingerprint(report.analysis.scheme.path),
         **extra,
     )
 
