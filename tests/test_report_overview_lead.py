@@ -58,8 +58,13 @@ def test_findings_come_first_with_the_heat_map(overview, programmes) -> None:
                                   b=int(counts.get("B", 0)), c=int(counts.get("C", 0)),
                                   n=len(shown), near=overview.t(
                                       "lead.grades_near", n=int(shown["near_threshold"].sum()))
-                                  if shown["near_threshold"].any() else "")
+                                  if shown["near_threshold"].any() else "",
+                                  label_a=overview.grade_label("A"),
+                                  label_b=overview.grade_label("B"),
+                                  label_c=overview.grade_label("C"))
     assert found[1].startswith("ความพร้อมของ") and "กลุ่ม C (ควรเสริมความเข้มแข็งก่อน)" in found[1]
+    # the groups' names are the grade rules' (an edited label was left old on page 1)
+    assert all(overview.grade_label(g) in found[1] for g in ("A", "B", "C"))
     # the heat map: one row per amphoe, one column per capital, the published means
     values, marks = res.estimates, res.details["marks"]
     means = overview.analysis.means
@@ -93,9 +98,11 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
     need = tt[~hidden]
     high = need[need["need"] == "high"]["grade"].value_counts()
     assert rc["n_need"] == len(need) and rc["high"] == high.to_dict()
+    left = int(rc["n"]) - len(need)  # said, not left for the reader to subtract
     sentence = overview.t("lead.need", high=int(high.sum()), n=len(need),
                           a=int(high.get("A", 0)), b=int(high.get("B", 0)),
-                          c=int(high.get("C", 0)))
+                          c=int(high.get("C", 0)),
+                          hidden=overview.t("lead.need_hidden", k=left) if left > 0 else "")
     assert "ความจำเป็นสูง" in sentence and "กลุ่ม C" in sentence
     if len(need):
         assert sentence in res.details["findings"]

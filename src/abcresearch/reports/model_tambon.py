@@ -42,7 +42,7 @@ from abcresearch.reports.results import SectionResult, SummaryResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import smallarea as smallarea_section
 from abcresearch.reports.sections.common import cover_block
-from abcresearch.reports.sections.cover import coverage_text
+from abcresearch.reports.sections.cover import address, coverage_text
 from abcresearch.survey.areas import Area, get_area
 
 __all__ = ["NOTEBOOK", "ModelTambonReport", "model_only", "model_only_tambons"]
@@ -197,9 +197,7 @@ class ModelTambonReport(ReportBase):
         t = self.t
         a = self.area
         pub = Publisher(self, "cover")
-        parent = get_area(a.parent) if a.parent else None
-        lines = [f"**{t('level.' + a.level)}** "
-                 + (t("cover.in", parent=parent.label(self.lang)) if parent else ""),
+        lines = [address(self),
                  self.words.round_years(self.survey_round),
                  f"**{t('model_tambon.cover.not_surveyed')}** "
                  + coverage_text(self, pub),  # type: ignore[arg-type]

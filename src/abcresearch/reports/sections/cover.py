@@ -9,6 +9,8 @@ carries its warning on the cover as beside every table.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from abcresearch.analysis.status import GradeStatus, load_status_rules
@@ -20,7 +22,7 @@ from abcresearch.reports.sections.common import cover_block, within_words
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import get_area
 
-__all__ = ["coverage_text", "cover", "grade_text"]
+__all__ = ["address", "coverage_text", "cover", "grade_text"]
 
 
 def coverage_text(report: AreaContext, pub: Publisher | None = None) -> str:
@@ -83,16 +85,30 @@ def grade_text(report: AreaContext) -> str:
     return text
 
 
+def address(report: Any) -> str:
+    """Return the area's full name with the areas it lies in, as an address is written.
+
+    ``ตำบลในเมือง อำเภอเมืองนครศรีธรรมราช จังหวัดนครศรีธรรมราช``; in English, comma-separated.
+    (The cover read "ตำบล ในอำเภอเมืองนครศรีธรรมราช": the level word, a space, no province.)
+    """
+    named = getattr(report, "area_name", None)  # a village's own name from its form
+    parts = []
+    area = report.area
+    while area is not None:
+        parts.append(named(area) if named is not None else area.label(report.lang))
+        area = get_area(area.parent) if area.parent else None
+    return report.t("cover.address_sep").join(parts)
+
+
 def cover(report: AreaContext) -> SectionResult:
     """Return the cover block (Typst), with the synthetic-data banner for synthetic data."""
     t = report.t
     a = report.area
-    parent = t("cover.in", parent=report.area_name(get_area(a.parent))) if a.parent else ""
     n_vil = report.households["village_code"].nunique()
     n_hh = len(report.households)
     pub = Publisher(report, "cover")
     lines = [
-        f"**{t('level.' + a.level)}** {parent}",
+        address(report),
         report.words.round_years(report.survey_round),
         coverage_text(report, pub),
         f"**{grade_text(report)}**",

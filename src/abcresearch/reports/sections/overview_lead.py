@@ -156,10 +156,13 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     g, h = rc["groups"], rc["high"]
     found.append(t("lead.grades", a=int(g.get("A", 0)), b=int(g.get("B", 0)),
                    c=int(g.get("C", 0)), n=rc["n"],
-                   near=t("lead.grades_near", n=rc["near"]) if rc["near"] else ""))
+                   near=t("lead.grades_near", n=rc["near"]) if rc["near"] else "",
+                   **{f"label_{k.lower()}": report.grade_label(k) for k in ("A", "B", "C")}))
     if rc["n_need"]:
+        left = rc["n"] - rc["n_need"]  # their need rests on a hidden level-1 share
         found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
-                       a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0))))
+                       a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0)),
+                       hidden=t("lead.need_hidden", k=left) if left > 0 else ""))
     # level 1, by amphoe: each share only where the area's own report publishes it (the
     # round's one disclosure step), as that report rounds it
     share_pub = Publisher(report, "overview_lead")
