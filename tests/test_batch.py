@@ -378,3 +378,51 @@ def test_the_methods_appendix_is_planned_with_the_round_and_made_again_when_rule
     (m,) = [t for t in en.province_tasks if t.level == METHODS]
     assert m.paths.pdf == en.folder / "methods.pdf" != task.paths.pdf
     assert m.parameters["scheme"] == "scoring_slf5" and m.parameters["lang"] == "en"
+
+
+def test_cli_runs_a_notebook_of_ones_own_into_its_own_folder(tmp_path: Path, capsys,
+                                                             monkeypatch) -> None:
+    """A researcher's copy of the report notebook could be run from Python only; from the
+    command line it goes to reports/custom/<name>/, never over the shipped reports."""
+    import shutil
+
+    store = make_store(tmp_path, TAMBONS[:2])
+    mine = tmp_path / "1.1-mine.ipynb"
+    shutil.copy(TINY, mine)
+    monkeypatch.setattr("abcresearch.paths.reports_dir", lambda: tmp_path / "reports")
+    monkeypatch.setattr("abcresearch.batch.run.default_notebook",
+                        lambda level: TINY if level != "province" else tmp_path / "none.ipynb")
+    code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--within", "8001",
+                 "--store", str(store), "--workers", "1", "--notebook", str(mine)])
+    assert code == 0, capsys.readouterr()
+    folder = tmp_path / "reports" / "custom" / "1.1-mine" / str(ROUND) / "tambon"
+    assert sorted(p.name for p in folder.glob("*.pdf")) == ["800101.pdf", "800102.pdf"]
+    assert not (tmp_path / "reports" / str(ROUND)).exists()
+    executed = (folder / "800101.ipynb").read_text(encoding="utf-8")
+    assert "1.1-mine.ipynb" in executed  # papermill's record of the notebook run
+    code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--store", str(store),
+                 "--notebook", str(tmp_path / "missing.ipynb")])
+    assert code == 2 and "missing.ipynb" in capsys.readouterr().err
+
+
+def test_cli_report_takes_a_notebook_of_ones_own(tmp_path: Path, monkeypatch,
+                                                  sample_store: Path) -> None:
+    from abcresearch.batch import runner
+
+    store = sample_store
+    seen = {}
+
+    def fake_run_report(area, survey_round, **kw):  # the runner itself is tested above
+        seen.update(kw)
+        return runner.ReportOutcome(area, survey_round, "tambon", "ok",
+                                    runner.ReportPaths.for_area(area, survey_round, tmp_path))
+
+    monkeypatch.setattr(runner, "run_report", fake_run_report)
+    monkeypatch.setattr("abcresearch.paths.reports_dir", lambda: tmp_path / "reports")
+    assert main(["report", "--area", "801501", "--round", "2549", "--store", str(store),
+                 "--notebook", str(TINY)]) == 0
+    assert seen["notebook"] == TINY
+    assert seen["out"] == tmp_path / "reports" / "custom" / TINY.stem
+    assert main(["report", "--area", "801501", "--round", "2549", "--store", str(store),
+                 "--notebook", str(TINY), "--out", str(tmp_path / "o")]) == 0
+    assert seen["out"] == tmp_path / "o"

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from abcresearch import __version__
 from abcresearch.errors import AbcResearchError, InputError, StoreError
@@ -253,6 +253,24 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compare-round", dest="compare_round", type=int, default=None,
                    help="earlier round for the change sections (default: for each area the "
                         "latest earlier round with its data)")
+    _notebook_arg(p)
+
+
+def _notebook_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notebook", type=Path, default=None,
+                   help="a report notebook of your own (a copy of notebooks/area_report.ipynb "
+                        "keeping its parameters cell); its reports go to "
+                        "reports/custom/<notebook name>/ unless --out is given, never over "
+                        "the shipped reports")
+
+
+def _reports_out(args: argparse.Namespace) -> Path | None:
+    """Return the reports folder: ``--out``, or for a notebook of one's own a folder of its own."""
+    if args.out is not None or args.notebook is None:
+        return cast(Path | None, args.out)
+    from abcresearch.paths import reports_dir
+
+    return reports_dir() / "custom" / Path(args.notebook).stem
 
 
 @command("batch", _batch_args)
@@ -263,9 +281,9 @@ def _run_batch(args: argparse.Namespace) -> int:
     _check_within(args.within, args.survey_round, args.store)
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
-                       scheduler=args.scheduler, store=args.store, out=args.out, lang=args.lang,
-                       force=args.force, progress=True, scheme=args.scheme,
-                       compare_round=args.compare_round)
+                       scheduler=args.scheduler, store=args.store, out=_reports_out(args),
+                       lang=args.lang, force=args.force, progress=True, scheme=args.scheme,
+                       compare_round=args.compare_round, notebook=args.notebook)
     print(result.summary())
     return result.exit_code
 
@@ -282,6 +300,7 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheme", default=None,
                    help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "
                         "a non-default scheme writes to reports/<round>/<scheme>/")
+    _notebook_arg(p)
 
 
 def _warm_pdf() -> None:
@@ -321,7 +340,8 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.reports.model_tambon import model_only
 
     try:
-        model = model_only(area.code, args.survey_round, args.store, args.scheme)
+        model = args.notebook is None and model_only(area.code, args.survey_round, args.store,
+                                                     args.scheme)
         status = store_area_status(args.survey_round, area.code, args.store,
                                    model_areas=[area.code] if model else None)
         if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
@@ -341,8 +361,8 @@ def _run_report(args: argparse.Namespace) -> int:
             # IPython session or in a thread, where the engine runs the notebook in a warm kernel
             inprocess.NOTEBOOKS.start(imports=kernels.REPORT_IMPORTS)
         outcome = run_report(args.area, args.survey_round, store=args.store, lang=args.lang,
-                             out=args.out, scheme=args.scheme,
-                             engine=inprocess.ENGINE_NAME)
+                             out=_reports_out(args), scheme=args.scheme,
+                             engine=inprocess.ENGINE_NAME, notebook=args.notebook)
         if outcome.status == "failed":
             print(f"abcresearch report: {outcome.area_code} failed: {outcome.error} "
                   f"(details: {outcome.paths.error})", file=sys.stderr)
