@@ -864,6 +864,8 @@ def test_interviews_far_from_the_rounds_year_are_named(tmp_path):
     found = res.issues[res.issues["rule"] == "date_outside_round"]
     assert sorted(found["row"]) == [4, 5] and set(found["severity"]) == {"warning"}
     assert "interviewed in 2011 (2554 BE)" in found["message"].iloc[0]
+    # the date as a field team writes it, day/month/Buddhist-era year (not "2011-04-10")
+    assert set(found["value"]) == {"10/04/2554 BE"}
     assert any("2 households were interviewed in 2554 BE, not around round 2567" in n
                for n in res.notes)
 

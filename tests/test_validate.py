@@ -42,7 +42,7 @@ def _one(res, rule: str) -> pd.Series:
         # (a bad answer to hh_size, head_age, head_sex, cul_religion or interview_date is
         # kept as not answered: test_a_bad_capital_item_is_kept_as_not_answered_...)
         ("hh/head_sex", None, "required", "head_sex", "required"),
-        ("hh/village_code", "8001011", "regex", "village_code", "^[0-9]{8}$"),
+        ("hh/village_code", "8001011", "regex", "village_code", "must be 8 digits)"),
         ("hh/village_code", "80999901", "unknown_area", "village_code", "tambon"),
         ("hh/consent", "no", "equals", "consent", "must be 'yes'"),
     ],
@@ -50,6 +50,8 @@ def _one(res, rule: str) -> pd.Series:
 def test_bad_cell_is_rejected_with_a_clear_message(tmp_path, header, value, rule, column, words):
     def edit(exp):
         exp.households.loc[4, header] = value
+        item = next(c for c in exp.households.columns if c.endswith("/hum_skills"))
+        exp.households.loc[[0, 1, 2, 3, 5, 6], item] = None  # blank items: warnings
 
     exp, res = _run(tmp_path, edit)
     issue = _one(res, rule)
@@ -60,6 +62,20 @@ def test_bad_cell_is_rejected_with_a_clear_message(tmp_path, header, value, rule
     assert msg.startswith(f"household.csv row 6, column {column}: value ")
     assert f"breaks rule {rule} (" in msg and words in msg
     assert issue["message_th"]
+    if rule == "regex":  # in words a field officer reads, not the pattern's code
+        assert "^[0-9]" not in msg and "ตัวเลข 8 หลัก" in issue["message_th"]
+    # the rejected row is named on the terminal and first in the validation summary (which
+    # listed the first 20 issues: blank items, the rejected row out of sight)
+    from abcresearch.ingest.pipeline import summary_markdown
+
+    assert f"  {msg}" in res.summary().splitlines()
+    md = summary_markdown(res)
+    assert md.index("## Rejected rows") < md.index(f"- {msg}")
+    warned = res.issues[res.issues["severity"] != "error"]
+    assert (warned["rule"] == "item_missing").sum() >= 6
+    assert "## Warnings, up to 3 of each rule" in md
+    for rule, n in warned["rule"].value_counts().items():
+        assert md.count(f"breaks rule {rule} (") == min(int(n), 3)
     c = res.counts.set_index("table")
     assert c.loc["households", "rejected"] == 1
     assert c.loc["households", "valid"] == len(exp.households) - 1

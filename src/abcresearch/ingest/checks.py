@@ -276,18 +276,23 @@ def dates_outside_round(households: pd.DataFrame | None, survey_round: int
     """
     if households is None or households.empty or "interview_date" not in households.columns:
         return empty_issues(), []
-    year = pd.to_datetime(households["interview_date"], errors="coerce").dt.year
+    when = pd.to_datetime(households["interview_date"], errors="coerce")
+    year = when.dt.year
     ce = survey_round - 543
     off = households[year.notna() & ((year < ce - 1) | (year > ce + 1))]
     if off.empty:
         return empty_issues(), []
+    # the date as a field team writes it (day/month/Buddhist-era year), not the stored
+    # Christian-era date: "01/05/2459" typed for 2549 read back as "1916-05-01" before
     rows = [_issue("households", str(r.source_file), int(r.source_row), "interview_date",
                    "date_outside_round",
                    f"interviewed in {int(y)} ({int(y) + 543} BE), not around round "
                    f"{survey_round} ({ce})",
-                   value=str(r.interview_date), village=r.village_code, uuid=r.submission_uuid,
+                   value=f"{d.day:02d}/{d.month:02d}/{d.year + 543} BE", village=r.village_code,
+                   uuid=r.submission_uuid,
                    detail_th=f"สัมภาษณ์ปี พ.ศ. {int(y) + 543} ไม่ใช่ช่วงรอบ {survey_round}")
-            for r, y in zip(off.itertuples(index=False), year[off.index], strict=True)]
+            for r, y, d in zip(off.itertuples(index=False), year[off.index], when[off.index],
+                               strict=True)]
     years = ", ".join(str(int(y) + 543) for y in sorted(year[off.index].unique())[:3])
     note = (f"{len(off):,} household{'s were' if len(off) != 1 else ' was'} interviewed in "
             f"{years} BE, not around round {survey_round}: check that the export belongs to "

@@ -226,6 +226,16 @@ class IngestResult:
             if other > 0:
                 per += f" (and {other:,} rejected row{'s' if other != 1 else ''} with no amphoe)"
             lines.append(f"Households valid/rejected per amphoe: {per}")
+        errors = self.issues[self.issues["severity"] == "error"] if len(self.issues) else None
+        if errors is not None and len(errors):
+            # name the rejected rows here, not only in the files (a field officer fixing an
+            # export reads this first)
+            shown = errors["message"].head(5).tolist()
+            lines.append("Rejected, e.g.:" if len(errors) > len(shown) else "Rejected:")
+            lines += [f"  {m}" for m in shown]
+            if len(errors) > len(shown):
+                lines.append(f"  ... and {len(errors) - len(shown):,} more (rejects/, "
+                             "issues.csv)")
         if len(self.issues):
             lines.append(f"Rejected rows and issues: {self.round_dir / 'rejects'}, "
                          f"{self.round_dir / 'issues.csv'}, "
@@ -811,6 +821,20 @@ def summary_markdown(result: IngestResult, examples: int = 20) -> str:
         for f, cols in result.ignored_columns.items():
             out.append(f"- {f}: {', '.join(cols)}")
     if len(result.issues):
-        out += ["", f"## First {examples} issues", ""]
-        out += [f"- {m}" for m in result.issues["message"].head(examples)]
+        # the rejected rows first, then a few of each warning rule: the first issues of the
+        # file were mostly blank items (item_missing) and hid the rows that were rejected
+        issues = result.issues
+        errors = issues[issues["severity"] == "error"]
+        if len(errors):
+            head = f"## Rejected rows (first {examples} of {len(errors):,})" \
+                if len(errors) > examples else "## Rejected rows"
+            out += ["", head, ""] + [f"- {m}" for m in errors["message"].head(examples)]
+        warned = issues[issues["severity"] != "error"]
+        if len(warned):
+            out += ["", "## Warnings, up to 3 of each rule", ""]
+            for rule, group in warned.groupby("rule", sort=False):
+                more = len(group) - 3
+                out += [f"- {m}" for m in group["message"].head(3)]
+                if more > 0:
+                    out.append(f"- ... {more:,} more `{rule}` in issues.csv")
     return "\n".join(out) + "\n"

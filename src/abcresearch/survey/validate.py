@@ -938,13 +938,40 @@ def issue_table(table: str, found: pd.DataFrame, personal: set[str] | frozenset[
         p[col] = [
             label_in(words, "issue.frame", lang, file=f, row=r, column=c, value=v, rule=rule,
                      detail=rule_texts[rule][lang].format_map(
-                         {**(prm or {}), "detail": d if d is not None else ""}))
+                         {**(prm or {}), "detail": d if d is not None else "",
+                          "pattern": pattern_in_words((prm or {}).get("regex"), lang)}))
             for f, r, c, v, rule, prm, d in zip(
                 p["file"].astype(str), p["row"].astype(str), p["column"].astype(str),
                 p["value"].astype(str), p["rule"], p["params"], p["detail"], strict=True)]
     out = p[ISSUE_COLUMNS].copy()
     out["row"] = out["row"].astype("int64")
     return out
+
+
+_DIGITS_RE = re.compile(r"\^?(?:\[0-9\]|\\d)\{(\d+)(?:,(\d+))?\}\$?")
+
+
+def pattern_in_words(regex: Any, lang: str) -> str:
+    """Return a field officer's words for a value pattern of the form or the rules.
+
+    A plain run of digits (``^[0-9]{8}$``, ``\\d{10,13}``) is said as such ("8 digits",
+    "ตัวเลข 8 หลัก"); any other pattern is quoted as the questionnaire's. The messages read
+    "must match the pattern ^[0-9]{8}$" before.
+
+    Examples
+    --------
+    >>> pattern_in_words("^[0-9]{8}$", "en"), pattern_in_words("^[0-9]{8}$", "th")
+    ('8 digits', 'ตัวเลข 8 หลัก')
+    >>> pattern_in_words("[A-Z]+", "en")
+    'written as the questionnaire asks ([A-Z]+)'
+    """
+    text = "" if regex is None or (isinstance(regex, float) and np.isnan(regex)) else str(regex)
+    m = _DIGITS_RE.fullmatch(text)
+    if m:
+        n = m.group(1) if not m.group(2) else f"{m.group(1)}–{m.group(2)}"
+        return f"ตัวเลข {n} หลัก" if lang == "th" else f"{n} digits"
+    return (f"ข้อความตามรูปแบบที่แบบสอบถามกำหนด ({text})" if lang == "th"
+            else f"written as the questionnaire asks ({text})")
 
 
 def empty_issues() -> pd.DataFrame:
