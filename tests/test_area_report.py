@@ -149,6 +149,9 @@ def test_published_counts_for_your_own_cells_are_the_reports(sample_store) -> No
                 assert row[str(cat)] == f"{int(n.loc[code, cat]):,}"
     with pytest.raises(KeyError, match="overall_level"):
         report.published_counts("no_such_measure")
+    for shares_only in ("poor", "cens:human", "poverty"):  # cells not protected as counts
+        with pytest.raises(KeyError, match="publishes as counts"):
+            report.published_counts(shares_only)
 
 
 def test_the_rules_a_report_was_made_under_are_named(sample_store, tmp_path) -> None:

@@ -266,6 +266,10 @@ def _allowed(report: AreaReport) -> set[str]:
            str(report.analysis.scheme.scheme_version)}
     out |= {report.area.code, *report.area.code}
     out |= set(_numbers(report.fingerprint()))  # provenance in the methods note
+    from abcresearch.params import rules_fingerprint
+
+    out |= set(_numbers(rules_fingerprint(report.analysis.scheme.path)))  # and the rules'
+    out.add(rules_fingerprint(report.analysis.scheme.path))  # (the summary's, whole)
     for code in report.households["village_code"].unique():
         out.add(str(int(code[-2:])))
         out.add(str(code))
@@ -354,3 +358,53 @@ def test_a_reason_does_not_print_a_community_capital_the_pattern_hides(reports) 
                 assert printed not in text, (report.area.code, name, code)
             checked += 1
     assert checked, "the store has an area whose community capital the pattern hides"
+
+
+# ------------------------------------------------------------------ a round that samples villages
+@pytest.fixture(scope="module")
+def sampled_reports(tmp_path_factory) -> list[AreaReport]:
+    """Wave 1 of amphoe Khanom (8015): 4 of its 16 villages sampled, 20 households each; every
+    village, tambon and amphoe report with households, every section called."""
+    from fixtures.test_key import ingest_with_test_key
+
+    from abcresearch.synth.generate import synthesize
+
+    export = tmp_path_factory.mktemp("sampled_export") / "2550"
+    synthesize(province="80", survey_round=2550, seed=7, out=export, amphoe="8015", wave=1,
+               households_per_village=20)
+    shutil.rmtree(export / "_truth", ignore_errors=True)
+    store = tmp_path_factory.mktemp("sampled_store")
+    ingest_with_test_key(export, 2550, store)
+    from abcresearch.store import load
+
+    villages = sorted(load(2550, store=store, columns=["village_code"])["village_code"]
+                      .astype(str).unique())
+    codes = [*villages, *sorted({v[:6] for v in villages}), "8015"]
+    out = []
+    for code in codes:
+        report = AreaReport.load(code, 2550, store=store)
+        for section in SECTIONS:
+            getattr(report, section)()
+        out.append(report)
+    return out
+
+
+def test_nothing_hidden_can_be_recovered_in_a_round_that_samples_villages(
+        sampled_reports) -> None:
+    """Its counts are calibrated to the frame (a village's to its own households, a tambon's
+    and the amphoe's to theirs): the attacker, who knows the frame's counts and the weights,
+    uses them as published; every published weighted count agrees with that model."""
+    first = sampled_reports[0]
+    a = first.analysis
+    assert any(r.calibrated for r in sampled_reports)
+    known = a.areas.set_index("area_code")["households_in_surveyed_strata"].to_dict()
+    extra = disclosure.extra_counts(2550, first.store, a.households)
+    found = disclosure_audit.audit(_ledger(sampled_reports), a.households, a.scheme, 2550,
+                                   first.threshold, extra, known_households=known)
+    assert found.inconsistent == [], found.inconsistent[:5]
+    assert found.recovered == [], found.recovered[:5]
+    assert found.targets > 0
+    # without the frame's counts, the calibrated tables do not fit the attacker's model
+    plain = disclosure_audit.audit(_ledger(sampled_reports), a.households, a.scheme, 2550,
+                                   first.threshold, extra)
+    assert plain.inconsistent

@@ -130,7 +130,14 @@ def test_exploratory_example_reaches_the_pdf(sample_store: Path, tmp_path: Path)
     from abcresearch.reports.area import AreaReport
 
     published = AreaReport.load("801501", 2549, store=sample_store, lang="en").published_counts()
-    assert all(f'"{cell}"' in counted for cell in published.to_numpy().ravel())
+    from abcresearch.reports.render.display import TABLE_MIME
+
+    (spec,) = [o["data"][TABLE_MIME] for c in nb.cells if c.cell_type == "code"
+               for o in c.get("outputs", []) if TABLE_MIME in o.get("data", {})
+               and str(o["data"][TABLE_MIME].get("caption", "")).startswith("Households by")]
+    assert [[str(v) for v in row] for row in spec["rows"]] == [
+        [str(name), *map(str, row)] for name, row in zip(published.index,
+                                                         published.to_numpy(), strict=True)]
     assert '"<5"' in counted or '"×"' in counted
     # the custom chart: an SVG from the chart cell (the last code cell)
     chart_cell = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
@@ -146,19 +153,22 @@ def test_exploratory_example_reaches_the_pdf(sample_store: Path, tmp_path: Path)
     assert "Mean income per person per year" in text and "Income per person by village" in text
 
 
-def test_methods_notebook_runs(tmp_path: Path) -> None:
-    from abcresearch.demo import methods_pdf
+def test_methods_notebook_runs_as_the_batch_plans_it(sample_store: Path, tmp_path: Path) -> None:
+    """The round's methods appendix, made as a batch makes it (its planned task, run as a
+    worker runs it): the PDF, its executed notebook with the header, and the inputs sidecar
+    that keeps it current until the rules change."""
+    from abcresearch.batch.files import read_json
+    from abcresearch.batch.fingerprints import is_current
+    from abcresearch.batch.run import METHODS, plan_batch, run_task
 
-    pdf = methods_pdf(tmp_path / "methods.pdf", lang="en")
-    assert pdf.exists() and pdf.stat().st_size > 10_000
-    executed = json.loads(pdf.with_suffix(".ipynb").read_text(encoding="utf-8"))
-    assert executed["metadata"]["abcresearch"]["header"]["title"]
-    # labelled synthetic exactly when the round its sensitivity table reads is synthetic
-    from abcresearch.errors import StoreError
-    from abcresearch.store.read import manifest
-
-    try:
-        synthetic = bool(manifest(2549).get("synthetic", False))
-    except StoreError:
-        synthetic = False
-    assert executed["metadata"]["abcresearch"]["header"]["synthetic"] is synthetic
+    plan = plan_batch(2549, "tambon", "8015", store=sample_store, out=tmp_path, lang="en")
+    (task,) = [t for t in plan.province_tasks if t.level == METHODS]
+    outcome = run_task(task)
+    assert outcome.status == "ok", outcome.error
+    pdf = task.paths.pdf
+    assert pdf == plan.folder / "methods.pdf" and pdf.stat().st_size > 10_000
+    executed = json.loads(task.paths.ipynb.read_text(encoding="utf-8"))
+    header = executed["metadata"]["abcresearch"]["header"]
+    assert header["title"] == "ภาคผนวกวิธีการ · Methods appendix"
+    assert header["synthetic"] is True  # the sample store is synthetic: every page says so
+    assert read_json(task.paths.inputs) == task.inputs and is_current(task.paths, task.inputs)

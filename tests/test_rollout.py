@@ -188,7 +188,8 @@ def test_a_villages_households_are_its_own_in_a_round_that_samples_villages(roll
     own = by_village.sum(axis=1)
     assert np.allclose(own.to_numpy(), frame.reindex(own.index).to_numpy(dtype=float))
     whole, _ = rep.weighted_counts("overall_level")
-    assert float(whole.to_numpy().sum()) == pytest.approx(rep.households["weight"].sum())
+    assert float(whole.to_numpy().sum()) == pytest.approx(
+        rep.households["weight"].sum() * rep.count_factor)
     cov = rep.status.coverage
     assert cov.villages_surveyed < cov.villages_total  # the case of the note
     notes = rep.levels_and_tracks().tables[0].notes
@@ -212,8 +213,9 @@ def test_an_areas_counts_add_up_to_its_frame_in_a_round_that_samples_villages(
     """A tambon of 8 villages, 4 surveyed: its weights added up to the design's estimate of its
     households (a tambon of 1,603 in the frame read 1,810 in its levels table). Its counts
     are now the ratio estimator, the frame's households x the design's shares: they add up to
-    the frame, its shares, means and standard errors are those of the domain of the design,
-    and an amphoe's rows are its tambons' own counts."""
+    the frame; its households and design keep the design's weights (shares, means, standard
+    errors and design totals as R's survey package gives them); an amphoe's rows are its
+    tambons' own counts."""
     store, _ = rollout
     frame = load(2550, store=store, table="frame")
     known = frame.groupby("tambon_code")["households"].sum()
@@ -221,9 +223,11 @@ def test_an_areas_counts_add_up_to_its_frame_in_a_round_that_samples_villages(
     assert rep.calibrated
     design_total = float(rep.area_row["households_estimated"])
     assert abs(design_total - known["801501"]) > 1  # the design's estimate is not the frame's
-    assert float(rep.households["weight"].sum()) == pytest.approx(known["801501"])
-    whole, _ = rep.weighted_counts("overall_level")
     raw = rep.analysis.area_households("801501")
+    assert rep.households["weight"].tolist() == raw["weight"].tolist()  # not scaled
+    assert float(rep.households["weight"].sum()) == pytest.approx(design_total)
+    assert rep.count_factor * design_total == pytest.approx(known["801501"])
+    whole, _ = rep.weighted_counts("overall_level")
     level1 = (raw["overall_level"].map(level_key) == "1").to_numpy()
     share = float((raw["weight"] * level1).sum() / raw["weight"].sum())
     assert float(whole.loc["all", "1"]) == pytest.approx(known["801501"] * share)

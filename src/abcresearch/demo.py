@@ -14,61 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from abcresearch.paths import project_root
 
 ROUND = 2549
 SEED = 1
 PROVINCE = "80"
-
-
-def methods_pdf(out: Path, lang: str = "th", survey_round: int = ROUND,
-                store: Path | None = None) -> Path:
-    """Execute ``notebooks/methods.ipynb`` and export it to ``out`` (atomically).
-
-    The round and store feed the appendix's sensitivity table.
-    """
-    import papermill
-
-    from abcresearch.reports.render.exporter import notebook_to_pdf
-
-    nb_in = project_root() / "notebooks" / "methods.ipynb"
-    executed = out.with_suffix(".ipynb")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    parameters = {"lang": lang, "survey_round": survey_round,
-                  "store": str(store or project_root() / "data" / "store")}
-    from abcresearch.batch import kernels
-
-    # in a kernel of the tool's own (local sockets in a private folder, as every report's):
-    # papermill's own kernel listens on TCP ports and warns about it in the demo's output
-    kernels.start_soon()
-    try:
-        nb = papermill.execute_notebook(str(nb_in), None, parameters=parameters,
-                                        progress_bar=False, log_output=False,
-                                        cwd=str(project_root()),
-                                        engine_name=kernels.ENGINE_NAME)
-    finally:
-        kernels.POOL.release()
-    from abcresearch.errors import StoreError
-    from abcresearch.store.read import manifest
-
-    # its sensitivity table is computed from the round: synthetic data is labelled on every
-    # page, as in the round's reports (no store: no table, no label)
-    try:
-        synthetic = bool(manifest(survey_round, str(parameters["store"])).get("synthetic",
-                                                                              False))
-    except StoreError:
-        synthetic = False
-    nb.metadata.setdefault("abcresearch", {})["header"] = {
-        "title": "ภาคผนวกวิธีการ · Methods appendix", "subtitle": "abcresearch",
-        "synthetic": synthetic}
-    import nbformat
-
-    tmp = executed.with_name(f".{executed.name}.tmp")
-    nbformat.write(nb, str(tmp))
-    tmp.replace(executed)
-    return notebook_to_pdf(nb, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -253,7 +253,10 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         grade = summary.get("grade")
         cells.append((html.escape(str(grade)) if grade is not None else "–",
                       html.escape(str(grade or "")), ""))
-        figures = {**summary, **_model_figures(summary)} if model else summary
+        # a model row shows the model's figures only (a direct one of its few villages, for
+        # a measure the model does not estimate, would read as a model estimate)
+        figures = ({**summary, "m0": None, "share_level1": None, **_model_figures(summary)}
+                   if model else summary)
         for key, kind in (("households", "int"), ("m0", "float"), ("share_level1", "share")):
             shown, sort = _num(figures.get(key), kind)
             if model and key != "households" and shown != "–":

@@ -147,8 +147,9 @@ def check_rules(scheme: str | None = None) -> None:
 
     A report reads its rules inside its notebook: an edit that breaks one would fail every
     report of a batch, one after another, and a failed report takes its stale files away.
-    Each file is parsed and validated once here (the parsed rules are cached, so the
-    reports do not read them again); the problems of every broken file are reported at once.
+    Each file is parsed and validated here (a report run in this process then finds it
+    parsed; a worker or kernel parses it again); the problems of every broken file are
+    reported at once.
 
     Parameters
     ----------

@@ -323,7 +323,7 @@ def plan_batch(
     if not nb.is_file():
         raise ReportError(f"report notebook {nb} does not exist")
     model_codes: list[str] = []
-    if level == "tambon" and notebook is None and codes:
+    if level == "tambon" and notebook is None:  # also where no tambon has households
         from abcresearch.reports import model_tambon
         from abcresearch.survey.areas import get_area
 

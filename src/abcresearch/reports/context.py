@@ -295,10 +295,6 @@ class AreaContext(ReportBase):
         if self.level == "village" and "village_prob" in hh.columns:
             # given its selection, the village was surveyed for sure
             hh = hh.assign(weight=estimates.within_village_weights(hh), village_prob=1.0)
-        elif self.calibrated:  # the area's counts add up to its frame's households
-            w = hh["weight"].astype(float)
-            known = float(self.known_households([self.area.code]).iloc[0])
-            hh = hh.assign(weight=w * (known / float(w.sum())))
         return hh
 
     @cached_property
@@ -308,21 +304,33 @@ class AreaContext(ReportBase):
         In a round that samples villages, with a frame: a sampled household's weight also
         stands for the unsurveyed villages of its stratum, and the weights of an area's
         households add up to the design's estimate of its households, which differs from
-        the frame's count (by chance: which villages were drawn). Its counts are then the
-        frame's households of the area times the design's shares (the ratio estimator,
-        :func:`~abcresearch.reports.estimates.calibrated_weights`): its households weigh
-        ``w x N / sum(w)``, ``N`` the frame's households of its villages in the strata it
-        has a surveyed village in. Shares, means and their standard errors do not change.
-        A village report weighs within the village (its frame count already); a census round
-        is its frame.
+        the frame's count (by chance: which villages were drawn). Its counts
+        (:meth:`weighted_counts`, the summary's households) are then the frame's households of
+        the area times the design's shares (the ratio estimator): ``N / sum(w)`` times the
+        weighted counts (:attr:`count_factor`), ``N`` the frame's households of its villages in
+        the strata it has a surveyed village in; each row of an area within, its own
+        (:func:`~abcresearch.reports.estimates.calibrated_weights`). :attr:`households` and
+        :attr:`design` keep the design's weights: shares, means and their standard errors are
+        the design's, and ``design.total`` is the design's (Horvitz-Thompson) total with its
+        standard error, as R's survey package gives them. A village report weighs within the
+        village (its frame count already); a census round is its frame.
         """
         if self.level == "village" or not self.analysis.has_frame:
             return False
-        hh = self.analysis.area_households(self.area.code)
+        hh = self.households
         if "village_prob" not in hh.columns or hh.empty:
             return False
         p = pd.to_numeric(hh["village_prob"], errors="coerce")
         return bool((p < 1).any()) and self.known_households([self.area.code]).gt(0).all()
+
+    @cached_property
+    def count_factor(self) -> float:
+        """Return the factor of the area's weighted counts: ``N / sum(w)`` if calibrated, else 1."""
+        if not self.calibrated:
+            return 1.0
+        total = float(self.households["weight"].astype(float).sum())
+        known = float(self.known_households([self.area.code]).iloc[0])
+        return known / total if total > 0 else 1.0
 
     def known_households(self, codes: Sequence[str]) -> pd.Series:
         """Return the frame's households of areas in the strata they have a surveyed village in.
@@ -545,8 +553,13 @@ class AreaContext(ReportBase):
         totals = None
         if by and self.calibrated:  # each row's counts add up to its frame's households
             totals = self.known_households(self.households[by].dropna().astype(str).unique())
-        w, n = self.cached(("weighted_counts", measure, by), lambda: estimates.weighted_counts(
-            self.households, report_categories(self)[measure], by, totals))
+
+        def counts() -> tuple[pd.DataFrame, pd.DataFrame]:
+            w, n = estimates.weighted_counts(self.households, report_categories(self)[measure],
+                                             by, totals)
+            return (w * self.count_factor if not by else w), n
+
+        w, n = self.cached(("weighted_counts", measure, by), counts)
         return w.copy(), n.copy()
 
     def published_counts(self, measure: str = "overall_level", *, weighted: bool = True,
@@ -562,8 +575,10 @@ class AreaContext(ReportBase):
         Parameters
         ----------
         measure : str
-            A count measure of the report (``"overall_level"``, ``"level:<capital>"``,
-            ``"income_bin"``, ``"track"``, ...; ``KeyError`` lists them).
+            A count measure the report publishes as counts (``"overall_level"``,
+            ``"level:<capital>"``, ``"income_bin"``; ``KeyError`` lists them). Measures
+            published only as shares (``"poor"``, ``"cens:<capital>"``) are refused: their
+            cells are not protected against being worked out from each other.
         weighted : bool
             Estimated households (the design's weights, as the report's tables) or, False,
             households surveyed.
@@ -586,11 +601,17 @@ class AreaContext(ReportBase):
         from abcresearch.reports.disclosure import Publisher
 
         pub = Publisher(self, "custom")
-        known = pub.pattern.measures
-        if measure not in known or not hasattr(known[measure], "categories"):
-            raise KeyError(f"{measure!r} is not a count measure of the report; choose one of "
-                           f"{sorted(m for m, v in known.items() if hasattr(v, 'categories'))}")
-        cats = [str(c) for c in known[measure].categories]
+        cats_of = report_categories(self)
+        # only the measures whose cells the reports publish (and so protect against being
+        # worked out from each other and from the areas around): "poor" or "cens:*" are
+        # published as shares only, and their cells get no secondary suppression
+        usable = {m: v for m, v in pub.pattern.measures.items()
+                  if getattr(v, "published", ()) != () and hasattr(v, "cells")
+                  and getattr(v, "refines", None) is None and m in cats_of.columns}
+        if measure not in usable:
+            raise KeyError(f"{measure!r} is not a count measure the report publishes as "
+                           f"counts; choose one of {sorted(usable)}")
+        cats = [str(c) for c in usable[measure].cells]
         child = CHILD_COLUMN[self.level]
         rows: dict[str, dict[str, str]] = {}
         if by_area and self.level != "village":

@@ -25,7 +25,7 @@ households.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,7 +212,8 @@ def _groups(count_measures: Sequence[Any]) -> list[list[Any]]:
 
 def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
           survey_round: int, threshold: int,
-          extra_truth: dict[str, dict[str, int]] | None = None) -> AuditResult:
+          extra_truth: dict[str, dict[str, int]] | None = None,
+          known_households: Mapping[str, float] | None = None) -> AuditResult:
     """Attack every hidden figure with everything published.
 
     Parameters
@@ -232,6 +233,13 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     extra_truth : dict, optional
         True values of the data-quality counts (``{measure: {area: count}}``), as
         :func:`~abcresearch.reports.disclosure.extra_counts` gives them.
+    known_households : mapping, optional
+        In a round that samples villages, the frame's households each area's weighted counts
+        are calibrated to (``households_in_surveyed_strata`` of the areas table; see
+        :attr:`abcresearch.reports.context.AreaContext.calibrated`): a weighted cell of area
+        ``a`` is then ``N_a / sum_a(w)`` times its weighted sum (for a village, its own
+        households). The attacker knows both (the frame's counts are published, the weights
+        are the design's).
 
     Returns
     -------
@@ -256,9 +264,14 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     cap_weight = {c: scheme.af_weights[c] for c in scheme.capital_ids}
 
 
+    factor: dict[str, float] = {}
+    for area, known in (known_households or {}).items():
+        mass = sum(w_of[v] * n_v[i] for i, v in enumerate(villages) if v.startswith(str(area)))
+        if known and mass > 0 and np.isfinite(known):
+            factor[str(area)] = float(known) / mass
     attack = _Attack(entries, villages, vcode, n_v, w_of, int(threshold), result, m0,
                      cap_weight, measure_of, (rules.protection_relative,
-                                              rules.protection_absolute))
+                                              rules.protection_absolute), factor)
     for group in _groups(cms):
         attack.counts(group, cats)
     for mm in mms:
@@ -283,6 +296,8 @@ class _Attack:
     cap_weight: dict[str, float]
     measure_of: dict[str, Any]
     protection: tuple[float, float]
+    factor: dict[str, float] = field(default_factory=dict)
+    """Calibration factor of each area's weighted cells (``audit``'s ``known_households``)."""
 
     def in_area(self, area: str) -> list[str]:
         return [v for v in self.villages if v.startswith(area)]
@@ -318,10 +333,11 @@ class _Attack:
 
         def cell_row(area: str, cells: Sequence[tuple[str, str]], weighted: bool) -> np.ndarray:
             coefs: dict[tuple[Any, ...], float] = {}
+            g = self.factor.get(area, 1.0) if weighted else 1.0
             for v in in_area(area):
                 for mm, k in cells:
                     key = (mm, v, k)
-                    coefs[key] = coefs.get(key, 0.0) + (w_of[v] if weighted else 1.0)
+                    coefs[key] = coefs.get(key, 0.0) + (w_of[v] * g if weighted else 1.0)
             return model.vec(coefs)
 
         def usable(cells: Sequence[tuple[str, str]]) -> bool:

@@ -735,8 +735,11 @@ def calibrated_weights(households: pd.DataFrame, by: str,
     known.index = known.index.astype(str)
     sums = w.groupby(key).sum()
     factor = (known.reindex(sums.index) / sums).where(lambda f: np.isfinite(f) & (f > 0))
-    g = key.map(factor).astype("float64").fillna(1.0).to_numpy()
-    return w * g
+    g = key.map(factor).astype("float64")
+    if by == "village_code":  # a village with no known count: its own households
+        own = within_village_weights(households)
+        return (w * g).where(g.notna(), own)
+    return w * g.fillna(1.0)
 
 
 def weighted_counts(households: pd.DataFrame, categories: pd.Series, by: str | None = None,

@@ -55,7 +55,7 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
     status = report.status
     if not pub:
         status = replace(status, grade=None)
-    est = ((float(w.sum()) if report.calibrated  # the counts it prints add up to this
+    est = ((float(w.sum()) * report.count_factor if report.calibrated  # its counts' total
             else float(report.area_row.get("households_estimated", w.sum()))) if pub else None)
     if compare_round is None and "change" in report.results:
         compare_round = report.results["change"].options.get("compare_round")
