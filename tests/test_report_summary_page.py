@@ -245,3 +245,23 @@ def test_the_covers_group_says_its_rules_are_a_draft(sample_store, monkeypatch) 
     reviewed = dataclasses.replace(load_grade_rules(), verified=True)
     monkeypatch.setattr(C, "load_grade_rules", lambda *a, **k: reviewed)
     assert mark not in C.grade_text(rep)
+
+
+def test_level1_share_and_interval_read_as_each_language_writes_them(sample_store) -> None:
+    """The English page read "48 (45–51)%": a percentage sign after the interval."""
+    import re
+
+    checked = 0
+    for code in ("801501", "801502", "8015", "80150101", "80150102"):
+        found = {lang: AreaReport.load(code, 2549, store=sample_store, lang=lang)
+                 .summary_page().text for lang in ("th", "en")}
+        assert ")%" not in found["en"]
+        en = re.search(r"Households at level 1 \(basic needs\): (\d+)% \((\d+)–(\d+)%\)",
+                       found["en"])
+        th = re.search(r"ครัวเรือนระดับ 1 \(ความจำเป็นพื้นฐาน\): ร้อยละ (\d+) \((\d+)–(\d+)\)",
+                       found["th"])
+        assert bool(en) == bool(th)
+        if en and th:
+            assert en.groups() == th.groups()
+            checked += 1
+    assert checked  # some area of the sample shows its level-1 share with an interval

@@ -278,3 +278,17 @@ def test_a_village_report_gives_no_tambon_figure_as_the_villages_own(sample_stor
         t("welfare.cmp.nhso"))]
     assert listed and all(v in (t("welfare.village.yes"), t("welfare.village.no"))
                           for v in listed)
+
+
+def test_the_nhso_total_prints_alike_in_both_tables(tambon) -> None:
+    """It printed 334,687.50 baht beside the programme's figures and 334,688 in the
+    projection: money is in whole baht, rounded half up, everywhere."""
+    t = tambon.t
+    res = tambon.results["welfare_fund"]
+    tables = [tb.data for tb in res.tables]
+    (cmp,) = [d for d in tables if t("welfare.col.this_area") in d.columns]
+    (proj,) = [d for d in tables if t("welfare.col.nhso") in d.columns]
+    row = cmp[cmp[t("welfare.col.figure")] == t("welfare.cmp.nhso")]
+    shown = str(row[t("welfare.col.this_area")].iloc[0])
+    assert "." not in shown
+    assert shown.replace(",", "") == str(int(proj[t("welfare.col.nhso")].iloc[0]))

@@ -311,7 +311,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # level-1 share
     l1_text = ""
     if l1_shown is not None and l1_published:
-        l1_text = t("summary.level1", share=l1_shown.with_ci)
+        has_ci = l1_shown.with_ci != l1_shown.text  # "48% (45–51%)" in English
+        l1_text = t("summary.level1", share=l1_shown.text,
+                    ci=t("summary.level1_ci", low=l1_shown.low, high=l1_shown.high)
+                    if has_ci else "")
     # strengths and gaps relative to the province
     shares = actions_mod.area_item_shares(report, ar) if pub else None
     good: list[str] = []

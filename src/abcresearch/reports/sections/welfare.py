@@ -596,8 +596,8 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
          baht("programme.msdhs_per_tambon x village_forms.tambons",
               pg["msdhs_per_tambon"] * n_tambons)),
         (t("welfare.cmp.nhso"), baht("programme.nhso_per_person", pg["nhso_per_person"], ""),
-         baht("programme.nhso_per_person x village_forms.vil_population",
-              pg["nhso_per_person"] * tot["vil_population"])),
+         baht("programme.nhso_per_person x village_forms.vil_population",  # to the baht,
+              _half_up(pg["nhso_per_person"] * tot["vil_population"]))),  # as the projection
     ]
     pilot = [p for p in progs.programmes if any(c in p.tambons for c in tambon_codes)]
     for p in progs.programmes:
