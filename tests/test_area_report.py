@@ -171,6 +171,24 @@ def test_the_rules_a_report_was_made_under_are_named(sample_store, tmp_path) -> 
         not in one
     both = render_index(tmp_path, 2549, outcomes)
     assert 'class="warning" id="rules"' in both and "0123456789ab" in both
+    # the grade rules and whether they are a draft, as the covers say
+    from abcresearch.labels import label
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    rules = load_grade_rules()
+    assert summary["grade_rules"] == f"{rules.scheme_id} v{rules.scheme_version}"
+    assert summary["grade_rules"] in one
+    assert (label("cover.grade_draft", "th") in one) == (not rules.verified)
+    # a grade near a threshold says so, as the cover does; "–" is explained
+    near = {**summary, "grade": "B", "grade_status": "near_threshold"}
+    page = render_index(tmp_path, 2549, [ReportOutcome(
+        "801501", 2549, "tambon", "ok", ReportPaths.for_area("801501", 2549, tmp_path),
+        summary=near)])
+    assert f'B <span class="model">(<span class="th">{label("grade_status.near_threshold")}' \
+        in page
+    assert 'id="dash-note"' in page
+    # the Thai font travels with the page (a machine without Thai fonts showed boxes)
+    assert "@font-face{font-family:\"Noto Sans Thai\"" in page and "base64," in page
 
 
 def test_english_report(sample_store) -> None:

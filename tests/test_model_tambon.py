@@ -116,6 +116,13 @@ def test_cli_reports_a_model_tambon_and_refuses_one_with_neither(
                      str(rollout_store)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "no model estimate" in err[0]
+    # a notebook of one's own for a tambon with model estimates only: said as it is (it said
+    # "no model estimate", beside an index and a report showing them)
+    code = cli.main(["report", "--area", MODEL_TAMBON, "--round", str(ROUND), "--store",
+                     str(rollout_store), "--notebook", str(tmp_path / "mine.ipynb")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "only model-based estimates" in err[0]
+    assert "without --notebook" in err[0]
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])

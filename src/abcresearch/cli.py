@@ -340,8 +340,13 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.reports.model_tambon import model_only
 
     try:
-        model = args.notebook is None and model_only(area.code, args.survey_round, args.store,
-                                                     args.scheme)
+        modelled = model_only(area.code, args.survey_round, args.store, args.scheme)
+        if modelled and args.notebook is not None:  # a notebook of one's own needs households
+            raise StoreError(f"tambon {area.code} ({area.name_th}) has no surveyed households "
+                             f"in round {args.survey_round}, only model-based estimates, which "
+                             f"a report notebook of your own cannot show: run abcresearch "
+                             f"report without --notebook for its model-based report")
+        model = modelled and args.notebook is None
         status = store_area_status(args.survey_round, area.code, args.store,
                                    model_areas=[area.code] if model else None)
         if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence

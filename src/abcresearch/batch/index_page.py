@@ -63,6 +63,24 @@ def _area_names(code: str) -> tuple[str, str]:
         return code, code
 
 
+def _font_face() -> str:
+    """Return the CSS rule embedding the reports' Thai font.
+
+    The page opens from disk on any machine without Thai boxes: it named system fonts, and a
+    machine without them showed tofu.
+    """
+    import base64
+
+    from abcresearch.reports.render.fonts import font_files
+
+    try:
+        data = base64.b64encode(font_files()[0].read_bytes()).decode("ascii")
+    except (OSError, IndexError):  # pragma: no cover - the font comes with the package
+        return ""
+    return ('@font-face{font-family:"Noto Sans Thai";font-weight:100 900;'
+            f'src:url(data:font/ttf;base64,{data}) format("truetype")}}')
+
+
 _CSS = """
 body{font-family:"Noto Sans Thai","Sarabun","Tahoma",sans-serif;margin:2em;color:#222}
 h1{font-size:1.5em;margin-bottom:.2em} .muted{color:#666;font-size:.9em}
@@ -186,12 +204,17 @@ def _rules_line(outcomes: Sequence[Any]) -> str:
     numbers with the same look; the index of each says which. More than one (reports kept
     from an earlier run of other rules) is a warning.
     """
-    used = sorted({(str(s.get("scheme")), str(s.get("rules_fingerprint")))
+    used = sorted({(str(s.get("scheme")), str(s.get("grade_rules") or ""),
+                    bool(s.get("grade_rules_draft")), str(s.get("rules_fingerprint")))
                    for o in outcomes if (s := o.summary or {}).get("scheme")})
     if not used:
         return ""
-    text = " · ".join(f"{html.escape(scheme)} ({_both('index.rules_fingerprint')} "
-                      f"{html.escape(fp)})" for scheme, fp in used)
+    text = " · ".join(
+        f"{_both('index.scheme')} {html.escape(scheme)}"
+        + (f" · {_both('index.grade_rules')} {html.escape(grades)}" if grades else "")
+        + (f" ({_both('cover.grade_draft')})" if draft else "")
+        + f" · {_both('index.rules_fingerprint')} {html.escape(fp)}"
+        for scheme, grades, draft, fp in used)
     css = "warning" if len(used) > 1 else "muted"
     return f'<p class="{css}" id="rules">{_both("index.rules")}: {text}</p>'
 
@@ -251,8 +274,10 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
             (html.escape(o.area_code), o.area_code, ""),
         ]
         grade = summary.get("grade")
-        cells.append((html.escape(str(grade)) if grade is not None else "–",
-                      html.escape(str(grade or "")), ""))
+        shown_grade = html.escape(str(grade)) if grade is not None else "–"
+        if grade is not None and summary.get("grade_status") == "near_threshold":
+            shown_grade += f' <span class="model">({_both("grade_status.near_threshold")})</span>'
+        cells.append((shown_grade, html.escape(str(grade or "")), ""))
         # a model row shows the model's figures only (a direct one of its few villages, for
         # a measure the model does not estimate, would read as a model estimate)
         figures = ({**summary, "m0": None, "share_level1": None, **_model_figures(summary)}
@@ -295,7 +320,7 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
 <html lang="th"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title_th)} · {html.escape(title_en)} {survey_round}</title>
-<style>{_CSS}</style></head>
+<style>{_font_face()}{_CSS}</style></head>
 <body class="lang-th">
 <h1>{_both("index.title")} · {_both("round")} {survey_round}
 <button type="button" onclick="setLang('th')">ไทย</button><button type="button"
@@ -313,6 +338,7 @@ onclick="setLang('en')">English</button></h1>
 {chr(10).join(rows)}
 </tbody></table>
 {_model_note() if models else ""}
+<p class="muted" id="dash-note">{_both("index.dash_note")}</p>
 <script>{_JS}</script>
 </body></html>
 """

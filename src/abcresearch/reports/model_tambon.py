@@ -43,6 +43,7 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import smallarea as smallarea_section
 from abcresearch.reports.sections.common import cover_block
 from abcresearch.reports.sections.cover import address, coverage_text
+from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import Area, get_area
 
 __all__ = ["NOTEBOOK", "ModelTambonReport", "model_only", "model_only_tambons"]
@@ -265,6 +266,8 @@ class ModelTambonReport(ReportBase):
             households_estimated=None, households=0, villages=0,
             model_estimates=printed, level_ci=float(self.result.meta.get("level", 0.95)),
             scheme=scheme_version(self.analysis.scheme),
+            grade_rules=scheme_version(load_grade_rules()),
+            grade_rules_draft=not load_grade_rules().verified,
             rules_fingerprint=rules_fingerprint(self.analysis.scheme.path),
             covariate_year=self.result.meta.get("covariate_year"))
 

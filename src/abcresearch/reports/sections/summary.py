@@ -24,6 +24,7 @@ from abcresearch.reports.results import SummaryResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.change import change_records, published_change
 from abcresearch.reports.sections.smallarea import area_estimates, printed_estimates
+from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DIGITS", "summary", "write_summary"]
 
@@ -76,6 +77,8 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
         design=report.analysis.design.name,
         compare_round=None if ch is None or rows.empty else int(ch.round_from),
         scheme=scheme_version(report.analysis.scheme),
+        grade_rules=scheme_version(load_grade_rules()),
+        grade_rules_draft=not load_grade_rules().verified,
         rules_fingerprint=rules_fingerprint(report.analysis.scheme.path),
         **extra,
     )
