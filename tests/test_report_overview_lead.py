@@ -61,7 +61,7 @@ def test_findings_come_first_with_the_heat_map(overview, programmes) -> None:
                                   if shown["near_threshold"].any() else "",
                                   label_a=overview.grade_label("A"),
                                   label_b=overview.grade_label("B"),
-                                  label_c=overview.grade_label("C"))
+                                  label_c=overview.grade_label("C"), ungraded="")
     assert found[1].startswith("ความพร้อมของ") and "กลุ่ม C (ควรเสริมความเข้มแข็งก่อน)" in found[1]
     # the groups' names are the grade rules' (an edited label was left old on page 1)
     assert all(overview.grade_label(g) in found[1] for g in ("A", "B", "C"))
@@ -102,7 +102,8 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
     sentence = overview.t("lead.need", high=int(high.sum()), n=len(need),
                           a=int(high.get("A", 0)), b=int(high.get("B", 0)),
                           c=int(high.get("C", 0)),
-                          hidden=overview.t("lead.need_hidden", k=left) if left > 0 else "")
+                          hidden=overview.t("lead.need_hidden", k=left) if left > 0 else "",
+                          ungraded="")  # a census round: every tambon graded
     assert "ความจำเป็นสูง" in sentence and "กลุ่ม C" in sentence
     if len(need):
         assert sentence in res.details["findings"]

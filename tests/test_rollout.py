@@ -603,6 +603,27 @@ def test_province_rollout_and_change_overview(rollout) -> None:
     assert p.change_overview(compare_round=2549).options["compare_round"] == 2549
 
 
+def test_the_overview_lead_counts_ungraded_tambons_as_such(rollout) -> None:
+    """Page 1 read "high need 24 of 147 tambons: C 16 · B 8 · A 0": the 8 high-need tambons
+    on too few sampled villages (no group) were in the 147 but in no group."""
+    from abcresearch.reports.sections.overview_lead import readiness_counts
+
+    store, _ = rollout
+    p = ProvinceReport.load("80", 2549, store=store)  # wave 1: tambons of one sampled village
+    rc = readiness_counts(p)
+    assert rc["ungraded"] > 0
+    assert sum(rc["groups"].values()) + rc["ungraded"] == rc["n"]
+    found = p.lead().details["findings"]
+    grades = next(f for f in found if f.startswith("ความพร้อมของ"))
+    assert f"ยังไม่จัดกลุ่ม {rc['ungraded']} ตำบล" in grades
+    need = [f for f in found if f.startswith("ตำบลที่มีความจำเป็นสูง")]
+    if need:
+        high = sum(rc["high"].values()) + rc["high_ungraded"]
+        assert need[0].startswith(f"ตำบลที่มีความจำเป็นสูง {high} จาก {rc['n_need']} ตำบล")
+        if rc["high_ungraded"]:
+            assert f"ยังไม่จัดกลุ่ม {rc['high_ungraded']}" in need[0]
+
+
 def test_report_cli_says_not_surveyed(rollout, capsys) -> None:
     from abcresearch import cli
 

@@ -102,10 +102,15 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
     shown = tt[~small]
     rules = load_grade_rules()
     high_class = str(rules.need_order[0])  # need classes from the highest
-    need = tt[~hidden]
+    need = tt[~hidden & tt["need"].notna()]
+    high = need[need["need"] == high_class]
+    # a tambon on too few sampled villages has a need class but no group: counted as such
+    # (page 1 read "high need 24 of 147 tambons: C 16 · B 8 · A 0", 8 ungraded left out)
     return {"groups": shown["grade"].value_counts().to_dict(),
+            "ungraded": int(shown["grade"].isna().sum()),
             "near": int(shown["near_threshold"].astype(bool).sum()),
-            "high": need.loc[need["need"] == high_class, "grade"].value_counts().to_dict(),
+            "high": high["grade"].value_counts().to_dict(),
+            "high_ungraded": int(high["grade"].isna().sum()),
             "n": len(shown), "n_need": len(need)}
 
 
@@ -154,15 +159,23 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     # readiness groups, and need beside them
     rc = readiness_counts(report)
     g, h = rc["groups"], rc["high"]
+    from abcresearch.analysis.status import load_status_rules
+
+    min_villages = load_status_rules().min_sampled_villages
     found.append(t("lead.grades", a=int(g.get("A", 0)), b=int(g.get("B", 0)),
                    c=int(g.get("C", 0)), n=rc["n"],
                    near=t("lead.grades_near", n=rc["near"]) if rc["near"] else "",
+                   ungraded=t("lead.ungraded", k=rc["ungraded"], min_villages=min_villages)
+                   if rc["ungraded"] else "",
                    **{f"label_{k.lower()}": report.grade_label(k) for k in ("A", "B", "C")}))
     if rc["n_need"]:
         left = rc["n"] - rc["n_need"]  # their need rests on a hidden level-1 share
-        found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
+        found.append(t("lead.need", high=sum(int(v) for v in h.values()) + rc["high_ungraded"],
+                       n=rc["n_need"],
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0)),
-                       hidden=t("lead.need_hidden", k=left) if left > 0 else ""))
+                       hidden=t("lead.need_hidden", k=left) if left > 0 else "",
+                       ungraded=t("lead.need_ungraded", k=rc["high_ungraded"])
+                       if rc["high_ungraded"] else ""))
     # level 1, by amphoe: each share only where the area's own report publishes it (the
     # round's one disclosure step), as that report rounds it
     share_pub = Publisher(report, "overview_lead")
