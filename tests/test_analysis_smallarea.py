@@ -351,7 +351,9 @@ def test_a_model_based_tambon_report_says_so_plainly_with_rmse_and_intervals(ebl
     assert sec.details["estimate_basis"] == "model"
     assert sec.details["grade_status"] == "provisional" and sec.details["kind"] == "eblup"
     box = next(p for p in sec.parts if isinstance(p, Typst))
-    assert "ผลเบื้องต้นจากแบบจำลอง" in box.markdown  # grade status `provisional`
+    # grade status `provisional` with no group: said as it is (it read "provisional" beside
+    # a cover saying "not graded")
+    assert "ยังไม่จัดกลุ่ม A/B/C (มีเพียงค่าประมาณจากแบบจำลอง" in box.markdown
     assert "เป็นค่าประมาณจากแบบจำลอง ไม่ใช่ค่าที่วัดได้โดยตรง" in box.markdown
     assert "1 หมู่บ้าน" in box.markdown
     text = "\n".join(p.as_markdown() for p in sec.parts)
@@ -373,7 +375,7 @@ def test_a_model_based_tambon_report_says_so_plainly_with_rmse_and_intervals(ebl
                                                        level="tambon")["need"].iloc[0]
     assert cover_lines(rep, result) == [
         "**ฐานของค่าประมาณ: ประมาณด้วยแบบจำลองพื้นที่ขนาดเล็ก · สถานะการจัดกลุ่ม: "
-        "ผลเบื้องต้นจากแบบจำลอง**"]
+        "ยังไม่จัดกลุ่ม A/B/C (มีเพียงค่าประมาณจากแบบจำลอง ใช้บอกความจำเป็นเบื้องต้น)**"]
 
 
 def test_a_model_estimate_resting_on_a_few_households_is_not_published(eblup_report, result):

@@ -55,7 +55,7 @@ def test_pdf_says_model_based_with_rmse(rollout_store, model_report) -> None:  #
     text = _text(model_report.paths.pdf)
     squash = lambda s: re.sub(r"\s", "", s)  # noqa: E731
     assert squash(label("basis.model", "th")) in text
-    assert squash(label("grade_status.provisional", "th")) in text
+    assert squash(label("grade_status.provisional_ungraded", "th")) in text  # no group
     assert squash("สำรวจ 0 จาก 5 หมู่บ้าน") in text
     assert "RMSE" in text
     rows = round_small_area(ROUND, rollout_store).area(MODEL_TAMBON).set_index("measure")

@@ -31,6 +31,7 @@ from abcresearch.labels import label
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.estimates import level_key
 from abcresearch.reports.province import ProvinceReport
+from abcresearch.reports.sections.change import published_change
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.store import load
 
@@ -548,11 +549,18 @@ def test_change_says_which_villages_each_round_rests_on(rollout, sample_store) -
                        .astype(str).pipe(lambda c: c[c.str.startswith("801502")]))
                 for r in (2550, 2551)}
     assert len(villages[2551]) == 2 and villages[2550] != villages[2551]
+    _, rows = published_change(rep, None)
+    intervals = bool(rows["estimable"].any())
     expected = label("rollout.change.basis_differs", "th", be_from=2550, be_to=2551,
                      n_from=len(villages[2550]), n_to=2,
                      total=rep.status.coverage.villages_total,
-                     both=len(villages[2550] & villages[2551]))
+                     both=len(villages[2550] & villages[2551]),
+                     intervals=label("rollout.change.basis_intervals", "th") if intervals
+                     else "")
     assert expected in text
+    # the sentence says the intervals include the villages' sampling only where there are any
+    # (a tambon of one sampled village showed points only beside it)
+    assert (label("rollout.change.basis_intervals", "th") in text) == intervals
     vil = AreaReport.load("80150101", 2550, store=store)  # a village: no such sentence
     assert "สองรอบนี้สำรวจ" not in vil.change().text
 

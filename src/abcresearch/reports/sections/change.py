@@ -250,8 +250,12 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     return {"counts": counts, "transitions": tr, "suppressed": mask}
 
 
-def _basis(report: AreaContext, ch: ChangeAnalysis) -> str:
-    """Say what each round's numbers of the area rest on: its surveyed villages, both rounds'."""
+def _basis(report: AreaContext, ch: ChangeAnalysis, intervals: bool = True) -> str:
+    """Say what each round's numbers of the area rest on: its surveyed villages, both rounds'.
+
+    ``intervals``: whether the table shows any interval (an area on too few sampled villages
+    has none, and the sentence said its intervals include the villages' sampling).
+    """
     code = report.area.code
     later = set(report.households["village_code"].astype(str))
     earlier = set(ch.earlier.area_households(code, columns=["village_code"])["village_code"]
@@ -268,7 +272,8 @@ def _basis(report: AreaContext, ch: ChangeAnalysis) -> str:
     return report.t("rollout.change.basis_differs", be_from=ch.round_from, be_to=ch.round_to,
                     n_from=shown("villages_surveyed_from", len(earlier)),
                     n_to=shown("villages_surveyed", len(later)), total=total,
-                    both=shown("villages_surveyed_both", len(earlier & later)))
+                    both=shown("villages_surveyed_both", len(earlier & later)),
+                    intervals=report.t("rollout.change.basis_intervals") if intervals else "")
 
 
 def change(report: AreaContext, *, compare_round: int | None = None) -> SectionResult:
@@ -296,7 +301,7 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
         return out.result(details={"records": []})
     out.text(f"## {t('rollout.change.heading', be=ch.round_from)}")
     if report.level != "village" and not rows.empty:
-        out.text(_basis(report, ch))
+        out.text(_basis(report, ch, bool(rows["estimable"].any())))
     if rows.empty:
         out.text(t("rollout.change.not_in_round", area=report.area_name(), be=ch.round_from))
         return out.result(details={"records": [], "psu": ch.psu, "linked": ch.linked})

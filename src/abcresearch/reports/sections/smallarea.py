@@ -45,7 +45,7 @@ from abcresearch.scoring.grades import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
 __all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "model_fit", "printed_estimates",
-           "small_area", "tambon_overview"]
+           "small_area", "status_text", "tambon_overview"]
 
 #: How each measure is printed: (scale, decimals).
 MEASURE_FORMAT: dict[str, tuple[float, int]] = {"share_level1": (100.0, 1),
@@ -119,8 +119,20 @@ def cover_lines(report: AreaContext, result: SmallAreaResult | None = None) -> l
     if basis is not EstimateBasis.MODEL:
         return []
     line = report.t("smallarea.status_line", basis=report.t("basis.model"),
-                    status=report.t(f"grade_status.{status.value}"))
+                    status=status_text(report, status))
     return [f"**{line}**"]
+
+
+def status_text(report: Any, status: Any) -> str:
+    """Return the words of a grade status; a provisional one with no group says so.
+
+    A tambon the model estimates has a provisional need class but no A/B/C group: its cover
+    read "not graded" and, one line below, "grade status: provisional (model-based)".
+    """
+    value = getattr(status, "value", status)
+    if value == "provisional" and getattr(report.status, "grade", None) is None:
+        return report.t("grade_status.provisional_ungraded")
+    return report.t(f"grade_status.{value}")
 
 
 def printed_estimates(rows: pd.DataFrame) -> list[dict[str, Any]]:
@@ -198,7 +210,7 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
 
     out.heading("smallarea.section")
     status_line = t("smallarea.status_line", basis=t("basis.model"),
-                    status=t(f"grade_status.{status.value}"))
+                    status=status_text(report, status))
     # a tambon whose sampled villages sent no form (yet) is not "a tambon nobody sampled"
     plain_key = ("smallarea.plain.synthetic_no_data" if kind == "synthetic" and villages_sampled
                  else f"smallarea.plain.{kind}")
