@@ -632,6 +632,25 @@ def test_the_overview_lead_counts_ungraded_tambons_as_such(rollout) -> None:
             assert f"ยังไม่จัดกลุ่ม {rc['high_ungraded']}" in need[0]
 
 
+def test_the_methods_appendix_describes_the_rounds_design(rollout, sample_store) -> None:
+    """The appendix of a round that samples villages described a census of villages
+    (villages as strata, weight = households ÷ surveyed) beside reports using two stages."""
+    from abcresearch.reports.methods import MethodsReport
+
+    store, _ = rollout
+    m = MethodsReport.load()
+    frame = load(2550, store=store, table="frame")
+    sampled = int((frame["sampled"].astype(str) == "1").sum())
+    stats = m.statistics(2550, store=str(store))
+    design = m.design_and_weights(2550, store=str(store)).text
+    assert stats.details["design"] == "two_stage"
+    assert "สุ่มตัวอย่างสองขั้น" in stats.text and "Fay-Herriot" in stats.text
+    assert "หมู่บ้านเป็นชั้นภูมิ" not in stats.text
+    assert f"สุ่มหมู่บ้าน {sampled:,} จาก {frame['village_code'].nunique():,} หมู่บ้าน" in design
+    census = m.statistics(2549, store=str(sample_store))
+    assert census.details["design"] == "census" and "หมู่บ้านเป็นชั้นภูมิ" in census.text
+
+
 def test_report_cli_says_not_surveyed(rollout, capsys) -> None:
     from abcresearch import cli
 

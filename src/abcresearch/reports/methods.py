@@ -40,14 +40,27 @@ class MethodsReport(MethodsContext):
         """Item rules and weights, level bands, the overall level and tracks, AF."""
         return self._keep(sections.scoring_scheme(self))
 
-    def statistics(self) -> SectionResult:
-        """Return the statistical method in words."""
-        return self._keep(sections.statistics(self))
+    def statistics(self, survey_round: int | None = None, store: str | None = None
+                   ) -> SectionResult:
+        """Return the statistical method in words.
+
+        Parameters
+        ----------
+        survey_round : int, optional
+            The round the appendix goes with: a round that samples villages is described as
+            its two-stage sample (default: the design in ``params/design.yaml`` alone).
+        store : str, optional
+            The analysis store of that round.
+        """
+        rd = sections.round_design(survey_round, store) if survey_round is not None else None
+        return self._keep(sections.statistics(self, rd))
 
     # the stand-alone parts (abcresearch.reports.sections.appendix)
-    def design_and_weights(self) -> SectionResult:
-        """Return the design, the weights and the disclosure rule in words."""
-        return self._keep(appendix.design_and_weights(self))
+    def design_and_weights(self, survey_round: int | None = None, store: str | None = None
+                           ) -> SectionResult:
+        """Return the design, the weights and the disclosure rule (as :meth:`statistics`)."""
+        rd = sections.round_design(survey_round, store) if survey_round is not None else None
+        return self._keep(appendix.design_and_weights(self, rd))
 
     def score_bands(self) -> SectionResult:
         """Return the score band of each level and what it means."""

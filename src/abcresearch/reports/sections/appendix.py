@@ -83,15 +83,26 @@ def load_programme_capitals(path: str | Path | None = None) -> ProgrammeCapitals
     return load(path or "programme_capitals", _parse_programme_capitals)
 
 
-def design_and_weights(report: MethodsContext) -> SectionResult:
-    """Return the design, the weights and the disclosure rule in words."""
+def design_and_weights(report: MethodsContext, round_design: Any = None) -> SectionResult:
+    """Return the design, the weights and the disclosure rule in words.
+
+    ``round_design``: the round's design (:func:`abcresearch.reports.sections.methods.
+    round_design`); a round that samples villages gets its two-stage weights and counts.
+    """
     from abcresearch.reports.disclosure import publication_rules
 
     d = report.design_spec
     out = SectionBuilder("design_and_weights", report.words)
     out.heading("appendix.design")
-    out.text(report.t("appendix.design_text", base=publication_rules().weighted_count_base,
-                      level=100 * d.level, threshold=d.suppression_threshold))
+    base = publication_rules().weighted_count_base
+    if round_design is not None and round_design.two_stage:
+        out.text(report.t("appendix.design_text_two_stage", be=round_design.survey_round,
+                          sampled=f"{round_design.villages_sampled:,}",
+                          total=f"{round_design.villages_total:,}", base=base,
+                          level=100 * d.level, threshold=d.suppression_threshold))
+    else:
+        out.text(report.t("appendix.design_text", base=base, level=100 * d.level,
+                          threshold=d.suppression_threshold))
     return out.result()
 
 

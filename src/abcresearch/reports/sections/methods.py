@@ -7,6 +7,8 @@ read from ``params/``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -17,7 +19,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_subset
 from abcresearch.survey.instrument import codebook, load_form
 
-__all__ = ["cover", "instrument", "scoring_scheme", "statistics"]
+__all__ = ["RoundDesign", "cover", "instrument", "round_design", "scoring_scheme", "statistics"]
 
 
 def cover(report: MethodsContext) -> SectionResult:
@@ -115,11 +117,57 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
     return out.result(estimates=rules)
 
 
-def statistics(report: MethodsContext) -> SectionResult:
-    """Return the statistical method in words (design, intervals, suppression, lonely PSUs)."""
+def statistics(report: MethodsContext, round_design: RoundDesign | None = None
+               ) -> SectionResult:
+    """Return the statistical method in words (design, intervals, suppression, lonely PSUs).
+
+    ``round_design``: the design of the round the appendix goes with
+    (:func:`round_design`); a round that samples villages is described as the two-stage
+    sample it is, with its counts and model estimates (it was described as a census of
+    villages).
+    """
     d = report.design_spec
     out = SectionBuilder("statistics", report.words)
     out.heading("methods.statistics")
-    out.text(report.t("methods.statistics_text", level=d.level,
-                      threshold=d.suppression_threshold, lonely=d.lonely_psu))
-    return out.result()
+    if round_design is not None and round_design.two_stage:
+        from abcresearch.analysis.status import load_status_rules
+
+        out.text(report.t("methods.statistics_text_two_stage", be=round_design.survey_round,
+                          level=d.level, threshold=d.suppression_threshold,
+                          min_villages=load_status_rules().min_sampled_villages))
+    else:
+        out.text(report.t("methods.statistics_text", level=d.level,
+                          threshold=d.suppression_threshold, lonely=d.lonely_psu))
+    return out.result(details={"design": "two_stage" if round_design is not None
+                               and round_design.two_stage else "census"})
+
+
+@dataclass(frozen=True)
+class RoundDesign:
+    """What the methods appendix says about the round it goes with."""
+
+    survey_round: int
+    two_stage: bool
+    villages_sampled: int
+    villages_total: int
+
+
+def round_design(survey_round: int, store: Any = None) -> RoundDesign | None:
+    """Return the design of a round of the store (None without the round or its store)."""
+    from abcresearch.analysis.design import choose_design
+    from abcresearch.analysis.round import round_frame
+    from abcresearch.errors import StoreError
+    from abcresearch.paths import project_path
+
+    try:
+        frame = round_frame(int(survey_round), project_path(store))
+    except StoreError:
+        return None
+    spec = choose_design(frame)
+    sampled = total = 0
+    if frame is not None and not frame.empty:
+        total = int(frame["village_code"].nunique())
+        flag = frame["sampled"] if "sampled" in frame.columns else None
+        sampled = int(flag.astype(str).str.lower().isin(["1", "true", "yes"]).sum()) \
+            if flag is not None else total
+    return RoundDesign(int(survey_round), spec.name == "two_stage", sampled, total)
