@@ -490,3 +490,30 @@ def test_the_overview_has_no_table_when_every_tambon_is_direct(sample_store):
     assert set(sec.details["counts"]) == {"direct"}
     assert not any(isinstance(p, Table) for p in sec.parts)
     assert "ใช้ค่าประมาณโดยตรง" in sec.parts[-1].as_markdown()
+
+
+def test_a_model_based_tambon_leads_with_the_model_estimate(eblup_report) -> None:
+    """A tambon of one sampled village printed its village's 33% on its summary page, in its
+    findings and summary JSON (under "provisional, model-based"), beside the model's 26.6% on
+    page 3 and on the index. It now leads with the model's, as its model section prints it."""
+    from abcresearch.reports.formatting import format_number
+    from abcresearch.reports.sections.smallarea import MEASURE_FORMAT, area_estimates
+
+    def _fmt(value: float, measure: str) -> str:  # as the model section prints it
+        scale, dec = MEASURE_FORMAT[measure]
+        return format_number(value, dec, scale=scale)
+
+    rep = eblup_report
+    rows = area_estimates(rep).set_index("measure")
+    s = rows.loc["share_level1"]
+    text, low, high = (_fmt(s[k], "share_level1") for k in ("estimate", "ci_low", "ci_high"))
+    page = rep.summary_page().text
+    assert f"ร้อยละ {text} ({low}–{high}) ค่าประมาณจากแบบจำลอง" in page
+    findings = rep.key_findings().findings
+    assert any(f"ประมาณร้อยละ {text}" in f and "จากแบบจำลอง" in f for f in findings)
+    summary = rep.summary()
+    scale = MEASURE_FORMAT["share_level1"][0]
+    assert summary["share_level1"] == pytest.approx(float(text) / scale)
+    assert summary["m0"] == pytest.approx(float(_fmt(rows.at["m0", "estimate"], "m0")))
+    direct = float(rep.level1_estimate.iloc[0]["estimate"])
+    assert abs(direct - summary["share_level1"]) > 0.001  # not the village's own figure

@@ -21,6 +21,7 @@ from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
 from abcresearch.reports.sections.readiness import in_published_order, published_reason
+from abcresearch.reports.sections.smallarea import model_headline
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["key_findings", "relative_capitals"]
@@ -135,7 +136,14 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                            score=_text(prof, cap), province=_text(prof, cap, "province"),
                            capitals=names_list(t, [report.capital_label(c) for c in gaps.index])))
     measures = 0  # poverty shares printed (level 1, multidimensional, income line)
-    if not l1_shown.hidden and l1_shown.low is not None:
+    headline = model_headline(report)  # a tambon on too few villages leads with the model
+    if headline is not None and "share_level1" in headline:
+        h = headline["share_level1"]
+        found.append(t("find.level1_model", **{
+            k: pub.record(str(h[k]), f"model.share_level1.{name}", code, "other").text
+            for k, name in (("text", "estimate"), ("low", "ci_low"), ("high", "ci_high"))}))
+        measures += 1
+    elif not l1_shown.hidden and l1_shown.low is not None:
         w, _ = report.weighted_counts("overall_level")
         count = pub.weighted("overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
         if not count.hidden and l1_shown.with_ci == l1_shown.text:

@@ -44,8 +44,8 @@ from abcresearch.scoring.grade_rules import need_classes
 from abcresearch.scoring.grades import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "model_fit", "printed_estimates",
-           "small_area", "status_text", "tambon_overview"]
+__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "model_fit", "model_headline",
+           "printed_estimates", "small_area", "status_text", "tambon_overview"]
 
 #: How each measure is printed: (scale, decimals).
 MEASURE_FORMAT: dict[str, tuple[float, int]] = {"share_level1": (100.0, 1),
@@ -121,6 +121,53 @@ def cover_lines(report: AreaContext, result: SmallAreaResult | None = None) -> l
     line = report.t("smallarea.status_line", basis=report.t("basis.model"),
                     status=status_text(report, status))
     return [f"**{line}**"]
+
+
+def model_headline(report: AreaContext) -> dict[str, dict[str, str | float]] | None:
+    """Return the model estimates an area report leads with, as its model section prints them.
+
+    For a tambon whose basis is ``model`` (fewer sampled villages than the status rules ask)
+    the tambon's figures are the model's: its summary page, key findings and summary JSON
+    lead with them (they led with its one village's direct figures, under "provisional,
+    model-based"), while its tables describe the sampled villages and say so. None for any
+    other area, and where the model section hides the figure (its direct part hidden).
+
+    Returns
+    -------
+    dict or None
+        By measure (``share_level1``, ``m0``): ``estimate``, ``ci_low``, ``ci_high`` (unrounded,
+        0-1 for a share) and their printed texts ``text``, ``low``, ``high``.
+    """
+    if report.level != "tambon" or _direct_enough(report):
+        return None
+    rows = area_estimates(report)
+    if rows is None:
+        return None
+    basis, _, _ = _status(report, rows)
+    if basis is not EstimateBasis.MODEL:
+        return None
+    by_m = rows.set_index("measure")
+    kind = str(rows["kind"].iloc[0])
+    if kind == "eblup" and bool(is_small(int(rows["households_sampled"].iloc[0]),
+                                         report.threshold)):
+        return None
+    pub = Publisher(report, "model_headline")
+    out: dict[str, dict[str, str | float]] = {}
+    for m in ("share_level1", "m0"):
+        if m not in by_m.index:
+            continue
+        if kind == "eblup":  # hidden where the direct part is (as the model section)
+            if m == "share_level1" and level1_share(
+                    pub, report.area.code,
+                    float(report.level1_estimate.iloc[0]["estimate"])).hidden:
+                continue
+            if m == "m0" and pub.pattern.marker("m0", report.area.code):
+                continue
+        r = by_m.loc[m]
+        out[m] = {"estimate": float(r["estimate"]), "ci_low": float(r["ci_low"]),
+                  "ci_high": float(r["ci_high"]), "text": _fmt(r["estimate"], m),
+                  "low": _fmt(r["ci_low"], m), "high": _fmt(r["ci_high"], m)}
+    return out or None
 
 
 def status_text(report: Any, status: Any) -> str:

@@ -23,7 +23,12 @@ from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.results import SummaryResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.change import change_records, published_change
-from abcresearch.reports.sections.smallarea import area_estimates, printed_estimates
+from abcresearch.reports.sections.smallarea import (
+    MEASURE_FORMAT,
+    area_estimates,
+    model_headline,
+    printed_estimates,
+)
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DIGITS", "summary", "write_summary"]
@@ -66,6 +71,10 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
         model_rows = area_estimates(report)
         if model_rows is not None:
             extra["model_estimates"] = printed_estimates(model_rows)
+        headline = model_headline(report)  # its key figures as its summary page leads with
+        for m, h in (headline or {}).items():
+            scale = MEASURE_FORMAT.get(m, (1.0, 2))[0]
+            figures[m] = round(float(str(h["text"]).replace(",", "")) / scale, 6)
     return summary_record(
         status, name_th=report.area.name_th, name_en=report.area.name_en,
         survey_round=report.survey_round, synthetic=report.analysis.synthetic,

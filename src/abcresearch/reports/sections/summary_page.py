@@ -51,6 +51,7 @@ from abcresearch.reports.sections.readiness import (
     need_text,
     published_reason,
 )
+from abcresearch.reports.sections.smallarea import model_headline
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
@@ -315,6 +316,13 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         l1_text = t("summary.level1", share=l1_shown.text,
                     ci=t("summary.level1_ci", low=l1_shown.low, high=l1_shown.high)
                     if has_ci else "")
+    headline = model_headline(report)  # a tambon on too few villages: the model's figure
+    if headline is not None and "share_level1" in headline:
+        h = headline["share_level1"]
+        code = report.area.code
+        l1_text = t("summary.level1_model", **{
+            k: ledger.record(str(h[k]), f"model.share_level1.{name}", code, "other").text
+            for k, name in (("text", "estimate"), ("low", "ci_low"), ("high", "ci_high"))})
     # strengths and gaps relative to the province
     shares = actions_mod.area_item_shares(report, ar) if pub else None
     good: list[str] = []
