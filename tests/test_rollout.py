@@ -624,6 +624,9 @@ def test_the_overview_lead_counts_ungraded_tambons_as_such(rollout) -> None:
     found = p.lead().details["findings"]
     grades = next(f for f in found if f.startswith("ความพร้อมของ"))
     assert f"ยังไม่จัดกลุ่ม {rc['ungraded']} ตำบล" in grades
+    # the map: a surveyed tambon with no group is grey as "not graded", not "no data"
+    caption = p.grade_map().figures[0].caption
+    assert label("map.note.grey_ungraded", "th") in caption
     need = [f for f in found if f.startswith("ตำบลที่มีความจำเป็นสูง")]
     if need:
         high = sum(rc["high"].values()) + rc["high_ungraded"]

@@ -164,7 +164,11 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
     tt = report.tambon_table
     grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
     labels = {g: report.grade_label(g) for g in charts.GRADE_COLOURS}
-    no_data = report.t("map.no_data")
+    # grey: not surveyed, or surveyed on too few villages to be graded (a surveyed tambon
+    # was called "no data", "not surveyed this round")
+    surveyed = set(tt["tambon_code"])
+    ungraded = any(grade.get(c) not in labels for c in surveyed)
+    no_data = report.t("map.no_group" if ungraded else "map.no_data")
     tam = tambons(report.province.code)
     names = dict(zip(tam["code"], tam[f"name_{report.lang}"], strict=True))
     flagged = set(load_programmes(programmes).flagged())
@@ -180,7 +184,9 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
         ax = charts.grade_tiles(grade, rows, tam, names=names, **style)
         kind = "tiles"
     note = report.t(f"map.note.{kind}")
-    if any(grade.get(c) not in labels for c in tam["code"]):
+    if ungraded:
+        note += report.t("map.note.grey_ungraded")
+    elif any(grade.get(c) not in labels for c in tam["code"]):
         note += report.t("map.note.grey")
     if flagged & set(tam["code"]):
         note += report.t("map.note.flagged")
