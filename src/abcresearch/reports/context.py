@@ -243,7 +243,12 @@ class AreaContext(ReportBase):
         warn = self.estimate_warnings
         if warn and result.tables:
             extra = " ".join(warn)
-            parts = tuple(replace(p, notes=f"{p.notes} {extra}" if p.notes else extra)
+
+            def joined(notes: str) -> str:  # a sentence before the warning ends with a stop
+                stop = "" if self.lang == "th" or notes.rstrip().endswith(".") else "."
+                return f"{notes.rstrip()}{stop} {extra}"
+
+            parts = tuple(replace(p, notes=joined(p.notes) if p.notes else extra)
                           if isinstance(p, Table) else p for p in result.parts)
             result = replace(result, parts=parts)
         return super()._keep(result)
