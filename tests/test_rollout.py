@@ -685,3 +685,14 @@ def test_pdf_of_a_one_village_tambon(rollout, tmp_path) -> None:
     assert summary["grade"] is None and summary["grade_status"] == "not_graded"
     assert summary["coverage"]["villages_total"] == 4
     assert design_spec().choice == "auto"
+
+
+def test_an_english_tables_warning_follows_a_full_stop(rollout) -> None:
+    store, _ = rollout
+    rep = AreaReport.load("801502", 2549, store=store, lang="en")  # one sampled village
+    notes = rep.levels_and_tracks().tables[0].notes
+    warning = label("rollout.warning.few_villages", "en", area=rep.area_name(), villages=1,
+                    total=rep.status.coverage.villages_total, min_villages=2)
+    at = notes.index(warning)
+    assert at > 0 and notes[:at].rstrip().endswith("."), notes[max(0, at - 40):at + 20]
+    assert "village(s)" not in rep.cover().text
