@@ -868,6 +868,8 @@ def test_interviews_far_from_the_rounds_year_are_named(tmp_path):
     assert set(found["value"]) == {"10/04/2554 BE"}
     assert any("2 households were interviewed in 2554 BE, not around round 2567" in n
                for n in res.notes)
+    # the note names the rows (a field officer reads the terminal first)
+    assert any("household.csv rows 4, 5)" in n for n in res.notes), res.notes
 
 
 def test_a_file_cut_inside_a_thai_letter_is_read_as_cut_short_not_refused(tmp_path):

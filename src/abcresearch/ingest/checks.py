@@ -294,9 +294,13 @@ def dates_outside_round(households: pd.DataFrame | None, survey_round: int
             for r, y, d in zip(off.itertuples(index=False), year[off.index], when[off.index],
                                strict=True)]
     years = ", ".join(str(int(y) + 543) for y in sorted(year[off.index].unique())[:3])
+    where = "; ".join(f"{f} row{'s' if len(g) > 1 else ''} "
+                      + ", ".join(str(int(r)) for r in g["source_row"].head(5))
+                      + (", ..." if len(g) > 5 else "")
+                      for f, g in off.groupby("source_file", sort=False))
     note = (f"{len(off):,} household{'s were' if len(off) != 1 else ' was'} interviewed in "
-            f"{years} BE, not around round {survey_round}: check that the export belongs to "
-            "this round (see issues.csv, rule date_outside_round)")
+            f"{years} BE, not around round {survey_round} ({where}): check the dates, and that "
+            "the export belongs to this round (see issues.csv, rule date_outside_round)")
     return issues_from("households", rows), [note]
 
 
