@@ -210,3 +210,20 @@ def test_index_shows_model_estimates_marked(rollout_store, model_report, tmp_pat
     assert label("index.model_tag", "th") in body[MODEL_TAMBON]
     assert label("index.model_note", "en", n=2) in page.replace("&#x27;", "'")
     assert 'id="model-note"' not in render_index(tmp_path / str(ROUND), ROUND, outcomes[:1])
+
+
+def test_a_model_need_near_its_threshold_says_so(rollout_store) -> None:  # noqa: F811
+    """800108 read "high need: 42 (threshold 40)" with a 95% interval of 21.6-62.5 and no
+    "near a threshold", which a direct tambon's figure that close gets."""
+    from abcresearch.reports.model_tambon import ModelTambonReport
+    from abcresearch.scoring.grades import load_grade_rules
+
+    report = ModelTambonReport.load(MODEL_TAMBON, ROUND, store=rollout_store)
+    sec = report.small_area()
+    rows = report.rows.set_index("measure")
+    near = any(float(rows.at[c["indicator"], "ci_low"]) <= float(c["value"])
+               <= float(rows.at[c["indicator"], "ci_high"])
+               for r in load_grade_rules().need_rules for mode in ("any", "all")
+               for c in r.get(mode, []) or [] if c.get("indicator") in rows.index)
+    assert sec.details["need"]["near_threshold"] is near
+    assert (label("smallarea.need_near", "th") in sec.text) is near

@@ -300,10 +300,20 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
         ind = pd.DataFrame({"share_level1": [float(by_m.at["share_level1", "estimate"])],
                             "m0": [float(by_m.at["m0", "estimate"])]},
                            index=[report.area.code])
-        nc = need_classes(ind, load_grade_rules(), level="tambon").iloc[0]
-        need = {"need": nc["need"], "label": nc[f"need_label_{report.lang}"]}
+        rules = load_grade_rules()
+        nc = need_classes(ind, rules, level="tambon").iloc[0]
+        # near a threshold when a need rule's threshold lies inside the model's interval
+        # (as a direct tambon's need or grade is flagged): 42 (21.6-62.5) against 40
+        near = sorted({f"{c['indicator']} {c['value']:g}" for r in rules.need_rules
+                       for mode in ("any", "all") for c in r.get(mode, []) or []
+                       if c.get("indicator") in by_m.index
+                       and float(by_m.at[c["indicator"], "ci_low"]) <= float(c["value"])
+                       <= float(by_m.at[c["indicator"], "ci_high"])})
+        need = {"need": nc["need"], "label": nc[f"need_label_{report.lang}"],
+                "near_threshold": bool(near)}
         out.text(t("smallarea.need_line", need=nc[f"need_label_{report.lang}"],
-                   reason=nc[f"need_reason_{report.lang}"]))
+                   reason=nc[f"need_reason_{report.lang}"])
+                 + (t("smallarea.need_near") if near else ""))
     r2 = float(fit1.get("r2", np.nan))
     out.text(t("smallarea.rests_on", year=res.meta.get("covariate_year", ""), covariates=covs,
                fitted=int(fit1.get("areas_fitted", 0)),
