@@ -696,3 +696,21 @@ def test_an_english_tables_warning_follows_a_full_stop(rollout) -> None:
     at = notes.index(warning)
     assert at > 0 and notes[:at].rstrip().endswith("."), notes[max(0, at - 40):at + 20]
     assert "village(s)" not in rep.cover().text
+
+
+def test_village_form_totals_say_they_are_the_surveyed_villages(rollout, sample_store) -> None:
+    """A tambon of one sampled village read its fund money as the tambon's ("fund per tambon
+    224,240") and its village form's 246 households as "all households"."""
+    store, _ = rollout
+    rep = AreaReport.load("801501", 2550, store=store)
+    cov = rep.status.coverage
+    assert 0 < cov.villages_surveyed < cov.villages_total
+    said = label("welfare.surveyed_only", "th", n=cov.villages_surveyed,
+                 total=cov.villages_total)
+    assert said in rep.welfare_fund().text
+    cells = " ".join(str(v) for tb in rep.data_quality().tables
+                     for v in tb.data.to_numpy().ravel())
+    assert label("m.households_form", "th") in cells
+    assert "หมู่บ้านที่สำรวจ" in label("m.households_form", "th")
+    census = AreaReport.load("801501", 2549, store=sample_store)
+    assert label("welfare.surveyed_only", "th").split("{")[0] not in census.welfare_fund().text
