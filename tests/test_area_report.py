@@ -140,13 +140,18 @@ def test_published_counts_for_your_own_cells_are_the_reports(sample_store) -> No
     _, n = report.weighted_counts("overall_level", "village_code")
     small = (n > 0) & (n < report.threshold)
     assert small.to_numpy().any()  # the village table has small cells to hide
+    # columns named as the report names the levels, rows by the areas within
+    named = {"1": "col.level1", "2": "col.level2", "3": "col.level3", "na": "col.level_missing"}
+    assert list(surveyed.columns) == [report.t(named[c]) for c in ("1", "2", "3", "na")]
+    assert surveyed.index.name == report.t("col.village")
     for code in n.index:
         row = surveyed.loc[report.child_name(code)]
         for cat in n.columns:
+            col = report.t(named[str(cat)])
             if small.loc[code, cat]:
-                assert row[str(cat)] in (SUPPRESSED, "×"), (code, cat, row[str(cat)])
-            elif row[str(cat)] not in (SUPPRESSED, "×"):
-                assert row[str(cat)] == f"{int(n.loc[code, cat]):,}"
+                assert row[col] in (SUPPRESSED, "×"), (code, cat, row[col])
+            elif row[col] not in (SUPPRESSED, "×"):
+                assert row[col] == f"{int(n.loc[code, cat]):,}"
     with pytest.raises(KeyError, match="overall_level"):
         report.published_counts("no_such_measure")
     for shares_only in ("poor", "cens:human", "poverty"):  # cells not protected as counts

@@ -628,7 +628,13 @@ class AreaContext(ReportBase):
         name = self.t("row.total") if rows else self.area_name()
         rows[name] = self._published_row(pub, measure, self.area.code, cats, w.iloc[0],
                                          weighted)
-        return pd.DataFrame.from_dict(rows, orient="index", columns=cats)
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=cats)
+        if measure == "overall_level" or measure.startswith("level:"):  # the report's words
+            table.columns = [self.t(f"col.level{c}") if c != estimates.NA
+                             else self.t("col.level_missing") for c in cats]
+        table.index.name = self.t("col.tambon" if child == "tambon_code" else "col.amphoe"
+                                  if child == "amphoe_code" else "col.village")
+        return table
 
     @staticmethod
     def _published_row(pub: Any, measure: str, code: str, cats: Sequence[str], w: pd.Series,
