@@ -7,13 +7,15 @@ Usage::
 
 1. Stock loop, for the first ``--stock-areas`` tambons: ``papermill`` with a fresh kernel, then
    ``jupyter nbconvert --to html`` (each its own process, as a user would script it); with a
-   real store, the province overview once the same way (the batch writes it too).
+   real store, the province overview and the methods appendix once the same way (the batch
+   writes them too).
 2. ``abcresearch batch --level tambon --within <amphoe> --force`` for all tambons of the amphoe,
    in a subprocess, sampling the resident memory of each worker process plus its kernel.
 
 Prints the per-report time of both and their ratio (the batch's wall time, overview included,
 over its tambon reports, against the stock loop's tambon report), the like-for-like ratio (the
-stock loop's time for the same tambon reports plus its overview against the batch's wall time),
+stock loop's time for the same tambon reports plus its overview and methods appendix against the
+batch's wall time),
 the peak memory per worker and the extrapolated
 time of 170 tambon and 1,551 village reports, with the machine's load average before and after
 (on a shared machine the ratio, measured in the same run, is the figure to read). Targets (issue
@@ -54,12 +56,13 @@ def _fake_store(root: Path, survey_round: int, amphoe: str) -> Path:
 
 
 def _stock(notebook: Path, codes: list[str], survey_round: int, store: Path, work: Path,
-           parameter: str = "area_code") -> list[float]:
+           parameter: str | None = "area_code") -> list[float]:
     times = []
     for code in codes:
         out = work / f"stock-{code}.ipynb"
         start = time.perf_counter()
-        subprocess.run([str(BIN / "papermill"), str(notebook), str(out), "-p", parameter, code,
+        area = ["-p", parameter, code] if parameter else []  # the methods appendix: none
+        subprocess.run([str(BIN / "papermill"), str(notebook), str(out), *area,
                         "-p", "survey_round", str(survey_round), "-p", "store", str(store),
                         "--cwd", str(notebook.parent), "--no-progress-bar"],
                        check=True, capture_output=True)
@@ -137,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
             print("stock loop, the province overview:")
             stock_overview = _stock(overview_nb, [codes[0][:2]], args.survey_round, store,
                                     work, parameter="province_code")[0]
+        # and the round's methods appendix (made again when the rules change), once
+        methods_nb = ROOT / "notebooks" / "methods.ipynb"
+        stock_methods = 0.0
+        if args.store is not None and methods_nb.is_file() and codes:
+            print("stock loop, the methods appendix:")
+            stock_methods = _stock(methods_nb, ["methods"], args.survey_round, store, work,
+                                   parameter=None)[0]
 
         print(f"abcresearch batch ({args.workers} workers, notebooks in the worker processes):")
         out = work / "reports"
@@ -173,10 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  speed-up                     {stock_per / batch_per:6.1f} x  "
               f"(target >= {target})")
         if stock_overview is not None:
-            same = len(codes) * stock_per + stock_overview
+            same = len(codes) * stock_per + stock_overview + stock_methods
             print(f"  like for like                {same / wall:6.1f} x  (the stock loop for the "
-                  f"same {len(codes)} reports and the overview, {len(codes)} x {stock_per:.2f} + "
-                  f"{stock_overview:.2f} = {same:.1f} s, against the batch's {wall:.1f} s)")
+                  f"same {len(codes)} reports, the overview and the methods appendix, "
+                  f"{len(codes)} x {stock_per:.2f} + {stock_overview:.2f} + "
+                  f"{stock_methods:.2f} = {same:.1f} s, against the batch's {wall:.1f} s)")
         print(f"  peak memory per worker       {max(top, default=0) / 1e9:6.2f} GB "
               f"(worker process and any kernel of it; target < 1.5)")
         print(f"  170 tambon reports, est.     {170 * batch_per / 60:6.1f} min (target < 1.5)")
