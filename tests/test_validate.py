@@ -69,6 +69,7 @@ def test_bad_cell_is_rejected_with_a_clear_message(tmp_path, header, value, rule
     from abcresearch.ingest.pipeline import summary_markdown
 
     assert f"  {msg}" in res.summary().splitlines()
+    assert f"    {issue['message_th']}" in res.summary().splitlines()  # and in Thai
     md = summary_markdown(res)
     assert md.index("## Rejected rows") < md.index(f"- {msg}")
     warned = res.issues[res.issues["severity"] != "error"]

@@ -230,9 +230,11 @@ class IngestResult:
         if errors is not None and len(errors):
             # name the rejected rows here, not only in the files (a field officer fixing an
             # export reads this first)
-            shown = errors["message"].head(5).tolist()
-            lines.append("Rejected, e.g.:" if len(errors) > len(shown) else "Rejected:")
-            lines += [f"  {m}" for m in shown]
+            shown = errors[["message", "message_th"]].head(5)
+            lines.append("Rejected, e.g. (ปฏิเสธแถว):" if len(errors) > len(shown)
+                         else "Rejected (ปฏิเสธแถว):")
+            for en, th in shown.itertuples(index=False):  # the field team reads Thai
+                lines += [f"  {en}"] + ([f"    {th}"] if isinstance(th, str) and th else [])
             if len(errors) > len(shown):
                 lines.append(f"  ... and {len(errors) - len(shown):,} more (rejects/, "
                              "issues.csv)")
