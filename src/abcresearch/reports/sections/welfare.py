@@ -455,22 +455,21 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     out = SectionBuilder("welfare_fund", report.words, {"rules": wr.path,
                                                         "programmes": programmes})
     out.heading("section.welfare")
+    pub = Publisher(report, "welfare_fund")
     cov = getattr(getattr(report, "status", None), "coverage", None)
     if level != "village" and cov is not None and 0 < cov.villages_surveyed < cov.villages_total:
         # the village forms are those of the villages surveyed: the funds "per tambon" below
         # are theirs (a tambon of one sampled village read as the whole tambon)
-        cpub = Publisher(report, "welfare_fund")
         out.text(t("welfare.surveyed_only",
-                   n=cpub.public("villages_surveyed", cov.villages_surveyed,
-                                 area=_code(report)).text,
-                   total=cpub.public("villages_total", cov.villages_total,
-                                     area=_code(report)).text))
+                   n=pub.public("villages_surveyed", cov.villages_surveyed,
+                                area=_code(report)).text,
+                   total=pub.public("villages_total", cov.villages_total,
+                                    area=_code(report)).text))
     forms = _forms(report)
     units, tot = _fund_table(report, forms)
 
     # 1. the funds today (village forms: no sampling error, no suppression); every figure goes
     # into the ledger as printed (public: whole-village counts and what is computed from them)
-    pub = Publisher(report, "welfare_fund")
     unit_col = {"province": t("col.amphoe"), "amphoe": t("col.tambon")}.get(level,
                                                                            t("col.village"))
     show_villages = level not in ("village", "tambon")  # one row per village: says nothing
