@@ -194,6 +194,7 @@ def test_the_rules_a_report_was_made_under_are_named(sample_store, tmp_path) -> 
     assert 'id="dash-note"' in page
     # the Thai font travels with the page (a machine without Thai fonts showed boxes)
     assert "@font-face{font-family:\"Noto Sans Thai\"" in page and "base64," in page
+    assert "font-family:inherit" in page  # the ไทย button too (buttons keep the system font)
 
 
 def test_english_report(sample_store) -> None:

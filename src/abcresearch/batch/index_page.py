@@ -94,7 +94,7 @@ tr.failed td{background:#fff0f0} .banner{background:#fde68a;padding:.4em .8em;di
 nav.rounds a,nav.rounds b{margin-right:.8em}
 span.model{color:#555;font-style:italic;font-size:.9em} #model-note{max-width:60em}
 body.lang-th .en{display:none} body.lang-en .th{display:none}
-button{margin-left:1em}
+button{margin-left:1em;font-family:inherit}
 """
 
 _JS = """
