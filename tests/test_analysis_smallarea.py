@@ -353,7 +353,7 @@ def test_a_model_based_tambon_report_says_so_plainly_with_rmse_and_intervals(ebl
     box = next(p for p in sec.parts if isinstance(p, Typst))
     # grade status `provisional` with no group: said as it is (it read "provisional" beside
     # a cover saying "not graded")
-    assert "ยังไม่จัดกลุ่ม A/B/C (มีเพียงค่าประมาณจากแบบจำลอง" in box.markdown
+    assert "ยังไม่จัดกลุ่ม A/B/C เพราะมีเพียงค่าประมาณจากแบบจำลอง" in box.markdown
     assert "เป็นค่าประมาณจากแบบจำลอง ไม่ใช่ค่าที่วัดได้โดยตรง" in box.markdown
     assert "1 หมู่บ้าน" in box.markdown
     text = "\n".join(p.as_markdown() for p in sec.parts)
@@ -375,7 +375,8 @@ def test_a_model_based_tambon_report_says_so_plainly_with_rmse_and_intervals(ebl
                                                        level="tambon")["need"].iloc[0]
     assert cover_lines(rep, result) == [
         "**ฐานของค่าประมาณ: ประมาณด้วยแบบจำลองพื้นที่ขนาดเล็ก · สถานะการจัดกลุ่ม: "
-        "ยังไม่จัดกลุ่ม A/B/C (มีเพียงค่าประมาณจากแบบจำลอง ใช้บอกความจำเป็นเบื้องต้น)**"]
+        "ยังไม่จัดกลุ่ม A/B/C เพราะมีเพียงค่าประมาณจากแบบจำลอง ซึ่งใช้บอกความจำเป็นเบื้องต้นได้"
+        "เท่านั้น**"]
 
 
 def test_a_model_estimate_resting_on_a_few_households_is_not_published(eblup_report, result):
@@ -509,6 +510,11 @@ def test_a_model_based_tambon_leads_with_the_model_estimate(eblup_report) -> Non
     text, low, high = (_fmt(s[k], "share_level1") for k in ("estimate", "ci_low", "ci_high"))
     page = rep.summary_page().text
     assert f"ร้อยละ {text} ({low}–{high}) ค่าประมาณจากแบบจำลอง" in page
+    from abcresearch.labels import label
+
+    # no group: said as such, not "provisional (model-based)" beside its villages' groups
+    assert label("grade_status.provisional_ungraded", "th") in page
+    assert label("grade_status.provisional", "th") not in page
     findings = rep.key_findings().findings
     assert any(f"ประมาณร้อยละ {text}" in f and "จากแบบจำลอง" in f for f in findings)
     summary = rep.summary()

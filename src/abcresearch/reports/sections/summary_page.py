@@ -52,6 +52,7 @@ from abcresearch.reports.sections.readiness import (
     published_reason,
 )
 from abcresearch.reports.sections.smallarea import model_headline
+from abcresearch.reports.sections.smallarea import status_text as sa_status_text
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
@@ -306,8 +307,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     if status and getattr(status, "value", status) not in ("final", "near_threshold"):
         from abcresearch.analysis.status import load_status_rules
 
-        status_text = t(f"grade_status.{getattr(status, 'value', status)}",
-                        min_villages=load_status_rules().min_sampled_villages)
+        value = getattr(status, "value", status)
+        status_text = (sa_status_text(report, status) if value == "provisional" else
+                       t(f"grade_status.{value}",
+                         min_villages=load_status_rules().min_sampled_villages))
     target, steps, requirement = grade_lift(report, ledger) if graded else (None, [], "")
     # level-1 share
     l1_text = ""
