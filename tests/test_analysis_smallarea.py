@@ -336,6 +336,13 @@ def test_an_eblup_is_hidden_where_the_tambons_direct_figure_is(rollout_store, re
             cells = tab.loc[row, ["ค่าประมาณ", "RMSE", "ช่วงความเชื่อมั่น 95%"]]
             assert cells.isin(["×", "<5"]).all() == hidden, (code, measure)
         assert (sec.details["need"] == {}) == (own["share_level1"] is None or own["m0"] is None)
+        # the summary's model estimates hide the same (the index showed a model figure the
+        # PDF printed as a marker)
+        printed = {e["measure"]: e for e in own.get("model_estimates") or []}
+        for measure in ("share_level1", "m0"):
+            if measure in printed and printed[measure]["kind"] == "eblup":
+                assert (printed[measure]["estimate"] is None) == (own[measure] is None), \
+                    (code, measure)
     assert seen == {True, False}, "the round has hidden and published one-village figures"
 
 

@@ -123,6 +123,14 @@ def test_cli_reports_a_model_tambon_and_refuses_one_with_neither(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "only model-based estimates" in err[0]
     assert "without --notebook" in err[0]
+    # a copy of the model-based notebook is the researcher's own model report: it runs
+    from abcresearch.paths import project_root
+
+    mine = tmp_path / "1.1-my-model.ipynb"
+    mine.write_bytes((project_root() / "notebooks" / "model_tambon.ipynb").read_bytes())
+    code = cli.main(["report", "--area", MODEL_TAMBON, "--round", str(ROUND), "--store",
+                     str(rollout_store), "--notebook", str(mine), "--out", str(tmp_path)])
+    assert code == 0 and seen["area"] == MODEL_TAMBON
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
@@ -210,20 +218,37 @@ def test_index_shows_model_estimates_marked(rollout_store, model_report, tmp_pat
     assert label("index.model_tag", "th") in body[MODEL_TAMBON]
     assert label("index.model_note", "en", n=2) in page.replace("&#x27;", "'")
     assert 'id="model-note"' not in render_index(tmp_path / str(ROUND), ROUND, outcomes[:1])
+    # a model figure its report hides is hidden here too (estimate None in the summary)
+    hidden = {**one_village, "model_estimates": [
+        {**e, "estimate": None} if e["measure"] == "m0" else e
+        for e in one_village["model_estimates"]]}
+    row = render_index(tmp_path / str(ROUND), ROUND, [ReportOutcome(
+        "801215", ROUND, "tambon", "ok", ReportPaths.for_area("801215", ROUND, tmp_path),
+        summary=hidden)])
+    cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', row)
+    assert cells[1] == "–" and "*" in cells[2]  # M0 hidden, level-1 share shown
 
 
 def test_a_model_need_near_its_threshold_says_so(rollout_store) -> None:  # noqa: F811
     """800108 read "high need: 42 (threshold 40)" with a 95% interval of 21.6-62.5 and no
-    "near a threshold", which a direct tambon's figure that close gets."""
+    "near a threshold", which a direct tambon's figure that close gets. The flag follows
+    the rules' own test (values inside the intervals that would change the need class)."""
+    import pandas as pd
+
     from abcresearch.reports.model_tambon import ModelTambonReport
-    from abcresearch.scoring.grades import load_grade_rules
+    from abcresearch.scoring.readiness import near_threshold
 
     report = ModelTambonReport.load(MODEL_TAMBON, ROUND, store=rollout_store)
     sec = report.small_area()
     rows = report.rows.set_index("measure")
-    near = any(float(rows.at[c["indicator"], "ci_low"]) <= float(c["value"])
-               <= float(rows.at[c["indicator"], "ci_high"])
-               for r in load_grade_rules().need_rules for mode in ("any", "all")
-               for c in r.get(mode, []) or [] if c.get("indicator") in rows.index)
+    ind = pd.DataFrame({f"{m}{b}": [float(rows.at[m, k])] for m in ("share_level1", "m0")
+                        for b, k in (("", "estimate"), ("_ci_low", "ci_low"),
+                                     ("_ci_high", "ci_high"))})
+    near = bool(near_threshold(ind)["need_near_threshold"].iloc[0])
     assert sec.details["need"]["near_threshold"] is near
     assert (label("smallarea.need_near", "th") in sec.text) is near
+    # pinned cases of the rules' test: M0 alone deciding high need is not near
+    pinned = pd.DataFrame({"share_level1": [0.42, 0.42], "share_level1_ci_low": [0.216, 0.216],
+                           "share_level1_ci_high": [0.625, 0.625], "m0": [0.45, 0.394],
+                           "m0_ci_low": [0.40, 0.26], "m0_ci_high": [0.50, 0.529]})
+    assert near_threshold(pinned)["need_near_threshold"].tolist() == [False, True]

@@ -627,12 +627,17 @@ def test_the_overview_lead_counts_ungraded_tambons_as_such(rollout) -> None:
     # the map: a surveyed tambon with no group is grey as "not graded", not "no data"
     caption = p.grade_map().figures[0].caption
     assert label("map.note.grey_ungraded", "th") in caption
+    # the need count is of graded tambons (an ungraded one's report gives the model's need
+    # class, not its few villages'), and says how many it leaves out
+    tt = p.tambon_table
+    graded_need = tt[tt["grade"].notna() & tt["need"].notna()]
+    assert rc["n_need"] <= len(graded_need)
+    assert sum(rc["high"].values()) <= int((graded_need["need"] == "high").sum())
     need = [f for f in found if f.startswith("ตำบลที่มีความจำเป็นสูง")]
     if need:
-        high = sum(rc["high"].values()) + rc["high_ungraded"]
+        high = sum(rc["high"].values())
         assert need[0].startswith(f"ตำบลที่มีความจำเป็นสูง {high} จาก {rc['n_need']} ตำบล")
-        if rc["high_ungraded"]:
-            assert f"ยังไม่จัดกลุ่ม {rc['high_ungraded']}" in need[0]
+        assert f"ไม่นับ {rc['ungraded']} ตำบลที่ยังไม่จัดกลุ่ม" in need[0]
 
 
 def test_the_methods_appendix_describes_the_rounds_design(rollout, sample_store) -> None:
@@ -643,7 +648,7 @@ def test_the_methods_appendix_describes_the_rounds_design(rollout, sample_store)
     store, _ = rollout
     m = MethodsReport.load()
     frame = load(2550, store=store, table="frame")
-    sampled = int((frame["sampled"].astype(str) == "1").sum())
+    sampled = int((pd.to_numeric(frame["sampled"], errors="coerce") == 1).sum())
     stats = m.statistics(2550, store=str(store))
     design = m.design_and_weights(2550, store=str(store)).text
     assert stats.details["design"] == "two_stage"

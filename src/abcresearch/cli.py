@@ -341,12 +341,17 @@ def _run_report(args: argparse.Namespace) -> int:
 
     try:
         modelled = model_only(area.code, args.survey_round, args.store, args.scheme)
-        if modelled and args.notebook is not None:  # a notebook of one's own needs households
+        own = Path(args.notebook) if args.notebook is not None else None
+        own_model_notebook = own is not None and own.is_file() and "ModelTambonReport" in \
+            own.read_text(encoding="utf-8", errors="replace")  # a copy of model_tambon.ipynb
+        if modelled and own is not None and not own_model_notebook:
+            # an area notebook of one's own needs households (a copy of the model notebook not)
             raise StoreError(f"tambon {area.code} ({area.name_th}) has no surveyed households "
                              f"in round {args.survey_round}, only model-based estimates, which "
-                             f"a report notebook of your own cannot show: run abcresearch "
-                             f"report without --notebook for its model-based report")
-        model = modelled and args.notebook is None
+                             f"an area report notebook cannot show: run abcresearch report "
+                             f"without --notebook for its model-based report, or give a copy of "
+                             f"notebooks/model_tambon.ipynb")
+        model = modelled and (own is None or own_model_notebook)
         status = store_area_status(args.survey_round, area.code, args.store,
                                    model_areas=[area.code] if model else None)
         if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence

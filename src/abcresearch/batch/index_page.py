@@ -75,7 +75,7 @@ def _font_face() -> str:
 
     try:
         data = base64.b64encode(font_files()[0].read_bytes()).decode("ascii")
-    except (OSError, IndexError):  # pragma: no cover - the font comes with the package
+    except Exception:  # noqa: BLE001 - no font package: the page names system fonts only
         return ""
     return ('@font-face{font-family:"Noto Sans Thai";font-weight:100 900;'
             f'src:url(data:font/ttf;base64,{data}) format("truetype")}}')
@@ -190,6 +190,8 @@ def _model_figures(summary: dict[str, Any]) -> dict[str, Any]:
     """
     figures: dict[str, Any] = {}
     for row in summary.get("model_estimates") or []:
+        if row.get("estimate") is None:  # hidden in the report: hidden here
+            continue
         try:
             figures[str(row["measure"])] = float(row["estimate"]) / float(row.get("scale", 1.0))
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
@@ -204,9 +206,17 @@ def _rules_line(outcomes: Sequence[Any]) -> str:
     numbers with the same look; the index of each says which. More than one (reports kept
     from an earlier run of other rules) is a warning.
     """
-    used = sorted({(str(s.get("scheme")), str(s.get("grade_rules") or ""),
-                    bool(s.get("grade_rules_draft")), str(s.get("rules_fingerprint")))
-                   for o in outcomes if (s := o.summary or {}).get("scheme")})
+    by_fp: dict[str, tuple[str, str, bool, str]] = {}
+    for o in outcomes:  # one entry per rules fingerprint (an older summary lacks some keys)
+        s = o.summary or {}
+        if not s.get("scheme"):
+            continue
+        fp = str(s.get("rules_fingerprint"))
+        known = by_fp.get(fp)
+        if known is None or (not known[1] and s.get("grade_rules")):
+            by_fp[fp] = (str(s.get("scheme")), str(s.get("grade_rules") or ""),
+                         bool(s.get("grade_rules_draft")), fp)
+    used = sorted(by_fp.values())
     if not used:
         return ""
     text = " · ".join(

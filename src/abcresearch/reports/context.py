@@ -632,8 +632,9 @@ class AreaContext(ReportBase):
         if measure == "overall_level" or measure.startswith("level:"):  # the report's words
             table.columns = [self.t(f"col.level{c}") if c != estimates.NA
                              else self.t("col.level_missing") for c in cats]
-        table.index.name = self.t("col.tambon" if child == "tambon_code" else "col.amphoe"
-                                  if child == "amphoe_code" else "col.village")
+        if len(rows) > 1:  # the areas within, then the area: named by the areas within
+            table.index.name = self.t("col.tambon" if child == "tambon_code" else "col.amphoe"
+                                      if child == "amphoe_code" else "col.village")
         return table
 
     @staticmethod

@@ -156,18 +156,18 @@ def round_design(survey_round: int, store: Any = None) -> RoundDesign | None:
     """Return the design of a round of the store (None without the round or its store)."""
     from abcresearch.analysis.design import choose_design
     from abcresearch.analysis.round import round_frame
-    from abcresearch.errors import StoreError
+    from abcresearch.errors import DesignError, StoreError
     from abcresearch.paths import project_path
 
     try:
         frame = round_frame(int(survey_round), project_path(store))
-    except StoreError:
+        spec = choose_design(frame)
+    except (StoreError, DesignError):
         return None
-    spec = choose_design(frame)
     sampled = total = 0
     if frame is not None and not frame.empty:
         total = int(frame["village_code"].nunique())
-        flag = frame["sampled"] if "sampled" in frame.columns else None
-        sampled = int(flag.astype(str).str.lower().isin(["1", "true", "yes"]).sum()) \
-            if flag is not None else total
+        flag = (pd.to_numeric(frame["sampled"], errors="coerce").fillna(0) == 1
+                if "sampled" in frame.columns else None)
+        sampled = int(flag.sum()) if flag is not None else total
     return RoundDesign(int(survey_round), spec.name == "two_stage", sampled, total)

@@ -102,15 +102,16 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
     shown = tt[~small]
     rules = load_grade_rules()
     high_class = str(rules.need_order[0])  # need classes from the highest
-    need = tt[~hidden & tt["need"].notna()]
+    # a tambon on too few sampled villages has no group, and its report gives the model's need
+    # class, not the one of its few villages this table holds: left out of the need count, and
+    # said so (page 1 read "high need 24 of 147 tambons: C 16 · B 8 · A 0", 8 ungraded ones in
+    # the 147 and in no group)
+    need = tt[~hidden & tt["need"].notna() & tt["grade"].notna()]
     high = need[need["need"] == high_class]
-    # a tambon on too few sampled villages has a need class but no group: counted as such
-    # (page 1 read "high need 24 of 147 tambons: C 16 · B 8 · A 0", 8 ungraded left out)
     return {"groups": shown["grade"].value_counts().to_dict(),
             "ungraded": int(shown["grade"].isna().sum()),
             "near": int(shown["near_threshold"].astype(bool).sum()),
             "high": high["grade"].value_counts().to_dict(),
-            "high_ungraded": int(high["grade"].isna().sum()),
             "n": len(shown), "n_need": len(need)}
 
 
@@ -169,13 +170,13 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                    if rc["ungraded"] else "",
                    **{f"label_{k.lower()}": report.grade_label(k) for k in ("A", "B", "C")}))
     if rc["n_need"]:
-        left = rc["n"] - rc["n_need"]  # their need rests on a hidden level-1 share
-        found.append(t("lead.need", high=sum(int(v) for v in h.values()) + rc["high_ungraded"],
-                       n=rc["n_need"],
+        # left out: tambons whose need rests on a hidden level-1 share, and ungraded ones
+        left = rc["n"] - rc["n_need"] - rc["ungraded"]
+        found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0)),
                        hidden=t("lead.need_hidden", k=left) if left > 0 else "",
-                       ungraded=t("lead.need_ungraded", k=rc["high_ungraded"])
-                       if rc["high_ungraded"] else ""))
+                       ungraded=t("lead.need_ungraded", k=rc["ungraded"])
+                       if rc["ungraded"] else ""))
     # level 1, by amphoe: each share only where the area's own report publishes it (the
     # round's one disclosure step), as that report rounds it
     share_pub = Publisher(report, "overview_lead")

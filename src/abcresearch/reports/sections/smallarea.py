@@ -17,6 +17,7 @@ sampled households are not a small count (:func:`abcresearch.reports.disclosure.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ from abcresearch.scoring.grade_rules import need_classes
 from abcresearch.scoring.grades import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "model_fit", "model_headline",
-           "printed_estimates", "small_area", "status_text", "tambon_overview"]
+__all__ = ["MEASURE_FORMAT", "area_estimates", "cover_lines", "hidden_measures", "model_fit",
+           "model_headline", "printed_estimates", "small_area", "status_text", "tambon_overview"]
 
 #: How each measure is printed: (scale, decimals).
 MEASURE_FORMAT: dict[str, tuple[float, int]] = {"share_level1": (100.0, 1),
@@ -147,23 +148,14 @@ def model_headline(report: AreaContext) -> dict[str, dict[str, str | float]] | N
     if basis is not EstimateBasis.MODEL:
         return None
     by_m = rows.set_index("measure")
-    kind = str(rows["kind"].iloc[0])
-    if kind == "eblup" and bool(is_small(int(rows["households_sampled"].iloc[0]),
-                                         report.threshold)):
-        return None
-    pub = Publisher(report, "model_headline")
+    hidden = hidden_measures(report, rows)  # as the model section hides them
     out: dict[str, dict[str, str | float]] = {}
     for m in ("share_level1", "m0"):
-        if m not in by_m.index:
+        if m not in by_m.index or m in hidden:
             continue
-        if kind == "eblup":  # hidden where the direct part is (as the model section)
-            if m == "share_level1" and level1_share(
-                    pub, report.area.code,
-                    float(report.level1_estimate.iloc[0]["estimate"])).hidden:
-                continue
-            if m == "m0" and pub.pattern.marker("m0", report.area.code):
-                continue
         r = by_m.loc[m]
+        if not all(np.isfinite(float(r[k])) for k in ("estimate", "ci_low", "ci_high")):
+            continue  # no figure to lead with
         out[m] = {"estimate": float(r["estimate"]), "ci_low": float(r["ci_low"]),
                   "ci_high": float(r["ci_high"]), "text": _fmt(r["estimate"], m),
                   "low": _fmt(r["ci_low"], m), "high": _fmt(r["ci_high"], m)}
@@ -182,21 +174,47 @@ def status_text(report: Any, status: Any) -> str:
     return report.t(f"grade_status.{value}")
 
 
-def printed_estimates(rows: pd.DataFrame) -> list[dict[str, Any]]:
+def printed_estimates(rows: pd.DataFrame, hidden: Collection[str] = ()
+                      ) -> list[dict[str, Any]]:
     """Return a tambon's small-area rows as its report prints them, for the summary JSON.
 
     One record per measure: ``measure, kind``, and ``estimate, rmse, ci_low, ci_high`` on the
     printed scale (``scale``: 100 for a share printed as a percentage) and rounded as printed
-    (:data:`MEASURE_FORMAT`).
+    (:data:`MEASURE_FORMAT`); None for a measure in ``hidden`` (its model section prints a
+    marker: :func:`hidden_measures`) and for a missing value.
     """
     printed = []
     for r in rows.itertuples():
         scale, dec = MEASURE_FORMAT.get(str(r.measure), (1.0, 2))
+        values = {k: float(getattr(r, k)) for k in ("estimate", "rmse", "ci_low", "ci_high")}
         printed.append({"measure": str(r.measure), "kind": str(r.kind),
-                        **{k: round(float(getattr(r, k)) * scale, dec)
-                           for k in ("estimate", "rmse", "ci_low", "ci_high")},
+                        **{k: None if str(r.measure) in hidden or not np.isfinite(v)
+                           else round(v * scale, dec) for k, v in values.items()},
                         "scale": scale})
     return printed
+
+
+def hidden_measures(report: AreaContext, rows: pd.DataFrame) -> set[str]:
+    """Return the measures an area's model section prints as a marker.
+
+    An EBLUP mixes in the tambon's direct estimate: where the round's disclosure step hides
+    that (few households, or its level-1 share or M0 hidden), the EBLUP is hidden too.
+    """
+    kind = str(rows["kind"].iloc[0])
+    if kind != "eblup":
+        return set()
+    measures = set(rows["measure"].astype(str))
+    if bool(is_small(int(rows["households_sampled"].iloc[0]), report.threshold)):
+        return measures
+    pub = Publisher(report, "model_hidden")
+    code = report.area.code
+    out = set()
+    if "share_level1" in measures and level1_share(
+            pub, code, float(report.level1_estimate.iloc[0]["estimate"])).hidden:
+        out.add("share_level1")
+    if "m0" in measures and pub.pattern.marker("m0", code):
+        out.add("m0")
+    return out
 
 
 def _fmt(value: float, measure: str) -> str:
@@ -302,13 +320,14 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
                            index=[report.area.code])
         rules = load_grade_rules()
         nc = need_classes(ind, rules, level="tambon").iloc[0]
-        # near a threshold when a need rule's threshold lies inside the model's interval
-        # (as a direct tambon's need or grade is flagged): 42 (21.6-62.5) against 40
-        near = sorted({f"{c['indicator']} {c['value']:g}" for r in rules.need_rules
-                       for mode in ("any", "all") for c in r.get(mode, []) or []
-                       if c.get("indicator") in by_m.index
-                       and float(by_m.at[c["indicator"], "ci_low"]) <= float(c["value"])
-                       <= float(by_m.at[c["indicator"], "ci_high"])})
+        # near a threshold when some values inside the model's intervals would change the need
+        # class (as a direct tambon's is flagged): 42 (21.6-62.5) against 40, unless M0 alone
+        # decides it
+        from abcresearch.scoring.readiness import near_threshold
+
+        bounds = ind.assign(**{f"{m}_{b}": [float(by_m.at[m, b])]
+                               for m in ("share_level1", "m0") for b in ("ci_low", "ci_high")})
+        near = bool(near_threshold(bounds, rules)["need_near_threshold"].iloc[0])
         need = {"need": nc["need"], "label": nc[f"need_label_{report.lang}"],
                 "near_threshold": bool(near)}
         out.text(t("smallarea.need_line", need=nc[f"need_label_{report.lang}"],

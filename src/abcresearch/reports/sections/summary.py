@@ -7,7 +7,9 @@ and, where an earlier round holds the area, ``change``; and the index page's key
 (``households``, ``villages``, ``m0``, ``share_level1``), ``design`` and ``compare_round``.
 A tambon whose basis is ``model`` (fewer sampled villages than the status rules ask) also
 carries the small-area estimates its report prints, under ``model_estimates``: the index
-page shows those, not the direct figures from its few villages. ``scheme`` and
+page shows those, not the direct figures from its few villages; its ``share_level1`` and ``m0``
+are the model's too, as its summary page leads with them. ``scheme``, ``grade_rules``,
+``grade_rules_draft`` and
 ``rules_fingerprint`` say which rules the report was made under (as its provenance line).
 """
 
@@ -26,6 +28,7 @@ from abcresearch.reports.sections.change import change_records, published_change
 from abcresearch.reports.sections.smallarea import (
     MEASURE_FORMAT,
     area_estimates,
+    hidden_measures,
     model_headline,
     printed_estimates,
 )
@@ -70,7 +73,8 @@ def summary(report: AreaContext, compare_round: int | None = None) -> dict[str, 
     if status.basis is EstimateBasis.MODEL:  # its tambon figures are the model's (as printed)
         model_rows = area_estimates(report)
         if model_rows is not None:
-            extra["model_estimates"] = printed_estimates(model_rows)
+            extra["model_estimates"] = printed_estimates(
+                model_rows, hidden_measures(report, model_rows))  # as its PDF hides them
         headline = model_headline(report)  # its key figures as its summary page leads with
         for m, h in (headline or {}).items():
             scale = MEASURE_FORMAT.get(m, (1.0, 2))[0]
