@@ -85,3 +85,51 @@ def test_sensitivity_table_counts_what_changes(sample_store) -> None:
     assert (shown.iloc[:, 3].to_numpy() == raw["grades_changed"].to_numpy()).all()
     assert raw["grades_changed"].le(raw["n_areas"]).all()
     assert "k = 25%" in shown.iloc[:, 1].tolist()
+
+
+def test_sensitivity_table_is_made_once_per_round_and_kept_with_its_analysis(
+        sample_store, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    import pandas as pd
+
+    import abcresearch.scoring.sensitivity as sensitivity_mod
+    from abcresearch.analysis.round import round_analysis, round_cached_table
+
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store)
+    for derived in list(store.glob("**/derived")):  # no analysis cache yet
+        shutil.rmtree(derived)
+    calls = []
+
+    def counted() -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"a": [1, 2]})
+
+    # without the round's analysis cache: made every time, nothing written into the store
+    round_cached_table(2549, "probe", counted, store)
+    round_cached_table(2549, "probe", counted, store)
+    assert len(calls) == 2 and not list(store.glob("**/probe.parquet"))
+
+    fresh = appendix.round_sensitivity(2549, store)
+    cache = round_analysis(2549, store).cache_dir  # the analysis cache, built now
+    made = appendix.round_sensitivity(2549, store)  # made again, and kept
+    kept = cache / "sensitivity-0.1.parquet"
+    assert kept.is_file()
+    pd.testing.assert_frame_equal(made, fresh)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the kept table was not used")
+
+    monkeypatch.setattr(sensitivity_mod, "grade_sensitivity", refuse)
+    pd.testing.assert_frame_equal(appendix.round_sensitivity(2549, store), fresh)
+    # another shift is another table
+    with pytest.raises(AssertionError, match="not used"):
+        appendix.round_sensitivity(2549, store, shift=0.2)
+    monkeypatch.undo()
+    # a kept file damaged by hand is made again, and replaced
+    kept.write_bytes(b"not parquet")
+    pd.testing.assert_frame_equal(appendix.round_sensitivity(2549, store), fresh)
+    pd.testing.assert_frame_equal(pd.read_parquet(kept), fresh)
+    with pytest.raises(ValueError, match="plain file name"):
+        round_cached_table(2549, "../x", counted, store)

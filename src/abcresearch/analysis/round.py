@@ -22,11 +22,12 @@ reason says why, so every section that publishes grades withholds it without kno
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -62,8 +63,8 @@ from abcresearch.store.partitions import UnreadablePartition, area_left_out, loa
 from abcresearch.survey.instrument import capital_items
 
 __all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_status",
-           "area_design", "design_spec", "grade_round", "round_analysis", "round_frame",
-           "score_round", "store_area_status", "write_cache_dir"]
+           "area_design", "design_spec", "grade_round", "round_analysis", "round_cached_table",
+           "round_frame", "score_round", "store_area_status", "write_cache_dir"]
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
 CACHE_FORMAT = 9  # 9: areas' households_in_surveyed_strata
@@ -565,6 +566,63 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         means=means, typology=typology, manifest=manifest, key=key, design=spec,
         areas=areas, has_frame=frame is not None, store=root, excluded=excluded)
 
+
+
+def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.DataFrame],
+                       store: Path | str | None = None,
+                       scheme: str | Path | Scheme | None = None) -> pd.DataFrame:
+    """Return a round-wide table kept beside the round's analysis cache, computed once.
+
+    For tables that rest only on what the analysis cache's key covers (the round's data and
+    frame, the scoring scheme, ``grades.yaml``, ``design.yaml``, ``status.yaml``, the software
+    version), such as the methods appendix's sensitivity table (5-6 s on the sample province,
+    on every batch before). The table is read from ``<name>.parquet`` in the cache folder of
+    :func:`round_analysis` when that cache is built and holds it; otherwise ``compute()`` makes
+    it and, when the cache is built, it is written there (atomically: a reader sees the whole
+    file or none). A cache rebuilt for new data or rules is a new folder, so a kept table is
+    never read against other inputs. Without a built cache nothing is written (the round
+    analysis builds its folder whole). The store's shared lock is held throughout, as
+    :func:`round_analysis` holds it, so no ingest swaps the round in between.
+
+    Parameters
+    ----------
+    survey_round : int
+        Buddhist-era year of the round.
+    name : str
+        File stem, a plain name (letters, digits, ``-``, ``_``, ``.``).
+    compute : callable
+        Makes the table (reads the store itself); called at most once.
+    store : path, optional
+        The analysis store.
+    scheme : str, Path or Scheme, optional
+        Scoring scheme (default ``params/scoring.yaml``), as given to :func:`round_analysis`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    from abcresearch.atomic import atomic_write_bytes
+
+    if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
+        raise ValueError(f"table name {name!r} is not a plain file name")
+    root = Path(store) if store is not None else None
+    with store_lock(root, shared=True):
+        manifest = data_mod.manifest(survey_round, root)
+        spec = choose_design(round_frame(survey_round, root, manifest))
+        cache = cache_folder(survey_round, _cache_key(manifest, _load_scheme(scheme), spec), root)
+        path = cache / f"{name}.parquet"
+        built = (cache / "meta.json").is_file()
+        if built and path.is_file():
+            try:
+                return pd.read_parquet(path)
+            except (OSError, ValueError):  # damaged by hand: made again below
+                pass
+        table = compute()
+        if built:
+            buf = io.BytesIO()
+            table.to_parquet(buf, index=False)
+            atomic_write_bytes(path, buf.getvalue())
+    return table
 
 def _statuses(coverage: pd.DataFrame, villages: pd.DataFrame, tambons: pd.DataFrame,
               model_areas: Collection[str] | None,
