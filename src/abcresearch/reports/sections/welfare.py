@@ -386,9 +386,17 @@ def age_structure(report: Any, rules: WelfareRules) -> pd.DataFrame:
                             table="members", columns=["submission_uuid", "m_age"])
     except StoreError:
         m = pd.DataFrame({"submission_uuid": pd.Series(dtype=str), "m_age": []})
-    m = m.merge(hh, on="submission_uuid", how="inner")
-    age = pd.to_numeric(m["m_age"], errors="coerce").to_numpy(float)
-    w = m["weight"].to_numpy(float)
+    ids = pd.Index(hh["submission_uuid"])
+    if ids.is_unique:  # one row per household: look the weights up (a join cost 0.75 s on a
+        # province's 775,000 members)
+        at = ids.get_indexer(m["submission_uuid"])
+        found = at >= 0
+        age = pd.to_numeric(m["m_age"], errors="coerce").to_numpy(float)[found]
+        w = hh["weight"].to_numpy(float)[at[found]]
+    else:
+        m = m.merge(hh, on="submission_uuid", how="inner")
+        age = pd.to_numeric(m["m_age"], errors="coerce").to_numpy(float)
+        w = m["weight"].to_numpy(float)
     ok = ~np.isnan(age)
     rows = []
     for g in rules.age_groups:
