@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--level", choices=("tambon", "village"), default="tambon",
                     help="report level of the batch (default tambon)")
     args = ap.parse_args(argv)
+    if args.level == "village" and args.store is None:
+        ap.error("--level village needs --store (the fake store has no village reports)")
 
     from abcresearch.batch.run import available_areas
 

@@ -89,12 +89,15 @@ def test_sensitivity_table_counts_what_changes(sample_store) -> None:
 
 def test_sensitivity_table_is_made_once_per_round_and_kept_with_its_analysis(
         sample_store, tmp_path, monkeypatch) -> None:
+    import dataclasses
     import shutil
 
     import pandas as pd
 
+    import abcresearch.analysis.round as round_mod
     import abcresearch.scoring.sensitivity as sensitivity_mod
     from abcresearch.analysis.round import round_analysis, round_cached_table
+    from abcresearch.scoring.scheme_file import load_scheme
 
     store = tmp_path / "store"
     shutil.copytree(sample_store, store)
@@ -109,13 +112,12 @@ def test_sensitivity_table_is_made_once_per_round_and_kept_with_its_analysis(
     # without the round's analysis cache: made every time, nothing written into the store
     round_cached_table(2549, "probe", counted, store)
     round_cached_table(2549, "probe", counted, store)
-    assert len(calls) == 2 and not list(store.glob("**/probe.parquet"))
+    assert len(calls) == 2 and not list(store.glob("**/probe*.parquet"))
 
     fresh = appendix.round_sensitivity(2549, store)
     cache = round_analysis(2549, store).cache_dir  # the analysis cache, built now
     made = appendix.round_sensitivity(2549, store)  # made again, and kept
-    kept = cache / "sensitivity-0.1.parquet"
-    assert kept.is_file()
+    [kept] = cache.glob("sensitivity-*.parquet")
     pd.testing.assert_frame_equal(made, fresh)
 
     def refuse(*args, **kwargs):
@@ -123,13 +125,35 @@ def test_sensitivity_table_is_made_once_per_round_and_kept_with_its_analysis(
 
     monkeypatch.setattr(sensitivity_mod, "grade_sensitivity", refuse)
     pd.testing.assert_frame_equal(appendix.round_sensitivity(2549, store), fresh)
-    # another shift is another table
+    # another shift is another table, however close
     with pytest.raises(AssertionError, match="not used"):
-        appendix.round_sensitivity(2549, store, shift=0.2)
+        appendix.round_sensitivity(2549, store, shift=0.1000001)
+    # a scheme changed in memory is never served (nor given) the file scheme's table
+    other_k = dataclasses.replace(load_scheme(), af_k=0.6)
+    with pytest.raises(AssertionError, match="not used"):
+        appendix.round_sensitivity(2549, store, scheme=other_k)
+    # a change of abcresearch's code is another table
+    monkeypatch.setattr(round_mod, "software_fingerprint", lambda: "changed code")
+    with pytest.raises(AssertionError, match="not used"):
+        appendix.round_sensitivity(2549, store)
     monkeypatch.undo()
-    # a kept file damaged by hand is made again, and replaced
-    kept.write_bytes(b"not parquet")
+    mine = appendix.round_sensitivity(2549, store, scheme=other_k)
+    assert set(mine.loc[mine["parameter"] == "af_k", "value"]) == {0.6}
     pd.testing.assert_frame_equal(appendix.round_sensitivity(2549, store), fresh)
-    pd.testing.assert_frame_equal(pd.read_parquet(kept), fresh)
+    assert list(cache.glob("sensitivity-*.parquet")) == [kept]
+    # a kept file damaged by hand, or with other columns, is made again, and replaced
+    for damage in (b"not parquet", None):
+        if damage is None:
+            fresh.drop(columns="level").to_parquet(kept)
+        else:
+            kept.write_bytes(damage)
+        pd.testing.assert_frame_equal(appendix.round_sensitivity(2549, store), fresh)
+        pd.testing.assert_frame_equal(pd.read_parquet(kept), fresh)
+    # a store it cannot write to: the table all the same, nothing kept
+    kept.unlink()
+    monkeypatch.setattr("abcresearch.atomic.atomic_write_bytes",
+                        lambda *a, **k: (_ for _ in ()).throw(PermissionError("read-only")))
+    pd.testing.assert_frame_equal(appendix.round_sensitivity(2549, store), fresh)
+    assert not kept.exists()
     with pytest.raises(ValueError, match="plain file name"):
         round_cached_table(2549, "../x", counted, store)

@@ -29,7 +29,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,8 @@ from abcresearch.survey.instrument import capital_items
 
 __all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_status",
            "area_design", "design_spec", "grade_round", "round_analysis", "round_cached_table",
-           "round_frame", "score_round", "store_area_status", "write_cache_dir"]
+           "round_frame", "score_round", "software_fingerprint", "store_area_status",
+           "write_cache_dir"]
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
 CACHE_FORMAT = 9  # 9: areas' households_in_surveyed_strata
@@ -568,34 +569,67 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
 
 
 
+def software_fingerprint() -> str:
+    """Return a hash of the source of every module of the abcresearch package.
+
+    For results kept on disk that must be made again when any code that made them changes
+    (the package's version number does not change with each edit). Read again only when a
+    file's size or modification time changed.
+    """
+    package = Path(__file__).resolve().parent.parent
+    stamps = tuple(sorted((str(f.relative_to(package)), f.stat().st_mtime_ns, f.stat().st_size)
+                          for f in package.rglob("*.py")))
+    return _hash_sources(str(package), stamps)
+
+
+@lru_cache(maxsize=4)
+def _hash_sources(package: str, stamps: tuple[tuple[str, int, int], ...]) -> str:
+    h = hashlib.sha256()
+    for rel, _, _ in stamps:
+        h.update(rel.encode())
+        h.update(Path(package, rel).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.DataFrame],
                        store: Path | str | None = None,
-                       scheme: str | Path | Scheme | None = None) -> pd.DataFrame:
+                       scheme: str | Path | Scheme | None = None, *,
+                       inputs: Any = (), columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Return a round-wide table kept beside the round's analysis cache, computed once.
 
     For tables that rest only on what the analysis cache's key covers (the round's data and
-    frame, the scoring scheme, ``grades.yaml``, ``design.yaml``, ``status.yaml``, the software
-    version), such as the methods appendix's sensitivity table (5-6 s on the sample province,
-    on every batch before). The table is read from ``<name>.parquet`` in the cache folder of
-    :func:`round_analysis` when that cache is built and holds it; otherwise ``compute()`` makes
-    it and, when the cache is built, it is written there (atomically: a reader sees the whole
-    file or none). A cache rebuilt for new data or rules is a new folder, so a kept table is
-    never read against other inputs. Without a built cache nothing is written (the round
-    analysis builds its folder whole). The store's shared lock is held throughout, as
-    :func:`round_analysis` holds it, so no ingest swaps the round in between.
+    frame, the scoring scheme, ``grades.yaml``, ``design.yaml``, ``status.yaml``) plus
+    ``inputs`` and the package's code, such as the methods appendix's sensitivity table (5-6 s
+    on the sample province, on every batch before). The table is kept as
+    ``<name>-<hash>.parquet`` in the cache folder of :func:`round_analysis`, the hash covering
+    ``inputs`` and the source of every abcresearch module (:func:`software_fingerprint`): a
+    change of data or rules is another folder, a change of inputs or code another file, so a
+    kept table is not read against other inputs. It is read when that cache is built and holds
+    it with the expected ``columns``; otherwise ``compute()`` makes it and, when the cache is
+    built, it is written there (atomically: a reader sees the whole file or none; a store that
+    cannot be written keeps nothing and says nothing). Without a built cache nothing is written
+    (the round analysis builds its folder whole). A :class:`Scheme` object whose contents are
+    not its file's (changed in memory, or its file edited since) is computed every time. The
+    store's shared lock is held throughout, as :func:`round_analysis` holds it, so no ingest
+    swaps the round in between.
 
     Parameters
     ----------
     survey_round : int
         Buddhist-era year of the round.
     name : str
-        File stem, a plain name (letters, digits, ``-``, ``_``, ``.``).
+        File stem, a plain name (letters, digits, ``-``, ``_``).
     compute : callable
         Makes the table (reads the store itself); called at most once.
     store : path, optional
         The analysis store.
     scheme : str, Path or Scheme, optional
         Scoring scheme (default ``params/scoring.yaml``), as given to :func:`round_analysis`.
+    inputs : object
+        What else the table depends on (its ``repr`` is hashed), e.g. the parameters given to
+        ``compute``.
+    columns : sequence of str, optional
+        The table's columns; a kept file with others is made again.
 
     Returns
     -------
@@ -603,26 +637,38 @@ def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.Da
     """
     from abcresearch.atomic import atomic_write_bytes
 
-    if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
         raise ValueError(f"table name {name!r} is not a plain file name")
     root = Path(store) if store is not None else None
+    sch = _load_scheme(scheme)
+    # a scheme object is keyed by its file: keep only what that file's scheme would make
+    keep = not isinstance(scheme, Scheme) or (
+        scheme.path is not None and scheme.path.is_file() and scheme == _load_scheme(scheme.path))
     with store_lock(root, shared=True):
         manifest = data_mod.manifest(survey_round, root)
         spec = choose_design(round_frame(survey_round, root, manifest))
-        cache = cache_folder(survey_round, _cache_key(manifest, _load_scheme(scheme), spec), root)
-        path = cache / f"{name}.parquet"
-        built = (cache / "meta.json").is_file()
-        if built and path.is_file():
+        cache = cache_folder(survey_round, _cache_key(manifest, sch, spec), root)
+        h = hashlib.sha256(repr(inputs).encode())
+        h.update(software_fingerprint().encode())
+        path = cache / f"{name}-{h.hexdigest()[:16]}.parquet"
+        keep = keep and (cache / "meta.json").is_file()
+        if keep and path.is_file():
             try:
-                return pd.read_parquet(path)
+                kept = pd.read_parquet(path)
             except (OSError, ValueError):  # damaged by hand: made again below
-                pass
+                kept = None
+            if kept is not None and (columns is None or list(kept.columns) == list(columns)):
+                return kept
         table = compute()
-        if built:
-            buf = io.BytesIO()
-            table.to_parquet(buf, index=False)
-            atomic_write_bytes(path, buf.getvalue())
+        if keep:
+            try:
+                buf = io.BytesIO()
+                table.to_parquet(buf, index=False)
+                atomic_write_bytes(path, buf.getvalue())
+            except (OSError, ValueError, TypeError):  # a read-only store, an odd column
+                pass
     return table
+
 
 def _statuses(coverage: pd.DataFrame, villages: pd.DataFrame, tambons: pd.DataFrame,
               model_areas: Collection[str] | None,

@@ -274,7 +274,7 @@ def round_sensitivity(survey_round: int, store: str | Path | None = None,
     from abcresearch.analysis.round import round_cached_table, round_frame, score_round
     from abcresearch.paths import project_path
     from abcresearch.scoring.scheme_file import load_scheme
-    from abcresearch.scoring.sensitivity import grade_sensitivity
+    from abcresearch.scoring.sensitivity import COLUMNS, grade_sensitivity
     from abcresearch.store import read as data
 
     root = project_path(store)
@@ -289,7 +289,8 @@ def round_sensitivity(survey_round: int, store: str | Path | None = None,
         return grade_sensitivity(spec.build(derived), hs, vil, shift=shift, level=spec.level)
 
     # the same for every batch of the round's rules: made once, kept with the round's analysis
-    return round_cached_table(survey_round, f"sensitivity-{shift:g}", compute, root, sch)
+    return round_cached_table(survey_round, "sensitivity", compute, root, sch,
+                              inputs=("grade_sensitivity", float(shift)), columns=COLUMNS)
 
 
 def sensitivity_unavailable(report: MethodsContext, survey_round: int, reason: str
