@@ -8,10 +8,11 @@ the round's frame unless a researcher names one) and computes every area's cover
 ``abcresearch.store.cache_folder(round, key)`` (``derived/<key>/`` inside the round's live
 version, so a cache is never read against other data) where the key hashes the round's data
 fingerprints (the frame's digest among them), the design in force, the scheme and grade rules
-and the software version, so a report reads the cache in milliseconds and a change of data or
-rules rebuilds it. The cache writer holds the store's shared lock while it resolves the
-version, reads the data and writes the cache, so no ingest swaps the round in between. The
-cache holds no personal data (it is built from the store).
+and the software (its version and a hash of its code, :mod:`abcresearch.software`), so a report
+reads the cache in milliseconds and a change of data, rules or code rebuilds it. The cache
+writer holds the store's shared lock while it resolves the version, reads the data and writes
+the cache, so no ingest swaps the round in between. The cache holds no personal data (it is
+built from the store).
 
 The status model is applied to the grade tables a report reads (:attr:`RoundAnalysis.villages`,
 :attr:`RoundAnalysis.tambons`): a tambon that is ``not_graded`` (fewer sampled villages than
@@ -29,7 +30,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ from abcresearch.scoring import (
 )
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.scoring.scheme import Scheme
+from abcresearch.software import software_fingerprint
 from abcresearch.store import cache_folder, round_folder, store_lock
 from abcresearch.store import read as data_mod
 from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
@@ -64,8 +66,7 @@ from abcresearch.survey.instrument import capital_items
 
 __all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_status",
            "area_design", "design_spec", "grade_round", "round_analysis", "round_cached_table",
-           "round_frame", "score_round", "software_fingerprint", "store_area_status",
-           "write_cache_dir"]
+           "round_frame", "score_round", "store_area_status", "write_cache_dir"]
 
 #: Version of the cache layout; bump it whenever what the cache holds changes.
 CACHE_FORMAT = 9  # 9: areas' households_in_surveyed_strata
@@ -252,7 +253,8 @@ def _cache_key(manifest: dict[str, Any], scheme: Scheme, design: DesignSpec) -> 
     for p in (scheme.path, params_dir() / "grades.yaml", params_dir() / "design.yaml",
               params_dir() / "status.yaml"):
         h.update(_file_hash(p).encode())
-    h.update(f"{design.name}/{__version__}/{CACHE_FORMAT}".encode())
+    # the code as well as the version: a checkout's version does not change with its code
+    h.update(f"{design.name}/{software_fingerprint()}/{CACHE_FORMAT}".encode())
     return f"{scheme.scheme_id}-{design.name}-{h.hexdigest()[:16]}"
 
 
@@ -569,28 +571,6 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
 
 
 
-def software_fingerprint() -> str:
-    """Return a hash of the source of every module of the abcresearch package.
-
-    For results kept on disk that must be made again when any code that made them changes
-    (the package's version number does not change with each edit). Read again only when a
-    file's size or modification time changed.
-    """
-    package = Path(__file__).resolve().parent.parent
-    stamps = tuple(sorted((str(f.relative_to(package)), f.stat().st_mtime_ns, f.stat().st_size)
-                          for f in package.rglob("*.py")))
-    return _hash_sources(str(package), stamps)
-
-
-@lru_cache(maxsize=4)
-def _hash_sources(package: str, stamps: tuple[tuple[str, int, int], ...]) -> str:
-    h = hashlib.sha256()
-    for rel, _, _ in stamps:
-        h.update(rel.encode())
-        h.update(Path(package, rel).read_bytes())
-    return h.hexdigest()[:16]
-
-
 def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.DataFrame],
                        store: Path | str | None = None,
                        scheme: str | Path | Scheme | None = None, *,
@@ -598,20 +578,19 @@ def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.Da
     """Return a round-wide table kept beside the round's analysis cache, computed once.
 
     For tables that rest only on what the analysis cache's key covers (the round's data and
-    frame, the scoring scheme, ``grades.yaml``, ``design.yaml``, ``status.yaml``) plus
-    ``inputs`` and the package's code, such as the methods appendix's sensitivity table (5-6 s
-    on the sample province, on every batch before). The table is kept as
-    ``<name>-<hash>.parquet`` in the cache folder of :func:`round_analysis`, the hash covering
-    ``inputs`` and the source of every abcresearch module (:func:`software_fingerprint`): a
-    change of data or rules is another folder, a change of inputs or code another file, so a
-    kept table is not read against other inputs. It is read when that cache is built and holds
-    it with the expected ``columns``; otherwise ``compute()`` makes it and, when the cache is
-    built, it is written there (atomically: a reader sees the whole file or none; a store that
-    cannot be written keeps nothing and says nothing). Without a built cache nothing is written
-    (the round analysis builds its folder whole). A :class:`Scheme` object whose contents are
-    not its file's (changed in memory, or its file edited since) is computed every time. The
-    store's shared lock is held throughout, as :func:`round_analysis` holds it, so no ingest
-    swaps the round in between.
+    frame, the scoring scheme, ``grades.yaml``, ``design.yaml``, ``status.yaml``, abcresearch's
+    code: :func:`abcresearch.software.software_fingerprint`) and on ``inputs``, such as the
+    methods appendix's sensitivity table (5-6 s on the sample province, on every batch
+    before). The table is kept as ``<name>-<hash of inputs>.parquet`` in the cache folder of
+    :func:`round_analysis`: a change of data, rules or code is another folder, a change of
+    inputs another file, so a kept table is not read against other inputs. It is read when that
+    cache is built and holds it with the expected ``columns``; otherwise ``compute()`` makes it
+    and, when the cache is built, it is written there (atomically: a reader sees the whole file
+    or none; a store that cannot be written keeps nothing and says nothing). Without a built
+    cache nothing is written (the round analysis builds its folder whole). A :class:`Scheme`
+    object whose contents are not its file's (changed in memory, or its file edited since) is
+    computed every time. The store's shared lock is held throughout, as :func:`round_analysis`
+    holds it, so no ingest swaps the round in between.
 
     Parameters
     ----------
@@ -648,9 +627,7 @@ def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.Da
         manifest = data_mod.manifest(survey_round, root)
         spec = choose_design(round_frame(survey_round, root, manifest))
         cache = cache_folder(survey_round, _cache_key(manifest, sch, spec), root)
-        h = hashlib.sha256(repr(inputs).encode())
-        h.update(software_fingerprint().encode())
-        path = cache / f"{name}-{h.hexdigest()[:16]}.parquet"
+        path = cache / f"{name}-{hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]}.parquet"
         keep = keep and (cache / "meta.json").is_file()
         if keep and path.is_file():
             try:

@@ -66,6 +66,7 @@ from abcresearch.scoring import (
     score_households,
 )
 from abcresearch.scoring.scheme import Scheme
+from abcresearch.software import software_fingerprint
 from abcresearch.stats import SurveyDesign
 from abcresearch.stats.results import estimate_table
 from abcresearch.stats.smallarea import (
@@ -895,7 +896,8 @@ def small_area_key(survey_round: int, store: Path | str | None = None,
 
     It hashes what the estimates depend on: the fingerprints and row counts of the round's
     households, frame and auxiliary tables (manifest), the scoring scheme, ``smallarea.yaml``,
-    ``status.yaml`` and ``design.yaml``, the software version and :data:`CACHE_FORMAT`.
+    ``status.yaml`` and ``design.yaml``, the software (its version and a hash of its code) and
+    :data:`CACHE_FORMAT`.
 
     Returns
     -------
@@ -913,7 +915,7 @@ def small_area_key(survey_round: int, store: Path | str | None = None,
         "smallarea.yaml"
     for p in (sch.path, sp, params_dir() / "status.yaml", params_dir() / "design.yaml"):
         h.update(_file_hash(Path(p)).encode() if p else b"-")
-    h.update(f"{__version__}/{CACHE_FORMAT}".encode())
+    h.update(f"{software_fingerprint()}/{CACHE_FORMAT}".encode())
     return f"smallarea-{h.hexdigest()[:16]}"
 
 

@@ -2,8 +2,8 @@
 
 :func:`report_inputs` gathers the area's data fingerprint (from the round's store manifest), the
 province's, a hash of ``params/``, of the notebook, of a non-default scoring scheme and the
-software version; the runner writes it last, as ``<code>.inputs.json``, and :func:`is_current`
-compares it.
+software (its version and a hash of its code); the runner writes it last, as
+``<code>.inputs.json``, and :func:`is_current` compares it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from abcresearch import __version__
 from abcresearch.batch.files import ReportPaths, read_json
+from abcresearch.software import software_fingerprint
 
 
 def read_manifest(survey_round: int, store: str | os.PathLike[str]) -> dict[str, Any]:
@@ -109,7 +109,8 @@ def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
     dict
         ``area_code, survey_round, lang, data`` (area data fingerprint), ``round_data`` (the
         province's fingerprint: reports show round-wide figures too), ``params`` (hash of
-        ``params/``), ``notebook`` (hash of the notebook file), ``software`` (abcresearch version)
+        ``params/``), ``notebook`` (hash of the notebook file), ``software`` (abcresearch's
+        version and a hash of its code: :func:`abcresearch.software.software_fingerprint`)
         and, for a non-default scheme, ``scheme`` (hash of its file); ``compare`` and
         ``left_out`` as above, when given.
     """
@@ -123,7 +124,7 @@ def report_inputs(area_code: str, survey_round: int, lang: str, notebook: Path,
         "round_data": area_fingerprint(str(area_code)[:2], manifest),
         "params": params_hash(),
         "notebook": file_hash(notebook),
-        "software": __version__,
+        "software": software_fingerprint(),
     }
     if scheme is not None:
         inputs["scheme"] = file_hash(scheme)

@@ -57,6 +57,7 @@ from abcresearch.batch.rounds import (
 )
 from abcresearch.batch.runner import area_header, execute_report, fail_without_running
 from abcresearch.errors import AreaError, ReportError, StoreError
+from abcresearch.software import software_fingerprint
 
 LEVELS = ("amphoe", "tambon", "village")
 """Levels a batch can report on."""
@@ -249,7 +250,6 @@ def _methods_task(survey_round: int, store: Path, lang: str, out: Path,
     for its sensitivity table), so an edit of the rules makes it again with the reports; it
     went stale before (only ``make demo`` made it).
     """
-    from abcresearch import __version__
     from abcresearch.batch.fingerprints import area_fingerprint, file_hash, params_hash
 
     nb = default_notebook("province").with_name("methods.ipynb")
@@ -270,7 +270,7 @@ def _methods_task(survey_round: int, store: Path, lang: str, out: Path,
     inputs: dict[str, Any] = {"area_code": METHODS, "survey_round": int(survey_round),
                               "lang": lang, "round_data": area_fingerprint(province, manifest),
                               "params": params_hash(), "notebook": file_hash(nb),
-                              "software": __version__}
+                              "software": software_fingerprint()}
     if scheme.path is not None:
         inputs["scheme"] = file_hash(scheme.path)
     header = {"title": "ภาคผนวกวิธีการ · Methods appendix", "subtitle": "abcresearch",

@@ -1,0 +1,41 @@
+"""The software fingerprint: abcresearch's version and a hash of its code, for results on disk."""
+
+from __future__ import annotations
+
+import os
+
+import abcresearch.software as software
+from abcresearch import __version__
+
+
+def test_fingerprint_changes_with_any_module_and_only_then(tmp_path, monkeypatch) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    monkeypatch.setattr(software, "_PACKAGE", package)
+    first = software.software_fingerprint()
+    assert first.startswith(f"{__version__}+") and first == software.software_fingerprint()
+    (package / "notes.txt").write_text("not code")  # other files and byte code do not count
+    (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert software.software_fingerprint() == first
+    b = package / "sub" / "b.py"
+    b.write_text("y = 3\n")  # same size: the new modification time reads the file again
+    st = b.stat()
+    os.utime(b, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    changed = software.software_fingerprint()
+    assert changed != first
+    (package / "sub" / "c.py").write_text("")  # a new module
+    assert software.software_fingerprint() not in (first, changed)
+
+
+def test_the_round_analysis_cache_key_follows_the_code(sample_store, monkeypatch) -> None:
+    import abcresearch.analysis.round as round_mod
+
+    key = round_mod.round_analysis(2549, sample_store).key
+    assert round_mod.round_analysis(2549, sample_store).key == key
+    monkeypatch.setattr(round_mod, "software_fingerprint", lambda: f"{__version__}+other")
+    manifest = round_mod.data_mod.manifest(2549, sample_store)
+    spec = round_mod.choose_design(round_mod.round_frame(2549, sample_store, manifest))
+    assert round_mod._cache_key(manifest, round_mod.load_scheme(None), spec) != key
