@@ -266,6 +266,9 @@ def _allowed(report: AreaReport) -> set[str]:
            str(report.analysis.scheme.scheme_version)}
     out |= {report.area.code, *report.area.code}
     out |= set(_numbers(report.fingerprint()))  # provenance in the methods note
+    from abcresearch.software import software_label
+
+    out |= set(_numbers(software_label()))  # the code's hash on the same line
     from abcresearch.params import rules_fingerprint
 
     out |= set(_numbers(rules_fingerprint(report.analysis.scheme.path)))  # and the rules'

@@ -39,3 +39,15 @@ def test_the_round_analysis_cache_key_follows_the_code(sample_store, monkeypatch
     manifest = round_mod.data_mod.manifest(2549, sample_store)
     spec = round_mod.choose_design(round_mod.round_frame(2549, sample_store, manifest))
     assert round_mod._cache_key(manifest, round_mod.load_scheme(None), spec) != key
+
+
+def test_reports_name_the_code_that_made_them() -> None:
+    from abcresearch.reports.context import MethodsContext
+    from abcresearch.reports.sections import methods
+
+    label = software.software_label()
+    version, _, code = label.partition("+")
+    assert version == __version__ and len(code) == 8
+    assert software.software_fingerprint().startswith(label)
+    # the methods appendix's versions line (the reports' provenance lines take the same label)
+    assert f"abcresearch {label}" in methods.cover(MethodsContext.load()).text

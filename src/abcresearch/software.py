@@ -16,7 +16,7 @@ from pathlib import Path
 
 from abcresearch import __version__
 
-__all__ = ["software_fingerprint"]
+__all__ = ["software_fingerprint", "software_label"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -45,6 +45,16 @@ def software_fingerprint() -> str:
         For example ``0.1.0+3f2a9c0d1e4b5a67``.
     """
     return _hash_sources(tuple(sorted(_stamps(str(_PACKAGE)))))
+
+
+def software_label() -> str:
+    """Return the software as a report's provenance line names it: ``0.1.0+3f2a9c0d``.
+
+    The version and the first eight hex digits of :func:`software_fingerprint`'s code hash, so
+    a reader can tell two reports made by different code of the same version apart.
+    """
+    version, _, code = software_fingerprint().partition("+")
+    return f"{version}+{code[:8]}"
 
 
 @lru_cache(maxsize=4)

@@ -90,14 +90,14 @@ def methods_note(words: Words, survey_round: int, scheme: Any,
     provenance : str, optional
         Data fingerprint of the report's store partitions.
     """
-    from abcresearch import __version__
+    from abcresearch.software import software_label
 
     out = SectionBuilder("methods_note", words)
     out.heading("section.methods")
     out.text(words("methods.text", be=survey_round, scheme=scheme_version(scheme)))
     if provenance is not None:
         note = words("cover.provenance_note", fingerprint=provenance,
-                     scheme=scheme_version(scheme), version=__version__,
+                     scheme=scheme_version(scheme), version=software_label(),
                      rules=rules_fingerprint(getattr(scheme, "path", None)))
         out.text(f"*{note}*")
     return out.result()

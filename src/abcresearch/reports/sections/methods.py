@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from abcresearch import __version__
 from abcresearch.reports.context import MethodsContext
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_subset
+from abcresearch.software import software_label
 from abcresearch.survey.instrument import codebook, load_form
 
 __all__ = ["RoundDesign", "cover", "instrument", "round_design", "scoring_scheme", "statistics"]
@@ -30,7 +30,7 @@ def cover(report: MethodsContext) -> SectionResult:
             + report.t("methods.versions", form=form.form_id, form_version=form.version,
                        scheme=sch.scheme_id, scheme_version=sch.scheme_version,
                        grades=report.grades.scheme_id,
-                       grades_version=report.grades.scheme_version, version=__version__))
+                       grades_version=report.grades.scheme_version, version=software_label()))
     out = SectionBuilder("cover", report.words)
     out.text(text)
     return out.result()

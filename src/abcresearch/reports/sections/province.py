@@ -14,7 +14,6 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
-from abcresearch import __version__
 from abcresearch.errors import InputError, ReportError
 from abcresearch.labels import HalfUp
 from abcresearch.params import rules_fingerprint
@@ -27,6 +26,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
 from abcresearch.reports.sections.common import cover_block
 from abcresearch.reports.sections.levels import level1_share
+from abcresearch.software import software_label
 from abcresearch.survey.areas import amphoes, tambons
 
 __all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_typology",
@@ -51,7 +51,7 @@ def cover(report: ProvinceContext) -> SectionResult:
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
     lines.append(t("cover.provenance", fingerprint=report.analysis.key.split("-")[-1][:12],
-                   scheme=scheme_version(report.analysis.scheme), version=__version__,
+                   scheme=scheme_version(report.analysis.scheme), version=software_label(),
                    rules=rules_fingerprint(report.analysis.scheme.path)))
     return cover_block(report.words, p.name_th, p.name_en, lines, report.analysis.synthetic,
                        details={"grade_counts": counts},

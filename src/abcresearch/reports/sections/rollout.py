@@ -97,10 +97,10 @@ def methods_note(words: Words, analysis: RoundAnalysis, area_row: pd.Series | No
                          area_code=report.area.code if report is not None else "",
                          calibrated_to=calibrated_to))
     if provenance is not None:
-        from abcresearch import __version__
+        from abcresearch.software import software_label
 
         out.text("*" + words("cover.provenance_note", fingerprint=provenance,
-                             scheme=scheme_version(analysis.scheme), version=__version__,
+                             scheme=scheme_version(analysis.scheme), version=software_label(),
                              rules=rules_fingerprint(analysis.scheme.path))
                  + "*")
     return out.result(details={"design": analysis.design.name,
