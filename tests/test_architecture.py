@@ -30,7 +30,7 @@ KNOWN_CYCLES: set[frozenset[str]] = set()
 #: import modules of its own package or of a lower stage, never of a peer or a higher one;
 #: the stage-0 modules are the shared base and may import each other.
 STAGES: dict[str, int] = {
-    "errors": 0, "paths": 0, "params": 0, "labels": 0, "atomic": 0,
+    "errors": 0, "paths": 0, "params": 0, "labels": 0, "atomic": 0, "software": 0,
     "survey": 1, "stats": 1,
     "store": 2, "scoring": 2,
     "ingest": 3, "analysis": 3, "synth": 3,
