@@ -8,26 +8,27 @@ import abcresearch.software as software
 from abcresearch import __version__
 
 
-def test_fingerprint_changes_with_any_module_and_only_then(tmp_path, monkeypatch) -> None:
+def test_fingerprint_changes_with_any_module_and_only_then(tmp_path) -> None:
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)
     (package / "__pycache__").mkdir()
     (package / "a.py").write_text("x = 1\n")
     (package / "sub" / "b.py").write_text("y = 2\n")
-    monkeypatch.setattr(software, "_PACKAGE", package)
-    first = software.software_fingerprint()
-    assert first.startswith(f"{__version__}+") and first == software.software_fingerprint()
+    first = software.fingerprint_of(package)
+    assert first.startswith(f"{__version__}+") and first == software.fingerprint_of(package)
     (package / "notes.txt").write_text("not code")  # other files and byte code do not count
     (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
-    assert software.software_fingerprint() == first
+    assert software.fingerprint_of(package) == first
     b = package / "sub" / "b.py"
     b.write_text("y = 3\n")  # same size: the new modification time reads the file again
     st = b.stat()
     os.utime(b, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
-    changed = software.software_fingerprint()
+    changed = software.fingerprint_of(package)
     assert changed != first
     (package / "sub" / "c.py").write_text("")  # a new module
-    assert software.software_fingerprint() not in (first, changed)
+    assert software.fingerprint_of(package) not in (first, changed)
+    # a process keeps the fingerprint of the code it loaded
+    assert software.software_fingerprint() == software.fingerprint_of(software._PACKAGE)
 
 
 def test_the_round_analysis_cache_key_follows_the_code(sample_store, monkeypatch) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from abcresearch import __version__
 
-__all__ = ["software_fingerprint", "software_label"]
+__all__ = ["fingerprint_of", "software_fingerprint", "software_label"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -33,18 +33,28 @@ def _stamps(folder: str) -> list[tuple[str, int, int]]:
     return out
 
 
+@lru_cache(maxsize=1)
 def software_fingerprint() -> str:
     """Return ``<version>+<hash>``: the version and a hash of every module's source.
 
-    The files are read again only when one's size or modification time changed (a walk of
-    the package's files, about a millisecond, per call).
+    Taken once per process, at its first use: the code a long-lived process (``abcresearch
+    serve``, a batch worker, a notebook's kernel) runs is the code it imported, even if the files
+    change on disk afterwards.
 
     Returns
     -------
     str
         For example ``0.1.0+3f2a9c0d1e4b5a67``.
     """
-    return _hash_sources(tuple(sorted(_stamps(str(_PACKAGE)))))
+    return fingerprint_of(_PACKAGE)
+
+
+def fingerprint_of(package: Path) -> str:
+    """Return ``<version>+<hash>`` for the ``.py`` files under ``package`` as they are now.
+
+    The files are read again only when one's size or modification time changed.
+    """
+    return _hash_sources(str(package), tuple(sorted(_stamps(str(package)))))
 
 
 def software_label() -> str:
@@ -58,14 +68,15 @@ def software_label() -> str:
 
 
 @lru_cache(maxsize=4)
-def _hash_sources(stamps: tuple[tuple[str, int, int], ...]) -> str:
+def _hash_sources(package: str, stamps: tuple[tuple[str, int, int], ...]) -> str:
     h = hashlib.sha256()
     for path, _, _ in stamps:
-        h.update(os.path.relpath(path, _PACKAGE).encode())
+        h.update(os.path.relpath(path, package).encode())
         h.update(Path(path).read_bytes())
     return f"{__version__}+{h.hexdigest()[:16]}"
 
 
-# kept between notebooks run in one process (abcresearch.batch.kernel_state): keyed by the
-# files' identities, a str out
+# kept between notebooks run in one process (abcresearch.batch.kernel_state): the process's code,
+# and values keyed by the files' identities; str out
+software_fingerprint.cache_safe = True  # type: ignore[attr-defined]
 _hash_sources.cache_safe = True  # type: ignore[attr-defined]
