@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from abcresearch.errors import ParamsError
 from abcresearch.reports.context import MethodsContext
 from abcresearch.reports.sections import appendix
 
@@ -157,3 +158,34 @@ def test_sensitivity_table_is_made_once_per_round_and_kept_with_its_analysis(
     assert not kept.exists()
     with pytest.raises(ValueError, match="plain file name"):
         round_cached_table(2549, "../x", counted, store)
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_methods_say_what_sets_the_group_and_what_sets_the_need_class(lang) -> None:
+    """The sentence is built from the rules in force: it once named the level-1 share and M0
+    as deciding the group after the rules had moved them to the need class."""
+    from abcresearch.reports.sections import methods as methods_section
+
+    report = MethodsContext.load(lang=lang)
+    [sentence] = [p for p in methods_section.scoring_scheme(report).text.split("\n\n")
+                  if "A/B/C" in p]
+    split = sentence.index(" ส่วน" if lang == "th" else "; every group")
+    grade_part, need_part = sentence[:split], sentence[split:]
+    rules = report.grades.thresholds()
+    grade_ind = {r["indicator"] for r in rules if r["rule_set"] == "grade"}
+    need_ind = {r["indicator"] for r in rules if r["rule_set"] == "need"}
+    assert grade_ind and need_ind and not grade_ind & need_ind
+
+    def named(name: str) -> str:
+        for key in (f"appendix.ind_text.{name}", f"appendix.ind.{name}"):
+            try:
+                return report.t(key)
+            except ParamsError:
+                continue
+        return name
+
+    for name in grade_ind:
+        assert named(name) in grade_part
+    for name in need_ind:
+        assert named(name) in need_part and named(name) not in grade_part
+    assert "(1 = " not in sentence  # a table's coding note is not running text

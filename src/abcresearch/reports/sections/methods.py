@@ -113,8 +113,37 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
         t("methods.af_weight"): [c.af_weight for c in sch.capitals],
         t("methods.cutoff"): [c.deprivation_cutoff for c in sch.capitals]})
     out.table(caps, t("methods.af", k=f"{100 * sch.af_k:.0f}%"), decimals=3)
-    out.text(t("methods.grades_text", rules=scheme_version(report.grades)))
+    out.text(t("methods.grades_text", rules=scheme_version(report.grades),
+               grade_indicators=_indicators(report, "grade"),
+               need_indicators=_indicators(report, "need")))
     return out.result(estimates=rules)
+
+
+def _indicators(report: MethodsContext, rule_set: str) -> str:
+    """Name the indicators one rule set of the grade rules tests, in order, as a list in words.
+
+    Read from the rules in force (``params/grades.yaml``), so the sentence that says what sets the
+    groups and the need class never drifts from them (it named the level-1 share and M0 as
+    deciding the group after the rules had moved them to the need class).
+    """
+    from abcresearch.errors import ParamsError
+    from abcresearch.reports.sections.common import names_list
+
+    seen = dict.fromkeys(th["indicator"] for th in report.grades.thresholds()
+                         if th["rule_set"] == rule_set)
+    names = []
+    for name in seen:
+        # the running-text name where a table's label reads badly in a sentence
+        # ("has a community master plan (1 = yes)"), else the table's label, else the name
+        text = name
+        for key in (f"appendix.ind_text.{name}", f"appendix.ind.{name}"):
+            try:
+                text = report.t(key)
+            except ParamsError:  # no such label
+                continue
+            break
+        names.append(text)
+    return names_list(report.t, names)
 
 
 def statistics(report: MethodsContext, round_design: RoundDesign | None = None
