@@ -111,7 +111,8 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
     caps = pd.DataFrame({
         t("col.capital"): [c.label(report.lang) for c in sch.capitals],
         t("methods.af_weight"): [c.af_weight for c in sch.capitals],
-        t("methods.cutoff"): [c.deprivation_cutoff for c in sch.capitals]})
+        # a cut-off is a score as the rules write it (40, not 40.000 beside the weights)
+        t("methods.cutoff"): [_number(c.deprivation_cutoff) for c in sch.capitals]})
     out.table(caps, t("methods.af", k=f"{100 * sch.af_k:.0f}%"), decimals=3)
     out.text(t("methods.grades_text", rules=scheme_version(report.grades),
                grade_indicators=_indicators(report, "grade"),
