@@ -22,14 +22,14 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def _stamps(folder: str) -> list[tuple[str, int, int]]:
+    """Path, modification time and size of every ``.py`` file under ``folder``."""
     out = []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
-                out.extend(_stamps(entry.path))
-            elif entry.name.endswith(".py") and entry.is_file():
-                st = entry.stat()
-                out.append((entry.path, st.st_mtime_ns, st.st_size))
+    for top, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            if name.endswith(".py"):
+                st = os.stat(path := os.path.join(top, name))
+                out.append((path, st.st_mtime_ns, st.st_size))
     return out
 
 

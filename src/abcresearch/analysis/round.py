@@ -243,6 +243,16 @@ def _file_hash(path: Path | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path and path.exists() else "-"
 
 
+def _cache_inputs(survey_round: int, root: Path | None, scheme: Scheme,
+                  design: str | None = None
+                  ) -> tuple[dict[str, Any], pd.DataFrame | None, DesignSpec, str]:
+    """Return the round's manifest, frame, design and analysis cache key (lock held by caller)."""
+    manifest = data_mod.manifest(survey_round, root)
+    frame = round_frame(survey_round, root, manifest)
+    spec = choose_design(frame, design)
+    return manifest, frame, spec, _cache_key(manifest, scheme, spec)
+
+
 def _cache_key(manifest: dict[str, Any], scheme: Scheme, design: DesignSpec) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(manifest.get("fingerprints", {}), sort_keys=True).encode())
@@ -522,10 +532,7 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
     sch = _load_scheme(scheme)
     # hold the shared lock from resolving the version to writing its cache: no swap in between
     with store_lock(root, shared=True):
-        manifest = data_mod.manifest(survey_round, root)
-        frame = round_frame(survey_round, root, manifest)
-        spec = choose_design(frame, design)
-        key = _cache_key(manifest, sch, spec)
+        manifest, frame, spec, key = _cache_inputs(survey_round, root, sch, design)
         cache = cache_folder(survey_round, key, root)
         meta = json.loads((cache / "meta.json").read_text("utf-8")) if (
             cache / "meta.json").exists() else None
@@ -568,7 +575,6 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         tambons=apply_status(t, areas, "tambon_code"),
         means=means, typology=typology, manifest=manifest, key=key, design=spec,
         areas=areas, has_frame=frame is not None, store=root, excluded=excluded)
-
 
 
 def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.DataFrame],
@@ -624,9 +630,7 @@ def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.Da
     keep = not isinstance(scheme, Scheme) or (
         scheme.path is not None and scheme.path.is_file() and scheme == _load_scheme(scheme.path))
     with store_lock(root, shared=True):
-        manifest = data_mod.manifest(survey_round, root)
-        spec = choose_design(round_frame(survey_round, root, manifest))
-        cache = cache_folder(survey_round, _cache_key(manifest, sch, spec), root)
+        cache = cache_folder(survey_round, _cache_inputs(survey_round, root, sch)[3], root)
         path = cache / f"{name}-{hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]}.parquet"
         keep = keep and (cache / "meta.json").is_file()
         if keep and path.is_file():

@@ -387,16 +387,15 @@ def age_structure(report: Any, rules: WelfareRules) -> pd.DataFrame:
     except StoreError:
         m = pd.DataFrame({"submission_uuid": pd.Series(dtype=str), "m_age": []})
     ids = pd.Index(hh["submission_uuid"])
-    if ids.is_unique:  # one row per household: look the weights up (a join cost 0.75 s on a
+    if ids.is_unique:  # one row per household: look the weights up (a join cost 0.55 s on a
         # province's 775,000 members)
         at = ids.get_indexer(m["submission_uuid"])
-        found = at >= 0
-        age = pd.to_numeric(m["m_age"], errors="coerce").to_numpy(float)[found]
-        w = hh["weight"].to_numpy(float)[at[found]]
+        m = m[at >= 0]
+        w = hh["weight"].to_numpy(float)[at[at >= 0]]
     else:
         m = m.merge(hh, on="submission_uuid", how="inner")
-        age = pd.to_numeric(m["m_age"], errors="coerce").to_numpy(float)
         w = m["weight"].to_numpy(float)
+    age = pd.to_numeric(m["m_age"], errors="coerce").to_numpy(float)
     ok = ~np.isnan(age)
     rows = []
     for g in rules.age_groups:
