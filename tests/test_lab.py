@@ -166,8 +166,15 @@ def test_export_through_the_server_equals_the_command_line_pdf(
 
 
 def test_an_unexecuted_notebook_exports_with_a_clear_message(lab: Lab) -> None:
+    # an unexecuted copy of its own: the shipped notebook may have been run and saved by a
+    # researcher (the lab root copies the working tree's notebooks)
+    nb = nbformat.read(lab.root / "notebooks" / "methods.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, lab.root / "notebooks" / "unexecuted_methods.ipynb")
     status, _, body = lab.request(
-        "GET", f"/nbconvert/{EXPORTER_NAME}/notebooks/methods.ipynb?download=true")
+        "GET", f"/nbconvert/{EXPORTER_NAME}/notebooks/unexecuted_methods.ipynb?download=true")
     assert status == 500
     assert b"has not been run" in body and b"Run All Cells" in body
     assert not body.startswith(b"%PDF")
