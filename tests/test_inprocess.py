@@ -260,6 +260,23 @@ def test_a_time_limit_striking_in_a_finalizer_is_raised_out_of_it(tmp_path: Path
     assert code[1].outputs == []
 
 
+def test_a_time_limit_striking_in_a_gc_callback_is_raised_out_of_it(tmp_path: Path) -> None:
+    # a collector callback (a profiler's, hypothesis's) runs wherever a collection happens; the
+    # alarm struck inside one: Python printed "Exception ignored" there (pytest fails the test
+    # on that) and the limit struck only at the next strike anyway
+    error, code = _timed_out(
+        tmp_path,
+        "import gc, time\n"
+        "def slow(phase, info):\n    if phase == 'stop':\n        time.sleep(1.2)\n"
+        "gc.callbacks.append(slow)\n"
+        "try:\n    gc.collect()\n    time.sleep(5)\n    print('after')\n"
+        "finally:\n    gc.callbacks.remove(slow)",
+        "print('ran')")
+    assert error.ename == "CellTimeoutError"
+    assert [o for o in code[0].outputs if o.output_type == "stream"] == []  # no 'after'
+    assert code[1].outputs == []
+
+
 def test_a_timer_of_the_process_survives_a_cell_with_a_time_limit(tmp_path: Path) -> None:
     import signal
 

@@ -282,7 +282,13 @@ class InProcessNotebooks:
         os.environ["MPLBACKEND"] = INLINE_BACKEND
         matplotlib.use(INLINE_BACKEND)
         main = sys.modules["__main__"]
-        self.shell = _shell_class().instance()
+        from traitlets.config import Config
+
+        config = Config()
+        # no history database: a report's cells do not belong in the user's IPython history
+        # (~/.ipython), and no thread writes them to SQLite while reports run
+        config.HistoryManager.enabled = False
+        self.shell = _shell_class().instance(config=config)
         # the shell puts its namespace in sys.modules as "__main__": that is the notebook's
         # while it runs (see execute), the process's own otherwise (multiprocessing needs it)
         sys.modules["__main__"] = main
@@ -535,14 +541,18 @@ class _TimeLimit:
 
 
 def _in_finalizer(frame: Any) -> bool:
-    """Whether ``frame`` runs inside a ``__del__`` (an object collected wherever it happened).
+    """Whether ``frame`` runs inside a ``__del__`` or a garbage-collector callback.
 
-    An exception raised there cannot leave it: Python prints "Exception ignored in" and the
-    finalizer's clean-up is skipped (an event loop left unclosed). The repeating alarm raises
-    the time limit at its next strike instead, out of the finalizer.
+    Both run wherever a collection happens, and an exception raised in either cannot leave it:
+    Python prints "Exception ignored in" and the finalizer's clean-up (an event loop left
+    unclosed) or the callback's bookkeeping is skipped. The repeating alarm raises the time
+    limit at its next strike instead, out of the finalizer or callback.
     """
+    import gc
+
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks} - {None}
     while frame is not None:
-        if frame.f_code.co_name == "__del__":
+        if frame.f_code.co_name == "__del__" or frame.f_code in callbacks:
             return True
         frame = frame.f_back
     return False

@@ -241,7 +241,8 @@ class WarmKernel:
             self._ipc_dir = tempfile.mkdtemp(prefix=f"{SOCKET_FOLDER_PREFIX}{os.getpid()}-")
             options = {"transport": "ipc", "ip": os.path.join(self._ipc_dir, "k")}
         self.km = AsyncKernelManager(kernel_name=self.kernel_name, **options)
-        await self.km.start_kernel()
+        # no history database: a report's cells do not belong in the user's IPython history
+        await self.km.start_kernel(extra_arguments=["--HistoryManager.enabled=False"])
         self.kc = self.km.client()
         # No heartbeat channel: liveness is asked of the kernel manager (the process), as the
         # client itself does when it has one. The heartbeat thread of jupyter_client 8 has a
