@@ -189,3 +189,54 @@ def test_methods_say_what_sets_the_group_and_what_sets_the_need_class(lang) -> N
     for name in need_ind:
         assert named(name) in need_part and named(name) not in grade_part
     assert "(1 = " not in sentence  # a table's coding note is not running text
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_scoring_rules_name_choices_by_the_forms_labels(lang) -> None:
+    # the scoring table said "none -> 0, primary -> 0.3" in the Thai appendix: the form's codes
+    import pandas as pd
+
+    from abcresearch.reports.sections.methods import scoring_scheme
+    from abcresearch.survey.instrument import choices
+
+    context = MethodsContext.load(lang=lang)
+    result = scoring_scheme(context)
+    # one table per capital, in the scheme's order
+    tables = [result.to_frame(i) for i in range(len(context.scheme.capitals))]
+    assert [tb.iloc[:, 0].str[:3].unique().tolist() for tb in tables] == [
+        [c.items[0].item[:3]] for c in context.scheme.capitals]
+    table = pd.concat(tables)
+    described = dict(zip(table.iloc[:, 0], table.iloc[:, -1], strict=True))
+    kinds = set(table.iloc[:, 1])
+    assert len(described) == len(context.scheme.items)
+    for rule in context.scheme.items:
+        words = described[rule.item]
+        assert "->" not in words and "{" not in words, (rule.item, words)
+        if rule.kind == "map":
+            labels = choices(rule.list_name).set_index("name")[f"label_{lang}"]
+            for code, score in rule.options["map"].items():
+                assert f"{labels[str(code)]} = {score:g}" in words, (rule.item, code)
+    if lang == "th":
+        assert not kinds & {"map", "yes", "linear", "log_linear"}  # kinds in Thai too
+        assert all(re.search("[\u0e00-\u0e7f]", w) for w in described.values())
+
+
+def test_a_log_linear_rule_says_its_bounds_are_values_on_a_log_scale() -> None:
+    # the bounds are income in baht; the score is linear in log(1 + income) between them (it
+    # read "log(1 + x) from 10,000 to 120,000", as if the log were 10,000)
+    from functools import partial
+
+    from abcresearch.labels import label
+    from abcresearch.reports.sections.methods import rule_in_words
+    from abcresearch.scoring.scheme import ItemRule
+
+    rule = ItemRule(item="fin_income_year", capital="financial", kind="log_linear", weight=1.0,
+                    options={"lo": 10000.0, "hi": 120000.0, "per": "hh_size"})
+    words = rule_in_words(rule, partial(label, lang="en"), "en")
+    assert words.replace("\u00a0", " ").startswith(
+        "fin_income_year ÷ hh_size from 10,000 (= 0) to 120,000 (= 1)")
+    assert "log scale" in words
+    # a code the form's list lacks is written as it is
+    odd = ItemRule(item="hum_edu_head", capital="human", kind="map", weight=1.0,
+                   options={"map": {"primary": 0.3, "madrasa": 0.4}}, list_name="edu")
+    assert rule_in_words(odd, partial(label, lang="th"), "th") == "ประถมศึกษา = 0.3, madrasa = 0.4"

@@ -6,7 +6,7 @@ read from ``params/``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +16,12 @@ from abcresearch.reports.context import MethodsContext
 from abcresearch.reports.formatting import scheme_version
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_subset
+from abcresearch.scoring.scheme import ItemRule
 from abcresearch.software import software_label
-from abcresearch.survey.instrument import codebook, load_form
+from abcresearch.survey.instrument import choices, codebook, load_form
 
-__all__ = ["RoundDesign", "cover", "instrument", "round_design", "scoring_scheme", "statistics"]
+__all__ = ["RoundDesign", "cover", "instrument", "round_design", "rule_in_words", "scoring_scheme",
+           "statistics"]
 
 
 def cover(report: MethodsContext) -> SectionResult:
@@ -39,6 +41,68 @@ def cover(report: MethodsContext) -> SectionResult:
 def _number(x: float) -> str:
     """Return a rule's bound as a reader writes it: 10,000,000 (not 1e+07), 0.5, 2."""
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
+
+
+def rule_in_words(rule: ItemRule, t: Callable[..., str], lang: str) -> str:
+    """Say an item's scoring rule in the report's language, choices named by their labels.
+
+    The rules' own words (:meth:`~abcresearch.scoring.scheme.ItemRule.describe`) name choices by
+    their codes ("none -> 0, primary -> 0.3"); a reader of the appendix knows them by the
+    form's labels ("ไม่ได้เรียน = 0, ประถมศึกษา = 0.3"). A code the form's choice list lacks is
+    written as it is.
+
+    Parameters
+    ----------
+    rule : ItemRule
+        One item's rule.
+    t : callable
+        The report's label function (``report.t``).
+    lang : str
+        The report's language (``th`` or ``en``).
+    """
+    from abcresearch.errors import ParamsError
+    from abcresearch.reports.sections.common import names_list
+
+    labels: dict[str, str] = {}
+    if rule.list_name:
+        try:
+            table = choices(rule.list_name)
+        except ParamsError:  # a list of another form: the codes then
+            table = None
+        if table is not None:
+            labels = dict(zip(table["name"].astype(str), table[f"label_{lang}"].astype(str),
+                              strict=True))
+
+    def name(code: Any) -> str:
+        return labels.get(str(code), str(code))
+
+    o = rule.options
+    if rule.kind in ("yes", "no"):
+        return t("methods.rule_text.answer", choice=name(rule.kind))
+    if rule.kind == "map":
+        return t("methods.rule_text.choice_separator").join(
+            t("methods.rule_text.choice", choice=name(k), score=f"{v:g}")
+            for k, v in o["map"].items())
+    if rule.kind in ("linear", "log_linear"):
+        x = rule.item
+        for key in ("per", "divide_by"):
+            if o.get(key):
+                x = t("methods.rule_text.per", x=x, by=o[key])
+        # log_linear: the bounds are values of x; the score is linear in log(1 + x) between them
+        text = t("methods.rule_text.line_log" if rule.kind == "log_linear"
+                 else "methods.rule_text.line", x=x, lo=_number(o["lo"]), hi=_number(o["hi"]))
+    elif rule.kind == "count_selected":
+        text = (t("methods.rule_text.count", choices=names_list(t, [name(c) for c in o["choices"]]),
+                  cap=f"{o['cap']:g}")
+                if o.get("choices") else t("methods.rule_text.count_all", cap=f"{o['cap']:g}"))
+    else:
+        listed = [name(c) for c in o["choices"]]
+        if rule.kind == "selected_any":
+            joined = (t("list.last_or", items=t("list.separator").join(listed[:-1]),
+                        last=listed[-1]) if len(listed) > 1 else "".join(listed))
+            return t("methods.rule_text.any", choices=joined)
+        return t("methods.rule_text.none", choices=names_list(t, listed))
+    return t("methods.rule_text.reversed", text=text) if o.get("reverse") else text
 
 
 def _rule(r: pd.Series) -> str:
@@ -100,10 +164,19 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
     out.heading("methods.scoring")
     rules = sch.rules_table(report.lang)
     rules["capital"] = [report.capital_name(c) for c in rules["capital"]]
+    # the rule's kind and its words in the report's language, choices by their labels
+    rules["rule"] = [t(f"methods.kind.{r.kind}") for r in sch.items]
+    rules["description"] = [rule_in_words(r, t, report.lang) for r in sch.items]
     rules.columns = [t("col.capital"), t("methods.item"), t("methods.rule"),
                      t("methods.weight"), t("methods.not_relevant"), t("methods.description")]
-    out.text(t("methods.scoring_text", share=sch.min_share_items))
-    out.table(rules, f"{sch.title[report.lang]} ({scheme_version(sch)})", decimals=3)
+    out.text(t("methods.scoring_text", share=sch.min_share_items) + " "
+             + t("methods.scoring_tables", scheme=sch.title[report.lang],
+                 version=scheme_version(sch)))
+    # one table per capital, as the instrument's: the rules' words get the width a capital
+    # column repeated on every row took
+    for name, rows in rules.groupby(t("col.capital"), sort=False):
+        out.table(rows.drop(columns=t("col.capital")).reset_index(drop=True),
+                  f"{name} ({scheme_version(sch)})", decimals=3)
     levels = pd.DataFrame({
         t("methods.level"): list(sch.level_labels),
         t("methods.meaning"): [sch.level_label(lv, report.lang) for lv in sch.level_labels]})
