@@ -98,6 +98,26 @@ def test_failure_isolated_rerun_skips_and_resume(tmp_path: Path) -> None:
     assert plan_batch(ROUND, "tambon", "80", store, out, notebook=TINY).skipped
 
 
+def test_the_index_keeps_listing_the_reports_of_earlier_batches(tmp_path: Path) -> None:
+    # a batch of amphoe 8002 after one of 8001 wrote an index of 8002's two tambons only: the
+    # committee's page lost the four reports of 8001 that were still in the folder
+    store = make_store(tmp_path, TAMBONS)
+    out = tmp_path / "reports"
+    for within in ("8001", "8002"):
+        run_batch(ROUND, "tambon", within=within, store=store, out=out, notebook=TINY,
+                  province_notebook=PROVINCE, progress=False, workers=1)
+    page = (out / "2568" / "index.html").read_text()
+    at = [page.index(f'href="tambon/{code}.pdf"') for code in TAMBONS]
+    assert at == sorted(at)  # every report, in the order of the codes
+    assert f"รายงาน {len(TAMBONS)} ฉบับ" in page
+    # a report removed from the folder leaves the index with the next batch
+    (out / "2568" / "tambon" / "800101.pdf").unlink()
+    run_batch(ROUND, "tambon", within="8002", store=store, out=out, notebook=TINY,
+              province_notebook=PROVINCE, progress=False, workers=1)
+    page = (out / "2568" / "index.html").read_text()
+    assert "800101" not in page and 'href="tambon/800102.pdf"' in page
+
+
 def test_a_non_default_scheme_plans_into_its_own_folder(tmp_path: Path) -> None:
     store = make_store(tmp_path, TAMBONS[:2])
     out = tmp_path / "reports"

@@ -726,13 +726,45 @@ def run_batch(
         ordered = [outcomes[c] for c in plan.codes if c in outcomes]
         from abcresearch.batch.index_page import write_index
 
-        index = write_index(plan.folder, int(survey_round), ordered, lang=lang,
+        # the index lists every report of the round's folder: those of earlier batches (another
+        # amphoe, another level) stay listed beside this batch's, in the order of their codes
+        earlier = earlier_outcomes(plan, exclude=outcomes)
+        listed = sorted([*ordered, *earlier], key=lambda o: o.area_code)
+        index = write_index(plan.folder, int(survey_round), listed, lang=lang,
                             synthetic=plan.synthetic, left_out=plan.left_out)
     finally:
         if local is not None:  # reports in flight end (and clean up) before this returns
             local.close()
     return BatchResult(int(survey_round), level, ordered, index,
                        time.perf_counter() - start, province)
+
+
+def earlier_outcomes(plan: BatchPlan, exclude: Iterable[str] = ()) -> list[ReportOutcome]:
+    """Outcomes of the reports an earlier batch left in ``plan``'s folder (for its index page).
+
+    Every area report of the folder's level sub-folders (``amphoe/``, ``tambon/``,
+    ``village/``) with a PDF or an error log, except the areas in ``exclude`` (this batch's),
+    rebuilt from its files (:func:`outcomes_from_disk`).
+    """
+    from abcresearch.survey.areas import level_of
+
+    skip = set(exclude)
+    codes: set[str] = set()
+    for level in ("amphoe", "tambon", "village"):
+        folder = plan.folder / level
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            code = path.name.split(".", 1)[0]
+            if (path.name in (f"{code}.pdf", f"{code}.error.txt") and code.isdigit()
+                    and code not in skip):
+                try:
+                    if level_of(code) == level:
+                        codes.add(code)
+                except AreaError:  # not an area code: not a report
+                    continue
+    return outcomes_from_disk(sorted(codes), plan.survey_round, plan.out,
+                              sub_folder(plan.scheme.folder, plan.lang))
 
 
 def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path,
