@@ -240,3 +240,18 @@ def test_a_log_linear_rule_says_its_bounds_are_values_on_a_log_scale() -> None:
     odd = ItemRule(item="hum_edu_head", capital="human", kind="map", weight=1.0,
                    options={"map": {"primary": 0.3, "madrasa": 0.4}}, list_name="edu")
     assert rule_in_words(odd, partial(label, lang="th"), "th") == "ประถมศึกษา = 0.3, madrasa = 0.4"
+
+
+def test_the_appendix_says_what_need_and_the_support_bands_are(methods, results) -> None:
+    # the reports say "ความจำเป็นสูง" and "แถบ 1"; the appendix defined neither
+    res = results["grade_rules"]
+    need, bands = res.to_frame(1), res.to_frame(2)
+    gr = methods.grades
+    assert list(need.iloc[:, 0]) == [gr.need_labels[r["grade"]]["th"] for r in gr.need_rules]
+    for rule in gr.need_rules:
+        for c in rule.get("any", rule.get("all", [])):
+            assert f"{float(c['value']):g}" in " ".join(need.iloc[:, 1])
+    assert list(bands.iloc[:, 0]) == list(range(1, len(gr.need_order) * len(gr.grade_order) + 1))
+    assert (list(zip(bands.iloc[:, 1], bands.iloc[:, 2], strict=True))
+            == [(gr.need_labels[n]["th"], gr.grade_labels[g]["th"]) for n, g in gr.bands])
+    assert gr.priority_why["th"] in res.text and gr.need_why["th"] in res.text

@@ -181,19 +181,39 @@ def grade_rules(report: MethodsContext) -> SectionResult:
     out.text(t("appendix.grades_text"))
     rows = []
     for rule in gr.rules:
-        if rule.get("otherwise"):
-            cond = t("appendix.otherwise")
-        else:
-            joiner = t("appendix.and") if "all" in rule else t("appendix.or")
-            cond = joiner.join(f"{_indicator(t, report, c['indicator'])} "
-                               f"{_OPS.get(c['op'], c['op'])} {float(c['value']):g}"
-                               for c in rule.get("all", rule.get("any", [])))
         why = rule.get("why") or {}
         rows.append({t("appendix.col.group"): gr.grade_labels[rule["grade"]][lang],
-                     t("appendix.col.conditions"): cond,
+                     t("appendix.col.conditions"): _conditions(report, rule),
                      t("appendix.col.why"): why.get(lang, "")})
     out.table(pd.DataFrame(rows), t("appendix.grades"))
+    # the need class beside the group, and the support bands both order: the reports name
+    # them ("ความจำเป็นสูง", "แถบ 1") and the appendix says what they are
+    if gr.need_rules and gr.need_labels:
+        out.heading("appendix.need")
+        out.text((gr.need_why or {}).get(lang, ""))
+        out.table(pd.DataFrame({
+            t("appendix.col.need"): [gr.need_labels[r["grade"]][lang] for r in gr.need_rules],
+            t("appendix.col.conditions"): [_conditions(report, r) for r in gr.need_rules]}),
+            t("appendix.need_rules"))
+        if gr.need_order and gr.grade_order:
+            out.text((gr.priority_why or {}).get(lang, ""))
+            out.table(pd.DataFrame({
+                t("appendix.col.band"): list(range(1, len(gr.bands) + 1)),
+                t("appendix.col.need"): [gr.need_labels[n][lang] for n, _ in gr.bands],
+                t("appendix.col.group"): [gr.grade_labels[g][lang] for _, g in gr.bands]}),
+                t("appendix.bands"))
     return out.result()
+
+
+def _conditions(report: MethodsContext, rule: Mapping[str, Any]) -> str:
+    """Say a grade or need rule's conditions in words ("ขั้น... < 2 หรือ ...")."""
+    t = report.t
+    if rule.get("otherwise"):
+        return str(t("appendix.otherwise"))
+    joiner = t("appendix.and") if "all" in rule else t("appendix.or")
+    return str(joiner.join(f"{_indicator(t, report, c['indicator'])} "
+                           f"{_OPS.get(c['op'], c['op'])} {float(c['value']):g}"
+                           for c in rule.get("all", rule.get("any", []))))
 
 
 def org_strength(report: MethodsContext) -> SectionResult:
