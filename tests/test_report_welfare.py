@@ -253,6 +253,12 @@ def test_a_tambon_report_says_yes_or_no_not_one_of_one(tambon, sample_store, tmp
     res = rep.welfare_fund(rules=str(path))
     other = " ".join(map(str, res.to_frame(t("welfare.caption.programme")).to_numpy().ravel()))
     assert t("welfare.cmp.tao_one.no") in other
+    # its projection says why its co-funding is 0 (it read "ไม่มี อบต." and 0 baht, while the
+    # actions page counts a municipality as the อบต.)
+    said = " ".join(map(str, res.to_frame(t("welfare.caption.assumptions")).to_numpy().ravel()))
+    assert t("welfare.a.tao_municipal").strip() in said and "เทศบาล" in other
+    own = tambon.results["welfare_fund"].to_frame(t("welfare.caption.assumptions"))
+    assert t("welfare.a.tao_municipal").strip() not in " ".join(map(str, own.to_numpy().ravel()))
 
 
 def test_a_village_report_gives_no_tambon_figure_as_the_villages_own(sample_store) -> None:

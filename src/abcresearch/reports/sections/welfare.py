@@ -712,7 +712,9 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             t("welfare.a.growth"),
             t("welfare.a.tao", amount=_public(pub, "projection.tao_cofunding_per_year",
                                               wr.tao_cofunding_per_year).text,
-              k=plain("local_government.tambons_with_tao", tao_tambons), n=tambons()),
+              k=plain("local_government.tambons_with_tao", tao_tambons), n=tambons())
+            # a tambon in a municipality co-funds through it, at no figure the programme has
+            + (t("welfare.a.tao_municipal") if tao_tambons < n_tambons else ""),
             t("welfare.a.msdhs", n=tambons()), t("welfare.a.benefit_birth"),
             t("welfare.a.benefit_illness"), t("welfare.a.benefit_death")],
         t("col.value"): [
