@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_typst.py [--notebooks "reports/2549/tambon/*.ipynb"] [--limit 6] \
-        [--repeat 3] [--baseline main] [--fonts DIR | --own-lang] [--profile] [--no-cold]
+        [--repeat 3] [--baseline main] [--fonts DIR | --own-lang | --template-baseline REF]
+        [--profile] [--no-cold]
 
 For each executed notebook (default: the first ``--limit`` tambon notebooks under ``reports/``),
 in one run, the routes before and now interleaved so that the load of a shared machine falls on
@@ -48,6 +49,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTLAYER = "src/abcresearch/reports/render/textlayer.py"
+TEMPLATE = "src/abcresearch/reports/render/templates/report.typ"
 # This checkout's code, even where the environment's editable install points at another one
 # (a git worktree sharing a virtual environment).
 sys.path.insert(0, str(ROOT / "src"))
@@ -89,6 +91,28 @@ def _baseline_textlayer(ref: str) -> ModuleType | None:
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def _git_file(ref: str, path: str) -> bytes | None:
+    """Return ``path`` as it is on git ref ``ref``, or None."""
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
+                              check=True, capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"(no {path} from git ref {ref!r}: {exc})")
+        return None
+
+
+def _with_template(doc: Any, template: str) -> Any:
+    """Return ``doc`` with its leading report template replaced by ``template``."""
+    from dataclasses import replace
+
+    from abcresearch.reports.render.typst import template_source
+
+    now = template_source().rstrip()
+    if not doc.source.startswith(now):
+        raise SystemExit("the rendered source does not start with the report template")
+    return replace(doc, source=template.rstrip() + doc.source[len(now):])
 
 
 def _compile(doc: Any, book: Any) -> bytes:
@@ -149,6 +173,8 @@ def main() -> int:
     ap.add_argument("--own-lang", action="store_true",
                     help="compile as well under the report's own language (Typst's Thai "
                          "segmenter runs; BREAK_LANG = None) instead of BREAK_LANG")
+    ap.add_argument("--template-baseline", metavar="REF",
+                    help="compile as well with the report template of git ref REF")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--no-cold", action="store_true")
     args = ap.parse_args()
@@ -176,6 +202,12 @@ def main() -> int:
         )
     if args.own_lang:
         other = now
+    old_template = None
+    if args.template_baseline:
+        raw = _git_file(args.template_baseline, TEMPLATE)
+        if raw is not None:
+            old_template = raw.decode("utf-8")
+            other = now
     print(f"fonts now: {fonts.font_paths()}"
           + (f"; compared with {args.fonts}" if args.fonts else "")
           + f"; typeset under {typst_render.BREAK_LANG!r}"
@@ -185,7 +217,7 @@ def main() -> int:
     header = (f"{'notebook':>10} {'pages':>5} {'render':>7} | {'compile':>15} | "
               f"{'text layer':>15} | {'phase':>15}")
     print(header)
-    other_name = "own" if args.own_lang else "--fonts"
+    other_name = "own" if args.own_lang else ("tmpl<" if old_template else "--fonts")
     print(f"{'':>10} {'':>5} {'':>7} | {'now':>7} {other_name:>7} | {'before':>7} {'now':>7} | "
           f"{'before':>7} {'now':>7}   (CPU seconds)")
     sums = dict.fromkeys(("render", "c0", "c1", "t0", "t1"), 0.0)
@@ -194,6 +226,8 @@ def main() -> int:
         nb = nbformat.read(path, as_version=4)
         doc, r_cpu, r_wall = _timed(lambda nb=nb: render_notebook(nb), args.repeat)
         other_doc = render_notebook(nb, own_lang=True) if args.own_lang else doc
+        if old_template is not None:
+            other_doc = _with_template(doc, old_template)
         c0 = c1 = t0 = t1 = float("inf")
         w = dict.fromkeys(("c0", "c1", "t0", "t1"), float("inf"))
         pdf_now = b""
@@ -240,7 +274,8 @@ def main() -> int:
         phase = (sums["c0"] + sums["t1"]) / (sums["c0"] + sums["t0"])
         print(f"phase now / before (CPU): {phase:.2f}; text layer {sums['t1'] / sums['t0']:.2f}")
     if other is not None:
-        option = "--own-lang" if args.own_lang else "--fonts"
+        option = ("--own-lang" if args.own_lang else
+                  f"the template of {args.template_baseline}" if old_template else "--fonts")
         print(f"compile now / with {option} (CPU): {sums['c0'] / sums['c1']:.2f}")
     print(_load())
 
