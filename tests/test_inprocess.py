@@ -277,6 +277,47 @@ def test_a_time_limit_striking_in_a_gc_callback_is_raised_out_of_it(tmp_path: Pa
     assert code[1].outputs == []
 
 
+def test_report_cells_go_to_no_history_and_are_not_kept(tmp_path: Path) -> None:
+    # the shell wrote every report cell to ~/.ipython's history database; without a database,
+    # IPython never empties its write-out cache, so the reset does
+    path = _notebook(tmp_path, "x = 1", "print(x)")
+    for _ in range(3):
+        papermill.execute_notebook(str(path), None, progress_bar=False,
+                                   engine_name=inprocess.ENGINE_NAME)
+    history = inprocess.NOTEBOOKS.shell.history_manager
+    assert not history.enabled and history.save_thread is None
+    assert history.db_input_cache == [] and history.db_output_cache == []
+
+
+def test_a_gc_callback_of_any_callable_kind_counts_as_a_finalizer() -> None:
+    import functools
+    import gc
+    import sys
+
+    class Hook:
+        def __call__(self, phase, info, frames=None):
+            frames.append(sys._getframe())
+
+    def hook(phase, info, frames=None):
+        frames.append(sys._getframe())
+
+    for make in (lambda f: functools.partial(hook, frames=f),
+                 lambda f: functools.partial(Hook(), frames=f)):
+        frames: list = []
+        cb = make(frames)
+        gc.callbacks.append(cb)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(cb)
+        assert frames
+        gc.callbacks.append(cb)  # registered again: its frame is a collector callback's
+        try:
+            assert inprocess._in_finalizer(frames[0])
+        finally:
+            gc.callbacks.remove(cb)
+
+
 def test_a_timer_of_the_process_survives_a_cell_with_a_time_limit(tmp_path: Path) -> None:
     import signal
 

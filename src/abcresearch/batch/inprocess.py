@@ -550,7 +550,12 @@ def _in_finalizer(frame: Any) -> bool:
     """
     import gc
 
-    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks} - {None}
+    callbacks = set()
+    for cb in gc.callbacks:
+        fn = getattr(cb, "func", cb)  # a functools.partial's function
+        code = getattr(fn, "__code__", None) or getattr(type(fn).__call__, "__code__", None)
+        if code is not None:
+            callbacks.add(code)
     while frame is not None:
         if frame.f_code.co_name == "__del__" or frame.f_code in callbacks:
             return True

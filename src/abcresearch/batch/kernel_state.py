@@ -172,6 +172,12 @@ def reset(cwd: str, reseed: bool = True) -> None:
 
     ip = get_ipython()
     ip.reset(new_session=True)
+    history = getattr(ip, "history_manager", None)
+    if history is not None and not history.enabled:
+        # without a history database nothing writes these out (and empties them): every
+        # cell's source would stay for the life of the process
+        history.db_input_cache.clear()
+        history.db_output_cache.clear()
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
     if "rc" in snap:
