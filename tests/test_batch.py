@@ -116,6 +116,12 @@ def test_the_index_keeps_listing_the_reports_of_earlier_batches(tmp_path: Path) 
               province_notebook=PROVINCE, progress=False, workers=1)
     page = (out / "2568" / "index.html").read_text()
     assert "800101" not in page and 'href="tambon/800102.pdf"' in page
+    # an error log beside a kept PDF (a forced rerun failed): listed as failed, with its log
+    (out / "2568" / "tambon" / "800102.error.txt").write_text("Report 800102 failed: x\n")
+    run_batch(ROUND, "tambon", within="8002", store=store, out=out, notebook=TINY,
+              province_notebook=PROVINCE, progress=False, workers=1)
+    page = (out / "2568" / "index.html").read_text()
+    assert 'href="tambon/800102.error.txt"' in page and "· 1\n" in page  # 1 failed
 
 
 def test_a_non_default_scheme_plans_into_its_own_folder(tmp_path: Path) -> None:

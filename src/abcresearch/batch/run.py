@@ -775,7 +775,8 @@ def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path,
     result = []
     for code in codes:
         paths = ReportPaths.for_area(code, survey_round, out, scheme_folder)
-        status = "ok" if paths.pdf.is_file() else ("failed" if paths.error.is_file() else "none")
+        # an error log beside a PDF: a forced rerun failed and kept the report before it
+        status = "failed" if paths.error.is_file() else ("ok" if paths.pdf.is_file() else "none")
         result.append(ReportOutcome(code, int(survey_round), level_of(code), status, paths,
                                     summary=read_json(paths.summary)))
     return result
