@@ -193,7 +193,8 @@ def grade_rules(report: MethodsContext) -> SectionResult:
         out.text((gr.need_why or {}).get(lang, ""))
         out.table(pd.DataFrame({
             t("appendix.col.need"): [gr.need_labels[r["grade"]][lang] for r in gr.need_rules],
-            t("appendix.col.conditions"): [_conditions(report, r) for r in gr.need_rules]}),
+            t("appendix.col.conditions"): [t("appendix.need_otherwise") if r.get("otherwise")
+                                           else _conditions(report, r) for r in gr.need_rules]}),
             t("appendix.need_rules"))
         if gr.need_order and gr.grade_order:
             out.text((gr.priority_why or {}).get(lang, ""))

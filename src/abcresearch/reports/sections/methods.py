@@ -76,9 +76,16 @@ def rule_in_words(rule: ItemRule, t: Callable[..., str], lang: str) -> str:
     def name(code: Any) -> str:
         return labels.get(str(code), str(code))
 
+    def quoted(codes: Any) -> list[str]:  # labels may hold "และ", "/" or spaces
+        return [t("methods.rule_text.quoted", choice=name(c)) for c in codes]
+
     o = rule.options
     if rule.kind in ("yes", "no"):
-        return t("methods.rule_text.answer", choice=name(rule.kind))
+        # an unanswered item is missing, not 0: name the other answer that scores 0
+        others = [c for c in labels if c != rule.kind]
+        other = (quoted(others)[0] if len(others) == 1
+                 else t("methods.rule_text.other_answer"))
+        return t("methods.rule_text.answer", choice=quoted([rule.kind])[0], other=other)
     if rule.kind == "map":
         return t("methods.rule_text.choice_separator").join(
             t("methods.rule_text.choice", choice=name(k), score=f"{v:g}")
@@ -91,17 +98,15 @@ def rule_in_words(rule: ItemRule, t: Callable[..., str], lang: str) -> str:
         # log_linear: the bounds are values of x; the score is linear in log(1 + x) between them
         text = t("methods.rule_text.line_log" if rule.kind == "log_linear"
                  else "methods.rule_text.line", x=x, lo=_number(o["lo"]), hi=_number(o["hi"]))
-    elif rule.kind == "count_selected":
-        text = (t("methods.rule_text.count", choices=names_list(t, [name(c) for c in o["choices"]]),
-                  cap=f"{o['cap']:g}")
-                if o.get("choices") else t("methods.rule_text.count_all", cap=f"{o['cap']:g}"))
-    else:
-        listed = [name(c) for c in o["choices"]]
-        if rule.kind == "selected_any":
-            joined = (t("list.last_or", items=t("list.separator").join(listed[:-1]),
-                        last=listed[-1]) if len(listed) > 1 else "".join(listed))
-            return t("methods.rule_text.any", choices=joined)
-        return t("methods.rule_text.none", choices=names_list(t, listed))
+    elif rule.kind == "count_selected":  # the scheme's loader always lists the choices
+        text = t("methods.rule_text.count", choices=names_list(t, quoted(o["choices"])),
+                 cap=f"{o['cap']:g}")
+    else:  # selected_any, not_selected: "any of a, b or c"
+        listed = quoted(o["choices"])
+        joined = (t("list.last_or", items=t("list.separator").join(listed[:-1]),
+                    last=listed[-1]) if len(listed) > 1 else "".join(listed))
+        key = "methods.rule_text.any" if rule.kind == "selected_any" else "methods.rule_text.none"
+        return t(key, choices=joined)
     return t("methods.rule_text.reversed", text=text) if o.get("reverse") else text
 
 
