@@ -255,3 +255,15 @@ def test_the_appendix_says_what_need_and_the_support_bands_are(methods, results)
     assert (list(zip(bands.iloc[:, 1], bands.iloc[:, 2], strict=True))
             == [(gr.need_labels[n]["th"], gr.grade_labels[g]["th"]) for n, g in gr.bands])
     assert gr.priority_why["th"] in res.text and gr.need_why["th"] in res.text
+
+
+def test_every_table_of_the_appendix_has_its_own_caption(results) -> None:
+    # a new label for the support bands' table took the key of the score bands' heading and
+    # caption: two tables and a heading read "แถบสนับสนุน"
+    from abcresearch.labels import label
+
+    captions = [table.caption for res in results.values() for table in res.tables]
+    assert len(captions) == len(set(captions))
+    assert label("appendix.bands") in [t.caption for t in results["score_bands"].tables]
+    assert label("appendix.support_bands") in [t.caption for t in results["grade_rules"].tables]
+    assert label("appendix.bands") in results["score_bands"].text  # its heading

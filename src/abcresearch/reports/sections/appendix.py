@@ -202,7 +202,7 @@ def grade_rules(report: MethodsContext) -> SectionResult:
                 t("appendix.col.band"): list(range(1, len(gr.bands) + 1)),
                 t("appendix.col.need"): [gr.need_labels[n][lang] for n, _ in gr.bands],
                 t("appendix.col.group"): [gr.grade_labels[g][lang] for _, g in gr.bands]}),
-                t("appendix.bands"))
+                t("appendix.support_bands"))
     return out.result()
 
 
