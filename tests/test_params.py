@@ -47,6 +47,22 @@ def test_invalid_yaml_names_line_and_column(tmp_path: Path) -> None:
         read_yaml(f)
 
 
+def test_a_key_given_twice_in_one_mapping_is_refused(tmp_path: Path) -> None:
+    # YAML keeps the last of two equal keys: a new label "appendix.bands" silently replaced
+    # the score bands' heading in the methods appendix
+    f = tmp_path / "twice.yaml"
+    f.write_text("labels:\n  a.b: {th: x, en: x}\n  c: {th: y, en: y}\n  a.b: {th: z, en: z}\n",
+                 encoding="utf-8")
+    with pytest.raises(ParamsError,
+                       match=r"twice.yaml is not valid YAML at line 4, column 3: the key 'a.b' "
+                             r"is given twice"):
+        read_yaml(f)
+    # the same key in two mappings, anchors and merges are as YAML reads them
+    f.write_text("a: {k: 1}\nb: {k: 2}\nbase: &base {k: 3}\nc:\n  <<: *base\n  j: 4\n",
+                 encoding="utf-8")
+    assert read_yaml(f)["c"] == {"k": 3, "j": 4}
+
+
 def test_every_problem_reported_at_once(tmp_path: Path) -> None:
     f = tmp_path / "t.yaml"
     f.write_text("value: high\nextra: 1\n", encoding="utf-8")

@@ -62,7 +62,30 @@ def params_path(name: str | os.PathLike[str]) -> Path:
     return p
 
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SAFE_LOADER(_BASE_LOADER):  # type: ignore[misc,valid-type]  # noqa: N801
+    """The safe loader, refusing a key given twice in one mapping.
+
+    YAML keeps the last of two equal keys without a word, so a label or a threshold written
+    twice in one file silently replaced the first (a new label "appendix.bands" took over the
+    heading of the score bands).
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # "<<": merged keys may be overridden
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):  # "<<" merges, odd keys: as YAML
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 @lru_cache(maxsize=64)
