@@ -206,7 +206,8 @@ def test_scoring_rules_name_choices_by_the_forms_labels(lang) -> None:
     assert [tb.iloc[:, 0].str[:3].unique().tolist() for tb in tables] == [
         [c.items[0].item[:3]] for c in context.scheme.capitals]
     table = pd.concat(tables)
-    described = dict(zip(table.iloc[:, 0], table.iloc[:, -1], strict=True))
+    described = {item: words.replace("\u00a0", " ") for item, words in
+                 zip(table.iloc[:, 0], table.iloc[:, -1], strict=True)}
     kinds = set(table.iloc[:, 1])
     assert len(described) == len(context.scheme.items)
     for rule in context.scheme.items:
@@ -239,7 +240,8 @@ def test_a_log_linear_rule_says_its_bounds_are_values_on_a_log_scale() -> None:
     # a code the form's list lacks is written as it is
     odd = ItemRule(item="hum_edu_head", capital="human", kind="map", weight=1.0,
                    options={"map": {"primary": 0.3, "madrasa": 0.4}}, list_name="edu")
-    assert rule_in_words(odd, partial(label, lang="th"), "th") == "ประถมศึกษา = 0.3, madrasa = 0.4"
+    assert rule_in_words(odd, partial(label, lang="th"), "th") == (
+        "ประถมศึกษา\u00a0=\u00a00.3, madrasa\u00a0=\u00a00.4")  # "= 0.3" never alone on a line
 
 
 def test_the_appendix_says_what_need_and_the_support_bands_are(methods, results) -> None:
