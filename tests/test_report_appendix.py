@@ -269,3 +269,16 @@ def test_every_table_of_the_appendix_has_its_own_caption(results) -> None:
     assert label("appendix.bands") in [t.caption for t in results["score_bands"].tables]
     assert label("appendix.support_bands") in [t.caption for t in results["grade_rules"].tables]
     assert label("appendix.bands") in results["score_bands"].text  # its heading
+
+
+def test_the_codebook_names_choices_as_the_form_words_them() -> None:
+    # the instrument's table showed choice lists by their names ("yesno", "freq", "edu")
+    from abcresearch.reports.sections.methods import instrument
+    from abcresearch.survey.instrument import choices
+
+    context = MethodsContext.load()
+    first = instrument(context).to_frame(0)  # the first capital's items
+    values = dict(zip(first.iloc[:, 0], first.iloc[:, -1], strict=True))
+    assert values["hum_edu_head"] == " · ".join(choices("edu")["label_th"])
+    assert values["hum_health_check"] == "ใช่ · ไม่ใช่"
+    assert "yesno" not in values.values() and "edu" not in values.values()

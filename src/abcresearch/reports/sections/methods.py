@@ -110,11 +110,18 @@ def rule_in_words(rule: ItemRule, t: Callable[..., str], lang: str) -> str:
     return t("methods.rule_text.reversed", text=text) if o.get("reverse") else text
 
 
-def _rule(r: pd.Series) -> str:
+def _rule(r: pd.Series, lang: str) -> str:
+    """Return an item's range ("0–365") or its choices as the form words them ("ใช่ · ไม่ใช่")."""
+    from abcresearch.errors import ParamsError
+
     if pd.notna(r["min"]):
         return f"{_number(r['min'])}–{_number(r['max'])}"
     if r["list_name"]:
-        return r["list_name"]
+        try:
+            table = choices(r["list_name"])
+        except ParamsError:  # a list of another form: its name then
+            return str(r["list_name"])
+        return " · ".join(table[f"label_{lang}"].astype(str))
     return ""
 
 
@@ -149,7 +156,7 @@ def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
             t("methods.item"): sub["name"].to_numpy(),
             t("methods.question"): sub[lab].to_numpy(),
             t("methods.type"): sub["type"].to_numpy(),
-            t("methods.values"): [_rule(r) for _, r in sub.iterrows()],
+            t("methods.values"): [_rule(r, report.lang) for _, r in sub.iterrows()],
         }), report.capital_name(cap))
     roster = codebook("members")
     roster = roster[roster["personal"].isna() | (roster["personal"] == "sensitive")]
