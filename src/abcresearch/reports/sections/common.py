@@ -130,7 +130,7 @@ def key_figures(report: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
     return figures, tuple(pub.entries)
 
 
-def names_list(t: Callable[..., str], names: Sequence[str]) -> str:
+def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False) -> str:
     """Join names as the report's language lists them ("ก ข และค", "a, b and c").
 
     Parameters
@@ -139,6 +139,8 @@ def names_list(t: Callable[..., str], names: Sequence[str]) -> str:
         The report's label function (``report.t``).
     names : sequence of str
         The names, in order.
+    either : bool
+        Join the last with "or" (``list.last_or``: "ก ข หรือค") instead of "and".
 
     Returns
     -------
@@ -147,7 +149,8 @@ def names_list(t: Callable[..., str], names: Sequence[str]) -> str:
     """
     if len(names) < 2:
         return "".join(names)
-    return t("list.last", items=t("list.separator").join(names[:-1]), last=names[-1])
+    return t("list.last_or" if either else "list.last",
+             items=t("list.separator").join(names[:-1]), last=names[-1])
 
 
 def within_words(report: Any) -> str:

@@ -102,11 +102,8 @@ def rule_in_words(rule: ItemRule, t: Callable[..., str], lang: str) -> str:
         text = t("methods.rule_text.count", choices=names_list(t, quoted(o["choices"])),
                  cap=f"{o['cap']:g}")
     else:  # selected_any, not_selected: "any of a, b or c"
-        listed = quoted(o["choices"])
-        joined = (t("list.last_or", items=t("list.separator").join(listed[:-1]),
-                    last=listed[-1]) if len(listed) > 1 else "".join(listed))
         key = "methods.rule_text.any" if rule.kind == "selected_any" else "methods.rule_text.none"
-        return t(key, choices=joined)
+        return t(key, choices=names_list(t, quoted(o["choices"]), either=True))
     return t("methods.rule_text.reversed", text=text) if o.get("reverse") else text
 
 
