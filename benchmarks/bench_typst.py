@@ -72,15 +72,20 @@ def _timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, float, float]:
     return result, cpu, wall
 
 
+def _git_file(ref: str, path: str) -> bytes | None:
+    """Return ``path`` as it is on git ref ``ref``, or None."""
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
+                              check=True, capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"(no {path} from git ref {ref!r}: {exc})")
+        return None
+
+
 def _baseline_textlayer(ref: str) -> ModuleType | None:
     """Import textlayer.py as it is on git ref ``ref``, or return None."""
-    try:
-        source = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{ref}:{TEXTLAYER}"],
-            check=True, capture_output=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
-        print(f"(no baseline text layer from git ref {ref!r}: {exc})")
+    source = _git_file(ref, TEXTLAYER)
+    if source is None:
         return None
     folder = Path(tempfile.mkdtemp(prefix="abc-bench-typst-"))
     path = folder / "textlayer_baseline.py"
@@ -91,16 +96,6 @@ def _baseline_textlayer(ref: str) -> ModuleType | None:
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
-
-
-def _git_file(ref: str, path: str) -> bytes | None:
-    """Return ``path`` as it is on git ref ``ref``, or None."""
-    try:
-        return subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
-                              check=True, capture_output=True).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
-        print(f"(no {path} from git ref {ref!r}: {exc})")
-        return None
 
 
 def _with_template(doc: Any, template: str) -> Any:
