@@ -247,31 +247,25 @@ def test_a_time_limit_ipython_catches_in_its_own_code_still_fails_the_cell(tmp_p
     assert code[1].outputs == []
 
 
-def test_a_time_limit_striking_in_a_finalizer_is_raised_out_of_it(tmp_path: Path) -> None:
-    # the repeating alarm struck inside an event loop's __del__ (collected after a timed-out
-    # cell): Python printed "Exception ignored" there and the loop was left unclosed
-    error, code = _timed_out(
-        tmp_path,
-        "import time\nclass Slow:\n    def __del__(self):\n        time.sleep(1.2)\n"
-        "x = Slow()\ndel x\ntime.sleep(5)\nprint('after')",
-        "print('ran')")
-    assert error.ename == "CellTimeoutError"
-    assert [o for o in code[0].outputs if o.output_type == "stream"] == []  # no 'after'
-    assert code[1].outputs == []
+# code that runs wherever a collection happens, where an exception cannot leave: the repeating
+# alarm struck inside it, Python printed "Exception ignored" there (pytest fails the test on
+# that) and, for an event loop's __del__ collected after a timed-out cell, left it unclosed
+_COLLECTED_SLOWLY = {
+    "finalizer": "import time\nclass Slow:\n    def __del__(self):\n        time.sleep(1.2)\n"
+                 "x = Slow()\ndel x\ntime.sleep(5)\nprint('after')",
+    # a collector callback (a profiler's, hypothesis's)
+    "gc callback": "import gc, time\n"
+                   "def slow(phase, info):\n    if phase == 'stop':\n        time.sleep(1.2)\n"
+                   "gc.callbacks.append(slow)\n"
+                   "try:\n    gc.collect()\n    time.sleep(5)\n    print('after')\n"
+                   "finally:\n    gc.callbacks.remove(slow)",
+}
 
 
-def test_a_time_limit_striking_in_a_gc_callback_is_raised_out_of_it(tmp_path: Path) -> None:
-    # a collector callback (a profiler's, hypothesis's) runs wherever a collection happens; the
-    # alarm struck inside one: Python printed "Exception ignored" there (pytest fails the test
-    # on that) and the limit struck only at the next strike anyway
-    error, code = _timed_out(
-        tmp_path,
-        "import gc, time\n"
-        "def slow(phase, info):\n    if phase == 'stop':\n        time.sleep(1.2)\n"
-        "gc.callbacks.append(slow)\n"
-        "try:\n    gc.collect()\n    time.sleep(5)\n    print('after')\n"
-        "finally:\n    gc.callbacks.remove(slow)",
-        "print('ran')")
+@pytest.mark.parametrize("where", sorted(_COLLECTED_SLOWLY))
+def test_a_time_limit_striking_where_it_cannot_be_raised_is_raised_out_of_it(
+        tmp_path: Path, where: str) -> None:
+    error, code = _timed_out(tmp_path, _COLLECTED_SLOWLY[where], "print('ran')")
     assert error.ename == "CellTimeoutError"
     assert [o for o in code[0].outputs if o.output_type == "stream"] == []  # no 'after'
     assert code[1].outputs == []
