@@ -73,6 +73,41 @@ def test_defaults_status_lists_every_unreviewed_file(results) -> None:
     assert (table.iloc[:, 2] == "ยังไม่ทบทวน").sum() >= 4
 
 
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_defaults_status_gives_each_source_in_the_reports_language(lang) -> None:
+    from abcresearch.params import read_yaml
+    from abcresearch.paths import params_dir
+
+    table = appendix.defaults_status(MethodsContext.load(lang=lang)).to_frame(0)
+    sources = dict(zip(table.iloc[:, 0], table.iloc[:, 1], strict=True))
+    for name, text in sources.items():
+        given = read_yaml(params_dir() / name)["source"]
+        # every shipped file words its source in both languages; the table shows the report's
+        assert isinstance(given, dict) and set(given) == {"th", "en"}, name
+        assert text == " ".join(str(given[lang]).split()), name
+        if lang == "th":  # a Thai reader is not handed an English sentence
+            assert len(re.findall("[\u0e00-\u0e7f]", text)) > len(text) / 4, name
+
+
+def test_a_source_given_as_one_text_is_shown_in_every_language(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from abcresearch.paths import params_dir
+
+    folder = tmp_path / "params"
+    shutil.copytree(params_dir(), folder)
+    path = folder / "change.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("source:")
+    end = text.index("\n\n", start)
+    path.write_text(text[:start] + "source: Written by the team, 2569." + text[end:],
+                    encoding="utf-8")
+    monkeypatch.setenv("ABCRESEARCH_PARAMS", str(folder))
+    table = appendix.defaults_status(MethodsContext.load(lang="th")).to_frame(0)
+    sources = dict(zip(table.iloc[:, 0], table.iloc[:, 1], strict=True))
+    assert sources["change.yaml"] == "Written by the team, 2569."
+
+
 def test_sensitivity_table_counts_what_changes(sample_store) -> None:
     from abcresearch.reports.methods import MethodsReport
 

@@ -29,8 +29,8 @@ import yaml
 from abcresearch.errors import ParamsError
 from abcresearch.paths import params_dir
 
-__all__ = ["Problems", "load", "params_hash", "params_path", "read_yaml", "rules_fingerprint",
-           "unknown_keys"]
+__all__ = ["Problems", "language_text", "load", "params_hash", "params_path", "read_yaml",
+           "rules_fingerprint", "unknown_keys"]
 
 T = TypeVar("T")
 
@@ -212,6 +212,39 @@ class Problems:
         """Raise one :class:`ParamsError` listing every recorded problem (if any)."""
         if self.items:
             raise ParamsError(f"{self.path.name}: " + "; ".join(self.items))
+
+
+def language_text(value: Any, lang: str = "en") -> str:
+    """Return a text of a params file given once or per language, in ``lang`` if it has one.
+
+    Texts for readers (a file's ``source``, say) are written either as one string or as
+    ``{th: ..., en: ...}``, the params files' form for text in both report languages.
+
+    Parameters
+    ----------
+    value : str or mapping, optional
+        The value as read from YAML.
+    lang : str
+        The language wanted; a mapping without it gives its English text, then any other.
+
+    Returns
+    -------
+    str
+        The text, stripped; ``""`` for a missing value.
+
+    Examples
+    --------
+    >>> language_text({"th": "ค่าตั้งต้นของโครงการ", "en": "Project defaults"}, "th")
+    'ค่าตั้งต้นของโครงการ'
+    >>> language_text("Project defaults", "th")
+    'Project defaults'
+    >>> language_text(None)
+    ''
+    """
+    if isinstance(value, Mapping):
+        texts = [str(value.get(k) or "").strip() for k in (lang, "en", *value)]
+        return next((t for t in texts if t), "")
+    return "" if value is None else str(value).strip()
 
 
 def unknown_keys(mapping: Any, allowed: Collection[str], where: str = "") -> list[str]:

@@ -285,7 +285,7 @@ _COMPLEMENT_LAST = {"level": ("1", "2", "3")}
 
 def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRules:
     """Parse ``params/publication.yaml`` (every problem reported at once)."""
-    from abcresearch.params import Problems
+    from abcresearch.params import Problems, language_text
 
     pr = Problems(path)
     digits = raw.get("digits") or {}
@@ -330,7 +330,7 @@ def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRu
                             lorenz_points=int(cast(int, points)),
                             protection_relative=float(prot["relative"]),
                             protection_absolute=float(prot["absolute"]),
-                            verified=bool(raw["verified"]), source=str(raw.get("source", "")),
+                            verified=bool(raw["verified"]), source=language_text(raw.get("source")),
                             complement_last={k: tuple(str(c) for c in v)
                                              for k, v in last.items()})
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abcresearch.params import Problems, load
+from abcresearch.params import Problems, language_text, load
 
 __all__ = [
     "PATHS",
@@ -271,7 +271,7 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
                        items=tuple(items), agencies=agencies, items_per_capital=per_cap,
                        min_share=float(min_share), strengths=n_str, gaps=n_gap,
                        verified=bool(raw.get("verified", False)),
-                       source=str(raw.get("source", "")), path=path)
+                       source=language_text(raw.get("source")), path=path)
 
 
 def load_action_rules(path: str | Path | None = None) -> ActionRules:

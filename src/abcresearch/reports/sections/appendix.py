@@ -46,7 +46,7 @@ class ProgrammeCapitals:
 
 
 def _parse_programme_capitals(raw: Mapping[str, Any], path: Path) -> ProgrammeCapitals:
-    from abcresearch.params import Problems
+    from abcresearch.params import Problems, language_text
 
     pr = Problems(path)
     items = raw.get("programme")
@@ -72,7 +72,7 @@ def _parse_programme_capitals(raw: Mapping[str, Any], path: Path) -> ProgrammeCa
         pr.add("verified", "must be true or false")
     pr.raise_if_any()
     return ProgrammeCapitals(tuple(items), tuple(map(str, added)), bool(raw["verified"]),
-                             str(raw.get("source", "")))
+                             language_text(raw.get("source")))
 
 
 def load_programme_capitals(path: str | Path | None = None) -> ProgrammeCapitals:
@@ -252,7 +252,7 @@ def capital_mapping(report: MethodsContext) -> SectionResult:
 def defaults_status(report: MethodsContext) -> SectionResult:
     """Return every rules file in ``params/`` with its source and whether it was reviewed."""
     from abcresearch.errors import ParamsError
-    from abcresearch.params import read_yaml
+    from abcresearch.params import language_text, read_yaml
     from abcresearch.paths import params_dir
 
     t = report.t
@@ -265,7 +265,7 @@ def defaults_status(report: MethodsContext) -> SectionResult:
         if not isinstance(raw, Mapping) or "verified" not in raw:
             continue
         rows.append({t("appendix.col.file"): path.name,
-                     t("appendix.col.source"): str(raw.get("source", "")).strip(),
+                     t("appendix.col.source"): language_text(raw.get("source"), report.lang),
                      t("appendix.col.verified"): t("appendix.yes") if raw["verified"] is True
                      else t("appendix.no")})
     out = SectionBuilder("defaults_status", report.words)

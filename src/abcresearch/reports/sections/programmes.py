@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abcresearch.params import Problems, load
+from abcresearch.params import Problems, language_text, load
 
 __all__ = ["Programme", "Programmes", "flag_text", "flags", "load_programmes",
            "parse_programmes"]
@@ -98,7 +98,7 @@ def parse_programmes(raw: Mapping[str, Any], path: Path) -> Programmes:
         for lang in ("th", "en"):
             if not isinstance(name, Mapping) or not str(name.get(lang, "")).strip():
                 pr.add(f"{w}.name.{lang}", "must be a non-empty text")
-        if not str(p.get("source", "")).strip():
+        if not language_text(p.get("source")):
             pr.add(f"{w}.source", "must say where the list comes from")
         size = p.get("expected_size")
         if size is not None and (isinstance(size, bool) or not isinstance(size, int)
@@ -124,7 +124,7 @@ def parse_programmes(raw: Mapping[str, Any], path: Path) -> Programmes:
         if size is not None and len(good) > size:
             pr.add(f"{w}.tambons", f"lists {len(good)} tambons, more than expected_size {size}")
         out.append(Programme(id=pid, name={k: str(v) for k, v in dict(name).items()},
-                             source=str(p.get("source", "")).strip(), expected_size=size,
+                             source=language_text(p.get("source")), expected_size=size,
                              verified=bool(p.get("verified", False)), tambons=frozenset(good)))
     pr.raise_if_any()
     return Programmes(programmes=tuple(out), verified=bool(raw.get("verified", False)),
