@@ -256,9 +256,14 @@ def test_a_tambon_report_says_yes_or_no_not_one_of_one(tambon, sample_store, tmp
     # its projection says why its co-funding is 0 (it read "ไม่มี อบต." and 0 baht, while the
     # actions page counts a municipality as the อบต.)
     said = " ".join(map(str, res.to_frame(t("welfare.caption.assumptions")).to_numpy().ravel()))
-    assert t("welfare.a.tao_municipal").strip() in said and "เทศบาล" in other
-    own = tambon.results["welfare_fund"].to_frame(t("welfare.caption.assumptions"))
-    assert t("welfare.a.tao_municipal").strip() not in " ".join(map(str, own.to_numpy().ravel()))
+    # (and said "k = ... 0 จาก 1 ตำบล" of the one tambon, then why)
+    assert t("welfare.a.tao_one.no") in said and "เทศบาล" in other
+    own = " ".join(map(str, tambon.results["welfare_fund"].to_frame(
+        t("welfare.caption.assumptions")).to_numpy().ravel()))
+    for text in (said, own):
+        assert "จาก 1 ตำบล" not in text and t("welfare.a.tao_municipal").strip() not in text
+    amount = f"{W.load_welfare_rules().tao_cofunding_per_year:,.0f}"
+    assert t("welfare.a.tao_one.yes", amount=amount) in own
 
 
 def test_a_village_report_gives_no_tambon_figure_as_the_villages_own(sample_store) -> None:

@@ -704,17 +704,24 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                years=_public(pub, "projection.years", wr.years, _PLAIN).text))
     rule("contribution_per_day", wr.contribution_per_day, "g")  # the labels format these two
     rule("days_per_year", wr.days_per_year, _PLAIN)
+    def tao_assumption() -> str:
+        if n_tambons == 1:  # one tambon: "this tambon has a TAO", not "k = 1 of 1 tambons"
+            return (t("welfare.a.tao_one.yes", amount=_public(
+                pub, "projection.tao_cofunding_per_year", wr.tao_cofunding_per_year).text)
+                    if tao_tambons else t("welfare.a.tao_one.no"))
+        return (t("welfare.a.tao", amount=_public(pub, "projection.tao_cofunding_per_year",
+                                                  wr.tao_cofunding_per_year).text,
+                  k=plain("local_government.tambons_with_tao", tao_tambons), n=tambons())
+                # a tambon in a municipality co-funds through it, at no figure the programme has
+                + (t("welfare.a.tao_municipal") if tao_tambons < n_tambons else ""))
+
     assumptions = pd.DataFrame({
         t("welfare.col.assumption"): [
             t("welfare.a.members_now"), t("welfare.a.population"), t("welfare.a.fund_now"),
             t("welfare.a.contribution", per_day=wr.contribution_per_day,
               days=wr.days_per_year),
             t("welfare.a.growth"),
-            t("welfare.a.tao", amount=_public(pub, "projection.tao_cofunding_per_year",
-                                              wr.tao_cofunding_per_year).text,
-              k=plain("local_government.tambons_with_tao", tao_tambons), n=tambons())
-            # a tambon in a municipality co-funds through it, at no figure the programme has
-            + (t("welfare.a.tao_municipal") if tao_tambons < n_tambons else ""),
+            tao_assumption(),
             t("welfare.a.msdhs", n=tambons()), t("welfare.a.benefit_birth"),
             t("welfare.a.benefit_illness"), t("welfare.a.benefit_death")],
         t("col.value"): [
