@@ -106,16 +106,22 @@ def test_the_index_keeps_listing_the_reports_of_earlier_batches(tmp_path: Path) 
     for within in ("8001", "8002"):
         run_batch(ROUND, "tambon", within=within, store=store, out=out, notebook=TINY,
                   province_notebook=PROVINCE, progress=False, workers=1)
-    page = (out / "2568" / "index.html").read_text()
+        page = (out / "2568" / "index.html").read_text()
+        if within == "8001":  # the reader learns that 2 of the round's tambons have none yet
+            assert "ตำบล: มีรายงาน 4 จาก 6 ตำบลที่มีข้อมูลในรอบนี้ ยังไม่มีรายงาน 2 ตำบล" in page
+            assert ("reports for 4 of the 6 tambons with data in this round; 2 without a "
+                    "report yet") in page
     at = [page.index(f'href="tambon/{code}.pdf"') for code in TAMBONS]
     assert at == sorted(at)  # every report, in the order of the codes
     assert f"รายงาน {len(TAMBONS)} ฉบับ" in page
+    assert "ตำบล: มีรายงานครบทุกตำบลที่มีข้อมูลในรอบนี้ (6 ตำบล)" in page
     # a report removed from the folder leaves the index with the next batch
     (out / "2568" / "tambon" / "800101.pdf").unlink()
     run_batch(ROUND, "tambon", within="8002", store=store, out=out, notebook=TINY,
               province_notebook=PROVINCE, progress=False, workers=1)
     page = (out / "2568" / "index.html").read_text()
     assert "800101" not in page and 'href="tambon/800102.pdf"' in page
+    assert "มีรายงาน 5 จาก 6 ตำบล" in page
     # an error log beside a kept PDF (a forced rerun failed): listed as failed, with its log
     (out / "2568" / "tambon" / "800102.error.txt").write_text("Report 800102 failed: x\n")
     run_batch(ROUND, "tambon", within="8002", store=store, out=out, notebook=TINY,

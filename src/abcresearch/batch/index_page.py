@@ -18,7 +18,7 @@ import html
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -249,9 +249,37 @@ def _left_out_warning(left_out: Sequence[str]) -> str:
     return f'<p class="warning" id="left-out">⚠ {parts}</p>'
 
 
+def _coverage(outcomes: Sequence[Any], round_areas: Mapping[str, Collection[str]]) -> str:
+    """One line per level: how many of the round's areas with data have a report here.
+
+    An index of one amphoe's batch lists 16 tambons; without this line a reader cannot tell
+    whether the province's other tambons have no data or no report yet.
+    """
+    from abcresearch.labels import label
+
+    lines = []
+    for level in ("amphoe", "tambon", "village"):
+        areas = set(round_areas.get(level) or ())
+        if not areas:
+            continue
+        made = {o.area_code for o in outcomes if o.level == level and o.paths.pdf.is_file()}
+        n = len(made & areas)
+        key = "index.coverage_all" if n == len(areas) else "index.coverage"
+        fields = {"n": f"{n:,}", "total": f"{len(areas):,}", "missing": f"{len(areas) - n:,}"}
+        texts = {lang: label(key, lang, level=label(f"level.{level}", lang),
+                             unit=label(f"index.unit.{level}", lang), **fields)
+                 for lang in ("th", "en")}
+        lines.append("".join(f'<span class="{lang}">{html.escape(text)}</span>'
+                             for lang, text in texts.items()))
+    if not lines:
+        return ""
+    return f'<p class="muted" id="coverage">{"<br>".join(lines)}</p>'
+
+
 def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
                  province_pdfs: Iterable[Path] = (), synthetic: bool = False,
-                 left_out: Sequence[str] = (), rounds: str = "") -> str:
+                 left_out: Sequence[str] = (), rounds: str = "",
+                 round_areas: Mapping[str, Collection[str]] | None = None) -> str:
     """Return the HTML of the index page.
 
     Parameters
@@ -269,6 +297,9 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         Tambons left out of the round's figures: a warning names them.
     rounds : str
         Links to the other rounds (:func:`rounds_nav`).
+    round_areas : mapping of str to collection of str, optional
+        Per level (``"tambon"``, ``"village"``, ``"amphoe"``), the codes of the round's areas
+        with data: a line says how many of them have a report here.
     """
     rows = []
     models = 0
@@ -342,6 +373,7 @@ onclick="setLang('en')">English</button></h1>
 <p class="muted">{_both("index.reports", n=len(outcomes))} · {failed}
 {_both("index.failed")} ·
 {_both("index.sort_hint")}</p>
+{_coverage(outcomes, round_areas or {})}
 <ul>{province}</ul>
 <table id="areas"><thead><tr>{head}</tr></thead>
 <tbody>
@@ -356,7 +388,8 @@ onclick="setLang('en')">English</button></h1>
 
 def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
                 lang: str = "th", synthetic: bool | None = None,
-                left_out: Sequence[str] | None = None) -> Path:
+                left_out: Sequence[str] | None = None,
+                round_areas: Mapping[str, Collection[str]] | None = None) -> Path:
     """Write ``<round_dir>/index.html`` atomically and return its path.
 
     Parameters
@@ -372,6 +405,9 @@ def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         Show the synthetic-data banner; default: any summary says ``synthetic``.
     left_out : sequence of str, optional
         Tambons left out of the round's figures; default: those the summaries name.
+    round_areas : mapping of str to collection of str, optional
+        The round's areas with data per level (:func:`render_index`); without it the page does
+        not say how many have no report.
     """
     from abcresearch.atomic import atomic_write_bytes
 
@@ -386,7 +422,7 @@ def write_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
                            for t in (o.summary or {}).get(LEFT_OUT_KEY) or []})
     pages = round_pages(round_dir)
     page = render_index(round_dir, survey_round, outcomes, provinces, bool(synthetic),
-                        left_out, rounds_nav(round_dir, pages))
+                        left_out, rounds_nav(round_dir, pages), round_areas)
     page = page.replace('<body class="lang-th">', f'<body class="lang-{lang}">')
     path = round_dir / "index.html"
     atomic_write_bytes(path, page.encode("utf-8"))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,8 @@ class BatchPlan:
     model_only: tuple[str, ...] = ()
     """Tambons of ``codes`` with no surveyed household but a model estimate: their reports
     are made from ``notebooks/model_tambon.ipynb``."""
+    store: Path | None = None
+    """The analysis store the plan read."""
 
     @property
     def folder(self) -> Path:
@@ -367,7 +369,7 @@ def plan_batch(
             province_tasks.append(methods)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
                      bool(manifest.get("synthetic", False)), choice, refused, left_out, lang,
-                     tuple(model_codes))
+                     tuple(model_codes), store_path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,13 +732,59 @@ def run_batch(
         # amphoe, another level) stay listed beside this batch's, in the order of their codes
         earlier = earlier_outcomes(plan, exclude=outcomes)
         listed = sorted([*ordered, *earlier], key=lambda o: o.area_code)
+        # how many of the round's areas have a report (the plan's areas, when it had them all)
+        known = {} if within else {plan.level: plan.codes}
+        areas = round_areas(int(survey_round), {o.level for o in listed}, plan.store,
+                            plan.scheme.parameter, known)
         index = write_index(plan.folder, int(survey_round), listed, lang=lang,
-                            synthetic=plan.synthetic, left_out=plan.left_out)
+                            synthetic=plan.synthetic, left_out=plan.left_out, round_areas=areas)
     finally:
         if local is not None:  # reports in flight end (and clean up) before this returns
             local.close()
     return BatchResult(int(survey_round), level, ordered, index,
                        time.perf_counter() - start, province)
+
+
+def round_areas(survey_round: int, levels: Iterable[str], store: str | os.PathLike[str] | None,
+                scheme: str | None = None, known: Mapping[str, Sequence[str]] | None = None,
+                ) -> dict[str, list[str]]:
+    """Return, per level, the codes of the round's areas with data (for the index page).
+
+    The areas a report can be made for: :func:`available_areas` of the whole store and, for
+    tambons, those with a model estimate only. A level whose areas cannot be listed (a store
+    that lacks them) is left out: the index then says nothing about its coverage.
+
+    Parameters
+    ----------
+    survey_round : int
+        The round.
+    levels : iterable of str
+        Levels to list (other values, e.g. ``"province"``, are ignored).
+    store : path, optional
+        The analysis store.
+    scheme : str, optional
+        Scoring scheme parameter (the small-area result is the scheme's).
+    known : mapping of str to sequence of str, optional
+        Levels already listed (a plan of the whole round): used as they are.
+    """
+    from abcresearch.errors import ParamsError
+
+    out: dict[str, list[str]] = {}
+    for level in sorted(set(levels) & set(LEVELS)):
+        if known and level in known:
+            out[level] = sorted(known[level])
+            continue
+        try:
+            codes = set(available_areas(survey_round, level, None, store))
+            if level == "tambon":
+                from abcresearch.reports import model_tambon
+
+                codes |= set(model_tambon.model_only_tambons(
+                    int(survey_round), None if store is None else Path(store), scheme))
+        except (AreaError, ParamsError, StoreError, OSError):
+            continue
+        out[level] = sorted(codes)
+    return out
 
 
 def earlier_outcomes(plan: BatchPlan, exclude: Iterable[str] = ()) -> list[ReportOutcome]:
@@ -783,4 +831,4 @@ def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path,
 
 
 __all__ = ["BatchPlan", "BatchResult", "ReportTask", "available_areas", "plan_batch",
-           "run_batch", "run_task"]
+           "round_areas", "run_batch", "run_task"]
