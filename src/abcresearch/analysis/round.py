@@ -7,9 +7,10 @@ the round's frame unless a researcher names one) and computes every area's cover
 (:mod:`abcresearch.analysis.status`). The result is cached in the store under
 ``abcresearch.store.cache_folder(round, key)`` (``derived/<key>/`` inside the round's live
 version, so a cache is never read against other data) where the key hashes the round's data
-fingerprints (the frame's digest among them), the design in force, the scheme and grade rules
-and the software (its version and a hash of its code, :mod:`abcresearch.software`), so a report
-reads the cache in milliseconds and a change of data, rules or code rebuilds it. The cache
+fingerprints (the frame's digest among them), the design in force, the scheme and grade rules,
+the survey forms (scoring reads their choice lists) and the software (its version and a hash
+of its code, :mod:`abcresearch.software`), so a report reads the cache in milliseconds and a
+change of data, rules, forms or code rebuilds it. The cache
 writer holds the store's shared lock while it resolves the version, reads the data and writes
 the cache, so no ingest swaps the round in between. The cache holds no personal data (it is
 built from the store).
@@ -62,7 +63,7 @@ from abcresearch.software import software_fingerprint
 from abcresearch.store import cache_folder, round_folder, store_lock
 from abcresearch.store import read as data_mod
 from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
-from abcresearch.survey.instrument import capital_items
+from abcresearch.survey.instrument import FORM_FILES, capital_items
 
 __all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_status",
            "area_design", "design_spec", "grade_round", "round_analysis", "round_cached_table",
@@ -260,8 +261,10 @@ def _cache_key(manifest: dict[str, Any], scheme: Scheme, design: DesignSpec) -> 
     # choice of design
     h.update(json.dumps(manifest.get("table_sha256", {}), sort_keys=True).encode())
     h.update(json.dumps(manifest.get("rows", {}), sort_keys=True, default=str).encode())
+    # the forms too: scoring reads their choice lists (an answer outside its list is missing)
+    forms = [params_dir() / "instrument" / name for name in sorted(FORM_FILES.values())]
     for p in (scheme.path, params_dir() / "grades.yaml", params_dir() / "design.yaml",
-              params_dir() / "status.yaml"):
+              params_dir() / "status.yaml", *forms):
         h.update(_file_hash(p).encode())
     # the code as well as the version: a checkout's version does not change with its code
     h.update(f"{design.name}/{software_fingerprint()}/{CACHE_FORMAT}".encode())
