@@ -3,8 +3,9 @@
 For staff who plan in spreadsheets: one sheet per table, in report order, named like the PDF's
 tables ("ตารางที่ 3" / "Table 3"), with the caption above and the notes below. Cells hold the
 values as printed: a number as a number (rounded as in the PDF, with the same thousands
-separators and decimals as its number format), a hidden cell as its marker (``<5``, ``×``), a
-dash as an empty cell, and text as text. Text that a spreadsheet would read as a formula is
+separators and decimals as its number format; a gap's "+18*" is the number 18 shown as
+``+#,##0"*"``), a hidden cell as its marker (``<5``, ``×``), a dash as an empty cell, and text
+as text. Text that a spreadsheet would read as a formula is
 neutralised (:func:`abcresearch.atomic.neutralise_cell`); the file is written atomically.
 
 The tables are read from the section results (``report.results``) or, without a kernel, from the
@@ -25,7 +26,9 @@ from typing import Any
 
 __all__ = ["table_specs", "table_values", "tables_workbook", "write_tables"]
 
-_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+_NUMBER = re.compile(r"^([+-]?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?)(\*?)$")
+"""A number as the reports print it: a sign (a gap prints "+18"), thousands separators, decimals
+and a trailing ``*`` (a gap whose interval leaves out the comparison value)."""
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _ZIP_EPOCH = 315532800
 """1980-01-01 00:00 UTC, the earliest time a zip entry can carry."""
@@ -64,7 +67,8 @@ def table_specs(source: Any) -> list[dict[str, Any]]:
     return specs
 
 
-def table_values(spec: Mapping[str, Any]) -> tuple[list[str], list[list[Any]], list[str | None]]:
+def table_values(spec: Mapping[str, Any]
+                 ) -> tuple[list[str], list[list[Any]], list[list[str | None]]]:
     """Return a table's cells as a spreadsheet holds them.
 
     Returns
@@ -73,32 +77,37 @@ def table_values(spec: Mapping[str, Any]) -> tuple[list[str], list[list[Any]], l
     rows : list of list
         ``int``/``float`` for a number as printed, ``str`` for text and markers, None for an
         empty or dashed cell.
-    formats : list of str or None
-        Excel number format per column (``"#,##0"``, ``"#,##0.0"``, ...), None for text.
+    formats : list of list of str or None
+        Each cell's Excel number format, None for text: the number's own decimals and, for a
+        number printed with a sign or a ``*`` (``"+18*"``), those too (``+#,##0"*"``), so that
+        every cell reads as printed (a column's largest decimals showed "168,246.00" for
+        "168,246") and is still a number to sort and compute with.
     """
     from abcresearch.reports.render.thai import strip_marks
 
     columns = [strip_marks(str(c)) for c in spec["columns"]]
     rows: list[list[Any]] = []
-    decimals: list[int | None] = [None] * len(columns)
+    formats: list[list[str | None]] = []
     for raw in spec["rows"]:
         row: list[Any] = []
-        for j, cell in enumerate(raw):
-            if cell is None or cell == "–":
-                row.append(None)
-                continue
-            text = strip_marks(str(cell))
-            m = _NUMBER.match(text)
+        shown: list[str | None] = []
+        for cell in raw:
+            text = None if cell is None or cell == "–" else strip_marks(str(cell))
+            m = None if text is None else _NUMBER.match(text)
             if m is None:
                 row.append(text)
+                shown.append(None)
                 continue
-            digits = len(m.group(1) or "")
-            value = float(text.replace(",", ""))
+            sign, number, fraction, mark = m.groups()
+            digits = len(fraction or "")
+            value = float(number.replace(",", "")) * (-1 if sign == "-" else 1)
             row.append(int(value) if digits == 0 else value)
-            decimals[j] = max(decimals[j] or 0, digits)
+            # one section: a negative value gets Excel's own minus, a "+" is written out
+            shown.append(("+" if sign == "+" else "")
+                         + ("#,##0" if digits == 0 else "#,##0." + "0" * digits)
+                         + ('"*"' if mark else ""))
         rows.append(row)
-    formats = [None if d is None else ("#,##0" if d == 0 else "#,##0." + "0" * d)
-               for d in decimals]
+        formats.append(shown)
     return columns, rows, formats
 
 
@@ -173,7 +182,7 @@ def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
             r = 2
         for j, name in enumerate(columns):
             ws.write_string(r, j, neutralise_cell(name), bold)
-        for row in rows:
+        for row, row_formats in zip(rows, formats, strict=True):
             r += 1
             for j, value in enumerate(row):
                 if value is None:
@@ -181,7 +190,7 @@ def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
                 if isinstance(value, str):
                     ws.write_string(r, j, neutralise_cell(value))
                     continue
-                fmt = formats[j]
+                fmt = row_formats[j]
                 if fmt and fmt not in number_formats:
                     number_formats[fmt] = wb.add_format({"num_format": fmt})
                 ws.write_number(r, j, value, number_formats[fmt] if fmt else None)
