@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     from nbconvert import HTMLExporter
 
-    from abcresearch.reports.render.exporter import ThaiPDFExporter, compile_pdf
+    from abcresearch.reports.render.exporter import ThaiPDFExporter
+    from abcresearch.reports.render.pdf import compile_pdf
     from abcresearch.reports.render.typst import render_notebook
 
     import_s = time.perf_counter() - t0

@@ -152,7 +152,7 @@ def _instrument(phases: Phases) -> None:
 
     from abcresearch.batch import inprocess, kernel_state, kernels, runner
     from abcresearch.reports import spreadsheet
-    from abcresearch.reports.render import exporter
+    from abcresearch.reports.render import pdf
 
     phases.wrap(runner, "execute_report", "> report run (execute_report)")
     phases.wrap(papermill.execute, "load_notebook_node", "read notebook (papermill)")
@@ -176,8 +176,8 @@ def _instrument(phases: Phases) -> None:
     phases.wrap(kernel_state, "reset", "> reset after the notebook (in-process engine)")
     phases.wrap(nbformat, "read", "read executed notebook")
     phases.wrap(runner, "finish_metadata", "notebook metadata + key figures")
-    phases.wrap(exporter, "typst_document", "Typst source (notebook -> Typst)")
-    phases.wrap(exporter, "compile_pdf", "Typst PDF (Typst -> PDF, text layer)")
+    phases.wrap(pdf, "typst_document", "Typst source (notebook -> Typst)")
+    phases.wrap(pdf, "compile_pdf", "Typst PDF (Typst -> PDF, text layer)")
     phases.wrap(runner, "notebook_bytes", "executed notebook as JSON (while Typst runs)")
     phases.wrap(spreadsheet, "tables_workbook", "tables workbook (while Typst runs)")
     phases.wrap(runner, "atomic_write_bytes", "write notebook, PDF, workbook")

@@ -47,7 +47,7 @@ def main() -> int:
     from nbconvert import HTMLExporter
 
     from abcresearch.batch.runner import run_report
-    from abcresearch.reports.render.exporter import notebook_to_pdf_bytes
+    from abcresearch.reports.render.pdf import notebook_to_pdf_bytes
     from abcresearch.store import read as data
 
     try:

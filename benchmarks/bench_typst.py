@@ -11,7 +11,7 @@ in one run, the routes before and now interleaved so that the load of a shared m
 both alike:
 
 * ``render``: notebook -> Typst source (:func:`abcresearch.reports.render.typst.render_notebook`);
-* ``compile``: Typst -> PDF with the exporter's font book (:func:`.exporter.typst_fonts`), and,
+* ``compile``: Typst -> PDF with the reports' font book (:func:`.pdf.typst_fonts`), and,
   with ``--fonts DIR``, with the Noto Sans Thai files in ``DIR`` instead (for instance static
   instances made with fontTools' instancer), to compare, or with ``--own-lang``, the same
   notebook typeset under the report's own language, where Typst runs its Thai segmenter
@@ -113,7 +113,7 @@ def _with_template(doc: Any, template: str) -> Any:
 def _compile(doc: Any, book: Any) -> bytes:
     import typst
 
-    from abcresearch.reports.render.exporter import PDF_TIMESTAMP
+    from abcresearch.reports.render.pdf import PDF_TIMESTAMP
 
     with tempfile.TemporaryDirectory(prefix="abc-bench-typst-") as build:
         for name, data in doc.files.items():
@@ -131,13 +131,13 @@ def lap(label, _t=[c0, w0]):
     c, w = time.process_time(), time.perf_counter()
     print(f"  {label:34s} cpu {c - _t[0]:6.3f} s   wall {w - _t[1]:6.3f} s")
     _t[0], _t[1] = c, w
-from abcresearch.reports.render import exporter
-lap("import the exporter (nbconvert, ...)")
+from abcresearch.reports.render import pdf
+lap("import the PDF step")
 from abcresearch.reports.render.typst import render_notebook
 import nbformat
 doc = render_notebook(nbformat.read(sys.argv[1], as_version=4))
 lap("read and render the notebook")
-book = exporter.typst_fonts()
+book = pdf.typst_fonts()
 lap("font book")
 import typst, tempfile
 from pathlib import Path
@@ -182,14 +182,14 @@ def main() -> int:
     import nbformat
     import typst
 
-    from abcresearch.reports.render import exporter, fonts, textlayer
+    from abcresearch.reports.render import fonts, pdf, textlayer
     from abcresearch.reports.render import typst as typst_render
     from abcresearch.reports.render.typst import render_notebook
 
     print(f"Typst PDF phase, {len(paths)} notebooks, min of {args.repeat} runs each")
     print(f"python {sys.version.split()[0]}, typst {getattr(typst, '__version__', '?')}; {_load()}")
     before = _baseline_textlayer(args.baseline)
-    now = exporter.typst_fonts()
+    now = pdf.typst_fonts()
     other = None
     if args.fonts:
         other = typst.Fonts(

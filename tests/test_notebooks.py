@@ -22,7 +22,7 @@ from fixtures.notebook_checks import NB_DIR, SHIPPED, structural_problems
 from papermill.exceptions import PapermillExecutionError
 
 from abcresearch.paths import project_root
-from abcresearch.reports.render.exporter import notebook_to_pdf_bytes
+from abcresearch.reports.render.pdf import notebook_to_pdf_bytes
 from abcresearch.reports.render.typst import render_notebook
 
 EXPLORATORY = NB_DIR / "exploratory" / "1.0-adapting-the-area-report.ipynb"

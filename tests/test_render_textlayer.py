@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from abcresearch.errors import AbcResearchWarning
 from abcresearch.reports.render import fonts
 from abcresearch.reports.render.display import table_spec
-from abcresearch.reports.render.exporter import compile_pdf
+from abcresearch.reports.render.pdf import compile_pdf
 from abcresearch.reports.render.textlayer import fix_text_layer
 from abcresearch.reports.render.typst import TABLE_MIME, render_notebook
 

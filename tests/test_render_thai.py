@@ -14,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from abcresearch.reports.render import thai
 from abcresearch.reports.render.display import table_spec
-from abcresearch.reports.render.exporter import compile_pdf
+from abcresearch.reports.render.pdf import compile_pdf
 from abcresearch.reports.render.typst import TABLE_MIME, TypstDocument, render_notebook
 
 # Words Typst (ICU) broke in real reports: at the parts of compounds and inside a syllable.
@@ -487,7 +487,7 @@ def test_typesetting_under_break_lang_draws_the_same_pages(
 def _lines_in_narrow_boxes(texts: list[str], lang: str) -> list[str]:
     import typst
 
-    from abcresearch.reports.render.exporter import typst_fonts
+    from abcresearch.reports.render.pdf import typst_fonts
     from abcresearch.reports.render.typst import escape_markup
 
     pages = [f"#page(width: {w}cm + 10pt, height: auto, margin: 5pt)[{escape_markup(t)}]"
@@ -525,7 +525,7 @@ def test_retagging_sets_the_report_language_in_typsts_own_pdf() -> None:
     import typst
     from pypdf import PdfReader
 
-    from abcresearch.reports.render.exporter import retag_language, typst_fonts
+    from abcresearch.reports.render.pdf import retag_language, typst_fonts
 
     pdf = typst.Compiler(font_paths=typst_fonts(), ignore_system_fonts=True).compile(
         '#set text(lang: "zh", font: "Noto Sans Thai")\nทุน'.encode(), format="pdf")
@@ -547,7 +547,7 @@ def test_no_suspects_entry_for_poppler_to_complain_about() -> None:
 
     from pypdf import PdfReader
 
-    from abcresearch.reports.render.exporter import compile_pdf
+    from abcresearch.reports.render.pdf import compile_pdf
     from abcresearch.reports.render.typst import TypstDocument
 
     pdf = compile_pdf(TypstDocument(source='#set text(font: "Noto Sans Thai")\nทุน',

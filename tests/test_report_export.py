@@ -20,13 +20,8 @@ from pypdf import PdfReader
 from abcresearch.errors import ReportError
 from abcresearch.reports.render import fonts
 from abcresearch.reports.render.display import figure_svg, show_table, show_typst, table_spec
-from abcresearch.reports.render.exporter import (
-    EXPORTER_NAME,
-    ThaiPDFExporter,
-    notebook_to_pdf,
-    notebook_to_pdf_bytes,
-    notebook_to_typst,
-)
+from abcresearch.reports.render.exporter import EXPORTER_NAME, ThaiPDFExporter
+from abcresearch.reports.render.pdf import notebook_to_pdf, notebook_to_pdf_bytes, notebook_to_typst
 from abcresearch.reports.render.typst import (
     HEADER_MIME,
     TABLE_MIME,
@@ -430,10 +425,15 @@ def test_fonts_come_from_the_font_package() -> None:
         assert "NotoSansThai" in found
 
 
-def test_exporter_import_is_light() -> None:
+@pytest.mark.parametrize(("module", "heavy"), [
+    ("abcresearch.reports.render.exporter", ("pandas", "matplotlib")),
+    # the batch and `abcresearch report` make PDFs without nbconvert (half a second to import)
+    ("abcresearch.reports.render.pdf", ("pandas", "matplotlib", "nbconvert")),
+])
+def test_exporter_import_is_light(module: str, heavy: tuple[str, ...]) -> None:
     code = (
-        "import sys, abcresearch.reports.render.exporter; "
-        "bad = [m for m in ('pandas', 'matplotlib') if m in sys.modules]; "
+        f"import sys, {module}; "
+        f"bad = [m for m in {heavy!r} if m in sys.modules]; "
         "assert not bad, bad"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -530,18 +530,18 @@ def test_user_errors_in_one_sentence() -> None:
 def test_warm_up_loads_what_the_first_pdf_needs_without_warnings() -> None:
     import warnings
 
-    from abcresearch.reports.render import exporter, thai
+    from abcresearch.reports.render import pdf, thai
 
-    exporter.warm_up.cache_clear()  # an earlier report command in this process warmed it
-    exporter.typst_fonts.cache_clear()
+    pdf.warm_up.cache_clear()  # an earlier report command in this process warmed it
+    pdf.typst_fonts.cache_clear()
     # the word list is read through the segmenter's caches: an earlier test's Thai text may
     # have filled them (then the warm-up reads no list and the check below saw 0)
     for cached in (thai._word_list, thai._bucket, thai._segment_run, thai._mark_word):
         cached.cache_clear()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        exporter.warm_up()
-    assert exporter.typst_fonts.cache_info().currsize == 1
+        pdf.warm_up()
+    assert pdf.typst_fonts.cache_info().currsize == 1
     assert thai._word_list.cache_info().currsize >= 1
 
 

@@ -364,7 +364,7 @@ def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Pat
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 9 item 9: ``--force`` reruns a current report; if that run fails (here the
     typesetting), the good PDF and its side files stay; a stale report is still removed."""
-    from abcresearch.reports.render import exporter
+    from abcresearch.reports.render import pdf
 
     out = tmp_path / "reports"
     good = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
@@ -376,7 +376,7 @@ def test_a_failed_rerun_never_deletes_the_good_report(store: Path, tmp_path: Pat
     def broken(*args, **kwargs):
         raise RuntimeError("typesetting crashed")
 
-    monkeypatch.setattr(exporter, "compile_pdf", broken)
+    monkeypatch.setattr(pdf, "compile_pdf", broken)
     forced = run_report("800101", ROUND, store=store, out=out, notebook=TINY,
                         engine=kernels.ENGINE_NAME)
     assert forced.status == "failed" and "typesetting crashed" in forced.error

@@ -306,7 +306,7 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 def _warm_pdf() -> None:
     """Pay the first PDF's one-off costs (Typst, fonts, Thai word list) in a helper thread."""
     try:
-        from abcresearch.reports.render.exporter import warm_up
+        from abcresearch.reports.render.pdf import warm_up
 
         warm_up()
     except Exception:  # noqa: BLE001 - the report's own PDF step reports any real problem
@@ -427,7 +427,7 @@ def _warm_server() -> None:
     from abcresearch.batch import kernels
     from abcresearch.batch.inprocess import NOTEBOOKS
     from abcresearch.batch.runner import run_report  # noqa: F401 - the command's imports, now
-    from abcresearch.reports.render.exporter import warm_up
+    from abcresearch.reports.render.pdf import warm_up
 
     _SERVER_PROCESS = True
     kernels.POOL.keep_warm = True  # should a report run in a kernel after all, keep it warm

@@ -460,7 +460,7 @@ def _init_local_worker(engine: str | None, parent_pid: int) -> None:
     try:  # import the worker's own libraries now, not during the first report
         import papermill  # noqa: F401
 
-        from abcresearch.reports.render.exporter import warm_up as warm_pdf
+        from abcresearch.reports.render.pdf import warm_up as warm_pdf
 
         warm_pdf()
     except Exception:  # noqa: BLE001 - the first report imports them and reports a problem

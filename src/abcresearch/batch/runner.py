@@ -355,16 +355,16 @@ def execute_report(
         if status == "ok":
             from concurrent.futures import ThreadPoolExecutor
 
-            from abcresearch.reports.render import exporter
+            from abcresearch.reports.render import pdf as pdf_export
             from abcresearch.reports.spreadsheet import tables_workbook
 
-            doc = exporter.typst_document(nb)
+            doc = pdf_export.typst_document(nb)
             with ThreadPoolExecutor(1, thread_name_prefix="abcresearch-report-files") as side:
                 # Typst releases the GIL while it typesets: the notebook's JSON and the
                 # workbook of the published tables are made meanwhile, in memory
                 notebook_json = side.submit(notebook_bytes, nb)
                 tables = side.submit(tables_workbook, nb, lang)
-                pdf = exporter.compile_pdf(doc)
+                pdf = pdf_export.compile_pdf(doc)
                 notebook_data, workbook = notebook_json.result(), tables.result()
             # nothing of the current report was touched before the PDF was made
             atomic_write_bytes(paths.ipynb, notebook_data)

@@ -72,7 +72,7 @@ caption separator, the quotes) are set by the template; curly quotes, which the 
 break around, get word joiners (:data:`~abcresearch.reports.render.thai.CURLY_QUOTES`); a
 researcher's raw Typst cells are typeset under the report's language. The PDF's language tags
 are set back to the report's language after the compile
-(:func:`~abcresearch.reports.render.exporter.retag_language`). ``None`` typesets under the
+(:func:`~abcresearch.reports.render.pdf.retag_language`). ``None`` typesets under the
 report's language (the tests compare the two).
 """
 
