@@ -568,3 +568,57 @@ def test_one_cells_printed_lines_are_one_output_whatever_the_flush_timing(
     done = nbformat.read(outcome.paths.ipynb, as_version=4)
     outputs = done.cells[-1].outputs
     assert [(o.output_type, o.name, o.text) for o in outputs] == [("stream", "stdout", "a\nb\n")]
+
+
+def test_stream_outputs_are_merged_as_nbconvert_merges_them() -> None:
+    """The runner's own merge of stream outputs (nbconvert is not imported to make a report)
+    against nbconvert's ``CoalesceStreamsPreprocessor``, the reference."""
+    import copy
+
+    import nbformat
+    from nbconvert.preprocessors.coalescestreams import CoalesceStreamsPreprocessor
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from abcresearch.batch.runner import coalesce_streams
+
+    def stream(name: str, text: str) -> nbformat.NotebookNode:
+        return new_output("stream", name=name, text=text)
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# title"),
+        new_code_cell("x", outputs=[]),
+        new_code_cell("x", outputs=[stream("stdout", "a"), stream("stdout", "b\n"),
+                                    stream("stderr", "warn\n"), stream("stdout", "c\n")]),
+        new_code_cell("x", outputs=[stream("stdout", "10%\r50%\r100%\n"),
+                                    new_output("display_data", data={"text/plain": "t"}),
+                                    stream("stdout", "x\r"), stream("stdout", "y\n")]),
+        new_code_cell("x", outputs=[new_output("execute_result", data={"text/plain": "1"},
+                                               execution_count=1)]),
+    ])
+    ours = coalesce_streams(copy.deepcopy(nb))
+    reference, _ = CoalesceStreamsPreprocessor().preprocess(copy.deepcopy(nb), {})
+    assert nbformat.writes(ours) == nbformat.writes(reference)
+    assert [o.text for o in ours.cells[2].outputs if o.output_type == "stream"] == \
+        ["ab\n", "warn\n", "c\n"]
+    assert ours.cells[3].outputs[0].text == "100%\n" and ours.cells[3].outputs[2].text == "y\n"
+
+
+def test_a_report_is_made_without_importing_nbconvert(store: Path, tmp_path: Path) -> None:
+    """Half a second of a cold ``abcresearch report`` and of each batch worker's start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from abcresearch.batch import inprocess, kernels\n"
+        "from abcresearch.batch.runner import run_report\n"
+        "inprocess.NOTEBOOKS.start(imports=kernels.REPORT_IMPORTS)\n"
+        f"o = run_report('800101', {ROUND}, store={str(store)!r}, out={str(tmp_path)!r}, "
+        f"notebook={str(TINY)!r}, engine=inprocess.ENGINE_NAME)\n"
+        "assert o.status == 'ok' and o.paths.pdf.is_file(), o.error\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'nbconvert')\n"
+        "assert not bad, bad[:5]\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
