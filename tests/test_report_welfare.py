@@ -287,8 +287,8 @@ def test_a_village_report_gives_no_tambon_figure_as_the_villages_own(sample_stor
     listed = [v for k, v in rows.items() if k not in (
         t("welfare.cmp.per_village"), t("welfare.cmp.tao"), t("welfare.cmp.msdhs"),
         t("welfare.cmp.nhso"))]
-    assert listed and all(v in (t("welfare.village.yes"), t("welfare.village.no"))
-                          for v in listed)
+    assert listed and all(v in (t("welfare.village.yes"), t("welfare.village.no"),
+                                t("welfare.no_list")) for v in listed)
 
 
 def test_the_nhso_total_prints_alike_in_both_tables(tambon) -> None:
@@ -303,3 +303,27 @@ def test_the_nhso_total_prints_alike_in_both_tables(tambon) -> None:
     shown = str(row[t("welfare.col.this_area")].iloc[0])
     assert "." not in shown
     assert shown.replace(",", "") == str(int(proj[t("welfare.col.nhso")].iloc[0]))
+
+
+def test_an_empty_programme_list_is_not_read_as_not_listed(tambon, sample_store,
+                                                           tmp_path) -> None:
+    """The pilot lists are empty until copied from the provincial documents: the table said
+    "ไม่อยู่ในรายชื่อ" (not listed) for every tambon, which an อบต. reads as "not a pilot"."""
+    from abcresearch.reports.sections.programmes import load_programmes
+
+    t = tambon.t
+    progs = load_programmes()
+    assert progs.programmes and not any(p.tambons for p in progs.programmes)
+    text = " ".join(map(str, tambon.results["welfare_fund"].to_frame(
+        t("welfare.caption.programme")).to_numpy().ravel()))
+    assert text.count(t("welfare.no_list")) == len(progs.programmes)
+    assert t("welfare.no") not in text
+    # a list that names it, or names others only
+    raw = yaml.safe_load(progs.path.read_text(encoding="utf-8"))
+    raw["programmes"][0]["tambons"] = ["801501"]
+    raw["programmes"][1]["tambons"] = ["800101"]
+    path = tmp_path / "programmes.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    res = AreaReport.load("801501", 2549, store=sample_store).welfare_fund(programmes=str(path))
+    rows = res.to_frame(t("welfare.caption.programme")).iloc[-2:, -1].tolist()
+    assert rows[0].startswith(t("welfare.yes")) and rows[1] == t("welfare.no")

@@ -618,8 +618,11 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     pilot = [p for p in progs.programmes if any(c in p.tambons for c in tambon_codes)]
     for p in progs.programmes:
         k = sum(c in p.tambons for c in tambon_codes)
-        shown = (t("welfare.cmp.in_list", k=plain(f"programmes.{p.id}.tambons_in_area", k),
-                   n=tambons()) if level not in ("tambon", "village")
+        # an empty list is one not yet copied from its source: "not listed" would tell the
+        # reader the tambon is not in the programme
+        shown = (t("welfare.no_list") if not p.tambons
+                 else t("welfare.cmp.in_list", k=plain(f"programmes.{p.id}.tambons_in_area", k),
+                        n=tambons()) if level not in ("tambon", "village")
                  else t("welfare.village." + ("yes" if k else "no")) if village
                  else t("welfare.yes") if k else t("welfare.no"))
         comp.append((pub.record_numbers(p.label(lang), f"label programmes.{p.id}.name")
