@@ -209,8 +209,8 @@ def test_english_report(sample_store) -> None:
     prof = found.estimates.dropna(subset=["estimate", "province"])
     diff = prof["estimate"] - prof["province"]
     assert ("Every capital is below the province average; the closest to it is" if (diff < 0).all()
-            else "Every capital is above the province average; the strongest is"
-            if (diff > 0).all() else "the strongest capital is") in findings
+            else "Every capital is above the province average; the furthest above it is"
+            if (diff > 0).all() else "the capital furthest above it is") in findings
     # Thai script only inside brackets (village names are Thai proper nouns)
     assert not re.search("[\u0e00-\u0e7f]", re.sub(r"\([^)]*\)", "", findings)), findings
 

@@ -608,3 +608,54 @@ def test_every_capital_clearly_below_the_province_is_counted_not_only_the_furthe
     clear_below[:] = [0]
     lines, report = clearly()
     assert len(lines) == 1 and lines[0].startswith(report.capital_label(report.capitals[0]))
+
+
+@pytest.mark.parametrize(("gaps", "key"), [
+    ([2.0, 1.0, 0.0], "find.strongest_none_below"),  # none below: "furthest below (48.3 v 48.3)"
+    ([0.0, -1.0, -2.0], "find.strongest_none_above"),
+    ([2.0, 0.0, -1.0], "find.strongest"),
+    ([-1.0, -2.0, -3.0], "find.strongest_all_below"),
+    ([0.0, 0.0, 0.0], "find.strongest_none"),
+])
+def test_a_capital_level_with_the_province_is_not_called_the_furthest_below(
+        sample_store, monkeypatch, gaps, key) -> None:
+    """A tambon's key findings said the capital "furthest below the province" was cultural
+    capital "(48.3 against 48.3)" (a reader review): the gaps are those of the printed values,
+    and a sentence says when no capital is below (or above) the province."""
+    from abcresearch.reports.sections import findings
+
+    real = findings.published_profile
+
+    def profile(report, est, pub=None):
+        prof = real(report, est, pub).copy()
+        shift = np.resize(np.array(gaps), len(prof))
+        shift[len(gaps):] = np.clip(shift[len(gaps):], min(gaps), max(gaps))
+        prof["estimate"] = (prof["province"] + shift).round(1)
+        prof["province"] = prof["province"].round(1)
+        prof["ci_low"], prof["ci_high"] = prof["estimate"] - 9, prof["estimate"] + 9
+        prof["text"] = [f"{v:.1f}" for v in prof["estimate"]]
+        prof["province_text"] = [f"{v:.1f}" for v in prof["province"]]
+        return prof
+
+    monkeypatch.setattr(findings, "published_profile", profile)
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    lines = report.key_findings().findings
+    from abcresearch.labels import label
+
+    # the sentence of `key`: its words between the fields, in order, in one line
+    pieces = [w.strip() for w in re.split(r"\{\w+\}", label(key, "th")) if w.strip(" ()")]
+
+    def said(line: str) -> bool:
+        at = 0
+        for w in pieces:
+            at = line.find(w, at)
+            if at < 0:
+                return False
+            at += len(w)
+        return True
+
+    assert any(said(line) for line in lines), (key, lines)
+    for line in lines:
+        for part in line.split("มากที่สุดคือ")[1:]:  # "furthest ... is X (a against b)"
+            a, _, b = part.split("(", 1)[1].split(")", 1)[0].partition(" เทียบกับ ")
+            assert a.split()[0] != b.split()[0], line

@@ -101,13 +101,19 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         pair = relative_capitals(prof)
         if pair is not None:
             best, worst = pair
-            # "strongest" only for a capital above the province: when every capital is below
-            # (the furthest above still is) or above it, the sentence says so instead
-            gap = prof["estimate"] - prof["province"]
+            # "furthest above" only for a capital above the province: when every capital is
+            # below (the furthest above still is) or above it, the sentence says so instead; the
+            # gaps are those of the printed values ("furthest below ... 48.3 against 48.3" was
+            # said of a capital level with the province once both were rounded)
+            gap = (prof["estimate"] - prof["province"]).round(9)
             # "every capital" only when every capital is published; else "every one shown"
             every = "all" if gap.notna().all() else "shown"
+            above, below = gap[best] > 0, gap[worst] < 0
             key = (f"find.strongest_{every}_below" if gap[best] < 0 else
-                   f"find.strongest_{every}_above" if gap[worst] > 0 else "find.strongest")
+                   f"find.strongest_{every}_above" if gap[worst] > 0 else
+                   "find.strongest" if above and below else
+                   "find.strongest_none_below" if above else
+                   "find.strongest_none_above" if below else "find.strongest_none")
             # a difference whose interval holds the province's mean is said to be one: not
             # "lacking most" for 58.1 against 58.4 without a word on the margin of error
             def note(cap: str) -> str:
