@@ -87,8 +87,10 @@ def test_each_capital_lists_its_items_furthest_above_the_province(mueang) -> Non
         mine = [i for i in chosen if shares.loc[i, "capital"] == cap]
         cand = shares[(shares["capital"] == cap) & ~shares["hidden"]
                       & (shares["estimate"] >= rules.min_share)]
-        best = cand.sort_values("gap", ascending=False).index[:rules.items_per_capital]
-        assert mine == list(best)
+        ranked = cand.sort_values("gap", ascending=False)
+        if (ranked["gap"] > 0).any():  # worse than the province: those only
+            ranked = ranked[ranked["gap"] > 0]
+        assert mine == list(ranked.index[:rules.items_per_capital])
     table = res.to_frame(0)
     gaps = table[rep.t("actions.col.gap")].str.rstrip("*").astype(int)
     expected = [round(100 * shares.loc[i, "estimate"]) - round(100 * shares.loc[i, "province"])
@@ -331,3 +333,20 @@ def test_the_star_needs_a_printed_interval_that_leaves_out_the_province() -> Non
     assert A.printed_covers(area, Shown("92", 0.92))
     assert not A.printed_covers(area, Shown("93", 0.93))
     assert not A.printed_covers(Shown("90", 0.90), Shown("92", 0.92))  # no interval printed
+
+
+def test_an_item_better_than_the_province_is_not_listed_beside_a_worse_one() -> None:
+    """Natural capital read "+8*" and "-13*" as its two weakest points, under a note saying a
+    negative gap is listed only as a capital's weakest point (a reader review)."""
+    rules = R.load_action_rules()
+    caps = list(dict.fromkeys(r.capital for r in rules.items))[:3]
+    items = {c: [r.item for r in rules.items if r.capital == c][:2] for c in caps}
+    assert all(len(v) == 2 for v in items.values())
+    gaps = {caps[0]: (0.08, -0.13), caps[1]: (-0.04, -0.06), caps[2]: (-0.01, 0.0)}
+    shares = pd.DataFrame(
+        [{"item": i, "capital": c, "estimate": 0.4, "gap": g, "hidden": False}
+         for c in caps for i, g in zip(items[c], gaps[c], strict=True)]).set_index("item")
+    chosen = A.selected_items(shares, rules, tuple(caps), per_capital=2)
+    assert chosen == [items[caps[0]][0],  # the worse one only
+                      *items[caps[1]],  # every item better: the smallest leads, in order
+                      items[caps[2]][1], items[caps[2]][0]]

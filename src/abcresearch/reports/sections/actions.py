@@ -301,8 +301,9 @@ def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str
     """Choose the items of the "what to do" page.
 
     Per capital (in scheme order), up to ``per_capital`` publishable items failed by at least
-    ``min_share`` of the area's households, furthest above the province first (when none is
-    above, those whose advantage is smallest).
+    ``min_share`` of the area's households, furthest above the province first; when none is
+    above, those whose advantage is smallest. An item better than the province is never listed
+    beside one worse than it: the table read "+8*" and "-13*" as a capital's two weakest points.
     """
     n = per_capital or rules.items_per_capital
     ok = shares[~shares["hidden"] & (shares["estimate"] >= rules.min_share)
@@ -314,6 +315,8 @@ def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str
         # as sort_values("gap", ascending=False, kind="mergesort"): ties in table order
         pos = np.flatnonzero(caps == cap)
         order = pos[np.argsort(-gap[pos], kind="mergesort")]
+        if (gap[order] > 0).any():
+            order = order[gap[order] > 0]
         out.extend(ok.index[order[:n]])
     return out
 
@@ -403,7 +406,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     out.heading("section.what_to_do")
     shares = area_item_shares(report, ar)
     chosen = selected_items(shares, ar, report.capitals, items_per_capital)
-    out.text(t("actions.intro", area=report.area_name()))
+    out.text(t("actions.intro", area=report.area_name(),
+               n=items_per_capital or ar.items_per_capital))
     if not chosen:
         out.text(t("actions.none"))
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
