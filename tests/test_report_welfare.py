@@ -327,3 +327,24 @@ def test_an_empty_programme_list_is_not_read_as_not_listed(tambon, sample_store,
     res = AreaReport.load("801501", 2549, store=sample_store).welfare_fund(programmes=str(path))
     rows = res.to_frame(t("welfare.caption.programme")).iloc[-2:, -1].tolist()
     assert rows[0].startswith(t("welfare.yes")) and rows[1] == t("welfare.no")
+
+
+def test_the_villages_without_a_fund_are_named(sample_store) -> None:
+    """A tambon's money per village averaged over villages with no fund, and nothing said
+    which they were (a reader review): an อบต. wants to know where to start one."""
+    from abcresearch.reports.sections.common import names_list
+
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    forms = rep.village_forms.copy()
+    empty = forms.index[:3]
+    assert len(empty) == 3
+    forms.loc[empty, ["vil_welfare_members", "vil_welfare_money"]] = 0
+    rep.village_forms = forms  # as an export with three fundless villages gives them
+    t = rep.t
+    text = rep.welfare_fund().text
+    names = [rep.child_name(str(c)) for c in forms.loc[empty, "village_code"]]
+    assert t("welfare.no_fund.villages", n="3", total=str(len(forms)),
+             names=names_list(t, names)) in text
+    assert ", " in names_list(t, names)  # names with spaces of their own: commas between
+    assert names_list(t, ["ทุนมนุษย์", "ทุนเงินตรา", "ทุนทางสังคม"]) == \
+        "ทุนมนุษย์ ทุนเงินตรา และทุนทางสังคม"

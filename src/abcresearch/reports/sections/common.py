@@ -133,6 +133,10 @@ def key_figures(report: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
 def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False) -> str:
     """Join names as the report's language lists them ("ก ข และค", "a, b and c").
 
+    Names with spaces of their own ("หมู่ที่ 4 บ้านโคกพลู") are separated by
+    ``list.separator_spaced`` (a comma in Thai too): a space between them would not say where
+    one name ends.
+
     Parameters
     ----------
     t : callable
@@ -149,8 +153,10 @@ def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False
     """
     if len(names) < 2:
         return "".join(names)
+    spaced = any(" " in str(n).strip() for n in names)
+    separator = t("list.separator_spaced" if spaced else "list.separator")
     return t("list.last_or" if either else "list.last",
-             items=t("list.separator").join(names[:-1]), last=names[-1])
+             items=separator.join(names[:-1]), last=names[-1])
 
 
 def within_words(report: Any) -> str:

@@ -41,6 +41,7 @@ from abcresearch.reports.disclosure import Publisher, Shown, share_mask
 from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.programmes import flag_text, load_programmes
 
 __all__ = [
@@ -512,6 +513,20 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     out.table(funds, t("welfare.caption.funds"), t("welfare.notes.funds"),
               number_format={t("welfare.col.members_pct"): _ONE,
                              t("welfare.col.per_member"): _WHOLE, t("welfare.col.money"): _WHOLE})
+    # the villages with no fund yet (no member, no money on their forms): where a tambon could
+    # start one; the per-village money below averages over them too
+    no_fund = forms[(forms["vil_welfare_members"] <= 0) & (forms["vil_welfare_money"] <= 0)]
+    if level != "village" and len(no_fund):
+        where = _code(report)
+        count = (_public(pub, "village_forms.villages_without_fund", len(no_fund), _PLAIN,
+                         where).text,
+                 _public(pub, "village_forms.villages", len(forms), _PLAIN, where).text)
+        if level == "tambon":
+            names = [_unit_name(report, str(v)) for v in no_fund["village_code"]]
+            out.text(t("welfare.no_fund.villages", n=count[0], total=count[1],
+                       names=names_list(t, names)))
+        else:
+            out.text(t("welfare.no_fund", n=count[0], total=count[1]))
 
     # 2. who the funds reach (design-based)
     from abcresearch.analysis.round import area_design
