@@ -659,3 +659,12 @@ def test_a_capital_level_with_the_province_is_not_called_the_furthest_below(
         for part in line.split("มากที่สุดคือ")[1:]:  # "furthest ... is X (a against b)"
             a, _, b = part.split("(", 1)[1].split(")", 1)[0].partition(" เทียบกับ ")
             assert a.split()[0] != b.split()[0], line
+
+
+def test_the_deprivation_section_says_its_cut_off_in_capitals(report) -> None:
+    """"Poor when lacking at least 33% of the weight of all capitals" (a reader review): with
+    equal weights the section says "3 of 7 capitals", as the key findings do."""
+    af = report.af_result
+    dims = len(af.weights)
+    words = report.t("find.measures.cut_count", k=int(np.ceil(af.k * dims - 1e-9)), dims=dims)
+    assert words in report.deprivation().text

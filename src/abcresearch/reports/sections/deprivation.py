@@ -17,7 +17,7 @@ from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["af_published", "deprivation"]
+__all__ = ["af_cut_text", "af_published", "deprivation"]
 
 POOR = (("poor", "poor"),)
 IDENTIFIED = (("poor", "poor"), ("poor", "nonpoor"))
@@ -71,6 +71,20 @@ def af_published(report: AreaContext, pub: Publisher) -> dict[str, Any]:
             "contribution": contribution, "top": top}
 
 
+def af_cut_text(t: Any, af: Any) -> str:
+    """Say the multidimensional cut-off in words: "3 of 7 capitals" with equal weights.
+
+    Else the share of the weighted capitals ("33% of the weighted capitals").
+    """
+    import math
+
+    weights = af.weights.to_numpy(dtype=float)
+    dims = len(weights)
+    if dims and np.allclose(weights, weights[0]):
+        return t("find.measures.cut_count", k=math.ceil(af.k * dims - 1e-9), dims=dims)
+    return t("find.measures.cut_share", k=af.k)
+
+
 def deprivation(report: AreaContext) -> SectionResult:
     """Return H, A and M0, and each capital's censored headcount and contribution.
 
@@ -82,7 +96,7 @@ def deprivation(report: AreaContext) -> SectionResult:
     k_text = pub.public("af_k", 100 * k, "whole").text + "%"
     out = SectionBuilder("deprivation", report.words)
     out.heading("section.deprivation")
-    out.text(t("intro.deprivation", k=k_text))
+    out.text(t("intro.deprivation", k=k_text, cut=af_cut_text(t, report.af_result)))
     af = report.af_result
     shown = af_published(report, pub)
     rows = [{t("col.measure"): t(f"m.{m}"), t("col.estimate"): shown[m].text,

@@ -6,9 +6,6 @@ whose number is hidden is left out).
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 import pandas as pd
 
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
@@ -16,7 +13,7 @@ from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import FindingsResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.common import names_list
-from abcresearch.reports.sections.deprivation import af_published
+from abcresearch.reports.sections.deprivation import af_cut_text, af_published
 from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
@@ -49,17 +46,6 @@ def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
         return None
     diff = ok["estimate"] - ok["province"]
     return str(diff.idxmax()), str(diff.idxmin())
-
-
-def _af_cut_text(t: Any, af: Any) -> str:
-    """Say the multidimensional cut-off in words: "3 of 7 capitals" with equal weights."""
-    import math
-
-    weights = af.weights.to_numpy(dtype=float)
-    dims = len(weights)
-    if dims and np.allclose(weights, weights[0]):
-        return t("find.measures.cut_count", k=math.ceil(af.k * dims - 1e-9), dims=dims)
-    return t("find.measures.cut_share", k=af.k)
 
 
 def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsResult:
@@ -176,7 +162,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         measures += 1
     if measures >= 2 and report.af_result is not None:
         # three shares of "poor" households side by side: say why they differ
-        found.append(t("find.measures", cut=_af_cut_text(t, report.af_result)))
+        found.append(t("find.measures", cut=af_cut_text(t, report.af_result)))
     if report.level in ("tambon", "amphoe"):
         # in priority order with the areas whose band is hidden last: whether and where one of
         # them is named would tell its band
