@@ -296,6 +296,23 @@ def test_need_readiness_chart_shapes_hollow_near_and_skips_hidden() -> None:
     assert [x.get_text() for x in ax.get_xticklabels()] == ["กลุ่ม C", "กลุ่ม B", "กลุ่ม A"]
     assert any(re.search("ใกล้เกณฑ์", x.get_text()) for x in ax.get_legend().get_texts())
     plt.close(ax.figure)
+    # the legend's hollow markers are those of the grades drawn hollow (a hollow B square
+    # stood beside a legend of one hollow circle); no hollow point, no legend
+    pts["near"] = [True, True, False, False, False]
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"], grade_labels={},
+                                     threshold=40, near_label="ใกล้เกณฑ์")
+    from matplotlib.lines import Line2D
+
+    legend = ax.get_legend()
+    shown = [a.get_marker() for a in legend.findobj(Line2D)]
+    assert sorted(shown) == sorted(charts.GRADE_MARKERS[g] for g in ("C", "B"))
+    assert [x.get_text() for x in legend.get_texts()] == ["ใกล้เกณฑ์"]
+    plt.close(ax.figure)
+    pts["near"] = False
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"], grade_labels={},
+                                     threshold=40, near_label="ใกล้เกณฑ์")
+    assert ax.get_legend() is None
+    plt.close(ax.figure)
 
 
 def test_a_hidden_band_does_not_show_through_the_order_of_the_list(plain_complements) -> None:

@@ -960,12 +960,19 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                 fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if near_label:
+    # the legend shows the hollow marker of each grade drawn hollow (a hollow B square stood
+    # beside a legend of one hollow circle); none when no point is hollow
+    hollow_marks = [GRADE_MARKERS.get(g, "o") for g in order
+                    if pts.loc[pts["grade"] == g, "near"].astype(bool).any()]
+    if near_label and hollow_marks:
+        from matplotlib.legend_handler import HandlerTuple
         from matplotlib.lines import Line2D
 
-        ax.legend(handles=[Line2D([], [], marker="o", ls="none", markerfacecolor="white",
-                                  markeredgecolor="black", label=near_label)],
-                  loc="upper right", frameon=False, fontsize=8)
+        marks = tuple(Line2D([], [], marker=m, ls="none", markerfacecolor="white",
+                             markeredgecolor="black") for m in dict.fromkeys(hollow_marks))
+        ax.legend(handles=[marks], labels=[near_label], loc="upper right", frameon=False,
+                  fontsize=8, handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)},
+                  handlelength=1.2 * len(marks))
     _plain_spines(ax)
     if made:
         ax.figure.tight_layout()
