@@ -5,6 +5,7 @@ tables."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -341,10 +342,13 @@ def test_the_villages_without_a_fund_are_named(sample_store) -> None:
     forms.loc[empty, ["vil_welfare_members", "vil_welfare_money"]] = 0
     rep.village_forms = forms  # as an export with three fundless villages gives them
     t = rep.t
-    text = rep.welfare_fund().text
+    res = rep.welfare_fund()
     names = [rep.child_name(str(c)) for c in forms.loc[empty, "village_code"]]
-    assert t("welfare.no_fund.villages", n="3", total=str(len(forms)),
-             names=names_list(t, names)) in text
+    line = t("welfare.no_fund.villages", n="3", total=str(len(forms)), names=names_list(t, names))
+    assert line in res.text
+    # its numbers (the count, the villages' "หมู่ที่ N") are in the section's ledger as printed
+    recorded = {x for e in res.published for x in e.texts()}
+    assert set(re.findall(r"\d[\d,]*", line)) <= recorded
     assert ", " in names_list(t, names)  # names with spaces of their own: commas between
     assert names_list(t, ["ทุนมนุษย์", "ทุนเงินตรา", "ทุนทางสังคม"]) == \
         "ทุนมนุษย์ ทุนเงินตรา และทุนทางสังคม"

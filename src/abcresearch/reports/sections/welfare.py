@@ -522,9 +522,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                          where).text,
                  _public(pub, "village_forms.villages", len(forms), _PLAIN, where).text)
         if level == "tambon":
-            names = [_unit_name(report, str(v)) for v in no_fund["village_code"]]
-            out.text(t("welfare.no_fund.villages", n=count[0], total=count[1],
-                       names=names_list(t, names)))
+            names = pub.record_numbers(  # "หมู่ที่ 4": the villages' names, public
+                names_list(t, [_unit_name(report, str(v)) for v in no_fund["village_code"]]),
+                "village names (village_forms.villages_without_fund)", where)
+            out.text(t("welfare.no_fund.villages", n=count[0], total=count[1], names=names))
         else:
             out.text(t("welfare.no_fund", n=count[0], total=count[1]))
 
