@@ -35,6 +35,7 @@ from abcresearch.reports.disclosure import (
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
+from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import FORM_INDICATORS, GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
@@ -538,6 +539,32 @@ def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> p
     return out
 
 
+_OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+
+
+def _villages_short_of(report: AreaContext, condition: pd.Series, pub: Publisher) -> str:
+    """Name a tambon's villages whose own village-form value misses a condition of its grade.
+
+    "Master plans in at least 50% of villages (now 45%)" says how far the tambon is, not where
+    to work: the villages without a plan are named beside it. Village-form values are public
+    (the villages table prints them); a village without the value is not named.
+    """
+    indicator = str(condition["indicator"])
+    villages = report.analysis.villages
+    if report.level != "tambon" or indicator not in FORM_INDICATORS \
+            or indicator not in villages.columns or condition["op"] not in _OPS:
+        return ""
+    own = villages[villages["village_code"].str.startswith(report.area.code)]
+    value = own[indicator].to_numpy(dtype=float)
+    short = ~np.isnan(value) & ~_OPS[condition["op"]](value, float(condition["threshold"]))
+    if not short.any():
+        return ""
+    names = names_list(report.t, [report.child_name(str(c))
+                                  for c in own["village_code"].to_numpy()[short]])
+    return " " + report.t("readiness.lift.villages", names=pub.record_numbers(
+        names, f"village names (lift.{indicator})", report.area.code))
+
+
 def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     row = report.grade_row
     if row is None or not isinstance(row.get("grade"), str) or not report.publishable:
@@ -555,7 +582,8 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     masked = hidden_indicators(pub, report.area.code, report.capitals, rules)
     texts = [mask_figures(str(x), row, masked, rules, report.marker, indicator=str(ind))
              for x, ind in zip(lift[f"text_{report.lang}"], lift["indicator"], strict=True)]
-    lines += [f"- {x}" for x in texts]
+    lines += [f"- {x}{_villages_short_of(report, r, pub)}"
+              for x, (_, r) in zip(texts, lift.iterrows(), strict=True)]
     # a condition on a village-form indicator prints its value and the rule's threshold:
     # public, into the ledger as printed
     for indicator, text, value in zip(lift["indicator"], texts, lift["value"], strict=True):
