@@ -18,7 +18,7 @@ from abcresearch.reports.render import TABLE_MIME
 from abcresearch.reports.sections.welfare import load_welfare_rules
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
-#: "× 100" in the funds table's note, "t = 1…T" in the projection's formula
+#: "× 100" in the funds table's note, "t = 1…Y" in the projection's formula
 _FIXED = {"1", "100"}
 
 
