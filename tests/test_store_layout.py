@@ -318,22 +318,29 @@ def test_a_queued_ingest_holds_the_lock_after_a_refused_first_ingest_removed_it(
     assert seen == ["busy"]
 
 
-def test_the_round_analysis_cache_key_follows_the_forms(sample_store, tmp_path,
-                                                        monkeypatch) -> None:
-    """Scoring reads the forms' choice lists: an edited XLSForm must not reuse cached scores."""
+def test_the_cache_keys_of_scores_follow_the_forms(sample_store, tmp_path, monkeypatch) -> None:
+    """Scoring reads the forms' choice lists: an edited XLSForm must not reuse cached scores
+    (the round's analysis, the small-area estimates)."""
     import shutil
 
     import abcresearch.analysis.round as round_mod
+    from abcresearch.analysis.smallarea import small_area_key
     from abcresearch.paths import params_dir
 
     manifest = round_mod.data_mod.manifest(2549, sample_store)
     spec = round_mod.choose_design(round_mod.round_frame(2549, sample_store, manifest))
     scheme = round_mod.load_scheme(None)
-    key = round_mod._cache_key(manifest, scheme, spec)
+
+    def keys() -> tuple[str, str]:
+        return (round_mod._cache_key(manifest, scheme, spec),
+                small_area_key(2549, sample_store, scheme))
+
+    before = keys()
     folder = tmp_path / "params"
     shutil.copytree(params_dir(), folder)
     monkeypatch.setenv("ABCRESEARCH_PARAMS", str(folder))
-    assert round_mod._cache_key(manifest, scheme, spec) == key  # the same files, the same key
+    assert keys() == before  # the same files, the same keys
     form = folder / "instrument" / "household.md"
     form.write_text(form.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert round_mod._cache_key(manifest, scheme, spec) != key
+    after = keys()
+    assert after[0] != before[0] and after[1] != before[1]

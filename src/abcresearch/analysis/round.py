@@ -63,7 +63,7 @@ from abcresearch.software import software_fingerprint
 from abcresearch.store import cache_folder, round_folder, store_lock
 from abcresearch.store import read as data_mod
 from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
-from abcresearch.survey.instrument import FORM_FILES, capital_items
+from abcresearch.survey.instrument import capital_items, form_paths
 
 __all__ = ["CACHE_FORMAT", "ROUND_FILE", "DesignSpec", "RoundAnalysis", "apply_status",
            "area_design", "design_spec", "grade_round", "round_analysis", "round_cached_table",
@@ -262,9 +262,8 @@ def _cache_key(manifest: dict[str, Any], scheme: Scheme, design: DesignSpec) -> 
     h.update(json.dumps(manifest.get("table_sha256", {}), sort_keys=True).encode())
     h.update(json.dumps(manifest.get("rows", {}), sort_keys=True, default=str).encode())
     # the forms too: scoring reads their choice lists (an answer outside its list is missing)
-    forms = [params_dir() / "instrument" / name for name in sorted(FORM_FILES.values())]
     for p in (scheme.path, params_dir() / "grades.yaml", params_dir() / "design.yaml",
-              params_dir() / "status.yaml", *forms):
+              params_dir() / "status.yaml", *form_paths()):
         h.update(_file_hash(p).encode())
     # the code as well as the version: a checkout's version does not change with its code
     h.update(f"{design.name}/{software_fingerprint()}/{CACHE_FORMAT}".encode())
@@ -587,8 +586,9 @@ def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.Da
     """Return a round-wide table kept beside the round's analysis cache, computed once.
 
     For tables that rest only on what the analysis cache's key covers (the round's data and
-    frame, the scoring scheme, ``grades.yaml``, ``design.yaml``, ``status.yaml``, abcresearch's
-    code: :func:`abcresearch.software.software_fingerprint`) and on ``inputs``, such as the
+    frame, the scoring scheme, ``grades.yaml``, ``design.yaml``, ``status.yaml``, the survey
+    forms, abcresearch's code: :func:`abcresearch.software.software_fingerprint`) and on
+    ``inputs``, such as the
     methods appendix's sensitivity table (5-6 s on the sample province, on every batch
     before). The table is kept as ``<name>-<hash of inputs>.parquet`` in the cache folder of
     :func:`round_analysis`: a change of data, rules or code is another folder, a change of

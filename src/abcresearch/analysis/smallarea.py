@@ -80,6 +80,7 @@ from abcresearch.stats.smallarea import (
 from abcresearch.store import cache_folder
 from abcresearch.store import load as store_load
 from abcresearch.store import manifest as store_manifest
+from abcresearch.survey.instrument import form_paths
 
 __all__ = [
     "BASE_MEASURES",
@@ -896,7 +897,8 @@ def small_area_key(survey_round: int, store: Path | str | None = None,
 
     It hashes what the estimates depend on: the fingerprints and row counts of the round's
     households, frame and auxiliary tables (manifest), the scoring scheme, ``smallarea.yaml``,
-    ``status.yaml`` and ``design.yaml``, the software (its version and a hash of its code) and
+    ``status.yaml``, ``design.yaml`` and the survey forms (scoring reads their choice lists),
+    the software (its version and a hash of its code) and
     :data:`CACHE_FORMAT`.
 
     Returns
@@ -913,7 +915,9 @@ def small_area_key(survey_round: int, store: Path | str | None = None,
     h.update(json.dumps(m.get("rows", {}), sort_keys=True, default=str).encode())
     sp = params_path(settings_path) if settings_path is not None else params_dir() / \
         "smallarea.yaml"
-    for p in (sch.path, sp, params_dir() / "status.yaml", params_dir() / "design.yaml"):
+    # the forms too: the households are scored with their choice lists
+    for p in (sch.path, sp, params_dir() / "status.yaml", params_dir() / "design.yaml",
+              *form_paths()):
         h.update(_file_hash(Path(p)).encode() if p else b"-")
     h.update(f"{software_fingerprint()}/{CACHE_FORMAT}".encode())
     return f"smallarea-{h.hexdigest()[:16]}"

@@ -221,6 +221,16 @@ def _load_form_cached(form: str, directory: str) -> Form:
     return _read_form(Path(directory) / FORM_FILES[form], main_table)
 
 
+def form_paths(directory: Path | None = None) -> list[Path]:
+    """Return the files of the instrument's forms (``params/instrument`` by default), in order.
+
+    What scoring reads besides the scheme (the forms' choice lists): results cached from scores
+    (the round's analysis, the small-area estimates) hash these files in their keys.
+    """
+    folder = directory or params_dir() / "instrument"
+    return [Path(folder) / FORM_FILES[form] for form in sorted(FORM_FILES)]
+
+
 def load_form(form: str = "household", directory: Path | None = None) -> Form:
     """Load one XLSForm of the instrument.
 
