@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abcresearch.errors import ParamsError
+from abcresearch.labels import HalfUp
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext, ProvinceContext
 from abcresearch.reports.disclosure import (
@@ -561,8 +563,19 @@ def _villages_short_of(report: AreaContext, condition: pd.Series, pub: Publisher
         return ""
     names = names_list(report.t, [report.child_name(str(c))
                                   for c in own["village_code"].to_numpy()[short]])
-    return " " + report.t("readiness.lift.villages", names=pub.record_numbers(
-        names, f"village names (lift.{indicator})", report.area.code))
+    # in the condition's own words where it has them ("without a master plan", "not yet at
+    # step 4"): a village cannot be "below" a rule on the share of villages
+    fields = {"names": names, "threshold": HalfUp(float(condition["threshold"]))}
+    text = None
+    if condition["op"] == ">=":
+        try:
+            text = report.t(f"readiness.lift.villages.{indicator}", **fields)
+        except ParamsError:  # no words of its own for this condition
+            text = None
+    if text is None:
+        text = report.t("readiness.lift.villages", **fields)
+    return " " + pub.record_numbers(text, f"lift.{indicator} (villages short of it)",
+                                    report.area.code)
 
 
 def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
