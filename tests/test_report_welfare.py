@@ -319,6 +319,8 @@ def test_an_empty_programme_list_is_not_read_as_not_listed(tambon, sample_store,
         t("welfare.caption.programme")).to_numpy().ravel()))
     assert text.count(t("welfare.no_list")) == len(progs.programmes)
     assert t("welfare.no") not in text
+    # nor "(list not yet checked against its source)" beside "no tambons listed yet"
+    assert t("programmes.unverified").strip() not in text
     # a list that names it, or names others only
     raw = yaml.safe_load(progs.path.read_text(encoding="utf-8"))
     raw["programmes"][0]["tambons"] = ["801501"]
@@ -326,8 +328,10 @@ def test_an_empty_programme_list_is_not_read_as_not_listed(tambon, sample_store,
     path = tmp_path / "programmes.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     res = AreaReport.load("801501", 2549, store=sample_store).welfare_fund(programmes=str(path))
-    rows = res.to_frame(t("welfare.caption.programme")).iloc[-2:, -1].tolist()
+    table = res.to_frame(t("welfare.caption.programme"))
+    rows = table.iloc[-2:, -1].tolist()
     assert rows[0].startswith(t("welfare.yes")) and rows[1] == t("welfare.no")
+    assert all(str(x).endswith(t("programmes.unverified")) for x in table.iloc[-2:, 0])
 
 
 def test_the_villages_without_a_fund_are_named(sample_store) -> None:

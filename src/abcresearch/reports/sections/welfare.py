@@ -642,18 +642,21 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                  else t("welfare.village." + ("yes" if k else "no")) if village
                  else t("welfare.yes") if k else t("welfare.no"))
         comp.append((pub.record_numbers(p.label(lang), f"label programmes.{p.id}.name")
-                     + ("" if p.verified else t("programmes.unverified")),
+                     # an empty list is not "unverified": there is nothing to check yet
+                     + ("" if p.verified or not p.tambons else t("programmes.unverified")),
                      None if p.expected_size is None else t(
                          "welfare.cmp.size_tambons",
                          n=plain(f"programmes.{p.id}.expected_size", p.expected_size, "")),
                      shown))
+    # a village's own money is the per-village figure: no average over villages to explain
+    notes = "welfare.notes.programme" + (".village" if village else "")
     cmp_table = pd.DataFrame({
         t("welfare.col.figure"): [c[0] for c in comp],
         t("welfare.col.programme"): [c[1] for c in comp],
         t("welfare.col.this_area"): [c[2] for c in comp],
     })
     out.table(cmp_table, t("welfare.caption.programme"),
-              pub.record_numbers(t("welfare.notes.programme"), "label welfare.notes.programme"))
+              pub.record_numbers(t(notes), f"label {notes}"))
     found = flag_text(tuple(pilot), report.words, lang)
     if found and level in ("village", "tambon"):
         out.text(found)
@@ -724,7 +727,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     rule("contribution_per_day", wr.contribution_per_day, "g")  # the labels format these two
     rule("days_per_year", wr.days_per_year, _PLAIN)
     def tao_assumption() -> str:
-        if n_tambons == 1:  # one tambon: "this tambon has a TAO", not "k = 1 of 1 tambons"
+        if level == "tambon":  # "this tambon has a TAO", not "k = 1 of 1 tambons"
             return (t("welfare.a.tao_one.yes", amount=_public(
                 pub, "projection.tao_cofunding_per_year", wr.tao_cofunding_per_year).text)
                     if tao_tambons else t("welfare.a.tao_one.no"))
