@@ -616,6 +616,9 @@ def test_every_capital_clearly_below_the_province_is_counted_not_only_the_furthe
     ([2.0, 0.0, -1.0], "find.strongest"),
     ([-1.0, -2.0, -3.0], "find.strongest_all_below"),
     ([0.0, 0.0, 0.0], "find.strongest_none"),
+    # a capital hidden: "no capital that can be shown", not "no capital"
+    ([2.0, 1.0, 0.0, None], "find.strongest_none_below_shown"),
+    ([0.0, 0.0, 0.0, None], "find.strongest_none_shown"),
 ])
 def test_a_capital_level_with_the_province_is_not_called_the_furthest_below(
         sample_store, monkeypatch, gaps, key) -> None:
@@ -628,8 +631,11 @@ def test_a_capital_level_with_the_province_is_not_called_the_furthest_below(
 
     def profile(report, est, pub=None):
         prof = real(report, est, pub).copy()
-        shift = np.resize(np.array(gaps), len(prof))
-        shift[len(gaps):] = np.clip(shift[len(gaps):], min(gaps), max(gaps))
+        given = [g for g in gaps if g is not None]
+        shift = np.resize(np.array(given), len(prof))
+        shift[len(given):] = np.clip(shift[len(given):], min(given), max(given))
+        if None in gaps:  # the last capital hidden
+            shift[-1] = np.nan
         prof["estimate"] = (prof["province"] + shift).round(1)
         prof["province"] = prof["province"].round(1)
         prof["ci_low"], prof["ci_high"] = prof["estimate"] - 9, prof["estimate"] + 9

@@ -95,11 +95,13 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             # "every capital" only when every capital is published; else "every one shown"
             every = "all" if gap.notna().all() else "shown"
             above, below = gap[best] > 0, gap[worst] < 0
+            shown = "_shown" if every == "shown" else ""  # "no capital" of those shown
             key = (f"find.strongest_{every}_below" if gap[best] < 0 else
                    f"find.strongest_{every}_above" if gap[worst] > 0 else
                    "find.strongest" if above and below else
-                   "find.strongest_none_below" if above else
-                   "find.strongest_none_above" if below else "find.strongest_none")
+                   f"find.strongest_none_below{shown}" if above else
+                   f"find.strongest_none_above{shown}" if below else
+                   f"find.strongest_none{shown}")
             # a difference whose interval holds the province's mean is said to be one: not
             # "lacking most" for 58.1 against 58.4 without a word on the margin of error
             def note(cap: str) -> str:
