@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -732,10 +732,11 @@ def run_batch(
         # amphoe, another level) stay listed beside this batch's, in the order of their codes
         earlier = earlier_outcomes(plan, exclude=outcomes)
         listed = sorted([*ordered, *earlier], key=lambda o: o.area_code)
-        # how many of the round's areas have a report (the plan's areas, when it had them all)
-        known = {} if within else {plan.level: plan.codes}
+        # how many of the round's areas have a report: the same count whatever this batch's
+        # notebook or amphoe (a plan's own areas leave out model-only tambons for a notebook
+        # of one's own)
         areas = round_areas(int(survey_round), {o.level for o in listed}, plan.store,
-                            plan.scheme.parameter, known)
+                            plan.scheme.parameter)
         index = write_index(plan.folder, int(survey_round), listed, lang=lang,
                             synthetic=plan.synthetic, left_out=plan.left_out, round_areas=areas)
     finally:
@@ -746,13 +747,13 @@ def run_batch(
 
 
 def round_areas(survey_round: int, levels: Iterable[str], store: str | os.PathLike[str] | None,
-                scheme: str | None = None, known: Mapping[str, Sequence[str]] | None = None,
-                ) -> dict[str, list[str]]:
+                scheme: str | None = None) -> dict[str, list[str]]:
     """Return, per level, the codes of the round's areas with data (for the index page).
 
     The areas a report can be made for: :func:`available_areas` of the whole store and, for
     tambons, those with a model estimate only. A level whose areas cannot be listed (a store
-    that lacks them) is left out: the index then says nothing about its coverage.
+    that lacks them, any other failure) is left out: the index then says nothing about its
+    coverage, and the batch's reports and index page are not lost to it.
 
     Parameters
     ----------
@@ -764,16 +765,9 @@ def round_areas(survey_round: int, levels: Iterable[str], store: str | os.PathLi
         The analysis store.
     scheme : str, optional
         Scoring scheme parameter (the small-area result is the scheme's).
-    known : mapping of str to sequence of str, optional
-        Levels already listed (a plan of the whole round): used as they are.
     """
-    from abcresearch.errors import ParamsError
-
     out: dict[str, list[str]] = {}
     for level in sorted(set(levels) & set(LEVELS)):
-        if known and level in known:
-            out[level] = sorted(known[level])
-            continue
         try:
             codes = set(available_areas(survey_round, level, None, store))
             if level == "tambon":
@@ -781,7 +775,7 @@ def round_areas(survey_round: int, levels: Iterable[str], store: str | os.PathLi
 
                 codes |= set(model_tambon.model_only_tambons(
                     int(survey_round), None if store is None else Path(store), scheme))
-        except (AreaError, ParamsError, StoreError, OSError):
+        except Exception:  # noqa: BLE001 - a coverage line is not worth the index page
             continue
         out[level] = sorted(codes)
     return out
