@@ -130,6 +130,20 @@ def test_the_index_keeps_listing_the_reports_of_earlier_batches(tmp_path: Path) 
     assert 'href="tambon/800102.error.txt"' in page and "· 1\n" in page  # 1 failed
 
 
+def test_the_index_coverage_lists_the_rounds_areas_or_nothing(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    import abcresearch.batch.run as run_mod
+
+    store = make_store(tmp_path, TAMBONS)
+    assert run_mod.round_areas(ROUND, ["tambon", "province"], store) == {"tambon": TAMBONS}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("store unreadable")
+
+    monkeypatch.setattr(run_mod, "available_areas", broken)
+    assert run_mod.round_areas(ROUND, ["tambon"], store) == {}  # no line, not a lost index
+
+
 def test_a_non_default_scheme_plans_into_its_own_folder(tmp_path: Path) -> None:
     store = make_store(tmp_path, TAMBONS[:2])
     out = tmp_path / "reports"
