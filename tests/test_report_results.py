@@ -674,3 +674,25 @@ def test_the_deprivation_section_says_its_cut_off_in_capitals(report) -> None:
     dims = len(af.weights)
     words = report.t("find.measures.cut_count", k=int(np.ceil(af.k * dims - 1e-9)), dims=dims)
     assert words in report.deprivation().text
+
+
+@pytest.mark.parametrize(("code", "hide"), [("801501", True), ("80150101", True),
+                                          ("8015", True), ("801501", False)])
+def test_the_levels_chart_names_hidden_segments_only_where_a_bar_has_one(
+        sample_store, monkeypatch, code, hide) -> None:
+    """Level 3's bars are hatched for black-and-white print, under a caption that called
+    hatching "not shown" in every report (a reader review): the note is there only when a bar
+    has a hidden segment, and it names its cross-hatching."""
+    from abcresearch.reports.disclosure import SuppressionPattern
+    from abcresearch.reports.results import Figure
+
+    if not hide:  # a round whose pattern hides nothing (the sample's small villages hide some)
+        monkeypatch.setattr(SuppressionPattern, "hidden", lambda self, *a, **k: False)
+        monkeypatch.setattr(SuppressionPattern, "share_hidden", lambda self, *a, **k: False)
+    report = AreaReport.load(code, 2549, store=sample_store)
+    res = report.levels_and_tracks()
+    fig = next(p for p in res.parts if isinstance(p, Figure))
+    hidden = bool(fig.data.isna().to_numpy().any())
+    assert hidden == hide
+    note = report.t("levels.chart_caption.hidden")
+    assert fig.caption == report.t("levels.chart_caption") + (note if hidden else "")

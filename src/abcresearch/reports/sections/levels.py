@@ -109,8 +109,11 @@ def levels_and_tracks(report: AreaContext, *,
     shares = pd.DataFrame(drawn, index=names).rename(columns=dict(zip(
         LEVEL_CATEGORIES, level_cols, strict=True)))
     ax = charts.levels_chart(100 * shares, hidden_label=t("chart.hidden"))
-    out.parts.append(Figure.from_matplotlib(ax.figure, caption=t("levels.chart_caption"),
-                                            data=shares))
+    # the cross-hatched "not shown" segment is named only where a bar has one: level 3 is
+    # hatched too (for black-and-white print), and read as hidden under an unconditional note
+    caption = t("levels.chart_caption") + (t("levels.chart_caption.hidden")
+                                           if shares.isna().to_numpy().any() else "")
+    out.parts.append(Figure.from_matplotlib(ax.figure, caption=caption, data=shares))
     notes = f"{t('levels.notes', base=pub.rules.weighted_count_base)} · {t('suppressed.note')}"
     coverage = report.status.coverage
     area = report.area.code
