@@ -242,9 +242,23 @@ def test_the_covers_group_says_its_rules_are_a_draft(sample_store, monkeypatch) 
     mark = f"({rep.t('cover.grade_draft')})"
     line = C.grade_text(rep)
     assert line.startswith("ความพร้อมของชุมชน: กลุ่ม") and line.endswith(mark), line
+    # the province's cover counts its tambons' groups: on the same draft rules (it did not say)
+    from abcresearch.reports.province import ProvinceReport
+    from abcresearch.reports.sections import province as P
+
+    overview = ProvinceReport.load("80", 2549, store=sample_store)
+    n = overview.tambon_table["grade"].value_counts()
+    counts = overview.t("cover.grade_counts", a=int(n.get("A", 0)), b=int(n.get("B", 0)),
+                        c=int(n.get("C", 0)), within=overview.t("cover.within.tambons"))
+    assert f"**{counts} {mark}**" in P.cover(overview).text
+    # an amphoe's cover counts its tambons' groups likewise
+    amphoe = AreaReport.load("8015", 2549, store=sample_store)
+    assert C.grade_text(amphoe).endswith(mark)
     reviewed = dataclasses.replace(load_grade_rules(), verified=True)
     monkeypatch.setattr(C, "load_grade_rules", lambda *a, **k: reviewed)
-    assert mark not in C.grade_text(rep)
+    monkeypatch.setattr(P, "load_grade_rules", lambda *a, **k: reviewed)
+    assert mark not in C.grade_text(rep) and mark not in C.grade_text(amphoe)
+    assert mark not in P.cover(overview).text
 
 
 def test_level1_share_and_interval_read_as_each_language_writes_them(sample_store) -> None:

@@ -73,14 +73,16 @@ def grade_text(report: AreaContext) -> str:
         a, b, c = (int(counts.get(g, 0)) for g in "ABC")
         withheld = int(grades.isna().sum())
         within = within_words(report)  # the areas within, named
-        if withheld:
-            return report.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c, n=withheld,
-                            within=within)
-        return report.t("cover.grade_counts", a=a, b=b, c=c, within=within)
-    text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
-    if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):
-        text += f" ({report.t('grade_status.' + st.grade_status.value)})"
-    if not load_grade_rules().verified:  # as the summary page says at more length
+        text = (report.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c, n=withheld,
+                         within=within) if withheld
+                else report.t("cover.grade_counts", a=a, b=b, c=c, within=within))
+    else:
+        text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
+        if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):
+            text += f" ({report.t('grade_status.' + st.grade_status.value)})"
+    # an area's own group and the groups of those within it rest on the same draft rules (the
+    # province's cover counted groups without a word of it); the summary page says more
+    if not load_grade_rules().verified:
         text += f" ({report.t('cover.grade_draft')})"
     return text
 

@@ -26,6 +26,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
 from abcresearch.reports.sections.common import cover_block
 from abcresearch.reports.sections.levels import level1_share
+from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.software import software_label
 from abcresearch.survey.areas import amphoes, tambons
 
@@ -41,6 +42,8 @@ def cover(report: ProvinceContext) -> SectionResult:
     counts = report.tambon_table["grade"].value_counts()
     grades = t("cover.grade_counts", a=int(counts.get("A", 0)), b=int(counts.get("B", 0)),
                c=int(counts.get("C", 0)), within=t("cover.within.tambons"))
+    if not load_grade_rules().verified:  # as an area's cover says of its own group
+        grades += f" ({t('cover.grade_draft')})"
     lines = [
         f"**{t('level.province')}**",
         report.words.round_years(report.survey_round),
@@ -285,8 +288,6 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         need_text,
         published_level1,
     )
-    from abcresearch.scoring.grade_rules import load_grade_rules
-
     check_limit(limit)
     t = report.t
     thr = report.threshold
