@@ -556,3 +556,27 @@ def test_no_suspects_entry_for_poppler_to_complain_about() -> None:
     reader = PdfReader(io.BytesIO(pdf), strict=True)
     assert bool(reader.trailer["/Root"]["/MarkInfo"]["/Marked"])
     assert reader.pages[0].extract_text().strip() == "ทุน"
+
+
+@pytest.mark.parametrize("name", ["Village 7 (บ้านห้วยทราย)", "Village 1 (บ้านนบเคี่ยม), next"])
+def test_a_bracket_stays_beside_the_word_it_closes_in_a_narrow_column(name: str) -> None:
+    """A long word is boxed so that it breaks at its parts only when it must; a box that wraps
+    sets what follows it beside its first line, and the English report's tables read
+    "(บ้าน )" over "ห้วยทราย" (a reader review)."""
+    import pypdfium2
+
+    with thai.keep_names_whole(["บ้านห้วยทราย", "บ้านนบเคี่ยม"]):  # a report's village names
+        cell = thai.mark_breaks(name)
+    assert "\u200c" in cell  # one long word that breaks at its parts only when it must
+    source = ('#set text(lang: "zh", font: "Noto Sans Thai", size: 9pt)\n'
+              "#set page(width: 6cm, height: auto, margin: 0.5cm)\n" + thai.TYPST_RULES
+              + f'\n#table(columns: (1.5cm,), inset: 3pt, "{cell}")\n')
+    page = pypdfium2.PdfDocument(compile_pdf(TypstDocument(source=source)))[0]
+    text = page.get_textpage()
+    chars = text.get_text_range()
+    close = chars.index(")")
+    last = max(i for i in range(close) if "\u0e01" <= chars[i] <= "\u0e4e")
+    left, bottom, _, top = text.get_charbox(close)
+    _, last_bottom, last_right, last_top = text.get_charbox(last)
+    assert bottom < last_top and last_bottom < top, (chars, "not on the word's last line")
+    assert left >= last_right - 0.5, chars

@@ -89,16 +89,22 @@ ABBREVIATION = 6
 NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"})
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง")."""
 
+_OPENING = "[(\\\\[\u201c\u2018]?"
+_CLOSING = "[)\\\\]\u201d\u2019.,:;]*"
 TYPST_RULES = (
-    '#show regex("[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{2063}]*\\u{200C}'
-    '[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{200C}\\u{2063}]*"): '
+    f'#show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*\\u{{200C}}'
+    f'[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{200C}}\\u{{2063}}]*{_CLOSING}"): '
     'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))\n'
-    '#show regex("[\\u{0E01}-\\u{0E5B}\\u{2060}]*\\u{2063}'
-    '[\\u{0E01}-\\u{0E5B}\\u{2060}\\u{2063}]*"): '
+    f'#show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}]*\\u{{2063}}'
+    f'[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*{_CLOSING}"): '
     'it => box(it.text.replace("\\u{2063}", "\\u{200B}"))'
 )
 """Typst show rules that box the long words marked by :func:`mark_breaks`, and in them the long
-parts: a part breaks at its own parts only where it alone is wider than the column."""
+parts: a part breaks at its own parts only where it alone is wider than the column.
+
+A bracket or quotation mark touching the word, and the punctuation after it, are in its box: a
+box that wraps sets what follows it beside its first line, and "(บ้านห้วยทราย)" in a narrow
+column read "(บ้าน )" over "ห้วยทราย"."""
 
 _THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
 
