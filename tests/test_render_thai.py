@@ -580,3 +580,25 @@ def test_a_bracket_stays_beside_the_word_it_closes_in_a_narrow_column(name: str)
     _, last_bottom, last_right, last_top = text.get_charbox(last)
     assert bottom < last_top and last_bottom < top, (chars, "not on the word's last line")
     assert left >= last_right - 0.5, chars
+
+
+def test_a_short_paragraph_before_a_list_never_ends_a_page_its_list_starts_the_next() -> None:
+    """"What would bring Tha Rai to group A (all of these)" ended a page, its list on the next
+    (a reader review): a short paragraph just before a list stays with it; a long one flows."""
+    intro = "สิ่งที่จะช่วยให้ตำบลทดสอบก้าวสู่กลุ่ม A (ต้องทำได้ทุกข้อ)"
+    items = "\n".join(f"- ข้อที่ {i + 1} ของรายการ" for i in range(3))
+    moved = 0
+    for k in range(30, 41):  # paragraphs before: the introduction reaches the page foot
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+        paragraphs = "\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))
+        nb.cells = [new_markdown_cell(f"{paragraphs}\n\n**{intro}**\n\n{items}")]
+        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        at_intro = next(i for i, p in enumerate(pages) if intro in p)
+        at_list = next(i for i, p in enumerate(pages) if "ข้อที่ 1 ของรายการ" in p)
+        assert at_intro == at_list, k
+        moved += at_intro > 0
+    assert moved, "the test cannot fail: the introduction never reached a page foot"
+    nb.cells = [new_markdown_cell(f"{' '.join([intro] * 12)}\n\n{items}")]
+    assert "sticky" not in render_notebook(nb).source.split("#show: report.with(")[-1]

@@ -264,8 +264,16 @@ class _MarkdownRenderer:
 
     # blocks -------------------------------------------------------------------------------
     def blocks(self, tokens: list[dict[str, Any]], tight: bool = False) -> str:
-        parts = [self.block(t, tight) for t in tokens]
-        return ("\n" if tight else "\n\n").join(p for p in parts if p)
+        rendered = [(t["type"], self.block(t, tight)) for t in tokens]
+        rendered = [(kind, p) for kind, p in rendered if p]
+        # a short paragraph that introduces the list after it stays on the list's page ("What
+        # would bring the tambon to group A (all of these)" was left alone at a page's foot)
+        parts = [f"#block(sticky: true)[{p}]"
+                 if not tight and kind == "paragraph" and k + 1 < len(rendered)
+                 and rendered[k + 1][0] == "list" and "\n\n" not in p
+                 and len(_INVISIBLE.sub("", p)) <= _INTRO_MAX else p
+                 for k, (kind, p) in enumerate(rendered)]
+        return ("\n" if tight else "\n\n").join(parts)
 
     def block(self, tok: dict[str, Any], tight: bool = False) -> str:
         kind = tok["type"]
