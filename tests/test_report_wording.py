@@ -103,3 +103,26 @@ def test_a_village_report_leaves_out_what_only_a_tambon_has(sample_store) -> Non
     tambon = AreaReport.load("801501", 2549, store=sample_store)
     assert cells in [b[TABLE_MIME].get("caption") for b in tambon.readiness().bundles()
                      if TABLE_MIME in b]
+
+
+@pytest.mark.parametrize(("lang", "terms"), [
+    ("en", ("TAO", "BMN", "NHSO", "MSDHS", "CODI")),
+    ("th", ("อบต.", "จปฐ.", "สปสช.", "พม.", "พอช.")),
+])
+def test_the_abbreviations_of_the_welfare_and_income_pages_are_explained(
+        sample_store, lang, terms) -> None:
+    """An English reader met "TAO", "BMN" and "NHSO" with no word on what they are (a reader
+    review): the methods note explains each abbreviation these pages use."""
+    import re
+
+    report = AreaReport.load("801501", 2549, store=sample_store, lang=lang)
+    text = "\n".join([report.welfare_fund().text, report.income().text,
+                      *(str(c) for r in (report.welfare_fund(), report.income())
+                        for i in range(len(r.tables)) for c in r.to_frame(i).to_numpy().ravel()),
+                      *(r.tables[i].caption or "" for r in (report.welfare_fund(), report.income())
+                        for i in range(len(r.tables)))])
+    glossary = report.t("methods.glossary")
+    assert glossary in report.methods_note().text
+    used = [t for t in terms if re.search(rf"(?<![\w.]){re.escape(t)}", text)]
+    assert used, "the pages use none of these abbreviations"
+    assert all(f"{t} = " in glossary for t in used), [t for t in used if f"{t} = " not in glossary]

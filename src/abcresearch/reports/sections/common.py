@@ -95,6 +95,9 @@ def methods_note(words: Words, survey_round: int, scheme: Any,
     out = SectionBuilder("methods_note", words)
     out.heading("section.methods")
     out.text(words("methods.text", be=survey_round, scheme=scheme_version(scheme)))
+    # the abbreviations the welfare and income sections use (the "what to do" page explains
+    # its agencies' own): an English reader met "TAO", "BMN" and "NHSO" unexplained
+    out.text(words("methods.glossary"))
     if provenance is not None:
         note = words("cover.provenance_note", fingerprint=provenance,
                      scheme=scheme_version(scheme), version=software_label(),
