@@ -103,8 +103,11 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
                           a=int(high.get("A", 0)), b=int(high.get("B", 0)),
                           c=int(high.get("C", 0)),
                           hidden=overview.t("lead.need_hidden", k=left) if left > 0 else "",
-                          ungraded="")  # a census round: every tambon graded
+                          ungraded="",  # a census round: every tambon graded
+                          ranking=overview.t("section.tambon_ranking"))
     assert "ความจำเป็นสูง" in sentence and "กลุ่ม C" in sentence
+    # it points to where the tambons are named, not to a chart of unnamed points
+    assert f"“{overview.t('section.tambon_ranking')}”" in sentence
     if len(need):
         assert sentence in res.details["findings"]
     else:  # the sample's three tambons hide their shares: no need sentence at all

@@ -176,7 +176,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0)),
                        hidden=t("lead.need_hidden", k=left) if left > 0 else "",
                        ungraded=t("lead.need_ungraded", k=rc["ungraded"])
-                       if rc["ungraded"] else ""))
+                       if rc["ungraded"] else "",
+                       # where the tambons are named (the chart has 170 unnamed points)
+                       ranking=t("section.tambon_ranking")))
     # level 1, by amphoe: each share only where the area's own report publishes it (the
     # round's one disclosure step), as that report rounds it
     share_pub = Publisher(report, "overview_lead")
