@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from abcresearch.reports.render import thai
@@ -175,6 +176,12 @@ def test_table_strings_for_spreadsheets_stay_clean() -> None:
     assert not set(str(spec)) & thai.INVISIBLE
 
 
+def _page_texts(nb: NotebookNode) -> list[str]:
+    """The text of each page of a notebook's report, as pdfium reads it."""
+    doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+    return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+
 def _table_pdf(cells: list[str], width_cm: float, marked: bool) -> bytes:
     """One-column tables of Thai cells at a given width, typeset like the reports do."""
     text = (lambda s: thai.mark_breaks(s)) if marked else (lambda s: s)
@@ -317,8 +324,7 @@ def test_a_short_thai_table_keeps_its_caption() -> None:
         nb.cells = [new_markdown_cell("\n\n".join(["ครัวเรือนในตำบล"] * lines)),
                     new_code_cell("t", outputs=[new_output("display_data",
                                                            data={TABLE_MIME: spec})])]
-        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
-        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        pages = _page_texts(nb)
         caption = next(i for i, p in enumerate(pages) if "ความยากจนหลายมิติของ" in p)
         row = next(i for i, p in enumerate(pages) if "59" in p)
         together.append(caption == row)
@@ -351,8 +357,7 @@ def test_a_long_tables_notes_never_stand_alone_on_a_page() -> None:
         nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
         nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
             TABLE_MIME: table_spec(frame, caption="ตาราง", notes="หมายเหตุท้ายตาราง")})])]
-        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
-        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        pages = _page_texts(nb)
         at = next(i for i, p in enumerate(pages) if "หมายเหตุท้ายตาราง" in p)
         moved += at > 0
         assert f"ตำบลที่ {k}" in pages[at], (k, pages[at][-200:])
@@ -370,8 +375,7 @@ def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
         nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
                     new_code_cell("t", outputs=[new_output("display_data", data={
                         TABLE_MIME: table_spec(frame, caption="ตารางทดสอบคำบรรยาย")})])]
-        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
-        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        pages = _page_texts(nb)
         at = next(i for i, p in enumerate(pages) if "ตารางทดสอบคำบรรยาย" in p)
         moved += at > 0
         lines = pages[at].replace("\r\n", "\n").split("\n")
@@ -395,8 +399,7 @@ def test_a_short_introduction_never_ends_a_page_its_table_starts_the_next() -> N
                                                          "text/plain": intro}),
                         new_output("display_data", data={
                             TABLE_MIME: table_spec(frame, caption="ตารางทดสอบคำนำ")})])]
-        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
-        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        pages = _page_texts(nb)
         at_intro = next(i for i, p in enumerate(pages) if intro in p)
         at_table = next(i for i, p in enumerate(pages) if "ตารางทดสอบคำนำ" in p)
         assert at_intro == at_table, k
@@ -593,8 +596,7 @@ def test_a_short_paragraph_before_a_list_never_ends_a_page_its_list_starts_the_n
         nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
         paragraphs = "\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))
         nb.cells = [new_markdown_cell(f"{paragraphs}\n\n**{intro}**\n\n{items}")]
-        doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
-        pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+        pages = _page_texts(nb)
         at_intro = next(i for i, p in enumerate(pages) if intro in p)
         at_list = next(i for i, p in enumerate(pages) if "ข้อที่ 1 ของรายการ" in p)
         assert at_intro == at_list, k
