@@ -24,7 +24,6 @@ write_summary, ReportPaths`` keeps working.
 from __future__ import annotations
 
 import os
-import re
 import time
 import traceback
 import uuid
@@ -249,16 +248,13 @@ def run_report(
                           timeout=timeout, level=area.level, left_out=tambons_of(excluded))
 
 
-_CARRIAGE_RETURN = re.compile(r".*\r(?=[^\n])")
-
-
 def coalesce_streams(nb: Any) -> Any:
     """Merge each cell's consecutive stream outputs of one stream into one, in place.
 
     What nbconvert's ``CoalesceStreamsPreprocessor`` does (a test checks they agree), without
     importing nbconvert: half a second of ``abcresearch report``'s start and of each batch
-    worker's, for these few lines. Text that a carriage return overwrote is dropped, as a
-    terminal would show it.
+    worker's. The merge is the PDF renderer's
+    (:func:`abcresearch.reports.render.typst.coalesce_streams`).
 
     Parameters
     ----------
@@ -270,22 +266,13 @@ def coalesce_streams(nb: Any) -> Any:
     nbformat.NotebookNode
         ``nb``.
     """
+    import nbformat
+
+    from abcresearch.reports.render.typst import coalesce_streams as merged_outputs
+
     for cell in nb.cells:
-        outputs = cell.get("outputs") or []
-        if not outputs:
-            continue
-        merged = [outputs[0]]
-        for output in outputs[1:]:
-            last = merged[-1]
-            if (output.output_type == "stream" and last.output_type == "stream"
-                    and last.name == output.name):
-                last.text += output.text
-            else:
-                merged.append(output)
-        for output in merged:
-            if output.output_type == "stream" and "\r" in output.text:
-                output.text = _CARRIAGE_RETURN.sub("", output.text)
-        cell.outputs = merged
+        if cell.get("outputs"):
+            cell.outputs = [nbformat.from_dict(out) for out in merged_outputs(cell.outputs)]
     return nb
 
 

@@ -601,24 +601,29 @@ def _tags(cell: Mapping[str, Any]) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []) or [])
 
 
-def _coalesce_streams(outputs: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+_CARRIAGE_RETURN = re.compile(r".*\r(?=[^\n])")
+
+
+def coalesce_streams(outputs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Return a cell's outputs with consecutive outputs of one stream merged, as Jupyter shows them.
+
+    What nbconvert's ``CoalesceStreamsPreprocessor`` does to a cell (a test checks they agree):
+    one print is one output (a kernel on a busy machine can flush a print's text and its newline
+    as two messages), and text a carriage return overwrote is dropped, as a terminal shows it.
+    The outputs given are not changed.
+    """
     merged: list[Mapping[str, Any]] = []
     for out in outputs:
-        if (
-            out.get("output_type") == "stream"
-            and merged
-            and merged[-1].get("output_type") == "stream"
-            and merged[-1].get("name") == out.get("name")
-        ):
-            prev = merged[-1]
-            merged[-1] = {
-                "output_type": "stream",
-                "name": prev.get("name"),
-                "text": _join_text(prev.get("text")) + _join_text(out.get("text")),
-            }
+        if (out.get("output_type") == "stream" and merged
+                and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1] = {**merged[-1], "text": _join_text(merged[-1].get("text"))
+                          + _join_text(out.get("text"))}
         else:
             merged.append(out)
-    return merged
+    return [{**out, "text": _CARRIAGE_RETURN.sub("", _join_text(out.get("text")))}
+            if out.get("output_type") == "stream" and "\r" in _join_text(out.get("text"))
+            else out for out in merged]
 
 
 def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
@@ -665,7 +670,7 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
         return ""
     parts = [
         render_output(out, files, f"{stem}-o{j:02d}")
-        for j, out in enumerate(_coalesce_streams(list(cell.get("outputs", []))))
+        for j, out in enumerate(coalesce_streams(cell.get("outputs", [])))
     ]
     parts = [p for p in parts if p]
     # a short paragraph that introduces the table or chart after it stays on its page
