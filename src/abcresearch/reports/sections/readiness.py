@@ -39,7 +39,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.levels import level1_share
-from abcresearch.scoring.grade_rules import FORM_INDICATORS, GradeRules, load_grade_rules
+from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
@@ -541,9 +541,6 @@ def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> p
     return out
 
 
-_OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
-
-
 def _villages_short_of(report: AreaContext, condition: pd.Series, pub: Publisher) -> str:
     """Name a tambon's villages whose own village-form value misses a condition of its grade.
 
@@ -554,11 +551,11 @@ def _villages_short_of(report: AreaContext, condition: pd.Series, pub: Publisher
     indicator = str(condition["indicator"])
     villages = report.analysis.villages
     if report.level != "tambon" or indicator not in FORM_INDICATORS \
-            or indicator not in villages.columns or condition["op"] not in _OPS:
+            or indicator not in villages.columns or condition["op"] not in OPS:
         return ""
     own = villages[villages["village_code"].str.startswith(report.area.code)]
     value = own[indicator].to_numpy(dtype=float)
-    short = ~np.isnan(value) & ~_OPS[condition["op"]](value, float(condition["threshold"]))
+    short = ~np.isnan(value) & ~OPS[condition["op"]](value, float(condition["threshold"]))
     if not short.any():
         return ""
     names = names_list(report.t, [report.child_name(str(c))
