@@ -45,3 +45,23 @@ def test_numbers_in_labels_are_rounded_half_up() -> None:
 
     assert label_in(table, "x", "en", v=12.5, n=3) == "13% (3)"
     assert label_in(table, "x", "th", v=HalfUp(0.125, 100)) == "ร้อยละ 13"
+
+
+def test_the_methods_note_says_which_sensitive_data_is_never_scored() -> None:
+    """A reader review: the note said "religion and health are never scored" beside scored
+    items on a chronically ill member and on religious festivals. What is never scored is what
+    the instrument marks sensitive: the household's religion and each member's health."""
+    from abcresearch.scoring import load_scheme
+    from abcresearch.survey.instrument import codebook
+
+    cb = codebook()
+    sensitive = set(cb.loc[cb["personal"] == "sensitive", "name"])
+    assert sensitive == {"cul_religion", "m_health"}
+    scored = {item.item for capital in load_scheme().capitals for item in capital.items}
+    assert not sensitive & scored
+    assert {"hum_chronic_ill", "cul_religious_events"} <= scored  # health, religion: scored
+    en = label("methods.personal", "en")
+    assert "household's religion" in en and "each member's health" in en
+    assert "Religion and health are sensitive" not in en
+    th = label("methods.personal", "th")
+    assert "ศาสนาที่ครัวเรือนนับถือ" in th and "สุขภาพของสมาชิกรายคน" in th
