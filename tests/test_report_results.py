@@ -608,6 +608,17 @@ def test_every_capital_clearly_below_the_province_is_counted_not_only_the_furthe
     clear_below[:] = [0]
     lines, report = clearly()
     assert len(lines) == 1 and lines[0].startswith(report.capital_label(report.capitals[0]))
+    # the one capital clearly below is the furthest below, named in the first sentence: said
+    # there to be clearly below, not again in a bullet of its own with the same numbers (an
+    # amphoe report's findings repeated "physical capital (54.3 against 58.4)")
+    clear_below[:] = [n - 1]
+    report = AreaReport.load("80150103", 2549, store=sample_store, lang="th")
+    found = report.key_findings().findings
+    weakest = report.capital_label(report.capitals[n - 1])
+    assert sum(weakest in f for f in found) == 1, found
+    first = next(f for f in found if weakest in f)
+    assert label("find.beyond_margin", "th").strip() in first.split(weakest, 1)[1]
+    assert not any(f.startswith(weakest) for f in found)
 
 
 @pytest.mark.parametrize(("gaps", "key"), [

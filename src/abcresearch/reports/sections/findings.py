@@ -48,6 +48,12 @@ def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
     return str(diff.idxmax()), str(diff.idxmin())
 
 
+def _clear(prof: pd.DataFrame) -> dict[str, pd.Series]:
+    """Capitals whose interval lies wholly below / above the province's mean (published)."""
+    ok = prof.dropna(subset=["estimate", "province"])
+    return {"below": ok["ci_high"] < ok["province"], "above": ok["ci_low"] > ok["province"]}
+
+
 def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsResult:
     """Return the key findings as sentences.
 
@@ -84,6 +90,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         found.append(t("find.grade", area=report.area_name(),
                        grade=row[f"grade_label_{report.lang}"], reason=reason))
     if report.level != "province":
+        said: set[str] = set()  # sides whose one clear capital the first sentence names
         pair = relative_capitals(prof)
         if pair is not None:
             best, worst = pair
@@ -103,11 +110,23 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                    f"find.strongest_none_above{shown}" if below else
                    f"find.strongest_none{shown}")
             # a difference whose interval holds the province's mean is said to be one: not
-            # "lacking most" for 58.1 against 58.4 without a word on the margin of error
+            # "lacking most" for 58.1 against 58.4 without a word on the margin of error; and
+            # the one capital clearly below (above) the province, when it is the one named
+            # here, is said to be clearly so here, not again in a bullet of its own with the
+            # same numbers (a reader review of an amphoe report)
+            sole = {side: clear.index[clear].tolist() for side, clear in _clear(prof).items()}
+            if gap[worst] < 0 and sole["below"] == [worst]:
+                said.add("below")
+            if gap[best] > 0 and sole["above"] == [best]:
+                said.add("above")
+
             def note(cap: str) -> str:
                 lo, hi, pv = (prof.loc[cap, k] for k in ("ci_low", "ci_high", "province"))
                 unclear = pd.notna(lo) and pd.notna(hi) and lo <= pv <= hi
-                return t("find.within_margin") if unclear else ""
+                if unclear:
+                    return t("find.within_margin")
+                side = "below" if cap == worst else "above"
+                return t("find.beyond_margin") if side in said and sole[side] == [cap] else ""
 
             found.append(t(key, capital=report.capital_label(best),
                            score=_text(prof, best), province=_text(prof, best, "province"),
@@ -117,10 +136,9 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         ok = prof.dropna(subset=["estimate", "province"])
         # every capital clearly below (above) the province is counted, not only the furthest:
         # naming one of seven read as "the other six are not clearly below"
-        for side, clear in (("below", ok["ci_high"] < ok["province"]),
-                            ("above", ok["ci_low"] > ok["province"])):
+        for side, clear in _clear(prof).items():
             gaps = (ok["estimate"] - ok["province"])[clear].abs().sort_values(ascending=False)
-            if gaps.empty:
+            if gaps.empty or side in said:
                 continue
             cap = gaps.index[0]
             every_one = len(gaps) == len(prof) and len(gaps) > 1
