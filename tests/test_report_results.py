@@ -707,3 +707,21 @@ def test_the_levels_chart_names_hidden_segments_only_where_a_bar_has_one(
     assert hidden == hide
     note = report.t("levels.chart_caption.hidden")
     assert fig.caption == report.t("levels.chart_caption") + (note if hidden else "")
+
+
+def test_an_amphoe_report_does_not_compare_the_amphoe_with_itself(sample_store) -> None:
+    """An amphoe report's capital table printed an "amphoe" column equal to its own, under a
+    caption "against the amphoe and province" whose chart drew the province only (a reader
+    review): the amphoe is compared with the province; a tambon with both."""
+    from abcresearch.labels import label
+
+    for code, amphoe in (("8015", False), ("801501", True)):
+        rep = AreaReport.load(code, 2549, store=sample_store, lang="th")
+        res = rep.capital_profile()
+        table = res.tables[0].to_frame()
+        assert (label("level.amphoe", "th") in " ".join(map(str, table.columns))) == amphoe, \
+            (code, list(table.columns))
+        suffix = "" if amphoe else ".province"
+        assert res.tables[0].caption.endswith(label(f"cap.profile.caption{suffix}", "th"))
+        assert any(label(f"profile.chart_caption{suffix}", "th") in (f.caption or "")
+                   for f in res.figures), code

@@ -145,8 +145,8 @@ def capital_profile(report: AreaContext, *, compare: Sequence[str] = DEFAULT_COM
         The area.
     compare : sequence of str
         Comparison areas, in column order: ``"amphoe"`` (the area's amphoe), ``"province"``,
-        or 4-digit amphoe codes of the round. Areas equal to the report's own area are listed in
-        the table but not drawn.
+        or 4-digit amphoe codes of the round. An area equal to the report's own area is left
+        out (an amphoe's report is not compared with itself).
     capitals : sequence of str, optional
         Capital ids to show, in order (default: all, in the scheme's order).
     """
@@ -156,23 +156,27 @@ def capital_profile(report: AreaContext, *, compare: Sequence[str] = DEFAULT_COM
     out = SectionBuilder("capital_profile", report.words,
                          {"compare": compare, "capitals": caps})
     out.heading("section.profile")
+    found = {item: _comparison(report, item, caps) for item in compare}
+    # an amphoe's report compared with "the amphoe" would print its own values twice (a
+    # reader review): an area is not compared with itself
+    compare = tuple(item for item in compare if not found[item][2])
     est = profile_estimates(report, compare, caps)
     prof = published_profile(report, est, pub)
     names = [report.capital_label(c) for c in prof.index]
-    found = {item: _comparison(report, item, caps) for item in compare}
-    drawn = {item: label for item, (label, values, itself) in found.items()
-             if not itself and prof[item].notna().any()}
+    drawn = {item: found[item][0] for item in compare if prof[item].notna().any()}
     chart_data = prof[["estimate", "ci_low", "ci_high", *drawn]].set_axis(names)
     ax = charts.capital_profile_chart(chart_data, comparisons=drawn,
                                       area_label=report.t("col.area"),
                                       xlabel=report.t("chart.score"))
-    out.parts.append(Figure.from_matplotlib(ax.figure, caption=report.t("profile.chart_caption"),
-                                            data=chart_data))
+    # the captions name the amphoe only where it is compared
+    against = "" if any(item != "province" for item in compare) else ".province"
+    out.parts.append(Figure.from_matplotlib(
+        ax.figure, caption=report.t(f"profile.chart_caption{against}"), data=chart_data))
     shown = pd.DataFrame({
         report.t("col.capital"): names,
         report.t("col.area"): prof["text"].to_numpy(),
         **{found[item][0]: prof[f"{item}_text"].to_numpy() for item in compare},
     })
-    out.table(shown, report.t("cap.profile.caption"),
+    out.table(shown, report.t(f"cap.profile.caption{against}"),
               f"{report.t('cap.profile.notes')} · {report.t('suppressed.note')}")
     return out.result(estimates=est, published=tuple(pub.entries))
