@@ -126,3 +126,20 @@ def test_the_abbreviations_of_the_welfare_and_income_pages_are_explained(
     used = [t for t in terms if re.search(rf"(?<![\w.]){re.escape(t)}", text)]
     assert used, "the pages use none of these abbreviations"
     assert all(f"{t} = " in glossary for t in used), [t for t in used if f"{t} = " not in glossary]
+
+
+def test_one_report_defines_the_tao_one_way(sample_store) -> None:
+    """"อบต. = อบต. or municipality" under the actions and "อบต. = อบต." in the welfare pages
+    and the glossary, in one report (a reader review): a municipal officer could not tell
+    whether an action led by "อบต." was theirs. The actions' lead is "อบต./เทศบาล"."""
+    import re
+
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    parts = [report.what_to_do(), report.welfare_fund(), report.methods_note()]
+    text = "\n".join([*(p.text for p in parts),
+                      *(t.notes or "" for p in parts for t in p.tables),
+                      *(str(c) for p in parts for i in range(len(p.tables))
+                        for c in p.to_frame(i).to_numpy().ravel())])
+    defined = set(re.findall(r"(?<![\w/])อบต\. = ([^;·\n]+)", text))
+    assert len(defined) == 1, defined
+    assert "อบต./เทศบาล" in text
