@@ -711,12 +711,23 @@ def test_personal_data_typed_into_free_text_is_masked_in_the_store_and_named(tmp
     assert list(found["row"]) == [2, 3] and set(found["column"]) == {"village_name"}
     assert set(found["severity"]) == {"warning"}
     assert "national ID and phone number" in found["message"].iloc[1]
+    # the Thai message in Thai words ("ข้อความมีnational ID and phone number" before)
+    assert "เลขประจำตัวประชาชน และหมายเลขโทรศัพท์" in found["message_th"].iloc[1]
+    assert "national" not in found["message_th"].iloc[1]
     summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
     assert ("| villages | personal_in_text | warning | 2 | free text held …; it was masked "
             "(<masked>) in the store: correct the export |") in summary
     assert "personal_in_text 2 (villages, warning)" in res.summary()
     issues_csv = (res.round_dir / "issues.csv").read_text(encoding="utf-8-sig")
     assert pid not in issues_csv and "081-234-5678" not in issues_csv and head not in issues_csv
+    # a report prints no "<masked>" in a village's name (a user's walk-through found it in every
+    # page header): with no frame to name it, the village is "หมู่ที่ N" only
+    from abcresearch.store.read import named_area, village_names
+    from abcresearch.survey.areas import get_area
+
+    code = str(exp.villages.loc[1, "village/village_code"])
+    assert code not in village_names(ROUND, code[:6], tmp_path / "store")
+    assert named_area(code, ROUND, tmp_path / "store").name_th == get_area(code).name_th
 
 
 def test_personal_data_typed_the_thai_way_into_free_text_is_masked_in_the_store(tmp_path):
