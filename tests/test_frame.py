@@ -239,3 +239,28 @@ def test_number_columns_holding_ids_or_phones_are_not_stored(tmp_path):
         assert f"{col} {PERSONAL_COLUMN_NOTE}" in res.ignored_columns["frame.csv"]
     text = stored.astype(str).to_string()
     assert not any(valid_pid(i) in text for i in range(n)) and "812345678" not in text
+
+
+def test_a_village_name_with_personal_data_masked_out_is_taken_from_the_frame(tmp_path):
+    """A phone number typed beside a village's name is masked at ingest; the reports then
+    printed "บ้าน… โทร <masked>" in every page header (a user's walk-through). The name comes
+    from the round's frame instead; where the frame's is masked too, the village goes unnamed."""
+    from abcresearch.store.read import named_area, village_names
+
+    exp = build()
+    exp.villages.loc[0, "village/village_name"] = "บ้านทดสอบ ผญบ. โทร 081-234-5678"
+    exp.villages.loc[1, "village/village_name"] = "บ้านที่สอง โทร 089-765-4321"
+    write(exp, tmp_path / "export")
+    rows = frame_table()
+    rows.loc[rows["village_code"] == "80010201", "village_name"] = "บ้านสอง 081-111-2222"
+    write_csv(rows, exp.folder / "frame.csv", delimiter=",", quote_all=False)
+    _ingest(tmp_path)
+    store = tmp_path / "store"
+    vil = load(ROUND, store=store, table="villages").set_index("village_code")
+    assert "<masked>" in vil.loc["80010101", "village_name"]  # the store keeps the form's
+    names = village_names(ROUND, "80", store)
+    assert names["80010101"] == "บ้านทดสอบ 0"  # the frame's
+    assert "80010201" not in names  # masked in both
+    assert names["80020101"] == vil.loc["80020101", "village_name"]  # a clean form name
+    assert named_area("80010101", ROUND, store).name_th.endswith(" บ้านทดสอบ 0")
+    assert "<masked>" not in named_area("80010201", ROUND, store).name_th

@@ -441,10 +441,13 @@ class AreaContext(ReportBase):
             E.g. ``["บ้านเขาหมาก", "บ้านไสจิก"]``: proper nouns the report prints beside the
             villages' numbers, which its PDF keeps whole across line breaks.
         """
-        names = self.village_forms.get("village_name")
-        if names is None:
-            return []
-        return sorted({n.strip() for n in names.dropna() if isinstance(n, str) and n.strip()})
+        return sorted(set(self.own_village_names.values()))
+
+    @cached_property
+    def own_village_names(self) -> dict[str, str]:
+        """The villages' own names by code (:func:`abcresearch.store.read.village_names`)."""
+        return data_mod.village_names(self.survey_round, self.area.code, self.store,
+                                      forms=self.village_forms)
 
     def child_name(self, code: str) -> str:
         """Name of an area within (with the village's own name from its form)."""
@@ -455,13 +458,10 @@ class AreaContext(ReportBase):
             name = self.area_name(get_area(code))
         except Exception:  # an unknown code is shown as is
             return code
-        if len(code) == 8:
-            forms = self.cached(("village_names",), lambda: self.village_forms.set_index(
-                "village_code")["village_name"])
-            if code in forms.index and isinstance(forms[code], str) and forms[code].strip():
-                # village names are Thai proper nouns with no official romanisation
-                vname = forms[code].strip()
-                name = f"{name} {vname}" if self.lang == "th" else f"{name} ({vname})"
+        vname = self.own_village_names.get(code) if len(code) == 8 else None
+        if vname:
+            # village names are Thai proper nouns with no official romanisation
+            name = f"{name} {vname}" if self.lang == "th" else f"{name} ({vname})"
         return name
 
     @cached_property

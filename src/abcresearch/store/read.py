@@ -243,17 +243,62 @@ def named_area(code: str, survey_round: int, store: str | os.PathLike[str] | Non
     area = get_area(code)
     if area.level != "village":
         return area
-    try:
-        vil = load(survey_round, area=area.code, store=store, table="villages",
-                   columns=["village_name"])
-    except StoreError:
+    name = village_names(survey_round, area.code, store).get(area.code)
+    if not name:
         return area
-    names = vil["village_name"].dropna().astype(str)
-    if names.empty or not names.iloc[0].strip():
-        return area
-    name = names.iloc[0].strip()
     return replace(area, name_th=f"{area.name_th} {name}",
                    name_en=f"{area.name_en} ({name})")
+
+
+def village_names(survey_round: int, within: str,
+                  store: str | os.PathLike[str] | None = None,
+                  forms: pd.DataFrame | None = None) -> dict[str, str]:
+    """Return the own names of the villages within an area (village code to "บ้าน…").
+
+    From the village forms. A name out of which the ingest masked personal data (a phone
+    number or an ID typed beside it) is taken from the round's frame instead, and left out if
+    the frame's is masked too: a report prints no "<masked>" in a village's name (a user's
+    walk-through found "บ้านบางโพธิ์ ผญบ. โทร <masked>" in every page header).
+
+    Parameters
+    ----------
+    survey_round : int
+    within : str
+        An area code (a village's own, or of an area above it).
+    store : path, optional
+    forms : pandas.DataFrame, optional
+        The area's village forms, when already read (``village_code``, ``village_name``).
+
+    Returns
+    -------
+    dict of str to str
+        Only villages with a usable name; empty where the round has no village forms there.
+    """
+    from abcresearch.survey.pseudonyms import MASKED
+
+    def named(table: str, rows: pd.DataFrame | None = None) -> dict[str, str]:
+        if rows is None:
+            try:
+                rows = load(survey_round, area=within, store=store, table=table,
+                            columns=["village_code", "village_name"])
+            except StoreError:
+                return {}
+        if "village_name" not in rows:
+            return {}
+        return {str(c): str(n).strip() for c, n in zip(rows["village_code"],
+                                                         rows["village_name"], strict=True)
+                if isinstance(n, str) and n.strip()}
+
+    names = named("villages", forms)
+    masked = {c for c, n in names.items() if MASKED in n}
+    if masked:
+        frame = named("frame")
+        for code in masked:
+            if MASKED in frame.get(code, MASKED):
+                del names[code]
+            else:
+                names[code] = frame[code]
+    return names
 
 
 #: Columns of ``issues.csv`` that :func:`issues` returns (``value`` is left out).
