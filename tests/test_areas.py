@@ -39,3 +39,10 @@ def test_unknown_codes_are_named(code: str, message: str) -> None:
 def test_check_codes_vectorised() -> None:
     codes = pd.Series(["80010101", "80999901", "8001010", "80010100", None, "80120305"])
     assert areas.check_codes(codes).tolist() == [False, True, True, True, True, False]
+
+
+def test_an_unknown_village_code_is_named_as_typed() -> None:
+    """``report --area 80019999`` said "area code '800199' is not an official tambon code": a
+    code the user never typed (a user's walk-through). The message quotes the village code."""
+    with pytest.raises(AreaError, match=r"village code '80019999': its tambon '800199' is not"):
+        areas.get_area("80019999")

@@ -78,6 +78,11 @@ def test_unknown_area_and_round_never_ingested(capsys, sample_store, no_work):
     code, err = _run(capsys, "report", "--area", "801501", "--round", "2550", "--store",
                      str(sample_store))
     assert code == 2 and "round 2550 was never ingested" in err[0]
+    assert "Buddhist-era" not in err[0]
+    # a Christian-era year for a round gets the hint that ingest gives (a user's walk-through)
+    code, err = _run(capsys, "report", "--area", "801501", "--round", "2006", "--store",
+                     str(sample_store))
+    assert code == 2 and "2006 is not a Buddhist-era year (e.g. 2549)" in err[0], err
 
 
 @pytest.mark.parametrize("argv", [

@@ -129,7 +129,11 @@ def get_area(code: str) -> Area:
     if t is None:
         raise AreaError(f"area code {code!r}: province {code[:2]!r} is not an official province")
     if level == "village":
-        tambon = get_area(code[:6])
+        try:
+            tambon = get_area(code[:6])
+        except AreaError as exc:  # the code the user typed, then what is wrong with it
+            raise AreaError(f"village code {code!r}: its tambon {code[:6]!r} is not an official "
+                            f"tambon code of {code[:4]}") from exc
         number = int(code[6:])
         if number < 1:
             raise AreaError(f"village code {code!r}: village number must be 01-99")
