@@ -168,3 +168,16 @@ def test_ingest_stopped_by_sigterm_says_so_and_leaves_no_partial_version(
     assert len(calls) >= 2
     leftovers = [p for p in store.rglob("v-*") if p.is_dir()]
     assert leftovers == [], leftovers
+
+
+def test_within_below_the_level_of_the_batch(capsys, sample_store, no_work):
+    """``batch --level tambon --within 80150101`` (a village) ran 0 reports and exited 0 (a
+    user's walk-through): a --within at or below the batch's level is refused in one sentence."""
+    code, err = _run(capsys, "batch", "--level", "tambon", "--within", "80150101", "--round",
+                     "2549", "--store", str(sample_store))
+    assert code == 2 and len(err) == 1
+    assert "--within 80150101 is a village code" in err[0]
+    assert "takes a province or amphoe code" in err[0]
+    code, err = _run(capsys, "batch", "--level", "amphoe", "--within", "8015", "--round",
+                     "2549", "--store", str(sample_store))
+    assert code == 2 and "takes a province code" in err[0]

@@ -108,14 +108,24 @@ def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) 
                          f"{_areas_with_data(survey_round, store)})")
 
 
-def _check_within(within: str | None, survey_round: int, store: Path | None) -> None:
-    """``--within`` must name an official area with data in the round."""
+#: Levels a batch's ``--within`` may name, by the level of the batch's reports.
+WITHIN_LEVELS = {"amphoe": ("province",), "tambon": ("province", "amphoe"),
+                 "village": ("province", "amphoe", "tambon")}
+
+
+def _check_within(within: str | None, survey_round: int, store: Path | None,
+                  level: str | None = None) -> None:
+    """``--within`` must name an official area above ``level`` with data in the round."""
     if not within:
         return
     from abcresearch.store import tambons_with_data
     from abcresearch.survey.areas import get_area
 
     area = get_area(str(within).strip())
+    allowed = WITHIN_LEVELS.get(level or "", ())
+    if allowed and area.level not in allowed:  # 0 areas and exit 0 otherwise
+        raise InputError(f"--within {area.code} is a {area.level} code: a batch of {level} "
+                         f"reports takes a {' or '.join(allowed)} code")
     tambons = tambons_with_data(survey_round, store)
     if not any(t.startswith(area.code[:6]) for t in tambons):
         amphoes = sorted({t[:4] for t in tambons})
@@ -236,9 +246,11 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--round", dest="survey_round", type=int, required=True,
-                   help="survey round as a Buddhist-era year, e.g. 2568")
-    p.add_argument("--level", choices=["village", "tambon", "amphoe"], required=True)
-    p.add_argument("--within", help="only areas in this province or amphoe code")
+                   help="survey round as a Buddhist-era year, e.g. 2549")
+    p.add_argument("--level", choices=["village", "tambon", "amphoe"], required=True,
+                   help="which reports: one per village, tambon or amphoe")
+    p.add_argument("--within", help="only areas in this province or amphoe code (for "
+                                    "village reports also a tambon code)")
     p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     p.add_argument("--scheduler", help="run on this Dask scheduler (tcp://HOST:PORT)")
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
@@ -278,7 +290,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     """Run the report of every area of a level (warm workers or a Dask cluster)."""
     from abcresearch.batch.run import run_batch
 
-    _check_within(args.within, args.survey_round, args.store)
+    _check_within(args.within, args.survey_round, args.store, args.level)
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=_reports_out(args),
