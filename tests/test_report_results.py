@@ -725,3 +725,24 @@ def test_an_amphoe_report_does_not_compare_the_amphoe_with_itself(sample_store) 
         assert res.tables[0].caption.endswith(label(f"cap.profile.caption{suffix}", "th"))
         assert any(label(f"profile.chart_caption{suffix}", "th") in (f.caption or "")
                    for f in res.figures), code
+
+
+def test_capitals_tied_as_the_most_often_lacking_are_all_named(sample_store) -> None:
+    """"The capital the poor lack most often is natural capital" stood beside a table printing
+    wisdom and natural capital at 17 each (a reader review): every capital printed at the
+    largest censored headcount is named; the finding follows the headcount, as its words do."""
+    import dataclasses
+
+    rep = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    af = rep.af_result
+    cens = af.censored_headcount.copy()
+    first, other = cens.index[1], cens.index[4]
+    cens["estimate"] = 0.10
+    cens.loc[first, "estimate"], cens.loc[other, "estimate"] = 0.172, 0.168  # both print 17
+    rep.af_result = dataclasses.replace(af, censored_headcount=cens)  # this report only
+    found = [f for f in rep.key_findings().findings if "ขาดแคลนบ่อยที่สุด" in f]
+    names = [rep.capital_label(str(c).removeprefix("dep_")) for c in (first, other)]
+    from abcresearch.reports.sections.common import names_list
+
+    assert found and found[0].endswith(names_list(rep.t, names)), found
+    assert names_list(rep.t, names).count("ทุน") == 2

@@ -36,8 +36,9 @@ def af_published(report: AreaContext, pub: Publisher) -> dict[str, Any]:
     -------
     dict
         ``H``, ``A``, ``M0`` (:class:`~abcresearch.reports.disclosure.Shown`), ``censored`` and
-        ``contribution`` (capital -> Shown) and ``top`` (the capital with the largest published
-        contribution, None when the largest is hidden or nothing is poor).
+        ``contribution`` (capital -> Shown) and ``top`` (the capitals the poor households lack
+        most often: the largest published censored headcount and all those printed equal to it,
+        in the scheme's order; None when the largest is hidden or nothing is poor).
     """
     af = report.af_result
     code = report.area.code
@@ -62,11 +63,16 @@ def af_published(report: AreaContext, pub: Publisher) -> dict[str, Any]:
             "contribution", cap, code, float(contrib.get(cap, np.nan)),
             censored[cap].hidden or shown_m0.hidden or n_poor < thr, "percent", ((m, "dep"),),
             marker=hide_by)
-    top = None
-    if n_poor > 0 and len(contrib.dropna()):
-        best = str(contrib.idxmax())
-        if best in contribution and not contribution[best].hidden:
-            top = best
+    # the capitals the poor households lack most often (largest censored headcount), every one
+    # printed equal to the largest: "most often: natural capital" stood beside wisdom capital's
+    # equal 17 (a reader review)
+    top: tuple[str, ...] | None = None
+    if n_poor > 0 and len(cens.dropna()):
+        best = str(cens.idxmax())
+        if best in censored and not censored[best].hidden:
+            top = tuple(cap for cap in report.capitals if cap in censored
+                        and not censored[cap].hidden
+                        and censored[cap].text == censored[best].text)
     return {"H": shown_h, "A": shown_a, "M0": shown_m0, "censored": censored,
             "contribution": contribution, "top": top}
 

@@ -173,7 +173,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         a_count = pub.derived("other", "A_count", code,
                               report.af_result.A["estimate"].iloc[0] * dims, False, "whole")
         found.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
-                       capital=report.capital_label(af["top"])))
+                       capital=names_list(t, [report.capital_label(c) for c in af["top"]])))
         measures += 1
     pov = poverty_published(report, pub)
     if pov is not None and not pov.hidden and report.poverty_estimate is not None:
