@@ -285,3 +285,29 @@ def test_amphoes_all_printing_one_share_are_not_called_highest_and_lowest(
     assert not any("สูงสุดที่" in f for f in found)
     assert any(f.startswith("สัดส่วนครัวเรือนระดับ 1 ของทุกอำเภอที่แสดงได้เท่ากันที่ร้อยละ")
                for f in found)
+
+
+def test_the_overview_sizes_the_province_in_households(overview, monkeypatch) -> None:
+    """The provincial committee could not size a budget: the cover gave the sample's 231,029
+    households with no total, the lead "30% at level 1" with no count (a reader review). The
+    cover and the lead say "n of N" as an area's cover does; the lead gives the level-1
+    households (rounded as every report rounds them) wherever it gives their share."""
+    from abcresearch.reports.disclosure import Shown
+    from abcresearch.reports.sections import overview_lead
+
+    c = overview.status.coverage
+    assert f"{c.households_surveyed:,} จาก {c.households_total:,} ครัวเรือน" in \
+        overview.cover().text
+    lead = overview.lead().text
+    assert f"{c.households_surveyed:,} จาก {c.households_total:,} ครัวเรือน" in lead
+    assert "กรอบตัวอย่าง" not in lead
+    # the sample store's province share is hidden (a small sample): shown, as on a real round
+    monkeypatch.setattr(overview_lead, "level1_share",
+                        lambda pub, code, *a: Shown("30", 30.0, "28", "31"))
+    monkeypatch.setattr(overview_lead.Publisher, "weighted",
+                        lambda self, m, area, cats, value: Shown(f"{round(value, -1):,.0f}",
+                                                                 value))
+    hh = overview.households
+    total = float(hh.loc[hh["overall_level"] == 1, "weight"].sum())
+    line = next(f for f in overview.lead().text.splitlines() if "ครัวเรือนระดับ 1 (" in f)
+    assert line.endswith(f"หรือราว {round(total, -1):,.0f} ครัวเรือน"), (line, total)

@@ -154,7 +154,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         v_all = int(len(frame))
     except Exception:  # no frame: the villages of the province's official list are unknown
         v_all = None
+    hh_all = report.status.coverage.households_total
     found.append(t("lead.coverage", villages=f"{n_vil:,}", households=f"{n_hh:,}",
+                   of_households=t("lead.of_households", total=f"{hh_all:,}") if hh_all else "",
                    tambons=n_tam, tambons_all=len(tam),
                    of=t("lead.of_villages", total=f"{v_all:,}") if v_all else ""))
     # readiness groups, and need beside them
@@ -188,7 +190,13 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     l1_shown = level1_share(share_pub, report.province.code, float(l1["estimate"]),
                             float(l1["ci_low"]), float(l1["ci_high"]))
     if not l1_shown.hidden:
-        found.append(t("lead.level1", share=l1_shown.with_ci))
+        # with the households it stands for: a committee sizes a budget on them (a reader
+        # review), rounded as every area's report rounds its own
+        level1 = (hh["overall_level"] == 1).to_numpy(dtype=bool)
+        count = share_pub.weighted("overall_level", report.province.code, ["1"],
+                                   float(hh["weight"].to_numpy()[level1].sum()))
+        found.append(t("lead.level1", share=l1_shown.with_ci) + (
+            "" if count.hidden else t("lead.level1_count", count=count.text)))
     by_a = _share(design, "level1", lvl, by="amphoe_code")
     ok = [not level1_share(share_pub, str(a), float(v)).hidden
           for a, v in zip(by_a.index, by_a["estimate"], strict=True)]

@@ -44,11 +44,19 @@ def cover(report: ProvinceContext) -> SectionResult:
                c=int(counts.get("C", 0)), within=t("cover.within.tambons"))
     if not load_grade_rules().verified:  # as an area's cover says of its own group
         grades += f" ({t('cover.grade_draft')})"
+    c = report.status.coverage
+    # of how many, as an area's cover says it: the committee sizes a budget on the province's
+    # households, not the sample's (a reader review); without a frame, the sample alone
+    surveyed = (t("rollout.cover.coverage", villages=f"{c.villages_surveyed:,}",
+                  villages_total=f"{c.villages_total:,}", households=f"{c.households_surveyed:,}",
+                  households_total=f"{c.households_total:,}")
+                if c.villages_total and c.households_total else
+                t("cover.surveyed", villages=f"{hh['village_code'].nunique():,}",
+                  households=f"{len(hh):,}"))
     lines = [
         f"**{t('level.province')}**",
         report.words.round_years(report.survey_round),
-        t("cover.surveyed", villages=f"{hh['village_code'].nunique():,}",
-          households=f"{len(hh):,}"),
+        surveyed,
         f"**{grades}**",
     ]
     if report.analysis.synthetic:
