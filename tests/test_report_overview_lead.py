@@ -311,3 +311,16 @@ def test_the_overview_sizes_the_province_in_households(overview, monkeypatch) ->
     total = float(hh.loc[hh["overall_level"] == 1, "weight"].sum())
     line = next(f for f in overview.lead().text.splitlines() if "ครัวเรือนระดับ 1 (" in f)
     assert line.endswith(f"หรือราว {round(total, -1):,.0f} ครัวเรือน"), (line, total)
+
+
+def test_a_round_of_direct_estimates_only_is_not_headed_model_based(overview) -> None:
+    """"Every tambon's estimate: direct and model-based" headed a paragraph saying no model
+    was used, on "sampled villages" of a census round (a reader review)."""
+    from abcresearch.labels import label
+
+    res = overview.tambon_overview()
+    assert res.details["counts"] == {"direct": res.details["counts"].get("direct", 0)}
+    assert label("smallarea.overview_direct", "th") in res.text
+    assert label("smallarea.overview", "th") not in res.text
+    assert "หมู่บ้านตัวอย่าง" not in res.text
+    assert f"“{label('section.tambon_ranking', 'th')}”" in res.text

@@ -407,9 +407,10 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
     counts = e["kind"].value_counts()
     if not counts.get("eblup", 0) and not counts.get("synthetic", 0):
         # every tambon estimated from its own sample: the table would repeat the ranking's
-        out.heading("smallarea.overview")
+        out.heading("smallarea.overview_direct")  # not "direct and model-based": no model
         out.text(t("smallarea.overview_all_direct", direct=int(counts.get("direct", 0)),
-                   min_villages=res.meta.get("min_sampled_villages", 2)))
+                   min_villages=res.meta.get("min_sampled_villages", 2),
+                   ranking=t("section.tambon_ranking")))
         return out.result(estimates=e, details={"counts": counts.to_dict()})
     # a tambon's own households (direct, or EBLUP from one sampled village) publish its share
     # only where its own report does: the round's one disclosure step decides, and its marker
