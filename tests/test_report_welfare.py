@@ -356,3 +356,17 @@ def test_the_villages_without_a_fund_are_named(sample_store) -> None:
     assert ", " in names_list(t, names)  # names with spaces of their own: commas between
     assert names_list(t, ["ทุนมนุษย์", "ทุนเงินตรา", "ทุนทางสังคม"]) == \
         "ทุนมนุษย์ ทุนเงินตรา และทุนทางสังคม"
+
+
+def test_the_projection_formulas_do_not_wrap_inside() -> None:
+    """The method note's formula broke over two pages as "Fₜ = Fₜ₋₁ + Cₜ +" / "Gₜ − Bₜ" (a
+    reader review): the short formulas are joined by no-break spaces, in both languages."""
+    from abcresearch.labels import label
+    from abcresearch.reports.render import thai
+
+    for lang in ("th", "en"):
+        text = thai.mark_breaks(label("welfare.formula.text", lang))
+        formula = "Fₜ\u00a0=\u00a0Fₜ₋₁\u00a0+\u00a0Cₜ\u00a0+\u00a0Gₜ\u00a0−\u00a0Bₜ"
+        assert formula in text, lang
+        for short in ("Cₜ\u00a0=\u00a0Nₜ\u00a0×\u00a0c", "Gₜ\u00a0=\u00a0T\u00a0×\u00a0k"):
+            assert short in text, (lang, short)
