@@ -128,6 +128,12 @@ def test_the_index_keeps_listing_the_reports_of_earlier_batches(tmp_path: Path) 
               province_notebook=PROVINCE, progress=False, workers=1)
     page = (out / "2568" / "index.html").read_text()
     assert 'href="tambon/800102.error.txt"' in page and "· 1\n" in page  # 1 failed
+    # the names sort in the language shown: Thai by the Thai names, not by the English ones
+    # (a reader found the Thai column's order random)
+    from abcresearch.survey.areas import get_area
+
+    name = get_area("800102").label("th")
+    assert f'data-sort-th="{name}"' in page and "dataset[k]" in page
 
 
 def test_the_index_coverage_lists_the_rounds_areas_or_nothing(tmp_path: Path,

@@ -109,7 +109,9 @@ document.querySelectorAll('th[data-type]').forEach(function(th,col){
     th.classList.add(asc?'sorted-asc':'sorted-desc');
     var num=th.dataset.type==='num';
     rows.sort(function(a,b){
-      var x=a.cells[col].dataset.sort,y=b.cells[col].dataset.sort;
+      var k=document.body.className==='lang-th'?'sortTh':'sort';
+      var x=a.cells[col].dataset[k]||a.cells[col].dataset.sort,
+          y=b.cells[col].dataset[k]||b.cells[col].dataset.sort;
       if(num){x=x===''?Infinity:parseFloat(x);y=y===''?Infinity:parseFloat(y);
         return asc?(x-y):(y-x);}
       return asc?x.localeCompare(y,'th'):y.localeCompare(x,'th');});
@@ -340,8 +342,11 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
             cells.append((link, "1", ""))
         else:
             cells.append(("–", "2", ""))
-        tds = "".join(f'<td class="{cls}" data-sort="{html.escape(sort, quote=True)}">{shown}</td>'
-                      for shown, sort, cls in cells)
+        # the name sorts in the language shown (Thai names in Thai order, not by the English)
+        th_sort = f' data-sort-th="{html.escape(th_name, quote=True)}"'
+        tds = "".join(f'<td class="{cls}" data-sort="{html.escape(sort, quote=True)}"'
+                      f'{th_sort if i == 0 else ""}>{shown}</td>'
+                      for i, (shown, sort, cls) in enumerate(cells))
         css = ' class="failed"' if o.status == "failed" else ""
         rows.append(f"<tr{css}>{tds}</tr>")
     headers = [("index.area", "text"), ("index.code", "text"), ("grade", "text"),
