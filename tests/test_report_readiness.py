@@ -407,3 +407,20 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
             assert line.endswith(" " + said), line
             checked += 1
     assert checked  # the tambon's grade has a master-plan or process-step condition
+
+
+def test_a_readiness_table_names_every_band_and_step(sample_store) -> None:
+    """An amphoe report's table printed support bands 1, 2, 5 and 6 with only band 1 explained,
+    and its reasons said "step 1.3, not yet step 2" with no step named (a reader review): the
+    notes give every band and every step in words."""
+    from abcresearch.labels import label
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.scoring.grades import load_grade_rules
+
+    rules = load_grade_rules()
+    rep = AreaReport.load("8015", 2549, store=sample_store, lang="th")
+    notes = " ".join(t.notes or "" for t in rep.villages().tables)
+    for i, (need, grade) in enumerate(rules.bands, start=1):
+        assert f"{i} = {rules.need_labels[need]['th']} กลุ่ม {grade}" in notes, i
+    for n in range(1, 7):
+        assert f"{n} = {label(f'step.{n}', 'th')}" in notes, n

@@ -288,13 +288,13 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         Only the tambons of this 4-digit amphoe code.
     """
     from abcresearch.reports.sections.readiness import (
-        grade_legend_text,
         grade_text,
         in_published_order,
         need_hidden,
         need_markers,
         need_text,
         published_level1,
+        readiness_table_notes,
     )
     check_limit(limit)
     t = report.t
@@ -346,7 +346,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         t("readiness.col.org_strength"): tt["org_strength"].to_numpy(),
     })
     out.table(shown, t("readiness.ranking.caption"),
-              t("readiness.villages.notes", legend=grade_legend_text(t, rules, report.lang))
+              readiness_table_notes(t, rules, report.lang)
               + " · " + t("suppressed.note"),
               decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt, published=tuple(pub.entries))

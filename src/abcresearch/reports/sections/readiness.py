@@ -42,10 +42,11 @@ from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, load_grade_rules
 from abcresearch.scoring.readiness import lift_conditions
 
-__all__ = ["band_text", "grade_legend_text", "grade_text", "group_type_choices",
+__all__ = ["band_key_text", "band_text", "grade_legend_text", "grade_text", "group_type_choices",
            "in_published_order",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
+           "readiness_table_notes", "step_key_text",
            "printed_rank", "published_level1", "published_reason", "published_rows", "readiness",
            "reason_figures"]
 
@@ -78,6 +79,32 @@ def band_text(t: Callable[..., str], rules: GradeRules, lang: str, band: Any, ne
         return ""
     return t("readiness.band", band=int(band), need=(rules.need_labels or {})[need][lang],
              grade=grade)
+
+
+def band_key_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
+    """Return ``1 = ความจำเป็นสูง กลุ่ม C; 2 = ...``: every support band, in order."""
+    return "; ".join(t("readiness.band_key_item", band=i, grade=grade,
+                       need=(rules.need_labels or {})[need][lang])
+                     for i, (need, grade) in enumerate(rules.bands, start=1))
+
+
+def step_key_text(t: Callable[..., str]) -> str:
+    """Return ``1 = ความเป็นประชาคม; 2 = ...``: the strong-community steps (labels ``step.N``)."""
+    from abcresearch.labels import labels
+
+    steps = sorted(int(k.split(".")[1]) for k in labels() if re.fullmatch(r"step\.\d+", k))
+    return "; ".join(t("readiness.step_key_item", step=n, name=t(f"step.{n}"))
+                     for n in steps if n > 0)
+
+
+def readiness_table_notes(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
+    """Return the notes of a readiness table: the groups, the bands and the steps in words.
+
+    The tables print band numbers and the reasons "step 3.7, not yet step 4": an amphoe
+    report explained band 1 only and named no step (a reader review).
+    """
+    return t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang),
+             bands=band_key_text(t, rules, lang), steps=step_key_text(t))
 
 
 def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:

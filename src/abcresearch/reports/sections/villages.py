@@ -15,7 +15,6 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.common import within_words
 from abcresearch.reports.sections.readiness import (
-    grade_legend_text,
     grade_text,
     in_published_order,
     need_hidden,
@@ -23,6 +22,7 @@ from abcresearch.reports.sections.readiness import (
     need_text,
     published_level1,
     published_reason,
+    readiness_table_notes,
 )
 from abcresearch.scoring.grade_rules import load_grade_rules
 
@@ -100,7 +100,7 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     # the markers' legend, as far as the table prints them ("<5" and "×" stand in the band and
     # need columns too)
     out.table(shown, t("readiness.villages.caption", within=within_words(report)),
-              t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang))
+              readiness_table_notes(t, rules, lang)
               + " · " + t("suppressed.note"), decimals=1)
     # the reasons, as a list a forum can read aloud: readiness conditions, then need
     items = []
