@@ -317,3 +317,20 @@ def test_the_codebook_names_choices_as_the_form_words_them() -> None:
     assert values["hum_edu_head"] == " · ".join(choices("edu")["label_th"])
     assert values["hum_health_check"] == "ใช่ · ไม่ใช่"
     assert "yesno" not in values.values() and "edu" not in values.values()
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_the_codebook_says_each_question_type_in_words(lang) -> None:
+    """The methods appendix printed "select_one", "select_multiple", "integer" (XLSForm codes)
+    and an unexplained "If not asked" column (a reader review): the types are in words and a
+    sentence says what the column is."""
+    from abcresearch.labels import label
+    from abcresearch.reports.methods import MethodsReport
+
+    rep = MethodsReport.load(lang=lang)
+    inst = rep.instrument()
+    cells = {str(c) for i in range(len(inst.tables)) for c in inst.to_frame(i).to_numpy().ravel()}
+    for code in ("select_one", "select_multiple", "integer", "decimal"):
+        assert code not in cells, code
+        assert label(f"methods.type.{code}", lang) in cells, code
+    assert label("methods.not_relevant_note", lang) in rep.scoring_scheme().text

@@ -133,6 +133,8 @@ def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
     capitals : sequence of str, optional
         Only the items of these capitals (default: every capital of the instrument).
     """
+    from abcresearch.errors import ParamsError
+
     t = report.t
     cb = codebook("households")
     items = cb[cb["capital"].notna()]
@@ -143,6 +145,16 @@ def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
             items["capital"]) else known
     else:
         caps = list(check_subset("capitals", capitals, known))
+    def kind(types: pd.Series) -> list[str]:  # "select_one" read as a code: in words
+        words = []
+        for full in types.astype(str):
+            base = full.split()[0] if full.split() else full
+            try:
+                words.append(t(f"methods.type.{base}"))
+            except ParamsError:  # a type the labels do not name: as the form writes it
+                words.append(full)
+        return words
+
     out = SectionBuilder("instrument", report.words, {"capitals": capitals})
     out.heading("methods.instrument")
     for cap in caps:
@@ -152,14 +164,14 @@ def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
         out.table(pd.DataFrame({
             t("methods.item"): sub["name"].to_numpy(),
             t("methods.question"): sub[lab].to_numpy(),
-            t("methods.type"): sub["type"].to_numpy(),
+            t("methods.type"): kind(sub["type"]),
             t("methods.values"): [_rule(r, report.lang) for _, r in sub.iterrows()],
         }), report.capital_name(cap))
     roster = codebook("members")
     roster = roster[roster["personal"].isna() | (roster["personal"] == "sensitive")]
     out.table(pd.DataFrame({t("methods.item"): roster["name"].to_numpy(),
                             t("methods.question"): roster[lab].to_numpy(),
-                            t("methods.type"): roster["type"].to_numpy()}),
+                            t("methods.type"): kind(roster["type"])}),
               t("methods.roster"))
     out.text(t("methods.personal"))
     return out.result(estimates=items)
@@ -180,7 +192,7 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
                      t("methods.weight"), t("methods.not_relevant"), t("methods.description")]
     out.text(t("methods.scoring_text", share=sch.min_share_items) + " "
              + t("methods.scoring_tables", scheme=sch.title[report.lang],
-                 version=scheme_version(sch)))
+                 version=scheme_version(sch)) + " " + t("methods.not_relevant_note"))
     # one table per capital, as the instrument's: the rules' words get the width a capital
     # column repeated on every row took
     for name, rows in rules.groupby(t("col.capital"), sort=False):
