@@ -193,7 +193,7 @@ class IngestResult:
             lines.append(f"  {s['file']}: {s['table']}, {s['rows']:,} rows{enc}")
         for r in self.counts.itertuples(index=False):
             lines.append(f"{r.table}: {r.read:,} read, {r.valid:,} valid, {r.rejected:,} "
-                         f"rejected, {r.warnings:,} warnings; {r.stored:,} in the store")
+                         f"rejected, {r.warnings:,} with warnings; {r.stored:,} in the store")
         for file, cols in self.ignored_columns.items():
             # a renamed question shows up here, not only in the validation summary
             shown = ", ".join(cols[:8]) + (f" and {len(cols) - 8} more" if len(cols) > 8 else "")
