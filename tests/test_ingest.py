@@ -49,7 +49,10 @@ def test_kobo_csv_round_trip_keeps_every_row(tmp_path):
 
 @pytest.mark.parametrize(("encoding", "delimiter", "quote_all"),
                          [("cp874", ",", False), ("utf-8-sig", ",", False),
-                          ("utf-8", ",", True), ("utf-8", "\t", False)])
+                          ("utf-8", ",", True), ("utf-8", "\t", False),
+                          # Excel's "Unicode Text" save: refused as "binary" before (a user's
+                          # walk-through)
+                          ("utf-16", "\t", False)])
 def test_hand_made_csv_dialects(tmp_path, encoding, delimiter, quote_all):
     exp = make_export(tmp_path / "export", encoding=encoding, delimiter=delimiter,
                       quote_all=quote_all)

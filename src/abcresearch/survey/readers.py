@@ -189,6 +189,13 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...
     saved again on a Thai Windows machine: each such line is read as CP874 and named, so that
     no row is lost and the user can check it. A line that is neither is refused, named.
     """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode Text" (UTF-16 with its mark, tab-separated): read, not "binary"
+        try:
+            return "utf-16", data.decode("utf-16").encode("utf-8"), ()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path.name} starts with a UTF-16 mark but byte {exc.start + 2:,} "
+                             "is not UTF-16; save it again as CSV UTF-8") from None
     if b"\x00" in data[:8192]:
         raise InputError(f"{path.name} is a binary file, not a CSV or XLSX export")
     data = _without_cut_character(data)
