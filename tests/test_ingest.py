@@ -945,3 +945,15 @@ def test_a_cp874_file_with_a_utf8_line_is_refused_naming_the_line(tmp_path):
     with pytest.raises(InputError, match=r"village\.csv is neither UTF-8 nor Thai Windows .*"
                                          r"\(line 3, byte"):
         _ingest(exp.folder, tmp_path)
+
+
+def test_a_renamed_required_column_is_named_beside_the_one_missing(tmp_path):
+    """``financial/fin_savings`` renamed ``financial/savings`` refused the export naming only the
+    missing column (a user's walk-through): the message names the unknown column like it."""
+    exp = build()
+    exp.households = exp.households.rename(
+        columns={"financial/fin_savings": "financial/savings"})
+    write(exp, tmp_path / "export")
+    with pytest.raises(InputError, match=r"required question fin_savings \(financial/fin_savings"
+                                         r"\) is missing.*unknown column financial/savings"):
+        _ingest(tmp_path / "export", tmp_path)

@@ -735,8 +735,14 @@ def normalise(sheet: Sheet) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
             continue
         conditional = isinstance(q.relevant_question, str)
         if q.required and not conditional and q.type not in ("start", "end"):
+            # a renamed column is the likely cause: name the unknown column that resembles it
+            import difflib
+
+            near = difflib.get_close_matches(str(q.header), ignored, n=1, cutoff=0.6)
+            hint = (f"; the export has an unknown column {near[0]}, perhaps the question "
+                    f"renamed: give it its name in the form" if near else "")
             raise InputError(f"{sheet.file}: the column of required question {q.name} "
-                             f"({q.header}) is missing, so no row can be read")
+                             f"({q.header}) is missing, so no row can be read{hint}")
         frame[q.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
     frame["source_file"] = sheet.file
     frame["source_row"] = sheet.rows
