@@ -181,3 +181,13 @@ def test_within_below_the_level_of_the_batch(capsys, sample_store, no_work):
     code, err = _run(capsys, "batch", "--level", "amphoe", "--within", "8015", "--round",
                      "2549", "--store", str(sample_store))
     assert code == 2 and "takes a province code" in err[0]
+
+
+def test_an_unknown_option_points_to_the_commands_own_help(capsys):
+    """``report ... --compare-round 2548`` said "see abcresearch --help" (a user's walk-through):
+    the command's own parser answers, as for its other errors."""
+    code, err = _run(capsys, "report", "--area", "801501", "--round", "2549",
+                     "--compare-round", "2548")
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("abcresearch report: unrecognized arguments: --compare-round 2548")
+    assert "(see abcresearch report --help)" in err[0]

@@ -484,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (add_args, run) in COMMANDS.items():
         p = sub.add_parser(name, help=(run.__doc__ or "").strip().split("\n")[0] or None)
         add_args(p)
-        p.set_defaults(_run=run)
+        p.set_defaults(_run=run, _parser=p)
     return parser
 
 
@@ -500,7 +500,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command's own parser: "see abcresearch report --help"
+            args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     try:

@@ -417,7 +417,8 @@ class BatchResult:
         ran = [o for o in self.outcomes if o.status == "ok"]
         per = (sum(o.seconds for o in ran) / len(ran)) if ran else 0.0
         lines = [
-            f"Round {self.survey_round}, {self.level}: {len(self.outcomes)} areas; "
+            f"Round {self.survey_round}, {self.level}: {len(self.outcomes)} "
+            f"area{'' if len(self.outcomes) == 1 else 's'}; "
             f"{len(ran)} written, {self.count('skipped')} unchanged (skipped), "
             f"{len(self.failed)} failed; {self.seconds:.1f} s"
             + (f" ({per:.2f} s per report in a worker)" if ran else "") + "."
