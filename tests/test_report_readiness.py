@@ -16,7 +16,6 @@ from abcresearch.reports import charts, disclosure
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.readiness import published_rows
-from abcresearch.scoring import load_grade_rules
 
 matplotlib.use("Agg")
 
@@ -75,7 +74,7 @@ def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
     needs = table[t("readiness.col.need")][~hidden]
     for nd, near, shown in zip(rows["need"][~hidden], rows["need_near_threshold"][~hidden],
                                needs, strict=True):
-        assert shown.startswith(load_grade_rules().need_labels[nd]["th"])
+        assert shown.startswith(t(f"readiness.need_short.{nd}"))  # under "ความจำเป็น"
         assert ("ใกล้เกณฑ์" in shown) == bool(near)
     assert np.allclose(table[t("readiness.col.org_strength")],
                        rows["org_strength"].round(1))
@@ -424,3 +423,21 @@ def test_a_readiness_table_names_every_band_and_step(sample_store) -> None:
         assert f"{i} = {rules.need_labels[need]['th']} กลุ่ม {grade}" in notes, i
     for n in range(1, 7):
         assert f"{n} = {label(f'step.{n}', 'th')}" in notes, n
+
+
+def test_the_need_column_says_high_or_lower_under_its_heading(sample_store) -> None:
+    """"ความจำเป็น / ไม่สูง (ใกล้ / เกณฑ์)" took three lines in each of the province table's
+    170 rows under a heading that already says "ความจำเป็น" (a reader review): the cells say
+    "สูง" or "ไม่สูง"; sentences keep the full words."""
+    from abcresearch.labels import label
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.province import ProvinceReport
+
+    allowed = {label(f"readiness.need_short.{c}", "th") for c in ("high", "low")}
+    allowed |= {label("readiness.near", "th", value=v) for v in set(allowed)}
+    for res in (ProvinceReport.load("80", 2549, store=sample_store).tambon_ranking(),
+                AreaReport.load("8015", 2549, store=sample_store).villages()):
+        frame = res.to_frame(0)
+        cells = set(frame[label("readiness.col.need", "th")].astype(str))
+        shown = {c for c in cells if c not in {"<5", "×", "–", ""}}
+        assert shown and shown <= allowed, cells

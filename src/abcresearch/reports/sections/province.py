@@ -337,9 +337,10 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         t("col.share_level1"): [marker(thr) if sm else sh.text
                                 for sh, sm in zip(shares, small, strict=True)],
         "M0": [marker(thr) if sm else m.text for m, sm in zip(m0, small, strict=True)],
-        t("readiness.col.need"): [mk if h else need_text(t, rules, report.lang, nd, nr)
-                                  for nd, nr, h, mk in zip(tt["need"], tt["need_near_threshold"],
-                                                           hidden, marks, strict=True)],
+        t("readiness.col.need"): [
+            mk if h else need_text(t, rules, report.lang, nd, nr, short=True)
+            for nd, nr, h, mk in zip(tt["need"], tt["need_near_threshold"], hidden, marks,
+                                     strict=True)],
         t("readiness.col.grade"): [marker(thr) if s else grade_text(t, g, nr)
                                    for g, nr, s in zip(tt["grade"], tt["near_threshold"], small,
                                                        strict=True)],

@@ -64,11 +64,24 @@ def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
 
 
 def need_text(t: Callable[..., str], rules: GradeRules, lang: str, need: Any,
-              near: Any = False) -> str:
-    """Return the need class in words (with ``(ใกล้เกณฑ์)`` when near its threshold)."""
+              near: Any = False, short: bool = False) -> str:
+    """Return the need class in words (with ``(ใกล้เกณฑ์)`` when near its threshold).
+
+    ``short``: the words under a "need" heading ("ไม่สูง" for "ความจำเป็นไม่สูง"), labels
+    ``readiness.need_short.<class>``, the full words for a class without one. A province's
+    table of 170 tambons took three lines a row for "ความจำเป็น / ไม่สูง (ใกล้ / เกณฑ์)" (a reader
+    review).
+    """
     if not isinstance(need, str) or not need:
         return ""
     text = str((rules.need_labels or {})[need][lang])
+    if short:
+        from abcresearch.errors import ParamsError
+
+        try:
+            text = t(f"readiness.need_short.{need}")
+        except ParamsError:
+            pass
     return t("readiness.near", value=text) if bool(near) else text
 
 

@@ -79,7 +79,7 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     names = [report.child_name(c) for c in rows["code"]]
     grades = [report.marker if s else grade_text(t, g, near)
               for g, near, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
-    needs = [mk if h else need_text(t, rules, lang, nd, near)
+    needs = [mk if h else need_text(t, rules, lang, nd, near, short=True)
              for nd, near, h, mk in zip(rows["need"], rows["need_near_threshold"], hidden, marks,
                                         strict=True)]
     bands = [mk if h else ("" if pd.isna(b) else int(b))
