@@ -746,3 +746,11 @@ def test_capitals_tied_as_the_most_often_lacking_are_all_named(sample_store) -> 
 
     assert found and found[0].endswith(names_list(rep.t, names)), found
     assert names_list(rep.t, names).count("ทุน") == 2
+
+
+def test_rounded_household_counts_say_their_rows_may_not_add_up(report) -> None:
+    """A village's levels table read "10, 200, 60 … total 280" (a reader review): the counts are
+    rounded to tens on purpose (disclosure), and the note now says a row may not add up."""
+    notes = " ".join(t.notes or "" for t in report.levels_and_tracks().tables)
+    assert "ปัดเป็นหลัก" in notes
+    assert "รวมกันไม่เท่ากับยอดรวมพอดี" in notes
