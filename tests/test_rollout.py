@@ -719,3 +719,23 @@ def test_village_form_totals_say_they_are_the_surveyed_villages(rollout, sample_
     assert "หมู่บ้านที่สำรวจ" in label("m.households_form", "th")
     census = AreaReport.load("801501", 2549, store=sample_store)
     assert label("welfare.surveyed_only", "th").split("{")[0] not in census.welfare_fund().text
+
+
+def test_the_overviews_level1_households_are_counted_as_an_areas_are(rollout) -> None:
+    """The overview's "about N households at level 1" summed the design's weights while every
+    area's report scales its counts to the frame's households in a two-stage round (a diff
+    review): one rule (``calibration_factor``) for both, so N is the frame's households times
+    the design's share."""
+    from abcresearch.reports.context import calibration_factor
+    from abcresearch.reports.province import ProvinceReport
+
+    store, _ = rollout
+    rep = ProvinceReport.load("80", 2550, store=store)
+    hh = rep.households
+    known = rep.analysis.areas.set_index("area_code")["households_in_surveyed_strata"]["80"]
+    factor = calibration_factor(rep.analysis, "80", hh)
+    assert factor != 1.0  # a two-stage round: the weights are scaled
+    assert factor * float(hh["weight"].sum()) == pytest.approx(float(known))
+    amphoe = AreaReport.load("8015", 2550, store=store)
+    assert amphoe.count_factor == pytest.approx(
+        calibration_factor(amphoe.analysis, "8015", amphoe.households))

@@ -57,6 +57,28 @@ CHILD_COLUMN = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "v
                 "village": "village_code"}
 
 
+def calibration_factor(analysis: RoundAnalysis, code: str, households: pd.DataFrame) -> float:
+    """Return ``N / sum(w)`` for an area's weighted counts in a two-stage round, else 1.
+
+    ``N`` is the frame's households of the area in the strata it has a surveyed village in
+    (the areas table's ``households_in_surveyed_strata``); in a census round, or without a
+    frame, the design's weights are the counts (see :attr:`AreaContext.calibrated`). One rule
+    for an area's report and the province overview.
+    """
+    if not analysis.has_frame or households.empty or "village_prob" not in households.columns:
+        return 1.0
+    if not bool((pd.to_numeric(households["village_prob"], errors="coerce") < 1).any()):
+        return 1.0
+    col = "households_in_surveyed_strata"
+    if col not in analysis.areas.columns:
+        return 1.0
+    known = analysis.areas.set_index("area_code")[col].astype("float64").get(str(code))
+    total = float(households["weight"].astype(float).sum())
+    if known is None or not known > 0 or total <= 0:
+        return 1.0
+    return float(known) / total
+
+
 @dataclass
 class ReportBase:
     """Language, words and the results of the sections called so far.
@@ -333,9 +355,7 @@ class AreaContext(ReportBase):
         """Return the factor of the area's weighted counts: ``N / sum(w)`` if calibrated, else 1."""
         if not self.calibrated:
             return 1.0
-        total = float(self.households["weight"].astype(float).sum())
-        known = float(self.known_households([self.area.code]).iloc[0])
-        return known / total if total > 0 else 1.0
+        return calibration_factor(self.analysis, self.area.code, self.households)
 
     def known_households(self, codes: Sequence[str]) -> pd.Series:
         """Return the frame's households of areas in the strata they have a surveyed village in.

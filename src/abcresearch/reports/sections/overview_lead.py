@@ -26,7 +26,7 @@ import pandas as pd
 
 from abcresearch.labels import HalfUp, round_half_up
 from abcresearch.reports import charts
-from abcresearch.reports.context import ProvinceContext
+from abcresearch.reports.context import ProvinceContext, calibration_factor
 from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.estimates import item_share_cells, member_flag, welfare_share_cells
 from abcresearch.reports.item_rules import load_action_rules
@@ -154,7 +154,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         v_all = int(len(frame))
     except Exception:  # no frame: the villages of the province's official list are unknown
         v_all = None
-    hh_all = report.status.coverage.households_total
+    # the province's households only from its frame, as its villages (without one, the
+    # status table's total is the surveyed villages' own, not the province's)
+    hh_all = report.status.coverage.households_total if v_all else None
     found.append(t("lead.coverage", villages=f"{n_vil:,}", households=f"{n_hh:,}",
                    of_households=t("lead.of_households", total=f"{hh_all:,}") if hh_all else "",
                    tambons=n_tam, tambons_all=len(tam),
@@ -192,9 +194,12 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     if not l1_shown.hidden:
         # with the households it stands for: a committee sizes a budget on them (a reader
         # review), rounded as every area's report rounds its own
+        # counted as every area's report counts (its own weighted counts, calibrated to the
+        # frame's households in a two-stage round)
         level1 = (hh["overall_level"] == 1).to_numpy(dtype=bool)
+        factor = calibration_factor(report.analysis, report.province.code, hh)
         count = share_pub.weighted("overall_level", report.province.code, ["1"],
-                                   float(hh["weight"].to_numpy()[level1].sum()))
+                                   factor * float(hh["weight"].to_numpy()[level1].sum()))
         found.append(t("lead.level1", share=l1_shown.with_ci) + (
             "" if count.hidden else t("lead.level1_count", count=count.text)))
     by_a = _share(design, "level1", lvl, by="amphoe_code")

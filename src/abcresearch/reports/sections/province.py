@@ -46,11 +46,12 @@ def cover(report: ProvinceContext) -> SectionResult:
         grades += f" ({t('cover.grade_draft')})"
     c = report.status.coverage
     # of how many, as an area's cover says it: the committee sizes a budget on the province's
-    # households, not the sample's (a reader review); without a frame, the sample alone
+    # households, not the sample's (a reader review); without a frame (whose totals would be
+    # the surveyed villages' own), the sample alone
     surveyed = (t("rollout.cover.coverage", villages=f"{c.villages_surveyed:,}",
                   villages_total=f"{c.villages_total:,}", households=f"{c.households_surveyed:,}",
                   households_total=f"{c.households_total:,}")
-                if c.villages_total and c.households_total else
+                if report.analysis.has_frame and c.villages_total and c.households_total else
                 t("cover.surveyed", villages=f"{hh['village_code'].nunique():,}",
                   households=f"{len(hh):,}"))
     lines = [
