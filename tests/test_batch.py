@@ -17,6 +17,7 @@ from fixtures.fake_store import ROUND, make_store
 
 from abcresearch.batch.run import available_areas, plan_batch, run_batch
 from abcresearch.cli import main
+from abcresearch.errors import AreaError
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 TINY = NOTEBOOKS / "tiny_area.ipynb"
@@ -40,6 +41,12 @@ def test_available_areas_follow_the_store(tmp_path: Path) -> None:
     assert available_areas(ROUND, "tambon", "8001", store) == TAMBONS[:4]
     assert available_areas(ROUND, "amphoe", None, store) == ["8001", "8002"]
     assert available_areas(ROUND, "village", "800101", store) == ["80010101", "80010102"]
+    # a within at or below the level asked for is refused, not answered with no areas (a
+    # user's walk-through: `batch --level tambon --within <village>` ran 0 reports, exit 0)
+    with pytest.raises(AreaError, match="within 80010101 is a code of level village"):
+        available_areas(ROUND, "tambon", "80010101", store)
+    with pytest.raises(AreaError, match="amphoe areas lie within a province code"):
+        available_areas(ROUND, "amphoe", "8001", store)
 
 
 def test_failure_isolated_rerun_skips_and_resume(tmp_path: Path) -> None:

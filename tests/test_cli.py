@@ -176,7 +176,7 @@ def test_within_below_the_level_of_the_batch(capsys, sample_store, no_work):
     code, err = _run(capsys, "batch", "--level", "tambon", "--within", "80150101", "--round",
                      "2549", "--store", str(sample_store))
     assert code == 2 and len(err) == 1
-    assert "--within 80150101 is a village code" in err[0]
+    assert "--within 80150101 is a code of level village" in err[0]
     assert "takes a province or amphoe code" in err[0]
     code, err = _run(capsys, "batch", "--level", "amphoe", "--within", "8015", "--round",
                      "2549", "--store", str(sample_store))

@@ -108,24 +108,20 @@ def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) 
                          f"{_areas_with_data(survey_round, store)})")
 
 
-#: Levels a batch's ``--within`` may name, by the level of the batch's reports.
-WITHIN_LEVELS = {"amphoe": ("province",), "tambon": ("province", "amphoe"),
-                 "village": ("province", "amphoe", "tambon")}
-
-
 def _check_within(within: str | None, survey_round: int, store: Path | None,
                   level: str | None = None) -> None:
     """``--within`` must name an official area above ``level`` with data in the round."""
     if not within:
         return
+    from abcresearch.batch.run import WITHIN_LEVELS
     from abcresearch.store import tambons_with_data
     from abcresearch.survey.areas import get_area
 
     area = get_area(str(within).strip())
     allowed = WITHIN_LEVELS.get(level or "", ())
     if allowed and area.level not in allowed:  # 0 areas and exit 0 otherwise
-        raise InputError(f"--within {area.code} is a {area.level} code: a batch of {level} "
-                         f"reports takes a {' or '.join(allowed)} code")
+        raise InputError(f"--within {area.code} is a code of level {area.level}: a batch of "
+                         f"{level} reports takes a {' or '.join(allowed)} code")
     tambons = tambons_with_data(survey_round, store)
     if not any(t.startswith(area.code[:6]) for t in tambons):
         amphoes = sorted({t[:4] for t in tambons})

@@ -138,6 +138,11 @@ def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
     return sorted(codes)
 
 
+#: Levels an area's ``within`` may name, by the level of the areas asked for.
+WITHIN_LEVELS = {"amphoe": ("province",), "tambon": ("province", "amphoe"),
+                 "village": ("province", "amphoe", "tambon")}
+
+
 def available_areas(survey_round: int, level: str, within: str | None = None,
                     store: str | os.PathLike[str] | None = None) -> list[str]:
     """Return the codes of ``level`` areas with data in the store for a round.
@@ -166,7 +171,12 @@ def available_areas(survey_round: int, level: str, within: str | None = None,
         raise AreaError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     prefix = ""
     if within:
-        prefix = get_area(str(within).strip()).code
+        area = get_area(str(within).strip())
+        allowed = WITHIN_LEVELS[level]
+        if area.level not in allowed:  # else 0 areas, and a batch of nothing that "worked"
+            raise AreaError(f"within {area.code} is a code of level {area.level}: {level} "
+                            f"areas lie within a {' or '.join(allowed)} code")
+        prefix = area.code
     store_path = Path(store) if store is not None else default_store()
     manifest = read_manifest(int(survey_round), store_path)
     tambons = sorted(t for t in fingerprints(manifest) if t.startswith(prefix[:6]))
@@ -825,5 +835,5 @@ def outcomes_from_disk(codes: Iterable[str], survey_round: int, out: Path,
     return result
 
 
-__all__ = ["BatchPlan", "BatchResult", "ReportTask", "available_areas", "plan_batch",
-           "round_areas", "run_batch", "run_task"]
+__all__ = ["WITHIN_LEVELS", "BatchPlan", "BatchResult", "ReportTask", "available_areas",
+           "plan_batch", "round_areas", "run_batch", "run_task"]
