@@ -955,5 +955,22 @@ def test_a_renamed_required_column_is_named_beside_the_one_missing(tmp_path):
         columns={"financial/fin_savings": "financial/savings"})
     write(exp, tmp_path / "export")
     with pytest.raises(InputError, match=r"required question fin_savings \(financial/fin_savings"
-                                         r"\) is missing.*unknown column financial/savings"):
+                                         r"\) is missing.*unknown column financial/savings, "
+                                         r"perhaps the question was renamed"):
         _ingest(tmp_path / "export", tmp_path)
+    # an unknown column of the same group but another question is not offered as the rename
+    exp = build()
+    exp.households = exp.households.rename(columns={"financial/fin_savings": "financial/x_note"})
+    write(exp, tmp_path / "export2")
+    with pytest.raises(InputError, match=r"required question fin_savings") as info:
+        ingest(tmp_path / "export2", survey_round=ROUND, store=tmp_path / "store2")
+    assert "unknown column" not in str(info.value)
+
+
+def test_a_utf16_file_with_a_bad_byte_is_refused_naming_the_byte(tmp_path):
+    exp = make_export(tmp_path / "export")
+    bad = "ab".encode("utf-16") + b"\x00\xd8"  # a lone high surrogate at byte 6
+    (exp.folder / "village.csv").write_bytes(bad)
+    with pytest.raises(InputError, match=r"village.csv starts with a UTF-16 mark but byte 6 is "
+                                         r"not UTF-16"):
+        _ingest(exp.folder, tmp_path)

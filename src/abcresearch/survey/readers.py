@@ -193,8 +193,8 @@ def _sniff_encoding(path: Path, data: bytes) -> tuple[str, bytes, tuple[int, ...
         # Excel's "Unicode Text" (UTF-16 with its mark, tab-separated): read, not "binary"
         try:
             return "utf-16", data.decode("utf-16").encode("utf-8"), ()
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path.name} starts with a UTF-16 mark but byte {exc.start + 2:,} "
+        except UnicodeDecodeError as exc:  # counted from the file's start, its mark included
+            raise InputError(f"{path.name} starts with a UTF-16 mark but byte {exc.start:,} "
                              "is not UTF-16; save it again as CSV UTF-8") from None
     if b"\x00" in data[:8192]:
         raise InputError(f"{path.name} is a binary file, not a CSV or XLSX export")
@@ -738,9 +738,11 @@ def normalise(sheet: Sheet) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
             # a renamed column is the likely cause: name the unknown column that resembles it
             import difflib
 
-            near = difflib.get_close_matches(str(q.header), ignored, n=1, cutoff=0.6)
-            hint = (f"; the export has an unknown column {near[0]}, perhaps the question "
-                    f"renamed: give it its name in the form" if near else "")
+            # by the question's own name, not its group's ("financial/...") that all share
+            leaves = {_leaf(c): c for c in ignored}
+            near = difflib.get_close_matches(q.name, list(leaves), n=1, cutoff=0.75)
+            hint = (f"; the export has an unknown column {leaves[near[0]]}, perhaps the "
+                    f"question was renamed: give it its name in the form" if near else "")
             raise InputError(f"{sheet.file}: the column of required question {q.name} "
                              f"({q.header}) is missing, so no row can be read{hint}")
         frame[q.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
