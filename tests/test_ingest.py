@@ -974,3 +974,12 @@ def test_a_utf16_file_with_a_bad_byte_is_refused_naming_the_byte(tmp_path):
     with pytest.raises(InputError, match=r"village.csv starts with a UTF-16 mark but byte 6 is "
                                          r"not UTF-16"):
         _ingest(exp.folder, tmp_path)
+
+
+def test_a_christian_era_round_is_refused_with_its_buddhist_era_year(tmp_path):
+    """Ingest and a report of a round never ingested give one hint, from one rule."""
+    exp = make_export(tmp_path / "export")
+    with pytest.raises(InputError, match=r"round 2006 is not a Buddhist-era year \(e\.g\. 2549\)"):
+        ingest(exp.folder, survey_round=2006, store=tmp_path / "store")
+    with pytest.raises(InputError, match=r"round 12 is not a Buddhist-era year \(e\.g\. 2549\)"):
+        ingest(exp.folder, survey_round=12, store=tmp_path / "store")

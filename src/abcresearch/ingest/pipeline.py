@@ -84,6 +84,7 @@ from abcresearch.survey.validate import (
     empty_issues,
     isin,
     issue_table,
+    round_year_problem,
     rules,
     validate,
     validate_table,
@@ -500,8 +501,9 @@ def ingest(directory: Path | str, survey_round: int, store: Path | str | None = 
     StoreError
         The store is a file, or another ingest is writing it (:class:`StoreBusyError`).
     """
-    if not (2400 <= int(survey_round) <= 2700):
-        raise InputError(f"round {survey_round} is not a Buddhist-era year (e.g. 2549)")
+    problem = round_year_problem(survey_round)
+    if problem:
+        raise InputError(f"round {problem}")
     survey_round = int(survey_round)
     directory = Path(directory)
     store = Path(store) if store is not None else default_store()

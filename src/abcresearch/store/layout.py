@@ -139,13 +139,12 @@ def round_folder(survey_round: int, store: str | os.PathLike[str] | None = None)
     if folder is None:
         present = rounds(root)
         have = ", ".join(map(str, present)) if present else "none"
-        # a Christian-era year for a round (2006 for 2549) gets the same hint as at ingest
-        era = ("" if 2400 <= int(survey_round) <= 2700 else
-               f"; {survey_round} is not a Buddhist-era year (e.g. {int(survey_round) + 543})"
-               if 1900 <= int(survey_round) <= 2200 else
-               "; a round is a Buddhist-era year (e.g. 2549)")
+        # a Christian-era year for a round (2006 for 2549) gets the hint ingest gives
+        from abcresearch.survey.validate import round_year_problem
+
+        problem = round_year_problem(survey_round)
         raise StoreError(f"round {survey_round} was never ingested into {root} "
-                         f"(rounds present: {have}){era}")
+                         f"(rounds present: {have})" + (f"; {problem}" if problem else ""))
     return folder
 
 

@@ -62,6 +62,22 @@ _DMY_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
 #: Buddhist-era years start here (2443 BE = 1900 CE); CE years 2100-2399 are rejected.
 BE_FROM = 2400
 BE_OFFSET = 543
+#: The latest Buddhist-era year a survey round may be (2700 BE = 2157 CE).
+BE_TO = 2700
+
+
+def round_year_problem(survey_round: int) -> str | None:
+    """Return why ``survey_round`` is not a round's Buddhist-era year, or None if it is one.
+
+    A Christian-era year gets its Buddhist-era year as the example ("2006 is not a
+    Buddhist-era year (e.g. 2549)"): ingest refuses it, and a report of a round never ingested
+    says it.
+    """
+    year = int(survey_round)
+    if BE_FROM <= year <= BE_TO:
+        return None
+    example = year + BE_OFFSET if 1900 <= year <= BE_TO - BE_OFFSET else 2549
+    return f"{year} is not a Buddhist-era year (e.g. {example})"
 
 
 #: The params file of the validation rules and the round-wide input tables.
