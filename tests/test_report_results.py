@@ -725,6 +725,10 @@ def test_an_amphoe_report_does_not_compare_the_amphoe_with_itself(sample_store) 
         assert res.tables[0].caption.endswith(label(f"cap.profile.caption{suffix}", "th"))
         assert any(label(f"profile.chart_caption{suffix}", "th") in (f.caption or "")
                    for f in res.figures), code
+    # a tambon compared with an amphoe code only: "the areas chosen", not "amphoe and province"
+    rep = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    res = rep.capital_profile(compare=("8015",))  # an amphoe given by its code
+    assert res.tables[0].caption.endswith(label("cap.profile.caption.areas", "th"))
 
 
 def test_capitals_tied_as_the_most_often_lacking_are_all_named(sample_store) -> None:

@@ -168,8 +168,10 @@ def capital_profile(report: AreaContext, *, compare: Sequence[str] = DEFAULT_COM
     ax = charts.capital_profile_chart(chart_data, comparisons=drawn,
                                       area_label=report.t("col.area"),
                                       xlabel=report.t("chart.score"))
-    # the captions name the amphoe only where it is compared
-    against = "" if any(item != "province" for item in compare) else ".province"
+    # the captions name what is compared: the amphoe and the province, the province alone,
+    # other areas chosen, or nothing
+    against = ("" if "province" in compare and len(compare) > 1 else
+               ".province" if compare == ("province",) else ".areas" if compare else ".none")
     out.parts.append(Figure.from_matplotlib(
         ax.figure, caption=report.t(f"profile.chart_caption{against}"), data=chart_data))
     shown = pd.DataFrame({
