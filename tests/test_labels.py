@@ -64,4 +64,4 @@ def test_the_methods_note_says_which_sensitive_data_is_never_scored() -> None:
     assert "household's religion" in en and "each member's health" in en
     assert "Religion and health are sensitive" not in en
     th = label("methods.personal", "th")
-    assert "ศาสนาที่ครัวเรือนนับถือ" in th and "สุขภาพของสมาชิกรายคน" in th
+    assert "ศาสนาที่ครัวเรือนนับถือ" in th and "สุขภาพของสมาชิกแต่ละคน" in th

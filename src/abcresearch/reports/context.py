@@ -453,7 +453,7 @@ class AreaContext(ReportBase):
                              table="villages")
 
     def village_names(self) -> list[str]:
-        """Return the own names of the area's villages, from their forms (each once, no blanks).
+        """Return the own names of the area's villages (each once, no blanks).
 
         Returns
         -------
@@ -470,7 +470,7 @@ class AreaContext(ReportBase):
                                       forms=self.village_forms)
 
     def child_name(self, code: str) -> str:
-        """Name of an area within (with the village's own name from its form)."""
+        """Name of an area within (a village with its own name: :attr:`own_village_names`)."""
         return self.cached(("child_name", code), lambda: self._child_name(code))
 
     def _child_name(self, code: str) -> str:
