@@ -485,3 +485,15 @@ def test_cli_report_takes_a_notebook_of_ones_own(tmp_path: Path, monkeypatch,
     assert main(["report", "--area", "801501", "--round", "2549", "--store", str(store),
                  "--notebook", str(TINY), "--out", str(tmp_path / "o")]) == 0
     assert seen["out"] == tmp_path / "o"
+
+
+def test_a_batch_of_one_area_says_one_area(tmp_path: Path) -> None:
+    """"1 areas" in the summary (a user's walk-through)."""
+    from abcresearch.batch.run import BatchResult
+    from abcresearch.batch.runner import ReportOutcome, ReportPaths
+
+    one = ReportOutcome("800101", ROUND, "tambon", "ok",
+                        ReportPaths.for_area("800101", ROUND, tmp_path), seconds=1.0)
+    assert f"Round {ROUND}, tambon: 1 area; 1 written" in BatchResult(
+        ROUND, "tambon", [one], None, 2.0).summary()
+    assert ": 2 areas;" in BatchResult(ROUND, "tambon", [one, one], None, 2.0).summary()

@@ -44,7 +44,7 @@ def test_kobo_csv_round_trip_keeps_every_row(tmp_path):
     assert (mem.groupby("submission_uuid").size() == 2).all()
     assert {s["encoding"] for s in res.sources} == {"utf-8"}
     assert {s["delimiter"] for s in res.sources} == {";"}
-    assert "households: 12 read, 12 valid, 0 rejected" in res.summary()
+    assert "households: 12 read, 12 valid, 0 rejected, 0 with warnings" in res.summary()
 
 
 @pytest.mark.parametrize(("encoding", "delimiter", "quote_all"),
