@@ -441,3 +441,9 @@ def test_the_need_column_says_high_or_lower_under_its_heading(sample_store) -> N
         cells = set(frame[label("readiness.col.need", "th")].astype(str))
         shown = {c for c in cells if c not in {"<5", "×", "–", ""}}
         assert shown and shown <= allowed, cells
+    # the reasons' sentences keep the full words ("กลุ่ม C · สูง" read as nothing)
+    rep = AreaReport.load("8015", 2549, store=sample_store)
+    reasons = rep.villages().parts[-1].text
+    full = {label(f"readiness.need_short.{c}", "th") for c in ("high", "low")}
+    assert not any(f"· {w}\n" in reasons or reasons.rstrip().endswith(f"· {w}") for w in full)
+    assert "· ความจำเป็น" in reasons, reasons[:300]

@@ -79,9 +79,13 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     names = [report.child_name(c) for c in rows["code"]]
     grades = [report.marker if s else grade_text(t, g, near)
               for g, near, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
-    needs = [mk if h else need_text(t, rules, lang, nd, near, short=True)
-             for nd, near, h, mk in zip(rows["need"], rows["need_near_threshold"], hidden, marks,
-                                        strict=True)]
+    # under the table's "need" heading the short words, in the reasons' sentences the full
+    def needs_in(short: bool) -> list[str]:
+        return [mk if h else need_text(t, rules, lang, nd, near, short=short)
+                for nd, near, h, mk in zip(rows["need"], rows["need_near_threshold"], hidden,
+                                           marks, strict=True)]
+
+    needs, needs_said = needs_in(short=True), needs_in(short=False)
     bands = [mk if h else ("" if pd.isna(b) else int(b))
              for b, h, mk in zip(rows["priority_band"], hidden, marks, strict=True)]
     shown = pd.DataFrame({
@@ -109,7 +113,7 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
             continue
         head = f"- **{name}**: {grades[i]}"
         if not hidden[i]:
-            head += f" · {needs[i]}"
+            head += f" · {needs_said[i]}"
         reason = published_reason(pub, rows.loc[i], codes[i], report, rules)
         sub = [r for r in reason.split("; ") if r]
         if not hidden[i]:
