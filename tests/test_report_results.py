@@ -758,3 +758,25 @@ def test_rounded_household_counts_say_their_rows_may_not_add_up(report) -> None:
     notes = " ".join(t.notes or "" for t in report.levels_and_tracks().tables)
     assert "ปัดเป็นหลัก" in notes
     assert "รวมกันไม่เท่ากับยอดรวมพอดี" in notes
+
+
+def test_one_more_c_area_is_named_not_counted(sample_store) -> None:
+    """"ตำบลนาทราย, ตำบลปากพูน, ตำบลคลัง และอีก 1 ตำบล" hid a name where there was room for
+    it (a reader review): with one more than the list holds, it is named."""
+    tried = 0
+    for code in ("8015", "801501", "801502", "801503"):
+        rep = AreaReport.load(code, 2549, store=sample_store, lang="th")
+        kids = rep.children
+        in_c = kids[kids["grade"] == "C"]["code"].tolist()
+        if len(in_c) < 2:
+            continue
+        tried += 1
+        line = rep.key_findings(priority_areas=len(in_c) - 1).findings[-1]
+        more = rep.t("find.priority_more", more=1, unit="x").split("1")[0].strip()
+        assert more not in line, line
+        assert all(rep.child_name(c) in line for c in in_c), line
+        # two more than the list: counted, as before
+        if len(in_c) >= 3:
+            line = rep.key_findings(priority_areas=len(in_c) - 2).findings[-1]
+            assert more in line, line
+    assert tried, "no area of the sample has two group-C areas within"

@@ -190,7 +190,8 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                                   report.households, CHILD_COLUMN[report.level])
         kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
         in_c = kids[kids["grade"] == "C"]
-        first = in_c.head(priority_areas)
+        # "A, B, C and 1 more" hides a name where there is room for it: one more is named
+        first = in_c.head(priority_areas + (len(in_c) == priority_areas + 1))
         unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
         names = ", ".join(report.child_name(c) for c in first["code"]) or t("find.none")
         if len(in_c) > len(first):  # the list is the first in priority order: say so
