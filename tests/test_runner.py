@@ -423,6 +423,8 @@ def test_report_command_runs_the_notebook_in_its_own_process(
     nb = nbformat.read(paths.ipynb, as_version=4)
     assert [c.execution_count for c in nb.cells if c.cell_type == "code"][:2] == [1, 2]
     assert str(paths.pdf) in printed.out
+    # the tables workbook it wrote is named too (a user's walk-through saw two of its files)
+    assert str(paths.pdf.with_suffix(".xlsx")) in printed.out
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before
             and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert left == []

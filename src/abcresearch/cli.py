@@ -386,8 +386,11 @@ def _run_report(args: argparse.Namespace) -> int:
                   f"(details: {outcome.paths.error})", file=sys.stderr)
             return 1
         # the whole wait (imports and checks included), not only the notebook and its PDF
+        # what the command wrote for a reader: the PDF, the notebook and the tables workbook
+        workbook = outcome.paths.pdf.with_suffix(".xlsx")
         print(f"{outcome.paths.pdf}\n{outcome.paths.ipynb}\n"
-              f"({time.perf_counter() - started:.1f} s)", flush=True)
+              + (f"{workbook}\n" if workbook.is_file() else "")
+              + f"({time.perf_counter() - started:.1f} s)", flush=True)
         return 0
     finally:
         kernels.POOL.release()  # stopped, unless a report server keeps it for the next report
