@@ -57,26 +57,32 @@ CHILD_COLUMN = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "v
                 "village": "village_code"}
 
 
-def calibration_factor(analysis: RoundAnalysis, code: str, households: pd.DataFrame) -> float:
-    """Return ``N / sum(w)`` for an area's weighted counts in a two-stage round, else 1.
+def calibrated_total(analysis: RoundAnalysis, code: str, households: pd.DataFrame
+                     ) -> float | None:
+    """Return the households an area's weighted counts add up to, or None: the weights'.
 
-    ``N`` is the frame's households of the area in the strata it has a surveyed village in
-    (the areas table's ``households_in_surveyed_strata``); in a census round, or without a
-    frame, the design's weights are the counts (see :attr:`AreaContext.calibrated`). One rule
-    for an area's report and the province overview.
+    In a round that samples villages (some ``village_prob`` below 1) with a frame, an area's
+    counts are the frame's households of the area in the strata it has a surveyed village in
+    (the areas table's ``households_in_surveyed_strata``) times the design's shares (see
+    :attr:`AreaContext.calibrated`); in a census round, or without a frame, the design's
+    weights are the counts. One rule for an area's report and the province overview.
     """
     if not analysis.has_frame or households.empty or "village_prob" not in households.columns:
-        return 1.0
+        return None
     if not bool((pd.to_numeric(households["village_prob"], errors="coerce") < 1).any()):
-        return 1.0
+        return None
     col = "households_in_surveyed_strata"
     if col not in analysis.areas.columns:
-        return 1.0
+        return None
     known = analysis.areas.set_index("area_code")[col].astype("float64").get(str(code))
-    total = float(households["weight"].astype(float).sum())
-    if known is None or not known > 0 or total <= 0:
-        return 1.0
-    return float(known) / total
+    return float(known) if known is not None and known > 0 else None
+
+
+def calibration_factor(analysis: RoundAnalysis, code: str, households: pd.DataFrame) -> float:
+    """Return ``N / sum(w)`` for an area's weighted counts (:func:`calibrated_total`), else 1."""
+    known = calibrated_total(analysis, code, households)
+    total = float(households["weight"].astype(float).sum()) if known is not None else 0.0
+    return known / total if known is not None and total > 0 else 1.0
 
 
 @dataclass
@@ -342,13 +348,8 @@ class AreaContext(ReportBase):
         standard error, as R's survey package gives them. A village report weighs within the
         village (its frame count already); a census round is its frame.
         """
-        if self.level == "village" or not self.analysis.has_frame:
-            return False
-        hh = self.households
-        if "village_prob" not in hh.columns or hh.empty:
-            return False
-        p = pd.to_numeric(hh["village_prob"], errors="coerce")
-        return bool((p < 1).any()) and self.known_households([self.area.code]).gt(0).all()
+        return self.level != "village" and calibrated_total(
+            self.analysis, self.area.code, self.households) is not None
 
     @cached_property
     def count_factor(self) -> float:
