@@ -383,28 +383,38 @@ def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
     assert moved, "the test cannot fail: the caption never reached a page foot"
 
 
+def _kept_on_one_page(cells, first: str, then: str):
+    """Push ``first`` towards a page foot with 30-40 paragraphs before it (``cells(paragraphs)``
+    makes the notebook's cells); assert ``first`` and ``then`` always share a page and that the
+    push moved it at least once; return the last notebook."""
+    moved = 0
+    for k in range(30, 41):  # paragraphs before: the introduction reaches the page foot
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+        nb.cells = cells("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k)))
+        pages = _page_texts(nb)
+        at_intro = next(i for i, p in enumerate(pages) if first in p)
+        at_then = next(i for i, p in enumerate(pages) if then in p)
+        assert at_intro == at_then, k
+        moved += at_intro > 0
+    assert moved, "the test cannot fail: the introduction never reached a page foot"
+    return nb
+
+
 def test_a_short_introduction_never_ends_a_page_its_table_starts_the_next() -> None:
     """A one-line paragraph printed just before a table (in the same cell) shares a page with
     the table's caption, wherever the page breaks; a long paragraph is left to flow."""
     frame = pd.DataFrame({"ตำบล": [f"ตำบลที่ {i + 1}" for i in range(12)],
                           "ครัวเรือน": range(12)})
     intro = "ตารางต่อไปนี้แสดงจำนวนครัวเรือนของแต่ละตำบล"
-    moved = 0
-    for k in range(30, 41):  # paragraphs before: the introduction reaches the page foot
-        nb = new_notebook()
-        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
-        nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
-                    new_code_cell("t", outputs=[
-                        new_output("display_data", data={"text/markdown": intro,
-                                                         "text/plain": intro}),
-                        new_output("display_data", data={
-                            TABLE_MIME: table_spec(frame, caption="ตารางทดสอบคำนำ")})])]
-        pages = _page_texts(nb)
-        at_intro = next(i for i, p in enumerate(pages) if intro in p)
-        at_table = next(i for i, p in enumerate(pages) if "ตารางทดสอบคำนำ" in p)
-        assert at_intro == at_table, k
-        moved += at_intro > 0
-    assert moved, "the test cannot fail: the introduction never reached a page foot"
+
+    def cells(paragraphs: str) -> list:
+        return [new_markdown_cell(paragraphs), new_code_cell("t", outputs=[
+            new_output("display_data", data={"text/markdown": intro, "text/plain": intro}),
+            new_output("display_data", data={
+                TABLE_MIME: table_spec(frame, caption="ตารางทดสอบคำนำ")})])]
+
+    nb = _kept_on_one_page(cells, intro, "ตารางทดสอบคำนำ")
     long_intro = " ".join([intro] * 12)
     nb.cells[1].outputs[0]["data"] = {"text/markdown": long_intro, "text/plain": long_intro}
     assert "sticky" not in render_notebook(nb).source.split("#show: report.with(")[-1]
@@ -590,17 +600,8 @@ def test_a_short_paragraph_before_a_list_never_ends_a_page_its_list_starts_the_n
     (a reader review): a short paragraph just before a list stays with it; a long one flows."""
     intro = "สิ่งที่จะช่วยให้ตำบลทดสอบก้าวสู่กลุ่ม A (ต้องทำได้ทุกข้อ)"
     items = "\n".join(f"- ข้อที่ {i + 1} ของรายการ" for i in range(3))
-    moved = 0
-    for k in range(30, 41):  # paragraphs before: the introduction reaches the page foot
-        nb = new_notebook()
-        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
-        paragraphs = "\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))
-        nb.cells = [new_markdown_cell(f"{paragraphs}\n\n**{intro}**\n\n{items}")]
-        pages = _page_texts(nb)
-        at_intro = next(i for i, p in enumerate(pages) if intro in p)
-        at_list = next(i for i, p in enumerate(pages) if "ข้อที่ 1 ของรายการ" in p)
-        assert at_intro == at_list, k
-        moved += at_intro > 0
-    assert moved, "the test cannot fail: the introduction never reached a page foot"
+    nb = _kept_on_one_page(
+        lambda paragraphs: [new_markdown_cell(f"{paragraphs}\n\n**{intro}**\n\n{items}")],
+        intro, "ข้อที่ 1 ของรายการ")
     nb.cells = [new_markdown_cell(f"{' '.join([intro] * 12)}\n\n{items}")]
     assert "sticky" not in render_notebook(nb).source.split("#show: report.with(")[-1]
