@@ -223,6 +223,48 @@ def test_analysis_cache_lives_in_the_version_it_was_computed_from(sample_store):
     assert (ra.cache_dir / "meta.json").is_file()
 
 
+def test_round_tables_are_read_once_per_cache_version_and_kept_from_callers(sample_store):
+    """A worker's reports share one read of the cache's small tables (and their statuses); a
+    report that changes its tables changes its own copies only; a cache folder written again
+    is read again."""
+    import pandas as pd
+
+    from abcresearch.analysis import round as round_mod
+
+    reads: list[str] = []
+    real = pd.read_parquet
+
+    def counted(path, *args, **kwargs):
+        reads.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    round_mod._cache_tables.cache_clear()
+    round_mod._published_tables.cache_clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(round_mod.pd, "read_parquet", counted)
+        first = round_mod.round_analysis(2549, store=sample_store)
+        original = {n: getattr(first, n).copy() for n in round_mod._CACHE_TABLES}
+        assert sorted(reads) == sorted(f"{n}.parquet" for n in round_mod._CACHE_TABLES)
+        # a report (or a researcher's notebook) edits what it was given
+        first.villages.loc[first.villages.index[0], "grade"] = "Z"
+        first.tambons["grade"] = "Z"
+        del first.areas["grade"]
+        first.means.iloc[0, 0] = "edited"
+        second = round_mod.round_analysis(2549, store=sample_store)
+        assert len(reads) == len(round_mod._CACHE_TABLES)  # not read again
+        assert second.villages is not first.villages
+        for name, frame in original.items():
+            pd.testing.assert_frame_equal(getattr(second, name), frame, check_exact=True)
+        # the folder's file replaced (as a rebuild swaps the folder in): read again
+        villages = second.cache_dir / "villages.parquet"
+        kept = second.cache_dir / "villages.kept"
+        shutil.copy(villages, kept)
+        os.replace(kept, villages)
+        third = round_mod.round_analysis(2549, store=sample_store)
+        assert len(reads) == 2 * len(round_mod._CACHE_TABLES)
+        pd.testing.assert_frame_equal(third.villages, original["villages"], check_exact=True)
+
+
 def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_store):
     """``households`` reads the one-file copy (every column, the tambon files' order and
     types); a copy without some columns (edited or damaged) falls back to the tambon files,

@@ -31,7 +31,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -563,20 +563,75 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
                                "frame": frame is not None,
                                "excluded": [p.as_dict() for p in excluded]},
                               replace=rebuild)
-        v = pd.read_parquet(cache / "villages.parquet")
-        t = pd.read_parquet(cache / "tambons.parquet")
-        areas = pd.read_parquet(cache / "areas.parquet")
-        means = pd.read_parquet(cache / "means.parquet")
-        typology = pd.read_parquet(cache / "typology.parquet")
-    if model_areas is not None or model_grades is not None:
+        stamp = _cache_stamp(cache)
+        modelled = model_areas is not None or model_grades is not None
+        tables = _cache_tables if modelled else _published_tables
+        kept = _shallow(tables(str(cache), stamp))
+    if modelled:
+        v, t, areas, means, typology = kept
         coverage = areas[list(COVERAGE_COLUMNS)]
         areas = _statuses(coverage, v, t, model_areas, model_grades)
+        villages = apply_status(v, areas, "village_code")
+        tambons = apply_status(t, areas, "tambon_code")
+    else:
+        villages, tambons, areas, means, typology = kept
     return RoundAnalysis(
-        survey_round=survey_round, scheme=sch, cache_dir=cache,
-        villages=apply_status(v, areas, "village_code"),
-        tambons=apply_status(t, areas, "tambon_code"),
-        means=means, typology=typology, manifest=manifest, key=key, design=spec,
-        areas=areas, has_frame=frame is not None, store=root, excluded=excluded)
+        survey_round=survey_round, scheme=sch, cache_dir=cache, villages=villages,
+        tambons=tambons, means=means, typology=typology, manifest=manifest, key=key,
+        design=spec, areas=areas, has_frame=frame is not None, store=root, excluded=excluded)
+
+
+#: The small tables of an analysis cache folder, in the order :func:`_cache_tables` gives them.
+_CACHE_TABLES = ("villages", "tambons", "areas", "means", "typology")
+
+
+def _cache_stamp(cache: Path) -> tuple[tuple[int, int, int], ...]:
+    """Return the identity (inode, mtime, size) of a cache folder's small tables and meta.
+
+    A rebuilt folder is swapped in whole (:func:`write_cache_dir`), so every file is new.
+    """
+    stamps = []
+    for name in (*_CACHE_TABLES, "meta"):
+        st = (cache / (f"{name}.json" if name == "meta" else f"{name}.parquet")).stat()
+        stamps.append((st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(stamps)
+
+
+def _shallow(frames: tuple[pd.DataFrame, ...]) -> tuple[pd.DataFrame, ...]:
+    # new DataFrame objects over the kept data: under copy-on-write a caller's change (a new
+    # column, an edited cell) copies what it changes and never reaches the kept tables
+    return tuple(f.copy(deep=False) for f in frames)
+
+
+@lru_cache(maxsize=4)
+def _cache_tables(cache: str, stamp: tuple[tuple[int, int, int], ...]
+                  ) -> tuple[pd.DataFrame, ...]:
+    """Read the small tables of a cache folder, once per version of its files.
+
+    A batch worker (or ``abcresearch serve``) makes many reports of one round: the five
+    tables and their statuses were read and joined again for each (about 45 ms a report).
+    Treat the result as read-only (:func:`_shallow` gives callers their own objects).
+    """
+    return tuple(pd.read_parquet(Path(cache) / f"{name}.parquet") for name in _CACHE_TABLES)
+
+
+@lru_cache(maxsize=4)
+def _published_tables(cache: str, stamp: tuple[tuple[int, int, int], ...]
+                      ) -> tuple[pd.DataFrame, ...]:
+    """Return the village and tambon tables with the statuses applied, then the other three.
+
+    What :func:`apply_status` makes rests only on the cache folder's files (its key covers
+    ``grades.yaml``, whose labels it writes): kept as :func:`_cache_tables` keeps them.
+    """
+    v, t, areas, means, typology = _cache_tables(cache, stamp)
+    return (apply_status(v, areas, "village_code"), apply_status(t, areas, "tambon_code"),
+            areas, means, typology)
+
+
+# keyed by the files' identity, read-only values: kept between a worker's reports
+# (abcresearch.batch.kernel_state.clear_library_caches)
+_cache_tables.cache_safe = True  # type: ignore[attr-defined]
+_published_tables.cache_safe = True  # type: ignore[attr-defined]
 
 
 def round_cached_table(survey_round: int, name: str, compute: Callable[[], pd.DataFrame],
