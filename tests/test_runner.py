@@ -84,6 +84,34 @@ def test_report_files_and_metadata(store: Path, tmp_path: Path) -> None:
         p.name for p in (paths.pdf, paths.ipynb, paths.summary, paths.inputs, *xlsx))
 
 
+@pytest.mark.parametrize("code, reads", [("800101", 0), ("800103", 1)])
+def test_the_executed_notebook_is_read_back_only_after_a_failure(
+        store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str,
+        reads: int) -> None:
+    """papermill returns the notebook it ran: a report uses it (about 20 ms a report); only a
+    failed run's notebook, with papermill's error banner, is read from the file it wrote."""
+    calls: list[object] = []
+    real = nbformat.read
+
+    def counted(*args, **kwargs):
+        if str(args[0]).endswith(".tmp.ipynb"):  # the file papermill wrote (not the input)
+            calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nbformat, "read", counted)
+    outcome = run_report(code, ROUND, store=store, out=tmp_path, notebook=TINY,
+                         engine=inprocess.ENGINE_NAME)
+    assert outcome.status == ("ok" if reads == 0 else "failed")
+    assert len(calls) == reads
+    monkeypatch.setattr(nbformat, "read", real)
+    nb = nbformat.read(outcome.paths.ipynb, as_version=4)
+    assert nb.metadata.abcresearch.header["title"]
+    if reads == 0:  # the notebook's own path, not the temporary file's
+        assert nb.metadata.papermill.output_path.endswith("2568/tambon/800101.ipynb")
+    else:
+        assert "papermill-error-cell-tag" in nb.cells[0].metadata.get("tags", [])
+
+
 def test_failure_keeps_notebook_with_banner_and_error_log(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     outcome = run_report("800103", ROUND, store=store, out=out, notebook=TINY,

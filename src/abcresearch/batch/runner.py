@@ -347,7 +347,9 @@ def execute_report(
     nb = None
     try:
         try:
-            papermill.execute_notebook(
+            # the executed notebook as papermill returns it: the same as the file it wrote
+            # (kept for a failed run, whose notebook papermill writes before it raises)
+            nb = papermill.execute_notebook(
                 str(notebook), str(tmp_nb), parameters=dict(parameters), engine_name=engine,
                 progress_bar=False, log_output=False, cwd=str(notebook.parent.resolve()),
                 execution_timeout=timeout, request_save_on_cell_execute=False,
@@ -364,8 +366,9 @@ def execute_report(
                 "---- failing cell source ----\n" + source + "\n\n---- traceback ----\n"
                 + "\n".join(exc.traceback or []) + "\n",
             )
-        if tmp_nb.is_file():
+        if nb is None and tmp_nb.is_file():
             nb = nbformat.read(tmp_nb, as_version=4)
+        if nb is not None:
             # one print is one output: a kernel on a busy machine can flush a print's text and
             # its newline as two messages, and the executed notebook would differ by load
             coalesce_streams(nb)
