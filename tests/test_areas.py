@@ -46,3 +46,16 @@ def test_an_unknown_village_code_is_named_as_typed() -> None:
     code the user never typed (a user's walk-through). The message quotes the village code."""
     with pytest.raises(AreaError, match=r"village code '80019999': its tambon '800199' is not"):
         areas.get_area("80019999")
+
+
+def test_every_official_area_is_found_as_its_table_row_says() -> None:
+    """get_area looks codes up in a kept index: each of the province's 194 rows comes back with
+    the table's names, level and parent (the province without one)."""
+    table = areas.area_table("80")
+    assert len(table) > 190
+    for row in table.itertuples(index=False):
+        area = areas.get_area(row.code)
+        assert (area.code, area.level, area.name_th, area.name_en, area.parent) == (
+            row.code, row.level, row.name_th, row.name_en, row.parent or None)
+    assert areas.get_area("80").parent is None
+    assert areas.get_area(" 800101 ").code == "800101"

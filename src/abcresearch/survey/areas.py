@@ -125,8 +125,8 @@ def get_area(code: str) -> Area:
     """
     code = str(code).strip()
     level = level_of(code)
-    t = area_table(code[:2]) if geothai.province(code[:2]) else None
-    if t is None:
+    known = _official_areas(code[:2]) if geothai.province(code[:2]) else None
+    if known is None:
         raise AreaError(f"area code {code!r}: province {code[:2]!r} is not an official province")
     if level == "village":
         try:
@@ -138,13 +138,29 @@ def get_area(code: str) -> Area:
         if number < 1:
             raise AreaError(f"village code {code!r}: village number must be 01-99")
         return Area(code, "village", f"หมู่ที่ {number}", f"Village {number}", tambon.code)
-    hit = t[t["code"] == code]
-    if hit.empty:
+    area = known.get(code)
+    if area is None:
         parent = code[:-2]
         raise AreaError(f"area code {code!r} is not an official {level} code"
                         + (f" of {parent}" if parent else ""))
-    r = hit.iloc[0]
-    return Area(code, level, r["name_th"], r["name_en"], r["parent"] or None)
+    return area
+
+
+@lru_cache(maxsize=16)
+def _official_areas(province: str) -> dict[str, Area]:
+    """Every official area of a province by its code (the rows of :func:`area_table`).
+
+    :func:`get_area` is called a dozen times a report: a lookup here instead of a filter of
+    the table each time.
+    """
+    return {str(r.code): Area(str(r.code), str(r.level), str(r.name_th), str(r.name_en),
+                              str(r.parent) or None)
+            for r in area_table(province).itertuples(index=False)}
+
+
+# packaged official names in, frozen areas out (a dict nobody is given to change): kept
+# between a worker's reports (abcresearch.batch.kernel_state.clear_library_caches)
+_official_areas.cache_safe = True  # type: ignore[attr-defined]
 
 
 def check_codes(codes: pd.Series) -> pd.Series:
