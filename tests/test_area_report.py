@@ -337,3 +337,44 @@ def test_findings_never_state_a_hidden_deprivation_measure(sample_store) -> None
         findings = report.key_findings().findings
         assert not any(all(p in f for p in pieces) for f in findings), code
     assert checked, "the sample has a village whose H or A is hidden"
+
+
+def test_the_index_names_each_tambons_amphoe_and_links_its_tables_workbook(tmp_path) -> None:
+    """An officer looks for their tambon among 170 by its amphoe, and opens the report's
+    tables in Excel: an amphoe column (sortable by its Thai name) and a workbook link beside
+    each PDF that has one, the overview's and the appendix's too."""
+    from abcresearch.batch.index_page import render_index
+    from abcresearch.batch.runner import ReportOutcome, ReportPaths
+    from abcresearch.labels import label
+    from abcresearch.survey.areas import get_area
+
+    outcomes = [ReportOutcome(c, 2549, "tambon", "ok", ReportPaths.for_area(c, 2549, tmp_path),
+                              summary={"grade": "B"}) for c in ("801501", "800101")]
+    for o in outcomes:
+        o.paths.pdf.parent.mkdir(parents=True, exist_ok=True)
+        o.paths.pdf.write_bytes(b"%PDF")
+    outcomes[0].paths.pdf.with_suffix(".xlsx").write_bytes(b"PK")
+    round_dir = tmp_path / "2549"
+    overview = round_dir / "province" / "80.pdf"
+    overview.parent.mkdir(parents=True)
+    overview.write_bytes(b"%PDF")
+    overview.with_suffix(".xlsx").write_bytes(b"PK")
+    (round_dir / "methods.pdf").write_bytes(b"%PDF")
+    page = render_index(round_dir, 2549, outcomes, province_pdfs=[overview])
+    head = page[page.index("<thead>"):page.index("</thead>")]
+    assert label("index.amphoe", "th") in head and label("index.amphoe", "en") in head
+    khanom = get_area("8015")
+    assert (f'data-sort-th="{khanom.label("th")}"><span class="th">{khanom.label("th")}</span>'
+            f'<span class="en">{khanom.label("en")}</span>') in page
+    workbook = label("index.workbook", "th")
+    assert page.count(workbook) == 2  # 801501's and the overview's (800101, the appendix: none)
+    assert '<td class="links" data-sort="0">' in page  # "PDF · ตาราง (Excel)" on one line
+    assert 'href="tambon/801501.xlsx"' in page and 'href="province/80.xlsx"' in page
+    assert "800101.xlsx" not in page and "methods.xlsx" not in page
+    (round_dir / "methods.xlsx").write_bytes(b"PK")
+    assert 'href="methods.xlsx"' in render_index(round_dir, 2549, outcomes)
+    # amphoe reports: no amphoe column
+    amphoe = [ReportOutcome("8015", 2549, "amphoe", "ok", ReportPaths.for_area("8015", 2549,
+                                                                                tmp_path))]
+    head = render_index(round_dir, 2549, amphoe)
+    assert label("index.amphoe", "th") not in head[head.index("<thead>"):head.index("</thead>")]

@@ -63,6 +63,22 @@ def _area_names(code: str) -> tuple[str, str]:
         return code, code
 
 
+def _amphoe_names(code: str) -> tuple[str, str] | None:
+    """Return the Thai and English names of a tambon's or village's amphoe (None above)."""
+    if len(code) < 6:
+        return None
+    return _area_names(code[:4])
+
+
+def _workbook_link(pdf: Path, round_dir: Path) -> str:
+    """Return `` · Tables (Excel)``, linking the tables workbook beside a PDF, or ""."""
+    workbook = pdf.with_suffix(".xlsx")
+    if not workbook.is_file():
+        return ""
+    return (f' · <a href="{html.escape(_rel(workbook, round_dir))}">'
+            f'{_both("index.workbook")}</a>')
+
+
 def _font_face() -> str:
     """Return the CSS rule embedding the reports' Thai font.
 
@@ -88,7 +104,7 @@ table{border-collapse:collapse;margin-top:1em;min-width:60%}
 th,td{border-bottom:1px solid #ddd;padding:.35em .7em;text-align:left}
 th{cursor:pointer;background:#f4f4f4;user-select:none;position:sticky;top:0}
 th.sorted-asc::after{content:" ▲"} th.sorted-desc::after{content:" ▼"}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums} td.links{white-space:nowrap}
 tr.failed td{background:#fff0f0} .banner{background:#fde68a;padding:.4em .8em;display:inline-block}
 .warning{background:#fee2e2;border-left:4px solid #b91c1c;padding:.5em .8em;max-width:60em}
 nav.rounds a,nav.rounds b{margin-right:.8em}
@@ -305,6 +321,8 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
     """
     rows = []
     models = 0
+    # an amphoe column where the rows are tambons or villages: an officer finds their own
+    with_amphoe = any(len(o.area_code) >= 6 for o in outcomes)
     for o in outcomes:
         summary = o.summary or {}
         model = summary.get("estimate_basis") == "model"
@@ -316,6 +334,17 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
              f'<span class="en">{html.escape(en_name)}</span>{tag}', html.escape(en_name), ""),
             (html.escape(o.area_code), o.area_code, ""),
         ]
+        sort_th = [th_name]
+        if with_amphoe:
+            amphoe = _amphoe_names(o.area_code)
+            if amphoe is None:
+                cells.insert(1, ("–", "", ""))
+                sort_th.append("")
+            else:
+                cells.insert(1, (f'<span class="th">{html.escape(amphoe[0])}</span>'
+                                 f'<span class="en">{html.escape(amphoe[1])}</span>',
+                                 html.escape(amphoe[1]), ""))
+                sort_th.append(amphoe[0])
         grade = summary.get("grade")
         shown_grade = html.escape(str(grade)) if grade is not None else "–"
         if grade is not None and summary.get("grade_status") == "near_threshold":
@@ -331,34 +360,37 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
                 shown = f'<span class="model">{shown}*</span>'
             cells.append((shown, sort, "num"))
         if o.paths.pdf.is_file():
-            link = (f'<a href="{html.escape(_rel(o.paths.pdf, round_dir))}">PDF</a>')
+            link = (f'<a href="{html.escape(_rel(o.paths.pdf, round_dir))}">PDF</a>'
+                    + _workbook_link(o.paths.pdf, round_dir))
             if o.status == "failed" and o.paths.error.is_file():  # a failed rerun kept it
                 link += (f' · <a href="{html.escape(_rel(o.paths.error, round_dir))}">'
                          f'{_both("index.failed")}: {_both("index.error_log")}</a>')
-            cells.append((link, "0", ""))
+            cells.append((link, "0", "links"))
         elif o.paths.error.is_file():
             link = (f'<a href="{html.escape(_rel(o.paths.error, round_dir))}">'
                     f'{_both("index.failed")}: {_both("index.error_log")}</a>')
-            cells.append((link, "1", ""))
+            cells.append((link, "1", "links"))
         else:
             cells.append(("–", "2", ""))
-        # the name sorts in the language shown (Thai names in Thai order, not by the English)
-        th_sort = f' data-sort-th="{html.escape(th_name, quote=True)}"'
+        # names sort in the language shown (Thai names in Thai order, not by the English)
+        th_sorts = [f' data-sort-th="{html.escape(name, quote=True)}"' for name in sort_th]
         tds = "".join(f'<td class="{cls}" data-sort="{html.escape(sort, quote=True)}"'
-                      f'{th_sort if i == 0 else ""}>{shown}</td>'
+                      f'{th_sorts[i] if i < len(th_sorts) else ""}>{shown}</td>'
                       for i, (shown, sort, cls) in enumerate(cells))
         css = ' class="failed"' if o.status == "failed" else ""
         rows.append(f"<tr{css}>{tds}</tr>")
-    headers = [("index.area", "text"), ("index.code", "text"), ("grade", "text"),
+    headers = [("index.area", "text"), *([("index.amphoe", "text")] if with_amphoe else []),
+               ("index.code", "text"), ("grade", "text"),
                ("index.households_surveyed", "num"), ("index.m0", "num"),
                ("index.share_level1", "num"),
                ("index.report", "text")]
     head = "".join(f'<th data-type="{t}">{_both(k)}</th>' for k, t in headers)
     province = "".join(
         f'<li><a href="{html.escape(_rel(p, round_dir))}">{_both("index.province")} '
-        f'{html.escape(p.stem)}</a></li>' for p in province_pdfs)
+        f'{html.escape(p.stem)}</a>{_workbook_link(p, round_dir)}</li>' for p in province_pdfs)
     if (round_dir / "methods.pdf").is_file():
-        province += f'<li><a href="methods.pdf">{_both("index.methods")}</a></li>'
+        province += (f'<li><a href="methods.pdf">{_both("index.methods")}</a>'
+                     f'{_workbook_link(round_dir / "methods.pdf", round_dir)}</li>')
     failed = sum(o.status == "failed" for o in outcomes)
     banner = f'<p class="banner">{_both("synthetic.banner")}</p>' if synthetic else ""
     title_th, title_en = _text("index.title")
