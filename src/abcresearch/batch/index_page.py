@@ -2,9 +2,10 @@
 
 One self-contained HTML file (inline CSS and JavaScript, no server, no CDN) that opens from disk:
 every area with its grade and key figures (households, M0, share of households at level 1, read
-from ``<code>.summary.json``, see :mod:`abcresearch.batch.summary`), links to its PDF (or to its
-error log when it failed), a link to the province overview PDF(s), columns sortable by clicking
-their header, and a Thai/English toggle.
+from ``<code>.summary.json``, see :mod:`abcresearch.batch.summary`), the amphoe of a tambon or
+village, links to its PDF and tables workbook (or to its error log when it failed), links to the
+province overview PDF(s) and the methods appendix with their workbooks, columns sortable by
+clicking their header, and a Thai/English toggle.
 
 Rounds: the page links the index pages of the other rounds under the same reports folder (same
 scoring scheme), and writing it adds this round to theirs (between the ``<!--abc-rounds-->``
