@@ -334,3 +334,25 @@ def test_the_codebook_says_each_question_type_in_words(lang) -> None:
         assert code not in cells, code
         assert label(f"methods.type.{code}", lang) in cells, code
     assert label("methods.not_relevant_note", lang) in rep.scoring_scheme().text
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_the_codebook_lists_the_household_items_of_no_capital(lang) -> None:
+    """The rules divide by the household's size (hh_size), which the codebook did not list (it
+    carries no capital): a table of the household's other items lists it with the head's age
+    and sex, and leaves out what names or identifies anyone and what the form records itself."""
+    from abcresearch.labels import label
+    from abcresearch.reports.methods import MethodsReport
+
+    inst = MethodsReport.load(lang=lang).instrument()
+    captions = [table.caption for table in inst.tables]
+    assert label("methods.household_other", lang) in captions
+    other = inst.to_frame(captions.index(label("methods.household_other", lang)))
+    names = list(other.iloc[:, 0])
+    assert {"hh_size", "head_age", "head_sex", "village_code"} <= set(names)
+    assert not {"head_name", "head_pid", "phone", "start", "end"} & set(names)
+    sizes = other[other.iloc[:, 0] == "hh_size"]
+    assert sizes.iloc[0, 2] == label("methods.type.integer", lang)
+    # a text or a date item has no range and no choices: nothing, not "nan" (a rendered page)
+    assert "nan" not in {str(v) for v in other.iloc[:, 3]}
+    assert other[other.iloc[:, 0] == "interview_date"].iloc[0, 3] == ""

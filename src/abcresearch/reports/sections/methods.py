@@ -113,7 +113,7 @@ def _rule(r: pd.Series, lang: str) -> str:
 
     if pd.notna(r["min"]):
         return f"{_number(r['min'])}–{_number(r['max'])}"
-    if r["list_name"]:
+    if pd.notna(r["list_name"]) and r["list_name"]:  # a text or date item has neither
         try:
             table = choices(r["list_name"])
         except ParamsError:  # a list of another form: its name then
@@ -122,9 +122,16 @@ def _rule(r: pd.Series, lang: str) -> str:
     return ""
 
 
+#: XLSForm types the form fills in itself (when the interview started and ended): not questions.
+_FORM_METADATA = ("start", "end", "today", "deviceid", "username", "audit")
+
+
 def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
                ) -> SectionResult:
-    """Return the codebook of the household items, capital by capital, and the roster.
+    """Return the codebook: household items by capital, the other household items, the roster.
+
+    The other items are the household's size (which rules divide by), the head's age and sex
+    and the interview's date and consent; named and identifying items are left out.
 
     Parameters
     ----------
@@ -167,6 +174,17 @@ def instrument(report: MethodsContext, *, capitals: Sequence[str] | None = None
             t("methods.type"): kind(sub["type"]),
             t("methods.values"): [_rule(r, report.lang) for _, r in sub.iterrows()],
         }), report.capital_name(cap))
+    # the household's other items (its size, which rules divide by; the head's age and sex;
+    # the interview's date and consent), named and sensitive ones as the roster lists them
+    other = cb[cb["capital"].isna() & (cb["personal"].isna() | (cb["personal"] == "sensitive"))
+               & ~cb["type"].isin(_FORM_METADATA)]
+    if not other.empty:
+        out.table(pd.DataFrame({
+            t("methods.item"): other["name"].to_numpy(),
+            t("methods.question"): other[lab].to_numpy(),
+            t("methods.type"): kind(other["type"]),
+            t("methods.values"): [_rule(r, report.lang) for _, r in other.iterrows()],
+        }), t("methods.household_other"))
     roster = codebook("members")
     roster = roster[roster["personal"].isna() | (roster["personal"] == "sensitive")]
     out.table(pd.DataFrame({t("methods.item"): roster["name"].to_numpy(),
