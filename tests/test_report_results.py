@@ -334,9 +334,11 @@ def test_methods_sections_return_results() -> None:
     for name in ("cover", "instrument", "scoring_scheme", "statistics"):
         result = getattr(methods, name)()
         assert isinstance(result, SectionResult) and result.bundles()
-    assert len(methods.results["instrument"].tables) == len(methods.scheme.capital_ids) + 1
+    # a table per capital, the household's other items (its size, the head's age, ...), the roster
+    assert len(methods.results["instrument"].tables) == len(methods.scheme.capital_ids) + 2
     one = methods.instrument(capitals=["human"])
-    assert [t.caption for t in one.tables] == ["Human capital", methods.t("methods.roster")]
+    assert [t.caption for t in one.tables] == [
+        "Human capital", methods.t("methods.household_other"), methods.t("methods.roster")]
     with pytest.raises(ReportError, match="capitals"):
         methods.instrument(capitals=["happiness"])
 
