@@ -263,6 +263,21 @@ def test_round_tables_are_read_once_per_cache_version_and_kept_from_callers(samp
         third = round_mod.round_analysis(2549, store=sample_store)
         assert len(reads) == 2 * len(round_mod._CACHE_TABLES)
         pd.testing.assert_frame_equal(third.villages, original["villages"], check_exact=True)
+        # the statuses' words come from params/ (a withheld grade's label and reason), which the
+        # cache folder's key does not cover: joined again when params/ changes, not re-read
+        joins: list[str] = []
+        real_apply = round_mod.apply_status
+
+        def counted_apply(table, areas, code_col):
+            joins.append(code_col)
+            return real_apply(table, areas, code_col)
+
+        mp.setattr(round_mod, "apply_status", counted_apply)
+        for rules in ("params-a", "params-a", "params-b"):
+            mp.setattr(round_mod, "params_hash", lambda rules=rules: rules)
+            round_mod.round_analysis(2549, store=sample_store)
+        assert joins == ["village_code", "tambon_code"] * 2
+        assert len(reads) == 2 * len(round_mod._CACHE_TABLES)
 
 
 def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_store):

@@ -16,9 +16,9 @@ same Python, the same abcresearch files (name, size and modification time of eve
 package), the same project folder and ``params/`` files, and the same ``ABCRESEARCH_*``
 environment variables. An edited module, a changed parameter file or another project makes the
 command run in its own process, as it does when no server runs or the server does not answer.
-``ABCRESEARCH_NO_SERVER=1`` makes it always run in its own process. Data are read fresh for every
-report (the round's analysis is keyed by the store's version), so a store ingested again while
-the server runs is seen by the next report.
+``ABCRESEARCH_NO_SERVER=1`` makes it always run in its own process. The round's analysis is keyed
+by the store's version (what the server keeps of it, by the identity of its files), so a store
+ingested again while the server runs is seen by the next report.
 
 Where does it listen? On a Unix socket named by the identity, in a folder only the user can
 enter (``<cache>/serve-<uid>/``, the cache being ``$ABCRESEARCH_CACHE`` or

@@ -49,6 +49,7 @@ from abcresearch.analysis.status import (
 )
 from abcresearch.errors import StoreError
 from abcresearch.labels import label
+from abcresearch.params import params_hash
 from abcresearch.paths import params_dir
 from abcresearch.scoring import (
     HouseholdScores,
@@ -134,6 +135,12 @@ class RoundAnalysis:
     excluded : tuple of UnreadablePartition
         Damaged store files whose tambons are left out of everything above (see
         :mod:`abcresearch.store.partitions`); round-wide figures then rest on fewer households.
+
+    Notes
+    -----
+    ``villages``, ``tambons``, ``areas``, ``means`` and ``typology`` share their data with the
+    analyses of the other reports a process makes: change them through pandas (copy-on-write
+    copies what changes), never by writing into a column's ``.array`` or a NumPy view of it.
     """
 
     survey_round: int
@@ -565,8 +572,8 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
                               replace=rebuild)
         stamp = _cache_stamp(cache)
         modelled = model_areas is not None or model_grades is not None
-        tables = _cache_tables if modelled else _published_tables
-        kept = _shallow(tables(str(cache), stamp))
+        kept = _shallow(_cache_tables(str(cache), stamp) if modelled
+                        else _published_tables(str(cache), stamp, params_hash()))
     if modelled:
         v, t, areas, means, typology = kept
         coverage = areas[list(COVERAGE_COLUMNS)]
@@ -598,8 +605,12 @@ def _cache_stamp(cache: Path) -> tuple[tuple[int, int, int], ...]:
 
 
 def _shallow(frames: tuple[pd.DataFrame, ...]) -> tuple[pd.DataFrame, ...]:
-    # new DataFrame objects over the kept data: under copy-on-write a caller's change (a new
-    # column, an edited cell) copies what it changes and never reaches the kept tables
+    """Return new DataFrame objects over the kept data.
+
+    Under copy-on-write a caller's change through pandas (a new column, an edited cell)
+    copies what it changes and never reaches the kept tables; writing into a column's
+    ``.array`` or a NumPy view of it would, so the tables are read-only below pandas' methods.
+    """
     return tuple(f.copy(deep=False) for f in frames)
 
 
@@ -609,19 +620,20 @@ def _cache_tables(cache: str, stamp: tuple[tuple[int, int, int], ...]
     """Read the small tables of a cache folder, once per version of its files.
 
     A batch worker (or ``abcresearch serve``) makes many reports of one round: the five
-    tables and their statuses were read and joined again for each (about 45 ms a report).
+    tables and their statuses were read and joined again for each (about 50 ms a report).
     Treat the result as read-only (:func:`_shallow` gives callers their own objects).
     """
     return tuple(pd.read_parquet(Path(cache) / f"{name}.parquet") for name in _CACHE_TABLES)
 
 
 @lru_cache(maxsize=4)
-def _published_tables(cache: str, stamp: tuple[tuple[int, int, int], ...]
+def _published_tables(cache: str, stamp: tuple[tuple[int, int, int], ...], rules: str
                       ) -> tuple[pd.DataFrame, ...]:
     """Return the village and tambon tables with the statuses applied, then the other three.
 
-    What :func:`apply_status` makes rests only on the cache folder's files (its key covers
-    ``grades.yaml``, whose labels it writes): kept as :func:`_cache_tables` keeps them.
+    What :func:`apply_status` makes rests on the cache folder's files and on ``params/`` (the
+    words of a withheld grade and its reason, in ``params/labels/``, which the cache's key does
+    not cover): kept per version of both (``rules``: :func:`abcresearch.params.params_hash`).
     """
     v, t, areas, means, typology = _cache_tables(cache, stamp)
     return (apply_status(v, areas, "village_code"), apply_status(t, areas, "tambon_code"),
