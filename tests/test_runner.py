@@ -84,11 +84,12 @@ def test_report_files_and_metadata(store: Path, tmp_path: Path) -> None:
         p.name for p in (paths.pdf, paths.ipynb, paths.summary, paths.inputs, *xlsx))
 
 
+@pytest.mark.parametrize("engine", [inprocess.ENGINE_NAME, kernels.ENGINE_NAME])
 @pytest.mark.parametrize("code, reads", [("800101", 0), ("800103", 1)])
 def test_the_executed_notebook_is_read_back_only_after_a_failure(
         store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str,
-        reads: int) -> None:
-    """papermill returns the notebook it ran: a report uses it (about 20 ms a report); only a
+        reads: int, engine: str) -> None:
+    """papermill returns the notebook it ran: a report uses it (about 25 ms a report); only a
     failed run's notebook, with papermill's error banner, is read from the file it wrote."""
     calls: list[object] = []
     real = nbformat.read
@@ -99,8 +100,7 @@ def test_the_executed_notebook_is_read_back_only_after_a_failure(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(nbformat, "read", counted)
-    outcome = run_report(code, ROUND, store=store, out=tmp_path, notebook=TINY,
-                         engine=inprocess.ENGINE_NAME)
+    outcome = run_report(code, ROUND, store=store, out=tmp_path, notebook=TINY, engine=engine)
     assert outcome.status == ("ok" if reads == 0 else "failed")
     assert len(calls) == reads
     monkeypatch.setattr(nbformat, "read", real)
