@@ -605,3 +605,31 @@ def test_a_short_paragraph_before_a_list_never_ends_a_page_its_list_starts_the_n
         intro, "ข้อที่ 1 ของรายการ")
     nb.cells = [new_markdown_cell(f"{' '.join([intro] * 12)}\n\n{items}")]
     assert "sticky" not in render_notebook(nb).source.split("#show: report.with(")[-1]
+
+
+def test_a_list_items_first_line_never_ends_a_page_its_own_list_starts_the_next() -> None:
+    """"ตำบลบางจาก: กลุ่ม B · ความจำเป็นไม่สูง" ended an amphoe report's page and its reasons
+    began the next (a reader review): an item's first line stays with its nested list."""
+    head = "ตำบลทดสอบ: กลุ่ม B · ความจำเป็นไม่สูง"
+    reasons = "\n".join(f"  - เหตุผลข้อที่ {i + 1} ของตำบลนี้" for i in range(3))
+    nb = _kept_on_one_page(
+        lambda paragraphs: [new_markdown_cell(
+            f"{paragraphs}\n\n- **ตำบลแรก**: กลุ่ม C\n  - เหตุผลของตำบลแรก\n"
+            f"- **{head.split(':')[0]}**:{head.split(':')[1]}\n{reasons}")],
+        head.split(":")[1].strip(), "เหตุผลข้อที่ 1 ของตำบลนี้")
+    assert "- #context block(sticky: true, below: par.leading)[" in render_notebook(nb).source
+    # kept with its items at the list's own line spacing (a block's paragraph spacing first
+    # opened a gap under each such line)
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+    nb.cells = [new_markdown_cell(f"- **ตำบลแรก**: กลุ่ม C\n  - เหตุผลของตำบลแรก\n"
+                                  f"- **ตำบลทดสอบ**: กลุ่ม B\n{reasons}")]
+    text = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))[0].get_textpage()
+    chars = text.get_text_range()
+
+    def baseline(s: str) -> float:  # the bottom of a first letter that sits on the line
+        return text.get_charbox(chars.index(s))[1]
+
+    item_to_reason = baseline("ตำบลทดสอบ") - baseline("เหตุผลข้อที่ 1")
+    reason_to_reason = baseline("เหตุผลข้อที่ 1") - baseline("เหตุผลข้อที่ 2")
+    assert abs(item_to_reason - reason_to_reason) < 1.0, (item_to_reason, reason_to_reason)

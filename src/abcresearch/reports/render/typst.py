@@ -267,9 +267,15 @@ class _MarkdownRenderer:
         rendered = [(t["type"], self.block(t, tight)) for t in tokens]
         rendered = [(kind, p) for kind, p in rendered if p]
         # a short paragraph that introduces the list after it stays on the list's page ("What
-        # would bring the tambon to group A (all of these)" was left alone at a page's foot)
-        parts = [f"#block(sticky: true)[{p}]"
-                 if not tight and kind == "paragraph" and k + 1 < len(rendered)
+        # would bring the tambon to group A (all of these)" was left alone at a page's foot),
+        # and so does a list item's first line with its own list ("Bang Chak: group B" ended
+        # a page, its reasons on the next)
+        # (in a tight list the line keeps the list's line spacing to its own items, not a
+        # paragraph's)
+        keep = ("#context block(sticky: true, below: par.leading)" if tight
+                else "#block(sticky: true)")
+        parts = [f"{keep}[{p}]"
+                 if kind == ("block_text" if tight else "paragraph") and k + 1 < len(rendered)
                  and rendered[k + 1][0] == "list" and "\n\n" not in p
                  and len(_INVISIBLE.sub("", p)) <= _INTRO_MAX else p
                  for k, (kind, p) in enumerate(rendered)]
