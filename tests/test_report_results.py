@@ -325,6 +325,22 @@ def test_province_sections_return_results(overview, tmp_path) -> None:
         overview.grade_map(boundary_file=geo)
     caps = overview.amphoe_table(capitals=["human"]).to_frame(1)
     assert list(caps.columns) == [overview.t("col.amphoe"), "ทุนมนุษย์"]
+    # each table ends with the province's row, what every amphoe is read against (a reader
+    # review: the amphoes' figures stood without it)
+    whole = overview.t("amphoe.province_row", province="จังหวัดนครศรีธรรมราช")
+    assert whole == "ทั้งจังหวัดนครศรีธรรมราช"
+    key = overview.amphoe_table().to_frame(0)
+    assert key.iloc[-1, 0] == whole and caps.iloc[-1, 0] == whole
+    amphoe_rows = key.iloc[:-1]
+    for g in "ABC":
+        col = overview.t("readiness.grade_short", grade=g)
+        assert int(key.iloc[-1][col]) == int(amphoe_rows[col].astype(int).sum())
+    means = overview.analysis.means
+    human = float(means[(means["level"] == "province") & (means["capital"] == "human")]
+                  ["estimate"].iloc[0])
+    assert float(caps.iloc[-1, 1]) == pytest.approx(human, abs=0.05)  # printed to 0.1
+    share = overview.t("col.share_level1")
+    assert key.iloc[-1][share] not in ("", None)
 
 
 def test_methods_sections_return_results() -> None:
