@@ -47,10 +47,10 @@ def test_readiness_rules_grade_and_reason_hand_examples():
     # a poor village with a plan, forums and strong organisations is ready (group A)
     assert out.loc["v0", "reason_en"] == (
         "has a community master plan; strong-community process at step 5 (threshold: step 4, "
-        "a master plan); community forums held a year: 6 (at least 4); organisation strength 50 "
-        "(threshold 35)")
-    assert out.loc["v1", "reason_th"] == "ความเข้มแข็งขององค์กรชุมชน 15 คะแนน ต่ำกว่า 20"
-    assert "social, cultural and local-wisdom capital 22 on average, below 25" in \
+        "a master plan); community forums held a year: 6 (at least 4); organisation strength "
+        "50.0 (threshold 35)")
+    assert out.loc["v1", "reason_th"] == "ความเข้มแข็งขององค์กรชุมชน 15.0 คะแนน ต่ำกว่า 20"
+    assert "social, cultural and local-wisdom capital 22.0 on average, below 25" in \
         out.loc["v3", "reason_en"]
     # B: what keeps it from A, not the C conditions it escaped (they read as reasons for B)
     assert out.loc["v2", "reason_en"] == ("has no community master plan yet; strong-community "
@@ -64,6 +64,22 @@ def test_readiness_rules_grade_and_reason_hand_examples():
     tam = apply_rules(_ind(**HAND), gr, level="tambon")
     assert "on average" in tam.loc["v0", "reason_en"]
     assert "100% of villages have a master plan" in tam.loc["v0", "reason_en"]
+
+
+def test_a_score_short_of_its_threshold_never_reads_as_reaching_it():
+    """"ความเข้มแข็งขององค์กรชุมชน 33 คะแนน" stood beside "จาก 33.5" in one box (a reader
+    review), and a score of 34.6 would have read "35 คะแนน (ยังไม่ถึง 35)": scores are
+    written to one decimal, as the tables print them."""
+    gr = load_grade_rules()
+    ind = _ind(**{**{k: v[:3] for k, v in HAND.items()}, "org_strength": [34.6, 19.96, 34.96],
+                  "community_capital": [40.0, 24.96, 40.0]})
+    out = apply_rules(ind, gr)
+    assert "ความเข้มแข็งขององค์กรชุมชน 34.6 คะแนน (ยังไม่ถึง 35)" in out.loc["v0", "reason_th"]
+    # half up would write 20.0, 25.0 and 35.0 beside "below": short of it, written short of it
+    assert "organisation strength 19.9, below 20" in out.loc["v1", "reason_en"]
+    assert "capital 24.9 on average, below 25" in out.loc["v1", "reason_en"]
+    assert out.loc["v2", "grade"] == "B"
+    assert "ความเข้มแข็งขององค์กรชุมชน 34.9 คะแนน (ยังไม่ถึง 35)" in out.loc["v2", "reason_th"]
 
 
 def test_need_is_beside_the_grade_never_inside_it():
@@ -334,16 +350,16 @@ def test_area_indicators_h_and_m0_are_capital_deprivations():
 
 
 def test_reason_numbers_are_rounded_half_up_as_printed_numbers():
-    """A reason's number rounds as the tables do: 22.5 is 23 and a 0.145 share is 15%.
+    """A reason's number rounds as the tables do: 22.45 is 22.5 and a 0.145 share is 15%.
 
-    Python's own formatting would write 22 (a tie to the even digit) and 14 (0.145 x 100 is
-    14.499999999999998 in binary); a reason saying 22 beside a table saying 23 reads as an error.
+    Python's own formatting would write 22.4 (22.45 is 22.4499... in binary) and 14 (0.145 x 100
+    is 14.499999999999998); a reason saying 22.4 beside a table saying 22.5 reads as an error.
     """
     gr = load_grade_rules()
-    ind = _ind(**{**HAND, "community_capital": [22.5] * 5, "share_level1": [0.645] * 5})
+    ind = _ind(**{**HAND, "community_capital": [22.45] * 5, "share_level1": [0.645] * 5})
     out = apply_rules(ind, gr)
-    assert "capital 23 on average, below 25" in out.loc["v3", "reason_en"]
-    assert "ทุนทางสังคม วัฒนธรรม และภูมิปัญญาของครัวเรือนเฉลี่ย 23 คะแนน" in out.loc["v3", "reason_th"]
+    assert "capital 22.5 on average, below 25" in out.loc["v3", "reason_en"]
+    assert "ทุนทางสังคม วัฒนธรรม และภูมิปัญญาของครัวเรือนเฉลี่ย 22.5 คะแนน" in out.loc["v3", "reason_th"]
     need = need_classes(ind, gr)
     assert need.loc["v0", "need_reason_en"].startswith("65% of households at level 1")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from abcresearch.errors import ParamsError
 from abcresearch.params import Problems, load
@@ -94,6 +94,54 @@ class HalfUp(float):
         if m[3] == "%":  # a share written as a percentage: scaled by 100, in decimal
             return round_half_up(self._base, int(m[2]), 100 * self._scale, m[1]) + "%"
         return round_half_up(self._base, int(m[2]), self._scale, m[1])
+
+
+class HalfUpBelow(HalfUp):
+    """A number below a limit, written half up unless that would reach the limit.
+
+    Then it is written rounded down: a score of 34.96 short of a threshold of 35 reads
+    ``34.9`` under ``.1f``, never ``35.0`` beside "below 35". Numbers at or above the limit,
+    and specs other than fixed-point or percentage, are written as :class:`HalfUp` writes them.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    limit : float
+        The limit it is below, unscaled (as ``value``).
+    scale : float
+        Multiplier, as :class:`HalfUp`'s.
+
+    Examples
+    --------
+    >>> "{:.1f} {:.0f} {:.0%}".format(HalfUpBelow(34.96, 35), HalfUpBelow(34.4, 35),
+    ...                             HalfUpBelow(0.3996, 0.4))
+    '34.9 34 39%'
+    """
+
+    _limit: float
+
+    def __new__(cls, value: float, limit: float, scale: float = 1) -> HalfUpBelow:  # noqa: D102
+        obj = cast("HalfUpBelow", super().__new__(cls, value, scale))
+        obj._limit = float(limit)
+        return obj
+
+    def __format__(self, spec: str) -> str:
+        text = super().__format__(spec)
+        m = _FIXED_SPEC.fullmatch(spec)
+        if m is None or not self._base < self._limit:
+            return text
+        from decimal import ROUND_FLOOR, Decimal
+
+        factor = Decimal(repr(self._scale)) * (100 if m[3] == "%" else 1)
+        step = Decimal(1).scaleb(-int(m[2]))
+        shown = (Decimal(repr(self._base)) * factor).quantize(step)  # at least as far up
+        limit = Decimal(repr(self._limit)) * factor
+        if (Decimal(text.rstrip("%").replace(",", "").replace("_", "")) < limit
+                and shown < limit):
+            return text
+        down = (Decimal(repr(self._base)) * factor).quantize(step, rounding=ROUND_FLOOR)
+        return format(down, f"{m[1]}.{m[2]}f") + ("%" if m[3] == "%" else "")
 
 
 def format_half_up(value: Any, spec: str) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch import params
-from abcresearch.labels import HalfUp, labels
+from abcresearch.labels import HalfUp, HalfUpBelow, labels
 from abcresearch.params import Problems, unknown_keys
 
 __all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "GradeRules",
@@ -310,10 +310,14 @@ def load_grade_rules(path: str | Path | GradeRules | None = None) -> GradeRules:
 
 
 def _fmt(template: str, value: float, threshold: float, indicator: str) -> str:
-    # numbers written half up, as every printed number (a share scaled to percent in decimal)
-    return template.format(value=HalfUp(value), threshold=HalfUp(threshold),
-                           value_pct=HalfUp(value, 100), threshold_pct=HalfUp(threshold, 100),
-                           indicator=indicator)
+    # numbers written half up, as every printed number (a share scaled to percent in decimal);
+    # a value short of its threshold never reads as reaching it ("34.9 (below 35)", not 35.0)
+    below = value < threshold
+    return template.format(
+        value=HalfUpBelow(value, threshold) if below else HalfUp(value),
+        threshold=HalfUp(threshold),
+        value_pct=HalfUpBelow(value, threshold, 100) if below else HalfUp(value, 100),
+        threshold_pct=HalfUp(threshold, 100), indicator=indicator)
 
 
 def indicator_label(name: str, lang: str = "th") -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abcresearch.labels import HalfUp, label, labels
+from abcresearch.labels import HalfUp, HalfUpBelow, label, labels
 from abcresearch.scoring.grade_rules import (
     SAMPLED_INDICATORS,
     GradeRules,
@@ -213,9 +213,12 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         v = float(x) if x is not None and not pd.isna(x) else float("nan")
         gap = abs(t - v) if not np.isnan(v) else float("nan")
         direction = "up" if op in (">=", ">") else "down"
-        fields = {"value": HalfUp(v), "threshold": HalfUp(t), "gap": HalfUp(gap),
-                  "value_pct": HalfUp(v, 100), "threshold_pct": HalfUp(t, 100),
-                  "gap_pct": HalfUp(gap, 100)}
+        # short of a threshold it must reach: never written as reaching it ("from 34.9")
+        short = direction == "up" and v < t
+        fields = {"value": HalfUpBelow(v, t) if short else HalfUp(v), "threshold": HalfUp(t),
+                  "gap": HalfUp(gap),
+                  "value_pct": HalfUpBelow(v, t, 100) if short else HalfUp(v, 100),
+                  "threshold_pct": HalfUp(t, 100), "gap_pct": HalfUp(gap, 100)}
         rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,
                      "indicator": name, "op": op, "threshold": t, "value": v, "gap": gap,
                      **{f"text_{lang}": _lift_text(name, direction, level, lang, **fields)
