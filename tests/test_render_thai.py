@@ -122,6 +122,21 @@ def test_names_of_the_document_are_kept_whole() -> None:
     assert thai.word_parts("บ้านเกาะสะท้อน") == ["บ้าน", "เกาะ", "สะท้อน"]
 
 
+def test_a_group_letter_and_an_ordinals_number_stay_with_their_word() -> None:
+    """A reader found "ขั้น / ที่ 2" and "กลุ่ม / B" split across lines of a village report: the
+    group's letter is bound to "กลุ่ม" as a number is to "ระดับ", and an ordinal "ที่" before
+    its number to the word it counts; the locative "ที่" still lets a line break."""
+    marked = thai.mark_breaks("กระบวนการอยู่ที่ขั้นที่ 2 อยู่ในกลุ่ม B แล้ว หมู่ที่ 4 ทุน A-B")
+    seen = marked.replace(thai.WORD_JOINER, "")
+    assert "กลุ่ม" + thai.NO_BREAK_SPACE + "B แล้ว" in seen
+    assert "ขั้นที่" + thai.NO_BREAK_SPACE + "2" in seen
+    assert "หมู่ที่" + thai.NO_BREAK_SPACE + "4" in seen
+    assert "อยู่" + thai.ZERO_WIDTH_SPACE + "ที่" + thai.ZERO_WIDTH_SPACE + "ขั้น" in seen
+    assert "ทุน" + thai.NO_BREAK_SPACE + "A-B" in seen
+    # a Latin word is not a group's letter
+    assert thai.mark_breaks("ใช้ Excel ได้").count(thai.NO_BREAK_SPACE) == 0
+
+
 def test_checker_finds_breaks_inside_names() -> None:
     lines = ["หมู่ที่ 4 บ้านเขา", "หมาก"]
     assert thai.broken_words_in_lines(lines) == []  # three dictionary words

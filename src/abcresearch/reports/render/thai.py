@@ -89,6 +89,9 @@ ABBREVIATION = 6
 NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"})
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง")."""
 
+ORDINAL = "ที่"
+"""The ordinal word: before a number it stays with the word before it ("ขั้นที่ 2")."""
+
 _OPENING = "[(\\\\[\u201c\u2018]?"
 _CLOSING = "[)\\\\]\u201d\u2019.,:;]*"
 TYPST_RULES = (
@@ -123,8 +126,8 @@ _QUOTE_TOUCHING = re.compile(
 )
 # a space between a Thai word and the number it introduces ("ระดับ 1", "หมู่ที่ 4", "ร้อยละ 41"):
 # a line does not break there
-_SPACE_BEFORE_NUMBER = re.compile(
-    "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=[0-9\u0e50-\u0e59])")  # "พ.ศ. 2549" too
+_SPACE_BEFORE_NUMBER = re.compile(  # "พ.ศ. 2549" too, and a group's letter ("กลุ่ม B")
+    "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=[0-9\u0e50-\u0e59]|[A-Z](?![A-Za-z]))")
 NO_BREAK_SPACE = "\u00a0"
 # A character cluster: leading vowels, a consonant (or any other Thai letter) with its marks,
 # following vowels with their marks, and a repetition or abbreviation sign. Breaking between
@@ -487,8 +490,9 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
 
     Word joiners go between the clusters of each Thai word, zero-width spaces between two Thai
     words that touch, and part marks inside long words (see the module documentation and
-    :data:`TYPST_RULES`); a space between a Thai word and the number after it ("ระดับ 1")
-    becomes a no-break space. A curly quote gets word joiners to the characters it touches
+    :data:`TYPST_RULES`); a space between a Thai word and the number or group letter after it
+    ("ระดับ 1", "กลุ่ม B") becomes a no-break space, and an ordinal before its number stays
+    with the word before it ("ขั้นที่ 2"). A curly quote gets word joiners to the characters it touches
     (see :data:`CURLY_QUOTES`); text without Thai letters is otherwise unchanged.
 
     Parameters
@@ -520,10 +524,15 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
         if m.end() < len(text) and text[m.end()] == "." and len(run) <= ABBREVIATION:
             return _join_clusters(run)  # an abbreviation ("พอช.", "สปสช."): one unit
         words = _segment_run(run, WORDS, _names_in(run, kept))
+        # an ordinal "ที่" before its number stays with the word it counts ("ขั้นที่ 2",
+        # "หมู่ที่ 4"): "ขั้น" at a line's end and "ที่ 2" on the next read as two words
+        ordinal = (len(words) > 1 and words[-1] == ORDINAL
+                   and text[m.end():m.end() + 1] == NO_BREAK_SPACE)
         out = _mark_word(words[0])
-        for before, word in zip(words, words[1:], strict=False):
+        for k, (before, word) in enumerate(zip(words, words[1:], strict=False)):
             # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
-            out += (WORD_JOINER if before in NO_BREAK_AFTER else ZERO_WIDTH_SPACE)
+            joined = before in NO_BREAK_AFTER or (ordinal and k == len(words) - 2)
+            out += (WORD_JOINER if joined else ZERO_WIDTH_SPACE)
             out += _mark_word(word)
         return out
 
