@@ -143,3 +143,11 @@ def test_one_report_defines_the_tao_one_way(sample_store) -> None:
     defined = set(re.findall(r"(?<![\w/])อบต\. = ([^;·\n]+)", text))
     assert len(defined) == 1, defined
     assert "อบต./เทศบาล" in text
+
+
+def test_the_poverty_cut_off_explains_how_k_and_the_count_of_capitals_agree(texts) -> None:
+    """"ตั้งแต่ 3 จาก 7 ด้าน (เกณฑ์ k = 33%)" read as a contradiction (3 of 7 is 43%): k is
+    said to be a share of the capitals' weights, which the count reaches."""
+    intro = next(s for s in texts if "ยากจนหลายมิติเมื่อขาดแคลน" in s)
+    assert re.search(r"ตั้งแต่ \d+ จาก \d+ ด้าน", intro)
+    assert "น้ำหนักของด้านที่ขาดแคลนรวมกันตั้งแต่ k = " in intro and "ของทั้งหมด" in intro
