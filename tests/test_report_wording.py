@@ -151,3 +151,8 @@ def test_the_poverty_cut_off_explains_how_k_and_the_count_of_capitals_agree(text
     intro = next(s for s in texts if "ยากจนหลายมิติเมื่อขาดแคลน" in s)
     assert re.search(r"ตั้งแต่ \d+ จาก \d+ ด้าน", intro)
     assert "น้ำหนักของด้านที่ขาดแคลนรวมกันตั้งแต่ k = " in intro and "ของทั้งหมด" in intro
+
+
+def test_the_capital_table_says_which_way_is_better(texts) -> None:
+    """A reader could not tell from Table 1 (scores 0–100) whether higher is better."""
+    assert any(s.startswith("คะแนนยิ่งสูงยิ่งมีทุนด้านนั้นมาก") for s in texts)
