@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -131,15 +131,11 @@ class HalfUpBelow(HalfUp):
         m = _FIXED_SPEC.fullmatch(spec)
         if m is None or not self._base < self._limit:
             return text
-        from decimal import ROUND_FLOOR, Decimal
-
         factor = Decimal(repr(self._scale)) * (100 if m[3] == "%" else 1)
-        step = Decimal(1).scaleb(-int(m[2]))
-        shown = (Decimal(repr(self._base)) * factor).quantize(step)  # at least as far up
-        limit = Decimal(repr(self._limit)) * factor
-        if (Decimal(text.rstrip("%").replace(",", "").replace("_", "")) < limit
-                and shown < limit):
+        if Decimal(text.rstrip("%").replace(",", "").replace("_", "")) < (
+                Decimal(repr(self._limit)) * factor):
             return text
+        step = Decimal(1).scaleb(-int(m[2]))
         down = (Decimal(repr(self._base)) * factor).quantize(step, rounding=ROUND_FLOOR)
         return format(down, f"{m[1]}.{m[2]}f") + ("%" if m[3] == "%" else "")
 
