@@ -90,7 +90,7 @@ def test_lift_conditions_name_what_fails_and_by_how_much():
     assert lift["text_en"].iloc[0] == "raise organisation strength from 15.0 to at least 20"
     # short of the threshold, never written as reaching it (half up, 19.96 would read 20.0)
     close = lift_conditions(pd.Series({**c, "org_strength": 19.96}), gr)
-    assert close["text_en"].iloc[0] == "raise organisation strength from 19.9 to at least 20"
+    assert close["text_en"].iloc[0] == "raise organisation strength from 19.96 to at least 20"
     assert lift_conditions(pd.Series({**READY, "grade": "A"}), gr).empty
     tam = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": 0.3,
                                      "community_capital": 40.0}), gr, level="tambon")

@@ -99,9 +99,11 @@ class HalfUp(float):
 class HalfUpBelow(HalfUp):
     """A number below a limit, written half up unless that would reach the limit.
 
-    Then it is written rounded down: a score of 34.96 short of a threshold of 35 reads
-    ``34.9`` under ``.1f``, never ``35.0`` beside "below 35". Numbers at or above the limit,
-    and specs other than fixed-point or percentage, are written as :class:`HalfUp` writes them.
+    Then it gets more decimals, up to three more, until it reads below the limit (a score of
+    34.96 short of a threshold of 35 reads ``34.96`` under ``.1f``, never ``35.0`` beside
+    "below 35"; the tables' rounded 35.0 is what it rounds to), and past those it is rounded
+    down. Numbers at or above the limit, and specs other than fixed-point or percentage, are
+    written as :class:`HalfUp` writes them.
 
     Parameters
     ----------
@@ -114,9 +116,9 @@ class HalfUpBelow(HalfUp):
 
     Examples
     --------
-    >>> "{:.1f} {:.0f} {:.0%}".format(HalfUpBelow(34.96, 35), HalfUpBelow(34.4, 35),
-    ...                             HalfUpBelow(0.3996, 0.4))
-    '34.9 34 39%'
+    >>> "{:.1f} {:.0f} {:.0%} {:.1f}".format(HalfUpBelow(34.96, 35), HalfUpBelow(34.4, 35),
+    ...                                    HalfUpBelow(0.3996, 0.4), HalfUpBelow(19.99999, 20))
+    '34.96 34 39.96% 19.9999'
     """
 
     _limit: float
@@ -127,17 +129,19 @@ class HalfUpBelow(HalfUp):
         return obj
 
     def __format__(self, spec: str) -> str:
-        text = super().__format__(spec)
         m = _FIXED_SPEC.fullmatch(spec)
         if m is None or not self._base < self._limit:
-            return text
+            return super().__format__(spec)
         factor = Decimal(repr(self._scale)) * (100 if m[3] == "%" else 1)
-        if Decimal(text.rstrip("%").replace(",", "").replace("_", "")) < (
-                Decimal(repr(self._limit)) * factor):
-            return text
-        step = Decimal(1).scaleb(-int(m[2]))
+        limit = Decimal(repr(self._limit)) * factor
+        digits = int(m[2])
+        for extra in range(4):  # the spec's decimals, then up to three more
+            text = HalfUp.__format__(self, f"{m[1]}.{digits + extra}{m[3]}")
+            if Decimal(text.rstrip("%").replace(",", "").replace("_", "")) < limit:
+                return text
+        step = Decimal(1).scaleb(-(digits + 3))
         down = (Decimal(repr(self._base)) * factor).quantize(step, rounding=ROUND_FLOOR)
-        return format(down, f"{m[1]}.{m[2]}f") + ("%" if m[3] == "%" else "")
+        return format(down, f"{m[1]}.{digits + 3}f") + ("%" if m[3] == "%" else "")
 
 
 def format_half_up(value: Any, spec: str) -> str:

@@ -17,14 +17,14 @@ report hides it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from abcresearch.errors import ParamsError
-from abcresearch.labels import HalfUp
+from abcresearch.labels import HalfUp, HalfUpBelow
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext, ProvinceContext
 from abcresearch.reports.disclosure import (
@@ -417,15 +417,38 @@ def _value_prefixes(rules: GradeRules, indicators: frozenset[str]) -> dict[str, 
     return out
 
 
-def _mask_value(text: str, value: Any, marker: str) -> str:
-    """Replace the first printing of ``value`` (2, 1 or 0 decimals) in ``text`` by ``marker``."""
+_LEADING_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?![\d.])")
+
+
+def _thresholds(rules: GradeRules, indicator: str) -> set[float]:
+    """Return the thresholds the grade and need rules compare ``indicator`` with."""
+    return {float(cond["value"])
+            for rule in (*rules.rules, *getattr(rules, "need_rules", ()))
+            for cond in (*rule.get("all", ()), *rule.get("any", ()))
+            if cond.get("indicator") == indicator and "value" in cond}
+
+
+def _mask_value(text: str, value: Any, marker: str, thresholds: Iterable[float] = (),
+                leading: bool = False) -> str:
+    """Replace the first printing of ``value`` in ``text`` by ``marker``.
+
+    With ``leading``, the number that starts ``text`` (a reason's value follows its template's
+    prefix). Otherwise the value as a template writes it: half up (:class:`HalfUp`) or, short
+    of one of ``thresholds``, as :class:`HalfUpBelow` writes it, with 0 to 4 decimals, or as
+    Python formats it; a match is never part of a longer number ("22" in "22.5").
+    """
     if value is None or pd.isna(value):
         return text
-    for fmt in (".2f", ".1f", ".0f"):
-        masked, found = re.subn(rf"(?<![\d.]){re.escape(format(float(value), fmt))}(?![\d])",
-                                marker, text, count=1)
-        if found:
-            return masked
+    if leading and (m := _LEADING_NUMBER.match(text)) is not None:
+        return marker + text[m.end():]
+    x = float(value)
+    shapes = [HalfUp(x), x, *(HalfUpBelow(x, t) for t in sorted(thresholds) if x < t)]
+    for fmt in (".4f", ".3f", ".2f", ".1f", ".0f"):
+        for shape in shapes:
+            masked, found = re.subn(rf"(?<![\d.]){re.escape(format(shape, fmt))}(?!\.?\d)",
+                                    marker, text, count=1)
+            if found:
+                return masked
     return text
 
 
@@ -451,13 +474,15 @@ def mask_figures(text: str, row: Mapping[str, Any] | pd.Series, hidden: frozense
     if not hidden:
         return text
     if indicator is not None:
-        return _mask_value(text, row.get(indicator), marker) if indicator in hidden else text
+        return (_mask_value(text, row.get(indicator), marker, _thresholds(rules, indicator))
+                if indicator in hidden else text)
     prefixes = _value_prefixes(rules, hidden)
     parts = []
     for part in str(text).split("; "):
         for prefix, ind in prefixes.items():
             if part.startswith(prefix):
-                part = prefix + _mask_value(part[len(prefix):], row.get(ind), marker)
+                part = prefix + _mask_value(part[len(prefix):], row.get(ind), marker,
+                                            _thresholds(rules, ind), leading=True)
                 break
         parts.append(part)
     return "; ".join(parts)
@@ -483,7 +508,7 @@ def reason_figures(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: str
     hidden : frozenset of str
         Indicators masked in the reasons (:func:`hidden_indicators`): not recorded.
     """
-    for ind, kind in (("community_capital", "whole"), ("mean_score", "score")):
+    for ind, kind in (("community_capital", "score"), ("mean_score", "score")):
         value = row.get(ind)
         if value is not None and pd.notna(value) and ind not in hidden:
             pub.derived("other", ind, code, float(value), False, kind)
