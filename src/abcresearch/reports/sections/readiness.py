@@ -17,7 +17,7 @@ report hides it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -400,20 +400,25 @@ def hidden_indicators(pub: Publisher, code: str, capitals: Sequence[str],
     return frozenset(out)
 
 
+def _conditions(rules: GradeRules) -> Iterator[Mapping[str, Any]]:
+    """Every condition of the grade rules and the need rules."""
+    for rule in (*rules.rules, *getattr(rules, "need_rules", ())):
+        yield from (*rule.get("all", ()), *rule.get("any", ()))
+
+
 def _value_prefixes(rules: GradeRules, indicators: frozenset[str]) -> dict[str, str]:
     """Text before the value in each reason template of ``indicators``: prefix -> indicator."""
     out: dict[str, str] = {}
-    for rule in (*rules.rules, *getattr(rules, "need_rules", ())):
-        for cond in (*rule.get("all", ()), *rule.get("any", ())):
-            if cond.get("indicator") not in indicators:
-                continue
-            for key in ("reason", "reason_not", "reason_tambon", "reason_not_tambon",
-                        "reason_none", "reason_not_none", "reason_tambon_none",
-                        "reason_not_tambon_none"):
-                for text in (cond.get(key) or {}).values():
-                    prefix = str(text).split("{")[0]
-                    if prefix.strip():
-                        out[prefix] = cond["indicator"]
+    for cond in _conditions(rules):
+        if cond.get("indicator") not in indicators:
+            continue
+        for key in ("reason", "reason_not", "reason_tambon", "reason_not_tambon",
+                    "reason_none", "reason_not_none", "reason_tambon_none",
+                    "reason_not_tambon_none"):
+            for text in (cond.get(key) or {}).values():
+                prefix = str(text).split("{")[0]
+                if prefix.strip():
+                    out[prefix] = cond["indicator"]
     return out
 
 
@@ -422,9 +427,7 @@ _LEADING_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?![\d.])")
 
 def _thresholds(rules: GradeRules, indicator: str) -> set[float]:
     """Return the thresholds the grade and need rules compare ``indicator`` with."""
-    return {float(cond["value"])
-            for rule in (*rules.rules, *getattr(rules, "need_rules", ()))
-            for cond in (*rule.get("all", ()), *rule.get("any", ()))
+    return {float(cond["value"]) for cond in _conditions(rules)
             if cond.get("indicator") == indicator and "value" in cond}
 
 
