@@ -79,6 +79,25 @@ def test_levels_chart_bars_reach_100_with_hidden_parts_hatched() -> None:
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [*shares.columns, "ไม่แสดง"]
 
 
+def test_levels_chart_draws_levels_shown_together_in_place_of_their_hidden_parts() -> None:
+    shares = pd.DataFrame({"ระดับ 1": [53.0, 20.0], "ระดับ 2": [np.nan, np.nan],
+                           "ระดับ 3": [np.nan, np.nan], "ไม่ครบ": [0.0, np.nan]},
+                          index=["บ้านก", "บ้านข"])
+    joined = pd.Series([47.0, np.nan], index=shares.index, name="ระดับ 2–3 รวมกัน")
+    fig, ax = plt.subplots()
+    charts.levels_chart(shares, ax=ax, hidden_label="ไม่แสดง", joined=joined)
+    bars = ax.patches
+    # level 1, the joined segment, levels 2, 3, missing, then the hidden rest; two areas each
+    widths = [b.get_width() for b in bars]
+    assert widths[:4] == [53.0, 20.0, 47.0, 0.0]  # บ้านข's sum is hidden: nothing drawn
+    assert [b.get_x() for b in bars[2:4]] == [53.0, 20.0]
+    assert bars[2].get_hatch() == charts.JOINED_HATCH
+    hidden = bars[-2:]
+    assert [b.get_width() for b in hidden] == [0.0, 80.0]  # only บ้านข keeps a hatched rest
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["ระดับ 1", "ระดับ 2–3 รวมกัน", "ไม่ครบ", "ไม่แสดง"]
+
+
 def test_levels_chart_scales_rounded_shares_to_100_when_nothing_is_hidden() -> None:
     shares = pd.DataFrame({"1": [33.0], "2": [33.0], "3": [33.0]}, index=["ก"])
     fig, ax = plt.subplots()

@@ -123,6 +123,46 @@ def test_level_1_is_hidden_as_a_complement_only_when_nothing_else_can_be() -> No
     assert not headline.hidden("overall_level", "800101", "1")
 
 
+def test_levels_hidden_together_are_shown_as_one_when_the_rest_is_shown() -> None:
+    """A village's level 3 (3 households) and level 2 beside it are hidden, so a village
+    committee could not read how many households are at level 2 (a reader review): their sum
+    is the village's households less level 1 and the missing levels, both shown, so it is
+    shown; the cells inside it stay hidden, and a union with a hidden cell outside it is
+    not shown."""
+    pattern = _level_pattern(("1",))
+    a = "80010101"
+    assert pattern.hidden("overall_level", a, "2") and pattern.hidden("overall_level", a, "3")
+    assert not pattern.union_hidden("overall_level", a, ("2", "3"))
+    assert pattern.union_hidden("overall_level", a, ("2",))
+    assert pattern.union_hidden("overall_level", a, ("1", "2"))  # level 3 hidden outside it
+    assert not pattern.union_hidden("overall_level", a, ("1", "2", "3", "na"))
+    levels = [("overall_level", k) for k in ("1", "2", "3", "na")]
+    assert not pattern.share_hidden(a, levels[1:3], levels)
+    assert not pattern.share_hidden(a, levels[1:3], levels[:3])  # of those with a level
+    assert pattern.share_hidden(a, levels[1:2], levels)
+    assert not pattern.union_hidden("overall_level", "80010102", ("2",))  # nothing hidden
+    assert pattern.union_hidden("overall_level", "8099", ("2", "3"))  # not in the round
+
+
+def test_a_union_of_a_measure_not_published_cell_by_cell_stays_hidden() -> None:
+    """A category that is not published as a cell is never marked hidden, so "everything
+    else is shown" would not mean the union is worked out already: such a measure's union
+    with a hidden cell stays hidden."""
+    from abcresearch.reports.disclosure import build_pattern
+    from abcresearch.reports.estimates import CountMeasure
+
+    flags = ["fail"] * 3 + ["pass"] * 47
+    hh = pd.DataFrame({"village_code": "80010101", "tambon_code": "800101",
+                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0},
+                      index=range(50))
+    measure = CountMeasure("item:x", ("fail", "pass"), published=("fail",))
+    pattern = build_pattern(hh, pd.DataFrame({"item:x": flags}), pd.DataFrame(index=hh.index),
+                            [measure], [], threshold=5)
+    assert pattern.hidden("item:x", "80010101", "fail")
+    assert not pattern.hidden("item:x", "80010101", "pass")
+    assert pattern.union_hidden("item:x", "80010101", ("fail",))
+
+
 def test_complement_last_is_read_from_the_publication_rules() -> None:
     from abcresearch.reports.disclosure import publication_rules, round_measures
     from abcresearch.scoring import load_scheme

@@ -116,6 +116,16 @@ def test_the_store_has_small_cells_to_hide(reports) -> None:
     assert len(hidden) > 50
 
 
+def test_the_attack_reads_levels_shown_together_over_hidden_cells(reports) -> None:
+    """Levels 2-3 printed together where each alone is hidden (the levels section) are in
+    the ledger the attack reads, so the test below covers them."""
+    pattern = disclosure.pattern_for(reports[0])
+    joined = [e for e in _ledger(reports) if not e.hidden and e.kind == "weighted"
+              and e.cells == (("overall_level", "2"), ("overall_level", "3"))
+              and all(pattern.hidden(m, e.area, c) for m, c in e.cells)]
+    assert joined
+
+
 def test_nothing_hidden_can_be_recovered(attack) -> None:
     assert attack.inconsistent == [], attack.inconsistent[:5]
     assert attack.targets > 20 and attack.constraints > 500

@@ -705,13 +705,57 @@ def test_the_deprivation_section_says_its_cut_off_in_capitals(report) -> None:
     assert words in report.deprivation().text
 
 
-@pytest.mark.parametrize(("code", "hide"), [("801501", True), ("80150101", True),
+def test_levels_2_and_3_hidden_beside_a_shown_level_1_read_together(sample_store) -> None:
+    """A village with a few households at level 3 printed "x" for level 2 and "<5" for level
+    3 in every table and hatched half its bar (a reader review: a third of the province's
+    village reports could not say how many households are at level 2). Their sum is the
+    village's households less level 1 and the missing levels, all printed, so the section
+    prints it: a column in the levels tables, a segment of the chart and a row of the tracks
+    table; the two cells stay hidden, and a village whose level 1 is hidden gets no sum."""
+    from abcresearch.reports.disclosure import pattern_for, publication_rules
+    from abcresearch.reports.results import Figure, Table
+
+    code = "80150101"
+    report = AreaReport.load(code, 2549, store=sample_store)
+    pattern = pattern_for(report)
+    assert pattern.status[("overall_level", code, "3")] == "primary"
+    assert pattern.status[("overall_level", code, "2")] == "secondary"
+    res = report.levels_and_tracks()
+    t = report.t
+    joined = t("col.levels_joined")
+    levels, _capitals, tracks = [p.data for p in res.parts if isinstance(p, Table)]
+    row = levels.iloc[0]
+    assert (row[t("col.level2")], row[t("col.level3")]) == ("×", "<5")
+    w = report.weighted_counts("overall_level", "village_code")[0].loc[code]
+    base = publication_rules().weighted_count_base
+    expected = int(base * np.floor((w["2"] + w["3"]) / base + 0.5))
+    assert row[joined] == f"{expected:,}"
+    assert list(levels.columns).index(joined) == list(levels.columns).index(t("col.level3")) + 1
+    assert t("levels.joined_note") in next(p for p in res.parts if isinstance(p, Table)).notes
+    fig = next(p for p in res.parts if isinstance(p, Figure))
+    assert fig.data[joined].notna().all()
+    assert fig.caption == t("levels.chart_caption")  # nothing left hatched
+    last = tracks.iloc[-1]
+    assert last[t("col.track")] == t("tracks.joined", n=2)
+    assert last[t("col.households")] == row[joined]
+    assert tracks[t("col.households")].iloc[1:3].tolist() == ["×", "<5"]
+    # the tambon's table: a village with its level 1 hidden prints no sum of levels 2-3
+    tambon = AreaReport.load("801501", 2549, store=sample_store)
+    table = next(p.data for p in tambon.levels_and_tracks().parts if isinstance(p, Table))
+    by_name = table.set_index(table.columns[0])[joined]
+    assert pattern.hidden("overall_level", "80150102", "1")
+    assert by_name[tambon.child_name("80150102")] in ("×", "<5")
+    assert by_name[tambon.child_name(code)] == f"{expected:,}"
+
+
+@pytest.mark.parametrize(("code", "hide"), [("801501", True), ("80150102", True),
                                           ("8015", True), ("801501", False)])
 def test_the_levels_chart_names_hidden_segments_only_where_a_bar_has_one(
         sample_store, monkeypatch, code, hide) -> None:
     """Level 3's bars are hatched for black-and-white print, under a caption that called
     hatching "not shown" in every report (a reader review): the note is there only when a bar
-    has a hidden segment, and it names its cross-hatching."""
+    has a hidden segment, and it names its cross-hatching (levels 2 and 3 drawn together
+    where each alone is hidden are not hatched)."""
     from abcresearch.reports.disclosure import SuppressionPattern
     from abcresearch.reports.results import Figure
 
@@ -721,7 +765,13 @@ def test_the_levels_chart_names_hidden_segments_only_where_a_bar_has_one(
     report = AreaReport.load(code, 2549, store=sample_store)
     res = report.levels_and_tracks()
     fig = next(p for p in res.parts if isinstance(p, Figure))
-    hidden = bool(fig.data.isna().to_numpy().any())
+    levels = [report.t(k) for k in ("col.level1", "col.level2", "col.level3",
+                                    "col.level_missing")]
+    still = fig.data[levels].isna()
+    joined = fig.data.get(report.t("col.levels_joined"))
+    if joined is not None:  # levels 2-3 drawn together where each alone is hidden: no hatching
+        still.loc[joined.notna(), levels[1:3]] = False
+    hidden = bool(still.to_numpy().any())
     assert hidden == hide
     note = report.t("levels.chart_caption.hidden")
     assert fig.caption == report.t("levels.chart_caption") + (note if hidden else "")

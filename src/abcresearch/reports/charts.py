@@ -58,6 +58,10 @@ LEVEL_COLOURS = ("#c62828", "#f9a825", "#2e7d32", "#9e9e9e")
 LEVEL_HATCHES = ("", "...", "///", "")
 #: Hatching of a segment hidden by disclosure control.
 HIDDEN_HATCH = "xxx"
+#: Colour and hatching of levels shown together ("levels 2-3") where each alone is hidden: between
+#: the two levels' colours, with both their hatchings.
+JOINED_COLOUR = "#9e9d24"
+JOINED_HATCH = "..//"
 #: Bar colour of the area's own estimates in the capital profile.
 AREA_COLOUR = "#2e7d32"
 #: Marker styles of the comparison areas in the capital profile, by comparison id; other ids
@@ -150,12 +154,16 @@ def capital_profile_chart(profile: pd.DataFrame, *, comparisons: Mapping[str, st
     return ax
 
 
-def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "") -> Any:
+def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
+                 joined: pd.Series | None = None, joined_columns: tuple[int, ...] = (1, 2)
+                 ) -> Any:
     """Draw stacked bars of the share of households at each level, one bar per area.
 
     Each bar reaches 100%: the segments shown, then one hatched segment for what disclosure
     control hides (the rest of the 100%). Levels differ by fill and hatching, so the chart
-    reads in black and white too.
+    reads in black and white too. Where every column of ``joined_columns`` is hidden and
+    ``joined`` has a value, one segment of its own (named by ``joined.name``) stands for them
+    together, where the first of them would be.
 
     Parameters
     ----------
@@ -166,6 +174,11 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "") -
         Where to draw (default: a new figure sized for the number of areas).
     hidden_label : str
         Legend text of the hatched segment (drawn only when something is hidden).
+    joined : pandas.Series, optional
+        Published percentage of the households in ``joined_columns`` together, by area (same
+        index; NaN = hidden too); its name is the legend text.
+    joined_columns : tuple of int
+        Positions of the columns ``joined`` stands for (default: levels 2 and 3).
 
     Returns
     -------
@@ -175,8 +188,14 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "") -
     ax, _ = _axes(ax, (WIDTH, max(2.0, 0.32 * n + 1.2)))
     values = shares.to_numpy(dtype=float)
     hidden = np.isnan(values)
-    shown = np.where(hidden, 0.0, values)
-    total = shown.sum(axis=1)
+    together = np.zeros(n)
+    if joined is not None:
+        j_values = joined.reindex(shares.index).to_numpy(dtype=float)
+        use = np.isfinite(j_values) & hidden[:, list(joined_columns)].all(axis=1)
+        together = np.where(use, j_values, 0.0)
+        hidden[np.ix_(use, list(joined_columns))] = False  # stood for by the joined segment
+    shown = np.where(hidden, 0.0, np.nan_to_num(values))
+    total = shown.sum(axis=1) + together
     rest = np.where(hidden.any(axis=1), np.clip(100.0 - total, 0.0, 100.0), 0.0)
     # rounding can make the segments shown add up to 99-101: scale them to 100 when nothing
     # is hidden (the drawn widths then say no more than the printed shares)
@@ -185,8 +204,16 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "") -
     left = np.zeros(n)
     y = np.arange(n)[::-1]
     for j, col in enumerate(shares.columns):
+        if joined is not None and together.any() and j == joined_columns[0]:
+            vals = together * scale
+            ax.barh(y, vals, left=left, color=JOINED_COLOUR, label=str(joined.name),
+                    height=0.7, hatch=JOINED_HATCH, edgecolor="white", linewidth=0.5)
+            left += vals
         vals = shown[:, j] * scale
-        ax.barh(y, vals, left=left, color=LEVEL_COLOURS[j % len(LEVEL_COLOURS)], label=col,
+        # a level the joined segment stands for in every bar has nothing to name
+        named = not (together.any() and j in joined_columns and not vals.any())
+        ax.barh(y, vals, left=left, color=LEVEL_COLOURS[j % len(LEVEL_COLOURS)],
+                label=col if named else None,
                 height=0.7, hatch=LEVEL_HATCHES[j % len(LEVEL_HATCHES)], edgecolor="white",
                 linewidth=0.5)
         left += vals

@@ -422,6 +422,30 @@ class SuppressionPattern:
         """Unweighted households of a count cell (0 when none)."""
         return int(self.counts.get((measure, area, category), 0))
 
+    def union_hidden(self, measure: str, area: str, categories: Sequence[str]) -> bool:
+        """Whether households in any of ``categories`` of a count measure are hidden together.
+
+        A union with a hidden cell is shown when every *other* category of the measure is
+        shown: it is then the area's households less published cells, something a reader
+        works out already, and the hidden cells inside it stay hidden (two or more of them,
+        since a relation never keeps one alone). Level 3 hidden as below the threshold and
+        level 2 hidden beside it publish "levels 2-3" this way when level 1 and the missing
+        levels are shown. The whole partition is never hidden in a publishable area.
+        """
+        if not self.publishable(area):
+            return True
+        inside = [c for c in categories if self.hidden(measure, area, c)]
+        if not inside:
+            return False
+        measure_def = self.measures.get(measure)
+        # only a partition of the area's households published cell by cell (a category not
+        # published as a cell is never marked hidden, and a refining measure's total may be)
+        if measure_def is None or getattr(measure_def, "refines", True) is not None \
+                or set(measure_def.cells) != set(measure_def.categories):
+            return True
+        others = [k for k in measure_def.categories if k not in set(categories)]
+        return any(self.hidden(measure, area, k) for k in others)
+
     def share_hidden(self, area: str, numerator: Sequence[tuple[str, str]],
                      base: Sequence[tuple[str, str]]) -> bool:
         """Whether a share of ``numerator`` cells over ``base`` cells of an area is hidden.
@@ -436,7 +460,8 @@ class SuppressionPattern:
         ratio = self.ratios.get((tuple(numerator), tuple(base)))
         if ratio is not None:
             return (ratio, area, "share") in self.status
-        if any(self.hidden(m, area, c) for m, c in numerator):
+        if any(self.hidden(m, area, c) for m, c in numerator) and not \
+                self._shown_union_share(area, numerator, base):
             return True
         num = sum(self.count(m, area, c) for m, c in numerator)
         den = sum(self.count(m, area, c) for m, c in base)
@@ -444,6 +469,20 @@ class SuppressionPattern:
         if 0 < num < thr or 0 < den - num < thr or 0 < den < thr:
             return True
         return sum(self.hidden(m, area, c) for m, c in base) == 1
+
+    def _shown_union_share(self, area: str, numerator: Sequence[tuple[str, str]],
+                           base: Sequence[tuple[str, str]]) -> bool:
+        """Whether a share with hidden numerator cells is worked out from published counts.
+
+        True when numerator and base are categories of one count measure, the base holds the
+        numerator and :meth:`union_hidden` shows the numerator: every category outside it is
+        shown, so both the numerator and the base are the area's households less shown cells.
+        """
+        measures = {m for m, _c in (*numerator, *base)}
+        if len(measures) != 1 or not {c for _m, c in numerator} <= {c for _m, c in base}:
+            return False
+        (measure,) = measures
+        return not self.union_hidden(measure, area, [c for _m, c in numerator])
 
 
 def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
@@ -1168,14 +1207,15 @@ class Publisher:
         """Return a population estimate of households in ``categories`` of ``measure``.
 
         Rounded to a multiple of ``weighted_count_base`` households (a non-zero estimate never
-        prints 0); hidden when one of its cells is, unless ``categories`` are the whole
-        partition (the area's estimated households).
+        prints 0); hidden when one of its cells is, unless every other category of the
+        measure is shown (:meth:`SuppressionPattern.union_hidden`: the whole partition, the
+        area's estimated households, or "levels 2-3" beside a shown level 1).
         """
         cells = tuple((measure, c) for c in categories)
         whole = set(categories) == set(self.pattern.measures[measure].categories) \
             if measure in self.pattern.measures else False
         hide = not self.pattern.publishable(area) or (
-            not whole and any(self.pattern.hidden(measure, area, c) for c in categories))
+            not whole and self.pattern.union_hidden(measure, area, categories))
         if hide:
             text = self._marker_of(cells, area)
             self._add(Published(self.section, "weighted", area, cells, text=text))

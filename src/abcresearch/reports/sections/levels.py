@@ -28,6 +28,17 @@ _LEVEL_KEYS = {"1": "col.level1", "2": "col.level2", "3": "col.level3",
                estimates.NA: "col.level_missing"}
 LEVEL1 = (("overall_level", "1"),)
 LEVEL_BASE = tuple(("overall_level", k) for k in ("1", "2", "3"))
+#: Levels shown together where one of them is hidden and the rest of the area's levels are not
+#: (:meth:`~abcresearch.reports.disclosure.SuppressionPattern.union_hidden`): a village with
+#: three households at level 3 still tells how many are at levels 2-3.
+JOINED_LEVELS = ("2", "3")
+
+
+def _joined_needed(pub: Publisher, measure: str, area: str) -> bool:
+    """Whether levels 2 and 3 of ``measure`` are shown together in ``area`` only (one hidden)."""
+    pattern = pub.pattern
+    return any(pattern.hidden(measure, area, k) for k in JOINED_LEVELS) \
+        and not pattern.union_hidden(measure, area, JOINED_LEVELS)
 
 
 def level1_share(pub: Publisher, area: str, value: float, low: float | None = None,
@@ -88,12 +99,25 @@ def levels_and_tracks(report: AreaContext, *,
     names = [t("row.total") if c == report.area.code and report.level != "village"
              else report.child_name(c) for c in codes]
     level_cols = [t(_LEVEL_KEYS[k]) for k in LEVEL_CATEGORIES]
-    rows, drawn = [], []
+    joined_col = t("col.levels_joined")
+    join = any(_joined_needed(pub, "overall_level", code) for code in codes)
+    all_cells = [("overall_level", k) for k in LEVEL_CATEGORIES]
+    joined_cells = [("overall_level", k) for k in JOINED_LEVELS]
+    rows, drawn, drawn_joined = [], [], []
     for code, name in zip(codes, names, strict=True):
         w = weighted.loc[code]
         total = float(w.sum())
         cells = {col: pub.weighted("overall_level", code, [k], float(w[k])).text
                  for col, k in zip(level_cols, LEVEL_CATEGORIES, strict=True)}
+        if join:  # after level 3, before the missing levels
+            joined_value = float(w[list(JOINED_LEVELS)].sum())
+            cells = dict(zip(
+                [*level_cols[:3], joined_col, *level_cols[3:]],
+                [*list(cells.values())[:3],
+                 pub.weighted("overall_level", code, list(JOINED_LEVELS), joined_value).text,
+                 *list(cells.values())[3:]], strict=True))
+            drawn_joined.append(pub.share(code, joined_cells, all_cells,
+                                          joined_value / total if total > 0 else np.nan).value)
         with_level = float(w[["1", "2", "3"]].sum())
         share = level1_share(pub, code, w["1"] / with_level if with_level > 0 else np.nan)
         rows.append({t(f"col.{'tambon' if child == 'tambon_code' else 'village'}"): name,
@@ -102,19 +126,28 @@ def levels_and_tracks(report: AreaContext, *,
                                                             list(LEVEL_CATEGORIES), total).text,
                      t("col.surveyed"): pub.n(code).text,
                      t("col.share_level1"): share.text})
-        all_cells = [("overall_level", k) for k in LEVEL_CATEGORIES]
         drawn.append({k: pub.share(code, [("overall_level", k)], all_cells,
                                    w[k] / total if total > 0 else np.nan).value
                       for k in LEVEL_CATEGORIES})
     shares = pd.DataFrame(drawn, index=names).rename(columns=dict(zip(
         LEVEL_CATEGORIES, level_cols, strict=True)))
-    ax = charts.levels_chart(100 * shares, hidden_label=t("chart.hidden"))
+    joined = pd.Series(drawn_joined, index=names, name=joined_col, dtype=float) if join \
+        else None
+    ax = charts.levels_chart(100 * shares, hidden_label=t("chart.hidden"),
+                             joined=None if joined is None else 100 * joined)
     # the cross-hatched "not shown" segment is named only where a bar has one: level 3 is
     # hatched too (for black-and-white print), and read as hidden under an unconditional note
+    still_hidden = shares.isna()
+    if joined is not None:
+        covered = joined.notna() & still_hidden[[level_cols[1], level_cols[2]]].all(axis=1)
+        still_hidden.loc[covered, [level_cols[1], level_cols[2]]] = False
     caption = t("levels.chart_caption") + (t("levels.chart_caption.hidden")
-                                           if shares.isna().to_numpy().any() else "")
-    out.parts.append(Figure.from_matplotlib(ax.figure, caption=caption, data=shares))
+                                           if still_hidden.to_numpy().any() else "")
+    data = shares if joined is None else shares.assign(**{joined_col: joined})
+    out.parts.append(Figure.from_matplotlib(ax.figure, caption=caption, data=data))
     notes = f"{t('levels.notes', base=pub.rules.weighted_count_base)} · {t('suppressed.note')}"
+    if join:
+        notes += f" · {t('levels.joined_note')}"
     coverage = report.status.coverage
     area = report.area.code
     if child == "village_code" and coverage.villages_surveyed < coverage.villages_total:
@@ -141,6 +174,7 @@ def levels_and_tracks(report: AreaContext, *,
     area = report.area.code
     cap_rows = []
     cap_shares = {}
+    cap_join = any(_joined_needed(pub, f"level:{cap}", area) for cap in caps)
     for cap in caps:
         m = f"level:{cap}"
         w, _n = report.weighted_counts(m)
@@ -151,29 +185,48 @@ def levels_and_tracks(report: AreaContext, *,
         for k in LEVEL_CATEGORIES:
             value = w[k] / total if total > 0 else np.nan
             row[t(_LEVEL_KEYS[k])] = pub.share(area, [(m, k)], base, value).text
+            if cap_join and k == JOINED_LEVELS[-1]:  # after level 3, before the missing
+                value = float(w[list(JOINED_LEVELS)].sum()) / total if total > 0 else np.nan
+                row[joined_col] = pub.share(area, [(m, j) for j in JOINED_LEVELS], base,
+                                            value).text
         cap_shares[cap] = w / total if total > 0 else w * np.nan
         cap_rows.append(row)
     out.table(pd.DataFrame(cap_rows), t("levels.capital_caption"),
-              f"{t('levels.capital_notes')} · {t('suppressed.note')}")
+              f"{t('levels.capital_notes')} · {t('suppressed.note')}"
+              + (f" · {t('levels.joined_note')}" if cap_join else ""))
     # tracks: the households of the overall levels each track takes
     sch = report.analysis.scheme
     w_area = weighted.loc[area] if area in weighted.index else whole.iloc[0].reindex(
         list(LEVEL_CATEGORIES), fill_value=0.0)
     tr_rows = []
+    with_level = float(w_area[["1", "2", "3"]].sum())
+
+    def track_row(label: str, cats: list[str]) -> dict[str, str]:
+        value = float(w_area[cats].sum())
+        # of the households with a level, as the levels table's "% at level 1" (the note says)
+        return {t("col.track"): label,
+                t("col.households"): pub.weighted("overall_level", area, cats, value).text,
+                t("col.share"): pub.share(area, [("overall_level", c) for c in cats],
+                                          LEVEL_BASE,
+                                          value / with_level if with_level > 0 else np.nan).text}
+
+    hidden_tracks: list[list[str]] = []
     for tr in sch.tracks:
         cats = [str(lv) for lv in tr["overall_levels"]]
-        value = float(w_area[cats].sum())
-        total = float(w_area.sum())
-        tr_rows.append({
-            t("col.track"): sch.track_label(tr["id"], report.lang),
-            t("col.households"): pub.weighted("overall_level", area, cats, value).text,
-            t("col.share"): pub.share(area, [("overall_level", c) for c in cats],
-                                      [("overall_level", k) for k in LEVEL_CATEGORIES],
-                                      value / total if total > 0 else np.nan).text})
+        tr_rows.append(track_row(sch.track_label(tr["id"], report.lang), cats))
+        if any(pub.pattern.hidden("overall_level", area, c) for c in cats):
+            hidden_tracks.append(cats)
+    # the hidden tracks of levels 2-3 together, where the pattern shows their union
+    joined_tracks = [cats for cats in hidden_tracks if set(cats) <= set(JOINED_LEVELS)]
+    track_join = len(joined_tracks) > 1 and _joined_needed(pub, "overall_level", area) \
+        and sorted(c for cats in joined_tracks for c in cats) == sorted(JOINED_LEVELS)
+    if track_join:
+        tr_rows.append(track_row(t("tracks.joined", n=len(joined_tracks)), list(JOINED_LEVELS)))
     # (the levels table's note names its "surveyed" and "% at level 1" columns: not here)
     out.table(pd.DataFrame(tr_rows), t("tracks.caption"),
               f"{t('tracks.notes', base=pub.rules.weighted_count_base)} · "
-              f"{t('suppressed.note')}")
+              f"{t('suppressed.note')}"
+              + (f" · {t('tracks.joined_note')}" if track_join else ""))
     return out.result(estimates=weighted, published=tuple(pub.entries),
                       details={"counts": counts, "capital_shares": pd.DataFrame(cap_shares).T,
                                "tracks": pd.DataFrame(tr_rows)})
