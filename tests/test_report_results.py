@@ -705,6 +705,22 @@ def test_the_deprivation_section_says_its_cut_off_in_capitals(report) -> None:
     assert words in report.deprivation().text
 
 
+@pytest.mark.parametrize("code", ["80150101", "801501"])
+def test_a_total_that_is_the_frame_count_prints_in_full(sample_store, code) -> None:
+    """The levels table printed a village's households rounded to 10 ("320") beside the cover's
+    and the data-quality table's frame count ("324"), a reader review: a total that is the
+    frame's count (the households weighted up to their villages' frame) prints that count."""
+    from abcresearch.reports.results import Table
+
+    report = AreaReport.load(code, 2549, store=sample_store)
+    table = next(p.data for p in report.levels_and_tracks().parts if isinstance(p, Table))
+    w, _n = report.weighted_counts("overall_level")
+    frame = report.known_households([code]).iloc[0]
+    assert float(w.iloc[0].sum()) == pytest.approx(frame)
+    assert int(frame) % 10  # the rounded count would differ
+    assert table[report.t("col.estimated_total")].iloc[-1] == f"{int(frame):,}"
+
+
 def test_levels_2_and_3_hidden_beside_a_shown_level_1_read_together(sample_store) -> None:
     """A village with a few households at level 3 printed "x" for level 2 and "<5" for level
     3 in every table and hatched half its bar (a reader review: a third of the province's

@@ -104,6 +104,17 @@ def levels_and_tracks(report: AreaContext, *,
     all_cells = [("overall_level", k) for k in LEVEL_CATEGORIES]
     joined_cells = [("overall_level", k) for k in JOINED_LEVELS]
     rows, drawn, drawn_joined = [], [], []
+    known = report.known_households(codes)
+
+    def total_text(code: str, total: float) -> str:
+        # an estimate that is the village frame's count (every household of its surveyed
+        # villages weighted up to it) prints that count, as the cover and the data-quality
+        # table do, not the count rounded ("320" beside "324 households" a reader review found)
+        frame = float(known.get(code, np.nan))
+        if np.isfinite(frame) and abs(total - frame) < 0.5:
+            return pub.public("households_total", int(frame), area=code).text
+        return pub.weighted("overall_level", code, list(LEVEL_CATEGORIES), total).text
+
     for code, name in zip(codes, names, strict=True):
         w = weighted.loc[code]
         total = float(w.sum())
@@ -122,8 +133,7 @@ def levels_and_tracks(report: AreaContext, *,
         share = level1_share(pub, code, w["1"] / with_level if with_level > 0 else np.nan)
         rows.append({t(f"col.{'tambon' if child == 'tambon_code' else 'village'}"): name,
                      **cells,
-                     t("col.estimated_total"): pub.weighted("overall_level", code,
-                                                            list(LEVEL_CATEGORIES), total).text,
+                     t("col.estimated_total"): total_text(code, total),
                      t("col.surveyed"): pub.n(code).text,
                      t("col.share_level1"): share.text})
         drawn.append({k: pub.share(code, [("overall_level", k)], all_cells,
