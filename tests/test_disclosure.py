@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,6 +143,52 @@ def test_levels_hidden_together_are_shown_as_one_when_the_rest_is_shown() -> Non
     assert pattern.share_hidden(a, levels[1:2], levels)
     assert not pattern.union_hidden("overall_level", "80010102", ("2",))  # nothing hidden
     assert pattern.union_hidden("overall_level", "8099", ("2", "3"))  # not in the round
+
+
+@pytest.mark.parametrize(("level2", "level3", "shown"), [
+    (27, 3, True),  # "x" and "<5" inside 30: level 3 can still be anything from 1 to 4
+    (5, 1, False),  # a union of 6 beside "x" (5 or more) and "<5" pins level 3 to 1
+    (6, 2, False),  # 8: level 3 at most 3
+    (7, 2, True),  # 9: level 3 1-4, level 2 5-8
+    (4, 4, False),  # two "<5" alone: a union of 8 pins both to 4
+])
+def test_a_union_is_shown_only_when_its_small_cells_keep_their_whole_range(
+        level2: int, level3: int, shown: bool) -> None:
+    """A reader knows that "<5" is 1-4 households and "x" at least 5 (a diff review): a union
+    over a small cell is shown only when, with those ranges, the small cell can still be any
+    of 1-4."""
+    from abcresearch.reports.disclosure import build_pattern
+    from abcresearch.reports.estimates import NA, CountMeasure
+
+    levels = ["1"] * 20 + ["2"] * level2 + ["3"] * level3 + ["1"] * 25 + ["2"] * 25
+    villages = ["80010101"] * (20 + level2 + level3) + ["80010102"] * 50
+    hh = pd.DataFrame({"village_code": villages, "tambon_code": "800101",
+                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
+    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
+    pattern = build_pattern(hh, pd.DataFrame({"overall_level": levels}),
+                            pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+    a = "80010101"
+    assert pattern.hidden("overall_level", a, "2") and pattern.hidden("overall_level", a, "3")
+    assert pattern.union_hidden("overall_level", a, ("2", "3")) is not shown
+    # where levels 2 and 3 alone would pin level 3 down (from the village's households less
+    # the shown levels), secondary suppression hides a third level
+    assert pattern.hidden("overall_level", a, "1") is not shown
+
+
+def test_hidden_parts_keep_the_ranges_their_markers_give() -> None:
+    from abcresearch.reports.disclosure import keeps_marker_ranges
+
+    def keeps(*cells: tuple[int, str]) -> bool:
+        return keeps_marker_ranges(cells, 5)
+
+    assert keeps((70, "secondary"), (3, "primary"))
+    assert keeps((5, "secondary"), (4, "primary"))  # 9: level 3 is 1-4, level 2 5-8
+    assert not keeps((5, "secondary"), (3, "primary"))  # 8: at most 3
+    assert not keeps((4, "primary"), (4, "primary"))  # "<5" and "<5" of 8: both 4
+    assert not keeps((1, "primary"), (4, "primary"))
+    assert keeps((5, "secondary"), (1, "primary"), (4, "primary"))  # 10 = 4 + 1 + 5
+    assert not keeps((5, "secondary"), (1, "primary"), (3, "primary"))
+    assert keeps((5, "secondary"), (6, "secondary"))  # nothing small to protect
 
 
 def test_a_union_of_a_measure_not_published_cell_by_cell_stays_hidden() -> None:

@@ -727,7 +727,9 @@ def test_levels_2_and_3_hidden_beside_a_shown_level_1_read_together(sample_store
     village reports could not say how many households are at level 2). Their sum is the
     village's households less level 1 and the missing levels, all printed, so the section
     prints it: a column in the levels tables, a segment of the chart and a row of the tracks
-    table; the two cells stay hidden, and a village whose level 1 is hidden gets no sum."""
+    table; the two cells stay hidden, and a village whose level 1 is hidden gets no sum. The
+    sum is printed only where it is needed (beside levels 2 and 3 shown it would invite adding
+    it to them)."""
     from abcresearch.reports.disclosure import pattern_for, publication_rules
     from abcresearch.reports.results import Figure, Table
 
@@ -739,7 +741,7 @@ def test_levels_2_and_3_hidden_beside_a_shown_level_1_read_together(sample_store
     res = report.levels_and_tracks()
     t = report.t
     joined = t("col.levels_joined")
-    levels, _capitals, tracks = [p.data for p in res.parts if isinstance(p, Table)]
+    levels, capitals, tracks = [p.data for p in res.parts if isinstance(p, Table)]
     row = levels.iloc[0]
     assert (row[t("col.level2")], row[t("col.level3")]) == ("×", "<5")
     w = report.weighted_counts("overall_level", "village_code")[0].loc[code]
@@ -752,16 +754,35 @@ def test_levels_2_and_3_hidden_beside_a_shown_level_1_read_together(sample_store
     assert fig.data[joined].notna().all()
     assert fig.caption == t("levels.chart_caption")  # nothing left hatched
     last = tracks.iloc[-1]
-    assert last[t("col.track")] == t("tracks.joined", n=2)
+    assert last[t("col.track")] == t("tracks.joined")
     assert last[t("col.households")] == row[joined]
     assert tracks[t("col.households")].iloc[1:3].tolist() == ["×", "<5"]
-    # the tambon's table: a village with its level 1 hidden prints no sum of levels 2-3
+    # the tracks' shares are of the households with a level, as the "% at level 1" column
+    assert tracks[t("col.share")].iloc[0] == row[t("col.share_level1")]
+    # the capital-level table: the sum where a capital's levels 2 and 3 are hidden with the
+    # rest shown, nothing where they are shown or something else is hidden
+    together = 0
+    for cap, cap_row in zip(report.capitals, capitals.itertuples(index=False), strict=True):
+        cell = capitals.columns.get_loc(joined)
+        m = f"level:{cap}"
+        hid = [pattern.hidden(m, code, k) for k in ("1", "2", "3", "na")]
+        if hid[1] and hid[2] and not hid[0] and not hid[3]:
+            assert re.fullmatch(r"\d+", cap_row[cell]), (cap, cap_row)
+            together += 1
+        else:
+            assert cap_row[cell] == "", (cap, cap_row)
+    assert together
+    # the tambon's table: a village with its level 1 hidden prints no sum of levels 2-3, nor
+    # does a row whose levels 2 and 3 are shown
     tambon = AreaReport.load("801501", 2549, store=sample_store)
     table = next(p.data for p in tambon.levels_and_tracks().parts if isinstance(p, Table))
-    by_name = table.set_index(table.columns[0])[joined]
+    by_name = table.set_index(table.columns[0])
     assert pattern.hidden("overall_level", "80150102", "1")
-    assert by_name[tambon.child_name("80150102")] in ("×", "<5")
-    assert by_name[tambon.child_name(code)] == f"{expected:,}"
+    assert by_name.loc[tambon.child_name("80150102"), joined] == ""
+    assert by_name.loc[tambon.child_name(code), joined] == f"{expected:,}"
+    shown = by_name[(by_name[t("col.level2")] != "×") & (by_name[t("col.level3")] != "<5")
+                    & (by_name[t("col.level3")] != "×")]
+    assert len(shown) and (shown[joined] == "").all()
 
 
 @pytest.mark.parametrize(("code", "hide"), [("801501", True), ("80150102", True),

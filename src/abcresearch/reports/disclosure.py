@@ -431,6 +431,14 @@ class SuppressionPattern:
         since a relation never keeps one alone). Level 3 hidden as below the threshold and
         level 2 hidden beside it publish "levels 2-3" this way when level 1 and the missing
         levels are shown. The whole partition is never hidden in a publishable area.
+
+        A reader also knows what the markers say: "<5" is 1 to ``threshold - 1`` households,
+        "×" at least ``threshold`` (a cell hidden beside another is never a small one). So the
+        union is shown only when, with those ranges, it leaves every small cell inside it
+        its whole range: at least one "×" cell inside, and the hidden households at least
+        ``threshold - 1`` for the small cell plus the least the others can be (1 for each other
+        "<5", ``threshold`` for each "×"). Two small cells alone, or a "×" cell of 5 beside a
+        small one of 1 (a union of 6), stay hidden.
         """
         if not self.publishable(area):
             return True
@@ -444,7 +452,11 @@ class SuppressionPattern:
                 or set(measure_def.cells) != set(measure_def.categories):
             return True
         others = [k for k in measure_def.categories if k not in set(categories)]
-        return any(self.hidden(measure, area, k) for k in others)
+        if any(self.hidden(measure, area, k) for k in others):
+            return True
+        return not keeps_marker_ranges([(self.count(measure, area, c),
+                                  self.status.get((measure, area, c), "")) for c in inside],
+                                self.threshold)
 
     def share_hidden(self, area: str, numerator: Sequence[tuple[str, str]],
                      base: Sequence[tuple[str, str]]) -> bool:
@@ -485,6 +497,30 @@ class SuppressionPattern:
         return not self.union_hidden(measure, area, [c for _m, c in numerator])
 
 
+def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> bool:
+    """Whether hidden parts whose sum a reader knows leave each small part its whole range.
+
+    A reader knows that "<5" (primary) is 1 to ``threshold - 1`` households and "×"
+    (secondary) at least ``threshold``. Given the sum of the hidden parts, a small part can
+    still be any of 1 to ``threshold - 1`` when at least one "×" part is among them (it
+    takes up any rest) and the sum is at least ``threshold - 1`` for the small part plus the
+    least the others can be (1 for each other small part, ``threshold`` for each "×").
+
+    Parameters
+    ----------
+    hidden : sequence of (households, status)
+        The hidden parts (of areas with enough households) and their status.
+    threshold : int
+        Smallest publishable count.
+    """
+    small = sum(status == "primary" for _v, status in hidden)
+    if small == 0:
+        return True
+    beside = len(hidden) - small
+    total = sum(v for v, _status in hidden)
+    return beside > 0 and total >= (threshold - 1) + (small - 1) + threshold * beside
+
+
 def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
                       status: Mapping[Cell, str], headline: Set[tuple[str, str]] = frozenset()
                       ) -> Cell | None:
@@ -521,7 +557,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          one, its smallest non-zero visible part (a headline category of the measure, such as
          level 1, only when no other part can be; the total only when no part can be hidden);
          a relation whose total is shown and whose hidden parts add up to 1 to ``threshold -
-         1`` households gets another hidden part (the complement rule);
+         1`` households gets another hidden part (the complement rule), as does one whose
+         hidden parts' sum, read with what the markers say ("<5": 1 to ``threshold - 1``,
+         "×": at least ``threshold``), narrows a small part (:func:`keeps_marker_ranges`);
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -743,7 +781,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 need = unprotected
                 if not need and not total_hidden:
                     s = sum(value(p) for p in hidden_parts)
-                    need = 0 < s < thr
+                    need = 0 < s < thr or not keeps_marker_ranges(
+                        [(value(p), status[p]) for p in real], thr)
                 if need:
                     new = _smallest_visible(r.parts, value, status, headline)
                     if new is None and not total_hidden and r.total[0] != "n" \
@@ -1182,8 +1221,19 @@ class Publisher:
         ratio = self.pattern.ratios.get((tuple(cells), tuple(base))) if base else None
         if ratio is not None:
             cells = ((ratio, "share"),)
+        if not self.pattern.publishable(area):
+            return self.marker
+        if len(cells) > 1 and len({m for m, _c in cells}) == 1:
+            # households in any of several categories: "<5" only when they (or, for a share,
+            # the households of its base left out) are that few: levels 2-3 holding a small
+            # level 3 may be hundreds of households
+            count = self.pattern.count
+            together = sum(count(m, area, c) for m, c in cells)
+            left_out = sum(count(m, area, c) for m, c in base) - together if base else 0
+            return self.marker if 0 < together < self.threshold \
+                or 0 < left_out < self.threshold else SECONDARY
         kinds = [self.pattern.status.get((m, area, c)) for m, c in cells]
-        if not self.pattern.publishable(area) or "primary" in kinds:
+        if "primary" in kinds:
             return self.marker
         return SECONDARY
 

@@ -33,7 +33,14 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.reports import estimates
-from abcresearch.reports.disclosure import MEAN, Published, publication_rules, round_measures
+from abcresearch.reports.disclosure import (
+    MEAN,
+    SECONDARY,
+    Published,
+    publication_rules,
+    round_measures,
+)
+from abcresearch.reports.disclosure import marker as small_marker
 
 __all__ = ["AuditResult", "Recovery", "audit"]
 
@@ -357,6 +364,15 @@ class _Attack:
             if e.kind in ("count", "weighted") and usable(e.cells):
                 if e.bounds is None:
                     targets.setdefault((e.area, e.cells, ()), []).append(e.section)
+                    # what the marker tells a reader: "<5" 1 to threshold - 1 households, "x"
+                    # (hidden beside another) at least threshold, in an area with enough
+                    # households (in a smaller one every cell prints "<5", zeros too)
+                    marked = {small_marker(threshold): (1.0, threshold - 1.0),
+                              SECONDARY: (float(threshold), np.inf)}.get(e.text or "")
+                    if marked is not None and area_n(e.area) >= threshold:
+                        msg = model.add(cell_row(e.area, e.cells, False), *marked, e)
+                        if msg:
+                            result.inconsistent.append((e, msg))
                     continue
                 msg = model.add(cell_row(e.area, e.cells, e.kind == "weighted"), e.bounds[0],
                                 e.bounds[1], e)

@@ -120,15 +120,19 @@ def levels_and_tracks(report: AreaContext, *,
         total = float(w.sum())
         cells = {col: pub.weighted("overall_level", code, [k], float(w[k])).text
                  for col, k in zip(level_cols, LEVEL_CATEGORIES, strict=True)}
-        if join:  # after level 3, before the missing levels
+        if join:  # after level 3, before the missing levels; only where it is needed (a
+            # sum beside levels 2 and 3 both shown would invite adding it to them)
             joined_value = float(w[list(JOINED_LEVELS)].sum())
+            needed = _joined_needed(pub, "overall_level", code)
             cells = dict(zip(
                 [*level_cols[:3], joined_col, *level_cols[3:]],
                 [*list(cells.values())[:3],
-                 pub.weighted("overall_level", code, list(JOINED_LEVELS), joined_value).text,
+                 pub.weighted("overall_level", code, list(JOINED_LEVELS), joined_value).text
+                 if needed else "",
                  *list(cells.values())[3:]], strict=True))
             drawn_joined.append(pub.share(code, joined_cells, all_cells,
-                                          joined_value / total if total > 0 else np.nan).value)
+                                          joined_value / total if total > 0 else np.nan).value
+                                if needed else np.nan)
         with_level = float(w[["1", "2", "3"]].sum())
         share = level1_share(pub, code, w["1"] / with_level if with_level > 0 else np.nan)
         rows.append({t(f"col.{'tambon' if child == 'tambon_code' else 'village'}"): name,
@@ -198,12 +202,13 @@ def levels_and_tracks(report: AreaContext, *,
             if cap_join and k == JOINED_LEVELS[-1]:  # after level 3, before the missing
                 value = float(w[list(JOINED_LEVELS)].sum()) / total if total > 0 else np.nan
                 row[joined_col] = pub.share(area, [(m, j) for j in JOINED_LEVELS], base,
-                                            value).text
+                                            value).text \
+                    if _joined_needed(pub, m, area) else ""
         cap_shares[cap] = w / total if total > 0 else w * np.nan
         cap_rows.append(row)
     out.table(pd.DataFrame(cap_rows), t("levels.capital_caption"),
               f"{t('levels.capital_notes')} · {t('suppressed.note')}"
-              + (f" · {t('levels.joined_note')}" if cap_join else ""))
+              + (f" · {t('levels.joined_note_share')}" if cap_join else ""))
     # tracks: the households of the overall levels each track takes
     sch = report.analysis.scheme
     w_area = weighted.loc[area] if area in weighted.index else whole.iloc[0].reindex(
@@ -231,7 +236,7 @@ def levels_and_tracks(report: AreaContext, *,
     track_join = len(joined_tracks) > 1 and _joined_needed(pub, "overall_level", area) \
         and sorted(c for cats in joined_tracks for c in cats) == sorted(JOINED_LEVELS)
     if track_join:
-        tr_rows.append(track_row(t("tracks.joined", n=len(joined_tracks)), list(JOINED_LEVELS)))
+        tr_rows.append(track_row(t("tracks.joined"), list(JOINED_LEVELS)))
     # (the levels table's note names its "surveyed" and "% at level 1" columns: not here)
     out.table(pd.DataFrame(tr_rows), t("tracks.caption"),
               f"{t('tracks.notes', base=pub.rules.weighted_count_base)} · "
