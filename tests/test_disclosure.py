@@ -54,6 +54,28 @@ def test_no_row_or_column_has_a_lone_suppressed_cell(rows: list[list[int]]) -> N
             assert ((vals > 0) & ~line).sum() == 0
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=2, max_size=5))
+def test_a_table_keeps_every_small_cell_its_range(rows: list[list[int]]) -> None:
+    """Each row, column and the whole table (a printed total) read with what the markers say
+    ("<5": 1-4, "x": 5 or more) leaves every small cell 1-4, or the table hides every cell."""
+    from abcresearch.reports.disclosure import primary_mask, protected_table
+
+    counts = pd.DataFrame(rows, columns=["a", "b", "c"])
+    _, mask = suppress_counts(counts)
+    everything = (mask.to_numpy() == (counts.to_numpy() > 0)).all()
+    assert everything or protected_table(counts, primary_mask(counts), mask)
+
+
+def test_a_transition_table_whose_total_pins_a_small_cell_hides_everything() -> None:
+    """A diff review: [[1, 5, 0], [5, 5, 0], [0, 0, 30]] printed "<5 x x x" beside its total
+    of 46, so the hidden cells added up to 16 and the "<5" (at most 16 - 3 x 5) was 1."""
+    counts = pd.DataFrame([[1, 5, 0], [5, 5, 0], [0, 0, 30]])
+    shown, mask = suppress_counts(counts)
+    assert (mask.to_numpy() == (counts.to_numpy() > 0)).all()
+    assert shown.to_numpy().tolist() == [["<5", "×", 0], ["×", "×", 0], [0, 0, "×"]]
+
+
 def test_shares_with_small_base_are_blanked() -> None:
     shares = pd.Series([0.5, 0.25, 0.1])
     out = suppress_by_base(shares, np.array([4, 5, 0]))
@@ -173,6 +195,39 @@ def test_a_union_is_shown_only_when_its_small_cells_keep_their_whole_range(
     # where levels 2 and 3 alone would pin level 3 down (from the village's households less
     # the shown levels), secondary suppression hides a third level
     assert pattern.hidden("overall_level", a, "1") is not shown
+
+
+def _village_pattern(counts: dict[str, int]):
+    from abcresearch.reports.disclosure import build_pattern
+    from abcresearch.reports.estimates import NA, CountMeasure
+
+    levels = [k for k, v in counts.items() for _ in range(v)] + ["1"] * 25 + ["2"] * 25
+    villages = ["80010101"] * sum(counts.values()) + ["80010102"] * 50
+    hh = pd.DataFrame({"village_code": villages, "tambon_code": "800101",
+                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
+    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
+    return build_pattern(hh, pd.DataFrame({"overall_level": levels}),
+                         pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+
+
+def test_the_part_hidden_next_is_one_that_protects() -> None:
+    """Level 3 of 1 beside level 2 of 5 ("x", at least 5) is pinned by their sum of 6: the
+    next part hidden must hold enough to cover it. The 6 households with missing levels do
+    not (hidden, they would leave level 3 at most 2 of 12 with another "x"), so level 1 is
+    hidden instead of both (a diff review)."""
+    pattern = _village_pattern({"1": 40, "2": 5, "3": 1, "na": 6})
+    a = "80010101"
+    hidden = [k for k in ("1", "2", "3", "na") if pattern.hidden("overall_level", a, k)]
+    assert hidden == ["1", "2", "3"]
+    assert pattern.unsatisfied == []
+
+
+def test_a_sum_the_rules_cannot_protect_is_named() -> None:
+    """A village of 5, 5 and 1 households at levels 1-3 and none missing: with the three
+    hidden, the village's 11 less two "x" (5 or more each) still leaves level 3 at most 1,
+    and nothing is left to hide. The pattern names the sum instead of leaving it silently."""
+    pattern = _village_pattern({"1": 5, "2": 5, "3": 1})
+    assert ("n", "80010101", "all") in pattern.unsatisfied
 
 
 def test_hidden_parts_keep_the_ranges_their_markers_give() -> None:

@@ -111,6 +111,7 @@ def test_the_store_has_small_cells_to_hide(reports) -> None:
     pattern = disclosure.pattern_for(reports[0])
     kinds = set(pattern.status.values())
     assert kinds == {"primary", "secondary"}
+    assert pattern.unsatisfied == []  # every sum protected, markers read as a reader reads them
     assert pattern.n[TINY] == 3 and not pattern.publishable(TINY)
     hidden = [e for e in _ledger(reports) if e.hidden]
     assert len(hidden) > 50

@@ -477,6 +477,29 @@ def test_census_round_reads_as_before(sample_store) -> None:
     assert rep.change().parts == () and "change" not in rep.summary()
 
 
+def test_a_transition_table_nothing_can_protect_is_not_printed(rollout, monkeypatch) -> None:
+    """A diff review: a table of level changes whose printed total pins a small cell from
+    its markers is left out with a sentence saying why, not printed as markers only."""
+    import dataclasses
+
+    from abcresearch.analysis.change import ChangeAnalysis
+
+    store, _exports = rollout
+    original = ChangeAnalysis.transitions
+
+    def pinned(self, area_code):
+        tr, counts = original(self, area_code)
+        levels = list(tr.counts.index)[:3]
+        table = pd.DataFrame([[1, 5, 0], [5, 5, 0], [0, 0, 30]], index=levels, columns=levels)
+        return dataclasses.replace(tr, counts=table), {**counts, "matched": 46}
+
+    monkeypatch.setattr(ChangeAnalysis, "transitions", pinned)
+    rep = AreaReport.load("80150101", 2550, store=store)
+    res = rep.change()
+    assert rep.t("rollout.change.transitions_hidden") in res.text
+    assert rep.t("rollout.change.transitions_heading") not in res.text
+
+
 # ------------------------------------------------------------------ item 5: change
 def test_change_of_a_resurveyed_village(rollout) -> None:
     """Village 80150101 is surveyed in every wave: its change has the sign of later minus

@@ -44,35 +44,58 @@ def primary_mask(counts: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
     return (c > 0) & (c < threshold)
 
 
-def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
-    """Extend a suppression mask so no row or column has exactly one suppressed cell.
+def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
+                   ) -> pd.DataFrame:
+    """Extend a suppression mask so that no row, column or the whole table gives a cell back.
+
+    Each row, each column and the whole table is a sum a reader may know (a printed total).
+    One with exactly one suppressed cell gets another; so does one whose suppressed cells,
+    read with what their markers say ("<5": 1 to ``threshold - 1``, "×": at least
+    ``threshold``), would narrow a small cell (:func:`keeps_marker_ranges`). The cell hidden
+    next is the smallest non-zero one that covers what is short, else the largest.
 
     Parameters
     ----------
     counts : pandas.DataFrame
         The published counts (numeric).
     mask : pandas.DataFrame
-        Cells already suppressed.
+        Cells already suppressed (the small ones).
+    threshold : int
+        Smallest publishable count.
 
     Returns
     -------
     pandas.DataFrame
-        The extended mask; repeated until stable.
+        The extended mask; repeated until stable. A sum nothing more can protect is left as
+        it is (:func:`suppress_counts` then hides every non-zero cell).
     """
     values = counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    m = mask.to_numpy(dtype=bool).copy()
+    values = np.nan_to_num(values)
+    small = mask.to_numpy(dtype=bool).copy()
+    m = small.copy()
+    rows, cols = values.shape
+    sums = [[(i, j) for j in range(cols)] for i in range(rows)] + \
+        [[(i, j) for i in range(rows)] for j in range(cols)] + \
+        [[(i, j) for i in range(rows) for j in range(cols)]]
     for _ in range(values.size + 1):
         changed = False
-        for axis in (1, 0):
-            view_m = m if axis == 1 else m.T
-            view_v = values if axis == 1 else values.T
-            for i in range(view_m.shape[0]):
-                if view_m[i].sum() == 1:
-                    cand = np.where(~view_m[i] & (view_v[i] > 0), view_v[i], np.inf)
-                    j = int(np.argmin(cand))
-                    if np.isfinite(cand[j]):
-                        view_m[i, j] = True
-                        changed = True
+        for cells in sums:
+            hidden = [(values[c], "primary" if small[c] else "secondary") for c in cells if m[c]]
+            if not hidden:
+                continue
+            total = sum(v for v, _s in hidden)
+            if len(hidden) > 1 and not 0 < total < threshold \
+                    and keeps_marker_ranges(hidden, threshold):
+                continue
+            at_least = marker_shortfall(hidden, threshold)
+            visible = [c for c in cells if not m[c] and values[c] > 0]
+            if not visible:
+                continue
+            enough = [c for c in visible if values[c] >= at_least]
+            pick = min(enough, key=lambda c: values[c]) if enough \
+                else max(visible, key=lambda c: values[c])
+            m[pick] = True
+            changed = True
         if not changed:
             break
     return pd.DataFrame(m, index=mask.index, columns=mask.columns)
@@ -107,10 +130,33 @@ def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
     [['<5', '×', 50], ['×', '×', 60]]
     """
     primary = primary_mask(counts, threshold)
-    mask = secondary_mask(counts, primary) if secondary else primary
+    mask = secondary_mask(counts, primary, threshold) if secondary else primary
+    if secondary and not protected_table(counts, primary, mask, threshold):
+        mask = counts.apply(pd.to_numeric, errors="coerce").fillna(0) > 0  # nothing protects
     shown = counts.astype(object).where(~primary, marker(threshold)).where(
         ~(mask & ~primary), SECONDARY)
     return shown, mask
+
+
+def protected_table(counts: pd.DataFrame, primary: pd.DataFrame, mask: pd.DataFrame,
+                    threshold: int = 5) -> bool:
+    """Whether every row, column and the whole table of a masked table protects its small cells.
+
+    The test :func:`secondary_mask` works to: each sum with a hidden cell has two or more,
+    adding up to ``threshold`` or more, that keep every small cell its range.
+    """
+    values = np.nan_to_num(counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
+    small, m = primary.to_numpy(dtype=bool), mask.to_numpy(dtype=bool)
+    rows, cols = values.shape
+    sums = [[(i, j) for j in range(cols)] for i in range(rows)] + \
+        [[(i, j) for i in range(rows)] for j in range(cols)] + \
+        [[(i, j) for i in range(rows) for j in range(cols)]]
+    for cells in sums:
+        hidden = [(values[c], "primary" if small[c] else "secondary") for c in cells if m[c]]
+        if hidden and (len(hidden) == 1 or 0 < sum(v for v, _s in hidden) < threshold
+                       or not keeps_marker_ranges(hidden, threshold)):
+            return False
+    return True
 
 
 def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
@@ -394,6 +440,9 @@ class SuppressionPattern:
     status: dict[Cell, str]
     measures: dict[str, Any] = field(default_factory=dict)
     ratios: dict[tuple[Any, Any], str] = field(default_factory=dict)
+    unsatisfied: list[Cell] = field(default_factory=list)
+    """Totals of sums whose hidden parts the rules could not protect (nothing was left to
+    hide); the sample province has none (``tests/test_disclosure_recovery.py``)."""
 
     def hidden(self, measure: str, area: str, category: str = MEAN) -> bool:
         """Whether a cell is hidden (a cell of an area not in the round is hidden too)."""
@@ -521,17 +570,44 @@ def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> 
     return beside > 0 and total >= (threshold - 1) + (small - 1) + threshold * beside
 
 
+def marker_shortfall(hidden: Sequence[tuple[float, str]], threshold: int) -> float:
+    """Households a further "×" part must hold for :func:`keeps_marker_ranges` to hold.
+
+    ``threshold`` (any part large enough to be hidden beside) when nothing small is among the
+    parts or their sum is enough; more by what their sum falls short.
+    """
+    small = sum(status == "primary" for _v, status in hidden)
+    if small == 0:
+        return float(threshold)
+    beside = len(hidden) - small
+    total = sum(v for v, _status in hidden)
+    needed = (threshold - 1) + (small - 1) + threshold * beside
+    if beside > 0 and total >= needed:
+        return float(threshold)
+    # one more "×" part of v: the sum gains v, what is needed gains threshold
+    return float(max(threshold, needed + threshold - total))
+
+
 def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
-                      status: Mapping[Cell, str], headline: Set[tuple[str, str]] = frozenset()
-                      ) -> Cell | None:
-    """Return the visible part with the smallest non-zero value, a headline part last."""
-    best, best_key = None, (True, np.inf)
+                      status: Mapping[Cell, str], headline: Set[tuple[str, str]] = frozenset(),
+                      at_least: float = 0.0) -> Cell | None:
+    """Return the visible part with the smallest non-zero value, a headline part last.
+
+    With ``at_least``, the smallest part of at least that value (a headline part last), or
+    when none is that large the largest (a headline part last): the part that protects.
+    """
+    best, best_key = None, (True, False, np.inf)
     for p in parts:
         if p in status:
             continue
         v = value(p)
-        key = ((p[0], p[2]) in headline, v)
-        if 0 < v and key < best_key:
+        if v <= 0:
+            continue
+        short = v < at_least
+        # enough first, then not a headline; the smallest of those that are enough, else the
+        # largest of those that are not
+        key = ((p[0], p[2]) in headline, short, -v if short else v)
+        if key[1] < best_key[1] or (key[1] == best_key[1] and key < best_key):
             best, best_key = p, key
     return best
 
@@ -779,12 +855,16 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 new = r.total
             elif r.kind == "sum":
                 need = unprotected
-                if not need and not total_hidden:
-                    s = sum(value(p) for p in hidden_parts)
-                    need = 0 < s < thr or not keeps_marker_ranges(
-                        [(value(p), status[p]) for p in real], thr)
+                at_least = 0.0
+                if not total_hidden:
+                    marked = [(value(p), status[p]) for p in real]
+                    if not need:
+                        s = sum(value(p) for p in hidden_parts)
+                        need = 0 < s < thr or not keeps_marker_ranges(marked, thr)
+                    if need:  # what the part hidden next must hold to cover the shortfall
+                        at_least = marker_shortfall(marked, thr)
                 if need:
-                    new = _smallest_visible(r.parts, value, status, headline)
+                    new = _smallest_visible(r.parts, value, status, headline, at_least)
                     if new is None and not total_hidden and r.total[0] != "n" \
                             and value(r.total) > 0:
                         new = r.total
@@ -806,6 +886,17 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     queue.append(i)
                     queued.add(i)
     pattern = SuppressionPattern(thr, counts, sizes, n, status)
+    if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
+        for r in relations:
+            if r.kind != "sum" or (r.total[0] != "n" and r.total in status):
+                continue
+            hidden = [(value(p), status[p]) for p in r.parts
+                      if p in status and p[1] not in small_areas]
+            tiny = sum(p in status and p[1] in small_areas for p in r.parts)
+            alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] == "primary")
+            if hidden and (alone or 0 < sum(v for v, _s in hidden) < thr
+                           or not keeps_marker_ranges(hidden, thr)):
+                pattern.unsatisfied.append(r.total)
     pattern.measures = {m.id: m for m in (*count_measures, *mean_measures)}
     pattern.ratios = {(rm.numerator, rm.base): rm.id for rm in ratio_measures}
     return pattern

@@ -227,6 +227,10 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     levels = list(tr.counts.index)
     table = tr.counts.astype("int64")
     shown, mask = suppress_counts(table, report.threshold)
+    if mask.to_numpy().sum() and (mask.to_numpy() == (table.to_numpy() > 0)).all():
+        # every household's cell hidden (nothing could protect the small ones otherwise)
+        out.text(t("rollout.change.transitions_hidden"))
+        return {"counts": counts, "transitions": tr, "suppressed": mask}
     lab = {j: report.analysis.scheme.level_label(j, report.lang) for j in levels}
     shown.index = [lab[j] for j in levels]
     shown.columns = [lab[j] for j in levels]
