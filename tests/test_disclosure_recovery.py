@@ -130,6 +130,7 @@ def test_the_attack_reads_levels_shown_together_over_hidden_cells(reports) -> No
 def test_nothing_hidden_can_be_recovered(attack) -> None:
     assert attack.inconsistent == [], attack.inconsistent[:5]
     assert attack.targets > 20 and attack.constraints > 500
+    assert attack.marked > 20  # hidden counts read from their markers, as a reader reads them
     assert attack.recovered == [], attack.recovered[:5]
 
 

@@ -92,6 +92,9 @@ class AuditResult:
         Hidden figures attacked.
     constraints : int
         Published numbers used.
+    marked : int
+        Of them, hidden counts read from their markers ("<5": 1 to threshold - 1, "×": at
+        least threshold).
     """
 
     recovered: list[Recovery] = field(default_factory=list)
@@ -99,6 +102,7 @@ class AuditResult:
     implied: list[Recovery] = field(default_factory=list)
     targets: int = 0
     constraints: int = 0
+    marked: int = 0
 
     @property
     def clean(self) -> bool:
@@ -373,6 +377,8 @@ class _Attack:
                         msg = model.add(cell_row(e.area, e.cells, False), *marked, e)
                         if msg:
                             result.inconsistent.append((e, msg))
+                        else:
+                            result.marked += 1
                     continue
                 msg = model.add(cell_row(e.area, e.cells, e.kind == "weighted"), e.bounds[0],
                                 e.bounds[1], e)
