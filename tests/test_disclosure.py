@@ -230,40 +230,6 @@ def test_a_sum_the_rules_cannot_protect_is_named() -> None:
     assert ("n", "80010101", "all") in pattern.unsatisfied
 
 
-def _tambon_pattern(level3: list[int]):
-    from abcresearch.reports.disclosure import build_pattern
-    from abcresearch.reports.estimates import NA, CountMeasure
-
-    levels, villages = [], []
-    for i, k in enumerate(level3):
-        code = f"800101{i + 1:02d}"
-        levels += ["1"] * 20 + ["2"] * (21 - k) + ["3"] * k
-        villages += [code] * 41
-    hh = pd.DataFrame({"village_code": villages, "tambon_code": "800101",
-                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
-    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
-    return build_pattern(hh, pd.DataFrame({"overall_level": levels}),
-                         pd.DataFrame(index=hh.index), [measure], [], threshold=5)
-
-
-def test_zeros_print_small_where_an_area_of_small_areas_would_pin_them() -> None:
-    """A tambon's 4 households at level 3, one in each of four villages, printed "<5" over
-    four village "<5": each village is then 1 (a diff review). The tambon's other villages,
-    with none, print "<5" too, so a reader cannot tell where the four are."""
-    pattern = _tambon_pattern([1, 1, 1, 1, 0, 0])
-    assert pattern.marker("overall_level", "800101", "3") == "<5"
-    for v in ("80010105", "80010106"):
-        assert pattern.count("overall_level", v, "3") == 0
-        assert pattern.marker("overall_level", v, "3") == "<5"
-    assert pattern.unsatisfied == []
-    # three villages with one each (each 1 or 2 to a reader) leave the zeros shown
-    pattern = _tambon_pattern([1, 1, 1, 0, 0, 0])
-    assert not pattern.hidden("overall_level", "80010105", "3")
-    # four villages and no zero beside them: nothing can blur them, and the pattern says so
-    pattern = _tambon_pattern([1, 1, 1, 1])
-    assert ("overall_level", "800101", "3") in pattern.unsatisfied
-
-
 def test_hidden_parts_keep_the_ranges_their_markers_give() -> None:
     from abcresearch.reports.disclosure import keeps_marker_ranges
 

@@ -442,8 +442,7 @@ class SuppressionPattern:
     ratios: dict[tuple[Any, Any], str] = field(default_factory=dict)
     unsatisfied: list[Cell] = field(default_factory=list)
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
-    hide): none on the attack test's store (``tests/test_disclosure_recovery.py``), one on
-    the sample province (docs/ARCHITECTURE.md)."""
+    hide); the sample province has none (``tests/test_disclosure_recovery.py``)."""
 
     def hidden(self, measure: str, area: str, category: str = MEAN) -> bool:
         """Whether a cell is hidden (a cell of an area not in the round is hidden too)."""
@@ -854,21 +853,6 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     and r.total[0] != "n" and n.get(r.total[1], 0) < fine_below \
                     and value(r.total) > 0:
                 new = r.total
-            elif r.kind == "sum" and parent_rel and total_hidden \
-                    and status[r.total] == "primary" and r.total[1] not in small_areas \
-                    and sum(status.get(p) == "primary" for p in real if p != r.total) \
-                    >= thr - 1:
-                # an area's "<5" over as many "<5" areas within it as it can hold: each of
-                # those is 1. The zeros within print "<5" too ("fewer than 5" holds for them)
-                # so that a reader cannot tell which areas hold the households
-                zeros = [p for p in r.parts if p not in status and value(p) == 0
-                         and p[1] not in small_areas]
-                for z in zeros:
-                    status[z] = "primary"
-                    for j in by_cell.get(z, ()):
-                        if j not in queued:
-                            queue.append(j)
-                            queued.add(j)
             elif r.kind == "sum":
                 need = unprotected
                 at_least = 0.0
@@ -904,17 +888,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
     pattern = SuppressionPattern(thr, counts, sizes, n, status)
     if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
         for r in relations:
-            if r.kind != "sum":
-                continue
-            if r.total[0] != "n" and r.total in status:
-                # a "<5" over as many "<5" parts as it can hold, no zero beside them to blur
-                within = [p for p in r.parts if p[1] not in small_areas]
-                if status[r.total] == "primary" and r.total[1] not in small_areas \
-                        and bool(r.parts) and r.parts[0][1] != r.total[1] \
-                        and sum(status.get(p) == "primary" for p in within) >= thr - 1 \
-                        and not any(status.get(p) == "primary" and value(p) == 0
-                                    for p in within):
-                    pattern.unsatisfied.append(r.total)
+            if r.kind != "sum" or (r.total[0] != "n" and r.total in status):
                 continue
             hidden = [(value(p), status[p]) for p in r.parts
                       if p in status and p[1] not in small_areas]
@@ -1347,7 +1321,7 @@ class Publisher:
             count = self.pattern.count
             together = sum(count(m, area, c) for m, c in cells)
             left_out = sum(count(m, area, c) for m, c in base) - together if base else 0
-            return self.marker if together < self.threshold \
+            return self.marker if 0 < together < self.threshold \
                 or 0 < left_out < self.threshold else SECONDARY
         kinds = [self.pattern.status.get((m, area, c)) for m, c in cells]
         if "primary" in kinds:
@@ -1404,9 +1378,8 @@ class Publisher:
               value: int | None = None) -> Shown:
         """Return an unweighted count of households of one cell (data-quality counts)."""
         v = int(self.pattern.count(measure, area, category) if value is None else value)
-        if self.pattern.hidden(measure, area, category) and (
-                v != 0 or not self.pattern.publishable(area)
-                or self.pattern.status.get((measure, area, category)) == "primary"):
+        if self.pattern.hidden(measure, area, category) and (v != 0 or not
+                                                              self.pattern.publishable(area)):
             text = self._marker_of(((measure, category),), area)
             self._add(Published(self.section, "count", area, ((measure, category),), text=text))
             return Shown(text)

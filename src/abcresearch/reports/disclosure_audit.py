@@ -37,7 +37,6 @@ from abcresearch.reports.disclosure import (
     MEAN,
     SECONDARY,
     Published,
-    parent_code,
     publication_rules,
     round_measures,
 )
@@ -365,11 +364,6 @@ class _Attack:
 
         targets: dict[tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]],
                       list[str]] = {}
-        small_text = small_marker(threshold)
-        # a "<5" within an area printed "<5" may be 0: the zeros of such an area's areas print
-        # "<5" where its small ones would otherwise be told (disclosure.build_pattern)
-        printed_small = {(e.area, e.cells) for e in entries
-                         if e.kind in ("count", "weighted") and e.text == small_text}
         for e in entries:
             if e.kind in ("count", "weighted") and usable(e.cells):
                 if e.bounds is None:
@@ -377,9 +371,7 @@ class _Attack:
                     # what the marker tells a reader: "<5" 1 to threshold - 1 households, "x"
                     # (hidden beside another) at least threshold, in an area with enough
                     # households (in a smaller one every cell prints "<5", zeros too)
-                    parent = parent_code(e.area)
-                    least = 0.0 if (parent, e.cells) in printed_small else 1.0
-                    marked = {small_text: (least, threshold - 1.0),
+                    marked = {small_marker(threshold): (1.0, threshold - 1.0),
                               SECONDARY: (float(threshold), np.inf)}.get(e.text or "")
                     if marked is not None and area_n(e.area) >= threshold:
                         msg = model.add(cell_row(e.area, e.cells, False), *marked, e)
