@@ -46,13 +46,14 @@ def primary_mask(counts: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
 
 def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
                    ) -> pd.DataFrame:
-    """Extend a suppression mask so that no row, column or the whole table gives a cell back.
+    """Extend a suppression mask so that no row, column or the table's total gives a cell back.
 
-    Each row, each column and the whole table is a sum a reader may know (a printed total).
-    One with exactly one suppressed cell gets another; so does one whose suppressed cells,
-    read with what their markers say ("<5": 1 to ``threshold - 1``, "×": at least
-    ``threshold``), would narrow a small cell (:func:`keeps_marker_ranges`). The cell hidden
-    next is the smallest non-zero one that covers what is short, else the largest.
+    No row or column keeps exactly one suppressed cell (each gets its smallest non-zero
+    neighbour). The whole table's total is printed (the change section's matched
+    households), so its suppressed cells, read with what their markers say ("<5": 1 to
+    ``threshold - 1``, "×": at least ``threshold``), must leave every small cell its range
+    (:func:`keeps_marker_ranges`); the cell hidden next is then the smallest one that covers
+    what is short, else the largest.
 
     Parameters
     ----------
@@ -66,28 +67,31 @@ def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
     Returns
     -------
     pandas.DataFrame
-        The extended mask; repeated until stable. A sum nothing more can protect is left as
-        it is (:func:`suppress_counts` then hides every non-zero cell).
+        The extended mask; repeated until stable (:func:`protected_table` says whether it
+        protects).
     """
-    values = counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    values = np.nan_to_num(values)
+    values = np.nan_to_num(counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
     small = mask.to_numpy(dtype=bool).copy()
     m = small.copy()
     rows, cols = values.shape
-    sums = [[(i, j) for j in range(cols)] for i in range(rows)] + \
-        [[(i, j) for i in range(rows)] for j in range(cols)] + \
-        [[(i, j) for i in range(rows) for j in range(cols)]]
+    lines = [[(i, j) for j in range(cols)] for i in range(rows)] + \
+        [[(i, j) for i in range(rows)] for j in range(cols)]
+    whole = [(i, j) for i in range(rows) for j in range(cols)]
     for _ in range(values.size + 1):
         changed = False
-        for cells in sums:
+        for cells in [*lines, whole]:
             hidden = [(values[c], "primary" if small[c] else "secondary") for c in cells if m[c]]
             if not hidden:
                 continue
-            total = sum(v for v, _s in hidden)
-            if len(hidden) > 1 and not 0 < total < threshold \
-                    and keeps_marker_ranges(hidden, threshold):
+            if cells is whole:
+                if keeps_marker_ranges(hidden, threshold) \
+                        and not 0 < sum(v for v, _s in hidden) < threshold:
+                    continue
+                at_least = marker_shortfall(hidden, threshold)
+            elif len(hidden) == 1:
+                at_least = 0.0
+            else:
                 continue
-            at_least = marker_shortfall(hidden, threshold)
             visible = [c for c in cells if not m[c] and values[c] > 0]
             if not visible:
                 continue
@@ -131,33 +135,29 @@ def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
     """
     primary = primary_mask(counts, threshold)
     mask = secondary_mask(counts, primary, threshold) if secondary else primary
-    if secondary and not protected_table(counts, primary, mask, threshold):
-        mask = counts.apply(pd.to_numeric, errors="coerce").fillna(0) > 0  # nothing protects
     shown = counts.astype(object).where(~primary, marker(threshold)).where(
         ~(mask & ~primary), SECONDARY)
     return shown, mask
 
 
-def protected_table(counts: pd.DataFrame, primary: pd.DataFrame, mask: pd.DataFrame,
-                    threshold: int = 5) -> bool:
-    """Whether every row, column and the whole table of a masked table protects its small cells.
+def protected_table(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5) -> bool:
+    """Whether a table masked by :func:`suppress_counts` protects its small cells.
 
-    The test :func:`secondary_mask` works to: each sum with a hidden cell has two or more,
-    adding up to ``threshold`` or more, that keep every small cell its range.
+    No row or column has exactly one suppressed cell with another non-zero cell beside it,
+    and the suppressed cells under the table's printed total keep every small cell its range
+    (:func:`keeps_marker_ranges`). A table that does not is left out (the change section).
     """
     values = np.nan_to_num(counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
-    small, m = primary.to_numpy(dtype=bool), mask.to_numpy(dtype=bool)
-    rows, cols = values.shape
-    sums = [[(i, j) for j in range(cols)] for i in range(rows)] + \
-        [[(i, j) for i in range(rows)] for j in range(cols)] + \
-        [[(i, j) for i in range(rows) for j in range(cols)]]
-    for cells in sums:
-        hidden = [(values[c], "primary" if small[c] else "secondary") for c in cells if m[c]]
-        if hidden and (len(hidden) == 1 or 0 < sum(v for v, _s in hidden) < threshold
-                       or not keeps_marker_ranges(hidden, threshold)):
+    small = primary_mask(counts, threshold).to_numpy(dtype=bool)
+    m = mask.to_numpy(dtype=bool)
+    for line_m, line_v in [(m[i], values[i]) for i in range(m.shape[0])] + \
+            [(m[:, j], values[:, j]) for j in range(m.shape[1])]:
+        if line_m.sum() == 1 and ((line_v > 0) & ~line_m).any():
             return False
-    return True
-
+    marked = [(float(values[i, j]), "primary" if small[i, j] else "secondary")
+              for i, j in np.argwhere(m)]
+    return not marked or (keeps_marker_ranges(marked, threshold)
+                          and not 0 < sum(v for v, _s in marked) < threshold)
 
 def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
                threshold: int = 5) -> np.ndarray:

@@ -30,7 +30,12 @@ import pandas as pd
 from abcresearch.analysis.change import ChangeAnalysis, load_change_rules
 from abcresearch.analysis.status import load_status_rules
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import Publisher, share_mask, suppress_counts
+from abcresearch.reports.disclosure import (
+    Publisher,
+    protected_table,
+    share_mask,
+    suppress_counts,
+)
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -227,8 +232,8 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     levels = list(tr.counts.index)
     table = tr.counts.astype("int64")
     shown, mask = suppress_counts(table, report.threshold)
-    if mask.to_numpy().sum() and (mask.to_numpy() == (table.to_numpy() > 0)).all():
-        # every household's cell hidden (nothing could protect the small ones otherwise)
+    if not protected_table(table, mask, report.threshold):
+        # the printed total would give a small cell back whatever else is hidden
         out.text(t("rollout.change.transitions_hidden"))
         return {"counts": counts, "transitions": tr, "suppressed": mask}
     lab = {j: report.analysis.scheme.level_label(j, report.lang) for j in levels}
