@@ -251,6 +251,20 @@ def test_the_part_hidden_next_is_one_that_protects() -> None:
     assert pattern.unsatisfied == []
 
 
+def test_when_no_part_is_large_enough_the_largest_is_hidden() -> None:
+    """A village of 6, 5, 1 and 7 households (levels 1-3, missing): no single part covers
+    what level 3's sum with level 2 leaves short, so the largest is hidden, then another, and
+    the sum is protected (a diff review: nothing was hidden and level 3 read as 1)."""
+    from abcresearch.reports.disclosure import keeps_marker_ranges
+
+    pattern = _village_pattern({"1": 6, "2": 5, "3": 1, "na": 7})
+    a = "80010101"
+    hidden = [(pattern.count("overall_level", a, k), pattern.status[("overall_level", a, k)])
+              for k in ("1", "2", "3", "na") if pattern.hidden("overall_level", a, k)]
+    assert len(hidden) >= 3 and keeps_marker_ranges(hidden, 5)
+    assert pattern.unsatisfied == []
+
+
 def test_a_sum_the_rules_cannot_protect_is_named() -> None:
     """A village of 5, 5 and 1 households at levels 1-3 and none missing: with the three
     hidden, the village's 11 less two "x" (5 or more each) still leaves level 3 at most 1,

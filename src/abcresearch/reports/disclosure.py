@@ -116,7 +116,8 @@ def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
     threshold : int, default 5
         Smallest publishable count.
     secondary : bool, default True
-        Apply secondary suppression within rows and columns.
+        Apply secondary suppression within rows and columns and under the table's printed
+        total (:func:`secondary_mask`).
 
     Returns
     -------
@@ -158,6 +159,7 @@ def protected_table(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
               for i, j in np.argwhere(m)]
     return not marked or (keeps_marker_ranges(marked, threshold)
                           and not 0 < sum(v for v, _s in marked) < threshold)
+
 
 def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
                threshold: int = 5) -> np.ndarray:
@@ -442,7 +444,8 @@ class SuppressionPattern:
     ratios: dict[tuple[Any, Any], str] = field(default_factory=dict)
     unsatisfied: list[Cell] = field(default_factory=list)
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
-    hide); the sample province has none (``tests/test_disclosure_recovery.py``)."""
+    hide): none on the sample province (measured) nor on the attack test's store (asserted in
+    ``tests/test_disclosure_recovery.py``)."""
 
     def hidden(self, measure: str, area: str, category: str = MEAN) -> bool:
         """Whether a cell is hidden (a cell of an area not in the round is hidden too)."""
@@ -594,22 +597,15 @@ def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
     """Return the visible part with the smallest non-zero value, a headline part last.
 
     With ``at_least``, the smallest part of at least that value (a headline part last), or
-    when none is that large the largest (a headline part last): the part that protects.
+    when none is that large the largest (a headline part last): the part that protects most.
     """
-    best, best_key = None, (True, False, np.inf)
-    for p in parts:
-        if p in status:
-            continue
-        v = value(p)
-        if v <= 0:
-            continue
-        short = v < at_least
-        # enough first, then not a headline; the smallest of those that are enough, else the
-        # largest of those that are not
-        key = ((p[0], p[2]) in headline, short, -v if short else v)
-        if key[1] < best_key[1] or (key[1] == best_key[1] and key < best_key):
-            best, best_key = p, key
-    return best
+    visible = [p for p in parts if p not in status and value(p) > 0]
+    if not visible:
+        return None
+    enough = [p for p in visible if value(p) >= at_least]
+    if enough:
+        return min(enough, key=lambda p: ((p[0], p[2]) in headline, value(p)))
+    return min(visible, key=lambda p: ((p[0], p[2]) in headline, -value(p)))
 
 
 def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd.DataFrame,
@@ -631,7 +627,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          category they split), and an area's cell adding up its children's cells (village ->
          tambon -> amphoe -> province). A relation with exactly one hidden member gets a second
          one, its smallest non-zero visible part (a headline category of the measure, such as
-         level 1, only when no other part can be; the total only when no part can be hidden);
+         level 1, only when no other part can be or none other is large enough to protect; the
+         total only when no part can be hidden);
          a relation whose total is shown and whose hidden parts add up to 1 to ``threshold -
          1`` households gets another hidden part (the complement rule), as does one whose
          hidden parts' sum, read with what the markers say ("<5": 1 to ``threshold - 1``,
@@ -894,8 +891,13 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                       if p in status and p[1] not in small_areas]
             tiny = sum(p in status and p[1] in small_areas for p in r.parts)
             alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] == "primary")
-            if hidden and (alone or 0 < sum(v for v, _s in hidden) < thr
-                           or not keeps_marker_ranges(hidden, thr)):
+            # (a small area's own sums protect nothing: it publishes nothing about its
+            # households)
+            # (nor does a sum of none: its parts are all none, which the rules publish)
+            if (not hidden and tiny > 0 and r.total[1] not in small_areas
+                    and value(r.total) > 0) or hidden and (
+                    alone or 0 < sum(v for v, _s in hidden) < thr
+                    or not keeps_marker_ranges(hidden, thr)):
                 pattern.unsatisfied.append(r.total)
     pattern.measures = {m.id: m for m in (*count_measures, *mean_measures)}
     pattern.ratios = {(rm.numerator, rm.base): rm.id for rm in ratio_measures}

@@ -364,8 +364,8 @@ class CountMeasure:
     headline : tuple of str
         Categories that are the reports' headline figures (level 1: households that need basic
         support first): secondary suppression hides one of them to protect another cell of
-        the area only when no other part can be hidden instead (``complement_last`` of
-        ``params/publication.yaml``).
+        the area only when no other part can be hidden instead, or none other is large enough
+        to protect it (``complement_last`` of ``params/publication.yaml``).
     """
 
     id: str
@@ -492,7 +492,8 @@ def count_measures(capitals: Sequence[str], line: float | None,
         splitting that level's count into members, non-members and not answered), of which
         only the share of members is published.
     headline_levels : sequence of str
-        Levels hidden as a complement only when no other level can be (the ``level`` entry of
+        Levels hidden as a complement only when no other level can be, or none other is large
+        enough to protect (the ``level`` entry of
         ``complement_last`` in ``params/publication.yaml``: level 1).
     """
     levels = ("1", "2", "3", NA)
