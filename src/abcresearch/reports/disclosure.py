@@ -70,13 +70,10 @@ def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
         The extended mask; repeated until stable (:func:`protected_table` says whether it
         protects).
     """
-    values = np.nan_to_num(counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
+    values = _numeric(counts)
     small = mask.to_numpy(dtype=bool).copy()
     m = small.copy()
-    rows, cols = values.shape
-    lines = [[(i, j) for j in range(cols)] for i in range(rows)] + \
-        [[(i, j) for i in range(rows)] for j in range(cols)]
-    whole = [(i, j) for i in range(rows) for j in range(cols)]
+    lines, whole = _table_sums(values.shape)
     for _ in range(values.size + 1):
         changed = False
         for cells in [*lines, whole]:
@@ -84,8 +81,7 @@ def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
             if not hidden:
                 continue
             if cells is whole:
-                if keeps_marker_ranges(hidden, threshold) \
-                        and not 0 < sum(v for v, _s in hidden) < threshold:
+                if keeps_marker_ranges(hidden, threshold):
                     continue
                 at_least = marker_shortfall(hidden, threshold)
             elif len(hidden) == 1:
@@ -103,6 +99,20 @@ def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
         if not changed:
             break
     return pd.DataFrame(m, index=mask.index, columns=mask.columns)
+
+
+def _numeric(counts: pd.DataFrame) -> np.ndarray:
+    """Return a table's counts as floats (what is not a number as 0)."""
+    return np.nan_to_num(counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
+
+
+def _table_sums(shape: tuple[int, ...]) -> tuple[list[list[tuple[int, int]]],
+                                                 list[tuple[int, int]]]:
+    """Return the cells of each row and column of a table of ``shape``, and of the whole."""
+    rows, cols = shape
+    lines = [[(i, j) for j in range(cols)] for i in range(rows)] + \
+        [[(i, j) for i in range(rows)] for j in range(cols)]
+    return lines, [(i, j) for i in range(rows) for j in range(cols)]
 
 
 def suppress_counts(counts: pd.DataFrame, threshold: int = 5,
@@ -148,17 +158,15 @@ def protected_table(counts: pd.DataFrame, mask: pd.DataFrame, threshold: int = 5
     and the suppressed cells under the table's printed total keep every small cell its range
     (:func:`keeps_marker_ranges`). A table that does not is left out (the change section).
     """
-    values = np.nan_to_num(counts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
+    values = _numeric(counts)
     small = primary_mask(counts, threshold).to_numpy(dtype=bool)
     m = mask.to_numpy(dtype=bool)
-    for line_m, line_v in [(m[i], values[i]) for i in range(m.shape[0])] + \
-            [(m[:, j], values[:, j]) for j in range(m.shape[1])]:
-        if line_m.sum() == 1 and ((line_v > 0) & ~line_m).any():
+    lines, whole = _table_sums(values.shape)
+    for cells in lines:
+        if sum(m[c] for c in cells) == 1 and any(not m[c] and values[c] > 0 for c in cells):
             return False
-    marked = [(float(values[i, j]), "primary" if small[i, j] else "secondary")
-              for i, j in np.argwhere(m)]
-    return not marked or (keeps_marker_ranges(marked, threshold)
-                          and not 0 < sum(v for v, _s in marked) < threshold)
+    return keeps_marker_ranges([(values[c], "primary" if small[c] else "secondary")
+                                for c in whole if m[c]], threshold)
 
 
 def share_mask(count: pd.Series | np.ndarray, base: pd.Series | np.ndarray,
@@ -565,12 +573,21 @@ def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> 
     threshold : int
         Smallest publishable count.
     """
+    small, beside, total, needed = _marker_sums(hidden, threshold)
+    return small == 0 or (beside > 0 and total >= needed)
+
+
+def _marker_sums(hidden: Sequence[tuple[float, str]], threshold: int
+                 ) -> tuple[int, int, float, float]:
+    """Return the small ("<5") and "×" parts, their households, and what they must hold.
+
+    What they must hold: enough for each small part to keep its range
+    (:func:`keeps_marker_ranges`).
+    """
     small = sum(status == "primary" for _v, status in hidden)
-    if small == 0:
-        return True
     beside = len(hidden) - small
-    total = sum(v for v, _status in hidden)
-    return beside > 0 and total >= (threshold - 1) + (small - 1) + threshold * beside
+    total = float(sum(v for v, _status in hidden))
+    return small, beside, total, float((threshold - 1) + (small - 1) + threshold * beside)
 
 
 def marker_shortfall(hidden: Sequence[tuple[float, str]], threshold: int) -> float:
@@ -579,14 +596,9 @@ def marker_shortfall(hidden: Sequence[tuple[float, str]], threshold: int) -> flo
     ``threshold`` (any part large enough to be hidden beside) when nothing small is among the
     parts or their sum is enough; more by what their sum falls short.
     """
-    small = sum(status == "primary" for _v, status in hidden)
-    if small == 0:
+    if keeps_marker_ranges(hidden, threshold):
         return float(threshold)
-    beside = len(hidden) - small
-    total = sum(v for v, _status in hidden)
-    needed = (threshold - 1) + (small - 1) + threshold * beside
-    if beside > 0 and total >= needed:
-        return float(threshold)
+    _small, _beside, total, needed = _marker_sums(hidden, threshold)
     # one more "×" part of v: the sum gains v, what is needed gains threshold
     return float(max(threshold, needed + threshold - total))
 
@@ -896,8 +908,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             # (nor does a sum of none: its parts are all none, which the rules publish)
             if (not hidden and tiny > 0 and r.total[1] not in small_areas
                     and value(r.total) > 0) or hidden and (
-                    alone or 0 < sum(v for v, _s in hidden) < thr
-                    or not keeps_marker_ranges(hidden, thr)):
+                    alone or not keeps_marker_ranges(hidden, thr)):
                 pattern.unsatisfied.append(r.total)
     pattern.measures = {m.id: m for m in (*count_measures, *mean_measures)}
     pattern.ratios = {(rm.numerator, rm.base): rm.id for rm in ratio_measures}

@@ -100,7 +100,8 @@ def levels_and_tracks(report: AreaContext, *,
              else report.child_name(c) for c in codes]
     level_cols = [t(_LEVEL_KEYS[k]) for k in LEVEL_CATEGORIES]
     joined_col = t("col.levels_joined")
-    join = any(_joined_needed(pub, "overall_level", code) for code in codes)
+    needed = {code: _joined_needed(pub, "overall_level", code) for code in codes}
+    join = any(needed.values())
     all_cells = [("overall_level", k) for k in LEVEL_CATEGORIES]
     joined_cells = [("overall_level", k) for k in JOINED_LEVELS]
     rows, drawn, drawn_joined = [], [], []
@@ -118,21 +119,18 @@ def levels_and_tracks(report: AreaContext, *,
     for code, name in zip(codes, names, strict=True):
         w = weighted.loc[code]
         total = float(w.sum())
-        cells = {col: pub.weighted("overall_level", code, [k], float(w[k])).text
-                 for col, k in zip(level_cols, LEVEL_CATEGORIES, strict=True)}
-        if join:  # after level 3, before the missing levels; only where it is needed (a
-            # sum beside levels 2 and 3 both shown would invite adding it to them)
-            joined_value = float(w[list(JOINED_LEVELS)].sum())
-            needed = _joined_needed(pub, "overall_level", code)
-            cells = dict(zip(
-                [*level_cols[:3], joined_col, *level_cols[3:]],
-                [*list(cells.values())[:3],
-                 pub.weighted("overall_level", code, list(JOINED_LEVELS), joined_value).text
-                 if needed else "",
-                 *list(cells.values())[3:]], strict=True))
+        joined_value = float(w[list(JOINED_LEVELS)].sum())
+        cells = {}
+        for col, k in zip(level_cols, LEVEL_CATEGORIES, strict=True):
+            cells[col] = pub.weighted("overall_level", code, [k], float(w[k])).text
+            if join and k == JOINED_LEVELS[-1]:  # after level 3, before the missing levels;
+                # only where it is needed (beside levels 2 and 3 shown it invites adding)
+                cells[joined_col] = pub.weighted("overall_level", code, list(JOINED_LEVELS),
+                                                 joined_value).text if needed[code] else ""
+        if join:
             drawn_joined.append(pub.share(code, joined_cells, all_cells,
                                           joined_value / total if total > 0 else np.nan).value
-                                if needed else np.nan)
+                                if needed[code] else np.nan)
         with_level = float(w[["1", "2", "3"]].sum())
         share = level1_share(pub, code, w["1"] / with_level if with_level > 0 else np.nan)
         rows.append({t(f"col.{'tambon' if child == 'tambon_code' else 'village'}"): name,
@@ -152,9 +150,8 @@ def levels_and_tracks(report: AreaContext, *,
     # the cross-hatched "not shown" segment is named only where a bar has one: level 3 is
     # hatched too (for black-and-white print), and read as hidden under an unconditional note
     still_hidden = shares.isna()
-    if joined is not None:
-        covered = joined.notna() & still_hidden[[level_cols[1], level_cols[2]]].all(axis=1)
-        still_hidden.loc[covered, [level_cols[1], level_cols[2]]] = False
+    if joined is not None:  # shown only where levels 2 and 3 are both hidden (union_hidden)
+        still_hidden.loc[joined.notna(), level_cols[1:3]] = False
     caption = t("levels.chart_caption") + (t("levels.chart_caption.hidden")
                                            if still_hidden.to_numpy().any() else "")
     data = shares if joined is None else shares.assign(**{joined_col: joined})
@@ -225,16 +222,12 @@ def levels_and_tracks(report: AreaContext, *,
                                           LEVEL_BASE,
                                           value / with_level if with_level > 0 else np.nan).text}
 
-    hidden_tracks: list[list[str]] = []
-    for tr in sch.tracks:
-        cats = [str(lv) for lv in tr["overall_levels"]]
+    track_cats = [[str(lv) for lv in tr["overall_levels"]] for tr in sch.tracks]
+    for tr, cats in zip(sch.tracks, track_cats, strict=True):
         tr_rows.append(track_row(sch.track_label(tr["id"], report.lang), cats))
-        if any(pub.pattern.hidden("overall_level", area, c) for c in cats):
-            hidden_tracks.append(cats)
-    # the hidden tracks of levels 2-3 together, where the pattern shows their union
-    joined_tracks = [cats for cats in hidden_tracks if set(cats) <= set(JOINED_LEVELS)]
-    track_join = len(joined_tracks) > 1 and _joined_needed(pub, "overall_level", area) \
-        and sorted(c for cats in joined_tracks for c in cats) == sorted(JOINED_LEVELS)
+    # levels 2-3 together where the area's are read together and no one track holds both
+    track_join = _joined_needed(pub, "overall_level", area) \
+        and not any(set(JOINED_LEVELS) <= set(cats) for cats in track_cats)
     if track_join:
         tr_rows.append(track_row(t("tracks.joined"), list(JOINED_LEVELS)))
     # (the levels table's note names its "surveyed" and "% at level 1" columns: not here)
