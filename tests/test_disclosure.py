@@ -273,6 +273,113 @@ def test_a_sum_the_rules_cannot_protect_is_named() -> None:
     assert ("n", "80010101", "all") in pattern.unsatisfied
 
 
+def _tambon_pattern(level3: list[int], other: int = 0):
+    """A tambon of villages of 41 households: 20 at level 1, the rest at level 2 but for
+    ``level3[i]`` at level 3; ``other`` more villages of 41 at levels 1 and 2 only in a second
+    tambon of the amphoe (none when 0)."""
+    from abcresearch.reports.disclosure import build_pattern
+    from abcresearch.reports.estimates import NA, CountMeasure
+
+    levels, villages, tambons = [], [], []
+    for i, k in enumerate([*level3, *[0] * other]):
+        tambon = "800101" if i < len(level3) else "800102"
+        levels += ["1"] * 20 + ["2"] * (21 - k) + ["3"] * k
+        villages += [f"{tambon}{i + 1:02d}"] * 41
+        tambons += [tambon] * 41
+    hh = pd.DataFrame({"village_code": villages, "tambon_code": tambons,
+                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
+    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
+    return build_pattern(hh, pd.DataFrame({"overall_level": levels}),
+                         pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+
+
+def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
+    """What a reader of every printed cell of ``measure`` (every area) can work out of each
+    hidden cell: its smallest and largest whole value, by integer programming (written apart
+    from :mod:`abcresearch.reports.disclosure_audit`).
+
+    The reader knows every area's households and that its categories add up to them, that
+    an area's cell adds up its villages' cells, and what the markers say: "<5" is 1 to 4;
+    "x" is at least 5, or at least 4 where it may stand for a small cell over four "<5"
+    cells of the areas within it (or over such an "x")."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    cats = list(pattern.measures[measure].categories)
+    areas = sorted(pattern.n)
+    villages = [a for a in areas if len(a) == 8]
+    index = {(v, k): i for i, (v, k) in enumerate((v, k) for v in villages for k in cats)}
+    lo = np.zeros(len(index))
+    hi = np.array([float(pattern.n[v]) for v, _k in index])
+    rows, lows, highs = [], [], []
+
+    def row(area: str, k: str | None) -> np.ndarray:
+        r = np.zeros(len(index))
+        for (v, c), i in index.items():
+            if v.startswith(area) and (k is None or c == k):
+                r[i] = 1.0
+        return r
+
+    def kids(area: str) -> list[str]:
+        return [a for a in areas if len(a) == len(area) + 2 and a.startswith(area)]
+
+    def may_be_masked(area: str, k: str) -> bool:
+        marks = [pattern.marker(measure, c, k) for c in kids(area)]
+        return marks.count("<5") >= 4 or any(
+            m == "×" and may_be_masked(c, k) for c, m in zip(kids(area), marks, strict=True))
+
+    for area in areas:
+        rows.append(row(area, None))
+        lows.append(pattern.n[area])
+        highs.append(pattern.n[area])
+        for k in cats:
+            mark = pattern.marker(measure, area, k)
+            if mark is None:
+                value = pattern.count(measure, area, k)
+                span = (value, value)
+            elif mark == "<5":
+                span = (1, 4)
+            else:
+                span = (4 if may_be_masked(area, k) else 5, np.inf)
+            rows.append(row(area, k))
+            lows.append(span[0])
+            highs.append(span[1])
+    constraint = LinearConstraint(np.array(rows), lows, highs)
+    ranges = {}
+    for area in areas:
+        for k in cats:
+            if not pattern.hidden(measure, area, k):
+                continue
+            target = row(area, k)
+            ends = []
+            for sign in (1.0, -1.0):
+                res = milp(sign * target, constraints=constraint,
+                           integrality=np.ones(len(index)), bounds=Bounds(lo, hi))
+                assert res.success
+                ends.append(round(sign * res.fun))
+            ranges[(area, k)] = tuple(ends)
+    return ranges
+
+
+@pytest.mark.parametrize("level3", [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1], [2, 1, 1, 0, 0]])
+def test_an_area_small_cell_over_small_cells_pins_none_of_them(level3: list[int]) -> None:
+    """A tambon's 4 households at level 3, one in each of four villages: "<5" over four
+    "<5" tells a reader each is 1 (a diff review). The tambon's cell prints "x" (masked) and
+    stays able to reach 5, and no hidden small cell of any area is pinned; the tambon's cell
+    of 4 over three small cells ([2, 1, 1]) keeps its "<5"."""
+    pattern = _tambon_pattern(level3, other=3)
+    t = "800101"
+    masked = sum(0 < k < 5 for k in level3) >= 4
+    assert pattern.marker("overall_level", t, "3") == ("×" if masked else "<5")
+    assert pattern.unsatisfied == []
+    ranges = _reader_ranges(pattern)
+    small = {(a, k): pattern.count("overall_level", a, k) for a, k in ranges
+             if 0 < pattern.count("overall_level", a, k) < 5}
+    assert small
+    for cell, value in small.items():
+        low, high = ranges[cell]
+        assert low <= value <= high and low < high, (cell, value, ranges[cell])
+
+
 def test_hidden_parts_keep_the_ranges_their_markers_give() -> None:
     from abcresearch.reports.disclosure import keeps_marker_ranges
 

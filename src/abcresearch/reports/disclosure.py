@@ -407,6 +407,17 @@ size is ``("n", area, "all")``."""
 
 MEAN = "mean"
 
+MASKED = "masked"
+"""Status of a small count cell printed "×" instead of "<5": an area's cell of 1 to
+``threshold - 1`` households over as many small cells of the areas within it as it can hold
+(a tambon's 4 households, one in each of four villages), or over such a cell. Printed "<5", it
+would pin each of them (the total at most 4, each part at least 1); printed "×", a reader knows
+only that it is at least ``threshold - 1``, and :func:`build_pattern` keeps it able to reach
+``threshold`` in every sum it is part of."""
+
+SENSITIVE = ("primary", MASKED)
+"""Statuses of cells hidden for what they count (not only to protect another cell)."""
+
 
 @dataclass
 class _Relation:
@@ -440,7 +451,8 @@ class SuppressionPattern:
     n : dict
         Households (sample size) of each area.
     status : dict
-        Hidden cells: ``"primary"`` or ``"secondary"``.
+        Hidden cells: ``"primary"``, ``"secondary"`` or ``"masked"`` (:data:`MASKED`: small,
+        printed "×").
     """
 
     threshold: int
@@ -468,7 +480,7 @@ class SuppressionPattern:
         """Return the marker printed for a hidden cell (``"<5"`` or ``"×"``), None when shown."""
         if not self.hidden(measure, area, category):
             return None
-        return SECONDARY if self.status.get((measure, area, category)) == "secondary" \
+        return SECONDARY if self.status.get((measure, area, category)) in ("secondary", MASKED) \
             else marker(self.threshold)
 
     def publishable(self, area: str) -> bool:
@@ -565,6 +577,8 @@ def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> 
     still be any of 1 to ``threshold - 1`` when at least one "×" part is among them (it
     takes up any rest) and the sum is at least ``threshold - 1`` for the small part plus the
     least the others can be (1 for each other small part, ``threshold`` for each "×").
+    A masked part (:data:`MASKED`: small, printed "×") is at least ``threshold - 1`` to a
+    reader and must be able to reach ``threshold`` (else the small parts within it are pinned).
 
     Parameters
     ----------
@@ -573,21 +587,34 @@ def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> 
     threshold : int
         Smallest publishable count.
     """
-    small, beside, total, needed = _marker_sums(hidden, threshold)
-    return small == 0 or (beside > 0 and total >= needed)
+    small, masked, beside, total, needed = _marker_sums(hidden, threshold)
+    if small + masked == 0:
+        return True
+    if small and not beside + masked:
+        return False
+    return total >= needed
 
 
 def _marker_sums(hidden: Sequence[tuple[float, str]], threshold: int
-                 ) -> tuple[int, int, float, float]:
-    """Return the small ("<5") and "×" parts, their households, and what they must hold.
+                 ) -> tuple[int, int, int, float, float]:
+    """Return the small ("<5"), masked and "×" parts, their households and what they must hold.
 
-    What they must hold: enough for each small part to keep its range
+    What they must hold: enough for each small part to reach ``threshold - 1`` and each masked
+    part (:data:`MASKED`, printed "×", at least ``threshold - 1`` to a reader) to reach
+    ``threshold`` while the others hold the least a reader knows they hold
     (:func:`keeps_marker_ranges`).
     """
     small = sum(status == "primary" for _v, status in hidden)
-    beside = len(hidden) - small
+    masked = sum(status == MASKED for _v, status in hidden)
+    beside = len(hidden) - small - masked
     total = float(sum(v for v, _status in hidden))
-    return small, beside, total, float((threshold - 1) + (small - 1) + threshold * beside)
+    least = threshold * beside + (threshold - 1) * masked  # what the unbounded parts hold
+    needed = 0.0
+    if small:
+        needed = float((threshold - 1) + (small - 1) + least)
+    if masked:
+        needed = max(needed, float(1 + small + least))
+    return small, masked, beside, total, needed
 
 
 def marker_shortfall(hidden: Sequence[tuple[float, str]], threshold: int) -> float:
@@ -598,7 +625,7 @@ def marker_shortfall(hidden: Sequence[tuple[float, str]], threshold: int) -> flo
     """
     if keeps_marker_ranges(hidden, threshold):
         return float(threshold)
-    _small, _beside, total, needed = _marker_sums(hidden, threshold)
+    _small, _masked, _beside, total, needed = _marker_sums(hidden, threshold)
     # one more "×" part of v: the sum gains v, what is needed gains threshold
     return float(max(threshold, needed + threshold - total))
 
@@ -645,6 +672,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          1`` households gets another hidden part (the complement rule), as does one whose
          hidden parts' sum, read with what the markers say ("<5": 1 to ``threshold - 1``,
          "×": at least ``threshold``), narrows a small part (:func:`keeps_marker_ranges`);
+       * an area's small cell over ``threshold - 1`` small cells of the areas within it (or
+         over a masked one) is masked (:data:`MASKED`): printed "×", and kept able to reach
+         ``threshold`` in the sums it is part of;
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -815,6 +845,20 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         for cell in list(counts) + list(sizes):
             if cell[1] in small_areas and cell[0] not in extra_areas:
                 status[cell] = "primary"
+    if secondary:
+        # a small cell over as many small cells of the areas within it as it can hold (a
+        # tambon's 4 households, one in each of four villages) pins each to 1 when printed
+        # "<5"; it prints "×" (MASKED), and so does a small cell over a masked one (it would
+        # bound it); the areas deepest in the hierarchy first
+        by_depth = sorted((r for r in relations if r.kind == "sum" and r.parts
+                           and r.parts[0][1] != r.total[1]), key=lambda r: -len(r.total[1]))
+        for r in by_depth:
+            if status.get(r.total) != "primary" or r.total[1] in small_areas:
+                continue
+            small = sum(status.get(p) == "primary" and p[1] not in small_areas
+                        for p in r.parts)
+            if small >= thr - 1 or any(status.get(p) == MASKED for p in r.parts):
+                status[r.total] = MASKED
 
     def value(cell: Cell) -> float:
         if cell[0] == "n":
@@ -854,7 +898,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             if total_hidden and r.total[1] not in small_areas:
                 real.append(r.total)
             tiny = members_hidden - len(real)
-            unprotected = (len(real) == 1 and (tiny == 0 or status[real[0]] == "primary")) \
+            unprotected = (len(real) == 1 and (tiny == 0 or status[real[0]] in SENSITIVE)) \
                 or (not real and tiny > 0)
             new: Cell | None = None
             parent_rel = bool(r.parts) and r.parts[0][1] != r.total[1]
@@ -902,7 +946,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             hidden = [(value(p), status[p]) for p in r.parts
                       if p in status and p[1] not in small_areas]
             tiny = sum(p in status and p[1] in small_areas for p in r.parts)
-            alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] == "primary")
+            alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] in SENSITIVE)
             # (a small area's own sums protect nothing: it publishes nothing about its
             # households)
             # (nor does a sum of none: its parts are all none, which the rules publish)
@@ -1317,16 +1361,28 @@ class Publisher:
         """Marker of a small cell (``<5``)."""
         return marker(self.threshold)
 
+    def small_marker(self, measure: str, area: str, category: str) -> str:
+        """Marker of a figure hidden because a count cell is below the threshold.
+
+        ``"<5"``, or ``"×"`` where the cell is masked (:data:`MASKED`: "<5" would bound it).
+        """
+        if self.pattern.status.get((measure, area, category)) == MASKED:
+            return SECONDARY
+        return self.marker
+
     def _add(self, entry: Published) -> None:
         self.entries.append(entry)
 
     def _marker_of(self, cells: Sequence[tuple[str, str]], area: str,
                    base: Sequence[tuple[str, str]] | None = None) -> str:
         ratio = self.pattern.ratios.get((tuple(cells), tuple(base))) if base else None
-        if ratio is not None:
-            cells = ((ratio, "share"),)
         if not self.pattern.publishable(area):
             return self.marker
+        status = self.pattern.status
+        if any(status.get((m, area, c)) == MASKED for m, c in (*cells, *(base or ()))):
+            return SECONDARY  # "<5" over it, or over what it leaves out, would bound it
+        if ratio is not None:
+            cells = ((ratio, "share"),)
         if len(cells) > 1 and len({m for m, _c in cells}) == 1:
             # households in any of several categories: "<5" only when they (or, for a share,
             # the households of its base left out) are that few: levels 2-3 holding a small

@@ -25,6 +25,7 @@ households.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -282,7 +283,8 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
             factor[str(area)] = float(known) / mass
     attack = _Attack(entries, villages, vcode, n_v, w_of, int(threshold), result, m0,
                      cap_weight, measure_of, (rules.protection_relative,
-                                              rules.protection_absolute), factor)
+                                              rules.protection_absolute), factor,
+                     frozenset((tuple(rm.numerator), tuple(rm.base)) for rm in measures.ratios))
     for group in _groups(cms):
         attack.counts(group, cats)
     for mm in mms:
@@ -309,6 +311,9 @@ class _Attack:
     protection: tuple[float, float]
     factor: dict[str, float] = field(default_factory=dict)
     """Calibration factor of each area's weighted cells (``audit``'s ``known_households``)."""
+    ratios: frozenset[tuple[Any, Any]] = frozenset()
+    """``(numerator, base)`` of the shares published as cells of their own (whose "<5" may
+    stand for the households they leave out)."""
 
     def in_area(self, area: str) -> list[str]:
         return [v for v in self.villages if v.startswith(area)]
@@ -362,6 +367,37 @@ class _Attack:
                 if msg:
                     result.inconsistent.append((e, msg))
 
+        # the cells each area prints with a marker (one cell each), for what an "x" says
+        small_text = small_marker(threshold)
+
+        def one_cell(e: Published) -> bool:
+            """Whether ``e`` is hidden with the marker of one count cell.
+
+            A count, or a share of one cell (not a share published as a cell of its own).
+            """
+            return e.bounds is None and len(e.cells) == 1 and (
+                e.kind in ("count", "weighted")
+                or e.kind == "share" and (tuple(e.cells), tuple(e.base)) not in self.ratios)
+
+        marks: dict[tuple[str, tuple[str, str]], set[str]] = {}
+        for e in entries:
+            if usable(e.cells) and one_cell(e):
+                marks.setdefault((e.area, e.cells[0]), set()).add(e.text or "")
+
+        @functools.cache
+        def may_be_small(area: str, cell: tuple[str, str]) -> bool:
+            """Whether an "x" of ``area`` may be a small cell printed "x".
+
+            A masked cell (:data:`abcresearch.reports.disclosure.MASKED`) is over
+            ``threshold - 1`` cells of the areas within it printed "<5", or over an "x" that
+            may be one.
+            """
+            kids = sorted({v[:len(area) + 2] for v in in_area(area) if len(v) > len(area)})
+            small = sum(small_text in marks.get((k, cell), ()) and area_n(k) >= threshold
+                        for k in kids)
+            return small >= threshold - 1 or any(
+                SECONDARY in marks.get((k, cell), ()) and may_be_small(k, cell) for k in kids)
+
         targets: dict[tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]],
                       list[str]] = {}
         for e in entries:
@@ -369,10 +405,13 @@ class _Attack:
                 if e.bounds is None:
                     targets.setdefault((e.area, e.cells, ()), []).append(e.section)
                     # what the marker tells a reader: "<5" 1 to threshold - 1 households, "x"
-                    # (hidden beside another) at least threshold, in an area with enough
-                    # households (in a smaller one every cell prints "<5", zeros too)
-                    marked = {small_marker(threshold): (1.0, threshold - 1.0),
-                              SECONDARY: (float(threshold), np.inf)}.get(e.text or "")
+                    # (hidden beside another) at least threshold, or threshold - 1 where it may
+                    # be a masked small cell, in an area with enough households (in a smaller
+                    # one every cell prints "<5", zeros too)
+                    least = threshold - 1.0 if any(may_be_small(e.area, c) for c in e.cells) \
+                        else float(threshold)
+                    marked = {small_text: (1.0, threshold - 1.0),
+                              SECONDARY: (least, np.inf)}.get(e.text or "")
                     if marked is not None and area_n(e.area) >= threshold:
                         msg = model.add(cell_row(e.area, e.cells, False), *marked, e)
                         if msg:
@@ -387,6 +426,15 @@ class _Attack:
             elif e.kind == "share" and usable(e.cells) and usable(e.base):
                 if e.bounds is None:
                     targets.setdefault((e.area, e.cells, ()), []).append(e.section)
+                    # a share's "<5" on one cell says what the cell's own "<5" says (its "x"
+                    # says nothing: the share may be hidden for its base)
+                    if one_cell(e) and e.text == small_text and area_n(e.area) >= threshold:
+                        msg = model.add(cell_row(e.area, e.cells, False), 1.0,
+                                        threshold - 1.0, e)
+                        if msg:
+                            result.inconsistent.append((e, msg))
+                        else:
+                            result.marked += 1
                     rest = tuple(c for c in e.base if c not in e.cells)
                     if rest:  # the households the share leaves out
                         targets.setdefault((e.area, rest, ()), []).append(e.section)

@@ -46,9 +46,10 @@ def af_published(report: AreaContext, pub: Publisher) -> dict[str, Any]:
     h, a, m0 = (getattr(af, m).iloc[0] for m in ("H", "A", "M0"))
     shown_h = pub.share(code, POOR, IDENTIFIED, h["estimate"], h["ci_low"], h["ci_high"])
     n_poor = pub.pattern.count("poor", code, "poor")
+    poor_marker = pub.small_marker("poor", code, "poor")
     shown_a = pub.derived("intensity", "A", code, a["estimate"],
                           shown_h.hidden or n_poor < thr, "percent", POOR, a["ci_low"],
-                          a["ci_high"], marker=pub.marker if n_poor < thr else shown_h.text)
+                          a["ci_high"], marker=poor_marker if n_poor < thr else shown_h.text)
     shown_m0 = pub.mean("m0", code, m0["estimate"], m0["ci_low"], m0["ci_high"], kind="index")
     contrib = af.contribution["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
     cens = af.censored_headcount["estimate"].rename(lambda s: str(s).removeprefix("dep_"))
@@ -57,7 +58,7 @@ def af_published(report: AreaContext, pub: Publisher) -> dict[str, Any]:
         m = f"cens:{cap}"
         base = ((m, "dep"), (m, "nodep"), ("poor", "nonpoor"))
         censored[cap] = pub.share(code, ((m, "dep"),), base, float(cens.get(cap, np.nan)))
-        hide_by = pub.marker if n_poor < thr else (
+        hide_by = poor_marker if n_poor < thr else (
             censored[cap].text if censored[cap].hidden else shown_m0.text)
         contribution[cap] = pub.derived(
             "contribution", cap, code, float(contrib.get(cap, np.nan)),
