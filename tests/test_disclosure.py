@@ -273,20 +273,20 @@ def test_a_sum_the_rules_cannot_protect_is_named() -> None:
     assert ("n", "80010101", "all") in pattern.unsatisfied
 
 
-def _tambon_pattern(level3: list[int], other: int = 0):
-    """A tambon of villages of 41 households: 20 at level 1, the rest at level 2 but for
-    ``level3[i]`` at level 3; ``other`` more villages of 41 at levels 1 and 2 only in a second
-    tambon of the amphoe (none when 0)."""
+def _amphoe_pattern(tambons: list[list[int]]):
+    """An amphoe of tambons of villages of 41 households: 20 at level 1, the rest at level 2
+    but for ``tambons[t][i]`` at level 3 in village ``i`` of tambon ``t``."""
     from abcresearch.reports.disclosure import build_pattern
     from abcresearch.reports.estimates import NA, CountMeasure
 
-    levels, villages, tambons = [], [], []
-    for i, k in enumerate([*level3, *[0] * other]):
-        tambon = "800101" if i < len(level3) else "800102"
-        levels += ["1"] * 20 + ["2"] * (21 - k) + ["3"] * k
-        villages += [f"{tambon}{i + 1:02d}"] * 41
-        tambons += [tambon] * 41
-    hh = pd.DataFrame({"village_code": villages, "tambon_code": tambons,
+    levels, villages, tambon_codes = [], [], []
+    for t, level3 in enumerate(tambons):
+        tambon = f"8001{t + 1:02d}"
+        for i, k in enumerate(level3):
+            levels += ["1"] * 20 + ["2"] * (21 - k) + ["3"] * k
+            villages += [f"{tambon}{i + 1:02d}"] * 41
+            tambon_codes += [tambon] * 41
+    hh = pd.DataFrame({"village_code": villages, "tambon_code": tambon_codes,
                        "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
     measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
     return build_pattern(hh, pd.DataFrame({"overall_level": levels}),
@@ -300,8 +300,10 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
 
     The reader knows every area's households and that its categories add up to them, that
     an area's cell adds up its villages' cells, and what the markers say: "<5" is 1 to 4;
-    "x" is at least 5, or at least 4 where it may stand for a small cell over four "<5"
-    cells of the areas within it (or over such an "x")."""
+    "x" is at least 5, or at least 4 where it may stand for a small cell over "<5" cells of
+    the areas within it that hold at least 4 (1 each, or what the "<5" within them hold; an
+    "x" that may be one holds 4). It reads a small area's "<5" as 1 to 4 too (more than it
+    knows: its zeros print "<5"), which only makes it stronger."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     cats = list(pattern.measures[measure].categories)
@@ -322,10 +324,18 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
     def kids(area: str) -> list[str]:
         return [a for a in areas if len(a) == len(area) + 2 and a.startswith(area)]
 
+    def floor(area: str, k: str) -> int:  # the least the "<5" within it hold together
+        total = 0
+        for c in kids(area):
+            mark = pattern.marker(measure, c, k)
+            if mark == "<5":
+                total += max(1, floor(c, k))
+            elif mark == "×" and may_be_masked(c, k):
+                total += 4
+        return min(total, 4)
+
     def may_be_masked(area: str, k: str) -> bool:
-        marks = [pattern.marker(measure, c, k) for c in kids(area)]
-        return marks.count("<5") >= 4 or any(
-            m == "×" and may_be_masked(c, k) for c, m in zip(kids(area), marks, strict=True))
+        return floor(area, k) >= 4
 
     for area in areas:
         rows.append(row(area, None))
@@ -360,16 +370,26 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
     return ranges
 
 
-@pytest.mark.parametrize("level3", [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1], [2, 1, 1, 0, 0]])
-def test_an_area_small_cell_over_small_cells_pins_none_of_them(level3: list[int]) -> None:
+@pytest.mark.parametrize(("tambons", "masked"), [
+    ([[1, 1, 1, 1, 0, 0], [0, 0, 0]], ["800101", "8001", "80"]),
+    ([[1, 1, 1, 1], [0, 0, 0]], ["800101", "8001", "80"]),
+    ([[2, 1, 1, 0, 0], [0, 0, 0]], []),
+    ([[1, 1, 0], [1, 1, 0]], ["8001", "80"]),
+    ([[1, 1, 1, 0], [1, 0]], ["8001", "80"]),
+])
+def test_an_area_small_cell_over_small_cells_pins_none_of_them(
+        tambons: list[list[int]], masked: list[str]) -> None:
     """A tambon's 4 households at level 3, one in each of four villages: "<5" over four
-    "<5" tells a reader each is 1 (a diff review). The tambon's cell prints "x" (masked) and
-    stays able to reach 5, and no hidden small cell of any area is pinned; the tambon's cell
-    of 4 over three small cells ([2, 1, 1]) keeps its "<5"."""
-    pattern = _tambon_pattern(level3, other=3)
-    t = "800101"
-    masked = sum(0 < k < 5 for k in level3) >= 4
-    assert pattern.marker("overall_level", t, "3") == ("×" if masked else "<5")
+    "<5" tells a reader each is 1 (a diff review), and so does an amphoe's "<5" over two
+    tambons' "<5" over two villages' "<5" each, or over 3 + 1 (a second review). That cell
+    prints "x" (masked) and stays able to reach 5, as do the cells above it, and no hidden
+    small cell of any area is pinned; a tambon's cell of 4 over three small cells
+    ([2, 1, 1]) keeps its "<5"."""
+    pattern = _amphoe_pattern(tambons)
+    for area in ("800101", "800102", "8001", "80"):
+        if pattern.hidden("overall_level", area, "3"):
+            assert pattern.marker("overall_level", area, "3") == \
+                ("×" if area in masked else "<5"), area
     assert pattern.unsatisfied == []
     ranges = _reader_ranges(pattern)
     small = {(a, k): pattern.count("overall_level", a, k) for a, k in ranges
@@ -378,6 +398,37 @@ def test_an_area_small_cell_over_small_cells_pins_none_of_them(level3: list[int]
     for cell, value in small.items():
         low, high = ranges[cell]
         assert low <= value <= high and low < high, (cell, value, ranges[cell])
+
+
+def test_a_measure_published_only_as_shares_and_data_quality_counts_are_masked() -> None:
+    """A small cell of a measure published only as shares (the poor: H prints "<5") and a
+    data-quality count (printed as counts in every area, zeros too, also in areas with fewer
+    than 5 households) are masked over four small cells as well (a second review)."""
+    from abcresearch.reports.disclosure import MASKED, build_pattern
+    from abcresearch.reports.estimates import CountMeasure
+
+    poor = [["poor"] + ["nonpoor"] * 40 if i < 4 else ["nonpoor"] * 41 for i in range(6)]
+    hh = pd.DataFrame({"village_code": [f"800101{i + 1:02d}" for i in range(6) for _ in range(41)],
+                       "tambon_code": "800101", "amphoe_code": "8001", "province_code": "80",
+                       "weight": 2.0})
+    measure = CountMeasure("poor", ("poor", "nonpoor"), published=())
+    rejected = {f"800101{i + 1:02d}": 1 if i < 4 else 0 for i in range(6)}
+    rejected.update({"800101": 4, "8001": 4, "80": 4})
+    pattern = build_pattern(hh, pd.DataFrame({"poor": sum(poor, [])}),
+                            pd.DataFrame(index=hh.index), [measure], [], threshold=5,
+                            extra_counts={"rejected": rejected})
+    for area in ("800101", "8001", "80"):
+        assert pattern.status[("poor", area, "poor")] == MASKED
+        assert pattern.status[("rejected", area, "all")] == MASKED
+        assert pattern.marker("rejected", area, "all") == "×"
+    assert pattern.status[("rejected", "80010101", "all")] == "primary"
+    # villages of 2 households (a data-quality count's "<5" there is still 1 to 4)
+    small = hh.groupby("village_code").head(2).reset_index(drop=True)
+    pattern = build_pattern(small, pd.DataFrame({"poor": ["nonpoor"] * len(small)}),
+                            pd.DataFrame(index=small.index), [measure], [], threshold=5,
+                            extra_counts={"rejected": rejected})
+    assert not pattern.publishable("80010101")
+    assert pattern.status[("rejected", "800101", "all")] == MASKED
 
 
 def test_hidden_parts_keep_the_ranges_their_markers_give() -> None:

@@ -436,9 +436,10 @@ class SuppressionPattern:
     """Which cells of a round may be published, for every area of the round at once.
 
     Built by :func:`build_pattern`. A cell is hidden as ``"primary"`` (it counts 1 to
-    ``threshold - 1`` households, or its area or base has fewer than ``threshold``) or as
-    ``"secondary"`` (hidden so that no sum over a row, a category split, or the areas within an
-    area can give a hidden cell back; see :func:`build_pattern`).
+    ``threshold - 1`` households, or its area or base has fewer than ``threshold``), as
+    ``"masked"`` (a small count cell printed "×", :data:`MASKED`) or as ``"secondary"``
+    (hidden so that no sum over a row, a category split, or the areas within an area can give
+    a hidden cell back; see :func:`build_pattern`).
 
     Attributes
     ----------
@@ -505,7 +506,8 @@ class SuppressionPattern:
         levels are shown. The whole partition is never hidden in a publishable area.
 
         A reader also knows what the markers say: "<5" is 1 to ``threshold - 1`` households,
-        "×" at least ``threshold`` (a cell hidden beside another is never a small one). So the
+        "×" at least ``threshold`` (a cell hidden beside another is never a small one), or
+        ``threshold - 1`` where it is masked (:data:`MASKED`). So the
         union is shown only when, with those ranges, it leaves every small cell inside it
         its whole range: at least one "×" cell inside, and the hidden households at least
         ``threshold - 1`` for the small cell plus the least the others can be (1 for each other
@@ -660,6 +662,10 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
        (zeros included) of an area with fewer than ``threshold`` households; a mean whose
        observed households are fewer than ``threshold``; a share (ratio measure) whose
        households counted, left out or in its base number 1 to ``threshold - 1``;
+       of these, a count cell whose small cells in the areas within it hold at least
+       ``threshold - 1`` households to a reader (1 each, or what the small cells within them
+       hold) is **masked** (:data:`MASKED`): printed "×" ("<5" would pin them), and the rules
+       below keep it able to reach ``threshold`` in the sums it is part of;
     2. **secondary**, repeated until nothing changes, over every *relation*:
 
        * count cells: an area's published categories adding up to its households (or to the
@@ -672,9 +678,6 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          1`` households gets another hidden part (the complement rule), as does one whose
          hidden parts' sum, read with what the markers say ("<5": 1 to ``threshold - 1``,
          "×": at least ``threshold``), narrows a small part (:func:`keeps_marker_ranges`);
-       * an area's small cell over ``threshold - 1`` small cells of the areas within it (or
-         over a masked one) is masked (:data:`MASKED`): printed "×", and kept able to reach
-         ``threshold`` in the sums it is part of;
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -848,17 +851,20 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
     if secondary:
         # a small cell over as many small cells of the areas within it as it can hold (a
         # tambon's 4 households, one in each of four villages) pins each to 1 when printed
-        # "<5"; it prints "×" (MASKED), and so does a small cell over a masked one (it would
-        # bound it); the areas deepest in the hierarchy first
-        by_depth = sorted((r for r in relations if r.kind == "sum" and r.parts
-                           and r.parts[0][1] != r.total[1]), key=lambda r: -len(r.total[1]))
-        for r in by_depth:
-            if status.get(r.total) != "primary" or r.total[1] in small_areas:
-                continue
-            small = sum(status.get(p) == "primary" and p[1] not in small_areas
-                        for p in r.parts)
-            if small >= thr - 1 or any(status.get(p) == MASKED for p in r.parts):
-                status[r.total] = MASKED
+        # "<5": "<5" says at most threshold - 1, and a reader adds up the least each "<5"
+        # within it holds (1, or what the "<5" cells within that one add up to). Such a cell
+        # prints "×" (MASKED) and holds threshold - 1 to a reader; every count measure, also
+        # one published only as shares (the poor: H's "<5"); the deepest areas first
+        floor: dict[Cell, int] = {}
+        for cell in sorted((c for c, st in status.items() if st == "primary" and c in counts),
+                           key=lambda c: -len(c[1])):
+            m, area, k = cell
+            if area in small_areas and m not in extra_areas:
+                continue  # it publishes nothing about its households
+            below = sum(floor.get((m, kid, k), 0) for kid in children.get(area, ()))
+            if below >= thr - 1:
+                status[cell] = MASKED
+            floor[cell] = min(max(1, below), thr - 1)
 
     def value(cell: Cell) -> float:
         if cell[0] == "n":
@@ -1364,7 +1370,9 @@ class Publisher:
     def small_marker(self, measure: str, area: str, category: str) -> str:
         """Marker of a figure hidden because a count cell is below the threshold.
 
-        ``"<5"``, or ``"×"`` where the cell is masked (:data:`MASKED`: "<5" would bound it).
+        ``"<5"``, or ``"×"`` where the cell is masked (:data:`MASKED`: "<5" would bound it,
+        and with it the small cells of the areas within it). For a figure whose own cell
+        the section does not publish, such as the intensity A of the poor.
         """
         if self.pattern.status.get((measure, area, category)) == MASKED:
             return SECONDARY

@@ -384,19 +384,31 @@ class _Attack:
             if usable(e.cells) and one_cell(e):
                 marks.setdefault((e.area, e.cells[0]), set()).add(e.text or "")
 
+        def kids(area: str) -> list[str]:
+            return sorted({v[:len(area) + 2] for v in in_area(area) if len(v) > len(area)})
+
         @functools.cache
+        def floor(area: str, cell: tuple[str, str]) -> int:
+            """Return the least a reader knows the areas within ``area`` hold together.
+
+            1 for each printed "<5" (or what the "<5" within it hold), threshold - 1 for each
+            "x" that may be masked.
+            """
+            total = 0
+            for k in kids(area):
+                if small_text in marks.get((k, cell), ()) and area_n(k) >= threshold:
+                    total += max(1, floor(k, cell))
+                elif SECONDARY in marks.get((k, cell), ()) and may_be_small(k, cell):
+                    total += threshold - 1
+            return min(total, threshold - 1)
+
         def may_be_small(area: str, cell: tuple[str, str]) -> bool:
             """Whether an "x" of ``area`` may be a small cell printed "x".
 
-            A masked cell (:data:`abcresearch.reports.disclosure.MASKED`) is over
-            ``threshold - 1`` cells of the areas within it printed "<5", or over an "x" that
-            may be one.
+            A masked cell (:data:`abcresearch.reports.disclosure.MASKED`) is one whose small
+            cells within it hold ``threshold - 1`` households to a reader.
             """
-            kids = sorted({v[:len(area) + 2] for v in in_area(area) if len(v) > len(area)})
-            small = sum(small_text in marks.get((k, cell), ()) and area_n(k) >= threshold
-                        for k in kids)
-            return small >= threshold - 1 or any(
-                SECONDARY in marks.get((k, cell), ()) and may_be_small(k, cell) for k in kids)
+            return floor(area, cell) >= threshold - 1
 
         targets: dict[tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]],
                       list[str]] = {}
@@ -565,11 +577,22 @@ class _Attack:
         model = _Model(names, np.zeros(len(names)), np.full(len(names), 1e9), truth,
                        integer=True)
         targets_x: dict[str, list[str]] = {}
+        # what the markers say (data-quality counts print their zeros, also in a small area):
+        # "<5" 1 to threshold - 1, "x" at least threshold - 1 (it may be a masked small cell)
+        marked = {small_marker(threshold): (1.0, threshold - 1.0),
+                  SECONDARY: (threshold - 1.0, np.inf)}
         for e in entries:
             if e.kind != "count" or e.cells != ((name, "all"),):
                 continue
             if e.bounds is None:
                 targets_x.setdefault(e.area, []).append(e.section)
+                row = model.vec({(name, a): 1.0 for a in leaves if a.startswith(e.area)})
+                if row.any() and (e.text or "") in marked:
+                    msg = model.add(row, *marked[e.text or ""], e)
+                    if msg:
+                        result.inconsistent.append((e, msg))
+                    else:
+                        result.marked += 1
                 continue
             row = model.vec({(name, a): 1.0 for a in leaves if a.startswith(e.area)})
             if not row.any():
