@@ -350,3 +350,33 @@ def test_an_item_better_than_the_province_is_not_listed_beside_a_worse_one() -> 
     assert chosen == [items[caps[0]][0],  # the worse one only
                       *items[caps[1]],  # every item better: the smallest leads, in order
                       items[caps[2]][1], items[caps[2]][0]]
+
+
+def test_each_item_says_about_how_many_households_fail_it(mueang) -> None:
+    """Beside the share, the households it stands for (the printed share times the area's
+    households, to 10): within the share's rounding of the design's weighted count of the
+    failing households, and a marker where the share is hidden."""
+    rep = mueang["800106"]
+    res = rep.results["what_to_do"]
+    table = res.to_frame(0)
+    col = rep.t("actions.col.households")
+    flags = R.failing_flags(rep.households, res.details["rules"])
+    total = float(rep.weighted_counts("overall_level")[0].to_numpy().sum())
+    assert total > 100
+    checked = 0
+    for item, share, count in zip(res.details["selected"], table[rep.t("actions.col.area")],
+                                  table[col], strict=True):
+        if not re.match(r"\d", str(share)):
+            assert count == share  # the share's marker
+            continue
+        flag = flags[item]
+        weight = rep.households["weight"] * rep.count_factor
+        weighted = float((flag.fillna(0.0) * weight).sum())
+        answered = float((flag.notna() * weight).sum())
+        households = int(str(count).replace(",", ""))
+        assert households % 10 == 0
+        # the share is over the households that answered the item; 0.5 point of printing
+        assert abs(households - weighted) <= 5 + 0.005 * total + (total - answered)
+        checked += 1
+    assert checked >= 3
+    assert col in res.to_frame(0).columns

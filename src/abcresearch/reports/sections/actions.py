@@ -296,6 +296,26 @@ def item_gap(pub: Publisher, area: str, item: str, share: Shown, province: Shown
     return ("+" if diff > 0 else "-" if diff < 0 else "") + gap.text
 
 
+def households_failing(pub: Publisher, area: str, item: str, share: Shown,
+                       households: float) -> str:
+    """Write about how many of an area's households fail an item, from its printed share.
+
+    The printed share times the area's households (the total the levels table prints),
+    rounded to ``weighted_count_base`` (a non-zero share never prints 0): a size an อบต. can
+    plan with, and nothing a reader could not work out from the printed share and the
+    area's households (so it is recorded as a figure the attack leaves alone). The share's
+    marker where it is hidden.
+    """
+    if share.value is None or not np.isfinite(households):
+        return share.text
+    base = pub.rules.weighted_count_base
+    value = share.value * households
+    rounded = int(base * np.floor(value / base + 0.5))
+    if rounded == 0 and value > 0:
+        rounded = base
+    return pub.record(f"{rounded:,}", f"households_failing:{item}", area, kind="other").text
+
+
 def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str, ...],
                    per_capital: int | None = None) -> list[str]:
     """Choose the items of the "what to do" page.
@@ -413,6 +433,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     pub = Publisher(report, "what_to_do")
     code, province = report.area.code, report.area.code[:2]
+    households = float(report.weighted_counts("overall_level")[0].to_numpy().sum())
     rows, acts, trace = [], [], []
     for item in chosen:
         r, s = ar.item(item), shares.loc[item]
@@ -428,6 +449,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("col.capital"): report.capital_label(r.capital),
             t("actions.col.item"): what,
             t("actions.col.area"): area_share.with_ci,
+            t("actions.col.households"): households_failing(pub, code, item, area_share,
+                                                            households),
             t("col.province"): prov_share.text,
             # the star only beside a gap printed as a number
             t("actions.col.gap"): gap + ("*" if clear else ""),
@@ -445,7 +468,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("actions.col.question"): r.question[lang],
             t("actions.col.rule"): rule_text(r, report.words, lang),
         })
-    out.table(pd.DataFrame(rows), t("actions.caption.items"), t("actions.notes.items"),
+    out.table(pd.DataFrame(rows), t("actions.caption.items"),
+              t("actions.notes.items", base=pub.rules.weighted_count_base),
               decimals=0)
     used = sorted({ar.item(i).actions[p].agency for i in chosen for p in PATHS})
     # "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained, and a full
