@@ -516,6 +516,32 @@ def test_page_header_and_summary_bundles(monkeypatch: pytest.MonkeyPatch) -> Non
         display.report_header(get_area("80"), 2549, "fr", False)
 
 
+def test_a_village_name_is_not_said_twice_beside_the_thai_name() -> None:
+    """A village's English name is "Village 3 (บ้านบางเคี่ยม)"; the header and cover of a Thai
+    report read "หมู่ที่ 3 บ้านบางเคี่ยม · Village 3 (บ้านบางเคี่ยม)" (a reader's review): beside
+    the Thai name the English name drops its Thai aside, in both languages."""
+    from dataclasses import replace
+
+    from abcresearch.reports.formatting import Words
+    from abcresearch.reports.render import display
+    from abcresearch.reports.results import Typst
+    from abcresearch.reports.sections.common import cover_block
+    from abcresearch.survey.areas import get_area
+
+    village = replace(get_area("80011203"), name_th="หมู่ที่ 3 บ้านบางเคี่ยม",
+                      name_en="Village 3 (บ้านบางเคี่ยม)")
+    assert display.report_header(village, 2549, "th", True)["title"] == \
+        "หมู่ที่ 3 บ้านบางเคี่ยม · Village 3"
+    assert display.report_header(village, 2549, "en", True)["title"] == \
+        "Village 3 · หมู่ที่ 3 บ้านบางเคี่ยม"
+    tambon = display.report_header(get_area("801501"), 2549, "th", True)["title"]
+    assert tambon == "ตำบลขนอม · Khanom Subdistrict"
+    cover = cover_block(Words("th"), village.name_th, village.name_en, [], False)
+    (part,) = [p for p in cover.parts if isinstance(p, Typst)]
+    for source in (part.markup, part.markdown):
+        assert "Village 3" in source and source.count("บางเคี่ยม") == 1, source
+
+
 def test_user_errors_in_one_sentence() -> None:
     from abcresearch.errors import AreaError, StoreError
     from abcresearch.reports.render.display import error_lines

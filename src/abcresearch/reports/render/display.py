@@ -311,6 +311,19 @@ def figure(fig: Any, close: bool = True) -> None:
 # Page header and key figures
 
 
+_THAI_ASIDE = re.compile(r"\s*\([^()]*[\u0E00-\u0E7F][^()]*\)\s*$")
+
+
+def beside_thai(name_en: str) -> str:
+    """Return an English name as printed beside the Thai name: without its Thai aside.
+
+    A village has no English name of its own: it is "Village 3 (บ้านบางเคี่ยม)", which beside
+    "หมู่ที่ 3 บ้านบางเคี่ยม" said the name twice (the cover and every page's header of a
+    Thai report); "Village 3" is left.
+    """
+    return _THAI_ASIDE.sub("", name_en) or name_en
+
+
 def report_header(area: Any, survey_round: int, lang: str, synthetic: bool,
                   names: Iterable[str] = ()) -> dict[str, Any]:
     """Return the page header of an area's report.
@@ -342,7 +355,8 @@ def report_header(area: Any, survey_round: int, lang: str, synthetic: bool,
         raise ReportError(f"language {lang!r} is not supported; use one of "
                           f"{', '.join(LANGUAGES)}")
     other = "en" if lang == "th" else "th"
-    header: dict[str, Any] = {"title": f"{area.label(lang)} · {area.label(other)}",
+    shown = {k: area.label(k) if k == "th" else beside_thai(area.label(k)) for k in (lang, other)}
+    header: dict[str, Any] = {"title": f"{shown[lang]} · {shown[other]}",
                               "subtitle": f"{label('round', lang)} {int(survey_round)}",
                               "synthetic": bool(synthetic), "lang": lang}
     kept = sorted({n.strip() for n in names if isinstance(n, str) and n.strip()})
