@@ -87,3 +87,22 @@ def test_province_overview_and_index(sample_store, tmp_path) -> None:
     assert outcome.status == "ok", outcome.error
     text, _ = _pdf_text(outcome.paths.pdf)
     assert "นครศรีธรรมราช" in text and "ขนอม" in text
+
+
+def test_the_cover_lists_each_section_on_the_page_it_starts(thai_report) -> None:
+    """The cover was two-thirds empty: it lists the report's sections with their pages, the
+    one-page summary first, each on the page the list names (a printed copy at a forum is read
+    by turning to "what to do")."""
+    pdf = pdfium.PdfDocument(str(thai_report.paths.pdf))
+    cover = pdf[0].get_textpage().get_text_range()
+    assert "สารบัญ" in cover
+    entries = [(m.group(1).strip(), int(m.group(2))) for m in
+               re.finditer(r"^(\S[^\n.]*?)\s*(?:\.\s*){3,}(\d+)\s*$",
+                           cover.split("สารบัญ", 1)[1], flags=re.M)]
+    names = [name for name, _ in entries]
+    assert names[0] == "สรุปหนึ่งหน้า" and "สิ่งที่ควรทำ" in names and len(entries) >= 8
+    pages = [page for _, page in entries]
+    assert pages == sorted(pages) and pages[0] == 2 and pages[-1] <= len(pdf)
+    for name, page in entries:
+        text = pdf[page - 1].get_textpage().get_text_range()
+        assert re.sub(r"\s", "", name) in re.sub(r"\s", "", text), (name, page)

@@ -67,6 +67,10 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
         else:
             body.append(f"#text(size: 11pt)[{esc(text)}]")
         body.append("")
+    # what is in the report and on which page, where the cover was two-thirds empty: a
+    # printed copy at a forum is read by turning to "what to do" (the PDF only: a notebook's
+    # headings are its contents)
+    body += ["#v(1.2em)", f"#outline(title: [{esc(words('cover.contents'))}], depth: 2)"]
     out = SectionBuilder("cover", words)
     if header is not None:
         out.page_header(header)

@@ -417,6 +417,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [forum_line, f"*{t('summary.note')}*"]
     typ = [
         "#pagebreak(weak: true)",
+        # the cover's contents list this page too (a heading it does not show)
+        f"#place(hide(heading(level: 2)[{_esc(t('summary.contents'))}]))",
         f"#text(size: 16pt, weight: \"bold\")[{_esc(title)}]",
         "",
         # the page must stay one page: the body is set a little smaller than the report's text
