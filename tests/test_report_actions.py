@@ -380,3 +380,26 @@ def test_each_item_says_about_how_many_households_fail_it(mueang) -> None:
         checked += 1
     assert checked >= 3
     assert col in res.to_frame(0).columns
+
+
+def test_a_clear_difference_is_at_least_min_gap(mueang) -> None:
+    """Where every household was surveyed the interval is no wider than the rounding, and
+    "10% against 9%" read "clearly worse" (a reader review): a clear difference excludes the
+    province's share from its interval and is at least ``min_gap`` (params/actions.yaml)."""
+    rules = R.load_action_rules()
+    assert rules.min_gap == 0.05
+    dropped = 0
+    for rep in mueang.values():
+        loose = A.area_item_shares(rep, dataclasses.replace(rules, min_gap=0.0))
+        strict = A.area_item_shares(rep, rules)
+        outside = (loose["ci_low"] > loose["province"]) | (loose["ci_high"] < loose["province"])
+        assert (loose["clear"] == outside).all()
+        assert (strict["clear"] == (outside & (strict["gap"].abs() >= 0.05))).all()
+        dropped += int(loose["clear"].sum() - strict["clear"].sum())
+    assert dropped  # the store has clear gaps under 5 points
+    text = rules.path.read_text(encoding="utf-8")
+    for bad in (-0.1, 1.0, True, "5"):
+        raw = yaml.safe_load(text)
+        raw["min_gap"] = bad
+        with pytest.raises(ParamsError, match="min_gap"):
+            R.parse_action_rules(raw, rules.path)

@@ -121,6 +121,8 @@ class ActionRules:
     verified: bool
     source: str = ""
     path: Path | None = field(default=None, compare=False, repr=False)
+    min_gap: float = 0.0
+    """Smallest difference from the province (a share) that counts as clear."""
 
     def item(self, name: str) -> ItemRule:
         """Return the rule of one item."""
@@ -263,13 +265,19 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             or not 0 <= min_share < 1:
         pr.add("min_share", f"must be a share from 0 to below 1, found {min_share!r}")
         min_share = 0.0
+    min_gap = raw.get("min_gap", 0.0)
+    if isinstance(min_gap, bool) or not isinstance(min_gap, int | float) \
+            or not 0 <= min_gap < 1:
+        pr.add("min_gap", f"must be a share from 0 to below 1, found {min_gap!r}")
+        min_gap = 0.0
     per_cap = _whole(pr, raw, "items_per_capital", 2, 1)
     n_str = _whole(pr, raw, "strengths", 3, 0)
     n_gap = _whole(pr, raw, "gaps", 3, 0)
     pr.raise_if_any()
     return ActionRules(scheme_id=str(raw["scheme_id"]), scheme_version=str(raw["scheme_version"]),
                        items=tuple(items), agencies=agencies, items_per_capital=per_cap,
-                       min_share=float(min_share), strengths=n_str, gaps=n_gap,
+                       min_share=float(min_share), min_gap=float(min_gap),
+                       strengths=n_str, gaps=n_gap,
                        verified=bool(raw.get("verified", False)),
                        source=language_text(raw.get("source")), path=path)
 

@@ -191,7 +191,7 @@ def area_item_shares(report: AreaContext, rules: ActionRules | None = None) -> p
         area's share and interval, unrounded, unsuppressed), ``n_fail``, ``n_base`` (households),
         ``province`` (the province's share), ``gap`` (area minus province), ``hidden`` (the
         area's share may not be published) and ``clear`` (the interval excludes the province's
-        share).
+        share, and the gap is at least ``min_gap`` of the rules).
     """
     ar = rules or load_action_rules()
     cached = getattr(report, "cached", None)
@@ -240,7 +240,10 @@ def _area_item_shares(report: AreaContext, rules: ActionRules) -> pd.DataFrame:
     out["hidden"] = [bool(own) or not on_pattern(pattern, rules.item(item))
                      or pattern.share_hidden(code, *item_share_cells(item))
                      for item, own in zip(out.index, own_rule, strict=True)]
-    out["clear"] = (out["ci_low"] > out["province"]) | (out["ci_high"] < out["province"])
+    # clear: the interval excludes the province's share, by at least min_gap (a census
+    # village's interval is no wider than the rounding: 10% against 9% was "clearly worse")
+    out["clear"] = ((out["ci_low"] > out["province"]) | (out["ci_high"] < out["province"])) \
+        & (out["gap"].abs() >= rules.min_gap)
     return out
 
 
@@ -469,7 +472,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("actions.col.rule"): rule_text(r, report.words, lang),
         })
     out.table(pd.DataFrame(rows), t("actions.caption.items"),
-              t("actions.notes.items", base=pub.rules.weighted_count_base),
+              t("actions.notes.items", base=pub.rules.weighted_count_base,
+                gap=f"{100 * ar.min_gap:g}"),
               decimals=0)
     used = sorted({ar.item(i).actions[p].agency for i in chosen for p in PATHS})
     # "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained, and a full

@@ -414,7 +414,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [t("summary.gaps_none")]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or
                                                   [t("summary.first_none")]]]
-    md += [forum_line, f"*{t('summary.note')}*"]
+    note = t("summary.note", gap=f"{100 * ar.min_gap:g}")
+    md += [forum_line, f"*{note}*"]
     typ = [
         "#pagebreak(weak: true)",
         # the cover's contents list this page too (a heading it does not show)
@@ -442,7 +443,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         _box(t("summary.first_actions"), first, t("summary.first_none")),
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
         f"[#text(weight: \"bold\")[{_esc(forum_line)}]]",
-        f"#text(size: 8pt)[{_esc(t('summary.note'))}]",
+        f"#text(size: 8pt)[{_esc(note)}]",
         "]",
         "#pagebreak(weak: true)",
     ]
