@@ -403,3 +403,21 @@ def test_a_clear_difference_is_at_least_min_gap(mueang) -> None:
         raw["min_gap"] = bad
         with pytest.raises(ParamsError, match="min_gap"):
             R.parse_action_rules(raw, rules.path)
+
+
+def test_an_item_already_better_than_the_province_says_so_beside_its_actions(mueang) -> None:
+    """A capital whose every item is better than the province lists its weakest; its actions
+    read as "fix what we do well" beside the summary's strengths (a reader review): the
+    actions table says the item is already better, exactly where the printed gap is below 0."""
+    better = mueang["800106"].t("actions.better")
+    said = 0
+    for rep in mueang.values():
+        res = rep.results["what_to_do"]
+        gaps, acts = res.to_frame(0), res.to_frame(1)
+        item_col = rep.t("actions.col.item")
+        for gap, item, act in zip(gaps[rep.t("actions.col.gap")], gaps[item_col],
+                                  acts[item_col], strict=True):
+            negative = str(gap).startswith("-")
+            assert act == (f"{item} ({better})" if negative else item), (gap, act)
+            said += negative
+    assert said

@@ -458,8 +458,12 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             # the star only beside a gap printed as a number
             t("actions.col.gap"): gap + ("*" if clear else ""),
         })
+        # an item the area already does better on than the province (a capital whose every
+        # item is better lists its weakest) says so beside its actions: a forum read them as
+        # "fix what we do well" next to the summary's strengths (a reader review)
+        better = numeric and cast(float, area_share.value) < cast(float, prov_share.value)
         acts.append({
-            t("actions.col.item"): what,
+            t("actions.col.item"): f"{what} ({t('actions.better')})" if better else what,
             t("actions.col.level1"): f"{r.actions['level1'].text(lang)} "
                                      f"({ar.agency(r.actions['level1'].agency, lang, True)})",
             t("actions.col.level2"): f"{r.actions['level2'].text(lang)} "
