@@ -376,6 +376,9 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
     ([[2, 1, 1, 0, 0], [0, 0, 0]], []),
     ([[1, 1, 0], [1, 1, 0]], ["8001", "80"]),
     ([[1, 1, 1, 0], [1, 0]], ["8001", "80"]),
+    # an amphoe's 9 over a masked 4 and "<5" cells holding 2 and 3 to a reader (a review)
+    ([[1, 1, 1, 1], [1, 1], [1, 1, 1]], ["800101"]),
+    ([[1, 1], [1, 1, 1], [5]], []),
 ])
 def test_an_area_small_cell_over_small_cells_pins_none_of_them(
         tambons: list[list[int]], masked: list[str]) -> None:
@@ -385,9 +388,13 @@ def test_an_area_small_cell_over_small_cells_pins_none_of_them(
     prints "x" (masked) and stays able to reach 5, as do the cells above it, and no hidden
     small cell of any area is pinned; a tambon's cell of 4 over three small cells
     ([2, 1, 1]) keeps its "<5"."""
+    from abcresearch.reports.disclosure import MASKED
+
     pattern = _amphoe_pattern(tambons)
-    for area in ("800101", "800102", "8001", "80"):
-        if pattern.hidden("overall_level", area, "3"):
+    for area in ("800101", "800102", "800103", "8001", "80"):
+        status = pattern.status.get(("overall_level", area, "3"))
+        assert (status == MASKED) == (area in masked), (area, status)
+        if status in ("primary", MASKED):
             assert pattern.marker("overall_level", area, "3") == \
                 ("×" if area in masked else "<5"), area
     assert pattern.unsatisfied == []
@@ -429,6 +436,27 @@ def test_a_measure_published_only_as_shares_and_data_quality_counts_are_masked()
                             extra_counts={"rejected": rejected})
     assert not pattern.publishable("80010101")
     assert pattern.status[("rejected", "800101", "all")] == MASKED
+    # and it prints "×" where it is printed, also in an area of fewer than 5 households (a
+    # second review: the small area's "<5" came first, and a data-quality "<5" there is 1-4)
+    from types import SimpleNamespace
+
+    from abcresearch.reports import disclosure
+
+    tiny = hh.groupby("village_code").head(1).reset_index(drop=True).iloc[:4]
+    pattern = build_pattern(tiny, pd.DataFrame({"poor": ["nonpoor"] * len(tiny)}),
+                            pd.DataFrame(index=tiny.index), [measure], [], threshold=5,
+                            extra_counts={"rejected": {**{v: 1 for v in tiny["village_code"]},
+                                                       "800101": 4, "8001": 4, "80": 4}})
+    assert not pattern.publishable("800101")
+    assert pattern.status[("rejected", "800101", "all")] == MASKED
+    original = disclosure.pattern_for
+    disclosure.pattern_for = lambda report: pattern
+    try:
+        pub = disclosure.Publisher(SimpleNamespace(threshold=5), "data_quality")
+    finally:
+        disclosure.pattern_for = original
+    assert pub.count("rejected", "800101").text == "×"
+    assert pub.count("rejected", "80010101").text == "<5"
 
 
 def test_hidden_parts_keep_the_ranges_their_markers_give() -> None:

@@ -463,6 +463,9 @@ class SuppressionPattern:
     status: dict[Cell, str]
     measures: dict[str, Any] = field(default_factory=dict)
     ratios: dict[tuple[Any, Any], str] = field(default_factory=dict)
+    floors: dict[Cell, int] = field(default_factory=dict)
+    """The least a reader knows each small or masked count cell holds: 1, or what the "<5"
+    cells of the areas within it hold (at most ``threshold - 1``)."""
     unsatisfied: list[Cell] = field(default_factory=list)
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
     hide): none on the sample province (measured) nor on the attack test's store (asserted in
@@ -529,8 +532,9 @@ class SuppressionPattern:
         if any(self.hidden(measure, area, k) for k in others):
             return True
         return not keeps_marker_ranges([(self.count(measure, area, c),
-                                  self.status.get((measure, area, c), "")) for c in inside],
-                                self.threshold)
+                                         self.status.get((measure, area, c), ""),
+                                         self.floors.get((measure, area, c), 1))
+                                        for c in inside], self.threshold)
 
     def share_hidden(self, area: str, numerator: Sequence[tuple[str, str]],
                      base: Sequence[tuple[str, str]]) -> bool:
@@ -571,7 +575,7 @@ class SuppressionPattern:
         return not self.union_hidden(measure, area, [c for _m, c in numerator])
 
 
-def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> bool:
+def keeps_marker_ranges(hidden: Sequence[tuple[Any, ...]], threshold: int) -> bool:
     """Whether hidden parts whose sum a reader knows leave each small part its whole range.
 
     A reader knows that "<5" (primary) is 1 to ``threshold - 1`` households and "×"
@@ -584,8 +588,10 @@ def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> 
 
     Parameters
     ----------
-    hidden : sequence of (households, status)
-        The hidden parts (of areas with enough households) and their status.
+    hidden : sequence of (households, status) or (households, status, floor)
+        The hidden parts (of areas with enough households) and their status; a small part's
+        floor is the least a reader knows it holds (1, or what the "<5" cells of the areas
+        within it hold: :attr:`SuppressionPattern.floors`).
     threshold : int
         Smallest publishable count.
     """
@@ -597,29 +603,45 @@ def keeps_marker_ranges(hidden: Sequence[tuple[float, str]], threshold: int) -> 
     return total >= needed
 
 
-def _marker_sums(hidden: Sequence[tuple[float, str]], threshold: int
+def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
                  ) -> tuple[int, int, int, float, float]:
     """Return the small ("<5"), masked and "×" parts, their households and what they must hold.
 
     What they must hold: enough for each small part to reach ``threshold - 1`` and each masked
     part (:data:`MASKED`, printed "×", at least ``threshold - 1`` to a reader) to reach
     ``threshold`` while the others hold the least a reader knows they hold
-    (:func:`keeps_marker_ranges`).
+    (:func:`keeps_marker_ranges`): 1 for a "<5" (or the floor given as a part's third item:
+    what the "<5" cells within it hold), ``threshold - 1`` for a masked part, ``threshold`` for
+    an "×".
     """
-    small = sum(status == "primary" for _v, status in hidden)
-    masked = sum(status == MASKED for _v, status in hidden)
-    beside = len(hidden) - small - masked
-    total = float(sum(v for v, _status in hidden))
-    least = threshold * beside + (threshold - 1) * masked  # what the unbounded parts hold
+    small = masked = beside = 0
+    total = 0.0
+    least: list[float] = []
+    small_least: list[float] = []
+    for part in hidden:
+        value, status = float(part[0]), part[1]
+        total += value
+        if status == "primary":
+            small += 1
+            floor = float(part[2]) if len(part) > 2 else 1.0
+            small_least.append(floor)
+        elif status == MASKED:
+            masked += 1
+            floor = float(threshold - 1)
+        else:
+            beside += 1
+            floor = float(threshold)
+        least.append(floor)
+    held = sum(least)
     needed = 0.0
-    if small:
-        needed = float((threshold - 1) + (small - 1) + least)
-    if masked:
-        needed = max(needed, float(1 + small + least))
+    if small:  # the small part a reader knows least of must still reach threshold - 1
+        needed = (threshold - 1) + held - min(small_least)
+    if masked:  # a masked part must still reach threshold
+        needed = max(needed, held + 1.0)
     return small, masked, beside, total, needed
 
 
-def marker_shortfall(hidden: Sequence[tuple[float, str]], threshold: int) -> float:
+def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float:
     """Households a further "×" part must hold for :func:`keeps_marker_ranges` to hold.
 
     ``threshold`` (any part large enough to be hidden beside) when nothing small is among the
@@ -848,6 +870,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         for cell in list(counts) + list(sizes):
             if cell[1] in small_areas and cell[0] not in extra_areas:
                 status[cell] = "primary"
+    floor: dict[Cell, int] = {}
     if secondary:
         # a small cell over as many small cells of the areas within it as it can hold (a
         # tambon's 4 households, one in each of four villages) pins each to 1 when printed
@@ -855,7 +878,6 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         # within it holds (1, or what the "<5" cells within that one add up to). Such a cell
         # prints "×" (MASKED) and holds threshold - 1 to a reader; every count measure, also
         # one published only as shares (the poor: H's "<5"); the deepest areas first
-        floor: dict[Cell, int] = {}
         for cell in sorted((c for c, st in status.items() if st == "primary" and c in counts),
                            key=lambda c: -len(c[1])):
             m, area, k = cell
@@ -916,7 +938,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 need = unprotected
                 at_least = 0.0
                 if not total_hidden:
-                    marked = [(value(p), status[p]) for p in real]
+                    marked = [(value(p), status[p], floor.get(p, 1)) for p in real]
                     if not need:
                         s = sum(value(p) for p in hidden_parts)
                         need = 0 < s < thr or not keeps_marker_ranges(marked, thr)
@@ -944,12 +966,12 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 if i not in queued:
                     queue.append(i)
                     queued.add(i)
-    pattern = SuppressionPattern(thr, counts, sizes, n, status)
+    pattern = SuppressionPattern(thr, counts, sizes, n, status, floors=floor)
     if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
         for r in relations:
             if r.kind != "sum" or (r.total[0] != "n" and r.total in status):
                 continue
-            hidden = [(value(p), status[p]) for p in r.parts
+            hidden = [(value(p), status[p], floor.get(p, 1)) for p in r.parts
                       if p in status and p[1] not in small_areas]
             tiny = sum(p in status and p[1] in small_areas for p in r.parts)
             alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] in SENSITIVE)
@@ -1384,11 +1406,13 @@ class Publisher:
     def _marker_of(self, cells: Sequence[tuple[str, str]], area: str,
                    base: Sequence[tuple[str, str]] | None = None) -> str:
         ratio = self.pattern.ratios.get((tuple(cells), tuple(base))) if base else None
-        if not self.pattern.publishable(area):
-            return self.marker
         status = self.pattern.status
         if any(status.get((m, area, c)) == MASKED for m, c in (*cells, *(base or ()))):
-            return SECONDARY  # "<5" over it, or over what it leaves out, would bound it
+            # "<5" over it, or over what it leaves out, would bound it (also in an area of
+            # fewer than threshold households: a data-quality count's "<5" there is 1-4)
+            return SECONDARY
+        if not self.pattern.publishable(area):
+            return self.marker
         if ratio is not None:
             cells = ((ratio, "share"),)
         if len(cells) > 1 and len({m for m, _c in cells}) == 1:
