@@ -407,6 +407,39 @@ def test_an_area_small_cell_over_small_cells_pins_none_of_them(
         assert low <= value <= high and low < high, (cell, value, ranges[cell])
 
 
+def test_an_x_made_only_of_small_cells_is_not_pinned_at_what_they_hold() -> None:
+    """An amphoe's level 3 of 5 over a masked tambon (4, one in each of four villages) and a
+    tambon "<5" of 1 has nothing visible to hide beside them, so it is hidden itself ("x"); a
+    reader knows it holds at least 5. Beside another "x" of 5 in a sum of 10 both were 5, and
+    all six small cells were pinned (a second review). The rules read such an "x" as at least
+    what its parts hold, and keep it able to reach more."""
+    from abcresearch.reports.disclosure import build_pattern
+    from abcresearch.reports.estimates import NA, CountMeasure
+
+    villages = {f"800101{i:02d}": (20, 10, 1, 0) for i in range(1, 5)}
+    villages["80010201"] = (20, 10, 1, 5)
+    levels, codes = [], []
+    for code, counts in villages.items():
+        for k, c in zip(("1", "2", "3", NA), counts, strict=True):
+            levels += [k] * c
+            codes += [code] * c
+    hh = pd.DataFrame({"village_code": codes, "tambon_code": [c[:6] for c in codes],
+                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
+    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
+    pattern = build_pattern(hh, pd.DataFrame({"overall_level": levels}),
+                            pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+    assert pattern.status[("overall_level", "8001", "3")] == "secondary"
+    assert pattern.floors[("overall_level", "8001", "3")] == 5
+    assert pattern.unsatisfied == []
+    ranges = _reader_ranges(pattern)
+    small = {c: pattern.count("overall_level", *c) for c in ranges
+             if 0 < pattern.count("overall_level", *c) < 5}
+    assert len(small) >= 6
+    for cell, value in small.items():
+        low, high = ranges[cell]
+        assert low <= value <= high and low < high, (cell, value, ranges[cell])
+
+
 def test_a_measure_published_only_as_shares_and_data_quality_counts_are_masked() -> None:
     """A small cell of a measure published only as shares (the poor: H prints "<5") and a
     data-quality count (printed as counts in every area, zeros too, also in areas with fewer

@@ -464,8 +464,10 @@ class SuppressionPattern:
     measures: dict[str, Any] = field(default_factory=dict)
     ratios: dict[tuple[Any, Any], str] = field(default_factory=dict)
     floors: dict[Cell, int] = field(default_factory=dict)
-    """The least a reader knows each small or masked count cell holds: 1, or what the "<5"
-    cells of the areas within it hold (at most ``threshold - 1``)."""
+    """The least a reader knows a hidden count cell holds, where it is more than its marker
+    says: a "<5" over "<5" cells of the areas within it (what they hold, at most ``threshold -
+    1``), an "×" made only of hidden small cells (what they hold, where that is at least
+    ``threshold``)."""
     unsatisfied: list[Cell] = field(default_factory=list)
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
     hide): none on the sample province (measured) nor on the attack test's store (asserted in
@@ -595,50 +597,54 @@ def keeps_marker_ranges(hidden: Sequence[tuple[Any, ...]], threshold: int) -> bo
     threshold : int
         Smallest publishable count.
     """
-    small, masked, beside, total, needed = _marker_sums(hidden, threshold)
-    if small + masked == 0:
+    small, guarded, unbounded, total, needed = _marker_sums(hidden, threshold)
+    if small + guarded == 0:
         return True
-    if small and not beside + masked:
+    if small and not unbounded:
         return False
     return total >= needed
 
 
 def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
                  ) -> tuple[int, int, int, float, float]:
-    """Return the small ("<5"), masked and "×" parts, their households and what they must hold.
+    """Return what hidden parts must hold for a reader to pin none of them.
 
-    What they must hold: enough for each small part to reach ``threshold - 1`` and each masked
-    part (:data:`MASKED`, printed "×", at least ``threshold - 1`` to a reader) to reach
-    ``threshold`` while the others hold the least a reader knows they hold
-    (:func:`keeps_marker_ranges`): 1 for a "<5" (or the floor given as a part's third item:
-    what the "<5" cells within it hold), ``threshold - 1`` for a masked part, ``threshold`` for
-    an "×".
+    Returns the number of small ("<5") parts, of parts that must reach above the least a reader
+    knows they hold (masked, :data:`MASKED`, and an "×" made only of small cells), of parts a
+    reader cannot bound from above (masked and "×"), their households, and what they must hold
+    together: enough for each small part to reach ``threshold - 1`` and each of the others to
+    reach one more than its least while the rest hold their least (:func:`keeps_marker_ranges`).
+    The least a reader knows a part holds: for a "<5", 1 or the floor given as its third item
+    (what the "<5" cells within it hold); ``threshold - 1`` for a masked part; for an "×",
+    ``threshold`` or its floor where that is more (an "×" over a masked 4 and a "<5" holds 5).
     """
-    small = masked = beside = 0
+    small = guarded = unbounded = 0
     total = 0.0
-    least: list[float] = []
+    held = 0.0
     small_least: list[float] = []
     for part in hidden:
         value, status = float(part[0]), part[1]
+        floor = float(part[2]) if len(part) > 2 else 0.0
         total += value
         if status == "primary":
             small += 1
-            floor = float(part[2]) if len(part) > 2 else 1.0
-            small_least.append(floor)
+            least = max(1.0, floor)
+            small_least.append(least)
         elif status == MASKED:
-            masked += 1
-            floor = float(threshold - 1)
+            guarded += 1
+            unbounded += 1
+            least = float(threshold - 1)
         else:
-            beside += 1
-            floor = float(threshold)
-        least.append(floor)
-    held = sum(least)
+            unbounded += 1
+            least = max(float(threshold), floor)
+            guarded += floor >= threshold
+        held += least
     needed = 0.0
     if small:  # the small part a reader knows least of must still reach threshold - 1
         needed = (threshold - 1) + held - min(small_least)
-    if masked:  # a masked part must still reach threshold
+    if guarded:  # a masked part, or an "×" of small cells, must reach one more than its least
         needed = max(needed, held + 1.0)
-    return small, masked, beside, total, needed
+    return small, guarded, unbounded, total, needed
 
 
 def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float:
@@ -649,9 +655,18 @@ def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float
     """
     if keeps_marker_ranges(hidden, threshold):
         return float(threshold)
-    _small, _masked, _beside, total, needed = _marker_sums(hidden, threshold)
+    _small, _guarded, _unbounded, total, needed = _marker_sums(hidden, threshold)
     # one more "×" part of v: the sum gains v, what is needed gains threshold
     return float(max(threshold, needed + threshold - total))
+
+
+def _least(cell: Cell, status: str | None, floor: Mapping[Cell, int], threshold: int) -> int:
+    """Return the least a reader knows a hidden count cell holds (see :func:`_marker_sums`)."""
+    if status == "primary":
+        return max(1, floor.get(cell, 1))
+    if status == MASKED:
+        return threshold - 1
+    return max(threshold, floor.get(cell, 0))
 
 
 def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
@@ -949,6 +964,12 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     if new is None and not total_hidden and r.total[0] != "n" \
                             and value(r.total) > 0:
                         new = r.total
+                        if parent_rel:  # an "×" made only of hidden cells: a reader knows
+                            # it holds at least what they hold, and pinned there, pins them
+                            least = sum(_least(p, status.get(p), floor, thr)
+                                        for p in hidden_parts if p[1] not in small_areas)
+                            if least >= thr:
+                                floor[new] = int(least)
             elif unprotected:
                 visible = [p for p in r.parts if p not in status and mass(p) > 0]
                 if visible:
