@@ -648,3 +648,24 @@ def test_a_list_items_first_line_never_ends_a_page_its_own_list_starts_the_next(
     item_to_reason = baseline("ตำบลทดสอบ") - baseline("เหตุผลข้อที่ 1")
     reason_to_reason = baseline("เหตุผลข้อที่ 1") - baseline("เหตุผลข้อที่ 2")
     assert abs(item_to_reason - reason_to_reason) < 1.0, (item_to_reason, reason_to_reason)
+
+
+def test_the_page_header_stays_on_one_line_with_two_digit_page_numbers() -> None:
+    """"Kamphaeng Sao Subdistrict · ตำบลกำแพงเซา · Survey round 2549" beside the English
+    synthetic-data label and "Page 13 of 22" wrapped from page 10 on (a reader review): the
+    name is set smaller where it would not fit beside them, on every page."""
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"lang": "en", "header": {
+        "title": "Kamphaeng Sao Subdistrict · ตำบลกำแพงเซา", "subtitle": "Survey round 2549",
+        "synthetic": True, "lang": "en"}}
+    nb.cells = [new_markdown_cell("\n\n".join(f"Paragraph {i + 1}." for i in range(500)))]
+    doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+    assert len(doc) >= 12
+    for i in range(len(doc)):
+        page = doc[i].get_textpage()
+        height = doc[i].get_height()
+        # the header's characters: above the body (the top 2.5 cm margin)
+        tops = {round(page.get_charbox(j)[1]) for j in range(page.count_chars())
+                if page.get_charbox(j)[1] > height - 2.5 * 72 / 2.54
+                and not page.get_text_range(j, 1).isspace()}
+        assert max(tops) - min(tops) <= 6, (i + 1, sorted(tops))  # a second line: 10 or more
