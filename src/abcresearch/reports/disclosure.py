@@ -624,20 +624,15 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
     small_least: list[float] = []
     for part in hidden:
         value, status = float(part[0]), part[1]
-        floor = float(part[2]) if len(part) > 2 else 0.0
+        floor = int(part[2]) if len(part) > 2 else 0
         total += value
+        least = float(_least_of(status, floor, threshold))
         if status == "primary":
             small += 1
-            least = max(1.0, floor)
             small_least.append(least)
-        elif status == MASKED:
-            guarded += 1
-            unbounded += 1
-            least = float(threshold - 1)
         else:
             unbounded += 1
-            least = max(float(threshold), floor)
-            guarded += floor >= threshold
+            guarded += status == MASKED or floor >= threshold
         held += least
     needed = 0.0
     if small:  # the small part a reader knows least of must still reach threshold - 1
@@ -660,13 +655,17 @@ def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float
     return float(max(threshold, needed + threshold - total))
 
 
-def _least(cell: Cell, status: str | None, floor: Mapping[Cell, int], threshold: int) -> int:
-    """Return the least a reader knows a hidden count cell holds (see :func:`_marker_sums`)."""
+def _least_of(status: str | None, floor: int, threshold: int) -> int:
+    """Return the least a reader knows a hidden count cell holds (see :func:`_marker_sums`).
+
+    1 or its floor for a "<5", ``threshold - 1`` for a masked cell, ``threshold`` or its floor
+    for an "×".
+    """
     if status == "primary":
-        return max(1, floor.get(cell, 1))
+        return max(1, floor)
     if status == MASKED:
         return threshold - 1
-    return max(threshold, floor.get(cell, 0))
+    return max(threshold, floor)
 
 
 def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
@@ -966,7 +965,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                         new = r.total
                         if parent_rel:  # an "×" made only of hidden cells: a reader knows
                             # it holds at least what they hold, and pinned there, pins them
-                            least = sum(_least(p, status.get(p), floor, thr)
+                            least = sum(_least_of(status.get(p), floor.get(p, 0), thr)
                                         for p in hidden_parts if p[1] not in small_areas)
                             if least >= thr:
                                 floor[new] = int(least)
@@ -1410,6 +1409,16 @@ class Publisher:
         """Marker of a small cell (``<5``)."""
         return marker(self.threshold)
 
+    def rounded_count(self, value: float) -> int:
+        """Round an estimated count of households to ``weighted_count_base`` (half up).
+
+        A positive estimate never prints 0: it prints the base.
+        """
+        if value <= 0:
+            return 0
+        base = self.rules.weighted_count_base
+        return int(base * np.floor(value / base + 0.5)) or base
+
     def small_marker(self, measure: str, area: str, category: str) -> str:
         """Marker of a figure hidden because a count cell is below the threshold.
 
@@ -1484,13 +1493,9 @@ class Publisher:
             self._add(Published(self.section, "weighted", area, cells, text=text))
             return Shown(text)
         base = self.rules.weighted_count_base
-        if value <= 0:
-            rounded, bounds = 0, (0.0, 0.0)
-        else:
-            rounded = int(base * np.floor(value / base + 0.5))
-            bounds = (rounded - base / 2, rounded + base / 2)
-            if rounded == 0:
-                rounded, bounds = base, (0.0, 1.5 * base)
+        rounded = self.rounded_count(value)
+        bounds = (0.0, 0.0) if value <= 0 else (0.0, 1.5 * base) \
+            if rounded == base and value < base / 2 else (rounded - base / 2, rounded + base / 2)
         text = f"{rounded:,}"
         self._add(Published(self.section, "weighted", area, cells, text=text,
                             value=float(rounded), bounds=bounds))

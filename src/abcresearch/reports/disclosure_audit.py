@@ -384,6 +384,7 @@ class _Attack:
             if usable(e.cells) and one_cell(e):
                 marks.setdefault((e.area, e.cells[0]), set()).add(e.text or "")
 
+        @functools.cache
         def kids(area: str) -> list[str]:
             return sorted({v[:len(area) + 2] for v in in_area(area) if len(v) > len(area)})
 
@@ -584,9 +585,9 @@ class _Attack:
         for e in entries:
             if e.kind != "count" or e.cells != ((name, "all"),):
                 continue
+            row = model.vec({(name, a): 1.0 for a in leaves if a.startswith(e.area)})
             if e.bounds is None:
                 targets_x.setdefault(e.area, []).append(e.section)
-                row = model.vec({(name, a): 1.0 for a in leaves if a.startswith(e.area)})
                 if row.any() and (e.text or "") in marked:
                     msg = model.add(row, *marked[e.text or ""], e)
                     if msg:
@@ -594,7 +595,6 @@ class _Attack:
                     else:
                         result.marked += 1
                 continue
-            row = model.vec({(name, a): 1.0 for a in leaves if a.startswith(e.area)})
             if not row.any():
                 continue
             msg = model.add(row, e.bounds[0], e.bounds[1], e)

@@ -260,26 +260,27 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             value_labels=value_labels))
     if not items and not pr:
         pr.add("items", "must list at least one item")
-    min_share = raw.get("min_share", 0.0)
-    if isinstance(min_share, bool) or not isinstance(min_share, int | float) \
-            or not 0 <= min_share < 1:
-        pr.add("min_share", f"must be a share from 0 to below 1, found {min_share!r}")
-        min_share = 0.0
-    min_gap = raw.get("min_gap", 0.0)
-    if isinstance(min_gap, bool) or not isinstance(min_gap, int | float) \
-            or not 0 <= min_gap < 1:
-        pr.add("min_gap", f"must be a share from 0 to below 1, found {min_gap!r}")
-        min_gap = 0.0
+    min_share = _share(pr, raw, "min_share")
+    min_gap = _share(pr, raw, "min_gap")
     per_cap = _whole(pr, raw, "items_per_capital", 2, 1)
     n_str = _whole(pr, raw, "strengths", 3, 0)
     n_gap = _whole(pr, raw, "gaps", 3, 0)
     pr.raise_if_any()
     return ActionRules(scheme_id=str(raw["scheme_id"]), scheme_version=str(raw["scheme_version"]),
                        items=tuple(items), agencies=agencies, items_per_capital=per_cap,
-                       min_share=float(min_share), min_gap=float(min_gap),
+                       min_share=min_share, min_gap=min_gap,
                        strengths=n_str, gaps=n_gap,
                        verified=bool(raw.get("verified", False)),
                        source=language_text(raw.get("source")), path=path)
+
+
+def _share(pr: Any, raw: Mapping[str, Any], key: str) -> float:
+    """Read an optional share (0 to below 1, default 0); a bad one is reported on ``pr``."""
+    value = raw.get(key, 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        pr.add(key, f"must be a share from 0 to below 1, found {value!r}")
+        return 0.0
+    return float(value)
 
 
 def load_action_rules(path: str | Path | None = None) -> ActionRules:

@@ -311,11 +311,7 @@ def households_failing(pub: Publisher, area: str, item: str, share: Shown,
     """
     if share.value is None or not np.isfinite(households):
         return share.text
-    base = pub.rules.weighted_count_base
-    value = share.value * households
-    rounded = int(base * np.floor(value / base + 0.5))
-    if rounded == 0 and value > 0:
-        rounded = base
+    rounded = pub.rounded_count(share.value * households)
     return pub.record(f"{rounded:,}", f"households_failing:{item}", area, kind="other").text
 
 
