@@ -379,6 +379,12 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
     # an amphoe's 9 over a masked 4 and "<5" cells holding 2 and 3 to a reader (a review)
     ([[1, 1, 1, 1], [1, 1], [1, 1, 1]], ["800101"]),
     ([[1, 1], [1, 1, 1], [5]], []),
+    # a tambon's "x" of 7 over villages "<5", "<5" and "x" 5 holds at least 7 to a reader:
+    # beside a tambon "<5" of 2 in an amphoe's 9 it left 2 and pinned all five small cells
+    # (a third review; the rules read an "x" only as at least 5)
+    ([[1, 1, 5], [1, 1]], []),
+    ([[1, 1, 6], [1, 1]], []),
+    ([[1, 1, 5, 0], [1, 1, 0]], []),
 ])
 def test_an_area_small_cell_over_small_cells_pins_none_of_them(
         tambons: list[list[int]], masked: list[str]) -> None:

@@ -464,10 +464,10 @@ class SuppressionPattern:
     measures: dict[str, Any] = field(default_factory=dict)
     ratios: dict[tuple[Any, Any], str] = field(default_factory=dict)
     floors: dict[Cell, int] = field(default_factory=dict)
-    """The least a reader knows a hidden count cell holds, where it is more than its marker
-    says: a "<5" over "<5" cells of the areas within it (what they hold, at most ``threshold -
-    1``), an "×" made only of hidden small cells (what they hold, where that is at least
-    ``threshold``)."""
+    """The least a reader knows a hidden count cell holds from the areas within it: for a "<5",
+    what the "<5" cells within it hold (at most ``threshold - 1``); for an "×", its shown parts
+    there and the least of its hidden ones, kept up to date as they are hidden (what it holds
+    to a reader is this floor where it is more than ``threshold``)."""
     unsatisfied: list[Cell] = field(default_factory=list)
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
     hide): none on the sample province (measured) nor on the attack test's store (asserted in
@@ -713,7 +713,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          a relation whose total is shown and whose hidden parts add up to 1 to ``threshold -
          1`` households gets another hidden part (the complement rule), as does one whose
          hidden parts' sum, read with what the markers say ("<5": 1 to ``threshold - 1``,
-         "×": at least ``threshold``), narrows a small part (:func:`keeps_marker_ranges`);
+         "×": at least ``threshold``, or what a reader adds up within it where that is more:
+         its shown parts in the areas within it and the least of its hidden ones, kept up to
+         date as they are hidden), narrows a small part (:func:`keeps_marker_ranges`);
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -917,6 +919,44 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         return wt * max(room, 0.0)
 
     headline = {(m.id, k) for m in count_measures for k in m.headline}
+    # a count cell and its cells in the areas within it (the same measure and category): a
+    # reader knows a hidden cell holds at least its shown parts and the least of its hidden
+    # ones (a tambon's "×" over villages "<5", "<5" and "×" holds at least 1 + 1 + 5)
+    within: dict[Cell, tuple[Cell, ...]] = {}
+    above: dict[Cell, Cell] = {}
+    for r in relations:
+        if r.kind == "sum" and r.parts and r.parts[0][1] != r.total[1]:
+            within[r.total] = r.parts
+            for part in r.parts:
+                above[part] = r.total
+
+    def least_known(cell: Cell) -> int:
+        """Return the least a reader knows ``cell``'s parts in the areas within it hold."""
+        held = 0
+        for p in within.get(cell, ()):
+            if p not in status:
+                held += int(value(p))
+            elif p[1] not in small_areas or p[0] in extra_areas:
+                # (a small area's cells print "<5", zeros too: they hold at least nothing)
+                held += _least_of(status[p], floor.get(p, 0), thr)
+        return held
+
+    def hide(cell: Cell) -> None:
+        """Hide ``cell`` as secondary and bring the floors above it up to date.
+
+        A part hidden is known only by its least, no more than its value, so the floors of the
+        hidden cells above it come down to what a reader now knows; each relation reads them.
+        """
+        status[cell] = "secondary"
+        at: Cell | None = cell
+        while at is not None and status.get(at) == "secondary":
+            if at in within:
+                known = least_known(at)
+                if at != cell and floor.get(at) == known:
+                    break
+                floor[at] = known
+            at = above.get(at)
+
     by_cell: dict[Cell, list[int]] = {}
     for i, r in enumerate(relations):
         for c in (r.total, *r.parts):
@@ -962,13 +1002,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     new = _smallest_visible(r.parts, value, status, headline, at_least)
                     if new is None and not total_hidden and r.total[0] != "n" \
                             and value(r.total) > 0:
-                        new = r.total
-                        if parent_rel:  # an "×" made only of hidden cells: a reader knows
-                            # it holds at least what they hold, and pinned there, pins them
-                            least = sum(_least_of(status.get(p), floor.get(p, 0), thr)
-                                        for p in hidden_parts if p[1] not in small_areas)
-                            if least >= thr:
-                                floor[new] = int(least)
+                        new = r.total  # (an "×" made only of hidden cells: its floor is
+                        # what they hold, and pinned there, it pins them; see hide)
             elif unprotected:
                 visible = [p for p in r.parts if p not in status and mass(p) > 0]
                 if visible:
@@ -978,7 +1013,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     # nothing): the share they make up is hidden instead
                     new = r.total
             if new is not None:
-                status[new] = "secondary"
+                hide(new)
                 for j in by_cell.get(new, ()):
                     if j not in queued:
                         queue.append(j)
