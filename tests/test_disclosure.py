@@ -385,6 +385,13 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
     ([[1, 1, 5], [1, 1]], []),
     ([[1, 1, 6], [1, 1]], []),
     ([[1, 1, 5, 0], [1, 1, 0]], []),
+    # a tambon's "x" of 8 made only of villages "<5" holds at most 4 + 4 to a reader: beside
+    # a tambon "<5" in an amphoe's 12 it could only be 8, and pinned every small cell at 4
+    # (the fourth review: the rules read an "x" as unbounded above)
+    ([[4, 4], [4]], []),
+    ([[4], [4, 4]], []),
+    ([[4, 4], [3, 1]], []),
+    ([[0, 5, 4, 6, 4], [1, 3]], []),
 ])
 def test_an_area_small_cell_over_small_cells_pins_none_of_them(
         tambons: list[list[int]], masked: list[str]) -> None:

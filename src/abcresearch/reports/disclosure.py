@@ -10,6 +10,7 @@ Rules (see ``shared/ecosystem.md`` section 5):
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence, Set
@@ -467,7 +468,13 @@ class SuppressionPattern:
     """The least a reader knows a hidden count cell holds from the areas within it: for a "<5",
     what the "<5" cells within it hold (at most ``threshold - 1``); for an "×", its shown parts
     there and the least of its hidden ones, kept up to date as they are hidden (what it holds
-    to a reader is this floor where it is more than ``threshold``)."""
+    to a reader is this floor where it is ``threshold`` or more)."""
+    ceilings: dict[Cell, float] = field(default_factory=dict)
+    """The most a reader knows a hidden "×" holds from the areas within it, where that is
+    bounded: its shown parts there and the most of its hidden ones, when each of those is a
+    "<5" (``threshold - 1``; a small area's cell, its households) or an "×" bounded so in turn
+    (an "×" of 8 made only of two villages' "<5" holds at most 8). Absent, an "×" is unbounded
+    above and a "<5" holds at most ``threshold - 1``; kept up to date as parts are hidden."""
     unsatisfied: list[Cell] = field(default_factory=list)
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
     hide): none on the sample province (measured) nor on the attack test's store (asserted in
@@ -512,12 +519,14 @@ class SuppressionPattern:
 
         A reader also knows what the markers say: "<5" is 1 to ``threshold - 1`` households,
         "×" at least ``threshold`` (a cell hidden beside another is never a small one), or
-        ``threshold - 1`` where it is masked (:data:`MASKED`). So the
-        union is shown only when, with those ranges, it leaves every small cell inside it
-        its whole range: at least one "×" cell inside, and the hidden households at least
-        ``threshold - 1`` for the small cell plus the least the others can be (1 for each other
-        "<5", ``threshold`` for each "×"). Two small cells alone, or a "×" cell of 5 beside a
-        small one of 1 (a union of 6), stay hidden.
+        ``threshold - 1`` where it is masked (:data:`MASKED`), and what the areas within a
+        hidden cell hold (:attr:`floors`, :attr:`ceilings`). So the union is shown only when,
+        with those ranges, it leaves every small cell inside it its whole range and pins no
+        hidden cell (:func:`keeps_marker_ranges`): at least one "×" cell inside, and the hidden
+        households at least ``threshold - 1`` for the small cell plus the least the others can
+        be (1 for each other "<5", ``threshold`` or its floor for each "×"), and no more than
+        the others can take up. Two small cells alone, or a "×" cell of 5 beside a small one of
+        1 (a union of 6), stay hidden.
         """
         if not self.publishable(area):
             return True
@@ -533,10 +542,17 @@ class SuppressionPattern:
         others = [k for k in measure_def.categories if k not in set(categories)]
         if any(self.hidden(measure, area, k) for k in others):
             return True
-        return not keeps_marker_ranges([(self.count(measure, area, c),
-                                         self.status.get((measure, area, c), ""),
-                                         self.floors.get((measure, area, c), 1))
-                                        for c in inside], self.threshold)
+        return not keeps_marker_ranges([self.marked((measure, area, c)) for c in inside],
+                                       self.threshold)
+
+    def marked(self, cell: Cell) -> tuple[int, str, int, float]:
+        """Return a hidden count cell as :func:`keeps_marker_ranges` reads it.
+
+        ``(households, status, floor, ceiling)``: what it holds, how it is hidden, and the
+        least and most a reader knows it holds from the areas within it.
+        """
+        return (self.count(*cell), self.status.get(cell, ""), self.floors.get(cell, 1),
+                self.ceilings.get(cell, math.inf))
 
     def share_hidden(self, area: str, numerator: Sequence[tuple[str, str]],
                      base: Sequence[tuple[str, str]]) -> bool:
@@ -584,62 +600,83 @@ def keeps_marker_ranges(hidden: Sequence[tuple[Any, ...]], threshold: int) -> bo
     (secondary) at least ``threshold``. Given the sum of the hidden parts, a small part can
     still be any of 1 to ``threshold - 1`` when at least one "×" part is among them (it
     takes up any rest) and the sum is at least ``threshold - 1`` for the small part plus the
-    least the others can be (1 for each other small part, ``threshold`` for each "×").
+    least the others can be (1 for each other small part, ``threshold`` for each "×"), and no
+    more than the small part's least plus the most the others can be (an "×" is unbounded
+    unless made only of small cells and shown parts: its ceiling).
     A masked part (:data:`MASKED`: small, printed "×") is at least ``threshold - 1`` to a
-    reader and must be able to reach ``threshold`` (else the small parts within it are pinned).
+    reader and must be able to reach ``threshold`` (else the small parts within it are pinned),
+    as must an "×" whose floor is ``threshold`` or more; an "×" with a ceiling must be able to
+    hold less than it (else the small cells within it are pinned at ``threshold - 1``).
 
     Parameters
     ----------
-    hidden : sequence of (households, status) or (households, status, floor)
-        The hidden parts (of areas with enough households) and their status; a small part's
-        floor is the least a reader knows it holds (1, or what the "<5" cells of the areas
-        within it hold: :attr:`SuppressionPattern.floors`).
+    hidden : sequence of (households, status[, floor[, ceiling]])
+        The hidden parts (of areas with enough households) and their status; a part's floor
+        and ceiling are the least and most a reader knows it holds from the areas within it
+        (:attr:`SuppressionPattern.floors`, :attr:`SuppressionPattern.ceilings`; absent, 1
+        and unbounded).
     threshold : int
         Smallest publishable count.
     """
-    small, guarded, unbounded, total, needed = _marker_sums(hidden, threshold)
-    if small + guarded == 0:
+    small, guarded, unbounded, total, needed, most = _marker_sums(hidden, threshold)
+    if small + guarded == 0 and most == math.inf:
         return True
     if small and not unbounded:
         return False
-    return total >= needed
+    return needed <= total <= most
 
 
 def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
-                 ) -> tuple[int, int, int, float, float]:
+                 ) -> tuple[int, int, int, float, float, float]:
     """Return what hidden parts must hold for a reader to pin none of them.
 
     Returns the number of small ("<5") parts, of parts that must reach above the least a reader
-    knows they hold (masked, :data:`MASKED`, and an "×" made only of small cells), of parts a
-    reader cannot bound from above (masked and "×"), their households, and what they must hold
-    together: enough for each small part to reach ``threshold - 1`` and each of the others to
-    reach one more than its least while the rest hold their least (:func:`keeps_marker_ranges`).
-    The least a reader knows a part holds: for a "<5", 1 or the floor given as its third item
-    (what the "<5" cells within it hold); ``threshold - 1`` for a masked part; for an "×",
-    ``threshold`` or its floor where that is more (an "×" over a masked 4 and a "<5" holds 5).
+    knows they hold (masked, :data:`MASKED`, and an "×" whose floor is ``threshold`` or more:
+    it is made of parts a reader adds up to that much), of "×" parts (masked too), their
+    households, the least they must hold together and the most they may: enough for each small
+    part to reach ``threshold - 1`` and each guarded part one more than its least while the
+    rest hold their least; no more than lets each small part hold its least and each part with
+    a ceiling one less than it while the rest hold their most (:func:`keeps_marker_ranges`).
+
+    The least a reader knows a part holds (:func:`_least_of`): for a "<5", 1 or the floor
+    given as its third item (what the "<5" cells within it hold); ``threshold - 1`` for a
+    masked part; for an "×", ``threshold`` or its floor where that is more (an "×" over a
+    masked 4 and a "<5" holds 5). The most: ``threshold - 1`` for a "<5" (or its ceiling, the
+    fourth item, where that is less), the ceiling for an "×" (unbounded when not given).
     """
     small = guarded = unbounded = 0
     total = 0.0
     held = 0.0
+    room = 0.0
+    bounded = False
     small_least: list[float] = []
     for part in hidden:
         value, status = float(part[0]), part[1]
         floor = int(part[2]) if len(part) > 2 else 0
+        ceiling = float(part[3]) if len(part) > 3 else math.inf
         total += value
         least = float(_least_of(status, floor, threshold))
         if status == "primary":
             small += 1
             small_least.append(least)
+            room += min(threshold - 1.0, ceiling)
         else:
             unbounded += 1
             guarded += status == MASKED or floor >= threshold
+            bounded = bounded or ceiling < math.inf
+            room += ceiling
         held += least
     needed = 0.0
-    if small:  # the small part a reader knows least of must still reach threshold - 1
+    most = math.inf
+    if small:  # the small part a reader knows least of must still reach threshold - 1 ...
         needed = (threshold - 1) + held - min(small_least)
+        # ... and hold its least while the others hold the rest
+        most = room - (threshold - 1) + min(small_least)
     if guarded:  # a masked part, or an "×" of small cells, must reach one more than its least
         needed = max(needed, held + 1.0)
-    return small, guarded, unbounded, total, needed
+    if bounded:  # an "×" with a ceiling must hold less than it
+        most = min(most, room - 1.0)
+    return small, guarded, unbounded, total, needed, most
 
 
 def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float:
@@ -650,8 +687,9 @@ def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float
     """
     if keeps_marker_ranges(hidden, threshold):
         return float(threshold)
-    _small, _guarded, _unbounded, total, needed = _marker_sums(hidden, threshold)
-    # one more "×" part of v: the sum gains v, what is needed gains threshold
+    _small, _guarded, _unbounded, total, needed, _most = _marker_sums(hidden, threshold)
+    # one more "×" part of v: the sum gains v, what is needed gains threshold (and an "×"
+    # unbounded above lifts the most they may hold)
     return float(max(threshold, needed + threshold - total))
 
 
@@ -715,7 +753,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          hidden parts' sum, read with what the markers say ("<5": 1 to ``threshold - 1``,
          "×": at least ``threshold``, or what a reader adds up within it where that is more:
          its shown parts in the areas within it and the least of its hidden ones, kept up to
-         date as they are hidden), narrows a small part (:func:`keeps_marker_ranges`);
+         date as they are hidden; and at most what those parts hold at most, where each is
+         bounded: an "×" made only of "<5" cells and shown parts), narrows a small part or
+         pins an "×" at either end (:func:`keeps_marker_ranges`);
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -887,6 +927,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             if cell[1] in small_areas and cell[0] not in extra_areas:
                 status[cell] = "primary"
     floor: dict[Cell, int] = {}
+    ceiling: dict[Cell, float] = {}
     if secondary:
         # a small cell over as many small cells of the areas within it as it can hold (a
         # tambon's 4 households, one in each of four villages) pins each to 1 when printed
@@ -941,21 +982,57 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 held += _least_of(status[p], floor.get(p, 0), thr)
         return held
 
-    def hide(cell: Cell) -> None:
-        """Hide ``cell`` as secondary and bring the floors above it up to date.
+    def most_known(cell: Cell) -> float:
+        """Return the most a reader knows ``cell``'s parts in the areas within it hold.
 
-        A part hidden is known only by its least, no more than its value, so the floors of the
-        hidden cells above it come down to what a reader now knows; each relation reads them.
+        Unbounded when it has none, or when one of them is an "×" unbounded in turn.
+        """
+        parts = within.get(cell, ())
+        if not parts:
+            return math.inf
+        held = 0.0
+        for p in parts:
+            if p not in status:
+                held += value(p)
+            elif p[1] in small_areas and p[0] not in extra_areas:
+                held += min(thr - 1, n[p[1]])  # (its "<5" are no more than its households)
+            elif status[p] == "primary":
+                held += min(thr - 1.0, ceiling.get(p, math.inf))
+            else:
+                held += ceiling.get(p, math.inf)
+        return held
+
+    def hide(cell: Cell) -> None:
+        """Hide ``cell`` as secondary and bring the floors and ceilings above it up to date.
+
+        A part hidden is known only by its least and its most, no more than its value and no
+        less, so the floors of the hidden cells above it come down and their ceilings go up to
+        what a reader now knows. No relation needs reading again for it: a lower floor or a
+        higher ceiling only widens what a reader knows, so a sum that kept its parts' ranges
+        still does.
         """
         status[cell] = "secondary"
         at: Cell | None = cell
         while at is not None and status.get(at) == "secondary":
             if at in within:
-                known = least_known(at)
-                if at != cell and floor.get(at) == known:
+                least, most = least_known(at), most_known(at)
+                if at != cell and floor.get(at) == least and ceiling.get(at, math.inf) == most:
                     break
-                floor[at] = known
+                floor[at] = least
+                if most < math.inf:
+                    ceiling[at] = most
+                else:
+                    ceiling.pop(at, None)
             at = above.get(at)
+
+    # a small cell is bounded above by the areas within it as well (a tambon's "<5" over a
+    # small village's cell and zeros holds no more than that village's households), and so is
+    # a masked one (a tambon's 4 over four villages' "<5" holds at most 16); deepest first
+    for cell in sorted((c for c, st in status.items() if st in ("primary", MASKED)
+                        and c in counts and c in within), key=lambda c: -len(c[1])):
+        most = most_known(cell)
+        if most < (thr - 1 if status[cell] == "primary" else math.inf):
+            ceiling[cell] = most
 
     by_cell: dict[Cell, list[int]] = {}
     for i, r in enumerate(relations):
@@ -992,7 +1069,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 need = unprotected
                 at_least = 0.0
                 if not total_hidden:
-                    marked = [(value(p), status[p], floor.get(p, 1)) for p in real]
+                    marked = [(value(p), status[p], floor.get(p, 1),
+                               ceiling.get(p, math.inf)) for p in real]
                     if not need:
                         s = sum(value(p) for p in hidden_parts)
                         need = 0 < s < thr or not keeps_marker_ranges(marked, thr)
@@ -1021,13 +1099,13 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 if i not in queued:
                     queue.append(i)
                     queued.add(i)
-    pattern = SuppressionPattern(thr, counts, sizes, n, status, floors=floor)
+    pattern = SuppressionPattern(thr, counts, sizes, n, status, floors=floor, ceilings=ceiling)
     if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
         for r in relations:
             if r.kind != "sum" or (r.total[0] != "n" and r.total in status):
                 continue
-            hidden = [(value(p), status[p], floor.get(p, 1)) for p in r.parts
-                      if p in status and p[1] not in small_areas]
+            hidden = [(value(p), status[p], floor.get(p, 1), ceiling.get(p, math.inf))
+                      for p in r.parts if p in status and p[1] not in small_areas]
             tiny = sum(p in status and p[1] in small_areas for p in r.parts)
             alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] in SENSITIVE)
             # (a small area's own sums protect nothing: it publishes nothing about its
