@@ -86,6 +86,29 @@ def test_a_single_report_finds_the_same_damaged_files_without_the_analysis(
     assert find_damaged(ROUND, sample_store) == ()
 
 
+def test_a_file_checked_once_is_checked_again_when_it_changes(
+        sample_store: Path, tmp_path: Path) -> None:
+    """A worker hashes each file once (it remembers a good file by its identity and times);
+    a file damaged afterwards, its modification time put back, is still found."""
+    import os
+
+    from abcresearch.store.partitions import find_damaged
+
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store, ignore=shutil.ignore_patterns("derived", "*.lock"))
+    assert find_damaged(ROUND, store) == ()
+    part = _damaged_file(store)
+    st = part.stat()
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one bit flipped, same size
+    part.write_bytes(bytes(data))
+    os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert part.stat().st_mtime_ns == st.st_mtime_ns
+    found = find_damaged(ROUND, store)
+    assert [(p.table, p.tambon_code) for p in found] == [("households", DAMAGED)]
+    assert "sha256" in found[0].reason
+
+
 
 def _pdf_text(path: Path) -> str:
     import pypdfium2
