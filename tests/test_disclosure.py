@@ -199,7 +199,7 @@ def test_levels_hidden_together_are_shown_as_one_when_the_rest_is_shown() -> Non
 @pytest.mark.parametrize(("level2", "level3", "shown"), [
     (27, 3, True),  # "x" and "<5" inside 30: level 3 can still be anything from 1 to 4
     (5, 1, False),  # a union of 6 beside "x" (5 or more) and "<5" pins level 3 to 1
-    (6, 2, False),  # 8: level 3 at most 3
+    (6, 2, False),  # 8: level 3 at most 3 (level 1 is hidden beside it instead of level 2)
     (7, 2, True),  # 9: level 3 1-4, level 2 5-8
     (4, 4, False),  # two "<5" alone: a union of 8 pins both to 4
 ])
@@ -219,8 +219,11 @@ def test_a_union_is_shown_only_when_its_small_cells_keep_their_whole_range(
     pattern = build_pattern(hh, pd.DataFrame({"overall_level": levels}),
                             pd.DataFrame(index=hh.index), [measure], [], threshold=5)
     a = "80010101"
-    assert pattern.hidden("overall_level", a, "2") and pattern.hidden("overall_level", a, "3")
+    assert pattern.hidden("overall_level", a, "3")
+    assert pattern.hidden("overall_level", a, "2") or not shown
     assert pattern.union_hidden("overall_level", a, ("2", "3")) is not shown
+    low, high = _reader_ranges(pattern)[(a, "3")]
+    assert low <= level3 <= high and low < high
     # where levels 2 and 3 alone would pin level 3 down (from the village's households less
     # the shown levels), secondary suppression hides a third level
     assert pattern.hidden("overall_level", a, "1") is not shown
@@ -418,6 +421,54 @@ def test_an_area_small_cell_over_small_cells_pins_none_of_them(
     for cell, value in small.items():
         low, high = ranges[cell]
         assert low <= value <= high and low < high, (cell, value, ranges[cell])
+
+
+@pytest.mark.parametrize(("tambons", "most"), [
+    ([[4, 4], [4], [5, 5]], 10),
+    ([[4, 4], [4], [5, 5], [9]], 10),
+    ([[9], [4]], 6),
+    ([[4, 4], [4], [5, 5], [2, 9]], 11),
+])
+def test_a_part_hidden_for_a_ceiling_is_one_that_lifts_it(tambons: list[list[int]],
+                                                          most: int) -> None:
+    """Where hidden parts hold more than their ceilings let them, the part hidden next must
+    raise the ceilings by more than it raises their sum: a tambon whose villages are all
+    shown raises both alike and protects nothing, and hiding it left the amphoe's sum to hide
+    its other levels too (a review: 18 cells where 10 do). The sum within a cell just hidden
+    is read first, so its ceiling is known before the sums above read it."""
+    pattern = _amphoe_pattern(tambons)
+    assert sum(s == "secondary" for s in pattern.status.values()) <= most
+    assert pattern.unsatisfied == []
+    ranges = _reader_ranges(pattern)
+    for cell, (low, high) in ranges.items():
+        value = pattern.count("overall_level", *cell)
+        assert low <= value <= high
+        if 0 < value < 5:
+            assert low < high, (cell, value)
+
+
+def test_a_small_cell_over_a_one_household_village_and_zeros_is_named() -> None:
+    """A tambon's level 3 of 1 over a village of one household (which publishes nothing but
+    its households) and villages with no household at level 3: "<5" can only be 1 (a review).
+    Nothing a sum hides protects it, so the pattern names it rather than pass it silently."""
+    from abcresearch.reports.disclosure import build_pattern
+    from abcresearch.reports.estimates import NA, CountMeasure
+
+    villages = {"80010101": (0, 0, 1), "80010102": (20, 21, 0), "80010103": (20, 21, 0),
+                "80010201": (20, 17, 4), "80010202": (20, 12, 9)}
+    levels, codes = [], []
+    for code, counts in villages.items():
+        for k, c in zip(("1", "2", "3"), counts, strict=True):
+            levels += [k] * c
+            codes += [code] * c
+    hh = pd.DataFrame({"village_code": codes, "tambon_code": [c[:6] for c in codes],
+                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
+    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
+    pattern = build_pattern(hh, pd.DataFrame({"overall_level": levels}),
+                            pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+    cell = ("overall_level", "800101", "3")
+    assert pattern.status[cell] == "primary" and pattern.ceilings[cell] == 1
+    assert cell in pattern.unsatisfied
 
 
 def test_an_x_made_only_of_small_cells_is_not_pinned_at_what_they_hold() -> None:

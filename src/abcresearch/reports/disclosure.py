@@ -470,11 +470,13 @@ class SuppressionPattern:
     there and the least of its hidden ones, kept up to date as they are hidden (what it holds
     to a reader is this floor where it is ``threshold`` or more)."""
     ceilings: dict[Cell, float] = field(default_factory=dict)
-    """The most a reader knows a hidden "×" holds from the areas within it, where that is
-    bounded: its shown parts there and the most of its hidden ones, when each of those is a
+    """The most a reader knows a hidden count cell holds from the areas within it, where that
+    is bounded: its shown parts there and the most of its hidden ones, when each of those is a
     "<5" (``threshold - 1``; a small area's cell, its households) or an "×" bounded so in turn
-    (an "×" of 8 made only of two villages' "<5" holds at most 8). Absent, an "×" is unbounded
-    above and a "<5" holds at most ``threshold - 1``; kept up to date as parts are hidden."""
+    (an "×" of 8 made only of two villages' "<5" holds at most 8). Kept for an "×" and a masked
+    cell, and for a "<5" where it is less than ``threshold - 1`` (over a small village's cell
+    and zeros); absent, an "×" is unbounded above and a "<5" holds at most ``threshold - 1``.
+    Kept up to date as parts are hidden."""
     unsatisfied: list[Cell] = field(default_factory=list)
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
     hide): none on the sample province (measured) nor on the attack test's store (asserted in
@@ -618,10 +620,10 @@ def keeps_marker_ranges(hidden: Sequence[tuple[Any, ...]], threshold: int) -> bo
     threshold : int
         Smallest publishable count.
     """
-    small, guarded, unbounded, total, needed, most = _marker_sums(hidden, threshold)
+    small, guarded, x_parts, total, needed, most = _marker_sums(hidden, threshold)
     if small + guarded == 0 and most == math.inf:
         return True
-    if small and not unbounded:
+    if small and not x_parts:
         return False
     return needed <= total <= most
 
@@ -632,7 +634,8 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
 
     Returns the number of small ("<5") parts, of parts that must reach above the least a reader
     knows they hold (masked, :data:`MASKED`, and an "×" whose floor is ``threshold`` or more:
-    it is made of parts a reader adds up to that much), of "×" parts (masked too), their
+    it is made of parts a reader adds up to that much), of "×" parts (masked too, bounded or
+    not), their
     households, the least they must hold together and the most they may: enough for each small
     part to reach ``threshold - 1`` and each guarded part one more than its least while the
     rest hold their least; no more than lets each small part hold its least and each part with
@@ -644,7 +647,7 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
     masked 4 and a "<5" holds 5). The most: ``threshold - 1`` for a "<5" (or its ceiling, the
     fourth item, where that is less), the ceiling for an "×" (unbounded when not given).
     """
-    small = guarded = unbounded = 0
+    small = guarded = x_parts = 0
     total = 0.0
     held = 0.0
     room = 0.0
@@ -661,7 +664,7 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
             small_least.append(least)
             room += min(threshold - 1.0, ceiling)
         else:
-            unbounded += 1
+            x_parts += 1
             guarded += status == MASKED or floor >= threshold
             bounded = bounded or ceiling < math.inf
             room += ceiling
@@ -676,18 +679,21 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
         needed = max(needed, held + 1.0)
     if bounded:  # an "×" with a ceiling must hold less than it
         most = min(most, room - 1.0)
-    return small, guarded, unbounded, total, needed, most
+    return small, guarded, x_parts, total, needed, most
 
 
 def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float:
     """Households a further "×" part must hold for :func:`keeps_marker_ranges` to hold.
 
     ``threshold`` (any part large enough to be hidden beside) when nothing small is among the
-    parts or their sum is enough; more by what their sum falls short.
+    parts or their sum is enough; more by what their sum falls short. Where they hold more
+    than their ceilings let them, no value is enough: the part must raise the ceilings by more
+    than it raises their sum (``build_pattern`` picks such a part: an "×" unbounded above, or
+    one whose ceiling is far enough above what it holds).
     """
     if keeps_marker_ranges(hidden, threshold):
         return float(threshold)
-    _small, _guarded, _unbounded, total, needed, _most = _marker_sums(hidden, threshold)
+    _small, _guarded, _x_parts, total, needed, _most = _marker_sums(hidden, threshold)
     # one more "×" part of v: the sum gains v, what is needed gains threshold (and an "×"
     # unbounded above lifts the most they may hold)
     return float(max(threshold, needed + threshold - total))
@@ -1068,6 +1074,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             elif r.kind == "sum":
                 need = unprotected
                 at_least = 0.0
+                excess = 0.0
                 if not total_hidden:
                     marked = [(value(p), status[p], floor.get(p, 1),
                                ceiling.get(p, math.inf)) for p in real]
@@ -1076,8 +1083,19 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                         need = 0 < s < thr or not keeps_marker_ranges(marked, thr)
                     if need:  # what the part hidden next must hold to cover the shortfall
                         at_least = marker_shortfall(marked, thr)
+                        # and by how much the hidden parts hold more than their ceilings let
+                        # them: a part bounded in turn must raise the ceilings by more than it
+                        # raises their sum (a tambon whose villages are all shown adds as much
+                        # to one as to the other, and protects nothing)
+                        sums = _marker_sums(marked, thr)
+                        excess = max(0.0, sums[3] - sums[5])
                 if need:
-                    new = _smallest_visible(r.parts, value, status, headline, at_least)
+                    parts = r.parts
+                    if excess > 0:
+                        loose = tuple(p for p in r.parts if p not in status and value(p) > 0
+                                      and most_known(p) - value(p) >= excess)
+                        parts = loose or parts
+                    new = _smallest_visible(parts, value, status, headline, at_least)
                     if new is None and not total_hidden and r.total[0] != "n" \
                             and value(r.total) > 0:
                         new = r.total  # (an "×" made only of hidden cells: its floor is
@@ -1093,7 +1111,13 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             if new is not None:
                 hide(new)
                 for j in by_cell.get(new, ()):
-                    if j not in queued:
+                    if relations[j].total == new and relations[j].kind == "sum":
+                        # the sum within it first: a part of it hidden there (where it is
+                        # made only of shown and small cells) leaves it unbounded above before
+                        # the sums it is part of read its ceiling and hide more
+                        queue.appendleft(j)
+                        queued.add(j)
+                    elif j not in queued:
                         queue.append(j)
                         queued.add(j)
                 if i not in queued:
@@ -1115,6 +1139,13 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     and value(r.total) > 0) or hidden and (
                     alone or not keeps_marker_ranges(hidden, thr)):
                 pattern.unsatisfied.append(r.total)
+        # a "<5" whose cells in the areas within it give its value away: over a village of
+        # one household (its "<5" at most 1) and zeros, it can only be 1 (a review). Nothing a
+        # sum hides protects it (the small village's households are published): named
+        for cell, st in status.items():
+            if st == "primary" and cell[1] not in small_areas \
+                    and ceiling.get(cell, math.inf) <= max(1, floor.get(cell, 0)):
+                pattern.unsatisfied.append(cell)
     pattern.measures = {m.id: m for m in (*count_measures, *mean_measures)}
     pattern.ratios = {(rm.numerator, rm.base): rm.id for rm in ratio_measures}
     return pattern
