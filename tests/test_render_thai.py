@@ -610,6 +610,28 @@ def test_a_bracket_stays_beside_the_word_it_closes_in_a_narrow_column(name: str)
     assert left >= last_right - 0.5, chars
 
 
+@pytest.mark.parametrize(("width", "lines"), [
+    ("2.8cm", ["หมู่ที่ 17", "บ้านคลองเงิน"]),  # the name fits the column: it moves down whole
+    ("1.7cm", ["หมู่ที่ 17", "บ้านคลอง", "เงิน"]),  # it does not: it breaks at its parts
+])
+def test_a_long_name_after_other_words_breaks_only_where_it_alone_is_too_wide(
+        width: str, lines: list[str]) -> None:
+    """"หมู่ที่ 17 บ้านคลอง" over "เงิน" in the organisations table, whose village column held
+    "บ้านคลองเงิน" (a reader review): the name's first part was boxed apart from the rest, and a
+    line broke between the two boxes. The word's box holds its parts' boxes."""
+    import pypdfium2
+
+    with thai.keep_names_whole(["บ้านคลองเงิน"]):
+        cell = thai.mark_breaks("หมู่ที่ 17 บ้านคลองเงิน")
+    assert thai.PART_MARK in cell and thai.SUB_PART_MARK in cell  # "บ้านคลอง" is long too
+    source = ('#set text(lang: "zh", font: "Noto Sans Thai", size: 9pt)\n'
+              "#set page(width: 8cm, height: auto, margin: 0.5cm)\n" + thai.TYPST_RULES
+              + f'\n#table(columns: ({width},), inset: 3pt, "{cell}")\n')
+    page = pypdfium2.PdfDocument(compile_pdf(TypstDocument(source=source)))[0]
+    text = thai.strip_marks(page.get_textpage().get_text_range())
+    assert [line.strip() for line in text.splitlines() if line.strip()] == lines
+
+
 def test_a_short_paragraph_before_a_list_never_ends_a_page_its_list_starts_the_next() -> None:
     """"What would bring Tha Rai to group A (all of these)" ended a page, its list on the next
     (a reader review): a short paragraph just before a list stays with it; a long one flows."""

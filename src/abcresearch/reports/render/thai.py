@@ -95,15 +95,20 @@ ORDINAL = "ที่"
 _OPENING = "[(\\\\[\u201c\u2018]?"
 _CLOSING = "[)\\\\]\u201d\u2019.,:;]*"
 TYPST_RULES = (
-    f'#show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*\\u{{200C}}'
-    f'[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{200C}}\\u{{2063}}]*{_CLOSING}"): '
-    'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))\n'
     f'#show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}]*\\u{{2063}}'
     f'[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*{_CLOSING}"): '
-    'it => box(it.text.replace("\\u{2063}", "\\u{200B}"))'
+    'it => box(it.text.replace("\\u{2063}", "\\u{200B}"))\n'
+    f'#show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*\\u{{200C}}'
+    f'[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{200C}}\\u{{2063}}]*{_CLOSING}"): '
+    'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))'
 )
 """Typst show rules that box the long words marked by :func:`mark_breaks`, and in them the long
 parts: a part breaks at its own parts only where it alone is wider than the column.
+
+The word's rule comes last, so Typst applies it first (a later show rule goes first) and the
+part's rule then works inside the word's box. The other way round, a long first part was boxed
+alone and the rest of the word after it, and a line could break between the two boxes:
+"หมู่ที่ 17 บ้านคลอง" over "เงิน" in a column that holds "บ้านคลองเงิน" (a reader review).
 
 A bracket or quotation mark touching the word, and the punctuation after it, are in its box: a
 box that wraps sets what follows it beside its first line, and "(บ้านห้วยทราย)" in a narrow
