@@ -319,7 +319,7 @@ def test_an_empty_programme_list_is_not_read_as_not_listed(tambon, sample_store,
         t("welfare.caption.programme")).to_numpy().ravel()))
     assert text.count(t("welfare.no_list")) == len(progs.programmes)
     assert t("welfare.no") not in text
-    # nor "(list not yet checked against its source)" beside "no tambons listed yet"
+    # nor "(list not yet checked against its source)" beside "unknown (no list ... yet)"
     assert t("programmes.unverified").strip() not in text
     # a list that names it, or names others only
     raw = yaml.safe_load(progs.path.read_text(encoding="utf-8"))
