@@ -638,11 +638,11 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
     Returns the number of small ("<5") parts, of parts that must reach above the least a reader
     knows they hold (masked, :data:`MASKED`, and an "×" whose floor is ``threshold`` or more:
     it is made of parts a reader adds up to that much), of "×" parts (masked too, bounded or
-    not), their
-    households, the least they must hold together and the most they may: enough for each small
-    part to reach ``threshold - 1`` and each guarded part one more than its least while the
-    rest hold their least; no more than lets each small part hold its least and each part with
-    a ceiling one less than it while the rest hold their most (:func:`keeps_marker_ranges`).
+    not), their households, the least they must hold together and the most they may: enough
+    for each small part to reach ``threshold - 1`` and each guarded part one more than its
+    least while the rest hold their least; no more than lets each small part hold its least
+    and each part with a ceiling one less than it while the rest hold their most
+    (:func:`keeps_marker_ranges`).
 
     The least a reader knows a part holds (:func:`_least_of`): for a "<5", 1 or the floor
     given as its third item (what the "<5" cells within it hold); ``threshold - 1`` for a
