@@ -441,25 +441,31 @@ def test_a_sum_bounded_by_ceilings_pins_nothing(tambons: list[list[int]]) -> Non
             assert low < high, (cell, value)
 
 
-def test_a_small_cell_over_a_one_household_village_and_zeros_is_named() -> None:
-    """A tambon's level 3 of 1 over a village of one household (which publishes nothing but
-    its households) and villages with no household at level 3: "<5" can only be 1 (a review).
-    Nothing a sum hides protects it, so the pattern names it rather than pass it silently."""
+def _villages_pattern(villages: dict[str, tuple[int, int, int, int]]):
+    """The pattern of villages (8-digit codes in tambons of amphoe 8001) whose households are
+    ``(level 1, level 2, level 3, no level)``."""
     from abcresearch.reports.disclosure import build_pattern
     from abcresearch.reports.estimates import NA, CountMeasure
 
-    villages = {"80010101": (0, 0, 1), "80010102": (20, 21, 0), "80010103": (20, 21, 0),
-                "80010201": (20, 17, 4), "80010202": (20, 12, 9)}
     levels, codes = [], []
     for code, counts in villages.items():
-        for k, c in zip(("1", "2", "3"), counts, strict=True):
+        for k, c in zip(("1", "2", "3", NA), counts, strict=True):
             levels += [k] * c
             codes += [code] * c
     hh = pd.DataFrame({"village_code": codes, "tambon_code": [c[:6] for c in codes],
                        "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
     measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
-    pattern = build_pattern(hh, pd.DataFrame({"overall_level": levels}),
-                            pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+    return build_pattern(hh, pd.DataFrame({"overall_level": levels}),
+                         pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+
+
+def test_a_small_cell_over_a_one_household_village_and_zeros_is_named() -> None:
+    """A tambon's level 3 of 1 over a village of one household (which publishes nothing but
+    its households) and villages with no household at level 3: "<5" can only be 1 (a review).
+    Nothing a sum hides protects it, so the pattern names it rather than pass it silently."""
+    pattern = _villages_pattern({"80010101": (0, 0, 1, 0), "80010102": (20, 21, 0, 0),
+                                 "80010103": (20, 21, 0, 0), "80010201": (20, 17, 4, 0),
+                                 "80010202": (20, 12, 9, 0)})
     cell = ("overall_level", "800101", "3")
     assert pattern.status[cell] == "primary" and pattern.ceilings[cell] == 1
     assert cell in pattern.unsatisfied
@@ -471,21 +477,9 @@ def test_an_x_made_only_of_small_cells_is_not_pinned_at_what_they_hold() -> None
     reader knows it holds at least 5. Beside another "x" of 5 in a sum of 10 both were 5, and
     all six small cells were pinned (a second review). The rules read such an "x" as at least
     what its parts hold, and keep it able to reach more."""
-    from abcresearch.reports.disclosure import build_pattern
-    from abcresearch.reports.estimates import NA, CountMeasure
-
     villages = {f"800101{i:02d}": (20, 10, 1, 0) for i in range(1, 5)}
     villages["80010201"] = (20, 10, 1, 5)
-    levels, codes = [], []
-    for code, counts in villages.items():
-        for k, c in zip(("1", "2", "3", NA), counts, strict=True):
-            levels += [k] * c
-            codes += [code] * c
-    hh = pd.DataFrame({"village_code": codes, "tambon_code": [c[:6] for c in codes],
-                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
-    measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
-    pattern = build_pattern(hh, pd.DataFrame({"overall_level": levels}),
-                            pd.DataFrame(index=hh.index), [measure], [], threshold=5)
+    pattern = _villages_pattern(villages)
     assert pattern.status[("overall_level", "8001", "3")] == "secondary"
     assert pattern.floors[("overall_level", "8001", "3")] == 5
     assert pattern.unsatisfied == []

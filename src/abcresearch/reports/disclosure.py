@@ -1035,6 +1035,10 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     ceiling.pop(at, None)
             at = above.get(at)
 
+    def marked(cell: Cell) -> tuple[float, str, int, float]:
+        """Return a hidden cell as :func:`keeps_marker_ranges` reads it (as the pattern does)."""
+        return (value(cell), status[cell], floor.get(cell, 1), ceiling.get(cell, math.inf))
+
     # a small cell is bounded above by the areas within it as well (a tambon's "<5" over a
     # small village's cell and zeros holds no more than that village's households), and so is
     # a masked one (a tambon's 4 over four villages' "<5" holds at most 16); deepest first
@@ -1079,13 +1083,12 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 need = unprotected
                 at_least = 0.0
                 if not total_hidden:
-                    marked = [(value(p), status[p], floor.get(p, 1),
-                               ceiling.get(p, math.inf)) for p in real]
+                    parts_read = [marked(p) for p in real]
                     if not need:
                         s = sum(value(p) for p in hidden_parts)
-                        need = 0 < s < thr or not keeps_marker_ranges(marked, thr)
+                        need = 0 < s < thr or not keeps_marker_ranges(parts_read, thr)
                     if need:  # what the part hidden next must hold to cover the shortfall
-                        at_least = marker_shortfall(marked, thr)
+                        at_least = marker_shortfall(parts_read, thr)
                 if need:
                     new = _smallest_visible(r.parts, value, status, headline, at_least)
                     if new is None and not total_hidden and r.total[0] != "n" \
@@ -1114,8 +1117,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         for r in relations:
             if r.kind != "sum" or (r.total[0] != "n" and r.total in status):
                 continue
-            hidden = [(value(p), status[p], floor.get(p, 1), ceiling.get(p, math.inf))
-                      for p in r.parts if p in status and p[1] not in small_areas]
+            hidden = [marked(p) for p in r.parts if p in status and p[1] not in small_areas]
             tiny = sum(p in status and p[1] in small_areas for p in r.parts)
             alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] in SENSITIVE)
             # (a small area's own sums protect nothing: it publishes nothing about its
