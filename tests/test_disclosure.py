@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -305,8 +307,8 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
     an area's cell adds up its villages' cells, and what the markers say: "<5" is 1 to 4;
     "x" is at least 5, or at least 4 where it may stand for a small cell over "<5" cells of
     the areas within it that hold at least 4 (1 each, or what the "<5" within them hold; an
-    "x" that may be one holds 4). It reads a small area's "<5" as 1 to 4 too (more than it
-    knows: its zeros print "<5"), which only makes it stronger."""
+    "x" that may be one holds 4). A small area's "<5" is 0 to its households (its zeros
+    print "<5" too)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     cats = list(pattern.measures[measure].categories)
@@ -332,7 +334,7 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
         for c in kids(area):
             mark = pattern.marker(measure, c, k)
             if mark == "<5":
-                total += max(1, floor(c, k))
+                total += floor(c, k) if pattern.n[c] < 5 else max(1, floor(c, k))
             elif mark == "×" and may_be_masked(c, k):
                 total += 4
         return min(total, 4)
@@ -349,8 +351,8 @@ def _reader_ranges(pattern, measure: str = "overall_level") -> dict:
             if mark is None:
                 value = pattern.count(measure, area, k)
                 span = (value, value)
-            elif mark == "<5":
-                span = (1, 4)
+            elif mark == "<5":  # a small area's zeros print "<5" too
+                span = (0, min(4, pattern.n[area])) if pattern.n[area] < 5 else (1, 4)
             else:
                 span = (4 if may_be_masked(area, k) else 5, np.inf)
             rows.append(row(area, k))
@@ -469,6 +471,54 @@ def test_a_small_cell_over_a_one_household_village_and_zeros_is_named() -> None:
     cell = ("overall_level", "800101", "3")
     assert pattern.status[cell] == "primary" and pattern.ceilings[cell] == 1
     assert cell in pattern.unsatisfied
+
+
+def _small_pins(pattern) -> dict:
+    """The hidden small cells of areas with enough households that :func:`_reader_ranges`
+    pins to one value."""
+    ranges = _reader_ranges(pattern)
+    return {cell: span for cell, span in ranges.items()
+            if 0 < pattern.count("overall_level", *cell) < 5 and pattern.n[cell[0]] >= 5
+            and span[0] == span[1]}
+
+
+def test_a_small_area_hidden_beside_one_x_does_not_protect_it() -> None:
+    """A tambon of one village of one household beside a tambon whose level 3 is "×": the
+    amphoe's level 2 gave that "×" away to within the small tambon's one household, and with
+    the village's row a village's "<5" of 4 (a review). A small area's hidden cells are too
+    few to blur another cell: a second cell is hidden beside the "×"."""
+    pattern = _villages_pattern({"80010101": (0, 0, 1, 0), "80010201": (20, 16, 5, 0),
+                                 "80010202": (20, 15, 6, 0), "80010203": (20, 17, 4, 0),
+                                 "80010204": (20, 21, 0, 0)})
+    assert pattern.unsatisfied == []
+    assert _small_pins(pattern) == {}
+
+
+def test_a_hidden_total_a_reader_knows_exactly_is_read_as_shown() -> None:
+    """A tambon's level 3 of 5 over a village's "<5" of 4, a village of one household and a
+    village with none: its "×" holds at least 5 and at most 4 + 1, so a reader knows it and
+    both parts. Nothing is left to hide (a zero cannot print "×"): the pattern names the cell
+    instead of passing it silently, as it does every relation it cannot protect."""
+    pattern = _villages_pattern({"80010101": (20, 17, 4, 0), "80010102": (20, 16, 5, 0),
+                                 "80010201": (20, 21, 0, 0), "80010202": (20, 17, 4, 0),
+                                 "80010203": (0, 0, 1, 0)})
+    cell = ("overall_level", "800102", "3")
+    assert pattern.status[cell] == "secondary" and pattern.ceilings[cell] == 5
+    assert cell in pattern.unsatisfied
+    for area, k in _small_pins(pattern):
+        assert ("overall_level", area[:6], k) in pattern.unsatisfied, (area, k)
+
+
+def test_a_total_pinned_only_for_a_while_hides_nothing_more() -> None:
+    """Tambons of one village each: a tambon's "×" is pinned by its one village until that
+    village's cell is hidden beside it. Read as known before then, the rules hid more and
+    left sums unprotected."""
+    pattern = _amphoe_pattern([[5], [9], [3]])
+    assert pattern.unsatisfied == []
+    assert _small_pins(pattern) == {}
+    for cell, status in pattern.status.items():  # no "×" is left pinned by the cells within it
+        if status == "secondary":
+            assert pattern.ceilings.get(cell, math.inf) > max(5, pattern.floors.get(cell, 0))
 
 
 def test_an_x_made_only_of_small_cells_is_not_pinned_at_what_they_hold() -> None:

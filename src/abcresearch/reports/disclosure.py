@@ -416,9 +416,6 @@ would pin each of them (the total at most 4, each part at least 1); printed "×"
 only that it is at least ``threshold - 1``, and :func:`build_pattern` keeps it able to reach
 ``threshold`` in every sum it is part of."""
 
-SENSITIVE = ("primary", MASKED)
-"""Statuses of cells hidden for what they count (not only to protect another cell)."""
-
 
 @dataclass
 class _Relation:
@@ -765,7 +762,10 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          its shown parts in the areas within it and the least of its hidden ones, kept up to
          date as they are hidden; and at most what those parts hold at most, where each is
          bounded: an "×" made only of "<5" cells and shown parts), narrows a small part or
-         pins an "×" at either end (:func:`keeps_marker_ranges`);
+         pins an "×" at either end (:func:`keeps_marker_ranges`). A hidden cell of an area
+         with fewer than ``threshold`` households is no cover for another (it spans too few
+         households), and a hidden total a reader knows exactly (its least and its ceiling
+         meet) is read, once the rules have settled, as if it were shown;
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -1035,6 +1035,14 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     ceiling.pop(at, None)
             at = above.get(at)
 
+    def pinned(cell: Cell) -> bool:
+        """Whether a reader knows a hidden count cell of an area with enough households exactly.
+
+        Its least (:func:`_least_of`) and its most (its ceiling) meet.
+        """
+        return cell in status and cell in counts and cell[1] not in small_areas \
+            and ceiling.get(cell, math.inf) <= _least_of(status[cell], floor.get(cell, 0), thr)
+
     def marked(cell: Cell) -> tuple[float, str, int, float]:
         """Return a hidden cell as :func:`keeps_marker_ranges` reads it (as the pattern does)."""
         return (value(cell), status[cell], floor.get(cell, 1), ceiling.get(cell, math.inf))
@@ -1053,73 +1061,87 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         for c in (r.total, *r.parts):
             by_cell.setdefault(c, []).append(i)
     if secondary:
-        todo = sorted({i for c in status for i in by_cell.get(c, ())})
-        queue = deque(todo)
-        queued = set(todo)
-        while queue:
-            i = queue.popleft()
-            queued.discard(i)
-            r = relations[i]
-            hidden_parts = [p for p in r.parts if p in status]
-            total_hidden = r.total[0] != "n" and r.total in status
-            members_hidden = len(hidden_parts) + int(total_hidden)
-            if members_hidden == 0:
-                continue
-            # a hidden cell of an area below the threshold (all of whose cells are hidden)
-            # protects nothing else: its households are too few to blur another cell
-            real = [p for p in hidden_parts if p[1] not in small_areas]
-            if total_hidden and r.total[1] not in small_areas:
-                real.append(r.total)
-            tiny = members_hidden - len(real)
-            unprotected = (len(real) == 1 and (tiny == 0 or status[real[0]] in SENSITIVE)) \
-                or (not real and tiny > 0)
-            new: Cell | None = None
-            parent_rel = bool(r.parts) and r.parts[0][1] != r.total[1]
-            if r.kind == "sum" and parent_rel and hidden_parts and not total_hidden \
-                    and r.total[0] != "n" and n.get(r.total[1], 0) < fine_below \
-                    and value(r.total) > 0:
-                new = r.total
-            elif r.kind == "sum":
-                need = unprotected
-                at_least = 0.0
-                if not total_hidden:
-                    parts_read = [marked(p) for p in real]
-                    if not need:
-                        s = sum(value(p) for p in hidden_parts)
-                        need = 0 < s < thr or not keeps_marker_ranges(parts_read, thr)
-                    if need:  # what the part hidden next must hold to cover the shortfall
-                        at_least = marker_shortfall(parts_read, thr)
-                if need:
-                    new = _smallest_visible(r.parts, value, status, headline, at_least)
-                    if new is None and not total_hidden and r.total[0] != "n" \
-                            and value(r.total) > 0:
-                        new = r.total  # (an "×" made only of hidden cells: its floor is
-                        # what they hold, and pinned there, it pins them; see hide)
-            elif unprotected:
-                visible = [p for p in r.parts if p not in status and mass(p) > 0]
-                if visible:
-                    new = max(visible, key=mass)
-                elif not parent_rel and not total_hidden:
-                    # shares of one area whose visible parts are all 0 or 1 (they blur
-                    # nothing): the share they make up is hidden instead
+        # two passes: the second reads a hidden total a reader knows exactly (below) as shown;
+        # in the first such a total is often pinned only for a while (a tambon's "×" over
+        # villages all shown, until one of them is hidden beside it), and reading it then
+        # would hide more than needed
+        for read_pinned in (False, True):
+            todo = sorted({i for c in status for i in by_cell.get(c, ())}) if not read_pinned \
+                else [i for i, r in enumerate(relations) if r.kind == "sum" and pinned(r.total)]
+            queue = deque(todo)
+            queued = set(todo)
+            while queue:
+                i = queue.popleft()
+                queued.discard(i)
+                r = relations[i]
+                hidden_parts = [p for p in r.parts if p in status]
+                total_hidden = r.total[0] != "n" and r.total in status
+                # a hidden total a reader knows exactly (its least and most meet: a tambon's "×"
+                # over villages' "<5" of 4 and a village of one household holds 5 and no more)
+                # protects none of its parts: they are read as under a shown total
+                total_known = not total_hidden \
+                    or (read_pinned and r.kind == "sum" and pinned(r.total))
+                members_hidden = len(hidden_parts) + int(total_hidden)
+                if members_hidden == 0:
+                    continue
+                # a hidden cell of an area below the threshold (all of whose cells are hidden)
+                # protects nothing else: its households are too few to blur another cell (beside
+                # a village of one household, a tambon's "×" is known to within 1, and with it
+                # whatever that "×" was hidden to protect)
+                real = [p for p in hidden_parts if p[1] not in small_areas]
+                if total_hidden and r.total[1] not in small_areas:
+                    real.append(r.total)
+                tiny = members_hidden - len(real)
+                unprotected = len(real) == 1 or (not real and tiny > 0) \
+                    or (total_hidden and total_known and len(real) <= 2)  # (the total and a part)
+                new: Cell | None = None
+                parent_rel = bool(r.parts) and r.parts[0][1] != r.total[1]
+                if r.kind == "sum" and parent_rel and hidden_parts and not total_hidden \
+                        and r.total[0] != "n" and n.get(r.total[1], 0) < fine_below \
+                        and value(r.total) > 0:
                     new = r.total
-            if new is not None:
-                hide(new)
-                for j in by_cell.get(new, ()):
-                    if j not in queued:
-                        queue.append(j)
-                        queued.add(j)
-                if i not in queued:
-                    queue.append(i)
-                    queued.add(i)
+                elif r.kind == "sum":
+                    need = unprotected
+                    at_least = 0.0
+                    if total_known:
+                        parts_read = [marked(p) for p in real if p != r.total]
+                        if not need:
+                            s = sum(value(p) for p in hidden_parts)
+                            need = 0 < s < thr or not keeps_marker_ranges(parts_read, thr)
+                        if need:  # what the part hidden next must hold to cover the shortfall
+                            at_least = marker_shortfall(parts_read, thr)
+                    if need:
+                        new = _smallest_visible(r.parts, value, status, headline, at_least)
+                        if new is None and not total_hidden and r.total[0] != "n" \
+                                and value(r.total) > 0:
+                            new = r.total  # (an "×" made only of hidden cells: its floor is
+                            # what they hold, and pinned there, it pins them; see hide)
+                elif unprotected:
+                    visible = [p for p in r.parts if p not in status and mass(p) > 0]
+                    if visible:
+                        new = max(visible, key=mass)
+                    elif not parent_rel and not total_hidden:
+                        # shares of one area whose visible parts are all 0 or 1 (they blur
+                        # nothing): the share they make up is hidden instead
+                        new = r.total
+                if new is not None:
+                    hide(new)
+                    for j in by_cell.get(new, ()):
+                        if j not in queued:
+                            queue.append(j)
+                            queued.add(j)
+                    if i not in queued:
+                        queue.append(i)
+                        queued.add(i)
     pattern = SuppressionPattern(thr, counts, sizes, n, status, floors=floor, ceilings=ceiling)
     if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
         for r in relations:
-            if r.kind != "sum" or (r.total[0] != "n" and r.total in status):
+            if r.kind != "sum" or (r.total[0] != "n" and r.total in status
+                                   and not pinned(r.total)):
                 continue
             hidden = [marked(p) for p in r.parts if p in status and p[1] not in small_areas]
             tiny = sum(p in status and p[1] in small_areas for p in r.parts)
-            alone = len(hidden) == 1 and (tiny == 0 or hidden[0][1] in SENSITIVE)
+            alone = len(hidden) == 1
             # (a small area's own sums protect nothing: it publishes nothing about its
             # households)
             # (nor does a sum of none: its parts are all none, which the rules publish)
