@@ -497,3 +497,53 @@ def test_a_batch_of_one_area_says_one_area(tmp_path: Path) -> None:
     assert f"Round {ROUND}, tambon: 1 area; 1 written" in BatchResult(
         ROUND, "tambon", [one], None, 2.0).summary()
     assert ": 2 areas;" in BatchResult(ROUND, "tambon", [one, one], None, 2.0).summary()
+
+
+def test_a_batch_lists_the_sums_disclosure_could_not_protect(tmp_path: Path, monkeypatch) -> None:
+    """The pattern's unprotected sums (``SuppressionPattern.unsatisfied``) reach the person who
+    runs the batch: one line of the summary and a CSV of codes in the round's folder, which a
+    later run with none removes (a session's note: the rules named them and nobody saw)."""
+    import csv
+
+    import abcresearch.batch.run as run_module
+    from abcresearch.batch.incomplete import UNPROTECTED_FILE
+
+    store = make_store(tmp_path, TAMBONS[:2])
+    out = tmp_path / "reports"
+    cells = (("level:overall", "80010101", "3"), ("n", "800101", "all"))
+    monkeypatch.setattr(run_module, "unprotected_sums", lambda *a, **k: cells)
+    first = _batch(store, out)
+    listed = out / str(ROUND) / UNPROTECTED_FILE
+    assert first.unprotected_file == listed
+    with listed.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["measure", "area_code", "category"], *map(list, sorted(cells))]
+    assert "Disclosure: 2 sum(s) of published counts the rules could not protect" \
+        in first.summary()
+    assert str(listed) in first.summary()
+    monkeypatch.setattr(run_module, "unprotected_sums", lambda *a, **k: ())
+    second = _batch(store, out, force=True)
+    assert not listed.exists() and second.unprotected_file is None
+    assert "Disclosure" not in second.summary()
+
+
+def test_unprotected_sums_are_the_pattern_s_own(tmp_path_factory) -> None:
+    """On villages of 6 households a village's row cannot be protected (its few households
+    leave nothing to hide): :func:`unprotected_sums` returns what the round's pattern names."""
+    from fixtures.test_key import ingest_with_test_key
+
+    from abcresearch.analysis.round import round_analysis
+    from abcresearch.batch.incomplete import unprotected_sums
+    from abcresearch.reports.disclosure import round_pattern
+    from abcresearch.synth.generate import synthesize
+
+    export = tmp_path_factory.mktemp("thin") / "2549"
+    synthesize(province="80", survey_round=2549, seed=7, out=export, amphoe=["8015"],
+               households_per_village=6)
+    store = tmp_path_factory.mktemp("thin_store")
+    ingest_with_test_key(export, 2549, store)
+    cells = unprotected_sums(2549, store)
+    analysis = round_analysis(2549, store)
+    pattern = round_pattern(analysis, analysis.design.suppression_threshold, store)
+    assert cells and set(cells) == set(pattern.unsatisfied)
+    assert ("n", "80150101", "all") in cells

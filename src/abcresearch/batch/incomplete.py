@@ -90,6 +90,39 @@ def _build_disclosure_pattern(analysis: Any, store: Path | str | None) -> None:
         return
 
 
+UNPROTECTED_FILE = "disclosure-unprotected.csv"
+"""File in a round's reports folder listing the sums the disclosure rules could not protect."""
+
+
+def unprotected_sums(survey_round: int, store: Path | str | None,
+                     scheme: str | None = None) -> tuple[tuple[str, str, str], ...]:
+    """Return the cells whose sums the round's disclosure rules could not protect.
+
+    :attr:`abcresearch.reports.disclosure.SuppressionPattern.unsatisfied`: a sum of published
+    counts in which a reader may narrow a small cell and nothing is left to hide (a tambon of a
+    few households in villages of one or two), or a "<5" its cells within give away. The
+    pattern and the analysis were built by :func:`round_left_out` in this process, so this
+    reads them from memory.
+
+    Returns
+    -------
+    tuple of (measure, area code, category)
+        Sorted; empty when every sum is protected or the pattern cannot be built (each report
+        then meets the problem itself).
+    """
+    try:
+        from abcresearch.analysis.round import round_analysis
+        from abcresearch.paths import project_path
+        from abcresearch.reports.disclosure import SECONDARY_SUPPRESSION, round_pattern
+
+        analysis = round_analysis(int(survey_round), store, scheme)
+        pattern = round_pattern(analysis, analysis.design.suppression_threshold,
+                                project_path(store), secondary=SECONDARY_SUPPRESSION)
+    except Exception:  # noqa: BLE001 - reported by each area's own run
+        return ()
+    return tuple(sorted({(str(m), str(a), str(k)) for m, a, k in pattern.unsatisfied}))
+
+
 def tambons_of(excluded: Iterable[Any]) -> tuple[str, ...]:
     """Return the sorted codes of the tambons that ``excluded`` leaves out."""
     return tuple(sorted({str(p.tambon_code) for p in excluded}))
@@ -169,5 +202,6 @@ def add_warning(nb: Any, tambons: Sequence[str], lang: str) -> dict[str, Any]:
     return {LEFT_OUT_KEY: list(tambons), WARNING_KEY: f"{title}: {text}"}
 
 
-__all__ = ["LEFT_OUT_KEY", "WARNING_KEY", "WARNING_TAG", "add_warning", "area_list",
-           "refusal", "round_left_out", "tambons_of", "warning_text"]
+__all__ = ["LEFT_OUT_KEY", "UNPROTECTED_FILE", "WARNING_KEY", "WARNING_TAG", "add_warning",
+           "area_list", "refusal", "round_left_out", "tambons_of", "unprotected_sums",
+           "warning_text"]

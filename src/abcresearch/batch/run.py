@@ -24,6 +24,8 @@ PDF is ever half-written under its final name.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -39,7 +41,13 @@ from abcresearch.batch.files import (
     sub_folder,
 )
 from abcresearch.batch.fingerprints import fingerprints, is_current, read_manifest, report_inputs
-from abcresearch.batch.incomplete import refusal, round_left_out, tambons_of
+from abcresearch.batch.incomplete import (
+    UNPROTECTED_FILE,
+    refusal,
+    round_left_out,
+    tambons_of,
+    unprotected_sums,
+)
 from abcresearch.batch.parameters import (
     SchemeChoice,
     build_parameters,
@@ -397,6 +405,10 @@ class BatchResult:
     index: Path | None
     seconds: float
     province: list[ReportOutcome] = field(default_factory=list)
+    unprotected: tuple[tuple[str, str, str], ...] = ()
+    """Cells whose sums the disclosure rules could not protect
+    (:func:`abcresearch.batch.incomplete.unprotected_sums`), listed in :attr:`unprotected_file`."""
+    unprotected_file: Path | None = None
 
     @property
     def failed(self) -> list[ReportOutcome]:
@@ -437,6 +449,10 @@ class BatchResult:
             folder = sorted({str(o.paths.error.parent) for o in self.failed})
             lines.append(f"Error logs (<code>.error.txt) in {', '.join(folder)}:")
             lines += [f"  {o.area_code}: {o.error}  -> {o.paths.error}" for o in self.failed]
+        if self.unprotected:
+            lines.append(f"Disclosure: {len(self.unprotected)} sum(s) of published counts the "
+                         "rules could not protect (a reader may narrow a small cell there; "
+                         f"nothing was left to hide), listed in {self.unprotected_file}.")
         if self.index is not None:
             lines.append(f"Index: {self.index}")
         return "\n".join(lines)
@@ -750,11 +766,35 @@ def run_batch(
                             plan.scheme.parameter)
         index = write_index(plan.folder, int(survey_round), listed, lang=lang,
                             synthetic=plan.synthetic, left_out=plan.left_out, round_areas=areas)
+        unprotected = unprotected_sums(int(survey_round), plan.store, plan.scheme.parameter) \
+            if tasks else ()
+        unprotected_file = _write_unprotected(plan.folder, unprotected) if tasks else None
     finally:
         if local is not None:  # reports in flight end (and clean up) before this returns
             local.close()
     return BatchResult(int(survey_round), level, ordered, index,
-                       time.perf_counter() - start, province)
+                       time.perf_counter() - start, province, unprotected, unprotected_file)
+
+
+def _write_unprotected(folder: Path, cells: Iterable[tuple[str, str, str]]) -> Path | None:
+    """Write the cells :func:`unprotected_sums` names to ``<folder>/`` :data:`UNPROTECTED_FILE`.
+
+    Codes only (measure, area, category), no household's data. With none the file of an earlier
+    run is removed, so what is there is always this round's pattern. Returns the file or None.
+    """
+    from abcresearch.atomic import atomic_write_bytes
+
+    file = Path(folder) / UNPROTECTED_FILE
+    rows = sorted(cells)
+    if not rows:
+        file.unlink(missing_ok=True)
+        return None
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(("measure", "area_code", "category"))
+    writer.writerows(rows)
+    atomic_write_bytes(file, buf.getvalue().encode("utf-8"))
+    return file
 
 
 def round_areas(survey_round: int, levels: Iterable[str], store: str | os.PathLike[str] | None,

@@ -478,9 +478,10 @@ class SuppressionPattern:
     """Totals of sums whose hidden parts the rules could not protect (nothing was left to
     hide), and "<5" cells the areas within them give away (over a village of one household and
     zeros): none on the sample province (measured) nor on the attack test's store (asserted in
-    ``tests/test_disclosure_recovery.py``). Read by the tests and the audit scripts; a batch
-    does not report them (the rule for a sum of "<5" cells alone counts every such sum as
-    narrowed, so the smaller test stores name 1 to 17 village income-band sums here)."""
+    ``tests/test_disclosure_recovery.py``). Read by the tests and the audit scripts, and a
+    batch lists them (:func:`abcresearch.batch.incomplete.unprotected_sums`). The rule for a sum
+    of "<5" cells alone counts every such sum as narrowed, even one that is not (two "<5" adding
+    up to 5 can each still be 1 to 4), so stores of few households a village name many here."""
 
     def hidden(self, measure: str, area: str, category: str = MEAN) -> bool:
         """Whether a cell is hidden (a cell of an area not in the round is hidden too)."""
