@@ -764,9 +764,13 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          date as they are hidden; and at most what those parts hold at most, where each is
          bounded: an "×" made only of "<5" cells and shown parts), narrows a small part or
          pins an "×" at either end (:func:`keeps_marker_ranges`). A hidden cell of an area
-         with fewer than ``threshold`` households is no cover for another (it spans too few
-         households), and a hidden total a reader knows exactly (its least and its ceiling
-         meet) is read, once the rules have settled, as if it were shown;
+         with fewer than ``threshold`` households is no cover for another (it spans no more
+         than its households), and a hidden total a reader knows exactly from the areas within
+         it (its least and its ceiling meet) is read, once the rules have settled, as if it
+         were shown. A sum nothing is left to protect is named
+         (:attr:`SuppressionPattern.unsatisfied`), and what it gives away (its hidden cells,
+         or the cells above a small area whose row it fills) is then read as shown by every
+         other sum, until nothing more is given away;
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -982,11 +986,15 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             for part in r.parts:
                 above[part] = r.total
 
+    # hidden cells a reader works out all the same: the parts of sums the rules could not
+    # protect (named on the pattern); every other sum reads them as shown
+    exposed: set[Cell] = set()
+
     def least_known(cell: Cell) -> int:
         """Return the least a reader knows ``cell``'s parts in the areas within it hold."""
         held = 0
         for p in within.get(cell, ()):
-            if p not in status:
+            if p not in status or p in exposed:
                 held += int(value(p))
             elif p[1] not in small_areas or p[0] in extra_areas:
                 # (a small area's cells print "<5", zeros too: they hold at least nothing)
@@ -1001,17 +1009,17 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         parts = within.get(cell, ())
         if not parts:
             return math.inf
-        held = 0.0
-        for p in parts:
-            if p not in status:
-                held += value(p)
-            elif p[1] in small_areas and p[0] not in extra_areas:
-                held += min(thr - 1, n[p[1]])  # (its "<5" are no more than its households)
-            elif status[p] == "primary":
-                held += min(thr - 1.0, ceiling.get(p, math.inf))
-            else:
-                held += ceiling.get(p, math.inf)
-        return held
+        return sum(most_of(p) for p in parts)
+
+    def most_of(p: Cell) -> float:
+        """Return the most a reader knows a cell holds (its value where it is shown)."""
+        if p not in status or p in exposed:
+            return value(p)
+        if p[1] in small_areas and p[0] not in extra_areas:
+            return min(thr - 1, n[p[1]])  # (its "<5" are no more than its households)
+        if status[p] == "primary":
+            return min(thr - 1.0, ceiling.get(p, math.inf))
+        return ceiling.get(p, math.inf)
 
     def hide(cell: Cell) -> None:
         """Hide ``cell`` as secondary and bring the floors and ceilings above it up to date.
@@ -1039,10 +1047,87 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
     def pinned(cell: Cell) -> bool:
         """Whether a reader knows a hidden count cell of an area with enough households exactly.
 
-        Its least (:func:`_least_of`) and its most (its ceiling) meet.
+        Its least (:func:`_least_of`) and its most (its ceiling) from the areas within it meet,
+        or it is exposed (a sum the rules could not protect gives it away).
         """
-        return cell in status and cell in counts and cell[1] not in small_areas \
-            and ceiling.get(cell, math.inf) <= _least_of(status[cell], floor.get(cell, 0), thr)
+        return cell in status and cell in counts and cell[1] not in small_areas and (
+            cell in exposed
+            or ceiling.get(cell, math.inf) <= _least_of(status[cell], floor.get(cell, 0), thr))
+
+    def refresh(cell: Cell) -> list[Cell]:
+        """Bring the floors and ceilings above a newly exposed cell up to date; return them."""
+        changed = []
+        at = above.get(cell)
+        while at is not None and at in status and at not in exposed:
+            least, most = least_known(at), most_known(at)
+            if status[at] == "primary":
+                floor[at] = min(max(1, least), thr - 1)
+                if most < thr - 1:
+                    ceiling[at] = most
+            elif status[at] == "secondary":
+                floor[at] = least
+            if status[at] != "primary" and most < math.inf:
+                ceiling[at] = most
+            changed.append(at)
+            at = above.get(at)
+        return changed
+
+    def given_away() -> tuple[list[Cell], set[Cell]]:
+        """Return the sums the rules could not protect and the cells a reader works out there.
+
+        The sums are named by their totals (a "<5" that the areas within it give away by
+        itself); the cells are their hidden parts and totals, not yet exposed.
+        """
+        named: list[Cell] = []
+        given: set[Cell] = set()
+        for r in relations:
+            if r.kind != "sum" or (r.total[0] != "n" and r.total in status
+                                   and not pinned(r.total)):
+                continue
+            parts = [p for p in r.parts if p in status and p[1] not in small_areas
+                     and p not in exposed]
+            hidden = [marked(p) for p in parts]
+            tiny = sum(p in status and p[1] in small_areas for p in r.parts)
+            alone = len(hidden) == 1
+            # (a small area's own sums protect nothing: it publishes nothing about its
+            # households)
+            # (nor does a sum of none: its parts are all none, which the rules publish)
+            if (not hidden and tiny > 0 and r.total[1] not in small_areas
+                    and value(r.total) > 0) or hidden and (
+                    alone or not keeps_marker_ranges(hidden, thr)):
+                named.append(r.total)
+                given.update(parts)
+                if r.total in status:
+                    given.add(r.total)
+        # a "<5" whose cells in the areas within it give its value away: over a village of
+        # one household (its "<5" at most 1) and zeros, it can only be 1 (a review). Nothing a
+        # sum hides protects it (the small village's households are published): named
+        for cell, st in status.items():
+            if st == "primary" and cell[1] not in small_areas and cell not in exposed \
+                    and min(thr - 1.0, ceiling.get(cell, math.inf)) <= max(1, floor.get(cell, 0)):
+                named.append(cell)
+                given.add(cell)
+        # a small area's row: its cells add up to what it shows (its households), and a cell
+        # above one of them that the other areas within cannot fill to its least takes the
+        # rest from it; where those rests use up the row, each is what it must be (a village
+        # of 2 households, 1 at level 3 and 1 without a level, under a tambon whose other
+        # villages show 0 for both: the tambon's two "<5" are 1 each; a review)
+        for r in relations:
+            if r.kind != "sum" or r.total[0] != "n" or r.total[1] not in small_areas:
+                continue
+            forced: dict[Cell, float] = {}
+            for part in r.parts:
+                up = above.get(part)
+                if up is None or up not in status or up in exposed or up[1] in small_areas:
+                    continue
+                rest = _least_of(status[up], floor.get(up, 0), thr) \
+                    - sum(most_of(p) for p in within[up] if p != part)
+                if rest > 0:
+                    forced[up] = rest
+            if forced and sum(forced.values()) >= sum(value(p) for p in r.parts):
+                named.append(r.total)
+                given.update(forced)
+        return named, given
 
     def marked(cell: Cell) -> tuple[float, str, int, float]:
         """Return a hidden cell as :func:`keeps_marker_ranges` reads it (as the pattern does)."""
@@ -1062,33 +1147,37 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         for c in (r.total, *r.parts):
             by_cell.setdefault(c, []).append(i)
     if secondary:
-        # two passes: the second reads a hidden total a reader knows exactly (below) as shown;
-        # in the first such a total is often pinned only for a while (a tambon's "×" over
-        # villages all shown, until one of them is hidden beside it), and reading it then
-        # would hide more than needed
-        for read_pinned in (False, True):
-            todo = sorted({i for c in status for i in by_cell.get(c, ())}) if not read_pinned \
-                else [i for i, r in enumerate(relations) if r.kind == "sum" and pinned(r.total)]
+        # the rules are read until nothing changes, then again with a hidden total a reader
+        # knows exactly from the areas within it read as shown (while the rules work, such a
+        # total is often pinned only for a while: a tambon's "×" over villages all shown, until
+        # one of them is hidden beside it; reading it then hid more than needed), then again
+        # each time the sums they could not protect give more cells away (below)
+        named: list[Cell] = []
+        todo = sorted({i for c in status for i in by_cell.get(c, ())})
+        read_pinned = False
+        while True:
             queue = deque(todo)
             queued = set(todo)
             while queue:
                 i = queue.popleft()
                 queued.discard(i)
                 r = relations[i]
-                hidden_parts = [p for p in r.parts if p in status]
+                hidden_parts = [p for p in r.parts if p in status and p not in exposed]
                 total_hidden = r.total[0] != "n" and r.total in status
-                # a hidden total a reader knows exactly (its least and most meet: a tambon's "×"
-                # over villages' "<5" of 4 and a village of one household holds 5 and no more)
-                # protects none of its parts: they are read as under a shown total
+                # a hidden total a reader knows exactly from the areas within it (its least and
+                # most meet: a tambon's "×" over villages' "<5" of 4 and a village of one
+                # household holds 5 and no more), or works out from a sum the rules could not
+                # protect, protects none of its parts: they are read as under a shown total
                 total_known = not total_hidden \
                     or (read_pinned and r.kind == "sum" and pinned(r.total))
                 members_hidden = len(hidden_parts) + int(total_hidden)
                 if members_hidden == 0:
                     continue
                 # a hidden cell of an area below the threshold (all of whose cells are hidden)
-                # protects nothing else: its households are too few to blur another cell (beside
-                # a village of one household, a tambon's "×" is known to within 1, and with it
-                # whatever that "×" was hidden to protect)
+                # is no cover for another: it spans no more than its households (beside a
+                # village of one household, a tambon's "×" is known to within 1, and with it
+                # whatever that "×" was hidden to protect), and its row can give it away; safe,
+                # if it hides a cell more than needed where the area has 3 or 4 households
                 real = [p for p in hidden_parts if p[1] not in small_areas]
                 if total_hidden and r.total[1] not in small_areas:
                     real.append(r.total)
@@ -1134,29 +1223,28 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                     if i not in queued:
                         queue.append(i)
                         queued.add(i)
+            if not read_pinned:
+                read_pinned = True
+                todo = [i for i, r in enumerate(relations) if r.kind == "sum" and pinned(r.total)]
+                continue
+            # what the sums the rules could not protect give away is read as shown elsewhere
+            # (a tambon of 7 households in villages of 1 and 2 whose row gives its cells away
+            # is no cover in the amphoe's sums), until that gives nothing more away
+            found, given = given_away()
+            for cell in found:
+                if cell not in named:
+                    named.append(cell)
+            fresh = given - exposed
+            if not fresh:
+                break
+            exposed.update(fresh)
+            touched = set(fresh)
+            for cell in fresh:
+                touched.update(refresh(cell))
+            todo = sorted({i for c in touched for i in by_cell.get(c, ())})
     pattern = SuppressionPattern(thr, counts, sizes, n, status, floors=floor, ceilings=ceiling)
     if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
-        for r in relations:
-            if r.kind != "sum" or (r.total[0] != "n" and r.total in status
-                                   and not pinned(r.total)):
-                continue
-            hidden = [marked(p) for p in r.parts if p in status and p[1] not in small_areas]
-            tiny = sum(p in status and p[1] in small_areas for p in r.parts)
-            alone = len(hidden) == 1
-            # (a small area's own sums protect nothing: it publishes nothing about its
-            # households)
-            # (nor does a sum of none: its parts are all none, which the rules publish)
-            if (not hidden and tiny > 0 and r.total[1] not in small_areas
-                    and value(r.total) > 0) or hidden and (
-                    alone or not keeps_marker_ranges(hidden, thr)):
-                pattern.unsatisfied.append(r.total)
-        # a "<5" whose cells in the areas within it give its value away: over a village of
-        # one household (its "<5" at most 1) and zeros, it can only be 1 (a review). Nothing a
-        # sum hides protects it (the small village's households are published): named
-        for cell, st in status.items():
-            if st == "primary" and cell[1] not in small_areas \
-                    and ceiling.get(cell, math.inf) <= max(1, floor.get(cell, 0)):
-                pattern.unsatisfied.append(cell)
+        pattern.unsatisfied.extend(named)
     pattern.measures = {m.id: m for m in (*count_measures, *mean_measures)}
     pattern.ratios = {(rm.numerator, rm.base): rm.id for rm in ratio_measures}
     return pattern
