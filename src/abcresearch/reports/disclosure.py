@@ -768,9 +768,10 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          than its households), and a hidden total a reader knows exactly from the areas within
          it (its least and its ceiling meet) is read, once the rules have settled, as if it
          were shown. A sum nothing is left to protect is named
-         (:attr:`SuppressionPattern.unsatisfied`), and what it gives away (its hidden cells,
-         or the cells above a small area whose row it fills) is then read as shown by every
-         other sum, until nothing more is given away;
+         (:attr:`SuppressionPattern.unsatisfied`), and what it may give away (all its hidden
+         cells, though a reader may only narrow some of them; or the cells above a small area
+         whose row they fill) is then read as shown by every other sum, until nothing more is
+         given away;
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -1073,7 +1074,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         return changed
 
     def given_away() -> tuple[list[Cell], set[Cell]]:
-        """Return the sums the rules could not protect and the cells a reader works out there.
+        """Return the sums the rules could not protect and the cells a reader may work out there.
 
         The sums are named by their totals (a "<5" that the areas within it give away by
         itself); the cells are their hidden parts and totals, not yet exposed.
