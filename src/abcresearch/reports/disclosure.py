@@ -1035,15 +1035,26 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         at: Cell | None = cell
         while at is not None and status.get(at) == "secondary":
             if at in within:
-                least, most = least_known(at), most_known(at)
-                if at != cell and floor.get(at) == least and ceiling.get(at, math.inf) == most:
+                before = (floor.get(at), ceiling.get(at, math.inf))
+                set_bounds(at)
+                if at != cell and (floor.get(at), ceiling.get(at, math.inf)) == before:
                     break
-                floor[at] = least
-                if most < math.inf:
-                    ceiling[at] = most
-                else:
-                    ceiling.pop(at, None)
             at = above.get(at)
+
+    def set_bounds(at: Cell) -> None:
+        """Set a hidden cell's floor and ceiling to what a reader knows of the areas within it."""
+        least, most = least_known(at), most_known(at)
+        if status[at] == "primary":
+            floor[at] = min(max(1, least), thr - 1)
+            if most < thr - 1:
+                ceiling[at] = most
+            return
+        if status[at] == "secondary":
+            floor[at] = least
+        if most < math.inf:
+            ceiling[at] = most
+        else:
+            ceiling.pop(at, None)
 
     def pinned(cell: Cell) -> bool:
         """Whether a reader knows a hidden count cell of an area with enough households exactly.
@@ -1060,15 +1071,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         changed = []
         at = above.get(cell)
         while at is not None and at in status and at not in exposed:
-            least, most = least_known(at), most_known(at)
-            if status[at] == "primary":
-                floor[at] = min(max(1, least), thr - 1)
-                if most < thr - 1:
-                    ceiling[at] = most
-            elif status[at] == "secondary":
-                floor[at] = least
-            if status[at] != "primary" and most < math.inf:
-                ceiling[at] = most
+            set_bounds(at)
             changed.append(at)
             at = above.get(at)
         return changed
