@@ -515,6 +515,19 @@ def test_what_an_unprotected_sum_gives_away_is_named_or_covered(villages: dict) 
     assert _unnamed_pins(pattern) == set()
 
 
+def test_x_parts_at_their_least_are_no_cover() -> None:
+    """Tambon 800103's level 3 and no-level cells, "×" both, are all its row hides; they add up
+    to 10, so each is 5 to a reader. Read as cover, that let the amphoe's level 3 (9, the
+    tambon's 5 beside tambon 800101's "<5" and a tambon with none) pin the "<5" at 4 (a second
+    review). An "×" must be able to hold more than its least in every sum it is part of."""
+    pattern = _villages_pattern({
+        "80010101": (0, 2, 3, 5), "80010103": (1, 0, 1, 0), "80010201": (0, 0, 0, 3),
+        "80010202": (8, 8, 0, 1), "80010301": (1, 8, 0, 0), "80010302": (8, 1, 1, 2),
+        "80010303": (0, 0, 3, 1), "80010304": (0, 0, 1, 2)})
+    assert pattern.unsatisfied == []
+    assert _small_pins(pattern) == {}
+
+
 def test_a_small_area_hidden_beside_one_x_does_not_protect_it() -> None:
     """A tambon of one village of one household beside a tambon whose level 3 is "×": the
     amphoe's level 2 gave that "×" away to within the small tambon's one household, and with
@@ -640,6 +653,11 @@ def test_hidden_parts_keep_the_ranges_their_markers_give() -> None:
     assert keeps((5, "secondary"), (1, "primary"), (4, "primary"))  # 10 = 4 + 1 + 5
     assert not keeps((5, "secondary"), (1, "primary"), (3, "primary"))
     assert keeps((5, "secondary"), (6, "secondary"))  # nothing small to protect
+    # ... but "×" parts at their least are each pinned (5 + 5 of 10; 7 + 5 of 12 where the
+    # first holds at least 7 to a reader), and a pinned "×" is no cover in its other sums
+    assert not keeps((5, "secondary"), (5, "secondary"))
+    assert not keeps_marker_ranges([(7, "secondary", 7), (5, "secondary")], 5)
+    assert keeps_marker_ranges([(7, "secondary", 6), (5, "secondary")], 5)
 
 
 def test_a_union_of_a_measure_not_published_cell_by_cell_stays_hidden() -> None:

@@ -608,8 +608,11 @@ def keeps_marker_ranges(hidden: Sequence[tuple[Any, ...]], threshold: int) -> bo
     unless made only of small cells and shown parts: its ceiling).
     A masked part (:data:`MASKED`: small, printed "×") is at least ``threshold - 1`` to a
     reader and must be able to reach ``threshold`` (else the small parts within it are pinned),
-    as must an "×" whose floor is ``threshold`` or more; an "×" with a ceiling must be able to
-    hold less than it (else the small cells within it are pinned at ``threshold - 1``).
+    and every "×" must be able to hold more than its least (``threshold``, or its floor where
+    that is more: an "×" pinned there is no cover in the other sums it is part of; two "×" of
+    5 in a row of 10 pinned a village's "<5" through its tambon's column, a review); an "×" with
+    a ceiling must be able to hold less than it (else the small cells within it are pinned at
+    ``threshold - 1``).
 
     Parameters
     ----------
@@ -621,8 +624,8 @@ def keeps_marker_ranges(hidden: Sequence[tuple[Any, ...]], threshold: int) -> bo
     threshold : int
         Smallest publishable count.
     """
-    small, guarded, x_parts, total, needed, most = _marker_sums(hidden, threshold)
-    if small + guarded == 0 and most == math.inf:
+    small, x_parts, total, needed, most = _marker_sums(hidden, threshold)
+    if small + x_parts == 0:
         return True
     if small and not x_parts:
         return False
@@ -630,17 +633,16 @@ def keeps_marker_ranges(hidden: Sequence[tuple[Any, ...]], threshold: int) -> bo
 
 
 def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
-                 ) -> tuple[int, int, int, float, float, float]:
+                 ) -> tuple[int, int, float, float, float]:
     """Return what hidden parts must hold for a reader to pin none of them.
 
-    Returns the number of small ("<5") parts, of parts that must reach above the least a reader
-    knows they hold (masked, :data:`MASKED`, and an "×" whose floor is ``threshold`` or more:
-    it is made of parts a reader adds up to that much), of "×" parts (masked too, bounded or
-    not), their households, the least they must hold together and the most they may: enough
-    for each small part to reach ``threshold - 1`` and each guarded part one more than its
-    least while the rest hold their least; no more than lets each small part hold its least
-    and each part with a ceiling one less than it while the rest hold their most
-    (:func:`keeps_marker_ranges`).
+    Returns the number of small ("<5") parts, of "×" parts (masked ones, :data:`MASKED`,
+    included; bounded or not), their households, the least they must hold together and the
+    most they may: enough for each small part to reach ``threshold - 1`` and for an "×" to
+    hold one more than its least while the rest hold their least (at its least an "×" is
+    pinned, and so is an "×" whose floor is ``threshold`` or more, made of parts a reader adds
+    up to that much); no more than lets each small part hold its least and each part with a
+    ceiling one less than it while the rest hold their most (:func:`keeps_marker_ranges`).
 
     The least a reader knows a part holds (:func:`_least_of`): for a "<5", 1 or the floor
     given as its third item (what the "<5" cells within it hold); ``threshold - 1`` for a
@@ -648,7 +650,7 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
     masked 4 and a "<5" holds 5). The most: ``threshold - 1`` for a "<5" (or its ceiling, the
     fourth item, where that is less), the ceiling for an "×" (unbounded when not given).
     """
-    small = guarded = x_parts = 0
+    small = x_parts = 0
     total = 0.0
     held = 0.0
     room = 0.0
@@ -666,7 +668,6 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
             room += min(threshold - 1.0, ceiling)
         else:
             x_parts += 1
-            guarded += status == MASKED or floor >= threshold
             bounded = bounded or ceiling < math.inf
             room += ceiling
         held += least
@@ -676,11 +677,11 @@ def _marker_sums(hidden: Sequence[tuple[Any, ...]], threshold: int
         needed = (threshold - 1) + held - min(small_least)
         # ... and hold its least while the others hold the rest
         most = room - (threshold - 1) + min(small_least)
-    if guarded:  # a masked part, or an "×" of small cells, must reach one more than its least
+    if x_parts:  # an "×" must be able to hold more than its least (there, it is pinned)
         needed = max(needed, held + 1.0)
     if bounded:  # an "×" with a ceiling must hold less than it
         most = min(most, room - 1.0)
-    return small, guarded, x_parts, total, needed, most
+    return small, x_parts, total, needed, most
 
 
 def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float:
@@ -695,7 +696,7 @@ def marker_shortfall(hidden: Sequence[tuple[Any, ...]], threshold: int) -> float
     """
     if keeps_marker_ranges(hidden, threshold):
         return float(threshold)
-    _small, _guarded, _x_parts, total, needed, _most = _marker_sums(hidden, threshold)
+    _small, _x_parts, total, needed, _most = _marker_sums(hidden, threshold)
     # one more "×" part of v: the sum gains v, what is needed gains threshold (and an "×"
     # unbounded above lifts the most they may hold)
     return float(max(threshold, needed + threshold - total))
