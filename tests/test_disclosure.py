@@ -528,6 +528,32 @@ def test_x_parts_at_their_least_are_no_cover() -> None:
     assert _small_pins(pattern) == {}
 
 
+def test_a_cell_pinned_by_a_row_and_a_column_together_is_covered() -> None:
+    """Village 80010102's "<5" of 4 beside an "×" of 21 in its row of 25: the row says the "×"
+    holds at least 21; tambon 800101's column (36 shown: 14 shown, that "×" and a "<5") says at
+    most 21. Each sum alone leaves every small cell its range; read together they pin the "<5"
+    at 4, and through the columns above it the tambon's, amphoe's and province's (an
+    eleventh-session fuzz). The pattern reads every sum at once and hides a cell near it."""
+    pattern = _villages_pattern({"80010101": (0, 0, 0, 14), "80010102": (0, 0, 4, 21),
+                                 "80010103": (25, 9, 0, 1), "80010201": (0, 16, 0, 0),
+                                 "80010202": (3, 3, 0, 0)})
+    assert _small_pins(pattern) == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a known limit (docs/ARCHITECTURE.md, disclosure): the pattern reads every sum at once by "
+    "narrowing each cell's range, not by combining sums; a cycle of hidden cells through two "
+    "villages' rows and two columns pins a cell by their differences alone"))
+def test_a_cell_pinned_by_a_cycle_of_sums_is_covered() -> None:
+    """Villages 80010101 (levels 1, 2, 3, none: "<5" a, "×" d, 0, "<5" e; 12 households) and
+    80010102 ("×" b, "×" c, 0, 19; 63) in a tambon whose levels 1 and 2 are shown (37, 66; the
+    third village shows 0 and 49): a + b = 37, b + c = 63 - 19 = 44 and d + c = 66 - 49 = 17
+    give a + d = 10, so the first village's row gives e = 12 - 10 = 2, whatever the ranges."""
+    pattern = _villages_pattern({"80010101": (4, 6, 0, 2), "80010102": (33, 11, 0, 19),
+                                 "80010103": (0, 49, 4, 21)})
+    assert _unnamed_pins(pattern) == set()
+
+
 def test_a_small_area_hidden_beside_one_x_does_not_protect_it() -> None:
     """A tambon of one village of one household beside a tambon whose level 3 is "×": the
     amphoe's level 2 gave that "×" away to within the small tambon's one household, and with

@@ -772,7 +772,13 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          (:attr:`SuppressionPattern.unsatisfied`), and what it may give away (all its hidden
          cells, though a reader may only narrow some of them; or the cells above a small area
          whose row they fill) is then read as shown by every other sum, until nothing more is
-         given away;
+         given away. Last, every sum is read at once, each narrowing its members' ranges by
+         what the others can hold until nothing changes: a small cell pinned so (a village's
+         row and a tambon's column together) gets a shown cell near it hidden (in its sums,
+         else in those of the hidden cells in them, up to three sums away) and the rules run
+         again; one still pinned when nothing near it can be hidden is named. Sums combined
+         (a cycle of hidden cells through two rows and two columns, pinned by differences
+         alone) are not read;
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -1134,6 +1140,130 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 given.update(forced)
         return named, given
 
+    # every sum of counts (not the rows rejected at ingest and such, related only by areas)
+    count_sums = [i for i, r in enumerate(relations)
+                  if r.kind == "sum" and r.total[0] not in extra_areas]
+
+    def sum_value(r: _Relation) -> float:
+        """Return a sum's total (households with a published category: what its parts hold)."""
+        if r.total[0] == "n" and r.total[2] != "all":
+            return float(sum(counts.get(p, 0) for p in r.parts))
+        return value(r.total)
+
+    def reader_ranges() -> dict[Cell, list[float]]:
+        """Return what a reader works out of each hidden count cell from every sum at once.
+
+        Each hidden cell starts from what its marker says ("<5": 1 to ``threshold - 1``, a
+        small area's 0 to its households or fewer; a masked "×" at least ``threshold - 1``,
+        any other at least ``threshold``; none more than its area's households); then each sum
+        narrows its members by what the others can hold, and its hidden total by what they
+        hold together, until nothing changes (bounds propagation). A cell pinned only by
+        reading a village's row and a tambon's column together, which each sum alone leaves
+        its range, is pinned here.
+        """
+        ranges: dict[Cell, list[float]] = {}
+
+        def start(c: Cell) -> None:
+            if c not in ranges:
+                size = float(n.get(c[1], 0))
+                if c[1] in small_areas:
+                    ranges[c] = [0.0, min(thr - 1.0, size)]
+                elif status[c] == "primary":
+                    ranges[c] = [1.0, min(thr - 1.0, size)]
+                else:
+                    ranges[c] = [thr - 1.0 if status[c] == MASKED else float(thr), size]
+
+        sums: list[tuple[Cell | None, float, list[Cell], float]] = []
+        for i in count_sums:
+            r = relations[i]
+            members = [p for p in r.parts if p in status and p not in exposed]
+            total_hidden = r.total[0] != "n" and r.total in status and r.total not in exposed
+            if not members and not total_hidden:
+                continue
+            for p in members:
+                start(p)
+            if total_hidden:
+                start(r.total)
+            known = sum(value(p) for p in r.parts if p not in status or p in exposed)
+            sums.append((r.total if total_hidden else None,
+                         0.0 if total_hidden else sum_value(r), members, known))
+        for _ in range(200):  # (each pass narrows a whole number, or stops)
+            changed = False
+            for total, total_value, members, known in sums:
+                low = known + sum(ranges[p][0] for p in members)
+                high = known + sum(ranges[p][1] for p in members)
+                if total is None:
+                    t_low = t_high = total_value
+                else:
+                    t = ranges[total]
+                    if low > t[0]:
+                        t[0], changed = low, True
+                    if high < t[1]:
+                        t[1], changed = high, True
+                    t_low, t_high = t
+                for p in members:
+                    b = ranges[p]
+                    least, most = t_low - (high - b[1]), t_high - (low - b[0])
+                    if least > b[0]:
+                        b[0], changed = least, True
+                    if most < b[1]:
+                        b[1], changed = most, True
+            if not changed:
+                break
+        return ranges
+
+    def reader_pins() -> list[Cell]:
+        """Return the small cells of areas with enough households a reader pins (all sums)."""
+        ranges = reader_ranges()
+        return sorted(c for c, (low, high) in ranges.items()
+                      if low >= high and c in counts and 0 < counts[c] < thr
+                      and c[1] not in small_areas and status.get(c) in ("primary", MASKED))
+
+    def lone(p: Cell, but: int) -> bool:
+        """Whether hiding ``p`` leaves it alone and unprotectable in a sum other than ``but``."""
+        for j in by_cell.get(p, ()):
+            r = relations[j]
+            if j == but or r.kind != "sum":
+                continue
+            members = (*r.parts, r.total)
+            if any(q != p and q in status and q not in exposed and q[0] != "n"
+                   for q in members):
+                continue
+            if not any(q != p and q not in status and q[0] != "n" and value(q) > 0
+                       for q in members):
+                return True
+        return False
+
+    def cover_for(cell: Cell) -> Cell | None:
+        """Return a shown cell to hide so that a reader no longer pins ``cell``, or None.
+
+        The sums of ``cell`` first, then those of the hidden cells in them (up to three sums
+        away): in the first ring with a shown part of more than nothing that would not be left
+        alone in its other sums, the smallest (a headline category last).
+        """
+        seen_sums: set[int] = set()
+        seen = {cell}
+        ring = [cell]
+        for _ in range(3):
+            found: list[Cell] = []
+            nxt: list[Cell] = []
+            for c in ring:
+                for i in by_cell.get(c, ()):
+                    r = relations[i]
+                    if i in seen_sums or r.kind != "sum" or r.total[0] in extra_areas:
+                        continue
+                    seen_sums.add(i)
+                    found += [p for p in (*r.parts, r.total) if p not in status
+                              and p[0] != "n" and value(p) > 0 and not lone(p, i)]
+                    for p in (*r.parts, r.total):
+                        if p in status and p not in exposed and p not in seen:
+                            seen.add(p)
+                            nxt.append(p)
+            if found:
+                return min(found, key=lambda p: ((p[0], p[2]) in headline, value(p), p))
+            ring = nxt
+        return None
+
     def marked(cell: Cell) -> tuple[float, str, int, float]:
         """Return a hidden cell as :func:`keeps_marker_ranges` reads it (as the pattern does)."""
         return (value(cell), status[cell], floor.get(cell, 1), ceiling.get(cell, math.inf))
@@ -1158,6 +1288,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         # one of them is hidden beside it; reading it then hid more than needed), then again
         # each time the sums they could not protect give more cells away (below)
         named: list[Cell] = []
+        tries: dict[Cell, int] = {}
         todo = sorted({i for c in status for i in by_cell.get(c, ())})
         read_pinned = False
         while True:
@@ -1240,13 +1371,28 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 if cell not in named:
                     named.append(cell)
             fresh = given - exposed
-            if not fresh:
+            if fresh:
+                exposed.update(fresh)
+                touched = set(fresh)
+                for cell in fresh:
+                    touched.update(refresh(cell))
+                todo = sorted({i for c in touched for i in by_cell.get(c, ())})
+                continue
+            # last, every sum read at once: a small cell a reader pins so gets a cell hidden
+            # near it (its sums, then theirs), and the rules run again; one still pinned when
+            # nothing near it can be hidden, or hiding has not helped after a few tries, is named
+            pins = reader_pins()
+            hidden_now: list[Cell] = []
+            for cell in pins:
+                tries[cell] = tries.get(cell, 0) + 1
+                cover = cover_for(cell) if tries[cell] <= 5 else None
+                if cover is not None and cover not in status:
+                    hide(cover)
+                    hidden_now.append(cover)
+            if not hidden_now:
+                named.extend(c for c in pins if c not in named)
                 break
-            exposed.update(fresh)
-            touched = set(fresh)
-            for cell in fresh:
-                touched.update(refresh(cell))
-            todo = sorted({i for c in touched for i in by_cell.get(c, ())})
+            todo = sorted({i for c in hidden_now for i in by_cell.get(c, ())})
     pattern = SuppressionPattern(thr, counts, sizes, n, status, floors=floor, ceilings=ceiling)
     if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
         pattern.unsatisfied.extend(named)
