@@ -540,15 +540,13 @@ def test_a_cell_pinned_by_a_row_and_a_column_together_is_covered() -> None:
     assert _small_pins(pattern) == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a known limit (docs/ARCHITECTURE.md, disclosure): the pattern reads every sum at once by "
-    "narrowing each cell's range, not by combining sums; a cycle of hidden cells through two "
-    "villages' rows and two columns pins a cell by their differences alone"))
 def test_a_cell_pinned_by_a_cycle_of_sums_is_covered() -> None:
     """Villages 80010101 (levels 1, 2, 3, none: "<5" a, "×" d, 0, "<5" e; 12 households) and
     80010102 ("×" b, "×" c, 0, 19; 63) in a tambon whose levels 1 and 2 are shown (37, 66; the
     third village shows 0 and 49): a + b = 37, b + c = 63 - 19 = 44 and d + c = 66 - 49 = 17
-    give a + d = 10, so the first village's row gives e = 12 - 10 = 2, whatever the ranges."""
+    give a + d = 10, so the first village's row gives e = 12 - 10 = 2, whatever the ranges.
+    Narrowing each cell's range sum by sum does not see it; the pattern reads such a cycle by
+    linear programming and hides a cell near it."""
     pattern = _villages_pattern({"80010101": (4, 6, 0, 2), "80010102": (33, 11, 0, 19),
                                  "80010103": (0, 49, 4, 21)})
     assert _unnamed_pins(pattern) == set()

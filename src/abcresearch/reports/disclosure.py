@@ -715,6 +715,47 @@ def _least_of(status: str | None, floor: int, threshold: int) -> int:
     return max(threshold, floor)
 
 
+def _pinned_by_sums(a_eq: Any, b_eq: np.ndarray, bounds: Sequence[tuple[float, float]],
+                    targets: Sequence[int]) -> list[int]:
+    """Return which ``targets`` (columns) a reader of ``a_eq x = b_eq`` within ``bounds`` pins.
+
+    Linear programming (HiGHS, through :func:`scipy.optimize.linprog`): four solutions (the
+    targets' sum least and most, two random signs; seeded, so the result is the same each run)
+    first; a target two solutions put at two values is not pinned; each other one gets its own
+    least and most, whose solutions join the rest. Pinned: least and most within 0.5 (the
+    pattern's sums form a network matrix, so the ends are whole numbers).
+    """
+    from scipy.optimize import linprog
+
+    width = a_eq.shape[1]
+    at = np.asarray(targets, dtype=int)
+    seen: list[np.ndarray] = []
+
+    def solve(objective: np.ndarray) -> float | None:
+        res = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if res.status != 0:
+            return None
+        seen.append(res.x[at])
+        return float(res.fun)
+
+    rng = np.random.default_rng(width)
+    for weights in (np.ones(len(at)), -np.ones(len(at)), rng.choice([-1.0, 1.0], len(at)),
+                    rng.choice([-1.0, 1.0], len(at))):
+        objective = np.zeros(width)
+        objective[at] = weights
+        solve(objective)
+    pinned = []
+    for t, column in enumerate(at):
+        if seen and np.ptp([x[t] for x in seen]) >= 0.5:
+            continue  # two solutions put it at two values
+        objective = np.zeros(width)
+        objective[column] = 1.0
+        least, most = solve(objective), solve(-objective)
+        if least is not None and most is not None and -most - least < 0.5:
+            pinned.append(t)
+    return pinned
+
+
 def _smallest_visible(parts: Sequence[Cell], value: Callable[[Cell], float],
                       status: Mapping[Cell, str], headline: Set[tuple[str, str]] = frozenset(),
                       at_least: float = 0.0) -> Cell | None:
@@ -773,12 +814,12 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          cells, though a reader may only narrow some of them; or the cells above a small area
          whose row they fill) is then read as shown by every other sum, until nothing more is
          given away. Last, every sum is read at once, each narrowing its members' ranges by
-         what the others can hold until nothing changes: a small cell pinned so (a village's
-         row and a tambon's column together) gets a shown cell near it hidden (in its sums,
-         else in those of the hidden cells in them, up to three sums away) and the rules run
-         again; one still pinned when nothing near it can be hidden is named. Sums combined
-         (a cycle of hidden cells through two rows and two columns, pinned by differences
-         alone) are not read;
+         what the others can hold until nothing changes, then, where hidden cells form a
+         cycle of sums (two villages' rows and two columns pin a cell by their differences
+         alone), by linear programming: a small cell pinned so gets a shown cell near it
+         hidden (in its sums, else in those of the hidden cells in them, up to three sums
+         away, never one left alone in its other sums) and the rules run again; one still
+         pinned when nothing near it can be hidden is named;
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -1219,6 +1260,81 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                       if low >= high and c in counts and 0 < counts[c] < thr
                       and c[1] not in small_areas and status.get(c) in ("primary", MASKED))
 
+    read_before: dict[tuple[tuple[Cell, ...], tuple[int, ...]], list[Cell]] = {}
+
+    def combined_pins() -> list[Cell]:
+        """Return the small cells a reader pins by combining sums (linear programming).
+
+        The hidden cells fall into groups that share sums; a group whose sums form no cycle is
+        read exactly by :func:`reader_ranges`. In each other group the reader's least and most
+        of every small cell are worked out by linear programming (HiGHS, through
+        :func:`scipy.optimize.linprog`; the sums are two nested families of areas, a network
+        matrix, so its ends are whole numbers): solutions that put a cell at two values show
+        it is not pinned, and the cells no solution has moved get their own least and most.
+        A group read before and unchanged since is not read again (its pins are remembered).
+        """
+        import scipy.sparse as sp
+
+        ranges = reader_ranges()
+        root: dict[Cell, Cell] = {}
+
+        def find(x: Cell) -> Cell:
+            while root.setdefault(x, x) != x:
+                root[x] = root[root[x]]
+                x = root[x]
+            return x
+
+        rows: list[tuple[list[Cell], list[float], float]] = []
+        row_of: list[int] = []
+        for i in count_sums:
+            r = relations[i]
+            members = [p for p in r.parts if p in status and p not in exposed]
+            total_hidden = r.total[0] != "n" and r.total in status and r.total not in exposed
+            if not members and not total_hidden:
+                continue
+            known = sum(value(p) for p in r.parts if p not in status or p in exposed)
+            cells = members + ([r.total] if total_hidden else [])
+            rows.append((cells, [1.0] * len(members) + ([-1.0] if total_hidden else []),
+                         (0.0 if total_hidden else sum_value(r)) - known))
+            row_of.append(i)
+            first = find(cells[0])
+            for c in cells[1:]:
+                other = find(c)
+                if other != first:
+                    root[other] = first
+        groups: dict[Cell, list[int]] = {}
+        for j, (cells, _coefs, _rhs) in enumerate(rows):
+            groups.setdefault(find(cells[0]), []).append(j)
+        pins: list[Cell] = []
+        for js in groups.values():
+            group = sorted({c for j in js for c in rows[j][0]})
+            if sum(len(rows[j][0]) for j in js) <= len(group) + len(js) - 1:
+                continue  # no cycle
+            key = (tuple(group), tuple(row_of[j] for j in js))
+            if key in read_before:
+                pins += read_before[key]
+                continue
+            read_before[key] = []
+            targets = [c for c in group if c in counts and 0 < counts[c] < thr
+                       and c[1] not in small_areas and status.get(c) in ("primary", MASKED)
+                       and ranges[c][0] < ranges[c][1]]
+            if not targets:
+                continue
+            col = {c: k for k, c in enumerate(group)}
+            data, row_index, col_index = [], [], []
+            for row, j in enumerate(js):
+                for c, a in zip(rows[j][0], rows[j][1], strict=True):
+                    data.append(a)
+                    row_index.append(row)
+                    col_index.append(col[c])
+            a_eq = sp.csr_matrix((data, (row_index, col_index)), shape=(len(js), len(group)))
+            pinned_at = _pinned_by_sums(a_eq, np.array([rows[j][2] for j in js]),
+                                        [(ranges[c][0], ranges[c][1]) for c in group],
+                                        [col[c] for c in targets])
+            read_before[key] = [targets[t] for t in pinned_at]
+            pins += read_before[key]
+        return sorted(pins)
+
     def lone(p: Cell, but: int) -> bool:
         """Whether hiding ``p`` leaves it alone and unprotectable in a sum other than ``but``."""
         for j in by_cell.get(p, ()):
@@ -1381,7 +1497,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             # last, every sum read at once: a small cell a reader pins so gets a cell hidden
             # near it (its sums, then theirs), and the rules run again; one still pinned when
             # nothing near it can be hidden, or hiding has not helped after a few tries, is named
-            pins = reader_pins()
+            pins = reader_pins() or combined_pins()
             hidden_now: list[Cell] = []
             for cell in pins:
                 tries[cell] = tries.get(cell, 0) + 1
