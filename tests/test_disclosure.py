@@ -444,8 +444,8 @@ def test_a_sum_bounded_by_ceilings_pins_nothing(tambons: list[list[int]]) -> Non
 
 
 def _villages_pattern(villages: dict[str, tuple[int, int, int, int]]):
-    """The pattern of villages (8-digit codes in tambons of amphoe 8001) whose households are
-    ``(level 1, level 2, level 3, no level)``."""
+    """The pattern of villages (8-digit codes: amphoe, tambon and village from the code) whose
+    households are ``(level 1, level 2, level 3, no level)``."""
     from abcresearch.reports.disclosure import build_pattern
     from abcresearch.reports.estimates import NA, CountMeasure
 
@@ -455,7 +455,8 @@ def _villages_pattern(villages: dict[str, tuple[int, int, int, int]]):
             levels += [k] * c
             codes += [code] * c
     hh = pd.DataFrame({"village_code": codes, "tambon_code": [c[:6] for c in codes],
-                       "amphoe_code": "8001", "province_code": "80", "weight": 2.0})
+                       "amphoe_code": [c[:4] for c in codes], "province_code": "80",
+                       "weight": 2.0})
     measure = CountMeasure("overall_level", ("1", "2", "3", NA), headline=("1",))
     return build_pattern(hh, pd.DataFrame({"overall_level": levels}),
                          pd.DataFrame(index=hh.index), [measure], [], threshold=5)
@@ -550,6 +551,40 @@ def test_a_cell_pinned_by_a_cycle_of_sums_is_covered() -> None:
     pattern = _villages_pattern({"80010101": (4, 6, 0, 2), "80010102": (33, 11, 0, 19),
                                  "80010103": (0, 49, 4, 21)})
     assert _unnamed_pins(pattern) == set()
+
+
+_ROWS_OF_SMALL_CELLS = {
+    "80010101": (26, 0, 0, 2), "80010102": (26, 0, 0, 2), "80010103": (4, 2, 0, 4),
+    "80010104": (0, 0, 1, 0), "80010201": (17, 3, 2, 0), "80010202": (28, 0, 0, 0),
+    "80010203": (0, 7, 30, 0), "80010204": (2, 0, 0, 18), "80020101": (3, 23, 0, 2),
+    "80020102": (0, 0, 0, 4), "80020103": (4, 0, 0, 2)}
+"""Amphoes 8001-8002 (a review): village 80010103's row of three "<5" (4, 2, 4) is named."""
+
+
+def test_cells_a_named_sum_gives_away_are_read_by_their_markers() -> None:
+    """Reading the cells of village 80010103's named row as exactly known, the pattern saw
+    tambon 800101's level 2 pinned at 2 (a reader has 2 to 4) and hid five cells for nothing,
+    the province's levels 1 and 2 among them (a review). A reader sees those cells' markers;
+    the named row is among the sums read."""
+    pattern = _villages_pattern(_ROWS_OF_SMALL_CELLS)
+    assert _unnamed_pins(pattern) == set()
+    assert not pattern.hidden("overall_level", "80", "1")
+    assert not pattern.hidden("overall_level", "80", "2")
+    assert ("overall_level", "800101", "2") not in pattern.unsatisfied
+
+
+def test_a_cycle_pin_beside_a_pin_read_sum_by_sum_is_covered() -> None:
+    """Amphoes 8005-8006 hold a cell pinned by a cycle of sums; beside amphoes 8001-8002, whose
+    pins are found sum by sum, the cycles were not read in the round that named those, and the
+    pin went unnamed (a review). Both readings run every round."""
+    villages = {
+        **_ROWS_OF_SMALL_CELLS,
+        "80050101": (24, 3, 14, 22), "80050102": (15, 0, 0, 4), "80050103": (21, 0, 0, 21),
+        "80050104": (0, 14, 0, 0), "80050201": (0, 24, 0, 21), "80050301": (1, 23, 18, 0),
+        "80050302": (0, 10, 16, 5), "80060101": (0, 21, 17, 13), "80060102": (0, 0, 13, 8),
+        "80060103": (0, 0, 14, 22), "80060201": (6, 22, 1, 0), "80060202": (18, 1, 0, 9),
+        "80060301": (18, 12, 14, 0), "80060302": (0, 3, 0, 2)}
+    assert _unnamed_pins(_villages_pattern(villages)) == set()
 
 
 def test_a_small_area_hidden_beside_one_x_does_not_protect_it() -> None:

@@ -723,7 +723,8 @@ def _pinned_by_sums(a_eq: Any, b_eq: np.ndarray, bounds: Sequence[tuple[float, f
     targets' sum least and most, two random signs; seeded, so the result is the same each run)
     first; a target two solutions put at two values is not pinned; each other one gets its own
     least and most, whose solutions join the rest. Pinned: least and most within 0.5 (the
-    pattern's sums form a network matrix, so the ends are whole numbers).
+    pattern's sums form a network matrix, so the ends are whole numbers), or a solve that
+    fails (the safe side: a cell is hidden beside it, or it is named).
     """
     from scipy.optimize import linprog
 
@@ -751,7 +752,7 @@ def _pinned_by_sums(a_eq: Any, b_eq: np.ndarray, bounds: Sequence[tuple[float, f
         objective = np.zeros(width)
         objective[column] = 1.0
         least, most = solve(objective), solve(-objective)
-        if least is not None and most is not None and -most - least < 0.5:
+        if least is None or most is None or -most - least < 0.5:  # (a failed solve: pinned)
             pinned.append(t)
     return pinned
 
@@ -819,7 +820,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
          alone), by linear programming: a small cell pinned so gets a shown cell near it
          hidden (in its sums, else in those of the hidden cells in them, up to three sums
          away, never one left alone in its other sums) and the rules run again; one still
-         pinned when nothing near it can be hidden is named;
+         pinned when nothing near it can be hidden, or after five cells hidden for it, is named
+         (the cells hidden for it stay hidden);
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
@@ -1200,7 +1202,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         narrows its members by what the others can hold, and its hidden total by what they
         hold together, until nothing changes (bounds propagation). A cell pinned only by
         reading a village's row and a tambon's column together, which each sum alone leaves
-        its range, is pinned here.
+        its range, is pinned here. Cells a named sum gives away (``exposed``) are read by their
+        markers, as a reader sees them: the named sum itself is among the sums read. The counts
+        of rows rejected at ingest and such (related only by areas) are not read.
         """
         ranges: dict[Cell, list[float]] = {}
 
@@ -1217,15 +1221,15 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         sums: list[tuple[Cell | None, float, list[Cell], float]] = []
         for i in count_sums:
             r = relations[i]
-            members = [p for p in r.parts if p in status and p not in exposed]
-            total_hidden = r.total[0] != "n" and r.total in status and r.total not in exposed
+            members = [p for p in r.parts if p in status]
+            total_hidden = r.total[0] != "n" and r.total in status
             if not members and not total_hidden:
                 continue
             for p in members:
                 start(p)
             if total_hidden:
                 start(r.total)
-            known = sum(value(p) for p in r.parts if p not in status or p in exposed)
+            known = sum(value(p) for p in r.parts if p not in status)
             sums.append((r.total if total_hidden else None,
                          0.0 if total_hidden else sum_value(r), members, known))
         for _ in range(200):  # (each pass narrows a whole number, or stops)
@@ -1257,7 +1261,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         """Return the small cells of areas with enough households a reader pins (all sums)."""
         ranges = reader_ranges()
         return sorted(c for c, (low, high) in ranges.items()
-                      if low >= high and c in counts and 0 < counts[c] < thr
+                      if low >= high and c in counts and 0 < counts[c] < thr and c not in exposed
                       and c[1] not in small_areas and status.get(c) in ("primary", MASKED))
 
     read_before: dict[tuple[tuple[Cell, ...], tuple[int, ...]], list[Cell]] = {}
@@ -1288,11 +1292,11 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         row_of: list[int] = []
         for i in count_sums:
             r = relations[i]
-            members = [p for p in r.parts if p in status and p not in exposed]
-            total_hidden = r.total[0] != "n" and r.total in status and r.total not in exposed
+            members = [p for p in r.parts if p in status]
+            total_hidden = r.total[0] != "n" and r.total in status
             if not members and not total_hidden:
                 continue
-            known = sum(value(p) for p in r.parts if p not in status or p in exposed)
+            known = sum(value(p) for p in r.parts if p not in status)
             cells = members + ([r.total] if total_hidden else [])
             rows.append((cells, [1.0] * len(members) + ([-1.0] if total_hidden else []),
                          (0.0 if total_hidden else sum_value(r)) - known))
@@ -1317,7 +1321,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             read_before[key] = []
             targets = [c for c in group if c in counts and 0 < counts[c] < thr
                        and c[1] not in small_areas and status.get(c) in ("primary", MASKED)
-                       and ranges[c][0] < ranges[c][1]]
+                       and c not in exposed and ranges[c][0] < ranges[c][1]]
             if not targets:
                 continue
             col = {c: k for k, c in enumerate(group)}
@@ -1497,7 +1501,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             # last, every sum read at once: a small cell a reader pins so gets a cell hidden
             # near it (its sums, then theirs), and the rules run again; one still pinned when
             # nothing near it can be hidden, or hiding has not helped after a few tries, is named
-            pins = reader_pins() or combined_pins()
+            pins = sorted(set(reader_pins()) | set(combined_pins()))
             hidden_now: list[Cell] = []
             for cell in pins:
                 tries[cell] = tries.get(cell, 0) + 1

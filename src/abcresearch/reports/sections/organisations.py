@@ -71,7 +71,7 @@ def organisations(report: AreaContext) -> SectionResult:
                                 for v in steps]
         shown[t("col.forums")] = [num("vil_forums_year", v) for v in vil["vil_forums_year"]]
         used = sorted({int(v) for v in steps.dropna()})
-        notes = f"{t('col.step')}: " + " · ".join(
+        notes = f"{t('org.steps')}: " + " · ".join(
             f"{k} = {step_label(report, k)}" for k in range(0, max([6, *used]) + 1))
         out.table(shown, t("org.caption"), notes)
         return out.result(estimates=vil, published=tuple(pub.entries))
