@@ -1193,6 +1193,24 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             return float(sum(counts.get(p, 0) for p in r.parts))
         return value(r.total)
 
+    def hidden_sums() -> list[tuple[int, list[Cell], Cell | None, float, float]]:
+        """Return every sum of counts with a hidden member, as a reader reads it.
+
+        Each as (relation index, its hidden parts, its total where hidden, what its shown
+        parts hold, its total where shown). Cells a named sum gives away (``exposed``) count
+        as hidden: a reader sees their markers.
+        """
+        found = []
+        for i in count_sums:
+            r = relations[i]
+            members = [p for p in r.parts if p in status]
+            total_hidden = r.total[0] != "n" and r.total in status
+            if members or total_hidden:
+                found.append((i, members, r.total if total_hidden else None,
+                              sum(value(p) for p in r.parts if p not in status),
+                              0.0 if total_hidden else sum_value(r)))
+        return found
+
     def reader_ranges() -> dict[Cell, list[float]]:
         """Return what a reader works out of each hidden count cell from every sum at once.
 
@@ -1218,23 +1236,13 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 else:
                     ranges[c] = [thr - 1.0 if status[c] == MASKED else float(thr), size]
 
-        sums: list[tuple[Cell | None, float, list[Cell], float]] = []
-        for i in count_sums:
-            r = relations[i]
-            members = [p for p in r.parts if p in status]
-            total_hidden = r.total[0] != "n" and r.total in status
-            if not members and not total_hidden:
-                continue
-            for p in members:
+        sums = hidden_sums()
+        for _i, members, total, _known, _value in sums:
+            for p in (*members, *([total] if total is not None else [])):
                 start(p)
-            if total_hidden:
-                start(r.total)
-            known = sum(value(p) for p in r.parts if p not in status)
-            sums.append((r.total if total_hidden else None,
-                         0.0 if total_hidden else sum_value(r), members, known))
         for _ in range(200):  # (each pass narrows a whole number, or stops)
             changed = False
-            for total, total_value, members, known in sums:
+            for _i, members, total, known, total_value in sums:
                 low = known + sum(ranges[p][0] for p in members)
                 high = known + sum(ranges[p][1] for p in members)
                 if total is None:
@@ -1290,16 +1298,10 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
 
         rows: list[tuple[list[Cell], list[float], float]] = []
         row_of: list[int] = []
-        for i in count_sums:
-            r = relations[i]
-            members = [p for p in r.parts if p in status]
-            total_hidden = r.total[0] != "n" and r.total in status
-            if not members and not total_hidden:
-                continue
-            known = sum(value(p) for p in r.parts if p not in status)
-            cells = members + ([r.total] if total_hidden else [])
-            rows.append((cells, [1.0] * len(members) + ([-1.0] if total_hidden else []),
-                         (0.0 if total_hidden else sum_value(r)) - known))
+        for i, members, total, known, total_value in hidden_sums():
+            cells = members + ([total] if total is not None else [])
+            rows.append((cells, [1.0] * len(members) + ([-1.0] if total is not None else []),
+                         total_value - known))
             row_of.append(i)
             first = find(cells[0])
             for c in cells[1:]:
