@@ -546,6 +546,16 @@ def test_repetition_and_abbreviation_marks_stay_with_their_word() -> None:
                for line in page.split("\r\n")), lines
 
 
+def test_a_repetition_mark_after_a_space_stays_with_its_word() -> None:
+    """Thai spacing writes ๆ after a space ("คร่าว ๆ"): a line never starts with it (a reader
+    review found "คร่าว" over "ๆ จากผลรวม" in a table's notes)."""
+    text = "ตัวเลขเหล่านี้คร่าว ๆ จากผลรวม และอื่น ๆ อีกมาก"
+    assert thai.mark_breaks(text).count("\u00a0ๆ") == 2
+    lines = _lines_in_narrow_boxes([thai.mark_breaks(text)], "zh")
+    assert all(not line.lstrip().startswith(("ๆ", "ฯ")) for page in lines
+               for line in page.split("\r\n")), lines
+
+
 def test_retagging_sets_the_report_language_in_typsts_own_pdf() -> None:
     """Also when the text-layer pass leaves Typst's PDF as it is: catalog and XMP say "th"."""
     import io

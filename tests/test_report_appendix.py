@@ -115,12 +115,17 @@ def test_sensitivity_table_counts_what_changes(sample_store) -> None:
     res = report.sensitivity(2549, store=sample_store)
     raw, shown = res.estimates, res.to_frame(0)
     assert len(shown) == len(raw) and set(raw["level"]) == {"village", "tambon"}
-    # every threshold moved down and up, then k = 25/33/40% for villages and tambons
+    # every threshold moved down and up, then k at the nearest other rules (2 and 4 of the 7
+    # equally weighted capitals; k = 1/3 is 3 of 7) for villages and tambons
     k_rows = raw[raw["parameter"] == "af_k"]
-    assert sorted(k_rows["new_value"].unique()) == [0.25, 0.33, 0.40]
+    assert sorted(k_rows["new_value"].unique()) == pytest.approx([2 / 7, 4 / 7])
     assert (shown.iloc[:, 3].to_numpy() == raw["grades_changed"].to_numpy()).all()
     assert raw["grades_changed"].le(raw["n_areas"]).all()
-    assert "k = 25%" in shown.iloc[:, 1].tolist()
+    assert "k = 29% (ขาดแคลนตั้งแต่ 2 จาก 7 ด้าน)" in shown.iloc[:, 1].tolist()
+    assert "k = 57% (ขาดแคลนตั้งแต่ 4 จาก 7 ด้าน)" in shown.iloc[:, 1].tolist()
+    # each k changes who is poor, so the rows say something: at k = 4/7 fewer households are
+    # poor and the villages' need classes (M0 >= 0.38 is one of its rules) move
+    assert k_rows["need_changed"].sum() > 0
 
 
 def test_sensitivity_table_is_made_once_per_round_and_kept_with_its_analysis(

@@ -139,6 +139,29 @@ def test_sensitivity_counts_by_hand():
     assert len(tab[tab["level"] == "tambon"]) == len(v)
 
 
+def test_k_is_compared_at_the_nearest_other_rules_only():
+    """25, 33 and 40% over seven equal weights were printed as three rules: 33 and 40% are both
+    "deprived in 3 of 7 capitals" (a reader review), so k = 40% changed nothing by design."""
+    from abcresearch.scoring.alkire_foster import deprivation_scores
+    from abcresearch.scoring.sensitivity import neighbouring_cutoffs
+
+    w = np.full(7, 1 / 7)
+    # every count of deprivations from 0 to 7
+    G = np.tril(np.ones((8, 7)), -1)
+    assert G.sum(axis=1).tolist() == list(range(8))
+
+    def poor(k: float) -> list[int]:
+        return deprivation_scores(G, w, k)[1].nonzero()[0].tolist()
+
+    assert poor(0.33) == poor(0.40) == poor(1 / 3)  # the old table's two "other" rules: one
+    lower, upper = neighbouring_cutoffs(w, 1 / 3)
+    assert poor(lower) == list(range(2, 8)) and poor(upper) == list(range(4, 8))
+    assert neighbouring_cutoffs(w, 0.40) == (lower, upper)
+    assert neighbouring_cutoffs(np.full(9, 1 / 9), 1 / 3) == pytest.approx((2 / 9, 4 / 9))
+    assert neighbouring_cutoffs(w, 1 / 7) == pytest.approx((2 / 7,))
+    assert neighbouring_cutoffs([0.5, 0.25, 0.25], 0.3) == (0.25, 0.75)
+
+
 def test_grade_sensitivity_to_k_recounts_need_from_alkire_foster():
     df, _ = simulate_households(24, 30, seed=5, n_tambons=4)
     vil = simulate_villages(df, seed=5)

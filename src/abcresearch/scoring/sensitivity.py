@@ -24,7 +24,7 @@ from abcresearch.stats.core import SurveyDesignBase
 if TYPE_CHECKING:
     from abcresearch.scoring.households import HouseholdScores
 
-__all__ = ["COLUMNS", "grade_sensitivity", "threshold_sensitivity"]
+__all__ = ["COLUMNS", "grade_sensitivity", "neighbouring_cutoffs", "threshold_sensitivity"]
 
 #: Columns of the sensitivity table, in order.
 COLUMNS = ["level", "parameter", "rule_set", "rule", "indicator", "op", "value", "change",
@@ -103,10 +103,46 @@ def threshold_sensitivity(indicators: Mapping[str, pd.DataFrame],
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def neighbouring_cutoffs(weights: Sequence[float], k: float) -> tuple[float, ...]:
+    """Return the Alkire-Foster cut-offs next below and above the rule ``k`` makes.
+
+    A deprivation score is a sum of capital weights, so it takes few values (with seven equal
+    weights 0, 1/7, 2/7, ...), and every k between two of them identifies the same households:
+    with equal weights k = 33% and k = 40% are both "deprived in 3 of 7 capitals or more", and
+    comparing them shows nothing. The cut-offs returned are the score values just below and
+    just above the least value that reaches ``k`` (2/7 and 4/7 for k = 1/3 over seven equal
+    weights): the nearest other rules. One is left out where none exists (k at the least or
+    the greatest score above 0).
+
+    Parameters
+    ----------
+    weights : sequence of float
+        The capitals' weights (adding up to 1).
+    k : float
+        The cut-off in use (a share).
+
+    Returns
+    -------
+    tuple of float
+        Up to two cut-offs, the lower first.
+    """
+    values = {0.0: 0.0}  # each score once (sums rounded to compare), at its exact value
+    for w in weights:
+        for v in list(values.values()):
+            values.setdefault(round(v + float(w), 9), v + float(w))
+    steps = sorted(v for v in values.values() if v > 1e-12)
+    tol = 1e-9  # as deprivation_scores compares: three weights of 1/9 reach k = 1/3
+    reached = [v for v in steps if v >= k - tol]
+    if not reached:
+        return ()
+    at = steps.index(reached[0])
+    return tuple(steps[i] for i in (at - 1, at + 1) if 0 <= i < len(steps))
+
+
 def grade_sensitivity(design: SurveyDesignBase, scores: HouseholdScores,
                       villages: pd.DataFrame | None = None,
                       rules: GradeRules | str | Path | None = None, *, shift: float = 0.10,
-                      ks: Sequence[float] = (0.25, 0.33, 0.40), level: float = 0.95
+                      ks: Sequence[float] | None = None, level: float = 0.95
                       ) -> pd.DataFrame:
     """Sensitivity of the village and tambon grades to the thresholds and to the AF cut-off k.
 
@@ -123,8 +159,10 @@ def grade_sensitivity(design: SurveyDesignBase, scores: HouseholdScores,
         Grade rules.
     shift : float
         Relative move of each threshold (0.10 = ±10 %).
-    ks : sequence of float
-        Alkire-Foster poverty cut-offs to compare with the scheme's (shares: 0.25, 0.33, 0.40).
+    ks : sequence of float, optional
+        Alkire-Foster poverty cut-offs to compare with the scheme's (shares); by default the
+        nearest other rules, :func:`neighbouring_cutoffs` (2/7 and 4/7 for k = 1/3 over seven
+        equal weights: 25, 33 and 40% made one rule out of two of them).
     level : float
         Confidence level (intervals do not enter the counts).
 
@@ -133,7 +171,7 @@ def grade_sensitivity(design: SurveyDesignBase, scores: HouseholdScores,
     pandas.DataFrame
         :data:`COLUMNS`; the threshold rows of :func:`threshold_sensitivity`, then one row per
         level and k with ``parameter`` ``"af_k"``, ``value`` the scheme's k, ``new_value`` k,
-        ``change`` ``"k=25%"``: the areas whose grade, need class or band differ from those at
+        ``change`` ``"k=29%"``: the areas whose grade, need class or band differ from those at
         the scheme's k.
     """
     gr = load_grade_rules(rules)
@@ -142,6 +180,8 @@ def grade_sensitivity(design: SurveyDesignBase, scores: HouseholdScores,
             for lv, col in areas.items()}
     out = [threshold_sensitivity(base, gr, shift)]
     k0 = float(scores.scheme.af_k)
+    if ks is None:
+        ks = neighbouring_cutoffs(list(scores.scheme.af_weights.values()), k0)
     rows = []
     for k in ks:
         for lv, col in areas.items():

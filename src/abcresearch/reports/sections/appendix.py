@@ -279,9 +279,9 @@ def round_sensitivity(survey_round: int, store: str | Path | None = None,
                       shift: float = 0.10, scheme: Any = None) -> pd.DataFrame:
     """Compute the sensitivity of a round's grades from the store.
 
-    Every threshold moved by ``shift`` of its value, and k = 25/33/40%
-    (:func:`abcresearch.scoring.sensitivity.grade_sensitivity`), under the round's design
-    (chosen from its frame as for the reports) and the given scoring scheme (default the
+    Every threshold moved by ``shift`` of its value, and the Alkire-Foster k at the nearest
+    other rules (:func:`abcresearch.scoring.sensitivity.grade_sensitivity`), under the round's
+    design (chosen from its frame as for the reports) and the given scoring scheme (default the
     default scheme). A relative ``store`` resolves against the project. The table is kept
     beside the round's analysis cache once that is built
     (:func:`abcresearch.analysis.round.round_cached_table`), so a round's batches make it once.
@@ -311,7 +311,8 @@ def round_sensitivity(survey_round: int, store: str | Path | None = None,
 
     # the same for every batch of the round's rules: made once, kept with the round's analysis
     return round_cached_table(survey_round, "sensitivity", compute, root, sch,
-                              inputs=("grade_sensitivity", float(shift)), columns=COLUMNS)
+                              inputs=("grade_sensitivity", float(shift), "k: nearest rules"),
+                              columns=COLUMNS)
 
 
 def sensitivity_unavailable(report: MethodsContext, survey_round: int, reason: str
@@ -352,11 +353,25 @@ def sensitivity(report: MethodsContext, table: pd.DataFrame, survey_round: int,
     t = report.t
     out = SectionBuilder("sensitivity", report.words)
     out.heading("appendix.sensitivity")
-    out.text(t("appendix.sensitivity_text", shift=100 * shift, be=survey_round))
+    weights = list(report.scheme.af_weights.values())
+    k_rows = table[table["parameter"] == "af_k"]
+
+    def cutoff(k: float) -> str:
+        # with equal weights a cut-off is a number of capitals ("2 of 7"), which is what the
+        # rule means; 25, 33 and 40% were printed as three rules, and 33 and 40% are one
+        text = f"k = {format_number(k, 0, scale=100)}%"
+        if len(set(round(w, 9) for w in weights)) == 1:
+            text += " " + t("appendix.k_capitals", n=round(k * len(weights)), of=len(weights))
+        return text
+
+    used = float(k_rows["value"].iloc[0]) if len(k_rows) else float(report.scheme.af_k)
+    shown = sorted(set(k_rows["new_value"].astype(float)))
+    out.text(t("appendix.sensitivity_text", shift=100 * shift, be=survey_round,
+               used=cutoff(used), ks=t("appendix.and").join(cutoff(k) for k in shown)))
     rows = []
     for _, r in table.iterrows():
         if r["parameter"] == "af_k":
-            moved = f"k = {format_number(float(r['new_value']), 0, scale=100)}%"
+            moved = cutoff(float(r["new_value"]))
         else:
             moved = (f"{_indicator(t, report, str(r['indicator']))} "
                      f"{_OPS.get(str(r['op']), str(r['op']))} {float(r['value']):g} → "
