@@ -15,7 +15,9 @@ What is measured (printed honestly):
   area's categories add up to them and its cells add up its villages', and what each marker
   says ("<5": 1 to 4, a small area's 0 to its households; "×": at least 5, or 4 where it may
   stand for a small cell over "<5" cells within; as the tests' integer-programming reader,
-  ``tests/test_disclosure.py::_reader_ranges``), works out the least and most of every hidden
+  ``tests/test_disclosure.py::_reader_ranges``; only categories reports publish as cells
+  count, and a measure that splits another's category, such as the capitals' deprivation of
+  the poor, adds up to that cell where it is shown), works out the least and most of every hidden
   small cell of an area with at least 5 households by linear programming (HiGHS through
   :func:`scipy.optimize.linprog`; the sums are two nested families, a network matrix, so its
   ends are whole numbers). A cell whose least and most meet is **pinned**.
@@ -79,10 +81,20 @@ def pinned_cells(pattern: Any, measure: str) -> tuple[int, list[tuple[str, str, 
     cols: list[int] = []
     lows: list[float] = []
     highs: list[float] = []
+    cells = set(pattern.measures[measure].cells)
+    refines = pattern.measures[measure].refines
     for area in areas:
         for k in [None, *cats]:
+            if k is not None and k not in cells:
+                continue  # not published as a cell: a reader has no count of it
             idx = [index[(v, c)] for v in within[area] for c in (cats if k is None else [k])]
-            if k is None:
+            if k is None and refines is not None:
+                # the measure splits another's category: its total is that cell, where shown
+                known = (refines[1] in pattern.measures[refines[0]].cells
+                         and pattern.marker(refines[0], area, refines[1]) is None)
+                span = ((float(pattern.count(refines[0], area, refines[1])),) * 2 if known
+                        else (0.0, float(pattern.n[area])))
+            elif k is None:
                 span = (float(pattern.n[area]),) * 2
             else:
                 mark = pattern.marker(measure, area, k)
@@ -148,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{kinds.count('secondary'):,} secondary, {kinds.count('masked'):,} masked, "
           f"{len(pattern.unsatisfied):,} named")
     for measure in args.measures:
+        if not pattern.measures[measure].cells:
+            print(f"  {measure}: no category is published as a cell (only shares of it, not "
+                  "read here)")
+            continue
         t = time.perf_counter()
         small, pins = pinned_cells(pattern, measure)
         shown = ", ".join(f"{a} {k} ({v})" for a, k, v in pins[:10])
