@@ -74,6 +74,9 @@ def test_readiness_group_reason_need_and_lift(pages) -> None:
             assert res.details["need"] == row["need"]
             assert f"แถบที่ {int(row['priority_band'])} จาก 6" in text
             assert row["need_reason_th"] in text
+            # M0 as the deprivation table prints it, three decimals ("0.24" on the summary
+            # beside "0.245" in Table 5 read as two figures, a reader review)
+            assert f"(M0) {float(row['m0']):.3f} จากเต็ม 1" in row["need_reason_th"]
         else:
             assert res.details["need"] is None and "ลำดับการสนับสนุน" not in text
         lift = _lift(row, rep.level)
