@@ -889,3 +889,48 @@ def test_one_more_c_area_is_named_not_counted(sample_store) -> None:
             line = rep.key_findings(priority_areas=len(in_c) - 2).findings[-1]
             assert more in line, line
     assert tried, "no area of the sample has two group-C areas within"
+
+
+def test_key_findings_name_high_need_areas_outside_group_c(sample_store) -> None:
+    """A tambon with no village in group C said "none" and stopped, while villages of high
+    need (46% of households at level 1) were on the villages' page only (a reader review):
+    high-need villages outside C are named, in priority order, with their level-1 share as
+    the villages' page prints it, and only where their need is published."""
+    from abcresearch.labels import label
+    from abcresearch.reports.area import AreaReport
+
+    prefix = label("find.high_need", "th", areas="", areas_word="หมู่บ้าน").rstrip()
+    said = 0
+    for code in ("801501", "801502", "801503"):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        lines = [f for f in report.key_findings().findings if f.startswith(prefix)]
+        kids = report.children
+        high = kids[(kids["need"] == "high") & (kids["grade"] != "C")]
+        villages = report.villages().to_frame(0)
+        if high.empty:
+            assert lines == [], lines
+            continue
+        assert len(lines) == 1, lines
+        names = [report.child_name(c) for c in high["code"]]
+        assert all(n in lines[0] for n in names), (lines, names)
+        assert [lines[0].index(n) for n in names] == sorted(lines[0].index(n) for n in names)
+        shares = dict(zip(villages[report.t("col.village")],
+                          villages[report.t("col.share_level1")], strict=True))
+        for name in names:
+            # the share printed is the one the villages' table prints for that village
+            share = lines[0].split(name + " (", 1)[1].split(")")[0].split(" ")[-1]
+            assert share == str(shares[name]), (share, shares)
+        said += 1
+    assert said == 2
+
+
+def test_an_unverified_income_line_says_so_where_the_findings_use_it(sample_store) -> None:
+    """The findings stated the 20,000-baht BMN line as fact; only the income table's notes,
+    pages later, said it is unverified (a reader review)."""
+    from abcresearch.labels import label
+    from abcresearch.reports.area import AreaReport
+
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    assert report.poverty_estimate is not None and not report.poverty_estimate["verified"]
+    line = [f for f in report.key_findings().findings if "จปฐ." in f and "บาทต่อคน" in f]
+    assert len(line) == 1 and label("find.line_unverified", "th") + ")" in line[0], line

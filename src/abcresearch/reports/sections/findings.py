@@ -17,7 +17,12 @@ from abcresearch.reports.sections.deprivation import af_cut_text, af_published
 from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
-from abcresearch.reports.sections.readiness import in_published_order, published_reason
+from abcresearch.reports.sections.readiness import (
+    in_published_order,
+    need_hidden,
+    published_level1,
+    published_reason,
+)
 from abcresearch.reports.sections.smallarea import model_headline
 from abcresearch.scoring.grade_rules import load_grade_rules
 
@@ -177,7 +182,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         measures += 1
     pov = poverty_published(report, pub)
     if pov is not None and not pov.hidden and report.poverty_estimate is not None:
-        found.append(t("find.poverty", share=pov.text,
+        # an unverified line says so where it is first met, not only in the income table's
+        # notes pages later (a reader review)
+        unverified = "" if report.poverty_estimate.get("verified") else t("find.line_unverified")
+        found.append(t("find.poverty", share=pov.text, note=unverified,
                        line=pub.public("poverty_line", report.poverty_estimate["line"]).text))
         measures += 1
     if measures >= 2 and report.af_result is not None:
@@ -197,6 +205,23 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         if len(in_c) > len(first):  # the list is the first in priority order: say so
             names += t("find.priority_more", more=len(in_c) - len(first), unit=unit)
         found.append(t("find.priority", areas=names, areas_word=unit.capitalize()))
+        # areas of high need outside group C: the C list leaves them out, and a tambon whose
+        # need is not high can hold villages whose need is (46% of households at level 1 were
+        # on the villages' page only, a reader review); only those whose need is published,
+        # in priority order, each with its level-1 share as the villages' page prints it
+        high = kids[(kids["need"] == "high") & (kids["grade"] != "C")]
+        if len(high):
+            _small, hid, shares = published_level1(pub, high, report.households,
+                                                   CHILD_COLUMN[report.level], with_ci=False)
+            hid = need_hidden(pub, high["code"], hid)
+            shown = [(c, s) for c, s, h in zip(high["code"], shares, hid, strict=True) if not h]
+            first = shown[:priority_areas + (len(shown) == priority_areas + 1)]
+            if first:
+                names = ", ".join(f"{report.child_name(c)} ({t('find.level1_of', share=s.text)})"
+                                  for c, s in first)
+                if len(shown) > len(first):
+                    names += t("find.priority_more", more=len(shown) - len(first), unit=unit)
+                found.append(t("find.high_need", areas=names, areas_word=unit.capitalize()))
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
                       details={"level1": l1}, published=tuple(pub.entries))
