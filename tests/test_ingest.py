@@ -821,6 +821,37 @@ def test_an_export_without_one_valid_household_is_refused_and_nothing_stored(tmp
     assert data.rounds(tmp_path / "store") == []
 
 
+def test_a_roster_column_a_spreadsheet_damaged_refuses_the_export(tmp_path):
+    """Member IDs Excel wrote as 1.80E+12 rejected 96% of a roster, the round was stored under
+    "Ingested" and its welfare tables changed by half (a user's walk-through): one rule
+    rejecting most of a file's rows is a damaged column, and the export is refused."""
+    exp = build()
+    pid = "member/m_pid"
+    exp.members[pid] = [f"{int(v) / 1e12:.2f}E+12" for v in exp.members[pid]]
+    write(exp, tmp_path / "export")
+    with pytest.raises(InputError) as err:
+        _ingest(tmp_path / "export", tmp_path)
+    message = str(err.value)
+    n = len(exp.members)
+    assert message.startswith(f"{n} of the {n} members rows break rule regex in column m_pid")
+    assert "nothing was stored" in message and "scientific notation" in message
+    assert "member.csv row 2, column m_pid" in message
+    assert "1.80E+12" not in message  # the values stay masked
+    assert not (tmp_path / "store" / f"round={ROUND}").exists()
+
+
+def test_a_few_bad_roster_ids_reject_only_their_rows(tmp_path):
+    """Below rejected_rows.max_share of a file, bad rows are bad rows: the others are kept."""
+    exp = build()
+    pid = "member/m_pid"
+    exp.members.loc[[0, 1], pid] = "1.80E+12"
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    assert res.counts.set_index("table").loc["members", "valid"] == len(exp.members) - 2
+    found = res.issues[(res.issues["column"] == "m_pid") & (res.issues["rule"] == "regex")]
+    assert len(found) == 2
+
+
 def test_a_household_file_without_its_submission_id_is_refused_when_the_roster_uses_it(
         tmp_path):
     """Without _uuid the households got made-up ids and all roster rows were rejected as

@@ -534,10 +534,58 @@ def _refuse_if_nothing_valid(report: ValidationReport, frames: dict[str, pd.Data
     top = errors.groupby(["column", "rule"]).size().sort_values(ascending=False).head(3)
     reasons = "; ".join(f"{rule} in column {col} ({n:,} rows)" for (col, rule), n in top.items())
     example = errors["message"].iloc[0] if len(errors) else ""
+    hint = _spreadsheet_hint(frames["households"], str(top.index[0][0])) if len(top) else ""
     raise InputError(
         f"none of the {read:,} household rows of the export is valid, so nothing was stored"
-        + (f" (most often: {reasons})" if reasons else "")
+        + (f" (most often: {reasons})" if reasons else "") + hint
         + (f"; for example: {example}" if example else ""))
+
+
+_SCIENTIFIC = re.compile(r"\s*[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+\s*")
+"""A number as Excel shows a long one (``3.80E+12``): a 13-digit ID saved from a spreadsheet."""
+
+
+def _spreadsheet_hint(frame: pd.DataFrame, column: str) -> str:
+    """Say so where most of a column's values look like a spreadsheet's ``3.80E+12``."""
+    if column not in frame.columns:
+        return ""
+    values = frame[column].dropna().astype(str)
+    if not len(values) or values.str.fullmatch(_SCIENTIFIC).mean() <= 0.5:
+        return ""
+    return (f", and the values of column {column} look like numbers a spreadsheet wrote in "
+            "scientific notation (such as 3.80E+12): export the column as text")
+
+
+def _refuse_if_a_column_is_damaged(report: ValidationReport, frames: dict[str, pd.DataFrame],
+                                   settings: Any) -> None:
+    """Refuse an export one of whose rules rejects most of a file's rows (nothing is stored).
+
+    Rows that break the same rule of the same column, more than ``rejected_rows.max_share`` of
+    a file (``params/ingest.yaml``), are a damaged column, not bad rows: a national-ID column
+    Excel wrote as ``3.80E+12`` rejected 96% of a roster, the round was stored with "Ingested"
+    and the welfare tables changed by half. Rows rejected because their household was
+    (``parent_rejected``) are not counted; a file with no valid household at all is
+    :func:`_refuse_if_nothing_valid`'s.
+    """
+    issues = report.issues
+    if not len(issues):
+        return
+    errors = issues[(issues["severity"] == "error") & (issues["rule"] != "parent_rejected")]
+    for table, frame in frames.items():
+        read = len(frame)
+        own = errors[errors["table"] == table]
+        if not read or own.empty:
+            continue
+        counts = own.groupby(["column", "rule"])["index"].nunique().sort_values(
+            ascending=False, kind="mergesort")
+        (column, rule), n = next(iter(counts.items()))
+        if n <= settings.rejected_always_allowed or n <= settings.rejected_max_share * read:
+            continue
+        hint = _spreadsheet_hint(frame, column)
+        example = own.loc[(own["column"] == column) & (own["rule"] == rule), "message"].iloc[0]
+        raise InputError(
+            f"{n:,} of the {read:,} {table} rows break rule {rule} in column {column}, so the "
+            f"column looks damaged and nothing was stored{hint}; for example: {example}")
 
 
 def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: Any,
@@ -594,6 +642,7 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     report = validate(frames, known_villages=known_villages, masker=masker,
                       survey_round=survey_round)
     _refuse_if_nothing_valid(report, frames, extra_issues)
+    _refuse_if_a_column_is_damaged(report, frames, settings)
     new = build_tables(report, survey_round, key)
     new, text_issues = checks.mask_free_text(new, masker)
     repeats = checks.find_resubmissions(new.get("households"), previous.get("households"))

@@ -31,6 +31,8 @@ class IngestSettings:
     malformed_max_share: float
     malformed_always_allowed: int
     malformed_list: int
+    rejected_max_share: float
+    rejected_always_allowed: int
     truncation_min_rows: int
     resubmission_ignore: tuple[str, ...]
     answers_kept_when_unusable: tuple[str, ...]
@@ -100,6 +102,8 @@ def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
         malformed_max_share=_get(raw, "malformed_rows", "max_share", float, pr, 0, 1),
         malformed_always_allowed=_get(raw, "malformed_rows", "always_allowed", int, pr, 0),
         malformed_list=_get(raw, "malformed_rows", "list_in_summary", int, pr, 1),
+        rejected_max_share=_get(raw, "rejected_rows", "max_share", float, pr, 0, 1),
+        rejected_always_allowed=_get(raw, "rejected_rows", "always_allowed", int, pr, 0),
         truncation_min_rows=_get(raw, "truncation", "min_rows", int, pr, 1),
         resubmission_ignore=tuple(ignore),
         answers_kept_when_unusable=tuple(kept),
