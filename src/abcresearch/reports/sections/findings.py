@@ -214,13 +214,15 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             _small, hid, shares = published_level1(pub, high, report.households,
                                                    CHILD_COLUMN[report.level], with_ci=False)
             hid = need_hidden(pub, high["code"], hid)
-            shown = [(c, s) for c, s, h in zip(high["code"], shares, hid, strict=True) if not h]
-            first = shown[:priority_areas + (len(shown) == priority_areas + 1)]
-            if first:
-                names = ", ".join(f"{report.child_name(c)} ({t('find.level1_of', share=s.text)})"
-                                  for c, s in first)
-                if len(shown) > len(first):
-                    names += t("find.priority_more", more=len(shown) - len(first), unit=unit)
+            listed = [(c, sh) for c, sh, h in zip(high["code"], shares, hid, strict=True)
+                      if not h]
+            named = listed[:priority_areas + (len(listed) == priority_areas + 1)]
+            if named:
+                names = ", ".join(
+                    f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)})"
+                    for c, sh in named)
+                if len(listed) > len(named):
+                    names += t("find.priority_more", more=len(listed) - len(named), unit=unit)
                 found.append(t("find.high_need", areas=names, areas_word=unit.capitalize()))
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
