@@ -123,8 +123,8 @@ def test_a_bad_capital_item_is_kept_as_not_answered_with_its_household(
     assert (issue["row"], issue["column"], issue["severity"]) == (6, column, "warning")
     msg = issue["message"]
     assert f"breaks rule {rule} (" in msg and words in msg
-    assert "the household is kept and this item counted as not answered" in msg
-    assert "จึงถือว่าข้อนี้ไม่ได้ตอบ แต่ยังเก็บครัวเรือนนี้ไว้" in issue["message_th"]
+    assert "counted as not answered, the rest of the row kept" in msg
+    assert "จึงถือว่าข้อนี้ไม่ได้ตอบ แต่ยังเก็บคำตอบอื่นของแถวนี้ไว้" in issue["message_th"]
     c = res.counts.set_index("table")
     assert c.loc["households", "rejected"] == 0 and c.loc["members", "rejected"] == 0
     stored = load(2567, store=tmp_path / "store").set_index("submission_uuid")
@@ -143,9 +143,25 @@ def test_range_message_matches_the_documented_shape(tmp_path):
         exp.members.loc[3, "member/m_age"] = "-5"
 
     _, res = _run(tmp_path, edit)
-    assert _one(res, "range")["message"] == (
-        "member.csv row 5, column m_age: value -5 breaks rule range "
-        "(must be between 0 and 120)")
+    assert _one(res, "item_range")["message"] == (
+        "member.csv row 5, column m_age: value -5 breaks rule item_range "
+        "(must be between 0 and 120; counted as not answered, the rest of the row kept)")
+
+
+def test_a_members_age_or_a_villages_count_in_words_is_left_blank_the_row_kept(tmp_path):
+    """A member's age written "สามสิบ" took the person out of the roster, and "abc" in a
+    village's household count rejected the whole village form, with the plan, process step
+    and forums its readiness group rests on (a user's walk-through)."""
+    def edit(exp):
+        exp.members.loc[3, "member/m_age"] = "สามสิบ"
+        exp.villages.loc[1, "village/vil_households"] = "abc"
+
+    exp, res = _run(tmp_path, edit)
+    counts = res.counts.set_index("table")
+    for table, column in (("members", "m_age"), ("villages", "vil_households")):
+        issue = res.issues[res.issues["column"] == column]
+        assert list(issue["rule"]) == ["item_type"] and list(issue["severity"]) == ["warning"]
+        assert counts.loc[table, "valid"] == len(getattr(exp, table)), counts
 
 
 def test_a_required_question_left_blank_still_rejects_its_household(tmp_path):
