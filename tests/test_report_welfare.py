@@ -370,3 +370,31 @@ def test_the_projection_formulas_do_not_wrap_inside() -> None:
         assert formula in text, lang
         for short in ("Cₜ\u00a0=\u00a0Nₜ\u00a0×\u00a0c", "Gₜ\u00a0=\u00a0T\u00a0×\u00a0k"):
             assert short in text, (lang, short)
+
+
+def test_a_village_without_its_form_still_gets_its_report(sample_export, tmp_path) -> None:
+    """A village whose form was not sent (or was rejected) kept its households, and its report
+    failed in a notebook cell: "area 80150102 has no villages" (a user's walk-through). It is
+    made from the households, the welfare section saying there is no village form."""
+    import shutil
+
+    from fixtures.test_key import ingest_with_test_key
+
+    from abcresearch.labels import label
+
+    export = tmp_path / "export"
+    shutil.copytree(sample_export, export)
+    lines = (export / "village.csv").read_text(encoding="utf-8").split("\n")
+    kept = [line for line in lines if '"80150102"' not in line]
+    assert len(kept) == len(lines) - 1
+    (export / "village.csv").write_text("\n".join(kept), encoding="utf-8")
+    store = tmp_path / "store"
+    ingest_with_test_key(export, 2549, store)
+    report = AreaReport.load("80150102", 2549, store=store)
+    assert len(report.households) and report.village_forms.empty
+    res = report.welfare_fund()
+    assert res.tables == () or not any(len(tb.frame) for tb in res.tables)
+    assert label("welfare.no_forms", "th") in "".join(res.text)
+    assert report.summary_page().details["grade"] is not None
+    # the tambon's report still has its other villages' forms
+    assert not AreaReport.load("801501", 2549, store=store).village_forms.empty

@@ -449,9 +449,21 @@ class AreaContext(ReportBase):
 
     @cached_property
     def village_forms(self) -> pd.DataFrame:
-        """The village-form rows of the area."""
-        return data_mod.load(self.survey_round, area=self.area.code, store=self.store,
-                             table="villages")
+        """The village-form rows of the area (none where its households came without one).
+
+        A village whose form was not sent, or was rejected, still has its households: its
+        report is made from them, with the village-form figures (and so its readiness group)
+        missing, instead of failing ("area 80150102 has no villages", a user's walk-through).
+        """
+        try:
+            return data_mod.load(self.survey_round, area=self.area.code, store=self.store,
+                                 table="villages")
+        except StoreError:
+            if not len(self.households):
+                raise
+            columns = data_mod.load(self.survey_round, store=self.store,
+                                    table="villages").columns
+            return pd.DataFrame(columns=columns)
 
     def village_names(self) -> list[str]:
         """Return the own names of the area's villages (each once, no blanks).

@@ -474,6 +474,11 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                    total=pub.public("villages_total", cov.villages_total,
                                     area=_code(report)).text))
     forms = _forms(report)
+    if forms.empty:
+        # households came without their village's form (not sent, or rejected at ingest): the
+        # funds, and the projection built on them, have nothing to rest on
+        out.text(t("welfare.no_forms"))
+        return out.result(published=tuple(pub.entries))
     units, tot = _fund_table(report, forms)
 
     # 1. the funds today (village forms: no sampling error, no suppression); every figure goes
