@@ -252,3 +252,17 @@ def test_a_model_need_near_its_threshold_says_so(rollout_store) -> None:  # noqa
                            "share_level1_ci_high": [0.625, 0.625], "m0": [0.45, 0.394],
                            "m0_ci_low": [0.40, 0.26], "m0_ci_high": [0.50, 0.529]})
     assert near_threshold(pinned)["need_near_threshold"].tolist() == [False, True]
+
+
+def test_a_sampled_tambon_is_sent_to_the_area_report_without_a_store_hint(
+        rollout_store) -> None:  # noqa: F811
+    """This notebook's defaults on the demo store (every village surveyed) said to run
+    ``make demo``, which the user had just done (a walk-through): the area is wrong, not the
+    store."""
+    from abcresearch.errors import AreaError
+    from abcresearch.reports.model_tambon import ModelTambonReport
+    from abcresearch.reports.render.display import error_lines
+
+    with pytest.raises(AreaError, match=r"has households in round .* area_report\.ipynb") as err:
+        ModelTambonReport.load("801201", ROUND, store=rollout_store)
+    assert len(error_lines(err.value, "th")) == 1  # the sentence alone, no store hint

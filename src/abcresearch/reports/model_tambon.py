@@ -158,11 +158,16 @@ class ModelTambonReport(ReportBase):
         if model_only(area.code, survey_round, store_path, scheme) is False:
             from abcresearch.store import has_data
 
-            why = ("has households in round {r}: use notebooks/area_report.ipynb"
-                   if has_data(int(survey_round), area.code, store_path)
-                   else "has no model estimate in round {r}")
-            raise StoreError(f"tambon {area.code} ({area.name_en}) "
-                             + why.format(r=survey_round))
+            if has_data(int(survey_round), area.code, store_path):
+                # the area, not the store, is wrong here: no hint to make a store (a user's
+                # walk-through ran this notebook's defaults on the demo store and was told to
+                # run make demo)
+                raise AreaError(
+                    f"tambon {area.code} ({area.name_en}) has households in round "
+                    f"{survey_round}: use notebooks/area_report.ipynb (this notebook is for a "
+                    "tambon with no sampled village, as in a rollout round; see the README)")
+            raise StoreError(f"tambon {area.code} ({area.name_en}) has no model estimate in "
+                             f"round {survey_round}")
         analysis = round_analysis(int(survey_round), store_path, scheme,
                                   model_areas=[area.code])
         res = _round_result(int(survey_round), store_path, analysis.scheme)
