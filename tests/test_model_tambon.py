@@ -263,6 +263,6 @@ def test_a_sampled_tambon_is_sent_to_the_area_report_without_a_store_hint(
     from abcresearch.reports.model_tambon import ModelTambonReport
     from abcresearch.reports.render.display import error_lines
 
-    with pytest.raises(AreaError, match=r"has households in round .* area_report\.ipynb") as err:
+    with pytest.raises(AreaError, match=r"has households in round .*area_report\.ipynb") as err:
         ModelTambonReport.load("801201", ROUND, store=rollout_store)
     assert len(error_lines(err.value, "th")) == 1  # the sentence alone, no store hint
