@@ -374,3 +374,17 @@ def test_a_zero_share_is_said_in_words() -> None:
     assert "ยังไม่มีหมู่บ้านใดมีแผนแม่บทชุมชน" in out.loc["v0", "reason_th"]
     assert "only 25% of villages have a master plan" in out.loc["v2", "reason_en"]
     assert not out["reason_en"].str.contains("only 0%").any()
+
+
+def test_no_forum_is_said_in_words() -> None:
+    """"จัดเวทีประชาคมปีละ 0 ครั้ง" (forums held a year: 0) reads as a slip (a reader review):
+    a village, or a tambon none of whose villages held one, says so in words."""
+    gr = load_grade_rules()
+    ind = _ind(**{**HAND, "forums_year": [0.0, 6.0, 0.0, 6.0, 2.0]})
+    out = apply_rules(ind, gr)
+    assert "ยังไม่ได้จัดเวทีประชาคมในปีที่ผ่านมา" in " ".join(out["reason_th"])
+    tambon = apply_rules(ind, gr, level="tambon")
+    said = " ".join(tambon["reason_th"]) + " ".join(out["reason_th"])
+    assert "ปีละ 0 ครั้ง" not in said and "เฉลี่ยปีละ 0.0 ครั้ง" not in said
+    assert "held no community forum in the past year" in " ".join(out["reason_en"])
+    assert "no village held a community forum" in " ".join(tambon["reason_en"])
