@@ -96,6 +96,23 @@ def test_lift_conditions_name_what_fails_and_by_how_much():
                                      "community_capital": 40.0}), gr, level="tambon")
     assert tam["text_th"].iloc[0] == ("ให้หมู่บ้านมีแผนแม่บทชุมชนอย่างน้อยร้อยละ 50 "
                                       "(ขณะนี้ร้อยละ 30)")
+    # with the tambon's villages known, the share is villages: "at least 4 of 7" (a committee
+    # counts villages; "at least 50% (now 0%)" said nothing to act on, a reader review)
+    seven = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": 0.0,
+                                       "n_villages": 7, "community_capital": 40.0}), gr,
+                            level="tambon")
+    assert seven["text_th"].iloc[0] == ("ให้หมู่บ้านมีแผนแม่บทชุมชนอย่างน้อย 4 จาก 7 หมู่บ้าน "
+                                        "(ขณะนี้ 0 หมู่บ้าน)")
+    assert seven["text_en"].iloc[0] == "master plans in at least 4 of 7 villages (now 0)"
+    two = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": 0.25,
+                                     "n_villages": 4, "community_capital": 40.0}), gr,
+                          level="tambon")
+    assert two["text_en"].iloc[0] == "master plans in at least 2 of 4 villages (now 1)"
+    # a share that is not a whole number of the villages (some without an answer): percent
+    odd = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": 0.3,
+                                     "n_villages": 7, "community_capital": 40.0}), gr,
+                          level="tambon")
+    assert odd["text_th"].iloc[0] == tam["text_th"].iloc[0]
     missing = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": np.nan,
                                          "community_capital": 40.0}), gr)
     assert np.isnan(missing["gap"].iloc[0])

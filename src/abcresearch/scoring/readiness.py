@@ -13,6 +13,7 @@ The rules are those of ``params/grades.yaml`` (:mod:`abcresearch.scoring.grade_r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -155,11 +156,14 @@ def near_threshold(ind: pd.DataFrame, rules: GradeRules | str | Path | None = No
                         index=ind.index)
 
 
-def _lift_text(name: str, direction: str, level: str, lang: str, **fields: float) -> str:
+def _lift_text(name: str, direction: str, level: str, lang: str, **fields: Any) -> str:
     table = labels()
     if np.isnan(fields["value"]):
         return label("lift.missing", lang, indicator=indicator_label(name, lang))
-    for key in (f"lift.{name}.{direction}.{level}", f"lift.{name}.{direction}",
+    # a share of villages as villages where the share is a whole number of them ("at least 4
+    # of 7 villages", not "at least 50% (now 0%)": a committee counts villages, a reader review)
+    counted = (f"lift.{name}.{direction}.{level}_count",) if "villages" in fields else ()
+    for key in (*counted, f"lift.{name}.{direction}.{level}", f"lift.{name}.{direction}",
                 f"lift.other.{direction}"):
         if key in table:
             return label(key, lang, indicator=name, **fields)
@@ -215,10 +219,18 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         direction = "up" if op in (">=", ">") else "down"
         # short of a threshold it must reach: never written as reaching it ("from 34.9")
         short = direction == "up" and v < t
-        fields = {"value": HalfUpBelow(v, t) if short else HalfUp(v), "threshold": HalfUp(t),
+        fields: dict[str, Any] = {"value": HalfUpBelow(v, t) if short else HalfUp(v),
+                                  "threshold": HalfUp(t),
                   "gap": HalfUp(gap),
                   "value_pct": HalfUpBelow(v, t, 100) if short else HalfUp(v, 100),
                   "threshold_pct": HalfUp(t, 100), "gap_pct": HalfUp(gap, 100)}
+        n = row.get("n_villages")
+        if level == "tambon" and op in (">=", ">") and n is not None and not pd.isna(n) \
+                and n > 0 and not np.isnan(v) and abs(v * n - round(v * n)) < 1e-6:
+            # the share's villages, and the fewest that meet the threshold
+            needed = math.floor(t * n + 1e-9) + 1 if op == ">" else math.ceil(t * n - 1e-9)
+            fields |= {"villages": int(n), "villages_now": round(v * n),
+                       "villages_needed": min(int(n), needed)}
         rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,
                      "indicator": name, "op": op, "threshold": t, "value": v, "gap": gap,
                      **{f"text_{lang}": _lift_text(name, direction, level, lang, **fields)
