@@ -18,9 +18,8 @@ from abcresearch.reports.sections.income import poverty_published
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
 from abcresearch.reports.sections.readiness import (
+    high_need_outside_c,
     in_published_order,
-    need_hidden,
-    published_level1,
     published_reason,
 )
 from abcresearch.reports.sections.smallarea import model_headline
@@ -205,25 +204,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         if len(in_c) > len(first):  # the list is the first in priority order: say so
             names += t("find.priority_more", more=len(in_c) - len(first), unit=unit)
         found.append(t("find.priority", areas=names, areas_word=unit.capitalize()))
-        # areas of high need outside group C: the C list leaves them out, and a tambon whose
-        # need is not high can hold villages whose need is (46% of households at level 1 were
-        # on the villages' page only, a reader review); only those whose need is published,
-        # in priority order, each with its level-1 share as the villages' page prints it
-        high = kids[(kids["need"] == "high") & (kids["grade"] != "C")]
-        if len(high):
-            _small, hid, shares = published_level1(pub, high, report.households,
-                                                   CHILD_COLUMN[report.level], with_ci=False)
-            hid = need_hidden(pub, high["code"], hid)
-            listed = [(c, sh) for c, sh, h in zip(high["code"], shares, hid, strict=True)
-                      if not h]
-            named = listed[:priority_areas + (len(listed) == priority_areas + 1)]
-            if named:
-                names = ", ".join(
-                    f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)})"
-                    for c, sh in named)
-                if len(listed) > len(named):
-                    names += t("find.priority_more", more=len(listed) - len(named), unit=unit)
-                found.append(t("find.high_need", areas=names, areas_word=unit.capitalize()))
+        # areas of high need outside group C: the C list leaves them out
+        high = high_need_outside_c(report, pub, priority_areas)
+        if high is not None:
+            found.append(t("find.high_need", areas=high, areas_word=unit.capitalize()))
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
                       details={"level1": l1}, published=tuple(pub.entries))

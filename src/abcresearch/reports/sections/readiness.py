@@ -43,7 +43,7 @@ from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, lo
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_key_text", "band_text", "grade_legend_text", "grade_text", "group_type_choices",
-           "in_published_order",
+           "high_need_outside_c", "in_published_order",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
            "readiness_table_notes", "step_key_text",
@@ -251,6 +251,46 @@ def in_published_order(report: AreaContext | ProvinceContext, rows: pd.DataFrame
     last = np.flatnonzero(hidden)
     order = np.r_[np.flatnonzero(~hidden), last[np.argsort(codes[last], kind="stable")]]
     return rows.iloc[order].reset_index(drop=True)
+
+
+def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int) -> str | None:
+    """Name the areas one level down of high need outside group C, with their level-1 shares.
+
+    The list of group C leaves them out, and a tambon whose need is not high can hold villages
+    whose need is (villages at 46% of households at level 1 were on the villages' page only, a
+    reader review). Only areas whose need is published (:func:`need_hidden`) are named, in
+    priority order, each with its level-1 share as the villages' page prints it (through
+    ``pub``, so into its ledger); ``limit`` names at most (one more where that is the last),
+    then "and N more".
+
+    Returns
+    -------
+    str or None
+        ``"หมู่ที่ 9 บ้านบ่อตก (ครัวเรือนระดับ 1 ร้อยละ 46), ..."``; None where there is none
+        to name (or the report has no areas below it).
+    """
+    if report.level not in ("tambon", "amphoe"):
+        return None
+    t = report.t
+    kids = in_published_order(report, report.children.reset_index(drop=True),
+                              report.households, CHILD_COLUMN[report.level])
+    kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
+    high = kids[(kids["need"] == "high") & (kids["grade"] != "C")]
+    if high.empty:
+        return None
+    _small, hid, shares = published_level1(pub, high, report.households,
+                                           CHILD_COLUMN[report.level], with_ci=False)
+    hid = need_hidden(pub, high["code"], hid)
+    listed = [(c, sh) for c, sh, h in zip(high["code"], shares, hid, strict=True) if not h]
+    named = listed[:limit + (len(listed) == limit + 1)]
+    if not named:
+        return None
+    unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+    names = ", ".join(f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)})"
+                      for c, sh in named)
+    if len(listed) > len(named):
+        names += t("find.priority_more", more=len(listed) - len(named), unit=unit)
+    return names
 
 
 def need_markers(report: AreaContext | ProvinceContext, pub: Publisher,

@@ -47,6 +47,7 @@ from abcresearch.reports.sections.programmes import flag_text, flags
 from abcresearch.reports.sections.readiness import (
     grade_text,
     hidden_indicators,
+    high_need_outside_c,
     mask_figures,
     need_text,
     published_reason,
@@ -319,6 +320,13 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         l1_text = t("summary.level1", share=l1_shown.text,
                     ci=t("summary.level1_ci", low=l1_shown.low, high=l1_shown.high)
                     if has_ci else "")
+    # the villages (tambons) of high need outside group C, beside the area's own level-1 line:
+    # the box above speaks of the area as a whole (a reader review)
+    high = high_need_outside_c(report, ledger, 3)
+    high_text = ""
+    if high is not None:
+        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+        high_text = t("summary.high_need", areas=high, areas_word=unit.capitalize())
     headline = model_headline(report)  # a tambon on too few villages: the model's figure
     if headline is not None and "share_level1" in headline:
         h = headline["share_level1"]
@@ -399,7 +407,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         lift_title = ""
     # a group set by rules nobody has reviewed yet is a draft, and the page says so once
     draft = t("summary.grade_draft") if graded and not rules.verified else ""
-    facts = [x for x in (l1_text, cov_text, prog_text, draft) if x]
+    facts = [x for x in (l1_text, high_text, cov_text, prog_text, draft) if x]
     forum_line = t("summary.forum", date=forum_text or "………………………………")
     md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]
     md += reasons[:1] + ([f"**{need_line}**"] if need_line else []) + reasons[1:]
