@@ -701,3 +701,13 @@ def test_the_page_header_stays_on_one_line_with_two_digit_page_numbers() -> None
                 if page.get_charbox(j)[1] > height - 2.5 * 72 / 2.54
                 and not page.get_text_range(j, 1).isspace()}
         assert max(tops) - min(tops) <= 6, (i + 1, sorted(tops))  # a second line: 10 or more
+
+
+def test_the_reports_compounds_the_word_list_lacks_stay_whole() -> None:
+    """A reader review found "โรง|รมยาง", "(กรณี|ฐาน)" and "เจ็บป่วยนอนโรง|พยาบาล" broken in
+    the PDFs: data/thai_words_extra.txt adds them to PyThaiNLP's list."""
+    assert thai.segment("โรงรมยาง") == ["โรงรมยาง"]
+    assert thai.segment("(กรณีฐาน)") == ["(", "กรณีฐาน", ")"]
+    assert thai.segment("เจ็บป่วยนอนโรงพยาบาล") == ["เจ็บป่วย", "นอนโรงพยาบาล"]
+    # a long one breaks at its parts only: before "โรงพยาบาล", never inside "นอน"
+    assert thai.word_parts("นอนโรงพยาบาล")[0] == "นอน"

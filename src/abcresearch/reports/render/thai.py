@@ -171,10 +171,18 @@ def _word_list(lexicon: str = WORDS) -> tuple[str, ...]:
 
 @functools.cache
 def _packaged_words(lexicon: str = WORDS) -> tuple[str, ...]:
-    """Return the word list as packaged in ``data/``, sorted."""
-    raw = resources.files("abcresearch.reports.render").joinpath(f"data/{lexicon}.txt.gz")
+    """Return the word list as packaged in ``data/``, sorted.
+
+    The word list is PyThaiNLP's, and ``data/thai_words_extra.txt`` adds the compounds the
+    reports print that it lacks ("โรงรมยาง" broke as "โรง|รมยาง", "กรณีฐาน" as "กรณี|ฐาน", and
+    "นอนโรงพยาบาล" read as "นอนโรง|พยาบาล", a reader review).
+    """
+    folder = resources.files("abcresearch.reports.render")
+    raw = folder.joinpath(f"data/{lexicon}.txt.gz")
     lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
-    return tuple(w for w in lines if w and not w.startswith("#"))
+    if lexicon == WORDS:
+        lines += folder.joinpath("data/thai_words_extra.txt").read_text("utf-8").split("\n")
+    return tuple(sorted({w.strip() for w in lines if w.strip() and not w.startswith("#")}))
 
 
 @functools.cache
