@@ -938,3 +938,16 @@ def test_an_unverified_income_line_says_so_where_the_findings_use_it(sample_stor
     assert report.poverty_estimate is not None and not report.poverty_estimate["verified"]
     line = [f for f in report.key_findings().findings if "จปฐ." in f and "บาทต่อคน" in f]
     assert len(line) == 1 and label("find.line_unverified", "th") + ")" in line[0], line
+
+
+def test_a_quoted_last_name_keeps_a_space_after_the_joining_word() -> None:
+    """The methods appendix read "สหกรณ์” และ“สัจจะ...” run together (a reader review)."""
+    from abcresearch.labels import label
+    from abcresearch.reports.sections.common import names_list
+
+    def t(key: str, **kw: str) -> str:
+        return label(key, "th", **kw)
+
+    assert names_list(t, ["“กองทุน”", "“สหกรณ์”", "“สัจจะ”"]) == "“กองทุน” “สหกรณ์” และ “สัจจะ”"
+    assert names_list(t, ["“ก”", "“ข”"], either=True) == "“ก” หรือ “ข”"
+    assert names_list(t, ["ทุนมนุษย์", "ทุนเงินตรา"]) == "ทุนมนุษย์ และทุนเงินตรา"

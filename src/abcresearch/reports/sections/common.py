@@ -164,7 +164,10 @@ def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False
         return "".join(names)
     spaced = any(" " in str(n).strip() for n in names)
     separator = t("list.separator_spaced" if spaced else "list.separator")
-    return t("list.last_or" if either else "list.last",
+    # "และ“สัจจะ”" read run together (a reader review): before a quotation mark or bracket
+    # the joining word keeps a space ("และ “สัจจะ”")
+    quoted = "_quoted" if str(names[-1])[:1] in "“‘(\"" else ""
+    return t(("list.last_or" if either else "list.last") + quoted,
              items=separator.join(names[:-1]), last=names[-1])
 
 
