@@ -1014,3 +1014,14 @@ def test_a_christian_era_round_is_refused_with_its_buddhist_era_year(tmp_path):
         ingest(exp.folder, survey_round=2006, store=tmp_path / "store")
     with pytest.raises(InputError, match=r"round 12 is not a Buddhist-era year \(e\.g\. 2549\)"):
         ingest(exp.folder, survey_round=12, store=tmp_path / "store")
+
+
+def test_many_households_declining_is_not_a_damaged_column(tmp_path):
+    """Consent "no" is the respondent's answer: a small export where most households declined
+    is stored with its few interviews, not refused as a damaged column."""
+    exp = build()
+    consent = next(c for c in exp.households.columns if c.endswith("consent"))
+    exp.households.loc[exp.households.index[:-3], consent] = "no"
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    assert res.counts.set_index("table").loc["households", "valid"] == 3

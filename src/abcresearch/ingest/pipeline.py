@@ -564,13 +564,16 @@ def _refuse_if_a_column_is_damaged(report: ValidationReport, frames: dict[str, p
     a file (``params/ingest.yaml``), are a damaged column, not bad rows: a national-ID column
     Excel wrote as ``3.80E+12`` rejected 96% of a roster, the round was stored with "Ingested"
     and the welfare tables changed by half. Rows rejected because their household was
-    (``parent_rejected``) are not counted; a file with no valid household at all is
-    :func:`_refuse_if_nothing_valid`'s.
+    (``parent_rejected``), and households that declined the interview (``consent``), are not
+    counted; a file with no valid household at all is :func:`_refuse_if_nothing_valid`'s.
     """
     issues = report.issues
     if not len(issues):
         return
-    errors = issues[(issues["severity"] == "error") & (issues["rule"] != "parent_rejected")]
+    # a household that declined (consent "no") is the respondent's answer, not a damaged
+    # column: many declines in a small export are still stored as they are
+    errors = issues[(issues["severity"] == "error") & (issues["rule"] != "parent_rejected")
+                    & (issues["column"] != "consent")]
     for table, frame in frames.items():
         read = len(frame)
         own = errors[errors["table"] == table]
