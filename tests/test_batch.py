@@ -497,6 +497,10 @@ def test_a_batch_of_one_area_says_one_area(tmp_path: Path) -> None:
     assert f"Round {ROUND}, tambon: 1 area; 1 written" in BatchResult(
         ROUND, "tambon", [one], None, 2.0).summary()
     assert ": 2 areas;" in BatchResult(ROUND, "tambon", [one, one], None, 2.0).summary()
+    # the overview and the appendix are counted apart: the progress bar's "18/18" stood
+    # beside "16 areas" (a walk-through)
+    assert ": 2 areas and 2 province-wide reports;" in BatchResult(
+        ROUND, "tambon", [one, one], None, 2.0, province=[one, one]).summary()
 
 
 def test_a_batch_lists_the_sums_disclosure_could_not_protect(tmp_path: Path, monkeypatch) -> None:

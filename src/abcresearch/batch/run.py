@@ -440,7 +440,11 @@ class BatchResult:
         per = (sum(o.seconds for o in ran) / len(ran)) if ran else 0.0
         lines = [
             f"Round {self.survey_round}, {self.level}: {len(self.outcomes)} "
-            f"area{'' if len(self.outcomes) == 1 else 's'}; "
+            f"area{'' if len(self.outcomes) == 1 else 's'}"
+            # the progress bar counts the overview and the appendix too ("18/18" beside "16
+            # areas" read as two reports missing, a walk-through)
+            + (f" and {len(self.province)} province-wide report"
+               f"{'' if len(self.province) == 1 else 's'}" if self.province else "") + "; "
             f"{len(ran)} written, {self.count('skipped')} unchanged (skipped), "
             f"{len(self.failed)} failed; {self.seconds:.1f} s"
             + (f" ({per:.2f} s per report in a worker)" if ran else "") + "."
