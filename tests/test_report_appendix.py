@@ -123,6 +123,9 @@ def test_sensitivity_table_counts_what_changes(sample_store) -> None:
     assert raw["grades_changed"].le(raw["n_areas"]).all()
     assert "k = 29% (ขาดแคลนตั้งแต่ 2 จาก 7 ด้าน)" in shown.iloc[:, 1].tolist()
     assert "k = 57% (ขาดแคลนตั้งแต่ 4 จาก 7 ด้าน)" in shown.iloc[:, 1].tolist()
+    # the k in use is 3 of 7 (the fewest capitals reaching 1/3), said so in the text
+    text = " ".join(p.text for p in res.parts if isinstance(getattr(p, "text", None), str))
+    assert "k = 33% (ขาดแคลนตั้งแต่ 3 จาก 7 ด้าน)" in text, text[:600]
     # each k changes who is poor, so the rows say something: at k = 4/7 fewer households are
     # poor and the villages' need classes (M0 >= 0.38 is one of its rules) move
     assert k_rows["need_changed"].sum() > 0

@@ -13,6 +13,7 @@ Everything shown is read from ``params/`` (``scoring*.yaml``, ``grades.yaml``, `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -361,7 +362,9 @@ def sensitivity(report: MethodsContext, table: pd.DataFrame, survey_round: int,
         # rule means; 25, 33 and 40% were printed as three rules, and 33 and 40% are one
         text = f"k = {format_number(k, 0, scale=100)}%"
         if len(set(round(w, 9) for w in weights)) == 1:
-            text += " " + t("appendix.k_capitals", n=round(k * len(weights)), of=len(weights))
+            # the fewest capitals whose weights reach k (k = 1/3 of 7 is 3, not round()'s 2)
+            n = math.ceil(k * len(weights) - 1e-9)
+            text += " " + t("appendix.k_capitals", n=n, of=len(weights))
         return text
 
     used = float(k_rows["value"].iloc[0]) if len(k_rows) else float(report.scheme.af_k)
