@@ -1025,3 +1025,14 @@ def test_many_households_declining_is_not_a_damaged_column(tmp_path):
     write(exp, tmp_path / "export")
     res = _ingest(tmp_path / "export", tmp_path)
     assert res.counts.set_index("table").loc["households", "valid"] == 3
+
+
+def test_an_export_saved_three_times_is_not_a_damaged_column(tmp_path):
+    """Every row three times: two thirds are exact copies (duplicate_copy), rejected on
+    purpose so that no household is lost to an export saved twice; it was refused as a
+    damaged column (a review)."""
+    exp = build()
+    exp.households = pd.concat([exp.households] * 3, ignore_index=True)
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    assert res.counts.set_index("table").loc["households", "valid"] == len(exp.households) // 3

@@ -545,6 +545,12 @@ _SCIENTIFIC = re.compile(r"\s*[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+\s*")
 """A number as Excel shows a long one (``3.80E+12``): a 13-digit ID saved from a spreadsheet."""
 
 
+_SHAPE_RULES = frozenset({"range", "regex", "choice", "choice_none", "two_digit_year",
+                          "national_id_checksum"})
+"""Rules on the shape of one value, which a damaged column breaks row after row (with the
+``type:*`` rules): the rules :func:`_refuse_if_a_column_is_damaged` counts."""
+
+
 def _spreadsheet_hint(frame: pd.DataFrame, column: str) -> str:
     """Say so where most of a column's values look like a spreadsheet's ``3.80E+12``."""
     if column not in frame.columns:
@@ -560,8 +566,9 @@ def _refuse_if_a_column_is_damaged(report: ValidationReport, frames: dict[str, p
                                    settings: Any) -> None:
     """Refuse an export one of whose rules rejects most of a file's rows (nothing is stored).
 
-    Rows that break the same rule of the same column, more than ``rejected_rows.max_share`` of
-    a file (``params/ingest.yaml``), are a damaged column, not bad rows: a national-ID column
+    Rows that break the same rule on the shape of a value (:data:`_SHAPE_RULES`, ``type:*``)
+    in the same column, more than ``rejected_rows.max_share`` of a file
+    (``params/ingest.yaml``), are a damaged column, not bad rows: a national-ID column
     Excel wrote as ``3.80E+12`` rejected 96% of a roster, the round was stored with "Ingested"
     and the welfare tables changed by half. Rows rejected because their household was
     (``parent_rejected``), and households that declined the interview (``consent``), are not
@@ -570,10 +577,13 @@ def _refuse_if_a_column_is_damaged(report: ValidationReport, frames: dict[str, p
     issues = report.issues
     if not len(issues):
         return
-    # a household that declined (consent "no") is the respondent's answer, not a damaged
-    # column: many declines in a small export are still stored as they are
-    errors = issues[(issues["severity"] == "error") & (issues["rule"] != "parent_rejected")
-                    & (issues["column"] != "consent")]
+    # only rules on the shape of a value count (a spreadsheet's damage): a household that
+    # declined (consent "no"), a form a supervisor rejected, a row sent twice
+    # (duplicate_copy: an export saved three times is two thirds copies, a review) are rows
+    # rejected on purpose, however many
+    shape = issues["rule"].astype(str)
+    errors = issues[(issues["severity"] == "error") & (issues["column"] != "consent")
+                    & (shape.str.startswith("type:") | shape.isin(_SHAPE_RULES))]
     for table, frame in frames.items():
         read = len(frame)
         own = errors[errors["table"] == table]
