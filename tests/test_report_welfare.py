@@ -397,6 +397,16 @@ def test_a_village_without_its_form_still_gets_its_report(sample_export, tmp_pat
     res = report.welfare_fund()
     assert res.tables == () or not any(len(tb.frame) for tb in res.tables)
     assert label("welfare.no_forms", "th") in "".join(res.text)
-    assert report.summary_page().details["grade"] is not None
+    # no readiness group without the form (it fell through to B, a review), and it says why
+    summary = report.summary_page()
+    assert summary.details["grade"] is None
+    assert label("grade.no_village_form", "th") in summary.parts[0].markdown
+    tambon = AreaReport.load("801501", 2549, store=store)
+    kids = tambon.children.set_index("code")
+    assert kids.loc["80150102", "grade"] is None or kids.loc["80150102", "grade"] != \
+        kids.loc["80150102", "grade"]  # None or NaN
+    assert "80150102" not in " ".join(tambon.key_findings().findings) or \
+        tambon.child_name("80150102") not in " ".join(
+            f for f in tambon.key_findings().findings if "นอกกลุ่ม C" in f or "ไม่อยู่ในกลุ่ม C" in f)
     # the tambon's report still has its other villages' forms
     assert not AreaReport.load("801501", 2549, store=store).village_forms.empty

@@ -113,6 +113,11 @@ def test_lift_conditions_name_what_fails_and_by_how_much():
                                      "n_villages": 7, "community_capital": 40.0}), gr,
                           level="tambon")
     assert odd["text_th"].iloc[0] == tam["text_th"].iloc[0]
+    # a surveyed village without its form: the share is over the forms, said in percent
+    short = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": 0.0,
+                                       "n_villages": 7, "villages_surveyed": 8,
+                                       "community_capital": 40.0}), gr, level="tambon")
+    assert "ร้อยละ 50" in short["text_th"].iloc[0]
     missing = lift_conditions(pd.Series({**READY, "grade": "B", "master_plan": np.nan,
                                          "community_capital": 40.0}), gr)
     assert np.isnan(missing["gap"].iloc[0])

@@ -144,10 +144,10 @@ class ModelTambonReport(ReportBase):
         Raises
         ------
         AreaError
-            The code is not a tambon.
+            The code is not a tambon, or the tambon has households in the round (use the area
+            report).
         StoreError
-            The tambon has households in the round (use the area report), or no model
-            estimate.
+            The tambon has no model estimate.
         """
         Words(lang)  # validates lang
         area = get_area(str(area_code).strip())

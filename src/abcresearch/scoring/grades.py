@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from abcresearch.labels import label
 from abcresearch.scoring.grade_rules import (
+    FORM_INDICATORS,
     INDICATORS,
     GradeRules,
     apply_rules,
@@ -104,9 +106,20 @@ def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
     kind = "tambon" if area == "tambon_code" else "village"
     ind = area_indicators(design, scores, area, villages, gr, level)
     res = apply_rules(ind, gr, level=kind)
+    # an area with none of the village-form indicators (its form not sent, or rejected) has
+    # no grade: every condition of group C but one rests on the form, and a missing figure
+    # never holds, so it fell through to B ("กลุ่ม B" with only "no data" reasons, a review)
+    form = [c for c in FORM_INDICATORS if c in ind.columns]
+    formless = ind[form].isna().all(axis=1) if form else pd.Series(False, index=ind.index)
+    if formless.any():
+        res["grade"] = res["grade"].astype(object).where(~formless, None)
+        for lang in ("th", "en"):
+            res.loc[formless, f"reason_{lang}"] = label("grade.no_village_form", lang)
     table = ind.join(res)
-    table["grade_label_th"] = table["grade"].map(lambda g: gr.grade_labels[g]["th"])
-    table["grade_label_en"] = table["grade"].map(lambda g: gr.grade_labels[g]["en"])
+    for lang in ("th", "en"):
+        table[f"grade_label_{lang}"] = table["grade"].map(
+            lambda g, lang=lang: gr.grade_labels[g][lang] if g is not None and g == g
+            else label("rollout.grade_withheld", lang))
     table = table.join(near_threshold(ind, gr))
     table = table.join(need_classes(ind, gr, kind))
     table = table.join(priority_bands(ind, table["grade"], table["need"], gr))

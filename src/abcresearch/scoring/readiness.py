@@ -224,9 +224,14 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
                   "gap": HalfUp(gap),
                   "value_pct": HalfUpBelow(v, t, 100) if short else HalfUp(v, 100),
                   "threshold_pct": HalfUp(t, 100), "gap_pct": HalfUp(gap, 100)}
-        n = row.get("n_villages")
+        n = row.get("n_villages")  # the village forms the share is over
+        surveyed = row.get("villages_surveyed")
+        # said in villages only where every surveyed village has its form: "4 of 7" read as
+        # the tambon's villages where 8 were surveyed and one had no form (a review)
+        every_form = surveyed is None or pd.isna(surveyed) or surveyed == n
         if level == "tambon" and op in (">=", ">") and n is not None and not pd.isna(n) \
-                and n > 0 and not np.isnan(v) and abs(v * n - round(v * n)) < 1e-6:
+                and every_form and n > 0 and not np.isnan(v) \
+                and abs(v * n - round(v * n)) < 1e-6:
             # the share's villages, and the fewest that meet the threshold
             needed = math.floor(t * n + 1e-9) + 1 if op == ">" else math.ceil(t * n - 1e-9)
             fields |= {"villages": int(n), "villages_now": round(v * n),

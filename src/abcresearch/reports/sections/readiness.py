@@ -275,7 +275,8 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int) -> str 
     kids = in_published_order(report, report.children.reset_index(drop=True),
                               report.households, CHILD_COLUMN[report.level])
     kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
-    high = kids[(kids["need"] == "high") & (kids["grade"] != "C")]
+    # graded, outside C (an area without a grade, for want of its village form, may be C)
+    high = kids[(kids["need"] == "high") & kids["grade"].notna() & (kids["grade"] != "C")]
     if high.empty:
         return None
     _small, hid, shares = published_level1(pub, high, report.households,

@@ -281,6 +281,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     need_line = ""
     if not pub:
         grade_line = t("summary.grade", grade=report.marker)
+    elif report.level == "village" and row is not None and not graded:
+        # a village without a group (its form missing): say so and why, not its own "0 A,
+        # 0 B, 0 C" (a review)
+        grade_line = t("summary.grade", grade=str(row.get(f"grade_label_{lang}") or ""))
+        reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
     elif row is None or not graded:
         counts = report.children["grade"].value_counts()
         grade_line = t("summary.grade_counts", a=int(counts.get("A", 0)),

@@ -288,7 +288,8 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
 
         N_t = min(round(N_(t-1) x (1 + g)), P)          members, whole people, at most P
         C_t = N_t x c x days                             members' contributions
-        G_t = T x k                                      TAO co-funding (k tambons with a TAO)
+        G_t = T x q                                      TAO co-funding (q tambons with a TAO;
+                                                         the reports' labels call it m)
         B_t = round(N_t x b)                             payouts (b per member per year)
         F_t = F_(t-1) + C_t + G_t - B_t                  the fund at the end of the year
         F'_t = F_t + S x m                               scenario: MSDHS S per tambon, once,
