@@ -402,6 +402,10 @@ def test_a_village_without_its_form_still_gets_its_report(sample_export, tmp_pat
     assert summary.details["grade"] is None
     assert label("grade.no_village_form", "th") in summary.parts[0].markdown
     tambon = AreaReport.load("801501", 2549, store=store)
+    # the tambon's fund totals leave that village out, and say so
+    surveyed = tambon.status.coverage.villages_surveyed
+    assert label("welfare.forms_missing", "th", n=str(surveyed - 1), total=str(surveyed)) in \
+        "".join(tambon.welfare_fund().text)
     kids = tambon.children.set_index("code")
     assert kids.loc["80150102", "grade"] is None or kids.loc["80150102", "grade"] != \
         kids.loc["80150102", "grade"]  # None or NaN

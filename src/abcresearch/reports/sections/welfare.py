@@ -475,6 +475,14 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                    total=pub.public("villages_total", cov.villages_total,
                                     area=_code(report)).text))
     forms = _forms(report)
+    n_forms = int(forms["village_code"].nunique()) if "village_code" in forms else 0
+    if level != "village" and cov is not None and 0 < n_forms < cov.villages_surveyed:
+        # a surveyed village without its form (not sent, or rejected): the totals below leave
+        # it out, which they said nowhere (a review)
+        out.text(t("welfare.forms_missing",
+                   n=pub.public("village_forms.villages", n_forms, area=_code(report)).text,
+                   total=pub.public("villages_surveyed", cov.villages_surveyed,
+                                    area=_code(report)).text))
     if forms.empty:
         # households came without their village's form (not sent, or rejected at ingest): the
         # funds, and the projection built on them, have nothing to rest on
