@@ -252,4 +252,6 @@ def test_grades_on_two_stage_design_use_the_design() -> None:
     assert np.allclose(g["share_level1_se"], want["se"], rtol=1e-12)
     m = d.mean("human", by="village_code")
     assert np.allclose(g["mean_human_se"], m["se"], rtol=1e-12)
-    assert set(g["grade"]) <= {"A", "B", "C"}
+    # without village forms only group C can be told (its household-based condition); the
+    # others have no group (a village without its form fell through to B, a review)
+    assert set(g["grade"].dropna()) <= {"C"} and g["grade"].isna().any()

@@ -109,8 +109,11 @@ def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
     # an area with none of the village-form indicators (its form not sent, or rejected) has
     # no grade: every condition of group C but one rests on the form, and a missing figure
     # never holds, so it fell through to B ("กลุ่ม B" with only "no data" reasons, a review)
-    form = [c for c in FORM_INDICATORS if c in ind.columns]
-    formless = ind[form].isna().all(axis=1) if form else pd.Series(False, index=ind.index)
+    # (a condition met without the form, community capital below C's threshold, still makes
+    # C: only the fall-through grade, which the missing figures decided, is withheld)
+    fallback = next((r["grade"] for r in gr.rules if r.get("otherwise")), None)
+    formless = (ind.reindex(columns=list(FORM_INDICATORS)).isna().all(axis=1)
+                & (res["grade"] == fallback))
     if formless.any():
         res["grade"] = res["grade"].astype(object).where(~formless, None)
         for lang in ("th", "en"):
