@@ -78,7 +78,7 @@ from abcresearch.survey.readers import (
     normalise_table,
     read_file,
 )
-from abcresearch.survey.settings import ingest_settings
+from abcresearch.survey.settings import IngestSettings, ingest_settings
 from abcresearch.survey.validate import (
     ValidationReport,
     empty_issues,
@@ -563,7 +563,7 @@ def _spreadsheet_hint(frame: pd.DataFrame, column: str) -> str:
 
 
 def _refuse_if_a_column_is_damaged(report: ValidationReport, frames: dict[str, pd.DataFrame],
-                                   settings: Any) -> None:
+                                   settings: IngestSettings) -> None:
     """Refuse an export one of whose rules rejects most of a file's rows (nothing is stored).
 
     Rows that break the same rule on the shape of a value (:data:`_SHAPE_RULES`, ``type:*``)

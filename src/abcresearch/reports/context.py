@@ -461,6 +461,9 @@ class AreaContext(ReportBase):
         except StoreError:
             if not len(self.households):
                 raise
+            # the round's whole table gives the columns, and is the check that the forms are
+            # readable: a damaged villages file raises here, as it did above, and the report
+            # fails instead of reading as a village without its form
             columns = data_mod.load(self.survey_round, store=self.store,
                                     table="villages").columns
             return pd.DataFrame(columns=columns)

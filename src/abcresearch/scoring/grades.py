@@ -121,7 +121,7 @@ def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
     table = ind.join(res)
     for lang in ("th", "en"):
         table[f"grade_label_{lang}"] = table["grade"].map(
-            lambda g, lang=lang: gr.grade_labels[g][lang] if g is not None and g == g
+            lambda g, lang=lang: gr.grade_labels[g][lang] if pd.notna(g)
             else label("rollout.grade_withheld", lang))
     table = table.join(near_threshold(ind, gr))
     table = table.join(need_classes(ind, gr, kind))

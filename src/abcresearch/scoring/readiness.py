@@ -219,11 +219,10 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         direction = "up" if op in (">=", ">") else "down"
         # short of a threshold it must reach: never written as reaching it ("from 34.9")
         short = direction == "up" and v < t
-        fields: dict[str, Any] = {"value": HalfUpBelow(v, t) if short else HalfUp(v),
-                                  "threshold": HalfUp(t),
-                  "gap": HalfUp(gap),
-                  "value_pct": HalfUpBelow(v, t, 100) if short else HalfUp(v, 100),
-                  "threshold_pct": HalfUp(t, 100), "gap_pct": HalfUp(gap, 100)}
+        fields: dict[str, Any] = {
+            "value": HalfUpBelow(v, t) if short else HalfUp(v), "threshold": HalfUp(t),
+            "gap": HalfUp(gap), "value_pct": HalfUpBelow(v, t, 100) if short else HalfUp(v, 100),
+            "threshold_pct": HalfUp(t, 100), "gap_pct": HalfUp(gap, 100)}
         n = row.get("n_villages")  # the village forms the share is over
         surveyed = row.get("villages_surveyed")
         # said in villages only where every surveyed village has its form: "4 of 7" read as

@@ -205,7 +205,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             names += t("find.priority_more", more=len(in_c) - len(first), unit=unit)
         found.append(t("find.priority", areas=names, areas_word=unit.capitalize()))
         # areas of high need outside group C: the C list leaves them out
-        high = high_need_outside_c(report, pub, priority_areas)
+        high = high_need_outside_c(report, pub, priority_areas, kids)
         if high is not None:
             found.append(t("find.high_need", areas=high, areas_word=unit.capitalize()))
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))

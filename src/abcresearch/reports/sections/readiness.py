@@ -253,7 +253,8 @@ def in_published_order(report: AreaContext | ProvinceContext, rows: pd.DataFrame
     return rows.iloc[order].reset_index(drop=True)
 
 
-def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int) -> str | None:
+def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
+                        kids: pd.DataFrame | None = None) -> str | None:
     """Name the areas one level down of high need outside group C, with their level-1 shares.
 
     The list of group C leaves them out, and a tambon whose need is not high can hold villages
@@ -261,7 +262,8 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int) -> str 
     reader review). Only areas whose need is published (:func:`need_hidden`) are named, in
     priority order, each with its level-1 share as the villages' page prints it (through
     ``pub``, so into its ledger); ``limit`` names at most (one more where that is the last),
-    then "and N more".
+    then "and N more". ``kids``: the areas within already in published order and publishable
+    (the key findings have them), else made here.
 
     Returns
     -------
@@ -272,9 +274,10 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int) -> str 
     if report.level not in ("tambon", "amphoe"):
         return None
     t = report.t
-    kids = in_published_order(report, report.children.reset_index(drop=True),
-                              report.households, CHILD_COLUMN[report.level])
-    kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
+    if kids is None:
+        kids = in_published_order(report, report.children.reset_index(drop=True),
+                                  report.households, CHILD_COLUMN[report.level])
+        kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
     # graded, outside C (an area without a grade, for want of its village form, may be C)
     high = kids[(kids["need"] == "high") & kids["grade"].notna() & (kids["grade"] != "C")]
     if high.empty:
