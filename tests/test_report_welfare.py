@@ -414,3 +414,73 @@ def test_a_village_without_its_form_still_gets_its_report(sample_export, tmp_pat
             f for f in tambon.key_findings().findings if "นอกกลุ่ม C" in f or "ไม่อยู่ในกลุ่ม C" in f)
     # the tambon's report still has its other villages' forms
     assert not AreaReport.load("801501", 2549, store=store).village_forms.empty
+
+
+def test_an_unusable_figure_on_a_village_form_keeps_the_form(sample_export, tmp_path) -> None:
+    """A welfare amount written "1,2O0" rejected the village's whole form, and with it the
+    village's readiness group (a user's walk-through). The figure is left blank, the rest of
+    the form kept; the fund table and its totals rest on the complete forms and name the
+    villages they leave out (a blank summed as 0 had pooled one village's members over the
+    others' population), and an amphoe's organisation totals show no tambon total that a
+    blank would have made too small."""
+    import csv
+    import io
+    import shutil
+
+    from fixtures.test_key import ingest_with_test_key
+
+    from abcresearch.labels import label
+
+    export = tmp_path / "export"
+    shutil.copytree(sample_export, export)
+    text = (export / "village.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    head = [h.split("/")[-1] for h in rows[0]]
+    bad = {"80150102": {"vil_population": "abc"},
+           "80150103": {"vil_welfare_money": "1,2O0", "vil_forums_year": "many"}}
+    for r in rows[1:]:
+        for col, value in bad.get(r[head.index("village_code")] if r else "", {}).items():
+            r[head.index(col)] = value
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    (export / "village.csv").write_text(buf.getvalue(), encoding="utf-8")
+    store = tmp_path / "store"
+    res = ingest_with_test_key(export, 2549, store)
+    issues = res.issues[res.issues["table"] == "villages"]
+    assert set(issues["rule"]) == {"item_type"}, issues[["column", "rule"]]
+    assert set(issues["column"]) == {"vil_population", "vil_welfare_money", "vil_forums_year"}
+
+    tambon = AreaReport.load("801501", 2549, store=store)
+    forms = tambon.village_forms.set_index("village_code")
+    assert {"80150102", "80150103"} <= set(forms.index)
+    assert pd.isna(forms.loc["80150102", "vil_population"])
+    complete = forms.drop(["80150102", "80150103"])
+    fund = tambon.welfare_fund()
+    t = tambon.t
+    text = "".join(fund.text)
+    assert t("welfare.forms_incomplete.part", village=tambon.child_name("80150102"),
+             figures=t("welfare.figure.vil_population")) in text
+    assert t("welfare.forms_incomplete.part", village=tambon.child_name("80150103"),
+             figures=t("welfare.figure.vil_welfare_money")) in text
+    table = fund.to_frame(t("welfare.caption.funds"))
+    total = table.iloc[-1]
+    assert total[t("welfare.col.population")] == int(complete["vil_population"].sum())
+    assert total[t("welfare.col.members")] == int(complete["vil_welfare_members"].sum())
+    assert len(table) == len(complete) + 1  # its villages, then the total
+    assert fund.details["totals"]["vil_welfare_money"] == \
+        pytest.approx(float(complete["vil_welfare_money"].sum()))
+    # the villages keep their forms' other answers, and a readiness group
+    assert tambon.children.set_index("code").loc["80150102", "grade"] in ("A", "B", "C")
+    village = AreaReport.load("80150102", 2549, store=store)
+    own = "".join(village.welfare_fund().text)
+    assert label("welfare.forms_incomplete.village", "th",
+                 figures=label("welfare.figure.vil_population", "th")) in own
+    orgs = tambon.organisations()
+    assert label("org.notes.blank", "th") in orgs.tables[0].notes
+    # an amphoe's tambon total is not a sum that counted the blank as 0
+    amphoe = AreaReport.load("8015", 2549, store=store)
+    org = amphoe.organisations()
+    row = org.to_frame(0).set_index(t("col.tambon")).loc[amphoe.child_name("801501")]
+    assert pd.isna(row[t("col.welfare_money")]) and row[t("col.households")] > 0
+    assert "–" in org.tables[0].as_markdown()
+    assert label("org.notes.blank_tambon", "th") in org.tables[0].notes

@@ -51,11 +51,17 @@ def organisations(report: AreaContext) -> SectionResult:
         return pub.public(name, float(value)).text
 
     if report.level == "amphoe":
-        agg = vil[_SUMMED].astype(float).groupby(vil["village_code"].str.slice(0, 6).to_numpy(),
-                                                 sort=True).sum()
+        # a tambon's total is its villages' sum only where every village's form has the figure:
+        # a figure left blank at ingest (unusable, the rest of the form kept) would add as 0
+        by = vil[_SUMMED].astype(float).groupby(vil["village_code"].str.slice(0, 6).to_numpy(),
+                                                sort=True)
+        agg = by.sum().where(by.count() == by.size().to_numpy()[:, None])
         shown = pd.DataFrame({t("col.tambon"): [report.child_name(c) for c in agg.index]})
         for col, key in zip(_SUMMED, _KEYS, strict=True):
             shown[t(key)] = [num(col, v) for v in agg[col]]
+        if agg.isna().to_numpy().any():
+            out.table(shown, t("org.caption"), t("org.notes.blank_tambon"))
+            return out.result(estimates=vil, published=tuple(pub.entries))
     else:
         shown = pd.DataFrame({t("col.village"): [report.child_name(c)
                                                   for c in vil["village_code"]]})
@@ -73,6 +79,9 @@ def organisations(report: AreaContext) -> SectionResult:
         used = sorted({int(v) for v in steps.dropna()})
         notes = f"{t('org.steps')}: " + " · ".join(
             f"{k} = {step_label(report, k)}" for k in range(0, max([6, *used]) + 1))
+        counted = [*_SUMMED, "vil_process_step", "vil_forums_year"]
+        if vil[counted].isna().to_numpy().any():  # an unusable answer, left blank at ingest
+            notes += " · " + t("org.notes.blank")
         out.table(shown, t("org.caption"), notes)
         return out.result(estimates=vil, published=tuple(pub.entries))
     out.table(shown, t("org.caption"))

@@ -429,6 +429,52 @@ def _fund_table(report: Any, forms: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     return table, totals
 
 
+#: The village-form figures the fund table, its totals and the projection rest on.
+FUND_FIGURES = ("vil_population", "vil_welfare_members", "vil_welfare_money")
+
+
+def _blank_fund_figures(forms: pd.DataFrame) -> pd.Series:
+    """Villages whose form has no usable value of a :data:`FUND_FIGURES` figure.
+
+    Returns
+    -------
+    pandas.Series
+        Index ``village_code`` (in village order), value: the blank figures' column names.
+    """
+    values = forms.set_index("village_code")[list(FUND_FIGURES)]
+    blank = values.apply(pd.to_numeric, errors="coerce").isna()
+    blank = blank[blank.any(axis=1)].sort_index()
+    return pd.Series([tuple(c for c in FUND_FIGURES if row[c]) for _, row in blank.iterrows()],
+                     index=blank.index, dtype=object)
+
+
+def _incomplete_forms_text(report: Any, pub: Publisher, blank: pd.Series, n_forms: int) -> str:
+    """Say which village forms lack a fund figure, and that the figures below leave them out.
+
+    A village report says its own form lacks them (no fund figures follow); a tambon report
+    names the villages and what each lacks; an amphoe report or the province overview counts
+    the forms.
+    """
+    t, level, where = report.t, _level(report), _code(report)
+
+    def figures(cols: Sequence[str], either: bool = False) -> str:
+        return names_list(t, [t(f"welfare.figure.{c}") for c in cols], either=either)
+
+    if level == "village":
+        return t("welfare.forms_incomplete.village", figures=figures(blank.iloc[0]))
+    if level == "tambon":
+        parts = [t("welfare.forms_incomplete.part", village=_unit_name(report, str(code)),
+                   figures=figures(cols)) for code, cols in blank.items()]
+        names = pub.record_numbers(names_list(t, parts),
+                                   "village names (village_forms.incomplete)", where)
+        return t("welfare.forms_incomplete.named", villages=names)
+    used = sorted({c for cols in blank for c in cols}, key=FUND_FIGURES.index)
+    return t("welfare.forms_incomplete.count",
+             n=_public(pub, "village_forms.incomplete", len(blank), _PLAIN, where).text,
+             total=_public(pub, "village_forms.villages", n_forms, _PLAIN, where).text,
+             figures=figures(used, either=True))
+
+
 def _unit_name(report: Any, code: str) -> str:
     from abcresearch.survey.areas import get_area
 
@@ -488,6 +534,15 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         # funds, and the projection built on them, have nothing to rest on
         out.text(t("welfare.no_forms"))
         return out.result(published=tuple(pub.entries))
+    # a form whose population, members or money could not be read (left blank at ingest, the
+    # rest of the form kept): summed, the blank would count as 0 and pool one village's members
+    # over another's population; the figures below rest on the complete forms, and say so
+    blank = _blank_fund_figures(forms)
+    if len(blank):
+        out.text(_incomplete_forms_text(report, pub, blank, len(forms)))
+        forms = forms[~forms["village_code"].isin(blank.index)]
+        if forms.empty:
+            return out.result(published=tuple(pub.entries))
     units, tot = _fund_table(report, forms)
 
     # 1. the funds today (village forms: no sampling error, no suppression); every figure goes
