@@ -388,3 +388,34 @@ def test_no_forum_is_said_in_words() -> None:
     assert "ปีละ 0 ครั้ง" not in said and "เฉลี่ยปีละ 0.0 ครั้ง" not in said
     assert "held no community forum in the past year" in " ".join(out["reason_en"])
     assert "no village held a community forum" in " ".join(tambon["reason_en"])
+
+
+def test_no_village_is_not_said_where_a_village_did_not_answer() -> None:
+    """"No village held a community forum" was said of a tambon whose one village's form had
+    no usable count (a review): of the villages that answered none did, and the reason now
+    says how many villages it leaves out. organisation_strength counts them."""
+    gr = load_grade_rules()
+    ind = _ind(**{**HAND, "forums_year": [0.0, 6.0, 0.0, 6.0, 2.0],
+                  "master_plan": [0.0, 1.0, 0.0, 1.0, 1.0]})
+    ind["forums_year_unanswered"] = [1, 0, 0, 2, 0]
+    ind["master_plan_unanswered"] = [3, 0, 0, 0, 0]
+    tambon = apply_rules(ind, gr, level="tambon")
+    v0, v2 = tambon.loc["v0", "reason_th"], tambon.loc["v2", "reason_th"]
+    assert "ยังไม่มีหมู่บ้านใดจัดเวทีประชาคมในปีที่ผ่านมา (เกณฑ์เฉลี่ยอย่างน้อยปีละ 4 ครั้ง) " \
+        "(ไม่นับ 1 หมู่บ้านที่ไม่มีข้อมูลนี้)" in v0
+    assert "ยังไม่มีหมู่บ้านใดมีแผนแม่บทชุมชน (เกณฑ์อย่างน้อยร้อยละ 50) " \
+        "(ไม่นับ 3 หมู่บ้านที่ไม่มีข้อมูลนี้)" in v0
+    assert "(leaving out the villages without this figure: 1)" in tambon.loc["v0", "reason_en"]
+    # every village answered: nothing left out
+    assert "ยังไม่มีหมู่บ้านใดจัดเวทีประชาคม" in v2 and "ไม่นับ" not in v2
+    # a village has no average: its own blank is "no data", whatever the column says
+    village = apply_rules(ind, gr)
+    assert "ไม่นับ" not in " ".join(village["reason_th"])
+    forms = pd.DataFrame({"village_code": ["80150101", "80150102", "80150103"],
+                          "vil_households": [100, 200, 100], "vil_population": [300, 600, 300],
+                          "vil_groups": [5, 3, 5], "vil_welfare_members": [90, 90, 90],
+                          "vil_forums_year": [0, None, 0], "vil_process_step": ["4", "3", None],
+                          "vil_master_plan": ["no", "no", "no"]})
+    org = organisation_strength(forms, "tambon_code")
+    assert org.loc["801501", ["forums_year_unanswered", "process_step_unanswered",
+                              "master_plan_unanswered"]].tolist() == [1, 1, 0]

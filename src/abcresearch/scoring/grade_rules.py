@@ -84,6 +84,7 @@ class GradeRules:
     need_order: tuple[str, ...] = ()
     priority_why: Mapping[str, str] | None = None
     community_capitals: tuple[str, ...] = ()
+    partial_reason: Mapping[str, str] | None = None
     verified: bool = False
     path: Path | None = None
 
@@ -130,8 +131,8 @@ def _texts(pr: Problems, where: str, t: Any, required: bool = True) -> None:
 #: tambon with the village's wording ("no master plan yet", where a quarter of its villages
 #: had one).
 GRADES_KEYS = ("scheme_id", "scheme_version", "source", "verified", "notes", "org_strength",
-               "community_capitals", "grades", "grade_labels", "missing_reason", "need",
-               "priority", "typology")
+               "community_capitals", "grades", "grade_labels", "missing_reason",
+               "partial_reason", "need", "priority", "typology")
 RULE_KEYS = ("grade", "class", "why", "any", "all", "otherwise")
 CONDITION_KEYS = ("indicator", "op", "value", "reason", "reason_not", "reason_tambon",
                   "reason_not_tambon", "reason_none", "reason_not_none", "reason_tambon_none",
@@ -237,6 +238,7 @@ def grade_rules_from_mapping(raw: Mapping[str, Any], path: Path) -> GradeRules:
     labels = raw.get("grade_labels") or {}
     for g, t in labels.items():
         _texts(pr, f"grade_labels.{g}", t)
+    _texts(pr, "partial_reason", raw.get("partial_reason"), required=False)
     rules = _check_rules(pr, "grades", raw.get("grades"), labels, "grade")
     need = raw.get("need") or {}
     need_labels = need.get("labels") or {}
@@ -288,7 +290,8 @@ def grade_rules_from_mapping(raw: Mapping[str, Any], path: Path) -> GradeRules:
         grade_order=order, sort_by=tuple(prio.get("sort_by") or ()), typology=typ,
         need_rules=tuple(need_rules), need_labels=need_labels, need_why=need.get("why"),
         need_order=n_order, priority_why=prio.get("why"), community_capitals=tuple(caps),
-        verified=bool(raw.get("verified", False)), path=path)
+        partial_reason=raw.get("partial_reason"), verified=bool(raw.get("verified", False)),
+        path=path)
 
 
 def load_grade_rules(path: str | Path | GradeRules | None = None) -> GradeRules:
@@ -374,6 +377,9 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
     failed: dict[str, list[dict[str, tuple[str, str]]]] = {"th": [{} for _ in range(n)],
                                                            "en": [{} for _ in range(n)]}
     missing_used: list[set[str]] = [set() for _ in range(n)]
+    # a tambon's villages without an averaged form figure (organisation_strength)
+    blank = {c.removesuffix("_unanswered"): ind[c].fillna(0).to_numpy()
+             for c in ind.columns if level == "tambon" and str(c).endswith("_unanswered")}
     for rule in rules:
         todo = np.array([g is None for g in grade])
         if not todo.any():
@@ -405,10 +411,14 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
                 else:
                     key = "reason" if ok[i] else "reason_not"
                     # a "_none" text where the value is zero ("no village has a plan yet",
-                    # not "only 0% of villages have a plan")
+                    # not "only 0% of villages have a plan"); a tambon's villages without the
+                    # figure are said to be left out ("no village held a forum" is of the rest)
+                    left_out = int(blank[name][i]) if name in blank else 0
                     tmpl = (cond.get(key + sfx + "_none") if x[i] == 0 else None) \
                         or cond.get(key + sfx) or cond[key]
                     texts = {lang: _fmt(tmpl[lang], float(x[i]), float(cond["value"]), name)
+                             + (gr.partial_reason[lang].format(n=left_out)
+                                if left_out and gr.partial_reason else "")
                              for lang in LANGS}
                 if hit[i] and (ok[i] or mode == "all"):
                     for lang in LANGS:

@@ -26,7 +26,11 @@ from abcresearch.stats.results import estimate_table
 if TYPE_CHECKING:
     from abcresearch.scoring.households import HouseholdScores
 
-__all__ = ["area_indicators", "group_type_names", "organisation_strength"]
+__all__ = ["UNANSWERED_OF", "area_indicators", "group_type_names", "organisation_strength"]
+
+#: Village-form indicators averaged over a tambon's villages -> the column behind each; an
+#: area's ``<indicator>_unanswered`` counts its villages whose form has no usable answer.
+UNANSWERED_OF = {"forums_year": "_forums", "process_step": "_step", "master_plan": "_plan"}
 
 
 def _num(df: pd.DataFrame, col: str) -> pd.Series:
@@ -70,7 +74,8 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
     pandas.DataFrame
         Index ``area``; ``groups_per_100hh``, ``n_group_types``, ``welfare_share``,
         ``forums_year``, ``org_strength``, ``process_step``, ``master_plan``,
-        ``group_types`` (space-separated kind names, form order), ``n_villages``.
+        ``group_types`` (space-separated kind names, form order), ``n_villages``, and for each
+        indicator of :data:`UNANSWERED_OF` ``<indicator>_unanswered`` (villages without it).
     """
     gr = load_grade_rules(rules)
     v = villages.copy()
@@ -122,6 +127,10 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
                         for row in present.to_numpy(dtype=bool)],
         "n_villages": g.size(),
     })
+    # villages whose form left a figure blank (an unusable answer, the rest of the form kept):
+    # a tambon's average rests on the others, and "no village held a forum" cannot be said
+    for name, col in UNANSWERED_OF.items():
+        out[f"{name}_unanswered"] = g.size() - g[col].count()
     source = {"groups_per_100hh": "groups_per_100hh", "group_types": "n_group_types",
               "welfare_share": "welfare_share", "forums_year": "forums_year"}
     # components an area has no answer for are left out and the others' weights rescaled

@@ -40,6 +40,7 @@ from abcresearch.reports.sections import SectionBuilder, check_limit
 from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, load_grade_rules
+from abcresearch.scoring.indicators import UNANSWERED_OF
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_key_text", "band_text", "grade_legend_text", "grade_text", "group_type_choices",
@@ -588,8 +589,13 @@ def published_reason(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: s
     """
     masked = hidden_indicators(pub, code, report.capitals, rules)
     reason_figures(pub, row, code, masked)
-    return mask_figures(str(row.get(f"reason_{report.lang}") or ""), row, masked, rules,
-                        report.marker)
+    text = str(row.get(f"reason_{report.lang}") or "")
+    for ind in UNANSWERED_OF:  # "(leaving out 1 village without this figure)": a form count
+        left_out = row.get(f"{ind}_unanswered")
+        if rules.partial_reason and left_out is not None and pd.notna(left_out) and left_out \
+                and rules.partial_reason[report.lang].format(n=int(left_out)) in text:
+            pub.public(f"{ind}_unanswered", float(left_out), "count", code)
+    return mask_figures(text, row, masked, rules, report.marker)
 
 
 def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
