@@ -236,7 +236,7 @@ def test_nanangoh_of_800101_is_high_need_and_ready_on_the_synthetic_province(tam
     assert form["village_name"] == "บ้านนานางโอ"
     assert (int(form["vil_master_plan_year"]), int(form["vil_forums_year"]),
             float(form["vil_welfare_money"]), str(form["vil_process_step"])) == \
-        (2549, 6, 214170.0, "4")
+        (2549, 6, 7770.0, "4")
     ra = round_analysis(2549, tambon_800101)
     row = ra.villages.set_index("village_code").loc["80010104"]
     assert (row["need"], row["grade"], row["priority_cell"]) == ("high", "A", "high_A")

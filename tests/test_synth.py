@@ -273,3 +273,24 @@ def test_error_injection(tmp_path: Path) -> None:
     orphans = err[err["kind"] == "orphan_parent"]
     assert not orphans["value"].isin(hh["_index"]).any()
     assert (err.loc[err["kind"] == "thai_digits", "valid"] == "True").all()
+
+
+def test_welfare_fund_money_is_of_the_programmes_size(tmp_path: Path) -> None:
+    """The village forms' welfare-fund money was 24-37 times the programme's 4,000 baht a
+    village (one baht a day a member since the fund began), so every tambon of the demo had
+    passed the leaders' proposed 50,000 baht and the report's comparison said nothing (a
+    reader review). It is now of the programme's size, some tambons short of the proposal."""
+    from abcresearch.reports.sections.welfare import load_welfare_rules
+
+    out = tmp_path / "funds"
+    synthesize(province="80", survey_round=2549, seed=5, out=out,
+               amphoe=["8001", "8015", "8016"], households_per_village=5)
+    v = _read(out / "village.csv")
+    money = pd.to_numeric(v["organisations/vil_welfare_money"], errors="coerce")
+    assert money.notna().mean() > 0.9
+    programme = load_welfare_rules().programme
+    per_village = float(money.mean())
+    assert 0.5 < per_village / programme["per_village_today"] < 2, per_village
+    per_tambon = money.groupby(v["village/village_code"].str.slice(0, 6)).sum()
+    reached = (per_tambon >= programme["per_tambon_proposed"]).mean()
+    assert 0 < reached < 0.5, per_tambon.describe()

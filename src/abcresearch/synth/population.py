@@ -58,6 +58,9 @@ SD = {"T_g": 0.35, "T_c": 0.20, "V_g": 0.40, "V_c": 0.25, "H_g": 0.70, "H_c": 0.
 LATENT_SD = float(np.sqrt(sum(v * v for v in SD.values())))
 
 #: Item non-response of the money questions (other items: 0.3 %), times a village multiplier.
+#: Money a community welfare fund holds per member per year of its life (baht): a village's fund
+#: then averages about the programme's 4,000 baht (see :func:`village_answers`).
+WELFARE_BAHT_PER_MEMBER_YEAR = 12
 MONEY_MISSING = {"fin_income_year": 0.025, "fin_expense_year": 0.03, "fin_savings": 0.04,
                  "fin_debt": 0.035}
 
@@ -447,7 +450,12 @@ def village_answers(frame: pd.DataFrame, d: Draws, lv: np.ndarray, welfare_years
     sav_money = np.round(sav_members * 2_500 * np.exp(0.3 * probit(nvr())) * (1 + 0.1 * years),
                          -2)
     wel_members = np.round(welfare_share * vh).astype(np.int64)
-    wel_money = np.round(365 * wel_members * welfare_years * np.exp(0.15 * probit(nvr())), -1)
+    # a fund's money today: calibrated to the programme's own figure (programme.md, 2550: about
+    # 4,000 baht a village), not to the "one baht a day" of the later national movement, which
+    # made every synthetic village 24-37 times that and every tambon past the leaders' proposed
+    # 50,000 baht (a reader review): about 12 baht a member a year of the fund's life so far
+    wel_money = np.round(WELFARE_BAHT_PER_MEMBER_YEAR * wel_members * welfare_years
+                         * np.exp(0.3 * probit(nvr())), -1)
     vf_money = np.round(1_000_000 * (1 + 0.06 * max(ce - 2001, 0))
                         * np.exp(0.15 * probit(nvr())), -2)
     plan_year = np.clip(np.round(2552 - 3.0 * lv + 2 * probit(vb[:, 10])), 2543, 2600).astype(int)
