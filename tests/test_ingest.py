@@ -430,6 +430,64 @@ def test_every_malformed_row_is_named_and_masked_the_rest_stored(tmp_path):
             assert exp.households.loc[i, col] not in text
 
 
+def test_roster_rows_of_a_malformed_household_say_their_household_was_rejected(tmp_path):
+    # a walk-through: the roster rows of two broken household rows read "no household in the
+    # export has this submission id" (orphan_member), as if the household were never sent
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    i = lines[2].index('";"', 40)                              # row 3: an extra delimiter
+    lines[2] = lines[2][:i] + '";"";"' + lines[2][i + 3:]
+    i = lines[8].index('";"', 40)                              # row 9: a closing quote lost
+    lines[8] = lines[8][:i] + lines[8][i + 1:]
+    _put(path, lines)
+    members = exp.members.copy()
+    members.loc[0, "_submission__uuid"] = "no-such-household"  # a roster row of no household
+    write_csv(members, exp.folder / "member.csv")
+    res = _ingest(exp.folder, tmp_path)
+    assert res.malformed == {"household.csv": [3, 9]}
+    broken = exp.households["_uuid"].iloc[[1, 7]]
+    mem = res.issues[res.issues["table"] == "members"].set_index("row")
+    of_broken = members.index[members["_submission__uuid"].isin(broken)] + 2
+    assert sorted(of_broken) == [4, 5, 16, 17]
+    assert set(mem.loc[of_broken, "rule"]) == {"parent_rejected"}
+    assert mem.loc[of_broken, "message"].str.endswith(
+        "(the household of this member was rejected; its rules: malformed_row)").all()
+    assert mem.loc[of_broken, "message_th"].str.contains("malformed_row").all()
+    # the roster row of no household is still said to have none
+    assert mem.loc[2, "rule"] == "orphan_member"
+    assert list(mem["rule"]).count("orphan_member") == 1
+    c = res.counts.set_index("table")
+    assert (c.loc["members", "read"], c.loc["members", "valid"],
+            c.loc["members", "rejected"]) == (24, 19, 5)
+    assert (c.loc["households", "valid"], c.loc["households", "rejected"]) == (10, 2)
+    stored = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert len(stored) == 19 and not stored["submission_uuid"].isin(broken).any()
+    rej = pd.read_csv(res.round_dir / "rejects" / "members.csv", dtype=str,
+                      encoding="utf-8-sig", keep_default_na=False).set_index("_source_row")
+    assert set(rej.loc[[str(r) for r in of_broken], "_rule"]) == {"parent_rejected"}
+    summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
+    assert "| members | parent_rejected | error | 4 |" in summary
+    assert "| members | orphan_member | error | 1 |" in summary
+
+
+def test_roster_rows_of_a_malformed_last_household_are_no_sign_of_a_cut(tmp_path):
+    # the last household row broken: its three roster rows at the end of the roster are its
+    # own, not roster rows "beyond the end of the household file" (the export was refused)
+    exp = build(members_per_household=3)
+    write(exp, tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    i = lines[12].index('";"', 40)
+    lines[12] = lines[12][:i] + '";"";"' + lines[12][i + 3:]
+    _put(path, lines)
+    res = _ingest(exp.folder, tmp_path)
+    assert not (res.issues["rule"] == "file_truncated").any()
+    last = res.issues[(res.issues["table"] == "members")]
+    assert list(last["row"]) == [35, 36, 37]
+    assert set(last["rule"]) == {"parent_rejected"}
+
+
 def test_stray_quote_that_swallows_the_file_loses_one_row(tmp_path):
     # a hand-made comma file without quotes; one cell starts with a stray quote
     exp = make_export(tmp_path / "export", delimiter=",", quote_all=False)

@@ -16,6 +16,7 @@ Each returns rows for the issue table (:func:`abcresearch.survey.validate.issue_
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,7 +79,8 @@ def encoding_issues(sheets: list[Sheet]) -> Truncation:
     return Truncation(pd.concat(parts, ignore_index=True) if parts else empty_issues(), notes)
 
 
-def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> Truncation:
+def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame],
+                      unread_households: Collection[str] = ()) -> Truncation:
     """Notice tables that look cut short.
 
     Parameters
@@ -87,6 +89,9 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
         Every sheet read (with ``table`` and ``truncated_at``).
     frames : dict
         Table -> normalised text frame, with ``submission_uuid`` filled in.
+    unread_households : collection of str, optional
+        Submission ids of household rows rejected unread (malformed rows): their roster rows
+        have a household, so they are no sign of a household file cut short.
     """
     min_rows = ingest_settings().truncation_min_rows
     rows: dict[str, list[dict[str, object]]] = {}
@@ -108,7 +113,7 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame]) -> T
     hh, mem = frames.get("households"), frames.get("members")
     if hh is not None and mem is not None and len(mem):
         muuid = mem["submission_uuid"]
-        orphan = ~isin(muuid, hh["submission_uuid"])
+        orphan = ~isin(muuid, hh["submission_uuid"]) & ~isin(muuid, set(unread_households))
         n_orphan = int(orphan.sum())
         if n_orphan >= min_rows:
             first = int(np.argmax(orphan))

@@ -15,8 +15,9 @@
 2. **read** every cell as text: encoding by BOM -> ``utf-8-sig``, else strict UTF-8, else
    ``cp874`` (Thai Windows Excel); delimiter ``;``, ``,`` or tab from the header line. Each row
    keeps ``source_file`` and ``source_row`` (spreadsheet row, header = row 1). A row whose cells
-   do not line up with the header is rejected on its own (``malformed_row``); the file is
-   refused only when too many are (``params/ingest.yaml``). A household file without rows is
+   do not line up with the header is rejected on its own (``malformed_row``), its roster rows
+   with it (``parent_rejected``); the file is refused only when too many are
+   (``params/ingest.yaml``). A household file without rows is
    refused; other empty tables and files that look cut short are warned about.
 3. **normalise** headers to the XLSForm leaf names, drop Kobo's select_multiple dummy columns
    (they are rebuilt from the space-separated answer), and map meta columns to
@@ -54,6 +55,7 @@ from abcresearch.errors import InputError
 from abcresearch.ingest import checks
 from abcresearch.ingest.rejects import (
     malformed_rows,
+    malformed_submissions,
     merge_issues,
     merge_rejects,
     rejected_rows,
@@ -386,6 +388,20 @@ def _fill_keys(frames: dict[str, pd.DataFrame], sheets: list[Sheet]) -> None:
 # the ingest
 
 
+def _unread_households(sheets: list[Sheet]) -> set[str]:
+    """Submission ids that the malformed rows of the household files may hold.
+
+    Those rows are rejected unread (``malformed_row``); their ids, found as
+    :func:`~abcresearch.ingest.rejects.malformed_submissions` says, tell their roster rows
+    from roster rows of no household.
+    """
+    found: set[str] = set()
+    for sh in sheets:
+        if sh.table == "households" and sh.malformed:
+            found |= set(malformed_submissions(sh)["submission_uuid"])
+    return found
+
+
 def _batch(directory: Path, sources: list[dict]) -> dict[str, str]:
     digest = hashlib.sha256("".join(sorted(s["sha256"] + s["file"] for s in sources)).encode())
     return {"batch_id": digest.hexdigest()[:12], "batch_source": directory.name,
@@ -638,8 +654,11 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
             extra_issues.append(iss)
             malformed_rejects.setdefault(sh.table, []).append(rej)
             malformed[sh.file] = [m.row for m in sh.malformed]
+    # the households of malformed rows were not read, but their roster rows were: theirs is a
+    # rejected household (parent_rejected: malformed_row), not none (orphan_member)
+    unread = _unread_households(sheets)
     empty = checks.empty_table_issues(sheets)
-    trunc = checks.truncation_issues(sheets, frames)
+    trunc = checks.truncation_issues(sheets, frames, unread_households=unread)
     if trunc.signs and not accept_cut_short:
         raise InputError(
             f"the export looks cut short, so nothing was stored and round {survey_round} is as "
@@ -653,7 +672,8 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     prev_issues, prev_rejects = store_mod.read_history(store, survey_round)
     known_villages = set(previous["villages"]["village_code"]) if "villages" in previous else set()
     report = validate(frames, known_villages=known_villages, masker=masker,
-                      survey_round=survey_round)
+                      survey_round=survey_round,
+                      rejected_unread=dict.fromkeys(unread, "malformed_row"))
     _refuse_if_nothing_valid(report, frames, extra_issues)
     _refuse_if_a_column_is_damaged(report, frames, settings)
     new = build_tables(report, survey_round, key)

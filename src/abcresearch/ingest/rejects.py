@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.survey.pseudonyms import REMOVED, PersonalMasker, normalise_pid, pseudonymise
-from abcresearch.survey.readers import MalformedRow, Sheet, header_lookup
+from abcresearch.survey.readers import META, MalformedRow, Sheet, header_lookup
 from abcresearch.survey.validate import ValidationReport, issue_table, parse_date_text
 
 #: Platform metadata kept in rejects (row keys a field team needs to find the record).
@@ -178,6 +178,45 @@ def malformed_rows(sheet: Sheet, key: bytes, masker: PersonalMasker
     out["_source_file"] = sheet.file
     out["_source_row"] = [m.row for m in sheet.malformed]
     return issues, out
+
+
+def malformed_submissions(sheet: Sheet) -> pd.DataFrame:
+    """Return the submission ids a sheet's malformed rows may hold, to find their roster rows.
+
+    A malformed household row is not read, yet its roster rows are: without its id they read
+    as roster rows of no household (``orphan_member``) instead of rows whose household was
+    rejected (``parent_rejected``, naming ``malformed_row``). Its cells do not line up with the
+    header, so the cell of each submission-id column (``_uuid``, ``KEY``, ``meta/instanceID``)
+    is taken counted from the row's start and from its end: a stray or missing delimiter
+    shifts the cells after it, and Kobo writes ``_uuid`` near the end of the row. A candidate
+    is only ever matched against the ids of roster rows that no valid household claims.
+
+    Parameters
+    ----------
+    sheet : Sheet
+        A sheet as read, with its ``header`` and ``malformed`` rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate id: ``submission_uuid`` (a leading ``uuid:`` removed, as the
+        validation does), ``file`` and ``row`` of the malformed row.
+    """
+    columns = ["submission_uuid", "file", "row"]
+    meta = META.get(sheet.table, {})
+    where = [i for i, h in enumerate(sheet.header) if meta.get(h) == "submission_uuid"]
+    found: list[dict[str, object]] = []
+    for m in sheet.malformed:
+        seen: set[str] = set()
+        for i in where:
+            for j in (i, i - m.n_columns + len(m.cells)):
+                if not 0 <= j < len(m.cells):
+                    continue
+                cell = re.sub(r"^uuid:", "", str(m.cells[j]).strip())
+                if cell and cell not in seen:
+                    seen.add(cell)
+                    found.append({"submission_uuid": cell, "file": sheet.file, "row": m.row})
+    return pd.DataFrame(found, columns=columns)
 
 
 # --------------------------------------------------------------------------------------------

@@ -751,7 +751,8 @@ def _rejected(part: pd.DataFrame) -> pd.Index:
 def validate(frames: dict[str, pd.DataFrame],
              known_villages: set[str] | frozenset[str] = frozenset(),
              directory: Any = None, masker: Any = None,
-             survey_round: int | None = None) -> ValidationReport:
+             survey_round: int | None = None,
+             rejected_unread: Mapping[str, str] | None = None) -> ValidationReport:
     """Validate a whole export: households, members (roster) and villages.
 
     Parameters
@@ -768,6 +769,10 @@ def validate(frames: dict[str, pd.DataFrame],
         Masks national IDs, phones and known names in the values the issue table shows.
     survey_round : int, optional
         The round being ingested: dates with a two-digit year are read as its years.
+    rejected_unread : mapping, optional
+        Submission id -> rule of a household rejected before it was read (a malformed row,
+        ``malformed_row``): its roster rows are rejected as ``parent_rejected`` naming that
+        rule, not as roster rows of no household (``orphan_member``).
 
     Returns
     -------
@@ -798,7 +803,12 @@ def validate(frames: dict[str, pd.DataFrame],
         hh_uuid = hh["submission_uuid"] if hh is not None else pd.Series([], dtype="str")
         muuid = mem["submission_uuid"]
         orphan = ~isin(muuid, hh_uuid)
-        iss.add(orphan, "submission_uuid", "orphan_member")
+        # a roster row of a household that was not read (a malformed row) has a household,
+        # rejected: it is said so, with the household's rule, not "no household"
+        unread = pd.Series(dict(rejected_unread or {}), dtype="object")
+        parent_unread = orphan & isin(muuid, unread.index)
+        iss.add(orphan & ~parent_unread, "submission_uuid", "orphan_member")
+        iss.add(parent_unread, "submission_uuid", "parent_rejected", detail=muuid.map(unread))
         if hh is not None and len(rejected["households"]):
             bad_hh = hh.loc[rejected["households"]]
             # a household kept once, whose later exact copy was rejected, keeps its roster
