@@ -42,7 +42,9 @@ def _one(res, rule: str) -> pd.Series:
         # (a bad answer to hh_size, head_age, head_sex, cul_religion or interview_date is
         # kept as not answered: test_a_bad_capital_item_is_kept_as_not_answered_...)
         ("hh/head_sex", None, "required", "head_sex", "required"),
-        ("hh/village_code", "8001011", "regex", "village_code", "must be 8 digits)"),
+        ("hh/village_code", "8001011", "regex", "village_code",
+         "must be 8 digits, a village code (the tambon's 6-digit code and the 2-digit village "
+         "number))"),
         ("hh/village_code", "80999901", "unknown_area", "village_code", "tambon"),
         ("hh/consent", "no", "equals", "consent", "must be 'yes'"),
     ],
@@ -443,6 +445,67 @@ def test_a_two_digit_year_far_from_the_round_is_not_read(tmp_path):
     assert (issue["row"], issue["column"]) == (6, "interview_date")
     assert "a two-digit year only within a year of the round" in issue["message"]
     assert res.counts.set_index("table").loc["households", "rejected"] == 0
+
+
+def _summary_row(res, table: str, rule: str) -> str:
+    md = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
+    return next(line for line in md.splitlines() if line.startswith(f"| {table} | {rule} |"))
+
+
+def test_the_summary_says_what_each_pattern_means(tmp_path):
+    # validation_summary.md described the regex rule as "must be …" and the phone rule as
+    # "as the form asks (…)": the pattern left as a placeholder. Each pattern's meaning is
+    # declared with the rule (params/validation_rules.yaml), in English and Thai.
+    def edit(exp):
+        exp.households.loc[2, "hh/village_code"] = "8001O101"
+        exp.households.loc[4, "hh/head_pid"] = "3.80E+12"
+        exp.households.loc[5, "hh/phone"] = "12345"
+
+    _, res = _run(tmp_path, edit)
+    row = _summary_row(res, "households", "regex")
+    assert "…" not in row
+    meaning = validate.pattern_meanings()
+    code, pid, phone = meaning["[0-9]{8}"], meaning["[0-9]{13}"], meaning["0[0-9]{8,9}"]
+    assert (f"| must be {code['en']} (village_code); {pid['en']} (head_pid) | "
+            f"ต้องเป็น{code['th']} (village_code); {pid['th']} (head_pid) |") in row
+    row = _summary_row(res, "households", "phone_format")
+    assert "…" not in row and f"({phone['en']})" in row and f"({phone['th']})" in row
+    # the issues' own messages say the same
+    issue = _one(res, "regex")
+    assert issue["message"].endswith(f"breaks rule regex (must be {code['en']})")
+
+
+def test_a_pattern_without_a_meaning_is_shown_as_written(tmp_path, monkeypatch):
+    import shutil
+
+    from abcresearch.paths import params_dir
+
+    params = tmp_path / "params"
+    shutil.copytree(params_dir(), params)
+    form = params / "instrument" / "household.md"
+    form.write_text(form.read_text(encoding="utf-8").replace(
+        "regex(., '^[0-9]{8}$')", "regex(., '^[0-9]{6}[0-9]{2}$')"), encoding="utf-8")
+    monkeypatch.setenv("ABCRESEARCH_PARAMS", str(params))
+
+    def edit(exp):
+        exp.households.loc[2, "hh/village_code"] = "8001O101"
+
+    _, res = _run(tmp_path, edit)
+    row = _summary_row(res, "households", "regex")
+    assert "…" not in row and "^[0-9]{6}[0-9]{2}$" in row
+
+
+def test_a_pattern_meaning_needs_both_languages(tmp_path):
+    from abcresearch.errors import ParamsError
+
+    raw = {"rules": {"regex": {"severity": "error", "en": "must be {pattern}",
+                               "th": "ต้องเป็น{pattern}",
+                               "meanings": {"^[0-9]{4}$": {"en": "a year"}, "[0-9": {
+                                   "en": "x", "th": "x"}}}}}
+    with pytest.raises(ParamsError) as err:
+        validate.parse_validation_rules(raw, tmp_path / "validation_rules.yaml")
+    assert "^[0-9]{4}$" in str(err.value) and "en and th" in str(err.value)
+    assert "not a regular expression" in str(err.value)
 
 
 def test_rules_file_is_complete():

@@ -83,9 +83,11 @@ from abcresearch.survey.readers import (
 from abcresearch.survey.settings import IngestSettings, ingest_settings
 from abcresearch.survey.validate import (
     ValidationReport,
+    column_patterns,
     empty_issues,
     isin,
     issue_table,
+    pattern_in_words,
     round_year_problem,
     rules,
     validate,
@@ -860,6 +862,29 @@ def _area_counts(report: ValidationReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "amphoe_code", "valid", "rejected"])
 
 
+def _rule_meaning(text: str, issues: pd.DataFrame, table: str, rule: str, lang: str) -> str:
+    """Return a rule's message for the summary: its patterns' meanings, details as "…".
+
+    ``{pattern}`` (the ``regex`` and ``phone_format`` rules) is the meaning of the pattern of
+    each column whose rows broke the rule (``params/validation_rules.yaml``,
+    ``rules.regex.meanings``), else the pattern itself; the columns are named where they ask
+    for different patterns. The other placeholders differ from row to row.
+    """
+    said: dict[str, list[str]] = {}
+    if "{pattern}" in text:
+        cols = issues.loc[(issues["table"] == table) & (issues["rule"] == rule), "column"]
+        patterns = column_patterns(table)
+        for col in dict.fromkeys(cols.astype(str)):
+            if col in patterns:
+                said.setdefault(pattern_in_words(patterns[col], lang), []).append(col)
+    if said:  # the words may hold braces of their own ("[0-9]{5}"): put them in last
+        words = (next(iter(said)) if len(said) == 1 else "; ".join(
+            f"{w} ({', '.join(c)})" for w, c in said.items()))
+        parts = [re.sub(r"\{[^}]*\}", "…", p) for p in text.split("{pattern}")]
+        return words.join(parts)
+    return re.sub(r"\{[^}]*\}", "…", text)
+
+
 def summary_markdown(result: IngestResult, examples: int = 20) -> str:
     """Return the readable validation summary written to ``validation_summary.md``."""
     texts = rules()
@@ -890,9 +915,9 @@ def summary_markdown(result: IngestResult, examples: int = 20) -> str:
         out += ["| table | rule | severity | issues | meaning | ความหมาย |",
                 "|---|---|---|---:|---|---|"]
         for r in rc.itertuples(index=False):
-            # the rule's message with its per-row details left as "…"
-            en, th = (re.sub(r"\{[^}]*\}", "…", texts[r.rule][lang]).replace("|", "/")
-                      for lang in ("en", "th"))
+            # the rule's message with the meaning of its patterns, per-row details as "…"
+            en, th = (_rule_meaning(texts[r.rule][lang], result.issues, r.table, r.rule, lang)
+                      .replace("|", "/") for lang in ("en", "th"))
             if en.strip("… ") == "":  # a message that is all detail (a cut-short file)
                 en, th = "see each issue's message", "ดูข้อความของแต่ละรายการ"
             out.append(f"| {r.table} | {r.rule} | {r.severity} | {r.n:,} | {en} | {th} |")

@@ -95,10 +95,14 @@ class ValidationRules:
     tables : dict
         Round-wide input table (``frame``, ``auxiliary``) -> ``{"files", "signature",
         "columns"}``.
+    meanings : dict
+        Value pattern (``^`` and ``$`` removed) -> ``{"en": ..., "th": ...}``, what it means to a
+        field team (``rules.regex.meanings``).
     """
 
     rules: dict[str, dict[str, str]]
     tables: dict[str, dict[str, Any]]
+    meanings: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRules:
@@ -119,7 +123,8 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
     ------
     ParamsError
         Listing every problem: a rule without a severity (``error`` or ``warning``) or a
-        message in both languages, a table without ``village_code`` or a typed column.
+        message in both languages, a pattern's meaning without both languages or a pattern
+        that is not a regular expression, a table without ``village_code`` or a typed column.
     """
     pr = Problems(path)
     rules = raw.get("rules")
@@ -131,6 +136,24 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
            or "en" not in v or "th" not in v]
     if bad:
         pr.add("rules", f"{bad} need severity (error|warning), en and th")
+    regex_rule = rules.get("regex")
+    declared = regex_rule.get("meanings") if isinstance(regex_rule, Mapping) else None
+    meanings: dict[str, dict[str, str]] = {}
+    if not isinstance(declared, Mapping | None):
+        pr.add("rules.regex.meanings", "must map patterns to their meaning (en, th)")
+        declared = None
+    for pattern, meaning in (declared or {}).items():
+        where = f"rules.regex.meanings.{pattern}"
+        try:
+            re.compile(str(pattern))
+        except re.error as err:
+            pr.add(where, f"is not a regular expression ({err})")
+        if not (isinstance(meaning, Mapping) and all(
+                isinstance(meaning.get(lang), str) and meaning[lang].strip()
+                for lang in ("en", "th"))):
+            pr.add(where, "needs its meaning in en and th")
+            continue
+        meanings[_bare(pattern)] = {"en": meaning["en"], "th": meaning["th"]}
     tables = raw.get("tables") or {}
     if not isinstance(tables, Mapping):
         pr.add("tables", "must map table names to their columns")
@@ -144,13 +167,45 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
             if not isinstance(c, Mapping) or c.get("type") not in ("text", "integer", "decimal"):
                 pr.add(f"tables.{name}.columns.{col}", "needs a type (text|integer|decimal)")
     pr.raise_if_any()
-    return ValidationRules(rules={str(r): dict(v) for r, v in rules.items()},
-                           tables={str(t): dict(spec) for t, spec in tables.items()})
+    # a rule is its severity and messages; the regex rule's meanings are kept apart
+    return ValidationRules(rules={str(r): {k: x for k, x in v.items() if k != "meanings"}
+                                  for r, v in rules.items()},
+                           tables={str(t): dict(spec) for t, spec in tables.items()},
+                           meanings=meanings)
+
+
+def _bare(pattern: Any) -> str:
+    """Return a pattern without its anchors (``^[0-9]{8}$`` -> ``[0-9]{8}``), as it is matched."""
+    return str(pattern).lstrip("^").rstrip("$")
 
 
 def rules() -> dict[str, dict[str, str]]:
     """Return the validation rules: id -> ``{"severity", "en", "th"}``."""
     return load(RULES_FILE, parse_validation_rules).rules
+
+
+def pattern_meanings() -> dict[str, dict[str, str]]:
+    """Return what each declared value pattern means: pattern (no ``^``/``$``) -> en, th."""
+    return load(RULES_FILE, parse_validation_rules).meanings
+
+
+def column_patterns(table: str, directory: Any = None) -> dict[str, str]:
+    """Return the value pattern (``regex``) of each column of a table that has one.
+
+    Parameters
+    ----------
+    table : str
+        ``households``, ``members``, ``villages`` (their form's constraints) or a round-wide
+        table of ``validation_rules.yaml`` (``frame``, ``auxiliary``).
+    directory : path, optional
+        Folder holding the instrument forms (``params/instrument`` by default).
+    """
+    cb = (instrument_codebook(table, directory) if table in FORMS
+          else table_codebook(table) if table in table_specs() else None)
+    if cb is None:
+        return {}
+    return {str(n): str(r) for n, r in zip(cb["name"], cb["regex"], strict=True)
+            if isinstance(r, str) and r}
 
 
 def table_specs() -> dict[str, dict[str, Any]]:
@@ -980,18 +1035,35 @@ _DIGITS_RE = re.compile(r"\^?(?:\[0-9\]|\\d)\{(\d+)(?:,(\d+))?\}\$?")
 def pattern_in_words(regex: Any, lang: str) -> str:
     """Return a field officer's words for a value pattern of the form or the rules.
 
-    A plain run of digits (``^[0-9]{8}$``, ``\\d{10,13}``) is said as such ("8 digits",
-    "ตัวเลข 8 หลัก"); any other pattern is quoted as the questionnaire's. The messages read
-    "must match the pattern ^[0-9]{8}$" before.
+    The pattern's meaning declared in ``params/validation_rules.yaml`` (``rules.regex.meanings``)
+    where there is one; else a plain run of digits (``^[0-9]{5}$``, ``\\d{10,12}``) is said as
+    such ("5 digits", "ตัวเลข 5 หลัก") and any other pattern is quoted as the questionnaire's.
+    The messages read "must match the pattern ^[0-9]{8}$" before.
+
+    Parameters
+    ----------
+    regex : str or None
+        The pattern as declared (with or without ``^`` and ``$``).
+    lang : {"en", "th"}
+        The language of the words.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
-    >>> pattern_in_words("^[0-9]{8}$", "en"), pattern_in_words("^[0-9]{8}$", "th")
-    ('8 digits', 'ตัวเลข 8 หลัก')
+    >>> pattern_in_words("^[0-9]{8}$", "en")
+    "8 digits, a village code (the tambon's 6-digit code and the 2-digit village number)"
+    >>> pattern_in_words("^[0-9]{5}$", "en"), pattern_in_words("^[0-9]{5}$", "th")
+    ('5 digits', 'ตัวเลข 5 หลัก')
     >>> pattern_in_words("[A-Z]+", "en")
     'written as the questionnaire asks ([A-Z]+)'
     """
     text = "" if regex is None or (isinstance(regex, float) and np.isnan(regex)) else str(regex)
+    meaning = pattern_meanings().get(_bare(text))
+    if meaning is not None:
+        return meaning["th" if lang == "th" else "en"]
     m = _DIGITS_RE.fullmatch(text)
     if m:
         n = m.group(1) if not m.group(2) else f"{m.group(1)}–{m.group(2)}"
