@@ -473,6 +473,12 @@ def test_an_unexecuted_notebook_is_refused_not_typeset_empty(tmp_path: Path) -> 
         capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "has not been run" in proc.stderr
     assert not (tmp_path / "fresh.pdf").exists()
+    # one sentence, what is wrong and what to do: nbconvert's 30-line traceback came first
+    assert "Traceback" not in proc.stderr, proc.stderr
+    said = [line for line in proc.stderr.splitlines() if "Converting notebook" not in line]
+    assert len(said) == 1 and said[0].endswith(
+        "notebook fresh has not been run, so it holds no report yet: run all cells "
+        "(Run > Run All Cells), save, and export again"), proc.stderr
     # a notebook of Markdown only has nothing to run: it exports
     assert notebook_to_pdf_bytes(new_notebook(cells=[new_markdown_cell("# x")])).startswith(b"%PDF")
 

@@ -8,8 +8,11 @@ upper-cased, unless it is one of nbconvert's built-in formats; it ignores
 ``export_from_notebook``. Hence the short, readable name.)
 
 A notebook that was never run has nothing to typeset: exporting it raises a
-:class:`~abcresearch.errors.ReportError` that says so (the server answers 500 with that sentence,
-``jupyter nbconvert`` exits non-zero) instead of writing an empty PDF.
+:class:`~abcresearch.errors.ReportError` that says so (the server answers 500 with that sentence)
+instead of writing an empty PDF. Under ``jupyter nbconvert`` the sentence is the error, logged
+by nbconvert's application and followed by its exit status 1, as nbconvert does for a failed
+conversion: an exception would print nbconvert's own 30-line traceback before it (nbconvert
+reports every exception from an exporter, its ``ConversionException`` too, with a traceback).
 
 The PDF itself is made by :mod:`abcresearch.reports.render.pdf`, which the batch and the command
 line use without importing nbconvert.
@@ -17,12 +20,14 @@ line use without importing nbconvert.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from nbconvert.exporters import Exporter
 from traitlets import default
 from traitlets.config import Config
 
+from abcresearch.errors import ReportError
 from abcresearch.reports.render.pdf import check_executed, compile_pdf
 from abcresearch.reports.render.typst import render_notebook
 
@@ -84,10 +89,40 @@ class ThaiPDFExporter(Exporter):
         ------
         ReportError
             If the notebook was never run, or Typst fails.
+        SystemExit
+            If the notebook was never run and ``jupyter nbconvert`` is running: the reason is
+            logged as one sentence and the application exits with status 1.
         """
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         name = (resources.get("metadata") or {}).get("name") or None
-        check_executed(nb_copy, name)
+        try:
+            check_executed(nb_copy, name)
+        except ReportError as err:
+            _exit_from_nbconvert(err)
+            raise
         pdf = compile_pdf(render_notebook(nb_copy, fallback_title=name))
         resources["output_extension"] = ".pdf"
         return pdf, resources
+
+
+def _exit_from_nbconvert(err: ReportError) -> None:
+    """Under ``jupyter nbconvert``, log ``err`` as its one sentence and exit with status 1.
+
+    nbconvert's application prints the traceback of any exception an exporter raises (for its
+    own ``ConversionException`` as well), so the user read 30 lines of nbconvert's frames
+    before the sentence that says what to do. Elsewhere (the Jupyter server, which answers
+    500 with the sentence; a program calling the exporter) this returns and the error is
+    raised.
+
+    Parameters
+    ----------
+    err : ReportError
+        What is wrong with the notebook, in one sentence.
+    """
+    module = sys.modules.get("nbconvert.nbconvertapp")  # imported by `jupyter nbconvert` only
+    app_class = getattr(module, "NbConvertApp", None)
+    if app_class is None or not app_class.initialized():
+        return
+    app = app_class.instance()
+    app.log.error("%s", err)
+    app.exit(1)
