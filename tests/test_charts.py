@@ -272,3 +272,156 @@ def test_tile_map_names_are_readable_and_stay_inside_their_tiles(
         assert smallest <= label.get_fontsize() <= charts.TILE_FONT_SIZE, label.get_text()
         full += label.get_fontsize() == charts.TILE_FONT_SIZE
     assert full >= share_full * len(tam), full  # most names at full size
+
+
+def _label_clashes(ax) -> list[str]:
+    """What the labels of a drawn need chart cover: another label, a marker, the legend, or
+    the outside of the axes (each label's white box against each marker's box, in pixels)."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation)]
+    boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in labels]
+    # s=46 square points and half the 0.9-point edge
+    half = (np.sqrt(46) + 0.9) / 2 * fig.dpi / 72
+    offsets = np.vstack([c.get_offsets() for c in ax.collections
+                         if isinstance(c, matplotlib.collections.PathCollection)])
+    centres = ax.transData.transform(offsets)
+    frame = ax.get_window_extent(renderer)
+    legend = ax.get_legend()
+    clashes = []
+    for k, (label, box) in enumerate(zip(labels, boxes, strict=True)):
+        name = label.get_text()
+        clashes += [f"{name} on {other.get_text()}" for other, b in zip(labels[k + 1:],
+                                                                        boxes[k + 1:],
+                                                                        strict=True)
+                    if box.overlaps(b)]
+        for (x, y), centre in zip(offsets, centres, strict=True):
+            marker = matplotlib.transforms.Bbox.from_extents(*(centre - half), *(centre + half))
+            if box.overlaps(marker):
+                own = np.allclose((x, y), label.xy)
+                clashes.append(f"{name} on {'its own' if own else 'another'} marker {x, y}")
+        if legend is not None and box.overlaps(legend.get_window_extent(renderer)):
+            clashes.append(f"{name} on the legend")
+        if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+                and box.y1 <= frame.y1):
+            clashes.append(f"{name} outside the axes")
+    return clashes
+
+
+def _need_points(grades, needs, labels=None, near=None) -> pd.DataFrame:
+    needs = np.asarray(needs, dtype=float)
+    return pd.DataFrame({"grade": grades, "estimate": needs, "ci_low": needs - 4,
+                         "ci_high": needs + 4,
+                         "near": near if near is not None else [False] * len(needs),
+                         "label": labels if labels is not None
+                         else [f"หมู่ที่ {i + 1}" for i in range(len(needs))]})
+
+
+def test_need_readiness_label_is_not_written_over_another_village() -> None:
+    """Tambon 800102 of the demo: หมู่ที่ 7's label lay on หมู่ที่ 3's marker (needs 32 and 33
+    in group B), so a reader could not tell the two apart."""
+    pts = _need_points(["C", "B", "B", "B", "B", "B", "B"],
+                       [31.0, 33.0, 32.0, 27.0, 25.0, 19.0, 5.0],
+                       ["หมู่ที่ 4", "หมู่ที่ 3", "หมู่ที่ 7", "หมู่ที่ 6", "หมู่ที่ 5",
+                        "หมู่ที่ 2", "หมู่ที่ 1"])
+    ax, _ = _drawn_need_chart(pts)
+    assert _label_clashes(ax) == []
+
+
+@pytest.mark.parametrize("spread", [2.0, 10.0, 25.0])
+def test_need_readiness_labels_of_a_crowded_group_cover_no_marker_nor_label(spread) -> None:
+    """Twelve villages of one group and eight of another within a few points of need (demo
+    tambons 800112, 800120): each label beside its own point, none on another's."""
+    rng = np.random.default_rng(7)
+    needs = np.concatenate([40 + spread * rng.random(12), 30 + spread * rng.random(8)])
+    pts = _need_points(["C"] * 12 + ["B"] * 8, needs.round(), near=[i % 5 == 0
+                                                                   for i in range(20)])
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                     grade_labels={"A": "A", "B": "B", "C": "C"},
+                                     threshold=40.0, near_label="ใกล้เกณฑ์")
+    assert _label_clashes(ax) == []
+    assert len([t for t in ax.texts if isinstance(t, matplotlib.text.Annotation)]) == 20
+
+
+def test_need_readiness_labels_keep_off_the_legend_and_inside_the_axes() -> None:
+    """Points at the top right (under the legend of hollow points) and at the edges."""
+    pts = _need_points(["A", "A", "A", "C", "C"], [97.0, 95.0, 1.0, 99.0, 0.5],
+                       ["หมู่ที่ 11 บ้านหนองบัว", "หมู่ที่ 12", "หมู่ที่ 13", "หมู่ที่ 14",
+                        "หมู่ที่ 15"], near=[True, False, False, False, False])
+    ax = charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                     grade_labels={"A": "A", "B": "B", "C": "C"},
+                                     threshold=40.0, near_label="ใกล้เกณฑ์ (สัญลักษณ์โปร่ง)")
+    assert ax.get_legend() is not None
+    assert _label_clashes(ax) == []
+
+
+def test_need_readiness_label_moved_from_its_point_is_joined_to_it() -> None:
+    """A lone village is labelled right beside its point, with no line; in a crowd a label set
+    apart from its point has a thin line to it."""
+
+    def geometry(ax, renderer):  # label, its white box, its point's centre (pixels)
+        return [(t, t.get_bbox_patch().get_window_extent(renderer),
+                 ax.transData.transform(t.xy))
+                for t in ax.texts if isinstance(t, matplotlib.text.Annotation)]
+
+    ax, renderer = _drawn_need_chart(_need_points(["B"], [50.0]))
+    ((label, box, (x, y)),) = geometry(ax, renderer)
+    assert label.arrow_patch is None
+    pt = ax.figure.dpi / 72
+    assert x + 4 * pt < box.x0 < x + 12 * pt  # right beside the marker
+    assert (box.y0 + box.y1) / 2 == pytest.approx(y, abs=0.5)  # at its height
+    ax, renderer = _drawn_need_chart(_need_points(["B"] * 12, 40 + np.arange(12) * 0.5))
+    moved = 0
+    for label, box, (x, y) in geometry(ax, renderer):
+        gap = np.hypot(max(box.x0 - x, 0, x - box.x1), max(box.y0 - y, 0, y - box.y1))
+        apart = gap > 10 * pt
+        moved += apart
+        assert (label.arrow_patch is not None) or not apart, label.get_text()
+    assert moved > 0
+    assert _label_clashes(ax) == []
+
+
+def test_place_labels_beside_the_point_when_free_else_around_what_is_in_the_way() -> None:
+    pts = np.array([[100.0, 100.0], [150.0, 100.0]])
+    sizes = np.array([[30.0, 10.0], [0.0, 0.0]])  # the second point has no label
+    bounds = (0.0, 0.0, 300.0, 200.0)
+    boxes, moved = charts.place_labels(pts, sizes, bounds=bounds, marker=4.0, gap=2.0)
+    assert boxes[0] == pytest.approx([106.0, 95.0, 136.0, 105.0])  # right, at its height
+    assert not moved[0] and np.isnan(boxes[1]).all()
+    left, _ = charts.place_labels(pts, sizes, bounds=bounds, prefer_left=[True, False])
+    assert left[0, 2] == pytest.approx(100.0 - 4.0 - 2.0)  # its left by preference
+    # a marker right of it and the legend left of it: above or below, or further with a line
+    crowd = np.array([[100.0, 100.0], [115.0, 100.0]])
+    boxes, moved = charts.place_labels(crowd, sizes, bounds=bounds,
+                                       obstacles=np.array([[40.0, 90.0, 96.0, 110.0]]))
+    box = boxes[0]
+    for x, y in crowd:
+        assert box[2] <= x - 4 or box[0] >= x + 4 or box[3] <= y - 4 or box[1] >= y + 4
+    assert box[2] <= 40.0 or box[0] >= 96.0 or box[3] <= 90.0 or box[1] >= 110.0
+    # at the right edge the label goes left, inside the bounds
+    edge, _ = charts.place_labels(np.array([[290.0, 100.0]]), sizes[:1], bounds=bounds)
+    assert edge[0, 2] <= 290.0 - 6.0 and edge[0, 0] >= 0.0
+    # deterministic, and nothing to place gives NaN boxes
+    again, _ = charts.place_labels(crowd, sizes, bounds=bounds,
+                                   obstacles=np.array([[40.0, 90.0, 96.0, 110.0]]))
+    assert np.array_equal(again, boxes, equal_nan=True)
+    none, moved = charts.place_labels(pts, np.zeros((2, 2)), bounds=bounds)
+    assert np.isnan(none).all() and not moved.any()
+
+
+def test_place_labels_of_many_points_in_a_row_do_not_overlap() -> None:
+    """Twenty points 12 points apart on a line rising by 3: no label on a marker or a label."""
+    n = 20
+    pts = np.column_stack([100 + 12.0 * np.arange(n), 100 + 3.0 * np.arange(n)])
+    sizes = np.tile([34.0, 11.5], (n, 1))
+    boxes, _ = charts.place_labels(pts, sizes, bounds=(0.0, 0.0, 500.0, 300.0))
+    assert np.isfinite(boxes).all()
+    markers = np.column_stack([pts - 4.0, pts + 4.0])
+    both = np.vstack([boxes, markers])
+    for k, b in enumerate(boxes):
+        w = np.minimum(b[2], both[:, 2]) - np.maximum(b[0], both[:, 0])
+        h = np.minimum(b[3], both[:, 3]) - np.maximum(b[1], both[:, 1])
+        hit = (w > 1e-9) & (h > 1e-9)
+        hit[k] = False
+        assert not hit.any(), (k, np.flatnonzero(hit))

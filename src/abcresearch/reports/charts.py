@@ -17,6 +17,7 @@ every function here calls first. Colours are module constants.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -828,13 +829,211 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
 GRADE_MARKERS = {"A": "o", "B": "s", "C": "^"}
 
 
-LABEL_LINE_PT = 11.5
-"""Vertical room a 7-point label needs, in points (Noto Sans Thai's line box is 10.6 points)."""
+#: Half the side of a marker of the need x readiness chart, in points: ``s=46`` square points and
+#: half its 0.9-point edge, with half a point to spare.
+MARKER_HALF_PT = 4.0
+#: Room between a village's label and its own marker, in points.
+LABEL_GAP_PT = 2.0
+#: Extra distances (points) beyond :data:`LABEL_GAP_PT` at which a label is tried beside its
+#: point, nearest first; further than the first it is joined to its point by a thin line.
+LABEL_REACH_PT = (0.0, 6.0, 12.0, 20.0, 30.0, 45.0)
+#: Heights at which a label is tried beside its point, in label heights above and below the
+#: point's (a quarter apart near it, half further off; further than a quarter it is joined to
+#: its point by a line).
+LABEL_HEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
+#: How many places a label is tried at right above (and right below) its point, half a label
+#: height apart.
+LABEL_STEPS = 8
 
 
-def _axes_height_pt(ax: Any) -> float:
-    """Height of the axes in points (before the figure's final layout: close enough)."""
-    return float(ax.get_position().height * ax.figure.get_figheight() * 72)
+def _renderer(fig: Any) -> Any:
+    """Return the figure canvas's renderer, to measure text without drawing the figure."""
+    get = getattr(fig.canvas, "get_renderer", None)
+    if get is not None:
+        return get()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return FigureCanvasAgg(fig).get_renderer()
+
+
+def _overlap(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Return the area shared by each box of ``boxes`` (k, 4) with each of ``others`` (m, 4).
+
+    Boxes are ``(x0, y0, x1, y1)``; the result is (k, m), 0 where two boxes only touch.
+    """
+    if not len(others):
+        return np.zeros((len(boxes), 0))
+    w = (np.minimum(boxes[:, None, 2], others[None, :, 2])
+         - np.maximum(boxes[:, None, 0], others[None, :, 0]))
+    h = (np.minimum(boxes[:, None, 3], others[None, :, 3])
+         - np.maximum(boxes[:, None, 1], others[None, :, 1]))
+    return np.clip(w, 0.0, None) * np.clip(h, 0.0, None)
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(w: float, h: float, near: float, left: bool
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return label boxes around a point at (0, 0), their cost, and which are apart from it.
+
+    Beside the point (its preferred side first) at growing distances and heights, then above
+    and below it, a ``w`` x ``h`` box kept ``near`` from the point. A box beside the point at
+    its height (within a quarter of the label's height) or above or below it (within a quarter
+    of its width) is next to its point; the others are apart (a line will join them). The cost
+    grows with the distance and the height off the point's, and is 2 points more on the other
+    side and 6 more above or below (where the label hides the point's own interval). Cached
+    (labels of one chart are often of one size): the arrays returned are not to be changed.
+    """
+    # beside the point: side x distance x height, the preferred side first
+    sides = np.array([-1.0, 1.0] if left else [1.0, -1.0])
+    k = np.asarray(LABEL_HEIGHTS)
+    dys = np.concatenate([[0.0], np.column_stack([k, -k]).ravel() * h])
+    side, reach, dy = (g.ravel() for g in np.meshgrid(
+        np.arange(2), np.asarray(LABEL_REACH_PT, dtype=float), dys, indexing="ij"))
+    cx = sides[side] * (near + reach + w / 2)
+    off = np.clip(np.abs(dy) - h / 2, 0.0, None)  # how far the box's height is off the point's
+    cost = np.hypot(reach, off) + 0.3 * np.abs(dy) + 2.0 * side
+    apart = (reach > 0) | (np.abs(dy) > h / 4 + 1e-9)
+    # above and below: side x step x shift sideways
+    vs, step, shift = (g.ravel() for g in np.meshgrid(
+        np.array([1.0, -1.0]), np.arange(LABEL_STEPS), np.array([0.0, -0.25, 0.25, -0.5, 0.5]),
+        indexing="ij"))
+    cy = vs * (near + step * h / 2 + h / 2)
+    cx2 = shift * w
+    cx, cy = np.concatenate([cx, cx2]), np.concatenate([dy, cy])
+    cost = np.concatenate([cost, step * h / 2 + 0.3 * np.abs(cx2) + 6.0])
+    apart = np.concatenate([apart, (step > 0) | (np.abs(shift) > 0.25)])
+    boxes = np.column_stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+    return boxes, cost, apart
+
+
+def _penalties(cand: np.ndarray, apart: np.ndarray, pts: np.ndarray, i: int,
+               others: np.ndarray, bars: np.ndarray) -> np.ndarray:
+    """Return what each candidate box of point ``i``'s label costs beyond its distance.
+
+    8 for each error bar it covers; 12 when it lies nearer another marker than its own (it
+    would read as that marker's); and, for a box apart from its point, 20 for each marker or
+    label (``others``) its line to the point crosses and up to 10 for each error bar the line
+    runs along (where it cannot be seen). The line is taken from the point to the box's
+    nearest edge, tested at seven points along it.
+    """
+    px, py = pts[i]
+    gx = np.clip(px, cand[:, 0], cand[:, 2])
+    gy = np.clip(py, cand[:, 1], cand[:, 3])
+    t = np.linspace(0.0, 1.0, 9)[1:-1]
+    lx = (px + t[None, :] * (gx - px)[:, None])[:, :, None]
+    ly = (py + t[None, :] * (gy - py)[:, None])[:, :, None]
+
+    def on(boxes: np.ndarray) -> np.ndarray:  # (candidates, points along the line, boxes)
+        return ((lx > boxes[None, None, :, 0]) & (lx < boxes[None, None, :, 2])
+                & (ly > boxes[None, None, :, 1]) & (ly < boxes[None, None, :, 3]))
+
+    crossed = on(others).any(axis=1).sum(axis=1)
+    along = on(bars).mean(axis=1).sum(axis=1)
+    covered = (_overlap(cand, bars) > 0).sum(axis=1)
+    own = np.hypot(gx - px, gy - py)
+    ox = np.clip(pts[None, :, 0], cand[:, None, 0], cand[:, None, 2]) - pts[None, :, 0]
+    oy = np.clip(pts[None, :, 1], cand[:, None, 1], cand[:, None, 3]) - pts[None, :, 1]
+    other = np.hypot(ox, oy)
+    other[:, i] = np.inf
+    nearer = other.min(axis=1) < own + 2.0
+    return (8.0 * covered + np.where(nearer, 12.0, 0.0)
+            + np.where(apart, 20.0 * crossed + 10.0 * along, 0.0))
+
+
+def place_labels(points: np.ndarray, sizes: np.ndarray, *, bounds: Sequence[float],
+                 marker: float = MARKER_HALF_PT, gap: float = LABEL_GAP_PT,
+                 obstacles: np.ndarray | None = None, bars: np.ndarray | None = None,
+                 prefer_left: Sequence[bool] | np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Place point labels near their points without covering a marker or another label.
+
+    Each label is tried at candidate places around its point (:func:`_candidates`: beside it,
+    then further and higher or lower, then above and below) and takes the cheapest that stays
+    inside ``bounds`` and covers no marker (its own included), no box of ``obstacles`` and no
+    label placed before it; among those, covering a neighbour's error bar, or a thin line to
+    the point crossing a marker or a label, costs more. Labels are placed one after another,
+    those with most markers near them first (ties in the order given). A label finding no such
+    place (a crowd filling all the room) takes the place covering least of the others. Plain
+    arithmetic on boxes: no drawing, deterministic.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (n, 2) centres of every marker drawn, in points (display units).
+    sizes : numpy.ndarray
+        (n, 2) width and height of each point's label, in points, with any padding of its
+        box; a row with a width of 0 or NaN has no label.
+    bounds : sequence of float
+        ``(x0, y0, x1, y1)`` the labels must stay within (the axes).
+    marker : float
+        Half the side of a marker's box.
+    gap : float
+        Room between a label and its own marker.
+    obstacles : numpy.ndarray, optional
+        (m, 4) boxes ``(x0, y0, x1, y1)`` no label may cover (a legend).
+    bars : numpy.ndarray, optional
+        (n, 4) boxes of the points' error bars, covered only when nothing else is free.
+    prefer_left : sequence of bool, optional
+        Points whose label goes on their left by preference (default: right).
+
+    Returns
+    -------
+    boxes : numpy.ndarray
+        (n, 4) each label's box ``(x0, y0, x1, y1)``, NaN for a point without a label.
+    moved : numpy.ndarray
+        (n,) bool: the label is apart from its point (to be joined to it by a line).
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    sz = np.nan_to_num(np.asarray(sizes, dtype=float).reshape(-1, 2))
+    n = len(pts)
+    left = np.zeros(n, bool) if prefer_left is None else np.asarray(prefer_left, bool)
+    markers = np.column_stack([pts - marker, pts + marker])
+    fixed = np.asarray(obstacles, dtype=float).reshape(-1, 4) if obstacles is not None \
+        else np.zeros((0, 4))
+    bar_boxes = np.asarray(bars, dtype=float).reshape(-1, 4) if bars is not None \
+        else np.zeros((0, 4))
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    near = marker + gap
+    boxes = np.full((n, 4), np.nan)
+    moved = np.zeros(n, bool)
+    todo = [i for i in range(n) if sz[i, 0] > 0]
+    if not todo:
+        return boxes, moved
+    # the most crowded first: a label among many markers has fewest places to go
+    dist = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    reach = 2.0 * (sz[:, 0:1] + near)
+    crowd = ((dist < reach) & ~np.eye(n, dtype=bool)).sum(axis=1)
+    todo.sort(key=lambda i: (-crowd[i], i))
+    placed: list[int] = []
+    for i in todo:
+        w, h = sz[i]
+        rel, cost, far = _candidates(float(w), float(h), near, bool(left[i]))
+        cand = rel + np.tile(pts[i], 2)
+        inside = ((cand[:, 0] >= x0) & (cand[:, 1] >= y0) & (cand[:, 2] <= x1)
+                  & (cand[:, 3] <= y1))
+        blocked = _overlap(cand, np.vstack([markers, fixed, boxes[placed]])).sum(axis=1)
+        others = np.vstack([np.delete(markers, i, axis=0), boxes[placed]])
+        free = np.flatnonzero(inside & (blocked <= 0))
+        best, best_total = -1, np.inf
+        if len(free):
+            # the penalties only add to the cost: cheapest first, until no cheaper can win
+            free = free[np.argsort(cost[free], kind="stable")]
+            for start in range(0, len(free), 48):
+                chunk = free[start:start + 48]
+                if cost[chunk[0]] >= best_total:
+                    break
+                total = cost[chunk] + _penalties(cand[chunk], far[chunk], pts, i, others,
+                                                 bar_boxes)
+                k = int(np.argmin(total))
+                if total[k] < best_total:
+                    best, best_total = int(chunk[k]), float(total[k])
+        else:  # no free place: cover as little as possible, inside the axes when it can be
+            total = cost + _penalties(cand, far, pts, i, others, bar_boxes)
+            best = int(np.lexsort((total, blocked, ~inside))[0])
+        boxes[i] = cand[best]
+        moved[i] = bool(far[best])
+        placed.append(i)
+    return boxes, moved
 
 
 def spread_labels(ys: Sequence[float], height: float, low: float, high: float) -> list[float]:
@@ -923,8 +1122,7 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     ax, made = _axes(ax, (WIDTH, 4.2))
     order = list(grade_order)
     pts = points[points["grade"].isin(order) & points["estimate"].notna()]
-    # a label's height in need points (7-point type; the axes span 0-100)
-    height = LABEL_LINE_PT / _axes_height_pt(ax) * 100
+    drawn = []  # (x, need, ci_low, ci_high, label, left of its group's centre), every point
     for j, g in enumerate(order):
         col = pts[pts["grade"] == g].sort_values("estimate")
         m = len(col)
@@ -946,31 +1144,11 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                            marker=GRADE_MARKERS.get(g, "o"), s=46, edgecolors="black",
                            linewidths=0.9, zorder=3,
                            facecolors="white" if hollow else GRADE_COLOURS.get(g, "#9e9e9e"))
-        if "label" in col:
-            # a point left of its group's centre is labelled on its left, the others on their
-            # right: two neighbours of about the same need label away from each other instead
-            # of one label lying on the other point; labels on one side that would still
-            # overlap are spread apart vertically, each joined to its point by a thin line
-            labelled = [(xi, oi < -1e-9, yi, text) for xi, oi, yi, text
-                        in zip(x, off, col["estimate"], col["label"], strict=True)
-                        if isinstance(text, str) and text]
-            for left in (True, False):
-                side = [lab for lab in labelled if lab[1] == left]
-                if not side:
-                    continue
-                placed = spread_labels([lab[2] for lab in side], height, height / 2,
-                                       100.0 - height / 2)  # whole labels inside the axes
-                for (xi, _, yi, text), y_text in zip(side, placed, strict=True):
-                    moved = abs(y_text - yi) > 1e-9
-                    # on a white ground above the points and bars: a neighbour's error bar
-                    # crossed a name ("หมู่ที่ 1" under หมู่ที่ 2's bar)
-                    ax.annotate(text, (xi, yi), xytext=(xi + (-0.045 if left else 0.045), y_text),
-                                textcoords="data", fontsize=7, va="center",
-                                ha="right" if left else "left", zorder=4,
-                                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4,
-                                      "alpha": 0.85},
-                                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#757575",
-                                            "shrinkA": 0, "shrinkB": 3} if moved else None)
+        texts = col["label"] if "label" in col else [None] * m
+        est = col["estimate"].to_numpy(dtype=float)
+        drawn += [(xi, yi, yi - lo, yi + hi, text if isinstance(text, str) else "", oi < -1e-9)
+                  for xi, oi, yi, lo, hi, text in zip(x, off, est, err[0], err[1], texts,
+                                                      strict=True)]
     ax.axhline(threshold, color="black", ls="--", lw=1, zorder=1)
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.6, len(order) - 0.4)
@@ -1003,4 +1181,61 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     _plain_spines(ax)
     if made:
         ax.figure.tight_layout()
+    if any(d[4] for d in drawn):
+        _label_points(ax, drawn)
     return ax
+
+
+def _label_points(ax: Any, drawn: Sequence[tuple[float, float, float, float, str, bool]]
+                  ) -> None:
+    """Write each point's label near it, covering no marker, label or legend (:func:`place_labels`).
+
+    ``drawn`` holds every point drawn: ``(x, y, interval low, interval high, label, prefers
+    its left)`` in data units, an empty label for none. The places are worked out in points
+    from the axes as laid out now (a figure of one's own is laid out before the call); each
+    label is set at its offset in points from its point, on a white ground, and joined to it
+    by a thin line where it is apart from it.
+    """
+    from matplotlib.text import Text
+
+    fig = ax.figure
+    renderer = _renderer(fig)
+    scale = 72.0 / fig.dpi  # display units -> points
+    xy = np.array([(d[0], d[1]) for d in drawn], dtype=float)
+    centres = ax.transData.transform(xy) * scale
+    size = 7.0
+    pad = 0.4  # the label's white box, points around the text
+    sizes = np.zeros((len(drawn), 2))
+    for k, d in enumerate(drawn):
+        if d[4]:
+            probe = Text(text=d[4], fontsize=size)
+            probe.set_figure(fig)
+            box = probe.get_window_extent(renderer)
+            # with its white box, and half a point to spare (the SVG is drawn at 72 dpi)
+            sizes[k] = (box.width * scale + 2 * pad + 0.5, box.height * scale + 2 * pad + 0.5)
+    lows = ax.transData.transform(np.column_stack([xy[:, 0], [d[2] for d in drawn]])) * scale
+    highs = ax.transData.transform(np.column_stack([xy[:, 0], [d[3] for d in drawn]])) * scale
+    cap = 2.5  # half the error bar's cap, in points, with half a point to spare
+    bars = np.column_stack([lows[:, 0] - cap, lows[:, 1], highs[:, 0] + cap, highs[:, 1]])
+    frame = ax.get_window_extent(renderer)
+    bounds = (frame.x0 * scale + 1, frame.y0 * scale + 1, frame.x1 * scale - 1,
+              frame.y1 * scale - 1)
+    legend = ax.get_legend()
+    obstacles = None
+    if legend is not None:
+        lb = legend.get_window_extent(renderer)
+        obstacles = np.array([[lb.x0, lb.y0, lb.x1, lb.y1]]) * scale
+    boxes, moved = place_labels(centres, sizes, bounds=bounds, obstacles=obstacles, bars=bars,
+                                prefer_left=[d[5] for d in drawn])
+    for k, d in enumerate(drawn):
+        if not d[4]:
+            continue
+        cx = (boxes[k, 0] + boxes[k, 2]) / 2 - centres[k, 0]
+        cy = (boxes[k, 1] + boxes[k, 3]) / 2 - centres[k, 1]
+        # on a white ground above the points and bars: a neighbour's error bar crossed a name
+        # ("หมู่ที่ 1" under หมู่ที่ 2's bar) where nothing else was free
+        ax.annotate(d[4], (d[0], d[1]), xytext=(cx, cy), textcoords="offset points",
+                    fontsize=size, ha="center", va="center", zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": pad, "alpha": 0.85},
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#757575",
+                                "shrinkA": 0, "shrinkB": MARKER_HALF_PT} if moved[k] else None)
