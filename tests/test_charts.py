@@ -425,3 +425,33 @@ def test_place_labels_of_many_points_in_a_row_do_not_overlap() -> None:
         hit = (w > 1e-9) & (h > 1e-9)
         hit[k] = False
         assert not hit.any(), (k, np.flatnonzero(hit))
+
+
+def test_capital_heatmap_of_many_areas_is_tall_enough_to_read() -> None:
+    """The province overview's 23 amphoe rows were 0.105 inch apart in 6-point type: each row
+    now takes 0.18 inch, its numbers and names in 7-point type, and a column name too long
+    for its column is turned about its end under it."""
+    n = 23
+    values = pd.DataFrame(np.linspace(20, 80, n * 7).reshape(n, 7),
+                          index=[f"อำเภอที่ {i}" for i in range(n)],
+                          columns=["ทุนมนุษย์", "ทุนกายภาพและเศรษฐกิจ", "ทุนเงินตรา",
+                                   "ทุนทางสังคม", "ทุนวัฒนธรรม", "ทุนภูมิปัญญา",
+                                   "ทุนทรัพยากรธรรมชาติ"])
+    ax = charts.capital_heatmap(values, colorbar_label="คะแนน")
+    fig = ax.figure
+    assert fig.get_figheight() >= 0.18 * n
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    row = ax.get_window_extent(renderer).height / n * 72 / fig.dpi
+    assert row >= 11.0  # points a row, for 7-point type
+    numbers = [t for t in ax.texts if t.get_text()]
+    assert min(t.get_fontsize() for t in numbers) >= 7
+    assert min(t.get_fontsize() for t in ax.get_yticklabels()) >= 7
+    turned = [t for t in ax.get_xticklabels() if t.get_rotation()]
+    assert all(t.get_rotation_mode() == "anchor" and t.get_ha() == "right" for t in turned)
+    # each name ends under its own column
+    for k, t in enumerate(ax.get_xticklabels()):
+        box = t.get_window_extent(renderer)
+        x = ax.transData.transform((k, 0))[0]
+        end = 10 * fig.dpi / 72  # the turned text's corner past its anchor
+        assert box.x0 - 1 <= x <= box.x1 + 1 if not t.get_rotation() else 0 <= box.x1 - x < end

@@ -83,6 +83,11 @@ INCOME_COLOUR = "#00838f"
 POVERTY_LINE_COLOUR = "#c62828"
 #: Width of report figures in inches (the text width of the PDF page).
 WIDTH = 7.2
+#: Height (inches) of a row of the capital heat map: 23 amphoe rows of 0.105 inch, with 6-point
+#: type, were crowded in the province overview.
+HEATMAP_ROW_IN = 0.18
+#: Type size (points) of the heat map's numbers, row and column names and colour bar.
+HEATMAP_FONT_SIZE = 7.0
 #: Type size (points) of a tambon's name and grade on the tile map; a name too long for its tile
 #: at that size is shrunk to fit it (5 pt before: too small on the committee's printed copy).
 TILE_FONT_SIZE = 6.3
@@ -786,7 +791,7 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
     from abcresearch.labels import round_half_up
 
     n, m = values.shape
-    ax, made = _axes(ax, (WIDTH, 0.105 * n + 0.95))
+    ax, made = _axes(ax, (WIDTH, HEATMAP_ROW_IN * n + 1.3))
     data = values.to_numpy(dtype=float)
     tone = data if shade is None else shade.to_numpy(dtype=float)
     cmap = mpl.colormaps["Greys_r"].with_extremes(bad="white")
@@ -807,21 +812,47 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
             mark = "" if marks is None else str(marks.iat[i, j] or "")
             t = tone[i, j]
             shade_hex = mpl.colors.to_hex(cmap(norm(t))) if np.isfinite(t) else "#ffffff"
-            ax.text(j, i, f"{round_half_up(v)}{mark}", ha="center", va="center", fontsize=6,
-                    color=_text_colour(shade_hex), fontfamily="DejaVu Sans")
-    ax.set_xticks(range(m), [str(c) for c in values.columns], fontsize=6, rotation=20,
-                  ha="right")
-    ax.set_yticks(range(n), [str(i) for i in values.index], fontsize=6)
+            ax.text(j, i, f"{round_half_up(v)}{mark}", ha="center", va="center",
+                    fontsize=HEATMAP_FONT_SIZE, color=_text_colour(shade_hex),
+                    fontfamily="DejaVu Sans")
+    # thin white lines between the cells: the eye keeps to its row across seven columns
+    ax.set_xticks(np.arange(m + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(n + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.8)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xticks(range(m), [str(c) for c in values.columns], fontsize=HEATMAP_FONT_SIZE)
+    ax.set_yticks(range(n), [str(i) for i in values.index], fontsize=HEATMAP_FONT_SIZE)
     ax.tick_params(length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     bar = ax.figure.colorbar(img, ax=ax, fraction=0.03, pad=0.02)
-    bar.ax.tick_params(labelsize=6)
+    bar.ax.tick_params(labelsize=HEATMAP_FONT_SIZE)
     if colorbar_label:
-        bar.set_label(colorbar_label, fontsize=7)
+        bar.set_label(colorbar_label, fontsize=HEATMAP_FONT_SIZE)
+    _fit_column_labels(ax)
     if made:
         ax.figure.tight_layout()
     return ax
+
+
+def _fit_column_labels(ax: Any) -> None:
+    """Write the x tick labels level when each fits its column, else turned 30 degrees.
+
+    A turned label is anchored at its end under its column (turned about its centre, a long
+    name stood a column to the left of its own). Widths are measured with the canvas's
+    renderer (no drawing), against the columns as laid out now: before a figure's layout,
+    which widens them, so a label is turned rather than left too wide.
+    """
+    labels = ax.get_xticklabels()
+    if not labels:
+        return
+    renderer = _renderer(ax.figure)
+    lo, hi = ax.get_xlim()
+    column = ax.get_window_extent(renderer).width / max(abs(hi - lo), 1e-9)
+    widest = max(label.get_window_extent(renderer).width for label in labels)
+    if widest > 0.95 * column:
+        for label in labels:
+            label.set(rotation=30, ha="right", rotation_mode="anchor")
 
 
 #: Marker of each readiness grade in the need x readiness chart: a shape per grade, so that the
