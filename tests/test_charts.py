@@ -455,3 +455,32 @@ def test_capital_heatmap_of_many_areas_is_tall_enough_to_read() -> None:
         x = ax.transData.transform((k, 0))[0]
         end = 10 * fig.dpi / 72  # the turned text's corner past its anchor
         assert box.x0 - 1 <= x <= box.x1 + 1 if not t.get_rotation() else 0 <= box.x1 - x < end
+
+
+def test_need_readiness_chart_of_a_crowded_column_shows_every_point() -> None:
+    """The province overview: 120 tambons of group B in seven steps stood on each other as
+    solid bars. A crowd is set in a swarm of smaller markers: no marker hides another, and
+    the points stay within their column."""
+    rng = np.random.default_rng(3)
+    needs = np.round(np.concatenate([rng.uniform(8, 40, 120), rng.normal(45, 8, 40),
+                                     rng.normal(10, 2, 8)]).clip(1, 95))
+    pts = pd.DataFrame({"grade": ["B"] * 120 + ["C"] * 40 + ["A"] * 8, "estimate": needs,
+                        "ci_low": needs - 2, "ci_high": needs + 2, "near": False})
+    ax, renderer = _drawn_need_chart(pts)
+    from matplotlib.collections import PathCollection
+
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    offsets = np.vstack([c.get_offsets() for c in dots])
+    assert len(offsets) == len(pts)
+    sizes = {float(s) for c in dots for s in c.get_sizes()}
+    assert len(sizes) == 1  # one marker size for the chart
+    side = np.sqrt(sizes.pop()) * ax.figure.dpi / 72  # pixels
+    for j, g in enumerate(["C", "B", "A"]):
+        mine = offsets[np.abs(offsets[:, 0] - j) < 0.5]
+        assert len(mine) == (pts["grade"] == g).sum()
+        assert np.abs(mine[:, 0] - j).max() <= 0.45 + 1e-9
+        if len(mine) > charts.CROWDED_COLUMN:
+            xy = ax.transData.transform(mine)
+            d = np.abs(xy[:, None, :] - xy[None, :, :]).max(axis=2)
+            np.fill_diagonal(d, np.inf)
+            assert d.min() >= side - 0.5  # apart by a marker at least, across or up

@@ -858,6 +858,9 @@ def _fit_column_labels(ax: Any) -> None:
 #: Marker of each readiness grade in the need x readiness chart: a shape per grade, so that the
 #: chart reads in black and white (colour only repeats it).
 GRADE_MARKERS = {"A": "o", "B": "s", "C": "^"}
+#: Points in one grade column of the need x readiness chart beyond which it is a crowd (a
+#: province's tambons): smaller markers set in a swarm instead of seven steps.
+CROWDED_COLUMN = 21
 
 
 #: Half the side of a marker of the need x readiness chart, in points: ``s=46`` square points and
@@ -1154,26 +1157,38 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     order = list(grade_order)
     pts = points[points["grade"].isin(order) & points["estimate"].notna()]
     drawn = []  # (x, need, ci_low, ci_high, label, left of its group's centre), every point
+    most = int(pts["grade"].value_counts().max()) if len(pts) else 0
+    crowded = most > CROWDED_COLUMN
+    # a crowd (a province's tambons): smaller markers, one size for the chart, in a swarm
+    size = 46.0 * max(0.4, np.sqrt(CROWDED_COLUMN / most)) if crowded else 46.0
+    box = ax.get_position()
+    x_pt = box.width * ax.figure.get_figwidth() * 72 / (len(order) + 0.2)  # points a column
+    y_pt = box.height * ax.figure.get_figheight() * 72 / 100  # points a need point
     for j, g in enumerate(order):
-        col = pts[pts["grade"] == g].sort_values("estimate")
+        col = pts[pts["grade"] == g].sort_values("estimate", kind="stable")
         m = len(col)
-        # spread sideways by rank of need, centred, within +-0.3 (a repeating 7-step pattern
-        # when there are many points), so neighbours in need are apart
-        off = ((np.arange(m) - (m - 1) / 2) * 0.1 if m <= 7
-               else (np.arange(m) % 7 - 3) * 0.09)
+        if m > CROWDED_COLUMN:
+            # side by side only where their markers would touch, centred, within +-0.45
+            off = _swarm(col["estimate"].to_numpy(dtype=float) * y_pt, np.sqrt(size) + 1.0,
+                         0.45 * x_pt) / x_pt
+        else:
+            # spread sideways by rank of need, centred, within +-0.3 (a repeating 7-step
+            # pattern when there are many points), so neighbours in need are apart
+            off = ((np.arange(m) - (m - 1) / 2) * 0.1 if m <= 7
+                   else (np.arange(m) % 7 - 3) * 0.09)
         x = j + off
         err = np.vstack([col["estimate"] - col["ci_low"], col["ci_high"] - col["estimate"]])
         # a village surveyed in full has a collapsed interval [p, p]: rounding can leave -1e-15
         err = np.clip(np.nan_to_num(err), 0.0, None)
         ax.errorbar(x, col["estimate"], yerr=err, fmt="none", ecolor="#616161",
-                    elinewidth=0.8, capsize=2, zorder=2)
+                    elinewidth=0.5 if crowded else 0.8, capsize=1 if crowded else 2, zorder=2)
         near = col["near"].astype(bool).to_numpy()
         for hollow in (False, True):
             sel = near == hollow
             if sel.any():
                 ax.scatter(x[sel], col["estimate"].to_numpy()[sel],
-                           marker=GRADE_MARKERS.get(g, "o"), s=46, edgecolors="black",
-                           linewidths=0.9, zorder=3,
+                           marker=GRADE_MARKERS.get(g, "o"), s=size, edgecolors="black",
+                           linewidths=0.7 if crowded else 0.9, zorder=3,
                            facecolors="white" if hollow else GRADE_COLOURS.get(g, "#9e9e9e"))
         texts = col["label"] if "label" in col else [None] * m
         est = col["estimate"].to_numpy(dtype=float)
@@ -1213,19 +1228,40 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     if made:
         ax.figure.tight_layout()
     if any(d[4] for d in drawn):
-        _label_points(ax, drawn)
+        _label_points(ax, drawn, (np.sqrt(size) + 0.9) / 2 + 0.2)
     return ax
 
 
-def _label_points(ax: Any, drawn: Sequence[tuple[float, float, float, float, str, bool]]
-                  ) -> None:
+def _swarm(y: np.ndarray, width: float, half: float) -> np.ndarray:
+    """Return sideways offsets putting markers ``width`` wide at heights ``y`` apart.
+
+    Each marker, in the order given, takes the offset nearest the centre (0, then
+    ``+width``, ``-width``, ...) within ``half`` where no marker placed before it is within
+    ``width`` both across and up; where none is free, the one furthest from its neighbours.
+    ``y``, ``width`` and ``half`` are in one unit (points). Deterministic.
+    """
+    k = np.arange(1, int(half // width) + 1)
+    slots = np.concatenate([[0.0], np.column_stack([k, -k]).ravel() * width])
+    out = np.zeros(len(y))
+    for i in range(1, len(y)):
+        near = np.abs(y[:i] - y[i]) < width
+        if not near.any():
+            continue
+        gap = np.abs(slots[:, None] - out[:i][near][None, :]).min(axis=1)
+        free = np.flatnonzero(gap >= width - 1e-9)
+        out[i] = slots[free[0]] if len(free) else slots[int(np.argmax(gap))]
+    return out
+
+
+def _label_points(ax: Any, drawn: Sequence[tuple[float, float, float, float, str, bool]],
+                  marker: float = MARKER_HALF_PT) -> None:
     """Write each point's label near it, covering no marker, label or legend (:func:`place_labels`).
 
     ``drawn`` holds every point drawn: ``(x, y, interval low, interval high, label, prefers
     its left)`` in data units, an empty label for none. The places are worked out in points
     from the axes as laid out now (a figure of one's own is laid out before the call); each
     label is set at its offset in points from its point, on a white ground, and joined to it
-    by a thin line where it is apart from it.
+    by a thin line where it is apart from it. ``marker`` is half a marker's side, in points.
     """
     from matplotlib.text import Text
 
@@ -1256,8 +1292,8 @@ def _label_points(ax: Any, drawn: Sequence[tuple[float, float, float, float, str
     if legend is not None:
         lb = legend.get_window_extent(renderer)
         obstacles = np.array([[lb.x0, lb.y0, lb.x1, lb.y1]]) * scale
-    boxes, moved = place_labels(centres, sizes, bounds=bounds, obstacles=obstacles, bars=bars,
-                                prefer_left=[d[5] for d in drawn])
+    boxes, moved = place_labels(centres, sizes, bounds=bounds, marker=marker, obstacles=obstacles,
+                                bars=bars, prefer_left=[d[5] for d in drawn])
     for k, d in enumerate(drawn):
         if not d[4]:
             continue
@@ -1269,4 +1305,4 @@ def _label_points(ax: Any, drawn: Sequence[tuple[float, float, float, float, str
                     fontsize=size, ha="center", va="center", zorder=4,
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": pad, "alpha": 0.85},
                     arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#757575",
-                                "shrinkA": 0, "shrinkB": MARKER_HALF_PT} if moved[k] else None)
+                                "shrinkA": 0, "shrinkB": marker} if moved[k] else None)
