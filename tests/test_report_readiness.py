@@ -62,6 +62,8 @@ def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
     m0_col = table["M0"]
     assert (hidden == (share_hidden | m0_col.isin([tambon.marker, "×"]).to_numpy())).all()
     assert band_col[hidden].isin([tambon.marker, "×"]).all()
+    # "<5" under "support band" read as "a band below 5" (a reader review): the notes say not
+    assert t("readiness.marker_in_band", threshold=tambon.threshold) in res.tables[0].notes
     # bands, not exact ranks: one band per need x grade cell, in band order
     bands = band_col[~hidden].astype(int)
     assert bands.is_monotonic_increasing and set(bands) <= set(range(1, 7))

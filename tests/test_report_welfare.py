@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -423,29 +425,11 @@ def test_an_unusable_figure_on_a_village_form_keeps_the_form(sample_export, tmp_
     villages they leave out (a blank summed as 0 had pooled one village's members over the
     others' population), and an amphoe's organisation totals show no tambon total that a
     blank would have made too small."""
-    import csv
-    import io
-    import shutil
-
-    from fixtures.test_key import ingest_with_test_key
-
     from abcresearch.labels import label
 
-    export = tmp_path / "export"
-    shutil.copytree(sample_export, export)
-    text = (export / "village.csv").read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    head = [h.split("/")[-1] for h in rows[0]]
     bad = {"80150102": {"vil_population": "abc"},
            "80150103": {"vil_welfare_money": "1,2O0", "vil_forums_year": "many"}}
-    for r in rows[1:]:
-        for col, value in bad.get(r[head.index("village_code")] if r else "", {}).items():
-            r[head.index(col)] = value
-    buf = io.StringIO()
-    csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
-    (export / "village.csv").write_text(buf.getvalue(), encoding="utf-8")
-    store = tmp_path / "store"
-    res = ingest_with_test_key(export, 2549, store)
+    store, res = _ingest_with_village_cells(sample_export, tmp_path, bad)
     issues = res.issues[res.issues["table"] == "villages"]
     assert set(issues["rule"]) == {"item_type"}, issues[["column", "rule"]]
     assert set(issues["column"]) == {"vil_population", "vil_welfare_money", "vil_forums_year"}
@@ -471,10 +455,19 @@ def test_an_unusable_figure_on_a_village_form_keeps_the_form(sample_export, tmp_
         pytest.approx(float(complete["vil_welfare_money"].sum()))
     # the villages keep their forms' other answers, and a readiness group
     assert tambon.children.set_index("code").loc["80150102", "grade"] in ("A", "B", "C")
+    # its tambon's total leaves a village's money out: short of the proposal is not known
+    programme = fund.to_frame(t("welfare.caption.programme"))
+    assert t("welfare.cmp.reached_one.unknown") in programme.iloc[:, -1].tolist() or \
+        fund.details["totals"]["vil_welfare_money"] >= 50_000
+    # a village's own report keeps its form: the members and money it has, "–" for the rest
     village = AreaReport.load("80150102", 2549, store=store)
-    own = "".join(village.welfare_fund().text)
+    own_fund = village.welfare_fund()
     assert label("welfare.forms_incomplete.village", "th",
-                 figures=label("welfare.figure.vil_population", "th")) in own
+                 figures=label("welfare.figure.vil_population", "th")) in "".join(own_fund.text)
+    row = own_fund.to_frame(t("welfare.caption.funds")).iloc[0]
+    assert pd.isna(row[t("welfare.col.population")])
+    assert row[t("welfare.col.members")] == forms.loc["80150102", "vil_welfare_members"]
+    assert row[t("welfare.col.money")] == forms.loc["80150102", "vil_welfare_money"]
     orgs = tambon.organisations()
     assert label("org.notes.blank", "th") in orgs.tables[0].notes
     # an amphoe's tambon total is not a sum that counted the blank as 0
@@ -484,3 +477,62 @@ def test_an_unusable_figure_on_a_village_form_keeps_the_form(sample_export, tmp_
     assert pd.isna(row[t("col.welfare_money")]) and row[t("col.households")] > 0
     assert "–" in org.tables[0].as_markdown()
     assert label("org.notes.blank_tambon", "th") in org.tables[0].notes
+
+
+def _ingest_with_village_cells(sample_export: Path, tmp_path: Path,
+                               cells: dict[str, dict[str, str]]) -> tuple[Path, Any]:
+    """Ingest the sample export with village-form cells replaced: {village: {column: text}}."""
+    import csv
+    import io
+    import shutil
+
+    from fixtures.test_key import ingest_with_test_key
+
+    export = tmp_path / "export"
+    shutil.copytree(sample_export, export)
+    text = (export / "village.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    head = [h.split("/")[-1] for h in rows[0]]
+    for r in rows[1:]:
+        for col, value in cells.get(r[head.index("village_code")] if r else "", {}).items():
+            r[head.index(col)] = value
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    (export / "village.csv").write_text(buf.getvalue(), encoding="utf-8")
+    store = tmp_path / "store"
+    return store, ingest_with_test_key(export, 2549, store)
+
+
+def test_a_kept_form_without_the_figures_its_group_rests_on_gets_no_group(sample_export,
+                                                                          tmp_path) -> None:
+    """A form kept with its master plan, process step and forums unusable was graded B on
+    "no data" reasons alone (a review): its group is withheld and the reason says why."""
+    from abcresearch.labels import label
+
+    store, _ = _ingest_with_village_cells(sample_export, tmp_path, {"80150103": {
+        "vil_master_plan": "maybe", "vil_process_step": "x", "vil_forums_year": "many"}})
+    village = AreaReport.load("80150103", 2549, store=store)
+    assert pd.isna(village.grade_row["grade"])
+    assert village.grade_row["reason_th"].startswith(label("grade.undecided", "th",
+                                                           indicators="X").split("X")[0])
+    summary = village.summary_page()
+    assert summary.details["grade"] is None
+    assert village.grade_row["reason_th"] in summary.parts[0].markdown
+
+
+def test_with_no_complete_form_the_section_keeps_who_the_funds_reach(sample_export,
+                                                                    tmp_path) -> None:
+    """Every form of a tambon incomplete: the section said the figures "below" left them out
+    and ended, dropping the households' table too (a review). It says there are no fund
+    figures and keeps who the funds reach (household-based)."""
+    from abcresearch.labels import label
+
+    codes = [f"801502{i:02d}" for i in range(1, 20)]
+    store, _ = _ingest_with_village_cells(sample_export, tmp_path,
+                                          {c: {"vil_welfare_money": "?"} for c in codes})
+    tambon = AreaReport.load("801502", 2549, store=store)
+    fund = tambon.welfare_fund()
+    text = "".join(fund.text)
+    assert label("welfare.forms_incomplete.then_none", "th") in text
+    assert label("welfare.forms_incomplete.then_rest", "th") not in text
+    assert [tb.caption for tb in fund.tables] == [tambon.t("welfare.caption.reach")]

@@ -419,3 +419,28 @@ def test_no_village_is_not_said_where_a_village_did_not_answer() -> None:
     org = organisation_strength(forms, "tambon_code")
     assert org.loc["801501", ["forums_year_unanswered", "process_step_unanswered",
                               "master_plan_unanswered"]].tolist() == [1, 1, 0]
+
+
+def test_a_grade_the_missing_figures_decide_is_withheld() -> None:
+    """A village whose form's master plan, process step and forums could not be used was
+    graded B on "no data" reasons alone (a review of keeping such forms): a missing figure
+    never meets a condition, so it fell through. A rule left open by missing figures before
+    the rule that grades an area means another grade was possible: withheld."""
+    from abcresearch.scoring.grade_rules import undecided_by_missing
+
+    gr = load_grade_rules()
+    nan = np.nan
+    ind = _ind(share_level1=[0.2] * 5, m0=[0.1] * 5,
+               community_capital=[40.0, 40.0, 40.0, 20.0, 40.0],
+               org_strength=[50.0, 50.0, 50.0, 50.0, 50.0],
+               process_step=[nan, 5.0, 5.0, nan, 5.0],
+               master_plan=[1.0, nan, nan, 1.0, 1.0],
+               forums_year=[6.0, 6.0, 2.0, 6.0, 6.0])
+    undecided, missing = undecided_by_missing(ind, gr)
+    # v0: C open (its process step may be under 2); v1: A open (its master plan may be there);
+    # v2: A failed on a known figure (2 forums), C failed on known ones: B is decided; v3: C
+    # by its community capital whatever its process step; v4: every figure known
+    assert undecided.tolist() == [True, True, False, False, False]
+    assert missing[0] == ("process_step",) and missing[1] == ("master_plan",)
+    res = apply_rules(ind, gr)
+    assert res["grade"].tolist()[2:] == ["B", "C", "A"]

@@ -391,6 +391,24 @@ def test_thai_digits_thousands_baht_and_buddhist_dates_are_read(tmp_path):
     assert hh.loc[3, "interview_date"] == dt.date(2024, 5, 1)
 
 
+def test_none_written_for_a_number_is_zero(tmp_path):
+    """"ไม่มี" (none) for the forums a village held was an unusable answer; left blank, the
+    organisation-strength index left that component out and rose (a review). It is 0."""
+    def edit(exp):
+        exp.villages.loc[0, "planning/vil_forums_year"] = "ไม่มี"
+        exp.households.loc[0, "financial/fin_savings"] = " ไม่มีเลย "
+
+    _, res = _run(tmp_path, edit)
+    assert not res.issues["column"].isin(["vil_forums_year", "fin_savings"]).any(), \
+        res.issues[["column", "rule"]]
+    from abcresearch.store import read as data
+
+    vil = data.load(2567, store=tmp_path / "store", table="villages")
+    assert (vil.sort_values("source_row")["vil_forums_year"].iloc[0]) == 0
+    hh = data.load(2567, store=tmp_path / "store").set_index("source_row")
+    assert hh.loc[2, "fin_savings"] == 0
+
+
 def test_parse_date_text():
     assert parse_date_text("29/02/2567") == dt.date(2024, 2, 29)
     assert parse_date_text("๐๑/๐๕/๒๕๖๗") == dt.date(2024, 5, 1)

@@ -27,7 +27,7 @@ from abcresearch.params import Problems, unknown_keys
 
 __all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "GradeRules",
            "apply_rules", "condition_holds", "grade_rules_from_mapping", "load_grade_rules",
-           "need_classes", "priority_bands", "priority_rank"]
+           "need_classes", "priority_bands", "priority_rank", "undecided_by_missing"]
 
 #: Comparison operators a condition may use.
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
@@ -338,6 +338,54 @@ def condition_holds(x: np.ndarray, op: str, value: float) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     filled = np.nan_to_num(x, nan=np.inf if op in ("<", "<=") else -np.inf)
     return OPS[op](filled, value) & ~np.isnan(x)
+
+
+def undecided_by_missing(ind: pd.DataFrame, gr: GradeRules,
+                         rules: Sequence[Mapping[str, Any]] | None = None
+                         ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Where an area's grade would be another had its missing figures been known.
+
+    Rules are tried in order and a condition on a missing figure never holds
+    (:func:`apply_rules`); read as true, false or unknown, a rule whose conditions leave it
+    unknown, met before the rule that gives the grade, could have given another grade (a
+    village whose form has no usable process step may be group C; one whose master plan,
+    process step and forums are all unusable fell through to B on "no data" alone).
+
+    Returns
+    -------
+    undecided : numpy.ndarray of bool
+        One per area.
+    missing : list of tuple of str
+        Per area, the missing indicators of those unknown rules, in rule order.
+    """
+    rules = gr.rules if rules is None else rules
+    n = len(ind)
+    decided = np.zeros(n, dtype=bool)
+    undecided = np.zeros(n, dtype=bool)
+    missing: list[list[str]] = [[] for _ in range(n)]
+    for rule in rules:
+        if rule.get("otherwise"):
+            break
+        mode = "any" if "any" in rule else "all"
+        held, unknown = [], []
+        for cond in rule[mode]:
+            x = (ind[cond["indicator"]].to_numpy(dtype=float) if cond["indicator"] in ind
+                 else np.full(n, np.nan))
+            held.append(condition_holds(x, cond["op"], float(cond["value"])))
+            unknown.append(np.isnan(x))
+        h, u = np.array(held), np.array(unknown)
+        if mode == "any":
+            true, false = h.any(axis=0), ~h.any(axis=0) & ~u.any(axis=0)
+        else:
+            true, false = h.all(axis=0), (~h & ~u).any(axis=0)
+        open_ = ~decided & ~undecided
+        unsure = open_ & ~true & ~false
+        for i in np.flatnonzero(unsure):
+            missing[i] += [c["indicator"] for c, un in zip(rule[mode], u[:, i], strict=True)
+                           if un and c["indicator"] not in missing[i]]
+        undecided |= unsure
+        decided |= open_ & true
+    return undecided, [tuple(m) for m in missing]
 
 
 def apply_rules(ind: pd.DataFrame, gr: GradeRules,

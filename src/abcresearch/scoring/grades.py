@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from abcresearch.labels import label
@@ -25,10 +26,12 @@ from abcresearch.scoring.grade_rules import (
     INDICATORS,
     GradeRules,
     apply_rules,
+    indicator_label,
     load_grade_rules,
     need_classes,
     priority_bands,
     priority_rank,
+    undecided_by_missing,
 )
 from abcresearch.scoring.indicators import area_indicators, organisation_strength
 from abcresearch.scoring.readiness import near_threshold
@@ -99,6 +102,14 @@ class Grades:
         return self.table.sort_values("priority_rank")
 
 
+def _joined(names: list[str], lang: str) -> str:
+    """Names joined as a sentence lists them ("ก และข", "a, b and c")."""
+    if len(names) < 2:
+        return "".join(names)
+    return label("list.last", lang, items=label("list.separator_spaced", lang).join(names[:-1]),
+                 last=names[-1])
+
+
 def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
            villages: pd.DataFrame | None, rules: GradeRules | str | Path | None,
            with_typology: bool, level: float) -> Grades:
@@ -106,18 +117,21 @@ def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
     kind = "tambon" if area == "tambon_code" else "village"
     ind = area_indicators(design, scores, area, villages, gr, level)
     res = apply_rules(ind, gr, level=kind)
-    # an area with none of the village-form indicators (its form not sent, or rejected) has
-    # no grade: every condition of group C but one rests on the form, and a missing figure
-    # never holds, so it fell through to B ("กลุ่ม B" with only "no data" reasons, a review)
-    # (a condition met without the form, community capital below C's threshold, still makes
-    # C: only the fall-through grade, which the missing figures decided, is withheld)
-    fallback = next((r["grade"] for r in gr.rules if r.get("otherwise")), None)
-    formless = (ind.reindex(columns=list(FORM_INDICATORS)).isna().all(axis=1)
-                & (res["grade"] == fallback))
-    if formless.any():
-        res["grade"] = res["grade"].astype(object).where(~formless, None)
+    # a grade the missing figures decided is withheld: an area with none of the village-form
+    # indicators (its form not sent, or rejected) fell through to B, every condition of group
+    # C but one resting on the form ("กลุ่ม B" with only "no data" reasons, a review), and a
+    # form kept with unusable answers (params/ingest.yaml) may leave C or A open the same way;
+    # a condition met without them (community capital below C's threshold) still decides
+    undecided, missing = undecided_by_missing(ind, gr)
+    if undecided.any():
+        formless = ind.reindex(columns=list(FORM_INDICATORS)).isna().all(axis=1).to_numpy()
+        res["grade"] = res["grade"].astype(object).where(~undecided, None)
         for lang in ("th", "en"):
-            res.loc[formless, f"reason_{lang}"] = label("grade.no_village_form", lang)
+            res.loc[undecided, f"reason_{lang}"] = [
+                label("grade.no_village_form", lang) if formless[i]
+                else label("grade.undecided", lang, indicators=_joined(
+                    [indicator_label(m, lang) for m in missing[i]], lang))
+                for i in np.flatnonzero(undecided)]
     table = ind.join(res)
     for lang in ("th", "en"):
         table[f"grade_label_{lang}"] = table["grade"].map(

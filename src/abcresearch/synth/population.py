@@ -57,10 +57,10 @@ INCOME_MULT = np.array([1.15, 0.85, 1.1, 1.0, 0.9, 0.8, 1.35, 1.6, 0.5])
 SD = {"T_g": 0.35, "T_c": 0.20, "V_g": 0.40, "V_c": 0.25, "H_g": 0.70, "H_c": 0.55, "R": 0.25}
 LATENT_SD = float(np.sqrt(sum(v * v for v in SD.values())))
 
-#: Item non-response of the money questions (other items: 0.3 %), times a village multiplier.
 #: Money a community welfare fund holds per member per year of its life (baht): a village's fund
 #: then averages about the programme's 4,000 baht (see :func:`village_answers`).
 WELFARE_BAHT_PER_MEMBER_YEAR = 12
+#: Item non-response of the money questions (other items: 0.3 %), times a village multiplier.
 MONEY_MISSING = {"fin_income_year": 0.025, "fin_expense_year": 0.03, "fin_savings": 0.04,
                  "fin_debt": 0.035}
 

@@ -366,7 +366,9 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     })
     out.table(shown, t("readiness.ranking.caption"),
               readiness_table_notes(t, rules, report.lang)
-              + " · " + t("suppressed.note"),
+              + " · " + t("suppressed.note")
+              + (" · " + t("readiness.marker_in_band", threshold=report.threshold)
+                 if any(hidden) else ""),
               decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt, published=tuple(pub.entries))
 

@@ -105,7 +105,10 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     # need columns too)
     out.table(shown, t("readiness.villages.caption", within=within_words(report)),
               readiness_table_notes(t, rules, lang)
-              + " · " + t("suppressed.note"), decimals=1)
+              + " · " + t("suppressed.note")
+              # "<5" under "support band" read as "a band below 5" (a reader review)
+              + (" · " + t("readiness.marker_in_band", threshold=report.threshold)
+                 if any(hidden) else ""), decimals=1)
     # the reasons, as a list a forum can read aloud: readiness conditions, then need
     items = []
     for i, name in enumerate(names):

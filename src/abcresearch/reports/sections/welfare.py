@@ -276,8 +276,9 @@ def _public(pub: Publisher, name: str, value: Any, fmt: str = _WHOLE, area: str 
     return pub.record(format_half_up(value, fmt), name, area, kind)  # 152,812.50 is 152,813
 
 
-def _half_up(x: float) -> int:
-    return int(np.floor(x + 0.5))
+def _half_up(x: float) -> Any:
+    """``x`` rounded half up to a whole number (a missing figure stays missing)."""
+    return np.nan if pd.isna(x) else int(np.floor(x + 0.5))
 
 
 def projection(members: int, population: int, fund: float, payout: float, tao_tambons: int,
@@ -420,10 +421,11 @@ def _fund_table(report: Any, forms: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     for c in cols:
         f[c] = pd.to_numeric(f[c], errors="coerce").astype(float)
     by = f.groupby("_unit", sort=True)
-    table = by[cols].sum()
+    # a figure a form left blank (a village's own report keeps its form) is no sum, not 0
+    table = by[cols].sum().where(by[cols].count() == by.size().to_numpy()[:, None])
     table.insert(0, "villages", by.size())
     table["tambons"] = by["village_code"].agg(lambda s: s.str.slice(0, 6).nunique())
-    totals = {c: float(f[c].sum()) for c in cols}
+    totals = {c: float(f[c].sum()) if f[c].notna().all() else np.nan for c in cols}
     totals["villages"] = float(len(f))
     totals["tambons"] = float(f["village_code"].str.slice(0, 6).nunique())
     return table, totals
@@ -448,14 +450,17 @@ def _blank_fund_figures(forms: pd.DataFrame) -> pd.Series:
                      index=blank.index, dtype=object)
 
 
-def _incomplete_forms_text(report: Any, pub: Publisher, blank: pd.Series, n_forms: int) -> str:
+def _incomplete_forms_text(report: Any, pub: Publisher, blank: pd.Series, n_forms: int,
+                           nothing_left: bool) -> str:
     """Say which village forms lack a fund figure, and that the figures below leave them out.
 
-    A village report says its own form lacks them (no fund figures follow); a tambon report
-    names the villages and what each lacks; an amphoe report or the province overview counts
-    the forms.
+    A village report says which of its own figures are blank (its table shows them as "–"); a
+    tambon report names the villages and what each lacks; an amphoe report or the province
+    overview counts the forms. With ``nothing_left`` (no complete form) it says there are no
+    fund figures.
     """
     t, level, where = report.t, _level(report), _code(report)
+    then = t("welfare.forms_incomplete.then_" + ("none" if nothing_left else "rest"))
 
     def figures(cols: Sequence[str], either: bool = False) -> str:
         return names_list(t, [t(f"welfare.figure.{c}") for c in cols], either=either)
@@ -467,12 +472,12 @@ def _incomplete_forms_text(report: Any, pub: Publisher, blank: pd.Series, n_form
                    figures=figures(cols)) for code, cols in blank.items()]
         names = pub.record_numbers(names_list(t, parts),
                                    "village names (village_forms.incomplete)", where)
-        return t("welfare.forms_incomplete.named", villages=names)
+        return t("welfare.forms_incomplete.named", villages=names, then=then)
     used = sorted({c for cols in blank for c in cols}, key=FUND_FIGURES.index)
     return t("welfare.forms_incomplete.count",
              n=_public(pub, "village_forms.incomplete", len(blank), _PLAIN, where).text,
-             total=_public(pub, "village_forms.villages", n_forms, _PLAIN, where).text,
-             figures=figures(used, either=True))
+             total=_public(pub, "village_forms.received", n_forms, _PLAIN, where).text,
+             figures=figures(used, either=True), then=then)
 
 
 def _unit_name(report: Any, code: str) -> str:
@@ -484,6 +489,65 @@ def _unit_name(report: Any, code: str) -> str:
         return get_area(code).label(report.lang)
     except Exception:
         return code
+
+
+def _reach(out: SectionBuilder, report: Any, pub: Publisher
+           ) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Part 2 of the section: the households the funds reach, by level (design-based).
+
+    Returns the shares as estimated and published, and the estimates by level.
+    """
+    t = report.t
+    from abcresearch.analysis.round import area_design
+
+    hh = report.households.copy(deep=False)
+    hh["welfare_member"] = member_flag(hh).to_numpy()
+    hh["level_group"] = hh["overall_level"].map({1.0: "1", 2.0: "2", 3.0: "3"}).fillna("0")
+    design = area_design(hh, report.own_design_spec)
+    lvl = report.design_spec.level
+    by_level = design.ciprop("welfare_member", by="level_group", na_rm=True, level=lvl)
+    overall = design.ciprop("welfare_member", na_rm=True, level=lvl).iloc[0]
+    # the shares through the round's disclosure pattern (membership by overall level is on it),
+    # beside the households of each level as the levels table counts them
+    code = _code(report)
+    reach_rows, reach_est, reach_shown = [], {}, {}
+    for key, label in (("1", t("col.level1")), ("2", t("col.level2")), ("3", t("col.level3")),
+                       ("all", t("welfare.all_households"))):
+        member = (hh["welfare_member"] if key == "all"
+                  else hh.loc[hh["level_group"] == key, "welfare_member"])
+        ok = member.notna()
+        n_base, n_mem = int(ok.sum()), int(member[ok].sum())
+        est = overall if key == "all" else (by_level.loc[key] if key in by_level.index
+                                            else None)
+        vals = {k: float(est[k]) for k in _CI} if est is not None else dict.fromkeys(_CI, np.nan)
+        if n_base == 0:
+            reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": True}
+            continue
+        shown = pub.share(code, *welfare_share_cells(None if key == "all" else key),
+                                vals["estimate"], vals["ci_low"], vals["ci_high"])
+        reach_shown[key] = shown
+        reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": shown.hidden}
+        households = pub.n(code) if key == "all" else \
+            pub.count("overall_level", code, key)
+        reach_rows.append({
+            t("welfare.col.group"): label,
+            t("col.sampled_households"): households.text,  # sample counts (pub.n, pub.count)
+            t("welfare.col.member_share"): shown.with_ci})
+    l1 = reach_shown.get("1")
+    if l1 is not None and not l1.hidden:
+        out.text(t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)))
+    out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), t("welfare.notes.reach"))
+    return reach_est, by_level
+
+
+def _reach_only(out: SectionBuilder, report: Any, pub: Publisher,
+                wr: WelfareRules) -> SectionResult:
+    """Return the section with who the funds reach only (no village form has its figures)."""
+    reach, by_level = _reach(out, report, pub)
+    if _level(report) == "village":
+        out.text(report.t("welfare.village_no_projection"))
+    return out.result(estimates=by_level, details={"reach": reach, "rules": wr},
+                      published=tuple(pub.entries))
 
 
 def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
@@ -538,11 +602,16 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # rest of the form kept): summed, the blank would count as 0 and pool one village's members
     # over another's population; the figures below rest on the complete forms, and say so
     blank = _blank_fund_figures(forms)
-    if len(blank):
-        out.text(_incomplete_forms_text(report, pub, blank, len(forms)))
-        forms = forms[~forms["village_code"].isin(blank.index)]
-        if forms.empty:
-            return out.result(published=tuple(pub.entries))
+    if len(blank) and level != "village":  # a village's own table shows its blanks as "–"
+        complete = forms[~forms["village_code"].isin(blank.index)]
+        out.text(_incomplete_forms_text(report, pub, blank, len(forms), complete.empty))
+        forms = complete
+    elif len(blank):
+        out.text(_incomplete_forms_text(report, pub, blank, len(forms), False))
+    if forms.empty:  # no complete form: the funds and the projection rest on nothing
+        return _reach_only(out, report, pub, wr)
+    # tambons whose total leaves a village out: below the leaders' proposal is not known
+    short = {str(c)[:6] for c in blank.index} if level != "village" else set()
     units, tot = _fund_table(report, forms)
 
     # 1. the funds today (village forms: no sampling error, no suppression); every figure goes
@@ -552,7 +621,9 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     show_villages = level not in ("village", "tambon")  # one row per village: says nothing
 
     def fund_row(name: str, r: Mapping[str, float], area: str) -> dict[str, Any]:
-        def whole(key: str) -> int:
+        def whole(key: str) -> float:
+            if pd.isna(r[key]):
+                return np.nan
             n = int(r[key])
             _public(pub, f"village_forms.{key}", n, ",d", area)
             return n
@@ -599,45 +670,8 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             out.text(t("welfare.no_fund", n=count[0], total=count[1]))
 
     # 2. who the funds reach (design-based)
-    from abcresearch.analysis.round import area_design
-
-    hh = report.households.copy(deep=False)
-    hh["welfare_member"] = member_flag(hh).to_numpy()
-    hh["level_group"] = hh["overall_level"].map({1.0: "1", 2.0: "2", 3.0: "3"}).fillna("0")
-    design = area_design(hh, report.own_design_spec)
-    lvl = report.design_spec.level
-    by_level = design.ciprop("welfare_member", by="level_group", na_rm=True, level=lvl)
-    overall = design.ciprop("welfare_member", na_rm=True, level=lvl).iloc[0]
-    # the shares through the round's disclosure pattern (membership by overall level is on it),
-    # beside the households of each level as the levels table counts them
+    reach_est, by_level = _reach(out, report, pub)
     code = _code(report)
-    reach_rows, reach_est, reach_shown = [], {}, {}
-    for key, label in (("1", t("col.level1")), ("2", t("col.level2")), ("3", t("col.level3")),
-                       ("all", t("welfare.all_households"))):
-        member = (hh["welfare_member"] if key == "all"
-                  else hh.loc[hh["level_group"] == key, "welfare_member"])
-        ok = member.notna()
-        n_base, n_mem = int(ok.sum()), int(member[ok].sum())
-        est = overall if key == "all" else (by_level.loc[key] if key in by_level.index
-                                            else None)
-        vals = {k: float(est[k]) for k in _CI} if est is not None else dict.fromkeys(_CI, np.nan)
-        if n_base == 0:
-            reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": True}
-            continue
-        shown = pub.share(code, *welfare_share_cells(None if key == "all" else key),
-                                vals["estimate"], vals["ci_low"], vals["ci_high"])
-        reach_shown[key] = shown
-        reach_est[key] = {**vals, "n_members": n_mem, "n_base": n_base, "hidden": shown.hidden}
-        households = pub.n(code) if key == "all" else \
-            pub.count("overall_level", code, key)
-        reach_rows.append({
-            t("welfare.col.group"): label,
-            t("col.sampled_households"): households.text,  # sample counts (pub.n, pub.count)
-            t("welfare.col.member_share"): shown.with_ci})
-    l1 = reach_shown.get("1")
-    if l1 is not None and not l1.hidden:
-        out.text(t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)))
-    out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), t("welfare.notes.reach"))
 
     # 3. against the programme's figures (params/welfare.yaml, params/programmes.yaml) and the
     # village forms: public figures, into the ledger as printed
@@ -650,6 +684,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                   .groupby("_t")["vil_welfare_money"].sum().astype(float))
     progs = load_programmes(programmes)
     reached = int((per_tambon >= pg["per_tambon_proposed"]).sum())
+    # a tambon short of the proposal on its complete forms alone, with a form left out, may
+    # reach it: not known (its total is no total)
+    unknown = int(sum(c in short for c, v in per_tambon.items()
+                      if v < pg["per_tambon_proposed"]))
 
     def baht(name: str, value: Any, area: str = code) -> str | None:
         if value is None or pd.isna(value):
@@ -684,7 +722,11 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                                              pg["per_tambon_proposed"], ""),
              t("welfare.cmp.reached", k=plain(
                  "village_forms.tambons_reaching_per_tambon_proposed", reached), n=tambons())
-             if n_tambons > 1 else t("welfare.cmp.reached_one." + ("yes" if reached else "no"))),
+             + (t("welfare.cmp.reached_unknown", m=plain(
+                 "village_forms.tambons_not_known_to_reach_per_tambon_proposed", unknown))
+                if unknown else "")
+             if n_tambons > 1 else t("welfare.cmp.reached_one." + (
+                 "yes" if reached else "unknown" if unknown else "no"))),
         ]
     comp += [
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
