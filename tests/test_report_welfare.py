@@ -518,6 +518,10 @@ def test_a_kept_form_without_the_figures_its_group_rests_on_gets_no_group(sample
     summary = village.summary_page()
     assert summary.details["grade"] is None
     assert village.grade_row["reason_th"] in summary.parts[0].markdown
+    # its organisation ranking prints "–" for the figures its form lacks, and says what it is
+    org = [tb for tb in village.readiness().tables
+           if tb.caption == village.t("readiness.org.caption")][0]
+    assert "–" in org.as_markdown() and label("readiness.org.blank", "th") in org.notes
 
 
 def test_with_no_complete_form_the_section_keeps_who_the_funds_reach(sample_export,

@@ -405,7 +405,7 @@ def test_no_village_is_not_said_where_a_village_did_not_answer() -> None:
         "(ไม่นับ 1 หมู่บ้านที่ไม่มีข้อมูลนี้)" in v0
     assert "ยังไม่มีหมู่บ้านใดมีแผนแม่บทชุมชน (เกณฑ์อย่างน้อยร้อยละ 50) " \
         "(ไม่นับ 3 หมู่บ้านที่ไม่มีข้อมูลนี้)" in v0
-    assert "(leaving out the villages without this figure: 1)" in tambon.loc["v0", "reason_en"]
+    assert "(not counting 1 village(s) without a usable figure)" in tambon.loc["v0", "reason_en"]
     # every village answered: nothing left out
     assert "ยังไม่มีหมู่บ้านใดจัดเวทีประชาคม" in v2 and "ไม่นับ" not in v2
     # a village has no average: its own blank is "no data", whatever the column says

@@ -386,6 +386,14 @@ def printed_rank(scores: pd.Series) -> pd.Series:
     return printed.rank(ascending=False, method="min")
 
 
+def _blank_note(t: Callable[..., str], table: pd.DataFrame) -> str:
+    """Return the legend of "–" where the organisation table prints one (a form lacks it)."""
+    cells = table.to_numpy(dtype=object).ravel()
+    blank = any(v is None or (isinstance(v, float) and v != v) or str(v).strip() == "–"
+                for v in cells)
+    return " · " + t("readiness.org.blank") if blank else ""
+
+
 def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
                       names: list[str], level: str) -> pd.DataFrame:
     """Organisation strength ranking (village-form figures: no suppression applies).
@@ -765,7 +773,7 @@ def readiness(report: AreaContext) -> SectionResult:
     org = _publish_org_ranking(pub, report, org_ranking_table(report, rows, names, child), child)
     if report.level == "village":
         org = _rank_in_tambon(report, org, pub)
-    out.table(org, t("readiness.org.caption"), t("readiness.org.notes"),
+    out.table(org, t("readiness.org.caption"), t("readiness.org.notes") + _blank_note(t, org),
               decimals=pub.digits("score"))
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
                                                "organisations": org},
@@ -811,7 +819,8 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     notes = t("readiness.org.notes")
     if len(org) < total:
         notes = f"{notes} {t('readiness.org.limited', n=len(org), total=total)}"
-    out.table(org, t("readiness.org.caption"), notes, decimals=pub.digits("score"))
+    out.table(org, t("readiness.org.caption"), notes + _blank_note(t, org),
+              decimals=pub.digits("score"))
     return out.result(estimates=tt, details={"points": pts, "cells": cells,
                                              "organisations": org},
                       published=tuple(pub.entries))
