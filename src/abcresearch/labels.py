@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
@@ -255,6 +255,38 @@ def label(key: str, lang: str = "th", **fields: Any) -> str:
         If the key or language is unknown.
     """
     return label_in(labels(), key, lang, **fields)
+
+
+def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False) -> str:
+    """Join names as the report's language lists them ("ก ข และค", "a, b and c").
+
+    Names with spaces of their own ("หมู่ที่ 4 บ้านโคกพลู") are separated by
+    ``list.separator_spaced`` (a comma in Thai too): a space between them would not say where
+    one name ends.
+
+    Parameters
+    ----------
+    t : callable
+        A label function: a report's ``report.t``, or :func:`label` in one language.
+    names : sequence of str
+        The names, in order.
+    either : bool
+        Join the last with "or" (``list.last_or``: "ก ข หรือค") instead of "and".
+
+    Returns
+    -------
+    str
+        One name as it is; two or more with the labels ``list.separator`` and ``list.last``.
+    """
+    if len(names) < 2:
+        return "".join(names)
+    spaced = any(" " in str(n).strip() for n in names)
+    separator = t("list.separator_spaced" if spaced else "list.separator")
+    # "และ“สัจจะ”" read run together (a reader review): before a quotation mark or bracket
+    # the joining word keeps a space ("และ “สัจจะ”")
+    quoted = "_quoted" if str(names[-1])[:1] in "“‘(\"" else ""
+    return t(("list.last_or" if either else "list.last") + quoted,
+             items=separator.join(names[:-1]), last=names[-1])
 
 
 def label_in(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "th",

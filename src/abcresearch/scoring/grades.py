@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from abcresearch.labels import label
+from abcresearch.labels import label, names_list
 from abcresearch.scoring.grade_rules import (
     FORM_INDICATORS,
     INDICATORS,
@@ -102,14 +102,6 @@ class Grades:
         return self.table.sort_values("priority_rank")
 
 
-def _joined(names: list[str], lang: str) -> str:
-    """Names joined as a sentence lists them ("ก และข", "a, b and c")."""
-    if len(names) < 2:
-        return "".join(names)
-    return label("list.last", lang, items=label("list.separator_spaced", lang).join(names[:-1]),
-                 last=names[-1])
-
-
 def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
            villages: pd.DataFrame | None, rules: GradeRules | str | Path | None,
            with_typology: bool, level: float) -> Grades:
@@ -129,8 +121,9 @@ def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
         for lang in ("th", "en"):
             res.loc[undecided, f"reason_{lang}"] = [
                 label("grade.no_village_form", lang) if formless[i]
-                else label("grade.undecided", lang, indicators=_joined(
-                    [indicator_label(m, lang) for m in missing[i]], lang))
+                else label("grade.undecided", lang, indicators=names_list(
+                    lambda key, lang=lang, **kw: label(key, lang, **kw),
+                    [indicator_label(m, lang) for m in missing[i]]))
                 for i in np.flatnonzero(undecided)]
     table = ind.join(res)
     for lang in ("th", "en"):

@@ -5,9 +5,9 @@ the cover block and the short methods note.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
+from abcresearch.labels import names_list
 from abcresearch.params import rules_fingerprint
 from abcresearch.reports.formatting import Words, scheme_version
 from abcresearch.reports.results import SectionResult
@@ -137,38 +137,6 @@ def key_figures(report: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
                "share_level1": level1_share(pub, code, l1["estimate"]).value}
     figures["households"] = None if figures["households"] is None else int(figures["households"])
     return figures, tuple(pub.entries)
-
-
-def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False) -> str:
-    """Join names as the report's language lists them ("ก ข และค", "a, b and c").
-
-    Names with spaces of their own ("หมู่ที่ 4 บ้านโคกพลู") are separated by
-    ``list.separator_spaced`` (a comma in Thai too): a space between them would not say where
-    one name ends.
-
-    Parameters
-    ----------
-    t : callable
-        The report's label function (``report.t``).
-    names : sequence of str
-        The names, in order.
-    either : bool
-        Join the last with "or" (``list.last_or``: "ก ข หรือค") instead of "and".
-
-    Returns
-    -------
-    str
-        One name as it is; two or more with the labels ``list.separator`` and ``list.last``.
-    """
-    if len(names) < 2:
-        return "".join(names)
-    spaced = any(" " in str(n).strip() for n in names)
-    separator = t("list.separator_spaced" if spaced else "list.separator")
-    # "และ“สัจจะ”" read run together (a reader review): before a quotation mark or bracket
-    # the joining word keeps a space ("และ “สัจจะ”")
-    quoted = "_quoted" if str(names[-1])[:1] in "“‘(\"" else ""
-    return t(("list.last_or" if either else "list.last") + quoted,
-             items=separator.join(names[:-1]), last=names[-1])
 
 
 def within_words(report: Any) -> str:
