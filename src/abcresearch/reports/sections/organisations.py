@@ -59,9 +59,7 @@ def organisations(report: AreaContext) -> SectionResult:
         shown = pd.DataFrame({t("col.tambon"): [report.child_name(c) for c in agg.index]})
         for col, key in zip(_SUMMED, _KEYS, strict=True):
             shown[t(key)] = [num(col, v) for v in agg[col]]
-        if agg.isna().to_numpy().any():
-            out.table(shown, t("org.caption"), t("org.notes.blank_tambon"))
-            return out.result(estimates=vil, published=tuple(pub.entries))
+        notes = t("org.notes.blank_tambon") if agg.isna().to_numpy().any() else None
     else:
         shown = pd.DataFrame({t("col.village"): [report.child_name(c)
                                                   for c in vil["village_code"]]})
@@ -82,7 +80,5 @@ def organisations(report: AreaContext) -> SectionResult:
         counted = [*_SUMMED, "vil_process_step", "vil_forums_year"]
         if vil[counted].isna().to_numpy().any():  # an unusable answer, left blank at ingest
             notes += " · " + t("org.notes.blank")
-        out.table(shown, t("org.caption"), notes)
-        return out.result(estimates=vil, published=tuple(pub.entries))
-    out.table(shown, t("org.caption"))
+    out.table(shown, t("org.caption"), notes)
     return out.result(estimates=vil, published=tuple(pub.entries))

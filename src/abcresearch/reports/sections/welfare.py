@@ -602,12 +602,11 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # rest of the form kept): summed, the blank would count as 0 and pool one village's members
     # over another's population; the figures below rest on the complete forms, and say so
     blank = _blank_fund_figures(forms)
-    if len(blank) and level != "village":  # a village's own table shows its blanks as "–"
-        complete = forms[~forms["village_code"].isin(blank.index)]
+    if len(blank):  # a village's own table keeps its form and shows its blanks as "–"
+        complete = (forms if level == "village"
+                    else forms[~forms["village_code"].isin(blank.index)])
         out.text(_incomplete_forms_text(report, pub, blank, len(forms), complete.empty))
         forms = complete
-    elif len(blank):
-        out.text(_incomplete_forms_text(report, pub, blank, len(forms), False))
     if forms.empty:  # no complete form: the funds and the projection rest on nothing
         return _reach_only(out, report, pub, wr)
     # tambons whose total leaves a village out: below the leaders' proposal is not known
