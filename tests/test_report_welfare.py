@@ -540,3 +540,24 @@ def test_with_no_complete_form_the_section_keeps_who_the_funds_reach(sample_expo
     assert label("welfare.forms_incomplete.then_none", "th") in text
     assert label("welfare.forms_incomplete.then_rest", "th") not in text
     assert [tb.caption for tb in fund.tables] == [tambon.t("welfare.caption.reach")]
+
+
+def test_a_tambon_with_no_complete_form_is_one_of_the_tambons_not_known_to_reach(
+        sample_export, tmp_path) -> None:
+    """An amphoe's "k of n tambons reach the proposal" counted only the tambons with a
+    complete form: a tambon whose every form was incomplete dropped out of n (a review). It
+    is one of the n, and one of those not known to reach it."""
+    codes = [f"801502{i:02d}" for i in range(1, 20)]
+    store, _ = _ingest_with_village_cells(sample_export, tmp_path,
+                                          {c: {"vil_welfare_money": "?"} for c in codes})
+    amphoe = AreaReport.load("8015", 2549, store=store)
+    with_form = amphoe.village_forms["village_code"].str.slice(0, 6).nunique()
+    fund = amphoe.welfare_fund()
+    t = amphoe.t
+    assert fund.details["tambons"] == with_form - 1  # the projection's: complete forms only
+    programme = fund.to_frame(t("welfare.caption.programme"))
+    row = programme[programme[t("welfare.col.figure")] == t("welfare.cmp.proposed")].iloc[0]
+    shown = row[t("welfare.col.this_area")]
+    assert f" {with_form} " in shown, shown
+    # the other tambons' forms are complete: 801502 is the one not known
+    assert t("welfare.cmp.reached_unknown", m="1") in shown, shown

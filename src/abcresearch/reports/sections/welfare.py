@@ -687,6 +687,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # reach it: not known (its total is no total)
     unknown = int(sum(c in short for c, v in per_tambon.items()
                       if v < pg["per_tambon_proposed"]))
+    # a tambon whose every form is incomplete has no total at all: not known either, and one
+    # of the tambons compared ("k of n" counted only the others: a review)
+    formless = len(short - set(per_tambon.index))
+    unknown += formless
 
     def baht(name: str, value: Any, area: str = code) -> str | None:
         if value is None or pd.isna(value):
@@ -698,6 +702,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
 
     def tambons() -> str:
         return plain("village_forms.tambons", n_tambons)
+
+    def tambons_compared() -> str:  # with a form, complete or not: the proposal's "of n"
+        return (plain("village_forms.tambons_with_a_form", n_tambons + formless) if formless
+                else tambons())
 
     village = level == "village"
     # a village's own money compares with the per-village figure only; the tambon-level figures
@@ -720,11 +728,12 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
                                              pg["per_tambon_proposed"], ""),
              t("welfare.cmp.reached", k=plain(
-                 "village_forms.tambons_reaching_per_tambon_proposed", reached), n=tambons())
+                 "village_forms.tambons_reaching_per_tambon_proposed", reached),
+               n=tambons_compared())
              + (t("welfare.cmp.reached_unknown", m=plain(
                  "village_forms.tambons_not_known_to_reach_per_tambon_proposed", unknown))
                 if unknown else "")
-             if n_tambons > 1 else t("welfare.cmp.reached_one." + (
+             if n_tambons + formless > 1 else t("welfare.cmp.reached_one." + (
                  "yes" if reached else "unknown" if unknown else "no"))),
         ]
     comp += [
