@@ -488,6 +488,74 @@ def test_roster_rows_of_a_malformed_last_household_are_no_sign_of_a_cut(tmp_path
     assert set(last["rule"]) == {"parent_rejected"}
 
 
+def _roster_by_row_number(members: pd.DataFrame) -> pd.DataFrame:
+    """The roster without its submission-id link (``_submission__*``): linked to its households
+    by Kobo's row numbers only (``_parent_index`` = the household's ``_index``), as a roster
+    sheet saved by hand from a Kobo workbook is."""
+    return members.drop(columns=[c for c in members.columns if c.startswith("_submission__")])
+
+
+def test_roster_rows_linked_by_row_number_of_a_malformed_household_say_it_was_rejected(
+        tmp_path):
+    # as test_roster_rows_of_a_malformed_household_say_their_household_was_rejected, with the
+    # roster linked by row number: its rows of the two broken household rows read "no household
+    # in the export has this submission id" (orphan_member)
+    exp = make_export(tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    i = lines[2].index('";"', 40)                              # row 3: an extra delimiter
+    lines[2] = lines[2][:i] + '";"";"' + lines[2][i + 3:]
+    i = lines[8].index('";"', 40)                              # row 9: a closing quote lost
+    lines[8] = lines[8][:i] + lines[8][i + 1:]
+    _put(path, lines)
+    members = _roster_by_row_number(exp.members)
+    members.loc[0, "_parent_index"] = "99"                     # a roster row of no household
+    write_csv(members, exp.folder / "member.csv")
+    res = _ingest(exp.folder, tmp_path)
+    assert res.malformed == {"household.csv": [3, 9]}
+    broken = exp.households["_index"].iloc[[1, 7]]
+    mem = res.issues[res.issues["table"] == "members"].set_index("row")
+    of_broken = members.index[members["_parent_index"].isin(broken)] + 2
+    assert sorted(of_broken) == [4, 5, 16, 17]
+    assert set(mem.loc[of_broken, "rule"]) == {"parent_rejected"}
+    assert mem.loc[of_broken, "message"].str.endswith(
+        "(the household of this member was rejected; its rules: malformed_row)").all()
+    # the household row is named, as the submission id names it with a _uuid link
+    assert mem.loc[[4, 5], "message"].str.contains("value household.csv:3 ").all()
+    assert mem.loc[[16, 17], "message_th"].str.contains("household.csv:9 ").all()
+    assert mem.loc[2, "rule"] == "orphan_member"
+    assert list(mem["rule"]).count("orphan_member") == 1
+    c = res.counts.set_index("table")
+    assert (c.loc["members", "read"], c.loc["members", "valid"],
+            c.loc["members", "rejected"]) == (24, 19, 5)
+    stored = data.load(ROUND, store=tmp_path / "store", table="members")
+    assert len(stored) == 19
+    assert not stored["submission_uuid"].isin(exp.households["_uuid"].iloc[[1, 7]]).any()
+    summary = (res.round_dir / "validation_summary.md").read_text(encoding="utf-8")
+    assert "| members | parent_rejected | error | 4 |" in summary
+    assert "| members | orphan_member | error | 1 |" in summary
+
+
+def test_roster_linked_by_row_number_of_a_malformed_last_household_is_no_sign_of_a_cut(
+        tmp_path):
+    # the last household row broken, its roster linked by row number: its three roster rows
+    # at the end of the roster had no household, and the export was refused as cut short
+    exp = build(members_per_household=3)
+    exp.members = _roster_by_row_number(exp.members)
+    write(exp, tmp_path / "export")
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    i = lines[12].index('";"', 40)
+    lines[12] = lines[12][:i] + '";"";"' + lines[12][i + 3:]
+    _put(path, lines)
+    res = _ingest(exp.folder, tmp_path)
+    assert not (res.issues["rule"] == "file_truncated").any()
+    last = res.issues[(res.issues["table"] == "members")]
+    assert list(last["row"]) == [35, 36, 37]
+    assert set(last["rule"]) == {"parent_rejected"}
+    assert len(data.load(ROUND, store=tmp_path / "store", table="members")) == 33
+
+
 def test_stray_quote_that_swallows_the_file_loses_one_row(tmp_path):
     # a hand-made comma file without quotes; one cell starts with a stray quote
     exp = make_export(tmp_path / "export", delimiter=",", quote_all=False)

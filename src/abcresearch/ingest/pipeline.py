@@ -54,6 +54,7 @@ from abcresearch import __version__
 from abcresearch.errors import InputError
 from abcresearch.ingest import checks
 from abcresearch.ingest.rejects import (
+    malformed_row_numbers,
     malformed_rows,
     malformed_submissions,
     merge_issues,
@@ -344,8 +345,20 @@ def _names(sheets: list[Sheet]) -> list[str]:
     return out
 
 
-def _fill_keys(frames: dict[str, pd.DataFrame], sheets: list[Sheet]) -> None:
+def _fill_keys(frames: dict[str, pd.DataFrame], sheets: list[Sheet]) -> set[str]:
     """Give hand-made exports a submission id, and link roster rows by ``_parent_index``.
+
+    A roster row linked by row number to a malformed household row (its ``_parent_index`` the
+    ``_index`` that row may hold, :func:`~abcresearch.ingest.rejects.malformed_row_numbers`,
+    and no valid household's) gets the id ``<file>:<row>`` naming that row (in both languages
+    of its message): it is rejected with it (``parent_rejected``, naming ``malformed_row``) as
+    a roster row linked by submission id is, not read as a roster row of no household
+    (``orphan_member``) or as a sign of a household file cut short.
+
+    Returns
+    -------
+    set of str
+        The ids given to roster rows of malformed household rows.
 
     Raises
     ------
@@ -373,17 +386,31 @@ def _fill_keys(frames: dict[str, pd.DataFrame], sheets: list[Sheet]) -> None:
             h = pd.util.hash_pandas_object(f[cols].fillna(""), index=False)
             f["submission_uuid"] = "row-" + h.astype("uint64").map("{:016x}".format)
     m = frames.get("members")
+    unread: set[str] = set()
     if m is not None:
         if "submission_uuid" not in m.columns:
             m["submission_uuid"] = pd.Series(pd.NA, index=m.index, dtype="str")
         hh = frames.get("households")
-        n_hh_files = sum(1 for s in sheets if s.table == "households")
+        hh_sheets = [s for s in sheets if s.table == "households"]
         if ("_parent_index" in m.columns and hh is not None and "_index" in hh.columns
-                and n_hh_files == 1):
+                and len(hh_sheets) == 1):
             need = m["submission_uuid"].isna()
             if need.any():
                 by_index = hh.drop_duplicates("_index").set_index("_index")["submission_uuid"]
                 m.loc[need, "submission_uuid"] = m.loc[need, "_parent_index"].map(by_index)
+            need = m["submission_uuid"].isna() & m["_parent_index"].notna()
+            if need.any() and hh_sheets[0].malformed:
+                # the row numbers of household rows that were not read (malformed), where no
+                # valid household has the same one
+                found = malformed_row_numbers(hh_sheets[0])
+                found = found[~found["index"].isin(set(hh["_index"].dropna().str.strip()))
+                              ].drop_duplicates("index")
+                of_row = pd.Series((found["file"] + ":" + found["row"].astype(str)).to_numpy(),
+                                   index=found["index"].to_numpy())
+                linked = m.loc[need, "_parent_index"].str.strip().map(of_row)
+                m.loc[linked.index, "submission_uuid"] = linked
+                unread = set(linked.dropna())
+    return unread
 
 
 # --------------------------------------------------------------------------------------------
@@ -643,7 +670,7 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
             parts.append(frame)
         if parts:
             frames[table] = pd.concat(parts) if len(parts) > 1 else parts[0]
-    _fill_keys(frames, sheets)
+    linked_unread = _fill_keys(frames, sheets)
     masker = PersonalMasker(_names(sheets), max_words=settings.max_name_words)
 
     # file-level findings: malformed rows, empty tables, files cut short
@@ -658,7 +685,7 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
             malformed[sh.file] = [m.row for m in sh.malformed]
     # the households of malformed rows were not read, but their roster rows were: theirs is a
     # rejected household (parent_rejected: malformed_row), not none (orphan_member)
-    unread = _unread_households(sheets)
+    unread = _unread_households(sheets) | linked_unread
     empty = checks.empty_table_issues(sheets)
     trunc = checks.truncation_issues(sheets, frames, unread_households=unread)
     if trunc.signs and not accept_cut_short:

@@ -180,6 +180,31 @@ def malformed_rows(sheet: Sheet, key: bytes, masker: PersonalMasker
     return issues, out
 
 
+def _malformed_cells(sheet: Sheet, column: str) -> list[tuple[int, str]]:
+    """Return ``(row, cell)`` for the cells a sheet's malformed rows may hold in a meta column.
+
+    ``column`` is the normalised name (:data:`~abcresearch.survey.readers.META`) of the
+    column. The cells do not line up with the header, so each is taken counted from the row's
+    start and from its end: a stray or missing delimiter shifts the cells after it, and Kobo
+    writes its meta columns at the end of the row. Blank cells and repeats within a row are
+    left out.
+    """
+    meta = META.get(sheet.table, {})
+    where = [i for i, h in enumerate(sheet.header) if meta.get(h) == column]
+    found: list[tuple[int, str]] = []
+    for m in sheet.malformed:
+        seen: set[str] = set()
+        for i in where:
+            for j in (i, i - m.n_columns + len(m.cells)):
+                if not 0 <= j < len(m.cells):
+                    continue
+                cell = str(m.cells[j]).strip()
+                if cell and cell not in seen:
+                    seen.add(cell)
+                    found.append((m.row, cell))
+    return found
+
+
 def malformed_submissions(sheet: Sheet) -> pd.DataFrame:
     """Return the submission ids a sheet's malformed rows may hold, to find their roster rows.
 
@@ -202,21 +227,35 @@ def malformed_submissions(sheet: Sheet) -> pd.DataFrame:
         One row per candidate id: ``submission_uuid`` (a leading ``uuid:`` removed, as the
         validation does), ``file`` and ``row`` of the malformed row.
     """
-    columns = ["submission_uuid", "file", "row"]
-    meta = META.get(sheet.table, {})
-    where = [i for i, h in enumerate(sheet.header) if meta.get(h) == "submission_uuid"]
-    found: list[dict[str, object]] = []
-    for m in sheet.malformed:
-        seen: set[str] = set()
-        for i in where:
-            for j in (i, i - m.n_columns + len(m.cells)):
-                if not 0 <= j < len(m.cells):
-                    continue
-                cell = re.sub(r"^uuid:", "", str(m.cells[j]).strip())
-                if cell and cell not in seen:
-                    seen.add(cell)
-                    found.append({"submission_uuid": cell, "file": sheet.file, "row": m.row})
-    return pd.DataFrame(found, columns=columns)
+    found = [{"submission_uuid": uuid, "file": sheet.file, "row": row}
+             for row, cell in _malformed_cells(sheet, "submission_uuid")
+             if (uuid := re.sub(r"^uuid:", "", cell))]
+    return pd.DataFrame(found, columns=["submission_uuid", "file", "row"]).drop_duplicates()
+
+
+def malformed_row_numbers(sheet: Sheet) -> pd.DataFrame:
+    """Return the export row numbers (Kobo's ``_index``) a sheet's malformed rows may hold.
+
+    The same as :func:`malformed_submissions` for a roster linked to its households by row
+    number alone (its ``_parent_index`` is the household's ``_index``; no submission id): the
+    ``_index`` cell of each malformed household row, counted from the row's start and from its
+    end, kept where it is a whole number. A candidate is only ever matched against the
+    ``_parent_index`` of roster rows that no valid household claims.
+
+    Parameters
+    ----------
+    sheet : Sheet
+        A sheet as read, with its ``header`` and ``malformed`` rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate: ``index`` (the row number as written), ``file`` and ``row`` of
+        the malformed row.
+    """
+    found = [{"index": cell, "file": sheet.file, "row": row}
+             for row, cell in _malformed_cells(sheet, "_index") if cell.isdigit()]
+    return pd.DataFrame(found, columns=["index", "file", "row"])
 
 
 # --------------------------------------------------------------------------------------------
