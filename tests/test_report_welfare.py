@@ -561,3 +561,23 @@ def test_a_tambon_with_no_complete_form_is_one_of_the_tambons_not_known_to_reach
     assert f" {with_form} " in shown, shown
     # the other tambons' forms are complete: 801502 is the one not known
     assert t("welfare.cmp.reached_unknown", m="1") in shown, shown
+
+
+def test_a_blank_master_plan_shows_no_year_in_the_organisations_table(sample_export,
+                                                                      tmp_path) -> None:
+    """A master-plan answer that could not be used was left blank and its year kept: the
+    tambon's organisations table printed the year beside a blank plan (a review). The year
+    goes with the plan: its column shows –, and the notes say what – means there."""
+    from abcresearch.labels import label
+
+    store, res = _ingest_with_village_cells(sample_export, tmp_path, {"80150103": {
+        "vil_master_plan": "maybe", "vil_master_plan_year": "2548"}})
+    tambon = AreaReport.load("801501", 2549, store=store)
+    org = tambon.organisations()
+    t = tambon.t
+    table = org.to_frame(0).set_index(t("col.village"))[t("col.master_plan")]
+    assert pd.isna(table.loc[tambon.child_name("80150103")])  # printed –
+    assert table.notna().any()  # the other villages' years
+    assert label("org.notes.blank", "th") in org.tables[0].notes
+    year = res.issues[res.issues["column"] == "vil_master_plan_year"]
+    assert list(year["rule"]) == ["item_gate_unusable"]

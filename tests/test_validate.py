@@ -168,6 +168,50 @@ def test_a_members_age_in_words_is_left_blank_the_person_kept(tmp_path):
     assert counts.loc["villages", "valid"] == len(exp.villages) - 1, counts
 
 
+def test_a_master_plan_answer_left_blank_takes_its_year_with_it(tmp_path):
+    """A master-plan answer that could not be used was left blank and its year kept: the
+    organisations table printed the year of a plan not known to exist. The year is left blank
+    too, said on its own line; a plan answered "no" with a year keeps the year as given (which
+    of the two answers is wrong cannot be told), with its not_relevant warning."""
+    from abcresearch.store.read import load
+
+    def edit(exp):  # build() answers "yes", 2550 on every form
+        exp.villages.loc[0, "planning/vil_master_plan"] = "maybe"
+        exp.villages.loc[1, "planning/vil_master_plan"] = "no"
+
+    exp, res = _run(tmp_path, edit)
+    assert res.counts.set_index("table").loc["villages", "valid"] == len(exp.villages)
+    iss = res.issues[res.issues["table"] == "villages"].set_index(["row", "column"])
+    assert iss.loc[(2, "vil_master_plan"), "rule"] == "item_choice"
+    year = iss.loc[(2, "vil_master_plan_year")]
+    assert (year["rule"], year["severity"], year["value"]) == (
+        "item_gate_unusable", "warning", "2550")
+    assert year["message"].endswith(
+        "breaks rule item_gate_unusable (asked only when ${vil_master_plan} = 'yes', and that "
+        "answer could not be used, so this one is counted as not answered too; the rest of the "
+        "row kept)")
+    assert "ถามเฉพาะเมื่อ ${vil_master_plan} = 'yes'" in year["message_th"]
+    assert iss.loc[(3, "vil_master_plan_year"), "rule"] == "not_relevant"
+    assert (4, "vil_master_plan_year") not in iss.index
+    forms = load(2567, store=tmp_path / "store", table="villages").set_index("village_code")
+    code = exp.villages["village/village_code"]
+    assert pd.isna(forms.loc[code[0], "vil_master_plan"])
+    assert pd.isna(forms.loc[code[0], "vil_master_plan_year"])
+    assert forms.loc[code[1], "vil_master_plan_year"] == 2550
+    assert forms.loc[code[2], "vil_master_plan_year"] == 2550
+
+
+def test_a_master_plan_year_out_of_range_is_named_once(tmp_path):
+    """A plan and its year both unusable: the year is named by its own rule only."""
+    def edit(exp):
+        exp.villages.loc[0, "planning/vil_master_plan"] = "maybe"
+        exp.villages.loc[0, "planning/vil_master_plan_year"] = "1999"
+
+    _, res = _run(tmp_path, edit)
+    year = res.issues[res.issues["column"] == "vil_master_plan_year"]
+    assert list(year["rule"]) == ["item_range"]
+
+
 def test_a_required_question_left_blank_still_rejects_its_household(tmp_path):
     def edit(exp):
         exp.households.loc[3, "hh/head_age"] = ""

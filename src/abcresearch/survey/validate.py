@@ -10,7 +10,8 @@ Two stages, as pandera's coercion trap requires (see ``docs`` and ``ecosystem.md
    to a question ``params/ingest.yaml`` lists under ``answers.kept_when_unusable``, that
    breaks its type, range or list is ``item_type``, ``item_range``, ``item_choice`` or
    ``item_choice_none``, a warning: the answer becomes NA, not answered, and the household is
-   kept),
+   kept; so does a follow-up listed under ``answers.blank_with_their_gate`` whose gate answer
+   was left blank so, ``item_gate_unusable``),
    ``national_id_checksum``, ``unknown_area``; :func:`validate` adds the table rules
    ``unique_id`` (an exact copy of a row: ``duplicate_copy``, the first kept),
    ``duplicate_village``, ``orphan_member``, ``parent_rejected``, ``hh_size_roster`` and
@@ -659,7 +660,36 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             unusable |= present & (bad | none)
         if item and unusable.any():
             blanks[name] = unusable
+    _blank_with_gate(typed, cb, issues, blanks)
     return blanks
+
+
+def _blank_with_gate(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
+                     blanks: dict[str, np.ndarray]) -> None:
+    """Add to ``blanks`` the follow-ups whose gate answer is to be left blank.
+
+    A question ``params/ingest.yaml`` lists under ``answers.blank_with_their_gate`` (the master
+    plan's year), answered where its gate's answer (the plan) was unusable, is left blank too,
+    with an ``item_gate_unusable`` warning: a year kept beside a blank plan read as the year of
+    a plan. Its own unusable answer is already named by its own rule.
+    """
+    from abcresearch.survey.settings import ingest_settings
+
+    follow = set(ingest_settings().answers_blank_with_gate)
+    none = np.zeros(len(typed), dtype=bool)
+    found = issues.result()
+    for q in cb.itertuples(index=False):
+        gate = q.relevant_question
+        if q.name not in follow or q.name not in typed.columns or not isinstance(gate, str):
+            continue
+        # the gate's answer left blank: out of its range or list, or not of its type
+        not_read = found.loc[(found["rule"] == "item_type") & (found["column"] == gate), "index"]
+        gone = blanks.get(gate, none) | typed.index.isin(not_read)
+        own = blanks.get(q.name, none)
+        rows = gone & typed[q.name].notna().to_numpy(dtype=bool) & ~own
+        issues.add(rows, q.name, "item_gate_unusable", params={"relevant": q.relevant})
+        if rows.any():
+            blanks[q.name] = own | rows
 
 
 def blank_unusable(typed: pd.DataFrame, blanks: Mapping[str, np.ndarray]) -> None:

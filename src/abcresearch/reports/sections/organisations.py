@@ -77,8 +77,9 @@ def organisations(report: AreaContext) -> SectionResult:
         used = sorted({int(v) for v in steps.dropna()})
         notes = f"{t('org.steps')}: " + " · ".join(
             f"{k} = {step_label(report, k)}" for k in range(0, max([6, *used]) + 1))
-        counted = [*_SUMMED, "vil_process_step", "vil_forums_year"]
-        if vil[counted].isna().to_numpy().any():  # an unusable answer, left blank at ingest
+        # an unusable answer, left blank at ingest (the plan's with its year: the column's –)
+        counted = [*_SUMMED, "vil_master_plan", "vil_process_step", "vil_forums_year"]
+        if vil[counted].isna().to_numpy().any():
             notes += " · " + t("org.notes.blank")
     out.table(shown, t("org.caption"), notes)
     return out.result(estimates=vil, published=tuple(pub.entries))
