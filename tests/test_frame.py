@@ -264,3 +264,83 @@ def test_a_village_name_with_personal_data_masked_out_is_taken_from_the_frame(tm
     assert names["80020101"] == vil.loc["80020101", "village_name"]  # a clean form name
     assert named_area("80010101", ROUND, store).name_th.endswith(" บ้านทดสอบ 0")
     assert "<masked>" not in named_area("80010201", ROUND, store).name_th
+
+
+# --------------------------------------------------------------------------------------------
+# a village form's household count that cannot be used
+
+
+def _with_household_counts(tmp_path, counts: dict[int, str], frame: pd.DataFrame | None,
+                           folder: str = "export"):
+    """Write build()'s export with village forms' household counts replaced (form -> text)."""
+    exp = build()
+    for i, text in counts.items():
+        exp.villages.loc[i, "village/vil_households"] = text
+    write(exp, tmp_path / folder)
+    if frame is not None:
+        write_csv(frame, exp.folder / "frame.csv", delimiter=",", quote_all=False)
+    return exp
+
+
+def test_an_unusable_household_count_keeps_a_form_whose_village_the_frame_lists(tmp_path):
+    """A village form whose household count could not be used ("abc", 0) was rejected whole,
+    with the plan, step and forums its readiness group rests on, though the frame gives the
+    village's households and weights them. The count is left blank, the form kept, and the
+    warning says where the weights come from."""
+    _with_household_counts(tmp_path, {0: "abc", 1: "0"}, frame_table())
+    res = _ingest(tmp_path)
+    assert res.counts.set_index("table").loc["villages", "valid"] == 3
+    iss = res.issues[res.issues["column"] == "vil_households"].set_index("row")
+    assert (iss.loc[2, "rule"], iss.loc[3, "rule"]) == ("item_type", "item_range")
+    assert set(iss["severity"]) == {"warning"}
+    assert iss.loc[2, "message"].endswith(
+        "breaks rule item_type (not a whole number; counted as not answered, the rest of the "
+        "row kept; the round's sampling frame (frame.csv) gives the village's households (120):"
+        " the weights come from it, not from this count)")
+    assert "(frame.csv) มีจำนวนครัวเรือนของหมู่บ้านนี้ (80)" in iss.loc[3, "message_th"]
+    store = tmp_path / "store"
+    forms = load(ROUND, store=store, table="villages").set_index("village_code")
+    assert forms.loc[["80010101", "80010201"], "vil_households"].isna().all()
+    assert forms.loc["80020101", "vil_households"] == 100
+    # the frame's counts weight the households, as with usable counts
+    hh = load(ROUND, store=store)
+    assert hh.groupby("village_code")["weight"].first().to_dict() == pytest.approx(
+        {"80010101": 45.0, "80010201": 30.0, "80020101": 30.0})
+    assert not (res.issues["rule"] == "village_missing").any()
+
+
+def test_the_stored_frame_keeps_a_later_form_with_an_unusable_household_count(tmp_path):
+    """A later export of the round without its frame.csv is weighted by the stored frame."""
+    _export(tmp_path, frame_table())
+    _ingest(tmp_path)
+    _with_household_counts(tmp_path, {2: "ร้อย"}, None, folder="later")
+    res = ingest(tmp_path / "later", survey_round=ROUND, store=tmp_path / "store")
+    iss = res.issues[res.issues["column"] == "vil_households"]
+    assert list(iss["rule"]) == ["item_type"] and "(60)" in iss["message"].iloc[0]
+    forms = load(ROUND, store=tmp_path / "store", table="villages").set_index("village_code")
+    assert pd.isna(forms.loc["80020101", "vil_households"])
+    hh = load(ROUND, store=tmp_path / "store")
+    assert hh.loc[hh["village_code"] == "80020101", "weight"].tolist() == [30.0] * 4
+
+
+def test_an_unusable_household_count_no_frame_gives_rejects_the_form_saying_why(tmp_path):
+    """Where no frame gives the village's households (no frame, or one without the village)
+    the count would weight them: a bad one still rejects the form, and the message says why
+    (it said "not a whole number" alone)."""
+    rows = frame_table()
+    _with_household_counts(tmp_path, {0: "0", 2: "abc"},
+                           rows[rows["village_code"] != "80020101"])
+    res = _ingest(tmp_path)
+    assert res.counts.set_index("table").loc["villages", "valid"] == 2
+    iss = res.issues[res.issues["column"] == "vil_households"].set_index("row")
+    assert iss.loc[2, "rule"] == "item_range"  # 80010101 is in the frame
+    assert (iss.loc[4, "rule"], iss.loc[4, "severity"]) == ("type:integer", "error")
+    assert iss.loc[4, "message"].endswith(
+        "breaks rule type:integer (not a whole number; no sampling frame of the round "
+        "(frame.csv) gives this village's households, and without one the village's households "
+        "are weighted by this count, so the village form is rejected: correct the count, or "
+        "ingest the round's frame listing the village)")
+    assert "ครัวเรือนของหมู่บ้านจะถ่วงน้ำหนักด้วยจำนวนนี้" in iss.loc[4, "message_th"]
+    assert iss.loc[4, "message"] in res.summary()  # on the terminal, with the reason
+    forms = load(ROUND, store=tmp_path / "store", table="villages")
+    assert "80020101" not in set(forms["village_code"])

@@ -36,6 +36,8 @@ def test_ingest_settings_every_problem_and_edits(tmp_path: Path) -> None:
     del doc["masking"]["max_name_words"]
     doc["resubmission"]["ignore_columns"] = "hh_id"
     doc["answers"]["kept_when_unusable"] += ["consent", "village_code"]
+    doc["answers"]["kept_with_frame"] += ["village_code"]
+    doc["answers"]["blank_with_their_gate"] = "vil_master_plan_year"
     f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     _touch_later(f)
     with pytest.raises(ParamsError) as err:
@@ -46,7 +48,9 @@ def test_ingest_settings_every_problem_and_edits(tmp_path: Path) -> None:
                  "masking.max_name_words is missing",
                  "resubmission.ignore_columns must be a list of column names",
                  "answers.kept_when_unusable cannot list consent, village_code: a row without "
-                 "a usable village, consent or head of household is always rejected"):
+                 "a usable village, consent or head of household is always rejected",
+                 "answers.kept_with_frame cannot list village_code",
+                 "answers.blank_with_their_gate must be a list of question names"):
         assert part in msg
     # an older ingest.yaml without the section keeps every such answer rejecting the row
     del doc["answers"]
@@ -55,7 +59,9 @@ def test_ingest_settings_every_problem_and_edits(tmp_path: Path) -> None:
     doc["resubmission"]["ignore_columns"] = ["start"]
     f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     _touch_later(f)
-    assert ingest_settings(f).answers_kept_when_unusable == ()
+    older = ingest_settings(f)
+    assert older.answers_kept_when_unusable == older.answers_kept_with_frame == ()
+    assert older.answers_blank_with_gate == ()
 
 
 def test_validation_rules_are_reread_when_edited(tmp_path: Path,
@@ -75,13 +81,17 @@ def test_validation_rules_every_problem(tmp_path: Path) -> None:
     doc["rules"]["range"] = {"severity": "fatal", "en": "x", "th": "x"}
     del doc["tables"]["frame"]["columns"]["village_code"]
     doc["tables"]["auxiliary"]["columns"]["no_land"]["type"] = "share"
+    doc["because"]["vil_households"]["kept"] = {"en": "x"}
+    doc["because"]["vil_households"]["blanked"] = {"en": "x", "th": "x"}
     with pytest.raises(ParamsError) as err:
         validate.parse_validation_rules(doc, f)
     msg = str(err.value)
     assert msg.startswith("validation_rules.yaml: ")
     for part in ("rules ['range'] need severity (error|warning), en and th",
                  "tables.frame needs columns including village_code",
-                 "tables.auxiliary.columns.no_land needs a type (text|integer|decimal)"):
+                 "tables.auxiliary.columns.no_land needs a type (text|integer|decimal)",
+                 "because.vil_households.kept needs its text in en and th",
+                 "because.vil_households.blanked must be one of rejected, kept"):
         assert part in msg
 
 

@@ -581,3 +581,42 @@ def test_a_blank_master_plan_shows_no_year_in_the_organisations_table(sample_exp
     assert label("org.notes.blank", "th") in org.tables[0].notes
     year = res.issues[res.issues["column"] == "vil_master_plan_year"]
     assert list(year["rule"]) == ["item_gate_unusable"]
+
+
+def test_a_blank_household_count_on_a_kept_form_is_no_zero_in_the_tables(sample_export,
+                                                                         tmp_path) -> None:
+    """A village form whose household count could not be used was rejected whole though the
+    round's frame weights the village (a review). Kept with the count blank, no table adds the
+    blank as 0: the data-quality table's households on the forms, the organisations table's
+    households (the village's, and its tambon's total in the amphoe's table) show –, each
+    saying what – means; the households are weighted by the frame, as before."""
+    from abcresearch.labels import label
+    from abcresearch.store.read import load
+
+    store, res = _ingest_with_village_cells(sample_export, tmp_path,
+                                            {"80150102": {"vil_households": "abc"}})
+    issue = res.issues[res.issues["column"] == "vil_households"]
+    assert list(issue["rule"]) == ["item_type"], issue["message"].tolist()
+    forms = load(2549, store=store, table="villages").set_index("village_code")
+    assert pd.isna(forms.loc["80150102", "vil_households"])
+    frame = load(2549, store=store, table="frame").set_index("village_code")
+    hh = load(2549, area="80150102", store=store)
+    assert hh["weight"].sum() == pytest.approx(frame.loc["80150102", "households"]
+                                               / frame.loc["80150102", "selection_prob"])
+    for code in ("80150102", "801501"):
+        report = AreaReport.load(code, 2549, store=store)
+        t = report.t
+        quality = report.data_quality()
+        values = dict(zip(quality.table.iloc[:, 0], quality.table.iloc[:, 1], strict=True))
+        assert pd.isna(values[t("m.households_form")]), values  # printed –
+        assert t("quality.notes.form_blank") in quality.tables[0].notes
+        assert np.isnan(quality.details["households_form"])
+    org = report.organisations()  # the tambon's: a row per village
+    row = org.to_frame(0).set_index(t("col.village")).loc[report.child_name("80150102")]
+    assert pd.isna(row[t("col.households")])
+    assert label("org.notes.blank", "th") in org.tables[0].notes
+    amphoe = AreaReport.load("8015", 2549, store=store)
+    org = amphoe.organisations()
+    row = org.to_frame(0).set_index(t("col.tambon")).loc[amphoe.child_name("801501")]
+    assert pd.isna(row[t("col.households")]) and row[t("col.groups")] > 0
+    assert label("org.notes.blank_tambon", "th") in org.tables[0].notes

@@ -152,8 +152,9 @@ def test_range_message_matches_the_documented_shape(tmp_path):
 
 def test_a_members_age_in_words_is_left_blank_the_person_kept(tmp_path):
     """A member's age written "สามสิบ" took the person out of the roster (a user's
-    walk-through). A village form's count is not left blank: the tables add the counts up and
-    would count a blank as 0 (a review), so "abc" still rejects that form, saying why."""
+    walk-through). Without a sampling frame a village form's household count weights the
+    village's households, so "abc" there still rejects that form, saying why (it said "not a
+    whole number" alone; with a frame the count is left blank: tests/test_frame.py)."""
     def edit(exp):
         exp.members.loc[3, "member/m_age"] = "สามสิบ"
         exp.villages.loc[1, "village/vil_households"] = "abc"
@@ -166,6 +167,13 @@ def test_a_members_age_in_words_is_left_blank_the_person_kept(tmp_path):
     issue = res.issues[res.issues["column"] == "vil_households"]
     assert list(issue["rule"]) == ["type:integer"] and list(issue["severity"]) == ["error"]
     assert counts.loc["villages", "valid"] == len(exp.villages) - 1, counts
+    assert issue["message"].iloc[0].endswith(
+        "(not a whole number; no sampling frame of the round (frame.csv) gives this village's "
+        "households, and without one the village's households are weighted by this count, so "
+        "the village form is rejected: correct the count, or ingest the round's frame listing "
+        "the village)")
+    assert issue["message_th"].iloc[0].startswith("village.csv แถวที่ 3 คอลัมน์ vil_households")
+    assert "ไม่รับแบบสำรวจหมู่บ้านฉบับนี้" in issue["message_th"].iloc[0]
 
 
 def test_a_master_plan_answer_left_blank_takes_its_year_with_it(tmp_path):

@@ -700,9 +700,14 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     previous = store_mod.read_round(store, survey_round)
     prev_issues, prev_rejects = store_mod.read_history(store, survey_round)
     known_villages = set(previous["villages"]["village_code"]) if "villages" in previous else set()
+    # the round-wide tables: the frame first (the auxiliary table is checked against it, and a
+    # village it lists keeps its form when the form's household count is unusable)
+    frame_report, frame_tab = _round_table(sheets, "frame", survey_round, masker, ignored, None)
+    frame_now = frame_tab if frame_tab is not None else previous.get("frame")
     report = validate(frames, known_villages=known_villages, masker=masker,
                       survey_round=survey_round,
-                      rejected_unread=dict.fromkeys(unread, "malformed_row"))
+                      rejected_unread=dict.fromkeys(unread, "malformed_row"),
+                      frame_households=_frame_households(frame_now))
     _refuse_if_nothing_valid(report, frames, extra_issues)
     _refuse_if_a_column_is_damaged(report, frames, settings)
     new = build_tables(report, survey_round, key)
@@ -711,14 +716,11 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     _drop_repeats(report, new, repeats, masker)
     new = {t: df.reset_index(drop=True) for t, df in new.items()}
 
-    # the round-wide tables: frame first (the auxiliary table is checked against it)
-    frame_report, frame_tab = _round_table(sheets, "frame", survey_round, masker, ignored,
-                                              None)
     if frame_tab is not None:
         masked, frame_text = checks.mask_free_text({"frame": frame_tab}, masker)
         new["frame"] = frame_tab = masked["frame"]
         text_issues = pd.concat([text_issues, frame_text], ignore_index=True)
-    frame_now = frame_tab if frame_tab is not None else previous.get("frame")
+    frame_now = frame_tab if frame_tab is not None else previous.get("frame")  # as masked
     aux_report, aux_tab = _round_table(sheets, "auxiliary", survey_round, masker, ignored,
                                           frame_now)
     if aux_tab is not None:
@@ -809,6 +811,19 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
         summary_md=summary_markdown(result), manifest=manifest,
         keep_previous=settings.keep_previous_versions)
     return result
+
+
+def _frame_households(frame: pd.DataFrame | None) -> pd.Series | None:
+    """Return village code -> households of the round's frame (None without one).
+
+    The frame the round will be weighted with (:func:`~abcresearch.ingest.tables.add_weights`):
+    this export's, else the one stored; an empty frame weights nothing, as none.
+    """
+    if frame is None or frame.empty:
+        return None
+    f = frame.drop_duplicates("village_code", keep="last")
+    return pd.Series(f["households"].to_numpy(dtype=object),
+                     index=f["village_code"].astype(str).to_numpy())
 
 
 def _table_info(df: pd.DataFrame | None) -> dict[str, Any] | None:

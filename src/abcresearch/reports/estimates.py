@@ -48,6 +48,7 @@ __all__ = [
     "capital_level_shares",
     "capital_means",
     "child_level1_counts",
+    "households_on_forms",
     "income_histogram",
     "income_measures",
     "level_counts",
@@ -295,14 +296,25 @@ def missing_shares(households: pd.DataFrame, capitals: Sequence[str]) -> pd.Seri
     return pd.Series({c: households[c].isna().mean() for c in capitals}, dtype=float)
 
 
+def households_on_forms(village_forms: pd.DataFrame) -> float:
+    """Return the households the village forms count, NaN where a form's count is blank.
+
+    A form's household count left blank at ingest (unusable, kept because the round's frame
+    gives the village's households) is no count, and summed it would count as 0.
+    """
+    counts = pd.to_numeric(village_forms["vil_households"], errors="coerce").astype("float64")
+    return float(counts.sum()) if counts.notna().all() else float("nan")
+
+
 def quality_counts(survey_round: int, area_code: str, store: Any, households: pd.DataFrame,
-                   village_forms: pd.DataFrame) -> dict[str, int]:
+                   village_forms: pd.DataFrame) -> dict[str, int | None]:
     """Return the counts of the data-quality table.
 
     Returns
     -------
     dict
-        ``households_form`` (households on the village forms), ``households_surveyed`` (scored),
+        ``households_form`` (households on the village forms; None where a form's count is
+        blank, :func:`households_on_forms`), ``households_surveyed`` (scored),
         ``households_unweighted`` (stored but not scored: no weight), ``members`` (roster rows),
         ``rejected_area`` (household rows of the area's tambon rejected at ingest) and
         ``rejected`` (rows rejected in the whole round).
@@ -323,7 +335,8 @@ def quality_counts(survey_round: int, area_code: str, store: Any, households: pd
     mine = errors[(errors["table"] == "households")
                   & errors["tambon_code"].fillna("").str.startswith(area_code[:6])]
     return {
-        "households_form": int(village_forms["vil_households"].sum()),
+        "households_form": None if np.isnan(form := households_on_forms(village_forms))
+        else int(form),
         "households_surveyed": len(households),
         "households_unweighted": stored - len(households),
         "members": n_mem,

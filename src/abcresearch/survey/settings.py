@@ -36,6 +36,7 @@ class IngestSettings:
     truncation_min_rows: int
     resubmission_ignore: tuple[str, ...]
     answers_kept_when_unusable: tuple[str, ...]
+    answers_kept_with_frame: tuple[str, ...]
     answers_blank_with_gate: tuple[str, ...]
     answers_zero_words: tuple[str, ...]
     key_min_bytes: int
@@ -100,6 +101,15 @@ def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
                f"cannot list {', '.join(refused)}: a row without a usable village, consent or "
                "head of household is always rejected")
         kept = [c for c in kept if c not in ALWAYS_REJECTED]
+    framed = answers.get("kept_with_frame", []) if isinstance(answers, Mapping) else []
+    if not isinstance(framed, list) or not all(isinstance(c, str) for c in framed):
+        pr.add("answers.kept_with_frame", "must be a list of question names")
+        framed = []
+    if refused := sorted(set(framed) & ALWAYS_REJECTED):
+        pr.add("answers.kept_with_frame",
+               f"cannot list {', '.join(refused)}: a row without a usable village, consent or "
+               "head of household is always rejected")
+        framed = [c for c in framed if c not in ALWAYS_REJECTED]
     with_gate = answers.get("blank_with_their_gate", []) if isinstance(answers, Mapping) else []
     if not isinstance(with_gate, list) or not all(isinstance(c, str) for c in with_gate):
         pr.add("answers.blank_with_their_gate", "must be a list of question names")
@@ -117,6 +127,7 @@ def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
         truncation_min_rows=_get(raw, "truncation", "min_rows", int, pr, 1),
         resubmission_ignore=tuple(ignore),
         answers_kept_when_unusable=tuple(kept),
+        answers_kept_with_frame=tuple(framed),
         answers_blank_with_gate=tuple(with_gate),
         answers_zero_words=tuple(w.strip() for w in zero),
         key_min_bytes=_get(raw, "pseudonym_key", "min_bytes", int, pr, 16),

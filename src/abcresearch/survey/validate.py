@@ -83,6 +83,9 @@ def round_year_problem(survey_round: int) -> str | None:
 
 #: The params file of the validation rules and the round-wide input tables.
 RULES_FILE = "validation_rules"
+#: When a ``because`` text of the rules file is said: the answer rejected its row, or was
+#: left blank with the row kept.
+BECAUSE_WHEN = ("rejected", "kept")
 
 
 @dataclass(frozen=True)
@@ -99,11 +102,15 @@ class ValidationRules:
     meanings : dict
         Value pattern (``^`` and ``$`` removed) -> ``{"en": ..., "th": ...}``, what it means to a
         field team (``rules.regex.meanings``).
+    because : dict
+        Question -> ``rejected`` / ``kept`` -> ``{"en": ..., "th": ...}``: what an unusable
+        answer to it does beyond its rule's message, said after that message (``because``).
     """
 
     rules: dict[str, dict[str, str]]
     tables: dict[str, dict[str, Any]]
     meanings: dict[str, dict[str, str]] = field(default_factory=dict)
+    because: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRules:
@@ -125,7 +132,8 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
     ParamsError
         Listing every problem: a rule without a severity (``error`` or ``warning``) or a
         message in both languages, a pattern's meaning without both languages or a pattern
-        that is not a regular expression, a table without ``village_code`` or a typed column.
+        that is not a regular expression, a ``because`` text other than ``rejected`` or
+        ``kept`` or without both languages, a table without ``village_code`` or a typed column.
     """
     pr = Problems(path)
     rules = raw.get("rules")
@@ -155,6 +163,26 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
             pr.add(where, "needs its meaning in en and th")
             continue
         meanings[_bare(pattern)] = {"en": meaning["en"], "th": meaning["th"]}
+    because: dict[str, dict[str, dict[str, str]]] = {}
+    declared_because = raw.get("because") or {}
+    if not isinstance(declared_because, Mapping):
+        pr.add("because", "must map questions to what an unusable answer does (rejected, kept)")
+        declared_because = {}
+    for question, texts in declared_because.items():
+        if not isinstance(texts, Mapping) or not texts:
+            pr.add(f"because.{question}", "needs a text for rejected or kept")
+            continue
+        for when, text in texts.items():
+            where = f"because.{question}.{when}"
+            if when not in BECAUSE_WHEN:
+                pr.add(where, f"must be one of {', '.join(BECAUSE_WHEN)}")
+            elif not (isinstance(text, Mapping) and all(
+                    isinstance(text.get(lang), str) and text[lang].strip()
+                    for lang in ("en", "th"))):
+                pr.add(where, "needs its text in en and th")
+            else:
+                because.setdefault(str(question), {})[str(when)] = {"en": text["en"],
+                                                                    "th": text["th"]}
     tables = raw.get("tables") or {}
     if not isinstance(tables, Mapping):
         pr.add("tables", "must map table names to their columns")
@@ -172,7 +200,7 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
     return ValidationRules(rules={str(r): {k: x for k, x in v.items() if k != "meanings"}
                                   for r, v in rules.items()},
                            tables={str(t): dict(spec) for t, spec in tables.items()},
-                           meanings=meanings)
+                           meanings=meanings, because=because)
 
 
 def _bare(pattern: Any) -> str:
@@ -450,7 +478,8 @@ def _normalise_phone(s: pd.Series) -> pd.Series:
 
 
 def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
-                survey_round: int | None = None) -> pd.DataFrame:
+                survey_round: int | None = None, framed: pd.Series | None = None
+                ) -> pd.DataFrame:
     """Stage 1: return a typed copy of ``frame``; unparsable cells become NA and issues.
 
     Parameters
@@ -464,6 +493,10 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
     survey_round : int, optional
         The round, to read dates written with a two-digit year (:func:`parse_date_text`; each
         such date is also a ``two_digit_year`` warning saying how it was read).
+    framed : pandas.Series, optional
+        The sampling frame's households of each row's village, NA where the frame does not
+        list it (:func:`framed_households`): where an unusable answer to a question
+        ``answers.kept_with_frame`` lists is left blank.
 
     Returns
     -------
@@ -481,12 +514,12 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
             vals, bad = _by_uniques(raw, partial(_parse_numbers, integer=q.type == "integer"))
             col = pd.Series(vals, index=frame.index, dtype=float)
             out[name] = col.round().astype("Int64") if q.type == "integer" else col
-            _type_failures(issues, bad, q, raw)
+            _type_failures(issues, bad, q, raw, framed)
         elif q.type == "date":
             vals, bad = _by_uniques(raw, partial(_parse_dates, survey_round=survey_round))
             col = pd.Series(vals, index=frame.index, dtype=object)
             out[name] = col
-            _type_failures(issues, bad, q, raw)
+            _type_failures(issues, bad, q, raw, framed)
             if survey_round is not None:  # read only with the round: a two-digit year
                 _, alone = _by_uniques(raw, _parse_dates)
                 short = alone & ~bad
@@ -549,19 +582,74 @@ def _multi_check(s: pd.Series, allowed: set[str]) -> tuple[np.ndarray, np.ndarra
     return bad, np.asarray(none, dtype=bool) & ~bad
 
 
-def _type_failures(issues: _Issues, bad: np.ndarray, q: Any, raw: pd.Series) -> None:
+def _type_failures(issues: _Issues, bad: np.ndarray, q: Any, raw: pd.Series,
+                   framed: pd.Series | None = None) -> None:
     """Name the cells of ``q`` that are not of its type (NA by now).
 
-    ``type:<type>`` rejects the row; for an item (:func:`_is_item`) ``item_type`` keeps it,
-    the answer not answered.
+    ``type:<type>`` rejects the row; where an unusable answer is left blank
+    (:func:`_item_rows`) ``item_type`` keeps it, the answer not answered.
     """
     rule = f"type:{q.type}"
+    item = _item_rows(q, framed, len(bad))
+    kind = rules()[rule]
+    kept, detail = _because(q.name, "kept", framed)
+    issues.add(bad & item, q.name, "item_type", values=raw,
+               params={"kind": kind["en"], "kind_th": kind["th"], **kept}, detail=detail)
+    issues.add(bad & ~item, q.name, rule, values=raw, params=_because(q.name, "rejected")[0])
+
+
+def _item_rows(q: Any, framed: pd.Series | None, n: int) -> np.ndarray:
+    """Rows of a table where an unusable answer to codebook row ``q`` is left blank, kept.
+
+    Every row for an item (:func:`_is_item`); for a question ``params/ingest.yaml`` lists under
+    ``answers.kept_with_frame`` (the village form's household count), the rows whose village
+    the round's sampling frame lists with its households (``framed``); none otherwise.
+    """
+    from abcresearch.survey.settings import ingest_settings
+
     if _is_item(q):
-        kind = rules()[rule]
-        issues.add(bad, q.name, "item_type", values=raw,
-                   params={"kind": kind["en"], "kind_th": kind["th"]})
-    else:
-        issues.add(bad, q.name, rule, values=raw)
+        return np.ones(n, dtype=bool)
+    if framed is not None and q.name in ingest_settings().answers_kept_with_frame:
+        return framed.notna().to_numpy(dtype=bool)
+    return np.zeros(n, dtype=bool)
+
+
+def _because(name: str, when: str, framed: pd.Series | None = None
+             ) -> tuple[dict[str, Any], pd.Series | None]:
+    """Return the issue params naming the ``because`` text of a question, and its detail.
+
+    The text (``because`` in ``params/validation_rules.yaml``) is said after the rule's message
+    (:func:`issue_table`); ``{detail}`` in it is the frame's households of the row's village.
+    """
+    if when not in load(RULES_FILE, parse_validation_rules).because.get(name, {}):
+        return {}, None
+    return {"because": (name, when)}, framed
+
+
+def framed_households(frame: pd.DataFrame,
+                      households: Mapping[str, Any] | pd.Series | None) -> pd.Series | None:
+    """Return the sampling frame's households of each row's village (NA where not listed).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of a table as read (text ``village_code``).
+    households : mapping or pandas.Series, optional
+        Village code -> households, from the round's frame; None without a frame.
+
+    Returns
+    -------
+    pandas.Series or None
+        Aligned with ``frame`` (object: the count, or NA); None without a frame or a
+        ``village_code`` column.
+    """
+    if households is None or "village_code" not in frame.columns:
+        return None
+    lookup = pd.Series(households, dtype=object) if not isinstance(households, pd.Series) \
+        else households.astype(object)
+    lookup = lookup[lookup.notna()]
+    lookup.index = lookup.index.astype(str)
+    return _clean_text(frame["village_code"]).map(lookup).astype(object)
 
 
 def _is_item(q: Any) -> bool:
@@ -576,14 +664,16 @@ def _is_item(q: Any) -> bool:
         or q.name in ingest_settings().answers_kept_when_unusable
 
 
-def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str
-                ) -> dict[str, np.ndarray]:
+def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str,
+                framed: pd.Series | None = None) -> dict[str, np.ndarray]:
     """Stage 2: apply the codebook rules to a typed frame, adding failures to ``issues``.
 
     A cell that already failed its type is not checked again (it is NA by then). An item's
     answer (:func:`_is_item`) that breaks its range or choice list fails under the rule's
     ``item_`` variant, a warning: the household and its other answers are kept, and the
-    answer is to be stored as not answered, as a blank one is.
+    answer is to be stored as not answered, as a blank one is. So does the answer to a
+    question ``answers.kept_with_frame`` lists, on the rows whose village the sampling frame
+    lists (``framed``, see :func:`parse_types`); elsewhere it rejects the row.
 
     Returns
     -------
@@ -599,7 +689,9 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         if name not in typed.columns:
             continue
         col = typed[name]
-        item = _is_item(q)
+        item = _item_rows(q, framed, len(typed))
+        kept, detail = _because(name, "kept", framed)
+        rejected = _because(name, "rejected")[0]
         unusable = np.zeros(len(typed), dtype=bool)
         present = col.notna().to_numpy(dtype=bool)
         if isinstance(q.relevant_question, str) and q.relevant_question in typed.columns:
@@ -627,8 +719,10 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
                 lo = x >= q.min if q.min_inclusive else x > q.min
                 hi = x <= q.max if q.max_inclusive else x < q.max
             out_of_range = present & ~(lo & hi)
-            issues.add(out_of_range, name, "item_range" if item else "range",
-                       params={"min": _fmt(q.min), "max": _fmt(q.max)})
+            bounds = {"min": _fmt(q.min), "max": _fmt(q.max)}
+            issues.add(out_of_range & item, name, "item_range", params={**bounds, **kept},
+                       detail=detail)
+            issues.add(out_of_range & ~item, name, "range", params={**bounds, **rejected})
             unusable |= out_of_range
         if isinstance(q.regex, str) and q.regex:
             ok = col.astype("str").str.fullmatch(q.regex.lstrip("^").rstrip("$"))
@@ -648,17 +742,23 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         if q.type == "select_one":
             allowed = set(instrument_choices(q.list_name, form)["name"])
             bad = present & ~isin(col, allowed)
-            issues.add(bad, name, "item_choice" if item else "choice",
-                       params={"list_name": q.list_name})
+            listed = {"list_name": q.list_name}
+            issues.add(bad & item, name, "item_choice", params={**listed, **kept}, detail=detail)
+            issues.add(bad & ~item, name, "choice", params={**listed, **rejected})
             unusable |= bad
         elif q.type == "select_multiple":
             allowed = set(instrument_choices(q.list_name, form)["name"])
             bad, none = _multi_check(col, allowed)
-            issues.add(present & bad, name, "item_choice" if item else "choice",
-                       params={"list_name": q.list_name})
-            issues.add(present & none, name, "item_choice_none" if item else "choice_none")
+            listed = {"list_name": q.list_name}
+            issues.add(present & bad & item, name, "item_choice", params={**listed, **kept},
+                       detail=detail)
+            issues.add(present & bad & ~item, name, "choice", params={**listed, **rejected})
+            issues.add(present & none & item, name, "item_choice_none", params=kept,
+                       detail=detail)
+            issues.add(present & none & ~item, name, "choice_none", params=rejected)
             unusable |= present & (bad | none)
-        if item and unusable.any():
+        unusable &= item
+        if unusable.any():
             blanks[name] = unusable
     _blank_with_gate(typed, cb, issues, blanks)
     return blanks
@@ -841,7 +941,9 @@ def validate(frames: dict[str, pd.DataFrame],
              known_villages: set[str] | frozenset[str] = frozenset(),
              directory: Any = None, masker: Any = None,
              survey_round: int | None = None,
-             rejected_unread: Mapping[str, str] | None = None) -> ValidationReport:
+             rejected_unread: Mapping[str, str] | None = None,
+             frame_households: Mapping[str, Any] | pd.Series | None = None
+             ) -> ValidationReport:
     """Validate a whole export: households, members (roster) and villages.
 
     Parameters
@@ -862,6 +964,14 @@ def validate(frames: dict[str, pd.DataFrame],
         Submission id -> rule of a household rejected before it was read (a malformed row,
         ``malformed_row``): its roster rows are rejected as ``parent_rejected`` naming that
         rule, not as roster rows of no household (``orphan_member``).
+    frame_households : mapping or pandas.Series, optional
+        Village code -> households, from the round's sampling frame (this export's or the one
+        stored). An unusable answer to a question ``params/ingest.yaml`` lists under
+        ``answers.kept_with_frame`` (the village form's household count) is left blank, the
+        row kept, where the frame lists the row's village: the frame's count weights its
+        households. Without it (or for a village the frame does not list) such an answer
+        rejects the row, its message saying why (``because`` in
+        ``params/validation_rules.yaml``).
 
     Returns
     -------
@@ -875,8 +985,9 @@ def validate(frames: dict[str, pd.DataFrame],
         frame = frames[table]
         cb = instrument_codebook(table, directory)
         iss = _Issues(table, frame)
-        typed = parse_types(frame, cb, iss, survey_round)
-        blanks = check_rules(typed, cb, iss, FORMS[table])
+        framed = framed_households(frame, frame_households)
+        typed = parse_types(frame, cb, iss, survey_round, framed)
+        blanks = check_rules(typed, cb, iss, FORMS[table], framed)
         _table_rules(table, typed, iss)
         blank_unusable(typed, blanks)
         typed_all[table] = typed
@@ -1049,20 +1160,38 @@ def issue_table(table: str, found: pd.DataFrame, personal: set[str] | frozenset[
     if masker is not None and p["detail"].notna().any():
         p["detail"] = masker.mask_series(p["detail"].astype(object))
     words = labels()
+    because = load(RULES_FILE, parse_validation_rules).because
     for lang, col in (("en", "message"), ("th", "message_th")):
         p[col] = [
             label_in(words, "issue.frame", lang, file=f, row=r, column=c, value=v, rule=rule,
-                     detail=rule_texts[rule][lang].format_map(
-                         {**(prm or {}), "detail": d if d is not None else "",
-                          # the pattern's words only where the message says them (reading
-                          # the meanings on every issue row cost 0.1 ms a row, a review)
-                          "pattern": pattern_in_words((prm or {}).get("regex"), lang)
-                          if "{pattern}" in rule_texts[rule][lang] else ""}))
+                     detail=_rule_message(rule_texts[rule][lang], prm or {}, d, lang, because))
             for f, r, c, v, rule, prm, d in zip(
                 p["file"].astype(str), p["row"].astype(str), p["column"].astype(str),
                 p["value"].astype(str), p["rule"], p["params"], p["detail"], strict=True)]
     out = p[ISSUE_COLUMNS].copy()
     out["row"] = out["row"].astype("int64")
+    return out
+
+
+def _rule_message(text: str, params: Mapping[str, Any], detail: Any, lang: str,
+                  because: Mapping[str, Mapping[str, Mapping[str, str]]]) -> str:
+    """Return a rule's message for one issue, with the question's ``because`` text after it.
+
+    ``params["because"]`` names the text (question, ``rejected`` or ``kept``): what the
+    unusable answer does beyond the rule (a village's household count rejects its form
+    because it weights the village's households).
+    """
+    fields = {**params, "detail": detail if detail is not None else "",
+              # the pattern's words only where the message says them (reading the meanings on
+              # every issue row cost 0.1 ms a row, a review)
+              "pattern": pattern_in_words(params.get("regex"), lang)
+              if "{pattern}" in text else ""}
+    out = text.format_map(fields)
+    named = params.get("because")
+    if named:
+        name, when = named
+        said = because[name][when]["th" if lang == "th" else "en"].format_map(fields)
+        out += (" " if lang == "th" else "; ") + said
     return out
 
 

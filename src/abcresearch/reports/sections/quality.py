@@ -39,10 +39,13 @@ def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) 
     code = report.area.code
     out = SectionBuilder("data_quality", report.words, {"capitals": caps})
     out.heading("section.quality")
-    form = report.village_forms["vil_households"].astype(float).sum()
+    form = estimates.households_on_forms(report.village_forms)
     rejected_area = code if len(code) <= 6 else code[:6]
     rows = [
-        (t("m.households_form"), pub.public("households_form", form).text),
+        # a form's count left blank at ingest (unusable; the frame weights its village): no
+        # sum, which would count it as 0
+        (t("m.households_form"),
+         "–" if np.isnan(form) else pub.public("households_form", form).text),
         (t("m.households_surveyed"), pub.n(code).text),
         (t("m.households_unweighted"), pub.count("unweighted", code).text),
         (t("m.rejected_tambon" if len(code) == 8 else "m.rejected_area"),
@@ -50,7 +53,9 @@ def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) 
     ]
     counts = pd.DataFrame({t("col.measure"): [r[0] for r in rows],
                            t("col.value"): [r[1] for r in rows]})
-    out.table(counts, t("quality.caption"), t("quality.notes"))
+    notes = t("quality.notes") + (f" · {t('quality.notes.form_blank')}" if np.isnan(form)
+                                  else "")
+    out.table(counts, t("quality.caption"), notes)
     miss = estimates.missing_shares(report.households, caps)
     shown = []
     for cap in caps:
