@@ -620,3 +620,22 @@ def test_a_blank_household_count_on_a_kept_form_is_no_zero_in_the_tables(sample_
     row = org.to_frame(0).set_index(t("col.tambon")).loc[amphoe.child_name("801501")]
     assert pd.isna(row[t("col.households")]) and row[t("col.groups")] > 0
     assert label("org.notes.blank_tambon", "th") in org.tables[0].notes
+
+
+def test_a_year_beside_a_plan_answered_no_is_not_printed_as_a_plan(sample_export,
+                                                                   tmp_path) -> None:
+    """A master plan answered "no" with a year kept beside it (not_relevant at ingest: which
+    answer is wrong cannot be told) printed the year in the master-plan column, read as a plan
+    made that year. The column shows a year only beside a plan the form says it has."""
+    store, res = _ingest_with_village_cells(sample_export, tmp_path, {"80150103": {
+        "vil_master_plan": "no", "vil_master_plan_year": "2548"}})
+    assert "not_relevant" in set(res.issues.loc[res.issues["column"] == "vil_master_plan_year",
+                                                "rule"])
+    tambon = AreaReport.load("801501", 2549, store=store)
+    forms = tambon.village_forms.set_index("village_code")
+    assert forms.loc["80150103", "vil_master_plan_year"] == 2548  # kept as given
+    t = tambon.t
+    table = tambon.organisations().to_frame(0).set_index(t("col.village"))[t("col.master_plan")]
+    assert pd.isna(table.loc[tambon.child_name("80150103")])
+    with_plan = forms["vil_master_plan"].eq("yes") & forms["vil_master_plan_year"].notna()
+    assert table.notna().sum() == with_plan.sum() > 0

@@ -65,9 +65,14 @@ def organisations(report: AreaContext) -> SectionResult:
                                                   for c in vil["village_code"]]})
         for col, key in zip(_SUMMED, _KEYS, strict=True):
             shown[t(key)] = [num(col, v) for v in vil[col]]
+        # the year of a plan the form says it has: a year kept beside a plan answered "no"
+        # (not_relevant at ingest: which of the two is wrong cannot be told) read as a plan
+        has_plan = vil["vil_master_plan"].astype("string").str.strip().str.lower().eq("yes")
         shown[t("col.master_plan")] = [
-            "–" if pd.isna(v) else pub.public("master_plan_year", float(v)).text.replace(",", "")
-            for v in vil["vil_master_plan_year"].astype("Float64")]
+            "–" if pd.isna(v) or not has else
+            pub.public("master_plan_year", float(v)).text.replace(",", "")
+            for v, has in zip(vil["vil_master_plan_year"].astype("Float64"),
+                              has_plan.fillna(False), strict=True)]
         # the step as its number (a narrow column would break the step's name mid-word); the
         # programme's names of the steps in the notes
         steps = pd.to_numeric(vil["vil_process_step"], errors="coerce")
