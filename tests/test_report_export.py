@@ -601,6 +601,28 @@ def test_numbers_written_as_text_line_up_on_the_right() -> None:
     assert table_spec(frame)["align"] == ["right", "right", "left", "right", "left", "right"]
 
 
+def test_a_figure_column_with_no_figure_to_show_stays_on_the_right() -> None:
+    """A column of figures whose every cell is "–" (no village of a tambon has a master plan
+    year) cannot be told from text by its cells and was set on the left beside the numbers; a
+    column the caller declares numeric stays on the right, whatever it holds."""
+    from abcresearch.reports.results import Table
+
+    frame = pd.DataFrame({"village": ["หมู่ที่ 1", "หมู่ที่ 2"], "year": ["–", "–"],
+                          "money": pd.Series([None, None], dtype=object),
+                          "nan": [np.nan, np.nan], "text": ["–", "–"]})
+    assert table_spec(frame)["align"] == ["left", "left", "left", "right", "left"]
+    spec = table_spec(frame, numeric=["year", "money", "nan"])
+    assert spec["align"] == ["left", "right", "right", "right", "left"]
+    assert [row[1:3] for row in spec["rows"]] == [["–", None], ["–", None]]
+    table = Table(frame, numeric=("year", "money"))
+    assert table.spec["align"] == spec["align"]
+    assert table.as_markdown().splitlines()[1] == "|:---|---:|---:|---:|:---|"
+    # as printed: no figure in a figure column reads back as missing numbers
+    assert table.to_frame()["year"].isna().all()
+    with pytest.raises(ReportError, match="yaer"):
+        table_spec(frame, numeric=["yaer"])
+
+
 def test_a_table_row_is_never_split_across_pages() -> None:
     """A reader found one cell's last words alone at the top of a page (the rest of its row on
     the page before); a row now moves whole to the next page."""

@@ -227,6 +227,9 @@ class Table(Part):
         Digits of float cells.
     number_format : optional
         Per-table or per-column format (see :func:`~abcresearch.reports.render.display.table_spec`).
+    numeric : tuple of str
+        Labels of the columns that hold figures, right-aligned even where none is shown (every
+        cell "–"); see :func:`~abcresearch.reports.render.display.table_spec`.
     """
 
     data: pd.DataFrame = field(repr=False)
@@ -234,18 +237,21 @@ class Table(Part):
     notes: str | None = None
     decimals: int = 2
     number_format: Any = None
+    numeric: tuple[str, ...] = ()
 
     @cached_property
     def spec(self) -> dict[str, Any]:
         """The :data:`~abcresearch.reports.render.TABLE_MIME` spec (cells as printed).
 
         Columns whose cells are all numbers as printed (``"1,250"``, ``"18"``), markers of
-        hidden cells (``"<5"``, ``"×"``) or empty are right-aligned, like numeric columns.
+        hidden cells (``"<5"``, ``"×"``) or empty, one of them a number, are right-aligned, like
+        numeric columns; so are the columns declared :attr:`numeric`, whatever they hold.
         """
         from abcresearch.reports.render.display import table_spec
 
         spec = table_spec(self.data, self.caption, self.notes,
-                          number_format=self.number_format, decimals=self.decimals)
+                          number_format=self.number_format, decimals=self.decimals,
+                          numeric=self.numeric)
         align = list(spec["align"])
         for j in range(len(align)):
             cells = [row[j] for row in spec["rows"] if row[j] is not None]

@@ -87,6 +87,7 @@ def table_spec(
     number_format: NumberFormat = None,
     decimals: int = 2,
     index: bool | None = None,
+    numeric: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Return the :data:`~abcresearch.reports.render.typst.TABLE_MIME` spec of a DataFrame.
 
@@ -106,12 +107,22 @@ def table_spec(
         Digits of floats under the default format.
     index : bool, optional
         Include the index as leading column(s). Default: only if it is not a plain RangeIndex.
+    numeric : iterable of str
+        Labels (as shown) of columns the caller knows to hold figures, right-aligned whatever
+        their cells are. A column of figures written as text ("1,250", "2547") is told by its
+        cells, but one with no figure to show (every cell "–", a blank form's year in each
+        village) cannot be, and was set on the left beside the numbers.
 
     Returns
     -------
     dict
         ``{"caption", "columns", "rows", "align", "notes"}``; cells are strings, missing values
-        are None; numeric columns are right-aligned.
+        are None; numeric columns, and those declared ``numeric``, are right-aligned.
+
+    Raises
+    ------
+    ReportError
+        If a column declared ``numeric`` is not in the table (a misspelt label).
     """
     import pandas as pd
 
@@ -125,13 +136,18 @@ def table_spec(
     columns = [
         " · ".join(str(p) for p in c) if isinstance(c, tuple) else str(c) for c in frame.columns
     ]
-    numeric = [
+    number_dtype = [
         pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns
     ]
     # a column of numbers written as text ("56 (54–59)", "+9*", "×", "<5", "2547") lines up
     # on the right like the numbers beside it
-    written = [not n and _numbers_as_text(frame.iloc[:, j]) for j, n in enumerate(numeric)]
+    written = [not n and _numbers_as_text(frame.iloc[:, j])
+               for j, n in enumerate(number_dtype)]
+    declared = set(numeric)
+    if declared - set(columns):
+        raise ReportError(f"columns declared numeric are not in the table: "
+                          f"{sorted(declared - set(columns))}; its columns: {columns}")
     if isinstance(number_format, Mapping):
         formats = [_formatter(number_format.get(name), decimals) for name in columns]
     else:
@@ -144,7 +160,7 @@ def table_spec(
                 isinstance(value, float) and math.isnan(value)
             ):
                 row.append(None)
-            elif numeric[j]:
+            elif number_dtype[j]:
                 number = value.item() if hasattr(value, "item") else value
                 row.append(formats[j](number))
             else:
@@ -154,7 +170,8 @@ def table_spec(
         "caption": caption,
         "columns": columns,
         "rows": rows,
-        "align": ["right" if n or w else "left" for n, w in zip(numeric, written, strict=True)],
+        "align": ["right" if n or w or name in declared else "left"
+                  for n, w, name in zip(number_dtype, written, columns, strict=True)],
         "notes": notes,
     }
 
@@ -166,6 +183,7 @@ def show_table(
     number_format: NumberFormat = None,
     decimals: int = 2,
     index: bool | None = None,
+    numeric: Iterable[str] = (),
 ) -> None:
     """Display a DataFrame as a report table (typeset as a real table in the PDF).
 
@@ -174,7 +192,7 @@ def show_table(
     """
     import pandas as pd
 
-    spec = table_spec(df, caption, notes, number_format, decimals, index)
+    spec = table_spec(df, caption, notes, number_format, decimals, index, numeric)
     shown = pd.DataFrame(
         [["–" if v is None else v for v in row] for row in spec["rows"]],
         columns=spec["columns"],

@@ -124,7 +124,7 @@ class SectionBuilder:
         self.parts.append(Markdown(markdown))
 
     def table(self, frame: Any, caption: str, notes: str | None = None, **fmt: Any) -> Table:
-        """Add a published table (``fmt``: ``decimals``, ``number_format``).
+        """Add a published table (``fmt``: ``decimals``, ``number_format``, ``numeric``).
 
         The markers' legend (``suppressed.note``: "<5 = ...", "× = ...", "– = ...") in the
         notes keeps only the markers the table prints.

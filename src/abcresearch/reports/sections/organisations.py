@@ -86,5 +86,7 @@ def organisations(report: AreaContext) -> SectionResult:
         counted = [*_SUMMED, "vil_master_plan", "vil_process_step", "vil_forums_year"]
         if vil[counted].isna().to_numpy().any():
             notes += " · " + t("org.notes.blank")
-    out.table(shown, t("org.caption"), notes)
+    # every column but the area's name holds figures: on the right, also where no village's
+    # form has one to show (a tambon whose villages have no master plan: all "–")
+    out.table(shown, t("org.caption"), notes, numeric=tuple(shown.columns[1:]))
     return out.result(estimates=vil, published=tuple(pub.entries))
