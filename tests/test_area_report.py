@@ -13,6 +13,7 @@ from abcresearch.errors import AreaError, StoreError
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.disclosure import SUPPRESSED, publication_rules
 from abcresearch.reports.render import TYPST_MIME
+from abcresearch.reports.results import Table
 from abcresearch.survey.pseudonyms import find_personal_data
 
 SECTIONS = ["cover", "key_findings", "capital_profile", "levels_and_tracks", "deprivation",
@@ -223,8 +224,33 @@ def test_english_report(sample_store) -> None:
     assert ("Every capital is below the province average; the closest to it is" if (diff < 0).all()
             else "Every capital is above the province average; the furthest above it is"
             if (diff > 0).all() else "the capital furthest above it is") in findings
-    # Thai script only inside brackets (village names are Thai proper nouns)
-    assert not re.search("[\u0e00-\u0e7f]", re.sub(r"\([^)]*\)", "", findings)), findings
+    # Thai script only in village names (Thai proper nouns, printed as they are) and asides
+    bare = findings
+    for name in report.village_names():
+        bare = bare.replace(name, "")
+    assert not re.search("[\u0e00-\u0e7f]", re.sub(r"\([^)]*\)", "", bare)), findings
+
+
+def test_english_village_names_take_no_brackets_of_their_own(sample_store) -> None:
+    """The English report printed a village's Thai name in brackets, so the note after it read
+    "Village 9 (บ้านบ่อตก) (46% of households at level 1)" and a list of villages in brackets
+    ended "Village 12 (บ้านโคกเตย))" (tambon 800115 of the sample province). A village's name
+    follows its number as in Thai, "Village 9 บ้านบ่อตก", in its own report's title too."""
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="en")
+    named = report.own_village_names
+    assert named, "the test cannot fail: no village of the tambon has a name of its own"
+    for code, name in named.items():
+        assert report.child_name(code) == f"Village {int(code[6:])} {name}"
+    parts = [p for section in ("summary_page", "readiness", "welfare_fund", "organisations",
+                               "villages") for p in getattr(report, section)().parts]
+    text = "\n".join([p.as_markdown() for p in parts]
+                     + [str(c) for p in parts if isinstance(p, Table)
+                        for row in p.spec["rows"] for c in row])
+    assert any(name in text for name in named.values())
+    assert not re.search(r"Village \d+ \(", text), re.findall(r"Village \d+ \([^)]*\).{0,40}", text)
+    code, name = next(iter(named.items()))
+    village = AreaReport.load(code, 2549, store=sample_store, lang="en")
+    assert village.area.name_en == f"Village {int(code[6:])} {name}"
 
 
 def test_village_and_amphoe_reports(sample_store) -> None:

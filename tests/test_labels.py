@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from abcresearch.errors import ParamsError
-from abcresearch.labels import label, labels
+from abcresearch.labels import label, labels, village_name
 
 
 def test_every_label_has_both_languages() -> None:
@@ -65,3 +65,17 @@ def test_the_methods_note_says_which_sensitive_data_is_never_scored() -> None:
     assert "Religion and health are sensitive" not in en
     th = label("methods.personal", "th")
     assert "ศาสนาที่ครัวเรือนนับถือ" in th and "สุขภาพของสมาชิกแต่ละคน" in th
+
+
+def test_a_village_is_named_by_its_number_then_its_own_name_without_brackets() -> None:
+    """The English name held the Thai name in brackets, "Village 9 (บ้านบ่อตก)", and a note in
+    brackets after it read "Village 9 (บ้านบ่อตก) (46% of households at level 1)"."""
+    def th(key: str, **fields: object) -> str:
+        return label(key, "th", **fields)
+
+    def en(key: str, **fields: object) -> str:
+        return label(key, "en", **fields)
+
+    assert village_name(th, "หมู่ที่ 9", "บ้านบ่อตก") == "หมู่ที่ 9 บ้านบ่อตก"
+    assert village_name(en, "Village 9", " บ้านบ่อตก ") == "Village 9 บ้านบ่อตก"
+    assert village_name(en, "Village 9", None) == village_name(en, "Village 9", " ") == "Village 9"

@@ -522,10 +522,12 @@ def test_page_header_and_summary_bundles(monkeypatch: pytest.MonkeyPatch) -> Non
         display.report_header(get_area("80"), 2549, "fr", False)
 
 
-def test_a_village_name_is_not_said_twice_beside_the_thai_name() -> None:
-    """A village's English name is "Village 3 (บ้านบางเคี่ยม)"; the header and cover of a Thai
-    report read "หมู่ที่ 3 บ้านบางเคี่ยม · Village 3 (บ้านบางเคี่ยม)" (a reader's review): beside
-    the Thai name the English name drops its Thai aside, in both languages."""
+@pytest.mark.parametrize("name_en", ["Village 3 บ้านบางเคี่ยม", "Village 3 (บ้านบางเคี่ยม)"])
+def test_a_village_name_is_not_said_twice_beside_the_thai_name(name_en: str) -> None:
+    """A village's English name is "Village 3 บ้านบางเคี่ยม" (it was "Village 3 (บ้านบางเคี่ยม)");
+    the header and cover of a Thai report read "หมู่ที่ 3 บ้านบางเคี่ยม · Village 3 (บ้านบางเคี่ยม)"
+    (a reader's review): beside the Thai name the English name drops its Thai part, in both
+    languages."""
     from dataclasses import replace
 
     from abcresearch.reports.formatting import Words
@@ -534,8 +536,7 @@ def test_a_village_name_is_not_said_twice_beside_the_thai_name() -> None:
     from abcresearch.reports.sections.common import cover_block
     from abcresearch.survey.areas import get_area
 
-    village = replace(get_area("80011203"), name_th="หมู่ที่ 3 บ้านบางเคี่ยม",
-                      name_en="Village 3 (บ้านบางเคี่ยม)")
+    village = replace(get_area("80011203"), name_th="หมู่ที่ 3 บ้านบางเคี่ยม", name_en=name_en)
     assert display.report_header(village, 2549, "th", True)["title"] == \
         "หมู่ที่ 3 บ้านบางเคี่ยม · Village 3"
     assert display.report_header(village, 2549, "en", True)["title"] == \

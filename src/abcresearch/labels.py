@@ -289,6 +289,35 @@ def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False
              items=separator.join(names[:-1]), last=names[-1])
 
 
+def village_name(t: Callable[..., str], village: str, name: str | None) -> str:
+    """Return a village's label with its own name: "หมู่ที่ 4 บ้านโคกพลู", "Village 4 บ้านโคกพลู".
+
+    The one place a village's number and the name its village form gives are put together
+    (label ``village.named``), for its own report's title and for every table and sentence that
+    names it. The English name used to hold the Thai name in brackets, "Village 4 (บ้านโคกพลู)",
+    and a note in brackets after it read "Village 4 (บ้านโคกพลู) (43% of households at level 1)"
+    or closed a list in brackets with "))".
+
+    Parameters
+    ----------
+    t : callable
+        A label function in the report's language: a report's ``report.t``, or :func:`label`
+        in one language.
+    village : str
+        The village's number as named in that language ("หมู่ที่ 4", "Village 4").
+    name : str or None
+        Its own name ("บ้านโคกพลู"); None or blank: the number alone.
+
+    Returns
+    -------
+    str
+        The village's label.
+    """
+    if name is None or not str(name).strip():
+        return village
+    return t("village.named", village=village, name=str(name).strip())
+
+
 def label_in(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "th",
              **fields: Any) -> str:
     """Return :func:`label`'s text from a label table already read (:func:`labels`).

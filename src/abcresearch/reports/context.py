@@ -36,6 +36,7 @@ from abcresearch.analysis.status import (
     load_status_rules,
 )
 from abcresearch.errors import AreaError, InputError, StoreError
+from abcresearch.labels import village_name
 from abcresearch.paths import project_path
 from abcresearch.reports import estimates
 from abcresearch.reports.disclosure import marker, report_categories, share_mask
@@ -494,11 +495,10 @@ class AreaContext(ReportBase):
             name = self.area_name(get_area(code))
         except Exception:  # an unknown code is shown as is
             return code
-        vname = self.own_village_names.get(code) if len(code) == 8 else None
-        if vname:
-            # village names are Thai proper nouns with no official romanisation
-            name = f"{name} {vname}" if self.lang == "th" else f"{name} ({vname})"
-        return name
+        if len(code) != 8:
+            return name
+        # village names are Thai proper nouns with no official romanisation
+        return village_name(self.t, name, self.own_village_names.get(code))
 
     @cached_property
     def grade_row(self) -> pd.Series | None:

@@ -22,7 +22,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -234,10 +234,12 @@ def named_area(code: str, survey_round: int, store: str | os.PathLike[str] | Non
     """Return the official area of ``code``; a village also gets its name from the village form.
 
     Villages are not in the official lists, so :func:`abcresearch.survey.areas.get_area` names them
-    "หมู่ที่ N"; when the round's village form gives a name, it becomes "หมู่ที่ N บ้าน…".
+    "หมู่ที่ N"; when the round's village form gives a name, it becomes "หมู่ที่ N บ้าน…"
+    ("Village N บ้าน…", :func:`abcresearch.labels.village_name`).
     """
     from dataclasses import replace
 
+    from abcresearch.labels import label, village_name
     from abcresearch.survey.areas import get_area
 
     area = get_area(code)
@@ -246,8 +248,9 @@ def named_area(code: str, survey_round: int, store: str | os.PathLike[str] | Non
     name = village_names(survey_round, area.code, store).get(area.code)
     if not name:
         return area
-    return replace(area, name_th=f"{area.name_th} {name}",
-                   name_en=f"{area.name_en} ({name})")
+    return replace(area,
+                   name_th=village_name(partial(label, lang="th"), area.name_th, name),
+                   name_en=village_name(partial(label, lang="en"), area.name_en, name))
 
 
 def village_names(survey_round: int, within: str,

@@ -329,15 +329,16 @@ def figure(fig: Any, close: bool = True) -> None:
 # Page header and key figures
 
 
-_THAI_ASIDE = re.compile(r"\s*\([^()]*[\u0E00-\u0E7F][^()]*\)\s*$")
+# from the first word in Thai letters (maybe in brackets, as English names once held it) to the end
+_THAI_ASIDE = re.compile(r"\s+\(?[^\s()\u0E00-\u0E7F]*[\u0E00-\u0E7F].*$")
 
 
 def beside_thai(name_en: str) -> str:
-    """Return an English name as printed beside the Thai name: without its Thai aside.
+    """Return an English name as printed beside the Thai name: without its Thai part.
 
-    A village has no English name of its own: it is "Village 3 (บ้านบางเคี่ยม)", which beside
-    "หมู่ที่ 3 บ้านบางเคี่ยม" said the name twice (the cover and every page's header of a
-    Thai report); "Village 3" is left.
+    A village has no English name of its own: it is "Village 3 บ้านบางเคี่ยม"
+    (:func:`abcresearch.labels.village_name`), which beside "หมู่ที่ 3 บ้านบางเคี่ยม" said the
+    name twice (the cover and every page's header of a Thai report); "Village 3" is left.
     """
     return _THAI_ASIDE.sub("", name_en) or name_en
 
