@@ -123,7 +123,8 @@ def test_exploratory_example_reaches_the_pdf(sample_store: Path, tmp_path: Path)
     # the custom table, typeset as a table with its caption and one row per village
     caption = source.index('caption: "Mean income per person per year')
     table = source[source.rindex("#abc-table(", 0, caption):caption]
-    assert table.count('("Village ') == 8
+    # (each village's word and number held together by a no-break space in the Typst source)
+    assert table.count('("Village\u00a0') == 8
     # the report's own counts, through its disclosure step: the report's cells, not 1s and 2s
     counts = source.index('caption: "Households by overall level, by village')
     counted = source[source.rindex("#abc-table(", 0, counts):counts]

@@ -538,6 +538,58 @@ def test_lines_break_under_break_lang_as_under_thai_beside_quotes_and_marks() ->
     assert bare != _lines_in_narrow_boxes(QUOTED[:1], "th")
 
 
+VILLAGE_LABELS = ["หมู่ที่ 2 บ้านเกาะไม้ไผ่", "และหมู่ที่ 12 บ้านโคกเตย", "หมู่ที่2 บ้านเกาะไม้ไผ่",
+                  "หมู่ 7 ม. 3 ม.4 หมู่ที่ ๑๒", "Village 12 บ้านเกาะไม้ไผ่ (no figure)",
+                  "villages 2, 4 and 12: Village 12"]
+
+
+def test_a_villages_word_and_number_are_one_unit() -> None:
+    """"หมู่ที่ 4" is written with a no-break space, "หมู่ที่4" with a word joiner, and "หมู่" stays
+    with "ที่"; English "Village 12" too. The name after the number may still go to the next
+    line, and the text copies out as it was."""
+    nbsp, wj, zwsp = thai.NO_BREAK_SPACE, thai.WORD_JOINER, thai.ZERO_WIDTH_SPACE
+    for text in VILLAGE_LABELS:
+        marked = thai.mark_breaks(text)
+        assert thai.strip_marks(marked) == text
+        # no plain space and no break opportunity between the word and its number, nor inside
+        assert not re.search(f"หมู่{zwsp}ที่|(หมู่|ที่|ม\\.|Village)[ {zwsp}]*[0-9๐-๙]", marked), marked
+    assert thai.mark_breaks("หมู่ที่2").replace(wj, "") == "หมู่ที่2"
+    assert thai.mark_breaks("หมู่ที่2").count(wj) == 3  # หมู่|ที่, ที่|2 and inside "หมู่"
+    assert thai.mark_breaks("Village 12") == f"Village{nbsp}12"
+    # the space before the village's own name stays a break opportunity
+    assert " บ้าน" in thai.mark_breaks(VILLAGE_LABELS[0]).replace(wj, "").replace(zwsp, "")
+    # not a village's word: the end of another word, a word without a number
+    assert thai.mark_breaks("Villages 4") == "Villages 4"
+    assert thai.mark_breaks("Subvillage 4") == "Subvillage 4"
+    # the words are those a village is named with
+    from abcresearch.survey.areas import get_area
+
+    for lang in ("th", "en"):
+        name = get_area("80011504").label(lang)  # "หมู่ที่ 4", "Village 4"
+        found = thai.VILLAGE_NUMBER.match(name)
+        assert found is not None and name[found.end():] == "4", name
+
+
+@pytest.mark.parametrize("lang", ["zh", "th"])
+def test_a_line_never_breaks_inside_a_villages_word_and_number(lang: str) -> None:
+    """A line ended "หมู่" over "ที่2 บ้านเกาะไม้ไผ่" and "Village" over "12 บ้าน…" in narrow
+    boxes (0.6 to 2.5 cm); every line break of the village labels is now before or after the
+    unit, and the unit copies out with a plain space (a glyph missing from the font would
+    copy out as nothing)."""
+    pages = _lines_in_narrow_boxes([thai.mark_breaks(t) for t in VILLAGE_LABELS], lang)
+    unit = re.compile("(หมู่ที่|หมู่|ม\\.|Village) ?[0-9๐-๙]+")
+    seen = 0
+    for page, text in zip(pages, [t for t in VILLAGE_LABELS for _ in range(6)], strict=True):
+        lines = [line.strip() for line in page.split("\r\n") if line.strip()]
+        for a, b in zip(lines, lines[1:], strict=False):
+            assert not (a.endswith(("หมู่ที่", "หมู่", "ม.", "Village", "ที่"))
+                        and b[:1] in "0123456789๐๑๒๓๔๕๖๗๘๙"), (text, lines)
+            assert not (a.endswith("หมู่") and b.startswith("ที่")), (text, lines)
+        seen += sum(len(unit.findall(line)) for line in lines)
+    # every unit of every label is read whole, on one line, at every width
+    assert seen == 6 * sum(len(unit.findall(t)) for t in VILLAGE_LABELS)
+
+
 def test_repetition_and_abbreviation_marks_stay_with_their_word() -> None:
     """ๆ and ฯ belong to the word before them: Typst's Thai rules broke "กรุงเทพ|ฯ", the marks
     under "zh" do not."""

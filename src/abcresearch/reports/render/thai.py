@@ -58,6 +58,8 @@ __all__ = [
     "LONG_WORD",
     "NO_BREAK_AFTER",
     "TYPST_RULES",
+    "VILLAGE_NUMBER",
+    "VILLAGE_WORDS",
     "BrokenWord",
     "break_opportunities",
     "broken_words_in_lines",
@@ -91,6 +93,12 @@ NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยั
 
 ORDINAL = "ที่"
 """The ordinal word: before a number it stays with the word before it ("ขั้นที่ 2")."""
+
+VILLAGE_WORDS = ("หมู่ที่", "หมู่", "ม.", "Village")
+"""The words a village's number follows: "หมู่ที่ 4" and "Village 4" as
+:func:`abcresearch.survey.areas.get_area` names a village, "หมู่ 4" and "ม. 4" as a name typed
+on a village form may have it. Word and number are one unit that a line never breaks
+(:data:`VILLAGE_NUMBER`)."""
 
 _OPENING = "[(\\\\[\u201c\u2018]?"
 _CLOSING = "[)\\\\]\u201d\u2019.,:;]*"
@@ -134,6 +142,17 @@ _QUOTE_TOUCHING = re.compile(
 _SPACE_BEFORE_NUMBER = re.compile(  # "พ.ศ. 2549" too, and a group's letter ("กลุ่ม B")
     "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=[0-9\u0e50-\u0e59]|[A-Z](?![A-Za-z]))")
 NO_BREAK_SPACE = "\u00a0"
+VILLAGE_NUMBER = re.compile("(?<![A-Za-z])(" + "|".join(re.escape(w) for w in VILLAGE_WORDS)
+                            + ")( ?)(?=[0-9\u0e50-\u0e59])")
+"""A village's word and its number, with the space between them if any ("หมู่ที่ 4",
+"หมู่ที่4", "ม. 4", "Village 12"): :func:`mark_breaks` writes a no-break space for the space, a
+word joiner where there is none, and keeps "หมู่" with "ที่" (a line ended "หมู่" before "ที่4",
+and English ones "Village" before "12"). The space between the number and the village's own
+name stays a place a line may break ("หมู่ที่ 13" over "บ้านควนตะเคียน" in a narrow column)."""
+# what follows an ordinal "ที่" that counts: a number, after a no-break space (the space before
+# a number, or a group's letter: "ขั้นที่ 2", "กลุ่มที่ B") or a word joiner (a village's number
+# written without a space: "หมู่ที่4")
+_BEFORE_NUMBER = re.compile(f"{NO_BREAK_SPACE}|{WORD_JOINER}?[0-9\u0e50-\u0e59]")
 # the space Thai writes before the repetition mark ("คร่าว ๆ", the Royal Institute's spacing):
 # a line does not start with ๆ (a reader review found "คร่าว" over "ๆ จากผลรวม" in 11 of 16
 # tambon reports)
@@ -527,6 +546,7 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     """
     if any(q in text for q in CURLY_QUOTES):
         text = _QUOTE_TOUCHING.sub(WORD_JOINER, text)
+    text = VILLAGE_NUMBER.sub(lambda m: m[1] + (NO_BREAK_SPACE if m[2] else WORD_JOINER), text)
     if not _THAI_RUN.search(text):
         return text
     text = _SPACE_BEFORE_NUMBER.sub(NO_BREAK_SPACE, text)
@@ -543,9 +563,10 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
             return _join_clusters(run)  # an abbreviation ("พอช.", "สปสช."): one unit
         words = _segment_run(run, WORDS, _names_in(run, kept))
         # an ordinal "ที่" before its number stays with the word it counts ("ขั้นที่ 2",
-        # "หมู่ที่ 4"): "ขั้น" at a line's end and "ที่ 2" on the next read as two words
+        # "หมู่ที่ 4", "หมู่ที่4"): "ขั้น" at a line's end and "ที่ 2" on the next read as two
+        # words
         ordinal = (len(words) > 1 and words[-1] == ORDINAL
-                   and text[m.end():m.end() + 1] == NO_BREAK_SPACE)
+                   and _BEFORE_NUMBER.match(text, m.end()) is not None)
         out = _mark_word(words[0])
         for k, (before, word) in enumerate(zip(words, words[1:], strict=False)):
             # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
