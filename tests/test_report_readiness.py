@@ -405,7 +405,8 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
         if cond["indicator"] in ("master_plan", "process_step") and cond["op"] == ">=":
             said = t(f"readiness.lift.villages.{cond['indicator']}", names=names,
                      threshold=HalfUp(cond["threshold"]))
-            assert line.endswith(" " + said), line
+            assert line.endswith(said), line
+            assert ") (" not in line and "))" not in line, line  # one aside, not two
             checked += 1
     assert checked  # the tambon's grade has a master-plan or process-step condition
 

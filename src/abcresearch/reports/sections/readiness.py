@@ -697,8 +697,8 @@ def _villages_short_of(report: AreaContext, condition: pd.Series, pub: Publisher
             text = None
     if text is None:
         text = report.t("readiness.lift.villages", **fields)
-    return " " + pub.record_numbers(text, f"lift.{indicator} (villages short of it)",
-                                    report.area.code)
+    return pub.record_numbers(text, f"lift.{indicator} (villages short of it)",
+                              report.area.code)
 
 
 def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
