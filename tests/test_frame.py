@@ -296,7 +296,7 @@ def test_an_unusable_household_count_keeps_a_form_whose_village_the_frame_lists(
     assert iss.loc[2, "message"].endswith(
         "breaks rule item_type (not a whole number; counted as not answered, the rest of the "
         "row kept; the round's sampling frame (frame.csv) gives the village's households (120):"
-        " the weights come from it, not from this count)")
+        " weights are computed from the frame, not from this count)")
     assert "(frame.csv) มีจำนวนครัวเรือนของหมู่บ้านนี้ (80)" in iss.loc[3, "message_th"]
     store = tmp_path / "store"
     forms = load(ROUND, store=store, table="villages").set_index("village_code")
@@ -323,23 +323,41 @@ def test_the_stored_frame_keeps_a_later_form_with_an_unusable_household_count(tm
     assert hh.loc[hh["village_code"] == "80020101", "weight"].tolist() == [30.0] * 4
 
 
-def test_an_unusable_household_count_no_frame_gives_rejects_the_form_saying_why(tmp_path):
-    """Where no frame gives the village's households (no frame, or one without the village)
-    the count would weight them: a bad one still rejects the form, and the message says why
-    (it said "not a whole number" alone)."""
+def test_an_unusable_household_count_in_a_frame_without_the_village_keeps_the_form(tmp_path):
+    """A frame that does not list the village weights none of its households, whatever the
+    form's count (frame_village_missing): rejecting the form for its count, "because without a
+    frame the count weights them", lost its plan, step and forums for nothing and contradicted
+    the frame's own warning (a review). The form is kept and the message says what to do."""
     rows = frame_table()
     _with_household_counts(tmp_path, {0: "0", 2: "abc"},
                            rows[rows["village_code"] != "80020101"])
     res = _ingest(tmp_path)
-    assert res.counts.set_index("table").loc["villages", "valid"] == 2
+    assert res.counts.set_index("table").loc["villages", "valid"] == 3
     iss = res.issues[res.issues["column"] == "vil_households"].set_index("row")
     assert iss.loc[2, "rule"] == "item_range"  # 80010101 is in the frame
+    assert "(frame.csv) gives the village's households (" in iss.loc[2, "message"]
+    assert (iss.loc[4, "rule"], iss.loc[4, "severity"]) == ("item_type", "warning")
+    assert iss.loc[4, "message"].endswith(
+        "does not list this village, so its households get no weight whatever this count "
+        "(frame_village_missing): add the village to the frame)"), iss.loc[4, "message"]
+    assert "ซึ่งไม่มีหมู่บ้านนี้" in iss.loc[4, "message_th"]
+    assert "<NA>" not in " ".join(iss["message"]) + " ".join(iss["message_th"])
+    forms = load(ROUND, store=tmp_path / "store", table="villages").set_index("village_code")
+    assert pd.isna(forms.loc["80020101", "vil_households"])
+
+
+def test_an_unusable_household_count_without_a_frame_rejects_the_form_saying_why(tmp_path):
+    """Without a frame the count weights the village's households: a bad one still rejects the
+    form, and the message says why (it said "not a whole number" alone)."""
+    _with_household_counts(tmp_path, {2: "abc"}, None)
+    res = _ingest(tmp_path)
+    iss = res.issues[res.issues["column"] == "vil_households"].set_index("row")
     assert (iss.loc[4, "rule"], iss.loc[4, "severity"]) == ("type:integer", "error")
     assert iss.loc[4, "message"].endswith(
-        "breaks rule type:integer (not a whole number; no sampling frame of the round "
-        "(frame.csv) gives this village's households, and without one the village's households "
-        "are weighted by this count, so the village form is rejected: correct the count, or "
-        "ingest the round's frame listing the village)")
+        "breaks rule type:integer (not a whole number; the round has no sampling frame "
+        "(frame.csv), and without one the village's households are weighted by this count, so "
+        "the village form is rejected: correct the count, or ingest the round's frame and then "
+        "this village form again)")
     assert "ครัวเรือนของหมู่บ้านจะถ่วงน้ำหนักด้วยจำนวนนี้" in iss.loc[4, "message_th"]
     assert iss.loc[4, "message"] in res.summary()  # on the terminal, with the reason
     forms = load(ROUND, store=tmp_path / "store", table="villages")

@@ -168,10 +168,9 @@ def test_a_members_age_in_words_is_left_blank_the_person_kept(tmp_path):
     assert list(issue["rule"]) == ["type:integer"] and list(issue["severity"]) == ["error"]
     assert counts.loc["villages", "valid"] == len(exp.villages) - 1, counts
     assert issue["message"].iloc[0].endswith(
-        "(not a whole number; no sampling frame of the round (frame.csv) gives this village's "
-        "households, and without one the village's households are weighted by this count, so "
-        "the village form is rejected: correct the count, or ingest the round's frame listing "
-        "the village)")
+        "(not a whole number; the round has no sampling frame (frame.csv), and without one the "
+        "village's households are weighted by this count, so the village form is rejected: "
+        "correct the count, or ingest the round's frame and then this village form again)")
     assert issue["message_th"].iloc[0].startswith("village.csv แถวที่ 3 คอลัมน์ vil_households")
     assert "ไม่รับแบบสำรวจหมู่บ้านฉบับนี้" in issue["message_th"].iloc[0]
 

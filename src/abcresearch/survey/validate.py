@@ -84,8 +84,9 @@ def round_year_problem(survey_round: int) -> str | None:
 #: The params file of the validation rules and the round-wide input tables.
 RULES_FILE = "validation_rules"
 #: When a ``because`` text of the rules file is said: the answer rejected its row, or was
-#: left blank with the row kept.
-BECAUSE_WHEN = ("rejected", "kept")
+#: left blank with the row kept (``kept_unlisted``: kept in a round whose sampling frame does
+#: not list the row's village, said instead of ``kept`` where the text has it).
+BECAUSE_WHEN = ("rejected", "kept", "kept_unlisted")
 
 
 @dataclass(frozen=True)
@@ -296,8 +297,12 @@ class _Issues:
         part = pd.DataFrame({"index": idx, "column": column, "rule": rule,
                              "value": vals.to_numpy(dtype=object)})
         part["params"] = [params or {}] * len(part)
-        part["detail"] = (detail[mask].astype(str).to_numpy(dtype=object)
-                          if detail is not None else None)
+        if detail is not None:  # a row without one (NA) has none, not the text "<NA>"
+            shown = detail[mask]
+            part["detail"] = np.where(shown.notna().to_numpy(dtype=bool),
+                                      shown.astype(str).to_numpy(dtype=object), None)
+        else:
+            part["detail"] = None
         self.parts.append(part)
 
     def result(self) -> pd.DataFrame:
@@ -602,15 +607,15 @@ def _item_rows(q: Any, framed: pd.Series | None, n: int) -> np.ndarray:
     """Rows of a table where an unusable answer to codebook row ``q`` is left blank, kept.
 
     Every row for an item (:func:`_is_item`); for a question ``params/ingest.yaml`` lists under
-    ``answers.kept_with_frame`` (the village form's household count), the rows whose village
-    the round's sampling frame lists with its households (``framed``); none otherwise.
+    ``answers.kept_with_frame`` (the village form's household count), every row where the
+    round has a sampling frame (``framed`` not None): the frame weights every village of such a
+    round, and one it does not list gets no weight from the form's count either
+    (``frame_village_missing``); none otherwise.
     """
     from abcresearch.survey.settings import ingest_settings
 
-    if _is_item(q):
+    if _is_item(q) or (framed is not None and q.name in ingest_settings().answers_kept_with_frame):
         return np.ones(n, dtype=bool)
-    if framed is not None and q.name in ingest_settings().answers_kept_with_frame:
-        return framed.notna().to_numpy(dtype=bool)
     return np.zeros(n, dtype=bool)
 
 
@@ -1190,6 +1195,8 @@ def _rule_message(text: str, params: Mapping[str, Any], detail: Any, lang: str,
     named = params.get("because")
     if named:
         name, when = named
+        if when == "kept" and not fields["detail"] and "kept_unlisted" in because[name]:
+            when = "kept_unlisted"  # the round's frame does not list the row's village
         said = because[name][when]["th" if lang == "th" else "en"].format_map(fields)
         out += (" " if lang == "th" else "; ") + said
     return out
