@@ -548,19 +548,27 @@ def test_a_tambon_with_no_complete_form_is_one_of_the_tambons_not_known_to_reach
     complete form: a tambon whose every form was incomplete dropped out of n (a review). It
     is one of the n, and one of those not known to reach it."""
     codes = [f"801502{i:02d}" for i in range(1, 20)]
-    store, _ = _ingest_with_village_cells(sample_export, tmp_path,
-                                          {c: {"vil_welfare_money": "?"} for c in codes})
+    cells = {c: {"vil_welfare_money": "?"} for c in codes}
+    # a blank population leaves the money known: its tambon is not "not known" (a review)
+    cells["80150301"] = {"vil_population": "abc"}
+    store, _ = _ingest_with_village_cells(sample_export, tmp_path, cells)
     amphoe = AreaReport.load("8015", 2549, store=store)
     with_form = amphoe.village_forms["village_code"].str.slice(0, 6).nunique()
+    complete = amphoe.village_forms[amphoe.village_forms[
+        ["vil_population", "vil_welfare_members", "vil_welfare_money"]].notna().all(axis=1)]
     fund = amphoe.welfare_fund()
     t = amphoe.t
-    assert fund.details["tambons"] == with_form - 1  # the projection's: complete forms only
+    # the projection's: complete forms only
+    assert fund.details["tambons"] == complete["village_code"].str.slice(0, 6).nunique()
     programme = fund.to_frame(t("welfare.caption.programme"))
     row = programme[programme[t("welfare.col.figure")] == t("welfare.cmp.proposed")].iloc[0]
     shown = row[t("welfare.col.this_area")]
     assert f" {with_form} " in shown, shown
-    # the other tambons' forms are complete: 801502 is the one not known
+    # the other tambons' money is known: 801502 is the one not known
     assert t("welfare.cmp.reached_unknown", m="1") in shown, shown
+    # the TAO row counts the same tambons ("0 of 3 reach it" stood over "2 of 2 have a TAO")
+    tao = programme[programme[t("welfare.col.figure")] == t("welfare.cmp.tao")].iloc[0]
+    assert f" {with_form} " in tao[t("welfare.col.this_area")], tao[t("welfare.col.this_area")]
 
 
 def test_a_blank_master_plan_shows_no_year_in_the_organisations_table(sample_export,

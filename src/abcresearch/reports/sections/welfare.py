@@ -602,6 +602,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # rest of the form kept): summed, the blank would count as 0 and pool one village's members
     # over another's population; the figures below rest on the complete forms, and say so
     blank = _blank_fund_figures(forms)
+    received = forms  # every form, complete or not: the tambons the area's table compares
     if len(blank):  # a village's own table keeps its form and shows its blanks as "–"
         complete = (forms if level == "village"
                     else forms[~forms["village_code"].isin(blank.index)])
@@ -609,8 +610,6 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         forms = complete
     if forms.empty:  # no complete form: the funds and the projection rest on nothing
         return _reach_only(out, report, pub, wr)
-    # tambons whose total leaves a village out: below the leaders' proposal is not known
-    short = {str(c)[:6] for c in blank.index} if level != "village" else set()
     units, tot = _fund_table(report, forms)
 
     # 1. the funds today (village forms: no sampling error, no suppression); every figure goes
@@ -675,22 +674,25 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # 3. against the programme's figures (params/welfare.yaml, params/programmes.yaml) and the
     # village forms: public figures, into the ledger as printed
     pg = wr.programme
-    n_tambons = int(tot["tambons"])
-    tambon_codes = sorted(forms["village_code"].str.slice(0, 6).unique())
-    tao_tambons = sum(has_tao(c, wr) for c in tambon_codes)
+    n_tambons = int(tot["tambons"])  # of the complete forms: the money per tambon, projection
+    tao_tambons = sum(has_tao(c, wr) for c in forms["village_code"].str.slice(0, 6).unique())
+    # the programme table's tambons: every tambon with a form, complete or not (a tambon's TAO,
+    # its pilot lists and whether its money reaches the proposal do not wait on its population
+    # or members; "0 of 3 reach it" stood over "2 of 2 have a TAO", a review)
+    tambon_codes = sorted(received["village_code"].str.slice(0, 6).unique())
+    n_compared = len(tambon_codes)
+    tao_compared = sum(has_tao(c, wr) for c in tambon_codes)
     money, villages = tot["vil_welfare_money"], tot["villages"]
-    per_tambon = (forms.assign(_t=forms["village_code"].str.slice(0, 6))
-                  .groupby("_t")["vil_welfare_money"].sum().astype(float))
+    # each tambon's money over its forms whose money is usable: a total that already reaches
+    # the proposal reaches it; one short of it with a form's money blank is not known (a blank
+    # population or member count says nothing about the money, a review)
+    money_of = received.groupby(received["village_code"].str.slice(0, 6).to_numpy())[
+        "vil_welfare_money"]
+    known_money = money_of.sum().astype(float)
+    money_blank = money_of.count() < money_of.size()
     progs = load_programmes(programmes)
-    reached = int((per_tambon >= pg["per_tambon_proposed"]).sum())
-    # a tambon short of the proposal on its complete forms alone, with a form left out, may
-    # reach it: not known (its total is no total)
-    unknown = int(sum(c in short for c, v in per_tambon.items()
-                      if v < pg["per_tambon_proposed"]))
-    # a tambon whose every form is incomplete has no total at all: not known either, and one
-    # of the tambons compared ("k of n" counted only the others: a review)
-    formless = len(short - set(per_tambon.index))
-    unknown += formless
+    reached = int((known_money >= pg["per_tambon_proposed"]).sum())
+    unknown = int(((known_money < pg["per_tambon_proposed"]) & money_blank).sum())
 
     def baht(name: str, value: Any, area: str = code) -> str | None:
         if value is None or pd.isna(value):
@@ -703,9 +705,9 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     def tambons() -> str:
         return plain("village_forms.tambons", n_tambons)
 
-    def tambons_compared() -> str:  # with a form, complete or not: the proposal's "of n"
-        return (plain("village_forms.tambons_with_a_form", n_tambons + formless) if formless
-                else tambons())
+    def tambons_compared() -> str:  # with a form, complete or not: the table's "of n"
+        return (plain("village_forms.tambons_with_a_form", n_compared)
+                if n_compared != n_tambons else tambons())
 
     village = level == "village"
     # a village's own money compares with the per-village figure only; the tambon-level figures
@@ -733,19 +735,20 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
              + (t("welfare.cmp.reached_unknown", m=plain(
                  "village_forms.tambons_not_known_to_reach_per_tambon_proposed", unknown))
                 if unknown else "")
-             if n_tambons + formless > 1 else t("welfare.cmp.reached_one." + (
+             if n_compared > 1 else t("welfare.cmp.reached_one." + (
                  "yes" if reached else "unknown" if unknown else "no"))),
         ]
     comp += [
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
-         t("welfare.cmp.tao_tambons", k=plain("local_government.tambons_with_tao", tao_tambons),
-           n=tambons()) if n_tambons > 1  # one tambon: "มี อบต.", not "1 of 1 tambons"
+         t("welfare.cmp.tao_tambons", k=plain("local_government.tambons_with_tao", tao_compared),
+           n=tambons_compared()) if n_compared > 1  # one tambon: "มี อบต.", not "1 of 1"
          else t(("welfare.cmp.tao_village." if village else "welfare.cmp.tao_one.")
-                + ("yes" if tao_tambons else "no"))),
+                + ("yes" if tao_compared else "no"))),
         (t("welfare.cmp.msdhs"), baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
          t("welfare.cmp.tambon_level") if village else
-         baht("programme.msdhs_per_tambon x village_forms.tambons",
-              pg["msdhs_per_tambon"] * n_tambons)),
+         baht("programme.msdhs_per_tambon x village_forms."
+              + ("tambons_with_a_form" if n_compared != n_tambons else "tambons"),
+              pg["msdhs_per_tambon"] * n_compared)),
         (t("welfare.cmp.nhso"), baht("programme.nhso_per_person", pg["nhso_per_person"], ""),
          baht("programme.nhso_per_person x village_forms.vil_population",  # to the baht,
               _half_up(pg["nhso_per_person"] * tot["vil_population"]))),  # as the projection
@@ -757,7 +760,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         # reader the tambon is not in the programme
         shown = (t("welfare.no_list") if not p.tambons
                  else t("welfare.cmp.in_list", k=plain(f"programmes.{p.id}.tambons_in_area", k),
-                        n=tambons()) if level not in ("tambon", "village")
+                        n=tambons_compared()) if level not in ("tambon", "village")
                  else t("welfare.village." + ("yes" if k else "no")) if village
                  else t("welfare.yes") if k else t("welfare.no"))
         comp.append((pub.record_numbers(p.label(lang), f"label programmes.{p.id}.name")
