@@ -647,3 +647,16 @@ def test_a_year_beside_a_plan_answered_no_is_not_printed_as_a_plan(sample_export
     assert pd.isna(table.loc[tambon.child_name("80150103")])
     with_plan = forms["vil_master_plan"].eq("yes") & forms["vil_master_plan_year"].notna()
     assert table.notna().sum() == with_plan.sum() > 0
+
+
+def test_a_plan_whose_year_is_unusable_still_reads_as_a_plan(sample_export, tmp_path) -> None:
+    """A plan answered "yes" whose year could not be used ("2020", not a Buddhist-era year)
+    printed "–" in the master-plan column, as the villages without a plan (a review)."""
+    from abcresearch.labels import label
+
+    store, _ = _ingest_with_village_cells(sample_export, tmp_path, {"80150103": {
+        "vil_master_plan": "yes", "vil_master_plan_year": "2020"}})
+    tambon = AreaReport.load("801501", 2549, store=store)
+    t = tambon.t
+    table = tambon.organisations().to_frame(0).set_index(t("col.village"))[t("col.master_plan")]
+    assert table.loc[tambon.child_name("80150103")] == label("org.plan_year_unknown", "th")

@@ -68,8 +68,10 @@ def organisations(report: AreaContext) -> SectionResult:
         # the year of a plan the form says it has: a year kept beside a plan answered "no"
         # (not_relevant at ingest: which of the two is wrong cannot be told) read as a plan
         has_plan = vil["vil_master_plan"].astype("string").str.strip().str.lower().eq("yes")
+        # a plan whose year is blank (not answered, or unusable: "2020" for 2563) is still a
+        # plan: "–" there read as none (a review)
         shown[t("col.master_plan")] = [
-            "–" if pd.isna(v) or not has else
+            "–" if not has else t("org.plan_year_unknown") if pd.isna(v) else
             pub.public("master_plan_year", float(v)).text.replace(",", "")
             for v, has in zip(vil["vil_master_plan_year"].astype("Float64"),
                               has_plan.fillna(False), strict=True)]
