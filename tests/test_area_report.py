@@ -320,7 +320,8 @@ def test_organisations_keep_a_column_without_figures_on_the_right(sample_store) 
     the numbers (a review)."""
     report = AreaReport.load("801501", 2549, store=sample_store)
     # village_forms is a cached property: the tambon's forms as if none had a master plan
-    report.__dict__["village_forms"] = report.village_forms.assign(vil_master_plan_year=np.nan)
+    report.__dict__["village_forms"] = report.village_forms.assign(vil_master_plan="no",
+                                                                   vil_master_plan_year=np.nan)
     (table,) = report.organisations().tables
     spec = table.spec
     year = spec["columns"].index(report.t("col.master_plan"))
