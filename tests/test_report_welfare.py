@@ -660,3 +660,15 @@ def test_a_plan_whose_year_is_unusable_still_reads_as_a_plan(sample_export, tmp_
     t = tambon.t
     table = tambon.organisations().to_frame(0).set_index(t("col.village"))[t("col.master_plan")]
     assert table.loc[tambon.child_name("80150103")] == label("org.plan_year_unknown", "th")
+
+
+def test_households_on_the_forms_are_no_count_without_every_form_count() -> None:
+    """The data-quality table's households on the village forms: a sum only where every form
+    has its count; a blank one (kept at ingest) or no form at all is no count, not 0 (with no
+    form the table printed "0 households", a review)."""
+    from abcresearch.reports.estimates import households_on_forms
+
+    assert households_on_forms(pd.DataFrame({"vil_households": [120, 80]})) == 200
+    assert np.isnan(households_on_forms(pd.DataFrame({"vil_households": [120, None]})))
+    assert np.isnan(households_on_forms(pd.DataFrame({"vil_households": pd.Series(
+        [], dtype="float64")})))

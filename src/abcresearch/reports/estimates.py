@@ -300,10 +300,12 @@ def households_on_forms(village_forms: pd.DataFrame) -> float:
     """Return the households the village forms count, NaN where a form's count is blank.
 
     A form's household count left blank at ingest (unusable, kept because the round's frame
-    gives the village's households) is no count, and summed it would count as 0.
+    weights the villages) is no count, and summed it would count as 0; so is an area without
+    any form.
     """
     counts = pd.to_numeric(village_forms["vil_households"], errors="coerce").astype("float64")
-    return float(counts.sum()) if counts.notna().all() else float("nan")
+    # no form (not sent, or rejected) is no count either, not 0 households
+    return float(counts.sum()) if len(counts) and counts.notna().all() else float("nan")
 
 
 def quality_counts(survey_round: int, area_code: str, store: Any, households: pd.DataFrame,

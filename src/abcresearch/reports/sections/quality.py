@@ -53,8 +53,8 @@ def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) 
     ]
     counts = pd.DataFrame({t("col.measure"): [r[0] for r in rows],
                            t("col.value"): [r[1] for r in rows]})
-    notes = t("quality.notes") + (f" · {t('quality.notes.form_blank')}" if np.isnan(form)
-                                  else "")
+    blank = "quality.notes.no_form" if report.village_forms.empty else "quality.notes.form_blank"
+    notes = t("quality.notes") + (f" · {t(blank)}" if np.isnan(form) else "")
     out.table(counts, t("quality.caption"), notes)
     miss = estimates.missing_shares(report.households, caps)
     shown = []
