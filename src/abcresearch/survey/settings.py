@@ -66,6 +66,26 @@ def _get(raw: Mapping[str, Any], section: str, key: str, kind: type, problems: P
     return value
 
 
+
+def _question_list(answers: Any, key: str, pr: Problems, rejected_ok: bool = False
+                   ) -> list[str]:
+    """Return ``answers.<key>``, a list of question names, adding a problem if it is not one.
+
+    Unless ``rejected_ok``, the questions that always reject their row (:data:`ALWAYS_REJECTED`:
+    no usable village, consent or head of household) cannot be listed: they are named as a
+    problem and left out.
+    """
+    names = answers.get(key, []) if isinstance(answers, Mapping) else []
+    if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
+        pr.add(f"answers.{key}", "must be a list of question names")
+        return []
+    if not rejected_ok and (refused := sorted(set(names) & ALWAYS_REJECTED)):
+        pr.add(f"answers.{key}",
+               f"cannot list {', '.join(refused)}: a row without a usable village, consent or "
+               "head of household is always rejected")
+        names = [c for c in names if c not in ALWAYS_REJECTED]
+    return names
+
 def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
     """Check the ingest rules (a parser for :func:`abcresearch.params.load`).
 
@@ -92,28 +112,9 @@ def parse_ingest_settings(raw: Mapping[str, Any], path: Path) -> IngestSettings:
         pr.add("resubmission.ignore_columns", "must be a list of column names")
         ignore = []
     answers = raw.get("answers")
-    kept = answers.get("kept_when_unusable", []) if isinstance(answers, Mapping) else []
-    if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
-        pr.add("answers.kept_when_unusable", "must be a list of question names")
-        kept = []
-    if refused := sorted(set(kept) & ALWAYS_REJECTED):
-        pr.add("answers.kept_when_unusable",
-               f"cannot list {', '.join(refused)}: a row without a usable village, consent or "
-               "head of household is always rejected")
-        kept = [c for c in kept if c not in ALWAYS_REJECTED]
-    framed = answers.get("kept_with_frame", []) if isinstance(answers, Mapping) else []
-    if not isinstance(framed, list) or not all(isinstance(c, str) for c in framed):
-        pr.add("answers.kept_with_frame", "must be a list of question names")
-        framed = []
-    if refused := sorted(set(framed) & ALWAYS_REJECTED):
-        pr.add("answers.kept_with_frame",
-               f"cannot list {', '.join(refused)}: a row without a usable village, consent or "
-               "head of household is always rejected")
-        framed = [c for c in framed if c not in ALWAYS_REJECTED]
-    with_gate = answers.get("blank_with_their_gate", []) if isinstance(answers, Mapping) else []
-    if not isinstance(with_gate, list) or not all(isinstance(c, str) for c in with_gate):
-        pr.add("answers.blank_with_their_gate", "must be a list of question names")
-        with_gate = []
+    kept = _question_list(answers, "kept_when_unusable", pr)
+    framed = _question_list(answers, "kept_with_frame", pr)
+    with_gate = _question_list(answers, "blank_with_their_gate", pr, rejected_ok=True)
     zero = answers.get("zero_words", []) if isinstance(answers, Mapping) else []
     if not isinstance(zero, list) or not all(isinstance(c, str) and c.strip() for c in zero):
         pr.add("answers.zero_words", "must be a list of words")
