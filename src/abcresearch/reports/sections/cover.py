@@ -79,11 +79,13 @@ def grade_text(report: AreaContext) -> str:
     else:
         text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
         if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):
-            text += f" ({report.t('grade_status.' + st.grade_status.value)})"
+            text += f" · {report.t('grade_status.' + st.grade_status.value)}"
     # an area's own group and the groups of those within it rest on the same draft rules (the
-    # province's cover counted groups without a word of it); the summary page says more
+    # province's cover counted groups without a word of it); the summary page says more. After
+    # a "·", as the report sets a group's other words: brackets after the group's own
+    # ("กลุ่ม B (กำลังพัฒนา) (ใกล้เกณฑ์) (เกณฑ์ร่าง…)") read as asides of asides (a review)
     if not load_grade_rules().verified:
-        text += f" ({report.t('cover.grade_draft')})"
+        text += f" · {report.t('cover.grade_draft')}"
     return text
 
 

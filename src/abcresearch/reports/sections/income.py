@@ -88,7 +88,8 @@ def income(report: AreaContext, *, bins: int | None = None,
     if pov is not None and report.poverty_estimate is not None:
         line = report.poverty_estimate["line"]
         line_text = pub.public("poverty_line", line).text
-        rows.append((f"{t('m.poverty')} ({line_text})", pov))
+        # the line inside the measure's words: "(%) (20,000)" read as two asides (a review)
+        rows.append((t("m.poverty_below_line", line=line_text), pov))
         if not report.poverty_estimate["verified"]:
             notes.append(t("line.unverified"))
     table = pd.DataFrame({
