@@ -242,7 +242,7 @@ def test_the_covers_group_says_its_rules_are_a_draft(sample_store, monkeypatch) 
     from abcresearch.scoring.grade_rules import load_grade_rules
 
     rep = AreaReport.load("801501", 2549, store=sample_store)
-    mark = f" · {rep.t('cover.grade_draft')}"
+    mark = rep.t('cover.grade_draft')
     line = C.grade_text(rep)
     assert line.startswith("ความพร้อมของชุมชน: กลุ่ม") and line.endswith(mark), line
     # the province's cover counts its tambons' groups: on the same draft rules (it did not say)
@@ -253,10 +253,12 @@ def test_the_covers_group_says_its_rules_are_a_draft(sample_store, monkeypatch) 
     n = overview.tambon_table["grade"].value_counts()
     counts = overview.t("cover.grade_counts", a=int(n.get("A", 0)), b=int(n.get("B", 0)),
                         c=int(n.get("C", 0)), within=overview.t("cover.within.tambons"))
-    assert f"**{counts}{mark}**" in P.cover(overview).text
+    assert f"**{counts} ({mark})**" in P.cover(overview).text
+    # after the group's own bracket, a "·", not a second pair: "กลุ่ม B (กำลังพัฒนา) · เกณฑ์…"
+    assert C.grade_text(rep).endswith(f") · {mark}"), C.grade_text(rep)
     # an amphoe's cover counts its tambons' groups likewise
     amphoe = AreaReport.load("8015", 2549, store=sample_store)
-    assert C.grade_text(amphoe).endswith(mark)
+    assert C.grade_text(amphoe).endswith(f" ({mark})")  # after counts: in brackets
     reviewed = dataclasses.replace(load_grade_rules(), verified=True)
     monkeypatch.setattr(C, "load_grade_rules", lambda *a, **k: reviewed)
     monkeypatch.setattr(P, "load_grade_rules", lambda *a, **k: reviewed)

@@ -67,6 +67,7 @@ def grade_text(report: AreaContext) -> str:
         why = report.t("grade_status.not_graded",
                        min_villages=load_status_rules().min_sampled_villages)
         return report.t("cover.grade", grade=why)
+    asides = []  # what is said of the group: its status, and that its rules are a draft
     if row is None or pd.isna(row.get("grade")):
         grades = report.children["grade"]
         counts = grades.value_counts()
@@ -79,14 +80,26 @@ def grade_text(report: AreaContext) -> str:
     else:
         text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
         if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):
-            text += f" · {report.t('grade_status.' + st.grade_status.value)}"
+            asides.append(report.t("grade_status." + st.grade_status.value))
     # an area's own group and the groups of those within it rest on the same draft rules (the
-    # province's cover counted groups without a word of it); the summary page says more. After
-    # a "·", as the report sets a group's other words: brackets after the group's own
-    # ("กลุ่ม B (กำลังพัฒนา) (ใกล้เกณฑ์) (เกณฑ์ร่าง…)") read as asides of asides (a review)
+    # province's cover counted groups without a word of it); the summary page says more
     if not load_grade_rules().verified:
-        text += f" · {report.t('cover.grade_draft')}"
-    return text
+        asides.append(report.t("cover.grade_draft"))
+    return text + _asides(asides, text)
+
+
+def _asides(asides: list[str], after: str) -> str:
+    """Return what is said of a cover's group, to be written after ``after``.
+
+    In brackets after counts ("A 1 · B 11 · C 4 (draft rules, awaiting review)"); after "·"
+    where ``after`` ends in a bracket of its own (a group's label, "กลุ่ม B (กำลังพัฒนา)"):
+    "(กำลังพัฒนา) (ใกล้เกณฑ์) (เกณฑ์ร่าง…)" read as asides of asides (a review), and "·"
+    is how the report sets a group's other words. Empty without asides.
+    """
+    if not asides:
+        return ""
+    joined = " · ".join(asides)
+    return f" · {joined}" if after.rstrip().endswith(")") else f" ({joined})"
 
 
 def address(report: Any) -> str:
