@@ -430,17 +430,26 @@ def test_every_malformed_row_is_named_and_masked_the_rest_stored(tmp_path):
             assert exp.households.loc[i, col] not in text
 
 
+def _break_rows(path: Path, extra_delimiter: tuple[int, ...] = (),
+                lost_quote: tuple[int, ...] = ()) -> None:
+    """Break rows of a quoted export file (1-based file rows): an extra delimiter, or a closing
+    quote lost, in a cell after the first 40 characters."""
+    lines = _lines(path)
+    for row in extra_delimiter:
+        i = lines[row - 1].index('";"', 40)
+        lines[row - 1] = lines[row - 1][:i] + '";"";"' + lines[row - 1][i + 3:]
+    for row in lost_quote:
+        i = lines[row - 1].index('";"', 40)
+        lines[row - 1] = lines[row - 1][:i] + lines[row - 1][i + 1:]
+    _put(path, lines)
+
+
 def test_roster_rows_of_a_malformed_household_say_their_household_was_rejected(tmp_path):
     # a walk-through: the roster rows of two broken household rows read "no household in the
     # export has this submission id" (orphan_member), as if the household were never sent
     exp = make_export(tmp_path / "export")
     path = exp.folder / "household.csv"
-    lines = _lines(path)
-    i = lines[2].index('";"', 40)                              # row 3: an extra delimiter
-    lines[2] = lines[2][:i] + '";"";"' + lines[2][i + 3:]
-    i = lines[8].index('";"', 40)                              # row 9: a closing quote lost
-    lines[8] = lines[8][:i] + lines[8][i + 1:]
-    _put(path, lines)
+    _break_rows(path, extra_delimiter=(3,), lost_quote=(9,))
     members = exp.members.copy()
     members.loc[0, "_submission__uuid"] = "no-such-household"  # a roster row of no household
     write_csv(members, exp.folder / "member.csv")
@@ -477,10 +486,7 @@ def test_roster_rows_of_a_malformed_last_household_are_no_sign_of_a_cut(tmp_path
     exp = build(members_per_household=3)
     write(exp, tmp_path / "export")
     path = exp.folder / "household.csv"
-    lines = _lines(path)
-    i = lines[12].index('";"', 40)
-    lines[12] = lines[12][:i] + '";"";"' + lines[12][i + 3:]
-    _put(path, lines)
+    _break_rows(path, extra_delimiter=(13,))
     res = _ingest(exp.folder, tmp_path)
     assert not (res.issues["rule"] == "file_truncated").any()
     last = res.issues[(res.issues["table"] == "members")]
@@ -502,12 +508,7 @@ def test_roster_rows_linked_by_row_number_of_a_malformed_household_say_it_was_re
     # in the export has this submission id" (orphan_member)
     exp = make_export(tmp_path / "export")
     path = exp.folder / "household.csv"
-    lines = _lines(path)
-    i = lines[2].index('";"', 40)                              # row 3: an extra delimiter
-    lines[2] = lines[2][:i] + '";"";"' + lines[2][i + 3:]
-    i = lines[8].index('";"', 40)                              # row 9: a closing quote lost
-    lines[8] = lines[8][:i] + lines[8][i + 1:]
-    _put(path, lines)
+    _break_rows(path, extra_delimiter=(3,), lost_quote=(9,))
     members = _roster_by_row_number(exp.members)
     members.loc[0, "_parent_index"] = "99"                     # a roster row of no household
     write_csv(members, exp.folder / "member.csv")
@@ -544,10 +545,7 @@ def test_roster_linked_by_row_number_of_a_malformed_last_household_is_no_sign_of
     exp.members = _roster_by_row_number(exp.members)
     write(exp, tmp_path / "export")
     path = exp.folder / "household.csv"
-    lines = _lines(path)
-    i = lines[12].index('";"', 40)
-    lines[12] = lines[12][:i] + '";"";"' + lines[12][i + 3:]
-    _put(path, lines)
+    _break_rows(path, extra_delimiter=(13,))
     res = _ingest(exp.folder, tmp_path)
     assert not (res.issues["rule"] == "file_truncated").any()
     last = res.issues[(res.issues["table"] == "members")]
