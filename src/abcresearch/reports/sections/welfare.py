@@ -681,6 +681,8 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # or members; "0 of 3 reach it" stood over "2 of 2 have a TAO", a review)
     tambon_codes = sorted(received["village_code"].str.slice(0, 6).unique())
     n_compared = len(tambon_codes)
+    compared = ("village_forms.tambons_with_a_form" if n_compared != n_tambons
+                else "village_forms.tambons")  # its name in the ledger
     tao_compared = sum(has_tao(c, wr) for c in tambon_codes)
     money, villages = tot["vil_welfare_money"], tot["villages"]
     # each tambon's money over its forms whose money is usable: a total that already reaches
@@ -706,8 +708,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         return plain("village_forms.tambons", n_tambons)
 
     def tambons_compared() -> str:  # with a form, complete or not: the table's "of n"
-        return (plain("village_forms.tambons_with_a_form", n_compared)
-                if n_compared != n_tambons else tambons())
+        return plain(compared, n_compared)
 
     village = level == "village"
     # a village's own money compares with the per-village figure only; the tambon-level figures
@@ -746,9 +747,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                 + ("yes" if tao_compared else "no"))),
         (t("welfare.cmp.msdhs"), baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
          t("welfare.cmp.tambon_level") if village else
-         baht("programme.msdhs_per_tambon x village_forms."
-              + ("tambons_with_a_form" if n_compared != n_tambons else "tambons"),
-              pg["msdhs_per_tambon"] * n_compared)),
+         baht(f"programme.msdhs_per_tambon x {compared}", pg["msdhs_per_tambon"] * n_compared)),
         (t("welfare.cmp.nhso"), baht("programme.nhso_per_person", pg["nhso_per_person"], ""),
          baht("programme.nhso_per_person x village_forms.vil_population",  # to the baht,
               _half_up(pg["nhso_per_person"] * tot["vil_population"]))),  # as the projection
