@@ -104,7 +104,7 @@ class ValidationRules:
         Value pattern (``^`` and ``$`` removed) -> ``{"en": ..., "th": ...}``, what it means to a
         field team (``rules.regex.meanings``).
     because : dict
-        Question -> ``rejected`` / ``kept`` -> ``{"en": ..., "th": ...}``: what an unusable
+        Question -> :data:`BECAUSE_WHEN` -> ``{"en": ..., "th": ...}``: what an unusable
         answer to it does beyond its rule's message, said after that message (``because``).
     """
 
@@ -133,8 +133,9 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
     ParamsError
         Listing every problem: a rule without a severity (``error`` or ``warning``) or a
         message in both languages, a pattern's meaning without both languages or a pattern
-        that is not a regular expression, a ``because`` text other than ``rejected`` or
-        ``kept`` or without both languages, a table without ``village_code`` or a typed column.
+        that is not a regular expression, a ``because`` text other than ``rejected``,
+        ``kept`` or ``kept_unlisted`` or without both languages, a table without
+        ``village_code`` or a typed column.
     """
     pr = Problems(path)
     rules = raw.get("rules")
@@ -500,8 +501,9 @@ def parse_types(frame: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
         such date is also a ``two_digit_year`` warning saying how it was read).
     framed : pandas.Series, optional
         The sampling frame's households of each row's village, NA where the frame does not
-        list it (:func:`framed_households`): where an unusable answer to a question
-        ``answers.kept_with_frame`` lists is left blank.
+        list it (:func:`framed_households`); None in a round without a frame. With one, an
+        unusable answer to a question ``answers.kept_with_frame`` lists is left blank, the
+        row kept (:func:`_item_rows`).
 
     Returns
     -------
@@ -677,8 +679,8 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
     answer (:func:`_is_item`) that breaks its range or choice list fails under the rule's
     ``item_`` variant, a warning: the household and its other answers are kept, and the
     answer is to be stored as not answered, as a blank one is. So does the answer to a
-    question ``answers.kept_with_frame`` lists, on the rows whose village the sampling frame
-    lists (``framed``, see :func:`parse_types`); elsewhere it rejects the row.
+    question ``answers.kept_with_frame`` lists in a round with a sampling frame (``framed``,
+    see :func:`parse_types`); without one it rejects the row.
 
     Returns
     -------
@@ -765,31 +767,30 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         unusable &= item
         if unusable.any():
             blanks[name] = unusable
-    _blank_with_gate(typed, cb, issues, blanks)
+    _blank_with_gate(typed, cb, issues, blanks, typefail)
     return blanks
 
 
 def _blank_with_gate(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
-                     blanks: dict[str, np.ndarray]) -> None:
+                     blanks: dict[str, np.ndarray], typefail: Mapping[str, np.ndarray]) -> None:
     """Add to ``blanks`` the follow-ups whose gate answer is to be left blank.
 
     A question ``params/ingest.yaml`` lists under ``answers.blank_with_their_gate`` (the master
     plan's year), answered where its gate's answer (the plan) was unusable, is left blank too,
     with an ``item_gate_unusable`` warning: a year kept beside a blank plan read as the year of
-    a plan. Its own unusable answer is already named by its own rule.
+    a plan. Its own unusable answer is already named by its own rule. ``typefail``: the rows
+    whose answer to a column was not of its type (:func:`_type_failed`).
     """
     from abcresearch.survey.settings import ingest_settings
 
     follow = set(ingest_settings().answers_blank_with_gate)
     none = np.zeros(len(typed), dtype=bool)
-    found = issues.result()
     for q in cb.itertuples(index=False):
         gate = q.relevant_question
         if q.name not in follow or q.name not in typed.columns or not isinstance(gate, str):
             continue
         # the gate's answer left blank: out of its range or list, or not of its type
-        not_read = found.loc[(found["rule"] == "item_type") & (found["column"] == gate), "index"]
-        gone = blanks.get(gate, none) | typed.index.isin(not_read)
+        gone = blanks.get(gate, none) | typefail.get(gate, none)
         own = blanks.get(q.name, none)
         rows = gone & typed[q.name].notna().to_numpy(dtype=bool) & ~own
         issues.add(rows, q.name, "item_gate_unusable", params={"relevant": q.relevant})
