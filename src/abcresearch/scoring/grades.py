@@ -14,6 +14,7 @@ together; the names of those modules are re-exported here so older imports keep 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,8 +123,7 @@ def _grade(design: SurveyDesignBase, scores: HouseholdScores, area: str,
             res.loc[undecided, f"reason_{lang}"] = [
                 label("grade.no_village_form", lang) if formless[i]
                 else label("grade.undecided", lang, indicators=names_list(
-                    lambda key, lang=lang, **kw: label(key, lang, **kw),
-                    [indicator_label(m, lang) for m in missing[i]]))
+                    partial(label, lang=lang), [indicator_label(m, lang) for m in missing[i]]))
                 for i in np.flatnonzero(undecided)]
     table = ind.join(res)
     for lang in ("th", "en"):
