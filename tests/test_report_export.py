@@ -598,8 +598,21 @@ def test_numbers_written_as_text_line_up_on_the_right() -> None:
     beside right-aligned numbers."""
     frame = pd.DataFrame({"share": ["56 (54–59)", "×", "<5"], "gap": ["+9*", "-3", "+12*"],
                           "name": ["หมู่ที่ 1", "x", "y"], "year": ["2547", "–", "–"],
-                          "markers": ["<5", "×", "–"], "n": [1, 2, 3]})
+                          "dashes": ["–", "–", "–"], "n": [1, 2, 3]})
     assert table_spec(frame)["align"] == ["right", "right", "left", "right", "left", "right"]
+
+
+def test_intervals_markers_and_bands_in_brackets_line_up_on_the_right() -> None:
+    """Confidence intervals ("65–71", "0.386–0.427"), columns of only "<5" and "×" (no level-3
+    household shown in any village) and counts with their support band in brackets ("3 (2)")
+    were left-aligned beside right-aligned figures; a column of nothing but "–", and text,
+    are not figures."""
+    frame = pd.DataFrame({"ci": ["65–71", "0.386–0.427", "116,488–129,296"],
+                          "level 3": ["<5", "<5", "×"], "withheld": ["×", "×", "×"],
+                          "group A": ["1 (3)", "0 (6)", "12 (1)"],
+                          "dashes": ["–", "–", "–"],
+                          "name": ["หมู่ที่ 1 (บ้านนา)", "ปีละ 4 ครั้ง", "A–B"]})
+    assert table_spec(frame)["align"] == ["right"] * 4 + ["left", "left"]
 
 
 def test_a_figure_column_with_no_figure_to_show_stays_on_the_right() -> None:

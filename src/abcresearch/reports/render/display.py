@@ -65,19 +65,26 @@ def _formatter(spec: str | Callable[[Any], str] | None, decimals: int) -> Callab
     return default
 
 
+_FIGURE = r"[<>]?[+\-−]?\d[\d,]*(?:\.\d+)?%?\*?"
+
 #: A cell that is a number written as text: a marker ("<5", "×", "–"), or a number with an
-#: optional sign, percent sign, star and interval in brackets ("56 (54–59)", "+9*", "1,234.5").
+#: optional sign, percent sign and star ("+9*", "1,234.5"), an interval ("65–71") or a figure
+#: or interval in brackets after it ("56 (54–59)", "3 (2)").
 _NUMBER_TEXT = re.compile(
-    r"^(?:[<>]?[+\-−]?\d[\d,]*(?:\.\d+)?%?\*?"
-    r"(?:\s*\([+\-−]?\d[\d,.]*\s*[–-]\s*[+\-−]?\d[\d,.]*\))?\*?|×|–)$")
+    rf"^(?:{_FIGURE}(?:\s*[–-]\s*{_FIGURE})?"
+    r"(?:\s*\([+\-−]?\d[\d,.]*(?:\s*[–-]\s*[+\-−]?\d[\d,.]*)?\))?\*?|×|–)$")
 
 
 def _numbers_as_text(column: Any) -> bool:
-    """Whether every written cell of a text column is a number or a marker, one a number."""
+    """Whether every written cell of a text column is a number or a marker, one not "–".
+
+    "<5" (a count under five) and "×" (a figure withheld) stand only for figures; a column of
+    nothing but "–" may be text with nothing to say, and is told by the caller (``numeric``).
+    """
     cells = [str(v).strip() for v in column if isinstance(v, str | int | float)
              and not (isinstance(v, float) and math.isnan(v)) and str(v).strip()]
     return bool(cells) and all(_NUMBER_TEXT.match(c) for c in cells) \
-        and any(any(ch.isdigit() for ch in c) and c[0] != "<" for c in cells)
+        and any(c != "–" for c in cells)
 
 
 def table_spec(
@@ -140,8 +147,8 @@ def table_spec(
         pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns
     ]
-    # a column of numbers written as text ("56 (54–59)", "+9*", "×", "<5", "2547") lines up
-    # on the right like the numbers beside it
+    # a column of numbers written as text ("56 (54–59)", "65–71", "3 (2)", "+9*", "×", "<5",
+    # "2547") lines up on the right like the numbers beside it
     written = [not n and _numbers_as_text(frame.iloc[:, j])
                for j, n in enumerate(number_dtype)]
     declared = set(numeric)
