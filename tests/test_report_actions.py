@@ -412,6 +412,8 @@ def test_an_item_better_than_the_province_says_so_beside_its_actions(mueang) -> 
     says the difference is clear, with the share that still fails (88% of households read
     as "already better"); within the margin of error it is "about the province's" (91
     against 92 read as "already better", a second reader review)."""
+    from abcresearch.reports.formatting import with_aside
+
     rep0 = mueang["800106"]
     similar = rep0.t("actions.similar")
     said = {"better": 0, "similar": 0}
@@ -426,9 +428,23 @@ def test_an_item_better_than_the_province_says_so_beside_its_actions(mueang) -> 
                 assert act == item, (gap, act)
             elif str(gap).endswith("*"):
                 printed = str(share).split(" ")[0]
-                assert act == f"{item} ({rep.t('actions.better', share=printed)})", (gap, act)
+                assert act == with_aside(item, rep.t("actions.better", share=printed)), (gap, act)
                 said["better"] += 1
             else:
-                assert act == f"{item} ({similar})", (gap, act)
+                assert act == with_aside(item, similar), (gap, act)
                 said["similar"] += 1
     assert said["better"] and said["similar"], said
+
+
+def test_an_action_ending_in_brackets_takes_its_agency_after_a_dot(mueang) -> None:
+    """ "ชวนเข้ากลุ่มที่ได้ประโยชน์ทันที (กองทุนสวัสดิการ ชมรมผู้สูงอายุ) (พอช.)" read as an
+    aside of an aside; the agency follows " · " there, in brackets elsewhere."""
+    from abcresearch.reports.formatting import with_aside
+
+    assert with_aside("ซ่อมบ้าน", "พม.") == "ซ่อมบ้าน (พม.)"
+    assert with_aside("เข้ากลุ่ม (ชมรมผู้สูงอายุ)", "พอช.") == "เข้ากลุ่ม (ชมรมผู้สูงอายุ) · พอช."
+    assert with_aside("ซ่อมบ้าน", "") == "ซ่อมบ้าน"
+    cells = [str(v) for rep in mueang.values() for i in (0, 1)
+             for v in rep.results["what_to_do"].to_frame(i).to_numpy().ravel()]
+    assert any(" · พอช." in c for c in cells)  # the welfare-fund actions were chosen somewhere
+    assert not [c for c in cells if ") (" in c]

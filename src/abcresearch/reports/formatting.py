@@ -17,7 +17,7 @@ from abcresearch.labels import label, label_in, labels
 from abcresearch.reports.disclosure import SUPPRESSED, marker
 from abcresearch.reports.render.display import format_number
 
-__all__ = ["Words", "fmt_ci", "scheme_version"]
+__all__ = ["Words", "fmt_ci", "scheme_version", "with_aside"]
 
 
 def fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 1.0,
@@ -45,6 +45,30 @@ def fmt_ci(est: float, low: float, high: float, digits: int = 1, scale: float = 
         return hidden if pd.isna(est) else "–"
     text, lo, hi = (format_number(v, digits, scale) for v in (est, low, high))
     return text if lo == hi == text else f"{text} ({lo}–{hi})"
+
+
+def with_aside(text: str, aside: str) -> str:
+    """Return ``text`` with ``aside`` said after it: in brackets, or after " · " after one.
+
+    A text ending in a bracket of its own takes the aside after " · ":
+    "(กองทุนสวัสดิการ ชมรมผู้สูงอายุ) (พอช.)" and "(กำลังพัฒนา) (เกณฑ์ร่าง…)" read as
+    asides of asides (reader reviews); "·" is how the reports set an item's other words.
+
+    Parameters
+    ----------
+    text : str
+        What is said first.
+    aside : str
+        What is said of it; empty gives ``text`` unchanged.
+
+    Returns
+    -------
+    str
+        ``"text (aside)"``, or ``"text) · aside"`` after a closing bracket.
+    """
+    if not aside:
+        return text
+    return f"{text} · {aside}" if text.rstrip().endswith(")") else f"{text} ({aside})"
 
 
 def scheme_version(scheme: Any) -> str:

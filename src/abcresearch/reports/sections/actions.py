@@ -36,6 +36,7 @@ import pandas as pd
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher, Shown, pattern_for, share_mask
 from abcresearch.reports.estimates import item_share_cells
+from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.item_rules import (
     PATHS,
     ActionRules,
@@ -464,11 +465,12 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         note = (t("actions.better", share=area_share.text) if below and clear
                 else t("actions.similar") if below else "")
         acts.append({
-            t("actions.col.item"): f"{what} ({note})" if note else what,
-            t("actions.col.level1"): f"{r.actions['level1'].text(lang)} "
-                                     f"({ar.agency(r.actions['level1'].agency, lang, True)})",
-            t("actions.col.level2"): f"{r.actions['level2'].text(lang)} "
-                                     f"({ar.agency(r.actions['level2'].agency, lang, True)})",
+            t("actions.col.item"): with_aside(what, note),
+            # the lead agency after the action, "· พอช." after an action's own bracket
+            t("actions.col.level1"): with_aside(r.actions["level1"].text(lang), ar.agency(
+                r.actions["level1"].agency, lang, True)),
+            t("actions.col.level2"): with_aside(r.actions["level2"].text(lang), ar.agency(
+                r.actions["level2"].agency, lang, True)),
         })
         trace.append({
             t("actions.col.item"): what,

@@ -16,6 +16,7 @@ import pandas as pd
 from abcresearch.analysis.status import GradeStatus, load_status_rules
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher
+from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.common import cover_block, within_words
@@ -85,21 +86,9 @@ def grade_text(report: AreaContext) -> str:
     # province's cover counted groups without a word of it); the summary page says more
     if not load_grade_rules().verified:
         asides.append(report.t("cover.grade_draft"))
-    return text + _asides(asides, text)
-
-
-def _asides(asides: list[str], after: str) -> str:
-    """Return what is said of a cover's group, to be written after ``after``.
-
-    In brackets after counts ("A 1 · B 11 · C 4 (draft rules, awaiting review)"); after "·"
-    where ``after`` ends in a bracket of its own (a group's label, "กลุ่ม B (กำลังพัฒนา)"):
-    "(กำลังพัฒนา) (ใกล้เกณฑ์) (เกณฑ์ร่าง…)" read as asides of asides (a review), and "·"
-    is how the report sets a group's other words. Empty without asides.
-    """
-    if not asides:
-        return ""
-    joined = " · ".join(asides)
-    return f" · {joined}" if after.rstrip().endswith(")") else f" ({joined})"
+    # after counts in brackets ("A 1 · B 11 · C 4 (draft rules, awaiting review)"); after a
+    # group's own label in brackets, "กลุ่ม B (กำลังพัฒนา) · ใกล้เกณฑ์ · เกณฑ์ร่าง…"
+    return with_aside(text, " · ".join(asides))
 
 
 def address(report: Any) -> str:

@@ -20,7 +20,7 @@ from abcresearch.params import rules_fingerprint
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, marker
-from abcresearch.reports.formatting import scheme_version
+from abcresearch.reports.formatting import scheme_version, with_aside
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
@@ -43,7 +43,7 @@ def cover(report: ProvinceContext) -> SectionResult:
     grades = t("cover.grade_counts", a=int(counts.get("A", 0)), b=int(counts.get("B", 0)),
                c=int(counts.get("C", 0)), within=t("cover.within.tambons"))
     if not load_grade_rules().verified:  # as an area's cover says of its own group
-        grades += f" ({t('cover.grade_draft')})"
+        grades = with_aside(grades, t("cover.grade_draft"))
     c = report.status.coverage
     # of how many, as an area's cover says it: the committee sizes a budget on the province's
     # households, not the sample's (a reader review); without a frame (whose totals would be
