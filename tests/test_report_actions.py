@@ -447,4 +447,7 @@ def test_an_action_ending_in_brackets_takes_its_agency_after_a_dot(mueang) -> No
     cells = [str(v) for rep in mueang.values() for i in (0, 1)
              for v in rep.results["what_to_do"].to_frame(i).to_numpy().ravel()]
     assert any(" · พอช." in c for c in cells)  # the welfare-fund actions were chosen somewhere
+    # the one-page summary's first actions and the page's introduction too
+    cells += [rep.summary_page().text for rep in mueang.values()]
+    cells += [rep.results["what_to_do"].text for rep in mueang.values()]
     assert not [c for c in cells if ") (" in c]

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from abcresearch.reports.context import MethodsContext
-from abcresearch.reports.formatting import scheme_version
+from abcresearch.reports.formatting import scheme_version, with_aside
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_subset
 from abcresearch.scoring.scheme import ItemRule
@@ -209,8 +209,9 @@ def scoring_scheme(report: MethodsContext) -> SectionResult:
     rules.columns = [t("col.capital"), t("methods.item"), t("methods.rule"),
                      t("methods.weight"), t("methods.not_relevant"), t("methods.description")]
     out.text(t("methods.scoring_text", share=sch.min_share_items) + " "
-             + t("methods.scoring_tables", scheme=sch.title[report.lang],
-                 version=scheme_version(sch)) + " " + t("methods.not_relevant_note"))
+             + t("methods.scoring_tables",
+                 scheme=with_aside(sch.title[report.lang], scheme_version(sch)))
+             + " " + t("methods.not_relevant_note"))
     # one table per capital, as the instrument's: the rules' words get the width a capital
     # column repeated on every row took
     for name, rows in rules.groupby(t("col.capital"), sort=False):

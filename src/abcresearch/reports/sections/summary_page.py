@@ -37,6 +37,7 @@ from abcresearch.errors import InputError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher, is_small
+from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.item_rules import PATHS, load_action_rules
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -380,8 +381,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         above = [i for i in chosen if shares.loc[i, "gap"] > 0 and i in clear_items]
         lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
     first = [t("summary.action", what=ar.item(i).text[lang],
-               action=ar.item(i).actions[p].text(lang),
-               agency=ar.agency(ar.item(i).actions[p].agency, lang, True),
+               # its lead agency after it: "(พอช.)", or "· พอช." after a bracket of its own
+               action=with_aside(ar.item(i).actions[p].text(lang),
+                                 ar.agency(ar.item(i).actions[p].agency, lang, True)),
                path=t(f"summary.path.{p}"))
              for i in lead for p in PATHS]
     # coverage, programmes, forum
