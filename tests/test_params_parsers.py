@@ -83,6 +83,7 @@ def test_validation_rules_every_problem(tmp_path: Path) -> None:
     doc["tables"]["auxiliary"]["columns"]["no_land"]["type"] = "share"
     doc["because"]["vil_households"]["kept"] = {"en": "x"}
     doc["because"]["vil_households"]["blanked"] = {"en": "x", "th": "x"}
+    doc["relevant"]["th"] = "{question}"  # the answer that asks the follow-up is not said
     with pytest.raises(ParamsError) as err:
         validate.parse_validation_rules(doc, f)
     msg = str(err.value)
@@ -91,7 +92,8 @@ def test_validation_rules_every_problem(tmp_path: Path) -> None:
                  "tables.frame needs columns including village_code",
                  "tables.auxiliary.columns.no_land needs a type (text|integer|decimal)",
                  "because.vil_households.kept needs its text in en and th",
-                 "because.vil_households.blanked must be one of rejected, kept"):
+                 "because.vil_households.blanked must be one of rejected, kept",
+                 "relevant.th needs the skip logic in words, with {question} and {answer}"):
         assert part in msg
 
 

@@ -106,12 +106,17 @@ class ValidationRules:
     because : dict
         Question -> :data:`BECAUSE_WHEN` -> ``{"en": ..., "th": ...}``: what an unusable
         answer to it does beyond its rule's message, said after that message (``because``).
+    relevant : dict
+        ``{"en": ..., "th": ...}``: how a question's skip logic is said in a message
+        (``{relevant}``, ``{relevant_th}``), with ``{question}`` and ``{answer}``
+        (:func:`skip_logic_in_words`).
     """
 
     rules: dict[str, dict[str, str]]
     tables: dict[str, dict[str, Any]]
     meanings: dict[str, dict[str, str]] = field(default_factory=dict)
     because: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    relevant: dict[str, str] = field(default_factory=dict)
 
 
 def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRules:
@@ -134,7 +139,8 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
         Listing every problem: a rule without a severity (``error`` or ``warning``) or a
         message in both languages, a pattern's meaning without both languages or a pattern
         that is not a regular expression, a ``because`` text other than ``rejected``,
-        ``kept`` or ``kept_unlisted`` or without both languages, a table without
+        ``kept`` or ``kept_unlisted`` or without both languages, a ``relevant`` text without
+        both languages or without ``{question}`` and ``{answer}``, a table without
         ``village_code`` or a typed column.
     """
     pr = Problems(path)
@@ -185,6 +191,15 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
             else:
                 because.setdefault(str(question), {})[str(when)] = {"en": text["en"],
                                                                     "th": text["th"]}
+    said = raw.get("relevant")
+    relevant: dict[str, str] = {}
+    for lang in ("en", "th"):
+        text = said.get(lang) if isinstance(said, Mapping) else None
+        if not (isinstance(text, str) and "{question}" in text and "{answer}" in text):
+            pr.add(f"relevant.{lang}", "needs the skip logic in words, with {question} and "
+                   "{answer}")
+        else:
+            relevant[lang] = text
     tables = raw.get("tables") or {}
     if not isinstance(tables, Mapping):
         pr.add("tables", "must map table names to their columns")
@@ -202,7 +217,7 @@ def parse_validation_rules(raw: Mapping[str, Any], path: Path) -> ValidationRule
     return ValidationRules(rules={str(r): {k: x for k, x in v.items() if k != "meanings"}
                                   for r, v in rules.items()},
                            tables={str(t): dict(spec) for t, spec in tables.items()},
-                           meanings=meanings, because=because)
+                           meanings=meanings, because=because, relevant=relevant)
 
 
 def _bare(pattern: Any) -> str:
