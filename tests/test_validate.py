@@ -194,10 +194,13 @@ def test_a_master_plan_answer_left_blank_takes_its_year_with_it(tmp_path):
     assert (year["rule"], year["severity"], year["value"]) == (
         "item_gate_unusable", "warning", "2550")
     assert year["message"].endswith(
-        "breaks rule item_gate_unusable (asked only when ${vil_master_plan} = 'yes', and that "
-        "answer could not be used, so this one is counted as not answered too; the rest of the "
-        "row kept)")
-    assert "ถามเฉพาะเมื่อ ${vil_master_plan} = 'yes'" in year["message_th"]
+        "breaks rule item_gate_unusable (asked only when vil_master_plan (Has a community "
+        "master plan) is 'yes', and that answer could not be used, so this one is counted as "
+        "not answered too; the rest of the row kept)")
+    assert year["message_th"].endswith(
+        "ไม่ผ่านกฎ item_gate_unusable (ข้อนี้ถามเฉพาะเมื่อข้อ vil_master_plan (มีแผนแม่บทชุมชน) "
+        "ตอบว่า 'yes' (ใช่) และคำตอบข้อนั้นใช้ไม่ได้ จึงถือว่าข้อนี้ไม่ได้ตอบด้วย "
+        "แต่ยังเก็บคำตอบอื่นของแถวนี้ไว้)")
     assert iss.loc[(3, "vil_master_plan_year"), "rule"] == "not_relevant"
     assert (4, "vil_master_plan_year") not in iss.index
     forms = load(2567, store=tmp_path / "store", table="villages").set_index("village_code")
@@ -394,6 +397,51 @@ def test_not_relevant_answer_is_a_warning_and_the_row_is_kept(tmp_path):
     assert set(warn["column"]) == {"fin_debt", "fin_debt_source"}
     assert (warn["severity"] == "warning").all()
     assert res.counts.set_index("table").loc["households", "rejected"] == 0
+
+
+def test_an_answer_its_gate_did_not_ask_names_the_gate_in_words(tmp_path):
+    """not_relevant said "applies only when ${fin_has_debt} = 'yes'": the form's skip logic as
+    written in the XLSForm, in the middle of an English or a Thai sentence. It names the gate
+    question's column, its label and the answer that asks the follow-up, in the message's
+    language (the Thai choice label too; the English "Yes" says nothing more than 'yes')."""
+    def edit(exp):
+        exp.households.loc[0, "financial/fin_has_debt"] = "no"  # fin_debt still answered
+        exp.villages.loc[1, "planning/vil_master_plan"] = "no"  # its year still answered
+
+    _, res = _run(tmp_path, edit)
+    warn = res.issues[res.issues["rule"] == "not_relevant"].set_index("column")
+    assert set(warn.index) == {"fin_debt", "fin_debt_source", "vil_master_plan_year"}
+    assert warn.loc["fin_debt", "message"].endswith(
+        "breaks rule not_relevant (answered although the question applies only when "
+        "fin_has_debt (Has debt) is 'yes')")
+    assert warn.loc["fin_debt", "message_th"].endswith(
+        "ไม่ผ่านกฎ not_relevant (มีคำตอบทั้งที่คำถามนี้ใช้เฉพาะเมื่อข้อ fin_has_debt (มีหนี้สิน) "
+        "ตอบว่า 'yes' (ใช่))")
+    year = warn.loc["vil_master_plan_year"]
+    assert "only when vil_master_plan (Has a community master plan) is 'yes')" in year["message"]
+    assert "เมื่อข้อ vil_master_plan (มีแผนแม่บทชุมชน) ตอบว่า 'yes' (ใช่))" in year["message_th"]
+    for text in [*warn["message"], *warn["message_th"]]:
+        assert "${" not in text and "} =" not in text, text
+
+
+def test_skip_logic_in_words_says_what_the_form_has():
+    """The gate's label in the message's language, its choice label where that says more than
+    the answer ("Commercial bank" beside 'bank' does; "Yes" beside 'yes', "BAAC" beside 'baac'
+    do not), and the column named alone where no codebook holds it."""
+    from abcresearch.survey.instrument import codebook
+
+    cb = codebook("households")
+    words = validate.skip_logic_in_words
+    assert words("fin_debt_source", "bank", "en", cb, "household") == (
+        "fin_debt_source (Main source of debt) is 'bank' (Commercial bank)")
+    assert words("fin_debt_source", "baac", "en", cb, "household") == (
+        "fin_debt_source (Main source of debt) is 'baac'")
+    assert words("fin_debt_source", "baac", "th", cb, "household") == (
+        "ข้อ fin_debt_source (แหล่งหนี้หลัก) ตอบว่า 'baac' (ธ.ก.ส.)")
+    assert words("fin_has_debt", "yes", "en", cb, "household") == "fin_has_debt (Has debt) is 'yes'"
+    thai_only = cb.assign(label_en="")
+    assert words("fin_has_debt", "yes", "en", thai_only) == "fin_has_debt (มีหนี้สิน) is 'yes'"
+    assert words("not_in_the_form", "1", "th", cb, "household") == "ข้อ not_in_the_form ตอบว่า '1'"
 
 
 def test_required_only_when_relevant(tmp_path):

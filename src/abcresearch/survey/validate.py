@@ -686,6 +686,78 @@ def _is_item(q: Any) -> bool:
         or q.name in ingest_settings().answers_kept_when_unusable
 
 
+def skip_logic_in_words(question: str, value: str, lang: str, cb: pd.DataFrame | None = None,
+                        form: str | None = None) -> str:
+    """Return a question's skip logic as a field data manager says it, in ``lang``.
+
+    The form's ``relevant`` (``${vil_master_plan} = 'yes'``) stood in the messages as written;
+    it is said in the words of ``relevant`` in ``params/validation_rules.yaml``: the gate
+    question's column with its label in the codebook ``cb`` (``{question}``: "vil_master_plan
+    (Has a community master plan)") and the answer that asks the follow-up, quoted, with its
+    choice label in ``form`` where the label says more than the answer (``{answer}``: "'yes'
+    (ใช่)"; the English label "Yes" adds nothing to "'yes'"). A label missing in ``lang`` is
+    the other language's; a question ``cb`` does not hold is named alone.
+
+    Parameters
+    ----------
+    question : str
+        The gate question (``relevant_question`` in the codebook).
+    value : str
+        The answer to it that asks the follow-up (``relevant_value``).
+    lang : {"en", "th"}
+        The language of the words.
+    cb : pandas.DataFrame, optional
+        A codebook holding the gate question (:func:`abcresearch.survey.instrument.codebook`).
+    form : {"household", "village"}, optional
+        The form of the gate's choice list.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from abcresearch.survey.instrument import codebook
+    >>> cb = codebook("households")
+    >>> skip_logic_in_words("fin_has_debt", "yes", "en", cb, "household")
+    "fin_has_debt (Has debt) is 'yes'"
+    >>> skip_logic_in_words("fin_has_debt", "yes", "th", cb, "household")
+    "ข้อ fin_has_debt (มีหนี้สิน) ตอบว่า 'yes' (ใช่)"
+    >>> skip_logic_in_words("fin_has_debt", "yes", "en")
+    "fin_has_debt is 'yes'"
+    """
+    lang = "th" if lang == "th" else "en"
+
+    def label(rows: pd.DataFrame) -> str:
+        """Return the first row's label in ``lang``, else in the other language, else ""."""
+        if not len(rows):
+            return ""
+        row = rows.iloc[0]
+        for column in (f"label_{lang}", "label_en" if lang == "th" else "label_th"):
+            text = row.get(column)
+            if isinstance(text, str) and text.strip():
+                return text.strip()
+        return ""
+
+    named, answer = question, f"'{value}'"
+    gate = cb[cb["name"] == question] if cb is not None else pd.DataFrame()
+    if said := label(gate):
+        named += f" ({said})"
+    if len(gate) and form and isinstance(gate["list_name"].iloc[0], str):
+        listed = instrument_choices(gate["list_name"].iloc[0], form)
+        said = label(listed[listed["name"] == value])
+        if said and said.casefold() != str(value).strip().casefold():
+            answer += f" ({said})"
+    text = load(RULES_FILE, parse_validation_rules).relevant[lang]
+    return text.format(question=named, answer=answer)
+
+
+def _skip_logic_params(q: Any, cb: pd.DataFrame, form: str | None) -> dict[str, str]:
+    """Return the issue params saying codebook row ``q``'s skip logic in English and Thai."""
+    return {key: skip_logic_in_words(q.relevant_question, q.relevant_value, lang, cb, form)
+            for key, lang in (("relevant", "en"), ("relevant_th", "th"))}
+
+
 def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: str,
                 framed: pd.Series | None = None) -> dict[str, np.ndarray]:
     """Stage 2: apply the codebook rules to a typed frame, adding failures to ``issues``.
@@ -723,8 +795,10 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             none = np.zeros(len(typed), dtype=bool)
             unknown = (blanks.get(q.relevant_question, none)
                        | typefail.get(q.relevant_question, none))
-            issues.add(present & ~relevant & ~unknown, name, "not_relevant",
-                       params={"relevant": q.relevant})
+            asked_not = present & ~relevant & ~unknown
+            if asked_not.any():
+                issues.add(asked_not, name, "not_relevant",
+                           params=_skip_logic_params(q, cb, form))
         else:
             relevant = np.ones(len(typed), dtype=bool)
         if q.required:
@@ -782,19 +856,21 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
         unusable &= item
         if unusable.any():
             blanks[name] = unusable
-    _blank_with_gate(typed, cb, issues, blanks, typefail)
+    _blank_with_gate(typed, cb, issues, blanks, typefail, form)
     return blanks
 
 
 def _blank_with_gate(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
-                     blanks: dict[str, np.ndarray], typefail: Mapping[str, np.ndarray]) -> None:
+                     blanks: dict[str, np.ndarray], typefail: Mapping[str, np.ndarray],
+                     form: str | None = None) -> None:
     """Add to ``blanks`` the follow-ups whose gate answer is to be left blank.
 
     A question ``params/ingest.yaml`` lists under ``answers.blank_with_their_gate`` (the master
     plan's year), answered where its gate's answer (the plan) was unusable, is left blank too,
     with an ``item_gate_unusable`` warning: a year kept beside a blank plan read as the year of
     a plan. Its own unusable answer is already named by its own rule. ``typefail``: the rows
-    whose answer to a column was not of its type (:func:`_type_failed`).
+    whose answer to a column was not of its type (:func:`_type_failed`); ``form``: the form
+    of the gate's choice list, whose label the warning says (:func:`skip_logic_in_words`).
     """
     from abcresearch.survey.settings import ingest_settings
 
@@ -808,8 +884,8 @@ def _blank_with_gate(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues,
         gone = blanks.get(gate, none) | typefail.get(gate, none)
         own = blanks.get(q.name, none)
         rows = gone & typed[q.name].notna().to_numpy(dtype=bool) & ~own
-        issues.add(rows, q.name, "item_gate_unusable", params={"relevant": q.relevant})
         if rows.any():
+            issues.add(rows, q.name, "item_gate_unusable", params=_skip_logic_params(q, cb, form))
             blanks[q.name] = own | rows
 
 
