@@ -763,3 +763,28 @@ def test_the_reports_compounds_the_word_list_lacks_stay_whole() -> None:
     assert thai.segment("เจ็บป่วยนอนโรงพยาบาล") == ["เจ็บป่วย", "นอนโรงพยาบาล"]
     # a long one breaks at its parts only: before "โรงพยาบาล", never inside "นอน"
     assert thai.word_parts("นอนโรงพยาบาล")[0] == "นอน"
+
+
+COUNTS = ["จัดเวทีประชาคมปีละ 4 ครั้งต่อปี", "มี 12 ครัวเรือน และ 1,250 บาทต่อคน",
+          "ต่างกัน 5 จุด จาก ๓ ด้าน"]
+
+
+def test_a_number_and_the_word_that_counts_it_stay_on_one_line() -> None:
+    """A line ended "ปีละ 4" over "ครั้ง" (a number and its classifier read as two things); the
+    space before a counting word is a no-break space, the space before other words (a village's
+    name, "ข้อมูล" that only starts like "ข้อ") stays a place to break, and the text copies out
+    as it was."""
+    nbsp = thai.NO_BREAK_SPACE
+    for text in COUNTS:
+        marked = thai.mark_breaks(text)
+        assert thai.strip_marks(marked) == text
+        assert not re.search("[0-9๐-๙] ", marked), marked
+    assert f"4{nbsp}ค" in thai.mark_breaks(COUNTS[0])
+    assert " บ้า" in thai.mark_breaks("หมู่ที่ 13 บ้านควนตะเคียน")
+    assert thai.mark_breaks("2549 ข้อมูลสังเคราะห์").startswith("2549 ")
+    assert thai.mark_breaks("41% ของครัวเรือน").startswith("41% ")
+    lines = _lines_in_narrow_boxes([thai.mark_breaks(t) for t in COUNTS], "zh")
+    for page in lines:
+        rows = [line.strip() for line in page.split("\r\n") if line.strip()]
+        assert not [b for b in rows[1:] if b.startswith(("ครั้ง", "ครัวเรือน", "บาท", "จุด",
+                                                          "ด้าน"))], rows

@@ -54,6 +54,7 @@ from importlib import resources
 
 __all__ = [
     "ABBREVIATION",
+    "CLASSIFIERS",
     "CURLY_QUOTES",
     "LONG_WORD",
     "NO_BREAK_AFTER",
@@ -90,6 +91,17 @@ ABBREVIATION = 6
 
 NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"})
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง")."""
+
+CLASSIFIERS = frozenset({
+    "ครั้ง", "คน", "ครัวเรือน", "ครอบครัว", "หมู่บ้าน", "ตำบล", "อำเภอ", "จังหวัด", "แห่ง",
+    "กลุ่ม", "กองทุน", "องค์กร", "เรื่อง", "ข้อ", "ด้าน", "ระดับ", "ขั้น", "ประเภท", "แผน",
+    "ราย", "หลัง", "ไร่", "ตัว", "คู่", "รอบ", "เท่า", "จุด", "คะแนน", "บาท", "ล้าน", "แสน",
+    "หมื่น", "พัน", "ปี", "เดือน", "สัปดาห์", "วัน", "ชั่วโมง", "นาที", "เปอร์เซ็นต์",
+})
+"""Words that count what a number before them counts (Thai classifiers and units): a line does
+not break between the number and the word ("ปีละ 4" at a line's end and "ครั้ง" starting the
+next read as two things). Other words after a number stay a place to break ("หมู่ที่ 13" over
+"บ้านควนตะเคียน" in a narrow column)."""
 
 ORDINAL = "ที่"
 """The ordinal word: before a number it stays with the word before it ("ขั้นที่ 2")."""
@@ -142,6 +154,10 @@ _QUOTE_TOUCHING = re.compile(
 _SPACE_BEFORE_NUMBER = re.compile(  # "พ.ศ. 2549" too, and a group's letter ("กลุ่ม B")
     "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=[0-9\u0e50-\u0e59]|[A-Z](?![A-Za-z]))")
 NO_BREAK_SPACE = "\u00a0"
+# what a number ends with before the word that counts it ("4 ครั้ง", "๔ ครั้ง", "1,250 บาท")
+_NUMBER_END = frozenset("0123456789\u0e50\u0e51\u0e52\u0e53\u0e54\u0e55\u0e56\u0e57\u0e58\u0e59")
+# marks, inside mark_breaks, a space before a counting word (never in a report's text)
+_COUNTED = "\x00"
 VILLAGE_NUMBER = re.compile("(?<![A-Za-z])(" + "|".join(re.escape(w) for w in VILLAGE_WORDS)
                             + ")( ?)(?=[0-9\u0e50-\u0e59])")
 """A village's word and its number, with the space between them if any ("หมู่ที่ 4",
@@ -567,7 +583,11 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
         # words
         ordinal = (len(words) > 1 and words[-1] == ORDINAL
                    and _BEFORE_NUMBER.match(text, m.end()) is not None)
-        out = _mark_word(words[0])
+        # a count's word stays with its number ("4 ครั้ง"): the space before it is marked,
+        # and written as a no-break space below
+        counted = (words[0] in CLASSIFIERS and m.start() >= 2 and text[m.start() - 1] == " "
+                   and text[m.start() - 2] in _NUMBER_END)
+        out = (_COUNTED if counted else "") + _mark_word(words[0])
         for k, (before, word) in enumerate(zip(words, words[1:], strict=False)):
             # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
             joined = before in NO_BREAK_AFTER or (ordinal and k == len(words) - 2)
@@ -575,7 +595,8 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
             out += _mark_word(word)
         return out
 
-    return _THAI_RUN.sub(mark, text)
+    marked = _THAI_RUN.sub(mark, text)
+    return marked.replace(" " + _COUNTED, NO_BREAK_SPACE) if _COUNTED in marked else marked
 
 
 def strip_marks(text: str) -> str:
