@@ -444,3 +444,44 @@ def test_a_grade_the_missing_figures_decide_is_withheld() -> None:
     assert missing[0] == ("process_step",) and missing[1] == ("master_plan",)
     res = apply_rules(ind, gr)
     assert res["grade"].tolist()[2:] == ["B", "C", "A"]
+
+
+def test_a_ratio_counts_the_villages_it_leaves_out() -> None:
+    """A village whose form kept its groups but lost its household count (an unusable answer
+    blanked at ingest) dropped out of its tambon's groups per 100 households without a word:
+    the ratio rests on the other villages, and ``groups_per_100hh_unanswered`` says how many
+    it leaves out (likewise members or population for ``welfare_share``)."""
+    forms = pd.DataFrame({"village_code": ["80150101", "80150102", "80150103", "80150201"],
+                          "vil_households": [100, None, 300, 50],
+                          "vil_population": [400, 600, None, 200],
+                          "vil_groups": [4, 9, 2, 1],
+                          "vil_welfare_members": [100, None, 90, 50],
+                          "vil_forums_year": [4, 4, 4, 4], "vil_process_step": ["4", "4", "4", "4"],
+                          "vil_master_plan": ["yes", "yes", "yes", "yes"]})
+    org = organisation_strength(forms, "tambon_code")
+    # groups: the first and third villages (the second has no household count)
+    assert org.loc["801501", "groups_per_100hh"] == pytest.approx(100 * 6 / 400)
+    # welfare: the first only (the second has no members, the third no population)
+    assert org.loc["801501", "welfare_share"] == pytest.approx(100 / 400)
+    assert org.loc["801501", ["groups_per_100hh_unanswered",
+                              "welfare_share_unanswered"]].tolist() == [1, 2]
+    assert org.loc["801502", ["groups_per_100hh_unanswered",
+                              "welfare_share_unanswered"]].tolist() == [0, 0]
+    # a village has no pool: its own ratio is missing where a part is, and counted once
+    village = organisation_strength(forms)
+    assert np.isnan(village.loc["80150102", "groups_per_100hh"])
+    assert village["groups_per_100hh_unanswered"].tolist() == [0, 1, 0, 0]
+    # a grade rule on a ratio says so in the tambon's reason, as on an average
+    gr = load_grade_rules()
+    ind = _ind(**HAND)
+    ind["welfare_share"] = [0.25, 0.5, 0.5, 0.5, 0.5]
+    ind["welfare_share_unanswered"] = [2, 0, 0, 0, 0]
+    rule = {"grade": "C", "why": gr.rules[0]["why"], "any": [
+        {"indicator": "welfare_share", "op": "<", "value": 0.3,
+         "reason": {"th": "สมาชิกกองทุนสวัสดิการร้อยละ {value_pct:.0f}",
+                    "en": "welfare-fund members {value_pct:.0f}%"},
+         "reason_not": {"th": "สมาชิกกองทุนสวัสดิการร้อยละ {value_pct:.0f}",
+                        "en": "welfare-fund members {value_pct:.0f}%"}}]}
+    tambon = apply_rules(ind, gr, [rule, gr.rules[-1]], level="tambon")
+    assert tambon.loc["v0", "reason_th"] == ("สมาชิกกองทุนสวัสดิการร้อยละ 25"
+                                             + gr.partial_reason["th"].format(n=2))

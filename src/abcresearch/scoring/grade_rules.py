@@ -425,7 +425,8 @@ def apply_rules(ind: pd.DataFrame, gr: GradeRules,
     failed: dict[str, list[dict[str, tuple[str, str]]]] = {"th": [{} for _ in range(n)],
                                                            "en": [{} for _ in range(n)]}
     missing_used: list[set[str]] = [set() for _ in range(n)]
-    # a tambon's villages without an averaged form figure (organisation_strength)
+    # a tambon's villages left out of a form figure it averages or pools
+    # (organisation_strength)
     blank = {c.removesuffix("_unanswered"): ind[c].fillna(0).to_numpy()
              for c in ind.columns if level == "tambon" and str(c).endswith("_unanswered")}
     for rule in rules:

@@ -28,9 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = ["UNANSWERED_OF", "area_indicators", "group_type_names", "organisation_strength"]
 
-#: Village-form indicators averaged over a tambon's villages -> the column behind each; an
-#: area's ``<indicator>_unanswered`` counts its villages whose form has no usable answer.
-UNANSWERED_OF = {"forums_year": "_forums", "process_step": "_step", "master_plan": "_plan"}
+#: Village-form indicators a tambon averages or pools over its villages -> the columns behind
+#: each; an area's ``<indicator>_unanswered`` counts its villages left out of it, whose form
+#: has no usable answer to one of them (a ratio pools its numerator and denominator over the
+#: villages with both: a blank household count leaves the village's groups out too).
+UNANSWERED_OF: dict[str, tuple[str, ...]] = {
+    "forums_year": ("_forums",), "process_step": ("_step",), "master_plan": ("_plan",),
+    "groups_per_100hh": ("_groups", "_hh"), "welfare_share": ("_welfare", "_pop")}
 
 
 def _num(df: pd.DataFrame, col: str) -> pd.Series:
@@ -75,7 +79,9 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
         Index ``area``; ``groups_per_100hh``, ``n_group_types``, ``welfare_share``,
         ``forums_year``, ``org_strength``, ``process_step``, ``master_plan``,
         ``group_types`` (space-separated kind names, form order), ``n_villages``, and for each
-        indicator of :data:`UNANSWERED_OF` ``<indicator>_unanswered`` (villages without it).
+        indicator of :data:`UNANSWERED_OF` ``<indicator>_unanswered`` (villages left out of it:
+        for ``groups_per_100hh`` and ``welfare_share``, those without a usable numerator or
+        denominator).
     """
     gr = load_grade_rules(rules)
     v = villages.copy()
@@ -128,9 +134,11 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
         "n_villages": g.size(),
     })
     # villages whose form left a figure blank (an unusable answer, the rest of the form kept):
-    # a tambon's average rests on the others, and "no village held a forum" cannot be said
-    for name, col in UNANSWERED_OF.items():
-        out[f"{name}_unanswered"] = g.size() - g[col].count()
+    # a tambon's average or ratio rests on the others, and "no village held a forum" cannot
+    # be said
+    for name, cols in UNANSWERED_OF.items():
+        out[f"{name}_unanswered"] = v[list(cols)].isna().any(axis=1).groupby(
+            v[area], sort=True).sum()
     source = {"groups_per_100hh": "groups_per_100hh", "group_types": "n_group_types",
               "welfare_share": "welfare_share", "forums_year": "forums_year"}
     # components an area has no answer for are left out and the others' weights rescaled
