@@ -450,3 +450,75 @@ def test_the_need_column_says_high_or_lower_under_its_heading(sample_store) -> N
     full = {label(f"readiness.need_short.{c}", "th") for c in ("high", "low")}
     assert not any(f"· {w}\n" in reasons or reasons.rstrip().endswith(f"· {w}") for w in full)
     assert "· ความจำเป็น" in reasons, reasons[:300]
+
+
+def test_a_tambons_pooled_ratios_say_how_many_villages_they_leave_out(sample_store,
+                                                                        monkeypatch) -> None:
+    """A village whose form kept its groups but lost its household count dropped out of its
+    tambon's groups per 100 households (and of its welfare-fund share, without members or
+    population) with nothing said: the organisation ranking of tambons now says how many
+    villages each tambon's ratio leaves out, each count recorded as printed."""
+    quiet = AreaReport.load("8015", 2549, store=sample_store, lang="th")
+    tambons = quiet.analysis.tambons.copy()
+    # every village answered both parts in the sample (organisation_strength counts them)
+    counts = tambons[["groups_per_100hh_unanswered", "welfare_share_unanswered"]]
+    assert (counts == 0).to_numpy().all()
+    assert "ไม่นับหมู่บ้าน" not in quiet.readiness().tables[-1].notes
+    report = AreaReport.load("8015", 2549, store=sample_store, lang="th")
+    t = report.t
+    # one village of the first tambon without a household count, two of the second without
+    # a population; the third tambon's form figures all blank: its "–" says so already
+    first, second, third = tambons.index[:3]
+    tambons.loc[first, "groups_per_100hh_unanswered"] = 1
+    tambons.loc[second, "welfare_share_unanswered"] = 2
+    tambons.loc[third, ["welfare_share", "welfare_share_unanswered"]] = [np.nan, 4]
+    monkeypatch.setattr(report.analysis, "tambons", tambons)
+    res = report.readiness()
+    notes = res.tables[-1].notes
+    name = {c: report.child_name(str(tambons.loc[c, "tambon_code"]))
+            for c in (first, second, third)}
+    assert t("readiness.org.left_out.groups_per_100hh", column=t("readiness.col.org_strength"),
+             areas=t("readiness.org.left_out.area", area=name[first], n="1")) in notes
+    assert ("คะแนนความเข้มแข็งองค์กรคิดจำนวนกลุ่มต่อ 100 ครัวเรือนโดยไม่นับหมู่บ้านที่ไม่มี"
+            f"จำนวนกลุ่มหรือจำนวนครัวเรือนที่ใช้ได้ ได้แก่ {name[first]} 1 หมู่บ้าน") in notes
+    assert ("สมาชิกกองทุนสวัสดิการ (%) ไม่นับหมู่บ้านที่ไม่มีจำนวนสมาชิกกองทุนหรือจำนวนประชากร"
+            f"ที่ใช้ได้ ได้แก่ {name[second]} 2 หมู่บ้าน") in notes
+    assert name[third] not in notes.split(" · ", 1)[1]
+    code = {c: str(tambons.loc[c, "tambon_code"]) for c in (first, second)}
+    recorded = {(e.name, e.area): e.text for e in res.published if e.kind == "public"
+                and e.name.endswith("_unanswered")}
+    assert recorded == {("groups_per_100hh_unanswered", code[first]): "1",
+                        ("welfare_share_unanswered", code[second]): "2"}
+    # in English too
+    en = AreaReport.load("8015", 2549, store=sample_store, lang="en")
+    monkeypatch.setattr(en.analysis, "tambons", tambons)
+    en_notes = en.readiness().tables[-1].notes
+    assert ("Organisation strength counts groups per 100 households without the villages "
+            "lacking a usable count of groups or of households: "
+            f"1 in {en.child_name(code[first])}") in en_notes
+    assert ("Welfare-fund members (%) leave out the villages without a usable count of members "
+            f"or of people: 2 in {en.child_name(code[second])}") in en_notes
+
+
+def test_the_province_ranking_names_only_the_printed_tambons_pooled_ratios(
+        sample_store, monkeypatch) -> None:
+    """The province ranking lists its strongest tambons: the note on villages a pooled ratio
+    leaves out names only the tambons it prints (and records only their counts)."""
+    from abcresearch.reports.province import ProvinceReport
+
+    overview = ProvinceReport.load("80", 2549, store=sample_store)
+    tambons = overview.analysis.tambons.copy()
+    tambons["welfare_share_unanswered"] = 1
+    monkeypatch.setattr(overview.analysis, "tambons", tambons)
+    table = overview.tambon_table
+    order = table.sort_values("org_strength", ascending=False, kind="mergesort")
+    names = [f"{a} ({b})" for a, b in zip(order["tambon_name"], order["amphoe_name"],
+                                          strict=True)]
+    one = overview.readiness(limit=1)
+    notes = one.tables[-1].notes
+    assert f"ได้แก่ {names[0]} 1 หมู่บ้าน" in notes
+    assert not any(n in notes for n in names[1:])
+    assert [e.area for e in one.published if e.name == "welfare_share_unanswered"] \
+        == [order["tambon_code"].iloc[0]]
+    every = overview.readiness(limit=None).tables[-1].notes
+    assert all(f"{n} 1 หมู่บ้าน" in every for n in names)

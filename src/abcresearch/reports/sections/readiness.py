@@ -394,6 +394,72 @@ def _blank_note(t: Callable[..., str], table: pd.DataFrame) -> str:
     return " · " + t("readiness.org.blank") if blank else ""
 
 
+def _org_order(rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Return the rows in the organisation ranking's order (strongest first), named in ``_name``."""
+    return rows.assign(_name=names).sort_values("org_strength", ascending=False,
+                                                na_position="last", kind="mergesort")
+
+
+# Ratios a tambon pools over its villages that the organisation ranking prints (the welfare
+# share) or scores (groups per 100 households, in organisation strength), in note order
+_POOLED_RATIOS = ("welfare_share", "groups_per_100hh")
+
+
+def _pooled_left_out_note(report: AreaContext | ProvinceContext, pub: Publisher,
+                         rows: pd.DataFrame, names: list[str], shown: int | None = None
+                         ) -> str:
+    """Say which tambons' pooled ratios in the organisation ranking leave villages out.
+
+    A tambon pools groups and households (welfare-fund members and population) over the
+    villages whose form has both; a village with one of them blank (an unusable answer, the
+    rest of the form kept) is left out of the ratio, which rests on the others
+    (``<ratio>_unanswered`` of :func:`~abcresearch.scoring.indicators.organisation_strength`).
+    Each count is a village-form count, public; it goes into the ledger as printed. A tambon
+    whose ratio rests on no village prints "–" (the table's blank note) and is not listed.
+
+    Parameters
+    ----------
+    report : AreaContext or ProvinceContext
+        The report.
+    pub : Publisher
+        The section's publisher.
+    rows : pandas.DataFrame
+        The tambons' grade rows (``code``, the ratios of :data:`_POOLED_RATIOS` and their
+        ``_unanswered`` counts).
+    names : list of str
+        The rows' names, as the ranking prints them.
+    shown : int, optional
+        How many rows the ranking prints, strongest first (None: all).
+
+    Returns
+    -------
+    str
+        ``" · "`` and one sentence per ratio that leaves villages out, or ``""``.
+    """
+    t = report.t
+    ordered = _org_order(rows, names)
+    if shown is not None:
+        ordered = ordered.head(shown)
+    column = {"welfare_share": t("readiness.col.welfare_share"),
+              "groups_per_100hh": t("readiness.col.org_strength")}
+    notes = []
+    for ratio in _POOLED_RATIOS:
+        count = f"{ratio}_unanswered"
+        if count not in ordered:
+            continue
+        areas = []
+        for code, name, value, n in zip(ordered["code"], ordered["_name"], ordered[ratio],
+                                        ordered[count], strict=True):
+            if pd.isna(value) or pd.isna(n) or not n:
+                continue
+            printed = pub.public(count, float(n), "count", str(code))
+            areas.append(t("readiness.org.left_out.area", area=name, n=printed.text))
+        if areas:
+            notes.append(t(f"readiness.org.left_out.{ratio}", column=column[ratio],
+                           areas=names_list(t, areas)))
+    return "".join(f" · {x}" for x in notes)
+
+
 def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
                       names: list[str], level: str) -> pd.DataFrame:
     """Organisation strength ranking (village-form figures: no suppression applies).
@@ -409,8 +475,7 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
         What the rows are.
     """
     t = report.t
-    r = rows.assign(_name=names).sort_values("org_strength", ascending=False,
-                                             na_position="last", kind="mergesort")
+    r = _org_order(rows, names)
     rank = printed_rank(r["org_strength"]).astype("Int64")
     name_col = t("col.village") if level == "village" else t("col.tambon")
     out = pd.DataFrame({
@@ -773,7 +838,10 @@ def readiness(report: AreaContext) -> SectionResult:
     org = _publish_org_ranking(pub, report, org_ranking_table(report, rows, names, child), child)
     if report.level == "village":
         org = _rank_in_tambon(report, org, pub)
-    out.table(org, t("readiness.org.caption"), t("readiness.org.notes") + _blank_note(t, org),
+    # a tambon's pooled ratios rest on the villages with both figures: say which leave some out
+    pooled = _pooled_left_out_note(report, pub, rows, names) if child == "tambon" else ""
+    out.table(org, t("readiness.org.caption"),
+              t("readiness.org.notes") + _blank_note(t, org) + pooled,
               decimals=pub.digits("score"))
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
                                                "organisations": org},
@@ -819,7 +887,9 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     notes = t("readiness.org.notes")
     if len(org) < total:
         notes = f"{notes} {t('readiness.org.limited', n=len(org), total=total)}"
-    out.table(org, t("readiness.org.caption"), notes + _blank_note(t, org),
+    out.table(org, t("readiness.org.caption"),
+              notes + _blank_note(t, org) + _pooled_left_out_note(report, pub, tt, names,
+                                                                  len(org)),
               decimals=pub.digits("score"))
     return out.result(estimates=tt, details={"points": pts, "cells": cells,
                                              "organisations": org},
