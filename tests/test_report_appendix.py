@@ -59,6 +59,15 @@ def test_org_strength_weights_add_up_to_one(results) -> None:
     assert sum(float(w) for w in table.iloc[:, 1]) == pytest.approx(1.0)
 
 
+def test_org_strength_says_a_tambons_ratios_rest_on_villages_with_both_figures(
+        results) -> None:
+    """A tambon pools groups and households (members and population) over the villages with
+    both figures: the appendix says so, and where the ranking counts those left out."""
+    notes = results["org_strength"].tables[0].notes
+    assert "จากผลรวมของหมู่บ้านที่มีตัวเลขที่ใช้ได้ครบทั้งสองตัว" in notes
+    assert "หมู่บ้านที่ขาดตัวใดตัวหนึ่งจะไม่นับ" in notes
+
+
 def test_mapping_covers_the_seven_capitals(methods, results) -> None:
     pc = appendix.load_programme_capitals()
     mapped = {c for p in pc.programme for c in p["capitals"]} | set(pc.added)

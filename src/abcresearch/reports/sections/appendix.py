@@ -229,7 +229,7 @@ def org_strength(report: MethodsContext) -> SectionResult:
         t("appendix.col.component"): [t(f"appendix.org.{c}") for c in comps],
         t("appendix.col.weight"): [f"{float(v['weight']):g}" for v in comps.values()],
         t("appendix.col.full"): [f"{float(v['full']):g}" for v in comps.values()]}),
-        t("appendix.org"))
+        t("appendix.org"), t("appendix.org_pooled"))
     return out.result()
 
 
