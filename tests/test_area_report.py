@@ -431,3 +431,23 @@ def test_the_index_names_each_tambons_amphoe_and_links_its_tables_workbook(tmp_p
                                                                                 tmp_path))]
     head = render_index(round_dir, 2549, amphoe)
     assert label("index.amphoe", "th") not in head[head.index("<thead>"):head.index("</thead>")]
+
+
+def test_a_villages_english_name_beside_the_thai_is_its_number_whatever_its_own_name() -> None:
+    """The English name under the Thai one was cut at the first Thai word of the village's own
+    name: "Village 5 KM.5 บ้านใหม่" printed "Village 5 KM.5" on the cover and every page's
+    header, half a name; it is the official "Village 5" whatever script the name is in."""
+    from dataclasses import replace
+
+    from abcresearch.reports.render.display import beside_thai, report_header
+    from abcresearch.survey.areas import get_area
+
+    official = get_area("80150105")
+    for own in ("KM.5 บ้านใหม่", "บ้านใหม่", "Ban Mai บ้านใหม่", "(บ้านใหม่)"):
+        named = replace(official, name_th=f"หมู่ที่ 5 {own}", name_en=f"Village 5 {own}")
+        assert beside_thai(named) == "Village 5", own
+        assert beside_thai(named, labelled=False) == "Village 5", own
+        assert report_header(named, 2549, "th", False)["title"] == f"หมู่ที่ 5 {own} · Village 5"
+    tambon = get_area("801501")
+    assert beside_thai(tambon) == tambon.label("en")
+    assert beside_thai(tambon, labelled=False) == tambon.name_en

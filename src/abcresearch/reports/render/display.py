@@ -336,18 +336,33 @@ def figure(fig: Any, close: bool = True) -> None:
 # Page header and key figures
 
 
-# from the first word in Thai letters (maybe in brackets, as English names once held it) to the end
-_THAI_ASIDE = re.compile(r"\s+\(?[^\s()\u0E00-\u0E7F]*[\u0E00-\u0E7F].*$")
-
-
-def beside_thai(name_en: str) -> str:
-    """Return an English name as printed beside the Thai name: without its Thai part.
+def beside_thai(area: Any, labelled: bool = True) -> str:
+    """Return an area's English name as printed beside its Thai name: a village's number alone.
 
     A village has no English name of its own: it is "Village 3 บ้านบางเคี่ยม"
     (:func:`abcresearch.labels.village_name`), which beside "หมู่ที่ 3 บ้านบางเคี่ยม" said the
-    name twice (the cover and every page's header of a Thai report); "Village 3" is left.
+    name twice (the cover and every page's header of a Thai report); "Village 3" is left, the
+    official list's name of the village, whatever script its own name is in (cutting the name
+    at its first Thai word left "Village 5 KM.5" of "Village 5 KM.5 บ้านใหม่").
+
+    Parameters
+    ----------
+    area : abcresearch.survey.areas.Area
+        The area, a village named from its form or not.
+    labelled : bool
+        With the level's word, as :meth:`~abcresearch.survey.areas.Area.label` gives it
+        ("Khanom Subdistrict"); else the name alone (``name_en``, "Khanom").
+
+    Returns
+    -------
+    str
+        The English name; for a village, the official ``"Village N"``.
     """
-    return _THAI_ASIDE.sub("", name_en) or name_en
+    if area.level == "village":
+        from abcresearch.survey.areas import get_area
+
+        area = get_area(area.code)
+    return str(area.label("en") if labelled else area.name_en)
 
 
 def report_header(area: Any, survey_round: int, lang: str, synthetic: bool,
@@ -381,7 +396,7 @@ def report_header(area: Any, survey_round: int, lang: str, synthetic: bool,
         raise ReportError(f"language {lang!r} is not supported; use one of "
                           f"{', '.join(LANGUAGES)}")
     other = "en" if lang == "th" else "th"
-    shown = {k: area.label(k) if k == "th" else beside_thai(area.label(k)) for k in (lang, other)}
+    shown = {k: area.label(k) if k == "th" else beside_thai(area) for k in (lang, other)}
     header: dict[str, Any] = {"title": f"{shown[lang]} · {shown[other]}",
                               "subtitle": f"{label('round', lang)} {int(survey_round)}",
                               "synthetic": bool(synthetic), "lang": lang}

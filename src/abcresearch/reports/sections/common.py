@@ -45,10 +45,8 @@ def cover_block(words: Words, name_th: str, name_en: str, lines: list[str], synt
     title_key : str
         Label of the report's title above the names (a model-based report is not a survey's).
     """
-    from abcresearch.reports.render.display import beside_thai
     from abcresearch.reports.render.typst import escape_markup as esc
 
-    name_en = beside_thai(name_en)  # under the Thai name: "Village 3", not its Thai name again
     # what the document is, above whose it is: a printed copy handed to a forum says it itself
     title = words(title_key)
     md = "\n\n".join([f"**{title}**", f"# {name_th} · {name_en}", *lines])

@@ -17,7 +17,7 @@ from abcresearch.analysis.status import GradeStatus, load_status_rules
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.formatting import with_aside
-from abcresearch.reports.render.display import report_header
+from abcresearch.reports.render.display import beside_thai, report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections.common import cover_block, within_words
 from abcresearch.scoring.grade_rules import load_grade_rules
@@ -126,7 +126,9 @@ def cover(report: AreaContext) -> SectionResult:
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
     # provenance (fingerprint, scheme, version) is in the methods note, not on the cover
-    return cover_block(report.words, a.name_th, a.name_en, lines, report.analysis.synthetic,
+    # under the Thai name: "Village 3", not its Thai name again
+    return cover_block(report.words, a.name_th, beside_thai(a, labelled=False), lines,
+                       report.analysis.synthetic,
                        details={"villages": n_vil, "households": n_hh,
                                 "coverage": report.status.coverage.as_dict(),
                                 "grade_status": report.status.grade_status.value,
