@@ -688,3 +688,27 @@ def test_a_device_or_server_time_a_spreadsheet_rewrote_keeps_the_household(tmp_p
     assert pd.isna(hh.loc[exp.households.loc[4, "_uuid"], "start"])
     assert pd.notna(hh.loc[exp.households.loc[5, "_uuid"], "start"])
     _counts_add_up(res, exp)
+
+
+def test_an_answer_not_on_its_list_is_told_the_lists_choices(tmp_path):
+    """ "not a choice of the list debt_source" named the form's internal list id and left the
+    field data manager to look its answers up; the message names them, in the form's order,
+    and at most CHOICES_SHOWN of them."""
+    from abcresearch.survey.instrument import choices
+
+    def edit(exp):
+        exp.households.loc[0, "financial/fin_has_debt"] = "yes"
+        exp.households.loc[0, "financial/fin_debt_source"] = "loan shark"
+        exp.households.loc[1, "financial/fin_income_sources"] = "farming lottery"
+
+    _, res = _run(tmp_path, edit)
+    issues = res.issues[res.issues["rule"].isin(["choice", "item_choice"])]
+    row = issues.set_index("column").loc["fin_debt_source"]
+    names = list(choices("debt_source", "household")["name"])
+    said = ", ".join(f"'{n}'" for n in names[:validate.CHOICES_SHOWN])
+    assert f"not a choice of the list debt_source, which has {said}" in row["message"]
+    assert f"ไม่อยู่ในตัวเลือกของรายการ debt_source ซึ่งมี {said}" in row["message_th"]
+    assert row["message"].count("'") == 2 * min(len(names), validate.CHOICES_SHOWN)
+    income = issues.set_index("column").loc["fin_income_sources"]
+    assert "which has 'farming'" not in income["message"]  # the list's own choices, not the answer
+    assert ", which has '" in income["message"]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -686,6 +686,39 @@ def _is_item(q: Any) -> bool:
         or q.name in ingest_settings().answers_kept_when_unusable
 
 
+CHOICES_SHOWN = 8
+"""How many of a list's choices a message names ("bank, baac, …")."""
+
+
+def choices_in_words(names: Iterable[Any]) -> str:
+    """Return a list's choices as a message names them: the answers the export may hold.
+
+    "not a choice of the list debt_source" named the form's internal list and left the field
+    data manager to look it up; the choices follow it, in the form's order, the first
+    :data:`CHOICES_SHOWN` and then "…".
+
+    Parameters
+    ----------
+    names : iterable
+        The choices' names (``name`` of the form's choices sheet).
+
+    Returns
+    -------
+    str
+        ``"'yes', 'no'"``, or the first :data:`CHOICES_SHOWN` and ``"…"``.
+
+    Examples
+    --------
+    >>> choices_in_words(["yes", "no"])
+    "'yes', 'no'"
+    >>> choices_in_words(str(n) for n in range(1, 11))
+    "'1', '2', '3', '4', '5', '6', '7', '8', …"
+    """
+    listed = [f"'{n}'" for n in names]
+    shown = listed[:CHOICES_SHOWN] + (["…"] if len(listed) > CHOICES_SHOWN else [])
+    return ", ".join(shown)
+
+
 def skip_logic_in_words(question: str, value: str, lang: str, cb: pd.DataFrame | None = None,
                         form: str | None = None) -> str:
     """Return a question's skip logic as a field data manager says it, in ``lang``.
@@ -836,16 +869,18 @@ def check_rules(typed: pd.DataFrame, cb: pd.DataFrame, issues: _Issues, form: st
             issues.add(present & (col != q.equals).fillna(False).to_numpy(dtype=bool), name,
                        "equals", params={"equals": q.equals})
         if q.type == "select_one":
-            allowed = set(instrument_choices(q.list_name, form)["name"])
+            names = instrument_choices(q.list_name, form)["name"]
+            allowed = set(names)
             bad = present & ~isin(col, allowed)
-            listed = {"list_name": q.list_name}
+            listed = {"list_name": q.list_name, "choices": choices_in_words(names)}
             issues.add(bad & item, name, "item_choice", params={**listed, **kept}, detail=detail)
             issues.add(bad & ~item, name, "choice", params={**listed, **rejected})
             unusable |= bad
         elif q.type == "select_multiple":
-            allowed = set(instrument_choices(q.list_name, form)["name"])
+            names = instrument_choices(q.list_name, form)["name"]
+            allowed = set(names)
             bad, none = _multi_check(col, allowed)
-            listed = {"list_name": q.list_name}
+            listed = {"list_name": q.list_name, "choices": choices_in_words(names)}
             issues.add(present & bad & item, name, "item_choice", params={**listed, **kept},
                        detail=detail)
             issues.add(present & bad & ~item, name, "choice", params={**listed, **rejected})
