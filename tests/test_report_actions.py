@@ -451,3 +451,42 @@ def test_an_action_ending_in_brackets_takes_its_agency_after_a_dot(mueang) -> No
     cells += [rep.summary_page().text for rep in mueang.values()]
     cells += [rep.results["what_to_do"].text for rep in mueang.values()]
     assert not [c for c in cells if ") (" in c]
+
+
+def test_a_gap_of_at_least_min_gap_as_printed_is_starred_where_the_interval_says_so(mueang
+                                                                                   ) -> None:
+    """ "20 (18–22) … 15 +5" went without a star in tambon 800108 and "52 (49–55) … 47 +5*"
+    with one in 800101, under the notes' same "at least 5 points": the rule was judged on the
+    unrounded gap (4.6 and 5.2). It is judged on the gap as printed, so a reader checking the
+    page finds every "+5" whose printed interval leaves out the province's share starred."""
+    min_gap = R.load_action_rules().min_gap * 100
+    starred = unstarred_big = 0
+    for rep in mueang.values():
+        table = rep.results["what_to_do"].to_frame(0)
+        for share, prov, gap in zip(table[rep.t("actions.col.area")],
+                                    table[rep.t("col.province")],
+                                    table[rep.t("actions.col.gap")], strict=True):
+            m = re.match(r"(\d+) \((\d+)–(\d+)\)$", str(share))
+            if not m or not re.match(r"[+-]?\d+\*?$", str(gap)):
+                continue
+            low, high, p = int(m[2]), int(m[3]), int(prov)
+            size = abs(int(str(gap).rstrip("*")))
+            excludes = p < low or p > high
+            assert str(gap).endswith("*") == (excludes and size >= min_gap), (rep.code, share,
+                                                                              prov, gap)
+            starred += str(gap).endswith("*")
+            unstarred_big += (size >= min_gap) and not excludes
+    assert starred
+
+
+def test_the_least_gap_is_judged_on_the_gap_as_printed() -> None:
+    """19.6% against 15.4% prints "20 … 15 +5" and is clear when its interval leaves out
+    15.4%; 20.4% against 15.6% (a gap of 4.8) prints "+4" and is not; an interval holding the
+    province's share is never clear."""
+    shares = pd.DataFrame({"estimate": [0.196, 0.204, 0.196, np.nan],
+                           "ci_low": [0.18, 0.19, 0.15, np.nan],
+                           "ci_high": [0.22, 0.22, 0.24, np.nan],
+                           "province": [0.154, 0.156, 0.154, 0.1]})
+    assert list(A.printed_gap(shares["estimate"], shares["province"]).round(2)[:3]) == [
+        0.05, 0.04, 0.05]
+    assert list(A.clear_differences(shares, 0.05)) == [True, False, False, False]

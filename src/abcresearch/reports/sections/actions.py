@@ -241,11 +241,52 @@ def _area_item_shares(report: AreaContext, rules: ActionRules) -> pd.DataFrame:
     out["hidden"] = [bool(own) or not on_pattern(pattern, rules.item(item))
                      or pattern.share_hidden(code, *item_share_cells(item))
                      for item, own in zip(out.index, own_rule, strict=True)]
-    # clear: the interval excludes the province's share, by at least min_gap (a census
-    # village's interval is no wider than the rounding: 10% against 9% was "clearly worse")
-    out["clear"] = ((out["ci_low"] > out["province"]) | (out["ci_high"] < out["province"])) \
-        & (out["gap"].abs() >= rules.min_gap)
+    out["clear"] = clear_differences(out, rules.min_gap)
     return out
+
+
+def clear_differences(shares: pd.DataFrame, min_gap: float) -> pd.Series:
+    """Whether each area share differs clearly from the province's: the star of the page.
+
+    Clear: the interval excludes the province's share, by at least ``min_gap`` (a census
+    village's interval is no wider than the rounding: 10% against 9% was "clearly worse"), the
+    gap judged as printed, of the printed shares (:func:`printed_gap`): "+5" went without a
+    star in one report and with one in another under the notes' same "at least 5 points"
+    (unrounded gaps of 4.6 and 5.2).
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        ``estimate``, ``ci_low``, ``ci_high`` and ``province`` (0-1 shares).
+    min_gap : float
+        The least gap (0.05 = 5 points).
+
+    Returns
+    -------
+    pandas.Series of bool
+    """
+    outside = (shares["ci_low"] > shares["province"]) | (shares["ci_high"] < shares["province"])
+    gap = printed_gap(shares["estimate"], shares["province"]).abs()
+    return outside & (gap >= min_gap - 1e-9)
+
+
+def printed_gap(share: pd.Series, province: pd.Series) -> pd.Series:
+    """Return the gap of shares to the province's as the page prints it: of the printed shares.
+
+    Both shares are rounded as the reports print a percentage (half up, to the digits of
+    ``percent`` in ``params/publication.yaml``) before the difference is taken, as
+    :func:`item_gap` writes it; a share not estimated gives NaN.
+    """
+    from abcresearch.reports.disclosure import publication_rules
+    from abcresearch.reports.render.display import format_number
+
+    digits = publication_rules().digits["percent"]
+
+    def printed(values: pd.Series) -> pd.Series:
+        return pd.Series([float(format_number(v, digits, 100.0).replace(",", "")) / 100.0
+                          if np.isfinite(v) else np.nan for v in values], index=values.index)
+
+    return printed(share) - printed(province)
 
 
 def on_pattern(pattern: Any, rule: ItemRule) -> bool:
