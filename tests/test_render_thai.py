@@ -788,3 +788,19 @@ def test_a_number_and_the_word_that_counts_it_stay_on_one_line() -> None:
         rows = [line.strip() for line in page.split("\r\n") if line.strip()]
         assert not [b for b in rows[1:] if b.startswith(("ครั้ง", "ครัวเรือน", "บาท", "จุด",
                                                           "ด้าน"))], rows
+
+
+def test_per_words_at_least_and_dates_do_not_break_inside() -> None:
+    """A reader review found "เฉลี่ยปี|ละ 3.3 ครั้ง", "อย่าง|น้อย 5 จุด", "ดิน|ถล่ม" and
+    "26|ก.พ. 2550": "ปีละ" and "อย่างน้อย" are words, and a day's number stays with its month
+    (in full or abbreviated) as the month does with its year."""
+    nbsp, zwsp = thai.NO_BREAK_SPACE, thai.ZERO_WIDTH_SPACE
+    for word in ("ปีละ", "วันละ", "อย่างน้อย", "ดินถล่ม", "มากที่สุด"):
+        assert word in thai.segment(f"เฉลี่ย{word}สามครั้ง"), word
+        assert zwsp not in thai.mark_breaks(word), word
+    for date in ("26 ก.พ. 2550", "3 มีนาคม 2550", "๓ ธ.ค. ๒๕๔๙"):
+        marked = thai.mark_breaks(f"เวทีประชาคมวันที่ {date} ที่ศาลา")
+        assert thai.strip_marks(marked) == f"เวทีประชาคมวันที่ {date} ที่ศาลา"
+        day, month, year = date.split(" ")
+        assert f"{day}{nbsp}{month}{nbsp}{year}" in marked.replace(thai.WORD_JOINER, ""), marked
+    assert thai.mark_breaks("2549 มีนาคม") == f"2549{nbsp}มี\u2060นา\u2060ค\u2060ม"

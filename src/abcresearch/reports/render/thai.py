@@ -58,6 +58,7 @@ __all__ = [
     "CURLY_QUOTES",
     "LONG_WORD",
     "NO_BREAK_AFTER",
+    "THAI_MONTHS",
     "TYPST_RULES",
     "VILLAGE_NUMBER",
     "VILLAGE_WORDS",
@@ -154,6 +155,15 @@ _QUOTE_TOUCHING = re.compile(
 _SPACE_BEFORE_NUMBER = re.compile(  # "พ.ศ. 2549" too, and a group's letter ("กลุ่ม B")
     "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=[0-9\u0e50-\u0e59]|[A-Z](?![A-Za-z]))")
 NO_BREAK_SPACE = "\u00a0"
+THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
+               "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+               "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.",
+               "พ.ย.", "ธ.ค.")
+"""The months, in full and abbreviated: a day's number stays with its month ("26 ก.พ. 2550"
+broke after "26", a reader review; the month and the year are one unit already, as a word and
+the number after it)."""
+_SPACE_BEFORE_MONTH = re.compile(
+    "(?<=[0-9\u0e50-\u0e59]) (?=" + "|".join(re.escape(m) for m in THAI_MONTHS) + ")")
 # what a number ends with before the word that counts it ("4 ครั้ง", "๔ ครั้ง", "1,250 บาท")
 _NUMBER_END = frozenset("0123456789\u0e50\u0e51\u0e52\u0e53\u0e54\u0e55\u0e56\u0e57\u0e58\u0e59")
 # marks, inside mark_breaks, a space before a counting word (never in a report's text)
@@ -209,8 +219,9 @@ def _packaged_words(lexicon: str = WORDS) -> tuple[str, ...]:
     """Return the word list as packaged in ``data/``, sorted.
 
     The word list is PyThaiNLP's, and ``data/thai_words_extra.txt`` adds the compounds the
-    reports print that it lacks ("โรงรมยาง" broke as "โรง|รมยาง", "กรณีฐาน" as "กรณี|ฐาน", and
-    "นอนโรงพยาบาล" read as "นอนโรง|พยาบาล", a reader review).
+    reports print that it lacks ("โรงรมยาง" broke as "โรง|รมยาง", "กรณีฐาน" as "กรณี|ฐาน",
+    "นอนโรงพยาบาล" read as "นอนโรง|พยาบาล", "ปีละ" as "ปี|ละ" and "อย่างน้อย" as "อย่าง|น้อย",
+    reader reviews).
     """
     folder = resources.files("abcresearch.reports.render")
     raw = folder.joinpath(f"data/{lexicon}.txt.gz")
@@ -566,6 +577,7 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     if not _THAI_RUN.search(text):
         return text
     text = _SPACE_BEFORE_NUMBER.sub(NO_BREAK_SPACE, text)
+    text = _SPACE_BEFORE_MONTH.sub(NO_BREAK_SPACE, text)
     text = _SPACE_BEFORE_REPETITION.sub(NO_BREAK_SPACE, text)
     if names is None:
         kept = _NAMES.get()
