@@ -157,3 +157,23 @@ def test_the_poverty_cut_off_explains_how_k_and_the_count_of_capitals_agree(text
 def test_the_capital_table_says_which_way_is_better(texts) -> None:
     """A reader could not tell from Table 1 (scores 0–100) whether higher is better."""
     assert any(s.startswith("คะแนนยิ่งสูงยิ่งมีทุนด้านนั้นมาก") for s in texts)
+
+
+def test_support_order_and_average_steps_read_as_an_officer_says_them(sample_store) -> None:
+    """A reader review: "แถบที่ 1 จาก 6" (a strip, a zone) is not how an อบต. officer speaks
+    of the order of support, and "เฉลี่ยอยู่ที่ขั้นที่ 1.3" names a step 1.3 that does not
+    exist (an ordinal "ที่" before a mean)."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    said = []
+    for name in ("summary_page", "readiness", "cover"):
+        res = getattr(report, name)()
+        said.append(res.text)
+        for b in res.bundles():
+            if TABLE_MIME in b:
+                spec = b[TABLE_MIME]
+                said += [spec.get("caption") or "", spec.get("notes") or "", *spec["columns"]]
+                said += [c for row in spec["rows"] for c in row if isinstance(c, str)]
+    text = "\n".join(said)
+    assert "ลำดับการสนับสนุน" in text
+    assert "แถบ" not in text
+    assert not re.search(r"ขั้นที่ \d+\.\d", text), re.findall(r".{30}ขั้นที่ \d+\.\d", text)

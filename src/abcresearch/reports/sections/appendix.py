@@ -188,7 +188,7 @@ def grade_rules(report: MethodsContext) -> SectionResult:
                      t("appendix.col.why"): why.get(lang, "")})
     out.table(pd.DataFrame(rows), t("appendix.grades"))
     # the need class beside the group, and the support bands both order: the reports name
-    # them ("ความจำเป็นสูง", "แถบ 1") and the appendix says what they are
+    # them ("ความจำเป็นสูง", "ลำดับ 1") and the appendix says what they are
     if gr.need_rules and gr.need_labels:
         out.heading("appendix.need")
         out.text((gr.need_why or {}).get(lang, ""))

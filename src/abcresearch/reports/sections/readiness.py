@@ -88,7 +88,7 @@ def need_text(t: Callable[..., str], rules: GradeRules, lang: str, need: Any,
 
 def band_text(t: Callable[..., str], rules: GradeRules, lang: str, band: Any, need: Any,
               grade: Any) -> str:
-    """``แถบ 3: ความจำเป็นสูง กลุ่ม A``."""
+    """``ลำดับ 3: ความจำเป็นสูง กลุ่ม A``."""
     if pd.isna(band):
         return ""
     return t("readiness.band", band=int(band), need=(rules.need_labels or {})[need][lang],
