@@ -231,6 +231,9 @@ def payout_per_member(shares: Sequence[float], rules: WelfareRules) -> tuple[lis
 
 #: Formats of the figures the section prints (table cells and their ledger entries alike).
 _WHOLE, _ONE, _SATANG, _PLAIN = ",.0f", ",.1f", ",.2f", "d"
+# a count in a sentence, with its thousands separator ("359 จาก 1551 หมู่บ้าน" in the province's
+# overview); _PLAIN is for years
+_COUNT = ",d"
 
 
 def _money(value: float) -> str:
@@ -475,8 +478,8 @@ def _incomplete_forms_text(report: Any, pub: Publisher, blank: pd.Series, n_form
         return t("welfare.forms_incomplete.named", villages=names, then=then)
     used = sorted({c for cols in blank for c in cols}, key=FUND_FIGURES.index)
     return t("welfare.forms_incomplete.count",
-             n=_public(pub, "village_forms.incomplete", len(blank), _PLAIN, where).text,
-             total=_public(pub, "village_forms.received", n_forms, _PLAIN, where).text,
+             n=_public(pub, "village_forms.incomplete", len(blank), _COUNT, where).text,
+             total=_public(pub, "village_forms.received", n_forms, _COUNT, where).text,
              figures=figures(used, either=True), then=then)
 
 
@@ -656,9 +659,9 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     no_fund = forms[(forms["vil_welfare_members"] <= 0) & (forms["vil_welfare_money"] <= 0)]
     if level != "village" and len(no_fund):
         where = _code(report)
-        count = (_public(pub, "village_forms.villages_without_fund", len(no_fund), _PLAIN,
+        count = (_public(pub, "village_forms.villages_without_fund", len(no_fund), _COUNT,
                          where).text,
-                 _public(pub, "village_forms.villages", len(forms), _PLAIN, where).text)
+                 _public(pub, "village_forms.villages", len(forms), _COUNT, where).text)
         if level == "tambon":
             names = pub.record_numbers(  # "หมู่ที่ 4": the villages' names, public
                 names_list(t, [_unit_name(report, str(v)) for v in no_fund["village_code"]]),
@@ -702,7 +705,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         return _public(pub, name, value, _money(value), area).text
 
     def plain(name: str, value: float, area: str = code) -> str:  # a count inside a sentence
-        return _public(pub, name, int(value), _PLAIN, area).text
+        return _public(pub, name, int(value), _COUNT, area).text
 
     def tambons() -> str:
         return plain("village_forms.tambons", n_tambons)
