@@ -123,6 +123,11 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                 said.add("below")
             if gap[best] > 0 and sole["above"] == [best]:
                 said.add("above")
+            # every capital below (above) it, each clearly: said here once
+            for side in ("below", "above"):
+                if key == f"find.strongest_all_{side}" and len(sole[side]) == len(prof) > 1:
+                    key = f"{key}.clear"
+                    said.add(side)
 
             def note(cap: str) -> str:
                 lo, hi, pv = (prof.loc[cap, k] for k in ("ci_low", "ci_high", "province"))
