@@ -438,15 +438,24 @@ def test_an_item_better_than_the_province_says_so_beside_its_actions(mueang) -> 
 
 def test_an_action_ending_in_brackets_takes_its_agency_after_a_dot(mueang) -> None:
     """ "ชวนเข้ากลุ่มที่ได้ประโยชน์ทันที (กองทุนสวัสดิการ ชมรมผู้สูงอายุ) (พอช.)" read as an
-    aside of an aside; the agency follows " · " there, in brackets elsewhere."""
+    aside of an aside; with_aside puts an aside after " · " there, in brackets elsewhere, and
+    no action of params/actions.yaml ends in brackets, so every agency is in brackets."""
     from abcresearch.reports.formatting import with_aside
 
     assert with_aside("ซ่อมบ้าน", "พม.") == "ซ่อมบ้าน (พม.)"
     assert with_aside("เข้ากลุ่ม (ชมรมผู้สูงอายุ)", "พอช.") == "เข้ากลุ่ม (ชมรมผู้สูงอายุ) · พอช."
     assert with_aside("ซ่อมบ้าน", "") == "ซ่อมบ้าน"
+    # every action names its agency the one way, in brackets: no action ends in its own
+    # ("· พอช." after some, "(พช.)" after others read as two styles, a reader review)
+    rules = R.load_action_rules()
+    for r in rules.items:
+        for path in ("level1", "level2"):
+            for lang in ("th", "en"):
+                assert not r.actions[path].text(lang).rstrip().endswith(")"), (r.item, path)
     cells = [str(v) for rep in mueang.values() for i in (0, 1)
              for v in rep.results["what_to_do"].to_frame(i).to_numpy().ravel()]
-    assert any(" · พอช." in c for c in cells)  # the welfare-fund actions were chosen somewhere
+    assert any("(พอช.)" in c for c in cells)  # the welfare-fund actions were chosen somewhere
+    assert not [c for c in cells if " · " in c and c.rstrip().endswith(".")]
     # the one-page summary's first actions and the page's introduction too
     cells += [rep.summary_page().text for rep in mueang.values()]
     cells += [rep.results["what_to_do"].text for rep in mueang.values()]
