@@ -186,11 +186,14 @@ def test_readiness_section_chart_cells_lift_and_organisations(tambon) -> None:
     else:
         assert "สิ่งที่จะช่วยให้ตำบลขนอมก้าวสู่กลุ่ม" in text
     org = res.to_frame(1)
-    strength = org[t("readiness.col.org_strength")]
+    # the villages, ranked; then the tambon's own row, unranked
+    ranked, whole = org.iloc[:-1], org.iloc[-1]
+    assert whole[t("col.village")] == t("row.total") and whole[t("readiness.col.org_rank")] == ""
+    strength = ranked[t("readiness.col.org_strength")]
     assert strength.is_monotonic_decreasing
-    assert org[t("readiness.col.org_rank")].tolist() == \
+    assert ranked[t("readiness.col.org_rank")].astype(int).tolist() == \
         strength.rank(ascending=False, method="min").astype(int).tolist()
-    assert org[t("readiness.col.group_types")].str.len().gt(0).all()
+    assert ranked[t("readiness.col.group_types")].str.len().gt(0).all()
     assert "กลุ่มออมทรัพย์" in text
 
 
@@ -522,3 +525,109 @@ def test_the_province_ranking_names_only_the_printed_tambons_pooled_ratios(
         == [order["tambon_code"].iloc[0]]
     every = overview.readiness(limit=None).tables[-1].notes
     assert all(f"{n} 1 หมู่บ้าน" in every for n in names)
+
+
+def _province_row(overview, code: str) -> dict[str, str]:
+    """The province ranking's printed cells for a tambon, by column."""
+    from abcresearch.reports.render import TABLE_MIME
+
+    t = overview.t
+    rd = overview.readiness(limit=None)
+    spec = next(b[TABLE_MIME] for b in rd.bundles() if TABLE_MIME in b
+                and b[TABLE_MIME]["caption"] == t("readiness.org.caption"))
+    tt = overview.tambon_table.set_index("tambon_code")
+    name = f"{tt.loc[code, 'tambon_name']} ({tt.loc[code, 'amphoe_name']})"
+    rows = [r for r in spec["rows"] if r[1] == name]
+    assert len(rows) == 1, name
+    return dict(zip(spec["columns"], rows[0], strict=True))
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_a_tambon_report_ends_its_organisation_ranking_with_the_tambons_own_row(
+        sample_store, lang) -> None:
+    """The province report ranked Na Sai 41.7 while Na Sai's own report showed only its villages'
+    scores (49.1, 42.7, 34.9, 34.1), with nothing to reconcile them (a reader review): the
+    tambon report's ranking ends with the tambon's own pooled row, unranked, whose cells are
+    the province's row for the tambon, recorded as printed, with a note on the pooling."""
+    from abcresearch.reports.province import ProvinceReport
+    from abcresearch.reports.render import TABLE_MIME
+    from abcresearch.reports.sections.readiness import printed_rank
+
+    overview = ProvinceReport.load("80", 2549, store=sample_store, lang=lang)
+    t = overview.t
+    codes = sorted(overview.tambon_table["tambon_code"])
+    assert len(codes) == 3
+    pooled_differs = False
+    for code in codes:
+        report = AreaReport.load(code, 2549, store=sample_store, lang=lang)
+        res = report.readiness()
+        table = next(tb for tb in res.tables if tb.caption == t("readiness.org.caption"))
+        spec = table.spec
+        cols = spec["columns"]
+        *villages, whole = [dict(zip(cols, r, strict=True)) for r in spec["rows"]]
+        province = _province_row(overview, code)
+        # the same cells as the province prints them, in the village table's columns
+        assert whole[t("readiness.col.org_rank")] == ""
+        assert whole[t("col.village")] == t("row.total")
+        for col in ("readiness.col.org_strength", "readiness.col.welfare_share", "col.forums"):
+            assert whole[t(col)] == province[t(col)], (code, col)
+        assert whole[t("readiness.col.group_types")] == t(
+            "readiness.org.whole.group_types", n=province[t("readiness.col.n_group_types")])
+        assert whole[t("readiness.col.has_plan")] == t(
+            "readiness.org.whole.plan", share=province[t("readiness.col.plan_share")])
+        # the villages keep their ranks (printed scores, the whole row not among them) and
+        # their forums as whole numbers
+        scores = pd.Series([float(v[t("readiness.col.org_strength")]) for v in villages])
+        assert [v[t("readiness.col.org_rank")] for v in villages] == \
+            [str(int(r)) for r in printed_rank(scores)]
+        assert all(v[t("readiness.col.org_rank")] for v in villages)
+        assert all("." not in v[t("col.forums")] for v in villages)
+        assert len(villages) == len(report.children)
+        pooled_differs |= whole[t("readiness.col.org_strength")] != \
+            f"{scores.mean():.1f}"
+        assert t("readiness.org.whole.note", row=t("row.total")) in table.notes
+        # the row's figures are in the ledger as printed, under the tambon's code
+        printed = {"org_strength": whole[t("readiness.col.org_strength")],
+                   "welfare_share x 100": whole[t("readiness.col.welfare_share")],
+                   "forums_year": whole[t("col.forums")],
+                   "n_group_types": province[t("readiness.col.n_group_types")],
+                   "master_plan x 100": province[t("readiness.col.plan_share")]}
+        recorded = sorted((e.name, e.text) for e in res.published if e.kind == "public"
+                          and e.area == code and e.name in printed)
+        assert recorded == sorted(printed.items())
+        assert [b for b in res.bundles() if TABLE_MIME in b]
+    assert pooled_differs, "in the sample, a pooled score is not the mean of its villages'"
+
+
+def test_village_and_amphoe_reports_have_no_whole_area_row_in_the_ranking(
+        sample_store) -> None:
+    """A village report's ranking is its one row (the whole area itself); an amphoe has no
+    organisation score of its own (it is not graded, and no report prints one)."""
+    for code, n in (("80150101", 1), ("8015", 3)):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        t = report.t
+        res = report.readiness()
+        org = res.details["organisations"]
+        assert len(org) == n, code
+        assert t("row.total") not in set(org.iloc[:, 1])
+        notes = res.tables[-1].notes
+        assert t("readiness.org.whole.note", row=t("row.total")) not in notes
+
+
+def test_a_tambon_reports_own_row_says_which_villages_its_ratios_leave_out(
+        sample_store, monkeypatch) -> None:
+    """The province ranking says how many villages a tambon's pooled ratio leaves out; the
+    tambon report's own row, the same figure, says so too (recorded under the tambon)."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    t = report.t
+    assert "ไม่นับหมู่บ้าน" not in report.readiness().tables[-1].notes
+    tambons = report.analysis.tambons.copy()
+    tambons.loc[tambons["tambon_code"] == "801501", "groups_per_100hh_unanswered"] = 1
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    monkeypatch.setattr(report.analysis, "tambons", tambons)
+    res = report.readiness()
+    assert t("readiness.org.left_out.groups_per_100hh", column=t("readiness.col.org_strength"),
+             areas=t("readiness.org.left_out.area", area=report.area_name(), n="1")) \
+        in res.tables[-1].notes
+    assert [(e.area, e.text) for e in res.published
+            if e.name == "groups_per_100hh_unanswered"] == [("801501", "1")]

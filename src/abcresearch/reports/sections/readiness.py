@@ -672,7 +672,7 @@ def published_reason(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: s
 
 
 def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
-                        org: pd.DataFrame, level: str) -> pd.DataFrame:
+                        org: pd.DataFrame, level: str, area: str = "") -> pd.DataFrame:
     """Write the organisation ranking's figures through the section's ledger, as printed.
 
     They are village-form figures (and a rank by one of them): public, no suppression. Call it
@@ -684,10 +684,15 @@ def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
     ----------
     pub : Publisher
         The section's publisher.
+    report : AreaContext or ProvinceContext
+        The report (its words).
     org : pandas.DataFrame
         The table of :func:`org_ranking_table`.
     level : {"village", "tambon"}
         What the rows are.
+    area : str
+        The code of the one area the rows are about, recorded with each figure ("": rows of
+        several areas).
 
     Returns
     -------
@@ -705,11 +710,75 @@ def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
     for col, (name, kind) in kinds.items():
         if col not in out:
             continue
-        values = [None if pd.isna(v) else pub.public(name, float(v), kind).value
+        values = [None if pd.isna(v) else pub.public(name, float(v), kind, area).value
                   for v in out[col]]
         out[col] = pd.array([None if v is None else int(v) for v in values], dtype="Int64") \
             if kind == "count" else np.array([np.nan if v is None else v for v in values])
     return out
+
+
+def _with_whole_tambon(report: AreaContext, pub: Publisher, org: pd.DataFrame,
+                       row: pd.Series) -> tuple[pd.DataFrame, str]:
+    """Add the tambon's own row under its villages' organisation ranking, as the province prints it.
+
+    The province report ranks the tambon by its own score (``นาทราย … 41.7``), pooled over its
+    villages (groups, households, fund members and people summed before dividing:
+    :func:`~abcresearch.scoring.indicators.organisation_strength`), which the tambon report's
+    village rows (49.1, 42.7, 34.9, 34.1) did not let a reader find (a reader review). The row
+    (named as the levels table names its whole-area row, ``row.total``) has no rank and comes
+    after the ranked rows: it is made and recorded by the province ranking's own steps
+    (:func:`org_ranking_table` and :func:`_publish_org_ranking` on tambon rows), so its cells
+    are the province's. Where the village table lists kinds of groups and says whether a
+    village has a master plan, the row gives the tambon's kinds per village and share of
+    villages with a plan in words around the province's figures. The forums column then holds
+    text: the villages' whole numbers and the tambon's mean, as each is printed.
+
+    Parameters
+    ----------
+    report : AreaContext
+        A tambon's report.
+    pub : Publisher
+        The section's publisher.
+    org : pandas.DataFrame
+        The villages' ranking as printed (:func:`_publish_org_ranking`).
+    row : pandas.Series
+        The tambon's grade row (:attr:`AreaContext.grade_row`, the row of the province's
+        :attr:`ProvinceContext.tambon_table`).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, str)
+        The table with the row appended, and the notes' addition (``" · "`` and the row's
+        note, then the villages the tambon's pooled ratios leave out, if any).
+    """
+    t = report.t
+    own = pd.DataFrame([row]).infer_objects().assign(code=report.area.code) \
+        .reset_index(drop=True)
+    name = t("row.total")
+    rank_col, plan_col = t("readiness.col.org_rank"), t("readiness.col.has_plan")
+    kinds_col, forums_col = t("readiness.col.group_types"), t("col.forums")
+    strength_col, welfare_col = t("readiness.col.org_strength"), t("readiness.col.welfare_share")
+    shown = _publish_org_ranking(
+        pub, report, org_ranking_table(report, own, [name], "tambon").drop(columns=rank_col),
+        "tambon", report.area.code).iloc[0]
+    digits = pub.digits("score")
+
+    def text(value: Any) -> str | None:
+        return None if pd.isna(value) else format_number(float(value), digits)
+
+    kinds, plan = text(shown[t("readiness.col.n_group_types")]), \
+        text(shown[t("readiness.col.plan_share")])
+    whole = {rank_col: "", t("col.village"): name, strength_col: shown[strength_col],
+             kinds_col: None if kinds is None else t("readiness.org.whole.group_types", n=kinds),
+             welfare_col: shown[welfare_col], forums_col: text(shown[forums_col]),
+             plan_col: None if plan is None else t("readiness.org.whole.plan", share=plan)}
+    out = org.copy()
+    out[rank_col] = out[rank_col].astype(object)
+    out[forums_col] = [None if pd.isna(v) else format_number(float(v), 0)
+                       for v in out[forums_col]]
+    out = pd.concat([out, pd.DataFrame([whole])], ignore_index=True)
+    notes = " · " + t("readiness.org.whole.note", row=name)
+    return out, notes + _pooled_left_out_note(report, pub, own, [report.area_name()])
 
 
 def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> pd.DataFrame:
@@ -840,6 +909,11 @@ def readiness(report: AreaContext) -> SectionResult:
         org = _rank_in_tambon(report, org, pub)
     # a tambon's pooled ratios rest on the villages with both figures: say which leave some out
     pooled = _pooled_left_out_note(report, pub, rows, names) if child == "tambon" else ""
+    # a tambon's own pooled row, as the province ranks it: a village's report is its one row,
+    # and an amphoe has no organisation score of its own (none is graded or printed elsewhere)
+    if report.level == "tambon" and report.grade_row is not None:
+        org, whole = _with_whole_tambon(report, pub, org, report.grade_row)
+        pooled += whole
     out.table(org, t("readiness.org.caption"),
               t("readiness.org.notes") + _blank_note(t, org) + pooled,
               decimals=pub.digits("score"))
