@@ -88,6 +88,11 @@ def test_readiness_ranking_and_lift_numbers_are_recorded(reports) -> None:
     org = next(s for s in _tables(res) if s["caption"] == t("readiness.org.caption"))
     numeric = [j for j, a in enumerate(org["align"]) if a == "right"]
     pieces = [row[j] for row in org["rows"] for j in numeric if row[j] is not None]
+    # the tambon's own row writes its kinds of groups and master plans in words
+    whole = org["rows"][-1]
+    assert whole[1] == t("row.total")
+    pieces += [c for j, c in enumerate(whole) if j not in numeric and j != 1 and c]
+    assert any(j not in numeric and c and _NUMBER.search(c) for j, c in enumerate(whole))
     lift = [line for line in res.text.splitlines() if line.startswith("- ")]
     assert lift, "the sample tambon has conditions to meet"
     texts = {e.text for e in res.published}
