@@ -795,7 +795,7 @@ def test_per_words_at_least_and_dates_do_not_break_inside() -> None:
     "26|ก.พ. 2550": "ปีละ" and "อย่างน้อย" are words, and a day's number stays with its month
     (in full or abbreviated) as the month does with its year."""
     nbsp, zwsp = thai.NO_BREAK_SPACE, thai.ZERO_WIDTH_SPACE
-    for word in ("ปีละ", "วันละ", "อย่างน้อย", "ดินถล่ม", "มากที่สุด"):
+    for word in ("ปีละ", "วันละ", "อย่างน้อย", "ดินถล่ม", "มากที่สุด", "จุดร้อยละ"):
         assert word in thai.segment(f"เฉลี่ย{word}สามครั้ง"), word
         assert zwsp not in thai.mark_breaks(word), word
     for date in ("26 ก.พ. 2550", "3 มีนาคม 2550", "๓ ธ.ค. ๒๕๔๙"):
