@@ -98,6 +98,8 @@ CLASSIFIERS = frozenset({
     "กลุ่ม", "กองทุน", "องค์กร", "เรื่อง", "ข้อ", "ด้าน", "ระดับ", "ขั้น", "ประเภท", "แผน",
     "ราย", "หลัง", "ไร่", "ตัว", "คู่", "รอบ", "เท่า", "จุด", "คะแนน", "บาท", "ล้าน", "แสน",
     "หมื่น", "พัน", "ปี", "เดือน", "สัปดาห์", "วัน", "ชั่วโมง", "นาที", "เปอร์เซ็นต์",
+    # the word list's compounds of a counting word: "5 จุดร้อยละ", "2 คนละ", "3 วันละ"
+    "จุดร้อยละ", "คนละ", "ครั้งละ", "วันละ", "เดือนละ", "ปีละ",
 })
 """Words that count what a number before them counts (Thai classifiers and units): a line does
 not break between the number and the word ("ปีละ 4" at a line's end and "ครั้ง" starting the
