@@ -631,3 +631,47 @@ def test_a_tambon_reports_own_row_says_which_villages_its_ratios_leave_out(
         in res.tables[-1].notes
     assert [(e.area, e.text) for e in res.published
             if e.name == "groups_per_100hh_unanswered"] == [("801501", "1")]
+
+
+def test_a_tambon_whose_groups_ratio_rests_on_no_village_says_so(sample_store,
+                                                                 monkeypatch) -> None:
+    """Every village of a tambon without a usable household count: its groups per 100
+    households rests on no village, yet its organisation strength still prints (the other
+    components, weights rescaled); the note was skipped as if a "–" said it (a review)."""
+    report = AreaReport.load("8015", 2549, store=sample_store, lang="th")
+    tambons = report.analysis.tambons.copy()
+    first = tambons.index[0]
+    n = int(tambons.loc[first, "n_villages"])
+    tambons.loc[first, ["groups_per_100hh", "groups_per_100hh_unanswered"]] = [np.nan, n]
+    monkeypatch.setattr(report.analysis, "tambons", tambons)
+    res = report.readiness()
+    name = report.child_name(str(tambons.loc[first, "tambon_code"]))
+    t = report.t
+    said = t("readiness.org.left_out.area_all", area=name, n=str(n))
+    assert said == f"{name} ทุกหมู่บ้าน ({n} หมู่บ้าน)"
+    assert said in res.tables[-1].notes
+    recorded = {(e.name, e.area): e.text for e in res.published if e.kind == "public"
+                and e.name.endswith("_unanswered")}
+    assert recorded == {("groups_per_100hh_unanswered", str(tambons.loc[first, "tambon_code"])):
+                        str(n)}
+
+
+def test_a_grade_reason_records_only_the_left_out_counts_it_can_speak_of(sample_store) -> None:
+    """A reason saying "(ไม่นับ 1 หมู่บ้าน…)" of the forums recorded the groups ratio's left-out
+    count too, which no grade rule reads and the page never printed (a review)."""
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.readiness import published_reason
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    gr = load_grade_rules()
+    rep = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    row = rep.grade_row.copy()
+    row["forums_year_unanswered"] = 1
+    row["groups_per_100hh_unanswered"] = 1
+    row["welfare_share_unanswered"] = 1
+    row["reason_th"] = ("หมู่บ้านจัดเวทีประชาคมเฉลี่ยปีละ 3.9 ครั้ง"
+                        + gr.partial_reason["th"].format(n=1))
+    pub = Publisher(rep, "readiness")
+    published_reason(pub, row, rep.area.code, rep, gr)
+    assert [(e.name, e.text) for e in pub.entries if e.name.endswith("_unanswered")] == [
+        ("forums_year_unanswered", "1")]

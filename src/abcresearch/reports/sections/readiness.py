@@ -448,12 +448,17 @@ def _pooled_left_out_note(report: AreaContext | ProvinceContext, pub: Publisher,
         if count not in ordered:
             continue
         areas = []
-        for code, name, value, n in zip(ordered["code"], ordered["_name"], ordered[ratio],
-                                        ordered[count], strict=True):
-            if pd.isna(value) or pd.isna(n) or not n:
+        for code, name, value, n, score in zip(ordered["code"], ordered["_name"], ordered[ratio],
+                                               ordered[count], ordered["org_strength"],
+                                               strict=True):
+            # a welfare share resting on no village prints "–" (the blank note says why); the
+            # groups ratio is not printed, and a score resting on the other components is
+            if pd.isna(n) or not n or (pd.isna(value) and (ratio == "welfare_share"
+                                                            or pd.isna(score))):
                 continue
             printed = pub.public(count, float(n), "count", str(code))
-            areas.append(t("readiness.org.left_out.area", area=name, n=printed.text))
+            areas.append(t("readiness.org.left_out.area_all" if pd.isna(value)
+                           else "readiness.org.left_out.area", area=name, n=printed.text))
         if areas:
             notes.append(t(f"readiness.org.left_out.{ratio}", column=column[ratio],
                            areas=names_list(t, areas)))
@@ -663,7 +668,10 @@ def published_reason(pub: Publisher, row: Mapping[str, Any] | pd.Series, code: s
     masked = hidden_indicators(pub, code, report.capitals, rules)
     reason_figures(pub, row, code, masked)
     text = str(row.get(f"reason_{report.lang}") or "")
+    used = {c.get("indicator") for c in _conditions(rules)}
     for ind in UNANSWERED_OF:  # "(leaving out 1 village without this figure)": a form count
+        if ind not in used:  # a figure no rule reads is never in a reason
+            continue
         left_out = row.get(f"{ind}_unanswered")
         if rules.partial_reason and left_out is not None and pd.notna(left_out) and left_out \
                 and rules.partial_reason[report.lang].format(n=int(left_out)) in text:
