@@ -15,11 +15,10 @@ BANNED = ("ทุนที่ทำให้ยากจนมากที่ส
           "::", "ความเป็นชุมชน", "จำนวนตำบล", "พื้นที่ย่อย")  # (say which areas: ตำบล, หมู่บ้าน)
 
 
-@pytest.fixture(scope="module")
-def texts(sample_store) -> list[str]:
-    report = AreaReport.load("801501", 2549, store=sample_store)
+def _said(report: AreaReport, sections: tuple[str, ...]) -> list[str]:
+    """Every sentence and table cell the sections print: texts, captions, notes, cells."""
     out = []
-    for name in SECTIONS:
+    for name in sections:
         res = getattr(report, name)()
         out.append(res.text)
         for b in res.bundles():
@@ -28,6 +27,11 @@ def texts(sample_store) -> list[str]:
                 out += [spec.get("caption") or "", spec.get("notes") or "", *spec["columns"]]
                 out += [c for row in spec["rows"] for c in row if isinstance(c, str)]
     return out
+
+
+@pytest.fixture(scope="module")
+def texts(sample_store) -> list[str]:
+    return _said(AreaReport.load("801501", 2549, store=sample_store), SECTIONS)
 
 
 def test_no_banned_wording(texts) -> None:
@@ -164,16 +168,7 @@ def test_support_order_and_average_steps_read_as_an_officer_says_them(sample_sto
     of the order of support, and "เฉลี่ยอยู่ที่ขั้นที่ 1.3" names a step 1.3 that does not
     exist (an ordinal "ที่" before a mean)."""
     report = AreaReport.load("801501", 2549, store=sample_store)
-    said = []
-    for name in ("summary_page", "readiness", "cover"):
-        res = getattr(report, name)()
-        said.append(res.text)
-        for b in res.bundles():
-            if TABLE_MIME in b:
-                spec = b[TABLE_MIME]
-                said += [spec.get("caption") or "", spec.get("notes") or "", *spec["columns"]]
-                said += [c for row in spec["rows"] for c in row if isinstance(c, str)]
-    text = "\n".join(said)
+    text = "\n".join(_said(report, ("summary_page", "readiness", "cover")))
     assert "ลำดับการสนับสนุน" in text
     assert "แถบ" not in text
     assert not re.search(r"ขั้นที่ \d+\.\d", text), re.findall(r".{30}ขั้นที่ \d+\.\d", text)
