@@ -804,28 +804,3 @@ def test_per_words_at_least_and_dates_do_not_break_inside() -> None:
         day, month, year = date.split(" ")
         assert f"{day}{nbsp}{month}{nbsp}{year}" in marked.replace(thai.WORD_JOINER, ""), marked
     assert thai.mark_breaks("2549 มีนาคม") == f"2549{nbsp}มี\u2060นา\u2060ค\u2060ม"
-
-
-def test_a_table_of_a_few_long_rows_stays_on_one_page() -> None:
-    """A tambon's organisation ranking (four villages and its own row, kinds of groups wrapped
-    over three lines) counted as long for its cells, broke, and left one row under a repeated
-    heading at the top of the next page (a reader review)."""
-    kinds = ("กลุ่มออมทรัพย์, ชมรมผู้สูงอายุ, กองทุนสวัสดิการชุมชน, กลุ่มอาชีพ, กลุ่มแม่บ้าน, "
-             "กลุ่มเยาวชน, วิสาหกิจชุมชน, กองทุนหมู่บ้าน")  # longer than 60 clusters
-    frame = pd.DataFrame({"หมู่บ้าน": [f"หมู่ที่ {i} บ้านทดสอบ" for i in range(1, 6)],
-                          "ประเภทกลุ่ม": [kinds] * 5, "คะแนน": ["49.1", "42.7", "34.9", "34.1",
-                                                               "41.7"]})
-    spec = table_spec(frame, caption="อันดับความเข้มแข็งขององค์กรชุมชน")
-    split = moved = 0
-    for lines in range(30, 50, 2):  # push the table across the bottom of the first page
-        nb = new_notebook()
-        nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ"}, "lang": "th"}
-        nb.cells = [new_markdown_cell("\n\n".join(["ครัวเรือนในตำบล"] * lines)),
-                    new_code_cell("t", outputs=[new_output("display_data",
-                                                           data={TABLE_MIME: spec})])]
-        pages = _page_texts(nb)
-        first = next(i for i, p in enumerate(pages) if "49.1" in p)
-        last = next(i for i, p in enumerate(pages) if "41.7" in p)
-        split += first != last
-        moved += first > 0
-    assert split == 0 and moved, (split, moved)
