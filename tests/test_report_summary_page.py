@@ -284,3 +284,26 @@ def test_level1_share_and_interval_read_as_each_language_writes_them(sample_stor
             assert en.groups() == th.groups()
             checked += 1
     assert checked  # some area of the sample shows its level-1 share with an interval
+
+
+def test_the_first_actions_agencies_are_explained_on_the_summary_page(sample_store) -> None:
+    """The summary's first actions named "(สนพ.)" and "(พช.)" with nothing on the page to say
+    what they are (a review); its note explains every abbreviation it prints, as the "what to
+    do" page's legend does, and no full name."""
+    import re
+
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.item_rules import load_action_rules
+
+    rules = load_action_rules()
+    shorts = {rules.agency(a, "th", True): a for a in rules.agencies
+              if rules.agency(a, "th", True) != rules.agency(a, "th")}
+    seen = 0
+    for code in ("801501", "801502", "801503"):
+        report = AreaReport.load(code, 2549, store=sample_store, lang="th")
+        text = report.summary_page().text
+        named = {m for m in re.findall(r"\(([^()]+)\)", text) if m in shorts}
+        for short in named:
+            assert f"{short} = " in text, (code, short)
+            seen += 1
+    assert seen, "the test cannot fail: no first action named an abbreviated agency"

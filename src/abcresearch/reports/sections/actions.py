@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,12 +49,15 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
 __all__ = [
+    "agency_legend",
     "area_item_shares",
+    "clear_differences",
     "item_gap",
     "item_share",
     "item_shares_over",
     "on_pattern",
     "printed_covers",
+    "printed_gap",
     "province_item_shares",
     "rule_text",
     "selected_items",
@@ -440,6 +444,35 @@ def printed_covers(share: Shown, value: Shown) -> bool:
     return number(share.low) <= number(value.text) <= number(share.high)
 
 
+def agency_legend(rules: ActionRules, agencies: Iterable[str], lang: str) -> str:
+    """Explain the abbreviated names of lead agencies: ``"พช. = พัฒนาชุมชนอำเภอ; …"``.
+
+    "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained, and a full name's
+    own "(ส.ป.ก.)" is not repeated after "ส.ป.ก. =". Shared by the "what to do" page and the
+    one-page summary, whose first actions named "(สนพ.)" with nothing to say what it is.
+
+    Parameters
+    ----------
+    rules : ActionRules
+        The action rules (their agencies).
+    agencies : iterable of str
+        Keys of the agencies named.
+    lang : {"th", "en"}
+        Language.
+
+    Returns
+    -------
+    str
+        The explanations in key order, joined by "; "; empty when none is abbreviated.
+    """
+    def explained(a: str) -> str:
+        short, full = rules.agency(a, lang, True), rules.agency(a, lang)
+        return f"{short} = {full.replace(f' ({short})', '')}"
+
+    return "; ".join(explained(a) for a in sorted(set(agencies))
+                     if rules.agency(a, lang, True) != rules.agency(a, lang))
+
+
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                rules: str | Path | ActionRules | None = None) -> SectionResult:
     """Build the "what to do" page.
@@ -523,15 +556,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
               t("actions.notes.items", base=pub.rules.weighted_count_base,
                 gap=f"{100 * ar.min_gap:g}"),
               decimals=0)
-    used = sorted({ar.item(i).actions[p].agency for i in chosen for p in PATHS})
-    # "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained, and a full
-    # name's own "(ส.ป.ก.)" is not repeated after "ส.ป.ก. ="
-    def explained(a: str) -> str:
-        short, full = ar.agency(a, lang, True), ar.agency(a, lang)
-        return f"{short} = {full.replace(f' ({short})', '')}"
-
-    legend = "; ".join(explained(a) for a in used
-                       if ar.agency(a, lang, True) != ar.agency(a, lang))
+    legend = agency_legend(ar, {ar.item(i).actions[p].agency for i in chosen for p in PATHS},
+                           lang)
     unverified = "" if ar.verified else " " + t("actions.unverified")
     out.table(pd.DataFrame(acts), t("actions.caption.actions"),
               f"{legend}.{unverified}")

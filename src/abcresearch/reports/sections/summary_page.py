@@ -430,6 +430,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or
                                                   [t("summary.first_none")]]]
     note = t("summary.note", gap=f"{100 * ar.min_gap:g}")
+    # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
+    legend = actions_mod.agency_legend(
+        ar, {ar.item(i).actions[p].agency for i in lead for p in PATHS}, lang) if first else ""
+    if legend:
+        note = f"{note.removesuffix('.')}; {legend}" + ("." if note.endswith(".") else "")
     md += [forum_line, f"*{note}*"]
     typ = [
         "#pagebreak(weak: true)",
