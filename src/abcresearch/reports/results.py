@@ -243,9 +243,10 @@ class Table(Part):
     def spec(self) -> dict[str, Any]:
         """The :data:`~abcresearch.reports.render.TABLE_MIME` spec (cells as printed).
 
-        Columns whose cells are all numbers as printed (``"1,250"``, ``"18"``), markers of
-        hidden cells (``"<5"``, ``"×"``) or empty, one of them a number, are right-aligned, like
-        numeric columns; so are the columns declared :attr:`numeric`, whatever they hold.
+        Columns whose cells are all numbers as printed (``"1,250"``, ``"18"``, ``"65–71"``),
+        markers of hidden cells (``"<5"``, ``"×"``, ``"–"``) or empty, one of them not ``"–"``,
+        are right-aligned, like numeric columns; so are the columns declared :attr:`numeric`,
+        whatever they hold.
         """
         from abcresearch.reports.render.display import table_spec
 

@@ -281,13 +281,13 @@ def printed_gap(share: pd.Series, province: pd.Series) -> pd.Series:
     ``percent`` in ``params/publication.yaml``) before the difference is taken, as
     :func:`item_gap` writes it; a share not estimated gives NaN.
     """
+    from abcresearch.labels import round_half_up
     from abcresearch.reports.disclosure import publication_rules
-    from abcresearch.reports.render.display import format_number
 
     digits = publication_rules().digits["percent"]
 
     def printed(values: pd.Series) -> pd.Series:
-        return pd.Series([float(format_number(v, digits, 100.0).replace(",", "")) / 100.0
+        return pd.Series([float(round_half_up(v, digits, 100.0, grouping="")) / 100.0
                           if np.isfinite(v) else np.nan for v in values], index=values.index)
 
     return printed(share) - printed(province)

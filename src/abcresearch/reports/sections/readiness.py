@@ -415,7 +415,9 @@ def _pooled_left_out_note(report: AreaContext | ProvinceContext, pub: Publisher,
     rest of the form kept) is left out of the ratio, which rests on the others
     (``<ratio>_unanswered`` of :func:`~abcresearch.scoring.indicators.organisation_strength`).
     Each count is a village-form count, public; it goes into the ledger as printed. A tambon
-    whose ratio rests on no village prints "–" (the table's blank note) and is not listed.
+    whose welfare share rests on no village prints "–" (the table's blank note) and is not
+    listed; one whose groups ratio rests on no village still prints a score (from the other
+    components) and is listed with all its villages.
 
     Parameters
     ----------
