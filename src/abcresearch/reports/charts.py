@@ -56,7 +56,10 @@ NO_DATA_COLOUR = "#e0e0e0"
 #: Colours of the overall levels 1, 2, 3 and "not scored", in the order of the columns drawn.
 LEVEL_COLOURS = ("#c62828", "#f9a825", "#2e7d32", "#9e9e9e")
 #: Hatching of the overall levels (same order), so that the chart reads in black and white.
-LEVEL_HATCHES = ("", "...", "///", "")
+#: Level 2's dots are ".." (two rows to a bar): matplotlib writes a dot hatch as a circle for
+#: every dot of its 1-inch tile, and "..." (324 circles, three rows) took Typst 1.5-2 times as
+#: long as ".." (144) to place in a 14-village chart and made its PDF 14 KB larger.
+LEVEL_HATCHES = ("", "..", "///", "")
 #: Hatching of a segment hidden by disclosure control.
 HIDDEN_HATCH = "xxx"
 #: Colour and hatching of levels shown together ("levels 2-3") where each alone is hidden: between
