@@ -451,3 +451,29 @@ def test_a_villages_english_name_beside_the_thai_is_its_number_whatever_its_own_
     tambon = get_area("801501")
     assert beside_thai(tambon) == tambon.label("en")
     assert beside_thai(tambon, labelled=False) == tambon.name_en
+
+
+def test_the_level1_households_are_as_precise_as_their_share(sample_store) -> None:
+    """ "About 30% (25-35) of households, some 1,234 households, are at level 1" claimed ten
+    households of precision where the share knew a hundred (a reader review): the count is
+    rounded to the power of ten that the share's interval reaches in households. Checked on
+    the sample tambon as it is and with its households a hundred times as many."""
+    for scale in (1.0, 100.0):
+        report = AreaReport.load("801502", 2549, store=sample_store, lang="en")
+        counts = report.weighted_counts
+
+        def scaled(measure, counts=counts, scale=scale):
+            w, n = counts(measure)
+            return w * scale, n
+
+        report.weighted_counts = scaled
+        found = report.key_findings()
+        line = next(f for f in found.findings if "households, are at level 1" in f)
+        l1 = found.details["level1"].iloc[0]
+        w, _ = report.weighted_counts("overall_level")
+        count = float(w.iloc[0].get("1", 0.0))
+        uncertainty = count / l1["estimate"] * max(0.005, (l1["ci_high"] - l1["ci_low"]) / 2)
+        unit = 10 ** max(1, int(np.floor(np.log10(uncertainty))))
+        assert unit == (10 if scale == 1 else 1000), (unit, uncertainty)
+        expected = max(unit, int(unit * np.floor(count / unit + 0.5)))
+        assert f"some {expected:,} households" in line, (line, count, uncertainty)

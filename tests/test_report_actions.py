@@ -354,8 +354,9 @@ def test_an_item_better_than_the_province_is_not_listed_beside_a_worse_one() -> 
 
 def test_each_item_says_about_how_many_households_fail_it(mueang) -> None:
     """Beside the share, the households it stands for (the printed share times the area's
-    households, to 10): within the share's rounding of the design's weighted count of the
-    failing households, and a marker where the share is hidden."""
+    households, to 10, or to the power of ten the share's interval reaches in households):
+    within that rounding and the share's of the design's weighted count of the failing
+    households, and a marker where the share is hidden."""
     rep = mueang["800106"]
     res = rep.results["what_to_do"]
     table = res.to_frame(0)
@@ -363,7 +364,7 @@ def test_each_item_says_about_how_many_households_fail_it(mueang) -> None:
     flags = R.failing_flags(rep.households, res.details["rules"])
     total = float(rep.weighted_counts("overall_level")[0].to_numpy().sum())
     assert total > 100
-    checked = 0
+    checked, units = 0, set()
     for item, share, count in zip(res.details["selected"], table[rep.t("actions.col.area")],
                                   table[col], strict=True):
         if not re.match(r"\d", str(share)):
@@ -374,11 +375,15 @@ def test_each_item_says_about_how_many_households_fail_it(mueang) -> None:
         weighted = float((flag.fillna(0.0) * weight).sum())
         answered = float((flag.notna() * weight).sum())
         households = int(str(count).replace(",", ""))
-        assert households % 10 == 0
+        low, high = res.estimates.loc[item, ["ci_low", "ci_high"]]
+        unit = 10 ** max(1, int(np.floor(np.log10(total * max(0.005, (high - low) / 2)))))
+        units.add(unit)
+        assert households % unit == 0
         # the share is over the households that answered the item; 0.5 point of printing
-        assert abs(households - weighted) <= 5 + 0.005 * total + (total - answered)
+        assert abs(households - weighted) <= unit / 2 + 0.005 * total + (total - answered)
         checked += 1
     assert checked >= 3
+    assert 100 in units, units  # some share's interval reaches a hundred households
     assert col in res.to_frame(0).columns
 
 
@@ -499,3 +504,22 @@ def test_the_least_gap_is_judged_on_the_gap_as_printed() -> None:
     assert list(A.printed_gap(shares["estimate"], shares["province"]).round(2)[:3]) == [
         0.05, 0.04, 0.05]
     assert list(A.clear_differences(shares, 0.05)) == [True, False, False, False]
+
+
+def test_households_failing_are_as_precise_as_the_share(mueang) -> None:
+    """A province's "what to do" row printed its households to ten where the share printed
+    beside it (to the percent) knew them to two thousand: the count is rounded to the power
+    of ten that the share's interval, or its printed last digit, reaches in households."""
+    from abcresearch.reports.disclosure import Shown
+
+    rep = next(iter(mueang.values()))
+    pub = A.Publisher(rep, "test")
+    share = Shown("30", 0.30)
+    code = rep.area.code
+    assert A.households_failing(pub, code, "x", share, 1_500.0) == "450"
+    # 1,500 x 0.30 = 450; an interval of 25-35 knows it to 75 households: still tens
+    assert A.households_failing(pub, code, "x", share, 1_500.0, 0.25, 0.35) == "450"
+    # 425,974 x 0.30 = 127,792: printed "30" knows it to 2,130 households
+    assert A.households_failing(pub, code, "x", share, 425_974.0) == "128,000"
+    assert A.households_failing(pub, code, "x", share, 4_259.74, 0.20, 0.40) == "1,300"
+    assert A.households_failing(pub, code, "x", Shown("<5"), 425_974.0) == "<5"

@@ -291,7 +291,9 @@ def test_the_overview_sizes_the_province_in_households(overview, monkeypatch) ->
     """The provincial committee could not size a budget: the cover gave the sample's 231,029
     households with no total, the lead "30% at level 1" with no count (a reader review). The
     cover and the lead say "n of N" as an area's cover does; the lead gives the level-1
-    households (rounded as every report rounds them) wherever it gives their share."""
+    households wherever it gives their share, as precise as that share: rounded to the power
+    of ten that the share's interval (at least half its printed last digit) reaches in
+    households."""
     from abcresearch.reports.disclosure import Shown
     from abcresearch.reports.sections import overview_lead
 
@@ -304,13 +306,59 @@ def test_the_overview_sizes_the_province_in_households(overview, monkeypatch) ->
     # the sample store's province share is hidden (a small sample): shown, as on a real round
     monkeypatch.setattr(overview_lead, "level1_share",
                         lambda pub, code, *a: Shown("30", 30.0, "28", "31"))
-    monkeypatch.setattr(overview_lead.Publisher, "weighted",
-                        lambda self, m, area, cats, value: Shown(f"{round(value, -1):,.0f}",
-                                                                 value))
+    asked = []
+
+    def weighted(self, measure, area, cats, value, uncertainty=0.0):
+        asked.append((value, uncertainty))
+        unit = self.count_unit(uncertainty)
+        return Shown(f"{self.rounded_count(value, unit):,}", value)
+
+    monkeypatch.setattr(overview_lead.Publisher, "weighted", weighted)
     hh = overview.households
     total = float(hh.loc[hh["overall_level"] == 1, "weight"].sum())
     line = next(f for f in overview.lead().text.splitlines() if "ครัวเรือนระดับ 1 (" in f)
-    assert line.endswith(f"หรือราว {round(total, -1):,.0f} ครัวเรือน"), (line, total)
+    [(value, uncertainty)] = asked
+    assert value == pytest.approx(total)
+    # households with a level, times the half-interval of their level-1 share (at least 0.5
+    # percentage points, the printed share's last digit)
+    with_level = float(hh.loc[hh["overall_level"].isin([1, 2, 3]), "weight"].sum())
+    from abcresearch.analysis.round import area_design
+
+    design = area_design(hh.assign(level1=(hh["overall_level"] == 1).astype(float)
+                                   .where(hh["overall_level"].isin([1, 2, 3]))),
+                         overview.design_spec)
+    est = design.ciprop("level1", na_rm=True, level=overview.design_spec.level).iloc[0]
+    half = max(0.005, (est["ci_high"] - est["ci_low"]) / 2)
+    assert uncertainty == pytest.approx(with_level * half, rel=1e-6)
+    unit = 10 ** max(1, int(np.floor(np.log10(uncertainty))))
+    assert line.endswith(f"หรือราว {unit * np.floor(total / unit + 0.5):,.0f} ครัวเรือน"), \
+        (line, total, uncertainty)
+
+
+def test_an_estimated_count_is_as_precise_as_the_share_it_is_said_with(overview) -> None:
+    """ "ร้อยละ 30 ... หรือราว 128,090 ครัวเรือน" claimed ten households of precision where the
+    share beside it knew about two thousand (a reader review of the overview)."""
+    from abcresearch.reports.disclosure import Publisher
+
+    pub = Publisher(overview, "test")
+    assert pub.rules.weighted_count_base == 10
+    assert [pub.count_unit(u) for u in (0.0, 9.9, 75.0, 99.9, 100.0, 150.0, 2130.0,
+                                        float("nan"))] == [10, 10, 10, 10, 100, 100, 1000, 10]
+    # a share printed "30" of 425,974 households: half its last digit, or its interval
+    assert pub.count_uncertainty(425_974) == pytest.approx(2129.87)
+    assert pub.count_uncertainty(425_974, 0.28, 0.31) == pytest.approx(425_974 * 0.015)
+    assert pub.count_uncertainty(1_000, 0.299, 0.301) == pytest.approx(5.0)
+    code = overview.province.code
+    whole = ["1", "2", "3", "NA"]
+    shown = pub.weighted("overall_level", code, whole, 128_090.0, 2129.87)
+    assert shown.text == "128,000"
+    assert pub.weighted("overall_level", code, whole, 128_090.0).text == "128,090"
+    assert pub.weighted("overall_level", code, whole, 400.0, 2129.87).text == "1,000"
+    # the ledger holds what the printed count tells a reader
+    first = next(e for e in pub.entries if e.text == "128,000")
+    assert first.bounds == (127_500.0, 128_500.0)
+    tiny = next(e for e in pub.entries if e.text == "1,000")
+    assert tiny.bounds == (0.0, 1_500.0)
 
 
 def test_a_round_of_direct_estimates_only_is_not_headed_model_based(overview) -> None:

@@ -1925,14 +1925,41 @@ class Publisher:
         """Marker of a small cell (``<5``)."""
         return marker(self.threshold)
 
-    def rounded_count(self, value: float) -> int:
-        """Round an estimated count of households to ``weighted_count_base`` (half up).
+    def count_unit(self, uncertainty: float = 0.0) -> int:
+        """Return what an estimated count is rounded to.
 
-        A positive estimate never prints 0: it prints the base.
+        ``weighted_count_base``, or a larger power of ten where the count's ``uncertainty`` (in
+        households) reaches it: with a base of 10, 10 for an uncertainty of 75 households, 100
+        for 150, 1,000 for 2,130.
+        """
+        unit = self.rules.weighted_count_base
+        if np.isfinite(uncertainty):
+            while unit * 10 <= uncertainty:
+                unit *= 10
+        return unit
+
+    def count_uncertainty(self, households: float, low: float | None = None,
+                          high: float | None = None) -> float:
+        """How far, in households, a count worked out from a printed share may be from the truth.
+
+        ``households`` times the share's half-interval (``low``, ``high``: 0-1) where it has
+        one, and at least half the printed share's last digit: a share printed "30" of 425,974
+        households knows them to about 2,130.
+        """
+        half = 0.5 * 10.0 ** -self.digits("percent") / 100.0
+        if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
+            half = max(half, (high - low) / 2)
+        return households * half if np.isfinite(households) else 0.0
+
+    def rounded_count(self, value: float, unit: int | None = None) -> int:
+        """Round an estimated count of households to ``unit`` (half up).
+
+        ``unit`` is ``weighted_count_base`` by default. A positive estimate never prints 0: it
+        prints the unit.
         """
         if value <= 0:
             return 0
-        base = self.rules.weighted_count_base
+        base = self.rules.weighted_count_base if unit is None else unit
         return int(base * np.floor(value / base + 0.5)) or base
 
     def small_marker(self, measure: str, area: str, category: str) -> str:
@@ -1990,14 +2017,31 @@ class Publisher:
                             bounds=(size, size), name="n"))
         return Shown(text, float(size))
 
-    def weighted(self, measure: str, area: str, categories: Sequence[str], value: float
-                 ) -> Shown:
+    def weighted(self, measure: str, area: str, categories: Sequence[str], value: float,
+                 uncertainty: float = 0.0) -> Shown:
         """Return a population estimate of households in ``categories`` of ``measure``.
 
         Rounded to a multiple of ``weighted_count_base`` households (a non-zero estimate never
-        prints 0); hidden when one of its cells is, unless every other category of the
-        measure is shown (:meth:`SuppressionPattern.union_hidden`: the whole partition, the
-        area's estimated households, or "levels 2-3" beside a shown level 1).
+        prints 0), or of the power of ten its ``uncertainty`` reaches; hidden when one of its
+        cells is, unless every other category of the measure is shown
+        (:meth:`SuppressionPattern.union_hidden`: the whole partition, the area's estimated
+        households, or "levels 2-3" beside a shown level 1).
+
+        Parameters
+        ----------
+        measure : str
+            The measure.
+        area : str
+            The area.
+        categories : sequence of str
+            The categories counted together.
+        value : float
+            The estimate.
+        uncertainty : float
+            How far, in households, the estimate may be from the truth as the report says it
+            (half its interval, or of the printed share's rounding): "about 128,090" claims
+            ten households of precision where the share beside it knows two thousand, so the
+            count is rounded to :meth:`count_unit` of it ("about 128,000").
         """
         cells = tuple((measure, c) for c in categories)
         whole = set(categories) == set(self.pattern.measures[measure].categories) \
@@ -2008,8 +2052,8 @@ class Publisher:
             text = self._marker_of(cells, area)
             self._add(Published(self.section, "weighted", area, cells, text=text))
             return Shown(text)
-        base = self.rules.weighted_count_base
-        rounded = self.rounded_count(value)
+        base = self.count_unit(uncertainty)
+        rounded = self.rounded_count(value, base)
         bounds = (0.0, 0.0) if value <= 0 else (0.0, 1.5 * base) \
             if rounded == base and value < base / 2 else (rounded - base / 2, rounded + base / 2)
         text = f"{rounded:,}"

@@ -346,18 +346,22 @@ def item_gap(pub: Publisher, area: str, item: str, share: Shown, province: Shown
 
 
 def households_failing(pub: Publisher, area: str, item: str, share: Shown,
-                       households: float) -> str:
+                       households: float, low: float | None = None,
+                       high: float | None = None) -> str:
     """Write about how many of an area's households fail an item, from its printed share.
 
     The printed share times the area's households (the total the levels table prints),
-    rounded to ``weighted_count_base`` (a non-zero share never prints 0): a size an อบต. can
-    plan with, and nothing a reader could not work out from the printed share and the
-    area's households (so it is recorded as a figure the attack leaves alone). The share's
-    marker where it is hidden.
+    rounded to ``weighted_count_base``, or to the power of ten that the share's interval
+    (``low``, ``high``; at least its printed last digit) reaches in households, so that a
+    province's count is not printed to ten households (a non-zero share never prints 0): a
+    size an อบต. can plan with, and nothing a reader could not work out from the printed
+    share and the area's households (so it is recorded as a figure the attack leaves alone).
+    The share's marker where it is hidden.
     """
     if share.value is None or not np.isfinite(households):
         return share.text
-    rounded = pub.rounded_count(share.value * households)
+    rounded = pub.rounded_count(share.value * households,
+                                pub.count_unit(pub.count_uncertainty(households, low, high)))
     return pub.record(f"{rounded:,}", f"households_failing:{item}", area, kind="other").text
 
 
@@ -524,7 +528,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("actions.col.item"): what,
             t("actions.col.area"): area_share.with_ci,
             t("actions.col.households"): households_failing(pub, code, item, area_share,
-                                                            households),
+                                                            households, s["ci_low"],
+                                                            s["ci_high"]),
             t("col.province"): prov_share.text,
             # the star only beside a gap printed as a number
             t("actions.col.gap"): gap + ("*" if clear else ""),

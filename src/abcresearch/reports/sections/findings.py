@@ -15,7 +15,7 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.deprivation import af_cut_text, af_published
 from abcresearch.reports.sections.income import poverty_published
-from abcresearch.reports.sections.levels import level1_share
+from abcresearch.reports.sections.levels import level1_households, level1_share
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
 from abcresearch.reports.sections.readiness import (
     high_need_outside_c,
@@ -166,7 +166,9 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         measures += 1
     elif not l1_shown.hidden and l1_shown.low is not None:
         w, _ = report.weighted_counts("overall_level")
-        count = pub.weighted("overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
+        count = level1_households(pub, code, float(w.iloc[0].get("1", 0.0)),
+                                  float(l1_row["estimate"]), float(l1_row["ci_low"]),
+                                  float(l1_row["ci_high"]))
         if not count.hidden and l1_shown.with_ci == l1_shown.text:
             # an interval narrower than the digits printed says nothing: not "30 (30–30)"
             found.append(t("find.level1_point", share=l1_shown.text, count=count.text))

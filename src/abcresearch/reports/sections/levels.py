@@ -20,7 +20,7 @@ from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.profile import check_capitals
 
-__all__ = ["LEVEL_CATEGORIES", "level1_share", "levels_and_tracks"]
+__all__ = ["LEVEL_CATEGORIES", "level1_households", "level1_share", "levels_and_tracks"]
 
 #: Categories of the overall level, in table order (NA: not scored).
 LEVEL_CATEGORIES = ("1", "2", "3", estimates.NA)
@@ -53,6 +53,32 @@ def level1_share(pub: Publisher, area: str, value: float, low: float | None = No
     Shown
     """
     return pub.share(area, LEVEL1, LEVEL_BASE, value, low, high)
+
+
+def level1_households(pub: Publisher, area: str, count: float, share: float,
+                      low: float | None = None, high: float | None = None) -> Shown:
+    """Publish the estimated households at level 1 said beside their share ("or about N").
+
+    As precise as the share it is said with: rounded to the power of ten its interval (or the
+    printed share's last digit) reaches in households
+    (:meth:`~abcresearch.reports.disclosure.Publisher.count_uncertainty`), and hidden as every
+    section hides it.
+
+    Parameters
+    ----------
+    pub : Publisher
+        The section's publisher.
+    area : str
+        The area.
+    count : float
+        The estimated households at level 1.
+    share : float
+        Their share (0-1) of the households with a level, as :func:`level1_share` publishes it;
+        ``low``, ``high`` its interval.
+    """
+    households = count / share if share > 0 else 0.0
+    return pub.weighted("overall_level", area, ["1"], count,
+                        pub.count_uncertainty(households, low, high))
 
 
 def _rows(report: AreaContext) -> list[str]:

@@ -34,7 +34,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.common import names_list
-from abcresearch.reports.sections.levels import level1_share
+from abcresearch.reports.sections.levels import level1_households, level1_share
 from abcresearch.reports.sections.programmes import load_programmes
 from abcresearch.reports.sections.readiness import (
     grade_text,
@@ -193,13 +193,15 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                             float(l1["ci_low"]), float(l1["ci_high"]))
     if not l1_shown.hidden:
         # with the households it stands for: a committee sizes a budget on them (a reader
-        # review), rounded as every area's report rounds its own
-        # counted as every area's report counts (its own weighted counts, calibrated to the
-        # frame's households in a two-stage round)
+        # review), counted as every area's report counts (its own weighted counts, calibrated
+        # to the frame's households in a two-stage round) and as precise as the share beside
+        # it ("about 128,000", not "about 128,090")
         level1 = (hh["overall_level"] == 1).to_numpy(dtype=bool)
         factor = calibration_factor(report.analysis, report.province.code, hh)
-        count = share_pub.weighted("overall_level", report.province.code, ["1"],
-                                   factor * float(hh["weight"].to_numpy()[level1].sum()))
+        count = level1_households(share_pub, report.province.code,
+                                  factor * float(hh["weight"].to_numpy()[level1].sum()),
+                                  float(l1["estimate"]), float(l1["ci_low"]),
+                                  float(l1["ci_high"]))
         found.append(t("lead.level1", share=l1_shown.with_ci) + (
             "" if count.hidden else t("lead.level1_count", count=count.text)))
     by_a = _share(design, "level1", lvl, by="amphoe_code")
