@@ -485,3 +485,32 @@ def test_a_ratio_counts_the_villages_it_leaves_out() -> None:
     tambon = apply_rules(ind, gr, [rule, gr.rules[-1]], level="tambon")
     assert tambon.loc["v0", "reason_th"] == ("สมาชิกกองทุนสวัสดิการร้อยละ 25"
                                              + gr.partial_reason["th"].format(n=2))
+
+
+def test_a_surveyed_village_without_a_form_is_counted_as_left_out() -> None:
+    """A tambon's pooled ratios and averages leave out a village whose form left a figure
+    blank, and said so; a village surveyed (its households scored) with no form at all was
+    left out of every one of them without a word (a code review). It is counted in each
+    ``<indicator>_unanswered``, for a tambon and for the village itself."""
+    from abcresearch.scoring import area_indicators
+
+    df, _ = simulate_households(12, 20, seed=4, n_tambons=3)
+    hs = score_households(df)
+    d = SurveyDesign(df, weights="weight", strata="village_code", fpc="village_households")
+    vil = simulate_villages(df, seed=4)
+    codes = pd.Series(sorted(vil["village_code"].astype(str)))
+    tambon = codes.str[:6].value_counts().index[0]
+    dropped = codes[codes.str[:6] == tambon].tolist()[:2]
+    assert len(dropped) == 2  # two villages of one tambon
+    forms = vil[~vil["village_code"].astype(str).isin(dropped)]
+    full = area_indicators(d, hs, "tambon_code", vil)
+    part = area_indicators(d, hs, "tambon_code", forms)
+    for name in ("forums_year", "process_step", "master_plan", "groups_per_100hh",
+                 "welfare_share"):
+        col = f"{name}_unanswered"
+        assert part.loc[tambon, col] == full.loc[tambon, col] + 2, col
+        others = part.index != tambon
+        assert (part.loc[others, col] == full.loc[others, col]).all(), col
+    by_village = area_indicators(d, hs, "village_code", forms)
+    assert by_village.loc[dropped, "groups_per_100hh_unanswered"].tolist() == [1, 1]
+    assert by_village.loc[dropped, "groups_per_100hh"].isna().all()

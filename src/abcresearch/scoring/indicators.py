@@ -155,6 +155,19 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
     return out
 
 
+def _villages_without_form(households: pd.DataFrame, villages: pd.DataFrame, area: str
+                           ) -> pd.Series:
+    """Count, per area, the surveyed villages (with households) that have no village-form row."""
+    if "village_code" not in households.columns or "village_code" not in villages.columns \
+            or area not in households.columns:
+        return pd.Series(dtype=float)
+    surveyed = pd.DataFrame({"area": households[area].astype(str),
+                             "village": households["village_code"].astype(str)}
+                            ).drop_duplicates()
+    lacking = ~surveyed["village"].isin(villages["village_code"].astype(str))
+    return surveyed.loc[lacking].groupby("area").size().astype(float)
+
+
 def area_indicators(design: SurveyDesignBase, scores: HouseholdScores, area: str,
                     villages: pd.DataFrame | None = None,
                     rules: GradeRules | str | Path | None = None,
@@ -252,6 +265,12 @@ def area_indicators(design: SurveyDesignBase, scores: HouseholdScores, area: str
     if villages is not None:
         org = organisation_strength(villages, area, gr)
         out = out.join(org, how="left")
+        # a surveyed village with no form at all is left out of every village-form figure as
+        # much as one whose form left it blank: "leaving out 2 villages" must count it
+        no_form = _villages_without_form(design.data, villages, area)
+        for name in UNANSWERED_OF:
+            col = f"{name}_unanswered"
+            out[col] = out[col].fillna(0) + no_form.reindex(out.index, fill_value=0)
     else:
         for col in ("groups_per_100hh", "n_group_types", "welfare_share", "forums_year",
                     "org_strength", "process_step", "master_plan"):
