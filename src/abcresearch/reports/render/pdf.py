@@ -181,10 +181,15 @@ def check_executed(nb: Any, name: str | None = None) -> None:
         Its file name, for the message.
     """
     if not has_run(nb):
-        which = f"notebook {name}" if name else "this notebook"
-        raise ReportError(
-            f"{which} has not been run, so it holds no report yet: run all cells "
-            "(Run > Run All Cells), save, and export again")
+        from abcresearch.labels import label
+
+        def said(lang: str) -> str:
+            which = label("notebook.not_run.named", lang, name=name) if name else \
+                label("notebook.not_run.this", lang)
+            return label("notebook.not_run", lang, which=which)
+
+        # in both languages: the exporter does not know its reader's
+        raise ReportError(f"{said('en')} · {said('th')}")
 
 
 def notebook_to_typst(nb: Any, build_dir: str | os.PathLike[str] | None = None) -> str:
