@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_typst.py [--notebooks "reports/2549/tambon/*.ipynb"] [--limit 6] \
         [--repeat 3] [--baseline main] [--fonts DIR | --own-lang | --template-baseline REF]
-        [--profile] [--no-cold]
+        [--profile] [--no-cold] [--anatomy]
 
 For each executed notebook (default: the first ``--limit`` tambon notebooks under ``reports/``),
 in one run, the routes before and now interleaved so that the load of a shared machine falls on
@@ -19,6 +19,13 @@ both alike:
 * ``text layer``: :func:`.textlayer.fix_text_layer` as on git ref ``--baseline`` (read with
   ``git show``; skipped if git or the ref is missing) and as now, on the same Typst PDF; the two
   must give the same bytes.
+
+With ``--anatomy``, it also shows where Typst's compile goes: each notebook compiled as it is,
+with its charts replaced by empty images of the same size, without the two ``#show regex``
+rules of the Thai line-break marks (:data:`abcresearch.reports.render.thai.TYPST_RULES`), and
+with its tables as plain ``table`` calls (no column widths measured, no repeated heading, no
+unbreakable rows, no zebra fill, no captions as figures); the difference to "as it is" is what
+each costs. The variants are for measuring only: their pages differ.
 
 Figures are CPU seconds of this process (``time.process_time``: what the phase costs, less
 sensitive than wall time to other work on the machine), the minimum over ``--repeat`` runs, and
@@ -110,6 +117,69 @@ def _with_template(doc: Any, template: str) -> Any:
     return replace(doc, source=template.rstrip() + doc.source[len(now):])
 
 
+_PLAIN_TABLE = ("#let abc-table(columns: (), rows: (), aligns: none, caption: none, "
+                "notes: none) = table(columns: columns.len(), ..((columns,) + rows).flatten())\n")
+
+
+def _anatomy_variants(doc: Any) -> dict[str, Any]:
+    """Return the document as it is and as each ``--anatomy`` variant (see the module notes)."""
+    import re
+    from dataclasses import replace
+
+    from abcresearch.reports.render.typst import template_source
+
+    def empty_svg(data: bytes) -> bytes:
+        head = re.search(rb'<svg[^>]*?width="([^"]+)"[^>]*?height="([^"]+)"', data)
+        w, h = (head.group(1), head.group(2)) if head else (b"100pt", b"100pt")
+        return (b'<svg xmlns="http://www.w3.org/2000/svg" width="' + w + b'" height="' + h
+                + b'"></svg>')
+
+    def empty_inline(m: re.Match[str]) -> str:  # an SVG inline in the source, as a string
+        size = re.search(r'width=\\"([^"\\]+)\\" height=\\"([^"\\]+)\\"', m.group(0))
+        w, h = size.groups() if size else ("100pt", "100pt")
+        return (f'bytes("<svg xmlns=\\"http://www.w3.org/2000/svg\\" width=\\"{w}\\" '
+                f'height=\\"{h}\\"></svg>")')
+
+    template = template_source().rstrip()
+    body = doc.source[len(template):] if doc.source.startswith(template) else None
+    out = {"as it is": doc,
+           "no charts": replace(
+               doc, source=re.sub(r'bytes\("<\?xml.*?</svg>\\n"\)', empty_inline, doc.source,
+                                  flags=re.S),
+               files={n: empty_svg(d) if n.endswith(".svg") else d
+                      for n, d in doc.files.items()}),
+           "no regex rules": replace(doc, source="\n".join(
+               line for line in doc.source.split("\n") if not line.startswith("#show regex(")))}
+    if body is not None:
+        out["plain tables"] = replace(doc, source=template + "\n" + _PLAIN_TABLE + body)
+    return out
+
+
+def _anatomy(paths: list[str], book: Any, repeat: int) -> None:
+    """Print what Typst's compile of each notebook costs as it is and in each variant."""
+    import nbformat
+
+    from abcresearch.reports.render.typst import render_notebook
+
+    sums: dict[str, float] = {}
+    print("\nwhere Typst's compile goes (CPU seconds, min of the runs; variants interleaved):")
+    for path in paths:
+        variants = _anatomy_variants(render_notebook(nbformat.read(path, as_version=4)))
+        best = dict.fromkeys(variants, float("inf"))
+        for _ in range(repeat):
+            for name, doc in variants.items():
+                _, cpu, _wall = _timed(lambda doc=doc: _compile(doc, book), 1)
+                best[name] = min(best[name], cpu)
+        print(f"{Path(path).stem:>10} " + "  ".join(f"{k} {v:.3f}" for k, v in best.items()))
+        for name, value in best.items():
+            sums[name] = sums.get(name, 0.0) + value
+    n = len(paths)
+    whole = sums["as it is"] / n
+    print(f"{'mean':>10} as it is {whole:.3f}; "
+          + "; ".join(f"{k} {v / n:.3f} (saves {whole - v / n:.3f})"
+                      for k, v in sums.items() if k != "as it is"))
+
+
 def _compile(doc: Any, book: Any) -> bytes:
     import typst
 
@@ -172,6 +242,8 @@ def main() -> int:
                     help="compile as well with the report template of git ref REF")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--no-cold", action="store_true")
+    ap.add_argument("--anatomy", action="store_true",
+                    help="also show what the charts, the regex rules and the tables cost Typst")
     args = ap.parse_args()
 
     paths = sorted(glob.glob(args.notebooks))[: args.limit]
@@ -273,6 +345,10 @@ def main() -> int:
                   f"the template of {args.template_baseline}" if old_template else "--fonts")
         print(f"compile now / with {option} (CPU): {sums['c0'] / sums['c1']:.2f}")
     print(_load())
+
+    if args.anatomy:
+        _anatomy(paths, now, args.repeat)
+        print(_load())
 
     if args.profile:
         nb = nbformat.read(paths[0], as_version=4)
