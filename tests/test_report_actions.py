@@ -523,3 +523,6 @@ def test_households_failing_are_as_precise_as_the_share(mueang) -> None:
     assert A.households_failing(pub, code, "x", share, 425_974.0) == "128,000"
     assert A.households_failing(pub, code, "x", share, 4_259.74, 0.20, 0.40) == "1,300"
     assert A.households_failing(pub, code, "x", Shown("<5"), 425_974.0) == "<5"
+    # a share of 2 of 3,000 households known to 20 percentage points: 60 households, not the
+    # "100" of the interval's power of ten, which misstates their order of magnitude
+    assert A.households_failing(pub, code, "x", Shown("2", 0.02), 3_000.0, 0.0, 0.40) == "60"

@@ -310,7 +310,7 @@ def test_the_overview_sizes_the_province_in_households(overview, monkeypatch) ->
 
     def weighted(self, measure, area, cats, value, uncertainty=0.0):
         asked.append((value, uncertainty))
-        unit = self.count_unit(uncertainty)
+        unit = self.count_unit(uncertainty, value)
         return Shown(f"{self.rounded_count(value, unit):,}", value)
 
     monkeypatch.setattr(overview_lead.Publisher, "weighted", weighted)
@@ -330,7 +330,7 @@ def test_the_overview_sizes_the_province_in_households(overview, monkeypatch) ->
     est = design.ciprop("level1", na_rm=True, level=overview.design_spec.level).iloc[0]
     half = max(0.005, (est["ci_high"] - est["ci_low"]) / 2)
     assert uncertainty == pytest.approx(with_level * half, rel=1e-6)
-    unit = 10 ** max(1, int(np.floor(np.log10(uncertainty))))
+    unit = 10 ** max(1, min(int(np.floor(np.log10(uncertainty))), int(np.floor(np.log10(total)))))
     assert line.endswith(f"หรือราว {unit * np.floor(total / unit + 0.5):,.0f} ครัวเรือน"), \
         (line, total, uncertainty)
 
@@ -353,12 +353,19 @@ def test_an_estimated_count_is_as_precise_as_the_share_it_is_said_with(overview)
     shown = pub.weighted("overall_level", code, whole, 128_090.0, 2129.87)
     assert shown.text == "128,000"
     assert pub.weighted("overall_level", code, whole, 128_090.0).text == "128,090"
-    assert pub.weighted("overall_level", code, whole, 400.0, 2129.87).text == "1,000"
+    # never rounded to a power of ten above the estimate: 400 known to 2,130 is not "1,000"
+    # (a code review), 60 is not "100"
+    assert pub.weighted("overall_level", code, whole, 400.0, 2129.87).text == "400"
+    assert pub.weighted("overall_level", code, whole, 60.0, 2129.87).text == "60"
+    assert pub.weighted("overall_level", code, whole, 4.0, 2129.87).text == "10"
+    assert [pub.count_unit(2130.0, v) for v in (60.0, 400.0, 5_000.0, 0.0, float("nan"))] \
+        == [10, 100, 1000, 1000, 1000]
     # the ledger holds what the printed count tells a reader
     first = next(e for e in pub.entries if e.text == "128,000")
     assert first.bounds == (127_500.0, 128_500.0)
-    tiny = next(e for e in pub.entries if e.text == "1,000")
-    assert tiny.bounds == (0.0, 1_500.0)
+    assert next(e for e in pub.entries if e.text == "400").bounds == (350.0, 450.0)
+    tiny = next(e for e in pub.entries if e.text == "10")
+    assert tiny.bounds == (0.0, 15.0)
 
 
 def test_a_round_of_direct_estimates_only_is_not_headed_model_based(overview) -> None:

@@ -1925,18 +1925,24 @@ class Publisher:
         """Marker of a small cell (``<5``)."""
         return marker(self.threshold)
 
-    def count_unit(self, uncertainty: float = 0.0) -> int:
+    def count_unit(self, uncertainty: float = 0.0, value: float | None = None) -> int:
         """Return what an estimated count is rounded to.
 
         ``weighted_count_base``, or a larger power of ten where the count's ``uncertainty`` (in
         households) reaches it: with a base of 10, 10 for an uncertainty of 75 households, 100
-        for 150, 1,000 for 2,130.
+        for 150, 1,000 for 2,130. Never a power of ten above the count ``value`` itself (when
+        given): 400 households known to about 2,130 print "400", not "1,000", which would
+        misstate their order of magnitude.
         """
-        unit = self.rules.weighted_count_base
+        base = self.rules.weighted_count_base
+        unit = base
         if np.isfinite(uncertainty):
             while unit * 10 <= uncertainty:
                 unit *= 10
-        return unit
+        if value is not None and np.isfinite(value) and value > 0:
+            while unit > base and unit > value:
+                unit //= 10
+        return max(unit, base)
 
     def count_uncertainty(self, households: float, low: float | None = None,
                           high: float | None = None) -> float:
@@ -2052,7 +2058,7 @@ class Publisher:
             text = self._marker_of(cells, area)
             self._add(Published(self.section, "weighted", area, cells, text=text))
             return Shown(text)
-        base = self.count_unit(uncertainty)
+        base = self.count_unit(uncertainty, value)
         rounded = self.rounded_count(value, base)
         bounds = (0.0, 0.0) if value <= 0 else (0.0, 1.5 * base) \
             if rounded == base and value < base / 2 else (rounded - base / 2, rounded + base / 2)

@@ -360,8 +360,10 @@ def households_failing(pub: Publisher, area: str, item: str, share: Shown,
     """
     if share.value is None or not np.isfinite(households):
         return share.text
-    rounded = pub.rounded_count(share.value * households,
-                                pub.count_unit(pub.count_uncertainty(households, low, high)))
+    value = share.value * households
+    rounded = pub.rounded_count(value,
+                                pub.count_unit(pub.count_uncertainty(households, low, high),
+                                               value))
     return pub.record(f"{rounded:,}", f"households_failing:{item}", area, kind="other").text
 
 
