@@ -514,3 +514,23 @@ def test_a_surveyed_village_without_a_form_is_counted_as_left_out() -> None:
     by_village = area_indicators(d, hs, "village_code", forms)
     assert by_village.loc[dropped, "groups_per_100hh_unanswered"].tolist() == [1, 1]
     assert by_village.loc[dropped, "groups_per_100hh"].isna().all()
+
+
+def test_villages_without_a_form_are_counted_under_integer_area_codes() -> None:
+    """Area codes read as integers (a CSV without dtypes) matched none of the counted villages'
+    string codes, and the villages without a form were silently counted as 0 (a code review)."""
+    from abcresearch.scoring import area_indicators
+
+    df, _ = simulate_households(12, 20, seed=4, n_tambons=3)
+    df["tambon_code"] = df["tambon_code"].astype("int64")
+    hs = score_households(df)
+    d = SurveyDesign(df, weights="weight", strata="village_code", fpc="village_households")
+    vil = simulate_villages(df, seed=4)
+    codes = pd.Series(sorted(vil["village_code"].astype(str)))
+    tambon = int(codes.str[:6].value_counts().index[0])
+    dropped = codes[codes.str[:6] == str(tambon)].tolist()[:2]
+    forms = vil[~vil["village_code"].astype(str).isin(dropped)]
+    full = area_indicators(d, hs, "tambon_code", vil)
+    part = area_indicators(d, hs, "tambon_code", forms)
+    assert part.loc[tambon, "forums_year_unanswered"] \
+        == full.loc[tambon, "forums_year_unanswered"] + 2

@@ -161,10 +161,11 @@ def _villages_without_form(households: pd.DataFrame, villages: pd.DataFrame, are
     if "village_code" not in households.columns or "village_code" not in villages.columns \
             or area not in households.columns:
         return pd.Series(dtype=float)
-    surveyed = pd.DataFrame({"area": households[area].astype(str),
-                             "village": households["village_code"].astype(str)}
+    known = households[area].notna() & households["village_code"].notna()
+    surveyed = pd.DataFrame({"area": households.loc[known, area].astype(str),
+                             "village": households.loc[known, "village_code"].astype(str)}
                             ).drop_duplicates()
-    lacking = ~surveyed["village"].isin(villages["village_code"].astype(str))
+    lacking = ~surveyed["village"].isin(villages["village_code"].dropna().astype(str))
     return surveyed.loc[lacking].groupby("area").size().astype(float)
 
 
@@ -270,7 +271,8 @@ def area_indicators(design: SurveyDesignBase, scores: HouseholdScores, area: str
         no_form = _villages_without_form(design.data, villages, area)
         for name in UNANSWERED_OF:
             col = f"{name}_unanswered"
-            out[col] = out[col].fillna(0) + no_form.reindex(out.index, fill_value=0)
+            out[col] = out[col].fillna(0) + no_form.reindex(out.index.astype(str),
+                                                            fill_value=0).to_numpy()
     else:
         for col in ("groups_per_100hh", "n_group_types", "welfare_share", "forums_year",
                     "org_strength", "process_step", "master_plan"):
