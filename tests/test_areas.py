@@ -36,6 +36,29 @@ def test_unknown_codes_are_named(code: str, message: str) -> None:
         areas.get_area(code)
 
 
+def test_an_unknown_code_is_answered_with_the_codes_there_are() -> None:
+    """``report --area 800105`` said it was not a tambon of 8001 and left the user to guess
+    which are (a fresh user's walk-through): the message lists the parent's official codes,
+    runs written as ranges."""
+    table = areas.area_table("80")
+    tambons = sorted(c for c in table["code"] if len(c) == 6 and c.startswith("8001"))
+    assert "800105" not in tambons and "800104" not in tambons
+    with pytest.raises(AreaError) as err:
+        areas.get_area("800105")
+    listed = str(err.value).split("its official tambon codes: ")[1].rstrip(")")
+    said: list[str] = []
+    for part in listed.split(", "):
+        first, _, last = part.partition("-")
+        said += [str(c) for c in range(int(first), int(last or first) + 1)]
+    assert said == tambons
+    assert "800101-800103" in listed  # a run of three or more is a range
+    with pytest.raises(AreaError, match=r"its tambon '800105' .* \(its official tambon codes: "
+                                        r"800101-800103, "):
+        areas.get_area("80010501")
+    with pytest.raises(AreaError, match=r"official amphoe code of 80 \(its official amphoe "):
+        areas.get_area("8099")
+
+
 def test_check_codes_vectorised() -> None:
     codes = pd.Series(["80010101", "80999901", "8001010", "80010100", None, "80120305"])
     assert areas.check_codes(codes).tolist() == [False, True, True, True, True, False]

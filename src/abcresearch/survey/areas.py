@@ -133,7 +133,8 @@ def get_area(code: str) -> Area:
             tambon = get_area(code[:6])
         except AreaError as exc:  # the code the user typed, then what is wrong with it
             raise AreaError(f"village code {code!r}: its tambon {code[:6]!r} is not an official "
-                            f"tambon code of {code[:4]}") from exc
+                            f"tambon code of {code[:4]}{_official_codes(known, code[:6])}"
+                            ) from exc
         number = int(code[6:])
         if number < 1:
             raise AreaError(f"village code {code!r}: village number must be 01-99")
@@ -142,8 +143,29 @@ def get_area(code: str) -> Area:
     if area is None:
         parent = code[:-2]
         raise AreaError(f"area code {code!r} is not an official {level} code"
-                        + (f" of {parent}" if parent else ""))
+                        + (f" of {parent}" if parent else "") + _official_codes(known, code))
     return area
+
+
+def _official_codes(known: dict[str, Area], code: str) -> str:
+    """`` (its official tambon codes: ...)``: the codes of ``code``'s level within its parent."""
+    parent = code[:-2]
+    siblings = sorted(c for c in known if len(c) == len(code) and c.startswith(parent))
+    if not parent or not siblings:
+        return ""
+    return f" (its official {level_of(code)} codes: {_code_ranges(siblings)})"
+
+
+def _code_ranges(codes: list[str]) -> str:
+    """Sorted codes of one length written as runs: ``800101-800103, 800106``."""
+    runs: list[list[str]] = []
+    for c in codes:
+        if runs and int(c) == int(runs[-1][-1]) + 1:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}-{r[-1]}" if len(r) > 2
+                     else f"{r[0]}, {r[1]}" for r in runs)
 
 
 @lru_cache(maxsize=16)
