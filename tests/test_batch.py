@@ -454,7 +454,9 @@ def test_cli_runs_a_notebook_of_ones_own_into_its_own_folder(tmp_path: Path, cap
     code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--within", "8001",
                  "--store", str(store), "--workers", "1", "--notebook", str(mine)])
     assert code == 0, capsys.readouterr()
-    folder = tmp_path / "reports" / "custom" / "1.1-mine" / str(ROUND) / "tambon"
+    # a store other than data/store: under reports/stores/<store folder>/ (see below)
+    folder = (tmp_path / "reports" / "stores" / store.resolve().name / "custom" / "1.1-mine"
+              / str(ROUND) / "tambon")
     assert sorted(p.name for p in folder.glob("*.pdf")) == ["800101.pdf", "800102.pdf"]
     assert not (tmp_path / "reports" / str(ROUND)).exists()
     executed = (folder / "800101.ipynb").read_text(encoding="utf-8")
@@ -481,10 +483,39 @@ def test_cli_report_takes_a_notebook_of_ones_own(tmp_path: Path, monkeypatch,
     assert main(["report", "--area", "801501", "--round", "2549", "--store", str(store),
                  "--notebook", str(TINY)]) == 0
     assert seen["notebook"] == TINY
-    assert seen["out"] == tmp_path / "reports" / "custom" / TINY.stem
+    assert seen["out"] == (tmp_path / "reports" / "stores" / store.resolve().name / "custom"
+                           / TINY.stem)
     assert main(["report", "--area", "801501", "--round", "2549", "--store", str(store),
                  "--notebook", str(TINY), "--out", str(tmp_path / "o")]) == 0
     assert seen["out"] == tmp_path / "o"
+
+
+def test_reports_of_another_store_do_not_overwrite_the_default_stores(
+        tmp_path: Path, monkeypatch, sample_store: Path) -> None:
+    """``abcresearch report --store other`` without ``--out`` wrote over the demo's reports of
+    the same area, and nothing in them named the store (a fresh user's walk-through): a store
+    other than the default one reports into reports/stores/<store folder>/."""
+    from abcresearch.batch import runner
+
+    seen = {}
+
+    def fake_run_report(area, survey_round, **kw):
+        seen.update(kw)
+        return runner.ReportOutcome(area, survey_round, "tambon", "ok",
+                                    runner.ReportPaths.for_area(area, survey_round, tmp_path))
+
+    monkeypatch.setattr(runner, "run_report", fake_run_report)
+    monkeypatch.setattr("abcresearch.paths.reports_dir", lambda: tmp_path / "reports")
+    assert main(["report", "--area", "801501", "--round", "2549",
+                 "--store", str(sample_store)]) == 0
+    assert seen["out"] == tmp_path / "reports" / "stores" / sample_store.resolve().name
+    # the default store (here named by ABCRESEARCH_STORE) keeps reports/
+    monkeypatch.setenv("ABCRESEARCH_STORE", str(sample_store))
+    assert main(["report", "--area", "801501", "--round", "2549",
+                 "--store", str(sample_store)]) == 0
+    assert seen["out"] is None
+    assert main(["report", "--area", "801501", "--round", "2549"]) == 0
+    assert seen["out"] is None
 
 
 def test_a_batch_of_one_area_says_one_area(tmp_path: Path) -> None:

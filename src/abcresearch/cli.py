@@ -250,7 +250,9 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     p.add_argument("--scheduler", help="run on this Dask scheduler (tcp://HOST:PORT)")
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
-    p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="reports folder (default reports/; for a --store other than data/store "
+                        "reports/stores/<store folder>/)")
     p.add_argument("--lang", choices=["th", "en"], default="th",
                    help="report language (English reports and their index go to "
                         "reports/<round>/en/)")
@@ -273,12 +275,22 @@ def _notebook_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _reports_out(args: argparse.Namespace) -> Path | None:
-    """Return the reports folder: ``--out``, or for a notebook of one's own a folder of its own."""
-    if args.out is not None or args.notebook is None:
-        return cast(Path | None, args.out)
-    from abcresearch.paths import reports_dir
+    """Return the reports folder: ``--out``, or else a folder of its own where needed.
 
-    return reports_dir() / "custom" / Path(args.notebook).stem
+    A notebook of one's own reports into ``reports/custom/<notebook>/``, a store other than the
+    default one into ``reports/stores/<store folder>/``, so neither writes over the default
+    store's reports.
+    """
+    if args.out is not None:
+        return cast(Path, args.out)
+    from abcresearch.paths import default_store, reports_dir
+
+    base = reports_dir()
+    if args.store is not None and Path(args.store).resolve() != default_store().resolve():
+        base = base / "stores" / Path(args.store).resolve().name
+    if args.notebook is not None:
+        return base / "custom" / Path(args.notebook).stem
+    return None if base == reports_dir() else base
 
 
 @command("batch", _batch_args)
@@ -304,7 +316,9 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
     p.add_argument("--lang", choices=["th", "en"], default="th",
                    help="report language (an English report goes to reports/<round>/en/)")
-    p.add_argument("--out", type=Path, default=None, help="reports folder (default reports/)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="reports folder (default reports/; for a --store other than data/store "
+                        "reports/stores/<store folder>/)")
     p.add_argument("--scheme", default=None,
                    help="scoring scheme: a name in params/ (e.g. scoring_slf5) or a YAML file; "
                         "a non-default scheme writes to reports/<round>/<scheme>/")
