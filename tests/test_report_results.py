@@ -823,22 +823,35 @@ def test_the_levels_chart_names_hidden_segments_only_where_a_bar_has_one(
     assert fig.caption == report.t("levels.chart_caption") + (note if hidden else "")
 
 
-def test_an_amphoe_report_does_not_compare_the_amphoe_with_itself(sample_store) -> None:
+def test_an_amphoe_report_does_not_compare_the_amphoe_with_itself(sample_store,
+                                                                 monkeypatch) -> None:
     """An amphoe report's capital table printed an "amphoe" column equal to its own, under a
     caption "against the amphoe and province" whose chart drew the province only (a reader
-    review): the amphoe is compared with the province; a tambon with both."""
+    review): the amphoe is compared with the province; a tambon with both. The sample store
+    holds amphoe 8015 only, so its province is the amphoe itself and the amphoe report compares
+    with nothing (tests/test_report_alone.py); with a province of more than the amphoe
+    (``alone_in`` False), with the province."""
     from abcresearch.labels import label
+    from abcresearch.reports.context import AreaContext
 
-    for code, amphoe in (("8015", False), ("801501", True)):
+    for code, amphoe, suffix in (("8015", False, ".none"), ("801501", True, "")):
         rep = AreaReport.load(code, 2549, store=sample_store, lang="th")
         res = rep.capital_profile()
         table = res.tables[0].to_frame()
         assert (label("level.amphoe", "th") in " ".join(map(str, table.columns))) == amphoe, \
             (code, list(table.columns))
-        suffix = "" if amphoe else ".province"
         assert res.tables[0].caption.endswith(label(f"cap.profile.caption{suffix}", "th"))
         assert any(label(f"profile.chart_caption{suffix}", "th") in (f.caption or "")
                    for f in res.figures), code
+    monkeypatch.setattr(AreaContext, "alone_in", lambda self, level: False)
+    rep = AreaReport.load("8015", 2549, store=sample_store, lang="th")
+    res = rep.capital_profile()
+    table = res.tables[0].to_frame()
+    assert label("level.amphoe", "th") not in " ".join(map(str, table.columns))
+    assert res.tables[0].caption.endswith(label("cap.profile.caption.province", "th"))
+    assert any(label("profile.chart_caption.province", "th") in (f.caption or "")
+               for f in res.figures)
+    monkeypatch.undo()
     # a tambon compared with an amphoe code only: "the areas chosen", not "amphoe and province"
     rep = AreaReport.load("801501", 2549, store=sample_store, lang="th")
     res = rep.capital_profile(compare=("8015",))  # an amphoe given by its code

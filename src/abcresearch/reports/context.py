@@ -225,6 +225,20 @@ class AreaContext(ReportBase):
         return replace(st, basis=basis,
                        grade_status=grade_status("tambon", basis, n_vil, rules=rules))
 
+    def alone_in(self, level: str) -> bool:
+        """Whether every household the round holds in the area's ``level`` is the area's own.
+
+        A store holding one tambon of an amphoe (a researcher's test, a first ingest): its
+        amphoe's and province's figures are the tambon's own, and comparing the tambon with
+        them says nothing. False for the area's own level and above the province.
+        """
+        code = {"province": self.area.code[:2], "amphoe": self.area.code[:4]}.get(level)
+        if code is None or code == self.area.code:
+            return False
+        surveyed = self.analysis.areas.set_index("area_code")["households_surveyed"]
+        own, whole = surveyed.get(self.area.code), surveyed.get(code)
+        return bool(own is not None and whole is not None and 0 < own == whole)
+
     @property
     def areas(self) -> pd.DataFrame:
         """The areas table rows of this area and the areas within (coverage and status)."""

@@ -505,8 +505,13 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                                                       "rules": ar.path})
     out.heading("section.what_to_do")
     shares = area_item_shares(report, ar)
-    chosen = selected_items(shares, ar, report.capitals, items_per_capital)
-    out.text(t("actions.intro", area=report.area_name(),
+    # a store holding this area alone: its province is itself (every difference 0), so the
+    # items are those most often failed, without a province column (a fresh user's walk-through)
+    alone = report.level != "province" and report.alone_in("province")
+    chosen = selected_items(shares.assign(gap=shares["estimate"].where(shares["gap"].notna()))
+                            if alone else shares, ar, report.capitals, items_per_capital)
+    suffix = ".alone" if alone else ""
+    out.text(t(f"actions.intro{suffix}", area=report.area_name(),
                n=items_per_capital or ar.items_per_capital))
     if not chosen:
         out.text(t("actions.none"))
@@ -519,30 +524,34 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         r, s = ar.item(item), shares.loc[item]
         what = r.text[lang]
         area_share = item_share(pub, code, r, s["estimate"], s["ci_low"], s["ci_high"])
-        prov_share = item_share(pub, province, r, s["province"])
-        gap = item_gap(pub, code, item, area_share, prov_share)
-        numeric = area_share.value is not None and prov_share.value is not None
-        # the star (the interval excludes the province's share) as the reader can check it:
-        # not where the printed interval holds the printed province share ("90 (88–92)", 92)
-        clear = bool(s["clear"]) and numeric and not printed_covers(area_share, prov_share)
-        rows.append({
+        row = {
             t("col.capital"): report.capital_label(r.capital),
             t("actions.col.item"): what,
             t("actions.col.area"): area_share.with_ci,
             t("actions.col.households"): households_failing(pub, code, item, area_share,
                                                             households, s["ci_low"],
                                                             s["ci_high"]),
-            t("col.province"): prov_share.text,
+        }
+        below = clear = False
+        if not alone:
+            prov_share = item_share(pub, province, r, s["province"])
+            gap = item_gap(pub, code, item, area_share, prov_share)
+            numeric = area_share.value is not None and prov_share.value is not None
+            # the star (the interval excludes the province's share) as the reader can check
+            # it: not where the printed interval holds the printed province share
+            # ("90 (88–92)", 92)
+            clear = bool(s["clear"]) and numeric and not printed_covers(area_share, prov_share)
+            below = numeric and cast(float, area_share.value) < cast(float, prov_share.value)
+            row[t("col.province")] = prov_share.text
             # the star only beside a gap printed as a number
-            t("actions.col.gap"): gap + ("*" if clear else ""),
-        })
+            row[t("actions.col.gap")] = gap + ("*" if clear else "")
+        rows.append(row)
         # an item the area does better on than the province (a capital whose every item is
         # better lists its weakest) says so beside its actions: a forum read them as "fix
         # what we do well" next to the summary's strengths (a reader review). Better only
         # where the star says so, with the share that still fails (88% of households are no
         # reason to drop an item); a share below the province's within the margin of error
         # is "about the province's" (91 against 92 read as "already better", a reader review)
-        below = numeric and cast(float, area_share.value) < cast(float, prov_share.value)
         note = (t("actions.better", share=area_share.text) if below and clear
                 else t("actions.similar") if below else "")
         acts.append({
@@ -559,8 +568,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             t("actions.col.question"): r.question[lang],
             t("actions.col.rule"): rule_text(r, report.words, lang),
         })
-    out.table(pd.DataFrame(rows), t("actions.caption.items"),
-              t("actions.notes.items", base=pub.rules.weighted_count_base,
+    out.table(pd.DataFrame(rows), t(f"actions.caption.items{suffix}"),
+              t(f"actions.notes.items{suffix}", base=pub.rules.weighted_count_base,
                 gap=f"{100 * ar.min_gap:g}"),
               decimals=0)
     legend = agency_legend(ar, {ar.item(i).actions[p].agency for i in chosen for p in PATHS},

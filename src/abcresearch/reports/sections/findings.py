@@ -93,7 +93,11 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         reason = published_reason(pub, row, code, report, load_grade_rules())
         found.append(t("find.grade", area=report.area_name(),
                        grade=row[f"grade_label_{report.lang}"], reason=reason))
-    if report.level != "province":
+    if report.level != "province" and report.alone_in("province"):
+        # a store holding this area only: "every capital is at the province average" compared
+        # the area with itself (a fresh user's walk-through)
+        found.append(t("find.alone", area=report.area_name()))
+    elif report.level != "province":
         said: set[str] = set()  # sides whose one clear capital the first sentence names
         pair = relative_capitals(prof)
         if pair is not None:

@@ -34,7 +34,11 @@ def check_capitals(report: AreaContext, capitals: Sequence[str] | None) -> tuple
 
 def _comparison(report: AreaContext, item: str, capitals: Sequence[str]) -> tuple[str, pd.Series,
                                                                                  bool]:
-    """Return (column label, means by capital, whether it is the area itself)."""
+    """Return (column label, means by capital, whether it is the area itself).
+
+    "Itself" also where the round holds no household of the comparison area outside the
+    report's area (:meth:`AreaContext.alone_in`): its means are the area's own.
+    """
     means = report.analysis.means
 
     def round_means(level: str, code: str | None = None) -> pd.Series:
@@ -45,12 +49,12 @@ def _comparison(report: AreaContext, item: str, capitals: Sequence[str]) -> tupl
 
     if item == "province":
         return (report.t("col.province"), round_means("province"),
-                report.level == "province")
+                report.level == "province" or report.alone_in("province"))
     if item == "amphoe":
         if report.level == "province":  # a province has no amphoe of its own
             return report.t("col.amphoe"), pd.Series(float("nan"), index=list(capitals)), True
         return (report.t("col.amphoe"), round_means("amphoe", report.area.code[:4]),
-                report.level == "amphoe")
+                report.level == "amphoe" or report.alone_in("amphoe"))
     known = set(means.loc[means["level"] == "amphoe", "code"].astype(str))
     if item not in known:
         raise ReportError(f"compare: expected 'amphoe', 'province' or an amphoe code of the "
@@ -146,7 +150,8 @@ def capital_profile(report: AreaContext, *, compare: Sequence[str] = DEFAULT_COM
     compare : sequence of str
         Comparison areas, in column order: ``"amphoe"`` (the area's amphoe), ``"province"``,
         or 4-digit amphoe codes of the round. An area equal to the report's own area is left
-        out (an amphoe's report is not compared with itself).
+        out (an amphoe's report is not compared with itself), as is one whose households in
+        the round are all the area's own (a store holding one tambon).
     capitals : sequence of str, optional
         Capital ids to show, in order (default: all, in the scheme's order).
     """

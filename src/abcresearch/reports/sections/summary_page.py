@@ -422,13 +422,17 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
                                       ([t("summary.lift_none")] if target else [])]]
     md += [f"- {x}" for x in facts]
+    # a store of this area alone: its province is itself, and "nothing clearly worse than the
+    # province" would be said of a comparison never made (a fresh user's walk-through)
+    alone = report.level != "province" and report.alone_in("province")
+    none_good, none_bad, none_first = (
+        (t("summary.alone"),) * 2 + (t("summary.first_alone"),) if alone else
+        (t("summary.strengths_none"), t("summary.gaps_none"), t("summary.first_none")))
     strengths_title = t("summary.strengths", n=len(strengths) or ar.strengths)
     gaps_title = t("summary.gaps", n=len(gaps) or ar.gaps)
-    md += [f"**{strengths_title}**",
-           *[f"- {s}" for s in strengths or [t("summary.strengths_none")]]]
-    md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [t("summary.gaps_none")]]]
-    md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or
-                                                  [t("summary.first_none")]]]
+    md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [none_good]]]
+    md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [none_bad]]]
+    md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or [none_first]]]
     note = t("summary.note", gap=f"{100 * ar.min_gap:g}")
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
     legend = actions_mod.agency_legend(
@@ -457,10 +461,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
         "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
-        f"  [{_box(strengths_title, strengths, t('summary.strengths_none'))}],",
-        f"  [{_box(gaps_title, gaps, t('summary.gaps_none'))}],",
+        f"  [{_box(strengths_title, strengths, none_good)}],",
+        f"  [{_box(gaps_title, gaps, none_bad)}],",
         ")",
-        _box(t("summary.first_actions"), first, t("summary.first_none")),
+        _box(t("summary.first_actions"), first, none_first),
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
         f"[#text(weight: \"bold\")[{_esc(forum_line)}]]",
         f"#text(size: 8pt)[{_esc(note)}]",
