@@ -534,3 +534,12 @@ def test_villages_without_a_form_are_counted_under_integer_area_codes() -> None:
     part = area_indicators(d, hs, "tambon_code", forms)
     assert part.loc[tambon, "forums_year_unanswered"] \
         == full.loc[tambon, "forums_year_unanswered"] + 2
+    # and the village-form figures themselves are found, as under string codes (a code review:
+    # the join on integer codes left every one of them blank)
+    df_str = df.assign(tambon_code=df["tambon_code"].astype(str))
+    d_str = SurveyDesign(df_str, weights="weight", strata="village_code",
+                         fpc="village_households")
+    by_str = area_indicators(d_str, hs, "tambon_code", vil)
+    for col in ("org_strength", "groups_per_100hh", "forums_year", "welfare_share"):
+        assert full[col].notna().all(), col
+        assert np.allclose(full[col].to_numpy(), by_str.loc[full.index.astype(str), col]), col

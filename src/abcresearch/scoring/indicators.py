@@ -265,7 +265,9 @@ def area_indicators(design: SurveyDesignBase, scores: HouseholdScores, area: str
     out["m0_ci_high"] = t0["ci_high"].to_numpy()
     if villages is not None:
         org = organisation_strength(villages, area, gr)
-        out = out.join(org, how="left")
+        # the village-form figures are keyed by string codes (from village_code): matched on
+        # the areas' codes as strings, whatever type the design's area column has
+        out = pd.concat([out, org.reindex(out.index.astype(str)).set_axis(out.index)], axis=1)
         # a surveyed village with no form at all is left out of every village-form figure as
         # much as one whose form left it blank: "leaving out 2 villages" must count it
         no_form = _villages_without_form(design.data, villages, area)
