@@ -70,3 +70,27 @@ def test_a_tambon_among_others_is_compared_with_the_province(sample_store) -> No
         rep.t("col.capital"), rep.t("col.area"), rep.t("col.amphoe"), rep.t("col.province")]
     amphoe = AreaReport.load("8015", 2549, store=sample_store)
     assert amphoe.alone_in("province")
+
+
+def test_no_welfare_projection_from_the_areas_own_small_age_groups(alone: AreaReport,
+                                                                   monkeypatch) -> None:
+    """An area whose age groups are too small to publish borrows the province's age structure
+    for the fund projection; alone in its store, that structure is its own small cells under
+    the province's name (a code review): no projection, and the page says why."""
+    import numpy as np
+
+    from abcresearch.reports.sections import welfare
+
+    monkeypatch.setattr(welfare, "share_mask", lambda counts, *a, **k: np.ones(len(counts), bool))
+    res = alone.welfare_fund()
+    assert alone.t("welfare.alone_no_projection", threshold=alone.threshold) in res.text
+    assert not any(e.name.startswith("projection.") for e in res.published)
+
+
+def test_an_amphoe_alone_in_its_store_is_said_to_be_so(sample_store) -> None:
+    """The sample store holds amphoe 8015 only: its report says it cannot be compared with the
+    province (not "with its amphoe and province", which is itself)."""
+    rep = AreaReport.load("8015", 2549, store=sample_store)
+    found = rep.key_findings().findings
+    assert rep.t("find.alone.amphoe", area=rep.area_name()) in found
+    assert rep.t("find.alone", area=rep.area_name()) not in found

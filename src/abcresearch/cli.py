@@ -270,8 +270,9 @@ def _notebook_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notebook", type=Path, default=None,
                    help="a report notebook of your own (a copy of notebooks/area_report.ipynb "
                         "keeping its parameters cell); its reports go to "
-                        "reports/custom/<notebook name>/ unless --out is given, never over "
-                        "the shipped reports")
+                        "reports/custom/<notebook name>/ (under reports/stores/<store folder>/ "
+                        "for another --store) unless --out is given, never over the shipped "
+                        "reports")
 
 
 def _reports_out(args: argparse.Namespace) -> Path | None:

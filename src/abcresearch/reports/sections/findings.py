@@ -96,7 +96,8 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     if report.level != "province" and report.alone_in("province"):
         # a store holding this area only: "every capital is at the province average" compared
         # the area with itself (a fresh user's walk-through)
-        found.append(t("find.alone", area=report.area_name()))
+        found.append(t("find.alone" + (".amphoe" if report.level == "amphoe" else ""),
+                       area=report.area_name()))
     elif report.level != "province":
         said: set[str] = set()  # sides whose one clear capital the first sentence names
         pair = relative_capitals(prof)

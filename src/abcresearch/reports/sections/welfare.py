@@ -797,6 +797,11 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     small = bool(share_mask(ages["persons"].to_numpy(), np.full(len(ages), ages["persons"].sum()),
                             thr).any())
     basis = "area"
+    if small and level != "province" and report.alone_in("province"):
+        # a store holding this area alone: "the province's age structure" would be the area's
+        # own small cells under another name (a code review)
+        out.text(t("welfare.alone_no_projection", threshold=thr))
+        return out.result(estimates=by_level, details=details, published=tuple(pub.entries))
     if small and level != "province":
         basis = "province"
         prov = _ProvinceRoster(report)
