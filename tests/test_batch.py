@@ -513,9 +513,24 @@ def test_reports_of_another_store_do_not_overwrite_the_default_stores(
     monkeypatch.setenv("ABCRESEARCH_STORE", str(sample_store))
     assert main(["report", "--area", "801501", "--round", "2549",
                  "--store", str(sample_store)]) == 0
-    assert seen["out"] is None
+    assert seen["out"] == tmp_path / "reports"
     assert main(["report", "--area", "801501", "--round", "2549"]) == 0
-    assert seen["out"] is None
+    assert seen["out"] == tmp_path / "reports"
+
+
+def test_a_batch_of_another_store_from_python_does_not_overwrite_the_default_stores(
+        tmp_path: Path, monkeypatch) -> None:
+    """The reports/stores/ rule was the command line's: run_batch from a notebook wrote
+    another store's reports into reports/ (a code review)."""
+    from abcresearch.batch.run import plan_batch
+
+    store = make_store(tmp_path, TAMBONS[:2])
+    monkeypatch.setattr("abcresearch.paths.reports_dir", lambda: tmp_path / "reports")
+    monkeypatch.setattr("abcresearch.batch.run.default_notebook",
+                        lambda level: TINY if level != "province" else tmp_path / "none.ipynb")
+    plan = plan_batch(ROUND, "tambon", "8001", store, None)
+    assert plan.out == tmp_path / "reports" / "stores" / store.resolve().name
+    assert plan.tasks
 
 
 def test_a_batch_of_one_area_says_one_area(tmp_path: Path) -> None:

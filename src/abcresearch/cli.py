@@ -284,14 +284,12 @@ def _reports_out(args: argparse.Namespace) -> Path | None:
     """
     if args.out is not None:
         return cast(Path, args.out)
-    from abcresearch.paths import default_store, reports_dir
+    from abcresearch.paths import store_reports_dir
 
-    base = reports_dir()
-    if args.store is not None and Path(args.store).resolve() != default_store().resolve():
-        base = base / "stores" / Path(args.store).resolve().name
+    base = store_reports_dir(args.store)
     if args.notebook is not None:
         return base / "custom" / Path(args.notebook).stem
-    return None if base == reports_dir() else base
+    return base
 
 
 @command("batch", _batch_args)

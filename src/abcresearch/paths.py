@@ -158,6 +158,18 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
+    """Return the default reports folder of a store's reports.
+
+    ``reports/`` for the default store (:func:`default_store`, or None), and
+    ``reports/stores/<store folder>/`` for any other, so that a report made from another store
+    never writes over the default store's report of the same area.
+    """
+    if store is None or Path(store).resolve() == default_store().resolve():
+        return reports_dir()
+    return reports_dir() / "stores" / Path(store).resolve().name
+
+
 CACHE_ENV = "ABCRESEARCH_CACHE"
 """Environment variable naming abcresearch's cache folder."""
 

@@ -330,10 +330,10 @@ def plan_batch(
     model-based notebook beside the default one, as ``abcresearch report --area`` does; with
     a notebook of your own (``notebook``) only the areas with households are planned.
     """
-    from abcresearch.paths import default_store, reports_dir
+    from abcresearch.paths import default_store, store_reports_dir
 
     store_path = Path(store) if store is not None else default_store()
-    out_path = Path(out) if out is not None else reports_dir()
+    out_path = Path(out) if out is not None else store_reports_dir(store_path)
     manifest = read_manifest(int(survey_round), store_path)
     codes = available_areas(survey_round, level, within, store_path)
     choice = resolve_scheme(scheme)
@@ -687,7 +687,9 @@ def run_batch(
         Address of a Dask scheduler (``tcp://host:port``); runs the batch on that cluster.
     store, out : path, optional
         Analysis store and reports folder; with a cluster both must be paths that every worker
-        sees (shared file system).
+        sees (shared file system). The reports go by default to ``reports/``, or to
+        ``reports/stores/<store folder>/`` for a store other than the default one
+        (:func:`abcresearch.paths.store_reports_dir`).
     lang : {"th", "en"}
     force : bool
         Rerun reports whose inputs are unchanged.

@@ -163,7 +163,8 @@ def run_report(
     lang : {"th", "en"}
         Report language.
     out : path, optional
-        Reports folder (default ``reports/``).
+        Reports folder (default ``reports/``, or ``reports/stores/<store folder>/`` for a store
+        other than the default one: :func:`abcresearch.paths.store_reports_dir`).
     notebook : path, optional
         Report notebook (default ``notebooks/area_report.ipynb``,
         ``notebooks/province_overview.ipynb`` for a province, or
@@ -202,7 +203,7 @@ def run_report(
     ReportError
         If the language, the notebook or its parameters are wrong.
     """
-    from abcresearch.paths import default_store
+    from abcresearch.paths import default_store, store_reports_dir
     from abcresearch.survey.areas import get_area
 
     code = str(area_code).strip()
@@ -229,7 +230,9 @@ def run_report(
         extra[PARAMETER] = compare_round  # build_parameters says the notebook lacks it
     params = build_parameters(nb_path, code, survey_round, store_parameter(store_path), lang,
                               extra, scheme=choice.parameter)
-    paths = ReportPaths.for_area(code, survey_round, out, sub_folder(choice.folder, lang))
+    paths = ReportPaths.for_area(code, survey_round,
+                                 out if out is not None else store_reports_dir(store_path),
+                                 sub_folder(choice.folder, lang))
     excluded = round_left_out(survey_round, store_path, choice.parameter, analyse=False)
     inputs = report_inputs(code, survey_round, lang, nb_path, manifest, choice.path,
                            compare=compare_inputs(code, earlier, store_path),
