@@ -57,6 +57,11 @@ def test_an_unknown_code_is_answered_with_the_codes_there_are() -> None:
         areas.get_area("80010501")
     with pytest.raises(AreaError, match=r"official amphoe code of 80 \(its official amphoe "):
         areas.get_area("8099")
+    # the mistake may be higher up: tambon 809901's amphoe 8099 does not exist
+    for code in ("809901", "80990101"):
+        with pytest.raises(AreaError, match=r"\(amphoe 8099 is not official either; its official "
+                                            r"amphoe codes: 8001-8023\)$"):
+            areas.get_area(code)
 
 
 def test_check_codes_vectorised() -> None:

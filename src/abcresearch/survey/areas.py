@@ -148,7 +148,17 @@ def get_area(code: str) -> Area:
 
 
 def _official_codes(known: dict[str, Area], code: str) -> str:
-    """`` (its official tambon codes: ...)``: the codes of ``code``'s level within its parent."""
+    """`` (its official tambon codes: ...)``: the codes of ``code``'s level within its parent.
+
+    Where an ancestor of ``code`` is itself unknown (tambon 809901: amphoe 8099), the codes of
+    the first unknown ancestor's level instead, as that is the mistake.
+    """
+    for n in range(4, len(code), 2):
+        if code[:n] not in known:
+            ancestor = code[:n]
+            listed = _official_codes(known, ancestor)
+            return (f" ({level_of(ancestor)} {ancestor} is not official either"
+                    + (listed.replace(" (its", "; its", 1) if listed else ")"))
     parent = code[:-2]
     siblings = sorted(c for c in known if len(c) == len(code) and c.startswith(parent))
     if not parent or not siblings:
