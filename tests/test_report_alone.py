@@ -37,6 +37,9 @@ def test_a_tambon_alone_in_its_store_is_not_compared_with_itself(alone: AreaRepo
     # the profile: the area's column only
     prof = rep.capital_profile()
     assert list(prof.to_frame().columns) == [rep.t("col.capital"), rep.t("col.area")]
+    # its amphoe named by its code is the same amphoe (a code review)
+    assert list(rep.capital_profile(compare=("8015",)).to_frame().columns) == [
+        rep.t("col.capital"), rep.t("col.area")]
     # the findings say why, and compare nothing with the province
     found = rep.key_findings().findings
     assert rep.t("find.alone", area=rep.area_name()) in found

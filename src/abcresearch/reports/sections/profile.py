@@ -60,7 +60,8 @@ def _comparison(report: AreaContext, item: str, capitals: Sequence[str]) -> tupl
         raise ReportError(f"compare: expected 'amphoe', 'province' or an amphoe code of the "
                           f"round ({', '.join(sorted(known))}), got {item!r}")
     return (report.area_name(get_area(item)), round_means("amphoe", item),
-            item == report.area.code)
+            item == report.area.code
+            or (item == report.area.code[:4] and report.alone_in("amphoe")))
 
 
 def profile_estimates(report: AreaContext, compare: Sequence[str] = DEFAULT_COMPARE,
