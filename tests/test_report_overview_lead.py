@@ -43,7 +43,32 @@ def _texts(ax) -> list[str]:
     return [t.get_text() for t in ax.texts]
 
 
-def test_findings_come_first_with_the_heat_map(overview, programmes) -> None:
+def _as_if_more_amphoes(monkeypatch) -> None:
+    """The sample store holds amphoe 8015 only, whose overview has no heat map and no province
+    row (test_an_overview_of_one_amphoe_does_not_compare_it_with_itself): drawn as for many."""
+    from abcresearch.reports.context import ProvinceContext
+
+    monkeypatch.setattr(ProvinceContext, "holds_one_amphoe", lambda self: False)
+
+
+def test_an_overview_of_one_amphoe_does_not_compare_it_with_itself(overview,
+                                                                   programmes) -> None:
+    """A store holding one amphoe (a district team's) drew the overview's heat map of "the
+    difference from the province mean" as one row of zeros, and printed a whole-province row
+    equal to the amphoe's (a code review): neither, and the lead says why."""
+    assert overview.holds_one_amphoe()
+    res = overview.lead(programmes=programmes)
+    assert not res.figures
+    assert overview.t("lead.one_amphoe", amphoe="ขนอม") in res.details["findings"]
+    whole = overview.t("amphoe.province_row", province=overview.province.label("th"))
+    table = overview.amphoe_table()
+    assert [len(table.to_frame(i)) for i in (0, 1)] == [1, 1]
+    assert whole not in table.text
+    assert table.tables[0].notes == overview.t("amphoe.notes.one")
+
+
+def test_findings_come_first_with_the_heat_map(overview, programmes, monkeypatch) -> None:
+    _as_if_more_amphoes(monkeypatch)
     res = overview.lead(programmes=programmes)
     found = res.details["findings"]
     assert len(found) >= 5
@@ -215,6 +240,7 @@ def test_the_reader_review_of_the_overview(overview, programmes, monkeypatch) ->
     """A fresh reader's walk-through: the heat map's note fell to the next page as a loose
     paragraph, Table 11 printed "2685" households, the cover said "พื้นที่ย่อย", and the
     lowest amphoe was named alone beside another that printed the same share."""
+    _as_if_more_amphoes(monkeypatch)
     from abcresearch.reports.sections import overview_lead
 
     res = overview.lead(programmes=programmes)

@@ -299,7 +299,12 @@ def overview(sample_store):
     return ProvinceReport.load("80", 2549, store=sample_store)
 
 
-def test_province_sections_return_results(overview, tmp_path) -> None:
+def test_province_sections_return_results(overview, tmp_path, monkeypatch) -> None:
+    from abcresearch.reports.context import ProvinceContext
+
+    # the sample store holds one amphoe: its province row as for a store of many
+    # (tests/test_report_overview_lead.py covers one amphoe)
+    monkeypatch.setattr(ProvinceContext, "holds_one_amphoe", lambda self: False)
     for name in ("cover", "grade_map", "amphoe_table", "tambon_ranking", "rules_vs_typology",
                  "methods_note"):
         result = getattr(overview, name)()

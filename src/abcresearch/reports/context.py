@@ -823,6 +823,14 @@ class ProvinceContext(ReportBase):
 
         return str(load_grade_rules().grade_labels[grade][self.lang])
 
+    def holds_one_amphoe(self) -> bool:
+        """Whether the round's households in the province are all of one amphoe.
+
+        A district team's store: the province's figures are that amphoe's, and the overview
+        neither compares the amphoe with the province nor prints a province row equal to it.
+        """
+        return int(self._province_households["amphoe_code"].nunique()) == 1
+
     @property
     def households(self) -> pd.DataFrame:
         """Scored households of the province.

@@ -302,17 +302,24 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                 t("readiness.col.need"): need,
                 t("col.share_level1"): share,
             })
+    one = report.holds_one_amphoe()
+    if one:
+        # the round holds one amphoe: the province is that amphoe, and a heat map of its
+        # differences from the province is one row of zeros (a code review)
+        only = str(hh["amphoe_code"].iloc[0])
+        found.append(t("lead.one_amphoe", amphoe=amph.get(only, only)))
     out.text("\n".join(f"- {s}" for s in found))
-    # the heat map
-    shown = values.copy()
-    shown.index = [amph.get(c, c) for c in shown.index]
-    shown.columns = [sch.capital(c).label(lang) for c in shown.columns]
-    diff = (values - prov.reindex(values.columns).to_numpy()).set_axis(
-        shown.index).set_axis(shown.columns, axis=1)
-    ax = charts.capital_heatmap(shown, shade=diff, marks=marks.set_axis(shown.index).set_axis(
-        shown.columns, axis=1), colorbar_label=t("lead.heatmap_scale"))
-    ax.set_title(t("lead.heatmap"), fontsize=9, loc="left")
-    out.figure(ax.figure, caption=t("lead.heatmap_note"))  # numbered, its note kept with it
+    if not one:  # the heat map
+        shown = values.copy()
+        shown.index = [amph.get(c, c) for c in shown.index]
+        shown.columns = [sch.capital(c).label(lang) for c in shown.columns]
+        diff = (values - prov.reindex(values.columns).to_numpy()).set_axis(
+            shown.index).set_axis(shown.columns, axis=1)
+        ax = charts.capital_heatmap(shown, shade=diff, marks=marks.set_axis(
+            shown.index).set_axis(shown.columns, axis=1),
+            colorbar_label=t("lead.heatmap_scale"))
+        ax.set_title(t("lead.heatmap"), fontsize=9, loc="left")
+        out.figure(ax.figure, caption=t("lead.heatmap_note"))  # numbered, its note kept with it
     if flag_rows:
         out.table(pd.DataFrame(flag_rows), t("lead.caption.programmes"),
                   t("lead.notes.programmes"), decimals=0)

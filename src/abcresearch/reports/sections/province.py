@@ -258,22 +258,26 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
                if code in grades.index else 0 for g in "ABC"},
         })
     # the province's own row last: what a reader compares each amphoe with (the same
-    # estimators on the whole province, published through the same disclosure step)
-    prov = report.province.code
-    prov_l1 = d.ciprop("level1", na_rm=True, level=lvl).iloc[0]
-    prov_af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
-                            weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
-                            na_rm=True, level=lvl)
-    prov_name = t("amphoe.province_row", province=report.province.label(report.lang))
-    rows.append({
-        t("col.amphoe"): prov_name,
-        t("col.sampled_households"): pub.n(prov).text,
-        t("col.share_level1"): level1_share(pub, prov, float(prov_l1["estimate"])).text,
-        "M0": pub.mean("m0", prov, float(prov_af.M0["estimate"].iloc[0]), kind="index").text,
-        **{t("readiness.grade_short", grade=g): int(grades[g].sum()) for g in "ABC"},
-    })
+    # estimators on the whole province, published through the same disclosure step); none
+    # where the round holds one amphoe, whose row it would repeat under the province's name
+    one = report.holds_one_amphoe()
+    if not one:
+        prov = report.province.code
+        prov_l1 = d.ciprop("level1", na_rm=True, level=lvl).iloc[0]
+        prov_af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
+                                weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
+                                na_rm=True, level=lvl)
+        prov_name = t("amphoe.province_row", province=report.province.label(report.lang))
+        rows.append({
+            t("col.amphoe"): prov_name,
+            t("col.sampled_households"): pub.n(prov).text,
+            t("col.share_level1"): level1_share(pub, prov, float(prov_l1["estimate"])).text,
+            "M0": pub.mean("m0", prov, float(prov_af.M0["estimate"].iloc[0]), kind="index").text,
+            **{t("readiness.grade_short", grade=g): int(grades[g].sum()) for g in "ABC"},
+        })
     table = pd.DataFrame(rows)
-    out.table(table, t("amphoe.caption"), t("amphoe.notes"), decimals=1)
+    suffix = ".one" if one else ""
+    out.table(table, t("amphoe.caption"), t(f"amphoe.notes{suffix}"), decimals=1)
     means = report.analysis.means
     prof = means[means["level"] == "amphoe"].pivot(index="code", columns="capital",
                                                    values="estimate").reindex(n.index)
@@ -281,8 +285,10 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     capt = pd.DataFrame({t("col.amphoe"): table[t("col.amphoe")].to_numpy()})
     for cap in caps:
         capt[sch.capital(cap).label(report.lang)] = [*prof[cap].to_numpy(),
-                                                     float(whole.get(cap, np.nan))]
-    out.table(capt, t("amphoe.capitals_caption"), t("amphoe.capitals_notes"), decimals=1)
+                                                     *([] if one else
+                                                       [float(whole.get(cap, np.nan))])]
+    out.table(capt, t("amphoe.capitals_caption"), t(f"amphoe.capitals_notes{suffix}"),
+              decimals=1)
     return out.result(estimates=prof, details={"level1": l1, "af": af, "households": n},
                       published=tuple(pub.entries))
 
