@@ -306,8 +306,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     if one:
         # the round holds one amphoe: the province is that amphoe, and a heat map of its
         # differences from the province is one row of zeros (a code review)
+        # said right after the coverage: every figure after it is that amphoe's
         only = str(hh["amphoe_code"].iloc[0])
-        found.append(t("lead.one_amphoe", amphoe=amph.get(only, only)))
+        found.insert(1, t("lead.one_amphoe", amphoe=amph.get(only, only)))
     out.text("\n".join(f"- {s}" for s in found))
     if not one:  # the heat map
         shown = values.copy()
