@@ -44,6 +44,9 @@ def test_a_tambon_alone_in_its_store_is_not_compared_with_itself(alone: AreaRepo
     found = rep.key_findings().findings
     assert rep.t("find.alone", area=rep.area_name()) in found
     assert not any("ค่าเฉลี่ยจังหวัด" in f for f in found), found
+    # nor recorded as published: no province or amphoe mean in the findings' ledger
+    ledger = rep.results["key_findings"].published
+    assert not [e for e in ledger if e.area in ("80", "8015")], ledger
     # the "what to do" page: the items most often failed, without the province's column
     todo = rep.what_to_do()
     table = todo.to_frame(0)

@@ -77,7 +77,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     out.heading("section.findings")
     found: list[str] = []
     code = report.area.code
-    prof = published_profile(report, profile_estimates(report, ("amphoe", "province")), pub)
+    # a store holding this area alone: nothing compared, nor in the ledger as published
+    alone = report.level != "province" and report.alone_in("province")
+    prof = published_profile(report, profile_estimates(
+        report, () if alone else ("amphoe", "province")), pub)
     l1 = report.level1_estimate
     if not pub.pattern.publishable(code):
         found.append(t("find.too_few"))
@@ -93,7 +96,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         reason = published_reason(pub, row, code, report, load_grade_rules())
         found.append(t("find.grade", area=report.area_name(),
                        grade=row[f"grade_label_{report.lang}"], reason=reason))
-    if report.level != "province" and report.alone_in("province"):
+    if alone:
         # a store holding this area only: "every capital is at the province average" compared
         # the area with itself (a fresh user's walk-through)
         found.append(t("find.alone" + (".amphoe" if report.level == "amphoe" else ""),
