@@ -5,6 +5,7 @@ Uses the fixture notebooks in ``tests/notebooks/`` and a fake store (see ``make_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -547,6 +548,13 @@ def test_a_batch_of_one_area_says_one_area(tmp_path: Path) -> None:
     # beside "16 areas" (a walk-through)
     assert ": 2 areas and 2 province-wide reports;" in BatchResult(
         ROUND, "tambon", [one, one], None, 2.0, province=[one, one]).summary()
+    # and they are counted among those written: "16 areas and 2 province-wide reports; 16
+    # written" after "18/18" read as two reports not written (a fresh user's walk-through)
+    skipped = dataclasses.replace(one, status="skipped")
+    said = BatchResult(ROUND, "tambon", [one, skipped], None, 2.0,
+                       province=[one, skipped]).summary()
+    assert "; 2 written, 2 unchanged (skipped), 0 failed;" in said
+    assert "(1.00 s per tambon report in a worker)" in said
 
 
 def test_a_batch_lists_the_sums_disclosure_could_not_protect(tmp_path: Path, monkeypatch) -> None:

@@ -438,6 +438,9 @@ class BatchResult:
         """Return the final summary for the command line."""
         ran = [o for o in self.outcomes if o.status == "ok"]
         per = (sum(o.seconds for o in ran) / len(ran)) if ran else 0.0
+        every = self.outcomes + self.province  # "written" counts what the progress bar counts
+        written = sum(o.status == "ok" for o in every)
+        skipped = sum(o.status == "skipped" for o in every)
         lines = [
             f"Round {self.survey_round}, {self.level}: {len(self.outcomes)} "
             f"area{'' if len(self.outcomes) == 1 else 's'}"
@@ -445,9 +448,9 @@ class BatchResult:
             # areas" read as two reports missing, a walk-through)
             + (f" and {len(self.province)} province-wide report"
                f"{'' if len(self.province) == 1 else 's'}" if self.province else "") + "; "
-            f"{len(ran)} written, {self.count('skipped')} unchanged (skipped), "
+            f"{written} written, {skipped} unchanged (skipped), "
             f"{len(self.failed)} failed; {self.seconds:.1f} s"
-            + (f" ({per:.2f} s per report in a worker)" if ran else "") + "."
+            + (f" ({per:.2f} s per {self.level} report in a worker)" if ran else "") + "."
         ]
         if self.failed:
             folder = sorted({str(o.paths.error.parent) for o in self.failed})
