@@ -623,8 +623,8 @@ def test_an_export_cut_short_is_refused_and_the_round_stays_as_it_was(tmp_path):
         _ingest(exp.folder, tmp_path)
     msg = str(err.value)
     assert msg.startswith(f"the export looks cut short, so nothing was stored and round {ROUND}"
-                          " is as it was (household.csv ends in the middle of row 13: the file "
-                          "looks cut short")
+                          " in the store is unchanged (household.csv ends in the middle of row "
+                          "13: the file looks cut short")
     assert "--accept-cut-short" in msg and "\n" not in msg
     assert (store / f"round={ROUND}" / "CURRENT").read_text() == current
     pd.testing.assert_frame_equal(data.load(ROUND, store=store), before)
@@ -632,7 +632,9 @@ def test_an_export_cut_short_is_refused_and_the_round_stays_as_it_was(tmp_path):
     proc = _cli("ingest", str(exp.folder), "--round", str(ROUND), "--store",
                 str(tmp_path / "new_store"))
     assert proc.returncode == 2
-    assert "the export looks cut short, so nothing was stored" in proc.stderr
+    # not "round ... is as it was" of a store that never had it (a fresh user's walk-through)
+    assert (f"the export looks cut short, so nothing was stored and the store still has no "
+            f"round {ROUND} (") in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not (tmp_path / "new_store").exists()
 
