@@ -519,6 +519,29 @@ def test_reports_of_another_store_do_not_overwrite_the_default_stores(
     assert seen["out"] == tmp_path / "reports"
 
 
+def test_two_stores_of_one_folder_name_do_not_share_a_reports_folder(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """/data/2549/store and /data/2550/store would both report into reports/stores/store/,
+    the second over the first (a code review): the folder names its store and refuses another."""
+    from abcresearch.errors import StoreError
+    from abcresearch.paths import STORE_MARKER, store_reports_dir
+
+    monkeypatch.setattr("abcresearch.paths.reports_dir", lambda: tmp_path / "reports")
+    first, second = make_store(tmp_path / "a", TAMBONS[:1]), make_store(tmp_path / "b",
+                                                                         TAMBONS[:1])
+    assert first.name == second.name
+    folder = store_reports_dir(first)
+    assert (folder / STORE_MARKER).read_text(encoding="utf-8") == f"{first.resolve()}\n"
+    assert store_reports_dir(first) == folder  # its own store: the same folder, again
+    with pytest.raises(StoreError, match=r"holds the reports of another store of the same "
+                                         r"name .*: give --out"):
+        store_reports_dir(second)
+    code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--store", str(second),
+                 "--workers", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "give --out" in err[0], err
+
+
 def test_a_batch_of_another_store_from_python_does_not_overwrite_the_default_stores(
         tmp_path: Path, monkeypatch) -> None:
     """The reports/stores/ rule was the command line's: run_batch from a notebook wrote

@@ -158,16 +158,41 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+#: File in ``reports/stores/<store folder>/`` naming the store whose reports the folder holds.
+STORE_MARKER = "STORE.txt"
+
+
 def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
     """Return the default reports folder of a store's reports.
 
     ``reports/`` for the default store (:func:`default_store`, or None), and
     ``reports/stores/<store folder>/`` for any other, so that a report made from another store
-    never writes over the default store's report of the same area.
+    never writes over the default store's report of the same area. That folder names its store
+    in ``STORE.txt`` (written here the first time): two stores of one folder name
+    (``/data/2549/store``, ``/data/2550/store``) would otherwise share it.
+
+    Raises
+    ------
+    StoreError
+        If the folder holds the reports of another store of the same name.
     """
     if store is None or Path(store).resolve() == default_store().resolve():
         return reports_dir()
-    return reports_dir() / "stores" / Path(store).resolve().name
+    from abcresearch.atomic import atomic_write_bytes
+    from abcresearch.errors import StoreError
+
+    resolved = Path(store).resolve()
+    folder = reports_dir() / "stores" / resolved.name
+    marker = folder / STORE_MARKER
+    if marker.is_file():
+        named = marker.read_text(encoding="utf-8").strip()
+        if named != str(resolved):
+            raise StoreError(f"{folder} holds the reports of another store of the same name "
+                             f"({named}): give --out for the reports of {resolved}")
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(marker, f"{resolved}\n".encode())
+    return folder
 
 
 CACHE_ENV = "ABCRESEARCH_CACHE"
