@@ -690,11 +690,11 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     trunc = checks.truncation_issues(sheets, frames, unread_households=unread)
     if trunc.signs and not accept_cut_short:
         # "round 2549 is as it was" was said of a store that had no round 2549 (a walk-through)
-        kept = (f"round {survey_round} in the store is unchanged"
-                if layout.live_version(store, survey_round) is not None
-                else f"the store still has no round {survey_round}")
+        as_before = (f"round {survey_round} in the store is unchanged"
+                     if layout.live_version(store, survey_round) is not None
+                     else f"the store still has no round {survey_round}")
         raise InputError(
-            f"the export looks cut short, so nothing was stored and {kept} "
+            f"the export looks cut short, so nothing was stored and {as_before} "
             f"({'; '.join(trunc.signs)}): copy the whole export again, or run again "
             "with --accept-cut-short to store the rows that were read")
     recoded = checks.encoding_issues(sheets)
