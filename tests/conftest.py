@@ -13,6 +13,21 @@ import pytest
 # set before any test runs, so kernels and commands the tests start inherit it
 os.environ.setdefault("ABCRESEARCH_CACHE",
                       str(Path(tempfile.gettempdir()) / f"abcresearch-test-cache-{os.getuid()}"))
+# reports made without --out go to a folder of this test process, never the project's reports/
+# (a test that runs `abcresearch report --store <tmp>/store` wrote into reports/ before); each
+# test gets a sub-folder of its own (_reports_folder), module fixtures this one
+_REPORTS = Path(tempfile.mkdtemp(prefix="abcresearch-test-reports-"))
+os.environ["ABCRESEARCH_REPORTS"] = str(_REPORTS)
+
+
+@pytest.fixture(autouse=True)
+def _reports_folder(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Each test's reports without --out in a folder of its own: two tests' temporary stores
+    of one folder name ("store") would share reports/stores/store/, which refuses the second."""
+    import hashlib
+
+    name = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    monkeypatch.setenv("ABCRESEARCH_REPORTS", str(_REPORTS / name))
 
 
 @pytest.fixture(autouse=True)

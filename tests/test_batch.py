@@ -524,15 +524,23 @@ def test_two_stores_of_one_folder_name_do_not_share_a_reports_folder(
     """/data/2549/store and /data/2550/store would both report into reports/stores/store/,
     the second over the first (a code review): the folder names its store and refuses another."""
     from abcresearch.errors import StoreError
-    from abcresearch.paths import STORE_MARKER, store_reports_dir
+    from abcresearch.paths import STORE_MARKER, claim_store_reports, store_reports_dir
 
     monkeypatch.setattr("abcresearch.paths.reports_dir", lambda: tmp_path / "reports")
     first, second = make_store(tmp_path / "a", TAMBONS[:1]), make_store(tmp_path / "b",
                                                                          TAMBONS[:1])
     assert first.name == second.name
+    # a command that fails before writing leaves no folder behind
+    assert main(["batch", "--round", "2500", "--level", "tambon", "--store", str(first)]) == 2
+    assert "2500" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
     folder = store_reports_dir(first)
+    assert not folder.exists()  # resolving the folder writes nothing
+    claim_store_reports(folder / str(ROUND), first)  # a report is written there
     assert (folder / STORE_MARKER).read_text(encoding="utf-8") == f"{first.resolve()}\n"
     assert store_reports_dir(first) == folder  # its own store: the same folder, again
+    claim_store_reports(folder, first)
+    claim_store_reports(tmp_path / "elsewhere", second)  # --out elsewhere: nothing to claim
     with pytest.raises(StoreError, match=r"holds the reports of another store of the same "
                                          r"name .*: give --out"):
         store_reports_dir(second)

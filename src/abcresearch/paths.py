@@ -154,8 +154,13 @@ def default_store() -> Path:
 
 
 def reports_dir() -> Path:
-    """Return the default reports folder, ``reports/`` in the project."""
-    return project_root() / "reports"
+    """Return the default reports folder, ``reports/`` in the project.
+
+    ``ABCRESEARCH_REPORTS`` overrides it (the test suite points it at a folder of its own, so
+    that no test writes into the project's reports).
+    """
+    env = os.environ.get("ABCRESEARCH_REPORTS")
+    return Path(env).resolve() if env else project_root() / "reports"
 
 
 #: File in ``reports/stores/<store folder>/`` naming the store whose reports the folder holds.
@@ -168,8 +173,8 @@ def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
     ``reports/`` for the default store (:func:`default_store`, or None), and
     ``reports/stores/<store folder>/`` for any other, so that a report made from another store
     never writes over the default store's report of the same area. That folder names its store
-    in ``STORE.txt`` (written here the first time): two stores of one folder name
-    (``/data/2549/store``, ``/data/2550/store``) would otherwise share it.
+    in ``STORE.txt`` (:func:`claim_store_reports`, once a report is made there): two stores of
+    one folder name (``/data/2549/store``, ``/data/2550/store``) would otherwise share it.
 
     Raises
     ------
@@ -178,7 +183,6 @@ def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
     """
     if store is None or Path(store).resolve() == default_store().resolve():
         return reports_dir()
-    from abcresearch.atomic import atomic_write_bytes
     from abcresearch.errors import StoreError
 
     resolved = Path(store).resolve()
@@ -189,10 +193,35 @@ def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
         if named != str(resolved):
             raise StoreError(f"{folder} holds the reports of another store of the same name "
                              f"({named}): give --out for the reports of {resolved}")
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(marker, f"{resolved}\n".encode())
     return folder
+
+
+def claim_store_reports(out: str | os.PathLike[str], store: str | os.PathLike[str] | None
+                        ) -> None:
+    """Name ``store`` in its reports folder's ``STORE.txt`` when ``out`` lies in that folder.
+
+    Called when reports are about to be written (after every check of the command), so a
+    command that fails leaves no folder behind. Nothing for the default store or an ``out``
+    elsewhere.
+
+    Raises
+    ------
+    StoreError
+        If the folder holds the reports of another store of the same name.
+    """
+    if store is None or Path(store).resolve() == default_store().resolve():
+        return
+    folder = reports_dir() / "stores" / Path(store).resolve().name
+    try:
+        Path(out).resolve().relative_to(folder.resolve())
+    except ValueError:
+        return
+    store_reports_dir(store)  # StoreError if another store of the name has it
+    marker = folder / STORE_MARKER
+    if not marker.is_file():
+        from abcresearch.atomic import atomic_write_bytes
+
+        atomic_write_bytes(marker, f"{Path(store).resolve()}\n".encode())
 
 
 CACHE_ENV = "ABCRESEARCH_CACHE"

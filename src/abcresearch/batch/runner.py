@@ -203,7 +203,7 @@ def run_report(
     ReportError
         If the language, the notebook or its parameters are wrong.
     """
-    from abcresearch.paths import default_store, store_reports_dir
+    from abcresearch.paths import claim_store_reports, default_store, store_reports_dir
     from abcresearch.survey.areas import get_area
 
     code = str(area_code).strip()
@@ -230,9 +230,8 @@ def run_report(
         extra[PARAMETER] = compare_round  # build_parameters says the notebook lacks it
     params = build_parameters(nb_path, code, survey_round, store_parameter(store_path), lang,
                               extra, scheme=choice.parameter)
-    paths = ReportPaths.for_area(code, survey_round,
-                                 out if out is not None else store_reports_dir(store_path),
-                                 sub_folder(choice.folder, lang))
+    out_root = Path(out) if out is not None else store_reports_dir(store_path)
+    paths = ReportPaths.for_area(code, survey_round, out_root, sub_folder(choice.folder, lang))
     excluded = round_left_out(survey_round, store_path, choice.parameter, analyse=False)
     inputs = report_inputs(code, survey_round, lang, nb_path, manifest, choice.path,
                            compare=compare_inputs(code, earlier, store_path),
@@ -240,6 +239,7 @@ def run_report(
     if skip_unchanged and is_current(paths, inputs):
         return ReportOutcome(code, int(survey_round), area.level, "skipped", paths,
                              summary=read_json(paths.summary))
+    claim_store_reports(out_root, store_path)  # the checks passed: files go there now
     if (problem := refusal(code, excluded)) is not None:
         return fail_without_running(code, int(survey_round), area.level, paths, inputs, problem)
     if area.level == "village":
