@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ os.environ.setdefault("ABCRESEARCH_CACHE",
 # test gets a sub-folder of its own (_reports_folder), module fixtures this one
 _REPORTS = Path(tempfile.mkdtemp(prefix="abcresearch-test-reports-"))
 os.environ["ABCRESEARCH_REPORTS"] = str(_REPORTS)
+atexit.register(shutil.rmtree, _REPORTS, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

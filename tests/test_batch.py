@@ -542,12 +542,26 @@ def test_two_stores_of_one_folder_name_do_not_share_a_reports_folder(
     claim_store_reports(folder, first)
     claim_store_reports(tmp_path / "elsewhere", second)  # --out elsewhere: nothing to claim
     with pytest.raises(StoreError, match=r"holds the reports of another store of the same "
-                                         r"name .*: give --out"):
+                                         r"name .*: give --out .* \(or, if that store was "
+                                         r"moved here, delete .*STORE\.txt\)"):
         store_reports_dir(second)
+    with pytest.raises(StoreError):  # nor claimed by it
+        claim_store_reports(folder / str(ROUND), second)
+    assert not list(folder.glob(".STORE-*"))  # no temporary file left
     code = main(["batch", "--round", str(ROUND), "--level", "tambon", "--store", str(second),
                  "--workers", "1"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "give --out" in err[0], err
+
+
+def test_the_reports_folder_is_the_projects_unless_moved(monkeypatch, tmp_path: Path) -> None:
+    """reports/ in the project; ABCRESEARCH_REPORTS moves it (the test suite's own folder)."""
+    from abcresearch.paths import project_root, reports_dir
+
+    monkeypatch.delenv("ABCRESEARCH_REPORTS")
+    assert reports_dir() == project_root() / "reports"
+    monkeypatch.setenv("ABCRESEARCH_REPORTS", str(tmp_path / "r"))
+    assert reports_dir() == (tmp_path / "r").resolve()
 
 
 def test_a_batch_of_another_store_from_python_does_not_overwrite_the_default_stores(

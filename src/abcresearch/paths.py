@@ -192,7 +192,8 @@ def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
         named = marker.read_text(encoding="utf-8").strip()
         if named != str(resolved):
             raise StoreError(f"{folder} holds the reports of another store of the same name "
-                             f"({named}): give --out for the reports of {resolved}")
+                             f"({named}): give --out for the reports of {resolved} (or, if "
+                             f"that store was moved here, delete {marker})")
     return folder
 
 
@@ -218,10 +219,23 @@ def claim_store_reports(out: str | os.PathLike[str], store: str | os.PathLike[st
         return
     store_reports_dir(store)  # StoreError if another store of the name has it
     marker = folder / STORE_MARKER
-    if not marker.is_file():
-        from abcresearch.atomic import atomic_write_bytes
+    if marker.is_file():
+        return
+    import tempfile
 
-        atomic_write_bytes(marker, f"{Path(store).resolve()}\n".encode())
+    # written whole under another name, then linked into place: a second command claiming the
+    # folder at the same moment finds the marker (and is refused if its store is another)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=".STORE-",
+                                     delete=False) as tmp:
+        tmp.write(f"{Path(store).resolve()}\n")
+    try:
+        os.chmod(tmp.name, 0o644)
+        os.link(tmp.name, marker)
+    except FileExistsError:
+        store_reports_dir(store)
+    finally:
+        os.unlink(tmp.name)
 
 
 CACHE_ENV = "ABCRESEARCH_CACHE"

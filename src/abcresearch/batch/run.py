@@ -728,11 +728,10 @@ def run_batch(
                           province_notebook, force, engine, timeout, scheme, compare_round)
         outcomes: dict[str, ReportOutcome] = {o.area_code: o for o in plan.skipped}
         province: list[ReportOutcome] = []
-        if plan.tasks or plan.province_tasks or plan.refused:
-            # the plan's checks passed: reports go into plan.out now
-            from abcresearch.paths import claim_store_reports
+        # the plan's checks passed: reports (or at least the index page) go into plan.out now
+        from abcresearch.paths import claim_store_reports
 
-            claim_store_reports(plan.out, plan.store)
+        claim_store_reports(plan.out, plan.store)
         # the province overview first: it is the longest report, and started last it would run
         # alone at the end while the other workers sit idle (longest task first)
         tasks = plan.province_tasks + plan.tasks

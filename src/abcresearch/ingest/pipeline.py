@@ -51,7 +51,7 @@ from typing import Any
 import pandas as pd
 
 from abcresearch import __version__
-from abcresearch.errors import InputError
+from abcresearch.errors import InputError, StoreError
 from abcresearch.ingest import checks
 from abcresearch.ingest.rejects import (
     malformed_row_numbers,
@@ -690,9 +690,12 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
     trunc = checks.truncation_issues(sheets, frames, unread_households=unread)
     if trunc.signs and not accept_cut_short:
         # "round 2549 is as it was" was said of a store that had no round 2549 (a walk-through)
-        as_before = (f"round {survey_round} in the store is unchanged"
-                     if layout.live_version(store, survey_round) is not None
-                     else f"the store still has no round {survey_round}")
+        try:
+            new_round = layout.live_version(store, survey_round) is None
+        except StoreError:  # a damaged pointer: the round is there, and this message the point
+            new_round = False
+        as_before = (f"the store still has no round {survey_round}" if new_round
+                     else f"round {survey_round} in the store is unchanged")
         raise InputError(
             f"the export looks cut short, so nothing was stored and {as_before} "
             f"({'; '.join(trunc.signs)}): copy the whole export again, or run again "

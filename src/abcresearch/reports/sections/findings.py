@@ -79,8 +79,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     code = report.area.code
     # a store holding this area alone: nothing compared, nor in the ledger as published
     alone = report.level != "province" and report.alone_in("province")
+    # the province only: the findings compare with it, and never print the amphoe's means (a
+    # code review: they were recorded in the ledger as published)
     prof = published_profile(report, profile_estimates(
-        report, () if alone else ("amphoe", "province")), pub)
+        report, () if alone else ("province",)), pub)
     l1 = report.level1_estimate
     if not pub.pattern.publishable(code):
         found.append(t("find.too_few"))
