@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import tempfile
@@ -27,8 +28,6 @@ atexit.register(shutil.rmtree, _REPORTS, ignore_errors=True)
 def _reports_folder(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """Each test's reports without --out in a folder of its own: two tests' temporary stores
     of one folder name ("store") would share reports/stores/store/, which refuses the second."""
-    import hashlib
-
     name = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
     monkeypatch.setenv("ABCRESEARCH_REPORTS", str(_REPORTS / name))
 

@@ -181,12 +181,12 @@ def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
     StoreError
         If the folder holds the reports of another store of the same name.
     """
-    if store is None or Path(store).resolve() == default_store().resolve():
+    folder = _other_store_folder(store)
+    if store is None or folder is None:
         return reports_dir()
     from abcresearch.errors import StoreError
 
     resolved = Path(store).resolve()
-    folder = reports_dir() / "stores" / resolved.name
     marker = folder / STORE_MARKER
     if marker.is_file():
         named = marker.read_text(encoding="utf-8").strip()
@@ -195,6 +195,13 @@ def store_reports_dir(store: str | os.PathLike[str] | None = None) -> Path:
                              f"({named}): give --out for the reports of {resolved} (or, if "
                              f"that store was moved here, delete {marker})")
     return folder
+
+
+def _other_store_folder(store: str | os.PathLike[str] | None) -> Path | None:
+    """``reports/stores/<store folder>/`` for a store other than the default one, else None."""
+    if store is None or Path(store).resolve() == default_store().resolve():
+        return None
+    return reports_dir() / "stores" / Path(store).resolve().name
 
 
 def claim_store_reports(out: str | os.PathLike[str], store: str | os.PathLike[str] | None
@@ -210,9 +217,9 @@ def claim_store_reports(out: str | os.PathLike[str], store: str | os.PathLike[st
     StoreError
         If the folder holds the reports of another store of the same name.
     """
-    if store is None or Path(store).resolve() == default_store().resolve():
+    folder = _other_store_folder(store)
+    if store is None or folder is None:
         return
-    folder = reports_dir() / "stores" / Path(store).resolve().name
     try:
         Path(out).resolve().relative_to(folder.resolve())
     except ValueError:

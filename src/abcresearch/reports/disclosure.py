@@ -1942,7 +1942,7 @@ class Publisher:
         if value is not None and np.isfinite(value) and value > 0:
             while unit > base and unit > value:
                 unit //= 10
-        return max(unit, base)
+        return unit
 
     def count_uncertainty(self, households: float, low: float | None = None,
                           high: float | None = None) -> float:

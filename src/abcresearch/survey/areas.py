@@ -156,14 +156,20 @@ def _official_codes(known: dict[str, Area], code: str) -> str:
     for n in range(4, len(code), 2):
         if code[:n] not in known:
             ancestor = code[:n]
-            listed = _official_codes(known, ancestor)
+            listed = _sibling_codes(known, ancestor)
             return (f" ({level_of(ancestor)} {ancestor} is not official either"
-                    + (listed.replace(" (its", "; its", 1) if listed else ")"))
+                    + (f"; {listed})" if listed else ")"))
+    listed = _sibling_codes(known, code)
+    return f" ({listed})" if listed else ""
+
+
+def _sibling_codes(known: dict[str, Area], code: str) -> str:
+    """``its official tambon codes: ...``: the codes of ``code``'s level in its parent, or ""."""
     parent = code[:-2]
     siblings = sorted(c for c in known if len(c) == len(code) and c.startswith(parent))
     if not parent or not siblings:
         return ""
-    return f" (its official {level_of(code)} codes: {_code_ranges(siblings)})"
+    return f"its official {level_of(code)} codes: {_code_ranges(siblings)}"
 
 
 def _code_ranges(codes: list[str]) -> str:

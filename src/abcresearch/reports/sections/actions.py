@@ -507,7 +507,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     shares = area_item_shares(report, ar)
     # a store holding this area alone: its province is itself (every difference 0), so the
     # items are those most often failed, without a province column (a fresh user's walk-through)
-    alone = report.level != "province" and report.alone_in("province")
+    alone = report.alone_in("province")  # never at the province level
     chosen = selected_items(shares.assign(gap=shares["estimate"].where(shares["gap"].notna()))
                             if alone else shares, ar, report.capitals, items_per_capital)
     suffix = ".alone" if alone else ""

@@ -78,7 +78,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     found: list[str] = []
     code = report.area.code
     # a store holding this area alone: nothing compared, nor in the ledger as published
-    alone = report.level != "province" and report.alone_in("province")
+    alone = report.alone_in("province")  # never at the province level
     # the province only: the findings compare with it, and never print the amphoe's means (a
     # code review: they were recorded in the ledger as published)
     prof = published_profile(report, profile_estimates(

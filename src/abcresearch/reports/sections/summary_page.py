@@ -424,7 +424,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [f"- {x}" for x in facts]
     # a store of this area alone: its province is itself, and "nothing clearly worse than the
     # province" would be said of a comparison never made (a fresh user's walk-through)
-    alone = report.level != "province" and report.alone_in("province")
+    alone = report.alone_in("province")  # never at the province level
     none_good, none_bad, none_first = (
         (t("summary.alone"),) * 2 + (t("summary.first_alone"),) if alone else
         (t("summary.strengths_none"), t("summary.gaps_none"), t("summary.first_none")))
