@@ -762,3 +762,27 @@ def test_the_overviews_level1_households_are_counted_as_an_areas_are(rollout) ->
     amphoe = AreaReport.load("8015", 2550, store=store)
     assert amphoe.count_factor == pytest.approx(
         calibration_factor(amphoe.analysis, "8015", amphoe.households))
+
+
+def test_areas_command_shows_what_each_round_surveyed(rollout, capsys) -> None:
+    """``abcresearch areas`` counts a rolling sample's villages against the frame, per round."""
+    import csv
+    import io
+
+    from abcresearch import cli
+
+    store, _ = rollout
+    assert cli.main(["areas", "--within", "8015", "--round", "2549", "--store", str(store),
+                     "--csv"]) == 0
+    rows = {r["tambon_code"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    sampled = load(2549, table="frame", store=store)
+    for code, row in rows.items():
+        in_tambon = sampled[sampled["village_code"].str.startswith(code)]
+        assert int(row["frame_villages"]) == len(in_tambon)
+        assert int(row["villages"]) == in_tambon["sampled"].astype(bool).sum()
+    assert rows["801502"]["villages"] == "1" and rows["801502"]["frame_villages"] == "4"
+    # without --round: the latest round, and the others named
+    assert cli.main(["areas", "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Round 2551: 1 amphoe with households")
+    assert "Other rounds in the store: 2549, 2550" in out

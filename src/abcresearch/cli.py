@@ -87,13 +87,17 @@ def _check_long_arguments(argv: Sequence[str], command: str) -> None:
                              f"{cut(arg)!r}); at most {MAX_ARGUMENT_CHARS:,} are accepted")
 
 
+LIST_HINT = "'abcresearch areas' lists their codes"
+"""Said after the areas with data in an error sentence."""
+
+
 def _areas_with_data(survey_round: int, store: Path | str | None) -> str:
     """Name the amphoe with data in the round, for error sentences ("amphoe 8001, 8015")."""
     from abcresearch.store import tambons_with_data
 
     amphoes = sorted({t[:4] for t in tambons_with_data(survey_round, store)})
-    return (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}"
-            if amphoes else "none")
+    return (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}; "
+            f"{LIST_HINT}" if amphoes else "none")
 
 
 def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) -> None:
@@ -128,7 +132,7 @@ def _check_within(within: str | None, survey_round: int, store: Path | None,
         have = ", ".join(amphoes[:8]) + (", ..." if len(amphoes) > 8 else "")
         raise StoreError(f"--within {area.code} ({area.name_th}) matches no area with data in "
                          f"round {survey_round} of the store (amphoe with data: "
-                         f"{have or 'none'})")
+                         f"{have + '; ' + LIST_HINT if have else 'none'})")
 
 
 def _codes(text: str | None) -> list[str] | None:
@@ -238,6 +242,108 @@ def _run_ingest(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"abcresearch ingest: warning: {note}", file=sys.stderr)
     return 0
+
+
+def _areas_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--round", dest="survey_round", type=int, default=None,
+                   help="survey round as a Buddhist-era year (default: the store's latest)")
+    p.add_argument("--level", choices=["amphoe", "tambon", "village"], default=None,
+                   help="which areas (default: the level below --within, or amphoe)")
+    p.add_argument("--within", help="only areas in this province, amphoe or tambon code")
+    p.add_argument("--store", type=Path, default=None, help="analysis store (default data/store)")
+    p.add_argument("--csv", action="store_true",
+                   help="print CSV (code, Thai and English name, counts) instead of a table")
+
+
+#: Levels from the top, for ``areas``' default level (the one below ``--within``).
+_LEVEL_ORDER = ("province", "amphoe", "tambon", "village")
+
+
+@command("areas", _areas_args)
+def _run_areas(args: argparse.Namespace) -> int:
+    """List the areas a round holds, with villages and households surveyed (their codes)."""
+    from functools import partial
+
+    from abcresearch.labels import label, village_name
+    from abcresearch.store import rounds, surveyed, village_names
+    from abcresearch.store.layout import store_path
+    from abcresearch.survey.areas import get_area
+
+    present = rounds(args.store)
+    if not present:
+        raise StoreError(f"the store {store_path(args.store)} holds no round yet; run "
+                         "'abcresearch ingest' first")
+    survey_round = args.survey_round if args.survey_round is not None else present[-1]
+    within = get_area(str(args.within).strip()) if args.within else None
+    above = _LEVEL_ORDER.index(within.level) if within is not None else 0
+    level = args.level or _LEVEL_ORDER[min(above + 1, len(_LEVEL_ORDER) - 1)]
+    if within is not None and _LEVEL_ORDER.index(level) <= above and within.level != "village":
+        below = _LEVEL_ORDER[above + 1]
+        raise InputError(f"--within {within.code} is a code of level {within.level}: there are "
+                         f"no {level} areas inside it (leave --level out to list its "
+                         f"{_plural(below)})")
+    if within is not None and within.level == "village":
+        level = "village"
+    table = surveyed(survey_round, level, within.code if within else None, args.store)
+    if table.empty:
+        where = f"--within {within.code} ({within.name_th})" if within else "the round"
+        raise StoreError(f"{where} has no households in round {survey_round} of the store "
+                         f"(areas with data: {_areas_with_data(survey_round, args.store)})")
+    # a village's number and its own name from the village form, as its reports name it
+    own = village_names(survey_round, within.code if within else table.index[0][:2],
+                        args.store) if level == "village" else {}
+    names = {lang: [village_name(partial(label, lang=lang), get_area(c).name_th if lang == "th"
+                                 else get_area(c).name_en, own.get(c)) for c in table.index]
+             for lang in ("th", "en")}
+    rows = table.assign(name_th=names["th"], name_en=names["en"])
+    if args.csv:
+        cols = ["name_th", "name_en", "households"] + (
+            [] if level == "village" else [c for c in ("villages", "frame_villages")
+                                           if c in rows])
+        rows[cols].rename_axis(f"{level}_code").to_csv(sys.stdout)
+        return 0
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    where = f" in {within.level} {within.code} ({within.name_th})" if within else ""
+    console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+    console.print(f"Round {survey_round}: village {within.code} ({within.name_th})"
+                  if within is not None and within.level == "village" else
+                  f"Round {survey_round}: {len(rows):,} "
+                  f"{_plural(level) if len(rows) != 1 else level} with households{where}",
+                  soft_wrap=True)
+    out = Table(box=box.SIMPLE_HEAD)
+    out.add_column("code")
+    out.add_column("name")
+    if level != "village":  # a village's English label repeats its Thai name
+        out.add_column("")
+        out.add_column("villages surveyed", justify="right")
+    out.add_column("households surveyed", justify="right")
+    for code, row in rows.iterrows():
+        cells = [str(code), row["name_th"]]
+        if level != "village":
+            cells.append(row["name_en"])
+            of = (f" of {int(row['frame_villages']):,}" if "frame_villages" in rows else "")
+            cells.append(f"{int(row['villages']):,}{of}")
+        cells.append(f"{int(row['households']):,}")
+        out.add_row(*cells)
+    console.print(out)
+    others = [r for r in present if r != survey_round]
+    example = str(rows.index[0])
+    hints = [f"A report: abcresearch report --area {example} --round {survey_round}"]
+    if within is None or within.level != "village":
+        hints.append(f"All of them: abcresearch batch --round {survey_round} --level {level}"
+                     + (f" --within {within.code}" if within is not None else ""))
+    if others:
+        hints.append(f"Other rounds in the store: {', '.join(map(str, others))}")
+    console.print("\n".join(hints), soft_wrap=True)
+    return 0
+
+
+def _plural(level: str) -> str:
+    """Return a level's name for several areas ("tambons", "villages"; "amphoe" stays)."""
+    return level if level == "amphoe" else f"{level}s"
 
 
 def _batch_args(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,8 @@ writing a round (:mod:`~abcresearch.store.write`) and reading it back
   ``households``, ``members``, ``villages``, ``frame`` (the round's village sampling frame) and
   ``auxiliary`` (the จปฐ.-style village table);
 * ``manifest(survey_round, store=None)``: the one manifest reader; ``rounds``, ``issues``,
-  ``named_area``, ``village_names``, ``tambons_with_data``, ``has_data``, ``linkable``;
+  ``named_area``, ``village_names``, ``tambons_with_data``, ``has_data``, ``linkable``,
+  ``surveyed`` (villages and households surveyed per area of a level);
 * ``round_folder(survey_round, store=None)`` and ``cache_folder(survey_round, key, store=None)``:
   the live version of a round and the analysis cache folder inside it;
 * ``store_lock(store=None, shared=True)`` (readers and cache writers) and ``ingest_lock``.
@@ -35,10 +36,11 @@ from abcresearch.store.read import (
     manifest,
     named_area,
     rounds,
+    surveyed,
     tambons_with_data,
     village_names,
 )
 
 __all__ = ["StoreBusyError", "cache_folder", "has_data", "ingest_lock", "issues", "linkable",
            "load", "manifest", "named_area", "round_folder", "rounds", "store_lock",
-           "tambons_with_data", "village_names"]
+           "surveyed", "tambons_with_data", "village_names"]

@@ -218,6 +218,60 @@ def has_data(survey_round: int, area: str, store: str | os.PathLike[str] | None 
     return True
 
 
+#: Digits of an area code by level.
+CODE_DIGITS = {"province": 2, "amphoe": 4, "tambon": 6, "village": 8}
+
+
+def surveyed(survey_round: int, level: str, within: str | None = None,
+             store: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Return what a round holds for each area of a level: villages and households surveyed.
+
+    Parameters
+    ----------
+    survey_round : int
+        The round (Buddhist-era year).
+    level : {"province", "amphoe", "tambon", "village"}
+        One row per area of this level with households in the round.
+    within : str, optional
+        Only areas inside this area code (2, 4, 6 or 8 digits).
+    store : path, optional
+        The store (``data/store`` by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by area code (sorted), with ``households`` (rows of the households table: the
+        households surveyed and kept by the ingest), ``villages`` (villages with at least one of
+        them) and, when the round has a village frame, ``frame_villages`` (the area's villages
+        in the frame, surveyed or not). Empty when ``within`` has no households.
+
+    Raises
+    ------
+    StoreError
+        The store or round does not exist, or ``level`` is unknown.
+    """
+    if level not in CODE_DIGITS:
+        raise StoreError(f"level {level!r} is not one of {', '.join(CODE_DIGITS)}")
+    digits = CODE_DIGITS[level]
+    try:
+        codes = load(survey_round, area=within, store=store, columns=["village_code"])
+    except StoreError:
+        layout.round_folder(survey_round, store)  # a missing store or round says so itself
+        codes = pd.DataFrame({"village_code": pd.Series([], dtype=str)})
+    village = codes["village_code"].astype(str)
+    out = (pd.DataFrame({"code": village.str[:digits], "village": village})
+           .groupby("code").agg(households=("village", "size"), villages=("village", "nunique")))
+    if manifest(survey_round, store).get("frame"):
+        try:
+            frame = load(survey_round, area=within, store=store, table="frame",
+                         columns=["village_code"])["village_code"].astype(str)
+        except StoreError:
+            frame = pd.Series([], dtype=str)
+        out["frame_villages"] = frame.str[:digits].value_counts().reindex(out.index) \
+            .fillna(0).astype(int)
+    return out.sort_index()
+
+
 def linkable(round_a: int, round_b: int, store: str | os.PathLike[str] | None = None) -> bool:
     """Whether households of two rounds can be matched by ``hh_key`` (same pseudonym key).
 
