@@ -31,39 +31,89 @@ def _shown(value: float, number_format: str) -> str:
 def test_one_sheet_per_table_with_the_printed_values(tambon, tmp_path) -> None:
     from openpyxl import load_workbook
 
+    from abcresearch.labels import label
     from abcresearch.reports.disclosure import SECONDARY, SUPPRESSED
 
     specs = table_specs(tambon.results)
     path = write_tables(tambon.results, tmp_path / "801501.xlsx")
     wb = load_workbook(path)
     assert len(wb.sheetnames) == len(specs) and wb.sheetnames[0] == "ตารางที่ 1"
-    markers = numbers = signed = 0
+    markers = numbers = signed = ends = 0
+
+    def check(printed, cell) -> None:
+        nonlocal markers, numbers, signed
+        value = cell.value
+        if printed is None or printed in ("", "–"):
+            assert value is None
+        elif printed in (SUPPRESSED, SECONDARY):
+            assert value == printed  # hidden cells keep their marker
+            markers += 1
+        elif isinstance(value, int | float):
+            # a number as a number, shown as the PDF prints it ("+18*" too: it was text, which
+            # neither sorts nor sums, written "'+18*")
+            assert _shown(value, cell.number_format) == printed
+            numbers += 1
+            signed += printed.startswith("+") or printed.endswith("*")
+        else:
+            assert value == printed
+
     for ws, spec in zip(wb.worksheets, specs, strict=True):
         assert ws.cell(1, 1).value == spec["caption"]
-        header = [c.value for c in ws[3]][: len(spec["columns"])]
-        assert header == spec["columns"]
-        for i, row in enumerate(spec["rows"]):
-            cells = list(ws[4 + i])[: len(row)]
-            for printed, cell in zip(row, cells, strict=True):
-                value = cell.value
-                if printed is None or printed == "–":
-                    assert value is None
-                elif printed in (SUPPRESSED, SECONDARY):
-                    assert value == printed  # hidden cells keep their marker
-                    markers += 1
-                elif isinstance(value, int | float):
-                    # a number as a number, shown as the PDF prints it ("+18*" too: it was
-                    # text, which neither sorts nor sums, written "'+18*")
-                    assert _shown(value, cell.number_format) == printed
-                    numbers += 1
-                    signed += printed.startswith("+") or printed.endswith("*")
-                else:
-                    assert value == printed
-    assert markers and numbers and signed
+        header = [c.value for c in ws[3]]
+        at = 0  # the sheet's column of the spec's column
+        for j, name in enumerate(spec["columns"]):
+            printed = [row[j] for row in spec["rows"]]
+            with_ends = [name, label("sheet.interval_low", column=name),
+                         label("sheet.interval_high", column=name)]
+            alone = [label("sheet.low", column=name), label("sheet.high", column=name)]
+            cells = [list(ws[4 + i]) for i in range(len(printed))]
+            if header[at:at + 3] == with_ends:
+                # an estimate and its interval, "56.8 (56.3–57.2)": three numbers
+                for text, row in zip(printed, cells, strict=True):
+                    m = re.fullmatch(r"(.+) \((.+)–(.+)\)", text or "")
+                    parts = m.groups() if m else (text, text, text) \
+                        if isinstance(row[at].value, int | float) else (text, None, None)
+                    for part, cell in zip(parts, row[at:at + 3], strict=True):
+                        check(part, cell)
+                    ends += m is not None
+                at += 3
+            elif header[at:at + 2] == alone:
+                for text, row in zip(printed, cells, strict=True):
+                    m = re.fullmatch(r"(.+)–(.+)", text or "")
+                    for part, cell in zip(m.groups() if m else (text, None), row[at:at + 2],
+                                          strict=True):
+                        check(part, cell)
+                    ends += m is not None
+                at += 2
+            else:
+                assert header[at] == name
+                for text, row in zip(printed, cells, strict=True):
+                    check(text, row[at])
+                at += 1
+        assert header[at:] == [None] * len(header[at:])
+    assert markers and numbers and signed and ends
     # the weighted household counts are numbers with a thousands-separator format
     levels = wb.worksheets[0]
     assert any(c.number_format == "#,##0" for row in levels.iter_rows(min_row=4) for c in row
                if isinstance(c.value, int))
+
+
+def test_estimates_with_intervals_are_numbers_in_columns_of_their_own() -> None:
+    """A reviewer's walk-through: "56.8 (56.3–57.2)" was one text cell, nothing to compute with."""
+    from abcresearch.reports.spreadsheet import table_values
+
+    spec = {"columns": ["ทุน", "พื้นที่นี้", "ช่วงความเชื่อมั่น 95%", "อายุ"],
+            "rows": [["ทุนมนุษย์", "56.8 (56.3–57.2)", "1,160–1,230", "0-14"],
+                     ["ทุนเงินตรา", "61.0", "–", "15-59"],
+                     ["ทุนสังคม", "<5", "1,200–1,300", ""]]}
+    columns, rows, formats = table_values(spec, "en")
+    assert columns == ["ทุน", "พื้นที่นี้", "พื้นที่นี้: interval, low", "พื้นที่นี้: interval, high",
+                       "ช่วงความเชื่อมั่น 95%: low", "ช่วงความเชื่อมั่น 95%: high", "อายุ"]
+    assert rows[0] == ["ทุนมนุษย์", 56.8, 56.3, 57.2, 1160, 1230, "0-14"]
+    # printed without brackets: its interval rounds to the estimate
+    assert rows[1] == ["ทุนเงินตรา", 61.0, 61.0, 61.0, None, None, "15-59"]
+    assert rows[2] == ["ทุนสังคม", "<5", None, None, 1200, 1300, None]
+    assert formats[0][1:6] == ["#,##0.0"] * 3 + ["#,##0"] * 2
 
 
 def test_no_table_no_file(sample_store, tmp_path) -> None:

@@ -4,9 +4,11 @@ For staff who plan in spreadsheets: one sheet per table, in report order, named 
 tables ("ตารางที่ 3" / "Table 3"), with the caption above and the notes below. Cells hold the
 values as printed: a number as a number (rounded as in the PDF, with the same thousands
 separators and decimals as its number format; a gap's "+18*" is the number 18 shown as
-``+#,##0"*"``), a hidden cell as its marker (``<5``, ``×``), a dash as an empty cell, and text
-as text. Text that a spreadsheet would read as a formula is
-neutralised (:func:`abcresearch.atomic.neutralise_cell`); the file is written atomically.
+``+#,##0"*"``; an estimate printed with its interval, "56.8 (56.3–57.2)", as
+three numbers in three columns: :func:`table_values`), a hidden cell as its marker (``<5``,
+``×``), a dash or nothing as an empty cell, and text as text. Text that a spreadsheet would
+read as a formula is neutralised (:func:`abcresearch.atomic.neutralise_cell`); the file is
+written atomically.
 
 The tables are read from the section results (``report.results``) or, without a kernel, from the
 output bundles of an executed notebook (the batch runner's case), so the workbook holds exactly
@@ -29,6 +31,11 @@ __all__ = ["table_specs", "table_values", "tables_workbook", "write_tables"]
 _NUMBER = re.compile(r"^([+-]?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?)(\*?)$")
 """A number as the reports print it: a sign (a gap prints "+18"), thousands separators, decimals
 and a trailing ``*`` (a gap whose interval leaves out the comparison value)."""
+_NUM = r"[+\-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_WITH_INTERVAL = re.compile(rf"^({_NUM}) \(({_NUM})\u2013({_NUM})\)$")
+"""An estimate printed with its interval, "56.8 (56.3–57.2)" (an en dash between the ends)."""
+_INTERVAL = re.compile(rf"^({_NUM})\u2013({_NUM})$")
+"""An interval printed alone, "43–46" (age groups print "0-14", with a hyphen: not one)."""
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _ZIP_EPOCH = 315532800
 """1980-01-01 00:00 UTC, the earliest time a zip entry can carry."""
@@ -67,9 +74,22 @@ def table_specs(source: Any) -> list[dict[str, Any]]:
     return specs
 
 
-def table_values(spec: Mapping[str, Any]
+def table_values(spec: Mapping[str, Any], lang: str = "th"
                  ) -> tuple[list[str], list[list[Any]], list[list[str | None]]]:
     """Return a table's cells as a spreadsheet holds them.
+
+    A column of estimates printed with their intervals ("56.8 (56.3–57.2)") becomes three:
+    the estimate and the interval's two ends, each a number; a column of intervals alone
+    ("43–46") two. An estimate printed without brackets in such a column is one whose interval
+    rounds to it (the reports' convention): its ends are the estimate. Text, markers and empty
+    cells stay in the estimate's column, the ends left empty.
+
+    Parameters
+    ----------
+    spec : mapping
+        A :data:`~abcresearch.reports.render.TABLE_MIME` spec.
+    lang : {"th", "en"}
+        Language of the added columns' headings (:func:`abcresearch.labels.label`).
 
     Returns
     -------
@@ -83,32 +103,66 @@ def table_values(spec: Mapping[str, Any]
         every cell reads as printed (a column's largest decimals showed "168,246.00" for
         "168,246") and is still a number to sort and compute with.
     """
+    from abcresearch.labels import label
     from abcresearch.reports.render.thai import strip_marks
 
-    columns = [strip_marks(str(c)) for c in spec["columns"]]
+    names = [strip_marks(str(c)) for c in spec["columns"]]
+    texts = [[None if cell is None or cell in ("", "–") else strip_marks(str(cell))
+              for cell in raw] for raw in spec["rows"]]
+    # which columns hold intervals: "with" (estimate and ends), "alone" (two ends) or None
+    kinds: list[str | None] = []
+    for j in range(len(names)):
+        cells = [row[j] for row in texts if j < len(row) and row[j] is not None]
+        kinds.append("with" if any(_WITH_INTERVAL.match(c) for c in cells)
+                     else "alone" if cells and all(_INTERVAL.match(c) or not _NUMBER.match(c)
+                                                   for c in cells)
+                     and any(_INTERVAL.match(c) for c in cells) else None)
+    columns: list[str] = []
+    for name, kind in zip(names, kinds, strict=True):
+        if kind == "with":
+            columns += [name, label("sheet.interval_low", lang, column=name),
+                        label("sheet.interval_high", lang, column=name)]
+        elif kind == "alone":
+            columns += [label("sheet.low", lang, column=name),
+                        label("sheet.high", lang, column=name)]
+        else:
+            columns.append(name)
     rows: list[list[Any]] = []
     formats: list[list[str | None]] = []
-    for raw in spec["rows"]:
+    for raw in texts:
         row: list[Any] = []
         shown: list[str | None] = []
-        for cell in raw:
-            text = None if cell is None or cell == "–" else strip_marks(str(cell))
-            m = None if text is None else _NUMBER.match(text)
-            if m is None:
-                row.append(text)
-                shown.append(None)
-                continue
-            sign, number, fraction, mark = m.groups()
-            digits = len(fraction or "")
-            value = float(number.replace(",", "")) * (-1 if sign == "-" else 1)
-            row.append(int(value) if digits == 0 else value)
-            # one section: a negative value gets Excel's own minus, a "+" is written out
-            shown.append(("+" if sign == "+" else "")
-                         + ("#,##0" if digits == 0 else "#,##0." + "0" * digits)
-                         + ('"*"' if mark else ""))
+        for text, kind in zip(raw, kinds, strict=True):
+            parts: list[str | None] = [text]
+            if kind == "with":
+                m = None if text is None else _WITH_INTERVAL.match(text)
+                plain = text is not None and m is None and _NUMBER.match(text) is not None
+                parts = list(m.groups()) if m else [text, text, text] if plain \
+                    else [text, None, None]
+            elif kind == "alone":
+                m = None if text is None else _INTERVAL.match(text)
+                parts = list(m.groups()) if m else [text, None]
+            for part in parts:
+                value, number_format = _cell(part)
+                row.append(value)
+                shown.append(number_format)
         rows.append(row)
         formats.append(shown)
     return columns, rows, formats
+
+
+def _cell(text: str | None) -> tuple[Any, str | None]:
+    """Return a printed cell as a spreadsheet holds it: ``(value, number format or None)``."""
+    m = None if text is None else _NUMBER.match(text.replace("\u2212", "-"))
+    if m is None:
+        return text, None
+    sign, number, fraction, mark = m.groups()
+    digits = len(fraction or "")
+    value = float(number.replace(",", "")) * (-1 if sign == "-" else 1)
+    # one section: a negative value gets Excel's own minus, a "+" is written out
+    return (int(value) if digits == 0 else value,
+            ("+" if sign == "+" else "") + ("#,##0" if digits == 0 else "#,##0." + "0" * digits)
+            + ('"*"' if mark else ""))
 
 
 def _sheet_name(i: int, lang: str, used: set[str]) -> str:
@@ -174,7 +228,7 @@ def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
     used: set[str] = set()
     for i, spec in enumerate(specs, start=1):
         ws = wb.add_worksheet(_sheet_name(i, lang, used))
-        columns, rows, formats = table_values(spec)
+        columns, rows, formats = table_values(spec, lang)
         r = 0  # rows and columns from 0 (A1 is 0, 0)
         caption = spec.get("caption")
         if caption:
