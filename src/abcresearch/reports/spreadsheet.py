@@ -112,11 +112,14 @@ def table_values(spec: Mapping[str, Any], lang: str = "th"
     # which columns hold intervals: "with" (estimate and ends), "alone" (two ends) or None
     kinds: list[str | None] = []
     for j in range(len(names)):
-        cells = [row[j] for row in texts if j < len(row) and row[j] is not None]
-        kinds.append("with" if any(_WITH_INTERVAL.match(c) for c in cells)
-                     else "alone" if cells and all(_INTERVAL.match(c) or not _NUMBER.match(c)
-                                                   for c in cells)
-                     and any(_INTERVAL.match(c) for c in cells) else None)
+        cells = [c for row in texts if j < len(row) and (c := row[j]) is not None]
+        if any(_WITH_INTERVAL.match(c) for c in cells):
+            kinds.append("with")
+        elif any(_INTERVAL.match(c) for c in cells) and not any(
+                _NUMBER.match(c) for c in cells):  # intervals, markers and text only
+            kinds.append("alone")
+        else:
+            kinds.append(None)
     columns: list[str] = []
     for name, kind in zip(names, kinds, strict=True):
         if kind == "with":
