@@ -433,6 +433,27 @@ def test_the_index_names_each_tambons_amphoe_and_links_its_tables_workbook(tmp_p
     assert label("index.amphoe", "th") not in head[head.index("<thead>"):head.index("</thead>")]
 
 
+def test_the_index_names_a_village_by_its_own_name_and_its_tambon(tmp_path) -> None:
+    """A village batch's index read "หมู่ที่ 3" for a dozen villages (a fresh user's
+    walk-through): a row names the village as its report does, with its tambon."""
+    from abcresearch.batch.index_page import render_index
+    from abcresearch.batch.runner import ReportOutcome, ReportPaths
+    from abcresearch.survey.areas import get_area
+
+    named = ReportOutcome("80020103", 2549, "village", "ok",
+                          ReportPaths.for_area("80020103", 2549, tmp_path),
+                          summary={"name_th": "หมู่ที่ 3 บ้านนาม่วง",
+                                   "name_en": "Village 3 บ้านนาม่วง"})
+    unnamed = ReportOutcome("80020104", 2549, "village", "ok",
+                            ReportPaths.for_area("80020104", 2549, tmp_path), summary={})
+    page = render_index(tmp_path / "2549", 2549, [named, unnamed])
+    tambon = get_area("800201")
+    assert (f'<span class="th">หมู่ที่ 3 บ้านนาม่วง, {tambon.label("th")}</span>'
+            f'<span class="en">Village 3 บ้านนาม่วง, {tambon.label("en")}</span>') in page
+    # a summary without names (an older report): the village's number, and its tambon
+    assert f'<span class="th">หมู่ที่ 4, {tambon.label("th")}</span>' in page
+
+
 def test_a_villages_english_name_beside_the_thai_is_its_number_whatever_its_own_name() -> None:
     """The English name under the Thai one was cut at the first Thai word of the village's own
     name: "Village 5 KM.5 บ้านใหม่" printed "Village 5 KM.5" on the cover and every page's

@@ -64,6 +64,25 @@ def _area_names(code: str) -> tuple[str, str]:
         return code, code
 
 
+def _row_names(code: str, summary: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the Thai and English names of an index row.
+
+    A village is named as its report names it, its number and its own name from the village
+    form ("หมู่ที่ 3 บ้านนาม่วง", kept in its summary), and its tambon: a village batch's rows
+    read "หมู่ที่ 3" a dozen times otherwise (a fresh user's walk-through).
+    """
+    th_name, en_name = _area_names(code)
+    if len(code) != 8:
+        return th_name, en_name
+    from abcresearch.labels import label
+
+    th_name = str(summary.get("name_th") or th_name)
+    en_name = str(summary.get("name_en") or en_name)
+    tambon_th, tambon_en = _area_names(code[:6])
+    return (label("index.village_in", "th", village=th_name, tambon=tambon_th),
+            label("index.village_in", "en", village=en_name, tambon=tambon_en))
+
+
 def _amphoe_names(code: str) -> tuple[str, str] | None:
     """Return the Thai and English names of a tambon's or village's amphoe (None above)."""
     if len(code) < 6:
@@ -328,7 +347,7 @@ def render_index(round_dir: Path, survey_round: int, outcomes: Sequence[Any],
         summary = o.summary or {}
         model = summary.get("estimate_basis") == "model"
         models += model
-        th_name, en_name = _area_names(o.area_code)
+        th_name, en_name = _row_names(o.area_code, summary)
         tag = f' <span class="model">* {_both("index.model_tag")}</span>' if model else ""
         cells = [
             (f'<span class="th">{html.escape(th_name)}</span>'
