@@ -690,6 +690,16 @@ def test_report_cli_says_not_surveyed(rollout, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "village 80150102" in err[0] and "is not surveyed in round 2549" in err[0]
+    # a village code the frame does not hold is a typo: the tambon's villages are listed
+    code = cli.main(["report", "--area", "80150199", "--round", "2549", "--store", str(store)])
+    err = capsys.readouterr().err.strip().splitlines()
+    frame = load(2549, area="801501", table="frame", store=store)["village_code"]
+    first, last = min(frame), max(frame)
+    assert code == 2 and len(err) == 1
+    assert err[0] == (
+        "abcresearch report: village 80150199 is not a village of tambon 801501 (ขนอม) in "
+        f"round 2549 (its villages: {first}-{last}; 'abcresearch areas --within 801501' lists "
+        "those with households)")
 
 
 # ------------------------------------------------------------------ the PDF and summary JSON

@@ -440,6 +440,35 @@ def _warm_pdf() -> None:
         pass
 
 
+def _refuse_unknown_village(area: Any, survey_round: int, store: Path | None) -> None:
+    """Refuse a village code the round's frame does not hold, listing its tambon's villages.
+
+    Villages are not in the official lists, so any two digits after a tambon's code make a
+    well-formed village code; "หมู่ที่ 99" of a tambon of 16 villages is a mistyped code, and
+    the one sentence says which codes the tambon has (a fresh user's walk-through got the
+    province's amphoe instead).
+    """
+    from abcresearch.store import load
+    from abcresearch.survey.areas import code_ranges, get_area
+
+    tambon = get_area(area.code[:6])
+    try:
+        villages = sorted(set(load(survey_round, area=tambon.code, store=store, table="frame",
+                                   columns=["village_code"])["village_code"].astype(str)))
+    except StoreError:  # a round without a frame: the villages with households
+        try:
+            villages = sorted(set(load(survey_round, area=tambon.code, store=store,
+                                       columns=["village_code"])["village_code"].astype(str)))
+        except StoreError:
+            return  # the tambon has none either: the general sentence says so
+    if not villages:
+        return
+    raise StoreError(f"village {area.code} is not a village of tambon {tambon.code} "
+                     f"({tambon.name_th}) in round {survey_round} (its villages: "
+                     f"{code_ranges(villages)}; 'abcresearch areas --within {tambon.code}' "
+                     "lists those with households)")
+
+
 @command("report", _report_args)
 def _run_report(args: argparse.Namespace) -> int:
     """Make one area's PDF report and its executed notebook."""
@@ -484,6 +513,8 @@ def _run_report(args: argparse.Namespace) -> int:
         if status.basis is EstimateBasis.NONE:  # the status model's not_surveyed: one sentence
             have = _areas_with_data(args.survey_round, args.store)
             total = status.coverage.villages_total
+            if area.level == "village" and not total:
+                _refuse_unknown_village(area, args.survey_round, args.store)
             of = ("it is not in the round" if not total else "the village was not surveyed"
                   if area.level == "village" else
                   f"none of its {total:,} villages in the round's frame was surveyed")

@@ -169,10 +169,10 @@ def _sibling_codes(known: dict[str, Area], code: str) -> str:
     siblings = sorted(c for c in known if len(c) == len(code) and c.startswith(parent))
     if not parent or not siblings:
         return ""
-    return f"its official {level_of(code)} codes: {_code_ranges(siblings)}"
+    return f"its official {level_of(code)} codes: {code_ranges(siblings)}"
 
 
-def _code_ranges(codes: list[str]) -> str:
+def code_ranges(codes: list[str]) -> str:
     """Sorted codes of one length written as runs: ``800101-800103, 800106``."""
     runs: list[list[str]] = []
     for c in codes:
