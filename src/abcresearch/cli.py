@@ -404,6 +404,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     from abcresearch.batch.run import run_batch
 
     _check_within(args.within, args.survey_round, args.store, args.level)
+    _say_if_first_report(args.survey_round, args.store, args.scheme, "batch")
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=_reports_out(args),
@@ -438,6 +439,27 @@ def _warm_pdf() -> None:
         warm_up()
     except Exception:  # noqa: BLE001 - the report's own PDF step reports any real problem
         pass
+
+
+def _say_if_first_report(survey_round: int, store: Path | None, scheme: str | None,
+                         command: str) -> None:
+    """Say on stderr that the round is analysed first, when its analysis is not cached yet.
+
+    The first report of a round (or after new rules, data or software) builds the round's
+    analysis and disclosure pattern before anything else: some half a minute on a province,
+    which a fresh user's walk-through met with nothing printed.
+    """
+    from abcresearch.analysis.round import analysis_cached
+    from abcresearch.batch.parameters import resolve_scheme
+
+    try:
+        if analysis_cached(survey_round, store, resolve_scheme(scheme).parameter):
+            return
+    except AbcResearchError:
+        return  # the command's own checks say what is wrong
+    print(f"abcresearch {command}: round {survey_round} of this store is analysed first (every "
+          "area's scores, levels, grades and what may be published; about half a minute for a "
+          "province, once: later reports reuse it)", file=sys.stderr, flush=True)
 
 
 def _refuse_unknown_village(area: Any, survey_round: int, store: Path | None) -> None:
@@ -496,6 +518,7 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.reports.model_tambon import model_only
 
     try:
+        _say_if_first_report(args.survey_round, args.store, args.scheme, "report")
         modelled = model_only(area.code, args.survey_round, args.store, args.scheme)
         own = Path(args.notebook) if args.notebook is not None else None
         own_model_notebook = own is not None and own.is_file() and "ModelTambonReport" in \

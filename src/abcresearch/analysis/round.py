@@ -588,6 +588,30 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         design=spec, areas=areas, has_frame=frame is not None, store=root, excluded=excluded)
 
 
+def analysis_cached(survey_round: int, store: Path | str | None = None,
+                    scheme: str | Path | Scheme | None = None) -> bool:
+    """Whether :func:`round_analysis` would read the round's analysis from its cache.
+
+    A command says so before the first report of a round (or of changed rules or data), which
+    builds the analysis and the disclosure pattern first and waits some half a minute on a
+    province.
+
+    Parameters
+    ----------
+    survey_round : int
+        Buddhist-era year of the round.
+    store : path, optional
+        The analysis store.
+    scheme : str, Path or Scheme, optional
+        Scoring scheme (default ``params/scoring.yaml``).
+    """
+    root = Path(store) if store is not None else None
+    sch = _load_scheme(scheme)
+    with store_lock(root, shared=True):
+        key = _cache_inputs(survey_round, root, sch)[3]
+        return (cache_folder(survey_round, key, root) / "meta.json").exists()
+
+
 #: The small tables of an analysis cache folder, in the order :func:`_cache_tables` gives them.
 _CACHE_TABLES = ("villages", "tambons", "areas", "means", "typology")
 
