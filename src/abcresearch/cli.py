@@ -60,12 +60,37 @@ def cut(text: object, n: int = ECHO_CHARS) -> str:
 class _Parser(argparse.ArgumentParser):
     """argparse, but an error is one sentence on stderr (values cut), exit status 2."""
 
+    _argv: Sequence[str] = ()
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         import re
 
         long_quoted = r"'([^']{" + str(ECHO_CHARS + 1) + r",})'"
         message = re.sub(long_quoted, lambda m: f"'{cut(m.group(1))}'", message)
+        if message.startswith("the following arguments are required"):
+            message += self._unknown_options()
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def _unknown_options(self) -> str:
+        """Return ``"; --rond is not an option (--round?)"`` for each unknown option given.
+
+        argparse reports a misspelt required option only as the required one missing (a fresh
+        user's walk-through).
+        """
+        import difflib
+
+        known = [o for o in self._option_string_actions if o.startswith("--")]
+        unknown = [a.split("=", 1)[0] for a in self._argv
+                   if a.startswith("--") and a.split("=", 1)[0] not in known]
+        said = []
+        for option in unknown:
+            close = difflib.get_close_matches(option, known, n=1)
+            said.append(f"{cut(option)} is not an option" + (f" ({close[0]}?)" if close else ""))
+        return "; " + "; ".join(said) if said else ""
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -404,7 +429,8 @@ def _run_batch(args: argparse.Namespace) -> int:
     from abcresearch.batch.run import run_batch
 
     _check_within(args.within, args.survey_round, args.store, args.level)
-    _say_if_first_report(args.survey_round, args.store, args.scheme, "batch")
+    if _first_of_round(args.survey_round, args.store, args.scheme):
+        _say_analysed_first(args.survey_round, "batch")
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=_reports_out(args),
@@ -441,9 +467,8 @@ def _warm_pdf() -> None:
         pass
 
 
-def _say_if_first_report(survey_round: int, store: Path | None, scheme: str | None,
-                         command: str) -> None:
-    """Say on stderr that the round is analysed first, when its analysis is not cached yet.
+def _first_of_round(survey_round: int, store: Path | None, scheme: str | None) -> bool:
+    """Whether the round's analysis is not cached yet (the command builds it first).
 
     The first report of a round (or after new rules, data or software) builds the round's
     analysis and disclosure pattern before anything else: some half a minute on a province,
@@ -453,10 +478,13 @@ def _say_if_first_report(survey_round: int, store: Path | None, scheme: str | No
     from abcresearch.batch.parameters import resolve_scheme
 
     try:
-        if analysis_cached(survey_round, store, resolve_scheme(scheme).parameter):
-            return
+        return not analysis_cached(survey_round, store, resolve_scheme(scheme).parameter)
     except AbcResearchError:
-        return  # the command's own checks say what is wrong
+        return False  # the command's own checks say what is wrong
+
+
+def _say_analysed_first(survey_round: int, command: str) -> None:
+    """Say on stderr why this command waits longer than the next will."""
     print(f"abcresearch {command}: round {survey_round} of this store is analysed first (every "
           "area's scores, levels, grades and what may be published; about half a minute for a "
           "province, once: later reports reuse it)", file=sys.stderr, flush=True)
@@ -518,7 +546,7 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.reports.model_tambon import model_only
 
     try:
-        _say_if_first_report(args.survey_round, args.store, args.scheme, "report")
+        first = _first_of_round(args.survey_round, args.store, args.scheme)
         modelled = model_only(area.code, args.survey_round, args.store, args.scheme)
         own = Path(args.notebook) if args.notebook is not None else None
         own_model_notebook = own is not None and own.is_file() and "ModelTambonReport" in \
@@ -547,6 +575,8 @@ def _run_report(args: argparse.Namespace) -> int:
                              f"with data: {have})")
         if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
             _check_area_has_data(args.area, args.survey_round, args.store)
+        if first:  # after the checks: a refusal stays one sentence
+            _say_analysed_first(args.survey_round, "report")
         if not _SERVER_PROCESS:
             # only what the report notebook imports (a server: all); nothing inside someone's
             # IPython session or in a thread, where the engine runs the notebook in a warm kernel
