@@ -1162,3 +1162,29 @@ def test_an_export_saved_three_times_is_not_a_damaged_column(tmp_path):
     write(exp, tmp_path / "export")
     res = _ingest(tmp_path / "export", tmp_path)
     assert res.counts.set_index("table").loc["households", "valid"] == len(exp.households) // 3
+
+
+def test_a_row_read_twice_is_not_counted_as_a_household_lost(tmp_path):
+    """A household row saved twice is stored once: its later copy is rejected
+    (``duplicate_copy``) but no household is lost, and the data-quality table said "<5
+    households rejected at ingest" for it (a fresh user's walk-through)."""
+    from abcresearch.reports.estimates import quality_counts
+    from abcresearch.store import load, read
+    from abcresearch.survey.validate import households_lost
+
+    exp = build()
+    exp.households = pd.concat([exp.households, exp.households.iloc[[1]]], ignore_index=True)
+    exp.households.loc[2, "hh/consent"] = "no"  # one household really rejected
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    issues = read.issues(ROUND, tmp_path / "store")
+    errors = issues[(issues["severity"] == "error") & (issues["table"] == "households")]
+    assert set(errors["rule"]) == {"duplicate_copy", "equals"}
+    lost = households_lost(issues)
+    assert list(lost["rule"]) == ["equals"]
+    tambon = str(lost["tambon_code"].iloc[0])
+    households = load(ROUND, area=tambon, store=tmp_path / "store")
+    counts = quality_counts(ROUND, tambon, tmp_path / "store", households,
+                            load(ROUND, area=tambon, store=tmp_path / "store", table="villages"))
+    assert counts["rejected_area"] == 1
+    assert res.counts.set_index("table").loc["households", "stored"] == len(exp.households) - 2

@@ -1560,8 +1560,9 @@ def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
         found = data_mod.issues(survey_round, store)
     except StoreError:
         found = pd.DataFrame(columns=["severity", "table", "file", "row", "tambon_code"])
-    errors = found[(found["severity"] == "error") & (found["table"] == "households")]
-    errors = errors.drop_duplicates(subset=["table", "file", "row"])
+    from abcresearch.survey.validate import households_lost
+
+    errors = households_lost(found)  # a later exact copy of a stored row loses no household
     tambon = errors["tambon_code"].fillna("").astype(str)
     rejected: dict[str, int] = {}
     for code in households["tambon_code"].unique():

@@ -57,6 +57,31 @@ ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "rule", "severity", 
 #: Store table -> instrument form.
 FORMS = {"households": "household", "members": "household", "villages": "village"}
 
+COPY_RULES = frozenset({"duplicate_copy"})
+"""Rules that reject a row whose household is stored all the same (a later exact copy of a
+row): not a household lost at ingest, which reports count."""
+
+
+def households_lost(issues: pd.DataFrame) -> pd.DataFrame:
+    """Return the household rows an ingest rejected, one issue row each, copies left out.
+
+    Parameters
+    ----------
+    issues : pandas.DataFrame
+        ``issues.csv`` rows (at least ``table``, ``file``, ``row``, ``rule``, ``severity``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The first error of each rejected households row, without the rows rejected as a later
+        exact copy of a stored one (:data:`COPY_RULES`): that household is in the store.
+    """
+    errors = issues[(issues["severity"] == "error") & (issues["table"] == "households")]
+    copies = errors.loc[errors["rule"].isin(COPY_RULES), ["file", "row"]]
+    keys = pd.MultiIndex.from_frame(errors[["file", "row"]].astype(str))
+    copied = keys.isin(pd.MultiIndex.from_frame(copies.astype(str)))
+    return errors[~copied].drop_duplicates(subset=["table", "file", "row"])
+
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _DMY_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
