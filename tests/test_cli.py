@@ -194,36 +194,29 @@ def test_an_unknown_option_points_to_the_commands_own_help(capsys):
 
 
 def test_the_first_report_of_a_round_says_it_analyses_the_round_first(tmp_path, capsys,
-                                                                       sample_store,
-                                                                       monkeypatch):
+                                                                       sample_store):
     """A fresh user's walk-through waited 38 s for a first report with nothing printed: the
-    round's analysis and disclosure pattern are built first. The command says so, once."""
+    round's analysis and disclosure pattern are built first. The command says so as the build
+    starts, once; a refusal before it stays one sentence, and a report from the cache says
+    nothing."""
     import shutil
-
-    import abcresearch.batch.runner as runner
-    from abcresearch.analysis.round import analysis_cached, round_analysis
 
     store = tmp_path / "store"
     shutil.copytree(sample_store, store)
     for derived in store.glob("round=*/*/derived"):
         shutil.rmtree(derived)
-
-    class Stop(Exception):
-        pass
-
-    def stop(*a, **k):
-        raise Stop
-
-    monkeypatch.setattr(runner, "run_report", stop)  # the report's own work starts here
-    assert not analysis_cached(2549, store)
-    with pytest.raises(Stop):
-        cli.main(["report", "--area", "801501", "--round", "2549", "--store", str(store)])
+    notice = "abcresearch report: round 2549 of this store is analysed first"
+    argv = ["report", "--round", "2549", "--store", str(store), "--out", str(tmp_path / "r")]
+    code, err = _run(capsys, *argv, "--area", "801501", "--notebook",
+                     str(tmp_path / "missing.ipynb"))
+    assert code == 2 and len(err) == 1 and "missing.ipynb" in err[0], err
+    assert cli.main([*argv, "--area", "801501"]) == 0
     err = capsys.readouterr().err
-    assert "abcresearch report: round 2549 of this store is analysed first" in err
-    # said after the checks: a refusal stays one sentence
-    round_analysis(2549, store)
-    with pytest.raises(Stop):
-        cli.main(["report", "--area", "801501", "--round", "2549", "--store", str(store)])
+    assert err.count(notice) == 1, err
+    # said on the command's stderr, not into the notebook whose cell built the analysis
+    executed = tmp_path / "r" / "2549" / "tambon" / "801501.ipynb"
+    assert "analysed first" not in executed.read_text(encoding="utf-8")
+    assert cli.main([*argv, "--area", "801502"]) == 0
     assert "analysed first" not in capsys.readouterr().err
 
 
@@ -236,3 +229,8 @@ def test_a_misspelt_option_is_named_beside_the_required_one_missing(capsys):
     code, err = _run(capsys, "batch", "--round", "2549", "--lvl=tambon", "--xyz")
     assert code == 2 and len(err) == 1
     assert "--lvl is not an option (--level?); --xyz is not an option (see" in err[0]
+    # an option's unambiguous prefix is an option (argparse takes it), and "--" ends them
+    code, err = _run(capsys, "report", "--are", "800201", "--rond", "2549", "--")
+    assert code == 2 and len(err) == 1
+    assert "--rond is not an option (--round?) (see" in err[0]
+    assert "--are " not in err[0] and "-- is not" not in err[0]

@@ -105,3 +105,30 @@ def test_a_store_without_a_round(capsys, tmp_path):
     code, out, err = _run(capsys, "--store", str(tmp_path))
     assert code == 2 and len(err) == 1
     assert "holds no round yet; run 'abcresearch ingest' first" in err[0]
+
+
+def test_a_mistyped_village_code_and_a_level_above_a_village(capsys, sample_store):
+    tambon = tambons_with_data(2549, sample_store)[0]
+    code, out, err = _run(capsys, "--within", f"{tambon}99", "--store", str(sample_store))
+    assert code == 2 and out == "" and len(err) == 1
+    assert f"village {tambon}99 is not a village of tambon {tambon}" in err[0]
+    code, out, err = _run(capsys, "--within", f"{tambon}01", "--level", "tambon", "--store",
+                          str(sample_store))
+    assert code == 2 and out == "" and err == [
+        f"abcresearch areas: --within {tambon}01 is a code of level village: there are no "
+        "tambon areas inside it (leave --level out)"]
+
+
+def test_names_typed_in_the_field_are_not_read_as_markup(capsys, sample_store, monkeypatch):
+    """A village's own name comes from its village form: "[...]" in it is printed as typed,
+    not read as the table's markup (rich dropped "[km5]" and failed on "[/x]")."""
+    import abcresearch.store as store_mod
+
+    tambon = tambons_with_data(2549, sample_store)[0]
+    first = sorted(set(load(2549, area=tambon, store=sample_store,
+                            columns=["village_code"])["village_code"]))[0]
+    monkeypatch.setattr(store_mod, "village_names",
+                        lambda *a, **k: {first: "บ้าน[km5] [/x]"})
+    code, out, err = _run(capsys, "--within", tambon, "--store", str(sample_store))
+    assert code == 0, err
+    assert "บ้าน[km5] [/x]" in out

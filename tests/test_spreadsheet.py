@@ -71,8 +71,7 @@ def test_one_sheet_per_table_with_the_printed_values(tambon, tmp_path) -> None:
                 # an estimate and its interval, "56.8 (56.3–57.2)": three numbers
                 for text, row in zip(printed, cells, strict=True):
                     m = re.fullmatch(r"(.+) \((.+)–(.+)\)", text or "")
-                    parts = m.groups() if m else (text, text, text) \
-                        if isinstance(row[at].value, int | float) else (text, None, None)
+                    parts = m.groups() if m else (text, None, None)
                     for part, cell in zip(parts, row[at:at + 3], strict=True):
                         check(part, cell)
                     ends += m is not None
@@ -110,10 +109,15 @@ def test_estimates_with_intervals_are_numbers_in_columns_of_their_own() -> None:
     assert columns == ["ทุน", "พื้นที่นี้", "พื้นที่นี้: interval, low", "พื้นที่นี้: interval, high",
                        "ช่วงความเชื่อมั่น 95%: low", "ช่วงความเชื่อมั่น 95%: high", "อายุ"]
     assert rows[0] == ["ทุนมนุษย์", 56.8, 56.3, 57.2, 1160, 1230, "0-14"]
-    # printed without brackets: its interval rounds to the estimate
-    assert rows[1] == ["ทุนเงินตรา", 61.0, 61.0, 61.0, None, None, "15-59"]
+    # printed without brackets: no interval is made up for it (it may have none)
+    assert rows[1] == ["ทุนเงินตรา", 61.0, None, None, None, None, "15-59"]
     assert rows[2] == ["ทุนสังคม", "<5", None, None, 1200, 1300, None]
     assert formats[0][1:6] == ["#,##0.0"] * 3 + ["#,##0"] * 2
+    # a minus sign as printed (U+2212) is a number too; a row longer than its heading is kept
+    columns, rows, _ = table_values({"columns": ["x", "y"],
+                                     "rows": [["\u22124.0 (\u22125.1\u2013\u22122.9)", "a", "b"],
+                                              ["\u22123.0", "c", "d"]]}, "en")
+    assert rows == [[-4.0, -5.1, -2.9, "a", "b"], [-3.0, None, None, "c", "d"]]
 
 
 def test_no_table_no_file(sample_store, tmp_path) -> None:

@@ -84,8 +84,10 @@ class _Parser(argparse.ArgumentParser):
         import difflib
 
         known = [o for o in self._option_string_actions if o.startswith("--")]
-        unknown = [a.split("=", 1)[0] for a in self._argv
-                   if a.startswith("--") and a.split("=", 1)[0] not in known]
+        # argparse takes an option's unambiguous prefix ("--are" for --area) and "--" ends them
+        given = [a.split("=", 1)[0] for a in self._argv if a.startswith("--") and a != "--"]
+        unknown = [o for o in given
+                   if o not in known and sum(k.startswith(o) for k in known) != 1]
         said = []
         for option in unknown:
             close = difflib.get_close_matches(option, known, n=1)
@@ -302,21 +304,23 @@ def _run_areas(args: argparse.Namespace) -> int:
     within = get_area(str(args.within).strip()) if args.within else None
     above = _LEVEL_ORDER.index(within.level) if within is not None else 0
     level = args.level or _LEVEL_ORDER[min(above + 1, len(_LEVEL_ORDER) - 1)]
-    if within is not None and _LEVEL_ORDER.index(level) <= above and within.level != "village":
-        below = _LEVEL_ORDER[above + 1]
+    if within is not None and _LEVEL_ORDER.index(level) <= above and level != "village":
+        below = (f" to list its {_plural(_LEVEL_ORDER[above + 1])}"
+                 if above + 1 < len(_LEVEL_ORDER) else "")
         raise InputError(f"--within {within.code} is a code of level {within.level}: there are "
-                         f"no {level} areas inside it (leave --level out to list its "
-                         f"{_plural(below)})")
-    if within is not None and within.level == "village":
-        level = "village"
+                         f"no {level} areas inside it (leave --level out{below})")
     table = surveyed(survey_round, level, within.code if within else None, args.store)
     if table.empty:
+        if within is not None and within.level == "village":  # a mistyped village code
+            _refuse_unknown_village(within, survey_round, args.store)
         where = f"--within {within.code} ({within.name_th})" if within else "the round"
         raise StoreError(f"{where} has no households in round {survey_round} of the store "
                          f"(areas with data: {_areas_with_data(survey_round, args.store)})")
     # a village's number and its own name from the village form, as its reports name it
-    own = village_names(survey_round, within.code if within else table.index[0][:2],
-                        args.store) if level == "village" else {}
+    own: dict[str, str] = {}
+    if level == "village":
+        for area in [within.code] if within else sorted({c[:2] for c in table.index}):
+            own.update(village_names(survey_round, area, args.store))
     names = {lang: [village_name(partial(label, lang=lang), get_area(c).name_th if lang == "th"
                                  else get_area(c).name_en, own.get(c)) for c in table.index]
              for lang in ("th", "en")}
@@ -325,11 +329,15 @@ def _run_areas(args: argparse.Namespace) -> int:
         cols = ["name_th", "name_en", "households"] + (
             [] if level == "village" else [c for c in ("villages", "frame_villages")
                                            if c in rows])
-        rows[cols].rename_axis(f"{level}_code").to_csv(sys.stdout)
+        from abcresearch.atomic import neutralise_frame
+
+        # village names are typed in the field: none is read as a formula by a spreadsheet
+        neutralise_frame(rows[cols].rename_axis(f"{level}_code")).to_csv(sys.stdout)
         return 0
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     where = f" in {within.level} {within.code} ({within.name_th})" if within else ""
     console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
@@ -346,9 +354,9 @@ def _run_areas(args: argparse.Namespace) -> int:
         out.add_column("villages surveyed", justify="right")
     out.add_column("households surveyed", justify="right")
     for code, row in rows.iterrows():
-        cells = [str(code), row["name_th"]]
+        cells: list[str | Text] = [str(code), Text(row["name_th"])]  # "[...]": no markup
         if level != "village":
-            cells.append(row["name_en"])
+            cells.append(Text(row["name_en"]))
             of = (f" of {int(row['frame_villages']):,}" if "frame_villages" in rows else "")
             cells.append(f"{int(row['villages']):,}{of}")
         cells.append(f"{int(row['households']):,}")
@@ -429,8 +437,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     from abcresearch.batch.run import run_batch
 
     _check_within(args.within, args.survey_round, args.store, args.level)
-    if _first_of_round(args.survey_round, args.store, args.scheme):
-        _say_analysed_first(args.survey_round, "batch")
+    _say_when_analysed("batch")
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=_reports_out(args),
@@ -467,27 +474,27 @@ def _warm_pdf() -> None:
         pass
 
 
-def _first_of_round(survey_round: int, store: Path | None, scheme: str | None) -> bool:
-    """Whether the round's analysis is not cached yet (the command builds it first).
+def _say_when_analysed(command: str) -> None:
+    """Say on stderr, once, when a round's analysis is built rather than read from its cache.
 
-    The first report of a round (or after new rules, data or software) builds the round's
-    analysis and disclosure pattern before anything else: some half a minute on a province,
-    which a fresh user's walk-through met with nothing printed.
+    Said as the build starts (:data:`abcresearch.analysis.round.BUILD_NOTICES`), so a command
+    refused by its checks says one sentence, and one reading the cache says nothing; written
+    to the command's own stderr, not into the notebook whose cell builds it.
     """
-    from abcresearch.analysis.round import analysis_cached
-    from abcresearch.batch.parameters import resolve_scheme
+    from abcresearch.analysis import round as round_mod
 
-    try:
-        return not analysis_cached(survey_round, store, resolve_scheme(scheme).parameter)
-    except AbcResearchError:
-        return False  # the command's own checks say what is wrong
+    said: set[int] = set()
+    stream = sys.stderr  # the command's: a notebook run in this process has its own
 
+    def notice(survey_round: int) -> None:
+        if survey_round in said:
+            return
+        said.add(survey_round)
+        print(f"abcresearch {command}: round {survey_round} of this store is analysed first "
+              "(every area's scores, levels, grades and what may be published; about half a "
+              "minute for a province, once: later reports reuse it)", file=stream, flush=True)
 
-def _say_analysed_first(survey_round: int, command: str) -> None:
-    """Say on stderr why this command waits longer than the next will."""
-    print(f"abcresearch {command}: round {survey_round} of this store is analysed first (every "
-          "area's scores, levels, grades and what may be published; about half a minute for a "
-          "province, once: later reports reuse it)", file=sys.stderr, flush=True)
+    round_mod.BUILD_NOTICES[:] = [notice]
 
 
 def _refuse_unknown_village(area: Any, survey_round: int, store: Path | None) -> None:
@@ -546,7 +553,7 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.reports.model_tambon import model_only
 
     try:
-        first = _first_of_round(args.survey_round, args.store, args.scheme)
+        _say_when_analysed("report")
         modelled = model_only(area.code, args.survey_round, args.store, args.scheme)
         own = Path(args.notebook) if args.notebook is not None else None
         own_model_notebook = own is not None and own.is_file() and "ModelTambonReport" in \
@@ -575,8 +582,6 @@ def _run_report(args: argparse.Namespace) -> int:
                              f"with data: {have})")
         if not model:  # a tambon with a model estimate only gets notebooks/model_tambon.ipynb
             _check_area_has_data(args.area, args.survey_round, args.store)
-        if first:  # after the checks: a refusal stays one sentence
-            _say_analysed_first(args.survey_round, "report")
         if not _SERVER_PROCESS:
             # only what the report notebook imports (a server: all); nothing inside someone's
             # IPython session or in a thread, where the engine runs the notebook in a warm kernel

@@ -502,6 +502,15 @@ def apply_status(table: pd.DataFrame, areas: pd.DataFrame, code_col: str) -> pd.
     return out
 
 
+BUILD_NOTICES: list[Callable[[int], None]] = []
+"""Called with the round when :func:`round_analysis` builds it (not read from its cache).
+
+The first report of a round (or after new rules, data or software) builds the round's
+analysis, and then its disclosure pattern, before anything else: some half a minute on a
+province, which a fresh user's walk-through met with nothing printed. The command line adds a
+function that says so on stderr."""
+
+
 def round_analysis(survey_round: int, store: Path | str | None = None,
                    scheme: str | Path | Scheme | None = None, rebuild: bool = False, *,
                    design: str | None = None, model_areas: Collection[str] | None = None,
@@ -550,6 +559,8 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         if excluded and not recheck(survey_round, excluded, root):
             rebuild = True  # a file found damaged reads again: do not keep leaving it out
         if rebuild or meta is None:
+            for notice in BUILD_NOTICES:  # a command line says why this report waits
+                notice(survey_round)
             # a damaged tambon file fails that tambon's areas only: left out here and named
             readable = load_readable(survey_round, root, ("households", "villages"))
             hh, vil = readable.frames["households"], readable.frames["villages"]
@@ -586,30 +597,6 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
         survey_round=survey_round, scheme=sch, cache_dir=cache, villages=villages,
         tambons=tambons, means=means, typology=typology, manifest=manifest, key=key,
         design=spec, areas=areas, has_frame=frame is not None, store=root, excluded=excluded)
-
-
-def analysis_cached(survey_round: int, store: Path | str | None = None,
-                    scheme: str | Path | Scheme | None = None) -> bool:
-    """Whether :func:`round_analysis` would read the round's analysis from its cache.
-
-    A command says so before the first report of a round (or of changed rules or data), which
-    builds the analysis and the disclosure pattern first and waits some half a minute on a
-    province.
-
-    Parameters
-    ----------
-    survey_round : int
-        Buddhist-era year of the round.
-    store : path, optional
-        The analysis store.
-    scheme : str, Path or Scheme, optional
-        Scoring scheme (default ``params/scoring.yaml``).
-    """
-    root = Path(store) if store is not None else None
-    sch = _load_scheme(scheme)
-    with store_lock(root, shared=True):
-        key = _cache_inputs(survey_round, root, sch)[3]
-        return (cache_folder(survey_round, key, root) / "meta.json").exists()
 
 
 #: The small tables of an analysis cache folder, in the order :func:`_cache_tables` gives them.

@@ -1559,7 +1559,8 @@ def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
     try:
         found = data_mod.issues(survey_round, store)
     except StoreError:
-        found = pd.DataFrame(columns=["severity", "table", "file", "row", "tambon_code"])
+        found = pd.DataFrame(columns=["severity", "table", "file", "row", "rule",
+                                      "tambon_code"])
     from abcresearch.survey.validate import households_lost
 
     errors = households_lost(found)  # a later exact copy of a stored row loses no household

@@ -56,7 +56,6 @@ __all__ = [
     "missing_shares",
     "poor_counts",
     "poverty_headcount",
-    "quality_counts",
     "round_means",
     "track_counts",
 ]
@@ -306,47 +305,6 @@ def households_on_forms(village_forms: pd.DataFrame) -> float:
     counts = pd.to_numeric(village_forms["vil_households"], errors="coerce").astype("float64")
     # no form (not sent, or rejected) is no count either, not 0 households
     return float(counts.sum()) if len(counts) and counts.notna().all() else float("nan")
-
-
-def quality_counts(survey_round: int, area_code: str, store: Any, households: pd.DataFrame,
-                   village_forms: pd.DataFrame) -> dict[str, int | None]:
-    """Return the counts of the data-quality table.
-
-    Returns
-    -------
-    dict
-        ``households_form`` (households on the village forms; None where a form's count is
-        blank, :func:`households_on_forms`), ``households_surveyed`` (scored),
-        ``households_unweighted`` (stored but not scored: no weight), ``members`` (roster rows),
-        ``rejected_area`` (household rows of the area's tambon rejected at ingest) and
-        ``rejected`` (rows rejected in the whole round).
-    """
-    from abcresearch.errors import StoreError
-    from abcresearch.store import read as data_mod
-
-    try:
-        n_mem = len(data_mod.load(survey_round, area=area_code, store=store, table="members",
-                                  columns=["submission_uuid"]))
-    except StoreError:
-        n_mem = 0
-    stored = len(data_mod.load(survey_round, area=area_code, store=store,
-                               columns=["submission_uuid"]))
-    from abcresearch.survey.validate import households_lost
-
-    found = data_mod.issues(survey_round, store,
-                            columns=["table", "file", "row", "rule", "severity", "tambon_code"])
-    errors = found[found["severity"] == "error"]
-    lost = households_lost(found)  # a later exact copy of a stored row loses no household
-    mine = lost[lost["tambon_code"].fillna("").str.startswith(area_code[:6])]
-    return {
-        "households_form": None if np.isnan(form := households_on_forms(village_forms))
-        else int(form),
-        "households_surveyed": len(households),
-        "households_unweighted": stored - len(households),
-        "members": n_mem,
-        "rejected_area": int(mine[["table", "file", "row"]].drop_duplicates().shape[0]),
-        "rejected": int(errors[["table", "file", "row"]].drop_duplicates().shape[0]),
-    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -80,9 +80,10 @@ def table_values(spec: Mapping[str, Any], lang: str = "th"
 
     A column of estimates printed with their intervals ("56.8 (56.3–57.2)") becomes three:
     the estimate and the interval's two ends, each a number; a column of intervals alone
-    ("43–46") two. An estimate printed without brackets in such a column is one whose interval
-    rounds to it (the reports' convention): its ends are the estimate. Text, markers and empty
-    cells stay in the estimate's column, the ends left empty.
+    ("43–46") two. An estimate printed without brackets in such a column has its ends left
+    empty: its interval may round to it, or it may have none (a missing bound), and the
+    printed text does not say which. Text, markers and empty cells stay in the estimate's
+    column, the ends left empty too.
 
     Parameters
     ----------
@@ -116,7 +117,7 @@ def table_values(spec: Mapping[str, Any], lang: str = "th"
         if any(_WITH_INTERVAL.match(c) for c in cells):
             kinds.append("with")
         elif any(_INTERVAL.match(c) for c in cells) and not any(
-                _NUMBER.match(c) for c in cells):  # intervals, markers and text only
+                _cell(c)[1] for c in cells):  # intervals, markers and text only
             kinds.append("alone")
         else:
             kinds.append(None)
@@ -135,13 +136,12 @@ def table_values(spec: Mapping[str, Any], lang: str = "th"
     for raw in texts:
         row: list[Any] = []
         shown: list[str | None] = []
-        for text, kind in zip(raw, kinds, strict=True):
+        for j, text in enumerate(raw):
+            kind = kinds[j] if j < len(kinds) else None  # a row longer than its heading
             parts: list[str | None] = [text]
             if kind == "with":
                 m = None if text is None else _WITH_INTERVAL.match(text)
-                plain = text is not None and m is None and _NUMBER.match(text) is not None
-                parts = list(m.groups()) if m else [text, text, text] if plain \
-                    else [text, None, None]
+                parts = list(m.groups()) if m else [text, None, None]
             elif kind == "alone":
                 m = None if text is None else _INTERVAL.match(text)
                 parts = list(m.groups()) if m else [text, None]

@@ -74,9 +74,12 @@ def households_lost(issues: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The first error of each rejected households row, without the rows rejected as a later
-        exact copy of a stored one (:data:`COPY_RULES`): that household is in the store.
+        exact copy of a stored one (:data:`COPY_RULES`) and those a later export of the round
+        replaced (``superseded``): those households are in the store.
     """
     errors = issues[(issues["severity"] == "error") & (issues["table"] == "households")]
+    if "superseded" in errors.columns:
+        errors = errors[~errors["superseded"].fillna(False).astype(bool)]
     copies = errors.loc[errors["rule"].isin(COPY_RULES), ["file", "row"]]
     keys = pd.MultiIndex.from_frame(errors[["file", "row"]].astype(str))
     copied = keys.isin(pd.MultiIndex.from_frame(copies.astype(str)))
