@@ -11,9 +11,10 @@ subcommand that needs them, so ``abcresearch --help`` is instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -437,7 +438,6 @@ def _run_batch(args: argparse.Namespace) -> int:
     from abcresearch.batch.run import run_batch
 
     _check_within(args.within, args.survey_round, args.store, args.level)
-    _say_when_analysed("batch")
 
     result = run_batch(args.survey_round, args.level, within=args.within, workers=args.workers,
                        scheduler=args.scheduler, store=args.store, out=_reports_out(args),
@@ -474,12 +474,14 @@ def _warm_pdf() -> None:
         pass
 
 
-def _say_when_analysed(command: str) -> None:
-    """Say on stderr, once, when a round's analysis is built rather than read from its cache.
+@contextlib.contextmanager
+def _saying_when_analysed(command: str) -> Iterator[None]:
+    """While a command runs, say on stderr, once, when a round's analysis is built.
 
     Said as the build starts (:data:`abcresearch.analysis.round.BUILD_NOTICES`), so a command
     refused by its checks says one sentence, and one reading the cache says nothing; written
-    to the command's own stderr, not into the notebook whose cell builds it.
+    to the command's own stderr, not into the notebook whose cell builds it. Removed when the
+    command ends (a test's or a server's next command has a stream of its own).
     """
     from abcresearch.analysis import round as round_mod
 
@@ -494,7 +496,11 @@ def _say_when_analysed(command: str) -> None:
               "(every area's scores, levels, grades and what may be published; about half a "
               "minute for a province, once: later reports reuse it)", file=stream, flush=True)
 
-    round_mod.BUILD_NOTICES[:] = [notice]
+    round_mod.BUILD_NOTICES.append(notice)
+    try:
+        yield
+    finally:
+        round_mod.BUILD_NOTICES.remove(notice)
 
 
 def _refuse_unknown_village(area: Any, survey_round: int, store: Path | None) -> None:
@@ -553,7 +559,6 @@ def _run_report(args: argparse.Namespace) -> int:
     from abcresearch.reports.model_tambon import model_only
 
     try:
-        _say_when_analysed("report")
         modelled = model_only(area.code, args.survey_round, args.store, args.scheme)
         own = Path(args.notebook) if args.notebook is not None else None
         own_model_notebook = own is not None and own.is_file() and "ModelTambonReport" in \
@@ -714,6 +719,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     try:
         _check_paths(args)
+        if args.command in NOTICE_COMMANDS:
+            with _saying_when_analysed(args.command):
+                return int(args._run(args) or 0)
         return int(args._run(args) or 0)
     except AbcResearchError as exc:
         print(f"abcresearch {args.command}: {exc}", file=sys.stderr)
@@ -731,6 +739,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 141
 
+
+NOTICE_COMMANDS = frozenset({"report", "batch"})
+"""Commands that say on stderr when they build a round's analysis."""
 
 SERVED_COMMANDS = frozenset({"report"})
 """Commands the console script hands to a running report server (``abcresearch serve``)."""
