@@ -115,17 +115,13 @@ def _check_long_arguments(argv: Sequence[str], command: str) -> None:
                              f"{cut(arg)!r}); at most {MAX_ARGUMENT_CHARS:,} are accepted")
 
 
-LIST_HINT = "'abcresearch areas' lists their codes"
-"""Said after the areas with data in an error sentence."""
-
-
 def _areas_with_data(survey_round: int, store: Path | str | None) -> str:
     """Name the amphoe with data in the round, for error sentences ("amphoe 8001, 8015")."""
     from abcresearch.store import tambons_with_data
 
     amphoes = sorted({t[:4] for t in tambons_with_data(survey_round, store)})
     return (f"amphoe {', '.join(amphoes[:8])}{', ...' if len(amphoes) > 8 else ''}; "
-            f"{LIST_HINT}" if amphoes else "none")
+            "'abcresearch areas' lists their codes" if amphoes else "none")
 
 
 def _check_area_has_data(area_code: str, survey_round: int, store: Path | None) -> None:
@@ -154,13 +150,10 @@ def _check_within(within: str | None, survey_round: int, store: Path | None,
     if allowed and area.level not in allowed:  # 0 areas and exit 0 otherwise
         raise InputError(f"--within {area.code} is a code of level {area.level}: a batch of "
                          f"{level} reports takes a {' or '.join(allowed)} code")
-    tambons = tambons_with_data(survey_round, store)
-    if not any(t.startswith(area.code[:6]) for t in tambons):
-        amphoes = sorted({t[:4] for t in tambons})
-        have = ", ".join(amphoes[:8]) + (", ..." if len(amphoes) > 8 else "")
+    if not any(t.startswith(area.code[:6]) for t in tambons_with_data(survey_round, store)):
         raise StoreError(f"--within {area.code} ({area.name_th}) matches no area with data in "
-                         f"round {survey_round} of the store (amphoe with data: "
-                         f"{have + '; ' + LIST_HINT if have else 'none'})")
+                         f"round {survey_round} of the store (areas with data: "
+                         f"{_areas_with_data(survey_round, store)})")
 
 
 def _codes(text: str | None) -> list[str] | None:
@@ -283,10 +276,6 @@ def _areas_args(p: argparse.ArgumentParser) -> None:
                    help="print CSV (code, Thai and English name, counts) instead of a table")
 
 
-#: Levels from the top, for ``areas``' default level (the one below ``--within``).
-_LEVEL_ORDER = ("province", "amphoe", "tambon", "village")
-
-
 @command("areas", _areas_args)
 def _run_areas(args: argparse.Namespace) -> int:
     """List the areas a round holds, with villages and households surveyed (their codes)."""
@@ -295,19 +284,19 @@ def _run_areas(args: argparse.Namespace) -> int:
     from abcresearch.labels import label, village_name
     from abcresearch.store import rounds, surveyed, village_names
     from abcresearch.store.layout import store_path
-    from abcresearch.survey.areas import get_area
+    from abcresearch.survey.areas import LEVELS, get_area
 
+    order = list(LEVELS.values())  # from the province down
     present = rounds(args.store)
     if not present:
         raise StoreError(f"the store {store_path(args.store)} holds no round yet; run "
                          "'abcresearch ingest' first")
     survey_round = args.survey_round if args.survey_round is not None else present[-1]
     within = get_area(str(args.within).strip()) if args.within else None
-    above = _LEVEL_ORDER.index(within.level) if within is not None else 0
-    level = args.level or _LEVEL_ORDER[min(above + 1, len(_LEVEL_ORDER) - 1)]
-    if within is not None and _LEVEL_ORDER.index(level) <= above and level != "village":
-        below = (f" to list its {_plural(_LEVEL_ORDER[above + 1])}"
-                 if above + 1 < len(_LEVEL_ORDER) else "")
+    above = order.index(within.level) if within is not None else 0
+    level = args.level or order[min(above + 1, len(order) - 1)]  # the level below --within
+    if within is not None and order.index(level) <= above and level != "village":
+        below = f" to list its {_plural(order[above + 1])}" if above + 1 < len(order) else ""
         raise InputError(f"--within {within.code} is a code of level {within.level}: there are "
                          f"no {level} areas inside it (leave --level out{below})")
     table = surveyed(survey_round, level, within.code if within else None, args.store)

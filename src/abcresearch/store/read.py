@@ -218,10 +218,6 @@ def has_data(survey_round: int, area: str, store: str | os.PathLike[str] | None 
     return True
 
 
-#: Digits of an area code by level.
-CODE_DIGITS = {"province": 2, "amphoe": 4, "tambon": 6, "village": 8}
-
-
 def surveyed(survey_round: int, level: str, within: str | None = None,
              store: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Return what a round holds for each area of a level: villages and households surveyed.
@@ -250,9 +246,12 @@ def surveyed(survey_round: int, level: str, within: str | None = None,
     StoreError
         The store or round does not exist, or ``level`` is unknown.
     """
-    if level not in CODE_DIGITS:
-        raise StoreError(f"level {level!r} is not one of {', '.join(CODE_DIGITS)}")
-    digits = CODE_DIGITS[level]
+    from abcresearch.survey.areas import LEVELS
+
+    digits_of = {name: digits for digits, name in LEVELS.items()}
+    if level not in digits_of:
+        raise StoreError(f"level {level!r} is not one of {', '.join(digits_of)}")
+    digits = digits_of[level]
     try:
         codes = load(survey_round, area=within, store=store, columns=["village_code"])
     except StoreError:

@@ -80,9 +80,10 @@ def households_lost(issues: pd.DataFrame) -> pd.DataFrame:
     errors = issues[(issues["severity"] == "error") & (issues["table"] == "households")]
     if "superseded" in errors.columns:
         errors = errors[~errors["superseded"].fillna(False).astype(bool)]
-    copies = errors.loc[errors["rule"].isin(COPY_RULES), ["file", "row"]]
-    keys = pd.MultiIndex.from_frame(errors[["file", "row"]].astype(str))
-    copied = keys.isin(pd.MultiIndex.from_frame(copies.astype(str)))
+    # a row is a file's row of one export (two exports of a round both have "row 10")
+    where = [c for c in ("batch_id", "file", "row") if c in errors.columns]
+    keys = pd.MultiIndex.from_frame(errors[where].astype(str))
+    copied = keys.isin(keys[errors["rule"].isin(COPY_RULES).to_numpy()])
     return errors[~copied].drop_duplicates(subset=["table", "file", "row"])
 
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
