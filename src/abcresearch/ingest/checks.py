@@ -56,7 +56,8 @@ class Truncation:
 
     issues: pd.DataFrame
     notes: list[str]
-    #: the findings alone, without the advice the notes add (for a refusal's sentence)
+    #: the findings alone, without "looks cut short" and the advice the notes add (for a
+    #: refusal's sentence, which says "looks cut short" once for all of them)
     signs: list[str] = field(default_factory=list)
 
 
@@ -101,7 +102,7 @@ def truncation_issues(sheets: list[Sheet], frames: dict[str, pd.DataFrame],
 
     def found(key: str, **fields: object) -> tuple[str, str]:
         sign, sign_th = _both(key, **fields)
-        signs.append(sign)
+        signs.append(label(f"{key}.fact", "en", **fields))
         notes.append(f"{sign}; {check_en}")
         return notes[-1], f"{sign_th} {check_th}"
     for sh in sheets:
