@@ -234,7 +234,7 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     l1 = d.ciprop("level1", by="amphoe_code", na_rm=True, level=lvl)
     af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
                        weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
-                       by="amphoe_code", na_rm=True, level=lvl)
+                       by="amphoe_code", na_rm=True, level=lvl, overall=False)
     # each amphoe's share and M0 as its own report prints them (the round's one disclosure
     # step: hidden alike, rounded alike); grades of the tambons the ranking publishes
     pub = Publisher(report, "amphoe_table")
