@@ -498,3 +498,19 @@ def test_the_level1_households_are_as_precise_as_their_share(sample_store) -> No
         assert unit == (10 if scale == 1 else 1000), (unit, uncertainty)
         expected = max(unit, int(unit * np.floor(count / unit + 0.5)))
         assert f"some {expected:,} households" in line, (line, count, uncertainty)
+
+
+def test_the_cover_names_a_tambon_or_amphoe_with_its_levels_word(sample_store) -> None:
+    """A tambon report's cover printed "ในเมือง" large on its own, which reads "in the town",
+    not the tambon (a Thai reader's review): it is "ตำบลในเมือง", beside "... Subdistrict";
+    an amphoe's is "อำเภอ..."; a village's already starts "หมู่ที่"."""
+    for code, word in (("801502", "ตำบล"), ("8015", "อำเภอ")):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        cover = "".join(getattr(p, "markup", "") for p in report.cover().parts)
+        area = report.area
+        assert area.label("th").startswith(word)
+        assert f'size: 22pt, weight: "bold")[{area.label("th")}]' in cover, cover
+        assert f"size: 14pt)[{area.label('en')}]" in cover, cover
+    village = "".join(getattr(p, "markup", "") for p in AreaReport.load(
+        "80150201", 2549, store=sample_store).cover().parts)
+    assert 'size: 22pt, weight: "bold")[หมู่ที่ 1' in village, village

@@ -213,7 +213,7 @@ class ModelTambonReport(ReportBase):
             lines.append(f"**{t('synthetic.banner')}**")
         st = self.status
         return self._keep(cover_block(
-            self.words, a.name_th, a.name_en, lines, self.analysis.synthetic,
+            self.words, a.label("th"), a.label("en"), lines, self.analysis.synthetic,
             details={"coverage": st.coverage.as_dict(), "estimate_basis": st.basis.value,
                      "grade_status": st.grade_status.value},
             header=report_header(a, self.survey_round, self.lang, self.analysis.synthetic),

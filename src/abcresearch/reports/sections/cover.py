@@ -126,8 +126,12 @@ def cover(report: AreaContext) -> SectionResult:
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
     # provenance (fingerprint, scheme, version) is in the methods note, not on the cover
-    # under the Thai name: "Village 3", not its Thai name again
-    return cover_block(report.words, a.name_th, beside_thai(a, labelled=False), lines,
+    # under the Thai name: "Village 3", not its Thai name again. A tambon's or amphoe's name
+    # with its level's word: "ในเมือง" alone, large on the cover, reads "in the town" (a Thai
+    # reader's review); a village's name already starts "หมู่ที่"
+    with_level = a.level in ("tambon", "amphoe")
+    return cover_block(report.words, a.label("th") if with_level else a.name_th,
+                       beside_thai(a, labelled=with_level), lines,
                        report.analysis.synthetic,
                        details={"villages": n_vil, "households": n_hh,
                                 "coverage": report.status.coverage.as_dict(),
