@@ -72,7 +72,10 @@ def test_readiness_group_reason_need_and_lift(pages) -> None:
         own = rep.write_summary().summary
         if own["share_level1"] is not None and own["m0"] is not None:
             assert res.details["need"] == row["need"]
-            assert f"ลำดับที่ {int(row['priority_band'])} จาก 6" in text
+            # "ลำดับที่ 2 จาก 6" read as "2nd of 6 villages" in a tambon of four (a reader
+            # review): the 6 is the number of bands, and says so
+            assert (f"ลำดับการสนับสนุนที่ {int(row['priority_band'])} จากทั้งหมด 6 ลำดับ"
+                    in text)
             assert row["need_reason_th"] in text
             # M0 as the deprivation table prints it, three decimals ("0.24" on the summary
             # beside "0.245" in Table 5 read as two figures, a reader review)
