@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from abcresearch.errors import ParamsError
+from abcresearch.labels import label
 from abcresearch.reports import item_rules as R
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.sections import actions as A
@@ -526,3 +528,40 @@ def test_households_failing_are_as_precise_as_the_share(mueang) -> None:
     # a share of 2 of 3,000 households known to 20 percentage points: 60 households, not the
     # "100" of the interval's power of ten, which misstates their order of magnitude
     assert A.households_failing(pub, code, "x", Shown("2", 0.02), 3_000.0, 0.0, 0.40) == "60"
+
+
+def test_a_box_listing_fewer_items_than_differ_clearly_says_of_how_many(store_8001,
+                                                                         tmp_path) -> None:
+    """The gaps box "clearly worse than the province" listed 3 items where 8 were clearly
+    worse, and read as "3 items are worse" (a reader review): with more clear differences than
+    it lists, its title names the furthest and of how many. Counted independently: the same
+    page with room for every item lists them all under the plain title."""
+    text = (Path(__file__).parent.parent / "params" / "actions.yaml").read_text("utf-8")
+    assert "\nstrengths: 3\n" in text and "\ngaps: 3\n" in text
+
+    def page(code: str, n: int) -> str:
+        path = tmp_path / f"actions_{n}.yaml"
+        path.write_text(text.replace("\nstrengths: 3\n", f"\nstrengths: {n}\n")
+                        .replace("\ngaps: 3\n", f"\ngaps: {n}\n"), "utf-8")
+        rep = AreaReport.load(code, 2549, store=store_8001)
+        return rep.summary_page(forums=None, actions=str(path)).parts[0].markdown
+
+    def counts(markdown: str) -> tuple[int, int]:
+        lines = markdown.split("\n\n")
+        better = lines.index(f"**{label('summary.strengths', 'th')}**")
+        worse = lines.index(f"**{label('summary.gaps', 'th')}**")
+        first = lines.index(f"**{label('summary.first_actions', 'th')}**")
+        return (sum("น้อยกว่าทั้งจังหวัด (ร้อยละ" in x for x in lines[better + 1:worse]),
+                sum("มากกว่าทั้งจังหวัด (ร้อยละ" in x for x in lines[worse + 1:first]))
+
+    # the tambon of amphoe 8001 with the most clear gaps
+    found = {c: counts(page(c, 99)) for c in tambons("80").query("parent == '8001'")["code"]}
+    code = max(found, key=lambda c: found[c][1])
+    n_better, n_worse = found[code]
+    assert n_worse >= 2, found  # the store has clear gaps to count
+    one = page(code, 1)
+    assert f"**{label('summary.gaps_of', 'th', n=1, total=n_worse)}**" in one, one
+    if n_better > 1:
+        assert f"**{label('summary.strengths_of', 'th', n=1, total=n_better)}**" in one, one
+    # the page's own rules (3 of each) and no more differences than that: the plain titles
+    assert f"**{label('summary.gaps', 'th')}**" in page(code, max(n_worse, n_better))

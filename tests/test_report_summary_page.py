@@ -310,3 +310,4 @@ def test_the_first_actions_agencies_are_explained_on_the_summary_page(sample_sto
             assert f"{short} = " in text, (code, short)
             seen += 1
     assert seen, "the test cannot fail: no first action named an abbreviated agency"
+

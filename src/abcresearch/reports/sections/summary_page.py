@@ -347,6 +347,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     strengths: list[str] = []
     gaps: list[str] = []
     lead: list[str] = []
+    n_better = n_worse = 0  # the clear differences in all, of which the box lists the furthest
     if shares is not None:
         # a strength, a gap or a first action only where the difference is clear as printed,
         # as the "what to do" page stars it: not where the area prints equal to the province
@@ -364,6 +365,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
             if area.text != province.text and not actions_mod.printed_covers(area, province):
                 clear_items.append(i)
         good, bad = actions_mod.strengths_and_gaps(shares.loc[clear_items], ar)
+        n_better = int((shares.loc[clear_items, "gap"] < 0).sum())
+        n_worse = int((shares.loc[clear_items, "gap"] > 0).sum())
 
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]
@@ -428,8 +431,12 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     none_good, none_bad, none_first = (
         (t("summary.alone"),) * 2 + (t("summary.first_alone"),) if alone else
         (t("summary.strengths_none"), t("summary.gaps_none"), t("summary.first_none")))
-    strengths_title = t("summary.strengths", n=len(strengths) or ar.strengths)
-    gaps_title = t("summary.gaps", n=len(gaps) or ar.gaps)
+    # "clearly worse" over three items read as "three items are worse" where eight were (a
+    # reader review): a box listing fewer than there are says so
+    strengths_title = (t("summary.strengths_of", n=len(strengths), total=n_better)
+                       if n_better > len(strengths) else t("summary.strengths"))
+    gaps_title = (t("summary.gaps_of", n=len(gaps), total=n_worse) if n_worse > len(gaps)
+                  else t("summary.gaps"))
     md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [none_good]]]
     md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [none_bad]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or [none_first]]]
