@@ -514,3 +514,29 @@ def test_the_cover_names_a_tambon_or_amphoe_with_its_levels_word(sample_store) -
     village = "".join(getattr(p, "markup", "") for p in AreaReport.load(
         "80150201", 2549, store=sample_store).cover().parts)
     assert 'size: 22pt, weight: "bold")[หมู่ที่ 1' in village, village
+
+
+def test_income_amounts_are_printed_to_the_digits_their_interval_supports(sample_store) -> None:
+    """ "119,045 (105,339–132,751)" claimed baht where the interval knows thousands (a reader
+    review): the mean household income and the median income per person, and their
+    intervals, are rounded to a tenth of the power of ten of the interval's half-width."""
+    from abcresearch.reports.sections.income import precision_unit
+
+    assert precision_unit(105_339, 132_751) == 1_000
+    assert precision_unit(27_020, 31_640) == 100
+    assert precision_unit(44.0, 47.0) == 1  # narrow: whole baht
+    assert precision_unit(float("nan"), float("nan")) is None
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    res = report.income()
+    table = res.tables[0].data
+    m = res.estimates
+    for row, measure in ((0, "mean"), (1, "median")):
+        est, low, high = (float(m.loc[measure, c]) for c in ("estimate", "ci_low", "ci_high"))
+        unit = 10 ** max(0, int(np.floor(np.log10((high - low) / 2))) - 1)
+        assert unit >= 100, (measure, est, low, high)  # the sample's intervals are that wide
+
+        def printed(v: float, unit: int = unit) -> str:
+            return f"{int(unit * np.floor(v / unit + 0.5)):,}"
+
+        assert table.iloc[row, 1] == printed(est), (table.iloc[row].tolist(), est)
+        assert table.iloc[row, 2] == f"{printed(low)}–{printed(high)}", table.iloc[row].tolist()

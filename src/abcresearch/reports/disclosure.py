@@ -1905,21 +1905,33 @@ class Publisher:
         scale = 100.0 if kind == "percent" else 1.0
         return format_number(value, self.digits(kind), scale)
 
-    def _printed(self, kind: str, value: float) -> tuple[str, float, tuple[float, float]]:
+    def _printed(self, kind: str, value: float, unit: float | None = None
+                 ) -> tuple[str, float, tuple[float, float]]:
+        """Print ``value`` with the decimals of ``kind``; with ``unit``, to a multiple of it.
+
+        Returns the text, the value it states and the bounds the true value lies in.
+        """
         scale = 100.0 if kind == "percent" else 1.0
         d = self.digits(kind)
+        if unit is not None and unit > 10.0 ** (-d) / scale:  # coarser than the decimals
+            rounded = unit * np.floor(value / unit + 0.5)
+            text = format_number(rounded, d, scale)
+            printed = float(text.replace(",", "")) / scale
+            eps = 1e-9 * max(1.0, abs(printed))
+            return text, printed, (printed - unit / 2 - eps, printed + unit / 2 + eps)
         text = format_number(value, d, scale)
         printed = float(text.replace(",", "")) / scale
         return text, printed, _bounds(printed, d, scale)
 
-    def _interval(self, kind: str, low: float | None, high: float | None
+    def _interval(self, kind: str, low: float | None, high: float | None,
+                  unit: float | None = None
                   ) -> tuple[tuple[tuple[float, float], tuple[float, float]] | None,
                              tuple[str, str] | None, str | None, str | None]:
         """Print an interval as the report does: (bounds, texts, low text, high text)."""
         if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
             return None, None, None, None
-        lo_t, _, lo_b = self._printed(kind, low)
-        hi_t, _, hi_b = self._printed(kind, high)
+        lo_t, _, lo_b = self._printed(kind, low, unit)
+        hi_t, _, hi_b = self._printed(kind, high, unit)
         return (lo_b, hi_b), (lo_t, hi_t), lo_t, hi_t
 
     @property
@@ -2115,23 +2127,29 @@ class Publisher:
         return Shown(text, printed, lo_t, hi_t)
 
     def mean(self, measure: str, area: str, value: float, low: float | None = None,
-             high: float | None = None, kind: str = "score") -> Shown:
-        """Return a design-weighted mean of a mean measure (``kind`` gives its decimals)."""
+             high: float | None = None, kind: str = "score", unit: float | None = None
+             ) -> Shown:
+        """Return a design-weighted mean of a mean measure (``kind`` gives its decimals).
+
+        With ``unit``, the mean and its interval are printed to a multiple of it (an amount
+        to the thousand baht its interval supports), and the ledger knows they were.
+        """
         empty = not np.isfinite(value) and self.pattern.publishable(area)  # no observation
         hidden = not empty and self.pattern.hidden(measure, area)
         if hidden or not np.isfinite(value):
             text = self._marker_of(((measure, MEAN),), area) if hidden else NO_DATA
             self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text))
             return Shown(text)
-        text, printed, bounds = self._printed(kind, value)
-        ci, ci_text, lo_t, hi_t = self._interval(kind, low, high)
+        text, printed, bounds = self._printed(kind, value, unit)
+        ci, ci_text, lo_t, hi_t = self._interval(kind, low, high, unit)
         self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text,
                             value=printed, bounds=bounds, ci=ci, ci_text=ci_text))
         return Shown(text, printed, lo_t, hi_t)
 
     def derived(self, kind: str, name: str, area: str, value: float, hidden: bool,
                 fmt: str, cells: Sequence[tuple[str, str]] = (), low: float | None = None,
-                high: float | None = None, marker: str | None = None) -> Shown:
+                high: float | None = None, marker: str | None = None,
+                unit: float | None = None) -> Shown:
         """Return a statistic derived from several cells, or one the attack leaves alone.
 
         Derived: ``"intensity"``, ``"contribution"``; not attacked by the disclosure test:
@@ -2159,14 +2177,16 @@ class Publisher:
         marker : str, optional
             Marker when hidden (default ``<5``; ``×`` when hidden only to protect another
             figure).
+        unit : float, optional
+            Print the value and its interval to a multiple of it (see :meth:`mean`).
         """
         if hidden or not self.pattern.publishable(area) or not np.isfinite(value):
             text = self.marker if marker is None or not self.pattern.publishable(area) \
                 else marker
             self._add(Published(self.section, kind, area, tuple(cells), text=text, name=name))
             return Shown(text)
-        text, printed, bounds = self._printed(fmt, value)
-        ci, ci_text, lo_t, hi_t = self._interval(fmt, low, high)
+        text, printed, bounds = self._printed(fmt, value, unit)
+        ci, ci_text, lo_t, hi_t = self._interval(fmt, low, high, unit)
         self._add(Published(self.section, kind, area, tuple(cells), text=text, value=printed,
                             bounds=bounds, ci=ci, ci_text=ci_text, name=name))
         return Shown(text, printed, lo_t, hi_t)

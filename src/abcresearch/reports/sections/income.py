@@ -18,7 +18,7 @@ from abcresearch.reports.disclosure import Publisher, Shown
 from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["income", "income_bands", "poverty_published"]
+__all__ = ["income", "income_bands", "poverty_published", "precision_unit"]
 
 BELOW = (("poverty", "below"),)
 WITH_INCOME = (("poverty", "below"), ("poverty", "above"))
@@ -45,6 +45,19 @@ def income_bands(bins: tuple[float, ...], lang: str) -> list[str]:
         else:
             out.append(f"{lo:,.0f}+")
     return out
+
+
+def precision_unit(low: float, high: float) -> float | None:
+    """Return what an amount with the interval ``low``-``high`` is printed to.
+
+    A tenth of the power of ten of the interval's half-width (half-width 13,706: the thousand,
+    "119,000 (105,000–133,000)"; 2,300: the hundred), at least 1; None without a finite
+    interval (the amount is then printed with the publication rules' decimals).
+    """
+    half = (float(high) - float(low)) / 2
+    if not np.isfinite(half) or half <= 0:
+        return None
+    return 10.0 ** max(0, int(np.floor(np.log10(half))) - 1)
 
 
 def income(report: AreaContext, *, bins: int | None = None,
@@ -74,11 +87,16 @@ def income(report: AreaContext, *, bins: int | None = None,
     publishable = pub.pattern.publishable(code)
     m = estimates.income_measures(report.design, lvl) if publishable else pd.DataFrame(
         np.nan, index=["mean", "median", "gini"], columns=["estimate", "se", "ci_low", "ci_high"])
+    # "119,045 (105,339–132,751)" claimed baht where the interval knows thousands (a reader
+    # review): each amount to the digits its interval supports
     mean = pub.mean("income", code, m.loc["mean", "estimate"], m.loc["mean", "ci_low"],
-                    m.loc["mean", "ci_high"], kind="money")
+                    m.loc["mean", "ci_high"], kind="money",
+                    unit=precision_unit(m.loc["mean", "ci_low"], m.loc["mean", "ci_high"]))
     median = pub.derived("other", "median_income_pc", code, m.loc["median", "estimate"],
                          not publishable, "money", (), m.loc["median", "ci_low"],
-                         m.loc["median", "ci_high"])
+                         m.loc["median", "ci_high"],
+                         unit=precision_unit(m.loc["median", "ci_low"],
+                                             m.loc["median", "ci_high"]))
     gini = pub.derived("other", "gini", code, m.loc["gini", "estimate"], not publishable, "gini",
                        (), m.loc["gini", "ci_low"], m.loc["gini", "ci_high"])
     rows = [(t("m.income_mean"), mean), (t("m.income_pc_median"), median), (t("m.gini"), gini)]
