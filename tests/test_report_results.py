@@ -941,7 +941,7 @@ def test_key_findings_name_high_need_areas_outside_group_c(sample_store) -> None
                           villages[report.t("col.share_level1")], strict=True))
         for name in names:
             # the share printed is the one the villages' table prints for that village
-            share = lines[0].split(name + " (", 1)[1].split(")")[0].split(" ")[-1]
+            share = lines[0].split(name + " (", 1)[1].split(")")[0].split(";")[0].split(" ")[-1]
             assert share == str(shares[name]), (share, shares)
         # the one-page summary names them too, with the same shares
         summary = report.summary_page().parts[0].markdown

@@ -311,3 +311,32 @@ def test_the_first_actions_agencies_are_explained_on_the_summary_page(sample_sto
             seen += 1
     assert seen, "the test cannot fail: no first action named an abbreviated agency"
 
+
+
+def test_a_high_need_area_near_its_threshold_says_so_as_the_villages_table_does(
+        sample_store) -> None:
+    """The summary named "หมู่ที่ 4 บ้านนานางโอ (ครัวเรือนระดับ 1 ร้อยละ 43)" among the villages of
+    high need outside group C, where the villages' table prints its need "สูง (ใกล้เกณฑ์)" (a
+    reader review): a need near its threshold says so here too, and only such a need."""
+    from abcresearch.labels import label
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.readiness import high_need_outside_c
+
+    near_tail = label("find.level1_of_near", "th", share="\x00").split("\x00")[-1]
+    assert near_tail.strip()
+    seen = {True: 0, False: 0}
+    for code in ("8015", "801501", "801502", "801503"):
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        text = high_need_outside_c(rep, Publisher(rep, "summary_page"), 99)
+        if text is None:
+            continue
+        kids = rep.children.set_index("code")
+        for c, row in kids.iterrows():
+            name = rep.child_name(c)
+            if f"{name} (" not in text:
+                continue
+            part = text.split(f"{name} (", 1)[1].split(")", 1)[0]
+            near = bool(row["need_near_threshold"])
+            seen[near] += 1
+            assert part.endswith(near_tail) == near, (code, name, part, near)
+    assert seen[True] and seen[False], seen  # both kinds were named somewhere

@@ -286,13 +286,20 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
     _small, hid, shares = published_level1(pub, high, report.households,
                                            CHILD_COLUMN[report.level], with_ci=False)
     hid = need_hidden(pub, high["code"], hid)
-    listed = [(c, sh) for c, sh, h in zip(high["code"], shares, hid, strict=True) if not h]
+    # a need near its threshold says so, as the villages' table prints it ("สูง (ใกล้เกณฑ์)"),
+    # where the summary named it bare beside one the table marked (a reader review)
+    near = (high["need_near_threshold"].fillna(False).astype(bool) if "need_near_threshold"
+            in high else pd.Series(False, index=high.index))
+    listed = [(c, sh, nr) for c, sh, h, nr in zip(high["code"], shares, hid, near, strict=True)
+              if not h]
     named = listed[:limit + (len(listed) == limit + 1)]
     if not named:
         return None
     unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
-    names = ", ".join(f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)})"
-                      for c, sh in named)
+    names = ", ".join(
+        f"{report.child_name(c)} "
+        f"({t('find.level1_of_near' if nr else 'find.level1_of', share=sh.text)})"
+        for c, sh, nr in named)
     if len(listed) > len(named):
         names += t("find.priority_more", more=len(listed) - len(named), unit=unit)
     return names
