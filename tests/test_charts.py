@@ -484,3 +484,35 @@ def test_need_readiness_chart_of_a_crowded_column_shows_every_point() -> None:
             d = np.abs(xy[:, None, :] - xy[None, :, :]).max(axis=2)
             np.fill_diagonal(d, np.inf)
             assert d.min() >= side - 0.5  # apart by a marker at least, across or up
+
+
+def test_hidden_top_income_bands_are_one_open_band_of_the_rest() -> None:
+    """The top income bands hidden one by one left 13-15% of the households out of the chart
+    (a reader review): two or more hidden bands ending the scale, every band below shown, are
+    one open band whose height is the rest of the printed shares, drawn hatched."""
+    from abcresearch.reports.sections.income import income_bands, open_top_band
+
+    edges = [0, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000]
+    shares = pd.Series([0.15, 0.20, 0.28, 0.24, np.nan, np.nan, np.nan])
+    merged, top_edges, rest = open_top_band(shares, edges)
+    assert top_edges == (0, 10_000, 20_000, 40_000, 80_000)
+    assert income_bands(top_edges, "th")[-1] == "80,000+"
+    assert merged.iloc[:4].tolist() == [0.15, 0.20, 0.28, 0.24] and np.isnan(merged.iloc[4])
+    assert rest == pytest.approx(0.13)
+    # left as they are: one hidden band on top, a hidden band below, nothing hidden
+    for kept in ([0.2, 0.3, 0.2, 0.1, 0.1, 0.1, np.nan], [np.nan, 0.3, 0.2, 0.2, 0.1, np.nan,
+                                                           np.nan], [0.2, 0.3, 0.2, 0.1, 0.1,
+                                                                     0.05, 0.05]):
+        same, same_edges, none = open_top_band(pd.Series(kept), edges)
+        assert none is None and same_edges == tuple(edges)
+        assert same.equals(pd.Series(kept))
+    # the chart draws the rest hatched in the last band's place, labelled above it
+    ax = charts.income_band_chart(100 * merged.set_axis(income_bands(top_edges, "th")),
+                                  top_edges, rest=100 * rest, rest_label="together",
+                                  hidden_label="hidden")
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_height() == pytest.approx(13.0)
+    assert hatched[0].get_x() + hatched[0].get_width() / 2 == pytest.approx(4)
+    texts = [t.get_text() for t in ax.texts]
+    assert "together" in texts and "hidden" not in texts
+    plt.close(ax.figure)

@@ -306,7 +306,7 @@ def income_histogram(edges: np.ndarray | None, weights: np.ndarray | None, *,
 
 def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float | None = None,
                       xlabel: str = "", ylabel: str = "", hidden_label: str = "",
-                      ax: Any = None) -> Any:
+                      rest: float | None = None, rest_label: str = "", ax: Any = None) -> Any:
     """Draw the share of households in each income band (fixed bands, baht on the axis).
 
     Parameters
@@ -319,6 +319,9 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
         Poverty line, drawn as a dashed red line at its place between the band edges.
     xlabel, ylabel, hidden_label : str
         Axis titles; text in the place of a hidden band.
+    rest : float, optional
+        With the last band hidden: the percentage the shown bands leave of 100, drawn there as
+        a hatched bar (hidden bands merged into the last, open one), ``rest_label`` above it.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -331,7 +334,15 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
     vals = shares.to_numpy(dtype=float)
     ax.bar(x, np.nan_to_num(vals), color=INCOME_COLOUR, width=0.85, edgecolor="black",
            linewidth=0.4)
+    if rest is not None and len(vals) and not np.isfinite(vals[-1]):
+        ax.bar(x[-1:], [rest], color="white", hatch=HIDDEN_HATCH, edgecolor="#616161",
+               width=0.85, linewidth=0.6)
+        vals = vals.copy()
+        vals[-1] = rest  # drawn: no "not shown" text in its place
     top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
+    if rest is not None and rest_label and len(vals):
+        ax.text(x[-1], rest + top * 0.03, rest_label, rotation=90, ha="center", va="bottom",
+                fontsize=6, color="#616161")
     for xi, v in zip(x, vals, strict=True):
         if not np.isfinite(v) and hidden_label:
             ax.text(xi, top * 0.05, hidden_label, rotation=90, ha="center", va="bottom",

@@ -7,6 +7,7 @@ goes through the disclosure step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from abcresearch.reports.disclosure import Publisher, Shown
 from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["income", "income_bands", "poverty_published", "precision_unit"]
+__all__ = ["income", "income_bands", "open_top_band", "poverty_published", "precision_unit"]
 
 BELOW = (("poverty", "below"),)
 WITH_INCOME = (("poverty", "below"), ("poverty", "above"))
@@ -45,6 +46,39 @@ def income_bands(bins: tuple[float, ...], lang: str) -> list[str]:
         else:
             out.append(f"{lo:,.0f}+")
     return out
+
+
+def open_top_band(shares: pd.Series, edges: Sequence[float]
+                  ) -> tuple[pd.Series, tuple[float, ...], float | None]:
+    """Merge hidden income bands at the top of the scale into one open band.
+
+    The top bands hidden one by one (a few households each, the highest incomes) left 13-15%
+    of the households out of the chart (a reader review). Where two or more hidden bands end
+    the scale and every band below is shown, they become one open band ("80,000+") whose
+    height is the rest of the 100% the shown bands leave, drawn hatched as hidden (as the
+    levels chart draws what disclosure control hides). The rest is read off the printed
+    shares, so it tells a reader nothing the shown bands do not.
+
+    Parameters
+    ----------
+    shares : pandas.Series
+        Printed shares (0-1) by band, NaN where hidden.
+    edges : sequence of float
+        Lower edges of the bands.
+
+    Returns
+    -------
+    shares, edges, rest
+        The bands (the merged one NaN, a new RangeIndex), their lower edges, and the rest
+        (0-1); unchanged with None where nothing is merged.
+    """
+    hidden_top = int(shares.iloc[::-1].isna().cumprod().sum())  # hidden bands on top
+    first = len(shares) - hidden_top
+    if hidden_top < 2 or first < 1 or shares.iloc[:first].isna().any():
+        return shares.reset_index(drop=True), tuple(edges), None
+    rest = max(0.0, 1.0 - float(shares.iloc[:first].sum()))
+    return (pd.Series([*shares.iloc[:first], np.nan], dtype=float), tuple(edges[:first + 1]),
+            rest)
 
 
 def precision_unit(low: float, high: float) -> float | None:
@@ -125,7 +159,8 @@ def income(report: AreaContext, *, bins: int | None = None,
     band_shares = pd.Series({b: pub.share(code, [("income_bin", b)], base,
                                           w[b] / known if known > 0 else np.nan).value
                              for b in ids}, dtype=float)
-    band_shares.index = income_bands(edges, report.lang)
+    band_shares, chart_edges, rest = open_top_band(band_shares, edges)
+    band_shares.index = income_bands(chart_edges, report.lang)
     # Lorenz curve: at most `lorenz_points` points, each segment over >= threshold households
     n_income = int(hh["income_pc"].notna().sum())
     points = min(lorenz_points or pub.rules.lorenz_points, n_income // pub.threshold + 1)
@@ -138,7 +173,8 @@ def income(report: AreaContext, *, bins: int | None = None,
         lorenz = pd.DataFrame({"pop_share": 100 * lor["pop_share"].to_numpy(),
                                "income_share": [s.value for s in shown]})
     fig = charts.income_chart(
-        {"shares": 100 * band_shares, "edges": edges, "line": line,
+        {"shares": 100 * band_shares, "edges": chart_edges, "line": line,
+         "rest": None if rest is None else 100 * rest, "rest_label": t("chart.hidden_rest"),
          "xlabel": t("chart.income_pc"), "ylabel": t("chart.share_households"),
          "hidden_label": t("chart.hidden")},
         {"pop_share": None if lorenz is None else lorenz["pop_share"],
