@@ -255,7 +255,18 @@ def test_english_village_names_take_no_brackets_of_their_own(sample_store) -> No
 
 def test_village_and_amphoe_reports(sample_store) -> None:
     vil = AreaReport.load("80150101", 2549, store=sample_store)
-    assert len(vil.villages().table) == 1
+    # a village's report: not a table of its own row (a reader review) but where its tambon's
+    # villages are compared; nothing published, so nothing in the ledger
+    from abcresearch.labels import label
+    from abcresearch.survey.areas import get_area
+
+    res = vil.villages()
+    assert res.tables == () and res.published == ()
+    surveyed = int(vil.analysis.villages["village_code"].str.startswith("801501").sum())
+    assert surveyed > 1
+    assert label("villages.see_tambon", "th", n=surveyed,
+                 tambon=get_area("801501").label("th")) in res.text
+    assert f"หมู่บ้านที่สำรวจทั้ง {surveyed} หมู่บ้านของตำบล" in res.text
     amp = AreaReport.load("8015", 2549, store=sample_store)
     assert set(amp.villages().table.iloc[:, 1]) == {"ตำบลขนอม", "ตำบลควนทอง", "ตำบลท้องเนียน"}
 

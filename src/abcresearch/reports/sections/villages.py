@@ -49,11 +49,20 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     lang = report.lang
     rules = load_grade_rules()
     out = SectionBuilder("villages", report.words, {"limit": limit})
-    # an amphoe's report lists its tambons: "villages of the area" over them misleads
-    out.heading("section.tambons" if report.level == "amphoe" else "section.villages")
     rows = report.children
     if report.level == "village":
-        rows = rows[rows["code"] == report.area.code]
+        # its own row alone, and its reasons a third time, told a village committee nothing
+        # the summary had not (a Thai reader's review): where the villages of its tambon are
+        # compared is said instead (the tambon's report, through the same disclosure step)
+        from abcresearch.survey.areas import get_area
+
+        out.heading("section.villages_of_tambon")
+        tambon = get_area(report.area.code[:6])
+        surveyed = report.analysis.villages["village_code"].str.startswith(tambon.code).sum()
+        out.text(t("villages.see_tambon", n=int(surveyed), tambon=tambon.label(lang)))
+        return out.result(estimates=rows)
+    # an amphoe's report lists its tambons: "villages of the area" over them misleads
+    out.heading("section.tambons" if report.level == "amphoe" else "section.villages")
     # rows whose band is hidden come last: their place in the order would tell it
     rows = in_published_order(report, rows.reset_index(drop=True), report.households,
                               CHILD_COLUMN[report.level])
