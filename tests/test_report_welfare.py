@@ -672,3 +672,30 @@ def test_households_on_the_forms_are_no_count_without_every_form_count() -> None
     assert np.isnan(households_on_forms(pd.DataFrame({"vil_households": [120, None]})))
     assert np.isnan(households_on_forms(pd.DataFrame({"vil_households": pd.Series(
         [], dtype="float64")})))
+
+
+def test_a_tambon_short_of_the_leaders_proposal_is_told_by_how_much(sample_store,
+                                                                    tmp_path) -> None:
+    """"ยังไม่ถึงเกณฑ์" beside the leaders' 50,000 baht per tambon did not say how far short the
+    tambon is, what an อบต. officer budgets for (a reader review): it says "(ขาดอีก N บาท)",
+    the proposal less the tambon's money as the row above prints it."""
+    rules = W.load_welfare_rules()
+    raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
+    t = None
+    for proposal in (10**9, 1):  # far above any tambon's money, then below it
+        raw["programme"]["per_tambon_proposed"] = proposal
+        path = tmp_path / f"welfare_{proposal}.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        rep = AreaReport.load("801501", 2549, store=sample_store)
+        t = rep.t
+        table = rep.welfare_fund(rules=str(path)).to_frame(t("welfare.caption.programme"))
+        rows = {str(r.iloc[0]): r.iloc[-1] for _, r in table.iterrows()}
+        money = next(v for k, v in rows.items() if k.startswith(
+            t("welfare.cmp.per_tambon", villages="\x00").split("\x00")[0]))
+        said = rows[t("welfare.cmp.proposed")]
+        if proposal > 1:
+            short = f"{proposal - _num(money):,.0f}"
+            assert said == t("welfare.cmp.reached_one.no") + t("welfare.cmp.short",
+                                                                 short=short), said
+        else:
+            assert said == t("welfare.cmp.reached_one.yes"), said

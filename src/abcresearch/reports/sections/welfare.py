@@ -740,7 +740,13 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                  "village_forms.tambons_not_known_to_reach_per_tambon_proposed", unknown))
                 if unknown else "")
              if n_compared > 1 else t("welfare.cmp.reached_one." + (
-                 "yes" if reached else "unknown" if unknown else "no"))),
+                 "yes" if reached else "unknown" if unknown else "no"))
+             # one tambon short of it: by how much, what an อบต. budgets for (a reader review)
+             + (t("welfare.cmp.short", short=baht(
+                 "programme.per_tambon_proposed - village_forms.money_per_tambon",
+                 pg["per_tambon_proposed"] - float(known_money.iloc[0])))
+                if n_compared == 1 and not reached and not unknown and len(known_money) == 1
+                else "")),
         ]
     comp += [
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
