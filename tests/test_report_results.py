@@ -973,3 +973,42 @@ def test_a_quoted_last_name_keeps_a_space_after_the_joining_word() -> None:
     assert names_list(t, ["“กองทุน”", "“สหกรณ์”", "“สัจจะ”"]) == "“กองทุน” “สหกรณ์” และ “สัจจะ”"
     assert names_list(t, ["“ก”", "“ข”"], either=True) == "“ก” หรือ “ข”"
     assert names_list(t, ["ทุนมนุษย์", "ทุนเงินตรา"]) == "ทุนมนุษย์ และทุนเงินตรา"
+
+
+def test_two_capitals_as_close_to_the_province_as_printed_are_both_named(
+        sample_store, monkeypatch) -> None:
+    """"The closest to the province average is cultural capital (45.1 against 48.3)" while
+    local wisdom printed 25.7 against 28.9, the same 3.2 below (a reader review): float noise
+    of the subtraction picked one. Capitals whose printed gaps are equal are named together,
+    each with its figures; a gap alone is named alone."""
+    from abcresearch.labels import label
+    from abcresearch.reports.sections import findings
+
+    real = findings.published_profile
+    # 45.1 - 48.3 and 25.7 - 28.9 differ in floating point (-3.1999999999999957 and
+    # -3.1999999999999993): the noise must not decide
+    pairs = [(45.1, 48.3), (25.7, 28.9), (40.0, 44.5), (30.0, 36.0), (20.0, 27.0),
+             (10.0, 18.0), (50.0, 59.0)]
+
+    def profile(report, est, pub=None):
+        prof = real(report, est, pub).copy()
+        est_, prov = np.array(pairs[:len(prof)]).T
+        prof["estimate"], prof["province"] = est_, prov
+        prof["ci_low"], prof["ci_high"] = est_ - 9, est_ + 9
+        prof["text"] = [f"{v:.1f}" for v in est_]
+        prof["province_text"] = [f"{v:.1f}" for v in prov]
+        return prof
+
+    monkeypatch.setattr(findings, "published_profile", profile)
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    assert len(report.capitals) == len(pairs)
+    first, second = (report.capital_label(c) for c in report.capitals[:2])
+    line = next(f for f in report.key_findings().findings
+                if f.startswith(label("find.strongest_all_below", "th").split("{")[0]))
+    closest = line.split("ใกล้ค่าเฉลี่ยจังหวัดที่สุดคือ", 1)[1].split(" และด้านที่ห่าง", 1)[0]
+    within = label("find.within_margin", "th")
+    assert closest == (f"{first} (45.1 เทียบกับ 48.3{within}) และ{second} "
+                       f"(25.7 เทียบกับ 28.9{within})"), closest
+    # the furthest below is one capital, named alone
+    last = report.capital_label(report.capitals[6])
+    assert line.endswith(f"{last} (50.0 เทียบกับ 59.0{within})"), line

@@ -48,7 +48,9 @@ def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
     ok = prof.dropna(subset=["estimate", "province"])
     if len(ok) < 2:
         return None
-    diff = ok["estimate"] - ok["province"]
+    # the differences of the printed values, to the float noise of a subtraction: 45.1 - 48.3
+    # and 25.7 - 28.9 are the same -3.2, and the capital named first is the one listed first
+    diff = (ok["estimate"] - ok["province"]).round(9)
     return str(diff.idxmax()), str(diff.idxmin())
 
 
@@ -147,11 +149,27 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                 side = "below" if cap == worst else "above"
                 return t("find.beyond_margin") if side in said and sole[side] == [cap] else ""
 
-            found.append(t(key, capital=report.capital_label(best),
-                           score=_text(prof, best), province=_text(prof, best, "province"),
-                           weak=report.capital_label(worst), weak_score=_text(prof, worst),
-                           weak_province=_text(prof, worst, "province"),
-                           note=note(best), weak_note=note(worst)))
+            def named(cap: str) -> tuple[str, str]:
+                # the capital's name, with any other printed as far from the province before
+                # it ("ทุนวัฒนธรรม (45.1 เทียบกับ 48.3) และทุนภูมิปัญญา": naming one of two equal
+                # gaps as the closest read as a slip, a reader review), and whose figures follow
+                tied = [c for c in gap.index if c != cap and gap[c] == gap[cap]]
+                if not tied or gap[best] == gap[worst]:  # every gap alike: no closest
+                    return report.capital_label(cap), cap
+                *first, last = [cap, *tied]
+                return names_list(t, [t("find.capital_against", capital=report.capital_label(c),
+                                        score=_text(prof, c), province=_text(prof, c, "province"),
+                                        note=note(c)) for c in first]
+                                  + [report.capital_label(last)]), last
+
+            best_text, best_last = named(best)
+            worst_text, worst_last = named(worst)
+            found.append(t(key, capital=best_text,
+                           score=_text(prof, best_last),
+                           province=_text(prof, best_last, "province"),
+                           weak=worst_text, weak_score=_text(prof, worst_last),
+                           weak_province=_text(prof, worst_last, "province"),
+                           note=note(best_last), weak_note=note(worst_last)))
         ok = prof.dropna(subset=["estimate", "province"])
         # every capital clearly below (above) the province is counted, not only the furthest:
         # naming one of seven read as "the other six are not clearly below"
