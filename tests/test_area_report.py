@@ -494,8 +494,8 @@ def test_the_level1_households_are_as_precise_as_their_share(sample_store) -> No
         report = AreaReport.load("801502", 2549, store=sample_store, lang="en")
         counts = report.weighted_counts
 
-        def scaled(measure, counts=counts, scale=scale):
-            w, n = counts(measure)
+        def scaled(measure, by=None, counts=counts, scale=scale):
+            w, n = counts(measure, by=by)
             return w * scale, n
 
         report.weighted_counts = scaled

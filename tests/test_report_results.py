@@ -923,7 +923,7 @@ def test_key_findings_name_high_need_areas_outside_group_c(sample_store) -> None
     from abcresearch.reports.area import AreaReport
 
     prefix = label("find.high_need", "th", areas="", areas_word="หมู่บ้าน").rstrip()
-    said = 0
+    said = counted = 0
     for code in ("801501", "801502", "801503"):
         report = AreaReport.load(code, 2549, store=sample_store)
         lines = [f for f in report.key_findings().findings if f.startswith(prefix)]
@@ -939,15 +939,22 @@ def test_key_findings_name_high_need_areas_outside_group_c(sample_store) -> None
         assert [lines[0].index(n) for n in names] == sorted(lines[0].index(n) for n in names)
         shares = dict(zip(villages[report.t("col.village")],
                           villages[report.t("col.share_level1")], strict=True))
+        levels = report.levels_and_tracks().to_frame(0).set_index(report.t("col.village"))
         for name in names:
-            # the share printed is the one the villages' table prints for that village
-            share = lines[0].split(name + " (", 1)[1].split(")")[0].split(";")[0].split(" ")[-1]
+            # the share printed is the one the villages' table prints for that village, and
+            # the households the levels table prints at level 1 (a reader review: the share
+            # alone did not say which village holds the most households to reach)
+            listed = lines[0].split(name + " (", 1)[1].split(")")[0]
+            share = listed.split("ร้อยละ ", 1)[1].split(" ")[0]
             assert share == str(shares[name]), (share, shares)
+            count = str(levels.loc[name, report.t("col.level1")])
+            assert (f"ราว {count} ครัวเรือน" in listed) == count[:1].isdigit(), (listed, count)
+            counted += count[:1].isdigit()
         # the one-page summary names them too, with the same shares
         summary = report.summary_page().parts[0].markdown
         assert lines[0].split(": ", 1)[1] in summary, summary
         said += 1
-    assert said == 2
+    assert said == 2 and counted, (said, counted)
 
 
 def test_an_unverified_income_line_says_so_where_the_findings_use_it(sample_store) -> None:

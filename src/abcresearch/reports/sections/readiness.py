@@ -296,9 +296,20 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
     if not named:
         return None
     unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+    # with its level-1 households as the levels table prints them (where it does): the share
+    # alone left a reader to find which village holds the most households to reach first (a
+    # reader review)
+    w, _ = report.weighted_counts("overall_level", by=CHILD_COLUMN[report.level])
+
+    def count(code: str) -> str:
+        value = float(w.loc[code, "1"]) if code in w.index and "1" in w.columns else np.nan
+        shown = pub.weighted("overall_level", code, ["1"], value) if np.isfinite(value) \
+            else None
+        return "" if shown is None or shown.hidden else t("find.level1_count", count=shown.text)
+
     names = ", ".join(
-        f"{report.child_name(c)} "
-        f"({t('find.level1_of_near' if nr else 'find.level1_of', share=sh.text)})"
+        f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)}{count(c)}"
+        f"{t('find.near_suffix') if nr else ''})"
         for c, sh, nr in named)
     if len(listed) > len(named):
         names += t("find.priority_more", more=len(listed) - len(named), unit=unit)
