@@ -675,18 +675,23 @@ def test_households_on_the_forms_are_no_count_without_every_form_count() -> None
 
 
 def test_a_tambon_short_of_the_leaders_proposal_is_told_by_how_much(sample_store,
+                                                                    sample_export,
                                                                     tmp_path) -> None:
     """"ยังไม่ถึงเกณฑ์" beside the leaders' 50,000 baht per tambon did not say how far short the
     tambon is, what an อบต. officer budgets for (a reader review): it says "(ขาดอีก N บาท)",
-    the proposal less the tambon's money as the row above prints it."""
+    the proposal less the tambon's money as the row above prints it; also where a form without
+    its population still has money (a code review: the shortfall counted that money, the row
+    above does not)."""
     rules = W.load_welfare_rules()
     raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
+    incomplete, _ = _ingest_with_village_cells(sample_export, tmp_path,
+                                               {"80150102": {"vil_population": "abc"}})
     t = None
-    for proposal in (10**9, 1):  # far above any tambon's money, then below it
+    for store, proposal in ((sample_store, 10**9), (incomplete, 10**9), (sample_store, 1)):
         raw["programme"]["per_tambon_proposed"] = proposal
         path = tmp_path / f"welfare_{proposal}.yaml"
         path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-        rep = AreaReport.load("801501", 2549, store=sample_store)
+        rep = AreaReport.load("801501", 2549, store=store)
         t = rep.t
         table = rep.welfare_fund(rules=str(path)).to_frame(t("welfare.caption.programme"))
         rows = {str(r.iloc[0]): r.iloc[-1] for _, r in table.iterrows()}

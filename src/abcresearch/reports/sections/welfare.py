@@ -723,14 +723,14 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
          baht("village_forms.money_per_village",
               _half_up(money / villages) if villages else np.nan)),
     ]
+    per_tambon = float(_half_up(money / n_tambons)) if n_tambons else np.nan
     if not village:
         comp += [
             (t("welfare.cmp.per_tambon", villages=plain("programme.villages_per_tambon",
                                                         pg["villages_per_tambon"], "")),
              baht("programme.per_village_today x programme.villages_per_tambon",
                   pg["per_village_today"] * pg["villages_per_tambon"], ""),
-             baht("village_forms.money_per_tambon",
-                  _half_up(money / n_tambons) if n_tambons else np.nan)),
+             baht("village_forms.money_per_tambon", per_tambon)),
             (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
                                              pg["per_tambon_proposed"], ""),
              t("welfare.cmp.reached", k=plain(
@@ -741,12 +741,13 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                 if unknown else "")
              if n_compared > 1 else t("welfare.cmp.reached_one." + (
                  "yes" if reached else "unknown" if unknown else "no"))
-             # one tambon short of it: by how much, what an อบต. budgets for (a reader review)
+             # one tambon short of it: by how much, what an อบต. budgets for (a reader review),
+             # the proposal less the money per tambon the row above prints
              + (t("welfare.cmp.short", short=baht(
                  "programme.per_tambon_proposed - village_forms.money_per_tambon",
-                 pg["per_tambon_proposed"] - float(known_money.iloc[0])))
-                if n_compared == 1 and not reached and not unknown and len(known_money) == 1
-                else "")),
+                 pg["per_tambon_proposed"] - per_tambon))
+                if n_compared == 1 and not reached and not unknown
+                and 0 <= per_tambon < pg["per_tambon_proposed"] else "")),
         ]
     comp += [
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
