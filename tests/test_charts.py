@@ -499,13 +499,18 @@ def test_hidden_top_income_bands_are_one_open_band_of_the_rest() -> None:
     assert income_bands(top_edges, "th")[-1] == "80,000+"
     assert merged.iloc[:4].tolist() == [0.15, 0.20, 0.28, 0.24] and np.isnan(merged.iloc[4])
     assert rest == pytest.approx(0.13)
-    # left as they are: one hidden band on top, a hidden band below, nothing hidden
+    # left as they are: one hidden band on top, a hidden band below, nothing hidden, shown
+    # bands printing 100% already (the rest would read as no households: a code review)
     for kept in ([0.2, 0.3, 0.2, 0.1, 0.1, 0.1, np.nan], [np.nan, 0.3, 0.2, 0.2, 0.1, np.nan,
                                                            np.nan], [0.2, 0.3, 0.2, 0.1, 0.1,
-                                                                     0.05, 0.05]):
+                                                                     0.05, 0.05],
+                 [0.21, 0.31, 0.31, 0.17, np.nan, np.nan, np.nan]):
         same, same_edges, none = open_top_band(pd.Series(kept), edges)
         assert none is None and same_edges == tuple(edges)
         assert same.equals(pd.Series(kept))
+    # nor where the poverty line falls in the bands merged (the chart places it in its band)
+    assert open_top_band(shares, edges, line=100_000)[2] is None
+    assert open_top_band(shares, edges, line=20_000)[2] == pytest.approx(0.13)
     # the chart draws the rest hatched in the last band's place, labelled above it
     ax = charts.income_band_chart(100 * merged.set_axis(income_bands(top_edges, "th")),
                                   top_edges, rest=100 * rest, rest_label="together",
@@ -515,4 +520,10 @@ def test_hidden_top_income_bands_are_one_open_band_of_the_rest() -> None:
     assert hatched[0].get_x() + hatched[0].get_width() / 2 == pytest.approx(4)
     texts = [t.get_text() for t in ax.texts]
     assert "together" in texts and "hidden" not in texts
+    plt.close(ax.figure)
+    # with its last band shown, no rest is drawn nor labelled (a code review)
+    ax = charts.income_band_chart(pd.Series([20.0, 30.0, 50.0], index=["a", "b", "c"]),
+                                  [0, 10, 20], rest=5.0, rest_label="together")
+    assert not [p for p in ax.patches if p.get_hatch()]
+    assert "together" not in [t.get_text() for t in ax.texts]
     plt.close(ax.figure)

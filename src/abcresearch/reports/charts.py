@@ -334,15 +334,16 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
     vals = shares.to_numpy(dtype=float)
     ax.bar(x, np.nan_to_num(vals), color=INCOME_COLOUR, width=0.85, edgecolor="black",
            linewidth=0.4)
-    if rest is not None and len(vals) and not np.isfinite(vals[-1]):
+    merged = rest is not None and len(vals) > 0 and not np.isfinite(vals[-1])
+    if merged:
         ax.bar(x[-1:], [rest], color="white", hatch=HIDDEN_HATCH, edgecolor="#616161",
                width=0.85, linewidth=0.6)
         vals = vals.copy()
         vals[-1] = rest  # drawn: no "not shown" text in its place
     top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
-    if rest is not None and rest_label and len(vals):
-        ax.text(x[-1], rest + top * 0.03, rest_label, rotation=90, ha="center", va="bottom",
-                fontsize=6, color="#616161")
+    if merged and rest_label:
+        ax.text(x[-1], vals[-1] + top * 0.03, rest_label, rotation=90, ha="center",
+                va="bottom", fontsize=6, color="#616161")
     for xi, v in zip(x, vals, strict=True):
         if not np.isfinite(v) and hidden_label:
             ax.text(xi, top * 0.05, hidden_label, rotation=90, ha="center", va="bottom",

@@ -48,7 +48,7 @@ def income_bands(bins: tuple[float, ...], lang: str) -> list[str]:
     return out
 
 
-def open_top_band(shares: pd.Series, edges: Sequence[float]
+def open_top_band(shares: pd.Series, edges: Sequence[float], line: float | None = None
                   ) -> tuple[pd.Series, tuple[float, ...], float | None]:
     """Merge hidden income bands at the top of the scale into one open band.
 
@@ -57,7 +57,10 @@ def open_top_band(shares: pd.Series, edges: Sequence[float]
     the scale and every band below is shown, they become one open band ("80,000+") whose
     height is the rest of the 100% the shown bands leave, drawn hatched as hidden (as the
     levels chart draws what disclosure control hides). The rest is read off the printed
-    shares, so it tells a reader nothing the shown bands do not.
+    shares, so it tells a reader nothing the shown bands do not (and is as exact as their
+    rounding: a point or two). Nothing is merged where the shown bands already print 100% or
+    more (the rest would be drawn as no households), nor where the poverty line falls inside
+    the merged band (the chart places it within its band).
 
     Parameters
     ----------
@@ -65,6 +68,8 @@ def open_top_band(shares: pd.Series, edges: Sequence[float]
         Printed shares (0-1) by band, NaN where hidden.
     edges : sequence of float
         Lower edges of the bands.
+    line : float, optional
+        The poverty line drawn on the chart.
 
     Returns
     -------
@@ -74,9 +79,10 @@ def open_top_band(shares: pd.Series, edges: Sequence[float]
     """
     hidden_top = int(shares.iloc[::-1].isna().cumprod().sum())  # hidden bands on top
     first = len(shares) - hidden_top
-    if hidden_top < 2 or first < 1 or shares.iloc[:first].isna().any():
+    rest = 1.0 - float(shares.iloc[:first].sum()) if first else 0.0
+    if hidden_top < 2 or first < 1 or shares.iloc[:first].isna().any() or rest <= 1e-9 \
+            or (line is not None and line >= edges[first]):
         return shares.reset_index(drop=True), tuple(edges), None
-    rest = max(0.0, 1.0 - float(shares.iloc[:first].sum()))
     return (pd.Series([*shares.iloc[:first], np.nan], dtype=float), tuple(edges[:first + 1]),
             rest)
 
@@ -159,7 +165,7 @@ def income(report: AreaContext, *, bins: int | None = None,
     band_shares = pd.Series({b: pub.share(code, [("income_bin", b)], base,
                                           w[b] / known if known > 0 else np.nan).value
                              for b in ids}, dtype=float)
-    band_shares, chart_edges, rest = open_top_band(band_shares, edges)
+    band_shares, chart_edges, rest = open_top_band(band_shares, edges, line)
     band_shares.index = income_bands(chart_edges, report.lang)
     # Lorenz curve: at most `lorenz_points` points, each segment over >= threshold households
     n_income = int(hh["income_pc"].notna().sum())
