@@ -1019,3 +1019,36 @@ def test_two_capitals_as_close_to_the_province_as_printed_are_both_named(
     # the furthest below is one capital, named alone
     last = report.capital_label(report.capitals[6])
     assert line.endswith(f"{last} (50.0 เทียบกับ 59.0{within})"), line
+
+
+def test_the_one_clear_capital_in_a_tie_is_said_to_be_clear_once(sample_store,
+                                                                  monkeypatch) -> None:
+    """Two capitals furthest below as printed (-8.0 each), only the second clearly so: the
+    sentence naming both said nothing of the margin for it and a bullet of its own repeated
+    its figures (a code review); it is said there to be beyond the margin, and only there."""
+    from abcresearch.labels import label
+    from abcresearch.reports.sections import findings
+
+    real = findings.published_profile
+    pairs = [(45.0, 47.0), (40.0, 43.0), (30.0, 34.0), (20.0, 25.0), (15.0, 21.0),
+             (10.0, 18.0), (50.0, 58.0)]
+    half = [9, 9, 9, 9, 9, 9, 1]  # only the last clearly below (58 outside 49-51)
+
+    def profile(report, est, pub=None):
+        prof = real(report, est, pub).copy()
+        est_, prov = np.array(pairs).T
+        prof["estimate"], prof["province"] = est_, prov
+        prof["ci_low"], prof["ci_high"] = est_ - np.array(half), est_ + np.array(half)
+        prof["text"] = [f"{v:.1f}" for v in est_]
+        prof["province_text"] = [f"{v:.1f}" for v in prov]
+        return prof
+
+    monkeypatch.setattr(findings, "published_profile", profile)
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="th")
+    found = report.key_findings().findings
+    clear = report.capital_label(report.capitals[6])
+    tied = report.capital_label(report.capitals[5])
+    with_it = [f for f in found if clear in f]
+    assert len(with_it) == 1, found  # not again in a bullet of its own
+    assert f"{tied} (10.0 เทียบกับ 18.0{label('find.within_margin', 'th')}) และ{clear} " \
+           f"(50.0 เทียบกับ 58.0{label('find.beyond_margin', 'th')})" in with_it[0], with_it

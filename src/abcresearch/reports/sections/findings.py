@@ -131,9 +131,14 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             # here, is said to be clearly so here, not again in a bullet of its own with the
             # same numbers (a reader review of an amphoe report)
             sole = {side: clear.index[clear].tolist() for side, clear in _clear(prof).items()}
-            if gap[worst] < 0 and sole["below"] == [worst]:
+
+            def group(cap: str) -> list[str]:  # the capital and those printed as far off
+                return [c for c in gap.index if gap[c] == gap[cap]]
+
+            # (the one clear capital may be any of a group printed as far off: a code review)
+            if gap[worst] < 0 and len(sole["below"]) == 1 and sole["below"][0] in group(worst):
                 said.add("below")
-            if gap[best] > 0 and sole["above"] == [best]:
+            if gap[best] > 0 and len(sole["above"]) == 1 and sole["above"][0] in group(best):
                 said.add("above")
             # every capital below (above) it, each clearly: said here once
             for side in ("below", "above"):
@@ -146,14 +151,14 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                 unclear = pd.notna(lo) and pd.notna(hi) and lo <= pv <= hi
                 if unclear:
                     return t("find.within_margin")
-                side = "below" if cap == worst else "above"
+                side = "below" if gap[cap] < 0 else "above"
                 return t("find.beyond_margin") if side in said and sole[side] == [cap] else ""
 
             def named(cap: str) -> tuple[str, str]:
                 # the capital's name, with any other printed as far from the province before
                 # it ("ทุนวัฒนธรรม (45.1 เทียบกับ 48.3) และทุนภูมิปัญญา": naming one of two equal
                 # gaps as the closest read as a slip, a reader review), and whose figures follow
-                tied = [c for c in gap.index if c != cap and gap[c] == gap[cap]]
+                tied = [c for c in group(cap) if c != cap]
                 if not tied or gap[best] == gap[worst]:  # every gap alike: no closest
                     return report.capital_label(cap), cap
                 *first, last = [cap, *tied]
