@@ -261,12 +261,16 @@ def test_village_and_amphoe_reports(sample_store) -> None:
     from abcresearch.survey.areas import get_area
 
     res = vil.villages()
-    assert res.tables == () and res.published == ()
-    surveyed = int(vil.analysis.villages["village_code"].str.startswith("801501").sum())
+    assert res.tables == ()
+    assert [(e.name, e.value) for e in res.published] == [("villages_surveyed", surveyed := int(
+        vil.analysis.villages["village_code"].str.startswith("801501").sum()))]
     assert surveyed > 1
-    assert label("villages.see_tambon", "th", n=surveyed,
-                 tambon=get_area("801501").label("th")) in res.text
+    assert label("villages.see_tambon", "th", n=surveyed, tambon=get_area("801501").label("th"),
+                 heading=label("section.villages", "th")) in res.text
     assert f"หมู่บ้านที่สำรวจทั้ง {surveyed} หมู่บ้านของตำบล" in res.text
+    # in English, the heading it points to is the tambon report's heading as printed
+    en = AreaReport.load("80150101", 2549, store=sample_store, lang="en").villages()
+    assert f"under “{label('section.villages', 'en')}”" in en.text
     amp = AreaReport.load("8015", 2549, store=sample_store)
     assert set(amp.villages().table.iloc[:, 1]) == {"ตำบลขนอม", "ตำบลควนทอง", "ตำบลท้องเนียน"}
 
@@ -551,3 +555,28 @@ def test_income_amounts_are_printed_to_the_digits_their_interval_supports(sample
 
         assert table.iloc[row, 1] == printed(est), (table.iloc[row].tolist(), est)
         assert table.iloc[row, 2] == f"{printed(low)}–{printed(high)}", table.iloc[row].tolist()
+        # the ledger knows the rounding: the true value within half a unit of the printed one
+        # (the disclosure audit reads these bounds; a whole baht's would not hold the truth)
+        entry = next(e for e in res.published if e.text == printed(est)
+                     and (e.kind == "mean" if measure == "mean" else e.name ==
+                          "median_income_pc"))
+        value = float(printed(est).replace(",", ""))
+        assert entry.bounds == pytest.approx((value - unit / 2, value + unit / 2), abs=1e-3)
+        assert entry.bounds[0] <= est <= entry.bounds[1]
+
+
+def test_a_village_alone_in_its_tambon_is_told_it_cannot_be_compared_yet(sample_store,
+                                                                         monkeypatch) -> None:
+    """A rolling sample may survey one village of a tambon: "the table comparing the 1
+    surveyed village" would send the reader to a table of its own row (a code review)."""
+    from abcresearch.labels import label
+    from abcresearch.survey.areas import get_area
+
+    vil = AreaReport.load("80150101", 2549, store=sample_store)
+    villages = vil.analysis.villages
+    monkeypatch.setattr(type(vil.analysis), "villages",
+                        property(lambda _self: villages[villages["village_code"] == "80150101"]),
+                        raising=False)
+    text = vil.villages().text
+    assert label("villages.only_one", "th", tambon=get_area("801501").label("th")) in text
+    assert "ทั้ง 1 หมู่บ้าน" not in text

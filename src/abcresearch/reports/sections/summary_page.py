@@ -433,9 +433,13 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         (t("summary.strengths_none"), t("summary.gaps_none"), t("summary.first_none")))
     # "clearly worse" over three items read as "three items are worse" where eight were (a
     # reader review): a box listing fewer than there are says so
-    strengths_title = (t("summary.strengths_of", n=len(strengths), total=n_better)
+    def of(key: str, listed: int, total: int) -> str:  # its counts in the ledger too
+        return t(key, n=ledger.public(f"{key}.n", listed).text,
+                 total=ledger.public(f"{key}.total", total).text)
+
+    strengths_title = (of("summary.strengths_of", len(strengths), n_better)
                        if n_better > len(strengths) else t("summary.strengths"))
-    gaps_title = (t("summary.gaps_of", n=len(gaps), total=n_worse) if n_worse > len(gaps)
+    gaps_title = (of("summary.gaps_of", len(gaps), n_worse) if n_worse > len(gaps)
                   else t("summary.gaps"))
     md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [none_good]]]
     md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [none_bad]]]

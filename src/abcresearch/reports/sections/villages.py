@@ -58,9 +58,14 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
 
         out.heading("section.villages_of_tambon")
         tambon = get_area(report.area.code[:6])
-        surveyed = report.analysis.villages["village_code"].str.startswith(tambon.code).sum()
-        out.text(t("villages.see_tambon", n=int(surveyed), tambon=tambon.label(lang)))
-        return out.result(estimates=rows)
+        surveyed = int(report.analysis.villages["village_code"].str.startswith(
+            tambon.code).sum())
+        pub = Publisher(report, "villages")  # the count in the ledger, as every number
+        n = pub.public("villages_surveyed", surveyed, area=tambon.code).text
+        out.text(t("villages.see_tambon", n=n, tambon=tambon.label(lang),
+                   heading=t("section.villages")) if surveyed > 1
+                 else t("villages.only_one", tambon=tambon.label(lang)))
+        return out.result(estimates=rows, published=tuple(pub.entries))
     # an amphoe's report lists its tambons: "villages of the area" over them misleads
     out.heading("section.tambons" if report.level == "amphoe" else "section.villages")
     # rows whose band is hidden come last: their place in the order would tell it
