@@ -558,6 +558,7 @@ def test_a_tambon_report_ends_its_organisation_ranking_with_the_tambons_own_row(
     codes = sorted(overview.tambon_table["tambon_code"])
     assert len(codes) == 3
     pooled_differs = False
+    counted = 0
     for code in codes:
         report = AreaReport.load(code, 2549, store=sample_store, lang=lang)
         res = report.readiness()
@@ -573,8 +574,18 @@ def test_a_tambon_report_ends_its_organisation_ranking_with_the_tambons_own_row(
             assert whole[t(col)] == province[t(col)], (code, col)
         assert whole[t("readiness.col.group_types")] == t(
             "readiness.org.whole.group_types", n=province[t("readiness.col.n_group_types")])
-        assert whole[t("readiness.col.has_plan")] == t(
-            "readiness.org.whole.plan", share=province[t("readiness.col.plan_share")])
+        # the villages with a plan of those above, where they give the province's share
+        # ("1 จาก 4 หมู่บ้าน", plainer than "ร้อยละ 25.0 มีแผน", a reader review); else the share
+        plans = [v[t("readiness.col.has_plan")] for v in villages]
+        k, n = plans.count(t("readiness.yes")), len(plans)
+        share = province[t("readiness.col.plan_share")]
+        if plans.count(t("readiness.no")) == n - k and f"{100 * k / n:.1f}" == share:
+            assert whole[t("readiness.col.has_plan")] == t("readiness.org.whole.plan_count",
+                                                           k=k, n=n)
+            counted += 1
+        else:
+            assert whole[t("readiness.col.has_plan")] == t("readiness.org.whole.plan",
+                                                           share=share)
         # the villages keep their ranks (printed scores, the whole row not among them) and
         # their forums as whole numbers
         scores = pd.Series([float(v[t("readiness.col.org_strength")]) for v in villages])
@@ -597,6 +608,7 @@ def test_a_tambon_report_ends_its_organisation_ranking_with_the_tambons_own_row(
         assert recorded == sorted(printed.items())
         assert [b for b in res.bundles() if TABLE_MIME in b]
     assert pooled_differs, "in the sample, a pooled score is not the mean of its villages'"
+    assert counted, "in the sample, a tambon's plans are counted in villages"
 
 
 def test_village_and_amphoe_reports_have_no_whole_area_row_in_the_ranking(

@@ -796,10 +796,23 @@ def _with_whole_tambon(report: AreaContext, pub: Publisher, org: pd.DataFrame,
 
     kinds, plan = text(shown[t("readiness.col.n_group_types")]), \
         text(shown[t("readiness.col.plan_share")])
+    # "1 จาก 4 หมู่บ้าน", the villages of the rows above, where they give the share printed:
+    # plainer than "ร้อยละ 25.0 มีแผน" (a Thai reader's review); the share where they do not
+    # (a village whose plan is not known, or a table limited to its first rows)
+    answers = org[plan_col] if plan_col in org else pd.Series(dtype=object)
+    k = int((answers == t("readiness.yes")).sum())
+    n = int(answers.isin([t("readiness.yes"), t("readiness.no")]).sum())
+    plan_text: str | None
+    if plan is not None and n and len(answers) == n and text(100 * k / n) == plan:
+        plan_text = t("readiness.org.whole.plan_count",
+                      k=pub.public("villages_with_master_plan", k, area=report.area.code).text,
+                      n=pub.public("villages_with_a_form", n, area=report.area.code).text)
+    else:
+        plan_text = None if plan is None else t("readiness.org.whole.plan", share=plan)
     whole = {rank_col: "", t("col.village"): name, strength_col: shown[strength_col],
              kinds_col: None if kinds is None else t("readiness.org.whole.group_types", n=kinds),
              welfare_col: shown[welfare_col], forums_col: text(shown[forums_col]),
-             plan_col: None if plan is None else t("readiness.org.whole.plan", share=plan)}
+             plan_col: plan_text}
     out = org.copy()
     out[rank_col] = out[rank_col].astype(object)
     out[forums_col] = [None if pd.isna(v) else format_number(float(v), 0)
