@@ -565,3 +565,27 @@ def test_a_box_listing_fewer_items_than_differ_clearly_says_of_how_many(store_80
         assert f"**{label('summary.strengths_of', 'th', n=1, total=n_better)}**" in one, one
     # the page's own rules (3 of each) and no more differences than that: the plain titles
     assert f"**{label('summary.gaps', 'th')}**" in page(code, max(n_worse, n_better))
+
+
+def test_a_gap_on_the_summary_says_how_many_households_as_the_what_to_do_table(
+        mueang) -> None:
+    """The one-page summary's gaps gave shares only, and an อบต. officer had to turn to the
+    "what to do" table for how many households each is (a reader review): each gap says
+    "(ราว N ครัวเรือน)" with the N that table prints for the item."""
+    checked = 0
+    for rep in mueang.values():
+        t = rep.t
+        table = rep.results["what_to_do"].to_frame(0)
+        counts = dict(zip(table[t("actions.col.item")], table[t("actions.col.households")],
+                          strict=True))
+        md = rep.summary_page(forums=None).parts[0].markdown
+        for line in md.split("\n\n"):
+            if not line.startswith("- ครัวเรือนที่") or "มากกว่าทั้งจังหวัด" not in line:
+                continue
+            item = next((i for i in counts if line.startswith(f"- ครัวเรือนที่{i} ร้อยละ ")),
+                        None)
+            if item is None:  # a gap the "what to do" page does not list
+                continue
+            assert f" (ราว {counts[item]} ครัวเรือน) มากกว่า" in line, (line, counts[item])
+            checked += 1
+    assert checked, "the store's summaries list gaps the 'what to do' table prints"

@@ -52,6 +52,7 @@ __all__ = [
     "agency_legend",
     "area_item_shares",
     "clear_differences",
+    "households_failing",
     "item_gap",
     "item_share",
     "item_shares_over",

@@ -368,14 +368,24 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         n_better = int((shares.loc[clear_items, "gap"] < 0).sum())
         n_worse = int((shares.loc[clear_items, "gap"] > 0).sum())
 
+        households = float(report.weighted_counts("overall_level")[0].to_numpy().sum())
+
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]
             # both shares as the "what to do" page prints them (the round's disclosure step)
             area = actions_mod.item_share(ledger, report.area.code, r, s["estimate"],
                                           s["ci_low"], s["ci_high"])
             province = actions_mod.item_share(ledger, report.area.code[:2], r, s["province"])
+            # a gap with its households as the "what to do" table prints them: a size an อบต.
+            # plans with (a reader review); a strength without
+            extra = ""
+            if key == "summary.gap" and not area.hidden:
+                count = actions_mod.households_failing(ledger, report.area.code, item, area,
+                                                       households, s["ci_low"], s["ci_high"])
+                extra = t("summary.gap_households", count=count)
             # every listed difference is clear, which the box's title says once
-            return t(key, what=r.text[lang], area=area.text, province=province.text)
+            return t(key, what=r.text[lang], area=area.text, province=province.text,
+                     households=extra)
 
         strengths = [item_line(i, "summary.strength") for i in good]
         gaps = [item_line(i, "summary.gap") for i in bad]
