@@ -50,6 +50,7 @@ from abcresearch.reports.sections import SectionBuilder
 
 __all__ = [
     "agency_legend",
+    "area_households",
     "area_item_shares",
     "clear_differences",
     "households_failing",
@@ -346,6 +347,15 @@ def item_gap(pub: Publisher, area: str, item: str, share: Shown, province: Shown
     return ("+" if diff > 0 else "-" if diff < 0 else "") + gap.text
 
 
+def area_households(report: AreaContext) -> float:
+    """Return the area's estimated households, the total the levels table prints.
+
+    The base of :func:`households_failing` wherever a report says how many households fail an
+    item (the "what to do" table and the one-page summary's gaps).
+    """
+    return float(report.weighted_counts("overall_level")[0].to_numpy().sum())
+
+
 def households_failing(pub: Publisher, area: str, item: str, share: Shown,
                        households: float, low: float | None = None,
                        high: float | None = None) -> str:
@@ -519,7 +529,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     pub = Publisher(report, "what_to_do")
     code, province = report.area.code, report.area.code[:2]
-    households = float(report.weighted_counts("overall_level")[0].to_numpy().sum())
+    households = area_households(report)
     rows, acts, trace = [], [], []
     for item in chosen:
         r, s = ar.item(item), shares.loc[item]

@@ -288,8 +288,7 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
     hid = need_hidden(pub, high["code"], hid)
     # a need near its threshold says so, as the villages' table prints it ("สูง (ใกล้เกณฑ์)"),
     # where the summary named it bare beside one the table marked (a reader review)
-    near = (high["need_near_threshold"].fillna(False).astype(bool) if "need_near_threshold"
-            in high else pd.Series(False, index=high.index))
+    near = high["need_near_threshold"].fillna(False).astype(bool)
     listed = [(c, sh, nr) for c, sh, h, nr in zip(high["code"], shares, hid, near, strict=True)
               if not h]
     named = listed[:limit + (len(listed) == limit + 1)]

@@ -368,7 +368,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         n_better = int((shares.loc[clear_items, "gap"] < 0).sum())
         n_worse = int((shares.loc[clear_items, "gap"] > 0).sum())
 
-        households = float(report.weighted_counts("overall_level")[0].to_numpy().sum())
+        households = actions_mod.area_households(report)
 
         def item_line(item: str, key: str) -> str:
             r, s = ar.item(item), shares.loc[item]

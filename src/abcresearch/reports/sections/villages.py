@@ -25,6 +25,7 @@ from abcresearch.reports.sections.readiness import (
     readiness_table_notes,
 )
 from abcresearch.scoring.grade_rules import load_grade_rules
+from abcresearch.survey.areas import get_area
 
 __all__ = ["villages"]
 
@@ -54,8 +55,6 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
         # its own row alone, and its reasons a third time, told a village committee nothing
         # the summary had not (a Thai reader's review): where the villages of its tambon are
         # compared is said instead (the tambon's report, through the same disclosure step)
-        from abcresearch.survey.areas import get_area
-
         out.heading("section.villages_of_tambon")
         tambon = get_area(report.area.code[:6])
         surveyed = int(report.analysis.villages["village_code"].str.startswith(
