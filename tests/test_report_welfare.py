@@ -54,6 +54,8 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
     g = _num(value[t("welfare.a.growth")]) / 100
     tao = row("welfare.a.tao", amount="", k="", n="")
     msdhs = row("welfare.a.msdhs", n="")
+    g_low = _num(value[t("welfare.a.low_growth")]) / 100
+    c_low = row("welfare.a.low_contribution", share="")
     benefit = {"birth": _num(value[t("welfare.a.benefit_birth")]),
                "illness": _num(value[t("welfare.a.benefit_illness")]),
                "death": _num(value[t("welfare.a.benefit_death")])}
@@ -69,7 +71,12 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
     assert by_hand == pytest.approx(b, abs=0.011)
     # the projection, year by year
     n, fund = n0, f0
+    n_low, low = n0, f0
     for _, row in proj.iterrows():
+        # the low case: its own members' path and savings, the same co-funding and payouts
+        n_low = min(math.floor(n_low * (1 + g_low) + 0.5), pop)
+        low = low + n_low * c_low + tao - math.floor(n_low * b + 0.5)
+        assert row[t("welfare.col.fund_low")] == pytest.approx(low, abs=0.5)
         n = min(math.floor(n * (1 + g) + 0.5), pop)
         contributions = n * c
         payouts = math.floor(n * b + 0.5)
@@ -80,9 +87,12 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
         assert row[t("welfare.col.payouts")] == payouts
         assert row[t("welfare.col.fund")] == pytest.approx(fund, abs=0.5)
         assert row[t("welfare.col.fund_msdhs")] == pytest.approx(fund + msdhs, abs=0.5)
-        # the NHSO money is the health fund's: shown beside, never added
-        # (whole baht, rounded half up as the page says: 152,812.50 is 152,813)
-        assert row[t("welfare.col.nhso")] == math.floor(37.5 * pop + 0.5)
+    # the low case is lower than the baseline (no growth, half the savings)
+    assert proj[t("welfare.col.fund_low")].iloc[-1] < proj[t("welfare.col.fund")].iloc[-1]
+    # the NHSO money is the health fund's: said beside, never added (whole baht, rounded half
+    # up as the page says: 152,812.50 is 152,813)
+    (note,) = [tb.notes for tb in res.tables if tb.caption == t("welfare.caption.projection")]
+    assert f"{math.floor(37.5 * pop + 0.5):,d}" in note
     assert [int(y) for y in proj[t("welfare.col.year")]] == [2549 + k for k in range(1, 6)]
 
 
@@ -169,6 +179,10 @@ def test_projection_formula(tambon) -> None:
     assert p.loc[0, "payouts"] == 1155                            # 110 x 10.5
     assert p.loc[0, "fund"] == 1000 + 110 * 365 + 100000 - 1155
     assert (p["fund_msdhs"] - p["fund"] == 2 * 50000).all()
+    # the low case: no growth, half of 365 a member, the same co-funding and payout a member
+    assert (p["members_low"] == 100).all()
+    assert p.loc[0, "fund_low"] == 1000 + 100 * 182.5 + 100000 - 1050
+    assert p.loc[1, "fund_low"] == p.loc[0, "fund_low"] + 100 * 182.5 + 100000 - 1050
     shares = [0.2, 0.5, 0.15, 0.1, 0.05]
     per_group, b = W.payout_per_member(shares, rules)
     assert per_group[0] == pytest.approx(0.06 * 300 + 0.0006 * 3000)
@@ -199,12 +213,15 @@ def test_bad_welfare_params_are_named_together(tmp_path) -> None:
     raw["projection"]["age_groups"][2]["deaths"] = 8
     raw["programme"]["nhso_per_person"] = "a lot"
     raw["local_government"]["municipality"] = ["999999"]
+    raw["projection"]["low_case"]["saving_share"] = 2       # a share: at most 1
+    raw["projection"]["contribution_per_day"] = -1          # was checked after the raise
     bad = tmp_path / "welfare.yaml"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError) as err:
         W.load_welfare_rules(bad)
     msg = str(err.value)
-    for part in ("age_groups[1].from", "age_groups[2].deaths", "nhso_per_person", "999999"):
+    for part in ("age_groups[1].from", "age_groups[2].deaths", "nhso_per_person", "999999",
+                 "low_case.saving_share", "contribution_per_day"):
         assert part in msg
 
 
@@ -301,11 +318,11 @@ def test_the_nhso_total_prints_alike_in_both_tables(tambon) -> None:
     res = tambon.results["welfare_fund"]
     tables = [tb.data for tb in res.tables]
     (cmp,) = [d for d in tables if t("welfare.col.this_area") in d.columns]
-    (proj,) = [d for d in tables if t("welfare.col.nhso") in d.columns]
+    (note,) = [tb.notes for tb in res.tables if tb.caption == t("welfare.caption.projection")]
     row = cmp[cmp[t("welfare.col.figure")] == t("welfare.cmp.nhso")]
     shown = str(row[t("welfare.col.this_area")].iloc[0])
     assert "." not in shown
-    assert shown.replace(",", "") == str(int(proj[t("welfare.col.nhso")].iloc[0]))
+    assert t("welfare.notes.projection", nhso="37.50", total=shown) == note
 
 
 def test_an_empty_programme_list_is_not_read_as_not_listed(tambon, sample_store,

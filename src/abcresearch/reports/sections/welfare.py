@@ -90,6 +90,8 @@ class WelfareRules:
     membership_growth: float
     tao_cofunding_per_year: float
     msdhs_scenario: float
+    low_growth: float
+    low_saving_share: float
     benefits: Mapping[str, float]
     age_groups: tuple[AgeGroup, ...]
     municipality: frozenset[str]
@@ -101,6 +103,11 @@ class WelfareRules:
     def contribution_per_year(self) -> float:
         """A member's contributions in a year (baht)."""
         return self.contribution_per_day * self.days_per_year
+
+    @property
+    def low_contribution_per_year(self) -> float:
+        """A member's contributions in a year in the low case (baht)."""
+        return self.contribution_per_year * self.low_saving_share
 
 
 def _number(pr: Problems, where: str, value: Any, least: float = 0.0) -> float:
@@ -173,15 +180,25 @@ def parse_welfare_rules(raw: Mapping[str, Any], path: Path) -> WelfareRules:
             pr.add("local_government.municipality", f"{code!r} is not a 6-digit tambon code")
         muni.add(code)
     growth = _number(pr, "projection.membership_growth", pj.get("membership_growth"), -1.0)
+    per_day = _number(pr, "projection.contribution_per_day", pj.get("contribution_per_day"))
+    tao = _number(pr, "projection.tao_cofunding_per_year", pj.get("tao_cofunding_per_year"))
+    msdhs = _number(pr, "projection.msdhs_scenario", pj.get("msdhs_scenario"))
+    low = pj.get("low_case")
+    if not isinstance(low, Mapping):
+        pr.add("projection.low_case", "must be a mapping with membership_growth and "
+                                      f"saving_share, found {low!r}")
+        low = {}
+    low_growth = _number(pr, "projection.low_case.membership_growth",
+                         low.get("membership_growth"), -1.0)
+    share = _number(pr, "projection.low_case.saving_share", low.get("saving_share"))
+    if share > 1:
+        pr.add("projection.low_case.saving_share",
+               f"is the share of c members save and must be at most 1, found {share:g}")
     pr.raise_if_any()
     return WelfareRules(
-        programme=programme, years=int(years),
-        contribution_per_day=_number(pr, "projection.contribution_per_day",
-                                     pj.get("contribution_per_day")),
-        days_per_year=int(days), membership_growth=growth,
-        tao_cofunding_per_year=_number(pr, "projection.tao_cofunding_per_year",
-                                       pj.get("tao_cofunding_per_year")),
-        msdhs_scenario=_number(pr, "projection.msdhs_scenario", pj.get("msdhs_scenario")),
+        programme=programme, years=int(years), contribution_per_day=per_day,
+        days_per_year=int(days), membership_growth=growth, tao_cofunding_per_year=tao,
+        msdhs_scenario=msdhs, low_growth=low_growth, low_saving_share=share,
         benefits=benefits, age_groups=tuple(groups), municipality=frozenset(muni),
         default_local_government=str(default), verified=bool(raw.get("verified", False)),
         path=path)
@@ -298,6 +315,8 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
         F_t = F_(t-1) + C_t + G_t - B_t                  the fund at the end of the year
         F'_t = F_t + S x m                               scenario: MSDHS S per tambon, once,
                                                          for the m tambons (from year 1 on)
+        L_t                                              low case: F_t with g_L for g and
+                                                         c x s for c (members' own path)
 
     ``round`` rounds halves up; money is in whole baht.
 
@@ -320,20 +339,59 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
     -------
     pandas.DataFrame
         One row per year: ``year``, ``members``, ``contributions``, ``tao``, ``payouts``,
-        ``fund`` and ``fund_msdhs``.
+        ``fund`` and ``fund_msdhs``; the low case's ``members_low`` and ``fund_low``.
     """
-    n, f = int(members), float(_half_up(fund))
+    n = n_low = int(members)
+    f = f_low = float(_half_up(fund))
     msdhs = rules.msdhs_scenario * tambons
+    g = rules.tao_cofunding_per_year * tao_tambons
     rows = []
     for t in range(1, rules.years + 1):
         n = min(_half_up(n * (1 + rules.membership_growth)), int(population))
         c = n * rules.contribution_per_day * rules.days_per_year
-        g = rules.tao_cofunding_per_year * tao_tambons
         b = float(_half_up(n * payout))
         f = f + c + g - b
+        n_low = min(_half_up(n_low * (1 + rules.low_growth)), int(population))
+        f_low = (f_low + n_low * rules.contribution_per_day * rules.days_per_year
+                 * rules.low_saving_share + g - float(_half_up(n_low * payout)))
         rows.append({"year": first_year + t - 1, "members": n, "contributions": c, "tao": g,
-                     "payouts": b, "fund": f, "fund_msdhs": f + msdhs})
+                     "payouts": b, "fund": f, "fund_msdhs": f + msdhs,
+                     "members_low": n_low, "fund_low": f_low})
     return pd.DataFrame(rows)
+
+
+def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFrame,
+                   tot: Mapping[str, float], area: str) -> str:
+    """Write the sentence that reads the baseline against today's money and the low case.
+
+    The baseline is the programme's plan (``c`` a member a year); the village forms say what
+    the funds hold a member today, as the funds table prints it. A reader planning a budget
+    takes the last year's fund of both cases side by side.
+    """
+    last = proj.iloc[-1]
+    members, money = tot["vil_welfare_members"], tot["vil_welfare_money"]
+    today = ""
+    if members > 0:  # the funds table's "money per member" of its total row, as printed
+        today = t("welfare.low_case.today", per_member=_public(
+            pub, "village_forms.money_per_member", money / members, _WHOLE, area).text)
+    growth = t("welfare.low_case.growth_none")
+    if rules.low_growth:
+        growth = t("welfare.low_case." + ("growth" if rules.low_growth > 0 else "shrink"),
+                   growth=_public(pub, "projection.low_case.membership_growth x 100",
+                                  abs(100 * rules.low_growth), "g").text)
+    return t("welfare.low_case.text",
+             per_day=rules.contribution_per_day,
+             c=_public(pub, "projection.contribution_per_day x days_per_year",
+                       rules.contribution_per_year, _money(rules.contribution_per_year)).text,
+             today=today,
+             growth=growth,
+             share=_public(pub, "projection.low_case.saving_share x 100",
+                           100 * rules.low_saving_share, "g").text,
+             year=_public(pub, "projection year (round + t)", int(last["year"]), _PLAIN).text,
+             low=_public(pub, "projection fund, low case L_t", last["fund_low"], _WHOLE,
+                         area, kind="other").text,
+             base=_public(pub, "projection fund F_t", last["fund"], _WHOLE, area,
+                          kind="other").text)
 
 
 # ---------------------------------------------------------------------- data
@@ -880,7 +938,12 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
               days=wr.days_per_year),
             t("welfare.a.growth"),
             tao_assumption(),
-            t("welfare.a.msdhs", n=tambons()), t("welfare.a.benefit_birth"),
+            t("welfare.a.msdhs", n=tambons()),
+            t("welfare.a.low_growth"), t("welfare.a.low_contribution",
+                                         share=_public(pub, "projection.low_case.saving_share"
+                                                       " x 100", 100 * wr.low_saving_share,
+                                                       "g").text),
+            t("welfare.a.benefit_birth"),
             t("welfare.a.benefit_illness"), t("welfare.a.benefit_death")],
         t("col.value"): [
             _public(pub, "village_forms.vil_welfare_members", int(tot["vil_welfare_members"]),
@@ -897,6 +960,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                     wr.tao_cofunding_per_year * tao_tambons, _WHOLE, code).text,
             _public(pub, "projection.msdhs_scenario x village_forms.tambons",
                     wr.msdhs_scenario * n_tambons, _WHOLE, code).text,
+            _public(pub, "projection.low_case.membership_growth x 100", 100 * wr.low_growth,
+                    "g").text + "%",
+            _public(pub, "projection.low_case: contribution_per_day x days_per_year x "
+                    "saving_share", wr.low_contribution_per_year, _SATANG).text,
             *(_public(pub, f"projection.benefits.{k}", wr.benefits[k]).text
               for k in ("birth", "illness", "death"))],
     })
@@ -924,13 +991,17 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             t("welfare.col.fund"): from_roster("projection fund F_t", y["fund"], _WHOLE, code),
             t("welfare.col.fund_msdhs"): from_roster("projection fund with MSDHS F'_t",
                                                      y["fund_msdhs"], _WHOLE, code),
-            t("welfare.col.nhso"): rule("nhso_per_person x village_forms.vil_population", nhso,
-                                     area=code),
+            t("welfare.col.fund_low"): from_roster("projection fund, low case L_t",
+                                                   y["fund_low"], _WHOLE, code),
         })
     out.table(pd.DataFrame(year_rows), t("welfare.caption.projection"),
-              t("welfare.notes.projection", nhso=_public(pub, "programme.nhso_per_person",
-                                                         pg["nhso_per_person"], _SATANG).text),
+              t("welfare.notes.projection",
+                nhso=_public(pub, "programme.nhso_per_person", pg["nhso_per_person"],
+                             _SATANG).text,
+                total=_public(pub, "nhso_per_person x village_forms.vil_population", nhso,
+                              _WHOLE, code).text),
               decimals=0)
+    out.text(_low_case_text(t, pub, wr, proj, tot, code))
     out.text(t("welfare.formula.text"))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
                     "projection": proj, "nhso_per_year": nhso})
