@@ -782,3 +782,53 @@ def test_published_numbers_round_half_up() -> None:
     assert format_number(1e27, 2).startswith("1,000,000,000,000,000,000,000,000,000.00")
     assert fmt_ci(0.125, 0.105, 0.15, digits=0, scale=100) == "13 (11–15)"
     assert table_spec(pd.DataFrame({"x": [117562.5]}), decimals=0)["rows"] == [["117,563"]]
+
+
+def _open_publisher(monkeypatch: pytest.MonkeyPatch):
+    """A Publisher over a pattern that hides nothing (the writing of numbers alone)."""
+    from types import SimpleNamespace
+
+    from abcresearch.reports import disclosure
+
+    pattern = SimpleNamespace(publishable=lambda area: True, hidden=lambda *a: False,
+                              share_hidden=lambda *a: False)
+    monkeypatch.setattr(disclosure, "pattern_for", lambda report: pattern)
+    return disclosure.Publisher(SimpleNamespace(threshold=5), "test")
+
+
+LEVEL1 = (("overall_level", "1"),)
+LEVELS = tuple(("overall_level", k) for k in ("1", "2", "3"))
+
+
+def test_a_number_short_of_a_rules_threshold_never_prints_reaching_it(monkeypatch) -> None:
+    """"34 (29–40)" under a need threshold of 40%: its upper bound was 39.77, which does not
+    reach it, while the page read as if it did (a Thai reader's review). Numbers of the grade
+    and need rules' indicators keep to their own side of each threshold."""
+    pub = _open_publisher(monkeypatch)
+    shown = pub.share("80011216", LEVEL1, LEVELS, 0.34, 0.286656, 0.397736)
+    assert (shown.text, shown.low, shown.high) == ("34", "29", "39.8")
+    entry = pub.entries[-1]
+    assert entry.ci is not None and entry.ci[1][1] <= 0.40   # the ledger knows it is below
+    # at or above the threshold (">=": 40 meets it) it prints as ever, and the ledger's
+    # bounds say which side ("40" is 40.0-40.5, not 39.5-40.5)
+    shown = pub.share("80010103", LEVEL1, LEVELS, 0.466667, 0.400221, 0.534317)
+    assert (shown.text, shown.low, shown.high) == ("47", "40", "53")
+    assert pub.entries[-1].ci[0][0] == pytest.approx(0.40)
+    # M0 against its 0.38: 0.3796 is not "0.380"
+    assert pub.mean("m0", "80010103", 0.3796, kind="index").text == "0.3796"
+    assert pub.mean("m0", "80010103", 0.3804, kind="index").text == "0.380"
+    # another share (not an indicator of the rules) rounds as ever
+    other = pub.share("80010103", (("overall_level", "2"),), LEVELS, 0.3977)
+    assert other.text == "40"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.0, 1.0))
+def test_a_share_of_level_1_is_written_on_its_side_and_within_its_bounds(value) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        pub = _open_publisher(mp)
+        shown = pub.share("80010103", LEVEL1, LEVELS, value)
+    entry = pub.entries[-1]
+    lo, hi = entry.bounds
+    assert lo <= value <= hi
+    assert (shown.value >= 0.40) == (value >= 0.40)

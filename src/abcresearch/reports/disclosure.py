@@ -1861,6 +1861,20 @@ def report_categories(report: Any) -> pd.DataFrame:
     return cats
 
 
+#: The grade and need rules' sampled indicators (:data:`~abcresearch.scoring.grade_rules.
+#: SAMPLED_INDICATORS`) as a :class:`Publisher` meets them: a share by its (numerator, base)
+#: cells; a mean by its measure (:func:`_mean_indicator`). Their numbers are written on their
+#: own side of the rules' thresholds (:meth:`Publisher._printed`).
+_SHARE_INDICATORS: dict[tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], str] = {
+    ((("overall_level", "1"),), tuple(("overall_level", k) for k in ("1", "2", "3"))):
+        "share_level1"}
+
+
+def _mean_indicator(measure: str) -> str:
+    """Return the grade rules' name of a mean measure (``score:human`` is ``mean_human``)."""
+    return "mean_" + measure.split(":", 1)[1] if measure.startswith("score:") else measure
+
+
 class Publisher:
     """Writes a section's numbers through the one disclosure step and keeps its ledger.
 
@@ -1886,6 +1900,7 @@ class Publisher:
         self.threshold = int(report.threshold)
         self.pattern = pattern_for(report)
         self.entries: list[Published] = []
+        self._cut_cache: dict[str, tuple[tuple[float, bool], ...]] = {}
 
     @property
     def categories(self) -> pd.DataFrame:
@@ -1905,9 +1920,25 @@ class Publisher:
         scale = 100.0 if kind == "percent" else 1.0
         return format_number(value, self.digits(kind), scale)
 
-    def _printed(self, kind: str, value: float, unit: float | None = None
+    def _cuts(self, indicator: str) -> tuple[tuple[float, bool], ...]:
+        """Return the grade and need rules' thresholds of ``indicator`` (``GradeRules.cuts``)."""
+        cuts = self._cut_cache.get(indicator)
+        if cuts is None:
+            from abcresearch.scoring.grade_rules import load_grade_rules
+
+            cuts = self._cut_cache[indicator] = load_grade_rules().cuts(indicator)
+        return cuts
+
+    def _printed(self, kind: str, value: float, unit: float | None = None,
+                 cuts: Sequence[tuple[float, bool]] = ()
                  ) -> tuple[str, float, tuple[float, float]]:
         """Print ``value`` with the decimals of ``kind``; with ``unit``, to a multiple of it.
+
+        With ``cuts`` (thresholds of the grade and need rules, :meth:`GradeRules.cuts`), a
+        value is never printed on the other side of one: 39.8% short of a threshold of 40% is
+        "39.8", not "40" (which meets it), with up to three more decimals, then rounded
+        towards its own side ("an interval 29-40" read as reaching a need threshold its
+        upper bound, 39.77, does not reach; a reader review).
 
         Returns the text, the value it states and the bounds the true value lies in.
         """
@@ -1919,19 +1950,37 @@ class Publisher:
             printed = float(text.replace(",", "")) / scale
             eps = 1e-9 * max(1.0, abs(printed))
             return text, printed, (printed - unit / 2 - eps, printed + unit / 2 + eps)
-        text = format_number(value, d, scale)
+
+        def side(x: float, cut: float, upper_has_it: bool) -> bool:
+            return x >= cut if upper_has_it else x > cut
+
+        for extra in range(4 if cuts and np.isfinite(value) else 1):
+            text = format_number(value, d + extra, scale)
+            printed = float(text.replace(",", "")) / scale
+            if all(side(printed, c, u) == side(value, c, u) for c, u in cuts):
+                lo, hi = _bounds(printed, d + extra, scale)
+                for c, u in cuts:  # a reader who knows the rule knows the side too
+                    lo, hi = (max(lo, c), hi) if side(printed, c, u) else (lo, min(hi, c))
+                return text, printed, (lo, hi)
+        # still on the other side with three more decimals: towards the value's own side
+        step = 10.0 ** (-(d + 3)) / scale
+        wrong_up = any(side(printed, c, u) and not side(value, c, u) for c, u in cuts)
+        rounded = (np.floor if wrong_up else np.ceil)(value / step) * step
+        text = format_number(rounded, d + 3, scale)
         printed = float(text.replace(",", "")) / scale
-        return text, printed, _bounds(printed, d, scale)
+        eps = 1e-9 * max(1.0, abs(printed))
+        return text, printed, ((printed - eps, printed + step + eps) if wrong_up
+                               else (printed - step - eps, printed + eps))
 
     def _interval(self, kind: str, low: float | None, high: float | None,
-                  unit: float | None = None
+                  unit: float | None = None, cuts: Sequence[tuple[float, bool]] = ()
                   ) -> tuple[tuple[tuple[float, float], tuple[float, float]] | None,
                              tuple[str, str] | None, str | None, str | None]:
         """Print an interval as the report does: (bounds, texts, low text, high text)."""
         if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
             return None, None, None, None
-        lo_t, _, lo_b = self._printed(kind, low, unit)
-        hi_t, _, hi_b = self._printed(kind, high, unit)
+        lo_t, _, lo_b = self._printed(kind, low, unit, cuts)
+        hi_t, _, hi_b = self._printed(kind, high, unit, cuts)
         return (lo_b, hi_b), (lo_t, hi_t), lo_t, hi_t
 
     @property
@@ -2120,8 +2169,11 @@ class Publisher:
             text = self._marker_of(num, area, den) if hidden else NO_DATA
             self._add(Published(self.section, "share", area, num, den, text=text))
             return Shown(text)
-        text, printed, bounds = self._printed("percent", value)
-        ci, ci_text, lo_t, hi_t = self._interval("percent", low, high)
+        indicator = _SHARE_INDICATORS.get((tuple((m, k) for m, k in num),
+                                           tuple((m, k) for m, k in den)))
+        cuts = self._cuts(indicator) if indicator else ()
+        text, printed, bounds = self._printed("percent", value, cuts=cuts)
+        ci, ci_text, lo_t, hi_t = self._interval("percent", low, high, cuts=cuts)
         self._add(Published(self.section, "share", area, num, den, text=text, value=printed,
                             bounds=bounds, ci=ci, ci_text=ci_text))
         return Shown(text, printed, lo_t, hi_t)
@@ -2140,8 +2192,9 @@ class Publisher:
             text = self._marker_of(((measure, MEAN),), area) if hidden else NO_DATA
             self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text))
             return Shown(text)
-        text, printed, bounds = self._printed(kind, value, unit)
-        ci, ci_text, lo_t, hi_t = self._interval(kind, low, high, unit)
+        cuts = self._cuts(_mean_indicator(measure))
+        text, printed, bounds = self._printed(kind, value, unit, cuts)
+        ci, ci_text, lo_t, hi_t = self._interval(kind, low, high, unit, cuts)
         self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text,
                             value=printed, bounds=bounds, ci=ci, ci_text=ci_text))
         return Shown(text, printed, lo_t, hi_t)

@@ -93,6 +93,28 @@ class GradeRules:
         """The priority bands in order: ``(need_class, grade)``, band 1 first."""
         return tuple((n, g) for n in self.need_order for g in self.grade_order)
 
+    def cuts(self, indicator: str) -> tuple[tuple[float, bool], ...]:
+        """Where a number of ``indicator`` changes class, for writing it on its own side.
+
+        Parameters
+        ----------
+        indicator : str
+            An indicator the grade or need rules may name (``share_level1``, ``m0``, ...).
+
+        Returns
+        -------
+        tuple of (float, bool)
+            Each threshold of a condition on it, with whether the threshold itself belongs to
+            the upper side (``>=`` and ``<``: a value at the threshold meets ``>=`` and fails
+            ``<``) or to the lower one (``>`` and ``<=``), without repeats, in order.
+        """
+        out: list[tuple[float, bool]] = []
+        for c in self.thresholds():
+            cut = (c["value"], c["op"] in (">=", "<"))
+            if c["indicator"] == indicator and cut not in out:
+                out.append(cut)
+        return tuple(out)
+
     def thresholds(self) -> list[dict[str, Any]]:
         """Every condition of the grade and need rules as a row (for sensitivity, methods).
 
