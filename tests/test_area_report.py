@@ -221,9 +221,13 @@ def test_english_report(sample_store) -> None:
     assert all(s in found.text for s in found.findings)
     prof = found.estimates.dropna(subset=["estimate", "province"])
     diff = prof["estimate"] - prof["province"]
-    assert ("Every capital is below the province average; the closest to it is" if (diff < 0).all()
-            else "Every capital is above the province average; the furthest above it is"
-            if (diff > 0).all() else "the capital furthest above it is") in findings
+    # "furthest above it: human capital (...) and social capital (...)": one sentence for one
+    # capital and for several tied ("the capital furthest above it is X and Y", a review)
+    assert ("Every capital is below the province average; closest to it: " if (diff < 0).all()
+            else "Every capital is above the province average; furthest above it: "
+            if (diff > 0).all() else "Against the province average, furthest above it: ") \
+        in findings
+    assert " is the " not in findings and "the one furthest" not in findings
     # Thai script only in village names (Thai proper nouns, printed as they are) and asides
     bare = findings
     for name in report.village_names():
