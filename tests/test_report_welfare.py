@@ -715,6 +715,7 @@ def test_a_tambon_short_of_the_leaders_proposal_is_told_by_how_much(sample_store
         money = next(v for k, v in rows.items() if k.startswith(
             t("welfare.cmp.per_tambon", villages="\x00").split("\x00")[0]))
         said = rows[t("welfare.cmp.proposed")]
+        money = money.split(" (")[0]  # "48,000 (เทียบกับ 32,000 บาท ... 8 หมู่บ้าน)"
         if proposal > 1:
             short = f"{proposal - _num(money):,.0f}"
             assert said == t("welfare.cmp.reached_one.no") + t("welfare.cmp.short",

@@ -752,6 +752,31 @@ def test_village_form_totals_say_they_are_the_surveyed_villages(rollout, sample_
     assert "หมู่บ้านที่สำรวจ" in label("m.households_form", "th")
     census = AreaReport.load("801501", 2549, store=sample_store)
     assert label("welfare.surveyed_only", "th").split("{")[0] not in census.welfare_fund().text
+    # short of the leaders' proposal on its surveyed villages alone is not "short by N baht"
+    # (its other villages may hold money), and its money per tambon stands beside the
+    # programme's figure for the villages it rests on, not for a tambon of seven
+    res = rep.welfare_fund()
+    t = rep.t
+    table = res.to_frame(t("welfare.caption.programme"))
+    rows = dict(zip(table[t("welfare.col.figure")], table[t("welfare.col.this_area")],
+                    strict=True))
+    proposal = rows[t("welfare.cmp.proposed")]
+    assert proposal in (t("welfare.cmp.reached_one.yes"),
+                        t("welfare.cmp.reached_one.unknown_partial")), proposal
+    assert t("welfare.cmp.short", short="").split("{")[0].strip() not in proposal
+    per_tambon = next(v for k, v in rows.items()
+                      if k.startswith(t("welfare.cmp.per_tambon", villages="").split(" (")[0]))
+    n = cov.villages_surveyed
+    assert f"ตามตัวเลขของแผนงานสำหรับ {n} หมู่บ้าน" in per_tambon, (per_tambon, cov)
+    assert f"{4000 * n:,} บาท" in per_tambon
+    # an amphoe counts such tambons as not known, with why
+    amphoe = AreaReport.load("8015", 2550, store=store)
+    table = amphoe.welfare_fund().to_frame(t("welfare.caption.programme"))
+    rows = dict(zip(table[t("welfare.col.figure")], table[t("welfare.col.this_area")],
+                    strict=True))
+    proposal = rows[t("welfare.cmp.proposed")]
+    assert any(t("welfare.cmp.reached_unknown_partial", m=str(k)) in proposal
+               for k in range(1, 10)), proposal
 
 
 def test_the_overviews_level1_households_are_counted_as_an_areas_are(rollout) -> None:

@@ -26,7 +26,7 @@ Administration's list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,6 +394,39 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
                           kind="other").text)
 
 
+def _partly_surveyed(report: Any, tambon_codes: Sequence[str]) -> set[str]:
+    """Return those of ``tambon_codes`` whose villages were not all surveyed this round.
+
+    From the round's tambon table (``villages_surveyed`` against ``villages_total``); none
+    where the report has no round analysis (a census round surveys every village).
+    """
+    tb = getattr(getattr(report, "analysis", None), "tambons", None)
+    if tb is None or not {"villages_surveyed", "villages_total"} <= set(tb.columns):
+        return set()
+    codes = tb["tambon_code"].astype(str)
+    part = tb["villages_surveyed"] < tb["villages_total"]
+    return set(codes[part & codes.isin(list(tambon_codes))])
+
+
+def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..., str],
+                     per_tambon: float, villages: float, pg: Mapping[str, float],
+                     level: str) -> str | None:
+    """Write a tambon's money per tambon, beside the programme's figure for its villages.
+
+    The programme's per-tambon figure is its per-village figure times about seven villages; a
+    tambon of four villages (or four surveyed) compares with four times the per-village
+    figure, which a tambon's report says beside its money (28,000 against a four-village
+    tambon's 14,310 read as half the programme's figure; a reader review).
+    """
+    text = baht("village_forms.money_per_tambon", per_tambon)
+    if text is None or level != "tambon" or not villages \
+            or int(villages) == int(pg["villages_per_tambon"]):
+        return text
+    return text + t("welfare.cmp.per_tambon_scaled", n=plain("village_forms.villages", villages),
+                    amount=baht("programme.per_village_today x village_forms.villages",
+                                pg["per_village_today"] * int(villages)))
+
+
 # ---------------------------------------------------------------------- data
 def report_store(report: Any) -> Path | None:
     """Return the store the report's analysis was read from."""
@@ -755,7 +788,14 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     money_blank = money_of.count() < money_of.size()
     progs = load_programmes(programmes)
     reached = int((known_money >= pg["per_tambon_proposed"]).sum())
-    unknown = int(((known_money < pg["per_tambon_proposed"]) & money_blank).sum())
+    # a tambon short of it whose villages were not all surveyed is not known to be short
+    # either: its other villages may hold money ("ขาดอีก 35,690 บาท" budgets for a shortfall
+    # the survey does not know of)
+    partly = money_of.size().index.isin(sorted(_partly_surveyed(report, tambon_codes)))
+    short_of = (known_money < pg["per_tambon_proposed"]).to_numpy()
+    unknown_blank = short_of & money_blank.to_numpy()
+    unknown_partial = short_of & partly & ~money_blank.to_numpy()
+    unknown = int(unknown_blank.sum() + unknown_partial.sum())
 
     def baht(name: str, value: Any, area: str = code) -> str | None:
         if value is None or pd.isna(value):
@@ -788,17 +828,23 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                                                         pg["villages_per_tambon"], "")),
              baht("programme.per_village_today x programme.villages_per_tambon",
                   pg["per_village_today"] * pg["villages_per_tambon"], ""),
-             baht("village_forms.money_per_tambon", per_tambon)),
+             _per_tambon_text(t, baht, plain, per_tambon, villages, pg, level)),
             (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
                                              pg["per_tambon_proposed"], ""),
              t("welfare.cmp.reached", k=plain(
                  "village_forms.tambons_reaching_per_tambon_proposed", reached),
                n=tambons_compared())
              + (t("welfare.cmp.reached_unknown", m=plain(
-                 "village_forms.tambons_not_known_to_reach_per_tambon_proposed", unknown))
-                if unknown else "")
+                 "village_forms.tambons_not_known_to_reach_per_tambon_proposed "
+                 "(a form's money blank)", int(unknown_blank.sum())))
+                if unknown_blank.any() else "")
+             + (t("welfare.cmp.reached_unknown_partial", m=plain(
+                 "village_forms.tambons_not_known_to_reach_per_tambon_proposed "
+                 "(villages not all surveyed)", int(unknown_partial.sum())))
+                if unknown_partial.any() else "")
              if n_compared > 1 else t("welfare.cmp.reached_one." + (
-                 "yes" if reached else "unknown" if unknown else "no"))
+                 "yes" if reached else "unknown" if unknown_blank.any()
+                 else "unknown_partial" if unknown else "no"))
              # one tambon short of it: by how much, what an อบต. budgets for (a reader review),
              # the proposal less the money per tambon the row above prints
              + (t("welfare.cmp.short", short=baht(
