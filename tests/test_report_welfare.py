@@ -89,6 +89,19 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
         assert row[t("welfare.col.fund_msdhs")] == pytest.approx(fund + msdhs, abs=0.5)
     # the low case is lower than the baseline (no growth, half the savings)
     assert proj[t("welfare.col.fund_low")].iloc[-1] < proj[t("welfare.col.fund")].iloc[-1]
+    # and the sentence under the table reads the plan against today's money a member (the
+    # funds table's total row) and the last year of both cases, to three digits ("about")
+    def about(x: float) -> str:
+        unit = 10 ** max(0, math.floor(math.log10(abs(x))) - 2)
+        return f"{math.floor(x / unit + 0.5) * unit:,}"
+
+    last = proj.iloc[-1]
+    said = t("welfare.low_case.text", per_day=1.0, c="365",
+             today=t("welfare.low_case.today",
+                     per_member=f"{total[t('welfare.col.per_member')]:,.0f}"),
+             growth=t("welfare.low_case.growth_none"), share="50", year=str(last.iloc[0]),
+             low=about(last[t("welfare.col.fund_low")]), base=about(last[t("welfare.col.fund")]))
+    assert said in res.text, said
     # the NHSO money is the health fund's: said beside, never added (whole baht, rounded half
     # up as the page says: 152,812.50 is 152,813)
     (note,) = [tb.notes for tb in res.tables if tb.caption == t("welfare.caption.projection")]

@@ -388,10 +388,22 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
              share=_public(pub, "projection.low_case.saving_share x 100",
                            100 * rules.low_saving_share, "g").text,
              year=_public(pub, "projection year (round + t)", int(last["year"]), _PLAIN).text,
-             low=_public(pub, "projection fund, low case L_t", last["fund_low"], _WHOLE,
-                         area, kind="other").text,
-             base=_public(pub, "projection fund F_t", last["fund"], _WHOLE, area,
-                          kind="other").text)
+             low=_public(pub, "projection fund, low case L_t (3 significant digits)",
+                         _about(last["fund_low"]), _WHOLE, area, kind="other").text,
+             base=_public(pub, "projection fund F_t (3 significant digits)",
+                          _about(last["fund"]), _WHOLE, area, kind="other").text)
+
+
+def _about(value: float) -> float:
+    """``value`` to three significant digits, as "about" says it (the table has the baht).
+
+    A projection's "ราว 195,267,950 บาท" claimed the baht of an assumption's outcome; "ราว
+    195,000,000" says what the sentence means.
+    """
+    if not np.isfinite(value) or value == 0:
+        return value
+    unit = 10.0 ** max(0, int(np.floor(np.log10(abs(value)))) - 2)
+    return float(_half_up(value / unit)) * unit
 
 
 def _partly_surveyed(report: Any, tambon_codes: Sequence[str]) -> set[str]:
