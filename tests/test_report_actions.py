@@ -589,3 +589,19 @@ def test_a_gap_on_the_summary_says_how_many_households_as_the_what_to_do_table(
             assert f" (ราว {counts[item]} ครัวเรือน) มากกว่า" in line, (line, counts[item])
             checked += 1
     assert checked, "the store's summaries list gaps the 'what to do' table prints"
+
+
+def test_a_count_rule_that_one_answer_fails_says_that_answer() -> None:
+    """"ค่าน้อยกว่า 1" beside "how many trainings last year" (a reader review): a rule that only
+    the question's least answer fails says it ("ตอบ 0"); others say the bound as an answer."""
+    from dataclasses import replace
+
+    from abcresearch.reports.formatting import Words
+
+    rules = R.load_action_rules()
+    words = Words("th")
+    training = rules.item("hum_training")          # integer, at least 0, fails below 1
+    assert A.rule_text(training, words, "th") == "ตอบ 0"
+    assert A.rule_text(training, Words("en"), "en") == "the answer is 0"
+    # fails below 3: 0, 1 and 2 fail
+    assert A.rule_text(replace(training, number=3), words, "th") == "ตอบน้อยกว่า 3"

@@ -426,11 +426,22 @@ def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
 # ---------------------------------------------------------------------- words
 def rule_text(rule: ItemRule, words: Any, lang: str) -> str:
     """Write the rule in words, with the instrument's choice labels (e.g. ``ตอบ "ไม่ใช่"``)."""
-    from abcresearch.survey.instrument import choices
+    from abcresearch.survey.instrument import choices, codebook
 
     if rule.kind in ("at_most", "below"):
         n = rule.number
         num = f"{n:g}" if n is not None else ""
+        # one answer fails where the question's least answer is the only one the rule takes
+        # ("ค่าน้อยกว่า 1" of a count of trainings is "ตอบ 0", a reader review)
+        book = codebook("households")
+        row = book[book["name"] == rule.item]
+        least = float(row["min"].iloc[0]) if len(row) and pd.notna(row["min"].iloc[0]) \
+            else None
+        whole = bool(len(row)) and row["type"].iloc[0] == "integer"
+        if n is not None and least is not None and (
+                (rule.kind == "at_most" and least == n)
+                or (rule.kind == "below" and whole and least == n - 1)):
+            return words("actions.rule.only", value=f"{least:g}")
         return words(f"actions.rule.{rule.kind}", value=num)
     if all(v in rule.value_labels for v in rule.values):  # read with the rules
         labels: Any = {v: rule.value_labels[v][lang] for v in rule.values}
