@@ -218,6 +218,18 @@ def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> 
     assert prov.details["tambons"] == overview.households["tambon_code"].nunique()
     assert (prov.details["projection"]["tao"]
             == 100000 * prov.details["tao_tambons"]).all()
+    # the money per tambon beside the programme's figure for the province's villages a tambon
+    # on average (nine, not the programme's seven: below it per village, above it per tambon
+    # read as a contradiction, a reader review)
+    table = prov.to_frame(t("welfare.caption.programme"))
+    rows = dict(zip(table[t("welfare.col.figure")], table[t("welfare.col.this_area")],
+                    strict=True))
+    per_tambon = next(v for k, v in rows.items()
+                      if k.startswith(t("welfare.cmp.per_tambon", villages="").split(" (")[0]))
+    villages = funds.iloc[-1][t("welfare.col.villages")]
+    mean = villages / prov.details["tambons"]
+    assert t("welfare.cmp.per_tambon_scaled_mean", n=f"{mean:.1f}",
+             amount=f"{math.floor(4000 * mean + 0.5):,}") in per_tambon, per_tambon
 
 
 def test_bad_welfare_params_are_named_together(tmp_path) -> None:

@@ -421,22 +421,34 @@ def _partly_surveyed(report: Any, tambon_codes: Sequence[str]) -> set[str]:
 
 
 def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..., str],
-                     per_tambon: float, villages: float, pg: Mapping[str, float],
-                     level: str) -> str | None:
-    """Write a tambon's money per tambon, beside the programme's figure for its villages.
+                     per_tambon: float, villages: float, tambons: int,
+                     pg: Mapping[str, float], level: str) -> str | None:
+    """Write an area's money per tambon, beside the programme's figure for its villages.
 
     The programme's per-tambon figure is its per-village figure times about seven villages; a
     tambon of four villages (or four surveyed) compares with four times the per-village
     figure, which a tambon's report says beside its money (28,000 against a four-village
-    tambon's 14,310 read as half the programme's figure; a reader review).
+    tambon's 14,310 read as half the programme's figure; a reader review), and an amphoe or
+    the province with its villages per tambon on average (below the programme per village
+    and above it per tambon, with nine villages a tambon: a reader review).
     """
     text = baht("village_forms.money_per_tambon", per_tambon)
-    if text is None or level != "tambon" or not villages \
-            or int(villages) == int(pg["villages_per_tambon"]):
+    if text is None or not villages or not tambons:
         return text
-    return text + t("welfare.cmp.per_tambon_scaled", n=plain("village_forms.villages", villages),
-                    amount=baht("programme.per_village_today x village_forms.villages",
-                                pg["per_village_today"] * int(villages)))
+    if level == "tambon":
+        if int(villages) == int(pg["villages_per_tambon"]):
+            return text
+        return text + t("welfare.cmp.per_tambon_scaled",
+                        n=plain("village_forms.villages", villages),
+                        amount=baht("programme.per_village_today x village_forms.villages",
+                                    pg["per_village_today"] * int(villages)))
+    mean = float(villages) / tambons
+    if abs(mean - pg["villages_per_tambon"]) < 0.05:  # as printed, to one decimal
+        return text
+    return text + t("welfare.cmp.per_tambon_scaled_mean", n=plain(
+        "village_forms.villages / village_forms.tambons", mean, fmt=_ONE), amount=baht(
+        "programme.per_village_today x village_forms.villages / village_forms.tambons",
+        _half_up(pg["per_village_today"] * mean)))
 
 
 # ---------------------------------------------------------------------- data
@@ -814,8 +826,9 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
             return None
         return _public(pub, name, value, _money(value), area).text
 
-    def plain(name: str, value: float, area: str = code) -> str:  # a count inside a sentence
-        return _public(pub, name, int(value), _COUNT, area).text
+    def plain(name: str, value: float, area: str = code, fmt: str = _COUNT) -> str:
+        # a count inside a sentence (or, with fmt, another number)
+        return _public(pub, name, int(value) if fmt == _COUNT else value, fmt, area).text
 
     def tambons() -> str:
         return plain("village_forms.tambons", n_tambons)
@@ -840,7 +853,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                                                         pg["villages_per_tambon"], "")),
              baht("programme.per_village_today x programme.villages_per_tambon",
                   pg["per_village_today"] * pg["villages_per_tambon"], ""),
-             _per_tambon_text(t, baht, plain, per_tambon, villages, pg, level)),
+             _per_tambon_text(t, baht, plain, per_tambon, villages, n_tambons, pg, level)),
             (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
                                              pg["per_tambon_proposed"], ""),
              t("welfare.cmp.reached", k=plain(
