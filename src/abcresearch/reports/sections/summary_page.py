@@ -440,7 +440,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     alone = report.alone_in("province")  # never at the province level
     none_good, none_bad, none_first = (
         (t("summary.alone"),) * 2 + (t("summary.first_alone"),) if alone else
-        (t("summary.strengths_none"), t("summary.gaps_none"), t("summary.first_none")))
+        (t("summary.strengths_none", gap=f"{100 * ar.min_gap:g}"),
+         t("summary.gaps_none", gap=f"{100 * ar.min_gap:g}"), t("summary.first_none")))
     # "clearly worse" over three items read as "three items are worse" where eight were (a
     # reader review): a box listing fewer than there are says so
     def of(key: str, listed: int, total: int) -> str:  # its counts in the ledger too
