@@ -252,6 +252,11 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     assert not any(w in typ.text for w in ("k-means", "silhouette", "k = ", "cluster"))
     centres = typ.tables[-1]
     assert "k-means" in centres.notes and "silhouette" in centres.notes
+    # a mean silhouette width of 0.5 is a weak structure, and the notes say so; need and the
+    # profiles share their source, and the finding says it is no independent check
+    assert overview.t("readiness.typology.weak", limit=0.5) in centres.notes
+    if need.to_numpy().sum():
+        assert overview.t("readiness.typology.finding.circular") in typ.text
     in_c = tt[tt["grade"] == "C"]
     assert len(in_c), "the sample has a group C tambon"
     assert (f"ตำบลกลุ่ม C {int((in_c['cluster'] == 1).sum())} จาก {len(in_c)} ตำบล"

@@ -161,7 +161,8 @@ CONDITION_KEYS = ("indicator", "op", "value", "reason", "reason_not", "reason_ta
                   "reason_not_tambon_none")
 SECTION_KEYS = {"need": ("why", "rules", "labels"), "org_strength": ("components",),
                 "priority": ("why", "need_order", "grade_order", "sort_by"),
-                "typology": ("k_range", "seed", "n_init", "silhouette_sample", "fit_sample")}
+                "typology": ("k_range", "seed", "n_init", "silhouette_sample", "fit_sample",
+                             "weak_silhouette")}
 #: The range of each indicator's values: a threshold outside it can never hold (or always
 #: does), like a share written as a percentage (50 for 0.5).
 INDICATOR_RANGES: dict[str, tuple[float, float, str]] = {
@@ -303,6 +304,10 @@ def grade_rules_from_mapping(raw: Mapping[str, Any], path: Path) -> GradeRules:
     kr = typ.get("k_range", [2, 6])
     if not (isinstance(kr, list) and len(kr) == 2 and 2 <= kr[0] <= kr[1]):
         pr.add("typology.k_range", "must be [k_min, k_max] with 2 <= k_min <= k_max")
+    weak = typ.get("weak_silhouette", 0.5)
+    if isinstance(weak, bool) or not isinstance(weak, int | float) or not 0 < weak <= 1:
+        pr.add("typology.weak_silhouette", f"must be a number above 0 and at most 1, "
+                                           f"found {weak!r}")
     pr.raise_if_any()
     return GradeRules(
         scheme_id=str(raw["scheme_id"]), scheme_version=str(raw["scheme_version"]),

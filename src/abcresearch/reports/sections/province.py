@@ -399,8 +399,14 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
     k = int(typ["chosen_k"].iloc[0])
     sil = json.loads(typ["silhouette_by_k"].iloc[0])
     out.text(t("readiness.typology.text", k=k))
-    method = t("readiness.typology.method", k=k, silhouette=float(typ["silhouette"].iloc[0]),
+    silhouette = float(typ["silhouette"].iloc[0])
+    method = t("readiness.typology.method", k=k, silhouette=silhouette,
                candidates=", ".join(f"k={kk}: {HalfUp(v):.2f}" for kk, v in sil.items()))
+    # a mean silhouette width up to about 0.5 is a weak structure (params/grades.yaml): "the
+    # clearest split" of the k tried is not a clear one (a reader review)
+    weak = float(rules.typology.get("weak_silhouette", 0.5))
+    if silhouette <= weak:
+        method += t("readiness.typology.weak", limit=weak)
     clusters = [t("readiness.typology.cluster", n=c)
                 for c in sorted(tt["cluster"].dropna().unique())]
     # the counts take only what the tambon ranking publishes (a grade where the tambon is
@@ -467,5 +473,8 @@ def _typology_finding(t: Any, lang: str, rules: Any, graded: pd.DataFrame,
                        k=int((in_need["cluster"] == 1).sum()), n=len(in_need)))
     if not parts:
         return None
+    # need and the profiles both come from the households' capital scores: their agreement
+    # is no check of either (it read as a validation, a reader review)
     return t("readiness.typology.finding",
-             parts=t("readiness.typology.finding.and").join(parts))
+             parts=t("readiness.typology.finding.and").join(parts)) \
+        + (t("readiness.typology.finding.circular") if len(in_need) else "")
