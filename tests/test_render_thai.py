@@ -804,3 +804,15 @@ def test_per_words_at_least_and_dates_do_not_break_inside() -> None:
         day, month, year = date.split(" ")
         assert f"{day}{nbsp}{month}{nbsp}{year}" in marked.replace(thai.WORD_JOINER, ""), marked
     assert thai.mark_breaks("2549 มีนาคม") == f"2549{nbsp}มี\u2060นา\u2060ค\u2060ม"
+
+
+def test_comparisons_and_capital_names_do_not_break_inside() -> None:
+    """"ต่ำ|กว่า" at a line end (the left-longest tie took "ที่ต่ำ", lowland, before "กว่า"),
+    "ทุน|ภูมิปัญญา" and "ใกล้|เกณฑ์" in the overview and amphoe reports (a Thai reader's
+    review)."""
+    from abcresearch.reports.render.thai import segment
+
+    assert not any(w.endswith("ต่ำ") for w in segment("ด้านที่ต่ำกว่าค่าเฉลี่ยจังหวัด"))
+    assert "ทุนภูมิปัญญา" in segment("ขาดแคลนบ่อยที่สุดคือทุนภูมิปัญญา")
+    assert "ใกล้เกณฑ์" in segment("ความจำเป็นใกล้เกณฑ์")
+    assert "สูงกว่า" in segment("ซึ่งสูงกว่าจังหวัด")
