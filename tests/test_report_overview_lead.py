@@ -125,7 +125,15 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
     high = need[need["need"] == "high"]["grade"].value_counts()
     assert rc["n_need"] == len(need) and rc["high"] == high.to_dict()
     left = int(rc["n"]) - len(need)  # said, not left for the reader to subtract
+    # how far the count could move within the sampling error: the need classes near their
+    # threshold, of high need and of lower need
+    near = need["need_near_threshold"].astype(bool)
+    is_high = need["need"] == "high"
+    k, m = int((near & is_high).sum()), int((near & ~is_high).sum())
+    assert (rc["need_near_high"], rc["need_near_other"]) == (k, m)
     sentence = overview.t("lead.need", high=int(high.sum()), n=len(need),
+                          near=overview.t("lead.need_near", k=k, m=m, lo=int(high.sum()) - k,
+                                          hi=int(high.sum()) + m) if k or m else "",
                           a=int(high.get("A", 0)), b=int(high.get("B", 0)),
                           c=int(high.get("C", 0)),
                           hidden=overview.t("lead.need_hidden", k=left) if left > 0 else "",

@@ -94,7 +94,8 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
     dict
         ``groups`` (grade -> tambons), ``near`` (tambons whose group is near a threshold),
         ``high`` (grade -> high-need tambons), ``n`` (tambons counted), ``n_need`` (tambons
-        whose need class is published).
+        whose need class is published), ``need_near_high`` and ``need_near_other`` (those of
+        them of high need, and of another need class, whose need is near its threshold).
     """
     tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
     small, hidden = published_level1(Publisher(report, "overview_lead"), tt, report.households,
@@ -108,7 +109,12 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
     # the 147 and in no group)
     need = tt[~hidden & tt["need"].notna() & tt["grade"].notna()]
     high = need[need["need"] == high_class]
+    near = need["need_near_threshold"].fillna(False).astype(bool)
     return {"groups": shown["grade"].value_counts().to_dict(),
+            # need classes whose interval holds a threshold: the count could be that many
+            # fewer (high) or more (not high) within the sampling error
+            "need_near_high": int((near & (need["need"] == high_class)).sum()),
+            "need_near_other": int((near & (need["need"] != high_class)).sum()),
             "ungraded": int(shown["grade"].isna().sum()),
             "near": int(shown["near_threshold"].astype(bool).sum()),
             "high": high["grade"].value_counts().to_dict(),
@@ -176,7 +182,11 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     if rc["n_need"]:
         # left out: tambons whose need rests on a hidden level-1 share, and ungraded ones
         left = rc["n"] - rc["n_need"] - rc["ungraded"]
-        found.append(t("lead.need", high=sum(int(v) for v in h.values()), n=rc["n_need"],
+        n_high = sum(int(v) for v in h.values())
+        k, m = rc["need_near_high"], rc["need_near_other"]
+        found.append(t("lead.need", high=n_high, n=rc["n_need"],
+                       near=t("lead.need_near", k=k, m=m, lo=n_high - k, hi=n_high + m)
+                       if k or m else "",
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0)),
                        hidden=t("lead.need_hidden", k=left) if left > 0 else "",
                        ungraded=t("lead.need_ungraded", k=rc["ungraded"])
