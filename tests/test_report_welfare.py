@@ -56,6 +56,10 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
     msdhs = row("welfare.a.msdhs", n="")
     g_low = _num(value[t("welfare.a.low_growth")]) / 100
     c_low = row("welfare.a.low_contribution", share="")
+    # the low case's co-funding: a row of its own where it differs ("first year only")
+    first_only = t("welfare.a.low_tao", when=t("welfare.low_case.tao_first"))
+    tao_years = 1 if first_only in value else None
+    assert (first_only in value) == (tao > 0)
     benefit = {"birth": _num(value[t("welfare.a.benefit_birth")]),
                "illness": _num(value[t("welfare.a.benefit_illness")]),
                "death": _num(value[t("welfare.a.benefit_death")])}
@@ -72,10 +76,11 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
     # the projection, year by year
     n, fund = n0, f0
     n_low, low = n0, f0
-    for _, row in proj.iterrows():
-        # the low case: its own members' path and savings, the same co-funding and payouts
+    for year, (_, row) in enumerate(proj.iterrows(), start=1):
+        # the low case: its own members' path, savings and co-funding, the same payouts
         n_low = min(math.floor(n_low * (1 + g_low) + 0.5), pop)
-        low = low + n_low * c_low + tao - math.floor(n_low * b + 0.5)
+        tao_low = tao if tao_years is None or year <= tao_years else 0
+        low = low + n_low * c_low + tao_low - math.floor(n_low * b + 0.5)
         assert row[t("welfare.col.fund_low")] == pytest.approx(low, abs=0.5)
         n = min(math.floor(n * (1 + g) + 0.5), pop)
         contributions = n * c
@@ -99,7 +104,11 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
     said = t("welfare.low_case.text", per_day=1.0, c="365",
              today=t("welfare.low_case.today",
                      per_member=f"{total[t('welfare.col.per_member')]:,.0f}"),
-             growth=t("welfare.low_case.growth_none"), share="50", year=str(last.iloc[0]),
+             conditions=t("welfare.low_case.growth_none")
+             + (t("welfare.low_case.sep") + t("welfare.low_case.saving", share="50")
+                + t("welfare.low_case.and_tao") + t("welfare.low_case.tao_first") if tao_years
+                else t("welfare.low_case.and") + t("welfare.low_case.saving", share="50")),
+             year=str(last.iloc[0]),
              low=about(last[t("welfare.col.fund_low")]), base=about(last[t("welfare.col.fund")]))
     assert said in res.text, said
     # the NHSO money is the health fund's: said beside, never added (whole baht, rounded half
@@ -195,7 +204,9 @@ def test_projection_formula(tambon) -> None:
     # the low case: no growth, half of 365 a member, the same co-funding and payout a member
     assert (p["members_low"] == 100).all()
     assert p.loc[0, "fund_low"] == 1000 + 100 * 182.5 + 100000 - 1050
-    assert p.loc[1, "fund_low"] == p.loc[0, "fund_low"] + 100 * 182.5 + 100000 - 1050
+    # ... and the TAO's 100,000 in its first year only (low_case.tao_years: 1)
+    assert p.loc[1, "fund_low"] == p.loc[0, "fund_low"] + 100 * 182.5 - 1050
+    assert p["tao_low"].tolist() == [100000] + [0] * 4
     shares = [0.2, 0.5, 0.15, 0.1, 0.05]
     per_group, b = W.payout_per_member(shares, rules)
     assert per_group[0] == pytest.approx(0.06 * 300 + 0.0006 * 3000)
@@ -239,6 +250,7 @@ def test_bad_welfare_params_are_named_together(tmp_path) -> None:
     raw["programme"]["nhso_per_person"] = "a lot"
     raw["local_government"]["municipality"] = ["999999"]
     raw["projection"]["low_case"]["saving_share"] = 2       # a share: at most 1
+    raw["projection"]["low_case"]["tao_years"] = 9          # more than the projection's 5
     raw["projection"]["contribution_per_day"] = -1          # was checked after the raise
     bad = tmp_path / "welfare.yaml"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -246,7 +258,7 @@ def test_bad_welfare_params_are_named_together(tmp_path) -> None:
         W.load_welfare_rules(bad)
     msg = str(err.value)
     for part in ("age_groups[1].from", "age_groups[2].deaths", "nhso_per_person", "999999",
-                 "low_case.saving_share", "contribution_per_day"):
+                 "low_case.saving_share", "low_case.tao_years", "contribution_per_day"):
         assert part in msg
 
 

@@ -92,6 +92,7 @@ class WelfareRules:
     msdhs_scenario: float
     low_growth: float
     low_saving_share: float
+    low_tao_years: int | None
     benefits: Mapping[str, float]
     age_groups: tuple[AgeGroup, ...]
     municipality: frozenset[str]
@@ -194,11 +195,19 @@ def parse_welfare_rules(raw: Mapping[str, Any], path: Path) -> WelfareRules:
     if share > 1:
         pr.add("projection.low_case.saving_share",
                f"is the share of c members save and must be at most 1, found {share:g}")
+    tao_years = low.get("tao_years", None)
+    if tao_years is not None and (isinstance(tao_years, bool) or not isinstance(tao_years, int)
+                                  or not 0 <= tao_years <= int(years)):
+        pr.add("projection.low_case.tao_years", f"must be a whole number from 0 to the "
+                                                f"projection's years, or null (every year), "
+                                                f"found {tao_years!r}")
+        tao_years = None
     pr.raise_if_any()
     return WelfareRules(
         programme=programme, years=int(years), contribution_per_day=per_day,
         days_per_year=int(days), membership_growth=growth, tao_cofunding_per_year=tao,
         msdhs_scenario=msdhs, low_growth=low_growth, low_saving_share=share,
+        low_tao_years=tao_years,
         benefits=benefits, age_groups=tuple(groups), municipality=frozenset(muni),
         default_local_government=str(default), verified=bool(raw.get("verified", False)),
         path=path)
@@ -315,8 +324,9 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
         F_t = F_(t-1) + C_t + G_t - B_t                  the fund at the end of the year
         F'_t = F_t + S x m                               scenario: MSDHS S per tambon, once,
                                                          for the m tambons (from year 1 on)
-        L_t                                              low case: F_t with g_L for g and
-                                                         c x s for c (members' own path)
+        L_t                                              low case: F_t with g_L for g,
+                                                         c x s for c (members' own path) and
+                                                         G_t only in its first tao_years
 
     ``round`` rounds halves up; money is in whole baht.
 
@@ -339,7 +349,8 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
     -------
     pandas.DataFrame
         One row per year: ``year``, ``members``, ``contributions``, ``tao``, ``payouts``,
-        ``fund`` and ``fund_msdhs``; the low case's ``members_low`` and ``fund_low``.
+        ``fund`` and ``fund_msdhs``; the low case's ``members_low``, ``tao_low`` and
+        ``fund_low``.
     """
     n = n_low = int(members)
     f = f_low = float(_half_up(fund))
@@ -352,11 +363,12 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
         b = float(_half_up(n * payout))
         f = f + c + g - b
         n_low = min(_half_up(n_low * (1 + rules.low_growth)), int(population))
+        g_low = g if rules.low_tao_years is None or t <= rules.low_tao_years else 0.0
         f_low = (f_low + n_low * rules.contribution_per_day * rules.days_per_year
-                 * rules.low_saving_share + g - float(_half_up(n_low * payout)))
+                 * rules.low_saving_share + g_low - float(_half_up(n_low * payout)))
         rows.append({"year": first_year + t - 1, "members": n, "contributions": c, "tao": g,
                      "payouts": b, "fund": f, "fund_msdhs": f + msdhs,
-                     "members_low": n_low, "fund_low": f_low})
+                     "members_low": n_low, "tao_low": g_low, "fund_low": f_low})
     return pd.DataFrame(rows)
 
 
@@ -379,19 +391,40 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
         growth = t("welfare.low_case." + ("growth" if rules.low_growth > 0 else "shrink"),
                    growth=_public(pub, "projection.low_case.membership_growth x 100",
                                   abs(100 * rules.low_growth), "g").text)
+    parts = [growth, t("welfare.low_case.saving", share=_public(
+        pub, "projection.low_case.saving_share x 100", 100 * rules.low_saving_share, "g").text)]
+    tao = _low_tao_differs(rules, proj)
+    if tao:
+        parts.append(_low_tao_text(t, pub, rules))
+    # "และ อบต.": an abbreviation after "and" takes a space, a word does not ("และออมได้")
+    conditions = t("welfare.low_case.sep").join(parts[:-1]) \
+        + t("welfare.low_case.and_tao" if tao else "welfare.low_case.and") + parts[-1]
     return t("welfare.low_case.text",
              per_day=rules.contribution_per_day,
              c=_public(pub, "projection.contribution_per_day x days_per_year",
                        rules.contribution_per_year, _money(rules.contribution_per_year)).text,
-             today=today,
-             growth=growth,
-             share=_public(pub, "projection.low_case.saving_share x 100",
-                           100 * rules.low_saving_share, "g").text,
+             today=today, conditions=conditions,
              year=_public(pub, "projection year (round + t)", int(last["year"]), _PLAIN).text,
              low=_public(pub, "projection fund, low case L_t (3 significant digits)",
                          _about(last["fund_low"]), _WHOLE, area, kind="other").text,
              base=_public(pub, "projection fund F_t (3 significant digits)",
                           _about(last["fund"]), _WHOLE, area, kind="other").text)
+
+
+def _low_tao_differs(rules: WelfareRules, proj: pd.DataFrame) -> bool:
+    """Whether the low case's TAO co-funding differs from the baseline's in some year."""
+    return bool((proj["tao_low"] != proj["tao"]).any())
+
+
+def _low_tao_text(t: Any, pub: Publisher, rules: WelfareRules) -> str:
+    """Say for how many years the TAO co-funds in the low case ("อบต. สมทบเฉพาะปีแรก")."""
+    n = rules.low_tao_years or 0
+    if n == 0:
+        return t("welfare.low_case.tao_none")
+    if n == 1:
+        return t("welfare.low_case.tao_first")
+    return t("welfare.low_case.tao_years", n=_public(pub, "projection.low_case.tao_years", n,
+                                                     _PLAIN).text)
 
 
 def _about(value: float) -> float:
@@ -1002,6 +1035,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                 # a tambon in a municipality co-funds through it, at no figure the programme has
                 + (t("welfare.a.tao_municipal") if tao_tambons < n_tambons else ""))
 
+    low_tao = _low_tao_differs(wr, proj)  # the low case's co-funding a row of its own
     assumptions = pd.DataFrame({
         t("welfare.col.assumption"): [
             t("welfare.a.members_now"), t("welfare.a.population"), t("welfare.a.fund_now"),
@@ -1014,6 +1048,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                                          share=_public(pub, "projection.low_case.saving_share"
                                                        " x 100", 100 * wr.low_saving_share,
                                                        "g").text),
+            *([t("welfare.a.low_tao", when=_low_tao_text(t, pub, wr))] if low_tao else []),
             t("welfare.a.benefit_birth"),
             t("welfare.a.benefit_illness"), t("welfare.a.benefit_death")],
         t("col.value"): [
@@ -1035,6 +1070,9 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                     "g").text + "%",
             _public(pub, "projection.low_case: contribution_per_day x days_per_year x "
                     "saving_share", wr.low_contribution_per_year, _SATANG).text,
+            *([_public(pub, "projection.tao_cofunding_per_year x tambons with a TAO",
+                       wr.tao_cofunding_per_year * tao_tambons, _WHOLE, code).text]
+              if low_tao else []),
             *(_public(pub, f"projection.benefits.{k}", wr.benefits[k]).text
               for k in ("birth", "illness", "death"))],
     })
