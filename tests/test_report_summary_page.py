@@ -340,3 +340,32 @@ def test_a_high_need_area_near_its_threshold_says_so_as_the_villages_table_does(
             seen[near] += 1
             assert part.endswith(near_tail) == near, (code, name, part, near)
     assert seen[True] and seen[False], seen  # both kinds were named somewhere
+
+
+def test_the_summary_names_the_areas_within_in_group_c_first(sample_store) -> None:
+    """An amphoe's one-page summary named only a high-need tambon outside group C, while its
+    four tambons of the first band were on page 3 alone (a reader review): the areas within in
+    group C come first, in the key findings' priority order, with their level-1 households."""
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.readiness import group_c_areas
+
+    seen = 0
+    for code in ("8015", "801501", "801502", "801503"):
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        page = rep.summary_page().text
+        pub = Publisher(rep, "summary_page")
+        listed = group_c_areas(rep, pub, 3)
+        kids = rep.children
+        in_c = [c for c, g in zip(kids["code"], kids["grade"], strict=True)
+                if g == "C" and pub.pattern.publishable(c)]
+        assert (listed is None) == (not in_c), (code, listed, in_c)
+        if listed is None:
+            continue
+        seen += 1
+        unit = rep.t(f"readiness.areas.{'village' if rep.level == 'tambon' else 'tambon'}")
+        assert rep.t("summary.group_c", areas=listed, areas_word=unit.capitalize()) in page
+        # in the key findings' order: the first one the findings name is the first here
+        found = " ".join(rep.key_findings().findings)
+        first = listed.split(" (")[0].split(",")[0]
+        assert first in found, (first, found)
+    assert seen, "the sample has a group C area below an amphoe or a tambon"

@@ -274,23 +274,57 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
     """
     if report.level not in ("tambon", "amphoe"):
         return None
-    t = report.t
-    if kids is None:
-        kids = in_published_order(report, report.children.reset_index(drop=True),
-                                  report.households, CHILD_COLUMN[report.level])
-        kids = kids[[pub.pattern.publishable(c) for c in kids["code"]]]
+    kids = _published_children(report, pub) if kids is None else kids
     # graded, outside C (an area without a grade, for want of its village form, may be C)
     high = kids[(kids["need"] == "high") & kids["grade"].notna() & (kids["grade"] != "C")]
-    if high.empty:
+    return _named_with_level1(report, pub, high, limit, need_named=True)
+
+
+def group_c_areas(report: AreaContext, pub: Publisher, limit: int,
+                  kids: pd.DataFrame | None = None) -> str | None:
+    """Name the areas one level down in group C, in priority order, with their level-1 shares.
+
+    The areas to strengthen first, as the key findings name them, each with its level-1
+    share and households where the levels table prints them (a name alone left a support team
+    without a size to plan by; a reader review of an amphoe's one-page summary, which named
+    only a high-need tambon outside C). As :func:`high_need_outside_c` otherwise; a hidden
+    share leaves the name alone.
+    """
+    if report.level not in ("tambon", "amphoe"):
         return None
-    _small, hid, shares = published_level1(pub, high, report.households,
+    kids = _published_children(report, pub) if kids is None else kids
+    return _named_with_level1(report, pub, kids[kids["grade"] == "C"], limit, need_named=False)
+
+
+def _published_children(report: AreaContext, pub: Publisher) -> pd.DataFrame:
+    """Return the areas one level down, publishable, in published priority order."""
+    kids = in_published_order(report, report.children.reset_index(drop=True),
+                              report.households, CHILD_COLUMN[report.level])
+    return kids[[pub.pattern.publishable(c) for c in kids["code"]]]
+
+
+def _named_with_level1(report: AreaContext, pub: Publisher, rows: pd.DataFrame, limit: int,
+                       need_named: bool) -> str | None:
+    """Name ``rows`` (areas one level down) with their level-1 shares and households.
+
+    ``need_named``: the list names their need (high need outside C), so an area whose need is
+    hidden is left out and one near its threshold says so; otherwise (group C) every area is
+    named, with its share where published.
+    """
+    if rows.empty:
+        return None
+    t = report.t
+    _small, hid, shares = published_level1(pub, rows, report.households,
                                            CHILD_COLUMN[report.level], with_ci=False)
-    hid = need_hidden(pub, high["code"], hid)
+    if need_named:
+        hid = need_hidden(pub, rows["code"], hid)
     # a need near its threshold says so, as the villages' table prints it ("สูง (ใกล้เกณฑ์)"),
     # where the summary named it bare beside one the table marked (a reader review)
-    near = high["need_near_threshold"].fillna(False).astype(bool)
-    listed = [(c, sh, nr) for c, sh, h, nr in zip(high["code"], shares, hid, near, strict=True)
-              if not h]
+    near = rows["need_near_threshold"].fillna(False).astype(bool) if need_named \
+        else pd.Series(False, index=rows.index)
+    listed = [(c, sh, h, nr) for c, sh, h, nr in zip(rows["code"], shares, hid, near,
+                                                    strict=True)
+              if not (need_named and h)]
     named = listed[:limit + (len(listed) == limit + 1)]
     if not named:
         return None
@@ -306,10 +340,13 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
             else None
         return "" if shown is None or shown.hidden else t("find.level1_count", count=shown.text)
 
-    names = ", ".join(
-        f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)}{count(c)}"
-        f"{t('find.near_suffix') if nr else ''})"
-        for c, sh, nr in named)
+    def one(c: str, sh: Shown, h: bool, nr: bool) -> str:
+        if h or sh.value is None:  # group C with its share hidden: the name alone
+            return report.child_name(c)
+        return (f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)}{count(c)}"
+                f"{t('find.near_suffix') if nr else ''})")
+
+    names = ", ".join(one(*x) for x in named)
     if len(listed) > len(named):
         names += t("find.priority_more", more=len(listed) - len(named), unit=unit)
     return names

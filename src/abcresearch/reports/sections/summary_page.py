@@ -47,6 +47,7 @@ from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import flag_text, flags
 from abcresearch.reports.sections.readiness import (
     grade_text,
+    group_c_areas,
     hidden_indicators,
     high_need_outside_c,
     mask_figures,
@@ -328,6 +329,14 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                     if has_ci else "")
     # the villages (tambons) of high need outside group C, beside the area's own level-1 line:
     # the box above speaks of the area as a whole (a reader review)
+    # the areas within in group C first (to strengthen first, in priority order): the page
+    # named only a high-need area outside C while an amphoe's four first-band tambons were on
+    # page 3 alone (a reader review)
+    in_c = group_c_areas(report, ledger, 3)
+    c_text = ""
+    if in_c is not None:
+        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+        c_text = t("summary.group_c", areas=in_c, areas_word=unit.capitalize())
     high = high_need_outside_c(report, ledger, 3)
     high_text = ""
     if high is not None:
@@ -427,7 +436,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         lift_title = ""
     # a group set by rules nobody has reviewed yet is a draft, and the page says so once
     draft = t("summary.grade_draft") if graded and not rules.verified else ""
-    facts = [x for x in (l1_text, high_text, cov_text, prog_text, draft) if x]
+    facts = [x for x in (l1_text, c_text, high_text, cov_text, prog_text, draft) if x]
     forum_line = t("summary.forum", date=forum_text or "………………………………")
     md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]
     md += reasons[:1] + ([f"**{need_line}**"] if need_line else []) + reasons[1:]
