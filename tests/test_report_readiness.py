@@ -692,3 +692,23 @@ def test_a_grade_reason_records_only_the_left_out_counts_it_can_speak_of(sample_
     published_reason(pub, row, rep.area.code, rep, gr)
     assert [(e.name, e.text) for e in pub.entries if e.name.endswith("_unanswered")] == [
         ("forums_year_unanswered", "1")]
+
+
+def test_an_amphoes_chart_names_its_tambons(sample_store) -> None:
+    """An amphoe's need x readiness chart drew its tambons unnamed: the officer could not tell
+    which point was which (a reader review). Each drawn point has its tambon's name."""
+    import matplotlib.pyplot as plt
+
+    from abcresearch.survey.areas import get_area
+
+    rep = AreaReport.load("8015", 2549, store=sample_store)
+    res = rep.readiness()
+    ax = res.figures[0].figure.axes[0]
+    texts = {x.get_text() for x in ax.texts}
+    pts = res.details["points"]
+    drawn = [c for c, h in zip(rep.children["code"], pts["estimate"].isna(), strict=True)
+             if not h]
+    assert drawn
+    for code in drawn:
+        assert get_area(str(code)).name_th in texts, (code, texts)
+    plt.close(ax.figure)

@@ -390,6 +390,17 @@ def _points(report: AreaContext | ProvinceContext, rows: pd.DataFrame, hidden: n
     return pts
 
 
+def _plain_name(code: str, lang: str) -> str:
+    """Return an area's name without its level's word ("ท่าวัง", "Tha Wang"), else its code."""
+    from abcresearch.survey.areas import get_area
+
+    try:
+        area = get_area(code)
+    except Exception:  # an unknown code is shown as is
+        return code
+    return str(area.name_th if lang == "th" else area.name_en)
+
+
 def _chart(report: AreaContext | ProvinceContext, rules: GradeRules, pts: pd.DataFrame) -> Any:
     t = report.t
     share_rule = next((c for c in rules.need_rules[0].get("any", rules.need_rules[0].get(
@@ -968,7 +979,13 @@ def readiness(report: AreaContext) -> SectionResult:
     names = [report.child_name(c) for c in rows["code"]]
     short = [n.split(" ")[0] + " " + n.split(" ")[1] if child == "village" and " " in n else ""
              for n in names]
-    pts = _points(report, rows, hidden, small, short if child == "village" else None, shares)
+    if child == "tambon" and report.level == "amphoe":
+        # an amphoe's tambons by their names alone ("ท่าวัง"): unnamed points left the officer
+        # unable to tell which tambon is which (a reader review); the province's 170 stay
+        # unnamed (the ranking table names them)
+        short = [_plain_name(str(c), report.lang) for c in rows["code"]]
+    pts = _points(report, rows, hidden, small,
+                  short if child == "village" or report.level == "amphoe" else None, shares)
     areas = t(f"readiness.areas.{child}")
     if pts["estimate"].notna().any():
         ax = _chart(report, rules, pts)
