@@ -821,3 +821,26 @@ def test_areas_command_shows_what_each_round_surveyed(rollout, capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("Round 2551: 1 amphoe with households")
     assert "Other rounds in the store: 2549, 2550" in out
+
+
+@pytest.mark.parametrize("survey_round", [2549, 2550])
+def test_the_rankings_level1_households_are_each_tambons_own(rollout, survey_round) -> None:
+    """The province's ranking gave shares and the sample's households only, which read as the
+    tambon's size (a reader review): it gives each tambon's households at level 1 as the
+    tambon's own levels table prints them, calibrated to the frame in a round that samples
+    villages as that report's counts are."""
+    store, _ = rollout
+    rank = ProvinceReport.load("80", survey_round, store=store).tambon_ranking()
+    shown = rank.tables[0].data.set_index(label("col.tambon", "th"))
+    col = label("col.level1_households", "th")
+    checked = 0
+    for code in ("801501", "801502", "801503"):
+        rep = AreaReport.load(code, survey_round, store=store)
+        name = rep.area_name().removeprefix("ตำบล")
+        if name not in shown.index:
+            continue
+        levels = rep.levels_and_tracks().tables[0].data
+        own = levels.iloc[-1][label("col.level1", "th")]
+        assert shown.loc[name, col] == own, (code, shown.loc[name, col], own)
+        checked += 1
+    assert checked

@@ -349,6 +349,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                                                                      strict=True)]
     hidden = need_hidden(pub, codes, share_hidden)
     marks = need_markers(report, pub, codes, small, shares)
+    level1 = _level1_households(report, pub, codes, small)
     shown = pd.DataFrame({
         t("readiness.col.band"): [mk if h else ("" if pd.isna(b) else int(b))
                                   for b, h, mk in zip(tt["priority_band"], hidden, marks,
@@ -360,6 +361,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                                       for v, sm in zip(n, small, strict=True)],
         t("col.share_level1"): [marker(thr) if sm else sh.text
                                 for sh, sm in zip(shares, small, strict=True)],
+        t("col.level1_households"): level1,
         "M0": [marker(thr) if sm else m.text for m, sm in zip(m0, small, strict=True)],
         t("readiness.col.need"): [
             mk if h else need_text(t, rules, report.lang, nd, nr, short=True)
@@ -377,6 +379,36 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                  if any(hidden) else ""),
               decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt, published=tuple(pub.entries))
+
+
+def _level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,
+                       small: np.ndarray) -> list[str]:
+    """Each tambon's households at level 1 as its own report's levels table prints them.
+
+    The size a support team is sent by (the ranking gave shares and the sample's households
+    only, which read as the tambon's size; a reader review): the weighted count of its
+    households at level 1, calibrated to its frame's households where its report's counts are
+    (:func:`~abcresearch.reports.context.calibrated_total`), through the one disclosure step
+    (:meth:`Publisher.weighted`, rounded and hidden as that table does).
+    """
+    from abcresearch.reports import estimates
+    from abcresearch.reports.context import calibrated_total
+    from abcresearch.reports.disclosure import report_categories
+
+    hh = report.households
+    totals = None
+    if calibrated_total(report.analysis, report.province.code, hh) is not None:
+        a = report.analysis.areas.set_index("area_code")["households_in_surveyed_strata"]
+        totals = a.astype("float64").reindex(hh["tambon_code"].dropna().astype(str).unique())
+    w, _ = estimates.weighted_counts(hh, report_categories(report)["overall_level"],
+                                     "tambon_code", totals)
+    w.index = w.index.astype(str)
+    out = []
+    for code, sm in zip(codes, small, strict=True):
+        value = float(w.loc[code, "1"]) if code in w.index and "1" in w.columns else np.nan
+        out.append(marker(report.threshold) if sm or not np.isfinite(value)
+                   else pub.weighted("overall_level", code, ["1"], value).text)
+    return out
 
 
 def rules_vs_typology(report: ProvinceContext) -> SectionResult:
