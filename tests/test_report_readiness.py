@@ -713,3 +713,16 @@ def test_an_amphoes_chart_names_its_tambons(sample_store) -> None:
     for code in drawn:
         assert get_area(str(code)).name_th in texts, (code, texts)
     plt.close(ax.figure)
+
+
+def test_the_readiness_notes_say_when_need_is_high(sample_store) -> None:
+    """The notes named the share at level 1 and M0 "shown beside", and the reasons one
+    threshold each: a reader could not tell that either one makes need high (a reader
+    review). The rule is said once, from the need rules."""
+    from abcresearch.reports.sections.readiness import readiness_table_notes
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    notes = readiness_table_notes(rep.t, load_grade_rules(), "th")
+    assert "ร้อยละครัวเรือนระดับ 1 ตั้งแต่ 40 หรือดัชนีความยากจนหลายมิติ (M0) ตั้งแต่ 0.38" in notes
+    assert notes in rep.villages().tables[0].notes

@@ -118,7 +118,32 @@ def readiness_table_notes(t: Callable[..., str], rules: GradeRules, lang: str) -
     report explained band 1 only and named no step (a reader review).
     """
     return t("readiness.villages.notes", legend=grade_legend_text(t, rules, lang),
-             bands=band_key_text(t, rules, lang), steps=step_key_text(t))
+             bands=band_key_text(t, rules, lang), steps=step_key_text(t),
+             need_rule=need_rule_text(t, rules, lang))
+
+
+def need_rule_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
+    """Say when need is high, from the need rules ("ร้อยละครัวเรือนระดับ 1 ตั้งแต่ 40 หรือ M0 ตั้งแต่ 0.38").
+
+    The first need class's conditions joined by "or" (``any``) or "and" (``all``); a share is
+    written as a percentage. The tables named the share and M0 without the rule that reads
+    them, while the reasons named one threshold each (a reader review).
+    """
+    from abcresearch.scoring.grade_rules import indicator_label
+
+    if not rules.need_rules:
+        return ""
+    first = rules.need_rules[0]
+    mode = "any" if "any" in first else "all"
+    parts = []
+    for c in first.get(mode, ()):
+        share = c["indicator"].startswith("share_")
+        value = HalfUp(float(c["value"]), 100 if share else 1)
+        op = {">=": "ge", ">": "gt", "<=": "le", "<": "lt"}[c["op"]]
+        parts.append(t(f"readiness.need_rule.{op}{'_pct' if share else ''}",
+                       indicator=indicator_label(c["indicator"], lang),
+                       value=f"{value:.0f}" if share else f"{value:g}"))
+    return t(f"readiness.need_rule.{mode}").join(parts)
 
 
 def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
