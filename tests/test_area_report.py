@@ -323,6 +323,7 @@ def test_share_next_to_a_hidden_level1_cell_is_hidden(sample_store) -> None:
 
 
 def test_amphoe_organisations_sum_their_villages(sample_store) -> None:
+    from abcresearch.labels import HalfUp
     from abcresearch.store import read as data
 
     report = AreaReport.load("8015", 2549, store=sample_store)
@@ -331,6 +332,17 @@ def test_amphoe_organisations_sum_their_villages(sample_store) -> None:
     expected = vil.groupby(vil["village_code"].str.slice(0, 6))["vil_households"].sum()
     assert shown.iloc[:, 1].astype(float).tolist() == expected.astype(float).tolist()
     assert shown.iloc[:, 0].tolist() == ["ตำบลขนอม", "ตำบลควนทอง", "ตำบลท้องเนียน"]
+    # the master plans and process steps its caption names, per tambon (it had neither, and
+    # repeated the welfare section's figures; a reader review)
+    t = report.t
+    tambon = vil["village_code"].str.slice(0, 6)
+    plans = vil["vil_master_plan"].eq("yes").groupby(tambon).sum()
+    size = vil.groupby(tambon).size()
+    assert shown[t("org.col.plans")].tolist() == [
+        t("org.plans_of", k=int(plans[c]), n=int(size[c])) for c in size.index]
+    steps = pd.to_numeric(vil["vil_process_step"]).groupby(tambon).mean()
+    assert shown[t("org.col.step_mean")].tolist() == [float(f"{HalfUp(v):.1f}") for v in steps]
+    assert t("col.welfare") not in shown.columns
 
 
 def test_organisations_keep_a_column_without_figures_on_the_right(sample_store) -> None:

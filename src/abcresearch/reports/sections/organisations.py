@@ -21,6 +21,9 @@ __all__ = ["organisations", "step_label"]
 _SUMMED = ["vil_households", "vil_groups", "vil_welfare_members", "vil_welfare_money",
            "vil_village_fund_money"]
 _KEYS = ["col.households", "col.groups", "col.welfare", "col.welfare_money", "col.village_fund"]
+#: An amphoe's table sums these per tambon (the welfare fund's are the welfare section's).
+_AMPHOE_SUMMED = ["vil_households", "vil_groups", "vil_village_fund_money"]
+_AMPHOE_KEYS = ["col.households", "col.groups", "col.village_fund"]
 
 
 def step_label(report: AreaContext, step: object) -> str:
@@ -45,21 +48,48 @@ def organisations(report: AreaContext) -> SectionResult:
     out.heading("section.organisations")
     vil = report.village_forms.sort_values("village_code").reset_index(drop=True)
 
-    def num(name: str, value: SupportsFloat | None) -> str:
+    def num(name: str, value: SupportsFloat | None, kind: str = "count") -> str:
         if value is None or pd.isna(value):
             return "–"
-        return pub.public(name, float(value)).text
+        return pub.public(name, float(value), kind).text
 
     if report.level == "amphoe":
         # a tambon's total is its villages' sum only where every village's form has the figure:
-        # a figure left blank at ingest (unusable, the rest of the form kept) would add as 0
-        by = vil[_SUMMED].astype(float).groupby(vil["village_code"].str.slice(0, 6).to_numpy(),
-                                                sort=True)
+        # a figure left blank at ingest (unusable, the rest of the form kept) would add as 0.
+        # The welfare fund's members and money are the welfare section's table; here the
+        # master plans and process steps the caption names (the amphoe's table had neither,
+        # and repeated the welfare figures; a reader review)
+        tambon = vil["village_code"].str.slice(0, 6).to_numpy()
+        by = vil[_AMPHOE_SUMMED].astype(float).groupby(tambon, sort=True)
         agg = by.sum().where(by.count() == by.size().to_numpy()[:, None])
         shown = pd.DataFrame({t("col.tambon"): [report.child_name(c) for c in agg.index]})
-        for col, key in zip(_SUMMED, _KEYS, strict=True):
+        for col, key in zip(_AMPHOE_SUMMED, _AMPHOE_KEYS, strict=True):
             shown[t(key)] = [num(col, v) for v in agg[col]]
-        notes = t("org.notes.blank_tambon") if agg.isna().to_numpy().any() else None
+        plan = vil["vil_master_plan"].astype("string").str.strip().str.lower()
+        plans = pd.DataFrame({"has": plan.eq("yes").fillna(False), "known": plan.notna()}
+                             ).groupby(tambon, sort=True).sum()
+        size = vil.groupby(tambon, sort=True).size()
+        shown[t("org.col.plans")] = [
+            t("org.plans_of", k=pub.public("villages_with_master_plan", int(plans.loc[c, "has"]),
+                                           area=str(c)).text,
+              n=pub.public("villages_with_form", int(size[c]), area=str(c)).text)
+            + ("" if plans.loc[c, "known"] == size[c] else "*") for c in agg.index]
+        # a mean over every village's form, as the sums: none where one left the figure blank
+        means = vil[["vil_process_step", "vil_forums_year"]].apply(
+            pd.to_numeric, errors="coerce").groupby(tambon, sort=True)
+        mean = means.mean().where(means.count() == means.size().to_numpy()[:, None])
+        steps, forums = mean["vil_process_step"], mean["vil_forums_year"]
+        # a mean to one decimal (a score's digits): "3" for 2.5 read as step 3 reached
+        shown[t("org.col.step_mean")] = [num("process_step (villages' mean)", steps.get(c),
+                                             "score") for c in agg.index]
+        shown[t("org.col.forums_mean")] = [num("vil_forums_year (villages' mean)",
+                                               forums.get(c), "score") for c in agg.index]
+        notes = f"{t('org.notes.amphoe')} · {t('org.steps')}: " + " · ".join(
+            f"{k} = {step_label(report, k)}" for k in range(0, 7))
+        if agg.isna().to_numpy().any() or mean.isna().to_numpy().any():
+            notes += " · " + t("org.notes.blank_tambon")
+        if (plans["known"] < size).any():
+            notes += " · " + t("org.notes.plan_unknown")
     else:
         shown = pd.DataFrame({t("col.village"): [report.child_name(c)
                                                   for c in vil["village_code"]]})
