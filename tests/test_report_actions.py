@@ -605,3 +605,31 @@ def test_a_count_rule_that_one_answer_fails_says_that_answer() -> None:
     assert A.rule_text(training, Words("en"), "en") == "the answer is 0"
     # fails below 3: 0, 1 and 2 fail
     assert A.rule_text(replace(training, number=3), words, "th") == "ตอบน้อยกว่า 3"
+
+
+def test_a_farm_land_item_in_a_municipality_says_what_it_counts(sample_store,
+                                                                monkeypatch) -> None:
+    """Amphoe Mueang's reports proposed finding farm land (ส.ป.ก.) for city households that
+    rent their homes (a reader review): in a tambon within a municipality, an item with an
+    urban note says it beside its actions; elsewhere it does not."""
+    from dataclasses import replace
+
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.sections import welfare as W
+
+    rules = R.load_action_rules()
+    noted = [r.item for r in rules.items if r.urban_note]
+    assert noted == ["phy_land_tenure"]
+    # a rules file listing the noted item alone, so that it is the one chosen
+    only = replace(rules, items=tuple(r for r in rules.items if r.item in noted))
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    note = rules.item("phy_land_tenure").urban_note["th"]
+    assert not A.in_municipality(rep)
+    assert note not in rep.what_to_do(rules=only).tables[1].as_markdown()
+    town = replace(W.load_welfare_rules(), municipality=frozenset({"801501"}))
+    monkeypatch.setattr(W, "load_welfare_rules", lambda path=None: town)
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    assert A.in_municipality(rep)
+    res = rep.what_to_do(rules=only)
+    assert res.details["selected"] == ("phy_land_tenure",)
+    assert note in res.tables[1].as_markdown()

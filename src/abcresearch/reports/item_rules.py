@@ -88,6 +88,9 @@ class ItemRule:
     value_labels : mapping
         ``{choice: {"th", "en"}}``: the instrument's labels of the choices in ``values``, read
         with the rules (so writing a rule needs no second reading of the form).
+    urban_note : mapping or None
+        ``{"th", "en"}``: said beside the item's actions in an area within a municipality,
+        where the item may not mean what it means in a village (farm land of one's own).
     """
 
     item: str
@@ -104,6 +107,7 @@ class ItemRule:
     relevant_question: str | None = None
     relevant_value: str | None = None
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    urban_note: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,8 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
                                           f"({', '.join(sorted(agencies))})")
             acts[p] = Action(agency=agency, th=texts["th"], en=texts["en"])
         rq = q["relevant_question"]
+        urban = entry.get("urban_note")
+        urban_note = _texts(pr, f"{w}.urban_note", urban) if urban is not None else None
         items.append(ItemRule(
             item=name, capital=str(q["capital"]), kind=str(kind), values=values, number=number,
             if_not_asked=ask, text=_texts(pr, f"{w}.text", entry.get("text")), actions=acts,
@@ -257,7 +263,7 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             list_name=None if pd.isna(q["list_name"]) else str(q["list_name"]),
             relevant_question=None if pd.isna(rq) else str(rq),
             relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"]),
-            value_labels=value_labels))
+            value_labels=value_labels, urban_note=urban_note))
     if not items and not pr:
         pr.add("items", "must list at least one item")
     min_share = _share(pr, raw, "min_share")

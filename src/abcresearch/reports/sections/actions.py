@@ -54,6 +54,7 @@ __all__ = [
     "area_item_shares",
     "clear_differences",
     "households_failing",
+    "in_municipality",
     "item_gap",
     "item_share",
     "item_shares_over",
@@ -501,6 +502,19 @@ def agency_legend(rules: ActionRules, agencies: Iterable[str], lang: str) -> str
                      if rules.agency(a, lang, True) != rules.agency(a, lang))
 
 
+def in_municipality(report: AreaContext) -> bool:
+    """Whether a tambon or village report's tambon lies within a municipality (no TAO).
+
+    From ``params/welfare.yaml`` (``local_government``), the one list of the programme's
+    municipal tambons; an amphoe or the province is not one.
+    """
+    from abcresearch.reports.sections.welfare import has_tao, load_welfare_rules
+
+    if report.level not in ("tambon", "village"):
+        return False
+    return not has_tao(report.area.code[:6], load_welfare_rules())
+
+
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                rules: str | Path | ActionRules | None = None) -> SectionResult:
     """Build the "what to do" page.
@@ -540,6 +554,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     pub = Publisher(report, "what_to_do")
     code, province = report.area.code, report.area.code[:2]
+    urban = in_municipality(report)
     households = area_households(report)
     rows, acts, trace = [], [], []
     for item in chosen:
@@ -576,6 +591,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         # is "about the province's" (91 against 92 read as "already better", a reader review)
         note = (t("actions.better", share=area_share.text) if below and clear
                 else t("actions.similar") if below else "")
+        if urban and r.urban_note:  # an item that may not mean in town what it does in a village
+            note = f"{note} · {r.urban_note[lang]}" if note else r.urban_note[lang]
         acts.append({
             t("actions.col.item"): with_aside(what, note),
             # the lead agency after the action, "· พอช." after an action's own bracket
