@@ -820,6 +820,15 @@ def test_a_number_short_of_a_rules_threshold_never_prints_reaching_it(monkeypatc
     # another share (not an indicator of the rules) rounds as ever
     other = pub.share("80010103", (("overall_level", "2"),), LEVELS, 0.3977)
     assert other.text == "40"
+    # exactly 40% in floating point (4 of 10 households at weight 1.7: 6.8 / 17 is
+    # 0.39999999999999997) is at the threshold, as the rules compare it: "40", not "39.999"
+    # (a code review)
+    at = pub.share("80010103", LEVEL1, LEVELS, 6.8 / 17, 0.3, 6.8 / 17)
+    assert (at.text, at.high) == ("40", "40")
+    from abcresearch.scoring.grade_rules import condition_holds
+
+    assert condition_holds([6.8 / 17], ">=", 0.40)[0]
+    assert not condition_holds([0.3999999], ">=", 0.40)[0]
 
 
 @settings(max_examples=300, deadline=None)
@@ -831,4 +840,4 @@ def test_a_share_of_level_1_is_written_on_its_side_and_within_its_bounds(value) 
     entry = pub.entries[-1]
     lo, hi = entry.bounds
     assert lo <= value <= hi
-    assert (shown.value >= 0.40) == (value >= 0.40)
+    assert (shown.value >= 0.40) == (round(value, 12) >= 0.40)  # as the rules compare

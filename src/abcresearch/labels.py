@@ -130,7 +130,8 @@ class HalfUpBelow(HalfUp):
 
     def __format__(self, spec: str) -> str:
         m = _FIXED_SPEC.fullmatch(spec)
-        if m is None or not self._base < self._limit:
+        # compared as the grade rules compare (12 decimals): 6.8/17 is at a limit of 0.4
+        if m is None or not round(self._base, 12) < self._limit:
             return super().__format__(spec)
         factor = Decimal(repr(self._scale)) * (100 if m[3] == "%" else 1)
         limit = Decimal(repr(self._limit)) * factor

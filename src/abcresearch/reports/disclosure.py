@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.reports.render.display import format_number
+from abcresearch.scoring.grade_rules import SNAP_DECIMALS
 
 
 def marker(threshold: int = 5) -> str:
@@ -1952,6 +1953,7 @@ class Publisher:
             return text, printed, (printed - unit / 2 - eps, printed + unit / 2 + eps)
 
         def side(x: float, cut: float, upper_has_it: bool) -> bool:
+            x = round(x, SNAP_DECIMALS)  # as the grade rules compare: 6.8/17 is at 0.4
             return x >= cut if upper_has_it else x > cut
 
         for extra in range(4 if cuts and np.isfinite(value) else 1):
@@ -1960,7 +1962,9 @@ class Publisher:
             if all(side(printed, c, u) == side(value, c, u) for c, u in cuts):
                 lo, hi = _bounds(printed, d + extra, scale)
                 for c, u in cuts:  # a reader who knows the rule knows the side too
-                    lo, hi = (max(lo, c), hi) if side(printed, c, u) else (lo, min(hi, c))
+                    eps = 1e-9 * max(1.0, abs(c))
+                    lo, hi = ((max(lo, c - eps), hi) if side(printed, c, u)
+                              else (lo, min(hi, c + eps)))
                 return text, printed, (lo, hi)
         # still on the other side with three more decimals: towards the value's own side
         step = 10.0 ** (-(d + 3)) / scale

@@ -25,7 +25,8 @@ from abcresearch import params
 from abcresearch.labels import HalfUp, HalfUpBelow, labels
 from abcresearch.params import Problems, unknown_keys
 
-__all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "GradeRules",
+__all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "SNAP_DECIMALS",
+           "GradeRules",
            "apply_rules", "condition_holds", "grade_rules_from_mapping", "load_grade_rules",
            "need_classes", "priority_bands", "priority_rank", "undecided_by_missing"]
 
@@ -342,7 +343,7 @@ def load_grade_rules(path: str | Path | GradeRules | None = None) -> GradeRules:
 def _fmt(template: str, value: float, threshold: float, indicator: str) -> str:
     # numbers written half up, as every printed number (a share scaled to percent in decimal);
     # a value short of its threshold never reads as reaching it ("34.9 (below 35)", not 35.0)
-    below = value < threshold
+    below = round(value, SNAP_DECIMALS) < threshold
     return template.format(
         value=HalfUpBelow(value, threshold) if below else HalfUp(value),
         threshold=HalfUp(threshold),
@@ -360,9 +361,18 @@ def indicator_label(name: str, lang: str = "th") -> str:
     return table[key][lang] if key in table else name
 
 
+#: Decimals an indicator is compared at: a weighted share of exactly 40% computed as
+#: 6.8 / 17 is 0.39999999999999997, and met ">= 0.40" nowhere but on paper.
+SNAP_DECIMALS = 12
+
+
 def condition_holds(x: np.ndarray, op: str, value: float) -> np.ndarray:
-    """Where ``x op value`` holds (never where ``x`` is missing)."""
-    x = np.asarray(x, dtype=float)
+    """Where ``x op value`` holds (never where ``x`` is missing).
+
+    ``x`` is compared at :data:`SNAP_DECIMALS` decimals, so that floating-point noise does
+    not put a value exactly at a threshold on its other side.
+    """
+    x = np.round(np.asarray(x, dtype=float), SNAP_DECIMALS)
     filled = np.nan_to_num(x, nan=np.inf if op in ("<", "<=") else -np.inf)
     return OPS[op](filled, value) & ~np.isnan(x)
 

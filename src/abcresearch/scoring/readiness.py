@@ -24,6 +24,7 @@ import pandas as pd
 from abcresearch.labels import HalfUp, HalfUpBelow, label, labels
 from abcresearch.scoring.grade_rules import (
     SAMPLED_INDICATORS,
+    SNAP_DECIMALS,
     GradeRules,
     condition_holds,
     indicator_label,
@@ -218,7 +219,7 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         gap = abs(t - v) if not np.isnan(v) else float("nan")
         direction = "up" if op in (">=", ">") else "down"
         # short of a threshold it must reach: never written as reaching it ("from 34.9")
-        short = direction == "up" and v < t
+        short = direction == "up" and round(v, SNAP_DECIMALS) < t
         fields: dict[str, Any] = {
             "value": HalfUpBelow(v, t) if short else HalfUp(v), "threshold": HalfUp(t),
             "gap": HalfUp(gap), "value_pct": HalfUpBelow(v, t, 100) if short else HalfUp(v, 100),
