@@ -827,6 +827,11 @@ def test_a_number_short_of_a_rules_threshold_never_prints_reaching_it(monkeypatc
     assert (at.text, at.high) == ("40", "40")
     from abcresearch.scoring.grade_rules import condition_holds
 
+    # a village-form mean (an amphoe's tambons: the villages' mean process step) beside the
+    # rules' "step 4": 3.96 is not "4.0"; 1.96 under "below step 2" is not "2.0"
+    assert pub.public("step", 3.96, "score", indicator="process_step").text == "3.96"
+    assert pub.public("step", 1.96, "score", indicator="process_step").text == "1.96"
+    assert pub.public("step", 3.94, "score", indicator="process_step").text == "3.9"
     assert condition_holds([6.8 / 17], ">=", 0.40)[0]
     assert not condition_holds([0.3999999], ">=", 0.40)[0]
 

@@ -2269,12 +2269,20 @@ class Publisher:
             self.record(m.group(), name, area)
         return text
 
-    def public(self, name: str, value: float, kind: str = "count", area: str = "") -> Shown:
-        """Return a number not about households (village forms, rules, years): shown as is."""
+    def public(self, name: str, value: float, kind: str = "count", area: str = "",
+               indicator: str | None = None) -> Shown:
+        """Return a number not about households (village forms, rules, years): shown as is.
+
+        With ``indicator`` (a grade rule's, e.g. ``process_step``), a number of another kind
+        than ``count`` is written on its own side of that indicator's thresholds, as
+        :meth:`_printed` writes the rules' sampled indicators (a mean step of 3.96 is not
+        "4.0" beside "step 4 not reached").
+        """
         if kind == "count":
             text = format_number(value, 0)
             printed = float(text.replace(",", ""))
         else:
-            text, printed, _ = self._printed(kind, value)
+            text, printed, _ = self._printed(kind, value,
+                                             cuts=self._cuts(indicator) if indicator else ())
         self._add(Published(self.section, "public", area, text=text, value=printed, name=name))
         return Shown(text, printed)

@@ -48,10 +48,11 @@ def organisations(report: AreaContext) -> SectionResult:
     out.heading("section.organisations")
     vil = report.village_forms.sort_values("village_code").reset_index(drop=True)
 
-    def num(name: str, value: SupportsFloat | None, kind: str = "count") -> str:
+    def num(name: str, value: SupportsFloat | None, kind: str = "count",
+            indicator: str | None = None) -> str:
         if value is None or pd.isna(value):
             return "–"
-        return pub.public(name, float(value), kind).text
+        return pub.public(name, float(value), kind, indicator=indicator).text
 
     if report.level == "amphoe":
         # a tambon's total is its villages' sum only where every village's form has the figure:
@@ -74,21 +75,22 @@ def organisations(report: AreaContext) -> SectionResult:
                                            area=str(c)).text,
               n=pub.public("villages_with_form", int(size[c]), area=str(c)).text)
             + ("" if plans.loc[c, "known"] == size[c] else "*") for c in agg.index]
-        # a mean over every village's form, as the sums: none where one left the figure blank
+        # the villages' mean as the tambon's grade reads it (over the forms that answered, "*"
+        # where one did not), on its own side of the grade rules' thresholds
         means = vil[["vil_process_step", "vil_forums_year"]].apply(
             pd.to_numeric, errors="coerce").groupby(tambon, sort=True)
-        mean = means.mean().where(means.count() == means.size().to_numpy()[:, None])
-        steps, forums = mean["vil_process_step"], mean["vil_forums_year"]
+        mean, partial = means.mean(), means.count() < means.size().to_numpy()[:, None]
         # a mean to one decimal (a score's digits): "3" for 2.5 read as step 3 reached
-        shown[t("org.col.step_mean")] = [num("process_step (villages' mean)", steps.get(c),
-                                             "score") for c in agg.index]
-        shown[t("org.col.forums_mean")] = [num("vil_forums_year (villages' mean)",
-                                               forums.get(c), "score") for c in agg.index]
+        for col, key, indicator in (("vil_process_step", "org.col.step_mean", "process_step"),
+                                    ("vil_forums_year", "org.col.forums_mean", "forums_year")):
+            shown[t(key)] = [num(f"{col} (villages' mean)", mean.loc[c, col], "score",
+                                 indicator) + ("*" if partial.loc[c, col] else "")
+                             for c in agg.index]
         notes = f"{t('org.notes.amphoe')} · {t('org.steps')}: " + " · ".join(
             f"{k} = {step_label(report, k)}" for k in range(0, 7))
-        if agg.isna().to_numpy().any() or mean.isna().to_numpy().any():
+        if agg.isna().to_numpy().any():
             notes += " · " + t("org.notes.blank_tambon")
-        if (plans["known"] < size).any():
+        if (plans["known"] < size).any() or partial.to_numpy().any():
             notes += " · " + t("org.notes.plan_unknown")
     else:
         shown = pd.DataFrame({t("col.village"): [report.child_name(c)
