@@ -643,3 +643,34 @@ def test_a_farm_land_item_in_a_municipality_says_what_it_counts(sample_store,
     res = rep.what_to_do(rules=only)
     assert res.details["selected"] == ("phy_land_tenure",)
     assert note in res.tables[1].as_markdown()
+
+
+def test_the_summarys_first_actions_say_the_urban_note_too(sample_store, monkeypatch) -> None:
+    """The one-page summary proposed finding farm land for a municipal tambon's households
+    without the "what to do" page's caution (a code review): its first actions say it too,
+    in a municipality only."""
+    from dataclasses import replace
+
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.sections import welfare as W
+
+    real = A.area_item_shares
+
+    def land_first(report, rules=None):  # farm land clearly the tambon's widest gap
+        s = real(report, rules)
+        p = float(s.loc["phy_land_tenure", "province"])
+        hi = min(p + 0.35, 0.99)
+        s.loc["phy_land_tenure", ["estimate", "ci_low", "ci_high", "gap"]] = \
+            [hi - 0.05, hi - 0.1, hi, hi - 0.05 - p]
+        s.loc["phy_land_tenure", ["clear", "hidden"]] = [True, False]
+        return s
+
+    monkeypatch.setattr(A, "area_item_shares", land_first)
+    rules = R.load_action_rules()
+    caution = rules.item("phy_land_tenure").urban_note["th"]
+    page = AreaReport.load("801501", 2549, store=sample_store).summary_page().text
+    assert rules.item("phy_land_tenure").text["th"] in page and caution not in page
+    town = replace(W.load_welfare_rules(), municipality=frozenset({"801501"}))
+    monkeypatch.setattr(W, "load_welfare_rules", lambda path=None: town)
+    page = AreaReport.load("801501", 2549, store=sample_store).summary_page().text
+    assert caution in page

@@ -408,6 +408,13 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                                  ar.agency(ar.item(i).actions[p].agency, lang, True)),
                path=t(f"summary.path.{p}"))
              for i in lead for p in PATHS]
+    # in a municipality, an item that may not mean there what it means in a village says so
+    # under its actions, as the "what to do" page does (a code review: the page proposed
+    # finding farm land for city households without it)
+    if lead and actions_mod.in_municipality(report):
+        notes = {i: n for i in lead if (n := ar.item(i).urban_note)}
+        first += [t("summary.urban_note", what=ar.item(i).text[lang], note=n[lang])
+                  for i, n in notes.items()]
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
