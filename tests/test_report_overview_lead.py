@@ -132,7 +132,9 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
     k, m = int((near & is_high).sum()), int((near & ~is_high).sum())
     assert (rc["need_near_high"], rc["need_near_other"]) == (k, m)
     sentence = overview.t("lead.need", high=int(high.sum()), n=len(need),
-                          near=overview.t("lead.need_near", k=k, m=m, lo=int(high.sum()) - k,
+                          near=overview.t("lead.need_near" + ("" if k and m else "_high" if k
+                                                             else "_other"),
+                                          k=k, m=m, lo=int(high.sum()) - k,
                                           hi=int(high.sum()) + m) if k or m else "",
                           a=int(high.get("A", 0)), b=int(high.get("B", 0)),
                           c=int(high.get("C", 0)),

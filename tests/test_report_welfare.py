@@ -80,8 +80,9 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
         # the low case: its own members' path, savings and co-funding, the same payouts
         n_low = min(math.floor(n_low * (1 + g_low) + 0.5), pop)
         tao_low = tao if tao_years is None or year <= tao_years else 0
-        low = low + n_low * c_low + tao_low - math.floor(n_low * b + 0.5)
-        assert row[t("welfare.col.fund_low")] == pytest.approx(low, abs=0.5)
+        low = (low + math.floor(n_low * c_low + 0.5) + tao_low
+               - math.floor(n_low * b + 0.5))  # whole baht, halves up
+        assert row[t("welfare.col.fund_low")] == low
         n = min(math.floor(n * (1 + g) + 0.5), pop)
         contributions = n * c
         payouts = math.floor(n * b + 0.5)
@@ -207,6 +208,10 @@ def test_projection_formula(tambon) -> None:
     # ... and the TAO's 100,000 in its first year only (low_case.tao_years: 1)
     assert p.loc[1, "fund_low"] == p.loc[0, "fund_low"] + 100 * 182.5 - 1050
     assert p["tao_low"].tolist() == [100000] + [0] * 4
+    # an odd number of members saving 182.50 baht: whole baht, halves up (18,432.50 -> 18,433)
+    odd = W.projection(members=101, population=115, fund=1000.4, payout=10.5, tao_tambons=1,
+                       tambons=2, rules=rules, first_year=2550)
+    assert odd.loc[0, "fund_low"] == 1000 + 18433 + 100000 - 1061
     shares = [0.2, 0.5, 0.15, 0.1, 0.05]
     per_group, b = W.payout_per_member(shares, rules)
     assert per_group[0] == pytest.approx(0.06 * 300 + 0.0006 * 3000)
@@ -238,7 +243,7 @@ def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> 
     per_tambon = next(v for k, v in rows.items()
                       if k.startswith(t("welfare.cmp.per_tambon", villages="").split(" (")[0]))
     villages = funds.iloc[-1][t("welfare.col.villages")]
-    mean = villages / prov.details["tambons"]
+    mean = math.floor(10 * villages / prov.details["tambons"] + 0.5) / 10  # as printed
     assert t("welfare.cmp.per_tambon_scaled_mean", n=f"{mean:.1f}",
              amount=f"{math.floor(4000 * mean + 0.5):,}") in per_tambon, per_tambon
 

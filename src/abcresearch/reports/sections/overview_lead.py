@@ -185,8 +185,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         n_high = sum(int(v) for v in h.values())
         k, m = rc["need_near_high"], rc["need_near_other"]
         found.append(t("lead.need", high=n_high, n=rc["n_need"],
-                       near=t("lead.need_near", k=k, m=m, lo=n_high - k, hi=n_high + m)
-                       if k or m else "",
+                       near=t("lead.need_near" + ("" if k and m else "_high" if k
+                                                  else "_other"),
+                              k=k, m=m, lo=n_high - k, hi=n_high + m) if k or m else "",
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0)),
                        hidden=t("lead.need_hidden", k=left) if left > 0 else "",
                        ungraded=t("lead.need_ungraded", k=rc["ungraded"])

@@ -19,7 +19,7 @@ from abcresearch.labels import HalfUp
 from abcresearch.params import rules_fingerprint
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
-from abcresearch.reports.disclosure import Publisher, marker
+from abcresearch.reports.disclosure import NO_DATA, Publisher, marker
 from abcresearch.reports.formatting import scheme_version, with_aside
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
@@ -406,7 +406,7 @@ def _level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series
     out = []
     for code, sm in zip(codes, small, strict=True):
         value = float(w.loc[code, "1"]) if code in w.index and "1" in w.columns else np.nan
-        out.append(marker(report.threshold) if sm or not np.isfinite(value)
+        out.append(marker(report.threshold) if sm else NO_DATA if not np.isfinite(value)
                    else pub.weighted("overall_level", code, ["1"], value).text)
     return out
 

@@ -44,7 +44,7 @@ from abcresearch.scoring.indicators import UNANSWERED_OF
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_key_text", "band_text", "grade_legend_text", "grade_text", "group_type_choices",
-           "high_need_outside_c", "in_published_order",
+           "group_c_areas", "high_need_outside_c", "in_published_order", "need_rule_text",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
            "readiness_table_notes", "step_key_text",
@@ -125,24 +125,27 @@ def readiness_table_notes(t: Callable[..., str], rules: GradeRules, lang: str) -
 def need_rule_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
     """Say when need is high, from the need rules ("ร้อยละครัวเรือนระดับ 1 ตั้งแต่ 40 หรือ M0 ตั้งแต่ 0.38").
 
-    The first need class's conditions joined by "or" (``any``) or "and" (``all``); a share is
-    written as a percentage. The tables named the share and M0 without the rule that reads
-    them, while the reasons named one threshold each (a reader review).
+    The conditions of the first class of ``need_order`` (high) joined by "or" (``any``) or
+    "and" (``all``); a share is written as a percentage. The tables named the share and M0
+    without the rule that reads them, while the reasons named one threshold each (a reader
+    review).
     """
     from abcresearch.scoring.grade_rules import indicator_label
 
-    if not rules.need_rules:
+    high = rules.need_order[0] if rules.need_order else None
+    first = next((r for r in rules.need_rules if r.get("grade", r.get("class")) == high
+                  and ("any" in r or "all" in r)), None)
+    if first is None:
         return ""
-    first = rules.need_rules[0]
     mode = "any" if "any" in first else "all"
     parts = []
     for c in first.get(mode, ()):
         share = c["indicator"].startswith("share_")
-        value = HalfUp(float(c["value"]), 100 if share else 1)
+        value = float(c["value"]) * (100 if share else 1)
         op = {">=": "ge", ">": "gt", "<=": "le", "<": "lt"}[c["op"]]
         parts.append(t(f"readiness.need_rule.{op}{'_pct' if share else ''}",
                        indicator=indicator_label(c["indicator"], lang),
-                       value=f"{value:.0f}" if share else f"{value:g}"))
+                       value=f"{round(value, 9):g}"))  # 0.405 is 40.5, not 41
     return t(f"readiness.need_rule.{mode}").join(parts)
 
 
@@ -334,7 +337,7 @@ def _named_with_level1(report: AreaContext, pub: Publisher, rows: pd.DataFrame, 
 
     ``need_named``: the list names their need (high need outside C), so an area whose need is
     hidden is left out and one near its threshold says so; otherwise (group C) every area is
-    named, with its share where published.
+    named, with its share where published, and one whose group is near a threshold says so.
     """
     if rows.empty:
         return None
@@ -345,8 +348,10 @@ def _named_with_level1(report: AreaContext, pub: Publisher, rows: pd.DataFrame, 
         hid = need_hidden(pub, rows["code"], hid)
     # a need near its threshold says so, as the villages' table prints it ("สูง (ใกล้เกณฑ์)"),
     # where the summary named it bare beside one the table marked (a reader review)
-    near = rows["need_near_threshold"].fillna(False).astype(bool) if need_named \
-        else pd.Series(False, index=rows.index)
+    # ... and a group near its threshold, as the tables print "กลุ่ม C (ใกล้เกณฑ์)"
+    near = rows["need_near_threshold" if need_named else "near_threshold"].fillna(
+        False).astype(bool)
+    suffix = t("find.near_suffix" if need_named else "find.grade_near_suffix")
     listed = [(c, sh, h, nr) for c, sh, h, nr in zip(rows["code"], shares, hid, near,
                                                     strict=True)
               if not (need_named and h)]
@@ -369,7 +374,7 @@ def _named_with_level1(report: AreaContext, pub: Publisher, rows: pd.DataFrame, 
         if h or sh.value is None:  # group C with its share hidden: the name alone
             return report.child_name(c)
         return (f"{report.child_name(c)} ({t('find.level1_of', share=sh.text)}{count(c)}"
-                f"{t('find.near_suffix') if nr else ''})")
+                f"{suffix if nr else ''})")
 
     names = ", ".join(one(*x) for x in named)
     if len(listed) > len(named):

@@ -364,8 +364,11 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
         f = f + c + g - b
         n_low = min(_half_up(n_low * (1 + rules.low_growth)), int(population))
         g_low = g if rules.low_tao_years is None or t <= rules.low_tao_years else 0.0
-        f_low = (f_low + n_low * rules.contribution_per_day * rules.days_per_year
-                 * rules.low_saving_share + g_low - float(_half_up(n_low * payout)))
+        # savings in whole baht, as every amount ("money in baht, halves up"): 183 members
+        # saving 182.50 each are 33,397.50 baht
+        c_low = float(_half_up(n_low * rules.contribution_per_day * rules.days_per_year
+                               * rules.low_saving_share))
+        f_low = f_low + c_low + g_low - float(_half_up(n_low * payout))
         rows.append({"year": first_year + t - 1, "members": n, "contributions": c, "tao": g,
                      "payouts": b, "fund": f, "fund_msdhs": f + msdhs,
                      "members_low": n_low, "tao_low": g_low, "fund_low": f_low})
@@ -439,18 +442,20 @@ def _about(value: float) -> float:
     return float(_half_up(value / unit)) * unit
 
 
-def _partly_surveyed(report: Any, tambon_codes: Sequence[str]) -> set[str]:
-    """Return those of ``tambon_codes`` whose villages were not all surveyed this round.
+def _partly_surveyed(report: Any, forms: pd.Series) -> set[str]:
+    """Return the tambons whose village forms this round are fewer than their villages.
 
-    From the round's tambon table (``villages_surveyed`` against ``villages_total``); none
-    where the report has no round analysis (a census round surveys every village).
+    ``forms``: the forms received, by tambon code. A tambon whose villages were not all
+    surveyed, or one of whose surveyed villages sent no form (or had it rejected), has
+    villages whose money nobody knows. Against the round's tambon table (``villages_total``);
+    none where the report has no round analysis.
     """
     tb = getattr(getattr(report, "analysis", None), "tambons", None)
-    if tb is None or not {"villages_surveyed", "villages_total"} <= set(tb.columns):
+    if tb is None or "villages_total" not in tb.columns:
         return set()
-    codes = tb["tambon_code"].astype(str)
-    part = tb["villages_surveyed"] < tb["villages_total"]
-    return set(codes[part & codes.isin(list(tambon_codes))])
+    total = tb.set_index(tb["tambon_code"].astype(str))["villages_total"]
+    known = total.reindex(forms.index.astype(str))
+    return set(known.index[(forms.to_numpy() < known.to_numpy())])
 
 
 def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..., str],
@@ -475,13 +480,15 @@ def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..
                         n=plain("village_forms.villages", villages),
                         amount=baht("programme.per_village_today x village_forms.villages",
                                     pg["per_village_today"] * int(villages)))
-    mean = float(villages) / tambons
-    if abs(mean - pg["villages_per_tambon"]) < 0.05:  # as printed, to one decimal
+    # the mean as printed (one decimal, halves up), and the amount from it: "8.9 villages"
+    # beside 4,000 x 8.94 read as a slip (a code review)
+    mean = float(_half_up(10 * float(villages) / tambons)) / 10
+    if mean == pg["villages_per_tambon"]:
         return text
     return text + t("welfare.cmp.per_tambon_scaled_mean", n=plain(
-        "village_forms.villages / village_forms.tambons", mean, fmt=_ONE), amount=baht(
-        "programme.per_village_today x village_forms.villages / village_forms.tambons",
-        _half_up(pg["per_village_today"] * mean)))
+        "village_forms.villages / village_forms.tambons (to one decimal)", mean, fmt=_ONE),
+        amount=baht("programme.per_village_today x villages a tambon (as printed)",
+                    _half_up(pg["per_village_today"] * mean)))
 
 
 # ---------------------------------------------------------------------- data
@@ -848,7 +855,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # a tambon short of it whose villages were not all surveyed is not known to be short
     # either: its other villages may hold money ("ขาดอีก 35,690 บาท" budgets for a shortfall
     # the survey does not know of)
-    partly = money_of.size().index.isin(sorted(_partly_surveyed(report, tambon_codes)))
+    partly = money_of.size().index.isin(sorted(_partly_surveyed(report, money_of.size())))
     short_of = (known_money < pg["per_tambon_proposed"]).to_numpy()
     unknown_blank = short_of & money_blank.to_numpy()
     unknown_partial = short_of & partly & ~money_blank.to_numpy()
@@ -1070,8 +1077,10 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                     "g").text + "%",
             _public(pub, "projection.low_case: contribution_per_day x days_per_year x "
                     "saving_share", wr.low_contribution_per_year, _SATANG).text,
-            *([_public(pub, "projection.tao_cofunding_per_year x tambons with a TAO",
-                       wr.tao_cofunding_per_year * tao_tambons, _WHOLE, code).text]
+            *([_public(pub, "projection.tao_cofunding_per_year x tambons with a TAO"
+                       + (" (low case: none)" if wr.low_tao_years == 0 else ""),
+                       0 if wr.low_tao_years == 0 else wr.tao_cofunding_per_year * tao_tambons,
+                       _WHOLE, code).text]
               if low_tao else []),
             *(_public(pub, f"projection.benefits.{k}", wr.benefits[k]).text
               for k in ("birth", "illness", "death"))],
