@@ -64,7 +64,8 @@ def test_a_tambon_alone_in_its_store_is_not_compared_with_itself(alone: AreaRepo
     # the one-page summary: not "nothing clearly worse than the province"
     page = rep.summary_page().text
     assert rep.t("summary.alone") in page and rep.t("summary.first_alone") in page
-    assert rep.t("summary.gaps_none", gap="5") not in page
+    gap = f"{100 * todo.details['rules'].min_gap:g}"
+    assert rep.t("summary.gaps_none", gap=gap).split("(")[0] not in page
 
 
 def test_a_tambon_among_others_is_compared_with_the_province(sample_store) -> None:
