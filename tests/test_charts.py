@@ -527,3 +527,14 @@ def test_hidden_top_income_bands_are_one_open_band_of_the_rest() -> None:
     assert not [p for p in ax.patches if p.get_hatch()]
     assert "together" not in [t.get_text() for t in ax.texts]
     plt.close(ax.figure)
+
+
+def test_income_band_labels_hold_their_lower_edge_only() -> None:
+    """"10,000–20,000" beside "20,000–40,000" put the poverty line of 20,000 in both (a reader
+    review): a band holds its lower edge, and its label ends one baht below the next."""
+    from abcresearch.reports.sections.income import income_bands
+
+    edges = (0, 10000, 20000, 40000)
+    assert income_bands(edges, "th") == ["0–9,999", "10,000–19,999", "20,000–39,999",
+                                         "40,000+"]
+    assert income_bands((0, 2.5, 5), "en") == ["0–2.5", "2.5–5", "5+"]  # not whole: as is

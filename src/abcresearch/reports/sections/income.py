@@ -38,13 +38,23 @@ def poverty_published(report: AreaContext, pub: Publisher) -> Shown | None:
 
 
 def income_bands(bins: tuple[float, ...], lang: str) -> list[str]:
-    """Labels of the income bands, with thousands separators (``"10,000–20,000"``)."""
+    """Labels of the income bands, with thousands separators (``"10,000–19,999"``).
+
+    A band holds its lower edge and not its upper one (20,000 baht is in "20,000–39,999"):
+    "10,000–20,000" beside "20,000–40,000" left the poverty line of 20,000 in both (a reader
+    review). A whole-baht upper edge is written one baht less; another as it is.
+    """
+    def num(x: float) -> str:
+        return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
+
     out = []
     for i, lo in enumerate(bins):
         if i + 1 < len(bins):
-            out.append(f"{lo:,.0f}–{bins[i + 1]:,.0f}")
+            hi = bins[i + 1]
+            top = hi - 1 if float(hi).is_integer() and float(lo).is_integer() else hi
+            out.append(f"{num(lo)}–{num(top)}")
         else:
-            out.append(f"{lo:,.0f}+")
+            out.append(f"{num(lo)}+")
     return out
 
 
