@@ -234,6 +234,17 @@ def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> 
     assert prov.details["tambons"] == overview.households["tambon_code"].nunique()
     assert (prov.details["projection"]["tao"]
             == 100000 * prov.details["tao_tambons"]).all()
+    # the overview has no levels section: its membership-by-level table says what the levels
+    # are; a tambon's report has them in its own section
+    (table,) = [tb for tb in prov.tables if tb.caption == t("welfare.caption.reach")]
+    reach = table.notes
+    assert reach.startswith(t("intro.levels"))
+    col = table.data[t("welfare.col.member_share")].astype(str)
+    numbers = col[col.str.match(r"^\d")]
+    assert (t("ci.narrower_than_digits") in reach) == bool((~numbers.str.contains(r"\(")).any())
+    own = AreaReport.load("801501", 2549, store=sample_store).welfare_fund()
+    assert not [tb.notes for tb in own.tables
+                if tb.caption == t("welfare.caption.reach")][0].startswith(t("intro.levels"))
     # the money per tambon beside the programme's figure for the province's villages a tambon
     # on average (nine, not the programme's seven: below it per village, above it per tambon
     # read as a contradiction, a reader review)
@@ -769,3 +780,16 @@ def test_a_tambon_short_of_the_leaders_proposal_is_told_by_how_much(sample_store
                                                                  short=short), said
         else:
             assert said == t("welfare.cmp.reached_one.yes"), said
+
+
+def test_a_share_printed_without_its_interval_is_explained(tambon) -> None:
+    """"23" beside "61 (60–61)" read as an interval left out (a reader review): where a row's
+    interval is narrower than its printed digits and so is not printed, the notes say why;
+    where every row prints one, they do not."""
+    t = tambon.t
+    res = tambon.results["welfare_fund"]
+    (table,) = [tb for tb in res.tables if tb.caption == t("welfare.caption.reach")]
+    col = table.data[t("welfare.col.member_share")].astype(str)
+    numbers = col[col.str.match(r"^\d")]
+    alone = (~numbers.str.contains(r"\(")).any()
+    assert (t("ci.narrower_than_digits") in table.notes) == bool(alone)

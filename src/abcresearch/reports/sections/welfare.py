@@ -694,7 +694,17 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher
     l1 = reach_shown.get("1")
     if l1 is not None and not l1.hidden:
         out.text(t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)))
-    out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), t("welfare.notes.reach"))
+    # the province overview has no levels section: its table says what the levels are (a
+    # reader review: levels 2 and 3 were named nowhere in it)
+    notes = t("welfare.notes.reach")
+    if _level(report) == "province":
+        notes = f"{t('intro.levels')} · {notes}"
+    # a share whose interval is narrower than its printed digits prints alone ("23" beside
+    # "61 (60–61)" read as an interval left out; a reader review): the notes say why
+    if any(s.value is not None and s.low is not None and s.with_ci == s.text
+           for s in reach_shown.values()):
+        notes += " · " + t("ci.narrower_than_digits")
+    out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), notes)
     return reach_est, by_level
 
 
