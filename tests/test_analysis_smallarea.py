@@ -530,3 +530,20 @@ def test_a_model_based_tambon_leads_with_the_model_estimate(eblup_report) -> Non
     assert summary["m0"] == pytest.approx(float(_fmt(rows.at["m0", "estimate"], "m0")))
     direct = float(rep.level1_estimate.iloc[0]["estimate"])
     assert abs(direct - summary["share_level1"]) > 0.001  # not the village's own figure
+
+
+def test_model_estimates_are_printed_on_their_side_of_the_need_threshold() -> None:
+    """As the direct estimates: a model's level-1 share of 39.96% under the need threshold of
+    40% is "39.96", not "40.0" beside "below the high-need 40" (a code review); its RMSE is
+    no share and rounds as ever; the summary's figures are the printed ones."""
+    import pandas as pd
+
+    from abcresearch.reports.sections.smallarea import printed_estimates
+
+    rows = pd.DataFrame({"measure": ["share_level1", "m0"], "kind": ["eblup", "eblup"],
+                         "estimate": [0.39964, 0.3796], "rmse": [0.39964, 0.01],
+                         "ci_low": [0.35, 0.36], "ci_high": [0.45, 0.40]})
+    share, m0 = printed_estimates(rows)
+    assert share["estimate"] == 39.96 and share["rmse"] == 40.0
+    assert share["ci_low"] == 35.0 and share["ci_high"] == 45.0
+    assert m0["estimate"] == 0.3796 and m0["ci_high"] == 0.4

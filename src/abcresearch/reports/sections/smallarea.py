@@ -189,7 +189,8 @@ def printed_estimates(rows: pd.DataFrame, hidden: Collection[str] = ()
         values = {k: float(getattr(r, k)) for k in ("estimate", "rmse", "ci_low", "ci_high")}
         printed.append({"measure": str(r.measure), "kind": str(r.kind),
                         **{k: None if str(r.measure) in hidden or not np.isfinite(v)
-                           else round(v * scale, dec) for k, v in values.items()},
+                           else float(_fmt(v, str(r.measure), k != "rmse").replace(",", ""))
+                           for k, v in values.items()},
                         "scale": scale})
     return printed
 
@@ -217,9 +218,24 @@ def hidden_measures(report: AreaContext, rows: pd.DataFrame) -> set[str]:
     return out
 
 
-def _fmt(value: float, measure: str) -> str:
+def _fmt(value: float, measure: str, cut: bool = True) -> str:
+    """Write a model estimate as the report prints it, on its own side of the rules' cuts.
+
+    As :meth:`~abcresearch.reports.disclosure.Publisher.share` writes the direct estimates: a
+    level-1 share of 39.96% under a need threshold of 40% is "39.96", not "40.0". ``cut``
+    False for a number that is no value of the measure (its RMSE).
+    """
+    from abcresearch.labels import HalfUpBelow
+    from abcresearch.scoring.grade_rules import SNAP_DECIMALS
+
     scale, dec = MEASURE_FORMAT.get(measure, (1.0, 2))
-    return "–" if pd.isna(value) else format_number(value, dec, scale=scale)
+    if pd.isna(value):
+        return "–"
+    above = [c for c, upper in (load_grade_rules().cuts(measure) if cut else ())
+             if upper and round(float(value), SNAP_DECIMALS) < c]
+    if above:
+        return format(HalfUpBelow(float(value), min(above), scale), f",.{dec}f")
+    return format_number(value, dec, scale=scale)
 
 
 def _bold_typst(markdown: str) -> str:
@@ -302,7 +318,8 @@ def small_area(report: AreaContext, *, result: SmallAreaResult | None = None) ->
                                      else m for m in measures],
         t("smallarea.col.estimate"): [marks[m] or _fmt(by_m.at[m, "estimate"], m)
                                       for m in measures],
-        t("smallarea.col.rmse"): [marks[m] or _fmt(by_m.at[m, "rmse"], m) for m in measures],
+        t("smallarea.col.rmse"): [marks[m] or _fmt(by_m.at[m, "rmse"], m, cut=False)
+                                  for m in measures],
         t("smallarea.col.interval", level_pct=level_pct): [
             marks[m] or f"{_fmt(by_m.at[m, 'ci_low'], m)}–{_fmt(by_m.at[m, 'ci_high'], m)}"
             for m in measures],
@@ -445,7 +462,7 @@ def tambon_overview(report: ProvinceContext, *, store: str | Path | None = None,
         t("smallarea.measure.share_level1"): [m if h else format_number(v, 0, scale=100)
                                               for v, h, m in zip(e["estimate"], hidden, mark,
                                                                  strict=True)],
-        t("smallarea.col.rmse"): [m if h else _fmt(v, "share_level1")
+        t("smallarea.col.rmse"): [m if h else _fmt(v, "share_level1", cut=False)
                                   for v, h, m in zip(e["rmse"], hidden, mark, strict=True)],
         t("smallarea.col.interval", level_pct=level_pct): [
             m if h else f"{format_number(lo, 0, scale=100)}–{format_number(hi, 0, scale=100)}"
