@@ -96,6 +96,12 @@ class HalfUp(float):
         return round_half_up(self._base, int(m[2]), self._scale, m[1])
 
 
+#: Decimals a number is compared with a threshold at (by :class:`HalfUpBelow` and the grade
+#: rules, :func:`~abcresearch.scoring.grade_rules.condition_holds`): a weighted share of
+#: exactly 40% computed as 6.8 / 17 is 0.39999999999999997.
+SNAP_DECIMALS = 12
+
+
 class HalfUpBelow(HalfUp):
     """A number below a limit, written half up unless that would reach the limit.
 
@@ -130,8 +136,8 @@ class HalfUpBelow(HalfUp):
 
     def __format__(self, spec: str) -> str:
         m = _FIXED_SPEC.fullmatch(spec)
-        # compared as the grade rules compare (12 decimals): 6.8/17 is at a limit of 0.4
-        if m is None or not round(self._base, 12) < self._limit:
+        # compared as the grade rules compare: 6.8/17 is at a limit of 0.4
+        if m is None or not round(self._base, SNAP_DECIMALS) < self._limit:
             return super().__format__(spec)
         factor = Decimal(repr(self._scale)) * (100 if m[3] == "%" else 1)
         limit = Decimal(repr(self._limit)) * factor

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.reports.render.display import format_number
-from abcresearch.scoring.grade_rules import SNAP_DECIMALS
+from abcresearch.scoring.grade_rules import SNAP_DECIMALS, load_grade_rules
 
 
 def marker(threshold: int = 5) -> str:
@@ -1925,8 +1925,6 @@ class Publisher:
         """Return the grade and need rules' thresholds of ``indicator`` (``GradeRules.cuts``)."""
         cuts = self._cut_cache.get(indicator)
         if cuts is None:
-            from abcresearch.scoring.grade_rules import load_grade_rules
-
             cuts = self._cut_cache[indicator] = load_grade_rules().cuts(indicator)
         return cuts
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch import params
-from abcresearch.labels import HalfUp, HalfUpBelow, labels
+from abcresearch.labels import SNAP_DECIMALS, HalfUp, HalfUpBelow, labels
 from abcresearch.params import Problems, unknown_keys
 
 __all__ = ["FORM_INDICATORS", "INDICATORS", "OPS", "SAMPLED_INDICATORS", "SNAP_DECIMALS",
@@ -342,12 +342,12 @@ def load_grade_rules(path: str | Path | GradeRules | None = None) -> GradeRules:
 
 def _fmt(template: str, value: float, threshold: float, indicator: str) -> str:
     # numbers written half up, as every printed number (a share scaled to percent in decimal);
-    # a value short of its threshold never reads as reaching it ("34.9 (below 35)", not 35.0)
-    below = round(value, SNAP_DECIMALS) < threshold
+    # a value short of its threshold never reads as reaching it ("34.9 (below 35)", not 35.0);
+    # HalfUpBelow writes one at or above it as HalfUp does
     return template.format(
-        value=HalfUpBelow(value, threshold) if below else HalfUp(value),
+        value=HalfUpBelow(value, threshold),
         threshold=HalfUp(threshold),
-        value_pct=HalfUpBelow(value, threshold, 100) if below else HalfUp(value, 100),
+        value_pct=HalfUpBelow(value, threshold, 100),
         threshold_pct=HalfUp(threshold, 100), indicator=indicator)
 
 
@@ -359,11 +359,6 @@ def indicator_label(name: str, lang: str = "th") -> str:
     table = labels()
     key = f"indicator.{name}"
     return table[key][lang] if key in table else name
-
-
-#: Decimals an indicator is compared at: a weighted share of exactly 40% computed as
-#: 6.8 / 17 is 0.39999999999999997, and met ">= 0.40" nowhere but on paper.
-SNAP_DECIMALS = 12
 
 
 def condition_holds(x: np.ndarray, op: str, value: float) -> np.ndarray:

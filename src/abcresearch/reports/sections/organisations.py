@@ -36,6 +36,13 @@ def step_label(report: AreaContext, step: object) -> str:
         return str(step)
 
 
+def _steps_note(report: AreaContext, steps: pd.Series) -> str:
+    """Name the strong-community steps, 0 to 6 and any higher step a form gives."""
+    used = sorted({int(v) for v in steps.dropna()})
+    return f"{report.t('org.steps')}: " + " · ".join(
+        f"{k} = {step_label(report, k)}" for k in range(0, max([6, *used]) + 1))
+
+
 def organisations(report: AreaContext) -> SectionResult:
     """Return the table of the village-form figures.
 
@@ -86,8 +93,8 @@ def organisations(report: AreaContext) -> SectionResult:
             shown[t(key)] = [num(f"{col} (villages' mean)", mean.loc[c, col], "score",
                                  indicator) + ("*" if partial.loc[c, col] else "")
                              for c in agg.index]
-        notes = f"{t('org.notes.amphoe')} · {t('org.steps')}: " + " · ".join(
-            f"{k} = {step_label(report, k)}" for k in range(0, 7))
+        notes = f"{t('org.notes.amphoe')} · " + _steps_note(
+            report, pd.to_numeric(vil["vil_process_step"], errors="coerce"))
         if agg.isna().to_numpy().any():
             notes += " · " + t("org.notes.blank_tambon")
         if (plans["known"] < size).any() or partial.to_numpy().any():
@@ -113,9 +120,7 @@ def organisations(report: AreaContext) -> SectionResult:
         shown[t("col.step")] = ["–" if pd.isna(v) else pub.public("process_step", float(v)).text
                                 for v in steps]
         shown[t("col.forums")] = [num("vil_forums_year", v) for v in vil["vil_forums_year"]]
-        used = sorted({int(v) for v in steps.dropna()})
-        notes = f"{t('org.steps')}: " + " · ".join(
-            f"{k} = {step_label(report, k)}" for k in range(0, max([6, *used]) + 1))
+        notes = _steps_note(report, steps)
         # an unusable answer, left blank at ingest (the plan's with its year: the column's –)
         counted = [*_SUMMED, "vil_master_plan", "vil_process_step", "vil_forums_year"]
         if vil[counted].isna().to_numpy().any():

@@ -226,13 +226,13 @@ def _fmt(value: float, measure: str, cut: bool = True) -> str:
     False for a number that is no value of the measure (its RMSE).
     """
     from abcresearch.labels import HalfUpBelow
-    from abcresearch.scoring.grade_rules import SNAP_DECIMALS
 
     scale, dec = MEASURE_FORMAT.get(measure, (1.0, 2))
     if pd.isna(value):
         return "–"
+    # the nearest threshold above (HalfUpBelow writes a value at it, to 12 decimals, as is)
     above = [c for c, upper in (load_grade_rules().cuts(measure) if cut else ())
-             if upper and round(float(value), SNAP_DECIMALS) < c]
+             if upper and float(value) < c]
     if above:
         return format(HalfUpBelow(float(value), min(above), scale), f",.{dec}f")
     return format_number(value, dec, scale=scale)

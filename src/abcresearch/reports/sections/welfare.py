@@ -396,7 +396,7 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
                                   abs(100 * rules.low_growth), "g").text)
     parts = [growth, t("welfare.low_case.saving", share=_public(
         pub, "projection.low_case.saving_share x 100", 100 * rules.low_saving_share, "g").text)]
-    tao = _low_tao_differs(rules, proj)
+    tao = _low_tao_differs(proj)
     if tao:
         parts.append(_low_tao_text(t, pub, rules))
     # "และ อบต.": an abbreviation after "and" takes a space, a word does not ("และออมได้")
@@ -414,7 +414,7 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
                           _about(last["fund"]), _WHOLE, area, kind="other").text)
 
 
-def _low_tao_differs(rules: WelfareRules, proj: pd.DataFrame) -> bool:
+def _low_tao_differs(proj: pd.DataFrame) -> bool:
     """Whether the low case's TAO co-funding differs from the baseline's in some year."""
     return bool((proj["tao_low"] != proj["tao"]).any())
 
@@ -1052,7 +1052,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                 # a tambon in a municipality co-funds through it, at no figure the programme has
                 + (t("welfare.a.tao_municipal") if tao_tambons < n_tambons else ""))
 
-    low_tao = _low_tao_differs(wr, proj)  # the low case's co-funding a row of its own
+    low_tao = _low_tao_differs(proj)  # the low case's co-funding a row of its own
     assumptions = pd.DataFrame({
         t("welfare.col.assumption"): [
             t("welfare.a.members_now"), t("welfare.a.population"), t("welfare.a.fund_now"),
