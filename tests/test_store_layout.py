@@ -316,6 +316,36 @@ def test_whole_round_is_read_from_its_one_file_copy_with_every_column(sample_sto
         shutil.move(backup, ra.cache_dir / ROUND_FILE)
 
 
+def test_an_area_that_covers_the_round_is_read_from_the_one_file_copy(sample_store):
+    """The province's households (every tambon of the round) come from the round's one-file
+    copy, read once and kept, equal to the tambon files read one by one; an amphoe's and a
+    tambon's from their own tambon files."""
+    import pandas as pd
+
+    from abcresearch.analysis.round import RoundAnalysis, round_analysis
+
+    ra = round_analysis(2549, store=sample_store)
+    province = ra._tambon_files()[0].stem.split("=")[1][:2]
+    reads: list[str] = []
+    real = RoundAnalysis._read_households
+
+    def counted(self, code, cols):
+        reads.append(code)
+        return real(self, code, cols)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RoundAnalysis, "_read_households", counted)
+        whole = ra.area_households(province)
+        again = ra.area_households(province, ["weight"])
+        tambon = ra._tambon_files()[0].stem.split("=")[1]
+        own = ra.area_households(tambon)
+    assert reads == [tambon]  # the province twice without a tambon file read
+    pd.testing.assert_frame_equal(whole, real(ra, province, None), check_exact=True)
+    assert list(again.columns) == ["weight", "village_code"]
+    assert len(own) < len(whole)
+    assert ra.area_households(province) is not whole  # a copy each time, the data kept
+
+
 def test_load_reads_the_tambon_files_as_parquet_gives_them_and_refuses_a_missing_column(
         sample_store):
     """Each tambon file is read whole or by columns, in the order asked, with its types; a

@@ -189,8 +189,9 @@ class RoundAnalysis:
         """Return the scored households of one area (any level; ``""`` for all).
 
         Only the tambon partitions of the area are read (a few milliseconds per tambon), file
-        by file, converted to pandas once; the whole round (``""``) is read from its one-file
-        copy once per set of columns (all of them: :attr:`households`) and kept.
+        by file, converted to pandas once; the whole round (``""``, or an area holding every
+        tambon of the round, as the province) is read from its one-file copy once per set of
+        columns (all of them: :attr:`households`) and kept.
 
         Parameters
         ----------
@@ -210,7 +211,18 @@ class RoundAnalysis:
             if memo is None:
                 memo = self._round_reads[tuple(cols)] = self._read_round(cols)
             return memo.copy(deep=False)
+        if code and self._covers_round(code):  # e.g. the province: its one-file copy, kept
+            return self.area_households("", None if columns is None else columns)
         return self._read_households(code, cols)
+
+    def _covers_round(self, code: str) -> bool:
+        """Whether every tambon file of the round lies in area ``code`` (the province's)."""
+        files = self._tambon_files()
+        return bool(files) and len(code) < 8 and all(
+            f.stem.split("=")[1].startswith(code[:6]) for f in files)
+
+    def _tambon_files(self) -> list[Path]:
+        return sorted((self.cache_dir / "households").glob("tambon=*.parquet"))
 
     def _read_round(self, cols: list[str] | None) -> pd.DataFrame:
         """Read the whole round's columns (``None``: all).
@@ -233,8 +245,7 @@ class RoundAnalysis:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        files = sorted(f for f in (self.cache_dir / "households").glob("tambon=*.parquet")
-                       if f.stem.split("=")[1].startswith(code[:6]))
+        files = [f for f in self._tambon_files() if f.stem.split("=")[1].startswith(code[:6])]
         if not files:
             empty = pd.read_parquet(self.cache_dir / "households_empty.parquet")
             return empty if cols is None else empty[[c for c in cols if c in empty]]
