@@ -726,3 +726,35 @@ def test_the_readiness_notes_say_when_need_is_high(sample_store) -> None:
     notes = readiness_table_notes(rep.t, load_grade_rules(), "th")
     assert "ร้อยละครัวเรือนระดับ 1 ตั้งแต่ 40 หรือดัชนีความยากจนหลายมิติ (M0) ตั้งแต่ 0.38" in notes
     assert notes in rep.villages().tables[0].notes
+
+
+def test_the_overview_lists_each_groups_and_need_classs_criteria(overview) -> None:
+    """The province overview showed each tambon's group and need but not what they rest on,
+    which only the methods appendix gave, in the indicators' units ("แผนแม่บทชุมชน (1 = มี)
+    ≥ 0.5"; a reader review). Its readiness section lists the rules in the order they are
+    tried, in words, each threshold from the rules."""
+    from abcresearch.reports.sections.readiness import criterion_text, grade_criteria
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    rules = load_grade_rules()
+    text = overview.readiness().text
+    criteria = grade_criteria(overview.t, rules, "th")
+    names = list(criteria.iloc[:, 0])
+    # the groups in the order tried, then the need classes, each once, in the section
+    assert names == [str(rules.grade_labels[r["grade"]]["th"]) for r in rules.rules] + [
+        str((rules.need_labels or {})[r["grade"]]["th"]) for r in rules.need_rules]
+    for name, rule in criteria.itertuples(index=False):
+        assert f"**{name}**: {rule}" in text
+    a_rule = next(r for r in rules.rules if r["grade"] == "A")
+    a_row = criteria.iloc[[r["grade"] for r in rules.rules].index("A"), 1]
+    assert a_row.startswith("ตำบลที่ครบทุกข้อ (1)\u00a0")
+    assert "หมู่บ้านอย่างน้อยร้อยละ 50 มีแผนแม่บทชุมชน" in a_row
+    assert len(re.findall(r"\(\d\)", a_row)) == len(a_rule["all"])
+    assert "ครัวเรือนระดับ 1 ตั้งแต่ร้อยละ 40" in text and "(M0) ตั้งแต่ 0.38" in text
+    assert "0.5" not in a_row  # a share is said as a percentage of villages
+    # the thresholds are the rules' own: moved, the words follow
+    plan = next(c for c in a_rule["all"] if c["indicator"] == "master_plan")
+    assert "ร้อยละ 60 มี" in criterion_text(overview.t, {**plan, "value": 0.6}, "th")
+    # a condition without words of its own (a custom rules file) is said from its indicator
+    bare = {k: v for k, v in plan.items() if k != "criterion"}
+    assert criterion_text(overview.t, bare, "th") == "แผนแม่บทชุมชน ตั้งแต่ 0.5"

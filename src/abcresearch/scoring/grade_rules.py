@@ -159,7 +159,7 @@ GRADES_KEYS = ("scheme_id", "scheme_version", "source", "verified", "notes", "or
 RULE_KEYS = ("grade", "class", "why", "any", "all", "otherwise")
 CONDITION_KEYS = ("indicator", "op", "value", "reason", "reason_not", "reason_tambon",
                   "reason_not_tambon", "reason_none", "reason_not_none", "reason_tambon_none",
-                  "reason_not_tambon_none")
+                  "reason_not_tambon_none", "criterion")
 SECTION_KEYS = {"need": ("why", "rules", "labels"), "org_strength": ("components",),
                 "priority": ("why", "need_order", "grade_order", "sort_by"),
                 "typology": ("k_range", "seed", "n_init", "silhouette_sample", "fit_sample",
@@ -235,7 +235,7 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
             for k in ("reason", "reason_not"):
                 _texts(pr, f"{cw}.{k}", c.get(k))
             for k in ("reason_tambon", "reason_not_tambon", "reason_none", "reason_not_none",
-                      "reason_tambon_none", "reason_not_tambon_none"):
+                      "reason_tambon_none", "reason_not_tambon_none", "criterion"):
                 _texts(pr, f"{cw}.{k}", c.get(k), required=False)
     if out and not (isinstance(rules[-1], Mapping) and rules[-1].get("otherwise")):
         pr.add(where, "the last rule must be 'otherwise: true'")

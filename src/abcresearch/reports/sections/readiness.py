@@ -43,8 +43,9 @@ from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, lo
 from abcresearch.scoring.indicators import UNANSWERED_OF
 from abcresearch.scoring.readiness import lift_conditions
 
-__all__ = ["band_key_text", "band_text", "grade_legend_text", "grade_text", "group_type_choices",
-           "group_c_areas", "high_need_outside_c", "in_published_order", "need_rule_text",
+__all__ = ["band_key_text", "band_text", "criterion_text", "grade_criteria", "grade_legend_text",
+           "grade_text", "group_type_choices", "group_c_areas", "high_need_outside_c",
+           "in_published_order", "need_rule_text",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
            "readiness_table_notes", "step_key_text",
@@ -130,23 +131,74 @@ def need_rule_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
     without the rule that reads them, while the reasons named one threshold each (a reader
     review).
     """
-    from abcresearch.scoring.grade_rules import indicator_label
-
     high = rules.need_order[0] if rules.need_order else None
     first = next((r for r in rules.need_rules if r.get("grade", r.get("class")) == high
                   and ("any" in r or "all" in r)), None)
     if first is None:
         return ""
     mode = "any" if "any" in first else "all"
-    parts = []
-    for c in first.get(mode, ()):
-        share = c["indicator"].startswith("share_")
-        value = float(c["value"]) * (100 if share else 1)
-        op = {">=": "ge", ">": "gt", "<=": "le", "<": "lt"}[c["op"]]
-        parts.append(t(f"readiness.need_rule.{op}{'_pct' if share else ''}",
-                       indicator=indicator_label(c["indicator"], lang),
-                       value=f"{round(value, 9):g}"))  # 0.405 is 40.5, not 41
-    return t(f"readiness.need_rule.{mode}").join(parts)
+    return t(f"readiness.need_rule.{mode}").join(
+        _condition_words(t, c, lang) for c in first.get(mode, ()))
+
+
+def _condition_words(t: Callable[..., str], condition: Mapping[str, Any], lang: str) -> str:
+    """Say one condition as its indicator's name, its operator and its threshold.
+
+    "ร้อยละครัวเรือนระดับ 1 ตั้งแต่ 40": a share is written as a percentage.
+    """
+    from abcresearch.scoring.grade_rules import indicator_label
+
+    share = condition["indicator"].startswith("share_")
+    value = float(condition["value"]) * (100 if share else 1)
+    op = {">=": "ge", ">": "gt", "<=": "le", "<": "lt"}[condition["op"]]
+    return t(f"readiness.need_rule.{op}{'_pct' if share else ''}",
+             indicator=indicator_label(condition["indicator"], lang),
+             value=f"{round(value, 9):g}")  # 0.405 is 40.5, not 41
+
+
+def criterion_text(t: Callable[..., str], condition: Mapping[str, Any], lang: str) -> str:
+    """Say a grade or need condition as a tambon's criterion, in the rules' own words.
+
+    The condition's ``criterion`` text in ``params/grades.yaml`` with ``{threshold}`` (and
+    ``{threshold_pct}``, the threshold x 100) filled in: "หมู่บ้านอย่างน้อยร้อยละ 50 มีแผนแม่บท
+    ชุมชน", not "แผนแม่บทชุมชน ตั้งแต่ 0.5"; a condition without one (a custom rules file) is
+    said from its indicator's name, operator and threshold.
+    """
+    words = (condition.get("criterion") or {}).get(lang)
+    if not words:
+        return _condition_words(t, condition, lang)
+    value = float(condition["value"])
+    return str(words).format(threshold=value, threshold_pct=round(value * 100, 9))
+
+
+def grade_criteria(t: Callable[..., str], rules: GradeRules, lang: str) -> pd.DataFrame:
+    """Return the readiness groups' and the need classes' criteria, one row each, in order.
+
+    The groups in the order their rules are tried (the first that holds sets the group), then
+    the need classes; a rule's conditions joined under "any one of" or "all of", the last rule
+    ("otherwise") as every other tambon. The province overview prints it under its readiness
+    section: its readers saw each tambon's group and need without what they rest on, which only
+    the methods appendix gave, in its indicators' own units ("แผนแม่บทชุมชน (1 = มี) ≥ 0.5").
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: the group or need class (its label), its criteria in words.
+    """
+    rows = []
+    labelled = [(r, rules.grade_labels) for r in rules.rules]
+    labelled += [(r, rules.need_labels or {}) for r in rules.need_rules]
+    for rule, names in labelled:
+        if rule.get("otherwise"):
+            words = t("readiness.criteria.otherwise")
+        else:
+            mode = "any" if "any" in rule else "all"
+            words = t(f"readiness.criteria.{mode}", items=t("readiness.criteria.joiner").join(
+                t("readiness.criteria.item", n=i, text=criterion_text(t, c, lang))
+                for i, c in enumerate(rule[mode], start=1)))
+        rows.append({t("readiness.criteria.col.class"): str(names[rule["grade"]][lang]),
+                     t("readiness.criteria.col.rule"): words})
+    return pd.DataFrame(rows)
 
 
 def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> str:
@@ -1065,6 +1117,12 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     out = SectionBuilder("readiness", report.words, {"limit": limit})
     out.heading("section.readiness")
     out.text(t("readiness.intro", priority=str((rules.priority_why or {})[report.lang])))
+    if rules.rules:  # what the groups and the need rest on, before the areas in them
+        criteria = grade_criteria(t, rules, report.lang)
+        out.text("\n".join([f"**{t('readiness.criteria.caption')}**", "", *(
+            t("readiness.criteria.line", name=name, rule=rule)
+            for name, rule in criteria.itertuples(index=False)), "",
+            t("readiness.criteria.notes", first=rules.rules[0]["grade"])]))
     tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
     pub = Publisher(report, "readiness")
     small, hidden, shares = published_level1(pub, tt, report.households, "tambon_code")
