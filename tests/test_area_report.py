@@ -596,3 +596,31 @@ def test_a_village_alone_in_its_tambon_is_told_it_cannot_be_compared_yet(sample_
     text = vil.villages().text
     assert label("villages.only_one", "th", tambon=get_area("801501").label("th")) in text
     assert "ทั้ง 1 หมู่บ้าน" not in text
+
+
+def test_a_capital_row_with_level_2_or_3_hidden_prints_the_joined_cell(sample_store) -> None:
+    """Where the joined column "levels 2 and 3" is printed, every row with level 2 or 3 hidden
+    prints a cell in it: the union's share, or its own marker where the union is hidden too.
+    A village printed "37 × ×" and a blank (the union would give back its few households
+    with incomplete answers) under a note saying the column is printed wherever level 2 or
+    3 is not (a reader review)."""
+    from abcresearch.batch.run import available_areas
+
+    t_joined = union_hidden = 0
+    for code in available_areas(2549, "village", store=sample_store)[:40]:
+        rep = AreaReport.load(code, 2549, store=sample_store, lang="th")
+        table = rep.levels_and_tracks().tables[1].to_frame()
+        joined = rep.t("col.levels_joined")
+        if joined not in table.columns:
+            continue
+        two, three = rep.t("col.level2"), rep.t("col.level3")
+        for _, row in table.iterrows():
+            hidden = [row[c] for c in (two, three) if row[c] in ("×", "<5")]
+            cell = row[joined]
+            if hidden:
+                t_joined += 1
+                assert cell not in ("", None) and cell == cell, (code, dict(row))
+                union_hidden += cell in ("×", "<5")
+            else:
+                assert cell in ("", None) or cell != cell, (code, dict(row))
+    assert t_joined and union_hidden, (t_joined, union_hidden)

@@ -41,6 +41,16 @@ def _joined_needed(pub: Publisher, measure: str, area: str) -> bool:
         and not pattern.union_hidden(measure, area, JOINED_LEVELS)
 
 
+def _joined_cell(pub: Publisher, measure: str, area: str) -> bool:
+    """Whether a row of a table with the joined column prints a cell there (level 2 or 3 hidden).
+
+    The cell is the union's value, or its marker where the union is hidden too (a blank beside
+    "× ×" contradicted the note that the column is printed wherever level 2 or 3 is not; a
+    reader review).
+    """
+    return any(pub.pattern.hidden(measure, area, k) for k in JOINED_LEVELS)
+
+
 def level1_share(pub: Publisher, area: str, value: float, low: float | None = None,
                  high: float | None = None) -> Shown:
     """Publish the share of households at overall level 1 among those with a level.
@@ -152,7 +162,8 @@ def levels_and_tracks(report: AreaContext, *,
             if join and k == JOINED_LEVELS[-1]:  # after level 3, before the missing levels;
                 # only where it is needed (beside levels 2 and 3 shown it invites adding)
                 cells[joined_col] = pub.weighted("overall_level", code, list(JOINED_LEVELS),
-                                                 joined_value).text if needed[code] else ""
+                                                 joined_value).text \
+                    if _joined_cell(pub, "overall_level", code) else ""
         if join:
             drawn_joined.append(pub.share(code, joined_cells, all_cells,
                                           joined_value / total if total > 0 else np.nan).value
@@ -226,7 +237,7 @@ def levels_and_tracks(report: AreaContext, *,
                 value = float(w[list(JOINED_LEVELS)].sum()) / total if total > 0 else np.nan
                 row[joined_col] = pub.share(area, [(m, j) for j in JOINED_LEVELS], base,
                                             value).text \
-                    if _joined_needed(pub, m, area) else ""
+                    if _joined_cell(pub, m, area) else ""
         cap_shares[cap] = w / total if total > 0 else w * np.nan
         cap_rows.append(row)
     out.table(pd.DataFrame(cap_rows), t("levels.capital_caption"),
