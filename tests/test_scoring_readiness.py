@@ -124,6 +124,32 @@ def test_lift_conditions_name_what_fails_and_by_how_much():
     assert missing["text_en"].iloc[0] == "data on the community master plan are needed first"
 
 
+def test_a_tambons_average_step_or_forums_is_lifted_by_a_whole_number_in_all():
+    """A tambon's mean step 3.7 over 11 villages (41 steps) needs 44 for step 4 on average:
+    three steps up in all, not every village below step 4 (six of them, a reader review found
+    an อบต. would plan for); forums likewise. Said in percent-free counts only where every
+    village's form answered."""
+    gr = load_grade_rules()
+    row = pd.Series({**READY, "grade": "B", "process_step": 41 / 11, "forums_year": 38 / 11,
+                     "n_villages": 11, "villages_surveyed": 11, "community_capital": 40.0})
+    lift = lift_conditions(row, gr, level="tambon").set_index("indicator")
+    assert lift.loc["process_step", "text_th"] == (
+        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งของหมู่บ้านให้เฉลี่ยถึงขั้นที่ 4 (ขณะนี้เฉลี่ยขั้น 3.7): "
+        "หมู่บ้านทั้ง 11 หมู่บ้านต้องเลื่อนขั้นรวมกันอีก 3 ขั้น")
+    assert lift.loc["forums_year", "text_en"] == (
+        "villages holding at least 4 forums a year on average (now 3.5): 6 more a year in all "
+        "across the 11 villages")
+    # a village's form without an answer: the average is over the others, said as before
+    gap = lift_conditions(pd.Series({**row, "process_step_unanswered": 1.0}), gr,
+                          level="tambon").set_index("indicator")
+    assert gap.loc["process_step", "text_th"] == (
+        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งของหมู่บ้านจากขั้นเฉลี่ย 3.7 ให้ถึงขั้นที่ 4")
+    # a village's own step is said as its step
+    own = lift_conditions(pd.Series({**row, "process_step": 3.0}), gr).set_index("indicator")
+    assert own.loc["process_step", "text_th"] == (
+        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งจากขั้นที่ 3 ให้ถึงขั้นที่ 4")
+
+
 def test_sensitivity_counts_by_hand():
     """Three villages; each count below is worked out in the comments."""
     ind = pd.DataFrame({

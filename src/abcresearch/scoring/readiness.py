@@ -157,6 +157,11 @@ def near_threshold(ind: pd.DataFrame, rules: GradeRules | str | Path | None = No
                         index=ind.index)
 
 
+#: Village-form indicators whose village values are whole numbers (a step, forums held): a
+#: tambon's average of them is lifted by a whole number of steps or forums in all.
+WHOLE_PER_VILLAGE = ("process_step", "forums_year")
+
+
 def _lift_text(name: str, direction: str, level: str, lang: str, **fields: Any) -> str:
     table = labels()
     if np.isnan(fields["value"]):
@@ -229,13 +234,25 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         # said in villages only where every surveyed village has its form: "4 of 7" read as
         # the tambon's villages where 8 were surveyed and one had no form (a review)
         every_form = surveyed is None or pd.isna(surveyed) or surveyed == n
-        if level == "tambon" and op in (">=", ">") and n is not None and not pd.isna(n) \
-                and every_form and n > 0 and not np.isnan(v) \
-                and abs(v * n - round(v * n)) < 1e-6:
+        if level == "tambon" and name not in WHOLE_PER_VILLAGE and op in (">=", ">") \
+                and n is not None and not pd.isna(n) and every_form and n > 0 \
+                and not np.isnan(v) and abs(v * n - round(v * n)) < 1e-6:
             # the share's villages, and the fewest that meet the threshold
             needed = math.floor(t * n + 1e-9) + 1 if op == ">" else math.ceil(t * n - 1e-9)
             fields |= {"villages": int(n), "villages_now": round(v * n),
                        "villages_needed": min(int(n), needed)}
+        unanswered = row.get(f"{name}_unanswered", 0)
+        if level == "tambon" and name in WHOLE_PER_VILLAGE and op in (">=", ">") \
+                and n is not None and not pd.isna(n) and n > 0 and every_form \
+                and (unanswered is None or pd.isna(unanswered) or unanswered == 0) \
+                and not np.isnan(v) and abs(v * n - round(v * n)) < 1e-6:
+            # an average of whole numbers (steps, forums): how many more in all, not every
+            # village short of it ("from step 3.7 on average" listed six villages below step
+            # 4 where three steps up in all were enough; a reader review)
+            total = round(v * n)
+            least = math.floor(t * n + 1e-9) + 1 if op == ">" else math.ceil(t * n - 1e-9)
+            fields |= {"villages": int(n), "total_now": total,
+                       "total_needed": max(least - total, 0)}
         rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,
                      "indicator": name, "op": op, "threshold": t, "value": v, "gap": gap,
                      **{f"text_{lang}": _lift_text(name, direction, level, lang, **fields)
