@@ -193,6 +193,31 @@ def test_a_tambon_in_a_municipality_gets_no_tao_cofunding(sample_store, tmp_path
     assert W.has_tao("801502", W.load_welfare_rules(path))
 
 
+def test_the_tao_budget_over_the_years_is_said_with_its_assumption(tambon, sample_store,
+                                                                      tmp_path) -> None:
+    """The projection's yearly TAO column read as the programme's plan, while the programme's
+    figures say only that a TAO co-funds 100,000 baht (a reader review): the section says what
+    the TAOs put in over the years in each case, from the projection table, and that every
+    year is an assumption; a tambon without a TAO gets no such sentence."""
+    t = tambon.t
+    res = tambon.results["welfare_fund"]
+    proj = res.to_frame(t("welfare.caption.projection"))
+    tao = [_num(v) for v in proj[t("welfare.col.tao")]]
+    low_total = res.details["projection"]["tao_low"].sum()
+    said = t("welfare.tao_budget", who=t("welfare.tao_budget.one"), per_year=f"{max(tao):,.0f}",
+             years=str(len(tao)), total=f"{sum(tao):,.0f}", total_low=f"{low_total:,.0f}",
+             amount=f"{W.load_welfare_rules().programme['tao_cofunding']:,.0f}")
+    assert said in res.text
+    assert "500,000" in said and "(กรณีต่ำรวม 100,000 บาท)" in said
+    rules = W.load_welfare_rules()
+    raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
+    raw["local_government"]["municipality"] = ["801501"]
+    path = tmp_path / "welfare.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    town = AreaReport.load("801501", 2549, store=sample_store).welfare_fund(rules=str(path))
+    assert "สมทบทุกปี" not in town.text
+
+
 def test_projection_formula(tambon) -> None:
     rules = W.load_welfare_rules()
     p = W.projection(members=100, population=115, fund=1000.4, payout=10.5, tao_tambons=1,

@@ -414,6 +414,30 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
                           _about(last["fund"]), _WHOLE, area, kind="other").text)
 
 
+def _tao_budget_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFrame,
+                     area: str) -> str:
+    """Say what the TAOs put in over the projection's years, and that "every year" is assumed.
+
+    The programme's figures say that a TAO co-funds 100,000 baht, not that it does so every
+    year; the baseline counts it every year. An อบต. officer budgets on the total: the table's
+    yearly column read as the programme's plan (a reader review).
+    """
+    years = len(proj)
+    tambons = round(float(proj["tao"].max()) / rules.tao_cofunding_per_year)
+    who = t("welfare.tao_budget.one") if tambons == 1 else t(
+        "welfare.tao_budget.many", k=_public(pub, "tambons with a TAO", tambons, _PLAIN).text)
+    return t("welfare.tao_budget", who=who,
+             per_year=_public(pub, "projection TAO co-funding a year G", float(proj["tao"].max()),
+                              _WHOLE, area).text,
+             years=_public(pub, "projection.years", years, _PLAIN).text,
+             total=_public(pub, "projection TAO co-funding over the years, sum G_t",
+                           float(proj["tao"].sum()), _WHOLE, area).text,
+             total_low=_public(pub, "projection TAO co-funding over the years, low case",
+                               float(proj["tao_low"].sum()), _WHOLE, area).text,
+             amount=_public(pub, "programme.tao_cofunding", rules.programme["tao_cofunding"],
+                            _WHOLE).text)
+
+
 def _low_tao_differs(proj: pd.DataFrame) -> bool:
     """Whether the low case's TAO co-funding differs from the baseline's in some year."""
     return bool((proj["tao_low"] != proj["tao"]).any())
@@ -1130,6 +1154,8 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
                               _WHOLE, code).text),
               decimals=0)
     out.text(_low_case_text(t, pub, wr, proj, tot, code))
+    if (proj["tao"] > 0).any():
+        out.text(_tao_budget_text(t, pub, wr, proj, code))
     out.text(t("welfare.formula.text"))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
                     "projection": proj, "nhso_per_year": nhso})
