@@ -25,6 +25,7 @@ from abcresearch.reports.context import MethodsContext
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections.levels import level_condition_text
 
 __all__ = ["ProgrammeCapitals", "capital_mapping", "defaults_status", "design_and_weights",
            "grade_rules", "load_programme_capitals", "org_strength", "overall_level",
@@ -131,20 +132,6 @@ def score_bands(report: MethodsContext) -> SectionResult:
     return out.result()
 
 
-def _condition(t: Any, cond: Mapping[str, Any], label: Any) -> str:
-    if "count_at_level" in cond and cond.get("at_most") == 0:
-        return t("appendix.rule.count_none", level=cond["count_at_level"])
-    if "count_at_level" in cond:
-        key = "appendix.rule.count_at_least" if "at_least" in cond else \
-            "appendix.rule.count_at_most"
-        return t(key, level=cond["count_at_level"],
-                 n=cond.get("at_least", cond.get("at_most")))
-    if "any_of" in cond:
-        return t("appendix.rule.any_of", capitals=" / ".join(label(c) for c in cond["any_of"]),
-                 level=cond["at_level"])
-    return str(cond)
-
-
 def overall_level(report: MethodsContext) -> SectionResult:
     """Return the overall-level rule, one line per rule in the order they are tried."""
     t, sch = report.t, report.scheme
@@ -157,7 +144,7 @@ def overall_level(report: MethodsContext) -> SectionResult:
             cond = t("appendix.rule.otherwise")
         else:
             joiner = t("appendix.and") if "all" in rule else t("appendix.or")
-            cond = joiner.join(_condition(t, c, report.capital_name)
+            cond = joiner.join(level_condition_text(t, c, report.capital_name)
                                for c in rule.get("all", rule.get("any", [])))
         lines.append(f"{len(lines) + 1}. " + t("appendix.rule.line", level=rule["level"],
                                                  conditions=cond))

@@ -8,7 +8,8 @@ track. Every number goes through the disclosure step
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,8 @@ from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.profile import check_capitals
 
-__all__ = ["LEVEL_CATEGORIES", "level1_households", "level1_share", "levels_and_tracks"]
+__all__ = ["LEVEL_CATEGORIES", "level1_households", "level1_share", "level_condition_text",
+           "levels_and_tracks", "levels_defined_text"]
 
 #: Categories of the overall level, in table order (NA: not scored).
 LEVEL_CATEGORIES = ("1", "2", "3", estimates.NA)
@@ -42,13 +44,74 @@ def _joined_needed(pub: Publisher, measure: str, area: str) -> bool:
 
 
 def _joined_cell(pub: Publisher, measure: str, area: str) -> bool:
-    """Whether a row of a table with the joined column prints a cell there (level 2 or 3 hidden).
+    """Whether a row of a table with the joined column prints a cell there.
 
-    The cell is the union's value, or its marker where the union is hidden too (a blank beside
-    "× ×" contradicted the note that the column is printed wherever level 2 or 3 is not; a
-    reader review).
+    Where the union of levels 2 and 3 is shown and one of them is hidden (its value), and
+    where both are hidden (the union's marker where it is hidden too: a blank beside "× ×"
+    read as a figure left out; a reader review). Beside a level 2 or 3 that is shown, a
+    hidden union stays blank (its marker would say nothing the row does not).
     """
-    return any(pub.pattern.hidden(measure, area, k) for k in JOINED_LEVELS)
+    hidden = [pub.pattern.hidden(measure, area, k) for k in JOINED_LEVELS]
+    return all(hidden) or _joined_needed(pub, measure, area)
+
+
+def level_condition_text(t: Callable[..., str], cond: Mapping[str, Any],
+                         label: Callable[[str], str]) -> str:
+    """Say one condition of an overall-level rule of the scheme ("มีทุนระดับ 1 อย่างน้อย 4 ด้าน").
+
+    ``label`` names a capital by its id.
+    """
+    if "count_at_level" in cond and cond.get("at_most") == 0:
+        return t("appendix.rule.count_none", level=cond["count_at_level"])
+    if "count_at_level" in cond:
+        key = "appendix.rule.count_at_least" if "at_least" in cond else \
+            "appendix.rule.count_at_most"
+        return t(key, level=cond["count_at_level"],
+                 n=cond.get("at_least", cond.get("at_most")))
+    if "any_of" in cond:
+        return t("appendix.rule.any_of", capitals=" / ".join(label(c) for c in cond["any_of"]),
+                 level=cond["at_level"])
+    return str(cond)
+
+
+def levels_defined_text(report: AreaContext) -> str:
+    """Say how a capital's level and a household's overall level are set, from the scheme.
+
+    The score bands of the capitals (once where every capital shares them), the overall-level
+    rules grouped by level in the order tried, and the fewest capitals a level needs. The
+    levels section said only what each level should receive, so a forum could not tell its
+    41% at level 1 from the 67% poor in many dimensions beside it (a reader review).
+    """
+    t, sch = report.t, report.analysis.scheme
+    bands = {tuple(cap.bands) for cap in sch.capitals}
+    parts = []
+    if len(bands) == 1:
+        (shared,) = bands
+        said = []
+        for i, (level, lo, hi) in enumerate(shared):
+            key = "first" if i == 0 else "last" if i == len(shared) - 1 else "middle"
+            said.append(t(f"levels.define.band.{key}", level=level, lo=f"{lo:g}", hi=f"{hi:g}"))
+        parts.append(t("levels.define.bands", bands=t("levels.define.band.sep").join(said)))
+    else:
+        parts.append(t("levels.define.bands_own"))
+    by_level: dict[int, list[str]] = {}
+    otherwise = None
+    for rule in sch.overall.get("rules", []):
+        if rule.get("otherwise"):
+            otherwise = int(rule["level"])
+            continue
+        joiner = t("appendix.and") if "all" in rule else t("appendix.or")
+        by_level.setdefault(int(rule["level"]), []).append(joiner.join(
+            level_condition_text(t, c, report.capital_label)
+            for c in rule.get("all", rule.get("any", []))))
+    rules = [t("levels.define.rule", level=level, conditions=t("levels.define.or").join(conds))
+             for level, conds in by_level.items()]
+    if otherwise is not None:
+        rules.append(t("levels.define.otherwise", level=otherwise))
+    parts.append(t("levels.define.overall", rules=t("levels.define.rule_sep").join(rules),
+                   min=sch.overall.get("min_capitals_scored"), n=len(sch.capitals),
+                   missing=t(_LEVEL_KEYS[estimates.NA])))
+    return " ".join(parts)
 
 
 def level1_share(pub: Publisher, area: str, value: float, low: float | None = None,
@@ -121,6 +184,7 @@ def levels_and_tracks(report: AreaContext, *,
     out = SectionBuilder("levels_and_tracks", report.words, {"capitals": caps})
     out.heading("section.levels")
     out.text(t("intro.levels"))
+    out.text(levels_defined_text(report))
     child = CHILD_COLUMN[report.level]
     by_child, n_child = report.weighted_counts("overall_level", child)
     whole, n_whole = report.weighted_counts("overall_level")
