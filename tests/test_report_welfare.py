@@ -818,3 +818,33 @@ def test_a_share_printed_without_its_interval_is_explained(tambon) -> None:
     numbers = col[col.str.match(r"^\d")]
     alone = (~numbers.str.contains(r"\(")).any()
     assert (t("ci.narrower_than_digits") in table.notes) == bool(alone)
+
+
+def test_households_answering_member_beyond_the_registers_are_flagged(sample_store) -> None:
+    """53% of 3,095 households answered that they are members beside 1,520 registered members
+    (persons), and the projection started from the register without a word (a reader
+    review): where the answers' interval lies above what the register could cover even at one
+    member a household, the section says the sources disagree; elsewhere it says nothing."""
+    from abcresearch.batch.run import available_areas
+
+    said = quiet = 0
+    for code in available_areas(2549, "tambon", store=sample_store):
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        res = rep.welfare_fund()
+        cov = rep.status.coverage
+        reach = res.details.get("reach", {}).get("all")
+        funds = res.to_frame(rep.t("welfare.caption.funds")) if res.tables else None
+        if reach is None or funds is None or cov.villages_surveyed != cov.villages_total:
+            continue
+        members = _num(funds[rep.t("welfare.col.members")].iloc[-1])
+        households = float(rep.known_households([code]).iloc[0])
+        flagged = "ตัวเลขสองแหล่งไม่ตรงกัน" in res.text
+        expected = not reach["hidden"] and reach["ci_low"] > members / households
+        assert flagged == expected, (code, reach, members, households)
+        said += flagged
+        quiet += not flagged
+        if flagged:
+            assert f"สมาชิก {members:,.0f} คน" in res.text
+            assert f"ร้อยละ {100 * members / households:.1f} ของ {households:,.0f} ครัวเรือน" \
+                in res.text
+    assert said and quiet, (said, quiet)

@@ -184,7 +184,8 @@ def levels_and_tracks(report: AreaContext, *,
     out = SectionBuilder("levels_and_tracks", report.words, {"capitals": caps})
     out.heading("section.levels")
     out.text(t("intro.levels"))
-    out.text(levels_defined_text(report))
+    out.text(pub.record_numbers(levels_defined_text(report),  # the scheme's, public
+                                "params/scoring.yaml level bands and overall-level rules"))
     child = CHILD_COLUMN[report.level]
     by_child, n_child = report.weighted_counts("overall_level", child)
     whole, n_whole = report.weighted_counts("overall_level")
