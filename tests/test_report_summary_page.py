@@ -369,3 +369,34 @@ def test_the_summary_names_the_areas_within_in_group_c_first(sample_store) -> No
         first = listed.split(" (")[0].split(",")[0]
         assert first in found, (first, found)
     assert seen, "the sample has a group C area below an amphoe or a tambon"
+
+
+def test_the_summary_gives_the_welfare_fund_as_its_page_prints_it(pages, sample_store) -> None:
+    """An อบต. officer looked for the welfare fund on the one-page summary and found nothing
+    (a reader review): a box gives the funds' money and members, the villages without a fund
+    (tambon) and the level-1 households in one, each as the welfare page prints it, and says
+    where the details and the projection are."""
+    shown = 0
+    amphoe = AreaReport.load("8015", 2549, store=sample_store)
+    amphoe.summary_page()
+    for code, rep in {**pages, "8015": amphoe}.items():
+        t = rep.t
+        page = rep.results["summary_page"].text
+        welfare = rep.welfare_fund()
+        assert welfare is rep.welfare_fund()  # made once per report, quoted before its cell
+        funds = welfare.to_frame(t("welfare.caption.funds"))
+        money = funds[t("welfare.col.money")].iloc[-1]
+        members = funds[t("welfare.col.members")].iloc[-1]
+        assert t("summary.welfare.money", money=f"{money:,.0f}", members=f"{members:,.0f}") \
+            in page, code
+        reach = welfare.to_frame(t("welfare.caption.reach")).set_index(t("welfare.col.group"))
+        share = reach.loc[t("col.level1"), t("welfare.col.member_share")]
+        hidden = share in ("×", "<5")  # hidden there: not said here either
+        assert (t("summary.welfare.level1", share=share) in page) != hidden, code
+        shown += not hidden
+        title = "summary.welfare.title_village" if len(code) == 8 else "summary.welfare.title"
+        assert f"**{t(title, section=t('section.welfare'), years='5')}**" in page
+        n, total = welfare.details["without_fund"]
+        said = t("summary.welfare.no_fund", n=n, total=total)
+        assert (said in page) == bool(n and len(code) != 8), code
+    assert shown, "no page printed its level-1 share"

@@ -108,10 +108,10 @@ def levels_defined_text(report: AreaContext) -> str:
              for level, conds in by_level.items()]
     if otherwise is not None:
         rules.append(t("levels.define.otherwise", level=otherwise))
-    parts.append(t("levels.define.overall", rules=t("levels.define.rule_sep").join(rules),
-                   min=sch.overall.get("min_capitals_scored"), n=len(sch.capitals),
-                   missing=t(_LEVEL_KEYS[estimates.NA])))
-    return " ".join(parts)
+    parts.append(t("levels.define.overall", rules=t("levels.define.rule_sep").join(rules)))
+    parts.append(t("levels.define.min", min=sch.overall.get("min_capitals_scored"),
+                   n=len(sch.capitals), missing=t(_LEVEL_KEYS[estimates.NA])))
+    return "\n".join([f"**{t('levels.define.head')}**", "", *(f"- {p}" for p in parts)])
 
 
 def level1_share(pub: Publisher, area: str, value: float, low: float | None = None,

@@ -242,6 +242,47 @@ def _box(title: str, lines: Sequence[str], empty: str) -> str:
             f"  #text(weight: \"bold\")[{_esc(title)}]\n\n{body}\n]")
 
 
+def _welfare_lines(report: AreaContext, ledger: Publisher) -> tuple[str, list[str]]:
+    """Return the welfare box's title and lines (no lines: no box).
+
+    The funds, the villages without one, the level-1 households in one, and a register the
+    answers outrun. From the welfare section (made once per report, its own page below);
+    the figures go into this page's ledger as printed, the share through the round's
+    disclosure step as there.
+    """
+    from abcresearch.reports.estimates import welfare_share_cells
+    from abcresearch.reports.sections import welfare as welfare_mod
+
+    t, code = report.t, report.area.code
+    details = welfare_mod.welfare_fund(report).details
+    tot = details.get("totals")
+    if tot is None:  # no village form: the section says why
+        return "", []
+    lines = [t("summary.welfare.money",
+               money=ledger.public("village_forms.vil_welfare_money",
+                                   float(tot["vil_welfare_money"]), area=code).text,
+               members=ledger.public("village_forms.vil_welfare_members",
+                                     float(tot["vil_welfare_members"]), area=code).text)]
+    n, total = details.get("without_fund", (0, 0))
+    if n and report.level != "village":
+        lines.append(t("summary.welfare.no_fund",
+                       n=ledger.public("village_forms.villages_without_fund", n, area=code).text,
+                       total=ledger.public("village_forms.villages", total, area=code).text))
+    l1 = (details.get("reach") or {}).get("1")
+    if l1 is not None and not l1.get("hidden") and l1.get("n_base"):
+        shown = ledger.share(code, *welfare_share_cells("1"), l1["estimate"], l1["ci_low"],
+                             l1["ci_high"])
+        if not shown.hidden:
+            lines.append(t("summary.welfare.level1", share=shown.with_ci))
+    if details.get("members_mismatch"):
+        lines.append(t("summary.welfare.mismatch"))
+    section = t("section.welfare")
+    title = t("summary.welfare.title_village", section=section) if report.level == "village" \
+        else t("summary.welfare.title", section=section, years=ledger.public(
+            "projection.years", details["rules"].years).text)
+    return title, lines
+
+
 def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FORUMS,
                  programmes: str | Path | None = None,
                  actions: str | Path | None = None) -> SectionResult:
@@ -471,6 +512,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [none_good]]]
     md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [none_bad]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or [none_first]]]
+    welfare_title, welfare_lines = _welfare_lines(report, ledger)
+    if welfare_lines:
+        md += [f"**{welfare_title}**", *[f"- {s}" for s in welfare_lines]]
     note = t("summary.note", gap=f"{100 * ar.min_gap:g}")
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
     legend = actions_mod.agency_legend(
@@ -503,6 +547,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         f"  [{_box(gaps_title, gaps, none_bad)}],",
         ")",
         _box(t("summary.first_actions"), first, none_first),
+        _box(welfare_title, welfare_lines, "") if welfare_lines else "",
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
         f"[#text(weight: \"bold\")[{_esc(forum_line)}]]",
         f"#text(size: 8pt)[{_esc(note)}]",

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -790,6 +790,16 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     programmes : path, optional
         Another ``programmes.yaml`` (the pilot lists).
     """
+    cached = getattr(report, "cached", None)
+    if cached is None or isinstance(rules, WelfareRules):
+        return _welfare_fund(report, rules, programmes)
+    # made once per report: the one-page summary quotes it before its own cell shows it
+    return cast(SectionResult, cached(("section", "welfare_fund", str(rules), str(programmes)),
+                                      lambda: _welfare_fund(report, rules, programmes)))
+
+
+def _welfare_fund(report: Any, rules: str | Path | WelfareRules | None,
+                  programmes: str | Path | None) -> SectionResult:
     wr = rules if isinstance(rules, WelfareRules) else load_welfare_rules(rules)
     t, lang, thr = report.t, report.lang, report.threshold
     level = _level(report)
@@ -876,6 +886,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     # the villages with no fund yet (no member, no money on their forms): where a tambon could
     # start one; the per-village money below averages over them too
     no_fund = forms[(forms["vil_welfare_members"] <= 0) & (forms["vil_welfare_money"] <= 0)]
+    no_fund_count = (len(no_fund), len(forms))
     if level != "village" and len(no_fund):
         where = _code(report)
         count = (_public(pub, "village_forms.villages_without_fund", len(no_fund), _COUNT,
@@ -894,6 +905,7 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     code = _code(report)
     every_form = (cov is not None and cov.villages_surveyed == cov.villages_total
                   and len(forms) == cov.villages_surveyed and not len(blank))
+    mismatch = ""
     if every_form and hasattr(report, "known_households"):
         mismatch = _members_mismatch_text(report, pub, reach_est.get("all"),
                                           float(tot["vil_welfare_members"]), code)
@@ -1034,7 +1046,9 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
 
     details: dict[str, Any] = {"totals": tot, "units": units, "reach": reach_est,
                                "tao_tambons": tao_tambons, "tambons": n_tambons,
-                               "rules": wr, "programmes": tuple(p.id for p in pilot)}
+                               "rules": wr, "programmes": tuple(p.id for p in pilot),
+                               "without_fund": no_fund_count,
+                               "members_mismatch": bool(mismatch)}
     if level == "village":
         out.text(t("welfare.village_no_projection"))
         return out.result(estimates=by_level, details=details, published=tuple(pub.entries))
