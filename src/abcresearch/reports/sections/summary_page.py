@@ -242,6 +242,17 @@ def _box(title: str, lines: Sequence[str], empty: str) -> str:
             f"  #text(weight: \"bold\")[{_esc(title)}]\n\n{body}\n]")
 
 
+def _reason_parts(text: str) -> tuple[str, list[str]]:
+    """Split "เหตุผล: a; b; c" into its label and its reasons (one reason: no list).
+
+    The rules join an area's reasons with "; " (their texts may not hold one), which read as
+    machine-made Thai in the box (a reader review): two or more are listed instead.
+    """
+    head, sep, rest = text.partition(": ")
+    items = rest.split("; ") if sep else []
+    return (head + sep.rstrip(), items) if len(items) > 1 else (text, [])
+
+
 def _welfare_lines(report: AreaContext, ledger: Publisher) -> tuple[str, list[str]]:
     """Return the welfare box's title and lines (no lines: no box).
 
@@ -487,7 +498,17 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     facts = [x for x in (l1_text, c_text, high_text, cov_text, prog_text, draft) if x]
     forum_line = t("summary.forum", date=forum_text or "………………………………")
     md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]
-    md += reasons[:1] + ([f"**{need_line}**"] if need_line else []) + reasons[1:]
+    def md_reason(text: str) -> list[str]:
+        head, items = _reason_parts(text)
+        return [head, *(f"- {i}" for i in items)] if items else [text]
+
+    def typst_reason(text: str) -> str:
+        head, items = _reason_parts(text)
+        return f"\n\n  {_esc(head)}" + "".join(f"\n  - {_esc(i)}" for i in items)
+
+    md += [line for x in reasons[:1] for line in md_reason(x)]
+    md += ([f"**{need_line}**"] if need_line else [])
+    md += [line for x in reasons[1:] for line in md_reason(x)]
     if lift_title:
         md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
                                       ([t("summary.lift_none")] if target else [])]]
@@ -521,7 +542,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         ar, {ar.item(i).actions[p].agency for i in lead for p in PATHS}, lang) if first else ""
     if legend:
         note = f"{note.removesuffix('.')}; {legend}" + ("." if note.endswith(".") else "")
-    md += [forum_line, f"*{note}*"]
+    contact = t("summary.contact")
+    md += [forum_line, contact, f"*{note}*"]
     typ = [
         "#pagebreak(weak: true)",
         # the cover's contents list this page too (a heading it does not show)
@@ -536,9 +558,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         f"  #text(size: 14pt, weight: \"bold\")[{_esc(grade_line)}]"
         + (f" #h(6pt) #box(stroke: 0.6pt + black, inset: 2pt)[{_esc(status_text)}]"
            if status_text else "")
-        + "".join(f"\n\n  {_esc(x)}" for x in reasons[:1])
+        + "".join(typst_reason(x) for x in reasons[:1])
         + (f"\n\n  #text(weight: \"bold\")[{_esc(need_line)}]" if need_line else "")
-        + "".join(f"\n\n  {_esc(x)}" for x in reasons[1:]),
+        + "".join(typst_reason(x) for x in reasons[1:]),
         "]",
         _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
@@ -549,7 +571,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         _box(t("summary.first_actions"), first, none_first),
         _box(welfare_title, welfare_lines, "") if welfare_lines else "",
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
-        f"[#text(weight: \"bold\")[{_esc(forum_line)}]]",
+        f"[#text(weight: \"bold\")[{_esc(forum_line)}] \\\n{_esc(contact)}]",
         f"#text(size: 8pt)[{_esc(note)}]",
         "]",
         "#pagebreak(weak: true)",
