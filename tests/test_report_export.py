@@ -658,3 +658,48 @@ def test_a_table_row_is_never_split_across_pages() -> None:
     for i in range(40):
         pages = {p for p, t in enumerate(texts) if f"start{i}x" in t or f"end{i}x" in t}
         assert len(pages) == 1, (i, pages)
+
+
+def _typst_notebook(*markups: str) -> nbformat.NotebookNode:
+    return new_notebook(cells=[new_code_cell("x", execution_count=1, outputs=[
+        new_output("display_data", data={TYPST_MIME: m, "text/plain": ""})]) for m in markups])
+
+
+def test_a_body_that_must_fit_the_page_is_set_smaller_until_it_does() -> None:
+    """The one-page summary of a village ran four lines onto a second page: ``abc-fit`` sets
+    its body at the first of its sizes at which it fits the page; a body that fits at the
+    first size is set at that size."""
+    line = "ครัวเรือนระดับ 1 เป็นสมาชิกกองทุนสวัสดิการชุมชน ร้อยละ 33 (29–38)"
+
+    def pages(markup: str) -> int:
+        return len(pdfium.PdfDocument(notebook_to_pdf_bytes(_typst_notebook(markup))))
+
+    n = 30
+    while pages("#[#set text(size: 9.5pt)\n" + "\n\n".join([line] * n) + "\n]") == 1:
+        n += 2  # the fewest lines that run onto a second page at 9.5pt
+    assert pages("#abc-fit[\n" + "\n\n".join([line] * n) + "\n]") == 1
+
+
+def test_a_table_of_few_rows_but_much_text_may_break_between_rows() -> None:
+    """A 13-row table of long cells was kept whole as "short" and left half a page blank before
+    it (a reader review): a table holding more than ``abc-keep-whole`` characters breaks
+    between its rows, its header repeated; a small table stays whole."""
+    cell = "ตรวจสิทธิและจัดหาที่ดินทำกินให้ครัวเรือนไร้ที่ดิน"  # 40-odd characters as read
+    wordy = pd.DataFrame({"a": [cell] * 13, "b": [cell] * 13, "c": [cell] * 13})
+    small = pd.DataFrame({"a": ["x"] * 3, "b": [1, 2, 3]})
+    filler = "\n\n".join(["ข้อความเติมหน้า"] * 20)  # half a page
+
+    def pages(df: pd.DataFrame) -> list[str]:
+        from abcresearch.reports.render.display import TABLE_MIME
+        nb = _typst_notebook(filler)
+        nb.cells.append(new_code_cell("t", execution_count=2, outputs=[new_output(
+            "display_data", data={TABLE_MIME: table_spec(df, caption="ตาราง"),
+                                  "text/plain": ""})]))
+        doc = pdfium.PdfDocument(notebook_to_pdf_bytes(nb))
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+    wordy_pages = pages(wordy)
+    # it starts under the filler, on the first page, and goes on on the next
+    assert len(wordy_pages) == 2
+    assert "ตรวจสิทธิ" in wordy_pages[0] and "ตรวจสิทธิ" in wordy_pages[1]
+    assert len(pages(small)) == 1

@@ -548,11 +548,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         "#pagebreak(weak: true)",
         # the cover's contents list this page too (a heading it does not show)
         f"#place(hide(heading(level: 2)[{_esc(t('summary.contents'))}]))",
+        # the page must stay one page: the body is set a little smaller than the report's
+        # text, and smaller still where it would not fit (abc-fit, the report template)
+        "#abc-fit[",
         f"#text(size: 16pt, weight: \"bold\")[{_esc(title)}]",
         "",
-        # the page must stay one page: the body is set a little smaller than the report's text
-        "#[",
-        "#set text(size: 9.5pt)",
         "#set par(leading: 0.55em)",
         "#block(width: 100%, stroke: 1.6pt + black, inset: 9pt, breakable: false)[",
         f"  #text(size: 14pt, weight: \"bold\")[{_esc(grade_line)}]"
