@@ -150,6 +150,35 @@ def test_a_tambons_average_step_or_forums_is_lifted_by_a_whole_number_in_all():
         "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งจากขั้นที่ 3 ให้ถึงขั้นที่ 4")
 
 
+def test_forums_that_would_lift_organisation_strength_too_say_so():
+    """A village short of 4 forums (2) and of organisation strength 35 (31.4) reaches both by
+    holding 4, since forums are a quarter of the index (a reader review): the forums' step
+    says so, from the index recomputed with the forums at their threshold; where that is not
+    enough, nothing is added."""
+    from abcresearch.scoring.indicators import org_strength_index
+
+    gr = load_grade_rules()
+    parts = {"groups_per_100hh": 2.0, "n_group_types": 2.0, "welfare_share": 0.2}
+    org = float(org_strength_index({**parts, "forums_year": 2.0}, gr)[0])
+    lifted = float(org_strength_index({**parts, "forums_year": 4.0}, gr)[0])
+    # by hand: 100 x (0.3 x 2/5 + 0.2 x 2/5 + 0.25 x 0.2/0.6 + 0.25 x f/12)
+    assert org == pytest.approx(100 * (0.12 + 0.08 + 0.25 / 3 + 0.25 * 2 / 12))
+    assert lifted - org == pytest.approx(100 * 0.25 * 2 / 12)
+    assert org < 35 <= lifted
+    row = pd.Series({**READY, **parts, "grade": "B", "forums_year": 2.0, "org_strength": org,
+                     "community_capital": 40.0})
+    lift = lift_conditions(row, gr).set_index("indicator")
+    assert lift.loc["forums_year", "text_th"] == (
+        "จัดเวทีประชาคมอย่างน้อยปีละ 4 ครั้ง (ขณะนี้ 2 ครั้ง) ซึ่งจะทำให้คะแนนความเข้มแข็งของ"
+        f"องค์กรชุมชนเพิ่มเป็นราว {lifted:.1f} ผ่านเกณฑ์ 35 ไปด้วย")
+    assert "organisation strength to about" in lift.loc["forums_year", "text_en"]
+    weak = {**parts, "groups_per_100hh": 0.5}
+    org_weak = float(org_strength_index({**weak, "forums_year": 2.0}, gr)[0])
+    low = lift_conditions(pd.Series({**row, **weak, "org_strength": org_weak}), gr)
+    assert low.set_index("indicator").loc["forums_year", "text_th"] == (
+        "จัดเวทีประชาคมอย่างน้อยปีละ 4 ครั้ง (ขณะนี้ 2 ครั้ง)")
+
+
 def test_sensitivity_counts_by_hand():
     """Three villages; each count below is worked out in the comments."""
     ind = pd.DataFrame({

@@ -10,8 +10,9 @@ groups, the master plan, forums and the step of the strong-community process.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,8 @@ from abcresearch.stats.results import estimate_table
 if TYPE_CHECKING:
     from abcresearch.scoring.households import HouseholdScores
 
-__all__ = ["UNANSWERED_OF", "area_indicators", "group_type_names", "organisation_strength"]
+__all__ = ["ORG_COMPONENT_COLUMNS", "UNANSWERED_OF", "area_indicators", "group_type_names",
+           "org_strength_index", "organisation_strength"]
 
 #: Village-form indicators a tambon averages or pools over its villages -> the columns behind
 #: each; an area's ``<indicator>_unanswered`` counts its villages left out of it, whose form
@@ -139,20 +141,51 @@ def organisation_strength(villages: pd.DataFrame, area: str = "village_code",
     for name, cols in UNANSWERED_OF.items():
         out[f"{name}_unanswered"] = v[list(cols)].isna().any(axis=1).groupby(
             v[area], sort=True).sum()
-    source = {"groups_per_100hh": "groups_per_100hh", "group_types": "n_group_types",
-              "welfare_share": "welfare_share", "forums_year": "forums_year"}
-    # components an area has no answer for are left out and the others' weights rescaled
-    num = np.zeros(len(out))
-    den = np.zeros(len(out))
+    out.insert(4, "org_strength", org_strength_index(out, gr))
+    out.index.name = area
+    return out
+
+
+#: The column of an area's indicators each organisation-strength component reads.
+ORG_COMPONENT_COLUMNS = {"groups_per_100hh": "groups_per_100hh", "group_types": "n_group_types",
+                         "welfare_share": "welfare_share", "forums_year": "forums_year"}
+
+
+def org_strength_index(values: pd.DataFrame | Mapping[str, Any],
+                       rules: GradeRules | str | Path | None = None) -> np.ndarray:
+    """Return the organisation-strength index (0-100) of areas from their components' values.
+
+    ``100 x sum of weight x min(value / full, 1)`` over the components of ``org_strength`` in
+    ``params/grades.yaml``; a component an area has no value for is left out and the other
+    weights rescaled to add up to 1 (none: missing). :func:`organisation_strength` computes
+    it so; what would lift an area computes it again with one figure changed.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame or mapping
+        Columns (or keys) of :data:`ORG_COMPONENT_COLUMNS`' values, one row (or a scalar each)
+        per area.
+    rules : GradeRules, path or None
+        Grade rules.
+
+    Returns
+    -------
+    numpy.ndarray
+        One index per area.
+    """
+    gr = rules if isinstance(rules, GradeRules) else load_grade_rules(rules)
+    first = values[next(iter(ORG_COMPONENT_COLUMNS.values()))]
+    n = len(first) if np.ndim(first) else 1
+    num = np.zeros(n)
+    den = np.zeros(n)
     for name, c in gr.org_components.items():
-        x = np.minimum(out[source[name]].to_numpy(dtype=float) / float(c["full"]), 1)
+        column = ORG_COMPONENT_COLUMNS[name]
+        raw = values[column] if column in values else np.nan
+        x = np.minimum(np.asarray(raw, dtype=float).reshape(-1) / float(c["full"]), 1)
         num += np.where(np.isnan(x), 0.0, float(c["weight"]) * x)
         den += np.where(np.isnan(x), 0.0, float(c["weight"]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        idx = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    out.insert(4, "org_strength", 100 * idx)
-    out.index.name = area
-    return out
+        return 100 * np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
 def _villages_without_form(households: pd.DataFrame, villages: pd.DataFrame, area: str

@@ -281,7 +281,34 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
             for c, h in zip(rule[mode], held, strict=True):
                 if h:  # any: every holding condition must fail; all: one failing is enough
                     add(rule["grade"], "all" if mode == "any" else "any", c, flip[c["op"]])
+    _forums_lift_organisations(rows, row, gr)
     return pd.DataFrame(rows, columns=cols)
+
+
+def _forums_lift_organisations(rows: list[dict[str, Any]], row: pd.Series | Mapping[str, Any],
+                               gr: GradeRules) -> None:
+    """Say beside "hold N forums a year" where that alone would lift organisation strength too.
+
+    The forums held a year are a component of the organisation-strength index: a village short
+    of both (2 forums, strength 31.4 under 35) reaches both by holding 4 (35.6; a reader
+    review). The index is recomputed with the forums at their threshold; said only where it
+    then meets its own condition.
+    """
+    from abcresearch.scoring.indicators import ORG_COMPONENT_COLUMNS, org_strength_index
+
+    need = {r["indicator"]: r for r in rows if r["op"] in (">=", ">")}
+    forums, org = need.get("forums_year"), need.get("org_strength")
+    if forums is None or org is None or np.isnan(forums["value"]) or np.isnan(org["value"]):
+        return
+    values = {c: row.get(c, np.nan) for c in ORG_COMPONENT_COLUMNS.values()}
+    values["forums_year"] = forums["threshold"]
+    after = float(org_strength_index({k: np.nan if v is None or pd.isna(v) else float(v)
+                                      for k, v in values.items()}, gr)[0])
+    if not condition_holds(np.array([after]), org["op"], org["threshold"])[0]:
+        return
+    for lang in ("th", "en"):
+        forums[f"text_{lang}"] += label("lift.forums_year.also_org", lang, value=HalfUp(after),
+                                        threshold=HalfUp(org["threshold"]))
 
 
 def need_readiness_table(table: pd.DataFrame, rules: GradeRules | str | Path | None = None
