@@ -341,9 +341,9 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
         vals = vals.copy()
         vals[-1] = rest  # drawn: no "not shown" text in its place
     top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
-    if merged and rest_label:
-        ax.text(x[-1], vals[-1] + top * 0.03, rest_label, rotation=90, ha="center",
-                va="bottom", fontsize=6, color="#616161")
+    if merged and rest_label:  # level, on two lines: turned at 6 pt it could not be read
+        ax.text(x[-1], vals[-1] + top * 0.03, rest_label.replace(" ", "\n", 1), ha="center",
+                va="bottom", fontsize=7, color="#424242", linespacing=1.1)
     for xi, v in zip(x, vals, strict=True):
         if not np.isfinite(v) and hidden_label:
             ax.text(xi, top * 0.05, hidden_label, rotation=90, ha="center", va="bottom",
