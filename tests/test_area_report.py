@@ -645,11 +645,11 @@ def test_the_levels_section_says_how_the_levels_are_set(sample_store) -> None:
     sch = rep.analysis.scheme
     text = rep.levels_and_tracks().text
     (level, lo, hi), *_ = sch.capitals[0].bands
-    assert f"ต่ำกว่า {hi:g} เป็นระดับ {level}" in text
-    assert "ระดับ 1 เมื่อมีทุนระดับ 1 อย่างน้อย 4 ด้าน หรือเมื่อทุนเงินตราอยู่ระดับ 1 และ " \
-           "ทุนมนุษย์อยู่ระดับ 1" in text
+    assert f"ต่ำกว่า {hi:g} คะแนนเป็นระดับ {level}" in text
+    assert "ระดับ 1 เมื่อมีทุนระดับ 1 อย่างน้อย 4 ด้าน หรือเมื่อทุนเงินตราอยู่ระดับ 1 " \
+           "และทุนมนุษย์อยู่ระดับ 1" in text
     assert "ระดับ 2 ในกรณีอื่นทั้งหมด" in text
     n_min = sch.overall["min_capitals_scored"]
-    assert f"น้อยกว่า {n_min} จาก {len(sch.capitals)} ด้านไม่มีระดับโดยรวม" in text
+    assert f"ไม่ถึง {n_min} จาก {len(sch.capitals)} ด้านไม่มีระดับโดยรวม" in text
     en = AreaReport.load("801501", 2549, store=sample_store, lang="en")
     assert "level 1 with at least 4 capitals at level 1, or with" in en.levels_and_tracks().text

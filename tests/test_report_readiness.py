@@ -747,7 +747,7 @@ def test_the_overview_lists_each_groups_and_need_classs_criteria(overview) -> No
         assert f"**{name}**: {rule}" in text
     a_rule = next(r for r in rules.rules if r["grade"] == "A")
     a_row = criteria.iloc[[r["grade"] for r in rules.rules].index("A"), 1]
-    assert a_row.startswith("ตำบลที่ครบทุกข้อ (1)\u00a0")
+    assert a_row.startswith("ตำบลที่เข้าเกณฑ์ครบทุกข้อต่อไปนี้ (1)\u00a0")
     assert "หมู่บ้านอย่างน้อยร้อยละ 50 มีแผนแม่บทชุมชน" in a_row
     assert len(re.findall(r"\(\d\)", a_row)) == len(a_rule["all"])
     assert "ครัวเรือนระดับ 1 ตั้งแต่ร้อยละ 40" in text and "(M0) ตั้งแต่ 0.38" in text

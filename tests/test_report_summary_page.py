@@ -66,10 +66,13 @@ def test_readiness_group_reason_need_and_lift(pages) -> None:
         assert "ระดับความเข้มแข็ง" not in text
         # each of its reasons (two or more are listed, not joined by "; ", a reader review)
         reasons = row["reason_th"].split("; ")
+        # a group B (the rule "otherwise") is said by what it misses of group A (a review)
+        head = "เหตุผล (ยังไม่ครบเกณฑ์กลุ่ม A ข้อต่อไปนี้):" if row["grade"] == "B" \
+            else "เหตุผล:"
         if len(reasons) == 1:
-            assert f"เหตุผล: {reasons[0]}" in text
+            assert f"{head} {reasons[0]}" in text
         else:
-            assert "เหตุผล:\n\n" + "\n\n".join(f"- {r}" for r in reasons) in text
+            assert f"{head}\n\n" + "\n\n".join(f"- {r}" for r in reasons) in text
             assert row["reason_th"] not in text
         assert ("(ใกล้เกณฑ์)" in text.split("\n\n")[1]) == bool(row["near_threshold"])
         # need beside the group, with its support band
@@ -399,7 +402,10 @@ def test_the_summary_gives_the_welfare_fund_as_its_page_prints_it(pages, sample_
         reach = welfare.to_frame(t("welfare.caption.reach")).set_index(t("welfare.col.group"))
         share = reach.loc[t("col.level1"), t("welfare.col.member_share")]
         hidden = share in ("×", "<5")  # hidden there: not said here either
-        assert (t("summary.welfare.level1", share=share) in page) != hidden, code
+        everyone = reach.loc[t("welfare.all_households"), t("welfare.col.member_share")]
+        said = t("summary.welfare.level1", share=share, all=t("summary.welfare.all",
+                                                              share=everyone))
+        assert (said in page) != hidden, code
         shown += not hidden
         title = "summary.welfare.title_village" if len(code) == 8 else "summary.welfare.title"
         assert f"**{t(title, section=t('section.welfare'), years='5')}**" in page

@@ -844,7 +844,11 @@ def test_households_answering_member_beyond_the_registers_are_flagged(sample_sto
         said += flagged
         quiet += not flagged
         if flagged:
-            assert f"สมาชิก {members:,.0f} คน" in res.text
+            assert f"สมาชิกตามแบบสำรวจข้อมูลหมู่บ้าน {members:,.0f} คน" in res.text
             assert f"ร้อยละ {100 * members / households:.1f} ของ {households:,.0f} ครัวเรือน" \
                 in res.text
+            # the one-page summary says it too, with the same figures
+            page = rep.summary_page().text
+            assert f"{members:,.0f} คนจะครอบคลุมได้ (ไม่เกินร้อยละ " \
+                   f"{100 * members / households:.1f} ของครัวเรือน)" in page
     assert said and quiet, (said, quiet)

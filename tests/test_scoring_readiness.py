@@ -134,11 +134,11 @@ def test_a_tambons_average_step_or_forums_is_lifted_by_a_whole_number_in_all():
                      "n_villages": 11, "villages_surveyed": 11, "community_capital": 40.0})
     lift = lift_conditions(row, gr, level="tambon").set_index("indicator")
     assert lift.loc["process_step", "text_th"] == (
-        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งของหมู่บ้านให้เฉลี่ยถึงขั้นที่ 4 (ขณะนี้เฉลี่ยขั้น 3.7): "
-        "หมู่บ้านทั้ง 11 หมู่บ้านต้องเลื่อนขั้นรวมกันอีก 3 ขั้น")
+        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งให้ขั้นเฉลี่ยของหมู่บ้านถึงขั้นที่ 4 (ขณะนี้เฉลี่ยขั้น 3.7): "
+        "ต้องเลื่อนขั้นเพิ่มอีก 3 ขั้นเมื่อนับรวมทุกหมู่บ้านใน 11 หมู่บ้าน ไม่จำเป็นต้องทุกหมู่บ้าน")
     assert lift.loc["forums_year", "text_en"] == (
-        "villages holding at least 4 forums a year on average (now 3.5): 6 more a year in all "
-        "across the 11 villages")
+        "villages holding at least 4 forums a year on average (now 3.5): 6 more a year counted "
+        "over all 11 villages")
     # a village's form without an answer: the average is over the others, said as before
     gap = lift_conditions(pd.Series({**row, "process_step_unanswered": 1.0}), gr,
                           level="tambon").set_index("indicator")

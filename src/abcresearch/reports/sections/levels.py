@@ -91,7 +91,8 @@ def levels_defined_text(report: AreaContext) -> str:
         for i, (level, lo, hi) in enumerate(shared):
             key = "first" if i == 0 else "last" if i == len(shared) - 1 else "middle"
             said.append(t(f"levels.define.band.{key}", level=level, lo=f"{lo:g}", hi=f"{hi:g}"))
-        parts.append(t("levels.define.bands", bands=t("levels.define.band.sep").join(said)))
+        parts.append(t("levels.define.bands", n=len(shared),
+                       bands=t("levels.define.band.sep").join(said)))
     else:
         parts.append(t("levels.define.bands_own"))
     by_level: dict[int, list[str]] = {}
@@ -100,7 +101,7 @@ def levels_defined_text(report: AreaContext) -> str:
         if rule.get("otherwise"):
             otherwise = int(rule["level"])
             continue
-        joiner = t("appendix.and") if "all" in rule else t("appendix.or")
+        joiner = t("levels.define.and") if "all" in rule else t("levels.define.or")
         by_level.setdefault(int(rule["level"]), []).append(joiner.join(
             level_condition_text(t, c, report.capital_label)
             for c in rule.get("all", rule.get("any", []))))

@@ -1122,7 +1122,8 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
         out.text("\n".join([f"**{t('readiness.criteria.caption')}**", "", *(
             t("readiness.criteria.line", name=name, rule=rule)
             for name, rule in criteria.itertuples(index=False)), "",
-            t("readiness.criteria.notes", first=rules.rules[0]["grade"])]))
+            t("readiness.criteria.notes", first=rules.rules[0]["grade"],
+              second=rules.rules[1]["grade"] if len(rules.rules) > 1 else "")]))
     tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
     pub = Publisher(report, "readiness")
     small, hidden, shares = published_level1(pub, tt, report.households, "tambon_code")

@@ -279,14 +279,27 @@ def _welfare_lines(report: AreaContext, ledger: Publisher) -> tuple[str, list[st
         lines.append(t("summary.welfare.no_fund",
                        n=ledger.public("village_forms.villages_without_fund", n, area=code).text,
                        total=ledger.public("village_forms.villages", total, area=code).text))
-    l1 = (details.get("reach") or {}).get("1")
-    if l1 is not None and not l1.get("hidden") and l1.get("n_base"):
-        shown = ledger.share(code, *welfare_share_cells("1"), l1["estimate"], l1["ci_low"],
-                             l1["ci_high"])
-        if not shown.hidden:
-            lines.append(t("summary.welfare.level1", share=shown.with_ci))
-    if details.get("members_mismatch"):
-        lines.append(t("summary.welfare.mismatch"))
+    reach = details.get("reach") or {}
+
+    def share(key: str | None) -> str | None:  # as the welfare page prints it, or None
+        est = reach.get(key or "all")
+        if est is None or est.get("hidden") or not est.get("n_base"):
+            return None
+        shown = ledger.share(code, *welfare_share_cells(key), est["estimate"], est["ci_low"],
+                             est["ci_high"])
+        return None if shown.hidden else shown.with_ci
+
+    everyone = share(None)
+    level1 = share("1")
+    if level1 is not None:
+        lines.append(t("summary.welfare.level1", share=level1, all=t(
+            "summary.welfare.all", share=everyone) if everyone is not None else ""))
+    mismatch = details.get("members_mismatch") or {}
+    if mismatch and everyone is not None:
+        for key in ("members", "at_most"):  # public figures, as the welfare page printed them
+            ledger.record(mismatch[key], f"welfare_fund members_mismatch {key}", code)
+        lines.append(t("summary.welfare.mismatch", share=everyone, members=mismatch["members"],
+                       at_most=mismatch["at_most"]))
     section = t("section.welfare")
     title = t("summary.welfare.title_village", section=section) if report.level == "village" \
         else t("summary.welfare.title", section=section, years=ledger.public(
@@ -350,8 +363,17 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         if bool(row.get("near_threshold")):
             label = t("readiness.near", value=label)
         grade_line = t("summary.grade", grade=label)
-        reasons.append(t("summary.reason", reason=published_reason(
-            ledger, row, report.area.code, report, rules)))
+        # a group given where no earlier rule holds ("otherwise", B) is said by what the
+        # area misses of the rule above it: "why B" listed group A's conditions unnamed (a
+        # reader review)
+        own = next((r for r in rules.rules if r["grade"] == row["grade"]), {})
+        better = [r for r in rules.rules if not r.get("otherwise")
+                  and rules.grade_order.index(r["grade"]) > rules.grade_order.index(row["grade"])]
+        key, above = ("summary.reason_short_of", better[0]["grade"]) \
+            if own.get("otherwise") and better else ("summary.reason", "")
+        reasons.append(t(key, reason=published_reason(ledger, row, report.area.code, report,
+                                                      rules),
+                         grade=grade_text(t, above) if above else ""))
         # the need class and its reason print the level-1 share and M0: only where both are
         if l1_published and not ledger.pattern.hidden("m0", report.area.code) \
                 and isinstance(row.get("need"), str):

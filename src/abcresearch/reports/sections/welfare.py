@@ -732,8 +732,8 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher
     return reach_est, by_level
 
 
-def _members_mismatch_text(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
-                           members: float, code: str) -> str:
+def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
+                      members: float, code: str, years: int) -> dict[str, str]:
     """Say where the households' answers and the funds' registers cannot both be right.
 
     The share of households answering that they belong to a fund, at its interval's lower
@@ -742,24 +742,34 @@ def _members_mismatch_text(report: Any, pub: Publisher, reach: Mapping[str, Any]
     complete form (both figures are then of the same villages). A reader review found 53% of
     3,095 households (about 1,640) members beside 1,520 registered persons, the projection
     starting from the register without a word.
+
+    Returns
+    -------
+    dict
+        Empty where the sources agree; else ``text`` (the paragraph) and the printed
+        ``members`` and ``at_most`` (the one-page summary says it shorter).
     """
     households = float(report.known_households([code]).iloc[0])
     if reach is None or reach.get("hidden") or not np.isfinite(households) or households <= 0:
-        return ""
+        return {}
     low = float(reach["ci_low"])
     at_most = members / households
     if not np.isfinite(low) or low <= at_most:
-        return ""
+        return {}
     shown = pub.share(code, *welfare_share_cells(None), float(reach["estimate"]), low,
                       float(reach["ci_high"]))
     t = report.t
-    then = "" if _level(report) == "village" else t("welfare.members_mismatch.projection")
-    return t("welfare.members_mismatch", share=shown.with_ci, then=then,
-             members=_public(pub, "village_forms.vil_welfare_members", int(members), _COUNT,
-                             code).text,
-             households=_public(pub, "households_total", int(households), _COUNT, code).text,
-             at_most=_public(pub, "village_forms.vil_welfare_members / households_total x 100",
-                             100 * at_most, _ONE, code).text)
+    then = "" if _level(report) == "village" else t(
+        "welfare.members_mismatch.projection",
+        years=_public(pub, "projection.years", years, _PLAIN).text)
+    parts = {
+        "members": _public(pub, "village_forms.vil_welfare_members", int(members), _COUNT,
+                           code).text,
+        "at_most": _public(pub, "village_forms.vil_welfare_members / households_total x 100",
+                           100 * at_most, _ONE, code).text}
+    text = t("welfare.members_mismatch", share=shown.with_ci, then=then, **parts,
+             households=_public(pub, "households_total", int(households), _COUNT, code).text)
+    return {"text": text, **parts}
 
 
 def _reach_only(out: SectionBuilder, report: Any, pub: Publisher,
@@ -905,12 +915,12 @@ def _welfare_fund(report: Any, rules: str | Path | WelfareRules | None,
     code = _code(report)
     every_form = (cov is not None and cov.villages_surveyed == cov.villages_total
                   and len(forms) == cov.villages_surveyed and not len(blank))
-    mismatch = ""
+    mismatch: dict[str, str] = {}
     if every_form and hasattr(report, "known_households"):
-        mismatch = _members_mismatch_text(report, pub, reach_est.get("all"),
-                                          float(tot["vil_welfare_members"]), code)
+        mismatch = _members_mismatch(report, pub, reach_est.get("all"),
+                                     float(tot["vil_welfare_members"]), code, wr.years)
         if mismatch:
-            out.text(mismatch)
+            out.text(mismatch["text"])
 
     # 3. against the programme's figures (params/welfare.yaml, params/programmes.yaml) and the
     # village forms: public figures, into the ledger as printed
@@ -1048,7 +1058,7 @@ def _welfare_fund(report: Any, rules: str | Path | WelfareRules | None,
                                "tao_tambons": tao_tambons, "tambons": n_tambons,
                                "rules": wr, "programmes": tuple(p.id for p in pilot),
                                "without_fund": no_fund_count,
-                               "members_mismatch": bool(mismatch)}
+                               "members_mismatch": mismatch}
     if level == "village":
         out.text(t("welfare.village_no_projection"))
         return out.result(estimates=by_level, details=details, published=tuple(pub.entries))
