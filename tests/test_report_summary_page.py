@@ -413,3 +413,22 @@ def test_the_summary_gives_the_welfare_fund_as_its_page_prints_it(pages, sample_
         said = t("summary.welfare.no_fund", n=n, total=total)
         assert (said in page) == bool(n and len(code) != 8), code
     assert shown, "no page printed its level-1 share"
+
+
+def test_a_bad_welfare_file_leaves_the_summary_without_its_welfare_box(sample_store,
+                                                                       monkeypatch) -> None:
+    """The summary quotes the welfare section; a welfare.yaml that does not load fails that
+    section with its one-sentence error, not the summary page, which goes without the box."""
+    from abcresearch.errors import ParamsError
+    from abcresearch.reports.sections import welfare
+
+    def broken(path=None):
+        raise ParamsError("params/welfare.yaml: projection.years must be a whole number")
+
+    monkeypatch.setattr(welfare, "load_welfare_rules", broken)
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    page = rep.summary_page().text
+    assert rep.t("section.welfare") not in page
+    assert rep.t("summary.forum", date="………………………………") in page
+    with pytest.raises(ParamsError, match="projection.years"):
+        rep.welfare_fund()

@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from abcresearch.analysis.status import Coverage
-from abcresearch.errors import InputError, StoreError
+from abcresearch.errors import InputError, ParamsError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher, is_small
@@ -265,7 +265,10 @@ def _welfare_lines(report: AreaContext, ledger: Publisher) -> tuple[str, list[st
     from abcresearch.reports.sections import welfare as welfare_mod
 
     t, code = report.t, report.area.code
-    details = welfare_mod.welfare_fund(report).details
+    try:
+        details = welfare_mod.welfare_fund(report).details
+    except (InputError, ParamsError):  # a bad welfare.yaml: its own section says so, in full
+        return "", []
     tot = details.get("totals")
     if tot is None:  # no village form: the section says why
         return "", []
