@@ -173,6 +173,7 @@ class RoundAnalysis:
     excluded: tuple[UnreadablePartition, ...] = ()
     _round_reads: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, repr=False, compare=False)
+    _tambon_listing: list[Path] | None = field(default=None, repr=False, compare=False)
 
     @property
     def synthetic(self) -> bool:
@@ -222,7 +223,11 @@ class RoundAnalysis:
             f.stem.split("=")[1].startswith(code[:6]) for f in files)
 
     def _tambon_files(self) -> list[Path]:
-        return sorted((self.cache_dir / "households").glob("tambon=*.parquet"))
+        """Return the round's tambon files in order (listed once: the cache never changes)."""
+        if self._tambon_listing is None:
+            self._tambon_listing = sorted(
+                (self.cache_dir / "households").glob("tambon=*.parquet"))
+        return self._tambon_listing
 
     def _read_round(self, cols: list[str] | None) -> pd.DataFrame:
         """Read the whole round's columns (``None``: all).

@@ -237,6 +237,12 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
             for k in ("reason_tambon", "reason_not_tambon", "reason_none", "reason_not_none",
                       "reason_tambon_none", "reason_not_tambon_none", "criterion"):
                 _texts(pr, f"{cw}.{k}", c.get(k), required=False)
+            for lang, text in (c.get("criterion") or {}).items():
+                try:  # its placeholders, now, not when the overview is typeset
+                    str(text).format(threshold=1.0, threshold_pct=100.0)
+                except (KeyError, IndexError, ValueError) as exc:
+                    pr.add(f"{cw}.criterion.{lang}", "may use only {threshold} and "
+                                                     f"{{threshold_pct}}, found {exc!r}")
     if out and not (isinstance(rules[-1], Mapping) and rules[-1].get("otherwise")):
         pr.add(where, "the last rule must be 'otherwise: true'")
     return out

@@ -174,8 +174,9 @@ def org_strength_index(values: pd.DataFrame | Mapping[str, Any],
         One index per area.
     """
     gr = rules if isinstance(rules, GradeRules) else load_grade_rules(rules)
-    first = values[next(iter(ORG_COMPONENT_COLUMNS.values()))]
-    n = len(first) if np.ndim(first) else 1
+    present = [values[c] for c in ORG_COMPONENT_COLUMNS.values() if c in values]
+    n = len(values) if isinstance(values, pd.DataFrame) else (
+        max((np.size(v) for v in present), default=1))
     num = np.zeros(n)
     den = np.zeros(n)
     for name, c in gr.org_components.items():

@@ -110,8 +110,11 @@ def levels_defined_text(report: AreaContext) -> str:
     if otherwise is not None:
         rules.append(t("levels.define.otherwise", level=otherwise))
     parts.append(t("levels.define.overall", rules=t("levels.define.rule_sep").join(rules)))
-    parts.append(t("levels.define.min", min=sch.overall.get("min_capitals_scored"),
-                   n=len(sch.capitals), missing=t(_LEVEL_KEYS[estimates.NA])))
+    least, n = int(sch.overall.get("min_capitals_scored") or len(sch.capitals)), len(sch.capitals)
+    missing = t(_LEVEL_KEYS[estimates.NA])
+    parts.append(t("levels.define.min", min=least, n=n, missing=missing)
+                 + (t("levels.define.min_partial", min=least, missing=missing)
+                    if least < n else ""))
     return "\n".join([f"**{t('levels.define.head')}**", "", *(f"- {p}" for p in parts)])
 
 

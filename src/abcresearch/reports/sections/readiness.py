@@ -167,8 +167,8 @@ def criterion_text(t: Callable[..., str], condition: Mapping[str, Any], lang: st
     words = (condition.get("criterion") or {}).get(lang)
     if not words:
         return _condition_words(t, condition, lang)
-    value = float(condition["value"])
-    return str(words).format(threshold=value, threshold_pct=round(value * 100, 9))
+    value = float(condition["value"])  # halves up, as every threshold the reports print
+    return str(words).format(threshold=HalfUp(value), threshold_pct=HalfUp(value, 100))
 
 
 def grade_criteria(t: Callable[..., str], rules: GradeRules, lang: str) -> pd.DataFrame:
@@ -1117,15 +1117,20 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     out = SectionBuilder("readiness", report.words, {"limit": limit})
     out.heading("section.readiness")
     out.text(t("readiness.intro", priority=str((rules.priority_why or {})[report.lang])))
+    pub = Publisher(report, "readiness")
     if rules.rules:  # what the groups and the need rest on, before the areas in them
         criteria = grade_criteria(t, rules, report.lang)
-        out.text("\n".join([f"**{t('readiness.criteria.caption')}**", "", *(
-            t("readiness.criteria.line", name=name, rule=rule)
-            for name, rule in criteria.itertuples(index=False)), "",
-            t("readiness.criteria.notes", first=rules.rules[0]["grade"],
-              second=rules.rules[1]["grade"] if len(rules.rules) > 1 else "")]))
+        # the order they are tried matters where a later rule has conditions of its own
+        later = [r for r in rules.rules[1:] if not r.get("otherwise")]
+        order = t("readiness.criteria.order", first=rules.rules[0]["grade"],
+                  second=later[0]["grade"]) if later else ""
+        draft = "" if rules.verified else t("readiness.criteria.draft")
+        out.text(pub.record_numbers("\n".join([
+            f"**{t('readiness.criteria.caption', draft=draft)}**", "", *(
+                t("readiness.criteria.line", name=name, rule=rule)
+                for name, rule in criteria.itertuples(index=False)), "",
+            t("readiness.criteria.notes", order=order)]), "params/grades.yaml criterion"))
     tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
-    pub = Publisher(report, "readiness")
     small, hidden, shares = published_level1(pub, tt, report.households, "tambon_code")
     pts = _points(report, tt, hidden, small, None, shares)
     areas = t("readiness.areas.tambon")

@@ -4,22 +4,27 @@ What a village committee or a TAO needs on one sheet: the grade and its reason, 
 the area to the next grade, the share of households at level 1, three strengths and three gaps
 (items where the area does best and worst *relative to the province*, from
 :mod:`~abcresearch.reports.sections.actions`), the first actions for those gaps, coverage (how
-many villages and households the numbers rest on), the programme lists the area is in, and the
-date of the forum where the results go back (``params/forums.csv``, ``docs/INPUTS.md``; blank
-when unknown).
+many villages and households the numbers rest on), the programme lists the area is in, the
+welfare fund at a glance, the date of the forum where the results go back
+(``params/forums.csv``, ``docs/INPUTS.md``; blank when unknown) and a blank line for the
+coordinator's name and phone.
 
-Two inputs come from other parts of the project:
+Three inputs come from other parts of the project:
 
 * **readiness group, need and what would lift the group**: the grade row of
   :mod:`abcresearch.scoring.grades` (readiness group กลุ่ม A/B/C with its near-threshold mark,
   need class beside it, support band) and :func:`abcresearch.scoring.readiness.lift_conditions`
   (:func:`grade_lift`), in the words of the readiness section.
+* **the welfare fund**: the welfare section's result (:func:`abcresearch.reports.sections.
+  welfare.welfare_fund`, made once per report), each figure as its page prints it; a welfare
+  file that does not load leaves the box out.
 * **coverage and grade status**: :func:`area_coverage` uses the report's ``coverage`` (an
   :class:`~abcresearch.analysis.status.Coverage`) or ``status.coverage`` when the report context
   has one; otherwise it counts the round's village frame (or, without a frame, the village forms).
 
 The page is Typst markup in black on white (boxes drawn with rules, no colour carries meaning)
-with a Markdown twin for JupyterLab; it starts and ends with a page break.
+with a Markdown twin for JupyterLab; it starts and ends with a page break, and the template's
+``abc-fit`` sets it smaller (9.5 to 8 pt) where it would not fit one page.
 """
 
 from __future__ import annotations
@@ -253,7 +258,8 @@ def _reason_parts(text: str) -> tuple[str, list[str]]:
     return (head + sep.rstrip(), items) if len(items) > 1 else (text, [])
 
 
-def _welfare_lines(report: AreaContext, ledger: Publisher) -> tuple[str, list[str]]:
+def _welfare_lines(report: AreaContext, ledger: Publisher,
+                   programmes: str | Path | None = None) -> tuple[str, list[str]]:
     """Return the welfare box's title and lines (no lines: no box).
 
     The funds, the villages without one, the level-1 households in one, and a register the
@@ -266,17 +272,28 @@ def _welfare_lines(report: AreaContext, ledger: Publisher) -> tuple[str, list[st
 
     t, code = report.t, report.area.code
     try:
-        details = welfare_mod.welfare_fund(report).details
+        details = welfare_mod.welfare_fund(report, programmes=programmes).details
     except (InputError, ParamsError):  # a bad welfare.yaml: its own section says so, in full
         return "", []
     tot = details.get("totals")
     if tot is None:  # no village form: the section says why
         return "", []
+    # the forms the money rests on, where they are not every village's (a sampled round, a
+    # form not sent or left blank): the welfare page says so, and so must the box (a review)
+    forms = details.get("forms_used")
+    villages = getattr(getattr(report.status, "coverage", None), "villages_total", None)
+    partial = report.level != "village" and forms is not None and villages is not None \
+        and forms < villages
+    source = t("summary.welfare.forms_of", k=ledger.public(
+        "village_forms.villages", float(forms or 0), area=code).text, n=ledger.public(
+        "villages_total", float(villages or 0), area=code).text) if partial \
+        else t("summary.welfare.forms")
     lines = [t("summary.welfare.money",
                money=ledger.public("village_forms.vil_welfare_money",
                                    float(tot["vil_welfare_money"]), area=code).text,
                members=ledger.public("village_forms.vil_welfare_members",
-                                     float(tot["vil_welfare_members"]), area=code).text)]
+                                     float(tot["vil_welfare_members"]), area=code).text,
+               source=source)]
     n, total = details.get("without_fund", (0, 0))
     if n and report.level != "village":
         lines.append(t("summary.welfare.no_fund",
@@ -558,7 +575,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [none_good]]]
     md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [none_bad]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or [none_first]]]
-    welfare_title, welfare_lines = _welfare_lines(report, ledger)
+    welfare_title, welfare_lines = _welfare_lines(report, ledger, programmes)
     if welfare_lines:
         md += [f"**{welfare_title}**", *[f"- {s}" for s in welfare_lines]]
     note = t("summary.note", gap=f"{100 * ar.min_gap:g}")

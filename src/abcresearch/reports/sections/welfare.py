@@ -758,6 +758,13 @@ def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | No
         return {}
     shown = pub.share(code, *welfare_share_cells(None), float(reach["estimate"]), low,
                       float(reach["ci_high"]))
+    at_most_text = _public(pub, "village_forms.vil_welfare_members / households_total x 100",
+                           100 * at_most, _ONE, code).text
+    try:  # as printed: "49 (49–56)" beside "at most 49.1" would contradict itself
+        if float(str(shown.low)) <= float(at_most_text):
+            return {}
+    except ValueError:
+        pass
     t = report.t
     then = "" if _level(report) == "village" else t(
         "welfare.members_mismatch.projection",
@@ -765,8 +772,7 @@ def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | No
     parts = {
         "members": _public(pub, "village_forms.vil_welfare_members", int(members), _COUNT,
                            code).text,
-        "at_most": _public(pub, "village_forms.vil_welfare_members / households_total x 100",
-                           100 * at_most, _ONE, code).text}
+        "at_most": at_most_text}
     text = t("welfare.members_mismatch", share=shown.with_ci, then=then, **parts,
              households=_public(pub, "households_total", int(households), _COUNT, code).text)
     return {"text": text, **parts}
@@ -799,13 +805,23 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
         Another ``welfare.yaml``.
     programmes : path, optional
         Another ``programmes.yaml`` (the pilot lists).
+
+    Returns
+    -------
+    SectionResult
+        Made once per report and rules files as loaded (the one-page summary quotes it before
+        its own cell shows it): the same object again until a file changes.
     """
+    wr = rules if isinstance(rules, WelfareRules) else load_welfare_rules(rules)
     cached = getattr(report, "cached", None)
-    if cached is None or isinstance(rules, WelfareRules):
-        return _welfare_fund(report, rules, programmes)
-    # made once per report: the one-page summary quotes it before its own cell shows it
-    return cast(SectionResult, cached(("section", "welfare_fund", str(rules), str(programmes)),
-                                      lambda: _welfare_fund(report, rules, programmes)))
+    if cached is None:
+        return _welfare_fund(report, wr, programmes)
+    progs = load_programmes(programmes)  # loaded once per file version, as the rules
+    # keyed by the loaded objects, which the entry holds (so their ids stay theirs): an edited
+    # file loads as a new object and makes the section again
+    _, _, result = cached(("section", "welfare_fund", id(wr), id(progs)),
+                          lambda: (wr, progs, _welfare_fund(report, wr, programmes)))
+    return cast(SectionResult, result)
 
 
 def _welfare_fund(report: Any, rules: str | Path | WelfareRules | None,
@@ -1057,7 +1073,7 @@ def _welfare_fund(report: Any, rules: str | Path | WelfareRules | None,
     details: dict[str, Any] = {"totals": tot, "units": units, "reach": reach_est,
                                "tao_tambons": tao_tambons, "tambons": n_tambons,
                                "rules": wr, "programmes": tuple(p.id for p in pilot),
-                               "without_fund": no_fund_count,
+                               "without_fund": no_fund_count, "forms_used": len(forms),
                                "members_mismatch": mismatch}
     if level == "village":
         out.text(t("welfare.village_no_projection"))
