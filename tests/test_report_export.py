@@ -674,10 +674,20 @@ def test_a_body_that_must_fit_the_page_is_set_smaller_until_it_does() -> None:
     def pages(markup: str) -> int:
         return len(pdfium.PdfDocument(notebook_to_pdf_bytes(_typst_notebook(markup))))
 
+    def size(markup: str) -> float:  # the font size the body's first word is set at
+        import pypdfium2.raw as pdfium_raw
+
+        text = pdfium.PdfDocument(notebook_to_pdf_bytes(_typst_notebook(markup)))[0].get_textpage()
+        at = text.get_text_range().find("ครัวเรือนระดับ")
+        return round(pdfium_raw.FPDFText_GetFontSize(text, at), 2)
+
     n = 30
     while pages("#[#set text(size: 9.5pt)\n" + "\n\n".join([line] * n) + "\n]") == 1:
         n += 2  # the fewest lines that run onto a second page at 9.5pt
-    assert pages("#abc-fit[\n" + "\n\n".join([line] * n) + "\n]") == 1
+    fitted = "#abc-fit[\n" + "\n\n".join([line] * n) + "\n]"
+    assert pages(fitted) == 1
+    assert 8.0 <= size(fitted) < 9.5  # set smaller ...
+    assert size(f"#abc-fit[\n{line}\n]") == 9.5  # ... only where it must be
 
 
 def test_a_table_of_few_rows_but_much_text_may_break_between_rows() -> None:

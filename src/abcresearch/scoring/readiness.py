@@ -157,6 +157,12 @@ def near_threshold(ind: pd.DataFrame, rules: GradeRules | str | Path | None = No
                         index=ind.index)
 
 
+def _fewest(threshold: float, villages: float, op: str) -> int:
+    """Return the least whole total over ``villages`` whose average meets ``op threshold``."""
+    product = threshold * villages
+    return math.floor(product + 1e-9) + 1 if op == ">" else math.ceil(product - 1e-9)
+
+
 #: Village-form indicators whose village values are whole numbers (a step, forums held): a
 #: tambon's average of them is lifted by a whole number of steps or forums in all.
 WHOLE_PER_VILLAGE = ("process_step", "forums_year")
@@ -238,7 +244,7 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
                 and n is not None and not pd.isna(n) and every_form and n > 0 \
                 and not np.isnan(v) and abs(v * n - round(v * n)) < 1e-6:
             # the share's villages, and the fewest that meet the threshold
-            needed = math.floor(t * n + 1e-9) + 1 if op == ">" else math.ceil(t * n - 1e-9)
+            needed = _fewest(t, n, op)
             fields |= {"villages": int(n), "villages_now": round(v * n),
                        "villages_needed": min(int(n), needed)}
         unanswered = row.get(f"{name}_unanswered", 0)
@@ -250,7 +256,7 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
             # village short of it ("from step 3.7 on average" listed six villages below step
             # 4 where three steps up in all were enough; a reader review)
             total = round(v * n)
-            least = math.floor(t * n + 1e-9) + 1 if op == ">" else math.ceil(t * n - 1e-9)
+            least = _fewest(t, n, op)
             fields |= {"villages": int(n), "total_now": total,
                        "total_needed": max(least - total, 0)}
         rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,

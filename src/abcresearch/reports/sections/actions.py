@@ -569,7 +569,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                                                             households, s["ci_low"],
                                                             s["ci_high"]),
         }
-        below = clear = level = False
+        below = clear = same_as_province = False
         if not alone:
             prov_share = item_share(pub, province, r, s["province"])
             gap = item_gap(pub, code, item, area_share, prov_share)
@@ -581,7 +581,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             below = numeric and cast(float, area_share.value) < cast(float, prov_share.value)
             # printed equal to the province's: "about the province's" as well (a row at 0
             # went untagged between rows at -4 that said so; a reader review)
-            level = numeric and area_share.value == prov_share.value
+            same_as_province = numeric and area_share.value == prov_share.value
             row[t("col.province")] = prov_share.text
             # the star only beside a gap printed as a number
             row[t("actions.col.gap")] = gap + ("*" if clear else "")
@@ -593,7 +593,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         # reason to drop an item); a share below the province's within the margin of error
         # is "about the province's" (91 against 92 read as "already better", a reader review)
         note = (t("actions.better", share=area_share.text) if below and clear
-                else t("actions.similar") if below or level else "")
+                else t("actions.similar") if below or same_as_province else "")
         if urban and r.urban_note:  # an item that may not mean in town what it does in a village
             note = f"{note} · {r.urban_note[lang]}" if note else r.urban_note[lang]
         acts.append({

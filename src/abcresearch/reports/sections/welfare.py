@@ -415,7 +415,7 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
 
 
 def _tao_budget_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFrame,
-                     area: str) -> str:
+                     area: str, tao_tambons: int) -> str:
     """Say what the TAOs put in over the projection's years, and that "every year" is assumed.
 
     The programme's figures say that a TAO co-funds 100,000 baht, not that it does so every
@@ -423,9 +423,9 @@ def _tao_budget_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataF
     yearly column read as the programme's plan (a reader review).
     """
     years = len(proj)
-    tambons = round(float(proj["tao"].max()) / rules.tao_cofunding_per_year)
-    who = t("welfare.tao_budget.one") if tambons == 1 else t(
-        "welfare.tao_budget.many", k=_public(pub, "tambons with a TAO", tambons, _PLAIN).text)
+    who = t("welfare.tao_budget.one") if tao_tambons == 1 else t(
+        "welfare.tao_budget.many", k=_public(pub, "local_government.tambons_with_tao",
+                                             tao_tambons, _COUNT, area).text)
     return t("welfare.tao_budget", who=who,
              per_year=_public(pub, "projection TAO co-funding a year G", float(proj["tao"].max()),
                               _WHOLE, area).text,
@@ -1232,7 +1232,7 @@ def _welfare_fund(report: Any, rules: str | Path | WelfareRules | None,
               decimals=0)
     out.text(_low_case_text(t, pub, wr, proj, tot, code))
     if (proj["tao"] > 0).any():
-        out.text(_tao_budget_text(t, pub, wr, proj, code))
+        out.text(_tao_budget_text(t, pub, wr, proj, code, tao_tambons))
     out.text(t("welfare.formula.text"))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
                     "projection": proj, "nhso_per_year": nhso})
