@@ -240,25 +240,25 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         # said in villages only where every surveyed village has its form: "4 of 7" read as
         # the tambon's villages where 8 were surveyed and one had no form (a review)
         every_form = surveyed is None or pd.isna(surveyed) or surveyed == n
-        if level == "tambon" and name not in WHOLE_PER_VILLAGE and op in (">=", ">") \
-                and n is not None and not pd.isna(n) and every_form and n > 0 \
-                and not np.isnan(v) and abs(v * n - round(v * n)) < 1e-6:
-            # the share's villages, and the fewest that meet the threshold
-            needed = _fewest(t, n, op)
-            fields |= {"villages": int(n), "villages_now": round(v * n),
-                       "villages_needed": min(int(n), needed)}
         unanswered = row.get(f"{name}_unanswered", 0)
-        if level == "tambon" and name in WHOLE_PER_VILLAGE and op in (">=", ">") \
-                and n is not None and not pd.isna(n) and n > 0 and every_form \
-                and (unanswered is None or pd.isna(unanswered) or unanswered == 0) \
-                and not np.isnan(v) and abs(v * n - round(v * n)) < 1e-6:
+        whole = name in WHOLE_PER_VILLAGE
+        # a whole number of villages (a share) or of steps or forums (an average) over the
+        # tambon's villages, each village's form answering where it is an average
+        villages = 0.0 if n is None or pd.isna(n) else float(n)
+        counted = level == "tambon" and op in (">=", ">") and villages > 0 and every_form \
+            and not np.isnan(v) and abs(v * villages - round(v * villages)) < 1e-6 and not (
+                whole and unanswered is not None and not pd.isna(unanswered) and unanswered)
+        if counted and not whole:
+            # the share's villages, and the fewest that meet the threshold
+            fields |= {"villages": int(villages), "villages_now": round(v * villages),
+                       "villages_needed": min(int(villages), _fewest(t, villages, op))}
+        elif counted:
             # an average of whole numbers (steps, forums): how many more in all, not every
             # village short of it ("from step 3.7 on average" listed six villages below step
             # 4 where three steps up in all were enough; a reader review)
-            total = round(v * n)
-            least = _fewest(t, n, op)
-            fields |= {"villages": int(n), "total_now": total,
-                       "total_needed": max(least - total, 0)}
+            total = round(v * villages)
+            fields |= {"villages": int(villages), "total_now": total,
+                       "total_needed": max(_fewest(t, villages, op) - total, 0)}
         rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,
                      "indicator": name, "op": op, "threshold": t, "value": v, "gap": gap,
                      **{f"text_{lang}": _lift_text(name, direction, level, lang, **fields)

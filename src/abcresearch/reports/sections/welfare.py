@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from abcresearch.errors import StoreError
-from abcresearch.labels import format_half_up
+from abcresearch.labels import format_half_up, round_half_up
 from abcresearch.params import Problems, load
 from abcresearch.reports.disclosure import Publisher, Shown, share_mask
 from abcresearch.reports.estimates import member_flag, welfare_share_cells
@@ -754,17 +754,20 @@ def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | No
         return {}
     low = float(reach["ci_low"])
     at_most = members / households
-    if not np.isfinite(low) or low <= at_most:
+    if not np.isfinite(low):
+        return {}
+    # compared as both are printed ("49 (49–56)" beside "at most 49.1" would contradict
+    # itself), before either goes into the ledger
+    from abcresearch.reports.disclosure import publication_rules
+
+    digits = publication_rules().digits["percent"]
+    if float(round_half_up(low, digits, 100.0, grouping="")) \
+            <= float(format_half_up(100 * at_most, _ONE).replace(",", "")):
         return {}
     shown = pub.share(code, *welfare_share_cells(None), float(reach["estimate"]), low,
                       float(reach["ci_high"]))
     at_most_text = _public(pub, "village_forms.vil_welfare_members / households_total x 100",
                            100 * at_most, _ONE, code).text
-    try:  # as printed: "49 (49–56)" beside "at most 49.1" would contradict itself
-        if float(str(shown.low)) <= float(at_most_text):
-            return {}
-    except ValueError:
-        pass
     t = report.t
     then = "" if _level(report) == "village" else t(
         "welfare.members_mismatch.projection",
@@ -824,9 +827,8 @@ def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
     return cast(SectionResult, result)
 
 
-def _welfare_fund(report: Any, rules: str | Path | WelfareRules | None,
-                  programmes: str | Path | None) -> SectionResult:
-    wr = rules if isinstance(rules, WelfareRules) else load_welfare_rules(rules)
+def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
+                  ) -> SectionResult:
     t, lang, thr = report.t, report.lang, report.threshold
     level = _level(report)
     out = SectionBuilder("welfare_fund", report.words, {"rules": wr.path,
