@@ -11,7 +11,9 @@ Usage::
    real store, the province overview and the methods appendix once the same way (the batch
    writes them too).
 2. ``abcresearch batch --level tambon --within <amphoe> --force`` for all tambons of the amphoe,
-   in a subprocess, sampling the resident memory of each worker process plus its kernel.
+   in a subprocess, sampling the resident memory of each worker process plus its kernel (a
+   worker forked by the batch's fork server counts the pages it shares with the server, as a
+   resident size does; the server is not counted as a worker).
 
 Prints the per-report time of both and their ratio (the batch's wall time, overview included,
 over its tambon reports, against the stock loop's tambon report), the like-for-like ratio (the
@@ -40,6 +42,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -84,9 +87,21 @@ def _peak_worker_rss(pid: int, stop: threading.Event, peaks: dict[int, int]) -> 
         parent = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
+    def workers() -> list[Any]:
+        # the batch's children: its workers (and the resource tracker), or the fork server that
+        # forks them (whose own memory, shared with them, is not a worker's)
+        out = []
+        for child in parent.children():
+            try:
+                server = "multiprocessing.forkserver" in " ".join(child.cmdline())
+            except psutil.NoSuchProcess:
+                continue
+            out.extend(child.children() if server else [child])
+        return out
+
     while not stop.is_set():
         try:
-            for child in parent.children():  # worker processes (and the resource tracker)
+            for child in workers():  # worker processes (and the resource tracker)
                 total = 0
                 for p in [child, *child.children(recursive=True)]:
                     try:

@@ -650,3 +650,29 @@ def test_unprotected_sums_are_the_pattern_s_own(tmp_path_factory) -> None:
     pattern = round_pattern(analysis, analysis.design.suppression_threshold, store)
     assert cells and set(cells) == set(pattern.unsatisfied)
     assert ("n", "80150101", "all") in cells
+
+
+def test_workers_see_the_environment_of_the_batch_not_of_their_fork_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local workers are forked from a server that started with this process's first batch;
+    each must still see the environment as it is when its batch starts (as a spawned one
+    would), e.g. a store or key named in a variable set between two batches."""
+    import nbformat
+
+    from abcresearch.batch.run import start_worker_server
+
+    nb = nbformat.read(TINY, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'import os\nprint("mark:", os.environ.get("ABCRESEARCH_TEST_MARK", "unset"))'))
+    mine = tmp_path / "mark.ipynb"
+    nbformat.write(nb, mine)
+    store = make_store(tmp_path, TAMBONS[:1])
+    for mark in ("first", "second"):
+        monkeypatch.setenv("ABCRESEARCH_TEST_MARK", mark)
+        start_worker_server()  # already running from an earlier batch: the first one's
+        run_batch(ROUND, "tambon", within="8001", store=store, out=tmp_path / mark,
+                  notebook=mine, province_notebook=tmp_path / "none.ipynb", workers=1,
+                  progress=False, force=True)
+        executed = (tmp_path / mark / str(ROUND) / "tambon" / "800101.ipynb").read_text(
+            encoding="utf-8")
+        assert f"mark: {mark}" in executed

@@ -75,7 +75,6 @@ WARM_IMPORTS: tuple[str, ...] = (
     "pyarrow",
     "matplotlib",
     "matplotlib.pyplot",
-    "scipy.stats",
     "IPython.display",
     "abcresearch",
     "abcresearch.survey.areas",
@@ -90,9 +89,10 @@ WARM_IMPORTS: tuple[str, ...] = (
     "abcresearch.batch.runner",
 )
 """Modules imported once per warm kernel (missing ones are skipped): what the shipped report
-notebooks use. seaborn and statsmodels.api are left out (about 3 s of start-up and 90 MB per
-kernel, and no shipped report uses them): a notebook that imports them pays that once per
-kernel, since modules stay imported across resets; ``ABCRESEARCH_WARM_IMPORTS`` (comma-separated
+notebooks use. seaborn, statsmodels.api and scipy.stats are left out (about 3 s of start-up and
+90 MB per kernel for the first two, 0.65 s for scipy.stats, and no shipped report uses them): a
+notebook that imports them pays that once per kernel, since modules stay imported across
+resets; ``ABCRESEARCH_WARM_IMPORTS`` (comma-separated
 names) replaces the list for a batch of notebooks that need others."""
 
 REPORT_IMPORTS: tuple[str, ...] = (

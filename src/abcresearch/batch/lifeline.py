@@ -13,9 +13,17 @@ those workers: they would wait on their task queue for ever, each keeping its wa
   process, and ends the worker when it is not.
 
 Either way the check is made once right away, so a parent that died while the worker was
-starting is noticed too. Warm kernels need nothing more: jupyter_client gives each kernel its
-worker's process id (``JPY_PARENT_PID``) and ipykernel ends the kernel within a second of that
-process's death.
+starting is noticed too.
+
+Where the workers are forked by a fork server (:mod:`multiprocessing.forkserver`, as the local
+batch's are), a worker's parent is the fork server, which outlives the batch process as long as
+any worker does (each worker holds its end of the server's "alive" pipe). Such a worker watches
+the batch process itself from a daemon thread: through a pidfd (``os.pidfd_open``, Linux 5.3 and
+later), which wakes the thread the moment the process ends, or else by checking every second.
+The thread needs the interpreter lock to end the process, so a worker inside a long C call that
+holds it ends when that call returns. Warm kernels need nothing more: jupyter_client gives
+each kernel its worker's process id (``JPY_PARENT_PID``) and ipykernel ends the kernel within a
+second of that process's death.
 """
 
 from __future__ import annotations
@@ -56,19 +64,53 @@ def _watch(parent_pid: int) -> None:
     os._exit(1)
 
 
-def exit_with_parent(parent_pid: int) -> str:
+def _watch_batch(pid: int) -> None:
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux 5.3+, or already gone
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the process has ended
+    else:
+        while not _gone(pid):
+            time.sleep(POLL_SECONDS)
+    os._exit(1)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, but another user's (a reused id): not the batch process
+        return True
+    return False
+
+
+def exit_with_parent(parent_pid: int, forked_by_server: bool = False) -> str:
     """End this process when ``parent_pid`` (its parent, the batch process) dies.
 
     Parameters
     ----------
     parent_pid : int
         Process id of the batch process, as the parent saw it (``os.getpid()`` there).
+    forked_by_server : bool
+        This process was forked by the batch process's fork server (its parent): watch the
+        batch process from a thread instead (see the module docstring).
 
     Returns
     -------
     str
         ``"prctl"`` or ``"thread"``: how the parent is watched.
     """
+    if forked_by_server:
+        threading.Thread(target=_watch_batch, args=(parent_pid,), name="abcresearch-lifeline",
+                         daemon=True).start()
+        if _gone(parent_pid):  # died before the watch was set up
+            os._exit(1)
+        return "thread"
     if _prctl_deathsig(signal.SIGTERM):
         how = "prctl"
     else:
