@@ -174,6 +174,11 @@ def test_an_item_whose_rule_is_not_the_rounds_is_hidden(mueang) -> None:
     pub = A.Publisher(rep, "test")
     assert A.item_share(pub, rep.area.code, other, 0.4).hidden
     assert not A.item_share(pub, rep.area.code, rules.item(same), 0.4).hidden
+    # other words for the same households (a research team's rewording) stay on the pattern
+    reworded = dataclasses.replace(rules.item(same), text={"th": "ข้อความอื่น", "en": "other"},
+                                   passes=None)
+    assert reworded != rules.item(same)
+    assert not A.item_share(pub, rep.area.code, reworded, 0.4).hidden
     # the province's shares under the other rules were kept on disk: not for the tests after
     for file in set(rep.analysis.cache_dir.glob("item-shares-*.parquet")) - kept:
         file.unlink()
@@ -219,6 +224,8 @@ def test_bad_action_rules_are_named_together(tmp_path) -> None:
     raw["items"][1]["fails"] = {"equals": "maybe"}
     raw["items"][2]["fails"] = {"equals": "no"}          # hum_training is an integer
     raw["items"][3]["level1"]["agency"] = "ministry_of_magic"
+    raw["items"][4]["pass"] = {"th": "ผ่าน", "en": "passes"}  # misspelt: "passes"
+    raw["items"][5]["passes"] = {"th": "มีไฟฟ้าใช้"}           # no English
     raw["min_share"] = 2
     bad = tmp_path / "actions.yaml"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -226,7 +233,7 @@ def test_bad_action_rules_are_named_together(tmp_path) -> None:
         R.load_action_rules(bad)
     msg = str(err.value)
     for part in ("hum_happiness", "maybe", "needs a select_one", "ministry_of_magic",
-                 "min_share"):
+                 "min_share", "unknown key(s) pass ", "passes.en"):
         assert part in msg
 
 

@@ -151,6 +151,50 @@ def test_strengths_and_gaps_are_relative_to_the_province(pages) -> None:
             != A.item_share(pub, "80", r, shares.loc[i, "province"]).text, i
 
 
+def test_strengths_say_what_passes_and_the_share_that_does(pages, sample_store,
+                                                             monkeypatch) -> None:
+    """A strength is the share that passes an item, above the province's, in the item's
+    passing words ("มีเงินออม ร้อยละ 91.7 มากกว่า"), not a small failing share below it ("ไม่มี
+    เงินออม ร้อยละ 8.3 น้อยกว่า", a double negative to a reader); the two shares add up to 100
+    as printed. A rules file without passing words keeps the failing share."""
+    from decimal import Decimal
+
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections import actions as A
+
+    res = pages["801501"].results["summary_page"]
+    good, shares = res.details["strengths"], res.estimates
+    assert good, "the test cannot fail: no strength"
+    pub, rules = Publisher(pages["801501"], "probe"), A.load_action_rules()
+    box = res.parts[0].markdown
+    for i in good:
+        r, s = rules.item(i), shares.loc[i]
+        assert r.passes is not None
+        fails = [A.item_share(pub, code, r, v).text
+                 for code, v in (("801501", s["estimate"]), ("80", s["province"]))]
+        passes = [str(Decimal(100) - Decimal(f)) for f in fails]
+        line = (f"ครัวเรือนที่{r.passes['th']} ร้อยละ {passes[0]} มากกว่าทั้งจังหวัด "
+                f"(ร้อยละ {passes[1]})")
+        assert line in box, (line, box)
+        assert f"ครัวเรือนที่{r.text['th']} ร้อยละ {fails[0]} น้อยกว่า" not in box
+    # the note says which shares the boxes print
+    assert "ร้อยละของจุดแข็งคือสัดส่วนครัวเรือนที่ผ่านเกณฑ์ของเรื่องนั้น" in res.text
+    assert "ร้อยละคือสัดส่วนครัวเรือนที่ไม่ผ่านเกณฑ์ของแต่ละเรื่อง" not in res.text
+    # without passing words: the failing share, fewer than the province
+    plain = A.load_action_rules()
+    plain = type(plain)(**{**plain.__dict__, "items": tuple(
+        type(r)(**{**r.__dict__, "passes": None}) for r in plain.items)})
+    monkeypatch.setattr("abcresearch.reports.sections.summary_page.load_action_rules",
+                        lambda *a, **k: plain)
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    plain_res = rep.summary_page(forums=None)
+    box = plain_res.parts[0].markdown
+    r = rules.item(good[0])
+    assert f"ครัวเรือนที่{r.text['th']} ร้อยละ" in box and "น้อยกว่าทั้งจังหวัด" in box
+    assert f"ครัวเรือนที่{r.passes['th']}" not in box
+    assert "ร้อยละคือสัดส่วนครัวเรือนที่ไม่ผ่านเกณฑ์ของแต่ละเรื่อง" in plain_res.text
+
+
 def test_coverage_forum_date_and_programme_flags(pages) -> None:
     tam = pages["801501"].results["summary_page"]
     cov = tam.details["coverage"]

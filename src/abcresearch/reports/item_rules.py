@@ -42,6 +42,8 @@ RULE_KINDS = {
     "below": ("integer", "decimal"),
 }
 PATHS = ("level1", "level2")
+#: Keys an item of ``params/actions.yaml`` may have (another is a misspelling, named as one).
+ITEM_KEYS = frozenset({"item", "fails", "if_not_asked", "text", "passes", *PATHS, "urban_note"})
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,12 @@ class ItemRule:
     urban_note : mapping or None
         ``{"th", "en"}``: said beside the item's actions in an area within a municipality,
         where the item may not mean what it means in a village (farm land of one's own).
+    passes : mapping or None
+        ``{"th", "en"}``: what *passing* means, in words: every household of the item's base
+        that does not fail it (with ``if_not_asked: pass``, those not asked too). A strength
+        is said with it and the share that passes ("เคยเข้าร่วมเวทีประชาคม ร้อยละ 91 มากกว่า
+        ทั้งจังหวัด") instead of a small failing share ("ไม่เคยเข้าร่วม... ร้อยละ 9 น้อยกว่า",
+        a double negative to a reader).
     """
 
     item: str
@@ -108,6 +116,13 @@ class ItemRule:
     relevant_value: str | None = None
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     urban_note: Mapping[str, str] | None = None
+    passes: Mapping[str, str] | None = None
+
+    @property
+    def counting(self) -> tuple[Any, ...]:
+        """What decides which households fail the item (its words and actions do not)."""
+        return (self.item, self.kind, self.values, self.number, self.if_not_asked,
+                self.relevant_question, self.relevant_value)
 
 
 @dataclass(frozen=True)
@@ -205,6 +220,9 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
         if name in seen:
             pr.add(w, "is listed twice")
         seen.add(name)
+        if unknown := sorted(set(map(str, entry)) - ITEM_KEYS):
+            pr.add(w, f"has unknown key(s) {', '.join(unknown)} (known: "
+                      f"{', '.join(sorted(ITEM_KEYS))})")
         q = cb.loc[name]
         fails = entry.get("fails")
         if not isinstance(fails, Mapping) or len(fails) != 1:
@@ -255,6 +273,8 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
         rq = q["relevant_question"]
         urban = entry.get("urban_note")
         urban_note = _texts(pr, f"{w}.urban_note", urban) if urban is not None else None
+        passing = entry.get("passes")
+        passes = _texts(pr, f"{w}.passes", passing) if passing is not None else None
         items.append(ItemRule(
             item=name, capital=str(q["capital"]), kind=str(kind), values=values, number=number,
             if_not_asked=ask, text=_texts(pr, f"{w}.text", entry.get("text")), actions=acts,
@@ -263,7 +283,7 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             list_name=None if pd.isna(q["list_name"]) else str(q["list_name"]),
             relevant_question=None if pd.isna(rq) else str(rq),
             relevant_value=None if pd.isna(q["relevant_value"]) else str(q["relevant_value"]),
-            value_labels=value_labels, urban_note=urban_note))
+            value_labels=value_labels, urban_note=urban_note, passes=passes))
     if not items and not pr:
         pr.add("items", "must list at least one item")
     min_share = _share(pr, raw, "min_share")

@@ -59,6 +59,7 @@ __all__ = [
     "item_share",
     "item_shares_over",
     "on_pattern",
+    "passing_share",
     "printed_covers",
     "printed_gap",
     "province_item_shares",
@@ -300,13 +301,13 @@ def on_pattern(pattern: Any, rule: ItemRule) -> bool:
     """Whether an item's share is on the round's disclosure pattern.
 
     The pattern is built from ``params/actions.yaml``: an item of another rules file is on it
-    only when its rule is the same there (same name is not enough: another rule counts other
-    households).
+    only when its rule counts the same households there (same name is not enough: another
+    rule counts other households; other words or actions are no matter).
     """
     if item_share_cells(rule.item) not in pattern.ratios:
         return False
     default = load_action_rules()
-    return any(r == rule for r in default.items if r.item == rule.item)
+    return any(r.counting == rule.counting for r in default.items if r.item == rule.item)
 
 
 def item_share(pub: Publisher, area: str, rule: ItemRule, value: float,
@@ -346,6 +347,18 @@ def item_gap(pub: Publisher, area: str, item: str, share: Shown, province: Shown
     diff = share.value - province.value
     gap = pub.derived("other", f"gap:{item}", area, abs(diff), False, "percent")
     return ("+" if diff > 0 else "-" if diff < 0 else "") + gap.text
+
+
+def passing_share(pub: Publisher, area: str, item: str, failing: Shown) -> Shown:
+    """Write the share of an area's households passing an item: 100 less the printed failing share.
+
+    From the printed share, so that the two add up to 100 wherever both are read (the "what to
+    do" table prints the failing one); it tells a reader nothing the failing share does not.
+    Hidden where the failing share is (its marker).
+    """
+    if failing.value is None:
+        return failing
+    return pub.derived("other", f"passing:{item}", area, 1.0 - failing.value, False, "percent")
 
 
 def area_households(report: AreaContext) -> float:

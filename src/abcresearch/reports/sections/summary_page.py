@@ -486,6 +486,14 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                 count = actions_mod.households_failing(ledger, report.area.code, item, area,
                                                        households, s["ci_low"], s["ci_high"])
                 extra = t("summary.gap_households", count=count)
+            if key == "summary.strength" and r.passes:
+                # the share that passes, 100 less each printed failing share (so the two add up
+                # to 100 beside the "what to do" table), with the item's passing words
+                area = actions_mod.passing_share(ledger, report.area.code, item, area)
+                province = actions_mod.passing_share(ledger, report.area.code[:2], item,
+                                                     province)
+                return t("summary.strength_passing", what=r.passes[lang], area=area.text,
+                         province=province.text)
             # every listed difference is clear, which the box's title says once
             return t(key, what=r.text[lang], area=area.text, province=province.text,
                      households=extra)
@@ -578,7 +586,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     welfare_title, welfare_lines = _welfare_lines(report, ledger, programmes)
     if welfare_lines:
         md += [f"**{welfare_title}**", *[f"- {s}" for s in welfare_lines]]
-    note = t("summary.note", gap=f"{100 * ar.min_gap:g}")
+    passing = any(ar.item(i).passes for i in good)
+    note = t("summary.note", gap=f"{100 * ar.min_gap:g}",
+             shares=t("summary.shares_passing" if passing else "summary.shares_failing"))
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
     legend = actions_mod.agency_legend(
         ar, {ar.item(i).actions[p].agency for i in lead for p in PATHS}, lang) if first else ""
