@@ -431,3 +431,54 @@ def test_the_cache_keys_of_scores_follow_the_forms(sample_store, tmp_path, monke
     form.write_text(form.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     after = keys()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_older_analysis_caches_are_pruned_when_no_one_reads(tmp_path, exports):
+    """Each change of code, scheme or rules builds an analysis cache of its own (60 MB for the
+    sample province; 107 had piled up in a developer's store): a new build keeps itself and the
+    three newest others, removes killed builds' leftovers, and removes nothing while any
+    reader holds the store."""
+    from abcresearch.store import prune_caches
+
+    store = tmp_path / "store"
+    ingest(exports[0], survey_round=ROUND, store=store)
+    caches = []
+    for i in range(6):  # built one after another, the last the one just built
+        c = cache_folder(ROUND, f"key-{i}", store)
+        c.mkdir(parents=True)
+        (c / "meta.json").write_text("{}", encoding="utf-8")
+        (c / "households_round.parquet").write_bytes(b"x")
+        os.utime(c / "meta.json", ns=(i * 10**9, (1_700_000_000 + i) * 10**9))
+        caches.append(c)
+    derived = caches[0].parent
+    for leftover in (".key-9.tmp-0a1b2c3d", ".key-2.stale-0a1b2c3d"):
+        (derived / leftover).mkdir()
+    (derived / "notes").mkdir()  # not a cache: no meta.json, not a leftover
+    current = caches[-1]
+    with store_lock(store):  # a reader: nothing goes
+        assert prune_caches(current, store) == []
+    assert len(list(derived.iterdir())) == 9
+    removed = prune_caches(current, store)
+    assert removed == [".key-2.stale-0a1b2c3d", ".key-9.tmp-0a1b2c3d", "key-0", "key-1"]
+    assert sorted(p.name for p in derived.iterdir()) == [
+        "key-2", "key-3", "key-4", "key-5", "notes"]
+    # the one in use stays even when it is the oldest
+    assert prune_caches(caches[2], store, keep=1) == ["key-3", "key-4"]
+    assert sorted(p.name for p in derived.iterdir()) == ["key-2", "key-5", "notes"]
+
+
+def test_building_an_analysis_cache_prunes_the_older_ones(tmp_path, exports):
+    from abcresearch.analysis.round import round_analysis
+
+    store = tmp_path / "store"
+    ingest(exports[0], survey_round=ROUND, store=store)
+    for i in range(4):  # caches of earlier code or rules, built a day apart
+        c = cache_folder(ROUND, f"old-{i}", store)
+        c.mkdir(parents=True)
+        (c / "meta.json").write_text("{}", encoding="utf-8")
+        os.utime(c / "meta.json", ns=(0, (1_700_000_000 + 86_400 * i) * 10**9))
+    ra = round_analysis(ROUND, store)
+    assert sorted(p.name for p in ra.cache_dir.parent.iterdir()) == sorted(
+        [ra.cache_dir.name, "old-1", "old-2", "old-3"])
+    again = round_analysis(ROUND, store)  # read from the cache: nothing built, nothing pruned
+    assert again.cache_dir == ra.cache_dir and len(list(ra.cache_dir.parent.iterdir())) == 4

@@ -61,7 +61,7 @@ from abcresearch.scoring import (
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.scoring.scheme import Scheme
 from abcresearch.software import software_fingerprint
-from abcresearch.store import cache_folder, round_folder, store_lock
+from abcresearch.store import cache_folder, prune_caches, round_folder, store_lock
 from abcresearch.store import read as data_mod
 from abcresearch.store.partitions import UnreadablePartition, area_left_out, load_readable, recheck
 from abcresearch.survey.instrument import capital_items, form_paths
@@ -564,6 +564,7 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
     """
     root = Path(store) if store is not None else None
     sch = _load_scheme(scheme)
+    built = False
     # hold the shared lock from resolving the version to writing its cache: no swap in between
     with store_lock(root, shared=True):
         manifest, frame, spec, key = _cache_inputs(survey_round, root, sch, design)
@@ -597,10 +598,13 @@ def round_analysis(survey_round: int, store: Path | str | None = None,
                                "frame": frame is not None,
                                "excluded": [p.as_dict() for p in excluded]},
                               replace=rebuild)
+            built = True
         stamp = _cache_stamp(cache)
         modelled = model_areas is not None or model_grades is not None
         kept = _shallow(_cache_tables(str(cache), stamp) if modelled
                         else _published_tables(str(cache), stamp, params_hash()))
+    if built:  # the caches of earlier code or rules pile up: keep the newest few
+        prune_caches(cache, root)
     if modelled:
         v, t, areas, means, typology = kept
         coverage = areas[list(COVERAGE_COLUMNS)]

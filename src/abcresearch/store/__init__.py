@@ -12,7 +12,8 @@ writing a round (:mod:`~abcresearch.store.write`) and reading it back
   ``named_area``, ``village_names``, ``tambons_with_data``, ``has_data``, ``linkable``,
   ``surveyed`` (villages and households surveyed per area of a level);
 * ``round_folder(survey_round, store=None)`` and ``cache_folder(survey_round, key, store=None)``:
-  the live version of a round and the analysis cache folder inside it;
+  the live version of a round and the analysis cache folder inside it; ``prune_caches`` removes
+  a version's older analysis caches;
 * ``store_lock(store=None, shared=True)`` (readers and cache writers) and ``ingest_lock``.
 
 It may import the core modules and :mod:`abcresearch.survey` (area codes); it knows nothing of
@@ -25,6 +26,7 @@ from abcresearch.store.layout import (
     StoreBusyError,
     cache_folder,
     ingest_lock,
+    prune_caches,
     round_folder,
     store_lock,
 )
@@ -42,5 +44,5 @@ from abcresearch.store.read import (
 )
 
 __all__ = ["StoreBusyError", "cache_folder", "has_data", "ingest_lock", "issues", "linkable",
-           "load", "manifest", "named_area", "round_folder", "rounds", "store_lock",
+           "load", "manifest", "named_area", "prune_caches", "round_folder", "rounds", "store_lock",
            "surveyed", "tambons_with_data", "village_names"]

@@ -364,6 +364,52 @@ def publish(store: str | os.PathLike[str] | None, survey_round: int, version: Pa
         _remove_unkept(root, {version.name, *kept})
 
 
+KEEP_CACHES = 3
+"""Analysis caches of a round version kept besides the one just built (the newest built first).
+
+Each change of the code, the scoring scheme or the rules builds a cache of its own (about 60 MB
+for the sample province); a batch still reading an older one (rules edited while it ran) finds
+it if fewer than this many were built since."""
+
+
+def prune_caches(cache: str | os.PathLike[str], store: str | os.PathLike[str] | None = None,
+                 keep: int = KEEP_CACHES) -> list[str]:
+    """Remove the analysis caches of ``cache``'s version but ``cache`` and the ``keep`` newest.
+
+    Under the store's exclusive lock, taken only if free at once (no reader or cache writer
+    of any process holds it shared, this one included): with a reader about, nothing is
+    removed now and the next build tries again. Leftovers of killed builds (``.<key>.tmp-*``,
+    ``.<key>.stale-*``) go too: under the exclusive lock no build is running.
+
+    Returns
+    -------
+    list of str
+        The folders removed.
+    """
+    cache = Path(cache)
+    derived = cache.parent
+    removed: list[str] = []
+    try:
+        with store_lock(store, shared=False, wait=False) as held:
+            if not held or not derived.is_dir():
+                return removed
+            built = []
+            for p in derived.iterdir():
+                if p == cache or not p.is_dir():
+                    continue
+                if p.name.startswith(".") and (".tmp-" in p.name or ".stale-" in p.name):
+                    _remove(p)
+                    removed.append(p.name)
+                elif (p / "meta.json").is_file():
+                    built.append(((p / "meta.json").stat().st_mtime_ns, p))
+            for _, p in sorted(built, key=lambda b: b[0], reverse=True)[max(keep, 0):]:
+                _remove(p)
+                removed.append(p.name)
+    except StoreBusyError:
+        pass
+    return sorted(removed)
+
+
 def _remove_unkept(root: Path, keep: set[str]) -> list[str]:
     removed = []
     for p in root.iterdir():
