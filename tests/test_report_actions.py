@@ -426,12 +426,13 @@ def test_an_item_better_than_the_province_says_so_beside_its_actions(mueang) -> 
     says the difference is clear, with the share that still fails (88% of households read
     as "already better"); within the margin of error it is "about the province's" (91
     against 92 read as "already better", a second reader review), and so is a share printed
-    equal to the province's (a row at 0 went untagged between rows at -4 that said so)."""
+    equal to the province's (a row at 0 went untagged between rows at -4 that said so) and one
+    above it within the margin (+1 to +3 untagged read as confirmed problems, a third)."""
     from abcresearch.reports.formatting import with_aside
 
     rep0 = mueang["800106"]
     similar = rep0.t("actions.similar")
-    said = {"better": 0, "similar": 0, "level": 0}
+    said = {"better": 0, "similar": 0, "level": 0, "similar_above": 0}
     rules = R.load_action_rules()
     for rep in mueang.values():
         res = rep.results["what_to_do"]
@@ -452,16 +453,18 @@ def test_an_item_better_than_the_province_says_so_beside_its_actions(mueang) -> 
             if str(gap) in ("0", "+0", "-0"):  # printed equal: about the province's too
                 assert act == aside(item, similar), (gap, act)
                 said["level"] += 1
-            elif not str(gap).startswith("-"):
+            elif str(gap).endswith("*") and not str(gap).startswith("-"):  # a clear gap
                 assert act == aside(item, ""), (gap, act)
             elif str(gap).endswith("*"):
                 printed = str(share).split(" ")[0]
                 assert act == aside(item, rep.t("actions.better", share=printed)), (gap, act)
                 said["better"] += 1
-            else:
+            elif abs(float(str(gap))) < 100 * rules.min_gap:  # within the margin, either side
                 assert act == aside(item, similar), (gap, act)
-                said["similar"] += 1
-    assert said["better"] and said["similar"] and said["level"], said
+                said["similar" if str(gap).startswith("-") else "similar_above"] += 1
+            else:  # as large as a clear difference, but the interval is wide
+                assert act == aside(item, rep.t("actions.unclear")), (gap, act)
+    assert said["better"] and said["similar"] and said["level"] and said["similar_above"], said
 
 
 def test_an_action_ending_in_brackets_takes_its_agency_after_a_dot(mueang) -> None:
@@ -572,8 +575,8 @@ def test_a_box_listing_fewer_items_than_differ_clearly_says_of_how_many(store_80
         better = lines.index(f"**{label('summary.strengths', 'th')}**")
         worse = lines.index(f"**{label('summary.gaps', 'th')}**")
         first = lines.index(f"**{label('summary.first_actions', 'th')}**")
-        return (sum("น้อยกว่าทั้งจังหวัด (ร้อยละ" in x for x in lines[better + 1:worse]),
-                sum("มากกว่าทั้งจังหวัด (ร้อยละ" in x for x in lines[worse + 1:first]))
+        return (sum("สูงกว่าทั้งจังหวัด (ร้อยละ" in x for x in lines[better + 1:worse]),
+                sum("สูงกว่าทั้งจังหวัด (ร้อยละ" in x for x in lines[worse + 1:first]))
 
     # the tambon of amphoe 8001 with the most clear gaps
     found = {c: counts(page(c, 99)) for c in tambons("80").query("parent == '8001'")["code"]}
@@ -601,13 +604,14 @@ def test_a_gap_on_the_summary_says_how_many_households_as_the_what_to_do_table(
                           strict=True))
         md = rep.summary_page(forums=None).parts[0].markdown
         for line in md.split("\n\n"):
-            if not line.startswith("- ครัวเรือนที่") or "มากกว่าทั้งจังหวัด" not in line:
+            if not line.startswith("- ครัวเรือนที่") or "รวมราว" not in line:
                 continue
             item = next((i for i in counts if line.startswith(f"- ครัวเรือนที่{i} ร้อยละ ")),
                         None)
             if item is None:  # a gap the "what to do" page does not list
                 continue
-            assert f" (ราว {counts[item]} ครัวเรือน) มากกว่า" in line, (line, counts[item])
+            # after the province's share: "N more households than the province" was a misreading
+            assert line.endswith(f") รวมราว {counts[item]} ครัวเรือน"), (line, counts[item])
             checked += 1
     assert checked, "the store's summaries list gaps the 'what to do' table prints"
 

@@ -83,7 +83,7 @@ def test_readiness_group_reason_need_and_lift(pages) -> None:
             assert res.details["need"] == row["need"]
             # "ลำดับที่ 2 จาก 6" read as "2nd of 6 villages" in a tambon of four (a reader
             # review): the 6 is the number of bands, and says so
-            assert (f"ลำดับการสนับสนุนที่ {int(row['priority_band'])} จากทั้งหมด 6 ลำดับ"
+            assert (f"ลำดับการสนับสนุนที่ {int(row['priority_band'])} จาก 6 ลำดับ"
                     in text)
             need = row["need_reason_th"].split("; ")
             assert all((f"- {r}" if len(need) > 1 else f": {r}") in text for r in need)
@@ -154,7 +154,7 @@ def test_strengths_and_gaps_are_relative_to_the_province(pages) -> None:
 def test_strengths_say_what_passes_and_the_share_that_does(pages, sample_store,
                                                              monkeypatch) -> None:
     """A strength is the share that passes an item, above the province's, in the item's
-    passing words ("มีเงินออม ร้อยละ 91.7 มากกว่า"), not a small failing share below it ("ไม่มี
+    passing words ("มีเงินออม ร้อยละ 91.7 สูงกว่า"), not a small failing share below it ("ไม่มี
     เงินออม ร้อยละ 8.3 น้อยกว่า", a double negative to a reader); the two shares add up to 100
     as printed. A rules file without passing words keeps the failing share."""
     from decimal import Decimal
@@ -173,13 +173,13 @@ def test_strengths_say_what_passes_and_the_share_that_does(pages, sample_store,
         fails = [A.item_share(pub, code, r, v).text
                  for code, v in (("801501", s["estimate"]), ("80", s["province"]))]
         passes = [str(Decimal(100) - Decimal(f)) for f in fails]
-        line = (f"ครัวเรือนที่{r.passes['th']} ร้อยละ {passes[0]} มากกว่าทั้งจังหวัด "
+        line = (f"ครัวเรือนที่{r.passes['th']} ร้อยละ {passes[0]} สูงกว่าทั้งจังหวัด "
                 f"(ร้อยละ {passes[1]})")
         assert line in box, (line, box)
-        assert f"ครัวเรือนที่{r.text['th']} ร้อยละ {fails[0]} น้อยกว่า" not in box
+        assert f"ครัวเรือนที่{r.text['th']} ร้อยละ {fails[0]} ต่ำกว่า" not in box
     # the note says which shares the boxes print
-    assert "ร้อยละของจุดแข็งคือสัดส่วนครัวเรือนที่ผ่านเกณฑ์ของเรื่องนั้น" in res.text
-    assert "ร้อยละคือสัดส่วนครัวเรือนที่ไม่ผ่านเกณฑ์ของแต่ละเรื่อง" not in res.text
+    assert "ตัวเลขในกรอบจุดแข็งคือร้อยละของครัวเรือนที่ทำได้ตามเรื่องนั้น" in res.text
+    assert "กรอบจุดแข็งและกรอบจุดที่ต้องพัฒนาคือร้อยละของครัวเรือนที่ไม่ผ่าน" not in res.text
     # without passing words: the failing share, fewer than the province
     plain = A.load_action_rules()
     plain = type(plain)(**{**plain.__dict__, "items": tuple(
@@ -190,9 +190,9 @@ def test_strengths_say_what_passes_and_the_share_that_does(pages, sample_store,
     plain_res = rep.summary_page(forums=None)
     box = plain_res.parts[0].markdown
     r = rules.item(good[0])
-    assert f"ครัวเรือนที่{r.text['th']} ร้อยละ" in box and "น้อยกว่าทั้งจังหวัด" in box
+    assert f"ครัวเรือนที่{r.text['th']} ร้อยละ" in box and "ต่ำกว่าทั้งจังหวัด" in box
     assert f"ครัวเรือนที่{r.passes['th']}" not in box
-    assert "ร้อยละคือสัดส่วนครัวเรือนที่ไม่ผ่านเกณฑ์ของแต่ละเรื่อง" in plain_res.text
+    assert "กรอบจุดแข็งและกรอบจุดที่ต้องพัฒนาคือร้อยละของครัวเรือนที่ไม่ผ่าน" in plain_res.text
 
 
 def test_coverage_forum_date_and_programme_flags(pages) -> None:
@@ -459,6 +459,10 @@ def test_the_summary_gives_the_welfare_fund_as_its_page_prints_it(pages, sample_
         n, total = welfare.details["without_fund"]
         said = t("summary.welfare.no_fund", n=n, total=total)
         assert (said in page) == bool(n and len(code) != 8), code
+        if n and len(code) == 6:  # a tambon's by name, as its welfare page names them
+            names = welfare.details["without_fund_names"]
+            assert names.startswith("หมู่ที่ ") and f"{said} ได้แก่ {names}" in page, code
+            assert t("welfare.no_fund.villages", n=n, total=total, names=names) in welfare.text
     assert shown, "no page printed its level-1 share"
 
 

@@ -450,6 +450,11 @@ def test_the_villages_without_a_fund_are_named(sample_store) -> None:
     # its numbers (the count, the villages' "หมู่ที่ N") are in the section's ledger as printed
     recorded = {x for e in res.published for x in e.texts()}
     assert set(re.findall(r"\d[\d,]*", line)) <= recorded
+    # the one-page summary names them too, after its count (a reader review: "3 จาก 11"
+    # alone sent an อบต. to the welfare page for which)
+    page = rep.summary_page(forums=None).text
+    said = t("summary.welfare.no_fund", n="3", total=str(len(forms)))
+    assert f"{said} ได้แก่ {names_list(t, names)}" in page
     assert ", " in names_list(t, names)  # names with spaces of their own: commas between
     assert names_list(t, ["ทุนมนุษย์", "ทุนเงินตรา", "ทุนทางสังคม"]) == \
         "ทุนมนุษย์ ทุนเงินตรา และทุนทางสังคม"
@@ -849,6 +854,6 @@ def test_households_answering_member_beyond_the_registers_are_flagged(sample_sto
                 in res.text
             # the one-page summary says it too, with the same figures
             page = rep.summary_page().text
-            assert f"{members:,.0f} คนจะครอบคลุมได้ (ไม่เกินร้อยละ " \
-                   f"{100 * members / households:.1f} ของครัวเรือน)" in page
+            assert f"สมาชิกตามแบบสำรวจข้อมูลหมู่บ้าน {members:,.0f} คนครอบคลุมได้ไม่เกินร้อยละ " \
+                   f"{100 * members / households:.1f} ของครัวเรือน" in page
     assert said and quiet, (said, quiet)

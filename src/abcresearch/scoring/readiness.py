@@ -293,7 +293,7 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
 
 def _forums_lift_organisations(rows: list[dict[str, Any]], row: pd.Series | Mapping[str, Any],
                                gr: GradeRules) -> None:
-    """Say beside "hold N forums a year" where that alone would lift organisation strength too.
+    """Say where "hold N forums a year" alone would lift organisation strength too, beside both.
 
     The forums held a year are a component of the organisation-strength index: a village short
     of both (2 forums, strength 31.4 under 35) reaches both by holding 4 (35.6; a reader
@@ -315,6 +315,9 @@ def _forums_lift_organisations(rows: list[dict[str, Any]], row: pd.Series | Mapp
     for lang in ("th", "en"):
         forums[f"text_{lang}"] += label("lift.forums_year.also_org", lang, value=HalfUp(after),
                                         threshold=HalfUp(org["threshold"]))
+        # and the strength's own step says so, or it reads as a second task (a reader review)
+        org[f"text_{lang}"] += label("lift.org_strength.by_forums", lang,
+                                     forums=HalfUp(forums["threshold"]))
 
 
 def need_readiness_table(table: pd.DataFrame, rules: GradeRules | str | Path | None = None

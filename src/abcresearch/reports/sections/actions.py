@@ -582,7 +582,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                                                             households, s["ci_low"],
                                                             s["ci_high"]),
         }
-        below = clear = same_as_province = False
+        below = clear = same_as_province = numeric = small = False
         if not alone:
             prov_share = item_share(pub, province, r, s["province"])
             gap = item_gap(pub, code, item, area_share, prov_share)
@@ -595,6 +595,9 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             # printed equal to the province's: "about the province's" as well (a row at 0
             # went untagged between rows at -4 that said so; a reader review)
             same_as_province = numeric and area_share.value == prov_share.value
+            # a printed difference smaller than the least that counts as clear
+            small = numeric and abs(cast(float, area_share.value) - cast(float, prov_share.value)
+                                    ) < ar.min_gap - 1e-9
             row[t("col.province")] = prov_share.text
             # the star only beside a gap printed as a number
             row[t("actions.col.gap")] = gap + ("*" if clear else "")
@@ -603,10 +606,15 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         # better lists its weakest) says so beside its actions: a forum read them as "fix
         # what we do well" next to the summary's strengths (a reader review). Better only
         # where the star says so, with the share that still fails (88% of households are no
-        # reason to drop an item); a share below the province's within the margin of error
-        # is "about the province's" (91 against 92 read as "already better", a reader review)
+        # reason to drop an item); a share within the margin of error is "about the
+        # province's" (91 against 92 read as "already better", a reader review), above it as
+        # well as below it (+1 to +3 untagged between -1 and -4 tagged read as confirmed
+        # problems, a second review), and "not clearly different" where the difference is as
+        # large as a clear one but the interval is wide
         note = (t("actions.better", share=area_share.text) if below and clear
-                else t("actions.similar") if below or same_as_province else "")
+                else "" if clear or not numeric
+                else t("actions.similar") if small or same_as_province
+                else t("actions.unclear"))
         if urban and r.urban_note:  # an item that may not mean in town what it does in a village
             note = f"{note} · {r.urban_note[lang]}" if note else r.urban_note[lang]
         acts.append({

@@ -296,9 +296,14 @@ def _welfare_lines(report: AreaContext, ledger: Publisher,
                source=source)]
     n, total = details.get("without_fund", (0, 0))
     if n and report.level != "village":
-        lines.append(t("summary.welfare.no_fund",
-                       n=ledger.public("village_forms.villages_without_fund", n, area=code).text,
-                       total=ledger.public("village_forms.villages", total, area=code).text))
+        line = t("summary.welfare.no_fund",
+                 n=ledger.public("village_forms.villages_without_fund", n, area=code).text,
+                 total=ledger.public("village_forms.villages", total, area=code).text)
+        # a tambon's villages by name, as its welfare page names them: where to start a fund
+        if names := details.get("without_fund_names"):
+            line = t("summary.welfare.no_fund_names", line=line, names=ledger.record_numbers(
+                names, "village names (village_forms.villages_without_fund)", code))
+        lines.append(line)
     reach = details.get("reach") or {}
 
     def share(key: str | None) -> str | None:  # as the welfare page prints it, or None
@@ -586,7 +591,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     welfare_title, welfare_lines = _welfare_lines(report, ledger, programmes)
     if welfare_lines:
         md += [f"**{welfare_title}**", *[f"- {s}" for s in welfare_lines]]
-    passing = any(ar.item(i).passes for i in good)
+    # the boxes' strengths say the share that passes where every listed one has passing words
+    # (and an empty box too, with rules that have them): the same note at every level
+    passing = any(r.passes for r in ar.items) and all(ar.item(i).passes for i in good)
     note = t("summary.note", gap=f"{100 * ar.min_gap:g}",
              shares=t("summary.shares_passing" if passing else "summary.shares_failing"))
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page

@@ -915,6 +915,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
     # start one; the per-village money below averages over them too
     no_fund = forms[(forms["vil_welfare_members"] <= 0) & (forms["vil_welfare_money"] <= 0)]
     no_fund_count = (len(no_fund), len(forms))
+    no_fund_names = ""
     if level != "village" and len(no_fund):
         where = _code(report)
         count = (_public(pub, "village_forms.villages_without_fund", len(no_fund), _COUNT,
@@ -925,6 +926,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                 names_list(t, [_unit_name(report, str(v)) for v in no_fund["village_code"]]),
                 "village names (village_forms.villages_without_fund)", where)
             out.text(t("welfare.no_fund.villages", n=count[0], total=count[1], names=names))
+            no_fund_names = names
         else:
             out.text(t("welfare.no_fund", n=count[0], total=count[1]))
 
@@ -1076,6 +1078,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                                "tao_tambons": tao_tambons, "tambons": n_tambons,
                                "rules": wr, "programmes": tuple(p.id for p in pilot),
                                "without_fund": no_fund_count, "forms_used": len(forms),
+                               "without_fund_names": no_fund_names,
                                "members_mismatch": mismatch}
     if level == "village":
         out.text(t("welfare.village_no_projection"))
