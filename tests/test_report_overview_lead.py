@@ -132,10 +132,6 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
     k, m = int((near & is_high).sum()), int((near & ~is_high).sum())
     assert (rc["need_near_high"], rc["need_near_other"]) == (k, m)
     sentence = overview.t("lead.need", high=int(high.sum()), n=len(need),
-                          near=overview.t("lead.need_near" + ("" if k and m else "_high" if k
-                                                             else "_other"),
-                                          k=k, m=m, lo=int(high.sum()) - k,
-                                          hi=int(high.sum()) + m) if k or m else "",
                           a=int(high.get("A", 0)), b=int(high.get("B", 0)),
                           c=int(high.get("C", 0)),
                           hidden=overview.t("lead.need_hidden", k=left) if left > 0 else "",
@@ -146,6 +142,12 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
     assert f"“{overview.t('section.tambon_ranking')}”" in sentence
     if len(need):
         assert sentence in res.details["findings"]
+        # the count's range, a finding of its own right after it (not in brackets inside it)
+        if k or m:
+            after = res.details["findings"][res.details["findings"].index(sentence) + 1]
+            assert after == overview.t("lead.need_near" + ("" if k and m else "_high" if k
+                                                          else "_other"),
+                                       k=k, m=m, lo=int(high.sum()) - k, hi=int(high.sum()) + m)
     else:  # the sample's three tambons hide their shares: no need sentence at all
         assert not any("ความจำเป็นสูง" in f for f in res.details["findings"])
 
@@ -416,3 +418,30 @@ def test_a_round_of_direct_estimates_only_is_not_headed_model_based(overview) ->
     assert label("smallarea.overview", "th") not in res.text
     assert "หมู่บ้านตัวอย่าง" not in res.text
     assert f"“{label('section.tambon_ranking', 'th')}”" in res.text
+
+
+def test_the_level1_welfare_share_is_given_beside_every_households(overview) -> None:
+    """"ครัวเรือนระดับ 1 เป็นสมาชิกกองทุนสวัสดิการชุมชนร้อยละ 23" gave the committee nothing to
+    compare (a reader review): beside it the share of all households, as the overview's welfare
+    section prints it."""
+    findings = overview.lead().details["findings"]
+    said = [f for f in findings if f.startswith("ครัวเรือนระดับ 1 เป็นสมาชิกกองทุนสวัสดิการ")]
+    assert said, findings
+    t = overview.t
+    reach = overview.welfare_fund().to_frame(t("welfare.caption.reach")).set_index(
+        t("welfare.col.group"))
+    everyone = reach.loc[t("welfare.all_households"), t("welfare.col.member_share")]
+    assert said[0].endswith(f" เทียบกับร้อยละ {str(everyone).split(' ')[0]} ของทุกครัวเรือน")
+
+
+def test_the_overview_cover_names_the_province_and_its_methods_carry_the_provenance(
+        overview) -> None:
+    """The cover printed "นครศรีธรรมราช" large above a bare "จังหวัด" and fingerprints below
+    (a reader review): the name with its level's word, as an area's cover, and the provenance
+    line in the methods note, as an area's."""
+    cover = overview.cover()
+    p = overview.province
+    assert f"จังหวัด{p.name_th}" in cover.text and f"{p.name_en} Province" in cover.text
+    assert "**จังหวัด**" not in cover.text
+    key = overview.analysis.key.split("-")[-1][:12]
+    assert key not in cover.text and key in overview.methods_note().text

@@ -153,5 +153,6 @@ class ProvinceReport(ProvinceContext):
         return self._keep(readiness_section.province_readiness(self, limit=limit))
 
     def methods_note(self) -> SectionResult:
-        """Return the short methods note, with the design in force."""
-        return self._keep(rollout_section.methods_note(self.words, self.analysis))
+        """Return the short methods note: the design in force, and the provenance line."""
+        return self._keep(rollout_section.methods_note(
+            self.words, self.analysis, provenance=self.analysis.key.split("-")[-1][:12]))

@@ -185,15 +185,15 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         n_high = sum(int(v) for v in h.values())
         k, m = rc["need_near_high"], rc["need_near_other"]
         found.append(t("lead.need", high=n_high, n=rc["n_need"],
-                       near=t("lead.need_near" + ("" if k and m else "_high" if k
-                                                  else "_other"),
-                              k=k, m=m, lo=n_high - k, hi=n_high + m) if k or m else "",
                        a=int(h.get("A", 0)), b=int(h.get("B", 0)), c=int(h.get("C", 0)),
                        hidden=t("lead.need_hidden", k=left) if left > 0 else "",
                        ungraded=t("lead.need_ungraded", k=rc["ungraded"])
                        if rc["ungraded"] else "",
                        # where the tambons are named (the chart has 170 unnamed points)
                        ranking=t("section.tambon_ranking")))
+        if k or m:  # how far that count could move within the sampling error
+            found.append(t("lead.need_near" + ("" if k and m else "_high" if k else "_other"),
+                           k=k, m=m, lo=n_high - k, hi=n_high + m))
     # level 1, by amphoe: each share only where the area's own report publishes it (the
     # round's one disclosure step), as that report rounds it
     share_pub = Publisher(report, "overview_lead")
@@ -274,7 +274,15 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         reach = share_pub.share(report.province.code, *welfare_share_cells("1"),
                                 float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
         if not reach.hidden:
-            found.append(t("lead.welfare", share=reach.text, interval=reach_interval(t, reach)))
+            # beside every household's share, as the area reports' summaries give it (a share
+            # alone gave the committee nothing to compare; a reader review)
+            everyone = _share(area_design(hh, report.design_spec), "welfare_member",
+                              lvl).iloc[0]
+            every = share_pub.share(report.province.code, *welfare_share_cells(None),
+                                    float(everyone["estimate"]), float(everyone["ci_low"]),
+                                    float(everyone["ci_high"]))
+            found.append(t("lead.welfare", share=reach.text, interval=reach_interval(t, reach),
+                           all="" if every.hidden else t("lead.welfare_all", share=every.text)))
     # programme lists
     progs = load_programmes(programmes)
     rules = load_grade_rules()

@@ -16,18 +16,16 @@ import pandas as pd
 
 from abcresearch.errors import InputError, ReportError
 from abcresearch.labels import HalfUp
-from abcresearch.params import rules_fingerprint
 from abcresearch.reports import charts
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import NO_DATA, Publisher, marker
-from abcresearch.reports.formatting import scheme_version, with_aside
+from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
 from abcresearch.reports.sections.common import cover_block
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import load_grade_rules
-from abcresearch.software import software_label
 from abcresearch.survey.areas import amphoes, tambons
 
 __all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_typology",
@@ -35,7 +33,7 @@ __all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_
 
 
 def cover(report: ProvinceContext) -> SectionResult:
-    """Return the cover: province, round, counts, grade counts, synthetic banner, provenance."""
+    """Return the cover: province, round, counts, grade counts, synthetic banner."""
     t = report.t
     p = report.province
     hh = report.households
@@ -55,17 +53,17 @@ def cover(report: ProvinceContext) -> SectionResult:
                 t("cover.surveyed", villages=f"{hh['village_code'].nunique():,}",
                   households=f"{len(hh):,}"))
     lines = [
-        f"**{t('level.province')}**",
         report.words.round_years(report.survey_round),
         surveyed,
         f"**{grades}**",
     ]
     if report.analysis.synthetic:
         lines.append(f"**{t('synthetic.banner')}**")
-    lines.append(t("cover.provenance", fingerprint=report.analysis.key.split("-")[-1][:12],
-                   scheme=scheme_version(report.analysis.scheme), version=software_label(),
-                   rules=rules_fingerprint(report.analysis.scheme.path)))
-    return cover_block(report.words, p.name_th, p.name_en, lines, report.analysis.synthetic,
+    # the province's name with its level's word, large, as an area's cover names it ("นครศรี
+    # ธรรมราช" above a bare "จังหวัด", a reader review); its provenance in the methods note,
+    # as an area's, not fingerprints on the cover
+    return cover_block(report.words, p.label("th"), p.label("en"), lines,
+                       report.analysis.synthetic,
                        details={"grade_counts": counts},
                        header=report_header(p, report.survey_round, report.lang,
                                             report.analysis.synthetic))
