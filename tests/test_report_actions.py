@@ -689,3 +689,45 @@ def test_the_summarys_first_actions_say_the_urban_note_too(sample_store, monkeyp
     monkeypatch.setattr(W, "load_welfare_rules", lambda path=None: town)
     page = AreaReport.load("801501", 2549, store=sample_store).summary_page().text
     assert caution in page
+
+
+def test_a_first_action_names_its_item_once_with_both_paths(mueang) -> None:
+    """"ไม่มีที่ดินทำกิน — ครัวเรือนระดับ 1: ..." then "ไม่มีที่ดินทำกิน — ครัวเรือนระดับ 2: ..." on
+    the one-page summary read as two problems (a reader review): one line an item, both paths'
+    actions after it."""
+    rules = R.load_action_rules()
+    checked = 0
+    for rep in mueang.values():
+        res = rep.summary_page(forums=None)
+        lines = [x[2:] for x in res.parts[0].markdown.split("\n\n") if x.startswith("- ")]
+        for item in res.details["first_actions"]:
+            what = rules.item(item).text["th"]
+            mine = [x for x in lines if x.startswith(f"{what}: ")]
+            assert len(mine) == 1, (what, lines)
+            assert f"{what}: ครัวเรือนระดับ 1 – " in mine[0] and "; ครัวเรือนระดับ 2 – " in mine[0]
+            checked += 1
+    assert checked, "the test cannot fail: no first action"
+
+
+def test_an_amphoe_with_municipal_tambons_names_them_beside_an_urban_item(store_8001) -> None:
+    """Amphoe Mueang (three tambons within a municipality) proposed finding farm land with no
+    word of the town households that fail the item too (a reader review): its report gives the
+    item's urban note for those tambons, by name; a tambon's gives the note as it is."""
+    from abcresearch.reports.sections.welfare import has_tao, load_welfare_rules
+
+    rules, welfare = R.load_action_rules(), load_welfare_rules()
+    land = rules.item("phy_land_tenure")
+    amphoe = AreaReport.load("8001", 2549, store=store_8001)
+    towns = [c for c in tambons("80").query("parent == '8001'")["code"] if not has_tao(c, welfare)]
+    assert towns, "the test cannot fail: no municipal tambon in 8001"
+    assert A.municipal_tambons(amphoe) == sorted(towns)
+    said = A.urban_caution(amphoe, land)
+    assert said.startswith("สำหรับตำบล") and said.endswith(land.urban_note["th"])
+    assert all(amphoe.child_name(c) in said for c in towns)
+    assert A.urban_caution(amphoe, rules.item("fin_savings")) == ""  # no urban note
+    town = AreaReport.load(towns[0], 2549, store=store_8001)
+    assert A.urban_caution(town, land) == land.urban_note["th"]
+    # on the what-to-do page, beside the item, where the page lists it
+    page = amphoe.what_to_do().to_frame(1)
+    cells = [c for c in page[amphoe.t("actions.col.item")] if c.startswith(land.text["th"])]
+    assert all(said in c for c in cells)

@@ -483,3 +483,4 @@ def test_a_bad_welfare_file_leaves_the_summary_without_its_welfare_box(sample_st
     assert rep.t("summary.forum", date="………………………………") in page
     with pytest.raises(ParamsError, match="projection.years"):
         rep.welfare_fund()
+

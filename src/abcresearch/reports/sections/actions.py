@@ -34,6 +34,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from abcresearch.labels import names_list
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher, Shown, pattern_for, share_mask
 from abcresearch.reports.estimates import item_share_cells
@@ -58,6 +59,7 @@ __all__ = [
     "item_gap",
     "item_share",
     "item_shares_over",
+    "municipal_tambons",
     "on_pattern",
     "passing_share",
     "printed_covers",
@@ -66,6 +68,7 @@ __all__ = [
     "rule_text",
     "selected_items",
     "strengths_and_gaps",
+    "urban_caution",
     "what_to_do",
 ]
 
@@ -528,6 +531,35 @@ def in_municipality(report: AreaContext) -> bool:
     return not has_tao(report.area.code[:6], load_welfare_rules())
 
 
+def municipal_tambons(report: AreaContext) -> list[str]:
+    """Return the surveyed tambons of an amphoe report that lie within a municipality (no TAO).
+
+    An item's urban note (:attr:`ItemRule.urban_note`) is said for them, by name, in the
+    amphoe's report: its actions were proposed for town households too (a reader review).
+    Empty for other levels (a tambon or village is :func:`in_municipality` or not).
+    """
+    from abcresearch.reports.sections.welfare import has_tao, load_welfare_rules
+
+    if report.level != "amphoe":
+        return []
+    rules = load_welfare_rules()
+    return sorted(c for c in set(report.households["tambon_code"].astype(str))
+                  if not has_tao(c, rules))
+
+
+def urban_caution(report: AreaContext, rule: ItemRule) -> str:
+    """Return an item's urban note as this report says it (an amphoe's names its tambons)."""
+    if not rule.urban_note:
+        return ""
+    note = rule.urban_note[report.lang]
+    if in_municipality(report):
+        return note
+    if within := municipal_tambons(report):
+        return report.t("actions.urban_within", note=note, names=names_list(
+            report.t, [report.child_name(c) for c in within]))
+    return ""
+
+
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                rules: str | Path | ActionRules | None = None) -> SectionResult:
     """Build the "what to do" page.
@@ -567,7 +599,6 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     pub = Publisher(report, "what_to_do")
     code, province = report.area.code, report.area.code[:2]
-    urban = in_municipality(report)
     households = area_households(report)
     rows, acts, trace = [], [], []
     for item in chosen:
@@ -615,8 +646,9 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                 else "" if clear or not numeric
                 else t("actions.similar") if small or same_as_province
                 else t("actions.unclear"))
-        if urban and r.urban_note:  # an item that may not mean in town what it does in a village
-            note = f"{note} · {r.urban_note[lang]}" if note else r.urban_note[lang]
+        # an item that may not mean in town what it does in a village
+        if urban := urban_caution(report, r):
+            note = f"{note} · {urban}" if note else urban
         acts.append({
             t("actions.col.item"): with_aside(what, note),
             # the lead agency after the action, "· พอช." after an action's own bracket

@@ -509,19 +509,24 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         chosen = actions_mod.selected_items(shares, ar, report.capitals)
         above = [i for i in chosen if shares.loc[i, "gap"] > 0 and i in clear_items]
         lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
-    first = [t("summary.action", what=ar.item(i).text[lang],
-               # its lead agency after it: "(พอช.)", or "· พอช." after a bracket of its own
-               action=with_aside(ar.item(i).actions[p].text(lang),
-                                 ar.agency(ar.item(i).actions[p].agency, lang, True)),
-               path=t(f"summary.path.{p}"))
-             for i in lead for p in PATHS]
+    # one line an item, its two paths' actions after it (the item printed twice, once a path,
+    # read as two problems; a reader review)
+    def path_actions(item: str) -> str:
+        acts = ar.item(item).actions
+        return t("summary.actions_sep").join(
+            # its lead agency after it: "(พอช.)", or "· พอช." after a bracket of its own
+            t("summary.path_action", path=t(f"summary.path.{p}"), action=with_aside(
+                acts[p].text(lang), ar.agency(acts[p].agency, lang, True))) for p in PATHS)
+
+    first = [t("summary.action", what=ar.item(i).text[lang], actions=path_actions(i))
+             for i in lead]
     # in a municipality, an item that may not mean there what it means in a village says so
     # under its actions, as the "what to do" page does (a code review: the page proposed
     # finding farm land for city households without it)
-    if lead and actions_mod.in_municipality(report):
-        notes = {i: n for i in lead if (n := ar.item(i).urban_note)}
-        first += [t("summary.urban_note", what=ar.item(i).text[lang], note=n[lang])
-                  for i, n in notes.items()]
+    # (an amphoe's names its tambons in a municipality; a reader review)
+    notes = {i: n for i in lead if (n := actions_mod.urban_caution(report, ar.item(i)))}
+    first += [t("summary.urban_note", what=ar.item(i).text[lang], note=n)
+              for i, n in notes.items()]
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
