@@ -102,7 +102,11 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
         return f"{math.floor(x / unit + 0.5) * unit:,}"
 
     last = proj.iloc[-1]
-    said = t("welfare.low_case.text", per_day=1.0, c="365",
+    # and that the low case is no floor where its savings (365 x 0.5 = 182.50 a member a
+    # year) are more than the funds hold a member today (an อบต. took it for the worst case)
+    per_member = float(str(total[t("welfare.col.per_member")]).replace(",", ""))
+    floor = t("welfare.low_case.not_floor", saved="182.50") if per_member < 182.5 else ""
+    said = t("welfare.low_case.text", per_day=1.0, c="365", floor=floor,
              today=t("welfare.low_case.today",
                      per_member=f"{total[t('welfare.col.per_member')]:,.0f}"),
              conditions=t("welfare.low_case.growth_none")
@@ -112,6 +116,7 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
              year=str(last.iloc[0]),
              low=about(last[t("welfare.col.fund_low")]), base=about(last[t("welfare.col.fund")]))
     assert said in res.text, said
+    assert floor, "the test cannot fail: the sample's funds hold more than the low case saves"
     # the NHSO money is the health fund's: said beside, never added (whole baht, rounded half
     # up as the page says: 152,812.50 is 152,813)
     (note,) = [tb.notes for tb in res.tables if tb.caption == t("welfare.caption.projection")]

@@ -402,7 +402,16 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
     # "และ อบต.": an abbreviation after "and" takes a space, a word does not ("และออมได้")
     conditions = t("welfare.low_case.sep").join(parts[:-1]) \
         + t("welfare.low_case.and_tao" if tao else "welfare.low_case.and") + parts[-1]
+    # the low case is no floor: what it assumes saved is still more than the funds hold a
+    # member today (an อบต. officer took "กรณีต่ำ" for the worst case; a reader review)
+    floor = ""
+    saved = rules.contribution_per_year * rules.low_saving_share
+    if members > 0 and saved > money / members:
+        floor = t("welfare.low_case.not_floor", saved=_public(
+            pub, "projection.low_case saving a member a year (c x saving_share)", saved,
+            _money(saved)).text)
     return t("welfare.low_case.text",
+             floor=floor,
              per_day=rules.contribution_per_day,
              c=_public(pub, "projection.contribution_per_day x days_per_year",
                        rules.contribution_per_year, _money(rules.contribution_per_year)).text,
