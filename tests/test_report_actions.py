@@ -706,6 +706,9 @@ def test_a_first_action_names_its_item_once_with_both_paths(mueang) -> None:
             assert len(mine) == 1, (what, lines)
             assert f"{what}: ครัวเรือนระดับ 1 – " in mine[0] and "; ครัวเรือนระดับ 2 – " in mine[0]
             checked += 1
+        # what the two paths are, in the page's note, where it lists actions
+        assert (label("summary.note_paths", "th") in res.text) == bool(
+            res.details["first_actions"])
     assert checked, "the test cannot fail: no first action"
 
 

@@ -111,6 +111,8 @@ def test_near_threshold_mark_and_the_top_group(sample_store) -> None:
     res = rep.summary_page(forums=None)
     head = res.parts[0].markdown.split("\n\n")[1]
     assert head.startswith("**ความพร้อมของชุมชน: กลุ่ม C (") and head.endswith("(ใกล้เกณฑ์)**")
+    # and the page's note says what "ใกล้เกณฑ์" means (a village committee could not tell)
+    assert rep.t("summary.note_near") in res.text
     assert res.details["near_threshold"] is True and res.details["next_grade"] == "B"
     assert list(res.details["steps"]) == list(_lift(row, "village")["text_th"])
     assert any("ขั้นที่ 1 ให้ถึงขั้นที่ 2" in s for s in res.details["steps"])

@@ -604,8 +604,16 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
     legend = actions_mod.agency_legend(
         ar, {ar.item(i).actions[p].agency for i in lead for p in PATHS}, lang) if first else ""
+    # the page's own words that the reader cannot look up elsewhere on it: "ใกล้เกณฑ์" where it
+    # is printed, and the two paths of the first actions (a reader review: neither was
+    # defined on the page a village committee reads)
+    said = "\n".join(md)
+    extra = [t("summary.note_near")] if t("grade_status.near_threshold") in said else []
+    extra += [t("summary.note_paths")] if first else []
     if legend:
-        note = f"{note.removesuffix('.')}; {legend}" + ("." if note.endswith(".") else "")
+        extra.append(legend)
+    if extra:
+        note = f"{note.removesuffix('.')}; {'; '.join(extra)}" + ("." if note.endswith(".") else "")
     contact = t("summary.contact")
     md += [forum_line, contact, f"*{note}*"]
     typ = [
