@@ -676,3 +676,35 @@ def test_workers_see_the_environment_of_the_batch_not_of_their_fork_server(
         executed = (tmp_path / mark / str(ROUND) / "tambon" / "800101.ipynb").read_text(
             encoding="utf-8")
         assert f"mark: {mark}" in executed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="local workers are forked from a fork server on Linux only")
+def test_workers_are_spawned_where_the_fork_server_would_run_other_code(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork server keeps what it imported when it started: in a notebook session whose
+    library was edited (or whose sys.path or environment changed) since, forked workers would
+    run the old code under the new code's cache keys (a code review). Such a batch spawns."""
+    from abcresearch.batch import run
+
+    key = run._server_key()
+    monkeypatch.setitem(run._SERVER, "key", key)
+    assert run.worker_context().get_start_method() == "forkserver"
+    monkeypatch.setitem(run._SERVER, "key", ("another version of the code", *key[1:]))
+    assert run.worker_context().get_start_method() == "spawn"
+    monkeypatch.setitem(run._SERVER, "key", key)
+    monkeypatch.setenv("ABCRESEARCH_TEST_MARK", "set after the server started")
+    assert run.worker_context().get_start_method() == "spawn"
+
+
+def test_the_fork_servers_imports_never_end_it(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standard library's fork server survives only an ImportError while it preloads; a
+    warm import raising anything else ended it and every batch of the process with it (a code
+    review). Its one preload imports each module guarded and names those that failed."""
+    from abcresearch.batch import server_imports
+
+    (tmp_path / "abc_boom.py").write_text("raise RuntimeError('boom')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "json,abc_boom,abc_no_such_module")
+    assert server_imports.import_all() == ["abc_boom", "abc_no_such_module"]

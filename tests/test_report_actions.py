@@ -725,7 +725,7 @@ def test_an_amphoe_with_municipal_tambons_names_them_beside_an_urban_item(store_
     assert towns, "the test cannot fail: no municipal tambon in 8001"
     assert A.municipal_tambons(amphoe) == sorted(towns)
     said = A.urban_caution(amphoe, land)
-    assert said.startswith("สำหรับตำบล") and said.endswith(land.urban_note["th"])
+    assert said.startswith(land.urban_note["th"] + " (ข้อนี้ใช้กับตำบล")
     assert all(amphoe.child_name(c) in said for c in towns)
     assert A.urban_caution(amphoe, rules.item("fin_savings")) == ""  # no urban note
     town = AreaReport.load(towns[0], 2549, store=store_8001)

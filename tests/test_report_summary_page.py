@@ -180,7 +180,7 @@ def test_strengths_say_what_passes_and_the_share_that_does(pages, sample_store,
         assert line in box, (line, box)
         assert f"ครัวเรือนที่{r.text['th']} ร้อยละ {fails[0]} ต่ำกว่า" not in box
     # the note says which shares the boxes print
-    assert "ตัวเลขในกรอบจุดแข็งคือร้อยละของครัวเรือนที่ทำได้ตามเรื่องนั้น" in res.text
+    assert "ตัวเลขในกรอบจุดแข็งคือร้อยละของครัวเรือนที่ผ่านเกณฑ์ในเรื่องนั้น" in res.text
     assert "กรอบจุดแข็งและกรอบจุดที่ต้องพัฒนาคือร้อยละของครัวเรือนที่ไม่ผ่าน" not in res.text
     # without passing words: the failing share, fewer than the province
     plain = A.load_action_rules()

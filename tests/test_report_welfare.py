@@ -105,7 +105,8 @@ def test_projection_recomputes_by_hand_from_the_published_tables(tambon) -> None
     # and that the low case is no floor where its savings (365 x 0.5 = 182.50 a member a
     # year) are more than the funds hold a member today (an อบต. took it for the worst case)
     per_member = float(str(total[t("welfare.col.per_member")]).replace(",", ""))
-    floor = t("welfare.low_case.not_floor", saved="182.50") if per_member < 182.5 else ""
+    floor = t("welfare.low_case.not_floor", saved="182.50",
+              per_member=f"{per_member:,.0f}") if per_member < 182.5 else ""
     said = t("welfare.low_case.text", per_day=1.0, c="365", floor=floor,
              today=t("welfare.low_case.today",
                      per_member=f"{total[t('welfare.col.per_member')]:,.0f}"),
@@ -859,6 +860,7 @@ def test_households_answering_member_beyond_the_registers_are_flagged(sample_sto
                 in res.text
             # the one-page summary says it too, with the same figures
             page = rep.summary_page().text
-            assert f"สมาชิกตามแบบสำรวจข้อมูลหมู่บ้าน {members:,.0f} คนครอบคลุมได้ไม่เกินร้อยละ " \
-                   f"{100 * members / households:.1f} ของครัวเรือน" in page
+            assert f"แบบสำรวจข้อมูลหมู่บ้านมีสมาชิก {members:,.0f} คน ซึ่งต่อให้อยู่คนละครัวเรือน" \
+                   f"ทั้งหมด ก็ครอบคลุมได้อย่างมากร้อยละ {100 * members / households:.1f} ของ" \
+                   "ครัวเรือน" in page
     assert said and quiet, (said, quiet)

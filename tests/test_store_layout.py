@@ -436,35 +436,44 @@ def test_the_cache_keys_of_scores_follow_the_forms(sample_store, tmp_path, monke
 def test_older_analysis_caches_are_pruned_when_no_one_reads(tmp_path, exports):
     """Each change of code, scheme or rules builds an analysis cache of its own (60 MB for the
     sample province; 107 had piled up in a developer's store): a new build keeps itself and the
-    three newest others, removes killed builds' leftovers, and removes nothing while any
-    reader holds the store."""
+    three newest of its scheme and design, removes their killed builds' leftovers, leaves other
+    caches (small-area, change, another scheme's) alone, and removes nothing while any reader
+    holds the store."""
     from abcresearch.store import prune_caches
+
+    def name(i: int, family: str = "abc7-census-") -> str:
+        return f"{family}{i:016x}"
 
     store = tmp_path / "store"
     ingest(exports[0], survey_round=ROUND, store=store)
     caches = []
     for i in range(6):  # built one after another, the last the one just built
-        c = cache_folder(ROUND, f"key-{i}", store)
+        c = cache_folder(ROUND, name(i), store)
         c.mkdir(parents=True)
         (c / "meta.json").write_text("{}", encoding="utf-8")
         (c / "households_round.parquet").write_bytes(b"x")
         os.utime(c / "meta.json", ns=(i * 10**9, (1_700_000_000 + i) * 10**9))
         caches.append(c)
     derived = caches[0].parent
-    for leftover in (".key-9.tmp-0a1b2c3d", ".key-2.stale-0a1b2c3d"):
+    others = [name(1, "slf5-census-"), "smallarea-0123456789abcdef", "change-2549-2550",
+              f".{name(1, 'smallarea-')}.tmp-0a1b2c3d", "notes"]
+    for other in others:  # not this family's: never pruned (a small-area build in progress)
+        (derived / other).mkdir()
+        (derived / other / "meta.json").write_text("{}", encoding="utf-8")
+    leftovers = [f".{name(9)}.tmp-0a1b2c3d", f".{name(2)}.stale-0a1b2c3d"]
+    for leftover in leftovers:
         (derived / leftover).mkdir()
-    (derived / "notes").mkdir()  # not a cache: no meta.json, not a leftover
     current = caches[-1]
     with store_lock(store):  # a reader: nothing goes
         assert prune_caches(current, store) == []
-    assert len(list(derived.iterdir())) == 9
+    assert len(list(derived.iterdir())) == 6 + len(others) + len(leftovers)
     removed = prune_caches(current, store)
-    assert removed == [".key-2.stale-0a1b2c3d", ".key-9.tmp-0a1b2c3d", "key-0", "key-1"]
-    assert sorted(p.name for p in derived.iterdir()) == [
-        "key-2", "key-3", "key-4", "key-5", "notes"]
+    assert removed == sorted([*leftovers, name(0), name(1)])
+    assert sorted(p.name for p in derived.iterdir()) == sorted(
+        [name(2), name(3), name(4), name(5), *others])
     # the one in use stays even when it is the oldest
-    assert prune_caches(caches[2], store, keep=1) == ["key-3", "key-4"]
-    assert sorted(p.name for p in derived.iterdir()) == ["key-2", "key-5", "notes"]
+    assert prune_caches(caches[2], store, keep=1) == [name(3), name(4)]
+    assert sorted(p.name for p in derived.iterdir()) == sorted([name(2), name(5), *others])
 
 
 def test_building_an_analysis_cache_prunes_the_older_ones(tmp_path, exports):
@@ -472,13 +481,16 @@ def test_building_an_analysis_cache_prunes_the_older_ones(tmp_path, exports):
 
     store = tmp_path / "store"
     ingest(exports[0], survey_round=ROUND, store=store)
-    for i in range(4):  # caches of earlier code or rules, built a day apart
-        c = cache_folder(ROUND, f"old-{i}", store)
+    ra = round_analysis(ROUND, store)
+    family = ra.cache_dir.name[:-16]
+    olds = [f"{family}{i:016x}" for i in range(4)]
+    for i, old in enumerate(olds):  # caches of earlier code or rules, built a day apart
+        c = ra.cache_dir.parent / old
         c.mkdir(parents=True)
         (c / "meta.json").write_text("{}", encoding="utf-8")
         os.utime(c / "meta.json", ns=(0, (1_700_000_000 + 86_400 * i) * 10**9))
-    ra = round_analysis(ROUND, store)
-    assert sorted(p.name for p in ra.cache_dir.parent.iterdir()) == sorted(
-        [ra.cache_dir.name, "old-1", "old-2", "old-3"])
     again = round_analysis(ROUND, store)  # read from the cache: nothing built, nothing pruned
-    assert again.cache_dir == ra.cache_dir and len(list(ra.cache_dir.parent.iterdir())) == 4
+    assert again.cache_dir == ra.cache_dir and len(list(ra.cache_dir.parent.iterdir())) == 5
+    rebuilt = round_analysis(ROUND, store, rebuild=True)
+    assert sorted(p.name for p in rebuilt.cache_dir.parent.iterdir()) == sorted(
+        [rebuilt.cache_dir.name, *olds[1:]])

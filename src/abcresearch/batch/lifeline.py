@@ -69,11 +69,10 @@ def _watch_batch(pid: int) -> None:
 
     try:
         fd = os.pidfd_open(pid)
-    except (AttributeError, OSError):  # not Linux 5.3+, or already gone
-        fd = None
-    if fd is not None:
-        select.select([fd], [], [])  # readable once the process has ended
-    else:
+        poller = select.poll()  # (select.select fails for a descriptor number past 1023)
+        poller.register(fd, select.POLLIN)
+        poller.poll()  # readable once the process has ended
+    except Exception:  # noqa: BLE001 - not Linux 5.3+, gone already, or no poll: check often
         while not _gone(pid):
             time.sleep(POLL_SECONDS)
     os._exit(1)

@@ -465,39 +465,49 @@ class BatchResult:
         return "\n".join(lines)
 
 
-#: Modules a local batch's fork server imports once, for every worker it forks (besides the
-#: notebooks' own, :func:`abcresearch.batch.kernels.warm_imports`): what a worker needs to take a
-#: task and make its PDF.
-WORKER_IMPORTS: tuple[str, ...] = (
-    "papermill",
-    "nbformat",
-    "abcresearch.batch.run",
-    "abcresearch.batch.inprocess",
-    "abcresearch.batch.kernel_state",
-    "abcresearch.reports.render.pdf",
-    "abcresearch.reports.render.textlayer",
-    "typst",
-)
+#: The module a local batch's fork server imports (:mod:`abcresearch.batch.server_imports`).
+SERVER_PRELOAD = "abcresearch.batch.server_imports"
+
+_SERVER: dict[str, Any] = {}
+"""What this process's fork server was started with (:func:`_server_key`)."""
+
+
+def _server_key() -> tuple[str, tuple[str, ...], str]:
+    """Return what a fork server takes from this process: code on disk, sys.path, environment."""
+    import hashlib
+    import json
+    import sys
+
+    import abcresearch
+    from abcresearch.software import fingerprint_of
+
+    env = hashlib.sha256(json.dumps(sorted(os.environ.items())).encode()).hexdigest()
+    return fingerprint_of(Path(abcresearch.__file__).parent), tuple(sys.path), env
 
 
 def worker_context() -> Any:
     """Return the ``multiprocessing`` context of a local batch's workers.
 
-    A fork server where the platform has one (Linux, macOS): it starts once per batch process
-    (:func:`start_worker_server`), imports the notebooks' libraries and the worker's own
-    (:data:`WORKER_IMPORTS`) once, and forks each worker from that state, so a worker starts in
-    about 0.3 s instead of re-importing them for 1.5-2 s as a spawned one does (each worker, and
-    each replacement after :data:`abcresearch.batch.inprocess.MAX_REPORTS_PER_WORKER` reports).
-    It imports modules only: nothing in it has started a thread of Typst's or a kernel, so the
-    forks are as safe as a spawned process. Elsewhere (Windows) workers are spawned.
-
-    The fork server keeps the code it imported for the life of the batch's process, as that
-    process does: library code changed on disk reaches the workers after the process restarts.
+    On Linux, a fork server: it starts once per batch process (:func:`start_worker_server`),
+    imports the notebooks' libraries and the worker's own once
+    (:mod:`abcresearch.batch.server_imports`), and forks each worker from that state, so a
+    worker starts in about 0.3 s instead of re-importing them for 1.5-2 s as a spawned one does
+    (each worker, and each replacement after
+    :data:`abcresearch.batch.inprocess.MAX_REPORTS_PER_WORKER` reports). It only imports (it
+    starts no thread of Typst's, no kernel; the threads numpy's BLAS and pyarrow's allocator
+    start on import have fork handlers on Linux). Elsewhere, and in a process whose code on
+    disk, ``sys.path`` or environment changed since its fork server started (a notebook
+    session whose library was edited between two batches: the server would run the old code
+    under the new code's cache keys), workers are spawned.
     """
     import multiprocessing
+    import sys
 
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
+    if sys.platform.startswith("linux") and "forkserver" in \
+            multiprocessing.get_all_start_methods():
+        started = _SERVER.get("key")
+        if started is None or started == _server_key():
+            return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
 
 
@@ -515,9 +525,9 @@ def start_worker_server() -> None:
     try:
         from multiprocessing import forkserver
 
-        from abcresearch.batch.kernels import warm_imports
-
-        ctx.set_forkserver_preload([*warm_imports(), *WORKER_IMPORTS])
+        if "key" not in _SERVER:
+            _SERVER["key"] = _server_key()
+        ctx.set_forkserver_preload([SERVER_PRELOAD])
         forkserver.ensure_running()
     except Exception:  # noqa: BLE001 - the pool starts it when it needs it
         pass
@@ -613,15 +623,17 @@ class _LocalWorkers:
     def __init__(self, workers: int, engine: str | None) -> None:
         self.workers = max(1, workers)
         self.engine = engine
+        self.spawn = False  # set when the fork server fails: the batch goes on spawned
         self.pool = self._new_pool()
         self._closing: Any = None
 
     def _new_pool(self) -> Any:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         from abcresearch.batch.inprocess import MAX_REPORTS_PER_WORKER
 
-        ctx = worker_context()
+        ctx = multiprocessing.get_context("spawn") if self.spawn else worker_context()
         forked = ctx.get_start_method() == "forkserver"
         return ProcessPoolExecutor(
             max_workers=self.workers, mp_context=ctx, initializer=_init_local_worker,
@@ -649,6 +661,11 @@ class _LocalWorkers:
                     try:
                         futures[self.pool.submit(run_task, task)] = (task, source is alone)
                     except BrokenProcessPool:  # found broken: new workers, then go on
+                        break
+                    except (EOFError, OSError):  # the fork server failed: spawned workers
+                        if self.spawn:
+                            raise
+                        self.spawn = True
                         break
                     source.pop(0)
                 if not futures:

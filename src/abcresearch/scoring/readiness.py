@@ -287,13 +287,13 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
             for c, h in zip(rule[mode], held, strict=True):
                 if h:  # any: every holding condition must fail; all: one failing is enough
                     add(rule["grade"], "all" if mode == "any" else "any", c, flip[c["op"]])
-    _forums_lift_organisations(rows, row, gr)
+    _forums_lift_organisations(rows, row, gr, level)
     return pd.DataFrame(rows, columns=cols)
 
 
 def _forums_lift_organisations(rows: list[dict[str, Any]], row: pd.Series | Mapping[str, Any],
-                               gr: GradeRules) -> None:
-    """Say where "hold N forums a year" alone would lift organisation strength too, beside both.
+                               gr: GradeRules, level: str = "village") -> None:
+    """Say beside the organisation-strength step where holding the forums alone would meet it.
 
     The forums held a year are a component of the organisation-strength index: a village short
     of both (2 forums, strength 31.4 under 35) reaches both by holding 4 (35.6; a reader
@@ -313,11 +313,12 @@ def _forums_lift_organisations(rows: list[dict[str, Any]], row: pd.Series | Mapp
     if not condition_holds(np.array([after]), org["op"], org["threshold"])[0]:
         return
     for lang in ("th", "en"):
-        forums[f"text_{lang}"] += label("lift.forums_year.also_org", lang, value=HalfUp(after),
-                                        threshold=HalfUp(org["threshold"]))
-        # and the strength's own step says so, or it reads as a second task (a reader review)
-        org[f"text_{lang}"] += label("lift.org_strength.by_forums", lang,
-                                     forums=HalfUp(forums["threshold"]))
+        # said once, beside the strength's own step: beside both read as two tasks (a reader
+        # review), beside the forums' alone left the strength's step a task of its own
+        # a tambon's forums are its villages' average
+        org[f"text_{lang}"] += label("lift.org_strength.by_forums" + (
+            ".tambon" if level == "tambon" else ""), lang,
+                                     forums=HalfUp(forums["threshold"]), value=HalfUp(after))
 
 
 def need_readiness_table(table: pd.DataFrame, rules: GradeRules | str | Path | None = None

@@ -372,14 +372,22 @@ for the sample province); a batch still reading an older one (rules edited while
 it if fewer than this many were built since."""
 
 
+#: An analysis cache's folder name: ``<scheme>-<design>-<16 hex digits>`` (the scheme and design
+#: as the cache key names them); a family is the caches of one scheme and design.
+_CACHE_NAME = re.compile(r"(?P<family>[^.].*-)(?P<hash>[0-9a-f]{16})")
+
+
 def prune_caches(cache: str | os.PathLike[str], store: str | os.PathLike[str] | None = None,
                  keep: int = KEEP_CACHES) -> list[str]:
-    """Remove the analysis caches of ``cache``'s version but ``cache`` and the ``keep`` newest.
+    """Remove the older analysis caches of ``cache``'s family: all but it and the ``keep`` newest.
 
-    Under the store's exclusive lock, taken only if free at once (no reader or cache writer
-    of any process holds it shared, this one included): with a reader about, nothing is
-    removed now and the next build tries again. Leftovers of killed builds (``.<key>.tmp-*``,
-    ``.<key>.stale-*``) go too: under the exclusive lock no build is running.
+    Only the round-analysis caches of the same scheme and design (``<scheme>-<design>-<hash>``)
+    and their killed builds' leftovers (``.<name>.tmp-*``, ``.<name>.stale-*``) are looked at:
+    the small-area and change caches beside them, and other schemes', are their own. Under the
+    store's exclusive lock, taken only if free at once (no reader or cache writer of any process
+    holds it shared, this one included; with one about, nothing goes now and the next build
+    tries again), each folder is renamed out of the way (``.<name>.stale-*``), so none is ever
+    seen half-removed under its own name; they are deleted after the lock is released.
 
     Returns
     -------
@@ -388,7 +396,17 @@ def prune_caches(cache: str | os.PathLike[str], store: str | os.PathLike[str] | 
     """
     cache = Path(cache)
     derived = cache.parent
+    own = _CACHE_NAME.fullmatch(cache.name)
+    if own is None:
+        return []
+    family = own.group("family")
+
+    def ours(name: str) -> bool:
+        m = _CACHE_NAME.fullmatch(name)
+        return m is not None and m.group("family") == family
+
     removed: list[str] = []
+    doomed: list[Path] = []
     try:
         with store_lock(store, shared=False, wait=False) as held:
             if not held or not derived.is_dir():
@@ -397,16 +415,21 @@ def prune_caches(cache: str | os.PathLike[str], store: str | os.PathLike[str] | 
             for p in derived.iterdir():
                 if p == cache or not p.is_dir():
                     continue
-                if p.name.startswith(".") and (".tmp-" in p.name or ".stale-" in p.name):
-                    _remove(p)
+                left = re.fullmatch(r"\.(.+)\.(?:tmp|stale)-[0-9a-f]{8}", p.name)
+                if left is not None and ours(left.group(1)):
+                    doomed.append(p)
                     removed.append(p.name)
-                elif (p / "meta.json").is_file():
+                elif ours(p.name) and (p / "meta.json").is_file():
                     built.append(((p / "meta.json").stat().st_mtime_ns, p))
             for _, p in sorted(built, key=lambda b: b[0], reverse=True)[max(keep, 0):]:
-                _remove(p)
+                aside = p.with_name(f".{p.name}.stale-{uuid.uuid4().hex[:8]}")
+                os.replace(p, aside)
+                doomed.append(aside)
                 removed.append(p.name)
     except StoreBusyError:
         pass
+    for p in doomed:  # outside the lock: readers of the caches kept need not wait for this
+        _remove(p)
     return sorted(removed)
 
 

@@ -456,6 +456,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     gaps: list[str] = []
     lead: list[str] = []
     n_better = n_worse = 0  # the clear differences in all, of which the box lists the furthest
+    passing = any(r.passes for r in ar.items)
     if shares is not None:
         # a strength, a gap or a first action only where the difference is clear as printed,
         # as the "what to do" page stars it: not where the area prints equal to the province
@@ -473,6 +474,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
             if area.text != province.text and not actions_mod.printed_covers(area, province):
                 clear_items.append(i)
         good, bad = actions_mod.strengths_and_gaps(shares.loc[clear_items], ar)
+        # strengths said as the share that passes where every listed one has passing words
+        # (an empty box too, with rules that have them); the note says the same
+        passing = passing and all(ar.item(i).passes for i in good)
         n_better = int((shares.loc[clear_items, "gap"] < 0).sum())
         n_worse = int((shares.loc[clear_items, "gap"] > 0).sum())
 
@@ -491,7 +495,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                 count = actions_mod.households_failing(ledger, report.area.code, item, area,
                                                        households, s["ci_low"], s["ci_high"])
                 extra = t("summary.gap_households", count=count)
-            if key == "summary.strength" and r.passes:
+            if key == "summary.strength" and passing and r.passes:
                 # the share that passes, 100 less each printed failing share (so the two add up
                 # to 100 beside the "what to do" table), with the item's passing words
                 area = actions_mod.passing_share(ledger, report.area.code, item, area)
@@ -596,9 +600,6 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     welfare_title, welfare_lines = _welfare_lines(report, ledger, programmes)
     if welfare_lines:
         md += [f"**{welfare_title}**", *[f"- {s}" for s in welfare_lines]]
-    # the boxes' strengths say the share that passes where every listed one has passing words
-    # (and an empty box too, with rules that have them): the same note at every level
-    passing = any(r.passes for r in ar.items) and all(ar.item(i).passes for i in good)
     note = t("summary.note", gap=f"{100 * ar.min_gap:g}",
              shares=t("summary.shares_passing" if passing else "summary.shares_failing"))
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
@@ -608,7 +609,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # is printed, and the two paths of the first actions (a reader review: neither was
     # defined on the page a village committee reads)
     said = "\n".join(md)
-    extra = [t("summary.note_near")] if t("grade_status.near_threshold") in said else []
+    near_words = (t("grade_status.near_threshold"), t("find.near_suffix").strip(" ·"),
+                  t("find.grade_near_suffix").strip(" ·"))
+    extra = [t("summary.note_near")] if any(w in said for w in near_words) else []
     extra += [t("summary.note_paths")] if first else []
     if legend:
         extra.append(legend)

@@ -385,10 +385,11 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
     """
     last = proj.iloc[-1]
     members, money = tot["vil_welfare_members"], tot["vil_welfare_money"]
-    today = ""
+    today = per_member = ""
     if members > 0:  # the funds table's "money per member" of its total row, as printed
-        today = t("welfare.low_case.today", per_member=_public(
-            pub, "village_forms.money_per_member", money / members, _WHOLE, area).text)
+        per_member = _public(pub, "village_forms.money_per_member", money / members, _WHOLE,
+                             area).text
+        today = t("welfare.low_case.today", per_member=per_member)
     growth = t("welfare.low_case.growth_none")
     if rules.low_growth:
         growth = t("welfare.low_case." + ("growth" if rules.low_growth > 0 else "shrink"),
@@ -406,10 +407,11 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
     # member today (an อบต. officer took "กรณีต่ำ" for the worst case; a reader review)
     floor = ""
     saved = rules.contribution_per_year * rules.low_saving_share
-    if members > 0 and saved > money / members:
+    # compared as printed: "182.50 is still more than 183" would not read right
+    if members > 0 and round(saved, 2) > float(per_member.replace(",", "")):
         floor = t("welfare.low_case.not_floor", saved=_public(
             pub, "projection.low_case saving a member a year (c x saving_share)", saved,
-            _money(saved)).text)
+            _money(saved)).text, per_member=per_member)
     return t("welfare.low_case.text",
              floor=floor,
              per_day=rules.contribution_per_day,
