@@ -165,7 +165,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     hh_all = report.status.coverage.households_total if v_all else None
     found.append(t("lead.coverage", villages=f"{n_vil:,}", households=f"{n_hh:,}",
                    of_households=t("lead.of_households", total=f"{hh_all:,}") if hh_all else "",
-                   tambons=n_tam, tambons_all=len(tam),
+                   # "ใน 170 จาก 170 ตำบล" read oddly (a reader review): "ครบทั้ง 170 ตำบล"
+                   where=t("lead.in_all_tambons", n=n_tam) if n_tam == len(tam) else t(
+                       "lead.in_tambons", tambons=n_tam, tambons_all=len(tam)),
                    of=t("lead.of_villages", total=f"{v_all:,}") if v_all else ""))
     # readiness groups, and need beside them
     rc = readiness_counts(report)
