@@ -180,8 +180,8 @@ def test_strengths_say_what_passes_and_the_share_that_does(pages, sample_store,
         assert line in box, (line, box)
         assert f"ครัวเรือนที่{r.text['th']} ร้อยละ {fails[0]} ต่ำกว่า" not in box
     # the note says which shares the boxes print
-    assert "ตัวเลขในกรอบจุดแข็งคือร้อยละของครัวเรือนที่ผ่านเกณฑ์ในเรื่องนั้น" in res.text
-    assert "กรอบจุดแข็งและกรอบจุดที่ต้องพัฒนาคือร้อยละของครัวเรือนที่ไม่ผ่าน" not in res.text
+    assert "จุดแข็ง = ร้อยละของครัวเรือนที่ผ่านเกณฑ์ในเรื่องนั้น" in res.text
+    assert "จุดแข็งและจุดที่ต้องพัฒนา = ร้อยละของครัวเรือนที่ไม่ผ่าน" not in res.text
     # without passing words: the failing share, fewer than the province
     plain = A.load_action_rules()
     plain = type(plain)(**{**plain.__dict__, "items": tuple(
@@ -194,7 +194,7 @@ def test_strengths_say_what_passes_and_the_share_that_does(pages, sample_store,
     r = rules.item(good[0])
     assert f"ครัวเรือนที่{r.text['th']} ร้อยละ" in box and "ต่ำกว่าทั้งจังหวัด" in box
     assert f"ครัวเรือนที่{r.passes['th']}" not in box
-    assert "กรอบจุดแข็งและกรอบจุดที่ต้องพัฒนาคือร้อยละของครัวเรือนที่ไม่ผ่าน" in plain_res.text
+    assert "จุดแข็งและจุดที่ต้องพัฒนา = ร้อยละของครัวเรือนที่ไม่ผ่าน" in plain_res.text
 
 
 def test_coverage_forum_date_and_programme_flags(pages) -> None:

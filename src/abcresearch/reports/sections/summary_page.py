@@ -647,7 +647,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         _box(welfare_title, welfare_lines, "") if welfare_lines else "",
         "#block(width: 100%, stroke: (top: 0.8pt + black, bottom: 0.8pt + black), inset: 7pt)"
         f"[#text(weight: \"bold\")[{_esc(forum_line)}] \\\n{_esc(contact)}]",
-        f"#text(size: 8pt)[{_esc(note)}]",
+        # the note's fine print shrinks with the page (8pt beside a 9.5pt body): at a fixed
+        # 8pt its longer definitions pushed two tambons' pages two lines over
+        f"#text(size: 0.84em)[{_esc(note)}]",
         "]",
         "#pagebreak(weak: true)",
     ]
