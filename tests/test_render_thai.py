@@ -173,30 +173,29 @@ def test_wide_tables_keep_village_names_whole() -> None:
         "ขั้นตอนกระบวนการชุมชนเข้มแข็ง": [2] * len(names),
         "เวทีประชาคมต่อปี": [2] * len(names),
     })
-    nb = new_notebook()
-    nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ", "names": names}, "lang": "th"}
-    nb.cells = [new_code_cell("t", outputs=[new_output(
-        "display_data", data={TABLE_MIME: table_spec(frame, caption="กลุ่มองค์กร", decimals=0)})])]
-    pdf = compile_pdf(render_notebook(nb))
-    assert [(b.before, b.after) for b in thai.find_broken_words(pdf, names=names)] == []
-    text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
-    lines = [line.strip() for line in text.split("\r\n")]
-    for name in names:  # each name on one line of its own cell
-        assert any(name in line for line in lines), name
+    _assert_names_whole_in_table(frame, names, {"title": "ตำบลทดสอบ", "names": names},
+                                 caption="กลุ่มองค์กร", decimals=0)
 
 
-def test_long_headings_wrap_at_their_parts_before_a_name_breaks() -> None:
+def test_columns_close_up_before_a_name_breaks() -> None:
     """The province's capital scores by amphoe: "เมือง / นครศรีธรรม / ราช" in its name column
     beside seven number columns as wide as their headings' longest words (a reader review);
-    the headings wrap at their words' parts first, and the names stay whole."""
+    the columns close up (3pt a side) first, and the names stay whole."""
     names = ["เมืองนครศรีธรรมราช", "เฉลิมพระเกียรติ", "ถ้ำพรรณรา", "พระพรหม"]
     capitals = ["ทุนมนุษย์", "ทุนกายภาพและเศรษฐกิจ", "ทุนเงินตรา", "ทุนทางสังคม",
                 "ทุนวัฒนธรรม", "ทุนภูมิปัญญา", "ทุนทรัพยากรธรรมชาติ"]
     frame = pd.DataFrame({"อำเภอ": names, **{c: [61.8, 58.6, 59.5, 58.9] for c in capitals}})
+    _assert_names_whole_in_table(frame, names, {"title": "จังหวัดทดสอบ"}, caption="คะแนนทุน",
+                                 decimals=1)
+
+
+def _assert_names_whole_in_table(frame: pd.DataFrame, names: list[str], header: dict,
+                                 caption: str, decimals: int) -> None:
+    """Typeset ``frame`` as a report table and check each name is whole, on one line."""
     nb = new_notebook()
-    nb.metadata["abcresearch"] = {"header": {"title": "จังหวัดทดสอบ"}, "lang": "th"}
-    nb.cells = [new_code_cell("t", outputs=[new_output(
-        "display_data", data={TABLE_MIME: table_spec(frame, caption="คะแนนทุน", decimals=1)})])]
+    nb.metadata["abcresearch"] = {"header": header, "lang": "th"}
+    nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
+        TABLE_MIME: table_spec(frame, caption=caption, decimals=decimals)})])]
     pdf = compile_pdf(render_notebook(nb))
     assert [(b.before, b.after) for b in thai.find_broken_words(pdf, names=names)] == []
     text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
