@@ -361,6 +361,52 @@ def test_an_item_better_than_the_province_is_not_listed_beside_a_worse_one() -> 
                       items[caps[2]][1], items[caps[2]][0]]
 
 
+def test_every_clear_gap_is_listed_beyond_the_items_of_its_capital() -> None:
+    """The summary said "3 of the 9 items clearly worse" beside a table of two items a capital
+    with 8 starred rows, and a reader looked for the ninth (a reader review): every item in
+    ``clear`` worse than the province is listed, beyond ``per_capital`` and below
+    ``min_share``; an unclear third item is not."""
+    rules = R.load_action_rules()
+    cap = rules.items[0].capital
+    items = [r.item for r in rules.items if r.capital == cap][:4]
+    assert len(items) == 4
+    shares = pd.DataFrame({"capital": cap, "estimate": [0.4, 0.4, 0.4, 0.06],
+                           "gap": [0.12, 0.10, 0.08, 0.05], "hidden": False}, index=items)
+    assert A.selected_items(shares, rules, (cap,), per_capital=2) == items[:2]
+    assert A.selected_items(shares, rules, (cap,), per_capital=2,
+                            clear=[items[2], items[3]]) == items
+    # the clear ones after the first two by gap, whatever their order in ``clear``
+    assert A.selected_items(shares, rules, (cap,), per_capital=1,
+                            clear=[items[3], items[1]]) == [items[0], items[1], items[3]]
+    # a clear item better than the province is no gap
+    better = shares.assign(gap=[0.12, 0.10, -0.08, 0.01])
+    assert A.selected_items(better, rules, (cap,), per_capital=2,
+                            clear=[items[2]]) == items[:2]
+
+
+def test_the_what_to_do_table_stars_every_gap_the_summary_counts(store_8001, tmp_path) -> None:
+    """The summary's "N items clearly worse than the province" are the table's starred rows
+    above the province, one item a capital or more: counted from the summary's own lines
+    (with room for every gap) and from the table's printed gaps."""
+    text = (Path(__file__).parent.parent / "params" / "actions.yaml").read_text("utf-8")
+    path = tmp_path / "actions_all.yaml"
+    path.write_text(text.replace("\ngaps: 3\n", "\ngaps: 99\n"), "utf-8")
+    beyond = 0
+    for code in tambons("80").query("parent == '8001'")["code"]:
+        rep = AreaReport.load(code, 2549, store=store_8001)
+        md = rep.summary_page(forums=None, actions=str(path)).parts[0].markdown
+        lines = md.split("\n\n")
+        worse = lines.index(f"**{label('summary.gaps', 'th')}**")
+        first = lines.index(f"**{label('summary.first_actions', 'th')}**")
+        n_worse = sum("สูงกว่าทั้งจังหวัด (ร้อยละ" in x for x in lines[worse + 1:first])
+        res = rep.what_to_do(items_per_capital=1)
+        table = res.to_frame(0)
+        starred = table[table[rep.t("actions.col.gap")].astype(str).str.fullmatch(r"\+\d+\*")]
+        assert len(starred) == n_worse, (code, md, table)
+        beyond += int((starred[rep.t("col.capital")].value_counts() - 1).sum())
+    assert beyond > 0  # a capital with more clear gaps than the one item it would list
+
+
 def test_each_item_says_about_how_many_households_fail_it(mueang) -> None:
     """Beside the share, the households it stands for (the printed share times the area's
     households, to 10, or to the power of ten the share's interval reaches in households):

@@ -53,6 +53,7 @@ __all__ = [
     "agency_legend",
     "area_households",
     "area_item_shares",
+    "clear_as_printed",
     "clear_differences",
     "households_failing",
     "in_municipality",
@@ -395,28 +396,59 @@ def households_failing(pub: Publisher, area: str, item: str, share: Shown,
     return pub.record(f"{rounded:,}", f"households_failing:{item}", area, kind="other").text
 
 
+def clear_as_printed(report: AreaContext, shares: pd.DataFrame, rules: ActionRules
+                     ) -> list[str]:
+    """Return the items whose difference from the province is clear as the pages print it.
+
+    Clear (:func:`clear_differences`) and, in the printed shares, neither equal to the
+    province's ("55 against 55") nor with the printed interval holding the province's printed
+    share ("90 (88–92)" against 92): a one-point difference within the margin of error is no
+    strength or gap. The one-page summary's strengths and gaps are these items, and the "what
+    to do" page lists every one worse than the province.
+    """
+    probe = Publisher(report, "clear_as_printed")  # printed as the pages print; not recorded
+    out = []
+    for i, s in shares.iterrows():
+        if s["hidden"] or pd.isna(s["gap"]) or not bool(s["clear"]):
+            continue
+        r = rules.item(str(i))
+        area = item_share(probe, report.area.code, r, s["estimate"], s["ci_low"], s["ci_high"])
+        province = item_share(probe, report.area.code[:2], r, s["province"])
+        if area.text != province.text and not printed_covers(area, province):
+            out.append(str(i))
+    return out
+
+
 def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str, ...],
-                   per_capital: int | None = None) -> list[str]:
+                   per_capital: int | None = None, clear: Iterable[str] = ()) -> list[str]:
     """Choose the items of the "what to do" page.
 
     Per capital (in scheme order), up to ``per_capital`` publishable items failed by at least
     ``min_share`` of the area's households, furthest above the province first; when none is
     above, those whose advantage is smallest. An item better than the province is never listed
     beside one worse than it: the table read "+8*" and "-13*" as a capital's two weakest points.
+    Every item of ``clear`` (:func:`clear_as_printed`) worse than the province is listed too,
+    beyond ``per_capital`` and below ``min_share``: the one-page summary counts them ("3 of 9
+    items clearly worse") and a reader looked for the ninth on this page (a reader review).
     """
     n = per_capital or rules.items_per_capital
-    ok = shares[~shares["hidden"] & (shares["estimate"] >= rules.min_share)
-                & shares["gap"].notna()]
+    usable = ~shares["hidden"] & shares["gap"].notna()
+    must = usable & shares.index.isin(list(clear)) & (shares["gap"] > 0)
+    ok = shares[(usable & (shares["estimate"] >= rules.min_share)) | must]
+    listed = must[ok.index].to_numpy(dtype=bool)
     out: list[str] = []
     caps = ok["capital"].to_numpy(dtype=object)
     gap = ok["gap"].to_numpy(dtype=float)
+    share = ok["estimate"].to_numpy(dtype=float)
     for cap in capitals:
         # as sort_values("gap", ascending=False, kind="mergesort"): ties in table order
         pos = np.flatnonzero(caps == cap)
         order = pos[np.argsort(-gap[pos], kind="mergesort")]
         if (gap[order] > 0).any():
             order = order[gap[order] > 0]
-        out.extend(ok.index[order[:n]])
+        # the first n failed by min_share of the households, and the clear ones, by gap
+        common = share[order] >= rules.min_share
+        out.extend(ok.index[order[(common & (np.cumsum(common) <= n)) | listed[order]]])
     return out
 
 
@@ -590,7 +622,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     # items are those most often failed, without a province column (a fresh user's walk-through)
     alone = report.alone_in("province")  # never at the province level
     chosen = selected_items(shares.assign(gap=shares["estimate"].where(shares["gap"].notna()))
-                            if alone else shares, ar, report.capitals, items_per_capital)
+                            if alone else shares, ar, report.capitals, items_per_capital,
+                            () if alone else clear_as_printed(report, shares, ar))
     suffix = ".alone" if alone else ""
     out.text(t(f"actions.intro{suffix}", area=report.area_name(),
                n=items_per_capital or ar.items_per_capital))

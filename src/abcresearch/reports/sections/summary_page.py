@@ -462,17 +462,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         # as the "what to do" page stars it: not where the area prints equal to the province
         # ("55 against 55") nor where its printed interval holds the printed province share (a
         # one-point difference within the margin of error is none of them)
-        probe = Publisher(report, "summary_page")
-        clear_items = []
-        for i, s in shares.iterrows():
-            if s["hidden"] or pd.isna(s["gap"]) or not bool(s["clear"]):
-                continue
-            r = ar.item(i)
-            area = actions_mod.item_share(probe, report.area.code, r, s["estimate"],
-                                          s["ci_low"], s["ci_high"])
-            province = actions_mod.item_share(probe, report.area.code[:2], r, s["province"])
-            if area.text != province.text and not actions_mod.printed_covers(area, province):
-                clear_items.append(i)
+        clear_items = actions_mod.clear_as_printed(report, shares, ar)
         good, bad = actions_mod.strengths_and_gaps(shares.loc[clear_items], ar)
         # strengths said as the share that passes where every listed one has passing words
         # (an empty box too, with rules that have them); the note says the same
@@ -510,7 +500,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         strengths = [item_line(i, "summary.strength") for i in good]
         gaps = [item_line(i, "summary.gap") for i in bad]
         # the first actions: the "what to do" page's items furthest above the province
-        chosen = actions_mod.selected_items(shares, ar, report.capitals)
+        chosen = actions_mod.selected_items(shares, ar, report.capitals, clear=clear_items)
         above = [i for i in chosen if shares.loc[i, "gap"] > 0 and i in clear_items]
         lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
     # one line an item, its two paths' actions after it (the item printed twice, once a path,
