@@ -971,25 +971,38 @@ def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> p
     return out
 
 
-def _villages_short_of(report: AreaContext, condition: pd.Series, pub: Publisher) -> str:
-    """Name a tambon's villages whose own village-form value misses a condition of its grade.
+def _villages_short_of(report: AreaContext, condition: pd.Series) -> list[str]:
+    """Return the codes of a tambon's villages whose village-form value misses a condition.
 
     "Master plans in at least 50% of villages (now 45%)" says how far the tambon is, not where
-    to work: the villages without a plan are named beside it. Village-form values are public
-    (the villages table prints them); a village without the value is not named.
+    to work: the villages without a plan are named beside it (:func:`_villages_short_text`).
+    Village-form values are public (the villages table prints them); a village without the
+    value is not named. Empty for any other level or indicator.
     """
     indicator = str(condition["indicator"])
     villages = report.analysis.villages
     if report.level != "tambon" or indicator not in FORM_INDICATORS \
             or indicator not in villages.columns or condition["op"] not in OPS:
-        return ""
+        return []
     own = villages[villages["village_code"].str.startswith(report.area.code)]
     value = own[indicator].to_numpy(dtype=float)
     short = ~np.isnan(value) & ~OPS[condition["op"]](value, float(condition["threshold"]))
-    if not short.any():
+    return [str(c) for c in own["village_code"].to_numpy()[short]]
+
+
+def _villages_short_text(report: AreaContext, condition: pd.Series, codes: list[str],
+                         pub: Publisher, repeated: bool = False) -> str:
+    """Name the villages of :func:`_villages_short_of` after a condition of a tambon's grade.
+
+    ``repeated``: the same villages were named after an earlier condition, and are said to be
+    those ("the same 6 villages as above") instead of named twice on one page (a reader
+    review: six names read twice).
+    """
+    if not codes:
         return ""
-    names = names_list(report.t, [report.child_name(str(c))
-                                  for c in own["village_code"].to_numpy()[short]])
+    indicator = str(condition["indicator"])
+    names = (report.t("readiness.lift.villages.same", n=len(codes)) if repeated
+             else names_list(report.t, [report.child_name(c) for c in codes]))
     # in the condition's own words where it has them ("without a master plan", "not yet at
     # step 4"): a village cannot be "below" a rule on the share of villages
     fields = {"names": names, "threshold": HalfUp(float(condition["threshold"]))}
@@ -1022,8 +1035,11 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     masked = hidden_indicators(pub, report.area.code, report.capitals, rules)
     texts = [mask_figures(str(x), row, masked, rules, report.marker, indicator=str(ind))
              for x, ind in zip(lift[f"text_{report.lang}"], lift["indicator"], strict=True)]
-    lines += [f"- {x}{_villages_short_of(report, r, pub)}"
-              for x, (_, r) in zip(texts, lift.iterrows(), strict=True)]
+    named: list[list[str]] = []
+    for x, (_, r) in zip(texts, lift.iterrows(), strict=True):
+        codes = _villages_short_of(report, r)
+        lines.append(f"- {x}{_villages_short_text(report, r, codes, pub, codes in named)}")
+        named.append(codes)
     # a condition on a village-form indicator prints its value and the rule's threshold:
     # public, into the ledger as printed
     for indicator, text, value in zip(lift["indicator"], texts, lift["value"], strict=True):
