@@ -21,8 +21,9 @@ both alike:
   must give the same bytes.
 
 With ``--anatomy``, it also shows where Typst's compile goes: each notebook compiled as it is,
-with its charts replaced by empty images of the same size, without the two ``#show regex``
-rules of the Thai line-break marks (:data:`abcresearch.reports.render.thai.TYPST_RULES`), and
+with its charts replaced by empty images of the same size, without the two ``show regex``
+rules of the Thai line-break marks (:data:`abcresearch.reports.render.thai.TYPST_PART_BOXES`,
+which the reports apply to tables too narrow for their longest words only), and
 with its tables as plain ``table`` calls (no column widths measured, no repeated heading, no
 unbreakable rows, no zebra fill, no captions as figures); the difference to "as it is" is what
 each costs. The variants are for measuring only: their pages differ.
@@ -53,6 +54,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from abcresearch.reports.render.thai import TYPST_PART_BOXES
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTLAYER = "src/abcresearch/reports/render/textlayer.py"
@@ -111,10 +114,12 @@ def _with_template(doc: Any, template: str) -> Any:
 
     from abcresearch.reports.render.typst import template_source
 
-    now = template_source().rstrip()
+    # the source starts with the part-box rules the template's tables call, then the template
+    now = TYPST_PART_BOXES + "\n\n" + template_source().rstrip()
     if not doc.source.startswith(now):
         raise SystemExit("the rendered source does not start with the report template")
-    return replace(doc, source=template.rstrip() + doc.source[len(now):])
+    return replace(doc, source=TYPST_PART_BOXES + "\n\n" + template.rstrip()
+                   + doc.source[len(now):])
 
 
 _PLAIN_TABLE = ("#let abc-table(columns: (), rows: (), aligns: none, caption: none, "
@@ -140,7 +145,7 @@ def _anatomy_variants(doc: Any) -> dict[str, Any]:
         return (f'bytes("<svg xmlns=\\"http://www.w3.org/2000/svg\\" width=\\"{w}\\" '
                 f'height=\\"{h}\\"></svg>")')
 
-    template = template_source().rstrip()
+    template = TYPST_PART_BOXES + "\n\n" + template_source().rstrip()
     body = doc.source[len(template):] if doc.source.startswith(template) else None
     out = {"as it is": doc,
            "no charts": replace(
@@ -148,8 +153,8 @@ def _anatomy_variants(doc: Any) -> dict[str, Any]:
                                   flags=re.S),
                files={n: empty_svg(d) if n.endswith(".svg") else d
                       for n, d in doc.files.items()}),
-           "no regex rules": replace(doc, source="\n".join(
-               line for line in doc.source.split("\n") if not line.startswith("#show regex(")))}
+           "no regex rules": replace(doc, source=doc.source.replace(
+               TYPST_PART_BOXES, "#let abc-part-boxes(body) = body", 1))}
     if body is not None:
         out["plain tables"] = replace(doc, source=template + "\n" + _PLAIN_TABLE + body)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -187,6 +188,38 @@ def test_columns_close_up_before_a_name_breaks() -> None:
     frame = pd.DataFrame({"อำเภอ": names, **{c: [61.8, 58.6, 59.5, 58.9] for c in capitals}})
     _assert_names_whole_in_table(frame, names, {"title": "จังหวัดทดสอบ"}, caption="คะแนนทุน",
                                  decimals=1)
+
+
+def test_a_table_too_narrow_for_its_names_breaks_them_at_their_parts_only() -> None:
+    """Where even the closer columns cannot hold every name, the longest break at their parts
+    ("ปากพนังฝั่ง / ตะวันตก"), never inside one: the template boxes long words (their parts the
+    only breaks) in such a table alone; everywhere else a part mark is no break at all."""
+    names = ["ปากพนังฝั่งตะวันตก", "เมืองนครศรีธรรมราช", "เฉลิมพระเกียรติ", "ถ้ำพรรณรา"]
+    heads = [f"ข้อ {i}" for i in range(1, 17)]
+    frame = pd.DataFrame({"ตำบล": names, **{h: [61.8, 58.6, 59.5, 58.9] for h in heads}})
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "จังหวัดทดสอบ"}, "lang": "th"}
+    nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
+        TABLE_MIME: table_spec(frame, caption="คะแนนทุน", decimals=1)})])]
+    pdf = compile_pdf(render_notebook(nb))
+    text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    lines = [line.strip() for line in text.split("\r\n")]
+    split = [n for n in names if not any(n in line for line in lines)]
+    assert split, lines  # the test needs a table too narrow for a name
+    # each split name breaks only between its parts (and a long part between its own parts):
+    # its lines, one after another, end at those boundaries
+    for name in split:
+        ends = set(itertools.accumulate(len(p) for p in thai.word_parts(name)))
+        start = next(i for i, line in enumerate(lines) if line and name.startswith(line))
+        at = 0
+        for line in lines[start:]:
+            at += len(line)
+            assert at in ends, (name, line, lines)
+            if at == len(name):
+                break
+        assert at == len(name), (name, lines)
+    # the other names, and the headings, whole
+    assert all(any(n in line for line in lines) for n in names if n not in split), lines
 
 
 def _assert_names_whole_in_table(frame: pd.DataFrame, names: list[str], header: dict,

@@ -19,10 +19,12 @@ marks cannot break at all, so every Thai string the source holds must pass throu
 
 A word longer than :data:`LONG_WORD` characters could be wider than a narrow table column. Its
 parts (the shorter dictionary words inside it, else its character clusters) are joined by
-U+200C ZERO WIDTH NON-JOINER instead of word joiners, and :data:`TYPST_RULES` (a show rule the
-report source starts with) puts each such word in a box in which those parts are break
-opportunities. The box keeps the word on one line wherever it fits and breaks it at a part
-boundary only where the word alone is wider than its column, instead of letting it overflow.
+U+200C ZERO WIDTH NON-JOINER instead of word joiners, and :data:`TYPST_RULES` (show rules; the
+reports apply them, as :data:`TYPST_PART_BOXES`, to the tables too narrow for their longest
+words) puts each such word in a box in which those parts are break opportunities. The box keeps
+the word on one line wherever it fits and breaks it at a part boundary only where the word alone
+is wider than its column, instead of letting it overflow. Outside a box a part mark is no break
+opportunity, so a long word in running text stays whole.
 A part that is itself long has its own parts joined by U+2063 INVISIBLE SEPARATOR and is boxed
 again inside the word, so it breaks only where it alone is wider than the column.
 
@@ -59,6 +61,7 @@ __all__ = [
     "LONG_WORD",
     "NO_BREAK_AFTER",
     "THAI_MONTHS",
+    "TYPST_PART_BOXES",
     "TYPST_RULES",
     "VILLAGE_NUMBER",
     "VILLAGE_WORDS",
@@ -117,16 +120,31 @@ on a village form may have it. Word and number are one unit that a line never br
 
 _OPENING = "[(\\\\[\u201c\u2018]?"
 _CLOSING = "[)\\\\]\u201d\u2019.,:;]*"
-TYPST_RULES = (
-    f'#show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}]*\\u{{2063}}'
+TYPST_PART_BOXES = (
+    "#let abc-part-boxes(body) = {\n"
+    f'  show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}]*\\u{{2063}}'
     f'[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*{_CLOSING}"): '
     'it => box(it.text.replace("\\u{2063}", "\\u{200B}"))\n'
-    f'#show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*\\u{{200C}}'
+    f'  show regex("{_OPENING}[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{2063}}]*\\u{{200C}}'
     f'[\\u{{0E01}}-\\u{{0E5B}}\\u{{2060}}\\u{{200C}}\\u{{2063}}]*{_CLOSING}"): '
-    'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))'
+    'it => box(it.text.replace("\\u{200C}", "\\u{200B}"))\n'
+    "  body\n"
+    "}"
 )
+"""A Typst function, ``abc-part-boxes(body)``, whose show rules box the long words of ``body``
+marked by :func:`mark_breaks` (see :data:`TYPST_RULES`).
+
+Reports apply it only to a table too narrow for its longest words (the template's
+``abc-table``): everywhere else a line is wider than any word, and a part mark outside a box is
+no break opportunity (U+200C is a combining mark for line breaking, U+2063 a letter), so the
+word stays whole without the box. Boxing every long word of a report took a sixth of its
+compile.
+"""
+
+TYPST_RULES = TYPST_PART_BOXES + "\n#show: abc-part-boxes"
 """Typst show rules that box the long words marked by :func:`mark_breaks`, and in them the long
-parts: a part breaks at its own parts only where it alone is wider than the column.
+parts: a part breaks at its own parts only where it alone is wider than the column. (For a
+document of its own; the reports apply :data:`TYPST_PART_BOXES` to narrow tables only.)
 
 The word's rule comes last, so Typst applies it first (a later show rule goes first) and the
 part's rule then works inside the word's box. The other way round, a long first part was boxed

@@ -50,7 +50,7 @@ from typing import Any
 
 from abcresearch.errors import ReportError
 from abcresearch.labels import round_half_up
-from abcresearch.reports.render.thai import TYPST_RULES, keep_names_whole, mark_breaks
+from abcresearch.reports.render.thai import TYPST_PART_BOXES, keep_names_whole, mark_breaks
 
 TYPST_MIME = "application/vnd.abcresearch.typst"
 """Raw Typst markup made by abcresearch objects (see ``display.show_typst``)."""
@@ -865,7 +865,9 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
         + (f"break-lang: {_value(break_lang)}, " if break_lang else "")
         + f"labels: {labels if words else '(:)'})"
     )
-    source = "\n\n".join([template_source().rstrip(), show, TYPST_RULES, *(b for b in body if b)])
+    # the template's tables box long words through abc-part-boxes, defined before it
+    source = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip(), show,
+                           *(b for b in body if b)])
     source += "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"],
                          break_lang=break_lang)
