@@ -334,6 +334,24 @@ def test_clear_differences_lead_the_strengths_and_gaps() -> None:
     assert good == ["e", "d"]
 
 
+def test_strengths_and_gaps_are_in_the_order_of_their_printed_differences() -> None:
+    """The summary's gaps read "+14, +13, +14" (a reader review): ordered by the unrounded
+    difference, where each share is printed rounded. By the printed difference now, the
+    unrounded one between equal printed ones."""
+    shares = pd.DataFrame({"estimate": [0.3849, 0.3850, 0.30, 0.0951, 0.1049],
+                           "province": [0.2350, 0.2449, 0.16, 0.2449, 0.2450],
+                           "clear": True, "hidden": False},
+                          index=["a", "b", "c", "d", "e"])
+    shares["gap"] = shares["estimate"] - shares["province"]
+    assert shares.loc["a", "gap"] > shares.loc["b", "gap"]  # 0.1499 against 0.1401
+    rules = dataclasses.replace(R.load_action_rules(), strengths=2, gaps=3)
+    good, bad = A.strengths_and_gaps(shares, rules)
+    assert bad == ["b", "a", "c"]  # printed +15 (39-24), +14 (38-24), +14 (30-16)
+    # -0.1498 (printed 10-24 = -14) against -0.1401 (printed 10-25 = -15)
+    assert shares.loc["d", "gap"] < shares.loc["e", "gap"]
+    assert good == ["e", "d"]
+
+
 def test_the_star_needs_a_printed_interval_that_leaves_out_the_province() -> None:
     """ "90 (88–92)" against the province's 92 had a star: the reader sees 92 inside."""
     from abcresearch.reports.disclosure import Shown
@@ -632,7 +650,7 @@ def test_a_box_listing_fewer_items_than_differ_clearly_says_of_how_many(store_80
     one = page(code, 1)
     assert f"**{label('summary.gaps_of', 'th', n=1, total=n_worse)}**" in one, one
     if n_better > 1:
-        assert f"**{label('summary.strengths_of', 'th', n=1, total=n_better)}**" in one, one
+        assert f"**{label('summary.strengths_top', 'th', n=1)}**" in one, one
     # the page's own rules (3 of each) and no more differences than that: the plain titles
     assert f"**{label('summary.gaps', 'th')}**" in page(code, max(n_worse, n_better))
 

@@ -391,7 +391,8 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
     """"Master plans in at least 50% of villages (now 45%)" told a tambon how far it was, not
     where to work (a reader review): the villages whose own value misses the condition are
     named beside it, in the condition's words; the same villages short of a later condition
-    are said to be those ("the same 2 villages as above"), not named twice on one page."""
+    are given by their numbers and the condition that named them, not named twice on one
+    page."""
     from abcresearch.labels import HalfUp
     from abcresearch.reports.sections.common import names_list
     from abcresearch.scoring.grade_rules import load_grade_rules
@@ -410,12 +411,19 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
     assert len(lines) == len(lift)
     t = report.t
     names = names_list(t, [report.child_name(c) for c in villages.loc[first, "village_code"]])
+    # the second time, by their numbers and which condition named them ("หมู่ที่ 1 และ 2
+    # (ชุดเดียวกับข้อแรก)"): the names once on the page, the villages findable beside it
+    numbers = [str(int(c[-2:])) for c in villages.loc[first, "village_code"]]
+    lift_lines = [i + 1 for i, (_, cond) in enumerate(lift.iterrows())
+                  if cond["indicator"] in ("master_plan", "process_step") and cond["op"] == ">="]
+    which = (t("readiness.lift.same.first") if lift_lines[0] == 1
+             else t("readiness.lift.same.nth", k=lift_lines[0]))
+    same = t("readiness.lift.villages.same", numbers=names_list(t, numbers), which=which)
     checked = 0
     for line, (_, cond) in zip(lines, lift.iterrows(), strict=True):
         if cond["indicator"] in ("master_plan", "process_step") and cond["op"] == ">=":
             said = t(f"readiness.lift.villages.{cond['indicator']}",
-                     names=t("readiness.lift.villages.same", n=2) if checked else names,
-                     threshold=HalfUp(cond["threshold"]))
+                     names=same if checked else names, threshold=HalfUp(cond["threshold"]))
             assert line.endswith(said), line
             assert ") (" not in line and "))" not in line, line  # one aside, not two
             checked += 1

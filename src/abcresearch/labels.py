@@ -287,11 +287,15 @@ def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False
     """
     if len(names) < 2:
         return "".join(names)
-    spaced = any(" " in str(n).strip() for n in names)
+    # numbers are separated by commas too ("1, 2, 3"), not by spaces
+    numbers = all(str(n).strip()[:1].isdigit() for n in names)
+    spaced = numbers or any(" " in str(n).strip() for n in names)
     separator = t("list.separator_spaced" if spaced else "list.separator")
     # "และ“สัจจะ”" read run together (a reader review): before a quotation mark or bracket
-    # the joining word keeps a space ("และ “สัจจะ”")
-    quoted = "_quoted" if str(names[-1])[:1] in "“‘(\"" else ""
+    # the joining word keeps a space ("และ “สัจจะ”"), and before a number or a Latin letter
+    # ("และ 11", not "และ11")
+    first = str(names[-1])[:1]
+    quoted = "_quoted" if first in "“‘(\"" or (first.isascii() and first.isalnum()) else ""
     return t(("list.last_or" if either else "list.last") + quoted,
              items=separator.join(names[:-1]), last=names[-1])
 

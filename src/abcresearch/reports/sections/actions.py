@@ -462,13 +462,20 @@ def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
         Up to ``rules.strengths`` publishable items with the area's failing share furthest
         *below* the province's (largest first), and up to ``rules.gaps`` furthest *above* it;
         in each, the clear differences (the interval excludes the province's share) before
-        the others, so a gap of one point within the margin of error does not lead the list.
+        the others, so a gap of one point within the margin of error does not lead the list;
+        then by the difference as printed (of the printed shares, :func:`printed_gap`), the
+        unrounded one between equal printed ones: "+14, +13, +14" read as out of order (a
+        reader review).
     """
     ok = shares[~shares["hidden"] & shares["gap"].notna()]
     ok = ok.assign(_unclear=~ok["clear"].astype(bool))
-    good = ok[ok["gap"] < 0].sort_values(["_unclear", "gap"], kind="mergesort")
-    bad = ok[ok["gap"] > 0].sort_values(["_unclear", "gap"], ascending=[True, False],
-                                        kind="mergesort")
+    if "province" in ok.columns:
+        ok = ok.assign(_printed=printed_gap(ok["estimate"], ok["province"]).fillna(ok["gap"]))
+    else:
+        ok = ok.assign(_printed=ok["gap"])
+    good = ok[ok["gap"] < 0].sort_values(["_unclear", "_printed", "gap"], kind="mergesort")
+    bad = ok[ok["gap"] > 0].sort_values(["_unclear", "_printed", "gap"],
+                                        ascending=[True, False, False], kind="mergesort")
     return list(good.index[:rules.strengths]), list(bad.index[:rules.gaps])
 
 
@@ -626,7 +633,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                             () if alone else clear_as_printed(report, shares, ar))
     suffix = ".alone" if alone else ""
     out.text(t(f"actions.intro{suffix}", area=report.area_name(),
-               n=items_per_capital or ar.items_per_capital))
+               n=items_per_capital or ar.items_per_capital, min_share=f"{100 * ar.min_share:g}"))
     if not chosen:
         out.text(t("actions.none"))
         return out.result(estimates=shares, details={"selected": (), "rules": ar})

@@ -991,18 +991,25 @@ def _villages_short_of(report: AreaContext, condition: pd.Series) -> list[str]:
 
 
 def _villages_short_text(report: AreaContext, condition: pd.Series, codes: list[str],
-                         pub: Publisher, repeated: bool = False) -> str:
+                         pub: Publisher, same_as: int | None = None) -> str:
     """Name the villages of :func:`_villages_short_of` after a condition of a tambon's grade.
 
-    ``repeated``: the same villages were named after an earlier condition, and are said to be
-    those ("the same 6 villages as above") instead of named twice on one page (a reader
-    review: six names read twice).
+    ``same_as``: the same villages were named after the condition of that number (1 for the
+    first), and are given by their numbers and said to be those ("หมู่ที่ 1, 2, 3, 8, 10 และ
+    11 (ชุดเดียวกับข้อแรก)") instead of named twice on one page (a reader review: six names
+    read twice; then "6 villages as above" sent an officer back up the page for them).
     """
     if not codes:
         return ""
     indicator = str(condition["indicator"])
-    names = (report.t("readiness.lift.villages.same", n=len(codes)) if repeated
-             else names_list(report.t, [report.child_name(c) for c in codes]))
+    t = report.t
+    if same_as is None:
+        names = names_list(t, [report.child_name(c) for c in codes])
+    else:
+        which = (t("readiness.lift.same.first") if same_as == 1
+                 else t("readiness.lift.same.nth", k=same_as))
+        names = t("readiness.lift.villages.same",
+                  numbers=names_list(t, [str(int(c[-2:])) for c in codes]), which=which)
     # in the condition's own words where it has them ("without a master plan", "not yet at
     # step 4"): a village cannot be "below" a rule on the share of villages
     fields = {"names": names, "threshold": HalfUp(float(condition["threshold"]))}
@@ -1038,7 +1045,8 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     named: list[list[str]] = []
     for x, (_, r) in zip(texts, lift.iterrows(), strict=True):
         codes = _villages_short_of(report, r)
-        lines.append(f"- {x}{_villages_short_text(report, r, codes, pub, codes in named)}")
+        same_as = named.index(codes) + 1 if codes in named else None
+        lines.append(f"- {x}{_villages_short_text(report, r, codes, pub, same_as)}")
         named.append(codes)
     # a condition on a village-form indicator prints its value and the rule's threshold:
     # public, into the ledger as printed

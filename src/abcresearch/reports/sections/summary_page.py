@@ -502,7 +502,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         # the first actions: the "what to do" page's items furthest above the province
         chosen = actions_mod.selected_items(shares, ar, report.capitals, clear=clear_items)
         above = [i for i in chosen if shares.loc[i, "gap"] > 0 and i in clear_items]
-        lead = sorted(above, key=lambda i: -shares.loc[i, "gap"])[:ar.gaps]
+        # in the gaps box's order: the difference as printed, then the unrounded one
+        printed = actions_mod.printed_gap(shares["estimate"], shares["province"])
+        lead = sorted(above, key=lambda i: (-printed[i], -shares.loc[i, "gap"]))[:ar.gaps]
     # one line an item, its two paths' actions after it (the item printed twice, once a path,
     # read as two problems; a reader review)
     def path_actions(item: str) -> str:
@@ -575,12 +577,15 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         (t("summary.strengths_none", gap=f"{100 * ar.min_gap:g}"),
          t("summary.gaps_none", gap=f"{100 * ar.min_gap:g}"), t("summary.first_none")))
     # "clearly worse" over three items read as "three items are worse" where eight were (a
-    # reader review): a box listing fewer than there are says so
+    # reader review): a gaps box listing fewer than there are says of how many (the "what to
+    # do" page stars every one); a strengths box says it lists the furthest, without a count
+    # that no page lets a reader check
     def of(key: str, listed: int, total: int) -> str:  # its counts in the ledger too
         return t(key, n=ledger.public(f"{key}.n", listed).text,
                  total=ledger.public(f"{key}.total", total).text)
 
-    strengths_title = (of("summary.strengths_of", len(strengths), n_better)
+    strengths_title = (t("summary.strengths_top",
+                         n=ledger.public("summary.strengths_top.n", len(strengths)).text)
                        if n_better > len(strengths) else t("summary.strengths"))
     gaps_title = (of("summary.gaps_of", len(gaps), n_worse) if n_worse > len(gaps)
                   else t("summary.gaps"))
