@@ -656,7 +656,11 @@ def test_every_capital_clearly_below_the_province_is_counted_not_only_the_furthe
 @pytest.mark.parametrize(("gaps", "key"), [
     ([2.0, 1.0, 0.0], "find.strongest_none_below"),  # none below: "furthest below (48.3 v 48.3)"
     ([0.0, -1.0, -2.0], "find.strongest_none_above"),
-    ([2.0, 0.0, -1.0], "find.strongest"),
+    ([2.0, 0.0, -1.0], "find.strongest"),  # (resized to the 7 capitals: 3 above, 2 below)
+    # the only capital below (above) the province is not "the furthest" (a reader review)
+    ([2.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0], "find.strongest.one_below"),
+    ([2.0, -1.0, -1.0, -1.0, -1.0, -1.0, -2.0], "find.strongest.one_above"),
+    ([2.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0], "find.strongest.one_above_below"),
     ([-1.0, -2.0, -3.0], "find.strongest_all_below"),
     ([0.0, 0.0, 0.0], "find.strongest_none"),
     # a capital hidden: "no capital that can be shown", not "no capital"
@@ -708,6 +712,29 @@ def test_a_capital_level_with_the_province_is_not_called_the_furthest_below(
         for part in line.split("มากที่สุดคือ")[1:]:  # "furthest ... is X (a against b)"
             a, _, b = part.split("(", 1)[1].split(")", 1)[0].partition(" เทียบกับ ")
             assert a.split()[0] != b.split()[0], line
+
+
+def test_an_interval_narrower_than_its_digits_is_said_so_not_printed_45_45(
+        report, monkeypatch) -> None:
+    """An amphoe's Alkire-Foster table read "45 45–45" (a reader review): an interval that
+    prints as its estimate says it is narrower than the digits shown; others print as before."""
+    from abcresearch.reports.disclosure import Shown
+    from abcresearch.reports.sections import deprivation as D
+
+    real = D.af_published
+
+    def narrow(rep, pub):
+        shown = dict(real(rep, pub))
+        shown["H"] = Shown("45", 0.45, "45", "45")
+        shown["A"] = Shown("58", 0.58, "57", "58")
+        return shown
+
+    monkeypatch.setattr(D, "af_published", narrow)
+    table = D.deprivation(report).to_frame(0)
+    t = report.t
+    ci = dict(zip(table[t("col.measure")], table[t("col.ci")], strict=True))
+    assert ci[t("m.H")] == t("ci.narrower_cell")
+    assert ci[t("m.A")] == "57–58"
 
 
 def test_the_deprivation_section_says_its_cut_off_in_capitals(report) -> None:

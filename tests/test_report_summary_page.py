@@ -292,10 +292,15 @@ def test_a_group_set_by_unreviewed_rules_is_called_a_draft(sample_store, tmp_pat
     text = rep.summary_page().text
     draft = rep.t("summary.grade_draft")
     assert not load_grade_rules().verified and draft in text
+    # an amphoe's summary counts its tambons' groups, on the same draft rules (it said so on
+    # its cover only; a reader review)
+    amphoe = AreaReport.load("8015", 2549, store=sample_store).summary_page().text
+    assert "กลุ่ม A" in amphoe and draft in amphoe
     reviewed = dataclasses.replace(load_grade_rules(), verified=True)
     monkeypatch.setattr(S, "load_grade_rules", lambda *a, **k: reviewed)
     rep = AreaReport.load("801501", 2549, store=sample_store)
     assert draft not in rep.summary_page().text
+    assert draft not in AreaReport.load("8015", 2549, store=sample_store).summary_page().text
 
 
 def test_the_covers_group_says_its_rules_are_a_draft(sample_store, monkeypatch) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import AreaContext
-from abcresearch.reports.disclosure import Publisher
+from abcresearch.reports.disclosure import Publisher, Shown
 from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
@@ -106,10 +106,14 @@ def deprivation(report: AreaContext) -> SectionResult:
     out.text(t("intro.deprivation", k=k_text, cut=af_cut_text(t, report.af_result)))
     af = report.af_result
     shown = af_published(report, pub)
+    def interval(s: Shown) -> str:
+        if s.hidden or s.low is None:
+            return s.text
+        # not "45 45–45" (a reader review): an interval narrower than the digits says so
+        return t("ci.narrower_cell") if s.with_ci == s.text else f"{s.low}–{s.high}"
+
     rows = [{t("col.measure"): t(f"m.{m}"), t("col.estimate"): shown[m].text,
-             t("col.ci"): f"{shown[m].low}–{shown[m].high}"
-             if not shown[m].hidden and shown[m].low is not None else shown[m].text}
-            for m in ("H", "A", "M0")]
+             t("col.ci"): interval(shown[m])} for m in ("H", "A", "M0")]
     out.table(pd.DataFrame(rows), t("af.caption", k=k_text),
               f"{t('af.notes')} · {t('suppressed.note')}")
     labels = [report.capital_label(c) for c in report.capitals]

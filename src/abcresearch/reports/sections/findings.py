@@ -125,6 +125,13 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                    f"find.strongest_none_below{shown}" if above else
                    f"find.strongest_none_above{shown}" if below else
                    f"find.strongest_none{shown}")
+            # the only capital below (above) it is not "the one furthest below" (a reader
+            # review of an amphoe with one capital below the province); said only where every
+            # capital is shown
+            if key == "find.strongest" and every == "all":
+                ones = ("_above" if (gap > 0).sum() == 1 else "") + (
+                    "_below" if (gap < 0).sum() == 1 else "")
+                key = f"{key}.one{ones}" if ones else key
             # a difference whose interval holds the province's mean is said to be one: not
             # "lacking most" for 58.1 against 58.4 without a word on the margin of error; and
             # the one capital clearly below (above) the province, when it is the one named

@@ -369,6 +369,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # readiness group, reasons, need, status
     rules = load_grade_rules()
     graded = pub and row is not None and isinstance(row.get("grade"), str)
+    counted = False  # the groups of the areas within, counted (an amphoe's, a province's)
     reasons: list[str] = []
     need_line = ""
     if not pub:
@@ -379,6 +380,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         grade_line = t("summary.grade", grade=str(row.get(f"grade_label_{lang}") or ""))
         reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
     elif row is None or not graded:
+        counted = True
         counts = report.children["grade"].value_counts()
         grade_line = t("summary.grade_counts", a=int(counts.get("A", 0)),
                        b=int(counts.get("B", 0)), c=int(counts.get("C", 0)),
@@ -550,7 +552,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     else:
         lift_title = ""
     # a group set by rules nobody has reviewed yet is a draft, and the page says so once
-    draft = t("summary.grade_draft") if graded and not rules.verified else ""
+    # (the groups counted of an amphoe's tambons too: only its cover said so; a reader review)
+    draft = t("summary.grade_draft") if (graded or counted) and not rules.verified else ""
     facts = [x for x in (l1_text, c_text, high_text, cov_text, prog_text, draft) if x]
     forum_line = t("summary.forum", date=forum_text or "………………………………")
     md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]

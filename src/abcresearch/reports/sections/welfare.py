@@ -618,7 +618,11 @@ def _fund_table(report: Any, forms: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     table = by[cols].sum().where(by[cols].count() == by.size().to_numpy()[:, None])
     table.insert(0, "villages", by.size())
     table["tambons"] = by["village_code"].agg(lambda s: s.str.slice(0, 6).nunique())
+    # villages whose form has neither members nor money: no fund yet
+    f["_no_fund"] = (f["vil_welfare_members"] <= 0) & (f["vil_welfare_money"] <= 0)
+    table["without_fund"] = f.groupby("_unit", sort=True)["_no_fund"].sum()
     totals = {c: float(f[c].sum()) if f[c].notna().all() else np.nan for c in cols}
+    totals["without_fund"] = float(f["_no_fund"].sum())
     totals["villages"] = float(len(f))
     totals["tambons"] = float(f["village_code"].str.slice(0, 6).nunique())
     return table, totals
@@ -768,12 +772,14 @@ def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | No
     if not np.isfinite(low):
         return {}
     # compared as both are printed ("49 (49–56)" beside "at most 49.1" would contradict
-    # itself), before either goes into the ledger
+    # itself), before either goes into the ledger, and at the share's own precision: "41"
+    # (its interval 41–41 not printed) beside "at most 40.7" read as no disagreement at all
+    # (a reader review), and a few tenths of a point are none worth a warning
     from abcresearch.reports.disclosure import publication_rules
 
     digits = publication_rules().digits["percent"]
     if float(round_half_up(low, digits, 100.0, grouping="")) \
-            <= float(format_half_up(100 * at_most, _ONE).replace(",", "")):
+            <= float(round_half_up(at_most, digits, 100.0, grouping="")):
         return {}
     shown = pub.share(code, *welfare_share_cells(None), float(reach["estimate"]), low,
                       float(reach["ci_high"]))
@@ -905,6 +911,9 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
         row: dict[str, Any] = {unit_col: name}
         if show_villages:
             row[t("welfare.col.villages")] = whole("villages")
+            # where a tambon (amphoe) has villages without a fund, beside its row: the count
+            # below the table alone named no place to start one (a reader review)
+            row[t("welfare.col.without_fund")] = whole("without_fund")
         row |= {t("welfare.col.population"): whole("vil_population"),
                 t("welfare.col.members"): whole("vil_welfare_members"),
                 t("welfare.col.members_pct"): figure(
