@@ -118,7 +118,9 @@ def _with_template(doc: Any, template: str) -> Any:
     now = TYPST_PART_BOXES + "\n\n" + template_source().rstrip()
     if not doc.source.startswith(now):
         raise SystemExit("the rendered source does not start with the report template")
-    return replace(doc, source=TYPST_PART_BOXES + "\n\n" + template.rstrip()
+    # a template from before abc-part-boxes boxed long words everywhere: so does the baseline
+    boxes = "" if "abc-part-boxes" in template else "\n\n#show: abc-part-boxes"
+    return replace(doc, source=TYPST_PART_BOXES + "\n\n" + template.rstrip() + boxes
                    + doc.source[len(now):])
 
 

@@ -190,19 +190,44 @@ def test_columns_close_up_before_a_name_breaks() -> None:
                                  decimals=1)
 
 
+NARROW_NAMES = ["ปากพนังฝั่งตะวันตก", "เมืองนครศรีธรรมราช", "เฉลิมพระเกียรติ", "ถ้ำพรรณรา"]
+
+
 def test_a_table_too_narrow_for_its_names_breaks_them_at_their_parts_only() -> None:
     """Where even the closer columns cannot hold every name, the longest break at their parts
     ("ปากพนังฝั่ง / ตะวันตก"), never inside one: the template boxes long words (their parts the
     only breaks) in such a table alone; everywhere else a part mark is no break at all."""
-    names = ["ปากพนังฝั่งตะวันตก", "เมืองนครศรีธรรมราช", "เฉลิมพระเกียรติ", "ถ้ำพรรณรา"]
     heads = [f"ข้อ {i}" for i in range(1, 17)]
-    frame = pd.DataFrame({"ตำบล": names, **{h: [61.8, 58.6, 59.5, 58.9] for h in heads}})
+    frame = pd.DataFrame({"ตำบล": NARROW_NAMES,
+                          **{h: [61.8, 58.6, 59.5, 58.9] for h in heads}})
     nb = new_notebook()
     nb.metadata["abcresearch"] = {"header": {"title": "จังหวัดทดสอบ"}, "lang": "th"}
     nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
         TABLE_MIME: table_spec(frame, caption="คะแนนทุน", decimals=1)})])]
-    pdf = compile_pdf(render_notebook(nb))
-    text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    _assert_split_at_parts_only(compile_pdf(render_notebook(nb)), NARROW_NAMES)
+
+
+def test_a_markdown_table_too_narrow_for_its_names_breaks_them_at_their_parts_only() -> None:
+    """A Markdown table's cells are content, not strings the template measures: its long words
+    are boxed all the same ("ปากพนังฝั่งตะวันตก" ran on into the next column once only tables
+    of strings were; a code review)."""
+    md = ("| ตำบล | " + " | ".join(f"ข้อ {i}" for i in range(1, 17)) + " |\n|"
+          + "---|" * 17 + "\n"
+          + "".join(f"| {n} | " + " | ".join(["61.8"] * 16) + " |\n" for n in NARROW_NAMES))
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "จังหวัดทดสอบ"}, "lang": "th"}
+    nb.cells = [new_markdown_cell(md)]
+    _assert_split_at_parts_only(compile_pdf(render_notebook(nb)), NARROW_NAMES)
+
+
+def _assert_split_at_parts_only(pdf: bytes, names: list[str]) -> None:
+    """Check that some of ``names`` are split over lines, each only between its parts.
+
+    A name split elsewhere, or not split but running on beyond its column into the next
+    cell's text on the same line, fails.
+    """
+    page = pdfium.PdfDocument(pdf)[0].get_textpage()
+    text = page.get_text_range()
     lines = [line.strip() for line in text.split("\r\n")]
     split = [n for n in names if not any(n in line for line in lines)]
     assert split, lines  # the test needs a table too narrow for a name
@@ -218,8 +243,16 @@ def test_a_table_too_narrow_for_its_names_breaks_them_at_their_parts_only() -> N
             if at == len(name):
                 break
         assert at == len(name), (name, lines)
-    # the other names, and the headings, whole
-    assert all(any(n in line for line in lines) for n in names if n not in split), lines
+    # the other names whole, ending before the next column's text on their line begins (a
+    # name run on into the number beside it overlaps it)
+    for n in names:
+        if n in split:
+            continue
+        at = text.index(n) + len(n)
+        right = page.get_charbox(at - 1)[2]
+        after = next((i for i in range(at, len(text)) if not text[i].isspace()), None)
+        if after is not None and text[at:after].strip("\r\n ") == "" and "\n" not in text[at:after]:
+            assert page.get_charbox(after)[0] >= right, (n, text[at:after + 6])
 
 
 def _assert_names_whole_in_table(frame: pd.DataFrame, names: list[str], header: dict,

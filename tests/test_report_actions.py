@@ -350,6 +350,18 @@ def test_strengths_and_gaps_are_in_the_order_of_their_printed_differences() -> N
     # -0.1498 (printed 10-24 = -14) against -0.1401 (printed 10-25 = -15)
     assert shares.loc["d", "gap"] < shares.loc["e", "gap"]
     assert good == ["e", "d"]
+    # equal printed differences by the unrounded one, not by float noise: 38 - 24 and 30 - 16
+    # are both +14 (0.14000000000000001 and 0.13999999999999999 as floats; a code review)
+    tie = pd.DataFrame({"estimate": [0.38, 0.3049], "province": [0.24, 0.1551],
+                        "clear": True, "hidden": False}, index=["a", "c"])
+    tie["gap"] = tie["estimate"] - tie["province"]
+    assert tie.loc["c", "gap"] > tie.loc["a", "gap"]  # 0.1498 against 0.14
+    assert A.strengths_and_gaps(tie, rules)[1] == ["c", "a"]
+    # the "what to do" page lists a capital's items in the same order
+    cap = rules.items[0].capital
+    items = [r.item for r in rules.items if r.capital == cap][:2]
+    both = shares.loc[["a", "b"]].set_axis(items).assign(capital=cap)
+    assert A.selected_items(both, rules, (cap,), per_capital=2) == [items[1], items[0]]
 
 
 def test_the_star_needs_a_printed_interval_that_leaves_out_the_province() -> None:

@@ -413,7 +413,8 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
     names = names_list(t, [report.child_name(c) for c in villages.loc[first, "village_code"]])
     # the second time, by their numbers and which condition named them ("หมู่ที่ 1 และ 2
     # (ชุดเดียวกับข้อแรก)"): the names once on the page, the villages findable beside it
-    numbers = [str(int(c[-2:])) for c in villages.loc[first, "village_code"]]
+    numbers = [re.match(r"หมู่ที่ (\d+) ", report.child_name(c)).group(1)  # as named
+               for c in villages.loc[first, "village_code"]]
     lift_lines = [i + 1 for i, (_, cond) in enumerate(lift.iterrows())
                   if cond["indicator"] in ("master_plan", "process_step") and cond["op"] == ">="]
     which = (t("readiness.lift.same.first") if lift_lines[0] == 1

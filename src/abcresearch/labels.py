@@ -267,9 +267,10 @@ def label(key: str, lang: str = "th", **fields: Any) -> str:
 def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False) -> str:
     """Join names as the report's language lists them ("ก ข และค", "a, b and c").
 
-    Names with spaces of their own ("หมู่ที่ 4 บ้านโคกพลู") are separated by
-    ``list.separator_spaced`` (a comma in Thai too): a space between them would not say where
-    one name ends.
+    Names with spaces of their own ("หมู่ที่ 4 บ้านโคกพลู"), and numbers ("1, 2 และ 3"), are
+    separated by ``list.separator_spaced`` (a comma in Thai too): a space between them would
+    not say where one name ends. Before a last name that starts with a quotation mark, a
+    bracket, an ASCII digit or a Latin letter the joining word keeps a space ("และ 11").
 
     Parameters
     ----------
