@@ -445,3 +445,44 @@ def test_the_overview_cover_names_the_province_and_its_methods_carry_the_provena
     assert "**จังหวัด**" not in cover.text
     key = overview.analysis.key.split("-")[-1][:12]
     assert key not in cover.text and key in overview.methods_note().text
+
+
+def test_the_lead_says_how_many_level1_households_the_first_band_holds(overview,
+                                                                       monkeypatch) -> None:
+    """"High need and group C first" read as where the welfare money goes, while those tambons
+    held about a third of the level-1 households (a reader review of the overview): the lead
+    gives the first band's level-1 households, the sum of the ranking's printed counts to the
+    thousand, beside the province's and the rest."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections import overview_lead
+
+    t = overview.t
+    table = overview.tambon_ranking().to_frame(0)
+    band = table[t("readiness.col.band")].astype(str)
+    counts = table.loc[band == "1", t("col.level1_households")].astype(str)
+    assert len(counts) and counts.str.replace(",", "").str.isdigit().all(), table
+    summed = sum(int(c.replace(",", "")) for c in counts)
+    # the sample store hides one tambon's band, which might be a first-band one: no sum
+    assert overview_lead._first_band_level1(overview, Publisher(overview, "t"), 1e6) == ""
+    monkeypatch.setattr(overview_lead, "need_hidden",
+                        lambda pub, codes, hidden: np.zeros(len(codes), dtype=bool))
+    # beside a total printed to the thousand, the sum to the thousand; beside one printed to
+    # the ten, to the ten
+    expected = int((Decimal(summed) / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 1000
+    total = 10.0 * max(expected, 1000)
+    if expected:
+        assert overview_lead._first_band_level1(overview, Publisher(overview, "t"), total) \
+            == t("lead.first_band_level1", n=f"{len(counts):,}", count=f"{expected:,}",
+                 total=f"{int(total):,}", rest=f"{int(total) - expected:,}",
+                 ranking=t("section.tambon_ranking"))
+    expected = int((Decimal(summed) / 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 10
+    total = 10.0 * expected + 10
+    text = overview_lead._first_band_level1(overview, Publisher(overview, "t"), total)
+    assert text == t("lead.first_band_level1", n=f"{len(counts):,}", count=f"{expected:,}",
+                     total=f"{int(total):,}", rest=f"{int(total) - expected:,}",
+                     ranking=t("section.tambon_ranking")), text
+    # nothing where the band holds them all
+    assert overview_lead._first_band_level1(overview, Publisher(overview, "t"),
+                                            float(expected)) == ""

@@ -440,7 +440,7 @@ def test_one_village_tambon_is_not_graded(one_village_tambon) -> None:
     assert st.grade_status.value == "not_graded" and st.grade is None
     raw = rep.analysis.direct_grades("tambon").set_index("tambon_code").loc["801502"]
     cover = rep.results["cover"].text
-    assert "สำรวจ 1 จาก 4 หมู่บ้าน · 20 จาก 984 ครัวเรือน" in cover
+    assert "สำรวจ 1 จาก 4 หมู่บ้าน · ครัวเรือนตัวอย่าง 20 จาก 984 ครัวเรือน" in cover
     assert label("grade_status.not_graded", "th", min_villages=2) in cover
     assert f"ความพร้อมของชุมชน: {raw['grade_label_th']}" not in cover
     warning = label("rollout.warning.few_villages", "th", area=rep.area_name(), villages=1,
@@ -469,7 +469,7 @@ def test_census_round_reads_as_before(sample_store) -> None:
     assert rep.estimate_warnings == []
     cover = rep.cover().text
     n = len(rep.households)
-    assert f"สำรวจ 8 จาก 8 หมู่บ้าน · {n:,} จาก" in cover
+    assert f"สำรวจ 8 จาก 8 หมู่บ้าน · ครัวเรือนตัวอย่าง {n:,} จาก" in cover
     assert f"ความพร้อมของชุมชน: {rep.grade_row['grade_label_th']}" in cover
     note = rep.methods_note().text
     assert label("methods.text", "th", be=2549, scheme="abc7 v2026.1", threshold=5) in note

@@ -18,6 +18,7 @@ placed right after the lead in the notebook.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,10 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                                   float(l1["ci_high"]))
         found.append(t("lead.level1", share=l1_shown.with_ci) + (
             "" if count.hidden else t("lead.level1_count", count=count.text)))
+        if not count.hidden and count.value is not None:
+            first = _first_band_level1(report, share_pub, count.value)
+            if first:
+                found.append(first)
     by_a = _share(design, "level1", lvl, by="amphoe_code")
     ok = [not level1_share(share_pub, str(a), float(v)).hidden
           for a, v in zip(by_a.index, by_a["estimate"], strict=True)]
@@ -349,3 +354,49 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         "findings": tuple(found), "marks": marks, "level1": l1, "items": top,
         "flagged": tuple(r[t("col.tambon")] for r in flag_rows),
         "readiness": rc})
+
+
+def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) -> str:
+    """Say how many level-1 households the first support band's tambons hold, of the province's.
+
+    The committee read "high need and group C first" as where the welfare money goes, while
+    those tambons held about a third of the level-1 households (a reader review): the sum of
+    the band's counts as the tambon ranking prints them, to the unit of the province's printed
+    total (at most a thousand), beside that total, and the rest. Arithmetic on printed figures,
+    recorded as printed; nothing where any tambon's band is hidden (it may be a first-band
+    one), where the band is empty, or where it holds them all.
+    """
+    from abcresearch.reports.sections.province import tambon_level1_households
+
+    tt = report.tambon_table
+    codes = tt["tambon_code"].astype(str)
+    small, share_hidden, _shares = published_level1(pub, tt.assign(code=codes),
+                                                    report.households, "tambon_code",
+                                                    with_ci=False)
+    hidden = need_hidden(pub, codes, share_hidden)
+    # any band hidden: it may be a first-band tambon's (whether it is must not show either)
+    first = (tt["priority_band"] == 1).fillna(False).to_numpy(dtype=bool)  # NA: ungraded
+    if hidden.any() or not first.any():
+        return ""
+    counts = tambon_level1_households(report, pub, codes[first], small[first])
+    if not all(c.replace(",", "").isdigit() for c in counts):
+        return ""
+    # to the unit the printed total is rounded to (its trailing zeros, at most a thousand):
+    # "about 40,000 of about 128,000", not "40,270" beside it
+    unit = 1000
+    while unit > 1 and int(total) % unit:
+        unit //= 10
+    summed = Decimal(sum(int(c.replace(",", "")) for c in counts))
+    band_value = float((summed / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP) * unit)
+    if band_value <= 0 or band_value >= total:
+        return ""
+    code = report.province.code
+    t = report.t
+    return t("lead.first_band_level1",
+             n=pub.record(f"{int(first.sum()):,}", "tambons in support band 1", code).text,
+             count=pub.record(f"{int(band_value):,}", "level-1 households of band 1 (sum of "
+                              "the ranking's counts, to the total's unit)", code, "other").text,
+             total=f"{int(total):,}",
+             rest=pub.record(f"{int(total - band_value):,}", "level-1 households outside "
+                             "band 1 (printed total less the band's)", code, "other").text,
+             ranking=t("section.tambon_ranking"))

@@ -29,7 +29,7 @@ from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
 __all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_typology",
-           "tambon_ranking"]
+           "tambon_level1_households", "tambon_ranking"]
 
 
 def cover(report: ProvinceContext) -> SectionResult:
@@ -347,7 +347,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                                                                      strict=True)]
     hidden = need_hidden(pub, codes, share_hidden)
     marks = need_markers(report, pub, codes, small, shares)
-    level1 = _level1_households(report, pub, codes, small)
+    level1 = tambon_level1_households(report, pub, codes, small)
     shown = pd.DataFrame({
         t("readiness.col.band"): [mk if h else ("" if pd.isna(b) else int(b))
                                   for b, h, mk in zip(tt["priority_band"], hidden, marks,
@@ -379,8 +379,8 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     return out.result(estimates=tt, published=tuple(pub.entries))
 
 
-def _level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,
-                       small: np.ndarray) -> list[str]:
+def tambon_level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,
+                             small: np.ndarray) -> list[str]:
     """Each tambon's households at level 1 as its own report's levels table prints them.
 
     The size a support team is sent by (the ranking gave shares and the sample's households
