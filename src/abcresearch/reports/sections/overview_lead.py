@@ -370,15 +370,18 @@ def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) ->
 
     tt = report.tambon_table
     codes = tt["tambon_code"].astype(str)
-    small, share_hidden, _shares = published_level1(pub, tt.assign(code=codes),
+    # the tambons' counts as the ranking prints them, read through a probe: the lead prints
+    # their sum only, which alone goes into its ledger
+    probe = Publisher(report, "first_band")
+    small, share_hidden, _shares = published_level1(probe, tt.assign(code=codes),
                                                     report.households, "tambon_code",
                                                     with_ci=False)
-    hidden = need_hidden(pub, codes, share_hidden)
+    hidden = need_hidden(probe, codes, share_hidden)
     # any band hidden: it may be a first-band tambon's (whether it is must not show either)
     first = (tt["priority_band"] == 1).fillna(False).to_numpy(dtype=bool)  # NA: ungraded
     if hidden.any() or not first.any():
         return ""
-    counts = tambon_level1_households(report, pub, codes[first], small[first])
+    counts = tambon_level1_households(report, probe, codes[first], small[first])
     if not all(c.replace(",", "").isdigit() for c in counts):
         return ""
     # to the unit the printed total is rounded to (its trailing zeros, at most a thousand):
