@@ -486,3 +486,23 @@ def test_the_lead_says_how_many_level1_households_the_first_band_holds(overview,
     # nothing where the band holds them all
     assert overview_lead._first_band_level1(overview, Publisher(overview, "t"),
                                             float(expected)) == ""
+
+
+def test_the_lead_counts_the_villages_without_a_fund(overview, monkeypatch) -> None:
+    """359 of 1,551 villages had no fund and page 1 did not say so, nor where (a provincial
+    committee's review): the lead counts them as the welfare section does, and names the
+    amphoe with the most where there are several."""
+    import pandas as pd
+
+    from abcresearch.reports.sections import overview_lead
+
+    t = overview.t
+    n, total = overview.welfare_fund().details["without_fund"]
+    assert n  # the sample store has villages without a fund
+    lead = overview.lead().text
+    assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most="") in lead  # one amphoe
+    monkeypatch.setattr(overview_lead, "villages_without_fund", lambda report: (
+        n, total, pd.Series({"8015": n - 1, "8016": 1})))
+    most = t("lead.no_fund_most", amphoes=t("lead.amphoe_name", name="ขนอม"), k=f"{n - 1:,}")
+    assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most=most) in \
+        overview.lead().text

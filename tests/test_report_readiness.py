@@ -770,3 +770,26 @@ def test_the_overview_lists_each_groups_and_need_classs_criteria(overview) -> No
     # a condition without words of its own (a custom rules file) is said from its indicator
     bare = {k: v for k, v in plan.items() if k != "criterion"}
     assert criterion_text(overview.t, bare, "th") == "แผนแม่บทชุมชน ตั้งแต่ 0.5"
+
+
+def test_the_province_ranking_says_which_support_bands_no_tambon_is_in(overview,
+                                                                      monkeypatch) -> None:
+    """The ranking's band numbers ran 1, 2, 4 with nothing said of 3 (a provincial committee's
+    review): the notes name the empty bands, but only where no tambon's band is hidden (a
+    hidden one might be in an empty-looking band)."""
+    import numpy as np
+
+    from abcresearch.labels import names_list
+    from abcresearch.reports.sections import readiness as R
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    t = overview.t
+    bands = {int(b) for b in overview.tambon_table["priority_band"].dropna()}
+    empty = [str(b) for b in range(1, len(load_grade_rules().bands) + 1) if b not in bands]
+    assert empty  # the sample store's few tambons leave bands empty
+    said = t("readiness.ranking.empty_bands", bands=names_list(t, empty))
+    # the sample store hides a tambon's band: nothing said
+    assert said not in overview.tambon_ranking().tables[0].notes
+    monkeypatch.setattr(R, "need_hidden",
+                        lambda pub, codes, h: np.zeros(len(codes), dtype=bool))
+    assert said in overview.tambon_ranking().tables[0].notes

@@ -44,7 +44,11 @@ from abcresearch.reports.sections.readiness import (
     need_text,
     published_level1,
 )
-from abcresearch.reports.sections.welfare import reach_interval, report_store
+from abcresearch.reports.sections.welfare import (
+    reach_interval,
+    report_store,
+    villages_without_fund,
+)
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
@@ -290,6 +294,22 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                                     float(everyone["ci_high"]))
             found.append(t("lead.welfare", share=reach.text, interval=reach_interval(t, reach),
                            all="" if every.hidden else t("lead.welfare_all", share=every.text)))
+    # the villages with no fund yet, and the amphoe with the most (the welfare pages counted
+    # them, page 1 did not; a provincial committee's review): village-form counts, public
+    without, forms, by_amphoe = villages_without_fund(report)
+    if without and forms:
+        code = report.province.code
+        most = by_amphoe[by_amphoe == by_amphoe.max()].index
+        where = "" if len(by_amphoe) < 2 else t(  # the most of one amphoe: no news
+            "lead.no_fund_most",
+            amphoes=names_list(t, [t("lead.amphoe_name", name=amph.get(a, a)) for a in most]),
+            k=share_pub.public("village_forms.villages_without_fund", int(by_amphoe.max()),
+                               area=str(most[0])).text)
+        found.append(t(
+            "lead.no_fund", n=share_pub.public("village_forms.villages_without_fund", without,
+                                                area=code).text,
+            total=share_pub.public("village_forms.villages", forms, area=code).text,
+            most=where))
     # programme lists
     progs = load_programmes(programmes)
     rules = load_grade_rules()

@@ -23,7 +23,7 @@ from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.render.display import report_header
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
-from abcresearch.reports.sections.common import cover_block
+from abcresearch.reports.sections.common import cover_block, names_list
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
@@ -370,11 +370,17 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                                                        strict=True)],
         t("readiness.col.org_strength"): tt["org_strength"].to_numpy(),
     })
+    # a band no tambon is in, said (the numbers ran 1, 2, 4; a provincial committee's review);
+    # only where no band is hidden: a hidden one may be in it
+    present = {int(b) for b in tt["priority_band"].dropna()}
+    empty = [str(b) for b in range(1, len(rules.bands) + 1) if b not in present]
+    empty_note = (" · " + t("readiness.ranking.empty_bands", bands=names_list(t, empty))
+                  if empty and not any(hidden) and limit is None and amphoe is None else "")
     out.table(shown, t("readiness.ranking.caption"),
               readiness_table_notes(t, rules, report.lang)
               + " · " + t("suppressed.note")
               + (" · " + t("readiness.marker_in_band", threshold=report.threshold)
-                 if any(hidden) else ""),
+                 if any(hidden) else "") + empty_note,
               decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt, published=tuple(pub.entries))
 

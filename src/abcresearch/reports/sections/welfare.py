@@ -50,6 +50,7 @@ __all__ = [
     "age_structure",
     "has_tao",
     "load_welfare_rules",
+    "villages_without_fund",
     "member_flag",
     "parse_welfare_rules",
     "payout_per_member",
@@ -627,6 +628,30 @@ def _fund_table(report: Any, forms: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     totals["tambons"] = float(f["village_code"].str.slice(0, 6).nunique())
     return table, totals
 
+
+
+def villages_without_fund(report: Any) -> tuple[int, int, pd.Series]:
+    """Count the villages whose form has neither fund members nor money: no fund yet.
+
+    Of the complete forms (as the fund table counts them), with their count by the areas one
+    level down (a province's amphoes, an amphoe's tambons).
+
+    Returns
+    -------
+    without, forms : int
+        Villages without a fund, and the complete forms counted.
+    by_area : pandas.Series
+        Villages without a fund, by the areas one level down (index: their codes).
+    """
+    forms = _forms(report)
+    if forms.empty:
+        return 0, 0, pd.Series(dtype="int64")
+    forms = forms[~forms["village_code"].isin(_blank_fund_figures(forms).index)]
+    if forms.empty:
+        return 0, 0, pd.Series(dtype="int64")
+    units, tot = _fund_table(report, forms)
+    return (int(tot["without_fund"]), int(tot["villages"]),
+            units["without_fund"].astype("int64"))
 
 #: The village-form figures the fund table, its totals and the projection rest on.
 FUND_FIGURES = ("vil_population", "vil_welfare_members", "vil_welfare_money")
