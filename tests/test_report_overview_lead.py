@@ -506,3 +506,30 @@ def test_the_lead_counts_the_villages_without_a_fund(overview, monkeypatch) -> N
     most = t("lead.no_fund_most", amphoes=t("lead.amphoe_name", name="ขนอม"), k=f"{n - 1:,}")
     assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most=most) in \
         overview.lead().text
+
+
+def test_the_amphoe_table_gives_each_amphoes_level1_households(overview, sample_store) -> None:
+    """The share alone made an amphoe at 24% (about 10,000 households at level 1) read as the
+    least in need (a provincial committee's review): the amphoe table gives each amphoe's
+    level-1 households as its own report's levels table prints them."""
+    from abcresearch.reports.area import AreaReport
+
+    t = overview.t
+    table = overview.amphoe_table().to_frame(0)
+    col = t("col.level1_households")
+    assert col in table.columns
+    rep = AreaReport.load("8015", 2549, store=sample_store)
+    levels = rep.levels_and_tracks().to_frame(0)
+    own = levels.iloc[-1][levels.columns[1]]  # the whole amphoe's row, level 1's column
+    assert str(levels.columns[1]).endswith(" 1"), levels.columns
+    row = table[table[t("col.amphoe")] == "ขนอม"]
+    assert len(row) == 1
+    assert str(row[col].iloc[0]) == str(own), (row, levels.tail(1))
+    # hidden alike where its report hides it (the sample store's amphoe: complementary
+    # suppression), else by hand: the design's weighted level-1 households, to ten
+    if str(own).replace(",", "").isdigit():
+        hh = rep.households
+        w = float(hh.loc[hh["overall_level"] == 1, "weight"].sum()) * rep.count_factor
+        assert int(str(own).replace(",", "")) == 10 * int(w / 10 + 0.5), (own, w)
+    else:
+        assert str(own) in (rep.marker, "×"), own

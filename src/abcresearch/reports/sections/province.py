@@ -17,7 +17,7 @@ import pandas as pd
 from abcresearch.errors import InputError, ReportError
 from abcresearch.labels import HalfUp
 from abcresearch.reports import charts
-from abcresearch.reports.context import ProvinceContext
+from abcresearch.reports.context import ProvinceContext, calibration_factor
 from abcresearch.reports.disclosure import NO_DATA, Publisher, marker
 from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.render.display import report_header
@@ -242,14 +242,21 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
                                                                 fill_value=0)
     amph = amphoes(report.province.code).set_index("code")
     n = hh.groupby("amphoe_code").size()
+    # each amphoe's level-1 households as its own report's levels table prints them: the share
+    # alone made Pak Phanang (24%, about 10,000 households) read as the least in need (a
+    # provincial committee's review)
+    level1 = tambon_level1_households(
+        report, pub, pd.Series([str(c) for c in n.index]),
+        np.array([not pub.pattern.publishable(str(c)) for c in n.index]), by="amphoe_code")
     rows = []
-    for code in n.index:
+    for code, count in zip(n.index, level1, strict=True):
         r = l1.loc[code] if code in l1.index else None
         rows.append({
             t("col.amphoe"): amph.loc[code, f"name_{report.lang}"],
             t("col.sampled_households"): pub.n(str(code)).text,
             t("col.share_level1"): level1_share(pub, str(code), float(r["estimate"]) if r
                                                 is not None else np.nan).text,
+            t("col.level1_households"): count,
             "M0": pub.mean("m0", str(code), float(af.M0["estimate"].get(code, np.nan)),
                            kind="index").text,
             **{t("readiness.grade_short", grade=g): int(grades.loc[code, g])
@@ -266,10 +273,15 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
                                 weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
                                 na_rm=True, level=lvl)
         prov_name = t("amphoe.province_row", province=report.province.label(report.lang))
+        level1_w = (hh["overall_level"] == 1).to_numpy(dtype=bool)
+        prov_count = calibration_factor(report.analysis, prov, hh) * float(
+            hh["weight"].to_numpy(dtype=float)[level1_w].sum())
         rows.append({
             t("col.amphoe"): prov_name,
             t("col.sampled_households"): pub.n(prov).text,
             t("col.share_level1"): level1_share(pub, prov, float(prov_l1["estimate"])).text,
+            t("col.level1_households"): pub.weighted("overall_level", prov, ["1"],
+                                                     prov_count).text,
             "M0": pub.mean("m0", prov, float(prov_af.M0["estimate"].iloc[0]), kind="index").text,
             **{t("readiness.grade_short", grade=g): int(grades[g].sum()) for g in "ABC"},
         })
@@ -386,11 +398,12 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
 
 
 def tambon_level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,
-                             small: np.ndarray) -> list[str]:
+                             small: np.ndarray, by: str = "tambon_code") -> list[str]:
     """Each tambon's households at level 1 as its own report's levels table prints them.
 
-    The size a support team is sent by (the ranking gave shares and the sample's households
-    only, which read as the tambon's size; a reader review): the weighted count of its
+    With ``by="amphoe_code"``, each amphoe's (``codes`` then amphoe codes). The size a
+    support team is sent by (the ranking gave shares and the sample's households only, which
+    read as the tambon's size; a reader review): the weighted count of its
     households at level 1, calibrated to its frame's households where its report's counts are
     (:func:`~abcresearch.reports.context.calibrated_total`), through the one disclosure step
     (:meth:`Publisher.weighted`, rounded and hidden as that table does).
@@ -403,9 +416,8 @@ def tambon_level1_households(report: ProvinceContext, pub: Publisher, codes: pd.
     totals = None
     if calibrated_total(report.analysis, report.province.code, hh) is not None:
         a = report.analysis.areas.set_index("area_code")["households_in_surveyed_strata"]
-        totals = a.astype("float64").reindex(hh["tambon_code"].dropna().astype(str).unique())
-    w, _ = estimates.weighted_counts(hh, report_categories(report)["overall_level"],
-                                     "tambon_code", totals)
+        totals = a.astype("float64").reindex(hh[by].dropna().astype(str).unique())
+    w, _ = estimates.weighted_counts(hh, report_categories(report)["overall_level"], by, totals)
     w.index = w.index.astype(str)
     out = []
     for code, sm in zip(codes, small, strict=True):
