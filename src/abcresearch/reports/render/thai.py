@@ -134,7 +134,8 @@ TYPST_PART_BOXES = (
 """A Typst function, ``abc-part-boxes(body)``, whose show rules box the long words of ``body``
 marked by :func:`mark_breaks` (see :data:`TYPST_RULES`).
 
-Reports apply it only to a table too narrow for its longest words (the template's
+Reports apply it only to a table too narrow for its longest words, or one of content cells
+(a Markdown table's, which the template neither measures nor joins; the template's
 ``abc-table``): everywhere else a line is wider than any word, and a part mark outside a box is
 no break opportunity (U+200C is a combining mark for line breaking, U+2063 a letter), so the
 word stays whole without the box. Boxing every long word of a report took a sixth of its

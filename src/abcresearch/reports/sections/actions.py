@@ -416,9 +416,21 @@ def clear_as_printed(report: AreaContext, shares: pd.DataFrame, rules: ActionRul
         r = rules.item(str(i))
         area = item_share(probe, report.area.code, r, s["estimate"], s["ci_low"], s["ci_high"])
         province = item_share(probe, report.area.code[:2], r, s["province"])
-        if area.text != province.text and not printed_covers(area, province):
+        if area.value is not None and province.value is not None \
+                and area.text != province.text and not printed_covers(area, province):
             out.append(str(i))
     return out
+
+
+def _printed_order(shares: pd.DataFrame) -> pd.Series:
+    """Return the gaps as printed (:func:`printed_gap`), the unrounded gap where none is.
+
+    The order of strengths, gaps and the "what to do" page's items, the unrounded gap between
+    equal printed ones: "+14, +13, +14" read as out of order (a reader review).
+    """
+    if "province" not in shares.columns:
+        return shares["gap"].astype(float)
+    return printed_gap(shares["estimate"], shares["province"]).fillna(shares["gap"])
 
 
 def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str, ...],
@@ -442,12 +454,7 @@ def selected_items(shares: pd.DataFrame, rules: ActionRules, capitals: tuple[str
     caps = ok["capital"].to_numpy(dtype=object)
     gap = ok["gap"].to_numpy(dtype=float)
     share = ok["estimate"].to_numpy(dtype=float)
-    # by the difference as printed, then the unrounded one (as the summary's strengths and
-    # gaps: "+14, +15" in one capital read out of order; a code review)
-    key = gap
-    if "province" in ok.columns:
-        printed = printed_gap(ok["estimate"], ok["province"]).to_numpy(dtype=float)
-        key = np.where(np.isnan(printed), gap, printed)
+    key = _printed_order(ok).to_numpy(dtype=float)  # as the summary orders its gaps
     for cap in capitals:
         # as sort_values(["printed", "gap"], ascending=False, kind="mergesort"): ties in table
         # order
@@ -477,11 +484,7 @@ def strengths_and_gaps(shares: pd.DataFrame, rules: ActionRules
         reader review).
     """
     ok = shares[~shares["hidden"] & shares["gap"].notna()]
-    ok = ok.assign(_unclear=~ok["clear"].astype(bool))
-    if "province" in ok.columns:
-        ok = ok.assign(_printed=printed_gap(ok["estimate"], ok["province"]).fillna(ok["gap"]))
-    else:
-        ok = ok.assign(_printed=ok["gap"])
+    ok = ok.assign(_unclear=~ok["clear"].astype(bool), _printed=_printed_order(ok))
     good = ok[ok["gap"] < 0].sort_values(["_unclear", "_printed", "gap"], kind="mergesort")
     bad = ok[ok["gap"] > 0].sort_values(["_unclear", "_printed", "gap"],
                                         ascending=[True, False, False], kind="mergesort")
@@ -637,9 +640,10 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     # a store holding this area alone: its province is itself (every difference 0), so the
     # items are those most often failed, without a province column (a fresh user's walk-through)
     alone = report.alone_in("province")  # never at the province level
+    starred = set() if alone else set(clear_as_printed(report, shares, ar))
     chosen = selected_items(shares.assign(gap=shares["estimate"].where(shares["gap"].notna()))
                             if alone else shares, ar, report.capitals, items_per_capital,
-                            () if alone else clear_as_printed(report, shares, ar))
+                            starred)
     suffix = ".alone" if alone else ""
     out.text(t(f"actions.intro{suffix}", area=report.area_name(),
                n=items_per_capital or ar.items_per_capital, min_share=f"{100 * ar.min_share:g}"))
@@ -669,8 +673,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             numeric = area_share.value is not None and prov_share.value is not None
             # the star (the interval excludes the province's share) as the reader can check
             # it: not where the printed interval holds the printed province share
-            # ("90 (88–92)", 92)
-            clear = bool(s["clear"]) and numeric and not printed_covers(area_share, prov_share)
+            # ("90 (88–92)", 92); the summary's rule (clear_as_printed)
+            clear = item in starred
             below = numeric and cast(float, area_share.value) < cast(float, prov_share.value)
             # printed equal to the province's: "about the province's" as well (a row at 0
             # went untagged between rows at -4 that said so; a reader review)

@@ -18,7 +18,6 @@ placed right after the lead in the notebook.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -386,7 +385,7 @@ def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) ->
     recorded as printed; nothing where any tambon's band is hidden (it may be a first-band
     one), where the band is empty, or where it holds them all.
     """
-    from abcresearch.reports.sections.province import tambon_level1_households
+    from abcresearch.reports.sections.province import area_level1_households
 
     tt = report.tambon_table
     codes = tt["tambon_code"].astype(str)
@@ -401,7 +400,7 @@ def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) ->
     first = (tt["priority_band"] == 1).fillna(False).to_numpy(dtype=bool)  # NA: ungraded
     if hidden.any() or not first.any():
         return ""
-    counts = tambon_level1_households(report, probe, codes[first], small[first])
+    counts = area_level1_households(report, probe, codes[first], small[first])
     if not all(c.replace(",", "").isdigit() for c in counts):
         return ""
     # to the unit the printed total is rounded to (its trailing zeros, at most a thousand):
@@ -409,8 +408,9 @@ def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) ->
     unit = 1000
     while unit > 1 and int(total) % unit:
         unit //= 10
-    summed = Decimal(sum(int(c.replace(",", "")) for c in counts))
-    band_value = float((summed / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP) * unit)
+    summed = sum(int(c.replace(",", "")) for c in counts)
+    # the one rounding rule (half up), in units of `unit`
+    band_value = float(int(round_half_up(summed, 0, 1 / unit, grouping="")) * unit)
     if band_value <= 0 or band_value >= total:
         return ""
     code = report.province.code

@@ -28,8 +28,8 @@ from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["amphoe_table", "boundary_polygons", "cover", "grade_map", "rules_vs_typology",
-           "tambon_level1_households", "tambon_ranking"]
+__all__ = ["amphoe_table", "area_level1_households", "boundary_polygons", "cover", "grade_map",
+           "rules_vs_typology", "tambon_ranking"]
 
 
 def cover(report: ProvinceContext) -> SectionResult:
@@ -245,7 +245,7 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     # each amphoe's level-1 households as its own report's levels table prints them: the share
     # alone made Pak Phanang (24%, about 10,000 households) read as the least in need (a
     # provincial committee's review)
-    level1 = tambon_level1_households(
+    level1 = area_level1_households(
         report, pub, pd.Series([str(c) for c in n.index]),
         np.array([not pub.pattern.publishable(str(c)) for c in n.index]), by="amphoe_code")
     rows = []
@@ -359,7 +359,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                                                                      strict=True)]
     hidden = need_hidden(pub, codes, share_hidden)
     marks = need_markers(report, pub, codes, small, shares)
-    level1 = tambon_level1_households(report, pub, codes, small)
+    level1 = area_level1_households(report, pub, codes, small)
     shown = pd.DataFrame({
         t("readiness.col.band"): [mk if h else ("" if pd.isna(b) else int(b))
                                   for b, h, mk in zip(tt["priority_band"], hidden, marks,
@@ -397,14 +397,14 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     return out.result(estimates=tt, published=tuple(pub.entries))
 
 
-def tambon_level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,
-                             small: np.ndarray, by: str = "tambon_code") -> list[str]:
-    """Each tambon's households at level 1 as its own report's levels table prints them.
+def area_level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,
+                           small: np.ndarray, by: str = "tambon_code") -> list[str]:
+    """Each area's households at level 1 as its own report's levels table prints them.
 
-    With ``by="amphoe_code"``, each amphoe's (``codes`` then amphoe codes). The size a
-    support team is sent by (the ranking gave shares and the sample's households only, which
-    read as the tambon's size; a reader review): the weighted count of its
-    households at level 1, calibrated to its frame's households where its report's counts are
+    The areas are tambons, or with ``by="amphoe_code"`` amphoes (``codes`` their codes). The
+    size a support team is sent by (the ranking gave shares and the sample's households only,
+    which read as the tambon's size; a reader review): the weighted count of its households at
+    level 1, calibrated to its frame's households where its report's counts are
     (:func:`~abcresearch.reports.context.calibrated_total`), through the one disclosure step
     (:meth:`Publisher.weighted`, rounded and hidden as that table does).
     """

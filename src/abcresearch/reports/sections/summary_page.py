@@ -504,9 +504,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         # the first actions: the "what to do" page's items furthest above the province
         chosen = actions_mod.selected_items(shares, ar, report.capitals, clear=clear_items)
         above = [i for i in chosen if shares.loc[i, "gap"] > 0 and i in clear_items]
-        # in the gaps box's order: the difference as printed, then the unrounded one
-        printed = actions_mod.printed_gap(shares["estimate"], shares["province"])
-        lead = sorted(above, key=lambda i: (-printed[i], -shares.loc[i, "gap"]))[:ar.gaps]
+        # in the gaps box's order (every one of them clear)
+        lead = actions_mod.strengths_and_gaps(shares.loc[above], ar)[1]
     # one line an item, its two paths' actions after it (the item printed twice, once a path,
     # read as two problems; a reader review)
     def path_actions(item: str) -> str:

@@ -50,13 +50,13 @@ __all__ = [
     "age_structure",
     "has_tao",
     "load_welfare_rules",
-    "villages_without_fund",
     "member_flag",
     "parse_welfare_rules",
     "payout_per_member",
     "projection",
     "reach_interval",
     "report_store",
+    "villages_without_fund",
     "welfare_fund",
 ]
 
@@ -619,8 +619,7 @@ def _fund_table(report: Any, forms: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     table = by[cols].sum().where(by[cols].count() == by.size().to_numpy()[:, None])
     table.insert(0, "villages", by.size())
     table["tambons"] = by["village_code"].agg(lambda s: s.str.slice(0, 6).nunique())
-    # villages whose form has neither members nor money: no fund yet
-    f["_no_fund"] = (f["vil_welfare_members"] <= 0) & (f["vil_welfare_money"] <= 0)
+    f["_no_fund"] = _without_fund(f)
     table["without_fund"] = f.groupby("_unit", sort=True)["_no_fund"].sum()
     totals = {c: float(f[c].sum()) if f[c].notna().all() else np.nan for c in cols}
     totals["without_fund"] = float(f["_no_fund"].sum())
@@ -628,6 +627,12 @@ def _fund_table(report: Any, forms: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     totals["tambons"] = float(f["village_code"].str.slice(0, 6).nunique())
     return table, totals
 
+
+def _without_fund(forms: pd.DataFrame) -> pd.Series:
+    """Whether each village's form has neither welfare-fund members nor money: no fund yet."""
+    members = pd.to_numeric(forms["vil_welfare_members"], errors="coerce")
+    money = pd.to_numeric(forms["vil_welfare_money"], errors="coerce")
+    return (members <= 0) & (money <= 0)
 
 
 def villages_without_fund(report: Any) -> tuple[int, int, pd.Series]:
@@ -652,6 +657,7 @@ def villages_without_fund(report: Any) -> tuple[int, int, pd.Series]:
     units, tot = _fund_table(report, forms)
     return (int(tot["without_fund"]), int(tot["villages"]),
             units["without_fund"].astype("int64"))
+
 
 #: The village-form figures the fund table, its totals and the projection rest on.
 FUND_FIGURES = ("vil_population", "vil_welfare_members", "vil_welfare_money")
@@ -959,7 +965,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                              t("welfare.col.per_member"): _WHOLE, t("welfare.col.money"): _WHOLE})
     # the villages with no fund yet (no member, no money on their forms): where a tambon could
     # start one; the per-village money below averages over them too
-    no_fund = forms[(forms["vil_welfare_members"] <= 0) & (forms["vil_welfare_money"] <= 0)]
+    no_fund = forms[_without_fund(forms)]
     no_fund_count = (len(no_fund), len(forms))
     no_fund_names = ""
     if level != "village" and len(no_fund):
