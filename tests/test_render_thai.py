@@ -464,6 +464,40 @@ def test_a_long_tables_notes_never_stand_alone_on_a_page() -> None:
     assert moved, "the test cannot fail: the notes never reached a second page"
 
 
+def _rows_by_page(pages: list[str], prefix: str) -> list[int]:
+    """How many of a table's rows (lines starting with ``prefix``) each page holds, for the
+    pages that hold any."""
+    counts = [sum(line.startswith(prefix) for line in p.replace("\r\n", "\n").split("\n"))
+              for p in pages]
+    return [c for c in counts if c]
+
+
+@pytest.mark.parametrize("notes", [None, "หมายเหตุท้ายตาราง"])
+def test_a_long_tables_last_row_never_stands_alone_on_a_page(notes: str | None) -> None:
+    """Wherever the page breaks a long table, each page after its first holds two of its rows
+    or more.
+
+    A provincial committee's review found rows alone on a page: the province's row of the
+    amphoe scores (the table's last row, with its notes) under the repeated heading, and the
+    last tambon of the ranking. (The first page may hold one row: Typst keeps a heading with
+    one row; see the template's `make` for why no more.)
+    """
+    frame = pd.DataFrame({"ตำบล": [f"ตำบลที่ {i + 1}" for i in range(50)],
+                          "ครัวเรือน": range(50)})
+    last = set()
+    for k in range(20, 44):  # paragraphs before: each row in turn meets the page foot
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+        nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
+                    new_code_cell("t", outputs=[new_output("display_data", data={
+                        TABLE_MIME: table_spec(frame, caption="ตารางทดสอบแถว", notes=notes)})])]
+        counts = _rows_by_page(_page_texts(nb), "ตำบลที่ ")
+        assert sum(counts) == 50 and all(c >= 2 for c in counts[1:]), (k, counts)
+        last.add(counts[-1])
+    # the test cannot fail unless a break came near the end of the table
+    assert min(last) == 2, sorted(last)
+
+
 def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
     """Whatever comes before it, a long table's caption shares its page with the first row."""
     frame = pd.DataFrame({"ตำบล": [f"ตำบลที่ {i + 1}" for i in range(40)],
