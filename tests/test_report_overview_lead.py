@@ -65,7 +65,8 @@ def test_an_overview_of_one_amphoe_does_not_compare_it_with_itself(overview,
     table = overview.amphoe_table()
     assert [len(table.to_frame(i)) for i in (0, 1)] == [1, 1]
     assert whole not in table.text
-    assert table.tables[0].notes == overview.t("amphoe.notes.one")
+    assert table.tables[0].notes == overview.t("amphoe.notes.one",
+                                               ranking=overview.t("section.tambon_ranking"))
 
 
 def test_findings_come_first_with_the_heat_map(overview, programmes, monkeypatch) -> None:
@@ -533,3 +534,56 @@ def test_the_amphoe_table_gives_each_amphoes_level1_households(overview, sample_
         assert int(str(own).replace(",", "")) == 10 * int(w / 10 + 0.5), (own, w)
     else:
         assert str(own) in (rep.marker, "×"), own
+
+
+def test_the_amphoe_table_counts_each_amphoes_first_band_tambons(overview, monkeypatch) -> None:
+    """Page 1 said how many tambons come first, the ranking lists them by band, and nothing
+    said which amphoes hold them (a provincial committee's review): the amphoe table counts,
+    for each amphoe, the tambons the ranking prints in band 1, and the province's row all."""
+    t = overview.t
+    ranking = overview.tambon_ranking().to_frame(0)
+    first = ranking[ranking[t("readiness.col.band")].astype(str) == "1"]
+    assert len(first), ranking  # the test cannot fail unless some tambon is in band 1
+    by_amphoe = first[t("col.amphoe")].value_counts()
+    col = t("col.band1_tambons")
+    table = overview.amphoe_table().to_frame(0)
+    for name, count in zip(table[t("col.amphoe")], table[col], strict=True):
+        assert int(count) == int(by_amphoe.get(name, 0)), (name, count, by_amphoe)
+    _as_if_more_amphoes(monkeypatch)
+    table = overview.amphoe_table().to_frame(0)
+    assert int(table[col].iloc[-1]) == len(first) == int(table[col].iloc[:-1].sum())
+
+
+def test_the_lead_says_which_amphoes_hold_the_first_band(overview, monkeypatch) -> None:
+    """Where the tambons to support first are, on page 1: how many amphoes hold them, how many
+    each, and the amphoe with the most; nothing where a tambon's band is hidden (the counts
+    would tell where it is not) or where the round holds one amphoe."""
+    from abcresearch.reports.sections import readiness
+    from abcresearch.reports.sections.common import names_list
+    from abcresearch.survey.areas import amphoes
+
+    t = overview.t
+    said = "(ลำดับการสนับสนุนที่ 1) อยู่ใน"
+    assert said not in overview.lead().text  # one amphoe, and a band hidden
+    _as_if_more_amphoes(monkeypatch)
+    assert said not in overview.lead().text  # a band hidden (the sample store hides one)
+    monkeypatch.setattr(readiness, "need_hidden",
+                        lambda pub, codes, hidden: np.zeros(len(codes), dtype=bool))
+    counts, hidden = P.first_band_tambons(overview)
+    assert not hidden and counts.sum() > 0
+    names = amphoes("80").set_index("code")["name_th"]
+    held = counts[counts > 0]
+    assert len(held) == 1  # the sample store's one amphoe
+    key = "single" if int(held.iloc[0]) == 1 else "one"
+    lead = overview.lead().text
+    assert t(f"lead.first_band_amphoes.{key}", n=int(held.sum()),
+             most=t("lead.amphoe_name", name=names[held.index[0]]),
+             amphoes=t("section.amphoe_table")) in lead, lead
+    # several amphoes, the most named (ties all), the range
+    fake = pd.Series({"8015": 4, "8016": 1, "8017": 4, "8018": 0})
+    monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, False))
+    most = names_list(t, [t("lead.amphoe_name", name=names[c]) for c in ("8015", "8017")])
+    assert t("lead.first_band_amphoes", n=9, k=3, of=4, lo=1, hi=4, most=most,
+             amphoes=t("section.amphoe_table")) in overview.lead().text
+    monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, True))
+    assert said not in overview.lead().text

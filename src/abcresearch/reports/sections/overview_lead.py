@@ -197,6 +197,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                        if rc["ungraded"] else "",
                        # where the tambons are named (the chart has 170 unnamed points)
                        ranking=t("section.tambon_ranking")))
+        where = _first_band_amphoes(report, amph)
+        if where:
+            found.append(where)
         if k or m:  # how far that count could move within the sampling error
             found.append(t("lead.need_near" + ("" if k and m else "_high" if k else "_other"),
                            k=k, m=m, lo=n_high - k, hi=n_high + m))
@@ -373,6 +376,31 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         "findings": tuple(found), "marks": marks, "level1": l1, "items": top,
         "flagged": tuple(r[t("col.tambon")] for r in flag_rows),
         "readiness": rc})
+
+
+def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
+    """Say which amphoes hold the first support band's tambons, and how many each.
+
+    A provincial committee's review: page 1 said how many tambons come first, not where; the
+    amphoe table counts them for every amphoe. Nothing where any tambon's band is hidden (the
+    counts would tell where it is not), where the band is empty, or where the round holds
+    one amphoe.
+    """
+    from abcresearch.reports.sections.province import first_band_tambons
+
+    counts, hidden = first_band_tambons(report)
+    held = counts[counts > 0]
+    if hidden or held.empty or report.holds_one_amphoe():
+        return ""
+    t = report.t
+    hi, lo = int(held.max()), int(held.min())
+    most = names_list(t, [t("lead.amphoe_name", name=amph.get(a, a))
+                          for a in sorted(held.index[held == hi])])
+    common = {"n": int(held.sum()), "k": len(held), "of": len(counts), "lo": lo, "hi": hi,
+              "most": most, "amphoes": t("section.amphoe_table")}
+    if len(held) == 1:
+        return t("lead.first_band_amphoes." + ("single" if hi == 1 else "one"), **common)
+    return t("lead.first_band_amphoes" + (".even" if lo == hi else ""), **common)
 
 
 def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) -> str:

@@ -28,7 +28,8 @@ from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["amphoe_table", "area_level1_households", "boundary_polygons", "cover", "grade_map",
+__all__ = ["amphoe_table", "area_level1_households", "boundary_polygons", "cover",
+           "first_band_tambons", "grade_map",
            "rules_vs_typology", "tambon_ranking"]
 
 
@@ -242,6 +243,9 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
                                                                 fill_value=0)
     amph = amphoes(report.province.code).set_index("code")
     n = hh.groupby("amphoe_code").size()
+    # where the tambons to support first are (a provincial committee's review: page 1 said
+    # how many, the ranking lists them by band, nothing said which amphoes hold them)
+    band1, _hidden = first_band_tambons(report)
     # each amphoe's level-1 households as its own report's levels table prints them: the share
     # alone made Pak Phanang (24%, about 10,000 households) read as the least in need (a
     # provincial committee's review)
@@ -261,6 +265,7 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
                            kind="index").text,
             **{t("readiness.grade_short", grade=g): int(grades.loc[code, g])
                if code in grades.index else 0 for g in "ABC"},
+            t("col.band1_tambons"): int(band1.get(code, 0)),
         })
     # the province's own row last: what a reader compares each amphoe with (the same
     # estimators on the whole province, published through the same disclosure step); none
@@ -284,10 +289,12 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
                                                      prov_count).text,
             "M0": pub.mean("m0", prov, float(prov_af.M0["estimate"].iloc[0]), kind="index").text,
             **{t("readiness.grade_short", grade=g): int(grades[g].sum()) for g in "ABC"},
+            t("col.band1_tambons"): int(band1.sum()),
         })
     table = pd.DataFrame(rows)
     suffix = ".one" if one else ""
-    out.table(table, t("amphoe.caption"), t(f"amphoe.notes{suffix}"), decimals=1)
+    out.table(table, t("amphoe.caption"),
+              t(f"amphoe.notes{suffix}", ranking=t("section.tambon_ranking")), decimals=1)
     means = report.analysis.means
     prof = means[means["level"] == "amphoe"].pivot(index="code", columns="capital",
                                                    values="estimate").reindex(n.index)
@@ -395,6 +402,38 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
                  if any(hidden) else "") + empty_note,
               decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt, published=tuple(pub.entries))
+
+
+def first_band_tambons(report: ProvinceContext) -> tuple[pd.Series, bool]:
+    """Count each amphoe's tambons in support band 1, as the tambon ranking shows their bands.
+
+    Parameters
+    ----------
+    report : ProvinceContext
+        The province.
+
+    Returns
+    -------
+    counts : pandas.Series
+        Tambons in band 1 by amphoe code (every amphoe of the round's tambons, 0 where none),
+        counted among the tambons whose band the ranking prints.
+    hidden : bool
+        Whether the ranking hides any tambon's band (a hidden one may be in band 1).
+    """
+    from abcresearch.reports.sections.readiness import need_hidden, published_level1
+
+    tt = report.tambon_table
+    codes = tt["tambon_code"].astype(str)
+    # the ranking's own disclosure reading, through a probe: the counts of tambons are
+    # printed, the shares behind them are not
+    probe = Publisher(report, "first_band_tambons")
+    _small, share_hidden, _shares = published_level1(probe, tt.assign(code=codes),
+                                                     report.households, "tambon_code",
+                                                     with_ci=False)
+    hidden = need_hidden(probe, codes, share_hidden)
+    first = (tt["priority_band"] == 1).fillna(False).to_numpy(dtype=bool) & ~hidden  # NA: ungraded
+    counts = pd.Series(first.astype(int), index=tt.index).groupby(tt["amphoe_code"]).sum()
+    return counts.astype(int), bool(hidden.any())
 
 
 def area_level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,
