@@ -407,8 +407,10 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
     villages.loc[first, ["master_plan", "process_step"]] = [0.0, 1.0]
     monkeypatch.setattr(report.analysis, "villages", villages)
     lift = lift_conditions(report.grade_row, load_grade_rules(), level="tambon")
-    lines = [x for x in report.readiness().text.splitlines() if x.startswith("- ")]
+    lines = [x for x in report.readiness().text.splitlines() if re.match(r"\d+\. ", x)]
     assert len(lines) == len(lift)
+    # numbered as the conditions are, so that "ข้อที่ k" points at a printed number
+    assert [int(x.split(".")[0]) for x in lines] == list(range(1, len(lift) + 1)), lines
     t = report.t
     names = names_list(t, [report.child_name(c) for c in villages.loc[first, "village_code"]])
     # the second time, by their numbers and which condition named them ("หมู่ที่ 1 และ 2
@@ -793,3 +795,35 @@ def test_the_province_ranking_says_which_support_bands_no_tambon_is_in(overview,
     monkeypatch.setattr(R, "need_hidden",
                         lambda pub, codes, h: np.zeros(len(codes), dtype=bool))
     assert said in overview.tambon_ranking().tables[0].notes
+
+
+def test_the_organisation_rankings_of_tambons_give_each_ones_readiness_group(
+        overview, sample_store) -> None:
+    """A tambon 15th in organisation strength and in group C read as a contradiction (a
+    provincial committee's review): the province's and an amphoe's rankings of tambons give
+    each tambon's group as the tambon ranking prints it, and say that the group rests on more
+    than the strength; a tambon's ranking of its villages does not (villages are not graded
+    into groups there)."""
+    t = overview.t
+    col = t("readiness.col.grade")
+    ranking = overview.tambon_ranking().to_frame(0)
+    group_of = dict(zip(ranking[t("col.tambon")] + " (" + ranking[t("col.amphoe")] + ")",
+                        ranking[col], strict=True))
+    rd = overview.readiness(limit=None)
+    org = rd.to_frame(len(rd.tables) - 1)
+    assert col in org.columns and len(org) == len(ranking)
+    for name, group in zip(org[t("col.tambon")], org[col], strict=True):
+        assert group == group_of[name], (name, group, group_of[name])
+    assert set(org[col]) - {overview.marker}, org[col]  # some group is printed
+    assert t("readiness.org.groups") in rd.tables[-1].notes
+    amphoe = AreaReport.load("8015", 2549, store=sample_store)
+    ard = amphoe.readiness()
+    aorg = ard.to_frame(len(ard.tables) - 1)
+    for name, group in zip(aorg[t("col.tambon")], aorg[col], strict=True):
+        own = f"{name.removeprefix('ตำบล')} ({amphoe.area.name_th})"
+        assert group == group_of[own], (name, group)
+    assert t("readiness.org.groups") in ard.tables[-1].notes
+    tambon = AreaReport.load("801501", 2549, store=sample_store)
+    trd = tambon.readiness()
+    assert col not in trd.to_frame(len(trd.tables) - 1).columns
+    assert t("readiness.org.groups") not in trd.tables[-1].notes

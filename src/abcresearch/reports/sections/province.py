@@ -329,11 +329,11 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
         Only the tambons of this 4-digit amphoe code.
     """
     from abcresearch.reports.sections.readiness import (
-        grade_text,
         in_published_order,
         need_hidden,
         need_markers,
         need_text,
+        printed_groups,
         published_level1,
         readiness_table_notes,
     )
@@ -384,9 +384,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
             mk if h else need_text(t, rules, report.lang, nd, nr, short=True)
             for nd, nr, h, mk in zip(tt["need"], tt["need_near_threshold"], hidden, marks,
                                      strict=True)],
-        t("readiness.col.grade"): [marker(thr) if s else grade_text(t, g, nr)
-                                   for g, nr, s in zip(tt["grade"], tt["near_threshold"], small,
-                                                       strict=True)],
+        t("readiness.col.grade"): printed_groups(report, tt, small),
         t("readiness.col.org_strength"): tt["org_strength"].to_numpy(),
     })
     # a band no tambon is in, said (the numbers ran 1, 2, 4; a provincial committee's review);

@@ -31,6 +31,7 @@ from abcresearch.reports.disclosure import (
     Publisher,
     Shown,
     is_small,
+    marker,
     publication_rules,
     share_mask,
 )
@@ -49,8 +50,8 @@ __all__ = ["band_key_text", "band_text", "criterion_text", "grade_criteria", "gr
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
            "readiness_table_notes", "step_key_text",
-           "printed_rank", "published_level1", "published_reason", "published_rows", "readiness",
-           "reason_figures"]
+           "printed_groups", "printed_rank", "published_level1", "published_reason",
+           "published_rows", "readiness", "reason_figures"]
 
 
 def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
@@ -614,8 +615,21 @@ def _pooled_left_out_note(report: AreaContext | ProvinceContext, pub: Publisher,
     return "".join(f" · {x}" for x in notes)
 
 
+def printed_groups(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
+                   small: Sequence[bool] | np.ndarray) -> list[str]:
+    """Each row's readiness group as the tambon ranking prints it.
+
+    The group with its "near the threshold" mark, or the small-area marker where the row may
+    show no household-based figure (``small``, as :func:`published_rows`).
+    """
+    t = report.t
+    return [marker(report.threshold) if s else grade_text(t, g, nr)
+            for g, nr, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
+
+
 def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
-                      names: list[str], level: str) -> pd.DataFrame:
+                      names: list[str], level: str,
+                      groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Organisation strength ranking (village-form figures: no suppression applies).
 
     Parameters
@@ -627,8 +641,14 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
         The rows' names.
     level : {"village", "tambon"}
         What the rows are.
+    groups : sequence of str, optional
+        Each row's readiness group as the report prints it (:func:`printed_groups`), shown
+        after the strength: a tambon 15th in strength and in group C read as a contradiction
+        (a provincial committee's review); the group rests on more than the strength.
     """
     t = report.t
+    if groups is not None:
+        rows = rows.assign(_group=list(groups))
     r = _org_order(rows, names)
     rank = printed_rank(r["org_strength"]).astype("Int64")
     name_col = t("col.village") if level == "village" else t("col.tambon")
@@ -636,6 +656,7 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
         t("readiness.col.org_rank"): rank.to_numpy(),
         name_col: r["_name"].to_numpy(),
         t("readiness.col.org_strength"): r["org_strength"].to_numpy(),
+        **({t("readiness.col.grade"): r["_group"].to_numpy()} if groups is not None else {}),
         t("readiness.col.welfare_share"): (100 * r["welfare_share"]).to_numpy(),
         t("col.forums"): r["forums_year"].to_numpy(),
     })
@@ -646,7 +667,8 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
         out[t("readiness.col.has_plan")] = [t("readiness.yes") if p == 1 else t("readiness.no")
                                             if p == 0 else "–" for p in r["master_plan"]]
     else:  # every kind is present somewhere in most tambons: the mean per village says more
-        out.insert(3, t("readiness.col.n_group_types"), r["n_group_types"].to_numpy())
+        out.insert(3 if groups is None else 4, t("readiness.col.n_group_types"),
+                   r["n_group_types"].to_numpy())
         out[t("readiness.col.plan_share")] = (100 * r["master_plan"]).to_numpy()
     return out.reset_index(drop=True)
 
@@ -1042,11 +1064,13 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
     masked = hidden_indicators(pub, report.area.code, report.capitals, rules)
     texts = [mask_figures(str(x), row, masked, rules, report.marker, indicator=str(ind))
              for x, ind in zip(lift[f"text_{report.lang}"], lift["indicator"], strict=True)]
+    # numbered: a set of villages named once is referred to by its condition's number ("ชุด
+    # เดียวกับข้อที่ 2"), which an unnumbered list did not print (a code review)
     named: list[list[str]] = []
-    for x, (_, r) in zip(texts, lift.iterrows(), strict=True):
+    for k, (x, (_, r)) in enumerate(zip(texts, lift.iterrows(), strict=True), start=1):
         codes = _villages_short_of(report, r)
         same_as = named.index(codes) + 1 if codes in named else None
-        lines.append(f"- {x}{_villages_short_text(report, r, codes, pub, same_as)}")
+        lines.append(f"{k}. {x}{_villages_short_text(report, r, codes, pub, same_as)}")
         named.append(codes)
     # a condition on a village-form indicator prints its value and the rule's threshold:
     # public, into the ledger as printed
@@ -1104,7 +1128,9 @@ def readiness(report: AreaContext) -> SectionResult:
     lift = _lift(report, rules, pub)
     if lift:
         out.text(lift)
-    org = _publish_org_ranking(pub, report, org_ranking_table(report, rows, names, child), child)
+    org = _publish_org_ranking(pub, report, org_ranking_table(
+        report, rows, names, child,
+        groups=printed_groups(report, rows, small) if child == "tambon" else None), child)
     if report.level == "village":
         org = _rank_in_tambon(report, org, pub)
     # a tambon's pooled ratios rest on the villages with both figures: say which leave some out
@@ -1115,7 +1141,8 @@ def readiness(report: AreaContext) -> SectionResult:
         org, whole = _with_whole_tambon(report, pub, org, report.grade_row)
         pooled += whole
     out.table(org, t("readiness.org.caption"),
-              t("readiness.org.notes") + _blank_note(t, org) + pooled,
+              t("readiness.org.notes") + (t("readiness.org.groups") if child == "tambon" else "")
+              + _blank_note(t, org) + pooled,
               decimals=pub.digits("score"))
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
                                                "organisations": org},
@@ -1165,12 +1192,13 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     out.table(cells, t("readiness.cells.caption", areas=areas),
               t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
     names = [f"{a} ({b})" for a, b in zip(tt["tambon_name"], tt["amphoe_name"], strict=True)]
-    org = org_ranking_table(report, tt, names, "tambon")
+    org = org_ranking_table(report, tt, names, "tambon",
+                            groups=printed_groups(report, tt, small))
     total = len(org)
     if limit is not None:
         org = org.head(limit)
     org = _publish_org_ranking(pub, report, org, "tambon")
-    notes = t("readiness.org.notes")
+    notes = t("readiness.org.notes") + t("readiness.org.groups")
     if len(org) < total:
         notes = f"{notes} {t('readiness.org.limited', n=len(org), total=total)}"
     out.table(org, t("readiness.org.caption"),
