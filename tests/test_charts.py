@@ -538,3 +538,39 @@ def test_income_band_labels_hold_their_lower_edge_only() -> None:
     assert income_bands(edges, "th") == ["0–9,999", "10,000–19,999", "20,000–39,999",
                                          "40,000+"]
     assert income_bands((0, 2.5, 5), "en") == ["0–2.5", "2.5–5", "5+"]  # not whole: as is
+
+
+def test_tile_map_bars_of_high_need_stay_below_the_names() -> None:
+    """The tile map showed readiness alone (a provincial committee's review): a tambon of high
+    need has a black bar along the foot of its tile, below its name (the name's box covered
+    the bar's middle when centred), and the legend names the bar."""
+    from abcresearch.survey.areas import amphoes, tambons
+
+    amph, tam = amphoes("80"), tambons("80")
+    rows = pd.DataFrame({"code": amph["code"], "name": amph["name_th"]})
+    names = dict(zip(tam["code"], tam["name_th"], strict=True))
+    grades = dict.fromkeys(tam["code"], "C")
+    high = set(tam["code"].iloc[::2])
+    ax = charts.grade_tiles(grades, rows, tam, names=names,
+                            grade_labels={"A": "A", "B": "B", "C": "C"}, no_data_label="-",
+                            high_need=high, need_label="ความจำเป็นสูง")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bars = [p for p in ax.patches if p.get_height() == pytest.approx(charts.NEED_BAR)]
+    assert len(bars) == len(high)
+    labels = {t.get_text().removesuffix("  C"): t for t in ax.texts if t.get_text().endswith(" C")}
+    for bar in bars:
+        box = bar.get_window_extent(renderer)
+        # the name of the tile (same column, the nearest above the bar's foot) clears the bar
+        mine = [t.get_window_extent(renderer) for t in labels.values()]
+        mine = [e for e in mine if box.x0 <= e.x0 <= box.x1 and e.y1 > box.y0]
+        nearest = min(mine, key=lambda e: e.y0 - box.y0)
+        assert nearest.y0 >= box.y1 - 0.5, (nearest, box)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "ความจำเป็นสูง" in legend
+    # none where no tambon is of high need
+    ax = charts.grade_tiles(grades, rows, tam, names=names,
+                            grade_labels={"A": "A", "B": "B", "C": "C"}, no_data_label="-",
+                            need_label="ความจำเป็นสูง")
+    assert "ความจำเป็นสูง" not in [t.get_text() for t in ax.get_legend().get_texts()]

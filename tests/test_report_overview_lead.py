@@ -165,7 +165,8 @@ def test_tile_map_shows_names_not_codes_and_flags(overview, programmes) -> None:
     assert not any(t.strip().isdigit() for t in _texts(ax))
     grade = res.details["grades"]["801501"]
     assert f"ขนอม  {grade}" in _texts(ax)
-    outlined = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_edgecolor()) == "#000000"]
+    outlined = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_edgecolor()) == "#000000"
+                and p.get_facecolor()[3] == 0]  # not the high-need bars (filled black)
     assert len(outlined) == 2
     stars = [line for line in ax.lines if line.get_marker() == charts.FLAG_MARK]
     assert len(stars) == 2
@@ -587,3 +588,35 @@ def test_the_lead_says_which_amphoes_hold_the_first_band(overview, monkeypatch) 
              amphoes=t("section.amphoe_table")) in overview.lead().text
     monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, True))
     assert said not in overview.lead().text
+
+
+def test_the_tile_map_marks_the_tambons_the_ranking_prints_as_of_high_need(
+        overview, monkeypatch) -> None:
+    """The map showed readiness alone (a provincial committee's review): a tambon the ranking
+    prints as of high need has the bar, one whose need the ranking hides has not, and the
+    caption says what the bar is."""
+    from abcresearch.reports.sections import readiness
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    t = overview.t
+    high_words = readiness.need_text(t, load_grade_rules(), "th", "high", False, short=True)
+    ranking = overview.tambon_ranking().to_frame(0)
+    by_name = {n: c for c, n in overview.grade_map().details["names"].items()
+               if c.startswith("8015")}
+    printed = {by_name[n] for n, need in zip(ranking[t("col.tambon")],
+                                              ranking[t("readiness.col.need")], strict=True)
+               if str(need).startswith(high_words)}
+    res = overview.grade_map()
+    assert res.details["high_need"] == printed
+    assert (t("map.note.high_need") in res.figures[0].caption) == bool(printed)
+    # the sample store: show every need, then some is high
+    monkeypatch.setattr(readiness, "need_hidden",
+                        lambda pub, codes, hidden: np.zeros(len(codes), dtype=bool))
+    tt = overview.tambon_table
+    high = set(tt.loc[tt["need"] == "high", "tambon_code"])
+    assert high, tt["need"]  # the test cannot fail unless some tambon is of high need
+    res = overview.grade_map()
+    assert res.details["high_need"] == high
+    assert t("map.note.high_need") in res.figures[0].caption
+    legend = [x.get_text() for x in res.figures[0].figure.axes[0].get_legend().get_texts()]
+    assert t("map.high_need") in legend

@@ -550,6 +550,7 @@ def _text_colour(colour: str) -> str:
 def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFrame, *,
                 names: Mapping[str, str], grade_labels: Mapping[str, str],
                 no_data_label: str, flagged: Iterable[str] = (), flag_label: str = "",
+                high_need: Iterable[str] = (), need_label: str = "",
                 per_line: int = 7, ax: Any = None) -> Any:
     """Draw a tile map with names: one block per amphoe, one named tile per tambon.
 
@@ -574,6 +575,11 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
         Tambon codes in a programme list.
     flag_label : str
         Legend text of the flag (no legend entry when empty).
+    high_need : iterable of str
+        Tambon codes of high need: a black bar along the foot of the tile (a group C tile with
+        the bar is a tambon to support first).
+    need_label : str
+        Legend text of the bar (no legend entry when empty).
     per_line : int
         Tiles per line; an amphoe with more tambons takes several lines.
     ax : matplotlib.axes.Axes, optional
@@ -587,6 +593,7 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
     import matplotlib.pyplot as plt
 
     flagged = set(flagged)
+    high_need = set(high_need)
     lines = []  # (amphoe name or "", [codes])
     for code_a, name_a in zip(rows["code"], rows["name"], strict=True):
         codes = tiles[tiles["parent"] == code_a]["code"].tolist()
@@ -607,6 +614,9 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
             ax.add_patch(plt.Rectangle((x, y + 0.06), 0.94, 0.82, facecolor=colour,
                                        hatch=GRADE_HATCHES.get(g, ""), edgecolor="white",
                                        lw=0.3))
+            if code in high_need:  # below the name, which stays centred on the tile
+                ax.add_patch(plt.Rectangle((x, y + 0.06), 0.94, NEED_BAR, facecolor="black",
+                                           edgecolor="none"))
             if code in flagged:  # the outline apart: a black edge would blacken the hatching
                 ax.add_patch(plt.Rectangle((x, y + 0.06), 0.94, 0.82, facecolor="none",
                                            edgecolor="black", lw=1.4))
@@ -616,8 +626,10 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
             if code in flagged:
                 ax.plot([x + 0.09], [y + 0.72], marker=FLAG_MARK, color="black", ms=5,
                         mec="white", mew=0.4, ls="none")
+            # above the bar where there is one (the name's box would cover it)
+            middle = y + 0.06 + (NEED_BAR + 0.82) / 2 if code in high_need else y + 0.47
             label = ax.text(
-                x + 0.47, y + 0.47, text, ha="center", va="center", fontsize=TILE_FONT_SIZE,
+                x + 0.47, middle, text, ha="center", va="center", fontsize=TILE_FONT_SIZE,
                 color=_text_colour(colour) if g else "#616161",
                 bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.6} if g else None)
             label.set_in_layout(False)  # fitted to its tile after the layout
@@ -627,10 +639,28 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
     ax.axis("off")
     grade_legend(ax, grade_labels, no_data_label)
     _flag_legend(ax, flagged, flag_label)
+    _need_legend(ax, high_need, need_label)
     if made:
         ax.figure.tight_layout()
-    _fit_in_tiles(ax, labels, 0.94, 0.82)
+    # the name between the bar and the tile's top
+    _fit_in_tiles(ax, labels, 0.94, 0.82 - NEED_BAR if high_need else 0.82)
     return ax
+
+
+#: Height of a tile's high-need bar (tiles are 0.82 high).
+NEED_BAR = 0.13
+
+
+def _need_legend(ax: Any, high_need: set[str], need_label: str) -> None:
+    """Add the high-need bar to the legend above ``ax`` (when any tambon has it)."""
+    from matplotlib.lines import Line2D
+
+    if not (need_label and high_need):
+        return
+    handles = list(ax.get_legend().legend_handles)
+    handles.append(Line2D([], [], color="black", lw=3.5, label=need_label))
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5,
+              frameon=False, fontsize=7)
 
 
 def _fit_in_tiles(ax: Any, labels: list[Any], tile_width: float, tile_height: float) -> None:

@@ -185,6 +185,7 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
     flagged = set(load_programmes(programmes).flagged())
     style: _MapStyle = {"grade_labels": labels, "no_data_label": no_data, "flagged": flagged,
                         "flag_label": report.t("map.flagged")}
+    high: set[str] = set()
     if path is not None:
         polygons = boundary_polygons(path, report.province.code)
         ax = charts.grade_choropleth(polygons, grade, names=names, **style)
@@ -192,18 +193,40 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
     else:
         amph = amphoes(report.province.code)
         rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{report.lang}"]})
-        ax = charts.grade_tiles(grade, rows, tam, names=names, **style)
+        # high need, where the ranking prints it: with group C, where to start (a provincial
+        # committee's review: the map showed readiness alone)
+        high = _printed_high_need(report)
+        ax = charts.grade_tiles(grade, rows, tam, names=names, high_need=high,
+                                need_label=report.t("map.high_need"), **style)
         kind = "tiles"
     note = report.t(f"map.note.{kind}")
     if ungraded:
         note += report.t("map.note.grey_ungraded")
     elif any(grade.get(c) not in labels for c in tam["code"]):
         note += report.t("map.note.grey")
+    if kind == "tiles" and high:
+        note += report.t("map.note.high_need")
     if flagged & set(tam["code"]):
         note += report.t("map.note.flagged")
     out.figure(ax.figure, caption=note + ("." if report.lang == "en" else ""))
     return out.result(details={"grades": grade, "kind": kind, "flagged": flagged,
+                               "high_need": high,
                                "names": names})
+
+
+def _printed_high_need(report: ProvinceContext) -> set[str]:
+    """Return the codes of the tambons the ranking prints as of high need (read by a probe)."""
+    from abcresearch.reports.sections.readiness import need_hidden, published_level1
+
+    tt = report.tambon_table
+    codes = tt["tambon_code"].astype(str)
+    probe = Publisher(report, "grade_map")
+    _small, share_hidden, _shares = published_level1(probe, tt.assign(code=codes),
+                                                     report.households, "tambon_code",
+                                                     with_ci=False)
+    hidden = need_hidden(probe, codes, share_hidden)
+    high = (tt["need"] == "high").fillna(False).to_numpy(dtype=bool) & ~hidden
+    return set(codes[high])
 
 
 def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = None
