@@ -495,3 +495,31 @@ def test_a_bad_welfare_file_leaves_the_summary_without_its_welfare_box(sample_st
     with pytest.raises(ParamsError, match="projection.years"):
         rep.welfare_fund()
 
+
+
+@pytest.mark.parametrize("withheld", ["all", "one"])
+def test_an_amphoes_groups_count_the_tambons_not_graded_yet(sample_store, monkeypatch,
+                                                            withheld: str) -> None:
+    """An amphoe whose tambons were all withheld from grading printed "A 0 · B 0 · C 0" and
+    that the groups rest on draft rules (a code review): the summary counts the tambons not
+    graded yet, as the cover does, and says "draft" only where some tambon is graded."""
+    from abcresearch.reports.sections import cover as C
+
+    rep = AreaReport.load("8015", 2549, store=sample_store)
+    tambons = rep.analysis.tambons.copy()
+    mine = tambons.index[tambons["tambon_code"].str.startswith("8015")]
+    assert len(mine) >= 2
+    gone = mine if withheld == "all" else mine[:1]
+    tambons.loc[gone, "grade"] = None
+    monkeypatch.setattr(rep.analysis, "tambons", tambons)
+    left = tambons.loc[mine, "grade"].value_counts()
+    a, b, c = (int(left.get(g, 0)) for g in "ABC")
+    text = rep.summary_page().text
+    line = rep.t("summary.grade_counts_withheld", a=a, b=b, c=c, n=len(gone),
+                 within=rep.t("cover.within.tambons"))
+    assert line in text, text[:600]
+    cover = C.grade_text(rep)
+    assert cover.startswith(rep.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c,
+                                  n=len(gone), within=rep.t("cover.within.tambons")))
+    draft, mark = rep.t("summary.grade_draft"), rep.t("cover.grade_draft")
+    assert (draft in text) == (withheld == "one") and (mark in cover) == (withheld == "one")

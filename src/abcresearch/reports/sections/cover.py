@@ -69,6 +69,7 @@ def grade_text(report: AreaContext) -> str:
                        min_villages=load_status_rules().min_sampled_villages)
         return report.t("cover.grade", grade=why)
     asides = []  # what is said of the group: its status, and that its rules are a draft
+    a = b = c = 0  # the groups of the areas within, where the area has none of its own
     if row is None or pd.isna(row.get("grade")):
         grades = report.children["grade"]
         counts = grades.value_counts()
@@ -84,7 +85,8 @@ def grade_text(report: AreaContext) -> str:
             asides.append(report.t("grade_status." + st.grade_status.value))
     # an area's own group and the groups of those within it rest on the same draft rules (the
     # province's cover counted groups without a word of it); the summary page says more
-    if not load_grade_rules().verified:
+    if not load_grade_rules().verified and (row is not None and not pd.isna(row.get("grade"))
+                                            or a + b + c > 0):
         asides.append(report.t("cover.grade_draft"))
     # after counts in brackets ("A 1 · B 11 · C 4 (draft rules, awaiting review)"); after a
     # group's own label in brackets, "กลุ่ม B (กำลังพัฒนา) · ใกล้เกณฑ์ · เกณฑ์ร่าง…"

@@ -380,11 +380,16 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         grade_line = t("summary.grade", grade=str(row.get(f"grade_label_{lang}") or ""))
         reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
     elif row is None or not graded:
-        counted = True
-        counts = report.children["grade"].value_counts()
-        grade_line = t("summary.grade_counts", a=int(counts.get("A", 0)),
-                       b=int(counts.get("B", 0)), c=int(counts.get("C", 0)),
-                       within=within_words(report))
+        grades = report.children["grade"]
+        counts = grades.value_counts()
+        a, b, c = (int(counts.get(g, 0)) for g in "ABC")
+        withheld = int(grades.isna().sum())
+        # as the cover counts them, with those not graded yet; the draft rules are said only
+        # where some area is graded by them (a code review: "A 0 · B 0 · C 0" and the draft
+        # line for an amphoe whose tambons were all withheld)
+        counted = a + b + c > 0
+        grade_line = t("summary.grade_counts" + ("_withheld" if withheld else ""),
+                       a=a, b=b, c=c, n=withheld, within=within_words(report))
     else:
         label = str(rules.grade_labels[row["grade"]][lang])
         if bool(row.get("near_threshold")):
