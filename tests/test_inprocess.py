@@ -335,6 +335,28 @@ def test_ctrl_c_in_a_cell_stops_the_run_instead_of_failing_the_report(tmp_path: 
                                    engine_name=inprocess.ENGINE_NAME)
 
 
+def test_ctrl_c_as_the_time_limit_stops_gives_the_streams_back(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    # a report server's SIGTERM struck while a cell's time limit was being stopped: the
+    # KeyboardInterrupt (raised after the limit is off) left sys.stdout and sys.stderr on the
+    # cell's outputs, and the command's "interrupted" went nowhere
+    import sys
+
+    real = inprocess._TimeLimit.stop_surely
+
+    def struck(self) -> None:
+        real(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inprocess._TimeLimit, "stop_surely", struck)
+    stdout, stderr = sys.stdout, sys.stderr
+    path = _notebook(tmp_path, "print('a cell')")
+    with pytest.raises(KeyboardInterrupt):
+        papermill.execute_notebook(str(path), None, progress_bar=False,
+                                   engine_name=inprocess.ENGINE_NAME)
+    assert sys.stdout is stdout and sys.stderr is stderr
+
+
 def test_a_notebook_that_switches_the_backend_does_not_take_the_next_ones_charts(
         tmp_path: Path) -> None:
     path = _notebook(tmp_path, "import matplotlib.pyplot as plt\nplt.switch_backend('agg')")

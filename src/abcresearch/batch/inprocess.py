@@ -370,12 +370,12 @@ class InProcessNotebooks:
         stamp = _now()
         execution: dict[str, str] = {"iopub.status.busy": stamp, "iopub.execute_input": stamp}
         stdout, stderr = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = _StreamWriter(sink, "stdout"), _StreamWriter(sink, "stderr")
         show = warnings.showwarning
-        warnings.showwarning = _show_warning  # as printed in a kernel, whatever the host's hook
         limit = _TimeLimit(timeout)
         result = None
         try:
+            sys.stdout, sys.stderr = _StreamWriter(sink, "stdout"), _StreamWriter(sink, "stderr")
+            warnings.showwarning = _show_warning  # as printed in a kernel, whatever the hook
             limit.start()
             result = shell.run_cell(cell.source, store_history=True)
         except CellTimeoutError:
@@ -383,10 +383,16 @@ class InProcessNotebooks:
                 raise
             # the limit struck after the cell, in IPython's or this engine's own code
         finally:
-            limit.stop_surely()
-            sys.stdout, sys.stderr = stdout, stderr
-            warnings.showwarning = show
-            sink.outputs = None
+            # the streams back even when a Ctrl-C (a report server's SIGTERM) struck while the
+            # limit was stopped, which stop_surely raises after: the command's "interrupted"
+            # went into this cell's closed outputs, and the server's reply said nothing (a
+            # test of the server, now and then under load)
+            try:
+                limit.stop_surely()
+            finally:
+                sys.stdout, sys.stderr = stdout, stderr
+                warnings.showwarning = show
+                sink.outputs = None
         execution["shell.execute_reply"] = execution["iopub.status.idle"] = _now()
         cell.metadata["execution"] = execution
         cell.execution_count = shell.execution_count - 1
