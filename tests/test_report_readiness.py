@@ -253,6 +253,15 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     assert not any(w in typ.text for w in ("k-means", "silhouette", "k = ", "cluster"))
     centres = typ.tables[-1]
     assert "k-means" in centres.notes and "silhouette" in centres.notes
+    # of two profiles, the first is "lower", not "lowest" (a reader review), and the text says
+    # the profiles set neither the groups nor the order of support
+    assert "(รูปแบบทุนที่ 1 คะแนนต่ำกว่า)" in typ.text and "ต่ำที่สุด" not in typ.text
+    assert "(รูปแบบทุนที่ 1 อ่อนกว่า)" in centres.caption
+    assert "ไม่ได้ใช้จัดกลุ่มหรือจัดลำดับการสนับสนุน" in typ.text
+    three = dataclasses.replace(analysis, typology=fake.assign(chosen_k=3))
+    typ3 = dataclasses.replace(overview, analysis=three).rules_vs_typology()
+    assert "(รูปแบบทุนที่ 1 คะแนนต่ำที่สุด)" in typ3.text
+    assert "(รูปแบบทุนที่ 1 อ่อนที่สุด)" in typ3.tables[-1].caption
     # a mean silhouette width of 0.5 is a weak structure, and the notes say so; need and the
     # profiles share their source, and the finding says it is no independent check
     assert overview.t("readiness.typology.weak", limit=0.5) in centres.notes
@@ -262,7 +271,7 @@ def test_province_ranking_typology_and_readiness_follow_readiness_grades(overvie
     assert len(in_c), "the sample has a group C tambon"
     assert (f"ตำบลกลุ่ม C {int((in_c['cluster'] == 1).sum())} จาก {len(in_c)} ตำบล"
             in typ.text), typ.text
-    assert "อยู่ในรูปแบบทุนที่ 1 ซึ่งคะแนนทุนต่ำที่สุด" in typ.text
+    assert "อยู่ในรูปแบบทุนที่ 1 ซึ่งคะแนนทุนต่ำกว่า" in typ.text
     rd = overview.readiness(limit=2)
     assert overview.results["readiness"] is rd
     # a tambon's point is drawn only where its own report publishes its level-1 share (the
@@ -414,13 +423,12 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
     t = report.t
     names = names_list(t, [report.child_name(c) for c in villages.loc[first, "village_code"]])
     # the second time, by their numbers and which condition named them ("หมู่ที่ 1 และ 2
-    # (ชุดเดียวกับข้อแรก)"): the names once on the page, the villages findable beside it
+    # (ชุดเดียวกับข้อ 1)"): the names once on the page, the villages findable beside it
     numbers = [re.match(r"หมู่ที่ (\d+) ", report.child_name(c)).group(1)  # as named
                for c in villages.loc[first, "village_code"]]
     lift_lines = [i + 1 for i, (_, cond) in enumerate(lift.iterrows())
                   if cond["indicator"] in ("master_plan", "process_step") and cond["op"] == ">="]
-    which = (t("readiness.lift.same.first") if lift_lines[0] == 1
-             else t("readiness.lift.same.nth", k=lift_lines[0]))
+    which = t("readiness.lift.same.nth", k=lift_lines[0])
     same = t("readiness.lift.villages.same", numbers=names_list(t, numbers), which=which)
     checked = 0
     for line, (_, cond) in zip(lines, lift.iterrows(), strict=True):

@@ -197,12 +197,13 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                        if rc["ungraded"] else "",
                        # where the tambons are named (the chart has 170 unnamed points)
                        ranking=t("section.tambon_ranking")))
-        where = _first_band_amphoes(report, amph)
-        if where:
-            found.append(where)
         if k or m:  # how far that count could move within the sampling error
             found.append(t("lead.need_near" + ("" if k and m else "_high" if k else "_other"),
                            k=k, m=m, lo=n_high - k, hi=n_high + m))
+        # after the range: "ทั้ง 33 ตำบลนี้" just before "33 ถึง 43" read as the same 33
+        where = _first_band_amphoes(report, amph)
+        if where:
+            found.append(where)
     # level 1, by amphoe: each share only where the area's own report publishes it (the
     # round's one disclosure step), as that report rounds it
     share_pub = Publisher(report, "overview_lead")

@@ -506,7 +506,9 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
         return out.result()
     k = int(typ["chosen_k"].iloc[0])
     sil = json.loads(typ["silhouette_by_k"].iloc[0])
-    out.text(t("readiness.typology.text", k=k))
+    # of two profiles, one is "lower", not "lowest" (a reader review)
+    two = ".two" if k == 2 else ""
+    out.text(t("readiness.typology.text", k=k, lowest=t("readiness.typology.lowest" + two)))
     silhouette = float(typ["silhouette"].iloc[0])
     method = t("readiness.typology.method", k=k, silhouette=silhouette,
                candidates=", ".join(f"k={kk}: {HalfUp(v):.2f}" for kk, v in sil.items()))
@@ -525,7 +527,8 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
     small, hidden, _ = published_level1(pub, tt.assign(code=codes), report.households,
                                         "tambon_code", with_ci=False)
     graded, needed = tt[~small], tt[~need_hidden(pub, codes, hidden)]
-    finding = _typology_finding(t, report.lang, rules, graded, needed)
+    finding = _typology_finding(t, report.lang, rules, graded, needed,
+                                lowest=t("readiness.typology.lowest" + two))
     if finding:  # the tables' message first, in words
         out.text(finding)
     cross = pd.crosstab(graded["grade"], graded["cluster"].astype("Int64")).reindex(
@@ -554,13 +557,16 @@ def rules_vs_typology(report: ProvinceContext) -> SectionResult:
     centres.insert(0, t("typology.n"), typ.set_index("cluster")["n_areas"])
     centres.index = [t("readiness.typology.cluster", n=c) for c in centres.index]
     out.table(centres.reset_index(names=t("readiness.typology.cluster_col")),
-              t("typology.centres"), method, decimals=1)
+              t("typology.centres", weakest=t("readiness.typology.weakest" + two)), method,
+              decimals=1)
     return out.result(estimates=typ, details={"crosstab": cross, "need_crosstab": need})
 
 
 def _typology_finding(t: Any, lang: str, rules: Any, graded: pd.DataFrame,
-                      needed: pd.DataFrame) -> str | None:
+                      needed: pd.DataFrame, lowest: str) -> str | None:
     """Say how many of the weakest-group and highest-need tambons are in profile 1.
+
+    ``lowest``: how profile 1 scores ("ต่ำที่สุด", or "ต่ำกว่า" of two profiles).
 
     Counted from the same published tambons, with a profile, as the two cross-tables (a
     sentence that hides nothing they hide, and adds up with them).
@@ -583,6 +589,6 @@ def _typology_finding(t: Any, lang: str, rules: Any, graded: pd.DataFrame,
         return None
     # need and the profiles both come from the households' capital scores: their agreement
     # is no check of either (it read as a validation, a reader review)
-    return t("readiness.typology.finding",
+    return t("readiness.typology.finding", lowest=lowest,
              parts=t("readiness.typology.finding.and").join(parts)) \
         + (t("readiness.typology.finding.circular") if len(in_need) else "")

@@ -1018,7 +1018,7 @@ def _villages_short_text(report: AreaContext, condition: pd.Series, codes: list[
 
     ``same_as``: the same villages were named after the condition of that number (1 for the
     first), and are given by their numbers and said to be those ("หมู่ที่ 1, 2, 3, 8, 10 และ
-    11 (ชุดเดียวกับข้อแรก)") instead of named twice on one page (a reader review: six names
+    11 (ชุดเดียวกับข้อ 1)") instead of named twice on one page (a reader review: six names
     read twice; then "6 villages as above" sent an officer back up the page for them).
     """
     if not codes:
@@ -1028,8 +1028,7 @@ def _villages_short_text(report: AreaContext, condition: pd.Series, codes: list[
     if same_as is None:
         names = names_list(t, [report.child_name(c) for c in codes])
     else:
-        which = (t("readiness.lift.same.first") if same_as == 1
-                 else t("readiness.lift.same.nth", k=same_as))
+        which = t("readiness.lift.same.nth", k=same_as)  # the list is numbered
         names = t("readiness.lift.villages.same",
                   numbers=names_list(t, [str(int(c[-2:])) for c in codes]), which=which)
     # in the condition's own words where it has them ("without a master plan", "not yet at
