@@ -936,3 +936,28 @@ def test_comparisons_and_capital_names_do_not_break_inside() -> None:
     assert "ทุนภูมิปัญญา" in segment("ขาดแคลนบ่อยที่สุดคือทุนภูมิปัญญา")
     assert "ใกล้เกณฑ์" in segment("ความจำเป็นใกล้เกณฑ์")
     assert "สูงกว่า" in segment("ซึ่งสูงกว่าจังหวัด")
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_table_of_a_few_long_rows_stays_whole_with_its_notes(n: int) -> None:
+    """A table of two or three rows with long cells (breakable, as any table with a cell of
+    over 60 characters) split 1 + 1 or 2 + 1, its last row and notes alone under the repeated
+    heading (a code review): its rows and notes now stay on one page."""
+    long = "ครัวเรือนที่ยังไม่มีสมาชิกที่มีทักษะอาชีพและยังไม่ได้รับการฝึกอบรมจากหน่วยงานใดเลย"
+    frame = pd.DataFrame({"เรื่อง": [f"แถวที่ {i + 1} {long}" for i in range(n)],
+                          "ร้อยละ": range(n)})
+    moved = 0
+    for k in range(28, 44):
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+        nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
+                    new_code_cell("t", outputs=[new_output("display_data", data={
+                        TABLE_MIME: table_spec(frame, caption="ตารางสั้นแถวยาว",
+                                               notes="หมายเหตุท้ายตารางสั้น")})])]
+        pages = _page_texts(nb)
+        counts = _rows_by_page(pages, "แถวที่ ")
+        assert counts == [n], (k, counts)
+        at = next(i for i, p in enumerate(pages) if "แถวที่ 1" in p)
+        assert "หมายเหตุท้ายตารางสั้น" in pages[at]
+        moved += at > 0
+    assert moved, "the test cannot fail: the table never reached a page foot"
