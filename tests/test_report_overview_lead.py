@@ -557,21 +557,21 @@ def test_the_amphoe_table_counts_each_amphoes_first_band_tambons(overview, monke
 
 def test_the_lead_says_which_amphoes_hold_the_first_band(overview, monkeypatch) -> None:
     """Where the tambons to support first are, on page 1: how many amphoes hold them, how many
-    each, and the amphoe with the most; nothing where a tambon's band is hidden (the counts
-    would tell where it is not) or where the round holds one amphoe."""
+    each, and the amphoe with the most, counted as the ranking prints their bands; the
+    tambons whose band it hides and which may be in band 1 are said beside them (a code
+    review: the sentence was left out whenever any band was hidden); nothing where the round
+    holds one amphoe."""
     from abcresearch.reports.sections import readiness
     from abcresearch.reports.sections.common import names_list
     from abcresearch.survey.areas import amphoes
 
     t = overview.t
-    said = "(ลำดับการสนับสนุนที่ 1) อยู่ใน"
-    assert said not in overview.lead().text  # one amphoe, and a band hidden
+    said = t("section.amphoe_table") + "”"  # the sentence's last words, in every variant
+    assert said not in overview.lead().text  # one amphoe
     _as_if_more_amphoes(monkeypatch)
-    assert said not in overview.lead().text  # a band hidden (the sample store hides one)
-    monkeypatch.setattr(readiness, "need_hidden",
-                        lambda pub, codes, hidden: np.zeros(len(codes), dtype=bool))
-    counts, hidden = P.first_band_tambons(overview)
-    assert not hidden and counts.sum() > 0
+    counts, unknown = P.first_band_tambons(overview)
+    # the sample store hides one tambon's need, in group B: it cannot be in band 1
+    assert unknown == 0 and counts.sum() > 0
     names = amphoes("80").set_index("code")["name_th"]
     held = counts[counts > 0]
     assert len(held) == 1  # the sample store's one amphoe
@@ -580,14 +580,50 @@ def test_the_lead_says_which_amphoes_hold_the_first_band(overview, monkeypatch) 
     assert t(f"lead.first_band_amphoes.{key}", n=int(held.sum()),
              most=t("lead.amphoe_name", name=names[held.index[0]]),
              amphoes=t("section.amphoe_table")) in lead, lead
-    # several amphoes, the most named (ties all), the range
+    assert t("lead.first_band_unknown", k=1) not in lead
+    # the band-1 tambon's need hidden: not counted, and neither said where nothing is left
+    tt = overview.tambon_table
+    band1 = set(tt.loc[tt["priority_band"] == 1, "tambon_code"])
+    assert band1
+    real = readiness.need_hidden
+    monkeypatch.setattr(readiness, "need_hidden", lambda pub, codes, hidden: np.asarray(
+        real(pub, codes, hidden)) | np.isin(np.asarray(codes, dtype=str), sorted(band1)))
+    counts, unknown = P.first_band_tambons(overview)
+    assert counts.sum() == 0 and unknown == len(band1)
+    # several amphoes, the most named (ties all), the range, and those that may be in band 1
     fake = pd.Series({"8015": 4, "8016": 1, "8017": 4, "8018": 0})
-    monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, False))
+    monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, 0))
     most = names_list(t, [t("lead.amphoe_name", name=names[c]) for c in ("8015", "8017")])
-    assert t("lead.first_band_amphoes", n=9, k=3, of=4, lo=1, hi=4, most=most,
-             amphoes=t("section.amphoe_table")) in overview.lead().text
-    monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, True))
-    assert said not in overview.lead().text
+    sentence = t("lead.first_band_amphoes", n=9, k=3, of=4, lo=1, hi=4, most=most,
+                 amphoes=t("section.amphoe_table"))
+    assert sentence in overview.lead().text
+    monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, 2))
+    assert sentence + t("lead.first_band_unknown", k=2) in overview.lead().text
+
+
+def test_band_one_counts_say_what_they_leave_out(overview, monkeypatch) -> None:
+    """A tambon whose need the ranking hides is in no count of band 1 and has no bar on the
+    map; the amphoe table and the map's caption say how many such tambons there are (a code
+    review: a band-1 tambon hidden this way showed as a group C tile without a bar, and the
+    table's total read as all of band 1)."""
+    from abcresearch.reports.sections import readiness
+
+    t = overview.t
+    tt = overview.tambon_table
+    band1 = sorted(set(tt.loc[tt["priority_band"] == 1, "tambon_code"]))
+    assert band1 and (tt.loc[tt["tambon_code"].isin(band1), "grade"] == "C").all()
+    real = readiness.need_hidden
+    monkeypatch.setattr(readiness, "need_hidden", lambda pub, codes, hidden: np.asarray(
+        real(pub, codes, hidden)) | np.isin(np.asarray(codes, dtype=str), band1))
+    table = overview.amphoe_table()
+    assert (t("amphoe.band1_unknown", k=len(band1)) in table.tables[0].notes)
+    assert int(table.to_frame(0)[t("col.band1_tambons")].sum()) == 0
+    shown = overview.grade_map()
+    assert not set(band1) & shown.details["high_need"]
+    k = shown.details["high_need_unknown"]
+    assert k >= len(band1)
+    if shown.details["high_need"]:  # the caption speaks of the bar only where one is drawn
+        assert t("map.note.high_need_hidden", k=k) in shown.figures[0].caption
 
 
 def test_the_tile_map_marks_the_tambons_the_ranking_prints_as_of_high_need(

@@ -523,3 +523,33 @@ def test_an_amphoes_groups_count_the_tambons_not_graded_yet(sample_store, monkey
                                   n=len(gone), within=rep.t("cover.within.tambons")))
     draft, mark = rep.t("summary.grade_draft"), rep.t("cover.grade_draft")
     assert (draft in text) == (withheld == "one") and (mark in cover) == (withheld == "one")
+
+
+def test_an_amphoes_group_counts_leave_out_the_tambons_its_tables_hide(sample_store,
+                                                                        monkeypatch) -> None:
+    """A tambon on too few households prints its group as the small marker in the amphoe's
+    tables, while the cover and the summary counted it among A/B/C, which gave its group back
+    (a code review): the counts are those of the groups printed, the others counted apart."""
+    from abcresearch.reports.sections import cover as C
+    from abcresearch.reports.sections.readiness import child_group_counts
+
+    rep = AreaReport.load("8015", 2549, store=sample_store)
+    tambons = rep.analysis.tambons.copy()
+    mine = tambons.index[tambons["tambon_code"].str.startswith("8015")]
+    tiny = mine[0]
+    tambons.loc[tiny, "n_households"] = 2  # under the threshold: its figures are hidden
+    monkeypatch.setattr(rep.analysis, "tambons", tambons)
+    t = rep.t
+    rd = rep.readiness()
+    org = rd.to_frame(len(rd.tables) - 1)
+    printed = org[t("readiness.col.grade")].astype(str)
+    assert (printed == rep.marker).sum() == 1, list(printed)
+    g = child_group_counts(rep)
+    assert g["small"] == 1
+    for grade in "ABC":
+        assert g[grade.lower()] == int((printed == t("readiness.grade_short", grade=grade))
+                                       .sum()), (grade, g, list(printed))
+    assert g["a"] + g["b"] + g["c"] + g["withheld"] + g["small"] == len(mine)
+    small = t("cover.grade_counts_small", k=1)
+    assert small in C.grade_text(rep)
+    assert small in rep.summary_page().text

@@ -71,14 +71,17 @@ def grade_text(report: AreaContext) -> str:
     asides = []  # what is said of the group: its status, and that its rules are a draft
     a = b = c = 0  # the groups of the areas within, where the area has none of its own
     if row is None or pd.isna(row.get("grade")):
-        grades = report.children["grade"]
-        counts = grades.value_counts()
-        a, b, c = (int(counts.get(g, 0)) for g in "ABC")
-        withheld = int(grades.isna().sum())
+        from abcresearch.reports.sections.readiness import child_group_counts
+
+        # as the report's tables print them: those with the small marker counted apart
+        g = child_group_counts(report)
+        a, b, c, withheld = g["a"], g["b"], g["c"], g["withheld"]
         within = within_words(report)  # the areas within, named
         text = (report.t("rollout.cover.grade_counts_withheld", a=a, b=b, c=c, n=withheld,
                          within=within) if withheld
                 else report.t("cover.grade_counts", a=a, b=b, c=c, within=within))
+        if g["small"]:
+            text += report.t("cover.grade_counts_small", k=g["small"])
     else:
         text = report.t("cover.grade", grade=row[f"grade_label_{report.lang}"])
         if st.grade_status in (GradeStatus.NEAR_THRESHOLD, GradeStatus.PROVISIONAL):

@@ -102,8 +102,13 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
         them of high need, and of another need class, whose need is near its threshold).
     """
     tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
-    small, hidden = published_level1(Publisher(report, "overview_lead"), tt, report.households,
-                                     "tambon_code", with_ci=False)[:2]
+    probe = Publisher(report, "overview_lead")
+    small, hidden = published_level1(probe, tt, report.households, "tambon_code",
+                                     with_ci=False)[:2]
+    # the need class is read from the share and M0: hidden where either is, as the ranking
+    # hides it (a code review: a tambon with its M0 alone hidden was counted here and not in
+    # the amphoe table's band 1, and the difference told its need)
+    hidden = need_hidden(probe, tt["code"], hidden)
     shown = tt[~small]
     rules = load_grade_rules()
     high_class = str(rules.need_order[0])  # need classes from the highest
@@ -383,15 +388,15 @@ def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
     """Say which amphoes hold the first support band's tambons, and how many each.
 
     A provincial committee's review: page 1 said how many tambons come first, not where; the
-    amphoe table counts them for every amphoe. Nothing where any tambon's band is hidden (the
-    counts would tell where it is not), where the band is empty, or where the round holds
-    one amphoe.
+    amphoe table counts them for every amphoe. The counts are the ranking's (tambons whose
+    band it prints); those whose band it hides and which may be in band 1 are said beside
+    them. Nothing where the band is empty or the round holds one amphoe.
     """
     from abcresearch.reports.sections.province import first_band_tambons
 
-    counts, hidden = first_band_tambons(report)
+    counts, unknown = first_band_tambons(report)
     held = counts[counts > 0]
-    if hidden or held.empty or report.holds_one_amphoe():
+    if held.empty or report.holds_one_amphoe():
         return ""
     t = report.t
     hi, lo = int(held.max()), int(held.min())
@@ -399,9 +404,11 @@ def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
                           for a in sorted(held.index[held == hi])])
     common = {"n": int(held.sum()), "k": len(held), "of": len(counts), "lo": lo, "hi": hi,
               "most": most, "amphoes": t("section.amphoe_table")}
+    # tambons whose band the ranking hides and may be in band 1: not counted, and said
+    rest = t("lead.first_band_unknown", k=unknown) if unknown else ""
     if len(held) == 1:
-        return t("lead.first_band_amphoes." + ("single" if hi == 1 else "one"), **common)
-    return t("lead.first_band_amphoes" + (".even" if lo == hi else ""), **common)
+        return t("lead.first_band_amphoes." + ("single" if hi == 1 else "one"), **common) + rest
+    return t("lead.first_band_amphoes" + (".even" if lo == hi else ""), **common) + rest
 
 
 def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) -> str:

@@ -186,6 +186,7 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
     style: _MapStyle = {"grade_labels": labels, "no_data_label": no_data, "flagged": flagged,
                         "flag_label": report.t("map.flagged")}
     high: set[str] = set()
+    unknown = 0
     if path is not None:
         polygons = boundary_polygons(path, report.province.code)
         ax = charts.grade_choropleth(polygons, grade, names=names, **style)
@@ -195,7 +196,7 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
         rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{report.lang}"]})
         # high need, where the ranking prints it: with group C, where to start (a provincial
         # committee's review: the map showed readiness alone)
-        high = _printed_high_need(report)
+        high, unknown = _printed_high_need(report)
         ax = charts.grade_tiles(grade, rows, tam, names=names, high_need=high,
                                 need_label=report.t("map.high_need"), **style)
         kind = "tiles"
@@ -206,27 +207,40 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
         note += report.t("map.note.grey")
     if kind == "tiles" and high:
         note += report.t("map.note.high_need")
+        if unknown:  # a tile without the bar may still be of high need
+            note += report.t("map.note.high_need_hidden", k=unknown)
     if flagged & set(tam["code"]):
         note += report.t("map.note.flagged")
     out.figure(ax.figure, caption=note + ("." if report.lang == "en" else ""))
     return out.result(details={"grades": grade, "kind": kind, "flagged": flagged,
-                               "high_need": high,
+                               "high_need": high, "high_need_unknown": unknown,
                                "names": names})
 
 
-def _printed_high_need(report: ProvinceContext) -> set[str]:
-    """Return the codes of the tambons the ranking prints as of high need (read by a probe)."""
+def _ranking_need_hidden(report: ProvinceContext) -> tuple[pd.DataFrame, np.ndarray,
+                                                            np.ndarray]:
+    """Return the tambons, where the ranking hides their need (and band), and where all figures.
+
+    Read through a probe (nothing printed): the need class, its band and the small marker
+    exactly as :func:`tambon_ranking` prints them.
+    """
     from abcresearch.reports.sections.readiness import need_hidden, published_level1
 
     tt = report.tambon_table
     codes = tt["tambon_code"].astype(str)
-    probe = Publisher(report, "grade_map")
-    _small, share_hidden, _shares = published_level1(probe, tt.assign(code=codes),
-                                                     report.households, "tambon_code",
-                                                     with_ci=False)
-    hidden = need_hidden(probe, codes, share_hidden)
-    high = (tt["need"] == "high").fillna(False).to_numpy(dtype=bool) & ~hidden
-    return set(codes[high])
+    probe = Publisher(report, "ranking_need")
+    small, share_hidden, _shares = published_level1(probe, tt.assign(code=codes),
+                                                    report.households, "tambon_code",
+                                                    with_ci=False)
+    return tt, need_hidden(probe, codes, share_hidden), np.asarray(small, dtype=bool)
+
+
+def _printed_high_need(report: ProvinceContext) -> tuple[set[str], int]:
+    """Return the tambons the ranking prints as of the highest need, and how many need it hides."""
+    tt, hidden, _small = _ranking_need_hidden(report)
+    high_class = str(load_grade_rules().need_order[0])  # need classes from the highest
+    high = (tt["need"] == high_class).fillna(False).to_numpy(dtype=bool) & ~hidden
+    return set(tt["tambon_code"].astype(str)[high]), int(hidden.sum())
 
 
 def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = None
@@ -268,7 +282,7 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     n = hh.groupby("amphoe_code").size()
     # where the tambons to support first are (a provincial committee's review: page 1 said
     # how many, the ranking lists them by band, nothing said which amphoes hold them)
-    band1, _hidden = first_band_tambons(report)
+    band1, band1_unknown = first_band_tambons(report)
     # each amphoe's level-1 households as its own report's levels table prints them: the share
     # alone made Pak Phanang (24%, about 10,000 households) read as the least in need (a
     # provincial committee's review)
@@ -317,7 +331,9 @@ def amphoe_table(report: ProvinceContext, *, capitals: Sequence[str] | None = No
     table = pd.DataFrame(rows)
     suffix = ".one" if one else ""
     out.table(table, t("amphoe.caption"),
-              t(f"amphoe.notes{suffix}", ranking=t("section.tambon_ranking")), decimals=1)
+              t(f"amphoe.notes{suffix}", ranking=t("section.tambon_ranking"))
+              + (" · " + t("amphoe.band1_unknown", k=band1_unknown) if band1_unknown else ""),
+              decimals=1)
     means = report.analysis.means
     prof = means[means["level"] == "amphoe"].pivot(index="code", columns="capital",
                                                    values="estimate").reindex(n.index)
@@ -425,7 +441,7 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     return out.result(estimates=tt, published=tuple(pub.entries))
 
 
-def first_band_tambons(report: ProvinceContext) -> tuple[pd.Series, bool]:
+def first_band_tambons(report: ProvinceContext) -> tuple[pd.Series, int]:
     """Count each amphoe's tambons in support band 1, as the tambon ranking shows their bands.
 
     Parameters
@@ -438,23 +454,17 @@ def first_band_tambons(report: ProvinceContext) -> tuple[pd.Series, bool]:
     counts : pandas.Series
         Tambons in band 1 by amphoe code (every amphoe of the round's tambons, 0 where none),
         counted among the tambons whose band the ranking prints.
-    hidden : bool
-        Whether the ranking hides any tambon's band (a hidden one may be in band 1).
+    unknown : int
+        Tambons whose band the ranking hides and which may be in band 1 (printed in the
+        weakest group, or with all their figures hidden): left out of ``counts``, to be said.
     """
-    from abcresearch.reports.sections.readiness import need_hidden, published_level1
-
-    tt = report.tambon_table
-    codes = tt["tambon_code"].astype(str)
-    # the ranking's own disclosure reading, through a probe: the counts of tambons are
-    # printed, the shares behind them are not
-    probe = Publisher(report, "first_band_tambons")
-    _small, share_hidden, _shares = published_level1(probe, tt.assign(code=codes),
-                                                     report.households, "tambon_code",
-                                                     with_ci=False)
-    hidden = need_hidden(probe, codes, share_hidden)
+    tt, hidden, small = _ranking_need_hidden(report)
+    rules = load_grade_rules()
     first = (tt["priority_band"] == 1).fillna(False).to_numpy(dtype=bool) & ~hidden  # NA: ungraded
     counts = pd.Series(first.astype(int), index=tt.index).groupby(tt["amphoe_code"]).sum()
-    return counts.astype(int), bool(hidden.any())
+    weakest = (tt["grade"] == rules.grade_order[0]).fillna(False).to_numpy(dtype=bool)
+    unknown = hidden & (small | weakest)
+    return counts.astype(int), int(unknown.sum())
 
 
 def area_level1_households(report: ProvinceContext, pub: Publisher, codes: pd.Series,

@@ -44,7 +44,8 @@ from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, lo
 from abcresearch.scoring.indicators import UNANSWERED_OF
 from abcresearch.scoring.readiness import lift_conditions
 
-__all__ = ["band_key_text", "band_text", "criterion_text", "grade_criteria", "grade_legend_text",
+__all__ = ["band_key_text", "band_text", "child_group_counts", "criterion_text", "grade_criteria",
+           "grade_legend_text",
            "grade_text", "group_type_choices", "group_c_areas", "high_need_outside_c",
            "in_published_order", "need_rule_text",
            "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
@@ -613,6 +614,32 @@ def _pooled_left_out_note(report: AreaContext | ProvinceContext, pub: Publisher,
             notes.append(t(f"readiness.org.left_out.{ratio}", column=column[ratio],
                            areas=names_list(t, areas)))
     return "".join(f" · {x}" for x in notes)
+
+
+def child_group_counts(report: AreaContext) -> dict[str, int]:
+    """Count the groups of the areas within as the report's own tables print them.
+
+    An area within that rests on too few households prints its group as the small marker
+    (:func:`printed_groups`): it is left out of the counts and counted apart (``small``), else
+    the counts with the groups printed would give its group back (a code review).
+
+    Returns
+    -------
+    dict
+        ``a``, ``b``, ``c`` (areas in each group), ``withheld`` (printed as not graded yet)
+        and ``small`` (printed with the marker).
+    """
+    rows = report.children
+    probe = Publisher(report, "child_groups")  # nothing printed through it
+    small, _hidden = published_rows(rows, report.households, CHILD_COLUMN[report.level],
+                                    probe.threshold)
+    small = small | np.array([not probe.pattern.publishable(str(c)) for c in rows["code"]],
+                             dtype=bool)
+    grades = rows["grade"][~small]
+    counts = grades.value_counts()
+    return {"a": int(counts.get("A", 0)), "b": int(counts.get("B", 0)),
+            "c": int(counts.get("C", 0)), "withheld": int(grades.isna().sum()),
+            "small": int(small.sum())}
 
 
 def printed_groups(report: AreaContext | ProvinceContext, rows: pd.DataFrame,

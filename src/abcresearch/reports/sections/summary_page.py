@@ -380,16 +380,19 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         grade_line = t("summary.grade", grade=str(row.get(f"grade_label_{lang}") or ""))
         reasons.append(t("summary.reason", reason=str(row.get(f"reason_{lang}") or "")))
     elif row is None or not graded:
-        grades = report.children["grade"]
-        counts = grades.value_counts()
-        a, b, c = (int(counts.get(g, 0)) for g in "ABC")
-        withheld = int(grades.isna().sum())
-        # as the cover counts them, with those not graded yet; the draft rules are said only
-        # where some area is graded by them (a code review: "A 0 · B 0 · C 0" and the draft
-        # line for an amphoe whose tambons were all withheld)
+        from abcresearch.reports.sections.readiness import child_group_counts
+
+        # as the cover counts them (those with the small marker apart), with those not graded
+        # yet; the draft rules are said only where some area is graded by them (a code
+        # review: "A 0 · B 0 · C 0" and the draft line for an amphoe whose tambons were all
+        # withheld)
+        g = child_group_counts(report)
+        a, b, c, withheld = g["a"], g["b"], g["c"], g["withheld"]
         counted = a + b + c > 0
         grade_line = t("summary.grade_counts" + ("_withheld" if withheld else ""),
                        a=a, b=b, c=c, n=withheld, within=within_words(report))
+        if g["small"]:
+            grade_line += t("cover.grade_counts_small", k=g["small"])
     else:
         label = str(rules.grade_labels[row["grade"]][lang])
         if bool(row.get("near_threshold")):
