@@ -433,8 +433,14 @@ def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,
     checked = 0
     for line, (_, cond) in zip(lines, lift.iterrows(), strict=True):
         if cond["indicator"] in ("master_plan", "process_step") and cond["op"] == ">=":
-            said = t(f"readiness.lift.villages.{cond['indicator']}",
+            # the step by its name ("ขั้นที่ 4 (เกิดแผนแม่บทชุมชน)"): one set of villages, one
+            # action, for the plan and the step (a reader review)
+            step = t(f"step.{int(cond['threshold'])}") \
+                if cond["indicator"] == "process_step" else None
+            said = t(f"readiness.lift.villages.{cond['indicator']}", step=step,
                      names=same if checked else names, threshold=HalfUp(cond["threshold"]))
+            if step is not None:
+                assert f"ขั้นที่ {int(cond['threshold'])} ({step})" in line, line
             assert line.endswith(said), line
             assert ") (" not in line and "))" not in line, line  # one aside, not two
             checked += 1

@@ -1061,6 +1061,13 @@ def _villages_short_text(report: AreaContext, condition: pd.Series, codes: list[
     # in the condition's own words where it has them ("without a master plan", "not yet at
     # step 4"): a village cannot be "below" a rule on the share of villages
     fields = {"names": names, "threshold": HalfUp(float(condition["threshold"]))}
+    if indicator == "process_step":
+        # the step by its name: step 4 is the master plan, so the villages without a plan
+        # and those short of step 4 are often one set, met by one action (a reader review)
+        try:
+            fields["step"] = t(f"step.{int(float(condition['threshold']))}")
+        except ParamsError:  # a threshold between named steps
+            fields["step"] = t("readiness.lift.step_unnamed")
     text = None
     if condition["op"] == ">=":
         try:
