@@ -458,7 +458,7 @@ def test_the_lead_says_how_many_level1_households_the_first_band_holds(overview,
     from decimal import ROUND_HALF_UP, Decimal
 
     from abcresearch.reports.disclosure import Publisher
-    from abcresearch.reports.sections import overview_lead
+    from abcresearch.reports.sections import overview_lead, readiness
 
     t = overview.t
     table = overview.tambon_ranking().to_frame(0)
@@ -468,7 +468,7 @@ def test_the_lead_says_how_many_level1_households_the_first_band_holds(overview,
     summed = sum(int(c.replace(",", "")) for c in counts)
     # the sample store hides one tambon's band, which might be a first-band one: no sum
     assert overview_lead._first_band_level1(overview, Publisher(overview, "t"), 1e6) == ""
-    monkeypatch.setattr(overview_lead, "need_hidden",
+    monkeypatch.setattr(readiness, "need_hidden",
                         lambda pub, codes, hidden: np.zeros(len(codes), dtype=bool))
     # beside a total printed to the thousand, the sum to the thousand; beside one printed to
     # the ten, to the ten

@@ -41,7 +41,6 @@ from abcresearch.reports.sections.readiness import (
     need_hidden,
     need_markers,
     need_text,
-    published_level1,
 )
 from abcresearch.reports.sections.welfare import (
     reach_interval,
@@ -101,14 +100,12 @@ def readiness_counts(report: ProvinceContext) -> dict[str, Any]:
         whose need class is published), ``need_near_high`` and ``need_near_other`` (those of
         them of high need, and of another need class, whose need is near its threshold).
     """
-    tt = report.tambon_table.assign(code=lambda d: d["tambon_code"])
-    probe = Publisher(report, "overview_lead")
-    small, hidden = published_level1(probe, tt, report.households, "tambon_code",
-                                     with_ci=False)[:2]
-    # the need class is read from the share and M0: hidden where either is, as the ranking
-    # hides it (a code review: a tambon with its M0 alone hidden was counted here and not in
-    # the amphoe table's band 1, and the difference told its need)
-    hidden = need_hidden(probe, tt["code"], hidden)
+    from abcresearch.reports.sections.province import ranking_need_hidden
+
+    # the need class hidden where the ranking hides it, from the share or M0 (a code review: a
+    # tambon with its M0 alone hidden was counted here and not in the amphoe table's band 1,
+    # and the difference told its need)
+    tt, hidden, small = ranking_need_hidden(report)
     shown = tt[~small]
     rules = load_grade_rules()
     high_class = str(rules.need_order[0])  # need classes from the highest
@@ -421,17 +418,13 @@ def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) ->
     recorded as printed; nothing where any tambon's band is hidden (it may be a first-band
     one), where the band is empty, or where it holds them all.
     """
-    from abcresearch.reports.sections.province import area_level1_households
+    from abcresearch.reports.sections.province import area_level1_households, ranking_need_hidden
 
-    tt = report.tambon_table
+    tt, hidden, small = ranking_need_hidden(report)
     codes = tt["tambon_code"].astype(str)
     # the tambons' counts as the ranking prints them, read through a probe: the lead prints
     # their sum only, which alone goes into its ledger
     probe = Publisher(report, "first_band")
-    small, share_hidden, _shares = published_level1(probe, tt.assign(code=codes),
-                                                    report.households, "tambon_code",
-                                                    with_ci=False)
-    hidden = need_hidden(probe, codes, share_hidden)
     # any band hidden: it may be a first-band tambon's (whether it is must not show either)
     first = (tt["priority_band"] == 1).fillna(False).to_numpy(dtype=bool)  # NA: ungraded
     if hidden.any() or not first.any():

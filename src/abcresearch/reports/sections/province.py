@@ -29,7 +29,7 @@ from abcresearch.scoring.grade_rules import load_grade_rules
 from abcresearch.survey.areas import amphoes, tambons
 
 __all__ = ["amphoe_table", "area_level1_households", "boundary_polygons", "cover",
-           "first_band_tambons", "grade_map",
+           "first_band_tambons", "grade_map", "ranking_need_hidden",
            "rules_vs_typology", "tambon_ranking"]
 
 
@@ -217,12 +217,13 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
                                "names": names})
 
 
-def _ranking_need_hidden(report: ProvinceContext) -> tuple[pd.DataFrame, np.ndarray,
+def ranking_need_hidden(report: ProvinceContext) -> tuple[pd.DataFrame, np.ndarray,
                                                             np.ndarray]:
     """Return the tambons, where the ranking hides their need (and band), and where all figures.
 
     Read through a probe (nothing printed): the need class, its band and the small marker
-    exactly as :func:`tambon_ranking` prints them.
+    exactly as :func:`tambon_ranking` prints them. The one reading of it for the overview's
+    counts (the lead's, the amphoe table's band 1, the map's bars).
     """
     from abcresearch.reports.sections.readiness import need_hidden, published_level1
 
@@ -237,7 +238,7 @@ def _ranking_need_hidden(report: ProvinceContext) -> tuple[pd.DataFrame, np.ndar
 
 def _printed_high_need(report: ProvinceContext) -> tuple[set[str], int]:
     """Return the tambons the ranking prints as of the highest need, and how many need it hides."""
-    tt, hidden, _small = _ranking_need_hidden(report)
+    tt, hidden, _small = ranking_need_hidden(report)
     high_class = str(load_grade_rules().need_order[0])  # need classes from the highest
     high = (tt["need"] == high_class).fillna(False).to_numpy(dtype=bool) & ~hidden
     return set(tt["tambon_code"].astype(str)[high]), int(hidden.sum())
@@ -458,7 +459,7 @@ def first_band_tambons(report: ProvinceContext) -> tuple[pd.Series, int]:
         Tambons whose band the ranking hides and which may be in band 1 (printed in the
         weakest group, or with all their figures hidden): left out of ``counts``, to be said.
     """
-    tt, hidden, small = _ranking_need_hidden(report)
+    tt, hidden, small = ranking_need_hidden(report)
     rules = load_grade_rules()
     first = (tt["priority_band"] == 1).fillna(False).to_numpy(dtype=bool) & ~hidden  # NA: ungraded
     counts = pd.Series(first.astype(int), index=tt.index).groupby(tt["amphoe_code"]).sum()
