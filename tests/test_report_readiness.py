@@ -193,8 +193,49 @@ def test_readiness_section_chart_cells_lift_and_organisations(tambon) -> None:
     assert strength.is_monotonic_decreasing
     assert ranked[t("readiness.col.org_rank")].astype(int).tolist() == \
         strength.rank(ascending=False, method="min").astype(int).tolist()
-    assert ranked[t("readiness.col.group_types")].str.len().gt(0).all()
-    assert "กลุ่มออมทรัพย์" in text
+    # each village's readiness group as the chart and the cells count it, and its kinds of
+    # groups as a count of the form's eight and the kinds it lacks (not the kinds it has, listed
+    # in full: the table's tallest cells, a reader review)
+    from abcresearch.reports.sections.readiness import kinds_column, printed_groups
+
+    assert t("readiness.col.grade") in ranked
+    assert set(ranked[t("readiness.col.grade")]) <= {*printed_groups(
+        tambon, tambon.children, [False] * len(tambon.children)), tambon.marker}
+    count_col = kinds_column(tambon)
+    assert count_col == "ประเภทกลุ่ม (จาก 8)"
+    counts = pd.to_numeric(ranked[count_col])
+    assert counts.between(0, 8).all()
+    # the kinds the villages lack, kind by kind, after the table: each line's count is the
+    # number of villages whose count above leaves that kind out
+    said = "\n".join(b["text/markdown"] for b in res.bundles() if "text/markdown" in b)
+    lines = [x for x in said.splitlines() if x.startswith("- ") and "ยังไม่มีใน" in x]
+    assert lines or counts.eq(8).all()
+    lacking = sum(int(m.group(1)) for x in lines
+                  if (m := re.search(r"ยังไม่มีใน(?:หมู่บ้านใดเลย \()?(\d+)", x.replace(
+                      "ใน ", "ใน"))))
+    assert lacking == int((8 - counts).sum())
+
+
+def test_kinds_missing_text_lists_each_kind_with_the_villages_that_lack_it(tambon) -> None:
+    from abcresearch.reports.disclosure import Publisher
+    from abcresearch.reports.sections.readiness import kinds_missing_text
+
+    all8 = "savings women elderly youth occupation farmers welfare environment"
+    rows = pd.DataFrame({"code": ["80010601", "80010602", "80010603", "80010611"],
+                         "group_types": [all8, "welfare savings", None, "savings"],
+                         "n_group_types": [8.0, 2.0, np.nan, 1.0]})
+    text = kinds_missing_text(tambon, rows, Publisher(tambon, "readiness"))
+    lines = text.splitlines()
+    assert lines[0].startswith("**ประเภทกลุ่มองค์กรที่ยังไม่มีในบางหมู่บ้าน")
+    # the most often lacking first (then the form's order); the village without an answer is
+    # not counted, and is named
+    assert lines[2] == "- กลุ่มแม่บ้าน/สตรี: ยังไม่มีใน 2 จาก 3 หมู่บ้าน ได้แก่ หมู่ที่ 2 และ 11"
+    assert "- กองทุนสวัสดิการชุมชน: ยังไม่มีใน 1 จาก 3 หมู่บ้าน ได้แก่ หมู่ที่ 11" in lines
+    assert lines[-3] == "- มีครบทุกหมู่บ้าน: กลุ่มออมทรัพย์"
+    assert lines[-1] == "ไม่นับหมู่บ้านที่แบบสำรวจหมู่บ้านไม่ได้ตอบข้อนี้ ได้แก่ หมู่ที่ 3"
+    assert kinds_missing_text(tambon, rows.iloc[:1], Publisher(tambon, "readiness")) == \
+        "หมู่บ้านทั้ง 1 แห่งมีกลุ่มองค์กรครบทุกประเภทในแบบสำรวจหมู่บ้าน"
+    assert kinds_missing_text(tambon, rows.iloc[2:3], Publisher(tambon, "readiness")) == ""
 
 
 def test_amphoe_and_village_reports_have_readiness(sample_store) -> None:
@@ -518,7 +559,7 @@ def test_a_tambons_pooled_ratios_say_how_many_villages_they_leave_out(sample_sto
              areas=t("readiness.org.left_out.area", area=name[first], n="1")) in notes
     assert ("คะแนนความเข้มแข็งองค์กรคิดจำนวนกลุ่มต่อ 100 ครัวเรือนโดยไม่นับหมู่บ้านที่ไม่มี"
             f"จำนวนกลุ่มหรือจำนวนครัวเรือนที่ใช้ได้ ได้แก่ {name[first]} 1 หมู่บ้าน") in notes
-    assert ("สมาชิกกองทุนสวัสดิการ (%) ไม่นับหมู่บ้านที่ไม่มีจำนวนสมาชิกกองทุนหรือจำนวนประชากร"
+    assert ("สมาชิกกองทุนสวัสดิการ (% ของประชากร) ไม่นับหมู่บ้านที่ไม่มีจำนวนสมาชิกกองทุนหรือจำนวนประชากร"
             f"ที่ใช้ได้ ได้แก่ {name[second]} 2 หมู่บ้าน") in notes
     assert name[third] not in notes.split(" · ", 1)[1]
     code = {c: str(tambons.loc[c, "tambon_code"]) for c in (first, second)}
@@ -533,8 +574,8 @@ def test_a_tambons_pooled_ratios_say_how_many_villages_they_leave_out(sample_sto
     assert ("Organisation strength counts groups per 100 households without the villages "
             "lacking a usable count of groups or of households: "
             f"1 in {en.child_name(code[first])}") in en_notes
-    assert ("Welfare-fund members (%) leave out the villages without a usable count of members "
-            f"or of people: 2 in {en.child_name(code[second])}") in en_notes
+    assert ("Welfare-fund members (% of people) leave out the villages without a usable count "
+            f"of members or of people: 2 in {en.child_name(code[second])}") in en_notes
 
 
 def test_the_province_ranking_names_only_the_printed_tambons_pooled_ratios(
@@ -585,7 +626,7 @@ def test_a_tambon_report_ends_its_organisation_ranking_with_the_tambons_own_row(
     the province's row for the tambon, recorded as printed, with a note on the pooling."""
     from abcresearch.reports.province import ProvinceReport
     from abcresearch.reports.render import TABLE_MIME
-    from abcresearch.reports.sections.readiness import printed_rank
+    from abcresearch.reports.sections.readiness import kinds_column, printed_rank
 
     overview = ProvinceReport.load("80", 2549, store=sample_store, lang=lang)
     t = overview.t
@@ -606,8 +647,9 @@ def test_a_tambon_report_ends_its_organisation_ranking_with_the_tambons_own_row(
         assert whole[t("col.village")] == t("row.total")
         for col in ("readiness.col.org_strength", "readiness.col.welfare_share", "col.forums"):
             assert whole[t(col)] == province[t(col)], (code, col)
-        assert whole[t("readiness.col.group_types")] == t(
-            "readiness.org.whole.group_types", n=province[t("readiness.col.n_group_types")])
+        assert whole[kinds_column(report)] == province[t("readiness.col.n_group_types")]
+        # the tambon's group, as the province's ranking prints it
+        assert whole[t("readiness.col.grade")] == province[t("readiness.col.grade")]
         # the villages with a plan of those above, where they give the province's share
         # ("1 จาก 4 หมู่บ้าน", plainer than "ร้อยละ 25.0 มีแผน", a reader review); else the share
         plans = [v[t("readiness.col.has_plan")] for v in villages]
@@ -816,8 +858,9 @@ def test_the_organisation_rankings_of_tambons_give_each_ones_readiness_group(
     """A tambon 15th in organisation strength and in group C read as a contradiction (a
     provincial committee's review): the province's and an amphoe's rankings of tambons give
     each tambon's group as the tambon ranking prints it, and say that the group rests on more
-    than the strength; a tambon's ranking of its villages does not (villages are not graded
-    into groups there)."""
+    than the strength; a tambon's ranking of its villages gives each village's group as its
+    chart and its counts by group place it (it gave none, beside a chart of the villages by
+    group: a reader review)."""
     t = overview.t
     col = t("readiness.col.grade")
     ranking = overview.tambon_ranking().to_frame(0)
@@ -829,15 +872,22 @@ def test_the_organisation_rankings_of_tambons_give_each_ones_readiness_group(
     for name, group in zip(org[t("col.tambon")], org[col], strict=True):
         assert group == group_of[name], (name, group, group_of[name])
     assert set(org[col]) - {overview.marker}, org[col]  # some group is printed
-    assert t("readiness.org.groups") in rd.tables[-1].notes
+    assert t("readiness.org.groups.tambon") in rd.tables[-1].notes
     amphoe = AreaReport.load("8015", 2549, store=sample_store)
     ard = amphoe.readiness()
     aorg = ard.to_frame(len(ard.tables) - 1)
     for name, group in zip(aorg[t("col.tambon")], aorg[col], strict=True):
         own = f"{name.removeprefix('ตำบล')} ({amphoe.area.name_th})"
         assert group == group_of[own], (name, group)
-    assert t("readiness.org.groups") in ard.tables[-1].notes
+    assert t("readiness.org.groups.tambon") in ard.tables[-1].notes
     tambon = AreaReport.load("801501", 2549, store=sample_store)
     trd = tambon.readiness()
-    assert col not in trd.to_frame(len(trd.tables) - 1).columns
-    assert t("readiness.org.groups") not in trd.tables[-1].notes
+    torg = trd.to_frame(len(trd.tables) - 1).iloc[:-1]  # the villages; then the tambon's row
+    pts = trd.details["points"]
+    village_group = dict(zip(pts["label"], pts["grade"], strict=True))
+    assert len(torg) == len(pts)
+    for name, group in zip(torg[t("col.village")], torg[col], strict=True):
+        short = " ".join(name.split(" ")[:2])  # "หมู่ที่ 1 บ้าน…" -> the chart's "หมู่ที่ 1"
+        assert group.split(" ")[:2] == ["กลุ่ม", village_group[short]] or group == tambon.marker
+    assert t("readiness.org.groups.village") in trd.tables[-1].notes
+    assert t("readiness.org.groups.tambon") not in trd.tables[-1].notes

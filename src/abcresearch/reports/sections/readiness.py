@@ -48,7 +48,8 @@ __all__ = ["band_key_text", "band_text", "child_group_counts", "criterion_text",
            "grade_legend_text",
            "grade_text", "group_type_choices", "group_c_areas", "high_need_outside_c",
            "in_published_order", "need_rule_text",
-           "group_type_labels", "hidden_indicators", "mask_figures", "need_hidden",
+           "group_type_labels", "hidden_indicators", "kinds_column", "kinds_missing_text",
+           "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
            "readiness_table_notes", "step_key_text",
            "printed_groups", "printed_rank", "published_level1", "published_reason",
@@ -654,6 +655,75 @@ def printed_groups(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
             for g, nr, s in zip(rows["grade"], rows["near_threshold"], small, strict=True)]
 
 
+def kinds_column(report: AreaContext | ProvinceContext) -> str:
+    """Return the village ranking's column of kinds of groups (how many of the form's kinds)."""
+    return report.t("readiness.col.n_kinds", n=len(group_type_choices(report.lang)))
+
+
+def kinds_missing_text(report: AreaContext, rows: pd.DataFrame, pub: Publisher) -> str:
+    """Say which kinds of groups the villages lack, kind by kind, after their ranking.
+
+    What a village lacks is what the tambon can help it form (and what lowers its score). A
+    tambon's report lists each kind that some village lacks with the villages by number, the
+    most often lacking first, then the kinds every village has; a village's report says which
+    kinds it lacks. Villages whose form gave no answer are not counted (and are named). The
+    kinds come from the village form (``group_type``); village-form figures are public.
+
+    Parameters
+    ----------
+    report : AreaContext
+        A tambon's or a village's report.
+    rows : pandas.DataFrame
+        The villages' grade rows (``code``, ``group_types``, ``n_group_types``).
+    pub : Publisher
+        The section's publisher (the counts are recorded as printed).
+
+    Returns
+    -------
+    str
+        Markdown; ``""`` at another level or where no village answered.
+    """
+    if report.level not in ("tambon", "village") or rows.empty:
+        return ""
+    t = report.t
+    kinds = group_type_choices(report.lang)
+    answered = rows["n_group_types"].notna().to_numpy()
+    if not answered.any():
+        return ""
+    rows = rows.sort_values("code")  # the villages by number, not by their rank above
+    answered = rows["n_group_types"].notna().to_numpy()
+    codes = [str(c) for c in rows["code"]]
+    present = [set(g.split()) if isinstance(g, str) else set() for g in rows["group_types"]]
+    number = {c: str(int(c[-2:])) for c in codes}
+    lacking = {word: [c for c, p, a in zip(codes, present, answered, strict=True)
+                      if a and name not in p] for name, word in kinds.items()}
+    if report.level == "village":
+        missing = [str(w) for w, cs in lacking.items() if cs]
+        text = (t("readiness.kinds.village", kinds=names_list(t, missing)) if missing else
+                t("readiness.kinds.village_all", n=len(kinds)))
+        return pub.record_numbers(text, "kinds of groups the village lacks", report.area.code)
+    n = int(answered.sum())
+    lines = []
+    for word, cs in sorted(lacking.items(), key=lambda kv: -len(kv[1])):  # stable: form order
+        if not cs:
+            continue
+        lines.append(t("readiness.kinds.line_all", kind=word, n=n) if len(cs) == n else
+                     t("readiness.kinds.line", kind=word, k=len(cs), n=n,
+                       numbers=names_list(t, [number[c] for c in cs])))
+    if not lines:
+        text = t("readiness.kinds.none_missing", n=n)
+    else:
+        everywhere = [str(w) for w, cs in lacking.items() if not cs]
+        if everywhere:
+            lines.append(t("readiness.kinds.everywhere", kinds=names_list(t, everywhere)))
+        text = "\n".join([f"**{t('readiness.kinds.heading')}**", "",
+                           *(f"- {x}" for x in lines)])
+    unanswered = [number[c] for c, a in zip(codes, answered, strict=True) if not a]
+    if unanswered:
+        text += "\n\n" + t("readiness.kinds.unanswered", numbers=names_list(t, unanswered))
+    return pub.record_numbers(text, "kinds of groups the villages lack", report.area.code)
+
+
 def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
                       names: list[str], level: str,
                       groups: Sequence[str] | None = None) -> pd.DataFrame:
@@ -688,9 +758,11 @@ def org_ranking_table(report: AreaContext | ProvinceContext, rows: pd.DataFrame,
         t("col.forums"): r["forums_year"].to_numpy(),
     })
     if level == "village":
-        kinds = group_type_choices(report.lang)
-        out.insert(3, t("readiness.col.group_types"),
-                   [group_type_labels(g, report.lang, kinds) for g in r["group_types"]])
+        # how many of the form's kinds; which ones a village lacks follow the table
+        # (:func:`kinds_missing_text`): listed in a cell, the kinds made the table's tallest
+        # rows (a reader review)
+        out.insert(3 if groups is None else 4, kinds_column(report),
+                   r["n_group_types"].to_numpy())
         out[t("readiness.col.has_plan")] = [t("readiness.yes") if p == 1 else t("readiness.no")
                                             if p == 0 else "–" for p in r["master_plan"]]
     else:  # every kind is present somewhere in most tambons: the mean per village says more
@@ -911,6 +983,7 @@ def _publish_org_ranking(pub: Publisher, report: AreaContext | ProvinceContext,
              t("readiness.col.welfare_share"): ("welfare_share x 100", "score"),
              t("col.forums"): ("forums_year", "count" if level == "village" else "score"),
              t("readiness.col.n_group_types"): ("n_group_types", "score"),
+             kinds_column(report): ("n_group_types", "count"),  # a village's own kinds
              t("readiness.col.plan_share"): ("master_plan x 100", "score")}
     out = org.copy()
     for col, (name, kind) in kinds.items():
@@ -934,10 +1007,11 @@ def _with_whole_tambon(report: AreaContext, pub: Publisher, org: pd.DataFrame,
     (named as the levels table names its whole-area row, ``row.total``) has no rank and comes
     after the ranked rows: it is made and recorded by the province ranking's own steps
     (:func:`org_ranking_table` and :func:`_publish_org_ranking` on tambon rows), so its cells
-    are the province's. Where the village table lists kinds of groups and says whether a
-    village has a master plan, the row gives the tambon's kinds per village and share of
-    villages with a plan in words around the province's figures. The forums column then holds
-    text: the villages' whole numbers and the tambon's mean, as each is printed.
+    are the province's. Where the village table counts each village's kinds of groups and
+    says whether it has a master plan, the row gives the tambon's kinds per village on
+    average and the share of villages with a plan in words around the province's figures.
+    The forums and kinds columns then hold text: the villages' whole numbers and the tambon's
+    mean, as each is printed.
 
     Parameters
     ----------
@@ -962,8 +1036,12 @@ def _with_whole_tambon(report: AreaContext, pub: Publisher, org: pd.DataFrame,
         .reset_index(drop=True)
     name = t("row.total")
     rank_col, plan_col = t("readiness.col.org_rank"), t("readiness.col.has_plan")
-    kinds_col, forums_col = t("readiness.col.group_types"), t("col.forums")
+    kinds_col, forums_col = kinds_column(report), t("col.forums")
     strength_col, welfare_col = t("readiness.col.org_strength"), t("readiness.col.welfare_share")
+    # the tambon's group as the province's ranking prints it (the small-area marker where
+    # it rests on too few households): "–" read as a figure the village form lacks
+    group = printed_groups(report, own, is_small(own["n_households"].to_numpy(),
+                                                 report.threshold))[0]
     shown = _publish_org_ranking(
         pub, report, org_ranking_table(report, own, [name], "tambon").drop(columns=rank_col),
         "tambon", report.area.code).iloc[0]
@@ -988,13 +1066,15 @@ def _with_whole_tambon(report: AreaContext, pub: Publisher, org: pd.DataFrame,
     else:
         plan_text = None if plan is None else t("readiness.org.whole.plan", share=plan)
     whole = {rank_col: "", t("col.village"): name, strength_col: shown[strength_col],
-             kinds_col: None if kinds is None else t("readiness.org.whole.group_types", n=kinds),
+             **({t("readiness.col.grade"): group} if t("readiness.col.grade") in org else {}),
+             kinds_col: kinds,  # the mean per village (the note says so)
              welfare_col: shown[welfare_col], forums_col: text(shown[forums_col]),
              plan_col: plan_text}
     out = org.copy()
     out[rank_col] = out[rank_col].astype(object)
-    out[forums_col] = [None if pd.isna(v) else format_number(float(v), 0)
-                       for v in out[forums_col]]
+    for col in (forums_col, kinds_col):  # whole numbers above the tambon's mean
+        if col in out:
+            out[col] = [None if pd.isna(v) else format_number(float(v), 0) for v in out[col]]
     out = pd.concat([out, pd.DataFrame([whole])], ignore_index=True)
     notes = " · " + t("readiness.org.whole.note", row=name)
     return out, notes + _pooled_left_out_note(report, pub, own, [report.area_name()])
@@ -1163,7 +1243,7 @@ def readiness(report: AreaContext) -> SectionResult:
         out.text(lift)
     org = _publish_org_ranking(pub, report, org_ranking_table(
         report, rows, names, child,
-        groups=printed_groups(report, rows, small) if child == "tambon" else None), child)
+        groups=printed_groups(report, rows, small)), child)
     if report.level == "village":
         org = _rank_in_tambon(report, org, pub)
     # a tambon's pooled ratios rest on the villages with both figures: say which leave some out
@@ -1174,9 +1254,12 @@ def readiness(report: AreaContext) -> SectionResult:
         org, whole = _with_whole_tambon(report, pub, org, report.grade_row)
         pooled += whole
     out.table(org, t("readiness.org.caption"),
-              t("readiness.org.notes") + (t("readiness.org.groups") if child == "tambon" else "")
+              t("readiness.org.notes") + t(f"readiness.org.groups.{child}")
               + _blank_note(t, org) + pooled,
               decimals=pub.digits("score"))
+    kinds = kinds_missing_text(report, rows, pub) if child == "village" else ""
+    if kinds:
+        out.text(kinds)
     return out.result(estimates=rows, details={"points": pts, "cells": cells,
                                                "organisations": org},
                       published=tuple(pub.entries))
@@ -1231,7 +1314,7 @@ def province_readiness(report: ProvinceContext, *, limit: int | None = 20) -> Se
     if limit is not None:
         org = org.head(limit)
     org = _publish_org_ranking(pub, report, org, "tambon")
-    notes = t("readiness.org.notes") + t("readiness.org.groups")
+    notes = t("readiness.org.notes") + t("readiness.org.groups.tambon")
     if len(org) < total:
         notes = f"{notes} {t('readiness.org.limited', n=len(org), total=total)}"
     out.table(org, t("readiness.org.caption"),
