@@ -6,11 +6,13 @@ M0, every number through the disclosure step.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from abcresearch.labels import HalfUp
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher, Shown
@@ -103,7 +105,18 @@ def deprivation(report: AreaContext) -> SectionResult:
     k_text = pub.public("af_k", 100 * k, "whole").text + "%"
     out = SectionBuilder("deprivation", report.words)
     out.heading("section.deprivation")
-    out.text(t("intro.deprivation", k=k_text, cut=af_cut_text(t, report.af_result)))
+    weights = report.af_result.weights.to_numpy(dtype=float)
+    dims = len(weights)
+    if dims and np.allclose(weights, weights[0]) and math.ceil(k * dims - 1e-9) >= 2:
+        # "3 of 7" beside "k = 33%" read as two numbers that disagree (3/7 is 43%; a reader
+        # review): say that each capital weighs the same and that one fewer falls short of k
+        fewest = math.ceil(k * dims - 1e-9)
+        out.text(pub.record_numbers(t(
+            "intro.deprivation_equal", k=k_text, cut=af_cut_text(t, report.af_result),
+            fewer=fewest - 1, short=f"{HalfUp(100 * (fewest - 1) / dims):.0f}%"),
+            "the poverty cut-off in words"))
+    else:
+        out.text(t("intro.deprivation", k=k_text, cut=af_cut_text(t, report.af_result)))
     af = report.af_result
     shown = af_published(report, pub)
     def interval(s: Shown) -> str:

@@ -224,7 +224,8 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         a_count = pub.derived("other", "A_count", code,
                               report.af_result.A["estimate"].iloc[0] * dims, False, "whole")
         found.append(t("find.m0", h=af["H"].text, count=a_count.text, dims=dims,
-                       capital=names_list(t, [report.capital_label(c) for c in af["top"]])))
+                       capital=names_list(t, [report.capital_label(c) for c in af["top"]]))
+                     + _above_yet_lacking(report, prof, list(af["top"]), alone))
         measures += 1
     pov = poverty_published(report, pub)
     if pov is not None and not pov.hidden and report.poverty_estimate is not None:
@@ -258,6 +259,27 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
                       details={"level1": l1}, published=tuple(pub.entries))
+
+
+def _above_yet_lacking(report: AreaContext, prof: pd.DataFrame, top: list[str],
+                       alone: bool) -> str:
+    """Say why the capital the poor lack most can be one above the province.
+
+    "Furthest above the province: local wisdom (39.8 against 28.9)" and, three bullets later,
+    "the poor lack local wisdom most often" read as two opposite messages (a reader review):
+    above the province is not high. Where the one capital lacked most is printed above the
+    province, the sentence says so, and whether it is the area's lowest capital.
+    """
+    t = report.t
+    if alone or report.level == "province" or len(top) != 1 or top[0] not in prof.index:
+        return ""
+    cap = top[0]
+    est, prov = prof.loc[cap, "estimate"], prof.loc[cap, "province"]
+    if pd.isna(est) or pd.isna(prov) or _text(prof, cap) == _text(prof, cap, "province") \
+            or est <= prov:
+        return ""
+    lowest = prof["estimate"].notna().all() and est <= prof["estimate"].min()
+    return t("find.m0.above_lowest" if lowest else "find.m0.above", score=_text(prof, cap))
 
 
 def _text(prof: pd.DataFrame, cap: str, column: str | None = None) -> str:
