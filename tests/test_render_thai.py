@@ -728,6 +728,18 @@ def test_a_repetition_mark_after_a_space_stays_with_its_word() -> None:
                for line in page.split("\r\n")), lines
 
 
+def test_a_count_of_a_total_is_one_figure_across_a_line_break() -> None:
+    """"3 จาก 11 หมู่บ้าน" stays on one line: a line ended "…กองทุน 3" over "จาก 11 หมู่บ้าน"
+    (a reader review); "จาก" that is not "of" a number ("5 จากการสำรวจ") may still break."""
+    text = ("หมู่บ้านที่แบบสำรวจข้อมูลหมู่บ้านระบุสมาชิก 0 คนและเงินกองทุน 0 บาท (อาจยังไม่มีกองทุน): "
+            "3 จาก 11 หมู่บ้าน ได้แก่ หมู่ที่ 4 บ้านโคกพลู")
+    assert "3\u00a0จา\u2060ก\u00a011" in thai.mark_breaks(text)
+    assert "5 จา" in thai.mark_breaks("ข้อมูล 5 จากการสำรวจ")
+    lines = _lines_in_narrow_boxes([thai.mark_breaks(text)], "zh")
+    assert all(not line.lstrip().startswith("จาก") for page in lines
+               for line in page.split("\r\n")), lines
+
+
 def test_retagging_sets_the_report_language_in_typsts_own_pdf() -> None:
     """Also when the text-layer pass leaves Typst's PDF as it is: catalog and XMP say "th"."""
     import io

@@ -185,6 +185,9 @@ broke after "26", a reader review; the month and the year are one unit already, 
 the number after it)."""
 _SPACE_BEFORE_MONTH = re.compile(
     "(?<=[0-9\u0e50-\u0e59]) (?=" + "|".join(re.escape(m) for m in THAI_MONTHS) + ")")
+# "3 จาก 11 หมู่บ้าน" is one figure: a line ended "…ยังไม่มีสมาชิกกองทุน 3" over "จาก 11 หมู่บ้าน"
+# (a reader review); the space after "จาก" is one before a number already
+_SPACE_BEFORE_OF = re.compile("(?<=[0-9\u0e50-\u0e59]) (?=จาก[ \u00a0][0-9\u0e50-\u0e59])")
 # what a number ends with before the word that counts it ("4 ครั้ง", "๔ ครั้ง", "1,250 บาท")
 _NUMBER_END = frozenset("0123456789\u0e50\u0e51\u0e52\u0e53\u0e54\u0e55\u0e56\u0e57\u0e58\u0e59")
 # marks, inside mark_breaks, a space before a counting word (never in a report's text)
@@ -599,6 +602,7 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
         return text
     text = _SPACE_BEFORE_NUMBER.sub(NO_BREAK_SPACE, text)
     text = _SPACE_BEFORE_MONTH.sub(NO_BREAK_SPACE, text)
+    text = _SPACE_BEFORE_OF.sub(NO_BREAK_SPACE, text)
     text = _SPACE_BEFORE_REPETITION.sub(NO_BREAK_SPACE, text)
     if names is None:
         kept = _NAMES.get()

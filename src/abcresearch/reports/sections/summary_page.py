@@ -562,7 +562,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # (the groups counted of an amphoe's tambons too: only its cover said so; a reader review)
     draft = t("summary.grade_draft") if (graded or counted) and not rules.verified else ""
     facts = [x for x in (l1_text, c_text, high_text, cov_text, prog_text, draft) if x]
-    forum_line = t("summary.forum", date=forum_text or "………………………………")
+    # no date known: a blank for the support team to fill in, said to be one (the only
+    # "what happens next" line read as forgotten, a reader review)
+    forum_line = t("summary.forum", date=forum_text) if forum_text else t("summary.forum_blank")
     md = [f"## {title}", f"**{grade_line}**" + (f" ({status_text})" if status_text else "")]
     def md_reason(text: str) -> list[str]:
         head, items = _reason_parts(text)
