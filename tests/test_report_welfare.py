@@ -173,6 +173,23 @@ def test_level1_households_reached_is_a_design_based_share(tambon) -> None:
     line = tambon.t("welfare.reach", share=share,
                     interval=tambon.t("welfare.reach_interval", low=low, high=high))
     assert line in a_res.text and "ช่วงความเชื่อมั่น" in line
+    # beside it, the level-1 households outside a fund: the printed share of them outside
+    # times the level-1 households, rounded as a count; the one-page summary prints the same
+    # (a reader review worked it out by hand); none where the share is hidden, nor where the
+    # level-1 households are (the amphoe's here, to protect a tambon's)
+    assert "outside" not in res.details["reach"]["1"]
+    assert "outside" not in a_res.details["reach"]["1"] and "ที่ยังไม่เป็นสมาชิกมีราว" not in a_res.text
+    other = AreaReport.load("801502", 2549, store=tambon.store)
+    o_res = other.welfare_fund()
+    o_share = o_res.to_frame(tambon.t("welfare.caption.reach")).iloc[0, 2].partition(" (")[0]
+    found = re.search(r"ครัวเรือนระดับ 1 ที่ยังไม่เป็นสมาชิกมีราว ([\d,]+) ครัวเรือน", o_res.text)
+    assert found, o_res.text
+    count = int(found.group(1).replace(",", ""))
+    w, _ = other.weighted_counts("overall_level")
+    expected = (1 - int(o_share) / 100) * float(w.iloc[0]["1"])
+    assert abs(count - expected) <= max(5.0, 0.5 * 10 ** math.floor(math.log10(count))), \
+        (count, expected)
+    assert tambon.t("summary.welfare.outside", count=found.group(1)) in other.summary_page().text
 
 
 def test_members_and_funds_from_the_village_forms(tambon) -> None:

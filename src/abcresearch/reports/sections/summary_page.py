@@ -317,8 +317,14 @@ def _welfare_lines(report: AreaContext, ledger: Publisher,
     everyone = share(None)
     level1 = share("1")
     if level1 is not None:
+        # the level-1 households outside a fund, as the welfare page counts them: whom to
+        # invite first (a reader review worked the count out by hand)
+        outside = (reach.get("1") or {}).get("outside")
+        if outside:
+            ledger.record(outside, "welfare.level1_outside_fund", code, kind="other")
         lines.append(t("summary.welfare.level1", share=level1, all=t(
-            "summary.welfare.all", share=everyone) if everyone is not None else ""))
+            "summary.welfare.all", share=everyone) if everyone is not None else "")
+            + (t("summary.welfare.outside", count=outside) if outside else ""))
     mismatch = details.get("members_mismatch") or {}
     if mismatch and everyone is not None:
         for key in ("members", "at_most"):  # public figures, as the welfare page printed them

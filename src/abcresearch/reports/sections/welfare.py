@@ -49,6 +49,7 @@ __all__ = [
     "WelfareRules",
     "age_structure",
     "has_tao",
+    "level1_outside_fund",
     "load_welfare_rules",
     "member_flag",
     "parse_welfare_rules",
@@ -763,7 +764,11 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher
             t("welfare.col.member_share"): shown.with_ci})
     l1 = reach_shown.get("1")
     if l1 is not None and not l1.hidden:
-        out.text(t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)))
+        outside = level1_outside_fund(report, pub, code, l1, reach_est["1"])
+        out.text(t("welfare.reach", share=l1.text, interval=reach_interval(t, l1))
+                 + (t("welfare.reach_outside", count=outside) if outside else ""))
+        if outside:
+            reach_est["1"]["outside"] = outside
     # the province overview has no levels section: its table says what the levels are (a
     # reader review: levels 2 and 3 were named nowhere in it)
     notes = t("welfare.notes.reach")
@@ -776,6 +781,51 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher
         notes += " · " + t("ci.narrower_than_digits")
     out.table(pd.DataFrame(reach_rows), t("welfare.caption.reach"), notes)
     return reach_est, by_level
+
+
+def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
+                        est: Mapping[str, Any]) -> str | None:
+    """Write about how many level-1 households are in no community welfare fund.
+
+    The printed share of level-1 households outside a fund (100 less the printed members'
+    share) times the level-1 households the levels table counts, rounded as the "what to do"
+    table rounds the households failing an item (to ``weighted_count_base`` or the power of
+    ten the share's interval reaches in households): the households a fund should invite
+    first, and a size an อบต. that co-funds it can plan with (a reader review worked it out by
+    hand; co-funding may ask that membership reach the disadvantaged). Nothing a reader could
+    not work out from the two printed figures, so it is recorded as a figure the attack leaves
+    alone. None where either is hidden, at the province level, or where none are outside.
+
+    Parameters
+    ----------
+    report : AreaContext
+        The report (a village, tambon or amphoe).
+    pub : Publisher
+        The section's publisher.
+    code : str
+        The area.
+    shown : Shown
+        The level-1 members' share as printed.
+    est : mapping
+        Its estimate (``ci_low``, ``ci_high``: 0-1).
+    """
+    if not hasattr(report, "weighted_counts") or shown.value is None or shown.value >= 1:
+        return None
+    w, _ = report.weighted_counts("overall_level")
+    count = float(w.iloc[0].get("1", 0.0))
+    # the level-1 households as the levels table would print them: not where it hides them
+    if count <= 0 or Publisher(report, "welfare_probe").weighted(
+            "overall_level", code, ["1"], count).hidden:
+        return None
+    value = (1.0 - shown.value) * count
+    low, high = est.get("ci_low"), est.get("ci_high")
+    outside_low = None if high is None or not np.isfinite(high) else 1.0 - float(high)
+    outside_high = None if low is None or not np.isfinite(low) else 1.0 - float(low)
+    rounded = pub.rounded_count(value, pub.count_unit(
+        pub.count_uncertainty(count, outside_low, outside_high), value))
+    if rounded <= 0:
+        return None
+    return pub.record(f"{rounded:,}", "welfare.level1_outside_fund", code, kind="other").text
 
 
 def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
