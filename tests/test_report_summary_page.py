@@ -553,3 +553,36 @@ def test_an_amphoes_group_counts_leave_out_the_tambons_its_tables_hide(sample_st
     small = t("cover.grade_counts_small", k=1)
     assert small in C.grade_text(rep)
     assert small in rep.summary_page().text
+
+
+def test_a_high_need_areas_first_action_is_its_level1_households_welfare(sample_store) -> None:
+    """A village of high need was first told to take its children to temple festivals (the
+    item furthest from the province; a reader review): where the need printed is high and the
+    welfare page counts the level-1 households outside a fund, the first action is to bring
+    them in and see to basic needs first; elsewhere the first actions are as before."""
+    for code, high in (("801502", True), ("801501", False), ("80150204", False)):
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        assert (rep.grade_row["need"] == "high") is high
+        page = rep.summary_page().text
+        outside = rep.welfare_fund().details["reach"]["1"].get("outside")
+        first = page.split(f"**{rep.t('summary.first_actions')}**")[1].strip().splitlines()[0]
+        said = rep.t("summary.first_high_need", count=outside, section=rep.t("section.welfare"))
+        assert (first == f"- {said}") is (high and outside is not None), (code, first)
+
+
+def test_the_lift_is_numbered_as_the_readiness_section_numbers_it(sample_store) -> None:
+    """The readiness section numbers the conditions ("ชุดเดียวกับข้อ 1"); the one-page summary
+    listed them as bullets, and did not say where the villages short of each are listed (a
+    reader review)."""
+    rep = AreaReport.load("801501", 2549, store=sample_store)
+    page = rep.summary_page().text
+    lines = page.split("สิ่งที่จะช่วยให้")[1].splitlines()
+    assert rep.t("summary.lift_see", section=rep.t("section.readiness")) in lines[0]
+    steps = [x for x in lines[1:] if re.match(r"\d+\. ", x)]
+    assert len(steps) >= 2 and [int(x.split(".")[0]) for x in steps] == \
+        list(range(1, len(steps) + 1))
+    from abcresearch.reports.render.typst import TYPST_MIME
+
+    typ = "\n".join(b[TYPST_MIME] for b in rep.summary_page().bundles() if TYPST_MIME in b)
+    box = typ.split("สิ่งที่จะช่วยให้")[1].split("#block")[0]
+    assert box.count("\n  + ") == len(steps) and "\n  - " not in box

@@ -232,6 +232,18 @@ def grade_lift(report: AreaContext, pub: Publisher | None = None
     return str(lift["target_grade"].iloc[0]), steps, str(lift["requirement"].iloc[0])
 
 
+def _level1_outside(report: AreaContext, programmes: str | Path | None) -> str | None:
+    """Return the level-1 households outside a welfare fund as the welfare page prints them."""
+    from abcresearch.reports.sections import welfare as welfare_mod
+
+    try:
+        details = welfare_mod.welfare_fund(report, programmes=programmes).details
+    except (InputError, ParamsError):  # a bad welfare.yaml: its own section says so
+        return None
+    outside = ((details.get("reach") or {}).get("1") or {}).get("outside")
+    return str(outside) if outside else None
+
+
 # ---------------------------------------------------------------------- the page
 def _esc(text: str) -> str:
     from abcresearch.reports.render.typst import escape_markup
@@ -239,8 +251,9 @@ def _esc(text: str) -> str:
     return escape_markup(text)
 
 
-def _box(title: str, lines: Sequence[str], empty: str) -> str:
-    body = "\n".join(f"  - {_esc(x)}" for x in lines) if lines else \
+def _box(title: str, lines: Sequence[str], empty: str, numbered: bool = False) -> str:
+    mark = "+" if numbered else "-"
+    body = "\n".join(f"  {mark} {_esc(x)}" for x in lines) if lines else \
         (f"  {_esc(empty)}" if empty else "")
     return ("#block(width: 100%, stroke: 0.8pt + black, inset: 7pt, radius: 0pt, "
             "breakable: false)[\n"
@@ -538,6 +551,15 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     notes = {i: n for i in lead if (n := actions_mod.urban_caution(report, ar.item(i)))}
     first += [t("summary.urban_note", what=ar.item(i).text[lang], note=n)
               for i, n in notes.items()]
+    # a high-need area's first action is its level-1 households' welfare and basic needs, as
+    # the levels say, before the items furthest from the province (a village of high need was
+    # first told to take its children to temple festivals; a reader review)
+    if need_line and row is not None and row.get("need") == "high":
+        outside = _level1_outside(report, programmes)
+        if outside:
+            first.insert(0, t("summary.first_high_need", section=t("section.welfare"),
+                              count=ledger.record(outside, "welfare.level1_outside_fund",
+                                                  report.area.code, kind="other").text))
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
@@ -560,6 +582,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         lift_title = t("summary.lift", grade=grade_text(t, target),
                        how=t("summary.lift_how", how=t(f"readiness.lift.{requirement}"))
                        if len(steps) > 1 else "")
+        if steps and report.level == "tambon":  # the villages short of each are listed there
+            lift_title += t("summary.lift_see", section=t("section.readiness"))
     elif graded and row is not None:
         lift_title = t("summary.lift_top", grade=grade_text(t, row["grade"]))
     else:
@@ -584,8 +608,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += ([f"**{need_line}**"] if need_line else [])
     md += [line for x in reasons[1:] for line in md_reason(x)]
     if lift_title:
-        md += [f"**{lift_title}**", *[f"- {s}" for s in steps or
-                                      ([t("summary.lift_none")] if target else [])]]
+        md += [f"**{lift_title}**", *[f"{k}. {s}" if len(steps) > 1 else f"- {s}"
+                                      for k, s in enumerate(steps or ([t("summary.lift_none")]
+                                                                      if target else []), 1)]]
     md += [f"- {x}" for x in facts]
     # a store of this area alone: its province is itself, and "nothing clearly worse than the
     # province" would be said of a comparison never made (a fresh user's walk-through)
@@ -650,7 +675,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         + (f"\n\n  #text(weight: \"bold\")[{_esc(need_line)}]" if need_line else "")
         + "".join(typst_reason(x) for x in reasons[1:]),
         "]",
-        _box(lift_title, steps, t("summary.lift_none") if target else "") if lift_title else "",
+        # numbered as the readiness section numbers them ("ข้อ 1" is cited there)
+        _box(lift_title, steps, t("summary.lift_none") if target else "",
+             numbered=len(steps) > 1) if lift_title else "",
         "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
         "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
         f"  [{_box(strengths_title, strengths, none_good)}],",

@@ -739,7 +739,9 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher
     # the shares through the round's disclosure pattern (membership by overall level is on it),
     # beside the households of each level as the levels table counts them
     code = _code(report)
-    reach_rows, reach_est, reach_shown = [], {}, {}
+    reach_rows: list[dict[str, str]] = []
+    reach_est: dict[str, dict[str, Any]] = {}
+    reach_shown: dict[str, Shown] = {}
     for key, label in (("1", t("col.level1")), ("2", t("col.level2")), ("3", t("col.level3")),
                        ("all", t("welfare.all_households"))):
         member = (hh["welfare_member"] if key == "all"
