@@ -973,3 +973,59 @@ def test_a_table_of_a_few_long_rows_stays_whole_with_its_notes(n: int) -> None:
         assert "หมายเหตุท้ายตารางสั้น" in pages[at]
         moved += at > 0
     assert moved, "the test cannot fail: the table never reached a page foot"
+
+
+def _chart_on_pages(k: int) -> tuple[int, int, float | None, float, float]:
+    """A report of ``k`` paragraphs, a 400 x 300 pt chart, then more paragraphs.
+
+    Returns the page of the last paragraph before the chart, the page of the chart, the
+    chart's drawn height (pt; None where not found), and the bottom of that paragraph's text and
+    the top of the chart (pt from the page foot; the chart's top 0 where not found).
+    """
+    from abcresearch.reports.render.typst import TYPST_MIME
+    from abcresearch.reports.results import Figure
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="400pt" height="300pt" '
+           'viewBox="0 0 400 300"><rect width="400" height="300" fill="#12ab34"/></svg>')
+    fig = Figure(svg=svg, caption="ภาพทดสอบการย่อ")
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+    nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
+                new_code_cell("f", outputs=[new_output("display_data",
+                                                        data={TYPST_MIME: fig.typst()})]),
+                new_markdown_cell("\n\n".join(f"ต่อท้ายที่ {i + 1}" for i in range(8)))]
+    doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+    texts = [doc[i].get_textpage() for i in range(len(doc))]
+    last = next(i for i, tp in enumerate(texts) if f"ย่อหน้าที่ {k}\r" in tp.get_text_range()
+                or tp.get_text_range().rstrip().endswith(f"ย่อหน้าที่ {k}"))
+    found = texts[last].search(f"ย่อหน้าที่ {k}").get_next()
+    bottom = min(texts[last].get_charbox(found[0] + j)[1] for j in range(found[1]))
+    chart_page, height, top = -1, None, 0.0
+    for i in range(len(doc)):
+        for obj in doc[i].get_objects(max_depth=4):
+            if obj.type == pdfium.raw.FPDF_PAGEOBJ_PATH:
+                left, low, right, high = obj.get_bounds()
+                if abs((right - left) - (high - low) * 4 / 3) < 1 and high - low > 100:
+                    chart_page, height, top = i, high - low, high
+    return last, chart_page, height, bottom, top
+
+
+def test_a_chart_a_little_too_tall_for_the_rest_of_its_page_is_set_smaller_there() -> None:
+    """A chart that moved whole to the next page left up to half a page blank under the text
+    before it (a reader review): where at most a fifth smaller it fits the rest of the page, it
+    is set that much smaller there; otherwise it moves, whole and at its size. It never covers
+    the text before it."""
+    scaled, moved = [], 0
+    for k in range(20, 47):
+        last, page, height, bottom, top = _chart_on_pages(k)
+        assert height is not None, k
+        assert page >= last and (page == last or height > 299), (k, last, page, height)
+        assert height >= 0.8 * 300 - 1, (k, height)
+        if page == last:
+            assert top < bottom, (k, top, bottom)  # below the paragraph, not over it
+            if height < 299:
+                scaled.append(k)
+        else:
+            moved += 1
+    # the test cannot fail unless both happened
+    assert scaled and moved, (scaled, moved)

@@ -393,17 +393,14 @@ class Figure(Part):
         return cls(svg=svg, figure=fig, caption=caption, data=data)
 
     def typst(self) -> str:
-        """Typst markup of a captioned figure, the SVG embedded (shrunk to the text width)."""
+        """Typst markup of a captioned figure, the SVG embedded (the template's ``abc-chart``)."""
         from abcresearch.reports.render.thai import mark_breaks
         from abcresearch.reports.render.typst import escape_markup, typst_string
 
         caption = escape_markup(mark_breaks(self.caption or ""))
-        return ("#{\n  let svg = bytes(" + typst_string(self.svg) + ")\n"
-                "  figure(kind: image, caption: [" + caption + "], layout(size => {\n"
-                "    let img = image(svg, format: \"svg\")\n"
-                "    if measure(img).width > size.width "
-                "{ image(svg, format: \"svg\", width: 100%) } else { img }\n"
-                "  }))\n}")
+        # the template's chart: shrunk to the text width, and a little more where that keeps
+        # it on the page it starts on (abc-chart)
+        return ("#abc-chart(bytes(" + typst_string(self.svg) + "), caption: [" + caption + "])")
 
     def bundle(self) -> MimeBundle:
         """``image/svg+xml`` and ``text/html``; captioned, also the Typst figure and the caption.
