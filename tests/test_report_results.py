@@ -116,7 +116,7 @@ def test_bundles_have_the_shapes_the_exporter_reads(report, defaults) -> None:
     assert uri is not None
     assert base64.b64decode(uri[1]).decode("utf-8") == prof[1]["image/svg+xml"]
     assert html.unescape(uri[2]) == html.unescape(uri[3]) == prof[1]["text/plain"]
-    assert "figure(kind: image" in prof[1][TYPST_MIME] and prof[1]["text/plain"]
+    assert prof[1][TYPST_MIME].startswith("#abc-chart(bytes(") and prof[1]["text/plain"]
     assert set(prof[2]) == {TABLE_MIME, "text/html", "text/plain"}
     assert set(prof[2][TABLE_MIME]) == {"caption", "columns", "rows", "align", "notes"}
     cover = defaults["cover"].bundles()

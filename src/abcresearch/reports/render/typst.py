@@ -682,10 +682,18 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
     # a short paragraph that introduces the table or chart after it stays on its page
     parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts) and _introduces(p, parts[k + 1])
              else p for k, p in enumerate(parts)]
+    # a chart after a heading or an introduction kept with it moves with them to the next
+    # page, at its size, where it does not fit (the template's abc-chart would set it smaller
+    # on this page and leave them behind; a heading stood alone at a page foot)
+    parts = [p.replace(_CHART, _CHART + "keep: true, ", 1)
+             if p.startswith(_CHART) and k and parts[k - 1].startswith(_KEPT_BEFORE) else p
+             for k, p in enumerate(parts)]
     return "\n\n".join(parts)
 
 
-_FLOATS = ("#abc-table(", "#abc-image(", "#{", "#figure(")
+_CHART = "#abc-chart("
+_KEPT_BEFORE = ("=", "#block(sticky: true)")
+_FLOATS = ("#abc-table(", "#abc-image(", _CHART, "#{", "#figure(")
 _NOT_A_PARAGRAPH = ("=", "-", "+", "/", "#block", "#abc-", "#{", "#figure", "#table", "#grid")
 _INTRO_MAX = 400
 """Longest introduction (visible characters) kept with the table or chart that follows it."""
