@@ -895,6 +895,9 @@ def test_the_reports_compounds_the_word_list_lacks_stay_whole() -> None:
     assert thai.segment("เจ็บป่วยนอนโรงพยาบาล") == ["เจ็บป่วย", "นอนโรงพยาบาล"]
     # a long one breaks at its parts only: before "โรงพยาบาล", never inside "นอน"
     assert thai.word_parts("นอนโรงพยาบาล")[0] == "นอน"
+    # "ความยากจนหลาย|มิติ" and "(ภาคผนวก|วิธีการ)" at line ends (a reader review)
+    assert thai.segment("ความยากจนหลายมิติตามวิธี")[-3:] == ["หลายมิติ", "ตาม", "วิธี"]
+    assert thai.segment("(ภาคผนวกวิธีการ)") == ["(", "ภาคผนวกวิธีการ", ")"]
 
 
 COUNTS = ["จัดเวทีประชาคมปีละ 4 ครั้งต่อปี", "มี 12 ครัวเรือน และ 1,250 บาทต่อคน", "อย่างน้อย 5 จุดร้อยละ",
