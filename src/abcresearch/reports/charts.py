@@ -219,8 +219,10 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
                     height=0.7, hatch=JOINED_HATCH, edgecolor="white", linewidth=0.5)
             left += vals
         vals = shown[:, j] * scale
-        # a level the joined segment stands for in every bar has nothing to name
-        named = not (together.any() and j in joined_columns and not vals.any())
+        # the legend names what some bar draws: a level none draws (the joined segment stands
+        # for it in every bar, or no household is in it, as "ข้อมูลไม่ครบ" in a village's one
+        # bar) has nothing to name (a reader review looked for it in the bar)
+        named = bool(vals.any())
         ax.barh(y, vals, left=left, color=LEVEL_COLOURS[j % len(LEVEL_COLOURS)],
                 label=col if named else None,
                 height=0.7, hatch=LEVEL_HATCHES[j % len(LEVEL_HATCHES)], edgecolor="white",

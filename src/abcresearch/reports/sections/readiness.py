@@ -1230,7 +1230,9 @@ def readiness(report: AreaContext) -> SectionResult:
     pts = _points(report, rows, hidden, small,
                   short if child == "village" or report.level == "amphoe" else None, shares)
     areas = t(f"readiness.areas.{child}")
-    if pts["estimate"].notna().any():
+    # a village's own report would draw one point: its share and group are on the summary page
+    # (a whole chart for one point, a reader review)
+    if pts["estimate"].notna().any() and report.level != "village":
         ax = _chart(report, rules, pts)
         out.figure(ax.figure, caption=_chart_caption(t, pts, areas))
     cells, n_hidden = _cells(report, rules, rows, small,
