@@ -978,14 +978,16 @@ def test_a_table_of_a_few_long_rows_stays_whole_with_its_notes(n: int) -> None:
     assert moved, "the test cannot fail: the table never reached a page foot"
 
 
-def _chart_on_pages(k: int, heading: bool = False
+def _chart_on_pages(k: int, heading: str | None = None
                     ) -> tuple[int, int, float | None, float, float]:
     """A report of ``k`` paragraphs, a 400 x 300 pt chart, then more paragraphs.
 
-    With ``heading``, a heading just before the chart (in the chart's cell, as a section
-    writes it). Returns the page of the last paragraph (the heading) before the chart, the
-    page of the chart, the chart's drawn height (pt; None where not found), and the bottom of
-    that paragraph's text and the top of the chart (pt from the page foot; 0 where not found).
+    With ``heading``, a heading just before the chart: in the chart's cell, as a section
+    writes it (``"same"``), in a Markdown cell of its own (``"cell"``), or a short introduction
+    kept with the chart (``"intro"``). Returns the page of the last paragraph (the heading)
+    before the chart, the page of the chart, the chart's drawn height (pt; None where not
+    found), and the bottom of that paragraph's text and the top of the chart (pt from the page
+    foot; 0 where not found).
     """
     from abcresearch.reports.render.typst import TYPST_MIME
     from abcresearch.reports.results import Figure
@@ -996,16 +998,19 @@ def _chart_on_pages(k: int, heading: bool = False
     nb = new_notebook()
     nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
     nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
+                *([new_markdown_cell("## หัวข้อของภาพ")] if heading == "cell" else []),
                 new_code_cell("f", outputs=[
-                    *([new_output("display_data", data={"text/markdown": "## หัวข้อของภาพ"})]
-                      if heading else []),
+                    *([new_output("display_data", data={"text/markdown": {
+                        "same": "## หัวข้อของภาพ", "intro": "หัวข้อของภาพ สั้น ๆ"}[heading]})]
+                      if heading in ("same", "intro") else []),
                     new_output("display_data", data={TYPST_MIME: fig.typst()})]),
                 new_markdown_cell("\n\n".join(f"ต่อท้ายที่ {i + 1}" for i in range(8)))]
     doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
     texts = [doc[i].get_textpage() for i in range(len(doc))]
     before = "หัวข้อของภาพ" if heading else f"ย่อหน้าที่ {k}"
     last = next(i for i, tp in enumerate(texts) if f"{before}\r" in tp.get_text_range()
-                or tp.get_text_range().rstrip().endswith(before))
+                or tp.get_text_range().rstrip().endswith(before)
+                or (heading and before in tp.get_text_range()))
     found = texts[last].search(before).get_next()
     bottom = min(texts[last].get_charbox(found[0] + j)[1] for j in range(found[1]))
     chart_page, height, top = -1, None, 0.0
@@ -1039,13 +1044,15 @@ def test_a_chart_a_little_too_tall_for_the_rest_of_its_page_is_set_smaller_there
     assert scaled and moved, (scaled, moved)
 
 
-def test_a_chart_after_a_heading_moves_with_it() -> None:
+@pytest.mark.parametrize("heading", ["same", "cell", "intro"])
+def test_a_chart_after_a_heading_moves_with_it(heading: str) -> None:
     """A heading stood alone at a page foot when the chart after it was set smaller there
-    while the heading kept to the mark before the chart: a chart after a heading (or an
-    introduction kept with it) moves with it, at its size, where it does not fit."""
+    while the heading kept to the mark before the chart: a chart after a heading (in its cell
+    or a Markdown cell before it) or a short introduction kept with it moves with it, at its
+    size, where it does not fit."""
     moved = 0
-    for k in range(28, 40):
-        last, page, height, _, _ = _chart_on_pages(k, heading=True)
+    for k in range(26, 40):
+        last, page, height, _, _ = _chart_on_pages(k, heading=heading)
         assert page == last and height is not None and height > 299, (k, last, page, height)
         moved += page > 0
     assert moved, "the test cannot fail: the chart never reached a second page"

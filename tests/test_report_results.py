@@ -762,6 +762,26 @@ def test_a_total_that_is_the_frame_count_prints_in_full(sample_store, code) -> N
     assert table[report.t("col.estimated_total")].iloc[-1] == f"{int(frame):,}"
 
 
+def test_the_total_column_says_estimated_where_a_total_is_not_the_frame_count(
+        sample_store, monkeypatch) -> None:
+    """The column was "รวม (ประมาณ)" over frame counts printed in full, and then "ครัวเรือน
+    ทั้งหมด" over every total (a code review: an estimated total read as a count): it says
+    "(ประมาณ)" where some row's total is a rounded estimate, not the frame's count."""
+    from abcresearch.reports.results import Table
+
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    table = next(p.data for p in report.levels_and_tracks().parts if isinstance(p, Table))
+    assert report.t("col.estimated_total") in table.columns
+    assert report.t("col.estimated_total.some") not in table.columns
+    other = AreaReport.load("801501", 2549, store=sample_store)
+    known = other.known_households
+    monkeypatch.setattr(other, "known_households",
+                        lambda codes: known(codes).where(lambda s: s.index != "80150101"))
+    table = next(p.data for p in other.levels_and_tracks().parts if isinstance(p, Table))
+    assert report.t("col.estimated_total.some") in table.columns
+    assert int(table[report.t("col.estimated_total.some")].iloc[0].replace(",", "")) % 10 == 0
+
+
 def test_levels_2_and_3_hidden_beside_a_shown_level_1_read_together(sample_store) -> None:
     """A village with a few households at level 3 printed "x" for level 2 and "<5" for level
     3 in every table and hatched half its bar (a reader review: a third of the province's

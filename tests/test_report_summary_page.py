@@ -557,27 +557,50 @@ def test_an_amphoes_group_counts_leave_out_the_tambons_its_tables_hide(sample_st
 
 def test_a_high_need_areas_first_action_is_its_level1_households_welfare(sample_store) -> None:
     """A village of high need was first told to take its children to temple festivals (the
-    item furthest from the province; a reader review): where the need printed is high and the
-    welfare page counts the level-1 households outside a fund, the first action is to bring
-    them in and see to basic needs first; elsewhere the first actions are as before."""
-    for code, high in (("801502", True), ("801501", False), ("80150204", False)):
+    item furthest from the province; a reader review): where the need printed is the rules'
+    highest, the first action is to bring the level-1 households outside a fund into it and
+    see to basic needs first, with their count where the welfare page prints it (once on the
+    page: the welfare box then leaves it out); elsewhere the first actions are as before."""
+    cases = {"801502": "count", "80150203": "nocount", "801501": None, "80150204": None}
+    for code, kind in cases.items():
         rep = AreaReport.load(code, 2549, store=sample_store)
-        assert (rep.grade_row["need"] == "high") is high
+        assert (rep.grade_row["need"] == "high") is (kind is not None), code
         page = rep.summary_page().text
         outside = rep.welfare_fund().details["reach"]["1"].get("outside")
+        if kind:
+            assert (outside is not None) is (kind == "count"), code
         first = page.split(f"**{rep.t('summary.first_actions')}**")[1].strip().splitlines()[0]
-        said = rep.t("summary.first_high_need", count=outside, section=rep.t("section.welfare"))
-        assert (first == f"- {said}") is (high and outside is not None), (code, first)
+        section = rep.t("section.welfare")
+        said = (rep.t("summary.first_high_need", count=outside, section=section)
+                if kind == "count" else
+                rep.t("summary.first_high_need_nocount", section=section) if kind else None)
+        assert (first == f"- {said}") is (kind is not None), (code, first)
+        if kind == "count":
+            assert page.count(f"ราว {outside} ครัวเรือน") == 1, code
+
+
+def rep_see(rep: AreaReport) -> str:
+    return rep.t("summary.lift_see", section=rep.t("section.readiness"))
 
 
 def test_the_lift_is_numbered_as_the_readiness_section_numbers_it(sample_store) -> None:
     """The readiness section numbers the conditions ("ชุดเดียวกับข้อ 1"); the one-page summary
     listed them as bullets, and did not say where the villages short of each are listed (a
     reader review)."""
+    from abcresearch.reports.sections.readiness import lift_names_villages
+
+    # the pointer where the readiness section names villages short of a condition: a
+    # tambon's; not a village's (its own report names none)
+    for code in ("801502", "801503", "80150203", "80150204"):
+        other = AreaReport.load(code, 2549, store=sample_store)
+        named = "ได้แก่ หมู่ที่" in other.readiness().text.split("ก้าวสู่")[-1]
+        assert lift_names_villages(other) is named is (len(code) == 6), code
+        assert (rep_see(other) in other.summary_page().text) is named, code
     rep = AreaReport.load("801501", 2549, store=sample_store)
+    assert lift_names_villages(rep)
     page = rep.summary_page().text
     lines = page.split("สิ่งที่จะช่วยให้")[1].splitlines()
-    assert rep.t("summary.lift_see", section=rep.t("section.readiness")) in lines[0]
+    assert rep_see(rep) in lines[0]
     steps = [x for x in lines[1:] if re.match(r"\d+\. ", x)]
     assert len(steps) >= 2 and [int(x.split(".")[0]) for x in steps] == \
         list(range(1, len(steps) + 1))

@@ -162,6 +162,22 @@ def test_the_poverty_cut_off_explains_how_k_and_the_count_of_capitals_agree(text
     assert "ทุกด้านมีน้ำหนักเท่ากัน" in intro
 
 
+def test_the_cut_off_count_is_one_reading_of_k() -> None:
+    """The count of capitals in words ("3 of 7") and the intro's "one fewer falls short" read
+    k and the weights one way (af_cut_count); unequal weights have no count."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from abcresearch.reports.sections.deprivation import af_cut_count
+
+    equal = pd.Series([1 / 7] * 7)
+    assert af_cut_count(SimpleNamespace(k=1 / 3, weights=equal)) == 3
+    assert af_cut_count(SimpleNamespace(k=3 / 7, weights=equal)) == 3  # exactly 3 of 7
+    assert af_cut_count(SimpleNamespace(k=0.43, weights=equal)) == 4
+    assert af_cut_count(SimpleNamespace(k=1 / 3, weights=pd.Series([0.5, 0.25, 0.25]))) is None
+
+
 def test_the_capital_the_poor_lack_most_is_not_left_a_strength(sample_store) -> None:
     """"Furthest above the province: local wisdom" and "the poor lack local wisdom most often"
     read as opposite messages (a reader review): where the capital lacked most is printed above
@@ -177,7 +193,8 @@ def test_the_capital_the_poor_lack_most_is_not_left_a_strength(sample_store) -> 
         top = m0.split("ขาดแคลนบ่อยที่สุดคือ")[1].split(" ")[0]
         cap = next((c for c in prof.index if report.capital_label(c) == top), None)
         above = cap is not None and prof.loc[cap, "estimate"] > prof.loc[cap, "province"] and \
-            prof.loc[cap, "text"].split(" (")[0] != prof.loc[cap, "province_text"]
+            prof.loc[cap, "text"].split(" (")[0] != prof.loc[cap, "province_text"] and \
+            prof.loc[cap, "ci_low"] > prof.loc[cap, "province"]  # beyond the margin of error
         assert ("แม้จะสูงกว่าค่าเฉลี่ยจังหวัด" in m0) == above, (code, m0)
         if above and prof.loc[cap, "estimate"] <= prof["estimate"].min():
             assert f"เป็นด้านที่คะแนนต่ำที่สุดของพื้นที่ ({prof.loc[cap, 'text'].split(' (')[0]})" \

@@ -682,16 +682,44 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
     # a short paragraph that introduces the table or chart after it stays on its page
     parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts) and _introduces(p, parts[k + 1])
              else p for k, p in enumerate(parts)]
-    # a chart after a heading or an introduction kept with it moves with them to the next
-    # page, at its size, where it does not fit (the template's abc-chart would set it smaller
-    # on this page and leave them behind; a heading stood alone at a page foot)
-    parts = [p.replace(_CHART, _CHART + "keep: true, ", 1)
-             if p.startswith(_CHART) and k and parts[k - 1].startswith(_KEPT_BEFORE) else p
-             for k, p in enumerate(parts)]
     return "\n\n".join(parts)
 
 
+def keep_charts_with_headings(blocks: Sequence[str]) -> str:
+    """Join rendered blocks, marking each chart that follows a heading or a kept introduction.
+
+    Such a chart moves with them to the next page, at its size, where it does not fit: the
+    template's ``abc-chart`` would otherwise set it smaller on this page or leave them behind
+    (a heading stood alone at a page foot). What comes before a chart is the last block of
+    the text before it, in its cell or an earlier one (a heading in a Markdown cell of its own).
+
+    Parameters
+    ----------
+    blocks : sequence of str
+        Rendered Typst, in order (empty ones are left out).
+
+    Returns
+    -------
+    str
+        The blocks joined by blank lines.
+    """
+    out: list[str] = []
+    for block in (b for b in blocks if b):
+        parts = block.split("\n\n" + _CHART)
+        for k in range(1, len(parts)):  # a chart inside the block, after a blank line
+            if parts[k - 1].rsplit("\n\n", 1)[-1].lstrip().startswith(_KEPT_BEFORE) \
+                    and not parts[k].startswith(_KEEP):
+                parts[k] = _KEEP + parts[k]
+        block = ("\n\n" + _CHART).join(parts)
+        if block.startswith(_CHART) and not block.startswith(_CHART + _KEEP) and out and \
+                out[-1].rsplit("\n\n", 1)[-1].lstrip().startswith(_KEPT_BEFORE):
+            block = block.replace(_CHART, _CHART + _KEEP, 1)
+        out.append(block)
+    return "\n\n".join(out)
+
+
 _CHART = "#abc-chart("
+_KEEP = "keep: true, "
 _KEPT_BEFORE = ("=", "#block(sticky: true)")
 _FLOATS = ("#abc-table(", "#abc-image(", _CHART, "#{", "#figure(")
 _NOT_A_PARAGRAPH = ("=", "-", "+", "/", "#block", "#abc-", "#{", "#figure", "#table", "#grid")
@@ -875,7 +903,7 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
     )
     # the template's tables box long words through abc-part-boxes, defined before it
     source = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip(), show,
-                           *(b for b in body if b)])
+                           keep_charts_with_headings(body)])
     source += "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"],
                          break_lang=break_lang)

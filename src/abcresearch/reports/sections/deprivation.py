@@ -19,7 +19,7 @@ from abcresearch.reports.disclosure import Publisher, Shown
 from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["af_cut_text", "af_published", "deprivation"]
+__all__ = ["af_cut_count", "af_cut_text", "af_published", "deprivation"]
 
 POOR = (("poor", "poor"),)
 IDENTIFIED = (("poor", "poor"), ("poor", "nonpoor"))
@@ -85,13 +85,22 @@ def af_cut_text(t: Any, af: Any) -> str:
 
     Else the share of the weighted capitals ("33% of the weighted capitals").
     """
-    import math
-
-    weights = af.weights.to_numpy(dtype=float)
-    dims = len(weights)
-    if dims and np.allclose(weights, weights[0]):
-        return t("find.measures.cut_count", k=math.ceil(af.k * dims - 1e-9), dims=dims)
+    fewest = af_cut_count(af)
+    if fewest is not None:
+        return t("find.measures.cut_count", k=fewest, dims=len(af.weights))
     return t("find.measures.cut_share", k=af.k)
+
+
+def af_cut_count(af: Any) -> int | None:
+    """Return the fewest capitals a poor household lacks, where every capital weighs the same.
+
+    ``ceil(k × d)`` of the ``d`` capitals; None where the weights differ (the cut-off is then
+    a share of the weighted capitals).
+    """
+    weights = af.weights.to_numpy(dtype=float)
+    if not len(weights) or not np.allclose(weights, weights[0]):
+        return None
+    return math.ceil(af.k * len(weights) - 1e-9)
 
 
 def deprivation(report: AreaContext) -> SectionResult:
@@ -100,21 +109,21 @@ def deprivation(report: AreaContext) -> SectionResult:
     A table of H, A and M0, then a chart and a table of the capitals.
     """
     t = report.t
-    k = report.analysis.scheme.af_k
+    k = report.af_result.k  # the k the cut-off in words is read from (af_cut_text)
     pub = Publisher(report, "deprivation")
     k_text = pub.public("af_k", 100 * k, "whole").text + "%"
     out = SectionBuilder("deprivation", report.words)
     out.heading("section.deprivation")
-    weights = report.af_result.weights.to_numpy(dtype=float)
-    dims = len(weights)
-    if dims and np.allclose(weights, weights[0]) and math.ceil(k * dims - 1e-9) >= 2:
+    fewest = af_cut_count(report.af_result) or 0
+    dims = len(report.af_result.weights)
+    short = f"{HalfUp(100 * (fewest - 1) / dims):.0f}%" if fewest >= 2 else None
+    if short is not None and short != k_text:
         # "3 of 7" beside "k = 33%" read as two numbers that disagree (3/7 is 43%; a reader
         # review): say that each capital weighs the same and that one fewer falls short of k
-        fewest = math.ceil(k * dims - 1e-9)
+        # (not where one fewer prints as k itself, "43% short of k = 43%")
         out.text(pub.record_numbers(t(
             "intro.deprivation_equal", k=k_text, cut=af_cut_text(t, report.af_result),
-            fewer=fewest - 1, short=f"{HalfUp(100 * (fewest - 1) / dims):.0f}%"),
-            "the poverty cut-off in words"))
+            fewer=fewest - 1, dims=dims, short=short), "the poverty cut-off in words"))
     else:
         out.text(t("intro.deprivation", k=k_text, cut=af_cut_text(t, report.af_result)))
     af = report.af_result

@@ -274,11 +274,22 @@ def _above_yet_lacking(report: AreaContext, prof: pd.DataFrame, top: list[str],
     if alone or report.level == "province" or len(top) != 1 or top[0] not in prof.index:
         return ""
     cap = top[0]
-    est, prov = prof.loc[cap, "estimate"], prof.loc[cap, "province"]
+    est, prov, low = (prof.loc[cap, k] for k in ("estimate", "province", "ci_low"))
+    # above the province beyond the margin of error only (the other findings say "within the
+    # margin" of a capital whose interval holds the province's mean)
     if pd.isna(est) or pd.isna(prov) or _text(prof, cap) == _text(prof, cap, "province") \
-            or est <= prov:
+            or est <= prov or (pd.notna(low) and low <= prov):
         return ""
-    lowest = prof["estimate"].notna().all() and est <= prof["estimate"].min()
+
+    def printed(c: str) -> float:
+        try:
+            return float(_text(prof, c).replace(",", ""))
+        except ValueError:  # a hidden capital's marker
+            return float("nan")
+
+    shown = pd.Series({c: printed(c) for c in prof.index})
+    # the area's lowest as printed, and the only one printed that low
+    lowest = shown.notna().all() and shown[cap] == shown.min() and (shown == shown.min()).sum() == 1
     return t("find.m0.above_lowest" if lowest else "find.m0.above", score=_text(prof, cap))
 
 

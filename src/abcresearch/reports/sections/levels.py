@@ -212,6 +212,8 @@ def levels_and_tracks(report: AreaContext, *,
     rows, drawn, drawn_joined = [], [], []
     known = report.known_households(codes)
 
+    estimated_totals: list[str] = []  # rows whose total is not the frame's count
+
     def total_text(code: str, total: float) -> str:
         # an estimate that is the village frame's count (every household of its surveyed
         # villages weighted up to it) prints that count, as the cover and the data-quality
@@ -219,6 +221,7 @@ def levels_and_tracks(report: AreaContext, *,
         frame = float(known.get(code, np.nan))
         if np.isfinite(frame) and abs(total - frame) < 0.5:
             return pub.public("households_total", int(frame), area=code).text
+        estimated_totals.append(code)
         return pub.weighted("overall_level", code, list(LEVEL_CATEGORIES), total).text
 
     for code, name in zip(codes, names, strict=True):
@@ -286,7 +289,12 @@ def levels_and_tracks(report: AreaContext, *,
         # holds the areas within it that no sampled village reached
         notes += " · " + t("levels.notes_calibrated", frame=pub.public(
             "households_total", int(report.known_households([area]).iloc[0]), area=area).text)
-    out.table(pd.DataFrame(rows), t("levels.caption"), notes)
+    # the total column says "estimated" where some row's total is not the frame's count (a
+    # frame count was read as an estimate under "รวม (ประมาณ)": a reader review)
+    table = pd.DataFrame(rows)
+    if estimated_totals:
+        table = table.rename(columns={t("col.estimated_total"): t("col.estimated_total.some")})
+    out.table(table, t("levels.caption"), notes)
     # capital levels: share of all households at each level of each capital, area-wide
     area = report.area.code
     cap_rows = []

@@ -49,6 +49,7 @@ __all__ = ["band_key_text", "band_text", "child_group_counts", "criterion_text",
            "grade_text", "group_type_choices", "group_c_areas", "high_need_outside_c",
            "in_published_order", "need_rule_text",
            "group_type_labels", "hidden_indicators", "kinds_column", "kinds_missing_text",
+           "lift_names_villages",
            "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
            "readiness_table_notes", "step_key_text",
@@ -714,10 +715,11 @@ def kinds_missing_text(report: AreaContext, rows: pd.DataFrame, pub: Publisher) 
         text = t("readiness.kinds.none_missing", n=n)
     else:
         everywhere = [str(w) for w, cs in lacking.items() if not cs]
-        if everywhere:
-            lines.append(t("readiness.kinds.everywhere", kinds=names_list(t, everywhere)))
+        # the kinds every village has after the list, not as one of the kinds lacking
         text = "\n".join([f"**{t('readiness.kinds.heading')}**", "",
-                           *(f"- {x}" for x in lines)])
+                           *(f"- {x}" for x in lines),
+                           *(["", t("readiness.kinds.everywhere", kinds=names_list(t, everywhere))]
+                             if everywhere else [])])
     unanswered = [number[c] for c, a in zip(codes, answered, strict=True) if not a]
     if unanswered:
         text += "\n\n" + t("readiness.kinds.unanswered", numbers=names_list(t, unanswered))
@@ -1158,6 +1160,19 @@ def _villages_short_text(report: AreaContext, condition: pd.Series, codes: list[
         text = report.t("readiness.lift.villages", **fields)
     return pub.record_numbers(text, f"lift.{indicator} (villages short of it)",
                               report.area.code)
+
+
+def lift_names_villages(report: AreaContext) -> bool:
+    """Whether the readiness section names villages short of a condition that would lift the area.
+
+    It names them (:func:`_lift`) after each village-form condition some village of a tambon
+    misses; the one-page summary points there only where it does.
+    """
+    row = report.grade_row
+    if report.level != "tambon" or row is None or not isinstance(row.get("grade"), str):
+        return False
+    lift = lift_conditions(row, load_grade_rules(), level=report.level)
+    return any(_villages_short_of(report, r) for _, r in lift.iterrows())
 
 
 def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:

@@ -55,6 +55,7 @@ from abcresearch.reports.sections.readiness import (
     group_c_areas,
     hidden_indicators,
     high_need_outside_c,
+    lift_names_villages,
     mask_figures,
     need_text,
     published_reason,
@@ -272,7 +273,8 @@ def _reason_parts(text: str) -> tuple[str, list[str]]:
 
 
 def _welfare_lines(report: AreaContext, ledger: Publisher,
-                   programmes: str | Path | None = None) -> tuple[str, list[str]]:
+                   programmes: str | Path | None = None, outside_said: bool = False
+                   ) -> tuple[str, list[str]]:
     """Return the welfare box's title and lines (no lines: no box).
 
     The funds, the villages without one, the level-1 households in one, and a register the
@@ -332,7 +334,7 @@ def _welfare_lines(report: AreaContext, ledger: Publisher,
     if level1 is not None:
         # the level-1 households outside a fund, as the welfare page counts them: whom to
         # invite first (a reader review worked the count out by hand)
-        outside = (reach.get("1") or {}).get("outside")
+        outside = None if outside_said else (reach.get("1") or {}).get("outside")
         if outside:
             ledger.record(outside, "welfare.level1_outside_fund", code, kind="other")
         lines.append(t("summary.welfare.level1", share=level1, all=t(
@@ -554,12 +556,16 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # a high-need area's first action is its level-1 households' welfare and basic needs, as
     # the levels say, before the items furthest from the province (a village of high need was
     # first told to take its children to temple festivals; a reader review)
-    if need_line and row is not None and row.get("need") == "high":
-        outside = _level1_outside(report, programmes)
-        if outside:
-            first.insert(0, t("summary.first_high_need", section=t("section.welfare"),
-                              count=ledger.record(outside, "welfare.level1_outside_fund",
-                                                  report.area.code, kind="other").text))
+    # (the highest need class of the rules; the count only where the welfare page prints it)
+    high_need = bool(need_line) and row is not None and bool(rules.need_order) \
+        and row.get("need") == rules.need_order[0]
+    outside = _level1_outside(report, programmes) if high_need else None
+    if high_need:
+        first.insert(0, t("summary.first_high_need", section=t("section.welfare"),
+                          count=ledger.record(outside, "welfare.level1_outside_fund",
+                                              report.area.code, kind="other").text)
+                     if outside else t("summary.first_high_need_nocount",
+                                       section=t("section.welfare")))
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
@@ -582,7 +588,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         lift_title = t("summary.lift", grade=grade_text(t, target),
                        how=t("summary.lift_how", how=t(f"readiness.lift.{requirement}"))
                        if len(steps) > 1 else "")
-        if steps and report.level == "tambon":  # the villages short of each are listed there
+        if steps and lift_names_villages(report):  # the villages short of them are named there
             lift_title += t("summary.lift_see", section=t("section.readiness"))
     elif graded and row is not None:
         lift_title = t("summary.lift_top", grade=grade_text(t, row["grade"]))
@@ -635,7 +641,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     md += [f"**{strengths_title}**", *[f"- {s}" for s in strengths or [none_good]]]
     md += [f"**{gaps_title}**", *[f"- {s}" for s in gaps or [none_bad]]]
     md += [f"**{t('summary.first_actions')}**", *[f"- {s}" for s in first or [none_first]]]
-    welfare_title, welfare_lines = _welfare_lines(report, ledger, programmes)
+    # the count of level-1 households outside a fund once: in the first action where it is
+    welfare_title, welfare_lines = _welfare_lines(report, ledger, programmes,
+                                                  outside_said=outside is not None)
     if welfare_lines:
         md += [f"**{welfare_title}**", *[f"- {s}" for s in welfare_lines]]
     note = t("summary.note", gap=f"{100 * ar.min_gap:g}",

@@ -787,16 +787,17 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher
 
 def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
                         est: Mapping[str, Any]) -> str | None:
-    """Write about how many level-1 households are in no community welfare fund.
+    """Return about how many level-1 households are in no community welfare fund, as printed.
 
     The printed share of level-1 households outside a fund (100 less the printed members'
-    share) times the level-1 households the levels table counts, rounded as the "what to do"
-    table rounds the households failing an item (to ``weighted_count_base`` or the power of
-    ten the share's interval reaches in households): the households a fund should invite
-    first, and a size an อบต. that co-funds it can plan with (a reader review worked it out by
-    hand; co-funding may ask that membership reach the disadvantaged). Nothing a reader could
-    not work out from the two printed figures, so it is recorded as a figure the attack leaves
-    alone. None where either is hidden, at the province level, or where none are outside.
+    share) times the estimated level-1 households behind the levels table's count, rounded as
+    the "what to do" table rounds the households failing an item (to ``weighted_count_base``
+    or the power of ten the share's interval reaches in households): the households a fund
+    should invite first, and a size an อบต. that co-funds it can plan with (a reader review
+    worked it out by hand; co-funding may ask that membership reach the disadvantaged).
+    Nothing a reader could not work out from the two printed figures, so it is recorded as a
+    figure the attack leaves alone. None where either is hidden, at the province level, or
+    where none are outside.
 
     Parameters
     ----------
@@ -810,6 +811,12 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
         The level-1 members' share as printed.
     est : mapping
         Its estimate (``ci_low``, ``ci_high``: 0-1).
+
+    Returns
+    -------
+    str or None
+        The count as printed (``"320"``), recorded in ``pub``'s ledger; None where it is not
+        printed.
     """
     if not hasattr(report, "weighted_counts") or shown.value is None or shown.value >= 1:
         return None
