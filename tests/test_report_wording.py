@@ -199,6 +199,11 @@ def test_the_capital_the_poor_lack_most_is_not_left_a_strength(sample_store) -> 
         if above and prof.loc[cap, "estimate"] <= prof["estimate"].min():
             assert f"เป็นด้านที่คะแนนต่ำที่สุดของพื้นที่ ({prof.loc[cap, 'text'].split(' (')[0]})" \
                 in m0
+            # and where it is first called the furthest above the province
+            strongest = next((f for f in res.findings if "มากที่สุดคือ" in f
+                              and "ค่าเฉลี่ยจังหวัด" in f), "")
+            if strongest.split("มากที่สุดคือ")[-1 if not strongest else 1].startswith(top):
+                assert f"{report.t('find.strongest.lowest')})" in strongest, strongest
         seen += above
     assert seen, "no report of the sample store has the case"
 

@@ -176,12 +176,16 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
 
             best_text, best_last = named(best)
             worst_text, worst_last = named(worst)
+            # furthest above the province yet the area's lowest capital: said here, where it is
+            # first called the strongest (a reader review read it as a strength)
+            lowest = t("find.strongest.lowest") if gap[best] > 0 and best_last == best \
+                and _lowest_printed(prof, best) else ""
             found.append(t(key, capital=best_text,
                            score=_text(prof, best_last),
                            province=_text(prof, best_last, "province"),
                            weak=worst_text, weak_score=_text(prof, worst_last),
                            weak_province=_text(prof, worst_last, "province"),
-                           note=note(best_last), weak_note=note(worst_last)))
+                           note=note(best_last) + lowest, weak_note=note(worst_last)))
         ok = prof.dropna(subset=["estimate", "province"])
         # every capital clearly below (above) the province is counted, not only the furthest:
         # naming one of seven read as "the other six are not clearly below"
@@ -281,6 +285,12 @@ def _above_yet_lacking(report: AreaContext, prof: pd.DataFrame, top: list[str],
             or est <= prov or (pd.notna(low) and low <= prov):
         return ""
 
+    return t("find.m0.above_lowest" if _lowest_printed(prof, cap) else "find.m0.above",
+             score=_text(prof, cap))
+
+
+def _lowest_printed(prof: pd.DataFrame, cap: str) -> bool:
+    """Whether ``cap`` is the area's lowest capital as printed, and the only one that low."""
     def printed(c: str) -> float:
         try:
             return float(_text(prof, c).replace(",", ""))
@@ -288,9 +298,8 @@ def _above_yet_lacking(report: AreaContext, prof: pd.DataFrame, top: list[str],
             return float("nan")
 
     shown = pd.Series({c: printed(c) for c in prof.index})
-    # the area's lowest as printed, and the only one printed that low
-    lowest = shown.notna().all() and shown[cap] == shown.min() and (shown == shown.min()).sum() == 1
-    return t("find.m0.above_lowest" if lowest else "find.m0.above", score=_text(prof, cap))
+    return bool(shown.notna().all() and shown[cap] == shown.min()
+                and (shown == shown.min()).sum() == 1)
 
 
 def _text(prof: pd.DataFrame, cap: str, column: str | None = None) -> str:

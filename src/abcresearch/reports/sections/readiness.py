@@ -1225,7 +1225,13 @@ def readiness(report: AreaContext) -> SectionResult:
     rules = load_grade_rules()
     out = SectionBuilder("readiness", report.words)
     out.heading("section.readiness")
-    out.text(t("readiness.intro", priority=str((rules.priority_why or {})[report.lang])))
+    if report.level == "village":  # no chart or list of villages follows in a village's report
+        from abcresearch.survey.areas import get_area
+
+        out.text(t("readiness.intro.village",
+                   tambon=get_area(report.area.code[:6]).label(report.lang)))
+    else:
+        out.text(t("readiness.intro", priority=str((rules.priority_why or {})[report.lang])))
     rows = report.children
     if report.level == "village":
         rows = rows[rows["code"] == report.area.code]
