@@ -160,6 +160,29 @@ def test_the_poverty_cut_off_explains_how_k_and_the_count_of_capitals_agree(text
     k, dims = map(int, re.search(r"ตั้งแต่ (\d+) จาก (\d+) ด้าน", intro).groups())
     assert f"ขาดแคลน {k - 1} ด้านคิดเป็น {round(100 * (k - 1) / dims)}% จึงยังไม่ถึงเกณฑ์" in intro
     assert "ทุกด้านมีน้ำหนักเท่ากัน" in intro
+    # and below what a capital counts as lacking: the one cut-off, the level-1 line (it was
+    # "ต่ำกว่าเกณฑ์ของด้านนั้น", defined nowhere; a reader review)
+    assert "ถ้าคะแนนทุนด้านใดต่ำกว่า 40 คะแนน (เส้นเดียวกับระดับ 1 ของด้านนั้น) ถือว่า" in intro
+
+
+def test_the_lacking_cut_off_in_words_follows_the_scheme() -> None:
+    from types import SimpleNamespace
+
+    from abcresearch.labels import label
+    from abcresearch.reports.sections.deprivation import deprivation_cut_text
+
+    def t(key: str, **kw: object) -> str:
+        return label(key, "th", **kw)
+
+    def scheme(cuts: dict[str, float], top: float) -> SimpleNamespace:
+        caps = {c: SimpleNamespace(bands=((1, 0, top), (2, top, 70))) for c in cuts}
+        return SimpleNamespace(deprivation_cutoffs=cuts, capital_ids=list(cuts),
+                               capital=caps.__getitem__)
+
+    assert deprivation_cut_text(t, scheme({"a": 40, "b": 40}, 40)) == \
+        "ต่ำกว่า 40 คะแนน (เส้นเดียวกับระดับ 1 ของด้านนั้น)"
+    assert deprivation_cut_text(t, scheme({"a": 35, "b": 35}, 40)) == "ต่ำกว่า 35 คะแนน"
+    assert deprivation_cut_text(t, scheme({"a": 35, "b": 40}, 40)) == "ต่ำกว่าเกณฑ์ของด้านนั้น"
 
 
 def test_the_cut_off_count_is_one_reading_of_k() -> None:

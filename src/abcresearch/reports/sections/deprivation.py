@@ -19,7 +19,7 @@ from abcresearch.reports.disclosure import Publisher, Shown
 from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
-__all__ = ["af_cut_count", "af_cut_text", "af_published", "deprivation"]
+__all__ = ["af_cut_count", "af_cut_text", "af_published", "deprivation", "deprivation_cut_text"]
 
 POOR = (("poor", "poor"),)
 IDENTIFIED = (("poor", "poor"), ("poor", "nonpoor"))
@@ -91,6 +91,21 @@ def af_cut_text(t: Any, af: Any) -> str:
     return t("find.measures.cut_share", k=af.k)
 
 
+def deprivation_cut_text(t: Any, scheme: Any) -> str:
+    """Say below what a capital's score counts as lacking it.
+
+    "ต่ำกว่า 40 คะแนน (เส้นเดียวกับระดับ 1 ของด้านนั้น)" where every capital has the same
+    cut-off (and it is the top of each capital's level 1); else "ต่ำกว่าเกณฑ์ของด้านนั้น".
+    """
+    cuts = {float(v) for v in scheme.deprivation_cutoffs.values()}
+    if len(cuts) != 1:
+        return t("intro.deprivation.below_own")
+    cut = cuts.pop()
+    level1 = {float(scheme.capital(c).bands[0][2]) for c in scheme.capital_ids}
+    return t("intro.deprivation.below_level1" if level1 == {cut} else "intro.deprivation.below",
+             cut=f"{cut:g}")
+
+
 def af_cut_count(af: Any) -> int | None:
     """Return the fewest capitals a poor household lacks, where every capital weighs the same.
 
@@ -114,6 +129,9 @@ def deprivation(report: AreaContext) -> SectionResult:
     k_text = pub.public("af_k", 100 * k, "whole").text + "%"
     out = SectionBuilder("deprivation", report.words)
     out.heading("section.deprivation")
+    # the capitals' cut-off in points where they share one ("ต่ำกว่าเกณฑ์ของด้านนั้น" was
+    # defined nowhere, a reader review), and that it is the level-1 line where it is
+    below = deprivation_cut_text(t, report.analysis.scheme)
     fewest = af_cut_count(report.af_result) or 0
     dims = len(report.af_result.weights)
     short = f"{HalfUp(100 * (fewest - 1) / dims):.0f}%" if fewest >= 2 else None
@@ -123,9 +141,12 @@ def deprivation(report: AreaContext) -> SectionResult:
         # (not where one fewer prints as k itself, "43% short of k = 43%")
         out.text(pub.record_numbers(t(
             "intro.deprivation_equal", k=k_text, cut=af_cut_text(t, report.af_result),
-            fewer=fewest - 1, dims=dims, short=short), "the poverty cut-off in words"))
+            fewer=fewest - 1, dims=dims, short=short, below=below),
+            "the poverty cut-off in words"))
     else:
-        out.text(t("intro.deprivation", k=k_text, cut=af_cut_text(t, report.af_result)))
+        out.text(pub.record_numbers(t("intro.deprivation", k=k_text, below=below,
+                                      cut=af_cut_text(t, report.af_result)),
+                                    "the poverty cut-off in words"))
     af = report.af_result
     shown = af_published(report, pub)
     def interval(s: Shown) -> str:
