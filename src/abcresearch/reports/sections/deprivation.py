@@ -141,7 +141,8 @@ def deprivation(report: AreaContext) -> SectionResult:
         # (not where one fewer prints as k itself, "43% short of k = 43%")
         out.text(pub.record_numbers(t(
             "intro.deprivation_equal", k=k_text, cut=af_cut_text(t, report.af_result),
-            fewer=fewest - 1, dims=dims, short=short, below=below),
+            fewer=fewest - 1, dims=dims, short=short, below=below, fewest=fewest,
+            reach=f"{HalfUp(100 * fewest / dims):.0f}%"),
             "the poverty cut-off in words"))
     else:
         out.text(pub.record_numbers(t("intro.deprivation", k=k_text, below=below,

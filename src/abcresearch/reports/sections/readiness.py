@@ -700,8 +700,15 @@ def kinds_missing_text(report: AreaContext, rows: pd.DataFrame, pub: Publisher) 
                       if a and name not in p] for name, word in kinds.items()}
     if report.level == "village":
         missing = [str(w) for w, cs in lacking.items() if cs]
-        text = (t("readiness.kinds.village", kinds=names_list(t, missing)) if missing else
-                t("readiness.kinds.village_all", n=len(kinds)))
+        has = [str(w) for w, cs in lacking.items() if not cs]
+
+        def listed(words: list[str]) -> str:  # commas: the kinds' names have spaces in English
+            return words[0] if len(words) == 1 else t(
+                "list.last", items=", ".join(words[:-1]), last=words[-1])
+
+        text = (t("readiness.kinds.village", kinds=listed(missing), present=t(
+            "readiness.kinds.village_present", kinds=listed(has)) if has else "")
+                if missing else t("readiness.kinds.village_all", n=len(kinds)))
         return pub.record_numbers(text, "kinds of groups the village lacks", report.area.code)
     n = int(answered.sum())
     lines = []
