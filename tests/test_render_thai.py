@@ -898,6 +898,10 @@ def test_the_reports_compounds_the_word_list_lacks_stay_whole() -> None:
     # "ความยากจนหลาย|มิติ" and "(ภาคผนวก|วิธีการ)" at line ends (a reader review)
     assert thai.segment("ความยากจนหลายมิติตามวิธี")[-3:] == ["หลายมิติ", "ตาม", "วิธี"]
     assert thai.segment("(ภาคผนวกวิธีการ)") == ["(", "ภาคผนวกวิธีการ", ")"]
+    # the village form's kinds of groups, listed on the readiness page ("ชมรม" over
+    # "ผู้สูงอายุ" at a line end; a reader review)
+    assert thai.segment("ชมรมผู้สูงอายุ, กลุ่มแม่บ้าน/สตรี")[::2] == ["ชมรมผู้สูงอายุ", "กลุ่มแม่บ้าน",
+                                                                  "สตรี"]
 
 
 COUNTS = ["จัดเวทีประชาคมปีละ 4 ครั้งต่อปี", "มี 12 ครัวเรือน และ 1,250 บาทต่อคน", "อย่างน้อย 5 จุดร้อยละ",
