@@ -439,8 +439,14 @@ def test_a_village_report_ranks_its_organisations_among_its_tambons_villages(
         assert len(own) == 1
         name = own[t("col.village")].iloc[0]
         in_tambon = table.loc[table[t("col.village")] == name, t("readiness.col.org_rank")]
-        assert own[t("readiness.col.org_rank")].iloc[0] == t(
-            "readiness.rank_of", k=int(in_tambon.iloc[0]), n=len(codes))
+        # in a column that says "in the tambon" ("11 จาก 11" in its cell: the whole phrase
+        # wrapped there; a reader review)
+        assert t("readiness.col.org_rank") not in own
+        notes = village.readiness().tables[-1].notes
+        assert t("readiness.org.rank_in_tambon") in notes
+        assert own[t("readiness.col.org_rank_in_tambon")].iloc[0] == t(
+            "readiness.rank_of", k=int(in_tambon.iloc[0]), n=len(codes)) == \
+            f"{int(in_tambon.iloc[0])} จาก {len(codes)}"
 
 
 def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,

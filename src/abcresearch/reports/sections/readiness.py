@@ -1100,7 +1100,10 @@ def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> p
     rank = printed_rank(sib["org_strength"])
     own = rank[(sib["village_code"] == report.area.code).to_numpy()]
     col = report.t("readiness.col.org_rank")
-    out = org.copy()
+    # the column says "in the tambon", the cell "11 จาก 11": "11 จาก 11 หมู่บ้านที่สำรวจในตำบล"
+    # wrapped in its cell and pushed the village's name onto two lines (a reader review)
+    out = org.rename(columns={col: report.t("readiness.col.org_rank_in_tambon")})
+    col = report.t("readiness.col.org_rank_in_tambon")
     if own.empty or pd.isna(own.iloc[0]):
         out[col] = "–"
         return out
@@ -1285,6 +1288,8 @@ def readiness(report: AreaContext) -> SectionResult:
         pooled += whole
     out.table(org, t("readiness.org.caption"),
               t("readiness.org.notes") + t(f"readiness.org.groups.{child}")
+              + (t("readiness.org.rank_in_tambon")
+                 if t("readiness.col.org_rank_in_tambon") in org else "")
               + _blank_note(t, org) + pooled,
               decimals=pub.digits("score"))
     kinds = kinds_missing_text(report, rows, pub) if child == "village" else ""
