@@ -264,7 +264,8 @@ def label(key: str, lang: str = "th", **fields: Any) -> str:
     return label_in(labels(), key, lang, **fields)
 
 
-def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False) -> str:
+def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False,
+               commas: bool = False) -> str:
     """Join names as the report's language lists them ("ก ข และค", "a, b and c").
 
     Names with spaces of their own ("หมู่ที่ 4 บ้านโคกพลู"), and numbers ("1, 2 และ 3"), are
@@ -280,6 +281,9 @@ def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False
         The names, in order.
     either : bool
         Join the last with "or" (``list.last_or``: "ก ข หรือค") instead of "and".
+    commas : bool
+        Separate by ``list.separator_spaced`` whatever the names (phrases such as kinds of
+        groups, "ชมรมผู้สูงอายุ, กลุ่มเยาวชน และกลุ่มอาชีพ").
 
     Returns
     -------
@@ -290,7 +294,7 @@ def names_list(t: Callable[..., str], names: Sequence[str], either: bool = False
         return "".join(names)
     # numbers are separated by commas too ("1, 2, 3"), not by spaces
     numbers = all(str(n).strip()[:1].isdigit() for n in names)
-    spaced = numbers or any(" " in str(n).strip() for n in names)
+    spaced = commas or numbers or any(" " in str(n).strip() for n in names)
     separator = t("list.separator_spaced" if spaced else "list.separator")
     # "และ“สัจจะ”" read run together (a reader review): before a quotation mark or bracket
     # the joining word keeps a space ("และ “สัจจะ”"), and before a number or a Latin letter

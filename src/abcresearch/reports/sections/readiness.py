@@ -48,7 +48,7 @@ __all__ = ["band_key_text", "band_text", "child_group_counts", "criterion_text",
            "grade_legend_text",
            "grade_text", "group_type_choices", "group_c_areas", "high_need_outside_c",
            "in_published_order", "need_rule_text",
-           "group_type_labels", "hidden_indicators", "kinds_column", "kinds_missing_text",
+           "hidden_indicators", "kinds_column", "kinds_missing_text",
            "lift_names_villages",
            "mask_figures", "need_hidden",
            "need_markers", "need_text", "org_ranking_table", "province_readiness",
@@ -213,18 +213,6 @@ def grade_legend_text(t: Callable[..., str], rules: GradeRules, lang: str) -> st
         words = full[full.find("(") + 1:full.rfind(")")] if "(" in full else full
         items.append(t("readiness.legend_item", grade=g, label=words))
     return "; ".join(items)
-
-
-def group_type_labels(names: Any, lang: str, labels: Any = None) -> str:
-    """Return the kinds of groups (space-separated choice names) in words, form order.
-
-    ``labels`` (choice name -> label in ``lang``, from :func:`group_type_choices`) saves
-    reading the village form's choices again for each row.
-    """
-    if not isinstance(names, str) or not names.strip():
-        return "–"
-    ch = group_type_choices(lang) if labels is None else labels
-    return ", ".join(str(ch.get(n, n)) for n in names.split())
 
 
 def group_type_choices(lang: str) -> pd.Series:
@@ -688,11 +676,10 @@ def kinds_missing_text(report: AreaContext, rows: pd.DataFrame, pub: Publisher) 
         return ""
     t = report.t
     kinds = group_type_choices(report.lang)
+    rows = rows.sort_values("code")  # the villages by number, not by their rank above
     answered = rows["n_group_types"].notna().to_numpy()
     if not answered.any():
         return ""
-    rows = rows.sort_values("code")  # the villages by number, not by their rank above
-    answered = rows["n_group_types"].notna().to_numpy()
     codes = [str(c) for c in rows["code"]]
     present = [set(g.split()) if isinstance(g, str) else set() for g in rows["group_types"]]
     number = {c: str(int(c[-2:])) for c in codes}
@@ -701,13 +688,9 @@ def kinds_missing_text(report: AreaContext, rows: pd.DataFrame, pub: Publisher) 
     if report.level == "village":
         missing = [str(w) for w, cs in lacking.items() if cs]
         has = [str(w) for w, cs in lacking.items() if not cs]
-
-        def listed(words: list[str]) -> str:  # commas: the kinds' names have spaces in English
-            return words[0] if len(words) == 1 else t(
-                "list.last", items=", ".join(words[:-1]), last=words[-1])
-
-        text = (t("readiness.kinds.village", kinds=listed(missing), present=t(
-            "readiness.kinds.village_present", kinds=listed(has)) if has else "")
+        text = (t("readiness.kinds.village", kinds=names_list(t, missing, commas=True),
+                  present=t("readiness.kinds.village_present",
+                            kinds=names_list(t, has, commas=True)) if has else "")
                 if missing else t("readiness.kinds.village_all", n=len(kinds)))
         return pub.record_numbers(text, "kinds of groups the village lacks", report.area.code)
     n = int(answered.sum())

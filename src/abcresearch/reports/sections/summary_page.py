@@ -336,7 +336,8 @@ def _welfare_lines(report: AreaContext, ledger: Publisher,
         # invite first (a reader review worked the count out by hand)
         outside = None if outside_said else (reach.get("1") or {}).get("outside")
         if outside:
-            ledger.record(outside, "welfare.level1_outside_fund", code, kind="other")
+            ledger.record(outside, "households_failing:welfare.level1_outside_fund", code,
+                          kind="other")
         lines.append(t("summary.welfare.level1", share=level1, all=t(
             "summary.welfare.all", share=everyone) if everyone is not None else "")
             + (t("summary.welfare.outside", count=outside) if outside else ""))
@@ -561,11 +562,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         and row.get("need") == rules.need_order[0]
     outside = _level1_outside(report, programmes) if high_need else None
     if high_need:
-        first.insert(0, t("summary.first_high_need", section=t("section.welfare"),
-                          count=ledger.record(outside, "welfare.level1_outside_fund",
-                                              report.area.code, kind="other").text)
-                     if outside else t("summary.first_high_need_nocount",
-                                       section=t("section.welfare")))
+        first.insert(0, t("summary.first_high_need", section=t("section.welfare"), count=(
+            ledger.record(outside, "households_failing:welfare.level1_outside_fund",
+                          report.area.code, kind="other").text))
+            if outside else t("summary.first_high_need_nocount", section=t("section.welfare")))
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed

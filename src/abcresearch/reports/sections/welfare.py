@@ -796,8 +796,9 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     should invite first, and a size an อบต. that co-funds it can plan with (a reader review
     worked it out by hand; co-funding may ask that membership reach the disadvantaged).
     Nothing a reader could not work out from the two printed figures, so it is recorded as a
-    figure the attack leaves alone. None where either is hidden, at the province level, or
-    where none are outside.
+    figure the attack leaves alone (by :func:`~abcresearch.reports.sections.actions.
+    households_failing`). None where either is hidden, at the province level, or where all
+    are members.
 
     Parameters
     ----------
@@ -826,15 +827,16 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     if count <= 0 or Publisher(report, "welfare_probe").weighted(
             "overall_level", code, ["1"], count).hidden:
         return None
-    value = (1.0 - shown.value) * count
+    from abcresearch.reports.sections.actions import households_failing
+
     low, high = est.get("ci_low"), est.get("ci_high")
     outside_low = None if high is None or not np.isfinite(high) else 1.0 - float(high)
     outside_high = None if low is None or not np.isfinite(low) else 1.0 - float(low)
-    rounded = pub.rounded_count(value, pub.count_unit(
-        pub.count_uncertainty(count, outside_low, outside_high), value))
-    if rounded <= 0:
-        return None
-    return pub.record(f"{rounded:,}", "welfare.level1_outside_fund", code, kind="other").text
+    # the share outside as printed (100 less the printed members' share), counted by the
+    # "what to do" table's one rule for households from a printed share
+    outside = Shown(shown.text, 1.0 - shown.value)
+    return households_failing(pub, code, "welfare.level1_outside_fund", outside, count,
+                              outside_low, outside_high)
 
 
 def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
