@@ -2033,6 +2033,22 @@ class Publisher:
         base = self.rules.weighted_count_base if unit is None else unit
         return int(base * np.floor(value / base + 0.5)) or base
 
+    def count_of_share(self, name: str, area: str, share: float, households: float,
+                       low: float | None = None, high: float | None = None) -> str:
+        """Write about how many households a printed share of ``households`` is.
+
+        ``share`` (the printed value, 0-1) times ``households``, rounded to the unit the
+        share's interval (``low``, ``high``; at least its printed last digit) reaches in
+        households (:meth:`count_unit`, :meth:`count_uncertainty`): nothing a reader could not
+        work out from the printed share and the households, so it is recorded as a figure the
+        attack leaves alone (``kind="other"``). The one rule for "about N households" beside
+        a share (the "what to do" table, the welfare fund's level-1 households outside it).
+        """
+        value = share * households
+        rounded = self.rounded_count(value, self.count_unit(
+            self.count_uncertainty(households, low, high), value))
+        return self.record(f"{rounded:,}", name, area, kind="other").text
+
     def small_marker(self, measure: str, area: str, category: str) -> str:
         """Marker of a figure hidden because a count cell is below the threshold.
 

@@ -391,11 +391,8 @@ def households_failing(pub: Publisher, area: str, item: str, share: Shown,
     """
     if share.value is None or not np.isfinite(households):
         return share.text
-    value = share.value * households
-    rounded = pub.rounded_count(value,
-                                pub.count_unit(pub.count_uncertainty(households, low, high),
-                                               value))
-    return pub.record(f"{rounded:,}", f"households_failing:{item}", area, kind="other").text
+    return pub.count_of_share(f"households_failing:{item}", area, share.value, households,
+                              low, high)
 
 
 def clear_as_printed(report: AreaContext, shares: pd.DataFrame, rules: ActionRules

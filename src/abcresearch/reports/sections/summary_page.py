@@ -336,7 +336,7 @@ def _welfare_lines(report: AreaContext, ledger: Publisher,
         # invite first (a reader review worked the count out by hand)
         outside = None if outside_said else (reach.get("1") or {}).get("outside")
         if outside:
-            ledger.record(outside, "households_failing:welfare.level1_outside_fund", code,
+            ledger.record(outside, "welfare.level1_outside_fund", code,
                           kind="other")
         lines.append(t("summary.welfare.level1", share=level1, all=t(
             "summary.welfare.all", share=everyone) if everyone is not None else "")
@@ -563,7 +563,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     outside = _level1_outside(report, programmes) if high_need else None
     if high_need:
         first.insert(0, t("summary.first_high_need", section=t("section.welfare"), count=(
-            ledger.record(outside, "households_failing:welfare.level1_outside_fund",
+            ledger.record(outside, "welfare.level1_outside_fund",
                           report.area.code, kind="other").text))
             if outside else t("summary.first_high_need_nocount", section=t("section.welfare")))
     # coverage, programmes, forum

@@ -796,8 +796,8 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     should invite first, and a size an อบต. that co-funds it can plan with (a reader review
     worked it out by hand; co-funding may ask that membership reach the disadvantaged).
     Nothing a reader could not work out from the two printed figures, so it is recorded as a
-    figure the attack leaves alone (by :func:`~abcresearch.reports.sections.actions.
-    households_failing`). None where either is hidden, at the province level, or where all
+    figure the attack leaves alone (:meth:`~abcresearch.reports.disclosure.Publisher.
+    count_of_share`). None where either is hidden, at the province level, or where all
     are members.
 
     Parameters
@@ -827,15 +827,12 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     if count <= 0 or Publisher(report, "welfare_probe").weighted(
             "overall_level", code, ["1"], count).hidden:
         return None
-    from abcresearch.reports.sections.actions import households_failing
-
     low, high = est.get("ci_low"), est.get("ci_high")
     outside_low = None if high is None or not np.isfinite(high) else 1.0 - float(high)
     outside_high = None if low is None or not np.isfinite(low) else 1.0 - float(low)
-    # the share outside as printed (100 less the printed members' share), counted by the
-    # "what to do" table's one rule for households from a printed share
-    outside = Shown(shown.text, 1.0 - shown.value)
-    return households_failing(pub, code, "welfare.level1_outside_fund", outside, count,
+    # the share outside as printed (100 less the printed members' share), counted by the one
+    # rule for households from a printed share (as the "what to do" table counts them)
+    return pub.count_of_share("welfare.level1_outside_fund", code, 1.0 - shown.value, count,
                               outside_low, outside_high)
 
 
