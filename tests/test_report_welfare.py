@@ -920,3 +920,56 @@ def test_households_answering_member_beyond_the_registers_are_flagged(sample_sto
                    f"ทั้งหมด ก็ครอบคลุมได้อย่างมากร้อยละ {100 * members / households:.1f} ของ" \
                    "ครัวเรือน" in page
     assert said and quiet, (said, quiet)
+
+
+def test_the_level1_households_outside_a_fund_come_with_a_budget_and_their_villages(
+        sample_store) -> None:
+    """An อบต. officer asked what bringing the level-1 households outside a fund in would cost,
+    and added up by hand the level-1 households of the villages with no fund (a reader
+    review): one member from each saving as the projection's members save, and the villages'
+    level-1 households as the levels table prints them, added up."""
+    rep = AreaReport.load("801502", 2549, store=sample_store)
+    t, rules = rep.t, W.load_welfare_rules()
+    res = rep.welfare_fund()
+    outside = int(res.details["reach"]["1"]["outside"].replace(",", ""))
+    per_year = rules.contribution_per_day * rules.days_per_year
+    saving = f"{outside * per_year:,.0f}"
+    assert t("welfare.reach_outside_saving", baht=saving, per_day="1",
+             per_year=f"{per_year:,.0f}") in res.text
+    # the levels table's level-1 cells, as printed
+    levels = rep.levels_and_tracks().to_frame(t("levels.caption")).set_index(t("col.village"))
+    forms = rep.village_forms.copy()
+    level1 = {str(c): levels.loc[rep.child_name(str(c)), t("col.level1")]
+              for c in forms["village_code"]}
+    shown = {c: int(str(v).replace(",", "")) for c, v in level1.items()
+             if re.fullmatch(r"[\d,]+", str(v))}
+    without = W._without_fund(forms).to_numpy()
+    fundless = set(forms.loc[without, "village_code"].astype(str))
+    assert fundless <= set(shown)
+    # one village more without a fund, one whose level-1 households keep the sum under those
+    # outside a fund (the villages' households then answer as non-members, as they should)
+    extra = min((c for c in shown if c not in fundless), key=shown.get)
+    chosen = fundless | {extra}
+    total = sum(shown[c] for c in chosen)
+    assert 0 < total <= outside, (total, outside)
+    forms.loc[forms["village_code"].astype(str) == extra,
+              ["vil_welfare_members", "vil_welfare_money"]] = 0
+
+    def with_forms(edited: pd.DataFrame) -> Any:  # the section is made once per report
+        again = AreaReport.load("801502", 2549, store=sample_store)
+        again.village_forms = edited  # as an export with these forms gives them
+        return again.welfare_fund()
+
+    res = with_forms(forms)
+    line = t("welfare.reach_no_fund_villages", n=str(len(chosen)), count=f"{total:,}")
+    assert line in res.text
+    # both figures are in the section's ledger as printed (figures the attack leaves alone)
+    recorded = {x for e in res.published for x in e.texts()}
+    assert {saving, f"{total:,}"} <= recorded
+    # every village without a fund: their level-1 households are more than those outside a
+    # fund (the households answer as members of funds their forms do not have): the part
+    # would read larger than its whole, and no line is printed
+    forms.loc[:, ["vil_welfare_members", "vil_welfare_money"]] = 0
+    assert sum(shown.values()) > outside
+    start = t("welfare.reach_no_fund_villages", n="", count="").split("  ")[1][:40]
+    assert start in line and start not in with_forms(forms).text

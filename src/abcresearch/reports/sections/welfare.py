@@ -720,11 +720,12 @@ def _unit_name(report: Any, code: str) -> str:
         return code
 
 
-def _reach(out: SectionBuilder, report: Any, pub: Publisher
-           ) -> tuple[dict[str, Any], pd.DataFrame]:
+def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
+           no_fund: Sequence[str] = ()) -> tuple[dict[str, Any], pd.DataFrame]:
     """Part 2 of the section: the households the funds reach, by level (design-based).
 
-    Returns the shares as estimated and published, and the estimates by level.
+    ``no_fund``: a tambon's villages whose forms show no fund yet (named above). Returns the
+    shares as estimated and published, and the estimates by level.
     """
     t = report.t
     from abcresearch.analysis.round import area_design
@@ -767,8 +768,12 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher
     l1 = reach_shown.get("1")
     if l1 is not None and not l1.hidden:
         outside = level1_outside_fund(report, pub, code, l1, reach_est["1"])
-        out.text(t("welfare.reach", share=l1.text, interval=reach_interval(t, l1))
-                 + (t("welfare.reach_outside", count=outside) if outside else ""))
+        # what the fund, an อบต. and a village without a fund can do, one point each
+        points = [t("welfare.reach_outside", count=outside),
+                  outside_saving_text(t, pub, code, outside, wr)] if outside else []
+        points.append(level1_in_villages_without_fund(report, pub, no_fund, outside))
+        out.text("\n".join([t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)),
+                            "", *(f"- {p.strip()}" for p in points if p)]))
         if outside:
             reach_est["1"]["outside"] = outside
     # the province overview has no levels section: its table says what the levels are (a
@@ -836,6 +841,59 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
                               outside_low, outside_high)
 
 
+def outside_saving_text(t: Any, pub: Publisher, code: str, outside: str,
+                        wr: WelfareRules) -> str:
+    """Return what one member from each level-1 household outside a fund would save a year.
+
+    The printed count (:func:`level1_outside_fund`) times a member's yearly contributions
+    (``projection.contribution_per_day`` x ``days_per_year``): a size an อบต. or another
+    co-funder can budget with, should it save for the households that cannot (a reader
+    review: the officer asked what bringing them in would cost). Computed from a printed
+    figure and ``params/welfare.yaml`` alone, so recorded as a figure the attack leaves alone.
+    """
+    per_year = wr.contribution_per_year
+    total = int(outside.replace(",", "")) * per_year
+    return t("welfare.reach_outside_saving",
+             baht=_public(pub, "welfare.level1_outside_saving", total, _money(total), code,
+                          kind="other").text,
+             per_day=_public(pub, "projection.contribution_per_day", wr.contribution_per_day,
+                             _money(wr.contribution_per_day), code).text,
+             per_year=_public(pub, "projection.contribution_per_year", per_year,
+                              _money(per_year), code).text)
+
+
+def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Sequence[str],
+                                    outside: str | None) -> str:
+    """Return the level-1 households of a tambon's villages that have no fund yet, as printed.
+
+    The sum of those villages' level-1 households as the levels table prints them (the same
+    :meth:`~abcresearch.reports.disclosure.Publisher.weighted` of the same counts):
+    households a fund reaches only once the village starts one or a fund nearby takes them
+    in (a reader review added them up by hand). Nothing where a village's count is hidden
+    (the sum would give it back), with no such village, or where the sum is above the level-1
+    households outside a fund as printed (``outside``; none printed: nothing either): their
+    households then say they are members of a fund their village's form does not have, which
+    the section's check of the two sources speaks to, and the two counts side by side would
+    read as a part larger than its whole.
+    """
+    if not villages or not hasattr(report, "weighted_counts"):
+        return ""
+    by_village, _ = report.weighted_counts("overall_level", "village_code")
+    probe = Publisher(report, "welfare_probe")  # the levels table's cells, as it prints them
+    cells = [probe.weighted("overall_level", v, ["1"], float(by_village.loc[v].get("1", 0.0)))
+             if v in by_village.index else None for v in villages]
+    if any(c is None or c.hidden or c.value is None for c in cells):
+        return ""
+    total = sum(int(c.value) for c in cells if c is not None and c.value is not None)
+    if total <= 0 or outside is None or total > int(outside.replace(",", "")):
+        return ""
+    count = _public(pub, "welfare.level1_in_villages_without_fund", total, _COUNT,
+                    _code(report), kind="other").text
+    return report.t("welfare.reach_no_fund_villages", count=count,
+                    n=_public(pub, "village_forms.villages_without_fund", len(villages), _COUNT,
+                              _code(report)).text)
+
+
 def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
                       members: float, code: str, years: int) -> dict[str, str]:
     """Say where the households' answers and the funds' registers cannot both be right.
@@ -890,7 +948,7 @@ def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | No
 def _reach_only(out: SectionBuilder, report: Any, pub: Publisher,
                 wr: WelfareRules) -> SectionResult:
     """Return the section with who the funds reach only (no village form has its figures)."""
-    reach, by_level = _reach(out, report, pub)
+    reach, by_level = _reach(out, report, pub, wr)
     if _level(report) == "village":
         out.text(report.t("welfare.village_no_projection",
                           years=_public(pub, "projection.years", wr.years, _PLAIN).text))
@@ -1041,7 +1099,9 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
             out.text(t("welfare.no_fund", n=count[0], total=count[1]))
 
     # 2. who the funds reach (design-based)
-    reach_est, by_level = _reach(out, report, pub)
+    reach_est, by_level = _reach(out, report, pub, wr,
+                                 [str(v) for v in no_fund["village_code"]]
+                                 if level == "tambon" else ())
     code = _code(report)
     every_form = (cov is not None and cov.villages_surveyed == cov.villages_total
                   and len(forms) == cov.villages_surveyed and not len(blank))
