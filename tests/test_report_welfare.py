@@ -933,7 +933,10 @@ def test_the_level1_households_outside_a_fund_come_with_a_budget_and_their_villa
     res = rep.welfare_fund()
     outside = int(res.details["reach"]["1"]["outside"].replace(",", ""))
     per_year = rules.contribution_per_day * rules.days_per_year
-    saving = f"{outside * per_year:,.0f}"
+    exact = outside * per_year  # to three significant digits, half up
+    unit = 10 ** (len(str(int(exact))) - 3)
+    saving = f"{unit * int(exact / unit + 0.5):,}"
+    assert saving.endswith("0") and abs(_num(saving) - exact) <= unit / 2
     assert t("welfare.reach_outside_saving", baht=saving, per_day="1",
              per_year=f"{per_year:,.0f}") in res.text
     # the levels table's level-1 cells, as printed

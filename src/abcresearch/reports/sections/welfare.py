@@ -846,13 +846,18 @@ def outside_saving_text(t: Any, pub: Publisher, code: str, outside: str,
     """Return what one member from each level-1 household outside a fund would save a year.
 
     The printed count (:func:`level1_outside_fund`) times a member's yearly contributions
-    (``projection.contribution_per_day`` x ``days_per_year``): a size an อบต. or another
-    co-funder can budget with, should it save for the households that cannot (a reader
-    review: the officer asked what bringing them in would cost). Computed from a printed
-    figure and ``params/welfare.yaml`` alone, so recorded as a figure the attack leaves alone.
+    (``projection.contribution_per_day`` x ``days_per_year``), to three significant digits:
+    a size an อบต. or another co-funder can budget with, should it save for the households
+    that cannot (a reader review: the officer asked what bringing them in would cost).
+    Computed from a printed figure and ``params/welfare.yaml`` alone, so recorded as a figure
+    the attack leaves alone.
     """
     per_year = wr.contribution_per_year
-    total = int(outside.replace(",", "")) * per_year
+    exact = int(outside.replace(",", "")) * per_year
+    # to three significant digits, as the count is itself rounded ("about 320"): "about
+    # 2,949,200 baht" claimed a precision 8,080 households do not have (a re-read)
+    unit = 10 ** max(0, int(np.floor(np.log10(exact))) - 2) if exact > 0 else 1
+    total = float(unit * np.floor(exact / unit + 0.5))
     return t("welfare.reach_outside_saving",
              baht=_public(pub, "welfare.level1_outside_saving", total, _money(total), code,
                           kind="other").text,
