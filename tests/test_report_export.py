@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -713,3 +714,35 @@ def test_a_table_of_few_rows_but_much_text_may_break_between_rows() -> None:
     assert len(wordy_pages) == 2
     assert "ตรวจสิทธิ" in wordy_pages[0] and "ตรวจสิทธิ" in wordy_pages[1]
     assert len(pages(small)) == 1
+
+
+def test_a_table_of_a_tambons_villages_breaks_where_moving_it_would_leave_a_gap() -> None:
+    """A tambon's village tables (11-12 rows) moved whole to the next page and left up to a
+    third of a page blank before them (a reader review): a table of more than
+    ``abc-keep-rows`` rows starts on the page it comes to, its heading repeated on the next;
+    a table of a few rows still moves whole."""
+    from abcresearch.reports.render.display import TABLE_MIME
+
+    def pages(rows: int, lines: int) -> list[str]:
+        df = pd.DataFrame({"หมู่บ้าน": [f"หมู่ที่ {i + 1}" for i in range(rows)],
+                           "ครัวเรือน": [100 + i for i in range(rows)]})
+        nb = _typst_notebook("\n\n".join(["ข้อความเติมหน้า"] * lines))
+        nb.cells.append(new_code_cell("t", execution_count=2, outputs=[new_output(
+            "display_data", data={TABLE_MIME: table_spec(df, caption="ตารางหมู่บ้าน"),
+                                  "text/plain": ""})]))
+        doc = pdfium.PdfDocument(notebook_to_pdf_bytes(nb))
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+    lines = 30
+    while len(pages(6, lines)) == 1:
+        lines += 1  # the fewest lines of text before it that a 6-row table no longer fits under
+    few = pages(6, lines)  # moved whole to the next page, with its caption
+    assert "หมู่ที่" not in few[0] and "ตารางหมู่บ้าน" in few[1] and "หมู่ที่ 6" in few[1]
+    villages = pages(12, lines)  # at the same place: starts there
+    assert len(villages) == 2
+    first, second = villages
+    # rows on both pages, the heading on both, the first two rows together with the caption
+    assert "ตารางหมู่บ้าน" in first and "หมู่ที่ 1" in first and "หมู่ที่ 2" in first
+    assert "หมู่ที่ 12" in second and not re.search(r"หมู่ที่ 1\s+100", second)
+    assert re.search(r"หมู่ที่ 1\s+100", first)
+    assert "ครัวเรือน" in first and "ครัวเรือน" in second
