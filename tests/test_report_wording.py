@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -246,3 +247,32 @@ def test_support_order_and_average_steps_read_as_an_officer_says_them(sample_sto
     assert "ลำดับการสนับสนุน" in text
     assert "แถบ" not in text
     assert not re.search(r"ขั้นที่ \d+\.\d", text), re.findall(r".{30}ขั้นที่ \d+\.\d", text)
+
+
+def test_the_capital_closest_to_the_province_is_said_to_be_the_lowest_where_it_is(
+        sample_store, monkeypatch) -> None:
+    """Every capital below the province, "closest to the province: local wisdom (26.9 against
+    28.9)" read as good news to a village committee while it was the village's lowest capital
+    (a reader review): where the closest is the lowest as printed, the sentence says so."""
+    from abcresearch.reports.sections import findings
+
+    report = AreaReport.load("80150201", 2549, store=sample_store)
+    real = findings.published_profile
+
+    def every_one_below(*args: object, **kwargs: object) -> Any:
+        prof = real(*args, **kwargs).copy()
+        # each capital clearly below the province; the lowest score the closest to it
+        order = prof["estimate"].rank(method="first")
+        prof["province"] = (prof["estimate"] + 4 * order + 6).round(1)
+        prof["province_text"] = prof["province"].map(lambda v: f"{v:.1f}")
+        return prof
+
+    monkeypatch.setattr(findings, "published_profile", every_one_below)
+    res = findings.key_findings(report)
+    line = next(f for f in res.findings if "ใกล้ค่าเฉลี่ยจังหวัดที่สุดคือ" in f)
+    prof = res.estimates
+    lowest = prof["estimate"].idxmin()
+    assert line.startswith("ทุกด้านต่ำกว่าค่าเฉลี่ยจังหวัด")
+    closest = line.split("ใกล้ค่าเฉลี่ยจังหวัดที่สุดคือ")[1]
+    assert closest.startswith(report.capital_label(lowest))
+    assert closest.split(")")[0].endswith(report.t("find.strongest.lowest")), line

@@ -177,8 +177,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             best_text, best_last = named(best)
             worst_text, worst_last = named(worst)
             # furthest above the province yet the area's lowest capital: said here, where it is
-            # first called the strongest (a reader review read it as a strength)
-            lowest = t("find.strongest.lowest") if gap[best] > 0 and best_last == best \
+            # first called the strongest (a reader review read it as a strength); and every
+            # capital below it, the closest to it the lowest all the same (a village
+            # committee's review read "closest to the province" as good news)
+            lowest = t("find.strongest.lowest") if best_last == best \
                 and _lowest_printed(prof, best) else ""
             found.append(t(key, capital=best_text,
                            score=_text(prof, best_last),

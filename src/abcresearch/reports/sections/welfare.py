@@ -517,15 +517,21 @@ def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..
                         n=plain("village_forms.villages", villages),
                         amount=baht("programme.per_village_today x village_forms.villages",
                                     pg["per_village_today"] * int(villages)))
-    # the mean as printed (one decimal, halves up), and the amount from it: "8.9 villages"
-    # beside 4,000 x 8.94 read as a slip (a code review)
+    # the amount from the villages and tambons, with its formula written out and the mean
+    # beside it to one decimal: "8.9 villages" beside 4,000 x 8.94 read as a slip (a code
+    # review), and 4,000 x the printed 8.9 beside 4,000 x 142 / 16 as another (a reader review)
     mean = float(_half_up(10 * float(villages) / tambons)) / 10
     if mean == pg["villages_per_tambon"]:
         return text
-    return text + t("welfare.cmp.per_tambon_scaled_mean", n=plain(
-        "village_forms.villages / village_forms.tambons (to one decimal)", mean, fmt=_ONE),
-        amount=baht("programme.per_village_today x villages a tambon (as printed)",
-                    _half_up(pg["per_village_today"] * mean)))
+    return text + t(
+        "welfare.cmp.per_tambon_scaled_mean",
+        n=plain("village_forms.villages / village_forms.tambons (to one decimal)", mean,
+                fmt=_ONE),
+        per_village=plain("programme.per_village_today", pg["per_village_today"], fmt=_WHOLE),
+        villages=plain("village_forms.villages", villages),
+        tambons=plain("village_forms.tambons", tambons),
+        amount=baht("programme.per_village_today x villages / tambons",
+                    _half_up(pg["per_village_today"] * float(villages) / tambons)))
 
 
 # ---------------------------------------------------------------------- data
@@ -765,13 +771,16 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
             t("welfare.col.group"): label,
             t("col.sampled_households"): households.text,  # sample counts (pub.n, pub.count)
             t("welfare.col.member_share"): shown.with_ci})
+    out.text(t("welfare.reach_intro"))  # after the village forms' figures, no sampling error
     l1 = reach_shown.get("1")
     if l1 is not None and not l1.hidden:
         outside = level1_outside_fund(report, pub, code, l1, reach_est["1"])
-        # what the fund, an อบต. and a village without a fund can do, one point each
+        # who to invite, where they live, and (for those who budget, not a village's forum)
+        # what their saving would come to, one point each
         points = [t("welfare.reach_outside", count=outside),
-                  outside_saving_text(t, pub, code, outside, wr)] if outside else []
-        points.append(level1_in_villages_without_fund(report, pub, no_fund, outside))
+                  level1_in_villages_without_fund(report, pub, no_fund, outside),
+                  "" if _level(report) == "village"
+                  else outside_saving_text(t, pub, code, outside, wr)] if outside else []
         out.text("\n".join([t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)),
                             "", *(f"- {p.strip()}" for p in points if p)]))
         if outside:
@@ -858,7 +867,7 @@ def outside_saving_text(t: Any, pub: Publisher, code: str, outside: str,
     # 2,949,200 baht" claimed a precision 8,080 households do not have (a re-read)
     unit = 10 ** max(0, int(np.floor(np.log10(exact))) - 2) if exact > 0 else 1
     total = float(unit * np.floor(exact / unit + 0.5))
-    return t("welfare.reach_outside_saving",
+    return t("welfare.reach_outside_saving", count=outside,
              baht=_public(pub, "welfare.level1_outside_saving", total, _money(total), code,
                           kind="other").text,
              per_day=_public(pub, "projection.contribution_per_day", wr.contribution_per_day,
@@ -868,7 +877,7 @@ def outside_saving_text(t: Any, pub: Publisher, code: str, outside: str,
 
 
 def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Sequence[str],
-                                    outside: str | None) -> str:
+                                    outside: str) -> str:
     """Return the level-1 households of a tambon's villages that have no fund yet, as printed.
 
     The sum of those villages' level-1 households as the levels table prints them (the same
@@ -876,12 +885,17 @@ def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Seque
     households a fund reaches only once the village starts one or a fund nearby takes them
     in (a reader review added them up by hand). Nothing where a village's count is hidden
     (the sum would give it back), with no such village, or where the sum is above the level-1
-    households outside a fund as printed (``outside``; none printed: nothing either): their
-    households then say they are members of a fund their village's form does not have, which
-    the section's check of the two sources speaks to, and the two counts side by side would
-    read as a part larger than its whole.
+    households outside a fund as printed (``outside``), or where a sampled household of
+    those villages says it is a member of a fund: they are then not all among the households
+    outside a fund, which the sentence says they are (a reader review added the two counts
+    up), and the section's check of the two sources speaks to the disagreement. With the
+    rest of the households outside a fund, who live where a fund is (``outside`` less them).
     """
     if not villages or not hasattr(report, "weighted_counts"):
+        return ""
+    hh = report.households
+    in_villages = hh["village_code"].astype(str).isin(villages).to_numpy()
+    if (member_flag(hh)[in_villages] == 1).any():
         return ""
     by_village, _ = report.weighted_counts("overall_level", "village_code")
     probe = Publisher(report, "welfare_probe")  # the levels table's cells, as it prints them
@@ -890,13 +904,19 @@ def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Seque
     if any(c is None or c.hidden or c.value is None for c in cells):
         return ""
     total = sum(int(c.value) for c in cells if c is not None and c.value is not None)
-    if total <= 0 or outside is None or total > int(outside.replace(",", "")):
+    outside_count = int(outside.replace(",", ""))
+    if total <= 0 or total > outside_count:
         return ""
-    count = _public(pub, "welfare.level1_in_villages_without_fund", total, _COUNT,
-                    _code(report), kind="other").text
-    return report.t("welfare.reach_no_fund_villages", count=count,
-                    n=_public(pub, "village_forms.villages_without_fund", len(villages), _COUNT,
-                              _code(report)).text)
+    t, code = report.t, _code(report)
+    count = _public(pub, "welfare.level1_in_villages_without_fund", total, _COUNT, code,
+                    kind="other").text
+    rest = outside_count - total
+    return t("welfare.reach_no_fund_villages", count=count,
+             n=_public(pub, "village_forms.villages_without_fund", len(villages), _COUNT,
+                       code).text,
+             rest=t("welfare.reach_no_fund_villages.rest",
+                    rest=_public(pub, "welfare.level1_outside_fund_elsewhere", rest, _COUNT,
+                                 code, kind="other").text) if rest > 0 else "")
 
 
 def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
