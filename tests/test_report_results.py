@@ -628,12 +628,17 @@ def test_every_capital_clearly_below_the_province_is_counted_not_only_the_furthe
                                  "than the sampling error; ")):
         lines, report = clearly(lang)
         assert len(lines) == 1 and lines[0].startswith(opening), lines
-        assert label("find.below_province_all", lang, n=n) not in report.key_findings().findings
+        assert not any(f.startswith(label("find.below_province_all", lang, n=n, spread=""))
+                       for f in report.key_findings().findings)
     clear_below[:] = [n - 1, 0]
     lines, report = clearly()
     names = [report.capital_label(report.capitals[i]) for i in (n - 1, 0)]
-    assert lines == [label("find.below_province_some", "th", n=2,
-                           capitals=f"{names[0]} และ{names[1]}")]
+    # with how far they are, as printed ("(ต่างกัน 1.3–2.9 คะแนนจากเต็ม 100)")
+    before, after = label("find.below_province_some", "th", n=2, spread="\x00",
+                          capitals=f"{names[0]} และ{names[1]}").split("\x00")
+    assert len(lines) == 1 and lines[0].startswith(before) and lines[0].endswith(after), lines
+    assert re.fullmatch(r" \(ต่างกัน [\d.]+(–[\d.]+)? คะแนนจากเต็ม 100\)",
+                        lines[0][len(before):len(lines[0]) - len(after)]), lines
     lines, report = clearly("en")
     names = [report.capital_label(report.capitals[i]) for i in (n - 1, 0)]
     assert lines[0].endswith(f": {names[0]} and {names[1]}")

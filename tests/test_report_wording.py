@@ -276,3 +276,32 @@ def test_the_capital_closest_to_the_province_is_said_to_be_the_lowest_where_it_i
     closest = line.split("ใกล้ค่าเฉลี่ยจังหวัดที่สุดคือ")[1]
     assert closest.startswith(report.capital_label(lowest))
     assert closest.split(")")[0].endswith(report.t("find.strongest.lowest")), line
+
+
+def test_capitals_clearly_off_the_province_say_by_how_much(sample_store) -> None:
+    """"6 capitals above the province beyond the margin of error" beside "no item clearly
+    better than the province" read as a contradiction to the provincial committee while the
+    scores were 1.3-2.9 of 100 apart: the sentence gives the range of the printed gaps."""
+    seen = 0
+    for code in ("8015", "801501", "801502", "801503", "80150201", "80150101"):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        res = report.key_findings()
+        prof = res.estimates
+        if "province" not in prof:
+            continue
+        for line in res.findings:
+            m = re.search(r"ทุน(?:ทั้ง)? (\d+) ด้านของพื้นที่(ต่ำ|สูง)กว่าค่าเฉลี่ยจังหวัด", line)
+            if not m:
+                continue
+            side = 1 if m.group(2) == "สูง" else -1
+            printed = prof["text"].str.split(" (", regex=False).str[0].astype(float)
+            gap = (printed - prof["province_text"].astype(float)) * side
+            clear = (prof["ci_low"] > prof["province"]) if side > 0 else \
+                (prof["ci_high"] < prof["province"])
+            gaps = sorted(round(g, 1) for g in gap[clear])
+            assert len(gaps) == int(m.group(1)), (code, line)
+            spread = (report.t("find.spread_one", low=f"{gaps[0]:.1f}") if gaps[0] == gaps[-1]
+                      else report.t("find.spread", low=f"{gaps[0]:.1f}", high=f"{gaps[-1]:.1f}"))
+            assert spread in line, (code, line, gaps)
+            seen += 1
+    assert seen, "no report of the sample store names several capitals off the province"

@@ -194,7 +194,9 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
     matplotlib.axes.Axes
     """
     n = len(shares)
-    ax, _ = _axes(ax, (WIDTH, max(2.0, 0.32 * n + 1.2)))
+    # a village's own chart has one bar: two inches drew it a quarter of a page tall (a reader
+    # review); one inch keeps the legend and the axis
+    ax, _ = _axes(ax, (WIDTH, 1.0 if n == 1 else max(2.0, 0.32 * n + 1.2)))
     values = shares.to_numpy(dtype=float)
     hidden = np.isnan(values)
     together = np.zeros(n)

@@ -245,14 +245,19 @@ def _packaged_words(lexicon: str = WORDS) -> tuple[str, ...]:
     The word list is PyThaiNLP's, and ``data/thai_words_extra.txt`` adds the compounds the
     reports print that it lacks ("โรงรมยาง" broke as "โรง|รมยาง", "กรณีฐาน" as "กรณี|ฐาน",
     "นอนโรงพยาบาล" read as "นอนโรง|พยาบาล", "ปีละ" as "ปี|ละ" and "อย่างน้อย" as "อย่าง|น้อย",
-    reader reviews).
+    reader reviews), and a line ``-phrase`` takes a phrase of PyThaiNLP's list out ("มีแผน"
+    broke "มีแผน|แม่บท" where "มี|แผนแม่บท" was meant: a phrase that won a tie of two words).
     """
     folder = resources.files("abcresearch.reports.render")
     raw = folder.joinpath(f"data/{lexicon}.txt.gz")
     lines = gzip.decompress(raw.read_bytes()).decode("utf-8").split("\n")
+    removed: set[str] = set()
     if lexicon == WORDS:
-        lines += folder.joinpath("data/thai_words_extra.txt").read_text("utf-8").split("\n")
-    return tuple(sorted({w.strip() for w in lines if w.strip() and not w.startswith("#")}))
+        extra = folder.joinpath("data/thai_words_extra.txt").read_text("utf-8").split("\n")
+        removed = {w.strip()[1:] for w in extra if w.strip().startswith("-")}
+        lines += [w for w in extra if not w.strip().startswith("-")]
+    return tuple(sorted({w.strip() for w in lines if w.strip() and not w.startswith("#")}
+                        - removed))
 
 
 @functools.cache

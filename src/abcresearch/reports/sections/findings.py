@@ -6,6 +6,9 @@ whose number is hidden is left out).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pandas as pd
 
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
@@ -201,7 +204,8 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                    f"find.{side}_province_all" if every_one else f"find.{side}_province_some")
             found.append(t(key, n=len(gaps), capital=report.capital_label(cap),
                            score=_text(prof, cap), province=_text(prof, cap, "province"),
-                           capitals=names_list(t, [report.capital_label(c) for c in gaps.index])))
+                           capitals=names_list(t, [report.capital_label(c) for c in gaps.index]),
+                           spread=_spread(t, pub, prof, gaps.index, code)))
     measures = 0  # poverty shares printed (level 1, multidimensional, income line)
     headline = model_headline(report)  # a tambon on too few villages leads with the model
     if headline is not None and "share_level1" in headline:
@@ -289,6 +293,27 @@ def _above_yet_lacking(report: AreaContext, prof: pd.DataFrame, top: list[str],
 
     return t("find.m0.above_lowest" if _lowest_printed(prof, cap) else "find.m0.above",
              score=_text(prof, cap))
+
+
+def _spread(t: Any, pub: Publisher, prof: pd.DataFrame, caps: Sequence[str], area: str) -> str:
+    """Return how far the capitals are from the province, in points of 100, as printed.
+
+    The differences of the printed scores ("1.3-2.9"): "six capitals above the province
+    beyond the margin of error" beside "no item clearly better" read as a contradiction while
+    the scores were a few points apart (the provincial committee's review). Differences of
+    printed figures, recorded as figures the attack leaves alone.
+    """
+    try:
+        diffs = sorted(abs(float(_text(prof, c)) - float(_text(prof, c, "province")))
+                       for c in caps)
+    except ValueError:  # a hidden capital's marker: no spread
+        return ""
+    if not diffs:
+        return ""
+    low, high = (pub.record(f"{d:.1f}", "capital score minus province (as printed)", area,
+                            kind="other").text for d in (diffs[0], diffs[-1]))
+    return t("find.spread_one", low=low) if low == high else t("find.spread", low=low,
+                                                                 high=high)
 
 
 def _lowest_printed(prof: pd.DataFrame, cap: str) -> bool:
