@@ -609,3 +609,36 @@ def test_the_lift_is_numbered_as_the_readiness_section_numbers_it(sample_store) 
     typ = "\n".join(b[TYPST_MIME] for b in rep.summary_page().bundles() if TYPST_MIME in b)
     box = typ.split("สิ่งที่จะช่วยให้")[1].split("#block")[0]
     assert box.count("\n  + ") == len(steps) and "\n  - " not in box
+
+
+def test_a_village_summary_says_where_its_band_stands_in_its_tambon(sample_store) -> None:
+    """"ลำดับการสนับสนุนที่ 2 จาก 6" did not tell a village committee that no village of its
+    tambon came before it (a reader review): the village's summary counts the villages of
+    its tambon in an earlier band, as the tambon report's villages table prints their bands,
+    and says nothing where that table hides a band."""
+    said = 0
+    for tambon_code in ("801501", "801502", "801503"):
+        tambon = AreaReport.load(tambon_code, 2549, store=sample_store)
+        table = tambon.villages().tables[0].data
+        band_col, name_col = tambon.t("readiness.col.band"), tambon.t("col.village")
+        bands = dict(zip(table[name_col], table[band_col], strict=True))
+        printed = all(str(b).isdigit() for b in bands.values())
+        for code in sorted(tambon.households["village_code"].astype(str).unique()):
+            village = AreaReport.load(code, 2549, store=sample_store)
+            page = village.summary_page().text
+            own = bands.get(tambon.child_name(code))
+            name = village.area_name(tambon.area)
+            start = village.t("readiness.band_in_tambon.before", tambon=name, k="", n="")[:12]
+            if not printed or not str(own).isdigit() or \
+                    village.t("summary.need", need="", band="", bands="")[-20:] not in page:
+                assert start not in page, (code, page)
+                continue
+            before = sum(int(b) < int(own) for b in bands.values())
+            same = sum(int(b) == int(own) for b in bands.values()) - 1
+            key = ("readiness.band_in_tambon.before" if before else
+                   "readiness.band_in_tambon.first_with" if same else
+                   "readiness.band_in_tambon.first")
+            line = village.t(key, tambon=name, k=before, same=same, n=len(bands))
+            assert line in page, (code, line, page)
+            said += 1
+    assert said, "no village of the sample store has its band and its tambon's printed"

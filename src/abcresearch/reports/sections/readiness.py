@@ -1095,6 +1095,45 @@ def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> p
     return out
 
 
+def band_in_tambon(report: AreaContext, pub: Publisher) -> str:
+    """Say where a village's band of support stands among its tambon's villages.
+
+    "ลำดับการสนับสนุนที่ 2 จาก 6" told a village committee nothing about whether it comes
+    first in its tambon (a reader review: the tambon's only high-need village, no village in
+    band 1). The tambon report prints every village's band; said here only where it prints
+    each of them (none hidden with its need), so the count gives back nothing it hides.
+    Empty for other reports, where the village's own band is not printed, or for a village
+    alone in its tambon's round.
+    """
+    if report.level != "village":
+        return ""
+    from abcresearch.survey.areas import get_area
+
+    sib = report.analysis.villages
+    sib = sib[sib["village_code"].astype(str).str.startswith(report.area.code[:6])]
+    if len(sib) < 2 or "priority_band" not in sib or sib["priority_band"].isna().any():
+        return ""
+    codes = [str(c) for c in sib["village_code"]]
+    # the tambon's villages table hides a village's band with its level-1 share or its M0
+    probe = Publisher(report, "band_in_tambon_probe")
+    shares = [level1_share(probe, c, float(v)) for c, v in zip(codes, sib["share_level1"],
+                                                                strict=True)]
+    hidden = need_hidden(pub, codes, [s.hidden for s in shares]) | is_small(
+        sib["n_households"].to_numpy(), pub.threshold) | np.array(
+        [not pub.pattern.publishable(c) for c in codes], dtype=bool)
+    if hidden.any() or report.area.code not in codes:
+        return ""
+    bands = sib["priority_band"].astype(int).to_numpy()
+    own = int(bands[codes.index(report.area.code)])
+    before, same = int((bands < own).sum()), int((bands == own).sum()) - 1
+    t = report.t
+    key = ("readiness.band_in_tambon.before" if before else
+           "readiness.band_in_tambon.first_with" if same else "readiness.band_in_tambon.first")
+    return pub.record_numbers(t(key, tambon=report.area_name(get_area(report.area.code[:6])),
+                                k=before, same=same, n=len(codes)),
+                              "village bands of support in the tambon", report.area.code)
+
+
 def _villages_short_of(report: AreaContext, condition: pd.Series) -> list[str]:
     """Return the codes of a tambon's villages whose village-form value misses a condition.
 

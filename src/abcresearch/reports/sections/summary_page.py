@@ -51,6 +51,7 @@ from abcresearch.reports.sections.common import within_words
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.reports.sections.programmes import flag_text, flags
 from abcresearch.reports.sections.readiness import (
+    band_in_tambon,
     grade_text,
     group_c_areas,
     hidden_indicators,
@@ -440,6 +441,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                           band=int(row["priority_band"]), bands=len(rules.bands))
             reasons.append(t("summary.need_reason",
                              reason=str(row.get(f"need_reason_{lang}") or "")))
+            # a village's band among its tambon's villages (a reader review: "band 2 of 6"
+            # did not say it came first in its tambon)
+            among = band_in_tambon(report, ledger)
+            if among:
+                reasons.append(among)
     status = getattr(getattr(report, "status", None), "grade_status", None)
     status_text = ""
     # a final grade needs no remark; a near-threshold one is already marked on the grade line
