@@ -902,7 +902,7 @@ def test_households_answering_member_beyond_the_registers_are_flagged(sample_sto
             continue
         members = _num(funds[rep.t("welfare.col.members")].iloc[-1])
         households = float(rep.known_households([code]).iloc[0])
-        flagged = "ตัวเลขสองแหล่งไม่ตรงกัน" in res.text
+        flagged = "ทะเบียนกับแบบสำรวจครัวเรือนไม่ตรงกัน" in res.text
         # at the share's printed precision (whole percent, half up): "41" beside "at most
         # 40.7" is no disagreement a reader can see (a reader review)
         def whole(x: float) -> int:
@@ -913,14 +913,14 @@ def test_households_answering_member_beyond_the_registers_are_flagged(sample_sto
         said += flagged
         quiet += not flagged
         if flagged:
-            assert f"สมาชิก {members:,.0f} คนตามแบบสำรวจข้อมูลหมู่บ้าน" in res.text
+            assert f"สมาชิก {members:,.0f} คนตามทะเบียนในแบบสำรวจข้อมูลหมู่บ้าน" in res.text
             assert f"ร้อยละ {100 * members / households:.1f} ของ {households:,.0f} ครัวเรือน" \
                 in res.text
             # the one-page summary says it too, with the same figures
             page = rep.summary_page().text
-            assert f"แบบสำรวจข้อมูลหมู่บ้านมีสมาชิก {members:,.0f} คน ซึ่งแม้จะอยู่คนละครัวเรือน" \
-                   f"ทั้งหมด ก็ครอบคลุมได้ไม่เกินร้อยละ {100 * members / households:.1f} ของ" \
-                   "ครัวเรือน" in page
+            assert f"ทะเบียนในแบบสำรวจข้อมูลหมู่บ้านนับได้ {members:,.0f} คน แม้ทุกคนจะอยู่" \
+                   f"คนละครัวเรือนก็ครอบคลุมได้ไม่เกินร้อยละ {100 * members / households:.1f} " \
+                   "ของครัวเรือน" in page
     assert said and quiet, (said, quiet)
 
 
@@ -936,12 +936,21 @@ def test_the_level1_households_outside_a_fund_come_with_a_budget_and_their_villa
     res = rep.welfare_fund()
     outside = int(res.details["reach"]["1"]["outside"].replace(",", ""))
     per_year = rules.contribution_per_day * rules.days_per_year
-    exact = outside * per_year  # to three significant digits, half up
-    unit = 10 ** (len(str(int(exact))) - 3)
-    saving = f"{unit * int(exact / unit + 0.5):,}"
-    assert saving.endswith("0") and abs(_num(saving) - exact) <= unit / 2
-    assert t("welfare.reach_outside_saving", count=f"{outside:,}", baht=saving, per_day="1",
-             per_year=f"{per_year:,.0f}") in res.text
+    # at both ends of the households' interval (100 less the members' share's), to three
+    # significant digits, half up
+    est = res.details["reach"]["1"]
+    w, _ = rep.weighted_counts("overall_level")
+    level1 = float(w.iloc[0]["1"])
+
+    def three(exact: float) -> str:
+        unit = 10 ** (len(str(int(exact))) - 3)
+        return f"{unit * int(exact / unit + 0.5):,}"
+
+    low, high = (three((1 - est[k]) * level1 * per_year) for k in ("ci_high", "ci_low"))
+    assert _num(low) <= outside * per_year <= _num(high)
+
+    assert t("welfare.reach_outside_saving", count=f"{outside:,}", low=low, high=high,
+             per_day="1", per_year=f"{per_year:,.0f}") in res.text
     # the villages with no fund on their forms, whose sampled households say they are in none
     forms = rep.village_forms
     fundless = set(forms.loc[W._without_fund(forms).to_numpy(), "village_code"].astype(str))
@@ -960,7 +969,7 @@ def test_the_level1_households_outside_a_fund_come_with_a_budget_and_their_villa
     assert line in res.text
     # the figures are in the section's ledger as printed (figures the attack leaves alone)
     recorded = {x for e in res.published for x in e.texts()}
-    assert {saving, f"{total:,}", f"{outside - total:,}"} <= recorded
+    assert {low, high, f"{total:,}", f"{outside - total:,}"} <= recorded
     # a village more without a fund on its form, whose households say they are members: the
     # villages' level-1 households are then not all outside a fund, and no line says so
     edited = forms.copy()
@@ -975,5 +984,6 @@ def test_the_level1_households_outside_a_fund_come_with_a_budget_and_their_villa
     # a village's own report does not put a price on it (read aloud at a forum, it sounded
     # like a promise)
     village = AreaReport.load(str(forms["village_code"].iloc[0]), 2549, store=sample_store)
-    budget = t("welfare.reach_outside_saving", count="", baht="", per_day="", per_year="")[:12]
+    budget = t("welfare.reach_outside_saving", count="", low="", high="", per_day="",
+               per_year="")[:12]
     assert budget in res.text and budget not in village.welfare_fund().text

@@ -192,6 +192,10 @@ _SPACE_BEFORE_OF = re.compile("(?<=[0-9\u0e50-\u0e59]) (?=จาก[ \u00a0][0-9
 _NUMBER_END = frozenset("0123456789\u0e50\u0e51\u0e52\u0e53\u0e54\u0e55\u0e56\u0e57\u0e58\u0e59")
 # marks, inside mark_breaks, a space before a counting word (never in a report's text)
 _COUNTED = "\x00"
+_RANGE_DASH = re.compile("(?<=[0-9\u0e50-\u0e59])\u2013(?=[0-9\u0e50-\u0e59])")
+"""An en dash between two numbers ("109,000–123,000"): the range stays on one line (a reader
+review found "109,000–" at a line's end and "123,000" on the next)."""
+
 VILLAGE_NUMBER = re.compile("(?<![A-Za-z])(" + "|".join(re.escape(w) for w in VILLAGE_WORDS)
                             + ")( ?)(?=[0-9\u0e50-\u0e59])")
 """A village's word and its number, with the space between them if any ("หมู่ที่ 4",
@@ -603,6 +607,8 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     if any(q in text for q in CURLY_QUOTES):
         text = _QUOTE_TOUCHING.sub(WORD_JOINER, text)
     text = VILLAGE_NUMBER.sub(lambda m: m[1] + (NO_BREAK_SPACE if m[2] else WORD_JOINER), text)
+    if "\u2013" in text:
+        text = _RANGE_DASH.sub(WORD_JOINER + "\u2013" + WORD_JOINER, text)
     if not _THAI_RUN.search(text):
         return text
     text = _SPACE_BEFORE_NUMBER.sub(NO_BREAK_SPACE, text)

@@ -780,9 +780,13 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
         points = [t("welfare.reach_outside", count=outside),
                   level1_in_villages_without_fund(report, pub, no_fund, outside),
                   "" if _level(report) == "village"
-                  else outside_saving_text(t, pub, code, outside, wr)] if outside else []
-        out.text("\n".join([t("welfare.reach", share=l1.text, interval=reach_interval(t, l1)),
-                            "", *(f"- {p.strip()}" for p in points if p)]))
+                  else outside_saving_text(report, pub, outside, reach_est["1"], wr)] \
+            if outside else []
+        points = [p.strip() for p in points if p]
+        reach_line = t("welfare.reach", share=l1.text, interval=reach_interval(t, l1))
+        # one point follows the share as a sentence (a list of one read as a slip)
+        out.text(f"{reach_line} {points[0]}" if len(points) == 1 else
+                 "\n".join([reach_line, "", *(f"- {p}" for p in points)]))
         if outside:
             reach_est["1"]["outside"] = outside
     # the province overview has no levels section: its table says what the levels are (a
@@ -850,26 +854,38 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
                               outside_low, outside_high)
 
 
-def outside_saving_text(t: Any, pub: Publisher, code: str, outside: str,
+def outside_saving_text(report: Any, pub: Publisher, outside: str, est: Mapping[str, Any],
                         wr: WelfareRules) -> str:
     """Return what one member from each level-1 household outside a fund would save a year.
 
-    The printed count (:func:`level1_outside_fund`) times a member's yearly contributions
-    (``projection.contribution_per_day`` x ``days_per_year``), to three significant digits:
-    a size an อบต. or another co-funder can budget with, should it save for the households
-    that cannot (a reader review: the officer asked what bringing them in would cost).
-    Computed from a printed figure and ``params/welfare.yaml`` alone, so recorded as a figure
-    the attack leaves alone.
+    The level-1 households outside a fund at both ends of their interval (100 less the
+    members' share's interval, times the level-1 households) times a member's yearly
+    contributions (``projection.contribution_per_day`` x ``days_per_year``), each to three
+    significant digits: a size an อบต. or another co-funder can budget with, should it save
+    for the households that cannot (a reader review: the officer asked what bringing them in
+    would cost; a single "at most" figure claimed a precision the count has not). Computed
+    from printed figures, the interval and ``params/welfare.yaml``, and recorded as figures
+    the attack leaves alone; empty where the interval is unknown.
     """
+    t, code = report.t, _code(report)
     per_year = wr.contribution_per_year
-    exact = int(outside.replace(",", "")) * per_year
-    # to three significant digits, as the count is itself rounded ("about 320"): "about
-    # 2,949,200 baht" claimed a precision 8,080 households do not have (a re-read)
-    unit = 10 ** max(0, int(np.floor(np.log10(exact))) - 2) if exact > 0 else 1
-    total = float(unit * np.floor(exact / unit + 0.5))
+    w, _ = report.weighted_counts("overall_level")
+    level1 = float(w.iloc[0].get("1", 0.0))
+    low, high = est.get("ci_low"), est.get("ci_high")
+    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+
+    def baht(share_outside: float, end: str) -> str:
+        exact = max(0.0, share_outside) * level1 * per_year
+        # to three significant digits: "about 2,949,200 baht" claimed a precision 8,080
+        # households do not have (a re-read)
+        unit = 10 ** max(0, int(np.floor(np.log10(exact))) - 2) if exact > 0 else 1
+        return _public(pub, f"welfare.level1_outside_saving.{end}",
+                       float(unit * np.floor(exact / unit + 0.5)), _WHOLE, code,
+                       kind="other").text
+
     return t("welfare.reach_outside_saving", count=outside,
-             baht=_public(pub, "welfare.level1_outside_saving", total, _money(total), code,
-                          kind="other").text,
+             low=baht(1.0 - float(high), "low"), high=baht(1.0 - float(low), "high"),
              per_day=_public(pub, "projection.contribution_per_day", wr.contribution_per_day,
                              _money(wr.contribution_per_day), code).text,
              per_year=_public(pub, "projection.contribution_per_year", per_year,
