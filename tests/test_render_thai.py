@@ -479,7 +479,8 @@ def test_a_long_table_never_leaves_one_row_alone_on_a_page(notes: str | None) ->
     A provincial committee's review found rows alone on a page: the province's row of the
     amphoe scores (the table's last row, with its notes) under the repeated heading, and the
     last tambon of the ranking; a reader review, a heading and one row at a page foot (Typst
-    keeps a heading with one row).
+    keeps a heading with one row). The last page holds three (a reader review: a village alone
+    over the total of a tambon's ranking).
     """
     frame = pd.DataFrame({"ตำบล": [f"ตำบลที่ {i + 1}" for i in range(50)],
                           "ครัวเรือน": range(50)})
@@ -491,12 +492,12 @@ def test_a_long_table_never_leaves_one_row_alone_on_a_page(notes: str | None) ->
                     new_code_cell("t", outputs=[new_output("display_data", data={
                         TABLE_MIME: table_spec(frame, caption="ตารางทดสอบแถว", notes=notes)})])]
         counts = _rows_by_page(_page_texts(nb), "ตำบลที่ ")
-        assert sum(counts) == 50 and min(counts) >= 2, (k, counts)
+        assert sum(counts) == 50 and min(counts) >= 2 and counts[-1] >= 3, (k, counts)
         if len(counts) > 1:
             first.add(counts[0])
             last.add(counts[-1])
     # the test cannot fail unless the breaks came near both ends of the table
-    assert min(first) == 2 and min(last) == 2, (sorted(first), sorted(last))
+    assert min(first) == 2 and min(last) == 3, (sorted(first), sorted(last))
 
 
 def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
