@@ -1061,3 +1061,23 @@ def test_a_chart_after_a_heading_moves_with_it(heading: str) -> None:
         assert page == last and height is not None and height > 299, (k, last, page, height)
         moved += page > 0
     assert moved, "the test cannot fail: the chart never reached a second page"
+
+
+def test_a_range_between_numbers_stays_on_one_line() -> None:
+    """"109,000–" ended a line and "123,000" began the next (a reader review): an en dash
+    between two numbers is joined to both; a dash beside a word is not."""
+    from abcresearch.reports.render.thai import WORD_JOINER, mark_breaks
+
+    assert f"109,000{WORD_JOINER}–{WORD_JOINER}123,000" in mark_breaks(
+        "ราว 109,000–123,000 บาท")
+    assert f"29{WORD_JOINER}–{WORD_JOINER}38" in mark_breaks("(29–38)")
+    assert WORD_JOINER + "–" not in mark_breaks("ทุน – ครัวเรือน")
+
+
+def test_a_phrase_taken_out_of_the_word_list_no_longer_breaks_a_compound() -> None:
+    """"หมู่บ้านที่มีแผนแม่บท" broke "มีแผน|แม่บท" (a reader review): the word list's phrase
+    "มีแผน" is taken out ("-มีแผน" in thai_words_extra.txt), and "แผนแม่บท" stays one word."""
+    from abcresearch.reports.render.thai import ZERO_WIDTH_SPACE, mark_breaks
+
+    words = mark_breaks("หมู่บ้านที่มีแผนแม่บท").split(ZERO_WIDTH_SPACE)
+    assert [re.sub("[\u200c\u2060\u2063]", "", w) for w in words][-2:] == ["มี", "แผนแม่บท"]

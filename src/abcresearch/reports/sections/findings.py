@@ -312,8 +312,11 @@ def _spread(t: Any, pub: Publisher, prof: pd.DataFrame, caps: Sequence[str], are
         return ""
     low, high = (pub.record(f"{d:.1f}", "capital score minus province (as printed)", area,
                             kind="other").text for d in (diffs[0], diffs[-1]))
-    return t("find.spread_one", low=low) if low == high else t("find.spread", low=low,
-                                                                 high=high)
+    if low == high:
+        return t("find.spread_one", low=low)
+    # a capital clearly off the province yet printed level with it: "0.0-2.9" would say it is
+    # not off at all
+    return t("find.spread_upto" if float(low) == 0 else "find.spread", low=low, high=high)
 
 
 def _lowest_printed(prof: pd.DataFrame, cap: str) -> bool:

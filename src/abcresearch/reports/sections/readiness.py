@@ -44,7 +44,8 @@ from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, lo
 from abcresearch.scoring.indicators import UNANSWERED_OF
 from abcresearch.scoring.readiness import lift_conditions
 
-__all__ = ["band_key_text", "band_text", "child_group_counts", "criterion_text", "grade_criteria",
+__all__ = ["band_in_tambon", "band_key_text", "band_text", "child_group_counts", "criterion_text",
+           "grade_criteria",
            "grade_legend_text",
            "grade_text", "group_type_choices", "group_c_areas", "high_need_outside_c",
            "in_published_order", "need_rule_text",
@@ -1104,6 +1105,18 @@ def band_in_tambon(report: AreaContext, pub: Publisher) -> str:
     each of them (none hidden with its need), so the count gives back nothing it hides.
     Empty for other reports, where the village's own band is not printed, or for a village
     alone in its tambon's round.
+
+    Parameters
+    ----------
+    report : AreaContext
+        A village's report (other levels: empty).
+    pub : Publisher
+        The summary's publisher (the sentence's numbers go into its ledger).
+
+    Returns
+    -------
+    str
+        The sentence, or empty.
     """
     if report.level != "village":
         return ""

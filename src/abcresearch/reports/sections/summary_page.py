@@ -394,7 +394,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     graded = pub and row is not None and isinstance(row.get("grade"), str)
     counted = False  # the groups of the areas within, counted (an amphoe's, a province's)
     reasons: list[str] = []
-    need_line = ""
+    need_line = band_line = ""
     if not pub:
         grade_line = t("summary.grade", grade=report.marker)
     elif report.level == "village" and row is not None and not graded:
@@ -441,11 +441,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                           band=int(row["priority_band"]), bands=len(rules.bands))
             reasons.append(t("summary.need_reason",
                              reason=str(row.get(f"need_reason_{lang}") or "")))
-            # a village's band among its tambon's villages (a reader review: "band 2 of 6"
-            # did not say it came first in its tambon)
-            among = band_in_tambon(report, ledger)
-            if among:
-                reasons.append(among)
+            # a village's band among its tambon's villages, under its band (a reader review:
+            # "band 2 of 6" did not say it came first in its tambon)
+            band_line = band_in_tambon(report, ledger)
     status = getattr(getattr(report, "status", None), "grade_status", None)
     status_text = ""
     # a final grade needs no remark; a near-threshold one is already marked on the grade line
@@ -617,7 +615,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         return f"\n\n  {_esc(head)}" + "".join(f"\n  - {_esc(i)}" for i in items)
 
     md += [line for x in reasons[:1] for line in md_reason(x)]
-    md += ([f"**{need_line}**"] if need_line else [])
+    md += ([f"**{need_line}**"] if need_line else []) + ([band_line] if band_line else [])
     md += [line for x in reasons[1:] for line in md_reason(x)]
     if lift_title:
         md += [f"**{lift_title}**", *[f"{k}. {s}" if len(steps) > 1 else f"- {s}"
@@ -687,6 +685,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
            if status_text else "")
         + "".join(typst_reason(x) for x in reasons[:1])
         + (f"\n\n  #text(weight: \"bold\")[{_esc(need_line)}]" if need_line else "")
+        + (f" \\\n  {_esc(band_line)}" if band_line else "")
         + "".join(typst_reason(x) for x in reasons[1:]),
         "]",
         # numbered as the readiness section numbers them ("ข้อ 1" is cited there)

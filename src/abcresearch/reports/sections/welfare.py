@@ -49,9 +49,11 @@ __all__ = [
     "WelfareRules",
     "age_structure",
     "has_tao",
+    "level1_in_villages_without_fund",
     "level1_outside_fund",
     "load_welfare_rules",
     "member_flag",
+    "outside_saving_text",
     "parse_welfare_rules",
     "payout_per_member",
     "projection",
@@ -409,8 +411,9 @@ def _low_case_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataFra
     # member today (an อบต. officer took "กรณีต่ำ" for the worst case; a reader review)
     floor = ""
     saved = rules.contribution_per_year * rules.low_saving_share
-    # compared as printed: "182.50 is still more than 183" would not read right
-    if members > 0 and round(saved, 2) > float(per_member.replace(",", "")):
+    # said wherever members save anything in the low case (its comparison with today's
+    # balance, a year's saving against years' savings less payouts, went: a reader review)
+    if rules.low_saving_share > 0:
         floor = t("welfare.low_case.not_floor", saved=_public(
             pub, "projection.low_case saving a member a year (c x saving_share)", saved,
             _money(saved)).text, per_member=per_member)
@@ -517,21 +520,18 @@ def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..
                         n=plain("village_forms.villages", villages),
                         amount=baht("programme.per_village_today x village_forms.villages",
                                     pg["per_village_today"] * int(villages)))
-    # the amount from the villages and tambons, with its formula written out and the mean
-    # beside it to one decimal: "8.9 villages" beside 4,000 x 8.94 read as a slip (a code
-    # review), and 4,000 x the printed 8.9 beside 4,000 x 142 / 16 as another (a reader review)
-    mean = float(_half_up(10 * float(villages) / tambons)) / 10
-    if mean == pg["villages_per_tambon"]:
+    # the amount from the villages and tambons, with its formula written out: "8.9 villages"
+    # beside 4,000 x 8.94 read as a slip (a code review), and 4,000 x the printed 8.9 beside
+    # 4,000 x 142 / 16 as another (a reader review)
+    amount = _half_up(pg["per_village_today"] * float(villages) / tambons)
+    if amount == _half_up(pg["per_village_today"] * pg["villages_per_tambon"]):
         return text
     return text + t(
         "welfare.cmp.per_tambon_scaled_mean",
-        n=plain("village_forms.villages / village_forms.tambons (to one decimal)", mean,
-                fmt=_ONE),
         per_village=plain("programme.per_village_today", pg["per_village_today"], fmt=_WHOLE),
         villages=plain("village_forms.villages", villages),
         tambons=plain("village_forms.tambons", tambons),
-        amount=baht("programme.per_village_today x villages / tambons",
-                    _half_up(pg["per_village_today"] * float(villages) / tambons)))
+        amount=baht("programme.per_village_today x villages / tambons", amount))
 
 
 # ---------------------------------------------------------------------- data
@@ -780,7 +780,7 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
         points = [t("welfare.reach_outside", count=outside),
                   level1_in_villages_without_fund(report, pub, no_fund, outside),
                   "" if _level(report) == "village"
-                  else outside_saving_text(report, pub, outside, reach_est["1"], wr)] \
+                  else outside_saving_text(report, pub, outside, l1, wr)] \
             if outside else []
         points = [p.strip() for p in points if p]
         reach_line = t("welfare.reach", share=l1.text, interval=reach_interval(t, l1))
@@ -854,38 +854,52 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
                               outside_low, outside_high)
 
 
-def outside_saving_text(report: Any, pub: Publisher, outside: str, est: Mapping[str, Any],
+def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
                         wr: WelfareRules) -> str:
     """Return what one member from each level-1 household outside a fund would save a year.
 
-    The level-1 households outside a fund at both ends of their interval (100 less the
-    members' share's interval, times the level-1 households) times a member's yearly
-    contributions (``projection.contribution_per_day`` x ``days_per_year``), each to three
-    significant digits: a size an อบต. or another co-funder can budget with, should it save
-    for the households that cannot (a reader review: the officer asked what bringing them in
-    would cost; a single "at most" figure claimed a precision the count has not). Computed
-    from printed figures, the interval and ``params/welfare.yaml``, and recorded as figures
-    the attack leaves alone; empty where the interval is unknown.
+    A size an อบต. or another co-funder can budget with, should it save for the households that
+    cannot (a reader review: the officer asked what bringing them in would cost). From printed
+    figures only, so that a reader can work it out and it gives nothing away: the level-1
+    households as the levels table prints them, times 100 less the printed ends of the
+    members' share's interval, times a member's yearly contributions
+    (``projection.contribution_per_day`` x ``days_per_year``), each end to three significant
+    digits, the range widened to hold the printed count's own saving.
+
+    Parameters
+    ----------
+    report : AreaContext
+        The report (a tambon or amphoe).
+    pub : Publisher
+        The section's publisher (the ends go into its ledger).
+    outside : str
+        The level-1 households outside a fund as printed (:func:`level1_outside_fund`).
+    shown : Shown
+        The level-1 members' share as printed, with its interval.
+    wr : WelfareRules
+        ``params/welfare.yaml``.
+
+    Returns
+    -------
+    str
+        The sentence; empty where the interval or the level-1 households are not printed.
     """
     t, code = report.t, _code(report)
-    per_year = wr.contribution_per_year
     w, _ = report.weighted_counts("overall_level")
-    level1 = float(w.iloc[0].get("1", 0.0))
-    low, high = est.get("ci_low"), est.get("ci_high")
-    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+    level1 = Publisher(report, "welfare_probe").weighted(
+        "overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
+    if level1.hidden or level1.value is None or shown.low is None or shown.high is None:
         return ""
-
-    def baht(share_outside: float, end: str) -> str:
-        exact = max(0.0, share_outside) * level1 * per_year
-        # to three significant digits: "about 2,949,200 baht" claimed a precision 8,080
-        # households do not have (a re-read)
-        unit = 10 ** max(0, int(np.floor(np.log10(exact))) - 2) if exact > 0 else 1
-        return _public(pub, f"welfare.level1_outside_saving.{end}",
-                       float(unit * np.floor(exact / unit + 0.5)), _WHOLE, code,
-                       kind="other").text
-
+    per_year = wr.contribution_per_year
+    count = float(outside.replace(",", "")) * per_year
+    ends = [_about((100.0 - float(end.replace(",", ""))) / 100.0 * level1.value * per_year)
+            for end in (shown.high, shown.low)]
+    low, high = min(ends[0], _about(count)), max(ends[1], _about(count))
     return t("welfare.reach_outside_saving", count=outside,
-             low=baht(1.0 - float(high), "low"), high=baht(1.0 - float(low), "high"),
+             low=_public(pub, "welfare.level1_outside_saving.low", low, _WHOLE, code,
+                         kind="other").text,
+             high=_public(pub, "welfare.level1_outside_saving.high", high, _WHOLE, code,
+                          kind="other").text,
              per_day=_public(pub, "projection.contribution_per_day", wr.contribution_per_day,
                              _money(wr.contribution_per_day), code).text,
              per_year=_public(pub, "projection.contribution_per_year", per_year,
@@ -897,21 +911,32 @@ def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Seque
     """Return the level-1 households of a tambon's villages that have no fund yet, as printed.
 
     The sum of those villages' level-1 households as the levels table prints them (the same
-    :meth:`~abcresearch.reports.disclosure.Publisher.weighted` of the same counts):
-    households a fund reaches only once the village starts one or a fund nearby takes them
-    in (a reader review added them up by hand). Nothing where a village's count is hidden
-    (the sum would give it back), with no such village, or where the sum is above the level-1
-    households outside a fund as printed (``outside``), or where a sampled household of
-    those villages says it is a member of a fund: they are then not all among the households
-    outside a fund, which the sentence says they are (a reader review added the two counts
-    up), and the section's check of the two sources speaks to the disagreement. With the
-    rest of the households outside a fund, who live where a fund is (``outside`` less them).
+    :meth:`~abcresearch.reports.disclosure.Publisher.weighted` of the same counts): households
+    a fund reaches only once the village starts one or a fund nearby takes them in (a reader
+    review added them up by hand). The villages are those whose forms show no fund (public).
+    Nothing where a village's count is hidden (the sum would give it back), with no such
+    village, or where the sum is above the level-1 households outside a fund as printed
+    (``outside``: side by side they would read as a part larger than its whole). Whether the
+    households of those villages are in another fund is not said: that would print what
+    their answers are, village by village.
+
+    Parameters
+    ----------
+    report : AreaContext
+        A tambon's report.
+    pub : Publisher
+        The section's publisher (the sum goes into its ledger).
+    villages : sequence of str
+        The villages whose forms show no fund.
+    outside : str
+        The level-1 households outside a fund as printed.
+
+    Returns
+    -------
+    str
+        The sentence, or empty.
     """
     if not villages or not hasattr(report, "weighted_counts"):
-        return ""
-    hh = report.households
-    in_villages = hh["village_code"].astype(str).isin(villages).to_numpy()
-    if (member_flag(hh)[in_villages] == 1).any():
         return ""
     by_village, _ = report.weighted_counts("overall_level", "village_code")
     probe = Publisher(report, "welfare_probe")  # the levels table's cells, as it prints them
@@ -920,19 +945,14 @@ def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Seque
     if any(c is None or c.hidden or c.value is None for c in cells):
         return ""
     total = sum(int(c.value) for c in cells if c is not None and c.value is not None)
-    outside_count = int(outside.replace(",", ""))
-    if total <= 0 or total > outside_count:
+    if total <= 0 or total > int(outside.replace(",", "")):
         return ""
-    t, code = report.t, _code(report)
-    count = _public(pub, "welfare.level1_in_villages_without_fund", total, _COUNT, code,
-                    kind="other").text
-    rest = outside_count - total
-    return t("welfare.reach_no_fund_villages", count=count,
-             n=_public(pub, "village_forms.villages_without_fund", len(villages), _COUNT,
-                       code).text,
-             rest=t("welfare.reach_no_fund_villages.rest",
-                    rest=_public(pub, "welfare.level1_outside_fund_elsewhere", rest, _COUNT,
-                                 code, kind="other").text) if rest > 0 else "")
+    code = _code(report)
+    return report.t("welfare.reach_no_fund_villages",
+                    count=_public(pub, "welfare.level1_in_villages_without_fund", total, _COUNT,
+                                  code, kind="other").text,
+                    n=_public(pub, "village_forms.villages_without_fund", len(villages),
+                              _COUNT, code).text)
 
 
 def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
