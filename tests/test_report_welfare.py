@@ -492,6 +492,10 @@ def test_the_villages_without_a_fund_are_named(sample_store) -> None:
     page = rep.summary_page(forums=None).text
     said = t("summary.welfare.no_fund", n="3", total=str(len(forms)))
     assert f"{said} ได้แก่ {names_list(t, names)}" in page
+    # the money per village beside the programme's counts them too, and says so (a reader
+    # review read the mean as what a village's fund holds)
+    programme = res.to_frame(t("welfare.caption.programme"))
+    assert str(programme.iloc[0, 2]).endswith(t("welfare.cmp.per_village_with_none", n="3"))
     assert ", " in names_list(t, names)  # names with spaces of their own: commas between
     assert names_list(t, ["ทุนมนุษย์", "ทุนเงินตรา", "ทุนทางสังคม"]) == \
         "ทุนมนุษย์ ทุนเงินตรา และทุนทางสังคม"

@@ -1224,11 +1224,16 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
     # a village's own money compares with the per-village figure only; the tambon-level figures
     # (money per tambon, the leaders' proposal, the TAO's and MSDHS's co-funding, the pilot
     # lists) are about the village's tambon, and say so, never as the village's own amounts
+    per_village = baht("village_forms.money_per_village",
+                       _half_up(money / villages) if villages else np.nan)
+    if per_village and not village and len(no_fund):
+        # the mean counts the villages with no fund too (a reader review read 5,309 a village
+        # as what a village's fund holds)
+        per_village += t("welfare.cmp.per_village_with_none",
+                         n=plain("village_forms.villages_without_fund", len(no_fund)))
     comp = [
         (t("welfare.cmp.per_village"), baht("programme.per_village_today",
-                                            pg["per_village_today"], ""),
-         baht("village_forms.money_per_village",
-              _half_up(money / villages) if villages else np.nan)),
+                                            pg["per_village_today"], ""), per_village),
     ]
     per_tambon = float(_half_up(money / n_tambons)) if n_tambons else np.nan
     if not village:
