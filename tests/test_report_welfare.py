@@ -989,3 +989,27 @@ def test_the_level1_households_outside_a_fund_come_with_a_budget_and_their_villa
                 for c in forms["village_code"]]
     with_outside = [v for v in villages if "ที่ยังไม่เป็นสมาชิกมีราว" in v]
     assert with_outside and not any(budget in v for v in with_outside)
+
+
+def test_an_amphoe_names_the_tambons_whose_registers_fall_short(sample_store) -> None:
+    """An amphoe's registers and survey agreed in total (40.8% against at most 40.7%) while
+    eight of its sixteen tambons' did not, and its projection starts from the registers (a
+    reader review): the amphoe names the tambons whose own reports say their registers fall
+    short, exactly those."""
+    amphoe = AreaReport.load("8015", 2549, store=sample_store)
+    text = amphoe.welfare_fund().text
+    flagged = []
+    codes = sorted(amphoe.households["tambon_code"].astype(str).unique())
+    for code in codes:
+        tambon = AreaReport.load(code, 2549, store=sample_store)
+        if "ทะเบียนกับแบบสำรวจครัวเรือนไม่ตรงกัน:" in tambon.welfare_fund().text:
+            flagged.append(amphoe.child_name(code))
+    line = next((x for x in text.split("\n") if "ตำบลที่ตรวจได้" in x), "")
+    assert flagged, "the test cannot fail: no tambon of the sample store is short"
+    from abcresearch.reports.sections.common import names_list
+
+    assert f"ไม่ตรงกันใน {len(flagged)} จาก " in line and names_list(amphoe.t, flagged) in line, \
+        (flagged, line)
+    # a tambon's own report does not name itself again
+    assert "ตำบลที่ตรวจได้" not in AreaReport.load(codes[0], 2549,
+                                                   store=sample_store).welfare_fund().text

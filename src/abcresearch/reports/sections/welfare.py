@@ -55,6 +55,7 @@ __all__ = [
     "member_flag",
     "outside_saving_text",
     "parse_welfare_rules",
+    "tambons_registers_short",
     "payout_per_member",
     "projection",
     "reach_interval",
@@ -955,6 +956,94 @@ def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Seque
                               _COUNT, code).text)
 
 
+def _registers_short(low: float, at_most: float) -> bool:
+    """Whether the households answering "member" outrun what the registers could cover.
+
+    ``low``: the lower end of the members' share's interval; ``at_most``: the registered
+    members over the households. Compared as both are printed ("49 (49–56)" beside "at most
+    49.1" would contradict itself), at the share's own precision: "41" (its interval 41–41 not
+    printed) beside "at most 40.7" read as no disagreement at all (a reader review), and a
+    few tenths of a point are none worth a warning.
+    """
+    if not (np.isfinite(low) and np.isfinite(at_most)):
+        return False
+    from abcresearch.reports.disclosure import publication_rules
+
+    digits = publication_rules().digits["percent"]
+    return float(round_half_up(low, digits, 100.0, grouping="")) \
+        > float(round_half_up(at_most, digits, 100.0, grouping=""))
+
+
+def tambons_registers_short(report: Any, pub: Publisher, forms: pd.DataFrame) -> str:
+    """Name an amphoe's tambons whose own reports find the registers short of the survey.
+
+    The amphoe's total hid them (a reader review: 40.8% against at most 40.7% over the
+    amphoe, while eight of its sixteen tambons' households answered "member" beyond what
+    their registers could cover, and the projection starts from the registers). Each tambon
+    as its own report checks it (:func:`_members_mismatch`: its households' share from a
+    design on its own households, its forms' members, its frame's households), where every
+    village of the tambon was surveyed and has its complete form, and its share is published.
+
+    Parameters
+    ----------
+    report : AreaContext
+        An amphoe's report (other levels: empty).
+    pub : Publisher
+        The section's publisher.
+    forms : pandas.DataFrame
+        The amphoe's complete village forms.
+
+    Returns
+    -------
+    str
+        The sentence, or empty where no tambon is found short.
+    """
+    if _level(report) != "amphoe" or forms.empty or not hasattr(report, "known_households"):
+        return ""
+    from abcresearch.analysis.round import area_design
+    from abcresearch.analysis.status import load_status_rules
+
+    hh = report.households.copy(deep=False)
+    hh["welfare_member"] = member_flag(hh).to_numpy()
+    spec = report.design_spec
+    tambons = report.analysis.tambons.set_index("tambon_code")
+    min_villages = load_status_rules().min_sampled_villages
+    by_tambon = forms.assign(_t=forms["village_code"].astype(str).str.slice(0, 6))
+    short, checked = [], 0
+    for code, own in by_tambon.groupby("_t", sort=True):
+        row = tambons.loc[code] if code in tambons.index else None
+        part = hh[hh["tambon_code"].astype(str) == code]
+        if row is None or part.empty or not (
+                row["villages_surveyed"] == row["villages_total"] == len(own)):
+            continue
+        # as the tambon's own report builds its design (its own sample where thin)
+        own_spec = spec.named("census", spec.choice) if (
+            spec.name != "census" and spec.strata and spec.strata in part
+            and row["villages_surveyed"] < min_villages) else spec
+        est = area_design(part, own_spec).ciprop("welfare_member", na_rm=True,
+                                                  level=spec.level).iloc[0]
+        shown = Publisher(report, "welfare_probe").share(
+            code, *welfare_share_cells(None), float(est["estimate"]), float(est["ci_low"]),
+            float(est["ci_high"]))
+        households = float(report.known_households([code]).iloc[0])
+        if shown.hidden or not households > 0:
+            continue
+        checked += 1
+        members = float(pd.to_numeric(own["vil_welfare_members"], errors="coerce").sum())
+        if _registers_short(float(est["ci_low"]), members / households):
+            short.append(code)
+    if not short:
+        return ""
+    t = report.t
+    names = pub.record_numbers(names_list(t, [_unit_name(report, c) for c in short]),
+                               "tambon names (registers short of the survey)", _code(report))
+    return t("welfare.members_mismatch.tambons" + (".one" if len(short) == 1 else ""),
+             k=_public(pub, "tambons with registers short of the survey", len(short), _COUNT,
+                       _code(report), kind="other").text,
+             n=_public(pub, "tambons checked against their registers", checked, _COUNT,
+                       _code(report), kind="other").text, names=names)
+
+
 def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | None,
                       members: float, code: str, years: int) -> dict[str, str]:
     """Say where the households' answers and the funds' registers cannot both be right.
@@ -977,17 +1066,7 @@ def _members_mismatch(report: Any, pub: Publisher, reach: Mapping[str, Any] | No
         return {}
     low = float(reach["ci_low"])
     at_most = members / households
-    if not np.isfinite(low):
-        return {}
-    # compared as both are printed ("49 (49–56)" beside "at most 49.1" would contradict
-    # itself), before either goes into the ledger, and at the share's own precision: "41"
-    # (its interval 41–41 not printed) beside "at most 40.7" read as no disagreement at all
-    # (a reader review), and a few tenths of a point are none worth a warning
-    from abcresearch.reports.disclosure import publication_rules
-
-    digits = publication_rules().digits["percent"]
-    if float(round_half_up(low, digits, 100.0, grouping="")) \
-            <= float(round_half_up(at_most, digits, 100.0, grouping="")):
+    if not _registers_short(low, at_most):
         return {}
     shown = pub.share(code, *welfare_share_cells(None), float(reach["estimate"]), low,
                       float(reach["ci_high"]))
@@ -1172,6 +1251,9 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                                      float(tot["vil_welfare_members"]), code, wr.years)
         if mismatch:
             out.text(mismatch["text"])
+    tambons_short = tambons_registers_short(report, pub, forms)
+    if tambons_short:
+        out.text(tambons_short)
 
     # 3. against the programme's figures (params/welfare.yaml, params/programmes.yaml) and the
     # village forms: public figures, into the ledger as printed
