@@ -55,11 +55,11 @@ __all__ = [
     "member_flag",
     "outside_saving_text",
     "parse_welfare_rules",
-    "tambons_registers_short",
     "payout_per_member",
     "projection",
     "reach_interval",
     "report_store",
+    "tambons_registers_short",
     "villages_without_fund",
     "welfare_fund",
 ]
