@@ -283,7 +283,8 @@ def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> 
     res = village.welfare_fund()
     assert "projection" not in res.details
     years = W.load_welfare_rules().years  # the projection's years, from params/welfare.yaml
-    assert village.t("welfare.village_no_projection", years=years) in res.text
+    assert village.t("welfare.village_no_projection", years=years,
+                     caption=village.t("welfare.caption.funds")) in res.text
     overview = ProvinceReport.load("80", 2549, store=sample_store)
     prov = overview.welfare_fund()
     t = overview.t

@@ -1090,7 +1090,8 @@ def _reach_only(out: SectionBuilder, report: Any, pub: Publisher,
     """Return the section with who the funds reach only (no village form has its figures)."""
     reach, by_level = _reach(out, report, pub, wr)
     if _level(report) == "village":
-        out.text(report.t("welfare.village_no_projection",
+        # no fund table above to point to: only where the projection is
+        out.text(report.t("welfare.village_no_projection.no_table",
                           years=_public(pub, "projection.years", wr.years, _PLAIN).text))
     return out.result(estimates=by_level, details={"reach": reach, "rules": wr},
                       published=tuple(pub.entries))
@@ -1399,7 +1400,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                                "without_fund_names": no_fund_names,
                                "members_mismatch": mismatch}
     if level == "village":
-        out.text(t("welfare.village_no_projection",
+        out.text(t("welfare.village_no_projection", caption=t("welfare.caption.funds"),
                    years=_public(pub, "projection.years", wr.years, _PLAIN).text))
         return out.result(estimates=by_level, details=details, published=tuple(pub.entries))
 
