@@ -48,7 +48,8 @@ from abcresearch.scoring.scheme import Scheme
 from abcresearch.store import read as data_mod
 from abcresearch.survey.areas import Area, amphoes, get_area, tambons
 
-__all__ = ["CHILD_COLUMN", "AreaContext", "MethodsContext", "ProvinceContext", "ReportBase"]
+__all__ = ["CHILD_COLUMN", "AreaContext", "MethodsContext", "ProvinceContext", "ReportBase",
+           "design_spec_alone"]
 
 R = TypeVar("R", bound=SectionResult)
 T = TypeVar("T")
@@ -56,6 +57,33 @@ T = TypeVar("T")
 #: Column of the areas one level down (what the "villages" section lists), by area level.
 CHILD_COLUMN = {"province": "amphoe_code", "amphoe": "tambon_code", "tambon": "village_code",
                 "village": "village_code"}
+
+
+def design_spec_alone(spec: DesignSpec, households: pd.DataFrame, level: str,
+                      villages_surveyed: int) -> DesignSpec:
+    """Return the design declaration for a design built on an area's own households alone.
+
+    The round's ``spec``, or its census form where the area is reported from its own sample:
+    a village, or an area on fewer sampled villages than ``params/status.yaml`` asks, in a
+    round that samples villages by a stratum column its ``households`` carry
+    (:attr:`AreaContext.own_sample`; an amphoe's welfare section checks each of its tambons
+    as the tambon's report does).
+
+    Parameters
+    ----------
+    spec : DesignSpec
+        The round's design declaration.
+    households : pandas.DataFrame
+        The area's households.
+    level : str
+        The area's level.
+    villages_surveyed : int
+        Its villages surveyed in the round.
+    """
+    own = (spec.name != "census" and bool(spec.strata) and spec.strata in households
+           and (level == "village"
+                or villages_surveyed < load_status_rules().min_sampled_villages))
+    return spec.named("census", spec.choice) if own else spec
 
 
 def calibrated_total(analysis: RoundAnalysis, code: str, households: pd.DataFrame
@@ -423,9 +451,9 @@ class AreaContext(ReportBase):
         """
         spec = self.design_spec
         if spec.name == "census" or not spec.strata or spec.strata not in self.households:
-            return False
-        thin = self.status.coverage.villages_surveyed < load_status_rules().min_sampled_villages
-        return self.level == "village" or thin
+            return False  # (before the status: nothing to ask of it)
+        return design_spec_alone(spec, self.households, self.level,
+                                 self.status.coverage.villages_surveyed).name == "census"
 
     @property
     def own_design_spec(self) -> DesignSpec:

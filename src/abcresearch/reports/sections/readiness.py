@@ -1083,11 +1083,10 @@ def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> p
     sib = sib[sib["village_code"].str.startswith(report.area.code[:6])]
     rank = printed_rank(sib["org_strength"])
     own = rank[(sib["village_code"] == report.area.code).to_numpy()]
-    col = report.t("readiness.col.org_rank")
     # the column says "in the tambon", the cell "11 จาก 11": "11 จาก 11 หมู่บ้านที่สำรวจในตำบล"
     # wrapped in its cell and pushed the village's name onto two lines (a reader review)
-    out = org.rename(columns={col: report.t("readiness.col.org_rank_in_tambon")})
     col = report.t("readiness.col.org_rank_in_tambon")
+    out = org.rename(columns={report.t("readiness.col.org_rank"): col})
     if own.empty or pd.isna(own.iloc[0]):
         out[col] = "–"
         return out

@@ -337,8 +337,7 @@ def _welfare_lines(report: AreaContext, ledger: Publisher,
         # invite first (a reader review worked the count out by hand)
         outside = None if outside_said else (reach.get("1") or {}).get("outside")
         if outside:
-            ledger.record(outside, "welfare.level1_outside_fund", code,
-                          kind="other")
+            ledger.record(outside, "welfare.level1_outside_fund", code, kind="other")
         lines.append(t("summary.welfare.level1", share=level1, all=t(
             "summary.welfare.all", share=everyone) if everyone is not None else "")
             + (t("summary.welfare.outside", count=outside) if outside else ""))

@@ -843,8 +843,7 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     w, _ = report.weighted_counts("overall_level")
     count = float(w.iloc[0].get("1", 0.0))
     # the level-1 households as the levels table would print them: not where it hides them
-    if count <= 0 or Publisher(report, "welfare_probe").weighted(
-            "overall_level", code, ["1"], count).hidden:
+    if count <= 0 or _level1_printed(report, code, count).hidden:
         return None
     low, high = est.get("ci_low"), est.get("ci_high")
     outside_low = None if high is None or not np.isfinite(high) else 1.0 - float(high)
@@ -853,6 +852,11 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     # rule for households from a printed share (as the "what to do" table counts them)
     return pub.count_of_share("welfare.level1_outside_fund", code, 1.0 - shown.value, count,
                               outside_low, outside_high)
+
+
+def _level1_printed(report: Any, code: str, count: float) -> Shown:
+    """Return an area's level-1 households as the levels table prints them (or hidden)."""
+    return Publisher(report, "welfare_probe").weighted("overall_level", code, ["1"], count)
 
 
 def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
@@ -887,8 +891,7 @@ def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
     """
     t, code = report.t, _code(report)
     w, _ = report.weighted_counts("overall_level")
-    level1 = Publisher(report, "welfare_probe").weighted(
-        "overall_level", code, ["1"], float(w.iloc[0].get("1", 0.0)))
+    level1 = _level1_printed(report, code, float(w.iloc[0].get("1", 0.0)))
     if level1.hidden or level1.value is None or shown.low is None or shown.high is None:
         return ""
     per_year = wr.contribution_per_year
@@ -940,8 +943,7 @@ def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Seque
     if not villages or not hasattr(report, "weighted_counts"):
         return ""
     by_village, _ = report.weighted_counts("overall_level", "village_code")
-    probe = Publisher(report, "welfare_probe")  # the levels table's cells, as it prints them
-    cells = [probe.weighted("overall_level", v, ["1"], float(by_village.loc[v].get("1", 0.0)))
+    cells = [_level1_printed(report, v, float(by_village.loc[v].get("1", 0.0)))
              if v in by_village.index else None for v in villages]
     if any(c is None or c.hidden or c.value is None for c in cells):
         return ""
@@ -1001,13 +1003,13 @@ def tambons_registers_short(report: Any, pub: Publisher, forms: pd.DataFrame) ->
     if _level(report) != "amphoe" or forms.empty or not hasattr(report, "known_households"):
         return ""
     from abcresearch.analysis.round import area_design
-    from abcresearch.analysis.status import load_status_rules
+    from abcresearch.reports.context import design_spec_alone
 
     hh = report.households.copy(deep=False)
     hh["welfare_member"] = member_flag(hh).to_numpy()
     spec = report.design_spec
     tambons = report.analysis.tambons.set_index("tambon_code")
-    min_villages = load_status_rules().min_sampled_villages
+    probe = Publisher(report, "welfare_probe")
     by_tambon = forms.assign(_t=forms["village_code"].astype(str).str.slice(0, 6))
     short, checked = [], 0
     for code, own in by_tambon.groupby("_t", sort=True):
@@ -1017,12 +1019,10 @@ def tambons_registers_short(report: Any, pub: Publisher, forms: pd.DataFrame) ->
                 row["villages_surveyed"] == row["villages_total"] == len(own)):
             continue
         # as the tambon's own report builds its design (its own sample where thin)
-        own_spec = spec.named("census", spec.choice) if (
-            spec.name != "census" and spec.strata and spec.strata in part
-            and row["villages_surveyed"] < min_villages) else spec
+        own_spec = design_spec_alone(spec, part, "tambon", int(row["villages_surveyed"]))
         est = area_design(part, own_spec).ciprop("welfare_member", na_rm=True,
                                                   level=spec.level).iloc[0]
-        shown = Publisher(report, "welfare_probe").share(
+        shown = probe.share(
             code, *welfare_share_cells(None), float(est["estimate"]), float(est["ci_low"]),
             float(est["ci_high"]))
         households = float(report.known_households([code]).iloc[0])
