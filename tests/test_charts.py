@@ -531,6 +531,29 @@ def test_hidden_top_income_bands_are_one_open_band_of_the_rest() -> None:
     plt.close(ax.figure)
 
 
+def test_the_open_bands_label_clears_a_taller_neighbour() -> None:
+    """A village's "รวมกัน ไม่แสดงแยกช่วง", wider than its hatched bar, touched the taller bar
+    beside it (a reader review): the label starts above both bars, a thin line leads down to
+    its own, and it stays inside the axes."""
+    shares = pd.Series([11.0, 23.0, 27.0, 26.0, np.nan],
+                       index=["0–9,999", "10,000–19,999", "20,000–39,999", "40,000–79,999",
+                              "80,000+"])
+    ax = charts.income_band_chart(shares, (0, 10_000, 20_000, 40_000, 80_000), line=20_000,
+                                  rest=13.0, rest_label="รวมกัน ไม่แสดงแยกช่วง")
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    from matplotlib.text import Text
+
+    label = next(t for t in ax.texts if t.get_text().startswith("รวมกัน"))
+    box = Text.get_window_extent(label, renderer)  # the words, not the line to the bar
+    bars = [p for p in ax.patches if not p.get_hatch()]
+    assert len(bars) == 5  # the hidden band's own bar is of no height
+    assert not any(box.overlaps(b.get_window_extent(renderer)) for b in bars)
+    assert box.y1 <= ax.get_window_extent(renderer).y1
+    assert label.arrow_patch is not None  # the line to its bar
+    plt.close(fig)
+
+
 def test_income_band_labels_hold_their_lower_edge_only() -> None:
     """"10,000–20,000" beside "20,000–40,000" put the poverty line of 20,000 in both (a reader
     review): a band holds its lower edge, and its label ends one baht below the next."""

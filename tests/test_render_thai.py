@@ -178,6 +178,36 @@ def test_wide_tables_keep_village_names_whole() -> None:
                                  caption="กลุ่มองค์กร", decimals=0)
 
 
+def test_a_village_label_stays_on_one_line_in_a_wide_table() -> None:
+    """A tambon's organisations table: "หมู่ที่ 9 / บ้านโคกดินแดง" wrapped between the village's
+    number and its name beside headings that wrap anyway (a reader review); a short row label,
+    the table's key, stays on one line while the other columns can give way."""
+    names = ["บ้านนบเคี่ยม", "บ้านทอนเหนือ", "บ้านควนเหนือ", "บ้านโคกพลู", "บ้านเกาะหว้า",
+             "บ้านเขาตก", "บ้านห้วยทราย", "บ้านเกาะจันทร์", "บ้านโคกดินแดง", "บ้านท่าหยี",
+             "บ้านหนองเงิน"]
+    labels = [f"หมู่ที่ {i + 1} {n}" for i, n in enumerate(names)]
+    k = len(names)
+    frame = pd.DataFrame({
+        "หมู่บ้าน": labels,
+        "ครัวเรือน": [379, 239, 318, 153, 329, 215, 289, 363, 314, 235, 261],
+        "กลุ่ม": [10, 14, 7, 5, 8, 8, 12, 8, 7, 9, 8],
+        "สมาชิกสวัสดิการ": [252] * k,
+        "เงินกองทุนสวัสดิการ (บาท)": [12280.0] * k,
+        "กองทุนหมู่บ้าน (บาท)": [1449800.0] * k,
+        "แผนแม่บท (พ.ศ.)": ["2548"] * k,
+        "ขั้นกระบวนการ": [3] * k,
+        "เวทีประชาคมต่อปี": [12] * k,
+    })
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ตำบลทดสอบ", "names": names}, "lang": "th"}
+    nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
+        TABLE_MIME: table_spec(frame, caption="กลุ่มองค์กร", decimals=0)})])]
+    text = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))[0].get_textpage().get_text_range()
+    lines = [line.strip() for line in text.split("\r\n")]
+    for label in labels:  # each label on one line, the numbers after it
+        assert any(line.startswith(label + " ") for line in lines), (label, lines)
+
+
 def test_columns_close_up_before_a_name_breaks() -> None:
     """The province's capital scores by amphoe: "เมือง / นครศรีธรรม / ราช" in its name column
     beside seven number columns as wide as their headings' longest words (a reader review);

@@ -346,8 +346,17 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
         vals[-1] = rest  # drawn: no "not shown" text in its place
     top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
     if merged and rest_label:  # level, on two lines: turned at 6 pt it could not be read
-        ax.text(x[-1], vals[-1] + top * 0.03, rest_label.replace(" ", "\n", 1), ha="center",
-                va="bottom", fontsize=7, color="#424242", linespacing=1.1)
+        # the label is wider than its bar: it starts above the bar beside it too, so that it
+        # never touches a taller neighbour (a thin line then leads down to its bar), and the
+        # axis grows to hold its two lines
+        beside = vals[-2] if len(vals) > 1 and np.isfinite(vals[-2]) else 0.0
+        base = max(vals[-1], beside) + top * 0.03
+        lead = base > vals[-1] + top * 0.06
+        ax.annotate(rest_label.replace(" ", "\n", 1), xy=(x[-1], vals[-1]), xytext=(x[-1], base),
+                    ha="center", va="bottom", fontsize=7, color="#424242", linespacing=1.1,
+                    arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "#616161",
+                                "shrinkA": 1, "shrinkB": 1} if lead else None)
+        ax.set_ylim(top=max(ax.get_ylim()[1], base + top * 0.2))
     for xi, v in zip(x, vals, strict=True):
         if not np.isfinite(v) and hidden_label:
             ax.text(xi, top * 0.05, hidden_label, rotation=90, ha="center", va="bottom",
