@@ -980,6 +980,7 @@ def test_key_findings_name_high_need_areas_outside_group_c(sample_store) -> None
 
     prefix = label("find.high_need", "th", areas="", areas_word="หมู่บ้าน").rstrip()
     said = counted = 0
+    kinds: set[bool] = set()
     for code in ("801501", "801502", "801503"):
         report = AreaReport.load(code, 2549, store=sample_store)
         lines = [f for f in report.key_findings().findings if f.startswith(prefix)]
@@ -1009,8 +1010,15 @@ def test_key_findings_name_high_need_areas_outside_group_c(sample_store) -> None
         # the one-page summary names them too, with the same shares
         summary = report.summary_page().parts[0].markdown
         assert lines[0].split(": ", 1)[1] in summary, summary
+        # "นอกกลุ่ม C" where no village is in group C read oddly (a reader review): the
+        # summary then says there is none
+        none_c = bool(kids["grade"].notna().all() and not (kids["grade"] == "C").any())
+        assert ("นอกกลุ่ม C" in summary) != none_c, summary
+        assert ("(ไม่มีหมู่บ้านใดอยู่ในกลุ่ม C)" in summary) == none_c, summary
+        kinds.add(none_c)
         said += 1
     assert said == 2 and counted, (said, counted)
+    assert kinds == {True, False}, kinds
 
 
 def test_an_unverified_income_line_says_so_where_the_findings_use_it(sample_store) -> None:

@@ -616,7 +616,7 @@ def test_a_village_summary_says_where_its_band_stands_in_its_tambon(sample_store
     tambon came before it (a reader review): the village's summary counts the villages of
     its tambon in an earlier band, as the tambon report's villages table prints their bands,
     and says nothing where that table hides a band."""
-    said = 0
+    said = firsts_after = 0
     for tambon_code in ("801501", "801502", "801503"):
         tambon = AreaReport.load(tambon_code, 2549, store=sample_store)
         table = tambon.villages().tables[0].data
@@ -629,11 +629,11 @@ def test_a_village_summary_says_where_its_band_stands_in_its_tambon(sample_store
             own = bands.get(tambon.child_name(code))
             name = village.area_name(tambon.area)
             said_words = ("ลำดับการสนับสนุนก่อนหมู่บ้านนี้", "ลำดับการสนับสนุนที่มาก่อนหมู่บ้านอื่น")
-            assert all(w in village.t(k, tambon="", k=0, same=1, n=2) for w, k in zip(
-                said_words + said_words[1:], ("readiness.band_in_tambon.before",
-                                              "readiness.band_in_tambon.first",
-                                              "readiness.band_in_tambon.first_with"),
-                strict=True))
+            assert all(w in village.t(k, tambon="", k=0, same=1, n=2, earlier="") for w, k in zip(
+                said_words + said_words[1:] * 3, (
+                    "readiness.band_in_tambon.before", "readiness.band_in_tambon.first",
+                    "readiness.band_in_tambon.first_with", "readiness.band_in_tambon.first_after",
+                    "readiness.band_in_tambon.first_with_after"), strict=True))
             if not printed or not str(own).isdigit() or \
                     village.t("summary.need", need="", band="", bands="")[-20:] not in page:
                 assert not any(w in page for w in said_words), (code, page)
@@ -643,7 +643,17 @@ def test_a_village_summary_says_where_its_band_stands_in_its_tambon(sample_store
             key = ("readiness.band_in_tambon.before" if before else
                    "readiness.band_in_tambon.first_with" if same else
                    "readiness.band_in_tambon.first")
-            line = village.t(key, tambon=name, k=before, same=same, n=len(bands))
+            # first but not in band 1: the line says the earlier bands are empty (a reader
+            # review: "ลำดับที่ 2 จาก 6" then "มาก่อนหมู่บ้านอื่นทั้งหมด")
+            earlier = "" if before or int(own) == 1 else village.t(
+                "readiness.band_in_tambon.earlier",
+                bands="1" if int(own) == 2 else f"1–{int(own) - 1}")
+            line = village.t(key + ("_after" if earlier else ""), tambon=name, k=before,
+                             same=same, n=len(bands), earlier=earlier)
+            if earlier:
+                assert f"ไม่มีหมู่บ้านที่สำรวจอยู่ในลำดับ{earlier} " in line
+                firsts_after += 1
             assert line in page, (code, line, page)
             said += 1
     assert said, "no village of the sample store has its band and its tambon's printed"
+    assert firsts_after, "no village of the sample store is first in its tambon outside band 1"

@@ -242,6 +242,15 @@ def test_the_tao_budget_over_the_years_is_said_with_its_assumption(tambon, sampl
              amount=f"{W.load_welfare_rules().programme['tao_cofunding']:,.0f}")
     assert said in res.text
     assert "500,000" in said and "(กรณีต่ำรวม 100,000 บาท)" in said
+    # said right above the projection table, with what the base case is: after it, on the
+    # next page, an officer copying the table into a budget did not see either (a reader
+    # review); the table's column says the TAO's money is assumed
+    where = [i for i, p in enumerate(res.parts) if said in p.as_markdown()
+             or "กรณีฐานคือแผนของโครงการ ไม่ใช่การคาดการณ์" in p.as_markdown()]
+    table = next(i for i, p in enumerate(res.parts)
+                 if getattr(p, "caption", None) == t("welfare.caption.projection"))
+    assert len(where) == 2 and table - 2 <= min(where) and max(where) < table, (where, table)
+    assert "(สมมติ)" in t("welfare.col.tao")
     rules = W.load_welfare_rules()
     raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
     raw["local_government"]["municipality"] = ["801501"]
@@ -979,7 +988,7 @@ def test_the_level1_households_outside_a_fund_come_with_a_budget_and_their_villa
     again = AreaReport.load("801502", 2549, store=sample_store)  # the section is made once
     again.village_forms = edited  # as an export with those forms gives it
     text = again.welfare_fund().text
-    start = "ที่ยังไม่มีสมาชิกกองทุนข้างต้นมีราว"
+    start = "ที่ยังไม่มีสมาชิกกองทุนข้างต้น มีครัวเรือนระดับ 1 ราว"
     assert start in line and start not in text
     # a village's own report does not put a price on it (read aloud at a forum, it sounded
     # like a promise), where it does say how many households are outside a fund

@@ -45,17 +45,13 @@ from abcresearch.scoring.indicators import UNANSWERED_OF
 from abcresearch.scoring.readiness import lift_conditions
 
 __all__ = ["band_in_tambon", "band_key_text", "band_text", "child_group_counts", "criterion_text",
-           "grade_criteria",
-           "grade_legend_text",
-           "grade_text", "group_type_choices", "group_c_areas", "high_need_outside_c",
-           "in_published_order", "need_rule_text",
-           "hidden_indicators", "kinds_column", "kinds_missing_text",
-           "lift_names_villages",
-           "mask_figures", "need_hidden",
-           "need_markers", "need_text", "org_ranking_table", "province_readiness",
-           "readiness_table_notes", "step_key_text",
-           "printed_groups", "printed_rank", "published_level1", "published_reason",
-           "published_rows", "readiness", "reason_figures"]
+           "grade_criteria", "grade_legend_text", "grade_text", "group_c_areas",
+           "group_type_choices", "hidden_indicators", "high_need_outside_c", "in_published_order",
+           "kinds_column", "kinds_missing_text", "lift_names_villages", "mask_figures",
+           "need_hidden", "need_markers", "need_rule_text", "need_text", "none_in_group_c",
+           "org_ranking_table", "printed_groups", "printed_rank", "province_readiness",
+           "published_level1", "published_reason", "published_rows", "readiness",
+           "readiness_table_notes", "reason_figures", "step_key_text"]
 
 
 def grade_text(t: Callable[..., str], grade: Any, near: Any = False) -> str:
@@ -351,6 +347,19 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
     # graded, outside C (an area without a grade, for want of its village form, may be C)
     high = kids[(kids["need"] == "high") & kids["grade"].notna() & (kids["grade"] != "C")]
     return _named_with_level1(report, pub, high, limit, need_named=True)
+
+
+def none_in_group_c(report: AreaContext, pub: Publisher) -> bool:
+    """Whether no area one level down is in group C: each of them graded and published.
+
+    An area without a grade (for want of its village form) may be C, and one not published
+    is not spoken of, so either leaves the question open (False).
+    """
+    if report.level not in ("tambon", "amphoe") or report.children.empty:
+        return False
+    kids = report.children
+    return bool(kids["grade"].notna().all() and not (kids["grade"] == "C").any()
+                and all(pub.pattern.publishable(c) for c in kids["code"]))
 
 
 def group_c_areas(report: AreaContext, pub: Publisher, limit: int,
@@ -1141,8 +1150,12 @@ def band_in_tambon(report: AreaContext, pub: Publisher) -> str:
     t = report.t
     key = ("readiness.band_in_tambon.before" if before else
            "readiness.band_in_tambon.first_with" if same else "readiness.band_in_tambon.first")
-    return pub.record_numbers(t(key, tambon=report.area_name(get_area(report.area.code[:6])),
-                                k=before, same=same, n=len(codes)),
+    # first in its tambon but not in band 1: the earlier bands are said to be empty
+    earlier = "" if before or own == 1 else t(
+        "readiness.band_in_tambon.earlier", bands="1" if own == 2 else f"1–{own - 1}")
+    return pub.record_numbers(t(key + ("_after" if earlier else ""),
+                                tambon=report.area_name(get_area(report.area.code[:6])),
+                                k=before, same=same, n=len(codes), earlier=earlier),
                               "village bands of support in the tambon", report.area.code)
 
 

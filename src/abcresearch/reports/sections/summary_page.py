@@ -59,6 +59,7 @@ from abcresearch.reports.sections.readiness import (
     lift_names_villages,
     mask_figures,
     need_text,
+    none_in_group_c,
     published_reason,
 )
 from abcresearch.reports.sections.smallarea import model_headline
@@ -475,7 +476,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     high_text = ""
     if high is not None:
         unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
-        high_text = t("summary.high_need", areas=high, areas_word=unit.capitalize())
+        key = ("summary.high_need_no_c" if in_c is None and none_in_group_c(report, ledger)
+               else "summary.high_need")
+        high_text = t(key, areas=high, areas_word=unit.capitalize(), unit=unit)
     headline = model_headline(report)  # a tambon on too few villages: the model's figure
     if headline is not None and "share_level1" in headline:
         h = headline["share_level1"]

@@ -1530,6 +1530,12 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                              t("welfare.col.births"): _ONE, t("welfare.col.illness"): _ONE,
                              t("welfare.col.deaths"): _ONE,
                              t("welfare.col.group_payout"): _SATANG})
+    # what the base case is (a plan, not a forecast; the TAO's money yearly, to be agreed)
+    # right above the table: after it, on the next page, an officer copying the table into a
+    # budget did not see it (a reader review)
+    out.text(_low_case_text(t, pub, wr, proj, tot, code))
+    if (proj["tao"] > 0).any():
+        out.text(_tao_budget_text(t, pub, wr, proj, code, tao_tambons))
     # the projection: members, savings, TAO money and the NHSO figure from the village forms
     # and params alone (public); payouts and the fund also rest on b (from the roster)
     year_rows = []
@@ -1555,9 +1561,6 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                 total=_public(pub, "nhso_per_person x village_forms.vil_population", nhso,
                               _WHOLE, code).text),
               decimals=0)
-    out.text(_low_case_text(t, pub, wr, proj, tot, code))
-    if (proj["tao"] > 0).any():
-        out.text(_tao_budget_text(t, pub, wr, proj, code, tao_tambons))
     out.text(t("welfare.formula.text"))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
                     "projection": proj, "nhso_per_year": nhso})
