@@ -83,7 +83,8 @@ def test_villages_table_shows_band_need_group_and_organisation(tambon) -> None:
     text = _text(res)
     assert "ต้องเร่งรัดพัฒนา" not in text and "ระดับ A" not in text and "ระดับ C" not in text
     # the reasons as a nested list: one item per village, its conditions as sub-items
-    reasons = res.parts[-1].text
+    reasons = next(p.text for p in res.parts if tambon.t("readiness.reasons") in
+                   getattr(p, "text", ""))
     assert reasons.count("\n- **") + reasons.startswith("- **") >= 1
     first = rows.iloc[0]
     for r in first["reason_th"].split("; "):
@@ -537,7 +538,8 @@ def test_the_need_column_says_high_or_lower_under_its_heading(sample_store) -> N
         assert shown and shown <= allowed, cells
     # the reasons' sentences keep the full words ("กลุ่ม C · สูง" read as nothing)
     rep = AreaReport.load("8015", 2549, store=sample_store)
-    reasons = rep.villages().parts[-1].text
+    reasons = next(p.text for p in rep.villages().parts if rep.t("readiness.reasons") in
+                   getattr(p, "text", ""))
     full = {label(f"readiness.need_short.{c}", "th") for c in ("high", "low")}
     assert not any(f"· {w}\n" in reasons or reasons.rstrip().endswith(f"· {w}") for w in full)
     assert "· ความจำเป็น" in reasons, reasons[:300]
@@ -904,3 +906,39 @@ def test_the_organisation_rankings_of_tambons_give_each_ones_readiness_group(
         assert group.split(" ")[:2] == ["กลุ่ม", village_group[short]] or group == tambon.marker
     assert t("readiness.org.groups.village") in trd.tables[-1].notes
     assert t("readiness.org.groups.tambon") not in trd.tables[-1].notes
+
+
+def test_areas_one_form_condition_short_of_the_next_group_are_listed(sample_store) -> None:
+    """Two villages missed group A on their forums alone, a cheap thing for a TAO to support,
+    and the reasons' list left a reader to find them (reader reviews of a tambon and an
+    amphoe): after the reasons, the areas whose one step to the next group is a village-form
+    condition are listed with it, exactly those, in the list's order."""
+    from abcresearch.scoring.grade_rules import FORM_INDICATORS
+    from abcresearch.scoring.readiness import lift_conditions
+
+    listed_any = 0
+    for code in ("801501", "801502", "801503", "8015"):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        t = report.t
+        level = "tambon" if report.level == "amphoe" else "village"
+        expected = []
+        for _, row in report.children.iterrows():
+            lift = lift_conditions(row, None, level=level)
+            if len(lift) == 1 and lift["indicator"].iloc[0] in FORM_INDICATORS:
+                expected.append((report.child_name(row["code"]),
+                                 lift["text_th"].iloc[0]))
+        res = report.villages()
+        heading = t("readiness.one_step.heading")
+        text = res.text
+        if not expected:
+            assert heading not in text
+            continue
+        block = text.split(heading, 1)[1]
+        items = [x[2:] for x in block.strip().splitlines() if x.startswith("- ")]
+        got = [(x.split("**")[1], x.split("): ", 1)[1]) for x in items]
+        assert sorted(got) == sorted(expected), (got, expected)
+        # in the order of the list above (the support bands)
+        order = [report.child_name(c) for c in res.estimates["code"]]
+        assert [g[0] for g in got] == sorted((g[0] for g in got), key=order.index)
+        listed_any += len(got)
+    assert listed_any, "no area of the sample is one condition short"

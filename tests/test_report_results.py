@@ -1116,3 +1116,40 @@ def test_the_one_clear_capital_in_a_tie_is_said_to_be_clear_once(sample_store,
     assert len(with_it) == 1, found  # not again in a bullet of its own
     assert f"{tied} (10.0 เทียบกับ 18.0{label('find.within_margin', 'th')}) และ{clear} " \
            f"(50.0 เทียบกับ 58.0{label('find.beyond_margin', 'th')})" in with_it[0], with_it
+
+
+def test_the_findings_say_how_many_level1_households_live_outside_the_high_need_areas(
+        sample_store) -> None:
+    """"ควรได้รับความช่วยเหลือพื้นฐาน…ก่อน" read as where the welfare work goes, while about
+    half of an amphoe's level-1 households lived in its other tambons (a reader review): the
+    findings add up the high-need areas' level-1 counts as the levels table prints them and
+    say the rest of the area's printed count, from printed figures alone."""
+    from abcresearch.reports.area import AreaReport
+
+    said = 0
+    for code in ("801501", "801502", "801503", "8015"):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        t = report.t
+        levels = report.levels_and_tracks().to_frame(0)
+        name_col = levels.columns[0]
+        printed = dict(zip(levels[name_col], levels[t("col.level1")], strict=True))
+        kids = report.children
+        high = [report.child_name(c) for c in kids.loc[kids["need"] == "high", "code"]]
+        lines = [f for f in report.key_findings().findings if "งานสวัสดิการและ" in f]
+        cells = [str(printed.get(n, "")) for n in high]
+        total = str(list(printed.values())[-1])  # the area's own row, last
+        if not high or len(high) == len(kids) or not all(
+                c.replace(",", "").isdigit() for c in cells + [total]):
+            assert lines == [], lines
+            continue
+        assert len(lines) == 1, lines
+        summed = sum(int(c.replace(",", "")) for c in cells)
+        rest = int(total.replace(",", "")) - summed
+        assert f"ราว {rest:,} ครัวเรือน" in lines[0] and f" {total} ครัวเรือน" in lines[0], (
+            lines[0], summed, total)
+        if len(high) > 1:
+            assert f"รวมราว {summed:,} จาก {total}" in lines[0]
+        else:
+            assert high[0] in lines[0]
+        said += 1
+    assert said, "no area of the sample prints every count the sentence adds up"

@@ -266,9 +266,72 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         high = high_need_outside_c(report, pub, priority_areas, kids)
         if high is not None:
             found.append(t("find.high_need", areas=high, areas_word=unit.capitalize()))
+        share = _high_need_share(report, pub, kids, unit)
+        if share:
+            found.append(share)
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
                       details={"level1": l1}, published=tuple(pub.entries))
+
+
+def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame,
+                     unit: str) -> str:
+    """Say how many of the area's level-1 households its high-need areas within hold.
+
+    Arithmetic on printed figures only: the level-1 counts of the high-need areas as the
+    levels table prints them, added up, beside the area's own printed count, the rest, and
+    the other area holding the most. Nothing where any area's need or count is hidden (a
+    hidden one may be of high need), where none or every area is of high need, or where the
+    sum is not below the total.
+    """
+    from abcresearch.reports.sections.readiness import need_hidden, published_level1
+
+    if len(kids) != len(report.children) or len(kids) < 2:
+        return ""  # an area left out of the list may be of high need
+    col = CHILD_COLUMN[report.level]
+    probe = Publisher(report, "high_need_share_probe")
+    codes = [str(c) for c in kids["code"]]
+    _small, hid, _shares = published_level1(probe, kids, report.households, col, with_ci=False)
+    if need_hidden(probe, codes, hid).any():
+        return ""
+    high = (kids["need"] == "high").to_numpy()
+    if not high.any() or high.all():
+        return ""
+    w, _ = report.weighted_counts("overall_level", by=col)
+    own, _ = report.weighted_counts("overall_level")
+
+    def printed(code: str, value: float) -> int | None:
+        shown = probe.weighted("overall_level", code, ["1"], value)
+        digits = shown.text.replace(",", "")
+        return int(digits) if not shown.hidden and digits.isdigit() else None
+
+    counts = [printed(c, float(w.loc[c, "1"])) if c in w.index and "1" in w.columns else None
+              for c in codes]
+    total = printed(report.area.code, float(own.iloc[0].get("1", 0.0)))
+    if total is None or any(c is None for c in counts):
+        return ""
+    summed = sum(c for c, h in zip(counts, high, strict=True) if h and c is not None)
+    if not 0 < summed < total:
+        return ""
+    code = report.area.code
+    t = report.t
+    others = [(c, n) for c, n, h in zip(codes, counts, high, strict=True)
+              if not h and n is not None]
+    top = max(n for _, n in others)
+    most = ""
+    if top > 0 and sum(n == top for _, n in others) == 1:
+        name = report.child_name(next(c for c, n in others if n == top))
+        most = t("find.high_need_share.most", name=name, count=f"{top:,}")
+    rest = pub.record(f"{total - summed:,}", "level-1 households outside the high-need areas "
+                      "within (printed total less their sum)", code, "other").text
+    if high.sum() == 1:  # its count is beside its name in the line above
+        return t("find.high_need_share.one", unit=unit, total=f"{total:,}", rest=rest,
+                 most=most, name=report.child_name(codes[int(high.argmax())]))
+    return t("find.high_need_share", areas_word=unit.capitalize(), unit=unit,
+             n=pub.record(f"{int(high.sum()):,}", "areas within of high need", code).text,
+             count=pub.record(f"{summed:,}", "level-1 households of the high-need areas "
+                              "within (sum of the levels table's counts)", code, "other").text,
+             total=f"{total:,}", rest=rest, most=most)
 
 
 def _above_yet_lacking(report: AreaContext, prof: pd.DataFrame, top: list[str],

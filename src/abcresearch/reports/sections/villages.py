@@ -24,10 +24,40 @@ from abcresearch.reports.sections.readiness import (
     published_reason,
     readiness_table_notes,
 )
-from abcresearch.scoring.grade_rules import load_grade_rules
+from abcresearch.scoring.grade_rules import FORM_INDICATORS, load_grade_rules
+from abcresearch.scoring.readiness import lift_conditions
 from abcresearch.survey.areas import get_area
 
 __all__ = ["villages"]
+
+
+def _one_step_short(report: AreaContext, pub: Publisher, rows: pd.DataFrame,
+                    unshown: list[bool], names: list[str]) -> list[str]:
+    """List the areas one village-form condition short of the next group, with that condition.
+
+    From :func:`abcresearch.scoring.readiness.lift_conditions` (the steps a village's own
+    summary lists): an area whose only step is a condition on a village-form figure (public;
+    its value goes into the ledger as printed). An area whose grade is not printed, or whose
+    one step rests on a household estimate, is left out.
+    """
+    if report.level not in ("tambon", "amphoe"):
+        return []
+    t = report.t
+    rules = load_grade_rules()
+    level = "tambon" if report.level == "amphoe" else "village"
+    items = []
+    for i, (_, row) in enumerate(rows.iterrows()):
+        if unshown[i] or not isinstance(row.get("grade"), str):
+            continue
+        lift = lift_conditions(row, rules, level=level)
+        if len(lift) != 1 or lift["indicator"].iloc[0] not in FORM_INDICATORS:
+            continue
+        step = str(lift[f"text_{report.lang}"].iloc[0])
+        pub.record_numbers(step, f"lift.{lift['indicator'].iloc[0]}", str(row["code"]))
+        items.append(t("readiness.one_step.item", name=names[i],
+                       grade=grade_text(t, row["grade"]),
+                       target=grade_text(t, lift["target_grade"].iloc[0]), step=step))
+    return items
 
 
 def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
@@ -139,6 +169,10 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     if items:
         # a heading (kept with the list that follows it), not a bold line left at a page foot
         out.text(f"### {t('readiness.reasons')}\n\n" + "\n".join(items))
+    one_step = _one_step_short(report, pub, rows, [small[i] or grades[i] == report.marker
+                                                   for i in range(len(rows))], names)
+    if one_step:
+        out.text(f"### {t('readiness.one_step.heading')}\n\n" + "\n".join(one_step))
     return out.result(estimates=rows, details={"small": small, "share_hidden": share_hidden,
                                                "need_hidden": hidden},
                       published=tuple(pub.entries))
