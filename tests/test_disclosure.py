@@ -765,6 +765,27 @@ def test_a_bad_complement_last_is_named(tmp_path) -> None:
         publication_rules(bad)
 
 
+def test_a_bad_small_score_gap_is_named_with_the_other_problems(tmp_path) -> None:
+    import pytest
+    import yaml
+
+    from abcresearch.errors import ParamsError
+    from abcresearch.paths import params_dir
+    from abcresearch.reports.disclosure import publication_rules
+
+    raw = yaml.safe_load((params_dir() / "publication.yaml").read_text(encoding="utf-8"))
+    raw["small_score_gap"] = "five"
+    raw["complement_last"] = {"level": ["4"]}
+    bad = tmp_path / "publication.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError, match="small_score_gap") as err:
+        publication_rules(bad)
+    assert "complement_last" in str(err.value)  # every problem at once
+    del raw["small_score_gap"], raw["complement_last"]  # left out: never said
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert publication_rules(bad).small_score_gap == 0
+
+
 def test_published_numbers_round_half_up() -> None:
     """The methods say money is rounded half up; Python's formatting rounds a tie to even, so
     117,562.50 baht of one table was 117,562 in the next (and 170,887.50 became 170,888)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from abcresearch.reports.area import AreaReport
+from abcresearch.reports.disclosure import publication_rules
 from abcresearch.reports.render import TABLE_MIME
 
 SECTIONS = ("cover", "summary_page", "key_findings", "capital_profile", "levels_and_tracks",
@@ -300,8 +302,54 @@ def test_capitals_clearly_off_the_province_say_by_how_much(sample_store) -> None
                 (prof["ci_high"] < prof["province"])
             gaps = sorted(round(g, 1) for g in gap[clear])
             assert len(gaps) == int(m.group(1)), (code, line)
-            spread = (report.t("find.spread_one", low=f"{gaps[0]:.1f}") if gaps[0] == gaps[-1]
-                      else report.t("find.spread", low=f"{gaps[0]:.1f}", high=f"{gaps[-1]:.1f}"))
+            # under small_score_gap points every one: said to be small
+            small = "_small" if gaps[-1] < publication_rules().small_score_gap else ""
+            spread = (report.t(f"find.spread{small}_one", low=f"{gaps[0]:.1f}")
+                      if gaps[0] == gaps[-1] else
+                      report.t(f"find.spread{small}", low=f"{gaps[0]:.1f}",
+                               high=f"{gaps[-1]:.1f}"))
             assert spread in line, (code, line, gaps)
             seen += 1
     assert seen, "no report of the sample store names several capitals off the province"
+
+
+def test_gaps_from_the_province_under_a_few_points_are_said_to_be_small() -> None:
+    """"ทุน 6 ด้าน…สูงกว่าค่าเฉลี่ยจังหวัดเกินความคลาดเคลื่อน (1.2–2.9 คะแนน)" beside "no item
+    clearly better" still read as a strength (a provincial committee's review): where every
+    printed gap is under ``small_score_gap`` points (params/publication.yaml), the range says
+    "เพียงเล็กน้อย"; a gap at or over it keeps the plain range."""
+    from types import SimpleNamespace
+
+    from abcresearch.labels import label
+    from abcresearch.reports.disclosure import publication_rules
+    from abcresearch.reports.sections.findings import _spread
+
+    rules = publication_rules()
+    assert rules.small_score_gap == 5
+
+    class Ledger:
+        def __init__(self, gap: float) -> None:
+            self.rules = SimpleNamespace(small_score_gap=gap)
+
+        def record(self, text: str, *args: object, **kwargs: object) -> SimpleNamespace:
+            return SimpleNamespace(text=text)
+
+    def t(key: str, **kw: object) -> str:
+        return label(key, "th", **kw)
+
+    def prof(ours: list[str], province: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({"text": [f"{x} (1.0–99.0)" for x in ours],
+                             "province_text": province}, index=["a", "b"])
+
+    near = prof(["46.3", "50.1"], ["43.4", "48.9"])
+    assert _spread(t, Ledger(5), near, ["a", "b"], "8001") == t(
+        "find.spread_small", low="1.2", high="2.9")
+    assert "เพียงเล็กน้อย" in t("find.spread_small", low="1.2", high="2.9")
+    assert _spread(t, Ledger(0), near, ["a", "b"], "8001") == t(
+        "find.spread", low="1.2", high="2.9")
+    far = prof(["46.3", "59.8"], ["44.1", "48.9"])
+    assert _spread(t, Ledger(5), far, ["a", "b"], "8001") == t(
+        "find.spread", low="2.2", high="10.9")
+    one = prof(["46.3", "51.8"], ["43.4", "48.9"])
+    assert _spread(t, Ledger(5), one, ["a", "b"], "8001") == t("find.spread_small_one",
+                                                                low="2.9")

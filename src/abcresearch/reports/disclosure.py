@@ -334,6 +334,7 @@ class PublicationRules:
     verified: bool
     source: str
     complement_last: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    small_score_gap: float = 0.0
 
 
 _DIGIT_KINDS = ("percent", "score", "index", "gini", "money")
@@ -381,6 +382,10 @@ def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRu
         pr.add("complement_last", "must map " + " / ".join(
             f"{k} to a list of {', '.join(v)}" for k, v in _COMPLEMENT_LAST.items()))
         last = {}
+    gap = raw.get("small_score_gap", 0)
+    if not isinstance(gap, int | float) or isinstance(gap, bool) or not 0 <= gap <= 100:
+        pr.add("small_score_gap", "must be a number of points 0-100 (0: never said)")
+        gap = 0
     pr.raise_if_any()  # base and points are whole numbers from here on
     return PublicationRules(digits={k: int(digits[k]) for k in _DIGIT_KINDS},
                             weighted_count_base=int(cast(int, base)),
@@ -390,7 +395,8 @@ def parse_publication_rules(raw: Mapping[str, Any], path: Path) -> PublicationRu
                             protection_absolute=float(prot["absolute"]),
                             verified=bool(raw["verified"]), source=language_text(raw.get("source")),
                             complement_last={k: tuple(str(c) for c in v)
-                                             for k, v in last.items()})
+                                             for k, v in last.items()},
+                            small_score_gap=float(gap))
 
 
 def publication_rules(path: str | Path | None = None) -> PublicationRules:

@@ -375,11 +375,15 @@ def _spread(t: Any, pub: Publisher, prof: pd.DataFrame, caps: Sequence[str], are
         return ""
     low, high = (pub.record(f"{d:.1f}", "capital score minus province (as printed)", area,
                             kind="other").text for d in (diffs[0], diffs[-1]))
+    # every difference under small_score_gap points: said to be small (beyond the sampling
+    # error is not far: a provincial committee's review)
+    small = "_small" if float(high) < pub.rules.small_score_gap else ""
     if low == high:
-        return t("find.spread_one", low=low)
+        return t(f"find.spread{small}_one", low=low)
     # a capital clearly off the province yet printed level with it: "0.0-2.9" would say it is
     # not off at all
-    return t("find.spread_upto" if float(low) == 0 else "find.spread", low=low, high=high)
+    key = "find.spread" + (f"{small}_upto" if float(low) == 0 else small)
+    return t(key, low=low, high=high)
 
 
 def _lowest_printed(prof: pd.DataFrame, cap: str) -> bool:
