@@ -503,11 +503,38 @@ def test_the_lead_counts_the_villages_without_a_fund(overview, monkeypatch) -> N
     assert n  # the sample store has villages without a fund
     lead = overview.lead().text
     assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most="") in lead  # one amphoe
-    monkeypatch.setattr(overview_lead, "villages_without_fund", lambda report: (
-        n, total, pd.Series({"8015": n - 1, "8016": 1})))
-    most = t("lead.no_fund_most", amphoes=t("lead.amphoe_name", name="ขนอม"), k=f"{n - 1:,}")
-    assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most=most) in \
-        overview.lead().text
+    from abcresearch.survey.areas import amphoes
+
+    names = amphoes("80").set_index("code")["name_th"]
+
+    def amphoe(code: str) -> str:
+        return t("lead.amphoe_name", name=names[code])
+
+    def lead_with(without: list[int], villages: list[int]) -> str:
+        monkeypatch.setattr(overview_lead, "villages_without_fund", lambda report: (
+            n, total, pd.DataFrame({"without_fund": without, "villages": villages},
+                                   index=["8015", "8016"])))
+        return overview.lead().text
+
+    # the most, of how many (a provincial committee's review: 4 of Mueang's 16 tambons read
+    # as the most in need while ลานสกา had 2 of 5), and the highest share where another
+    # amphoe has it
+    most = t("lead.no_fund_most", amphoes=amphoe("8015"),
+             most_of=t("lead.most_of", k=30, of=100, unit="หมู่บ้าน"),
+             share=t("lead.most_share", amphoe=amphoe("8016"), k=11, of=28, unit="หมู่บ้าน"))
+    assert "30 จาก 100 หมู่บ้าน" in most and "สัดส่วนสูงสุด" in most
+    assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most=most) in lead_with(
+        [30, 11], [100, 28])
+    most = t("lead.no_fund_most", amphoes=amphoe("8015"),
+             most_of=t("lead.most_of", k=30, of=100, unit="หมู่บ้าน"), share="")
+    assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most=most) in lead_with(
+        [30, 5], [100, 28])
+    from abcresearch.reports.sections.common import names_list
+
+    most = t("lead.no_fund_most", amphoes=names_list(t, [amphoe("8015"), amphoe("8016")]),
+             most_of=t("lead.most_each", k=30, unit="หมู่บ้าน"), share="")
+    assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most=most) in lead_with(
+        [30, 30], [100, 50])
 
 
 def test_the_amphoe_table_gives_each_amphoes_level1_households(overview, sample_store) -> None:
@@ -578,7 +605,7 @@ def test_the_lead_says_which_amphoes_hold_the_first_band(overview, monkeypatch) 
     key = "single" if int(held.iloc[0]) == 1 else "one"
     lead = overview.lead().text
     assert t(f"lead.first_band_amphoes.{key}", n=int(held.sum()),
-             most=t("lead.amphoe_name", name=names[held.index[0]]),
+             most=t("lead.amphoe_name", name=names[held.index[0]]), most_of="", share="",
              amphoes=t("section.amphoe_table")) in lead, lead
     assert t("lead.first_band_unknown", k=1) not in lead
     # the band-1 tambon's need hidden: not counted, and neither said where nothing is left
@@ -595,10 +622,20 @@ def test_the_lead_says_which_amphoes_hold_the_first_band(overview, monkeypatch) 
     monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, 0))
     most = names_list(t, [t("lead.amphoe_name", name=names[c]) for c in ("8015", "8017")])
     sentence = t("lead.first_band_amphoes", n=9, k=3, of=4, lo=1, hi=4, most=most,
+                 most_of=t("lead.most_each", k=4, unit="ตำบล"), share="",
                  amphoes=t("section.amphoe_table"))
     assert sentence in overview.lead().text
     monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, 2))
     assert sentence + t("lead.first_band_unknown", k=2) in overview.lead().text
+    # one amphoe with the most: of how many of its tambons (the ranking's)
+    of = int((P.ranking_need_hidden(overview)[0]["amphoe_code"] == "8015").sum())
+    fake = pd.Series({"8015": 2, "8016": 1, "8017": 0})
+    monkeypatch.setattr(P, "first_band_tambons", lambda report: (fake, 0))
+    sentence = t("lead.first_band_amphoes", n=3, k=2, of=3, lo=1, hi=2,
+                 most=t("lead.amphoe_name", name=names["8015"]),
+                 most_of=t("lead.most_of", k=2, of=of, unit="ตำบล"), share="",
+                 amphoes=t("section.amphoe_table"))
+    assert f"(2 จาก {of} ตำบล)" in sentence and sentence in overview.lead().text
 
 
 def test_band_one_counts_say_what_they_leave_out(overview, monkeypatch) -> None:
@@ -656,3 +693,33 @@ def test_the_tile_map_marks_the_tambons_the_ranking_prints_as_of_high_need(
     assert t("map.note.high_need") in res.figures[0].caption
     legend = [x.get_text() for x in res.figures[0].figure.axes[0].get_legend().get_texts()]
     assert t("map.high_need") in legend
+
+
+def test_the_weakest_capitals_lowest_amphoes_are_all_named_as_printed(overview,
+                                                                        monkeypatch) -> None:
+    """"ต่ำที่สุดที่อำเภอเฉลิมพระเกียรติ (22)" while ถ้ำพรรณรา also printed 22 in the heatmap
+    (21.8 and 22.2; a reader review): every amphoe below the province whose score prints as
+    the lowest (half up, as the heatmap prints it) is named."""
+    from abcresearch.reports.sections import overview_lead
+    from abcresearch.reports.sections.common import names_list
+    from abcresearch.survey.areas import amphoes
+
+    t = overview.t
+    values, marks = overview_lead.capital_heatmap_table(overview)
+    prov = overview.analysis.means
+    prov = prov[prov["level"] == "province"].set_index("capital")["estimate"]
+    weak = str(prov.idxmin())
+    codes = ["8015", "8016", "8017"]
+    fake = pd.DataFrame({c: [float(values[c].iloc[0])] * 3 for c in values.columns},
+                        index=pd.Index(codes, name=values.index.name))
+    fake[weak] = [21.8, 22.2, 22.5]  # 22, 22 and 23 as printed (half up)
+    fake_marks = pd.DataFrame("", index=fake.index, columns=fake.columns)
+    fake_marks[weak] = "▼"
+    monkeypatch.setattr(overview_lead, "capital_heatmap_table",
+                        lambda report: (fake, fake_marks))
+    names = amphoes("80").set_index("code")["name_th"]
+    where = t("lead.weak_amphoe", amphoe=names_list(
+        t, [t("lead.amphoe_name", name=names[c]) for c in codes[:2]]), score="22")
+    lead = overview.lead().text
+    assert where in lead, lead
+    assert t("lead.amphoe_name", name=names["8017"]) + " (" not in lead

@@ -262,10 +262,16 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     if prov.notna().any():
         weak = str(prov.idxmin())
         below = values[weak][marks[weak] == "▼"]
-        where = (t("lead.weak_amphoe", amphoe=amph.get(below.idxmin(), below.idxmin()),
-                   score=below.min()) if len(below) else "")
+        # as the heatmap prints them (half up), every amphoe printed as low named: "ต่ำที่สุดที่
+        # อำเภอเฉลิมพระเกียรติ (22)" beside ถ้ำพรรณรา's 22 in the heatmap (a reader review)
+        printed = below.map(lambda v: round_half_up(float(v)))
+        low = printed[below.idxmin()] if len(below) else ""
+        where = (t("lead.weak_amphoe", amphoe=names_list(t, [
+            t("lead.amphoe_name", name=amph.get(a, a)) for a in below.index[printed == low]]),
+                   score=low)
+                 if len(below) else "")
         found.append(t("lead.weak_capital", capital=sch.capital(weak).label(lang),
-                       score=prov[weak], where=where))
+                       score=round_half_up(float(prov[weak])), where=where))
     # the most common problems (item level)
     ar = load_action_rules(actions)
     # each share through the round's disclosure step, as the what-to-do pages print it
@@ -304,12 +310,16 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
     without, forms, by_amphoe = villages_without_fund(report)
     if without and forms:
         code = report.province.code
-        most = by_amphoe[by_amphoe == by_amphoe.max()].index
-        where = "" if len(by_amphoe) < 2 else t(  # the most of one amphoe: no news
+        counts = by_amphoe["without_fund"]
+        most = counts[counts == counts.max()].index
+        share_pub.public("village_forms.villages_without_fund", int(counts.max()),
+                         area=str(most[0]))
+        most_of, share = _most_and_share(t, amph, counts, by_amphoe["villages"],
+                                        t("readiness.areas.village"))
+        where = "" if len(counts) < 2 else t(  # the most of one amphoe: no news
             "lead.no_fund_most",
             amphoes=names_list(t, [t("lead.amphoe_name", name=amph.get(a, a)) for a in most]),
-            k=share_pub.public("village_forms.villages_without_fund", int(by_amphoe.max()),
-                               area=str(most[0])).text)
+            most_of=most_of, share=share)
         found.append(t(
             "lead.no_fund", n=share_pub.public("village_forms.villages_without_fund", without,
                                                 area=code).text,
@@ -381,6 +391,48 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         "readiness": rc})
 
 
+def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series,
+                   unit: str) -> tuple[str, str]:
+    """Say of how many the amphoe with the most counts them, and where the share is highest.
+
+    "มากที่สุดที่อำเภอเมืองนครศรีธรรมราช (4 ตำบล)" read as the amphoe most in need while it
+    held 4 of its 16 tambons and ลานสกา 2 of 5 (a provincial committee's review): the count
+    with its amphoe's total ("4 จาก 16 ตำบล"; tied amphoes, the count each), and the amphoe
+    with the highest share where that is another one, alone at the top. Public counts
+    (village forms, the ranking's tambons).
+
+    Parameters
+    ----------
+    t : callable
+        The report's labels.
+    amph : pandas.Series
+        Amphoe names by code.
+    counts, of : pandas.Series
+        What is counted, and out of how many, by amphoe code.
+    unit : str
+        What is counted ("ตำบล", "หมู่บ้าน").
+
+    Returns
+    -------
+    most_of, share : str
+        The parenthesis after the amphoe(s) with the most, and the highest share's clause (or
+        empty).
+    """
+    hi = int(counts.max())
+    top = counts.index[counts == hi]
+    if len(top) > 1 or top[0] not in of.index:
+        return t("lead.most_each", k=hi, unit=unit), ""
+    most_of = t("lead.most_of", k=hi, of=int(of[top[0]]), unit=unit)
+    known = [c for c in counts.index if c in of.index and of[c] > 0]
+    shares = pd.Series({c: counts[c] / of[c] for c in known})
+    best = shares.index[shares == shares.max()]
+    if len(best) != 1 or best[0] == top[0] or counts[best[0]] == 0:
+        return most_of, ""
+    b = best[0]
+    return most_of, t("lead.most_share", amphoe=t("lead.amphoe_name", name=amph.get(b, b)),
+                      k=int(counts[b]), of=int(of[b]), unit=unit)
+
+
 def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
     """Say which amphoes hold the first support band's tambons, and how many each.
 
@@ -389,7 +441,7 @@ def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
     band it prints); those whose band it hides and which may be in band 1 are said beside
     them. Nothing where the band is empty or the round holds one amphoe.
     """
-    from abcresearch.reports.sections.province import first_band_tambons
+    from abcresearch.reports.sections.province import first_band_tambons, ranking_need_hidden
 
     counts, unknown = first_band_tambons(report)
     held = counts[counts > 0]
@@ -399,8 +451,12 @@ def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
     hi, lo = int(held.max()), int(held.min())
     most = names_list(t, [t("lead.amphoe_name", name=amph.get(a, a))
                           for a in sorted(held.index[held == hi])])
+    tt = ranking_need_hidden(report)[0]
+    most_of, share = _most_and_share(t, amph, counts, tt.groupby("amphoe_code").size(),
+                                    t("readiness.areas.tambon"))
     common = {"n": int(held.sum()), "k": len(held), "of": len(counts), "lo": lo, "hi": hi,
-              "most": most, "amphoes": t("section.amphoe_table")}
+              "most": most, "most_of": most_of, "share": share,
+              "amphoes": t("section.amphoe_table")}
     # tambons whose band the ranking hides and may be in band 1: not counted, and said
     rest = t("lead.first_band_unknown", k=unknown) if unknown else ""
     if len(held) == 1:

@@ -643,7 +643,7 @@ def _without_fund(forms: pd.DataFrame) -> pd.Series:
     return (members <= 0) & (money <= 0)
 
 
-def villages_without_fund(report: Any) -> tuple[int, int, pd.Series]:
+def villages_without_fund(report: Any) -> tuple[int, int, pd.DataFrame]:
     """Count the villages whose form has neither fund members nor money: no fund yet.
 
     Of the complete forms (as the fund table counts them), with their count by the areas one
@@ -653,18 +653,19 @@ def villages_without_fund(report: Any) -> tuple[int, int, pd.Series]:
     -------
     without, forms : int
         Villages without a fund, and the complete forms counted.
-    by_area : pandas.Series
-        Villages without a fund, by the areas one level down (index: their codes).
+    by_area : pandas.DataFrame
+        By the areas one level down (index: their codes): ``without_fund``, and ``villages``
+        (the complete forms counted).
     """
     forms = _forms(report)
     if forms.empty:
-        return 0, 0, pd.Series(dtype="int64")
+        return 0, 0, pd.DataFrame({"without_fund": [], "villages": []}, dtype="int64")
     forms = forms[~forms["village_code"].isin(_blank_fund_figures(forms).index)]
     if forms.empty:
-        return 0, 0, pd.Series(dtype="int64")
+        return 0, 0, pd.DataFrame({"without_fund": [], "villages": []}, dtype="int64")
     units, tot = _fund_table(report, forms)
     return (int(tot["without_fund"]), int(tot["villages"]),
-            units["without_fund"].astype("int64"))
+            units[["without_fund", "villages"]].astype("int64"))
 
 
 #: The village-form figures the fund table, its totals and the projection rest on.
