@@ -527,12 +527,17 @@ def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..
     amount = _half_up(pg["per_village_today"] * float(villages) / tambons)
     if amount == _half_up(pg["per_village_today"] * pg["villages_per_tambon"]):
         return text
+    # how far short of it, from the printed figures
+    printed = text.replace(",", "")
+    short = amount - int(printed) if printed.isdigit() else 0
     return text + t(
         "welfare.cmp.per_tambon_scaled_mean",
         per_village=plain("programme.per_village_today", pg["per_village_today"], fmt=_WHOLE),
         villages=plain("village_forms.villages", villages),
         tambons=plain("village_forms.tambons", tambons),
-        amount=baht("programme.per_village_today x villages / tambons", amount))
+        amount=baht("programme.per_village_today x villages / tambons", amount),
+        short="" if short <= 0 else t("welfare.cmp.scaled_short", short=baht(
+            "target per tambon less money per tambon (as printed)", short)))
 
 
 # ---------------------------------------------------------------------- data
