@@ -657,3 +657,25 @@ def test_a_village_summary_says_where_its_band_stands_in_its_tambon(sample_store
             said += 1
     assert said, "no village of the sample store has its band and its tambon's printed"
     assert firsts_after, "no village of the sample store is first in its tambon outside band 1"
+
+
+def test_a_need_near_its_threshold_is_explained_in_the_box(sample_store) -> None:
+    """"ความจำเป็นสูง (ใกล้เกณฑ์)" beside M0 0.381 against 0.38 was explained only in the page's
+    footnote (a reader review): the need's reasons end with what "near" means for it and what
+    to do (confirm with other data), where the need is printed and near its threshold."""
+    seen = set()
+    for code in ("801501", "801502", "801503", "80150101", "80150201", "80150202",
+                 "80150301", "8015"):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        row = report.grade_row
+        page = report.summary_page().text
+        notes = {k: report.t(f"summary.need_near.{k}") for k in ("high", "low")}
+        if row is None or report.t("summary.need_reason", reason="").strip() not in page:
+            assert not any(n in page for n in notes.values())
+            continue
+        near = bool(row.get("need_near_threshold"))
+        key = "high" if row["need"] == "high" else "low"
+        assert (notes[key] in page) == near, (code, near, page)
+        assert notes["low" if key == "high" else "high"] not in page
+        seen.add(near)
+    assert seen == {True, False}, seen

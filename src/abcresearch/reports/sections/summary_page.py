@@ -439,8 +439,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                           need=need_text(t, rules, lang, row["need"],
                                          row.get("need_near_threshold")),
                           band=int(row["priority_band"]), bands=len(rules.bands))
-            reasons.append(t("summary.need_reason",
-                             reason=str(row.get(f"need_reason_{lang}") or "")))
+            near = bool(row.get("need_near_threshold"))
+            reasons.append(t("summary.need_reason", reason=str(
+                row.get(f"need_reason_{lang}") or "") + ("; " + t(
+                    "summary.need_near." + ("high" if row["need"] == "high" else "low"))
+                    if near else "")))
             # a village's band among its tambon's villages, under its band (a reader review:
             # "band 2 of 6" did not say it came first in its tambon)
             band_line = band_in_tambon(report, ledger)
