@@ -679,3 +679,46 @@ def test_a_need_near_its_threshold_is_explained_in_the_box(sample_store) -> None
         assert notes["low" if key == "high" else "high"] not in page
         seen.add(near)
     assert seen == {True, False}, seen
+
+
+def test_a_step_the_community_is_ready_for_says_so(sample_store, monkeypatch) -> None:
+    """"จัดเวทีประชาคมปีละ 2 ครั้ง" as a reason for group B and "91% of households take part in
+    forums" as a strength were not linked (a village committee's review): a step whose
+    condition names a household item (``household_item`` in params/grades.yaml) says the
+    community is ready for it, with the share the strengths box prints, where it prints it."""
+    import yaml
+
+    from abcresearch.paths import params_dir
+    from abcresearch.reports.item_rules import load_action_rules
+    from abcresearch.reports.sections import actions as actions_mod
+
+    raw = yaml.safe_load((params_dir() / "grades.yaml").read_text(encoding="utf-8"))
+    linked = {c["indicator"]: c["household_item"] for r in raw["grades"]
+              for c in r.get("all", []) + r.get("any", []) if c.get("household_item")}
+    assert linked == {"forums_year": "soc_forum"}
+    assert set(linked.values()) <= {r.item for r in load_action_rules().items}
+    report = AreaReport.load("80150103", 2549, store=sample_store)
+    ready = report.t("summary.lift_ready", what="", share="").split("ครัวเรือนที่")[0]
+    res = report.summary_page()
+    forums = [s for s in res.details["steps"] if s.startswith("จัดเวทีประชาคม")]
+    assert len(forums) == 1 and "soc_forum" not in res.details["strengths"]
+    assert ready not in forums[0]  # not a printed strength: nothing said
+    # the area's forum-going printed as its first strength
+    real = actions_mod.strengths_and_gaps
+    calls = []
+
+    def first_strength(shares, rules):
+        good, bad = real(shares, rules)
+        calls.append(1)
+        return (["soc_forum", *good][:len(good) + 1] if len(calls) == 1 else good), bad
+
+    monkeypatch.setattr(actions_mod, "strengths_and_gaps", first_strength)
+    again = AreaReport.load("80150103", 2549, store=sample_store)
+    res = again.summary_page()
+    assert res.details["strengths"][0] == "soc_forum"
+    line = next(s for s in res.details["steps"] if s.startswith("จัดเวทีประชาคม"))
+    passing = load_action_rules().item("soc_forum").passes["th"]
+    share = re.search(rf"ครัวเรือนที่{passing} ร้อยละ (\d+)", res.text)
+    assert share, res.text
+    assert line.endswith(again.t("summary.lift_ready", what=passing, share=share.group(1))), line
+    assert all(ready not in s for s in res.details["steps"] if s != line)

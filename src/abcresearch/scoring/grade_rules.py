@@ -159,7 +159,7 @@ GRADES_KEYS = ("scheme_id", "scheme_version", "source", "verified", "notes", "or
 RULE_KEYS = ("grade", "class", "why", "any", "all", "otherwise")
 CONDITION_KEYS = ("indicator", "op", "value", "reason", "reason_not", "reason_tambon",
                   "reason_not_tambon", "reason_none", "reason_not_none", "reason_tambon_none",
-                  "reason_not_tambon_none", "criterion")
+                  "reason_not_tambon_none", "criterion", "household_item")
 SECTION_KEYS = {"need": ("why", "rules", "labels"), "org_strength": ("components",),
                 "priority": ("why", "need_order", "grade_order", "sort_by"),
                 "typology": ("k_range", "seed", "n_init", "silhouette_sample", "fit_sample",
@@ -237,6 +237,9 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
             for k in ("reason_tambon", "reason_not_tambon", "reason_none", "reason_not_none",
                       "reason_tambon_none", "reason_not_tambon_none", "criterion"):
                 _texts(pr, f"{cw}.{k}", c.get(k), required=False)
+            item = c.get("household_item")
+            if item is not None and (not isinstance(item, str) or not item.strip()):
+                pr.add(f"{cw}.household_item", "must be an item id of params/actions.yaml")
             for lang, text in (c.get("criterion") or {}).items():
                 try:  # its placeholders, now, not when the overview is typeset
                     str(text).format(threshold=1.0, threshold_pct=100.0)

@@ -203,7 +203,7 @@ def area_coverage(report: AreaContext) -> Coverage:
 
 # ---------------------------------------------------------------------- next group
 def grade_lift(report: AreaContext, pub: Publisher | None = None
-               ) -> tuple[str | None, list[str], str]:
+               ) -> tuple[str | None, list[str], str, list[str]]:
     """Say what would lift the area to the next readiness group.
 
     The conditions come from :func:`abcresearch.scoring.readiness.lift_conditions` (the same
@@ -212,27 +212,38 @@ def grade_lift(report: AreaContext, pub: Publisher | None = None
 
     Returns
     -------
-    next_grade, steps, requirement : str or None, list of str, str
+    next_grade, steps, requirement, items : str or None, list of str, str, list of str
         The next group up (None at the top group or when the area is not graded), the
-        conditions to meet in words, and ``"all"`` (every one) or ``"any"`` (one of them).
+        conditions to meet in words, ``"all"`` (every one) or ``"any"`` (one of them), and
+        each condition's household item (``household_item`` in ``params/grades.yaml``; ""
+        where it has none).
     """
     from abcresearch.scoring.readiness import lift_conditions
 
     row = report.grade_row
     if row is None or not isinstance(row.get("grade"), str):
-        return None, [], ""
+        return None, [], "", []
     level = report.level if report.level in ("village", "tambon") else "village"
     lift = lift_conditions(row, None, level=level)
     if lift.empty:  # the top group (or no condition stands in the way: nothing to list)
         order = list(load_grade_rules().grade_order)
         up = order.index(row["grade"]) + 1 if row["grade"] in order else len(order)
-        return (order[up] if up < len(order) else None), [], ""
+        return (order[up] if up < len(order) else None), [], "", []
     rules = load_grade_rules()
+
+    def item_of(grade: str, indicator: str) -> str:
+        rule = next((r for r in rules.rules if r["grade"] == grade), {})
+        conds = rule.get("all") or rule.get("any") or []
+        return str(next((c.get("household_item") or "" for c in conds
+                         if c.get("indicator") == indicator), ""))
+
     masked = hidden_indicators(pub or Publisher(report, "summary_page"), report.area.code,
                                report.capitals, rules)
     steps = [mask_figures(str(x), row, masked, rules, report.marker, indicator=str(ind))
              for x, ind in zip(lift[f"text_{report.lang}"], lift["indicator"], strict=True)]
-    return str(lift["target_grade"].iloc[0]), steps, str(lift["requirement"].iloc[0])
+    items = [item_of(str(g), str(i)) for g, i in zip(lift["rule"], lift["indicator"],
+                                                      strict=True)]
+    return str(lift["target_grade"].iloc[0]), steps, str(lift["requirement"].iloc[0]), items
 
 
 def _level1_outside(report: AreaContext, programmes: str | Path | None) -> str | None:
@@ -457,7 +468,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         status_text = (sa_status_text(report, status) if value == "provisional" else
                        t(f"grade_status.{value}",
                          min_villages=load_status_rules().min_sampled_villages))
-    target, steps, requirement = grade_lift(report, ledger) if graded else (None, [], "")
+    target, steps, requirement, step_items = grade_lift(report, ledger) if graded else (
+        None, [], "", [])
     # level-1 share
     l1_text = ""
     if l1_shown is not None and l1_published:
@@ -497,6 +509,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     gaps: list[str] = []
     lead: list[str] = []
     n_better = n_worse = 0  # the clear differences in all, of which the box lists the furthest
+    strength_shares: dict[str, tuple[str, str]] = {}  # printed passing strengths
     passing = any(r.passes for r in ar.items)
     if shares is not None:
         # a strength, a gap or a first action only where the difference is clear as printed,
@@ -532,6 +545,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                 area = actions_mod.passing_share(ledger, report.area.code, item, area)
                 province = actions_mod.passing_share(ledger, report.area.code[:2], item,
                                                      province)
+                if not area.hidden:
+                    strength_shares[item] = (r.passes[lang], area.text)
                 return t("summary.strength_passing", what=r.passes[lang], area=area.text,
                          province=province.text)
             # every listed difference is clear, which the box's title says once
@@ -539,6 +554,12 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                      households=extra)
 
         strengths = [item_line(i, "summary.strength") for i in good]
+        # a step whose household item is a printed strength says the community is ready for
+        # it ("forums twice a year" beside "91% take part" unlinked: a village committee's
+        # review)
+        steps = [s + t("summary.lift_ready", what=strength_shares[i][0],
+                       share=strength_shares[i][1]) if i in strength_shares else s
+                 for s, i in zip(steps, step_items, strict=True)]
         gaps = [item_line(i, "summary.gap") for i in bad]
         # the first actions: the "what to do" page's items furthest above the province
         chosen = actions_mod.selected_items(shares, ar, report.capitals, clear=clear_items)
