@@ -424,30 +424,35 @@ def test_the_chart_caption_says_how_many_areas_it_leaves_out(plain_complements) 
     assert f"ไม่แสดงหมู่บ้าน {missing} แห่งที่ไม่เผยแพร่สัดส่วนครัวเรือนระดับ 1" in _text(readiness)
 
 
-def test_a_village_report_ranks_its_organisations_among_its_tambons_villages(
+def test_a_village_report_places_its_organisations_among_its_tambons_villages(
         sample_store) -> None:
     """Ranked alone, every village was "อันดับ 1" in its own report while its tambon's report
-    put it 2nd or 11th (a reader review): the village report now says "k จาก n"."""
+    put it 2nd or 11th (a reader review); "11 จาก 11" in its place was blunt read aloud at a
+    forum (another): the village's row gives the lowest and highest score of its tambon's
+    other villages, as the tambon's report prints them, and no rank."""
     tambon = AreaReport.load("801501", 2549, store=sample_store)
     t = tambon.t
     table = tambon.readiness().details["organisations"]
     codes = sorted(tambon.analysis.villages.query("village_code.str.startswith('801501')")
                    ["village_code"])
     assert len(codes) > 1
+    strength = t("readiness.col.org_strength")
     for code in codes:
         village = AreaReport.load(code, 2549, store=sample_store)
         own = village.readiness().details["organisations"]
         assert len(own) == 1
         name = own[t("col.village")].iloc[0]
-        in_tambon = table.loc[table[t("col.village")] == name, t("readiness.col.org_rank")]
-        # in a column that says "in the tambon" ("11 จาก 11" in its cell: the whole phrase
-        # wrapped there; a reader review)
+        others = table.loc[(table[t("col.village")] != name)
+                           & table[t("col.village")].str.startswith("หมู่ที่"), strength]
+        printed = sorted(float(v) for v in others if str(v) not in ("", "–", "nan"))
         assert t("readiness.col.org_rank") not in own
+        col = t("readiness.col.org_others_in_tambon")
+        assert list(own.columns).index(col) == list(own.columns).index(strength) + 1
         notes = village.readiness().tables[-1].notes
-        assert t("readiness.org.rank_in_tambon") in notes
-        assert own[t("readiness.col.org_rank_in_tambon")].iloc[0] == t(
-            "readiness.rank_of", k=int(in_tambon.iloc[0]), n=len(codes)) == \
-            f"{int(in_tambon.iloc[0])} จาก {len(codes)}"
+        assert t("readiness.org.others_in_tambon") in notes
+        low, high = f"{printed[0]:.1f}", f"{printed[-1]:.1f}"
+        assert own[col].iloc[0] == (low if low == high else f"{low}–{high}"), (own, printed)
+        assert " จาก " not in str(own[col].iloc[0])
 
 
 def test_a_tambons_lift_names_the_villages_short_of_each_condition(sample_store,

@@ -1082,25 +1082,33 @@ def _with_whole_tambon(report: AreaContext, pub: Publisher, org: pd.DataFrame,
     return out, notes + _pooled_left_out_note(report, pub, own, [report.area_name()])
 
 
-def _rank_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> pd.DataFrame:
-    """Give a village report's own row its rank among its tambon's villages ("11 จาก 16").
+def _others_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) -> pd.DataFrame:
+    """Give a village report's own row the range of its tambon's other villages' scores.
 
-    Ranked alone, every village was "อันดับ 1" in its own report (and 11th in its tambon's).
-    Village-form scores are public; ranked by the score as printed, as the tambon report does.
+    Ranked alone, every village was "อันดับ 1" in its own report (and 11th in its tambon's, a
+    reader review); "11 จาก 11" in its place was blunt read aloud at a forum and said little
+    more (another): the other surveyed villages' lowest and highest scores as printed say how
+    far it has to go, beside the group A threshold in the steps above. Village-form scores
+    are public.
     """
+    t = report.t
     sib = report.analysis.villages
-    sib = sib[sib["village_code"].str.startswith(report.area.code[:6])]
-    rank = printed_rank(sib["org_strength"])
-    own = rank[(sib["village_code"] == report.area.code).to_numpy()]
-    # the column says "in the tambon", the cell "11 จาก 11": "11 จาก 11 หมู่บ้านที่สำรวจในตำบล"
-    # wrapped in its cell and pushed the village's name onto two lines (a reader review)
-    col = report.t("readiness.col.org_rank_in_tambon")
-    out = org.rename(columns={report.t("readiness.col.org_rank"): col})
-    if own.empty or pd.isna(own.iloc[0]):
-        out[col] = "–"
+    sib = sib[sib["village_code"].str.startswith(report.area.code[:6])
+              & (sib["village_code"] != report.area.code)]
+    digits = publication_rules().digits["score"]
+    scores = sorted(float(format_number(v, digits).replace(",", ""))
+                    for v in sib["org_strength"] if pd.notna(v))
+    col = t("readiness.col.org_others_in_tambon")
+    out = org.drop(columns=[t("readiness.col.org_rank")], errors="ignore")
+    strength = t("readiness.col.org_strength")
+    at = list(out.columns).index(strength) + 1 if strength in out else len(out.columns)
+    if not scores:
+        out.insert(at, col, "–")
         return out
-    text = report.t("readiness.rank_of", k=int(own.iloc[0]), n=int(rank.notna().sum()))
-    out[col] = pub.record_numbers(text, "org_rank_in_tambon", report.area.code)
+    low, high = (format_number(v, digits) for v in (scores[0], scores[-1]))
+    text = low if low == high else t("readiness.org.others_range", low=low, high=high)
+    out.insert(at, col, pub.record_numbers(text, "org_strength of the tambon's other villages",
+                                           report.area.code))
     return out
 
 
@@ -1325,7 +1333,7 @@ def readiness(report: AreaContext) -> SectionResult:
         report, rows, names, child,
         groups=printed_groups(report, rows, small)), child)
     if report.level == "village":
-        org = _rank_in_tambon(report, org, pub)
+        org = _others_in_tambon(report, org, pub)
     # a tambon's pooled ratios rest on the villages with both figures: say which leave some out
     pooled = _pooled_left_out_note(report, pub, rows, names) if child == "tambon" else ""
     # a tambon's own pooled row, as the province ranks it: a village's report is its one row,
@@ -1335,8 +1343,8 @@ def readiness(report: AreaContext) -> SectionResult:
         pooled += whole
     out.table(org, t("readiness.org.caption"),
               t("readiness.org.notes") + t(f"readiness.org.groups.{child}")
-              + (t("readiness.org.rank_in_tambon")
-                 if t("readiness.col.org_rank_in_tambon") in org else "")
+              + (t("readiness.org.others_in_tambon")
+                 if t("readiness.col.org_others_in_tambon") in org else "")
               + _blank_note(t, org) + pooled,
               decimals=pub.digits("score"))
     kinds = kinds_missing_text(report, rows, pub) if child == "village" else ""
