@@ -472,8 +472,11 @@ def test_census_round_reads_as_before(sample_store) -> None:
     assert f"สำรวจ 8 จาก 8 หมู่บ้าน · ครัวเรือนตัวอย่าง {n:,} จาก" in cover
     assert f"ความพร้อมของชุมชน: {rep.grade_row['grade_label_th']}" in cover
     note = rep.methods_note().text
-    assert label("methods.text", "th", be=2549, scheme="abc7 v2026.1", threshold=5) in note
-    assert "frame.csv" in note
+    assert label("methods.text", "th", be=2549, scheme="abc7 v2026.1", scheme_id="abc7",
+                 scheme_release="2026.1", threshold=5) in note
+    # the scheme's release apart from its id, not "v2026.1" beside "พ.ศ. 2549" (a reader review)
+    assert "ชุด abc7 รุ่น 2026.1" in note
+    assert label("rollout.design.source_frame", "th") in note
     assert rep.change().parts == () and "change" not in rep.summary()
 
 
