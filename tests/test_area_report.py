@@ -181,7 +181,8 @@ def test_the_rules_a_report_was_made_under_are_named(sample_store, tmp_path) -> 
     assert f"ลายพิมพ์กฎ {rules_fingerprint()}" in report.methods_note().text
     # the appendix it refers to is a file of its own: the note says which and where (a reader
     # looked for it in the report)
-    assert "ภาคผนวกวิธีการ (ไฟล์ methods.pdf" in report.methods_note().text
+    assert "ภาคผนวกวิธีการ ซึ่งเป็นอีกไฟล์หนึ่งในชุดรายงานของรอบนี้ (methods.pdf)" in \
+        report.methods_note().text
     own = {**summary, "rules_fingerprint": "0123456789ab"}
     outcomes = [ReportOutcome(c, 2549, "tambon", "ok", ReportPaths.for_area(c, 2549, tmp_path),
                               summary=s) for c, s in (("801501", summary), ("801502", own))]

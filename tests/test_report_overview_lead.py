@@ -522,7 +522,7 @@ def test_the_lead_counts_the_villages_without_a_fund(overview, monkeypatch) -> N
     most = t("lead.no_fund_most", amphoes=amphoe("8015"),
              most_of=t("lead.most_of", k=30, of=100, unit="หมู่บ้าน"),
              share=t("lead.most_share", amphoe=amphoe("8016"), k=11, of=28, unit="หมู่บ้าน"))
-    assert "30 จาก 100 หมู่บ้าน" in most and "สัดส่วนสูงสุด" in most
+    assert "30 จาก 100 หมู่บ้าน" in most and "แต่ถ้าคิดเป็นสัดส่วน" in most
     assert t("lead.no_fund", n=f"{n:,}", total=f"{total:,}", most=most) in lead_with(
         [30, 11], [100, 28])
     most = t("lead.no_fund_most", amphoes=amphoe("8015"),
@@ -699,7 +699,7 @@ def test_the_weakest_capitals_lowest_amphoes_are_all_named_as_printed(overview,
                                                                         monkeypatch) -> None:
     """"ต่ำที่สุดที่อำเภอเฉลิมพระเกียรติ (22)" while ถ้ำพรรณรา also printed 22 in the heatmap
     (21.8 and 22.2; a reader review): every amphoe below the province whose score prints as
-    the lowest (half up, as the heatmap prints it) is named."""
+    the lowest (half up, as the heatmap prints it) is named, the lowest first."""
     from abcresearch.reports.sections import overview_lead
     from abcresearch.reports.sections.common import names_list
     from abcresearch.survey.areas import amphoes
@@ -712,14 +712,14 @@ def test_the_weakest_capitals_lowest_amphoes_are_all_named_as_printed(overview,
     codes = ["8015", "8016", "8017"]
     fake = pd.DataFrame({c: [float(values[c].iloc[0])] * 3 for c in values.columns},
                         index=pd.Index(codes, name=values.index.name))
-    fake[weak] = [21.8, 22.2, 22.5]  # 22, 22 and 23 as printed (half up)
+    fake[weak] = [22.2, 21.8, 22.5]  # 22, 22 and 23 as printed (half up)
     fake_marks = pd.DataFrame("", index=fake.index, columns=fake.columns)
     fake_marks[weak] = "▼"
     monkeypatch.setattr(overview_lead, "capital_heatmap_table",
                         lambda report: (fake, fake_marks))
     names = amphoes("80").set_index("code")["name_th"]
     where = t("lead.weak_amphoe", amphoe=names_list(
-        t, [t("lead.amphoe_name", name=names[c]) for c in codes[:2]]), score="22")
+        t, [t("lead.amphoe_name", name=names[c]) for c in (codes[1], codes[0])]), score="22")
     lead = overview.lead().text
     assert where in lead, lead
     assert t("lead.amphoe_name", name=names["8017"]) + " (" not in lead

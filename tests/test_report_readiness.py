@@ -933,7 +933,8 @@ def test_areas_one_form_condition_short_of_the_next_group_are_listed(sample_stor
                 expected.append((report.child_name(row["code"]),
                                  lift["text_th"].iloc[0]))
         res = report.villages()
-        heading = t("readiness.one_step.heading")
+        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+        heading = t("readiness.one_step.heading", areas_word=unit.capitalize())
         text = res.text
         if not expected:
             assert heading not in text
@@ -947,3 +948,24 @@ def test_areas_one_form_condition_short_of_the_next_group_are_listed(sample_stor
         assert [g[0] for g in got] == sorted((g[0] for g in got), key=order.index)
         listed_any += len(got)
     assert listed_any, "no area of the sample is one condition short"
+
+
+def test_a_villages_steps_to_the_next_group_are_on_its_summary_only(sample_store) -> None:
+    """The steps to group A were read out twice at a forum, word for word, and differed once
+    the summary's copy said more (reader reviews): a village's readiness page points to its
+    one-page summary, which lists them; a tambon's readiness page still lists its own (with
+    the villages short of each)."""
+    said = 0
+    for code in ("80150103", "80150202", "80150301"):
+        village = AreaReport.load(code, 2549, store=sample_store)
+        steps = village.summary_page().details["steps"]
+        assert steps
+        text = village.readiness().text
+        assert not any(s in text for s in steps), text
+        assert "สิ่งที่จะช่วยให้ก้าวสู่กลุ่มถัดไป" in text  # the pointer, in the intro
+        assert village.area_name() + "ก้าวสู่" not in text  # no heading of a list of steps
+        assert all(s in village.summary_page().text for s in steps)
+        said += 1
+    tambon = AreaReport.load("801501", 2549, store=sample_store)
+    assert tambon.t("readiness.lift.heading", area="", grade="")[:12] in tambon.readiness().text
+    assert said

@@ -699,6 +699,7 @@ def test_a_step_the_community_is_ready_for_says_so(sample_store, monkeypatch) ->
     assert set(linked.values()) <= {r.item for r in load_action_rules().items}
     report = AreaReport.load("80150103", 2549, store=sample_store)
     ready = report.t("summary.lift_ready", what="", share="").split("ครัวเรือนที่")[0]
+    assert ready.strip() == "ซึ่งน่าจะทำได้ เพราะ"  # not "ready": once at a forum is not four a year
     res = report.summary_page()
     forums = [s for s in res.details["steps"] if s.startswith("จัดเวทีประชาคม")]
     assert len(forums) == 1 and "soc_forum" not in res.details["strengths"]

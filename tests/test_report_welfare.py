@@ -434,9 +434,13 @@ def test_a_village_report_gives_no_tambon_figure_as_the_villages_own(sample_stor
     assert rows[t("welfare.cmp.per_village")] is not None
     assert rows[t("welfare.cmp.tao")] in (t("welfare.cmp.tao_village.yes"),
                                           t("welfare.cmp.tao_village.no"))
-    assert rows[t("welfare.cmp.msdhs")] == t("welfare.cmp.tambon_level")
+    assert rows[t("welfare.cmp.msdhs.village")] == t("welfare.cmp.tambon_level")
+    # read aloud at a forum, a bare figure sounded like the village's money (a reader review)
+    assert "ยังไม่ใช่เงินที่ได้แล้ว" in t("welfare.cmp.msdhs.village")
+    nhso = rows[t("welfare.cmp.nhso")]
+    assert nhso.endswith("ไม่ใช่เงินของหมู่บ้าน)") and nhso.split(" ")[0].replace(",", "").isdigit()
     listed = [v for k, v in rows.items() if k not in (
-        t("welfare.cmp.per_village"), t("welfare.cmp.tao"), t("welfare.cmp.msdhs"),
+        t("welfare.cmp.per_village"), t("welfare.cmp.tao"), t("welfare.cmp.msdhs.village"),
         t("welfare.cmp.nhso"))]
     assert listed and all(v in (t("welfare.village.yes"), t("welfare.village.no"),
                                 t("welfare.no_list")) for v in listed)
@@ -682,7 +686,7 @@ def test_a_kept_form_without_the_figures_its_group_rests_on_gets_no_group(sample
     assert village.grade_row["reason_th"] in summary.parts[0].markdown
     # its organisation ranking prints "–" for the figures its form lacks, and says what it is
     org = [tb for tb in village.readiness().tables
-           if tb.caption == village.t("readiness.org.caption")][0]
+           if tb.caption == village.t("readiness.org.caption.village")][0]
     assert "–" in org.as_markdown() and label("readiness.org.blank", "th") in org.notes
 
 

@@ -474,8 +474,9 @@ def test_census_round_reads_as_before(sample_store) -> None:
     note = rep.methods_note().text
     assert label("methods.text", "th", be=2549, scheme="abc7 v2026.1", scheme_id="abc7",
                  scheme_release="2026.1", threshold=5) in note
-    # the scheme's release apart from its id, not "v2026.1" beside "พ.ศ. 2549" (a reader review)
-    assert "ชุด abc7 รุ่น 2026.1" in note
+    # the scheme's release not beside "พ.ศ. 2549", where "v2026.1" read as a later year (reader
+    # reviews): the prose names the set, the provenance line its release
+    assert "(ชุด abc7 รุ่นของชุดอยู่ในบรรทัดที่มาของข้อมูล)" in note and "abc7 v2026.1" in note
     assert label("rollout.design.source_frame", "th") in note
     assert rep.change().parts == () and "change" not in rep.summary()
 

@@ -23,6 +23,7 @@ from abcresearch.reports.sections.profile import profile_estimates, published_pr
 from abcresearch.reports.sections.readiness import (
     high_need_outside_c,
     in_published_order,
+    none_in_group_c,
     published_reason,
 )
 from abcresearch.reports.sections.smallarea import model_headline
@@ -265,7 +266,9 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         # areas of high need outside group C: the C list leaves them out
         high = high_need_outside_c(report, pub, priority_areas, kids)
         if high is not None:
-            found.append(t("find.high_need", areas=high, areas_word=unit.capitalize()))
+            key = "find.high_need_no_c" if in_c.empty and none_in_group_c(report, pub) \
+                else "find.high_need"
+            found.append(t(key, areas=high, areas_word=unit.capitalize()))
         share = _high_need_share(report, pub, kids, unit)
         if share:
             found.append(share)

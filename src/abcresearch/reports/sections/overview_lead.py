@@ -266,9 +266,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         # อำเภอเฉลิมพระเกียรติ (22)" beside ถ้ำพรรณรา's 22 in the heatmap (a reader review)
         printed = below.map(lambda v: round_half_up(float(v)))
         low = printed[below.idxmin()] if len(below) else ""
-        where = (t("lead.weak_amphoe", amphoe=names_list(t, [
-            t("lead.amphoe_name", name=amph.get(a, a)) for a in below.index[printed == low]]),
-                   score=low)
+        where = (t("lead.weak_amphoe", amphoe=names_list(t, [  # the lowest first
+            t("lead.amphoe_name", name=amph.get(a, a))
+            for a in below[printed == low].sort_values(kind="stable").index]), score=low)
                  if len(below) else "")
         found.append(t("lead.weak_capital", capital=sch.capital(weak).label(lang),
                        score=round_half_up(float(prov[weak])), where=where))

@@ -1326,7 +1326,9 @@ def readiness(report: AreaContext) -> SectionResult:
     if report.level != "village":  # one village counted in a table of 0s and a 1 says nothing
         out.table(cells, t("readiness.cells.caption", areas=areas),
                   t("readiness.cells.hidden", areas=areas, n=n_hidden) if n_hidden else None)
-    lift = _lift(report, rules, pub)
+    # a village's steps are on its one-page summary, which the intro points to: read out twice
+    # at a forum, word for word, they differed once one copy said more (reader reviews)
+    lift = _lift(report, rules, pub) if report.level != "village" else None
     if lift:
         out.text(lift)
     org = _publish_org_ranking(pub, report, org_ranking_table(
@@ -1341,7 +1343,7 @@ def readiness(report: AreaContext) -> SectionResult:
     if report.level == "tambon" and report.grade_row is not None:
         org, whole = _with_whole_tambon(report, pub, org, report.grade_row)
         pooled += whole
-    out.table(org, t("readiness.org.caption"),
+    out.table(org, t("readiness.org.caption" + (".village" if report.level == "village" else "")),
               t("readiness.org.notes") + t(f"readiness.org.groups.{child}")
               + (t("readiness.org.others_in_tambon")
                  if t("readiness.col.org_others_in_tambon") in org else "")

@@ -172,7 +172,9 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     one_step = _one_step_short(report, pub, rows, [small[i] or grades[i] == report.marker
                                                    for i in range(len(rows))], names)
     if one_step:
-        out.text(f"### {t('readiness.one_step.heading')}\n\n" + "\n".join(one_step))
+        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+        out.text(f"### {t('readiness.one_step.heading', areas_word=unit.capitalize())}\n\n"
+                 + "\n".join(one_step))
     return out.result(estimates=rows, details={"small": small, "share_hidden": share_hidden,
                                                "need_hidden": hidden},
                       published=tuple(pub.entries))

@@ -1356,18 +1356,22 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                 if n_compared == 1 and not reached and not unknown
                 and 0 <= per_tambon < pg["per_tambon_proposed"] else "")),
         ]
+    nhso_cell = baht("programme.nhso_per_person x village_forms.vil_population",  # to the baht,
+                     _half_up(pg["nhso_per_person"] * tot["vil_population"]))  # as the projection
+    if village and nhso_cell is not None:
+        nhso_cell = t("welfare.cmp.nhso_village", amount=nhso_cell)
     comp += [
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
          t("welfare.cmp.tao_tambons", k=plain("local_government.tambons_with_tao", tao_compared),
            n=tambons_compared()) if n_compared > 1  # one tambon: "มี อบต.", not "1 of 1"
          else t(("welfare.cmp.tao_village." if village else "welfare.cmp.tao_one.")
                 + ("yes" if tao_compared else "no"))),
-        (t("welfare.cmp.msdhs"), baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
+        (t("welfare.cmp.msdhs" + (".village" if village else "")),
+         baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
          t("welfare.cmp.tambon_level") if village else
          baht(f"programme.msdhs_per_tambon x {compared}", pg["msdhs_per_tambon"] * n_compared)),
         (t("welfare.cmp.nhso"), baht("programme.nhso_per_person", pg["nhso_per_person"], ""),
-         baht("programme.nhso_per_person x village_forms.vil_population",  # to the baht,
-              _half_up(pg["nhso_per_person"] * tot["vil_population"]))),  # as the projection
+         nhso_cell),
     ]
     pilot = [p for p in progs.programmes if any(c in p.tambons for c in tambon_codes)]
     for p in progs.programmes:
