@@ -599,3 +599,25 @@ def test_tile_map_bars_of_high_need_stay_below_the_names() -> None:
                             grade_labels={"A": "A", "B": "B", "C": "C"}, no_data_label="-",
                             need_label="ความจำเป็นสูง")
     assert "ความจำเป็นสูง" not in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_the_need_axis_ends_a_little_above_the_highest_interval() -> None:
+    """The need axis ran to 100 with every area under 60, half the plot empty (a provincial
+    committee's review): it ends at the highest interval plus room for the legend, in tens,
+    at least 20 above the threshold, at most 100."""
+    def chart(high: float) -> plt.Axes:
+        pts = pd.DataFrame({"grade": ["C", "B", "A"], "estimate": [45.0, 20.0, 10.0],
+                            "ci_low": [40.0, 15.0, 5.0], "ci_high": [high, 25.0, 15.0],
+                            "near": [False, False, False]})
+        return charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
+                                           grade_labels={"C": "C", "B": "B", "A": "A"},
+                                           threshold=40.0)
+
+    for high, top in ((52.0, 70.0), (49.0, 70.0), (80.0, 100.0), (95.0, 100.0)):
+        ax = chart(high)
+        assert ax.get_ylim() == (0.0, top), (high, ax.get_ylim())
+        plt.close(ax.figure)
+    # only just above the threshold: still 20 above it, the high-need band readable
+    ax = chart(41.0)
+    assert ax.get_ylim()[1] == 60.0
+    plt.close(ax.figure)

@@ -1222,9 +1222,14 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     crowded = most > CROWDED_COLUMN
     # a crowd (a province's tambons): smaller markers, one size for the chart, in a swarm
     size = 46.0 * max(0.4, np.sqrt(CROWDED_COLUMN / most)) if crowded else 46.0
+    # the need axis up to the highest interval and some room for the legend above it, not to
+    # 100 where every area sits under 60 (a provincial committee's review: half the plot empty)
+    highest = float(pd.concat([pts["ci_high"], pts["estimate"]]).astype(float).max())
+    top = 100.0 if not np.isfinite(highest) else float(
+        min(100.0, max(threshold + 20.0, 10.0 * np.ceil((highest + 15.0) / 10.0))))
     box = ax.get_position()
     x_pt = box.width * ax.figure.get_figwidth() * 72 / (len(order) + 0.2)  # points a column
-    y_pt = box.height * ax.figure.get_figheight() * 72 / 100  # points a need point
+    y_pt = box.height * ax.figure.get_figheight() * 72 / top  # points a need point
     for j, g in enumerate(order):
         col = pts[pts["grade"] == g].sort_values("estimate", kind="stable")
         m = len(col)
@@ -1257,7 +1262,7 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
                   for xi, oi, yi, lo, hi, text in zip(x, off, est, err[0], err[1], texts,
                                                       strict=True)]
     ax.axhline(threshold, color="black", ls="--", lw=1, zorder=1)
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, top)
     ax.set_xlim(-0.6, len(order) - 0.4)
     ax.set_xticks(range(len(order)), [grade_labels.get(g, g) for g in order])
     # the need classes beside the axes on the right, where no point can hide them
@@ -1265,7 +1270,7 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     hi = "\n".join(x for x in (hi, threshold_label) if x)
     side = ax.get_yaxis_transform()
     if hi:
-        ax.text(1.01, min(threshold + 2, 98), hi, transform=side, ha="left", va="bottom",
+        ax.text(1.01, min(threshold + 2, top - 2), hi, transform=side, ha="left", va="bottom",
                 fontsize=8)
     if lo:
         ax.text(1.01, max(threshold - 2, 2), lo, transform=side, ha="left", va="top",
