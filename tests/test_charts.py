@@ -605,9 +605,9 @@ def test_the_need_axis_ends_a_little_above_the_highest_interval() -> None:
     """The need axis ran to 100 with every area under 60, half the plot empty (a provincial
     committee's review): it ends at the highest interval plus room for the legend, in tens,
     at least 20 above the threshold, at most 100."""
-    def chart(high: float) -> plt.Axes:
-        pts = pd.DataFrame({"grade": ["C", "B", "A"], "estimate": [45.0, 20.0, 10.0],
-                            "ci_low": [40.0, 15.0, 5.0], "ci_high": [high, 25.0, 15.0],
+    def chart(high: float, estimate: float = 45.0) -> plt.Axes:
+        pts = pd.DataFrame({"grade": ["C", "B", "A"], "estimate": [estimate, 20.0, 10.0],
+                            "ci_low": [estimate - 5, 15.0, 5.0], "ci_high": [high, 25.0, 15.0],
                             "near": [False, False, False]})
         return charts.need_readiness_chart(pts, grade_order=["C", "B", "A"],
                                            grade_labels={"C": "C", "B": "B", "A": "A"},
@@ -617,7 +617,8 @@ def test_the_need_axis_ends_a_little_above_the_highest_interval() -> None:
         ax = chart(high)
         assert ax.get_ylim() == (0.0, top), (high, ax.get_ylim())
         plt.close(ax.figure)
-    # only just above the threshold: still 20 above it, the high-need band readable
-    ax = chart(41.0)
+    # every area well under the threshold: the axis still reaches 20 above it, the high-need
+    # band there to read (ceil((30 + 15) / 10) x 10 = 50 alone)
+    ax = chart(30.0, estimate=26.0)
     assert ax.get_ylim()[1] == 60.0
     plt.close(ax.figure)

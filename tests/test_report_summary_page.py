@@ -723,3 +723,21 @@ def test_a_step_the_community_is_ready_for_says_so(sample_store, monkeypatch) ->
     assert share, res.text
     assert line.endswith(again.t("summary.lift_ready", what=passing, share=share.group(1))), line
     assert all(ready not in s for s in res.details["steps"] if s != line)
+
+
+def test_a_misspelt_household_item_is_named(sample_store, monkeypatch) -> None:
+    """A household_item that names no item of params/actions.yaml would switch the summary's
+    link off unseen (a code review): the report stops with a params error naming it."""
+    from abcresearch.errors import ParamsError
+    from abcresearch.reports.sections import summary_page as sp
+
+    real = sp.grade_lift
+
+    def misspelt(report, pub=None):
+        target, steps, requirement, items = real(report, pub)
+        return target, steps, requirement, ["soc_forumm" if i else i for i in items]
+
+    monkeypatch.setattr(sp, "grade_lift", misspelt)
+    report = AreaReport.load("80150103", 2549, store=sample_store)
+    with pytest.raises(ParamsError, match="soc_forumm"):
+        report.summary_page()

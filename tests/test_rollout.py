@@ -473,7 +473,7 @@ def test_census_round_reads_as_before(sample_store) -> None:
     assert f"ความพร้อมของชุมชน: {rep.grade_row['grade_label_th']}" in cover
     note = rep.methods_note().text
     assert label("methods.text", "th", be=2549, scheme="abc7 v2026.1", scheme_id="abc7",
-                 scheme_release="2026.1", threshold=5) in note
+                 threshold=5) in note
     # the scheme's release not beside "พ.ศ. 2549", where "v2026.1" read as a later year (reader
     # reviews): the prose names the set, the provenance line its release
     assert "(ชุด abc7 รุ่นของชุดอยู่ในบรรทัดที่มาของข้อมูล)" in note and "abc7 v2026.1" in note

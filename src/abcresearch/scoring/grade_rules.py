@@ -239,7 +239,8 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
                 _texts(pr, f"{cw}.{k}", c.get(k), required=False)
             item = c.get("household_item")
             if item is not None and (not isinstance(item, str) or not item.strip()):
-                pr.add(f"{cw}.household_item", "must be an item id of params/actions.yaml")
+                pr.add(f"{cw}.household_item", "must be an item id of params/actions.yaml "
+                                               "(checked against it where a report uses it)")
             for lang, text in (c.get("criterion") or {}).items():
                 try:  # its placeholders, now, not when the overview is typeset
                     str(text).format(threshold=1.0, threshold_pct=100.0)

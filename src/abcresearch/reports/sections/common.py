@@ -98,10 +98,10 @@ def methods_note(words: Words, survey_round: int, scheme: Any,
 
     out = SectionBuilder("methods_note", words)
     out.heading("section.methods")
-    # the scheme's id and release apart: "abc7 v2026.1" beside "พ.ศ. 2549" read as a wrong year
-    # (a reader review); the Thai says "ชุด abc7 รุ่น 2026.1"
+    # the Thai names the scheme's set only: "abc7 v2026.1" beside "พ.ศ. 2549" read as a later
+    # year (reader reviews); its release is on the provenance line
     out.text(words("methods.text", be=survey_round, scheme=scheme_version(scheme),
-                   scheme_id=scheme.scheme_id, scheme_release=scheme.scheme_version))
+                   scheme_id=scheme.scheme_id))
     # the abbreviations the welfare and income sections use (the "what to do" page explains
     # its agencies' own): an English reader met "TAO", "BMN" and "NHSO" unexplained
     out.text(words("methods.glossary"))

@@ -18,7 +18,7 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.common import names_list
 from abcresearch.reports.sections.deprivation import af_cut_text, af_published
 from abcresearch.reports.sections.income import poverty_published
-from abcresearch.reports.sections.levels import level1_households, level1_share
+from abcresearch.reports.sections.levels import level1_households, level1_share, to_unit_of
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
 from abcresearch.reports.sections.readiness import (
     high_need_outside_c,
@@ -208,6 +208,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                            capitals=names_list(t, [report.capital_label(c) for c in gaps.index]),
                            spread=_spread(t, pub, prof, gaps.index, code)))
     measures = 0  # poverty shares printed (level 1, multidimensional, income line)
+    level1_said: float | None = None  # the area's level-1 households as the findings print them
     headline = model_headline(report)  # a tambon on too few villages leads with the model
     if headline is not None and "share_level1" in headline:
         h = headline["share_level1"]
@@ -228,6 +229,8 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             found.append(t("find.level1", share=l1_shown.text, low=l1_shown.low,
                            high=l1_shown.high, count=count.text))
             measures += 1
+        if not count.hidden and count.value is not None:
+            level1_said = float(count.value)
     af = af_published(report, pub)
     if af["H"].value is not None and af["H"].value > 0 and not af["A"].hidden \
             and af["top"] is not None:
@@ -269,7 +272,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             key = "find.high_need_no_c" if in_c.empty and none_in_group_c(report, pub) \
                 else "find.high_need"
             found.append(t(key, areas=high, areas_word=unit.capitalize()))
-        share = _high_need_share(report, pub, kids, unit)
+        share = _high_need_share(report, pub, kids, unit, level1_said)
         if share:
             found.append(share)
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
@@ -277,19 +280,38 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                       details={"level1": l1}, published=tuple(pub.entries))
 
 
-def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame,
-                     unit: str) -> str:
+def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame, unit: str,
+                     total: float | None) -> str:
     """Say how many of the area's level-1 households its high-need areas within hold.
 
     Arithmetic on printed figures only: the level-1 counts of the high-need areas as the
-    levels table prints them, added up, beside the area's own printed count, the rest, and
-    the other area holding the most. Nothing where any area's need or count is hidden (a
+    levels table prints them, added up and rounded to the unit of the area's count as the
+    findings print it (``total``: "ราว 10,600", not the table's 10,630 beside it), the rest,
+    and the other area holding the most. Nothing where any area's need or count is hidden (a
     hidden one may be of high need), where none or every area is of high need, or where the
     sum is not below the total.
+
+    Parameters
+    ----------
+    report : AreaContext
+        A tambon or an amphoe.
+    pub : Publisher
+        The findings' publisher (every number printed goes into its ledger).
+    kids : pandas.DataFrame
+        The areas within, publishable, in published order.
+    unit : str
+        Their word ("หมู่บ้าน", "ตำบล").
+    total : float or None
+        The area's level-1 households as the findings print them (None: not printed).
+
+    Returns
+    -------
+    str
+        The sentence, or empty.
     """
     from abcresearch.reports.sections.readiness import need_hidden, published_level1
 
-    if len(kids) != len(report.children) or len(kids) < 2:
+    if total is None or len(kids) != len(report.children) or len(kids) < 2:
         return ""  # an area left out of the list may be of high need
     col = CHILD_COLUMN[report.level]
     probe = Publisher(report, "high_need_share_probe")
@@ -301,40 +323,45 @@ def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame,
     if not high.any() or high.all():
         return ""
     w, _ = report.weighted_counts("overall_level", by=col)
-    own, _ = report.weighted_counts("overall_level")
 
-    def printed(code: str, value: float) -> int | None:
-        shown = probe.weighted("overall_level", code, ["1"], value)
+    def printed(code: str) -> int | None:
+        if code not in w.index or "1" not in w.columns:
+            return None
+        shown = probe.weighted("overall_level", code, ["1"], float(w.loc[code, "1"]))
         digits = shown.text.replace(",", "")
         return int(digits) if not shown.hidden and digits.isdigit() else None
 
-    counts = [printed(c, float(w.loc[c, "1"])) if c in w.index and "1" in w.columns else None
-              for c in codes]
-    total = printed(report.area.code, float(own.iloc[0].get("1", 0.0)))
-    if total is None or any(c is None for c in counts):
+    counts = [printed(c) for c in codes]
+    if any(c is None for c in counts):
         return ""
-    summed = sum(c for c, h in zip(counts, high, strict=True) if h and c is not None)
+    summed = to_unit_of(sum(c for c, h in zip(counts, high, strict=True) if h and c), total)
     if not 0 < summed < total:
         return ""
     code = report.area.code
     t = report.t
-    others = [(c, n) for c, n, h in zip(codes, counts, high, strict=True)
-              if not h and n is not None]
-    top = max(n for _, n in others)
+    rest = pub.record(f"{int(total - summed):,}", "level-1 households outside the high-need "
+                      "areas within (printed total less their sum)", code, "other").text
+    others = [(c, n) for c, n, h in zip(codes, counts, high, strict=True) if not h and n]
     most = ""
+    top = max((n for _, n in others), default=0)
     if top > 0 and sum(n == top for _, n in others) == 1:
-        name = report.child_name(next(c for c, n in others if n == top))
-        most = t("find.high_need_share.most", name=name, count=f"{top:,}")
-    rest = pub.record(f"{total - summed:,}", "level-1 households outside the high-need areas "
-                      "within (printed total less their sum)", code, "other").text
+        name = next(c for c, n in others if n == top)
+        most = t("find.high_need_share.most", name=report.child_name(name), count=pub.record(
+            f"{top:,}", "level-1 households of an area within (the levels table)", name,
+            "other").text)
+    shown_total = pub.record(f"{int(total):,}", "level-1 households (as the findings print "
+                             "them)", code, "other").text
     if high.sum() == 1:  # its count is beside its name in the line above
-        return t("find.high_need_share.one", unit=unit, total=f"{total:,}", rest=rest,
+        return t("find.high_need_share.one", unit=unit, total=shown_total, rest=rest,
                  most=most, name=report.child_name(codes[int(high.argmax())]))
+    in_c = int(((kids["grade"] == "C").to_numpy() & high).sum())
     return t("find.high_need_share", areas_word=unit.capitalize(), unit=unit,
              n=pub.record(f"{int(high.sum()):,}", "areas within of high need", code).text,
-             count=pub.record(f"{summed:,}", "level-1 households of the high-need areas "
-                              "within (sum of the levels table's counts)", code, "other").text,
-             total=f"{total:,}", rest=rest, most=most)
+             in_c=t("find.high_need_share.in_c", k=in_c, unit=unit) if in_c else "",
+             count=pub.record(f"{int(summed):,}", "level-1 households of the high-need areas "
+                              "within (sum of the levels table's counts, to the total's unit)",
+                              code, "other").text,
+             total=shown_total, rest=rest, most=most)
 
 
 def _above_yet_lacking(report: AreaContext, prof: pd.DataFrame, top: list[str],

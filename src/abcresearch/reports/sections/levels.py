@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abcresearch.labels import round_half_up
 from abcresearch.reports import charts, estimates
 from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import Publisher, Shown
@@ -22,7 +23,7 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.profile import check_capitals
 
 __all__ = ["LEVEL_CATEGORIES", "level1_households", "level1_share", "level_condition_text",
-           "levels_and_tracks", "levels_defined_text"]
+           "levels_and_tracks", "levels_defined_text", "to_unit_of"]
 
 #: Categories of the overall level, in table order (NA: not scored).
 LEVEL_CATEGORIES = ("1", "2", "3", estimates.NA)
@@ -156,6 +157,30 @@ def level1_households(pub: Publisher, area: str, count: float, share: float,
     households = count / share if share > 0 else 0.0
     return pub.weighted("overall_level", area, ["1"], count,
                         pub.count_uncertainty(households, low, high))
+
+
+def to_unit_of(value: float, total: float) -> float:
+    """Round a sum of printed counts to the unit a printed total is rounded to.
+
+    The unit is the total's trailing zeros, at most a thousand ("about 40,000 of about
+    128,000", not "40,270" beside it), rounded half up as every published number.
+
+    Parameters
+    ----------
+    value : float
+        The sum.
+    total : float
+        The printed total it is set beside.
+
+    Returns
+    -------
+    float
+        ``value`` to that unit.
+    """
+    unit = 1000
+    while unit > 1 and int(total) % unit:
+        unit //= 10
+    return float(int(round_half_up(value, 0, 1 / unit, grouping="")) * unit)
 
 
 def _rows(report: AreaContext) -> list[str]:

@@ -18,6 +18,7 @@ placed right after the lead in the notebook.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.common import names_list
-from abcresearch.reports.sections.levels import level1_households, level1_share
+from abcresearch.reports.sections.levels import level1_households, level1_share, to_unit_of
 from abcresearch.reports.sections.programmes import load_programmes
 from abcresearch.reports.sections.readiness import (
     grade_text,
@@ -312,10 +313,10 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         code = report.province.code
         counts = by_amphoe["without_fund"]
         most = counts[counts == counts.max()].index
-        share_pub.public("village_forms.villages_without_fund", int(counts.max()),
-                         area=str(most[0]))
-        most_of, share = _most_and_share(t, amph, counts, by_amphoe["villages"],
-                                        t("readiness.areas.village"))
+        names = {"count": "village_forms.villages_without_fund", "of": "village_forms.villages"}
+        most_of, share = _most_and_share(
+            t, amph, counts, by_amphoe["villages"], t("readiness.areas.village"),
+            record=lambda v, what, area: share_pub.public(names[what], v, area=area).text)
         where = "" if len(counts) < 2 else t(  # the most of one amphoe: no news
             "lead.no_fund_most",
             amphoes=names_list(t, [t("lead.amphoe_name", name=amph.get(a, a)) for a in most]),
@@ -391,8 +392,8 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         "readiness": rc})
 
 
-def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series,
-                   unit: str) -> tuple[str, str]:
+def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series, unit: str,
+                    record: Callable[[int, str, str], str] | None = None) -> tuple[str, str]:
     """Say of how many the amphoe with the most counts them, and where the share is highest.
 
     "มากที่สุดที่อำเภอเมืองนครศรีธรรมราช (4 ตำบล)" read as the amphoe most in need while it
@@ -411,6 +412,9 @@ def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series,
         What is counted, and out of how many, by amphoe code.
     unit : str
         What is counted ("ตำบล", "หมู่บ้าน").
+    record : callable, optional
+        ``record(value, what, amphoe)`` writes a count as printed and puts it in the section's
+        ledger (default: written with thousands separators only).
 
     Returns
     -------
@@ -418,11 +422,17 @@ def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series,
         The parenthesis after the amphoe(s) with the most, and the highest share's clause (or
         empty).
     """
+    def write(value: Any, what: str, area: str) -> str:
+        return record(int(value), what, area) if record else f"{int(value):,}"
+
     hi = int(counts.max())
     top = counts.index[counts == hi]
-    if len(top) > 1 or top[0] not in of.index:
-        return t("lead.most_each", k=hi, unit=unit), ""
-    most_of = t("lead.most_of", k=hi, of=int(of[top[0]]), unit=unit)
+    if len(top) > 1:
+        return t("lead.most_each", k=write(hi, "count", str(top[0])), unit=unit), ""
+    if top[0] not in of.index:
+        return "", ""
+    most_of = t("lead.most_of", k=write(hi, "count", str(top[0])),
+                of=write(of[top[0]], "of", str(top[0])), unit=unit)
     known = [c for c in counts.index if c in of.index and of[c] > 0]
     shares = pd.Series({c: counts[c] / of[c] for c in known})
     best = shares.index[shares == shares.max()]
@@ -430,7 +440,8 @@ def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series,
         return most_of, ""
     b = best[0]
     return most_of, t("lead.most_share", amphoe=t("lead.amphoe_name", name=amph.get(b, b)),
-                      k=int(counts[b]), of=int(of[b]), unit=unit)
+                      k=write(counts[b], "count", str(b)), of=write(of[b], "of", str(b)),
+                      unit=unit)
 
 
 def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
@@ -490,12 +501,7 @@ def _first_band_level1(report: ProvinceContext, pub: Publisher, total: float) ->
         return ""
     # to the unit the printed total is rounded to (its trailing zeros, at most a thousand):
     # "about 40,000 of about 128,000", not "40,270" beside it
-    unit = 1000
-    while unit > 1 and int(total) % unit:
-        unit //= 10
-    summed = sum(int(c.replace(",", "")) for c in counts)
-    # the one rounding rule (half up), in units of `unit`
-    band_value = float(int(round_half_up(summed, 0, 1 / unit, grouping="")) * unit)
+    band_value = to_unit_of(sum(int(c.replace(",", "")) for c in counts), total)
     if band_value <= 0 or band_value >= total:
         return ""
     code = report.province.code

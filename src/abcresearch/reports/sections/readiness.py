@@ -350,15 +350,30 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
 
 
 def none_in_group_c(report: AreaContext, pub: Publisher) -> bool:
-    """Whether no area one level down is in group C: each of them graded and published.
+    """Whether no area one level down is in group C, each of them graded and its group printed.
 
-    An area without a grade (for want of its village form) may be C, and one not published
-    is not spoken of, so either leaves the question open (False).
+    An area without a grade (for want of its village form) may be C, and one whose group the
+    villages' table hides (too few households, or not publishable) is not spoken of: either
+    leaves the question open.
+
+    Parameters
+    ----------
+    report : AreaContext
+        The area (a tambon or an amphoe; other levels: False).
+    pub : Publisher
+        The section's publisher (its threshold and pattern).
+
+    Returns
+    -------
+    bool
+        True only where every area within is graded, printed and outside group C.
     """
     if report.level not in ("tambon", "amphoe") or report.children.empty:
         return False
     kids = report.children
+    small = is_small(kids["n_households"].to_numpy(), pub.threshold)
     return bool(kids["grade"].notna().all() and not (kids["grade"] == "C").any()
+                and not small.any()
                 and all(pub.pattern.publishable(c) for c in kids["code"]))
 
 
@@ -1095,7 +1110,7 @@ def _others_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) ->
     sib = report.analysis.villages
     sib = sib[sib["village_code"].str.startswith(report.area.code[:6])
               & (sib["village_code"] != report.area.code)]
-    digits = publication_rules().digits["score"]
+    digits = pub.digits("score")
     scores = sorted(float(format_number(v, digits).replace(",", ""))
                     for v in sib["org_strength"] if pd.notna(v))
     col = t("readiness.col.org_others_in_tambon")

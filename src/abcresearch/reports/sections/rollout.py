@@ -55,7 +55,7 @@ def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | Non
     d = analysis.design
     key = "rollout.design.two_stage" if d.name == "two_stage" else "rollout.design.census"
     text = words(key, be=analysis.survey_round, source=source,
-                 scheme=scheme_version(analysis.scheme))
+                 scheme=scheme_version(analysis.scheme), scheme_id=analysis.scheme.scheme_id)
     if d.choice != "auto":
         text += " " + words("rollout.design.chosen")
     if area_row is not None and not area_row.empty and int(area_row["households_surveyed"]) \

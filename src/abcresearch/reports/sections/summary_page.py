@@ -450,11 +450,12 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                           need=need_text(t, rules, lang, row["need"],
                                          row.get("need_near_threshold")),
                           band=int(row["priority_band"]), bands=len(rules.bands))
-            near = bool(row.get("need_near_threshold"))
-            reasons.append(t("summary.need_reason", reason=str(
-                row.get(f"need_reason_{lang}") or "") + ("; " + t(
-                    "summary.need_near." + ("high" if row["need"] == "high" else "low"))
-                    if near else "")))
+            reasons.append(t("summary.need_reason",
+                             reason=str(row.get(f"need_reason_{lang}") or "")))
+            # a need near its threshold: a note of its own after the reasons, not one of them
+            if bool(row.get("need_near_threshold")):
+                reasons.append(t("summary.need_near."
+                                 + ("high" if row["need"] == "high" else "low")))
             # a village's band among its tambon's villages, under its band (a reader review:
             # "band 2 of 6" did not say it came first in its tambon)
             band_line = band_in_tambon(report, ledger)
@@ -554,6 +555,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                      households=extra)
 
         strengths = [item_line(i, "summary.strength") for i in good]
+        # a misspelt household_item would switch the link off unseen: named as a params error
+        unknown = sorted({i for i in step_items if i} - {r.item for r in ar.items})
+        if unknown:
+            raise ParamsError(f"grades.yaml: household_item {', '.join(unknown)} is not an "
+                              "item of params/actions.yaml; use one of its item ids.")
         # a step whose household item is a printed strength says the community is ready for
         # it ("forums twice a year" beside "91% take part" unlinked: a village committee's
         # review)
