@@ -563,7 +563,16 @@ def test_income_amounts_are_printed_to_the_digits_their_interval_supports(sample
     res = report.income()
     table = res.tables[0].data
     m = res.estimates
-    for row, measure in ((0, "mean"), (1, "median")):
+    # the mean per person is the ratio of weighted totals, income over members (a reader divided
+    # the mean per household by a household's size): by hand from the households
+    hh = report.households
+    both = hh["fin_income_year"].notna() & hh["hh_size"].notna()
+    w = hh.loc[both, "weight"]
+    by_hand = float((w * hh.loc[both, "fin_income_year"]).sum()
+                    / (w * hh.loc[both, "hh_size"]).sum())
+    assert float(m.loc["mean_pc", "estimate"]) == pytest.approx(by_hand, rel=1e-9)
+    assert table.iloc[1, 0] == report.t("m.income_pc_mean")
+    for row, measure in ((0, "mean"), (1, "mean_pc"), (2, "median")):
         est, low, high = (float(m.loc[measure, c]) for c in ("estimate", "ci_low", "ci_high"))
         unit = 10 ** max(0, int(np.floor(np.log10((high - low) / 2))) - 1)
         assert unit >= 100, (measure, est, low, high)  # the sample's intervals are that wide
@@ -577,7 +586,7 @@ def test_income_amounts_are_printed_to_the_digits_their_interval_supports(sample
         # (the disclosure audit reads these bounds; a whole baht's would not hold the truth)
         entry = next(e for e in res.published if e.text == printed(est)
                      and (e.kind == "mean" if measure == "mean" else e.name ==
-                          "median_income_pc"))
+                          {"mean_pc": "mean_income_pc", "median": "median_income_pc"}[measure]))
         value = float(printed(est).replace(",", ""))
         assert entry.bounds == pytest.approx((value - unit / 2, value + unit / 2), abs=1e-3)
         assert entry.bounds[0] <= est <= entry.bounds[1]

@@ -50,6 +50,7 @@ __all__ = [
     "child_level1_counts",
     "households_on_forms",
     "income_histogram",
+    "INCOME_MEASURES",
     "income_measures",
     "level_counts",
     "lorenz_points",
@@ -228,21 +229,30 @@ def poverty_headcount(design: Any, households: pd.DataFrame, survey_round: int,
             "warned": bool(caught), "n_below": int((x < line.value).sum()), "n_base": len(x)}
 
 
+#: The income measures :func:`income_measures` returns, in the income table's order.
+INCOME_MEASURES = ("mean", "mean_pc", "median", "gini")
+
+
 def income_measures(design: Any, level: float) -> pd.DataFrame:
-    """Mean household income, median income per person and the Gini of income per person.
+    """Mean income per household and per person, the median per person and the Gini.
+
+    The mean per person is the ratio of the households' weighted incomes to their weighted
+    members (R's ``svyratio``): beside the median per person, where the mean per household
+    alone was divided by a reader into a figure per person (a reader review).
 
     Returns
     -------
     pandas.DataFrame
-        Index ``mean, median, gini``; columns ``estimate, se, ci_low, ci_high``.
+        Index :data:`INCOME_MEASURES`; columns ``estimate, se, ci_low, ci_high``.
     """
     from abcresearch.stats.inequality import gini
 
     mean = design.mean("fin_income_year", na_rm=True, level=level).iloc[0]
+    per_person = design.ratio("fin_income_year", "hh_size", na_rm=True, level=level).iloc[0]
     med = design.quantile("income_pc", 0.5, na_rm=True, level=level).iloc[0]
     g = gini(design, "income_pc", na_rm=True, level=level).iloc[0]
-    return pd.DataFrame([[r[k] for k in _CI] for r in (mean, med, g)],
-                        index=["mean", "median", "gini"], columns=_CI)
+    return pd.DataFrame([[r[k] for k in _CI] for r in (mean, per_person, med, g)],
+                        index=list(INCOME_MEASURES), columns=_CI)
 
 
 def lorenz_points(design: Any, points: int = 21) -> pd.DataFrame:

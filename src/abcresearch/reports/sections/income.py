@@ -136,12 +136,19 @@ def income(report: AreaContext, *, bins: int | None = None,
     hh = report.households
     publishable = pub.pattern.publishable(code)
     m = estimates.income_measures(report.design, lvl) if publishable else pd.DataFrame(
-        np.nan, index=["mean", "median", "gini"], columns=["estimate", "se", "ci_low", "ci_high"])
+        np.nan, index=list(estimates.INCOME_MEASURES),
+        columns=["estimate", "se", "ci_low", "ci_high"])
     # "119,045 (105,339–132,751)" claimed baht where the interval knows thousands (a reader
     # review): each amount to the digits its interval supports
     mean = pub.mean("income", code, m.loc["mean", "estimate"], m.loc["mean", "ci_low"],
                     m.loc["mean", "ci_high"], kind="money",
                     unit=precision_unit(m.loc["mean", "ci_low"], m.loc["mean", "ci_high"]))
+    # a ratio of weighted totals (income over members), published as the median beside it
+    per_person = pub.derived("other", "mean_income_pc", code, m.loc["mean_pc", "estimate"],
+                             not publishable, "money", (), m.loc["mean_pc", "ci_low"],
+                             m.loc["mean_pc", "ci_high"],
+                             unit=precision_unit(m.loc["mean_pc", "ci_low"],
+                                                 m.loc["mean_pc", "ci_high"]))
     median = pub.derived("other", "median_income_pc", code, m.loc["median", "estimate"],
                          not publishable, "money", (), m.loc["median", "ci_low"],
                          m.loc["median", "ci_high"],
@@ -149,8 +156,9 @@ def income(report: AreaContext, *, bins: int | None = None,
                                              m.loc["median", "ci_high"]))
     gini = pub.derived("other", "gini", code, m.loc["gini", "estimate"], not publishable, "gini",
                        (), m.loc["gini", "ci_low"], m.loc["gini", "ci_high"])
-    rows = [(t("m.income_mean"), mean), (t("m.income_pc_median"), median), (t("m.gini"), gini)]
-    notes = [t("income.notes")]
+    rows = [(t("m.income_mean"), mean), (t("m.income_pc_mean"), per_person),
+            (t("m.income_pc_median"), median), (t("m.gini"), gini)]
+    notes = [t("income.notes"), t("income.notes.per_person")]
     pov = poverty_published(report, pub)
     line = None
     if pov is not None and report.poverty_estimate is not None:
