@@ -15,10 +15,15 @@ from abcresearch.reports.context import CHILD_COLUMN, AreaContext
 from abcresearch.reports.disclosure import Publisher
 from abcresearch.reports.results import FindingsResult
 from abcresearch.reports.sections import SectionBuilder
-from abcresearch.reports.sections.common import names_list
+from abcresearch.reports.sections.common import names_list, within_words
 from abcresearch.reports.sections.deprivation import af_cut_text, af_published
 from abcresearch.reports.sections.income import poverty_published
-from abcresearch.reports.sections.levels import level1_households, level1_share, to_unit_of
+from abcresearch.reports.sections.levels import (
+    level1_households,
+    level1_printed,
+    level1_share,
+    to_unit_of,
+)
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
 from abcresearch.reports.sections.readiness import (
     high_need_outside_c,
@@ -261,7 +266,7 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         in_c = kids[kids["grade"] == "C"]
         # "A, B, C and 1 more" hides a name where there is room for it: one more is named
         first = in_c.head(priority_areas + (len(in_c) == priority_areas + 1))
-        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+        unit = within_words(report)
         names = ", ".join(report.child_name(c) for c in first["code"]) or t("find.none")
         if len(in_c) > len(first):  # the list is the first in priority order: say so
             names += t("find.priority_more", more=len(in_c) - len(first), unit=unit)
@@ -327,7 +332,7 @@ def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame, un
     def printed(code: str) -> int | None:
         if code not in w.index or "1" not in w.columns:
             return None
-        shown = probe.weighted("overall_level", code, ["1"], float(w.loc[code, "1"]))
+        shown = level1_printed(report, code, float(w.loc[code, "1"]))
         digits = shown.text.replace(",", "")
         return int(digits) if not shown.hidden and digits.isdigit() else None
 

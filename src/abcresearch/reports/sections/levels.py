@@ -23,7 +23,7 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.profile import check_capitals
 
 __all__ = ["LEVEL_CATEGORIES", "level1_households", "level1_share", "level_condition_text",
-           "levels_and_tracks", "levels_defined_text", "to_unit_of"]
+           "level1_printed", "levels_and_tracks", "levels_defined_text", "to_unit_of"]
 
 #: Categories of the overall level, in table order (NA: not scored).
 LEVEL_CATEGORIES = ("1", "2", "3", estimates.NA)
@@ -157,6 +157,24 @@ def level1_households(pub: Publisher, area: str, count: float, share: float,
     households = count / share if share > 0 else 0.0
     return pub.weighted("overall_level", area, ["1"], count,
                         pub.count_uncertainty(households, low, high))
+
+
+def level1_printed(report: AreaContext, code: str, count: float) -> Shown:
+    """Return an area's level-1 households as the levels table prints them (or hidden).
+
+    Read through a probe publisher (nothing goes into a section's ledger): what a sentence
+    may add up or compare, where the table prints it.
+
+    Parameters
+    ----------
+    report : AreaContext
+        The report.
+    code : str
+        The area (the report's own or one within).
+    count : float
+        Its weighted level-1 households.
+    """
+    return Publisher(report, "levels_probe").weighted("overall_level", code, ["1"], count)
 
 
 def to_unit_of(value: float, total: float) -> float:

@@ -452,7 +452,7 @@ def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
     band it prints); those whose band it hides and which may be in band 1 are said beside
     them. Nothing where the band is empty or the round holds one amphoe.
     """
-    from abcresearch.reports.sections.province import first_band_tambons, ranking_need_hidden
+    from abcresearch.reports.sections.province import first_band_tambons
 
     counts, unknown = first_band_tambons(report)
     held = counts[counts > 0]
@@ -462,8 +462,8 @@ def _first_band_amphoes(report: ProvinceContext, amph: pd.Series) -> str:
     hi, lo = int(held.max()), int(held.min())
     most = names_list(t, [t("lead.amphoe_name", name=amph.get(a, a))
                           for a in sorted(held.index[held == hi])])
-    tt = ranking_need_hidden(report)[0]
-    most_of, share = _most_and_share(t, amph, counts, tt.groupby("amphoe_code").size(),
+    most_of, share = _most_and_share(t, amph, counts,
+                                     report.tambon_table.groupby("amphoe_code").size(),
                                     t("readiness.areas.tambon"))
     common = {"n": int(held.sum()), "k": len(held), "of": len(counts), "lo": lo, "hi": hi,
               "most": most, "most_of": most_of, "share": share,

@@ -38,7 +38,7 @@ from abcresearch.reports.disclosure import (
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit
-from abcresearch.reports.sections.common import names_list
+from abcresearch.reports.sections.common import names_list, within_words
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, load_grade_rules
 from abcresearch.scoring.indicators import UNANSWERED_OF
@@ -427,7 +427,7 @@ def _named_with_level1(report: AreaContext, pub: Publisher, rows: pd.DataFrame, 
     named = listed[:limit + (len(listed) == limit + 1)]
     if not named:
         return None
-    unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+    unit = within_words(report)
     # with its level-1 households as the levels table prints them (where it does): the share
     # alone left a reader to find which village holds the most households to reach first (a
     # reader review)
@@ -545,9 +545,12 @@ def printed_rank(scores: pd.Series) -> pd.Series:
     ("53.5" was 18th and 19th when 53.46 and 53.54 were ranked.) Missing scores get no rank.
     """
     digits = publication_rules().digits["score"]
-    printed = scores.map(
-        lambda v: float(format_number(v, digits).replace(",", "")) if pd.notna(v) else np.nan)
-    return printed.rank(ascending=False, method="min")
+    return scores.map(lambda v: _as_printed(v, digits)).rank(ascending=False, method="min")
+
+
+def _as_printed(score: Any, digits: int) -> float:
+    """Return a score as printed to ``digits`` decimals, as a number (NaN where missing)."""
+    return float(format_number(score, digits).replace(",", "")) if pd.notna(score) else np.nan
 
 
 def _blank_note(t: Callable[..., str], table: pd.DataFrame) -> str:
@@ -1111,8 +1114,7 @@ def _others_in_tambon(report: AreaContext, org: pd.DataFrame, pub: Publisher) ->
     sib = sib[sib["village_code"].str.startswith(report.area.code[:6])
               & (sib["village_code"] != report.area.code)]
     digits = pub.digits("score")
-    scores = sorted(float(format_number(v, digits).replace(",", ""))
-                    for v in sib["org_strength"] if pd.notna(v))
+    scores = sorted(_as_printed(v, digits) for v in sib["org_strength"] if pd.notna(v))
     col = t("readiness.col.org_others_in_tambon")
     out = org.drop(columns=[t("readiness.col.org_rank")], errors="ignore")
     strength = t("readiness.col.org_strength")

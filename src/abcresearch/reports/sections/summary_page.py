@@ -484,14 +484,13 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # named only a high-need area outside C while an amphoe's four first-band tambons were on
     # page 3 alone (a reader review)
     in_c = group_c_areas(report, ledger, 3)
+    unit = within_words(report)
     c_text = ""
     if in_c is not None:
-        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
         c_text = t("summary.group_c", areas=in_c, areas_word=unit.capitalize())
     high = high_need_outside_c(report, ledger, 3)
     high_text = ""
     if high is not None:
-        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
         key = ("summary.high_need_no_c" if in_c is None and none_in_group_c(report, ledger)
                else "summary.high_need")
         high_text = t(key, areas=high, areas_word=unit.capitalize(), unit=unit)

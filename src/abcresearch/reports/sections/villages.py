@@ -169,10 +169,9 @@ def villages(report: AreaContext, *, limit: int | None = None) -> SectionResult:
     if items:
         # a heading (kept with the list that follows it), not a bold line left at a page foot
         out.text(f"### {t('readiness.reasons')}\n\n" + "\n".join(items))
-    one_step = _one_step_short(report, pub, rows, [small[i] or grades[i] == report.marker
-                                                   for i in range(len(rows))], names)
+    one_step = _one_step_short(report, pub, rows, list(small), names)
     if one_step:
-        unit = t(f"readiness.areas.{'village' if report.level == 'tambon' else 'tambon'}")
+        unit = within_words(report)
         out.text(f"### {t('readiness.one_step.heading', areas_word=unit.capitalize())}\n\n"
                  + "\n".join(one_step))
     return out.result(estimates=rows, details={"small": small, "share_hidden": share_hidden,

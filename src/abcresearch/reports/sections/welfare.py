@@ -42,6 +42,7 @@ from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.common import names_list
+from abcresearch.reports.sections.levels import level1_printed
 from abcresearch.reports.sections.programmes import flag_text, load_programmes
 
 __all__ = [
@@ -849,7 +850,7 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     w, _ = report.weighted_counts("overall_level")
     count = float(w.iloc[0].get("1", 0.0))
     # the level-1 households as the levels table would print them: not where it hides them
-    if count <= 0 or _level1_printed(report, code, count).hidden:
+    if count <= 0 or level1_printed(report, code, count).hidden:
         return None
     low, high = est.get("ci_low"), est.get("ci_high")
     outside_low = None if high is None or not np.isfinite(high) else 1.0 - float(high)
@@ -858,11 +859,6 @@ def level1_outside_fund(report: Any, pub: Publisher, code: str, shown: Shown,
     # rule for households from a printed share (as the "what to do" table counts them)
     return pub.count_of_share("welfare.level1_outside_fund", code, 1.0 - shown.value, count,
                               outside_low, outside_high)
-
-
-def _level1_printed(report: Any, code: str, count: float) -> Shown:
-    """Return an area's level-1 households as the levels table prints them (or hidden)."""
-    return Publisher(report, "welfare_probe").weighted("overall_level", code, ["1"], count)
 
 
 def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
@@ -897,7 +893,7 @@ def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
     """
     t, code = report.t, _code(report)
     w, _ = report.weighted_counts("overall_level")
-    level1 = _level1_printed(report, code, float(w.iloc[0].get("1", 0.0)))
+    level1 = level1_printed(report, code, float(w.iloc[0].get("1", 0.0)))
     if level1.hidden or level1.value is None or shown.low is None or shown.high is None:
         return ""
     per_year = wr.contribution_per_year
@@ -949,7 +945,7 @@ def level1_in_villages_without_fund(report: Any, pub: Publisher, villages: Seque
     if not villages or not hasattr(report, "weighted_counts"):
         return ""
     by_village, _ = report.weighted_counts("overall_level", "village_code")
-    cells = [_level1_printed(report, v, float(by_village.loc[v].get("1", 0.0)))
+    cells = [level1_printed(report, v, float(by_village.loc[v].get("1", 0.0)))
              if v in by_village.index else None for v in villages]
     if any(c is None or c.hidden or c.value is None for c in cells):
         return ""
