@@ -150,7 +150,7 @@ def _instrument(phases: Phases) -> None:
     from nbclient.client import NotebookClient
     from papermill.clientwrap import PapermillNotebookClient
 
-    from abcresearch.batch import inprocess, kernel_state, kernels, runner
+    from abcresearch.batch import inprocess, kernel_state, kernels, pdf_process, runner
     from abcresearch.reports import spreadsheet
     from abcresearch.reports.render import pdf
 
@@ -178,6 +178,8 @@ def _instrument(phases: Phases) -> None:
     phases.wrap(runner, "finish_metadata", "notebook metadata + key figures")
     phases.wrap(pdf, "typst_document", "Typst source (notebook -> Typst)")
     phases.wrap(pdf, "compile_pdf", "Typst PDF (Typst -> PDF, text layer)")
+    phases.wrap(pdf_process.PdfProcess, "typeset",
+                "PDF in the helper process (notebook sent, typeset, PDF back)")
     phases.wrap(runner, "notebook_bytes", "executed notebook as JSON (while Typst runs)")
     phases.wrap(spreadsheet, "tables_workbook", "tables workbook (while Typst runs)")
     phases.wrap(runner, "atomic_write_bytes", "write notebook, PDF, workbook")
@@ -287,19 +289,20 @@ def _child_cold(args: argparse.Namespace) -> int:
     """Run in a fresh process what ``abcresearch report`` runs, with timers on each phase."""
     t = time.perf_counter()
     import abcresearch.cli as cli
+    from abcresearch.batch import pdf_process
+
+    pdf_process.start()
     cli_import = time.perf_counter() - t
 
     def command_start(phases: Phases) -> None:
-        # as abcresearch.cli._run_report: batch package (and with it the light nbformat
-        # import), the scheme; a helper thread warms the PDF step while the command checks the
-        # area; then the notebook shell starts with the report notebook's imports
-        import threading
-
+        # as abcresearch.cli.entry and _run_report: the PDF helper process starts (it warms
+        # up on the other core while the command checks the area); batch package (and with it
+        # the light nbformat import), the scheme; then the notebook shell starts with the
+        # report notebook's imports
         from abcresearch.batch import inprocess, kernels
         from abcresearch.batch.parameters import resolve_scheme
 
         resolve_scheme(None)
-        threading.Thread(target=cli._warm_pdf, daemon=True).start()
         t = time.perf_counter()
         cli._check_area_has_data(args.area, args.survey_round, Path(args.store))
         phases.add("command checks (area has data)", time.perf_counter() - t)

@@ -538,9 +538,12 @@ def _run_report(args: argparse.Namespace) -> int:
 
     # the notebook runs in this process (abcresearch.batch.inprocess), as in a batch worker:
     # cheaper than a kernel of its own, even counting the kernel's start overlapped with the
-    # checks below (benchmarks/bench_cli_report.py); meanwhile a helper thread pays the first
-    # PDF's one-off costs (Typst's fonts, the Thai word list)
-    if not _SERVER_PROCESS:
+    # checks below (benchmarks/bench_cli_report.py); its PDF is typeset by the helper process
+    # entry() started (abcresearch.batch.pdf_process), else here, with the first PDF's
+    # one-off costs (Typst's fonts, the Thai word list) paid meanwhile in a helper thread
+    from abcresearch.batch import pdf_process
+
+    if not _SERVER_PROCESS and pdf_process.active() is None:
         threading.Thread(target=_warm_pdf, name="abcresearch-pdf-warm-up", daemon=True).start()
     from abcresearch.analysis.round import store_area_status
     from abcresearch.analysis.status import EstimateBasis
@@ -735,6 +738,10 @@ NOTICE_COMMANDS = frozenset({"report", "batch"})
 SERVED_COMMANDS = frozenset({"report"})
 """Commands the console script hands to a running report server (``abcresearch serve``)."""
 
+PDF_HELPER_COMMANDS = frozenset({"report"})
+"""Commands whose console script typesets the PDF in a helper process (not when a report
+server makes the report, nor when :func:`main` is called from Python)."""
+
 QUICK_EXIT_COMMANDS = frozenset({"report"})
 """Commands after which the console script leaves without Python's interpreter teardown."""
 
@@ -747,6 +754,10 @@ def entry() -> NoReturn:
     libraries a report loads (about 0.8 s on two cores, the prompt's last wait). So that
     command flushes its output and logging and leaves with :func:`os._exit`. Other commands (a
     batch's worker pool, for one) exit normally.
+
+    ``abcresearch report`` made here (no report server) has its PDF typeset by a helper
+    process (:mod:`abcresearch.batch.pdf_process`), started first and stopped and
+    reaped before the exit; :func:`main` called from Python typesets in its own process.
     """
     argv = sys.argv[1:]
     command_name = command_of(argv)
@@ -767,6 +778,16 @@ def entry() -> NoReturn:
         if code == 0:
             print(f"abcresearch {command_name}: made by the report server (pid {reply.pid})",
                   file=sys.stderr)
+    elif command_name in PDF_HELPER_COMMANDS and not {"-h", "--help"} & set(argv):
+        # the PDF typeset in a helper process, which pays its one-off costs on the other core
+        # while the command checks the area and runs the notebook
+        from abcresearch.batch import pdf_process
+
+        pdf_process.start()
+        try:
+            code = main(argv)
+        finally:
+            pdf_process.stop()
     else:
         code = main(argv)
     if command_name in QUICK_EXIT_COMMANDS:

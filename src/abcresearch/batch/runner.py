@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from abcresearch.atomic import atomic_write_bytes, atomic_write_json
+from abcresearch.batch import pdf_process
 from abcresearch.batch.files import (
     ReportOutcome,
     ReportPaths,
@@ -390,14 +391,25 @@ def execute_report(
             from abcresearch.reports.render import pdf as pdf_export
             from abcresearch.reports.spreadsheet import tables_workbook
 
-            doc = pdf_export.typst_document(nb)
-            with ThreadPoolExecutor(1, thread_name_prefix="abcresearch-report-files") as side:
-                # Typst releases the GIL while it typesets: the notebook's JSON and the
-                # workbook of the published tables are made meanwhile, in memory
-                notebook_json = side.submit(notebook_bytes, nb)
-                tables = side.submit(tables_workbook, nb, lang)
-                pdf = pdf_export.compile_pdf(doc)
-                notebook_data, workbook = notebook_json.result(), tables.result()
+            helper = pdf_process.active()  # abcresearch report's PDF helper, if it started one
+            if helper is not None:
+                # the helper typesets the notebook's JSON on the other core meanwhile
+                notebook_data = notebook_bytes(nb)
+                with ThreadPoolExecutor(1, thread_name_prefix="abcresearch-report-files") as side:
+                    tables = side.submit(tables_workbook, nb, lang)
+                    pdf = helper.typeset(notebook_data)
+                    workbook = tables.result()
+                if pdf is None:  # no helper after all, or it failed: here, as without one
+                    pdf = pdf_export.notebook_to_pdf_bytes(nb)
+            else:
+                doc = pdf_export.typst_document(nb)
+                with ThreadPoolExecutor(1, thread_name_prefix="abcresearch-report-files") as side:
+                    # Typst releases the GIL while it typesets: the notebook's JSON and the
+                    # workbook of the published tables are made meanwhile, in memory
+                    notebook_json = side.submit(notebook_bytes, nb)
+                    tables = side.submit(tables_workbook, nb, lang)
+                    pdf = pdf_export.compile_pdf(doc)
+                    notebook_data, workbook = notebook_json.result(), tables.result()
             # nothing of the current report was touched before the PDF was made
             atomic_write_bytes(paths.ipynb, notebook_data)
             atomic_write_bytes(paths.pdf, pdf)
