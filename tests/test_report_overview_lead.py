@@ -445,7 +445,7 @@ def test_the_overview_cover_names_the_province_and_its_methods_carry_the_provena
     p = overview.province
     assert f"จังหวัด{p.name_th}" in cover.text and f"{p.name_en} Province" in cover.text
     assert "**จังหวัด**" not in cover.text
-    key = overview.analysis.key.split("-")[-1][:12]
+    key = overview.fingerprint()  # the data's (see the test below), not the analysis cache's
     assert key not in cover.text and key in overview.methods_note().text
 
 
@@ -724,3 +724,23 @@ def test_the_weakest_capitals_lowest_amphoes_are_all_named_as_printed(overview,
     assert where in lead, lead
     weak = next(line for line in lead.splitlines() if where in line)
     assert t("lead.amphoe_name", name=names["8017"]) not in weak
+
+
+def test_the_overviews_data_fingerprint_follows_its_data_not_the_code(
+        overview, sample_store) -> None:
+    """The province's provenance line printed the round analysis's cache key as its "data
+    fingerprint": it changed with every change of the code or the rules (which have their own
+    entries on that line); like an amphoe's, it is the hash of its tambons' store partitions."""
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.context import partitions_fingerprint
+
+    printed = overview.fingerprint()
+    assert printed in overview.methods_note().text
+    assert printed not in overview.analysis.key
+    tambon_codes = set(overview.analysis.households["tambon_code"].astype(str))
+    assert printed == partitions_fingerprint(overview.analysis.manifest, tambon_codes)
+    # the same rule as an amphoe's: over one amphoe's tambons it is that amphoe's fingerprint
+    amphoe = sorted(tambon_codes)[0][:4]
+    assert AreaReport.load(amphoe, 2549, store=sample_store).fingerprint() == (
+        partitions_fingerprint(overview.analysis.manifest,
+                               {t for t in tambon_codes if t.startswith(amphoe)}))

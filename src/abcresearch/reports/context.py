@@ -114,6 +114,32 @@ def calibration_factor(analysis: RoundAnalysis, code: str, households: pd.DataFr
     return known / total if known is not None and total > 0 else 1.0
 
 
+def partitions_fingerprint(manifest: Mapping[str, Any], tambons: Collection[str]) -> str:
+    """Return the short hash of the store partitions of ``tambons`` (every table's).
+
+    The data's fingerprint on a report's provenance line: it changes with the area's data
+    only, not with the code or the rules (which have lines of their own).
+
+    Parameters
+    ----------
+    manifest : mapping
+        The round's store manifest (its ``fingerprints``: table -> tambon -> digest).
+    tambons : collection of str
+        The tambons whose partitions hold the area's data.
+
+    Returns
+    -------
+    str
+        Twelve hex digits, or "–" when the manifest has none of them.
+    """
+    fp = manifest.get("fingerprints", {})
+    wanted = set(tambons)
+    parts = sorted(f"{table}/{tambon}={digest}" for table, per in fp.items()
+                   if isinstance(per, dict)
+                   for tambon, digest in per.items() if tambon in wanted)
+    return hashlib.sha256("".join(parts).encode()).hexdigest()[:12] if parts else "–"
+
+
 @dataclass
 class ReportBase:
     """Language, words and the results of the sections called so far.
@@ -568,12 +594,7 @@ class AreaContext(ReportBase):
 
     def fingerprint(self) -> str:
         """Short hash of the store partitions that hold this area's data."""
-        fp = self.analysis.manifest.get("fingerprints", {})
-        tambons = set(self.households["tambon_code"])
-        parts = sorted(f"{table}/{tambon}={digest}" for table, per in fp.items()
-                       if isinstance(per, dict)
-                       for tambon, digest in per.items() if tambon in tambons)
-        return hashlib.sha256("".join(parts).encode()).hexdigest()[:12] if parts else "–"
+        return partitions_fingerprint(self.analysis.manifest, set(self.households["tambon_code"]))
 
     # ------------------------------------------------------------------ shared estimates
     def cached(self, key: Any, make: Callable[[], T]) -> T:
@@ -825,6 +846,12 @@ class ProvinceContext(ReportBase):
     def status(self) -> AreaStatus:
         """The province's coverage, estimate basis and grade status."""
         return self.analysis.status(self.province.code)
+
+    def fingerprint(self) -> str:
+        """Short hash of the store partitions that hold the province's data."""
+        codes = self.analysis.households["tambon_code"].astype(str)
+        return partitions_fingerprint(self.analysis.manifest,
+                                      set(codes[codes.str.startswith(self.province.code)]))
 
     @property
     def areas(self) -> pd.DataFrame:

@@ -155,4 +155,4 @@ class ProvinceReport(ProvinceContext):
     def methods_note(self) -> SectionResult:
         """Return the short methods note: the design in force, and the provenance line."""
         return self._keep(rollout_section.methods_note(
-            self.words, self.analysis, provenance=self.analysis.key.split("-")[-1][:12]))
+            self.words, self.analysis, provenance=self.fingerprint()))

@@ -59,6 +59,7 @@ __all__ = [
     "CLASSIFIERS",
     "CURLY_QUOTES",
     "LONG_WORD",
+    "NOUN_PREFIXES",
     "NO_BREAK_AFTER",
     "THAI_MONTHS",
     "TYPST_PART_BOXES",
@@ -93,8 +94,15 @@ ABBREVIATION = 6
 """A Thai run of at most this many characters followed by a full stop is an abbreviation
 ("พอช.", "สปสช.", "อบต.") and is kept whole."""
 
-NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"})
-"""Words a line does not end with: a negation stays with the word it negates ("ไม่สูง")."""
+NOUN_PREFIXES = frozenset({"การ", "ความ"})
+"""Prefixes that make a noun of the word after them where the word list has no compound: a
+line of running text does not end with one ("ตามความ / กว้างของ", "และการ / ดูแล" in a table's
+notes and an action). A table's column heading may still break after one: kept whole,
+"การสนับสนุน" widened a ranking's rank column until the tambon names beside it wrapped."""
+
+NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"}) | NOUN_PREFIXES
+"""Words a line does not end with: a negation stays with the word it negates ("ไม่สูง"), and a
+noun prefix (:data:`NOUN_PREFIXES`) with its word."""
 
 CLASSIFIERS = frozenset({
     "ครั้ง", "คน", "ครัวเรือน", "ครอบครัว", "หมู่บ้าน", "ตำบล", "อำเภอ", "จังหวัด", "แห่ง",
@@ -581,7 +589,8 @@ _name_pattern.cache_safe = True  # type: ignore[attr-defined]  # names in, patte
 _mark_word.cache_safe = True  # type: ignore[attr-defined]  # str in, str out
 
 
-def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
+def mark_breaks(text: str, names: Iterable[str] | None = None, *,
+                heading: bool = False) -> str:
     """Return ``text`` with its Thai line-break rules written in for Typst.
 
     Word joiners go between the clusters of each Thai word, zero-width spaces between two Thai
@@ -598,6 +607,8 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
     names : iterable of str, optional
         Proper names to keep whole (see :func:`keep_names_whole`); by default those of the
         enclosing :func:`keep_names_whole` block, if any.
+    heading : bool
+        A table's column heading: a line may end after a noun prefix (:data:`NOUN_PREFIXES`).
 
     Returns
     -------
@@ -638,7 +649,8 @@ def mark_breaks(text: str, names: Iterable[str] | None = None) -> str:
         out = (_COUNTED if counted else "") + _mark_word(words[0])
         for k, (before, word) in enumerate(zip(words, words[1:], strict=False)):
             # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
-            joined = before in NO_BREAK_AFTER or (ordinal and k == len(words) - 2)
+            joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES))
+                      or (ordinal and k == len(words) - 2))
             out += (WORD_JOINER if joined else ZERO_WIDTH_SPACE)
             out += _mark_word(word)
         return out

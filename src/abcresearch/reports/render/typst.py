@@ -518,7 +518,7 @@ def table_to_typst(spec: Mapping[str, Any]) -> str:
         return typst_string(mark_breaks(str(value)))
 
     args = [
-        f"columns: {typst_array(typst_string(mark_breaks(str(c))) for c in columns)}",
+        f"columns: {typst_array(typst_string(mark_breaks(str(c), heading=True)) for c in columns)}",
         f"aligns: {typst_array(align)}",
         "rows: (\n  "
         + ",\n  ".join(typst_array(cell(v) for v in row) for row in rows)
