@@ -8,6 +8,7 @@ process. The console script's use of it (the same PDF as a report server's) is c
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -21,8 +22,14 @@ from test_report_export import build_notebook
 from abcresearch.batch import inprocess, pdf_process
 from abcresearch.batch.files import notebook_bytes
 from abcresearch.batch.runner import run_report
-from abcresearch.errors import AbcResearchWarning
-from abcresearch.reports.render.pdf import notebook_to_pdf_bytes
+from abcresearch.errors import AbcResearchWarning, ReportError
+from abcresearch.reports.render.pdf import (
+    compile_pdf,
+    lay_out,
+    notebook_to_pdf_bytes,
+    typst_document,
+)
+from abcresearch.reports.render.typst import PARTS_DEFS, part_file
 
 TINY = Path(__file__).parent / "notebooks" / "tiny_area.ipynb"
 
@@ -49,6 +56,68 @@ def test_the_helper_makes_the_same_pdf_as_this_process_and_is_reaped(helper) -> 
     assert not helper.running and helper.typeset(notebook_bytes(nb)) is None
 
 
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_a_document_rendered_in_parts_is_the_same_pdf(lang: str) -> None:
+    """The helper typesets the template and each cell as files of their own, which Typst's
+    memo cache reuses between a notebook's first pages and the whole: the same bytes."""
+    nb = build_notebook(lang=lang)
+    whole, parts = typst_document(nb), typst_document(nb, parts=True)
+    assert PARTS_DEFS in parts.files and part_file(0) in parts.files
+    assert f'#include "{part_file(0)}"' in parts.source and "#let abc-table" not in parts.source
+    assert compile_pdf(parts) == compile_pdf(whole)
+
+
+def test_the_first_pages_laid_out_ahead_leave_the_pdf_as_it_is(helper) -> None:
+    """Cells sent as they run (a part without outputs waits for the next that has some), a
+    broken part ignored: the PDF typeset after them is the one this process makes."""
+    nb = build_notebook(lang="th")
+    sender = pdf_process.PartialSender(helper)
+    sent: list[dict] = []
+    real = helper.prepare
+
+    def keep(data: bytes) -> None:
+        sent.append(json.loads(data))
+        real(data)
+
+    helper.prepare = keep  # type: ignore[method-assign]
+    for index in range(len(nb.cells)):
+        sender(nb, index)
+    with_outputs = [i for i, c in enumerate(nb.cells) if c.get("outputs")]
+    assert len(sent) == len(with_outputs) and "metadata" in sent[0] and "metadata" not in sent[-1]
+    assert [m["start"] for m in sent] == [0] + [i + 1 for i in with_outputs[:-1]]
+    assert sum(len(m["cells"]) for m in sent) == with_outputs[-1] + 1
+    real(b"{not json")  # ignored by the helper
+    assert helper.typeset(notebook_bytes(nb)) == notebook_to_pdf_bytes(nb)
+
+
+def test_lay_out_says_when_typst_fails() -> None:
+    doc = typst_document(build_notebook(lang="th"), parts=True)
+    lay_out(doc)  # a report lays out without writing a PDF
+    broken = type(doc)(source=doc.source + "\n#undefined-function()\n", files=doc.files)
+    with pytest.raises(ReportError, match="could not lay the report out"):
+        lay_out(broken)
+
+
+def test_a_hook_after_each_cell_sees_every_cell_and_never_fails_the_report(
+        tmp_path: Path) -> None:
+    store = make_store(tmp_path, ["800101"])
+    seen: list[int] = []
+
+    def hook(nb, index: int) -> None:
+        seen.append(index)
+        raise RuntimeError("a watcher's own error")
+
+    with inprocess.after_each_cell(hook):
+        outcome = run_report("800101", ROUND, store=store, out=tmp_path / "out", notebook=TINY,
+                             engine=inprocess.ENGINE_NAME)
+    assert outcome.status == "ok"
+    cells = json.loads(outcome.paths.ipynb.read_text(encoding="utf-8"))["cells"]
+    assert seen == list(range(len(cells)))
+    run_report("800101", ROUND, store=store, out=tmp_path / "again", notebook=TINY,
+               engine=inprocess.ENGINE_NAME)
+    assert seen == list(range(len(cells)))  # removed when the block ends
+
+
 def test_a_notebook_the_helper_cannot_typeset_or_a_dead_helper_gives_none(helper) -> None:
     assert helper.typeset(b"{not a notebook") is None
     assert helper.running  # a failed notebook does not stop it
@@ -72,7 +141,7 @@ def test_the_helpers_warnings_are_raised_again_in_the_command(tmp_path: Path) ->
     script.write_text(textwrap.dedent("""
         import json, sys
         from abcresearch.batch import pdf_process as p
-        while (data := p._receive(sys.stdin.buffer)) is not None:
+        while sys.stdin.buffer.read(1) and (data := p._receive(sys.stdin.buffer)) is not None:
             notes = [["AbcResearchWarning", "Typst: unknown font"], ["NoSuchWarning", "odd"]]
             p._send(sys.stdout.buffer, json.dumps({"ok": True, "warnings": notes}).encode())
             p._send(sys.stdout.buffer, b"%PDF-" + data)

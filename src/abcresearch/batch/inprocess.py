@@ -51,6 +51,7 @@ a warm kernel; the local batch replaces a worker after
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime
 import io
 import os
@@ -58,7 +59,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from papermill.engines import Engine, papermill_engines
@@ -346,6 +347,11 @@ class InProcessNotebooks:
                         break
                 finally:
                     nb_man.cell_complete(cell, cell_index=index)
+                    for hook in tuple(_AFTER_CELL):
+                        try:
+                            hook(nb, index)
+                        except Exception:  # noqa: BLE001, S110 - a watcher never fails a report
+                            pass
         finally:
             sys.modules["__main__"] = main
             self.reports += 1
@@ -575,6 +581,24 @@ local batch workers: code stuck in C never sees the ``SIGALRM`` time limit."""
 
 
 NOTEBOOKS = InProcessNotebooks()
+
+_AFTER_CELL: list[Callable[[Any, int], None]] = []
+
+
+@contextlib.contextmanager
+def after_each_cell(hook: Callable[[Any, int], None]) -> Iterator[None]:
+    """Call ``hook(nb, index)`` after each cell of the notebooks run meanwhile in this process.
+
+    For the PDF helper of ``abcresearch report``
+    (:class:`abcresearch.batch.pdf_process.PartialSender`), which lays out a report's first
+    pages while the rest of its notebook runs. A hook's errors are ignored; it must not change
+    the notebook.
+    """
+    _AFTER_CELL.append(hook)
+    try:
+        yield
+    finally:
+        _AFTER_CELL.remove(hook)
 """This process's in-process notebook shell."""
 
 

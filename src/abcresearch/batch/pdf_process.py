@@ -2,42 +2,56 @@
 
 ``abcresearch report`` makes one report in a fresh process. Its PDF step has one-off costs
 (importing Typst, pypdf and the text-layer code, building the font book, reading the Thai word
-list, Typst's first compile: about 1.3 CPU-s in a process of their own) that a helper thread
-paid beside the report's own imports and cells; the thread holds Python's lock for most of
-that, so on two cores it delayed the report about as much as it saved. A helper *process*
-pays them on the other core while the command checks the area and runs the notebook, then
-typesets the executed notebook the command sends it: the report's wait loses the warm-up and
-keeps only the helper's render, compile and text layer (``benchmarks/bench_cli_report.py``).
+list, Typst's first compile) that a helper thread paid beside the report's own imports and
+cells, holding Python's lock for most of it. A helper *process* pays them on the other core
+while the command checks the area and runs the notebook. While the notebook runs, the command
+sends it the notebook as far as it has run (:class:`PartialSender`, after about two fifths and
+three quarters of its cells); the helper typesets those first pages and throws the result away:
+Typst memoises the layout of each cell's part of the document (the document is rendered in
+parts, ``render_notebook(parts=True)``), and the executed notebook's compile then lays out
+only what changed (0.3 s becomes about 0.05-0.1 s for a tambon report). The report's wait after
+its last cell is the helper's render, that short compile and the text layer
+(``benchmarks/bench_cli_report.py``).
 
-The same functions make the PDF as in the command's process
-(:func:`abcresearch.reports.render.pdf.notebook_to_pdf_bytes` on the notebook's JSON as written
-beside the PDF), so the bytes are the same. Where the helper is missing, has died or fails on a
-notebook, :meth:`PdfProcess.typeset` returns ``None`` and the caller typesets in its own
-process, which raises the error a report run would (a notebook that Typst cannot typeset is
-typeset twice; nothing else is).
+The PDF is the one the command's own process makes from the same notebook (the parts give the
+same bytes as the single source; the notebook's JSON is the one written beside the PDF).
+Where the helper is missing, has died or fails on a notebook, :meth:`PdfProcess.typeset`
+returns ``None`` and the caller typesets in its own process, which raises the error a report
+run would (a notebook that Typst cannot typeset is typeset twice; nothing else is). A first
+pages' notebook that fails costs nothing but the helper's time.
 
-The protocol, on the helper's standard input and output: a request is the notebook's UTF-8
-JSON after its length (8 bytes, big-endian); a reply is a JSON header after its length (its
-``ok`` flag and the warnings raised while typesetting, as ``[category, message]``), then the
-PDF after its length (empty when not ``ok``). The helper ends when its input ends (the command
-has exited) and ignores Ctrl-C, which the command handles.
+The protocol, on the helper's standard input and output: a request is one byte, ``P`` (first
+pages: no reply) or ``T`` (typeset), then the notebook's UTF-8 JSON after its length (8 bytes,
+big-endian); the reply to ``T`` is a JSON header after its length (its ``ok`` flag and the
+warnings raised while typesetting, as ``[category, message]``), then the PDF after its length
+(empty when not ``ok``). The helper skips a ``P`` when another request is already waiting, ends
+when its input ends (the command has exited) and ignores Ctrl-C, which the command handles.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import select
 import signal
 import struct
 import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from typing import IO, Any
 
-__all__ = ["PdfProcess", "active", "main", "start", "stop"]
+__all__ = ["PartialSender", "PdfProcess", "active", "main", "start", "stop"]
 
 _LENGTH = struct.Struct(">Q")
+_FIRST_PAGES = b"P"
+_TYPESET = b"T"
+
+
+def _frame(kind: bytes, data: bytes) -> bytes:
+    return kind + _LENGTH.pack(len(data)) + data
 
 
 def _send(stream: IO[bytes], data: bytes) -> None:
@@ -45,14 +59,26 @@ def _send(stream: IO[bytes], data: bytes) -> None:
     stream.write(data)
 
 
+def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes | None:
+    """Read ``size`` bytes with ``read`` (which may return fewer); ``None`` at the end."""
+    chunks: list[bytes] = []
+    left = size
+    while left:
+        chunk = read(left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def _receive(stream: IO[bytes]) -> bytes | None:
     """Read one length-prefixed message; ``None`` at the end of the stream."""
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
+    head = _read_exactly(stream.read, _LENGTH.size)
+    if head is None:
         return None
     (size,) = _LENGTH.unpack(head)
-    data = stream.read(size)
-    return data if len(data) == size else None
+    return _read_exactly(stream.read, size)
 
 
 class PdfProcess:
@@ -62,6 +88,10 @@ class PdfProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._used = False
+        # requests are written by a thread of their own: a first-pages notebook waits in the
+        # pipe while the helper compiles, never in the notebook's run
+        self._outbox: queue.Queue[bytes | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
 
     def start(self) -> PdfProcess:
         """Start the helper (it warms up at once); a helper that cannot start is left off."""
@@ -81,6 +111,44 @@ class PdfProcess:
         """Whether the helper was started and has not exited."""
         return self._proc is not None and self._proc.poll() is None
 
+    def _put(self, message: bytes | None) -> None:
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_all, args=(self._proc,),
+                                            name="abcresearch-pdf-requests", daemon=True)
+            self._writer.start()
+        self._outbox.put(message)
+
+    def _write_all(self, proc: subprocess.Popen[bytes] | None) -> None:
+        """Write the queued requests to the helper; close its input at the end (``None``)."""
+        stdin = proc.stdin if proc is not None else None
+        broken = stdin is None
+        while (message := self._outbox.get()) is not None:
+            if broken:
+                continue
+            try:
+                stdin.write(message)  # type: ignore[union-attr]
+                stdin.flush()  # type: ignore[union-attr]
+            except (OSError, ValueError):  # the helper has gone: its reply ends, typeset says
+                broken = True
+        if stdin is not None:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def prepare(self, cells_json: bytes) -> None:
+        """Send the cells run since the last call, for the helper to lay out the pages so far.
+
+        Parameters
+        ----------
+        cells_json : bytes
+            JSON of ``{"start": index of the first cell, "cells": [...]}`` and, the first
+            time, the notebook's ``metadata``, ``nbformat`` and ``nbformat_minor``
+            (:class:`PartialSender` makes it).
+        """
+        if self.running:
+            self._put(_frame(_FIRST_PAGES, cells_json))
+
     def typeset(self, notebook_json: bytes) -> bytes | None:
         """Return the PDF of an executed notebook, or ``None`` if the helper cannot make it.
 
@@ -98,12 +166,11 @@ class PdfProcess:
         """
         with self._lock:
             proc = self._proc
-            if proc is None or proc.stdin is None or proc.stdout is None or proc.poll() is not None:
+            if proc is None or proc.stdout is None or proc.poll() is not None:
                 return None
             self._used = True
+            self._put(_frame(_TYPESET, notebook_json))
             try:
-                _send(proc.stdin, notebook_json)
-                proc.stdin.flush()
                 header = _receive(proc.stdout)
                 pdf = _receive(proc.stdout)
             except (OSError, ValueError):
@@ -126,7 +193,9 @@ class PdfProcess:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        if proc.stdin is not None:
+        if self._writer is not None:
+            self._outbox.put(None)  # the writer closes the helper's input after the requests
+        elif proc.stdin is not None:
             try:
                 proc.stdin.close()
             except OSError:
@@ -136,8 +205,39 @@ class PdfProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if self._writer is not None:
+            self._writer.join(timeout=1)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+class PartialSender:
+    """Send a helper each cell of a running notebook once it has run (with its outputs).
+
+    Called after each cell (:func:`abcresearch.batch.inprocess.after_each_cell`) with the
+    notebook and the cell's index. A cell without outputs waits and goes with the next one
+    that has some, so the helper lays out only when there is something new to lay out.
+
+    Parameters
+    ----------
+    helper : PdfProcess
+        The helper that will typeset the executed notebook.
+    """
+
+    def __init__(self, helper: PdfProcess) -> None:
+        self.helper = helper
+        self.next = 0  # the first cell not sent yet
+
+    def __call__(self, nb: Any, index: int) -> None:
+        """Send the cells up to ``index`` if cell ``index`` has outputs."""
+        cells = nb.get("cells", [])
+        if index >= len(cells) or not cells[index].get("outputs"):
+            return
+        message: dict[str, Any] = {"start": self.next, "cells": cells[self.next:index + 1]}
+        if self.next == 0:
+            message.update({k: nb.get(k) for k in ("metadata", "nbformat", "nbformat_minor")})
+        self.next = index + 1
+        self.helper.prepare(json.dumps(message).encode("utf-8"))
 
 
 def _category(name: str) -> type[Warning]:
@@ -174,12 +274,54 @@ def stop() -> None:
         helper.stop()
 
 
+def _waiting(stream: IO[bytes]) -> bool:
+    """Whether more input is waiting (``False`` where pipes cannot be polled, as on Windows)."""
+    try:
+        return bool(select.select([stream], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
+
+
+class _Layouts:
+    """Lay out the latest notebook so far in a thread of the helper's own, one at a time.
+
+    The executed notebook's compile runs in the main thread meanwhile, beside a layout still
+    running (Typst releases the GIL): it is never queued behind one.
+    """
+
+    def __init__(self, lay: Callable[[dict[str, Any]], None]) -> None:
+        self._lay = lay
+        self._latest: dict[str, Any] | None = None
+        self._ready = threading.Condition()
+        threading.Thread(target=self._run, name="abcresearch-layouts", daemon=True).start()
+
+    def submit(self, nb: dict[str, Any] | None) -> None:
+        """Lay ``nb`` out next, instead of any waiting one (``None``: drop the waiting one)."""
+        with self._ready:
+            self._latest = nb
+            self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while self._latest is None:
+                    self._ready.wait()
+                nb, self._latest = self._latest, None
+            # (no warnings.catch_warnings here: it changes the process's filters, which the
+            # main thread's typesetting records with meanwhile; a layout raises none of its own)
+            try:
+                self._lay(nb)
+            except Exception:  # noqa: BLE001, S110 - only a head start; the full run says
+                pass
+
+
 def main() -> None:
-    """Run as the helper: warm up, then typeset each notebook received until input ends."""
+    """Run as the helper: warm up, then lay out or typeset each notebook until input ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command handles Ctrl-C and then exits
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    requests = os.fdopen(sys.stdin.fileno(), "rb", buffering=0)  # select sees what is unread
+    replies = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but replies on the protocol's stream
-    from abcresearch.reports.render.pdf import notebook_to_pdf_bytes, warm_up
+    from abcresearch.reports.render.pdf import compile_pdf, lay_out, typst_document, warm_up
 
     try:
         warm_up()
@@ -187,14 +329,32 @@ def main() -> None:
         pass
     from nbformat import from_dict
 
-    while (data := _receive(requests)) is not None:
+    so_far: dict[str, Any] = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    layouts = _Layouts(lambda nb: lay_out(typst_document(from_dict(nb), parts=True)))
+    while (kind := _read_exactly(requests.read, 1)) is not None:
+        data = _receive(requests)
+        if data is None:
+            break
+        if kind == _FIRST_PAGES:
+            try:
+                part = json.loads(data)
+                so_far.update({k: part[k] for k in ("metadata", "nbformat", "nbformat_minor")
+                               if k in part})
+                so_far["cells"][part["start"]:] = part["cells"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if not _waiting(requests):  # else more has arrived: lay out with it
+                layouts.submit({**so_far, "cells": list(so_far["cells"])})
+            continue
+        layouts.submit(None)  # the executed notebook is here: no more first pages
+        so_far["cells"] = []  # a next report starts afresh
         pdf = b""
         caught: list[Any] = []
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 # the JSON the command wrote (it read the notebook it made: no validation)
-                pdf = notebook_to_pdf_bytes(from_dict(json.loads(data)))
+                pdf = compile_pdf(typst_document(from_dict(json.loads(data)), parts=True))
             ok = True
         except Exception:  # noqa: BLE001 - the command typesets again and raises it there
             ok = False
@@ -203,4 +363,3 @@ def main() -> None:
         _send(replies, pdf if ok else b"")
         replies.flush()
     os._exit(0)
-

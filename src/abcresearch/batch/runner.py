@@ -23,6 +23,7 @@ write_summary, ReportPaths`` keeps working.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -353,11 +354,21 @@ def execute_report(
         try:
             # the executed notebook as papermill returns it: the same as the file it wrote
             # (kept for a failed run, whose notebook papermill writes before it raises)
-            nb = papermill.execute_notebook(
-                str(notebook), str(tmp_nb), parameters=dict(parameters), engine_name=engine,
-                progress_bar=False, log_output=False, cwd=str(notebook.parent.resolve()),
-                execution_timeout=timeout, request_save_on_cell_execute=False,
-            )
+            helper = pdf_process.active()  # abcresearch report's PDF helper, if it started one
+            watching: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+            if helper is not None:
+                from abcresearch.batch import inprocess
+
+                if engine == inprocess.ENGINE_NAME:
+                    # the helper lays out the report's first pages while the rest runs
+                    watching = inprocess.after_each_cell(pdf_process.PartialSender(helper))
+            with watching:
+                nb = papermill.execute_notebook(
+                    str(notebook), str(tmp_nb), parameters=dict(parameters),
+                    engine_name=engine, progress_bar=False, log_output=False,
+                    cwd=str(notebook.parent.resolve()), execution_timeout=timeout,
+                    request_save_on_cell_execute=False,
+                )
         except PapermillExecutionError as exc:
             status = "failed"
             error = f"{exc.ename}: {exc.evalue} (in cell In [{exc.exec_count}])".replace("\n", " ")

@@ -24,7 +24,7 @@ from abcresearch.errors import AbcResearchWarning, ReportError
 from abcresearch.reports.render import fonts
 from abcresearch.reports.render.typst import TypstDocument, has_run, render_notebook
 
-__all__ = ["PDF_TIMESTAMP", "check_executed", "compile_pdf", "notebook_to_pdf",
+__all__ = ["PDF_TIMESTAMP", "check_executed", "compile_pdf", "lay_out", "notebook_to_pdf",
            "notebook_to_pdf_bytes", "notebook_to_typst", "quiet_mark_info", "retag_language",
            "typst_document", "typst_fonts", "warm_up"]
 
@@ -58,13 +58,16 @@ def _timestamp() -> int:
     return build_timestamp() or PDF_TIMESTAMP
 
 
-def compile_pdf(doc: TypstDocument) -> bytes:
+def compile_pdf(doc: TypstDocument, text_layer: bool = True) -> bytes:
     """Compile a rendered document to PDF bytes.
 
     Parameters
     ----------
     doc : TypstDocument
         Output of :func:`abcresearch.reports.render.typst.render_notebook`.
+    text_layer : bool
+        Rewrite Typst's text layer (:mod:`abcresearch.reports.render.textlayer`); only a
+        compile whose PDF is thrown away (a layout made ahead) leaves it as Typst wrote it.
 
     Returns
     -------
@@ -101,11 +104,40 @@ def compile_pdf(doc: TypstDocument) -> bytes:
         )
     if not isinstance(pdf, bytes):  # pragma: no cover - PDF is always one file
         raise ReportError("Typst returned no PDF")
+    if not text_layer:
+        return pdf
     # Typst's text layer garbles Thai in pypdf/poppler and duplicates clusters in pdfium.
     from abcresearch.reports.render.textlayer import fix_text_layer
 
     pdf = quiet_mark_info(fix_text_layer(pdf))
     return retag_language(pdf, doc.break_lang, doc.lang) if doc.break_lang else pdf
+
+
+def lay_out(doc: TypstDocument) -> None:
+    """Lay a rendered document out without writing its PDF.
+
+    Typst memoises the layout of each part of a document rendered in parts (``parts=True``);
+    a later :func:`compile_pdf` of a longer document with the same first parts lays out only
+    the rest (:mod:`abcresearch.batch.pdf_process` does this while a report's notebook runs).
+
+    Raises
+    ------
+    ReportError
+        If Typst fails.
+    """
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
+        for name, data in sorted(doc.files.items()):
+            Path(build, name).write_bytes(data)
+        compiler = typst.Compiler(doc.source.encode("utf-8"), root=build,
+                                  font_paths=typst_fonts(), ignore_system_fonts=True)
+        try:
+            # not under the compile lock: a compile may run beside it (Typst releases the GIL
+            # and its memo cache is shared between threads)
+            compiler.query("<abc-layout-only>")  # a label no report has: the layout only
+        except (typst.TypstError, RuntimeError) as exc:  # a query fails as a RuntimeError
+            raise ReportError(f"Typst could not lay the report out: {exc}") from exc
 
 
 #: The catalog's ``/MarkInfo`` entry Typst writes with its default value: poppler (pdftotext,
@@ -218,13 +250,16 @@ def notebook_to_typst(nb: Any, build_dir: str | os.PathLike[str] | None = None) 
     return doc.source
 
 
-def typst_document(nb: Any) -> TypstDocument:
+def typst_document(nb: Any, parts: bool = False) -> TypstDocument:
     """Return the Typst document of a notebook's report (what :func:`compile_pdf` typesets).
 
     Parameters
     ----------
     nb : NotebookNode, mapping, str or path
         The (executed) notebook or its file.
+    parts : bool
+        Render the template and each cell in files of their own (the same PDF; see
+        :func:`abcresearch.reports.render.typst.render_notebook`).
 
     Returns
     -------
@@ -238,7 +273,7 @@ def typst_document(nb: Any) -> TypstDocument:
     """
     notebook, name = _as_notebook(nb)
     check_executed(notebook, name)
-    return render_notebook(notebook, fallback_title=name)
+    return render_notebook(notebook, fallback_title=name, parts=parts)
 
 
 def notebook_to_pdf_bytes(nb: Any) -> bytes:

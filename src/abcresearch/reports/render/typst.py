@@ -703,6 +703,14 @@ def keep_charts_with_headings(blocks: Sequence[str]) -> str:
     str
         The blocks joined by blank lines.
     """
+    return "\n\n".join(kept_blocks(blocks))
+
+
+def kept_blocks(blocks: Sequence[str]) -> list[str]:
+    """Return the non-empty blocks, one a cell, with their charts marked, not yet joined.
+
+    The marks are those of :func:`keep_charts_with_headings`, which joins these blocks.
+    """
     out: list[str] = []
     for block in (b for b in blocks if b):
         parts = block.split("\n\n" + _CHART)
@@ -715,7 +723,18 @@ def keep_charts_with_headings(blocks: Sequence[str]) -> str:
                 out[-1].rsplit("\n\n", 1)[-1].lstrip().startswith(_KEPT_BEFORE):
             block = block.replace(_CHART, _CHART + _KEEP, 1)
         out.append(block)
-    return "\n\n".join(out)
+    return out
+
+
+PARTS_DEFS = "abc-defs.typ"
+"""The template's file in a document rendered in parts (``render_notebook(parts=True)``)."""
+
+_IMPORT_DEFS = f'#import "{PARTS_DEFS}": *'
+
+
+def part_file(index: int) -> str:
+    """Return the file name of a rendered document's ``index``-th part (its cells' Typst)."""
+    return f"abc-part-{index:03d}.typ"
 
 
 _CHART = "#abc-chart("
@@ -862,7 +881,7 @@ def page_labels(lang: str) -> dict[str, str]:
 
 
 def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
-                    own_lang: bool = False) -> TypstDocument:
+                    own_lang: bool = False, parts: bool = False) -> TypstDocument:
     """Convert a notebook into a complete Typst document.
 
     Parameters
@@ -875,6 +894,11 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
         Typeset under the report's own language instead of :data:`BREAK_LANG` (the same lines,
         Typst's Thai segmenter runs; for source that is compiled outside abcresearch, whose
         PDF would otherwise keep the other language's tags).
+    parts : bool
+        Put the template and each cell's Typst in files of their own (:data:`PARTS_DEFS`,
+        :func:`part_file`) that the source includes, for the same PDF: a compile after one of
+        the notebook's first cells reuses Typst's memoised layout of the cells they share
+        (:mod:`abcresearch.batch.pdf_process`).
 
     Returns
     -------
@@ -902,8 +926,17 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
         + f"labels: {labels if words else '(:)'})"
     )
     # the template's tables box long words through abc-part-boxes, defined before it
-    source = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip(), show,
-                           keep_charts_with_headings(body)])
+    if parts:
+        blocks = kept_blocks(body)
+        files[PARTS_DEFS] = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip()]
+                                         ).encode("utf-8") + b"\n"
+        for i, block in enumerate(blocks):
+            files[part_file(i)] = f"{_IMPORT_DEFS}\n{block}\n".encode()
+        source = "\n\n".join([_IMPORT_DEFS, show, *(
+            f'#include "{part_file(i)}"' for i in range(len(blocks)))])
+    else:
+        source = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip(), show,
+                               keep_charts_with_headings(body)])
     source += "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"],
                          break_lang=break_lang)
