@@ -180,7 +180,8 @@ def _instrument(phases: Phases) -> None:
     phases.wrap(pdf, "compile_pdf", "Typst PDF (Typst -> PDF, text layer)")
     phases.wrap(pdf_process.PdfProcess, "typeset",
                 "PDF in the helper process (notebook sent, typeset, PDF back)")
-    phases.wrap(runner, "notebook_bytes", "executed notebook as JSON (while Typst runs)")
+    phases.wrap(runner, "notebook_bytes",
+                "executed notebook as JSON (while Typst runs; with the helper, before)")
     phases.wrap(spreadsheet, "tables_workbook", "tables workbook (while Typst runs)")
     phases.wrap(runner, "atomic_write_bytes", "write notebook, PDF, workbook")
     phases.wrap(runner, "atomic_write_json", "write summary + inputs sidecars")
@@ -312,8 +313,11 @@ def _child_cold(args: argparse.Namespace) -> int:
 
     from abcresearch.batch import inprocess
 
-    row = _one(args, inprocess.ENGINE_NAME, Path(args.notebook), Path(args.dump),
-               Path(args.out), before=command_start)
+    try:
+        row = _one(args, inprocess.ENGINE_NAME, Path(args.notebook), Path(args.dump),
+                   Path(args.out), before=command_start)
+    finally:
+        pdf_process.stop()  # reaped, as the command does (its CPU then counts as a child's)
     row["import abcresearch.cli (command line start)"] = cli_import
     print(json.dumps(row))
     return 0

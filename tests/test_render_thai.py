@@ -474,6 +474,8 @@ def test_abbreviations_and_negations_stay_whole() -> None:
     # a noun prefix stays with its word in running text ("และการ / ดูแลครอบครัว"), not in a
     # table's column heading, where a wider column squeezed the names beside it
     assert breaks("ลำดับการสนับสนุน") == "ลำดับ|การสนับสนุน"
+    # "วางแผนการ" is no word of the list ("วางแผนการ / ผลิต" in an action, a reader review)
+    assert breaks("เพื่อวางแผนการผลิต") == "เพื่อ|วางแผน|การผลิต"
     heading = thai.mark_breaks("ลำดับการสนับสนุน", heading=True)
     assert thai.strip_marks(heading.replace(thai.ZERO_WIDTH_SPACE, "|")) == "ลำดับ|การ|สนับสนุน"
 

@@ -746,3 +746,19 @@ def test_a_table_of_a_tambons_villages_breaks_where_moving_it_would_leave_a_gap(
     assert "หมู่ที่ 12" in second and not re.search(r"หมู่ที่ 1\s+100", second)
     assert re.search(r"หมู่ที่ 1\s+100", first)
     assert "ครัวเรือน" in first and "ครัวเรือน" in second
+
+
+def test_a_closing_note_in_italics_stays_with_the_paragraph_before_it() -> None:
+    """The methods' provenance line stood alone on an English report's last page (a reader
+    review): a short italic note that closes a cell keeps the paragraph before it with it."""
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "Test"}, "lang": "en"}
+    outputs = [new_output("display_data", data={"text/markdown": text, "text/plain": text})
+               for text in ("Design of this round: every village.", "*Provenance: abc123*")]
+    nb.cells = [new_code_cell("report.methods_note()", execution_count=1, outputs=outputs)]
+    source = render_notebook(nb).source
+    assert "#block(sticky: true)[Design of this round" in source
+    # a note that is not the cell's last part, or not in italics, keeps nothing
+    outputs.append(new_output("display_data", data={"text/markdown": "More.",
+                                                    "text/plain": "More."}))
+    assert "#block(sticky: true)[Design" not in render_notebook(nb).source

@@ -784,10 +784,12 @@ def entry() -> NoReturn:
         from abcresearch.batch import pdf_process
 
         pdf_process.start()
+        code = 1
         try:
             code = main(argv)
         finally:
-            pdf_process.stop()
+            # after an interrupted or failed command the helper may be typesetting: killed
+            pdf_process.stop(wait=code == 0)
     else:
         code = main(argv)
     if command_name in QUICK_EXIT_COMMANDS:

@@ -581,6 +581,7 @@ local batch workers: code stuck in C never sees the ``SIGALRM`` time limit."""
 
 
 NOTEBOOKS = InProcessNotebooks()
+"""This process's in-process notebook shell."""
 
 _AFTER_CELL: list[Callable[[Any, int], None]] = []
 
@@ -590,16 +591,26 @@ def after_each_cell(hook: Callable[[Any, int], None]) -> Iterator[None]:
     """Call ``hook(nb, index)`` after each cell of the notebooks run meanwhile in this process.
 
     For the PDF helper of ``abcresearch report``
-    (:class:`abcresearch.batch.pdf_process.PartialSender`), which lays out a report's first
-    pages while the rest of its notebook runs. A hook's errors are ignored; it must not change
-    the notebook.
+    (:class:`abcresearch.batch.pdf_process.PartialSender`), which lays out a report's pages
+    while the rest of its notebook runs. A hook's errors are ignored; it must not change the
+    notebook.
+
+    Parameters
+    ----------
+    hook : callable
+        Called with the notebook being run and the index of the cell just finished (every
+        cell, Markdown ones too).
+
+    Yields
+    ------
+    None
+        The hook is called while the block runs, and no more after it.
     """
     _AFTER_CELL.append(hook)
     try:
         yield
     finally:
         _AFTER_CELL.remove(hook)
-"""This process's in-process notebook shell."""
 
 
 class InProcessEngine(Engine):

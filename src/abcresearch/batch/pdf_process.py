@@ -3,29 +3,33 @@
 ``abcresearch report`` makes one report in a fresh process. Its PDF step has one-off costs
 (importing Typst, pypdf and the text-layer code, building the font book, reading the Thai word
 list, Typst's first compile) that a helper thread paid beside the report's own imports and
-cells, holding Python's lock for most of it. A helper *process* pays them on the other core
-while the command checks the area and runs the notebook. While the notebook runs, the command
-sends it the notebook as far as it has run (:class:`PartialSender`, after about two fifths and
-three quarters of its cells); the helper typesets those first pages and throws the result away:
-Typst memoises the layout of each cell's part of the document (the document is rendered in
-parts, ``render_notebook(parts=True)``), and the executed notebook's compile then lays out
-only what changed (0.3 s becomes about 0.05-0.1 s for a tambon report). The report's wait after
-its last cell is the helper's render, that short compile and the text layer
-(``benchmarks/bench_cli_report.py``).
+cells, holding Python's lock for most of it. A helper *process* (started by the console script
+where two or more CPUs are free) pays them on the other core while the command checks the area
+and runs the notebook. As each cell with outputs finishes, the command sends the helper the
+cells run since the last one (:class:`PartialSender`), and the helper lays the pages so far out
+in a thread of its own (Typst's query: no PDF written), the latest first, skipping any that a
+later one overtook. The notebook is rendered for it as one Typst file per cell
+(``render_notebook(parts=True)``), so Typst's memo cache keeps each cell's layout and the
+executed notebook's compile lays out only what is new (0.06-0.09 s instead of about 0.3 s for a
+tambon report); that compile runs at once in the helper's main thread, beside a layout still
+running. The report's wait after its last cell is the helper's render, that compile and the
+text layer (``benchmarks/bench_cli_report.py``, ``docs/SCALING.md``).
 
 The PDF is the one the command's own process makes from the same notebook (the parts give the
-same bytes as the single source; the notebook's JSON is the one written beside the PDF).
-Where the helper is missing, has died or fails on a notebook, :meth:`PdfProcess.typeset`
-returns ``None`` and the caller typesets in its own process, which raises the error a report
-run would (a notebook that Typst cannot typeset is typeset twice; nothing else is). A first
-pages' notebook that fails costs nothing but the helper's time.
+same bytes as the single source, and a notebook whose Typst could differ as parts is rendered
+as one file; the notebook's JSON is the one written beside the PDF). Where the helper is
+missing, has died, fails on a notebook, answers with anything but a well-formed reply, or takes
+longer than :data:`TYPESET_TIMEOUT`, :meth:`PdfProcess.typeset` returns ``None`` and the caller
+typesets in its own process, which raises the error a report run would (a notebook that Typst
+cannot typeset is typeset twice; nothing else is). A layout made ahead that fails costs
+nothing but the helper's time.
 
-The protocol, on the helper's standard input and output: a request is one byte, ``P`` (first
-pages: no reply) or ``T`` (typeset), then the notebook's UTF-8 JSON after its length (8 bytes,
-big-endian); the reply to ``T`` is a JSON header after its length (its ``ok`` flag and the
-warnings raised while typesetting, as ``[category, message]``), then the PDF after its length
-(empty when not ``ok``). The helper skips a ``P`` when another request is already waiting, ends
-when its input ends (the command has exited) and ignores Ctrl-C, which the command handles.
+The protocol, on the helper's standard input and output: a request is one byte, ``P`` (cells
+run so far: no reply) or ``T`` (typeset), then its UTF-8 JSON after its length (8 bytes,
+big-endian); the reply to ``T`` is :data:`REPLY_MAGIC`, a JSON header after its length (its
+``ok`` flag and the warnings raised while typesetting, as ``["module:Class", message]``), then
+the PDF after its length (empty when not ``ok``). The helper ends when its input ends (the
+command has exited) and ignores Ctrl-C, which the command handles; the command reaps it.
 """
 
 from __future__ import annotations
@@ -43,11 +47,21 @@ import warnings
 from collections.abc import Callable
 from typing import IO, Any
 
-__all__ = ["PartialSender", "PdfProcess", "active", "main", "start", "stop"]
+__all__ = ["MAX_REPLY", "REPLY_MAGIC", "TYPESET_TIMEOUT", "PartialSender", "PdfProcess",
+           "active", "free_cpus", "main", "start", "stop"]
 
 _LENGTH = struct.Struct(">Q")
 _FIRST_PAGES = b"P"
 _TYPESET = b"T"
+
+REPLY_MAGIC = b"ABCPDF1\n"
+"""The first bytes of each reply: anything else on the helper's output is not a reply."""
+
+MAX_REPLY = 1 << 31
+"""The longest header or PDF a reply may announce (2 GiB); a longer length is not a reply."""
+
+TYPESET_TIMEOUT = 300.0
+"""Seconds the command waits for the helper's PDF before it typesets the report itself."""
 
 
 def _frame(kind: bytes, data: bytes) -> bytes:
@@ -73,12 +87,28 @@ def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes | None:
 
 
 def _receive(stream: IO[bytes]) -> bytes | None:
-    """Read one length-prefixed message; ``None`` at the end of the stream."""
+    """Read one length-prefixed message; ``None`` at the end of the stream or if too long."""
     head = _read_exactly(stream.read, _LENGTH.size)
     if head is None:
         return None
     (size,) = _LENGTH.unpack(head)
-    return _read_exactly(stream.read, size)
+    return _read_exactly(stream.read, size) if size <= MAX_REPLY else None
+
+
+def _read_reply(stream: IO[bytes]) -> tuple[dict[str, Any], bytes] | None:
+    """Read one reply to ``T``: its header and PDF, or ``None`` if it is not a well-formed one."""
+    if _read_exactly(stream.read, len(REPLY_MAGIC)) != REPLY_MAGIC:
+        return None
+    header, pdf = _receive(stream), None
+    if header is not None:
+        pdf = _receive(stream)
+    if header is None or pdf is None:
+        return None
+    try:
+        reply = json.loads(header)
+    except ValueError:
+        return None
+    return (reply, pdf) if isinstance(reply, dict) else None
 
 
 class PdfProcess:
@@ -94,11 +124,18 @@ class PdfProcess:
         self._writer: threading.Thread | None = None
 
     def start(self) -> PdfProcess:
-        """Start the helper (it warms up at once); a helper that cannot start is left off."""
+        """Start the helper (it warms up at once); a helper that cannot start is left off.
+
+        Returns
+        -------
+        PdfProcess
+            This helper (:attr:`running` says whether it started).
+        """
         if self._proc is None:
             try:
                 self._proc = subprocess.Popen(  # noqa: S603 - this interpreter, this module
-                    [sys.executable, "-c", f"from {__name__} import main; main()"],
+                    # -P: not the working directory first on sys.path (a typst.py there)
+                    [sys.executable, "-P", "-c", f"from {__name__} import main; main()"],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                     close_fds=True,
                 )
@@ -170,43 +207,58 @@ class PdfProcess:
                 return None
             self._used = True
             self._put(_frame(_TYPESET, notebook_json))
-            try:
-                header = _receive(proc.stdout)
-                pdf = _receive(proc.stdout)
-            except (OSError, ValueError):
-                header = pdf = None
-            if header is None or pdf is None:
-                self.stop()
+            got: list[tuple[dict[str, Any], bytes] | None] = []
+            stdout = proc.stdout
+
+            def read() -> None:
+                try:
+                    got.append(_read_reply(stdout))
+                except (OSError, ValueError):
+                    got.append(None)
+
+            # read in a thread of its own: a helper that hangs costs TYPESET_TIMEOUT, no more
+            reader = threading.Thread(target=read, name="abcresearch-pdf-reply", daemon=True)
+            reader.start()
+            reader.join(TYPESET_TIMEOUT)
+            answer = got[0] if got else None
+            if answer is None:
+                self.stop(wait=False)
                 return None
-        reply = json.loads(header)
+        reply, pdf = answer
         for category, message in reply.get("warnings", []):
-            warnings.warn(message, _category(category), stacklevel=2)
+            warnings.warn(str(message), _category(str(category)), stacklevel=2)
         return pdf if reply.get("ok") else None
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
         """Stop the helper and reap it (no process left behind, its CPU counted as a child's).
 
-        A helper that typeset a report waits for the next one: its input closed, it exits at
-        once. One that never got a notebook (the command failed first) may still be warming up
-        and is killed.
+        Parameters
+        ----------
+        wait : bool
+            Let a helper that typeset a report exit by itself (its input closed, it exits at
+            once; up to a second). A helper that never typeset one (the command failed first,
+            it may still be warming up), or any helper when ``wait`` is false (the command was
+            interrupted: it may be typesetting), is killed.
         """
         proc, self._proc = self._proc, None
+        writer, outbox, used = self._writer, self._outbox, self._used
+        self._writer, self._outbox, self._used = None, queue.Queue(), False  # a fresh start
         if proc is None:
             return
-        if self._writer is not None:
-            self._outbox.put(None)  # the writer closes the helper's input after the requests
+        if writer is not None:
+            outbox.put(None)  # the writer closes the helper's input after the requests
         elif proc.stdin is not None:
             try:
                 proc.stdin.close()
             except OSError:
                 pass
         try:
-            proc.wait(timeout=0 if not self._used else 1)
+            proc.wait(timeout=1 if wait and used else 0)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if self._writer is not None:
-            self._writer.join(timeout=1)
+        if writer is not None:
+            writer.join(timeout=1)
         if proc.stdout is not None:
             proc.stdout.close()
 
@@ -241,23 +293,47 @@ class PartialSender:
 
 
 def _category(name: str) -> type[Warning]:
-    """Return the warning class of a name the helper sent (this package's or a built-in one)."""
-    import builtins
+    """Return the warning class the helper named (``module:Class``), if this process has it.
 
-    from abcresearch import errors
-
-    found = getattr(errors, name, None) or getattr(builtins, name, None)
+    Only modules already imported here are looked in (a name from the helper imports nothing);
+    anything else is a :class:`UserWarning`.
+    """
+    module, _, qualname = name.rpartition(":")
+    found: Any = sys.modules.get(module or "builtins")
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
     return found if isinstance(found, type) and issubclass(found, Warning) else UserWarning
+
+
+def _category_name(category: type[Warning]) -> str:
+    return f"{category.__module__}:{category.__qualname__}"
 
 
 _ACTIVE: PdfProcess | None = None
 
 
+def free_cpus() -> int:
+    """Return how many CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def start() -> PdfProcess:
-    """Start this process's PDF helper (once) and make it the one :func:`active` returns."""
+    """Start this process's PDF helper (once) and make it the one :func:`active` returns.
+
+    Not started on a single CPU, where its warm-up and layouts would compete with the report
+    instead of running beside it.
+
+    Returns
+    -------
+    PdfProcess
+        The helper (not running on a single CPU).
+    """
     global _ACTIVE
     if _ACTIVE is None:
-        _ACTIVE = PdfProcess().start()
+        _ACTIVE = PdfProcess().start() if free_cpus() >= 2 else PdfProcess()
     return _ACTIVE
 
 
@@ -266,12 +342,18 @@ def active() -> PdfProcess | None:
     return _ACTIVE if _ACTIVE is not None and _ACTIVE.running else None
 
 
-def stop() -> None:
-    """Stop this process's PDF helper, if one was started (see :meth:`PdfProcess.stop`)."""
+def stop(wait: bool = True) -> None:
+    """Stop this process's PDF helper, if one was started (see :meth:`PdfProcess.stop`).
+
+    Parameters
+    ----------
+    wait : bool
+        As :meth:`PdfProcess.stop` (false after an interrupted or failed command).
+    """
     global _ACTIVE
     helper, _ACTIVE = _ACTIVE, None
     if helper is not None:
-        helper.stop()
+        helper.stop(wait=wait)
 
 
 def _waiting(stream: IO[bytes]) -> bool:
@@ -319,8 +401,12 @@ def main() -> None:
     """Run as the helper: warm up, then lay out or typeset each notebook until input ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command handles Ctrl-C and then exits
     requests = os.fdopen(sys.stdin.fileno(), "rb", buffering=0)  # select sees what is unread
-    replies = sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but replies on the protocol's stream
+    # nothing but replies on the protocol's stream, whatever writes to the standard output
+    # (Python or a library's own code): replies go to a copy of it, and it goes to stderr
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
     from abcresearch.reports.render.pdf import compile_pdf, lay_out, typst_document, warm_up
 
     try:
@@ -358,7 +444,8 @@ def main() -> None:
             ok = True
         except Exception:  # noqa: BLE001 - the command typesets again and raises it there
             ok = False
-        notes = [[w.category.__name__, str(w.message)] for w in caught] if ok else []
+        notes = [[_category_name(w.category), str(w.message)] for w in caught] if ok else []
+        replies.write(REPLY_MAGIC)
         _send(replies, json.dumps({"ok": ok, "warnings": notes}).encode("utf-8"))
         _send(replies, pdf if ok else b"")
         replies.flush()

@@ -49,7 +49,7 @@ from abcresearch.store import read as data_mod
 from abcresearch.survey.areas import Area, amphoes, get_area, tambons
 
 __all__ = ["CHILD_COLUMN", "AreaContext", "MethodsContext", "ProvinceContext", "ReportBase",
-           "design_spec_alone"]
+           "design_spec_alone", "partitions_fingerprint"]
 
 R = TypeVar("R", bound=SectionResult)
 T = TypeVar("T")

@@ -58,16 +58,13 @@ def _timestamp() -> int:
     return build_timestamp() or PDF_TIMESTAMP
 
 
-def compile_pdf(doc: TypstDocument, text_layer: bool = True) -> bytes:
+def compile_pdf(doc: TypstDocument) -> bytes:
     """Compile a rendered document to PDF bytes.
 
     Parameters
     ----------
     doc : TypstDocument
         Output of :func:`abcresearch.reports.render.typst.render_notebook`.
-    text_layer : bool
-        Rewrite Typst's text layer (:mod:`abcresearch.reports.render.textlayer`); only a
-        compile whose PDF is thrown away (a layout made ahead) leaves it as Typst wrote it.
 
     Returns
     -------
@@ -104,8 +101,6 @@ def compile_pdf(doc: TypstDocument, text_layer: bool = True) -> bytes:
         )
     if not isinstance(pdf, bytes):  # pragma: no cover - PDF is always one file
         raise ReportError("Typst returned no PDF")
-    if not text_layer:
-        return pdf
     # Typst's text layer garbles Thai in pypdf/poppler and duplicates clusters in pdfium.
     from abcresearch.reports.render.textlayer import fix_text_layer
 
@@ -119,6 +114,11 @@ def lay_out(doc: TypstDocument) -> None:
     Typst memoises the layout of each part of a document rendered in parts (``parts=True``);
     a later :func:`compile_pdf` of a longer document with the same first parts lays out only
     the rest (:mod:`abcresearch.batch.pdf_process` does this while a report's notebook runs).
+
+    Parameters
+    ----------
+    doc : TypstDocument
+        Output of :func:`abcresearch.reports.render.typst.render_notebook`.
 
     Raises
     ------

@@ -682,7 +682,18 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
     # a short paragraph that introduces the table or chart after it stays on its page
     parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts) and _introduces(p, parts[k + 1])
              else p for k, p in enumerate(parts)]
+    # a short note in italics that closes the cell (the methods' provenance line) stays on the
+    # page of the paragraph before it: it stood alone on an English report's last page
+    if len(parts) >= 2 and _closing_note(parts[-1]) and not parts[-2].startswith(
+            _NOT_A_PARAGRAPH):
+        parts[-2] = f"#block(sticky: true)[{parts[-2]}]"
     return "\n\n".join(parts)
+
+
+def _closing_note(part: str) -> bool:
+    """Whether ``part`` is one short paragraph all in italics."""
+    return (part.startswith("#emph[") and part.endswith("]") and "\n\n" not in part
+            and len(_INVISIBLE.sub("", part)) <= _INTRO_MAX)
 
 
 def keep_charts_with_headings(blocks: Sequence[str]) -> str:
@@ -710,6 +721,16 @@ def kept_blocks(blocks: Sequence[str]) -> list[str]:
     """Return the non-empty blocks, one a cell, with their charts marked, not yet joined.
 
     The marks are those of :func:`keep_charts_with_headings`, which joins these blocks.
+
+    Parameters
+    ----------
+    blocks : sequence of str
+        Rendered Typst, in order (empty ones are left out).
+
+    Returns
+    -------
+    list of str
+        The blocks, charts that follow a heading or a kept introduction marked ``keep``.
     """
     out: list[str] = []
     for block in (b for b in blocks if b):
@@ -726,6 +747,37 @@ def kept_blocks(blocks: Sequence[str]) -> list[str]:
     return out
 
 
+_TOP_LEVEL_RULE = re.compile(r"\s*#(?:set|show|let|import|include)\b")
+
+
+def _scoped_alike(block: str) -> bool:
+    """Whether ``block`` typesets the same as a part of its own as inline in one file.
+
+    False when a line starting with a set or show rule, a ``let``, an ``import`` or an
+    ``include`` stands at the block's top level (outside every ``[...]``) or inside what reads
+    as a string: in one file it would reach the blocks after it. Counts unescaped brackets
+    outside strings; a researcher's own Typst (a raw cell, :func:`.display.show_typst`) that
+    confuses the count is judged not alike, which only costs the head start.
+    """
+    depth, in_string = 0, False
+    for line in block.split("\n"):
+        if (depth <= 0 or in_string) and _TOP_LEVEL_RULE.match(line):
+            return False
+        escaped = False
+        for ch in line:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = not in_string
+            elif not in_string and ch == "[":
+                depth += 1
+            elif not in_string and ch == "]":
+                depth -= 1
+    return True
+
+
 PARTS_DEFS = "abc-defs.typ"
 """The template's file in a document rendered in parts (``render_notebook(parts=True)``)."""
 
@@ -733,7 +785,18 @@ _IMPORT_DEFS = f'#import "{PARTS_DEFS}": *'
 
 
 def part_file(index: int) -> str:
-    """Return the file name of a rendered document's ``index``-th part (its cells' Typst)."""
+    """Return the file name of a rendered document's ``index``-th part.
+
+    Parameters
+    ----------
+    index : int
+        The part's place among the notebook's non-empty cells (from 0).
+
+    Returns
+    -------
+    str
+        The name the main source includes (``abc-part-007.typ``).
+    """
     return f"abc-part-{index:03d}.typ"
 
 
@@ -926,8 +989,10 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
         + f"labels: {labels if words else '(:)'})"
     )
     # the template's tables box long words through abc-part-boxes, defined before it
-    if parts:
-        blocks = kept_blocks(body)
+    blocks = kept_blocks(body) if parts else []
+    # a set or show rule, definition or import at a block's top level would reach only its own
+    # part (an included file is a scope of its own): such a notebook is rendered as one file
+    if parts and all(map(_scoped_alike, blocks)):
         files[PARTS_DEFS] = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip()]
                                          ).encode("utf-8") + b"\n"
         for i, block in enumerate(blocks):
