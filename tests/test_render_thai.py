@@ -476,6 +476,9 @@ def test_abbreviations_and_negations_stay_whole() -> None:
     assert breaks("ลำดับการสนับสนุน") == "ลำดับ|การสนับสนุน"
     # "วางแผนการ" is no word of the list ("วางแผนการ / ผลิต" in an action, a reader review)
     assert breaks("เพื่อวางแผนการผลิต") == "เพื่อ|วางแผน|การผลิต"
+    # a closing "ไม่ได้" (cannot) stays with its verb; before a verb it goes with the verb after
+    assert breaks("ครัวเรือนที่อ่านเขียนภาษาไทยไม่ได้ ร้อยละ 5").endswith("|ภาษาไทยไม่ได้ ร้อยละ 5")
+    assert breaks("ไม่ได้รับการสนับสนุน") == "ไม่ได้รับ|การสนับสนุน"
     heading = thai.mark_breaks("ลำดับการสนับสนุน", heading=True)
     assert thai.strip_marks(heading.replace(thai.ZERO_WIDTH_SPACE, "|")) == "ลำดับ|การ|สนับสนุน"
 

@@ -59,6 +59,7 @@ __all__ = [
     "CLASSIFIERS",
     "CURLY_QUOTES",
     "LONG_WORD",
+    "CLOSING_NEGATIONS",
     "NOUN_PREFIXES",
     "NO_BREAK_AFTER",
     "THAI_MONTHS",
@@ -99,6 +100,11 @@ NOUN_PREFIXES = frozenset({"การ", "ความ"})
 line of running text does not end with one ("ตามความ / กว้างของ", "และการ / ดูแล" in a table's
 notes and an action). A table's column heading may still break after one: kept whole,
 "การสนับสนุน" widened a ranking's rank column until the tambon names beside it wrapped."""
+
+CLOSING_NEGATIONS = frozenset({"ไม่ได้"})
+"""A negation that closes a run of Thai after its verb ("อ่านเขียนภาษาไทยไม่ได้", cannot read
+or write Thai): a line does not start with it (a reader review found "อ่านเขียนภาษาไทย / ไม่ได้");
+before a verb ("ไม่ได้รับ") it is :data:`NO_BREAK_AFTER`'s."""
 
 NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"}) | NOUN_PREFIXES
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง"), and a
@@ -649,8 +655,11 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
         out = (_COUNTED if counted else "") + _mark_word(words[0])
         for k, (before, word) in enumerate(zip(words, words[1:], strict=False)):
             # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
+            # and none before a negation that closes the run ("ไม่ได้", or "ไม่|ได้" as the list
+            # segments it)
+            closing = word.startswith("ไม่") and "".join(words[k + 1:]) in CLOSING_NEGATIONS
             joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES))
-                      or (ordinal and k == len(words) - 2))
+                      or (ordinal and k == len(words) - 2) or closing)
             out += (WORD_JOINER if joined else ZERO_WIDTH_SPACE)
             out += _mark_word(word)
         return out
