@@ -368,7 +368,7 @@ class _Layouts:
     """Lay out the latest notebook so far in a thread of the helper's own, one at a time.
 
     The executed notebook's compile runs in the main thread meanwhile, beside a layout still
-    running (Typst releases the GIL): it is never queued behind one.
+    running (Typst releases the GIL): it waits at most for a layout's rendering to Typst.
     """
 
     def __init__(self, lay: Callable[[dict[str, Any]], None]) -> None:
@@ -416,7 +416,18 @@ def main() -> None:
     from nbformat import from_dict
 
     so_far: dict[str, Any] = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    layouts = _Layouts(lambda nb: lay_out(typst_document(from_dict(nb), parts=True)))
+    # Python's part of the typesetting (the notebook to Typst: the Markdown parser, the Thai
+    # segmenter's caches) runs in one thread at a time; Typst's layout and compile run side by
+    # side. The executed notebook's typesetting holds the lock throughout, so no layout's
+    # warnings reach the warnings it records.
+    rendering = threading.Lock()
+
+    def lay(nb: dict[str, Any]) -> None:
+        with rendering:
+            doc = typst_document(from_dict(nb), parts=True)
+        lay_out(doc)
+
+    layouts = _Layouts(lay)
     while (kind := _read_exactly(requests.read, 1)) is not None:
         data = _receive(requests)
         if data is None:
@@ -436,14 +447,15 @@ def main() -> None:
         so_far["cells"] = []  # a next report starts afresh
         pdf = b""
         caught: list[Any] = []
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                # the JSON the command wrote (it read the notebook it made: no validation)
-                pdf = compile_pdf(typst_document(from_dict(json.loads(data)), parts=True))
-            ok = True
-        except Exception:  # noqa: BLE001 - the command typesets again and raises it there
-            ok = False
+        with rendering:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    # the JSON the command wrote (it read the notebook it made: no validation)
+                    pdf = compile_pdf(typst_document(from_dict(json.loads(data)), parts=True))
+                ok = True
+            except Exception:  # noqa: BLE001 - the command typesets again and raises it there
+                ok = False
         notes = [[_category_name(w.category), str(w.message)] for w in caught] if ok else []
         replies.write(REPLY_MAGIC)
         _send(replies, json.dumps({"ok": ok, "warnings": notes}).encode("utf-8"))
