@@ -34,6 +34,7 @@ command has exited) and ignores Ctrl-C, which the command handles; the command r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -69,8 +70,7 @@ def _frame(kind: bytes, data: bytes) -> bytes:
 
 
 def _send(stream: IO[bytes], data: bytes) -> None:
-    stream.write(_LENGTH.pack(len(data)))
-    stream.write(data)
+    stream.write(_frame(b"", data))
 
 
 def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes | None:
@@ -99,9 +99,8 @@ def _read_reply(stream: IO[bytes]) -> tuple[dict[str, Any], bytes] | None:
     """Read one reply to ``T``: its header and PDF, or ``None`` if it is not a well-formed one."""
     if _read_exactly(stream.read, len(REPLY_MAGIC)) != REPLY_MAGIC:
         return None
-    header, pdf = _receive(stream), None
-    if header is not None:
-        pdf = _receive(stream)
+    header = _receive(stream)
+    pdf = _receive(stream) if header is not None else None
     if header is None or pdf is None:
         return None
     try:
@@ -148,30 +147,14 @@ class PdfProcess:
         """Whether the helper was started and has not exited."""
         return self._proc is not None and self._proc.poll() is None
 
-    def _put(self, message: bytes | None) -> None:
+    def _put(self, message: bytes) -> None:
         if self._writer is None:
-            self._writer = threading.Thread(target=self._write_all, args=(self._proc,),
+            assert self._proc is not None and self._proc.stdin is not None  # noqa: S101 - running
+            self._writer = threading.Thread(target=_write_all,
+                                            args=(self._proc.stdin, self._outbox),
                                             name="abcresearch-pdf-requests", daemon=True)
             self._writer.start()
         self._outbox.put(message)
-
-    def _write_all(self, proc: subprocess.Popen[bytes] | None) -> None:
-        """Write the queued requests to the helper; close its input at the end (``None``)."""
-        stdin = proc.stdin if proc is not None else None
-        broken = stdin is None
-        while (message := self._outbox.get()) is not None:
-            if broken:
-                continue
-            try:
-                stdin.write(message)  # type: ignore[union-attr]
-                stdin.flush()  # type: ignore[union-attr]
-            except (OSError, ValueError):  # the helper has gone: its reply ends, typeset says
-                broken = True
-        if stdin is not None:
-            try:
-                stdin.close()
-            except OSError:
-                pass
 
     def prepare(self, cells_json: bytes) -> None:
         """Send the cells run since the last call, for the helper to lay out the pages so far.
@@ -290,6 +273,23 @@ class PartialSender:
             message.update({k: nb.get(k) for k in ("metadata", "nbformat", "nbformat_minor")})
         self.next = index + 1
         self.helper.prepare(json.dumps(message).encode("utf-8"))
+
+
+def _write_all(stdin: IO[bytes], outbox: queue.Queue[bytes | None]) -> None:
+    """Write the queued requests to a helper; close its input at the end (``None``).
+
+    The queue is the one the writer was started with: a helper started again gets a writer and
+    a queue of its own.
+    """
+    try:
+        while (message := outbox.get()) is not None:
+            stdin.write(message)
+            stdin.flush()
+    except (OSError, ValueError):  # the helper has gone: its reply ends, typeset says so
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            stdin.close()
 
 
 def _category(name: str) -> type[Warning]:

@@ -11,12 +11,13 @@ No TeX, no browser, no system font: Typst comes from the ``typst`` package, the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tempfile
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,15 @@ def _timestamp() -> int:
     return build_timestamp() or PDF_TIMESTAMP
 
 
+@contextlib.contextmanager
+def _project(doc: TypstDocument) -> Iterator[str]:
+    """Yield a temporary folder holding the document's files (Typst's project root)."""
+    with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
+        for name, data in sorted(doc.files.items()):
+            Path(build, name).write_bytes(data)
+        yield build
+
+
 def compile_pdf(doc: TypstDocument) -> bytes:
     """Compile a rendered document to PDF bytes.
 
@@ -78,9 +88,7 @@ def compile_pdf(doc: TypstDocument) -> bytes:
     """
     import typst
 
-    with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
-        for name, data in sorted(doc.files.items()):
-            Path(build, name).write_bytes(data)
+    with _project(doc) as build:
         compiler = typst.Compiler(root=build, font_paths=typst_fonts(), ignore_system_fonts=True)
         try:
             with _compile_lock:
@@ -127,9 +135,7 @@ def lay_out(doc: TypstDocument) -> None:
     """
     import typst
 
-    with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
-        for name, data in sorted(doc.files.items()):
-            Path(build, name).write_bytes(data)
+    with _project(doc) as build:
         compiler = typst.Compiler(doc.source.encode("utf-8"), root=build,
                                   font_paths=typst_fonts(), ignore_system_fonts=True)
         try:

@@ -57,9 +57,9 @@ from importlib import resources
 __all__ = [
     "ABBREVIATION",
     "CLASSIFIERS",
+    "CLOSING_NEGATIONS",
     "CURLY_QUOTES",
     "LONG_WORD",
-    "CLOSING_NEGATIONS",
     "NOUN_PREFIXES",
     "NO_BREAK_AFTER",
     "THAI_MONTHS",

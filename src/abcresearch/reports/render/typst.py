@@ -696,31 +696,14 @@ def _closing_note(part: str) -> bool:
             and len(_INVISIBLE.sub("", part)) <= _INTRO_MAX)
 
 
-def keep_charts_with_headings(blocks: Sequence[str]) -> str:
-    """Join rendered blocks, marking each chart that follows a heading or a kept introduction.
-
-    Such a chart moves with them to the next page, at its size, where it does not fit: the
-    template's ``abc-chart`` would otherwise set it smaller on this page or leave them behind
-    (a heading stood alone at a page foot). What comes before a chart is the last block of
-    the text before it, in its cell or an earlier one (a heading in a Markdown cell of its own).
-
-    Parameters
-    ----------
-    blocks : sequence of str
-        Rendered Typst, in order (empty ones are left out).
-
-    Returns
-    -------
-    str
-        The blocks joined by blank lines.
-    """
-    return "\n\n".join(kept_blocks(blocks))
-
-
 def kept_blocks(blocks: Sequence[str]) -> list[str]:
-    """Return the non-empty blocks, one a cell, with their charts marked, not yet joined.
+    """Return the non-empty blocks (one a cell), with a chart after a heading marked ``keep``.
 
-    The marks are those of :func:`keep_charts_with_headings`, which joins these blocks.
+    Marked are the charts that follow a heading or a kept introduction. Such a chart moves with
+    them to the next page, at its size, where it does not fit: the template's ``abc-chart``
+    would otherwise set it smaller on this page or leave them behind (a heading stood alone at
+    a page foot). What comes before a chart is the last block of the text before it, in its
+    cell or an earlier one (a heading in a Markdown cell of its own).
 
     Parameters
     ----------
@@ -730,7 +713,7 @@ def kept_blocks(blocks: Sequence[str]) -> list[str]:
     Returns
     -------
     list of str
-        The blocks, charts that follow a heading or a kept introduction marked ``keep``.
+        The blocks, to be joined by blank lines (or set as parts of their own).
     """
     out: list[str] = []
     for block in (b for b in blocks if b):
@@ -989,19 +972,18 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
         + f"labels: {labels if words else '(:)'})"
     )
     # the template's tables box long words through abc-part-boxes, defined before it
-    blocks = kept_blocks(body) if parts else []
+    template = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip()])
+    blocks = kept_blocks(body)
     # a set or show rule, definition or import at a block's top level would reach only its own
     # part (an included file is a scope of its own): such a notebook is rendered as one file
     if parts and all(map(_scoped_alike, blocks)):
-        files[PARTS_DEFS] = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip()]
-                                         ).encode("utf-8") + b"\n"
+        files[PARTS_DEFS] = f"{template}\n".encode()
         for i, block in enumerate(blocks):
             files[part_file(i)] = f"{_IMPORT_DEFS}\n{block}\n".encode()
         source = "\n\n".join([_IMPORT_DEFS, show, *(
             f'#include "{part_file(i)}"' for i in range(len(blocks)))])
     else:
-        source = "\n\n".join([TYPST_PART_BOXES, template_source().rstrip(), show,
-                               keep_charts_with_headings(body)])
+        source = "\n\n".join([template, show, "\n\n".join(blocks)])
     source += "\n"
     return TypstDocument(source=source, files=files, title=info["title"], lang=info["lang"],
                          break_lang=break_lang)
