@@ -744,3 +744,65 @@ def test_the_overviews_data_fingerprint_follows_its_data_not_the_code(
     assert AreaReport.load(amphoe, 2549, store=sample_store).fingerprint() == (
         partitions_fingerprint(overview.analysis.manifest,
                                {t for t in tambon_codes if t.startswith(amphoe)}))
+
+
+def test_the_amphoe_tables_m0_is_alkire_fosters(overview) -> None:
+    """The amphoe table prints M0 only, so it takes the design-weighted mean of the censored
+    deprivation score instead of the whole Alkire-Foster measure (0.75 s a call on a
+    province): the same estimate and SE by amphoe, households with a missing indicator left
+    out alike (some made missing here)."""
+    from abcresearch.analysis.round import area_design
+    from abcresearch.reports.estimates import household_values
+    from abcresearch.scoring.alkire_foster import alkire_foster
+
+    sch = overview.analysis.scheme
+    lvl = overview.design_spec.level
+    got = overview.amphoe_table().details["m0"]
+    hh = overview.households
+    d = area_design(hh, overview.design_spec)
+    af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
+                       weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
+                       by="amphoe_code", na_rm=True, level=lvl, overall=False).M0
+    assert list(got.index) == list(af.index)
+    np.testing.assert_allclose(got["estimate"], af["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(got["se"], af["se"], rtol=1e-9)
+    # households with a missing indicator, in two amphoes (the sample's one and another)
+    rng = np.random.default_rng(7)
+    hh = hh.copy()
+    hh.loc[rng.choice(len(hh), 40, replace=False), "dep_social"] = np.nan
+    hh.loc[hh.index[:300], "amphoe_code"] = "8099"
+    d = area_design(hh.assign(m0=household_values(hh, sch)["m0"].to_numpy()),
+                    overview.design_spec)
+    mine = d.mean("m0", by="amphoe_code", na_rm=True, level=lvl)
+    af = alkire_foster(d, [f"dep_{c}" for c in sch.capital_ids], k=sch.af_k,
+                       weights={f"dep_{c}": w for c, w in sch.af_weights.items()},
+                       by="amphoe_code", na_rm=True, level=lvl, overall=True)
+    np.testing.assert_allclose(mine["estimate"], af.M0["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(mine["se"], af.M0["se"], rtol=1e-9)
+    np.testing.assert_array_equal(mine["n"], af.M0["n"])
+    whole = d.mean("m0", na_rm=True, level=lvl).iloc[0]
+    assert whole["estimate"] == pytest.approx(float(af.overall.M0["estimate"].iloc[0]),
+                                              rel=1e-12)
+
+
+def test_a_reports_household_categories_are_made_once(sample_store, monkeypatch) -> None:
+    """The province's ``households`` is a new shallow copy at each call, and the categories'
+    memo went by the frame: the overview made the categories of every household of the round
+    three times (0.5 s each on a province). Now once a report."""
+    from abcresearch.reports import disclosure, estimates
+
+    ProvinceReport.load("80", 2549, store=sample_store).lead()  # the round's pattern, cached
+    made = []
+    real = estimates.household_categories
+    monkeypatch.setattr(estimates, "household_categories",
+                        lambda *a, **k: made.append(1) or real(*a, **k))
+    report = ProvinceReport.load("80", 2549, store=sample_store)
+    assert report.households is not report.households  # as the overview's sections get them
+    first = disclosure.report_categories(report)
+    assert disclosure.report_categories(report) is first
+    report.amphoe_table()
+    report.lead()
+    assert len(made) == 1
+    other = ProvinceReport.load("80", 2549, store=sample_store)  # another report: its own
+    assert disclosure.report_categories(other) is not first
+    assert len(made) == 2

@@ -1531,7 +1531,8 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
 
 
 _PATTERNS: dict[tuple[Any, ...], SuppressionPattern] = {}
-_CATEGORIES: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+_CATEGORIES: dict[int, tuple[Any, pd.DataFrame]] = {}
+""":func:`report_categories` of the last few reports, by the report object's identity."""
 
 
 def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
@@ -1847,16 +1848,19 @@ def _bounds(printed: float, digits: int, scale: float = 1.0) -> tuple[float, flo
 def report_categories(report: Any) -> pd.DataFrame:
     """Each household's category in each count measure, for a report's households.
 
-    Computed once per households frame (:func:`~abcresearch.reports.estimates.
-    household_categories` with the round's income line and the publication rules' bins).
+    Computed once per report (:func:`~abcresearch.reports.estimates.household_categories` with
+    the round's income line and the publication rules' bins): a report's households are fixed
+    for its life, though a province's ``households`` is a new shallow copy at each call (a
+    memo by the frame's identity missed every time, and the overview paid for the categories
+    of 230,000 households three times).
     """
     from abcresearch.reports import estimates
 
-    hh = report.households
-    key = id(hh)
+    key = id(report)
     hit = _CATEGORIES.get(key)
-    if hit is not None and hit[0] is hh:
+    if hit is not None and hit[0] is report:
         return hit[1]
+    hh = report.households
     analysis = report.analysis
     rules = publication_rules()
     line = estimates.poverty_line_value(analysis.survey_round)
@@ -1864,7 +1868,7 @@ def report_categories(report: Any) -> pd.DataFrame:
     cats = estimates.household_categories(hh, analysis.scheme, cms, line, rules.income_bins)
     if len(_CATEGORIES) >= 8:
         _CATEGORIES.pop(next(iter(_CATEGORIES)))
-    _CATEGORIES[key] = (hh, cats)
+    _CATEGORIES[key] = (report, cats)
     return cats
 
 
