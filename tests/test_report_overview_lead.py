@@ -806,3 +806,22 @@ def test_a_reports_household_categories_are_made_once(sample_store, monkeypatch)
     other = ProvinceReport.load("80", 2549, store=sample_store)  # another report: its own
     assert disclosure.report_categories(other) is not first
     assert len(made) == 2
+
+
+def test_the_categories_memo_does_not_keep_a_report_alive(sample_store) -> None:
+    """A batch worker makes hundreds of reports: the memo's entry goes with its report (one
+    holding the report kept every report's objects alive, and the collector's full pass after
+    each report walked them all)."""
+    import gc
+    import weakref
+
+    from abcresearch.reports import disclosure
+
+    report = ProvinceReport.load("80", 2549, store=sample_store)
+    disclosure.report_categories(report)
+    key, gone = id(report), weakref.ref(report)
+    assert key in disclosure._CATEGORIES
+    del report
+    gc.collect()
+    assert gone() is None
+    assert key not in disclosure._CATEGORIES

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
@@ -1531,8 +1532,10 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
 
 
 _PATTERNS: dict[tuple[Any, ...], SuppressionPattern] = {}
-_CATEGORIES: dict[int, tuple[Any, pd.DataFrame]] = {}
-""":func:`report_categories` of the last few reports, by the report object's identity."""
+_CATEGORIES: dict[int, tuple[weakref.ref[Any], pd.DataFrame]] = {}
+""":func:`report_categories` of the reports alive, by the report object's identity (a weak
+reference: an entry goes with its report; holding the report kept each report's objects alive
+and made the garbage collector's full passes of a batch worker ten times longer)."""
 
 
 def extra_counts(survey_round: int, store: Any, households: pd.DataFrame
@@ -1858,7 +1861,7 @@ def report_categories(report: Any) -> pd.DataFrame:
 
     key = id(report)
     hit = _CATEGORIES.get(key)
-    if hit is not None and hit[0] is report:
+    if hit is not None and hit[0]() is report:
         return hit[1]
     hh = report.households
     analysis = report.analysis
@@ -1868,7 +1871,8 @@ def report_categories(report: Any) -> pd.DataFrame:
     cats = estimates.household_categories(hh, analysis.scheme, cms, line, rules.income_bins)
     if len(_CATEGORIES) >= 8:
         _CATEGORIES.pop(next(iter(_CATEGORIES)))
-    _CATEGORIES[key] = (report, cats)
+    _CATEGORIES[key] = (weakref.ref(report), cats)
+    weakref.finalize(report, _CATEGORIES.pop, key, None)
     return cats
 
 
