@@ -112,6 +112,42 @@ def test_the_executed_notebook_is_read_back_only_after_a_failure(
         assert "papermill-error-cell-tag" in nb.cells[0].metadata.get("tags", [])
 
 
+@pytest.mark.parametrize("engine", [kernels.ENGINE_NAME, inprocess.ENGINE_NAME])
+def test_a_report_serialises_its_notebook_once_and_runs_it_as_papermill_does(
+        store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    """papermill.execute_notebook wrote the executed notebook, which the runner then wrote
+    again with its metadata (0.015-0.02 s a report): the runner runs papermill's steps without
+    that write, and the notebook is papermill's (the same cells, parameters and outputs)."""
+    import papermill
+    import papermill.iorw
+
+    from abcresearch.batch import runner
+
+    written: list[object] = []
+    real = papermill.iorw.write_ipynb
+    monkeypatch.setattr(papermill.iorw, "write_ipynb",
+                        lambda nb, path: written.append(path) or real(nb, path))
+    monkeypatch.setattr("papermill.execute.write_ipynb", papermill.iorw.write_ipynb)
+    given: list[dict] = []
+    run = runner.execute_notebook
+    monkeypatch.setattr(runner, "execute_notebook",
+                        lambda nb, failed, parameters, *a: given.append(dict(parameters))
+                        or run(nb, failed, parameters, *a))
+    outcome = run_report("800101", ROUND, store=store, out=tmp_path / "a", notebook=TINY,
+                         engine=engine)
+    assert outcome.status == "ok", outcome.error
+    assert written == [] and len(given) == 1
+    ours = nbformat.read(outcome.paths.ipynb, as_version=4)
+    parameters = given[0]
+    theirs = papermill.execute_notebook(str(TINY), str(tmp_path / "papermill.ipynb"),
+                                        parameters=dict(parameters), engine_name=engine,
+                                        progress_bar=False, cwd=str(TINY.parent))
+    assert comparable(ours) == comparable(theirs)
+    assert ([c.metadata.get("tags", []) for c in ours.cells]
+            == [c.metadata.get("tags", []) for c in theirs.cells])
+    assert set(ours.metadata.papermill) >= set(theirs.metadata.papermill) - {"duration"}
+
+
 def test_failure_keeps_notebook_with_banner_and_error_log(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     outcome = run_report("800103", ROUND, store=store, out=out, notebook=TINY,
