@@ -595,6 +595,39 @@ _name_pattern.cache_safe = True  # type: ignore[attr-defined]  # names in, patte
 _mark_word.cache_safe = True  # type: ignore[attr-defined]  # str in, str out
 
 
+_ATTACHED = re.compile("[\u0e30-\u0e3a\u0e45\u0e47-\u0e4e]")
+"""Thai characters that belong to the cluster before them (above and below vowels, sara a,
+aa, am, lakkhangyao, tone and other marks): a word does not break before one."""
+
+
+HEADING_SPLIT_PREFIXES = ("ความ",)
+"""Noun prefixes after which a table's column heading may break inside a compound of the word
+list ("ความ / เข้มแข็ง", "ความ / พร้อม"): a province's ranking of ten columns wrapped its names
+beside the headings "ความเข้มแข็งองค์กร" and "กลุ่มความพร้อม" kept whole (a reader review).
+Not "การ": "การเงิน" (finance) and "การเมือง" (politics) read as one word."""
+
+
+def _prefixes_apart(words: Sequence[str], names: Iterable[str] = ()) -> tuple[str, ...]:
+    """Return ``words`` with each compound that starts with a heading prefix split after it.
+
+    "ความเข้มแข็ง" (one word of the list) becomes "ความ", "เข้มแข็ง"
+    (:data:`HEADING_SPLIT_PREFIXES`): a table's column heading may then break after the prefix,
+    as it may after a noun prefix the list segments apart (:data:`NOUN_PREFIXES`). A proper
+    name, a prefix alone and a prefix whose next character belongs to its last cluster stay
+    whole.
+    """
+    kept = set(names)
+    out: list[str] = []
+    for word in words:
+        prefix = next((p for p in HEADING_SPLIT_PREFIXES if word.startswith(p)), None)
+        if (prefix is None or word in kept or len(word) - len(prefix) < 2
+                or _ATTACHED.match(word, len(prefix))):
+            out.append(word)
+        else:
+            out += [prefix, word[len(prefix):]]
+    return tuple(out)
+
+
 def mark_breaks(text: str, names: Iterable[str] | None = None, *,
                 heading: bool = False) -> str:
     """Return ``text`` with its Thai line-break rules written in for Typst.
@@ -642,7 +675,10 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
         run = m.group()
         if m.end() < len(text) and text[m.end()] == "." and len(run) <= ABBREVIATION:
             return _join_clusters(run)  # an abbreviation ("พอช.", "สปสช."): one unit
-        words = _segment_run(run, WORDS, _names_in(run, kept))
+        names_here = _names_in(run, kept)
+        words = _segment_run(run, WORDS, names_here)
+        if heading:  # "ความ / เข้มแข็ง": a heading may break after a compound's noun prefix
+            words = _prefixes_apart(words, names_here)
         # an ordinal "ที่" before its number stays with the word it counts ("ขั้นที่ 2",
         # "หมู่ที่ 4", "หมู่ที่4"): "ขั้น" at a line's end and "ที่ 2" on the next read as two
         # words
@@ -721,7 +757,8 @@ def broken_words_in_lines(lines: Sequence[str], page: int = 1,
     For each pair of consecutive lines, the Thai letters at the end of the first and at the
     start of the second are joined and segmented; the break is inside a word when the joined
     text has no word boundary at the break. A line that starts with a mark or a following vowel
-    is always a break inside a word. Lines are compared in the order given, so a paragraph or
+    is always a break inside a word; one after a compound's noun prefix ("ความ / เข้มแข็ง", where
+    a column heading may break) is not. Lines are compared in the order given, so a paragraph or
     table cell that ends exactly where the next begins with text forming one dictionary word
     is reported too.
 
@@ -755,7 +792,12 @@ def broken_words_in_lines(lines: Sequence[str], page: int = 1,
         word = ""
         for piece in _segment_run(joined, WORDS, _names_in(joined, kept)):
             if at < cut < at + len(piece):
-                word = piece
+                # after a compound's noun prefix is where a column heading may break
+                # (:data:`HEADING_SPLIT_PREFIXES`): a boundary inside the word, not a break in
+                # a cluster or a stem
+                if piece in kept or cut - at not in {len(p) for p in HEADING_SPLIT_PREFIXES
+                                                     if piece.startswith(p)}:
+                    word = piece
                 break
             at += len(piece)
         if not word and clusters(joined) and cut not in clusters(joined):
