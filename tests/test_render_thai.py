@@ -227,16 +227,16 @@ def test_a_heading_may_break_after_the_noun_prefix_of_a_compound() -> None:
     word list; running text may not, nor a heading inside "การเงิน" or a name."""
     def cut(text: str, **kw) -> str:
         marked = thai.mark_breaks(text, **kw).replace(thai.ZERO_WIDTH_SPACE, "|")
-        return thai.strip_marks(marked)
+        return thai.strip_marks(marked.replace(thai.HEADING_PART_MARK, "/"))
 
-    assert cut("ความเข้มแข็งองค์กร", heading=True) == "ความ|เข้มแข็ง|องค์กร"
-    assert cut("กลุ่มความพร้อม", heading=True) == "กลุ่ม|ความ|พร้อม"
+    assert cut("ความเข้มแข็งองค์กร", heading=True) == "ความ/เข้มแข็ง|องค์กร"
+    assert cut("กลุ่มความพร้อม", heading=True) == "กลุ่ม|ความ/พร้อม"
     assert cut("ความเข้มแข็งองค์กร") == "ความเข้มแข็ง|องค์กร"
     assert cut("ทุนการเงิน", heading=True) == "ทุน|การเงิน"
     assert cut("ความ", heading=True) == "ความ"
-    assert thai._prefixes_apart(("ความเข้มแข็ง",), {"ความเข้มแข็ง"}) == ("ความเข้มแข็ง",)
+    assert cut("ความเข้มแข็ง", names=["ความเข้มแข็ง"], heading=True) == "ความเข้มแข็ง"
     # a character that belongs to the prefix's last cluster keeps the word whole
-    assert thai._prefixes_apart(("ความ\u0e4cเข้ม",)) == ("ความ\u0e4cเข้ม",)
+    assert thai._prefix_apart("ความ\u0e4cเข้ม") == ("ความ\u0e4cเข้ม",)
     # the checker of laid-out lines takes that break for a boundary, and no other in the word
     assert thai.broken_words_in_lines(["ความ", "เข้มแข็ง"]) == []
     assert [b.word for b in thai.broken_words_in_lines(["ความเข้ม", "แข็ง"])] == ["ความเข้มแข็ง"]
@@ -262,6 +262,18 @@ def test_a_ten_column_ranking_keeps_its_names_on_one_line() -> None:
     })
     _assert_names_whole_in_table(frame, names, {"title": "จังหวัดทดสอบ"},
                                  caption="ตำบลเรียงตามลำดับการสนับสนุน", decimals=1)
+    # where the names fit beside headings kept to their words, a heading keeps its compound
+    # whole (a tambon's village ranking had "ความเข้มแข็ง / องค์กร", and kept it)
+    narrow = frame.assign(**{"ตำบล": ["ปากพูน", "ท่าดี", "สิชล", "นาทราย"],
+                             "อำเภอ": ["ชะอวด", "สิชล", "ฉวาง", "ขนอม"]})
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "จังหวัดทดสอบ"}, "lang": "th"}
+    nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
+        TABLE_MIME: table_spec(narrow, caption="ตำบล", decimals=1)})])]
+    lines = [thai.strip_marks(line).strip() for line in _page_texts(nb)[0].split("\r\n")]
+    text = "\n".join(lines)
+    assert "ความเข้มแข็ง" in text and "ความพร้อม" in text, lines[:12]
+    assert not any(line == "ความ" or line.endswith(" ความ") for line in lines), lines[:12]
 
 
 NARROW_NAMES = ["ปากพนังฝั่งตะวันตก", "เมืองนครศรีธรรมราช", "เฉลิมพระเกียรติ", "ถ้ำพรรณรา"]

@@ -59,6 +59,7 @@ __all__ = [
     "CLASSIFIERS",
     "CLOSING_NEGATIONS",
     "CURLY_QUOTES",
+    "HEADING_SPLIT_PREFIXES",
     "LONG_WORD",
     "NOUN_PREFIXES",
     "NO_BREAK_AFTER",
@@ -85,7 +86,9 @@ WORD_JOINER = "\u2060"
 ZERO_WIDTH_SPACE = "\u200b"
 PART_MARK = "\u200c"  # ZERO WIDTH NON-JOINER: a part boundary inside a long word
 SUB_PART_MARK = "\u2063"  # INVISIBLE SEPARATOR: a boundary inside a long part of a long word
-INVISIBLE = frozenset(WORD_JOINER + ZERO_WIDTH_SPACE + PART_MARK + SUB_PART_MARK)
+HEADING_PART_MARK = "\u2064"  # INVISIBLE PLUS: after a compound's noun prefix, in a heading
+INVISIBLE = frozenset(WORD_JOINER + ZERO_WIDTH_SPACE + PART_MARK + SUB_PART_MARK
+                      + HEADING_PART_MARK)
 """The characters this module writes; :func:`strip_marks` removes them again."""
 
 LONG_WORD = 7
@@ -602,30 +605,26 @@ aa, am, lakkhangyao, tone and other marks): a word does not break before one."""
 
 HEADING_SPLIT_PREFIXES = ("ความ",)
 """Noun prefixes after which a table's column heading may break inside a compound of the word
-list ("ความ / เข้มแข็ง", "ความ / พร้อม"): a province's ranking of ten columns wrapped its names
-beside the headings "ความเข้มแข็งองค์กร" and "กลุ่มความพร้อม" kept whole (a reader review).
-Not "การ": "การเงิน" (finance) and "การเมือง" (politics) read as one word."""
+list ("ความ / เข้มแข็ง", "ความ / พร้อม"), where the compound alone is wider than its column
+(:data:`HEADING_PART_MARK`): a province's ranking of ten columns wrapped its names beside the
+headings "ความเข้มแข็งองค์กร" and "กลุ่มความพร้อม" kept to their longest words (a reader
+review). Not "การ": "การเงิน" (finance) and "การเมือง" (politics) read as one word."""
 
 
-def _prefixes_apart(words: Sequence[str], names: Iterable[str] = ()) -> tuple[str, ...]:
-    """Return ``words`` with each compound that starts with a heading prefix split after it.
+def _prefix_apart(word: str, names: Iterable[str] = ()) -> tuple[str, ...]:
+    """Return a compound that starts with a heading prefix as the prefix and the rest.
 
-    "ความเข้มแข็ง" (one word of the list) becomes "ความ", "เข้มแข็ง"
-    (:data:`HEADING_SPLIT_PREFIXES`): a table's column heading may then break after the prefix,
-    as it may after a noun prefix the list segments apart (:data:`NOUN_PREFIXES`). A proper
-    name, a prefix alone and a prefix whose next character belongs to its last cluster stay
-    whole.
+    "ความเข้มแข็ง" (one word of the list) becomes ("ความ", "เข้มแข็ง")
+    (:data:`HEADING_SPLIT_PREFIXES`); :func:`mark_breaks` joins them with
+    :data:`HEADING_PART_MARK` in a table's column heading, where the template boxes the word
+    so that it breaks after the prefix only where it is wider than its column. A proper name,
+    a prefix alone and a prefix whose next character belongs to its last cluster stay whole.
     """
-    kept = set(names)
-    out: list[str] = []
-    for word in words:
-        prefix = next((p for p in HEADING_SPLIT_PREFIXES if word.startswith(p)), None)
-        if (prefix is None or word in kept or len(word) - len(prefix) < 2
-                or _ATTACHED.match(word, len(prefix))):
-            out.append(word)
-        else:
-            out += [prefix, word[len(prefix):]]
-    return tuple(out)
+    prefix = next((p for p in HEADING_SPLIT_PREFIXES if word.startswith(p)), None)
+    if (prefix is None or word in set(names) or len(word) - len(prefix) < 2
+            or _ATTACHED.match(word, len(prefix))):
+        return (word,)
+    return (prefix, word[len(prefix):])
 
 
 def mark_breaks(text: str, names: Iterable[str] | None = None, *,
@@ -677,8 +676,6 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
             return _join_clusters(run)  # an abbreviation ("พอช.", "สปสช."): one unit
         names_here = _names_in(run, kept)
         words = _segment_run(run, WORDS, names_here)
-        if heading:  # "ความ / เข้มแข็ง": a heading may break after a compound's noun prefix
-            words = _prefixes_apart(words, names_here)
         # an ordinal "ที่" before its number stays with the word it counts ("ขั้นที่ 2",
         # "หมู่ที่ 4", "หมู่ที่4"): "ขั้น" at a line's end and "ที่ 2" on the next read as two
         # words
@@ -688,7 +685,14 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
         # and written as a no-break space below
         counted = (words[0] in CLASSIFIERS and m.start() >= 2 and text[m.start() - 1] == " "
                    and text[m.start() - 2] in _NUMBER_END)
-        out = (_COUNTED if counted else "") + _mark_word(words[0])
+        def marked(word: str) -> str:
+            if not heading:
+                return _mark_word(word)
+            # "ความ⁤พร้อม": the template boxes the word, which breaks after its prefix only
+            # where it is wider than its column ("กลุ่ม / ความพร้อม", not "กลุ่มความ / พร้อม")
+            return HEADING_PART_MARK.join(_mark_word(p) for p in _prefix_apart(word, names_here))
+
+        out = (_COUNTED if counted else "") + marked(words[0])
         for k, (before, word) in enumerate(zip(words, words[1:], strict=False)):
             # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
             # and none before a negation that closes the run ("ไม่ได้", or "ไม่|ได้" as the list
@@ -697,7 +701,7 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
             joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES))
                       or (ordinal and k == len(words) - 2) or closing)
             out += (WORD_JOINER if joined else ZERO_WIDTH_SPACE)
-            out += _mark_word(word)
+            out += marked(word)
         return out
 
     marked = _THAI_RUN.sub(mark, text)

@@ -790,7 +790,7 @@ _FLOATS = ("#abc-table(", "#abc-image(", _CHART, "#{", "#figure(")
 _NOT_A_PARAGRAPH = ("=", "-", "+", "/", "#block", "#abc-", "#{", "#figure", "#table", "#grid")
 _INTRO_MAX = 400
 """Longest introduction (visible characters) kept with the table or chart that follows it."""
-_INVISIBLE = re.compile("[\u200b\u200c\u2060\u2063]")
+_INVISIBLE = re.compile("[\u200b\u200c\u2060\u2063\u2064]")
 
 
 def _introduces(part: str, following: str) -> bool:
