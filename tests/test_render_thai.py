@@ -1177,3 +1177,27 @@ def test_a_phrase_taken_out_of_the_word_list_no_longer_breaks_a_compound() -> No
 
     words = mark_breaks("หมู่บ้านที่มีแผนแม่บท").split(ZERO_WIDTH_SPACE)
     assert [re.sub("[\u200c\u2060\u2063]", "", w) for w in words][-2:] == ["มี", "แผนแม่บท"]
+
+
+def test_a_table_set_in_closer_columns_gives_what_is_left_to_its_headings() -> None:
+    """An English village's organisation table of eight columns was set in the closer columns
+    (3pt a side) with each column at its body's width, and stopped 44pt short of the line
+    while "Other / villages / of the / tambon" took four lines: what is left now goes to the
+    headings, and the table reaches the line's end."""
+    frame = pd.DataFrame({
+        "Village": ["Village 3 บ้านควนเหนือ"], "Organisation strength": [31.4],
+        "Other villages of the tambon": ["43.8–70.3"], "Readiness group": ["Group B"],
+        "Kinds of groups (of 8)": [2], "Welfare-fund members (% of people)": [14.5],
+        "Master plan": ["no"], "Forums a year": [2]})
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "Village 3"}, "lang": "en"}
+    nb.cells = [new_code_cell("t", outputs=[new_output("display_data", data={
+        TABLE_MIME: table_spec(frame, caption="Organisation strength", decimals=1,
+                               numeric=["Organisation strength", "Forums a year"])})])]
+    doc = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))
+    page = doc[0]
+    text = page.get_textpage()
+    found = [i for i, ch in enumerate(text.get_text_range()) if ch == "2"]
+    right = max(text.get_charbox(i)[2] for i in found)  # the last column's "2", right-aligned
+    line_end = page.get_width() - 2 / 2.54 * 72  # the page's right margin is 2 cm
+    assert right > line_end - 8, (right, line_end)
