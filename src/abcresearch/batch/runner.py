@@ -339,6 +339,8 @@ def execute_notebook(notebook: Path, failed_path: Path, parameters: Mapping[str,
     nbformat.NotebookNode
         The executed notebook.
     """
+    if engine is not None:  # register this package's engines with papermill
+        from abcresearch.batch import inprocess, kernels  # noqa: F401
     from papermill.engines import papermill_engines
     from papermill.execute import (
         prepare_notebook_metadata,

@@ -1373,7 +1373,7 @@ def _stream_object(num: int, data: bytes, extra: bytes = b"") -> bytes:
 
 _TEXT_STRING = re.compile(rb"<FEFF((?:[0-9A-Fa-f]{4})*)>")
 _HIDDEN: dict[int, str | None] = {0x200B: None, 0x200C: None, 0x2060: None, 0x2063: None,
-                                  0xA0: " "}
+                                  0x2064: None, 0xA0: " "}
 """Characters Typst typesets as nothing (line-break hints); they never belong in PDF text."""
 
 

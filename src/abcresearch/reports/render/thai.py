@@ -685,14 +685,14 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
         # and written as a no-break space below
         counted = (words[0] in CLASSIFIERS and m.start() >= 2 and text[m.start() - 1] == " "
                    and text[m.start() - 2] in _NUMBER_END)
-        def marked(word: str) -> str:
+        def one_word(word: str) -> str:
             if not heading:
                 return _mark_word(word)
             # "ความ⁤พร้อม": the template boxes the word, which breaks after its prefix only
             # where it is wider than its column ("กลุ่ม / ความพร้อม", not "กลุ่มความ / พร้อม")
             return HEADING_PART_MARK.join(_mark_word(p) for p in _prefix_apart(word, names_here))
 
-        out = (_COUNTED if counted else "") + marked(words[0])
+        out = (_COUNTED if counted else "") + one_word(words[0])
         for k, (before, word) in enumerate(zip(words, words[1:], strict=False)):
             # no break after a negation: "ไม่|สูง" would leave "not" at a line's end
             # and none before a negation that closes the run ("ไม่ได้", or "ไม่|ได้" as the list
@@ -701,7 +701,7 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
             joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES))
                       or (ordinal and k == len(words) - 2) or closing)
             out += (WORD_JOINER if joined else ZERO_WIDTH_SPACE)
-            out += marked(word)
+            out += one_word(word)
         return out
 
     marked = _THAI_RUN.sub(mark, text)
@@ -719,7 +719,8 @@ def strip_marks(text: str) -> str:
     Returns
     -------
     str
-        ``text`` without U+2060, U+200B and U+200C, and with its no-break spaces plain.
+        ``text`` without the invisible marks (:data:`INVISIBLE`: U+2060, U+200B, U+200C,
+        U+2063, U+2064), and with its no-break spaces plain.
     """
     return text.translate({ord(c): None for c in INVISIBLE} | {ord(NO_BREAK_SPACE): " "})
 
