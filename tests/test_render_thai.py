@@ -532,6 +532,8 @@ def test_abbreviations_and_negations_stay_whole() -> None:
     assert breaks("ลำดับการสนับสนุน") == "ลำดับ|การสนับสนุน"
     # "วางแผนการ" is no word of the list ("วางแผนการ / ผลิต" in an action, a reader review)
     assert breaks("เพื่อวางแผนการผลิต") == "เพื่อ|วางแผน|การผลิต"
+    # "รายได้ / น้อยมาร่วมได้" read as "น้อยมา", very few came (a reader review)
+    assert "|รายได้น้อย|" in breaks("ในวันเวลาที่ครัวเรือนรายได้น้อยมาร่วมได้")
     # a closing "ไม่ได้" (cannot) stays with its verb; before a verb it goes with the verb after
     assert breaks("ครัวเรือนที่อ่านเขียนภาษาไทยไม่ได้ ร้อยละ 5").endswith("|ภาษาไทยไม่ได้ ร้อยละ 5")
     assert breaks("ไม่ได้รับการสนับสนุน") == "ไม่ได้รับ|การสนับสนุน"
