@@ -335,6 +335,23 @@ def test_ctrl_c_in_a_cell_stops_the_run_instead_of_failing_the_report(tmp_path: 
                                    engine_name=inprocess.ENGINE_NAME)
 
 
+def test_ctrl_c_while_ipython_compiles_a_cell_stops_the_run(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    # a report server's SIGTERM struck while IPython compiled a cell: IPython records that as
+    # an error before the cell ran, and the report was recorded as failed ("KeyboardInterrupt
+    # (in cell In [1])", a clean-clone run of the server's test) instead of interrupted
+    from IPython.core.compilerop import CachingCompiler
+
+    def struck(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(CachingCompiler, "__call__", struck)
+    path = _notebook(tmp_path, "x = 1", "print('never')")
+    with pytest.raises(KeyboardInterrupt):
+        papermill.execute_notebook(str(path), None, progress_bar=False,
+                                   engine_name=inprocess.ENGINE_NAME)
+
+
 def test_ctrl_c_as_the_time_limit_stops_gives_the_streams_back(tmp_path: Path,
                                                                 monkeypatch) -> None:
     # a report server's SIGTERM struck while a cell's time limit was being stopped: the

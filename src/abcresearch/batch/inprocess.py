@@ -402,9 +402,12 @@ class InProcessNotebooks:
         execution["shell.execute_reply"] = execution["iopub.status.idle"] = _now()
         cell.metadata["execution"] = execution
         cell.execution_count = shell.execution_count - 1
-        if result is not None and isinstance(result.error_in_exec, KeyboardInterrupt):
+        if result is not None and (isinstance(result.error_in_exec, KeyboardInterrupt)
+                                   or isinstance(result.error_before_exec, KeyboardInterrupt)):
             # Ctrl-C or the server's SIGTERM: the run stops, as it does with a kernel, and is
-            # not recorded as a failed report
+            # not recorded as a failed report; also where it struck while IPython compiled the
+            # cell, which IPython records as an error before the cell ran (a clean-clone run of
+            # the server's test: "801502 failed: KeyboardInterrupt (in cell In [1])")
             raise KeyboardInterrupt
         if limit.expired:  # also where IPython caught the timeout in its own code
             error = {"ename": CellTimeoutError.__name__, "evalue": limit.message,
