@@ -397,8 +397,6 @@ def execute_report(
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    if engine is not None:  # register this package's engines with papermill
-        from abcresearch.batch import inprocess, kernels  # noqa: F401
     code = str(inputs["area_code"])
     survey_round = int(inputs["survey_round"])
     folder = paths.pdf.parent
@@ -412,8 +410,8 @@ def execute_report(
     nb = None
     try:
         try:
-            # the executed notebook as papermill returns it: the same as the file it wrote
-            # (kept for a failed run, whose notebook papermill writes before it raises)
+            # the executed notebook as the engine returns it (a failed run's notebook, with
+            # papermill's error banner, is written to tmp_nb before the error is raised)
             helper = pdf_process.active()  # abcresearch report's PDF helper, if it started one
             watching: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
             if helper is not None:

@@ -1869,8 +1869,9 @@ def report_categories(report: Any) -> pd.DataFrame:
     line = estimates.poverty_line_value(analysis.survey_round)
     cms = estimates.count_measures(analysis.scheme.capital_ids, line, rules.income_bins)
     cats = estimates.household_categories(hh, analysis.scheme, cms, line, rules.income_bins)
-    for old in list(_CATEGORIES)[:-7]:  # the oldest out (another thread's finalizer may be
-        _CATEGORIES.pop(old, None)      # there first)
+    # the oldest out, at most eight kept (another thread's finalizer may have removed one)
+    for old in list(_CATEGORIES)[:-7]:
+        _CATEGORIES.pop(old, None)
     _CATEGORIES[key] = (weakref.ref(report), cats)
     weakref.finalize(report, _CATEGORIES.pop, key, None)
     return cats

@@ -598,11 +598,6 @@ _name_pattern.cache_safe = True  # type: ignore[attr-defined]  # names in, patte
 _mark_word.cache_safe = True  # type: ignore[attr-defined]  # str in, str out
 
 
-_ATTACHED = re.compile("[\u0e30-\u0e3a\u0e45\u0e47-\u0e4e]")
-"""Thai characters that belong to the cluster before them (above and below vowels, sara a,
-aa, am, lakkhangyao, tone and other marks): a word does not break before one."""
-
-
 HEADING_SPLIT_PREFIXES = ("ความ",)
 """Noun prefixes after which a table's column heading may break inside a compound of the word
 list ("ความ / เข้มแข็ง", "ความ / พร้อม"), where the compound alone is wider than its column
@@ -611,18 +606,19 @@ headings "ความเข้มแข็งองค์กร" and "กลุ
 review). Not "การ": "การเงิน" (finance) and "การเมือง" (politics) read as one word."""
 
 
-def _prefix_apart(word: str, names: Iterable[str] = ()) -> tuple[str, ...]:
+def _prefix_apart(word: str, names: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """Return a compound that starts with a heading prefix as the prefix and the rest.
 
     "ความเข้มแข็ง" (one word of the list) becomes ("ความ", "เข้มแข็ง")
     (:data:`HEADING_SPLIT_PREFIXES`); :func:`mark_breaks` joins them with
     :data:`HEADING_PART_MARK` in a table's column heading, where the template boxes the word
-    so that it breaks after the prefix only where it is wider than its column. A proper name,
-    a prefix alone and a prefix whose next character belongs to its last cluster stay whole.
+    so that it breaks after the prefix only where it is wider than its column. A proper name
+    (one of ``names``), a prefix alone and a prefix that ends inside a character cluster
+    (:func:`clusters`) stay whole.
     """
     prefix = next((p for p in HEADING_SPLIT_PREFIXES if word.startswith(p)), None)
-    if (prefix is None or word in set(names) or len(word) - len(prefix) < 2
-            or _ATTACHED.match(word, len(prefix))):
+    if (prefix is None or word in names or len(word) - len(prefix) < 2
+            or len(prefix) not in clusters(word)):
         return (word,)
     return (prefix, word[len(prefix):])
 
