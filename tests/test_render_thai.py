@@ -617,6 +617,42 @@ def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
     assert moved, "the test cannot fail: the caption never reached a page foot"
 
 
+@pytest.mark.parametrize(("lang", "word"), [("th", "ตารางที่ {n} (ต่อ)"),
+                                             ("en", "Table {n} (continued)")])
+def test_a_page_a_table_goes_on_to_names_it(lang: str, word: str) -> None:
+    """A page that a captioned table goes on to says which table, above its repeated heading.
+
+    A reader review found a tambon's village ranking going on at the top of a page under its
+    heading alone, its caption ("ตารางที่ 9: ...") on the page before. Nothing is added on the
+    page a table starts on, on a page no table goes on to, or for a table without a caption.
+    """
+    def table(prefix: str, k: int, caption: str | None) -> NotebookNode:
+        frame = pd.DataFrame({"ตำบล": [f"{prefix} {i + 1}" for i in range(k)],
+                              "ครัวเรือน": range(k)})
+        return new_output("display_data", data={TABLE_MIME: table_spec(frame, caption=caption)})
+
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": lang}
+    nb.cells = [
+        new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(20))),
+        new_code_cell("t", outputs=[table("แถวแรก", 5, "ตารางสั้น")]),  # Table 1, one page
+        new_code_cell("t", outputs=[table("แถวสอง", 120, "ตารางยาว")]),  # Table 2, three pages
+        new_markdown_cell("\n\n".join(f"ย่อหน้าหลัง {i + 1}" for i in range(45))),
+        new_code_cell("t", outputs=[table("แถวสาม", 60, None)]),  # no caption, two pages
+    ]
+    pages = _page_texts(nb)
+    named = [word.format(n=2) in p for p in pages]
+    long_pages = [i for i, p in enumerate(pages) if "แถวสอง " in p]
+    assert len(long_pages) >= 3, long_pages  # the test cannot fail unless the table breaks
+    assert named == [i in long_pages[1:] for i in range(len(pages))], (named, long_pages)
+    uncaptioned = [i for i, p in enumerate(pages) if "แถวสาม " in p]
+    assert len(uncaptioned) >= 2 and not any(word.format(n=3) in p for p in pages)
+    assert not any(word.format(n=1) in p for p in pages)
+    # the name is read before the heading it stands over
+    second = pages[long_pages[1]]
+    assert second.index(word.format(n=2)) < second.index("ครัวเรือน")
+
+
 def _kept_on_one_page(cells, first: str, then: str):
     """Push ``first`` towards a page foot with 30-40 paragraphs before it (``cells(paragraphs)``
     makes the notebook's cells); assert ``first`` and ``then`` always share a page and that the

@@ -122,6 +122,7 @@ LABEL_KEYS = {
     "page.of": "of",
     "synthetic.banner": "synthetic",
     "table": "table",
+    "table.continued": "continued",
     "figure": "figure",
     "error": "error",
 }
