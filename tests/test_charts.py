@@ -100,6 +100,18 @@ def test_levels_chart_draws_levels_shown_together_in_place_of_their_hidden_parts
     assert legend == ["ระดับ 1", "ระดับ 2–3 รวมกัน", "ไม่แสดง"]
 
 
+def test_levels_chart_legend_names_the_joined_segment_after_the_levels() -> None:
+    """"ระดับ 1 · รวมระดับ 2 และ 3 · ระดับ 2 · ระดับ 3" put a total before its parts (a reader
+    review): the legend names the levels in order, then the joined segment, then the hidden."""
+    shares = pd.DataFrame({"ระดับ 1": [53.0, 20.0], "ระดับ 2": [np.nan, 50.0],
+                           "ระดับ 3": [np.nan, 30.0]}, index=["บ้านก", "บ้านข"])
+    joined = pd.Series([47.0, 80.0], index=shares.index, name="ระดับ 2–3 รวมกัน")
+    fig, ax = plt.subplots()
+    charts.levels_chart(shares, ax=ax, hidden_label="ไม่แสดง", joined=joined)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["ระดับ 1", "ระดับ 2", "ระดับ 3", "ระดับ 2–3 รวมกัน"]
+
+
 def test_levels_chart_scales_rounded_shares_to_100_when_nothing_is_hidden() -> None:
     shares = pd.DataFrame({"1": [33.0], "2": [33.0], "3": [33.0]}, index=["ก"])
     fig, ax = plt.subplots()
@@ -112,8 +124,23 @@ def test_contribution_chart_sorts_largest_to_the_top() -> None:
     fig, ax = plt.subplots()
     c = pd.Series({"ก": 10.0, "ข": 50.0, "ค": np.nan, "ง": 40.0})
     assert charts.contribution_chart(c, xlabel="ร้อยละของ M0", ax=ax) is ax
-    assert [b.get_width() for b in ax.patches] == [0.0, 10.0, 40.0, 50.0]
+    assert [b.get_width() for b in ax.patches][:4] == [0.0, 10.0, 40.0, 50.0]
     assert ax.get_xlabel() == "ร้อยละของ M0"
+
+
+def test_contribution_chart_hatches_a_hidden_capital_across_the_axis() -> None:
+    """A hidden capital is not an empty row at the foot of a chart sorted by size, which read
+    as the smallest contribution (a reader review): it is hatched across the axis."""
+    fig, ax = plt.subplots()
+    c = pd.Series({"ก": 10.0, "ข": 50.0, "ค": np.nan, "ง": 40.0})
+    charts.contribution_chart(c, ax=ax, hidden_label="ไม่แสดง")
+    hatched = [b for b in ax.patches if b.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_width() == pytest.approx(ax.get_xlim()[1])
+    assert ax.get_xlim()[1] >= 50.0
+    # nothing hidden (or everything): no band
+    fig, ax = plt.subplots()
+    charts.contribution_chart(c.fillna(5.0), ax=ax, hidden_label="ไม่แสดง")
+    assert not [b for b in ax.patches if b.get_hatch()]
 
 
 def test_income_panels_on_given_axes() -> None:

@@ -691,6 +691,21 @@ def test_a_short_introduction_never_ends_a_page_its_table_starts_the_next() -> N
 
 
 
+def test_a_line_in_bold_never_ends_a_page_what_it_heads_starts_the_next() -> None:
+    """A line all in bold heads what follows it in the same cell (a paragraph here) and shares
+    its page: "จากแบบสำรวจครัวเรือน (...)" stood alone at the foot of the province's welfare
+    page (a reader review)."""
+    head = "จากแบบสำรวจครัวเรือนตัวอย่าง"
+    body = "ครัวเรือนระดับ 1 เป็นสมาชิกกองทุนสวัสดิการชุมชนร้อยละ 23"
+
+    def cells(paragraphs: str) -> list:
+        return [new_markdown_cell(paragraphs), new_code_cell("t", outputs=[
+            new_output("display_data", data={"text/markdown": f"**{head}**",
+                                              "text/plain": head}),
+            new_output("display_data", data={"text/markdown": body, "text/plain": body})])]
+
+    _kept_on_one_page(cells, head, body)
+
 QUOTED = ["ข้อมูล“ทุน”(ก)ข้อมูล", "คำว่า“ทุน”คือ", "aaaa”—“bbbb", "x”—y", "don’t ‘q’x"]
 RAW_TYPST = ('#let ชื่อ = "ทุนชุมชน"\n#emph[#ชื่อ]\n\n#figure(rect(width: 1cm), caption: [ภาพ])'
              ' <ป้าย>\n\nดู @ป้าย')

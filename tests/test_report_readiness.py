@@ -853,8 +853,9 @@ def test_the_overview_lists_each_groups_and_need_classs_criteria(overview) -> No
 def test_the_province_ranking_says_which_support_bands_no_tambon_is_in(overview,
                                                                       monkeypatch) -> None:
     """The ranking's band numbers ran 1, 2, 4 with nothing said of 3 (a provincial committee's
-    review): the notes name the empty bands, but only where no tambon's band is hidden (a
-    hidden one might be in an empty-looking band)."""
+    review): the caption names the empty bands (in the notes, it came three pages after the
+    skip), but only where no tambon's band is hidden (a hidden one might be in an
+    empty-looking band)."""
     import numpy as np
 
     from abcresearch.labels import names_list
@@ -867,10 +868,12 @@ def test_the_province_ranking_says_which_support_bands_no_tambon_is_in(overview,
     assert empty  # the sample store's few tambons leave bands empty
     said = t("readiness.ranking.empty_bands", bands=names_list(t, empty))
     # the sample store hides a tambon's band: nothing said
-    assert said not in overview.tambon_ranking().tables[0].notes
+    table = overview.tambon_ranking().tables[0]
+    assert said not in table.notes and said not in table.caption
     monkeypatch.setattr(R, "need_hidden",
                         lambda pub, codes, h: np.zeros(len(codes), dtype=bool))
-    assert said in overview.tambon_ranking().tables[0].notes
+    table = overview.tambon_ranking().tables[0]
+    assert table.caption.endswith(f" ({said})") and said not in table.notes
 
 
 def test_the_organisation_rankings_of_tambons_give_each_ones_readiness_group(

@@ -571,6 +571,13 @@ def test_a_small_cell_marker_under_a_percent_heading_is_said_not_to_be_a_percent
                                         "ร้อยละระดับ 1": ["×", "35"]}), "t2", legend)
     assert clarifier in in_percent.notes
     assert clarifier not in in_counts.notes and "<5 = " in in_counts.notes
+    # a table whose caption says it holds percentages, its columns headed by level only (the
+    # levels by capital: a reader review read its "<5" as under 5 percent)
+    levels = pd.DataFrame({"ทุน": ["ทุนเงินตรา", "ทุนมนุษย์"], "ระดับ 1": ["37", "11"],
+                           "ข้อมูลไม่ครบ": ["<5", "0"]})
+    by_caption = out.table(levels, "ร้อยละของครัวเรือนในแต่ละระดับ จำแนกตามทุน", legend)
+    by_count = out.table(levels, "จำนวนครัวเรือนในแต่ละระดับ", legend)
+    assert clarifier in by_caption.notes and clarifier not in by_count.notes
 
 
 def test_key_findings_say_why_the_three_poverty_shares_differ(report) -> None:

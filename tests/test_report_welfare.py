@@ -334,7 +334,10 @@ def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> 
     assert t("welfare.cmp.per_tambon_scaled_mean", per_village="4,000",
              villages=f"{villages:,.0f}", tambons=f"{tambons:,}", amount=f"{amount:,}",
              short=short) in per_tambon, per_tambon
-    assert "เป้าของพื้นที่นี้" in per_tambon
+    # the programme's 4,000 baht a village was the funds' level in 2550, not a target: "เป้า"
+    # and "ยังขาด" (still short) read as a shortfall the programme never set (a reader review)
+    assert "ระดับ 4,000 บาทต่อหมู่บ้านของแผนงาน" in per_tambon
+    assert "เป้า" not in per_tambon and "ยังขาด" not in per_tambon
 
 
 def test_bad_welfare_params_are_named_together(tmp_path) -> None:

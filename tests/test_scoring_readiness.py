@@ -78,8 +78,13 @@ def test_lift_conditions_name_what_fails_and_by_how_much():
     assert lift["target_grade"].eq("A").all() and lift["requirement"].eq("all").all()
     assert lift["indicator"].tolist() == ["master_plan", "process_step"]
     assert lift["gap"].tolist() == [0.5, 1.0]
-    assert lift["text_th"].tolist() == ["จัดทำแผนแม่บทชุมชน",
-                                        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งจากขั้นที่ 3 ให้ถึงขั้นที่ 4"]
+    # the step's name beside its number: step 4 is the master plan of the first line (a
+    # reader review counted two tasks)
+    assert lift["text_th"].tolist() == [
+        "จัดทำแผนแม่บทชุมชน",
+        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งจากขั้นที่ 3 ให้ถึงขั้นที่ 4 (เกิดแผนแม่บทชุมชน)"]
+    assert lift["text_en"].iloc[1] == (
+        "take the strong-community process from step 3 to step 4 (a community master plan)")
     # C by two conditions: both must stop holding to reach B
     c = pd.Series({**READY, "grade": "C", "org_strength": 15.0, "community_capital": 22.0,
                    "process_step": 3.0})
@@ -147,7 +152,7 @@ def test_a_tambons_average_step_or_forums_is_lifted_by_a_whole_number_in_all():
     # a village's own step is said as its step
     own = lift_conditions(pd.Series({**row, "process_step": 3.0}), gr).set_index("indicator")
     assert own.loc["process_step", "text_th"] == (
-        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งจากขั้นที่ 3 ให้ถึงขั้นที่ 4")
+        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งจากขั้นที่ 3 ให้ถึงขั้นที่ 4 (เกิดแผนแม่บทชุมชน)")
 
 
 def test_forums_that_would_lift_organisation_strength_too_say_so():

@@ -236,7 +236,14 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
     ax.set_yticks(y, [str(i) for i in shares.index], fontsize=8)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
-    ax.legend(ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    # the legend names the levels in order, then the joined segment and what is hidden: the
+    # joined one between level 1 and level 2 ("ระดับ 1 · รวมระดับ 2 และ 3 · ระดับ 2 · ระดับ 3")
+    # put a total before its parts (a reader review)
+    handles, labels = ax.get_legend_handles_labels()
+    after = {str(joined.name) if joined is not None else None: 1, hidden_label or None: 2}
+    order = sorted(range(len(labels)), key=lambda k: (after.get(labels[k], 0), k))
+    ax.legend([handles[k] for k in order], [labels[k] for k in order], ncol=5, fontsize=8,
+              loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     _plain_spines(ax)
     return ax
 
@@ -266,6 +273,15 @@ def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = 
     names = [f"{i} ({hidden_label})" if hidden_label and pd.isna(v) else str(i)
              for i, v in c.items()]
     ax.barh(names, c.fillna(0).to_numpy(), color=CONTRIBUTION_COLOUR)
+    hidden = c.isna().to_numpy()
+    if hidden.any() and not hidden.all():
+        # a hidden capital is hatched across the axis, as a hidden share is in the levels
+        # chart: an empty row at the foot of a chart sorted by size read as the smallest
+        # contribution (a reader review; it was the fourth largest)
+        right = ax.get_xlim()[1]
+        ax.barh([n for n, h in zip(names, hidden, strict=True) if h], right, color="white",
+                hatch=HIDDEN_HATCH, edgecolor="#9e9e9e", linewidth=0.6)
+        ax.set_xlim(0, right)
     ax.set_xlabel(xlabel)
     _plain_spines(ax)
     return ax

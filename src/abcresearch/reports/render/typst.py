@@ -680,8 +680,10 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
         for j, out in enumerate(coalesce_streams(cell.get("outputs", [])))
     ]
     parts = [p for p in parts if p]
-    # a short paragraph that introduces the table or chart after it stays on its page
-    parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts) and _introduces(p, parts[k + 1])
+    # a short paragraph that introduces the table or chart after it stays on its page, and so
+    # does a line all in bold (a run-in heading) with whatever follows it
+    parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts)
+             and (_introduces(p, parts[k + 1]) or _run_in_heading(p))
              else p for k, p in enumerate(parts)]
     # a short note in italics that closes the cell (the methods' provenance line) stays on the
     # page of the paragraph before it: it stood alone on an English report's last page
@@ -689,6 +691,17 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
             _NOT_A_PARAGRAPH):
         parts[-2] = f"#block(sticky: true)[{parts[-2]}]"
     return "\n\n".join(parts)
+
+
+def _run_in_heading(part: str) -> bool:
+    """Whether ``part`` is one short line all in bold, a heading of what follows.
+
+    "จากแบบสำรวจครัวเรือน (ค่าประมาณจากครัวเรือนตัวอย่าง มีช่วงความเชื่อมั่น)" stood alone
+    at the foot of the province's welfare page, its paragraph and table on the next (a reader
+    review).
+    """
+    return (part.startswith("#strong[") and part.endswith("]") and "\n" not in part
+            and part.count("#strong[") == 1 and len(_INVISIBLE.sub("", part)) <= _INTRO_MAX)
 
 
 def _closing_note(part: str) -> bool:

@@ -84,13 +84,22 @@ def check_limit(limit: int | None) -> int | None:
     return limit
 
 
-def _in_percent_column(frame: Any, marker: str) -> bool:
-    """Whether ``marker`` is printed in a column whose heading says it holds percentages."""
+def _says_percent(text: str) -> bool:
+    return "%" in text or "ร้อยละ" in text or "percent" in text.lower()
+
+
+def _in_percent_column(frame: Any, marker: str, caption: str = "") -> bool:
+    """Whether ``marker`` is printed in a column of percentages.
+
+    A column whose heading says so, or any column of a table whose caption says it holds
+    percentages ("ร้อยละของครัวเรือนในแต่ละระดับ": a reader review took its "<5" for under
+    5 percent).
+    """
     if not isinstance(frame, pd.DataFrame):
         return False
+    whole = _says_percent(caption)
     for col in frame.columns:
-        head = str(col)
-        if ("%" in head or "ร้อยละ" in head or "percent" in head.lower()) and (
+        if (whole or _says_percent(str(col))) and (
                 frame[col].astype(str).str.strip() == marker).any():
             return True
     return False
@@ -129,11 +138,11 @@ class SectionBuilder:
         The markers' legend (``suppressed.note``: "<5 = ...", "× = ...", "– = ...") in the
         notes keeps only the markers the table prints.
         """
-        table = Table(frame, caption, self._marker_legend(frame, notes), **fmt)
+        table = Table(frame, caption, self._marker_legend(frame, notes, caption), **fmt)
         self.parts.append(table)
         return table
 
-    def _marker_legend(self, frame: Any, notes: str | None) -> str | None:
+    def _marker_legend(self, frame: Any, notes: str | None, caption: str = "") -> str | None:
         """Return ``notes`` with only the parts of the markers' legend the table prints."""
         legend = self.words("suppressed.note")
         if not notes or legend not in notes:
@@ -144,7 +153,7 @@ class SectionBuilder:
         parts = legend.split(" · ")
         kept = " · ".join(p for p in parts if p.split(" = ", 1)[0].strip() in cells)
         small = parts[0].split(" = ", 1)[0].strip()  # "<5"
-        if small in cells and _in_percent_column(frame, small):
+        if small in cells and _in_percent_column(frame, small, caption):
             # "<5" under a "%" heading reads as "under 5 percent"
             kept += " · " + self.words("suppressed.note.percent")
         if kept:

@@ -431,13 +431,15 @@ def tambon_ranking(report: ProvinceContext, *, limit: int | None = None,
     # only where no band is hidden: a hidden one may be in it
     present = {int(b) for b in tt["priority_band"].dropna()}
     empty = [str(b) for b in range(1, len(rules.bands) + 1) if b not in present]
-    empty_note = (" · " + t("readiness.ranking.empty_bands", bands=names_list(t, empty))
+    # in the caption, above the rows where the numbers skip it (in the notes it came three
+    # pages after the skip; a reader review)
+    empty_note = (" (" + t("readiness.ranking.empty_bands", bands=names_list(t, empty)) + ")"
                   if empty and not any(hidden) and limit is None and amphoe is None else "")
-    out.table(shown, t("readiness.ranking.caption"),
+    out.table(shown, t("readiness.ranking.caption") + empty_note,
               readiness_table_notes(t, rules, report.lang)
               + " · " + t("suppressed.note")
               + (" · " + t("readiness.marker_in_band", threshold=report.threshold)
-                 if any(hidden) else "") + empty_note,
+                 if any(hidden) else ""),
               decimals=1, number_format={"M0": ",.2f"})
     return out.result(estimates=tt, published=tuple(pub.entries))
 

@@ -450,6 +450,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                           need=need_text(t, rules, lang, row["need"],
                                          row.get("need_near_threshold")),
                           band=int(row["priority_band"]), bands=len(rules.bands))
+            need_line = need_line[:1].upper() + need_line[1:]  # "Lower need", a line's start
             reasons.append(t("summary.need_reason",
                              reason=str(row.get(f"need_reason_{lang}") or "")))
             # a need near its threshold: a note of its own after the reasons, not one of them
