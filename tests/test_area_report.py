@@ -549,6 +549,16 @@ def test_the_cover_names_a_tambon_or_amphoe_with_its_levels_word(sample_store) -
     assert 'size: 22pt, weight: "bold")[หมู่ที่ 1' in village, village
 
 
+def test_the_income_notes_say_how_to_read_the_gini_coefficient(sample_store) -> None:
+    """ "สัมประสิทธิ์จีนี 0.49" and a Lorenz curve with nothing on how to read them (a village
+    committee's review): the notes say it, where the coefficient is printed."""
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    table = report.income().tables[0]
+    gini = table.data.set_index(table.data.columns[0]).loc[report.t("m.gini")].iloc[0]
+    assert any(c.isdigit() for c in str(gini))  # printed
+    assert report.t("income.notes.gini") in table.notes
+
+
 def test_income_amounts_are_printed_to_the_digits_their_interval_supports(sample_store) -> None:
     """ "119,045 (105,339–132,751)" claimed baht where the interval knows thousands (a reader
     review): the mean household income and the median income per person, and their

@@ -617,14 +617,18 @@ def test_a_long_tables_caption_never_stands_alone_at_a_page_foot() -> None:
     assert moved, "the test cannot fail: the caption never reached a page foot"
 
 
-@pytest.mark.parametrize(("lang", "word"), [("th", "ตารางที่ {n} (ต่อ)"),
-                                             ("en", "Table {n} (continued)")])
-def test_a_page_a_table_goes_on_to_names_it(lang: str, word: str) -> None:
-    """A page that a captioned table goes on to says which table, above its repeated heading.
+@pytest.mark.parametrize(("lang", "word", "goes_on"), [
+    ("th", "ตารางที่ {n} (ต่อ)", "ตารางที่ {n} มีต่อหน้าถัดไป"),
+    ("en", "Table {n} (continued)", "Table {n} continues on the next page")])
+def test_a_page_a_table_goes_on_to_names_it(lang: str, word: str, goes_on: str) -> None:
+    """A page that a captioned table goes on to says which table, above its repeated heading,
+    and the page before says at its foot that the table goes on.
 
     A reader review found a tambon's village ranking going on at the top of a page under its
-    heading alone, its caption ("ตารางที่ 9: ...") on the page before. Nothing is added on the
-    page a table starts on, on a page no table goes on to, or for a table without a caption.
+    heading alone, its caption ("ตารางที่ 9: ...") on the page before; another, a fund table
+    broken before its total row, read as complete. Nothing is added on the page a table starts
+    on (above) or ends on (below), on a page no table goes on to, or for a table without a
+    caption.
     """
     def table(prefix: str, k: int, caption: str | None) -> NotebookNode:
         frame = pd.DataFrame({"ตำบล": [f"{prefix} {i + 1}" for i in range(k)],
@@ -645,9 +649,12 @@ def test_a_page_a_table_goes_on_to_names_it(lang: str, word: str) -> None:
     long_pages = [i for i, p in enumerate(pages) if "แถวสอง " in p]
     assert len(long_pages) >= 3, long_pages  # the test cannot fail unless the table breaks
     assert named == [i in long_pages[1:] for i in range(len(pages))], (named, long_pages)
+    said = [goes_on.format(n=2) in p for p in pages]
+    assert said == [i in long_pages[:-1] for i in range(len(pages))], (said, long_pages)
     uncaptioned = [i for i, p in enumerate(pages) if "แถวสาม " in p]
     assert len(uncaptioned) >= 2 and not any(word.format(n=3) in p for p in pages)
-    assert not any(word.format(n=1) in p for p in pages)
+    assert not any(word.format(n=1) in p or goes_on.format(n=1) in p for p in pages)
+    assert not any(goes_on.format(n=3) in p for p in pages)
     # the name is read before the heading it stands over
     second = pages[long_pages[1]]
     assert second.index(word.format(n=2)) < second.index("ครัวเรือน")

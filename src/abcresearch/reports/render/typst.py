@@ -123,6 +123,7 @@ LABEL_KEYS = {
     "synthetic.banner": "synthetic",
     "table": "table",
     "table.continued": "continued",
+    "table.continues": "continues",
     "figure": "figure",
     "error": "error",
 }

@@ -159,6 +159,8 @@ def income(report: AreaContext, *, bins: int | None = None,
     rows = [(t("m.income_mean"), mean), (t("m.income_pc_mean"), per_person),
             (t("m.income_pc_median"), median), (t("m.gini"), gini)]
     notes = [t("income.notes"), t("income.notes.per_person")]
+    if not gini.hidden:
+        notes.append(t("income.notes.gini"))
     pov = poverty_published(report, pub)
     line = None
     if pov is not None and report.poverty_estimate is not None:
