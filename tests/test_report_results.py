@@ -552,6 +552,26 @@ def test_the_markers_legend_names_only_the_markers_a_table_prints(report, defaul
     assert kept and dropped
 
 
+def test_the_cross_is_not_said_to_be_hidden_likewise_where_no_small_count_is_printed() -> None:
+    """ "× = ไม่แสดงเช่นกัน" (likewise not shown) under a table that prints no "<5" referred to
+    nothing (a reader review): there the legend says "× = ไม่แสดง"."""
+    import pandas as pd
+
+    from abcresearch.reports.formatting import Words
+    from abcresearch.reports.sections import SectionBuilder
+
+    for lang in ("th", "en"):
+        words = Words(lang, threshold=5, level=0.95)
+        legend = words("suppressed.note")
+        likewise = legend.split(" · ")[1]  # the "×" part
+        out = SectionBuilder("test", words)
+        alone = out.table(pd.DataFrame({"ทุน": ["ก", "ข"], "ร้อยละ": ["×", "35"]}), "t", legend)
+        assert alone.notes == words("suppressed.note.cross_alone")
+        both = out.table(pd.DataFrame({"ทุน": ["ก", "ข"], "ครัวเรือน": ["×", "<5"]}), "t",
+                         legend)
+        assert likewise in both.notes and words("suppressed.note.cross_alone") not in both.notes
+
+
 def test_a_small_cell_marker_under_a_percent_heading_is_said_not_to_be_a_percent() -> None:
     """"<5" in a "%" column reads as "under 5 percent" (a reader review); the legend of such a
     table says it counts households, and a table with "<5" only among counts says nothing."""

@@ -340,6 +340,38 @@ def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> 
     assert "เป้า" not in per_tambon and "ยังขาด" not in per_tambon
 
 
+def test_the_reach_table_explains_only_the_markers_it_prints(sample_store, monkeypatch) -> None:
+    """The province's table of members by level explained "<5" and "×" and printed neither
+    (a reader review): its notes say what the markers mean only where the table prints them."""
+    import dataclasses
+
+    from abcresearch.reports.province import ProvinceReport
+
+    def check(report) -> tuple[bool, bool]:
+        table = report.welfare_fund().to_frame(report.t("welfare.caption.reach"))
+        notes = next(tb.notes for tb in report.welfare_fund().tables
+                     if tb.caption == report.t("welfare.caption.reach"))
+        cells = {str(v).strip() for v in table.to_numpy().ravel()}
+        small, cross = "<5" in cells, "×" in cells
+        assert ("<5 =" in notes) == small and ("× =" in notes) == cross, (cells, notes)
+        return small, cross
+
+    seen = {check(ProvinceReport.load("80", 2549, store=sample_store)),
+            check(AreaReport.load("801501", 2549, store=sample_store)),
+            check(AreaReport.load("80150101", 2549, store=sample_store))}
+    # the markers' branches too: every share hidden as if its count were small
+    real = W.Publisher.share
+
+    def hidden(self, *args, **kwargs):
+        shown = real(self, *args, **kwargs)
+        return shown if self.section != "welfare_fund" else dataclasses.replace(
+            shown, text="×", value=None)
+
+    monkeypatch.setattr(W.Publisher, "share", hidden)
+    seen.add(check(AreaReport.load("801501", 2549, store=sample_store)))
+    assert (True, True) in seen and (False, True) in seen, seen  # "<5" with "×", "×" alone
+
+
 def test_bad_welfare_params_are_named_together(tmp_path) -> None:
     raw = yaml.safe_load(W.load_welfare_rules().path.read_text(encoding="utf-8"))
     raw["projection"]["age_groups"][1]["from"] = 20
@@ -534,7 +566,9 @@ def test_the_projection_formulas_do_not_wrap_inside() -> None:
         text = thai.mark_breaks(label("welfare.formula.text", lang))
         formula = "Fₜ\u00a0=\u00a0Fₜ₋₁\u00a0+\u00a0Cₜ\u00a0+\u00a0Gₜ\u00a0−\u00a0Bₜ"
         assert formula in text, lang
-        for short in ("Cₜ\u00a0=\u00a0Nₜ\u00a0×\u00a0c", "Gₜ\u00a0=\u00a0T\u00a0×\u00a0m"):
+        # and the members' formula: "min(ปัดเศษ(Nₜ₋₁ × (1 + / g)), P)" (a reader review)
+        for short in ("Cₜ\u00a0=\u00a0Nₜ\u00a0×\u00a0c", "Gₜ\u00a0=\u00a0T\u00a0×\u00a0m",
+                      "(Nₜ₋₁\u00a0×\u00a0(1\u00a0+\u00a0g)),\u00a0P)"):
             assert short in text, (lang, short)
         # m, not k: k is the Alkire-Foster cut-off on the same pages (a reader review)
         assert "×\u00a0k" not in text and "× k" not in label("welfare.a.tao", lang), lang

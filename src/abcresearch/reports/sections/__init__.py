@@ -151,8 +151,11 @@ class SectionBuilder:
         cells = {"–" if v is None or (isinstance(v, float) and v != v) else str(v).strip()
                  for v in np.asarray(frame, dtype=object).ravel()}
         parts = legend.split(" · ")
-        kept = " · ".join(p for p in parts if p.split(" = ", 1)[0].strip() in cells)
         small = parts[0].split(" = ", 1)[0].strip()  # "<5"
+        if small not in cells:  # "× = also not shown" would say "also" of nothing
+            parts = [self.words("suppressed.note.cross_alone")
+                     if p.split(" = ", 1)[0].strip() == "×" else p for p in parts]
+        kept = " · ".join(p for p in parts if p.split(" = ", 1)[0].strip() in cells)
         if small in cells and _in_percent_column(frame, small, caption):
             # "<5" under a "%" heading reads as "under 5 percent"
             kept += " · " + self.words("suppressed.note.percent")
