@@ -598,6 +598,11 @@ def test_a_small_cell_marker_under_a_percent_heading_is_said_not_to_be_a_percent
     by_caption = out.table(levels, "ร้อยละของครัวเรือนในแต่ละระดับ จำแนกตามทุน", legend)
     by_count = out.table(levels, "จำนวนครัวเรือนในแต่ละระดับ", legend)
     assert clarifier in by_caption.notes and clarifier not in by_count.notes
+    # the English caption says "Share of households ..." (a re-check found it unexplained)
+    en = Words("en", threshold=5, level=0.95)
+    shares = SectionBuilder("test", en).table(
+        levels, "Share of households at each level, by capital", en("suppressed.note"))
+    assert en("suppressed.note.percent") in shares.notes
 
 
 def test_key_findings_say_why_the_three_poverty_shares_differ(report) -> None:

@@ -85,7 +85,8 @@ def check_limit(limit: int | None) -> int | None:
 
 
 def _says_percent(text: str) -> bool:
-    return "%" in text or "ร้อยละ" in text or "percent" in text.lower()
+    lower = text.lower()
+    return "%" in text or "ร้อยละ" in text or "percent" in lower or lower.startswith("share")
 
 
 def _in_percent_column(frame: Any, marker: str, caption: str = "") -> bool:
