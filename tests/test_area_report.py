@@ -556,7 +556,12 @@ def test_the_income_notes_say_how_to_read_the_gini_coefficient(sample_store) -> 
     table = report.income().tables[0]
     gini = table.data.set_index(table.data.columns[0]).loc[report.t("m.gini")].iloc[0]
     assert any(c.isdigit() for c in str(gini))  # printed
-    assert report.t("income.notes.gini") in table.notes
+    t = report.t
+    assert t("income.notes.gini", lorenz=t("income.notes.lorenz")) in table.notes
+    # without the curve (too few households for its points), the Lorenz half is not said
+    table = report.income(lorenz_points=2).tables[0]
+    assert t("income.notes.gini", lorenz="") in table.notes
+    assert t("income.notes.lorenz") not in table.notes
 
 
 def test_income_amounts_are_printed_to_the_digits_their_interval_supports(sample_store) -> None:

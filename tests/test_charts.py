@@ -137,6 +137,10 @@ def test_contribution_chart_hatches_a_hidden_capital_across_the_axis() -> None:
     hatched = [b for b in ax.patches if b.get_hatch()]
     assert len(hatched) == 1 and hatched[0].get_width() == pytest.approx(ax.get_xlim()[1])
     assert ax.get_xlim()[1] >= 50.0
+    # faint, with the words in the row: a bar as dark as the others read as the largest
+    assert hatched[0].get_linewidth() == 0
+    said = [t for t in ax.texts if t.get_text() == "ไม่แสดง"]
+    assert len(said) == 1 and said[0].get_position()[1] == "ค"  # in the hidden capital's row
     # nothing hidden (or everything): no band
     fig, ax = plt.subplots()
     charts.contribution_chart(c.fillna(5.0), ax=ax, hidden_label="ไม่แสดง")

@@ -148,7 +148,7 @@ def test_a_tambons_average_step_or_forums_is_lifted_by_a_whole_number_in_all():
     gap = lift_conditions(pd.Series({**row, "process_step_unanswered": 1.0}), gr,
                           level="tambon").set_index("indicator")
     assert gap.loc["process_step", "text_th"] == (
-        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งของหมู่บ้านจากขั้นเฉลี่ย 3.7 ให้ถึงขั้นที่ 4")
+        "ขับเคลื่อนกระบวนการชุมชนเข้มแข็งของหมู่บ้านจากขั้นเฉลี่ย 3.7 ให้ถึงขั้นที่ 4 (เกิดแผนแม่บทชุมชน)")
     # a village's own step is said as its step
     own = lift_conditions(pd.Series({**row, "process_step": 3.0}), gr).set_index("indicator")
     assert own.loc["process_step", "text_th"] == (

@@ -255,14 +255,14 @@ def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = 
     Parameters
     ----------
     contributions : pandas.Series
-        Published percent of M0 by capital name; NaN (hidden) draws no bar and, with
-        ``hidden_label``, writes it beside the name.
+        Published percent of M0 by capital name; NaN (hidden) draws a faint hatched row with
+        ``hidden_label`` in it (beside the name where every capital is hidden).
     xlabel : str
         Axis title.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
     hidden_label : str
-        Text beside the name of a hidden capital.
+        What a hidden capital's row says.
 
     Returns
     -------
@@ -270,17 +270,22 @@ def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = 
     """
     ax, _ = _axes(ax, (WIDTH, 2.8))
     c = contributions.sort_values(na_position="first")
-    names = [f"{i} ({hidden_label})" if hidden_label and pd.isna(v) else str(i)
-             for i, v in c.items()]
-    ax.barh(names, c.fillna(0).to_numpy(), color=CONTRIBUTION_COLOUR)
     hidden = c.isna().to_numpy()
+    names = [f"{i} ({hidden_label})" if hidden_label and h and hidden.all() else str(i)
+             for i, h in zip(c.index, hidden, strict=True)]
+    ax.barh(names, c.fillna(0).to_numpy(), color=CONTRIBUTION_COLOUR)
     if hidden.any() and not hidden.all():
-        # a hidden capital is hatched across the axis, as a hidden share is in the levels
-        # chart: an empty row at the foot of a chart sorted by size read as the smallest
-        # contribution (a reader review; it was the fourth largest)
+        # a hidden capital's row is hatched faintly across the axis, with the words in it, as
+        # a hidden share is in the levels chart: an empty row at the foot of a chart sorted by
+        # size read as the smallest contribution (a reader review; it was the fourth largest),
+        # and a bar as dark as the others would read as the largest (a code review)
         right = ax.get_xlim()[1]
-        ax.barh([n for n, h in zip(names, hidden, strict=True) if h], right, color="white",
-                hatch=HIDDEN_HATCH, edgecolor="#9e9e9e", linewidth=0.6)
+        rows = [n for n, h in zip(names, hidden, strict=True) if h]
+        ax.barh(rows, right, color="white", hatch=HIDDEN_HATCH, edgecolor="#d6d6d6",
+                linewidth=0)
+        for row in rows:
+            ax.text(right / 2, row, hidden_label, ha="center", va="center", fontsize=8,
+                    color="#424242", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
         ax.set_xlim(0, right)
     ax.set_xlabel(xlabel)
     _plain_spines(ax)

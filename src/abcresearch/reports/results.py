@@ -474,11 +474,14 @@ class SectionResult:
         Parameters
         ----------
         which : int or str
-            Position among the section's tables, or its caption.
+            Position among the section's tables, or its caption (or the caption's start: a
+            section may add what it found to its caption, as the province's ranking names a
+            support band no tambon is in).
         """
         tables = self.tables
         if isinstance(which, str):
-            found = [t for t in tables if t.caption == which]
+            found = ([t for t in tables if t.caption == which]
+                     or [t for t in tables if str(t.caption or "").startswith(which + " (")])
             if not found:
                 captions = [t.caption for t in tables]
                 raise KeyError(f"no table captioned {which!r} in section {self.name!r}; "

@@ -701,8 +701,22 @@ def _run_in_heading(part: str) -> bool:
     at the foot of the province's welfare page, its paragraph and table on the next (a reader
     review).
     """
-    return (part.startswith("#strong[") and part.endswith("]") and "\n" not in part
-            and part.count("#strong[") == 1 and len(_INVISIBLE.sub("", part)) <= _INTRO_MAX)
+    if (not part.startswith("#strong[") or "\n" in part
+            or len(_INVISIBLE.sub("", part)) > _INTRO_MAX):
+        return False
+    # the bracket that closes "#strong[" must end the line ("**Note:** see ..." is not a
+    # heading; a code review)
+    depth, k = 0, len("#strong")
+    while k < len(part):
+        c = part[k]
+        if c == "\\":
+            k += 2
+            continue
+        depth += (c == "[") - (c == "]")
+        if depth == 0:
+            return k == len(part) - 1
+        k += 1
+    return False
 
 
 def _closing_note(part: str) -> bool:

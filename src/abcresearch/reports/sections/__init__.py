@@ -86,7 +86,8 @@ def check_limit(limit: int | None) -> int | None:
 
 def _says_percent(text: str) -> bool:
     lower = text.lower()
-    return "%" in text or "ร้อยละ" in text or "percent" in lower or lower.startswith("share")
+    return ("%" in text or "ร้อยละ" in text or text.startswith("สัดส่วน") or "percent" in lower
+            or lower.startswith("share"))
 
 
 def _in_percent_column(frame: Any, marker: str, caption: str = "") -> bool:
@@ -144,7 +145,10 @@ class SectionBuilder:
         return table
 
     def _marker_legend(self, frame: Any, notes: str | None, caption: str = "") -> str | None:
-        """Return ``notes`` with only the parts of the markers' legend the table prints."""
+        """Return ``notes`` with only the parts of the markers' legend the table prints.
+
+        ``caption`` tells a table of percentages (:func:`_in_percent_column`).
+        """
         legend = self.words("suppressed.note")
         if not notes or legend not in notes:
             return notes

@@ -159,8 +159,9 @@ def income(report: AreaContext, *, bins: int | None = None,
     rows = [(t("m.income_mean"), mean), (t("m.income_pc_mean"), per_person),
             (t("m.income_pc_median"), median), (t("m.gini"), gini)]
     notes = [t("income.notes"), t("income.notes.per_person")]
-    if not gini.hidden:
-        notes.append(t("income.notes.gini"))
+    gini_note = None if gini.hidden else len(notes)  # how to read it, once the curve is known
+    if gini_note is not None:
+        notes.append("")
     pov = poverty_published(report, pub)
     line = None
     if pov is not None and report.poverty_estimate is not None:
@@ -208,6 +209,9 @@ def income(report: AreaContext, *, bins: int | None = None,
          "xlabel": t("chart.lorenz_x"), "ylabel": t("chart.lorenz_y")})
     out.parts.append(Figure.from_matplotlib(fig, caption=t("income.chart_caption"),
                                             data=band_shares.to_frame("share")))
+    if gini_note is not None:  # the curve's half only where the chart draws it
+        notes[gini_note] = t("income.notes.gini",
+                             lorenz=t("income.notes.lorenz") if lor is not None else "")
     out.table(table, t("income.caption"), f"{' · '.join(notes)} · {t('suppressed.note')}")
     details: dict[str, Any] = {"poverty": report.poverty_estimate, "bands": w, "lorenz": lor}
     return out.result(estimates=m, details=details, published=tuple(pub.entries))

@@ -37,7 +37,7 @@ import pandas as pd
 from abcresearch.errors import StoreError
 from abcresearch.labels import format_half_up, round_half_up
 from abcresearch.params import Problems, load
-from abcresearch.reports.disclosure import Publisher, Shown, marker, share_mask
+from abcresearch.reports.disclosure import SECONDARY, Publisher, Shown, marker, share_mask
 from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -803,7 +803,7 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
     small = marker(report.threshold) in printed
     markers = (t("welfare.notes.reach.small") if small else "") + (
         t("welfare.notes.reach.cross" if small else "welfare.notes.reach.cross_alone")
-        if "×" in printed else "")
+        if SECONDARY in printed else "")
     notes = t("welfare.notes.reach", markers=markers)
     if _level(report) == "province":
         notes = f"{t('intro.levels')} · {notes}"
