@@ -172,8 +172,6 @@ def _lift_text(name: str, direction: str, level: str, lang: str, **fields: Any) 
     table = labels()
     if np.isnan(fields["value"]):
         return label("lift.missing", lang, indicator=indicator_label(name, lang))
-    # a share of villages as villages where the share is a whole number of them ("at least 4
-    # of 7 villages", not "at least 50% (now 0%)": a committee counts villages, a reader review)
     if name == "process_step" and f"step.{fields['threshold']:.0f}" in table:
         # the step's name beside its number: "from step 2 to step 4" beside "make a community
         # master plan" read as two tasks where step 4 is the master plan (a reader review)
@@ -181,6 +179,8 @@ def _lift_text(name: str, direction: str, level: str, lang: str, **fields: Any) 
         fields = {**fields, "step": f" ({step[:1].lower() + step[1:] if lang == 'en' else step})"}
     else:
         fields = {"step": "", **fields}
+    # a share of villages as villages where the share is a whole number of them ("at least 4
+    # of 7 villages", not "at least 50% (now 0%)": a committee counts villages, a reader review)
     counted = (f"lift.{name}.{direction}.{level}_count",) if "villages" in fields else ()
     for key in (*counted, f"lift.{name}.{direction}.{level}", f"lift.{name}.{direction}",
                 f"lift.other.{direction}"):

@@ -127,10 +127,11 @@ next read as two things). Other words after a number stay a place to break ("ห
 "บ้านควนตะเคียน" in a narrow column)."""
 
 ORDINAL = "ที่"
+"""The ordinal word: before a number it stays with the word before it ("ขั้นที่ 2")."""
+
 DISTRIBUTIVE = "ละ"
 """The distributive suffix ("ตำบลละ 6,253 บาท", a tambon each): kept with the word before it
 before a number, as :data:`ORDINAL` is."""
-"""The ordinal word: before a number it stays with the word before it ("ขั้นที่ 2")."""
 
 VILLAGE_WORDS = ("หมู่ที่", "หมู่", "ม.", "Village")
 """The words a village's number follows: "หมู่ที่ 4" and "Village 4" as
