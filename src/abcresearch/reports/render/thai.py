@@ -678,14 +678,11 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
         words = _segment_run(run, WORDS, names_here)
         # an ordinal "ที่" before its number stays with the word it counts ("ขั้นที่ 2",
         # "หมู่ที่ 4", "หมู่ที่4"): "ขั้น" at a line's end and "ที่ 2" on the next read as two
-        # words
-        ordinal = (len(words) > 1 and words[-1] == ORDINAL
+        # words; so does a distributive "ละ" ("ตำบลละ 6,253 บาท" broke as "ตำบล / ละ"; a
+        # reader review), only before a number: a name starting with "ละ" ("ตำบลละอาย")
+        # keeps its own break before it (a code review)
+        ordinal = (len(words) > 1 and words[-1] in (ORDINAL, DISTRIBUTIVE)
                    and _BEFORE_NUMBER.match(text, m.end()) is not None)
-        # so does a distributive "ละ" ("ตำบลละ 6,253 บาท" broke as "ตำบล / ละ"; a reader
-        # review): joined only before a number, so that a name starting with "ละ" ("ตำบล
-        # ละอาย") keeps its own break before it (a code review)
-        ordinal = ordinal or (len(words) > 1 and words[-1] == DISTRIBUTIVE
-                              and _BEFORE_NUMBER.match(text, m.end()) is not None)
         # a count's word stays with its number ("4 ครั้ง"): the space before it is marked,
         # and written as a no-break space below
         counted = (words[0] in CLASSIFIERS and m.start() >= 2 and text[m.start() - 1] == " "

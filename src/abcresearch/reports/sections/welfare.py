@@ -37,7 +37,7 @@ import pandas as pd
 from abcresearch.errors import StoreError
 from abcresearch.labels import format_half_up, round_half_up
 from abcresearch.params import Problems, load
-from abcresearch.reports.disclosure import SECONDARY, Publisher, Shown, marker, share_mask
+from abcresearch.reports.disclosure import Publisher, Shown, share_mask
 from abcresearch.reports.estimates import member_flag, welfare_share_cells
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -799,12 +799,9 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
             reach_est["1"]["outside"] = outside
     # the province overview has no levels section: its table says what the levels are (a
     # reader review: levels 2 and 3 were named nowhere in it)
-    printed = {str(v).strip() for row in reach_rows for v in row.values()}
-    small = marker(report.threshold) in printed
-    markers = (t("welfare.notes.reach.small") if small else "") + (
-        t("welfare.notes.reach.cross" if small else "welfare.notes.reach.cross_alone")
-        if SECONDARY in printed else "")
-    notes = t("welfare.notes.reach", markers=markers)
+    # the markers' legend as every table has it: the table keeps the markers it prints (a
+    # reader review found "<5" and "×" explained under a table that printed neither)
+    notes = t("welfare.notes.reach") + " · " + t("suppressed.note")
     if _level(report) == "province":
         notes = f"{t('intro.levels')} · {notes}"
     # a share whose interval is narrower than its printed digits prints alone ("23" beside
