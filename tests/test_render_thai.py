@@ -123,6 +123,38 @@ def test_names_of_the_document_are_kept_whole() -> None:
     assert thai.word_parts("บ้านเกาะสะท้อน") == ["บ้าน", "เกาะ", "สะท้อน"]
 
 
+def test_a_text_marked_again_is_marked_as_the_names_then_say() -> None:
+    # mark_breaks keeps what it marked for the next call of the same text: the names in force
+    # are part of what it is kept by, in either order, and names not in the text change nothing
+    text = "ครัวเรือนของบ้านเขาหมาก"
+    thai.mark_breaks(text)
+    with thai.keep_names_whole(VILLAGE_NAMES):
+        kept = thai.mark_breaks(text)
+    plain = thai.mark_breaks(text)
+    assert kept != plain
+    assert thai.strip_marks(kept) == thai.strip_marks(plain) == text
+    assert thai.mark_breaks(text, names=["บ้านไสจิก"]) == plain
+    assert thai.mark_breaks(text, names=["บ้านเขาหมาก"]) == kept
+    # a long text (a section's markup, not kept) is marked the same way
+    assert thai.mark_breaks((text + " ") * 200) == (plain + " ") * 200
+
+
+def test_a_charts_svg_in_a_sections_markup_is_not_marked() -> None:
+    # a chart's SVG (bytes("...") in a section's Typst markup) is a file, not text: matplotlib
+    # writes each label's text in an XML comment, which the break marks went into
+    from abcresearch.reports.render.typst import TYPST_MIME, render_output, typst_string
+
+    svg = '<svg><!-- คะแนนทุน 0\u2013100 --><path d="M 0 0"/></svg>'
+    markup = (f"ร้อยละ 41 ของครัวเรือน\n\n#abc-chart(bytes({typst_string(svg)}), "
+              "caption: [คะแนนทุนเฉลี่ย])\n\nหมู่ที่ 4")
+    out = render_output({"output_type": "display_data", "data": {TYPST_MIME: markup}}, {}, "c")
+    assert f"bytes({typst_string(svg)})" in out
+    before, _, after = markup.partition(f"bytes({typst_string(svg)})")
+    assert out == (thai.mark_breaks(before) + f"bytes({typst_string(svg)})"
+                   + thai.mark_breaks(after))
+    assert thai.mark_breaks("คะแนนทุนเฉลี่ย") in out
+
+
 def test_a_group_letter_and_an_ordinals_number_stay_with_their_word() -> None:
     """A reader found "ขั้น / ที่ 2" and "กลุ่ม / B" split across lines of a village report: the
     group's letter is bound to "กลุ่ม" as a number is to "ระดับ", and an ordinal "ที่" before

@@ -653,6 +653,27 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
     str
         The text with the invisible break characters added.
     """
+    if names is None:
+        kept = _NAMES.get()
+    else:
+        with keep_names_whole(names) as kept:
+            pass
+    # a report marks the same labels, headings and notes again and again (nine calls in ten
+    # were for a text marked before): the result depends only on the text, the names in it and
+    # `heading`. A long text (a section's markup) is seldom marked twice and is not kept.
+    here = _names_in(text, kept)
+    if len(text) > _KEPT_LENGTH:
+        return _marked.__wrapped__(text, here, heading)
+    return _marked(text, here, heading)
+
+
+_KEPT_LENGTH = 2000
+"""The longest text whose marked form :func:`mark_breaks` keeps for the next call."""
+
+
+@functools.lru_cache(maxsize=16384)
+def _marked(text: str, kept: frozenset[str], heading: bool) -> str:
+    """:func:`mark_breaks` of ``text`` with ``kept`` (the names to keep whole found in it)."""
     if any(q in text for q in CURLY_QUOTES):
         text = _QUOTE_TOUCHING.sub(WORD_JOINER, text)
     text = VILLAGE_NUMBER.sub(lambda m: m[1] + (NO_BREAK_SPACE if m[2] else WORD_JOINER), text)
@@ -664,11 +685,6 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
     text = _SPACE_BEFORE_MONTH.sub(NO_BREAK_SPACE, text)
     text = _SPACE_BEFORE_OF.sub(NO_BREAK_SPACE, text)
     text = _SPACE_BEFORE_REPETITION.sub(NO_BREAK_SPACE, text)
-    if names is None:
-        kept = _NAMES.get()
-    else:
-        with keep_names_whole(names) as kept:
-            pass
 
     def mark(m: re.Match[str]) -> str:
         run = m.group()
@@ -708,6 +724,9 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
 
     marked = _THAI_RUN.sub(mark, text)
     return marked.replace(" " + _COUNTED, NO_BREAK_SPACE) if _COUNTED in marked else marked
+
+
+_marked.cache_safe = True  # type: ignore[attr-defined]  # str and names in, str out
 
 
 def strip_marks(text: str) -> str:
