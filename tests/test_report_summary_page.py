@@ -741,3 +741,19 @@ def test_a_misspelt_household_item_is_named(sample_store, monkeypatch) -> None:
     report = AreaReport.load("80150103", 2549, store=sample_store)
     with pytest.raises(ParamsError, match="soc_forumm"):
         report.summary_page()
+
+
+def test_the_facts_under_the_group_are_a_list(pages) -> None:
+    """The facts under the group's box (level-1 share, areas in group C, coverage, a draft's
+    note) were lines without marks, hard to tell apart (a reader review): a list, as the
+    boxes' lines are, in the PDF as in the notebook."""
+    from abcresearch.reports.render.typst import TYPST_MIME
+
+    res = pages["801501"].results["summary_page"]
+    typ = "\n".join(b[TYPST_MIME] for b in res.bundles() if TYPST_MIME in b)
+    block = typ.split("#block(width: 100%, inset: (y: 2pt))[")[1].split("\n]")[0]
+    items = [x for x in block.splitlines() if x.strip()]
+    assert len(items) >= 2 and all(x.startswith("  - ") for x in items)
+    # the coverage line among them
+    surveyed = f"{res.details['coverage'].households_surveyed:,}"
+    assert sum(surveyed in x for x in items) == 1

@@ -723,7 +723,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         # numbered as the readiness section numbers them ("ข้อ 1" is cited there)
         _box(lift_title, steps, t("summary.lift_none") if target else "",
              numbered=len(steps) > 1) if lift_title else "",
-        "#block(width: 100%, inset: (y: 2pt))[" + " \\\n".join(_esc(x) for x in facts) + "]",
+        # a list, as in the boxes: six facts as bare lines were hard to tell apart (a reader
+        # review of an amphoe's page)
+        "#block(width: 100%, inset: (y: 2pt))[\n" + "\n".join(f"  - {_esc(x)}" for x in facts)
+        + "\n]" if facts else "",
         "#grid(columns: (1fr, 1fr), column-gutter: 8pt,",
         f"  [{_box(strengths_title, strengths, none_good)}],",
         f"  [{_box(gaps_title, gaps, none_bad)}],",
