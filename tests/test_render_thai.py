@@ -1312,3 +1312,19 @@ def test_a_table_set_in_closer_columns_gives_what_is_left_to_its_headings() -> N
     right = max(text.get_charbox(i)[2] for i in found)  # the last column's "2", right-aligned
     line_end = page.get_width() - 2 / 2.54 * 72  # the page's right margin is 2 cm
     assert right > line_end - 8, (right, line_end)
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
+    # "or not X": "หรือ" and "ไม่X" (the word list's "หรือไม่" broke "เช่าหรือไม่ / มี")
+    ("ไม่มีที่ดินทำกินของตนเอง (เช่าหรือไม่มี)", ["หรือ", "ไม่มี)"]),
+    ("ความจำเป็น (สูงหรือไม่สูง)", ["หรือ", "ไม่สูง)"]),
+    ("ไม่ได้ส่งมาหรือไม่ผ่านการตรวจสอบ", ["หรือ", "ไม่ผ่าน"]),
+    # "whether" at a clause's end: "หรือไม่" stays whole, no line starts with "ไม่"
+    ("ยังบอกไม่ได้ว่าถึงเกณฑ์หรือไม่ เพราะ", ["หรือไม่"]),
+])
+def test_or_not_breaks_before_the_negated_word(text, pieces) -> None:
+    words = [thai.strip_marks(p) for p in re.split(
+        f"[{thai.ZERO_WIDTH_SPACE} ]", thai.mark_breaks(text).replace(thai.NO_BREAK_SPACE, " "))]
+    for piece in pieces:
+        assert piece in words, (text, words)
+    assert "ไม่" not in words  # never a negation alone between two breaks

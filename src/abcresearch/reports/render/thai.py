@@ -104,10 +104,11 @@ line of running text does not end with one ("ตามความ / กว้�
 notes and an action). A table's column heading may still break after one: kept whole,
 "การสนับสนุน" widened a ranking's rank column until the tambon names beside it wrapped."""
 
-CLOSING_NEGATIONS = frozenset({"ไม่ได้"})
+CLOSING_NEGATIONS = frozenset({"ไม่ได้", "ไม่"})
 """A negation that closes a run of Thai after its verb ("อ่านเขียนภาษาไทยไม่ได้", cannot read
-or write Thai): a line does not start with it (a reader review found "อ่านเขียนภาษาไทย / ไม่ได้");
-before a verb ("ไม่ได้รับ") it is :data:`NO_BREAK_AFTER`'s."""
+or write Thai; "ถึงเกณฑ์หรือไม่", whether it meets the threshold): a line does not start with it
+(a reader review found "อ่านเขียนภาษาไทย / ไม่ได้"); before a verb ("ไม่ได้รับ", "ไม่มี") it is
+:data:`NO_BREAK_AFTER`'s."""
 
 NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"}) | NOUN_PREFIXES
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง"), and a
