@@ -526,19 +526,18 @@ def test_an_item_better_than_the_province_says_so_beside_its_actions(mueang) -> 
         for gap, share, item, act in zip(gaps[rep.t("actions.col.gap")],
                                          gaps[rep.t("actions.col.area")], gaps[item_col],
                                          acts[item_col], strict=True):
-            gap = str(gap).replace(A.MINUS, "-")  # a negative gap prints with "−"
-            if gap in ("0", "+0", "-0"):  # printed equal: about the province's too
+            if str(gap) in ("0", "+0", "-0"):  # printed equal: about the province's too
                 assert act == aside(item, similar), (gap, act)
                 said["level"] += 1
-            elif gap.endswith("*") and not gap.startswith("-"):  # a clear gap
+            elif str(gap).endswith("*") and not str(gap).startswith("-"):  # a clear gap
                 assert act == aside(item, ""), (gap, act)
-            elif gap.endswith("*"):
+            elif str(gap).endswith("*"):
                 printed = str(share).split(" ")[0]
                 assert act == aside(item, rep.t("actions.better", share=printed)), (gap, act)
                 said["better"] += 1
-            elif abs(float(gap)) < 100 * rules.min_gap:  # within the margin, either side
+            elif abs(float(str(gap))) < 100 * rules.min_gap:  # within the margin, either side
                 assert act == aside(item, similar), (gap, act)
-                said["similar" if gap.startswith("-") else "similar_above"] += 1
+                said["similar" if str(gap).startswith("-") else "similar_above"] += 1
             else:  # as large as a clear difference, but the interval is wide
                 assert act == aside(item, rep.t("actions.unclear")), (gap, act)
     assert said["better"] and said["similar"] and said["level"] and said["similar_above"], said
@@ -584,10 +583,10 @@ def test_a_gap_of_at_least_min_gap_as_printed_is_starred_where_the_interval_says
                                     table[rep.t("col.province")],
                                     table[rep.t("actions.col.gap")], strict=True):
             m = re.match(r"(\d+) \((\d+)–(\d+)\)$", str(share))
-            if not m or not re.match(r"[+\u2212]?\d+\*?$", str(gap)):
+            if not m or not re.match(r"[+-]?\d+\*?$", str(gap)):
                 continue
             low, high, p = int(m[2]), int(m[3]), int(prov)
-            size = abs(int(str(gap).rstrip("*").replace(A.MINUS, "-")))
+            size = abs(int(str(gap).rstrip("*")))
             excludes = p < low or p > high
             assert str(gap).endswith("*") == (excludes and size >= min_gap), (rep.code, share,
                                                                               prov, gap)
@@ -811,12 +810,3 @@ def test_an_amphoe_with_municipal_tambons_names_them_beside_an_urban_item(store_
     page = amphoe.what_to_do().to_frame(1)
     cells = [c for c in page[amphoe.t("actions.col.item")] if c.startswith(land.text["th"])]
     assert all(said in c for c in cells)
-
-
-def test_a_negative_gap_prints_with_a_minus_sign(mueang) -> None:
-    """ "-6*" next to "+15*": a hyphen is narrower than the plus and reads as a dash (a reader
-    review); a gap below the province's prints with the minus sign, U+2212."""
-    gaps = [str(g) for rep in mueang.values()
-            for g in rep.results["what_to_do"].to_frame(0)[rep.t("actions.col.gap")]]
-    negative = [g for g in gaps if re.match(r"\u2212\d+\*?$", g)]
-    assert negative and not [g for g in gaps if g.startswith("-")]

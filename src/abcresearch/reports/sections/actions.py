@@ -344,20 +344,15 @@ def item_share(pub: Publisher, area: str, rule: ItemRule, value: float,
 def item_gap(pub: Publisher, area: str, item: str, share: Shown, province: Shown) -> str:
     """Write the gap of an area's share to the province's, in points, from the printed shares.
 
-    ``+18`` where the area prints 30 and the province 12, ``−5`` where it prints 7 against 12
+    ``+18`` where the area prints 30 and the province 12, ``-5`` where it prints 7 against 12
     (the difference of the unrounded shares could say more about the area than its printed
-    share does); the marker of whichever share is hidden. A negative gap takes the minus sign
-    (U+2212), as wide as the plus beside it, not a hyphen (a reader review).
+    share does); the marker of whichever share is hidden.
     """
     if share.value is None or province.value is None:
         return share.text if share.value is None else province.text
     diff = share.value - province.value
     gap = pub.derived("other", f"gap:{item}", area, abs(diff), False, "percent")
-    return ("+" if diff > 0 else MINUS if diff < 0 else "") + gap.text
-
-
-MINUS = "\u2212"
-"""The minus sign a printed negative gap takes."""
+    return ("+" if diff > 0 else "-" if diff < 0 else "") + gap.text
 
 
 def passing_share(pub: Publisher, area: str, item: str, failing: Shown) -> Shown:
