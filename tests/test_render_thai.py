@@ -17,7 +17,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from abcresearch.reports.render import thai
 from abcresearch.reports.render.display import table_spec
 from abcresearch.reports.render.pdf import compile_pdf
-from abcresearch.reports.render.typst import TABLE_MIME, TypstDocument, render_notebook
+from abcresearch.reports.render.typst import (
+    TABLE_MIME,
+    TypstDocument,
+    render_notebook,
+    table_to_typst,
+)
 
 # Words Typst (ICU) broke in real reports: at the parts of compounds and inside a syllable.
 COMPOUNDS = ["ครัวเรือน", "ความคลาดเคลื่อน", "จำนวนตำบล", "ผู้ใหญ่บ้าน", "ประสิทธิภาพ"]
@@ -238,6 +243,42 @@ def test_a_village_label_stays_on_one_line_in_a_wide_table() -> None:
     lines = [line.strip() for line in text.split("\r\n")]
     for label in labels:  # each label on one line, the numbers after it
         assert any(line.startswith(label + " ") for line in lines), (label, lines)
+
+
+def test_a_first_column_that_groups_the_rows_gives_way_like_the_others() -> None:
+    """English "what to do": its items wrapped into three lines beside "Physical and economic
+    capital" kept whole as if it named the row (a reader review). A table whose first column
+    groups its rows (``grouped``) has no column kept on one line: its items take fewer lines."""
+    capitals = ["Human capital", "Human capital", "Physical and economic capital",
+                "Financial capital", "Financial capital", "Natural resource capital"]
+    items = ["no member with an occupational skill", "no training attended in the past year",
+             "no farm land of its own (rented or none)", "keeps no household account book",
+             "member of no fund or savings group", "hit by a natural disaster in the past year"]
+    frame = pd.DataFrame({"Capital": capitals, "Item": items,
+                          "Failing here (%)": ["20 (19–21)"] * 6,
+                          "Households failing (approx.)": ["1,550"] * 6,
+                          "Province": [24] * 6,
+                          "Against the province (percentage points)": ["+11*"] * 6})
+
+    def lines(grouped: bool) -> list[str]:
+        spec = table_spec(frame, caption="The weakest items", decimals=0)
+        if grouped:
+            spec["grouped"] = True
+        nb = new_notebook()
+        nb.metadata["abcresearch"] = {"header": {"title": "Test"}, "lang": "en"}
+        nb.cells = [new_code_cell("t", outputs=[new_output("display_data",
+                                                           data={TABLE_MIME: spec})])]
+        page = pdfium.PdfDocument(compile_pdf(render_notebook(nb)))[0]
+        return [x.strip() for x in page.get_textpage().get_text_range().split("\r\n")]
+
+    keyed, grouped = lines(False), lines(True)
+    # kept whole as a row's name, "no farm land of its / own (rented or / none)" beside it;
+    # grouped, it wraps and its item takes two lines
+    assert "Physical and economic capital" in keyed and "none)" in keyed
+    assert "Physical and economic capital" not in grouped
+    assert len(grouped) < len(keyed), (keyed, grouped)
+    assert "key: none" in table_to_typst({**table_spec(frame), "grouped": True})
+    assert "key:" not in table_to_typst(table_spec(frame))
 
 
 def test_columns_close_up_before_a_name_breaks() -> None:

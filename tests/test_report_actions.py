@@ -810,3 +810,15 @@ def test_an_amphoe_with_municipal_tambons_names_them_beside_an_urban_item(store_
     page = amphoe.what_to_do().to_frame(1)
     cells = [c for c in page[amphoe.t("actions.col.item")] if c.startswith(land.text["th"])]
     assert all(said in c for c in cells)
+
+
+def test_the_items_table_is_grouped_by_its_capitals(mueang) -> None:
+    """The capital repeats over its items: it groups the rows and does not name them, so it
+    gives way like the other columns in a table wider than the line (an English item wrapped
+    into three lines beside "Physical and economic capital", a reader review)."""
+    from abcresearch.reports.render.typst import TABLE_MIME, table_to_typst
+
+    rep = next(iter(mueang.values()))
+    items = [b[TABLE_MIME] for b in rep.results["what_to_do"].bundles() if TABLE_MIME in b]
+    assert items[0]["grouped"] is True and "key: none" in table_to_typst(items[0])
+    assert not any(spec.get("grouped") for spec in items[1:])

@@ -230,6 +230,10 @@ class Table(Part):
     numeric : tuple of str
         Labels of the columns that hold figures, right-aligned even where none is shown (every
         cell "–"); see :func:`~abcresearch.reports.render.display.table_spec`.
+    grouped : bool
+        The first column groups the rows ("Human capital" over two items) rather than naming
+        each: in the PDF it gives way like the other columns where the table is wider than the
+        line (see :func:`~abcresearch.reports.render.typst.table_to_typst`).
     """
 
     data: pd.DataFrame = field(repr=False)
@@ -238,6 +242,7 @@ class Table(Part):
     decimals: int = 2
     number_format: Any = None
     numeric: tuple[str, ...] = ()
+    grouped: bool = False
 
     @cached_property
     def spec(self) -> dict[str, Any]:
@@ -260,6 +265,8 @@ class Table(Part):
                     and any(_NUMBER.match(c) for c in cells):
                 align[j] = "right"
         spec["align"] = align
+        if self.grouped:
+            spec["grouped"] = True
         return spec
 
     def bundle(self) -> MimeBundle:

@@ -502,7 +502,10 @@ def table_to_typst(spec: Mapping[str, Any]) -> str:
     ----------
     spec : mapping
         ``columns`` (list of str), ``rows`` (list of lists of str, number or None), and optional
-        ``caption`` (str), ``notes`` (str), ``align`` (list of ``"left"``, ``"right"``,
+        ``caption`` (str), ``notes`` (str), ``grouped`` (bool: the first column groups the
+        rows, "Human capital" over two items, and gives way like the others where the table is
+        wider than the line, instead of staying on one line as a row's name does), ``align``
+        (list of ``"left"``, ``"right"``,
         ``"center"``; default right for columns holding only numbers) and ``decimals`` (int,
         digits for float cells, default 2). None cells show as an en dash.
 
@@ -559,6 +562,8 @@ def table_to_typst(spec: Mapping[str, Any]) -> str:
         args.append(f"caption: {typst_string(mark_breaks(str(spec['caption'])))}")
     if spec.get("notes"):
         args.append(f"notes: {typst_string(mark_breaks(str(spec['notes'])))}")
+    if spec.get("grouped"):  # its first column groups the rows: no column is kept on one line
+        args.append("key: none")
     return "#abc-table(" + ", ".join(args) + ")"
 
 

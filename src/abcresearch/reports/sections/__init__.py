@@ -135,10 +135,11 @@ class SectionBuilder:
         self.parts.append(Markdown(markdown))
 
     def table(self, frame: Any, caption: str, notes: str | None = None, **fmt: Any) -> Table:
-        """Add a published table (``fmt``: ``decimals``, ``number_format``, ``numeric``).
+        """Add a published table (``fmt``: see :class:`~abcresearch.reports.results.Table`).
 
-        The markers' legend (``suppressed.note``: "<5 = ...", "× = ...", "– = ...") in the
-        notes keeps only the markers the table prints.
+        ``fmt`` takes ``decimals``, ``number_format``, ``numeric`` and ``grouped``. The
+        markers' legend (``suppressed.note``: "<5 = ...", "× = ...", "– = ...") in the notes
+        keeps only the markers the table prints.
         """
         table = Table(frame, caption, self._marker_legend(frame, notes, caption), **fmt)
         self.parts.append(table)

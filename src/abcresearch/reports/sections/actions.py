@@ -716,7 +716,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
     out.table(pd.DataFrame(rows), t(f"actions.caption.items{suffix}"),
               t(f"actions.notes.items{suffix}", base=pub.rules.weighted_count_base,
                 gap=f"{100 * ar.min_gap:g}"),
-              decimals=0)
+              decimals=0, grouped=True)  # the capital over its items: not the row's name
     legend = agency_legend(ar, {ar.item(i).actions[p].agency for i in chosen for p in PATHS},
                            lang)
     unverified = "" if ar.verified else " " + t("actions.unverified")
