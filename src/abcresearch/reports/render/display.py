@@ -124,7 +124,9 @@ def table_spec(
     -------
     dict
         ``{"caption", "columns", "rows", "align", "notes"}``; cells are strings, missing values
-        are None; numeric columns, and those declared ``numeric``, are right-aligned.
+        are None; numeric columns, and those declared ``numeric``, are right-aligned. (A
+        :class:`~abcresearch.reports.results.Table` adds ``"grouped"`` where its first column
+        groups the rows.)
 
     Raises
     ------

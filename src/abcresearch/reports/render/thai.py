@@ -68,6 +68,7 @@ __all__ = [
     "TYPST_RULES",
     "VILLAGE_NUMBER",
     "VILLAGE_WORDS",
+    "WHETHER_CLOSES_BEFORE",
     "BrokenWord",
     "break_opportunities",
     "broken_words_in_lines",
@@ -109,6 +110,11 @@ CLOSING_NEGATIONS = frozenset({"ไม่ได้", "ไม่"})
 or write Thai; "ถึงเกณฑ์หรือไม่", whether it meets the threshold): a line does not start with it
 (a reader review found "อ่านเขียนภาษาไทย / ไม่ได้"); before a verb ("ไม่ได้รับ", "ไม่มี") it is
 :data:`NO_BREAK_AFTER`'s."""
+
+WHETHER_CLOSES_BEFORE = frozenset({"ก่อน", "ก็", "ก็ได้", "เพราะ", "จึง", "ขึ้นอยู่กับ"})
+"""Words that open a clause after "หรือไม่" (whether): "ตรวจดูว่า…จริงหรือไม่ / ก่อนใช้ข้อเสนอ".
+Before one of them "หรือไม่" closes its clause, as at a run's end (:data:`CLOSING_NEGATIONS`),
+instead of negating it ("…จริงหรือ / ไม่ก่อนใช้" read as "not before using"; a code review)."""
 
 NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยังไม่"}) | NOUN_PREFIXES
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง"), and a
@@ -668,11 +674,11 @@ def mark_breaks(text: str, names: Iterable[str] | None = None, *,
     return _marked(text, here, heading)
 
 
-_KEPT_LENGTH = 2000
+_KEPT_LENGTH = 1000
 """The longest text whose marked form :func:`mark_breaks` keeps for the next call."""
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=8192)  # a few megabytes: labels, headings and notes
 def _marked(text: str, kept: frozenset[str], heading: bool) -> str:
     """:func:`mark_breaks` of ``text`` with ``kept`` (the names to keep whole found in it)."""
     if any(q in text for q in CURLY_QUOTES):
@@ -717,8 +723,13 @@ def _marked(text: str, kept: frozenset[str], heading: bool) -> str:
             # and none before a negation that closes the run ("ไม่ได้", or "ไม่|ได้" as the list
             # segments it)
             closing = word.startswith("ไม่") and "".join(words[k + 1:]) in CLOSING_NEGATIONS
-            joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES))
-                      or (ordinal and k == len(words) - 2) or closing)
+            # "หรือไม่" before a clause's first word: whether, not a negation of that word
+            whether = before == "หรือ" and word == "ไม่" and k + 2 < len(words) \
+                and words[k + 2] in WHETHER_CLOSES_BEFORE
+            closes = before == "ไม่" and k > 0 and words[k - 1] == "หรือ" \
+                and word in WHETHER_CLOSES_BEFORE
+            joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES)
+                       and not closes) or (ordinal and k == len(words) - 2) or closing or whether)
             out += (WORD_JOINER if joined else ZERO_WIDTH_SPACE)
             out += one_word(word)
         return out

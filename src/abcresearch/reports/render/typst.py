@@ -56,7 +56,8 @@ TYPST_MIME = "application/vnd.abcresearch.typst"
 """Raw Typst markup made by abcresearch objects (see ``display.show_typst``)."""
 
 TABLE_MIME = "application/vnd.abcresearch.table+json"
-"""A table spec: ``{"caption", "columns", "rows", "align", "notes", "decimals"}``."""
+"""A table spec: ``{"caption", "columns", "rows", "align", "notes", "decimals"}`` and, where
+the first column groups the rows, ``"grouped": true`` (see :func:`table_to_typst`)."""
 
 BREAK_LANG: str | None = "zh"
 """The language Typst typesets a report under, when it is not the report's own.
@@ -137,31 +138,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _BYTES_LITERAL = re.compile(r'bytes\("(?:[^"\\]++|\\.)*+"\)')
 """A file's bytes in Typst markup, as :meth:`Figure.typst` embeds a chart's SVG."""
 
-
-def mark_markup(markup: str) -> str:
-    """Return Typst markup with the Thai break marks written into its text (:func:`mark_breaks`).
-
-    The bytes of an embedded file (a chart's SVG, ``bytes("...")``) are not text and are kept
-    as they are: a chart's SVG is most of a section's markup (up to 170,000 characters), and
-    marking it cost a village report 0.03 s for nothing.
-
-    Parameters
-    ----------
-    markup : str
-        Typst markup (a section's ``text/x-typst`` output).
-
-    Returns
-    -------
-    str
-        The markup, its text marked.
-    """
-    out = []
-    at = 0
-    for m in _BYTES_LITERAL.finditer(markup):
-        out += [mark_breaks(markup[at:m.start()]), m.group()]
-        at = m.end()
-    out.append(mark_breaks(markup[at:]))
-    return "".join(out)
 _MARKUP_SPECIAL = re.compile(r"([\\#$*_@<>`\[\]~/=\-+\"'])")
 _LEADING_ENUM = re.compile(r"^(\d+)\.")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -204,6 +180,32 @@ class TypstDocument:
 
 # --------------------------------------------------------------------------------------------
 # Typst literals
+
+
+def mark_markup(markup: str) -> str:
+    """Return Typst markup with the Thai break marks written into its text (:func:`mark_breaks`).
+
+    The bytes of an embedded file (a chart's SVG, ``bytes("...")``) are not text and are kept
+    as they are: a chart's SVG is most of a section's markup (up to 170,000 characters), and
+    marking it cost a village report 0.03 s for nothing.
+
+    Parameters
+    ----------
+    markup : str
+        Typst markup (a section's ``text/x-typst`` output).
+
+    Returns
+    -------
+    str
+        The markup, its text marked.
+    """
+    out = []
+    at = 0
+    for m in _BYTES_LITERAL.finditer(markup):
+        out += [mark_breaks(markup[at:m.start()]), m.group()]
+        at = m.end()
+    out.append(mark_breaks(markup[at:]))
+    return "".join(out)
 
 
 def typst_string(value: str) -> str:
