@@ -507,9 +507,9 @@ def table_to_typst(spec: Mapping[str, Any]) -> str:
         ``caption`` (str), ``notes`` (str), ``grouped`` (bool: the first column groups the
         rows, "Human capital" over two items, and gives way like the others where the table is
         wider than the line, instead of staying on one line as a row's name does), ``align``
-        (list of ``"left"``, ``"right"``,
-        ``"center"``; default right for columns holding only numbers) and ``decimals`` (int,
-        digits for float cells, default 2). None cells show as an en dash.
+        (list of ``"left"``, ``"right"``, ``"center"``; default right for columns holding only
+        numbers) and ``decimals`` (int, digits for float cells, default 2). None cells show as
+        an en dash.
 
     Returns
     -------
