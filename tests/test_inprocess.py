@@ -63,7 +63,15 @@ CELLS = (
     "from IPython.display import Markdown, clear_output, display\n"
     "handle = display(Markdown('first'), display_id=True)\n"
     "handle.update(Markdown('second'))\n"
-    "display({'a': 1}, raw=False)",
+    "display({'a': 1}, raw=False)\n"
+    "import datetime, numpy as np\n"  # what JSON changes on the way, and what it keeps
+    "display({'application/json': {'day': datetime.date(2026, 1, 2), 'n': np.int64(3)}},"
+    " raw=True)\n"
+    "display({'application/json': {'x': np.float64(0.1)}}, raw=True)\n"
+    "display({'application/json': {7: True}}, raw=True)\n"
+    "display({'text/plain': 'ไทย \\udcff'}, raw=True)\n"
+    "display({'application/json': {'pair': (1, (2.5, None)), 'ทุน': 'ไทย', 'big': 10**30}},"
+    " raw=True, metadata={'k': ('v',)})",
     "print('gone')\nclear_output(wait=True)\nprint('kept')",
     "import warnings\nwarnings.warn('careful')",
     "{'answer': 42, 'pi': 3.5}",
@@ -94,6 +102,30 @@ def test_outputs_are_those_a_fresh_kernel_gives(tmp_path: Path) -> None:
     assert "UserWarning: careful" in code[4].outputs[0]["text"]
     assert code[6].execution_count is None and code[6].outputs == []
     assert code[8].outputs == [] and code[8].execution_count is None
+
+
+def test_display_data_comes_back_as_json_would_deliver_it() -> None:
+    """The engine hands display data on as a kernel's JSON message would (a copy of JSON's own
+    types, the rest through jupyter_client's packer), types included, not only its text."""
+    import datetime
+
+    import numpy as np
+    from jupyter_client.session import json_packer, json_unpacker
+
+    contents = [
+        {"data": {"text/plain": "ทุน", "image/svg+xml": "<svg/>"}, "metadata": {}},
+        {"data": {"a": (1, (2.5, None, True)), "big": 10**30, "z": -0.0},
+         "metadata": {"k": ("v",)}},
+        {"data": {"day": datetime.date(2026, 1, 2), "n": np.int64(3)}, "metadata": {}},
+        {"data": {"x": np.float64(0.1)}, "metadata": {}},
+        {"data": {"y": np.int8(-1)}, "metadata": {}},
+        {"data": {7: True, "ok": 1}, "metadata": {}},
+        {"data": {"text/plain": "ไทย \udcff"}, "metadata": {}},
+    ]
+    for content in contents:
+        mine = inprocess._round_trip(content)
+        assert repr(mine) == repr(json_unpacker(json_packer(content)))
+        assert mine["data"] is not content["data"]  # a copy the cell's later changes miss
 
 
 def test_a_cell_over_its_time_limit_fails_and_the_next_notebook_runs(tmp_path: Path) -> None:

@@ -82,6 +82,27 @@ def test_parsed_once_per_file_version(tmp_path: Path) -> None:
     assert load(f, parse_threshold).value == 22.0  # an edited file is read again
 
 
+def test_missing_files_and_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading goes by one stat call a file; a missing name, a folder and a relative path that
+    means another file from another working directory are each told apart."""
+    with pytest.raises(ParamsError, match=r"params file .*no_such_rules.yaml does not exist"):
+        load("no_such_rules", parse_threshold)
+    with pytest.raises(ParamsError, match="does not exist"):
+        read_yaml("no_such_rules")
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(ParamsError, match="folder.yaml does not exist"):
+        load(tmp_path / "folder.yaml", parse_threshold)
+    for sub, value in (("a", 1), ("b", 2)):
+        (tmp_path / sub / "rules").mkdir(parents=True)
+        f = tmp_path / sub / "rules" / "t.yaml"
+        f.write_text(f"value: {value}\n", encoding="utf-8")
+        os.utime(f, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))  # one version
+    monkeypatch.chdir(tmp_path / "a")
+    assert load("rules/t.yaml", parse_threshold).value == 1.0
+    monkeypatch.chdir(tmp_path / "b")
+    assert load("rules/t.yaml", parse_threshold).value == 2.0  # not the first folder's file
+
+
 def test_rules_fingerprint_tells_edited_rules_and_other_schemes_apart(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Three reports of one tambon under the default scheme, an edited copy of it and a

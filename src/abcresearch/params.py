@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -53,12 +54,17 @@ def params_path(name: str | os.PathLike[str]) -> Path:
     ParamsError
         If the file does not exist.
     """
+    p = _named_file(name)
+    if not p.is_file():
+        raise ParamsError(f"params file {p} does not exist")
+    return p
+
+
+def _named_file(name: str | os.PathLike[str]) -> Path:
     text = os.fspath(name)
     p = Path(text)
     if p.suffix.lower() not in (".yaml", ".yml") and os.sep not in text and "/" not in text:
         p = params_dir() / f"{text}.yaml"
-    if not p.is_file():
-        raise ParamsError(f"params file {p} does not exist")
     return p
 
 
@@ -106,9 +112,20 @@ def _read(path: str, mtime_ns: int, size: int) -> Any:
         raise ParamsError(f"{p.name} is not valid YAML{where}: {problem}") from None
 
 
-def _stamp(p: Path) -> tuple[str, int, int]:
-    st = p.stat()
-    return str(p.resolve()), st.st_mtime_ns, st.st_size
+def _stamp(name: str | os.PathLike[str]) -> tuple[str, int, int]:
+    """Return ``(absolute path, mtime, size)`` of a params file: the key of its caches.
+
+    One ``stat`` call (this runs at every read of a parameter, some 300 times a report); the
+    same error as :func:`params_path` when the file is missing.
+    """
+    p = _named_file(name)
+    try:
+        st = p.stat()
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise ParamsError(f"params file {p} does not exist")
+    return os.path.abspath(p), st.st_mtime_ns, st.st_size
 
 
 def read_yaml(name: str | os.PathLike[str]) -> Mapping[str, Any]:
@@ -129,12 +146,12 @@ def read_yaml(name: str | os.PathLike[str]) -> Mapping[str, Any]:
     ParamsError
         Missing file, invalid YAML (with line and column), or a top level that is not a mapping.
     """
-    p = params_path(name)
-    raw = _read(*_stamp(p))
+    path, mtime_ns, size = _stamp(name)
+    raw = _read(path, mtime_ns, size)
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise ParamsError(f"{p.name}: the top level must be a mapping of keys, found "
+        raise ParamsError(f"{Path(path).name}: the top level must be a mapping of keys, found "
                           f"{type(raw).__name__}")
     return raw
 
@@ -167,8 +184,7 @@ def load(name: str | os.PathLike[str], parser: Callable[[Mapping[str, Any], Path
     >>> load("status", parse_status_rules).min_sampled_villages
     2
     """
-    p = params_path(name)
-    return _parsed(*_stamp(p), parser)
+    return _parsed(*_stamp(name), parser)
 
 
 #: The warm batch kernel clears library caches between notebooks; these are keyed by file

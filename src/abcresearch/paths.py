@@ -21,6 +21,7 @@ Nothing here logs or touches the disk at import time.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -55,10 +56,20 @@ def find_project(start: str | os.PathLike[str] | None = None) -> Path | None:
         The nearest folder at or above ``start`` holding ``params/labels.yaml``.
     """
     try:
-        here = Path(start if start is not None else os.getcwd()).resolve()
+        here = Path(start).resolve() if start is not None else _resolved_folder(os.getcwd())
     except OSError:  # the working directory was deleted
         return None
     return next((folder for folder in (here, *here.parents) if is_project(folder)), None)
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved_folder(folder: str) -> Path:
+    """Return ``folder`` resolved (its symbolic links followed), once per spelling.
+
+    The project is looked up at every read of a parameter file (some 300 times a report), from
+    the working directory; resolving it walks every folder of its path with a system call.
+    """
+    return Path(folder).resolve()
 
 
 def project_root() -> Path:
@@ -263,3 +274,8 @@ def cache_dir() -> Path:
         return Path(env)
     user_cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(user_cache) / "abcresearch"
+
+
+# kept by batch.kernel_state.reset between notebooks run in one process: a folder's resolved
+# spelling does not change while the process runs
+_resolved_folder.cache_safe = True  # type: ignore[attr-defined]

@@ -54,6 +54,7 @@ import builtins
 import contextlib
 import datetime
 import io
+import math
 import os
 import signal
 import sys
@@ -89,10 +90,53 @@ class CellTimeoutError(TimeoutError):
 
 
 def _round_trip(content: dict[str, Any]) -> dict[str, Any]:
-    """Return ``content`` as a kernel's message would deliver it (JSON out and back)."""
-    from jupyter_client.session import json_packer, json_unpacker
+    """Return ``content`` as a kernel's message would deliver it (JSON out and back).
 
-    return json_unpacker(json_packer(content))
+    Content made of JSON's own types only (str keys, finite floats, text that is valid
+    UTF-8), which is what the reports display, comes back as a copy of its containers with the
+    same values, tuples as lists: what JSON would give, without writing and reading the
+    charts' megabytes of SVG text again. Anything else goes through jupyter_client's packer.
+    """
+    try:
+        return _copy_plain(content)
+    except _NotPlain:
+        from jupyter_client.session import json_packer, json_unpacker
+
+        return json_unpacker(json_packer(content))
+
+
+class _NotPlain(Exception):
+    """A value that JSON would change (a date, a NaN, a non-string key, ...)."""
+
+
+def _copy_plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        if not value.isascii() and not _valid_text(value):
+            raise _NotPlain  # a lone surrogate: JSON would not give it back
+        return value
+    if kind is dict:
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or _valid_text(key)):
+                raise _NotPlain
+            copy[key] = _copy_plain(item)
+        return copy
+    if kind is list or kind is tuple:
+        return [_copy_plain(item) for item in value]
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is float and math.isfinite(value):
+        return value
+    raise _NotPlain
+
+
+def _valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Outputs:
