@@ -1355,6 +1355,20 @@ def test_a_table_set_in_closer_columns_gives_what_is_left_to_its_headings() -> N
 
 
 @pytest.mark.parametrize(("text", "pieces"), [
+    # "not yet" stays whole where the word list has "ยัง" and "ไม่เป็น" ("ที่ยัง / ไม่เป็น...")
+    ("ครัวเรือนระดับ 1 ที่ยังไม่เป็นสมาชิกกองทุน", ["ที่", "ยังไม่เป็นสมาชิก"]),
+    ("ที่ยังไม่ได้รับ", ["ที่", "ยังไม่ได้รับ"]),
+    # "still" before another word keeps its break ("ยังมี" is one word of the list)
+    ("ครัวเรือนยังขาดรายได้", ["ยัง", "ขาด"]),
+])
+def test_not_yet_stays_with_its_negation(text, pieces) -> None:
+    words = [thai.strip_marks(p) for p in re.split(
+        f"[{thai.ZERO_WIDTH_SPACE} ]", thai.mark_breaks(text).replace(thai.NO_BREAK_SPACE, " "))]
+    for piece in pieces:
+        assert piece in words, (text, words)
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
     # "or not X": "หรือ" and "ไม่X" (the word list's "หรือไม่" broke "เช่าหรือไม่ / มี")
     ("ไม่มีที่ดินทำกินของตนเอง (เช่าหรือไม่มี)", ["หรือ", "ไม่มี)"]),
     ("ความจำเป็น (สูงหรือไม่สูง)", ["หรือ", "ไม่สูง)"]),
