@@ -108,24 +108,65 @@ def test_display_data_comes_back_as_json_would_deliver_it() -> None:
     """The engine hands display data on as a kernel's JSON message would (a copy of JSON's own
     types, the rest through jupyter_client's packer), types included, not only its text."""
     import datetime
+    import warnings
 
     import numpy as np
     from jupyter_client.session import json_packer, json_unpacker
 
+    class Text(str):
+        pass
+
+    class Number(int):
+        pass
+
+    def typed(value: Any) -> Any:  # the value with the type of every part of it
+        if isinstance(value, dict):
+            return ("dict", [(type(k).__name__, repr(k), typed(v)) for k, v in value.items()])
+        if isinstance(value, list | tuple):
+            return (type(value).__name__, [typed(v) for v in value])
+        return (type(value).__name__, repr(value))
+
+    deep: Any = []
+    for _ in range(600):
+        deep = [deep]
     contents = [
         {"data": {"text/plain": "ทุน", "image/svg+xml": "<svg/>"}, "metadata": {}},
-        {"data": {"a": (1, (2.5, None, True)), "big": 10**30, "z": -0.0},
+        {"data": {"a": (1, (2.5, None, True)), "big": 10**30, "z": -0.0, "l": [[1], ["x"]]},
          "metadata": {"k": ("v",)}},
         {"data": {"day": datetime.date(2026, 1, 2), "n": np.int64(3)}, "metadata": {}},
         {"data": {"x": np.float64(0.1)}, "metadata": {}},
         {"data": {"y": np.int8(-1)}, "metadata": {}},
+        {"data": {"s": Text("sub")}, "metadata": {}},
+        {"data": {"n": Number(5)}, "metadata": {}},
         {"data": {7: True, "ok": 1}, "metadata": {}},
         {"data": {"text/plain": "ไทย \udcff"}, "metadata": {}},
+        {"data": {"ไทย \udcff": 1}, "metadata": {}},
+        {"data": {"nan": float("nan")}, "metadata": {}},
+        {"data": {"huge": 10**5000}, "metadata": {}},
     ]
     for content in contents:
-        mine = inprocess._round_trip(content)
-        assert repr(mine) == repr(json_unpacker(json_packer(content)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # jupyter_client's about NaN
+            try:
+                expected = typed(json_unpacker(json_packer(content)))
+            except ValueError as exc:  # an int too long for JSON's text
+                expected = type(exc).__name__
+            try:
+                mine = inprocess._round_trip(content)
+            except ValueError as exc:
+                assert type(exc).__name__ == expected
+                continue
+        assert typed(mine) == expected
         assert mine["data"] is not content["data"]  # a copy the cell's later changes miss
+    # nesting deeper than the copy's recursion goes in a worker's thread: JSON's result
+    mine = inprocess._round_trip({"data": {"deep": deep}, "metadata": {}})["data"]["deep"]
+    for _ in range(600):
+        assert type(mine) is list and len(mine) == 1
+        mine = mine[0]
+    assert mine == []
+    copied = inprocess._round_trip(contents[1])
+    assert copied["data"]["l"] == [[1], ["x"]]
+    assert copied["data"]["l"][0] is not contents[1]["data"]["l"][0]  # lists copied too
 
 
 def test_a_cell_over_its_time_limit_fails_and_the_next_notebook_runs(tmp_path: Path) -> None:

@@ -89,6 +89,8 @@ def test_missing_files_and_relative_paths(tmp_path: Path, monkeypatch: pytest.Mo
         load("no_such_rules", parse_threshold)
     with pytest.raises(ParamsError, match="does not exist"):
         read_yaml("no_such_rules")
+    with pytest.raises(ParamsError, match="does not exist"):  # no such name can exist
+        load("no\x00such", parse_threshold)
     (tmp_path / "folder.yaml").mkdir()
     with pytest.raises(ParamsError, match="folder.yaml does not exist"):
         load(tmp_path / "folder.yaml", parse_threshold)
@@ -101,6 +103,28 @@ def test_missing_files_and_relative_paths(tmp_path: Path, monkeypatch: pytest.Mo
     assert load("rules/t.yaml", parse_threshold).value == 1.0
     monkeypatch.chdir(tmp_path / "b")
     assert load("rules/t.yaml", parse_threshold).value == 2.0  # not the first folder's file
+
+
+def test_links_are_read_as_the_system_reads_them(tmp_path: Path) -> None:
+    """A path through a symbolic link means its target ("link/../t.yaml" is the target's
+    parent's file), and a link pointed at another file of the same time and size is read
+    again (a code review found both wrong in a first version of the one-stat lookup)."""
+    stamp = 1_700_000_000_000_000_000
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "real" / "t.yaml").write_text("value: 1\n", encoding="utf-8")
+    (tmp_path / "t.yaml").write_text("value: 2\n", encoding="utf-8")  # a decoy
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "sub")
+    assert load(tmp_path / "link" / ".." / "t.yaml", parse_threshold).value == 1.0
+    for name, value in (("a.yaml", 22), ("b.yaml", 23)):
+        (tmp_path / name).write_text(f"value: {value}\n", encoding="utf-8")
+        os.utime(tmp_path / name, ns=(stamp, stamp))
+    link = tmp_path / "rules.yaml"
+    link.symlink_to(tmp_path / "a.yaml")
+    assert load(link, parse_threshold).value == 22.0
+    link.unlink()
+    link.symlink_to(tmp_path / "b.yaml")
+    assert load(link, parse_threshold).value == 23.0
+    assert read_yaml(link)["value"] == 23
 
 
 def test_rules_fingerprint_tells_edited_rules_and_other_schemes_apart(

@@ -1358,6 +1358,10 @@ def test_a_table_set_in_closer_columns_gives_what_is_left_to_its_headings() -> N
     # "not yet" stays whole where the word list has "ยัง" and "ไม่เป็น" ("ที่ยัง / ไม่เป็น...")
     ("ครัวเรือนระดับ 1 ที่ยังไม่เป็นสมาชิกกองทุน", ["ที่", "ยังไม่เป็นสมาชิก"]),
     ("ที่ยังไม่ได้รับ", ["ที่", "ยังไม่ได้รับ"]),
+    ("ที่ยังมิได้รับ", ["ที่", "ยังมิได้"]),  # "มิได้" and "มิใช่" are words of the list
+    ("ที่ยังมิใช่สมาชิก", ["ที่", "ยังมิใช่"]),
+    ("ครัวเรือนยังคงไม่มีรายได้", ["ครัวเรือน", "ยังคงไม่มี"]),  # still not
+    ("ยังมีมิติอื่น", ["มิติ"]),  # a word that starts as "มิ" does is no negation
     # "still" before another word keeps its break ("ยังมี" is one word of the list)
     ("ครัวเรือนยังขาดรายได้", ["ยัง", "ขาด"]),
 ])

@@ -95,7 +95,7 @@ class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
 
 
 @lru_cache(maxsize=64)
-def _read(path: str, mtime_ns: int, size: int) -> Any:
+def _read(path: str, mtime_ns: int, size: int, inode: tuple[int, int]) -> Any:
     p = Path(path)
     try:
         # libyaml's parser when PyYAML has it (same values, ~8x faster: 1.3 s -> 0.15 s for
@@ -112,20 +112,25 @@ def _read(path: str, mtime_ns: int, size: int) -> Any:
         raise ParamsError(f"{p.name} is not valid YAML{where}: {problem}") from None
 
 
-def _stamp(name: str | os.PathLike[str]) -> tuple[str, int, int]:
-    """Return ``(absolute path, mtime, size)`` of a params file: the key of its caches.
+def _stamp(name: str | os.PathLike[str]) -> tuple[str, int, int, tuple[int, int]]:
+    """Return ``(path, mtime, size, (device, inode))`` of a params file: its caches' key.
 
-    One ``stat`` call (this runs at every read of a parameter, some 300 times a report); the
-    same error as :func:`params_path` when the file is missing.
+    One ``stat`` call (this runs at every read of a parameter, some 300 times a report). The
+    path is made absolute but not resolved (``..`` after a symbolic link means what the system
+    makes of it); the device and inode tell a file replaced by another of the same time and
+    size, or a link pointed elsewhere, from the one read before. A missing file gives the error
+    of :func:`params_path`.
     """
     p = _named_file(name)
     try:
         st = p.stat()
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError, ValueError):
         st = None
+    except OSError as exc:
+        raise ParamsError(f"params file {p} cannot be read ({exc.strerror})") from None
     if st is None or not stat.S_ISREG(st.st_mode):
         raise ParamsError(f"params file {p} does not exist")
-    return os.path.abspath(p), st.st_mtime_ns, st.st_size
+    return str(p.absolute()), st.st_mtime_ns, st.st_size, (st.st_dev, st.st_ino)
 
 
 def read_yaml(name: str | os.PathLike[str]) -> Mapping[str, Any]:
@@ -146,8 +151,8 @@ def read_yaml(name: str | os.PathLike[str]) -> Mapping[str, Any]:
     ParamsError
         Missing file, invalid YAML (with line and column), or a top level that is not a mapping.
     """
-    path, mtime_ns, size = _stamp(name)
-    raw = _read(path, mtime_ns, size)
+    path, mtime_ns, size, inode = _stamp(name)
+    raw = _read(path, mtime_ns, size, inode)
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -157,7 +162,8 @@ def read_yaml(name: str | os.PathLike[str]) -> Mapping[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def _parsed(path: str, mtime_ns: int, size: int, parser: Callable[..., Any]) -> Any:
+def _parsed(path: str, mtime_ns: int, size: int, inode: tuple[int, int],
+            parser: Callable[..., Any]) -> Any:
     p = Path(path)
     return parser(read_yaml(p), p)
 
@@ -188,7 +194,7 @@ def load(name: str | os.PathLike[str], parser: Callable[[Mapping[str, Any], Path
 
 
 #: The warm batch kernel clears library caches between notebooks; these are keyed by file
-#: identity (path, mtime, size) and hold frozen values, so they are safe to keep. (functools
+#: identity (path, mtime, size, inode) and hold frozen values, so they are safe to keep. (functools
 #: does not declare attributes on its cache wrappers, hence the ignores.)
 _read.cache_safe = True  # type: ignore[attr-defined]
 _parsed.cache_safe = True  # type: ignore[attr-defined]

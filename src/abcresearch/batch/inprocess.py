@@ -99,10 +99,15 @@ def _round_trip(content: dict[str, Any]) -> dict[str, Any]:
     """
     try:
         return _copy_plain(content)
-    except _NotPlain:
+    except (_NotPlain, RecursionError):  # JSON's encoder goes deeper, or says why it cannot
         from jupyter_client.session import json_packer, json_unpacker
 
         return json_unpacker(json_packer(content))
+
+
+_INT_BITS = 14_000
+"""Integers this long or longer go through JSON, whose text of an int has at most 4,300 digits
+by default (``sys.set_int_max_str_digits``)."""
 
 
 class _NotPlain(Exception):
@@ -124,7 +129,7 @@ def _copy_plain(value: Any) -> Any:
         return copy
     if kind is list or kind is tuple:
         return [_copy_plain(item) for item in value]
-    if kind is int or kind is bool or value is None:
+    if kind is bool or value is None or kind is int and value.bit_length() < _INT_BITS:
         return value
     if kind is float and math.isfinite(value):
         return value

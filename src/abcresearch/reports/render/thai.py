@@ -63,7 +63,8 @@ __all__ = [
     "LONG_WORD",
     "NOUN_PREFIXES",
     "NO_BREAK_AFTER",
-    "NOT_YET",
+    "STILL",
+    "STILL_NEGATIONS",
     "THAI_MONTHS",
     "TYPST_PART_BOXES",
     "TYPST_RULES",
@@ -121,10 +122,14 @@ NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยั
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง"), and a
 noun prefix (:data:`NOUN_PREFIXES`) with its word."""
 
-NOT_YET = "ยัง"
-""""Still", which with a negation after it means "not yet" ("ยังไม่เป็นสมาชิก", not yet a
-member): it stays with the negation where the word list segments them apart ("ที่ยัง /
-ไม่เป็นสมาชิก" split "not yet" over two lines); before any other word it may end a line."""
+STILL = frozenset({"ยัง", "ยังคง"})
+""""Still", which with a negation after it means "not yet" or "still not" ("ยังไม่เป็นสมาชิก",
+not yet a member): it stays with the negation (:data:`STILL_NEGATIONS`) where the word list
+segments them apart ("ที่ยัง / ไม่เป็นสมาชิก" split "not yet" over two lines); before any
+other word it may end a line."""
+
+STILL_NEGATIONS = frozenset({"มิ", "มิได้", "มิใช่"})
+"""Negations after :data:`STILL` besides a word of the list that starts with "ไม่"."""
 
 CLASSIFIERS = frozenset({
     "ครั้ง", "คน", "ครัวเรือน", "ครอบครัว", "หมู่บ้าน", "ตำบล", "อำเภอ", "จังหวัด", "แห่ง",
@@ -734,7 +739,7 @@ def _marked(text: str, kept: frozenset[str], heading: bool) -> str:
                 and words[k + 2] in WHETHER_CLOSES_BEFORE
             closes = before == "ไม่" and k > 0 and words[k - 1] == "หรือ" \
                 and word in WHETHER_CLOSES_BEFORE
-            not_yet = before == NOT_YET and (word.startswith("ไม่") or word == "มิ")
+            not_yet = before in STILL and (word.startswith("ไม่") or word in STILL_NEGATIONS)
             joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES)
                        and not closes) or (ordinal and k == len(words) - 2) or closing or whether
                       or not_yet)
