@@ -152,6 +152,34 @@ def test_exploratory_example_reaches_the_pdf(sample_store: Path, tmp_path: Path)
     pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 comes with the dev extra")
     text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(str(pdf)))
     assert "Mean income per person per year" in text and "Income per person by village" in text
+    # the instructions to the researcher stay in the notebook (a newcomer found one in the PDF)
+    assert "Counts of the report's own measures" not in text
+    # income per person by the report's own estimator, income over members (R's svyratio), as
+    # rounded in the report: the mean of each household's income per person printed ~35% more
+    # under the same label (a newcomer's walk-through)
+    from abcresearch.reports.sections.income import precision_unit
+
+    report = AreaReport.load("801501", 2549, store=sample_store, lang="en")
+    ratio = report.design.ratio("fin_income_year", "hh_size", by="village_code", na_rm=True,
+                                level=report.design_spec.level)
+    (income,) = [o["data"][TABLE_MIME] for c in nb.cells if c.cell_type == "code"
+                 for o in c.get("outputs", []) if TABLE_MIME in o.get("data", {})
+                 and str(o["data"][TABLE_MIME].get("caption", "")).startswith("Mean income")]
+    def amount(cell: object) -> float | None:  # "62,000" as printed; None for a blank cell
+        return None if cell is None else float(str(cell).replace(",", ""))
+
+    shown = 0
+    for (name, *cells), code in zip(income["rows"], ratio.index, strict=True):
+        assert name == report.child_name(code)
+        mean, low, high = map(amount, cells)
+        if mean is None:
+            continue
+        shown += 1
+        est = ratio.loc[code]
+        unit = precision_unit(est["ci_low"], est["ci_high"]) or 1.0
+        assert abs(mean - est["estimate"]) <= unit / 2, (code, mean, est["estimate"])
+        assert mean % unit == 0 and low is not None and high is not None and low <= mean <= high
+    assert shown
 
 
 def test_methods_notebook_runs_as_the_batch_plans_it(sample_store: Path, tmp_path: Path) -> None:
