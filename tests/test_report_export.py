@@ -479,8 +479,10 @@ def test_an_unexecuted_notebook_is_refused_not_typeset_empty(tmp_path: Path) -> 
     said = [line for line in proc.stderr.splitlines() if "Converting notebook" not in line]
     assert len(said) == 1 and said[0].endswith(
         "notebook fresh has not been run, so it holds no report yet: run all cells "
-        "(Run > Run All Cells), save, and export again · โน้ตบุ๊ก fresh ยังไม่ได้รันเซลล์ "
-        "จึงยังไม่มีรายงาน เลือกเมนู Run > Run All Cells แล้วบันทึกและส่งออกอีกครั้ง"), proc.stderr
+        "(Run > Run All Cells), save, and export again (or export it from the command line "
+        "with jupyter nbconvert --to thai_pdf --execute) · โน้ตบุ๊ก fresh ยังไม่ได้รันเซลล์ "
+        "จึงยังไม่มีรายงาน เลือกเมนู Run > Run All Cells แล้วบันทึกและส่งออกอีกครั้ง "
+        "(หรือส่งออกจากบรรทัดคำสั่งด้วย jupyter nbconvert --to thai_pdf --execute)"), proc.stderr
     # in Thai too: the exporter does not know whether its reader reads English
     with pytest.raises(ReportError, match="โน้ตบุ๊กนี้ยังไม่ได้รัน"):
         notebook_to_pdf_bytes(_never_run())

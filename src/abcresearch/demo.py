@@ -24,7 +24,11 @@ PROVINCE = "80"
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; return the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m abcresearch.demo", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m abcresearch.demo",
+        description="make demo: synthesise the sample province (once), ingest it, and make the "
+                    "tambon reports of one amphoe, the province overview, the methods appendix "
+                    "and the index page")
     parser.add_argument("--amphoe", default="8001", help="amphoe whose tambon reports to make")
     parser.add_argument("--all", action="store_true", help="every tambon of the province")
     parser.add_argument("--workers", type=int, default=2)
@@ -58,9 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     for o in result.province:
         what = "methods appendix " if o.level == "methods" else "province overview"
         print(f"  {what} {o.paths.pdf}")
+    # current ones are not made again: listed all the same (a second run listed neither)
+    overview = reports / str(ROUND) / "province" / f"{PROVINCE}.pdf"
+    if overview.is_file() and not any(o.level == "province" for o in result.province):
+        print(f"  province overview {overview}")
     methods = reports / str(ROUND) / "methods.pdf"
     if methods.is_file() and not any(o.level == "methods" for o in result.province):
-        print(f"  methods appendix  {methods}")  # current: not made again
+        print(f"  methods appendix  {methods}")
     first = next((o for o in result.outcomes if o.status in ("ok", "skipped")), None)
     if first is not None:
         print(f"  e.g. tambon       {first.paths.pdf}")
