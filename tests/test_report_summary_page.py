@@ -579,6 +579,27 @@ def test_a_high_need_areas_first_action_is_its_level1_households_welfare(sample_
             assert page.count(f"ราว {outside} ครัวเรือน") == 1, code
 
 
+def test_a_village_without_a_fund_is_told_where_its_households_can_join(sample_store) -> None:
+    """A village of high need whose own form shows neither fund members nor money was told to
+    bring its level-1 households "into the fund" beside a fund table of 0 members and 0 baht (a
+    newcomer asked which fund): its first action names another village's fund of the tambon or
+    one of its own; with a fund, the first action is as before."""
+    rep = AreaReport.load("80150203", 2549, store=sample_store)
+    section = rep.t("section.welfare")
+    forms = rep.village_forms.copy()
+    assert len(forms) == 1 and float(forms["vil_welfare_members"].iloc[0]) > 0
+    before = rep.summary_page().text
+    assert rep.t("summary.first_high_need_nocount", section=section) in before
+    forms["vil_welfare_members"] = 0
+    forms["vil_welfare_money"] = 0
+    rep = AreaReport.load("80150203", 2549, store=sample_store)
+    rep.village_forms = forms  # the form as a village without a fund fills it in
+    page = rep.summary_page().text
+    first = page.split(f"**{rep.t('summary.first_actions')}**")[1].strip().splitlines()[0]
+    assert first == "- " + rep.t("summary.first_high_need_no_fund_nocount", section=section)
+    assert "ยังไม่มีกองทุนสวัสดิการชุมชน" in first and "หมู่บ้านอื่นในตำบล" in first
+
+
 def rep_see(rep: AreaReport) -> str:
     return rep.t("summary.lift_see", section=rep.t("section.readiness"))
 

@@ -246,6 +246,19 @@ def grade_lift(report: AreaContext, pub: Publisher | None = None
     return str(lift["target_grade"].iloc[0]), steps, str(lift["requirement"].iloc[0]), items
 
 
+def _without_own_fund(report: AreaContext) -> bool:
+    """Whether a village report's own form shows neither fund members nor money (no fund)."""
+    from abcresearch.reports.sections import welfare as welfare_mod
+
+    if report.level != "village":
+        return False
+    try:
+        without, forms, _ = welfare_mod.villages_without_fund(report)
+    except (InputError, StoreError):  # no usable form: the welfare page says so
+        return False
+    return forms == 1 and without == 1
+
+
 def _level1_outside(report: AreaContext, programmes: str | Path | None) -> str | None:
     """Return the level-1 households outside a welfare fund as the welfare page prints them."""
     from abcresearch.reports.sections import welfare as welfare_mod
@@ -598,10 +611,13 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         and row.get("need") == rules.need_order[0]
     outside = _level1_outside(report, programmes) if high_need else None
     if high_need:
-        first.insert(0, t("summary.first_high_need", section=t("section.welfare"), count=(
+        # a village whose form shows no fund is told where its households can join (a
+        # newcomer asked "into which fund?": the page also said 0 members and 0 baht)
+        key = "summary.first_high_need" + ("_no_fund" if _without_own_fund(report) else "")
+        first.insert(0, t(key, section=t("section.welfare"), count=(
             ledger.record(outside, "welfare.level1_outside_fund",
                           report.area.code, kind="other").text))
-            if outside else t("summary.first_high_need_nocount", section=t("section.welfare")))
+            if outside else t(key + "_nocount", section=t("section.welfare")))
     # coverage, programmes, forum
     cov = area_coverage(report)
     hh_done = cov.households_surveyed
