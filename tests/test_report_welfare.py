@@ -1070,3 +1070,34 @@ def test_an_amphoe_names_the_tambons_whose_registers_fall_short(sample_store) ->
     # a tambon's own report does not name itself again
     assert "ตำบลที่ตรวจได้" not in AreaReport.load(codes[0], 2549,
                                                    store=sample_store).welfare_fund().text
+
+
+def test_a_village_without_a_fund_says_where_its_households_can_join(sample_store) -> None:
+    """A village whose form shows neither fund members nor money was told to invite its
+    level-1 households "into the fund" (a newcomer asked which): the welfare page says the
+    village has no fund yet and where they can join; the same village with a fund does not."""
+    from abcresearch.reports.area import AreaReport
+
+    amphoe = AreaReport.load("8015", 2549, store=sample_store)
+    villages = sorted(amphoe.households["village_code"].astype(str).unique())
+    checked = 0
+    for code in villages:
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        forms = rep.village_forms.copy()
+        outside = rep.welfare_fund().details["reach"]["1"].get("outside")
+        members = pd.to_numeric(forms["vil_welfare_members"]).iloc[0]
+        money = pd.to_numeric(forms["vil_welfare_money"]).iloc[0]
+        if len(forms) != 1 or not outside or members > 0 or money > 0:
+            continue
+        said = rep.t("welfare.reach_own_no_fund")
+        text = rep.welfare_fund().text
+        assert f"- {said}" in text, code
+        invite = rep.t("welfare.reach_outside", count=outside).strip()
+        assert text.index(invite) < text.index(said), code
+        forms["vil_welfare_members"] = 40
+        forms["vil_welfare_money"] = 12_000
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        rep.village_forms = forms  # the same village's form with a fund
+        assert said not in rep.welfare_fund().text, code
+        checked += 1
+    assert checked >= 2

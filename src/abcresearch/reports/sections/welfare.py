@@ -735,11 +735,14 @@ def _unit_name(report: Any, code: str) -> str:
 
 
 def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
-           no_fund: Sequence[str] = ()) -> tuple[dict[str, Any], pd.DataFrame]:
+           no_fund: Sequence[str] = (), own_no_fund: bool = False
+           ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Part 2 of the section: the households the funds reach, by level (design-based).
 
-    ``no_fund``: a tambon's villages whose forms show no fund yet (named above). Returns the
-    shares as estimated and published, and the estimates by level.
+    ``no_fund``: a tambon's villages whose forms show no fund yet (named above);
+    ``own_no_fund``: a village report's own form shows none (where its households can join is
+    said after who to invite). Returns the shares as estimated and published, and the estimates
+    by level.
     """
     t = report.t
     from abcresearch.analysis.round import area_design
@@ -786,6 +789,7 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
         # who to invite, where they live, and (for those who budget, not a village's forum)
         # what their saving would come to, one point each
         points = [t("welfare.reach_outside", count=outside),
+                  t("welfare.reach_own_no_fund") if own_no_fund else "",
                   level1_in_villages_without_fund(report, pub, no_fund, outside),
                   "" if _level(report) == "village"
                   else outside_saving_text(report, pub, outside, l1, wr)] \
@@ -1246,7 +1250,9 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
     # 2. who the funds reach (design-based)
     reach_est, by_level = _reach(out, report, pub, wr,
                                  [str(v) for v in no_fund["village_code"]]
-                                 if level == "tambon" else ())
+                                 if level == "tambon" else (),
+                                 own_no_fund=level == "village" and len(forms) == 1
+                                 and len(no_fund) == 1)
     code = _code(report)
     every_form = (cov is not None and cov.villages_surveyed == cov.villages_total
                   and len(forms) == cov.villages_surveyed and not len(blank))
