@@ -632,6 +632,33 @@ def test_tile_map_bars_of_high_need_stay_below_the_names() -> None:
     assert "ความจำเป็นสูง" not in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
+def test_the_tile_maps_legend_leaves_the_tiles_the_width_of_the_figure() -> None:
+    """The legend's five entries in one row (groups, no data, high need) were wider than the
+    tiles, and the layout narrowed the tiles to three fifths of the figure: long tambon names
+    shrank to 3.5 pt (a newcomer and a provincial committee's review). In three columns the
+    legend is narrower than the tiles, which keep the figure's width."""
+    from abcresearch.survey.areas import amphoes, tambons
+
+    amph, tam = amphoes("80"), tambons("80")
+    rows = pd.DataFrame({"code": amph["code"], "name": amph["name_th"]})
+    names = dict(zip(tam["code"], tam["name_th"], strict=True))
+    grades = dict(zip(tam["code"], ["A", "B", "C", ""] * len(tam), strict=False))
+    ax = charts.grade_tiles(grades, rows, tam, names=names,
+                            grade_labels={"A": "กลุ่ม A (พร้อมขับเคลื่อนและเป็นแหล่งเรียนรู้)",
+                                          "B": "กลุ่ม B (กำลังพัฒนา)",
+                                          "C": "กลุ่ม C (ควรเสริมความเข้มแข็งก่อน)"},
+                            no_data_label="ไม่มีข้อมูล", high_need=set(tam["code"].iloc[::3]),
+                            need_label="ความจำเป็นสูง (แถบดำใต้ชื่อ)")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend()
+    assert len(legend.get_texts()) == 5
+    assert ax.get_position().width > 0.85, ax.get_position()
+    assert legend.get_window_extent(renderer).width < ax.get_window_extent(renderer).width
+    plt.close(fig)
+
+
 def test_the_need_axis_ends_a_little_above_the_highest_interval() -> None:
     """The need axis ran to 100 with every area under 60, half the plot empty (a provincial
     committee's review): it ends at the highest interval plus room for the legend, in tens,

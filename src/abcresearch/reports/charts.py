@@ -676,11 +676,28 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
     grade_legend(ax, grade_labels, no_data_label)
     _flag_legend(ax, flagged, flag_label)
     _need_legend(ax, high_need, need_label)
+    _legend_in_columns(ax, LEGEND_COLUMNS)
     if made:
         ax.figure.tight_layout()
     # the name between the bar and the tile's top
     _fit_in_tiles(ax, labels, 0.94, 0.82 - NEED_BAR if high_need else 0.82)
     return ax
+
+
+#: Columns of the tile map's legend. Its five entries in one row were wider than the tiles,
+#: and the layout narrowed the tiles to the legend's width: the tiles took three fifths of the
+#: text width and their names shrank to 3.5 pt.
+LEGEND_COLUMNS = 3
+
+
+def _legend_in_columns(ax: Any, ncol: int) -> None:
+    """Lay the legend above ``ax`` out again in ``ncol`` columns (its entries and size kept)."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    size = legend.get_texts()[0].get_fontsize() if legend.get_texts() else 7
+    ax.legend(handles=list(legend.legend_handles), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              ncol=ncol, frameon=False, fontsize=size)
 
 
 #: Height of a tile's high-need bar (tiles are 0.82 high): about 1.2 mm on the page (0.7 mm
