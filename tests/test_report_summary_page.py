@@ -597,7 +597,7 @@ def test_a_village_without_a_fund_is_told_where_its_households_can_join(sample_s
     page = rep.summary_page().text
     first = page.split(f"**{rep.t('summary.first_actions')}**")[1].strip().splitlines()[0]
     assert first == "- " + rep.t("summary.first_high_need_no_fund_nocount", section=section)
-    assert "ยังไม่มีกองทุนสวัสดิการชุมชน" in first and "หมู่บ้านอื่นในตำบล" in first
+    assert "ยังไม่มีกองทุนสวัสดิการชุมชน" in first and "กองทุนที่มีอยู่ในตำบล" in first
 
 
 def rep_see(rep: AreaReport) -> str:
