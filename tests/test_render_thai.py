@@ -1354,6 +1354,12 @@ def test_a_table_set_in_closer_columns_gives_what_is_left_to_its_headings() -> N
     assert right > line_end - 8, (right, line_end)
 
 
+def _pieces(text: str) -> list[str]:
+    """The pieces between the line-break opportunities :func:`thai.mark_breaks` leaves."""
+    return [thai.strip_marks(p) for p in re.split(
+        f"[{thai.ZERO_WIDTH_SPACE} ]", thai.mark_breaks(text).replace(thai.NO_BREAK_SPACE, " "))]
+
+
 @pytest.mark.parametrize(("text", "pieces"), [
     # "not yet" stays whole where the word list has "ยัง" and "ไม่เป็น" ("ที่ยัง / ไม่เป็น...")
     ("ครัวเรือนระดับ 1 ที่ยังไม่เป็นสมาชิกกองทุน", ["ที่", "ยังไม่เป็นสมาชิก"]),
@@ -1366,8 +1372,7 @@ def test_a_table_set_in_closer_columns_gives_what_is_left_to_its_headings() -> N
     ("ครัวเรือนยังขาดรายได้", ["ยัง", "ขาด"]),
 ])
 def test_not_yet_stays_with_its_negation(text, pieces) -> None:
-    words = [thai.strip_marks(p) for p in re.split(
-        f"[{thai.ZERO_WIDTH_SPACE} ]", thai.mark_breaks(text).replace(thai.NO_BREAK_SPACE, " "))]
+    words = _pieces(text)
     for piece in pieces:
         assert piece in words, (text, words)
 
@@ -1384,8 +1389,7 @@ def test_not_yet_stays_with_its_negation(text, pieces) -> None:
     ("ทำหรือไม่ก็ได้", ["หรือไม่", "ก็ได้"]),
 ])
 def test_or_not_breaks_before_the_negated_word(text, pieces) -> None:
-    words = [thai.strip_marks(p) for p in re.split(
-        f"[{thai.ZERO_WIDTH_SPACE} ]", thai.mark_breaks(text).replace(thai.NO_BREAK_SPACE, " "))]
+    words = _pieces(text)
     for piece in pieces:
         assert piece in words, (text, words)
     assert "ไม่" not in words  # never a negation alone between two breaks
