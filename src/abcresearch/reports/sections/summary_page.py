@@ -30,7 +30,7 @@ with a Markdown twin for JupyterLab; it starts and ends with a page break, and t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,29 +246,31 @@ def grade_lift(report: AreaContext, pub: Publisher | None = None
     return str(lift["target_grade"].iloc[0]), steps, str(lift["requirement"].iloc[0]), items
 
 
-def _without_own_fund(report: AreaContext) -> bool:
-    """Whether a village report's own form shows neither fund members nor money (no fund)."""
+def _welfare_details(report: AreaContext, programmes: str | Path | None) -> Mapping[str, Any]:
+    """Return the welfare page's details (what it printed); empty where its rules are bad."""
     from abcresearch.reports.sections import welfare as welfare_mod
 
-    if report.level != "village":
-        return False
     try:
-        without, forms, _ = welfare_mod.villages_without_fund(report)
-    except (InputError, StoreError):  # no usable form: the welfare page says so
-        return False
-    return forms == 1 and without == 1
+        return welfare_mod.welfare_fund(report, programmes=programmes).details
+    except (InputError, ParamsError):  # a bad welfare.yaml: its own section says so
+        return {}
 
 
 def _level1_outside(report: AreaContext, programmes: str | Path | None) -> str | None:
     """Return the level-1 households outside a welfare fund as the welfare page prints them."""
-    from abcresearch.reports.sections import welfare as welfare_mod
-
-    try:
-        details = welfare_mod.welfare_fund(report, programmes=programmes).details
-    except (InputError, ParamsError):  # a bad welfare.yaml: its own section says so
-        return None
+    details = _welfare_details(report, programmes)
     outside = ((details.get("reach") or {}).get("1") or {}).get("outside")
     return str(outside) if outside else None
+
+
+def _without_own_fund(report: AreaContext, programmes: str | Path | None) -> bool:
+    """Whether a village's own form shows neither fund members nor money (no fund yet).
+
+    As its welfare page counts it (``without_fund``: the villages without a fund, and the forms
+    counted), so that the two pages say the same.
+    """
+    return report.level == "village" and \
+        tuple(_welfare_details(report, programmes).get("without_fund", (0, 0))) == (1, 1)
 
 
 # ---------------------------------------------------------------------- the page
@@ -613,7 +615,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     if high_need:
         # a village whose form shows no fund is told where its households can join (a
         # newcomer asked "into which fund?": the page also said 0 members and 0 baht)
-        key = "summary.first_high_need" + ("_no_fund" if _without_own_fund(report) else "")
+        key = "summary.first_high_need" + (
+            "_no_fund" if _without_own_fund(report, programmes) else "")
         first.insert(0, t(key, section=t("section.welfare"), count=(
             ledger.record(outside, "welfare.level1_outside_fund",
                           report.area.code, kind="other").text))

@@ -1251,8 +1251,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
     reach_est, by_level = _reach(out, report, pub, wr,
                                  [str(v) for v in no_fund["village_code"]]
                                  if level == "tambon" else (),
-                                 own_no_fund=level == "village" and len(forms) == 1
-                                 and len(no_fund) == 1)
+                                 own_no_fund=level == "village" and no_fund_count == (1, 1))
     code = _code(report)
     every_form = (cov is not None and cov.villages_surveyed == cov.villages_total
                   and len(forms) == cov.villages_surveyed and not len(blank))
