@@ -257,6 +257,7 @@ def figure_svg(fig: Any) -> str:
     from matplotlib.backends.backend_svg import RendererSVG
 
     from abcresearch.reports.render.fonts import SVG_HASHSALT, svg_metadata
+    from abcresearch.reports.render.textpaths import text_to_path
 
     # as fig.savefig(buf, format="svg", bbox_inches="tight") (FigureCanvasSVG.print_svg), but
     # drawn once: savefig's tight box costs a second, undisplayed draw; here the box is measured
@@ -268,9 +269,12 @@ def figure_svg(fig: Any) -> str:
         fig.dpi = 72
         try:
             width, height = fig.get_size_inches()
-            renderer = MixedModeRenderer(
-                fig, width, height, dpi,
-                RendererSVG(width * 72, height * 72, buf, image_dpi=dpi, metadata=svg_metadata()))
+            svg_renderer = RendererSVG(width * 72, height * 72, buf, image_dpi=dpi,
+                                       metadata=svg_metadata())
+            # text laid out and measured once per process, not once per figure (the renderer
+            # makes its own TextToPath; the SVG is the same, see textpaths)
+            svg_renderer._text2path = text_to_path()
+            renderer = MixedModeRenderer(fig, width, height, dpi, svg_renderer)
             fig.draw(renderer)
             renderer.finalize()
             box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
