@@ -56,20 +56,23 @@ def find_project(start: str | os.PathLike[str] | None = None) -> Path | None:
         The nearest folder at or above ``start`` holding ``params/labels.yaml``.
     """
     try:
-        here = Path(start).resolve() if start is not None else _resolved_folder(os.getcwd())
+        chain = _markers(Path(start).resolve() if start is not None else os.getcwd())
     except OSError:  # the working directory was deleted
         return None
-    return next((folder for folder in (here, *here.parents) if is_project(folder)), None)
+    return next((folder for folder, marker in chain if os.path.isfile(marker)), None)
 
 
 @functools.lru_cache(maxsize=16)
-def _resolved_folder(folder: str) -> Path:
-    """Return ``folder`` resolved (its symbolic links followed), once per spelling.
+def _markers(folder: str | Path) -> tuple[tuple[Path, str], ...]:
+    """Return ``folder`` resolved and each folder above it, with its marker's path as text.
 
     The project is looked up at every read of a parameter file (some 300 times a report), from
-    the working directory; resolving it walks every folder of its path with a system call.
+    the working directory: resolving it walks every folder of its path with a system call, and
+    the marker's path is built anew; both are kept per spelling, and each lookup only asks
+    whether the marker is there.
     """
-    return Path(folder).resolve()
+    here = Path(folder).resolve()
+    return tuple((f, os.fspath(f / MARKER)) for f in (here, *here.parents))
 
 
 def project_root() -> Path:
@@ -278,4 +281,4 @@ def cache_dir() -> Path:
 
 # kept by batch.kernel_state.reset between notebooks run in one process: a folder's resolved
 # spelling does not change while the process runs
-_resolved_folder.cache_safe = True  # type: ignore[attr-defined]
+_markers.cache_safe = True  # type: ignore[attr-defined]
