@@ -87,3 +87,19 @@ def test_every_official_area_is_found_as_its_table_row_says() -> None:
             row.code, row.level, row.name_th, row.name_en, row.parent or None)
     assert areas.get_area("80").parent is None
     assert areas.get_area(" 800101 ").code == "800101"
+
+
+def test_english_names_capitalise_each_word_once_as_rtgs_does() -> None:
+    """geothai spells a few names with a capital inside a word ("Lan SaKa")."""
+    import re
+
+    import geothai
+
+    from abcresearch.survey.areas import area_table
+
+    assert areas.get_area("8003").name_en == "Lan Saka"
+    assert areas.get_area("800302").label("en") == "Lan Saka Subdistrict"
+    assert areas.get_area("8001").name_en == "Mueang Nakhon Si Thammarat"
+    inner = [(r.code, r.name_en) for p in geothai.provinces()
+             for r in area_table(p.code).itertuples() if re.search(r"[a-z][A-Z]", r.name_en)]
+    assert inner == []

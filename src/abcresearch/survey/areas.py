@@ -25,6 +25,25 @@ LEVELS = {2: "province", 4: "amphoe", 6: "tambon", 8: "village"}
 
 _CODE_RE = re.compile(r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2})?)?)?$")
 
+_INNER_CAPITAL = re.compile(r"(?<=[a-z])[A-Z]")
+
+
+def english_name(name: str) -> str:
+    """Return an official English name as the Royal Thai General System spells it.
+
+    geothai's data capitalises a syllable inside a word in a few names ("Lan SaKa",
+    "NaKhon Chedi", "Doi SaKet": 8 of the country's 8,364 amphoe and tambon); RTGS capitalises
+    a word's first letter only.
+
+    Examples
+    --------
+    >>> english_name("Lan SaKa")
+    'Lan Saka'
+    >>> english_name("Mueang Nakhon Si Thammarat")
+    'Mueang Nakhon Si Thammarat'
+    """
+    return _INNER_CAPITAL.sub(lambda m: m.group(0).lower(), name.strip())
+
 
 @dataclass(frozen=True)
 class Area:
@@ -87,14 +106,14 @@ def area_table(province: str) -> pd.DataFrame:
     p = geothai.province(str(province))
     if p is None:
         raise AreaError(f"province code {province!r} is not an official province code")
-    rows = [{"code": p.code, "level": "province", "name_th": p.name_th, "name_en": p.name_en,
+    rows = [{"code": p.code, "level": "province", "name_th": p.name_th, "name_en": english_name(p.name_en),
              "parent": ""}]
     for d in geothai.districts(p.code):
         rows.append({"code": d.code, "level": "amphoe", "name_th": d.name_th,
-                     "name_en": d.name_en, "parent": p.code})
+                     "name_en": english_name(d.name_en), "parent": p.code})
         for s in geothai.subdistricts(d.code):
             rows.append({"code": s.code, "level": "tambon", "name_th": s.name_th,
-                         "name_en": s.name_en, "parent": d.code})
+                         "name_en": english_name(s.name_en), "parent": d.code})
     return pd.DataFrame(rows)
 
 
