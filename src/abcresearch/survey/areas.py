@@ -106,8 +106,8 @@ def area_table(province: str) -> pd.DataFrame:
     p = geothai.province(str(province))
     if p is None:
         raise AreaError(f"province code {province!r} is not an official province code")
-    rows = [{"code": p.code, "level": "province", "name_th": p.name_th, "name_en": english_name(p.name_en),
-             "parent": ""}]
+    rows = [{"code": p.code, "level": "province", "name_th": p.name_th,
+             "name_en": english_name(p.name_en), "parent": ""}]
     for d in geothai.districts(p.code):
         rows.append({"code": d.code, "level": "amphoe", "name_th": d.name_th,
                      "name_en": english_name(d.name_en), "parent": p.code})
