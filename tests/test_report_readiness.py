@@ -211,8 +211,8 @@ def test_readiness_section_chart_cells_lift_and_organisations(tambon) -> None:
     said = "\n".join(b["text/markdown"] for b in res.bundles() if "text/markdown" in b)
     lines = [x for x in said.splitlines() if x.startswith("- ") and "ไม่ได้ระบุว่ามี" in x]
     assert lines or counts.eq(8).all()
-    lacking = sum(int(m.group(1)) for x in lines
-                  if (m := re.search(r"ไม่ได้ระบุว่ามี(?:เลยทั้ง)? (\d+)", x)))
+    lacking = sum(int(m.group(1) or m.group(2)) for x in lines
+                  if (m := re.search(r": (\d+) จาก \d+ หมู่บ้านที่|ของทั้ง (\d+) หมู่บ้าน", x)))
     assert lacking == int((8 - counts).sum())
 
 
@@ -229,9 +229,11 @@ def test_kinds_missing_text_lists_each_kind_with_the_villages_that_lack_it(tambo
     assert lines[0].startswith("**ประเภทกลุ่มองค์กรที่ยังไม่มีในบางหมู่บ้าน")
     # the most often lacking first (then the form's order); the village without an answer is
     # not counted, and is named
-    assert lines[2] == ("- กลุ่มแม่บ้าน/สตรี: แบบสำรวจหมู่บ้านไม่ได้ระบุว่ามี 2 จาก 3 หมู่บ้าน "
+    # (the count before what the form does not say: "แบบสำรวจหมู่บ้านไม่ได้ระบุว่ามี 2 จาก 3"
+    # read as "the form did not say that 2 of 3 have it", a reader review)
+    assert lines[2] == ("- กลุ่มแม่บ้าน/สตรี: 2 จาก 3 หมู่บ้านที่แบบสำรวจหมู่บ้านไม่ได้ระบุว่ามี "
                         "ได้แก่ หมู่ที่ 2 และ 11")
-    assert ("- กองทุนสวัสดิการชุมชน: แบบสำรวจหมู่บ้านไม่ได้ระบุว่ามี 1 จาก 3 หมู่บ้าน "
+    assert ("- กองทุนสวัสดิการชุมชน: 1 จาก 3 หมู่บ้านที่แบบสำรวจหมู่บ้านไม่ได้ระบุว่ามี "
             "ได้แก่ หมู่ที่ 11") in lines
     assert lines[-3] == "มีครบทุกหมู่บ้าน: กลุ่มออมทรัพย์"  # after the list, not in it
     assert lines[-1] == "ไม่นับหมู่บ้านที่แบบสำรวจหมู่บ้านไม่ได้ตอบข้อนี้ ได้แก่ หมู่ที่ 3"

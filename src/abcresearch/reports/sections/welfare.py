@@ -877,7 +877,8 @@ def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
     households as the levels table prints them, times 100 less the printed ends of the
     members' share's interval, times a member's yearly contributions
     (``projection.contribution_per_day`` x ``days_per_year``), each end to three significant
-    digits, the range widened to hold the printed count's own saving.
+    digits, the range widened to hold the printed count's own saving, which the sentence gives
+    first (the printed count times a member's yearly contributions, to three digits).
 
     Parameters
     ----------
@@ -908,6 +909,8 @@ def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
             for end in (shown.high, shown.low)]
     low, high = min(ends[0], _about(count)), max(ends[1], _about(count))
     return t("welfare.reach_outside_saving", count=outside,
+             mid=_public(pub, "welfare.level1_outside_saving", _about(count), _WHOLE, code,
+                         kind="other").text,
              low=_public(pub, "welfare.level1_outside_saving.low", low, _WHOLE, code,
                          kind="other").text,
              high=_public(pub, "welfare.level1_outside_saving.high", high, _WHOLE, code,
