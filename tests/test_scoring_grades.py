@@ -543,3 +543,22 @@ def test_villages_without_a_form_are_counted_under_integer_area_codes() -> None:
     for col in ("org_strength", "groups_per_100hh", "forums_year", "welfare_share"):
         assert full[col].notna().all(), col
         assert np.allclose(full[col].to_numpy(), by_str.loc[full.index.astype(str), col]), col
+
+
+def test_a_met_with_is_checked_as_the_rest_of_the_rules(tmp_path: Path):
+    """``met_with`` (step 4 of the process is the master plan) names another indicator, the
+    value from which meeting it meets this condition too, and its words in both languages."""
+    raw = yaml.safe_load((params_dir() / "grades.yaml").read_text(encoding="utf-8"))
+    step = next(c for r in raw["grades"] for m in ("any", "all") for c in r.get(m, [])
+                if c.get("met_with"))
+    assert step["indicator"] == "process_step" and step["met_with"]["indicator"] == "master_plan"
+    step["met_with"] = {"indicator": "process_step", "from": 8, "als": {"th": "x"}}
+    p = tmp_path / "grades.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_grade_rules(p)
+    msg = str(exc.value)
+    assert "met_with: unknown key 'als' (did you mean 'also'?)" in msg
+    assert "met_with indicator must be another of" in msg
+    assert "met_with.from value 8 is outside what process_step can be" in msg
+    assert "met_with.also needs Thai and English text" in msg

@@ -310,3 +310,24 @@ def test_nanangoh_of_800101_is_high_need_and_ready_on_the_synthetic_province(tam
     assert bool(row["need_near_threshold"]) and not bool(row["near_threshold"])
     cells = need_readiness_table(ra.villages)
     assert cells.loc["high", "A"] >= 1 and cells.to_numpy().sum() == 4
+
+
+def test_a_village_at_step_3_with_no_plan_has_one_thing_to_do():
+    """Step 4 of the process is the master plan itself (params/grades.yaml's met_with): a
+    village at step 3 with no plan meets both conditions by making the plan (a reader review:
+    two such villages were missing from the list of those one step short). At step 2, or
+    with a plan already, or as a tambon's averages, each condition stays a step of its own."""
+    gr = load_grade_rules()
+    b = pd.Series({**READY, "grade": "B", "master_plan": 0.0, "process_step": 3.0})
+    lift = lift_conditions(b, gr)
+    assert lift[["indicator", "met_by"]].values.tolist() == [
+        ["master_plan", ""], ["process_step", "master_plan"]]
+    two = lift_conditions(pd.Series({**b, "process_step": 2.0}), gr)
+    assert two["met_by"].tolist() == ["", ""]
+    planned = lift_conditions(pd.Series({**b, "master_plan": 1.0}), gr)
+    assert planned[["indicator", "met_by"]].values.tolist() == [["process_step", ""]]
+    tambon = lift_conditions(pd.Series({**b, "master_plan": 0.25, "process_step": 3.4}), gr,
+                             level="tambon")
+    assert tambon["met_by"].tolist() == ["", ""]
+    missing = lift_conditions(pd.Series({**b, "process_step": np.nan}), gr)
+    assert missing["met_by"].tolist() == ["", ""]

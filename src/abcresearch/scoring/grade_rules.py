@@ -159,7 +159,10 @@ GRADES_KEYS = ("scheme_id", "scheme_version", "source", "verified", "notes", "or
 RULE_KEYS = ("grade", "class", "why", "any", "all", "otherwise")
 CONDITION_KEYS = ("indicator", "op", "value", "reason", "reason_not", "reason_tambon",
                   "reason_not_tambon", "reason_none", "reason_not_none", "reason_tambon_none",
-                  "reason_not_tambon_none", "criterion", "household_item")
+                  "reason_not_tambon_none", "criterion", "household_item", "met_with")
+#: Keys of a condition's ``met_with``: the condition another one's meeting meets too, from
+#: a value on (step 4 of the process is the master plan itself).
+MET_WITH_KEYS = ("indicator", "from", "also")
 SECTION_KEYS = {"need": ("why", "rules", "labels"), "org_strength": ("components",),
                 "priority": ("why", "need_order", "grade_order", "sort_by"),
                 "typology": ("k_range", "seed", "n_init", "silhouette_sample", "fit_sample",
@@ -186,6 +189,24 @@ def _check_value(pr: Problems, where: str, name: Any, value: Any) -> None:
         rng = (0.0, 100.0, "a score from 0 to 100")
     if rng is not None and not rng[0] <= float(value) <= rng[1]:
         pr.add(where, f"value {value!r} is outside what {name} can be: it is {rng[2]}")
+
+
+def _check_met_with(pr: Problems, where: str, met: Any, name: Any) -> None:
+    """Check a condition's ``met_with``: another indicator, a value of its own, its words."""
+    if not isinstance(met, Mapping):
+        pr.add(where, "must be a mapping with indicator, from and also")
+        return
+    for problem in unknown_keys(met, MET_WITH_KEYS, where):
+        pr.add("", problem)
+    other = met.get("indicator")
+    if other not in INDICATORS or other == name:
+        pr.add(where, f"indicator must be another of {list(INDICATORS)}, found {other!r}")
+    start = met.get("from")
+    if isinstance(start, bool) or not isinstance(start, int | float):
+        pr.add(where, "from must be a number (the value on which meeting the other meets this)")
+    else:
+        _check_value(pr, f"{where}.from", name, start)
+    _texts(pr, f"{where}.also", met.get("also"))
 
 
 def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any],
@@ -237,6 +258,8 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
             for k in ("reason_tambon", "reason_not_tambon", "reason_none", "reason_not_none",
                       "reason_tambon_none", "reason_not_tambon_none", "criterion"):
                 _texts(pr, f"{cw}.{k}", c.get(k), required=False)
+            if "met_with" in c:
+                _check_met_with(pr, f"{cw}.met_with", c["met_with"], name)
             item = c.get("household_item")
             if item is not None and (not isinstance(item, str) or not item.strip()):
                 pr.add(f"{cw}.household_item", "must be an item id of params/actions.yaml "

@@ -215,11 +215,13 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         ``requirement`` (``all``: every row must be met; ``any``: one of the rows marked so),
         ``indicator``, ``op`` (what must hold), ``threshold``, ``value`` (now; NaN if
         missing), ``gap`` (how far, in the indicator's units, always >= 0; NaN if missing),
-        ``text_th``, ``text_en``. Empty for the top grade.
+        ``text_th``, ``text_en``, ``met_by`` (the indicator whose condition, once met, meets
+        this one too, from the condition's ``met_with`` in ``params/grades.yaml``; "" for a
+        condition that is a step of its own). Empty for the top grade.
     """
     gr = load_grade_rules(rules)
     cols = ["target_grade", "rule", "requirement", "indicator", "op", "threshold", "value",
-            "gap", "text_th", "text_en"]
+            "gap", "text_th", "text_en", "met_by"]
     grade = row.get("grade")
     up = list(gr.grade_order)  # priority order: weakest (supported first) ... strongest
     if grade not in up or up.index(grade) == len(up) - 1:
@@ -269,7 +271,7 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
         rows.append({"target_grade": target, "rule": rule_grade, "requirement": requirement,
                      "indicator": name, "op": op, "threshold": t, "value": v, "gap": gap,
                      **{f"text_{lang}": _lift_text(name, direction, level, lang, **fields)
-                        for lang in ("th", "en")}})
+                        for lang in ("th", "en")}, "met_by": ""})
 
     for rule in gr.rules:
         if rule["grade"] == target:
@@ -295,7 +297,30 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
                 if h:  # any: every holding condition must fail; all: one failing is enough
                     add(rule["grade"], "all" if mode == "any" else "any", c, flip[c["op"]])
     _forums_lift_organisations(rows, row, gr, level)
+    if level == "village":
+        _met_with(rows, gr, target)
     return pd.DataFrame(rows, columns=cols)
+
+
+def _met_with(rows: list[dict[str, Any]], gr: GradeRules, target: str) -> None:
+    """Mark the conditions another one's meeting meets too (``met_by``).
+
+    A condition of the target grade with ``met_with`` (step 4 of the process is the master
+    plan itself) is met by meeting the other indicator's condition where the area is at
+    ``from`` or beyond and short of both: one thing to do, not two (a reader review).
+    """
+    by_name = {r["indicator"]: r for r in rows if r["rule"] == target}
+    for rule in gr.rules:
+        if rule["grade"] != target or rule.get("otherwise"):
+            continue
+        for c in rule.get("all", []) + rule.get("any", []):
+            met = c.get("met_with")
+            this = by_name.get(c["indicator"])
+            other = by_name.get(met["indicator"]) if met else None
+            if met is None or this is None or other is None or np.isnan(this["value"]) \
+                    or this["value"] < float(met["from"]) or other["met_by"]:
+                continue
+            this["met_by"] = met["indicator"]
 
 
 def _forums_lift_organisations(rows: list[dict[str, Any]], row: pd.Series | Mapping[str, Any],

@@ -33,30 +33,40 @@ __all__ = ["villages"]
 
 def _one_step_short(report: AreaContext, pub: Publisher, rows: pd.DataFrame,
                     unshown: list[bool], names: list[str]) -> list[str]:
-    """List the areas one village-form condition short of the next group, with that condition.
+    """List the areas one village-form step short of the next group, with that step.
 
     From :func:`abcresearch.scoring.readiness.lift_conditions` (the steps a village's own
-    summary lists): an area whose only step is a condition on a village-form figure (public;
-    its value goes into the ledger as printed). An area whose grade is not printed, or whose
-    one step rests on a household estimate, is left out.
+    summary lists): an area whose only step is a condition on a village-form figure, with the
+    conditions its meeting meets too (``met_by``: step 4 of the process is the master plan),
+    each public (its value goes into the ledger as printed). An area whose grade is not
+    printed, or whose step rests on a household estimate, is left out.
     """
     if report.level not in ("tambon", "amphoe"):
         return []
     t = report.t
     rules = load_grade_rules()
     level = "tambon" if report.level == "amphoe" else "village"
+    also = {(rule["grade"], c["indicator"]): str(c["met_with"]["also"][report.lang])
+            for rule in rules.rules for c in rule.get("all", []) + rule.get("any", [])
+            if c.get("met_with")}
     items = []
     for i, (_, row) in enumerate(rows.iterrows()):
         if unshown[i] or not isinstance(row.get("grade"), str):
             continue
         lift = lift_conditions(row, rules, level=level)
-        if len(lift) != 1 or lift["indicator"].iloc[0] not in FORM_INDICATORS:
+        # one thing to do: one condition, with those its meeting meets too (the master plan
+        # and step 4, which is the plan; params/grades.yaml's met_with)
+        if (lift["met_by"] == "").sum() != 1 or not lift["indicator"].isin(FORM_INDICATORS).all():
             continue
-        step = str(lift[f"text_{report.lang}"].iloc[0])
-        pub.record_numbers(step, f"lift.{lift['indicator'].iloc[0]}", str(row["code"]))
+        action = lift[lift["met_by"] == ""].iloc[0]
+        step = str(action[f"text_{report.lang}"])
+        pub.record_numbers(step, f"lift.{action['indicator']}", str(row["code"]))
+        # what else it meets, said beside it ("make a master plan (which also reaches step 4)")
+        step += "".join(also[action["target_grade"], name]
+                        for name in lift.loc[lift["met_by"] != "", "indicator"])
         items.append(t("readiness.one_step.item", name=names[i],
                        grade=grade_text(t, row["grade"]),
-                       target=grade_text(t, lift["target_grade"].iloc[0]), step=step))
+                       target=grade_text(t, action["target_grade"]), step=step))
     return items
 
 
