@@ -1114,6 +1114,23 @@ def test_a_list_items_first_line_never_ends_a_page_its_own_list_starts_the_next(
     assert abs(item_to_reason - reason_to_reason) < 1.0, (item_to_reason, reason_to_reason)
 
 
+def test_a_short_list_inside_an_item_never_splits_across_pages() -> None:
+    """The last of a village's reasons stood alone at the top of a page, cut off from the
+    village (a reader review of a tambon report): a list of up to eight items inside an item
+    stays on one page with the item's first line; a longer one may break."""
+    reasons = "\n".join(f"  - เหตุผลข้อที่ {i + 1} ของหมู่บ้านนี้" for i in range(5))
+    _kept_on_one_page(
+        lambda paragraphs: [new_markdown_cell(
+            f"{paragraphs}\n\n- **หมู่ที่ 1**: กลุ่ม C\n  - เหตุผลของหมู่ที่ 1\n"
+            f"- **หมู่ที่ 2 บ้านทดสอบ**: กลุ่ม B\n{reasons}")],
+        "เหตุผลข้อที่ 1 ของหมู่บ้านนี้", "เหตุผลข้อที่ 5 ของหมู่บ้านนี้")
+    from abcresearch.reports.render.typst import markdown_to_typst
+
+    long = "\n".join(f"  - ข้อที่ {i + 1}" for i in range(9))
+    assert "breakable: false" not in markdown_to_typst(f"- หมู่ที่ 3\n{long}")
+    assert "breakable: false" not in markdown_to_typst("- ข้อหนึ่ง\n- ข้อสอง")  # not nested
+
+
 def test_the_page_header_stays_on_one_line_with_two_digit_page_numbers() -> None:
     """"Kamphaeng Sao Subdistrict · ตำบลกำแพงเซา · Survey round 2549" beside the English
     synthetic-data label and "Page 13 of 22" wrapped from page 10 on (a reader review): the

@@ -294,6 +294,7 @@ class _MarkdownRenderer:
         self.attachments = attachments
         self.stem = stem
         self.n_images = 0
+        self.depth = 0  # lists open around the one being rendered
 
     # blocks -------------------------------------------------------------------------------
     def blocks(self, tokens: list[dict[str, Any]], tight: bool = False) -> str:
@@ -351,17 +352,30 @@ class _MarkdownRenderer:
         ordered = bool(attrs.get("ordered"))
         number = int(attrs.get("start") or 1)
         tight = bool(tok.get("tight", True))
+        items = tok.get("children", [])
         lines = []
-        for item in tok.get("children", []):
-            marker = f"{number}." if ordered else "-"
-            number += 1
-            body = self.blocks(item.get("children", []), tight=tight)
-            pad = " " * (len(marker) + 1)
-            body = body.replace("\n", "\n" + pad)
-            # Blank lines must stay blank (no trailing spaces) but keep the item together.
-            body = re.sub(r"\n[ ]+\n", "\n\n", body)
-            lines.append(f"{marker} {body}")
-        return ("\n" if tight else "\n\n").join(lines)
+        self.depth += 1
+        try:
+            for item in items:
+                marker = f"{number}." if ordered else "-"
+                number += 1
+                body = self.blocks(item.get("children", []), tight=tight)
+                pad = " " * (len(marker) + 1)
+                body = body.replace("\n", "\n" + pad)
+                # Blank lines must stay blank (no trailing spaces) but keep the item together.
+                body = re.sub(r"\n[ ]+\n", "\n\n", body)
+                lines.append(f"{marker} {body}")
+        finally:
+            self.depth -= 1
+        joined = ("\n" if tight else "\n\n").join(lines)
+        if self.depth and len(items) <= _NESTED_WHOLE:
+            # a short list inside an item stays on one page: the last of a village's reasons
+            # stood alone at the top of a page, cut off from the village (a reader review);
+            # the item's first line is kept with it (``blocks``)
+            # (at the list's own spacing: a block's is a paragraph's)
+            return (f"#context block(breakable: false, above: par.leading, below: par.leading)"
+                    f"[\n{joined}\n]")
+        return joined
 
     def table(self, tok: dict[str, Any]) -> str:
         head: list[str] = []
@@ -854,6 +868,8 @@ _KEPT_BEFORE = ("=", "#block(sticky: true)")
 _FLOATS = ("#abc-table(", "#abc-image(", _CHART, "#{", "#figure(")
 _NOT_A_PARAGRAPH = ("=", "-", "+", "/", "#block", "#abc-", "#{", "#figure", "#table", "#grid")
 _INTRO_MAX = 400
+_NESTED_WHOLE = 8
+"""Most items of a list inside a list item that stays whole on one page."""
 """Longest introduction (visible characters) kept with the table or chart that follows it."""
 _INVISIBLE = re.compile("[\u200b\u200c\u2060\u2063\u2064]")
 
