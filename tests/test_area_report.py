@@ -404,6 +404,28 @@ def test_deprivation_with_unscored_households(sample_store) -> None:
     assert not result.table.empty and result.estimates.notna().all().all()
 
 
+def test_the_shares_of_m0_say_when_their_rounding_adds_up_to_more_than_100(sample_store
+                                                                            ) -> None:
+    """The shares of M0, printed whole, added up to 102 with nothing said (a reader review):
+    the table's note gives their printed total where every share is printed and it is not
+    100, and says nothing otherwise."""
+    said = quiet = 0
+    for code in ("8015", "801501", "801502", "801503", *[f"801501{i:02d}" for i in range(1, 9)]):
+        report = AreaReport.load(code, 2549, store=sample_store)
+        t = report.t
+        table = [x for x in report.deprivation().tables
+                 if x.caption == t("af.contrib_caption")][0]
+        cells = [str(v) for v in table.data[t("col.contribution")]]
+        rounding = t("af.contrib_rounding", total="\x00").split("\x00")[0]
+        if all(c.isdigit() for c in cells) and sum(map(int, cells)) != 100:
+            said += 1
+            assert t("af.contrib_rounding", total=sum(map(int, cells))) in table.notes
+        else:
+            quiet += 1
+            assert rounding not in (table.notes or ""), (code, cells)
+    assert said and quiet, (said, quiet)
+
+
 def test_findings_never_state_a_hidden_deprivation_measure(sample_store) -> None:
     """The sentence on multidimensional poverty gives H and A: it is left out wherever the
     deprivation table hides them (e.g. 27 poor households of 30: the 3 others are too few)."""

@@ -172,7 +172,11 @@ def deprivation(report: AreaContext) -> SectionResult:
         t("col.censored"): [shown["censored"][c].text for c in report.capitals],
         t("col.contribution"): [shown["contribution"][c].text for c in report.capitals],
     })
-    out.table(ct, t("af.contrib_caption"), t("suppressed.note"))
+    # printed whole, the shares may add up to 102: said where every share is printed
+    printed = [shown["contribution"][c].text for c in report.capitals]
+    total = sum(int(x) for x in printed) if all(x.isdigit() for x in printed) else 100
+    rounding = "" if total == 100 else t("af.contrib_rounding", total=total) + " · "
+    out.table(ct, t("af.contrib_caption"), rounding + t("suppressed.note"))
     measures = pd.DataFrame({m: getattr(af, m).iloc[0][["estimate", "se", "ci_low", "ci_high"]]
                              for m in ("H", "A", "M0")}).T.astype(float)
     n_poor, n_base, censored = estimates.poor_counts(af, report.households, report.capitals)
