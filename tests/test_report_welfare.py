@@ -239,7 +239,7 @@ def test_the_tao_budget_over_the_years_is_said_with_its_assumption(tambon, sampl
     low_total = res.details["projection"]["tao_low"].sum()
     said = t("welfare.tao_budget", who=t("welfare.tao_budget.one"), per_year=f"{max(tao):,.0f}",
              years=str(len(tao)), total=f"{sum(tao):,.0f}", total_low=f"{low_total:,.0f}",
-             amount=f"{W.load_welfare_rules().programme['tao_cofunding']:,.0f}")
+             amount=f"{W.load_welfare_rules().programme['tao_cofunding']:,.0f}", cover="")
     assert said in res.text
     assert "500,000" in said and "(กรณีต่ำรวม 100,000 บาท)" in said
     # said right above the projection table, with what the base case is: after it, on the
@@ -258,6 +258,37 @@ def test_the_tao_budget_over_the_years_is_said_with_its_assumption(tambon, sampl
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     town = AreaReport.load("801501", 2549, store=sample_store).welfare_fund(rules=str(path))
     assert "สมทบทุกปี" not in town.text
+
+
+def test_the_tao_budget_says_where_savings_alone_exceed_the_payouts(tambon, tmp_path) -> None:
+    """Members' savings were several times the payouts in every year and case, and the report
+    said nothing of what the TAO's money was for (a reader review of a tambon): where savings
+    exceed payouts in every year of both cases, the TAO budget sentence says so, with the low
+    case's closest year from the projection; where a year's payouts reach its savings, not."""
+    t = tambon.t
+    res = tambon.results["welfare_fund"]
+    proj = res.details["projection"]
+    assert (proj["contributions"] > proj["payouts"]).all()
+    assert (proj["contributions_low"] > proj["payouts_low"]).all()
+    ratio = proj["contributions_low"] / proj["payouts_low"]
+    tight = proj.loc[ratio.idxmin()]
+    # the low case's savings: its members times a member's savings at the low share
+    rules = W.load_welfare_rules()
+    assert tight["contributions_low"] == round(tight["members_low"] * rules.contribution_per_day
+                                               * rules.days_per_year * rules.low_saving_share)
+    cover = t("welfare.tao_budget.cover", year=str(int(tight["year"])),
+              saved=f"{tight['contributions_low']:,.0f}", paid=f"{tight['payouts_low']:,.0f}")
+    assert cover in res.text
+    # savings of a tenth of a member's plan: the payouts reach them, nothing is said
+    raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
+    raw["projection"]["low_case"]["saving_share"] = 0.01
+    path = tmp_path / "welfare.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    low = tambon.welfare_fund(rules=str(path))
+    p = low.details["projection"]
+    assert not (p["contributions_low"] > p["payouts_low"]).all()
+    start = t("welfare.tao_budget.cover", year="\x00", saved="", paid="").split("\x00")[0]
+    assert start in res.text and start not in low.text
 
 
 def test_projection_formula(tambon) -> None:

@@ -355,8 +355,8 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
     -------
     pandas.DataFrame
         One row per year: ``year``, ``members``, ``contributions``, ``tao``, ``payouts``,
-        ``fund`` and ``fund_msdhs``; the low case's ``members_low``, ``tao_low`` and
-        ``fund_low``.
+        ``fund`` and ``fund_msdhs``; the low case's ``members_low``, ``tao_low``,
+        ``fund_low``, ``contributions_low`` and ``payouts_low``.
     """
     n = n_low = int(members)
     f = f_low = float(_half_up(fund))
@@ -374,10 +374,12 @@ def projection(members: int, population: int, fund: float, payout: float, tao_ta
         # saving 182.50 each are 33,397.50 baht
         c_low = float(_half_up(n_low * rules.contribution_per_day * rules.days_per_year
                                * rules.low_saving_share))
-        f_low = f_low + c_low + g_low - float(_half_up(n_low * payout))
+        b_low = float(_half_up(n_low * payout))
+        f_low = f_low + c_low + g_low - b_low
         rows.append({"year": first_year + t - 1, "members": n, "contributions": c, "tao": g,
                      "payouts": b, "fund": f, "fund_msdhs": f + msdhs,
-                     "members_low": n_low, "tao_low": g_low, "fund_low": f_low})
+                     "members_low": n_low, "tao_low": g_low, "fund_low": f_low,
+                     "contributions_low": c_low, "payouts_low": b_low})
     return pd.DataFrame(rows)
 
 
@@ -445,6 +447,7 @@ def _tao_budget_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataF
         "welfare.tao_budget.many", k=_public(pub, "local_government.tambons_with_tao",
                                              tao_tambons, _COUNT, area).text)
     return t("welfare.tao_budget", who=who,
+             cover=_savings_cover_text(t, pub, proj, area),
              per_year=_public(pub, "projection TAO co-funding a year G", float(proj["tao"].max()),
                               _WHOLE, area).text,
              years=_public(pub, "projection.years", years, _PLAIN).text,
@@ -454,6 +457,28 @@ def _tao_budget_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataF
                                float(proj["tao_low"].sum()), _WHOLE, area).text,
              amount=_public(pub, "programme.tao_cofunding", rules.programme["tao_cofunding"],
                             _WHOLE).text)
+
+
+def _savings_cover_text(t: Any, pub: Publisher, proj: pd.DataFrame, area: str) -> str:
+    """Say where the members' savings exceed the payouts in every year of both cases.
+
+    Then the TAO's money is not what keeps the fund going, and what it is for is the TAO's
+    and the fund's to agree (a reader review: an officer found savings several times the
+    payouts in the table and no word on what the co-funding was for). The low case's year
+    closest to the payouts is given as the example; "" where some year's payouts reach its
+    savings.
+    """
+    if not ((proj["contributions"] > proj["payouts"]).all()
+            and (proj["contributions_low"] > proj["payouts_low"]).all()):
+        return ""
+    tight = proj.loc[(proj["contributions_low"] / proj["payouts_low"].where(
+        proj["payouts_low"] > 0)).fillna(np.inf).idxmin()]
+    return t("welfare.tao_budget.cover",
+             year=_public(pub, "projection year (round + t)", int(tight["year"]), _PLAIN).text,
+             saved=_public(pub, "projection savings, low case (C_t x saving_share)",
+                           float(tight["contributions_low"]), _WHOLE, area).text,
+             paid=_public(pub, "projection payouts, low case (N_t x b)",
+                          float(tight["payouts_low"]), _WHOLE, area, kind="other").text)
 
 
 def _low_tao_differs(proj: pd.DataFrame) -> bool:
