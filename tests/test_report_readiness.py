@@ -966,6 +966,28 @@ def test_areas_one_form_condition_short_of_the_next_group_are_listed(sample_stor
     assert with_plan, "no village of the sample is short of the plan and step 4 alone"
 
 
+def test_a_villages_own_summary_counts_the_plan_and_step_4_as_one_step(sample_store) -> None:
+    """A village at step 3 with no plan was one step short in its tambon's list, and two on
+    its own summary (a code review): its summary lists the plan, saying it reaches step 4 too."""
+    from abcresearch.reports.sections.summary_page import grade_lift
+    from abcresearch.scoring.readiness import lift_conditions
+
+    also = " (ถึงขั้นที่ 4 ของกระบวนการชุมชนเข้มแข็งไปด้วย)"
+    checked = 0
+    for tambon in ("801501", "801502", "801503"):
+        for _, row in AreaReport.load(tambon, 2549, store=sample_store).children.iterrows():
+            lift = lift_conditions(row, None, level="village")
+            if not (lift["met_by"] != "").any():
+                continue
+            village = AreaReport.load(str(row["code"]), 2549, store=sample_store)
+            _, steps, _, items = grade_lift(village)
+            assert len(steps) == len(items) == len(lift) - 1
+            assert steps[0] == "จัดทำแผนแม่บทชุมชน" + also
+            assert not any("ให้ถึงขั้นที่ 4" in s for s in steps)
+            checked += 1
+    assert checked
+
+
 def test_a_villages_steps_to_the_next_group_are_on_its_summary_only(sample_store) -> None:
     """The steps to group A were read out twice at a forum, word for word, and differed once
     the summary's copy said more (reader reviews): a village's readiness page points to its

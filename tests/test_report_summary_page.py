@@ -50,9 +50,10 @@ def test_one_black_and_white_page(pages) -> None:
 
 
 def _lift(row, level):
-    from abcresearch.scoring.readiness import lift_conditions
+    """The steps to the next group, one per thing to do (the plan and step 4 are one)."""
+    from abcresearch.scoring.readiness import lift_conditions, merge_met
 
-    return lift_conditions(row, None, level=level)
+    return merge_met(lift_conditions(row, None, level=level))
 
 
 def test_readiness_group_reason_need_and_lift(pages) -> None:

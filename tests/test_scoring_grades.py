@@ -553,12 +553,18 @@ def test_a_met_with_is_checked_as_the_rest_of_the_rules(tmp_path: Path):
                 if c.get("met_with"))
     assert step["indicator"] == "process_step" and step["met_with"]["indicator"] == "master_plan"
     step["met_with"] = {"indicator": "process_step", "from": 8, "als": {"th": "x"}}
+    # read only where _met_with reads it: not on a need rule's condition
+    share = next(c for r in raw["need"]["rules"] for m in ("any", "all") for c in r.get(m, [])
+                 if c["indicator"] == "share_level1")
+    share["met_with"] = {"indicator": "m0", "from": 0.1, "also": {"th": "ก", "en": "a"}}
     p = tmp_path / "grades.yaml"
     p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError) as exc:
         load_grade_rules(p)
     msg = str(exc.value)
     assert "met_with: unknown key 'als' (did you mean 'also'?)" in msg
-    assert "met_with indicator must be another of" in msg
+    assert "met_with indicator must be another condition of the same rule" in msg
     assert "met_with.from value 8 is outside what process_step can be" in msg
+    assert "met_with from (8) must be below the condition's value (4)" in msg
     assert "met_with.also needs Thai and English text" in msg
+    assert "met_with is read only on a condition of a grade's all: rule" in msg

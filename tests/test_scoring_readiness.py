@@ -20,7 +20,7 @@ from abcresearch.scoring import (
     score_households,
     threshold_sensitivity,
 )
-from abcresearch.scoring.readiness import classify
+from abcresearch.scoring.readiness import classify, merge_met
 from abcresearch.scoring.sensitivity import COLUMNS
 from abcresearch.scoring.simulate import simulate_households, simulate_villages
 from abcresearch.stats import SurveyDesign
@@ -331,3 +331,13 @@ def test_a_village_at_step_3_with_no_plan_has_one_thing_to_do():
     assert tambon["met_by"].tolist() == ["", ""]
     missing = lift_conditions(pd.Series({**b, "process_step": np.nan}), gr)
     assert missing["met_by"].tolist() == ["", ""]
+    # a plan the form does not state: not known to be the one thing to do
+    unknown = lift_conditions(pd.Series({**b, "master_plan": np.nan}), gr)
+    assert unknown["met_by"].tolist() == ["", ""]
+    # as steps: the plan, saying what it meets too; the others as they were
+    steps = merge_met(lift, gr)
+    assert steps["indicator"].tolist() == ["master_plan"]
+    assert steps["text_th"].iloc[0] == (
+        "จัดทำแผนแม่บทชุมชน (ถึงขั้นที่ 4 ของกระบวนการชุมชนเข้มแข็งไปด้วย)")
+    assert steps["text_en"].iloc[0].startswith("make a community master plan (which also")
+    assert merge_met(two, gr).equals(two) and merge_met(unknown, gr).equals(unknown)

@@ -191,21 +191,36 @@ def _check_value(pr: Problems, where: str, name: Any, value: Any) -> None:
         pr.add(where, f"value {value!r} is outside what {name} can be: it is {rng[2]}")
 
 
-def _check_met_with(pr: Problems, where: str, met: Any, name: Any) -> None:
-    """Check a condition's ``met_with``: another indicator, a value of its own, its words."""
+def _check_met_with(pr: Problems, where: str, cond: Mapping[str, Any],
+                    siblings: list[Any] | None) -> None:
+    """Check a condition's ``met_with``: where it is read, another condition, a value, words.
+
+    It is read on a ``>=`` or ``>`` condition of a grade's ``all:`` rule (``siblings``, None
+    elsewhere) naming another condition of the same rule, ``from`` below the condition's value
+    (the other condition's meeting brings the area from there to it).
+    """
+    met, name = cond["met_with"], cond.get("indicator")
     if not isinstance(met, Mapping):
         pr.add(where, "must be a mapping with indicator, from and also")
         return
     for problem in unknown_keys(met, MET_WITH_KEYS, where):
         pr.add("", problem)
+    if siblings is None:
+        pr.add(where, "is read only on a condition of a grade's all: rule")
+    elif cond.get("op") not in (">=", ">"):
+        pr.add(where, "is read only on a >= or > condition")
     other = met.get("indicator")
-    if other not in INDICATORS or other == name:
-        pr.add(where, f"indicator must be another of {list(INDICATORS)}, found {other!r}")
-    start = met.get("from")
+    names = [c.get("indicator") for c in siblings or [] if isinstance(c, Mapping)]
+    if other == name or (siblings is not None and other not in names):
+        pr.add(where, f"indicator must be another condition of the same rule ({names}), "
+                      f"found {other!r}")
+    start, value = met.get("from"), cond.get("value")
     if isinstance(start, bool) or not isinstance(start, int | float):
         pr.add(where, "from must be a number (the value on which meeting the other meets this)")
     else:
         _check_value(pr, f"{where}.from", name, start)
+        if isinstance(value, int | float) and not isinstance(value, bool) and start >= value:
+            pr.add(where, f"from ({start}) must be below the condition's value ({value})")
     _texts(pr, f"{where}.also", met.get("also"))
 
 
@@ -259,7 +274,8 @@ def _check_rules(pr: Problems, where: str, rules: Any, labels: Mapping[str, Any]
                       "reason_tambon_none", "reason_not_tambon_none", "criterion"):
                 _texts(pr, f"{cw}.{k}", c.get(k), required=False)
             if "met_with" in c:
-                _check_met_with(pr, f"{cw}.met_with", c["met_with"], name)
+                _check_met_with(pr, f"{cw}.met_with", c, r[modes[0]] if modes[0] == "all"
+                                and key == "grade" else None)
             item = c.get("household_item")
             if item is not None and (not isinstance(item, str) or not item.strip()):
                 pr.add(f"{cw}.household_item", "must be an item id of params/actions.yaml "

@@ -31,7 +31,7 @@ from abcresearch.scoring.grade_rules import (
     load_grade_rules,
 )
 
-__all__ = ["classify", "lift_conditions", "near_threshold", "need_readiness_table",
+__all__ = ["classify", "lift_conditions", "merge_met", "near_threshold", "need_readiness_table",
            "sampled_indicators"]
 
 
@@ -310,17 +310,57 @@ def _met_with(rows: list[dict[str, Any]], gr: GradeRules, target: str) -> None:
     ``from`` or beyond and short of both: one thing to do, not two (a reader review).
     """
     by_name = {r["indicator"]: r for r in rows if r["rule"] == target}
-    for rule in gr.rules:
-        if rule["grade"] != target or rule.get("otherwise"):
-            continue
-        for c in rule.get("all", []) + rule.get("any", []):
-            met = c.get("met_with")
-            this = by_name.get(c["indicator"])
-            other = by_name.get(met["indicator"]) if met else None
-            if met is None or this is None or other is None or np.isnan(this["value"]) \
-                    or this["value"] < float(met["from"]) or other["met_by"]:
-                continue
-            this["met_by"] = met["indicator"]
+    # the target grade's first rule, as lift_conditions reads it (grade_rules checks that a
+    # met_with stands on a >= or > condition of an all: rule naming the other indicator)
+    rule = next((r for r in gr.rules if r["grade"] == target), None)
+    if rule is None or rule.get("otherwise") or "all" not in rule:
+        return
+    for c in rule["all"]:
+        met = c.get("met_with")
+        this = by_name.get(c["indicator"])
+        other = by_name.get(met["indicator"]) if met else None
+        if met is None or this is None or other is None or other["met_by"] \
+                or np.isnan(this["value"]) or np.isnan(other["value"]) \
+                or this["value"] < float(met["from"]):
+            continue  # (a plan the form does not state: not known to be the one thing)
+        this["met_by"] = met["indicator"]
+
+
+def merge_met(lift: pd.DataFrame, rules: GradeRules | str | Path | None = None) -> pd.DataFrame:
+    """Return the steps of a lift: each condition another one's meeting meets, folded into it.
+
+    A row of :func:`lift_conditions` with ``met_by`` (step 4 of the process is the master plan)
+    is dropped, and the row of the indicator it names says what it meets too (``met_with``'s
+    ``also`` in ``params/grades.yaml``: "make a community master plan (which also reaches step
+    4 ...)"). A village at step 3 with no plan then has one thing to do, on its own summary as
+    in its tambon's list of villages one step short (a reader review and a code review).
+
+    Parameters
+    ----------
+    lift : pandas.DataFrame
+        :func:`lift_conditions`' result.
+    rules : GradeRules, path or None
+        Grade rules (the ``also`` words).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns, one row per thing to do.
+    """
+    if lift.empty or not (lift["met_by"] != "").any():
+        return lift
+    gr = load_grade_rules(rules)
+    target = str(lift["target_grade"].iloc[0])
+    rule = next((r for r in gr.rules if r["grade"] == target), {})
+    also = {c["indicator"]: c["met_with"]["also"] for c in rule.get("all", [])
+            if c.get("met_with")}
+    out = lift.copy()
+    for _, met in lift[lift["met_by"] != ""].iterrows():
+        at = out.index[(out["indicator"] == met["met_by"]) & (out["met_by"] == "")]
+        for lang in ("th", "en"):
+            out.loc[at, f"text_{lang}"] = out.loc[at, f"text_{lang}"] + str(
+                also[met["indicator"]][lang])
+    return out[out["met_by"] == ""].reset_index(drop=True)
 
 
 def _forums_lift_organisations(rows: list[dict[str, Any]], row: pd.Series | Mapping[str, Any],

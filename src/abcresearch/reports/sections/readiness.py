@@ -42,7 +42,7 @@ from abcresearch.reports.sections.common import names_list, within_words
 from abcresearch.reports.sections.levels import level1_share
 from abcresearch.scoring.grade_rules import FORM_INDICATORS, OPS, GradeRules, load_grade_rules
 from abcresearch.scoring.indicators import UNANSWERED_OF
-from abcresearch.scoring.readiness import lift_conditions
+from abcresearch.scoring.readiness import lift_conditions, merge_met
 
 __all__ = ["band_in_tambon", "band_key_text", "band_text", "child_group_counts", "criterion_text",
            "grade_criteria", "grade_legend_text", "grade_text", "group_c_areas",
@@ -1263,7 +1263,7 @@ def _lift(report: AreaContext, rules: GradeRules, pub: Publisher) -> str | None:
         return None
     t = report.t
     area = report.area_name()
-    lift = lift_conditions(row, rules, level=report.level)
+    lift = merge_met(lift_conditions(row, rules, level=report.level), rules)
     if lift.empty:
         return t("readiness.lift.top", area=area, grade=grade_text(t, row["grade"]))
     target = lift["target_grade"].iloc[0]

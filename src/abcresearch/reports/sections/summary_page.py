@@ -218,13 +218,14 @@ def grade_lift(report: AreaContext, pub: Publisher | None = None
         each condition's household item (``household_item`` in ``params/grades.yaml``; ""
         where it has none).
     """
-    from abcresearch.scoring.readiness import lift_conditions
+    from abcresearch.scoring.readiness import lift_conditions, merge_met
 
     row = report.grade_row
     if row is None or not isinstance(row.get("grade"), str):
         return None, [], "", []
     level = report.level if report.level in ("village", "tambon") else "village"
-    lift = lift_conditions(row, None, level=level)
+    # one thing to do per step: the plan and step 4 (which is the plan) are one (met_with)
+    lift = merge_met(lift_conditions(row, None, level=level))
     if lift.empty:  # the top group (or no condition stands in the way: nothing to list)
         order = list(load_grade_rules().grade_order)
         up = order.index(row["grade"]) + 1 if row["grade"] in order else len(order)

@@ -25,7 +25,7 @@ from abcresearch.reports.sections.readiness import (
     readiness_table_notes,
 )
 from abcresearch.scoring.grade_rules import FORM_INDICATORS, load_grade_rules
-from abcresearch.scoring.readiness import lift_conditions
+from abcresearch.scoring.readiness import lift_conditions, merge_met
 from abcresearch.survey.areas import get_area
 
 __all__ = ["villages"]
@@ -46,27 +46,21 @@ def _one_step_short(report: AreaContext, pub: Publisher, rows: pd.DataFrame,
     t = report.t
     rules = load_grade_rules()
     level = "tambon" if report.level == "amphoe" else "village"
-    also = {(rule["grade"], c["indicator"]): str(c["met_with"]["also"][report.lang])
-            for rule in rules.rules for c in rule.get("all", []) + rule.get("any", [])
-            if c.get("met_with")}
     items = []
     for i, (_, row) in enumerate(rows.iterrows()):
         if unshown[i] or not isinstance(row.get("grade"), str):
             continue
         lift = lift_conditions(row, rules, level=level)
-        # one thing to do: one condition, with those its meeting meets too (the master plan
-        # and step 4, which is the plan; params/grades.yaml's met_with)
-        if (lift["met_by"] == "").sum() != 1 or not lift["indicator"].isin(FORM_INDICATORS).all():
+        # one thing to do: one condition, with those its meeting meets too, said beside it
+        # ("make a master plan (which also reaches step 4)"; params/grades.yaml's met_with)
+        steps = merge_met(lift, rules)
+        if len(steps) != 1 or not lift["indicator"].isin(FORM_INDICATORS).all():
             continue
-        action = lift[lift["met_by"] == ""].iloc[0]
-        step = str(action[f"text_{report.lang}"])
-        pub.record_numbers(step, f"lift.{action['indicator']}", str(row["code"]))
-        # what else it meets, said beside it ("make a master plan (which also reaches step 4)")
-        step += "".join(also[action["target_grade"], name]
-                        for name in lift.loc[lift["met_by"] != "", "indicator"])
+        step = str(steps[f"text_{report.lang}"].iloc[0])
+        pub.record_numbers(step, f"lift.{steps['indicator'].iloc[0]}", str(row["code"]))
         items.append(t("readiness.one_step.item", name=names[i],
                        grade=grade_text(t, row["grade"]),
-                       target=grade_text(t, action["target_grade"]), step=step))
+                       target=grade_text(t, steps["target_grade"].iloc[0]), step=step))
     return items
 
 
