@@ -69,7 +69,8 @@ def _markers(folder: str | Path) -> tuple[tuple[Path, str], ...]:
     The project is looked up at every read of a parameter file (some 300 times a report), from
     the working directory: resolving it walks every folder of its path with a system call, and
     the marker's path is built anew; both are kept per spelling, and each lookup only asks
-    whether the marker is there.
+    whether the marker is there. A ``start`` given to :func:`find_project` is resolved at
+    each call (its spelling may name another folder later).
     """
     here = Path(folder).resolve()
     return tuple((f, os.fspath(f / MARKER)) for f in (here, *here.parents))

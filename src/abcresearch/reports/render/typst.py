@@ -368,7 +368,8 @@ class _MarkdownRenderer:
         finally:
             self.depth -= 1
         joined = ("\n" if tight else "\n\n").join(lines)
-        if self.depth and len(items) <= _NESTED_WHOLE:
+        if self.depth and len(items) <= _NESTED_WHOLE[0] \
+                and len(_INVISIBLE.sub("", joined)) <= _NESTED_WHOLE[1]:
             # a short list inside an item stays on one page: the last of a village's reasons
             # stood alone at the top of a page, cut off from the village (a reader review);
             # the item's first line is kept with it (``blocks``)
@@ -868,9 +869,9 @@ _KEPT_BEFORE = ("=", "#block(sticky: true)")
 _FLOATS = ("#abc-table(", "#abc-image(", _CHART, "#{", "#figure(")
 _NOT_A_PARAGRAPH = ("=", "-", "+", "/", "#block", "#abc-", "#{", "#figure", "#table", "#grid")
 _INTRO_MAX = 400
-_NESTED_WHOLE = 8
-"""Most items of a list inside a list item that stays whole on one page."""
 """Longest introduction (visible characters) kept with the table or chart that follows it."""
+_NESTED_WHOLE = (8, 1200)
+"""Most items, and visible characters, of a list inside a list item that stays on one page."""
 _INVISIBLE = re.compile("[\u200b\u200c\u2060\u2063\u2064]")
 
 

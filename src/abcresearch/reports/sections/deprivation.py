@@ -176,6 +176,8 @@ def deprivation(report: AreaContext) -> SectionResult:
     printed = [shown["contribution"][c].text for c in report.capitals]
     total = sum(int(x) for x in printed) if all(x.isdigit() for x in printed) else 100
     rounding = "" if total == 100 else t("af.contrib_rounding", total=total) + " · "
+    if rounding:  # a sum of printed shares, recorded as printed
+        pub.record_numbers(rounding, "contribution total (sum of the printed shares)")
     out.table(ct, t("af.contrib_caption"), rounding + t("suppressed.note"))
     measures = pd.DataFrame({m: getattr(af, m).iloc[0][["estimate", "se", "ci_low", "ci_high"]]
                              for m in ("H", "A", "M0")}).T.astype(float)

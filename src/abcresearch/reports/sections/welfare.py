@@ -469,8 +469,9 @@ def _savings_cover_text(t: Any, pub: Publisher, proj: pd.DataFrame, area: str) -
     savings.
     """
     if not ((proj["contributions"] > proj["payouts"]).all()
-            and (proj["contributions_low"] > proj["payouts_low"]).all()):
-        return ""
+            and (proj["contributions_low"] > proj["payouts_low"]).all()
+            and (proj["payouts_low"] > 0).any()):
+        return ""  # (payouts of 0 in every year: no year to give as the example)
     tight = proj.loc[(proj["contributions_low"] / proj["payouts_low"].where(
         proj["payouts_low"] > 0)).fillna(np.inf).idxmin()]
     return t("welfare.tao_budget.cover",
@@ -929,12 +930,12 @@ def outside_saving_text(report: Any, pub: Publisher, outside: str, shown: Shown,
     if level1.hidden or level1.value is None or shown.low is None or shown.high is None:
         return ""
     per_year = wr.contribution_per_year
-    count = float(outside.replace(",", "")) * per_year
+    saving = float(outside.replace(",", "")) * per_year  # baht a year
     ends = [_about((100.0 - float(end.replace(",", ""))) / 100.0 * level1.value * per_year)
             for end in (shown.high, shown.low)]
-    low, high = min(ends[0], _about(count)), max(ends[1], _about(count))
+    low, high = min(ends[0], _about(saving)), max(ends[1], _about(saving))
     return t("welfare.reach_outside_saving", count=outside,
-             mid=_public(pub, "welfare.level1_outside_saving", _about(count), _WHOLE, code,
+             mid=_public(pub, "welfare.level1_outside_saving", _about(saving), _WHOLE, code,
                          kind="other").text,
              low=_public(pub, "welfare.level1_outside_saving.low", low, _WHOLE, code,
                          kind="other").text,
