@@ -153,7 +153,15 @@ def test_unhashable_features_go_to_text_to_path_and_the_caches_stay_bounded(monk
 def test_each_figure_has_its_own_mathtext_parser_and_the_kernel_keeps_the_cache() -> None:
     """Mathtext goes to TextToPath with a parser of the figure's own (as each renderer had);
     the cache is kept between notebooks (an entry is what a fresh layout gives)."""
+    from abcresearch.batch.kernel_state import clear_library_caches
+
     first, second = textpaths.text_to_path(), textpaths.text_to_path()
     assert first.mathtext_parser is not second.mathtext_parser
     assert first.cache is second.cache is textpaths.TEXT_CACHE
-    assert textpaths.text_to_path.cache_safe
+    _svg(_bars)
+    kept = len(textpaths.TEXT_CACHE)
+    assert kept
+    clear_library_caches()  # between two notebooks in one process (a batch worker)
+    assert len(textpaths.TEXT_CACHE) == kept
+    textpaths.text_to_path.cache_clear()
+    assert len(textpaths.TEXT_CACHE) == 0

@@ -57,7 +57,7 @@ class TextCache:
         """Return the number of strings kept (sizes and layouts)."""
         return len(self.sizes) + len(self.layouts)
 
-    def cache_clear(self) -> None:
+    def clear(self) -> None:
         """Forget everything kept."""
         self.sizes.clear()
         self.layouts.clear()
@@ -138,7 +138,7 @@ class TextToPathMemo(TextToPath):
             layout = tuple(info)
             if keep and not warned:
                 if len(self.cache.layouts) >= MAX_STRINGS:
-                    self.cache.cache_clear()
+                    self.cache.clear()
                 self.cache.layouts[key] = layout
             for name, outline in outlines.items():
                 self.cache.outlines.setdefault((font, name), outline)
@@ -158,5 +158,5 @@ def text_to_path() -> TextToPathMemo:
 
 # kept by batch.kernel_state.reset between notebooks run in one process: an entry is what a
 # fresh TextToPath computes for the same font object (rcParams that pick another font miss)
-text_to_path.cache_clear = TEXT_CACHE.cache_clear  # type: ignore[attr-defined]
+text_to_path.cache_clear = TEXT_CACHE.clear  # type: ignore[attr-defined]
 text_to_path.cache_safe = True  # type: ignore[attr-defined]
