@@ -40,6 +40,15 @@ HAND = {"share_level1": [0.62, 0.05, 0.30, 0.10, 0.20],
         "forums_year": [6.0, 6.0, 4.0, 6.0, 6.0]}
 
 
+
+def _refused(raw: dict, tmp_path: Path) -> str:
+    """Write ``raw`` as a grades.yaml, load it, and return the error it is refused with."""
+    p = tmp_path / "grades.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_grade_rules(p)
+    return str(exc.value)
+
 def test_readiness_rules_grade_and_reason_hand_examples():
     gr = load_grade_rules()
     out = apply_rules(_ind(**HAND), gr)
@@ -156,11 +165,7 @@ def test_invalid_grade_rules_name_every_problem(tmp_path: Path):
     raw["org_strength"]["components"]["forums_year"]["weight"] = 0.5
     raw["need"]["rules"][0]["any"][0]["reason"]["en"] = "a; b"
     raw["priority"]["need_order"] = ["high"]
-    p = tmp_path / "grades.yaml"
-    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ParamsError) as exc:
-        load_grade_rules(p)
-    msg = str(exc.value)
+    msg = _refused(raw, tmp_path)
     assert "unknown indicator 'happiness'" in msg
     assert "op must be one of" in msg
     assert "grades[1].why is missing th text" in msg
@@ -186,11 +191,7 @@ def test_misspelt_keys_and_thresholds_out_of_range_are_named(tmp_path: Path):
     raw["grades"][0]["wyh"] = raw["grades"][0]["why"]
     raw["priorty"] = raw["priority"]
     raw["typology"]["k_rnage"] = [2, 5]
-    p = tmp_path / "grades.yaml"
-    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ParamsError) as exc:
-        load_grade_rules(p)
-    msg = str(exc.value)
+    msg = _refused(raw, tmp_path)
     assert "unknown key 'reason_not_tambom' (did you mean 'reason_not_tambon'?)" in msg
     assert "value 50 is outside what share_level1 can be: it is a share from 0 to 1" in msg
     assert "value 9 is outside what process_step can be" in msg
@@ -557,11 +558,7 @@ def test_a_met_with_is_checked_as_the_rest_of_the_rules(tmp_path: Path):
     share = next(c for r in raw["need"]["rules"] for m in ("any", "all") for c in r.get(m, [])
                  if c["indicator"] == "share_level1")
     share["met_with"] = {"indicator": "m0", "from": 0.1, "also": {"th": "ก", "en": "a"}}
-    p = tmp_path / "grades.yaml"
-    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ParamsError) as exc:
-        load_grade_rules(p)
-    msg = str(exc.value)
+    msg = _refused(raw, tmp_path)
     assert "met_with: unknown key 'als' (did you mean 'also'?)" in msg
     assert "met_with indicator must be another condition of the same rule" in msg
     assert "met_with.from value 8 is outside what process_step can be" in msg
