@@ -931,7 +931,7 @@ def test_areas_one_form_condition_short_of_the_next_group_are_listed(sample_stor
 
     # a village at step 3 with no master plan makes the plan and reaches step 4 with it: one
     # step (params/grades.yaml's met_with; a reader review found two such villages left out)
-    also = " (ถึงขั้นที่ 4 ของกระบวนการชุมชนเข้มแข็งไปด้วย)"
+    also = " (ทำแผนแล้วก็ถึงขั้นที่ 4 ของกระบวนการด้วย)"
     listed_any = with_plan = 0
     for code in ("801501", "801502", "801503", "8015"):
         report = AreaReport.load(code, 2549, store=sample_store)
@@ -972,7 +972,7 @@ def test_a_villages_own_summary_counts_the_plan_and_step_4_as_one_step(sample_st
     from abcresearch.reports.sections.summary_page import grade_lift
     from abcresearch.scoring.readiness import lift_conditions
 
-    also = " (ถึงขั้นที่ 4 ของกระบวนการชุมชนเข้มแข็งไปด้วย)"
+    also = " (ทำแผนแล้วก็ถึงขั้นที่ 4 ของกระบวนการด้วย)"
     checked = 0
     for tambon in ("801501", "801502", "801503"):
         for _, row in AreaReport.load(tambon, 2549, store=sample_store).children.iterrows():

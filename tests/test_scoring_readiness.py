@@ -338,6 +338,6 @@ def test_a_village_at_step_3_with_no_plan_has_one_thing_to_do():
     steps = merge_met(lift, gr)
     assert steps["indicator"].tolist() == ["master_plan"]
     assert steps["text_th"].iloc[0] == (
-        "จัดทำแผนแม่บทชุมชน (ถึงขั้นที่ 4 ของกระบวนการชุมชนเข้มแข็งไปด้วย)")
-    assert steps["text_en"].iloc[0].startswith("make a community master plan (which also")
+        "จัดทำแผนแม่บทชุมชน (ทำแผนแล้วก็ถึงขั้นที่ 4 ของกระบวนการด้วย)")
+    assert steps["text_en"].iloc[0].startswith("make a community master plan (making it also")
     assert merge_met(two, gr).equals(two) and merge_met(unknown, gr).equals(unknown)
