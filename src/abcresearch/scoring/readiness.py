@@ -302,6 +302,19 @@ def lift_conditions(row: pd.Series | Mapping[str, Any],
     return pd.DataFrame(rows, columns=cols)
 
 
+def _met_with_conditions(gr: GradeRules, target: str) -> dict[str, Mapping[str, Any]]:
+    """Return the ``met_with`` of each condition of the target grade's rule, by indicator.
+
+    The target grade's first rule, as :func:`lift_conditions` reads it; grade_rules checks that
+    a ``met_with`` stands on a ``>=`` or ``>`` condition of an ``all:`` rule naming the other
+    indicator.
+    """
+    rule = next((r for r in gr.rules if r["grade"] == target), {})
+    if rule.get("otherwise"):
+        return {}
+    return {c["indicator"]: c["met_with"] for c in rule.get("all", []) if c.get("met_with")}
+
+
 def _met_with(rows: list[dict[str, Any]], gr: GradeRules, target: str) -> None:
     """Mark the conditions another one's meeting meets too (``met_by``).
 
@@ -310,16 +323,9 @@ def _met_with(rows: list[dict[str, Any]], gr: GradeRules, target: str) -> None:
     ``from`` or beyond and short of both: one thing to do, not two (a reader review).
     """
     by_name = {r["indicator"]: r for r in rows if r["rule"] == target}
-    # the target grade's first rule, as lift_conditions reads it (grade_rules checks that a
-    # met_with stands on a >= or > condition of an all: rule naming the other indicator)
-    rule = next((r for r in gr.rules if r["grade"] == target), None)
-    if rule is None or rule.get("otherwise") or "all" not in rule:
-        return
-    for c in rule["all"]:
-        met = c.get("met_with")
-        this = by_name.get(c["indicator"])
-        other = by_name.get(met["indicator"]) if met else None
-        if met is None or this is None or other is None or other["met_by"] \
+    for name, met in _met_with_conditions(gr, target).items():
+        this, other = by_name.get(name), by_name.get(met["indicator"])
+        if this is None or other is None or other["met_by"] \
                 or np.isnan(this["value"]) or np.isnan(other["value"]) \
                 or this["value"] < float(met["from"]):
             continue  # (a plan the form does not state: not known to be the one thing)
@@ -351,9 +357,7 @@ def merge_met(lift: pd.DataFrame, rules: GradeRules | str | Path | None = None) 
         return lift
     gr = load_grade_rules(rules)
     target = str(lift["target_grade"].iloc[0])
-    rule = next((r for r in gr.rules if r["grade"] == target), {})
-    also = {c["indicator"]: c["met_with"]["also"] for c in rule.get("all", [])
-            if c.get("met_with")}
+    also = {name: met["also"] for name, met in _met_with_conditions(gr, target).items()}
     out = lift.copy()
     for _, met in lift[lift["met_by"] != ""].iterrows():
         at = out.index[(out["indicator"] == met["met_by"]) & (out["met_by"] == "")]
