@@ -106,3 +106,35 @@ def test_parsed_forms_are_cached_by_content_and_a_damaged_entry_is_parsed_again(
         (edited / "household.md").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     instrument.load_form("household", edited)  # other bytes: a second entry
     assert len(list(cache.glob("*.json"))) == 2
+
+
+def test_a_form_is_read_once_per_process_and_again_when_its_file_changes(
+        tmp_path, monkeypatch) -> None:
+    """The parsed form is kept between notebooks run in one process (a batch worker clears
+    the other caches between reports); an edit of the file in the same folder is read."""
+    import os
+    import shutil
+
+    from abcresearch.batch.kernel_state import clear_library_caches
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    folder = tmp_path / "forms"
+    shutil.copytree(params_dir() / "instrument", folder)
+    reads: list[str] = []
+    read_form = instrument._read_form
+
+    def counting(path: Path, main_table: str) -> instrument.Form:
+        reads.append(path.name)
+        return read_form(path, main_table)
+
+    monkeypatch.setattr(instrument, "_read_form", counting)
+    first = instrument.load_form("household", folder)
+    clear_library_caches()  # between two notebooks
+    assert instrument.load_form("household", folder) is first
+    assert reads == ["household.md"]
+    form_file = folder / "household.md"
+    old = os.stat(form_file)
+    form_file.write_text(form_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    os.utime(form_file, ns=(old.st_atime_ns, old.st_mtime_ns))  # the same time: size tells
+    edited = instrument.load_form("household", folder)
+    assert reads == ["household.md", "household.md"] and edited is not first

@@ -216,9 +216,23 @@ def _read_form(path: Path, main_table: str) -> Form:
 
 
 @lru_cache(maxsize=8)
-def _load_form_cached(form: str, directory: str) -> Form:
+def _load_form_cached(form: str, directory: str,
+                      stamp: tuple[int, int, int, int] | None) -> Form:
     main_table = {"household": "households", "village": "villages"}[form]
     return _read_form(Path(directory) / FORM_FILES[form], main_table)
+
+
+def _form_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """Return ``(mtime, size, device, inode)`` of a form file (None if missing): its cache key.
+
+    An edited form, or another file put in its place, is read again; the same file is read once
+    per process, not once per report (the cache is kept between notebooks run in one process).
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # _read_form says the form does not exist
+    return st.st_mtime_ns, st.st_size, st.st_dev, st.st_ino
 
 
 def form_paths(directory: Path | None = None) -> list[Path]:
@@ -248,8 +262,8 @@ def load_form(form: str = "household", directory: Path | None = None) -> Form:
     """
     if form not in FORM_FILES:
         raise ParamsError(f"unknown form {form!r}; expected one of {sorted(FORM_FILES)}")
-    directory = directory or params_dir() / "instrument"
-    return _load_form_cached(form, str(Path(directory).resolve()))
+    folder = Path(directory or params_dir() / "instrument").resolve()
+    return _load_form_cached(form, str(folder), _form_stamp(folder / FORM_FILES[form]))
 
 
 def codebook(table: str | None = None, directory: Path | None = None) -> pd.DataFrame:
@@ -289,3 +303,8 @@ def capital_items(directory: Path | None = None) -> dict[str, list[str]]:
     cb = codebook("households", directory)
     cb = cb[cb["capital"].notna()]
     return {cap: list(g["name"]) for cap, g in cb.groupby("capital", sort=False)}
+
+
+# kept between notebooks run in one process (batch.kernel_state.reset): keyed by the form
+# file's identity, and what it holds is read, never changed, by its callers
+_load_form_cached.cache_safe = True  # type: ignore[attr-defined]
