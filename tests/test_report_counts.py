@@ -36,3 +36,48 @@ def test_weighted_counts_equal_the_groupby(by: str | None, seed: int) -> None:
     for g, w in zip(got, want, strict=True):
         pd.testing.assert_frame_equal(g, w, check_exact=True)
         assert (g.to_numpy() == w.to_numpy()).all()
+
+
+def test_household_categories_label_each_household_as_defined_in_object_columns() -> None:
+    """The text categories (level, poor, censored deprivation, poverty, income bin) as their
+    definitions give them, NA where a value is missing; text columns stay object (pandas'
+    string dtype would copy each one into Arrow for nothing)."""
+    from types import SimpleNamespace
+
+    from abcresearch.reports.estimates import NA, count_measures, household_categories
+
+    rng = np.random.default_rng(7)
+    n, capitals = 300, ["human", "natural"]
+    dep = {f"dep_{c}": rng.choice([0.0, 1.0, np.nan], size=n, p=[0.5, 0.45, 0.05])
+           for c in capitals}
+    hh = pd.DataFrame({
+        "overall_level": rng.choice([1.0, 2.0, 3.0, np.nan], size=n),
+        **{f"level_{c}": rng.choice([1.0, 2.0, 3.0, np.nan], size=n) for c in capitals},
+        **dep,
+        "income_pc": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 20_000.0, size=n)),
+    }, index=rng.permutation(n) + 50)
+    scheme = SimpleNamespace(capital_ids=capitals, af_weights={c: 0.5 for c in capitals},
+                             af_k=0.5)
+    line, bins = 38_000.0, [0.0, 20_000.0, 40_000.0, 80_000.0]
+    cats = household_categories(hh, scheme, count_measures(capitals, line, bins), line, bins)
+
+    def level(v: float) -> str:
+        return NA if np.isnan(v) else str(int(v))
+
+    g = hh[[f"dep_{c}" for c in capitals]].to_numpy(float)
+    missing = np.isnan(g).any(axis=1)
+    poor = ~missing & (np.nan_to_num(g).mean(axis=1) >= 0.5)
+    inc = hh["income_pc"].to_numpy(float)
+    assert list(cats["overall_level"]) == [level(v) for v in hh["overall_level"]]
+    assert list(cats["poor"]) == [NA if m else "poor" if p else "nonpoor"
+                                  for m, p in zip(missing, poor, strict=True)]
+    for c in capitals:
+        assert list(cats[f"level:{c}"]) == [level(v) for v in hh[f"level_{c}"]]
+        assert list(cats[f"cens:{c}"]) == [
+            NA if m else ("dep" if d == 1 else "nodep") if p else "nonpoor"
+            for m, p, d in zip(missing, poor, hh[f"dep_{c}"], strict=True)]
+    assert list(cats["poverty"]) == [NA if np.isnan(v) else "below" if v < line else "above"
+                                     for v in inc]
+    assert cats["income_bin"].isin([NA]).sum() == np.isnan(inc).sum()
+    assert (cats.index == hh.index).all()
+    assert set(cats.dtypes.astype(str)) == {"object"}

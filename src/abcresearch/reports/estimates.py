@@ -579,6 +579,11 @@ def income_bin_ids(bins: Sequence[float]) -> tuple[str, ...]:
     return tuple(f"b{i}" for i in range(len(bins)))
 
 
+_LABELS_POOR = np.array([NA, "poor", "nonpoor"], dtype=object)
+_LABELS_CENSORED = np.array([NA, "dep", "nodep", "nonpoor"], dtype=object)
+_LABELS_POVERTY = np.array([NA, "below", "above"], dtype=object)
+
+
 def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequence[CountMeasure],
                          line: float | None, bins: Sequence[float],
                          item_flags: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -610,15 +615,17 @@ def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequen
         out[f"level:{c}"] = _level_categories(households[f"level_{c}"])
     c_score, poor = poor_households(households, scheme, capitals)
     missing = np.isnan(c_score)
-    out["poor"] = np.where(missing, NA, np.where(poor, "poor", "nonpoor"))
+    # each text column picks from its few labels by position: one Python string per label,
+    # not one per household
+    out["poor"] = _LABELS_POOR[np.where(missing, 0, np.where(poor, 1, 2))]
     for c in capitals:
         dep = households[f"dep_{c}"].to_numpy(dtype=float) == 1
-        out[f"cens:{c}"] = np.where(missing, NA, np.where(poor, np.where(dep, "dep", "nodep"),
-                                                          "nonpoor"))
+        out[f"cens:{c}"] = _LABELS_CENSORED[np.where(missing, 0, np.where(poor, np.where(
+            dep, 1, 2), 3))]
     inc = households["income_pc"].to_numpy(dtype=float)
     ok = np.isfinite(inc)
     if line is not None:
-        out["poverty"] = np.where(~ok, NA, np.where(inc < line, "below", "above"))
+        out["poverty"] = _LABELS_POVERTY[np.where(~ok, 0, np.where(inc < line, 1, 2))]
     ids = np.array(income_bin_ids(bins), dtype=object)
     pos = np.clip(np.searchsorted(np.asarray(bins, dtype=float), np.where(ok, inc, 0.0),
                                   side="right") - 1, 0, len(bins) - 1)
@@ -637,8 +644,14 @@ def household_categories(households: pd.DataFrame, scheme: Any, measures: Sequen
         f = flags[item].to_numpy(dtype=float)
         codes = np.where(np.isnan(f), 2, np.where(f == 1, 0, 1)).astype(np.int8)
         out[item_measure(item)] = pd.Categorical.from_codes(codes, ITEM_CATEGORIES)
-    frame = pd.DataFrame({k: v if isinstance(v, pd.Categorical) else np.asarray(v, dtype=object)
-                          for k, v in out.items()}, index=households.index)
+    # the text columns stay object: pandas would infer its string dtype and copy every one
+    # into Arrow (a third of the time over the province's 230,000 households), to no use
+    text = pd.DataFrame({k: np.asarray(v, dtype=object) for k, v in out.items()
+                         if not isinstance(v, pd.Categorical)}, index=households.index,
+                        dtype=object)
+    categorical = {k: v for k, v in out.items() if isinstance(v, pd.Categorical)}
+    frame = pd.concat([text, pd.DataFrame(categorical, index=households.index)], axis=1) \
+        if categorical else text
     return frame[[m.id for m in measures]]
 
 
