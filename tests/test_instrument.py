@@ -138,3 +138,10 @@ def test_a_form_is_read_once_per_process_and_again_when_its_file_changes(
     os.utime(form_file, ns=(old.st_atime_ns, old.st_mtime_ns))  # the same time: size tells
     edited = instrument.load_form("household", folder)
     assert reads == ["household.md", "household.md"] and edited is not first
+    # what a caller gets cannot change the kept form for the next notebook
+    name = next(iter(edited.choices))
+    listed = instrument.choices(name, "household", folder)
+    listed.loc[:, "label_th"] = "changed"
+    assert (instrument.choices(name, "household", folder)["label_th"] != "changed").all()
+    with pytest.raises(TypeError):
+        edited.choices[name] = listed  # type: ignore[index]

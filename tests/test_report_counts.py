@@ -18,9 +18,10 @@ def _groupby(households: pd.DataFrame, categories: pd.Series, by: str | None
             w.groupby([key, categories]).size().unstack(fill_value=0))
 
 
+@pytest.mark.parametrize("dtype", ["str", object])
 @pytest.mark.parametrize("by", [None, "village_code"])
 @pytest.mark.parametrize("seed", range(4))
-def test_weighted_counts_equal_the_groupby(by: str | None, seed: int) -> None:
+def test_weighted_counts_equal_the_groupby(by: str | None, seed: int, dtype: object) -> None:
     rng = np.random.default_rng(seed)
     n = 400
     hh = pd.DataFrame({
@@ -30,11 +31,14 @@ def test_weighted_counts_equal_the_groupby(by: str | None, seed: int) -> None:
     }, index=rng.permutation(n) + 1000)
     hh.loc[hh.index[rng.random(n) < 0.03], "weight"] = np.nan
     cats = pd.Series(rng.choice(["1", "2", "3", "na", None], size=n), index=hh.index,
-                     name="overall_level")
+                     name="overall_level", dtype=dtype)  # object: household_categories' text
     got = weighted_counts(hh, cats, by)
     want = _groupby(hh, cats, by)
     for g, w in zip(got, want, strict=True):
-        pd.testing.assert_frame_equal(g, w, check_exact=True)
+        # the categories' own type names the columns (groupby's unstack infers pandas' string
+        # type from object ones): the same labels, in the same order
+        pd.testing.assert_frame_equal(g, w, check_exact=True, check_column_type=dtype == "str")
+        assert list(g.columns) == list(w.columns)
         assert (g.to_numpy() == w.to_numpy()).all()
 
 
@@ -56,10 +60,14 @@ def test_household_categories_label_each_household_as_defined_in_object_columns(
         **dep,
         "income_pc": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 20_000.0, size=n)),
     }, index=rng.permutation(n) + 50)
+    hh["fin_fund_member"] = rng.choice(["welfare_fund savings", "savings", None], size=n)
+    flags = pd.DataFrame({"item_a": rng.choice([1.0, 0.0, np.nan], size=n)}, index=hh.index)
     scheme = SimpleNamespace(capital_ids=capitals, af_weights={c: 0.5 for c in capitals},
                              af_k=0.5)
     line, bins = 38_000.0, [0.0, 20_000.0, 40_000.0, 80_000.0]
-    cats = household_categories(hh, scheme, count_measures(capitals, line, bins), line, bins)
+    measures = count_measures(capitals, line, bins, items=["item_a"], welfare=True)
+    cats = household_categories(hh, scheme, measures, line, bins, item_flags=flags)
+    assert list(cats.columns) == [m.id for m in measures]
 
     def level(v: float) -> str:
         return NA if np.isnan(v) else str(int(v))
@@ -78,6 +86,23 @@ def test_household_categories_label_each_household_as_defined_in_object_columns(
             for m, p, d in zip(missing, poor, hh[f"dep_{c}"], strict=True)]
     assert list(cats["poverty"]) == [NA if np.isnan(v) else "below" if v < line else "above"
                                      for v in inc]
-    assert cats["income_bin"].isin([NA]).sum() == np.isnan(inc).sum()
+    assert list(cats["income_bin"]) == [
+        NA if np.isnan(v) else f"b{max(0, int(np.searchsorted(bins, v, side='right')) - 1)}"
+        for v in inc]
+    member = ["welfare_fund" in str(v).split() for v in hh["fin_fund_member"]]
+    for k in ("1", "2", "3", NA):
+        got = cats[f"welfare:{k}"]
+        assert list(got.astype(object).where(got.notna(), "another level")) == [
+            (("member" if m else "non") if isinstance(a, str) else NA) if level(v) == k
+            else "another level"
+            for m, a, v in zip(member, hh["fin_fund_member"], hh["overall_level"], strict=True)]
+    assert list(cats["item:item_a"].astype(object)) == [
+        NA if np.isnan(f) else "fail" if f == 1 else "pass" for f in flags["item_a"]]
     assert (cats.index == hh.index).all()
-    assert set(cats.dtypes.astype(str)) == {"object"}
+    text = [c for c in cats.columns if not c.startswith(("welfare:", "item:"))]
+    assert set(cats[text].dtypes.astype(str)) == {"object"}
+    assert set(cats.drop(columns=text).dtypes.astype(str)) == {"category"}
+    no_line = household_categories(hh, scheme, count_measures(capitals, None, bins), None,
+                                   bins)
+    assert "poverty" not in no_line.columns
+    pd.testing.assert_frame_equal(no_line, cats[list(no_line.columns)])

@@ -14,9 +14,11 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -61,8 +63,9 @@ class Form:
         The Markdown XLSForm it was read from.
     codebook : pandas.DataFrame
         One row per question (see :func:`codebook`).
-    choices : dict
-        ``list_name`` -> DataFrame with ``name``, ``label_th``, ``label_en``.
+    choices : Mapping
+        ``list_name`` -> DataFrame with ``name``, ``label_th``, ``label_en`` (read-only: a
+        form is kept for the process).
     """
 
     form_id: str
@@ -70,7 +73,7 @@ class Form:
     version: str
     path: Path
     codebook: pd.DataFrame = field(repr=False)
-    choices: dict[str, pd.DataFrame] = field(repr=False)
+    choices: Mapping[str, pd.DataFrame] = field(repr=False)
 
 
 def _labels(label: Any) -> tuple[str, str]:
@@ -212,27 +215,29 @@ def _read_form(path: Path, main_table: str) -> Form:
         raise ParamsError(f"{path.name}: choice lists {sorted(unknown)} are not defined")
     return Form(form_id=parsed.get("id_string", path.stem), title=parsed.get("title", ""),
                 version=str(parsed.get("version", "")), path=path, codebook=codebook,
-                choices=choices)
+                choices=MappingProxyType(choices))
 
 
 @lru_cache(maxsize=8)
 def _load_form_cached(form: str, directory: str,
-                      stamp: tuple[int, int, int, int] | None) -> Form:
+                      stamp: tuple[int, int, int, int, int] | None) -> Form:
     main_table = {"household": "households", "village": "villages"}[form]
     return _read_form(Path(directory) / FORM_FILES[form], main_table)
 
 
-def _form_stamp(path: Path) -> tuple[int, int, int, int] | None:
-    """Return ``(mtime, size, device, inode)`` of a form file (None if missing): its cache key.
+def _form_stamp(path: Path) -> tuple[int, int, int, int, int] | None:
+    """Return ``(mtime, ctime, size, device, inode)`` of a form file (None if missing): its key.
 
-    An edited form, or another file put in its place, is read again; the same file is read once
-    per process, not once per report (the cache is kept between notebooks run in one process).
+    An edited form, or another file put in its place, is read again (the change time tells an
+    edit that kept the size and set the old modification time back, as ``cp -p`` does); the same
+    file is read once per process, not once per report (the cache is kept between notebooks run
+    in one process).
     """
     try:
         st = path.stat()
     except OSError:
         return None  # _read_form says the form does not exist
-    return st.st_mtime_ns, st.st_size, st.st_dev, st.st_ino
+    return st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_dev, st.st_ino
 
 
 def form_paths(directory: Path | None = None) -> list[Path]:
@@ -295,7 +300,8 @@ def choices(list_name: str, form: str = "household", directory: Path | None = No
     lists = load_form(form, directory).choices
     if list_name not in lists:
         raise ParamsError(f"choice list {list_name!r} is not in the {form} form")
-    return lists[list_name]
+    # a frame of its own (sharing the data until written to): the form is kept for the process
+    return lists[list_name].copy(deep=False)
 
 
 def capital_items(directory: Path | None = None) -> dict[str, list[str]]:
