@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -325,10 +324,6 @@ def test_cli_missing_folder(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-_HAVE_SYNTH = importlib.util.find_spec("abcresearch.synth.generate") is not None
-
-
-@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_synth_round_trip_keeps_every_household_and_member(tmp_path, fmt):
     from abcresearch.synth.generate import synthesize
@@ -348,7 +343,6 @@ def test_synth_round_trip_keeps_every_household_and_member(tmp_path, fmt):
     assert data.manifest(2549, tmp_path / "store")["rows"]["households"] == len(hh)
 
 
-@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
 def test_synth_with_errors_loses_no_valid_row(tmp_path):
     from abcresearch.synth.generate import synthesize
 
@@ -361,7 +355,6 @@ def test_synth_with_errors_loses_no_valid_row(tmp_path):
         assert r.stored == r.valid
 
 
-@pytest.mark.skipif(not _HAVE_SYNTH, reason="abcresearch.synth.generate has not landed yet")
 def test_every_injected_synth_error_is_found_where_it_was_put(tmp_path):
     from abcresearch.synth.generate import synthesize
 
