@@ -89,6 +89,23 @@ def test_break_characters_sit_only_between_words() -> None:
     assert thai.mark_breaks("no Thai here 123") == "no Thai here 123"
 
 
+def test_word_joiners_are_dropped_between_thai_letters_only() -> None:
+    """Under BREAK_LANG a joiner between two Thai letters changes no line; beside a digit, a
+    Thai digit, the baht sign, a quote, a dash or a Latin letter it stays."""
+    wj, zwsp = thai.WORD_JOINER, thai.ZERO_WIDTH_SPACE
+    assert thai.drop_thai_joiners(f"ค{wj}รั{wj}ว{zwsp}เรื{wj}อ{wj}น") == f"ครัว{zwsp}เรือน"
+    kept = [f"ที่{wj}2", f"ที่{wj}๒", f"ราคา{wj}฿", f"“{wj}ทุน{wj}”", f"29{wj}–{wj}38",
+            f"ทุน{wj}A", f"{wj}ทุน", f"ทุน{wj}", f"ทุน{wj}{thai.PART_MARK}ชุมชน"]
+    for text in kept:
+        assert thai.drop_thai_joiners(text) == text
+    marked = thai.mark_breaks("ครัวเรือนที่ไม่เป็นสมาชิกกลุ่ม ร้อยละ 27 “มากกว่า” หมู่ที่4")
+    dropped = thai.drop_thai_joiners(marked)
+    assert dropped.replace(wj, "") == marked.replace(wj, "")  # nothing else changes
+    assert dropped.count(wj) == 3  # the quotes' two and หมู่ที่|4
+    plain = "no joiner: ครัวเรือน"
+    assert thai.drop_thai_joiners(plain) is plain
+
+
 def test_long_words_break_at_their_parts() -> None:
     assert thai.word_parts("ความคลาดเคลื่อน") == ["ความ", "คลาด", "เคลื่อน"]
     assert thai.word_parts("ครัวเรือน") == ["ครัว", "เรือน"]
@@ -563,9 +580,13 @@ def test_typst_markup_from_the_kernel_gets_the_marks_too() -> None:
     markup = "#block[- ครัวเรือนที่ไม่เป็นสมาชิกกลุ่ม ร้อยละ 27 มากกว่าทั้งจังหวัด]"
     nb = new_notebook(cells=[new_code_cell("x", outputs=[
         new_output("display_data", data={TYPST_MIME: markup})])])
-    source = render_notebook(nb).source
-    assert markup not in source and thai.mark_breaks(markup) in source
-    assert thai.mark_breaks("มากกว่า") + thai.ZERO_WIDTH_SPACE in source  # no break inside it
+    for own_lang in (True, False):
+        source = render_notebook(nb, own_lang=own_lang).source
+        # under BREAK_LANG without the word joiners inside Thai (drop_thai_joiners)
+        marked = thai.mark_breaks if own_lang else (
+            lambda text: thai.drop_thai_joiners(thai.mark_breaks(text)))
+        assert markup not in source and marked(markup) in source
+        assert marked("มากกว่า") + thai.ZERO_WIDTH_SPACE in source  # no break inside it
 
 
 def test_a_short_thai_table_keeps_its_caption() -> None:
@@ -834,18 +855,39 @@ def test_every_thai_run_in_the_source_carries_its_break_marks() -> None:
     """Typst typesets under "zh" (BREAK_LANG), where a Thai run without marks cannot break at
     all: every output kind must get the marks, the page header too (not the PDF's title); a
     researcher's raw Typst goes in as written, under the report's own language."""
-    source = render_notebook(_thai_everywhere()).source
-    body = source[source.index("#show: report.with("):]
-    metadata_title = re.search(r'title: "([^"]*)", header-title:', body)
-    assert metadata_title is not None
-    body = body.replace(metadata_title.group(0), "")
-    raw = '#set text(lang: "th")\n' + RAW_TYPST + '\n#set text(lang: "zh")'
-    assert raw in body
-    body = body.replace(raw, "")
-    unmarked = [run for run in re.findall("[\u0e01-\u0e5b]+", body)
+    def body_of(source: str) -> str:
+        body = source[source.index("#show: report.with("):]
+        metadata_title = re.search(r'title: "([^"]*)", header-title:', body)
+        assert metadata_title is not None
+        return body.replace(metadata_title.group(0), "")
+
+    # the source handed out for `typst compile`, typeset under Thai, has all the marks
+    body = body_of(render_notebook(_thai_everywhere(), own_lang=True).source)
+    assert RAW_TYPST in body
+    own = body.replace(RAW_TYPST, "")
+    unmarked = [run for run in re.findall("[\u0e01-\u0e5b]+", own)
                 if len(thai.clusters(run)) > 1]
     assert unmarked == []
-    assert body.count(thai.mark_breaks(CELLS[0])) >= 2  # header title and the code span
+    assert own.count(thai.mark_breaks(CELLS[0])) >= 2  # header title and the code span
+    # under BREAK_LANG the same, without the word joiners inside Thai where they change no
+    # line (test_typesetting_under_break_lang_draws_the_same_pages): not in a cell with raw
+    # text (the code span, the printed output, the traceback); the raw Typst is typeset under
+    # the report's own language, as written
+    body = body_of(render_notebook(_thai_everywhere()).source)
+    raw = '#set text(lang: "th")\n' + RAW_TYPST + '\n#set text(lang: "zh")'
+    assert raw in body
+    body = body.replace(raw, "").replace('break-lang: "zh", ', "")
+    wj = thai.WORD_JOINER
+    assert body.replace(wj, "") == own.replace(wj, "")  # only joiners differ
+    assert thai.drop_thai_joiners(thai.mark_breaks(CELLS[0])) in body  # the page header's
+    assert f'#raw("{thai.mark_breaks(CELLS[0])}")' in body  # the code span keeps them
+    # the kernel's Typst markup (no raw text): joiners only beside the quotes
+    first_words = thai.drop_thai_joiners(thai.mark_breaks("ทุนชุมชน"))
+    kernel_markup = next(p for p in body.split("\n\n") if p.startswith(first_words))
+    assert thai.drop_thai_joiners(kernel_markup) == kernel_markup
+    quotes = thai.drop_thai_joiners(thai.mark_breaks(" ".join(QUOTED)))
+    assert kernel_markup.count(wj) == quotes.count(wj) > 0
+    assert 0 < body.count(wj) < own.count(wj)
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
@@ -862,15 +904,24 @@ def test_typesetting_under_break_lang_draws_the_same_pages(
 
     nb = _thai_everywhere(lang)
     monkeypatch.setattr(typst_render, "BREAK_LANG", None)
-    own = PdfReader(io.BytesIO(compile_pdf(render_notebook(nb))))
+    own_pdf = compile_pdf(render_notebook(nb))
+    own = PdfReader(io.BytesIO(own_pdf))
     monkeypatch.setattr(typst_render, "BREAK_LANG", "zh")
     doc = render_notebook(nb)
     assert doc.break_lang == "zh" and 'break-lang: "zh"' in doc.source
     pdf = compile_pdf(doc)
     fast = PdfReader(io.BytesIO(pdf))
     assert len(fast.pages) == len(own.pages)
-    for page_own, page_fast in zip(own.pages, fast.pages, strict=True):
-        assert page_fast.get_contents().get_data() == page_own.get_contents().get_data()
+    # the same pages, pixel for pixel, and the same text in pdfium and pypdf (the word joiners
+    # inside Thai, dropped under "zh", change which glyphs krilla writes as one string, not
+    # where any glyph goes)
+    own_pdfium, fast_pdfium = pdfium.PdfDocument(own_pdf), pdfium.PdfDocument(pdf)
+    for k, (page_own, page_fast) in enumerate(zip(own.pages, fast.pages, strict=True)):
+        assert page_fast.extract_text() == page_own.extract_text()
+        assert (fast_pdfium[k].get_textpage().get_text_range()
+                == own_pdfium[k].get_textpage().get_text_range())
+        image_fast = fast_pdfium[k].render(scale=2).to_pil().tobytes()
+        assert own_pdfium[k].render(scale=2).to_pil().tobytes() == image_fast
     root = fast.trailer["/Root"]
     assert root["/Lang"] == lang
     xmp = root["/Metadata"].get_object().get_data()

@@ -50,7 +50,12 @@ from typing import Any
 
 from abcresearch.errors import ReportError
 from abcresearch.labels import round_half_up
-from abcresearch.reports.render.thai import TYPST_PART_BOXES, keep_names_whole, mark_breaks
+from abcresearch.reports.render.thai import (
+    TYPST_PART_BOXES,
+    drop_thai_joiners,
+    keep_names_whole,
+    mark_breaks,
+)
 
 TYPST_MIME = "application/vnd.abcresearch.typst"
 """Raw Typst markup made by abcresearch objects (see ``display.show_typst``)."""
@@ -712,9 +717,9 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
     kind = cell.get("cell_type")
     stem = f"c{index:03d}"
     if kind == "markdown":
-        return markdown_to_typst(
+        return _under_break_lang(markdown_to_typst(
             _join_text(cell.get("source")), files, cell.get("attachments") or {}, stem
-        )
+        ), break_lang)
     if kind == "raw":
         meta = cell.get("metadata", {})
         fmt = meta.get("raw_mimetype") or meta.get("format") or ""
@@ -731,7 +736,7 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
         render_output(out, files, f"{stem}-o{j:02d}")
         for j, out in enumerate(coalesce_streams(cell.get("outputs", [])))
     ]
-    parts = [p for p in parts if p]
+    parts = [_under_break_lang(p, break_lang) for p in parts if p]
     # a short paragraph that introduces the table or chart after it stays on its page, and so
     # does a line all in bold (a run-in heading) with whatever follows it
     parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts)
@@ -743,6 +748,25 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
             _NOT_A_PARAGRAPH):
         parts[-2] = f"#block(sticky: true)[{parts[-2]}]"
     return "\n\n".join(parts)
+
+
+def _under_break_lang(markup: str, break_lang: str | None) -> str:
+    """``markup`` without the word joiners inside Thai where it is typeset under ``break_lang``.
+
+    Under :data:`BREAK_LANG` they change no line (:func:`~abcresearch.reports.render.thai.
+    drop_thai_joiners`), but only in a paragraph all of whose text is in that language: Typst
+    picks its Chinese segmenter for a paragraph only then, and otherwise breaks Thai with its
+    own, inside words wherever no joiner stands. Raw text is English in Typst (``raw`` sets
+    the language), so markup with raw text (a code span beside Thai prose, printed output, a
+    traceback) keeps its joiners, as does markup that sets a language of its own.
+    """
+    if not break_lang or any(k in markup for k in _OTHER_LANGUAGE):
+        return markup
+    return drop_thai_joiners(markup)
+
+
+_OTHER_LANGUAGE = ("raw(", "abc-error(", "lang:")
+"""Markup that puts text of another language into a paragraph (see :func:`_under_break_lang`)."""
 
 
 def _run_in_heading(part: str) -> bool:
@@ -1039,11 +1063,14 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
     with keep_names_whole(info["names"]):  # the report's village names: no break inside one
         body = [render_cell(cell, i, files, info["lang"], break_lang)
                 for i, cell in enumerate(nb.get("cells", []))]
-        subtitle = info["subtitle"] and mark_breaks(info["subtitle"])
-        header_title = info["title"] and mark_breaks(info["title"])
+        subtitle = info["subtitle"] and _under_break_lang(mark_breaks(info["subtitle"]),
+                                                          break_lang)
+        header_title = info["title"] and _under_break_lang(mark_breaks(info["title"]),
+                                                           break_lang)
     words = page_labels(info["lang"])
-    labels = ("(" + ", ".join(f"{k}: {typst_string(mark_breaks(v))}" for k, v in words.items())
-              + ")")
+    labels = ("(" + ", ".join(
+        f"{k}: {typst_string(_under_break_lang(mark_breaks(v), break_lang))}"
+        for k, v in words.items()) + ")")
     show = (
         "#show: report.with("
         f"title: {_value(info['title'])}, "
