@@ -15,7 +15,10 @@ only into the Typst source: strings written to spreadsheets, summaries or notebo
 through here. Because every break is decided here, Typst need not run its own segmenter: it
 typesets under :data:`abcresearch.reports.render.typst.BREAK_LANG`, where a Thai run without
 marks cannot break at all, so every Thai string the source holds must pass through
-:func:`mark_breaks` (the tests check each kind of notebook output).
+:func:`mark_breaks` (the tests check each kind of notebook output). There the word joiners
+between two Thai letters change no line, and the renderer drops them
+(:func:`drop_thai_joiners`), except in markup with raw text, which Typst sets in English: a
+paragraph with text of two languages gets Typst's own segmenter, which needs them.
 
 A word longer than :data:`LONG_WORD` characters could be wider than a narrow table column. Its
 parts (the shorter dictionary words inside it, else its character clusters) are joined by
