@@ -104,6 +104,10 @@ def test_word_joiners_are_dropped_between_thai_letters_only() -> None:
     assert dropped.count(wj) == 3  # the quotes' two and หมู่ที่|4
     plain = "no joiner: ครัวเรือน"
     assert thai.drop_thai_joiners(plain) is plain
+    # Thai signs outside the letters' line-break class keep theirs; two joiners in a row stay
+    for text in [f"ทุน{wj}๏", f"๚{wj}ทุน", f"ทุน{wj}๛", f"ทุน{wj}ฯ{wj}"]:
+        assert thai.drop_thai_joiners(text) == (text if "ฯ" not in text else f"ทุนฯ{wj}")
+    assert thai.drop_thai_joiners(f"ทุน{wj}{wj}ชุมชน") == f"ทุน{wj}{wj}ชุมชน"
 
 
 def test_long_words_break_at_their_parts() -> None:
@@ -830,8 +834,9 @@ RAW_TYPST = ('#let ชื่อ = "ทุนชุมชน"\n#emph[#ชื่�
              ' <ป้าย>\n\nดู @ป้าย')
 
 
-def _thai_everywhere(lang: str = "th") -> object:
-    """A notebook with long Thai in every kind of content the renderer writes into the source."""
+def _thai_everywhere(lang: str = "th", own_typst: bool = True) -> object:
+    """A notebook with long Thai in every kind of content the renderer writes into the source
+    (``own_typst``: a researcher's raw Typst cell too)."""
     from nbformat.v4 import new_raw_cell
 
     from abcresearch.reports.render.typst import TYPST_MIME
@@ -846,8 +851,14 @@ def _thai_everywhere(lang: str = "th") -> object:
         new_code_cell("x", outputs=[new_output("display_data", data={TYPST_MIME: long})]),
         new_code_cell("1/0", outputs=[new_output(
             "error", ename="ValueError", evalue=long, traceback=[long])]),
-        new_raw_cell(RAW_TYPST, metadata={"raw_mimetype": "text/x-typst"}),
+        # the kernel's Typst with raw text between backticks, and with text of another language
+        new_code_cell("y", outputs=[new_output("display_data", data={
+            TYPST_MIME: long + " `" + CELLS[0] + "` " + long})]),
+        new_code_cell("z", outputs=[new_output("display_data", data={
+            TYPST_MIME: '#text(lang: "en")[Tha Rai] ' + long})]),
     ]
+    if own_typst:
+        nb.cells.append(new_raw_cell(RAW_TYPST, metadata={"raw_mimetype": "text/x-typst"}))
     return nb
 
 
@@ -870,29 +881,43 @@ def test_every_thai_run_in_the_source_carries_its_break_marks() -> None:
     assert unmarked == []
     assert own.count(thai.mark_breaks(CELLS[0])) >= 2  # header title and the code span
     # under BREAK_LANG the same, without the word joiners inside Thai where they change no
-    # line (test_typesetting_under_break_lang_draws_the_same_pages): not in a cell with raw
-    # text (the code span, the printed output, the traceback); the raw Typst is typeset under
-    # the report's own language, as written
+    # line (test_typesetting_under_break_lang_draws_the_same_pages): not in a block with raw
+    # text (the code span, the printed output, the traceback, the backticks) or with text of
+    # another language
+    wj = thai.WORD_JOINER
+    own = body_of(render_notebook(_thai_everywhere(own_typst=False), own_lang=True).source)
+    body = body_of(render_notebook(_thai_everywhere(own_typst=False)).source)
+    body = body.replace('break-lang: "zh", ', "")
+    assert body.replace(wj, "") == own.replace(wj, "")  # only joiners differ
+    assert thai.drop_thai_joiners(thai.mark_breaks(CELLS[0])) in body  # the page header's
+    own_blocks, blocks = own.split("\n\n"), body.split("\n\n")
+    assert len(own_blocks) == len(blocks)
+    kept = ("raw(", "abc-error(", 'lang: "en"', "`")
+    assert sum(any(k in b for k in kept) for b in own_blocks) >= 5
+    for own_block, block in zip(own_blocks, blocks, strict=True):
+        if any(k in own_block for k in kept):
+            assert block == own_block
+        else:
+            assert block == thai.drop_thai_joiners(own_block)
+    # the kernel's Typst markup (no raw text): joiners only beside the quotes
+    first_words = thai.drop_thai_joiners(thai.mark_breaks("ทุนชุมชน"))
+    kernel_markup = next(p for p in blocks if p.startswith(first_words))
+    quotes = thai.drop_thai_joiners(thai.mark_breaks(" ".join(QUOTED)))
+    assert kernel_markup.count(wj) == quotes.count(wj) > 0
+    assert 0 < body.count(wj) < own.count(wj) / 2
+    # a researcher's own Typst (its rules may match the marked text): every joiner stays; it
+    # is typeset under the report's own language, as written
+    own = body_of(render_notebook(_thai_everywhere(), own_lang=True).source)
     body = body_of(render_notebook(_thai_everywhere()).source)
     raw = '#set text(lang: "th")\n' + RAW_TYPST + '\n#set text(lang: "zh")'
     assert raw in body
-    body = body.replace(raw, "").replace('break-lang: "zh", ', "")
-    wj = thai.WORD_JOINER
-    assert body.replace(wj, "") == own.replace(wj, "")  # only joiners differ
-    assert thai.drop_thai_joiners(thai.mark_breaks(CELLS[0])) in body  # the page header's
-    assert f'#raw("{thai.mark_breaks(CELLS[0])}")' in body  # the code span keeps them
-    # the kernel's Typst markup (no raw text): joiners only beside the quotes
-    first_words = thai.drop_thai_joiners(thai.mark_breaks("ทุนชุมชน"))
-    kernel_markup = next(p for p in body.split("\n\n") if p.startswith(first_words))
-    assert thai.drop_thai_joiners(kernel_markup) == kernel_markup
-    quotes = thai.drop_thai_joiners(thai.mark_breaks(" ".join(QUOTED)))
-    assert kernel_markup.count(wj) == quotes.count(wj) > 0
-    assert 0 < body.count(wj) < own.count(wj)
+    body = body.replace(raw, RAW_TYPST).replace('break-lang: "zh", ', "")
+    assert body == own
 
 
-@pytest.mark.parametrize("lang", ["th", "en"])
+@pytest.mark.parametrize(("lang", "own_typst"), [("th", False), ("en", False), ("th", True)])
 def test_typesetting_under_break_lang_draws_the_same_pages(
-    monkeypatch: pytest.MonkeyPatch, lang: str
+    monkeypatch: pytest.MonkeyPatch, lang: str, own_typst: bool
 ) -> None:
     """Skipping Typst's Thai segmenter ("zh") gives the pages typeset under the report's own
     language, and the PDF says the report's language, not "zh"."""
@@ -902,7 +927,7 @@ def test_typesetting_under_break_lang_draws_the_same_pages(
 
     from abcresearch.reports.render import typst as typst_render
 
-    nb = _thai_everywhere(lang)
+    nb = _thai_everywhere(lang, own_typst=own_typst)
     monkeypatch.setattr(typst_render, "BREAK_LANG", None)
     own_pdf = compile_pdf(render_notebook(nb))
     own = PdfReader(io.BytesIO(own_pdf))

@@ -106,10 +106,11 @@ def test_household_categories_label_each_household_as_defined_in_object_columns(
                                    bins)
     assert "poverty" not in no_line.columns
     pd.testing.assert_frame_equal(no_line, cats[list(no_line.columns)])
-    # levels over a wide range (looked up among the distinct levels), negative ones, a
-    # capital with no level at all, a single level: still each household's own
+    # levels over a wide range (looked up among the distinct levels), a capital with no level
+    # at all, negative levels over a short range (looked up by offset): each household's own
     odd = hh.assign(overall_level=rng.choice([-2.0, 0.0, 5.0e6, np.nan], size=n),
-                    level_human=np.nan, level_natural=4.0)
+                    level_human=np.nan,
+                    level_natural=rng.choice([-2.0, 0.0, 3.0, np.nan], size=n))
     odd_cats = household_categories(odd, scheme, measures, line, bins, item_flags=flags)
     for column, measure in [("overall_level", "overall_level"), ("level_human", "level:human"),
                             ("level_natural", "level:natural")]:

@@ -227,8 +227,9 @@ def show_typst(markup: str, fallback_markdown: str) -> None:
     Parameters
     ----------
     markup : str
-        Typst markup, inserted verbatim into the report (it may use the template's functions
-        ``abc-table``, ``abc-image``, ``abc-pre``).
+        Typst markup, inserted into the report with the Thai line-break marks written into its
+        text (:func:`abcresearch.reports.render.typst.mark_markup`; it may use the template's
+        functions ``abc-table``, ``abc-image``, ``abc-pre``).
     fallback_markdown : str
         What JupyterLab and other front-ends show instead.
     """

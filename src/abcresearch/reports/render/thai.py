@@ -788,8 +788,11 @@ def drop_thai_joiners(markup: str) -> str:
     a box): there a word joiner between two Thai letters forbids a break that would not be made
     anyway. The lines are the same and Typst's compile is a few per cent shorter; a tambon
     report's source holds about 13,000 such joiners, one between each two character clusters
-    of every word. Under Thai (Typst's own segmenter) they are needed: keep them there. The
-    joiners beside a digit, a quote, a dash or a Latin letter stay.
+    of every word. They are needed wherever Typst's own segmenter breaks the text: under Thai,
+    and in any paragraph that holds text of another language too (raw text is English in
+    Typst), so apply this to markup without raw text only
+    (:func:`abcresearch.reports.render.typst.render_notebook` does). The joiners beside a
+    digit, a quote, a dash or a Latin letter stay.
 
     Parameters
     ----------

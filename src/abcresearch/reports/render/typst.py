@@ -691,7 +691,8 @@ def coalesce_streams(outputs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, 
 
 
 def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
-                lang: str = "th", break_lang: str | None = None) -> str:
+                lang: str = "th", break_lang: str | None = None, *,
+                drop_joiners: bool = True) -> str:
     """Render one notebook cell (never the source of a code cell).
 
     Parameters
@@ -704,7 +705,12 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
         Receives image files.
     lang, break_lang : str
         The report's language and the one it is typeset under (:data:`BREAK_LANG`): a raw
-        Typst cell goes in verbatim under ``lang``, so Typst breaks its Thai itself.
+        Typst cell goes in verbatim under ``lang``, so Typst breaks its Thai itself; under
+        ``break_lang`` the word joiners inside Thai are dropped where they change no line
+        (:func:`_under_break_lang`). ``None``: keep them.
+    drop_joiners : bool
+        Drop them under ``break_lang`` (``False``: a notebook with a researcher's own Typst,
+        whose rules may match the marked text; see :func:`render_notebook`).
 
     Returns
     -------
@@ -719,11 +725,11 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
     if kind == "markdown":
         return _under_break_lang(markdown_to_typst(
             _join_text(cell.get("source")), files, cell.get("attachments") or {}, stem
-        ), break_lang)
+        ), break_lang if drop_joiners else None)
     if kind == "raw":
         meta = cell.get("metadata", {})
         fmt = meta.get("raw_mimetype") or meta.get("format") or ""
-        if fmt in ("text/x-typst", TYPST_MIME):  # a researcher's own Typst: as written
+        if fmt in _OWN_TYPST:  # a researcher's own Typst: as written
             source = _join_text(cell.get("source")).strip()
             if break_lang and source:
                 source = (f"#set text(lang: {typst_string(lang)})\n{source}\n"
@@ -736,7 +742,7 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
         render_output(out, files, f"{stem}-o{j:02d}")
         for j, out in enumerate(coalesce_streams(cell.get("outputs", [])))
     ]
-    parts = [_under_break_lang(p, break_lang) for p in parts if p]
+    parts = [_under_break_lang(p, break_lang if drop_joiners else None) for p in parts if p]
     # a short paragraph that introduces the table or chart after it stays on its page, and so
     # does a line all in bold (a run-in heading) with whatever follows it
     parts = [f"#block(sticky: true)[{p}]" if k + 1 < len(parts)
@@ -753,20 +759,36 @@ def render_cell(cell: Mapping[str, Any], index: int, files: dict[str, bytes],
 def _under_break_lang(markup: str, break_lang: str | None) -> str:
     """``markup`` without the word joiners inside Thai where it is typeset under ``break_lang``.
 
-    Under :data:`BREAK_LANG` they change no line (:func:`~abcresearch.reports.render.thai.
-    drop_thai_joiners`), but only in a paragraph all of whose text is in that language: Typst
-    picks its Chinese segmenter for a paragraph only then, and otherwise breaks Thai with its
-    own, inside words wherever no joiner stands. Raw text is English in Typst (``raw`` sets
-    the language), so markup with raw text (a code span beside Thai prose, printed output, a
-    traceback) keeps its joiners, as does markup that sets a language of its own.
+    Under :data:`BREAK_LANG` they change no line (:func:`drop_thai_joiners`), but only in a
+    paragraph all of whose text is in that language: Typst picks its Chinese segmenter for a
+    paragraph only then, and otherwise breaks Thai with its own, inside words wherever no
+    joiner stands. Raw text is English in Typst (``raw`` sets the language), so markup with
+    raw text (a code span beside Thai prose, in ``#raw`` or between backticks, printed output,
+    a traceback) keeps its joiners, as does markup that sets a language of its own.
     """
-    if not break_lang or any(k in markup for k in _OTHER_LANGUAGE):
+    if not break_lang or any(k in markup for k in _OTHER_LANGUAGE) or _BACKTICK.search(markup):
         return markup
     return drop_thai_joiners(markup)
 
 
-_OTHER_LANGUAGE = ("raw(", "abc-error(", "lang:")
+_OWN_TYPST = ("text/x-typst", TYPST_MIME)
+"""The formats of a raw cell that holds a researcher's own Typst."""
+
+
+def _own_typst(cell: Mapping[str, Any]) -> bool:
+    """Whether ``cell`` is a raw cell of a researcher's own Typst (rendered as written)."""
+    if (cell.get("cell_type") != "raw" or _tags(cell) & SKIP_CELL_TAGS
+            or not _join_text(cell.get("source")).strip()):
+        return False
+    meta = cell.get("metadata", {})
+    return (meta.get("raw_mimetype") or meta.get("format") or "") in _OWN_TYPST
+
+
+_OTHER_LANGUAGE = ("raw(", "raw.", "abc-error(", "lang:")
 """Markup that puts text of another language into a paragraph (see :func:`_under_break_lang`)."""
+
+_BACKTICK = re.compile(r"(?<!\\)`")
+"""A backtick that Typst reads as raw text (one escaped by :func:`escape_markup` is text)."""
 
 
 def _run_in_heading(part: str) -> bool:
@@ -1060,16 +1082,21 @@ def render_notebook(nb: Mapping[str, Any], fallback_title: str | None = None,
     info = header_info(nb, fallback_title)
     break_lang = None if own_lang or BREAK_LANG == info["lang"] else BREAK_LANG
     files: dict[str, bytes] = {}
+    # a researcher's own Typst (a show rule on a Thai word, a label) may match the text as
+    # marked: the whole notebook keeps its word joiners then, so that it reads the same
+    # everywhere (a block with raw text keeps them in any case, see _under_break_lang)
+    drop = not any(_own_typst(cell) for cell in nb.get("cells", []))
+    dropped = break_lang if drop else None
     with keep_names_whole(info["names"]):  # the report's village names: no break inside one
-        body = [render_cell(cell, i, files, info["lang"], break_lang)
+        body = [render_cell(cell, i, files, info["lang"], break_lang, drop_joiners=drop)
                 for i, cell in enumerate(nb.get("cells", []))]
         subtitle = info["subtitle"] and _under_break_lang(mark_breaks(info["subtitle"]),
-                                                          break_lang)
+                                                          dropped)
         header_title = info["title"] and _under_break_lang(mark_breaks(info["title"]),
-                                                           break_lang)
+                                                           dropped)
     words = page_labels(info["lang"])
     labels = ("(" + ", ".join(
-        f"{k}: {typst_string(_under_break_lang(mark_breaks(v), break_lang))}"
+        f"{k}: {typst_string(_under_break_lang(mark_breaks(v), dropped))}"
         for k, v in words.items()) + ")")
     show = (
         "#show: report.with("
