@@ -894,17 +894,20 @@ def test_every_thai_run_in_the_source_carries_its_break_marks() -> None:
     assert len(own_blocks) == len(blocks)
     kept = ("raw(", "abc-error(", 'lang: "en"', "`")
     assert sum(any(k in b for k in kept) for b in own_blocks) >= 5
+    # (a cell is kept or dropped whole: the markdown cell's heading keeps them beside its code
+    # span's paragraph)
     for own_block, block in zip(own_blocks, blocks, strict=True):
         if any(k in own_block for k in kept):
             assert block == own_block
         else:
-            assert block == thai.drop_thai_joiners(own_block)
+            assert block in (own_block, thai.drop_thai_joiners(own_block))
+    assert sum(b != o for o, b in zip(own_blocks, blocks, strict=True)) >= 2  # header, kernel
     # the kernel's Typst markup (no raw text): joiners only beside the quotes
     first_words = thai.drop_thai_joiners(thai.mark_breaks("ทุนชุมชน"))
     kernel_markup = next(p for p in blocks if p.startswith(first_words))
     quotes = thai.drop_thai_joiners(thai.mark_breaks(" ".join(QUOTED)))
     assert kernel_markup.count(wj) == quotes.count(wj) > 0
-    assert 0 < body.count(wj) < own.count(wj) / 2
+    assert 0 < body.count(wj) < own.count(wj)
     # a researcher's own Typst (its rules may match the marked text): every joiner stays; it
     # is typeset under the report's own language, as written
     own = body_of(render_notebook(_thai_everywhere(), own_lang=True).source)
