@@ -218,6 +218,93 @@ def test_ingest_twice_is_idempotent(tmp_path):
     assert m2["rows"] == {"households": 12, "members": 24, "villages": 3}
 
 
+def test_already_ingested_names_the_version_this_export_made_and_nothing_else(
+        tmp_path, monkeypatch):
+    """``make demo`` ingested the same export again at every run: a new version of the same
+    rows, after which every report of the round was made again (65-95 s for nothing). The live
+    version now records what its ingest rested on; the same export, code and rules name it."""
+    from abcresearch.ingest import already_ingested, ingest_key
+
+    store = tmp_path / "store"
+    make_export(tmp_path / "export")
+    assert already_ingested(tmp_path / "export", ROUND, store) is None  # no store yet
+    res = _ingest(tmp_path / "export", tmp_path)
+    live = data.manifest(ROUND, store)
+    assert already_ingested(tmp_path / "export", ROUND, store) == live["version"]
+    assert live["version"] == res.version.name
+    # the key of the bytes that were read, as they were hashed while reading
+    assert live["ingest_key"] == ingest_key(tmp_path / "export")
+    assert already_ingested(tmp_path / "export", ROUND + 1, store) is None  # another round
+
+    # another file in the folder, or a changed byte in one: not this export
+    (tmp_path / "export" / "notes.txt").write_text("x")
+    assert already_ingested(tmp_path / "export", ROUND, store) is None
+    (tmp_path / "export" / "notes.txt").unlink()
+    assert already_ingested(tmp_path / "export", ROUND, store) == live["version"]
+    csv = tmp_path / "export" / "household.csv"
+    original = csv.read_bytes()
+    csv.write_bytes(original.replace(b"\n", b"\r\n", 1))
+    assert already_ingested(tmp_path / "export", ROUND, store) is None
+    csv.write_bytes(original)
+    # other rules or other code: the same export may be stored differently
+    import abcresearch.params
+    import abcresearch.software
+
+    with monkeypatch.context() as mp:
+        mp.setattr(abcresearch.params, "params_hash", lambda: "other rules")
+        assert already_ingested(tmp_path / "export", ROUND, store) is None
+    with monkeypatch.context() as mp:
+        mp.setattr(abcresearch.software, "software_fingerprint", lambda: "0.1.0+other")
+        assert already_ingested(tmp_path / "export", ROUND, store) is None
+    assert already_ingested(tmp_path / "export", ROUND, store) == live["version"]
+
+    # after another export was merged in, the live version is not this export's alone
+    exp2 = build()
+    exp2.households["hh/head_age"] = "80"
+    write(exp2, tmp_path / "export2")
+    _ingest(tmp_path / "export2", tmp_path)
+    assert already_ingested(tmp_path / "export", ROUND, store) is None
+    assert already_ingested(tmp_path / "export2", ROUND, store) == \
+        data.manifest(ROUND, store)["version"]
+    # a folder that is not an export, and a version from before keys were recorded
+    assert already_ingested(tmp_path / "missing", ROUND, store) is None
+    manifest = round_folder(ROUND, store) / "manifest.json"
+    m = json.loads(manifest.read_text())
+    del m["ingest_key"]
+    manifest.write_text(json.dumps(m))
+    assert already_ingested(tmp_path / "export2", ROUND, store) is None
+
+
+def test_make_demo_skips_its_ingest_when_the_store_has_this_export(monkeypatch, capsys):
+    """The demo asks :func:`already_ingested` first, and ingests only when it says no."""
+    from types import SimpleNamespace
+
+    import abcresearch.batch.run
+    import abcresearch.ingest
+    import abcresearch.store
+    import abcresearch.synth.generate
+    from abcresearch import demo
+
+    calls: list[str] = []
+    # a clean clone runs the tests before any demo: no store to name a folder of
+    monkeypatch.setattr(abcresearch.store, "round_folder", lambda *a, **k: Path("round=2549"))
+    monkeypatch.setattr(abcresearch.synth.generate, "synthesize",
+                        lambda **k: calls.append("synthesize") or SimpleNamespace(summary=str))
+    monkeypatch.setattr(abcresearch.ingest, "ingest",
+                        lambda *a, **k: calls.append("ingest") or SimpleNamespace(summary=str))
+    monkeypatch.setattr(abcresearch.batch.run, "run_batch", lambda *a, **k: calls.append(
+        "batch") or SimpleNamespace(summary=str, index="index.html", province=[], outcomes=[],
+                                    failed=[]))
+    for version, expected in (("v-20261206T085936-f852cf", ["batch"]),
+                              (None, ["ingest", "batch"])):
+        calls.clear()
+        monkeypatch.setattr(abcresearch.ingest, "already_ingested", lambda *a, v=version: v)
+        assert demo.main([]) == 0
+        assert [c for c in calls if c != "synthesize"] == expected
+        out = capsys.readouterr().out
+        assert ("not ingested again" in out) == (version is not None), out
+
+
 def test_upsert_replaces_same_uuid_and_keeps_others(tmp_path):
     exp = build()
     write(exp, tmp_path / "a")

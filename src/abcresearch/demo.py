@@ -2,7 +2,10 @@
 
 1. synthesise the sample province (Nakhon Si Thammarat, round 2549, seed 1) into ``data/raw/2549``
    unless it is already there (raw data is never overwritten);
-2. ingest it into ``data/store`` (validation summary, rejects, pseudonymised Parquet);
+2. ingest it into ``data/store`` (validation summary, rejects, pseudonymised Parquet), unless
+   the round's version in the store was written by an ingest of this very export with this
+   code and these rules (:func:`abcresearch.ingest.already_ingested`): a second ``make demo``
+   then re-makes nothing (a new version of the same rows would rebuild every report);
 3. run the tambon reports of one amphoe (``--amphoe``, default 8001; ``--all`` for every tambon of
    the province) on both cores, plus the province overview, the methods appendix (the batch
    makes it again when the rules change) and the index page;
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from abcresearch.batch.run import run_batch
-    from abcresearch.ingest.pipeline import ingest
+    from abcresearch.ingest import already_ingested, ingest
     from abcresearch.store import round_folder
     from abcresearch.synth.generate import synthesize
 
@@ -49,8 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         print(synthesize(province=PROVINCE, survey_round=ROUND, seed=SEED, out=raw).summary())
     else:
         print(f"[1/3] sample export already in {raw} (raw data is never overwritten)")
-    print(f"[2/3] ingesting into {store} ...", flush=True)
-    print(ingest(raw, survey_round=ROUND, store=store).summary())
+    version = already_ingested(raw, ROUND, store)
+    if version is None:
+        print(f"[2/3] ingesting into {store} ...", flush=True)
+        print(ingest(raw, survey_round=ROUND, store=store).summary())
+    else:
+        print(f"[2/3] round {ROUND} in {store} ({version}) was ingested from this export by "
+              "this code under these rules: not ingested again")
     within = PROVINCE if args.all else args.amphoe
     print(f"[3/3] tambon reports within {within}, province overview, methods appendix and "
           "index ...", flush=True)

@@ -7,6 +7,12 @@ It may import the core modules, ``survey`` and ``store``.
 
 from __future__ import annotations
 
-from abcresearch.ingest.pipeline import IngestResult, ingest, summary_markdown
+from abcresearch.ingest.pipeline import (
+    IngestResult,
+    already_ingested,
+    ingest,
+    ingest_key,
+    summary_markdown,
+)
 
-__all__ = ["IngestResult", "ingest", "summary_markdown"]
+__all__ = ["IngestResult", "already_ingested", "ingest", "ingest_key", "summary_markdown"]

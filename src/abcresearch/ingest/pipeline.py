@@ -646,6 +646,84 @@ def _refuse_if_a_column_is_damaged(report: ValidationReport, frames: dict[str, p
             f"column looks damaged and nothing was stored{hint}; for example: {example}")
 
 
+def ingest_key(directory: Path | str, new_key: bool = False, accept_cut_short: bool = False,
+               digests: dict[str, str] | None = None) -> str:
+    """Return what an ingest of ``directory`` rests on, as one hash.
+
+    The export folder (its resolved path and the names in it), the bytes of every file an ingest
+    reads there, abcresearch's code (:func:`abcresearch.software.software_fingerprint`), every
+    file under ``params/`` (validation rules, ingest settings, forms) and the options. Recorded in
+    the manifest of the version an ingest writes (``ingest_key``): an ingest with the same key
+    onto that version would store the same rows again (:func:`already_ingested`).
+
+    Parameters
+    ----------
+    directory : path
+        The export folder.
+    new_key, accept_cut_short : bool
+        The options of :func:`ingest`.
+    digests : dict, optional
+        File name -> sha256 (hex) of each file the ingest read, as it hashed them while reading
+        (so the key names the bytes that were stored); by default the files are hashed now.
+
+    Returns
+    -------
+    str
+        A sha256 hex digest.
+    """
+    from abcresearch.params import params_hash
+    from abcresearch.software import software_fingerprint
+
+    directory = Path(directory)
+    h = hashlib.sha256()
+    for part in (str(directory.resolve()), software_fingerprint(), params_hash(),
+                 f"new_key={bool(new_key)} accept_cut_short={bool(accept_cut_short)}",
+                 *sorted(p.name for p in directory.iterdir())):
+        h.update(part.encode("utf-8") + b"\0")
+    if digests is None:
+        digests = {}
+        for path in find_files(directory):
+            with open(path, "rb") as fh:
+                digests[path.name] = hashlib.file_digest(fh, "sha256").hexdigest()
+    for name in sorted(digests):
+        h.update(f"{name}\0{digests[name]}\0".encode())
+    return h.hexdigest()
+
+
+def already_ingested(directory: Path | str, survey_round: int,
+                     store: Path | str | None = None) -> str | None:
+    """Return the round's live version if it was written by an ingest of this very export.
+
+    That is, if its manifest's ``ingest_key`` equals :func:`ingest_key` of ``directory`` now (same
+    files, same code, same rules, default options): ingesting again would merge the same rows
+    into themselves and write a new version with the same data, after which every report and
+    cache keyed by the version is rebuilt. ``make demo`` uses it to skip its ingest step.
+
+    Parameters
+    ----------
+    directory : path
+        The export folder.
+    survey_round : int
+        The round (Buddhist-era year).
+    store : path, optional
+        The analysis store (``data/store`` by default).
+
+    Returns
+    -------
+    str or None
+        The live version's name (``v-...``), or None: the round is not in the store, its
+        version was written otherwise (another export, code, rules or options; an ingest
+        before ingest keys were recorded), or the store or the folder cannot be read.
+    """
+    try:
+        live = store_read.manifest(int(survey_round), store)
+        key = ingest_key(directory)
+    except (StoreError, InputError, OSError):
+        return None
+    recorded = live.get("ingest_key")
+    return str(live.get("version")) if recorded and recorded == key else None
+
+
 def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: Any,
                    key_info: KeyInfo, key: bytes, key_entries: dict[str, Any],
                    sheets: list[Sheet], sources: list[dict], cleaned: list[str],
@@ -789,6 +867,11 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
             "between them is estimated as between independent samples")
 
     batch = _batch(directory, sources)
+    # taken before anything is written: the export read, the code and rules in force
+    read_key = ingest_key(directory, new_key=bool(key_entries["new_key"]),
+                          accept_cut_short=accept_cut_short,
+                          digests={Path(sh.path).name: src["sha256"]
+                                   for sh, src in zip(sheets, sources, strict=True)})
     villages_with_form = set(merged["villages"]["village_code"]) if "villages" in merged \
         else set()
     valid_uuids = set(new["households"]["submission_uuid"]) if "households" in new else set()
@@ -811,6 +894,7 @@ def _ingest_locked(directory: Path, survey_round: int, store: Path, settings: An
                     else "village form: vil_households / valid households"),
         "frame": _table_info(merged.get("frame")),
         "auxiliary": _table_info(merged.get("auxiliary")),
+        "ingest_key": read_key,
         **key_entries,
     }
     result.version = store_mod.write_round(
