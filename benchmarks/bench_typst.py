@@ -125,7 +125,8 @@ def _with_template(doc: Any, template: str) -> Any:
 
 
 _PLAIN_TABLE = ("#let abc-table(columns: (), rows: (), aligns: none, caption: none, "
-                "notes: none, key: auto) = table(columns: columns.len(), ..((columns,) + rows).flatten())\n")
+                "notes: none, key: auto) = "
+                "table(columns: columns.len(), ..((columns,) + rows).flatten())\n")
 
 
 def _anatomy_variants(doc: Any) -> dict[str, Any]:
