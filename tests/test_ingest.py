@@ -273,6 +273,10 @@ def test_already_ingested_names_the_version_this_export_made_and_nothing_else(
     del m["ingest_key"]
     manifest.write_text(json.dumps(m))
     assert already_ingested(tmp_path / "export2", ROUND, store) is None
+    # a damaged manifest: not this export's (the ingest then says what is wrong)
+    for damaged in ("{not json", "[]"):
+        manifest.write_text(damaged)
+        assert already_ingested(tmp_path / "export2", ROUND, store) is None
 
 
 def test_make_demo_skips_its_ingest_when_the_store_has_this_export(monkeypatch, capsys):

@@ -720,7 +720,7 @@ def already_ingested(directory: Path | str, survey_round: int,
         key = ingest_key(directory)
     except (StoreError, InputError, OSError):
         return None
-    recorded = live.get("ingest_key")
+    recorded = live.get("ingest_key") if isinstance(live, dict) else None
     return str(live.get("version")) if recorded and recorded == key else None
 
 
