@@ -301,12 +301,17 @@ def _guard_key(store: Path, survey_round: int, new_key: bool) -> tuple[KeyInfo, 
 # reading the export
 
 
+def _sha256(path: Path) -> str:
+    """Return the sha256 (hex) of a file's bytes, as the manifest's ``sources`` record it."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def _read_export(directory: Path) -> tuple[list[Sheet], list[dict]]:
     sheets: list[Sheet] = []
     sources: list[dict] = []
     for path in find_files(directory):
-        with open(path, "rb") as fh:
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        digest = _sha256(path)
         for sh in read_file(path):
             sh.table = classify(sh)
             sheets.append(sh)
@@ -681,10 +686,7 @@ def ingest_key(directory: Path | str, new_key: bool = False, accept_cut_short: b
                  *sorted(p.name for p in directory.iterdir())):
         h.update(part.encode("utf-8") + b"\0")
     if digests is None:
-        digests = {}
-        for path in find_files(directory):
-            with open(path, "rb") as fh:
-                digests[path.name] = hashlib.file_digest(fh, "sha256").hexdigest()
+        digests = {path.name: _sha256(path) for path in find_files(directory)}
     for name in sorted(digests):
         h.update(f"{name}\0{digests[name]}\0".encode())
     return h.hexdigest()
