@@ -120,6 +120,99 @@ def test_levels_chart_scales_rounded_shares_to_100_when_nothing_is_hidden() -> N
     assert sum(b.get_width() for b in ax.patches) == pytest.approx(100.0)
 
 
+_LEVEL_CASES = {
+    "hidden": (pd.DataFrame({"ระดับ 1": [20.0, np.nan], "ระดับ 2": [50.0, 60.0],
+                             "ระดับ 3": [30.0, np.nan]}, index=["บ้านก", "บ้านข"]), None),
+    "joined": (pd.DataFrame({"ระดับ 1": [53.0, 20.0], "ระดับ 2": [np.nan, np.nan],
+                             "ระดับ 3": [np.nan, np.nan], "ไม่ครบ": [0.0, np.nan]},
+                            index=["บ้านก", "บ้านข"]),
+               pd.Series([47.0, np.nan], index=["บ้านก", "บ้านข"], name="ระดับ 2–3 รวมกัน")),
+    "rounded": (pd.DataFrame({"ระดับ 1": [33.0], "ระดับ 2": [33.0], "ระดับ 3": [33.0]},
+                             index=["หมู่ที่ 1 บ้านนบเคี่ยม"]), None),
+}
+
+
+def _typst_segments(markup: str) -> list[list[float]]:
+    """The widths (%) of the segments the Typst levels chart draws, bar by bar."""
+    import re
+
+    return [[float(w) for w in re.findall(r"box\(width: ([\d.]+)%", row)]
+            for row in markup.split("stack(dir: ltr, ")[1:]]
+
+
+@pytest.mark.parametrize("case", list(_LEVEL_CASES))
+def test_the_levels_chart_drawn_by_typst_has_the_segments_matplotlib_draws(case: str) -> None:
+    """The reports draw the levels chart with Typst's shapes (levels_chart_typst), notebooks
+    with matplotlib (levels_chart): both draw the segments of level_series, so each bar has
+    the same segments, in the same order, in both."""
+    shares, joined = _LEVEL_CASES[case]
+    fig, ax = plt.subplots()
+    charts.levels_chart(shares, ax=ax, hidden_label="ไม่แสดง", joined=joined)
+    n = len(shares)
+    # matplotlib's patches: one series after another, each a bar per area, top area first
+    drawn = [[b.get_width() for b in ax.patches[i::n] if b.get_width() > 0] for i in range(n)]
+    typst = _typst_segments(charts.levels_chart_typst(shares, hidden_label="ไม่แสดง",
+                                                      joined=joined))
+    assert typst == [pytest.approx(row, abs=1e-4) for row in drawn]
+    assert all(sum(row) == pytest.approx(100.0, abs=1e-3) for row in typst if row)
+    plt.close(fig)
+
+
+def _typst_chart_text(markup: str) -> str:
+    """The text of a PDF page holding the chart drawn by ``markup`` (through the template)."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+    from pypdf import PdfReader
+
+    from abcresearch.reports.render.pdf import compile_pdf
+    from abcresearch.reports.render.typst import TYPST_MIME, render_notebook
+    from abcresearch.reports.results import Figure
+
+    fig = Figure(svg="", caption="ภาพทดสอบ", markup=markup)
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+    nb.cells = [new_code_cell("f", outputs=[new_output("display_data",
+                                                       data={TYPST_MIME: fig.typst()})])]
+    import io
+
+    reader = PdfReader(io.BytesIO(compile_pdf(render_notebook(nb))))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_levels_chart_drawn_by_typst_writes_its_names_legend_and_axis_as_text() -> None:
+    """Drawn by Typst, the chart's words are text in the PDF (matplotlib's were outlines):
+    the areas' names, the legend in the matplotlib chart's order (the levels, the joined
+    levels, then what is hidden; a level no bar draws is not named) and the axis."""
+    shares, joined = _LEVEL_CASES["joined"]
+    text = _typst_chart_text(charts.levels_chart_typst(shares, hidden_label="ไม่แสดง",
+                                                       joined=joined))
+    for word in ("บ้านก", "บ้านข", "0%", "20%", "100%", "ภาพที่ 1: ภาพทดสอบ"):
+        assert word in text, word
+    legend = [text.index(w) for w in ("ระดับ 1", "ระดับ 2–3 รวมกัน", "ไม่แสดง")]
+    assert legend == sorted(legend)
+    assert "ไม่ครบ" not in text  # drawn by no bar
+    shown, _ = _LEVEL_CASES["rounded"]
+    text = _typst_chart_text(charts.levels_chart_typst(shown, hidden_label="ไม่แสดง"))
+    assert "ไม่แสดง" not in text  # nothing hidden: no hatched segment to name
+    assert "หมู่ที่ 1 บ้านนบเคี่ยม" in text
+
+
+def test_a_figure_drawn_by_typst_shows_typsts_svg_in_a_notebook() -> None:
+    """JupyterLab cannot typeset Typst: a figure drawn by Typst carries Typst's SVG of the
+    same markup (image and HTML), and the PDF typesets the markup itself."""
+    from abcresearch.reports.render.typst import TYPST_MIME
+    from abcresearch.reports.results import Figure
+
+    shares, joined = _LEVEL_CASES["hidden"]
+    markup = charts.levels_chart_typst(shares, hidden_label="ไม่แสดง", joined=joined)
+    fig = Figure.from_typst(markup, caption="ร้อยละของครัวเรือนตามระดับ", data=shares)
+    bundle = fig.bundle()
+    assert bundle[TYPST_MIME].startswith("#abc-chart([" + markup + "]")
+    assert bundle["image/svg+xml"].lstrip().startswith(("<svg", "<?xml"))
+    assert "<path" in bundle["image/svg+xml"] or "<use" in bundle["image/svg+xml"]
+    assert bundle["text/html"].startswith("<figure><img src=\"data:image/svg+xml;base64,")
+    assert fig.figure is None and fig.data is shares
+
+
 def test_contribution_chart_sorts_largest_to_the_top() -> None:
     fig, ax = plt.subplots()
     c = pd.Series({"ก": 10.0, "ข": 50.0, "ค": np.nan, "ง": 40.0})

@@ -1326,9 +1326,12 @@ def test_a_table_of_a_few_long_rows_stays_whole_with_its_notes(n: int) -> None:
     assert moved, "the test cannot fail: the table never reached a page foot"
 
 
-def _chart_on_pages(k: int, heading: str | None = None
+def _chart_on_pages(k: int, heading: str | None = None, drawn: bool = False
                     ) -> tuple[int, int, float | None, float, float]:
     """A report of ``k`` paragraphs, a 400 x 300 pt chart, then more paragraphs.
+
+    The chart is an SVG, or with ``drawn`` Typst content (as a report's levels chart,
+    :meth:`Figure.from_typst`), which the template sets the same way.
 
     With ``heading``, a heading just before the chart: in the chart's cell, as a section
     writes it (``"same"``), in a Markdown cell of its own (``"cell"``), or a short introduction
@@ -1342,7 +1345,9 @@ def _chart_on_pages(k: int, heading: str | None = None
 
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="400pt" height="300pt" '
            'viewBox="0 0 400 300"><rect width="400" height="300" fill="#12ab34"/></svg>')
-    fig = Figure(svg=svg, caption="ภาพทดสอบการย่อ")
+    fig = Figure(svg=svg, caption="ภาพทดสอบการย่อ",
+                 markup='#rect(width: 400pt, height: 300pt, fill: rgb("#12ab34"))' if drawn
+                 else None)
     nb = new_notebook()
     nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
     nb.cells = [new_markdown_cell("\n\n".join(f"ย่อหน้าที่ {i + 1}" for i in range(k))),
@@ -1371,14 +1376,16 @@ def _chart_on_pages(k: int, heading: str | None = None
     return last, chart_page, height, bottom, top
 
 
-def test_a_chart_a_little_too_tall_for_the_rest_of_its_page_is_set_smaller_there() -> None:
+@pytest.mark.parametrize("drawn", [False, True], ids=["svg", "drawn-by-typst"])
+def test_a_chart_a_little_too_tall_for_the_rest_of_its_page_is_set_smaller_there(
+        drawn: bool) -> None:
     """A chart that moved whole to the next page left up to half a page blank under the text
     before it (a reader review): where at most a fifth smaller it fits the rest of the page, it
     is set that much smaller there; otherwise it moves, whole and at its size. It never covers
-    the text before it."""
+    the text before it. The same for a chart drawn by Typst (the levels chart)."""
     scaled, moved = [], 0
     for k in range(20, 47):
-        last, page, height, bottom, top = _chart_on_pages(k)
+        last, page, height, bottom, top = _chart_on_pages(k, drawn=drawn)
         assert height is not None, k
         assert page >= last and (page == last or height > 299), (k, last, page, height)
         assert height >= 0.8 * 300 - 1, (k, height)
@@ -1392,15 +1399,16 @@ def test_a_chart_a_little_too_tall_for_the_rest_of_its_page_is_set_smaller_there
     assert scaled and moved, (scaled, moved)
 
 
+@pytest.mark.parametrize("drawn", [False, True], ids=["svg", "drawn-by-typst"])
 @pytest.mark.parametrize("heading", ["same", "cell", "intro"])
-def test_a_chart_after_a_heading_moves_with_it(heading: str) -> None:
+def test_a_chart_after_a_heading_moves_with_it(heading: str, drawn: bool) -> None:
     """A heading stood alone at a page foot when the chart after it was set smaller there
     while the heading kept to the mark before the chart: a chart after a heading (in its cell
     or a Markdown cell before it) or a short introduction kept with it moves with it, at its
     size, where it does not fit."""
     moved = 0
     for k in range(26, 40):
-        last, page, height, _, _ = _chart_on_pages(k, heading=heading)
+        last, page, height, _, _ = _chart_on_pages(k, heading=heading, drawn=drawn)
         assert page == last and height is not None and height > 299, (k, last, page, height)
         moved += page > 0
     assert moved, "the test cannot fail: the chart never reached a second page"

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BarSeries",
     "COMPARISON_STYLES",
     "FLAG_MARK",
     "GRADE_COLOURS",
@@ -43,7 +45,9 @@ __all__ = [
     "income_band_chart",
     "income_chart",
     "income_histogram",
+    "level_series",
     "levels_chart",
+    "levels_chart_typst",
     "lorenz_chart",
     "need_readiness_chart",
     "spread_labels",
@@ -163,6 +167,77 @@ def capital_profile_chart(profile: pd.DataFrame, *, comparisons: Mapping[str, st
     return ax
 
 
+@dataclass(frozen=True)
+class BarSeries:
+    """One series of a stacked bar chart: a segment of every bar, in one style.
+
+    Made by :func:`level_series`; drawn by :func:`levels_chart` (matplotlib) and
+    :func:`levels_chart_typst` (Typst's own shapes), so the two draw the same segments.
+    """
+
+    label: str | None
+    """Legend text (None: the series is not named in the legend)."""
+    values: np.ndarray
+    """Width of each bar's segment, in percent, bars top to bottom."""
+    colour: str
+    hatch: str
+    """matplotlib hatch pattern ("" none); drawn in ``edge``."""
+    edge: str
+    linewidth: float
+    legend_order: int
+    """Place among the named series: 0 the levels, 1 the joined levels, 2 what is hidden."""
+
+
+def level_series(shares: pd.DataFrame, hidden_label: str = "",
+                 joined: pd.Series | None = None, joined_columns: tuple[int, ...] = (1, 2)
+                 ) -> list[BarSeries]:
+    """Return the segments of :func:`levels_chart`'s bars, in drawing order (left to right).
+
+    Each bar reaches 100%: the levels shown (scaled to 100 where nothing is hidden, as the
+    printed shares may add up to 99-101), the joined levels where each alone is hidden, then
+    what disclosure control hides. Parameters as :func:`levels_chart`.
+    """
+    n = len(shares)
+    values = shares.to_numpy(dtype=float)
+    hidden = np.isnan(values)
+    together = np.zeros(n)
+    if joined is not None:
+        j_values = joined.reindex(shares.index).to_numpy(dtype=float)
+        use = np.isfinite(j_values) & hidden[:, list(joined_columns)].all(axis=1)
+        together = np.where(use, j_values, 0.0)
+        hidden[np.ix_(use, list(joined_columns))] = False  # stood for by the joined segment
+    shown = np.where(hidden, 0.0, np.nan_to_num(values))
+    total = shown.sum(axis=1) + together
+    rest = np.where(hidden.any(axis=1), np.clip(100.0 - total, 0.0, 100.0), 0.0)
+    # rounding can make the segments shown add up to 99-101: scale them to 100 when nothing
+    # is hidden (the drawn widths then say no more than the printed shares)
+    scale = np.where(hidden.any(axis=1) | (total <= 0), 1.0, 100.0 / np.where(total > 0, total,
+                                                                           1.0))
+    series = []
+    for j, col in enumerate(shares.columns):
+        if joined is not None and together.any() and j == joined_columns[0]:
+            series.append(BarSeries(str(joined.name), together * scale, JOINED_COLOUR,
+                                    JOINED_HATCH, "white", 0.5, 1))
+        vals = shown[:, j] * scale
+        # the legend names what some bar draws: a level none draws (the joined segment stands
+        # for it in every bar, or no household is in it, as "ข้อมูลไม่ครบ" in a village's one
+        # bar) has nothing to name (a reader review looked for it in the bar)
+        series.append(BarSeries(col if vals.any() else None, vals,
+                                LEVEL_COLOURS[j % len(LEVEL_COLOURS)],
+                                LEVEL_HATCHES[j % len(LEVEL_HATCHES)], "white", 0.5, 0))
+    if rest.any():
+        series.append(BarSeries(hidden_label or None, rest, "white", HIDDEN_HATCH, "#616161",
+                                0.6, 2))
+    return series
+
+
+def _levels_height(n: int) -> float:
+    """Height of the levels chart of ``n`` bars, in inches."""
+    # a village's own chart has one bar: two inches drew it a quarter of a page tall (a reader
+    # review); one inch keeps the legend and the axis
+    return 1.0 if n == 1 else max(2.0, 0.32 * n + 1.2)
+
+
 def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
                  joined: pd.Series | None = None, joined_columns: tuple[int, ...] = (1, 2)
                  ) -> Any:
@@ -172,7 +247,8 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
     control hides (the rest of the 100%). Levels differ by fill and hatching, so the chart
     reads in black and white too. Where every column of ``joined_columns`` is hidden and
     ``joined`` has a value, one segment of its own (named by ``joined.name``) stands for them
-    together, where the first of them would be.
+    together, where the first of them would be. The reports draw the same chart with Typst's
+    own shapes (:func:`levels_chart_typst`); this one is for notebooks and other figures.
 
     Parameters
     ----------
@@ -194,45 +270,14 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
     matplotlib.axes.Axes
     """
     n = len(shares)
-    # a village's own chart has one bar: two inches drew it a quarter of a page tall (a reader
-    # review); one inch keeps the legend and the axis
-    ax, _ = _axes(ax, (WIDTH, 1.0 if n == 1 else max(2.0, 0.32 * n + 1.2)))
-    values = shares.to_numpy(dtype=float)
-    hidden = np.isnan(values)
-    together = np.zeros(n)
-    if joined is not None:
-        j_values = joined.reindex(shares.index).to_numpy(dtype=float)
-        use = np.isfinite(j_values) & hidden[:, list(joined_columns)].all(axis=1)
-        together = np.where(use, j_values, 0.0)
-        hidden[np.ix_(use, list(joined_columns))] = False  # stood for by the joined segment
-    shown = np.where(hidden, 0.0, np.nan_to_num(values))
-    total = shown.sum(axis=1) + together
-    rest = np.where(hidden.any(axis=1), np.clip(100.0 - total, 0.0, 100.0), 0.0)
-    # rounding can make the segments shown add up to 99-101: scale them to 100 when nothing
-    # is hidden (the drawn widths then say no more than the printed shares)
-    scale = np.where(hidden.any(axis=1) | (total <= 0), 1.0, 100.0 / np.where(total > 0, total,
-                                                                           1.0))
+    ax, _ = _axes(ax, (WIDTH, _levels_height(n)))
     left = np.zeros(n)
     y = np.arange(n)[::-1]
-    for j, col in enumerate(shares.columns):
-        if joined is not None and together.any() and j == joined_columns[0]:
-            vals = together * scale
-            ax.barh(y, vals, left=left, color=JOINED_COLOUR, label=str(joined.name),
-                    height=0.7, hatch=JOINED_HATCH, edgecolor="white", linewidth=0.5)
-            left += vals
-        vals = shown[:, j] * scale
-        # the legend names what some bar draws: a level none draws (the joined segment stands
-        # for it in every bar, or no household is in it, as "ข้อมูลไม่ครบ" in a village's one
-        # bar) has nothing to name (a reader review looked for it in the bar)
-        named = bool(vals.any())
-        ax.barh(y, vals, left=left, color=LEVEL_COLOURS[j % len(LEVEL_COLOURS)],
-                label=col if named else None,
-                height=0.7, hatch=LEVEL_HATCHES[j % len(LEVEL_HATCHES)], edgecolor="white",
-                linewidth=0.5)
-        left += vals
-    if rest.any():
-        ax.barh(y, rest, left=left, color="white", hatch=HIDDEN_HATCH, edgecolor="#616161",
-                linewidth=0.6, height=0.7, label=hidden_label or None)
+    series = level_series(shares, hidden_label, joined, joined_columns)
+    for s in series:
+        ax.barh(y, s.values, left=left, color=s.colour, label=s.label, height=0.7,
+                hatch=s.hatch, edgecolor=s.edge, linewidth=s.linewidth)
+        left += s.values
     ax.set_yticks(y, [str(i) for i in shares.index], fontsize=8)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
@@ -240,12 +285,109 @@ def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
     # joined one between level 1 and level 2 ("ระดับ 1 · รวมระดับ 2 และ 3 · ระดับ 2 · ระดับ 3")
     # put a total before its parts (a reader review)
     handles, labels = ax.get_legend_handles_labels()
-    after = {str(joined.name) if joined is not None else None: 1, hidden_label or None: 2}
-    order = sorted(range(len(labels)), key=lambda k: (after.get(labels[k], 0), k))
+    rank = {s.label: s.legend_order for s in series if s.label is not None}
+    order = sorted(range(len(labels)), key=lambda k: (rank.get(labels[k], 0), k))
     ax.legend([handles[k] for k in order], [labels[k] for k in order], ncol=5, fontsize=8,
               loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     _plain_spines(ax)
     return ax
+
+
+#: Typst tiles of the matplotlib hatch patterns the level charts use, drawn in the colour
+#: ``{edge}`` over the segment's fill, and the size of each tile in points (the spacing of
+#: matplotlib's hatching at the size the reports print its charts).
+_TYPST_TILES = {
+    "..": (6.0, "#place(dx: 3pt, dy: 3pt, circle(radius: 0.75pt, fill: {edge}))"),
+    "///": (8.0, "#place(line(start: (0pt, 8pt), end: (8pt, 0pt), stroke: 0.6pt + {edge}))"),
+    "xxx": (6.0, "#place(line(start: (0pt, 6pt), end: (6pt, 0pt), stroke: 0.5pt + {edge}))"
+                 "#place(line(start: (0pt, 0pt), end: (6pt, 6pt), stroke: 0.5pt + {edge}))"),
+    "..//": (8.0, "#place(dx: 2pt, dy: 2pt, circle(radius: 0.75pt, fill: {edge}))"
+                  "#place(line(start: (0pt, 8pt), end: (8pt, 0pt), stroke: 0.6pt + {edge}))"),
+}
+
+
+def _typst_colour(colour: str) -> str:
+    """Return a matplotlib colour ("#rrggbb" or a name Typst knows, as "white") in Typst."""
+    return f'rgb("{colour}")' if colour.startswith("#") else colour
+
+
+def _typst_hatch(hatch: str, edge: str) -> str | None:
+    """Return a Typst tiling of matplotlib hatch ``hatch`` in colour ``edge`` (None: none)."""
+    if not hatch:
+        return None
+    size, tile = _TYPST_TILES.get(hatch, _TYPST_TILES["xxx"])
+    return f"tiling(size: ({size}pt, {size}pt))[{tile.format(edge=_typst_colour(edge))}]"
+
+
+def _typst_segment(width: str, height: float, series: BarSeries) -> str:
+    """Return a Typst box of ``width`` filled and hatched as ``series``."""
+    hatch = _typst_hatch(series.hatch, series.edge)
+    # the hatching over the fill, not in the tile's background: a tiled background shows the
+    # tiles' seams in some PDF viewers
+    body = f", place(rect(width: 100%, height: 100%, fill: {hatch}, stroke: none))" \
+        if hatch else ""
+    return (f"box(width: {width}, height: {height:.2f}pt, fill: {_typst_colour(series.colour)}, "
+            f"stroke: {series.linewidth}pt + {_typst_colour(series.edge)}{body})")
+
+
+def levels_chart_typst(shares: pd.DataFrame, hidden_label: str = "",
+                       joined: pd.Series | None = None, joined_columns: tuple[int, ...] = (1, 2)
+                       ) -> str:
+    """Return Typst markup drawing :func:`levels_chart` with Typst's own shapes.
+
+    The same segments (:func:`level_series`), colours, hatching, legend and axis as the
+    matplotlib chart, at the same size (:data:`WIDTH`), so the template's ``abc-chart`` sets
+    it as it sets an SVG. Drawn by Typst, the chart costs about 2 ms of a report instead of
+    about 70 (matplotlib's figure, its SVG and Typst reading the SVG back;
+    ``benchmarks/bench_chart_routes.py``), and its words are text in the PDF.
+
+    Parameters
+    ----------
+    shares, hidden_label, joined, joined_columns
+        As :func:`levels_chart`.
+
+    Returns
+    -------
+    str
+        Typst markup (content: put it in ``[...]``).
+    """
+    from abcresearch.reports.render.typst import escape_markup
+
+    n = len(shares)
+    series = level_series(shares, hidden_label, joined, joined_columns)
+    width = WIDTH * 72
+    # matplotlib's bars are 0.7 of a row of 0.32 inch; a village's one bar, in a figure of one
+    # inch, is drawn about as tall
+    row = 0.32 * 72
+    bar = 0.7 * row
+    named = sorted((s.legend_order, k) for k, s in enumerate(series) if s.label is not None)
+    legend = " #h(1.2em) ".join(
+        f"#box[#{_typst_segment('16pt', 6, series[k])} #h(3pt) "
+        f"{escape_markup(str(series[k].label))}]" for _, k in named)
+    cells = []
+    for i in range(n):
+        segments = "".join(_typst_segment(f"{s.values[i]:.4f}%", bar, s) + ","
+                           for s in series if s.values[i] > 0)
+        # the names end where matplotlib's tick labels end, 3.5 pt of tick and 3.5 pt of pad
+        # before the axis
+        # blocks, not boxes: a box in a cell sits on a line of text, whose depth opened gaps
+        # in the axis between the bars
+        cells.append(f"block(height: {row:.2f}pt, inset: (right: 7pt), align(horizon, "
+                     f"text(size: 8pt)[{escape_markup(str(shares.index[i]))}]))")
+        cells.append(f"block(width: 100%, height: {row:.2f}pt, "
+                     f"{{ place(left + horizon, dx: -3.5pt, line(length: 3.5pt, "
+                     f"stroke: 0.8pt)); align(horizon, stack(dir: ltr, {segments})); "
+                     # the axis over the bars' white edges, as matplotlib draws its spine
+                     f"place(top + left, line(end: (0pt, {row:.2f}pt), stroke: 0.8pt)) }})")
+    ticks = "".join(
+        f"place(top + left, dx: {t}%, line(length: 3.5pt, angle: 90deg, stroke: 0.8pt)); "
+        f"place(top + left, dx: {t}% - 15pt, dy: 5pt, box(width: 30pt, align(center)[{t}%])); "
+        for t in range(0, 101, 20))
+    cells.append("[]")
+    cells.append(f"block(width: 100%, height: 18pt, stroke: (top: 0.8pt), {{ {ticks}}})")
+    return (f"#block(width: {width:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
+            f"#align(center, text(size: 8pt)[{legend}])\n#v(2pt)\n"
+            f"#grid(columns: (auto, 1fr), align: (right, left), {', '.join(cells)})]")
 
 
 def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = None,

@@ -362,11 +362,16 @@ class PageHeader(Part):
 
 @dataclass(frozen=True, eq=False)
 class Figure(Part):
-    """A figure as deterministic SVG (text drawn as paths, so the PDF needs no font).
+    """A figure as deterministic SVG, or drawn by Typst's own shapes, with its caption.
 
-    Build it with :meth:`from_matplotlib`; the figure drawn is kept as ``figure`` (closed, so the
-    inline backend does not show it a second time). With a ``caption`` the PDF numbers it as a
-    figure ("ภาพที่ N: caption", the word from ``params/labels.yaml`` key ``figure``).
+    Build it with :meth:`from_matplotlib` (text drawn as paths, so the PDF needs no font); the
+    figure drawn is kept as ``figure`` (closed, so the inline backend does not show it a second
+    time). Or with :meth:`from_typst`, from Typst markup that draws the chart (a report's levels
+    chart, :func:`abcresearch.reports.charts.levels_chart_typst`): the PDF typesets that markup
+    (its words are text, in the report's font), and JupyterLab shows Typst's SVG of it; there is
+    no matplotlib figure (``figure`` is None: draw one from ``data`` with the matplotlib
+    function of the chart to adapt it). With a ``caption`` the PDF numbers it as a figure
+    ("ภาพที่ N: caption", the word from ``params/labels.yaml`` key ``figure``).
 
     Parameters
     ----------
@@ -379,12 +384,15 @@ class Figure(Part):
     data : pandas.DataFrame, optional
         The published values the figure draws (as printed; hidden values are markers), so that
         what a chart shows can be checked like a table.
+    markup : str, optional
+        Typst markup drawing the figure (content), which the PDF typesets instead of the SVG.
     """
 
     svg: str = field(repr=False)
     figure: Any = field(default=None, repr=False)
     caption: str | None = None
     data: pd.DataFrame | None = field(default=None, repr=False)
+    markup: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_matplotlib(cls, fig: Any, close: bool = True, caption: str | None = None,
@@ -399,15 +407,39 @@ class Figure(Part):
             plt.close(fig)
         return cls(svg=svg, figure=fig, caption=caption, data=data)
 
+    @classmethod
+    def from_typst(cls, markup: str, caption: str | None = None,
+                   data: pd.DataFrame | None = None) -> Figure:
+        """Make a figure from Typst markup that draws it (its SVG made by Typst, for JupyterLab).
+
+        Parameters
+        ----------
+        markup : str
+            Typst content drawing the chart at its natural size (as
+            :func:`abcresearch.reports.charts.levels_chart_typst` returns).
+        caption : str, optional
+            Caption below the figure.
+        data : pandas.DataFrame, optional
+            The published values the figure draws.
+        """
+        from abcresearch.reports.render.pdf import typst_svg
+
+        return cls(svg=typst_svg(markup), caption=caption, data=data, markup=markup)
+
     def typst(self) -> str:
-        """Typst markup of a captioned figure, the SVG embedded (the template's ``abc-chart``)."""
+        """Typst markup of a captioned figure (the template's ``abc-chart``).
+
+        The figure's own Typst drawing where it has one, else its SVG embedded.
+        """
         from abcresearch.reports.render.thai import mark_breaks
         from abcresearch.reports.render.typst import escape_markup, typst_string
 
         caption = escape_markup(mark_breaks(self.caption or ""))
         # the template's chart: shrunk to the text width, and a little more where that keeps
         # it on the page it starts on (abc-chart)
-        return ("#abc-chart(bytes(" + typst_string(self.svg) + "), caption: [" + caption + "])")
+        body = "[" + self.markup + "]" if self.markup is not None else \
+            "bytes(" + typst_string(self.svg) + ")"
+        return "#abc-chart(" + body + ", caption: [" + caption + "])"
 
     def bundle(self) -> MimeBundle:
         """``image/svg+xml`` and ``text/html``; captioned, also the Typst figure and the caption.

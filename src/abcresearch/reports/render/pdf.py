@@ -116,6 +116,48 @@ def compile_pdf(doc: TypstDocument) -> bytes:
     return retag_language(pdf, doc.break_lang, doc.lang) if doc.break_lang else pdf
 
 
+def typst_svg(markup: str) -> str:
+    """Return Typst content as SVG, on a page of its own size, in the reports' font.
+
+    For the notebook's view of a chart drawn by Typst (:meth:`.results.Figure.from_typst`):
+    JupyterLab shows this SVG; the PDF typesets the markup itself.
+
+    Parameters
+    ----------
+    markup : str
+        Typst content (markup, as inside ``[...]``).
+
+    Returns
+    -------
+    str
+        The SVG (glyphs as paths: no font needed to show it).
+
+    Raises
+    ------
+    ReportError
+        If Typst fails.
+    """
+    import typst
+
+    from abcresearch.reports.render.fonts import THAI_FAMILY
+
+    source = (f'#set page(width: auto, height: auto, margin: 4pt)\n'
+              f'#set text(font: "{THAI_FAMILY}", size: 10.5pt)\n{markup}\n')
+    with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
+        compiler = typst.Compiler(root=build, font_paths=typst_fonts(), ignore_system_fonts=True)
+        try:
+            # not under the compile lock: Typst releases the GIL, and a chart is small
+            svg = compiler.compile(source.encode("utf-8"), format="svg")
+        except typst.TypstError as exc:
+            raise ReportError(f"Typst could not draw a chart: {getattr(exc, 'message', exc)}"
+                              ) from exc
+    if isinstance(svg, list):  # pragma: no cover - one page always
+        svg = svg[0]
+    if not isinstance(svg, bytes):  # pragma: no cover - Typst gives an SVG or raises
+        raise ReportError("Typst drew no chart")
+    return svg.decode("utf-8")
+
+
 def lay_out(doc: TypstDocument) -> None:
     """Lay a rendered document out without writing its PDF.
 
