@@ -240,6 +240,42 @@ def test_contribution_chart_hatches_a_hidden_capital_across_the_axis() -> None:
     assert not [b for b in ax.patches if b.get_hatch()]
 
 
+@pytest.mark.parametrize("values", [
+    {"ก": 10.0, "ข": 50.0, "ค": np.nan, "ง": 40.0},
+    {"ทุนมนุษย์": 4.0, "ทุนเงินตรา": 11.0, "ทุนภูมิปัญญา": 25.0, "ทุนวัฒนธรรม": 19.0},
+    {"ก": 0.7, "ข": 0.2},
+])
+def test_the_contribution_chart_drawn_by_typst_has_matplotlibs_rows_and_ticks(values) -> None:
+    """The reports draw the contribution chart with Typst's shapes (contribution_chart_typst),
+    notebooks with matplotlib: the same rows top to bottom, the same bar lengths on the same
+    axis, and the ticks matplotlib's own locator puts there."""
+    import re
+
+    c = pd.Series(values)
+    fig, ax = plt.subplots(figsize=(charts.WIDTH, 2.8))
+    charts.contribution_chart(c, ax=ax, hidden_label="ไม่แสดง")
+    fig.canvas.draw()
+    low, high = ax.get_xlim()
+    mpl_ticks = [f"{t:g}" for t in ax.get_xticks() if low - 1e-9 <= t <= high + 1e-9]
+    markup = charts.contribution_chart_typst(c, hidden_label="ไม่แสดง")
+    assert [t.replace("\\", "") for t in re.findall(r"align\(center\)\[([^\]]*)\]\)\); ",
+                                                      markup)] == mpl_ticks
+    bar = r"rect\(width: ([\d.]+)%, height: [\d.]+pt, fill: rgb\(\"" + \
+        charts.CONTRIBUTION_COLOUR + r"\"\)"
+    widths = [float(w) * high / 100 for w in re.findall(bar, markup)]
+    shown = c.dropna().sort_values(ascending=False)
+    assert widths == pytest.approx(list(shown), abs=1e-3)
+    names = [str(label.get_text()) for label in ax.get_yticklabels()][::-1]
+    assert [markup.index(f"[{n}]") for n in names] == sorted(markup.index(f"[{n}]")
+                                                             for n in names)
+    plt.close(fig)
+    hidden = c.isna().any()
+    assert ("[ไม่แสดง]" in markup) == hidden  # in the hidden capital's row only
+    if hidden:
+        text = _typst_chart_text(markup)
+        assert "ไม่แสดง" in text and "ค" in text
+
+
 def test_income_panels_on_given_axes() -> None:
     fig, (a1, a2) = plt.subplots(1, 2)
     edges = np.array([1000.0, 10000.0, 100000.0])

@@ -37,6 +37,7 @@ __all__ = [
     "capital_heatmap",
     "capital_profile_chart",
     "contribution_chart",
+    "contribution_chart_typst",
     "grade_boundary_map",
     "grade_choropleth",
     "grade_legend",
@@ -355,7 +356,6 @@ def levels_chart_typst(shares: pd.DataFrame, hidden_label: str = "",
 
     n = len(shares)
     series = level_series(shares, hidden_label, joined, joined_columns)
-    width = WIDTH * 72
     # matplotlib's bars are 0.7 of a row of 0.32 inch; a village's one bar, in a figure of one
     # inch, is drawn about as tall
     row = 0.32 * 72
@@ -364,30 +364,54 @@ def levels_chart_typst(shares: pd.DataFrame, hidden_label: str = "",
     legend = " #h(1.2em) ".join(
         f"#box[#{_typst_segment('16pt', 6, series[k])} #h(3pt) "
         f"{escape_markup(str(series[k].label))}]" for _, k in named)
-    cells = []
+    bodies = []
     for i in range(n):
         segments = "".join(_typst_segment(f"{s.values[i]:.4f}%", bar, s) + ","
                            for s in series if s.values[i] > 0)
-        # the names end where matplotlib's tick labels end, 3.5 pt of tick and 3.5 pt of pad
-        # before the axis
+        bodies.append(f"align(horizon, stack(dir: ltr, {segments}))")
+    return _typst_bar_panel([str(i) for i in shares.index], bodies, row,
+                            [(t, f"{t}%") for t in range(0, 101, 20)],
+                            above=f"#align(center, text(size: 8pt)[{legend}])\n#v(2pt)")
+
+
+def _typst_bar_panel(names: Sequence[str], bodies: Sequence[str], row: float,
+                     ticks: Sequence[tuple[float, str]], *, name_size: float = 8,
+                     above: str = "", xlabel: str = "", over: str = "") -> str:
+    """Return Typst markup of a horizontal bar chart's panel, :data:`WIDTH` wide.
+
+    The area names on the left, ending where matplotlib's tick labels end (3.5 pt of tick
+    and 3.5 pt of pad before the axis), one row of ``row`` points per name, top to bottom, each
+    drawn by Typst code ``bodies[i]`` in a block as wide as the axis (0% to 100% of it), then
+    the axis with its ``ticks`` (position in percent of the axis, label) and ``xlabel``.
+    ``above`` is markup set above the panel (a legend); ``over`` is Typst code placed over the
+    plot's rows (a legend inside the axes).
+    """
+    from abcresearch.reports.render.typst import escape_markup
+
+    cells = []
+    for k, (name, body) in enumerate(zip(names, bodies, strict=True)):
         # blocks, not boxes: a box in a cell sits on a line of text, whose depth opened gaps
         # in the axis between the bars
         cells.append(f"block(height: {row:.2f}pt, inset: (right: 7pt), align(horizon, "
-                     f"text(size: 8pt)[{escape_markup(str(shares.index[i]))}]))")
+                     f"text(size: {name_size}pt)[{escape_markup(name)}]))")
+        last = over if k == len(names) - 1 and over else ""
         cells.append(f"block(width: 100%, height: {row:.2f}pt, "
                      f"{{ place(left + horizon, dx: -3.5pt, line(length: 3.5pt, "
-                     f"stroke: 0.8pt)); align(horizon, stack(dir: ltr, {segments})); "
+                     f"stroke: 0.8pt)); {body}; {last}"
                      # the axis over the bars' white edges, as matplotlib draws its spine
                      f"place(top + left, line(end: (0pt, {row:.2f}pt), stroke: 0.8pt)) }})")
-    ticks = "".join(
-        f"place(top + left, dx: {t}%, line(length: 3.5pt, angle: 90deg, stroke: 0.8pt)); "
-        f"place(top + left, dx: {t}% - 15pt, dy: 5pt, box(width: 30pt, align(center)[{t}%])); "
-        for t in range(0, 101, 20))
+    marks = "".join(
+        f"place(top + left, dx: {at:.4f}%, line(length: 3.5pt, angle: 90deg, stroke: 0.8pt)); "
+        f"place(top + left, dx: {at:.4f}% - 20pt, dy: 5pt, box(width: 40pt, "
+        f"align(center)[{escape_markup(text)}])); "
+        for at, text in ticks)
     cells.append("[]")
-    cells.append(f"block(width: 100%, height: 18pt, stroke: (top: 0.8pt), {{ {ticks}}})")
-    return (f"#block(width: {width:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
-            f"#align(center, text(size: 8pt)[{legend}])\n#v(2pt)\n"
-            f"#grid(columns: (auto, 1fr), align: (right, left), {', '.join(cells)})]")
+    cells.append(f"block(width: 100%, height: 18pt, stroke: (top: 0.8pt), {{ {marks}}})")
+    if xlabel:
+        cells += ["[]", f"align(center)[{escape_markup(xlabel)}]"]
+    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
+            f"{above}\n#grid(columns: (auto, 1fr), align: (right, left), "
+            f"{', '.join(cells)})]")
 
 
 def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = None,
@@ -411,10 +435,7 @@ def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = 
     matplotlib.axes.Axes
     """
     ax, _ = _axes(ax, (WIDTH, 2.8))
-    c = contributions.sort_values(na_position="first")
-    hidden = c.isna().to_numpy()
-    names = [f"{i} ({hidden_label})" if hidden_label and h and hidden.all() else str(i)
-             for i, h in zip(c.index, hidden, strict=True)]
+    c, hidden, names = _contribution_rows(contributions, hidden_label)
     ax.barh(names, c.fillna(0).to_numpy(), color=CONTRIBUTION_COLOUR)
     if hidden.any() and not hidden.all():
         # a hidden capital's row is hatched faintly across the axis, with the words in it, as
@@ -432,6 +453,68 @@ def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = 
     ax.set_xlabel(xlabel)
     _plain_spines(ax)
     return ax
+
+
+def _contribution_rows(contributions: pd.Series, hidden_label: str
+                       ) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """Return the rows of :func:`contribution_chart`, bottom to top: values, hidden, names."""
+    c = contributions.sort_values(na_position="first")
+    hidden = c.isna().to_numpy()
+    names = [f"{i} ({hidden_label})" if hidden_label and h and hidden.all() else str(i)
+             for i, h in zip(c.index, hidden, strict=True)]
+    return c, hidden, names
+
+
+def _auto_ticks(high: float) -> list[float]:
+    """Return the ticks matplotlib's default locator puts on an axis from 0 to ``high``."""
+    from matplotlib.ticker import MaxNLocator
+
+    values = MaxNLocator(nbins=9, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, high)
+    return [float(v) for v in values if -1e-9 <= v <= high * (1 + 1e-9)]
+
+
+def contribution_chart_typst(contributions: pd.Series, *, xlabel: str = "",
+                             hidden_label: str = "") -> str:
+    """Return Typst markup drawing :func:`contribution_chart` with Typst's own shapes.
+
+    The same rows (largest at the top, a hidden capital's row hatched faintly across the axis
+    with ``hidden_label`` in it), the axis from 0 to a twentieth past the largest share with
+    matplotlib's ticks, at the same size (:data:`WIDTH`); its words are text in the PDF.
+    Parameters as :func:`contribution_chart`.
+
+    Returns
+    -------
+    str
+        Typst markup (content: put it in ``[...]``).
+    """
+    from abcresearch.reports.render.typst import escape_markup
+
+    c, hidden, names = _contribution_rows(contributions, hidden_label)
+    values = c.fillna(0).to_numpy(dtype=float)
+    top = float(values.max()) if len(values) else 0.0
+    high = top * 1.05 if top > 0 else 1.0  # matplotlib's margin of a twentieth
+    # matplotlib's axes of 2.8 inches hold the rows 0.8 of each high
+    row = max(14.0, 0.77 * 2.8 * 72 / max(len(c), 1))
+    bar = 0.8 * row
+    fill = _typst_colour(CONTRIBUTION_COLOUR)
+    hatch = _typst_hatch(HIDDEN_HATCH, "#d6d6d6")
+    bodies = []
+    for value, is_hidden in zip(values, hidden, strict=True):
+        if is_hidden and not hidden.all():
+            # a hidden capital's row, hatched faintly across the axis with the words in it
+            bodies.append(
+                f"place(left + horizon, rect(width: 100%, height: {bar:.2f}pt, fill: "
+                f"{hatch}, stroke: none)); place(center + horizon, box(fill: white, "
+                f"inset: 1.5pt, text(size: 8pt, fill: rgb(\"#424242\"))"
+                f"[{escape_markup(hidden_label)}]))")
+        elif value > 0:
+            bodies.append(f"place(left + horizon, rect(width: {100 * value / high:.4f}%, "
+                          f"height: {bar:.2f}pt, fill: {fill}, stroke: none))")
+        else:
+            bodies.append("none")
+    ticks = [(100 * t / high, f"{t:g}") for t in _auto_ticks(high)]
+    return _typst_bar_panel(names[::-1], bodies[::-1], row, ticks, name_size=10,
+                            xlabel=xlabel)
 
 
 def income_histogram(edges: np.ndarray | None, weights: np.ndarray | None, *,

@@ -163,10 +163,11 @@ def deprivation(report: AreaContext) -> SectionResult:
     labels = [report.capital_label(c) for c in report.capitals]
     contrib = pd.Series([shown["contribution"][c].value for c in report.capitals],
                         index=labels, dtype=float)
-    ax = charts.contribution_chart(100 * contrib, xlabel=t("chart.share_m0"),
-                                   hidden_label=t("chart.hidden"))
-    out.parts.append(Figure.from_matplotlib(ax.figure, caption=t("af.chart_caption"),
-                                            data=contrib.to_frame("contribution")))
+    # drawn by Typst's own shapes, as charts.contribution_chart draws it in matplotlib
+    markup = charts.contribution_chart_typst(100 * contrib, xlabel=t("chart.share_m0"),
+                                             hidden_label=t("chart.hidden"))
+    out.parts.append(Figure.from_typst(markup, caption=t("af.chart_caption"),
+                                       data=contrib.to_frame("contribution")))
     ct = pd.DataFrame({
         t("col.capital"): labels,
         t("col.censored"): [shown["censored"][c].text for c in report.capitals],
