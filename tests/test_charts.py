@@ -276,6 +276,44 @@ def test_the_contribution_chart_drawn_by_typst_has_matplotlibs_rows_and_ticks(va
         assert "ไม่แสดง" in text and "ค" in text
 
 
+def test_the_capital_profile_drawn_by_typst_has_matplotlibs_bars_intervals_and_markers() -> None:
+    """The reports draw the capital profile with Typst's shapes (capital_profile_chart_typst),
+    notebooks with matplotlib: the same bars (none for a hidden estimate), intervals and
+    comparison markers at the same places on the 0-100 axis, and the legend's names as text."""
+    import re
+
+    profile = _profile()
+    comparisons = {"amphoe": "อำเภอ", "province": "จังหวัด", "8016": "หัวไทร"}
+    fig, ax = plt.subplots()
+    charts.capital_profile_chart(profile, comparisons=comparisons, area_label="พื้นที่นี้", ax=ax)
+    bars = [b.get_width() for b in ax.patches if np.isfinite(b.get_width())]
+    markers = {text: [tuple(p) for p in c.get_offsets()] for c, text
+               in zip(ax.collections[-3:], comparisons.values(), strict=True)}
+    plt.close(fig)
+    markup = charts.capital_profile_chart_typst(profile, comparisons=comparisons,
+                                                area_label="พื้นที่นี้", xlabel="คะแนน")
+    plot = markup.split("block(width: 100%, height: 18pt")[0]  # the rows, not axis nor legend
+    rows = plot.split("place(left + horizon, dx: -3.5pt")[1:]
+    assert len(rows) == len(profile)
+    drawn = [float(w) for row in rows for w in re.findall(r"rect\(width: ([\d.]+)%", row)]
+    assert drawn == pytest.approx([w for w in bars if w > 0])  # no bar for the hidden one
+    # the interval from ci_low to ci_high, in the rows with an estimate
+    spans = [re.findall(r"dx: ([\d.]+)%, line\(length: ([\d.]+)%", row) for row in rows]
+    assert [[(float(a), float(a) + float(b)) for a, b in sp] for sp in spans] == \
+        [[(55.0, 65.0)], [], [(35.0, 45.0)]]
+    # each comparison's marker in every row, where matplotlib put it (x; top row first)
+    for k, row in enumerate(rows):
+        xs = [float(x) for x in re.findall(r"dx: ([\d.]+)%(?: - [\d.]+pt)?, (?:polygon|"
+                                           r"circle|square|line\(length: [\d.]+pt, angle: "
+                                           r"90deg, stroke: [\d.]+pt \+ rgb)", row)]
+        expected = [pts[k][0] for pts in markers.values()]  # offsets top row first
+        assert sorted(xs) == pytest.approx(sorted(expected)), k
+    text = _typst_chart_text(markup)
+    for word in ("ทุนมนุษย์", "ทุนเงินตรา", "พื้นที่นี้", "อำเภอ", "จังหวัด", "หัวไทร", "คะแนน",
+                 "100"):
+        assert word in text, word
+
+
 def test_income_panels_on_given_axes() -> None:
     fig, (a1, a2) = plt.subplots(1, 2)
     edges = np.array([1000.0, 10000.0, 100000.0])

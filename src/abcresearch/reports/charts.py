@@ -36,6 +36,7 @@ __all__ = [
     "apply_style",
     "capital_heatmap",
     "capital_profile_chart",
+    "capital_profile_chart_typst",
     "contribution_chart",
     "contribution_chart_typst",
     "grade_boundary_map",
@@ -239,6 +240,92 @@ def _levels_height(n: int) -> float:
     return 1.0 if n == 1 else max(2.0, 0.32 * n + 1.2)
 
 
+def _typst_marker(style: Mapping[str, Any], at: str) -> str:
+    """Return Typst code placing a matplotlib scatter marker of ``style`` at ``at`` (x)."""
+    colour = _typst_colour(str(style.get("color", "#000000")))
+    size = float(style.get("s", 36)) ** 0.5  # matplotlib's s is the marker's area in pt²
+    h = size / 2
+    marker = style.get("marker", "o")
+    if marker == "|":
+        width = float(style.get("linewidths", 1.5))
+        shape = f"line(length: {size:.2f}pt, angle: 90deg, stroke: {width}pt + {colour})"
+        return f"place(left + horizon, dx: {at}, {shape})"
+    if marker == "D":
+        shape = (f"polygon(fill: {colour}, ({h:.2f}pt, 0pt), ({size:.2f}pt, {h:.2f}pt), "
+                 f"({h:.2f}pt, {size:.2f}pt), (0pt, {h:.2f}pt))")
+    elif marker == "s":
+        shape = f"square(size: {size:.2f}pt, fill: {colour})"
+    elif marker == "^":
+        shape = (f"polygon(fill: {colour}, ({h:.2f}pt, 0pt), ({size:.2f}pt, {size:.2f}pt), "
+                 f"(0pt, {size:.2f}pt))")
+    else:  # "o" and any other: a circle
+        shape = f"circle(radius: {h:.2f}pt, fill: {colour})"
+    return f"place(left + horizon, dx: {at} - {h:.2f}pt, {shape})"
+
+
+def capital_profile_chart_typst(profile: pd.DataFrame, *,
+                                comparisons: Mapping[str, str] | None = None,
+                                area_label: str = "", xlabel: str = "") -> str:
+    """Return Typst markup drawing :func:`capital_profile_chart` with Typst's own shapes.
+
+    The same bars, intervals and comparison markers (:data:`COMPARISON_STYLES`), axis and
+    legend (lower right, inside the axes), at the same size (:data:`WIDTH`); its words are
+    text in the PDF. Parameters as :func:`capital_profile_chart`.
+
+    Returns
+    -------
+    str
+        Typst markup (content: put it in ``[...]``).
+    """
+    from abcresearch.reports.render.typst import escape_markup
+
+    n = len(profile)
+    # matplotlib's axes of 3.6 inches hold the rows; its bars are 0.55 of a row
+    row = max(16.0, 0.72 * 3.6 * 72 / max(n, 1))
+    bar = 0.55 * row
+    fill = f"{_typst_colour(AREA_COLOUR)}.transparentize(15%)"  # alpha 0.85
+    extra = iter(EXTRA_COMPARISON_STYLES * (1 + len(comparisons or {})))
+    styles = {col: COMPARISON_STYLES.get(col) or next(extra) for col in comparisons or {}}
+
+    def at(value: float) -> str:
+        return f"{min(max(value, 0.0), 100.0):.4f}%"
+
+    bodies = []
+    for i in range(n):
+        parts = []
+        est, low, high = (float(profile[c].iloc[i]) for c in ("estimate", "ci_low", "ci_high"))
+        if np.isfinite(est):
+            parts.append(f"place(left + horizon, rect(width: {at(est)}, height: {bar:.2f}pt, "
+                         f"fill: {fill}, stroke: none))")
+            if np.isfinite(low) and np.isfinite(high):
+                # the interval and its caps of 3 pt a side, as matplotlib's error bar
+                parts.append(f"place(left + horizon, dx: {at(low)}, line(length: "
+                             f"{max(high - low, 0.0):.4f}%, stroke: 1pt))")
+                parts += [f"place(left + horizon, dx: {at(v)}, line(length: 6pt, "
+                          f"angle: 90deg, stroke: 1pt))" for v in (low, high)]
+        for col in styles:
+            value = float(profile[col].iloc[i])
+            if np.isfinite(value):
+                parts.append(_typst_marker(styles[col], at(value)))
+        bodies.append("; ".join(parts) or "none")
+    entries = []
+    if area_label:
+        entries.append((f"box(width: 16pt, height: 6pt, fill: {fill})", area_label))
+    for col, text in (comparisons or {}).items():
+        entries.append((f"box(width: 16pt, height: 12pt, {{ "
+                        f"{_typst_marker(styles[col], '50%')} }})", text))
+    over = ""
+    if entries:
+        items = ", ".join(f"align(center + horizon, {handle}), [{escape_markup(str(text))}]"
+                          for handle, text in entries)
+        over = (f"pad(right: 4pt, bottom: 4pt, text(size: 8pt, grid(columns: 2, "
+                f"column-gutter: 6pt, row-gutter: 4pt, align: (center + horizon, left + horizon), "
+                f"{items})))")
+    ticks = [(float(t), f"{t:g}") for t in range(0, 101, 20)]
+    return _typst_bar_panel([str(i) for i in profile.index], bodies, row, ticks,
+                            name_size=10, xlabel=xlabel, over=over)
+
+
 def levels_chart(shares: pd.DataFrame, ax: Any = None, hidden_label: str = "",
                  joined: pd.Series | None = None, joined_columns: tuple[int, ...] = (1, 2)
                  ) -> Any:
@@ -383,21 +470,20 @@ def _typst_bar_panel(names: Sequence[str], bodies: Sequence[str], row: float,
     and 3.5 pt of pad before the axis), one row of ``row`` points per name, top to bottom, each
     drawn by Typst code ``bodies[i]`` in a block as wide as the axis (0% to 100% of it), then
     the axis with its ``ticks`` (position in percent of the axis, label) and ``xlabel``.
-    ``above`` is markup set above the panel (a legend); ``over`` is Typst code placed over the
-    plot's rows (a legend inside the axes).
+    ``above`` is markup set above the panel (a legend); ``over`` is Typst content placed over
+    the plot, its foot on the axis, on the right (a legend inside the axes).
     """
     from abcresearch.reports.render.typst import escape_markup
 
     cells = []
-    for k, (name, body) in enumerate(zip(names, bodies, strict=True)):
+    for name, body in zip(names, bodies, strict=True):
         # blocks, not boxes: a box in a cell sits on a line of text, whose depth opened gaps
         # in the axis between the bars
         cells.append(f"block(height: {row:.2f}pt, inset: (right: 7pt), align(horizon, "
                      f"text(size: {name_size}pt)[{escape_markup(name)}]))")
-        last = over if k == len(names) - 1 and over else ""
         cells.append(f"block(width: 100%, height: {row:.2f}pt, "
                      f"{{ place(left + horizon, dx: -3.5pt, line(length: 3.5pt, "
-                     f"stroke: 0.8pt)); {body}; {last}"
+                     f"stroke: 0.8pt)); {body}; "
                      # the axis over the bars' white edges, as matplotlib draws its spine
                      f"place(top + left, line(end: (0pt, {row:.2f}pt), stroke: 0.8pt)) }})")
     marks = "".join(
@@ -407,11 +493,16 @@ def _typst_bar_panel(names: Sequence[str], bodies: Sequence[str], row: float,
         for at, text in ticks)
     cells.append("[]")
     cells.append(f"block(width: 100%, height: 18pt, stroke: (top: 0.8pt), {{ {marks}}})")
+    below = 18.0
     if xlabel:
-        cells += ["[]", f"align(center)[{escape_markup(xlabel)}]"]
+        cells += ["[]", f"block(width: 100%, height: 15pt, align(center)[{escape_markup(xlabel)}])"]
+        below += 15.0
+    # what goes over the rows is placed in the whole chart, its foot on the axis (placed in a
+    # row, it would be laid out in the row's height)
+    placed = f"\n#place(bottom + right, dy: -{below:.1f}pt, {over})" if over else ""
     return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
             f"{above}\n#grid(columns: (auto, 1fr), align: (right, left), "
-            f"{', '.join(cells)})]")
+            f"{', '.join(cells)}){placed}]")
 
 
 def contribution_chart(contributions: pd.Series, *, xlabel: str = "", ax: Any = None,

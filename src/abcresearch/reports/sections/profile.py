@@ -171,15 +171,16 @@ def capital_profile(report: AreaContext, *, compare: Sequence[str] = DEFAULT_COM
     names = [report.capital_label(c) for c in prof.index]
     drawn = {item: found[item][0] for item in compare if prof[item].notna().any()}
     chart_data = prof[["estimate", "ci_low", "ci_high", *drawn]].set_axis(names)
-    ax = charts.capital_profile_chart(chart_data, comparisons=drawn,
-                                      area_label=report.t("col.area"),
-                                      xlabel=report.t("chart.score"))
+    # drawn by Typst's own shapes, as charts.capital_profile_chart draws it in matplotlib
+    markup = charts.capital_profile_chart_typst(chart_data, comparisons=drawn,
+                                                area_label=report.t("col.area"),
+                                                xlabel=report.t("chart.score"))
     # the captions name what is compared: the amphoe and the province, the province alone,
     # other areas chosen, or nothing
     against = ("" if "province" in compare and len(compare) > 1 else
                ".province" if compare == ("province",) else ".areas" if compare else ".none")
-    out.parts.append(Figure.from_matplotlib(
-        ax.figure, caption=report.t(f"profile.chart_caption{against}"), data=chart_data))
+    out.parts.append(Figure.from_typst(
+        markup, caption=report.t(f"profile.chart_caption{against}"), data=chart_data))
     shown = pd.DataFrame({
         report.t("col.capital"): names,
         report.t("col.area"): prof["text"].to_numpy(),
