@@ -1,31 +1,33 @@
-"""Benchmark: the levels chart drawn by matplotlib, and drawn by Typst as the reports draw it.
+"""Benchmark: report charts drawn by matplotlib, and drawn by Typst as the reports draw them.
 
 Usage::
 
     make demo                                       # the sample province store
     python benchmarks/bench_chart_routes.py [--store data/store] [--round 2549] \
-        [--within 8001] [--limit 6] [--repeat 3]
+        [--within 8001] [--limit 6] [--repeat 3] [--chart levels|contribution|profile|all]
 
 Issue 16 asks for about 1.0 CPU-s a tambon report in a batch worker; a report cost about 1.4
 (``docs/SCALING.md``), and its five charts about 0.4 of it: matplotlib builds each figure,
 draws it as SVG with its text as glyph outlines, and Typst reads that SVG back as an image.
-The reports now draw the chart drawn most often, the levels chart (stacked bars of the
-households at each level, one bar per village, hatched for black-and-white print; every
-tambon and village report has one), with Typst's own shapes. This script measures both routes.
+The reports now draw three of a tambon report's five charts with Typst's own shapes: the
+levels chart (stacked bars of the households at each level, one bar per village, hatched for
+black-and-white print), the capitals' contributions to M0 (``contribution``) and the capital
+profile (``profile``: scores with their intervals, the amphoe and province as markers); every
+tambon and village report has them. This script measures both routes for each.
 
-For each of the first ``--limit`` tambons of ``--within``, the chart's inputs are taken from
-the report's own section (:meth:`abcresearch.reports.area.AreaReport.levels_and_tracks`,
-through a wrapper of :func:`abcresearch.reports.charts.levels_chart_typst`, so they are the
-published shares after disclosure control), and the chart is made both ways:
+For each of the first ``--limit`` tambons of ``--within``, each chart's inputs are taken from
+the report's own section (:meth:`~abcresearch.reports.area.AreaReport.levels_and_tracks`,
+``deprivation``, ``capital_profile``), through a wrapper of the ``*_typst`` function the section
+calls, so they are the published figures after disclosure control; then the chart is made
+both ways:
 
-* **matplotlib** (the route before, and a notebook's own figures):
-  :func:`~abcresearch.reports.charts.levels_chart` (``build``),
+* **matplotlib** (the route before, and a notebook's own figures): the chart's matplotlib
+  function in :mod:`abcresearch.reports.charts` (``build``),
   :func:`abcresearch.reports.render.display.figure_svg` (``svg``), and Typst's compile of a
   page holding that SVG as an image (``typst_svg``);
-* **Typst** (the reports' route): :func:`~abcresearch.reports.charts.levels_chart_typst`
-  (``markup``), Typst's compile of a page holding it (``typst_native``), and the SVG of it that
-  the notebook carries for JupyterLab (:func:`abcresearch.reports.render.pdf.typst_svg`,
-  ``notebook_svg``).
+* **Typst** (the reports' route): the ``*_typst`` function (``markup``), Typst's compile of a
+  page holding it (``typst_native``), and the SVG of it that the notebook carries for
+  JupyterLab (:func:`abcresearch.reports.render.pdf.typst_svg`, ``notebook_svg``).
 
 ``typst_*`` is the compile of the page with the chart less the compile of the same page
 without it, in the same compiler. Each repeat moves the chart by a hundredth of a point, so
@@ -52,36 +54,46 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _levels_inputs(codes: list[str], survey_round: int, store: Path) -> list[tuple[str, Any]]:
-    """The arguments each tambon's report passes to ``levels_chart_typst``."""
+#: chart -> (the function the section calls, the matplotlib function, the section)
+CHARTS = {
+    "levels": ("levels_chart_typst", "levels_chart", "levels_and_tracks"),
+    "contribution": ("contribution_chart_typst", "contribution_chart", "deprivation"),
+    "profile": ("capital_profile_chart_typst", "capital_profile_chart", "capital_profile"),
+}
+
+
+def _chart_inputs(chart: str, codes: list[str], survey_round: int, store: Path
+                  ) -> list[tuple[str, Any]]:
+    """The arguments each tambon's report passes to the chart's ``*_typst`` function."""
     from abcresearch.reports import charts
     from abcresearch.reports.area import AreaReport
 
+    name, _, section = CHARTS[chart]
     captured: list[Any] = []
-    original = charts.levels_chart_typst
+    original = getattr(charts, name)
 
     def keep(*args: Any, **kwargs: Any) -> Any:
         captured.append((args, kwargs))
         return original(*args, **kwargs)
 
-    charts.levels_chart_typst = keep  # type: ignore[assignment]
+    setattr(charts, name, keep)
     found = []
     try:
         for code in codes:
             captured.clear()
             report = AreaReport.load(code, survey_round, store=store)
-            report.levels_and_tracks()
+            getattr(report, section)()
             if captured:
                 found.append((code, captured[0]))
     finally:
-        charts.levels_chart_typst = original  # type: ignore[assignment]
+        setattr(charts, name, original)
     return found
 
 
 def _page(body: str) -> bytes:
     return ('#set page(width: 210mm, height: 297mm, margin: 15mm)\n'
             '#set text(font: "Noto Sans Thai", lang: "th", size: 10pt)\n'
-            f"Levels chart\n\n{body}\n").encode()
+            f"A chart\n\n{body}\n").encode()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--within", default="8001", help="amphoe or province code (default 8001)")
     ap.add_argument("--limit", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--chart", choices=[*CHARTS, "all"], default="all")
     args = ap.parse_args(argv)
     if not args.store.is_dir():
         print(f"no store at {args.store}: run `make demo` first", file=sys.stderr)
@@ -106,11 +119,6 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"load average before: {_load()}")
     codes = list(tambons(args.within)["code"])[: args.limit]
-    inputs = _levels_inputs(codes, args.survey_round, args.store)
-    if not inputs:
-        print(f"no tambon of {args.within} has a levels chart in round {args.survey_round}",
-              file=sys.stderr)
-        return 2
     build_dir = Path(tempfile.mkdtemp(prefix="abc-chart-routes-"))
     compiler = typst.Compiler(root=str(build_dir), font_paths=typst_fonts(),
                               ignore_system_fonts=True)
@@ -121,51 +129,62 @@ def main(argv: list[str] | None = None) -> int:
         return 1000 * (time.process_time() - start)
 
     compile_ms(_page(""))  # fonts and the compiler's first-run costs
-    rows = []
-    for code, (call_args, call_kwargs) in inputs:
-        best: dict[str, float] = {}
+    saved = 0.0
+    for chart in CHARTS if args.chart == "all" else [args.chart]:
+        typst_name, mpl_name, _ = CHARTS[chart]
+        inputs = _chart_inputs(chart, codes, args.survey_round, args.store)
+        if not inputs:
+            print(f"no tambon of {args.within} has a {chart} chart in round "
+                  f"{args.survey_round}", file=sys.stderr)
+            continue
+        rows = []
+        for code, (call_args, call_kwargs) in inputs:
+            best: dict[str, float] = {}
 
-        def keep(name: str, value: float, best: dict[str, float] = best) -> None:
-            best[name] = min(best.get(name, float("inf")), value)
+            def keep(name: str, value: float, best: dict[str, float] = best) -> None:
+                best[name] = min(best.get(name, float("inf")), value)
 
-        for rep in range(args.repeat):
-            start = time.process_time()
-            ax = charts.levels_chart(*call_args, **call_kwargs)
-            built = time.process_time()
-            svg = figure_svg(ax.figure)
-            drawn = time.process_time()
-            plt.close(ax.figure)
-            keep("build", 1000 * (built - start))
-            keep("svg", 1000 * (drawn - built))
-            name = f"levels-{code}-{rep}.svg"
-            (build_dir / name).write_text(svg.replace("<svg", f"<!-- {rep} --><svg", 1),
-                                          encoding="utf-8")
-            empty = compile_ms(_page(""))
-            keep("typst_svg", compile_ms(_page(f'#image("{name}", width: 100%)')) - empty)
-            start = time.process_time()
-            markup = charts.levels_chart_typst(*call_args, **call_kwargs)
-            keep("markup", 1000 * (time.process_time() - start))
-            moved = f"#move(dx: {rep / 100}pt)[{markup}]"
-            empty = compile_ms(_page(""))
-            keep("typst_native", compile_ms(_page(moved)) - empty)
-            start = time.process_time()
-            typst_svg(moved)
-            keep("notebook_svg", 1000 * (time.process_time() - start))
-        rows.append({"tambon": code, "bars": len(call_args[0]), **best})
-    table = pd.DataFrame(rows).set_index("tambon")
-    table["matplotlib"] = table["build"] + table["svg"] + table["typst_svg"]
-    table["typst"] = table["markup"] + table["typst_native"] + table["notebook_svg"]
-    with pd.option_context("display.float_format", "{:.1f}".format, "display.width", 120):
-        print(f"\nthe levels chart of {len(table)} tambon reports of {args.within}, CPU ms, "
-              f"min of {args.repeat}:")
-        print(table[["bars", "build", "svg", "typst_svg", "matplotlib", "markup",
-                     "typst_native", "notebook_svg", "typst"]].to_string())
-    mean = table.mean(numeric_only=True)
-    print(f"\nmean: matplotlib route {mean['matplotlib']:.1f} ms (build {mean['build']:.1f}, "
-          f"SVG {mean['svg']:.1f}, Typst's image {mean['typst_svg']:.1f}); drawn by Typst "
-          f"{mean['typst']:.1f} ms (markup {mean['markup']:.1f}, compile "
-          f"{mean['typst_native']:.1f}, the notebook's SVG {mean['notebook_svg']:.1f}); saved "
-          f"{mean['matplotlib'] - mean['typst']:.1f} ms a chart")
+            for rep in range(args.repeat):
+                start = time.process_time()
+                drawn = getattr(charts, mpl_name)(*call_args, **call_kwargs)
+                fig = getattr(drawn, "figure", drawn)
+                built = time.process_time()
+                svg = figure_svg(fig)
+                done = time.process_time()
+                plt.close(fig)
+                keep("build", 1000 * (built - start))
+                keep("svg", 1000 * (done - built))
+                name = f"{chart}-{code}-{rep}.svg"
+                (build_dir / name).write_text(svg.replace("<svg", f"<!-- {rep} --><svg", 1),
+                                              encoding="utf-8")
+                empty = compile_ms(_page(""))
+                keep("typst_svg", compile_ms(_page(f'#image("{name}", width: 100%)')) - empty)
+                start = time.process_time()
+                markup = getattr(charts, typst_name)(*call_args, **call_kwargs)
+                keep("markup", 1000 * (time.process_time() - start))
+                moved = f"#move(dx: {rep / 100}pt)[{markup}]"
+                empty = compile_ms(_page(""))
+                keep("typst_native", compile_ms(_page(moved)) - empty)
+                start = time.process_time()
+                typst_svg(moved)
+                keep("notebook_svg", 1000 * (time.process_time() - start))
+            rows.append({"tambon": code, **best})
+        table = pd.DataFrame(rows).set_index("tambon")
+        table["matplotlib"] = table["build"] + table["svg"] + table["typst_svg"]
+        table["typst"] = table["markup"] + table["typst_native"] + table["notebook_svg"]
+        with pd.option_context("display.float_format", "{:.1f}".format, "display.width", 120):
+            print(f"\nthe {chart} chart of {len(table)} tambon reports of {args.within}, CPU ms, "
+                  f"min of {args.repeat}:")
+            print(table[["build", "svg", "typst_svg", "matplotlib", "markup", "typst_native",
+                         "notebook_svg", "typst"]].to_string())
+        mean = table.mean(numeric_only=True)
+        saved += mean["matplotlib"] - mean["typst"]
+        print(f"mean: matplotlib route {mean['matplotlib']:.1f} ms (build {mean['build']:.1f}, "
+              f"SVG {mean['svg']:.1f}, Typst's image {mean['typst_svg']:.1f}); drawn by Typst "
+              f"{mean['typst']:.1f} ms (markup {mean['markup']:.1f}, compile "
+              f"{mean['typst_native']:.1f}, the notebook's SVG {mean['notebook_svg']:.1f}); "
+              f"saved {mean['matplotlib'] - mean['typst']:.1f} ms a chart")
+    print(f"\nsaved a tambon report by the charts measured: {saved:.1f} CPU-ms")
     print(f"load average after: {_load()}")
     return 0
 
