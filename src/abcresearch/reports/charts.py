@@ -510,8 +510,10 @@ def _typst_bar_panel(names: Sequence[str], bodies: Sequence[str], row: float,
     # what goes over the rows is placed in the whole chart, its foot on the axis (placed in a
     # row, it would be laid out in the row's height)
     placed = f"\n#place(bottom + right, dy: -{below:.1f}pt, {over})" if over else ""
-    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
-            f"{above}\n#grid(columns: (auto, 1fr), align: (right, left), "
+    # the last tick's label reaches past the axis' end: room for it inside the chart, as
+    # matplotlib's tight box holds it (else the notebook's SVG cut it off)
+    return (f"#block(width: {WIDTH * 72:.1f}pt, inset: (right: 14pt), breakable: false)["
+            f"#set text(size: 10pt)\n{above}\n#grid(columns: (auto, 1fr), align: (right, left), "
             f"{', '.join(cells)}){placed}]")
 
 
