@@ -686,6 +686,56 @@ def test_need_readiness_chart_of_a_crowded_column_shows_every_point() -> None:
             assert d.min() >= side - 0.5  # apart by a marker at least, across or up
 
 
+@pytest.mark.parametrize("case", ["merged", "hidden", "shown"])
+def test_the_income_chart_drawn_by_typst_has_matplotlibs_bands_line_and_curve(case) -> None:
+    """The reports draw the income chart with Typst's shapes (income_chart_typst), notebooks
+    with matplotlib: the same bars in proportion (the hatched rest of hidden top bands in the
+    last band's place), the poverty line in its band at the same place, the Lorenz curve
+    through the same points, and the bands' names, the rest's label and the axis titles as
+    text."""
+    import re
+
+    from abcresearch.reports.sections.income import income_bands
+
+    edges = (0, 10_000, 20_000, 40_000, 80_000)
+    vals = {"merged": [15.0, 20.0, 28.0, 24.0, np.nan], "hidden": [15.0, np.nan, 28.0, 24.0,
+                                                                    33.0],
+            "shown": [15.0, 20.0, 28.0, 24.0, 13.0]}[case]
+    shares = pd.Series(vals, index=income_bands(edges, "th"))
+    hist = {"shares": shares, "edges": edges, "line": 20_000.0 if case != "hidden" else 30_000.0,
+            "rest": 13.0 if case == "merged" else None, "rest_label": "รวมช่วงบน ไม่แสดงแยก",
+            "xlabel": "รายได้ต่อคนต่อปี", "ylabel": "ร้อยละของครัวเรือน",
+            "hidden_label": "ซ่อนไว้"}
+    lorenz = {"pop_share": [0.0, 50.0, 100.0], "income_share": [0.0, 20.0, 100.0],
+              "xlabel": "สัดส่วนสะสมของครัวเรือน", "ylabel": "สัดส่วนสะสมของรายได้"}
+    fig = charts.income_chart(hist, lorenz)
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches if p.get_height() > 0 and not p.get_hatch()]
+    poverty = next(x for x in ax.lines if x.get_linestyle() == "--").get_xdata()[0]
+    plt.close(fig)
+    markup = charts.income_chart_typst(hist, lorenz)
+    bars = re.findall(r"rect\(width: ([\d.]+)pt, height: ([\d.]+)pt, fill: rgb", markup)
+    drawn = [float(h) for _, h in bars]
+    assert len(drawn) == len(heights)
+    assert [h / drawn[0] for h in drawn] == pytest.approx([h / heights[0] for h in heights],
+                                                          abs=1e-3)
+    hatched = re.findall(r"rect\(width: [\d.]+pt, height: ([\d.]+)pt, fill: white", markup)
+    assert len(hatched) == (case == "merged")
+    if hatched:
+        assert float(hatched[0]) / drawn[0] == pytest.approx(13.0 / heights[0], abs=1e-3)
+    # the dashed poverty line at the band position matplotlib draws it (bands 170 pt apart)
+    unit = 170.0 / len(shares)
+    dashed = re.findall(r"place\(top \+ left, dx: ([\d.]+)pt, line\(length: [\d.]+pt, angle: "
+                        r"90deg, stroke: \(paint: rgb", markup)
+    assert float(dashed[0]) == pytest.approx((poverty + 0.5) * unit, abs=0.01)
+    assert markup.count("curve.line(") == 2  # the curve's three points
+    text = _typst_chart_text(markup)
+    for word in ("0–9,999", "80,000+", "ร้อยละของครัวเรือน", "สัดส่วนสะสมของรายได้"):
+        assert word in text.replace("\n", ""), word
+    assert ("ซ่อนไว้" in text) == (case == "hidden")
+    assert ("ไม่แสดงแยก" in text) == (case == "merged")
+
+
 def test_hidden_top_income_bands_are_one_open_band_of_the_rest() -> None:
     """The top income bands hidden one by one left 13-15% of the households out of the chart
     (a reader review): two or more hidden bands ending the scale, every band below shown, are

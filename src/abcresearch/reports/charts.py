@@ -56,6 +56,7 @@ __all__ = [
     "grade_tiles",
     "income_band_chart",
     "income_chart",
+    "income_chart_typst",
     "income_histogram",
     "level_series",
     "levels_chart",
@@ -568,11 +569,14 @@ def _contribution_rows(contributions: pd.Series, hidden_label: str
     return c, hidden, names
 
 
-def _auto_ticks(high: float) -> list[float]:
-    """Return the ticks matplotlib's default locator puts on an axis from 0 to ``high``."""
+def _auto_ticks(high: float, bins: int = 9) -> list[float]:
+    """Return the ticks matplotlib's default locator puts on an axis from 0 to ``high``.
+
+    ``bins``: at most so many intervals (matplotlib's 9 on a wide axis, fewer on a short one).
+    """
     from matplotlib.ticker import MaxNLocator
 
-    values = MaxNLocator(nbins=9, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, high)
+    values = MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, high)
     return [float(v) for v in values if -1e-9 <= v <= high * (1 + 1e-9)]
 
 
@@ -787,6 +791,176 @@ def income_chart(histogram: Mapping[str, Any], lorenz: Mapping[str, Any],
         income_histogram(ax=ax1, **histogram)
     lorenz_chart(ax=ax2, **lorenz)
     return ax1.figure
+
+
+def _typst_text(text: str, size: float, fill: str = "") -> str:
+    """Return Typst code of ``text`` at ``size`` points (in ``fill``, a Typst colour)."""
+    from abcresearch.reports.render.typst import escape_markup
+
+    colour = f", fill: {fill}" if fill else ""
+    return f"text(size: {size}pt{colour})[{escape_markup(text)}]"
+
+
+def _typst_axes(width: float, height: float, xticks: Sequence[tuple[float, str]],
+                yticks: Sequence[tuple[float, str]], body: Sequence[str], *,
+                xlabel: str = "", ylabel: str = "", below: float = 24.0) -> str:
+    """Return Typst code of a plot ``width`` x ``height`` points with its left and bottom axes.
+
+    Ticks are (position in points from the left or from the bottom, label); a label
+    starting with ``"@"`` is Typst code placed as it is (turned labels). ``body`` is Typst code
+    placed in the plot, (0, 0) at its top left. ``below`` is the room under the axis for the
+    tick labels, above the ``xlabel``.
+    """
+    left = 44.0 if ylabel else 22.0
+    parts = [*body,
+             f"place(top + left, line(end: (0pt, {height:.2f}pt), stroke: 0.8pt))",
+             f"place(top + left, dy: {height:.2f}pt, line(length: {width:.2f}pt, stroke: 0.8pt))"]
+    for at, label in xticks:
+        parts.append(f"place(top + left, dx: {at:.2f}pt, dy: {height:.2f}pt, "
+                     f"line(length: 3.5pt, angle: 90deg, stroke: 0.8pt))")
+        if label.startswith("@"):
+            parts.append(label[1:])
+        else:
+            parts.append(f"place(top + left, dx: {at - 20:.2f}pt, dy: {height + 5:.2f}pt, "
+                         f"box(width: 40pt, align(center, {_typst_text(label, 10)})))")
+    for at, label in yticks:
+        y = height - at
+        parts.append(f"place(top + left, dx: -3.5pt, dy: {y:.2f}pt, line(length: 3.5pt, "
+                     f"stroke: 0.8pt))")
+        parts.append(f"place(top + left, dx: -47pt, dy: {y - 6:.2f}pt, box(width: 40pt, "
+                     f"height: 12pt, align(right + horizon, {_typst_text(label, 10)})))")
+    if ylabel:
+        # turned, on at most two lines as long as the axis (matplotlib's one line reached
+        # past a short axis, over what is above the chart)
+        parts.append(f"place(left + horizon, dx: -{left + 20:.2f}pt, rotate(-90deg, "
+                     f"reflow: true, box(width: {height:.2f}pt, align(center + bottom, "
+                     f"par(leading: 0.4em, {_typst_text(ylabel, 10)})))))")
+    # the axis title below the room for the tick labels, in the flow (it may take two lines)
+    title = (f"; block(above: 0pt, move(dx: -20pt, block(width: {width + 40:.2f}pt, "
+             f"align(center, {_typst_text(xlabel, 10)}))))" if xlabel else "")
+    return (f"block(width: {width + left + 30:.2f}pt, inset: (left: {left + 20:.2f}pt), "
+            f"{{ block(width: {width:.2f}pt, height: {height + below:.2f}pt, below: 0pt, "
+            f"{{ {'; '.join(parts)} }}){title} }})")
+
+
+def income_chart_typst(histogram: Mapping[str, Any], lorenz: Mapping[str, Any]) -> str:
+    """Return Typst markup drawing :func:`income_chart` (bands) with Typst's own shapes.
+
+    The two panels of :func:`income_chart` with the income bands (``histogram`` holds
+    ``shares``, as the reports pass it; :func:`income_band_chart`'s arguments) and the Lorenz
+    curve (:func:`lorenz_chart`'s), side by side at the same size (:data:`WIDTH`); their words
+    are text in the PDF.
+
+    Returns
+    -------
+    str
+        Typst markup (content: put it in ``[...]``).
+    """
+    shares = histogram["shares"]
+    edges = histogram.get("edges", ())
+    line, rest = histogram.get("line"), histogram.get("rest")
+    hidden_label, rest_label = histogram.get("hidden_label", ""), histogram.get("rest_label", "")
+    vals = shares.to_numpy(dtype=float)
+    m = len(vals)
+    width, height = 170.0, 118.0
+    # the bands: bars of 0.85 of a band, the axis from a half band before the first to a half
+    # after the last
+    unit = width / max(m, 1)
+
+    def x_of(band: float) -> float:
+        return (band + 0.5) * unit
+
+    merged = rest is not None and m > 0 and not np.isfinite(vals[-1])
+    drawn = vals.copy()
+    if merged and rest is not None:
+        drawn[-1] = float(rest)
+    top = float(np.nanmax(drawn)) if np.isfinite(drawn).any() else 1.0
+    high = top * 1.05 if top > 0 else 1.0
+    label_top = 0.0
+    if merged and rest_label:
+        beside = drawn[-2] if m > 1 and np.isfinite(drawn[-2]) else 0.0
+        label_top = max(drawn[-1], beside) + top * 0.03
+        high = max(high, label_top + top * 0.2)
+    scale = height / high
+    fill, edge = _typst_colour(INCOME_COLOUR), "0.4pt + black"
+    grey = _typst_colour("#616161")
+    body = []
+    for k, v in enumerate(drawn):
+        x = x_of(k) - 0.425 * unit
+        if np.isfinite(v) and v > 0:
+            hatched = merged and k == m - 1
+            colour = "white" if hatched else fill
+            stroke = '0.6pt + rgb("#616161")' if hatched else edge
+            h = v * scale
+            body.append(f"place(top + left, dx: {x:.2f}pt, dy: {height - h:.2f}pt, rect("
+                        f"width: {0.85 * unit:.2f}pt, height: {h:.2f}pt, fill: {colour}, "
+                        f"stroke: {stroke}))")
+            if hatched:
+                body.append(f"place(top + left, dx: {x:.2f}pt, dy: {height - h:.2f}pt, rect("
+                            f"width: {0.85 * unit:.2f}pt, height: {h:.2f}pt, fill: "
+                            f"{_typst_hatch(HIDDEN_HATCH, '#616161')}, stroke: none))")
+        elif not np.isfinite(v) and hidden_label:
+            # turned, reading upwards from a twentieth of the axis above its foot
+            body.append(f"place(top + left, dx: {x_of(k) - 4:.2f}pt, dy: "
+                        f"{height - top * 0.05 * scale:.2f}pt, rotate(-90deg, origin: top + left, "
+                        f"reflow: false, {_typst_text(hidden_label, 6, grey)}))")
+    if merged and rest_label:
+        from abcresearch.reports.render.typst import escape_markup
+
+        # on two lines: turned at 6 pt it could not be read
+        text = " #linebreak() ".join(escape_markup(w) for w in rest_label.split(" ", 1))
+        y = height - label_top * scale
+        body.append(f"place(top + left, dx: {x_of(m - 1) - 40:.2f}pt, dy: {y - 20:.2f}pt, "
+                    f"box(width: 80pt, height: 20pt, align(center + bottom, text(size: 7pt, "
+                    f"fill: rgb(\"#424242\"))[{text}])))")
+        if label_top > drawn[-1] + top * 0.06:
+            body.append(f"place(top + left, dx: {x_of(m - 1):.2f}pt, dy: {y:.2f}pt, line("
+                        f"length: {(label_top - drawn[-1]) * scale - 1:.2f}pt, angle: 90deg, "
+                        f"stroke: 0.6pt + rgb(\"#616161\")))")
+    if line is not None and len(edges):
+        e = np.asarray(edges, dtype=float)
+        i = int(np.clip(np.searchsorted(e, line, side="right") - 1, 0, len(e) - 1))
+        if i + 1 < len(e) and e[i] > 0:
+            frac = (np.log(line) - np.log(e[i])) / (np.log(e[i + 1]) - np.log(e[i]))
+        elif i + 1 < len(e):
+            frac = line / e[i + 1]
+        else:
+            frac = 0.0
+        x = x_of(i - 0.5 + float(frac))
+        body.append(f"place(top + left, dx: {x:.2f}pt, line(length: {height:.2f}pt, angle: "
+                    f"90deg, stroke: (paint: {_typst_colour(POVERTY_LINE_COLOUR)}, "
+                    f"thickness: 1.5pt, dash: \"dashed\")))")
+    xticks = []
+    for k, name in enumerate(shares.index):
+        # matplotlib's labels turned 45 degrees, their ends at the tick
+        turned = (f"place(top + left, dx: {x_of(k):.2f}pt, dy: {height + 5:.2f}pt, box(width: "
+                  f"0pt, place(top + right, rotate(-45deg, origin: top + right, reflow: false, "
+                  f"{_typst_text(str(name), 7)}))))")
+        xticks.append((x_of(k), "@" + turned))
+    yticks = [(t * scale, f"{t:g}") for t in _auto_ticks(high, 6)]
+    bands = _typst_axes(width, height, xticks, yticks, body, xlabel=histogram.get("xlabel", ""),
+                        ylabel=histogram.get("ylabel", ""), below=48.0)
+    # the Lorenz curve: the line of equality dashed, the curve with its points
+    side = height
+    lor = [f"place(top + left, line(start: (0pt, {side:.2f}pt), end: ({width:.2f}pt, 0pt), "
+           f"stroke: (paint: rgb(\"#616161\"), thickness: 0.8pt, dash: \"dashed\")))"]
+    pop, inc = lorenz.get("pop_share"), lorenz.get("income_share")
+    if pop is not None and inc is not None:
+        points = [(width * float(p) / 100, side - side * float(q) / 100)
+                  for p, q in zip(pop, inc, strict=True) if np.isfinite(p) and np.isfinite(q)]
+        if points:
+            colour = _typst_colour(INCOME_COLOUR)
+            steps = ", ".join(f"curve.{'move' if k == 0 else 'line'}(({x:.2f}pt, {y:.2f}pt))"
+                              for k, (x, y) in enumerate(points))
+            lor.append(f"place(top + left, curve(stroke: 1.5pt + {colour}, {steps}))")
+            lor += [f"place(top + left, dx: {x - 1.5:.2f}pt, dy: {y - 1.5:.2f}pt, "
+                    f"circle(radius: 1.5pt, fill: {colour}))" for x, y in points]
+    ticks = [(width * t / 100, f"{t}") for t in range(0, 101, 20)]
+    curve = _typst_axes(width, side, ticks, [(side * t / 100, f"{t}") for t in range(0, 101, 20)],
+                        lor, xlabel=lorenz.get("xlabel", ""), ylabel=lorenz.get("ylabel", ""),
+                        below=20.0)
+    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
+            f"#grid(columns: (1fr, 1fr), align: (left + top, left + top), {bands}, {curve})]")
 
 
 def grade_legend(ax: Any, grade_labels: Mapping[str, str], no_data_label: str) -> None:

@@ -199,7 +199,8 @@ def income(report: AreaContext, *, bins: int | None = None,
                  for i, v in enumerate(lor["income_share"])]
         lorenz = pd.DataFrame({"pop_share": 100 * lor["pop_share"].to_numpy(),
                                "income_share": [s.value for s in shown]})
-    fig = charts.income_chart(
+    # drawn by Typst's own shapes, as charts.income_chart draws it in matplotlib
+    markup = charts.income_chart_typst(
         {"shares": 100 * band_shares, "edges": chart_edges, "line": line,
          "rest": None if rest is None else 100 * rest, "rest_label": t("chart.hidden_rest"),
          "xlabel": t("chart.income_pc"), "ylabel": t("chart.share_households"),
@@ -207,8 +208,8 @@ def income(report: AreaContext, *, bins: int | None = None,
         {"pop_share": None if lorenz is None else lorenz["pop_share"],
          "income_share": None if lorenz is None else lorenz["income_share"],
          "xlabel": t("chart.lorenz_x"), "ylabel": t("chart.lorenz_y")})
-    out.parts.append(Figure.from_matplotlib(fig, caption=t("income.chart_caption"),
-                                            data=band_shares.to_frame("share")))
+    out.parts.append(Figure.from_typst(markup, caption=t("income.chart_caption"),
+                                       data=band_shares.to_frame("share")))
     if gini_note is not None:  # the curve's half only where the chart draws it
         notes[gini_note] = t("income.notes.gini",
                              lorenz=t("income.notes.lorenz") if lor is not None else "")
