@@ -662,6 +662,34 @@ def income_histogram(edges: np.ndarray | None, weights: np.ndarray | None, *,
     return ax
 
 
+def _line_place(edges: Sequence[float], line: float) -> float:
+    """Return where the poverty ``line`` falls on an axis of income bands (band k at k).
+
+    Bands start at ``edges`` (the last one is open); the line is placed in its band in
+    proportion on a log scale (in proportion from 0 in a band starting at 0), at the start of
+    the open band.
+    """
+    e = np.asarray(edges, dtype=float)
+    i = int(np.clip(np.searchsorted(e, line, side="right") - 1, 0, len(e) - 1))
+    if i + 1 < len(e) and e[i] > 0:
+        frac = (np.log(line) - np.log(e[i])) / (np.log(e[i + 1]) - np.log(e[i]))
+    elif i + 1 < len(e):
+        frac = line / e[i + 1]
+    else:
+        frac = 0.0
+    return i - 0.5 + float(frac)
+
+
+def _rest_label_base(vals: np.ndarray, top: float) -> float:
+    """Return the height the label of the merged top bands starts at (the last of ``vals``).
+
+    The label is wider than its bar: it starts above the bar beside it too, so that it never
+    touches a taller neighbour; ``top`` is the tallest bar.
+    """
+    beside = vals[-2] if len(vals) > 1 and np.isfinite(vals[-2]) else 0.0
+    return float(max(vals[-1], beside) + top * 0.03)
+
+
 def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float | None = None,
                       xlabel: str = "", ylabel: str = "", hidden_label: str = "",
                       rest: float | None = None, rest_label: str = "", ax: Any = None) -> Any:
@@ -703,8 +731,7 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
         # the label is wider than its bar: it starts above the bar beside it too, so that it
         # never touches a taller neighbour (a thin line then leads down to its bar), and the
         # axis grows to hold its two lines
-        beside = vals[-2] if len(vals) > 1 and np.isfinite(vals[-2]) else 0.0
-        base = max(vals[-1], beside) + top * 0.03
+        base = _rest_label_base(vals, top)
         lead = base > vals[-1] + top * 0.06
         ax.annotate(rest_label.replace(" ", "\n", 1), xy=(x[-1], vals[-1]), xytext=(x[-1], base),
                     ha="center", va="bottom", fontsize=7, color="#424242", linespacing=1.1,
@@ -716,15 +743,7 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
             ax.text(xi, top * 0.05, hidden_label, rotation=90, ha="center", va="bottom",
                     fontsize=6, color="#616161")
     if line is not None:
-        e = np.asarray(edges, dtype=float)
-        i = int(np.clip(np.searchsorted(e, line, side="right") - 1, 0, len(e) - 1))
-        if i + 1 < len(e) and e[i] > 0:
-            frac = (np.log(line) - np.log(e[i])) / (np.log(e[i + 1]) - np.log(e[i]))
-        elif i + 1 < len(e):
-            frac = line / e[i + 1]
-        else:
-            frac = 0.0
-        ax.axvline(i - 0.5 + frac, color=POVERTY_LINE_COLOUR, lw=1.5, ls="--")
+        ax.axvline(_line_place(edges, line), color=POVERTY_LINE_COLOUR, lw=1.5, ls="--")
     ax.set_xticks(x, [str(i) for i in shares.index], rotation=45, ha="right", fontsize=7)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -879,8 +898,7 @@ def income_chart_typst(histogram: Mapping[str, Any], lorenz: Mapping[str, Any]) 
     high = top * 1.05 if top > 0 else 1.0
     label_top = 0.0
     if merged and rest_label:
-        beside = drawn[-2] if m > 1 and np.isfinite(drawn[-2]) else 0.0
-        label_top = max(drawn[-1], beside) + top * 0.03
+        label_top = _rest_label_base(drawn, top)
         high = max(high, label_top + top * 0.2)
     scale = height / high
     fill, edge = _typst_colour(INCOME_COLOUR), "0.4pt + black"
@@ -919,15 +937,7 @@ def income_chart_typst(histogram: Mapping[str, Any], lorenz: Mapping[str, Any]) 
                         f"length: {(label_top - drawn[-1]) * scale - 1:.2f}pt, angle: 90deg, "
                         f"stroke: 0.6pt + rgb(\"#616161\")))")
     if line is not None and len(edges):
-        e = np.asarray(edges, dtype=float)
-        i = int(np.clip(np.searchsorted(e, line, side="right") - 1, 0, len(e) - 1))
-        if i + 1 < len(e) and e[i] > 0:
-            frac = (np.log(line) - np.log(e[i])) / (np.log(e[i + 1]) - np.log(e[i]))
-        elif i + 1 < len(e):
-            frac = line / e[i + 1]
-        else:
-            frac = 0.0
-        x = x_of(i - 0.5 + float(frac))
+        x = x_of(_line_place(edges, line))
         body.append(f"place(top + left, dx: {x:.2f}pt, line(length: {height:.2f}pt, angle: "
                     f"90deg, stroke: (paint: {_typst_colour(POVERTY_LINE_COLOUR)}, "
                     f"thickness: 1.5pt, dash: \"dashed\")))")
