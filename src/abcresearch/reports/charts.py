@@ -437,9 +437,10 @@ def levels_chart_typst(shares: pd.DataFrame, hidden_label: str = "",
 
     The same segments (:func:`level_series`), colours, hatching, legend and axis as the
     matplotlib chart, at the same size (:data:`WIDTH`), so the template's ``abc-chart`` sets
-    it as it sets an SVG. Drawn by Typst, the chart costs about 2 ms of a report instead of
-    about 70 (matplotlib's figure, its SVG and Typst reading the SVG back;
-    ``benchmarks/bench_chart_routes.py``), and its words are text in the PDF.
+    it as it sets an SVG. Drawn by Typst, the chart costs about 10 ms of a report (3 ms in
+    the PDF, the rest the notebook's SVG) instead of about 75 (matplotlib's figure, its SVG and
+    Typst reading the SVG back; ``benchmarks/bench_chart_routes.py``), and its words are text
+    in the PDF.
 
     Parameters
     ----------

@@ -297,8 +297,8 @@ def levels_and_tracks(report: AreaContext, *,
         LEVEL_CATEGORIES, level_cols, strict=True)))
     joined = pd.Series(drawn_joined, index=names, name=joined_col, dtype=float) if join \
         else None
-    # drawn by Typst's own shapes: the same chart as charts.levels_chart at a thirtieth of its
-    # cost (benchmarks/bench_chart_routes.py)
+    # drawn by Typst's own shapes: the same chart as charts.levels_chart at about a seventh of
+    # its cost (benchmarks/bench_chart_routes.py)
     markup = charts.levels_chart_typst(100 * shares, hidden_label=t("chart.hidden"),
                                        joined=None if joined is None else 100 * joined)
     # the cross-hatched "not shown" segment is named only where a bar has one: level 3 is
