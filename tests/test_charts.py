@@ -897,3 +897,184 @@ def test_the_need_axis_ends_a_little_above_the_highest_interval() -> None:
     ax = chart(30.0, estimate=26.0)
     assert ax.get_ylim()[1] == 60.0
     plt.close(ax.figure)
+
+
+def test_text_width_is_typsts_measure_of_the_words() -> None:
+    """The Typst need chart places its labels from the words' widths measured in the font
+    before Typst sets them (text_width): never narrower than Typst's own measure (a label
+    would cover what is beside it) and within a third of a point (kerning only tightens), and
+    a line's height is Typst's from ascender to descender."""
+    import json
+    import tempfile
+
+    import typst
+
+    from abcresearch.reports.render.fonts import THAI_FAMILY, line_height, text_width
+    from abcresearch.reports.render.pdf import typst_fonts
+    from abcresearch.reports.render.typst import escape_markup
+
+    words = ["หมู่ที่ 3", "หมู่ที่ 11", "ท่าวัง", "ท้องเนียน", "Village 11", "Tha Wang",
+             "ความจำเป็นสูง", "(ตั้งแต่ร้อยละ 40)", "ใกล้เกณฑ์ (สัญลักษณ์โปร่ง)",
+             "น้ำตก ฎีกา ปั้นจั่น", "เฉลิมพระเกียรติ", "ฟ้าใส่ฝ้ายน้ำใจ", "Near a threshold"]
+    box = 'text(size: {s}pt, top-edge: "ascender", bottom-edge: "descender")[{w}]'
+    source = f'#set text(font: "{THAI_FAMILY}")\n' + "\n".join(
+        f"#context [#metadata((measure({box.format(s=s, w=escape_markup(w))}).width.pt(), "
+        f"measure({box.format(s=s, w=escape_markup(w))}).height.pt())) <w>]"
+        for w in words for s in (7, 8))
+    with tempfile.TemporaryDirectory() as root:
+        compiler = typst.Compiler(source.encode(), root=root, font_paths=typst_fonts(),
+                                  ignore_system_fonts=True)
+        measured = [m["value"] for m in json.loads(compiler.query("<w>"))]
+    pairs = [(w, s) for w in words for s in (7, 8)]
+    for (w, s), (width, height) in zip(pairs, measured, strict=True):
+        assert -1e-9 <= text_width(w, s) - width < 0.35, (w, s, width, text_width(w, s))
+        assert height == pytest.approx(line_height(s), abs=1e-3)
+
+
+def _typst_need_geometry(markup: str) -> dict:
+    """What a need chart drawn by Typst draws, read from its markup (points from the plot's
+    top left): the plot's size, markers (shape, fill, centre), error bars, label grounds and
+    the lines joining labels to points."""
+    import re
+
+    m = re.search(r"place\(top \+ left, dy: ([\d.]+)pt, line\(length: ([\d.]+)pt, "
+                  r"stroke: 0\.8pt\)\)", markup)
+    height, width = float(m.group(1)), float(m.group(2))
+    num = r"(-?[\d.]+)"
+    plot = markup.partition(", inset: 3.2pt, stack(dir: ltr")[0]  # not the legend's markers
+    markers = []
+    for part in plot.split("; "):
+        m = re.match(rf"place\(top \+ left, dx: {num}pt, dy: {num}pt, (rect|polygon|circle)"
+                     rf"\((.*)\)\)$", part)
+        if m is None or "pt + black" not in part:
+            continue
+        dx, dy, shape, args = m.groups()
+        if shape == "rect":
+            side = float(re.search(r"width: ([\d.]+)pt", args).group(1))
+        elif shape == "circle":
+            side = 2 * float(re.search(r"radius: ([\d.]+)pt", args).group(1))
+        else:
+            side = max(float(v) for v in re.findall(r"([\d.]+)pt\)", args))
+        fill = re.search(r"fill: (white|rgb\(\"#[0-9a-f]+\"\))", args).group(1)
+        markers.append((shape, fill, float(dx) + side / 2, float(dy) + side / 2, side))
+    grounds = [tuple(float(v) for v in g) for g in re.findall(
+        rf"place\(top \+ left, dx: {num}pt, dy: {num}pt, rect\(width: {num}pt, height: "
+        rf"{num}pt, fill: white\.transparentize", markup)]
+    joins = re.findall(rf"line\(start: \({num}pt, {num}pt\), end: \({num}pt, {num}pt\), "
+                       rf"stroke: 0\.5pt", markup)
+    bars = [tuple(float(v) for v in b) for b in re.findall(
+        rf"place\(top \+ left, dx: {num}pt, dy: {num}pt, line\(length: {num}pt, "
+        rf"angle: 90deg, stroke: [\d.]+pt \+ rgb\(\"#616161\"\)\)\)", markup)]
+    return {"width": width, "height": height, "markers": markers, "grounds": grounds,
+            "joins": joins, "bars": bars}
+
+
+_NEED_CASES = {
+    "tambon": _need_points(["C", "B", "B", "B", "B", "B", "B", "A", "A"],
+                           [31.0, 33.0, 32.0, 27.0, 25.0, 19.0, 5.0, 12.0, 8.0],
+                           near=[False, True, False, False, False, False, False, True, False]),
+    "crowd": _need_points(["C"] * 12 + ["B"] * 8, np.round(40 + 10 * np.random.default_rng(
+        7).random(20)), near=[i % 5 == 0 for i in range(20)]),
+    "hidden": _need_points(["B", "B", "A", "C"], [45.0, np.nan, 97.0, 0.5],
+                           near=[False, False, True, False]),
+}
+
+
+@pytest.mark.parametrize("case", list(_NEED_CASES))
+def test_the_need_chart_drawn_by_typst_has_matplotlibs_points(case: str) -> None:
+    """The reports draw the need x readiness chart with Typst's shapes
+    (need_readiness_chart_typst), notebooks with matplotlib: the same points at the same
+    places on the same axes (each grade's marker, hollow where near a threshold; a hidden
+    share not drawn), the same error bars, and each label on a white ground that covers no
+    marker, no other label and stays in the plot."""
+    pts = _NEED_CASES[case]
+    kwargs = {"grade_order": ["C", "B", "A"], "grade_labels": {"A": "A", "B": "B", "C": "C"},
+              "threshold": 40.0, "need_labels": ("สูง", "ไม่สูง"),
+              "near_label": "ใกล้เกณฑ์ (สัญลักษณ์โปร่ง)"}
+    ax = charts.need_readiness_chart(pts, **kwargs)
+    top = ax.get_ylim()[1]
+    from matplotlib.collections import PathCollection
+
+    mpl = sorted((tuple(np.round(o, 6)), tuple(np.round(c.get_facecolors()[0][:3], 3)))
+                 for c in ax.collections if isinstance(c, PathCollection)
+                 for o in c.get_offsets())
+    plt.close(ax.figure)
+    g = _typst_need_geometry(charts.need_readiness_chart_typst(pts, **kwargs))
+    width, height = g["width"], g["height"]
+    shapes = {"^": "polygon", "s": "rect", "o": "circle"}
+    drawn = pts[pts["estimate"].notna()]
+    assert len(g["markers"]) == len(drawn)
+    typst = []
+    for shape, fill, x, y, _side in g["markers"]:
+        data = (round(x / width * 3.2 - 0.6, 6), round((height - y) / height * top, 6))
+        colour = (1.0, 1.0, 1.0) if fill == "white" else tuple(
+            np.round(matplotlib.colors.to_rgb(fill.split('"')[1]), 3))
+        typst.append((data, colour))
+        grade = ["C", "B", "A"][int(round(data[0]))]
+        assert shape == shapes[charts.GRADE_MARKERS[grade]]
+    assert [c for _d, c in sorted(typst)] == [c for _d, c in mpl]
+    assert np.array([d for d, _c in sorted(typst)]) == pytest.approx(
+        np.array([d for d, _c in mpl]), abs=0.01)  # the markup's places in hundredths of a pt
+    # an error bar per point, from ci_low to ci_high (within the axes, as matplotlib clips)
+    spans = sorted(((height - dy - length) / height * top, (height - dy) / height * top)
+                   for _dx, dy, length in g["bars"])
+    assert np.array(spans) == pytest.approx(np.array(sorted(zip(
+        drawn["ci_low"].clip(0, top), drawn["ci_high"].clip(0, top), strict=True))), abs=0.01)
+    # the labels: one white ground each, on no marker, no other label, inside the plot
+    assert len(g["grounds"]) == len(drawn)
+    half = (np.sqrt(46) + 0.9) / 2
+    for k, (x0, y0, w, h) in enumerate(g["grounds"]):
+        assert 0 <= x0 and x0 + w <= width and 0 <= y0 and y0 + h <= height
+        for _s, _f, x, y, _side in g["markers"]:
+            assert x0 + w <= x - half or x0 >= x + half or y0 + h <= y - half \
+                or y0 >= y + half, (k, x, y)
+        for x1, y1, w1, h1 in g["grounds"][k + 1:]:
+            assert x0 + w <= x1 or x1 + w1 <= x0 or y0 + h <= y1 or y1 + h1 <= y0
+
+
+def test_the_need_chart_drawn_by_typst_writes_its_words_as_text() -> None:
+    """Drawn by Typst, the chart's words are text in the PDF: the villages' labels, the
+    grades, the need classes and threshold, the legend of hollow points and the axis titles;
+    a label set apart from its point is joined to it by a line, and no legend is drawn where
+    no point is hollow."""
+    pts = _NEED_CASES["crowd"]
+    kwargs = {"grade_order": ["C", "B", "A"],
+              "grade_labels": {"A": "กลุ่ม A", "B": "กลุ่ม B", "C": "กลุ่ม C"},
+              "threshold": 40.0, "xlabel": "กลุ่มความพร้อม", "ylabel": "ครัวเรือนระดับ 1",
+              "threshold_label": "(ตั้งแต่ร้อยละ 40)",
+              "need_labels": ("ความจำเป็นสูง", "ความจำเป็นไม่สูง"), "near_label": "ใกล้เกณฑ์"}
+    markup = charts.need_readiness_chart_typst(pts, **kwargs)
+    assert _typst_need_geometry(markup)["joins"]  # a crowd: some labels apart, with a line
+    text = _typst_chart_text(markup)
+    for word in ["กลุ่ม A", "กลุ่ม B", "กลุ่ม C", "กลุ่มความพร้อม", "ครัวเรือนระดับ 1",
+                 "ความจำเป็นสูง", "(ตั้งแต่ร้อยละ 40)", "ความจำเป็นไม่สูง", "ใกล้เกณฑ์",
+                 *pts["label"]]:
+        assert word in text, word
+    plain = charts.need_readiness_chart_typst(pts.assign(near=False), **kwargs)
+    assert "ใกล้เกณฑ์" not in plain
+
+
+def test_the_need_chart_drawn_by_typst_sets_a_province_in_a_swarm() -> None:
+    """The province overview's 170 tambons, drawn by Typst: every point drawn, one smaller
+    marker size, none on another (apart by a marker's side across or up) and each within
+    its column."""
+    rng = np.random.default_rng(3)
+    needs = np.round(np.concatenate([rng.uniform(8, 40, 120), rng.normal(45, 8, 40),
+                                     rng.normal(10, 2, 8)]).clip(1, 95))
+    pts = pd.DataFrame({"grade": ["B"] * 120 + ["C"] * 40 + ["A"] * 8, "estimate": needs,
+                        "ci_low": needs - 2, "ci_high": needs + 2, "near": False})
+    g = _typst_need_geometry(charts.need_readiness_chart_typst(
+        pts, grade_order=["C", "B", "A"], grade_labels={}, threshold=40.0))
+    assert len(g["markers"]) == len(pts) and not g["grounds"]
+    sides = [m[4] for m in g["markers"]]
+    assert max(sides) - min(sides) < 0.02 and max(sides) < np.sqrt(46)  # hundredths of a pt
+    column = g["width"] / 3.2
+    xy = np.array([(m[2], m[3]) for m in g["markers"]])
+    for j, grade in enumerate(["C", "B", "A"]):
+        mine = xy[np.abs(xy[:, 0] / column - 0.6 - j) < 0.5]
+        assert len(mine) == (pts["grade"] == grade).sum()
+        assert np.abs(mine[:, 0] / column - 0.6 - j).max() <= 0.45 + 1e-3
+        if len(mine) > charts.CROWDED_COLUMN:
+            d = np.abs(mine[:, None, :] - mine[None, :, :]).max(axis=2)
+            np.fill_diagonal(d, np.inf)
+            assert d.min() >= g["markers"][0][4] - 0.02

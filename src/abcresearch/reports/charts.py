@@ -64,6 +64,7 @@ __all__ = [
     "levels_chart_typst",
     "lorenz_chart",
     "need_readiness_chart",
+    "need_readiness_chart_typst",
     "spread_labels",
 ]
 
@@ -822,6 +823,23 @@ def _typst_text(text: str, size: float, fill: str = "") -> str:
     return f"text(size: {size}pt{colour})[{escape_markup(text)}]"
 
 
+def _typst_axes_inset(height: float, yticks: Sequence[tuple[float, str]],
+                      ylabel: str = "") -> float:
+    """Room left of a plot ``height`` points tall for its ``yticks``' labels and ``ylabel``.
+
+    The ticks and their pad (3.5 points each, as matplotlib's), the widest label at 10
+    points, and the turned title (on one line, or two where it is longer than the axis) 4
+    points further, as matplotlib's tight layout sets them.
+    """
+    from abcresearch.reports.render.fonts import text_width
+
+    room = 7.0 + max((text_width(label, 10) for _, label in yticks
+                      if not label.startswith("@")), default=0.0)
+    if ylabel:
+        room += 4.0 + 14.0 * (1 if text_width(ylabel, 10) <= height else 2)
+    return room + 2.0
+
+
 def _typst_axes(width: float, height: float, xticks: Sequence[tuple[float, str]],
                 yticks: Sequence[tuple[float, str]], body: Sequence[str], *,
                 xlabel: str = "", ylabel: str = "", below: float = 24.0) -> str:
@@ -830,9 +848,12 @@ def _typst_axes(width: float, height: float, xticks: Sequence[tuple[float, str]]
     Ticks are (position in points from the left or from the bottom, label); a label
     starting with ``"@"`` is Typst code placed as it is (turned labels). ``body`` is Typst code
     placed in the plot, (0, 0) at its top left. ``below`` is the room under the axis for the
-    tick labels, above the ``xlabel``.
+    tick labels, above the ``xlabel``. The plot starts :func:`_typst_axes_inset` from the
+    left.
     """
-    left = 44.0 if ylabel else 22.0
+    from abcresearch.reports.render.fonts import text_width
+
+    inset = _typst_axes_inset(height, yticks, ylabel)
     parts = [*body,
              f"place(top + left, line(end: (0pt, {height:.2f}pt), stroke: 0.8pt))",
              f"place(top + left, dy: {height:.2f}pt, line(length: {width:.2f}pt, stroke: 0.8pt))"]
@@ -852,14 +873,20 @@ def _typst_axes(width: float, height: float, xticks: Sequence[tuple[float, str]]
                      f"height: 12pt, align(right + horizon, {_typst_text(label, 10)})))")
     if ylabel:
         # turned, on at most two lines as long as the axis (matplotlib's one line reached
-        # past a short axis, over what is above the chart)
-        parts.append(f"place(left + horizon, dx: -{left + 20:.2f}pt, rotate(-90deg, "
-                     f"reflow: true, box(width: {height:.2f}pt, align(center + bottom, "
-                     f"par(leading: 0.4em, {_typst_text(ylabel, 10)})))))")
-    # the axis title below the room for the tick labels, in the flow (it may take two lines)
-    title = (f"; block(above: 0pt, move(dx: -20pt, block(width: {width + 40:.2f}pt, "
-             f"align(center, {_typst_text(xlabel, 10)}))))" if xlabel else "")
-    return (f"block(width: {width + left + 30:.2f}pt, inset: (left: {left + 20:.2f}pt), "
+        # past a short axis, over what is above the chart), its foot 4 points left of the
+        # widest tick label
+        labels = max((text_width(label, 10) for _, label in yticks
+                      if not label.startswith("@")), default=0.0)
+        parts.append(f"place(right + horizon, dx: -{width + 11 + labels:.2f}pt, "
+                     f"rotate(-90deg, reflow: true, box(width: {height:.2f}pt, "
+                     f"align(center + bottom, par(leading: 0.4em, "
+                     f"{_typst_text(ylabel, 10)})))))")
+    # the axis title below the room for the tick labels, in the flow (it may take two lines),
+    # with room under it, as matplotlib's tight layout leaves (the caption touched it)
+    title = (f"; block(above: 0pt, inset: (bottom: 6pt), move(dx: -20pt, block(width: "
+             f"{width + 40:.2f}pt, align(center, {_typst_text(xlabel, 10)}))))" if xlabel
+             else "")
+    return (f"block(width: {width + inset + 10:.2f}pt, inset: (left: {inset:.2f}pt), "
             f"{{ block(width: {width:.2f}pt, height: {height + below:.2f}pt, below: 0pt, "
             f"{{ {'; '.join(parts)} }}){title} }})")
 
@@ -1768,36 +1795,14 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     """
     ax, made = _axes(ax, (WIDTH, 4.2))
     order = list(grade_order)
-    pts = points[points["grade"].isin(order) & points["estimate"].notna()]
-    drawn = []  # (x, need, ci_low, ci_high, label, left of its group's centre), every point
-    most = int(pts["grade"].value_counts().max()) if len(pts) else 0
-    crowded = most > CROWDED_COLUMN
-    # a crowd (a province's tambons): smaller markers, one size for the chart, in a swarm
-    size = 46.0 * max(0.4, np.sqrt(CROWDED_COLUMN / most)) if crowded else 46.0
-    # the need axis up to the highest interval and some room for the legend above it, not to
-    # 100 where every area sits under 60 (a provincial committee's review: half the plot empty)
-    highest = float(pd.concat([pts["ci_high"], pts["estimate"]]).astype(float).max())
-    top = 100.0 if not np.isfinite(highest) else float(
-        min(100.0, max(threshold + 20.0, 10.0 * np.ceil((highest + 15.0) / 10.0))))
     box = ax.get_position()
-    x_pt = box.width * ax.figure.get_figwidth() * 72 / (len(order) + 0.2)  # points a column
-    y_pt = box.height * ax.figure.get_figheight() * 72 / top  # points a need point
-    for j, g in enumerate(order):
-        col = pts[pts["grade"] == g].sort_values("estimate", kind="stable")
+    layout = _need_layout(points, order, threshold, box.width * ax.figure.get_figwidth() * 72,
+                          box.height * ax.figure.get_figheight() * 72)
+    pts, top, size, crowded = layout.points, layout.top, layout.size, layout.crowded
+    drawn = []  # (x, need, ci_low, ci_high, label, left of its group's centre), every point
+    for g, col, off, err in layout.columns:
         m = len(col)
-        if m > CROWDED_COLUMN:
-            # side by side only where their markers would touch, centred, within +-0.45
-            off = _swarm(col["estimate"].to_numpy(dtype=float) * y_pt, np.sqrt(size) + 1.0,
-                         0.45 * x_pt) / x_pt
-        else:
-            # spread sideways by rank of need, centred, within +-0.3 (a repeating 7-step
-            # pattern when there are many points), so neighbours in need are apart
-            off = ((np.arange(m) - (m - 1) / 2) * 0.1 if m <= 7
-                   else (np.arange(m) % 7 - 3) * 0.09)
-        x = j + off
-        err = np.vstack([col["estimate"] - col["ci_low"], col["ci_high"] - col["estimate"]])
-        # a village surveyed in full has a collapsed interval [p, p]: rounding can leave -1e-15
-        err = np.clip(np.nan_to_num(err), 0.0, None)
+        x = order.index(g) + off
         ax.errorbar(x, col["estimate"], yerr=err, fmt="none", ecolor="#616161",
                     elinewidth=0.5 if crowded else 0.8, capsize=1 if crowded else 2, zorder=2)
         near = col["near"].astype(bool).to_numpy()
@@ -1848,6 +1853,276 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     if any(d[4] for d in drawn):
         _label_points(ax, drawn, (np.sqrt(size) + 0.9) / 2 + 0.2)
     return ax
+
+
+#: Height of the need x readiness chart's plot drawn by Typst, in points: with its axis and
+#: titles about the 4.2 inches of :func:`need_readiness_chart`'s figure.
+NEED_PLOT_HEIGHT_PT = 250.0
+#: Type size of a point's label in the need x readiness chart, and the white ground around it
+#: (points).
+NEED_LABEL_SIZE, NEED_LABEL_PAD = 7.0, 0.4
+
+
+def _typst_grade_marker(marker: str, side: float, x: float, y: float, fill: str,
+                        edge: float) -> str:
+    """Return Typst code of a black-edged marker ``side`` points across, centred at (x, y).
+
+    ``marker`` is matplotlib's: ``"s"`` a square, ``"^"`` a triangle pointing up, any other a
+    circle; ``y`` is from the top; ``fill`` a Typst colour; ``edge`` the edge's width.
+    """
+    h = side / 2
+    stroke = f"{edge}pt + black"
+    if marker == "s":
+        shape = f"rect(width: {side:.2f}pt, height: {side:.2f}pt, fill: {fill}, stroke: {stroke})"
+    elif marker == "^":
+        shape = (f"polygon(fill: {fill}, stroke: {stroke}, ({h:.2f}pt, 0pt), "
+                 f"({side:.2f}pt, {side:.2f}pt), (0pt, {side:.2f}pt))")
+    else:
+        shape = f"circle(radius: {h:.2f}pt, fill: {fill}, stroke: {stroke})"
+    return f"place(top + left, dx: {x - h:.2f}pt, dy: {y - h:.2f}pt, {shape})"
+
+
+def need_readiness_chart_typst(points: pd.DataFrame, *, grade_order: Sequence[str],
+                               grade_labels: Mapping[str, str], threshold: float,
+                               xlabel: str = "", ylabel: str = "", threshold_label: str = "",
+                               need_labels: tuple[str, str] = ("", ""), near_label: str = ""
+                               ) -> str:
+    """Return Typst markup drawing :func:`need_readiness_chart` with Typst's own shapes.
+
+    The same points (:func:`_need_layout`: the need axis' end, the sideways spread or swarm,
+    the marker size), markers, error bars, threshold line, need classes right of the axes and
+    legend of hollow points, at the same size (:data:`WIDTH`); its words are text in the PDF.
+    The points' labels are placed by :func:`place_labels`, as matplotlib's, with the words
+    measured in the font (:func:`abcresearch.reports.render.fonts.text_width`). Parameters as
+    :func:`need_readiness_chart`.
+
+    Returns
+    -------
+    str
+        Typst markup (content: put it in ``[...]``).
+    """
+    from abcresearch.reports.render.fonts import line_height, text_width
+    from abcresearch.reports.render.typst import escape_markup
+
+    order = list(grade_order)
+    hi_need, lo_need = need_labels
+    hi_lines = [x for x in (hi_need, threshold_label) if x]
+    # the need classes right of the axes, as wide as their longest line (a quarter of the
+    # chart at most: longer ones wrap)
+    side = min(max((text_width(x, 8) for x in [*hi_lines, lo_need] if x), default=0.0) + 4.0,
+               0.25 * WIDTH * 72)
+    height = NEED_PLOT_HEIGHT_PT
+    top = _need_top(points, order, threshold)
+    yticks = [(t * height / top, f"{t:g}") for t in _auto_ticks(top)]
+    width = (WIDTH * 72 - _typst_axes_inset(height, yticks, ylabel) - side - 4.0) / 1.01
+    layout = _need_layout(points, order, threshold, width, height)
+    crowded = layout.crowded
+    scale = height / top
+    column = width / (len(order) + 0.2)
+
+    def x_of(x: float) -> float:
+        return (x + 0.6) * column
+
+    body = []
+    if np.isfinite(threshold) and 0 <= threshold <= top:
+        body.append(f"place(top + left, dy: {height - threshold * scale:.2f}pt, line(length: "
+                    f"{width:.2f}pt, stroke: (paint: black, thickness: 1pt, "
+                    f"dash: (3.7pt, 1.6pt))))")
+    bars, marks = [], []
+    drawn = []  # (x, y, y low, y high, label, left of its group's centre), y up, in points
+    side_pt = float(np.sqrt(layout.size))
+    line_w = 0.5 if crowded else 0.8
+    cap = 1.0 if crowded else 2.0
+    grey = _typst_colour("#616161")
+    for g, col, off, err in layout.columns:
+        xs = [x_of(order.index(g) + o) for o in off]
+        est = col["estimate"].to_numpy(dtype=float)
+        near = col["near"].astype(bool).to_numpy()
+        texts = col["label"] if "label" in col else [None] * len(col)
+        fill = _typst_colour(GRADE_COLOURS.get(g, "#9e9e9e"))
+        for x, y, below, above, hollow, text, o in zip(xs, est, err[0], err[1], near, texts, off,
+                                                       strict=True):
+            # within the axes, as matplotlib clips them
+            low, high = max((y - below) * scale, 0.0), min((y + above) * scale, height)
+            if high > low:
+                bars.append(f"place(top + left, dx: {x:.2f}pt, dy: {height - high:.2f}pt, "
+                            f"line(length: {high - low:.2f}pt, angle: 90deg, stroke: "
+                            f"{line_w}pt + {grey}))")
+                bars += [f"place(top + left, dx: {x - cap:.2f}pt, dy: {height - v:.2f}pt, "
+                         f"line(length: {2 * cap:.2f}pt, stroke: {line_w}pt + {grey}))"
+                         for v in (low, high)]
+            marks.append(_typst_grade_marker(GRADE_MARKERS.get(g, "o"), side_pt, x,
+                                             height - y * scale,
+                                             "white" if hollow else fill,
+                                             0.7 if crowded else 0.9))
+            drawn.append((x, y * scale, low, high, text if isinstance(text, str) else "",
+                          o < -1e-9))
+    body += bars + marks
+    # the need classes beside the axes on the right, where no point can hide them
+    if np.isfinite(threshold):
+        if hi_lines:
+            text = " #linebreak() ".join(escape_markup(x) for x in hi_lines)
+            # its foot at the height (a block of room for three lines, its words at its foot)
+            room = 3 * line_height(8)
+            body.append(f"place(top + left, dx: {1.01 * width:.2f}pt, dy: "
+                        f"{height - min(threshold + 2, top - 2) * scale - room:.2f}pt, block("
+                        f"width: {side + 4:.2f}pt, height: {room:.2f}pt, align(left + bottom, "
+                        f"text(size: 8pt)[{text}])))")
+        if lo_need:
+            body.append(f"place(top + left, dx: {1.01 * width:.2f}pt, dy: "
+                        f"{height - max(threshold - 2, 2) * scale:.2f}pt, block(width: "
+                        f"{side + 4:.2f}pt, {_typst_text(lo_need, 8)}))")
+    # the legend shows the hollow marker of each grade drawn hollow, in the upper right
+    hollow_marks = list(dict.fromkeys(
+        GRADE_MARKERS.get(g, "o") for g in order
+        if layout.points.loc[layout.points["grade"] == g, "near"].astype(bool).any()))
+    obstacles = None
+    legend = ""
+    if near_label and hollow_marks:
+        k = len(hollow_marks)
+        pad, handles, gap = 3.2, 9.6 * k, 6.4  # matplotlib's, in points at 8 pt type
+        lw = 2 * pad + handles + gap + text_width(near_label, 8) + 3.0
+        lh = 2 * pad + line_height(8)
+        lx0, ly0 = width - 4.0 - lw, 4.0
+        sub = (handles - 2.4 * (k - 1)) / k
+        handle_marks = "; ".join(
+            _typst_grade_marker(m, 6.0, i * (sub + 2.4) + sub / 2, line_height(8) / 2,
+                                "white", 1.0) for i, m in enumerate(hollow_marks))
+        legend = (f"place(top + left, dx: {lx0:.2f}pt, dy: {ly0:.2f}pt, block(width: "
+                  f"{lw:.2f}pt, height: {lh:.2f}pt, inset: {pad}pt, stack(dir: ltr, "
+                  f"spacing: {gap}pt, block(width: {handles:.2f}pt, height: 100%, "
+                  f"{{ {handle_marks} }}), align(horizon, {_typst_text(near_label, 8)}))))")
+        obstacles = np.array([[lx0, height - ly0 - lh, lx0 + lw, height - ly0]])
+    if any(d[4] for d in drawn):
+        body += _typst_point_labels(drawn, width, height, obstacles,
+                                    (side_pt + 0.9) / 2 + 0.2)
+    if legend:
+        body.append(legend)
+    xticks = []
+    for j, g in enumerate(order):
+        x = x_of(j)
+        xticks.append((x, f"@place(top + left, dx: {x - 0.5 * column:.2f}pt, dy: "
+                          f"{height + 5:.2f}pt, block(width: {column:.2f}pt, align(center, "
+                          f"{_typst_text(str(grade_labels.get(g, g)), 10)})))"))
+    axes = _typst_axes(width, height, xticks, yticks, body, xlabel=xlabel, ylabel=ylabel)
+    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
+            f"#{axes}]")
+
+
+def _typst_point_labels(drawn: Sequence[tuple[float, float, float, float, str, bool]],
+                        width: float, height: float, obstacles: np.ndarray | None,
+                        marker: float) -> list[str]:
+    """Return Typst code writing each point's label near it (:func:`place_labels`).
+
+    As :func:`_label_points` does in matplotlib: ``drawn`` holds every point drawn, ``(x, y,
+    interval low, interval high, label, prefers its left)`` in points from the plot's bottom
+    left (an empty label for none); each label on a white ground, joined to its point by a
+    thin line where it is apart from it. ``obstacles``: boxes no label may cover (the legend),
+    in the same units; ``marker``: half a marker's side.
+    """
+    from abcresearch.reports.render.fonts import line_height, text_width
+    from abcresearch.reports.render.typst import escape_markup
+
+    size, pad = NEED_LABEL_SIZE, NEED_LABEL_PAD
+    tall = line_height(size)
+    widths = np.array([text_width(d[4], size) if d[4] else 0.0 for d in drawn])
+    # with the white ground, and half a point to spare
+    sizes = np.column_stack([np.where(widths > 0, widths + 2 * pad + 0.5, 0.0),
+                             np.full(len(drawn), tall + 2 * pad + 0.5)])
+    centres = np.array([(d[0], d[1]) for d in drawn], dtype=float)
+    cap = 2.5  # half the error bar's cap, with half a point to spare
+    bars = np.array([(d[0] - cap, d[2], d[0] + cap, d[3]) for d in drawn], dtype=float)
+    boxes, moved = place_labels(centres, sizes, bounds=(1.0, 1.0, width - 1.0, height - 1.0),
+                                marker=marker, obstacles=obstacles, bars=bars,
+                                prefer_left=[d[5] for d in drawn])
+    lines, labels = [], []
+    for k, d in enumerate(drawn):
+        if not d[4]:
+            continue
+        cx, cy = (boxes[k, 0] + boxes[k, 2]) / 2, height - (boxes[k, 1] + boxes[k, 3]) / 2
+        gw, gh = widths[k] + 2 * pad, tall + 2 * pad  # the white ground
+        if moved[k]:
+            # from the marker's edge towards the label's centre, to the white ground's edge
+            px, py = d[0], height - d[1]
+            dx, dy = cx - px, cy - py
+            dist = float(np.hypot(dx, dy))
+            reach = min(gw / 2 / abs(dx) if dx else np.inf, gh / 2 / abs(dy) if dy else np.inf)
+            end = dist * (1.0 - min(reach, 1.0))
+            if end > marker:
+                ux, uy = dx / dist, dy / dist
+                lines.append(f"place(top + left, line(start: ({px + ux * marker:.2f}pt, "
+                             f"{py + uy * marker:.2f}pt), end: ({px + ux * end:.2f}pt, "
+                             f"{py + uy * end:.2f}pt), stroke: 0.5pt + rgb(\"#757575\")))")
+        # the words in a block wider than they are: a fixed width a little short would wrap
+        # them
+        room = widths[k] + 40.0
+        labels.append(f"place(top + left, dx: {cx - gw / 2:.2f}pt, dy: {cy - gh / 2:.2f}pt, "
+                      f"rect(width: {gw:.2f}pt, height: {gh:.2f}pt, fill: white."
+                      f"transparentize(15%), stroke: none))")
+        labels.append(f"place(top + left, dx: {cx - room / 2:.2f}pt, dy: {cy - gh / 2:.2f}pt, "
+                      f"block(width: {room:.2f}pt, height: {gh:.2f}pt, align(center + horizon, "
+                      f"text(size: {size}pt, top-edge: \"ascender\", bottom-edge: "
+                      f"\"descender\")[{escape_markup(d[4])}])))")
+    return lines + labels
+
+
+@dataclass(frozen=True)
+class _NeedLayout:
+    """What :func:`need_readiness_chart` and its Typst twin draw, before any drawing.
+
+    ``points``: the rows drawn (a grade of the chart, an estimate); ``top``: the need axis'
+    end; ``size``: a marker's area in square points; ``crowded``: a column holds a crowd;
+    ``columns``: per grade drawn, left to right, its rows sorted by need, their sideways
+    offsets (in columns) and their error bars ``(2, m)`` (below, above; never negative).
+    """
+
+    points: pd.DataFrame
+    top: float
+    size: float
+    crowded: bool
+    columns: list[tuple[str, pd.DataFrame, np.ndarray, np.ndarray]]
+
+
+def _need_top(points: pd.DataFrame, order: Sequence[str], threshold: float) -> float:
+    """Return the end of the need x readiness chart's need axis."""
+    pts = points[points["grade"].isin(order) & points["estimate"].notna()]
+    # the need axis up to the highest interval and some room for the legend above it, not to
+    # 100 where every area sits under 60 (a provincial committee's review: half the plot empty)
+    highest = float(pd.concat([pts["ci_high"], pts["estimate"]]).astype(float).max())
+    return 100.0 if not np.isfinite(highest) else float(
+        min(100.0, max(threshold + 20.0, 10.0 * np.ceil((highest + 15.0) / 10.0))))
+
+
+def _need_layout(points: pd.DataFrame, order: Sequence[str], threshold: float,
+                 width_pt: float, height_pt: float) -> _NeedLayout:
+    """Lay the need x readiness chart's points out in axes ``width_pt`` x ``height_pt``."""
+    pts = points[points["grade"].isin(order) & points["estimate"].notna()]
+    most = int(pts["grade"].value_counts().max()) if len(pts) else 0
+    crowded = most > CROWDED_COLUMN
+    # a crowd (a province's tambons): smaller markers, one size for the chart, in a swarm
+    size = 46.0 * max(0.4, np.sqrt(CROWDED_COLUMN / most)) if crowded else 46.0
+    top = _need_top(points, order, threshold)
+    x_pt = width_pt / (len(order) + 0.2)  # points a column
+    y_pt = height_pt / top  # points a need point
+    columns = []
+    for g in order:
+        col = pts[pts["grade"] == g].sort_values("estimate", kind="stable")
+        m = len(col)
+        off: np.ndarray
+        if m > CROWDED_COLUMN:
+            # side by side only where their markers would touch, centred, within +-0.45
+            off = _swarm(col["estimate"].to_numpy(dtype=float) * y_pt, np.sqrt(size) + 1.0,
+                         0.45 * x_pt) / x_pt
+        else:
+            # spread sideways by rank of need, centred, within +-0.3 (a repeating 7-step
+            # pattern when there are many points), so neighbours in need are apart
+            off = ((np.arange(m) - (m - 1) / 2) * 0.1 if m <= 7
+                   else (np.arange(m) % 7 - 3) * 0.09)
+        err = np.vstack([col["estimate"] - col["ci_low"], col["ci_high"] - col["estimate"]])
+        # a village surveyed in full has a collapsed interval [p, p]: rounding can leave -1e-15
+        err = np.clip(np.nan_to_num(err), 0.0, None)
+        columns.append((g, col, off, err))
+    return _NeedLayout(pts, top, size, crowded, columns)
 
 
 def _swarm(y: np.ndarray, width: float, half: float) -> np.ndarray:

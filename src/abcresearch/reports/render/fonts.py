@@ -152,3 +152,50 @@ def svg_metadata() -> dict[str, Any]:
 # abcresearch.batch.inprocess): what they hold is derived from files and not changed
 font_files.cache_safe = True  # type: ignore[attr-defined]  # installed files
 register_thai_font.cache_safe = True  # type: ignore[attr-defined]  # a font name; matplotlib keeps the font anyway
+
+
+
+@functools.cache
+def _metrics() -> tuple[dict[int, float], float, float]:
+    """Return the Thai font's advance by code point, its ascender and its descender, in ems."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_files()[0]), lazy=True) as font:  # closes the file
+        units = float(font["head"].unitsPerEm)
+        widths = font["hmtx"].metrics
+        advance = {code: widths[name][0] / units for code, name in font.getBestCmap().items()}
+        return advance, font["hhea"].ascent / units, -font["hhea"].descent / units
+
+
+def text_width(text: str, size: float) -> float:
+    """Return the width of one line of ``text`` set in the Thai font at ``size`` points.
+
+    The sum of the characters' advances in the font's default instance (regular weight and
+    width, as Typst and matplotlib set plain text), without kerning; Thai marks have no
+    advance. A character the font lacks counts as six tenths of an em. For placing words in a
+    chart before Typst sets them (``tests/test_charts.py`` compares it with Typst's measure).
+
+    Parameters
+    ----------
+    text : str
+        The words, on one line.
+    size : float
+        Type size in points.
+
+    Returns
+    -------
+    float
+        Width in points.
+    """
+    advance = _metrics()[0]
+    return sum(advance.get(ord(c), 0.6) for c in text) * size
+
+
+def line_height(size: float) -> float:
+    """Return the height of a line of the Thai font at ``size`` points, ascender to descender.
+
+    As matplotlib measures a line of text, and Typst sets one with ``top-edge: "ascender"`` and
+    ``bottom-edge: "descender"``.
+    """
+    _, ascent, descent = _metrics()
+    return (ascent + descent) * size
