@@ -4,24 +4,26 @@ Usage::
 
     make demo                                       # the sample province store
     python benchmarks/bench_chart_routes.py [--store data/store] [--round 2549] \
-        [--within 8001] [--limit 6] [--repeat 3] [--chart levels|contribution|profile|income|all]
+        [--within 8001] [--limit 6] [--repeat 3]
+        [--chart levels|contribution|profile|income|readiness|all]
 
 Issue 16 asks for about 1.0 CPU-s a tambon report in a batch worker; a report cost about 1.4
 (``docs/SCALING.md``), and its five charts about 0.4 of it: matplotlib builds each figure,
 draws it as SVG with its text as glyph outlines, and Typst reads that SVG back as an image.
-The reports now draw four of a tambon report's five charts with Typst's own shapes: the
+The reports now draw all five of a tambon report's charts with Typst's own shapes: the
 levels chart (stacked bars of the households at each level, one bar per village, hatched for
 black-and-white print), the capitals' contributions to M0 (``contribution``), the capital
-profile (``profile``: scores with their intervals, the amphoe and province as markers) and the
-income chart (``income``: the income bands with the poverty line, and the Lorenz curve); every
-tambon and village report has them (the need-readiness chart, the fifth, is matplotlib's).
-This script measures both routes for each.
+profile (``profile``: scores with their intervals, the amphoe and province as markers), the
+income chart (``income``: the income bands with the poverty line, and the Lorenz curve; these
+four are in every tambon and village report) and the need x readiness chart (``readiness``:
+each village's level-1 share with its interval against its readiness grade, labelled; tambon,
+amphoe and province reports). This script measures both routes for each.
 
 For each of the first ``--limit`` tambons of ``--within``, each chart's inputs are taken from
 the report's own section (:meth:`~abcresearch.reports.area.AreaReport.levels_and_tracks`,
-``deprivation``, ``capital_profile``, ``income``), through a wrapper of the ``*_typst``
-function the section calls, so they are the published figures after disclosure control; then
-the chart is made both ways:
+``deprivation``, ``capital_profile``, ``income``, ``readiness``), through a wrapper of the
+``*_typst`` function the section calls, so they are the published figures after disclosure
+control; then the chart is made both ways:
 
 * **matplotlib** (the route before, and a notebook's own figures): the chart's matplotlib
   function in :mod:`abcresearch.reports.charts` (``build``),
@@ -62,6 +64,7 @@ CHARTS = {
     "contribution": ("contribution_chart_typst", "contribution_chart", "deprivation"),
     "profile": ("capital_profile_chart_typst", "capital_profile_chart", "capital_profile"),
     "income": ("income_chart_typst", "income_chart", "income"),
+    "readiness": ("need_readiness_chart_typst", "need_readiness_chart", "readiness"),
 }
 
 
