@@ -14,16 +14,20 @@ so in a notebook::
 Fonts are set in one place, :func:`apply_style` (Noto Sans Thai from PyPI, deterministic SVG), which
 every function here calls first. Colours are module constants.
 
-The reports draw four of their charts with Typst's own shapes instead, at a fifth to a tenth of
+The reports draw five of their charts with Typst's own shapes instead, at a fifth to a tenth of
 the cost (``benchmarks/bench_chart_routes.py``): :func:`levels_chart_typst`,
-:func:`contribution_chart_typst`, :func:`capital_profile_chart_typst` and
-:func:`income_chart_typst` return Typst markup of the same chart as :func:`levels_chart`,
-:func:`contribution_chart`, :func:`capital_profile_chart` and :func:`income_chart` (the same
-segments, through :func:`level_series` for the levels, colours, hatching, axes and legends, at
-the same size), which
+:func:`contribution_chart_typst`, :func:`capital_profile_chart_typst`,
+:func:`income_chart_typst` and :func:`need_readiness_chart_typst` return Typst markup of the same
+chart as :func:`levels_chart`, :func:`contribution_chart`, :func:`capital_profile_chart`,
+:func:`income_chart` and :func:`need_readiness_chart` (the same segments, through
+:func:`level_series` for the levels, the same points through one layout for the need chart,
+colours, hatching, axes and legends, at the same size), which
 :meth:`abcresearch.reports.results.Figure.from_typst` carries with Typst's SVG of it for
-JupyterLab. Their words are text in the PDF. To adapt such a chart in a notebook, draw it with
-the matplotlib function from the figure's ``data``.
+JupyterLab. Their words are text in the PDF; where words must be placed before Typst sets them
+(the need chart's labels), they are measured in the font
+(:func:`abcresearch.reports.render.fonts.text_width`). To adapt such a chart in a notebook,
+draw it with the matplotlib function from the figure's ``data``. The province overview's maps
+and heat map stay matplotlib's.
 """
 
 from __future__ import annotations
