@@ -1002,7 +1002,10 @@ def income_chart_typst(histogram: Mapping[str, Any], lorenz: Mapping[str, Any]) 
     curve = _typst_axes(width, side, ticks, [(side * t / 100, f"{t}") for t in range(0, 101, 20)],
                         lor, xlabel=lorenz.get("xlabel", ""), ylabel=lorenz.get("ylabel", ""),
                         below=20.0)
-    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
+    # room above for the Lorenz curve's top tick label, half of which stands above the plot
+    # (the notebook's SVG, a page of the chart's own size, cut it)
+    return (f"#block(width: {WIDTH * 72:.1f}pt, inset: (top: 7pt), breakable: false)["
+            f"#set text(size: 10pt)\n"
             f"#grid(columns: (1fr, 1fr), align: (left + top, left + top), {bands}, {curve})]")
 
 
@@ -2009,8 +2012,10 @@ def need_readiness_chart_typst(points: pd.DataFrame, *, grade_order: Sequence[st
                           f"{height + 5:.2f}pt, block(width: {column:.2f}pt, align(center, "
                           f"{_typst_text(str(grade_labels.get(g, g)), 10)})))"))
     axes = _typst_axes(width, height, xticks, yticks, body, xlabel=xlabel, ylabel=ylabel)
-    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
-            f"#{axes}]")
+    # room above for the top tick's label, half of which stands above the plot (the
+    # notebook's SVG, a page of the chart's own size, cut it in half)
+    return (f"#block(width: {WIDTH * 72:.1f}pt, inset: (top: 7pt), breakable: false)["
+            f"#set text(size: 10pt)\n#{axes}]")
 
 
 def _typst_point_labels(drawn: Sequence[tuple[float, float, float, float, str, bool]],
