@@ -827,6 +827,14 @@ def _typst_text(text: str, size: float, fill: str = "") -> str:
     return f"text(size: {size}pt{colour})[{escape_markup(text)}]"
 
 
+def _ytick_labels_width(yticks: Sequence[tuple[float, str]]) -> float:
+    """Width of the widest of ``yticks``' labels at 10 points (Typst code labels: none)."""
+    from abcresearch.reports.render.fonts import text_width
+
+    return max((text_width(label, 10) for _, label in yticks if not label.startswith("@")),
+               default=0.0)
+
+
 def _typst_axes_inset(height: float, yticks: Sequence[tuple[float, str]],
                       ylabel: str = "") -> float:
     """Room left of a plot ``height`` points tall for its ``yticks``' labels and ``ylabel``.
@@ -837,8 +845,7 @@ def _typst_axes_inset(height: float, yticks: Sequence[tuple[float, str]],
     """
     from abcresearch.reports.render.fonts import text_width
 
-    room = 7.0 + max((text_width(label, 10) for _, label in yticks
-                      if not label.startswith("@")), default=0.0)
+    room = 7.0 + _ytick_labels_width(yticks)
     if ylabel:
         room += 4.0 + 14.0 * (1 if text_width(ylabel, 10) <= height else 2)
     return room + 2.0
@@ -855,8 +862,6 @@ def _typst_axes(width: float, height: float, xticks: Sequence[tuple[float, str]]
     tick labels, above the ``xlabel``. The plot starts :func:`_typst_axes_inset` from the
     left.
     """
-    from abcresearch.reports.render.fonts import text_width
-
     inset = _typst_axes_inset(height, yticks, ylabel)
     parts = [*body,
              f"place(top + left, line(end: (0pt, {height:.2f}pt), stroke: 0.8pt))",
@@ -879,9 +884,8 @@ def _typst_axes(width: float, height: float, xticks: Sequence[tuple[float, str]]
         # turned, on at most two lines as long as the axis (matplotlib's one line reached
         # past a short axis, over what is above the chart), its foot 4 points left of the
         # widest tick label
-        labels = max((text_width(label, 10) for _, label in yticks
-                      if not label.startswith("@")), default=0.0)
-        parts.append(f"place(right + horizon, dx: -{width + 11 + labels:.2f}pt, "
+        foot = width + 11.0 + _ytick_labels_width(yticks)  # from the plot's right edge
+        parts.append(f"place(right + horizon, dx: -{foot:.2f}pt, "
                      f"rotate(-90deg, reflow: true, box(width: {height:.2f}pt, "
                      f"align(center + bottom, par(leading: 0.4em, "
                      f"{_typst_text(ylabel, 10)})))))")
