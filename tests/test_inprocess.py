@@ -425,6 +425,38 @@ def test_ctrl_c_while_ipython_compiles_a_cell_stops_the_run(tmp_path: Path,
                                    engine_name=inprocess.ENGINE_NAME)
 
 
+@pytest.mark.parametrize("event", ["pre_run_cell", "post_execute"])
+def test_ctrl_c_in_an_ipython_event_callback_stops_the_run(tmp_path: Path, monkeypatch,
+                                                           event: str) -> None:
+    # a report server's SIGTERM struck while IPython ran its event callbacks around a cell
+    # (matplotlib's figure flush after it, for one): IPython catches a KeyboardInterrupt there,
+    # shows it as the cell's error and goes on, and the report was recorded as failed
+    # ("801502 failed: KeyboardInterrupt (in cell In [1])", the server's test under make
+    # test's load, its traceback only the server's signal handler) instead of interrupted
+    from IPython.core.events import EventManager
+
+    real = EventManager.trigger
+
+    def struck(self, name, *args, **kwargs):
+        real(self, name, *args, **kwargs)
+        if name == event:  # IPython's own handling of a callback the signal struck in
+            def strike(*_args, **_kwargs):
+                raise KeyboardInterrupt
+
+            saved = self.callbacks[name]
+            self.callbacks[name] = [strike]
+            try:
+                real(self, name, *args, **kwargs)
+            finally:
+                self.callbacks[name] = saved
+
+    monkeypatch.setattr(EventManager, "trigger", struck)
+    path = _notebook(tmp_path, "x = 1", "print('never')")
+    with pytest.raises(KeyboardInterrupt):
+        papermill.execute_notebook(str(path), None, progress_bar=False,
+                                   engine_name=inprocess.ENGINE_NAME)
+
+
 def test_ctrl_c_as_the_time_limit_stops_gives_the_streams_back(tmp_path: Path,
                                                                 monkeypatch) -> None:
     # a report server's SIGTERM struck while a cell's time limit was being stopped: the
