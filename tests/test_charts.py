@@ -1078,3 +1078,15 @@ def test_the_need_chart_drawn_by_typst_sets_a_province_in_a_swarm() -> None:
             d = np.abs(mine[:, None, :] - mine[None, :, :]).max(axis=2)
             np.fill_diagonal(d, np.inf)
             assert d.min() >= g["markers"][0][4] - 0.02
+
+
+def test_the_fonts_metrics_are_read_once_a_process_not_once_a_report() -> None:
+    """The reset between a worker's notebooks clears the library's caches; the font's metrics
+    (an installed file, read with fontTools in 27 ms) were read again for every report."""
+    from abcresearch.batch.kernel_state import clear_library_caches
+    from abcresearch.reports.render import fonts
+
+    fonts.text_width("หมู่ที่ 1", 7)
+    before = fonts._metrics.cache_info().currsize
+    clear_library_caches()
+    assert before == 1 and fonts._metrics.cache_info().currsize == 1

@@ -154,7 +154,6 @@ font_files.cache_safe = True  # type: ignore[attr-defined]  # installed files
 register_thai_font.cache_safe = True  # type: ignore[attr-defined]  # a font name; matplotlib keeps the font anyway
 
 
-
 @functools.cache
 def _metrics() -> tuple[dict[int, float], float, float]:
     """Return the Thai font's advance by code point, its ascender and its descender, in ems."""
@@ -199,3 +198,8 @@ def line_height(size: float) -> float:
     """
     _, ascent, descent = _metrics()
     return (ascent + descent) * size
+
+
+# read once a process, not once a report (the font file is installed, not changed): the reset
+# between a worker's notebooks read it again with fontTools, 27 ms a report
+_metrics.cache_safe = True  # type: ignore[attr-defined]  # metrics of an installed file
