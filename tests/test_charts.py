@@ -657,6 +657,79 @@ def test_capital_heatmap_of_many_areas_is_tall_enough_to_read() -> None:
         assert box.x0 - 1 <= x <= box.x1 + 1 if not t.get_rotation() else 0 <= box.x1 - x < end
 
 
+def _heatmap_case() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    n = 23
+    values = pd.DataFrame(np.linspace(20, 80, n * 7).reshape(n, 7),
+                          index=[f"อำเภอที่ {i}" for i in range(n)],
+                          columns=["ทุนมนุษย์", "ทุนกายภาพและเศรษฐกิจ", "ทุนเงินตรา",
+                                   "ทุนทางสังคม", "ทุนวัฒนธรรม", "ทุนภูมิปัญญา",
+                                   "ทุนทรัพยากรธรรมชาติ"])
+    values.iloc[3, 2] = np.nan  # hidden: white and empty
+    marks = pd.DataFrame("", index=values.index, columns=values.columns)
+    marks.iloc[1, 1], marks.iloc[5, 4] = "▲", "▼"
+    return values, values - values.mean(), marks
+
+
+def test_the_heatmap_drawn_by_typst_prints_matplotlibs_cells_in_its_greys() -> None:
+    """The province overview's heat map drawn by Typst: each cell prints what matplotlib's
+    prints (half up, with its mark; nothing where hidden) on the grey matplotlib fills it
+    with, rows 0.18 inch tall in 7-point type, and a column name too long for its column
+    is set on lines at its words ("ทุนกายภาพ / และเศรษฐกิจ", "ทุนทรัพยากร / ธรรมชาติ"), each
+    line narrower than the column, instead of turned."""
+    import re
+
+    import matplotlib as mpl
+
+    from abcresearch.reports.render.fonts import text_width
+
+    values, shade, marks = _heatmap_case()
+    ax = charts.capital_heatmap(values, shade=shade, marks=marks, colorbar_label="คะแนน")
+    drawn = sorted(t.get_text() for t in ax.texts if t.get_text())
+    printed = charts.heatmap_printed(values, marks)
+    assert sorted(c for c in printed.to_numpy().ravel() if c) == drawn
+    assert printed.iat[3, 2] == "" and printed.iat[1, 1].endswith("▲")
+    markup = charts.capital_heatmap_typst(values, shade=shade, marks=marks,
+                                          colorbar_label="คะแนน", title="คะแนนทุน")
+    cells = re.findall(r'grid\.cell\(fill: rgb\("(#[0-9a-f]{6})"\), stroke: 0\.8pt \+ white, '
+                       r'(?:text\(size: 7\.0pt, fill: (\w+)\)\[([^\]]*)\]|\[\])\)', markup)
+    assert len(cells) == values.size
+    image = ax.images[0]
+    for k, (fill, colour, text) in enumerate(cells):
+        i, j = divmod(k, values.shape[1])
+        assert text == printed.iat[i, j]
+        if text:  # matplotlib's grey of the cell, and the colour its number reads in on it
+            rgba = image.cmap(image.norm(shade.iat[i, j]))
+            assert fill == mpl.colors.to_hex(rgba)
+            r, g, b = mpl.colors.to_rgb(fill)  # black on a light grey, white on a dark one
+            assert colour == ("black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white")
+        else:
+            assert fill == "#ffffff"
+    plt.close(ax.figure)
+    row = float(re.search(r"rows: \(\.\.\(([\d.]+)pt,\) \* 23", markup).group(1))
+    assert row == pytest.approx(0.18 * 72, abs=0.01)
+    widths = re.search(r"#grid\(columns: \(([^)]*)\)", markup).group(1).split(", ")
+    column = float(widths[1].removesuffix("pt"))
+    names = re.findall(r"grid\.cell\(align: center \+ top, inset: \(top: 4pt\), "
+                       r"text\(size: 7\.0pt\)\[([^\]]*)\]\)", markup)
+    lines = [n.split(" #linebreak() ") for n in names]
+    assert lines[1] == ["ทุนกายภาพ", "และเศรษฐกิจ"] and lines[6] == ["ทุนทรัพยากร", "ธรรมชาติ"]
+    assert lines[0] == ["ทุนมนุษย์"]
+    assert all(text_width(x, 7.0) <= column - 4 for name in lines for x in name)
+    assert ["".join(x) for x in lines] == list(values.columns)
+
+
+def test_the_heatmap_drawn_by_typst_writes_its_numbers_and_names_as_text() -> None:
+    """Drawn by Typst, the heat map's numbers (with their marks), the areas' and capitals'
+    names, the title and the colour bar's scale are text in the PDF."""
+    values, shade, marks = _heatmap_case()
+    markup = charts.capital_heatmap_typst(values, shade=shade, marks=marks,
+                                          colorbar_label="ต่างจากค่าเฉลี่ย", title="คะแนนทุน")
+    text = _typst_chart_text(markup)
+    for word in ["คะแนนทุน", "อำเภอที่ 22", "ทุนมนุษย์", "ทุนภูมิปัญญา", "ต่างจากค่าเฉลี่ย",
+                 *(c for c in charts.heatmap_printed(values, marks).to_numpy().ravel() if c)]:
+        assert word in text, word
+
+
 def test_need_readiness_chart_of_a_crowded_column_shows_every_point() -> None:
     """The province overview: 120 tambons of group B in seven steps stood on each other as
     solid bars. A crowd is set in a swarm of smaller markers: no marker hides another, and

@@ -50,6 +50,7 @@ __all__ = [
     "NO_DATA_COLOUR",
     "apply_style",
     "capital_heatmap",
+    "capital_heatmap_typst",
     "capital_profile_chart",
     "capital_profile_chart_typst",
     "contribution_chart",
@@ -59,6 +60,7 @@ __all__ = [
     "grade_legend",
     "grade_tile_map",
     "grade_tiles",
+    "heatmap_printed",
     "income_band_chart",
     "income_chart",
     "income_chart_typst",
@@ -1408,6 +1410,50 @@ def grade_choropleth(polygons: Iterable[tuple[str | None, Sequence[np.ndarray]]]
     return ax
 
 
+@dataclass(frozen=True)
+class _HeatmapCells:
+    """What each cell of a capital heat map shows: its text, its grey, and the grey scale."""
+
+    printed: list[list[str]]  # the value half up and its mark, "" where hidden
+    fills: list[list[str]]  # "#rrggbb" of the cell ("#ffffff" where hidden)
+    tone: np.ndarray  # what the grey shows (NaN where hidden)
+    cmap: Any  # matplotlib's Greys_r, white where NaN
+    norm: Any  # matplotlib Normalize of the tones: a quarter of the range below the lowest
+
+
+def _heatmap_cells(values: pd.DataFrame, shade: pd.DataFrame | None,
+                   marks: pd.DataFrame | None) -> _HeatmapCells:
+    """Return the cells of :func:`capital_heatmap` (and of :func:`capital_heatmap_typst`)."""
+    import matplotlib as mpl
+
+    from abcresearch.labels import round_half_up
+
+    n, m = values.shape
+    data = values.to_numpy(dtype=float)
+    tone = data if shade is None else shade.to_numpy(dtype=float)
+    cmap = mpl.colormaps["Greys_r"].with_extremes(bad="white")
+    finite = tone[np.isfinite(tone)]
+    if shade is None:
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    else:  # symmetric around 0: mid-grey is "as the province"
+        r = float(np.abs(finite).max()) if finite.size else 1.0
+        lo, hi = -r, r
+    hi = hi if hi > lo else lo + 1.0
+    norm = mpl.colors.Normalize(vmin=lo - 0.25 * (hi - lo), vmax=hi)
+    printed = [["" for _ in range(m)] for _ in range(n)]
+    fills = [["#ffffff" for _ in range(m)] for _ in range(n)]
+    for i in range(n):
+        for j in range(m):
+            v = data[i, j]
+            if not np.isfinite(v):
+                continue
+            mark = "" if marks is None else str(marks.iat[i, j] or "")
+            printed[i][j] = f"{round_half_up(v)}{mark}"
+            t = tone[i, j]
+            fills[i][j] = mpl.colors.to_hex(cmap(norm(t))) if np.isfinite(t) else "#ffffff"
+    return _HeatmapCells(printed, fills, tone, cmap, norm)
+
+
 def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
                     marks: pd.DataFrame | None = None, colorbar_label: str = "",
                     ax: Any = None) -> Any:
@@ -1437,34 +1483,17 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
     -------
     matplotlib.axes.Axes
     """
-    import matplotlib as mpl
-
-    from abcresearch.labels import round_half_up
-
     n, m = values.shape
     ax, made = _axes(ax, (WIDTH, HEATMAP_ROW_IN * n + 1.3))
-    data = values.to_numpy(dtype=float)
-    tone = data if shade is None else shade.to_numpy(dtype=float)
-    cmap = mpl.colormaps["Greys_r"].with_extremes(bad="white")
-    finite = tone[np.isfinite(tone)]
-    if shade is None:
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    else:  # symmetric around 0: mid-grey is "as the province"
-        r = float(np.abs(finite).max()) if finite.size else 1.0
-        lo, hi = -r, r
-    hi = hi if hi > lo else lo + 1.0
-    norm = mpl.colors.Normalize(vmin=lo - 0.25 * (hi - lo), vmax=hi)
-    img = ax.imshow(np.ma.masked_invalid(tone), aspect="auto", cmap=cmap, norm=norm)
+    cells = _heatmap_cells(values, shade, marks)
+    img = ax.imshow(np.ma.masked_invalid(cells.tone), aspect="auto", cmap=cells.cmap,
+                    norm=cells.norm)
     for i in range(n):
         for j in range(m):
-            v = data[i, j]
-            if not np.isfinite(v):
+            if not cells.printed[i][j]:
                 continue
-            mark = "" if marks is None else str(marks.iat[i, j] or "")
-            t = tone[i, j]
-            shade_hex = mpl.colors.to_hex(cmap(norm(t))) if np.isfinite(t) else "#ffffff"
-            ax.text(j, i, f"{round_half_up(v)}{mark}", ha="center", va="center",
-                    fontsize=HEATMAP_FONT_SIZE, color=_text_colour(shade_hex),
+            ax.text(j, i, cells.printed[i][j], ha="center", va="center",
+                    fontsize=HEATMAP_FONT_SIZE, color=_text_colour(cells.fills[i][j]),
                     fontfamily="DejaVu Sans")
     # thin white lines between the cells: the eye keeps to its row across seven columns
     ax.set_xticks(np.arange(m + 1) - 0.5, minor=True)
@@ -1484,6 +1513,179 @@ def capital_heatmap(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
     if made:
         ax.figure.tight_layout()
     return ax
+
+
+def heatmap_printed(values: pd.DataFrame, marks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return what each cell of :func:`capital_heatmap` prints ("" where hidden).
+
+    The value rounded half up and its mark ("62▲"), the index and columns of ``values``: the
+    data of the heat map's figure, checked like a table.
+    """
+    printed = _heatmap_cells(values, None, marks).printed
+    return pd.DataFrame(printed, index=values.index, columns=values.columns)
+
+
+#: Sizes (points) of the heat map drawn by Typst (:func:`capital_heatmap_typst`): the gap
+#: before the colour bar, the bar's width, its ticks, and the gap from a tick to its label.
+HEATMAP_BAR_GAP, HEATMAP_BAR, HEATMAP_TICK, HEATMAP_TICK_PAD = 8.0, 9.0, 2.5, 2.0
+
+
+def capital_heatmap_typst(values: pd.DataFrame, *, shade: pd.DataFrame | None = None,
+                          marks: pd.DataFrame | None = None, colorbar_label: str = "",
+                          title: str = "") -> str:
+    """Return Typst markup drawing :func:`capital_heatmap` with Typst's own shapes.
+
+    The same cells (their numbers, marks and greys, through one function), :data:`WIDTH`
+    wide, each row :data:`HEATMAP_ROW_IN` tall, in :data:`HEATMAP_FONT_SIZE`-point type, thin
+    white lines between the cells and a colour bar of the greys on the right. A column name
+    too long for its column is set on two or three lines at its words (where a word alone is
+    too long, between the dictionary words inside it) instead of turned: measured in the font
+    (:func:`abcresearch.reports.render.fonts.text_width`) before Typst sets it. The numbers,
+    names and marks are text in the PDF.
+
+    Parameters
+    ----------
+    values, shade, marks, colorbar_label
+        As :func:`capital_heatmap`.
+    title : str
+        Title above the cells, on the left (as ``ax.set_title(..., loc="left")``).
+
+    Returns
+    -------
+    str
+        Typst markup (content: put it in ``[...]``).
+    """
+    from matplotlib.colors import to_hex
+    from matplotlib.ticker import MaxNLocator
+
+    from abcresearch.reports.render.fonts import text_width
+    from abcresearch.reports.render.typst import escape_markup
+
+    n, m = values.shape
+    cells = _heatmap_cells(values, shade, marks)
+    size = HEATMAP_FONT_SIZE
+    row = HEATMAP_ROW_IN * 72
+    height = n * row
+    names = [str(i) for i in values.index]
+    name_col = max((text_width(x, size) for x in names), default=0.0) + 5.0
+    lo, hi = float(cells.norm.vmin), float(cells.norm.vmax)
+    ticks = [float(t) for t in MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+             if lo - 1e-9 <= t <= hi + 1e-9]
+    tick_text = [f"{t:g}".replace("-", "\u2212") for t in ticks]
+    tick_col = HEATMAP_TICK + HEATMAP_TICK_PAD + max(
+        (text_width(x, size) for x in tick_text), default=0.0) + 2.0
+    label_col = size * 1.4 + 3.0 if colorbar_label else 0.0
+    column = (WIDTH * 72 - name_col - HEATMAP_BAR_GAP - HEATMAP_BAR - tick_col - label_col) / m
+    room = column - 4.0  # a little space between two columns' names
+
+    out = []
+    for i in range(n):
+        out.append(f"grid.cell(align: right + horizon, inset: (right: 5pt), "
+                   f"{_typst_text(names[i], size)})")
+        for j in range(m):
+            shown = cells.printed[i][j]
+            fill = cells.fills[i][j]
+            body = _typst_text(shown, size, _text_colour(fill)) if shown else "[]"
+            out.append(f"grid.cell(fill: rgb(\"{fill}\"), stroke: 0.8pt + white, {body})")
+        if i == 0:  # the colour bar, its ticks and its title beside every row
+            stops = ", ".join(f'rgb("{to_hex(cells.cmap(k / 15))}")' for k in range(16))
+            marks_ = "; ".join(
+                f"place(top + left, dy: {(hi - t) / (hi - lo) * height:.2f}pt, "
+                f"line(length: {HEATMAP_TICK}pt, stroke: 0.6pt)); "
+                f"place(top + left, dx: {HEATMAP_TICK + HEATMAP_TICK_PAD}pt, "
+                f"dy: {(hi - t) / (hi - lo) * height - 5:.2f}pt, box(height: 10pt, "
+                f"align(horizon, {_typst_text(x, size)})))"
+                for t, x in zip(ticks, tick_text, strict=True))
+            out.append(f"grid.cell(rowspan: {n}, [])")
+            out.append(f"grid.cell(rowspan: {n}, box(width: 100%, height: 100%, "
+                       f"fill: gradient.linear({stops}, dir: btt), stroke: 0.6pt))")
+            out.append(f"grid.cell(rowspan: {n}, align: left + top, {{ {marks_} }})")
+            if colorbar_label:
+                out.append(f"grid.cell(rowspan: {n}, align: center + horizon, "
+                           f"rotate(-90deg, reflow: true, box(width: {height:.2f}pt, "
+                           f"align(center, {_typst_text(colorbar_label, size)}))))")
+    out.append("[]")
+    for name in values.columns:
+        lines = _wrap_label(str(name), size, room)
+        text = " #linebreak() ".join(escape_markup(x) for x in lines)
+        out.append(f"grid.cell(align: center + top, inset: (top: 4pt), "
+                   f"text(size: {size}pt)[{text}])")
+    out += ["[]"] * (4 if colorbar_label else 3)
+    columns = ", ".join([f"{name_col:.2f}pt", *[f"{column:.2f}pt"] * m,
+                         f"{HEATMAP_BAR_GAP}pt", f"{HEATMAP_BAR}pt", f"{tick_col:.2f}pt",
+                         *([f"{label_col:.2f}pt"] if colorbar_label else [])])
+    head = (f"#block(width: 100%, inset: (left: {name_col:.2f}pt), below: 5pt, "
+            f"align(left, {_typst_text(title, 9)}))\n" if title else "")
+    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(font: "
+            f"(\"Noto Sans Thai\", \"DejaVu Sans Mono\"), size: {size}pt)\n"
+            f"#set par(leading: 0.35em)\n{head}"
+            f"#grid(columns: ({columns}), rows: (..({row:.2f}pt,) * {n}, auto), "
+            f"align: center + horizon, {', '.join(out)})]")
+
+
+def _wrap_label(text: str, size: float, room: float) -> list[str]:
+    """Return ``text`` in as few lines as fit ``room`` points at ``size``, the longest shortest.
+
+    Lines break at spaces and between Thai words (:func:`abcresearch.reports.render.thai.
+    segment`); a word wider than ``room`` breaks inside, between dictionary words where it can
+    ("ทุนทรัพยากร / ธรรมชาติ", not "ทุนทรัพยา / กรธรรมชาติ"). Three lines at most; a word
+    that fits nowhere stays whole on its line.
+    """
+    import itertools
+    import re
+
+    from abcresearch.reports.render import thai
+    from abcresearch.reports.render.fonts import text_width
+
+    pieces: list[str] = []
+    for seg in thai.segment(text):
+        for part in re.split(r"(\s+)", seg):
+            if not part:
+                continue
+            if part.strip() and text_width(part, size) > room and len(part) > 1:
+                pieces += _split_long_word(part, size, room)
+            else:
+                pieces.append(part)
+
+    def width(line: list[str]) -> float:
+        return text_width("".join(line).strip(), size)
+
+    cuts = [k for k in range(1, len(pieces))]
+    best: list[str] | None = None
+    for lines_n in (1, 2, 3):
+        choices = []
+        for at in itertools.combinations(cuts, lines_n - 1):
+            bounds = [0, *at, len(pieces)]
+            lines = [pieces[a:b] for a, b in itertools.pairwise(bounds)]
+            if any(not "".join(x).strip() for x in lines):
+                continue
+            widest = max(width(x) for x in lines)
+            choices.append((widest > room, widest, ["".join(x).strip() for x in lines]))
+        fitting = [c for c in choices if not c[0]]
+        if fitting:
+            return min(fitting, key=lambda c: c[1])[2]
+        if choices and best is None:
+            best = min(choices, key=lambda c: c[1])[2]
+    return best if best is not None else [text]
+
+
+def _split_long_word(word: str, size: float, room: float) -> list[str]:
+    """Split a word too wide for ``room`` in two, between dictionary words where it can."""
+    from abcresearch.reports.render import thai
+    from abcresearch.reports.render.fonts import text_width
+
+    parts = thai.word_parts(word)
+    if len(parts) < 2:
+        return [word]
+    at = [len("".join(parts[:k])) for k in range(1, len(parts))]
+
+    def clean(piece: str) -> bool:
+        return all(thai.is_word(w) for w in thai.segment(piece) if w.strip())
+
+    options = [(not (clean(word[:k]) and clean(word[k:])),
+                max(text_width(word[:k], size), text_width(word[k:], size)), k) for k in at]
+    k = min(options)[2]
+    return [word[:k], word[k:]]
 
 
 def _fit_column_labels(ax: Any) -> None:

@@ -31,7 +31,7 @@ from abcresearch.reports.context import ProvinceContext, calibration_factor
 from abcresearch.reports.disclosure import Publisher, is_small
 from abcresearch.reports.estimates import item_share_cells, member_flag, welfare_share_cells
 from abcresearch.reports.item_rules import load_action_rules
-from abcresearch.reports.results import SectionResult
+from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import actions as actions_mod
 from abcresearch.reports.sections.common import names_list
@@ -378,11 +378,14 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         shown.columns = [sch.capital(c).label(lang) for c in shown.columns]
         diff = (values - prov.reindex(values.columns).to_numpy()).set_axis(
             shown.index).set_axis(shown.columns, axis=1)
-        ax = charts.capital_heatmap(shown, shade=diff, marks=marks.set_axis(
-            shown.index).set_axis(shown.columns, axis=1),
-            colorbar_label=t("lead.heatmap_scale"))
-        ax.set_title(t("lead.heatmap"), fontsize=9, loc="left")
-        out.figure(ax.figure, caption=t("lead.heatmap_note"))  # numbered, its note kept with it
+        shown_marks = marks.set_axis(shown.index).set_axis(shown.columns, axis=1)
+        # drawn by Typst: its numbers are text in the PDF (charts.capital_heatmap draws the same
+        # from the figure's data); numbered, its note kept with it
+        markup = charts.capital_heatmap_typst(shown, shade=diff, marks=shown_marks,
+                                              colorbar_label=t("lead.heatmap_scale"),
+                                              title=t("lead.heatmap"))
+        out.parts.append(Figure.from_typst(markup, caption=t("lead.heatmap_note"),
+                                           data=charts.heatmap_printed(shown, shown_marks)))
     if flag_rows:
         out.table(pd.DataFrame(flag_rows), t("lead.caption.programmes"),
                   t("lead.notes.programmes"), decimals=0)
