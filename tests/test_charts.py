@@ -474,6 +474,60 @@ def test_tile_map_names_are_readable_and_stay_inside_their_tiles(
     assert full >= share_full * len(tam), full  # most names at full size
 
 
+@pytest.mark.parametrize(("lang", "smallest", "share_full"), [("th", 5.0, 0.9), ("en", 3.3, 0.6)])
+def test_the_tile_map_drawn_by_typst_fits_each_name_in_its_tile(
+        lang: str, smallest: float, share_full: float) -> None:
+    """The province's tile map drawn by Typst: matplotlib's lines (an amphoe's name on its
+    first), one tile per tambon in its grade's colour and hatching, each name and grade at
+    6.3 pt or shrunk to nine tenths of its tile (measured in the font), a bar of high need
+    under the name, above it; the names are text in the PDF. (The longest romanised name,
+    "Pak Phanang Fang Tawan Tok", over a bar: 3.36 pt, as small as on matplotlib's map.)"""
+    import re
+
+    from abcresearch.reports.render.fonts import text_width
+    from abcresearch.survey.areas import amphoes, tambons
+
+    amph, tam = amphoes("80"), tambons("80")
+    rows = pd.DataFrame({"code": amph["code"], "name": amph[f"name_{lang}"]})
+    names = dict(zip(tam["code"], tam[f"name_{lang}"], strict=True))
+    grades = dict(zip(tam["code"], ["C", "B", "A", ""] * len(tam), strict=False))
+    high = set(tam["code"].iloc[::3])
+    kwargs = {"names": names, "grade_labels": {"A": "กลุ่ม A", "B": "กลุ่ม B", "C": "กลุ่ม C"},
+              "no_data_label": "ไม่มีข้อมูล", "high_need": high, "need_label": "ความจำเป็นสูง"}
+    markup = charts.grade_tiles_typst(grades, rows, tam, **kwargs)
+    chunks = re.split(r"place\(top \+ left, dx: [\d.]+pt, dy: [\d.]+pt, box\(", markup)[1:]
+    tiles = [re.match(r"width: ([\d.]+)pt, height: ([\d.]+)pt, fill: rgb\(\"(#\w+)\"\), "
+                      r"stroke: 0\.3pt \+ white, clip: true, (.*)", c, re.S).groups()
+             for c in chunks]
+    assert len(tiles) == len(tam)
+    ax = charts.grade_tiles(grades, rows, tam, **kwargs)  # matplotlib's map of the same
+    assert len(tiles) == len([t for t in ax.texts if t.get_ha() == "center"])
+    plt.close(ax.figure)
+    full = 0
+    for (width, height, fill, body), code in zip(tiles, tam["code"], strict=True):
+        g = grades[code]
+        assert fill == charts.GRADE_COLOURS.get(g, charts.NO_DATA_COLOUR)
+        assert ("tiling(" in body) == (g in ("B", "C"))  # hatched as the grade
+        assert ("fill: black, stroke: none" in body) == (code in high)
+        size, text = re.search(r"text\(size: ([\d.]+)pt, [^\[]*\)\[([^\]]*)\]", body).groups()
+        size = float(size)
+        text = re.sub(r"\\(.)", r"\1", text)  # as set (markup escapes "-")
+        assert smallest <= size <= charts.TILE_FONT_SIZE, text
+        pad = 1.2 if g else 0.0
+        for line in text.split(" #linebreak() "):
+            assert text_width(line, size) <= 0.9 * float(width) - pad + 1e-6, text
+        assert names[code] in text and (text.endswith(f"  {g}") if g else True)
+        room = float(re.search(r"block\(width: 100%, height: ([\d.]+)pt", body).group(1))
+        bar = charts.NEED_BAR * charts.TILE_LINE_PT
+        assert room == pytest.approx(float(height) - (bar if code in high else 0.0), abs=0.01)
+        full += size == charts.TILE_FONT_SIZE
+    assert full >= share_full * len(tam), full  # most names at full size
+    names_th = [n for n in (names[c] for c in tam["code"].iloc[:12])]
+    text = " ".join(_typst_chart_text(markup).split())  # a long amphoe name on two lines
+    for word in [*names_th, "ความจำเป็นสูง", "ไม่มีข้อมูล", *rows["name"].iloc[:3]]:
+        assert word in text, word
+
+
 def _label_clashes(ax) -> list[str]:
     """What the labels of a drawn need chart cover: another label, a marker, the legend, or
     the outside of the axes (each label's white box against each marker's box, in pixels)."""

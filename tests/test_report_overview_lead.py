@@ -157,27 +157,27 @@ def test_need_beside_readiness_counted_by_hand(overview) -> None:
 def test_tile_map_shows_names_not_codes_and_flags(overview, programmes) -> None:
     res = overview.grade_map(programmes=programmes)
     assert res.details["kind"] == "tiles" and res.details["flagged"] == {"801501", "800101"}
-    ax = res.figures[0].figure.axes[0]
-    texts = " ".join(_texts(ax))
+    fig = res.figures[0]  # drawn by Typst: its tiles' words are text in the chart
+    labels = re.findall(r"text\(size: ([\d.]+)pt, fill: [^,]+, top-edge: \"ascender\", "
+                        r"bottom-edge: \"descender\"\)\[([^\]]*)\]", fig.markup)
+    texts = " ".join(x for _, x in labels)
     for code, name in res.details["names"].items():
         if code.startswith("8015"):
             assert name in texts
         assert code[-2:] + " " not in texts.replace(name, "")
-    assert not any(t.strip().isdigit() for t in _texts(ax))
+    assert not any(x.strip().isdigit() for _, x in labels)
     grade = res.details["grades"]["801501"]
-    assert f"ขนอม  {grade}" in _texts(ax)
-    outlined = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_edgecolor()) == "#000000"
-                and p.get_facecolor()[3] == 0]  # not the high-need bars (filled black)
-    assert len(outlined) == 2
-    stars = [line for line in ax.lines if line.get_marker() == charts.FLAG_MARK]
-    assert len(stars) == 2
+    assert f"ขนอม  {grade}" in [x for _, x in labels]
+    assert fig.markup.count("stroke: 1.4pt + black") == 2  # the two tambons of the list
+    assert fig.markup.count("polygon(fill: black") == 2 + 1  # their stars, and the legend's
+    assert set(fig.data.loc[fig.data["flagged"], "tambon_code"]) == {"801501", "800101"}
     # names at the tiles' type size, long ones shrunk to fit their tile (tests/test_charts.py
     # checks that every name stays inside its tile)
-    tiles = [t for t in ax.texts if t.get_ha() == "center"]
-    long = [t for t in tiles if "ปากพนังฝั่งตะวันออก" in t.get_text()]
-    assert long and all(t.get_fontsize() < charts.TILE_FONT_SIZE for t in long)
-    assert all(t.get_fontsize() <= charts.TILE_FONT_SIZE for t in tiles)
-    assert sum(t.get_fontsize() == charts.TILE_FONT_SIZE for t in tiles) >= 0.8 * len(tiles)
+    sizes = [float(size) for size, _ in labels]
+    long = [float(size) for size, x in labels if "ปากพนังฝั่งตะวันออก" in x]
+    assert long and all(size < charts.TILE_FONT_SIZE for size in long)
+    assert all(size <= charts.TILE_FONT_SIZE for size in sizes)
+    assert sum(size == charts.TILE_FONT_SIZE for size in sizes) >= 0.8 * len(sizes)
 
 
 def _square(x: float, y: float, d: float = 0.05) -> list[list[float]]:
@@ -692,8 +692,10 @@ def test_the_tile_map_marks_the_tambons_the_ranking_prints_as_of_high_need(
     res = overview.grade_map()
     assert res.details["high_need"] == high
     assert t("map.note.high_need") in res.figures[0].caption
-    legend = [x.get_text() for x in res.figures[0].figure.axes[0].get_legend().get_texts()]
-    assert t("map.high_need") in legend
+    fig = res.figures[0]  # drawn by Typst: the bar in its legend, and on the tiles its data says
+    assert f"{t('map.high_need')}]" in fig.markup
+    assert set(fig.data.loc[fig.data["high_need"], "tambon_code"]) == high
+    assert fig.markup.count("fill: black, stroke: none)") == len(high)  # one bar a tile
 
 
 def test_the_weakest_capitals_lowest_amphoes_are_all_named_as_printed(overview,

@@ -14,20 +14,22 @@ so in a notebook::
 Fonts are set in one place, :func:`apply_style` (Noto Sans Thai from PyPI, deterministic SVG), which
 every function here calls first. Colours are module constants.
 
-The reports draw five of their charts with Typst's own shapes instead, at a fifth to a tenth of
-the cost (``benchmarks/bench_chart_routes.py``): :func:`levels_chart_typst`,
+The reports draw their charts with Typst's own shapes instead, at a fifth to a tenth of the cost
+(``benchmarks/bench_chart_routes.py``): :func:`levels_chart_typst`,
 :func:`contribution_chart_typst`, :func:`capital_profile_chart_typst`,
-:func:`income_chart_typst` and :func:`need_readiness_chart_typst` return Typst markup of the same
+:func:`income_chart_typst`, :func:`need_readiness_chart_typst`, and for the province overview
+:func:`capital_heatmap_typst` and :func:`grade_tiles_typst`, return Typst markup of the same
 chart as :func:`levels_chart`, :func:`contribution_chart`, :func:`capital_profile_chart`,
-:func:`income_chart` and :func:`need_readiness_chart` (the same segments, through
-:func:`level_series` for the levels, the same points through one layout for the need chart,
-colours, hatching, axes and legends, at the same size), which
+:func:`income_chart`, :func:`need_readiness_chart`, :func:`capital_heatmap` and
+:func:`grade_tiles` (the same segments, through :func:`level_series` for the levels, the same
+points through one layout for the need chart, the same cells for the heat map, the same lines
+of tiles for the map, colours, hatching, axes and legends, at the same size), which
 :meth:`abcresearch.reports.results.Figure.from_typst` carries with Typst's SVG of it for
-JupyterLab. Their words are text in the PDF; where words must be placed before Typst sets them
-(the need chart's labels), they are measured in the font
-(:func:`abcresearch.reports.render.fonts.text_width`). To adapt such a chart in a notebook,
-draw it with the matplotlib function from the figure's ``data``. The province overview's maps
-and heat map stay matplotlib's.
+JupyterLab. Their words are text in the PDF; where words must be placed or fitted before Typst
+sets them (the need chart's labels, the heat map's column names, the tiles' names), they are
+measured in the font (:func:`abcresearch.reports.render.fonts.text_width`). To adapt such a
+chart in a notebook, draw it with the matplotlib function from the figure's ``data``. A map
+of tambon boundaries (:func:`grade_choropleth`, from a GeoJSON file) stays matplotlib's.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ __all__ = [
     "grade_legend",
     "grade_tile_map",
     "grade_tiles",
+    "grade_tiles_typst",
     "heatmap_printed",
     "income_band_chart",
     "income_chart",
@@ -408,6 +411,9 @@ _TYPST_TILES = {
     "///": (8.0, "#place(line(start: (0pt, 8pt), end: (8pt, 0pt), stroke: 0.6pt + {edge}))"),
     "xxx": (6.0, "#place(line(start: (0pt, 6pt), end: (6pt, 0pt), stroke: 0.5pt + {edge}))"
                  "#place(line(start: (0pt, 0pt), end: (6pt, 6pt), stroke: 0.5pt + {edge}))"),
+    "////": (5.0, "#place(line(start: (0pt, 5pt), end: (5pt, 0pt), stroke: 0.6pt + {edge}))"),
+    "xxxx": (5.0, "#place(line(start: (0pt, 5pt), end: (5pt, 0pt), stroke: 0.5pt + {edge}))"
+                  "#place(line(start: (0pt, 0pt), end: (5pt, 5pt), stroke: 0.5pt + {edge}))"),
     "..//": (8.0, "#place(dx: 2pt, dy: 2pt, circle(radius: 0.75pt, fill: {edge}))"
                   "#place(line(start: (0pt, 8pt), end: (8pt, 0pt), stroke: 0.6pt + {edge}))"),
 }
@@ -1182,11 +1188,7 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
 
     flagged = set(flagged)
     high_need = set(high_need)
-    lines = []  # (amphoe name or "", [codes])
-    for code_a, name_a in zip(rows["code"], rows["name"], strict=True):
-        codes = tiles[tiles["parent"] == code_a]["code"].tolist()
-        for k in range(0, max(len(codes), 1), per_line):
-            lines.append((name_a if k == 0 else "", codes[k:k + per_line]))
+    lines = _tile_lines(rows, tiles, per_line)
     ax, made = _axes(ax, (WIDTH, 0.21 * len(lines) + 0.8))
     label_w = 1.4
     n = len(lines)
@@ -1236,6 +1238,173 @@ def grade_tiles(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFra
     # the name between the bar and the tile's top
     _fit_in_tiles(ax, labels, 0.94, 0.82 - NEED_BAR if high_need else 0.82)
     return ax
+
+
+def _tile_lines(rows: pd.DataFrame, tiles: pd.DataFrame, per_line: int
+                ) -> list[tuple[str, list[str]]]:
+    """Return the tile map's lines: (the amphoe's name on its first line, else "", its tambons)."""
+    lines = []
+    for code_a, name_a in zip(rows["code"], rows["name"], strict=True):
+        codes = tiles[tiles["parent"] == code_a]["code"].tolist()
+        for k in range(0, max(len(codes), 1), per_line):
+            lines.append((name_a if k == 0 else "", codes[k:k + per_line]))
+    return lines
+
+
+#: A line of the tile map drawn by Typst, in points (0.21 inch, as matplotlib's).
+TILE_LINE_PT = 0.21 * 72
+
+
+def grade_tiles_typst(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.DataFrame, *,
+                      names: Mapping[str, str], grade_labels: Mapping[str, str],
+                      no_data_label: str, flagged: Iterable[str] = (), flag_label: str = "",
+                      high_need: Iterable[str] = (), need_label: str = "",
+                      per_line: int = 7) -> str:
+    """Return Typst markup drawing :func:`grade_tiles` with Typst's own shapes.
+
+    The same lines of tiles (an amphoe's name left of its first line), each tile filled and
+    hatched as its grade, the high-need bar along its foot, the programme list's outline and
+    star, and the tambon's name and grade on it: at :data:`TILE_FONT_SIZE`, or smaller where
+    the name is wider than nine tenths of the tile, measured in the font
+    (:func:`abcresearch.reports.render.fonts.text_width`) as matplotlib measures it (a
+    romanised name that would shrink below three quarters of the size goes on two lines at its
+    middle space, where that reads larger). The legend above in three columns. The names are
+    text in the PDF (a reader can search the map for a tambon).
+
+    Parameters
+    ----------
+    grades, rows, tiles, names, grade_labels, no_data_label, flagged, flag_label, high_need,
+    need_label, per_line
+        As :func:`grade_tiles`.
+
+    Returns
+    -------
+    str
+        Typst markup (content: put it in ``[...]``).
+    """
+    from abcresearch.reports.render.fonts import text_width
+    from abcresearch.reports.render.typst import escape_markup
+
+    flagged = set(flagged)
+    high_need = set(high_need)
+    lines = _tile_lines(rows, tiles, per_line)
+    unit = WIDTH * 72 / (1.4 + per_line)  # a tile's pitch across
+    line = TILE_LINE_PT
+    tile_w, tile_h = 0.94 * unit, 0.82 * line
+    bar = NEED_BAR * line
+    room = tile_w * 0.9
+    tall = (tile_h - (bar if high_need else 0.0)) * 0.9
+    star = _typst_star(2.6)
+    items = []
+    for i, (name_a, codes) in enumerate(lines):
+        top = i * line
+        if name_a:
+            items.append(f"place(top + left, dy: {top + 0.55 * line - 6:.2f}pt, box(width: "
+                         f"{1.3 * unit:.2f}pt, height: 12pt, align(right + horizon, "
+                         f"{_typst_text(str(name_a), 6.5)})))")
+        for j, code in enumerate(codes):
+            g = grades.get(code, "")
+            colour = GRADE_COLOURS.get(g, NO_DATA_COLOUR)
+            x, y = (1.4 + j) * unit, top + 0.12 * line
+            parts = []
+            hatch = _typst_hatch(GRADE_HATCHES.get(g, ""), "white")
+            if hatch:  # over the fill, as the levels chart's segments
+                parts.append(f"place(rect(width: 100%, height: 100%, fill: {hatch}, "
+                             f"stroke: none))")
+            if code in high_need:  # a white rule between the bar and the fill
+                parts.append(f"place(bottom + left, rect(width: 100%, height: {bar:.2f}pt, "
+                             f"fill: black, stroke: none))")
+                parts.append(f"place(bottom + left, dy: -{bar:.2f}pt, line(length: 100%, "
+                             f"stroke: 0.8pt + white))")
+            if code in flagged:
+                parts.append("place(rect(width: 100%, height: 100%, stroke: 1.4pt + black))")
+                parts.append(f"place(top + left, dx: {0.09 * unit - 2.6:.2f}pt, "
+                             f"dy: {0.16 * line - 2.6:.2f}pt, {star})")
+            text = str(names.get(code, code))
+            if g:
+                text = f"{text}  {g}"
+            pad = 1.2 if g else 0.0
+            size, shown = _tile_text_size(text, room - pad, tall - pad, text_width)
+            size = int(size * 100) / 100  # as written below: never larger than fits
+            body = " #linebreak() ".join(escape_markup(x) for x in shown)
+            fill = _text_colour(colour) if g else 'rgb("#616161")'
+            # the box as tall as the letters reach (Thai marks above and below)
+            label = (f"text(size: {size:.2f}pt, fill: {fill}, top-edge: \"ascender\", "
+                     f"bottom-edge: \"descender\")[{body}]")
+            if len(shown) > 1:
+                label = f"par(leading: 0.1em, {label})"
+            if g:  # on a box of the tile's colour (matplotlib's pad, 0.6 of the type size): no
+                # hatching through the name
+                label = (f"box(fill: {_typst_colour(colour)}, inset: (x: {0.6 * size:.2f}pt), "
+                         f"{label})")
+            # above the bar where there is one
+            above = bar if code in high_need else 0.0
+            parts.append(f"place(top + left, block(width: 100%, height: {tile_h - above:.2f}pt, "
+                         f"align(center + horizon, {label})))")
+            items.append(f"place(top + left, dx: {x:.2f}pt, dy: {y:.2f}pt, box(width: "
+                         f"{tile_w:.2f}pt, height: {tile_h:.2f}pt, fill: {_typst_colour(colour)}, "
+                         f"stroke: 0.3pt + white, clip: true, {{ {'; '.join(parts)} }}))")
+    legend = _tile_legend_typst(grade_labels, no_data_label,
+                                flag_label if flagged else "", need_label if high_need else "")
+    return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(size: 10pt)\n"
+            f"{legend}\n#block(width: 100%, height: {len(lines) * line:.2f}pt, "
+            f"{{ {'; '.join(items)} }})]")
+
+
+def _tile_text_size(text: str, room: float, tall: float, width: Any
+                    ) -> tuple[float, list[str]]:
+    """Return the size and lines of a tile's name: :func:`_fit_in_tiles`' rule, in points."""
+    size = min(TILE_FONT_SIZE, room / max(width(text, 1.0), 1e-9))
+    name, gap, grade = text.rpartition("  ") if "  " in text else (text, "", "")
+    if size < 0.75 * TILE_FONT_SIZE and " " in name.strip():
+        words = name.split()
+        middle = len(name) / 2
+        cut = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - middle))
+        two = [" ".join(words[:cut]), " ".join(words[cut:]) + gap + grade]
+        size_two = min(TILE_FONT_SIZE, room / max(max(width(x, 1.0) for x in two), 1e-9),
+                       tall / (2 * 1.4))
+        if size_two > size:
+            return size_two, two
+    return max(size, 1.0), [text]
+
+
+def _typst_star(radius: float) -> str:
+    """Return Typst code of a black five-pointed star ``2 * radius`` across, edged white."""
+    import math
+
+    points = []
+    for k in range(10):
+        r = radius if k % 2 == 0 else radius * 0.4
+        a = math.pi / 2 + k * math.pi / 5
+        points.append(f"({radius + r * math.cos(a):.2f}pt, {radius - r * math.sin(a):.2f}pt)")
+    return f"polygon(fill: black, stroke: 0.4pt + white, {', '.join(points)})"
+
+
+def _tile_legend_typst(grade_labels: Mapping[str, str], no_data_label: str, flag_label: str,
+                       need_label: str) -> str:
+    """Return the tile map's legend in :data:`LEGEND_COLUMNS` columns, as in :func:`grade_tiles`."""
+    from abcresearch.reports.render.typst import escape_markup
+
+    size = 7 if (flag_label or need_label) else 8
+    entries = []
+    for g, colour in GRADE_COLOURS.items():
+        hatch = _typst_hatch(GRADE_HATCHES.get(g, ""), "white")
+        over = (f", place(rect(width: 100%, height: 100%, fill: {hatch}, stroke: none))"
+                if hatch else "")
+        entries.append((f"box(width: 14pt, height: 7pt, fill: {_typst_colour(colour)}{over})",
+                        grade_labels[g]))
+    entries.append((f"box(width: 14pt, height: 7pt, fill: {_typst_colour(NO_DATA_COLOUR)})",
+                    no_data_label))
+    if flag_label:
+        entries.append((f"box(width: 14pt, height: 7pt, align(center + horizon, "
+                        f"{_typst_star(3.5)}))", flag_label))
+    if need_label:
+        entries.append(("box(width: 14pt, height: 7pt, align(horizon, line(length: 100%, "
+                        "stroke: 3.5pt + black)))", need_label))
+    cells = ", ".join(f"[#{mark} #h(3pt) {escape_markup(str(text))}]" for mark, text in entries)
+    return (f"#align(center, block(inset: (bottom: 4pt), text(size: {size}pt, "
+            f"grid(columns: {LEGEND_COLUMNS}, column-gutter: 14pt, row-gutter: 4pt, "
+            f"align: left + horizon, {cells}))))")
 
 
 #: Columns of the tile map's legend. Its five entries in one row were wider than the tiles,

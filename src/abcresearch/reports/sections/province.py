@@ -21,7 +21,7 @@ from abcresearch.reports.context import ProvinceContext, calibration_factor
 from abcresearch.reports.disclosure import NO_DATA, Publisher, marker
 from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.render.display import report_header
-from abcresearch.reports.results import SectionResult
+from abcresearch.reports.results import Figure, SectionResult
 from abcresearch.reports.sections import SectionBuilder, check_limit, check_subset
 from abcresearch.reports.sections.common import cover_block, names_list
 from abcresearch.reports.sections.levels import level1_share
@@ -187,6 +187,7 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
                         "flag_label": report.t("map.flagged")}
     high: set[str] = set()
     unknown = 0
+    markup = data = ax = None
     if path is not None:
         polygons = boundary_polygons(path, report.province.code)
         ax = charts.grade_choropleth(polygons, grade, names=names, **style)
@@ -197,8 +198,15 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
         # high need, where the ranking prints it: with group C, where to start (a provincial
         # committee's review: the map showed readiness alone)
         high, unknown = _printed_high_need(report)
-        ax = charts.grade_tiles(grade, rows, tam, names=names, high_need=high,
-                                need_label=report.t("map.high_need"), **style)
+        # drawn by Typst: the tambons' names are text in the PDF (charts.grade_tiles draws
+        # the same map from the figure's data)
+        markup = charts.grade_tiles_typst(grade, rows, tam, names=names, high_need=high,
+                                          need_label=report.t("map.high_need"), **style)
+        data = pd.DataFrame({"tambon_code": tam["code"], "amphoe_code": tam["parent"],
+                             "name": [names.get(c, c) for c in tam["code"]],
+                             "grade": [grade.get(c, "") for c in tam["code"]],
+                             "high_need": [c in high for c in tam["code"]],
+                             "flagged": [c in flagged for c in tam["code"]]})
         kind = "tiles"
     note = report.t(f"map.note.{kind}")
     if ungraded:
@@ -211,7 +219,11 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
             note += report.t("map.note.high_need_hidden", k=unknown)
     if flagged & set(tam["code"]):
         note += report.t("map.note.flagged")
-    out.figure(ax.figure, caption=note + ("." if report.lang == "en" else ""))
+    caption = note + ("." if report.lang == "en" else "")
+    if markup is not None:
+        out.parts.append(Figure.from_typst(markup, caption=caption, data=data))
+    elif ax is not None:
+        out.figure(ax.figure, caption=caption)
     return out.result(details={"grades": grade, "kind": kind, "flagged": flagged,
                                "high_need": high, "high_need_unknown": unknown,
                                "names": names})
