@@ -681,16 +681,21 @@ def test_place_labels_of_many_points_in_a_row_do_not_overlap() -> None:
         assert not hit.any(), (k, np.flatnonzero(hit))
 
 
+def _heatmap_values(n: int) -> pd.DataFrame:
+    """Mean scores of ``n`` amphoes (rows) on the seven capitals, 20 to 80."""
+    return pd.DataFrame(np.linspace(20, 80, n * 7).reshape(n, 7),
+                        index=[f"อำเภอที่ {i}" for i in range(n)],
+                        columns=["ทุนมนุษย์", "ทุนกายภาพและเศรษฐกิจ", "ทุนเงินตรา",
+                                 "ทุนทางสังคม", "ทุนวัฒนธรรม", "ทุนภูมิปัญญา",
+                                 "ทุนทรัพยากรธรรมชาติ"])
+
+
 def test_capital_heatmap_of_many_areas_is_tall_enough_to_read() -> None:
     """The province overview's 23 amphoe rows were 0.105 inch apart in 6-point type: each row
     now takes 0.18 inch, its numbers and names in 7-point type, and a column name too long
     for its column is turned about its end under it."""
     n = 23
-    values = pd.DataFrame(np.linspace(20, 80, n * 7).reshape(n, 7),
-                          index=[f"อำเภอที่ {i}" for i in range(n)],
-                          columns=["ทุนมนุษย์", "ทุนกายภาพและเศรษฐกิจ", "ทุนเงินตรา",
-                                   "ทุนทางสังคม", "ทุนวัฒนธรรม", "ทุนภูมิปัญญา",
-                                   "ทุนทรัพยากรธรรมชาติ"])
+    values = _heatmap_values(n)
     ax = charts.capital_heatmap(values, colorbar_label="คะแนน")
     fig = ax.figure
     assert fig.get_figheight() >= 0.18 * n
@@ -712,12 +717,7 @@ def test_capital_heatmap_of_many_areas_is_tall_enough_to_read() -> None:
 
 
 def _heatmap_case() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    n = 23
-    values = pd.DataFrame(np.linspace(20, 80, n * 7).reshape(n, 7),
-                          index=[f"อำเภอที่ {i}" for i in range(n)],
-                          columns=["ทุนมนุษย์", "ทุนกายภาพและเศรษฐกิจ", "ทุนเงินตรา",
-                                   "ทุนทางสังคม", "ทุนวัฒนธรรม", "ทุนภูมิปัญญา",
-                                   "ทุนทรัพยากรธรรมชาติ"])
+    values = _heatmap_values(23)
     values.iloc[3, 2] = np.nan  # hidden: white and empty
     marks = pd.DataFrame("", index=values.index, columns=values.columns)
     marks.iloc[1, 1], marks.iloc[5, 4] = "▲", "▼"
