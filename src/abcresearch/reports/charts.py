@@ -1353,18 +1353,27 @@ def grade_tiles_typst(grades: Mapping[str, str], rows: pd.DataFrame, tiles: pd.D
 
 def _tile_text_size(text: str, room: float, tall: float, width: Any
                     ) -> tuple[float, list[str]]:
-    """Return the size and lines of a tile's name: :func:`_fit_in_tiles`' rule, in points."""
-    size = min(TILE_FONT_SIZE, room / max(width(text, 1.0), 1e-9))
+    """Return the size (points) and lines of a tile's name and grade, fitted to its tile.
+
+    At :data:`TILE_FONT_SIZE`, or smaller where ``text`` is wider than ``room`` points
+    (``width(line, 1.0)``: a line's width at 1 point). A romanised name (with spaces) that would
+    shrink below three quarters of the size goes on two lines, split at the space nearest its
+    middle, the grade after it, where that reads larger (two lines within ``tall`` points).
+    Never below 1 point. :func:`_fit_in_tiles` (matplotlib's measure) and
+    :func:`grade_tiles_typst` (the font's) both fit their names by it.
+    """
+    size = min(TILE_FONT_SIZE, room / width(text, 1.0))
+    # the name, and the grade after two spaces
     name, gap, grade = text.rpartition("  ") if "  " in text else (text, "", "")
     if size < 0.75 * TILE_FONT_SIZE and " " in name.strip():
         words = name.split()
         middle = len(name) / 2
         cut = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - middle))
         two = [" ".join(words[:cut]), " ".join(words[cut:]) + gap + grade]
-        size_two = min(TILE_FONT_SIZE, room / max(max(width(x, 1.0) for x in two), 1e-9),
+        size_two = min(TILE_FONT_SIZE, room / max(width(x, 1.0) for x in two),
                        tall / (2 * 1.4))
         if size_two > size:
-            return size_two, two
+            return max(size_two, 1.0), two
     return max(size, 1.0), [text]
 
 
@@ -1468,23 +1477,13 @@ def _fit_in_tiles(ax: Any, labels: list[Any], tile_width: float, tile_height: fl
         text = label.get_text()
         if not text.strip():
             continue
-        size = min(TILE_FONT_SIZE, (room - pad) / width(text, label))
-        # the name, and the grade after two spaces
-        name, gap, grade = text.rpartition("  ") if "  " in text else (text, "", "")
-        if size < 0.75 * TILE_FONT_SIZE and " " in name.strip():
-            words = name.split()
-            middle = len(name) / 2
-            cut = min(range(1, len(words)),
-                      key=lambda k: abs(len(" ".join(words[:k])) - middle))
-            two = " ".join(words[:cut]) + "\n" + " ".join(words[cut:]) + gap + grade
-            size_two = min(TILE_FONT_SIZE, (room - pad) / width(two, label),
-                           (tall - pad) / (2 * 1.4))
-            if size_two > size:
-                label.set_text(two)
-                label.set_linespacing(1.0)
-                size = size_two
+        size, lines = _tile_text_size(text, room - pad, tall - pad,
+                                      lambda s, _size, label=label: width(s, label))
+        if len(lines) > 1:
+            label.set_text("\n".join(lines))
+            label.set_linespacing(1.0)
         if size < TILE_FONT_SIZE:
-            label.set_fontsize(max(size, 1.0))
+            label.set_fontsize(size)
 
 
 def _flag_legend(ax: Any, flagged: set[str], flag_label: str) -> None:
@@ -1758,7 +1757,7 @@ def capital_heatmap_typst(values: pd.DataFrame, *, shade: pd.DataFrame | None = 
             out.append(f"grid.cell(fill: rgb(\"{fill}\"), stroke: 0.8pt + white, {body})")
         if i == 0:  # the colour bar, its ticks and its title beside every row
             stops = ", ".join(f'rgb("{to_hex(cells.cmap(k / 15))}")' for k in range(16))
-            marks_ = "; ".join(
+            tick_marks = "; ".join(
                 f"place(top + left, dy: {(hi - t) / (hi - lo) * height:.2f}pt, "
                 f"line(length: {HEATMAP_TICK}pt, stroke: 0.6pt)); "
                 f"place(top + left, dx: {HEATMAP_TICK + HEATMAP_TICK_PAD}pt, "
@@ -1768,7 +1767,7 @@ def capital_heatmap_typst(values: pd.DataFrame, *, shade: pd.DataFrame | None = 
             out.append(f"grid.cell(rowspan: {n}, [])")
             out.append(f"grid.cell(rowspan: {n}, box(width: 100%, height: 100%, "
                        f"fill: gradient.linear({stops}, dir: btt), stroke: 0.6pt))")
-            out.append(f"grid.cell(rowspan: {n}, align: left + top, {{ {marks_} }})")
+            out.append(f"grid.cell(rowspan: {n}, align: left + top, {{ {tick_marks} }})")
             if colorbar_label:
                 out.append(f"grid.cell(rowspan: {n}, align: center + horizon, "
                            f"rotate(-90deg, reflow: true, box(width: {height:.2f}pt, "
@@ -1819,7 +1818,7 @@ def _wrap_label(text: str, size: float, room: float) -> list[str]:
     def width(line: list[str]) -> float:
         return text_width("".join(line).strip(), size)
 
-    cuts = [k for k in range(1, len(pieces))]
+    cuts = range(1, len(pieces))
     best: list[str] | None = None
     for lines_n in (1, 2, 3):
         choices = []
