@@ -465,8 +465,9 @@ class BatchResult:
         return "\n".join(lines)
 
 
-#: The module a local batch's fork server imports (:mod:`abcresearch.batch.server_imports`).
-SERVER_PRELOAD = "abcresearch.batch.server_imports"
+#: The module a local batch's fork server imports (:mod:`abcresearch.batch.server_preload`:
+#: the workers' libraries, :mod:`abcresearch.batch.server_imports`, then frozen for the collector).
+SERVER_PRELOAD = "abcresearch.batch.server_preload"
 
 _SERVER: dict[str, Any] = {}
 """What this process's fork server was started with (:func:`_server_key`)."""
