@@ -775,3 +775,40 @@ def test_a_closing_note_in_italics_stays_with_the_paragraph_before_it() -> None:
     outputs.append(new_output("display_data", data={"text/markdown": "More.",
                                                     "text/plain": "More."}))
     assert "#block(sticky: true)[Design" not in render_notebook(nb).source
+
+
+_MEMO_PROGRAM = '''
+import sys, typst
+from pathlib import Path
+from abcresearch.reports.render.fonts import THAI_FAMILY
+from abcresearch.reports.render.pdf import forget_compiles, typst_fonts
+def rss(): return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
+body = "\\n\\n".join(f"= ส่วนที่ {i}\\n" + "ครัวเรือนในตำบลมีทุนมนุษย์และทุนทางสังคม " * 40 + f"{i}"
+                     for i in range(40))
+for k in range(12):
+    # another size each time: nothing of one compile's layout serves the next (as reports)
+    src = f'#set text(font: "{THAI_FAMILY}", size: {10 + k / 100}pt)\\n' + body
+    typst.Compiler(root=".", font_paths=typst_fonts(), ignore_system_fonts=True).compile(
+        src.encode(), format="pdf")
+    if sys.argv[1] == "forget":
+        forget_compiles()
+    if k == 1:
+        base = rss()
+print(rss() - base)
+'''
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_forgetting_typst_compiles_keeps_a_process_that_makes_pdfs_from_growing(
+        tmp_path: Path) -> None:
+    """The Typst binding keeps what its last ten compiles used, so a process that compiles only
+    PDFs (a Dask worker: its notebooks run in kernels) held ten reports' layouts, grew to
+    1.2-1.3 GB over 16 tambon reports and was paused for good by Dask's memory limit (1.5 GB):
+    the batch waited for ever. ``forget_compiles`` after each document keeps one's worth."""
+    grown = {}
+    for mode in ("keep", "forget"):
+        out = subprocess.run([sys.executable, "-c", _MEMO_PROGRAM, mode], cwd=tmp_path,
+                             capture_output=True, text=True, check=True, timeout=300)
+        grown[mode] = int(out.stdout.split()[-1])
+    assert grown["forget"] < 40e6, grown
+    assert grown["keep"] - grown["forget"] > 50e6, grown  # what forgetting frees

@@ -97,13 +97,25 @@ class ReportTask:
 
 
 def run_task(task: ReportTask) -> ReportOutcome:
-    """Run one planned report (in a worker); never raises for a failing area."""
+    """Run one planned report (in a worker); never raises for a failing area.
+
+    Afterwards Typst drops what it kept of the report's compiles
+    (:func:`abcresearch.reports.render.pdf.forget_compiles`): a worker's memory stays that of
+    one report, wherever its notebooks run.
+    """
     try:
         return execute_report(Path(task.notebook), task.parameters, task.paths, task.inputs,
                               task.header, task.lang, engine=task.engine, timeout=task.timeout,
                               level=task.level, left_out=task.left_out)
     except BaseException as exc:  # noqa: BLE001 - a worker must always answer
         return _failed(task, f"{type(exc).__name__}: {exc}")
+    finally:
+        try:
+            from abcresearch.reports.render.pdf import forget_compiles
+
+            forget_compiles()
+        except Exception:  # noqa: BLE001, S110 - memory only: the report is written
+            pass
 
 
 def _failed(task: ReportTask, message: str) -> ReportOutcome:

@@ -162,6 +162,32 @@ def typst_svg(markup: str) -> str:
     return svg.decode("utf-8")
 
 
+TYPST_MEMO_COMPILES = 10
+"""How many compiles the Typst binding keeps what a compile used for: after each compile it
+drops what the last ten did not use (``comemo::evict(10)`` in typst-py)."""
+
+
+def forget_compiles() -> None:
+    """Let Typst drop what it keeps of the compiles so far (layouts, shaped text, font tables).
+
+    The binding keeps what the last :data:`TYPST_MEMO_COMPILES` compiles used, and only a
+    compile makes it drop the rest. A process that compiles nothing but reports' PDFs held ten
+    reports' worth: a Dask worker (its notebooks run in kernels, so it makes the PDFs only)
+    grew to 1.2-1.3 GB over 16 tambon reports, where Dask pauses a worker with a 1.5 GB limit
+    for good (its memory is not Dask's to spill) and the batch waited for ever. Eleven compiles
+    of an empty document make the binding drop them (0.06-0.07 s, about what the next
+    compiles then save in walking the smaller memo: a later report reuses nothing of an
+    earlier one's). A batch worker calls it after each report (:func:`abcresearch.batch.run.
+    run_task`).
+    """
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
+        compiler = typst.Compiler(root=build, font_paths=typst_fonts(), ignore_system_fonts=True)
+        for _ in range(TYPST_MEMO_COMPILES + 1):
+            compiler.compile(b"", format="svg")
+
+
 def lay_out(doc: TypstDocument) -> None:
     """Lay a rendered document out without writing its PDF.
 
