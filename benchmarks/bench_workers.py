@@ -8,11 +8,17 @@ Usage::
 Runs ``run_batch`` (tambon reports of ``--within``, overview, methods appendix, index; forced)
 with 1 and then 2 local workers, ``--repeat`` times alternating, into temporary folders, and
 prints for each run its wall time, the median time a report took inside a worker, and the CPU
-seconds of the worker processes per report (``getrusage`` of the finished children: start-up,
-overview and appendix included). On a 2-core machine two busy workers slow each other (shared
-cache and memory): the report's time inside a worker and the workers' CPU per report grow, so
-the second core gives less than 2x; docs/SCALING.md plans the national round on the busy
-worker's figure. Needs an ingested store (``make demo``).
+seconds of the worker processes per report (start-up, overview and appendix included). The
+round's analysis is read (or built, after a change of the code) once before the first run, so
+that no run pays for it. On a 2-core machine two busy workers slow each other (shared cache and
+memory): the report's time inside a worker and the workers' CPU per report grow, so the second
+core gives less than 2x; docs/SCALING.md plans the national round on the busy worker's figure.
+Needs an ingested store (``make demo``).
+
+The workers are forked by the batch's fork server, not by this process, so ``getrusage`` of
+this process's children does not count them: a thread reads the CPU time of every process
+below this one from ``/proc`` every 0.1 s and keeps each one's last reading (the fork server's
+own excluded); a worker's last tenth of a second may go uncounted.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import os
 import resource
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,15 +40,71 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _proc_stat(pid: int) -> tuple[int, float, str] | None:
+    """Return ``(parent pid, CPU seconds, command line)`` of a process, or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd
+
+
+class _DescendantsCPU:
+    """CPU seconds of the processes below this one, read from ``/proc`` while a batch runs."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        me = os.getpid()
+        while not self.stop.is_set():
+            stats = {}
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and (st := _proc_stat(int(entry))) is not None:
+                    stats[int(entry)] = st
+            below = {me}
+            grew = True
+            while grew:  # every process whose chain of parents reaches this one
+                found = {pid for pid, (ppid, _, _) in stats.items()
+                         if ppid in below and pid not in below}
+                below |= found
+                grew = bool(found)
+            for pid in below - {me}:
+                _, cpu, cmd = stats[pid]
+                if "forkserver" not in cmd:  # the server only imports, once per process
+                    self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
+            self.stop.wait(0.1)
+
+    def __enter__(self) -> _DescendantsCPU:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def total(self) -> float:
+        return sum(self.seen.values())
+
+
 def _one(args: argparse.Namespace, workers: int) -> dict[str, float]:
     from abcresearch.batch.run import run_batch
 
     with tempfile.TemporaryDirectory(prefix="abc-bench-workers-") as out:
         cpu, t = _children_cpu(), time.perf_counter()
-        res = run_batch(args.survey_round, "tambon", within=args.within, workers=workers,
-                        store=args.store, out=out, force=True, progress=False)
+        with _DescendantsCPU() as below:
+            res = run_batch(args.survey_round, "tambon", within=args.within, workers=workers,
+                            store=args.store, out=out, force=True, progress=False)
         wall = time.perf_counter() - t
-        cpu = _children_cpu() - cpu  # the pool's workers have ended and been waited for
+        # workers forked by the fork server (read from /proc), or spawned ones (waited for)
+        cpu = below.total or (_children_cpu() - cpu)
     n = len(res.outcomes)
     if not n or res.failed:
         raise SystemExit(f"the batch made no report or failed: {res.summary()}")
@@ -60,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.store).is_dir():
         print(f"no store at {args.store}: run `make demo` first")
         return 0
+    from abcresearch.analysis.round import round_analysis
+
+    round_analysis(args.survey_round, args.store)  # read, or built once after a code change
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
     rows: dict[int, list[dict[str, float]]] = {1: [], 2: []}
