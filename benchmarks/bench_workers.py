@@ -18,7 +18,7 @@ Needs an ingested store (``make demo``).
 The workers are forked by the batch's fork server, not by this process, so ``getrusage`` of
 this process's children does not count them: a thread reads the CPU time of every process
 below this one from ``/proc`` every 0.1 s and keeps each one's last reading (the fork server's
-own excluded); a worker's last tenth of a second may go uncounted.
+own excluded: it only imports); a worker's last tenth of a second may go uncounted.
 """
 
 from __future__ import annotations
@@ -76,8 +76,10 @@ class _DescendantsCPU:
                 below |= found
                 grew = bool(found)
             for pid in below - {me}:
-                _, cpu, cmd = stats[pid]
-                if "forkserver" not in cmd:  # the server only imports, once per process
+                ppid, cpu, cmd = stats[pid]
+                # not the fork server itself (it only imports, once per process); its workers
+                # are forked without exec, so their command line is the server's too
+                if not (ppid == me and "forkserver" in cmd):
                     self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
             self.stop.wait(0.1)
 
