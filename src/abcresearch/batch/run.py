@@ -503,7 +503,8 @@ def worker_context() -> Any:
 
     On Linux, a fork server: it starts once per batch process (:func:`start_worker_server`),
     imports the notebooks' libraries and the worker's own once
-    (:mod:`abcresearch.batch.server_imports`), and forks each worker from that state, so a
+    (:mod:`abcresearch.batch.server_imports`), freezes them for the collector
+    (:mod:`abcresearch.batch.server_preload`) and forks each worker from that state, so a
     worker starts in about 0.3 s instead of re-importing them for 1.5-2 s as a spawned one does
     (each worker, and each replacement after
     :data:`abcresearch.batch.inprocess.MAX_REPORTS_PER_WORKER` reports). It only imports (it
