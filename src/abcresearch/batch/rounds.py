@@ -20,9 +20,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from abcresearch.errors import ReportError
+
+if TYPE_CHECKING:
+    from abcresearch.batch.fingerprints import SharedInputs
 
 PARAMETER = "compare_round"
 """The notebook parameter (agreed in ``docs/ARCHITECTURE.md``)."""
@@ -94,8 +97,12 @@ def compare_round_for(area_code: str, survey_round: int, store: str | os.PathLik
 
 
 def compare_inputs(area_code: str, compare_round: int | None,
-                   store: str | os.PathLike[str]) -> dict[str, Any] | None:
+                   store: str | os.PathLike[str], shared: SharedInputs | None = None
+                   ) -> dict[str, Any] | None:
     """Return what a report's inputs record about its earlier round (None: no earlier round).
+
+    ``shared`` (:class:`abcresearch.batch.fingerprints.SharedInputs`): a plan's fingerprints,
+    each round's read once for all its reports.
 
     Returns
     -------
@@ -105,12 +112,13 @@ def compare_inputs(area_code: str, compare_round: int | None,
     """
     if compare_round is None:
         return None
-    from abcresearch.batch.fingerprints import area_fingerprint, read_manifest
+    from abcresearch.batch.fingerprints import RoundPrints, read_manifest
 
-    manifest = read_manifest(int(compare_round), Path(store))
+    prints = (shared.prints(int(compare_round)) if shared is not None
+              else RoundPrints(read_manifest(int(compare_round), Path(store))))
     code = str(area_code)
-    return {"round": int(compare_round), "data": area_fingerprint(code, manifest),
-            "round_data": area_fingerprint(code[:2], manifest)}
+    return {"round": int(compare_round), "data": prints.area(code),
+            "round_data": prints.area(code[:2])}
 
 
 # caches that batch.kernel_state.reset keeps between notebooks run in one process (see

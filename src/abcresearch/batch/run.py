@@ -40,7 +40,14 @@ from abcresearch.batch.files import (
     round_folder,
     sub_folder,
 )
-from abcresearch.batch.fingerprints import fingerprints, is_current, read_manifest, report_inputs
+from abcresearch.batch.fingerprints import (
+    RoundPrints,
+    SharedInputs,
+    fingerprints,
+    is_current,
+    read_manifest,
+    report_inputs,
+)
 from abcresearch.batch.incomplete import (
     UNPROTECTED_FILE,
     refusal,
@@ -245,7 +252,7 @@ class BatchPlan:
 def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, out: Path,
           manifest: Mapping[str, Any], engine: str | None, timeout: float | None,
           scheme: SchemeChoice, compare_round: int | None = None,
-          left_out: tuple[str, ...] = ()) -> ReportTask:
+          left_out: tuple[str, ...] = (), shared: SharedInputs | None = None) -> ReportTask:
     from abcresearch.survey.areas import get_area
 
     area = get_area(code)
@@ -263,7 +270,8 @@ def _task(code: str, survey_round: int, notebook: Path, store: Path, lang: str, 
         paths=ReportPaths.for_area(code, survey_round, out.resolve(),
                                    sub_folder(scheme.folder, lang)),
         inputs=report_inputs(code, survey_round, lang, notebook, manifest, scheme.path,
-                             compare=compare_inputs(code, earlier, store), left_out=left_out),
+                             compare=compare_inputs(code, earlier, store, shared),
+                             left_out=left_out, shared=shared),
         header=area_header(area, survey_round, lang, manifest), lang=lang, engine=engine,
         timeout=timeout, left_out=left_out)
 
@@ -275,14 +283,15 @@ METHODS = "methods"
 
 def _methods_task(survey_round: int, store: Path, lang: str, out: Path,
                   manifest: Mapping[str, Any], engine: str | None, timeout: float | None,
-                  scheme: SchemeChoice, province: str) -> ReportTask | None:
+                  scheme: SchemeChoice, province: str,
+                  shared: SharedInputs | None = None) -> ReportTask | None:
     """Plan the methods appendix of a batch's folder (``methods.pdf``), or None without one.
 
     Its inputs are those of a report (params, notebook, software, scheme, the round's data
     for its sensitivity table), so an edit of the rules makes it again with the reports; it
     went stale before (only ``make demo`` made it).
     """
-    from abcresearch.batch.fingerprints import area_fingerprint, file_hash, params_hash
+    from abcresearch.batch.fingerprints import file_hash
 
     nb = default_notebook("province").with_name("methods.ipynb")
     if not nb.is_file():
@@ -299,9 +308,12 @@ def _methods_task(survey_round: int, store: Path, lang: str, out: Path,
     if scheme.parameter is not None:
         params["scheme"] = scheme.parameter
     params = {k: v for k, v in params.items() if k in declared}
+    shared = shared if shared is not None else SharedInputs(
+        store, {int(survey_round): RoundPrints(manifest)})
     inputs: dict[str, Any] = {"area_code": METHODS, "survey_round": int(survey_round),
-                              "lang": lang, "round_data": area_fingerprint(province, manifest),
-                              "params": params_hash(), "notebook": file_hash(nb),
+                              "lang": lang,
+                              "round_data": shared.prints(survey_round).area(province),
+                              "params": shared.params, "notebook": file_hash(nb),
                               "software": software_fingerprint()}
     if scheme.path is not None:
         inputs["scheme"] = file_hash(scheme.path)
@@ -365,16 +377,19 @@ def plan_batch(
         codes = sorted(set(codes) | set(model_codes))
     excluded = round_left_out(int(survey_round), store_path, choice.parameter) if codes else ()
     left_out = tambons_of(excluded)
+    # the fingerprints and the params/ hash every report's inputs take, read once
+    shared = SharedInputs(store_path, {int(survey_round): RoundPrints(manifest)})
     tasks: list[ReportTask] = []
     skipped: list[ReportOutcome] = []
     refused: list[tuple[ReportTask, str]] = []
     for code in codes:
         if code in model_codes:  # no households: the model-based report (no change section)
             task = _task(code, survey_round, nb.with_name(model_tambon.NOTEBOOK), store_path,
-                         lang, out_path, manifest, engine, timeout, choice, None, left_out)
+                         lang, out_path, manifest, engine, timeout, choice, None, left_out,
+                         shared)
         else:
             task = _task(code, survey_round, nb, store_path, lang, out_path, manifest, engine,
-                         timeout, choice, compare_round, left_out)
+                         timeout, choice, compare_round, left_out, shared)
         if (problem := refusal(code, excluded)) is not None:
             refused.append((task, problem))
         elif not force and is_current(task.paths, task.inputs):
@@ -389,12 +404,12 @@ def plan_batch(
         provinces = sorted({c[:2] for c in codes})
         for province in provinces:
             task = _task(province, survey_round, pnb, store_path, lang, out_path, manifest,
-                         engine, timeout, choice, compare_round, left_out)
+                         engine, timeout, choice, compare_round, left_out, shared)
             if force or not is_current(task.paths, task.inputs):
                 province_tasks.append(task)
     if province_notebook is None and codes:  # the round's methods appendix, when stale
         methods = _methods_task(survey_round, store_path, lang, out_path, manifest, engine,
-                                timeout, choice, sorted({c[:2] for c in codes})[0])
+                                timeout, choice, sorted({c[:2] for c in codes})[0], shared)
         if methods is not None and (force or not is_current(methods.paths, methods.inputs)):
             province_tasks.append(methods)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
