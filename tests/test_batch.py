@@ -281,6 +281,42 @@ def test_dask_run_matches_local_run(tmp_path: Path, dask_cluster: str) -> None:
         assert a == b
 
 
+def test_a_dask_cluster_whose_workers_are_all_paused_fails_the_reports_left_instead_of_hanging(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Dask worker paused at 80% of its memory limit took no report again (a report's memory
+    is not Dask's to spill) and the batch waited for ever (fortieth session). With every
+    worker paused for DASK_STALL_SECONDS the batch stops waiting: the reports left fail, each
+    saying why, and the index is written."""
+    import threading
+
+    from distributed import Client, LocalCluster
+    from distributed.core import Status
+
+    from abcresearch.batch import run as batch_run
+
+    monkeypatch.setattr(batch_run, "DASK_STALL_SECONDS", 1.0)
+    monkeypatch.setattr(batch_run, "DASK_CHECK_SECONDS", 0.2)
+    store = make_store(tmp_path, TAMBONS[:3])
+    # no memory limit: no memory monitor to resume the workers paused by hand here
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, memory_limit=0,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        client.run(lambda dask_worker: setattr(dask_worker, "status", Status.paused))
+        results: list = []
+        thread = threading.Thread(target=lambda: results.append(run_batch(
+            ROUND, "tambon", within="8001", store=store, out=tmp_path / "r", notebook=TINY,
+            province_notebook=PROVINCE, progress=False, scheduler=cluster.scheduler_address)),
+            daemon=True)
+        thread.start()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the batch still waits on a cluster that runs nothing"
+    result = results[0]
+    assert result.count("ok") == 0 and len(result.failed) == 3 + len(result.province)
+    for outcome in result.failed:
+        assert "could run no report" in outcome.error and "every worker is paused" in outcome.error
+        assert "memory-limit" in outcome.paths.error.read_text()
+    assert result.index is not None and result.index.is_file()
+
+
 def test_rounds_compare_with_the_earlier_round_and_link_each_other(tmp_path: Path,
                                                                    capsys) -> None:
     """Issue 12 item 6: each report gets the earlier round it compares with; the earlier round

@@ -742,6 +742,42 @@ class _LocalWorkers:
         self._closing.join()
 
 
+DASK_STALL_SECONDS = 600.0
+"""How long a Dask batch waits, with reports left and no worker of its cluster able to take one
+(every worker paused, or none connected), before it stops waiting and fails those reports."""
+
+DASK_CHECK_SECONDS = 10.0
+"""How often a Dask batch with no report finished looks at its cluster's workers."""
+
+
+def _idle_cluster(client: Any) -> str | None:
+    """Why no worker of a Dask cluster can run a report now (None: one can).
+
+    A worker Dask paused (its memory at the ``pause`` fraction of its limit) takes no task
+    until its memory falls, which memory Dask cannot spill (a report's libraries, Typst's
+    caches) never does: the batch would wait for ever.
+    """
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    if not workers:
+        return "no worker is connected to it"
+    if any(w.get("status", "running") == "running" for w in workers.values()):
+        return None
+    parts = []
+    for address, w in sorted(workers.items()):
+        name = w.get("name", address)
+        memory = (w.get("metrics") or {}).get("memory")
+        limit = w.get("memory_limit")
+        use = (f", {memory / 2**30:.2f} of its {limit / 2**30:.2f} GiB memory limit"
+               if memory and limit else "")
+        parts.append(f"{name} {w.get('status', 'unknown')}{use}")
+        if len(parts) == 3 and len(workers) > 3:
+            parts.append(f"{len(workers) - 3} more")
+            break
+    return (f"every worker is paused ({'; '.join(parts)}): a worker Dask paused for its "
+            "memory takes no report until the memory is freed, which a report's is not; give "
+            "the workers more memory (dask worker --memory-limit) or one thread each")
+
+
 def _run_dask(tasks: list[ReportTask], scheduler: str,
               done: Callable[[ReportOutcome], None]) -> None:
     try:
@@ -758,14 +794,42 @@ def _run_dask(tasks: list[ReportTask], scheduler: str,
         keys = [f"abcresearch-report-{t.survey_round}-{t.area_code}-{token}" for t in tasks]
         futures = client.map(run_task, tasks, key=keys, pure=False, retries=0)
         by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
+        finished_keys: set[str] = set()
+        reports = as_completed(futures)
+        last_report = time.monotonic()
+        checked = last_report
+        idle_since: float | None = None
         try:
-            for fut in as_completed(futures):
-                try:
-                    outcome = fut.result()
-                except BaseException as exc:  # worker lost
-                    outcome = _failed(by_key[fut.key], f"Dask task failed: "
-                                                       f"{type(exc).__name__}: {exc}")
-                done(outcome)
+            while not reports.is_empty():
+                batch = reports.next_batch(block=False)
+                for fut in batch:
+                    finished_keys.add(fut.key)
+                    try:
+                        outcome = fut.result()
+                    except BaseException as exc:  # worker lost
+                        outcome = _failed(by_key[fut.key], f"Dask task failed: "
+                                                           f"{type(exc).__name__}: {exc}")
+                    done(outcome)
+                now = time.monotonic()
+                if batch:
+                    last_report, idle_since = now, None
+                    continue
+                if now - max(last_report, checked) < DASK_CHECK_SECONDS:
+                    time.sleep(0.1)
+                    continue
+                checked = now
+                why = _idle_cluster(client)
+                if why is None:  # reports are running, however slowly (each has its timeout)
+                    idle_since = None
+                    continue
+                idle_since = now if idle_since is None else idle_since
+                if now - idle_since >= DASK_STALL_SECONDS:
+                    message = (f"not run: the Dask cluster at {scheduler} could run no report "
+                               f"for {now - idle_since:.0f} s: {why}")
+                    for fut in futures:
+                        if fut.key not in finished_keys:
+                            done(_failed(by_key[fut.key], message))
+                    return
         finally:
             client.cancel(futures)
 
