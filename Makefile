@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help demo test bench lint clean venv lab
+.PHONY: help demo test bench lint clean venv lab bytecode
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,21 +21,26 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv and install abcresearch with its test and dask extras
 
-demo: $(STAMP) ## run the main job on the bundled synthetic sample province
+# the package's modules edited since the install compiled again (a no-op when none was): where
+# PYTHONDONTWRITEBYTECODE is set every process would compile an edited module from source
+bytecode: $(STAMP)
+	@$(PY) -m compileall -q src
+
+demo: bytecode ## run the main job on the bundled synthetic sample province
 	$(PY) -m abcresearch.demo
 
-lab: $(STAMP) ## start JupyterLab at the repository root (LAB_ARGS="--no-browser --port 8890" to pass options)
+lab: bytecode ## start JupyterLab at the repository root (LAB_ARGS="--no-browser --port 8890" to pass options)
 	cd $(CURDIR) && $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-test: $(STAMP) ## run the test suite on every core (pytest-xdist; one worker per test module)
+test: bytecode ## run the test suite on every core (pytest-xdist; one worker per test module)
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP) ## ruff (style, imports, numpy docstrings, annotations) and mypy on the library
 	$(VENV)/bin/ruff check src tests benchmarks docs
 	$(VENV)/bin/mypy src
 
-bench: $(STAMP) ## run every benchmark script and print its figures
+bench: bytecode ## run every benchmark script and print its figures
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean: ## remove generated data, reports and the venv

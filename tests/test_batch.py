@@ -281,12 +281,13 @@ def test_dask_run_matches_local_run(tmp_path: Path, dask_cluster: str) -> None:
         assert a == b
 
 
-def test_a_dask_cluster_whose_workers_are_all_paused_fails_the_reports_left_instead_of_hanging(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", [1, 0])
+def test_a_dask_cluster_that_can_run_nothing_fails_the_reports_left_instead_of_hanging(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
     """A Dask worker paused at 80% of its memory limit took no report again (a report's memory
     is not Dask's to spill) and the batch waited for ever (fortieth session). With every
-    worker paused for DASK_STALL_SECONDS the batch stops waiting: the reports left fail, each
-    saying why, and the index is written."""
+    worker paused (or none connected) for DASK_STALL_SECONDS the batch stops waiting: the
+    reports left fail, each saying why, and the index is written."""
     import threading
 
     from distributed import Client, LocalCluster
@@ -298,7 +299,7 @@ def test_a_dask_cluster_whose_workers_are_all_paused_fails_the_reports_left_inst
     monkeypatch.setattr(batch_run, "DASK_CHECK_SECONDS", 0.2)
     store = make_store(tmp_path, TAMBONS[:3])
     # no memory limit: no memory monitor to resume the workers paused by hand here
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, memory_limit=0,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, memory_limit=0,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(lambda dask_worker: setattr(dask_worker, "status", Status.paused))
         results: list = []
@@ -311,9 +312,11 @@ def test_a_dask_cluster_whose_workers_are_all_paused_fails_the_reports_left_inst
         assert not thread.is_alive(), "the batch still waits on a cluster that runs nothing"
     result = results[0]
     assert result.count("ok") == 0 and len(result.failed) == 3 + len(result.province)
+    why = "every worker is paused" if workers else "no worker is connected"
     for outcome in result.failed:
-        assert "could run no report" in outcome.error and "every worker is paused" in outcome.error
-        assert "memory-limit" in outcome.paths.error.read_text()
+        assert "could run no report" in outcome.error and why in outcome.error
+        if workers:
+            assert "memory-limit" in outcome.paths.error.read_text()
     assert result.index is not None and result.index.is_file()
 
 
