@@ -312,7 +312,7 @@ def test_a_dask_cluster_that_can_run_nothing_fails_the_reports_left_instead_of_h
         assert not thread.is_alive(), "the batch still waits on a cluster that runs nothing"
     result = results[0]
     assert result.count("ok") == 0 and len(result.failed) == 3 + len(result.province)
-    why = "every worker is paused" if workers else "no worker is connected"
+    why = "no worker is running (0 paused" if workers else "no worker is connected"
     for outcome in result.failed:
         assert "could run no report" in outcome.error and why in outcome.error
         if workers:

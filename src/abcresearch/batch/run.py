@@ -773,9 +773,11 @@ def _idle_cluster(client: Any) -> str | None:
         if len(parts) == 3 and len(workers) > 3:
             parts.append(f"{len(workers) - 3} more")
             break
-    return (f"every worker is paused ({'; '.join(parts)}): a worker Dask paused for its "
-            "memory takes no report until the memory is freed, which a report's is not; give "
-            "the workers more memory (dask worker --memory-limit) or one thread each")
+    paused = any(w.get("status") == "paused" for w in workers.values())
+    return (f"no worker is running ({'; '.join(parts)})"
+            + (": a worker Dask paused for its memory takes no report until that memory is "
+               "freed, which a report's is not; give the workers more memory (dask worker "
+               "--memory-limit) or one thread each" if paused else ""))
 
 
 def _run_dask(tasks: list[ReportTask], scheduler: str,
