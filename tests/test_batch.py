@@ -643,6 +643,29 @@ def test_a_batch_of_another_store_from_python_does_not_overwrite_the_default_sto
     assert plan.tasks
 
 
+def test_reports_failing_for_one_reason_share_a_line_of_the_summary(tmp_path: Path) -> None:
+    """A batch whose notebook fails everywhere (or whose cluster ran nothing) listed the same
+    sentence once per report: 1,551 lines for a province's villages. Up to three failures of
+    one error stay listed one by one; more share a line naming how many and the first codes."""
+    from abcresearch.batch.run import BatchResult
+    from abcresearch.batch.runner import ReportOutcome, ReportPaths
+
+    def failed(code: str, error: str) -> ReportOutcome:
+        return ReportOutcome(code, ROUND, "tambon", "failed",
+                             ReportPaths.for_area(code, ROUND, tmp_path), error=error)
+
+    same = [failed(f"8001{i:02d}", "KeyError: 'x' (in cell In [4])") for i in range(1, 8)]
+    other = [failed("800201", "ReportError: no households"),
+             failed("800202", "ReportError: no households")]
+    text = BatchResult(ROUND, "tambon", [*same, *other], None, 2.0).summary()
+    assert "9 failed" in text
+    assert ("  7 reports (800101, 800102, 800103, 800104, 800105 and 2 more): KeyError: 'x' "
+            "(in cell In [4])  -> <code>.error.txt of each") in text
+    assert text.count("KeyError") == 1
+    assert "  800201: ReportError: no households  -> " in text  # two: one by one
+    assert "  800202: ReportError: no households  -> " in text
+
+
 def test_a_batch_of_one_area_says_one_area(tmp_path: Path) -> None:
     """"1 areas" in the summary (a user's walk-through)."""
     from abcresearch.batch.run import BatchResult

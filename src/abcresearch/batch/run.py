@@ -422,6 +422,11 @@ def plan_batch(
 # --------------------------------------------------------------------------------------------
 
 
+GROUPED_FAILURES = 3
+"""Reports failing with the same error that a batch's summary lists one by one; more share
+one line."""
+
+
 @dataclass
 class BatchResult:
     """Outcomes of a batch, with the index page and a one-paragraph summary."""
@@ -482,7 +487,19 @@ class BatchResult:
         if self.failed:
             folder = sorted({str(o.paths.error.parent) for o in self.failed})
             lines.append(f"Error logs (<code>.error.txt) in {', '.join(folder)}:")
-            lines += [f"  {o.area_code}: {o.error}  -> {o.paths.error}" for o in self.failed]
+            # reports failing for one reason (a notebook's bug, a cluster that ran nothing) on
+            # one line: a thousand lines of the same sentence hid any other reason
+            by_error: dict[str, list[ReportOutcome]] = {}
+            for o in self.failed:
+                by_error.setdefault(o.error or "", []).append(o)
+            for error, group in by_error.items():
+                if len(group) <= GROUPED_FAILURES:
+                    lines += [f"  {o.area_code}: {o.error}  -> {o.paths.error}" for o in group]
+                    continue
+                codes = ", ".join(o.area_code for o in group[:5])
+                more = f" and {len(group) - 5} more" if len(group) > 5 else ""
+                lines.append(f"  {len(group)} reports ({codes}{more}): {error}  -> "
+                             "<code>.error.txt of each")
         if self.unprotected:
             lines.append(f"Disclosure: {len(self.unprotected)} sum(s) of published counts the "
                          "rules could not protect (a reader may narrow a small cell there; "
