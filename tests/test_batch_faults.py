@@ -72,6 +72,34 @@ def test_a_damaged_partition_fails_only_its_own_areas(damaged_store: Path) -> No
         load(ROUND, area=DAMAGED, store=damaged_store)
 
 
+def test_a_village_batch_lists_the_damaged_tambons_villages_from_their_forms(
+        damaged_store: Path, sample_store: Path) -> None:
+    """The village codes of a batch come from one read of the households; a damaged file fails
+    that read, and then each tambon's own (its village forms where its households are
+    damaged): the same list as before, the damaged tambon's villages included."""
+    from abcresearch.batch.run import available_areas
+    from abcresearch.store import load
+
+    def tambon_by_tambon(store: Path) -> list[str]:
+        codes: set[str] = set()
+        for tambon in sorted({c[:6] for c in available_areas(ROUND, "tambon", "8015", store)}):
+            try:
+                frame = load(ROUND, area=tambon, store=store, columns=["village_code"])
+            except StoreError:
+                frame = load(ROUND, area=tambon, store=store, table="villages",
+                             columns=["village_code"])
+            codes.update(frame["village_code"].astype(str))
+        return sorted(codes)
+
+    for store in (sample_store, damaged_store):
+        listed = available_areas(ROUND, "village", "8015", store)
+        assert listed == tambon_by_tambon(store)
+    assert any(c.startswith(DAMAGED) for c in available_areas(ROUND, "village", "8015",
+                                                              damaged_store))
+    assert available_areas(ROUND, "village", DAMAGED, damaged_store) == [
+        c for c in listed if c.startswith(DAMAGED)]
+
+
 def test_a_single_report_finds_the_same_damaged_files_without_the_analysis(
         damaged_store: Path, sample_store: Path) -> None:
     """``abcresearch report`` checks the files' hashes instead of building the analysis."""
