@@ -6,6 +6,8 @@ Uses the fixture notebooks in ``tests/notebooks/`` and a fake store (see ``make_
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -281,13 +283,13 @@ def test_dask_run_matches_local_run(tmp_path: Path, dask_cluster: str) -> None:
         assert a == b
 
 
-@pytest.mark.parametrize("workers", [1, 0])
+@pytest.mark.parametrize("leaves", [False, True])
 def test_a_dask_cluster_that_can_run_nothing_fails_the_reports_left_instead_of_hanging(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, leaves: bool) -> None:
     """A Dask worker paused at 80% of its memory limit took no report again (a report's memory
     is not Dask's to spill) and the batch waited for ever (fortieth session). With every
-    worker paused (or none connected) for DASK_STALL_SECONDS the batch stops waiting: the
-    reports left fail, each saying why, and the index is written."""
+    worker paused (or, after one was there, none left) for DASK_STALL_SECONDS the batch stops
+    waiting: the reports left fail, each saying why, and the index is written."""
     import threading
 
     from distributed import Client, LocalCluster
@@ -295,11 +297,11 @@ def test_a_dask_cluster_that_can_run_nothing_fails_the_reports_left_instead_of_h
 
     from abcresearch.batch import run as batch_run
 
-    monkeypatch.setattr(batch_run, "DASK_STALL_SECONDS", 1.0)
+    monkeypatch.setattr(batch_run, "DASK_STALL_SECONDS", 2.0)
     monkeypatch.setattr(batch_run, "DASK_CHECK_SECONDS", 0.2)
     store = make_store(tmp_path, TAMBONS[:3])
     # no memory limit: no memory monitor to resume the workers paused by hand here
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, memory_limit=0,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, memory_limit=0,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(lambda dask_worker: setattr(dask_worker, "status", Status.paused))
         results: list = []
@@ -308,16 +310,48 @@ def test_a_dask_cluster_that_can_run_nothing_fails_the_reports_left_instead_of_h
             province_notebook=PROVINCE, progress=False, scheduler=cluster.scheduler_address)),
             daemon=True)
         thread.start()
+        if leaves:  # the batch saw the worker; then it goes
+            time.sleep(0.8)
+            client.retire_workers(list(client.scheduler_info()["workers"]))
         thread.join(timeout=60)
         assert not thread.is_alive(), "the batch still waits on a cluster that runs nothing"
     result = results[0]
     assert result.count("ok") == 0 and len(result.failed) == 3 + len(result.province)
-    why = "no worker is running (0 paused" if workers else "no worker is connected"
+    why = "no worker is connected to it any more" if leaves else "no worker is running (0 paused"
     for outcome in result.failed:
         assert "could run no report" in outcome.error and why in outcome.error
-        if workers:
-            assert "memory-limit" in outcome.paths.error.read_text()
+        assert ("memory-limit" in outcome.paths.error.read_text()) is not leaves
     assert result.index is not None and result.index.is_file()
+
+
+def test_a_dask_cluster_is_idle_only_when_no_worker_can_take_or_finish_a_report() -> None:
+    """A paused worker still running a report is busy; a cluster that never had a worker may be
+    starting them; a scheduler that does not answer, or an older one that lists every worker
+    without being asked, does not stop the batch."""
+    from abcresearch.batch.run import _idle_cluster
+
+    class Scheduler:
+        def __init__(self, workers: dict | None, old: bool = False) -> None:
+            self.workers, self.old = workers, old
+
+        def scheduler_info(self, **kwargs: object) -> dict:
+            if self.workers is None:
+                raise OSError("the scheduler is restarting")
+            if self.old and kwargs:
+                raise TypeError("identity() got an unexpected keyword argument 'n_workers'")
+            return {"workers": self.workers}
+
+    paused = {"name": "w0", "status": "paused", "memory_limit": 2**31,
+              "metrics": {"memory": 1.7 * 2**30, "task_counts": {"executing": 0}}}
+    busy = dict(paused, metrics={"memory": 1.7 * 2**30, "task_counts": {"executing": 1}})
+    why, n = _idle_cluster(Scheduler({"tcp://a": paused}))
+    assert n == 1 and why is not None and "w0 paused, 1.70 of its 2.00 GiB memory limit" in why
+    assert _idle_cluster(Scheduler({"tcp://a": paused}, old=True))[0] == why
+    assert _idle_cluster(Scheduler({"tcp://a": busy})) == (None, 1)
+    assert _idle_cluster(Scheduler({"tcp://a": dict(paused, status="running")})) == (None, 1)
+    assert _idle_cluster(Scheduler({}), seen_workers=False) == (None, 0)
+    assert _idle_cluster(Scheduler({}))[0] == "no worker is connected to it any more"
+    assert _idle_cluster(Scheduler(None)) == (None, -1)
 
 
 def test_rounds_compare_with_the_earlier_round_and_link_each_other(tmp_path: Path,
@@ -374,6 +408,8 @@ def test_rounds_compare_with_the_earlier_round_and_link_each_other(tmp_path: Pat
     assert "<b>2566</b>" in older.read_text() and "<b>2568</b>" in newer.read_text()
     scheme = write_index(out / "2568" / "scoring_slf5", ROUND, [])
     assert "2566" not in scheme.read_text()  # no 2566 report under that scheme
+
+
 def test_a_plan_works_out_each_rounds_fingerprints_once_and_as_a_single_report_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A plan asked every tambon's hashes again for each report's two fingerprints (and its
@@ -397,8 +433,15 @@ def test_a_plan_works_out_each_rounds_fingerprints_once_and_as_a_single_report_d
             compare=compare_inputs(task.area_code, 2566, store))
         assert task.inputs == alone
     assert len({t.inputs["data"] for t in plan.tasks}) == len(TAMBONS)  # a tambon's each
-
-
+    # the fingerprints themselves, worked out here as the code before this change did: a
+    # village's is its tambon's, the province's a hash of its tambons' (code, fingerprint)
+    province = hashlib.sha256(json.dumps(sorted((t, f"fp-{t}") for t in TAMBONS)).encode())
+    earlier = hashlib.sha256(json.dumps([("800101", "fp-800101"),
+                                         ("800102", "fp-800102")]).encode())
+    for task in plan.tasks:
+        assert task.inputs["data"] == f"fp-{task.area_code[:6]}"
+        assert task.inputs["round_data"] == province.hexdigest()
+        assert task.inputs["compare"]["round_data"] == earlier.hexdigest()
 
 
 def test_a_lost_worker_on_a_forced_rerun_keeps_the_good_report(tmp_path: Path) -> None:

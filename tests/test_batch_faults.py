@@ -73,12 +73,12 @@ def test_a_damaged_partition_fails_only_its_own_areas(damaged_store: Path) -> No
 
 
 def test_a_village_batch_lists_the_damaged_tambons_villages_from_their_forms(
-        damaged_store: Path, sample_store: Path) -> None:
+        damaged_store: Path, sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The village codes of a batch come from one read of the households; a damaged file fails
     that read, and then each tambon's own (its village forms where its households are
     damaged): the same list as before, the damaged tambon's villages included."""
     from abcresearch.batch.run import available_areas
-    from abcresearch.store import load
+    from abcresearch.store import load, read
 
     def tambon_by_tambon(store: Path) -> list[str]:
         codes: set[str] = set()
@@ -94,6 +94,18 @@ def test_a_village_batch_lists_the_damaged_tambons_villages_from_their_forms(
     for store in (sample_store, damaged_store):
         listed = available_areas(ROUND, "village", "8015", store)
         assert listed == tambon_by_tambon(store)
+    # reading only the village codes does not reach the damaged page: a read of several
+    # tambons that fails, as one reaching it does, leaves the list as it was
+    real_load = read.load
+
+    def failing(survey_round: int, area: str | None = None, **kw: object):
+        if area is None or len(area) < 6:
+            raise StoreError(f"cannot read households of round {survey_round}: damaged")
+        return real_load(survey_round, area=area, **kw)
+
+    monkeypatch.setattr(read, "load", failing)
+    assert available_areas(ROUND, "village", "8015", damaged_store) == listed
+    monkeypatch.setattr(read, "load", real_load)
     assert any(c.startswith(DAMAGED) for c in available_areas(ROUND, "village", "8015",
                                                               damaged_store))
     assert available_areas(ROUND, "village", DAMAGED, damaged_store) == [

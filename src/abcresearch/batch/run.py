@@ -152,6 +152,8 @@ def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
     except ImportError as exc:
         raise StoreError("the store manifest lists no villages and abcresearch.store.read is "
                          "not available to read them") from exc
+    if not tambons:
+        return []
     wanted = set(tambons)
     codes: set[str] = set()
     # the households of every tambon in one read (0.3 s less for a province's 170 files than
@@ -163,7 +165,7 @@ def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
         frame = _data.load(int(survey_round), area=area, store=store, columns=["village_code"])
         codes = {c for c in frame["village_code"].dropna().astype(str).unique()
                  if c[:6] in wanted}
-    except StoreError:
+    except Exception:  # noqa: BLE001 - a damaged file, or files that do not concatenate
         codes = set()
     found = {c[:6] for c in codes}
     for tambon in tambons:
@@ -775,25 +777,44 @@ class _LocalWorkers:
 
 
 DASK_STALL_SECONDS = 600.0
-"""How long a Dask batch waits, with reports left and no worker of its cluster able to take one
-(every worker paused, or none connected), before it stops waiting and fails those reports."""
+"""How long a Dask batch waits, with reports left and no worker of its cluster able to take or
+finish one (every worker paused with nothing running, or none left), before it stops waiting and
+fails those reports; ``ABCRESEARCH_DASK_STALL_SECONDS`` sets another."""
 
 DASK_CHECK_SECONDS = 10.0
 """How often a Dask batch with no report finished looks at its cluster's workers."""
 
 
-def _idle_cluster(client: Any) -> str | None:
-    """Why no worker of a Dask cluster can run a report now (None: one can).
+def _executing(worker: Mapping[str, Any]) -> int:
+    """Tasks a worker of ``scheduler_info`` is running (a paused worker finishes them)."""
+    metrics = worker.get("metrics") or {}
+    counts = metrics.get("task_counts") or {}
+    return int(counts.get("executing", 0) or metrics.get("executing", 0) or 0)
 
-    A worker Dask paused (its memory at the ``pause`` fraction of its limit) takes no task
-    until its memory falls, which memory Dask cannot spill (a report's libraries, Typst's
-    caches) never does: the batch would wait for ever.
+
+def _idle_cluster(client: Any, seen_workers: bool = True) -> tuple[str | None, int]:
+    """Why no worker of a Dask cluster can run a report now (None: one can, or cannot tell).
+
+    Returned with the number of workers connected (-1: the scheduler did not answer).
+
+    A worker Dask paused (its memory at the ``pause`` fraction of its limit) finishes what it
+    runs but takes no task until its memory falls, which memory Dask cannot spill (a report's
+    libraries, Typst's caches) never does: the batch would wait for ever. A cluster without
+    workers is idle only once it had some (``seen_workers``): before, they may be starting.
     """
-    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    try:
+        try:
+            info = client.scheduler_info(n_workers=-1)
+        except TypeError:  # distributed before 2025.4 lists every worker without being asked
+            info = client.scheduler_info()
+        workers = info.get("workers", {})
+    except Exception:  # noqa: BLE001 - a scheduler that does not answer now: cannot tell
+        return None, -1
     if not workers:
-        return "no worker is connected to it"
-    if any(w.get("status", "running") == "running" for w in workers.values()):
-        return None
+        return ("no worker is connected to it any more" if seen_workers else None), 0
+    if any(w.get("status", "running") == "running" or _executing(w)
+           for w in workers.values()):
+        return None, len(workers)
     parts = []
     for address, w in sorted(workers.items()):
         name = w.get("name", address)
@@ -809,7 +830,7 @@ def _idle_cluster(client: Any) -> str | None:
     return (f"no worker is running ({'; '.join(parts)})"
             + (": a worker Dask paused for its memory takes no report until that memory is "
                "freed, which a report's is not; give the workers more memory (dask worker "
-               "--memory-limit) or one thread each" if paused else ""))
+               "--memory-limit) or one thread each" if paused else "")), len(workers)
 
 
 def _run_dask(tasks: list[ReportTask], scheduler: str,
@@ -830,20 +851,26 @@ def _run_dask(tasks: list[ReportTask], scheduler: str,
         by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
         finished_keys: set[str] = set()
         reports = as_completed(futures)
+        stall = float(os.environ.get("ABCRESEARCH_DASK_STALL_SECONDS", DASK_STALL_SECONDS))
+
+        def take(batch: list[Any]) -> None:
+            for fut in batch:
+                finished_keys.add(fut.key)
+                try:
+                    outcome = fut.result()
+                except BaseException as exc:  # worker lost
+                    outcome = _failed(by_key[fut.key], f"Dask task failed: "
+                                                       f"{type(exc).__name__}: {exc}")
+                done(outcome)
+
         last_report = time.monotonic()
         checked = last_report
         idle_since: float | None = None
+        seen_workers = False
         try:
             while not reports.is_empty():
                 batch = reports.next_batch(block=False)
-                for fut in batch:
-                    finished_keys.add(fut.key)
-                    try:
-                        outcome = fut.result()
-                    except BaseException as exc:  # worker lost
-                        outcome = _failed(by_key[fut.key], f"Dask task failed: "
-                                                           f"{type(exc).__name__}: {exc}")
-                    done(outcome)
+                take(batch)
                 now = time.monotonic()
                 if batch:
                     last_report, idle_since = now, None
@@ -852,12 +879,14 @@ def _run_dask(tasks: list[ReportTask], scheduler: str,
                     time.sleep(0.1)
                     continue
                 checked = now
-                why = _idle_cluster(client)
+                why, connected = _idle_cluster(client, seen_workers)
+                seen_workers = seen_workers or connected > 0
                 if why is None:  # reports are running, however slowly (each has its timeout)
                     idle_since = None
                     continue
                 idle_since = now if idle_since is None else idle_since
-                if now - idle_since >= DASK_STALL_SECONDS:
+                if now - idle_since >= stall:
+                    take(reports.next_batch(block=False))  # any that finished meanwhile
                     message = (f"not run: the Dask cluster at {scheduler} could run no report "
                                f"for {now - idle_since:.0f} s: {why}")
                     for fut in futures:
