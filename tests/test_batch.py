@@ -354,6 +354,17 @@ def test_a_dask_cluster_is_idle_only_when_no_worker_can_take_or_finish_a_report(
     assert _idle_cluster(Scheduler(None)) == (None, -1)
 
 
+@pytest.mark.parametrize("value", ["ten", "0", "-5"])
+def test_a_mistyped_dask_stall_setting_says_so_before_the_batch_runs(
+        monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from abcresearch.batch.run import _run_dask
+    from abcresearch.errors import ReportError
+
+    monkeypatch.setenv("ABCRESEARCH_DASK_STALL_SECONDS", value)
+    with pytest.raises(ReportError, match=f"ABCRESEARCH_DASK_STALL_SECONDS='{value}' is not"):
+        _run_dask([], "tcp://127.0.0.1:1", lambda outcome: None)
+
+
 def test_rounds_compare_with_the_earlier_round_and_link_each_other(tmp_path: Path,
                                                                    capsys) -> None:
     """Issue 12 item 6: each report gets the earlier round it compares with; the earlier round

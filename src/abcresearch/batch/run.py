@@ -159,7 +159,7 @@ def _village_codes(manifest: Mapping[str, Any], survey_round: int, store: Path,
     # the households of every tambon in one read (0.3 s less for a province's 170 files than
     # tambon by tambon); a tambon they do not name (a damaged file fails the read) tambon by
     # tambon below
-    common = os.path.commonprefix(tambons) if tambons else ""
+    common = os.path.commonprefix(tambons)
     area = next((common[:n] for n in (6, 4, 2) if len(common) >= n), None)
     try:
         frame = _data.load(int(survey_round), area=area, store=store, columns=["village_code"])
@@ -833,8 +833,24 @@ def _idle_cluster(client: Any, seen_workers: bool = True) -> tuple[str | None, i
                "--memory-limit) or one thread each" if paused else "")), len(workers)
 
 
+def _stall_seconds() -> float:
+    """:data:`DASK_STALL_SECONDS`, or ``ABCRESEARCH_DASK_STALL_SECONDS`` when set."""
+    value = os.environ.get("ABCRESEARCH_DASK_STALL_SECONDS")
+    if value is None:
+        return DASK_STALL_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ReportError(f"ABCRESEARCH_DASK_STALL_SECONDS={value!r} is not a number of seconds "
+                          "above 0")
+    return seconds
+
+
 def _run_dask(tasks: list[ReportTask], scheduler: str,
               done: Callable[[ReportOutcome], None]) -> None:
+    stall = _stall_seconds()  # a mistyped setting stops the batch before it submits anything
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - optional dependency
@@ -851,7 +867,6 @@ def _run_dask(tasks: list[ReportTask], scheduler: str,
         by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
         finished_keys: set[str] = set()
         reports = as_completed(futures)
-        stall = float(os.environ.get("ABCRESEARCH_DASK_STALL_SECONDS", DASK_STALL_SECONDS))
 
         def take(batch: list[Any]) -> None:
             for fut in batch:
