@@ -897,3 +897,76 @@ def test_the_fork_servers_imports_never_end_it(tmp_path: Path,
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "json,abc_boom,abc_no_such_module")
     assert server_imports.import_all() == ["abc_boom", "abc_no_such_module"]
+
+
+def test_the_largest_areas_are_handed_out_first_and_equal_ones_in_code_order() -> None:
+    """A batch's last report runs alone at the end; a large one handed out last kept one worker
+    busy after the other had nothing left (batch.order)."""
+    from abcresearch.batch.order import largest_first
+
+    @dataclasses.dataclass(frozen=True)
+    class Task:
+        area_code: str
+
+    tasks = [Task(c) for c in ("800101", "800102", "800103", "800104", "800105")]
+    sizes = {"800101": 120, "800102": 900, "800103": 450, "800105": 450}  # 800104: model only
+    assert [t.area_code for t in largest_first(tasks, sizes)] == [
+        "800102", "800103", "800105", "800101", "800104"]
+    assert largest_first(tasks, {}) == tasks  # nothing known: code order
+
+
+def test_a_batch_hands_out_its_reports_largest_area_first(sample_store: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """The overview and the appendix first, then the tambons by households surveyed, as the
+    round's analysis counts them; a store without an analysis keeps the code order."""
+    from abcresearch.analysis.round import round_analysis
+    from abcresearch.batch import order
+    from abcresearch.batch import run as batch_run
+
+    areas = round_analysis(2549, sample_store).areas
+    tambons = areas[(areas["level"] == "tambon") & (areas["households_surveyed"] > 0)]
+    counted = dict(zip(tambons["area_code"], tambons["households_surveyed"].astype(int),
+                       strict=True))
+    households = order.area_households(2549, sample_store)
+    assert len(counted) == 3 and {c: households[c] for c in counted} == counted
+
+    handed: list[str] = []
+
+    class Recording:
+        """In place of the local workers: records the order of the tasks, runs none."""
+
+        def __init__(self, workers: int, engine: str | None) -> None:
+            pass
+
+        def run(self, tasks, done) -> None:
+            handed.extend(t.area_code for t in tasks)
+
+        def start_closing(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(batch_run, "_LocalWorkers", Recording)
+
+    def batch() -> list[str]:
+        handed.clear()
+        run_batch(2549, "tambon", store=sample_store, out=tmp_path / "reports",
+                  progress=False, force=True)
+        return list(handed)
+
+    # the sample's tambons (240, 120 and 120 households) in code order are largest first too
+    assert batch() == ["80", "methods", "801501", "801502", "801503"]
+    # sizes that reverse the code order reverse the hand-out: the batch orders by them
+    seen: list[tuple] = []
+
+    def reversed_sizes(survey_round, store, scheme=None):
+        seen.append((survey_round, Path(store), scheme))
+        return {"801501": 1, "801502": 2, "801503": 3}
+
+    monkeypatch.setattr(batch_run, "area_households", reversed_sizes)
+    assert batch() == ["80", "methods", "801503", "801502", "801501"]
+    assert seen == [(2549, Path(sample_store), None)]
+
+    assert order.area_households(ROUND, make_store(tmp_path / "fake", TAMBONS)) == {}

@@ -55,6 +55,7 @@ from abcresearch.batch.incomplete import (
     tambons_of,
     unprotected_sums,
 )
+from abcresearch.batch.order import area_households, largest_first
 from abcresearch.batch.parameters import (
     SchemeChoice,
     build_parameters,
@@ -991,8 +992,13 @@ def run_batch(
 
         claim_store_reports(plan.out, plan.store)
         # the province overview first: it is the longest report, and started last it would run
-        # alone at the end while the other workers sit idle (longest task first)
-        tasks = plan.province_tasks + plan.tasks
+        # alone at the end while the other workers sit idle (longest task first); then the
+        # areas with most households (batch.order)
+        area_tasks = plan.tasks
+        if len(area_tasks) > 1:
+            area_tasks = largest_first(area_tasks, area_households(
+                plan.survey_round, plan.store, plan.scheme.parameter))
+        tasks = plan.province_tasks + area_tasks
         bar = _Progress(len(plan.codes) + len(plan.province_tasks), progress,
                         f"{level} reports {survey_round}")
         for outcome in plan.skipped:
