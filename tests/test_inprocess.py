@@ -577,3 +577,83 @@ def test_what_the_first_notebook_leaves_alive_is_kept_out_of_later_collections(
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=300, check=True).stdout
     assert out.strip().splitlines()[-1] == "False True"
+
+
+_LAZY_MATPLOTLIB = """
+import json, sys
+import nbformat, papermill
+from abcresearch.batch import inprocess
+inprocess.NOTEBOOKS.start(imports=("numpy",))  # as `abcresearch report` starts it: no pyplot
+seen = []
+def run(*sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, sys.argv[1])
+    out = papermill.execute_notebook(sys.argv[1], None, progress_bar=False,
+                                     engine_name=inprocess.ENGINE_NAME)
+    seen.append([[(o.output_type, sorted(o.get("data", {})), o.get("text", "").strip())
+                  for o in c.outputs] for c in out.cells])
+    seen.append("matplotlib.pyplot" in sys.modules)
+run("from matplotlib.ticker import MaxNLocator\\nprint(MaxNLocator(5).tick_values(0, 1)[-1])")
+run("import matplotlib.pyplot as plt\\nplt.rcParams['font.size'] = 30\\n"
+    "%config InlineBackend.figure_formats = ['svg']\\nplt.plot([1, 2])")
+run("import matplotlib.pyplot as plt\\nprint(plt.rcParams['font.size'], plt.get_backend())",
+    "plt.plot([1, 2])",
+    "from IPython.display import display\\nfig = plt.figure()\\nfig.add_subplot().plot([1])\\n"
+    "display(fig)\\nplt.close(fig)")
+print(json.dumps(seen))
+"""
+
+
+def test_a_notebook_gets_matplotlib_as_in_a_kernel_when_it_imports_it_itself(tmp_path: Path
+                                                                             ) -> None:
+    """The command-line report starts the engine without pyplot (0.25 s; a tambon report draws
+    no matplotlib figure): a notebook that uses it sets it up on import, as in a kernel, and the
+    notebooks after it show figures the same way, with a new kernel's settings."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _LAZY_MATPLOTLIB, str(tmp_path / "nb.ipynb")],
+                          capture_output=True, text=True, timeout=300, check=True)
+    ticks, pyplot_after_ticks, first, pyplot_after_first, later, _ = json.loads(
+        proc.stdout.strip().splitlines()[-1])
+    assert ticks == [[["stream", [], "1.0"]]] and pyplot_after_ticks is False
+    # the first figure: shown after its cell in the format the notebook chose
+    assert first[0][-1][:2] == ["display_data", ["image/svg+xml", "text/plain"]]
+    assert pyplot_after_first is True
+    # the next notebook: a new kernel's rcParams and backend, and its figures as PNG again
+    # (the first notebook's format was its own), left open or displayed
+    assert later[0] == [["stream", [], f"{mpl.rcParamsOrig['font.size']} "
+                                        "module://matplotlib_inline.backend_inline"]]
+    assert later[1][-1][:2] == ["display_data", ["image/png", "text/plain"]]
+    assert later[2] == [["display_data", ["image/png", "text/plain"], ""]]
+
+
+def test_a_warm_kernel_keeps_showing_figures_after_the_notebook_that_first_used_pyplot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm kernels no longer import pyplot: the first notebook using it sets it up in the
+    kernel, and the reset after it keeps that set-up (with a new kernel's settings) for the
+    notebooks after it, as the in-process engine does (test above)."""
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy")
+    kernels.POOL.close()  # a kernel of its own, warmed without pyplot
+    try:
+        figure = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
+        outs = []
+        for source in (
+                "import sys\nprint('matplotlib.pyplot' in sys.modules)",
+                "%config InlineBackend.figure_formats = ['svg']\n" + figure,
+                figure,
+                "from IPython.display import display\nimport matplotlib.pyplot as plt\n"
+                "fig = plt.figure()\nfig.add_subplot().plot([1])\ndisplay(fig)\nplt.close(fig)"):
+            out = papermill.execute_notebook(str(_notebook(tmp_path, source)), None,
+                                             progress_bar=False,
+                                             engine_name=kernels.ENGINE_NAME)
+            outs.append([(o.output_type, sorted(o.get("data", {})), o.get("text", "").strip())
+                         for o in out.cells[0].outputs])
+    finally:
+        kernels.POOL.close()
+    assert outs[0] == [("stream", [], "False")]
+    assert outs[1][-1][:2] == ("display_data", ["image/svg+xml", "text/plain"])
+    assert outs[2][-1][:2] == ("display_data", ["image/png", "text/plain"])
+    assert outs[3] == [("display_data", ["image/png", "text/plain"], "")]

@@ -65,6 +65,8 @@ from typing import Any
 
 from papermill.engines import Engine, papermill_engines
 
+from abcresearch.batch import kernel_state
+
 ENGINE_NAME = "abcresearch_inprocess"
 """Name of the in-process engine in papermill's engine registry."""
 
@@ -72,7 +74,7 @@ MAX_REPORTS_PER_WORKER = 200
 """Reports a local batch worker runs in its own process before it is replaced by a fresh one
 (the same safety net as :data:`abcresearch.batch.kernels.DEFAULT_MAX_REPORTS`)."""
 
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+INLINE_BACKEND = kernel_state.INLINE_BACKEND
 
 LANGUAGE_INFO: dict[str, Any] = {
     "codemirror_mode": {"name": "ipython", "version": 3},
@@ -323,14 +325,15 @@ class InProcessNotebooks:
         """Create the shell and import the report libraries (nothing where it is not usable)."""
         if self.shell is not None or not self.usable():
             return
-        import matplotlib
-
-        from abcresearch.batch import kernel_state
         from abcresearch.batch.kernels import warm_imports
 
-        # a kernel's matplotlib backend: figures left open show as PNG after their cell
+        # a kernel's matplotlib backend: figures left open show as PNG after their cell. As in
+        # a kernel, matplotlib reads it from MPLBACKEND when a notebook first imports it, and
+        # matplotlib_inline, imported as the backend by pyplot, sets itself up in the shell; a
+        # report drawing no matplotlib figure (every chart of a tambon report is Typst's) does
+        # not import pyplot (0.25 s of a command-line report). pyplot imported already (a batch
+        # worker's preload, a test): set up now; matplotlib alone: its backend named now.
         os.environ["MPLBACKEND"] = INLINE_BACKEND
-        matplotlib.use(INLINE_BACKEND)
         main = sys.modules["__main__"]
         from traitlets.config import Config
 
@@ -342,10 +345,20 @@ class InProcessNotebooks:
         # the shell puts its namespace in sys.modules as "__main__": that is the notebook's
         # while it runs (see execute), the process's own otherwise (multiprocessing needs it)
         sys.modules["__main__"] = main
+        if "matplotlib.pyplot" in sys.modules:
+            self._set_up_matplotlib()
+        elif "matplotlib" in sys.modules:  # read its rcParams before MPLBACKEND was set
+            sys.modules["matplotlib"].use(INLINE_BACKEND)
+        kernel_state.warm(imports if imports is not None else warm_imports())
+
+    def _set_up_matplotlib(self) -> None:
+        """Give matplotlib the kernel's inline backend and its IPython integration now."""
+        import matplotlib
+
+        matplotlib.use(INLINE_BACKEND)
         from matplotlib_inline.backend_inline import configure_inline_support
 
         configure_inline_support(self.shell, INLINE_BACKEND)
-        kernel_state.warm(imports if imports is not None else warm_imports())
 
     def execute(self, nb_man: Any, timeout: float | None = None) -> Any:
         """Run the cells of a papermill-managed notebook in this process.
@@ -365,8 +378,6 @@ class InProcessNotebooks:
         import platform
 
         from nbclient.exceptions import CellExecutionError
-
-        from abcresearch.batch import kernel_state
 
         self.start()
         cwd = os.getcwd()
@@ -408,6 +419,7 @@ class InProcessNotebooks:
             sink.by_display_id.clear()
             # now: nothing the notebook changed reaches the process's own work (the PDF, the
             # next report's checks)
+            # (a notebook that loaded the inline backend first: the reset keeps what it set up)
             kernel_state.reset(cwd, reseed=False)
             _restore_random_state(generators)
         nb.metadata["language_info"] = {**LANGUAGE_INFO, "version": platform.python_version()}
@@ -499,6 +511,8 @@ def _fresh_rc_params() -> None:
     A chart test or a report made earlier in the same process may have changed them (the
     report's Thai font, say); a notebook's figures must not depend on that.
     """
+    if "matplotlib" not in sys.modules:  # imported later, it reads them afresh
+        return
     import matplotlib as mpl
 
     fresh: dict[str, Any] = {key: mpl.rcParamsOrig[key] for key in mpl.rcParamsOrig}

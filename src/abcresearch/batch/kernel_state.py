@@ -84,17 +84,18 @@ def snapshot(freeze: bool = True) -> None:
         import matplotlib as mpl
 
         snap["rc"] = copy.deepcopy(dict(mpl.rcParams))
-        try:
-            from matplotlib_inline.backend_inline import InlineBackend
+    if "matplotlib_inline.backend_inline" in sys.modules:
+        # only where it is loaded: importing it sets matplotlib up in the shell (pyplot
+        # included), which a notebook that draws nothing does not need; where a notebook loads
+        # it first, the reset keeps what it set up (keep_inline_backend)
+        from matplotlib_inline.backend_inline import InlineBackend
 
-            cfg = InlineBackend.instance()
-            snap["inline"] = {
-                "figure_formats": set(cfg.figure_formats),
-                "print_figure_kwargs": dict(cfg.print_figure_kwargs),
-                "close_figures": cfg.close_figures,
-            }
-        except ImportError:  # pragma: no cover
-            pass
+        cfg = InlineBackend.instance()
+        snap["inline"] = {
+            "figure_formats": set(cfg.figure_formats),
+            "print_figure_kwargs": dict(cfg.print_figure_kwargs),
+            "close_figures": cfg.close_figures,
+        }
     SNAPSHOT.clear()
     SNAPSHOT.update(snap)
     if not freeze:
@@ -105,6 +106,39 @@ def snapshot(freeze: bool = True) -> None:
     # resets' full collections only walk what notebooks allocated (0.2 s -> a few ms)
     gc.collect()
     gc.freeze()
+
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+"""The matplotlib backend of a Jupyter kernel (figures shown after their cell)."""
+
+
+def keep_inline_backend(ip: Any) -> None:
+    """Keep what the inline backend set up in the shell when a notebook first loaded it.
+
+    A kernel loads matplotlib's inline backend when a notebook first uses pyplot, and the
+    backend then sets itself up for the kernel's life: the figure formatter, the hook that
+    shows a cell's figures, its settings. A reset after that notebook puts back the state from
+    before it, without them; this puts them back, with the settings a new kernel has (what the
+    notebook changed with ``%config InlineBackend`` was its own), so every later notebook shows
+    figures as the first one did (runs inside the kernel).
+
+    Parameters
+    ----------
+    ip : IPython.core.interactiveshell.InteractiveShell
+        The kernel's (or the in-process engine's) shell.
+    """
+    import matplotlib
+    from IPython.core.pylabtools import select_figure_formats
+    from matplotlib_inline.backend_inline import InlineBackend, configure_inline_support
+
+    # interactive, as the backend's first load left it (IPython's activate_matplotlib): a
+    # figure a cell leaves open is shown after it; the rcParams put back were from before
+    matplotlib.interactive(True)
+    configure_inline_support(ip, INLINE_BACKEND)  # the hook is registered once
+    cfg = InlineBackend.instance()
+    for name in ("figure_formats", "print_figure_kwargs", "close_figures"):
+        setattr(cfg, name, cfg.trait_defaults(name))
+    select_figure_formats(ip, cfg.figure_formats, **cfg.print_figure_kwargs)
 
 
 def clear_library_caches() -> None:
@@ -196,6 +230,8 @@ def reset(cwd: str, reseed: bool = True) -> None:
             f.type_printers.update(types)
             f.deferred_printers.clear()
             f.deferred_printers.update(deferred)
+    if "inline" not in snap and "matplotlib_inline.backend_inline" in sys.modules:
+        keep_inline_backend(ip)
     os.chdir(cwd)
     if "environ" in snap:
         for key in set(os.environ) - set(snap["environ"]):

@@ -74,7 +74,6 @@ WARM_IMPORTS: tuple[str, ...] = (
     "pandas",
     "pyarrow",
     "matplotlib",
-    "matplotlib.pyplot",
     "IPython.display",
     "abcresearch",
     "abcresearch.survey.areas",
@@ -90,21 +89,23 @@ WARM_IMPORTS: tuple[str, ...] = (
 )
 """Modules imported once per warm kernel (missing ones are skipped): what the shipped report
 notebooks use. seaborn, statsmodels.api and scipy.stats are left out (about 3 s of start-up and
-90 MB per kernel for the first two, 0.65 s for scipy.stats, and no shipped report uses them): a
+90 MB per kernel for the first two, 0.65 s for scipy.stats, and no shipped report uses them), and
+so is matplotlib.pyplot (0.25 s; the shipped reports' charts are Typst's, and a notebook that
+uses pyplot sets it up as in a new kernel, see :func:`.kernel_state.keep_inline_backend`): a
 notebook that imports them pays that once per kernel, since modules stay imported across
-resets; ``ABCRESEARCH_WARM_IMPORTS`` (comma-separated
-names) replaces the list for a batch of notebooks that need others."""
+resets; ``ABCRESEARCH_WARM_IMPORTS`` (comma-separated names) replaces the list for a batch of
+notebooks that need others."""
 
 REPORT_IMPORTS: tuple[str, ...] = (
     "numpy",
     "pandas",
-    "matplotlib.pyplot",
     "abcresearch.reports.area",
     "abcresearch.reports.render.display",
 )
 """Modules imported for one command-line report before its notebook runs in the command's process
 (what the report notebook needs; no seaborn, statsmodels or scipy.stats, which it does not use:
-scipy.stats alone is about 1 s), and by a kernel started with :func:`start_soon`."""
+scipy.stats alone is about 1 s; no matplotlib, 0.3 s, which a notebook drawing a figure imports
+itself, as in a kernel), and by a kernel started with :func:`start_soon`."""
 
 def warm_imports(imports: Iterable[str] = WARM_IMPORTS) -> tuple[str, ...]:
     """Return the modules to import once per warm process.
