@@ -579,31 +579,46 @@ def test_what_the_first_notebook_leaves_alive_is_kept_out_of_later_collections(
     assert out.strip().splitlines()[-1] == "False True"
 
 
+
 _LAZY_MATPLOTLIB = """
 import json, sys
 import nbformat, papermill
 from abcresearch.batch import inprocess
 inprocess.NOTEBOOKS.start(imports=("numpy",))  # as `abcresearch report` starts it: no pyplot
 seen = []
-def run(*sources):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+def run(source):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, sys.argv[1])
     out = papermill.execute_notebook(sys.argv[1], None, progress_bar=False,
                                      engine_name=inprocess.ENGINE_NAME)
-    seen.append([[(o.output_type, sorted(o.get("data", {})), o.get("text", "").strip())
-                  for o in c.outputs] for c in out.cells])
-    seen.append("matplotlib.pyplot" in sys.modules)
-run("from matplotlib.ticker import MaxNLocator\\nprint(MaxNLocator(5).tick_values(0, 1)[-1])")
-run("import matplotlib.pyplot as plt\\nplt.rcParams['font.size'] = 30\\n"
-    "%config InlineBackend.figure_formats = ['svg']\\nplt.plot([1, 2])")
-run("import matplotlib.pyplot as plt\\nprint(plt.rcParams['font.size'], plt.get_backend())",
-    "plt.plot([1, 2])",
-    "from IPython.display import display\\nfig = plt.figure()\\nfig.add_subplot().plot([1])\\n"
-    "display(fig)\\nplt.close(fig)")
+    seen.append([(o.output_type, sorted(o.get("data", {})), o.get("text", "").strip())
+                 for o in out.cells[0].outputs])
+for source in json.loads(sys.argv[2]):
+    run(source)
 print(json.dumps(seen))
 """
+
+FIGURE = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
+SVG = "%config InlineBackend.figure_formats = ['svg']\n"
+DISPLAYED = ("from IPython.display import display\nimport matplotlib.pyplot as plt\n"
+             "fig = plt.figure()\nfig.add_subplot().plot([1])\ndisplay(fig)\nplt.close(fig)")
+PNG = ("display_data", ["image/png", "text/plain"])
+
+
+def _last(outputs: list) -> tuple:
+    return tuple(outputs[-1][:2])
+
+
+def _in_process(tmp_path: Path, *sources: str) -> list:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _LAZY_MATPLOTLIB, str(tmp_path / "nb.ipynb"),
+                           json.dumps(sources)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_a_notebook_gets_matplotlib_as_in_a_kernel_when_it_imports_it_itself(tmp_path: Path
@@ -611,41 +626,55 @@ def test_a_notebook_gets_matplotlib_as_in_a_kernel_when_it_imports_it_itself(tmp
     """The command-line report starts the engine without pyplot (0.25 s; a tambon report draws
     no matplotlib figure): a notebook that uses it sets it up on import, as in a kernel, and the
     notebooks after it show figures the same way, with a new kernel's settings."""
-    import subprocess
-    import sys
+    ticks, pyplot, svg_only, first, svg, later, displayed, agg, after_agg = _in_process(
+        tmp_path,
+        "from matplotlib.ticker import MaxNLocator\nprint(MaxNLocator(5).tick_values(0, 1)[-1])",
+        "import sys\nprint('matplotlib.pyplot' in sys.modules)",
+        SVG + "print('no figure')",  # the notebook's own setting, even before pyplot is used
+        "import matplotlib.pyplot as plt\nplt.rcParams['font.size'] = 30\nplt.plot([1, 2])",
+        SVG + FIGURE,
+        "import matplotlib.pyplot as plt\nprint(plt.rcParams['font.size'], plt.get_backend())\n"
+        "plt.plot([1, 2])",
+        DISPLAYED,
+        "import matplotlib.pyplot as plt\nplt.switch_backend('agg')\nplt.plot([1, 2])",
+        FIGURE)
+    assert ticks == [["stream", [], "1.0"]] and pyplot == [["stream", [], "False"]]
+    assert svg_only == [["stream", [], "no figure"]]
+    assert _last(first) == PNG  # the earlier notebook's %config was its own
+    assert _last(svg) == ("display_data", ["image/svg+xml", "text/plain"])
+    # a new kernel's rcParams and backend, and figures as PNG again, left open or displayed
+    assert later[0] == ["stream", [], f"{mpl.rcParamsOrig['font.size']} "
+                                      "module://matplotlib_inline.backend_inline"]
+    assert _last(later) == PNG
+    assert displayed == [["display_data", ["image/png", "text/plain"], ""]]
+    assert [o[0] for o in agg] == ["execute_result"] and _last(after_agg) == PNG
 
-    proc = subprocess.run([sys.executable, "-c", _LAZY_MATPLOTLIB, str(tmp_path / "nb.ipynb")],
-                          capture_output=True, text=True, timeout=300, check=True)
-    ticks, pyplot_after_ticks, first, pyplot_after_first, later, _ = json.loads(
-        proc.stdout.strip().splitlines()[-1])
-    assert ticks == [[["stream", [], "1.0"]]] and pyplot_after_ticks is False
-    # the first figure: shown after its cell in the format the notebook chose
-    assert first[0][-1][:2] == ["display_data", ["image/svg+xml", "text/plain"]]
-    assert pyplot_after_first is True
-    # the next notebook: a new kernel's rcParams and backend, and its figures as PNG again
-    # (the first notebook's format was its own), left open or displayed
-    assert later[0] == [["stream", [], f"{mpl.rcParamsOrig['font.size']} "
-                                        "module://matplotlib_inline.backend_inline"]]
-    assert later[1][-1][:2] == ["display_data", ["image/png", "text/plain"]]
-    assert later[2] == [["display_data", ["image/png", "text/plain"], ""]]
+
+def test_a_notebook_that_first_uses_pyplot_on_agg_does_not_take_the_next_ones_figures(
+        tmp_path: Path) -> None:
+    """matplotlib first imported by a notebook that switches to agg: the next notebook still
+    shows its figures (its backend set up from a new kernel's rcParams, not from agg)."""
+    agg, after = _in_process(
+        tmp_path, "import matplotlib\nmatplotlib.use('agg')\n" + FIGURE, FIGURE)
+    assert [o[0] for o in agg] == ["execute_result"]
+    assert _last(after) == PNG
 
 
 def test_a_warm_kernel_keeps_showing_figures_after_the_notebook_that_first_used_pyplot(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The warm kernels no longer import pyplot: the first notebook using it sets it up in the
     kernel, and the reset after it keeps that set-up (with a new kernel's settings) for the
-    notebooks after it, as the in-process engine does (test above)."""
-    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy")
-    kernels.POOL.close()  # a kernel of its own, warmed without pyplot
+    notebooks after it, as the in-process engine does (tests above)."""
+    # matplotlib imported, pyplot not, as the warm imports have it: the kernel's snapshot holds
+    # rcParams from before pyplot's first use
+    monkeypatch.setenv("ABCRESEARCH_WARM_IMPORTS", "numpy,matplotlib")
+    kernels.POOL.close()  # a kernel of its own
     try:
-        figure = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
         outs = []
-        for source in (
-                "import sys\nprint('matplotlib.pyplot' in sys.modules)",
-                "%config InlineBackend.figure_formats = ['svg']\n" + figure,
-                figure,
-                "from IPython.display import display\nimport matplotlib.pyplot as plt\n"
-                "fig = plt.figure()\nfig.add_subplot().plot([1])\ndisplay(fig)\nplt.close(fig)"):
+        for source in ("import sys\nprint('matplotlib.pyplot' in sys.modules)",
+                       SVG + "print('no figure')", FIGURE, SVG + FIGURE, FIGURE, DISPLAYED,
+                       "import matplotlib.pyplot as plt\nplt.switch_backend('agg')\n"
+                       "plt.plot([1, 2])", FIGURE):
             out = papermill.execute_notebook(str(_notebook(tmp_path, source)), None,
                                              progress_bar=False,
                                              engine_name=kernels.ENGINE_NAME)
@@ -653,7 +682,10 @@ def test_a_warm_kernel_keeps_showing_figures_after_the_notebook_that_first_used_
                          for o in out.cells[0].outputs])
     finally:
         kernels.POOL.close()
-    assert outs[0] == [("stream", [], "False")]
-    assert outs[1][-1][:2] == ("display_data", ["image/svg+xml", "text/plain"])
-    assert outs[2][-1][:2] == ("display_data", ["image/png", "text/plain"])
-    assert outs[3] == [("display_data", ["image/png", "text/plain"], "")]
+    pyplot, svg_only, first, svg, later, displayed, agg, after_agg = outs
+    assert pyplot == [("stream", [], "False")] and svg_only == [("stream", [], "no figure")]
+    assert _last(first) == PNG  # the earlier notebook's %config was its own
+    assert _last(svg) == ("display_data", ["image/svg+xml", "text/plain"])
+    assert _last(later) == PNG  # left open: shown (interactive), as PNG again
+    assert displayed == [("display_data", ["image/png", "text/plain"], "")]
+    assert [o[0] for o in agg] == ["execute_result"] and _last(after_agg) == PNG

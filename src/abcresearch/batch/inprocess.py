@@ -385,11 +385,12 @@ class InProcessNotebooks:
         # program that runs a report in its own process)
         kernel_state.snapshot(freeze=False)
         generators = _fresh_random_state()
+        # a new kernel's rcParams, then its backend (a backend loaded first here reads them)
+        kernel_state.fresh_rc_params()
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is not None:
-            # in case a notebook before switched it (the reset restores only the rcParams)
+            # in case a notebook before switched it (a program's own, say)
             pyplot.switch_backend(INLINE_BACKEND)
-        _fresh_rc_params()
         shell, sink = self.shell, self.shell.sink
         nb = nb_man.nb
         main = sys.modules["__main__"]
@@ -503,24 +504,6 @@ def _fresh_random_state() -> tuple[Any, Any]:
     random.seed()
     np.random.seed(None)
     return saved
-
-
-def _fresh_rc_params() -> None:
-    """Set matplotlib's rcParams to a new kernel's: as read at import, inline and interactive.
-
-    A chart test or a report made earlier in the same process may have changed them (the
-    report's Thai font, say); a notebook's figures must not depend on that.
-    """
-    if "matplotlib" not in sys.modules:  # imported later, it reads them afresh
-        return
-    import matplotlib as mpl
-
-    fresh: dict[str, Any] = {key: mpl.rcParamsOrig[key] for key in mpl.rcParamsOrig}
-    # as IPython's activate_matplotlib leaves them in a kernel: a figure left open is shown
-    fresh.update(backend=INLINE_BACKEND, interactive=True)
-    from abcresearch.batch.kernel_state import put_rc_params
-
-    put_rc_params(fresh)
 
 
 def _restore_random_state(saved: tuple[Any, Any]) -> None:

@@ -75,6 +75,9 @@ def snapshot(freeze: bool = True) -> None:
             mime: (dict(f.type_printers), dict(f.deferred_printers))
             for mime, f in ip.display_formatter.formatters.items()
         }
+        # what %config InlineBackend... writes there (dict.get: a Config makes a missing
+        # section on asking)
+        snap["inline_config"] = copy.deepcopy(dict.get(ip.config, "InlineBackend"))
     if "numpy" in sys.modules:
         import numpy as np
 
@@ -127,6 +130,8 @@ def keep_inline_backend(ip: Any) -> None:
     ip : IPython.core.interactiveshell.InteractiveShell
         The kernel's (or the in-process engine's) shell.
     """
+    import copy
+
     import matplotlib
     from IPython.core.pylabtools import select_figure_formats
     from matplotlib_inline.backend_inline import InlineBackend, configure_inline_support
@@ -136,9 +141,31 @@ def keep_inline_backend(ip: Any) -> None:
     matplotlib.interactive(True)
     configure_inline_support(ip, INLINE_BACKEND)  # the hook is registered once
     cfg = InlineBackend.instance()
+    # the kernel's own configuration (a profile's), else the defaults
+    configured = dict.get(ip.config, "InlineBackend") or {}
     for name in ("figure_formats", "print_figure_kwargs", "close_figures"):
-        setattr(cfg, name, cfg.trait_defaults(name))
+        setattr(cfg, name, copy.deepcopy(configured[name]) if name in configured
+                else cfg.trait_defaults(name))
     select_figure_formats(ip, cfg.figure_formats, **cfg.print_figure_kwargs)
+
+
+def fresh_rc_params() -> None:
+    """Set matplotlib's rcParams to a new kernel's: as read at import, inline and interactive.
+
+    A chart test or a report made earlier in the same process may have changed them (the
+    report's Thai font, say); a notebook's figures must not depend on that. Nothing where
+    matplotlib is not imported: imported later, it reads them afresh.
+    """
+    import sys
+
+    if "matplotlib" not in sys.modules:
+        return
+    import matplotlib as mpl
+
+    fresh: dict[str, Any] = {key: mpl.rcParamsOrig[key] for key in mpl.rcParamsOrig}
+    # as IPython's activate_matplotlib leaves them in a kernel: a figure left open is shown
+    fresh.update(backend=INLINE_BACKEND, interactive=True)
+    put_rc_params(fresh)
 
 
 def clear_library_caches() -> None:
@@ -195,6 +222,7 @@ def reset(cwd: str, reseed: bool = True) -> None:
         (an in-process run restores the process's own generators instead).
     """
     global _frozen
+    import copy
     import gc
     import logging as _logging
     import random
@@ -216,6 +244,8 @@ def reset(cwd: str, reseed: bool = True) -> None:
         sys.modules["matplotlib.pyplot"].close("all")
     if "rc" in snap:
         put_rc_params(snap["rc"])
+    elif "matplotlib" in sys.modules:  # the notebook imported it first: a new kernel's
+        fresh_rc_params()
     if "inline" in snap:
         from matplotlib_inline.backend_inline import InlineBackend
 
@@ -230,6 +260,18 @@ def reset(cwd: str, reseed: bool = True) -> None:
             f.type_printers.update(types)
             f.deferred_printers.clear()
             f.deferred_printers.update(deferred)
+    if "inline_config" in snap:  # a notebook's %config InlineBackend was its own
+        if snap["inline_config"] is None:
+            dict.pop(ip.config, "InlineBackend", None)
+        else:
+            dict.__setitem__(ip.config, "InlineBackend", copy.deepcopy(snap["inline_config"]))
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib as mpl
+
+        if dict.get(mpl.rcParams, "backend") == INLINE_BACKEND:
+            # pyplot keeps the backend a notebook switched to (agg, say) whatever rcParams
+            # say: a later notebook's figures would not be shown
+            sys.modules["matplotlib.pyplot"].switch_backend(INLINE_BACKEND)
     if "inline" not in snap and "matplotlib_inline.backend_inline" in sys.modules:
         keep_inline_backend(ip)
     os.chdir(cwd)

@@ -70,7 +70,7 @@ def area_households(survey_round: int, store: str | Path | None, scheme: str | N
 
     try:
         areas = round_analysis(int(survey_round), store, scheme).areas
+        counts = areas["households_surveyed"].fillna(0).astype("int64")
+        return dict(zip(areas["area_code"].astype(str), counts.tolist(), strict=True))
     except Exception:  # noqa: BLE001 - no order is needed to run the reports
         return {}
-    counts = areas["households_surveyed"].fillna(0).astype("int64")
-    return dict(zip(areas["area_code"].astype(str), counts.tolist(), strict=True))
