@@ -7,10 +7,10 @@ on two workers: the two ended 0.94 s apart). Handing the longest reports out fir
 longest-processing-time rule) leaves the short ones to fill the gaps at the end.
 
 A report's time follows its area's households (a tambon report: correlation 0.83 over the
-province's 170, from 1.0 s for 562 households to 1.5 s for 3,000), which the round's analysis
-counts for every area (:attr:`abcresearch.analysis.round.RoundAnalysis.areas`). The province
-overview and the methods appendix keep their places before the areas' reports: the overview is
-the longest report of a batch. The order changes no report, only when each starts.
+province's 170, whose reports took 1.0-1.5 s and whose households number 562-3,000), which
+the round's analysis counts for every area (``RoundAnalysis.areas``). The province overview
+and the methods appendix keep their places before the areas' reports: the overview is the
+longest report of a batch. The order changes no report, only when each starts.
 """
 
 from __future__ import annotations
