@@ -136,6 +136,34 @@ def test_report_leaves_quickly_with_all_its_output_and_its_exit_code():
         assert proc.stderr == "warning\n"
 
 
+def test_batch_leaves_quickly_after_its_exit_handlers():
+    # `abcresearch batch` skips the interpreter's teardown too, but runs what was registered
+    # with atexit first (logging, multiprocessing, temporary folders, a Dask client), once;
+    # with a thread still running it exits the usual way, which waits for that thread
+    code = ("import atexit, sys, threading, time, abcresearch.cli as c\n"
+            "def fake(argv):\n"
+            "    print('x' * 100)\n"
+            "    atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+            "    if '--thread' in argv:\n"
+            "        threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))"
+            ").start()\n"
+            "    return 3\n"
+            "c.main = fake\n"
+            "sys.argv = ['abcresearch', *sys.argv[1:]]\n"
+            "c.entry()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run([sys.executable, "-c", code, "batch", "--round", "2549"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "x" * 100 + "\n"
+    assert proc.stderr == "handler ran\n"
+    proc = subprocess.run([sys.executable, "-c", code, "batch", "--thread"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "x" * 100 + "\n" + "thread done\n"
+    assert proc.stderr == "handler ran\n"
+
+
 def test_ingest_stopped_by_sigterm_says_so_and_leaves_no_partial_version(
         tmp_path, capsys, monkeypatch):
     """A SIGTERM mid-write exited silently (143) and left its unfinished version folder for
