@@ -71,3 +71,31 @@ def test_a_damaged_cache_file_is_built_again(analysis, sample_store, monkeypatch
     assert again == built
     monkeypatch.setattr(disclosure, "_PATTERNS", {})
     assert disclosure.round_pattern(analysis, 5, sample_store) == built  # rewritten whole
+
+
+def test_ensure_builds_a_missing_pattern_and_never_reads_a_cached_one(
+        analysis, sample_store, monkeypatch) -> None:
+    """A batch makes sure the pattern's file is there before its workers start, without reading
+    it (the read delayed every worker's start); a missing file is built and written."""
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    for f in _files(analysis):
+        f.unlink()
+    disclosure.ensure_round_pattern(analysis, 5, sample_store)
+    assert len(_files(analysis)) == 1
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    built = disclosure.round_pattern(analysis, 5, sample_store)
+
+    def no_read(*a, **k):
+        raise AssertionError("the cached pattern was read")
+
+    def no_build(*a, **k):
+        raise AssertionError("the cached pattern was built again")
+
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    monkeypatch.setattr(disclosure, "_read_pattern_file", no_read)
+    monkeypatch.setattr(disclosure, "build_pattern", no_build)
+    disclosure.ensure_round_pattern(analysis, 5, sample_store)
+    assert disclosure._PATTERNS == {}
+    monkeypatch.undo()
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    assert disclosure.round_pattern(analysis, 5, sample_store) == built

@@ -78,14 +78,16 @@ def _build_disclosure_pattern(analysis: Any, store: Path | str | None) -> None:
 
     It is cached beside the round analysis (:func:`abcresearch.reports.disclosure.round_pattern`),
     so the workers' kernels read it (0.1 s) instead of each building it on its first report
-    (about 11 s and 0.8 GB of memory on the province). A failure here is left to the reports.
+    (about 11 s and 0.8 GB of memory on the province). A pattern already cached is not read here
+    (:func:`~abcresearch.reports.disclosure.ensure_round_pattern`): that 0.1 s delayed every
+    worker's start. A failure here is left to the reports.
     """
     try:
         from abcresearch.paths import project_path
-        from abcresearch.reports.disclosure import SECONDARY_SUPPRESSION, round_pattern
+        from abcresearch.reports.disclosure import SECONDARY_SUPPRESSION, ensure_round_pattern
 
-        round_pattern(analysis, analysis.design.suppression_threshold, project_path(store),
-                      secondary=SECONDARY_SUPPRESSION)
+        ensure_round_pattern(analysis, analysis.design.suppression_threshold,
+                             project_path(store), secondary=SECONDARY_SUPPRESSION)
     except Exception:  # noqa: BLE001 - each report builds it itself then
         return
 
@@ -101,8 +103,8 @@ def unprotected_sums(survey_round: int, store: Path | str | None,
     :attr:`abcresearch.reports.disclosure.SuppressionPattern.unsatisfied`: a sum of published
     counts in which a reader may narrow a small cell and nothing is left to hide (a tambon of a
     few households in villages of one or two), or a "<5" its cells within give away. The
-    pattern and the analysis were built by :func:`round_left_out` in this process, so this
-    reads them from memory.
+    analysis was built by :func:`round_left_out` in this process and the pattern cached beside
+    it, so this reads the analysis from memory and the pattern from its file.
 
     Returns
     -------

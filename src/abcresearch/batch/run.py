@@ -1004,7 +1004,15 @@ def run_batch(
         for outcome in plan.skipped:
             bar.advance(outcome)
 
+        # the sums the disclosure rules could not protect rest on the round alone: read while
+        # the workers report (the pattern's file, 0.1 s), not after the last report, and not
+        # while the workers start (from the first report's outcome on)
+        unprotected: list[Any] = []
+
         def done(outcome: ReportOutcome) -> None:
+            if tasks and not unprotected:
+                unprotected.append(_in_background(unprotected_sums, int(survey_round),
+                                                  plan.store, plan.scheme.parameter))
             if outcome.level in ("province", METHODS):
                 province.append(outcome)
             else:
@@ -1043,14 +1051,25 @@ def run_batch(
                             plan.scheme.parameter)
         index = write_index(plan.folder, int(survey_round), listed, lang=lang,
                             synthetic=plan.synthetic, left_out=plan.left_out, round_areas=areas)
-        unprotected = unprotected_sums(int(survey_round), plan.store, plan.scheme.parameter) \
-            if tasks else ()
-        unprotected_file = _write_unprotected(plan.folder, unprotected) if tasks else None
+        cells = (unprotected[0].result() if unprotected else unprotected_sums(
+            int(survey_round), plan.store, plan.scheme.parameter)) if tasks else ()
+        unprotected_file = _write_unprotected(plan.folder, cells) if tasks else None
     finally:
         if local is not None:  # reports in flight end (and clean up) before this returns
             local.close()
     return BatchResult(int(survey_round), level, ordered, index,
-                       time.perf_counter() - start, province, unprotected, unprotected_file)
+                       time.perf_counter() - start, province, cells, unprotected_file)
+
+
+def _in_background(function: Callable[..., Any], *args: Any) -> Any:
+    """Call ``function(*args)`` in a thread of its own; return its future."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    side = ThreadPoolExecutor(1, thread_name_prefix="abcresearch-batch")
+    try:
+        return side.submit(function, *args)
+    finally:
+        side.shutdown(wait=False)  # the thread ends with its one call
 
 
 def _write_unprotected(folder: Path, cells: Iterable[tuple[str, str, str]]) -> Path | None:

@@ -1660,21 +1660,55 @@ def round_pattern(analysis: Any, threshold: int, store: Any = None,
     secondary : bool
         Secondary suppression (False only to show what it prevents).
     """
-    from abcresearch.reports import estimates
-
-    key = (getattr(analysis, "key", id(analysis)), str(store), int(threshold), bool(secondary))
+    key = _pattern_key(analysis, threshold, store, secondary)
     if key in _PATTERNS:
         return _PATTERNS[key]
-    rules = publication_rules()
-    scheme = analysis.scheme
-    measures = round_measures(scheme, analysis.survey_round)
-    cms, mms, rms = measures.counts, measures.means, measures.ratios
+    measures = round_measures(analysis.scheme, analysis.survey_round)
     # the pattern of the round's cached analysis is cached beside it (a worker's kernel is reset
     # or replaced between reports; building it takes ~10 s and ~0.8 GB on the sample province)
-    file = _pattern_file(analysis, (key[2:], store is None, rules, measures))
+    file = _pattern_file(analysis, (key[2:], store is None, publication_rules(), measures))
     if file is not None and (pattern := _read_pattern_file(file)) is not None:
         _PATTERNS[key] = pattern
         return pattern
+    return _build_round_pattern(analysis, threshold, store, secondary, measures, file)
+
+
+def ensure_round_pattern(analysis: Any, threshold: int, store: Any = None,
+                         secondary: bool = True) -> None:
+    """Build the suppression pattern of a round's analysis and cache it, unless it is cached.
+
+    As :func:`round_pattern`, but a pattern already in its cache file is not read (0.1 s on
+    the sample province): a batch makes sure the file is there before its workers start, and
+    the workers read it.
+
+    Parameters
+    ----------
+    analysis, threshold, store, secondary
+        As :func:`round_pattern`.
+    """
+    key = _pattern_key(analysis, threshold, store, secondary)
+    if key in _PATTERNS:
+        return
+    measures = round_measures(analysis.scheme, analysis.survey_round)
+    file = _pattern_file(analysis, (key[2:], store is None, publication_rules(), measures))
+    if file is not None and file.is_file() and file.stat().st_size > 0:  # written atomically
+        return
+    _build_round_pattern(analysis, threshold, store, secondary, measures, file)
+
+
+def _pattern_key(analysis: Any, threshold: int, store: Any, secondary: bool
+                 ) -> tuple[Any, ...]:
+    return (getattr(analysis, "key", id(analysis)), str(store), int(threshold), bool(secondary))
+
+
+def _build_round_pattern(analysis: Any, threshold: int, store: Any, secondary: bool,
+                         measures: Any, file: Path | None) -> SuppressionPattern:
+    """Build the pattern (see :func:`round_pattern`), write its file and keep it."""
+    from abcresearch.reports import estimates
+
+    rules = publication_rules()
+    scheme = analysis.scheme
+    cms, mms, rms = measures.counts, measures.means, measures.ratios
     hh = analysis.households
     cats = measures.categories(hh)
     vals = estimates.household_values(hh, scheme)
@@ -1688,7 +1722,7 @@ def round_pattern(analysis: Any, threshold: int, store: Any = None,
         _write_pattern_file(file, pattern)
     if len(_PATTERNS) >= 4:
         _PATTERNS.pop(next(iter(_PATTERNS)))
-    _PATTERNS[key] = pattern
+    _PATTERNS[_pattern_key(analysis, threshold, store, secondary)] = pattern
     return pattern
 
 
