@@ -970,3 +970,21 @@ def test_a_batch_hands_out_its_reports_largest_area_first(sample_store: Path, tm
     assert seen == [(2549, Path(sample_store), None)]
 
     assert order.area_households(ROUND, make_store(tmp_path / "fake", TAMBONS)) == {}
+
+
+def test_planning_a_batch_imports_no_scipy(sample_store: Path, tmp_path: Path) -> None:
+    """The batch's own process plans while its workers' fork server imports their libraries;
+    scipy (0.08 s, only the estimators need it) is imported where an estimate is made, so that
+    planning, the critical path to the first report, does not wait for it. (Planning on a
+    round analysed before: the analysis and the suppression pattern are read from their cache.)"""
+    plan_batch(2549, "tambon", "8015", store=sample_store, out=tmp_path)  # analysed and cached
+    code = ("import sys\n"
+            "import abcresearch.cli\n"
+            "from abcresearch.batch.run import plan_batch\n"
+            "plan = plan_batch(2549, 'tambon', '8015', store=sys.argv[1], out=sys.argv[2])\n"
+            "assert plan.tasks, 'nothing planned'\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(sample_store), str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -41,13 +41,15 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from abcresearch.errors import DesignError
+
+if TYPE_CHECKING:  # scipy is imported where a sparse matrix is made (0.08 s to import)
+    from scipy import sparse
 
 __all__ = ["CENSUS_TOL", "DomainPartition", "LonelyPSU", "SurveyDesignBase"]
 
@@ -730,6 +732,8 @@ class _StagePart:
 
 def _indicator(rows: np.ndarray, n_rows: int) -> sparse.csr_matrix:
     """Sparse (n_rows x len(rows)) matrix summing entries into their row code."""
+    from scipy import sparse
+
     return sparse.csr_matrix((np.ones(rows.size), (rows, np.arange(rows.size))),
                              shape=(n_rows, rows.size))
 
