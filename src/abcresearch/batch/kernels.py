@@ -79,6 +79,8 @@ WARM_IMPORTS: tuple[str, ...] = (
     "abcresearch.survey.areas",
     "abcresearch.labels",
     "abcresearch.store.read",
+    "scipy.sparse",  # the estimators import these where they use them
+    "scipy.special",
     "abcresearch.stats",
     "abcresearch.scoring",
     "abcresearch.reports.area",
@@ -99,6 +101,8 @@ notebooks that need others."""
 REPORT_IMPORTS: tuple[str, ...] = (
     "numpy",
     "pandas",
+    "scipy.sparse",
+    "scipy.special",
     "abcresearch.reports.area",
     "abcresearch.reports.render.display",
 )
