@@ -99,3 +99,20 @@ def test_ensure_builds_a_missing_pattern_and_never_reads_a_cached_one(
     monkeypatch.undo()
     monkeypatch.setattr(disclosure, "_PATTERNS", {})
     assert disclosure.round_pattern(analysis, 5, sample_store) == built
+
+
+def test_ensure_builds_again_a_cached_pattern_that_is_not_whole(analysis, sample_store,
+                                                                 monkeypatch) -> None:
+    """A damaged file is found by its first and last byte and built again, once, by the batch
+    (not by each of its workers)."""
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    built = disclosure.round_pattern(analysis, 5, sample_store)
+    (file,) = _files(analysis)
+    whole = file.read_bytes()
+    for damaged in (b"not a pickle", whole[: len(whole) // 2]):
+        file.write_bytes(damaged)
+        monkeypatch.setattr(disclosure, "_PATTERNS", {})
+        disclosure.ensure_round_pattern(analysis, 5, sample_store)
+        assert file.read_bytes() == whole
+        monkeypatch.setattr(disclosure, "_PATTERNS", {})
+        assert disclosure.round_pattern(analysis, 5, sample_store) == built

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence, Set
@@ -1532,6 +1534,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
 
 
 _PATTERNS: dict[tuple[Any, ...], SuppressionPattern] = {}
+_PATTERNS_LOCK = threading.Lock()
 _CATEGORIES: dict[int, tuple[weakref.ref[Any], pd.DataFrame]] = {}
 """:func:`report_categories` of the reports alive, by the report object's identity (a weak
 reference: an entry goes with its report; holding the report kept each report's objects alive
@@ -1663,14 +1666,15 @@ def round_pattern(analysis: Any, threshold: int, store: Any = None,
     key = _pattern_key(analysis, threshold, store, secondary)
     if key in _PATTERNS:
         return _PATTERNS[key]
+    rules = publication_rules()
     measures = round_measures(analysis.scheme, analysis.survey_round)
     # the pattern of the round's cached analysis is cached beside it (a worker's kernel is reset
     # or replaced between reports; building it takes ~10 s and ~0.8 GB on the sample province)
-    file = _pattern_file(analysis, (key[2:], store is None, publication_rules(), measures))
+    file = _pattern_file(analysis, (key[2:], store is None, rules, measures))
     if file is not None and (pattern := _read_pattern_file(file)) is not None:
-        _PATTERNS[key] = pattern
+        _keep_pattern(key, pattern)
         return pattern
-    return _build_round_pattern(analysis, threshold, store, secondary, measures, file)
+    return _build_round_pattern(analysis, threshold, store, secondary, rules, measures, file)
 
 
 def ensure_round_pattern(analysis: Any, threshold: int, store: Any = None,
@@ -1679,7 +1683,8 @@ def ensure_round_pattern(analysis: Any, threshold: int, store: Any = None,
 
     As :func:`round_pattern`, but a pattern already in its cache file is not read (0.1 s on
     the sample province): a batch makes sure the file is there before its workers start, and
-    the workers read it.
+    the workers read it. A file that does not look whole (not a pickle from its first byte to its
+    last) is read as :func:`round_pattern` reads it, and built again where it cannot be.
 
     Parameters
     ----------
@@ -1689,11 +1694,28 @@ def ensure_round_pattern(analysis: Any, threshold: int, store: Any = None,
     key = _pattern_key(analysis, threshold, store, secondary)
     if key in _PATTERNS:
         return
+    rules = publication_rules()
     measures = round_measures(analysis.scheme, analysis.survey_round)
-    file = _pattern_file(analysis, (key[2:], store is None, publication_rules(), measures))
-    if file is not None and file.is_file() and file.stat().st_size > 0:  # written atomically
+    file = _pattern_file(analysis, (key[2:], store is None, rules, measures))
+    if file is not None and _looks_whole(file):
         return
-    _build_round_pattern(analysis, threshold, store, secondary, measures, file)
+    round_pattern(analysis, threshold, store, secondary)
+
+
+def _looks_whole(file: Path) -> bool:
+    """Whether ``file`` holds a whole pickle of protocol 2 or later (its first and last byte).
+
+    The file is written atomically, so a whole one is the one written; a damaged one (cut short,
+    overwritten) fails this where it would fail to load.
+    """
+    try:
+        with file.open("rb") as fh:
+            first = fh.read(1)
+            fh.seek(-1, 2)
+            last = fh.read(1)
+    except OSError:  # missing, unreadable, or shorter than one byte
+        return False
+    return first == b"\x80" and last == b"."
 
 
 def _pattern_key(analysis: Any, threshold: int, store: Any, secondary: bool
@@ -1702,11 +1724,10 @@ def _pattern_key(analysis: Any, threshold: int, store: Any, secondary: bool
 
 
 def _build_round_pattern(analysis: Any, threshold: int, store: Any, secondary: bool,
-                         measures: Any, file: Path | None) -> SuppressionPattern:
+                         rules: Any, measures: Any, file: Path | None) -> SuppressionPattern:
     """Build the pattern (see :func:`round_pattern`), write its file and keep it."""
     from abcresearch.reports import estimates
 
-    rules = publication_rules()
     scheme = analysis.scheme
     cms, mms, rms = measures.counts, measures.means, measures.ratios
     hh = analysis.households
@@ -1720,10 +1741,20 @@ def _build_round_pattern(analysis: Any, threshold: int, store: Any, secondary: b
                             ratio_measures=rms, fine_below=fine)
     if file is not None:
         _write_pattern_file(file, pattern)
-    if len(_PATTERNS) >= 4:
-        _PATTERNS.pop(next(iter(_PATTERNS)))
-    _PATTERNS[_pattern_key(analysis, threshold, store, secondary)] = pattern
+    _keep_pattern(_pattern_key(analysis, threshold, store, secondary), pattern)
     return pattern
+
+
+def _keep_pattern(key: tuple[Any, ...], pattern: SuppressionPattern) -> None:
+    """Keep ``pattern`` in this process (the four latest).
+
+    Under a lock: a batch reads its round's pattern in a thread while the caller's own code
+    may read another.
+    """
+    with _PATTERNS_LOCK:
+        if key not in _PATTERNS and len(_PATTERNS) >= 4:
+            _PATTERNS.pop(next(iter(_PATTERNS)))
+        _PATTERNS[key] = pattern
 
 
 def _pattern_file(analysis: Any, inputs: tuple[Any, ...]) -> Path | None:
@@ -1742,6 +1773,9 @@ def _pattern_file(analysis: Any, inputs: tuple[Any, ...]) -> Path | None:
     if folder is None or not Path(folder).is_dir():
         return None
     h = hashlib.sha256(repr(inputs).encode())
+    # and the libraries whose objects the pickle holds: one written under other versions may
+    # not load, and a batch checks only that the file is whole (ensure_round_pattern)
+    h.update(f"{sys.version_info[:2]} {np.__version__} {pd.__version__}".encode())
     for source in (__file__, estimates.__file__, item_rules.__file__):
         h.update(Path(source).read_bytes())
     return Path(folder) / f"suppression-{h.hexdigest()[:16]}.pickle"
