@@ -976,7 +976,8 @@ def test_planning_a_batch_imports_no_scipy(sample_store: Path, tmp_path: Path) -
     """The batch's own process plans while its workers' fork server imports their libraries;
     scipy (0.08 s, only the estimators need it) is imported where an estimate is made, so that
     planning, the critical path to the first report, does not wait for it. (Planning on a
-    round analysed before: the analysis and the suppression pattern are read from their cache.)"""
+    round analysed before: the analysis is read from its cache, and the suppression pattern's
+    cached file is found whole and left unread.)"""
     plan_batch(2549, "tambon", "8015", store=sample_store, out=tmp_path)  # analysed and cached
     code = ("import sys\n"
             "import abcresearch.cli\n"

@@ -140,7 +140,13 @@ def test_batch_leaves_quickly_after_its_exit_handlers():
     # `abcresearch batch` skips the interpreter's teardown too, but runs what was registered
     # with atexit first (logging, multiprocessing, temporary folders, a Dask client), once;
     # with a thread still running it exits the usual way, which waits for that thread
-    code = ("import atexit, sys, threading, time, abcresearch.cli as c\n"
+    code = ("import atexit, os, sys, threading, time, abcresearch.cli as c\n"
+            "_exit = os._exit\n"
+            "def quick(code):\n"
+            "    sys.stderr.write('quick\\n')\n"
+            "    sys.stderr.flush()\n"
+            "    _exit(code)\n"
+            "os._exit = quick\n"
             "def fake(argv):\n"
             "    print('x' * 100)\n"
             "    atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
@@ -156,7 +162,7 @@ def test_batch_leaves_quickly_after_its_exit_handlers():
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout == "x" * 100 + "\n"
-    assert proc.stderr == "handler ran\n"
+    assert proc.stderr == "handler ran\nquick\n"  # the handlers, then the quick exit
     proc = subprocess.run([sys.executable, "-c", code, "batch", "--thread"],
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 3, proc.stderr

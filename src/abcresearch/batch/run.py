@@ -1008,9 +1008,10 @@ def run_batch(
         # the workers report (the pattern's file, 0.1 s), not after the last report, and not
         # while the workers start (from the first report's outcome on)
         unprotected: list[Any] = []
+        reporting = False
 
         def done(outcome: ReportOutcome) -> None:
-            if tasks and not unprotected:
+            if reporting and not unprotected:
                 unprotected.append(_in_background(unprotected_sums, int(survey_round),
                                                   plan.store, plan.scheme.parameter))
             if outcome.level in ("province", METHODS):
@@ -1025,6 +1026,7 @@ def run_batch(
             # the round's analysis was built once by plan_batch; an area on a damaged file fails
             for task, problem in plan.refused:
                 done(_failed(task, problem))
+            reporting = bool(tasks)
             if tasks:
                 if scheduler:
                     _run_dask(tasks, scheduler, done)
@@ -1051,8 +1053,9 @@ def run_batch(
                             plan.scheme.parameter)
         index = write_index(plan.folder, int(survey_round), listed, lang=lang,
                             synthetic=plan.synthetic, left_out=plan.left_out, round_areas=areas)
-        cells = (unprotected[0].result() if unprotected else unprotected_sums(
-            int(survey_round), plan.store, plan.scheme.parameter)) if tasks else ()
+        cells = (unprotected[0].result() if unprotected and unprotected[0] is not None
+                 else unprotected_sums(int(survey_round), plan.store, plan.scheme.parameter)
+                 ) if tasks else ()
         unprotected_file = _write_unprotected(plan.folder, cells) if tasks else None
     finally:
         if local is not None:  # reports in flight end (and clean up) before this returns
@@ -1062,14 +1065,28 @@ def run_batch(
 
 
 def _in_background(function: Callable[..., Any], *args: Any) -> Any:
-    """Call ``function(*args)`` in a thread of its own; return its future."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Call ``function(*args)`` in a daemon thread; return its future (None if none started).
 
-    side = ThreadPoolExecutor(1, thread_name_prefix="abcresearch-batch")
+    A daemon, so that a batch stopped by Ctrl-C or a failure does not wait for a result nobody
+    takes.
+    """
+    import threading
+    from concurrent.futures import Future
+
+    future: Future[Any] = Future()
+
+    def call() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(function(*args))
+            except BaseException as exc:  # noqa: BLE001 - raised by future.result()
+                future.set_exception(exc)
+
     try:
-        return side.submit(function, *args)
-    finally:
-        side.shutdown(wait=False)  # the thread ends with its one call
+        threading.Thread(target=call, name="abcresearch-batch-side", daemon=True).start()
+    except RuntimeError:  # no thread to be had: the caller calls it itself
+        return None
+    return future
 
 
 def _write_unprotected(folder: Path, cells: Iterable[tuple[str, str, str]]) -> Path | None:
