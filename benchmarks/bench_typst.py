@@ -235,6 +235,30 @@ lap("second text-layer pass (warm)")
 """
 
 
+def _made_by_other_code(paths: list[str]) -> list[str]:
+    """The notebooks whose inputs sidecar names another software fingerprint than this code's.
+
+    A notebook made by an earlier release renders other Typst (the forty-third session found
+    ``reports/`` holding notebooks whose charts were SVG images, which today's code draws in
+    Typst), so its compile is not today's. Notebooks without a sidecar are not judged.
+    """
+    import json
+
+    from abcresearch.software import software_fingerprint
+
+    now = software_fingerprint()
+    stale = []
+    for path in paths:
+        sidecar = Path(path).with_suffix(".inputs.json")
+        try:
+            made_by = json.loads(sidecar.read_text(encoding="utf-8")).get("software")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if made_by is not None and made_by != now:
+            stale.append(path)
+    return stale
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--notebooks", default=str(ROOT / "reports" / "*" / "tambon" / "*.ipynb"),
@@ -267,6 +291,11 @@ def main() -> int:
     from abcresearch.reports.render.typst import render_notebook
 
     print(f"Typst PDF phase, {len(paths)} notebooks, min of {args.repeat} runs each")
+    stale = _made_by_other_code(paths)
+    if stale:
+        print(f"NOTE: {len(stale)} of the notebooks were made by other code than this checkout's "
+              f"(e.g. {Path(stale[0]).name}): their Typst is not what a report gets now; run "
+              "`make demo` or a batch into another folder and pass --notebooks")
     print(f"python {sys.version.split()[0]}, typst {getattr(typst, '__version__', '?')}; {_load()}")
     before = _baseline_textlayer(args.baseline)
     now = pdf.typst_fonts()
