@@ -14,12 +14,21 @@ report began (its end less its own seconds: imports, planning, the workers' star
 after the last report (the index page, the workers' stop). On a district these fixed costs are
 a large part of the wall time; on a province they are spread over 170 reports. The machine's
 load average is printed with the figures.
+
+Each report's time in its worker is split in two: its notebook (the cells, from the start and
+end papermill records in the executed notebook) and what follows it until the PDF is written
+(the Typst source, Typst's layout and PDF, the text layer, the tables workbook; from the PDF
+file's time). A summary gives both by fifths of the batch in the order the reports began: the
+first reports of a worker run with cold caches.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -64,9 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         run.plan_batch = timed_plan  # type: ignore[assignment]
         marks: list[tuple[float, str, float, str]] = []
 
+        split: dict[str, tuple[float, float, float]] = {}
+
         def arrived(outcome: Any) -> None:
             marks.append((time.perf_counter() - t0, outcome.area_code, outcome.seconds,
                           outcome.status))
+            if outcome.status == "ok":
+                parts = _notebook_and_pdf(outcome.paths.ipynb, outcome.paths.pdf)
+                if parts is not None:
+                    split[outcome.area_code] = parts
 
         try:
             result = run.run_batch(args.survey_round, args.level, args.within, args.workers,
@@ -75,9 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             run.plan_batch = plan  # type: ignore[assignment]
         wall = time.perf_counter() - t0
-    print(f"{'ended at':>9} {'report':>10} {'in worker':>10}")
+    print(f"{'ended at':>9} {'report':>10} {'in worker':>10} {'notebook':>9} {'then PDF':>9}")
     for at, code, seconds, status in marks:
-        print(f"{at:8.2f}s {code:>10} {seconds:9.2f}s {'' if status == 'ok' else status}")
+        nb, pdf = split[code][1:] if code in split else (float("nan"), float("nan"))
+        print(f"{at:8.2f}s {code:>10} {seconds:9.2f}s {nb:8.2f}s {pdf:8.2f}s "
+              f"{'' if status == 'ok' else status}")
+    _by_fifths(split, {code: seconds for _, code, seconds, _ in marks})
     first = min((at - seconds for at, _, seconds, _ in marks), default=float("nan"))
     last = max((at for at, *_ in marks), default=float("nan"))
     inside = sum(seconds for *_, seconds, _ in marks)
@@ -89,6 +107,35 @@ def main(argv: list[str] | None = None) -> int:
           f"{result.count('failed')} failed")
     print(f"load average after: {_load()}")
     return 0
+
+
+def _notebook_and_pdf(ipynb: Path, pdf: Path) -> tuple[float, float, float] | None:
+    """A report's notebook start (epoch seconds), its cells' seconds and the seconds until its
+    PDF was written (None where a file or papermill's times are missing)."""
+    try:
+        meta = json.loads(ipynb.read_text(encoding="utf-8"))["metadata"]["papermill"]
+        start = datetime.datetime.fromisoformat(meta["start_time"]).timestamp()
+        end = datetime.datetime.fromisoformat(meta["end_time"]).timestamp()
+        written = pdf.stat().st_mtime
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+    return start, end - start, written - end
+
+
+def _by_fifths(split: dict[str, tuple[float, float, float]], seconds: dict[str, float]) -> None:
+    """Print the median notebook, PDF step and in-worker seconds by fifths of the batch."""
+    order = sorted(split, key=lambda code: split[code][0])
+    if len(order) < 5:
+        return
+    print("by fifths of the batch, in the order the reports began (medians):")
+    print(f"{'reports':>12} {'notebook':>9} {'then PDF':>9} {'in worker':>10}")
+    for k in range(5):
+        part = order[k * len(order) // 5:(k + 1) * len(order) // 5]
+        nb = statistics.median(split[c][1] for c in part)
+        pdf = statistics.median(split[c][2] for c in part)
+        worker = statistics.median(seconds[c] for c in part)
+        first = k * len(order) // 5 + 1
+        print(f"{first:>5}-{first + len(part) - 1:<6} {nb:8.2f}s {pdf:8.2f}s {worker:9.2f}s")
 
 
 if __name__ == "__main__":
