@@ -18,8 +18,9 @@ load average is printed with the figures.
 Each report's time in its worker is split in two: its notebook (the cells, from the start and
 end papermill records in the executed notebook) and what follows it until the PDF is written
 (the Typst source, Typst's layout and PDF, the text layer, the tables workbook; from the PDF
-file's time). A summary gives both by fifths of the batch in the order the reports began: the
-first reports of a worker run with cold caches.
+file's time). A summary gives both by fifths of the batch's reports of its level (the province
+overview and the methods appendix left out), in the order they began: the first reports of a
+worker run with cold caches.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         nb, pdf = split[code][1:] if code in split else (float("nan"), float("nan"))
         print(f"{at:8.2f}s {code:>10} {seconds:9.2f}s {nb:8.2f}s {pdf:8.2f}s "
               f"{'' if status == 'ok' else status}")
-    _by_fifths(split, {code: seconds for _, code, seconds, _ in marks})
+    digits = {"tambon": 6, "village": 8}[args.level]
+    _by_fifths({code: parts for code, parts in split.items() if len(code) == digits},
+               {code: seconds for _, code, seconds, _ in marks})
     first = min((at - seconds for at, _, seconds, _ in marks), default=float("nan"))
     last = max((at for at, *_ in marks), default=float("nan"))
     inside = sum(seconds for *_, seconds, _ in marks)
@@ -123,11 +126,11 @@ def _notebook_and_pdf(ipynb: Path, pdf: Path) -> tuple[float, float, float] | No
 
 
 def _by_fifths(split: dict[str, tuple[float, float, float]], seconds: dict[str, float]) -> None:
-    """Print the median notebook, PDF step and in-worker seconds by fifths of the batch."""
+    """Print the median notebook, PDF step and in-worker seconds by fifths of ``split``."""
     order = sorted(split, key=lambda code: split[code][0])
     if len(order) < 5:
         return
-    print("by fifths of the batch, in the order the reports began (medians):")
+    print("by fifths of the reports of the batch's level, in the order they began (medians):")
     print(f"{'reports':>12} {'notebook':>9} {'then PDF':>9} {'in worker':>10}")
     for k in range(5):
         part = order[k * len(order) // 5:(k + 1) * len(order) // 5]
