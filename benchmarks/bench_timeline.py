@@ -73,16 +73,13 @@ def main(argv: list[str] | None = None) -> int:
 
         run.plan_batch = timed_plan  # type: ignore[assignment]
         marks: list[tuple[float, str, float, str]] = []
-
-        split: dict[str, tuple[float, float, float]] = {}
+        written: dict[str, Any] = {}
 
         def arrived(outcome: Any) -> None:
             marks.append((time.perf_counter() - t0, outcome.area_code, outcome.seconds,
                           outcome.status))
-            if outcome.status == "ok":
-                parts = _notebook_and_pdf(outcome.paths.ipynb, outcome.paths.pdf)
-                if parts is not None:
-                    split[outcome.area_code] = parts
+            if outcome.status == "ok":  # its files are read after the batch, not beside it
+                written[outcome.area_code] = outcome.paths
 
         try:
             result = run.run_batch(args.survey_round, args.level, args.within, args.workers,
@@ -91,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             run.plan_batch = plan  # type: ignore[assignment]
         wall = time.perf_counter() - t0
+        split = {code: parts for code, paths in written.items()
+                 if (parts := _notebook_and_pdf(paths.ipynb, paths.pdf)) is not None}
     print(f"{'ended at':>9} {'report':>10} {'in worker':>10} {'notebook':>9} {'then PDF':>9}")
     for at, code, seconds, status in marks:
         nb, pdf = split[code][1:] if code in split else (float("nan"), float("nan"))
