@@ -122,6 +122,25 @@ def _load() -> str:
         return "n/a"
 
 
+def _interpreter() -> str:
+    """Which Python runs the benchmark, and whether it runs from a shared ``libpython``.
+
+    The same Python version differs by its build: on this machine pyenv's 3.11 (a shared
+    ``libpython``, no profile-guided optimisation) took 1.8 times as long as Debian's over a
+    pure-Python loop, and the stock route's reports gained more from Debian's than the batch's
+    (``docs/SCALING.md``, forty-fifth session). The stock route and the batch both run on the
+    Python that runs this script.
+    """
+    import platform
+
+    try:
+        shared = "libpython" in Path("/proc/self/maps").read_text()
+        build = "libpython shared" if shared else "libpython linked in"
+    except OSError:
+        build = "build not known"
+    return f"python {platform.python_version()} ({sys.executable}; {build})"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -150,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             notebook = (args.notebook or ROOT / "notebooks" / "area_report.ipynb").resolve()
         codes = available_areas(args.survey_round, args.level, args.amphoe, store)
         print(f"notebook {notebook}\nstore {store}\n{len(codes)} {args.level}s in {args.amphoe}")
+        print(_interpreter())
         print(f"load average before: {_load()}")
 
         print("stock loop (papermill fresh kernel + nbconvert --to html):")
