@@ -225,6 +225,107 @@ def test_a_planted_item_leak_is_found(reports) -> None:
         found.recovered[:5]
 
 
+BELOW_LINE = (("poverty", "below"),)
+WITH_INCOME = (("poverty", "below"), ("poverty", "above"))
+
+
+def _income_bands() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The income bands below and above the round's income line (a band edge)."""
+    from abcresearch.reports import estimates
+
+    bins = [float(b) for b in disclosure.publication_rules().income_bins]
+    line = float(estimates.poverty_line_value(ROUND))
+    assert line in bins[1:], "the line is a band edge in params/publication.yaml"
+    ids = estimates.income_bin_ids(bins)
+    cut = bins.index(line)
+    return tuple(ids[:cut]), tuple(ids[cut:])
+
+
+@pytest.fixture(scope="module")
+def village_size_store(tmp_path_factory):
+    """The six villages at the programme's size (150 households each): their income bands
+    are small here and there, as in the province, without hiding every share."""
+    from fixtures.test_key import ingest_with_test_key
+
+    from abcresearch.synth.generate import synthesize
+
+    export = tmp_path_factory.mktemp("full_export") / "2549"
+    synthesize(province="80", survey_round=ROUND, seed=11, out=export, villages=VILLAGES,
+               households_per_village=150)
+    shutil.rmtree(export / "_truth", ignore_errors=True)
+    store = tmp_path_factory.mktemp("full_store")
+    ingest_with_test_key(export, ROUND, store)
+    return store
+
+
+def test_the_share_below_the_income_line_gives_back_no_hidden_band(village_size_store
+                                                                   ) -> None:
+    """The households below the income line are those of the income bands below it: where
+    the share below the line is printed, the bands below it (and those above) are all shown
+    or two or more hidden; one hidden band would be the share less the shown ones (205 of the
+    sample province's villages printed a "<5" band so before the pattern tied the two)."""
+    from abcresearch.reports import estimates
+
+    report = AreaReport.load(VILLAGES[0], ROUND, store=village_size_store)
+    pattern = disclosure.pattern_for(report)
+    below, above = _income_bands()
+    hh = report.analysis.households
+    cats = estimates.household_categories(
+        hh, report.analysis.scheme, [pattern.measures[m] for m in ("poverty", "income_bin")],
+        estimates.poverty_line_value(ROUND), disclosure.publication_rules().income_bins)
+    # the identity the pattern rests on, household by household
+    known = cats["poverty"] != estimates.NA
+    assert ((cats["poverty"] == "below") == cats["income_bin"].isin(below))[known].all()
+    shown = tied = 0
+    for area in sorted(pattern.n):
+        if not pattern.publishable(area) or pattern.share_hidden(area, BELOW_LINE, WITH_INCOME):
+            continue
+        shown += 1
+        for bands in (below, above):
+            hidden = [b for b in bands if pattern.hidden("income_bin", area, b)]
+            assert len(hidden) != 1, (area, hidden)
+            tied += len(hidden) >= 2 and any(pattern.status.get(("income_bin", area, b))
+                                             == "primary" for b in hidden)
+    assert shown >= 5  # most areas still print the share
+    assert tied >= 1  # and a small band beside it has its complement
+
+
+def test_a_planted_income_band_leak_is_found(village_size_store) -> None:
+    """Print a village's hidden income band below the line, and its households below the line
+    as a count: the attack, which knows the households below the line are those of the bands
+    below it, recovers the other hidden band (the full ledger alone recovers nothing)."""
+    reports = _reports(village_size_store)
+    pattern = disclosure.pattern_for(reports[0])
+    below, _above = _income_bands()
+    entries = _ledger(reports)
+    for area in VILLAGES:
+        if pattern.share_hidden(area, BELOW_LINE, WITH_INCOME):
+            continue
+        hidden = [b for b in below if pattern.hidden("income_bin", area, b)]
+        if len(hidden) >= 2 and any(pattern.status.get(("income_bin", area, b)) == "primary"
+                                    for b in hidden):
+            break
+    else:
+        raise AssertionError("a village of the store prints its share below the line beside "
+                             "a small band below it")
+    small = next(b for b in hidden if pattern.status.get(("income_bin", area, b)) == "primary")
+    other = next(b for b in hidden if b != small)
+    count = pattern.count("income_bin", area, other)
+    target = disclosure.Published("target", "count", area, (("income_bin", small),),
+                                  text=pattern.marker("income_bin", area, small) or "")
+    clean = _attack(reports, [*entries, target])
+    assert clean.inconsistent == [] and clean.recovered == [], clean.recovered[:5]
+    poor = pattern.count("poverty", area, "below")
+    leak = [disclosure.Published("planted", "count", area, (("income_bin", other),),
+                                 text=str(count), value=float(count), bounds=(count, count)),
+            disclosure.Published("planted", "count", area, BELOW_LINE, text=str(poor),
+                                 value=float(poor), bounds=(poor, poor))]
+    found = _attack(reports, [*entries, target, *leak])
+    assert found.inconsistent == []
+    assert any(r.area == area and r.cells == (("income_bin", small),)
+               for r in found.recovered), found.recovered[:5]
+
+
 def test_without_secondary_suppression_the_attack_finds_leaks(small_store, monkeypatch
                                                                ) -> None:
     """The leaky variant: primary suppression alone, as on main before this change."""

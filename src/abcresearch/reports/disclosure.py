@@ -953,8 +953,19 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             else:
                 total = ("n", code, m.id)  # households with a published category: never hidden
             relations.append(_Relation(total, tuple((m.id, code, k) for k in m.cells), "sum"))
+            # a category that holds exactly some categories of another measure (the
+            # households below the income line, of the bins below it): a reader of both
+            # subtracts one from the other
+            for k, other, cats in getattr(m, "sums_of", ()):
+                relations.append(_Relation((m.id, code, k),
+                                           tuple((other, code, c) for c in cats), "sum"))
+    # a share of published count cells of one measure (the share below the income line, of
+    # the households with an income) says what they say: it is hidden wherever one of them
+    # is (below), and their own sums protect it, not a mean of its own over the areas
+    of_counts = [rm for rm in ratio_measures if _share_of_published(rm, count_measures)]
     averaged = [(mm.id, MEAN) for mm in mean_measures] + [(rm.id, "share")
-                                                          for rm in ratio_measures]
+                                                          for rm in ratio_measures
+                                                          if rm not in of_counts]
     for parent, kids in children.items():
         for m in count_measures:
             for k in m.cells:
@@ -1525,12 +1536,29 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
                 named.extend(c for c in pins if c not in named)
                 break
             todo = sorted({i for c in hidden_now for i in by_cell.get(c, ())})
+    for rm in of_counts:
+        for code in n:
+            cell = (rm.id, code, "share")
+            if cell not in status and any((m, code, k) in status
+                                          for m, k in (*rm.numerator, *rm.base)):
+                status[cell] = "secondary"
     pattern = SuppressionPattern(thr, counts, sizes, n, status, floors=floor, ceilings=ceiling)
     if secondary:  # sums the rules could not protect (nothing left to hide): named, not silent
         pattern.unsatisfied.extend(named)
     pattern.measures = {m.id: m for m in (*count_measures, *mean_measures)}
     pattern.ratios = {(rm.numerator, rm.base): rm.id for rm in ratio_measures}
     return pattern
+
+
+def _share_of_published(ratio: Any, count_measures: Sequence[Any]) -> bool:
+    """Whether a ratio measure's numerator and base are published cells of one count measure."""
+    cells = (*ratio.numerator, *ratio.base)
+    ids = {m for m, _k in cells}
+    if len(ids) != 1:
+        return False
+    (mid,) = ids
+    measure = next((m for m in count_measures if m.id == mid), None)
+    return measure is not None and {k for _m, k in cells} <= set(measure.cells)
 
 
 _PATTERNS: dict[tuple[Any, ...], SuppressionPattern] = {}

@@ -215,9 +215,15 @@ class _Model:
 
 def _groups(count_measures: Sequence[Any]) -> list[list[Any]]:
     """Measures that constraints can tie together (refinements with what they refine)."""
+    root_of: dict[str, str] = {}
+    for m in count_measures:  # a measure summing another's categories goes with that one
+        tied = [other for _k, other, _cats in getattr(m, "sums_of", ())]
+        root_of[m.id] = m.refines[0] if m.refines else (tied[0] if tied else m.id)
     groups: dict[str, list[Any]] = {}
     for m in count_measures:
-        root = m.refines[0] if m.refines else m.id
+        root = root_of[m.id]
+        while root_of.get(root, root) != root:
+            root = root_of[root]
         groups.setdefault(root, []).append(m)
     return list(groups.values())
 
@@ -346,6 +352,11 @@ class _Attack:
                 else:
                     row = row - model.vec({(m.refines[0], v, m.refines[1]): 1.0})
                     model.add(row, 0.0, 0.0, None)
+                for k, other, cats in getattr(m, "sums_of", ()):
+                    if other in ids:  # the households below the income line: its bins below it
+                        row = model.vec({(m.id, v, k): 1.0}) - model.vec(
+                            {(other, v, c): 1.0 for c in cats})
+                        model.add(row, 0.0, 0.0, None)
 
         def cell_row(area: str, cells: Sequence[tuple[str, str]], weighted: bool) -> np.ndarray:
             coefs: dict[tuple[Any, ...], float] = {}

@@ -351,6 +351,12 @@ class CountMeasure:
         support first): secondary suppression hides one of them to protect another cell of
         the area only when no other part can be hidden instead, or none other is large enough
         to protect it (``complement_last`` of ``params/publication.yaml``).
+    sums_of : tuple of (str, str, tuple of str)
+        ``(category, measure, categories)``: this category holds exactly the households of
+        those categories of another measure, in every area (the households below the income
+        line are those of the income bins below it, when the line is a bin edge). The
+        disclosure pattern and its audit relate the two, so that a share of one does not give
+        back a hidden cell of the other.
     """
 
     id: str
@@ -358,6 +364,7 @@ class CountMeasure:
     refines: tuple[str, str] | None = None
     published: tuple[str, ...] | None = None
     headline: tuple[str, ...] = ()
+    sums_of: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     @property
     def cells(self) -> tuple[str, ...]:
@@ -505,15 +512,33 @@ def count_measures(capitals: Sequence[str], line: float | None,
     out.append(CountMeasure("poor", ("poor", "nonpoor", NA), published=()))
     out += [CountMeasure(f"cens:{c}", ("dep", "nodep"), refines=("poor", "poor"), published=())
             for c in capitals]
-    if line is not None:
-        out.append(CountMeasure("poverty", ("below", "above", NA), published=()))
     ids = income_bin_ids(bins)
+    if line is not None:
+        out.append(_poverty_measure(line, bins, ids))
     out.append(CountMeasure("income_bin", (*ids, NA), published=ids))
     out += [CountMeasure(item_measure(i), ITEM_CATEGORIES, published=()) for i in items]
     if welfare:
         out += [CountMeasure(welfare_measure(k), WELFARE_CATEGORIES,
                              refines=("overall_level", k), published=()) for k in levels]
     return tuple(out)
+
+
+def _poverty_measure(line: float, bins: Sequence[float], ids: Sequence[str]) -> CountMeasure:
+    """Return the count measure of households below and above the income line (tied to the bins).
+
+    Where the line is a bin edge (20,000 baht and the bins of ``params/publication.yaml``), the
+    households below it are exactly those of the bins below it (both read the same income per
+    person, and an unknown income is neither): the share below the line less the shown bins
+    below it would give back a hidden bin. Both categories are then cells of the pattern (the
+    share publishes them, over the households with an income), tied to the bins.
+    """
+    edges = [float(b) for b in bins]
+    if float(line) not in edges[1:]:
+        return CountMeasure("poverty", ("below", "above", NA), published=())
+    cut = edges.index(float(line))
+    return CountMeasure("poverty", ("below", "above", NA), published=("below", "above"),
+                        sums_of=(("below", "income_bin", tuple(ids[:cut])),
+                                 ("above", "income_bin", tuple(ids[cut:]))))
 
 
 #: Categories of a welfare-membership measure: members, non-members, not answered.
