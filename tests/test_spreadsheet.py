@@ -149,3 +149,45 @@ def test_the_same_report_gives_the_same_workbook_bytes(tambon, monkeypatch) -> N
     assert {i.date_time for i in zipfile.ZipFile(io.BytesIO(stamped)).infolist()} == {
         (2025, 1, 1, 0, 0, 0)}
     assert load_workbook(io.BytesIO(stamped)).properties.created.year == 2025
+
+
+def test_a_synthetic_report_says_so_on_every_sheet(tambon) -> None:
+    """The PDF carries the synthetic-data label on every page; the workbook beside it on every
+    sheet and in its properties (a table copied out of it would otherwise pass for real).
+    The batch hands it the executed notebook, whose page header says whether the data are
+    synthetic."""
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    from abcresearch.labels import label
+    from abcresearch.reports.render import TABLE_MIME
+    from abcresearch.reports.render.typst import HEADER_MIME
+    from abcresearch.reports.spreadsheet import tables_workbook
+
+    specs = table_specs(tambon.results)
+
+    def notebook(synthetic: bool) -> dict:
+        header = {"title": "ตำบล", "subtitle": "รอบการสำรวจ 2549", "synthetic": synthetic,
+                  "lang": "th"}
+        outputs = [{"output_type": "display_data", "metadata": {},
+                    "data": {HEADER_MIME: header, "text/plain": ""}}]
+        outputs += [{"output_type": "display_data", "metadata": {},
+                     "data": {TABLE_MIME: json.dumps(spec), "text/plain": ""}} for spec in specs]
+        return {"cells": [{"cell_type": "code", "source": "", "metadata": {},
+                           "execution_count": 1, "outputs": outputs}], "metadata": {}}
+
+    banner = label("synthetic.banner", "th")
+    made_up = load_workbook(io.BytesIO(tables_workbook(notebook(True))))
+    assert len(made_up.worksheets) == len(specs)
+    for ws, spec in zip(made_up.worksheets, specs, strict=True):
+        assert ws["A1"].value == banner and ws["A1"].font.b
+        assert ws["A2"].value == (spec.get("caption") or spec["columns"][0])
+    assert made_up.properties.keywords == "synthetic" and made_up.properties.description == banner
+    real = load_workbook(io.BytesIO(tables_workbook(notebook(False))))
+    assert all(ws["A1"].value != banner for ws in real.worksheets)
+    assert real.properties.keywords is None
+    # section results carry no header: the caller says (the default reads them as real)
+    told = load_workbook(io.BytesIO(tables_workbook(tambon.results, synthetic=True)))
+    assert told.worksheets[0]["A1"].value == banner

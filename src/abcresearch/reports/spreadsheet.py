@@ -177,7 +177,8 @@ def _sheet_name(i: int, lang: str, used: set[str]) -> str:
     return name
 
 
-def write_tables(source: Any, path: str | Path, lang: str = "th") -> Path | None:
+def write_tables(source: Any, path: str | Path, lang: str = "th",
+                 synthetic: bool | None = None) -> Path | None:
     """Write every published table of a report as one sheet of ``path`` (an ``.xlsx``).
 
     Parameters
@@ -188,6 +189,10 @@ def write_tables(source: Any, path: str | Path, lang: str = "th") -> Path | None
         The workbook (replaced atomically).
     lang : {"th", "en"}
         Language of the sheet names (the tables' own words are as printed).
+    synthetic : bool, optional
+        The report's data are synthetic: every sheet opens with the synthetic-data label, as
+        every page of the PDF does, and the workbook's properties say so. Default: what an
+        executed notebook's page header says (see :func:`tables_workbook`).
 
     Returns
     -------
@@ -196,7 +201,7 @@ def write_tables(source: Any, path: str | Path, lang: str = "th") -> Path | None
     """
     from abcresearch.atomic import atomic_write_bytes
 
-    data = tables_workbook(source, lang)
+    data = tables_workbook(source, lang, synthetic)
     if data is None:
         return None
     out = Path(path)
@@ -204,20 +209,32 @@ def write_tables(source: Any, path: str | Path, lang: str = "th") -> Path | None
     return out
 
 
-def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
+def tables_workbook(source: Any, lang: str = "th",
+                    synthetic: bool | None = None) -> bytes | None:
     """Return the ``.xlsx`` bytes that :func:`write_tables` writes (None: no table).
 
     Written with XlsxWriter (a third of openpyxl's time for a report's 20-odd small sheets;
-    the workbook is made for every report of a batch).
+    the workbook is made for every report of a batch). ``synthetic`` as in
+    :func:`write_tables`; when None, an executed notebook's page header
+    (:func:`abcresearch.reports.render.typst.header_info`) says whether its data are
+    synthetic, and section results are taken as real (pass it for them).
     """
     import xlsxwriter
 
     from abcresearch.atomic import build_timestamp, neutralise_cell
+    from abcresearch.labels import label
     from abcresearch.reports.render.thai import strip_marks
 
     specs = table_specs(source)
     if not specs:
         return None
+    if synthetic is None:
+        synthetic = False
+        if isinstance(source, Mapping) and "cells" in source:
+            from abcresearch.reports.render.typst import header_info
+
+            synthetic = bool(header_info(source)["synthetic"])
+    banner = label("synthetic.banner", lang) if synthetic else None
     # no write time inside the workbook (its properties, its zip entries), as in the PDF: the
     # same report gives the same bytes (SOURCE_DATE_EPOCH, else the earliest time zip can hold)
     stamp = datetime.fromtimestamp(max(build_timestamp(), _ZIP_EPOCH), tz=UTC)
@@ -225,18 +242,25 @@ def tables_workbook(source: Any, lang: str = "th") -> bytes | None:
     # text stays text: no number, formula or link is read into a string cell
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
                                    "strings_to_formulas": False, "strings_to_urls": False})
-    wb.set_properties({"created": stamp.replace(tzinfo=None)})
+    properties: dict[str, Any] = {"created": stamp.replace(tzinfo=None)}
+    if banner:  # a table copied out of the file still came from made-up households
+        properties.update({"comments": banner, "keywords": "synthetic"})
+    wb.set_properties(properties)
     bold = wb.add_format({"bold": True})
+    warning = wb.add_format({"bold": True, "font_color": "#B00020"})
     number_formats: dict[str, Any] = {}
     used: set[str] = set()
     for i, spec in enumerate(specs, start=1):
         ws = wb.add_worksheet(_sheet_name(i, lang, used))
         columns, rows, formats = table_values(spec, lang)
         r = 0  # rows and columns from 0 (A1 is 0, 0)
+        if banner:
+            ws.write_string(0, 0, banner, warning)
+            r = 1
         caption = spec.get("caption")
         if caption:
-            ws.write_string(0, 0, neutralise_cell(strip_marks(str(caption))), bold)
-            r = 2
+            ws.write_string(r, 0, neutralise_cell(strip_marks(str(caption))), bold)
+            r += 2
         for j, name in enumerate(columns):
             ws.write_string(r, j, neutralise_cell(name), bold)
         for row, row_formats in zip(rows, formats, strict=True):
