@@ -68,3 +68,30 @@ def sample_store(sample_export, tmp_path_factory: pytest.TempPathFactory):
     store = tmp_path_factory.mktemp("store")
     ingest_with_test_key(sample_export, 2549, store)
     return store
+
+
+#: Six villages of two tambons of amphoe Khanom (8015).
+FULL_SIZE_VILLAGES = ["80150101", "80150102", "80150103", "80150201", "80150202", "80150203"]
+
+
+@pytest.fixture(scope="session")
+def village_size_store(tmp_path_factory: pytest.TempPathFactory):
+    """Six villages at the programme's size (150 households each), round 2549.
+
+    The 30-household villages of :func:`sample_store` make most income bands small, and the
+    disclosure pattern then hides the share below the income line everywhere; at this size
+    the bands are small here and there, as in the province, and most areas print the share.
+    """
+    import shutil
+
+    from fixtures.test_key import ingest_with_test_key
+
+    from abcresearch.synth.generate import synthesize
+
+    export = tmp_path_factory.mktemp("full_export") / "2549"
+    synthesize(province="80", survey_round=2549, seed=11, out=export,
+               villages=FULL_SIZE_VILLAGES, households_per_village=150)
+    shutil.rmtree(export / "_truth", ignore_errors=True)
+    store = tmp_path_factory.mktemp("full_store")
+    ingest_with_test_key(export, 2549, store)
+    return store

@@ -165,9 +165,18 @@ def test_published_counts_for_your_own_cells_are_the_reports(sample_store) -> No
                 assert row[col] == f"{int(n.loc[code, cat]):,}"
     with pytest.raises(KeyError, match="overall_level"):
         report.published_counts("no_such_measure")
-    for shares_only in ("poor", "cens:human", "poverty"):  # cells not protected as counts
+    for shares_only in ("poor", "cens:human"):  # cells not protected as counts
         with pytest.raises(KeyError, match="publishes as counts"):
             report.published_counts(shares_only)
+    # households below and above the income line: tied to the income bins in the pattern (the
+    # line is a bin edge), so protected as counts, as the share below the line publishes them
+    below = report.published_counts("poverty", weighted=False)
+    assert list(below.columns) == ["below", "above"]
+    _, n = report.weighted_counts("poverty", "village_code")
+    for code in n.index:
+        for cat in ("below", "above"):
+            if 0 < n.loc[code, cat] < report.threshold:
+                assert below.loc[report.child_name(code), cat] in (SUPPRESSED, "×")
 
 
 def test_the_rules_a_report_was_made_under_are_named(sample_store, tmp_path) -> None:

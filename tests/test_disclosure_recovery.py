@@ -241,23 +241,6 @@ def _income_bands() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(ids[:cut]), tuple(ids[cut:])
 
 
-@pytest.fixture(scope="module")
-def village_size_store(tmp_path_factory):
-    """The six villages at the programme's size (150 households each): their income bands
-    are small here and there, as in the province, without hiding every share."""
-    from fixtures.test_key import ingest_with_test_key
-
-    from abcresearch.synth.generate import synthesize
-
-    export = tmp_path_factory.mktemp("full_export") / "2549"
-    synthesize(province="80", survey_round=ROUND, seed=11, out=export, villages=VILLAGES,
-               households_per_village=150)
-    shutil.rmtree(export / "_truth", ignore_errors=True)
-    store = tmp_path_factory.mktemp("full_store")
-    ingest_with_test_key(export, ROUND, store)
-    return store
-
-
 def test_the_share_below_the_income_line_gives_back_no_hidden_band(village_size_store
                                                                    ) -> None:
     """The households below the income line are those of the income bands below it: where

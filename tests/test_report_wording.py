@@ -94,6 +94,13 @@ def test_notes_explain_only_what_their_table_has(sample_store) -> None:
     legend = specs[report.t("actions.caption.actions")]["notes"]
     repeated = [m.group() for m in re.finditer(r"(\S+) = [^;]*\(\1\)", legend)]
     assert "=" in legend and not repeated, repeated
+    # Thai sentences run on after a space: no Western full stop before the next one
+    # ("...หรือเทศบาล. ข้อเสนอกิจกรรม...", a fresh reader's walk-through)
+    from abcresearch.reports.render.thai import strip_marks
+
+    flat = strip_marks(legend).replace(" ", "")
+    unverified = strip_marks(report.t("actions.unverified")).replace(" ", "")
+    assert unverified in flat and "." + unverified not in flat
     assert " จาก " in report.summary_page().text
     assert not re.search(r"ข้อมูลจาก \d+ จาก", report.summary_page().text)
 

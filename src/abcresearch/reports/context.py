@@ -680,7 +680,9 @@ class AreaContext(ReportBase):
         ----------
         measure : str
             A count measure the report publishes as counts (``"overall_level"``,
-            ``"level:<capital>"``, ``"income_bin"``; ``KeyError`` lists them). Measures
+            ``"level:<capital>"``, ``"income_bin"``, and ``"poverty"``, households below and
+            above the income line, where the line is an income-bin edge: the share below it
+            publishes them; ``KeyError`` lists them). Measures
             published only as shares (``"poor"``, ``"cens:<capital>"``) are refused: their
             cells are not protected against being worked out from each other.
         weighted : bool

@@ -719,9 +719,12 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
               decimals=0, grouped=True)  # the capital over its items: not the row's name
     legend = agency_legend(ar, {ar.item(i).actions[p].agency for i in chosen for p in PATHS},
                            lang)
-    unverified = "" if ar.verified else " " + t("actions.unverified")
-    out.table(pd.DataFrame(acts), t("actions.caption.actions"),
-              f"{legend}.{unverified}")
+    # Thai runs its sentences on after a space, with no full stop ("...หรือเทศบาล. ข้อเสนอ..."
+    # read as a stray Western stop, a reader review); English ends each with one
+    notes = [legend + ("." if lang == "en" else "")] if legend else []
+    if not ar.verified:
+        notes.append(t("actions.unverified"))
+    out.table(pd.DataFrame(acts), t("actions.caption.actions"), " ".join(notes) or None)
     out.table(pd.DataFrame(trace), t("actions.caption.trace"), t("actions.notes.trace"))
     return out.result(estimates=shares, details={"selected": tuple(chosen), "rules": ar},
                       published=tuple(pub.entries))
