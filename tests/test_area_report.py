@@ -710,3 +710,20 @@ def test_the_levels_section_says_how_the_levels_are_set(sample_store) -> None:
     assert f"ไม่ถึง {n_min} จาก {len(sch.capitals)} ด้านไม่มีระดับโดยรวม" in text
     en = AreaReport.load("801501", 2549, store=sample_store, lang="en")
     assert "level 1 with at least 4 capitals at level 1, or with" in en.levels_and_tracks().text
+
+
+def test_poverty_as_published_follows_the_round_s_pattern(sample_store) -> None:
+    """``report.poverty`` said "as published" but judged the share by its own counts: where the
+    round's pattern hides it (its income bands would come back from it; in this store's
+    30-household villages, everywhere) it handed a notebook the number the PDF prints "×"."""
+    from abcresearch.reports.disclosure import pattern_for, share_mask
+
+    report = AreaReport.load("801501", 2549, store=sample_store)
+    est = report.poverty_estimate
+    assert est is not None
+    by_counts = share_mask(np.array([est["n_below"]]), np.array([est["n_base"]]),
+                           report.threshold)[0]
+    below, base = (("poverty", "below"),), (("poverty", "below"), ("poverty", "above"))
+    assert not by_counts and pattern_for(report).share_hidden("801501", below, base)
+    assert np.isnan(report.poverty["estimate"]) and np.isnan(report.poverty["ci_low"])
+    assert report.poverty["line"] == est["line"]

@@ -259,6 +259,7 @@ def test_the_share_below_the_income_line_gives_back_no_hidden_band(village_size_
     # the identity the pattern rests on, household by household
     known = cats["poverty"] != estimates.NA
     assert ((cats["poverty"] == "below") == cats["income_bin"].isin(below))[known].all()
+    assert (known == (cats["income_bin"] != estimates.NA)).all()  # no income: neither
     shown = tied = 0
     for area in sorted(pattern.n):
         if not pattern.publishable(area) or pattern.share_hidden(area, BELOW_LINE, WITH_INCOME):

@@ -26,7 +26,7 @@ from abcresearch.analysis.status import (
     coverage_table,
     load_status_rules,
 )
-from abcresearch.errors import DesignError, ReportError
+from abcresearch.errors import DesignError, ReportError, StoreError
 from abcresearch.labels import label
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.estimates import level_key
@@ -848,3 +848,38 @@ def test_the_rankings_level1_households_are_each_tambons_own(rollout, survey_rou
         assert shown.loc[name, col] == own, (code, shown.loc[name, col], own)
         checked += 1
     assert checked
+
+
+def test_change_prints_nothing_either_round_s_pattern_hides(rollout) -> None:
+    """The change table printed each round's level and income-line shares by their own counts
+    alone: a share the round's suppression pattern hides (the share below the income line
+    where a band would come back from it, a level share protecting another cell) came out at a
+    finer precision than its round's reports used (a review). Each round's pattern decides."""
+    from abcresearch.reports import disclosure
+    from abcresearch.reports.sections.change import hidden_in_round, publishable_measures
+
+    store, _ = rollout
+    caught = checked = 0
+    villages = sorted(load(2551, store=store, columns=["village_code"])["village_code"]
+                      .astype(str).unique())
+    for code in ["801501", "801502", "801503", *villages]:
+        try:
+            rep = AreaReport.load(code, 2551, store=store)
+        except StoreError:  # not surveyed in 2551
+            continue
+        ch, rows = published_change(rep, None)
+        if ch is None or rows.empty:
+            continue
+        patterns = [disclosure.round_pattern(a, rep.threshold, rep.store)
+                    for a in (ch.earlier, ch.later)]
+        own = publishable_measures(ch.households(code), rows["measure"],
+                                   (ch.round_from, ch.round_to), rep.threshold)
+        for i, m in rows["measure"].items():
+            hidden = any(hidden_in_round(p, code, m) for p in patterns)
+            checked += 1
+            if hidden:
+                assert not rows.at[i, "published"], (code, m)
+                assert pd.isna(rows.at[i, "estimate_to"]) and pd.isna(rows.at[i, "estimate"])
+                caught += bool(own[i])  # its counts alone would have printed it
+    assert checked > 20
+    assert caught >= 1

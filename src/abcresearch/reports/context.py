@@ -772,15 +772,19 @@ class AreaContext(ReportBase):
     def poverty(self) -> dict[str, Any] | None:
         """Income headcount below the BMN line of the round's year, as published.
 
-        ``estimate, se, ci_low, ci_high`` are NaN when the households below (or above) the line
-        are too few to publish; ``line``, ``verified`` and ``warned`` as in
-        :attr:`poverty_estimate`.
+        ``estimate, se, ci_low, ci_high`` are NaN where the report hides the share: the
+        households below (or above) the line are too few to publish, or the round's
+        suppression pattern hides it (where an income band would come back from it);
+        ``line``, ``verified`` and ``warned`` as in :attr:`poverty_estimate`.
         """
+        from abcresearch.reports.disclosure import pattern_for
+
         est = self.poverty_estimate
         if est is None:
             return None
         hidden = share_mask(np.array([est["n_below"]]), np.array([est["n_base"]]),
-                            self.threshold)[0]
+                            self.threshold)[0] or pattern_for(self).share_hidden(
+            self.area.code, (("poverty", "below"),), (("poverty", "below"), ("poverty", "above")))
         shown = {k: np.nan if hidden else est[k] for k in ("estimate", "se", "ci_low", "ci_high")}
         return {**shown, "line": est["line"], "verified": est["verified"], "warned": est["warned"]}
 

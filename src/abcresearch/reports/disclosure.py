@@ -731,10 +731,13 @@ def _pinned_by_sums(a_eq: Any, b_eq: np.ndarray, bounds: Sequence[tuple[float, f
 
     Linear programming (HiGHS, through :func:`scipy.optimize.linprog`): four solutions (the
     targets' sum least and most, two random signs; seeded, so the result is the same each run)
-    first; a target two solutions put at two values is not pinned; each other one gets its own
-    least and most, whose solutions join the rest. Pinned: least and most within 0.5 (the
-    pattern's sums form a network matrix, so the ends are whole numbers), or a solve that
-    fails (the safe side: a cell is hidden beside it, or it is named).
+    first; a target two solutions put at two whole numbers is not pinned; each other one gets
+    its own least and most, whose solutions join the rest. Pinned: no two whole numbers
+    between least and most (rounded inwards), or a solve that fails (the safe side: a cell is
+    hidden beside it, or it is named). The sums of areas and categories alone form a network
+    matrix, whose ends are whole numbers; the households below the income line as the sum of
+    the income bins below it (``CountMeasure.sums_of``) can make them fractions, which the
+    rounding reads as a reader of whole households would.
     """
     from scipy.optimize import linprog
 
@@ -757,12 +760,16 @@ def _pinned_by_sums(a_eq: Any, b_eq: np.ndarray, bounds: Sequence[tuple[float, f
         solve(objective)
     pinned = []
     for t, column in enumerate(at):
-        if seen and np.ptp([x[t] for x in seen]) >= 0.5:
-            continue  # two solutions put it at two values
+        values = [x[t] for x in seen]
+        if values and np.ptp(values) >= 1 - 1e-6 and all(
+                abs(v - round(v)) < 1e-6 for v in (min(values), max(values))):
+            continue  # two solutions put it at two whole numbers
         objective = np.zeros(width)
         objective[column] = 1.0
         least, most = solve(objective), solve(-objective)
-        if least is None or most is None or -most - least < 0.5:  # (a failed solve: pinned)
+        # (a failed solve: pinned)
+        if least is None or most is None or \
+                np.floor(-most + 1e-6) - np.ceil(least - 1e-6) < 1:
             pinned.append(t)
     return pinned
 
@@ -942,6 +949,7 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
     counts.update(extra_cells)
 
     relations: list[_Relation] = []
+    measure_ids = {m.id for m in count_measures}
     for code in n:
         for m in count_measures:
             if not m.cells:
@@ -957,8 +965,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
             # households below the income line, of the bins below it): a reader of both
             # subtracts one from the other
             for k, other, cats in getattr(m, "sums_of", ()):
-                relations.append(_Relation((m.id, code, k),
-                                           tuple((other, code, c) for c in cats), "sum"))
+                if other in measure_ids:
+                    relations.append(_Relation((m.id, code, k),
+                                               tuple((other, code, c) for c in cats), "sum"))
     # a share of published count cells of one measure (the share below the income line, of
     # the households with an income) says what they say: it is hidden wherever one of them
     # is (below), and their own sums protect it, not a mean of its own over the areas
@@ -1301,9 +1310,11 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
         The hidden cells fall into groups that share sums; a group whose sums form no cycle is
         read exactly by :func:`reader_ranges`. In each other group the reader's least and most
         of every small cell are worked out by linear programming (HiGHS, through
-        :func:`scipy.optimize.linprog`; the sums are two nested families of areas, a network
-        matrix, so its ends are whole numbers): solutions that put a cell at two values show
-        it is not pinned, and the cells no solution has moved get their own least and most.
+        :func:`scipy.optimize.linprog`; the sums of areas and categories are a network matrix
+        with whole-number ends, and the income line's tie to the bins can make them
+        fractions, rounded inwards, see :func:`_pinned_by_sums`): solutions that put a cell at
+        two whole numbers show it is not pinned, and the cells no solution has moved get their
+        own least and most.
         A group read before and unchanged since is not read again (its pins are remembered).
         """
         import scipy.sparse as sp

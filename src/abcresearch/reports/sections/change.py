@@ -31,8 +31,11 @@ from abcresearch.analysis.change import ChangeAnalysis, load_change_rules
 from abcresearch.analysis.status import load_status_rules
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import (
+    MEAN,
     Publisher,
+    SuppressionPattern,
     protected_table,
+    round_pattern,
     share_mask,
     suppress_counts,
 )
@@ -41,7 +44,8 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.stats.poverty import poverty_line
 
-__all__ = ["DIGITS", "change", "change_records", "publishable_measures", "published_change"]
+__all__ = ["DIGITS", "change", "change_records", "hidden_in_round", "publishable_measures",
+           "published_change"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -97,6 +101,34 @@ def publishable_measures(hh: pd.DataFrame, measures: pd.Series, rounds: tuple[in
     return ok
 
 
+#: The round's pattern cells of each share measure of the change table (numerator, base).
+_SHARE_CELLS = {
+    "poverty_headcount": ((("poverty", "below"),),
+                          (("poverty", "below"), ("poverty", "above"))),
+    **{f"share_level{j}": ((("overall_level", str(j)),),
+                           tuple(("overall_level", k) for k in ("1", "2", "3")))
+       for j in (1, 2, 3)},
+}
+
+
+def hidden_in_round(pattern: SuppressionPattern, area: str, measure: str) -> bool:
+    """Whether a round's suppression pattern hides a change-table measure of an area.
+
+    The change table prints each round's value of a share or mean; each round's own reports
+    published it, or hid it, under that round's pattern (the share below the income line is
+    hidden where its income bands would give a hidden one back), and the table must not print
+    what they hid, at a finer precision at that.
+    """
+    if measure in _SHARE_CELLS:
+        num, base = _SHARE_CELLS[measure]
+        return pattern.share_hidden(area, num, base)
+    if measure.startswith("mean_"):
+        return pattern.hidden(f"score:{measure[5:]}", area, MEAN)
+    if measure == "m0":
+        return pattern.hidden("m0", area, MEAN)
+    return False
+
+
 def published_change(report: AreaContext, compare_round: int | None = None
                      ) -> tuple[ChangeAnalysis | None, pd.DataFrame]:
     """Return the area's change rows as published (disclosure and the noise rule applied).
@@ -129,6 +161,15 @@ def published_change(report: AreaContext, compare_round: int | None = None
     rows = rows[rows["estimate"].notna()].reset_index(drop=True)
     hh = ch.households(report.area.code)
     pub = publishable_measures(hh, rows["measure"], (ch.round_from, ch.round_to), report.threshold)
+    # and what either round's own pattern hides stays hidden (each round's reports used it)
+    from abcresearch.reports import disclosure
+
+    store = getattr(report, "store", None)
+    for analysis in (ch.earlier, ch.later):
+        pattern = round_pattern(analysis, report.threshold, store,
+                                secondary=disclosure.SECONDARY_SUPPRESSION)
+        pub &= ~rows["measure"].map(
+            lambda m, p=pattern: hidden_in_round(p, report.area.code, m)).astype(bool)
     msv = load_status_rules().min_sampled_villages
     thin = (report.level != "village" and ch.psu == "village"
             and (rows["villages_from"].min() < msv or rows["villages_to"].min() < msv))
