@@ -811,7 +811,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
     2. **secondary**, repeated until nothing changes, over every *relation*:
 
        * count cells: an area's published categories adding up to its households (or to the
-         category they split), and an area's cell adding up its children's cells (village ->
+         category they split), a category adding up the categories of another measure that
+         hold the same households (``sums_of``: the households below the income line, the
+         income bins below it), and an area's cell adding up its children's cells (village ->
          tambon -> amphoe -> province). A relation with exactly one hidden member gets a second
          one, its smallest non-zero visible part (a headline category of the measure, such as
          level 1, only when no other part can be or none other is large enough to protect; the
@@ -842,7 +844,9 @@ def build_pattern(households: pd.DataFrame, categories: pd.DataFrame, values: pd
        * means and shares: an area's value is a weighted combination of its children's. When
          exactly one member is hidden, the visible child whose households weigh most towards
          protecting it is hidden too (its weight times its room to the ends of the measure's
-         range).
+         range). A share of published count cells of one measure (the share below the income
+         line) is not related so: it is hidden wherever one of its cells is, and their sums
+         protect it.
 
     The area's sample size (``n``) is design information and never hidden by a relation.
 
