@@ -822,3 +822,21 @@ def test_the_items_table_is_grouped_by_its_capitals(mueang) -> None:
     items = [b[TABLE_MIME] for b in rep.results["what_to_do"].bundles() if TABLE_MIME in b]
     assert items[0]["grouped"] is True and "key: none" in table_to_typst(items[0])
     assert not any(spec.get("grouped") for spec in items[1:])
+
+
+def test_an_agency_an_action_names_by_its_abbreviation_is_spelt_out_there() -> None:
+    """"...โดยมีสำนักงาน ปภ. จังหวัดสนับสนุน" left a committee to guess "ปภ." (a fresh reader's
+    walk-through): the agency legends explain the lead agencies only, so an action's text that
+    names another agency by its abbreviation gives its full name too."""
+    ar = R.load_action_rules()
+    named = 0
+    for rule in ar.items:
+        for action in rule.actions.values():
+            for key, agency in ar.agencies.items():
+                short, full = agency.get("short_th"), agency["th"]
+                if not short or short == full or short not in action.th:
+                    continue
+                named += 1
+                # the full name without its own "(abbreviation)"
+                assert full.split(" (")[0] in action.th, (rule.item, key, action.th)
+    assert named >= 1
