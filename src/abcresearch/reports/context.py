@@ -784,7 +784,7 @@ class AreaContext(ReportBase):
             return None
         hidden = share_mask(np.array([est["n_below"]]), np.array([est["n_base"]]),
                             self.threshold)[0] or pattern_for(self).share_hidden(
-            self.area.code, (("poverty", "below"),), (("poverty", "below"), ("poverty", "above")))
+            self.area.code, estimates.BELOW_LINE, estimates.WITH_INCOME)
         shown = {k: np.nan if hidden else est[k] for k in ("estimate", "se", "ci_low", "ci_high")}
         return {**shown, "line": est["line"], "verified": est["verified"], "warned": est["warned"]}
 

@@ -541,6 +541,12 @@ def _poverty_measure(line: float, bins: Sequence[float], ids: Sequence[str]) -> 
                                  ("above", "income_bin", tuple(ids[cut:]))))
 
 
+#: Numerator and base cells of the share of households below the income line (of those with
+#: an income): the income section prints it, the change table and ``AreaContext.poverty`` hold
+#: to the pattern's say on it.
+BELOW_LINE = (("poverty", "below"),)
+WITH_INCOME = (("poverty", "below"), ("poverty", "above"))
+
 #: Categories of a welfare-membership measure: members, non-members, not answered.
 WELFARE_CATEGORIES = ("member", "non", NA)
 
@@ -605,8 +611,7 @@ def ratio_measures(capitals: Sequence[str], line: float | None,
                          ((f"cens:{c}", "dep"), (f"cens:{c}", "nodep"), ("poor", "nonpoor")))
             for c in capitals]
     if line is not None:
-        out.append(RatioMeasure("poverty", (("poverty", "below"),),
-                                (("poverty", "below"), ("poverty", "above"))))
+        out.append(RatioMeasure("poverty", BELOW_LINE, WITH_INCOME))
     out += [RatioMeasure(item_measure(i), *item_share_cells(i)) for i in items]
     if welfare:
         out += [RatioMeasure(welfare_measure(k), *welfare_share_cells(k))

@@ -29,6 +29,7 @@ import pandas as pd
 
 from abcresearch.analysis.change import ChangeAnalysis, load_change_rules
 from abcresearch.analysis.status import load_status_rules
+from abcresearch.reports import estimates
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import (
     MEAN,
@@ -42,6 +43,7 @@ from abcresearch.reports.disclosure import (
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
+from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
 
 __all__ = ["DIGITS", "change", "change_records", "hidden_in_round", "publishable_measures",
@@ -103,11 +105,8 @@ def publishable_measures(hh: pd.DataFrame, measures: pd.Series, rounds: tuple[in
 
 #: The round's pattern cells of each share measure of the change table (numerator, base).
 _SHARE_CELLS = {
-    "poverty_headcount": ((("poverty", "below"),),
-                          (("poverty", "below"), ("poverty", "above"))),
-    **{f"share_level{j}": ((("overall_level", str(j)),),
-                           tuple(("overall_level", k) for k in ("1", "2", "3")))
-       for j in (1, 2, 3)},
+    "poverty_headcount": (estimates.BELOW_LINE, estimates.WITH_INCOME),
+    **{f"share_level{k}": (((m, k),), LEVEL_BASE) for m, k in LEVEL_BASE},
 }
 
 

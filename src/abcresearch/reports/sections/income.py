@@ -21,8 +21,8 @@ from abcresearch.reports.sections import SectionBuilder
 
 __all__ = ["income", "income_bands", "open_top_band", "poverty_published", "precision_unit"]
 
-BELOW = (("poverty", "below"),)
-WITH_INCOME = (("poverty", "below"), ("poverty", "above"))
+BELOW = estimates.BELOW_LINE
+WITH_INCOME = estimates.WITH_INCOME
 
 
 def poverty_published(report: AreaContext, pub: Publisher) -> Shown | None:
