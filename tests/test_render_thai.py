@@ -1482,6 +1482,19 @@ def test_not_yet_stays_with_its_negation(text, pieces) -> None:
 
 
 @pytest.mark.parametrize(("text", "pieces"), [
+    ("ไม่มีเรื่องใดที่ดีกว่าทั้งจังหวัด", ["ไม่มีเรื่องใด", "ที่"]),
+    ("หมู่บ้านใดของตำบล", ["หมู่บ้านใด", "ของ"]),
+    ("ในรอบใดรอบหนึ่ง", ["รอบใด", "รอบ"]),
+    ("ไม่ได้มาจากองค์กรใด", ["องค์กรใด"]),
+])
+def test_which_stays_with_the_noun_it_follows(text, pieces) -> None:
+    words = _pieces(text)
+    for piece in pieces:
+        assert piece in words, (text, words)
+    assert "ใด" not in words  # no line starts with "ใด"
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
     # "or not X": "หรือ" and "ไม่X" (the word list's "หรือไม่" broke "เช่าหรือไม่ / มี")
     ("ไม่มีที่ดินทำกินของตนเอง (เช่าหรือไม่มี)", ["หรือ", "ไม่มี)"]),
     ("ความจำเป็น (สูงหรือไม่สูง)", ["หรือ", "ไม่สูง)"]),

@@ -128,6 +128,10 @@ NO_BREAK_AFTER = frozenset({"ไม่", "มิ", "ไม่ได้", "ยั
 """Words a line does not end with: a negation stays with the word it negates ("ไม่สูง"), and a
 noun prefix (:data:`NOUN_PREFIXES`) with its word."""
 
+NO_BREAK_BEFORE = frozenset({"ใด"})
+"""Words a line does not start with: "ใด" (which, any) follows the noun it picks out ("เรื่องใด",
+"หมู่บ้านใด"); a reader review found "ใด" alone at the start of a table cell's second line."""
+
 STILL = frozenset({"ยัง", "ยังคง"})
 """"Still", which with a negation after it means "not yet" or "still not" ("ยังไม่เป็นสมาชิก",
 not yet a member): it stays with the negation (:data:`STILL_NEGATIONS`) where the word list
@@ -758,7 +762,7 @@ def _marked(text: str, kept: frozenset[str], heading: bool) -> str:
             not_yet = before in STILL and (word.startswith("ไม่") or word in STILL_NEGATIONS)
             joined = ((before in NO_BREAK_AFTER and not (heading and before in NOUN_PREFIXES)
                        and not closes) or (ordinal and k == len(words) - 2) or closing or whether
-                      or not_yet)
+                      or not_yet or word in NO_BREAK_BEFORE)
             out += (WORD_JOINER if joined else ZERO_WIDTH_SPACE)
             out += one_word(word)
         return out

@@ -702,7 +702,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
                                                   outside_said=outside is not None)
     if welfare_lines:
         md += [f"**{welfare_title}**", *[f"- {s}" for s in welfare_lines]]
-    note = t("summary.note", gap=f"{100 * ar.min_gap:g}",
+    # "จุดร้อยละ" (percentage points) with an example: a committee reads "5 จุดร้อยละ" as 5%
+    # of something unless shown two shares that far apart (a reader review)
+    note = t("summary.note", gap=f"{100 * ar.min_gap:g}", example=f"{40 + 100 * ar.min_gap:g}",
              shares=t("summary.shares_passing" if passing else "summary.shares_failing"))
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
     legend = actions_mod.agency_legend(
