@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -883,3 +884,43 @@ def test_change_prints_nothing_either_round_s_pattern_hides(rollout) -> None:
                 caught += bool(own[i])  # its counts alone would have printed it
     assert checked > 20
     assert caught >= 1
+
+
+def test_a_batch_builds_the_earlier_rounds_patterns_and_changes_before_its_workers(
+        rollout, tmp_path, monkeypatch) -> None:
+    """Every worker built the earlier round's suppression pattern (about 18 s on the sample
+    province) and the change table on its first report with a change section; the batch's plan
+    now builds them once, for the earlier rounds its reports compare with."""
+    from abcresearch.analysis import change as change_mod
+    from abcresearch.batch.rounds import PARAMETER
+    from abcresearch.batch.run import plan_batch
+    from abcresearch.reports import disclosure
+
+    store, _ = rollout
+    later = round_analysis(2551, store)
+    earlier = {r: round_analysis(r, store, later.scheme, design=later.design.choice)
+               for r in (2549, 2550)}
+    for a in earlier.values():
+        for f in a.cache_dir.glob("suppression-*.pickle"):
+            f.unlink()
+    for folder in {f.parent for f in store.rglob("change.parquet")}:  # every change table
+        shutil.rmtree(folder)
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+    plan = plan_batch(2551, "tambon", "8015", store, tmp_path)
+    wanted = {t.parameters[PARAMETER] for t in [*plan.tasks, *plan.province_tasks]
+              if t.parameters.get(PARAMETER) is not None}
+    assert wanted and wanted <= set(earlier)
+    # what a worker's report then asks for is read, not built
+    monkeypatch.setattr(disclosure, "_PATTERNS", {})
+
+    def no_build(*a, **k):
+        raise AssertionError("built in the worker, not by the batch's plan")
+
+    monkeypatch.setattr(disclosure, "build_pattern", no_build)
+    monkeypatch.setattr(change_mod, "_compute", no_build)
+    for r in wanted:
+        assert list(earlier[r].cache_dir.glob("suppression-*.pickle")), r
+        disclosure.round_pattern(earlier[r], later.design.suppression_threshold, store)
+        assert change_mod.change_analysis(later, earlier[r]).round_from == r
+    for r in set(earlier) - wanted:  # a round no report compares with is left alone
+        assert not list(earlier[r].cache_dir.glob("suppression-*.pickle")), r

@@ -70,6 +70,7 @@ from abcresearch.batch.rounds import (
     check_compare_round,
     compare_inputs,
     compare_round_for,
+    prepare_earlier_rounds,
 )
 from abcresearch.batch.runner import area_header, execute_report, fail_without_running
 from abcresearch.errors import AreaError, ReportError, StoreError
@@ -430,6 +431,11 @@ def plan_batch(
                                 timeout, choice, sorted({c[:2] for c in codes})[0], shared)
         if methods is not None and (force or not is_current(methods.paths, methods.inputs)):
             province_tasks.append(methods)
+    # the earlier rounds' patterns and change tables, once here rather than in every worker
+    prepare_earlier_rounds(int(survey_round),
+                           {t.parameters[PARAMETER] for t in [*tasks, *province_tasks]
+                            if t.parameters.get(PARAMETER) is not None},
+                           store_path, choice.parameter)
     return BatchPlan(int(survey_round), level, out_path, tasks, skipped, codes, province_tasks,
                      bool(manifest.get("synthetic", False)), choice, refused, left_out, lang,
                      tuple(model_codes), store_path)
