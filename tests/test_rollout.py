@@ -924,3 +924,32 @@ def test_a_batch_builds_the_earlier_rounds_patterns_and_changes_before_its_worke
         assert change_mod.change_analysis(later, earlier[r]).round_from == r
     for r in set(earlier) - wanted:  # a round no report compares with is left alone
         assert not list(earlier[r].cache_dir.glob("suppression-*.pickle")), r
+
+
+def test_the_provinces_change_list_hides_what_either_rounds_reports_hid(rollout, monkeypatch
+                                                                        ) -> None:
+    """The province's list of tambons that changed printed a tambon's level-1 change that the
+    tambon's own earlier report hid ("×") and its change section left out ("–"): the change
+    beside the later share gave the hidden one back (a review). It follows both rounds'
+    patterns now, as the tambon's change section does."""
+    from abcresearch.reports.sections import change as change_section
+    from abcresearch.reports.sections import rollout as rollout_section
+
+    store, _ = rollout
+    p = ProvinceReport.load("80", 2551, store=store)
+    ch = p.change_analysis(None)
+    v = p.change_overview().estimates
+    assert v is not None and v["published"].any()
+    for (code, m), row in v.set_index(["area_code", "measure"]).iterrows():
+        hidden = change_section.hidden_in_either_round(ch, code, pd.Series([m]), p.threshold,
+                                                       p.store).iloc[0]
+        assert not (hidden and row["published"]), (code, m)
+    # a cell a round's pattern hides, though its counts alone would print it, stays hidden
+    code, m = v.loc[v["published"], ["area_code", "measure"]].iloc[0]
+    real = change_section.hidden_in_round
+    monkeypatch.setattr(change_section, "hidden_in_round",
+                        lambda pattern, area, measure: (area, measure) == (code, m)
+                        or real(pattern, area, measure))
+    v2 = rollout_section.change_overview(p).estimates
+    row = v2[(v2["area_code"] == code) & (v2["measure"] == m)]
+    assert not row["published"].any() and not row["beyond"].any()

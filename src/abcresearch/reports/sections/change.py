@@ -46,8 +46,8 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
 
-__all__ = ["DIGITS", "change", "change_records", "hidden_in_round", "publishable_measures",
-           "published_change"]
+__all__ = ["DIGITS", "change", "change_records", "hidden_in_either_round", "hidden_in_round",
+           "publishable_measures", "published_change"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -110,6 +110,43 @@ _SHARE_CELLS = {
 }
 
 
+def hidden_in_either_round(ch: ChangeAnalysis, area: str, measures: pd.Series,
+                           threshold: int, store: Any = None) -> pd.Series:
+    """Whether either round's own suppression pattern hides each change-table measure of an area.
+
+    Every table that prints a change (an area's change section, the province's list of tambons
+    that changed) applies it: a change printed beside the later round's value gives back the
+    earlier one, which that round's reports hid (a review found the province's list printing
+    a tambon's level-1 change that its own report hid).
+
+    Parameters
+    ----------
+    ch : ChangeAnalysis
+        The two rounds.
+    area : str
+        The area's code.
+    measures : pandas.Series
+        Change-table measure names.
+    threshold : int
+        Smallest publishable count.
+    store : path, optional
+        The store (as :func:`~abcresearch.reports.disclosure.round_pattern`).
+
+    Returns
+    -------
+    pandas.Series of bool
+        Indexed as ``measures``.
+    """
+    from abcresearch.reports import disclosure
+
+    hidden = pd.Series(False, index=measures.index)
+    for analysis in (ch.earlier, ch.later):
+        pattern = round_pattern(analysis, threshold, store,
+                                secondary=disclosure.SECONDARY_SUPPRESSION)
+        hidden |= measures.map(lambda m, p=pattern: hidden_in_round(p, area, m)).astype(bool)
+    return hidden
+
+
 def hidden_in_round(pattern: SuppressionPattern, area: str, measure: str) -> bool:
     """Whether a round's suppression pattern hides a change-table measure of an area.
 
@@ -161,14 +198,8 @@ def published_change(report: AreaContext, compare_round: int | None = None
     hh = ch.households(report.area.code)
     pub = publishable_measures(hh, rows["measure"], (ch.round_from, ch.round_to), report.threshold)
     # and what either round's own pattern hides stays hidden (each round's reports used it)
-    from abcresearch.reports import disclosure
-
-    store = getattr(report, "store", None)
-    for analysis in (ch.earlier, ch.later):
-        pattern = round_pattern(analysis, report.threshold, store,
-                                secondary=disclosure.SECONDARY_SUPPRESSION)
-        pub &= ~rows["measure"].map(
-            lambda m, p=pattern: hidden_in_round(p, report.area.code, m)).astype(bool)
+    pub &= ~hidden_in_either_round(ch, report.area.code, rows["measure"], report.threshold,
+                                   getattr(report, "store", None)).to_numpy()
     msv = load_status_rules().min_sampled_villages
     thin = (report.level != "village" and ch.psu == "village"
             and (rows["villages_from"].min() < msv or rows["villages_to"].min() < msv))

@@ -190,6 +190,9 @@ def _tambon_verdicts(report: ProvinceContext, ch: Any) -> pd.DataFrame:
         ok = change_section.publishable_measures(
             hh[hh["tambon_code"] == code], part["measure"], (ch.round_from, ch.round_to),
             report.threshold)
+        # and what either round's own reports hid (the tambon's change section hides it too)
+        ok &= ~change_section.hidden_in_either_round(
+            ch, str(code), part["measure"], report.threshold, getattr(report, "store", None))
         pub.append(ok)
     t = t.assign(published=pd.concat(pub).reindex(t.index).to_numpy())
     thin = (ch.psu == "village") & ((t["villages_from"] < msv) | (t["villages_to"] < msv))
