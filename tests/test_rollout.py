@@ -953,3 +953,60 @@ def test_the_provinces_change_list_hides_what_either_rounds_reports_hid(rollout,
     v2 = rollout_section.change_overview(p).estimates
     row = v2[(v2["area_code"] == code) & (v2["measure"] == m)]
     assert not row["published"].any() and not row["beyond"].any()
+
+
+def test_income_poverty_change_is_not_a_change_where_the_line_moved(rollout, monkeypatch
+                                                                    ) -> None:
+    """2549's income line is 20,000 baht a person a year, 2551's 23,000: a report compared the
+    two rounds' shares below their own lines and called the difference "แย่ลง" (a review).
+    Each round's share stands; the change is not given, nor judged, and the lines are said."""
+    from abcresearch.reports.sections import change as change_section
+
+    store, _ = rollout
+    # this small store's 2549 pattern hides the share below the line everywhere (a band
+    # beside it is hidden); the lines are what is tested here, not the pattern
+    real = change_section.hidden_in_round
+    monkeypatch.setattr(change_section, "hidden_in_round", lambda pattern, area, measure:
+                        measure != "poverty_headcount" and real(pattern, area, measure))
+    rep = AreaReport.load("80", 2551, store=store)
+    moved, _ = published_change(rep, 2549)
+    same, same_rows = published_change(rep, 2550)
+    assert moved.poverty_lines == (20000.0, 23000.0) and not moved.same_poverty_line
+    assert same.same_poverty_line
+    _, rows = published_change(rep, 2549)
+    pov = rows[rows["measure"] == "poverty_headcount"].iloc[0]
+    assert pov["published"] and pd.notna(pov["estimate_from"]) and pd.notna(pov["estimate_to"])
+    assert pd.isna(pov["estimate"]) and not pov["estimable"] and not pov["beyond_noise"]
+    text = rep.change(compare_round=2549).text
+    assert "ปี 2549 = 20,000 บาท ปี 2551 = 23,000 บาท" in text
+    assert "ไม่แสดงการเปลี่ยนแปลง" in text
+    # the same line in both rounds: the change as before, and no such sentence
+    pov2 = same_rows[same_rows["measure"] == "poverty_headcount"].iloc[0]
+    assert pd.notna(pov2["estimate"]) and pov2["estimable"]
+    assert "ไม่แสดงการเปลี่ยนแปลง" not in rep.change(compare_round=2550).text
+    # nor does the province's list judge a tambon by it
+    p = ProvinceReport.load("80", 2551, store=store)
+    v = p.change_overview(compare_round=2549).estimates
+    assert not v.loc[v["measure"] == "poverty_headcount", "beyond"].any()
+    assert not v.loc[v["measure"] == "poverty_headcount", "estimable"].any()
+
+
+def test_the_provinces_change_count_says_what_was_assessed_and_what_chance_gives(rollout
+                                                                                 ) -> None:
+    """The province's count of tambons that changed folded the tambons it could not assess
+    (too few sampled villages) into "the others show no change", printed "ทั้งดีขึ้นและแย่ลง
+    0 ตำบล", and did not say that one tested change in twenty crosses the noise by chance."""
+    store, _ = rollout
+    p = ProvinceReport.load("80", 2551, store=store)
+    over = p.change_overview()
+    v = over.estimates
+    assessed = v.groupby("area_code")["estimable"].any()
+    text = over.text
+    assert f"ประเมินการเปลี่ยนแปลงได้ {int(assessed.sum())} ตำบล" in text
+    left_out = len(over.details["verdicts"]) - int(assessed.sum())
+    assert (f"อีก {left_out} ตำบลมีหมู่บ้านตัวอย่างน้อยกว่า" in text) == (left_out > 0)
+    assert "และแย่ลง 0 ตำบล" not in text
+    tests = int(v["estimable"].sum())
+    assert tests > 0
+    assert f"ทดสอบการเปลี่ยนแปลงทั้งหมด {tests} ค่า" in text
+    assert f"ราว {tests * 0.05:.0f} ค่า" in text and f"พบ {int(v['beyond'].sum())} ค่า" in text

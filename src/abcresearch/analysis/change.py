@@ -238,6 +238,32 @@ class ChangeAnalysis:
         """The later round."""
         return self.later.survey_round
 
+    @property
+    def poverty_lines(self) -> tuple[float | None, float | None]:
+        """Each round's income line (``params/poverty_lines.yaml``; None where it has none)."""
+        from abcresearch.stats.poverty import poverty_line
+
+        out: list[float | None] = []
+        for r in (self.round_from, self.round_to):
+            try:
+                value = poverty_line(int(r)).value
+            except Exception:  # noqa: BLE001 - no line: the measure is absent anyway
+                value = None
+            out.append(None if value is None else float(value))
+        return out[0], out[1]
+
+    @property
+    def same_poverty_line(self) -> bool:
+        """Whether both rounds count income poverty against the same line.
+
+        Where the line changed (20,000 baht a person a year to 2549, 23,000 from 2550), each
+        round's share below its own line is what that round's reports printed, but their
+        difference mixes the change of the households with the change of the line: it is not
+        a change the area made.
+        """
+        a, b = self.poverty_lines
+        return a is not None and a == b
+
     def area(self, area_code: str) -> pd.DataFrame:
         """Return the change rows of one area (empty when it is not in both rounds)."""
         code = str(area_code)

@@ -209,6 +209,10 @@ def published_change(report: AreaContext, compare_round: int | None = None
     out["estimable"] = out["published"] & (not thin) & out["se"].notna()
     for c in ("estimate_from", "estimate_to", "estimate"):
         out.loc[~out["published"], c] = np.nan
+    if not ch.same_poverty_line:  # each round's share stands; their difference is not a change
+        moved = out["measure"] == "poverty_headcount"
+        out.loc[moved, "estimate"] = np.nan
+        out.loc[moved, "estimable"] = False
     for c in ("se", "ci_low", "ci_high"):
         out.loc[~out["estimable"], c] = np.nan
     out["beyond_noise"] = out["estimable"] & ((out["ci_low"] > 0) | (out["ci_high"] < 0))
@@ -395,15 +399,21 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
     if not m0.empty:
         out.table(_table(report, m0, ch), t("rollout.change.caption_m0",
                                             be_from=ch.round_from, be_to=ch.round_to),
-                  notes, decimals=DIGITS["m0"])
+                  t("rollout.change.notes_m0", be_from=ch.round_from, be_to=ch.round_to),
+                  decimals=DIGITS["m0"])
     beyond = rows[rows["beyond_noise"]]
     if not beyond.empty:
         out.text("\n".join(f"- {_sentence(report, r, ch)}" for _, r in beyond.iterrows()))
     elif rows["estimable"].any():
         out.text(t("rollout.change.none_beyond_noise"))
-    if (rows["published"] & ~rows["estimable"]).any():
+    if ((rows["published"] & ~rows["estimable"]) & rows["estimate"].notna()).any():
         out.text(t("rollout.change.not_estimable",
                    min_villages=load_status_rules().min_sampled_villages))
+    lines = ch.poverty_lines
+    if (not ch.same_poverty_line and None not in lines
+            and (rows["published"] & (rows["measure"] == "poverty_headcount")).any()):
+        out.text(t("rollout.change.lines_differ", be_from=ch.round_from, be_to=ch.round_to,
+                   line_from=f"{lines[0]:,.0f}", line_to=f"{lines[1]:,.0f}"))
     details = _transitions(report, ch, out)
     psu_note = "rollout.change.psu_household" if (ch.psu == "household"
                                                   or report.level == "village") \

@@ -28,7 +28,7 @@ from abcresearch.errors import StoreError
 from abcresearch.params import rules_fingerprint
 from abcresearch.reports.context import ProvinceContext
 from abcresearch.reports.disclosure import Publisher, is_small
-from abcresearch.reports.formatting import Words, fmt_ci, scheme_version
+from abcresearch.reports.formatting import Words, scheme_version
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -197,6 +197,8 @@ def _tambon_verdicts(report: ProvinceContext, ch: Any) -> pd.DataFrame:
     t = t.assign(published=pd.concat(pub).reindex(t.index).to_numpy())
     thin = (ch.psu == "village") & ((t["villages_from"] < msv) | (t["villages_to"] < msv))
     t = t.assign(estimable=t["published"] & ~thin & t["se"].notna())
+    if not ch.same_poverty_line:  # a change of the line is not a change of the tambon
+        t = t.assign(estimable=t["estimable"] & (t["measure"] != "poverty_headcount"))
     beyond = t["estimable"] & ((t["ci_low"] > 0) | (t["ci_high"] < 0))
     way = np.sign(t["estimate"]) * t["measure"].map(rules.direction)
     return t.assign(beyond=beyond, way=np.where(beyond, way, 0))
@@ -230,10 +232,27 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     verdict = {code: ("mixed" if up[code] and down[code] else "improved" if up[code]
                       else "declined" if down[code] else "none") for code in up.index}
     compared = len(verdict)
-    n = pd.Series(verdict, dtype=object).value_counts()
+    assessed = v.groupby("area_code")["estimable"].any()
+    n = pd.Series(verdict, dtype=object)[assessed.reindex(list(verdict)).fillna(False)
+                                         .to_numpy(bool)].value_counts()
+    improved, declined, mixed = (int(n.get(k, 0)) for k in ("improved", "declined", "mixed"))
+    n_assessed = int(assessed.sum())
+    left_out = compared - n_assessed
     out.text(t("rollout.overview.counts", compared=compared, be_from=ch.round_from,
-               be_to=ch.round_to, improved=int(n.get("improved", 0)),
-               declined=int(n.get("declined", 0)), mixed=int(n.get("mixed", 0))))
+               be_to=ch.round_to, assessed=n_assessed,
+               not_assessed=t("rollout.overview.not_assessed", n=left_out,
+                              min_villages=load_status_rules().min_sampled_villages)
+               if left_out else "",
+               improved=improved, declined=declined,
+               mixed=t("rollout.overview.mixed", mixed=mixed) if mixed else "",
+               rest=n_assessed - improved - declined - mixed))
+    # each tested change crosses its interval by chance one time in twenty (a review: 30 of
+    # 372 tested changes did, where chance alone gives about 19)
+    tests = int(v["estimable"].sum())
+    if tests:
+        level = float(ch.later.design.level)  # the intervals' level (analysis.change)
+        out.text(t("rollout.overview.chance", tests=tests, found=int(v["beyond"].sum()),
+                   chance=f"{tests * (1 - level):.0f}", alpha=f"{100 * (1 - level):.0f}"))
     shown = v[v["beyond"]].copy()
     details = {"verdicts": verdict, "psu": ch.psu}
     if shown.empty:
@@ -243,12 +262,15 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     shown = shown.sort_values(["way", "area_code"], ascending=[False, True])
     digits = {"mean": change_section.DIGITS["mean"], "share": change_section.DIGITS["share"],
               "m0": change_section.DIGITS["m0"]}
-    change_text = [
-        fmt_ci(r["estimate"], r["ci_low"], r["ci_high"],
-               digits=digits["m0" if r["measure"] == "m0" else "mean"
-                             if r["measure"].startswith("mean_") else "share"],
-               scale=1.0 if r["measure"] == "m0" or r["measure"].startswith("mean_") else 100.0)
-        for _, r in shown.iterrows()]
+
+    def change_text(r: pd.Series) -> str:  # as the area's change table writes it
+        d = digits["m0" if r["measure"] == "m0" else "mean" if r["measure"].startswith("mean_")
+                   else "share"]
+        s = 1.0 if r["measure"] == "m0" or r["measure"].startswith("mean_") else 100.0
+        return t("rollout.change.range", change=format_number(r["estimate"], d, scale=s),
+                 low=format_number(r["ci_low"], d, scale=s),
+                 high=format_number(r["ci_high"], d, scale=s))
+
     table = pd.DataFrame({
         t("col.tambon"): shown["area_code"].map(names).fillna(shown["area_code"]).to_numpy(),
         t("col.amphoe"): shown["area_code"].str.slice(0, 4).map(amph).to_numpy(),
@@ -257,7 +279,7 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
                                   label=report.analysis.scheme.level_label(int(m[11:]),
                                                                            report.lang))
                            for m in shown["measure"]],
-        t("rollout.overview.col_change"): change_text,
+        t("rollout.change.col_change_ci"): [change_text(r) for _, r in shown.iterrows()],
         t("rollout.overview.col_verdict"): [t("rollout.overview.improved") if w > 0
                                             else t("rollout.overview.declined")
                                             for w in shown["way"]],
