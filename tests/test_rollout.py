@@ -1010,3 +1010,19 @@ def test_the_provinces_change_count_says_what_was_assessed_and_what_chance_gives
     assert tests > 0
     assert f"ทดสอบการเปลี่ยนแปลงทั้งหมด {tests} ค่า" in text
     assert f"ราว {tests * 0.05:.0f} ค่า" in text and f"พบ {int(v['beyond'].sum())} ค่า" in text
+
+
+@pytest.mark.parametrize(("low", "high", "digits", "scale", "written"), [
+    (-0.270, -0.0004, 3, 1.0, "-0.2700 ถึง -0.0004"),  # M0: "-0.270 ถึง 0.000" by ดีขึ้น
+    (0.00004, 0.119, 3, 1.0, "0.00004 ถึง 0.11900"),  # two more decimals at most
+    (0.0004, 0.119, 1, 100.0, "0.04 ถึง 11.90"),      # a share in percentage points
+    (-0.12, 0.05, 3, 1.0, "-0.120 ถึง 0.050"),        # an interval over 0: as it was
+    (-0.12, 0.0, 3, 1.0, "-0.120 ถึง 0.000"),         # a bound at 0 itself stays 0
+])
+def test_an_interval_excluding_zero_never_prints_a_bound_of_zero(low, high, digits, scale,
+                                                                 written) -> None:
+    from abcresearch.reports.sections.change import range_text
+
+    text = range_text(lambda key, **f: "{change} ({low} ถึง {high})".format(**f), 0.5,
+                      low, high, digits, scale)
+    assert text.split("(")[1].rstrip(")") == written

@@ -46,8 +46,8 @@ from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
 
-__all__ = ["DIGITS", "change", "change_records", "hidden_in_either_round", "hidden_in_round",
-           "publishable_measures", "published_change"]
+__all__ = ["DIGITS", "bound_digits", "change", "change_records", "hidden_in_either_round",
+           "hidden_in_round", "publishable_measures", "published_change", "range_text"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -63,6 +63,29 @@ def _kind(measure: str) -> str:
 
 def _scale(measure: str) -> float:
     return 100.0 if _kind(measure) == "share" else 1.0
+
+
+def bound_digits(low: float, high: float, digits: int, scale: float = 1.0) -> int:
+    """Decimals that keep an interval excluding 0 from printing a bound of 0.
+
+    "-0.135 (-0.270 ถึง 0.000) ดีขึ้น" read as an interval touching 0 beside a verdict that it
+    excludes 0 (a review): a bound on the far side of 0 gets up to two more decimals, until it
+    is written as other than zero.
+    """
+    for extra in range(3):
+        d = digits + extra
+        if all(not (abs(float(format_number(b, d, scale=scale, grouping=""))) == 0 and b != 0)
+               for b in (low, high) if pd.notna(b)):
+            return d
+    return digits + 2
+
+
+def range_text(t: Any, estimate: float, low: float, high: float, digits: int,
+               scale: float = 1.0) -> str:
+    """Write a change and its interval as every change table does: "6.2 (1.1 ถึง 11.3)"."""
+    d = bound_digits(low, high, digits, scale)
+    return t("rollout.change.range", change=format_number(estimate, digits, scale=scale),
+             low=format_number(low, d, scale=scale), high=format_number(high, d, scale=scale))
 
 
 def _json_digits(measure: str) -> int:
@@ -262,11 +285,9 @@ def _table(report: AreaContext, rows: pd.DataFrame, ch: ChangeAnalysis) -> pd.Da
         d, s = DIGITS[_kind(r["measure"])], _scale(r["measure"])
         if pd.isna(r["estimate"]):
             return "–"
-        change = format_number(r["estimate"], d, scale=s)
         if pd.isna(r["ci_low"]) or pd.isna(r["ci_high"]):
-            return change
-        return t("rollout.change.range", change=change, low=format_number(r["ci_low"], d, scale=s),
-                 high=format_number(r["ci_high"], d, scale=s))
+            return format_number(r["estimate"], d, scale=s)
+        return range_text(t, r["estimate"], r["ci_low"], r["ci_high"], d, s)
 
     return pd.DataFrame({
         t("col.measure"): [_measure_label(report, m) for m in rows["measure"]],
@@ -291,8 +312,9 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
         amount=format_number(abs(r['estimate']), d, scale=s),
         unit=report.t(f"rollout.change.unit_{k}") if k != "m0" else "",
         verdict=verdict, be_from=ch.round_from, be_to=ch.round_to,
-        low=format_number(r['ci_low'], d, scale=s),
-        high=format_number(r['ci_high'], d, scale=s)).replace("  ", " ")
+        low=format_number(r['ci_low'], bound_digits(r['ci_low'], r['ci_high'], d, s), scale=s),
+        high=format_number(r['ci_high'], bound_digits(r['ci_low'], r['ci_high'], d, s),
+                           scale=s)).replace("  ", " ")
 
 
 def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder

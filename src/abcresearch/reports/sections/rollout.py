@@ -267,9 +267,7 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
         d = digits["m0" if r["measure"] == "m0" else "mean" if r["measure"].startswith("mean_")
                    else "share"]
         s = 1.0 if r["measure"] == "m0" or r["measure"].startswith("mean_") else 100.0
-        return t("rollout.change.range", change=format_number(r["estimate"], d, scale=s),
-                 low=format_number(r["ci_low"], d, scale=s),
-                 high=format_number(r["ci_high"], d, scale=s))
+        return change_section.range_text(t, r["estimate"], r["ci_low"], r["ci_high"], d, s)
 
     table = pd.DataFrame({
         t("col.tambon"): shown["area_code"].map(names).fillna(shown["area_code"]).to_numpy(),
