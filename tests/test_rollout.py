@@ -1026,3 +1026,22 @@ def test_an_interval_excluding_zero_never_prints_a_bound_of_zero(low, high, digi
     text = range_text(lambda key, **f: "{change} ({low} ถึง {high})".format(**f), 0.5,
                       low, high, digits, scale)
     assert text.split("(")[1].rstrip(")") == written
+
+
+def test_a_tambons_change_interval_has_the_df_of_its_smaller_round(rollout) -> None:
+    """A tambon of 2 and 3 sampled villages in two rounds got 4 degrees of freedom for its
+    change where each round's own value had 1 and 2 (a review): its interval was narrower than
+    either round's data support. ``params/change.yaml`` ``interval_df: smaller_round``."""
+    from abcresearch.analysis.change import load_change_rules
+
+    store, _ = rollout
+    assert load_change_rules().interval_df == "smaller_round"
+    ch = change_analysis(round_analysis(2551, store), round_analysis(2550, store))
+    t = ch.table
+    tam = t[(t["level"] == "tambon") & (t["measure"] == "mean_human") & t["se"].notna()
+            & (t["villages_from"] > 0) & (t["villages_to"] > 0)]
+    assert not tam.empty
+    # one stratum (the amphoe) a tambon: a round's own df is its sampled villages less one
+    smaller = np.minimum(tam["villages_from"], tam["villages_to"]) - 1
+    assert (tam["df"].to_numpy() == smaller.to_numpy()).all()
+    assert (tam["df"] < tam["villages_from"] + tam["villages_to"] - 1).all()

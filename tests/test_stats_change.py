@@ -182,3 +182,28 @@ def test_unverified_poverty_line_warns() -> None:
     with pytest.warns(AbcResearchWarning, match="not verified"):
         res = round_change(df)
     assert "poverty_headcount" in set(res["measure"])
+
+
+def test_smaller_round_df_is_the_smaller_of_each_rounds_own() -> None:
+    """``df_rule="smaller_round"``: the interval's df is the smaller of the two rounds' own
+    (each round's design alone, R's degf of that round's subset); estimate and SE unchanged."""
+    from scipy import stats as sps
+
+    data = _with_m0(frame(DATA["village"]))
+    d = change_design(data, "village")
+    stacked = change(d, ["human"], over="round", by="tambon_code")
+    small = change(d, ["human"], over="round", by="tambon_code", df_rule="smaller_round")
+    assert small.attrs["df_rule"] == "smaller_round" and stacked.attrs["df_rule"] == "stacked"
+    for c in ("tambon_code", "estimate", "se", "n"):
+        pd.testing.assert_series_equal(stacked[c], small[c])
+    own = [change_design(data[data["round"] == r], "village").mean("human", by="tambon_code")
+           ["df"] for r in (2562, 2563)]
+    # a tambon absent from a round has no PSU there: 0
+    expected = np.minimum(*(o.reindex(small["tambon_code"]).fillna(0).to_numpy() for o in own))
+    assert (small["df"].to_numpy() == expected).all()
+    assert (small["df"] <= stacked["df"]).all() and (small["df"] < stacked["df"]).any()
+    q = sps.t.ppf(0.975, small["df"].to_numpy(float))
+    assert np.allclose(small["ci_high"] - small["estimate"], q * small["se"], equal_nan=True)
+    assert small["ci_high"].notna().any()
+    with pytest.raises(DesignError, match="df_rule must be one of"):
+        change(d, ["human"], over="round", df_rule="welch")

@@ -74,6 +74,9 @@ class ChangeRules:
     better: tuple[tuple[str, str], ...] = ()
     headline: tuple[str, ...] = ("share_level1", "m0")
     verified: bool = False
+    interval_df: str = "smaller_round"
+    """Degrees of freedom of a change's interval (:func:`abcresearch.stats.change`'s
+    ``df_rule``)."""
 
     def direction(self, measure: str) -> int:
         """+1 when an increase of ``measure`` is an improvement, -1 when a decrease is, else 0."""
@@ -97,9 +100,15 @@ def parse_change_rules(raw: Mapping[str, Any], path: Path) -> ChangeRules:
     if not isinstance(head, list) or not all(isinstance(h, str) for h in head):
         pr.add("headline", f"must be a list of measure names, found {head!r}")
         head = []
+    from abcresearch.stats.change import DF_RULES
+
+    interval_df = raw.get("interval_df", "smaller_round")
+    if interval_df not in DF_RULES:
+        pr.add("interval_df", f"must be one of {', '.join(DF_RULES)}, found {interval_df!r}")
     pr.raise_if_any()
     return ChangeRules(better=tuple((str(k), str(v)) for k, v in better.items()),
-                       headline=tuple(head), verified=bool(raw.get("verified", False)))
+                       headline=tuple(head), verified=bool(raw.get("verified", False)),
+                       interval_df=str(interval_df))
 
 
 def load_change_rules(path: Path | str | None = None) -> ChangeRules:
@@ -286,7 +295,8 @@ class ChangeAnalysis:
             warnings.simplefilter("ignore", AbcResearchWarning)  # lines_verified says it
             out = stacked_change(hh, sch, level=self.later.design.level,
                                  design=stacked_design(hh, "household",
-                                                       self.later.design.lonely_psu))
+                                                       self.later.design.lonely_psu),
+                                 df_rule=load_change_rules().interval_df)
         out.insert(0, "area_code", code)
         out.insert(0, "level", "village")
         out["villages_from"] = 1
@@ -380,7 +390,7 @@ def _compute(earlier: RoundAnalysis, later: RoundAnalysis, psu: str, linked: boo
             if lvl == "village":  # computed when asked (ChangeAnalysis.area)
                 continue
             out = change(aug, {name: name for name in names}, over="round", by=col,
-                         level=level)
+                         level=level, df_rule=load_change_rules().interval_df)
             out.attrs.update(attrs)
             out = out.rename(columns={col: "area_code"})
             out.insert(0, "level", lvl)

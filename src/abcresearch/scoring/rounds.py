@@ -264,6 +264,7 @@ def round_change(
     lonely_psu: str = "adjust",
     level: float = 0.95,
     design: SurveyDesignBase | None = None,
+    df_rule: str = "stacked",
 ) -> pd.DataFrame:
     """Change between rounds of capital means, level shares, M0 and income poverty, with SEs.
 
@@ -294,6 +295,8 @@ def round_change(
         Confidence level.
     design : SurveyDesign, optional
         A stacked design to use instead of :func:`change_design` (a researcher's override).
+    df_rule : {"stacked", "smaller_round"}
+        Degrees of freedom of the intervals (:func:`abcresearch.stats.change`).
 
     Returns
     -------
@@ -313,7 +316,7 @@ def round_change(
                                  poverty_lines=poverty_lines, lonely_psu=lonely_psu,
                                  design=design)
     out = change(aug, {name: name for name in names}, over=round_col, pairs=pairs, by=by,
-                 level=level)
+                 level=level, df_rule=df_rule)
     out.attrs.update(change_attrs(scheme, psu, design))
     return out
 

@@ -59,6 +59,10 @@ def _measure_columns(design: SurveyDesignBase, measures: Mapping[str, Measure] |
     return out
 
 
+DF_RULES = ("stacked", "smaller_round")
+"""The rules of :func:`change`'s ``df_rule``."""
+
+
 def change(
     design: SurveyDesignBase,
     measures: Mapping[str, Measure] | Sequence[str],
@@ -66,6 +70,7 @@ def change(
     pairs: Sequence[tuple[Any, Any]] | None = None,
     by: By = None,
     level: float = 0.95,
+    df_rule: str = "stacked",
 ) -> pd.DataFrame:
     """Change (later minus earlier) of means and ratios between rounds, with design SEs.
 
@@ -87,16 +92,24 @@ def change(
     by : str, list of str, pandas.Series, optional
         Domains (e.g. ``"tambon_code"``): the change within each domain, over both rounds.
     level : float, default 0.95
-        Confidence level (t interval with the df of the domain's rows in both rounds).
+        Confidence level (t interval with the df of ``df_rule``).
+    df_rule : {"stacked", "smaller_round"}
+        Degrees of freedom of the interval. ``"stacked"``: #PSUs minus #strata among the
+        domain's rows of both rounds (the stacked design's, as R's ``degf`` of the domain's
+        subset). ``"smaller_round"``: the smaller of each round's own (its PSUs minus its
+        strata among the domain's rows of that round), Welch-Satterthwaite's lower bound
+        for two independent samples: the change is then never stated with more degrees of
+        freedom than either round's own estimate, which matters where the rounds sampled
+        few and different villages of the domain. The SE is the same either way.
 
     Returns
     -------
     pandas.DataFrame
         One row per (domain, measure, pair), index reset: the ``by`` column(s), then
         ``measure, round_from, round_to, estimate, se, ci_low, ci_high, df, n`` and
-        ``estimate_from``, ``estimate_to`` (each round's value). ``df`` is #PSUs minus
-        #strata among the domain's rows of both rounds with the measure present; ``n`` counts
-        those rows. Level and statistic are in ``attrs``.
+        ``estimate_from``, ``estimate_to`` (each round's value). ``df`` follows ``df_rule``
+        (rows with the measure present); ``n`` counts the domain's rows of both rounds with
+        the measure present. Level, statistic and ``df_rule`` are in ``attrs``.
 
     Raises
     ------
@@ -115,6 +128,8 @@ def change(
     """
     if over not in design.data.columns:
         raise DesignError(f"over column {over!r} not found in the design's data")
+    if df_rule not in DF_RULES:
+        raise DesignError(f"df_rule must be one of {', '.join(DF_RULES)}, found {df_rule!r}")
     cols = _measure_columns(design, measures)
     dom_mask = design.domain
     rnd = design.data[over].to_numpy()
@@ -179,13 +194,16 @@ def change(
                 ests.append(r)
             var = part.var(wu[:, None] * zs)
             est = ests[1] - ests[0]
+            df = part.df
+            if df_rule == "smaller_round":
+                df = part.df_each(np.column_stack([in_a[rows], in_b[rows]])).min(axis=1)
             se = np.sqrt(np.maximum(var, 0.0))
             if lab_frame is None:
                 for j, nm in enumerate(names):
                     keys = {"measure": nm, "round_from": a, "round_to": b}
                     idx = pd.MultiIndex.from_tuples([(nm, a, b)], names=list(keys))
                     parts.append(estimate_table(
-                        est[:, j], se[:, j], part.df, part.n, idx, level=level,
+                        est[:, j], se[:, j], df, part.n, idx, level=level,
                         statistic="change", variable=nm,
                         extra={"estimate_from": ests[0][:, j], "estimate_to": ests[1][:, j]}))
                 continue
@@ -198,7 +216,7 @@ def change(
             lab["round_from"] = np.full(k, a)
             lab["round_to"] = np.full(k, b)
             t = estimate_table(
-                est.T.ravel(), se.T.ravel(), np.tile(part.df, m), np.tile(part.n, m),
+                est.T.ravel(), se.T.ravel(), np.tile(df, m), np.tile(part.n, m),
                 pd.RangeIndex(k), level=level, statistic="change",
                 extra={"estimate_from": ests[0].T.ravel(), "estimate_to": ests[1].T.ravel()})
             parts.append(pd.concat([pd.DataFrame(lab, index=t.index).astype(
@@ -217,5 +235,5 @@ def change(
         key=lambda s: s.map(order) if s.name == "measure" else s, kind="stable",
     ).reset_index(drop=True)
     out.attrs.update({"statistic": "change", "level": level, "over": over,
-                      "sign": "later minus earlier", "interval": "wald"})
+                      "sign": "later minus earlier", "interval": "wald", "df_rule": df_rule})
     return out

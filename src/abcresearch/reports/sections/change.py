@@ -440,7 +440,8 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
     psu_note = "rollout.change.psu_household" if (ch.psu == "household"
                                                   or report.level == "village") \
         else "rollout.change.psu_village"
-    note = [t(psu_note), t("rollout.change.method")]
+    note = [t(psu_note), t("rollout.change.method",
+                           df=t(f"rollout.change.df.{load_change_rules().interval_df}"))]
     if not ch.lines_verified:
         note.append(t("rollout.change.lines_unverified"))
     out.text(" ".join(note))
