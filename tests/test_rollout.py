@@ -579,13 +579,24 @@ def test_change_says_which_villages_each_round_rests_on(rollout, sample_store) -
     assert len(villages[2551]) == 2 and villages[2550] != villages[2551]
     _, rows = published_change(rep, None)
     intervals = bool(rows["estimable"].any())
+    from abcresearch.survey.areas import get_area
+
+    def names(codes: set[str]) -> str:  # "หมู่ที่ 1, หมู่ที่ 3": a tambon's villages, named
+        return ", ".join(f"หมู่ที่ {int(c[-2:])}" for c in sorted(codes))
+
+    assert names({"80150203"}) == get_area("80150203").label("th")
+    both = villages[2550] & villages[2551]
     expected = label("rollout.change.basis_differs", "th", be_from=2550, be_to=2551,
                      n_from=len(villages[2550]), n_to=2,
+                     list_from=f" ({names(villages[2550])})",
+                     list_to=f" ({names(villages[2551])})",
                      total=rep.status.coverage.villages_total,
-                     both=len(villages[2550] & villages[2551]),
+                     both=(f"{names(both)} สำรวจทั้งสองรอบ" if both
+                           else "ไม่มีหมู่บ้านใดที่สำรวจทั้งสองรอบ"),
                      intervals=label("rollout.change.basis_intervals", "th") if intervals
                      else "")
     assert expected in text
+    assert "คนละชุด" not in text and "มี 0 หมู่บ้าน" not in text
     # the sentence says the intervals include the villages' sampling only where there are any
     # (a tambon of one sampled village showed points only beside it)
     assert (label("rollout.change.basis_intervals", "th") in text) == intervals

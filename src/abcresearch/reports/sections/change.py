@@ -45,6 +45,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
+from abcresearch.survey.areas import get_area
 
 __all__ = ["DIGITS", "bound_digits", "change", "change_records", "hidden_in_either_round",
            "hidden_in_round", "publishable_measures", "published_change", "range_text"]
@@ -341,7 +342,7 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     out.table(shown, t("rollout.change.transitions_caption", be_from=ch.round_from,
                        be_to=ch.round_to),
               t("rollout.change.transitions_notes", matched=f"{counts['matched']:,}",
-                be_to=ch.round_to), decimals=0)
+                be_from=ch.round_from, be_to=ch.round_to), decimals=0)
     c = table.to_numpy()
     up = int(np.triu(c, 1).sum())
     down = int(np.tril(c, -1).sum())
@@ -354,6 +355,11 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
         out.text(t("rollout.change.moved", up=format_number(up / base, 0, scale=100),
                    down=format_number(down / base, 0, scale=100), matched=f"{base:,}"))
     return {"counts": counts, "transitions": tr, "suppressed": mask}
+
+
+NAMED_VILLAGES = 8
+"""A tambon's change section names each round's surveyed villages where neither round has
+more ("หมู่ที่ 2" alone is a village of the tambon; an amphoe's would need its tambon too)."""
 
 
 def _basis(report: AreaContext, ch: ChangeAnalysis, intervals: bool = True) -> str:
@@ -375,10 +381,28 @@ def _basis(report: AreaContext, ch: ChangeAnalysis, intervals: bool = True) -> s
     if earlier == later:
         return report.t("rollout.change.basis_same", n=shown("villages_surveyed", len(later)),
                         total=total)
+    # which villages, by name, where they are few: "สองรอบนี้สำรวจ 1 หมู่บ้านที่สำรวจทั้งสองรอบ"
+    # with no names left a committee guessing which village its numbers came from (a review)
+    both = earlier & later
+    named = report.level == "tambon" and max(len(earlier), len(later)) <= NAMED_VILLAGES
+
+    def names(codes: set[str]) -> str:
+        return ", ".join(get_area(c).label(report.lang) for c in sorted(codes))
+
+    def listed(codes: set[str]) -> str:
+        return report.t("rollout.change.basis_list", names=names(codes)) if named else ""
+
+    if not both:
+        both_text = report.t("rollout.change.basis_none")
+    elif named:
+        both_text = report.t("rollout.change.basis_both_named", names=names(both))
+    else:
+        both_text = report.t("rollout.change.basis_both",
+                             both=shown("villages_surveyed_both", len(both)))
     return report.t("rollout.change.basis_differs", be_from=ch.round_from, be_to=ch.round_to,
                     n_from=shown("villages_surveyed_from", len(earlier)),
                     n_to=shown("villages_surveyed", len(later)), total=total,
-                    both=shown("villages_surveyed_both", len(earlier & later)),
+                    list_from=listed(earlier), list_to=listed(later), both=both_text,
                     intervals=report.t("rollout.change.basis_intervals") if intervals else "")
 
 
@@ -437,9 +461,9 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
         out.text(t("rollout.change.lines_differ", be_from=ch.round_from, be_to=ch.round_to,
                    line_from=f"{lines[0]:,.0f}", line_to=f"{lines[1]:,.0f}"))
     details = _transitions(report, ch, out)
-    psu_note = "rollout.change.psu_household" if (ch.psu == "household"
-                                                  or report.level == "village") \
-        else "rollout.change.psu_village"
+    psu_note = ("rollout.change.psu_village_report" if report.level == "village"
+                else "rollout.change.psu_household" if ch.psu == "household"
+                else "rollout.change.psu_village")
     note = [t(psu_note), t("rollout.change.method",
                            df=t(f"rollout.change.df.{load_change_rules().interval_df}"))]
     if not ch.lines_verified:
