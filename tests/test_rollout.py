@@ -1056,3 +1056,19 @@ def test_a_tambons_change_interval_has_the_df_of_its_smaller_round(rollout) -> N
     smaller = np.minimum(tam["villages_from"], tam["villages_to"]) - 1
     assert (tam["df"].to_numpy() == smaller.to_numpy()).all()
     assert (tam["df"] < tam["villages_from"] + tam["villages_to"] - 1).all()
+
+
+def test_a_middle_levels_change_says_it_has_no_better_way(rollout) -> None:
+    """"ครัวเรือนระดับ 2 ... ลดลง 13.3 จุดร้อยละ" read as bad news where households had moved
+    up to level 3 (a review): the sentence of a middle level's share says both ways lower it."""
+    from abcresearch.reports.sections.change import _sentence
+
+    store, _ = rollout
+    rep = AreaReport.load("801501", 2551, store=store)
+    ch, _ = published_change(rep, None)
+    row = pd.Series({"measure": "share_level2", "estimate": -0.133, "ci_low": -0.2,
+                     "ci_high": -0.05})
+    said = _sentence(rep, row, ch)
+    assert label("rollout.change.middle_level", "th", level=2) in said
+    for m in ("share_level1", "share_level3"):
+        assert "อยู่ตรงกลาง" not in _sentence(rep, row.replace("share_level2", m), ch)

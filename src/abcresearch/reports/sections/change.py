@@ -307,6 +307,12 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
     way = rules.direction(m) * (1 if r["estimate"] > 0 else -1)
     verdict = {1: report.t("rollout.change.better"), -1: report.t("rollout.change.worse"),
                0: ""}[way]
+    levels = report.analysis.scheme.levels
+    if m.startswith("share_level") and way == 0 and int(m[len("share_level"):]) not in (
+            min(levels), max(levels)):
+        # a middle level's share has no better way: "ระดับ 2 ลดลง" read as bad news where
+        # households had moved up from it (a review)
+        verdict = report.t("rollout.change.middle_level", level=int(m[len("share_level"):]))
     return report.t(
         "rollout.change.sentence", measure=_measure_label(report, m),
         direction=report.t("rollout.change.up" if r["estimate"] > 0 else "rollout.change.down"),
