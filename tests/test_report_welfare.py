@@ -324,7 +324,8 @@ def test_village_report_has_no_projection_and_province_adds_up(sample_store) -> 
     assert "projection" not in res.details
     years = W.load_welfare_rules().years  # the projection's years, from params/welfare.yaml
     assert village.t("welfare.village_no_projection", years=years,
-                     caption=village.t("welfare.caption.funds")) in res.text
+                     caption=village.t("welfare.caption.funds"),
+                     local=W.local_government(village, W.load_welfare_rules())) in res.text
     overview = ProvinceReport.load("80", 2549, store=sample_store)
     prov = overview.welfare_fund()
     t = overview.t
@@ -1128,7 +1129,8 @@ def test_a_village_without_a_fund_says_where_its_households_can_join(sample_stor
         said = rep.t("welfare.reach_own_no_fund")
         text = rep.welfare_fund().text
         assert f"- {said}" in text, code
-        invite = rep.t("welfare.reach_outside", count=outside).strip()
+        invite = rep.t("welfare.reach_outside", count=outside,
+                       local=W.local_government(rep, W.load_welfare_rules())).strip()
         assert text.index(invite) < text.index(said), code
         forms["vil_welfare_members"] = 40
         forms["vil_welfare_money"] = 12_000
@@ -1137,3 +1139,28 @@ def test_a_village_without_a_fund_says_where_its_households_can_join(sample_stor
         assert said not in rep.welfare_fund().text, code
         checked += 1
     assert checked >= 2
+
+
+def test_a_municipal_areas_welfare_text_names_its_municipality_not_a_tao(
+        sample_store, monkeypatch) -> None:
+    """Tambon 800101 (in the city municipality) read "ไม่มี อบต." in its tables and then "a
+    co-funder such as the อบต." and "apart from the อบต.'s co-funding" (a reader review).
+    Here tambon 801502 of the sample store is made municipal (``params/welfare.yaml``)."""
+    from dataclasses import replace
+
+    rules = W.load_welfare_rules()
+    farm = AreaReport.load("80150204", 2549, store=sample_store)  # invites its level 1
+    assert W.local_government(farm, rules) == "อบต."
+    assert "เช่น อบต. อาจกำหนด" in farm.welfare_fund().text
+    rules = replace(rules, municipality=frozenset({"801502"}))
+    monkeypatch.setattr(W, "load_welfare_rules", lambda *a, **k: rules)
+    town = AreaReport.load("80150204", 2549, store=sample_store)
+    assert not W.has_tao("801502", rules)
+    assert W.local_government(town, rules) == "เทศบาล"
+    text = town.welfare_fund().text
+    assert "เช่น เทศบาล อาจกำหนด" in text and "เช่น อบต. อาจกำหนด" not in text
+    assert "เทศบาล อาจสมทบเงินเข้ากองทุนระดับตำบล (ยังต้องตกลงกับ เทศบาล)" in text
+    tambon = AreaReport.load("801502", 2549, store=sample_store)
+    assert "เงินสมทบของ อบต. ในประมาณการ" not in tambon.welfare_fund().text
+    amphoe = AreaReport.load("8015", 2549, store=sample_store)
+    assert W.local_government(amphoe, rules) == "อบต. หรือเทศบาล"

@@ -224,6 +224,19 @@ def load_welfare_rules(path: str | Path | None = None) -> WelfareRules:
     return load(path or "welfare", parse_welfare_rules)
 
 
+def local_government(report: Any, rules: WelfareRules) -> str:
+    """Return who co-funds a fund locally in the report's words: "อบต.", "เทศบาล" or both.
+
+    A tambon or village report names its own tambon's (:func:`has_tao`); an amphoe or the
+    province names both where its surveyed tambons have both.
+    """
+    tambons = {report.area.code[:6]} if len(report.area.code) >= 6 else set(
+        report.households["tambon_code"].astype(str))
+    tao = {has_tao(c, rules) for c in tambons}
+    key = "both" if tao == {True, False} else "tao" if tao != {False} else "municipality"
+    return report.t(f"welfare.local.{key}")
+
+
 def has_tao(tambon_code: str, rules: WelfareRules) -> bool:
     """Whether a tambon has a TAO (not listed as wholly in a municipality, under the default)."""
     if str(tambon_code) in rules.municipality:
@@ -814,7 +827,8 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
         outside = level1_outside_fund(report, pub, code, l1, reach_est["1"])
         # who to invite, where they live, and (for those who budget, not a village's forum)
         # what their saving would come to, one point each
-        points = [t("welfare.reach_outside", count=outside),
+        points = [t("welfare.reach_outside", count=outside,
+                    local=local_government(report, wr)),
                   t("welfare.reach_own_no_fund") if own_no_fund else "",
                   level1_in_villages_without_fund(report, pub, no_fund, outside),
                   "" if _level(report) == "village"
@@ -1443,7 +1457,8 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                                "members_mismatch": mismatch}
     if level == "village":
         out.text(t("welfare.village_no_projection", caption=t("welfare.caption.funds"),
-                   years=_public(pub, "projection.years", wr.years, _PLAIN).text))
+                   years=_public(pub, "projection.years", wr.years, _PLAIN).text,
+                   local=local_government(report, wr)))
         return out.result(estimates=by_level, details=details, published=tuple(pub.entries))
 
     # 4. the projection
