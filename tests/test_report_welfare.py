@@ -277,7 +277,8 @@ def test_the_tao_budget_says_where_savings_alone_exceed_the_payouts(tambon, tmp_
     assert tight["contributions_low"] == round(tight["members_low"] * rules.contribution_per_day
                                                * rules.days_per_year * rules.low_saving_share)
     cover = t("welfare.tao_budget.cover", year=str(int(tight["year"])),
-              saved=f"{tight['contributions_low']:,.0f}", paid=f"{tight['payouts_low']:,.0f}")
+              saved=f"{tight['contributions_low']:,.0f}", paid=f"{tight['payouts_low']:,.0f}",
+              share=f"{100 * rules.low_saving_share:.0f}")
     assert cover in res.text
     # savings of a tenth of a member's plan: the payouts reach them, nothing is said
     raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
@@ -287,7 +288,8 @@ def test_the_tao_budget_says_where_savings_alone_exceed_the_payouts(tambon, tmp_
     low = tambon.welfare_fund(rules=str(path))
     p = low.details["projection"]
     assert not (p["contributions_low"] > p["payouts_low"]).all()
-    start = t("welfare.tao_budget.cover", year="\x00", saved="", paid="").split("\x00")[0]
+    start = t("welfare.tao_budget.cover", year="\x00", saved="", paid="",
+              share="").split("\x00")[0]
     assert start in res.text and start not in low.text
 
 

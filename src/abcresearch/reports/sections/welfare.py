@@ -460,7 +460,7 @@ def _tao_budget_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataF
         "welfare.tao_budget.many", k=_public(pub, "local_government.tambons_with_tao",
                                              tao_tambons, _COUNT, area).text)
     return t("welfare.tao_budget", who=who,
-             cover=_savings_cover_text(t, pub, proj, area),
+             cover=_savings_cover_text(t, pub, proj, area, rules.low_saving_share),
              per_year=_public(pub, "projection TAO co-funding a year G", float(proj["tao"].max()),
                               _WHOLE, area).text,
              years=_public(pub, "projection.years", years, _PLAIN).text,
@@ -472,7 +472,8 @@ def _tao_budget_text(t: Any, pub: Publisher, rules: WelfareRules, proj: pd.DataF
                             _WHOLE).text)
 
 
-def _savings_cover_text(t: Any, pub: Publisher, proj: pd.DataFrame, area: str) -> str:
+def _savings_cover_text(t: Any, pub: Publisher, proj: pd.DataFrame, area: str,
+                        saving_share: float) -> str:
     """Say where the members' savings exceed the payouts in every year of both cases.
 
     Then the TAO's money is not what keeps the fund going, and what it is for is the TAO's
@@ -487,7 +488,7 @@ def _savings_cover_text(t: Any, pub: Publisher, proj: pd.DataFrame, area: str) -
         return ""  # (payouts of 0 in every year: no year to give as the example)
     tight = proj.loc[(proj["contributions_low"] / proj["payouts_low"].where(
         proj["payouts_low"] > 0)).fillna(np.inf).idxmin()]
-    return t("welfare.tao_budget.cover",
+    return t("welfare.tao_budget.cover", share=round_half_up(100 * saving_share),
              year=_public(pub, "projection year (round + t)", int(tight["year"]), _PLAIN).text,
              saved=_public(pub, "projection savings, low case (C_t x saving_share)",
                            float(tight["contributions_low"]), _WHOLE, area).text,
