@@ -62,7 +62,7 @@ PAGES = [
      "Province overview: the first page (findings after the cover)"),
     ("province-heat-map.png", "province", "ตัวเลขคือคะแนนเฉลี่ย (0-100) ของอำเภอ", False,
      "Province overview: the capital heat map by amphoe"),
-    ("province-map.png", "province", "แผนที่กลุ่มความพร้อมรายตำบล", False,
+    ("province-map.png", "province", "ผังกลุ่มความพร้อมรายตำบล", False,
      "Province overview: the readiness-group map (tile map with names; outlined tambons are in the "
      "example programme list)"),
 ]

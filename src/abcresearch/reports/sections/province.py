@@ -171,7 +171,9 @@ def grade_map(report: ProvinceContext, *, boundary_file: str | Path | None = Non
     path = Path(boundary_file) if boundary_file else report.boundary_file
     out = SectionBuilder("grade_map", report.words, {"boundary_file": path,
                                                      "programmes": programmes})
-    out.heading("map.heading")  # the readiness groups (กลุ่ม A/B/C)
+    # the readiness groups (กลุ่ม A/B/C); without boundaries a grid of tiles by amphoe, not a
+    # map (a reader looked for geography in "แผนที่")
+    out.heading("map.heading" if path is not None else "map.heading_tiles")
     tt = report.tambon_table
     grade = dict(zip(tt["tambon_code"], tt["grade"], strict=True))
     labels = {g: report.grade_label(g) for g in charts.GRADE_COLOURS}

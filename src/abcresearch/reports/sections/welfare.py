@@ -1413,7 +1413,8 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
            n=tambons_compared()) if n_compared > 1  # one tambon: "มี อบต.", not "1 of 1"
          else t(("welfare.cmp.tao_village." if village else "welfare.cmp.tao_one.")
                 + ("yes" if tao_compared else "no"))),
-        (t("welfare.cmp.msdhs" + (".village" if village else "")),
+        (t("welfare.cmp.msdhs" + (".village" if village else ".one" if n_compared == 1
+                                  else "")),
          baht("programme.msdhs_per_tambon", pg["msdhs_per_tambon"], ""),
          t("welfare.cmp.tambon_level") if village else
          baht(f"programme.msdhs_per_tambon x {compared}", pg["msdhs_per_tambon"] * n_compared)),
