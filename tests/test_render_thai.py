@@ -1481,6 +1481,18 @@ def test_not_yet_stays_with_its_negation(text, pieces) -> None:
         assert piece in words, (text, words)
 
 
+@pytest.mark.parametrize(("text", "whole"), [
+    ("(ช่วงความเชื่อมั่น 95%: 1.1 ถึง 14.1)", "1.1 ถึง 14.1)"),
+    ("6.2 (-1.8 ถึง -14.1)", "(-1.8 ถึง -14.1)"),
+    ("ลดลง 13.3 จุดร้อยละ จาก พ.ศ. 2550 ถึง 2551", "2550 ถึง 2551"),
+])
+def test_an_interval_stays_on_one_line(text, whole) -> None:
+    """A change's sentence broke as "(ช่วงความเชื่อมั่น 95%: 1.1 / ถึง 14.1)" (a review)."""
+    marked = thai.mark_breaks(text)
+    kept = "".join(c for c in marked if c not in thai.INVISIBLE or c == thai.ZERO_WIDTH_SPACE)
+    assert whole.replace(" ", thai.NO_BREAK_SPACE) in kept, repr(marked)
+
+
 @pytest.mark.parametrize(("text", "pieces"), [
     ("ไม่มีเรื่องใดที่ดีกว่าทั้งจังหวัด", ["ไม่มีเรื่องใด", "ที่"]),
     ("หมู่บ้านใดของตำบล", ["หมู่บ้านใด", "ของ"]),

@@ -565,6 +565,10 @@ def test_change_of_tambons_and_the_noise_rule(rollout) -> None:
     beyond = ok[(ok["ci_low"] > 0) | (ok["ci_high"] < 0)]
     sentences = [ln for ln in rep.results["change"].text.splitlines() if ln.startswith("- ")]
     assert len(sentences) == len(beyond)
+    # the table's other measures are said to be within the noise, not left unsaid (a review)
+    within = ok[~((ok["ci_low"] > 0) | (ok["ci_high"] < 0))]
+    said = label("rollout.change.rest_within_noise", "th") in rep.results["change"].text
+    assert said == (len(beyond) > 0 and len(within) > 0)
 
 
 def test_change_says_which_villages_each_round_rests_on(rollout, sample_store) -> None:
@@ -1072,3 +1076,27 @@ def test_a_middle_levels_change_says_it_has_no_better_way(rollout) -> None:
     assert label("rollout.change.middle_level", "th", level=2) in said
     for m in ("share_level1", "share_level3"):
         assert "อยู่ตรงกลาง" not in _sentence(rep, row.replace("share_level2", m), ch)
+
+
+def test_a_change_list_says_the_other_measures_stayed_within_the_noise(rollout, monkeypatch
+                                                                       ) -> None:
+    """A tambon listed its three changes beyond the noise and said nothing of the rest of the
+    table (a review); a sentence now says the others cannot be called a change."""
+    from abcresearch.reports.sections import change as change_section
+
+    store, _ = rollout
+    real = change_section.published_change
+
+    def one_beyond(report, compare_round):
+        ch, rows = real(report, compare_round)
+        rows = rows.copy()
+        first = rows.index[rows["estimable"]][0]
+        rows.loc[first, ["ci_low", "ci_high", "beyond_noise"]] = [0.5, 1.5, True]
+        rows.loc[first, "estimate"] = 1.0
+        return ch, rows
+
+    monkeypatch.setattr(change_section, "published_change", one_beyond)
+    rep = AreaReport.load("801501", 2551, store=store)
+    text = change_section.change(rep, compare_round=2549).text
+    assert len([ln for ln in text.splitlines() if ln.startswith("- ")]) == 1
+    assert label("rollout.change.rest_within_noise", "th") in text

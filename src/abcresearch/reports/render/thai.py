@@ -223,7 +223,7 @@ _QUOTE_TOUCHING = re.compile(
 # a space between a Thai word and the number it introduces ("ระดับ 1", "หมู่ที่ 4", "ร้อยละ 41"):
 # a line does not break there
 _SPACE_BEFORE_NUMBER = re.compile(  # "พ.ศ. 2549" too, and a group's letter ("กลุ่ม B")
-    "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=[0-9\u0e50-\u0e59]|[A-Z](?![A-Za-z]))")
+    "(?:(?<=[\u0e01-\u0e4e])|(?<=[\u0e01-\u0e4e]\\.)) (?=-?[0-9\u0e50-\u0e59]|[A-Z](?![A-Za-z]))")
 NO_BREAK_SPACE = "\u00a0"
 THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
                "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
@@ -235,8 +235,10 @@ the number after it)."""
 _SPACE_BEFORE_MONTH = re.compile(
     "(?<=[0-9\u0e50-\u0e59]) (?=" + "|".join(re.escape(m) for m in THAI_MONTHS) + ")")
 # "3 จาก 11 หมู่บ้าน" is one figure: a line ended "…ยังไม่มีสมาชิกกองทุน 3" over "จาก 11 หมู่บ้าน"
-# (a reader review); the space after "จาก" is one before a number already
-_SPACE_BEFORE_OF = re.compile("(?<=[0-9\u0e50-\u0e59]) (?=จาก[ \u00a0][0-9\u0e50-\u0e59])")
+# (a reader review); the space after "จาก" is one before a number already. So is an interval,
+# "1.1 ถึง 14.1" ("1.1 / ถึง 14.1" in a change's sentence, a review)
+_SPACE_BEFORE_OF = re.compile(
+    "(?<=[0-9\u0e50-\u0e59]) (?=(?:จาก|ถึง)[ \u00a0]-?[0-9\u0e50-\u0e59])")
 # what a number ends with before the word that counts it ("4 ครั้ง", "๔ ครั้ง", "1,250 บาท")
 _NUMBER_END = frozenset("0123456789\u0e50\u0e51\u0e52\u0e53\u0e54\u0e55\u0e56\u0e57\u0e58\u0e59")
 # marks, inside mark_breaks, a space before a counting word (never in a report's text)

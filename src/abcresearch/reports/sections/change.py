@@ -456,6 +456,10 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
     beyond = rows[rows["beyond_noise"]]
     if not beyond.empty:
         out.text("\n".join(f"- {_sentence(report, r, ch)}" for _, r in beyond.iterrows()))
+        # and the rest of the table is said too: a list of changes alone read as if nothing
+        # else had been measured (a review)
+        if (rows["estimable"] & ~rows["beyond_noise"]).any():
+            out.text(t("rollout.change.rest_within_noise"))
     elif rows["estimable"].any():
         out.text(t("rollout.change.none_beyond_noise"))
     if ((rows["published"] & ~rows["estimable"]) & rows["estimate"].notna()).any():
