@@ -312,13 +312,15 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
             min(levels), max(levels)):
         # a middle level's share has no better way: "ระดับ 2 ลดลง" read as bad news where
         # households had moved up from it (a review)
-        verdict = report.t("rollout.change.middle_level", level=int(m[len("share_level"):]))
+        note = " " + report.t("rollout.change.middle_level", level=int(m[len("share_level"):]))
+    else:
+        note = ""
     return report.t(
         "rollout.change.sentence", measure=_measure_label(report, m),
         direction=report.t("rollout.change.up" if r["estimate"] > 0 else "rollout.change.down"),
         amount=format_number(abs(r['estimate']), d, scale=s),
         unit=report.t(f"rollout.change.unit_{k}") if k != "m0" else "",
-        verdict=verdict, be_from=ch.round_from, be_to=ch.round_to,
+        verdict=verdict, be_from=ch.round_from, be_to=ch.round_to, note=note,
         low=format_number(r['ci_low'], bound_digits(r['ci_low'], r['ci_high'], d, s), scale=s),
         high=format_number(r['ci_high'], bound_digits(r['ci_low'], r['ci_high'], d, s),
                            scale=s)).replace("  ", " ")
