@@ -187,7 +187,7 @@ def test_the_rules_a_report_was_made_under_are_named(sample_store, tmp_path) -> 
     report = AreaReport.load("801501", 2549, store=sample_store)
     summary = report.summary()
     assert summary["rules_fingerprint"] == rules_fingerprint() and summary["scheme"]
-    assert f"ลายพิมพ์กฎ {rules_fingerprint()}" in report.methods_note().text
+    assert f"รหัสตรวจสอบกฎ {rules_fingerprint()}" in report.methods_note().text
     # the appendix it refers to is a file of its own: the note says which and where (a reader
     # looked for it in the report)
     assert "ภาคผนวกวิธีการ ซึ่งเป็นอีกไฟล์หนึ่งในชุดรายงานของรอบนี้ (methods.pdf)" in \
