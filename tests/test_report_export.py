@@ -577,8 +577,10 @@ def test_warm_up_loads_what_the_first_pdf_needs_without_warnings() -> None:
     pdf.warm_up.cache_clear()  # an earlier report command in this process warmed it
     pdf.typst_fonts.cache_clear()
     # the word list is read through the segmenter's caches: an earlier test's Thai text may
-    # have filled them (then the warm-up reads no list and the check below saw 0)
-    for cached in (thai._word_list, thai._bucket, thai._segment_run, thai._mark_word):
+    # have filled them (then the warm-up reads no list and the check below saw 0), the marked
+    # texts' cache too (an earlier warm-up in the same process marked the same sentence)
+    for cached in (thai._word_list, thai._bucket, thai._segment_run, thai._mark_word,
+                   thai._marked):
         cached.cache_clear()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
