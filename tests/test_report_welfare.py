@@ -1162,7 +1162,16 @@ def test_a_municipal_areas_welfare_text_names_its_municipality_not_a_tao(
     text = town.welfare_fund().text
     assert "เช่น เทศบาล อาจกำหนด" in text and "เช่น อบต. อาจกำหนด" not in text
     assert "เทศบาล อาจสมทบเงินเข้ากองทุนระดับตำบล (ยังต้องตกลงกับ เทศบาล)" in text
-    tambon = AreaReport.load("801502", 2549, store=sample_store)
-    assert "เงินสมทบของ อบต. ในประมาณการ" not in tambon.welfare_fund().text
     amphoe = AreaReport.load("8015", 2549, store=sample_store)
     assert W.local_government(amphoe, rules) == "อบต. หรือเทศบาล"
+    tambon = AreaReport.load("801502", 2549, store=sample_store)
+    res = tambon.welfare_fund()
+    assert "เงินสมทบของ อบต. ในประมาณการ" not in res.text
+    # the projection has no column of zeros for a TAO the tambon does not have
+    proj = next(tb for tb in res.tables if tb.caption == tambon.t("welfare.caption.projection"))
+    assert tambon.t("welfare.col.tao") not in proj.data.columns
+    monkeypatch.undo()
+    farm_tambon = AreaReport.load("801502", 2549, store=sample_store).welfare_fund()
+    proj = next(tb for tb in farm_tambon.tables
+                if tb.caption == tambon.t("welfare.caption.projection"))
+    assert tambon.t("welfare.col.tao") in proj.data.columns

@@ -1613,7 +1613,10 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
             t("welfare.col.fund_low"): from_roster("projection fund, low case L_t",
                                                    y["fund_low"], _WHOLE, code),
         })
-    out.table(pd.DataFrame(year_rows), t("welfare.caption.projection"),
+    table = pd.DataFrame(year_rows)
+    if tao_tambons == 0:  # a municipal area: a column of zeros under "ไม่มี อบต." (a review)
+        table = table.drop(columns=[t("welfare.col.tao")])
+    out.table(table, t("welfare.caption.projection"),
               t("welfare.notes.projection",
                 nhso=_public(pub, "programme.nhso_per_person", pg["nhso_per_person"],
                              _SATANG).text,
