@@ -1100,3 +1100,39 @@ def test_a_change_list_says_the_other_measures_stayed_within_the_noise(rollout, 
     text = change_section.change(rep, compare_round=2549).text
     assert len([ln for ln in text.splitlines() if ln.startswith("- ")]) == 1
     assert label("rollout.change.rest_within_noise", "th") in text
+
+
+def test_the_key_findings_say_what_changed_since_the_earlier_round(rollout, sample_store,
+                                                                   monkeypatch) -> None:
+    """The key findings said nothing of the change between rounds, on the report's last pages
+    (a review): one finding now counts the measures that changed beyond the noise."""
+    from abcresearch.reports.sections import change as change_section
+
+    store, _ = rollout
+    rep = AreaReport.load("801501", 2551, store=store)
+    section = rep.t("rollout.change.heading", be=2550)
+    _, rows = published_change(rep, None)
+    assert rows["estimable"].any() and not rows["beyond_noise"].any()
+    found = rep.key_findings().findings
+    assert rep.t("find.change_none", be_from=2550, section=section) in found
+    # two beyond the noise, one better and one worse (level 1 down, the human capital down)
+    real = change_section.published_change
+
+    def two_beyond(report, compare_round):
+        ch, rows = real(report, compare_round)
+        rows = rows.copy()
+        for m, est in (("mean_human", -3.0), ("m0", -0.05)):
+            i = rows.index[rows["measure"] == m][0]
+            rows.loc[i, ["estimate", "ci_low", "ci_high", "beyond_noise", "estimable"]] = [
+                est, 1.5 * est, 0.5 * est, True, True]
+        return ch, rows
+
+    monkeypatch.setattr(change_section, "published_change", two_beyond)
+    found = AreaReport.load("801501", 2551, store=store).key_findings().findings
+    said = [f for f in found if f.startswith("เทียบกับปี 2550")]
+    assert said == [rep.t("find.change", be_from=2550, n=2, ways="ดีขึ้น 1 · แย่ลง 1",
+                          rest=rep.t("find.change.rest"), section=section)]
+    monkeypatch.undo()
+    # one round only: nothing to compare, no such finding
+    assert not any(f.startswith("เทียบกับปี") for f in
+                   AreaReport.load("801501", 2549, store=sample_store).key_findings().findings)

@@ -280,9 +280,45 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
         share = _high_need_share(report, pub, kids, unit, level1_said)
         if share:
             found.append(share)
+    change = _change_finding(report)
+    if change:
+        found.append(change)
     out.text(f"*{t('intro.findings')}*\n\n" + "\n".join(f"- {s}" for s in found))
     return out.result(FindingsResult, findings=tuple(found), estimates=prof,
                       details={"level1": l1}, published=tuple(pub.entries))
+
+
+def _change_finding(report: AreaContext) -> str:
+    """Say what changed since the earlier round, as the change section's table prints it.
+
+    The key findings said nothing of the change between rounds, which sat on the report's last
+    pages (a review of a re-surveyed tambon). Counts of the table's measures that changed
+    beyond the noise, better and worse, from the published rows of
+    :func:`abcresearch.reports.sections.change.published_change` (what either round hid stays
+    hidden); nothing where the area has no earlier round or no change could be estimated.
+    """
+    from abcresearch.analysis.change import load_change_rules
+    from abcresearch.reports.sections.change import published_change
+
+    if report.compare_round() is None:
+        return ""
+    ch, rows = published_change(report, None)
+    if ch is None or rows.empty or not rows["estimable"].any():
+        return ""
+    t = report.t
+    section = t("rollout.change.heading", be=ch.round_from)
+    beyond = rows[rows["beyond_noise"]]
+    if beyond.empty:
+        return t("find.change_none", be_from=ch.round_from, section=section)
+    rules = load_change_rules()
+    way = [rules.direction(m) * (1 if e > 0 else -1)
+           for m, e in zip(beyond["measure"], beyond["estimate"], strict=True)]
+    ways = [t(f"find.change.{name}", k=n) for name, n in
+            (("better", way.count(1)), ("worse", way.count(-1)), ("neither", way.count(0)))
+            if n]
+    rest = t("find.change.rest") if (rows["estimable"] & ~rows["beyond_noise"]).any() else ""
+    return t("find.change", be_from=ch.round_from, n=len(beyond), ways=" · ".join(ways),
+             rest=rest, section=section)
 
 
 def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame, unit: str,
