@@ -1136,3 +1136,20 @@ def test_the_key_findings_say_what_changed_since_the_earlier_round(rollout, samp
     # one round only: nothing to compare, no such finding
     assert not any(f.startswith("เทียบกับปี") for f in
                    AreaReport.load("801501", 2549, store=sample_store).key_findings().findings)
+
+
+def test_the_overviews_first_page_says_how_many_tambons_changed(rollout, sample_store) -> None:
+    """The province's first page said nothing of change; its change list sat on the last pages
+    (a review). A finding now gives the change section's counts, with what chance alone gives."""
+    store, _ = rollout
+    p = ProvinceReport.load("80", 2551, store=store)
+    c = p.change_overview().details["counts"]
+    assert c["assessed"] > 0
+    expected = p.t("lead.change", be_from=2550, assessed=c["assessed"], compared=c["compared"],
+                   improved=c["improved"], declined=c["declined"],
+                   mixed=p.t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
+                   found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
+                   section=p.t("rollout.overview.heading", be=2550))
+    assert expected in p.lead().details["findings"]
+    one = ProvinceReport.load("80", 2549, store=sample_store)
+    assert not any(f.startswith("เทียบกับปี") for f in one.lead().details["findings"])

@@ -364,6 +364,9 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                 t("readiness.col.need"): need,
                 t("col.share_level1"): share,
             })
+    change = _change_lead(report)
+    if change:
+        found.append(change)
     one = report.holds_one_amphoe()
     if one:
         # the round holds one amphoe: the province is that amphoe, and a heat map of its
@@ -393,6 +396,30 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         "findings": tuple(found), "marks": marks, "level1": l1, "items": top,
         "flagged": tuple(r[t("col.tambon")] for r in flag_rows),
         "readiness": rc})
+
+
+def _change_lead(report: ProvinceContext) -> str:
+    """Say, on the overview's first page, how many tambons changed since the earlier round.
+
+    The counts of the overview's change section (:func:`abcresearch.reports.sections.rollout.
+    change_overview`), where the provincial committee reads first: the change section sat on
+    the report's last pages and the first page said nothing of change (a review). Empty with
+    one round, or where no tambon could be assessed.
+    """
+    from abcresearch.reports.sections.rollout import change_overview
+
+    if report.change_analysis(None) is None:
+        return ""
+    over = change_overview(report)
+    c = (over.details or {}).get("counts")
+    if not c or not c["assessed"]:
+        return ""
+    t = report.t
+    return t("lead.change", be_from=over.details["round_from"], assessed=c["assessed"],
+             compared=c["compared"], improved=c["improved"], declined=c["declined"],
+             mixed=t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
+             found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
+             section=t("rollout.overview.heading", be=over.details["round_from"]))
 
 
 def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series, unit: str,

@@ -254,7 +254,11 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
         out.text(t("rollout.overview.chance", tests=tests, found=int(v["beyond"].sum()),
                    chance=f"{tests * (1 - level):.0f}", alpha=f"{100 * (1 - level):.0f}"))
     shown = v[v["beyond"]].copy()
-    details = {"verdicts": verdict, "psu": ch.psu}
+    details = {"verdicts": verdict, "psu": ch.psu, "round_from": ch.round_from,
+               "counts": {"compared": compared, "assessed": n_assessed, "improved": improved,
+                          "declined": declined, "mixed": mixed, "tests": tests,
+                          "beyond": int(v["beyond"].sum()),
+                          "chance": tests * (1 - float(ch.later.design.level))}}
     if shown.empty:
         return out.result(estimates=v, details=details)
     names = tambons(report.province.code).set_index("code")[f"name_{report.lang}"]
