@@ -1024,7 +1024,7 @@ def test_the_provinces_change_count_says_what_was_assessed_and_what_chance_gives
     tests = int(v["estimable"].sum())
     assert tests > 0
     assert f"ทดสอบการเปลี่ยนแปลงทั้งหมด {tests} ค่า" in text
-    assert f"ราว {tests * 0.05:.0f} ค่า" in text and f"พบ {int(v['beyond'].sum())} ค่า" in text
+    assert f"ได้ถึงราว {tests * 0.05:.0f} ค่า" in text and f"พบ {int(v['beyond'].sum())} ค่า" in text
 
 
 @pytest.mark.parametrize(("low", "high", "digits", "scale", "written"), [
