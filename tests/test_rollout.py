@@ -965,7 +965,8 @@ def test_the_provinces_change_list_hides_what_either_rounds_reports_hid(rollout,
     monkeypatch.setattr(change_section, "hidden_in_round",
                         lambda pattern, area, measure: (area, measure) == (code, m)
                         or real(pattern, area, measure))
-    v2 = rollout_section.change_overview(p).estimates
+    # a new report (each report works its verdicts out once)
+    v2 = rollout_section.change_overview(ProvinceReport.load("80", 2551, store=store)).estimates
     row = v2[(v2["area_code"] == code) & (v2["measure"] == m)]
     assert not row["published"].any() and not row["beyond"].any()
 
@@ -1153,3 +1154,26 @@ def test_the_overviews_first_page_says_how_many_tambons_changed(rollout, sample_
     assert expected in p.lead().details["findings"]
     one = ProvinceReport.load("80", 2549, store=sample_store)
     assert not any(f.startswith("เทียบกับปี") for f in one.lead().details["findings"])
+
+
+def test_findings_and_sections_share_the_change_they_print(rollout, monkeypatch) -> None:
+    """The key findings and the change section print the same change rows, the province's first
+    page and its change list the same verdicts: each is worked out once a report."""
+    from abcresearch.reports.sections import change as change_section
+    from abcresearch.reports.sections import rollout as rollout_section
+
+    store, _ = rollout
+    calls: list[str] = []
+    for module, name in ((change_section, "_published_change"),
+                         (rollout_section, "_tambon_verdicts")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _r=real, _n=name, **k: (
+            calls.append(_n), _r(*a, **k))[1])
+    rep = AreaReport.load("801501", 2551, store=store)
+    rep.key_findings()
+    rep.change()
+    assert calls.count("_published_change") == 1
+    p = ProvinceReport.load("80", 2551, store=store)
+    p.lead()
+    p.change_overview()
+    assert calls.count("_tambon_verdicts") == 1

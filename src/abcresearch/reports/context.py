@@ -179,6 +179,23 @@ class ReportBase:
         """Text shown in place of a small cell (``<5`` under the default threshold)."""
         return marker(self.threshold)
 
+    def cached(self, key: Any, make: Callable[[], T]) -> T:
+        """Return ``make()``, computed once per report under ``key``.
+
+        Estimates several sections show (the level-1 share, the capital means, the item
+        shares) are made once per report and kept on the report object, never at module
+        level: a warm batch kernel clears the module caches between reports, and each report
+        is a new object.
+        """
+        memo = self._memo
+        if key not in memo:
+            memo[key] = make()
+        return cast(T, memo[key])
+
+    @cached_property
+    def _memo(self) -> dict[Any, Any]:
+        return {}
+
     def _keep(self, result: R) -> R:
         """Remember ``result`` as the latest of its section (``self.results``) and return it."""
         self.results[result.name] = result
@@ -597,23 +614,6 @@ class AreaContext(ReportBase):
         return partitions_fingerprint(self.analysis.manifest, set(self.households["tambon_code"]))
 
     # ------------------------------------------------------------------ shared estimates
-    def cached(self, key: Any, make: Callable[[], T]) -> T:
-        """Return ``make()``, computed once per report under ``key``.
-
-        Estimates several sections show (the level-1 share, the capital means, the item
-        shares) are made once per report and kept on the report object, never at module
-        level: a warm batch kernel clears the module caches between reports, and each report
-        is a new object.
-        """
-        memo = self._memo
-        if key not in memo:
-            memo[key] = make()
-        return cast(T, memo[key])
-
-    @cached_property
-    def _memo(self) -> dict[Any, Any]:
-        return {}
-
     @property
     def level1_estimate(self) -> pd.DataFrame:
         """Share of households at overall level 1 with its logit interval (unrounded).

@@ -48,7 +48,8 @@ from abcresearch.stats.poverty import poverty_line
 from abcresearch.survey.areas import get_area
 
 __all__ = ["DIGITS", "bound_digits", "change", "change_records", "hidden_in_either_round",
-           "hidden_in_round", "publishable_measures", "published_change", "range_text"]
+           "hidden_in_round", "measure_range_text", "publishable_measures", "published_change",
+           "range_text"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -87,6 +88,20 @@ def range_text(t: Any, estimate: float, low: float, high: float, digits: int,
     d = bound_digits(low, high, digits, scale)
     return t("rollout.change.range", change=format_number(estimate, digits, scale=scale),
              low=format_number(low, d, scale=scale), high=format_number(high, d, scale=scale))
+
+
+def measure_range_text(t: Any, row: pd.Series) -> str:
+    """Write a change-table row's change and interval in its measure's unit and decimals.
+
+    "–" where the change is not printed, the change alone where its interval is not.
+    """
+    m = row["measure"]
+    d, s = DIGITS[_kind(m)], _scale(m)
+    if pd.isna(row["estimate"]):
+        return "–"
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return format_number(row["estimate"], d, scale=s)
+    return range_text(t, row["estimate"], row["ci_low"], row["ci_high"], d, s)
 
 
 def _json_digits(measure: str) -> int:
@@ -210,6 +225,14 @@ def published_change(report: AreaContext, compare_round: int | None = None
         disclosure rule), ``estimable`` (the SE and interval may be printed) and
         ``beyond_noise`` (the interval excludes 0).
     """
+    # the key findings and the change section print the same rows: worked out once a report
+    ch, rows = report.cached(("published_change", report.compare_round(compare_round)),
+                             lambda: _published_change(report, compare_round))
+    return ch, rows.copy()
+
+
+def _published_change(report: AreaContext, compare_round: int | None
+                      ) -> tuple[ChangeAnalysis | None, pd.DataFrame]:
     ch = report.change_analysis(compare_round)
     cols = ["measure", "round_from", "round_to", "estimate_from", "estimate_to", "estimate",
             "se", "ci_low", "ci_high", "published", "estimable", "beyond_noise"]
@@ -282,19 +305,11 @@ def _table(report: AreaContext, rows: pd.DataFrame, ch: ChangeAnalysis) -> pd.Da
     t = report.t
     scale = rows["measure"].map(_scale).to_numpy()
 
-    def change_text(r: pd.Series) -> str:
-        d, s = DIGITS[_kind(r["measure"])], _scale(r["measure"])
-        if pd.isna(r["estimate"]):
-            return "–"
-        if pd.isna(r["ci_low"]) or pd.isna(r["ci_high"]):
-            return format_number(r["estimate"], d, scale=s)
-        return range_text(t, r["estimate"], r["ci_low"], r["ci_high"], d, s)
-
     return pd.DataFrame({
         t("col.measure"): [_measure_label(report, m) for m in rows["measure"]],
         t("rollout.change.col_round", be=ch.round_from): rows["estimate_from"] * scale,
         t("rollout.change.col_round", be=ch.round_to): rows["estimate_to"] * scale,
-        t("rollout.change.col_change_ci"): [change_text(r) for _, r in rows.iterrows()],
+        t("rollout.change.col_change_ci"): [measure_range_text(t, r) for _, r in rows.iterrows()],
     })
 
 

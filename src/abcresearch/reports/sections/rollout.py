@@ -226,7 +226,9 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     if ch is None:
         return out.result()
     out.text(f"## {t('rollout.overview.heading', be=ch.round_from)}")
-    v = _tambon_verdicts(report, ch)
+    # the overview's first page gives the same counts (overview_lead): worked out once
+    v = report.cached(("tambon_verdicts", ch.round_from),
+                      lambda: _tambon_verdicts(report, ch)).copy()
     up = (v["way"] > 0).groupby(v["area_code"]).any()
     down = (v["way"] < 0).groupby(v["area_code"]).any()
     verdict = {code: ("mixed" if up[code] and down[code] else "improved" if up[code]
@@ -249,30 +251,21 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     # each tested change crosses its interval by chance one time in twenty (a review: 30 of
     # 372 tested changes did, where chance alone gives about 19)
     tests = int(v["estimable"].sum())
+    alpha = 1 - float(ch.later.design.level)  # the intervals' level (analysis.change)
     if tests:
-        level = float(ch.later.design.level)  # the intervals' level (analysis.change)
         out.text(t("rollout.overview.chance", tests=tests, found=int(v["beyond"].sum()),
-                   chance=f"{tests * (1 - level):.0f}", alpha=f"{100 * (1 - level):.0f}"))
+                   chance=f"{tests * alpha:.0f}", alpha=f"{100 * alpha:.0f}"))
     shown = v[v["beyond"]].copy()
     details = {"verdicts": verdict, "psu": ch.psu, "round_from": ch.round_from,
                "counts": {"compared": compared, "assessed": n_assessed, "improved": improved,
                           "declined": declined, "mixed": mixed, "tests": tests,
                           "beyond": int(v["beyond"].sum()),
-                          "chance": tests * (1 - float(ch.later.design.level))}}
+                          "chance": tests * alpha}}
     if shown.empty:
         return out.result(estimates=v, details=details)
     names = tambons(report.province.code).set_index("code")[f"name_{report.lang}"]
     amph = amphoes(report.province.code).set_index("code")[f"name_{report.lang}"]
     shown = shown.sort_values(["way", "area_code"], ascending=[False, True])
-    digits = {"mean": change_section.DIGITS["mean"], "share": change_section.DIGITS["share"],
-              "m0": change_section.DIGITS["m0"]}
-
-    def change_text(r: pd.Series) -> str:  # as the area's change table writes it
-        d = digits["m0" if r["measure"] == "m0" else "mean" if r["measure"].startswith("mean_")
-                   else "share"]
-        s = 1.0 if r["measure"] == "m0" or r["measure"].startswith("mean_") else 100.0
-        return change_section.range_text(t, r["estimate"], r["ci_low"], r["ci_high"], d, s)
-
     table = pd.DataFrame({
         t("col.tambon"): shown["area_code"].map(names).fillna(shown["area_code"]).to_numpy(),
         t("col.amphoe"): shown["area_code"].str.slice(0, 4).map(amph).to_numpy(),
@@ -281,7 +274,8 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
                                   label=report.analysis.scheme.level_label(int(m[11:]),
                                                                            report.lang))
                            for m in shown["measure"]],
-        t("rollout.change.col_change_ci"): [change_text(r) for _, r in shown.iterrows()],
+        t("rollout.change.col_change_ci"): [change_section.measure_range_text(t, r)
+                                            for _, r in shown.iterrows()],
         t("rollout.overview.col_verdict"): [t("rollout.overview.improved") if w > 0
                                             else t("rollout.overview.declined")
                                             for w in shown["way"]],
