@@ -1177,3 +1177,108 @@ def test_findings_and_sections_share_the_change_they_print(rollout, monkeypatch)
     p.lead()
     p.change_overview()
     assert calls.count("_tambon_verdicts") == 1
+
+
+# ------------------------------------------------------------------ disclosure across rounds
+AUDIT_SECTIONS = ("cover", "summary_page", "small_area", "readiness", "what_to_do",
+                  "welfare_fund", "change", "key_findings", "capital_profile",
+                  "levels_and_tracks", "deprivation", "villages", "organisations", "income",
+                  "data_quality", "methods_note", "write_summary")
+
+
+def _round_ledger(store, r: int) -> tuple[list, list[AreaReport]]:
+    """Every village, tambon and amphoe report of a round (every section called) and the
+    province's list of tambons that changed: their ledgers, and the reports."""
+    villages = sorted(load(r, store=store, columns=["village_code"])["village_code"]
+                      .astype(str).unique())
+    reports = []
+    for code in [*villages, *sorted({v[:6] for v in villages}), "8015"]:
+        report = AreaReport.load(code, r, store=store)
+        for section in AUDIT_SECTIONS:
+            getattr(report, section)()
+        reports.append(report)
+    ledger = [e for rep in reports for res in rep.results.values() for e in res.published]
+    ledger += list(ProvinceReport.load("80", r, store=store).change_overview().published)
+    return ledger, reports
+
+
+def _ledgers(store, rounds=(2550, 2551)) -> tuple[dict, dict]:
+    ledgers, reports = {}, {}
+    for r in rounds:
+        ledgers[r], reports[r] = _round_ledger(store, r)
+    return ledgers, reports
+
+
+def _audit_round(ledgers: dict, reports: dict, r: int):
+    """The attack on round ``r``'s hidden figures with every round's reports."""
+    from abcresearch.reports import disclosure, disclosure_audit
+
+    first = reports[r][0]
+    a = first.analysis
+    known = a.areas.set_index("area_code")["households_in_surveyed_strata"].to_dict()
+    entries = disclosure_audit.round_entries(ledgers, r, a.households, first.threshold)
+    return disclosure_audit.audit(
+        entries, a.households, a.scheme, r, first.threshold,
+        disclosure.extra_counts(r, first.store, a.households), known_households=known), entries
+
+
+def test_nothing_hidden_in_a_round_can_be_recovered_with_the_next_rounds_reports(rollout
+                                                                                 ) -> None:
+    """Disclosure control across rounds: the 2551 reports print changes since 2550 (each
+    area's change section, the province's list of tambons that changed) and the moves of the
+    households matched across the two. Beside either round's published values, a change
+    bounds the other round's value, and a table of moves the areas' level counts: the attack
+    on each round's hidden figures uses all of it, and finds nothing."""
+    store, _ = rollout
+    ledgers, reports = _ledgers(store)
+    found = {r: _audit_round(ledgers, reports, r) for r in ledgers}
+    for r, (result, _entries) in found.items():
+        assert result.inconsistent == [], (r, [(e.section, e.kind, e.area, e.cells, m)
+                                               for e, m in result.inconsistent[:6]])
+        assert result.recovered == [], (r, result.recovered[:5])
+        assert result.targets > 0
+    # the leak this attack found: village 80150301's 2551 column of level 3 was all zeros, and
+    # the one household not matched was the one at level 3 its own report hid
+    rep = next(x for x in reports[2551] if x.area.code == "80150301")
+    assert rep.t("rollout.change.transitions_hidden_levels", be_from=2550, be_to=2551) in \
+        rep.results["change"].text
+    # the later reports did print changes and moves, and the attack used them
+    assert any(e.kind == "change" and e.rounds == (2550, 2551) for e in ledgers[2551])
+    derived = [e for e in found[2550][1] if e.section.endswith("(change)")]
+    assert derived and any(e.cells[0][0] == "overall_level" for e in derived)
+    assert any(e.section.endswith("(transition)") for e in found[2550][1])
+    # every 2550 value a 2551 change table printed is the value the 2550 reports printed
+    printed_2550 = {(e.area, e.cells, e.base): e.text for e in ledgers[2550]
+                    if e.kind in ("share", "mean") and e.rounds in ((), (2550,))
+                    and e.value is not None and e.section == "change"}
+    shown_in_2551 = [(e.area, e.cells, e.base, e.text) for e in ledgers[2551]
+                     if e.section == "change" and e.rounds == (2550,)]
+    assert shown_in_2551
+    for area, cells, base, text in shown_in_2551:
+        assert printed_2550.get((area, cells, base), text) == text
+
+
+def test_a_change_printing_what_the_earlier_round_hid_is_found(rollout, monkeypatch) -> None:
+    """The planted leak: with the change tables ignoring the rounds' own patterns (as the
+    province's list did before a review found it), the attack recovers a hidden 2550 figure
+    from the changes the 2551 reports print beside their own values; without the changes it
+    recovers nothing."""
+    from abcresearch.reports.sections import change as change_section
+
+    store, _ = rollout
+    monkeypatch.setattr(change_section, "hidden_in_round", lambda pattern, area, measure: False)
+    monkeypatch.setattr(change_section, "publishable_measures",
+                        lambda hh, measures, rounds, threshold: pd.Series(True,
+                                                                          index=measures.index))
+    ledgers, reports = _ledgers(store)
+    # of the change sections, the 2551 reports' changes alone (their values and moves, and
+    # the 2550 reports' own change sections, would reprint hidden values directly)
+    for r in ledgers:
+        ledgers[r] = [e for e in ledgers[r] if e.section not in ("change", "change_overview")
+                      or (r == 2551 and e.kind == "change")]
+    leaked, _ = _audit_round(ledgers, reports, 2550)
+    assert leaked.recovered, "no leak found"
+    assert not leaked.inconsistent
+    ledgers[2551] = [e for e in ledgers[2551] if e.kind != "change"]
+    clean, _ = _audit_round(ledgers, reports, 2550)
+    assert clean.recovered == [] and not clean.inconsistent

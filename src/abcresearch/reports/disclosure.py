@@ -1881,8 +1881,11 @@ class Published:
         (population estimate of households), ``"share"`` (design-weighted share of ``cells``
         over ``base``, 0-1), ``"mean"`` (design-weighted mean of a mean measure),
         ``"intensity"`` (Alkire-Foster A), ``"contribution"`` (a capital's share of M0),
-        ``"public"`` (not about households: village forms, rules) or ``"other"`` (a
-        statistic the disclosure test does not attack: median, Gini, standard errors).
+        ``"change"`` (the later round's share or mean minus the earlier one's, ``rounds``),
+        ``"transition"`` (households matched across ``rounds`` counted by their earlier and
+        later category, ``cells``), ``"public"`` (not about households: village forms,
+        rules) or ``"other"`` (a statistic the disclosure test does not attack: median, Gini,
+        standard errors).
     area : str
         Area code whose households it describes.
     cells, base : tuple of (measure, category)
@@ -1898,7 +1901,13 @@ class Published:
     ci_text : (str, str), optional
         The interval's ends as printed.
     name : str
-        What it is, for ``"public"`` and ``"other"`` entries.
+        What it is, for ``"public"`` and ``"other"`` entries; for a ``"change"``, the kind of
+        the value that changed (``"share"`` or ``"mean"``); for a ``"transition"``, the
+        households matched in the area.
+    rounds : tuple of int
+        The survey rounds whose households it describes: empty for the report's own round;
+        one round for a value of another round printed beside the report's own (a change
+        table's earlier value); ``(earlier, later)`` for a ``"change"`` or ``"transition"``.
     """
 
     section: str
@@ -1912,6 +1921,7 @@ class Published:
     ci: tuple[tuple[float, float], tuple[float, float]] | None = None
     ci_text: tuple[str, str] | None = None
     name: str = ""
+    rounds: tuple[int, ...] = ()
 
     @property
     def hidden(self) -> bool:

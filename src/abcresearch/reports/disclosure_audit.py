@@ -43,7 +43,7 @@ from abcresearch.reports.disclosure import (
 )
 from abcresearch.reports.disclosure import marker as small_marker
 
-__all__ = ["AuditResult", "Recovery", "audit"]
+__all__ = ["AuditResult", "Recovery", "audit", "round_entries"]
 
 _TOL = 1e-7
 
@@ -264,7 +264,9 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     AuditResult
     """
     rules = publication_rules()
-    entries = list(published)
+    # what other rounds' reports printed about their own households is for their audit
+    entries = [e for e in published if e.rounds in ((), (survey_round,))
+               and e.kind not in ("change", "transition")]
     measures = round_measures(scheme, survey_round)
     cms, mms = measures.counts, measures.means
     cats = measures.categories(households)
@@ -298,6 +300,126 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     for name, per_area in (extra_truth or {}).items():
         attack.extra(name, per_area)
     return result
+
+
+def _intersect(a: tuple[float, float] | None, b: tuple[float, float]) -> tuple[float, float]:
+    return b if a is None else (max(a[0], b[0]), min(a[1], b[1]))
+
+
+def _own_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int
+                 ) -> list[Published]:
+    """Return every entry about one round's households.
+
+    Its reports' own, and its values printed in other rounds' reports (a change table's
+    earlier value).
+    """
+    out = [e for e in ledgers.get(survey_round, ()) if e.rounds in ((), (survey_round,))
+           and e.kind not in ("change", "transition")]
+    out += [e for r, entries in ledgers.items() if r != survey_round for e in entries
+            if e.rounds == (survey_round,)]
+    return out
+
+
+def _value_bounds(entries: Iterable[Published]) -> dict[tuple[Any, ...], tuple[float, float]]:
+    """Return the tightest published bounds of each area's share or mean."""
+    out: dict[tuple[Any, ...], tuple[float, float]] = {}
+    for e in entries:
+        if e.kind not in ("share", "mean") or e.bounds is None:
+            continue
+        # (not its interval: a share's or M0's interval need not be centred on it)
+        key = (e.area, e.kind, e.cells, e.base)
+        out[key] = _intersect(out.get(key), e.bounds)
+    return out
+
+
+def round_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int,
+                  households: pd.DataFrame, threshold: int) -> list[Published]:
+    """Everything published about one round's households, across every round's reports.
+
+    The disclosure test across rounds: a report of a later round prints changes since an
+    earlier one (its change section, the province's list of tambons that changed) and the
+    moves of the households matched across the two, and a change beside one round's
+    published value bounds the other round's. This gathers, for :func:`audit` of
+    ``survey_round``:
+
+    * the round's own reports' entries and its values printed in other rounds' reports;
+    * for each printed change (``kind="change"``, its interval's centre too) whose other
+      round's value is published, bounds on this round's value: the other value minus (or
+      plus) the change;
+    * for each table of matched households' moves (``kind="transition"``), bounds on the
+      area's count in each level of this round: the sum of its row (earlier round) or column
+      (later round), each hidden cell read as its marker says ("<5": 1 to ``threshold`` - 1,
+      otherwise 0 to all matched), plus the area's households that were not matched.
+
+    A change whose other round's value is hidden adds nothing here (a joint model of both
+    rounds' households would tie the two hidden values together; this one does not).
+
+    Parameters
+    ----------
+    ledgers : mapping of int to sequence of Published
+        Each round's reports' entries (every section's ``result.published``).
+    survey_round : int
+        The round to audit.
+    households : pandas.DataFrame
+        That round's households (each area's sample size, known to the attacker).
+    threshold : int
+        Smallest publishable count.
+
+    Returns
+    -------
+    list of Published
+        Entries for :func:`audit` (derived ones name their section with "(change)" or
+        "(transition)").
+    """
+    own = _own_entries(ledgers, survey_round)
+    others = {r: _value_bounds(_own_entries(ledgers, r)) for r in ledgers if r != survey_round}
+    out = list(own)
+    vcode = households["village_code"].astype(str)
+    small = small_marker(threshold)
+
+    def size(area: str) -> int:
+        return int(vcode.str.startswith(area).sum())
+
+    moves: dict[tuple[str, tuple[int, ...], str, str], list[Published]] = {}
+    for entries in ledgers.values():
+        for e in entries:
+            if e.kind == "change" and len(e.rounds) == 2 and survey_round in e.rounds \
+                    and e.bounds is not None:
+                earlier, later = e.rounds
+                other = later if survey_round == earlier else earlier
+                b = others.get(other, {}).get((e.area, e.name, e.cells, e.base))
+                if b is None:
+                    continue
+                d = e.bounds
+                if e.ci is not None:  # the interval is centred on the change
+                    (lo_a, lo_b), (hi_a, hi_b) = e.ci
+                    d = (max(d[0], (lo_a + hi_a) / 2), min(d[1], (lo_b + hi_b) / 2))
+                bounds = (b[0] - d[1], b[1] - d[0]) if other == later else \
+                    (b[0] + d[0], b[1] + d[1])
+                out.append(Published(f"{e.section} (change)", e.name, e.area, e.cells, e.base,
+                                     value=(bounds[0] + bounds[1]) / 2, bounds=bounds,
+                                     rounds=(survey_round,)))
+            elif e.kind == "transition" and len(e.rounds) == 2 and survey_round in e.rounds:
+                # a row of the table (earlier round) or a column (later round)
+                side = 0 if survey_round == e.rounds[0] else 1
+                moves.setdefault((e.area, e.rounds, e.cells[side][0], e.cells[side][1]),
+                                 []).append(e)
+    for (area, _rounds, measure, category), cells in moves.items():
+        matched = max(int(float(c.name or 0)) for c in cells)
+        low = high = 0.0
+        for c in cells:
+            if c.bounds is not None:
+                low, high = low + c.bounds[0], high + c.bounds[1]
+            elif c.text == small:
+                low, high = low + 1, high + threshold - 1
+            else:
+                high += matched
+        n = size(area)
+        bounds = (low, min(high + max(n - matched, 0), n))
+        out.append(Published(f"{cells[0].section} (transition)", "count", area,
+                             ((measure, category),), value=(bounds[0] + bounds[1]) / 2,
+                             bounds=bounds, rounds=(survey_round,)))
+    return out
 
 
 @dataclass

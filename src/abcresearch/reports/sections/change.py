@@ -33,6 +33,7 @@ from abcresearch.reports import estimates
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import (
     MEAN,
+    Published,
     Publisher,
     SuppressionPattern,
     protected_table,
@@ -47,9 +48,9 @@ from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
 from abcresearch.survey.areas import get_area
 
-__all__ = ["DIGITS", "bound_digits", "change", "change_records", "hidden_in_either_round",
-           "hidden_in_round", "measure_range_text", "publishable_measures", "published_change",
-           "range_text"]
+__all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_records",
+           "hidden_in_either_round", "hidden_in_round", "measure_cells", "measure_range_text",
+           "publishable_measures", "published_change", "range_text"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -147,6 +148,76 @@ _SHARE_CELLS = {
     "poverty_headcount": (estimates.BELOW_LINE, estimates.WITH_INCOME),
     **{f"share_level{k}": (((m, k),), LEVEL_BASE) for m, k in LEVEL_BASE},
 }
+
+
+def measure_cells(measure: str) -> tuple[str, tuple[tuple[str, str], ...],
+                                          tuple[tuple[str, str], ...]]:
+    """Return what a change-table measure is in the ledger: its kind, cells and base.
+
+    ``("share", numerator, base)`` for a level's or the income line's share, ``("mean",
+    ((measure, "mean"),), ())`` for a capital's mean score or M0, as each round's own reports
+    record it (:class:`~abcresearch.reports.disclosure.Published`).
+    """
+    if measure in _SHARE_CELLS:
+        num, base = _SHARE_CELLS[measure]
+        return "share", tuple(num), tuple(base)
+    if measure.startswith("mean_"):
+        return "mean", ((f"score:{measure[5:]}", MEAN),), ()
+    return "mean", ((measure, MEAN),), ()
+
+
+def _printed(value: float, digits: int, scale: float) -> tuple[str, float, tuple[float, float]]:
+    """Print a number as a change table does: its text, value and where the unrounded one lies."""
+    text = format_number(value, digits, scale=scale)
+    shown = float(text.replace(",", "")) / scale
+    half = 0.5 * 10.0 ** -digits / scale
+    return text, shown, (shown - half, shown + half)
+
+
+def change_ledger(section: str, rows: pd.DataFrame, area: str | None = None
+                  ) -> list[Published]:
+    """Record what a change table prints, for the disclosure test across rounds.
+
+    Each round's value (``rounds=(round,)``: the earlier one is another round's households)
+    and the change with its interval (``kind="change"``, ``rounds=(earlier, later)``), as
+    :func:`_table` and :func:`measure_range_text` write them; rows whose change is not printed
+    record only their rounds' values, and nothing is recorded for a row hidden ("–").
+
+    Parameters
+    ----------
+    section : str
+        The section printing them.
+    rows : pandas.DataFrame
+        Published change rows (:func:`published_change`), the printed ones only; without
+        ``estimate_from`` and ``estimate_to`` (a list of changes), the changes alone.
+    area : str, optional
+        The area the rows describe (default: each row's ``area_code``).
+    """
+    out: list[Published] = []
+    for _, r in rows.iterrows():
+        m = str(r["measure"])
+        kind, cells, base = measure_cells(m)
+        d, s = DIGITS[_kind(m)], _scale(m)
+        rounds = (int(r["round_from"]), int(r["round_to"]))
+        code = str(r["area_code"]) if area is None else area
+        if "estimate_from" in r.index:
+            for be, col in zip(rounds, ("estimate_from", "estimate_to"), strict=True):
+                if pd.notna(r[col]):
+                    text, value, bounds = _printed(float(r[col]), d, s)
+                    out.append(Published(section, kind, code, cells, base, text, value,
+                                         bounds, rounds=(be,)))
+        if pd.isna(r["estimate"]):
+            continue
+        text, value, bounds = _printed(float(r["estimate"]), d, s)
+        ci = ci_text = None
+        if pd.notna(r["ci_low"]) and pd.notna(r["ci_high"]):
+            dd = bound_digits(r["ci_low"], r["ci_high"], d, s)
+            lo_text, _, lo_b = _printed(float(r["ci_low"]), dd, s)
+            hi_text, _, hi_b = _printed(float(r["ci_high"]), dd, s)
+            ci, ci_text = (lo_b, hi_b), (lo_text, hi_text)
+        out.append(Published(section, "change", code, cells, base, text, value, bounds, ci,
+                             ci_text, name=kind, rounds=rounds))
+    return out
 
 
 def hidden_in_either_round(ch: ChangeAnalysis, area: str, measures: pd.Series,
@@ -341,8 +412,9 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
                            scale=s)).replace("  ", " ")
 
 
-def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
-                 ) -> dict[str, Any]:
+def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
+                 entries: list[Published]) -> dict[str, Any]:
+    """Print the matched households' moves between levels; record its cells in ``entries``."""
     t = report.t
     tr, counts = ch.transitions(report.area.code)
     if not ch.linked:
@@ -353,9 +425,18 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     levels = list(tr.counts.index)
     table = tr.counts.astype("int64")
     shown, mask = suppress_counts(table, report.threshold)
+    shown_cells = shown.copy()
     if not protected_table(table, mask, report.threshold):
         # the printed total would give a small cell back whatever else is hidden
         out.text(t("rollout.change.transitions_hidden"))
+        return {"counts": counts, "transitions": tr, "suppressed": mask}
+    # a level's households that either round's reports hid: the table's row or column (with
+    # the households matched and the area's own) would give them back, as the disclosure test
+    # across rounds found (a column of zeros beside the one household not matched)
+    if hidden_in_either_round(ch, report.area.code, pd.Series([f"share_level{j}" for j in levels]),
+                              report.threshold, getattr(report, "store", None)).any():
+        out.text(t("rollout.change.transitions_hidden_levels", be_from=ch.round_from,
+                   be_to=ch.round_to))
         return {"counts": counts, "transitions": tr, "suppressed": mask}
     lab = {j: report.analysis.scheme.level_label(j, report.lang) for j in levels}
     shown.index = [lab[j] for j in levels]
@@ -366,6 +447,14 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
                        be_to=ch.round_to),
               t("rollout.change.transitions_notes", matched=f"{counts['matched']:,}",
                 be_from=ch.round_from, be_to=ch.round_to), decimals=0)
+    for (i, j), value in table.stack().items():
+        cell_hidden = bool(mask.at[i, j])
+        entries.append(Published(
+            "change", "transition", report.area.code,
+            (("overall_level", str(i)), ("overall_level", str(j))), text=str(shown_cells.at[i, j]),
+            value=None if cell_hidden else float(value),
+            bounds=None if cell_hidden else (float(value), float(value)),
+            name=str(counts["matched"]), rounds=(ch.round_from, ch.round_to)))
     c = table.to_numpy()
     up = int(np.triu(c, 1).sum())
     down = int(np.tril(c, -1).sum())
@@ -375,8 +464,12 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder
     # add up was hidden, so they cannot give a hidden cell back
     off_diagonal = ~np.eye(len(levels), dtype=bool)
     if not hidden.any() and base and not mask.to_numpy()[off_diagonal].any():
-        out.text(t("rollout.change.moved", up=format_number(up / base, 0, scale=100),
-                   down=format_number(down / base, 0, scale=100), matched=f"{base:,}"))
+        up_text, down_text = (format_number(x / base, 0, scale=100) for x in (up, down))
+        out.text(t("rollout.change.moved", up=up_text, down=down_text, matched=f"{base:,}"))
+        # sums of printed cells over their printed total: nothing the cells do not say
+        entries += [Published("change", "other", report.area.code, text=x, name=name,
+                              rounds=(ch.round_from, ch.round_to))
+                    for x, name in ((up_text, "moved up"), (down_text, "moved down"))]
     return {"counts": counts, "transitions": tr, "suppressed": mask}
 
 
@@ -385,17 +478,18 @@ NAMED_VILLAGES = 8
 more ("หมู่ที่ 2" alone is a village of the tambon; an amphoe's would need its tambon too)."""
 
 
-def _basis(report: AreaContext, ch: ChangeAnalysis, intervals: bool = True) -> str:
+def _basis(report: AreaContext, ch: ChangeAnalysis, pub: Publisher, intervals: bool = True
+           ) -> str:
     """Say what each round's numbers of the area rest on: its surveyed villages, both rounds'.
 
-    ``intervals``: whether the table shows any interval (an area on too few sampled villages
-    has none, and the sentence said its intervals include the villages' sampling).
+    ``pub`` records the counts of villages it prints. ``intervals``: whether the table shows
+    any interval (an area on too few sampled villages has none, and the sentence said its
+    intervals include the villages' sampling).
     """
     code = report.area.code
     later = set(report.households["village_code"].astype(str))
     earlier = set(ch.earlier.area_households(code, columns=["village_code"])["village_code"]
                   .astype(str))
-    pub = Publisher(report, "change")
 
     def shown(name: str, value: int) -> str:
         return pub.public(name, value, area=code).text
@@ -453,11 +547,16 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
     if ch is None:
         return out.result(details={"records": []})
     out.text(f"## {t('rollout.change.heading', be=ch.round_from)}")
+    pub = Publisher(report, "change")
     if report.level != "village" and not rows.empty:
-        out.text(_basis(report, ch, bool(rows["estimable"].any())))
+        out.text(_basis(report, ch, pub, bool(rows["estimable"].any())))
     if rows.empty:
         out.text(t("rollout.change.not_in_round", area=report.area_name(), be=ch.round_from))
-        return out.result(details={"records": [], "psu": ch.psu, "linked": ch.linked})
+        return out.result(details={"records": [], "psu": ch.psu, "linked": ch.linked},
+                          published=tuple(pub.entries))
+    # what the tables and sentences print, for the disclosure test across rounds
+    entries = [*pub.entries, *change_ledger("change", rows[rows["published"]],
+                                            report.area.code)]
     main = rows[rows["measure"] != "m0"].reset_index(drop=True)
     m0 = rows[rows["measure"] == "m0"].reset_index(drop=True)
     notes = t("rollout.change.notes", be_from=ch.round_from, be_to=ch.round_to)
@@ -487,7 +586,7 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
             and (rows["published"] & (rows["measure"] == "poverty_headcount")).any()):
         out.text(t("rollout.change.lines_differ", be_from=ch.round_from, be_to=ch.round_to,
                    line_from=f"{lines[0]:,.0f}", line_to=f"{lines[1]:,.0f}"))
-    details = _transitions(report, ch, out)
+    details = _transitions(report, ch, out, entries)
     psu_note = ("rollout.change.psu_village_report" if report.level == "village"
                 else "rollout.change.psu_household" if ch.psu == "household"
                 else "rollout.change.psu_village")
@@ -497,6 +596,6 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
         note.append(t("rollout.change.lines_unverified"))
     out.text(" ".join(note))
     records = change_records(rows)
-    return out.result(estimates=rows, details={
+    return out.result(estimates=rows, published=tuple(entries), details={
         "change": ch.area(report.area.code), "records": records, "psu": ch.psu,
         "linked": ch.linked, **details})

@@ -282,4 +282,8 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     })
     out.table(table, t("rollout.overview.caption", be_from=ch.round_from, be_to=ch.round_to),
               t("rollout.overview.notes"))
-    return out.result(estimates=v, details=details)
+    # what the list prints, for the disclosure test across rounds (a leak was found here)
+    ledger = change_section.change_ledger("change_overview",
+                                          shown.drop(columns=["estimate_from", "estimate_to"],
+                                                     errors="ignore"))
+    return out.result(estimates=v, details=details, published=tuple(ledger))
