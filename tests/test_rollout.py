@@ -1074,7 +1074,11 @@ def test_a_middle_levels_change_says_it_has_no_better_way(rollout) -> None:
     row = pd.Series({"measure": "share_level2", "estimate": -0.133, "ci_low": -0.2,
                      "ci_high": -0.05})
     said = _sentence(rep, row, ch)
-    assert label("rollout.change.middle_level", "th", level=2) in said
+    assert label("rollout.change.middle_level", "th", level=2, see="") in said
+    # it points to the table of level changes only where that table is printed (a table hidden
+    # for disclosure left a pointer to nothing)
+    assert "ดูตาราง" not in said
+    assert label("rollout.change.middle_level_see", "th") in _sentence(rep, row, ch, True)
     for m in ("share_level1", "share_level3"):
         assert "อยู่ตรงกลาง" not in _sentence(rep, row.replace("share_level2", m), ch)
 

@@ -384,7 +384,13 @@ def _table(report: AreaContext, rows: pd.DataFrame, ch: ChangeAnalysis) -> pd.Da
     })
 
 
-def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
+def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis, see_table: bool = False
+              ) -> str:
+    """Write a change beyond the noise as a sentence.
+
+    ``see_table``: the table of level changes is printed below, and a middle level's note
+    points to it.
+    """
     rules = load_change_rules()
     m = r["measure"]
     k = _kind(m)
@@ -398,7 +404,9 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
             min(levels), max(levels)):
         # a middle level's share has no better way: "ระดับ 2 ลดลง" read as bad news where
         # households had moved up from it (a review)
-        note = " " + report.t("rollout.change.middle_level", level=int(m[len("share_level"):]))
+        note = " " + report.t("rollout.change.middle_level", level=int(m[len("share_level"):]),
+                              see=report.t("rollout.change.middle_level_see")
+                              if see_table else "")
     else:
         note = ""
     return report.t(
@@ -412,32 +420,55 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis) -> str:
                            scale=s)).replace("  ", " ")
 
 
-def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
-                 entries: list[Published]) -> dict[str, Any]:
-    """Print the matched households' moves between levels; record its cells in ``entries``."""
+def _transition_plan(report: AreaContext, ch: ChangeAnalysis) -> dict[str, Any]:
+    """Decide whether the table of matched households' moves between levels is printed.
+
+    Returns the section's details (``counts``, ``transitions``, ``suppressed``), with
+    ``message``: the sentence printed instead of the table (None: the table is printed, or
+    nothing is said), and the table's cells (``table``, ``shown``) when it is printed.
+    """
     t = report.t
     tr, counts = ch.transitions(report.area.code)
     if not ch.linked:
-        out.text(t("rollout.change.not_linkable", be_from=ch.round_from, be_to=ch.round_to))
-        return {"counts": counts}
+        return {"counts": counts, "message": t("rollout.change.not_linkable",
+                                                be_from=ch.round_from, be_to=ch.round_to)}
     if tr is None or counts["matched"] < report.threshold:
-        return {"counts": counts}
+        return {"counts": counts, "message": None}
     levels = list(tr.counts.index)
     table = tr.counts.astype("int64")
     shown, mask = suppress_counts(table, report.threshold)
-    shown_cells = shown.copy()
     if not protected_table(table, mask, report.threshold):
         # the printed total would give a small cell back whatever else is hidden
-        out.text(t("rollout.change.transitions_hidden"))
-        return {"counts": counts, "transitions": tr, "suppressed": mask}
+        return {"counts": counts, "transitions": tr, "suppressed": mask,
+                "message": t("rollout.change.transitions_hidden")}
     # a level's households that either round's reports hid: the table's row or column (with
     # the households matched and the area's own) would give them back, as the disclosure test
     # across rounds found (a column of zeros beside the one household not matched)
     if hidden_in_either_round(ch, report.area.code, pd.Series([f"share_level{j}" for j in levels]),
                               report.threshold, getattr(report, "store", None)).any():
-        out.text(t("rollout.change.transitions_hidden_levels", be_from=ch.round_from,
-                   be_to=ch.round_to))
-        return {"counts": counts, "transitions": tr, "suppressed": mask}
+        return {"counts": counts, "transitions": tr, "suppressed": mask,
+                "message": t("rollout.change.transitions_hidden_levels", be_from=ch.round_from,
+                             be_to=ch.round_to)}
+    return {"counts": counts, "transitions": tr, "suppressed": mask, "message": None,
+            "table": table, "shown": shown}
+
+
+def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
+                 entries: list[Published], plan: dict[str, Any]) -> dict[str, Any]:
+    """Print the matched households' moves between levels (:func:`_transition_plan`).
+
+    Its cells are recorded in ``entries``.
+    """
+    t = report.t
+    details = {k: v for k, v in plan.items() if k in ("counts", "transitions", "suppressed")}
+    if plan["message"] is not None:
+        out.text(plan["message"])
+    if "table" not in plan:
+        return details
+    tr, counts, table, mask = plan["transitions"], plan["counts"], plan["table"], plan["suppressed"]
+    shown_cells = plan["shown"]
+    shown = shown_cells.copy()
+    levels = list(tr.counts.index)
     lab = {j: report.analysis.scheme.level_label(j, report.lang) for j in levels}
     shown.index = [lab[j] for j in levels]
     shown.columns = [lab[j] for j in levels]
@@ -470,7 +501,7 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
         entries += [Published("change", "other", report.area.code, text=x, name=name,
                               rounds=(ch.round_from, ch.round_to))
                     for x, name in ((up_text, "moved up"), (down_text, "moved down"))]
-    return {"counts": counts, "transitions": tr, "suppressed": mask}
+    return details
 
 
 NAMED_VILLAGES = 8
@@ -569,9 +600,11 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
                                             be_from=ch.round_from, be_to=ch.round_to),
                   t("rollout.change.notes_m0", be_from=ch.round_from, be_to=ch.round_to),
                   decimals=DIGITS["m0"])
+    plan = _transition_plan(report, ch)
     beyond = rows[rows["beyond_noise"]]
     if not beyond.empty:
-        out.text("\n".join(f"- {_sentence(report, r, ch)}" for _, r in beyond.iterrows()))
+        out.text("\n".join(f"- {_sentence(report, r, ch, 'table' in plan)}"
+                           for _, r in beyond.iterrows()))
         # and the rest of the table is said too: a list of changes alone read as if nothing
         # else had been measured (a review)
         if (rows["estimable"] & ~rows["beyond_noise"]).any():
@@ -586,7 +619,7 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
             and (rows["published"] & (rows["measure"] == "poverty_headcount")).any()):
         out.text(t("rollout.change.lines_differ", be_from=ch.round_from, be_to=ch.round_to,
                    line_from=f"{lines[0]:,.0f}", line_to=f"{lines[1]:,.0f}"))
-    details = _transitions(report, ch, out, entries)
+    details = _transitions(report, ch, out, entries, plan)
     psu_note = ("rollout.change.psu_village_report" if report.level == "village"
                 else "rollout.change.psu_household" if ch.psu == "household"
                 else "rollout.change.psu_village")
