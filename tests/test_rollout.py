@@ -1155,9 +1155,19 @@ def test_the_overviews_first_page_says_how_many_tambons_changed(rollout, sample_
                    mixed=p.t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
                    found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
                    section=p.t("rollout.overview.heading", be=2550))
-    assert expected in p.lead().details["findings"]
+    found = p.lead().details["findings"]
+    assert expected in found
+    # and before it, how the province itself changed (its own change table's count)
+    from abcresearch.reports.sections.findings import change_counts
+
+    whole = change_counts(p.area_context)
+    assert whole is not None
+    said = p.t("lead.change_province" if whole["n"] else "lead.change_province_none", **whole)
+    assert said in found and found.index(said) == found.index(expected) - 1
+    _, rows = published_change(AreaReport.load("80", 2551, store=store))
+    assert whole["n"] == int(rows["beyond_noise"].sum())
     one = ProvinceReport.load("80", 2549, store=sample_store)
-    assert not any(f.startswith("เทียบกับปี") for f in one.lead().details["findings"])
+    assert not any("เทียบกับปี" in f for f in one.lead().details["findings"])
 
 
 def test_findings_and_sections_share_the_change_they_print(rollout, monkeypatch) -> None:
@@ -1286,3 +1296,27 @@ def test_a_change_printing_what_the_earlier_round_hid_is_found(rollout, monkeypa
     ledgers[2551] = [e for e in ledgers[2551] if e.kind != "change"]
     clean, _ = _audit_round(ledgers, reports, 2550)
     assert clean.recovered == [] and not clean.inconsistent
+
+
+def test_the_province_overview_says_how_the_province_itself_changed(rollout) -> None:
+    """The provincial committee read which tambons changed but not how the province did (a
+    review): the overview's change section opens with the province's own change table, the
+    rows its area report prints, then the tambons."""
+    store, _ = rollout
+    p = ProvinceReport.load("80", 2551, store=store)
+    res = p.change_overview()
+    text = res.text
+    whole = p.t("rollout.overview.province_heading", area=p.area_context.area_name())
+    tambons = p.t("rollout.overview.tambons_heading")
+    assert whole in text and tambons in text and text.index(whole) < text.index(tambons)
+    _, rows = published_change(AreaReport.load("80", 2551, store=store))
+    tables = [pt for pt in res.parts if isinstance(getattr(pt, "data", None), pd.DataFrame)]
+    first = tables[0].data
+    assert len(first) == int((rows["measure"] != "m0").sum())
+    printed = first.iloc[:, 2].astype(float).round(1).tolist()
+    expected = [round(v * (100 if m.startswith(("share", "poverty")) else 1), 1)
+                if pd.notna(v) else np.nan for m, v in
+                zip(rows["measure"], rows["estimate_to"], strict=True) if m != "m0"]
+    assert np.allclose(printed, expected, equal_nan=True)
+    # and the ledger holds the province's changes, for the disclosure test across rounds
+    assert any(e.kind == "change" and e.area == "80" for e in res.published)

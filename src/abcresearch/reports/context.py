@@ -853,6 +853,16 @@ class ProvinceContext(ReportBase):
         """The province's coverage, estimate basis and grade status."""
         return self.analysis.status(self.province.code)
 
+    @cached_property
+    def area_context(self) -> AreaContext:
+        """The province as an area of the round (its own estimates, as an area report has).
+
+        It shares the round's analysis, so it costs no second read of the store.
+        """
+        return AreaContext(lang=self.lang, design_spec=self.design_spec, area=self.province,
+                           survey_round=self.survey_round, analysis=self.analysis,
+                           store=self.store)
+
     def fingerprint(self) -> str:
         """Short hash of the store partitions that hold the province's data."""
         # the province's 170 codes, not its 231,000 households' (0.13 s a province overview)

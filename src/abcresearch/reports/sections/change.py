@@ -48,7 +48,7 @@ from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
 from abcresearch.survey.areas import get_area
 
-__all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_records",
+__all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_records", "change_tables",
            "hidden_in_either_round", "hidden_in_round", "measure_cells", "measure_range_text",
            "publishable_measures", "published_change", "range_text"]
 
@@ -554,6 +554,72 @@ def _basis(report: AreaContext, ch: ChangeAnalysis, pub: Publisher, intervals: b
                     intervals=report.t("rollout.change.basis_intervals") if intervals else "")
 
 
+def change_tables(report: AreaContext, ch: ChangeAnalysis, rows: pd.DataFrame,
+                  out: SectionBuilder, see_table: bool = False, section: str = "change"
+                  ) -> list[Published]:
+    """Write an area's change tables and what they say into a section.
+
+    The table of capital means and shares, the M0 table, a sentence for each change beyond
+    the noise (or that none is), and why some changes have no interval or no change at all.
+    The area's change section writes them, and the province overview writes the province's.
+
+    Parameters
+    ----------
+    report : AreaContext
+        The area.
+    ch : ChangeAnalysis
+        The two rounds.
+    rows : pandas.DataFrame
+        The area's published change rows (:func:`published_change`), not empty.
+    out : SectionBuilder
+        The section to write into.
+    see_table : bool
+        Whether the table of level changes is printed after them (a middle level's sentence
+        points to it).
+    section : str
+        The section id recorded in the ledger.
+
+    Returns
+    -------
+    list of Published
+        What they print (:func:`change_ledger`).
+    """
+    t = report.t
+    # what the tables and sentences print, for the disclosure test across rounds
+    entries = change_ledger(section, rows[rows["published"]], report.area.code)
+    main = rows[rows["measure"] != "m0"].reset_index(drop=True)
+    m0 = rows[rows["measure"] == "m0"].reset_index(drop=True)
+    notes = t("rollout.change.notes", be_from=ch.round_from, be_to=ch.round_to)
+    if not main.empty:
+        out.table(_table(report, main, ch), t("rollout.change.caption", be_from=ch.round_from,
+                                              be_to=ch.round_to), notes,
+                  decimals=DIGITS["mean"])
+    if not m0.empty:
+        out.table(_table(report, m0, ch), t("rollout.change.caption_m0",
+                                            be_from=ch.round_from, be_to=ch.round_to),
+                  t("rollout.change.notes_m0", be_from=ch.round_from, be_to=ch.round_to),
+                  decimals=DIGITS["m0"])
+    beyond = rows[rows["beyond_noise"]]
+    if not beyond.empty:
+        out.text("\n".join(f"- {_sentence(report, r, ch, see_table)}"
+                           for _, r in beyond.iterrows()))
+        # and the rest of the table is said too: a list of changes alone read as if nothing
+        # else had been measured (a review)
+        if (rows["estimable"] & ~rows["beyond_noise"]).any():
+            out.text(t("rollout.change.rest_within_noise"))
+    elif rows["estimable"].any():
+        out.text(t("rollout.change.none_beyond_noise"))
+    if ((rows["published"] & ~rows["estimable"]) & rows["estimate"].notna()).any():
+        out.text(t("rollout.change.not_estimable",
+                   min_villages=load_status_rules().min_sampled_villages))
+    lines = ch.poverty_lines
+    if (not ch.same_poverty_line and None not in lines
+            and (rows["published"] & (rows["measure"] == "poverty_headcount")).any()):
+        out.text(t("rollout.change.lines_differ", be_from=ch.round_from, be_to=ch.round_to,
+                   line_from=f"{lines[0]:,.0f}", line_to=f"{lines[1]:,.0f}"))
+    return entries
+
+
 def change(report: AreaContext, *, compare_round: int | None = None) -> SectionResult:
     """Change since an earlier round (see the module docstring).
 
@@ -585,40 +651,8 @@ def change(report: AreaContext, *, compare_round: int | None = None) -> SectionR
         out.text(t("rollout.change.not_in_round", area=report.area_name(), be=ch.round_from))
         return out.result(details={"records": [], "psu": ch.psu, "linked": ch.linked},
                           published=tuple(pub.entries))
-    # what the tables and sentences print, for the disclosure test across rounds
-    entries = [*pub.entries, *change_ledger("change", rows[rows["published"]],
-                                            report.area.code)]
-    main = rows[rows["measure"] != "m0"].reset_index(drop=True)
-    m0 = rows[rows["measure"] == "m0"].reset_index(drop=True)
-    notes = t("rollout.change.notes", be_from=ch.round_from, be_to=ch.round_to)
-    if not main.empty:
-        out.table(_table(report, main, ch), t("rollout.change.caption", be_from=ch.round_from,
-                                              be_to=ch.round_to), notes,
-                  decimals=DIGITS["mean"])
-    if not m0.empty:
-        out.table(_table(report, m0, ch), t("rollout.change.caption_m0",
-                                            be_from=ch.round_from, be_to=ch.round_to),
-                  t("rollout.change.notes_m0", be_from=ch.round_from, be_to=ch.round_to),
-                  decimals=DIGITS["m0"])
     plan = _transition_plan(report, ch)
-    beyond = rows[rows["beyond_noise"]]
-    if not beyond.empty:
-        out.text("\n".join(f"- {_sentence(report, r, ch, 'table' in plan)}"
-                           for _, r in beyond.iterrows()))
-        # and the rest of the table is said too: a list of changes alone read as if nothing
-        # else had been measured (a review)
-        if (rows["estimable"] & ~rows["beyond_noise"]).any():
-            out.text(t("rollout.change.rest_within_noise"))
-    elif rows["estimable"].any():
-        out.text(t("rollout.change.none_beyond_noise"))
-    if ((rows["published"] & ~rows["estimable"]) & rows["estimate"].notna()).any():
-        out.text(t("rollout.change.not_estimable",
-                   min_villages=load_status_rules().min_sampled_villages))
-    lines = ch.poverty_lines
-    if (not ch.same_poverty_line and None not in lines
-            and (rows["published"] & (rows["measure"] == "poverty_headcount")).any()):
-        out.text(t("rollout.change.lines_differ", be_from=ch.round_from, be_to=ch.round_to,
-                   line_from=f"{lines[0]:,.0f}", line_to=f"{lines[1]:,.0f}"))
+    entries = [*pub.entries, *change_tables(report, ch, rows, out, "table" in plan)]
     details = _transitions(report, ch, out, entries, plan)
     psu_note = ("rollout.change.psu_village_report" if report.level == "village"
                 else "rollout.change.psu_household" if ch.psu == "household"

@@ -292,24 +292,37 @@ def _change_finding(report: AreaContext) -> str:
     """Say what changed since the earlier round, as the change section's table prints it.
 
     The key findings said nothing of the change between rounds, which sat on the report's last
-    pages (a review of a re-surveyed tambon). Counts of the table's measures that changed
-    beyond the noise, better and worse, from the published rows of
-    :func:`abcresearch.reports.sections.change.published_change` (what either round hid stays
-    hidden); nothing where the area has no earlier round or no change could be estimated.
+    pages (a review of a re-surveyed tambon). See :func:`change_counts`.
+    """
+    said = change_counts(report)
+    if said is None:
+        return ""
+    return report.t("find.change" if said["n"] else "find.change_none", **said)
+
+
+def change_counts(report: AreaContext) -> dict[str, Any] | None:
+    """Count the area's measures that changed beyond the noise since the earlier round.
+
+    From the published rows of :func:`abcresearch.reports.sections.change.published_change`
+    (what either round hid stays hidden): the fields of the labels ``find.change`` (``n``
+    measures, ``ways`` better and worse, ``rest``: whether other measures stayed within the
+    noise) and ``find.change_none`` (``n`` = 0), with ``be_from`` and the change section's
+    heading (``section``). None where the area has no earlier round or no change could be
+    estimated. The province overview's first page says the province's with them.
     """
     from abcresearch.analysis.change import load_change_rules
     from abcresearch.reports.sections.change import published_change
 
     if report.compare_round() is None:
-        return ""
+        return None
     ch, rows = published_change(report, None)
     if ch is None or rows.empty or not rows["estimable"].any():
-        return ""
+        return None
     t = report.t
     section = t("rollout.change.heading", be=ch.round_from)
     beyond = rows[rows["beyond_noise"]]
     if beyond.empty:
-        return t("find.change_none", be_from=ch.round_from, section=section)
+        return {"be_from": ch.round_from, "section": section, "n": 0, "ways": "", "rest": ""}
     rules = load_change_rules()
     way = [rules.direction(m) * (1 if e > 0 else -1)
            for m, e in zip(beyond["measure"], beyond["estimate"], strict=True)]
@@ -317,8 +330,8 @@ def _change_finding(report: AreaContext) -> str:
             (("better", way.count(1)), ("worse", way.count(-1)), ("neither", way.count(0)))
             if n]
     rest = t("find.change.rest") if (rows["estimable"] & ~rows["beyond_noise"]).any() else ""
-    return t("find.change", be_from=ch.round_from, n=len(beyond), ways=" · ".join(ways),
-             rest=rest, section=section)
+    return {"be_from": ch.round_from, "n": len(beyond), "ways": " · ".join(ways),
+            "rest": rest, "section": section}
 
 
 def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame, unit: str,

@@ -364,9 +364,7 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
                 t("readiness.col.need"): need,
                 t("col.share_level1"): share,
             })
-    change = _change_lead(report)
-    if change:
-        found.append(change)
+    found += _change_lead(report)
     one = report.holds_one_amphoe()
     if one:
         # the round holds one amphoe: the province is that amphoe, and a heat map of its
@@ -398,28 +396,37 @@ def lead(report: ProvinceContext, *, programmes: str | Path | None = None,
         "readiness": rc})
 
 
-def _change_lead(report: ProvinceContext) -> str:
-    """Say, on the overview's first page, how many tambons changed since the earlier round.
+def _change_lead(report: ProvinceContext) -> list[str]:
+    """Say, on the overview's first page, how the province and its tambons changed.
 
-    The counts of the overview's change section (:func:`abcresearch.reports.sections.rollout.
+    The province's own measures that changed beyond the noise (as its change table prints
+    them, :func:`abcresearch.reports.sections.findings.change_counts`), then the counts of
+    tambons of the overview's change section (:func:`abcresearch.reports.sections.rollout.
     change_overview`), where the provincial committee reads first: the change section sat on
     the report's last pages and the first page said nothing of change (a review). Empty with
-    one round, or where no tambon could be assessed.
+    one round; the tambons' counts left out where no tambon could be assessed.
     """
+    from abcresearch.reports.sections.findings import change_counts
     from abcresearch.reports.sections.rollout import change_overview
 
     if report.change_analysis(None) is None:
-        return ""
+        return []
+    t = report.t
+    said = []
+    whole = change_counts(report.area_context)
+    if whole is not None:
+        said.append(t("lead.change_province" if whole["n"] else "lead.change_province_none",
+                      **whole))
     over = change_overview(report)
     c = (over.details or {}).get("counts")
     if not c or not c["assessed"]:
-        return ""
-    t = report.t
-    return t("lead.change", be_from=over.details["round_from"], assessed=c["assessed"],
-             compared=c["compared"], improved=c["improved"], declined=c["declined"],
-             mixed=t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
-             found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
-             section=t("rollout.overview.heading", be=over.details["round_from"]))
+        return said
+    said.append(t("lead.change", be_from=over.details["round_from"], assessed=c["assessed"],
+                  compared=c["compared"], improved=c["improved"], declined=c["declined"],
+                  mixed=t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
+                  found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
+                  section=t("rollout.overview.heading", be=over.details["round_from"])))
+    return said
 
 
 def _most_and_share(t: Any, amph: pd.Series, counts: pd.Series, of: pd.Series, unit: str,

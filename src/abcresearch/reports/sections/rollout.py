@@ -226,6 +226,15 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     if ch is None:
         return out.result()
     out.text(f"## {t('rollout.overview.heading', be=ch.round_from)}")
+    # the province's own numbers first, as its area report prints them: the committee read
+    # only which tambons changed, not how the province did (a review)
+    whole = report.area_context
+    _, rows = change_section.published_change(whole, ch.round_from)
+    ledger: list[Any] = []
+    if not rows.empty:
+        out.text(f"### {t('rollout.overview.province_heading', area=whole.area_name())}")
+        ledger += change_section.change_tables(whole, ch, rows, out, section="change_overview")
+        out.text(f"### {t('rollout.overview.tambons_heading')}")
     # the overview's first page gives the same counts (overview_lead): worked out once
     v = report.cached(("tambon_verdicts", ch.round_from),
                       lambda: _tambon_verdicts(report, ch)).copy()
@@ -262,7 +271,7 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
                           "beyond": int(v["beyond"].sum()),
                           "chance": tests * alpha}}
     if shown.empty:
-        return out.result(estimates=v, details=details)
+        return out.result(estimates=v, details=details, published=tuple(ledger))
     names = tambons(report.province.code).set_index("code")[f"name_{report.lang}"]
     amph = amphoes(report.province.code).set_index("code")[f"name_{report.lang}"]
     shown = shown.sort_values(["way", "area_code"], ascending=[False, True])
@@ -283,7 +292,7 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     out.table(table, t("rollout.overview.caption", be_from=ch.round_from, be_to=ch.round_to),
               t("rollout.overview.notes"))
     # what the list prints, for the disclosure test across rounds (a leak was found here)
-    ledger = change_section.change_ledger("change_overview",
-                                          shown.drop(columns=["estimate_from", "estimate_to"],
-                                                     errors="ignore"))
+    ledger += change_section.change_ledger("change_overview",
+                                           shown.drop(columns=["estimate_from", "estimate_to"],
+                                                      errors="ignore"))
     return out.result(estimates=v, details=details, published=tuple(ledger))
