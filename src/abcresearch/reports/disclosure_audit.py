@@ -352,7 +352,10 @@ def round_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int,
       otherwise 0 to all matched), plus the area's households that were not matched.
 
     A change whose other round's value is hidden adds nothing here (a joint model of both
-    rounds' households would tie the two hidden values together; this one does not).
+    rounds' households would tie the two hidden values together; this one does not). The
+    change tables print a change only where both rounds' reports publish the value
+    (:func:`abcresearch.reports.sections.change.hidden_in_either_round`), so none is missed
+    while that rule holds.
 
     Parameters
     ----------
