@@ -1025,7 +1025,11 @@ def test_the_provinces_change_count_says_what_was_assessed_and_what_chance_gives
     tests = int(v["estimable"].sum())
     assert tests > 0
     assert f"ทดสอบการเปลี่ยนแปลงทั้งหมด {tests} ค่า" in text
-    assert f"ได้ถึงราว {tests * 0.05:.0f} ค่า" in text and f"พบ {int(v['beyond'].sum())} ค่า" in text
+    found = int(v["beyond"].sum())
+    assert f"ได้มากถึงประมาณ {tests * 0.05:.0f} ค่า" in text and f"พบ {found} ค่า" in text
+    # where no more crossed than chance gives, the count is said to be no evidence
+    assert (label("rollout.overview.no_more_than_chance", "th") in text) == (
+        found <= tests * 0.05)
 
 
 @pytest.mark.parametrize(("low", "high", "digits", "scale", "written"), [
@@ -1135,7 +1139,13 @@ def test_the_key_findings_say_what_changed_since_the_earlier_round(rollout, samp
     monkeypatch.setattr(change_section, "published_change", two_beyond)
     found = AreaReport.load("801501", 2551, store=store).key_findings().findings
     said = [f for f in found if f.startswith("เทียบกับปี 2550")]
-    assert said == [rep.t("find.change", be_from=2550, n=2, ways="ดีขึ้น 1 · แย่ลง 1",
+    # of how many tested, and which (few changed: they are named, better first)
+    from abcresearch.reports.sections.change import measure_label
+
+    tested = int(two_beyond(rep, None)[1]["estimable"].sum())
+    ways = (f"ดีขึ้น 1 ได้แก่ {measure_label(rep, 'm0')} · "
+            f"แย่ลง 1 ได้แก่ {measure_label(rep, 'mean_human')}")
+    assert said == [rep.t("find.change", be_from=2550, n=2, of=tested, ways=ways,
                           rest=rep.t("find.change.rest"), section=section)]
     monkeypatch.undo()
     # one round only: nothing to compare, no such finding
@@ -1154,6 +1164,8 @@ def test_the_overviews_first_page_says_how_many_tambons_changed(rollout, sample_
                    improved=c["improved"], declined=c["declined"],
                    mixed=p.t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
                    found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
+                   no_more=p.t("lead.no_more_than_chance")
+                   if c["beyond"] <= c["chance"] else "",
                    section=p.t("rollout.overview.heading", be=2550))
     found = p.lead().details["findings"]
     assert expected in found
@@ -1254,8 +1266,9 @@ def test_nothing_hidden_in_a_round_can_be_recovered_with_the_next_rounds_reports
     # the leak this attack found: village 80150301's 2551 column of level 3 was all zeros, and
     # the one household not matched was the one at level 3 its own report hid
     rep = next(x for x in reports[2551] if x.area.code == "80150301")
-    assert rep.t("rollout.change.transitions_hidden_levels", be_from=2550, be_to=2551) in \
-        rep.results["change"].text
+    levels = rep.t("rollout.change.levels_named", levels="2 และ 3")  # 2 hidden beside 3
+    assert rep.t("rollout.change.transitions_hidden_levels", be_from=2550, be_to=2551,
+                 levels=levels) in rep.results["change"].text
     # the later reports did print changes and moves, and the attack used them
     assert any(e.kind == "change" and e.rounds == (2550, 2551) for e in ledgers[2551])
     derived = [e for e in found[2550][1] if e.section.endswith("(change)")]

@@ -49,7 +49,8 @@ from abcresearch.stats.poverty import poverty_line
 from abcresearch.survey.areas import get_area
 
 __all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_records", "change_tables",
-           "hidden_in_either_round", "hidden_in_round", "measure_cells", "measure_range_text",
+           "hidden_in_either_round", "hidden_in_round", "measure_cells", "measure_label",
+           "measure_range_text",
            "publishable_measures", "published_change", "range_text"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
@@ -357,7 +358,8 @@ def change_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _measure_label(report: AreaContext, measure: str) -> str:
+def measure_label(report: AreaContext, measure: str) -> str:
+    """Name a change-table measure in the report's language."""
     if measure.startswith("mean_"):
         return report.t("rollout.change.mean", capital=report.capital_label(measure[5:]))
     if measure.startswith("share_level"):
@@ -377,7 +379,7 @@ def _table(report: AreaContext, rows: pd.DataFrame, ch: ChangeAnalysis) -> pd.Da
     scale = rows["measure"].map(_scale).to_numpy()
 
     return pd.DataFrame({
-        t("col.measure"): [_measure_label(report, m) for m in rows["measure"]],
+        t("col.measure"): [measure_label(report, m) for m in rows["measure"]],
         t("rollout.change.col_round", be=ch.round_from): rows["estimate_from"] * scale,
         t("rollout.change.col_round", be=ch.round_to): rows["estimate_to"] * scale,
         t("rollout.change.col_change_ci"): [measure_range_text(t, r) for _, r in rows.iterrows()],
@@ -410,7 +412,7 @@ def _sentence(report: AreaContext, r: pd.Series, ch: ChangeAnalysis, see_table: 
     else:
         note = ""
     return report.t(
-        "rollout.change.sentence", measure=_measure_label(report, m),
+        "rollout.change.sentence", measure=measure_label(report, m),
         direction=report.t("rollout.change.up" if r["estimate"] > 0 else "rollout.change.down"),
         amount=format_number(abs(r['estimate']), d, scale=s),
         unit=report.t(f"rollout.change.unit_{k}") if k != "m0" else "",
@@ -444,11 +446,17 @@ def _transition_plan(report: AreaContext, ch: ChangeAnalysis) -> dict[str, Any]:
     # a level's households that either round's reports hid: the table's row or column (with
     # the households matched and the area's own) would give them back, as the disclosure test
     # across rounds found (a column of zeros beside the one household not matched)
-    if hidden_in_either_round(ch, report.area.code, pd.Series([f"share_level{j}" for j in levels]),
-                              report.threshold, getattr(report, "store", None)).any():
+    hid = hidden_in_either_round(ch, report.area.code,
+                                 pd.Series([f"share_level{j}" for j in levels], index=levels),
+                                 report.threshold, getattr(report, "store", None))
+    if hid.any():
+        named = [str(j) for j in levels if hid[j]]
+        joined = (", ".join(named[:-1]) + t("levels.define.and") + " " + named[-1]
+                  if len(named) > 1 else named[0]).replace("  ", " ")
         return {"counts": counts, "transitions": tr, "suppressed": mask,
                 "message": t("rollout.change.transitions_hidden_levels", be_from=ch.round_from,
-                             be_to=ch.round_to)}
+                             be_to=ch.round_to,
+                             levels=t("rollout.change.levels_named", levels=joined))}
     return {"counts": counts, "transitions": tr, "suppressed": mask, "message": None,
             "table": table, "shown": shown}
 

@@ -34,7 +34,7 @@ from abcresearch.reports.sections.readiness import (
 from abcresearch.reports.sections.smallarea import model_headline
 from abcresearch.scoring.grade_rules import load_grade_rules
 
-__all__ = ["key_findings", "relative_capitals"]
+__all__ = ["NAMED_CHANGES", "change_counts", "key_findings", "relative_capitals"]
 
 
 def relative_capitals(prof: pd.DataFrame) -> tuple[str, str] | None:
@@ -288,6 +288,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
                       details={"level1": l1}, published=tuple(pub.entries))
 
 
+NAMED_CHANGES = 4
+"""The findings name the measures that changed where no more than this many did."""
+
+
 def _change_finding(report: AreaContext) -> str:
     """Say what changed since the earlier round, as the change section's table prints it.
 
@@ -311,7 +315,7 @@ def change_counts(report: AreaContext) -> dict[str, Any] | None:
     estimated. The province overview's first page says the province's with them.
     """
     from abcresearch.analysis.change import load_change_rules
-    from abcresearch.reports.sections.change import published_change
+    from abcresearch.reports.sections.change import measure_label, published_change
 
     if report.compare_round() is None:
         return None
@@ -321,17 +325,27 @@ def change_counts(report: AreaContext) -> dict[str, Any] | None:
     t = report.t
     section = t("rollout.change.heading", be=ch.round_from)
     beyond = rows[rows["beyond_noise"]]
+    tested = int(rows["estimable"].sum())
     if beyond.empty:
-        return {"be_from": ch.round_from, "section": section, "n": 0, "ways": "", "rest": ""}
+        return {"be_from": ch.round_from, "section": section, "n": 0, "of": tested,
+                "ways": "", "rest": ""}
     rules = load_change_rules()
     way = [rules.direction(m) * (1 if e > 0 else -1)
            for m, e in zip(beyond["measure"], beyond["estimate"], strict=True)]
-    ways = [t(f"find.change.{name}", k=n) for name, n in
-            (("better", way.count(1)), ("worse", way.count(-1)), ("neither", way.count(0)))
-            if n]
+    ways = []
+    for name, sign in (("better", 1), ("worse", -1), ("neither", 0)):
+        which = [m for m, w in zip(beyond["measure"], way, strict=True) if w == sign]
+        if not which:
+            continue
+        said = t(f"find.change.{name}", k=len(which))
+        # the measures named where they are few ("ดีขึ้น 3" named none: a reader review)
+        if len(beyond) <= NAMED_CHANGES:
+            said = t("find.change.named", way=said,
+                     names=", ".join(measure_label(report, m) for m in which))
+        ways.append(said)
     rest = t("find.change.rest") if (rows["estimable"] & ~rows["beyond_noise"]).any() else ""
-    return {"be_from": ch.round_from, "n": len(beyond), "ways": " · ".join(ways),
-            "rest": rest, "section": section}
+    return {"be_from": ch.round_from, "n": len(beyond), "of": tested,
+            "ways": " · ".join(ways), "rest": rest, "section": section}
 
 
 def _high_need_share(report: AreaContext, pub: Publisher, kids: pd.DataFrame, unit: str,

@@ -407,7 +407,7 @@ def _change_lead(report: ProvinceContext) -> list[str]:
     one round; the tambons' counts left out where no tambon could be assessed.
     """
     from abcresearch.reports.sections.findings import change_counts
-    from abcresearch.reports.sections.rollout import change_overview
+    from abcresearch.reports.sections.rollout import change_overview, no_more_than_chance
 
     if report.change_analysis(None) is None:
         return []
@@ -425,6 +425,8 @@ def _change_lead(report: ProvinceContext) -> list[str]:
                   compared=c["compared"], improved=c["improved"], declined=c["declined"],
                   mixed=t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
                   found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
+                  no_more=no_more_than_chance(t, c["beyond"], c["chance"],
+                                              "lead.no_more_than_chance"),
                   section=t("rollout.overview.heading", be=over.details["round_from"])))
     return said
 

@@ -37,7 +37,7 @@ from abcresearch.reports.sections.common import methods_note as common_methods_n
 from abcresearch.store import load, rounds
 from abcresearch.survey.areas import amphoes, tambons
 
-__all__ = ["change_overview", "design_text", "methods_note", "rollout"]
+__all__ = ["change_overview", "design_text", "methods_note", "no_more_than_chance", "rollout"]
 
 
 def design_text(words: Words, analysis: RoundAnalysis, area_row: pd.Series | None = None,
@@ -204,6 +204,17 @@ def _tambon_verdicts(report: ProvinceContext, ch: Any) -> pd.DataFrame:
     return t.assign(beyond=beyond, way=np.where(beyond, way, 0))
 
 
+def no_more_than_chance(t: Any, found: int, chance: float,
+                        key: str = "rollout.overview.no_more_than_chance") -> str:
+    """Say that the changes found are no more than chance alone gives, where they are not.
+
+    "5 of 352 crossed the noise, up to about 18 by chance" was read as five tambons having
+    improved (a reader review); the count itself is no evidence of a real change then.
+    ``key``: the label saying it (the overview's first page says it its own way).
+    """
+    return t(key) if found <= chance else ""
+
+
 def change_overview(report: ProvinceContext, *, compare_round: int | None = None
                     ) -> SectionResult:
     """Return the tambons that improved or declined beyond the noise since an earlier round.
@@ -262,8 +273,10 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     tests = int(v["estimable"].sum())
     alpha = 1 - float(ch.later.design.level)  # the intervals' level (analysis.change)
     if tests:
-        out.text(t("rollout.overview.chance", tests=tests, found=int(v["beyond"].sum()),
-                   chance=f"{tests * alpha:.0f}", alpha=f"{100 * alpha:.0f}"))
+        found = int(v["beyond"].sum())
+        out.text(t("rollout.overview.chance", tests=tests, found=found,
+                   chance=f"{tests * alpha:.0f}", alpha=f"{100 * alpha:.0f}",
+                   no_more=no_more_than_chance(t, found, tests * alpha)))
     shown = v[v["beyond"]].copy()
     details = {"verdicts": verdict, "psu": ch.psu, "round_from": ch.round_from,
                "counts": {"compared": compared, "assessed": n_assessed, "improved": improved,
@@ -289,8 +302,11 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
                                             else t("rollout.overview.declined")
                                             for w in shown["way"]],
     })
-    out.table(table, t("rollout.overview.caption", be_from=ch.round_from, be_to=ch.round_to),
-              t("rollout.overview.notes"))
+    headline = ", ".join(change_section.measure_label(whole, m)
+                         for m in load_change_rules().headline)
+    out.table(table, t("rollout.overview.caption", be_from=ch.round_from, be_to=ch.round_to,
+                       headline=headline),
+              t("rollout.overview.notes", be_from=ch.round_from, be_to=ch.round_to))
     # what the list prints, for the disclosure test across rounds (a leak was found here)
     ledger += change_section.change_ledger("change_overview",
                                            shown.drop(columns=["estimate_from", "estimate_to"],
