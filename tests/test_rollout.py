@@ -28,7 +28,7 @@ from abcresearch.analysis.status import (
     load_status_rules,
 )
 from abcresearch.errors import DesignError, ReportError, StoreError
-from abcresearch.labels import label
+from abcresearch.labels import label, round_half_up
 from abcresearch.reports.area import AreaReport
 from abcresearch.reports.estimates import level_key
 from abcresearch.reports.province import ProvinceReport
@@ -1026,10 +1026,11 @@ def test_the_provinces_change_count_says_what_was_assessed_and_what_chance_gives
     assert tests > 0
     assert f"ทดสอบการเปลี่ยนแปลงทั้งหมด {tests} ค่า" in text
     found = int(v["beyond"].sum())
-    assert f"ได้มากถึงประมาณ {tests * 0.05:.0f} ค่า" in text and f"พบ {found} ค่า" in text
-    # where no more crossed than chance gives, the count is said to be no evidence
+    chance = round_half_up(tests * 0.05, 0)
+    assert f"ได้มากถึงประมาณ {chance} ค่า" in text and f"พบ {found} ค่า" in text
+    # where no more crossed than chance gives (as printed), the count is said to be no evidence
     assert (label("rollout.overview.no_more_than_chance", "th") in text) == (
-        found <= tests * 0.05)
+        found <= int(chance))
 
 
 @pytest.mark.parametrize(("low", "high", "digits", "scale", "written"), [
@@ -1163,9 +1164,9 @@ def test_the_overviews_first_page_says_how_many_tambons_changed(rollout, sample_
     expected = p.t("lead.change", be_from=2550, assessed=c["assessed"], compared=c["compared"],
                    improved=c["improved"], declined=c["declined"],
                    mixed=p.t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
-                   found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
+                   found=c["beyond"], tests=c["tests"], chance=round_half_up(c["chance"], 0),
                    no_more=p.t("lead.no_more_than_chance")
-                   if c["beyond"] <= c["chance"] else "",
+                   if c["beyond"] <= int(round_half_up(c["chance"], 0)) else "",
                    section=p.t("rollout.overview.heading", be=2550))
     found = p.lead().details["findings"]
     assert expected in found
@@ -1333,3 +1334,27 @@ def test_the_province_overview_says_how_the_province_itself_changed(rollout) -> 
     assert np.allclose(printed, expected, equal_nan=True)
     # and the ledger holds the province's changes, for the disclosure test across rounds
     assert any(e.kind == "change" and e.area == "80" for e in res.published)
+
+
+def test_a_table_of_level_changes_bounds_each_level_with_the_households_outside_it() -> None:
+    """A review: the table holds the matched households with a level in both rounds, fewer
+    than the households matched where a level is missing in either round; a level's count is
+    bounded by its column plus every household of the area outside the table, not only those
+    not matched (7 here, where the households not matched alone would give 5)."""
+    from abcresearch.reports import disclosure_audit
+    from abcresearch.reports.disclosure import Published
+
+    cells = {("1", "1"): 3, ("1", "2"): 2, ("2", "2"): 3, ("1", "3"): 0, ("2", "1"): 0,
+             ("2", "3"): 0, ("3", "1"): 0, ("3", "2"): 0, ("3", "3"): 0}
+    ledger = [Published("change", "transition", "800101",
+                        (("overall_level", i), ("overall_level", j)), text=str(v),
+                        value=float(v), bounds=(float(v), float(v)), name="10",
+                        rounds=(2550, 2551)) for (i, j), v in cells.items()]
+    households = pd.DataFrame({"village_code": ["80010101"] * 10})
+    derived = {e.cells: e.bounds for e in disclosure_audit.round_entries(
+        {2551: ledger}, 2551, households, 5) if e.section == "change (transition)"}
+    assert derived[(("overall_level", "2"),)] == (5.0, 7.0)
+    assert derived[(("overall_level", "3"),)] == (0.0, 2.0)
+    earlier = {e.cells: e.bounds for e in disclosure_audit.round_entries(
+        {2551: ledger}, 2550, households, 5) if e.section == "change (transition)"}
+    assert earlier[(("overall_level", "1"),)] == (5.0, 7.0)

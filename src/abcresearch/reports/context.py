@@ -857,7 +857,8 @@ class ProvinceContext(ReportBase):
     def area_context(self) -> AreaContext:
         """The province as an area of the round (its own estimates, as an area report has).
 
-        It shares the round's analysis, so it costs no second read of the store.
+        It shares the round's analysis (the earlier round's analysis and the change table
+        between the two are read from their caches, as an area report reads them).
         """
         return AreaContext(lang=self.lang, design_spec=self.design_spec, area=self.province,
                            survey_round=self.survey_round, analysis=self.analysis,

@@ -279,8 +279,10 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     result = AuditResult()
     measure_of = {m.id: m for m in cms}
     # M0 and A of each area, for the Alkire-Foster identities
-    m0 = {e.area: e.bounds for e in entries if e.kind == "mean" and e.cells == (("m0", MEAN),)
-          and e.bounds is not None}
+    m0: dict[str, tuple[float, float]] = {}
+    for e in entries:  # the tightest of what each area printed (a change bounds it too)
+        if e.kind == "mean" and e.cells == (("m0", MEAN),) and e.bounds is not None:
+            m0[e.area] = _intersect(m0.get(e.area), e.bounds)
     cap_weight = {c: scheme.af_weights[c] for c in scheme.capital_ids}
 
 
@@ -349,7 +351,8 @@ def round_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int,
     * for each table of matched households' moves (``kind="transition"``), bounds on the
       area's count in each level of this round: the sum of its row (earlier round) or column
       (later round), each hidden cell read as its marker says ("<5": 1 to ``threshold`` - 1,
-      otherwise 0 to all matched), plus the area's households that were not matched.
+      otherwise 0 to all matched), plus at most the area's households outside the table
+      (not matched, or without a level in either round).
 
     A change whose other round's value is hidden adds nothing here (a joint model of both
     rounds' households would tie the two hidden values together; this one does not). The
@@ -384,6 +387,9 @@ def round_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int,
         return int(vcode.str.startswith(area).sum())
 
     moves: dict[tuple[str, tuple[int, ...], str, str], list[Published]] = {}
+    # the least each table holds: its households with a level in both rounds, fewer than
+    # the households matched (a level may be missing in either round)
+    table_low: dict[tuple[str, tuple[int, ...]], float] = {}
     for entries in ledgers.values():
         for e in entries:
             if e.kind == "change" and len(e.rounds) == 2 and survey_round in e.rounds \
@@ -407,7 +413,9 @@ def round_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int,
                 side = 0 if survey_round == e.rounds[0] else 1
                 moves.setdefault((e.area, e.rounds, e.cells[side][0], e.cells[side][1]),
                                  []).append(e)
-    for (area, _rounds, measure, category), cells in moves.items():
+                table_low[(e.area, e.rounds)] = table_low.get((e.area, e.rounds), 0.0) + (
+                    e.bounds[0] if e.bounds is not None else 1.0 if e.text == small else 0.0)
+    for (area, rounds, measure, category), cells in moves.items():
         matched = max(int(float(c.name or 0)) for c in cells)
         low = high = 0.0
         for c in cells:
@@ -418,7 +426,8 @@ def round_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int,
             else:
                 high += matched
         n = size(area)
-        bounds = (low, min(high + max(n - matched, 0), n))
+        # the level's households outside the table: the area's less those in the table
+        bounds = (low, min(high + max(n - table_low[(area, rounds)], 0), n))
         out.append(Published(f"{cells[0].section} (transition)", "count", area,
                              ((measure, category),), value=(bounds[0] + bounds[1]) / 2,
                              bounds=bounds, rounds=(survey_round,)))

@@ -376,12 +376,18 @@ def _table(report: AreaContext, rows: pd.DataFrame, ch: ChangeAnalysis) -> pd.Da
     measure's name a few letters wide; the standard errors stay in the section's estimates.)
     """
     t = report.t
-    scale = rows["measure"].map(_scale).to_numpy()
+
+    def printed(col: str) -> list[float]:
+        # rounded half up in decimal, as every report prints the round's value (the value
+        # scaled in binary first printed 0.0745 as 7.4 where the round's report printed 7.5)
+        return [float(format_number(v, DIGITS[_kind(m)], scale=_scale(m), grouping=""))
+                if pd.notna(v) else np.nan for m, v in zip(rows["measure"], rows[col],
+                                                           strict=True)]
 
     return pd.DataFrame({
         t("col.measure"): [measure_label(report, m) for m in rows["measure"]],
-        t("rollout.change.col_round", be=ch.round_from): rows["estimate_from"] * scale,
-        t("rollout.change.col_round", be=ch.round_to): rows["estimate_to"] * scale,
+        t("rollout.change.col_round", be=ch.round_from): printed("estimate_from"),
+        t("rollout.change.col_round", be=ch.round_to): printed("estimate_to"),
         t("rollout.change.col_change_ci"): [measure_range_text(t, r) for _, r in rows.iterrows()],
     })
 
@@ -490,7 +496,8 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
         cell_hidden = bool(mask.at[i, j])
         entries.append(Published(
             "change", "transition", report.area.code,
-            (("overall_level", str(i)), ("overall_level", str(j))), text=str(shown_cells.at[i, j]),
+            (("overall_level", str(i)), ("overall_level", str(j))),
+            text=str(shown_cells.at[i, j]) if cell_hidden else format_number(value, 0),
             value=None if cell_hidden else float(value),
             bounds=None if cell_hidden else (float(value), float(value)),
             name=str(counts["matched"]), rounds=(ch.round_from, ch.round_to)))

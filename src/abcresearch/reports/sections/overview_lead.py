@@ -424,7 +424,7 @@ def _change_lead(report: ProvinceContext) -> list[str]:
     said.append(t("lead.change", be_from=over.details["round_from"], assessed=c["assessed"],
                   compared=c["compared"], improved=c["improved"], declined=c["declined"],
                   mixed=t("rollout.overview.mixed", mixed=c["mixed"]) if c["mixed"] else "",
-                  found=c["beyond"], tests=c["tests"], chance=f"{c['chance']:.0f}",
+                  found=c["beyond"], tests=c["tests"], chance=round_half_up(c["chance"], 0),
                   no_more=no_more_than_chance(t, c["beyond"], c["chance"],
                                               "lead.no_more_than_chance"),
                   section=t("rollout.overview.heading", be=over.details["round_from"])))

@@ -210,9 +210,10 @@ def no_more_than_chance(t: Any, found: int, chance: float,
 
     "5 of 352 crossed the noise, up to about 18 by chance" was read as five tambons having
     improved (a reader review); the count itself is no evidence of a real change then.
-    ``key``: the label saying it (the overview's first page says it its own way).
+    ``key``: the label saying it (the overview's first page says it its own way). Compared
+    with the chance count as printed (rounded half up).
     """
-    return t(key) if found <= chance else ""
+    return t(key) if found <= int(format_number(chance, 0, grouping="")) else ""
 
 
 def change_overview(report: ProvinceContext, *, compare_round: int | None = None
@@ -275,7 +276,7 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     if tests:
         found = int(v["beyond"].sum())
         out.text(t("rollout.overview.chance", tests=tests, found=found,
-                   chance=f"{tests * alpha:.0f}", alpha=f"{100 * alpha:.0f}",
+                   chance=format_number(tests * alpha, 0), alpha=f"{100 * alpha:.0f}",
                    no_more=no_more_than_chance(t, found, tests * alpha)))
     shown = v[v["beyond"]].copy()
     details = {"verdicts": verdict, "psu": ch.psu, "round_from": ch.round_from,
