@@ -1251,13 +1251,14 @@ def _audit_round(ledgers: dict, reports: dict, r: int):
 
 def test_nothing_hidden_in_a_round_can_be_recovered_with_the_next_rounds_reports(rollout
                                                                                  ) -> None:
-    """Disclosure control across rounds: the 2551 reports print changes since 2550 (each
-    area's change section, the province's list of tambons that changed) and the moves of the
-    households matched across the two. Beside either round's published values, a change
-    bounds the other round's value, and a table of moves the areas' level counts: the attack
-    on each round's hidden figures uses all of it, and finds nothing."""
+    """Disclosure control across rounds: the 2551 reports print changes since 2550 and the
+    2550 reports changes since 2549 (each area's change section, the province's list of
+    tambons that changed), with the moves of the households matched across the two. Beside
+    either round's published values, a change bounds the other round's value, and a table of
+    moves the areas' level counts: the attack on each round's hidden figures uses all three
+    rounds' reports, and finds nothing (2550's from both sides)."""
     store, _ = rollout
-    ledgers, reports = _ledgers(store)
+    ledgers, reports = _ledgers(store, (2549, 2550, 2551))
     found = {r: _audit_round(ledgers, reports, r) for r in ledgers}
     for r, (result, _entries) in found.items():
         assert result.inconsistent == [], (r, [(e.section, e.kind, e.area, e.cells, m)
@@ -1272,6 +1273,8 @@ def test_nothing_hidden_in_a_round_can_be_recovered_with_the_next_rounds_reports
                  levels=levels) in rep.results["change"].text
     # the later reports did print changes and moves, and the attack used them
     assert any(e.kind == "change" and e.rounds == (2550, 2551) for e in ledgers[2551])
+    assert any(e.kind == "change" and e.rounds == (2549, 2550) for e in ledgers[2550])
+    assert any(e.section.endswith("(change)") for e in found[2549][1])
     derived = [e for e in found[2550][1] if e.section.endswith("(change)")]
     assert derived and any(e.cells[0][0] == "overall_level" for e in derived)
     assert any(e.section.endswith("(transition)") for e in found[2550][1])
