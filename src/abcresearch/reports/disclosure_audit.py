@@ -265,8 +265,7 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     """
     rules = publication_rules()
     # what other rounds' reports printed about their own households is for their audit
-    entries = [e for e in published if e.rounds in ((), (survey_round,))
-               and e.kind not in ("change", "transition")]
+    entries = [e for e in published if _of_round(e, survey_round)]
     measures = round_measures(scheme, survey_round)
     cms, mms = measures.counts, measures.means
     cats = measures.categories(households)
@@ -304,6 +303,11 @@ def audit(published: Iterable[Published], households: pd.DataFrame, scheme: Any,
     return result
 
 
+def _of_round(e: Published, survey_round: int) -> bool:
+    """Whether a round's report's entry describes that round's households alone."""
+    return e.rounds in ((), (survey_round,)) and e.kind not in ("change", "transition")
+
+
 def _intersect(a: tuple[float, float] | None, b: tuple[float, float]) -> tuple[float, float]:
     return b if a is None else (max(a[0], b[0]), min(a[1], b[1]))
 
@@ -315,8 +319,7 @@ def _own_entries(ledgers: Mapping[int, Sequence[Published]], survey_round: int
     Its reports' own, and its values printed in other rounds' reports (a change table's
     earlier value).
     """
-    out = [e for e in ledgers.get(survey_round, ()) if e.rounds in ((), (survey_round,))
-           and e.kind not in ("change", "transition")]
+    out = [e for e in ledgers.get(survey_round, ()) if _of_round(e, survey_round)]
     out += [e for r, entries in ledgers.items() if r != survey_round for e in entries
             if e.rounds == (survey_round,)]
     return out

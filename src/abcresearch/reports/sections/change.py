@@ -29,6 +29,7 @@ import pandas as pd
 
 from abcresearch.analysis.change import ChangeAnalysis, load_change_rules
 from abcresearch.analysis.status import load_status_rules
+from abcresearch.labels import names_list
 from abcresearch.reports import estimates
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import (
@@ -50,8 +51,7 @@ from abcresearch.survey.areas import get_area
 
 __all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_records", "change_tables",
            "hidden_in_either_round", "hidden_in_round", "measure_cells", "measure_label",
-           "measure_range_text",
-           "publishable_measures", "published_change", "range_text"]
+           "measure_range_text", "publishable_measures", "published_change", "range_text"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -456,9 +456,7 @@ def _transition_plan(report: AreaContext, ch: ChangeAnalysis) -> dict[str, Any]:
                                  pd.Series([f"share_level{j}" for j in levels], index=levels),
                                  report.threshold, getattr(report, "store", None))
     if hid.any():
-        named = [str(j) for j in levels if hid[j]]
-        joined = (", ".join(named[:-1]) + t("levels.define.and") + " " + named[-1]
-                  if len(named) > 1 else named[0]).replace("  ", " ")
+        joined = names_list(t, [str(j) for j in levels if hid[j]])
         return {"counts": counts, "transitions": tr, "suppressed": mask,
                 "message": t("rollout.change.transitions_hidden_levels", be_from=ch.round_from,
                              be_to=ch.round_to,

@@ -341,7 +341,8 @@ def change_counts(report: AreaContext) -> dict[str, Any] | None:
         # the measures named where they are few ("ดีขึ้น 3" named none: a reader review)
         if len(beyond) <= NAMED_CHANGES:
             said = t("find.change.named", way=said,
-                     names=", ".join(measure_label(report, m) for m in which))
+                     names=names_list(t, [measure_label(report, m) for m in which],
+                                      commas=True))
         ways.append(said)
     rest = t("find.change.rest") if (rows["estimable"] & ~rows["beyond_noise"]).any() else ""
     return {"be_from": ch.round_from, "n": len(beyond), "of": tested,

@@ -34,6 +34,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections import change as change_section
 from abcresearch.reports.sections.common import methods_note as common_methods_note
+from abcresearch.reports.sections.common import names_list
 from abcresearch.store import load, rounds
 from abcresearch.survey.areas import amphoes, tambons
 
@@ -272,9 +273,9 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     # each tested change crosses its interval by chance one time in twenty (a review: 30 of
     # 372 tested changes did, where chance alone gives about 19)
     tests = int(v["estimable"].sum())
+    found = int(v["beyond"].sum())
     alpha = 1 - float(ch.later.design.level)  # the intervals' level (analysis.change)
     if tests:
-        found = int(v["beyond"].sum())
         out.text(t("rollout.overview.chance", tests=tests, found=found,
                    chance=format_number(tests * alpha, 0), alpha=f"{100 * alpha:.0f}",
                    no_more=no_more_than_chance(t, found, tests * alpha)))
@@ -282,7 +283,7 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     details = {"verdicts": verdict, "psu": ch.psu, "round_from": ch.round_from,
                "counts": {"compared": compared, "assessed": n_assessed, "improved": improved,
                           "declined": declined, "mixed": mixed, "tests": tests,
-                          "beyond": int(v["beyond"].sum()),
+                          "beyond": found,
                           "chance": tests * alpha}}
     if shown.empty:
         return out.result(estimates=v, details=details, published=tuple(ledger))
@@ -292,19 +293,15 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
     table = pd.DataFrame({
         t("col.tambon"): shown["area_code"].map(names).fillna(shown["area_code"]).to_numpy(),
         t("col.amphoe"): shown["area_code"].str.slice(0, 4).map(amph).to_numpy(),
-        t("col.measure"): [t(f"rollout.change.{m}") if not m.startswith("share_level")
-                           else t("rollout.change.share_level", level=int(m[11:]),
-                                  label=report.analysis.scheme.level_label(int(m[11:]),
-                                                                           report.lang))
-                           for m in shown["measure"]],
+        t("col.measure"): [change_section.measure_label(whole, m) for m in shown["measure"]],
         t("rollout.change.col_change_ci"): [change_section.measure_range_text(t, r)
                                             for _, r in shown.iterrows()],
         t("rollout.overview.col_verdict"): [t("rollout.overview.improved") if w > 0
                                             else t("rollout.overview.declined")
                                             for w in shown["way"]],
     })
-    headline = ", ".join(change_section.measure_label(whole, m)
-                         for m in load_change_rules().headline)
+    headline = names_list(t, [change_section.measure_label(whole, m)
+                              for m in load_change_rules().headline], commas=True)
     out.table(table, t("rollout.overview.caption", be_from=ch.round_from, be_to=ch.round_to,
                        headline=headline),
               t("rollout.overview.notes", be_from=ch.round_from, be_to=ch.round_to))
