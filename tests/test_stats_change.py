@@ -69,6 +69,37 @@ def test_change_matches_r(r: pd.Series) -> None:
         assert close(float(got[c]), num(r[c])), (c, float(got[c]), num(r[c]))
 
 
+_small_cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+
+@pytest.mark.r_reference
+@pytest.mark.parametrize("r", [row for _, row in CH.iterrows()],
+                         ids=lambda r: f"{r.design}-{r.measure}-{r.group or 'all'}")
+def test_smaller_round_df_matches_r(r: pd.Series) -> None:
+    """``df_rule="smaller_round"`` (the reports' rule, params/change.yaml): the df is R's
+    smaller ``degf`` of the two rounds' own rows of the domain, and the interval uses it with
+    the same estimate and SE (a df of 0 gives no interval)."""
+    key = (r.design, r.by)
+    if key not in _small_cache:
+        _small_cache[key] = round_change(frame(DATA[r.design]), psu=r.design,
+                                         by=r.by or None, df_rule="smaller_round")
+    got = _pick(_small_cache[key], r)
+    assert int(got["df"]) == int(r.df_smaller_round) and int(got["n"]) == int(r.n)
+    for c in ("estimate", "se"):
+        assert close(float(got[c]), num(r[c])), (c, float(got[c]), num(r[c]))
+    for c in ("ci_low", "ci_high"):
+        want = num(r[f"{c}_smaller_round"])
+        assert close(float(got[c]), want), (c, float(got[c]), want)
+
+
+def test_smaller_round_reference_differs_from_stacked() -> None:
+    """The reference exercises the rule: most rows' smaller-round df is below the stacked
+    one, and some rows keep an interval under both rules."""
+    df, small = CH["df"].astype(int), CH["df_smaller_round"].astype(int)
+    assert (small <= df).all() and (small < df).sum() >= len(CH) // 2
+    assert (small > 0).sum() >= 10
+
+
 _round_cache: dict[tuple[str, str], pd.DataFrame] = {}
 
 

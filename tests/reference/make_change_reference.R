@@ -21,6 +21,9 @@
 # capitals, k = 1/3, poor iff c >= k, as the default scoring scheme), and the income-poverty
 # headcount (income per person below the round's BMN line). df = degf of the design restricted
 # to the rows of both rounds with the measure present (and the domain, for by-tambon rows).
+# df_smaller_round (df_rule = "smaller_round", the product's default in params/change.yaml) =
+# the smaller of the two rounds' own degf, each round's rows of those alone; the interval
+# ci_*_smaller_round uses it with the same estimate and SE.
 suppressPackageStartupMessages(library(survey))
 options(survey.lonely.psu = "adjust", survey.adjust.domain.lonely = FALSE)
 here <- "tests/reference"
@@ -54,11 +57,16 @@ one <- function(dname, des, measure, var, by, group) {
   q <- qt(0.975, df)
   est <- coef(ct)[[1]]
   se <- SE(ct)[[1]]
+  # the smaller of the two rounds' own df (each round's rows of the domain alone)
+  df_small <- min(sapply(b$round, function(r) degf(des[des$variables$round == r, ])))
+  q_small <- qt(0.975, df_small)
   out[[length(out) + 1]] <<- data.frame(
     design = dname, measure = measure, by = by, group = group, round_from = b$round[1],
     round_to = b$round[2], estimate = fmt(est), se = fmt(se), ci_low = fmt(est - q * se),
     ci_high = fmt(est + q * se), df = df, n = nrow(des), estimate_from = fmt(coef(b)[[1]]),
-    estimate_to = fmt(coef(b)[[2]]))
+    estimate_to = fmt(coef(b)[[2]]), df_smaller_round = df_small,
+    ci_low_smaller_round = fmt(est - q_small * se),
+    ci_high_smaller_round = fmt(est + q_small * se))
 }
 for (dname in names(designs)) {
   des <- designs[[dname]]
