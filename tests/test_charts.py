@@ -1036,15 +1036,17 @@ def test_text_width_is_typsts_measure_of_the_words() -> None:
 
     import typst
 
-    from abcresearch.reports.render.fonts import THAI_FAMILY, line_height, text_width
+    from abcresearch.reports.render.fonts import TEXT_FAMILIES, line_height, text_width
     from abcresearch.reports.render.pdf import typst_fonts
     from abcresearch.reports.render.typst import escape_markup
 
     words = ["หมู่ที่ 3", "หมู่ที่ 11", "ท่าวัง", "ท้องเนียน", "Village 11", "Tha Wang",
              "ความจำเป็นสูง", "(ตั้งแต่ร้อยละ 40)", "ใกล้เกณฑ์ (สัญลักษณ์โปร่ง)",
-             "น้ำตก ฎีกา ปั้นจั่น", "เฉลิมพระเกียรติ", "ฟ้าใส่ฝ้ายน้ำใจ", "Near a threshold"]
+             "น้ำตก ฎีกา ปั้นจั่น", "เฉลิมพระเกียรติ", "ฟ้าใส่ฝ้ายน้ำใจ", "Near a threshold",
+             "62▲", "39▼", "Nₜ₋₁ ≥ Σ"]  # the symbols fall back to DejaVu Sans
     box = 'text(size: {s}pt, top-edge: "ascender", bottom-edge: "descender")[{w}]'
-    source = f'#set text(font: "{THAI_FAMILY}")\n' + "\n".join(
+    families = ", ".join(f'"{f}"' for f in TEXT_FAMILIES)
+    source = f'#set text(font: ({families}))\n' + "\n".join(
         f"#context [#metadata((measure({box.format(s=s, w=escape_markup(w))}).width.pt(), "
         f"measure({box.format(s=s, w=escape_markup(w))}).height.pt())) <w>]"
         for w in words for s in (7, 8))

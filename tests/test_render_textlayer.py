@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -314,3 +315,30 @@ def test_memo_keys_hold_what_the_context_changed(typst_pdf: bytes, monkeypatch) 
     assert first.count(b"BT") == 1 and second.count(b"BT") == 1
     texts = {text for (_, text) in font.extra}
     assert "ที่" in texts or "ี่" in texts  # the first "ที" carries the mark
+
+
+def test_symbols_the_thai_font_lacks_are_set_in_dejavu_sans_and_extract_exactly() -> None:
+    """Noto Sans Thai has no ‣ (Typst's second-level list marker), ▲ ▼ → ≥ ≤, Σ or
+    subscripts; without a fallback family Typst set them in its serif Libertinus. They are set
+    in DejaVu Sans (``fonts.TEXT_FAMILIES``, matplotlib's copy) and copy out as typed."""
+    from fontTools.ttLib import TTFont
+
+    symbols = "‣ ▲ ▼ → ≥ ≤ Σ Nₜ₋₁ F₀ F′"
+    thai = set(TTFont(str(fonts.font_files()[0])).getBestCmap())
+    assert not any(ord(c) in thai for c in "‣▲▼→≥≤Σₜ₋₁₀′")  # the case is real
+    assert fonts.symbol_font_folder() is not None
+    template = (Path(fonts.__file__).parent / "templates" / "report.typ").read_text("utf-8")
+    families = ", ".join(f'"{f}"' for f in fonts.TEXT_FAMILIES)
+    assert f"#let abc-font = ({families})" in template  # the template says what fonts says
+    nb = new_notebook()
+    nb.metadata["abcresearch"] = {"header": {"title": "ทดสอบ"}, "lang": "th"}
+    nb.cells = [new_markdown_cell(f"- ระดับหนึ่ง\n  - ระดับสอง\n\nสัญลักษณ์ {symbols} จบ")]
+    out = compile_pdf(render_notebook(nb))
+    base_fonts = {str(f["/BaseFont"]) for page in PdfReader(io.BytesIO(out)).pages
+                  for f in page["/Resources"]["/Font"].values()}
+    assert any("DejaVuSans" in f for f in base_fonts), base_fonts
+    assert not any("Libertinus" in f for f in base_fonts), base_fonts
+    for extract in (_pdfium_text, _pypdf_text):
+        text = extract(out)
+        assert f"สัญลักษณ์ {symbols} จบ" in text, text
+        assert "‣ ระดับสอง" in text, text

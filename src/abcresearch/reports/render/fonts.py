@@ -3,6 +3,8 @@
 The Thai font is Noto Sans Thai from ``fontpkg-noto-sans-thai`` (a variable font with weight and
 width axes, so bold works in Typst and matplotlib). Code is set in DejaVu Sans Mono, which ships
 inside the ``typst`` package itself, with Noto Sans Thai as fallback for Thai characters.
+Symbols Noto Sans Thai lacks (the list marker ‣, ▲ ▼ → ≥ ≤, Σ, subscripts) are set in DejaVu Sans,
+the copy matplotlib ships (the charts' fallback too), not in Typst's serif fonts.
 
 Importing this module is cheap: matplotlib is imported only inside :func:`use_thai_font`.
 """
@@ -17,6 +19,12 @@ from abcresearch.errors import ReportError
 
 THAI_FAMILY = "Noto Sans Thai"
 """Family name of the Thai font, as Typst and matplotlib see it."""
+
+SYMBOL_FAMILY = "DejaVu Sans"
+"""Fallback family of the text for symbols the Thai font lacks (matplotlib's own copy)."""
+
+TEXT_FAMILIES = (THAI_FAMILY, SYMBOL_FAMILY)
+"""The text's fonts in Typst, in order (the template's ``abc-font``)."""
 
 MONO_FAMILIES = ("DejaVu Sans Mono", THAI_FAMILY)
 """Code font for Typst: DejaVu Sans Mono (embedded in typst) with Thai fallback."""
@@ -62,15 +70,40 @@ def font_files() -> tuple[Path, ...]:
     return files
 
 
+@functools.cache
+def symbol_font_folder() -> Path | None:
+    """Return matplotlib's folder of TrueType fonts, which holds DejaVu Sans.
+
+    Found without importing matplotlib (its folder ``mpl-data/fonts/ttf``, as
+    ``matplotlib.get_data_path()`` gives it).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder, or None if matplotlib or its DejaVu Sans is missing (symbols then fall back
+        to Typst's embedded fonts).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+    return folder if (folder / "DejaVuSans.ttf").is_file() else None
+
+
 def font_paths() -> list[str]:
-    """Return the folders that hold the Thai font files, for ``typst`` ``font_paths``.
+    """Return the folders that hold the report's font files, for ``typst`` ``font_paths``.
 
     Returns
     -------
     list of str
-        Distinct parent folders of :func:`font_files`, in a stable order.
+        Distinct parent folders of :func:`font_files` in a stable order, then
+        :func:`symbol_font_folder` where it exists.
     """
-    return sorted({str(p.parent) for p in font_files()})
+    folders = sorted({str(p.parent) for p in font_files()})
+    symbols = symbol_font_folder()
+    return folders if symbols is None else [*folders, str(symbols)]
 
 
 def thai_rc() -> dict[str, Any]:
@@ -156,13 +189,22 @@ register_thai_font.cache_safe = True  # type: ignore[attr-defined]  # a font nam
 
 @functools.cache
 def _metrics() -> tuple[dict[int, float], float, float]:
-    """Return the Thai font's advance by code point, its ascender and its descender, in ems."""
+    """Return the text's advance by code point (the Thai font's, then the symbol font's for
+    what the Thai font lacks, as Typst falls back), the Thai font's ascender and descender, in
+    ems."""
     from fontTools.ttLib import TTFont
 
-    with TTFont(str(font_files()[0]), lazy=True) as font:  # closes the file
+    def advances(path: Path) -> dict[int, float]:
+        with TTFont(str(path), lazy=True) as font:  # closes the file
+            units = float(font["head"].unitsPerEm)
+            widths = font["hmtx"].metrics
+            return {code: widths[name][0] / units for code, name in font.getBestCmap().items()}
+
+    symbols = symbol_font_folder()
+    advance = {} if symbols is None else advances(symbols / "DejaVuSans.ttf")
+    advance.update(advances(font_files()[0]))
+    with TTFont(str(font_files()[0]), lazy=True) as font:
         units = float(font["head"].unitsPerEm)
-        widths = font["hmtx"].metrics
-        advance = {code: widths[name][0] / units for code, name in font.getBestCmap().items()}
         return advance, font["hhea"].ascent / units, -font["hhea"].descent / units
 
 
@@ -171,7 +213,8 @@ def text_width(text: str, size: float) -> float:
 
     The sum of the characters' advances in the font's default instance (regular weight and
     width, as Typst and matplotlib set plain text), without kerning; Thai marks have no
-    advance. A character the font lacks counts as six tenths of an em. For placing words in a
+    advance. A character the Thai font lacks is measured in DejaVu Sans (:data:`SYMBOL_FAMILY`,
+    as Typst sets it), one neither has as six tenths of an em. For placing words in a
     chart before Typst sets them (``tests/test_charts.py`` compares it with Typst's measure).
 
     Parameters
