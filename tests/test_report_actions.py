@@ -812,6 +812,46 @@ def test_an_amphoe_with_municipal_tambons_names_them_beside_an_urban_item(store_
     assert all(said in c for c in cells)
 
 
+def test_an_action_with_an_urban_form_is_said_so_within_a_municipality(store_8001) -> None:
+    """CODI's secure housing is "บ้านมั่นคงชนบท" outside towns and "บ้านมั่นคง" within a
+    municipality: a municipal tambon's and its villages' reports say the urban form, an amphoe
+    with municipal tambons says both and names those tambons, a rural tambon the rural form;
+    the what-to-do page and the summary's first actions say it through ``action_text``."""
+    from abcresearch.reports.sections.welfare import has_tao, load_welfare_rules
+
+    rules, welfare = R.load_action_rules(), load_welfare_rules()
+    urban = [(r.item, p) for r in rules.items for p in R.PATHS if r.actions[p].urban]
+    assert urban == [("phy_house", "level2")]
+    housing = rules.item("phy_house").actions["level2"]
+    rural, town_th = housing.text("th"), housing.text("th", urban=True)
+    assert "บ้านมั่นคงชนบท" in rural and "บ้านมั่นคง" in town_th and "ชนบท" not in town_th
+    assert housing.text("en", urban=True) != housing.text("en")
+    towns = [c for c in tambons("80").query("parent == '8001'")["code"] if not has_tao(c, welfare)]
+    rural_tambon = next(c for c in tambons("80").query("parent == '8001'")["code"]
+                        if has_tao(c, welfare))
+    town = AreaReport.load(towns[0], 2549, store=store_8001)
+    village = AreaReport.load(str(town.children["code"].iloc[0]), 2549, store=store_8001)
+    assert A.action_text(town, housing) == town_th
+    assert A.action_text(village, housing) == town_th
+    assert A.action_text(AreaReport.load(rural_tambon, 2549, store=store_8001),
+                         housing) == rural
+    amphoe = AreaReport.load("8001", 2549, store=store_8001)
+    said = A.action_text(amphoe, housing)
+    assert said.startswith(rural + " (ใน") and said.endswith(f": {town_th})")
+    assert all(amphoe.child_name(c) in said for c in towns)
+    # on the what-to-do page (a rules file listing the housing item alone, so it is chosen)
+    only = dataclasses.replace(rules, items=(rules.item("phy_house"),))
+    page = town.what_to_do(rules=only)
+    assert page.details["selected"] == ("phy_house",)
+    acts = page.tables[1].as_markdown()
+    assert "บ้านมั่นคง" in acts and "บ้านมั่นคงชนบท" not in acts
+    assert "บ้านมั่นคงชนบท" in AreaReport.load(rural_tambon, 2549, store=store_8001
+                                               ).what_to_do(rules=only).tables[1].as_markdown()
+    # an action without an urban form is the same everywhere
+    land = rules.item("phy_land_tenure").actions["level1"]
+    assert A.action_text(town, land) == A.action_text(amphoe, land) == land.text("th")
+
+
 def test_the_items_table_is_grouped_by_its_capitals(mueang) -> None:
     """The capital repeats over its items: it groups the rows and does not name them, so it
     gives way like the other columns in a table wider than the line (an English item wrapped

@@ -53,9 +53,15 @@ class Action:
     agency: str
     th: str
     en: str
+    urban: Mapping[str, str] | None = None
+    """The action as said within a municipality, where it differs (``urban:`` in
+    ``params/actions.yaml``: CODI's secure housing is "บ้านมั่นคง" in a city, "บ้านมั่นคงชนบท"
+    outside); None where the same action holds."""
 
-    def text(self, lang: str) -> str:
-        """Return the action in ``lang``."""
+    def text(self, lang: str, urban: bool = False) -> str:
+        """Return the action in ``lang``; ``urban``: as said within a municipality."""
+        if urban and self.urban:
+            return self.urban[lang]
         return self.th if lang == "th" else self.en
 
 
@@ -269,7 +275,9 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
             if agency not in agencies:
                 pr.add(f"{w}.{p}.agency", f"{agency!r} is not a key of agencies "
                                           f"({', '.join(sorted(agencies))})")
-            acts[p] = Action(agency=agency, th=texts["th"], en=texts["en"])
+            town = a.get("urban") if isinstance(a, Mapping) else None
+            acts[p] = Action(agency=agency, th=texts["th"], en=texts["en"],
+                             urban=None if town is None else _texts(pr, f"{w}.{p}.urban", town))
         rq = q["relevant_question"]
         urban = entry.get("urban_note")
         urban_note = _texts(pr, f"{w}.urban_note", urban) if urban is not None else None

@@ -189,9 +189,11 @@ register_thai_font.cache_safe = True  # type: ignore[attr-defined]  # a font nam
 
 @functools.cache
 def _metrics() -> tuple[dict[int, float], float, float]:
-    """Return the text's advance by code point (the Thai font's, then the symbol font's for
-    what the Thai font lacks, as Typst falls back), the Thai font's ascender and descender, in
-    ems."""
+    """Return the text's advances by code point, the Thai font's ascender and descender, in ems.
+
+    Advances are the Thai font's, and the symbol font's for what the Thai font lacks, as
+    Typst falls back.
+    """
     from fontTools.ttLib import TTFont
 
     def advances(path: Path) -> dict[int, float]:

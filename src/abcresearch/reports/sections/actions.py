@@ -41,6 +41,7 @@ from abcresearch.reports.estimates import item_share_cells
 from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.item_rules import (
     PATHS,
+    Action,
     ActionRules,
     ItemRule,
     failing_flags,
@@ -50,6 +51,7 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 
 __all__ = [
+    "action_text",
     "agency_legend",
     "area_households",
     "area_item_shares",
@@ -608,6 +610,25 @@ def urban_caution(report: AreaContext, rule: ItemRule) -> str:
     return ""
 
 
+def action_text(report: AreaContext, action: Action) -> str:
+    """Return an action as this report says it: its urban form within a municipality.
+
+    A tambon or village report :func:`in_municipality` says the action's urban form
+    (:attr:`Action.urban`); an amphoe's report with tambons in a municipality says both, naming
+    those tambons; other reports, and actions without an urban form, say the action as it is.
+    """
+    lang = report.lang
+    if not action.urban:
+        return action.text(lang)
+    if in_municipality(report):
+        return action.text(lang, urban=True)
+    if within := municipal_tambons(report):
+        return report.t("actions.urban_action", action=action.text(lang),
+                        urban=action.text(lang, urban=True), names=names_list(
+                            report.t, [report.child_name(c) for c in within]))
+    return action.text(lang)
+
+
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                rules: str | Path | ActionRules | None = None) -> SectionResult:
     """Build the "what to do" page.
@@ -702,10 +723,12 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         acts.append({
             t("actions.col.item"): with_aside(what, note),
             # the lead agency after the action, "· พอช." after an action's own bracket
-            t("actions.col.level1"): with_aside(r.actions["level1"].text(lang), ar.agency(
-                r.actions["level1"].agency, lang, True)),
-            t("actions.col.level2"): with_aside(r.actions["level2"].text(lang), ar.agency(
-                r.actions["level2"].agency, lang, True)),
+            t("actions.col.level1"): with_aside(action_text(report, r.actions["level1"]),
+                                                ar.agency(r.actions["level1"].agency, lang,
+                                                          True)),
+            t("actions.col.level2"): with_aside(action_text(report, r.actions["level2"]),
+                                                ar.agency(r.actions["level2"].agency, lang,
+                                                          True)),
         })
         trace.append({
             t("actions.col.item"): what,

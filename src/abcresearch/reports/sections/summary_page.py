@@ -595,7 +595,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         return t("summary.actions_sep").join(
             # its lead agency after it: "(พอช.)", or "· พอช." after a bracket of its own
             t("summary.path_action", path=t(f"summary.path.{p}"), action=with_aside(
-                acts[p].text(lang), ar.agency(acts[p].agency, lang, True))) for p in PATHS)
+                actions_mod.action_text(report, acts[p]), ar.agency(acts[p].agency, lang, True)
+            )) for p in PATHS)
 
     first = [t("summary.action", what=ar.item(i).text[lang], actions=path_actions(i))
              for i in lead]
