@@ -505,6 +505,51 @@ def test_a_transition_table_nothing_can_protect_is_not_printed(rollout, monkeypa
     assert rep.t("rollout.change.transitions_heading") not in res.text
 
 
+@pytest.mark.parametrize("left_out", [0, 2, 7])
+def test_the_level_change_tables_notes_say_who_it_counts(rollout, monkeypatch,
+                                                         left_out: int) -> None:
+    """A matched household without a level in a round is not in the table of level changes,
+    whose cells then add up to less than the notes' matched households (a review): the notes
+    say the table counts those with a level in both rounds, with their number only where the
+    households left out are not a small count (the two numbers side by side would print it),
+    and the sentence on moves gives its base the same way."""
+    import dataclasses
+
+    from abcresearch.analysis.change import ChangeAnalysis
+
+    store, _exports = rollout
+    original = ChangeAnalysis.transitions
+
+    def matched_more(self, area_code):
+        tr, counts = original(self, area_code)
+        levels = list(tr.counts.index)
+        table = pd.DataFrame(6, index=levels, columns=levels)  # every cell shown
+        total = int(table.to_numpy().sum())
+        return dataclasses.replace(tr, counts=table), {**counts, "matched": total + left_out}
+
+    monkeypatch.setattr(ChangeAnalysis, "transitions", matched_more)
+    rep = AreaReport.load("80150103", 2551, store=store)  # its table is printed
+    res = rep.change()
+    t = rep.t
+    assert t("rollout.change.transitions_heading") in res.text
+    total = int(res.details["transitions"].counts.to_numpy().sum())
+    matched = f"{total + left_out:,}"
+    in_table = t("rollout.change.transitions_in_table", n=f"{total:,}")
+    only = t("rollout.change.transitions_in_table_only")
+    caption = t("rollout.change.transitions_caption", be_from=2550, be_to=2551)
+    notes = next(x.notes for x in res.tables if x.caption == caption)
+    assert f"{total + left_out:,} ครัวเรือน" in notes  # the matched households, as before
+    assert (in_table in notes) == (left_out >= rep.threshold)
+    assert notes.endswith(only) == (0 < left_out < rep.threshold)  # (a prefix of in_table)
+    moved = [x for x in res.text.splitlines() if "ขยับขึ้นอย่างน้อยหนึ่งระดับ" in x]
+    assert len(moved) == 1
+    if left_out == 0 or left_out >= rep.threshold:
+        assert f"ในครัวเรือนเดิม {total:,} ครัวเรือน" in moved[0]
+    else:  # neither the table's count nor the matched one beside the other
+        assert f"{total:,}" not in moved[0] and matched not in moved[0]
+        assert f"{total:,} ครัวเรือน" not in res.text
+
+
 # ------------------------------------------------------------------ item 5: change
 def test_change_of_a_resurveyed_village(rollout) -> None:
     """Village 80150101 is surveyed in every wave: its change has the sign of later minus

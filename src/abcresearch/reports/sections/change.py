@@ -485,11 +485,21 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
     shown.index = [lab[j] for j in levels]
     shown.columns = [lab[j] for j in levels]
     shown = shown.reset_index(names=t("rollout.change.level_from", be=ch.round_from))
+    c = table.to_numpy()
+    base = int(c.sum())
+    # a matched household without a level in a round is not in the table: the notes say so,
+    # with the table's count only where the households left out are not a small count (the
+    # two numbers side by side would print it)
+    left_out = int(counts["matched"]) - base
+    say_base = left_out == 0 or left_out >= report.threshold
+    notes = t("rollout.change.transitions_notes", matched=f"{counts['matched']:,}",
+              be_from=ch.round_from, be_to=ch.round_to)
+    if left_out:
+        notes += " " + (t("rollout.change.transitions_in_table", n=f"{base:,}") if say_base
+                        else t("rollout.change.transitions_in_table_only"))
     out.text(f"### {t('rollout.change.transitions_heading')}")
     out.table(shown, t("rollout.change.transitions_caption", be_from=ch.round_from,
-                       be_to=ch.round_to),
-              t("rollout.change.transitions_notes", matched=f"{counts['matched']:,}",
-                be_from=ch.round_from, be_to=ch.round_to), decimals=0)
+                       be_to=ch.round_to), notes, decimals=0)
     for (i, j), value in table.stack().items():
         cell_hidden = bool(mask.at[i, j])
         entries.append(Published(
@@ -499,17 +509,21 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
             value=None if cell_hidden else float(value),
             bounds=None if cell_hidden else (float(value), float(value)),
             name=str(counts["matched"]), rounds=(ch.round_from, ch.round_to)))
-    c = table.to_numpy()
+    if left_out and say_base:  # the table's own count, the sum of its cells
+        entries.append(Published("change", "other", report.area.code, text=f"{base:,}",
+                                 name="households in the table",
+                                 rounds=(ch.round_from, ch.round_to)))
     up = int(np.triu(c, 1).sum())
     down = int(np.tril(c, -1).sum())
-    base = int(c.sum())
     hidden = share_mask(np.array([up, down]), np.array([base, base]), report.threshold)
     # the shares moving up and down add cells of the table: say them only when no cell they
     # add up was hidden, so they cannot give a hidden cell back
     off_diagonal = ~np.eye(len(levels), dtype=bool)
     if not hidden.any() and base and not mask.to_numpy()[off_diagonal].any():
         up_text, down_text = (format_number(x / base, 0, scale=100) for x in (up, down))
-        out.text(t("rollout.change.moved", up=up_text, down=down_text, matched=f"{base:,}"))
+        out.text(t("rollout.change.moved", up=up_text, down=down_text, matched=f"{base:,}")
+                 if say_base else t("rollout.change.moved_in_table", up=up_text,
+                                    down=down_text))
         # sums of printed cells over their printed total: nothing the cells do not say
         entries += [Published("change", "other", report.area.code, text=x, name=name,
                               rounds=(ch.round_from, ch.round_to))
