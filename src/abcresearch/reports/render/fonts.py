@@ -187,27 +187,35 @@ font_files.cache_safe = True  # type: ignore[attr-defined]  # installed files
 register_thai_font.cache_safe = True  # type: ignore[attr-defined]  # a font name; matplotlib keeps the font anyway
 
 
-@functools.cache
-def _metrics() -> tuple[dict[int, float], float, float]:
-    """Return the text's advances by code point, the Thai font's ascender and descender, in ems.
-
-    Advances are the Thai font's, and the symbol font's for what the Thai font lacks, as
-    Typst falls back.
-    """
+def _advances(path: Path) -> dict[int, float]:
+    """Return a font file's advance by code point, in ems."""
     from fontTools.ttLib import TTFont
 
-    def advances(path: Path) -> dict[int, float]:
-        with TTFont(str(path), lazy=True) as font:  # closes the file
-            units = float(font["head"].unitsPerEm)
-            widths = font["hmtx"].metrics
-            return {code: widths[name][0] / units for code, name in font.getBestCmap().items()}
+    with TTFont(str(path), lazy=True) as font:  # closes the file
+        units = float(font["head"].unitsPerEm)
+        widths = font["hmtx"].metrics
+        return {code: widths[name][0] / units for code, name in font.getBestCmap().items()}
 
-    symbols = symbol_font_folder()
-    advance = {} if symbols is None else advances(symbols / "DejaVuSans.ttf")
-    advance.update(advances(font_files()[0]))
+
+@functools.cache
+def _metrics() -> tuple[dict[int, float], float, float]:
+    """Return the Thai font's advance by code point, its ascender and its descender, in ems."""
+    from fontTools.ttLib import TTFont
+
+    advance = _advances(font_files()[0])
     with TTFont(str(font_files()[0]), lazy=True) as font:
         units = float(font["head"].unitsPerEm)
         return advance, font["hhea"].ascent / units, -font["hhea"].descent / units
+
+
+@functools.cache
+def _symbol_advances() -> dict[int, float]:
+    """Return the symbol font's advance by code point, in ems.
+
+    Read at the first character the Thai font lacks (55 ms, which most reports never need).
+    """
+    folder = symbol_font_folder()
+    return {} if folder is None else _advances(folder / "DejaVuSans.ttf")
 
 
 def text_width(text: str, size: float) -> float:
@@ -232,7 +240,11 @@ def text_width(text: str, size: float) -> float:
         Width in points.
     """
     advance = _metrics()[0]
-    return sum(advance.get(ord(c), 0.6) for c in text) * size
+    total = 0.0
+    for c in text:
+        a = advance.get(ord(c))
+        total += a if a is not None else _symbol_advances().get(ord(c), 0.6)
+    return total * size
 
 
 def line_height(size: float) -> float:
@@ -248,3 +260,4 @@ def line_height(size: float) -> float:
 # read once a process, not once a report (the font file is installed, not changed): the reset
 # between a worker's notebooks read it again with fontTools, 27 ms a report
 _metrics.cache_safe = True  # type: ignore[attr-defined]  # metrics of an installed file
+_symbol_advances.cache_safe = True  # type: ignore[attr-defined]  # the same, of matplotlib's font
