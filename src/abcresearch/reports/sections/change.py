@@ -95,14 +95,15 @@ def range_text(t: Any, estimate: float, low: float, high: float, digits: int,
 def measure_range_text(t: Any, row: pd.Series) -> str:
     """Write a change-table row's change and interval in its measure's unit and decimals.
 
-    "–" where the change is not printed, the change alone where its interval is not.
+    "–" where the change is not printed, and where it has no interval: a difference without
+    its margin of error (two rounds that sampled different villages) read as a real fall of
+    20 points under a heading that promises an interval (a reader review), and the table's
+    notes say a dash is a change whose error cannot be estimated.
     """
     m = row["measure"]
     d, s = DIGITS[_kind(m)], _scale(m)
-    if pd.isna(row["estimate"]):
+    if pd.isna(row["estimate"]) or pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
         return "–"
-    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
-        return format_number(row["estimate"], d, scale=s)
     return range_text(t, row["estimate"], row["ci_low"], row["ci_high"], d, s)
 
 
@@ -182,7 +183,7 @@ def change_ledger(section: str, rows: pd.DataFrame, area: str | None = None
     Each round's value (``rounds=(round,)``: the earlier one is another round's households)
     and the change with its interval (``kind="change"``, ``rounds=(earlier, later)``), as
     :func:`_table` and :func:`measure_range_text` write them; rows whose change is not printed
-    record only their rounds' values, and nothing is recorded for a row hidden ("–").
+    (hidden, or without an interval: "–") record only their rounds' values.
 
     Parameters
     ----------
@@ -207,17 +208,15 @@ def change_ledger(section: str, rows: pd.DataFrame, area: str | None = None
                     text, value, bounds = _printed(float(r[col]), d, s)
                     out.append(Published(section, kind, code, cells, base, text, value,
                                          bounds, rounds=(be,)))
-        if pd.isna(r["estimate"]):
+        # a change is printed with its interval or not at all (measure_range_text)
+        if pd.isna(r["estimate"]) or pd.isna(r["ci_low"]) or pd.isna(r["ci_high"]):
             continue
         text, value, bounds = _printed(float(r["estimate"]), d, s)
-        ci = ci_text = None
-        if pd.notna(r["ci_low"]) and pd.notna(r["ci_high"]):
-            dd = bound_digits(r["ci_low"], r["ci_high"], d, s)
-            lo_text, _, lo_b = _printed(float(r["ci_low"]), dd, s)
-            hi_text, _, hi_b = _printed(float(r["ci_high"]), dd, s)
-            ci, ci_text = (lo_b, hi_b), (lo_text, hi_text)
-        out.append(Published(section, "change", code, cells, base, text, value, bounds, ci,
-                             ci_text, name=kind, rounds=rounds))
+        dd = bound_digits(r["ci_low"], r["ci_high"], d, s)
+        lo_text, _, lo_b = _printed(float(r["ci_low"]), dd, s)
+        hi_text, _, hi_b = _printed(float(r["ci_high"]), dd, s)
+        out.append(Published(section, "change", code, cells, base, text, value, bounds,
+                             (lo_b, hi_b), (lo_text, hi_text), name=kind, rounds=rounds))
     return out
 
 
