@@ -821,6 +821,30 @@ LEVEL1 = (("overall_level", "1"),)
 LEVELS = tuple(("overall_level", k) for k in ("1", "2", "3"))
 
 
+def test_a_means_interval_stops_at_the_values_the_measure_can_take(monkeypatch) -> None:
+    """"35.0 (-0.7–70.7)" on a 0–100 score and an income's interval below 0 (Wald intervals on
+    two villages; a reader review): a mean's printed interval stops at its kind's range
+    (``MEAN_RANGES``), the ledger records what is printed, and an interval inside the range
+    prints as ever."""
+    from abcresearch.reports.disclosure import MEAN_RANGES
+
+    pub = _open_publisher(monkeypatch)
+    score = pub.mean("score:cultural", "800101", 35.0, -0.7, 70.7)
+    assert (score.text, score.low, score.high) == ("35.0", "0.0", "70.7")
+    assert score.with_ci == "35.0 (0.0–70.7)"
+    assert pub.entries[-1].ci_text == ("0.0", "70.7")
+    assert pub.entries[-1].ci[0][0] >= -0.05 - 1e-6
+    top = pub.mean("score:human", "800101", 96.0, 91.2, 100.8)
+    assert top.high == "100.0"
+    m0 = pub.mean("m0", "800101", 0.05, -0.02, 0.12, kind="index")
+    assert float(m0.low) == 0.0 and m0.high == "0.120"
+    money = pub.mean("income", "800101", 110_000.0, -12_000.0, 232_000.0, kind="money")
+    assert float(money.low.replace(",", "")) == 0.0
+    inside = pub.mean("score:social", "800101", 50.0, 40.0, 60.0)
+    assert (inside.low, inside.high) == ("40.0", "60.0")
+    assert MEAN_RANGES["score"] == (0.0, 100.0)
+
+
 def test_a_number_short_of_a_rules_threshold_never_prints_reaching_it(monkeypatch) -> None:
     """"34 (29–40)" under a need threshold of 40%: its upper bound was 39.77, which does not
     reach it, while the page read as if it did (a Thai reader's review). Numbers of the grade
