@@ -1170,8 +1170,15 @@ def test_a_municipal_areas_welfare_text_names_its_municipality_not_a_tao(
     # the projection has no column of zeros for a TAO the tambon does not have
     proj = next(tb for tb in res.tables if tb.caption == tambon.t("welfare.caption.projection"))
     assert tambon.t("welfare.col.tao") not in proj.data.columns
+    # nor a TAO in the low case's note, and the formula says its G is 0 (a reader review: "the
+    # TAO's co-funding in the low case" and "m tambons with a TAO" in a city's report)
+    assert "การสมทบของ อบต. ตามสมมติฐานกรณีต่ำ" not in proj.notes
+    assert proj.notes.startswith("กรณีต่ำ: สมาชิกเพิ่มขึ้นและเงินออมตามสมมติฐานกรณีต่ำ")
+    assert tambon.t("welfare.formula.no_tao") in res.text
     monkeypatch.undo()
     farm_tambon = AreaReport.load("801502", 2549, store=sample_store).welfare_fund()
     proj = next(tb for tb in farm_tambon.tables
                 if tb.caption == tambon.t("welfare.caption.projection"))
     assert tambon.t("welfare.col.tao") in proj.data.columns
+    assert "การสมทบของ อบต. ตามสมมติฐานกรณีต่ำ" in proj.notes
+    assert tambon.t("welfare.formula.no_tao") not in farm_tambon.text

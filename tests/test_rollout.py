@@ -601,6 +601,13 @@ def test_change_of_tambons_and_the_noise_rule(rollout) -> None:
     assert rows["published"].any() and not rows["estimable"].any()
     assert rows["se"].isna().all() and not rows["beyond_noise"].any()
     assert label("rollout.change.not_estimable", "th", min_villages=2) in res.text
+    # a change without an interval is not printed (a reader review: "-20.1" under a heading
+    # promising an interval read as a real fall), nor recorded as printed; each round's value is
+    main = res.to_frame(0)
+    assert (main[rep.t("rollout.change.col_change_ci")] == "–").all()
+    assert main[rep.t("rollout.change.col_round", be=2551)].notna().any()
+    assert not [e for e in res.published if e.kind == "change"]
+    assert [e for e in res.published if e.rounds == (2551,)]
     # tambon 801501 rests on enough villages in both rounds: SEs from the stacked design
     rep = AreaReport.load("801501", 2551, store=store)
     rows = rep.change(compare_round=2549).estimates
@@ -1406,3 +1413,19 @@ def test_a_table_of_level_changes_bounds_each_level_with_the_households_outside_
     earlier = {e.cells: e.bounds for e in disclosure_audit.round_entries(
         {2551: ledger}, 2550, households, 5) if e.section == "change (transition)"}
     assert earlier[(("overall_level", "1"),)] == (5.0, 7.0)
+
+
+def test_the_nhso_total_says_it_covers_the_villages_with_a_form(rollout, sample_store) -> None:
+    """An officer set the NHSO total (baht a person times the village forms' population)
+    against the whole tambon's transfer, where only some villages were surveyed (a reader
+    review): it says how many villages it covers; where every village has a form it does not."""
+    store, _ = rollout
+    rep = AreaReport.load("801502", 2551, store=store)  # 2 of its villages surveyed in 2551
+    md = "\n".join(tb.as_markdown() for tb in rep.welfare_fund().tables)
+    (row,) = [x for x in md.splitlines() if rep.t("welfare.cmp.nhso") in x]
+    assert rep.t("welfare.cmp.nhso_partial", amount="", k="2").strip() in row, row
+    # the sample store surveys every village of 801501, each with its form
+    full = AreaReport.load("801501", 2549, store=sample_store)
+    md = "\n".join(tb.as_markdown() for tb in full.welfare_fund().tables)
+    (row,) = [x for x in md.splitlines() if full.t("welfare.cmp.nhso") in x]
+    assert "หมู่บ้านที่มีแบบสำรวจข้อมูลหมู่บ้านเท่านั้น" not in row

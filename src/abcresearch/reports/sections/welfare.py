@@ -1407,6 +1407,11 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                      _half_up(pg["nhso_per_person"] * tot["vil_population"]))  # as the projection
     if village and nhso_cell is not None:
         nhso_cell = t("welfare.cmp.nhso_village", amount=nhso_cell)
+    elif nhso_cell is not None and not every_form:
+        # the population of the villages with a form only: an officer set the total against
+        # the whole tambon's transfer (a reader review)
+        nhso_cell = t("welfare.cmp.nhso_partial", amount=nhso_cell,
+                      k=plain("village_forms.villages", villages))
     comp += [
         (t("welfare.cmp.tao"), baht("programme.tao_cofunding", pg["tao_cofunding"], ""),
          t("welfare.cmp.tao_tambons", k=plain("local_government.tambons_with_tao", tao_compared),
@@ -1617,13 +1622,14 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
     if tao_tambons == 0:  # a municipal area: a column of zeros under "ไม่มี อบต." (a review)
         table = table.drop(columns=[t("welfare.col.tao")])
     out.table(table, t("welfare.caption.projection"),
-              t("welfare.notes.projection",
+              # a municipal area: no TAO co-funding in the low case either (a reader review)
+              t("welfare.notes.projection" + (".no_tao" if tao_tambons == 0 else ""),
                 nhso=_public(pub, "programme.nhso_per_person", pg["nhso_per_person"],
                              _SATANG).text,
                 total=_public(pub, "nhso_per_person x village_forms.vil_population", nhso,
                               _WHOLE, code).text),
               decimals=0)
-    out.text(t("welfare.formula.text"))
+    out.text(t("welfare.formula.text") + ("" if tao_tambons else " " + t("welfare.formula.no_tao")))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
                     "projection": proj, "nhso_per_year": nhso})
     return out.result(estimates=proj, details=details, published=tuple(pub.entries))
