@@ -227,13 +227,16 @@ def test_bad_action_rules_are_named_together(tmp_path) -> None:
     raw["items"][4]["pass"] = {"th": "ผ่าน", "en": "passes"}  # misspelt: "passes"
     raw["items"][5]["passes"] = {"th": "มีไฟฟ้าใช้"}           # no English
     raw["min_share"] = 2
+    raw["agencies"]["cdd"]["urban_short_th"] = "พช. เทศบาล"  # an urban name without urban_th
+    raw["items"][6]["level1"]["urban"] = {"th": "ในเมือง"}    # an urban form without English
     bad = tmp_path / "actions.yaml"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError) as err:
         R.load_action_rules(bad)
     msg = str(err.value)
     for part in ("hum_happiness", "maybe", "needs a select_one", "ministry_of_magic",
-                 "min_share", "unknown key(s) pass ", "passes.en"):
+                 "min_share", "unknown key(s) pass ", "passes.en", "agencies.cdd.urban_th",
+                 "level1.urban.en"):
         assert part in msg
 
 
@@ -821,7 +824,7 @@ def test_an_action_with_an_urban_form_is_said_so_within_a_municipality(store_800
 
     rules, welfare = R.load_action_rules(), load_welfare_rules()
     urban = [(r.item, p) for r in rules.items for p in R.PATHS if r.actions[p].urban]
-    assert urban == [("phy_house", "level2")]
+    assert ("phy_house", "level2") in urban and ("hum_health_check", "level1") in urban
     housing = rules.item("phy_house").actions["level2"]
     rural, town_th = housing.text("th"), housing.text("th", urban=True)
     assert "บ้านมั่นคงชนบท" in rural and "บ้านมั่นคง" in town_th and "ชนบท" not in town_th
@@ -850,6 +853,21 @@ def test_an_action_with_an_urban_form_is_said_so_within_a_municipality(store_800
     # an action without an urban form is the same everywhere
     land = rules.item("phy_land_tenure").actions["level1"]
     assert A.action_text(town, land) == A.action_text(amphoe, land) == land.text("th")
+    # the lead agency by its name within a municipality: no อบต. and no rural health station
+    # in a city (a reader review), in the actions' brackets and the legend
+    assert rules.agency("tao", "th", True, urban=True) == "เทศบาล"
+    assert rules.agency("tao", "th", True) == "อบต./เทศบาล"
+    assert "เทศบาล" in rules.agency("health", "th", urban=True)
+    assert rules.agency("cdd", "th", True, urban=True) == rules.agency("cdd", "th", True)
+    health = dataclasses.replace(rules, items=(rules.item("hum_health_check"),))
+    page = town.what_to_do(rules=health)
+    assert page.details["selected"] == ("hum_health_check",)
+    acts = page.tables[1].as_markdown()
+    assert "สถานีอนามัย" not in acts and "ศูนย์บริการสาธารณสุขของเทศบาล" in acts
+    assert "(สาธารณสุขเทศบาล/สปสช.)" in acts
+    assert "สาธารณสุขเทศบาล/สปสช. = ศูนย์บริการสาธารณสุขของเทศบาล" in page.tables[1].notes
+    rural_page = AreaReport.load(rural_tambon, 2549, store=store_8001).what_to_do(rules=health)
+    assert "(สถานีอนามัย/สปสช.)" in rural_page.tables[1].as_markdown()
 
 
 def test_the_items_table_is_grouped_by_its_capitals(mueang) -> None:

@@ -42,6 +42,9 @@ RULE_KINDS = {
     "below": ("integer", "decimal"),
 }
 PATHS = ("level1", "level2")
+#: An agency's names besides ``th`` and ``en``: abbreviations, and names within a municipality.
+_AGENCY_NAMES = ("short_th", "short_en", "urban_th", "urban_en", "urban_short_th",
+                 "urban_short_en")
 #: Keys an item of ``params/actions.yaml`` may have (another is a misspelling, named as one).
 ITEM_KEYS = frozenset({"item", "fails", "if_not_asked", "text", "passes", *PATHS, "urban_note"})
 
@@ -156,10 +159,18 @@ class ActionRules:
                 return r
         raise KeyError(name)
 
-    def agency(self, key: str, lang: str, short: bool = False) -> str:
-        """Return an agency's name (``short``: its abbreviation) in ``lang``."""
+    def agency(self, key: str, lang: str, short: bool = False, urban: bool = False) -> str:
+        """Return an agency's name (``short``: its abbreviation) in ``lang``.
+
+        ``urban``: as named within a municipality, where the agency has such a name
+        (``urban_th``, ``urban_short_th``, ... in ``params/actions.yaml``: the municipality
+        itself for "อบต./เทศบาล", its health centre for the rural health station).
+        """
         a = self.agencies[key]
-        return str(a.get(f"short_{lang}") or a[lang]) if short else str(a[lang])
+        pre = "urban_" if urban and a.get(f"urban_{lang}") else ""
+        if short:
+            return str(a.get(f"{pre}short_{lang}") or a[f"{pre}{lang}"])
+        return str(a[f"{pre}{lang}"])
 
 
 def _texts(pr: Problems, where: str, value: Any, keys: tuple[str, ...] = ("th", "en")
@@ -208,7 +219,12 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
     for key, value in agencies_raw.items():
         agencies[str(key)] = {**_texts(pr, f"agencies.{key}", value),
                               **{k: str(v) for k, v in (value or {}).items()
-                                 if k in ("short_th", "short_en")}}
+                                 if k in _AGENCY_NAMES}}
+        if isinstance(value, Mapping) and any(k.startswith("urban_") for k in value):
+            for k in ("urban_th", "urban_en"):  # both languages, or neither
+                if not str(value.get(k) or "").strip():
+                    pr.add(f"agencies.{key}.{k}", "must be a non-empty text where the agency "
+                                                  "has an urban name")
     cb = codebook("households").set_index("name")
     items: list[ItemRule] = []
     seen: set[str] = set()

@@ -539,7 +539,8 @@ def printed_covers(share: Shown, value: Shown) -> bool:
     return number(share.low) <= number(value.text) <= number(share.high)
 
 
-def agency_legend(rules: ActionRules, agencies: Iterable[str], lang: str) -> str:
+def agency_legend(rules: ActionRules, agencies: Iterable[str], lang: str,
+                  urban: bool = False) -> str:
     """Explain the abbreviated names of lead agencies: ``"พช. = พัฒนาชุมชนอำเภอ; …"``.
 
     "เกษตรอำเภอ = เกษตรอำเภอ" says nothing: only abbreviations are explained, and a full name's
@@ -554,6 +555,8 @@ def agency_legend(rules: ActionRules, agencies: Iterable[str], lang: str) -> str
         Keys of the agencies named.
     lang : {"th", "en"}
         Language.
+    urban : bool
+        The names within a municipality (:meth:`ActionRules.agency`).
 
     Returns
     -------
@@ -561,11 +564,11 @@ def agency_legend(rules: ActionRules, agencies: Iterable[str], lang: str) -> str
         The explanations in key order, joined by "; "; empty when none is abbreviated.
     """
     def explained(a: str) -> str:
-        short, full = rules.agency(a, lang, True), rules.agency(a, lang)
+        short, full = rules.agency(a, lang, True, urban), rules.agency(a, lang, urban=urban)
         return f"{short} = {full.replace(f' ({short})', '')}"
 
     return "; ".join(explained(a) for a in sorted(set(agencies))
-                     if rules.agency(a, lang, True) != rules.agency(a, lang))
+                     if rules.agency(a, lang, True, urban) != rules.agency(a, lang, urban=urban))
 
 
 def in_municipality(report: AreaContext) -> bool:
@@ -669,6 +672,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         out.text(t("actions.none"))
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     pub = Publisher(report, "what_to_do")
+    town = in_municipality(report)  # the agencies by their names within a municipality
     code, province = report.area.code, report.area.code[:2]
     households = area_households(report)
     rows, acts, trace = [], [], []
@@ -725,10 +729,10 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
             # the lead agency after the action, "· พอช." after an action's own bracket
             t("actions.col.level1"): with_aside(action_text(report, r.actions["level1"]),
                                                 ar.agency(r.actions["level1"].agency, lang,
-                                                          True)),
+                                                          True, town)),
             t("actions.col.level2"): with_aside(action_text(report, r.actions["level2"]),
                                                 ar.agency(r.actions["level2"].agency, lang,
-                                                          True)),
+                                                          True, town)),
         })
         trace.append({
             t("actions.col.item"): what,
@@ -741,7 +745,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                 gap=f"{100 * ar.min_gap:g}"),
               decimals=0, grouped=True)  # the capital over its items: not the row's name
     legend = agency_legend(ar, {ar.item(i).actions[p].agency for i in chosen for p in PATHS},
-                           lang)
+                           lang, town)
     # Thai runs its sentences on after a space, with no full stop ("...หรือเทศบาล. ข้อเสนอ..."
     # read as a stray Western stop, a reader review); English ends each with one
     notes = [legend + ("." if lang == "en" else "")] if legend else []

@@ -595,7 +595,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         return t("summary.actions_sep").join(
             # its lead agency after it: "(พอช.)", or "· พอช." after a bracket of its own
             t("summary.path_action", path=t(f"summary.path.{p}"), action=with_aside(
-                actions_mod.action_text(report, acts[p]), ar.agency(acts[p].agency, lang, True)
+                actions_mod.action_text(report, acts[p]),
+                ar.agency(acts[p].agency, lang, True, actions_mod.in_municipality(report))
             )) for p in PATHS)
 
     first = [t("summary.action", what=ar.item(i).text[lang], actions=path_actions(i))
@@ -709,7 +710,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
              shares=t("summary.shares_passing" if passing else "summary.shares_failing"))
     # the first actions' agencies by their abbreviations ("(สนพ.)"), as the "what to do" page
     legend = actions_mod.agency_legend(
-        ar, {ar.item(i).actions[p].agency for i in lead for p in PATHS}, lang) if first else ""
+        ar, {ar.item(i).actions[p].agency for i in lead for p in PATHS}, lang,
+        actions_mod.in_municipality(report)) if first else ""
     # the page's own words that the reader cannot look up elsewhere on it: "ใกล้เกณฑ์" where it
     # is printed, and the two paths of the first actions (a reader review: neither was
     # defined on the page a village committee reads)
