@@ -4,13 +4,14 @@ The numbers come from :mod:`abcresearch.analysis.change` (change = later minus e
 stacked rounds with the design's PSUs carried across rounds, cached in the store). This module
 decides what may be published:
 
-* **disclosure**: a change is published only where both rounds' values may be published (a
-  mean or M0 on at least ``threshold`` households in each round, a share whose count and
-  complement are 0 or at least ``threshold`` in each round: the earlier value is published in
-  the earlier report, so a change would give the later one back);
+* **disclosure**: each round's value is printed where that round's reports publish it, and a
+  change only where both rounds' values may be published (a mean or M0 on at least
+  ``threshold`` households in each round, a share whose count and complement are 0 or at least
+  ``threshold`` in each round, neither hidden by its round's pattern: the earlier value is
+  published in the earlier report, so a change would give the later one back);
 * **noise**: where villages are the PSU, a tambon or amphoe resting on fewer sampled villages
   than ``params/status.yaml`` asks in either round has no between-village variance in its
-  standard error; its change is printed without SE or interval ("not estimable");
+  standard error; its change has no SE or interval ("not estimable") and is printed "–";
 * **sentences**: a plain sentence is written only for a change whose interval excludes 0;
 * **transitions**: overall levels of the households matched across the rounds (re-surveyed
   villages, linkable rounds only), counts suppressed and complemented as every count table.
@@ -113,9 +114,9 @@ def _json_digits(measure: str) -> int:
     return DIGITS[k] + (2 if k == "share" else 0)
 
 
-def publishable_measures(hh: pd.DataFrame, measures: pd.Series, rounds: tuple[int, int],
+def publishable_measures(hh: pd.DataFrame, measures: pd.Series, rounds: tuple[int, ...],
                  threshold: int) -> pd.Series:
-    """Whether each measure's value may be published in both rounds (disclosure rules)."""
+    """Whether each measure's value may be published in every one of ``rounds`` (disclosure)."""
     ok = pd.Series(True, index=measures.index)
     for r in rounds:
         sub = hh[hh["round"] == r]
@@ -314,10 +315,20 @@ def _published_change(report: AreaContext, compare_round: int | None
         return ch, pd.DataFrame(columns=cols)
     rows = rows[rows["estimate"].notna()].reset_index(drop=True)
     hh = ch.households(report.area.code)
-    pub = publishable_measures(hh, rows["measure"], (ch.round_from, ch.round_to), report.threshold)
-    # and what either round's own pattern hides stays hidden (each round's reports used it)
-    pub &= ~hidden_in_either_round(ch, report.area.code, rows["measure"], report.threshold,
-                                   getattr(report, "store", None)).to_numpy()
+    # each round's value as that round's reports publish it (the later round's share printed
+    # "–" beside the 56% every other page of the report gave: a reader review), the change
+    # only where both are: what either round's own pattern hides stays hidden
+    from abcresearch.reports import disclosure  # its switch read at the call (the tests')
+
+    store = getattr(report, "store", None)
+    shown_in = []
+    for be, analysis in ((ch.round_from, ch.earlier), (ch.round_to, ch.later)):
+        pattern = round_pattern(analysis, report.threshold, store,
+                                secondary=disclosure.SECONDARY_SUPPRESSION)
+        shown_in.append(publishable_measures(hh, rows["measure"], (be,), report.threshold)
+                        & ~rows["measure"].map(lambda m, p=pattern: hidden_in_round(
+                            p, report.area.code, m)).astype(bool))
+    pub = shown_in[0] & shown_in[1]
     msv = load_status_rules().min_sampled_villages
     thin = (report.level != "village" and ch.psu == "village"
             and (rows["villages_from"].min() < msv or rows["villages_to"].min() < msv))
@@ -325,8 +336,9 @@ def _published_change(report: AreaContext, compare_round: int | None
                 "estimate", "se", "ci_low", "ci_high"]].copy()
     out["published"] = pub.to_numpy()
     out["estimable"] = out["published"] & (not thin) & out["se"].notna()
-    for c in ("estimate_from", "estimate_to", "estimate"):
-        out.loc[~out["published"], c] = np.nan
+    out.loc[~shown_in[0].to_numpy(), "estimate_from"] = np.nan
+    out.loc[~shown_in[1].to_numpy(), "estimate_to"] = np.nan
+    out.loc[~out["published"], "estimate"] = np.nan
     if not ch.same_poverty_line:  # each round's share stands; their difference is not a change
         moved = out["measure"] == "poverty_headcount"
         out.loc[moved, "estimate"] = np.nan
@@ -612,7 +624,8 @@ def change_tables(report: AreaContext, ch: ChangeAnalysis, rows: pd.DataFrame,
     """
     t = report.t
     # what the tables and sentences print, for the disclosure test across rounds
-    entries = change_ledger(section, rows[rows["published"]], report.area.code)
+    entries = change_ledger(section, rows[rows["published"] | rows["estimate_from"].notna()
+                                          | rows["estimate_to"].notna()], report.area.code)
     main = rows[rows["measure"] != "m0"].reset_index(drop=True)
     m0 = rows[rows["measure"] == "m0"].reset_index(drop=True)
     notes = t("rollout.change.notes", be_from=ch.round_from, be_to=ch.round_to)
