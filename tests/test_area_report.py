@@ -358,8 +358,8 @@ def test_amphoe_organisations_sum_their_villages(sample_store) -> None:
 
 def test_organisations_keep_a_column_without_figures_on_the_right(sample_store) -> None:
     """Tambon 800102 of the sample province: none of its villages' forms has a master plan
-    year, and its organisations table set that column, every cell "–", on the left beside
-    the numbers (a review)."""
+    year, and its organisations table set that column, every cell "–" (now "ไม่มี", no plan),
+    on the left beside the numbers (a review)."""
     report = AreaReport.load("801501", 2549, store=sample_store)
     # village_forms is a cached property: the tambon's forms as if none had a master plan
     report.__dict__["village_forms"] = report.village_forms.assign(vil_master_plan="no",
@@ -367,7 +367,7 @@ def test_organisations_keep_a_column_without_figures_on_the_right(sample_store) 
     (table,) = report.organisations().tables
     spec = table.spec
     year = spec["columns"].index(report.t("col.master_plan"))
-    assert {row[year] for row in spec["rows"]} == {"–"}
+    assert {row[year] for row in spec["rows"]} == {report.t("org.plan_none")}
     assert spec["align"] == ["left"] + ["right"] * (len(spec["columns"]) - 1)
 
 

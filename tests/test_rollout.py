@@ -1437,3 +1437,25 @@ def test_the_nhso_total_says_it_covers_the_villages_with_a_form(rollout, sample_
     md = "\n".join(tb.as_markdown() for tb in full.welfare_fund().tables)
     (row,) = [x for x in md.splitlines() if full.t("welfare.cmp.nhso") in x]
     assert "หมู่บ้านที่มีแบบสำรวจข้อมูลหมู่บ้านเท่านั้น" not in row
+
+
+def test_the_need_chart_caption_promises_intervals_only_where_it_draws_them(
+        rollout, sample_store) -> None:
+    """In a round that samples villages a village is one PSU: the tambon report's need chart
+    drew its villages without intervals under a caption promising them (a reader review). The
+    caption says why there are none; where the chart draws them it says it does."""
+    store, _ = rollout
+    rep = AreaReport.load("801501", 2551, store=store)  # villages sampled in 2551
+    res = rep.readiness()
+    pts = res.details["points"]
+    drawn = pts[pts["estimate"].notna()]
+    assert not drawn.empty and drawn["ci_low"].isna().all()
+    caption = res.figures[0].caption
+    assert caption.startswith(rep.t("readiness.chart.caption.no_ci", areas=rep.t(
+        "readiness.areas.village")))
+    assert "พร้อมช่วงความเชื่อมั่น" not in caption
+    # the sample store surveys every village: the intervals are drawn and said
+    full = AreaReport.load("801501", 2549, store=sample_store).readiness()
+    pts = full.details["points"]
+    assert pts.loc[pts["estimate"].notna(), "ci_low"].notna().any()
+    assert "พร้อมช่วงความเชื่อมั่น" in full.figures[0].caption

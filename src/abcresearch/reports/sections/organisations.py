@@ -106,14 +106,16 @@ def organisations(report: AreaContext) -> SectionResult:
             shown[t(key)] = [num(col, v) for v in vil[col]]
         # the year of a plan the form says it has: a year kept beside a plan answered "no"
         # (not_relevant at ingest: which of the two is wrong cannot be told) read as a plan
-        has_plan = vil["vil_master_plan"].astype("string").str.strip().str.lower().eq("yes")
+        answer = vil["vil_master_plan"].astype("string").str.strip().str.lower()
+        has_plan = answer.eq("yes")
         # a plan whose year is blank (not answered, or unusable: "2020" for 2563) is still a
-        # plan: "–" there read as none (a review)
+        # plan: "–" there read as none (a review); no plan says so, "–" is a blank answer
         shown[t("col.master_plan")] = [
-            "–" if not has else t("org.plan_year_unknown") if pd.isna(v) else
+            "–" if pd.isna(a) or (not has and a != "no") else t("org.plan_none") if not has
+            else t("org.plan_year_unknown") if pd.isna(v) else
             pub.public("master_plan_year", float(v)).text.replace(",", "")
-            for v, has in zip(vil["vil_master_plan_year"].astype("Float64"),
-                              has_plan.fillna(False), strict=True)]
+            for v, has, a in zip(vil["vil_master_plan_year"].astype("Float64"),
+                                 has_plan.fillna(False), answer, strict=True)]
         # the step as its number (a narrow column would break the step's name mid-word); the
         # programme's names of the steps in the notes
         steps = pd.to_numeric(vil["vil_process_step"], errors="coerce")

@@ -526,7 +526,11 @@ def _chart(report: AreaContext | ProvinceContext, rules: GradeRules, pts: pd.Dat
 
 def _chart_caption(t: Callable[..., str], pts: pd.DataFrame, areas: str) -> str:
     """Return the chart's caption, saying how many areas it does not draw (share hidden)."""
-    caption = t("readiness.chart.caption", areas=areas)
+    drawn = pts[pts["estimate"].notna()]
+    # no point with an interval (a village is one PSU of a round that sampled villages): the
+    # caption promised intervals the chart did not draw (a reader review)
+    no_ci = not drawn.empty and drawn["ci_low"].isna().all()
+    caption = t("readiness.chart.caption" + (".no_ci" if no_ci else ""), areas=areas)
     missing = int(pts["estimate"].isna().sum())
     return caption + (t("readiness.chart.not_drawn", areas=areas, n=missing) if missing else "")
 
