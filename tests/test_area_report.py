@@ -234,8 +234,10 @@ def test_english_report(sample_store) -> None:
     diff = prof["estimate"] - prof["province"]
     # "furthest above it: human capital (...) and social capital (...)": one sentence for one
     # capital and for several tied ("the capital furthest above it is X and Y", a review)
-    assert ("Every capital is below the province average; closest to it: " if (diff < 0).all()
-            else "Every capital is above the province average; furthest above it: "
+    assert ("Every capital's mean is below the province average (some within the margin of "
+            "error); closest to it: " if (diff < 0).all()
+            else "Every capital's mean is above the province average (some within the margin "
+            "of error); furthest above it: "
             if (diff > 0).all() else "Against the province average, furthest above it: ") \
         in findings
     assert " is the " not in findings and "the one furthest" not in findings

@@ -840,6 +840,13 @@ def test_a_means_interval_stops_at_the_values_the_measure_can_take(monkeypatch) 
     assert float(m0.low) == 0.0 and m0.high == "0.120"
     money = pub.mean("income", "800101", 110_000.0, -12_000.0, 232_000.0, kind="money")
     assert float(money.low.replace(",", "")) == 0.0
+    # a derived amount and a Gini stop there too (income per person printed "-29,000–133,000"
+    # under a mean income clipped at 0; a code review)
+    per_person = pub.derived("other", "mean_income_pc", "800101", 52_000.0, False, "money", (),
+                             -29_000.0, 133_000.0)
+    assert float(per_person.low.replace(",", "")) == 0.0
+    gini = pub.derived("other", "gini", "800101", 0.9, False, "gini", (), 0.7, 1.1)
+    assert float(gini.high) == 1.0
     inside = pub.mean("score:social", "800101", 50.0, 40.0, 60.0)
     assert (inside.low, inside.high) == ("40.0", "60.0")
     assert MEAN_RANGES["score"] == (0.0, 100.0)

@@ -526,7 +526,7 @@ def test_the_nhso_total_prints_alike_in_both_tables(tambon) -> None:
     row = cmp[cmp[t("welfare.col.figure")] == t("welfare.cmp.nhso")]
     shown = str(row[t("welfare.col.this_area")].iloc[0])
     assert "." not in shown
-    assert t("welfare.notes.projection", nhso="37.50", total=shown) == note
+    assert t("welfare.notes.projection", nhso="37.50", total=shown, where="") == note
 
 
 def test_an_empty_programme_list_is_not_read_as_not_listed(tambon, sample_store,

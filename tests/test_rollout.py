@@ -538,7 +538,12 @@ def test_the_level_change_tables_notes_say_who_it_counts(rollout, monkeypatch,
     only = t("rollout.change.transitions_in_table_only")
     caption = t("rollout.change.transitions_caption", be_from=2550, be_to=2551)
     notes = next(x.notes for x in res.tables if x.caption == caption)
-    assert f"{total + left_out:,} ครัวเรือน" in notes  # the matched households, as before
+    if 0 < left_out < rep.threshold:
+        # the matched households beside the cells (which add up to the table's count) would
+        # give the small count left out back (a code review): the notes count the table's
+        assert f"{total + left_out:,}" not in notes and f"{total:,} ครัวเรือน" in notes
+    else:
+        assert f"{total + left_out:,} ครัวเรือน" in notes  # the matched households
     assert (in_table in notes) == (left_out >= rep.threshold)
     assert notes.endswith(only) == (0 < left_out < rep.threshold)  # (a prefix of in_table)
     moved = [x for x in res.text.splitlines() if "ขยับขึ้นอย่างน้อยหนึ่งระดับ" in x]
@@ -605,6 +610,10 @@ def test_change_of_tambons_and_the_noise_rule(rollout) -> None:
     # promising an interval read as a real fall), nor recorded as printed; each round's value is
     main = res.to_frame(0)
     assert (main[rep.t("rollout.change.col_change_ci")] == "–").all()
+    # nor in the summary file beside the PDF (a code review)
+    from abcresearch.reports.sections.change import change_records
+
+    assert all(r["estimate"] is None for r in change_records(rows))
     assert main[rep.t("rollout.change.col_round", be=2551)].notna().any()
     assert not [e for e in res.published if e.kind == "change"]
     assert [e for e in res.published if e.rounds == (2551,)]
@@ -1459,3 +1468,27 @@ def test_the_need_chart_caption_promises_intervals_only_where_it_draws_them(
     pts = full.details["points"]
     assert pts.loc[pts["estimate"].notna(), "ci_low"].notna().any()
     assert "พร้อมช่วงความเชื่อมั่น" in full.figures[0].caption
+
+
+def test_a_change_with_a_standard_error_but_no_interval_is_not_estimable(rollout,
+                                                                        monkeypatch) -> None:
+    """Under the smaller round's df a round's own df can be 0 with a finite SE (one village in
+    each stratum): the change printed "–" while the section said every interval holds 0 (a
+    code review). Without an interval a change is not estimable, and the section says so."""
+    from abcresearch.analysis.change import ChangeAnalysis
+
+    store, _ = rollout
+    original = ChangeAnalysis.area
+
+    def no_interval(self, code):
+        rows = original(self, code)
+        return rows.assign(ci_low=np.nan, ci_high=np.nan, se=rows["se"].fillna(1.0))
+
+    monkeypatch.setattr(ChangeAnalysis, "area", no_interval)
+    rep = AreaReport.load("801501", 2551, store=store)
+    res = rep.change(compare_round=2549)
+    rows = res.estimates
+    assert rows["published"].any()  # (its SE is left out with the interval)
+    assert not rows["estimable"].any() and not rows["beyond_noise"].any()
+    assert rep.t("rollout.change.none_beyond_noise") not in res.text
+    assert label("rollout.change.not_estimable", "th", min_villages=2) in res.text

@@ -343,10 +343,10 @@ class PublicationRules:
 _DIGIT_KINDS = ("percent", "score", "index", "gini", "money")
 
 MEAN_RANGES: dict[str, tuple[float, float]] = {"score": (0.0, 100.0), "index": (0.0, 1.0),
-                                               "money": (0.0, math.inf)}
-"""The values a mean of each kind can take: a mean's printed interval stops at them (a Wald
-interval of a score on two villages printed "35.0 (-0.7–70.7)" on a 0–100 scale, and an
-income's "0–210,000" read as a joke at a forum; a reader review)."""
+                                               "money": (0.0, math.inf), "gini": (0.0, 1.0)}
+"""The values a statistic of each kind can take: a mean's or a derived statistic's printed
+interval stops at them (a Wald interval of a score on two villages printed "35.0 (-0.7–70.7)"
+on a 0–100 scale, and an income's "0–210,000" read as a joke at a forum; a reader review)."""
 #: What ``complement_last`` may name: the overall and each capital's level.
 _COMPLEMENT_LAST = {"level": ("1", "2", "3")}
 
@@ -2403,6 +2403,11 @@ class Publisher:
                 else marker
             self._add(Published(self.section, kind, area, tuple(cells), text=text, name=name))
             return Shown(text)
+        floor, ceiling = MEAN_RANGES.get(fmt, (-math.inf, math.inf))
+        if low is not None and np.isfinite(low):
+            low = max(low, floor)
+        if high is not None and np.isfinite(high):
+            high = min(high, ceiling)
         text, printed, bounds = self._printed(fmt, value, unit)
         ci, ci_text, lo_t, hi_t = self._interval(fmt, low, high, unit)
         self._add(Published(self.section, kind, area, tuple(cells), text=text, value=printed,

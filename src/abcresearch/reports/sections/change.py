@@ -335,7 +335,9 @@ def _published_change(report: AreaContext, compare_round: int | None
     out = rows[["measure", "round_from", "round_to", "estimate_from", "estimate_to",
                 "estimate", "se", "ci_low", "ci_high"]].copy()
     out["published"] = pub.to_numpy()
-    out["estimable"] = out["published"] & (not thin) & out["se"].notna()
+    # an interval to print (a df of 0 under the smaller round's rule has none; a code review)
+    out["estimable"] = (out["published"] & (not thin) & out["se"].notna()
+                        & out["ci_low"].notna() & out["ci_high"].notna())
     out.loc[~shown_in[0].to_numpy(), "estimate_from"] = np.nan
     out.loc[~shown_in[1].to_numpy(), "estimate_to"] = np.nan
     out.loc[~out["published"], "estimate"] = np.nan
@@ -353,7 +355,7 @@ def change_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the summary JSON's ``change`` entries.
 
     Published values rounded as printed (shares as fractions of the printed percentage's
-    precision), None where suppressed.
+    precision), None where suppressed or without an interval (printed "–").
     """
     out = []
     for _, r in rows.iterrows():
@@ -362,8 +364,11 @@ def change_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
         def val(x: Any, d: int = d) -> float | None:
             return None if pd.isna(x) else round(float(x), d)
 
+        # a change without its interval is not published, in the PDF or here
+        bare = pd.isna(r["ci_low"]) or pd.isna(r["ci_high"])
         out.append({"measure": r["measure"], "round_from": int(r["round_from"]),
-                    "round_to": int(r["round_to"]), "estimate": val(r["estimate"]),
+                    "round_to": int(r["round_to"]),
+                    "estimate": None if bare else val(r["estimate"]),
                     "se": val(r["se"]), "ci_low": val(r["ci_low"]),
                     "ci_high": val(r["ci_high"])})
     return out
@@ -503,7 +508,11 @@ def _transitions(report: AreaContext, ch: ChangeAnalysis, out: SectionBuilder,
     # two numbers side by side would print it)
     left_out = int(counts["matched"]) - base
     say_base = left_out == 0 or left_out >= report.threshold
-    notes = t("rollout.change.transitions_notes", matched=f"{counts['matched']:,}",
+    # a small count left out: the matched households are not printed either (beside the
+    # cells, which add up to the table's count, they would give it back; a code review), the
+    # notes count the table's households and say some matched ones are not in it
+    notes = t("rollout.change.transitions_notes",
+              matched=f"{counts['matched'] if say_base else base:,}",
               be_from=ch.round_from, be_to=ch.round_to)
     if left_out:
         notes += " " + (t("rollout.change.transitions_in_table", n=f"{base:,}") if say_base

@@ -197,7 +197,8 @@ def _tambon_verdicts(report: ProvinceContext, ch: Any) -> pd.DataFrame:
         pub.append(ok)
     t = t.assign(published=pd.concat(pub).reindex(t.index).to_numpy())
     thin = (ch.psu == "village") & ((t["villages_from"] < msv) | (t["villages_to"] < msv))
-    t = t.assign(estimable=t["published"] & ~thin & t["se"].notna())
+    t = t.assign(estimable=t["published"] & ~thin & t["se"].notna() & t["ci_low"].notna()
+                 & t["ci_high"].notna())
     if not ch.same_poverty_line:  # a change of the line is not a change of the tambon
         t = t.assign(estimable=t["estimable"] & (t["measure"] != "poverty_headcount"))
     beyond = t["estimable"] & ((t["ci_low"] > 0) | (t["ci_high"] < 0))

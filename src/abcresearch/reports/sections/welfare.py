@@ -1627,7 +1627,10 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                 nhso=_public(pub, "programme.nhso_per_person", pg["nhso_per_person"],
                              _SATANG).text,
                 total=_public(pub, "nhso_per_person x village_forms.vil_population", nhso,
-                              _WHOLE, code).text),
+                              _WHOLE, code).text,
+                # the villages with a form only, as the programme table says (a code review)
+                where="" if every_form or village else t(
+                    "welfare.notes.nhso_partial", k=plain("village_forms.villages", villages))),
               decimals=0)
     out.text(t("welfare.formula.text") + ("" if tao_tambons else " " + t("welfare.formula.no_tao")))
     details.update({"ages": ages, "age_basis": basis, "payout_per_member": b,
