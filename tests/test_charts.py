@@ -1036,7 +1036,7 @@ def test_text_width_is_typsts_measure_of_the_words() -> None:
 
     import typst
 
-    from abcresearch.reports.render.fonts import TEXT_FAMILIES, line_height, text_width
+    from abcresearch.reports.render.fonts import TYPST_TEXT_FONTS, line_height, text_width
     from abcresearch.reports.render.pdf import typst_fonts
     from abcresearch.reports.render.typst import escape_markup
 
@@ -1045,8 +1045,7 @@ def test_text_width_is_typsts_measure_of_the_words() -> None:
              "น้ำตก ฎีกา ปั้นจั่น", "เฉลิมพระเกียรติ", "ฟ้าใส่ฝ้ายน้ำใจ", "Near a threshold",
              "62▲", "39▼", "Nₜ₋₁ ≥ Σ"]  # the symbols fall back to DejaVu Sans
     box = 'text(size: {s}pt, top-edge: "ascender", bottom-edge: "descender")[{w}]'
-    families = ", ".join(f'"{f}"' for f in TEXT_FAMILIES)
-    source = f'#set text(font: ({families}))\n' + "\n".join(
+    source = f'#set text(font: {TYPST_TEXT_FONTS})\n' + "\n".join(
         f"#context [#metadata((measure({box.format(s=s, w=escape_markup(w))}).width.pt(), "
         f"measure({box.format(s=s, w=escape_markup(w))}).height.pt())) <w>]"
         for w in words for s in (7, 8))

@@ -1726,7 +1726,7 @@ def capital_heatmap_typst(values: pd.DataFrame, *, shade: pd.DataFrame | None = 
     from matplotlib.colors import to_hex
     from matplotlib.ticker import MaxNLocator
 
-    from abcresearch.reports.render.fonts import TEXT_FAMILIES, text_width
+    from abcresearch.reports.render.fonts import TYPST_TEXT_FONTS, text_width
     from abcresearch.reports.render.typst import escape_markup
 
     n, m = values.shape
@@ -1784,9 +1784,8 @@ def capital_heatmap_typst(values: pd.DataFrame, *, shade: pd.DataFrame | None = 
                          *([f"{label_col:.2f}pt"] if colorbar_label else [])])
     head = (f"#block(width: 100%, inset: (left: {name_col:.2f}pt), below: 5pt, "
             f"align(left, {_typst_text(title, 9)}))\n" if title else "")
-    families = ", ".join(f'"{f}"' for f in TEXT_FAMILIES)  # the report's, ▲ ▼ in DejaVu Sans
     return (f"#block(width: {WIDTH * 72:.1f}pt, breakable: false)[#set text(font: "
-            f"({families}), size: {size}pt)\n"
+            f"{TYPST_TEXT_FONTS}, size: {size}pt)\n"  # the report's: ▲ ▼ in DejaVu Sans
             f"#set par(leading: 0.35em)\n{head}"
             f"#grid(columns: ({columns}), rows: (..({row:.2f}pt,) * {n}, auto), "
             f"align: center + horizon, {', '.join(out)})]")

@@ -347,6 +347,19 @@ MEAN_RANGES: dict[str, tuple[float, float]] = {"score": (0.0, 100.0), "index": (
 """The values a statistic of each kind can take: a mean's or a derived statistic's printed
 interval stops at them (a Wald interval of a score on two villages printed "35.0 (-0.7–70.7)"
 on a 0–100 scale, and an income's "0–210,000" read as a joke at a forum; a reader review)."""
+
+
+def _within_range(kind: str, low: float | None, high: float | None
+                  ) -> tuple[float | None, float | None]:
+    """Return an interval's ends stopped at the values a statistic of ``kind`` can take."""
+    floor, ceiling = MEAN_RANGES.get(kind, (-math.inf, math.inf))
+    if low is not None and np.isfinite(low):
+        low = max(low, floor)
+    if high is not None and np.isfinite(high):
+        high = min(high, ceiling)
+    return low, high
+
+
 #: What ``complement_last`` may name: the overall and each capital's level.
 _COMPLEMENT_LAST = {"level": ("1", "2", "3")}
 
@@ -2354,11 +2367,7 @@ class Publisher:
             return Shown(text)
         cuts = self._cuts(_mean_indicator(measure))
         text, printed, bounds = self._printed(kind, value, unit, cuts)
-        floor, ceiling = MEAN_RANGES.get(kind, (-math.inf, math.inf))
-        if low is not None and np.isfinite(low):
-            low = max(low, floor)
-        if high is not None and np.isfinite(high):
-            high = min(high, ceiling)
+        low, high = _within_range(kind, low, high)
         ci, ci_text, lo_t, hi_t = self._interval(kind, low, high, unit, cuts)
         self._add(Published(self.section, "mean", area, ((measure, MEAN),), text=text,
                             value=printed, bounds=bounds, ci=ci, ci_text=ci_text))
@@ -2403,11 +2412,7 @@ class Publisher:
                 else marker
             self._add(Published(self.section, kind, area, tuple(cells), text=text, name=name))
             return Shown(text)
-        floor, ceiling = MEAN_RANGES.get(fmt, (-math.inf, math.inf))
-        if low is not None and np.isfinite(low):
-            low = max(low, floor)
-        if high is not None and np.isfinite(high):
-            high = min(high, ceiling)
+        low, high = _within_range(fmt, low, high)
         text, printed, bounds = self._printed(fmt, value, unit)
         ci, ci_text, lo_t, hi_t = self._interval(fmt, low, high, unit)
         self._add(Published(self.section, kind, area, tuple(cells), text=text, value=printed,

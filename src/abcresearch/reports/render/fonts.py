@@ -26,6 +26,9 @@ SYMBOL_FAMILY = "DejaVu Sans"
 TEXT_FAMILIES = (THAI_FAMILY, SYMBOL_FAMILY)
 """The text's fonts in Typst, in order (the template's ``abc-font``)."""
 
+TYPST_TEXT_FONTS = "(" + ", ".join(f'"{f}"' for f in TEXT_FAMILIES) + ")"
+""":data:`TEXT_FAMILIES` as a Typst array, for ``set text(font: ...)``."""
+
 MONO_FAMILIES = ("DejaVu Sans Mono", THAI_FAMILY)
 """Code font for Typst: DejaVu Sans Mono (embedded in typst) with Thai fallback."""
 
@@ -187,14 +190,11 @@ font_files.cache_safe = True  # type: ignore[attr-defined]  # installed files
 register_thai_font.cache_safe = True  # type: ignore[attr-defined]  # a font name; matplotlib keeps the font anyway
 
 
-def _advances(path: Path) -> dict[int, float]:
-    """Return a font file's advance by code point, in ems."""
-    from fontTools.ttLib import TTFont
-
-    with TTFont(str(path), lazy=True) as font:  # closes the file
-        units = float(font["head"].unitsPerEm)
-        widths = font["hmtx"].metrics
-        return {code: widths[name][0] / units for code, name in font.getBestCmap().items()}
+def _advances(font: Any) -> dict[int, float]:
+    """Return an open font's advance by code point, in ems."""
+    units = float(font["head"].unitsPerEm)
+    widths = font["hmtx"].metrics
+    return {code: widths[name][0] / units for code, name in font.getBestCmap().items()}
 
 
 @functools.cache
@@ -202,10 +202,9 @@ def _metrics() -> tuple[dict[int, float], float, float]:
     """Return the Thai font's advance by code point, its ascender and its descender, in ems."""
     from fontTools.ttLib import TTFont
 
-    advance = _advances(font_files()[0])
-    with TTFont(str(font_files()[0]), lazy=True) as font:
+    with TTFont(str(font_files()[0]), lazy=True) as font:  # closes the file
         units = float(font["head"].unitsPerEm)
-        return advance, font["hhea"].ascent / units, -font["hhea"].descent / units
+        return _advances(font), font["hhea"].ascent / units, -font["hhea"].descent / units
 
 
 @functools.cache
@@ -214,8 +213,13 @@ def _symbol_advances() -> dict[int, float]:
 
     Read at the first character the Thai font lacks (55 ms, which most reports never need).
     """
+    from fontTools.ttLib import TTFont
+
     folder = symbol_font_folder()
-    return {} if folder is None else _advances(folder / "DejaVuSans.ttf")
+    if folder is None:
+        return {}
+    with TTFont(str(folder / "DejaVuSans.ttf"), lazy=True) as font:
+        return _advances(font)
 
 
 def text_width(text: str, size: float) -> float:

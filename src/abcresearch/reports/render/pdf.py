@@ -139,15 +139,14 @@ def typst_svg(markup: str) -> str:
     """
     import typst
 
-    from abcresearch.reports.render.fonts import TEXT_FAMILIES
+    from abcresearch.reports.render.fonts import TYPST_TEXT_FONTS
     from abcresearch.reports.render.typst import BREAK_LANG
 
     # under the language the reports are typeset under (BREAK_LANG), so that a chart's words
     # break into lines in JupyterLab as they do in the PDF
     lang = f', lang: "{BREAK_LANG}"' if BREAK_LANG else ""
-    families = ", ".join(f'"{f}"' for f in TEXT_FAMILIES)  # the report's text fonts
     source = (f'#set page(width: auto, height: auto, margin: 4pt)\n'
-              f'#set text(font: ({families}), size: 10.5pt{lang})\n{markup}\n')
+              f'#set text(font: {TYPST_TEXT_FONTS}, size: 10.5pt{lang})\n{markup}\n')
     with tempfile.TemporaryDirectory(prefix="abcresearch-typst-") as build:
         compiler = typst.Compiler(root=build, font_paths=typst_fonts(), ignore_system_fonts=True)
         try:

@@ -52,6 +52,7 @@ from abcresearch.reports.sections import SectionBuilder
 
 __all__ = [
     "action_text",
+    "action_with_agency",
     "agency_legend",
     "area_households",
     "area_item_shares",
@@ -632,6 +633,16 @@ def action_text(report: AreaContext, action: Action) -> str:
     return action.text(lang)
 
 
+def action_with_agency(report: AreaContext, rules: ActionRules, action: Action) -> str:
+    """Return an action as this report says it, with its lead agency's short name after it.
+
+    The action as :func:`action_text` says it; the agency "(พอช.)", or "· พอช." after a bracket
+    of the action's own, by its name within a municipality where the report is in one.
+    """
+    return with_aside(action_text(report, action), rules.agency(
+        action.agency, report.lang, True, in_municipality(report)))
+
+
 def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                rules: str | Path | ActionRules | None = None) -> SectionResult:
     """Build the "what to do" page.
@@ -672,7 +683,6 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         out.text(t("actions.none"))
         return out.result(estimates=shares, details={"selected": (), "rules": ar})
     pub = Publisher(report, "what_to_do")
-    town = in_municipality(report)  # the agencies by their names within a municipality
     code, province = report.area.code, report.area.code[:2]
     households = area_households(report)
     rows, acts, trace = [], [], []
@@ -727,12 +737,8 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
         acts.append({
             t("actions.col.item"): with_aside(what, note),
             # the lead agency after the action, "· พอช." after an action's own bracket
-            t("actions.col.level1"): with_aside(action_text(report, r.actions["level1"]),
-                                                ar.agency(r.actions["level1"].agency, lang,
-                                                          True, town)),
-            t("actions.col.level2"): with_aside(action_text(report, r.actions["level2"]),
-                                                ar.agency(r.actions["level2"].agency, lang,
-                                                          True, town)),
+            t("actions.col.level1"): action_with_agency(report, ar, r.actions["level1"]),
+            t("actions.col.level2"): action_with_agency(report, ar, r.actions["level2"]),
         })
         trace.append({
             t("actions.col.item"): what,
@@ -745,7 +751,7 @@ def what_to_do(report: AreaContext, *, items_per_capital: int | None = None,
                 gap=f"{100 * ar.min_gap:g}"),
               decimals=0, grouped=True)  # the capital over its items: not the row's name
     legend = agency_legend(ar, {ar.item(i).actions[p].agency for i in chosen for p in PATHS},
-                           lang, town)
+                           lang, in_municipality(report))
     # Thai runs its sentences on after a space, with no full stop ("...หรือเทศบาล. ข้อเสนอ..."
     # read as a stray Western stop, a reader review); English ends each with one
     notes = [legend + ("." if lang == "en" else "")] if legend else []

@@ -42,7 +42,6 @@ from abcresearch.errors import InputError, ParamsError, StoreError
 from abcresearch.paths import project_path
 from abcresearch.reports.context import AreaContext
 from abcresearch.reports.disclosure import Publisher, is_small
-from abcresearch.reports.formatting import with_aside
 from abcresearch.reports.item_rules import PATHS, load_action_rules
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -594,10 +593,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         acts = ar.item(item).actions
         return t("summary.actions_sep").join(
             # its lead agency after it: "(พอช.)", or "· พอช." after a bracket of its own
-            t("summary.path_action", path=t(f"summary.path.{p}"), action=with_aside(
-                actions_mod.action_text(report, acts[p]),
-                ar.agency(acts[p].agency, lang, True, actions_mod.in_municipality(report))
-            )) for p in PATHS)
+            t("summary.path_action", path=t(f"summary.path.{p}"),
+              action=actions_mod.action_with_agency(report, ar, acts[p])) for p in PATHS)
 
     first = [t("summary.action", what=ar.item(i).text[lang], actions=path_actions(i))
              for i in lead]
