@@ -1492,3 +1492,83 @@ def test_a_change_with_a_standard_error_but_no_interval_is_not_estimable(rollout
     assert not rows["estimable"].any() and not rows["beyond_noise"].any()
     assert rep.t("rollout.change.none_beyond_noise") not in res.text
     assert label("rollout.change.not_estimable", "th", min_villages=2) in res.text
+
+
+def test_a_change_interval_stops_at_the_most_a_change_can_be(rollout, monkeypatch) -> None:
+    """"-8.3 (-106.6 ถึง 90.1)": a share cannot fall by more than 100 points, and a t interval
+    on a few villages passed that (a reader review). A change's printed interval stops at the
+    least and most its measure can change by (a share or M0 by 1, a mean score by 100), in the
+    table, the summary file and the estimates; the ledger says such an end lies anywhere
+    beyond what is printed, so the cross-round test no longer takes the printed interval's
+    centre for the change."""
+    from abcresearch.analysis.change import ChangeAnalysis
+    from abcresearch.reports.disclosure_audit import round_entries
+    from abcresearch.reports.sections.change import change_limits, change_records
+
+    assert change_limits("share_level1") == (-1.0, 1.0)
+    assert change_limits("m0") == (-1.0, 1.0)
+    assert change_limits("mean_human") == (-100.0, 100.0)
+    store, _ = rollout
+    original = ChangeAnalysis.area
+    wide: dict[str, tuple[float, float]] = {}
+
+    def too_wide(self, code):
+        rows = original(self, code).copy()
+        for i, r in rows.iterrows():
+            if pd.isna(r["estimate"]) or pd.isna(r["se"]) or r["estimate"] == 0:
+                continue
+            # centred on the change (as a t interval is), one end past the least or most a
+            # change can be: the end on the change's own side
+            top = -change_limits(r["measure"])[0]
+            half = top + abs(r["estimate"]) / 2
+            wide[r["measure"]] = (r["estimate"] - half, r["estimate"] + half)
+            rows.loc[i, ["ci_low", "ci_high"]] = list(wide[r["measure"]])
+        return rows
+
+    monkeypatch.setattr(ChangeAnalysis, "area", too_wide)
+    rep = AreaReport.load("801501", 2551, store=store)
+    res = rep.change(compare_round=2549)
+    rows = res.estimates[res.estimates["estimable"]]
+    assert not rows.empty and wide
+    for _, r in rows.iterrows():
+        floor, ceiling = change_limits(r["measure"])
+        low, high = wide[r["measure"]]
+        assert (r["ci_low"], r["ci_high"]) == (pytest.approx(max(low, floor)),
+                                               pytest.approx(min(high, ceiling)))
+        assert (r["ci_low"] == floor) != (r["ci_high"] == ceiling)
+    column = label("rollout.change.col_change_ci", "th", level=0.95)
+    printed = " ".join(" ".join(tab.data[column]) for tab in res.tables)
+    assert "(-100.0 ถึง" in printed or "ถึง 100.0)" in printed
+    assert max(abs(float(x)) for x in re.findall(r"-?\d+\.\d+", printed)) <= 100.0
+    assert label("rollout.change.at_limits", "th") in res.text
+    for rec in change_records(rows):
+        floor, ceiling = change_limits(rec["measure"])
+        assert floor <= rec["ci_low"] < rec["ci_high"] <= ceiling
+    # the ledger: the end at a limit open beyond it, the other as printed
+    changes = [e for e in res.published if e.kind == "change"]
+    assert changes
+    for e in changes:
+        assert e.ci is not None
+        ends = [e.ci[0][0], e.ci[1][1]]
+        assert sorted(np.isinf(ends)) == [False, True], e.ci
+    # bounds the cross-round test derives for the earlier round from the change stay true:
+    # the earlier value lies within them (with the clipped interval's centre taken for the
+    # change, they would not)
+    hh = round_analysis(2549, store).households
+    ledgers = {2549: [e for e in res.published if e.rounds == (2549,)],
+               2551: [e for e in res.published if e.rounds != (2549,)]}
+    derived = [e for e in round_entries(ledgers, 2549, hh, 5) if e.section.endswith("(change)")]
+    assert derived
+    truth = {r["measure"]: r["estimate_from"] for _, r in rows.iterrows()}
+    measures = {_ledger_cells(m): m for m in truth}
+    for e in derived:
+        m = measures.get(e.cells)
+        if m is None or pd.isna(truth[m]):
+            continue
+        assert e.bounds[0] - 1e-9 <= truth[m] <= e.bounds[1] + 1e-9, (m, e.bounds, truth[m])
+
+
+def _ledger_cells(measure: str) -> tuple:
+    from abcresearch.reports.sections.change import measure_cells
+
+    return measure_cells(measure)[1]

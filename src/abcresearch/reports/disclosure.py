@@ -360,6 +360,28 @@ def _within_range(kind: str, low: float | None, high: float | None
     return low, high
 
 
+def change_limits(kind: str, cells: Sequence[tuple[str, str]]) -> tuple[float, float]:
+    """Return the least and most a change between rounds of a share or mean can be.
+
+    A share (0-1) or M0 (0-1) changes by at most 1 either way and a mean capital score
+    (0-100) by at most 100 (:data:`MEAN_RANGES`): a change's printed interval stops there
+    ("-8.3 (-106.6 ถึง 90.1)" on a share of households; a reader review). Unbounded for a mean
+    of another kind.
+
+    Parameters
+    ----------
+    kind : str
+        ``"share"`` or ``"mean"``, as a change's :class:`Published` ``name``.
+    cells : sequence of (measure, category)
+        What it counts (a mean's measure: ``"m0"`` or ``"score:<capital>"``).
+    """
+    measure = cells[0][0] if cells else ""
+    low, high = ((0.0, 1.0) if kind == "share" else MEAN_RANGES["index"] if measure == "m0"
+                 else MEAN_RANGES["score"] if measure.startswith("score:")
+                 else (-math.inf, math.inf))
+    return low - high, high - low
+
+
 #: What ``complement_last`` may name: the overall and each capital's level.
 _COMPLEMENT_LAST = {"level": ("1", "2", "3")}
 

@@ -43,6 +43,7 @@ from abcresearch.reports.disclosure import (
     share_mask,
     suppress_counts,
 )
+from abcresearch.reports.disclosure import change_limits as disclosure_change_limits
 from abcresearch.reports.render.display import format_number
 from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
@@ -50,9 +51,10 @@ from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
 from abcresearch.survey.areas import get_area
 
-__all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_records", "change_tables",
-           "hidden_in_either_round", "hidden_in_round", "measure_cells", "measure_label",
-           "measure_range_text", "publishable_measures", "published_change", "range_text"]
+__all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_limits", "change_records",
+           "change_tables", "hidden_in_either_round", "hidden_in_round", "measure_cells",
+           "measure_label", "measure_range_text", "publishable_measures", "published_change",
+           "range_text", "within_change_limits"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -169,6 +171,39 @@ def measure_cells(measure: str) -> tuple[str, tuple[tuple[str, str], ...],
     return "mean", ((measure, MEAN),), ()
 
 
+def change_limits(measure: str) -> tuple[float, float]:
+    """Return the least and most a change-table measure can change by between two rounds.
+
+    A level's share and M0 by 1 (100 percentage points) either way, a capital's mean score by
+    100 (:func:`abcresearch.reports.disclosure.change_limits`).
+    """
+    kind, cells, _ = measure_cells(measure)
+    return disclosure_change_limits(kind, cells)
+
+
+def within_change_limits(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return change rows whose intervals stop at the least and most each change can be.
+
+    A t interval on a few villages passed them ("-8.3 (-106.6 ถึง 90.1)" on a share of
+    households; a reader review). The estimate and its standard error are left as they are,
+    and so is whether the interval excludes 0 (it stops beyond the estimate, never at 0).
+    """
+    if rows.empty:
+        return rows
+    limits = [change_limits(str(m)) for m in rows["measure"]]
+    low = np.array([lim[0] for lim in limits])
+    high = np.array([lim[1] for lim in limits])
+    # (np.maximum keeps a NaN: no interval)
+    return rows.assign(ci_low=np.maximum(rows["ci_low"].to_numpy(float), low),
+                       ci_high=np.minimum(rows["ci_high"].to_numpy(float), high))
+
+
+def _at_limits(measure: str, low: float, high: float) -> tuple[bool, bool]:
+    """Whether a change interval's ends are where :func:`within_change_limits` stops them."""
+    floor, ceiling = change_limits(measure)
+    return bool(low <= floor), bool(high >= ceiling)
+
+
 def _printed(value: float, digits: int, scale: float) -> tuple[str, float, tuple[float, float]]:
     """Print a number as a change table does: its text, value and where the unrounded one lies."""
     text = format_number(value, digits, scale=scale)
@@ -216,6 +251,14 @@ def change_ledger(section: str, rows: pd.DataFrame, area: str | None = None
         dd = bound_digits(r["ci_low"], r["ci_high"], d, s)
         lo_text, _, lo_b = _printed(float(r["ci_low"]), dd, s)
         hi_text, _, hi_b = _printed(float(r["ci_high"]), dd, s)
+        # an end stopped at the least or most the change can be (within_change_limits) says
+        # only that the interval's end lies beyond it: the interval as printed is then not
+        # centred on the change (the cross-round test takes the centre of one that is)
+        low_open, high_open = _at_limits(m, float(r["ci_low"]), float(r["ci_high"]))
+        if low_open:
+            lo_b = (-np.inf, lo_b[1])
+        if high_open:
+            hi_b = (hi_b[0], np.inf)
         out.append(Published(section, "change", code, cells, base, text, value, bounds,
                              (lo_b, hi_b), (lo_text, hi_text), name=kind, rounds=rounds))
     return out
@@ -347,6 +390,7 @@ def _published_change(report: AreaContext, compare_round: int | None
         out.loc[moved, "estimable"] = False
     for c in ("se", "ci_low", "ci_high"):
         out.loc[~out["estimable"], c] = np.nan
+    out = within_change_limits(out)
     out["beyond_noise"] = out["estimable"] & ((out["ci_low"] > 0) | (out["ci_high"] < 0))
     return ch, out[cols]
 
@@ -657,6 +701,10 @@ def change_tables(report: AreaContext, ch: ChangeAnalysis, rows: pd.DataFrame,
             out.text(t("rollout.change.rest_within_noise"))
     elif rows["estimable"].any():
         out.text(t("rollout.change.none_beyond_noise"))
+    printed = rows[rows["estimable"] & rows["published"]]
+    if any(any(_at_limits(m, lo, hi)) for m, lo, hi in
+           zip(printed["measure"], printed["ci_low"], printed["ci_high"], strict=True)):
+        out.text(t("rollout.change.at_limits"))
     if ((rows["published"] & ~rows["estimable"]) & rows["estimate"].notna()).any():
         out.text(t("rollout.change.not_estimable",
                    min_villages=load_status_rules().min_sampled_villages))

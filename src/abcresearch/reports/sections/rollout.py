@@ -203,7 +203,9 @@ def _tambon_verdicts(report: ProvinceContext, ch: Any) -> pd.DataFrame:
         t = t.assign(estimable=t["estimable"] & (t["measure"] != "poverty_headcount"))
     beyond = t["estimable"] & ((t["ci_low"] > 0) | (t["ci_high"] < 0))
     way = np.sign(t["estimate"]) * t["measure"].map(rules.direction)
-    return t.assign(beyond=beyond, way=np.where(beyond, way, 0))
+    # the intervals as the list prints them (change.within_change_limits; the verdicts stand)
+    return change_section.within_change_limits(t.assign(beyond=beyond,
+                                                        way=np.where(beyond, way, 0)))
 
 
 def no_more_than_chance(t: Any, found: int, chance: float,
