@@ -314,6 +314,29 @@ def test_the_capital_profile_drawn_by_typst_has_matplotlibs_bars_intervals_and_m
         assert word in text, word
 
 
+def test_the_districts_marker_is_drawn_over_the_provinces_line_where_they_are_equal() -> None:
+    """Where a capital's district mean equals the province's, the province's line hid the
+    district's diamond (a reader review): the diamond is drawn after the line, edged in white,
+    by Typst as by matplotlib (its zorder)."""
+    profile = _profile()
+    profile["amphoe"] = profile["province"]
+    # in the reports' order: the district first
+    markup = charts.capital_profile_chart_typst(profile, comparisons={"amphoe": "อำเภอ",
+                                                                     "province": "จังหวัด"})
+    plot = markup.split("block(width: 100%, height: 18pt")[0]
+    rows = plot.split("place(left + horizon, dx: -3.5pt")[1:]
+    for row in rows:
+        line, diamond = row.find("angle: 90deg, stroke: 2.5pt"), row.find("polygon(")
+        assert 0 <= line < diamond, row
+        assert "stroke: 0.60pt + white" in row[diamond:]
+    fig, ax = plt.subplots()
+    charts.capital_profile_chart(profile, comparisons={"amphoe": "อำเภอ", "province": "จังหวัด"},
+                                 ax=ax)
+    amphoe, province = ax.collections[-2:]
+    assert amphoe.get_zorder() > province.get_zorder()
+    plt.close(fig)
+
+
 def test_income_panels_on_given_axes() -> None:
     fig, (a1, a2) = plt.subplots(1, 2)
     edges = np.array([1000.0, 10000.0, 100000.0])

@@ -99,7 +99,10 @@ AREA_COLOUR = "#2e7d32"
 #: Marker styles of the comparison areas in the capital profile, by comparison id; other ids
 #: take :data:`EXTRA_COMPARISON_STYLES` in turn.
 COMPARISON_STYLES: dict[str, dict[str, Any]] = {
-    "amphoe": {"marker": "D", "color": "#f9a825", "zorder": 3, "s": 28},
+    # the district's diamond over the province's line, edged in white: where the two were
+    # equal the line hid the diamond (a reader review)
+    "amphoe": {"marker": "D", "color": "#f9a825", "zorder": 5, "s": 40, "edgecolors": "white",
+               "linewidths": 0.6},
     "province": {"marker": "|", "color": "#1a237e", "zorder": 4, "s": 260, "linewidths": 2.5},
 }
 EXTRA_COMPARISON_STYLES: tuple[dict[str, Any], ...] = (
@@ -268,20 +271,24 @@ def _typst_marker(style: Mapping[str, Any], at: str) -> str:
     size = float(style.get("s", 36)) ** 0.5  # matplotlib's s is the marker's area in pt²
     h = size / 2
     marker = style.get("marker", "o")
+    edge = style.get("edgecolors")
+    # an edge (matplotlib's edgecolors and linewidths) around a filled marker
+    stroke = (f", stroke: {float(style.get('linewidths', 1.0)):.2f}pt + "
+              f"{_typst_colour(str(edge))}" if edge else "")
     if marker == "|":
         width = float(style.get("linewidths", 1.5))
         shape = f"line(length: {size:.2f}pt, angle: 90deg, stroke: {width}pt + {colour})"
         return f"place(left + horizon, dx: {at}, {shape})"
     if marker == "D":
-        shape = (f"polygon(fill: {colour}, ({h:.2f}pt, 0pt), ({size:.2f}pt, {h:.2f}pt), "
-                 f"({h:.2f}pt, {size:.2f}pt), (0pt, {h:.2f}pt))")
+        shape = (f"polygon(fill: {colour}{stroke}, ({h:.2f}pt, 0pt), ({size:.2f}pt, "
+                 f"{h:.2f}pt), ({h:.2f}pt, {size:.2f}pt), (0pt, {h:.2f}pt))")
     elif marker == "s":
-        shape = f"square(size: {size:.2f}pt, fill: {colour})"
+        shape = f"square(size: {size:.2f}pt, fill: {colour}{stroke})"
     elif marker == "^":
-        shape = (f"polygon(fill: {colour}, ({h:.2f}pt, 0pt), ({size:.2f}pt, {size:.2f}pt), "
-                 f"(0pt, {size:.2f}pt))")
+        shape = (f"polygon(fill: {colour}{stroke}, ({h:.2f}pt, 0pt), ({size:.2f}pt, "
+                 f"{size:.2f}pt), (0pt, {size:.2f}pt))")
     else:  # "o" and any other: a circle
-        shape = f"circle(radius: {h:.2f}pt, fill: {colour})"
+        shape = f"circle(radius: {h:.2f}pt, fill: {colour}{stroke})"
     return f"place(left + horizon, dx: {at} - {h:.2f}pt, {shape})"
 
 
@@ -325,7 +332,8 @@ def capital_profile_chart_typst(profile: pd.DataFrame, *,
                              f"{max(high - low, 0.0):.4f}%, stroke: 1pt))")
                 parts += [f"place(left + horizon, dx: {at(v)}, line(length: 6pt, "
                           f"angle: 90deg, stroke: 1pt))" for v in (low, high)]
-        for col in styles:
+        # drawn in matplotlib's order (zorder): the district's diamond over the province's line
+        for col in sorted(styles, key=lambda c: styles[c].get("zorder", 3)):
             value = float(profile[col].iloc[i])
             if np.isfinite(value):
                 parts.append(_typst_marker(styles[col], at(value)))
