@@ -1183,6 +1183,27 @@ def test_the_need_chart_drawn_by_typst_has_matplotlibs_points(case: str) -> None
             assert x0 + w <= x1 or x1 + w1 <= x0 or y0 + h <= y1 or y1 + h1 <= y0
 
 
+@pytest.mark.parametrize("need", [39.0, 40.5, 41.0])
+def test_a_need_label_keeps_off_the_threshold_line_where_it_can(need: float) -> None:
+    """A village a point from the need threshold had its label set across the dashed line,
+    which its white ground hid, so the label read as on either side (a reader review): the
+    label takes a place off the line, by matplotlib as by Typst."""
+    pts = _need_points(["B"], [need])
+    kwargs = {"grade_order": ["C", "B", "A"], "grade_labels": {"A": "A", "B": "B", "C": "C"},
+              "threshold": 40.0}
+    ax, renderer = _drawn_need_chart(pts)
+    (label,) = [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation)]
+    box = label.get_bbox_patch().get_window_extent(renderer)
+    line = ax.transData.transform((0.0, 40.0))[1]
+    assert not box.y0 < line < box.y1
+    top = charts.need_readiness_chart(pts, **kwargs).get_ylim()[1]
+    plt.close("all")
+    g = _typst_need_geometry(charts.need_readiness_chart_typst(pts, **kwargs))
+    ((_x0, y0, _w, h),) = g["grounds"]
+    line = g["height"] * (1 - 40.0 / top)
+    assert not y0 < line < y0 + h
+
+
 def test_the_need_chart_drawn_by_typst_writes_its_words_as_text() -> None:
     """Drawn by Typst, the chart's words are text in the PDF: the villages' labels, the
     grades, the need classes and threshold, the legend of hollow points and the axis titles;

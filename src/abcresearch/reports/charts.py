@@ -2240,7 +2240,7 @@ def need_readiness_chart(points: pd.DataFrame, *, grade_order: Sequence[str],
     if made:
         ax.figure.tight_layout()
     if any(d[4] for d in drawn):
-        _label_points(ax, drawn, (np.sqrt(size) + 0.9) / 2 + 0.2)
+        _label_points(ax, drawn, (np.sqrt(size) + 0.9) / 2 + 0.2, rules=(threshold,))
     return ax
 
 
@@ -2384,7 +2384,7 @@ def need_readiness_chart_typst(points: pd.DataFrame, *, grade_order: Sequence[st
         obstacles = np.array([[lx0, height - ly0 - lh, lx0 + lw, height - ly0]])
     if any(d[4] for d in drawn):
         body += _typst_point_labels(drawn, width, height, obstacles,
-                                    (side_pt + 0.9) / 2 + 0.2)
+                                    (side_pt + 0.9) / 2 + 0.2, rules=(threshold * scale,))
     if legend:
         body.append(legend)
     xticks = []
@@ -2402,14 +2402,15 @@ def need_readiness_chart_typst(points: pd.DataFrame, *, grade_order: Sequence[st
 
 def _typst_point_labels(drawn: Sequence[tuple[float, float, float, float, str, bool]],
                         width: float, height: float, obstacles: np.ndarray | None,
-                        marker: float) -> list[str]:
+                        marker: float, rules: Sequence[float] = ()) -> list[str]:
     """Return Typst code writing each point's label near it (:func:`place_labels`).
 
     As :func:`_label_points` does in matplotlib: ``drawn`` holds every point drawn, ``(x, y,
     interval low, interval high, label, prefers its left)`` in points from the plot's bottom
     left (an empty label for none); each label on a white ground, joined to its point by a
     thin line where it is apart from it. ``obstacles``: boxes no label may cover (the legend),
-    in the same units; ``marker``: half a marker's side.
+    in the same units; ``marker``: half a marker's side; ``rules``: heights of lines across
+    the plot (the need threshold) a label covers only as it would an error bar.
     """
     from abcresearch.reports.render.fonts import line_height, text_width
     from abcresearch.reports.render.typst import escape_markup
@@ -2422,7 +2423,8 @@ def _typst_point_labels(drawn: Sequence[tuple[float, float, float, float, str, b
                              np.full(len(drawn), tall + 2 * pad + 0.5)])
     centres = np.array([(d[0], d[1]) for d in drawn], dtype=float)
     cap = 2.5  # half the error bar's cap, with half a point to spare
-    bars = np.array([(d[0] - cap, d[2], d[0] + cap, d[3]) for d in drawn], dtype=float)
+    bars = np.array([(d[0] - cap, d[2], d[0] + cap, d[3]) for d in drawn]
+                    + _rule_boxes(rules, 0.0, width), dtype=float)
     boxes, moved = place_labels(centres, sizes, bounds=(1.0, 1.0, width - 1.0, height - 1.0),
                                 marker=marker, obstacles=obstacles, bars=bars,
                                 prefer_left=[d[5] for d in drawn])
@@ -2537,15 +2539,28 @@ def _swarm(y: np.ndarray, width: float, half: float) -> np.ndarray:
     return out
 
 
+def _rule_boxes(heights: Sequence[float], x0: float, x1: float) -> list[tuple[float, ...]]:
+    """Boxes of lines across a plot at ``heights`` (points), for :func:`place_labels`' ``bars``.
+
+    A label set on the need threshold's dashed line hid a stretch of it on its white ground,
+    and read as on either side (a reader review): covering the line costs as an error bar
+    does, so a label takes a place off it where one is near.
+    """
+    half = 0.75  # half the dashed line's width (1 pt), with a quarter point to spare
+    return [(x0, h - half, x1, h + half) for h in heights if np.isfinite(h)]
+
+
 def _label_points(ax: Any, drawn: Sequence[tuple[float, float, float, float, str, bool]],
-                  marker: float = MARKER_HALF_PT) -> None:
+                  marker: float = MARKER_HALF_PT, rules: Sequence[float] = ()) -> None:
     """Write each point's label near it, covering no marker, label or legend (:func:`place_labels`).
 
     ``drawn`` holds every point drawn: ``(x, y, interval low, interval high, label, prefers
     its left)`` in data units, an empty label for none. The places are worked out in points
     from the axes as laid out now (a figure of one's own is laid out before the call); each
     label is set at its offset in points from its point, on a white ground, and joined to it
-    by a thin line where it is apart from it. ``marker`` is half a marker's side, in points.
+    by a thin line where it is apart from it. ``marker`` is half a marker's side, in points;
+    ``rules`` the heights (data units) of lines across the axes a label covers only as it
+    would an error bar.
     """
     from matplotlib.text import Text
 
@@ -2569,6 +2584,9 @@ def _label_points(ax: Any, drawn: Sequence[tuple[float, float, float, float, str
     cap = 2.5  # half the error bar's cap, in points, with half a point to spare
     bars = np.column_stack([lows[:, 0] - cap, lows[:, 1], highs[:, 0] + cap, highs[:, 1]])
     frame = ax.get_window_extent(renderer)
+    across = [float(ax.transData.transform((0.0, h))[1] * scale) for h in rules]
+    bars = np.vstack([bars, np.array(_rule_boxes(across, frame.x0 * scale, frame.x1 * scale)
+                                     ).reshape(-1, 4)])
     bounds = (frame.x0 * scale + 1, frame.y0 * scale + 1, frame.x1 * scale - 1,
               frame.y1 * scale - 1)
     legend = ax.get_legend()
