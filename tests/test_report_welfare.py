@@ -1135,7 +1135,7 @@ def test_a_village_without_a_fund_says_where_its_households_can_join(sample_stor
         said = rep.t("welfare.reach_own_no_fund")
         text = rep.welfare_fund().text
         assert f"- {said}" in text, code
-        invite = rep.t("welfare.reach_outside", count=outside,
+        invite = rep.t("welfare.reach_outside", count=outside, where="",  # (a village's own)
                        local=W.local_government(rep, W.load_welfare_rules())).strip()
         assert text.index(invite) < text.index(said), code
         forms["vil_welfare_members"] = 40

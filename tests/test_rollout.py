@@ -1572,3 +1572,27 @@ def _ledger_cells(measure: str) -> tuple:
     from abcresearch.reports.sections.change import measure_cells
 
     return measure_cells(measure)[1]
+
+
+def test_the_level1_households_outside_a_fund_are_said_to_be_the_whole_areas(rollout,
+                                                                             sample_store
+                                                                             ) -> None:
+    """"About 110 level-1 households are not members" was read as those of the surveyed
+    villages, where the count is the whole tambon's estimate (a reader review): in a round
+    that sampled some of an area's villages, the sentence says it counts the villages not
+    surveyed too, and how many they are; a fully surveyed area's sentence is as before."""
+    from abcresearch.reports.sections.welfare import _unsurveyed_too
+
+    store, _ = rollout
+    rep = AreaReport.load("801501", 2549, store=store)
+    cov = rep.status.coverage
+    assert 0 < cov.villages_surveyed < cov.villages_total
+    where = rep.t("welfare.reach_outside_where", area=rep.area_name(),
+                  n=cov.villages_total - cov.villages_surveyed)
+    assert "ยังไม่เป็นสมาชิกมีราว" in rep.welfare_fund().text
+    assert where in rep.welfare_fund().text
+    full = AreaReport.load("801501", 2549, store=sample_store)
+    assert full.status.coverage.villages_surveyed == full.status.coverage.villages_total
+    assert _unsurveyed_too(full) == ""
+    village = AreaReport.load("80150101", 2549, store=store)
+    assert _unsurveyed_too(village) == ""

@@ -828,7 +828,7 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
         outside = level1_outside_fund(report, pub, code, l1, reach_est["1"])
         # who to invite, where they live, and (for those who budget, not a village's forum)
         # what their saving would come to, one point each
-        points = [t("welfare.reach_outside", count=outside,
+        points = [t("welfare.reach_outside", count=outside, where=_unsurveyed_too(report),
                     local=local_government(report, wr)),
                   t("welfare.reach_own_no_fund") if own_no_fund else "",
                   level1_in_villages_without_fund(report, pub, no_fund, outside),
@@ -1147,6 +1147,23 @@ def _reach_only(out: SectionBuilder, report: Any, pub: Publisher,
                           years=_public(pub, "projection.years", wr.years, _PLAIN).text))
     return out.result(estimates=by_level, details={"reach": reach, "rules": wr},
                       published=tuple(pub.entries))
+
+
+def _unsurveyed_too(report: Any) -> str:
+    """Say that a count of households is the whole area's, villages not surveyed included.
+
+    In a round that sampled some of an area's villages, the level-1 households outside a
+    fund are estimated for all of them: an officer took "about 110 households" for those on
+    the surveyed villages' lists (a reader review). Empty for a village and a fully surveyed
+    area.
+    """
+    if _level(report) == "village" or not hasattr(report, "area_name"):
+        return ""
+    cov = report.status.coverage
+    left = int(cov.villages_total) - int(cov.villages_surveyed)
+    if left <= 0 or cov.villages_surveyed <= 0:
+        return ""
+    return report.t("welfare.reach_outside_where", area=report.area_name(), n=left)
 
 
 def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
