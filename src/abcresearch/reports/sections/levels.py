@@ -330,10 +330,18 @@ def levels_and_tracks(report: AreaContext, *,
                                             area=area).text,
                            frame=pub.public("households_total", frame, area=area).text)
     elif child != "village_code" and report.calibrated:
-        # every row is its area's frame count split by its shares; the whole area's row also
-        # holds the areas within it that no sampled village reached
+        # every row is its area's frame count split by its own shares, the whole area's row
+        # the area's count split by the area's shares: the rows need not add up to it (a
+        # reader review found 7,390 level-1 households in the rows under a total of 7,070, and
+        # a note saying the total could only be more); it also holds the areas within it that
+        # no sampled village reached
+        frame = int(report.known_households([area]).iloc[0])
+        outside = frame - int(report.known_households([c for c in codes if c != area]).sum())
         notes += " · " + t("levels.notes_calibrated", frame=pub.public(
-            "households_total", int(report.known_households([area]).iloc[0]), area=area).text)
+            "households_total", frame, area=area).text, outside=t(
+                "levels.notes_calibrated_outside", n=pub.public(
+                    "households_unsurveyed_areas", outside, area=area).text)
+            if outside > 0 else "")
     # the total column says "estimated" where some row's total is not the frame's count (a
     # frame count was read as an estimate under "รวม (ประมาณ)": a reader review)
     table = pd.DataFrame(rows)
