@@ -867,6 +867,22 @@ def test_village_form_totals_say_they_are_the_surveyed_villages(rollout, sample_
     proposal = rows[t("welfare.cmp.proposed")]
     assert any(t("welfare.cmp.reached_unknown_partial", m=str(k)) in proposal
                for k in range(1, 10)), proposal
+    # every tambon is said: those reaching it, those known to be short and those not known
+    # ("1 of 11 reach it (9 not known)" left the eleventh unsaid, a reader review)
+    reached, n = (int(x) for x in re.match(r"(\d+) จาก (\d+) ตำบลถึงเกณฑ์", proposal).groups())
+    short = re.search(r" (\d+) ตำบลยังไม่ถึง", proposal)
+    unknown = re.search(r"อีก (\d+) ตำบลยังบอกไม่ได้", proposal)
+    assert unknown is not None
+    assert reached + (int(short.group(1)) if short else 0) + int(unknown.group(1)) == n, \
+        proposal
+    # the money per tambon against the programme's level for the villages with a form, which
+    # are fewer than the amphoe's (not "the area's actual number of villages", a reader review)
+    per_tambon = next(v for k, v in rows.items()
+                      if k.startswith(t("welfare.cmp.per_tambon", villages="").split(" (")[0]))
+    cov = amphoe.status.coverage
+    assert "จำนวนหมู่บ้านจริง" not in per_tambon
+    if "×" in per_tambon:  # (where the amount differs from the programme's own)
+        assert f"(จาก {cov.villages_total} หมู่บ้านของพื้นที่นี้)" in per_tambon, per_tambon
 
 
 def test_the_overviews_level1_households_are_counted_as_an_areas_are(rollout) -> None:

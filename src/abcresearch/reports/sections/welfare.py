@@ -524,6 +524,14 @@ def _about(value: float) -> float:
     return float(_half_up(value / unit)) * unit
 
 
+def _villages_total(report: Any) -> int:
+    """Return the area's villages in the round's frame (0 where the report does not know)."""
+    try:
+        return int(report.status.coverage.villages_total)
+    except AttributeError:  # a report without a round's status
+        return 0
+
+
 def _partly_surveyed(report: Any, forms: pd.Series) -> set[str]:
     """Return the tambons whose village forms this round are fewer than their villages.
 
@@ -542,7 +550,8 @@ def _partly_surveyed(report: Any, forms: pd.Series) -> set[str]:
 
 def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..., str],
                      per_tambon: float, villages: float, tambons: int,
-                     pg: Mapping[str, float], level: str) -> str | None:
+                     pg: Mapping[str, float], level: str, villages_total: int = 0
+                     ) -> str | None:
     """Write an area's money per tambon, beside the programme's figure for its villages.
 
     The programme's per-tambon figure is its per-village figure times about seven villages; a
@@ -550,7 +559,10 @@ def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..
     figure, which a tambon's report says beside its money (28,000 against a four-village
     tambon's 14,310 read as half the programme's figure; a reader review), and an amphoe or
     the province with its villages per tambon on average (below the programme per village
-    and above it per tambon, with nine villages a tambon: a reader review).
+    and above it per tambon, with nine villages a tambon: a reader review). Where the forms
+    are fewer than the area's ``villages_total`` (a round that sampled villages), the amount
+    is for the villages with a form, and says so: "the area's actual number of villages"
+    beside 42 of its 95 read as a wrong count (a reader review).
     """
     text = baht("village_forms.money_per_tambon", per_tambon)
     if text is None or not villages or not tambons:
@@ -571,8 +583,11 @@ def _per_tambon_text(t: Any, baht: Callable[..., str | None], plain: Callable[..
     # how far short of it, from the printed figures
     printed = text.replace(",", "")
     short = amount - int(printed) if printed.isdigit() else 0
+    partial = 0 < int(villages) < villages_total
     return text + t(
-        "welfare.cmp.per_tambon_scaled_mean",
+        "welfare.cmp.per_tambon_scaled_mean_partial" if partial
+        else "welfare.cmp.per_tambon_scaled_mean",
+        total=plain("villages_total", villages_total) if partial else "",
         per_village=plain("programme.per_village_today", pg["per_village_today"], fmt=_WHOLE),
         villages=plain("village_forms.villages", villages),
         tambons=plain("village_forms.tambons", tambons),
@@ -1395,12 +1410,19 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
                                                         pg["villages_per_tambon"], "")),
              baht("programme.per_village_today x programme.villages_per_tambon",
                   pg["per_village_today"] * pg["villages_per_tambon"], ""),
-             _per_tambon_text(t, baht, plain, per_tambon, villages, n_tambons, pg, level)),
+             _per_tambon_text(t, baht, plain, per_tambon, villages, n_tambons, pg, level,
+                              _villages_total(report))),
             (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
                                              pg["per_tambon_proposed"], ""),
              t("welfare.cmp.reached", k=plain(
                  "village_forms.tambons_reaching_per_tambon_proposed", reached),
                n=tambons_compared())
+             # and those known to be short, where some are not known: "1 of 11 reach it (9
+             # not known)" left the eleventh unsaid (a reader review)
+             + (t("welfare.cmp.reached_not", s=plain(
+                 "village_forms.tambons_known_short_of_per_tambon_proposed",
+                 n_compared - reached - unknown))
+                if unknown and n_compared - reached - unknown > 0 else "")
              + (t("welfare.cmp.reached_unknown", m=plain(
                  "village_forms.tambons_not_known_to_reach_per_tambon_proposed "
                  "(a form's money blank)", int(unknown_blank.sum())))
