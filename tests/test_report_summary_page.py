@@ -650,7 +650,7 @@ def test_a_village_summary_says_where_its_band_stands_in_its_tambon(sample_store
             page = village.summary_page().text
             own = bands.get(tambon.child_name(code))
             name = village.area_name(tambon.area)
-            said_words = ("ลำดับการสนับสนุนก่อนหมู่บ้านนี้", "ลำดับการสนับสนุนที่มาก่อนหมู่บ้านอื่น")
+            said_words = ("ลำดับการสนับสนุนก่อนหมู่บ้านนี้", "ควรได้รับการสนับสนุนก่อนหมู่บ้านอื่น")
             assert all(w in village.t(k, tambon="", k=0, same=1, n=2, earlier="") for w, k in zip(
                 said_words + said_words[1:] * 3, (
                     "readiness.band_in_tambon.before", "readiness.band_in_tambon.first",

@@ -1090,10 +1090,15 @@ def test_income_poverty_change_is_not_a_change_where_the_line_moved(rollout, mon
     text = rep.change(compare_round=2549).text
     assert "ปี 2549 = 20,000 บาท ปี 2551 = 23,000 บาท" in text
     assert "ไม่แสดงการเปลี่ยนแปลง" in text
+    # the table's notes say what the row's dash means (its legend's reasons are others: a
+    # reader review)
+    notes_lines = rep.t("rollout.change.notes_lines")
+    assert notes_lines in rep.change(compare_round=2549).tables[0].notes
     # the same line in both rounds: the change as before, and no such sentence
     pov2 = same_rows[same_rows["measure"] == "poverty_headcount"].iloc[0]
     assert pd.notna(pov2["estimate"]) and pov2["estimable"]
     assert "ไม่แสดงการเปลี่ยนแปลง" not in rep.change(compare_round=2550).text
+    assert notes_lines not in rep.change(compare_round=2550).tables[0].notes
     # nor does the province's list judge a tambon by it
     p = ProvinceReport.load("80", 2551, store=store)
     v = p.change_overview(compare_round=2549).estimates

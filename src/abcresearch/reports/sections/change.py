@@ -682,6 +682,9 @@ def change_tables(report: AreaContext, ch: ChangeAnalysis, rows: pd.DataFrame,
     main = rows[rows["measure"] != "m0"].reset_index(drop=True)
     m0 = rows[rows["measure"] == "m0"].reset_index(drop=True)
     notes = t("rollout.change.notes", be_from=ch.round_from, be_to=ch.round_to)
+    if not ch.same_poverty_line and (main["measure"] == "poverty_headcount").any():
+        # the row's dash is for the lines, not for the legend's reasons (a reader review)
+        notes += t("rollout.change.notes_lines")
     if not main.empty:
         out.table(_table(report, main, ch), t("rollout.change.caption", be_from=ch.round_from,
                                               be_to=ch.round_to), notes,
