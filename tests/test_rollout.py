@@ -1626,3 +1626,24 @@ def test_the_level1_households_outside_a_fund_are_said_to_be_the_whole_areas(rol
     assert _unsurveyed_too(full) == ""
     village = AreaReport.load("80150101", 2549, store=store)
     assert _unsurveyed_too(village) == ""
+
+
+def test_a_high_need_area_without_a_group_is_named(rollout) -> None:
+    """An amphoe's key findings counted "2 tambons of high need" and named one: the other had
+    no group (one sampled village), so neither the list of group C nor that of high need
+    outside C named it (a reader review). Such areas are named in a line of their own, in the
+    key findings and on the one-page summary."""
+    store, _ = rollout
+    rep = AreaReport.load("8015", 2549, store=store)
+    kids = rep.children.set_index("code")
+    assert kids.loc["801502", "need"] == "high" and pd.isna(kids.loc["801502", "grade"])
+    name = rep.child_name("801502")
+    head = rep.t("find.high_need_ungraded", areas="", areas_word="ตำบล")
+    (line,) = [f for f in rep.key_findings().findings if f.startswith(head)]
+    assert name in line and "ร้อยละ" in line
+    summary = rep.t("summary.high_need_ungraded", areas="", areas_word="ตำบล")
+    assert any(s.startswith(f"- {summary}") and name in s
+               for s in rep.summary_page().text.splitlines())
+    # a graded tambon is not in it
+    for code in kids.index[kids["grade"].notna()]:
+        assert rep.child_name(code) not in line

@@ -27,6 +27,7 @@ from abcresearch.reports.sections.levels import (
 from abcresearch.reports.sections.profile import profile_estimates, published_profile
 from abcresearch.reports.sections.readiness import (
     high_need_outside_c,
+    high_need_ungraded,
     in_published_order,
     none_in_group_c,
     published_reason,
@@ -277,6 +278,10 @@ def key_findings(report: AreaContext, *, priority_areas: int = 3) -> FindingsRes
             key = "find.high_need_no_c" if in_c.empty and none_in_group_c(report, pub) \
                 else "find.high_need"
             found.append(t(key, areas=high, areas_word=unit.capitalize()))
+        ungraded = high_need_ungraded(report, pub, priority_areas, kids)
+        if ungraded is not None:
+            found.append(t("find.high_need_ungraded", areas=ungraded,
+                           areas_word=unit.capitalize()))
         share = _high_need_share(report, pub, kids, unit, level1_said)
         if share:
             found.append(share)

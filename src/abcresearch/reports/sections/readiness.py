@@ -46,7 +46,8 @@ from abcresearch.scoring.readiness import lift_conditions, merge_met
 
 __all__ = ["band_in_tambon", "band_key_text", "band_text", "child_group_counts", "criterion_text",
            "grade_criteria", "grade_legend_text", "grade_text", "group_c_areas",
-           "group_type_choices", "hidden_indicators", "high_need_outside_c", "in_published_order",
+           "group_type_choices", "hidden_indicators", "high_need_outside_c", "high_need_ungraded",
+           "in_published_order",
            "kinds_column", "kinds_missing_text", "lift_names_villages", "mask_figures",
            "need_hidden", "need_markers", "need_rule_text", "need_text", "none_in_group_c",
            "org_ranking_table", "printed_groups", "printed_rank", "province_readiness",
@@ -347,6 +348,21 @@ def high_need_outside_c(report: AreaContext, pub: Publisher, limit: int,
     # graded, outside C (an area without a grade, for want of its village form, may be C)
     high = kids[(kids["need"] == "high") & kids["grade"].notna() & (kids["grade"] != "C")]
     return _named_with_level1(report, pub, high, limit, need_named=True)
+
+
+def high_need_ungraded(report: AreaContext, pub: Publisher, limit: int,
+                       kids: pd.DataFrame | None = None) -> str | None:
+    """Name the areas one level down of high need with no grade (as :func:`high_need_outside_c`).
+
+    Without a grade (too few sampled villages, or no village form) an area has no band of
+    support and may be in group C, so neither list names it: an amphoe counted "2 tambons of
+    high need" and named one (a reader review).
+    """
+    if report.level not in ("tambon", "amphoe"):
+        return None
+    kids = _published_children(report, pub) if kids is None else kids
+    return _named_with_level1(report, pub, kids[(kids["need"] == "high") & kids["grade"].isna()],
+                              limit, need_named=True)
 
 
 def none_in_group_c(report: AreaContext, pub: Publisher) -> bool:

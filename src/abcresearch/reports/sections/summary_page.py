@@ -55,6 +55,7 @@ from abcresearch.reports.sections.readiness import (
     group_c_areas,
     hidden_indicators,
     high_need_outside_c,
+    high_need_ungraded,
     lift_names_villages,
     mask_figures,
     need_text,
@@ -510,6 +511,11 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         key = ("summary.high_need_no_c" if in_c is None and none_in_group_c(report, ledger)
                else "summary.high_need")
         high_text = t(key, areas=high, areas_word=unit.capitalize(), unit=unit)
+    # and those without a group, so without a band (an amphoe counted two tambons of high
+    # need and named one: a reader review)
+    ungraded = high_need_ungraded(report, ledger, 3)
+    ungraded_text = "" if ungraded is None else t(
+        "summary.high_need_ungraded", areas=ungraded, areas_word=unit.capitalize())
     headline = model_headline(report)  # a tambon on too few villages: the model's figure
     if headline is not None and "share_level1" in headline:
         h = headline["share_level1"]
@@ -652,7 +658,8 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     # a group set by rules nobody has reviewed yet is a draft, and the page says so once
     # (the groups counted of an amphoe's tambons too: only its cover said so; a reader review)
     draft = t("summary.grade_draft") if (graded or counted) and not rules.verified else ""
-    facts = [x for x in (l1_text, c_text, high_text, cov_text, prog_text, draft) if x]
+    facts = [x for x in (l1_text, c_text, high_text, ungraded_text, cov_text, prog_text, draft)
+             if x]
     # no date known: a blank for the support team to fill in, said to be one (the only
     # "what happens next" line read as forgotten, a reader review)
     forum_line = t("summary.forum", date=forum_text) if forum_text else t("summary.forum_blank")
