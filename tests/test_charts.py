@@ -861,7 +861,10 @@ def test_the_income_chart_drawn_by_typst_has_matplotlibs_bands_line_and_curve(ca
     fig = charts.income_chart(hist, lorenz)
     ax = fig.axes[0]
     heights = [p.get_height() for p in ax.patches if p.get_height() > 0 and not p.get_hatch()]
-    poverty = next(x for x in ax.lines if x.get_linestyle() == "--").get_xdata()[0]
+    dashes = next(x for x in ax.lines if x.get_linestyle() == "--")
+    poverty = dashes.get_xdata()[0]
+    assert dashes.get_path_effects() and dashes.get_zorder() > max(p.get_zorder()
+                                                                     for p in ax.patches)
     plt.close(fig)
     markup = charts.income_chart_typst(hist, lorenz)
     bars = re.findall(r"rect\(width: ([\d.]+)pt, height: ([\d.]+)pt, fill: rgb", markup)
@@ -878,6 +881,12 @@ def test_the_income_chart_drawn_by_typst_has_matplotlibs_bands_line_and_curve(ca
     dashed = re.findall(r"place\(top \+ left, dx: ([\d.]+)pt, line\(length: [\d.]+pt, angle: "
                         r"90deg, stroke: \(paint: rgb", markup)
     assert float(dashed[0]) == pytest.approx((poverty + 0.5) * unit, abs=0.01)
+    # on a white ground, drawn first (red dashes on a teal bar were hard to see: a reader
+    # review)
+    ground = re.findall(r"place\(top \+ left, dx: ([\d.]+)pt, line\(length: [\d.]+pt, angle: "
+                        r"90deg, stroke: [\d.]+pt \+ white\)\)", markup)
+    assert ground == [dashed[0]]
+    assert markup.index(f"dx: {ground[0]}pt, line(length") < markup.index("dash: \"dashed\"")
     assert markup.count("curve.line(") == 2  # the curve's three points
     text = _typst_chart_text(markup)
     for word in ("0–9,999", "80,000+", "ร้อยละของครัวเรือน", "สัดส่วนสะสมของรายได้"):

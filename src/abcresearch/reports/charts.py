@@ -115,6 +115,8 @@ CONTRIBUTION_COLOUR = "#6a1b9a"
 #: Colour of the income histogram and Lorenz curve, and of the poverty line.
 INCOME_COLOUR = "#00838f"
 POVERTY_LINE_COLOUR = "#c62828"
+#: Width (points) of the white ground under the income histogram's dashed poverty line.
+POVERTY_LINE_GROUND = 4.0
 #: Width of report figures in inches (the text width of the PDF page).
 WIDTH = 7.2
 #: Height (inches) of a row of the capital heat map: 23 amphoe rows of 0.105 inch, with 6-point
@@ -765,7 +767,14 @@ def income_band_chart(shares: pd.Series, edges: Sequence[float], *, line: float 
             ax.text(xi, top * 0.05, hidden_label, rotation=90, ha="center", va="bottom",
                     fontsize=6, color="#616161")
     if line is not None:
-        ax.axvline(_line_place(edges, line), color=POVERTY_LINE_COLOUR, lw=1.5, ls="--")
+        # on a white ground, over the bars: red dashes on a teal bar were hard to see (a
+        # reader review)
+        from matplotlib import patheffects
+
+        ax.axvline(_line_place(edges, line), color=POVERTY_LINE_COLOUR, lw=1.5, ls="--",
+                   zorder=3, path_effects=[patheffects.Stroke(linewidth=POVERTY_LINE_GROUND,
+                                                              foreground="white"),
+                                           patheffects.Normal()])
     ax.set_xticks(x, [str(i) for i in shares.index], rotation=45, ha="right", fontsize=7)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -990,6 +999,10 @@ def income_chart_typst(histogram: Mapping[str, Any], lorenz: Mapping[str, Any]) 
                         f"stroke: 0.6pt + rgb(\"#616161\")))")
     if line is not None and len(edges):
         x = x_of(_line_place(edges, line))
+        # on a white ground as matplotlib's (its path effect): red dashes on a teal bar were
+        # hard to see (a reader review)
+        body.append(f"place(top + left, dx: {x:.2f}pt, line(length: {height:.2f}pt, angle: "
+                    f"90deg, stroke: {POVERTY_LINE_GROUND}pt + white))")
         body.append(f"place(top + left, dx: {x:.2f}pt, line(length: {height:.2f}pt, angle: "
                     f"90deg, stroke: (paint: {_typst_colour(POVERTY_LINE_COLOUR)}, "
                     f"thickness: 1.5pt, dash: \"dashed\")))")
