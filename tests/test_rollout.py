@@ -1490,9 +1490,17 @@ def test_the_need_chart_caption_promises_intervals_only_where_it_draws_them(
     drawn = pts[pts["estimate"].notna()]
     assert not drawn.empty and drawn["ci_low"].isna().all()
     caption = res.figures[0].caption
+    # and it points to the villages' own reports, whose intervals cover the sampling of
+    # households within each (the tambon's said none could be worked out beside a village
+    # report printing one: a reader review)
     assert caption.startswith(rep.t("readiness.chart.caption.no_ci", areas=rep.t(
-        "readiness.areas.village")))
+        "readiness.areas.village"), own=rep.t("readiness.chart.own_reports")))
     assert "พร้อมช่วงความเชื่อมั่น" not in caption
+    # (a village's own summary prints its level-1 share with that interval)
+    code = sorted(rep.households["village_code"].astype(str).unique())[0]
+    page = AreaReport.load(code, 2551, store=store).summary_page().text
+    assert re.search(r"ครัวเรือนระดับ 1 \(ความจำเป็นพื้นฐาน\): ร้อยละ [\d.]+ \([\d.]+–[\d.]+\)",
+                     page), page
     # the sample store surveys every village: the intervals are drawn and said
     full = AreaReport.load("801501", 2549, store=sample_store).readiness()
     pts = full.details["points"]

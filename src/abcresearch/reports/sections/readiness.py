@@ -540,13 +540,21 @@ def _chart(report: AreaContext | ProvinceContext, rules: GradeRules, pts: pd.Dat
     return Figure.from_typst(markup, caption=caption, data=pts)
 
 
-def _chart_caption(t: Callable[..., str], pts: pd.DataFrame, areas: str) -> str:
-    """Return the chart's caption, saying how many areas it does not draw (share hidden)."""
+def _chart_caption(t: Callable[..., str], pts: pd.DataFrame, areas: str,
+                   villages: bool = False) -> str:
+    """Return the chart's caption, saying how many areas it does not draw (share hidden).
+
+    ``villages``: the points are villages, whose own reports print an interval of their own
+    (the households sampled within the village), which the caption points to where the chart
+    has none: the tambon's report said no interval could be worked out beside the village's
+    own report printing one (a reader review).
+    """
     drawn = pts[pts["estimate"].notna()]
     # no point with an interval (a village is one PSU of a round that sampled villages): the
     # caption promised intervals the chart did not draw (a reader review)
     no_ci = not drawn.empty and drawn["ci_low"].isna().all()
-    caption = t("readiness.chart.caption" + (".no_ci" if no_ci else ""), areas=areas)
+    caption = t("readiness.chart.caption" + (".no_ci" if no_ci else ""), areas=areas,
+                own=t("readiness.chart.own_reports") if no_ci and villages else "")
     missing = int(pts["estimate"].isna().sum())
     return caption + (t("readiness.chart.not_drawn", areas=areas, n=missing) if missing else "")
 
@@ -1364,7 +1372,8 @@ def readiness(report: AreaContext) -> SectionResult:
     # a village's own report would draw one point: its share and group are on the summary page
     # (a whole chart for one point, a reader review)
     if pts["estimate"].notna().any() and report.level != "village":
-        out.parts.append(_chart(report, rules, pts, _chart_caption(t, pts, areas)))
+        out.parts.append(_chart(report, rules, pts, _chart_caption(
+            t, pts, areas, villages=child == "village")))
     cells, n_hidden = _cells(report, rules, rows, small,
                              need_hidden(pub, rows["code"], hidden), areas)
     if report.level != "village":  # one village counted in a table of 0s and a 1 says nothing
