@@ -842,6 +842,14 @@ def test_village_form_totals_say_they_are_the_surveyed_villages(rollout, sample_
     assert "หมู่บ้านที่สำรวจ" in label("m.households_form", "th")
     census = AreaReport.load("801501", 2549, store=sample_store)
     assert label("welfare.surveyed_only", "th").split("{")[0] not in census.welfare_fund().text
+    # the projection rests on those villages' forms and on the TAO's co-funding in full: it
+    # says so where it has co-funding (a reader review could not budget from the two)
+    partial = label("welfare.projection_partial", "th").split("{")[0]
+    res = rep.welfare_fund()
+    assert (res.details["projection"]["tao"] > 0).any()
+    assert label("welfare.projection_partial", "th", k=int(res.details["totals"]["villages"]),
+                 n=cov.villages_total) in res.text, res.text
+    assert partial not in census.welfare_fund().text
     # short of the leaders' proposal on its surveyed villages alone is not "short by N baht"
     # (its other villages may hold money), and its money per tambon stands beside the
     # programme's figure for the villages it rests on, not for a tambon of seven

@@ -1639,6 +1639,14 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
     out.text(_low_case_text(t, pub, wr, proj, tot, code))
     if (proj["tao"] > 0).any():
         out.text(_tao_budget_text(t, pub, wr, proj, code, tao_tambons))
+        # members and money of the villages with a form, the TAOs' money in full: an officer
+        # could not budget from the two together (a reader review)
+        total_villages = _villages_total(report)
+        if 0 < int(tot["villages"]) < total_villages:
+            out.text(t("welfare.projection_partial",
+                       k=_public(pub, "village_forms.villages", int(tot["villages"]), _COUNT,
+                                 code).text,
+                       n=_public(pub, "villages_total", total_villages, _COUNT, code).text))
     # the projection: members, savings, TAO money and the NHSO figure from the village forms
     # and params alone (public); payouts and the fund also rest on b (from the roster)
     year_rows = []
