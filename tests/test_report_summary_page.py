@@ -779,3 +779,28 @@ def test_the_facts_under_the_group_are_a_list(pages) -> None:
     # the coverage line among them
     surveyed = f"{res.details['coverage'].households_surveyed:,}"
     assert sum(surveyed in x for x in items) == 1
+
+
+def test_a_group_near_a_threshold_says_which_and_which_way() -> None:
+    """"กลุ่ม B (ใกล้เกณฑ์)" over reasons short of group A read as near group A, where the
+    interval crossing a threshold was that of group C's community capital (a reader review):
+    the box says which indicator, whose group's threshold it is, and which way it may go."""
+    from abcresearch.labels import label
+    from abcresearch.reports.sections.summary_page import grade_near_note
+    from abcresearch.scoring.grade_rules import load_grade_rules
+
+    rules = load_grade_rules()
+
+    def t(key, **f):
+        return label(key, "th", **f)
+
+    row = {"near_threshold": True, "near_threshold_indicator": "community_capital",
+           "grade": "B"}
+    note = grade_near_note(t, rules, row)
+    assert t("indicator.community_capital") in note
+    assert "ถ้าสำรวจใหม่อาจอยู่กลุ่ม C" in note
+    assert "กลุ่ม A" not in note
+    # an area in group C by it may not be in C
+    assert "ถ้าสำรวจใหม่อาจไม่อยู่กลุ่ม C" in grade_near_note(t, rules, {**row, "grade": "C"})
+    # not near: nothing
+    assert grade_near_note(t, rules, {**row, "near_threshold": False}) == ""

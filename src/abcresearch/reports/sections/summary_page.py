@@ -30,7 +30,7 @@ with a Markdown twin for JupyterLab; it starts and ends with a page break, and t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ from abcresearch.reports.sections.smallarea import status_text as sa_status_text
 from abcresearch.scoring.grade_rules import load_grade_rules
 
 __all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
-           "grade_lift", "read_forums", "summary_page"]
+           "grade_lift", "grade_near_note", "read_forums", "summary_page"]
 
 #: The forum-date file the notebooks pass by default (relative to the project).
 DEFAULT_FORUMS = "params/forums.csv"
@@ -290,6 +290,30 @@ def _box(title: str, lines: Sequence[str], empty: str, numbered: bool = False) -
             f"  #text(weight: \"bold\")[{_esc(title)}]\n\n{body}\n]")
 
 
+def grade_near_note(t: Callable[..., str], rules: Any, row: Mapping[str, Any]) -> str:
+    """Say which indicator puts an area's group near a threshold, and the group it may be in.
+
+    Empty where the group is not near one. Each indicator named in ``near_threshold_indicator``
+    is said with the group whose rule it belongs to: "may be in group C" where that is not
+    the area's group, "may not be in group C" where it is.
+    """
+    if not bool(row.get("near_threshold")):
+        return ""
+    names = [n.strip() for n in str(row.get("near_threshold_indicator") or "").split(",")
+             if n.strip()]
+    parts = []
+    for name in names:
+        group = next((r["grade"] for r in rules.rules if not r.get("otherwise") and any(
+            c.get("indicator") == name for c in (*r.get("any", ()), *r.get("all", ())))), None)
+        if group is None:
+            continue
+        key = "summary.grade_near.not_in" if group == row.get("grade") else "summary.grade_near.in"
+        parts.append(t(key, indicator=t(f"indicator.{name}"),
+                       grade=grade_text(t, group)))
+    return t("summary.grade_near", which=t("summary.grade_near.sep").join(parts)) if parts \
+        else ""
+
+
 def _reason_parts(text: str) -> tuple[str, list[str]]:
     """Split "เหตุผล: a; b; c" into its label and its reasons (one reason: no list).
 
@@ -421,6 +445,7 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
     graded = pub and row is not None and isinstance(row.get("grade"), str)
     counted = False  # the groups of the areas within, counted (an amphoe's, a province's)
     reasons: list[str] = []
+    grade_parts = 1  # the reasons said before the need line: the group's, its near note
     need_line = band_line = ""
     if not pub:
         grade_line = t("summary.grade", grade=report.marker)
@@ -459,6 +484,13 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         reasons.append(t(key, reason=published_reason(ledger, row, report.area.code, report,
                                                       rules),
                          grade=grade_text(t, above) if above else ""))
+        # which threshold the group is near, and which way it may go: "กลุ่ม B (ใกล้เกณฑ์)"
+        # above reasons short of group A read as near A where the interval crossing a
+        # threshold was group C's (a reader review)
+        near_note = grade_near_note(t, rules, row)
+        if near_note:
+            reasons.append(near_note)
+            grade_parts = 2
         # the need class and its reason print the level-1 share and M0: only where both are
         if l1_published and not ledger.pattern.hidden("m0", report.area.code) \
                 and isinstance(row.get("need"), str):
@@ -672,9 +704,9 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         head, items = _reason_parts(text)
         return f"\n\n  {_esc(head)}" + "".join(f"\n  - {_esc(i)}" for i in items)
 
-    md += [line for x in reasons[:1] for line in md_reason(x)]
+    md += [line for x in reasons[:grade_parts] for line in md_reason(x)]
     md += ([f"**{need_line}**"] if need_line else []) + ([band_line] if band_line else [])
-    md += [line for x in reasons[1:] for line in md_reason(x)]
+    md += [line for x in reasons[grade_parts:] for line in md_reason(x)]
     if lift_title:
         md += [f"**{lift_title}**", *[f"{k}. {s}" if len(steps) > 1 else f"- {s}"
                                       for k, s in enumerate(steps or ([t("summary.lift_none")]
@@ -744,10 +776,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         f"  #text(size: 14pt, weight: \"bold\")[{_esc(grade_line)}]"
         + (f" #h(6pt) #box(stroke: 0.6pt + black, inset: 2pt)[{_esc(status_text)}]"
            if status_text else "")
-        + "".join(typst_reason(x) for x in reasons[:1])
+        + "".join(typst_reason(x) for x in reasons[:grade_parts])
         + (f"\n\n  #text(weight: \"bold\")[{_esc(need_line)}]" if need_line else "")
         + (f" \\\n  {_esc(band_line)}" if band_line else "")
-        + "".join(typst_reason(x) for x in reasons[1:]),
+        + "".join(typst_reason(x) for x in reasons[grade_parts:]),
         "]",
         # numbered as the readiness section numbers them ("ข้อ 1" is cited there)
         _box(lift_title, steps, t("summary.lift_none") if target else "",
