@@ -784,23 +784,34 @@ def test_the_facts_under_the_group_are_a_list(pages) -> None:
 def test_a_group_near_a_threshold_says_which_and_which_way() -> None:
     """"กลุ่ม B (ใกล้เกณฑ์)" over reasons short of group A read as near group A, where the
     interval crossing a threshold was that of group C's community capital (a reader review):
-    the box says which indicator, whose group's threshold it is, and which way it may go."""
+    the box says which indicator, whose group's threshold its interval holds, and which way
+    the group may go; an indicator masked for the area is not named (a code review)."""
     from abcresearch.labels import label
     from abcresearch.reports.sections.summary_page import grade_near_note
-    from abcresearch.scoring.grade_rules import load_grade_rules
+    from abcresearch.scoring.grade_rules import indicator_label, load_grade_rules
 
     rules = load_grade_rules()
 
     def t(key, **f):
         return label(key, "th", **f)
 
+    def words(name):
+        return indicator_label(name, "th")
+
+    c_rule = next(r for r in rules.rules if r["grade"] == "C")
+    threshold = next(float(c["value"]) for c in c_rule["any"]
+                     if c["indicator"] == "community_capital")
     row = {"near_threshold": True, "near_threshold_indicator": "community_capital",
-           "grade": "B"}
-    note = grade_near_note(t, rules, row)
+           "grade": "B", "community_capital_ci_low": threshold - 3,
+           "community_capital_ci_high": threshold + 9}
+    note = grade_near_note(t, rules, row, words)
     assert t("indicator.community_capital") in note
-    assert "ถ้าสำรวจใหม่อาจอยู่กลุ่ม C" in note
+    assert "ถ้าสำรวจใหม่อาจอยู่ในกลุ่ม C" in note
     assert "กลุ่ม A" not in note
     # an area in group C by it may not be in C
-    assert "ถ้าสำรวจใหม่อาจไม่อยู่กลุ่ม C" in grade_near_note(t, rules, {**row, "grade": "C"})
+    assert "ถ้าสำรวจใหม่อาจไม่อยู่ในกลุ่ม C" in grade_near_note(t, rules, {**row, "grade": "C"},
+                                                               words)
+    # masked for the area (it would give a hidden capital mean back): not named
+    assert grade_near_note(t, rules, row, words, frozenset({"community_capital"})) == ""
     # not near: nothing
-    assert grade_near_note(t, rules, {**row, "near_threshold": False}) == ""
+    assert grade_near_note(t, rules, {**row, "near_threshold": False}, words) == ""

@@ -256,12 +256,37 @@ def test_an_areas_counts_add_up_to_its_frame_in_a_round_that_samples_villages(
     outside = float(known[known.index.str.startswith("8015")].sum()
                     - known.reindex(rows.index).sum())
     assert ("ของพื้นที่ที่ไม่มีหมู่บ้านใดถูกสำรวจ" in notes) == (outside > 0)
-    if outside > 0:
-        assert f"รวม {outside:,.0f} ครัวเรือน" in notes
     # a census round is its frame already: nothing is scaled
     census = AreaReport.load("801501", 2549, store=sample_store)
     assert not census.calibrated
     assert scaled not in census.methods_note().text
+
+
+def test_the_levels_note_says_the_rows_leave_out_the_areas_no_village_was_sampled_in(
+        rollout, monkeypatch) -> None:
+    """Where some tambons of an amphoe had no sampled village, each tambon's row counts its
+    own frame households, so the rows add up to less than the whole row by those tambons'
+    households, not by chance: the note says so, with their number, and keeps "more or
+    less, within the sampling error" for an amphoe whose every tambon has a row (a code
+    review)."""
+    from abcresearch.reports.context import AreaContext
+
+    store, _ = rollout
+    amp = AreaReport.load("8015", 2550, store=store)
+    plain = amp.levels_and_tracks().tables[0].notes
+    frame = int(amp.known_households(["8015"]).iloc[0])
+    assert label("levels.notes_calibrated", "th", frame=f"{frame:,}") in plain
+    original = AreaContext.known_households
+
+    def with_outside(self, codes):  # 120 frame households in a tambon no village reached
+        out = original(self, codes)
+        return out + 120.0 if list(out.index) == ["8015"] else out
+
+    monkeypatch.setattr(AreaContext, "known_households", with_outside)
+    notes = AreaReport.load("8015", 2550, store=store).levels_and_tracks().tables[0].notes
+    assert label("levels.notes_calibrated_outside", "th", frame=f"{frame + 120:,}",
+                 n="120") in notes
+    assert "อาจมากหรือน้อยกว่าแถวรวม" not in notes
 
 
 def test_cache_writer_holds_the_shared_store_lock(rollout, monkeypatch) -> None:
@@ -889,8 +914,35 @@ def test_village_form_totals_say_they_are_the_surveyed_villages(rollout, sample_
                       if k.startswith(t("welfare.cmp.per_tambon", villages="").split(" (")[0]))
     cov = amphoe.status.coverage
     assert "จำนวนหมู่บ้านจริง" not in per_tambon
-    if "×" in per_tambon:  # (where the amount differs from the programme's own)
-        assert f"(จาก {cov.villages_total} หมู่บ้านของพื้นที่นี้)" in per_tambon, per_tambon
+    assert "×" in per_tambon  # (the amount differs from the programme's own here)
+    assert f"(จาก {cov.villages_total} หมู่บ้านของพื้นที่นี้)" in per_tambon, per_tambon
+
+
+def test_the_tambons_known_to_be_short_of_the_proposal_are_counted(rollout,
+                                                                    monkeypatch) -> None:
+    """"1 of 11 tambons reach it (9 not known)" left the eleventh unsaid (a reader review):
+    where some tambons are not known to reach the leaders' proposal, those known to be short
+    of it are counted too, and the three counts add up to the tambons compared."""
+    from abcresearch.reports.sections import welfare as W
+
+    store, _ = rollout
+    real = W._partly_surveyed
+
+    def one_partly(report, forms):  # the other tambons' villages all surveyed: known
+        found = real(report, forms)
+        return set(sorted(found)[:1])
+
+    monkeypatch.setattr(W, "_partly_surveyed", one_partly)
+    amphoe = AreaReport.load("8015", 2550, store=store)
+    t = amphoe.t
+    table = amphoe.welfare_fund().to_frame(t("welfare.caption.programme"))
+    proposal = dict(zip(table[t("welfare.col.figure")], table[t("welfare.col.this_area")],
+                        strict=True))[t("welfare.cmp.proposed")]
+    reached, n = (int(x) for x in re.match(r"(\d+) จาก (\d+) ตำบลถึงเกณฑ์", proposal).groups())
+    short = re.search(r" (\d+) ตำบลยังไม่ถึง", proposal)
+    unknown = re.search(r"อีก (\d+) ตำบลยังบอกไม่ได้", proposal)
+    assert short is not None and unknown is not None, proposal
+    assert reached + int(short.group(1)) + int(unknown.group(1)) == n, proposal
 
 
 def test_the_overviews_level1_households_are_counted_as_an_areas_are(rollout) -> None:
@@ -1571,6 +1623,9 @@ def test_a_change_interval_stops_at_the_most_a_change_can_be(rollout, monkeypatc
             rows.loc[i, ["ci_low", "ci_high"]] = list(wide[r["measure"]])
         return rows
 
+    # as computed, no interval of this tambon's reaches a limit: no sentence about it
+    plain = AreaReport.load("801501", 2551, store=store).change(compare_round=2549)
+    assert label("rollout.change.at_limits", "th") not in plain.text
     monkeypatch.setattr(ChangeAnalysis, "area", too_wide)
     rep = AreaReport.load("801501", 2551, store=store)
     res = rep.change(compare_round=2549)
@@ -1637,11 +1692,16 @@ def test_the_level1_households_outside_a_fund_are_said_to_be_the_whole_areas(rol
                   n=cov.villages_total - cov.villages_surveyed)
     assert "ยังไม่เป็นสมาชิกมีราว" in rep.welfare_fund().text
     assert where in rep.welfare_fund().text
+    from abcresearch.reports.disclosure import Publisher
+
     full = AreaReport.load("801501", 2549, store=sample_store)
     assert full.status.coverage.villages_surveyed == full.status.coverage.villages_total
-    assert _unsurveyed_too(full) == ""
+    assert _unsurveyed_too(full, Publisher(full, "test"), "801501") == ""
     village = AreaReport.load("80150101", 2549, store=store)
-    assert _unsurveyed_too(village) == ""
+    assert _unsurveyed_too(village, Publisher(village, "test"), "80150101") == ""
+    # a census round (every village surveyed, one without households): not said, as the
+    # estimate does not stand for that village (a code review)
+    assert not full.calibrated
 
 
 def test_a_high_need_area_without_a_group_is_named(rollout) -> None:
@@ -1663,3 +1723,17 @@ def test_a_high_need_area_without_a_group_is_named(rollout) -> None:
     # a graded tambon is not in it
     for code in kids.index[kids["grade"].notna()]:
         assert rep.child_name(code) not in line
+
+
+def test_any_at_limits_reads_the_intervals_as_printed() -> None:
+    """The province's list of tambons that changed says an interval stops at a limit where
+    one does, as the change tables do (``any_at_limits``; a code review)."""
+    from abcresearch.reports.sections.change import any_at_limits, within_change_limits
+
+    rows = pd.DataFrame({"measure": ["share_level1", "mean_human", "m0"],
+                         "ci_low": [-0.4, -30.0, np.nan], "ci_high": [0.2, 20.0, np.nan]})
+    assert not any_at_limits(rows)
+    wide = within_change_limits(rows.assign(ci_low=[-1.3, -30.0, np.nan]))
+    assert wide["ci_low"].iloc[0] == -1.0 and any_at_limits(wide)
+    assert any_at_limits(within_change_limits(rows.assign(ci_high=[0.2, 130.0, np.nan])))
+    assert np.isnan(wide["ci_low"].iloc[2])  # no interval stays none

@@ -51,10 +51,10 @@ from abcresearch.reports.sections.levels import LEVEL_BASE
 from abcresearch.stats.poverty import poverty_line
 from abcresearch.survey.areas import get_area
 
-__all__ = ["DIGITS", "bound_digits", "change", "change_ledger", "change_limits", "change_records",
-           "change_tables", "hidden_in_either_round", "hidden_in_round", "measure_cells",
-           "measure_label", "measure_range_text", "publishable_measures", "published_change",
-           "range_text", "within_change_limits"]
+__all__ = ["DIGITS", "any_at_limits", "bound_digits", "change", "change_ledger",
+           "change_limits", "change_records", "change_tables", "hidden_in_either_round",
+           "hidden_in_round", "measure_cells", "measure_label", "measure_range_text",
+           "publishable_measures", "published_change", "range_text", "within_change_limits"]
 
 #: Decimals printed per kind of measure (shares printed as percentages of this many decimals).
 DIGITS = {"mean": 1, "share": 1, "m0": 3}
@@ -196,6 +196,17 @@ def within_change_limits(rows: pd.DataFrame) -> pd.DataFrame:
     # (np.maximum keeps a NaN: no interval)
     return rows.assign(ci_low=np.maximum(rows["ci_low"].to_numpy(float), low),
                        ci_high=np.minimum(rows["ci_high"].to_numpy(float), high))
+
+
+def any_at_limits(rows: pd.DataFrame) -> bool:
+    """Whether a printed change's interval stops at the least or most its change can be.
+
+    ``rows``: the change rows printed with their intervals; a table printing one says that
+    such an interval is shown up to the limit only (``rollout.change.at_limits``).
+    """
+    return any(any(_at_limits(str(m), float(lo), float(hi))) for m, lo, hi in
+               zip(rows["measure"], rows["ci_low"], rows["ci_high"], strict=True)
+               if pd.notna(lo) and pd.notna(hi))
 
 
 def _at_limits(measure: str, low: float, high: float) -> tuple[bool, bool]:
@@ -682,7 +693,8 @@ def change_tables(report: AreaContext, ch: ChangeAnalysis, rows: pd.DataFrame,
     main = rows[rows["measure"] != "m0"].reset_index(drop=True)
     m0 = rows[rows["measure"] == "m0"].reset_index(drop=True)
     notes = t("rollout.change.notes", be_from=ch.round_from, be_to=ch.round_to)
-    if not ch.same_poverty_line and (main["measure"] == "poverty_headcount").any():
+    if not ch.same_poverty_line and (main["published"]
+                                     & (main["measure"] == "poverty_headcount")).any():
         # the row's dash is for the lines, not for the legend's reasons (a reader review)
         notes += t("rollout.change.notes_lines")
     if not main.empty:
@@ -704,9 +716,7 @@ def change_tables(report: AreaContext, ch: ChangeAnalysis, rows: pd.DataFrame,
             out.text(t("rollout.change.rest_within_noise"))
     elif rows["estimable"].any():
         out.text(t("rollout.change.none_beyond_noise"))
-    printed = rows[rows["estimable"] & rows["published"]]
-    if any(any(_at_limits(m, lo, hi)) for m, lo, hi in
-           zip(printed["measure"], printed["ci_low"], printed["ci_high"], strict=True)):
+    if any_at_limits(rows[rows["estimable"] & rows["published"]]):
         out.text(t("rollout.change.at_limits"))
     if ((rows["published"] & ~rows["estimable"]) & rows["estimate"].notna()).any():
         out.text(t("rollout.change.not_estimable",

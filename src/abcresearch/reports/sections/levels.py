@@ -337,11 +337,12 @@ def levels_and_tracks(report: AreaContext, *,
         # no sampled village reached
         frame = int(report.known_households([area]).iloc[0])
         outside = frame - int(report.known_households([c for c in codes if c != area]).sum())
-        notes += " · " + t("levels.notes_calibrated", frame=pub.public(
-            "households_total", frame, area=area).text, outside=t(
-                "levels.notes_calibrated_outside", n=pub.public(
-                    "households_unsurveyed_areas", outside, area=area).text)
-            if outside > 0 else "")
+        # (where some areas within had no sampled village, the rows' totals leave their
+        # households out: fewer by that many, not by chance; a code review)
+        frame_text = pub.public("households_total", frame, area=area).text
+        notes += " · " + (t("levels.notes_calibrated_outside", frame=frame_text, n=pub.public(
+            "households_unsurveyed_areas", outside, area=area).text) if outside > 0
+            else t("levels.notes_calibrated", frame=frame_text))
     # the total column says "estimated" where some row's total is not the frame's count (a
     # frame count was read as an estimate under "รวม (ประมาณ)": a reader review)
     table = pd.DataFrame(rows)

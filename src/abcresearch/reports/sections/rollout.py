@@ -307,7 +307,11 @@ def change_overview(report: ProvinceContext, *, compare_round: int | None = None
                               for m in load_change_rules().headline], commas=True)
     out.table(table, t("rollout.overview.caption", be_from=ch.round_from, be_to=ch.round_to,
                        headline=headline),
-              t("rollout.overview.notes", be_from=ch.round_from, be_to=ch.round_to))
+              t("rollout.overview.notes", be_from=ch.round_from, be_to=ch.round_to)
+              # an interval stopped at the most a change can be, said as under the province's
+              # own table (a code review)
+              + (" " + t("rollout.change.at_limits")
+                 if change_section.any_at_limits(shown) else ""))
     # what the list prints, for the disclosure test across rounds (a leak was found here)
     ledger += change_section.change_ledger("change_overview",
                                            shown.drop(columns=["estimate_from", "estimate_to"],

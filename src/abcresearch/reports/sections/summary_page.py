@@ -64,7 +64,7 @@ from abcresearch.reports.sections.readiness import (
 )
 from abcresearch.reports.sections.smallarea import model_headline
 from abcresearch.reports.sections.smallarea import status_text as sa_status_text
-from abcresearch.scoring.grade_rules import load_grade_rules
+from abcresearch.scoring.grade_rules import indicator_label, load_grade_rules
 
 __all__ = ["DEFAULT_FORUMS", "Forum", "area_coverage", "format_date", "forum_dates",
            "grade_lift", "grade_near_note", "read_forums", "summary_page"]
@@ -290,28 +290,47 @@ def _box(title: str, lines: Sequence[str], empty: str, numbered: bool = False) -
             f"  #text(weight: \"bold\")[{_esc(title)}]\n\n{body}\n]")
 
 
-def grade_near_note(t: Callable[..., str], rules: Any, row: Mapping[str, Any]) -> str:
+def grade_near_note(t: Callable[..., str], rules: Any, row: Mapping[str, Any],
+                    label_of: Callable[[str], str],
+                    hidden: frozenset[str] = frozenset()) -> str:
     """Say which indicator puts an area's group near a threshold, and the group it may be in.
 
     Empty where the group is not near one. Each indicator named in ``near_threshold_indicator``
-    is said with the group whose rule it belongs to: "may be in group C" where that is not
-    the area's group, "may not be in group C" where it is.
+    is said with the group of the rule whose threshold its interval holds (the first rule
+    naming it where the row has no interval): "may be in group C" where that is not the
+    area's group, "may not be in group C" where it is. ``label_of`` names an indicator;
+    indicators in ``hidden`` (masked for the area, :func:`~abcresearch.reports.sections.
+    readiness.hidden_indicators`) are not named.
     """
     if not bool(row.get("near_threshold")):
         return ""
     names = [n.strip() for n in str(row.get("near_threshold_indicator") or "").split(",")
-             if n.strip()]
+             if n.strip() and n.strip() not in hidden]
     parts = []
     for name in names:
-        group = next((r["grade"] for r in rules.rules if not r.get("otherwise") and any(
-            c.get("indicator") == name for c in (*r.get("any", ()), *r.get("all", ())))), None)
-        if group is None:
+        lo, hi = (row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high"))
+        naming = [r for r in rules.rules if not r.get("otherwise")
+                  and any(c.get("indicator") == name
+                          for c in (*r.get("any", ()), *r.get("all", ())))]
+        held = [r for r in naming if lo is not None and hi is not None and pd.notna(lo)
+                and pd.notna(hi) and any(c.get("indicator") == name
+                                         and float(lo) <= float(c["value"]) <= float(hi)
+                                         for c in (*r.get("any", ()), *r.get("all", ())))]
+        rule = (held or naming or [None])[0]
+        if rule is None:
             continue
+        group = rule["grade"]
         key = "summary.grade_near.not_in" if group == row.get("grade") else "summary.grade_near.in"
-        parts.append(t(key, indicator=t(f"indicator.{name}"),
-                       grade=grade_text(t, group)))
+        parts.append(t(key, indicator=label_of(name), grade=grade_text(t, group)))
     return t("summary.grade_near", which=t("summary.grade_near.sep").join(parts)) if parts \
         else ""
+
+
+def _indicator_words(report: AreaContext, name: str) -> str:
+    """Name a grading indicator as a reader does (a capital's mean by its capital)."""
+    if name.startswith("mean_") and name != "mean_score":
+        return report.t("rollout.change.mean", capital=report.capital_label(name[5:]))
+    return indicator_label(name, report.lang)
 
 
 def _reason_parts(text: str) -> tuple[str, list[str]]:
@@ -487,7 +506,10 @@ def summary_page(report: AreaContext, *, forums: str | Path | None = DEFAULT_FOR
         # which threshold the group is near, and which way it may go: "กลุ่ม B (ใกล้เกณฑ์)"
         # above reasons short of group A read as near A where the interval crossing a
         # threshold was group C's (a reader review)
-        near_note = grade_near_note(t, rules, row)
+        near_note = grade_near_note(
+            t, rules, row, lambda name: _indicator_words(report, name),
+            hidden_indicators(ledger, report.area.code, report.capitals,
+                              rules))
         if near_note:
             reasons.append(near_note)
             grade_parts = 2

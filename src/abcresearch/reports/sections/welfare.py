@@ -843,7 +843,8 @@ def _reach(out: SectionBuilder, report: Any, pub: Publisher, wr: WelfareRules,
         outside = level1_outside_fund(report, pub, code, l1, reach_est["1"])
         # who to invite, where they live, and (for those who budget, not a village's forum)
         # what their saving would come to, one point each
-        points = [t("welfare.reach_outside", count=outside, where=_unsurveyed_too(report),
+        points = [t("welfare.reach_outside", count=outside,
+                    where=_unsurveyed_too(report, pub, code),
                     local=local_government(report, wr)),
                   t("welfare.reach_own_no_fund") if own_no_fund else "",
                   level1_in_villages_without_fund(report, pub, no_fund, outside),
@@ -1164,21 +1165,24 @@ def _reach_only(out: SectionBuilder, report: Any, pub: Publisher,
                       published=tuple(pub.entries))
 
 
-def _unsurveyed_too(report: Any) -> str:
+def _unsurveyed_too(report: Any, pub: Publisher, code: str) -> str:
     """Say that a count of households is the whole area's, villages not surveyed included.
 
     In a round that sampled some of an area's villages, the level-1 households outside a
     fund are estimated for all of them: an officer took "about 110 households" for those on
-    the surveyed villages' lists (a reader review). Empty for a village and a fully surveyed
-    area.
+    the surveyed villages' lists (a reader review). Empty for a village, a fully surveyed area
+    and a round that surveys every village (there a village without households is left out
+    of the estimate, not stood for by it). The count of villages goes into the ledger.
     """
-    if _level(report) == "village" or not hasattr(report, "area_name"):
+    if _level(report) == "village" or not hasattr(report, "area_name") \
+            or not getattr(report, "calibrated", False):
         return ""
     cov = report.status.coverage
     left = int(cov.villages_total) - int(cov.villages_surveyed)
     if left <= 0 or cov.villages_surveyed <= 0:
         return ""
-    return report.t("welfare.reach_outside_where", area=report.area_name(), n=left)
+    return report.t("welfare.reach_outside_where", area=report.area_name(),
+                    n=_public(pub, "villages_unsurveyed", left, _COUNT, code).text)
 
 
 def welfare_fund(report: Any, *, rules: str | Path | WelfareRules | None = None,
