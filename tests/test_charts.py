@@ -1213,6 +1213,35 @@ def test_a_need_label_keeps_off_the_threshold_line_where_it_can(need: float) -> 
     assert not y0 < line < y0 + h
 
 
+def test_points_of_a_column_whose_error_bars_meet_are_not_drawn_at_one_place() -> None:
+    """An amphoe's eight tambons of group B: the seven steps repeat, and the first and the
+    eighth (13% from 2 to 55, 45% from 6 to 91) were drawn at one place, one error bar over
+    the other (a reader review). A point goes to the nearest step where no bar it meets
+    stands; where bars do not meet, the steps repeat as before."""
+    needs = np.array([13.0, 13.0, 19.0, 24.0, 29.0, 37.0, 39.6, 45.0])
+    low = np.array([2.0, 9.0, 15.0, 20.0, 25.0, 30.0, 33.0, 6.0])
+    high = np.array([55.0, 17.0, 23.0, 28.0, 33.0, 44.0, 46.0, 91.0])
+    pts = pd.DataFrame({"grade": "B", "estimate": needs, "ci_low": low, "ci_high": high,
+                        "near": False, "label": [f"ต{i}" for i in range(8)]})
+    layout = charts._need_layout(pts, ["C", "B", "A"], 40.0, 400.0, 230.0)
+    (_g, col, off, _err), = [c for c in layout.columns if c[0] == "B"]
+    assert list(col["estimate"]) == list(needs)
+    assert off[0] != off[7]
+    # every step holds a bar the eighth's (6 to 91) meets: it shares the place where they
+    # meet over the least height (8 points with 9-17, not 49 with 2-55)
+    mates = [j for j in range(7) if off[j] == off[7]]
+    shared = sum(max(0.0, min(high[j], high[7]) - max(low[j], low[7])) for j in mates)
+    assert shared <= 8.0 + 1e-9, (mates, shared)
+    # short bars elsewhere: a point whose bar meets none stays on its own step
+    assert list(off[1:7]) == pytest.approx(list((np.arange(1, 7) - 3) * 0.09))
+    # short bars: the steps repeat by rank, as before
+    tight = pts.assign(estimate=np.arange(8) * 10.0 + 5, ci_low=np.arange(8) * 10.0 + 4,
+                       ci_high=np.arange(8) * 10.0 + 6)
+    (_g, _c, off2, _e), = [c for c in charts._need_layout(tight, ["C", "B", "A"], 40.0, 400.0,
+                                                          230.0).columns if c[0] == "B"]
+    assert off2 == pytest.approx((np.arange(8) % 7 - 3) * 0.09)
+
+
 def test_the_need_chart_drawn_by_typst_writes_its_words_as_text() -> None:
     """Drawn by Typst, the chart's words are text in the PDF: the villages' labels, the
     grades, the need classes and threshold, the legend of hollow points and the axis titles;

@@ -2519,16 +2519,50 @@ def _need_layout(points: pd.DataFrame, order: Sequence[str], threshold: float,
             # side by side only where their markers would touch, centred, within +-0.45
             off = _swarm(col["estimate"].to_numpy(dtype=float) * y_pt, np.sqrt(size) + 1.0,
                          0.45 * x_pt) / x_pt
+        elif m <= 7:
+            # spread sideways by rank of need, centred, within +-0.3, so neighbours in need
+            # are apart
+            off = (np.arange(m) - (m - 1) / 2) * 0.1
         else:
-            # spread sideways by rank of need, centred, within +-0.3 (a repeating 7-step
-            # pattern when there are many points), so neighbours in need are apart
-            off = ((np.arange(m) - (m - 1) / 2) * 0.1 if m <= 7
-                   else (np.arange(m) % 7 - 3) * 0.09)
+            # seven steps repeating, a point moved to the nearest step whose points' error bars
+            # its own would not run into (two tambons' bars drawn one over the other at the
+            # same place: a reader review)
+            half = (np.sqrt(size) / 2 + 1.0) / y_pt  # a marker's half side, in need points
+            off = _steps_clear_of_bars(col["estimate"].to_numpy(dtype=float),
+                                       col["ci_low"].to_numpy(dtype=float),
+                                       col["ci_high"].to_numpy(dtype=float), half)
         err = np.vstack([col["estimate"] - col["ci_low"], col["ci_high"] - col["estimate"]])
         # a village surveyed in full has a collapsed interval [p, p]: rounding can leave -1e-15
         err = np.clip(np.nan_to_num(err), 0.0, None)
         columns.append((g, col, off, err))
     return _NeedLayout(pts, top, size, crowded, columns)
+
+
+def _steps_clear_of_bars(y: np.ndarray, low: np.ndarray, high: np.ndarray, half: float,
+                         steps: int = 7, step: float = 0.09) -> np.ndarray:
+    """Return sideways offsets (in columns) of points in rank order on ``steps`` steps.
+
+    Point ``i`` takes step ``i % steps`` (centred, ``step`` apart: neighbours in need are
+    apart), or, where a point already on that step spans heights its own span meets (its
+    error bar, or its marker, ``half`` either side of ``y``), the nearest step where none
+    does; where every step has one, the step where they meet over the least height (the
+    nearest of those). Deterministic.
+    """
+    lo = np.fmin(np.where(np.isnan(low), y, low), y - half)
+    hi = np.fmax(np.where(np.isnan(high), y, high), y + half)
+    taken: list[list[int]] = [[] for _ in range(steps)]
+    out = np.zeros(len(y))
+    for i in range(len(y)):
+        own = i % steps
+
+        def met(k: int, i: int = i) -> float:  # the height its span shares with step k's
+            return float(sum(max(0.0, min(hi[j], hi[i]) - max(lo[j], lo[i]))
+                             for j in taken[k]))
+
+        k = min(range(steps), key=lambda k: (met(k), abs(k - own), k))
+        taken[k].append(i)
+        out[i] = (k - (steps - 1) / 2) * step
+    return out
 
 
 def _swarm(y: np.ndarray, width: float, half: float) -> np.ndarray:
