@@ -898,3 +898,57 @@ def test_an_agency_an_action_names_by_its_abbreviation_is_spelt_out_there() -> N
                 # the full name without its own "(abbreviation)"
                 assert full.split(" (")[0] in action.th, (rule.item, key, action.th)
     assert named >= 1
+
+
+def test_a_form_check_names_a_known_item(tmp_path) -> None:
+    """``form_check`` of ``params/actions.yaml``: the shipped one checks the forums a year
+    against the households' forum item; one naming no item of the file, or with a share
+    outside 0-1, is refused with the other problems."""
+    rules = R.load_action_rules()
+    assert rules.form_check == R.FormCheck("soc_forum", "vil_forums_year", 0.5)
+    raw = yaml.safe_load(rules.path.read_text(encoding="utf-8"))
+    raw["form_check"] = {"item": "hum_happiness", "form_field": "vil_forums_year",
+                         "passing_at_least": 2}
+    bad = tmp_path / "actions.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        R.load_action_rules(bad)
+    assert "form_check.item" in str(err.value) and "passing_at_least" in str(err.value)
+    del raw["form_check"]
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert R.load_action_rules(bad).form_check is None
+
+
+def test_a_village_form_of_no_forums_is_checked_against_its_households(sample_store) -> None:
+    """A group C village whose form gave 0 forums a year, where 62% of its households said
+    they had taken part in one, disputed its group (a reader review): its data-quality
+    section asks for the form to be checked, with the share the "what to do" page prints;
+    where the form gives forums, or most households have never taken part, it says nothing."""
+    from abcresearch.reports.area import AreaReport
+    from abcresearch.reports.sections.actions import area_item_shares
+
+    said = 0
+    for code in ("80150101", "80150102", "80150201", "80150202", "80150301"):
+        rep = AreaReport.load(code, 2549, store=sample_store)
+        row = area_item_shares(rep).loc["soc_forum"]
+        if row["hidden"]:
+            continue
+        rep.village_forms = rep.village_forms.assign(vil_forums_year=0)
+        text = rep.data_quality().text
+        head = rep.t("quality.form_check.soc_forum", share="").split("{")[0][:40]
+        if 1 - row["estimate"] >= 0.5:
+            cells = (("item:soc_forum", "fail"),)
+            shown = [e for e in rep.data_quality().published
+                     if e.kind == "share" and e.cells == cells and e.area == code]
+            assert shown and rep.t("quality.form_check.soc_forum",
+                                   share=shown[0].text) in text, text
+            # the share as the "what to do" page prints it, where that page lists the item
+            listed = [e.text for e in rep.what_to_do().published
+                      if e.kind == "share" and e.cells == cells and e.area == code]
+            assert all(x == shown[0].text for x in listed), (listed, shown[0].text)
+            said += 1
+        else:
+            assert head not in text
+        rep.village_forms = rep.village_forms.assign(vil_forums_year=4)
+        assert head not in rep.data_quality().text
+    assert said, "no village of the sample store has most households taking part in forums"

@@ -25,6 +25,7 @@ __all__ = [
     "RULE_KINDS",
     "Action",
     "ActionRules",
+    "FormCheck",
     "ItemRule",
     "failing_flags",
     "load_action_rules",
@@ -135,6 +136,20 @@ class ItemRule:
 
 
 @dataclass(frozen=True)
+class FormCheck:
+    """A village form's count checked against the households' answers to an item.
+
+    Where the form's ``form_field`` is 0 and at least ``passing_at_least`` of the village's
+    households pass ``item`` (they answer that they do what the form says nobody does), the
+    village report's data-quality section asks for the form to be checked.
+    """
+
+    item: str
+    form_field: str
+    passing_at_least: float
+
+
+@dataclass(frozen=True)
 class ActionRules:
     """The validated ``params/actions.yaml``."""
 
@@ -151,6 +166,8 @@ class ActionRules:
     path: Path | None = field(default=None, compare=False, repr=False)
     min_gap: float = 0.0
     """Smallest difference from the province (a share) that counts as clear."""
+    form_check: FormCheck | None = None
+    """A village form's count of 0 set against its households' answers (``form_check``)."""
 
     def item(self, name: str) -> ItemRule:
         """Return the rule of one item."""
@@ -312,16 +329,31 @@ def parse_action_rules(raw: Mapping[str, Any], path: Path) -> ActionRules:
         pr.add("items", "must list at least one item")
     min_share = _share(pr, raw, "min_share")
     min_gap = _share(pr, raw, "min_gap")
+    form_check = _form_check(pr, raw.get("form_check"), {r.item for r in items})
     per_cap = _whole(pr, raw, "items_per_capital", 2, 1)
     n_str = _whole(pr, raw, "strengths", 3, 0)
     n_gap = _whole(pr, raw, "gaps", 3, 0)
     pr.raise_if_any()
     return ActionRules(scheme_id=str(raw["scheme_id"]), scheme_version=str(raw["scheme_version"]),
                        items=tuple(items), agencies=agencies, items_per_capital=per_cap,
-                       min_share=min_share, min_gap=min_gap,
+                       min_share=min_share, min_gap=min_gap, form_check=form_check,
                        strengths=n_str, gaps=n_gap,
                        verified=bool(raw.get("verified", False)),
                        source=language_text(raw.get("source")), path=path)
+
+
+def _form_check(pr: Any, raw: Any, items: set[str]) -> FormCheck | None:
+    """Read ``form_check`` (optional); a bad one is reported on ``pr``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"item", "form_field", "passing_at_least"}:
+        pr.add("form_check", "must map item, form_field and passing_at_least")
+        return None
+    if str(raw["item"]) not in items:
+        pr.add("form_check.item", f"{raw['item']!r} is not an item of this file")
+    share = _share(pr, raw, "passing_at_least")
+    return FormCheck(item=str(raw["item"]), form_field=str(raw["form_field"]),
+                     passing_at_least=share)
 
 
 def _share(pr: Any, raw: Mapping[str, Any], key: str) -> float:

@@ -8,6 +8,7 @@ count of 1 to 4 households is not shown, nor one that would give it back).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from abcresearch.reports.results import SectionResult
 from abcresearch.reports.sections import SectionBuilder
 from abcresearch.reports.sections.levels import LEVEL_CATEGORIES
 from abcresearch.reports.sections.profile import check_capitals
+
+if TYPE_CHECKING:
+    from abcresearch.reports.item_rules import ActionRules
 
 __all__ = ["data_quality"]
 
@@ -56,6 +60,9 @@ def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) 
     blank = "quality.notes.no_form" if report.village_forms.empty else "quality.notes.form_blank"
     notes = t("quality.notes") + (f" · {t(blank)}" if np.isnan(form) else "")
     out.table(counts, t("quality.caption"), notes)
+    check = _form_check_text(report, pub)
+    if check:
+        out.text(check)
     miss = estimates.missing_shares(report.households, caps)
     shown = []
     for cap in caps:
@@ -70,3 +77,34 @@ def data_quality(report: AreaContext, *, capitals: Sequence[str] | None = None) 
               t("quality.missing_caption"), t("suppressed.note"))
     return out.result(estimates=miss.to_frame("missing"), published=tuple(pub.entries),
                       details={"households_form": form})
+
+
+def _form_check_text(report: AreaContext, pub: Publisher, rules: ActionRules | None = None
+                     ) -> str:
+    """Ask for a village form's count of 0 to be checked where its households say otherwise.
+
+    ``form_check`` of ``params/actions.yaml``: a group C village whose form gave 0 forums a
+    year, where 62% of its households said they had taken part in one, disputed its group (a
+    reader review). A village report only, where the households' share of the item is
+    published; the share is printed as the "what to do" page prints it (the share failing).
+    """
+    from abcresearch.reports.item_rules import load_action_rules
+    from abcresearch.reports.sections.actions import area_item_shares
+
+    ar = rules or load_action_rules()
+    check = ar.form_check
+    forms = report.village_forms
+    if (check is None or report.level != "village" or len(forms) != 1
+            or check.form_field not in forms.columns):
+        return ""
+    value = pd.to_numeric(forms[check.form_field], errors="coerce").iloc[0]
+    shares = area_item_shares(report, ar)
+    if value != 0 or check.item not in shares.index:
+        return ""
+    row = shares.loc[check.item]
+    if bool(row["hidden"]) or not np.isfinite(row["estimate"]) \
+            or 1.0 - float(row["estimate"]) < check.passing_at_least:
+        return ""
+    shown = pub.share(report.area.code, *estimates.item_share_cells(check.item),
+                      float(row["estimate"]))
+    return report.t(f"quality.form_check.{check.item}", share=shown.text)
