@@ -306,16 +306,17 @@ def grade_near_note(t: Callable[..., str], rules: Any, row: Mapping[str, Any],
         return ""
     names = [n.strip() for n in str(row.get("near_threshold_indicator") or "").split(",")
              if n.strip() and n.strip() not in hidden]
+    def thresholds(rule: Mapping[str, Any], name: str) -> list[float]:
+        return [float(c["value"]) for c in (*rule.get("any", ()), *rule.get("all", ()))
+                if c.get("indicator") == name]
+
     parts = []
     for name in names:
         lo, hi = (row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high"))
-        naming = [r for r in rules.rules if not r.get("otherwise")
-                  and any(c.get("indicator") == name
-                          for c in (*r.get("any", ()), *r.get("all", ())))]
+        naming = [r for r in rules.rules if not r.get("otherwise") and thresholds(r, name)]
         held = [r for r in naming if lo is not None and hi is not None and pd.notna(lo)
-                and pd.notna(hi) and any(c.get("indicator") == name
-                                         and float(lo) <= float(c["value"]) <= float(hi)
-                                         for c in (*r.get("any", ()), *r.get("all", ())))]
+                and pd.notna(hi) and any(float(lo) <= v <= float(hi)
+                                         for v in thresholds(r, name))]
         rule = (held or naming or [None])[0]
         if rule is None:
             continue

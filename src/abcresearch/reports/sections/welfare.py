@@ -524,14 +524,6 @@ def _about(value: float) -> float:
     return float(_half_up(value / unit)) * unit
 
 
-def _villages_total(report: Any) -> int:
-    """Return the area's villages in the round's frame (0 where the report does not know)."""
-    try:
-        return int(report.status.coverage.villages_total)
-    except AttributeError:  # a report without a round's status
-        return 0
-
-
 def _partly_surveyed(report: Any, forms: pd.Series) -> set[str]:
     """Return the tambons whose village forms this round are fewer than their villages.
 
@@ -1230,6 +1222,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
     out.heading("section.welfare")
     pub = Publisher(report, "welfare_fund")
     cov = getattr(getattr(report, "status", None), "coverage", None)
+    villages_total = int(cov.villages_total) if cov is not None else 0  # the frame's
     if level != "village" and cov is not None and 0 < cov.villages_surveyed < cov.villages_total:
         # the village forms are those of the villages surveyed: the funds "per tambon" below
         # are theirs (a tambon of one sampled village read as the whole tambon)
@@ -1415,7 +1408,7 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
              baht("programme.per_village_today x programme.villages_per_tambon",
                   pg["per_village_today"] * pg["villages_per_tambon"], ""),
              _per_tambon_text(t, baht, plain, per_tambon, villages, n_tambons, pg, level,
-                              _villages_total(report))),
+                              villages_total)),
             (t("welfare.cmp.proposed"), baht("programme.per_tambon_proposed",
                                              pg["per_tambon_proposed"], ""),
              t("welfare.cmp.reached", k=plain(
@@ -1645,12 +1638,11 @@ def _welfare_fund(report: Any, wr: WelfareRules, programmes: str | Path | None
         out.text(_tao_budget_text(t, pub, wr, proj, code, tao_tambons))
         # members and money of the villages with a form, the TAOs' money in full: an officer
         # could not budget from the two together (a reader review)
-        total_villages = _villages_total(report)
-        if 0 < int(tot["villages"]) < total_villages:
+        if 0 < int(tot["villages"]) < villages_total:
             out.text(t("welfare.projection_partial",
                        k=_public(pub, "village_forms.villages", int(tot["villages"]), _COUNT,
                                  code).text,
-                       n=_public(pub, "villages_total", total_villages, _COUNT, code).text))
+                       n=_public(pub, "villages_total", villages_total, _COUNT, code).text))
     # the projection: members, savings, TAO money and the NHSO figure from the village forms
     # and params alone (public); payouts and the fund also rest on b (from the roster)
     year_rows = []
