@@ -170,6 +170,14 @@ def test_published_counts_for_your_own_cells_are_the_reports(sample_store) -> No
             report.published_counts(shares_only)
     # households below and above the income line: tied to the income bins in the pattern (the
     # line is a bin edge), so protected as counts, as the share below the line publishes them
+    # the area alone (and a village report's one row): named by the area's own level, not left
+    # unnamed for a table to print "index" over it (a researcher's walk-through)
+    alone = report.published_counts("overall_level", by_area=False)
+    assert list(alone.index) == [report.area_name()]
+    assert alone.index.name == report.t("col.tambon")
+    village = AreaReport.load(report.households["village_code"].iloc[0], 2549,
+                              store=sample_store).published_counts("overall_level")
+    assert len(village) == 1 and village.index.name == report.t("col.village")
     below = report.published_counts("poverty", weighted=False)
     assert list(below.columns) == ["below", "above"]
     _, n = report.weighted_counts("poverty", "village_code")

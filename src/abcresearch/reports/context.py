@@ -736,6 +736,8 @@ class AreaContext(ReportBase):
         if len(rows) > 1:  # the areas within, then the area: named by the areas within
             table.index.name = self.t("col.tambon" if child == "tambon_code" else "col.amphoe"
                                       if child == "amphoe_code" else "col.village")
+        else:  # the area alone: named by its own level (unnamed, a table printed "index")
+            table.index.name = self.t(f"col.{self.level}")
         return table
 
     @staticmethod
