@@ -1278,3 +1278,63 @@ def test_a_row_read_twice_is_not_counted_as_a_household_lost(tmp_path):
     households = load(ROUND, store=tmp_path / "store")
     assert extra_counts(ROUND, tmp_path / "store", households)["rejected"][tambon] == 1
     assert res.counts.set_index("table").loc["households", "stored"] == len(exp.households) - 2
+
+
+def test_a_mac_csv_with_carriage_returns_alone_is_read_whole(tmp_path):
+    """Excel's "CSV (Macintosh)" ends lines with CR alone: the tolerant reader failed with
+    Python's own ``_csv.Error`` and a traceback (a damaged-export review). Every row is read,
+    numbered as a spreadsheet shows it."""
+    from abcresearch.survey.readers import read_csv
+
+    exp = build()
+    write(exp, tmp_path / "export")
+    for path in (tmp_path / "export").glob("*.csv"):
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    sheet = read_csv(tmp_path / "export" / "household.csv")
+    assert len(sheet.frame) == len(exp.households)
+    assert list(sheet.rows) == list(range(2, len(exp.households) + 2))
+    res = _ingest(tmp_path / "export", tmp_path)
+    _assert_all_valid(res, exp)
+    # a lone CR inside an unquoted cell: the row splits where a spreadsheet splits it, the
+    # pieces are named as malformed rows, and the others are kept
+    exp = make_export(tmp_path / "export2", delimiter=",", quote_all=False)
+    path = exp.folder / "household.csv"
+    lines = _lines(path)
+    cells = lines[4].split(",")
+    cells[5] = cells[5] + "\r"
+    lines[4] = ",".join(cells)
+    _put(path, lines)
+    res = ingest(exp.folder, survey_round=ROUND, store=tmp_path / "store2")
+    assert list(res.issues.loc[res.issues["rule"] == "malformed_row", "row"]) == [5, 6]
+    assert len(data.load(ROUND, store=tmp_path / "store2")) == len(exp.households) - 1
+
+
+def test_rows_after_a_blank_line_are_named_by_their_spreadsheet_row(tmp_path):
+    """Both CSV readers skipped blank lines without counting them, so every message after one
+    named a row too early, a valid household's (a damaged-export review); rows of empty cells
+    (";;;") were read as households by the fast reader and skipped by the tolerant one."""
+    from abcresearch.survey.readers import read_csv
+
+    exp = build()
+    exp.households.loc[5, "hh/consent"] = "no"  # spreadsheet row 7 before the blank lines
+    write(exp, tmp_path / "export")
+    path = tmp_path / "export" / "household.csv"
+    lines = _lines(path)
+    n_cells = lines[0].count(";") + 1
+    lines[3:3] = ["", ";" * (n_cells - 1), ""]  # rows 4-6: a blank line, empty cells, blank
+    _put(path, lines)
+    sheet = read_csv(path)
+    assert len(sheet.frame) == len(exp.households)
+    assert list(sheet.rows[:3]) == [2, 3, 7]
+    res = _ingest(tmp_path / "export", tmp_path)
+    refused = res.issues[res.issues["rule"] == "equals"]
+    assert list(refused["row"]) == [10]  # row 7, three rows down
+    assert lines[9].split(";")[list(exp.households.columns).index("hh/consent")] == '"no"'
+    c = res.counts.set_index("table")
+    assert c.loc["households", "valid"] == len(exp.households) - 1
+    # empty cells alone (no blank line): the fast reader skips them too, counting them
+    lines = _lines(path)
+    _put(path, [ln for ln in lines if ln != ""])
+    sheet = read_csv(path)
+    assert len(sheet.frame) == len(exp.households)
+    assert list(sheet.rows[:3]) == [2, 3, 5]

@@ -267,6 +267,21 @@ def _check_utf8(data: bytes, chunk: int = 1 << 24) -> None:
                                      exc.reason) from None
 
 
+def _lf_line_ends(data: bytes) -> bytes:
+    """Return ``data`` with each lone carriage return read as a line end (``\\n``).
+
+    Excel's "CSV (Macintosh)" ends its lines with a carriage return alone, and a row edited on
+    such a machine may carry one; both readers split lines at ``\\n`` (a lone CR made the
+    tolerant reader fail with Python's own error). A spreadsheet opens a lone CR as a line end
+    too, so the row numbers in messages stay the rows a user sees. ASCII-compatible text only
+    (UTF-8, CP874): never UTF-16 bytes.
+    """
+    n_cr = data.count(b"\r")
+    if not n_cr or n_cr == data.count(b"\r\n"):
+        return data
+    return re.sub(rb"\r(?!\n)", b"\n", data)
+
+
 def _sniff_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in (";", ",", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -288,7 +303,7 @@ def parse_text_rows(text: str, delimiter: str, n_columns: int
     The tolerant reader used when the fast reader fails: Python's ``csv`` module, record by
     record. A record spanning several lines whose lines each make a whole row on their own is a
     stray quote that swallowed them: its lines are read one by one, so only the damaged line is
-    lost. Blank lines are skipped.
+    lost. Blank lines and rows of empty cells are skipped, but counted in the row numbers.
 
     Returns
     -------
@@ -314,9 +329,9 @@ def parse_text_rows(text: str, delimiter: str, n_columns: int
 
         def take(cells: list[str], line: int) -> None:
             nonlocal ordinal
+            ordinal += 1  # a blank line is a row of the spreadsheet too: counted, not kept
             if _blank(cells):
                 return
-            ordinal += 1
             if len(cells) == n_columns:
                 rows.append(cells)
                 numbers.append(ordinal)
@@ -383,6 +398,21 @@ def _has_newline_values(table: pa.Table, body: bytes) -> bool:
     return False
 
 
+def _all_null_rows(table: pa.Table) -> np.ndarray | None:
+    """Return a mask of the rows whose cells are all empty, or None when there is none."""
+    import pyarrow.compute as pc
+
+    if table.num_columns == 0 or table.num_rows == 0:
+        return None
+    empty = pc.is_null(table.column(0))
+    for col in table.columns[1:]:
+        if not pc.any(empty).as_py():
+            return None
+        empty = pc.and_(empty, pc.is_null(col))
+    mask = empty.to_numpy(zero_copy_only=False).astype(bool)
+    return mask if mask.any() else None
+
+
 def read_csv(path: Path, data: bytes | None = None) -> Sheet:
     """Read one CSV export as text cells (encoding and delimiter sniffed).
 
@@ -393,7 +423,10 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
     import pyarrow.csv as pacsv
 
     data = path.read_bytes() if data is None else data
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = _lf_line_ends(data)  # before the encoding's lines are read
     encoding, body, recoded = _sniff_encoding(path, data)
+    body = _lf_line_ends(body)  # UTF-16 text, now UTF-8 (a no-op for the others)
     end = body.find(b"\n")
     first = body[: end if end >= 0 else len(body)].decode("utf-8").rstrip("\r")
     if not first.strip():
@@ -415,12 +448,21 @@ def read_csv(path: Path, data: bytes | None = None) -> Sheet:
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, pa.ArrowException):
         table = None
-    if table is not None and not _has_newline_values(table, body):
+    # a blank line between rows: the fast reader skips it without counting it, so the rows
+    # after it would be named one row too early in every message; the tolerant reader counts it
+    blank_lines = False
+    if b"\n\n" in body or b"\n\r\n" in body:  # blank lines after the last row do not count
+        core = body.rstrip(b"\r\n")
+        blank_lines = b"\n\n" in core or b"\n\r\n" in core
+    if table is not None and not blank_lines and not _has_newline_values(table, body):
+        row_numbers = np.arange(2, table.num_rows + 2, dtype=np.int64)
+        empty = _all_null_rows(table)
+        if empty is not None:  # rows of empty cells (";;;"): skipped as the tolerant reader does
+            table, row_numbers = table.filter(~empty), row_numbers[~empty]
         frame = table.to_pandas()
         frame.columns = cols
         frame = frame.astype("str")
-        return Sheet(file=path.name, path=path, frame=frame,
-                     rows=np.arange(2, len(frame) + 2, dtype=np.int64),
+        return Sheet(file=path.name, path=path, frame=frame, rows=row_numbers,
                      encoding=encoding, delimiter=delimiter, header=cols,
                      recoded_lines=recoded)
     # the tolerant reader: malformed rows set aside, the others kept
