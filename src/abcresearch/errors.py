@@ -63,6 +63,10 @@ class ReportError(AbcResearchError):
     """A report could not be produced."""
 
 
+class PersonalDataError(ReportError):
+    """A notebook shows names, national IDs or phone numbers, so no report is made of it."""
+
+
 class AbcResearchWarning(UserWarning):
     """Base class of abcresearch warnings, so users can filter them together."""
 

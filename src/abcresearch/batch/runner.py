@@ -77,7 +77,7 @@ from abcresearch.batch.summary import (
     summary_from_outputs,
     write_summary,
 )
-from abcresearch.errors import ReportError
+from abcresearch.errors import PersonalDataError, ReportError
 
 
 def area_header(area: Any, survey_round: int, lang: str, manifest: Mapping[str, Any]
@@ -491,6 +491,8 @@ def execute_report(
             atomic_write_json(paths.inputs, dict(inputs))
     except Exception as exc:  # anything else (kernel death, timeout, Typst) fails this area only
         status = "failed"
+        if isinstance(exc, PersonalDataError):
+            nb = None  # the notebook shows names, IDs or phones: not written, even as failed
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         error = f"{type(exc).__name__}: {message}"
         write_error_log(paths, f"Report {code} (round {survey_round}) failed: {error}\n"

@@ -29,6 +29,7 @@ from traitlets.config import Config
 
 from abcresearch.errors import ReportError
 from abcresearch.reports.render.pdf import check_executed, compile_pdf
+from abcresearch.reports.render.publishable import check_publishable
 from abcresearch.reports.render.typst import render_notebook
 
 __all__ = ["EXPORTER_NAME", "ThaiPDFExporter"]
@@ -88,15 +89,18 @@ class ThaiPDFExporter(Exporter):
         Raises
         ------
         ReportError
-            If the notebook was never run, or Typst fails.
+            If the notebook was never run, it shows personal data
+            (:func:`~abcresearch.reports.render.publishable.check_publishable`), or Typst fails.
         SystemExit
-            If the notebook was never run and ``jupyter nbconvert`` is running: the reason is
+            If the notebook is refused so and ``jupyter nbconvert`` is running: the reason is
             logged as one sentence and the application exits with status 1.
         """
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         name = (resources.get("metadata") or {}).get("name") or None
         try:
             check_executed(nb_copy, name)
+            # no names, IDs or phones; a cell is named by its place in the user's notebook
+            check_publishable(nb_copy, name, numbered_as=nb)
         except ReportError as err:
             _exit_from_nbconvert(err)
             raise

@@ -23,6 +23,7 @@ from typing import Any
 
 from abcresearch.errors import AbcResearchWarning, ReportError
 from abcresearch.reports.render import fonts
+from abcresearch.reports.render.publishable import check_publishable
 from abcresearch.reports.render.typst import TypstDocument, has_run, render_notebook
 
 __all__ = ["PDF_TIMESTAMP", "check_executed", "compile_pdf", "lay_out", "notebook_to_pdf",
@@ -348,9 +349,13 @@ def typst_document(nb: Any, parts: bool = False) -> TypstDocument:
     ------
     ReportError
         If the notebook was never run.
+    PersonalDataError
+        If a cell shows names, national IDs or phone numbers
+        (:func:`~abcresearch.reports.render.publishable.check_publishable`).
     """
     notebook, name = _as_notebook(nb)
     check_executed(notebook, name)
+    check_publishable(notebook, name)
     return render_notebook(notebook, fallback_title=name, parts=parts)
 
 
@@ -370,7 +375,8 @@ def notebook_to_pdf_bytes(nb: Any) -> bytes:
     Raises
     ------
     ReportError
-        If the notebook was never run, or Typst fails.
+        If the notebook was never run, it shows personal data
+        (:func:`~abcresearch.reports.render.publishable.check_publishable`), or Typst fails.
     """
     return compile_pdf(typst_document(nb))
 
