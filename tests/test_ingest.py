@@ -1338,3 +1338,28 @@ def test_rows_after_a_blank_line_are_named_by_their_spreadsheet_row(tmp_path):
     sheet = read_csv(path)
     assert len(sheet.frame) == len(exp.households)
     assert list(sheet.rows[:3]) == [2, 3, 5]
+
+
+def test_ids_a_spreadsheet_wrote_back_with_a_trailing_zero_are_read_as_ids(tmp_path):
+    """A 13-digit ID kept as a number and saved again as "3800101200002.0" holds the same
+    digits; it rejected its household (and the household's roster rows with it) under the
+    13-digit rule (a damaged-export review). Scientific notation loses digits: still refused."""
+    exp = build()
+    write(exp, tmp_path / "clean")
+    clean = ingest(tmp_path / "clean", survey_round=ROUND, store=tmp_path / "clean_store")
+    assert clean.counts.set_index("table").loc["households", "valid"] == len(exp.households)
+    exp.households.loc[[0, 1], "hh/head_pid"] = [v + ".0" for v in
+                                                 exp.households.loc[[0, 1], "hh/head_pid"]]
+    exp.members.loc[[0], "member/m_pid"] = exp.members.loc[0, "member/m_pid"] + ".00"
+    exp.members.loc[[1], "member/m_pid"] = "1.80E+12"
+    write(exp, tmp_path / "export")
+    res = _ingest(tmp_path / "export", tmp_path)
+    c = res.counts.set_index("table")
+    assert c.loc["households", "valid"] == len(exp.households)
+    assert c.loc["members", "valid"] == len(exp.members) - 1
+    found = res.issues[res.issues["rule"] == "regex"]
+    assert list(found["column"]) == ["m_pid"] and list(found["row"]) == [3]
+    # the same pseudonyms as the IDs written as text give
+    stored = data.load(ROUND, store=tmp_path / "store")
+    assert sorted(stored["hh_key"]) == sorted(data.load(ROUND, store=tmp_path / "clean_store")
+                                              ["hh_key"])

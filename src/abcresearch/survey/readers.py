@@ -788,6 +788,12 @@ def normalise(sheet: Sheet) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
             raise InputError(f"{sheet.file}: the column of required question {q.name} "
                              f"({q.header}) is missing, so no row can be read{hint}")
         frame[q.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    for col, kind in personal.items():
+        name = mapping[col]
+        if kind == "national_id" and frame[name].str.contains(".0", regex=False).any():
+            # a 13-digit ID a spreadsheet kept as a number and wrote back with ".0"
+            # ("3800101200002.0"): the same digits, read as the ID (3.80E+12 is not recoverable)
+            frame[name] = frame[name].str.replace(r"^(\d{13})\.0+$", r"\1", regex=True)
     frame["source_file"] = sheet.file
     frame["source_row"] = sheet.rows
     return frame, ignored, personal
