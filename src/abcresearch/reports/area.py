@@ -108,7 +108,16 @@ class AreaReport(AreaContext):
                       ) -> Any:
         """Return the capital means of the area and of the comparison areas.
 
-        A DataFrame indexed by capital, with CIs (blanked where the base is small).
+        A DataFrame indexed by capital id (``human``, ...), with CIs (blanked where the base is
+        small). For a chart in the report's language, name the rows by their labels first.
+
+        Examples
+        --------
+        In a report notebook::
+
+            from abcresearch.reports.charts import capital_profile_chart
+            table = report.profile_table().rename(index=report.capital_label)
+            capital_profile_chart(table, area_label=report.area_name())
         """
         return profile_section.published_profile(
             self, profile_section.profile_estimates(self, compare))
