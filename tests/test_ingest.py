@@ -1307,6 +1307,14 @@ def test_a_mac_csv_with_carriage_returns_alone_is_read_whole(tmp_path):
     res = ingest(exp.folder, survey_round=ROUND, store=tmp_path / "store2")
     assert list(res.issues.loc[res.issues["rule"] == "malformed_row", "row"]) == [5, 6]
     assert len(data.load(ROUND, store=tmp_path / "store2")) == len(exp.households) - 1
+    # inside a quoted value a lone CR stays part of the value, in any column (a code review:
+    # the last column's value was cut and its row split)
+    for body in (b'a;b\r\n1;"x\ry"\r\n2;z\r\n', b'a;b;c\r\n1;"x\ry";q\r\n2;z;w\r\n'):
+        path = tmp_path / "quoted.csv"
+        path.write_bytes(body)
+        sheet = read_csv(path)
+        assert list(sheet.rows) == [2, 3] and not sheet.malformed
+        assert sheet.frame.iloc[0, 1] == "x\ry"
 
 
 def test_rows_after_a_blank_line_are_named_by_their_spreadsheet_row(tmp_path):

@@ -268,18 +268,29 @@ def _check_utf8(data: bytes, chunk: int = 1 << 24) -> None:
 
 
 def _lf_line_ends(data: bytes) -> bytes:
-    """Return ``data`` with each lone carriage return read as a line end (``\\n``).
+    """Return ``data`` with each lone carriage return outside a quoted value read as a line end.
 
     Excel's "CSV (Macintosh)" ends its lines with a carriage return alone, and a row edited on
     such a machine may carry one; both readers split lines at ``\\n`` (a lone CR made the
     tolerant reader fail with Python's own error). A spreadsheet opens a lone CR as a line end
-    too, so the row numbers in messages stay the rows a user sees. ASCII-compatible text only
-    (UTF-8, CP874): never UTF-16 bytes.
+    too, so the row numbers in messages stay the rows a user sees. Inside a quoted value a lone
+    CR is part of the value, as before: a file with line feeds is read quote by quote (its
+    quotes counted up to each lone CR), a file without any (a Mac file) has every CR replaced.
+    ASCII-compatible text only (UTF-8, CP874): never UTF-16 bytes.
     """
     n_cr = data.count(b"\r")
     if not n_cr or n_cr == data.count(b"\r\n"):
         return data
-    return re.sub(rb"\r(?!\n)", b"\n", data)
+    if b"\n" not in data:  # a classic Mac file: every line ends in a CR alone
+        return data.replace(b"\r", b"\n")
+    out = bytearray(data)
+    quotes, counted = 0, 0
+    for m in re.finditer(rb"\r(?!\n)", data):
+        quotes += data.count(b'"', counted, m.start())
+        counted = m.start()
+        if quotes % 2 == 0:  # outside a quoted value (a doubled quote counts twice)
+            out[m.start()] = 0x0A
+    return bytes(out)
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -338,7 +349,17 @@ def parse_text_rows(text: str, delimiter: str, n_columns: int
             else:
                 malformed.append(MalformedRow(ordinal, line, tuple(cells), n_columns))
 
-        for rec in reader:
+        while True:
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:  # a CR left in an unquoted cell: the line as a spreadsheet shows it
+                start, end = prev + 1, reader.line_num
+                prev = end
+                for ln in range(start, end + 1):
+                    take(_split_line(lines[ln - 1].replace("\r", " "), delimiter), ln)
+                continue
             start, end = prev + 1, reader.line_num
             prev = end
             if end > start:
