@@ -54,25 +54,50 @@ def test_a_raw_export_shown_in_a_cell_is_refused_naming_the_cell_masked():
     assert pid not in said and "0812345678" not in said  # the message masks what it names
 
 
+def _card_layout(pid: str) -> str:
+    return f"{pid[0]}-{pid[1:5]}-{pid[5:10]}-{pid[10:12]}-{pid[12]}"
+
+
 @pytest.mark.parametrize("text", [
-    "3-8001-00100-00-4",  # the card's layout (check digit below)
-    "โทร 081-234-5678",
-    "+66 81 234 5678",
+    _card_layout(valid_pid(100100)),
+    "".join("๐๑๒๓๔๕๖๗๘๙"[int(d)] for d in valid_pid(100100)),  # Thai digits
+    "โทร 081-234-5678", "08-1234-5678", "+66 81 234 5678",
+    "075-123-456",  # a provincial land line as written
+    "+66 75 123 456", "02-123-4567",
 ])
 def test_ids_and_phones_are_found_as_people_write_them(text):
-    if text.startswith("3-"):
-        digits = valid_pid(100100)
-        text = f"{digits[0]}-{digits[1:5]}-{digits[5:10]}-{digits[10:12]}-{digits[12]}"
     nb = _notebook(new_code_cell("print(...)", execution_count=1,
                                  outputs=[new_output("stream", name="stdout", text=text)]))
     assert [cell for cell, _ in personal_data_in(nb)] == [2]
 
 
+@pytest.mark.parametrize("header", ["hh/head_name", "hh-phone", "member/m_pid", "head_pid"])
+def test_identifying_columns_are_found_by_their_names(header):
+    """ODK Central writes groups with "-" ("hh-phone"); Kobo with "/"."""
+    nb = _notebook(_shown(_html_table([["x"]], [header])))
+    assert personal_data_in(nb) == [(2, [f"column {header}"])]
+
+
+def test_every_identifying_question_is_looked_for():
+    """The scan reads the instrument only where an output holds one of the hints: a new
+    identifying question whose name holds none of them would never be looked for."""
+    from abcresearch.reports.render.publishable import _FIELD_HINTS
+    from abcresearch.survey.instrument import IDENTIFYING, codebook
+
+    cb = codebook()
+    names = cb.loc[cb["personal"].isin(IDENTIFYING), "name"]
+    assert len(names) and all(any(h in n for h in _FIELD_HINTS) for n in names)
+
+
 def test_a_reports_own_figures_and_words_are_not_personal_data():
-    """Rows of small numbers, money, codes, and prose that names the columns it dropped."""
-    html = _html_table([["หมู่ที่ 1", "70 70 0 0 140 30 50", "1,234,567", "80010101"]],
-                       ["หมู่บ้าน", "ระดับ", "บาท", "รหัส"])
-    nb = _notebook(_shown(html),
+    """Rows of small numbers, money, codes, decimals, prose that names the columns it dropped,
+    and an error that names one (it shows no values)."""
+    html = _html_table([["หมู่ที่ 1", "70 70 0 0 140 30 50", "1,234,567", "80010101", "2549",
+                         "0.0812345678", "0 70 0 140 30 0 0"]],
+                       ["หมู่บ้าน", "ระดับ", "บาท", "รหัส", "ปี", "p", "n"])
+    error = new_output("error", ename="KeyError", evalue="'head_name'",
+                       traceback=["KeyError: 'head_name'"])
+    nb = _notebook(_shown(html), new_code_cell("raw['head_name']", outputs=[error]),
                    new_markdown_cell("Names, national IDs and phone numbers are removed; "
                                      "the column head_name is dropped at ingest."),
                    new_code_cell('raw = raw.drop(columns=["hh/head_name", "hh/phone"])',
@@ -81,16 +106,30 @@ def test_a_reports_own_figures_and_words_are_not_personal_data():
     check_publishable(nb)
 
 
-def test_the_exporter_refuses_and_names_the_cell_as_the_user_numbers_it():
+@pytest.mark.parametrize("with_ids", [True, False])
+def test_the_exporter_refuses_and_names_the_cell_as_the_user_numbers_it(with_ids):
+    """The exporter's preprocessors may drop cells from the copy it typesets (a tag of
+    ``remove_cell_tags``); the message counts the cells of the user's notebook, found by their
+    ids, or, in a notebook older than ids (nbformat 4.4), by their source."""
+    from traitlets.config import Config
+
     from abcresearch.reports.render.exporter import ThaiPDFExporter
 
     pid = valid_pid(100100)
     hidden = new_markdown_cell("notes to self")
-    hidden.metadata["tags"] = ["remove"]  # the exporter's preprocessors drop it from its copy
+    hidden.metadata["tags"] = ["remove-cell"]
     nb = new_notebook(cells=[hidden, new_markdown_cell("# A report"),
                              _shown(_html_table([[pid]], ["id"]))])
+    if not with_ids:
+        nb.nbformat_minor = 4
+        for cell in nb.cells:
+            del cell["id"]
+    config = Config({"TagRemovePreprocessor": {"remove_cell_tags": {"remove-cell"}}})
+    exporter = ThaiPDFExporter(config=config)
+    copy, _ = exporter._preprocess(nb, {})  # what the exporter typesets: one cell fewer
+    assert len(copy.cells) == 2
     with pytest.raises(PersonalDataError, match="cell 3 "):
-        ThaiPDFExporter().from_notebook_node(nb)
+        exporter.from_notebook_node(nb)
 
 
 def test_a_report_of_a_notebook_showing_personal_data_fails_and_writes_nothing(tmp_path):
@@ -111,3 +150,27 @@ def test_a_report_of_a_notebook_showing_personal_data_fails_and_writes_nothing(t
     assert not outcome.paths.failed_notebook.exists()
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert all(valid_pid(100100) not in p.read_text(errors="replace") for p in written)
+
+
+def test_a_cell_failing_after_one_that_showed_personal_data_writes_none_of_it(tmp_path):
+    """A run that failed wrote its notebook (banner and all) for the user to read; after a
+    cell that showed the raw export, that notebook held the IDs (a code review)."""
+    from abcresearch.batch import inprocess
+    from abcresearch.batch.runner import run_report
+
+    store = make_store(tmp_path, ["800101"])
+    pid = valid_pid(100100)
+    nb = nbformat.read(TINY, as_version=4)
+    nb.cells.append(new_code_cell(f"print('head of household: {pid}')"))
+    nb.cells.append(new_code_cell(f"raise ValueError('no row for {pid}')"))
+    path = tmp_path / "tiny_raw_fails.ipynb"
+    nbformat.write(nb, path)
+    outcome = run_report("800101", ROUND, store=store, out=tmp_path / "out", notebook=path,
+                         engine=inprocess.ENGINE_NAME)
+    assert outcome.status == "failed" and "ValueError" in outcome.error
+    assert pid not in outcome.error  # printed by the batch, listed on the index page
+    assert not outcome.paths.ipynb.exists() and not outcome.paths.failed_notebook.exists()
+    log = outcome.paths.error.read_text()
+    assert "ValueError" in log and "<masked>" in log  # the log says what failed, masked
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert written and all(pid not in p.read_text(errors="replace") for p in written)

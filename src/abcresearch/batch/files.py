@@ -165,8 +165,15 @@ def read_json(path: Path) -> Any:
 
 
 def write_error_log(paths: ReportPaths, headline: str, detail: str) -> None:
-    """Write ``<code>.error.txt``: the headline, a blank line, the details without colour codes."""
-    atomic_write_bytes(paths.error, (headline + "\n\n" + _ANSI.sub("", detail)).encode("utf-8"))
+    """Write ``<code>.error.txt``: the headline, a blank line, the details without colour codes.
+
+    National IDs and phone numbers in it are masked: a failing cell's source and traceback may
+    show a raw export's.
+    """
+    from abcresearch.survey.pseudonyms import PersonalMasker
+
+    text = headline + "\n\n" + _ANSI.sub("", detail)
+    atomic_write_bytes(paths.error, str(PersonalMasker().mask(text)).encode("utf-8"))
 
 
 def notebook_bytes(nb: Any) -> bytes:

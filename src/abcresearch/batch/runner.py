@@ -503,13 +503,21 @@ def execute_report(
         tmp_nb.unlink(missing_ok=True)
     if status == "failed":
         if nb is not None:
-            try:
-                write_notebook(nb, failed_nb)
-            except OSError:
-                pass
+            from abcresearch.reports.render.publishable import personal_data_in
+
+            # a cell that failed after one showed the raw export: not written, even as failed
+            if not personal_data_in(nb):
+                try:
+                    write_notebook(nb, failed_nb)
+                except OSError:
+                    pass
         settle_failure(paths, inputs)
         if not paths.pdf.exists():  # no good report kept: no workbook without its PDF
             paths.pdf.with_suffix(".xlsx").unlink(missing_ok=True)
+    if error is not None:  # printed, and listed on the index page: IDs and phones masked
+        from abcresearch.survey.pseudonyms import PersonalMasker
+
+        error = str(PersonalMasker().mask(error))
     return ReportOutcome(code, survey_round, level, status, paths,
                          seconds=time.perf_counter() - start, error=error, summary=summary)
 

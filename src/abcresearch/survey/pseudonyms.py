@@ -64,10 +64,14 @@ _WEIGHTS = np.arange(13, 1, -1, dtype=np.int64)
 # small numbers, e.g. "70 70 0 0 140 30 50", which is 13 digits with spaces.)
 _PID_RE = re.compile(r"(?<![0-9A-Za-z.,])(\d{13}|\d([- ])\d{4}\2\d{5}\2\d{2}\2\d)"
                      r"(?![0-9A-Za-z])")
-# Thai phone numbers: mobiles 0[6-9]x-xxx-xxxx (10 digits), land lines 0[2-7]x-xxx-xxx (9 digits),
-# optionally with +66 instead of the leading 0.
+# Thai phone numbers as written: mobiles 08x-xxx-xxxx or 08-xxxx-xxxx (10 digits), Bangkok land
+# lines 02-xxx-xxxx and provincial ones 0xx-xxx-xxx (9 digits), optionally with +66 instead of
+# the leading 0; not inside a longer number, nor after a decimal point (0.0812345678). Only
+# these groupings: any grouping would match a table row of small numbers ("0 70 0 140 30").
 _PHONE_RE = re.compile(
-    r"(?<![0-9A-Za-z])(?:0|\+66[- ]?)(?:[689]\d[- ]?\d{3}[- ]?\d{4}|[2-7][- ]?\d{3}[- ]?\d{4})"
+    r"(?<![0-9A-Za-z.,])(?:0|\+66[- ]?)"
+    r"(?:[689]\d[- ]?\d{3}[- ]?\d{4}|[689][- ]?\d{4}[- ]?\d{4}"
+    r"|2[- ]?\d{3}[- ]?\d{4}|[3-7]\d[- ]?\d{3}[- ]?\d{3})"
     r"(?![0-9A-Za-z])")
 
 
@@ -508,6 +512,7 @@ def find_personal_data(obj: object, names: Iterable[str] = ()) -> list[str]:
     findings: list[str] = []
     name_set = {n.strip() for n in names if n and n.strip()}
     for text in _texts(obj):
+        text = text.translate(THAI_DIGITS)  # "๓๘๐๐..." is the same ID
         for m in _PID_RE.finditer(text):
             digits = re.sub(r"[- ]", "", m.group(1))
             if pin.is_valid(digits):

@@ -21,7 +21,6 @@ column's name, and only a cell that has one is looked at closely.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -35,10 +34,10 @@ _DIGIT_RUN = re.compile(r"[0-9\u0e50-\u0e59+][0-9\u0e50-\u0e59 +\-]{8,}")
 """Nine or more digits (Thai ones too), spaces, dashes or a plus: where an ID or phone may be."""
 
 _ID_OR_PHONE_SHAPE = re.compile(
-    r"[0-9\u0e50-\u0e59]{9}|[0-9][- ][0-9]{4}[- ][0-9]{5}|0[0-9]{1,2}[- ][0-9]{3}[- ]?[0-9]{3}"
-    r"|\+66")
+    r"[0-9\u0e50-\u0e59]{9}|[0-9][- ][0-9]{4}[- ][0-9]{5}"
+    r"|0[0-9]{1,2}[- ][0-9]{3,4}[- ]?[0-9]{3,4}|\+66")
 """Within such a run, the shapes of a national ID or a phone number as written (nine digits
-together, the card's 1-4-5 groups, a phone's 0xx-xxx-xxx): a table's row of small numbers
+together, the card's 1-4-5 groups, a phone's 0x(x)-xxx(x)-xxx(x)): a table's row of small numbers
 ("70 70 0 0 140") has none, and is not searched further."""
 
 _FIELD_HINTS = ("_name", "_pid", "phone")
@@ -58,34 +57,43 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _output_texts(output: Mapping[str, Any]) -> Iterator[str]:
+def _output_texts(output: Mapping[str, Any]) -> Iterator[tuple[str, bool]]:
+    """Yield each text of an output, and whether it may show a table's column names.
+
+    A traceback may name an identifying column (``KeyError: 'head_name'``) without showing its
+    values: only IDs and phones are looked for in it.
+    """
     if "text" in output:  # a stream
-        yield _text(output["text"])
+        yield _text(output["text"]), True
     if "traceback" in output:
-        yield _text(output["traceback"])
+        yield _text(output["traceback"]), False
     data = output.get("data") or {}
     own = any(m in data for m in _OWN_MIMES)
     for mime, value in data.items():
         if mime.startswith(_SKIPPED_MIME) or (own and mime == "text/html"):
             continue
-        yield _text(value)
+        yield _text(value), True
 
 
-@functools.cache
 def _identifying_columns() -> re.Pattern[str]:
-    """Return a pattern of the identifying questions as column names (``hh/head_name``)."""
+    """Return a pattern of the identifying questions as column names (``hh/head_name``).
+
+    Read each time (the codebook is cached per file version, the pattern by :mod:`re`): a
+    running Jupyter server sees an edited instrument.
+    """
     from abcresearch.survey.instrument import IDENTIFYING, codebook
 
     cb = codebook()
     names = sorted(set(cb.loc[cb["personal"].isin(IDENTIFYING), "name"]), key=len, reverse=True)
     plain = [re.escape(n) for n in names if "_" in n]
-    # a bare word ("phone") is a column only in its group's path ("hh/phone"): prose says it
+    # a bare word ("phone") is a column only in its group's path ("hh/phone", ODK Central's
+    # "hh-phone"): prose says it
     grouped = [re.escape(n) for n in names if "_" not in n]
     parts = []
     if plain:
-        parts.append(r"(?<![\w/])(?:\w+/)*(?:" + "|".join(plain) + r")(?!\w)")
+        parts.append(r"(?<![\w/])(?:\w+[/-])*(?:" + "|".join(plain) + r")(?!\w)")
     if grouped:
-        parts.append(r"(?<![\w/])(?:\w+/)+(?:" + "|".join(grouped) + r")(?!\w)")
+        parts.append(r"(?<![\w/-])(?:\w+[/-])+(?:" + "|".join(grouped) + r")(?!\w)")
     return re.compile("|".join(parts) if parts else r"(?!x)x")
 
 
@@ -118,8 +126,8 @@ def personal_data_in(nb: Mapping[str, Any]) -> list[tuple[int, list[str]]]:
     for number, cell in enumerate(nb.get("cells", []), start=1):
         found = _findings(_text(cell.get("source", "")), columns=False)
         for output in cell.get("outputs") or []:
-            for text in _output_texts(output):
-                found += _findings(text, columns=True)
+            for text, columns in _output_texts(output):
+                found += _findings(text, columns=columns)
         if found:
             out.append((number, list(dict.fromkeys(found))))
     return out
@@ -133,7 +141,7 @@ def _which(lang: str, name: str | None) -> str:
 
 
 _KINDS = {"national ID": "notebook.personal.national_id", "phone number": "notebook.personal.phone",
-          "name": "notebook.personal.name", "column": "notebook.personal.column"}
+          "column": "notebook.personal.column"}
 """What :func:`personal_data_in` says it found, and the label of each kind."""
 
 
@@ -154,9 +162,16 @@ def _numbered(cell: int, nb: Mapping[str, Any], numbered_as: Mapping[str, Any] |
     """Return the number of ``nb``'s cell ``cell`` in ``numbered_as`` (found by the cell's id)."""
     if numbered_as is None:
         return cell
-    cell_id = (nb.get("cells", [])[cell - 1] or {}).get("id")
-    for number, other in enumerate(numbered_as.get("cells", []), start=1):
-        if cell_id is not None and other.get("id") == cell_id:
+    mine = nb.get("cells", [])[cell - 1] or {}
+    others = list(enumerate(numbered_as.get("cells", []), start=1))
+    if mine.get("id") is not None:
+        for number, other in others:
+            if other.get("id") == mine["id"]:
+                return number
+    # cells without ids (nbformat before 4.5): the first of the same kind and source
+    for number, other in others:
+        if (other.get("cell_type"), _text(other.get("source", ""))) == (
+                mine.get("cell_type"), _text(mine.get("source", ""))):
             return number
     return cell
 
