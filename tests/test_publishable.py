@@ -145,6 +145,8 @@ def test_a_report_of_a_notebook_showing_personal_data_fails_and_writes_nothing(t
                          engine=inprocess.ENGINE_NAME)
     assert outcome.status == "failed"
     assert "PersonalDataError" in outcome.error and "national ID" in outcome.error
+    # named as the user's file numbers its cells (papermill's parameters cell is not in it)
+    assert f"notebook tiny_raw shows personal data in cell {len(nb.cells)} " in outcome.error
     # neither the report nor the failed run's notebook: nothing that holds the ID is written
     assert not outcome.paths.pdf.exists() and not outcome.paths.ipynb.exists()
     assert not outcome.paths.failed_notebook.exists()

@@ -492,6 +492,7 @@ def execute_report(
     except Exception as exc:  # anything else (kernel death, timeout, Typst) fails this area only
         status = "failed"
         if isinstance(exc, PersonalDataError):
+            exc = _named_in_source(exc, nb, notebook)
             nb = None  # the notebook shows names, IDs or phones: not written, even as failed
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         error = f"{type(exc).__name__}: {message}"
@@ -520,6 +521,28 @@ def execute_report(
         error = str(PersonalMasker().mask(error))
     return ReportOutcome(code, survey_round, level, status, paths,
                          seconds=time.perf_counter() - start, error=error, summary=summary)
+
+
+def _named_in_source(exc: PersonalDataError, nb: Any, notebook: str | Path) -> PersonalDataError:
+    """Return the refusal naming the notebook's file and its cell as the user's file numbers it.
+
+    The executed notebook has papermill's parameters cell as well, one cell more than the file
+    the user edits.
+    """
+    from abcresearch.reports.render.publishable import check_publishable
+
+    if nb is None:
+        return exc
+    try:
+        import nbformat
+
+        check_publishable(nb, Path(notebook).stem,
+                          numbered_as=nbformat.read(Path(notebook), as_version=4))
+    except PersonalDataError as named:
+        return named
+    except (OSError, ValueError):  # the file is gone or changed: the message as it was
+        return exc
+    return exc
 
 
 __all__ = [
