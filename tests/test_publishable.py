@@ -61,7 +61,7 @@ def _card_layout(pid: str) -> str:
 @pytest.mark.parametrize("text", [
     _card_layout(valid_pid(100100)),
     "".join("๐๑๒๓๔๕๖๗๘๙"[int(d)] for d in valid_pid(100100)),  # Thai digits
-    "โทร 081-234-5678", "08-1234-5678", "+66 81 234 5678",
+    "โทร 081-234-5678", "โทร.0812345678", "08-1234-5678", "+66 81 234 5678",
     "075-123-456",  # a provincial land line as written
     "+66 75 123 456", "02-123-4567",
 ])

@@ -66,10 +66,11 @@ _PID_RE = re.compile(r"(?<![0-9A-Za-z.,])(\d{13}|\d([- ])\d{4}\2\d{5}\2\d{2}\2\d
                      r"(?![0-9A-Za-z])")
 # Thai phone numbers as written: mobiles 08x-xxx-xxxx or 08-xxxx-xxxx (10 digits), Bangkok land
 # lines 02-xxx-xxxx and provincial ones 0xx-xxx-xxx (9 digits), optionally with +66 instead of
-# the leading 0; not inside a longer number, nor after a decimal point (0.0812345678). Only
+# the leading 0; not inside a longer number, nor after a number's decimal point (0.0812345678),
+# but after a word's dot ("โทร.0812345678"). Only
 # these groupings: any grouping would match a table row of small numbers ("0 70 0 140 30").
 _PHONE_RE = re.compile(
-    r"(?<![0-9A-Za-z.,])(?:0|\+66[- ]?)"
+    r"(?<![0-9A-Za-z])(?<!\d[.,])(?:0|\+66[- ]?)"
     r"(?:[689]\d[- ]?\d{3}[- ]?\d{4}|[689][- ]?\d{4}[- ]?\d{4}"
     r"|2[- ]?\d{3}[- ]?\d{4}|[3-7]\d[- ]?\d{3}[- ]?\d{3})"
     r"(?![0-9A-Za-z])")

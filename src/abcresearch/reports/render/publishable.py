@@ -159,7 +159,11 @@ def _what(lang: str, found: list[str], limit: int = 3) -> str:
 
 
 def _numbered(cell: int, nb: Mapping[str, Any], numbered_as: Mapping[str, Any] | None) -> int:
-    """Return the number of ``nb``'s cell ``cell`` in ``numbered_as`` (found by the cell's id)."""
+    """Return the number of ``nb``'s cell ``cell`` in ``numbered_as``.
+
+    The cell is found by its id, or, in a notebook without ids (nbformat before 4.5), as the
+    first cell of the same kind and source.
+    """
     if numbered_as is None:
         return cell
     mine = nb.get("cells", [])[cell - 1] or {}
@@ -187,8 +191,9 @@ def check_publishable(nb: Mapping[str, Any], name: str | None = None,
     name : str, optional
         Its file name, for the message.
     numbered_as : mapping, optional
-        The notebook as its user sees it, when ``nb`` is a copy with some cells removed (the
-        exporter's preprocessors): a cell is named by its place there.
+        The notebook as its user sees it, when ``nb`` has cells that one has not (the
+        exporter's preprocessors removed some; papermill added its parameters cell): a cell is
+        named by its place there.
 
     Raises
     ------
